@@ -1,0 +1,14 @@
+/// Bounds on everything a caller can send (SPEC §3.1). Set once at start-up.
+public struct Limits: Sendable {
+    public var maxMessageBytes = 1 << 20
+    public var maxBatchEntries = 1000
+    public var maxStringLength = 10_000
+    public var maxNameLength = 200
+    public var maxListItems = 1000
+    public var maxCredits: Int64 = 1_000_000_000_000
+    public var maxJSONDepth = 64
+
+    public init() {}
+
+    public static let standard = Limits()
+}

@@ -1,0 +1,183 @@
+import CLibPQ
+import Core
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One libpq connection. Not shared between threads: each worker owns its own.
+public final class Connection {
+    private var handle: OpaquePointer?
+    public let conninfo: String
+    /// Set while a transaction is open, so nested `transaction` calls join the outer one.
+    public private(set) var inTransaction = false
+
+    public static let maxReconnectAttempts = 5
+
+    public init(conninfo: String) throws {
+        self.conninfo = conninfo
+        try connect()
+    }
+
+    deinit {
+        if let handle { PQfinish(handle) }
+    }
+
+    private func connect() throws {
+        if let handle { PQfinish(handle) }
+        handle = PQconnectdb(conninfo)
+        guard let handle, PQstatus(handle) == CONNECTION_OK else {
+            let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
+            if let handle { PQfinish(handle) }
+            self.handle = nil
+            throw PostgresError(code: .connectionFailed, message: message.trimmingTrailingNewlines())
+        }
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)
+        _ = try simpleExecute("SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, YMD'; SET IntervalStyle TO 'iso_8601'")
+    }
+
+    public var isConnected: Bool {
+        guard let handle else { return false }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    /// Re-establishes a lost connection with a bounded number of attempts and a short,
+    /// growing pause between them.
+    public func ensureConnected(attempts: Int = maxReconnectAttempts) throws {
+        if isConnected { return }
+        inTransaction = false
+        var lastError: Error = PostgresError(code: .connectionFailed, message: "not connected")
+        for attempt in 0..<max(1, attempts) {
+            do {
+                try connect()
+                return
+            } catch {
+                lastError = error
+                usleep(UInt32(50_000 * (attempt + 1)))
+            }
+        }
+        throw lastError
+    }
+
+    /// Runs one statement with bound parameters (`$1`, `$2`, …) through `PQexecParams`.
+    @discardableResult
+    public func query(_ sql: String, _ params: [any PostgresBindable] = []) throws -> Rows {
+        guard let handle, PQstatus(handle) == CONNECTION_OK else {
+            throw PostgresError(code: .connectionLost, message: "the database connection is not open")
+        }
+        let texts = params.map { $0.postgresText }
+        let result: OpaquePointer? = withCStringArray(texts) { pointers in
+            PQexecParams(handle, sql, Int32(texts.count), nil, pointers, nil, nil, 0)
+        }
+        return try consume(result)
+    }
+
+    /// Runs SQL without parameters through the simple protocol; several statements allowed.
+    /// For fixed SQL only (migrations, BEGIN/COMMIT): never for text that contains values.
+    @discardableResult
+    public func simpleExecute(_ sql: String) throws -> Rows {
+        guard let handle else {
+            throw PostgresError(code: .connectionLost, message: "the database connection is not open")
+        }
+        return try consume(PQexec(handle, sql))
+    }
+
+    private func consume(_ result: OpaquePointer?) throws -> Rows {
+        guard let result else {
+            throw connectionOrServerError(nil)
+        }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            let columnCount = Int(PQnfields(result))
+            let rowCount = Int(PQntuples(result))
+            var columns: [String] = []
+            columns.reserveCapacity(columnCount)
+            for c in 0..<columnCount { columns.append(String(cString: PQfname(result, Int32(c)))) }
+            var values: [[String?]] = []
+            values.reserveCapacity(rowCount)
+            for r in 0..<rowCount {
+                var row: [String?] = []
+                row.reserveCapacity(columnCount)
+                for c in 0..<columnCount {
+                    if PQgetisnull(result, Int32(r), Int32(c)) == 1 {
+                        row.append(nil)
+                    } else {
+                        row.append(String(cString: PQgetvalue(result, Int32(r), Int32(c))))
+                    }
+                }
+                values.append(row)
+            }
+            let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
+            return Rows(columns: columns, values: values, affectedRows: affected)
+        default:
+            throw connectionOrServerError(result)
+        }
+    }
+
+    private func connectionOrServerError(_ result: OpaquePointer?) -> PostgresError {
+        func field(_ code: Character) -> String? {
+            guard let result, let p = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
+            return String(cString: p)
+        }
+        let sqlState = field("C")
+        let lost = handle.map { PQstatus($0) != CONNECTION_OK } ?? true
+        if lost && (sqlState == nil || sqlState!.hasPrefix("08") || sqlState!.hasPrefix("57P")) {
+            let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "connection lost"
+            return PostgresError(code: .connectionLost, sqlState: sqlState, message: message.trimmingTrailingNewlines())
+        }
+        let message = field("M") ?? handle.map { String(cString: PQerrorMessage($0)) } ?? "unknown error"
+        return PostgresError(
+            code: .server, sqlState: sqlState, message: message.trimmingTrailingNewlines(),
+            detail: field("D"), constraint: field("n"))
+    }
+
+    /// Runs `body` in one transaction. Serialization failures and deadlocks (and whatever
+    /// `retryIf` accepts) roll back and run the body again, at most `maxAttempts` times.
+    /// A nested call joins the open transaction.
+    public func transaction<T>(
+        maxAttempts: Int = 8,
+        retryIf: (PostgresError) -> Bool = { $0.isTransient },
+        _ body: (Connection) throws -> T
+    ) throws -> T {
+        if inTransaction { return try body(self) }
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                try simpleExecute("BEGIN")
+                inTransaction = true
+                let value = try body(self)
+                inTransaction = false
+                try simpleExecute("COMMIT")
+                return value
+            } catch let error as PostgresError {
+                inTransaction = false
+                if isConnected { _ = try? simpleExecute("ROLLBACK") }
+                guard !error.isConnectionProblem, attempt < maxAttempts, error.isTransient || retryIf(error) else {
+                    throw error
+                }
+                usleep(UInt32.random(in: 0...UInt32(1000 << min(attempt, 6))))
+            } catch {
+                inTransaction = false
+                if isConnected { _ = try? simpleExecute("ROLLBACK") }
+                throw error
+            }
+        }
+    }
+}
+
+/// Keeps a C string array alive exactly for the duration of `body`.
+private func withCStringArray<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    let owned: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0) } ?? nil }
+    defer { for p in owned { free(p) } }
+    return body(owned.map { $0.map { UnsafePointer($0) } })
+}
+
+extension String {
+    func trimmingTrailingNewlines() -> String {
+        var s = Substring(self)
+        while let last = s.last, last == "\n" || last == "\r" || last == " " { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+
+/// Applies `NNNN_name.sql` files in order, each in its own transaction, recording a checksum
+/// per file. A session advisory lock makes concurrent processes take turns, so a migration
+/// never runs twice; an applied file whose text changed is refused.
+public struct Migrator {
+    public struct Migration: Sendable {
+        public let version: Int
+        public let name: String
+        public let sql: String
+    }
+
+    static let advisoryLockKey: Int64 = 7_710_001
+
+    public let migrations: [Migration]
+
+    public init(directory: String) throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".sql") }.sorted()
+        var found: [Migration] = []
+        for file in names {
+            let stem = String(file.dropLast(4))
+            guard let underscore = stem.firstIndex(of: "_"), let version = Int(stem[..<underscore]) else {
+                throw PostgresError(code: .migration, message: "migration file \(file) is not named NNNN_name.sql")
+            }
+            let sql = try String(contentsOfFile: directory + "/" + file, encoding: .utf8)
+            found.append(Migration(version: version, name: String(stem[stem.index(after: underscore)...]), sql: sql))
+        }
+        for (a, b) in zip(found, found.dropFirst()) where a.version == b.version {
+            throw PostgresError(code: .migration, message: "two migrations share version \(a.version)")
+        }
+        migrations = found
+    }
+
+    /// Finds `sql/migrations` from an explicit setting, the working directory, or the folders
+    /// above the running executable (a SwiftPM build lives under `.build/` in the checkout).
+    public static func locateDirectory(explicit: String?) -> String? {
+        let fm = FileManager.default
+        if let explicit { return explicit }
+        var candidates = [fm.currentDirectoryPath + "/sql/migrations"]
+        var dir = URL(fileURLWithPath: (try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+            .deletingLastPathComponent()
+        for _ in 0..<6 {
+            candidates.append(dir.path + "/sql/migrations")
+            dir = dir.deletingLastPathComponent()
+        }
+        return candidates.first { fm.fileExists(atPath: $0) }
+    }
+
+    /// Returns the versions applied by this call.
+    @discardableResult
+    public func apply(on connection: Connection) throws -> [Int] {
+        try connection.query("SELECT pg_advisory_lock($1)", [Migrator.advisoryLockKey])
+        defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [Migrator.advisoryLockKey]) }
+        try connection.simpleExecute("""
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version integer PRIMARY KEY,
+                name text NOT NULL,
+                checksum text NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )
+            """)
+        var applied: [Int: String] = [:]
+        for row in try connection.query("SELECT version, checksum FROM schema_migrations") {
+            applied[Int(try row.int("version"))] = try row.string("checksum")
+        }
+        var newlyApplied: [Int] = []
+        for migration in migrations {
+            let checksum = try connection.query(
+                "SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex') AS sum", [migration.sql]
+            ).first!.string("sum")
+            if let existing = applied[migration.version] {
+                guard existing == checksum else {
+                    throw PostgresError(
+                        code: .migration,
+                        message: "migration \(migration.version)_\(migration.name) was changed after it was applied; "
+                            + "add a new migration instead of editing an applied one")
+                }
+                continue
+            }
+            try connection.transaction(maxAttempts: 1) { c in
+                try c.simpleExecute(migration.sql)
+                try c.query(
+                    "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                    [migration.version, migration.name, checksum])
+            }
+            newlyApplied.append(migration.version)
+        }
+        return newlyApplied
+    }
+}

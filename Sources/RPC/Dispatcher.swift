@@ -1,0 +1,146 @@
+import Core
+
+/// Turns one framed message into at most one response, following JSON-RPC 2.0: single calls,
+/// batches, notifications, and the standard error codes. The registry that dispatches also
+/// produces `rpc.discover`, so the published contract cannot drift from what runs.
+public final class Dispatcher {
+    public private(set) var methods: [String: MethodSpec] = [:]
+    public private(set) var order: [String] = []
+    public let limits: Limits
+    public let logger: Logger
+    let info: OpenRPCInfo
+
+    /// Runs the entries of a batch; the default runs them one after another. A pool may
+    /// run independent entries at once, returning results in entry order.
+    public var batchRunner: ([() -> JSON?]) -> [JSON?] = { jobs in jobs.map { $0() } }
+
+    public init(methods: [MethodSpec], limits: Limits, logger: Logger, info: OpenRPCInfo) {
+        self.limits = limits
+        self.logger = logger
+        self.info = info
+        for m in methods { register(m) }
+        register(discoverSpec())
+    }
+
+    func register(_ spec: MethodSpec) {
+        precondition(methods[spec.name] == nil, "method \(spec.name) registered twice")
+        methods[spec.name] = spec
+        order.append(spec.name)
+    }
+
+    /// The response text for one message, or nil when nothing is to be written
+    /// (a notification, or a batch of notifications only).
+    public func handle(message bytes: [UInt8]) -> String? {
+        guard bytes.count <= limits.maxMessageBytes else {
+            return Dispatcher.errorResponse(id: .null, error: Dispatcher.oversized(limits)).serialized()
+        }
+        let parsed: JSON
+        do {
+            parsed = try JSONParser.parse(bytes, maxDepth: limits.maxJSONDepth)
+        } catch {
+            let e = RPCError(code: -32700, message: "Parse error: \(error)", data: nil)
+            return Dispatcher.errorResponse(id: .null, error: e).serialized()
+        }
+        if case .array(let entries) = parsed {
+            guard !entries.isEmpty else {
+                return Dispatcher.errorResponse(id: .null, error: RPCError(code: -32600, message: "Invalid Request: empty batch", data: nil)).serialized()
+            }
+            guard entries.count <= limits.maxBatchEntries else {
+                let e = RPCError(code: -32600, message: "Invalid Request: a batch may hold at most \(limits.maxBatchEntries) entries, got \(entries.count)", data: nil)
+                return Dispatcher.errorResponse(id: .null, error: e).serialized()
+            }
+            let responses = batchRunner(entries.map { entry in { self.handle(request: entry) } }).compactMap { $0 }
+            return responses.isEmpty ? nil : JSON.array(responses).serialized()
+        }
+        return handle(request: parsed)?.serialized()
+    }
+
+    static func oversized(_ limits: Limits) -> RPCError {
+        RPCError(code: -32600, message: "Invalid Request: a message may be at most \(limits.maxMessageBytes) bytes", data: nil)
+    }
+
+    /// One request object → its response, or nil for a notification.
+    public func handle(request: JSON) -> JSON? {
+        guard case .object(let fields) = request else {
+            return Dispatcher.errorResponse(id: .null, error: RPCError(code: -32600, message: "Invalid Request: expected an object", data: nil))
+        }
+        let idField = fields["id"]
+        var id: JSON = .null
+        if let idField {
+            switch idField {
+            case .string, .int, .null: id = idField
+            case .double: id = idField
+            default:
+                return Dispatcher.errorResponse(id: .null, error: RPCError(code: -32600, message: "Invalid Request: id must be a string, a number or null", data: nil))
+            }
+        }
+        let isNotification = idField == nil
+        func reply(_ result: Result<JSON, RPCError>) -> JSON? {
+            if isNotification { return nil }
+            switch result {
+            case .success(let value): return ["jsonrpc": "2.0", "id": id, "result": value]
+            case .failure(let error): return Dispatcher.errorResponse(id: id, error: error)
+            }
+        }
+        guard fields["jsonrpc"] == .string("2.0") else {
+            return Dispatcher.errorResponse(id: id, error: RPCError(code: -32600, message: "Invalid Request: \"jsonrpc\" must be \"2.0\"", data: nil))
+        }
+        guard case .string(let methodName)? = fields["method"] else {
+            return Dispatcher.errorResponse(id: id, error: RPCError(code: -32600, message: "Invalid Request: \"method\" must be a string", data: nil))
+        }
+        if let unknown = fields.keys.first(where: { !["jsonrpc", "id", "method", "params"].contains($0) }) {
+            return Dispatcher.errorResponse(id: id, error: RPCError(code: -32600, message: "Invalid Request: unknown member \"\(unknown.prefix(50))\"", data: nil))
+        }
+        guard let spec = methods[methodName] else {
+            return reply(.failure(RPCError(code: -32601, message: "Method not found: \(methodName.prefix(100)); rpc.discover lists the methods", data: nil)))
+        }
+        let paramFields: [String: JSON]
+        switch fields["params"] {
+        case nil: paramFields = [:]
+        case .object(let p)?: paramFields = p
+        case .array?:
+            return reply(.failure(RPCError(AppError.invalidParams(field: "params", reason: "must be an object of named params"))))
+        default:
+            return reply(.failure(RPCError(AppError.invalidParams(field: "params", reason: "must be an object"))))
+        }
+        let started = SystemClock.monotonicNanoseconds()
+        let outcome: Result<JSON, RPCError>
+        do {
+            try spec.paramsSchema.validate(.object(paramFields), path: "", limits: limits)
+            outcome = .success(try spec.handler(Params(fields: paramFields, method: methodName)))
+        } catch let error as AppError {
+            outcome = .failure(RPCError(error))
+        } catch {
+            logger.log(.error, "unexpected error: \(error)", method: methodName, id: id)
+            outcome = .failure(RPCError(AppError.internalError()))
+        }
+        let durationMs = Double(SystemClock.monotonicNanoseconds() - started) / 1_000_000
+        switch outcome {
+        case .success: logger.log(.info, "ok", method: methodName, id: id, durationMs: durationMs)
+        case .failure(let e): logger.log(.info, "error \(e.code)", method: methodName, id: id, durationMs: durationMs)
+        }
+        return reply(outcome)
+    }
+
+    static func errorResponse(id: JSON, error: RPCError) -> JSON {
+        var e: [String: JSON] = ["code": .int(Int64(error.code)), "message": .string(error.message)]
+        if let data = error.data { e["data"] = data }
+        return ["jsonrpc": "2.0", "id": id, "error": .object(e)]
+    }
+}
+
+public struct RPCError: Error {
+    public let code: Int
+    public let message: String
+    public let data: JSON?
+
+    public init(code: Int, message: String, data: JSON?) {
+        self.code = code
+        self.message = message
+        self.data = data
+    }
+
+    public init(_ app: AppError) {
+        self.init(code: app.code, message: app.message, data: app.data)
+    }
+}

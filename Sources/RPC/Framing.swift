@@ -1,0 +1,217 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// How a message arrived; the reply goes back the same way.
+public enum Framing: Sendable, Equatable {
+    case line
+    case contentLength
+}
+
+public enum IncomingMessage: Equatable {
+    case message([UInt8], Framing)
+    /// Larger than the limit: already skipped, to be answered with an error.
+    case oversized(Framing)
+    /// A `Content-Length` header block that could not be read.
+    case badHeader(String)
+}
+
+/// Reads messages from a file descriptor: NDJSON lines, or LSP-style `Content-Length` frames,
+/// detected per message. Memory stays bounded by the message limit: an oversized line is
+/// skipped up to its newline without being kept.
+public final class MessageReader {
+    private let fd: Int32
+    private let maxMessageBytes: Int
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var eof = false
+    private static let chunkBytes = 65_536
+    private static let maxHeaderBytes = 8_192
+
+    public init(fd: Int32, maxMessageBytes: Int) {
+        self.fd = fd
+        self.maxMessageBytes = maxMessageBytes
+    }
+
+    private var available: Int { buffer.count - start }
+
+    /// Reads more bytes; false at end of input.
+    private func fill() -> Bool {
+        if eof { return false }
+        if start > 0 && start >= buffer.count / 2 {
+            buffer.removeFirst(start)
+            start = 0
+        }
+        var chunk = [UInt8](repeating: 0, count: MessageReader.chunkBytes)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, MessageReader.chunkBytes) }
+            if n > 0 {
+                buffer.append(contentsOf: chunk[0..<n])
+                return true
+            }
+            if n < 0 && errno == EINTR { continue }
+            eof = true
+            return false
+        }
+    }
+
+    private func firstIndex(of byte: UInt8, from offset: Int) -> Int? {
+        var i = start + offset
+        while i < buffer.count {
+            if buffer[i] == byte { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    public func next() -> IncomingMessage? {
+        while true {
+            // Skip blank space between messages.
+            while start < buffer.count, [0x0A, 0x0D, 0x20, 0x09].contains(buffer[start]) { start += 1 }
+            if available == 0 {
+                if !fill() { return nil }
+                continue
+            }
+            if startsWithContentLength() { return nextFramed() }
+            if available < 15 && !eof && !buffer[start...].contains(0x0A) {
+                if !fill() { continue }
+                continue
+            }
+            return nextLine()
+        }
+    }
+
+    private func startsWithContentLength() -> Bool {
+        let prefix = Array("content-length:".utf8)
+        let n = min(prefix.count, available)
+        for i in 0..<n {
+            var b = buffer[start + i]
+            if b >= 65 && b <= 90 { b += 32 }
+            if b != prefix[i] { return false }
+        }
+        return n == prefix.count
+    }
+
+    private func nextLine() -> IncomingMessage? {
+        var scanned = 0
+        while true {
+            if let nl = firstIndex(of: 0x0A, from: scanned) {
+                var end = nl
+                if end > start && buffer[end - 1] == 0x0D { end -= 1 }
+                let line = Array(buffer[start..<end])
+                start = nl + 1
+                return .message(line, .line)
+            }
+            scanned = available
+            if available > maxMessageBytes {
+                return skipOversizedLine()
+            }
+            if !fill() {
+                guard available > 0 else { return nil }
+                let line = Array(buffer[start..<buffer.count])
+                start = buffer.count
+                return .message(line, .line)
+            }
+        }
+    }
+
+    private func skipOversizedLine() -> IncomingMessage {
+        while true {
+            if let nl = firstIndex(of: 0x0A, from: 0) {
+                start = nl + 1
+                return .oversized(.line)
+            }
+            start = buffer.count
+            if !fill() { return .oversized(.line) }
+        }
+    }
+
+    private func nextFramed() -> IncomingMessage? {
+        // Headers end with an empty line (CRLF CRLF, or LF LF from lenient writers).
+        var headerEnd: (Int, Int)? = nil
+        while headerEnd == nil {
+            let bytes = buffer[start..<buffer.count]
+            if let r = findSubsequence(Array("\r\n\r\n".utf8), in: bytes) {
+                headerEnd = (r, 4)
+            } else if let r = findSubsequence(Array("\n\n".utf8), in: bytes) {
+                headerEnd = (r, 2)
+            } else if available > MessageReader.maxHeaderBytes {
+                start = buffer.count
+                return .badHeader("header block too long")
+            } else if !fill() {
+                start = buffer.count
+                return .badHeader("end of input inside a Content-Length header")
+            }
+        }
+        let (end, sepLength) = headerEnd!
+        let headerText = String(decoding: buffer[start..<end], as: UTF8.self)
+        start = end + sepLength
+        var length: Int? = nil
+        for line in headerText.split(whereSeparator: { $0 == "\r\n" || $0 == "\n" || $0 == "\r" }) {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "content-length" {
+                length = Int(String(parts[1]).trimmingCharacters(in: " \t"))
+            }
+        }
+        guard let length, length >= 0 else { return .badHeader("Content-Length is missing or not a number") }
+        if length > maxMessageBytes {
+            var remaining = length
+            while remaining > 0 {
+                if available == 0 && !fill() { break }
+                let take = min(remaining, available)
+                start += take
+                remaining -= take
+            }
+            return .oversized(.contentLength)
+        }
+        while available < length {
+            if !fill() {
+                start = buffer.count
+                return .badHeader("end of input before \(length) body bytes")
+            }
+        }
+        let body = Array(buffer[start..<start + length])
+        start += length
+        return .message(body, .contentLength)
+    }
+
+    private func findSubsequence(_ needle: [UInt8], in hay: ArraySlice<UInt8>) -> Int? {
+        guard hay.count >= needle.count else { return nil }
+        var i = hay.startIndex
+        while i <= hay.endIndex - needle.count {
+            if hay[i] == needle[0] && Array(hay[i..<i + needle.count]) == needle { return i }
+            i += 1
+        }
+        return nil
+    }
+}
+
+extension String {
+    func trimmingCharacters(in set: String) -> String {
+        var s = Substring(self)
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+/// Writes each response whole and flushes it at once.
+public enum ResponseWriter {
+    public static func write(_ text: String, framing: Framing, fd: Int32 = 1) -> Bool {
+        var bytes = Array(text.utf8)
+        switch framing {
+        case .line: bytes.append(0x0A)
+        case .contentLength: bytes = Array("Content-Length: \(bytes.count)\r\n\r\n".utf8) + bytes
+        }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            offset += n
+        }
+        return true
+    }
+}

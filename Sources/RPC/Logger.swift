@@ -1,0 +1,33 @@
+import Core
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// JSON lines on stderr: level, message, method, duration_ms, request id. Never params, so
+/// never secrets.
+public struct Logger: Sendable {
+    public enum Level: String, Sendable, Comparable {
+        case debug, info, warning, error
+        var rank: Int { [.debug: 0, .info: 1, .warning: 2, .error: 3][self]! }
+        public static func < (a: Level, b: Level) -> Bool { a.rank < b.rank }
+    }
+
+    public let minimum: Level
+
+    public init(minimum: Level) { self.minimum = minimum }
+
+    public func log(_ level: Level, _ message: String, method: String? = nil, id: JSON? = nil, durationMs: Double? = nil, extra: [String: JSON] = [:]) {
+        guard level >= minimum else { return }
+        var fields = extra
+        fields["ts"] = .string(SystemClock.now().rfc3339)
+        fields["level"] = .string(level.rawValue)
+        fields["message"] = .string(String(message.prefix(2000)))
+        if let method { fields["method"] = .string(String(method.prefix(200))) }
+        if let id { fields["id"] = id }
+        if let durationMs { fields["duration_ms"] = .double((durationMs * 1000).rounded() / 1000) }
+        let line = JSON.object(fields).serialized() + "\n"
+        let bytes = Array(line.utf8)
+        _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+}

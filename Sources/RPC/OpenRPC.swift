@@ -1,0 +1,52 @@
+import Core
+
+public struct OpenRPCInfo: Sendable {
+    public let title: String
+    public let version: String
+    public let description: String
+
+    public init(title: String, version: String, description: String) {
+        self.title = title
+        self.version = version
+        self.description = description
+    }
+}
+
+extension Dispatcher {
+    /// The OpenRPC 1.2.6 document for every registered method, built from the registry itself.
+    public func openRPCDocument() -> JSON {
+        let methodDocs: [JSON] = order.compactMap { methods[$0] }.map { spec in
+            let params: [JSON] = spec.params.map { field in
+                var p: [String: JSON] = ["name": .string(field.name), "required": .bool(field.required), "schema": field.schema.jsonSchema]
+                if !field.description.isEmpty { p["description"] = .string(field.description) }
+                return .object(p)
+            }
+            var errors: [JSON] = []
+            var seen = Set<String>()
+            for e in spec.errors where seen.insert(e.dataCode).inserted {
+                errors.append(["code": .int(Int64(e.code)), "message": .string(e.dataCode), "data": ["code": .string(e.dataCode)]])
+            }
+            return [
+                "name": .string(spec.name),
+                "summary": .string(spec.summary),
+                "description": .string("Who may call: \(spec.access.text)." + (spec.mutating ? " Mutating: accepts idempotency_key." : " Read-only.")),
+                "paramStructure": "by-name",
+                "params": .array(params),
+                "result": ["name": .string(spec.name + ".result"), "schema": spec.result.jsonSchema],
+                "errors": .array(errors),
+            ]
+        }
+        return [
+            "openrpc": "1.2.6",
+            "info": ["title": .string(info.title), "version": .string(info.version), "description": .string(info.description)],
+            "methods": .array(methodDocs),
+        ]
+    }
+
+    func discoverSpec() -> MethodSpec {
+        MethodSpec(
+            name: "rpc.discover", summary: "The OpenRPC document describing every method", access: .anyone, mutating: false,
+            params: [], result: .anyJSON(description: "An OpenRPC 1.2.6 document")
+        ) { [unowned self] _ in self.openRPCDocument() }
+    }
+}

@@ -1,0 +1,193 @@
+import Core
+
+/// The declared shape of a value. One description serves two jobs: validating params before
+/// a handler runs, and producing the JSON Schema that `rpc.discover` publishes.
+public indirect enum Schema: Sendable {
+    case string(StringRule)
+    case integer(min: Int64, max: Int64)
+    case boolean
+    case object(fields: [Field], additionalProperties: Bool)
+    case array(of: Schema, minItems: Int, maxItems: Int?)
+    case anyJSON(description: String)
+    case nullable(Schema)
+
+    public struct Field: Sendable {
+        public let name: String
+        public let schema: Schema
+        public let required: Bool
+        public let description: String
+
+        public init(_ name: String, _ schema: Schema, required: Bool = false, _ description: String = "") {
+            self.name = name
+            self.schema = schema
+            self.required = required
+            self.description = description
+        }
+    }
+
+    public enum StringFormat: Sendable {
+        case plain
+        case id(IdKind)
+        case timestamp
+        case enumeration([String])
+        case email
+        case timeOfDay
+        case date
+    }
+
+    public struct StringRule: Sendable {
+        public var minLength: Int
+        public var maxLength: Int?
+        public var format: StringFormat
+    }
+
+    // MARK: Builders
+
+    public static func text(min: Int = 0, max: Int? = nil) -> Schema { .string(StringRule(minLength: min, maxLength: max, format: .plain)) }
+    public static var name: Schema { .string(StringRule(minLength: 1, maxLength: Limits.standard.maxNameLength, format: .plain)) }
+    public static func id(_ kind: IdKind) -> Schema { .string(StringRule(minLength: 1, maxLength: 100, format: .id(kind))) }
+    public static var timestamp: Schema { .string(StringRule(minLength: 1, maxLength: 64, format: .timestamp)) }
+    public static var email: Schema { .string(StringRule(minLength: 3, maxLength: 200, format: .email)) }
+    public static var timeOfDay: Schema { .string(StringRule(minLength: 5, maxLength: 5, format: .timeOfDay)) }
+    public static var date: Schema { .string(StringRule(minLength: 10, maxLength: 10, format: .date)) }
+    public static func oneOf(_ values: [String]) -> Schema { .string(StringRule(minLength: 1, maxLength: 200, format: .enumeration(values))) }
+    public static var credits: Schema { .integer(min: 0, max: Limits.standard.maxCredits) }
+    public static var positiveCredits: Schema { .integer(min: 1, max: Limits.standard.maxCredits) }
+    public static func list(_ item: Schema, min: Int = 0, max: Int? = nil) -> Schema {
+        .array(of: item, minItems: min, maxItems: max ?? Limits.standard.maxListItems)
+    }
+    public static func object(_ fields: [Field], additional: Bool = false) -> Schema { .object(fields: fields, additionalProperties: additional) }
+}
+
+// MARK: Validation
+
+extension Schema {
+    /// Checks `value` against the schema, naming the offending field (`rules[2].start`) in the
+    /// -32602 error. `limits` caps strings and lists beyond what each field declares.
+    public func validate(_ value: JSON, path: String, limits: Limits) throws {
+        func fail(_ reason: String) -> AppError { AppError.invalidParams(field: path, reason: reason) }
+        switch self {
+        case .nullable(let inner):
+            if value.isNull { return }
+            try inner.validate(value, path: path, limits: limits)
+        case .anyJSON:
+            return
+        case .boolean:
+            guard case .bool = value else { throw fail("must be a boolean, not \(value.typeName)") }
+        case .integer(let min, let max):
+            guard case .int(let i) = value else {
+                if case .double = value { throw fail("must be a whole number between \(min) and \(max)") }
+                throw fail("must be an integer, not \(value.typeName)")
+            }
+            guard i >= min, i <= max else { throw fail("must be between \(min) and \(max), got \(i)") }
+        case .string(let rule):
+            guard case .string(let s) = value else { throw fail("must be a string, not \(value.typeName)") }
+            let length = s.count
+            let maxLength = Swift.min(rule.maxLength ?? limits.maxStringLength, limits.maxStringLength)
+            guard length >= rule.minLength else {
+                throw fail(rule.minLength == 1 ? "must not be empty" : "must have at least \(rule.minLength) characters")
+            }
+            guard length <= maxLength else { throw fail("must have at most \(maxLength) characters, got \(length)") }
+            guard !s.unicodeScalars.contains(where: { $0.value == 0 }) else { throw fail("must not contain NUL characters") }
+            try rule.format.check(s, fail: fail)
+        case .array(let item, let minItems, let maxItems):
+            guard case .array(let items) = value else { throw fail("must be an array, not \(value.typeName)") }
+            let cap = Swift.min(maxItems ?? limits.maxListItems, limits.maxListItems)
+            guard items.count >= minItems else { throw fail("must have at least \(minItems) items") }
+            guard items.count <= cap else { throw fail("must have at most \(cap) items, got \(items.count)") }
+            for (i, element) in items.enumerated() { try item.validate(element, path: "\(path)[\(i)]", limits: limits) }
+        case .object(let fields, let additional):
+            guard case .object(let given) = value else { throw fail("must be an object, not \(value.typeName)") }
+            let prefix = path.isEmpty ? "" : path + "."
+            for field in fields {
+                guard let v = given[field.name] else {
+                    if field.required { throw AppError.invalidParams(field: prefix + field.name, reason: "is required") }
+                    continue
+                }
+                if v.isNull && !field.required { continue }
+                try field.schema.validate(v, path: prefix + field.name, limits: limits)
+            }
+            if !additional {
+                let known = Set(fields.map(\.name))
+                if let unknown = given.keys.sorted().first(where: { !known.contains($0) }) {
+                    throw AppError.invalidParams(field: prefix + unknown, reason: "is not a known parameter")
+                }
+            }
+        }
+    }
+}
+
+extension Schema.StringFormat {
+    func check(_ s: String, fail: (String) -> AppError) throws {
+        switch self {
+        case .plain: return
+        case .id(let kind):
+            guard Identifier.isValid(s, kind: kind) else { throw fail("must be a \(kind.rawValue)_ id") }
+        case .timestamp:
+            do { _ = try Instant(rfc3339: s) } catch {
+                throw fail("must be an RFC 3339 time with an offset, like 2026-03-08T09:00:00-05:00 (\(error))")
+            }
+        case .enumeration(let values):
+            guard values.contains(s) else { throw fail("must be one of \(values.joined(separator: ", "))") }
+        case .email:
+            let parts = s.split(separator: "@", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !s.contains(where: \.isWhitespace) else {
+                throw fail("must be an email address")
+            }
+        case .timeOfDay:
+            guard LocalTimeOfDay(s) != nil else { throw fail("must be a local time HH:MM between 00:00 and 24:00") }
+        case .date:
+            guard LocalDate(s) != nil else { throw fail("must be a date YYYY-MM-DD") }
+        }
+    }
+}
+
+// MARK: JSON Schema output
+
+extension Schema {
+    public var jsonSchema: JSON {
+        switch self {
+        case .nullable(let inner):
+            return ["oneOf": [inner.jsonSchema, ["type": "null"]]]
+        case .anyJSON(let description):
+            return ["description": .string(description)]
+        case .boolean:
+            return ["type": "boolean"]
+        case .integer(let min, let max):
+            return ["type": "integer", "minimum": .int(min), "maximum": .int(max)]
+        case .string(let rule):
+            var out: [String: JSON] = ["type": "string", "minLength": .int(Int64(rule.minLength))]
+            if let max = rule.maxLength { out["maxLength"] = .int(Int64(max)) }
+            switch rule.format {
+            case .plain: break
+            case .id(let kind): out["pattern"] = .string("^\(kind.rawValue)_[0-9a-f]{32}$")
+            case .timestamp: out["format"] = "date-time"
+            case .enumeration(let values): out["enum"] = .array(values.map { .string($0) })
+            case .email: out["format"] = "email"
+            case .timeOfDay: out["pattern"] = "^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
+            case .date: out["format"] = "date"
+            }
+            return .object(out)
+        case .array(let item, let minItems, let maxItems):
+            var out: [String: JSON] = ["type": "array", "items": item.jsonSchema, "minItems": .int(Int64(minItems))]
+            if let maxItems { out["maxItems"] = .int(Int64(maxItems)) }
+            return .object(out)
+        case .object(let fields, let additional):
+            var properties: [String: JSON] = [:]
+            for f in fields {
+                var s = f.schema.jsonSchema
+                if !f.description.isEmpty, case .object(var o) = s {
+                    o["description"] = .string(f.description)
+                    s = .object(o)
+                }
+                properties[f.name] = s
+            }
+            var out: [String: JSON] = [
+                "type": "object", "properties": .object(properties), "additionalProperties": .bool(additional),
+            ]
+            let required = fields.filter(\.required).map { JSON.string($0.name) }
+            if !required.isEmpty { out["required"] = .array(required) }
+            return .object(out)
+        }
+    }
+}

@@ -1,0 +1,178 @@
+import Core
+import RPC
+import Scheduling
+
+public struct Reason: Sendable, Equatable {
+    public let code: String
+    public let label: String
+}
+
+public struct NoShowPolicy: Sendable, Equatable {
+    /// No-shows within `windowDays` that suspend the user; 0 turns the policy off.
+    public var maxNoShows: Int64
+    public var windowDays: Int64
+    public var suspensionDays: Int64
+}
+
+/// A community's settings with their defaults (SPEC §7). Stored whole as JSON in
+/// `communities.settings`; every stored document is read back through `init(stored:)`.
+public struct CommunitySettings: Sendable {
+    public var autoAccept = false
+    public var cancellationWindowHours: Int64 = 48
+    public var userLateCancelChargePercent: Int64 = 100
+    public var platformFeePercent: Int64 = 10
+    public var reminderUserHours: Int64 = 24
+    public var reminderExpertMinutes: Int64 = 60
+    public var minNoticeMinutes: Int64 = 0
+    public var horizonDays: Int64 = 90
+    public var slotMinutes: Int64 = 30
+    public var requireEnrollment = false
+    public var allowExpertFilter = true
+    public var requireSessionLog = false
+    public var requireConfirmDetails = false
+    public var noShowPolicy = NoShowPolicy(maxNoShows: 0, windowDays: 30, suspensionDays: 14)
+    public var weeklyUsageLimit: Int64? = nil
+    public var labels: [String: String] = ["provider": "Expert", "class": "Service", "user": "User"]
+    public var shortName = ""
+    public var timeZone = "UTC"
+    public var officeEmail: String? = nil
+    public var sessionTypes: [String] = ["in_person", "online"]
+    public var feedbackQuestions: [String] = []
+    public var rejectionReasons: [Reason] = [
+        Reason(code: "schedule_conflict", label: "Schedule conflict"),
+        Reason(code: "not_my_expertise", label: "Outside my expertise"),
+        Reason(code: "illness", label: "Illness"),
+        Reason(code: "other", label: "Other"),
+    ]
+    public var cancellationReasons: [Reason] = [
+        Reason(code: "schedule_conflict", label: "Schedule conflict"),
+        Reason(code: "illness", label: "Illness"),
+        Reason(code: "emergency", label: "Emergency"),
+        Reason(code: "other", label: "Other"),
+    ]
+
+    public init() {}
+
+    public init(stored: JSON) throws {
+        self.init()
+        try apply(stored, path: "settings")
+    }
+
+    /// The params of `community.update_settings` (every key optional).
+    public static var schemaFields: [Schema.Field] {
+        let reasons: Schema = .list(.object([.init("code", .text(min: 1, max: 64), required: true), .init("label", .name, required: true)]), min: 1, max: 50)
+        return [
+            .init("auto_accept", .boolean, "Requests go straight to agreed"),
+            .init("cancellation_window_hours", .integer(min: 0, max: 720)),
+            .init("user_late_cancel_charge_percent", .integer(min: 0, max: 100)),
+            .init("platform_fee_percent", .integer(min: 0, max: 100)),
+            .init("reminder_user_hours", .integer(min: 1, max: 720)),
+            .init("reminder_expert_minutes", .integer(min: 1, max: 10_080)),
+            .init("min_notice_minutes", .integer(min: 0, max: 43_200)),
+            .init("horizon_days", .integer(min: 1, max: 730)),
+            .init("slot_minutes", .integer(min: 5, max: 240)),
+            .init("require_enrollment", .boolean),
+            .init("allow_expert_filter", .boolean),
+            .init("require_session_log", .boolean),
+            .init("require_confirm_details", .boolean, "Experts must give session_type and location_id when confirming a request"),
+            .init("no_show_policy", .object([
+                .init("max_no_shows", .integer(min: 0, max: 100), required: true, "0 turns suspensions off"),
+                .init("window_days", .integer(min: 1, max: 365), required: true),
+                .init("suspension_days", .integer(min: 1, max: 365), required: true),
+            ])),
+            .init("weekly_usage_limit", .nullable(.integer(min: 1, max: 1000))),
+            .init("labels", .object([
+                .init("provider", .name), .init("class", .name), .init("user", .name),
+            ])),
+            .init("short_name", .name),
+            .init("time_zone", .text(min: 1, max: 64)),
+            .init("office_email", .nullable(.email)),
+            .init("session_types", .list(.text(min: 1, max: 64), min: 1, max: 20)),
+            .init("feedback_questions", .list(.text(min: 1, max: 500), max: 20)),
+            .init("rejection_reasons", reasons),
+            .init("cancellation_reasons", reasons),
+        ]
+    }
+
+    /// Applies the given keys (already schema-checked at the RPC boundary, re-checked here for
+    /// stored documents and for rules a schema cannot express).
+    public mutating func apply(_ json: JSON, path: String) throws {
+        guard let o = json.objectValue else { throw AppError.invalidParams(field: path, reason: "must be an object") }
+        try Schema.object(Self.schemaFields, additional: true).validate(json, path: "", limits: .standard)
+        for (key, value) in o {
+            switch key {
+            case "auto_accept": autoAccept = value.boolValue!
+            case "cancellation_window_hours": cancellationWindowHours = value.intValue!
+            case "user_late_cancel_charge_percent": userLateCancelChargePercent = value.intValue!
+            case "platform_fee_percent": platformFeePercent = value.intValue!
+            case "reminder_user_hours": reminderUserHours = value.intValue!
+            case "reminder_expert_minutes": reminderExpertMinutes = value.intValue!
+            case "min_notice_minutes": minNoticeMinutes = value.intValue!
+            case "horizon_days": horizonDays = value.intValue!
+            case "slot_minutes": slotMinutes = value.intValue!
+            case "require_enrollment": requireEnrollment = value.boolValue!
+            case "allow_expert_filter": allowExpertFilter = value.boolValue!
+            case "require_session_log": requireSessionLog = value.boolValue!
+            case "require_confirm_details": requireConfirmDetails = value.boolValue!
+            case "no_show_policy":
+                noShowPolicy = NoShowPolicy(
+                    maxNoShows: value["max_no_shows"]!.intValue!, windowDays: value["window_days"]!.intValue!,
+                    suspensionDays: value["suspension_days"]!.intValue!)
+            case "weekly_usage_limit": weeklyUsageLimit = value.intValue
+            case "labels":
+                for (k, v) in value.objectValue! { labels[k] = v.stringValue! }
+            case "short_name": shortName = value.stringValue!
+            case "time_zone":
+                guard TimeZones.isKnown(value.stringValue!) else {
+                    throw AppError.invalidParams(field: "time_zone", reason: "must be an IANA time zone such as Europe/Prague")
+                }
+                timeZone = value.stringValue!
+            case "office_email": officeEmail = value.stringValue
+            case "session_types": sessionTypes = value.arrayValue!.map { $0.stringValue! }
+            case "feedback_questions": feedbackQuestions = value.arrayValue!.map { $0.stringValue! }
+            case "rejection_reasons", "cancellation_reasons":
+                let list = value.arrayValue!.map { Reason(code: $0["code"]!.stringValue!, label: $0["label"]!.stringValue!) }
+                guard Set(list.map(\.code)).count == list.count else {
+                    throw AppError.invalidParams(field: key, reason: "has the same code twice")
+                }
+                if key == "rejection_reasons" { rejectionReasons = list } else { cancellationReasons = list }
+            default:
+                throw AppError.invalidParams(field: key, reason: "is not a known setting")
+            }
+        }
+    }
+
+    public var json: JSON {
+        func reasons(_ list: [Reason]) -> JSON { .array(list.map { ["code": .string($0.code), "label": .string($0.label)] }) }
+        return [
+            "auto_accept": .bool(autoAccept),
+            "cancellation_window_hours": .int(cancellationWindowHours),
+            "user_late_cancel_charge_percent": .int(userLateCancelChargePercent),
+            "platform_fee_percent": .int(platformFeePercent),
+            "reminder_user_hours": .int(reminderUserHours),
+            "reminder_expert_minutes": .int(reminderExpertMinutes),
+            "min_notice_minutes": .int(minNoticeMinutes),
+            "horizon_days": .int(horizonDays),
+            "slot_minutes": .int(slotMinutes),
+            "require_enrollment": .bool(requireEnrollment),
+            "allow_expert_filter": .bool(allowExpertFilter),
+            "require_session_log": .bool(requireSessionLog),
+            "require_confirm_details": .bool(requireConfirmDetails),
+            "no_show_policy": [
+                "max_no_shows": .int(noShowPolicy.maxNoShows), "window_days": .int(noShowPolicy.windowDays),
+                "suspension_days": .int(noShowPolicy.suspensionDays),
+            ],
+            "weekly_usage_limit": .optional(weeklyUsageLimit),
+            "labels": .object(labels.mapValues { .string($0) }),
+            "short_name": .string(shortName),
+            "time_zone": .string(timeZone),
+            "office_email": .optional(officeEmail),
+            "session_types": .array(sessionTypes.map { .string($0) }),
+            "feedback_questions": .array(feedbackQuestions.map { .string($0) }),
+            "rejection_reasons": reasons(rejectionReasons),
+            "cancellation_reasons": reasons(cancellationReasons),
+        ]
+    }
+
+    public func label(_ key: String) -> String { labels[key] ?? key.capitalized }
+}

@@ -1,0 +1,76 @@
+import Core
+import RPC
+
+/// Keyset pagination: a page is the rows after the last key seen, never an OFFSET. The cursor
+/// is that key, hex-encoded so callers treat it as opaque.
+public struct Page {
+    public static let defaultLimit: Int64 = 50
+    public static let maxLimit: Int64 = 500
+
+    public static var fields: [Schema.Field] {
+        [
+            .init("limit", .integer(min: 1, max: maxLimit), "Page size (default \(defaultLimit))"),
+            .init("cursor", .text(min: 1, max: 1000), "next_cursor from the previous page"),
+        ]
+    }
+
+    public let limit: Int64
+    /// The key values of the last row of the previous page.
+    public let after: [JSON]?
+
+    public init(_ params: Params) throws {
+        limit = params.optionalInt("limit") ?? Page.defaultLimit
+        if let cursor = params.optionalString("cursor") {
+            guard let decoded = Page.decode(cursor) else {
+                throw AppError.invalidParams(field: "cursor", reason: "is not a cursor returned by this method")
+            }
+            after = decoded
+        } else {
+            after = nil
+        }
+    }
+
+    public func afterString(_ i: Int) -> String? { after.flatMap { i < $0.count ? $0[i].stringValue : nil } }
+
+    /// The page's items and next cursor, given up to `limit + 1` rows and each row's key.
+    public func result(_ items: [JSON], key: (JSON) -> [JSON]) -> JSON {
+        let hasMore = items.count > Int(limit)
+        let shown = Array(items.prefix(Int(limit)))
+        let next: JSON = hasMore ? .string(Page.encode(key(shown.last!))) : .null
+        return ["items": .array(shown), "next_cursor": next]
+    }
+
+    static func encode(_ key: [JSON]) -> String {
+        let hex = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for b in JSON.array(key).serialized().utf8 {
+            out.append(hex[Int(b >> 4)])
+            out.append(hex[Int(b & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func decode(_ cursor: String) -> [JSON]? {
+        let chars = Array(cursor.utf8)
+        guard chars.count % 2 == 0 else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 48...57: return c - 48
+            case 97...102: return c - 87
+            default: return nil
+            }
+        }
+        var bytes: [UInt8] = []
+        var i = 0
+        while i < chars.count {
+            guard let hi = nibble(chars[i]), let lo = nibble(chars[i + 1]) else { return nil }
+            bytes.append(hi << 4 | lo)
+            i += 2
+        }
+        return (try? JSONParser.parse(bytes))?.arrayValue
+    }
+
+    public static func resultSchema(_ item: Schema) -> Schema {
+        .object([.init("items", .list(item), required: true), .init("next_cursor", .nullable(.text()), required: true)])
+    }
+}

@@ -1,0 +1,56 @@
+import Core
+import RPC
+import Service
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Set by the SIGTERM handler: 1 while a request is being handled, so the handler leaves
+/// the exit to the loop; 2 once termination was asked for.
+nonisolated(unsafe) var requestInFlight: sig_atomic_t = 0
+nonisolated(unsafe) var terminationRequested: sig_atomic_t = 0
+
+/// Reads messages until end of input (or SIGTERM), answering each in order.
+struct Server {
+    let service: Service
+    let limits: Limits
+    let logger: Logger
+    let info: OpenRPCInfo
+
+    func run() {
+        signal(SIGPIPE, SIG_IGN)
+        signal(SIGTERM) { _ in
+            // Idle (blocked reading input): exit now. Busy: the loop exits after the response.
+            if requestInFlight == 0 { _exit(0) }
+            terminationRequested = 1
+        }
+        let dispatcher = Dispatcher(methods: service.methodSpecs(), limits: limits, logger: logger, info: info)
+        let reader = MessageReader(fd: 0, maxMessageBytes: limits.maxMessageBytes)
+        logger.log(.info, "serving", extra: ["test_clock": .bool(service.config.testClock)])
+        while true {
+            guard let incoming = reader.next() else { break }
+            requestInFlight = 1
+            let (response, framing): (String?, Framing)
+            switch incoming {
+            case .message(let bytes, let f):
+                (response, framing) = (dispatcher.handle(message: bytes), f)
+            case .oversized(let f):
+                (response, framing) = (Self.error(-32600, "Invalid Request: a message may be at most \(limits.maxMessageBytes) bytes"), f)
+            case .badHeader(let why):
+                (response, framing) = (Self.error(-32700, "Parse error: \(why)"), .contentLength)
+            }
+            if let response, !ResponseWriter.write(response, framing: framing) {
+                logger.log(.warning, "stdout closed; stopping")
+                break
+            }
+            requestInFlight = 0
+            if terminationRequested != 0 { break }
+        }
+        logger.log(.info, "input closed; exiting")
+    }
+
+    static func error(_ code: Int, _ message: String) -> String {
+        JSON.object(["jsonrpc": "2.0", "id": .null, "error": ["code": .int(Int64(code)), "message": .string(message)]]).serialized()
+    }
+}

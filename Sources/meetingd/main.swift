@@ -1,0 +1,117 @@
+import Core
+import Postgres
+import RPC
+import Service
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+let usage = """
+    usage: meetingd [serve] [--test-clock] [--log-level debug|info|warning|error]
+           meetingd migrate
+           meetingd bootstrap --community NAME --short-name SHORT --admin-email EMAIL --admin-first FIRST --admin-last LAST [--time-zone ZONE]
+           meetingd discover        (prints the OpenRPC document)
+
+    meetingd speaks JSON-RPC 2.0 on stdin/stdout: one request per line (or Content-Length framed).
+    The database is DATABASE_URL (a libpq connection string or URI).
+    Limits: MEETINGLEDGER_MAX_MESSAGE_BYTES, MEETINGLEDGER_MAX_BATCH, MEETINGLEDGER_MAX_STRING.
+    Migrations are read from MEETINGLEDGER_MIGRATIONS or sql/migrations beside the build.
+
+    """
+
+func fail(_ message: String, code: Int32 = 2) -> Never {
+    FileDescriptorWriter.stderr(message + "\n")
+    exit(code)
+}
+
+enum FileDescriptorWriter {
+    static func stderr(_ s: String) { _ = Array(s.utf8).withUnsafeBytes { write(2, $0.baseAddress, $0.count) } }
+    static func stdout(_ s: String) { _ = Array(s.utf8).withUnsafeBytes { write(1, $0.baseAddress, $0.count) } }
+}
+
+func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+let command = arguments.first.flatMap { $0.hasPrefix("-") ? nil : $0 } ?? "serve"
+if arguments.first == command { arguments.removeFirst() }
+
+@MainActor func option(_ name: String) -> String? {
+    guard let i = arguments.firstIndex(of: name) else { return nil }
+    guard i + 1 < arguments.count else { fail("\(name) needs a value\n" + usage) }
+    let value = arguments[i + 1]
+    arguments.removeSubrange(i...i + 1)
+    return value
+}
+
+@MainActor func flag(_ name: String) -> Bool {
+    guard let i = arguments.firstIndex(of: name) else { return false }
+    arguments.remove(at: i)
+    return true
+}
+
+if flag("--help") || flag("-h") || command == "help" {
+    FileDescriptorWriter.stdout(usage)
+    exit(0)
+}
+
+var limits = Limits()
+if let v = environment("MEETINGLEDGER_MAX_MESSAGE_BYTES").flatMap(Int.init), v > 0 { limits.maxMessageBytes = v }
+if let v = environment("MEETINGLEDGER_MAX_BATCH").flatMap(Int.init), v > 0 { limits.maxBatchEntries = v }
+if let v = environment("MEETINGLEDGER_MAX_STRING").flatMap(Int.init), v > 0 { limits.maxStringLength = v }
+
+let testClock = flag("--test-clock")
+let levelName = option("--log-level") ?? environment("MEETINGLEDGER_LOG_LEVEL") ?? "info"
+guard let level = Logger.Level(rawValue: levelName) else { fail("unknown log level \(levelName)\n" + usage) }
+let logger = Logger(minimum: level)
+let conninfo = environment("DATABASE_URL") ?? ""
+
+@MainActor func migrate() -> Connection {
+    guard let directory = Migrator.locateDirectory(explicit: environment("MEETINGLEDGER_MIGRATIONS")) else {
+        fail("cannot find sql/migrations: set MEETINGLEDGER_MIGRATIONS to the folder", code: 1)
+    }
+    do {
+        let connection = try Connection(conninfo: conninfo)
+        let applied = try Migrator(directory: directory).apply(on: connection)
+        if !applied.isEmpty { logger.log(.info, "applied migrations \(applied.map(String.init).joined(separator: ", "))") }
+        return connection
+    } catch {
+        fail("migration failed: \(error)", code: 1)
+    }
+}
+
+let service = Service(config: ServiceConfig(conninfo: conninfo, testClock: testClock, limits: limits), logger: logger)
+let info = OpenRPCInfo(
+    title: "MeetingLedger", version: ServiceConfig.version,
+    description: "Paid 1-on-1 meetings with experts: scheduling, meeting lifecycle and a double-entry credit ledger, over JSON-RPC 2.0")
+
+switch command {
+case "migrate":
+    _ = migrate()
+    exit(0)
+case "discover":
+    let dispatcher = Dispatcher(methods: service.methodSpecs(), limits: limits, logger: logger, info: info)
+    FileDescriptorWriter.stdout(dispatcher.openRPCDocument().serialized() + "\n")
+    exit(0)
+case "bootstrap":
+    let community = option("--community"), shortName = option("--short-name"), email = option("--admin-email")
+    let first = option("--admin-first"), last = option("--admin-last"), zone = option("--time-zone") ?? "UTC"
+    guard let community, let shortName, let email, let first, let last else { fail("bootstrap needs every option\n" + usage) }
+    let connection = migrate()
+    do {
+        let result = try Bootstrap.run(db: connection, community: community, shortName: shortName, adminEmail: email, adminFirst: first, adminLast: last, timeZone: zone)
+        FileDescriptorWriter.stdout(result.serialized() + "\n")
+        exit(0)
+    } catch let e as AppError {
+        fail("bootstrap failed: \(e.message)", code: 1)
+    } catch {
+        fail("bootstrap failed: \(error)", code: 1)
+    }
+case "serve":
+    guard arguments.isEmpty else { fail("unknown arguments: \(arguments.joined(separator: " "))\n" + usage) }
+    _ = migrate()
+    Server(service: service, limits: limits, logger: logger, info: info).run()
+    exit(0)
+default:
+    fail("unknown command \(command)\n" + usage)
+}
