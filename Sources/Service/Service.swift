@@ -45,7 +45,7 @@ public final class Service {
     }
 
     public static func allMethods() -> [ServiceMethod] {
-        SystemMethods.all + CommunityMethods.all + PersonMethods.all + LocationMethods.all
+        SystemMethods.all + CommunityMethods.all + PersonMethods.all + LocationMethods.all + LedgerMethods.all
     }
 
     /// The registry as the RPC layer sees it.
