@@ -241,7 +241,7 @@ enum LedgerMethods {
         audience: .roles([.finance]), mutating: false, params: [],
         result: .object([.init("ok", .boolean, required: true), .init("problems", .list(.anyJSON(description: "{kind, subject, detail}")), required: true)])
     ) { ctx, _ in
-        let rows = try ctx.db.query("SELECT kind, subject, detail FROM ledger_problems($1)", [ctx.communityId])
+        let rows = try ctx.db.query("SELECT kind, subject, detail FROM ledger_problems($1) UNION ALL SELECT kind, subject, detail FROM meeting_problems($1)", [ctx.communityId])
         let problems: [JSON] = try rows.map { ["kind": .string(try $0.string("kind")), "subject": .string(try $0.string("subject")), "detail": .string(try $0.string("detail"))] }
         return ["ok": .bool(problems.isEmpty), "problems": .array(problems), "checked_at": .string(ctx.now.rfc3339)]
     }
