@@ -16,6 +16,14 @@ func time(_ text: String) -> LocalTimeOfDay {
     return time
 }
 
+func rule(_ weekday: Int, _ start: String, _ end: String, at locationIds: [String], services: [String]? = nil) -> WeeklyRule {
+    do {
+        return try WeeklyRule(weekday: weekday, start: time(start), end: time(end), locationIds: locationIds, serviceIds: services)
+    } catch { fatalError("test rule: \(error)") }
+}
+
+func period(_ start: String, _ end: String) -> Period { Period(start: utc(start), end: utc(end)) }
+
 /// Answers from `Reference/zone_reference.py`, which resolves local times with Python's
 /// zoneinfo: tz rules applied by code that shares nothing with ZoneClock.
 enum ZoneReference {
