@@ -3,8 +3,11 @@ import Core
 /// Bounds on the work one call may ask for, since callers choose the ranges.
 public enum SchedulingLimits {
     public static let maxRangeDays: Int64 = 366
-    /// Longest meeting a booking check considers.
+    /// Longest meeting a search or booking check considers.
     public static let maxLengthMinutes: Int64 = 1440
+    /// Experts × candidate start times in one search: about 800 experts over 90 days of
+    /// 30-minute slots, and the memory a worst-case answer (everyone free everywhere) needs.
+    public static let maxExpertStartTimes = 4_000_000
 
     static let maxRangeMicroseconds = maxRangeDays * 86_400 * 1_000_000
 
