@@ -74,7 +74,7 @@ enum AvailabilityMethods {
         }
         let locations = params.stringList("location_ids")
         try requireLocations(ctx, locations, field: "location_ids")
-        let id = Identifier.make(.availability, now: ctx.now)
+        let id = Identifier.make(.availability)
         try ctx.db.query(
             "INSERT INTO availability_periods (community_id, id, expert_id, kind, start_at, end_at, location_ids) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             [ctx.communityId, id, expert, kind, start, end, PostgresTextArray(locations)])

@@ -38,7 +38,7 @@ enum CatalogMethods {
                 INSERT INTO services (community_id, id, name, kind, expert_id, default_length_minutes, price_credits, skills, agenda_questions)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING \(ServiceRecord.columns)
                 """,
-                [ctx.communityId, Identifier.make(.service, now: ctx.now), name, kind, expertId, lengthMinutes, priceCredits,
+                [ctx.communityId, Identifier.make(.service), name, kind, expertId, lengthMinutes, priceCredits,
                  PostgresTextArray(skills), PostgresTextArray(agendaQuestions)])
             return try ServiceRecord(row: row.first!)
         } catch let e as PostgresError where e.isUniqueViolation {

@@ -149,7 +149,7 @@ enum MeetingStore {
         _ ctx: RequestContext, _ d: Decision, serviceId: String, skill: String?, userId: String, expertId: String, locationId: String?,
         topic: String?, agendaAnswers: JSON, note: String?, seriesId: String? = nil, actor: MeetingActor
     ) throws -> MeetingRecord {
-        let id = Identifier.make(.meeting, now: ctx.now)
+        let id = Identifier.make(.meeting)
         var initial = d.next
         initial.status = .awaitingApproval
         initial.creditStatus = .none
@@ -163,7 +163,7 @@ enum MeetingStore {
         let actorId: String? = actor == .system ? nil : ctx.actor.id
         var eventIds: [String] = []
         let events: [JSON] = d.events.map { e in
-            let id = Identifier.make(.event, now: ctx.now)
+            let id = Identifier.make(.event)
             eventIds.append(id)
             return [
                 "id": .string(id), "kind": .string(e.kind), "actor_id": .optional(actorId), "actor_role": .string(actor.role),

@@ -30,7 +30,8 @@ enum Notifications {
             start = m.state.start
             meetingId = m.id
         }
-        if let s = payload["start"]?.stringValue, let t = try? Instant(rfc3339: s) { start = t }
+        // The time as it was when the message was written, not as the meeting is now.
+        if let s = (payload["meeting"]?["start"] ?? payload["start"])?.stringValue, let t = try? Instant(rfc3339: s) { start = t }
         let texts = compose(
             kind: message["kind"]?.stringValue ?? "", recipient: recipient, counterpart: counterpart, service: service, start: start,
             payload: payload, settings: settings)

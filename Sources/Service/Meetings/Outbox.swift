@@ -27,7 +27,7 @@ enum Outbox {
         guard !messages.isEmpty else { return 0 }
         let rows: [JSON] = messages.map { m in
             [
-                "id": .string(Identifier.make(.outbox, now: ctx.now)), "kind": .string(m.kind), "channel": .string(m.channel),
+                "id": .string(Identifier.make(.outbox)), "kind": .string(m.kind), "channel": .string(m.channel),
                 "recipient_id": .optional(m.recipientId), "meeting_id": .optional(m.meetingId), "event_id": .optional(m.eventId),
                 "payload": m.payload, "dedupe_key": .optional(m.dedupeKey), "available_at": .string((m.availableAt ?? ctx.now).rfc3339),
             ]
