@@ -1,0 +1,356 @@
+import Foundation
+import XCTest
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// JSON-RPC 2.0 over meetingd's pipes (SPEC §3.1–3.3): error codes, batches, both framings,
+/// limits and hostile input, the split between stdout and stderr, and how the process ends.
+final class ProtocolTests: EndToEndTestCase {
+    static let ping = #"{"jsonrpc":"2.0","id":"ping","method":"system.ping"}"#
+
+    /// Asserts the process still answers: the next line is the reply to a fresh ping.
+    func assertStillServing(_ meetingd: Meetingd, file: StaticString = #filePath, line: UInt = #line) throws {
+        let response = try meetingd.exchange(Self.ping)
+        XCTAssertEqual(response["id"], "ping", "the next line should answer the ping: \(response)", file: file, line: line)
+        XCTAssertEqual(response["result"]?["database"], "ok", file: file, line: line)
+    }
+
+    func testParseErrorHasNullId() throws {
+        let meetingd = try startMeetingd()
+        for text in [#"{"jsonrpc":"2.0","id":1,"method":"system.ping""#, "not json", #"{"jsonrpc":"2.0","id":1,}"#, #"{"a":1} {"b":2}"#] {
+            let response = try meetingd.exchange(text)
+            let error = try Meetingd.error(of: response, code: -32700, text)
+            XCTAssertEqual(response["id"], .null, "a parse error cannot know the id: \(text)")
+            XCTAssertEqual(response["jsonrpc"], "2.0")
+            XCTAssertNotNil(error["message"]?.string)
+        }
+        try assertStillServing(meetingd)
+    }
+
+    func testInvalidRequests() throws {
+        let meetingd = try startMeetingd()
+        let cases: [(request: String, id: JSONValue, why: String)] = [
+            ("42", .null, "not an object"),
+            (#""system.ping""#, .null, "a string"),
+            (#"{"jsonrpc":"1.0","id":3,"method":"system.ping"}"#, 3, "wrong jsonrpc"),
+            (#"{"id":4,"method":"system.ping"}"#, 4, "no jsonrpc"),
+            (#"{"jsonrpc":"2.0","id":5,"method":7}"#, 5, "method not a string"),
+            (#"{"jsonrpc":"2.0","id":"six"}"#, "six", "no method"),
+            (#"{"jsonrpc":"2.0","id":{"a":1},"method":"system.ping"}"#, .null, "id an object"),
+        ]
+        for c in cases {
+            let response = try meetingd.exchange(c.request)
+            try Meetingd.error(of: response, code: -32600, c.why)
+            XCTAssertEqual(response["id"], c.id, c.why)
+        }
+        try assertStillServing(meetingd)
+    }
+
+    func testUnknownMethod() throws {
+        let meetingd = try startMeetingd()
+        let response = try meetingd.exchange(#"{"jsonrpc":"2.0","id":"u1","method":"meeting.teleport","params":{}}"#)
+        let error = try Meetingd.error(of: response, code: -32601, "an unknown method")
+        XCTAssertEqual(response["id"], "u1")
+        XCTAssertTrue(error["message"]?.string?.contains("meeting.teleport") ?? false, "the message names the method: \(error)")
+        // A notification for an unknown method gets no response either.
+        try meetingd.send(#"{"jsonrpc":"2.0","method":"meeting.teleport"}"#)
+        try assertStillServing(meetingd)
+    }
+
+    /// Each bad param is named in `data.field` with a `data.reason`, and nothing is created.
+    func testInvalidParamsNameTheField() throws {
+        let community = try bootstrap()
+        let meetingd = try startMeetingd()
+        let admin = community.adminId
+        let valid = TestCommunity.personParams(roles: ["user"])
+        func with(_ changes: [String: JSONValue?]) -> [String: JSONValue] {
+            var p = valid
+            for (k, v) in changes { p[k] = v }
+            return p
+        }
+        let cases: [(method: String, params: [String: JSONValue], field: String, why: String)] = [
+            ("person.create", with(["email": .none]), "email", "missing required"),
+            ("person.create", with(["first_name": 5]), "first_name", "wrong type"),
+            ("person.create", with(["roles": "user"]), "roles", "a string where a list is expected"),
+            ("person.create", with(["roles": ["user", "wizard"]]), "roles[1]", "a value outside the enumeration"),
+            ("person.create", with(["roles": []]), "roles", "an empty list"),
+            ("person.create", with(["nickname": "P"]), "nickname", "unknown field"),
+            ("person.create", with(["email": "not-an-email"]), "email", "malformed email"),
+            ("person.create", with(["first_name": .string(String(repeating: "x", count: 201))]), "first_name", "name over 200 characters"),
+            ("person.create", with(["time_zone": "Mars/Olympus_Mons"]), "time_zone", "unknown time zone"),
+            ("community.update_settings", ["cancellation_window_hours": 100_000], "cancellation_window_hours", "out of range"),
+            ("community.update_settings", ["platform_fee_percent": -1], "platform_fee_percent", "negative"),
+            ("community.update_settings", ["slot_minutes": 30.5], "slot_minutes", "fraction for an integer"),
+            ("community.update_settings", ["auto_accept": "yes"], "auto_accept", "string for a boolean"),
+            ("community.update_settings", ["no_show_policy": ["max_no_shows": 1, "window_days": 30]], "no_show_policy.suspension_days", "nested missing"),
+            ("person.list", ["limit": 501], "limit", "page size over 500"),
+            ("person.list", ["limit": 0], "limit", "page size 0"),
+            ("person.list", ["cursor": "zz"], "cursor", "a cursor the service never gave"),
+            ("person.get", ["person_id": "loc_0123456789abcdef0123456789abcdef"], "person_id", "an id of another kind"),
+            ("clock.set", ["now": "2026-13-45T09:00:00Z"], "now", "impossible month and day"),
+            ("clock.set", ["now": "2026-02-30T09:00:00Z"], "now", "February 30th"),
+            ("clock.set", ["now": "2026-03-08T09:00:00"], "now", "timestamp without an offset"),
+            ("clock.set", ["now": "2026-03-08T25:00:00+01:00"], "now", "hour 25"),
+            ("clock.set", ["now": "yesterday"], "now", "not a timestamp"),
+        ]
+        for c in cases {
+            let error = try meetingd.error(c.method, as: admin, c.params, code: -32602)
+            XCTAssertEqual(error["data"]?["field"], .string(c.field), "\(c.why): \(error)")
+            XCTAssertFalse(error["data"]?["reason"]?.string?.isEmpty ?? true, "\(c.why): a reason is given: \(error)")
+            XCTAssertEqual(error["data"]?["retryable"], false, c.why)
+        }
+        // Params by position are refused, naming "params".
+        let positional = try meetingd.exchange(#"{"jsonrpc":"2.0","id":9,"method":"person.get","params":["per_0"]}"#)
+        XCTAssertEqual(try Meetingd.error(of: positional, code: -32602)["data"]?["field"], "params")
+
+        let people = try community.people(on: meetingd)
+        XCTAssertEqual(people.map { $0["id"] }, [.string(admin)], "no invalid call created anyone")
+        let settings = try meetingd.result("community.get", as: admin)["settings"]
+        XCTAssertEqual(settings?["cancellation_window_hours"], 48, "no invalid call changed the settings")
+    }
+
+    func testBatchAnswersEachEntryById() throws {
+        let community = try bootstrap()
+        let meetingd = try startMeetingd()
+        let admin = community.adminId
+        let batch = """
+            [{"jsonrpc":"2.0","id":1,"method":"system.ping"},
+             {"jsonrpc":"2.0","id":"get","method":"community.get","params":{"actor":"\(admin)"}},
+             {"jsonrpc":"2.0","method":"system.ping"},
+             {"jsonrpc":"2.0","id":3,"method":"nope.nothing"},
+             {"jsonrpc":"2.0","id":4,"method":"person.get","params":{"actor":"\(admin)"}},
+             {"jsonrpc":"2.0","method":"person.create","params":{"actor":"\(admin)"}},
+             {"foo":"bar"},
+             7,
+             {"jsonrpc":"2.0","id":5,"method":"person.get","params":{"actor":"\(admin)","person_id":"\(admin)"}}]
+            """.replacingOccurrences(of: "\n", with: "")
+        let response = try meetingd.exchange(batch)
+        guard let entries = response.array else { return XCTFail("a batch gets an array: \(response)") }
+        XCTAssertEqual(entries.count, 7, "9 entries, 2 notifications: \(response)")
+        var byId: [JSONValue: JSONValue] = [:]
+        var nullIds: [JSONValue] = []
+        for entry in entries {
+            XCTAssertEqual(entry["jsonrpc"], "2.0")
+            if entry["id"] == .null { nullIds.append(entry) } else { byId[entry["id"]!] = entry }
+        }
+        XCTAssertEqual(try Meetingd.result(of: byId[1] ?? .null)["database"], "ok")
+        XCTAssertEqual(try Meetingd.result(of: byId["get"] ?? .null)["id"], .string(community.id))
+        try Meetingd.error(of: byId[3] ?? .null, code: -32601)
+        XCTAssertEqual(try Meetingd.error(of: byId[4] ?? .null, code: -32602)["data"]?["field"], "person_id")
+        XCTAssertEqual(try Meetingd.result(of: byId[5] ?? .null)["id"], .string(admin))
+        XCTAssertEqual(nullIds.count, 2, "the two invalid entries are answered with id null")
+        for entry in nullIds { try Meetingd.error(of: entry, code: -32600) }
+        try assertStillServing(meetingd)
+    }
+
+    func testEmptyBatchIsOneInvalidRequest() throws {
+        let meetingd = try startMeetingd()
+        let response = try meetingd.exchange("[]")
+        XCTAssertNil(response.array, "one error object, not an array")
+        try Meetingd.error(of: response, code: -32600, "[]")
+        XCTAssertEqual(response["id"], .null)
+        try assertStillServing(meetingd)
+    }
+
+    func testNotificationsPrintNothing() throws {
+        let community = try bootstrap()
+        let meetingd = try startMeetingd()
+        try meetingd.send(#"[{"jsonrpc":"2.0","method":"system.ping"},{"jsonrpc":"2.0","method":"community.get","params":{"actor":"\#(community.adminId)"}}]"#)
+        try meetingd.send(#"{"jsonrpc":"2.0","method":"system.ping"}"#)
+        // A notification whose call fails prints nothing either.
+        try meetingd.send(#"{"jsonrpc":"2.0","method":"person.get","params":{}}"#)
+        try assertStillServing(meetingd)
+        // A notification still takes effect.
+        try meetingd.send(#"{"jsonrpc":"2.0","method":"community.update_settings","params":{"actor":"\#(community.adminId)","slot_minutes":15}}"#)
+        XCTAssertEqual(try meetingd.result("community.get", as: community.adminId)["settings"]?["slot_minutes"], 15)
+    }
+
+    func testBothFramingsPerMessage() throws {
+        let meetingd = try startMeetingd()
+        try meetingd.sendFrame(#"{"jsonrpc":"2.0","id":"f1","method":"system.ping"}"#)
+        let first = try meetingd.readFrame()
+        XCTAssertEqual(try JSONValue.parse(first.body)["id"], "f1")
+
+        let line = try meetingd.exchange(#"{"jsonrpc":"2.0","id":"l1","method":"system.ping"}"#)
+        XCTAssertEqual(line["id"], "l1", "a line after a frame is answered with a line")
+
+        // A pretty-printed body with newlines, a lower-case header name, and a multi-byte
+        // method name: the reply's Content-Length counts bytes.
+        let body = "{\n  \"jsonrpc\": \"2.0\",\n  \"id\": \"f2\",\n  \"method\": \"café.crème\"\n}"
+        try meetingd.write(Array("content-length: \(Array(body.utf8).count)\r\n\r\n\(body)".utf8))
+        let second = try meetingd.readFrame()
+        XCTAssertEqual(second.header, "Content-Length: \(Array(second.body.utf8).count)")
+        let reply = try JSONValue.parse(second.body)
+        XCTAssertEqual(reply["id"], "f2")
+        XCTAssertEqual(reply["error"]?["code"], -32601)
+
+        // A batch in a frame, then a frame and a line written back to back.
+        try meetingd.sendFrame(#"[{"jsonrpc":"2.0","id":1,"method":"system.ping"},{"jsonrpc":"2.0","id":2,"method":"system.ping"}]"#)
+        XCTAssertEqual(try JSONValue.parse(try meetingd.readFrame().body).array?.count, 2)
+        let frame = #"{"jsonrpc":"2.0","id":"f3","method":"system.ping"}"#
+        try meetingd.write(Array("Content-Length: \(frame.utf8.count)\r\n\r\n\(frame)\(Self.ping)\n".utf8))
+        XCTAssertEqual(try JSONValue.parse(try meetingd.readFrame().body)["id"], "f3")
+        XCTAssertEqual(try meetingd.readResponse()["id"], "ping")
+
+        // A header without a usable length is a parse error, framed; the line after it is served.
+        try meetingd.write(Array("Content-Length: lots\r\n\r\n".utf8))
+        let bad = try JSONValue.parse(try meetingd.readFrame().body)
+        try Meetingd.error(of: bad, code: -32700, "a bad Content-Length")
+        try assertStillServing(meetingd)
+    }
+
+    func testOversizedMessageIsRefusedAndServingContinues() throws {
+        let limit = 2_000
+        let meetingd = try startMeetingd(environment: ["MEETINGLEDGER_MAX_MESSAGE_BYTES": String(limit)])
+        func ping(padding: Int, id: String) -> String {
+            #"{"jsonrpc":"2.0","id":"\#(id)","method":"system.ping","params":{"pad":"\#(String(repeating: "a", count: padding))"}}"#
+        }
+        // Just under the limit it is parsed (and refused for the unknown param, not the size).
+        let under = ping(padding: limit - 100, id: "under")
+        XCTAssertLessThanOrEqual(under.utf8.count, limit)
+        let underReply = try meetingd.exchange(under)
+        XCTAssertEqual(try Meetingd.error(of: underReply, code: -32602)["data"]?["field"], "pad")
+
+        for size in [limit + 10, 200_000] {
+            let response = try meetingd.exchange(ping(padding: size, id: "over"))
+            let error = try Meetingd.error(of: response, code: -32600, "a \(size)-byte message")
+            XCTAssertTrue(error["message"]?.string?.contains(String(limit)) ?? false, "the message states the limit: \(error)")
+            try assertStillServing(meetingd)
+        }
+
+        // Framed: the body is skipped by its length, the reply is framed.
+        try meetingd.sendFrame(ping(padding: 50_000, id: "framed"))
+        try Meetingd.error(of: try JSONValue.parse(try meetingd.readFrame().body), code: -32600, "an oversized frame")
+        try assertStillServing(meetingd)
+    }
+
+    func testDefaultMessageLimitIsOneMebibyte() throws {
+        let meetingd = try startMeetingd()
+        let big = #"{"jsonrpc":"2.0","id":"big","method":"system.ping","params":{"pad":"\#(String(repeating: "b", count: 1 << 20))"}}"#
+        try Meetingd.error(of: try meetingd.exchange(big), code: -32600, "a message over 1 MiB")
+        try assertStillServing(meetingd)
+    }
+
+    func testDeeplyNestedJSONIsRefused() throws {
+        let meetingd = try startMeetingd()
+        func nested(_ depth: Int) -> String {
+            #"{"jsonrpc":"2.0","id":"deep","method":"system.ping","params":{"x":"# + String(repeating: "[", count: depth)
+                + String(repeating: "]", count: depth) + "}}"
+        }
+        // Within the nesting limit the message is parsed (the param is then unknown).
+        XCTAssertEqual(try Meetingd.error(of: try meetingd.exchange(nested(50)), code: -32602)["data"]?["field"], "x")
+        for depth in [70, 100_000] {
+            let response = try meetingd.exchange(nested(depth))
+            let code = response["error"]?["code"]?.int
+            XCTAssertTrue(code == -32700 || code == -32600, "nesting \(depth) deep is refused: \(response)")
+            try assertStillServing(meetingd)
+        }
+    }
+
+    func testInvalidUTF8IsAParseError() throws {
+        let meetingd = try startMeetingd()
+        let prefix = Array(#"{"jsonrpc":"2.0","id":1,"method":"system.ping","params":{"x":""#.utf8)
+        let suffix = Array(#""}}"#.utf8) + [0x0A]
+        for bad: [UInt8] in [[0xFF, 0xFE], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xE2, 0x82]] {
+            try meetingd.write(prefix + bad + suffix)
+            let response = try meetingd.readResponse()
+            try Meetingd.error(of: response, code: -32700, "bytes \(bad)")
+            XCTAssertEqual(response["id"], .null)
+            try assertStillServing(meetingd)
+        }
+        // An escaped lone surrogate is not a character either.
+        let surrogate = try meetingd.exchange(#"{"jsonrpc":"2.0","id":2,"method":"system.ping","params":{"x":"\ud800"}}"#)
+        try Meetingd.error(of: surrogate, code: -32700, "a lone surrogate")
+        try assertStillServing(meetingd)
+    }
+
+    /// Every stdout line is a JSON-RPC response (one per request, none for notifications) and
+    /// every stderr line is a JSON log record; the log never carries params.
+    func testStdoutHoldsOnlyResponsesAndStderrJSONLogs() throws {
+        let community = try bootstrap()
+        let meetingd = try startMeetingd()
+        let secretEmail = "secret-\(TestEnvironment.uniqueTag())@example.test"
+        var params = TestCommunity.personParams(roles: ["user"])
+        params["email"] = .string(secretEmail)
+        params["actor"] = .string(community.adminId)
+        let inputs = [
+            Self.ping, "garbage", "[]", #"{"jsonrpc":"2.0","method":"system.ping"}"#, "",
+            #"[{"jsonrpc":"2.0","id":1,"method":"system.ping"},{"jsonrpc":"2.0","method":"system.ping"}]"#,
+            #"{"jsonrpc":"2.0","id":2,"method":"person.create","params":\#(JSONValue.object(params).serialized)}"#,
+            #"{"jsonrpc":"2.0","id":3,"method":"nope"}"#,
+        ]
+        for input in inputs { try meetingd.send(input) }
+        meetingd.closeInput()
+        let stdout = try meetingd.readToEnd()
+        XCTAssertEqual(try meetingd.waitForExit(), .exited(0))
+
+        let lines = stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        XCTAssertEqual(lines.last, "", "stdout ends with a newline")
+        let responses = lines.dropLast()
+        XCTAssertEqual(responses.count, 6, "one line per request, none for the notification or the blank line: \(stdout)")
+        for line in responses {
+            let value = try JSONValue.parse(line)
+            for response in value.array ?? [value] {
+                XCTAssertEqual(response["jsonrpc"], "2.0", line)
+                XCTAssertNotNil(response["id"], "every response has an id: \(line)")
+                XCTAssertTrue((response["result"] == nil) != (response["error"] == nil), "exactly one of result and error: \(line)")
+                XCTAssertEqual(Set(response.object?.keys.map { $0 } ?? []).subtracting(["jsonrpc", "id", "result", "error"]), [], line)
+            }
+        }
+        XCTAssertEqual(try Meetingd.result(of: try JSONValue.parse(responses[4]))["email"], .string(secretEmail))
+
+        let logs = meetingd.stderrLines
+        XCTAssertFalse(logs.isEmpty)
+        for line in logs {
+            guard let record = try? JSONValue.parse(line) else { XCTFail("stderr line is not JSON: \(line)"); continue }
+            XCTAssertTrue(["debug", "info", "warning", "error"].contains(record["level"]?.string ?? ""), line)
+            XCTAssertNotNil(record["message"]?.string, line)
+            XCTAssertNotNil(record["ts"]?.string, line)
+        }
+        let create = logs.compactMap { try? JSONValue.parse($0) }.first { $0["method"] == "person.create" }
+        XCTAssertEqual(create?["id"], 2, "the request's log line names its id")
+        XCTAssertNotNil(create?["duration_ms"]?.number, "and its duration")
+        XCTAssertFalse(meetingd.stderrText.contains(secretEmail), "params never reach the log")
+    }
+
+    func testExitsZeroOnEOF() throws {
+        let meetingd = try startMeetingd()
+        try assertStillServing(meetingd)
+        meetingd.closeInput()
+        XCTAssertEqual(try meetingd.waitForExit(), .exited(0))
+        XCTAssertEqual(try meetingd.readToEnd(), "", "nothing more on stdout")
+    }
+
+    func testExitsZeroOnSIGTERMWhenIdle() throws {
+        let meetingd = try startMeetingd()
+        try assertStillServing(meetingd)
+        meetingd.signal(SIGTERM)
+        XCTAssertEqual(try meetingd.waitForExit(), .exited(0))
+    }
+
+    /// SIGTERM during a long batch: the batch is finished and answered, then the process exits 0.
+    func testSIGTERMFinishesTheRequestInFlight() throws {
+        let community = try bootstrap()
+        let meetingd = try startMeetingd()
+        let count = 300
+        let entries = (0..<count).map { i -> String in
+            var params = TestCommunity.personParams(roles: ["user"])
+            params["actor"] = .string(community.adminId)
+            return #"{"jsonrpc":"2.0","id":\#(i),"method":"person.create","params":\#(JSONValue.object(params).serialized)}"#
+        }
+        try meetingd.send("[" + entries.joined(separator: ",") + "]")
+        try meetingd.waitForLog("the batch has started", where: { $0["method"] == "person.create" })
+        meetingd.signal(SIGTERM)
+        let doneBeforeSignal = meetingd.stderrLines.filter { $0.contains(#""method":"person.create""#) }.count
+        XCTAssertLessThan(doneBeforeSignal, count, "the signal came while the batch was in flight")
+        let response = try meetingd.readResponse()
+        XCTAssertEqual(response.array?.count, count, "the whole batch is answered")
+        XCTAssertEqual(response.array?.filter { $0["result"] != nil }.count, count)
+        XCTAssertEqual(try meetingd.waitForExit(), .exited(0))
+
+        let reader = try startMeetingd()
+        XCTAssertEqual(try community.people(on: reader).count, count + 1, "every person of the batch was created")
+    }
+}

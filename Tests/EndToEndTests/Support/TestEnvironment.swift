@@ -1,0 +1,184 @@
+import Foundation
+import XCTest
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Where the tests find the database, the binary and the repository (set by `scripts/test`).
+enum TestEnvironment {
+    static func variable(_ name: String) -> String? {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// The repository: MEETINGLEDGER_ROOT, or the checkout holding this file.
+    static var repoRoot: String {
+        variable("MEETINGLEDGER_ROOT")
+            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
+    /// The built service: MEETINGD_PATH, or the default debug build of this checkout.
+    static var meetingdPath: String { variable("MEETINGD_PATH") ?? repoRoot + "/.build/debug/meetingd" }
+
+    /// DATABASE_URL; the test is skipped when it is not set.
+    static func databaseURL() throws -> String {
+        guard let url = variable("DATABASE_URL") else {
+            throw XCTSkip("DATABASE_URL is not set: run scripts/test, or start a cluster with scripts/db start and export DATABASE_URL")
+        }
+        return url
+    }
+
+    /// A short random tag for names that must not collide between parallel tests.
+    static func uniqueTag() -> String { String(UUID().uuidString.lowercased().prefix(12)).replacingOccurrences(of: "-", with: "") }
+}
+
+struct ToolResult {
+    let termination: Termination
+    let stdout: String
+    let stderr: String
+
+    var succeeded: Bool { termination == .exited(0) }
+}
+
+/// Runs a command to completion (output to temporary files, so a daemon it starts cannot hold
+/// a pipe open); kills it after `timeout`.
+func runTool(
+    _ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120
+) throws -> ToolResult {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-tool-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let outURL = directory.appendingPathComponent("stdout"), errURL = directory.appendingPathComponent("stderr")
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, given in given }
+    process.currentDirectoryURL = URL(fileURLWithPath: TestEnvironment.repoRoot)
+    process.standardInput = FileHandle.nullDevice
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning {
+        if Date() > deadline {
+            kill(process.processIdentifier, SIGKILL)
+            throw HarnessError("\(executable) \(arguments.joined(separator: " ")) did not finish within \(timeout) s")
+        }
+        usleep(10_000)
+    }
+    try out.close()
+    try err.close()
+    let termination: Termination =
+        process.terminationReason == .exit ? .exited(process.terminationStatus) : .signalled(process.terminationStatus)
+    return ToolResult(
+        termination: termination,
+        stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
+        stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+}
+
+/// A community of its own for one test (`meetingd bootstrap`), so parallel tests never see
+/// each other's data, with helpers to populate it.
+struct TestCommunity {
+    let id: String
+    let adminId: String
+    let name: String
+
+    /// Bootstraps a fresh community with one admin on `databaseURL` (default: DATABASE_URL).
+    static func bootstrap(_ label: String, databaseURL: String? = nil) throws -> TestCommunity {
+        let tag = TestEnvironment.uniqueTag()
+        let name = "E2E \(label) \(tag)"
+        var environment: [String: String] = [:]
+        if let databaseURL { environment["DATABASE_URL"] = databaseURL }
+        let run = try runTool(
+            TestEnvironment.meetingdPath,
+            ["bootstrap", "--community", name, "--short-name", "E2E", "--admin-email", "admin-\(tag)@example.test",
+             "--admin-first", "Ada", "--admin-last", "Admin"],
+            environment: environment)
+        guard run.succeeded else { throw HarnessError("meetingd bootstrap failed (\(run.termination)): \(run.stderr)") }
+        let printed = try JSONValue.parse(run.stdout)
+        guard let id = printed["community_id"]?.string, let adminId = printed["admin_id"]?.string else {
+            throw HarnessError("meetingd bootstrap printed \(run.stdout)")
+        }
+        return TestCommunity(id: id, adminId: adminId, name: name)
+    }
+
+    /// The params of a `person.create` with a unique email.
+    static func personParams(roles: [String], firstName: String = "Pat", lastName: String = "Tester", timeZone: String = "UTC") -> [String: JSONValue] {
+        [
+            "email": .string("\(roles.first ?? "person")-\(TestEnvironment.uniqueTag())@example.test"),
+            "first_name": .string(firstName), "last_name": .string(lastName),
+            "roles": .array(roles.map { .string($0) }), "time_zone": .string(timeZone),
+        ]
+    }
+
+    /// Creates a person (as the admin) and returns the person as the service answered.
+    @discardableResult
+    func createPerson(on meetingd: Meetingd, roles: [String], firstName: String = "Pat", lastName: String = "Tester") throws -> JSONValue {
+        try meetingd.result("person.create", as: adminId, TestCommunity.personParams(roles: roles, firstName: firstName, lastName: lastName))
+    }
+
+    /// Creates a person and returns their id.
+    func createPersonId(on meetingd: Meetingd, roles: [String]) throws -> String {
+        let person = try createPerson(on: meetingd, roles: roles)
+        guard let id = person["id"]?.string else { throw HarnessError("person.create returned no id: \(person)") }
+        return id
+    }
+
+    /// Every person of the community as `person.list` pages them (as the admin).
+    func people(on meetingd: Meetingd) throws -> [JSONValue] {
+        try meetingd.allPages("person.list", as: adminId)
+    }
+}
+
+extension Meetingd {
+    /// Every item of a paged list method, following `next_cursor` (at most 100 pages).
+    func allPages(_ method: String, as actor: String, _ params: [String: JSONValue] = [:]) throws -> [JSONValue] {
+        var items: [JSONValue] = []
+        var cursor: JSONValue? = nil
+        for _ in 0..<100 {
+            var pageParams = params
+            pageParams["limit"] = 500
+            if let cursor { pageParams["cursor"] = cursor }
+            let page = try result(method, as: actor, pageParams)
+            guard let pageItems = page["items"]?.array else { throw HarnessError("\(method) returned no items: \(page)") }
+            items += pageItems
+            guard let next = page["next_cursor"], !next.isNull else { return items }
+            cursor = next
+        }
+        throw HarnessError("\(method) returned more than 100 pages")
+    }
+}
+
+/// Base class: skips without DATABASE_URL, starts meetingd processes that are killed after the
+/// test whatever happened, and bootstraps communities.
+class EndToEndTestCase: XCTestCase {
+    private var started: [Meetingd] = []
+    var databaseURL = ""
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        databaseURL = try TestEnvironment.databaseURL()
+    }
+
+    override func tearDownWithError() throws {
+        for meetingd in started where meetingd.isRunning { meetingd.signal(SIGKILL) }
+        started.removeAll()
+        try super.tearDownWithError()
+    }
+
+    /// A running `meetingd` (serve) for this test.
+    func startMeetingd(_ arguments: [String] = [], environment: [String: String] = [:]) throws -> Meetingd {
+        let meetingd = try Meetingd(arguments: arguments, environment: environment)
+        started.append(meetingd)
+        return meetingd
+    }
+
+    func bootstrap(_ label: String = #function) throws -> TestCommunity {
+        try TestCommunity.bootstrap(String(label.prefix(40)))
+    }
+}
