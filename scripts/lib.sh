@@ -50,7 +50,8 @@ pg_run() {
 # directory when the postgres user cannot reach the checkout (or its path is too long for a
 # Unix socket).
 cluster_dir() {
-    local name=$1 dir="$ROOT/.pgdata/$name"
+    local name=$1
+    local dir="$ROOT/.pgdata/$name"
     if { as_root && ! runuser -u postgres -- test -x "$ROOT"; } || [ ${#dir} -gt 80 ]; then
         local tag
         tag=$(printf '%s' "$ROOT" | sha1sum | cut -c1-12)

@@ -122,7 +122,7 @@ extension Schema.StringFormat {
         switch self {
         case .plain: return
         case .id(let kind):
-            guard Identifier.isValid(s, kind: kind) else { throw fail("must be a \(kind.rawValue)_ id") }
+            guard Identifier.isValid(s, kind: kind) else { throw fail("must be an id starting with \(kind.rawValue)_") }
         case .timestamp:
             do { _ = try Instant(rfc3339: s) } catch {
                 throw fail("must be an RFC 3339 time with an offset, like 2026-03-08T09:00:00-05:00 (\(error))")

@@ -45,7 +45,8 @@ public final class Service {
     }
 
     public static func allMethods() -> [ServiceMethod] {
-        SystemMethods.all + CommunityMethods.all + PersonMethods.all + LocationMethods.all
+        SystemMethods.all + CommunityMethods.all + PersonMethods.all + LocationMethods.all + LedgerMethods.all
+            + CatalogMethods.all + ImportMethods.all + AvailabilityMethods.all + MeetingMethods.all + ChatMethods.all + SeriesMethods.all + OutboxMethods.all + JobMethods.all
     }
 
     /// The registry as the RPC layer sees it.

@@ -1,0 +1,106 @@
+import Core
+
+/// An action on an existing meeting.
+public enum Command: Sendable, Equatable {
+    case confirm(acceptConflicts: Bool)
+    case decline(reasonCode: String, note: String?)
+    case withdraw(note: String?)
+    case cancel(reasonCode: String, note: String?, confirmLate: Bool)
+    case reschedule(start: Instant, lengthMinutes: Int64, note: String?)
+    case confirmAlternate(acceptConflicts: Bool)
+    case rejectAlternate(reasonCode: String, note: String?)
+    case withdrawAlternate
+    case logSession(attendance: Attendance, durationAdjustMinutes: Int64, feedback: JSON?)
+    case reportNoShow
+    case expire
+    /// One occurrence of a weekly series is skipped (seed 001): cancelled, credits returned.
+    case skipOccurrence
+
+    public var name: String {
+        switch self {
+        case .confirm: return "confirm"
+        case .decline: return "decline"
+        case .withdraw: return "withdraw"
+        case .cancel: return "cancel"
+        case .reschedule: return "reschedule"
+        case .confirmAlternate: return "confirm_alternate"
+        case .rejectAlternate: return "reject_alternate"
+        case .withdrawAlternate: return "withdraw_alternate"
+        case .logSession: return "log_session"
+        case .reportNoShow: return "report_no_show"
+        case .expire: return "expire"
+        case .skipOccurrence: return "skip_occurrence"
+        }
+    }
+}
+
+/// A credit movement the decision asks for, applied in the same transaction.
+public enum LedgerOp: Sendable, Equatable {
+    /// Block the price on the user's wallet.
+    case hold
+    /// Return the open hold to the user.
+    case release
+    /// Pay this much of the open hold to the expert (the rest returns to the user).
+    case capture(credits: Int64)
+}
+
+public struct TimelineEvent: Sendable, Equatable {
+    public var kind: String
+    public var reasonCode: String?
+    public var note: String?
+    public var details: [String: JSON]
+
+    public init(_ kind: String, reasonCode: String? = nil, note: String? = nil, details: [String: JSON] = [:]) {
+        self.kind = kind
+        self.reasonCode = reasonCode
+        self.note = note
+        self.details = details
+    }
+}
+
+public struct Notification: Sendable, Equatable {
+    public var kind: String
+    public var recipient: Party
+
+    public init(_ kind: String, to recipient: Party) {
+        self.kind = kind
+        self.recipient = recipient
+    }
+}
+
+public enum VideoOp: String, Sendable, Equatable {
+    case create = "video.create"
+    case cancel = "video.cancel"
+}
+
+/// Everything one action changes, decided without touching the database.
+public struct Decision: Sendable, Equatable {
+    /// The meeting as it will be.
+    public var next: MeetingState
+    public var ledger: [LedgerOp] = []
+    public var events: [TimelineEvent] = []
+    public var notifications: [Notification] = []
+    public var video: [VideoOp] = []
+    /// Check the expert's agreed meetings overlapping this time before applying; overlaps
+    /// fail with time_conflict unless `acceptConflicts`.
+    public var conflictCheck: (start: Instant, lengthMinutes: Int64, acceptConflicts: Bool)? = nil
+    /// The meeting's time changed or it ended: queued reminders are void, the calendar
+    /// invite is sent again.
+    public var timeChanged = false
+    public var cancelledOrEnded = false
+    public var attendance: Attendance? = nil
+    public var durationMinutes: Int64? = nil
+    public var feedback: JSON? = nil
+    /// An expert no-show by the user counts toward the community's suspension policy.
+    public var countsAsUserNoShow = false
+
+    public init(next: MeetingState) { self.next = next }
+
+    public static func == (a: Decision, b: Decision) -> Bool {
+        a.next == b.next && a.ledger == b.ledger && a.events == b.events && a.notifications == b.notifications && a.video == b.video
+            && a.conflictCheck?.start == b.conflictCheck?.start && a.conflictCheck?.lengthMinutes == b.conflictCheck?.lengthMinutes
+            && a.conflictCheck?.acceptConflicts == b.conflictCheck?.acceptConflicts && a.timeChanged == b.timeChanged
+            && a.cancelledOrEnded == b.cancelledOrEnded && a.attendance == b.attendance && a.durationMinutes == b.durationMinutes
+            && a.countsAsUserNoShow == b.countsAsUserNoShow
+    }
+}

@@ -1,0 +1,355 @@
+import Core
+import Ledger
+
+/// The meeting rules (SPEC §5.2, seed 004) as pure functions: a meeting, a command, who acts,
+/// the time and the community's settings in; a decision or a typed error out.
+public enum Lifecycle {
+    // MARK: New meetings
+
+    /// A user's request: awaiting the expert (or agreed at once under auto-accept), with the
+    /// price held either way.
+    public static func request(start: Instant, lengthMinutes: Int64, priceCredits: Int64, autoAccept: Bool, now: Instant) throws -> Decision {
+        guard start > now else { throw AppError.invalidParams(field: "start", reason: "must be in the future") }
+        var d = Decision(next: MeetingState(
+            status: autoAccept ? .agreed : .awaitingApproval, creditStatus: .none, start: start, lengthMinutes: lengthMinutes,
+            priceCredits: priceCredits, expertApproved: autoAccept, userApproved: true, proposedBy: .user))
+        d.events = [TimelineEvent("requested_by_user"), TimelineEvent("user_approval")]
+        if priceCredits > 0 { d.ledger = [.hold]; d.next.creditStatus = .blocked }
+        if autoAccept {
+            d.events.append(TimelineEvent("expert_approval", details: ["auto_accept": true]))
+            d.video = [.create]
+            d.notifications = [Notification("meeting_confirmed", to: .user), Notification("meeting_confirmed", to: .expert)]
+            d.conflictCheck = (start, lengthMinutes, false)
+        } else {
+            d.notifications = [Notification("meeting_request", to: .expert)]
+        }
+        return d
+    }
+
+    /// An expert's proposal: approved by the expert, waiting for the user; nothing held yet.
+    public static func propose(start: Instant, lengthMinutes: Int64, priceCredits: Int64, now: Instant) throws -> Decision {
+        guard start > now else { throw AppError.invalidParams(field: "start", reason: "must be in the future") }
+        var d = Decision(next: MeetingState(
+            status: .awaitingApproval, creditStatus: .none, start: start, lengthMinutes: lengthMinutes, priceCredits: priceCredits,
+            expertApproved: true, userApproved: false, proposedBy: .expert))
+        d.events = [TimelineEvent("expert_approval")]
+        d.notifications = [Notification("expert_meeting_invitation", to: .user)]
+        return d
+    }
+
+    // MARK: Actions on a meeting
+
+    public static func decide(_ m: MeetingState, _ command: Command, by actor: MeetingActor, now: Instant, settings: LifecycleSettings) throws -> Decision {
+        switch command {
+        case .logSession, .reportNoShow, .expire: break
+        default:
+            guard now < m.start else { throw AppError.meetingStarted(start: m.start) }
+        }
+        switch command {
+        case .confirm(let accept): return try confirm(m, actor, accept)
+        case .decline(let reason, let note): return try decline(m, actor, reason, note, settings)
+        case .withdraw(let note): return try withdraw(m, actor, note)
+        case .cancel(let reason, let note, let late): return try cancel(m, actor, reason, note, late, now, settings)
+        case .reschedule(let start, let length, let note): return try reschedule(m, actor, start, length, note, now)
+        case .confirmAlternate(let accept): return try confirmAlternate(m, actor, accept)
+        case .rejectAlternate(let reason, let note): return try rejectAlternate(m, actor, reason, note, settings)
+        case .withdrawAlternate: return try withdrawAlternate(m, actor)
+        case .logSession(let attendance, let adjust, let feedback): return try logSession(m, actor, attendance, adjust, feedback, now)
+        case .reportNoShow: return try reportNoShow(m, actor, now)
+        case .expire: return try expire(m, actor, now)
+        case .skipOccurrence: return try skipOccurrence(m, actor)
+        }
+    }
+
+    static func party(_ actor: MeetingActor, action: String) throws -> Party {
+        guard case .party(let p) = actor else { throw AppError.forbidden("only the meeting's user or expert may \(action) it") }
+        return p
+    }
+
+    static func requireStatus(_ m: MeetingState, _ allowed: [MeetingStatus], _ action: String, why: String? = nil) throws {
+        guard allowed.contains(m.status) else { throw AppError.invalidState(status: m.status.rawValue, action: action, why: why) }
+    }
+
+    static func requireReason(_ code: String, in list: [String], field: String = "reason_code") throws {
+        guard list.contains(code) else {
+            throw AppError.invalidParams(field: field, reason: "must be one of the community's reasons: \(list.joined(separator: ", "))")
+        }
+    }
+
+    /// Holds the price if the user has approved and nothing is held yet (a user confirming an
+    /// expert's proposal, or approving a new date after a rejection).
+    static func ensureHold(_ d: inout Decision) {
+        guard d.next.userApproved, !d.next.holdOpen, d.next.priceCredits > 0 else { return }
+        d.ledger.append(.hold)
+        d.next.creditStatus = .blocked
+    }
+
+    static func release(_ d: inout Decision) {
+        guard d.next.holdOpen else { return }
+        d.ledger.append(.release)
+        d.next.creditStatus = .returned
+    }
+
+    static func confirm(_ m: MeetingState, _ actor: MeetingActor, _ acceptConflicts: Bool) throws -> Decision {
+        let p = try party(actor, action: "confirm")
+        try requireStatus(m, [.awaitingApproval], "confirm")
+        guard !m.approved(p) else {
+            throw AppError.invalidState(status: m.status.rawValue, action: "confirm", why: "you have already approved it; it waits for the \(p.other.rawValue)")
+        }
+        var d = Decision(next: m)
+        if p == .user { d.next.userApproved = true } else { d.next.expertApproved = true }
+        d.events = [TimelineEvent("\(p.rawValue)_approval")]
+        ensureHold(&d)
+        if d.next.userApproved && d.next.expertApproved {
+            d.next.status = .agreed
+            d.video = [.create]
+            d.conflictCheck = (m.start, m.lengthMinutes, acceptConflicts)
+        }
+        d.notifications = [Notification("meeting_confirmed_by_\(p.rawValue)", to: p.other)]
+        return d
+    }
+
+    static func decline(_ m: MeetingState, _ actor: MeetingActor, _ reason: String, _ note: String?, _ s: LifecycleSettings) throws -> Decision {
+        let p = try party(actor, action: "decline")
+        try requireStatus(m, [.awaitingApproval], "decline")
+        guard !m.approved(p) else {
+            throw AppError.invalidState(status: m.status.rawValue, action: "decline", why: "you proposed this date; withdraw it instead")
+        }
+        try requireReason(reason, in: s.rejectionReasonCodes)
+        var d = Decision(next: m)
+        d.next.status = .rejected
+        release(&d)
+        d.events = [TimelineEvent("rejected_by_\(p.rawValue)", reasonCode: reason, note: note)]
+        d.notifications = [Notification("meeting_rejected_by_\(p.rawValue)", to: p.other)]
+        d.cancelledOrEnded = true
+        return d
+    }
+
+    static func withdraw(_ m: MeetingState, _ actor: MeetingActor, _ note: String?) throws -> Decision {
+        let p = try party(actor, action: "withdraw")
+        try requireStatus(m, [.awaitingApproval], "withdraw")
+        guard m.approved(p), !m.approved(p.other) else {
+            throw AppError.invalidState(status: m.status.rawValue, action: "withdraw", why: "only the side waiting for an answer may withdraw; decline it instead")
+        }
+        var d = Decision(next: m)
+        d.next.status = .cancelled
+        release(&d)
+        d.events = [TimelineEvent("withdrawn_by_\(p.rawValue)", note: note)]
+        d.notifications = [Notification("meeting_withdrawn_by_\(p.rawValue)", to: p.other)]
+        d.cancelledOrEnded = true
+        return d
+    }
+
+    /// True when the start is less than the window away (exactly the window is on time).
+    public static func isLate(start: Instant, now: Instant, windowHours: Int64) -> Bool {
+        start.microseconds - now.microseconds < windowHours * 3_600_000_000
+    }
+
+    static func cancel(_ m: MeetingState, _ actor: MeetingActor, _ reason: String, _ note: String?, _ confirmLate: Bool, _ now: Instant, _ s: LifecycleSettings) throws -> Decision {
+        let p = try party(actor, action: "cancel")
+        try requireStatus(m, [.agreed], "cancel", why: m.status == .awaitingApproval ? "withdraw or decline it instead" : nil)
+        try requireReason(reason, in: s.cancellationReasonCodes)
+        let late = isLate(start: m.start, now: now, windowHours: s.cancellationWindowHours)
+        let charge = p == .user && late ? Fees.lateCancelCharge(price: m.priceCredits, percent: s.userLateCancelChargePercent) : 0
+        if late && !confirmLate {
+            let consequences = p == .expert
+                ? "The user's credits will be returned and the meeting cancelled on the video platform."
+                : (charge > 0 ? "\(charge) of the \(m.priceCredits) credits will be charged and the rest returned." : "The credits will be returned.")
+            throw AppError.lateCancellationRequiresConfirmation(windowHours: s.cancellationWindowHours, consequences: consequences)
+        }
+        var d = Decision(next: m)
+        d.next.status = .cancelled
+        d.next.alternate = nil
+        if charge > 0 && m.holdOpen {
+            d.ledger = [.capture(credits: charge)]
+            d.next.creditStatus = .paid
+        } else {
+            release(&d)
+        }
+        d.events = [TimelineEvent("cancelled_by_\(p.rawValue)", reasonCode: reason, note: note, details: ["late": .bool(late), "charged_credits": .int(charge)])]
+        d.notifications = [Notification("cancellation_by_\(p.rawValue)", to: p.other)]
+        d.video = [.cancel]
+        d.cancelledOrEnded = true
+        return d
+    }
+
+    static func reschedule(_ m: MeetingState, _ actor: MeetingActor, _ start: Instant, _ length: Int64, _ note: String?, _ now: Instant) throws -> Decision {
+        let p = try party(actor, action: "reschedule")
+        try requireStatus(m, [.agreed, .rejected, .awaitingApproval], "reschedule")
+        guard start > now else { throw AppError.invalidParams(field: "start", reason: "must be in the future") }
+        var d = Decision(next: m)
+        d.events = [TimelineEvent("alternative_date_selected_by_\(p.rawValue)", note: note, details: ["start": .string(start.rfc3339), "length_minutes": .int(length)]),
+                    TimelineEvent("approved_by_\(p.rawValue)")]
+        switch m.status {
+        case .agreed:
+            guard m.alternate == nil else {
+                throw AppError.invalidState(status: m.status.rawValue, action: "reschedule", why: "an alternate date is already open; withdraw or answer it first")
+            }
+            d.next.alternate = Alternate(start: start, lengthMinutes: length, proposedBy: p, note: note)
+            d.notifications = [Notification("rescheduling_agreed_by_\(p.rawValue)", to: p.other)]
+        case .rejected:
+            d.next.status = .awaitingApproval
+            d.next.start = start
+            d.next.lengthMinutes = length
+            d.next.userApproved = p == .user
+            d.next.expertApproved = p == .expert
+            d.next.proposedBy = p
+            ensureHold(&d)
+            d.notifications = [Notification("rescheduling_rejected_by_\(p.rawValue)", to: p.other)]
+            d.timeChanged = true
+        default:
+            // A counter-offer: the new date replaces the old, the proposer approves it, the
+            // other side is asked again; credits already held stay held.
+            d.next.start = start
+            d.next.lengthMinutes = length
+            d.next.userApproved = p == .user
+            d.next.expertApproved = p == .expert
+            d.next.proposedBy = p
+            ensureHold(&d)
+            d.notifications = [Notification("counter_offer_by_\(p.rawValue)", to: p.other)]
+            d.timeChanged = true
+        }
+        return d
+    }
+
+    static func openAlternate(_ m: MeetingState, _ action: String) throws -> Alternate {
+        guard let alternate = m.alternate else {
+            throw AppError.invalidState(status: m.status.rawValue, action: action, why: "there is no open alternate date")
+        }
+        return alternate
+    }
+
+    static func confirmAlternate(_ m: MeetingState, _ actor: MeetingActor, _ acceptConflicts: Bool) throws -> Decision {
+        let p = try party(actor, action: "confirm the alternate of")
+        let alternate = try openAlternate(m, "confirm_alternate")
+        guard !alternate.approved(by: p) else {
+            throw AppError.invalidState(status: m.status.rawValue, action: "confirm_alternate", why: "you proposed it; it waits for the \(p.other.rawValue)")
+        }
+        var d = Decision(next: m)
+        d.next.start = alternate.start
+        d.next.lengthMinutes = alternate.lengthMinutes
+        d.next.alternate = nil
+        d.next.status = .agreed
+        d.next.userApproved = true
+        d.next.expertApproved = true
+        ensureHold(&d)
+        d.conflictCheck = (alternate.start, alternate.lengthMinutes, acceptConflicts)
+        d.events = [TimelineEvent("alternative_date_approved_by_\(p.rawValue)", details: ["previous_start": .string(m.start.rfc3339)])]
+        d.notifications = [Notification("alternative_date_approved_by_\(p.rawValue)", to: p.other)]
+        d.video = [.cancel, .create]
+        d.timeChanged = true
+        return d
+    }
+
+    static func rejectAlternate(_ m: MeetingState, _ actor: MeetingActor, _ reason: String, _ note: String?, _ s: LifecycleSettings) throws -> Decision {
+        let p = try party(actor, action: "reject the alternate of")
+        let alternate = try openAlternate(m, "reject_alternate")
+        guard !alternate.approved(by: p) else {
+            throw AppError.invalidState(status: m.status.rawValue, action: "reject_alternate", why: "you proposed it; withdraw it instead")
+        }
+        try requireReason(reason, in: s.rejectionReasonCodes)
+        var d = Decision(next: m)
+        d.next.alternate = nil
+        if m.status != .agreed { release(&d) }
+        d.events = [TimelineEvent("alternative_date_rejected_by_\(p.rawValue)", reasonCode: reason, note: note)]
+        d.notifications = [Notification("alternative_date_rejected_by_\(p.rawValue)", to: p.other)]
+        return d
+    }
+
+    static func withdrawAlternate(_ m: MeetingState, _ actor: MeetingActor) throws -> Decision {
+        let p = try party(actor, action: "withdraw the alternate of")
+        let alternate = try openAlternate(m, "withdraw_alternate")
+        guard alternate.proposedBy == p else {
+            throw AppError.invalidState(status: m.status.rawValue, action: "withdraw_alternate", why: "only its proposer may withdraw it; reject it instead")
+        }
+        var d = Decision(next: m)
+        d.next.alternate = nil
+        d.events = [TimelineEvent("alternative_date_cancelled_by_\(p.rawValue)")]
+        d.notifications = [Notification("alternative_date_cancelled_by_\(p.rawValue)", to: p.other)]
+        return d
+    }
+
+    public static let durationStepMinutes: Int64 = 5
+    public static let maxDurationAdjustMinutes: Int64 = 240
+
+    static func logSession(_ m: MeetingState, _ actor: MeetingActor, _ attendance: Attendance, _ adjust: Int64, _ feedback: JSON?, _ now: Instant) throws -> Decision {
+        guard actor == .party(.expert) else { throw AppError.forbidden("only the meeting's expert logs the session") }
+        try requireStatus(m, [.agreed], "log_session")
+        guard now >= m.start else {
+            throw AppError.invalidState(status: m.status.rawValue, action: "log_session", why: "the meeting has not started yet (\(m.start.rfc3339))")
+        }
+        guard attendance != .expertNoShow else {
+            throw AppError.invalidParams(field: "attendance", reason: "must be attended or no_show; the user or an admin reports an expert's absence")
+        }
+        guard adjust % durationStepMinutes == 0, abs(adjust) <= maxDurationAdjustMinutes else {
+            throw AppError.invalidParams(field: "duration_adjust_minutes", reason: "must be a multiple of 5 between -240 and 240")
+        }
+        guard m.lengthMinutes + adjust >= 0 else {
+            throw AppError.invalidParams(field: "duration_adjust_minutes", reason: "would make the duration negative")
+        }
+        var d = Decision(next: m)
+        d.next.status = .completed
+        d.next.alternate = nil
+        d.attendance = attendance
+        d.durationMinutes = attendance == .attended ? m.lengthMinutes + adjust : 0
+        d.feedback = feedback
+        if m.holdOpen {
+            d.ledger = [.capture(credits: m.priceCredits)]
+            d.next.creditStatus = .paid
+        }
+        d.countsAsUserNoShow = attendance == .noShow
+        d.events = [TimelineEvent("session_logged", details: ["attendance": .string(attendance.rawValue), "duration_minutes": .int(d.durationMinutes!)])]
+        d.notifications = [Notification(attendance == .attended ? "session_logged" : "user_no_show", to: .user)]
+        d.cancelledOrEnded = true
+        return d
+    }
+
+    static func reportNoShow(_ m: MeetingState, _ actor: MeetingActor, _ now: Instant) throws -> Decision {
+        guard actor == .party(.user) || actor == .admin else { throw AppError.forbidden("only the meeting's user or an admin reports an expert's absence") }
+        try requireStatus(m, [.agreed], "report_no_show")
+        guard now >= m.start else {
+            throw AppError.invalidState(status: m.status.rawValue, action: "report_no_show", why: "the meeting has not started yet (\(m.start.rfc3339))")
+        }
+        var d = Decision(next: m)
+        d.next.status = .completed
+        d.next.alternate = nil
+        d.attendance = .expertNoShow
+        d.durationMinutes = 0
+        release(&d)
+        d.events = [TimelineEvent("expert_no_show_reported")]
+        d.notifications = [Notification("expert_no_show", to: .expert)]
+        d.cancelledOrEnded = true
+        return d
+    }
+
+    /// Skipping is allowed up to the start, even inside the cancellation window (seed 001: "on
+    /// the same day"), and always returns the credits.
+    static func skipOccurrence(_ m: MeetingState, _ actor: MeetingActor) throws -> Decision {
+        let p = try party(actor, action: "skip")
+        try requireStatus(m, [.awaitingApproval, .agreed], "skip")
+        var d = Decision(next: m)
+        d.next.status = .cancelled
+        d.next.alternate = nil
+        release(&d)
+        d.events = [TimelineEvent("occurrence_skipped_by_\(p.rawValue)")]
+        d.notifications = [Notification("occurrence_skipped_by_\(p.rawValue)", to: p.other)]
+        if m.status == .agreed { d.video = [.cancel] }
+        d.cancelledOrEnded = true
+        return d
+    }
+
+    static func expire(_ m: MeetingState, _ actor: MeetingActor, _ now: Instant) throws -> Decision {
+        guard actor == .system else { throw AppError.forbidden("meetings expire by themselves") }
+        try requireStatus(m, [.awaitingApproval], "expire")
+        guard now >= m.start else {
+            throw AppError.invalidState(status: m.status.rawValue, action: "expire", why: "the start has not passed")
+        }
+        var d = Decision(next: m)
+        d.next.status = .expired
+        release(&d)
+        d.events = [TimelineEvent("expired")]
+        d.notifications = [Notification("request_expired", to: .user), Notification("request_expired", to: .expert)]
+        d.cancelledOrEnded = true
+        return d
+    }
+}

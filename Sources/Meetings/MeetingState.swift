@@ -1,0 +1,120 @@
+import Core
+
+public enum MeetingStatus: String, Sendable, CaseIterable {
+    case awaitingApproval = "awaiting_approval"
+    case agreed, rejected, cancelled, completed, expired
+}
+
+public enum CreditStatus: String, Sendable, CaseIterable {
+    case none, blocked, returned, paid
+}
+
+/// The two sides of a meeting.
+public enum Party: String, Sendable, CaseIterable {
+    case user, expert
+
+    public var other: Party { self == .user ? .expert : .user }
+}
+
+/// Who acts on a meeting, relative to it.
+public enum MeetingActor: Sendable, Equatable {
+    case party(Party)
+    case admin
+    case system
+
+    public var role: String {
+        switch self {
+        case .party(let p): return p.rawValue
+        case .admin: return "admin"
+        case .system: return "system"
+        }
+    }
+}
+
+public enum Attendance: String, Sendable, CaseIterable {
+    case attended
+    case noShow = "no_show"
+    case expertNoShow = "expert_no_show"
+}
+
+/// A proposed new date for an agreed meeting; the original date stays in effect until it
+/// is approved.
+public struct Alternate: Sendable, Equatable {
+    public var start: Instant
+    public var lengthMinutes: Int64
+    public var proposedBy: Party
+    public var note: String?
+
+    public init(start: Instant, lengthMinutes: Int64, proposedBy: Party, note: String?) {
+        self.start = start
+        self.lengthMinutes = lengthMinutes
+        self.proposedBy = proposedBy
+        self.note = note
+    }
+
+    /// Only the proposer has approved an open alternate.
+    public func approved(by party: Party) -> Bool { party == proposedBy }
+}
+
+/// What the lifecycle needs to know about a meeting.
+public struct MeetingState: Sendable, Equatable {
+    public var status: MeetingStatus
+    public var creditStatus: CreditStatus
+    public var start: Instant
+    public var lengthMinutes: Int64
+    public var priceCredits: Int64
+    public var expertApproved: Bool
+    public var userApproved: Bool
+    public var proposedBy: Party
+    public var alternate: Alternate?
+
+    public init(
+        status: MeetingStatus, creditStatus: CreditStatus, start: Instant, lengthMinutes: Int64, priceCredits: Int64,
+        expertApproved: Bool, userApproved: Bool, proposedBy: Party, alternate: Alternate? = nil
+    ) {
+        self.status = status
+        self.creditStatus = creditStatus
+        self.start = start
+        self.lengthMinutes = lengthMinutes
+        self.priceCredits = priceCredits
+        self.expertApproved = expertApproved
+        self.userApproved = userApproved
+        self.proposedBy = proposedBy
+        self.alternate = alternate
+    }
+
+    public var end: Instant { start.adding(minutes: lengthMinutes) }
+
+    public func approved(_ party: Party) -> Bool { party == .user ? userApproved : expertApproved }
+
+    public var holdOpen: Bool { creditStatus == .blocked }
+
+    /// The party whose action the meeting waits for, if any.
+    public var awaiting: Party? {
+        switch status {
+        case .awaitingApproval:
+            if !userApproved { return .user }
+            if !expertApproved { return .expert }
+            return nil
+        case .agreed:
+            return alternate.map { $0.proposedBy.other }
+        default:
+            return nil
+        }
+    }
+}
+
+/// The community rules the lifecycle applies.
+public struct LifecycleSettings: Sendable {
+    public var cancellationWindowHours: Int64
+    public var userLateCancelChargePercent: Int64
+    public var rejectionReasonCodes: [String]
+    public var cancellationReasonCodes: [String]
+
+    public init(cancellationWindowHours: Int64, userLateCancelChargePercent: Int64, rejectionReasonCodes: [String], cancellationReasonCodes: [String]) {
+        self.cancellationWindowHours = cancellationWindowHours
+        self.userLateCancelChargePercent = userLateCancelChargePercent
+        self.rejectionReasonCodes = rejectionReasonCodes
+        self.cancellationReasonCodes = cancellationReasonCodes
+    }
+}

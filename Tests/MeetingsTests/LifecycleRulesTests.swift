@@ -1,0 +1,219 @@
+import Core
+import XCTest
+
+@testable import Meetings
+
+/// The credit, event and notification consequences of each rule.
+final class LifecycleRulesTests: XCTestCase {
+    let start = LifecycleTableTests.start
+    let settings = LifecycleTableTests.settings
+
+    func decide(_ m: MeetingState, _ c: Command, _ a: MeetingActor, now: Instant? = nil, settings s: LifecycleSettings? = nil) throws -> Decision {
+        try Lifecycle.decide(m, c, by: a, now: now ?? LifecycleTableTests.before, settings: s ?? settings)
+    }
+
+    var agreed: MeetingState { LifecycleTableTests.states[2].1 }
+    var userRequest: MeetingState { LifecycleTableTests.states[0].1 }
+    var expertProposal: MeetingState { LifecycleTableTests.states[1].1 }
+
+    func code(_ body: () throws -> Decision) -> String? {
+        do { _ = try body(); return nil } catch let e as AppError { return e.dataCode } catch { return "\(error)" }
+    }
+
+    func testRequestHoldsAndAsksTheExpert() throws {
+        let d = try Lifecycle.request(start: start, lengthMinutes: 60, priceCredits: 100, autoAccept: false, now: LifecycleTableTests.before)
+        XCTAssertEqual(d.next.status, .awaitingApproval)
+        XCTAssertEqual(d.next.creditStatus, .blocked)
+        XCTAssertEqual(d.ledger, [.hold])
+        XCTAssertEqual(d.notifications, [Notification("meeting_request", to: .expert)])
+        XCTAssertNil(d.conflictCheck)
+    }
+
+    func testAutoAcceptAgreesAtOnceWithVideoAndBothNotified() throws {
+        let d = try Lifecycle.request(start: start, lengthMinutes: 60, priceCredits: 100, autoAccept: true, now: LifecycleTableTests.before)
+        XCTAssertEqual(d.next.status, .agreed)
+        XCTAssertTrue(d.next.expertApproved && d.next.userApproved)
+        XCTAssertEqual(d.ledger, [.hold])
+        XCTAssertEqual(d.video, [.create])
+        XCTAssertEqual(Set(d.notifications.map(\.recipient)), [.user, .expert])
+        XCTAssertNotNil(d.conflictCheck)
+    }
+
+    func testRequestInThePastIsRefused() {
+        XCTAssertEqual(code { try Lifecycle.request(start: self.start, lengthMinutes: 60, priceCredits: 1, autoAccept: false, now: self.start) }, "invalid_params")
+    }
+
+    func testFreeMeetingHoldsNothing() throws {
+        let d = try Lifecycle.request(start: start, lengthMinutes: 60, priceCredits: 0, autoAccept: true, now: LifecycleTableTests.before)
+        XCTAssertEqual(d.ledger, [])
+        XCTAssertEqual(d.next.creditStatus, .none)
+    }
+
+    func testProposalHoldsNothingAndInvitesTheUser() throws {
+        let d = try Lifecycle.propose(start: start, lengthMinutes: 45, priceCredits: 80, now: LifecycleTableTests.before)
+        XCTAssertEqual(d.ledger, [])
+        XCTAssertEqual(d.events.map(\.kind), ["expert_approval"])
+        XCTAssertEqual(d.notifications, [Notification("expert_meeting_invitation", to: .user)])
+    }
+
+    func testExpertConfirmingARequestKeepsTheHoldAndCreatesVideo() throws {
+        let d = try decide(userRequest, .confirm(acceptConflicts: false), .party(.expert))
+        XCTAssertEqual(d.next.status, .agreed)
+        XCTAssertEqual(d.ledger, [])
+        XCTAssertEqual(d.events.map(\.kind), ["expert_approval"])
+        XCTAssertEqual(d.video, [.create])
+        XCTAssertEqual(d.conflictCheck?.acceptConflicts, false)
+    }
+
+    func testUserConfirmingAProposalHoldsNow() throws {
+        let d = try decide(expertProposal, .confirm(acceptConflicts: true), .party(.user))
+        XCTAssertEqual(d.ledger, [.hold])
+        XCTAssertEqual(d.next.creditStatus, .blocked)
+        XCTAssertEqual(d.events.map(\.kind), ["user_approval"])
+        XCTAssertEqual(d.conflictCheck?.acceptConflicts, true)
+    }
+
+    func testDeclineNeedsAListedReasonAndReleases() throws {
+        XCTAssertEqual(code { try self.decide(self.userRequest, .decline(reasonCode: "bored", note: nil), .party(.expert)) }, "invalid_params")
+        let d = try decide(userRequest, .decline(reasonCode: "schedule_conflict", note: "sorry"), .party(.expert))
+        XCTAssertEqual(d.ledger, [.release])
+        XCTAssertEqual(d.next.creditStatus, .returned)
+        XCTAssertEqual(d.events, [TimelineEvent("rejected_by_expert", reasonCode: "schedule_conflict", note: "sorry")])
+    }
+
+    func testWithdrawnRequestReleases() throws {
+        let d = try decide(userRequest, .withdraw(note: nil), .party(.user))
+        XCTAssertEqual(d.ledger, [.release])
+        XCTAssertEqual(d.next.status, .cancelled)
+    }
+
+    /// The 48-hour boundary: 47:59 before is late, 48:00 and 48:01 are not.
+    func testCancellationWindowBoundary() throws {
+        for (minutesBefore, late) in [(47 * 60 + 59, true), (48 * 60, false), (48 * 60 + 1, false)] {
+            let now = start.adding(minutes: -Int64(minutesBefore))
+            XCTAssertEqual(Lifecycle.isLate(start: start, now: now, windowHours: 48), late, "\(minutesBefore) minutes before")
+            for party in [Party.user, .expert] {
+                let refused = code { try self.decide(self.agreed, .cancel(reasonCode: "illness", note: nil, confirmLate: false), .party(party), now: now) }
+                XCTAssertEqual(refused, late ? "late_cancellation_requires_confirmation" : nil, "\(party) at \(minutesBefore)")
+            }
+        }
+    }
+
+    func testExpertLateCancellationAlwaysReleases() throws {
+        let d = try decide(agreed, .cancel(reasonCode: "illness", note: nil, confirmLate: true), .party(.expert), now: start.adding(minutes: -60))
+        XCTAssertEqual(d.ledger, [.release])
+        XCTAssertEqual(d.next.creditStatus, .returned)
+        XCTAssertEqual(d.video, [.cancel])
+        XCTAssertEqual(d.notifications, [Notification("cancellation_by_expert", to: .user)])
+        XCTAssertEqual(d.events.first?.kind, "cancelled_by_expert")
+    }
+
+    func testUserLateCancellationIsChargedTheCommunityPercent() throws {
+        var s = settings
+        s.userLateCancelChargePercent = 50
+        let d = try decide(agreed, .cancel(reasonCode: "illness", note: nil, confirmLate: true), .party(.user), now: start.adding(minutes: -60), settings: s)
+        XCTAssertEqual(d.ledger, [.capture(credits: 50)])
+        XCTAssertEqual(d.next.creditStatus, .paid)
+        XCTAssertEqual(d.notifications, [Notification("cancellation_by_user", to: .expert)])
+        s.userLateCancelChargePercent = 0
+        let free = try decide(agreed, .cancel(reasonCode: "illness", note: nil, confirmLate: true), .party(.user), now: start.adding(minutes: -60), settings: s)
+        XCTAssertEqual(free.ledger, [.release])
+    }
+
+    func testUserEarlyCancellationReleasesWithoutConfirmation() throws {
+        let d = try decide(agreed, .cancel(reasonCode: "other", note: nil, confirmLate: false), .party(.user))
+        XCTAssertEqual(d.ledger, [.release])
+        XCTAssertEqual(d.events.first?.details["late"], false)
+    }
+
+    func testReschedulingAnAgreedMeetingKeepsTheOriginalDateAndHold() throws {
+        let newStart = start.adding(minutes: 3 * 24 * 60)
+        let d = try decide(agreed, .reschedule(start: newStart, lengthMinutes: 90, note: nil), .party(.expert))
+        XCTAssertEqual(d.next.start, start)
+        XCTAssertEqual(d.next.alternate, Alternate(start: newStart, lengthMinutes: 90, proposedBy: .expert, note: nil))
+        XCTAssertEqual(d.ledger, [])
+        XCTAssertEqual(d.events.map(\.kind), ["alternative_date_selected_by_expert", "approved_by_expert"])
+        XCTAssertEqual(d.notifications, [Notification("rescheduling_agreed_by_expert", to: .user)])
+        XCTAssertFalse(d.timeChanged)
+    }
+
+    func testReschedulingARejectedMeetingAsksTheOtherSideAgain() throws {
+        let rejected = LifecycleTableTests.states[5].1
+        let byExpert = try decide(rejected, .reschedule(start: start.adding(minutes: 60), lengthMinutes: 60, note: nil), .party(.expert))
+        XCTAssertEqual(byExpert.next.status, .awaitingApproval)
+        XCTAssertTrue(byExpert.next.expertApproved)
+        XCTAssertFalse(byExpert.next.userApproved)
+        XCTAssertEqual(byExpert.ledger, [], "the user's approval re-holds later")
+        XCTAssertEqual(byExpert.notifications, [Notification("rescheduling_rejected_by_expert", to: .user)])
+        let byUser = try decide(rejected, .reschedule(start: start.adding(minutes: 60), lengthMinutes: 60, note: nil), .party(.user))
+        XCTAssertEqual(byUser.ledger, [.hold], "the user approving a new date holds again")
+    }
+
+    func testCounterOfferKeepsTheHoldAndSwapsApprovals() throws {
+        let d = try decide(userRequest, .reschedule(start: start.adding(minutes: 120), lengthMinutes: 60, note: "later?"), .party(.expert))
+        XCTAssertEqual(d.ledger, [])
+        XCTAssertEqual(d.next.creditStatus, .blocked)
+        XCTAssertTrue(d.next.expertApproved)
+        XCTAssertFalse(d.next.userApproved)
+        XCTAssertEqual(d.next.start, start.adding(minutes: 120))
+        XCTAssertEqual(d.events.first?.note, "later?")
+        XCTAssertEqual(d.notifications, [Notification("counter_offer_by_expert", to: .user)])
+    }
+
+    func testConfirmingAnAlternateMovesTheMeeting() throws {
+        let m = LifecycleTableTests.states[3].1
+        let d = try decide(m, .confirmAlternate(acceptConflicts: false), .party(.expert))
+        XCTAssertEqual(d.next.start, m.alternate!.start)
+        XCTAssertNil(d.next.alternate)
+        XCTAssertEqual(d.ledger, [], "the hold stays: exactly one")
+        XCTAssertEqual(d.video, [.cancel, .create])
+        XCTAssertEqual(d.conflictCheck?.start, m.alternate!.start)
+        XCTAssertTrue(d.timeChanged)
+        XCTAssertEqual(d.events.map(\.kind), ["alternative_date_approved_by_expert"])
+    }
+
+    func testRejectingAnAlternateKeepsAnAgreedMeeting() throws {
+        let m = LifecycleTableTests.states[4].1
+        XCTAssertEqual(code { try self.decide(m, .rejectAlternate(reasonCode: "nope", note: nil), .party(.user)) }, "invalid_params")
+        let d = try decide(m, .rejectAlternate(reasonCode: "other", note: nil), .party(.user))
+        XCTAssertEqual(d.next.status, .agreed)
+        XCTAssertEqual(d.next.start, start)
+        XCTAssertEqual(d.ledger, [])
+        XCTAssertEqual(d.events.map(\.kind), ["alternative_date_rejected_by_user"])
+    }
+
+    func testLoggingCapturesAndValidatesTheDuration() throws {
+        let after = start.adding(minutes: 70)
+        let d = try decide(agreed, .logSession(attendance: .attended, durationAdjustMinutes: -10, feedback: nil), .party(.expert), now: after)
+        XCTAssertEqual(d.ledger, [.capture(credits: 100)])
+        XCTAssertEqual(d.durationMinutes, 50)
+        XCTAssertFalse(d.countsAsUserNoShow)
+        for bad: Int64 in [3, -245, 250] {
+            XCTAssertEqual(code { try self.decide(self.agreed, .logSession(attendance: .attended, durationAdjustMinutes: bad, feedback: nil), .party(.expert), now: after) }, "invalid_params")
+        }
+        let noShow = try decide(agreed, .logSession(attendance: .noShow, durationAdjustMinutes: 0, feedback: nil), .party(.expert), now: after)
+        XCTAssertEqual(noShow.ledger, [.capture(credits: 100)])
+        XCTAssertTrue(noShow.countsAsUserNoShow)
+        XCTAssertEqual(code { try self.decide(self.agreed, .logSession(attendance: .attended, durationAdjustMinutes: 0, feedback: nil), .party(.expert)) }, "invalid_state")
+    }
+
+    func testExpertNoShowReleasesAndExpiryReleases() throws {
+        let after = start.adding(minutes: 5)
+        let report = try decide(agreed, .reportNoShow, .party(.user), now: after)
+        XCTAssertEqual(report.ledger, [.release])
+        XCTAssertEqual(report.attendance, .expertNoShow)
+        let expired = try decide(userRequest, .expire, .system, now: after)
+        XCTAssertEqual(expired.ledger, [.release])
+        XCTAssertEqual(expired.next.creditStatus, .returned)
+        let unheld = try decide(expertProposal, .expire, .system, now: after)
+        XCTAssertEqual(unheld.ledger, [])
+        XCTAssertEqual(unheld.next.creditStatus, .none)
+    }
+
+    func testAwaitingShowsWhoseTurnItIs() {
+        XCTAssertEqual(userRequest.awaiting, .expert)
+        XCTAssertEqual(expertProposal.awaiting, .user)
+        XCTAssertNil(agreed.awaiting)
+        XCTAssertEqual(LifecycleTableTests.states[3].1.awaiting, .expert)
+    }
+}

@@ -1,0 +1,177 @@
+import Core
+import XCTest
+
+@testable import Meetings
+
+/// Every (meeting state × command × actor) combination before the start, each with its
+/// expected outcome: the resulting status, or the error code of the refusal.
+final class LifecycleTableTests: XCTestCase {
+    static let start = Instant(seconds: 2_000_000_000)
+    static let before = start.adding(minutes: -7 * 24 * 60)
+    static let settings = LifecycleSettings(
+        cancellationWindowHours: 48, userLateCancelChargePercent: 100, rejectionReasonCodes: ["schedule_conflict", "other"],
+        cancellationReasonCodes: ["illness", "other"])
+
+    static func state(_ status: MeetingStatus, _ credit: CreditStatus, user: Bool, expert: Bool, by: Party, alternate: Party? = nil) -> MeetingState {
+        MeetingState(
+            status: status, creditStatus: credit, start: start, lengthMinutes: 60, priceCredits: 100, expertApproved: expert, userApproved: user,
+            proposedBy: by, alternate: alternate.map { Alternate(start: start.adding(minutes: 24 * 60), lengthMinutes: 60, proposedBy: $0, note: nil) })
+    }
+
+    static let states: [(String, MeetingState)] = [
+        ("user_request", state(.awaitingApproval, .blocked, user: true, expert: false, by: .user)),
+        ("expert_proposal", state(.awaitingApproval, .none, user: false, expert: true, by: .expert)),
+        ("agreed", state(.agreed, .blocked, user: true, expert: true, by: .user)),
+        ("agreed_alt_by_user", state(.agreed, .blocked, user: true, expert: true, by: .user, alternate: .user)),
+        ("agreed_alt_by_expert", state(.agreed, .blocked, user: true, expert: true, by: .user, alternate: .expert)),
+        ("rejected", state(.rejected, .returned, user: true, expert: false, by: .user)),
+        ("cancelled", state(.cancelled, .returned, user: true, expert: true, by: .user)),
+        ("completed", state(.completed, .paid, user: true, expert: true, by: .user)),
+        ("expired", state(.expired, .returned, user: true, expert: false, by: .user)),
+    ]
+
+    static let commands: [(String, Command)] = [
+        ("confirm", .confirm(acceptConflicts: false)),
+        ("decline", .decline(reasonCode: "other", note: nil)),
+        ("withdraw", .withdraw(note: nil)),
+        ("cancel", .cancel(reasonCode: "illness", note: nil, confirmLate: false)),
+        ("reschedule", .reschedule(start: start.adding(minutes: 2 * 24 * 60), lengthMinutes: 60, note: "how about this")),
+        ("confirm_alternate", .confirmAlternate(acceptConflicts: false)),
+        ("reject_alternate", .rejectAlternate(reasonCode: "other", note: nil)),
+        ("withdraw_alternate", .withdrawAlternate),
+        ("log_session", .logSession(attendance: .attended, durationAdjustMinutes: 0, feedback: nil)),
+        ("report_no_show", .reportNoShow),
+        ("expire", .expire),
+        ("skip_occurrence", .skipOccurrence),
+    ]
+
+    static let actors: [(String, MeetingActor)] = [("user", .party(.user)), ("expert", .party(.expert)), ("admin", .admin), ("system", .system)]
+
+    /// Outcome per state → command → actor. A status name means allowed (the next status);
+    /// anything else is the refusal's data.code. Party-only commands refuse admin and system.
+    static func party(user: String, expert: String) -> [String: String] {
+        ["user": user, "expert": expert, "admin": "forbidden", "system": "forbidden"]
+    }
+    static let refusedInState = party(user: "invalid_state", expert: "invalid_state")
+    static let logOnly: [String: String] = ["user": "forbidden", "expert": "invalid_state", "admin": "forbidden", "system": "forbidden"]
+    static let noShowOnly: [String: String] = ["user": "invalid_state", "expert": "forbidden", "admin": "invalid_state", "system": "forbidden"]
+    static let expireOnly: [String: String] = ["user": "forbidden", "expert": "forbidden", "admin": "forbidden", "system": "invalid_state"]
+
+    static let table: [String: [String: [String: String]]] = [
+        "user_request": [
+            "confirm": party(user: "invalid_state", expert: "agreed"),
+            "decline": party(user: "invalid_state", expert: "rejected"),
+            "withdraw": party(user: "cancelled", expert: "invalid_state"),
+            "cancel": refusedInState,
+            "reschedule": party(user: "awaiting_approval", expert: "awaiting_approval"),
+            "confirm_alternate": refusedInState, "reject_alternate": refusedInState, "withdraw_alternate": refusedInState,
+            "log_session": logOnly, "report_no_show": noShowOnly, "expire": expireOnly,
+            "skip_occurrence": party(user: "cancelled", expert: "cancelled"),
+        ],
+        "expert_proposal": [
+            "confirm": party(user: "agreed", expert: "invalid_state"),
+            "decline": party(user: "rejected", expert: "invalid_state"),
+            "withdraw": party(user: "invalid_state", expert: "cancelled"),
+            "cancel": refusedInState,
+            "reschedule": party(user: "awaiting_approval", expert: "awaiting_approval"),
+            "confirm_alternate": refusedInState, "reject_alternate": refusedInState, "withdraw_alternate": refusedInState,
+            "log_session": logOnly, "report_no_show": noShowOnly, "expire": expireOnly,
+            "skip_occurrence": party(user: "cancelled", expert: "cancelled"),
+        ],
+        "agreed": [
+            "confirm": refusedInState, "decline": refusedInState, "withdraw": refusedInState,
+            "cancel": party(user: "cancelled", expert: "cancelled"),
+            "reschedule": party(user: "agreed", expert: "agreed"),
+            "confirm_alternate": refusedInState, "reject_alternate": refusedInState, "withdraw_alternate": refusedInState,
+            "log_session": logOnly, "report_no_show": noShowOnly, "expire": expireOnly,
+            "skip_occurrence": party(user: "cancelled", expert: "cancelled"),
+        ],
+        "agreed_alt_by_user": [
+            "confirm": refusedInState, "decline": refusedInState, "withdraw": refusedInState,
+            "cancel": party(user: "cancelled", expert: "cancelled"),
+            "reschedule": refusedInState,
+            "confirm_alternate": party(user: "invalid_state", expert: "agreed"),
+            "reject_alternate": party(user: "invalid_state", expert: "agreed"),
+            "withdraw_alternate": party(user: "agreed", expert: "invalid_state"),
+            "log_session": logOnly, "report_no_show": noShowOnly, "expire": expireOnly,
+            "skip_occurrence": party(user: "cancelled", expert: "cancelled"),
+        ],
+        "agreed_alt_by_expert": [
+            "confirm": refusedInState, "decline": refusedInState, "withdraw": refusedInState,
+            "cancel": party(user: "cancelled", expert: "cancelled"),
+            "reschedule": refusedInState,
+            "confirm_alternate": party(user: "agreed", expert: "invalid_state"),
+            "reject_alternate": party(user: "agreed", expert: "invalid_state"),
+            "withdraw_alternate": party(user: "invalid_state", expert: "agreed"),
+            "log_session": logOnly, "report_no_show": noShowOnly, "expire": expireOnly,
+            "skip_occurrence": party(user: "cancelled", expert: "cancelled"),
+        ],
+        "rejected": [
+            "confirm": refusedInState, "decline": refusedInState, "withdraw": refusedInState, "cancel": refusedInState,
+            "reschedule": party(user: "awaiting_approval", expert: "awaiting_approval"),
+            "confirm_alternate": refusedInState, "reject_alternate": refusedInState, "withdraw_alternate": refusedInState,
+            "log_session": logOnly, "report_no_show": noShowOnly, "expire": expireOnly,
+            "skip_occurrence": refusedInState,
+        ],
+    ]
+
+    /// Ended meetings refuse every action (invalid_state for the right actor, forbidden otherwise).
+    static let endedRow: [String: [String: String]] = [
+        "confirm": refusedInState, "decline": refusedInState, "withdraw": refusedInState, "cancel": refusedInState, "reschedule": refusedInState,
+        "confirm_alternate": refusedInState, "reject_alternate": refusedInState, "withdraw_alternate": refusedInState,
+        "log_session": logOnly, "report_no_show": noShowOnly, "expire": expireOnly, "skip_occurrence": refusedInState,
+    ]
+
+    static func outcome(_ m: MeetingState, _ c: Command, _ a: MeetingActor, now: Instant) -> String {
+        do {
+            return try Lifecycle.decide(m, c, by: a, now: now, settings: settings).next.status.rawValue
+        } catch let e as AppError {
+            return e.dataCode
+        } catch {
+            return "unexpected \(error)"
+        }
+    }
+
+    func testEveryCombinationBeforeTheStart() {
+        var checked = 0
+        for (stateName, m) in Self.states {
+            let row = Self.table[stateName] ?? Self.endedRow
+            for (commandName, c) in Self.commands {
+                for (actorName, a) in Self.actors {
+                    let expected = row[commandName]![actorName]!
+                    let got = Self.outcome(m, c, a, now: Self.before)
+                    XCTAssertEqual(got, expected, "\(stateName) × \(commandName) × \(actorName)")
+                    checked += 1
+                }
+            }
+        }
+        XCTAssertEqual(checked, Self.states.count * Self.commands.count * Self.actors.count)
+    }
+
+    /// After the start only logging, a no-show report and expiry remain; every other action is
+    /// refused with meeting_started whatever the state.
+    func testAfterTheStartOnlyLogReportAndExpire() {
+        let after = Self.start.adding(minutes: 1)
+        for (stateName, m) in Self.states {
+            for (commandName, c) in Self.commands {
+                for (actorName, a) in Self.actors {
+                    let got = Self.outcome(m, c, a, now: after)
+                    switch commandName {
+                    case "log_session":
+                        let expected = actorName != "expert" ? "forbidden" : (m.status == .agreed ? "completed" : "invalid_state")
+                        XCTAssertEqual(got, expected, "\(stateName) × \(commandName) × \(actorName)")
+                    case "report_no_show":
+                        let allowed = actorName == "user" || actorName == "admin"
+                        let expected = !allowed ? "forbidden" : (m.status == .agreed ? "completed" : "invalid_state")
+                        XCTAssertEqual(got, expected, "\(stateName) × \(commandName) × \(actorName)")
+                    case "expire":
+                        let expected = actorName != "system" ? "forbidden" : (m.status == .awaitingApproval ? "expired" : "invalid_state")
+                        XCTAssertEqual(got, expected, "\(stateName) × \(commandName) × \(actorName)")
+                    default:
+                        XCTAssertEqual(got, "meeting_started", "\(stateName) × \(commandName) × \(actorName)")
+                    }
+                }
+            }
+        }
+    }
+}
