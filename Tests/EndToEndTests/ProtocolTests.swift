@@ -315,6 +315,28 @@ final class ProtocolTests: EndToEndTestCase {
         XCTAssertFalse(meetingd.stderrText.contains(secretEmail), "params never reach the log")
     }
 
+    /// `--test-clock` pins a community's time for every process on the database; without the
+    /// flag the clock cannot be moved.
+    func testTestClockOnlyWithTheFlag() throws {
+        let community = try bootstrap()
+        let other = try bootstrap("other community")
+        let plain = try startMeetingd()
+        let refused = try plain.error("clock.set", as: community.adminId, ["now": "2026-03-08T09:00:00-05:00"], code: 4003)
+        XCTAssertTrue(refused["message"]?.string?.contains("--test-clock") ?? false, "the error says how: \(refused)")
+
+        let clocked = try startMeetingd(["--test-clock"])
+        let set = try clocked.result("clock.set", as: community.adminId, ["now": "2026-03-08T09:00:00-05:00"])
+        XCTAssertEqual(set["now"], "2026-03-08T14:00:00Z", "answered in UTC")
+        XCTAssertEqual(try clocked.result("clock.advance", as: community.adminId, ["minutes": 90])["now"], "2026-03-08T15:30:00Z")
+
+        let second = try startMeetingd(["--test-clock"])
+        XCTAssertEqual(
+            try second.result("clock.advance", as: community.adminId, ["minutes": 0])["now"], "2026-03-08T15:30:00Z",
+            "another process sees the same pinned time")
+        let elsewhere = try second.result("clock.advance", as: other.adminId, ["minutes": 0])["now"]?.string ?? ""
+        XCTAssertFalse(elsewhere.hasPrefix("2026-03-08T15:30"), "another community keeps its own time: \(elsewhere)")
+    }
+
     func testExitsZeroOnEOF() throws {
         let meetingd = try startMeetingd()
         try assertStillServing(meetingd)
