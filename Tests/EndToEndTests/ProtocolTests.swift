@@ -48,6 +48,16 @@ final class ProtocolTests: EndToEndTestCase {
         try assertStillServing(meetingd)
     }
 
+    /// Any string, number or null id comes back exactly as sent.
+    func testRequestIdsAreEchoed() throws {
+        let meetingd = try startMeetingd()
+        for id in [#""abc""#, "0", "-7", "1.5", "null", "9007199254740993", #""ü🙂 \"quoted\"""#, #""""#] {
+            let response = try meetingd.exchange(#"{"jsonrpc":"2.0","id":\#(id),"method":"system.ping"}"#)
+            XCTAssertEqual(response["id"], try JSONValue.parse(id), "id \(id)")
+            XCTAssertNotNil(response["result"], "id \(id): \(response)")
+        }
+    }
+
     func testUnknownMethod() throws {
         let meetingd = try startMeetingd()
         let response = try meetingd.exchange(#"{"jsonrpc":"2.0","id":"u1","method":"meeting.teleport","params":{}}"#)
