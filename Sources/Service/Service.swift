@@ -55,7 +55,7 @@ public final class Service {
             MethodSpec(
                 name: m.name, summary: m.summary, access: m.audience.access, mutating: m.mutating,
                 params: m.publishedParams, result: m.result, errors: m.commonErrors
-            ) { [unowned self] params in try self.execute(m, params) }
+            ) { params in try self.execute(m, params) }
         }
     }
 
