@@ -82,6 +82,14 @@ final class AuthorizationTests: EndToEndTestCase {
         XCTAssertNil(crossUser["result"], "A's user reads nothing of B: \(crossUser)")
         XCTAssertTrue([4003, 4004].contains(crossUser["error"]?["code"]?.int ?? 0), "\(crossUser)")
 
+        // B's admin can neither grant credits to A's user nor read A's user's balance.
+        let grant = try meetingd.call("credits.grant", as: b.adminId, ["user_id": .string(userA), "credits": 50, "reference": "cross"])
+        XCTAssertNil(grant["result"], "B's admin granted credits to A's user: \(grant)")
+        XCTAssertEqual(grant["error"]?["code"], 4004, "\(grant)")
+        let peek = try meetingd.call("ledger.balance", as: b.adminId, ["person_id": .string(userA)])
+        XCTAssertNil(peek["result"], "B's admin read A's balance: \(peek)")
+        XCTAssertEqual(try meetingd.result("ledger.balance", as: userA, ["person_id": .string(userA)])["available"], 0)
+
         // B's admin cannot name A's community, and changes made as B stay in B.
         let aimed = try meetingd.error("community.update_settings", as: b.adminId, ["community_id": .string(a.id), "auto_accept": true], code: -32602)
         XCTAssertEqual(aimed["data"]?["field"], "community_id")

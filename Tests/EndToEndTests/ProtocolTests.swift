@@ -204,6 +204,17 @@ final class ProtocolTests: EndToEndTestCase {
         XCTAssertEqual(try JSONValue.parse(try meetingd.readFrame().body)["id"], "f3")
         XCTAssertEqual(try meetingd.readResponse()["id"], "ping")
 
+        // Further headers after Content-Length (as LSP clients send) are allowed.
+        let typed = #"{"jsonrpc":"2.0","id":"f4","method":"system.ping"}"#
+        try meetingd.write(Array("Content-Length: \(typed.utf8.count)\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n\(typed)".utf8))
+        XCTAssertEqual(try JSONValue.parse(try meetingd.readFrame().body)["id"], "f4")
+
+        // A line ending in CRLF is a line; the reply ends in a bare newline.
+        try meetingd.write(Array(#"{"jsonrpc":"2.0","id":"crlf","method":"system.ping"}"#.utf8) + [0x0D, 0x0A])
+        let crlf = try meetingd.readLine()
+        XCTAssertFalse(crlf.hasSuffix("\r"))
+        XCTAssertEqual(try JSONValue.parse(crlf)["id"], "crlf")
+
         // A header without a usable length is a parse error, framed; the line after it is served.
         try meetingd.write(Array("Content-Length: lots\r\n\r\n".utf8))
         let bad = try JSONValue.parse(try meetingd.readFrame().body)
@@ -217,11 +228,15 @@ final class ProtocolTests: EndToEndTestCase {
         func ping(padding: Int, id: String) -> String {
             #"{"jsonrpc":"2.0","id":"\#(id)","method":"system.ping","params":{"pad":"\#(String(repeating: "a", count: padding))"}}"#
         }
-        // Just under the limit it is parsed (and refused for the unknown param, not the size).
-        let under = ping(padding: limit - 100, id: "under")
-        XCTAssertLessThanOrEqual(under.utf8.count, limit)
-        let underReply = try meetingd.exchange(under)
-        XCTAssertEqual(try Meetingd.error(of: underReply, code: -32602)["data"]?["field"], "pad")
+        // At the limit it is parsed (and refused for the unknown param, not the size); one byte
+        // more is too much.
+        let padding = limit - ping(padding: 0, id: "at").utf8.count
+        let atLimit = ping(padding: padding, id: "at")
+        XCTAssertEqual(atLimit.utf8.count, limit)
+        XCTAssertEqual(try Meetingd.error(of: try meetingd.exchange(atLimit), code: -32602)["data"]?["field"], "pad")
+        try meetingd.sendFrame(atLimit)
+        XCTAssertEqual(try JSONValue.parse(try meetingd.readFrame().body)["error"]?["data"]?["field"], "pad")
+        try Meetingd.error(of: try meetingd.exchange(ping(padding: padding + 1, id: "over")), code: -32600, "one byte over")
 
         for size in [limit + 10, 200_000] {
             let response = try meetingd.exchange(ping(padding: size, id: "over"))
