@@ -259,6 +259,30 @@ final class MeetingConcurrencyTests: EndToEndTestCase {
         XCTAssertEqual(try w.wallet().blocked, 0)
     }
 
+    // MARK: Retries
+
+    /// A front end that retries a request (same idempotency_key, same params) while the first
+    /// attempt is still running, through another process: SPEC §3.2 says the retry returns the
+    /// first response and has no further effect.
+    func testAConcurrentRetryWithTheSameIdempotencyKeyGetsTheFirstResponse() throws {
+        let (w, second) = try setUp(#function)
+        var mismatches: [String] = []
+        for round in 0..<Self.rounds {
+            var params = w.requestParams(start: slot(round))
+            params["idempotency_key"] = .string("book-\(round)-\(TestEnvironment.uniqueTag())")
+            let call = Call(method: "meeting.request", actor: w.user, params: params)
+            let (a, b) = try race(w, second, round: round, call, call)
+            if !(ok(a) && ok(b) && a["result"] == b["result"]) {
+                mismatches.append("round \(round): \(a["error"]?["data"]?["code"] ?? "ok") / \(b["error"]?["data"]?["code"] ?? "ok")")
+            }
+            let replay = try w.meetingd.call("meeting.request", as: w.user, params)
+            XCTAssertTrue(ok(replay), "a later retry is answered from the stored response (round \(round)): \(replay)")
+            XCTAssertEqual(try w.wallet().blocked, 100 * Int64(round + 1), "one hold per key (round \(round))")
+            try w.assertReconciled()
+        }
+        XCTAssertEqual(mismatches, [], "both concurrent attempts should get the same meeting")
+    }
+
     // MARK: One slot, two users
 
     /// Two users request the same expert time (the same start, or overlapping starts on odd

@@ -249,10 +249,13 @@ final class MeetingWorld {
         }
     }
 
+    /// The fixture's name for a person ("user", "expert", …), or the id.
+    func name(_ personId: String) -> String { names[personId] ?? personId }
+
     /// "kind→recipient" for each message: the recipient's fixture name for notifications,
     /// the channel for integration messages.
     func summary(_ messages: [ClaimedMessage]) -> [String] {
-        messages.map { m in "\(m.kind)→\(m.recipientId.map { names[$0] ?? $0 } ?? m.channel)" }
+        messages.map { m in "\(m.kind)→\(m.recipientId.map(name) ?? m.channel)" }
     }
 
     /// Drains the outbox and returns its summary, sorted (messages of one change have no order).

@@ -502,6 +502,21 @@ final class MeetingSeedTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// An alternate whose time has passed cannot become the meeting's date: the meeting would be
+    /// agreed in the past (reschedule itself refuses a start in the past).
+    func testAnAlternateWhoseTimeHasPassedCannotBeConfirmed() throws {
+        let w = try world()
+        let id = try w.agreed(start: day7)
+        let soon = MeetingTime.at(day: 1, hour: 10)
+        try w.act("meeting.reschedule", as: w.user, id, ["start": .string(soon)])
+        try w.setClock(MeetingTime.at(day: 1, hour: 11))
+        let response = try w.meetingd.call("meeting.confirm_alternate", as: w.expert, ["meeting_id": .string(id)])
+        XCTAssertTrue([4009, 4012].contains(response["error"]?["code"]?.int ?? 0),
+                      "confirming an alternate at \(soon) when it is already 11:00 should be refused: \(response)")
+        assertMeeting(try w.meeting(id), status: "agreed", credit: "blocked", start: day7, "the meeting keeps its future date")
+        try w.assertReconciled()
+    }
+
     // MARK: Rejection of a replacement date proposed by the user
 
     /// The seed says the credits are unblocked; SPEC §5.2 decides that an agreed meeting keeps
