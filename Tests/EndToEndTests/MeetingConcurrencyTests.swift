@@ -73,7 +73,7 @@ final class MeetingConcurrencyTests: EndToEndTestCase {
                 XCTAssertEqual(withdraw["error"]?["data"]?["status"], "agreed", label)
                 XCTAssertEqual(events, ["requested_by_user", "user_approval", "expert_approval"], label)
                 XCTAssertEqual(try w.trail(id), ["hold pending 100"], label)
-                XCTAssertEqual(try w.drainedSummary(), ["meeting_confirmed_by_expert→user", "video.create→video"], label)
+                XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["meeting_confirmed_by_expert→user", "video.create→video"]), label)
             } else {
                 assertMeeting(m, status: "cancelled", credit: "returned", label)
                 XCTAssertEqual(confirm["error"]?["data"]?["status"], "cancelled", label)
@@ -132,7 +132,7 @@ final class MeetingConcurrencyTests: EndToEndTestCase {
             XCTAssertEqual((ok(a) ? b : a)["error"]?["data"]?["status"], "agreed", label)
             assertMeeting(try w.meeting(id), status: "agreed", credit: "blocked", label)
             XCTAssertEqual(try w.timeline(id).filter { $0 == "expert_approval" }.count, 1, "one approval event (\(label))")
-            XCTAssertEqual(try w.drainedSummary(), ["meeting_confirmed_by_expert→user", "video.create→video"], "one set of messages (\(label))")
+            XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["meeting_confirmed_by_expert→user", "video.create→video"]), "one set of messages (\(label))")
             XCTAssertEqual(try w.trail(id), ["hold pending 100"], label)
             try w.assertReconciled()
         }
@@ -253,7 +253,7 @@ final class MeetingConcurrencyTests: EndToEndTestCase {
             assertMeeting(try w.meeting(id), status: "cancelled", credit: "returned", label)
             XCTAssertEqual(try w.trail(id), ["hold pending 100", "release void_pending 100"], "released once (\(label))")
             let winner = userWon ? "user" : "expert", other = userWon ? "expert" : "user"
-            XCTAssertEqual(try w.drainedSummary(), ["cancellation_by_\(winner)→\(other)", "video.cancel→video"], label)
+            XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["cancellation_by_\(winner)→\(other)", "video.cancel→video"]), label)
             try w.assertReconciled()
         }
         XCTAssertEqual(try w.wallet().blocked, 0)

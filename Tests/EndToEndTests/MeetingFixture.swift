@@ -258,6 +258,12 @@ final class MeetingWorld {
         messages.map { m in "\(m.kind)→\(m.recipientId.map(name) ?? m.channel)" }
     }
 
+    /// `kinds` plus the calendar invitation both parties get whenever an agreed date appears,
+    /// moves or is cancelled (seed 001), sorted as `drainedSummary()` is.
+    static func withInvites(_ kinds: [String], user: String = "user") -> [String] {
+        (kinds + ["calendar.invite→expert", "calendar.invite→\(user)"]).sorted()
+    }
+
     /// Drains the outbox and returns its summary, sorted (messages of one change have no order).
     func drainedSummary() throws -> [String] { summary(try drainOutbox()).sorted() }
 }

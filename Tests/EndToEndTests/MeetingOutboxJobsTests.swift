@@ -53,6 +53,8 @@ final class MeetingOutboxJobsTests: EndToEndTestCase {
         XCTAssertEqual(confirmed.first?.recipientId, w.user)
         let oldest = try w.claim(consumer: "mail", limit: 1)
         XCTAssertEqual(w.summary(oldest), ["meeting_request→expert"], "the limit, oldest first")
+        let invites = try w.claim(consumer: "calendar", limit: 10, extra: ["channel": "calendar"])
+        XCTAssertEqual(w.summary(invites).sorted(), ["calendar.invite→expert", "calendar.invite→user"])
         XCTAssertEqual(try w.claim(consumer: "mail", limit: 10).count, 0)
         try w.meetingd.error("outbox.claim", as: w.admin, ["consumer": "mail", "limit": 10, "channel": "pigeon"], code: -32602)
         try w.meetingd.error("outbox.claim", as: w.admin, ["consumer": "mail", "limit": 0], code: -32602)
@@ -167,7 +169,7 @@ final class MeetingOutboxJobsTests: EndToEndTestCase {
         try w.setClock(MeetingTime.at(day: 2, hour: 14))
         XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["reminders_queued"], 1)
         try w.act("meeting.cancel", as: w.user, late, ["reason_code": "illness", "confirm_late": true])
-        XCTAssertEqual(w.summary(try w.drainOutbox()).sorted(), ["cancellation_by_user→expert", "video.cancel→video"],
+        XCTAssertEqual(w.summary(try w.drainOutbox()).sorted(), MeetingWorld.withInvites(["cancellation_by_user→expert", "video.cancel→video"]),
                        "the queued reminder of a cancelled meeting is withdrawn")
         try w.setClock(MeetingTime.at(day: 3, hour: 13))
         let links = try w.meetingd.result("jobs.run_due", as: w.admin)

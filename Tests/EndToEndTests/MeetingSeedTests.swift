@@ -58,7 +58,7 @@ final class MeetingSeedTests: EndToEndTestCase {
         let confirmed = try w.act("meeting.confirm", as: w.expert, id)
         assertMeeting(confirmed, status: "agreed", credit: "blocked", expertApproved: true, userApproved: true, start: day7)
         XCTAssertEqual(try w.timeline(id), ["requested_by_user", "user_approval", "expert_approval"])
-        XCTAssertEqual(try w.drainedSummary(), ["meeting_confirmed_by_expert→user", "video.create→video"],
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["meeting_confirmed_by_expert→user", "video.create→video"]),
                        "the user is told and the meeting is created on the video platform")
         XCTAssertEqual(try w.wallet(), held, "confirming does not hold the price again")
         XCTAssertEqual(try w.trail(id), ["hold pending 100"])
@@ -112,7 +112,7 @@ final class MeetingSeedTests: EndToEndTestCase {
         assertMeeting(confirmed, status: "agreed", credit: "none", expertApproved: true, userApproved: true)
         XCTAssertEqual(confirmed["conflict_accepted"], true)
         XCTAssertEqual(try w.timeline(request), ["requested_by_user", "user_approval", "expert_approval"])
-        XCTAssertEqual(try w.drainedSummary(), ["meeting_confirmed_by_expert→other", "video.create→video"])
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["meeting_confirmed_by_expert→other", "video.create→video"], user: "other"))
         try w.assertReconciled()
     }
 
@@ -123,7 +123,7 @@ final class MeetingSeedTests: EndToEndTestCase {
         let id = try MeetingWorld.id(of: m)
         assertMeeting(m, status: "agreed", credit: "blocked", expertApproved: true, userApproved: true)
         XCTAssertEqual(try w.timeline(id), ["requested_by_user", "user_approval", "expert_approval"])
-        XCTAssertEqual(try w.drainedSummary(), ["meeting_confirmed→expert", "meeting_confirmed→user", "video.create→video"])
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["meeting_confirmed→expert", "meeting_confirmed→user", "video.create→video"]))
         XCTAssertEqual(try w.wallet(), held)
         try w.assertReconciled()
     }
@@ -195,7 +195,7 @@ final class MeetingSeedTests: EndToEndTestCase {
         let confirmed = try w.act("meeting.confirm", as: w.user, id)
         assertMeeting(confirmed, status: "agreed", credit: "blocked", expertApproved: true, userApproved: true)
         XCTAssertEqual(try w.timeline(id), ["expert_approval", "user_approval"])
-        XCTAssertEqual(try w.drainedSummary(), ["meeting_confirmed_by_user→expert", "video.create→video"])
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["meeting_confirmed_by_user→expert", "video.create→video"]))
         XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(blocked: 120), "the user's confirmation holds the proposed price")
         XCTAssertEqual(try w.earnings(), MeetingWorld.earnings(incoming: 120))
         XCTAssertEqual(try w.trail(id), ["hold pending 120"])
@@ -289,7 +289,7 @@ final class MeetingSeedTests: EndToEndTestCase {
         XCTAssertEqual(events.map { $0["kind"]?.string }, ["requested_by_user", "user_approval", "expert_approval", "cancelled_by_expert"])
         XCTAssertEqual(events.last?["reason_code"], "illness")
         XCTAssertEqual(events.last?["details"]?["late"], false)
-        XCTAssertEqual(try w.drainedSummary(), ["cancellation_by_expert→user", "video.cancel→video"])
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["cancellation_by_expert→user", "video.cancel→video"]))
         XCTAssertEqual(try w.wallet(), untouched)
         XCTAssertEqual(try w.earnings(), MeetingWorld.earnings())
         XCTAssertEqual(try w.trail(id), ["hold pending 100", "release void_pending 100"])
@@ -315,7 +315,7 @@ final class MeetingSeedTests: EndToEndTestCase {
         XCTAssertEqual(last?["kind"], "cancelled_by_expert")
         XCTAssertEqual(last?["details"]?["late"], true)
         XCTAssertEqual(last?["details"]?["charged_credits"], 0)
-        XCTAssertEqual(try w.drainedSummary(), ["cancellation_by_expert→user", "video.cancel→video"],
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["cancellation_by_expert→user", "video.cancel→video"]),
                        "cancelled on the video platform too")
         XCTAssertEqual(try w.wallet(), untouched, "an expert's late cancellation still returns everything")
         XCTAssertEqual(try w.trail(id), ["hold pending 100", "release void_pending 100"])
@@ -328,7 +328,7 @@ final class MeetingSeedTests: EndToEndTestCase {
         _ = try w.drainOutbox()
         assertMeeting(try w.act("meeting.cancel", as: w.user, id, ["reason_code": "schedule_conflict"]), status: "cancelled", credit: "returned")
         XCTAssertEqual(try w.timeline(id).last, "cancelled_by_user")
-        XCTAssertEqual(try w.drainedSummary(), ["cancellation_by_user→expert", "video.cancel→video"])
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["cancellation_by_user→expert", "video.cancel→video"]))
         XCTAssertEqual(try w.wallet(), untouched)
         XCTAssertEqual(try w.trail(id), ["hold pending 100", "release void_pending 100"])
         try w.assertReconciled()
@@ -345,7 +345,7 @@ final class MeetingSeedTests: EndToEndTestCase {
         let last = try w.timelineEvents(id).last
         XCTAssertEqual(last?["kind"], "cancelled_by_user")
         XCTAssertEqual(last?["details"]?["charged_credits"], 100)
-        XCTAssertEqual(try w.drainedSummary(), ["cancellation_by_user→expert", "video.cancel→video"])
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["cancellation_by_user→expert", "video.cancel→video"]))
         XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(spent: 100))
         XCTAssertEqual(try w.earnings(), MeetingWorld.earnings(captured: 100), "the expert is paid, less the platform's 10 %")
         XCTAssertEqual(try w.trail(id), ["hold pending 100", "capture post_pending 100", "fee posted 10"])
@@ -380,7 +380,7 @@ final class MeetingSeedTests: EndToEndTestCase {
         assertMeeting(approved, status: "agreed", credit: "blocked", start: day8)
         XCTAssertEqual(approved["alternate"], .null)
         XCTAssertEqual(try w.timeline(id).last, "alternative_date_approved_by_user")
-        XCTAssertEqual(try w.drainedSummary(), ["alternative_date_approved_by_user→expert", "video.cancel→video", "video.create→video"])
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["alternative_date_approved_by_user→expert", "video.cancel→video", "video.create→video"]))
         XCTAssertEqual(try w.trail(id), ["hold pending 100"], "still exactly one hold, for the price")
         XCTAssertEqual(try w.wallet(), held)
         try w.assertReconciled()
@@ -401,7 +401,7 @@ final class MeetingSeedTests: EndToEndTestCase {
 
         let confirmed = try w.act("meeting.confirm", as: w.user, id)
         assertMeeting(confirmed, status: "agreed", credit: "blocked", expertApproved: true, userApproved: true, start: day8)
-        XCTAssertEqual(try w.drainedSummary(), ["meeting_confirmed_by_user→expert", "video.create→video"])
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["meeting_confirmed_by_user→expert", "video.create→video"]))
         XCTAssertEqual(try w.wallet(), held)
         XCTAssertEqual(try w.trail(id), ["hold pending 100", "release void_pending 100", "hold pending 100"])
         try w.assertReconciled()
@@ -468,7 +468,7 @@ final class MeetingSeedTests: EndToEndTestCase {
         let last = try w.timelineEvents(id).last
         XCTAssertEqual(last?["kind"], "alternative_date_approved_by_expert")
         XCTAssertEqual(last?["details"]?["previous_start"]?.string, day7)
-        XCTAssertEqual(try w.drainedSummary(), ["alternative_date_approved_by_expert→user", "video.cancel→video", "video.create→video"])
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["alternative_date_approved_by_expert→user", "video.cancel→video", "video.create→video"]))
         XCTAssertEqual(try w.wallet(), held)
         XCTAssertEqual(try w.trail(id), ["hold pending 100"])
 
