@@ -107,6 +107,9 @@ enum LedgerMethods {
             guard !rows.isEmpty else { throw AppError.notFound("account", accountId) }
         } else if let personId = params.optionalString("person_id") {
             _ = try ctx.person(personId)
+            guard personId == ctx.actor.id || ctx.actor.has(.finance) else {
+                throw AppError.forbidden("only the person themself and finance staff may read their accounts")
+            }
             rows = try ctx.db.query(
                 "SELECT id, kind, owner_id FROM accounts WHERE community_id = $1 AND owner_id = $2 ORDER BY kind DESC", [ctx.communityId, personId])
         } else {
@@ -167,8 +170,8 @@ enum LedgerMethods {
         errors: [DocErrors.notFound]
     ) { ctx, params in
         let account = try accounts(ctx, params)[0]
-        let page = try Page(params)
-        let after = page.after.flatMap { $0.count == 2 ? $0 : nil }
+        let page = try Page(params, key: [.time, .integer])
+        let after = page.after
         let rows = try ctx.db.query(
             """
             SELECT seq, transfer_id, transfer_kind, phase, side, signed_amount, posted_balance_after, blocked_after, available_after,
