@@ -15,7 +15,9 @@ extension JSON {
         case .int(let i): out += String(i)
         case .double(let d):
             if d.isFinite {
-                if d == d.rounded(), abs(d) < 1e15 { out += String(Int64(d)) } else { out += "\(d)" }
+                // Swift's shortest round-trip form keeps a fraction or exponent, so a double
+                // never reads back as an integer.
+                out += "\(d)"
             } else {
                 out += "null"
             }

@@ -13,6 +13,8 @@ public enum Command: Sendable, Equatable {
     case logSession(attendance: Attendance, durationAdjustMinutes: Int64, feedback: JSON?)
     case reportNoShow
     case expire
+    /// One occurrence of a weekly series is skipped (seed 001): cancelled, credits returned.
+    case skipOccurrence
 
     public var name: String {
         switch self {
@@ -27,6 +29,7 @@ public enum Command: Sendable, Equatable {
         case .logSession: return "log_session"
         case .reportNoShow: return "report_no_show"
         case .expire: return "expire"
+        case .skipOccurrence: return "skip_occurrence"
         }
     }
 }

@@ -57,6 +57,7 @@ public enum Lifecycle {
         case .logSession(let attendance, let adjust, let feedback): return try logSession(m, actor, attendance, adjust, feedback, now)
         case .reportNoShow: return try reportNoShow(m, actor, now)
         case .expire: return try expire(m, actor, now)
+        case .skipOccurrence: return try skipOccurrence(m, actor)
         }
     }
 
@@ -317,6 +318,22 @@ public enum Lifecycle {
         release(&d)
         d.events = [TimelineEvent("expert_no_show_reported")]
         d.notifications = [Notification("expert_no_show", to: .expert)]
+        d.cancelledOrEnded = true
+        return d
+    }
+
+    /// Skipping is allowed up to the start, even inside the cancellation window (seed 001: "on
+    /// the same day"), and always returns the credits.
+    static func skipOccurrence(_ m: MeetingState, _ actor: MeetingActor) throws -> Decision {
+        let p = try party(actor, action: "skip")
+        try requireStatus(m, [.awaitingApproval, .agreed], "skip")
+        var d = Decision(next: m)
+        d.next.status = .cancelled
+        d.next.alternate = nil
+        release(&d)
+        d.events = [TimelineEvent("occurrence_skipped_by_\(p.rawValue)")]
+        d.notifications = [Notification("occurrence_skipped_by_\(p.rawValue)", to: p.other)]
+        if m.status == .agreed { d.video = [.cancel] }
         d.cancelledOrEnded = true
         return d
     }

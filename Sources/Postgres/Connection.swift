@@ -167,6 +167,22 @@ public final class Connection {
     }
 }
 
+extension Connection {
+    /// Runs `body` inside the open transaction so that its failure undoes only its own work
+    /// (the transaction stays usable).
+    public func savepoint<T>(_ body: () throws -> T) throws -> T {
+        try simpleExecute("SAVEPOINT meetingledger_step")
+        do {
+            let value = try body()
+            try simpleExecute("RELEASE SAVEPOINT meetingledger_step")
+            return value
+        } catch {
+            if isConnected { _ = try? simpleExecute("ROLLBACK TO SAVEPOINT meetingledger_step") }
+            throw error
+        }
+    }
+}
+
 /// Keeps a C string array alive exactly for the duration of `body`.
 private func withCStringArray<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
     let owned: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0) } ?? nil }

@@ -10,9 +10,9 @@ public final class Dispatcher {
     public let logger: Logger
     let info: OpenRPCInfo
 
-    /// Runs the entries of a batch; the default runs them one after another. A pool may
-    /// run independent entries at once, returning results in entry order.
-    public var batchRunner: ([() -> JSON?]) -> [JSON?] = { jobs in jobs.map { $0() } }
+    /// Runs the entries of a batch, returning their responses in entry order. Unset, they run
+    /// one after another here; a pool may run independent entries at once.
+    public var batchRunner: (([JSON]) -> [JSON?])? = nil
 
     public init(methods: [MethodSpec], limits: Limits, logger: Logger, info: OpenRPCInfo) {
         self.limits = limits
@@ -49,7 +49,7 @@ public final class Dispatcher {
                 let e = RPCError(code: -32600, message: "Invalid Request: a batch may hold at most \(limits.maxBatchEntries) entries, got \(entries.count)", data: nil)
                 return Dispatcher.errorResponse(id: .null, error: e).serialized()
             }
-            let responses = batchRunner(entries.map { entry in { self.handle(request: entry) } }).compactMap { $0 }
+            let responses = (batchRunner?(entries) ?? entries.map { handle(request: $0) }).compactMap { $0 }
             return responses.isEmpty ? nil : JSON.array(responses).serialized()
         }
         return handle(request: parsed)?.serialized()

@@ -2,6 +2,8 @@
     import Glibc
 #endif
 
+import Core
+
 /// How a message arrived; the reply goes back the same way.
 public enum Framing: Sendable, Equatable {
     case line
@@ -183,15 +185,6 @@ public final class MessageReader {
             i += 1
         }
         return nil
-    }
-}
-
-extension String {
-    func trimmingCharacters(in set: String) -> String {
-        var s = Substring(self)
-        while let f = s.first, set.contains(f) { s = s.dropFirst() }
-        while let l = s.last, set.contains(l) { s = s.dropLast() }
-        return String(s)
     }
 }
 

@@ -46,7 +46,7 @@ public final class Service {
 
     public static func allMethods() -> [ServiceMethod] {
         SystemMethods.all + CommunityMethods.all + PersonMethods.all + LocationMethods.all + LedgerMethods.all
-            + CatalogMethods.all + AvailabilityMethods.all + MeetingMethods.all + OutboxMethods.all + JobMethods.all
+            + CatalogMethods.all + ImportMethods.all + AvailabilityMethods.all + MeetingMethods.all + ChatMethods.all + SeriesMethods.all + OutboxMethods.all + JobMethods.all
     }
 
     /// The registry as the RPC layer sees it.
@@ -55,7 +55,7 @@ public final class Service {
             MethodSpec(
                 name: m.name, summary: m.summary, access: m.audience.access, mutating: m.mutating,
                 params: m.publishedParams, result: m.result, errors: m.commonErrors
-            ) { [unowned self] params in try self.execute(m, params) }
+            ) { params in try self.execute(m, params) }
         }
     }
 

@@ -17,6 +17,8 @@ struct Server {
     let limits: Limits
     let logger: Logger
     let info: OpenRPCInfo
+    /// Connections used to run one batch's entries at once.
+    let batchWorkers: Int
 
     func run() {
         signal(SIGPIPE, SIG_IGN)
@@ -26,6 +28,13 @@ struct Server {
             terminationRequested = 1
         }
         let dispatcher = Dispatcher(methods: service.methodSpecs(), limits: limits, logger: logger, info: info)
+        if batchWorkers > 1 {
+            let pool = BatchPool(size: batchWorkers) {
+                let worker = Service(config: service.config, logger: logger)
+                return Dispatcher(methods: worker.methodSpecs(), limits: limits, logger: logger, info: info)
+            }
+            dispatcher.batchRunner = { pool.run($0) }
+        }
         let reader = MessageReader(fd: 0, maxMessageBytes: limits.maxMessageBytes)
         logger.log(.info, "serving", extra: ["test_clock": .bool(service.config.testClock)])
         while true {

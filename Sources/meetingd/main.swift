@@ -8,13 +8,14 @@ import Service
 #endif
 
 let usage = """
-    usage: meetingd [serve] [--test-clock] [--log-level debug|info|warning|error]
+    usage: meetingd [serve] [--test-clock] [--batch-workers N] [--log-level debug|info|warning|error]
            meetingd migrate
            meetingd bootstrap --community NAME --short-name SHORT --admin-email EMAIL --admin-first FIRST --admin-last LAST [--time-zone ZONE]
            meetingd discover        (prints the OpenRPC document)
 
     meetingd speaks JSON-RPC 2.0 on stdin/stdout: one request per line (or Content-Length framed).
     The database is DATABASE_URL (a libpq connection string or URI).
+    A batch's entries run at once over N connections (default 4; MEETINGLEDGER_BATCH_WORKERS).
     Limits: MEETINGLEDGER_MAX_MESSAGE_BYTES, MEETINGLEDGER_MAX_BATCH, MEETINGLEDGER_MAX_STRING.
     Migrations are read from MEETINGLEDGER_MIGRATIONS or sql/migrations beside the build.
 
@@ -61,6 +62,8 @@ if let v = environment("MEETINGLEDGER_MAX_BATCH").flatMap(Int.init), v > 0 { lim
 if let v = environment("MEETINGLEDGER_MAX_STRING").flatMap(Int.init), v > 0 { limits.maxStringLength = v }
 
 let testClock = flag("--test-clock")
+let batchWorkersText = option("--batch-workers") ?? environment("MEETINGLEDGER_BATCH_WORKERS") ?? "4"
+guard let batchWorkers = Int(batchWorkersText), (1...32).contains(batchWorkers) else { fail("--batch-workers takes 1…32\n" + usage) }
 let levelName = option("--log-level") ?? environment("MEETINGLEDGER_LOG_LEVEL") ?? "info"
 guard let level = Logger.Level(rawValue: levelName) else { fail("unknown log level \(levelName)\n" + usage) }
 let logger = Logger(minimum: level)
@@ -110,7 +113,7 @@ case "bootstrap":
 case "serve":
     guard arguments.isEmpty else { fail("unknown arguments: \(arguments.joined(separator: " "))\n" + usage) }
     _ = migrate()
-    Server(service: service, limits: limits, logger: logger, info: info).run()
+    Server(service: service, limits: limits, logger: logger, info: info, batchWorkers: batchWorkers).run()
     exit(0)
 default:
     fail("unknown command \(command)\n" + usage)

@@ -42,6 +42,7 @@ final class LifecycleTableTests: XCTestCase {
         ("log_session", .logSession(attendance: .attended, durationAdjustMinutes: 0, feedback: nil)),
         ("report_no_show", .reportNoShow),
         ("expire", .expire),
+        ("skip_occurrence", .skipOccurrence),
     ]
 
     static let actors: [(String, MeetingActor)] = [("user", .party(.user)), ("expert", .party(.expert)), ("admin", .admin), ("system", .system)]
@@ -65,6 +66,7 @@ final class LifecycleTableTests: XCTestCase {
             "reschedule": party(user: "awaiting_approval", expert: "awaiting_approval"),
             "confirm_alternate": refusedInState, "reject_alternate": refusedInState, "withdraw_alternate": refusedInState,
             "log_session": logOnly, "report_no_show": noShowOnly, "expire": expireOnly,
+            "skip_occurrence": party(user: "cancelled", expert: "cancelled"),
         ],
         "expert_proposal": [
             "confirm": party(user: "agreed", expert: "invalid_state"),
@@ -74,6 +76,7 @@ final class LifecycleTableTests: XCTestCase {
             "reschedule": party(user: "awaiting_approval", expert: "awaiting_approval"),
             "confirm_alternate": refusedInState, "reject_alternate": refusedInState, "withdraw_alternate": refusedInState,
             "log_session": logOnly, "report_no_show": noShowOnly, "expire": expireOnly,
+            "skip_occurrence": party(user: "cancelled", expert: "cancelled"),
         ],
         "agreed": [
             "confirm": refusedInState, "decline": refusedInState, "withdraw": refusedInState,
@@ -81,6 +84,7 @@ final class LifecycleTableTests: XCTestCase {
             "reschedule": party(user: "agreed", expert: "agreed"),
             "confirm_alternate": refusedInState, "reject_alternate": refusedInState, "withdraw_alternate": refusedInState,
             "log_session": logOnly, "report_no_show": noShowOnly, "expire": expireOnly,
+            "skip_occurrence": party(user: "cancelled", expert: "cancelled"),
         ],
         "agreed_alt_by_user": [
             "confirm": refusedInState, "decline": refusedInState, "withdraw": refusedInState,
@@ -90,6 +94,7 @@ final class LifecycleTableTests: XCTestCase {
             "reject_alternate": party(user: "invalid_state", expert: "agreed"),
             "withdraw_alternate": party(user: "agreed", expert: "invalid_state"),
             "log_session": logOnly, "report_no_show": noShowOnly, "expire": expireOnly,
+            "skip_occurrence": party(user: "cancelled", expert: "cancelled"),
         ],
         "agreed_alt_by_expert": [
             "confirm": refusedInState, "decline": refusedInState, "withdraw": refusedInState,
@@ -99,12 +104,14 @@ final class LifecycleTableTests: XCTestCase {
             "reject_alternate": party(user: "agreed", expert: "invalid_state"),
             "withdraw_alternate": party(user: "invalid_state", expert: "agreed"),
             "log_session": logOnly, "report_no_show": noShowOnly, "expire": expireOnly,
+            "skip_occurrence": party(user: "cancelled", expert: "cancelled"),
         ],
         "rejected": [
             "confirm": refusedInState, "decline": refusedInState, "withdraw": refusedInState, "cancel": refusedInState,
             "reschedule": party(user: "awaiting_approval", expert: "awaiting_approval"),
             "confirm_alternate": refusedInState, "reject_alternate": refusedInState, "withdraw_alternate": refusedInState,
             "log_session": logOnly, "report_no_show": noShowOnly, "expire": expireOnly,
+            "skip_occurrence": refusedInState,
         ],
     ]
 
@@ -112,7 +119,7 @@ final class LifecycleTableTests: XCTestCase {
     static let endedRow: [String: [String: String]] = [
         "confirm": refusedInState, "decline": refusedInState, "withdraw": refusedInState, "cancel": refusedInState, "reschedule": refusedInState,
         "confirm_alternate": refusedInState, "reject_alternate": refusedInState, "withdraw_alternate": refusedInState,
-        "log_session": logOnly, "report_no_show": noShowOnly, "expire": expireOnly,
+        "log_session": logOnly, "report_no_show": noShowOnly, "expire": expireOnly, "skip_occurrence": refusedInState,
     ]
 
     static func outcome(_ m: MeetingState, _ c: Command, _ a: MeetingActor, now: Instant) -> String {

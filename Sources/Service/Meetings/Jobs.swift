@@ -17,6 +17,7 @@ enum JobMethods {
         result: .object([
             .init("requests_expired", .integer(min: 0, max: .max), required: true), .init("reminders_queued", .integer(min: 0, max: .max), required: true),
             .init("links_queued", .integer(min: 0, max: .max), required: true),
+            .init("series_occurrences_created", .integer(min: 0, max: .max), required: true),
         ])
     ) { ctx, _ in
         let settings = try ctx.settings()
@@ -33,7 +34,8 @@ enum JobMethods {
         }
         let reminders = try queueReminders(ctx, kind: "meeting_reminder", recipient: "user_id", leadMinutes: settings.reminderUserHours * 60)
         let links = try queueReminders(ctx, kind: "meeting_link", recipient: "expert_id", leadMinutes: settings.reminderExpertMinutes)
-        return ["requests_expired": .int(due.count), "reminders_queued": .int(reminders), "links_queued": .int(links)]
+        let occurrences = try SeriesStore.createDueOccurrences(ctx)
+        return ["requests_expired": .int(due.count), "reminders_queued": .int(reminders), "links_queued": .int(links), "series_occurrences_created": .int(occurrences)]
     }
 
     /// One message per agreed meeting and start time: the dedupe key holds the start, so a moved

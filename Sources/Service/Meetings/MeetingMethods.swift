@@ -322,11 +322,13 @@ enum MeetingMethods {
         let url = try params.string("url")
         guard url.hasPrefix("https://") || url.hasPrefix("http://") else { throw AppError.invalidParams(field: "url", reason: "must be an http(s) URL") }
         var m = try MeetingStore.load(ctx, try params.string("meeting_id"), lock: true)
+        let before = m
         m.videoURL = url
         let written = try MeetingStore.write(ctx, m)
         var d = Decision(next: written.state)
         d.events = [TimelineEvent("video_link_set")]
         try MeetingStore.record(ctx, written, d, actor: .admin)
+        try Calendar.enqueueIfChanged(ctx, before: before, after: written)
         return written.json
     }
 

@@ -87,6 +87,7 @@ enum MeetingStore {
         extra(&m)
         m = try write(ctx, m)
         try record(ctx, m, d, actor: actor)
+        try Calendar.enqueueIfChanged(ctx, before: original, after: m)
         if d.timeChanged || d.cancelledOrEnded {
             try ctx.db.query(
                 """
@@ -126,19 +127,19 @@ enum MeetingStore {
     /// Inserts a new meeting row from a creation decision.
     static func insert(
         _ ctx: RequestContext, id: String, serviceId: String, skill: String?, userId: String, expertId: String, locationId: String?,
-        topic: String?, agendaAnswers: JSON, note: String?, seriesId: String?, state s: MeetingState
+        topic: String?, agendaAnswers: JSON, note: String?, seriesId: String?, occurrenceDate: String?, state s: MeetingState
     ) throws {
         do {
             try ctx.db.query(
                 """
                 INSERT INTO meetings (community_id, id, service_id, skill, user_id, expert_id, location_id, start_at, length_minutes, end_at,
                     price_credits, topic, agenda_answers, status, proposed_by, expert_approved, user_approved, credit_status, note,
-                    series_id, created_at, updated_at)
+                    series_id, occurrence_date, created_at, updated_at)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8::timestamptz + make_interval(mins => $9::int), $10, $11, $12, $13, $14, $15, $16,
-                    'none', $17, $18, $19, $19)
+                    'none', $17, $18, $20::date, $19, $19)
                 """,
                 [ctx.communityId, id, serviceId, skill, userId, expertId, locationId, s.start, s.lengthMinutes, s.priceCredits, topic,
-                 agendaAnswers, MeetingStatus.awaitingApproval.rawValue, s.proposedBy.rawValue, false, false, note, seriesId, ctx.now])
+                 agendaAnswers, MeetingStatus.awaitingApproval.rawValue, s.proposedBy.rawValue, false, false, note, seriesId, ctx.now, occurrenceDate])
         } catch let e as PostgresError where e.isExclusionViolation {
             throw AppError.slotUnavailable("the expert already has a meeting or a held request at that time")
         }
@@ -147,14 +148,14 @@ enum MeetingStore {
     /// Creates a meeting and applies its creation decision (hold, events, messages) at once.
     static func create(
         _ ctx: RequestContext, _ d: Decision, serviceId: String, skill: String?, userId: String, expertId: String, locationId: String?,
-        topic: String?, agendaAnswers: JSON, note: String?, seriesId: String? = nil, actor: MeetingActor
+        topic: String?, agendaAnswers: JSON, note: String?, seriesId: String? = nil, occurrenceDate: String? = nil, actor: MeetingActor
     ) throws -> MeetingRecord {
         let id = Identifier.make(.meeting)
         var initial = d.next
         initial.status = .awaitingApproval
         initial.creditStatus = .none
         try insert(ctx, id: id, serviceId: serviceId, skill: skill, userId: userId, expertId: expertId, locationId: locationId,
-                   topic: topic, agendaAnswers: agendaAnswers, note: note, seriesId: seriesId, state: initial)
+                   topic: topic, agendaAnswers: agendaAnswers, note: note, seriesId: seriesId, occurrenceDate: occurrenceDate, state: initial)
         return try apply(ctx, try load(ctx, id, lock: true), d, actor: actor)
     }
 

@@ -37,7 +37,7 @@ public struct PersonRecord {
 }
 
 enum PersonMethods {
-    static var all: [ServiceMethod] { [create, get, list] }
+    static var all: [ServiceMethod] { [create, get, list, unsuspend] }
 
     static let personSchema: Schema = .object([
         .init("id", .id(.person), required: true), .init("email", .email, required: true),
@@ -102,5 +102,15 @@ enum PersonMethods {
                  ORDER BY id LIMIT $4
                 """, [ctx.communityId, params.optionalString("role"), page.afterString(0), page.limit + 1])
         return page.result(try rows.map { try PersonRecord(row: $0).json }) { [$0["id"]!] }
+    }
+
+    static let unsuspend = ServiceMethod(
+        "person.unsuspend", "Lifts a user's suspension (no-shows) so they can book again", audience: .roles([.admin]), mutating: true,
+        params: [.init("person_id", .id(.person), required: true)], result: personSchema, errors: [DocErrors.notFound]
+    ) { ctx, params in
+        let id = try params.string("person_id")
+        _ = try ctx.person(id)
+        try ctx.db.query("UPDATE people SET suspended_until = NULL WHERE community_id = $1 AND id = $2", [ctx.communityId, id])
+        return try ctx.person(id).json
     }
 }

@@ -1,0 +1,82 @@
+/// RFC 4180 CSV: quoted fields (with commas, quotes doubled, line breaks), CRLF or LF line
+/// ends, an optional UTF-8 byte-order mark. Each record keeps the line it starts on, so errors
+/// can name it.
+public struct CSVRecord: Sendable, Equatable {
+    public let line: Int
+    public let fields: [String]
+}
+
+public struct CSVError: Error, Equatable, Sendable {
+    public let line: Int
+    public let message: String
+}
+
+public enum CSVReader {
+    public static func parse(_ text: String) throws -> [CSVRecord] {
+        var scalars = Array(text.unicodeScalars)
+        if scalars.first == "\u{FEFF}" { scalars.removeFirst() }
+        var records: [CSVRecord] = []
+        var fields: [String] = []
+        var field = String.UnicodeScalarView()
+        var line = 1
+        var recordLine = 1
+        var i = 0
+        var inQuotes = false
+        var fieldWasQuoted = false
+        func endField() {
+            fields.append(String(field))
+            field = String.UnicodeScalarView()
+            fieldWasQuoted = false
+        }
+        func endRecord() {
+            endField()
+            if !(fields.count == 1 && fields[0].isEmpty) { records.append(CSVRecord(line: recordLine, fields: fields)) }
+            fields = []
+        }
+        while i < scalars.count {
+            let c = scalars[i]
+            if inQuotes {
+                if c == "\"" {
+                    if i + 1 < scalars.count && scalars[i + 1] == "\"" {
+                        field.append("\"")
+                        i += 2
+                        continue
+                    }
+                    inQuotes = false
+                    i += 1
+                    if i < scalars.count, !["," , "\r", "\n"].contains(scalars[i]) {
+                        throw CSVError(line: line, message: "unexpected character after a closing quote")
+                    }
+                    continue
+                }
+                if c == "\n" { line += 1 }
+                field.append(c)
+                i += 1
+                continue
+            }
+            switch c {
+            case "\"":
+                guard field.isEmpty, !fieldWasQuoted else { throw CSVError(line: line, message: "a quote inside an unquoted field") }
+                inQuotes = true
+                fieldWasQuoted = true
+            case ",":
+                endField()
+            case "\r":
+                if i + 1 < scalars.count && scalars[i + 1] == "\n" { i += 1 }
+                endRecord()
+                line += 1
+                recordLine = line
+            case "\n":
+                endRecord()
+                line += 1
+                recordLine = line
+            default:
+                field.append(c)
+            }
+            i += 1
+        }
+        if inQuotes { throw CSVError(line: recordLine, message: "a quoted field is not closed") }
+        if !field.isEmpty || !fields.isEmpty { endRecord() }
+        return records
+    }
+}

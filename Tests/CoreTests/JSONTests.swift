@@ -1,0 +1,55 @@
+import XCTest
+
+@testable import Core
+
+final class JSONTests: XCTestCase {
+    func testRoundTripKeepsIntegersApartFromFractions() throws {
+        let v = try JSONParser.parse(#"{"a":[1,-2,3.5,1e3,true,null,"x\n\u00e9\ud83d\ude00"],"b":{}}"#)
+        XCTAssertEqual(v["a"]?.arrayValue?[0], .int(1))
+        XCTAssertEqual(v["a"]?.arrayValue?[2], .double(3.5))
+        XCTAssertEqual(v["a"]?.arrayValue?[6], .string("x\né😀"))
+        XCTAssertEqual(try JSONParser.parse(v.serialized()), v)
+        XCTAssertFalse(v.serialized().contains("\n"), "one message per line: newlines are always escaped")
+    }
+
+    func testHostileInputIsRefusedWithAReason() {
+        for bad in ["{", "[1,]", "{\"a\":1,\"a\":2}", "\"\\ud800\"", "01", "1.", "tru", "\"\u{01}\"", "[1] 2", "9e999"] {
+            XCTAssertThrowsError(try JSONParser.parse(bad), bad)
+        }
+        XCTAssertThrowsError(try JSONParser.parse(String(repeating: "[", count: 65) + String(repeating: "]", count: 65)))
+        XCTAssertNoThrow(try JSONParser.parse(String(repeating: "[", count: 64) + String(repeating: "]", count: 64)))
+        XCTAssertThrowsError(try JSONParser.parse([0x22, 0xFF, 0x22]), "invalid UTF-8")
+    }
+
+    func testBigIntegersBecomeDoublesSoRangeChecksCatchThem() throws {
+        XCTAssertEqual(try JSONParser.parse("9223372036854775807"), .int(Int64.max))
+        if case .double = try JSONParser.parse("9223372036854775808") {} else { XCTFail("overflowing integer must not wrap") }
+    }
+}
+
+final class InstantTests: XCTestCase {
+    func testRFC3339WithOffsetsAndImpossibleDates() throws {
+        XCTAssertEqual(try Instant(rfc3339: "2026-03-08T09:00:00-05:00").rfc3339, "2026-03-08T14:00:00Z")
+        XCTAssertEqual(try Instant(rfc3339: "2024-02-29T23:59:59.5+05:30").rfc3339, "2024-02-29T18:29:59.500000Z")
+        XCTAssertEqual(try Instant(rfc3339: "2026-11-22 16:31:29.120696+00").rfc3339, "2026-11-22T16:31:29.120696Z")
+        for bad in ["2026-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T10:00:00", "2026-01-01", "2026-04-31T00:00:00Z"] {
+            XCTAssertThrowsError(try Instant(rfc3339: bad), bad)
+        }
+    }
+
+    func testCivilCalendarRoundTrip() {
+        for day: Int64 in [-800_000, -1, 0, 1, 19_000, 2_932_896] {
+            let (y, m, d) = Civil.civilFromDays(day)
+            XCTAssertEqual(Civil.daysFromCivil(year: y, month: m, day: d), day)
+        }
+        XCTAssertEqual(Civil.isoWeekday(days: 0), 4, "1970-01-01 was a Thursday")
+    }
+
+    func testIdentifiersAreTimeOrderedAndTyped() {
+        let a = Identifier.make(.meeting, now: Instant(seconds: 1_000)), b = Identifier.make(.meeting, now: Instant(seconds: 2_000))
+        XCTAssertLessThan(a, b)
+        XCTAssertTrue(Identifier.isValid(a, kind: .meeting))
+        XCTAssertFalse(Identifier.isValid(a, kind: .person))
+        XCTAssertFalse(Identifier.isValid("mtg_' OR 1=1 --", kind: .meeting))
+    }
+}
