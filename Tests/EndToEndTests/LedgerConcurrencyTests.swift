@@ -145,6 +145,56 @@ final class LedgerConcurrencyTests: EndToEndTestCase {
             """), ["0/0"], "the finance view's accounts add up to zero")
     }
 
+    /// SPEC §3.2: a retry with the same idempotency key and params returns the first response
+    /// and has no further effect, even across processes — also when the retry arrives while the
+    /// first attempt is still running (a front end retrying after a timeout, through another
+    /// meetingd). Four processes get the same keyed grant, then the same keyed request, at once.
+    func testSimultaneousRetriesWithOneKeyAllGetTheFirstResponse() throws {
+        let setup = try startMeetingd(["--test-clock"])
+        let ledger = try LedgerCommunity.make(on: setup, #function)
+        try ledger.pinClock(on: setup, at: ledgerEpoch)
+        let user = try ledger.person(on: setup, ["user"])
+        let booking = try BookableExpert.make(on: setup, ledger.community, priceCredits: 45)
+        try ledger.grant(on: setup, 1_000, to: user)
+        let processes = try (0..<Self.processes).map { _ in try startMeetingd(["--test-clock"]) }
+        for meetingd in processes { try meetingd.result("ledger.balance", as: user, ["person_id": .string(user)]) }  // connected and warm
+
+        /// Sends one request line to every process before reading any answer.
+        func simultaneously(_ method: String, as actor: String, _ params: [String: JSONValue]) throws -> [JSONValue] {
+            var all = params
+            all["actor"] = .string(actor)
+            let line = JSONValue.object(["jsonrpc": "2.0", "id": 1, "method": .string(method), "params": .object(all)]).serialized
+            for meetingd in processes { try meetingd.send(line) }
+            return try processes.map { try $0.readResponse() }
+        }
+
+        /// "ok trf_…" or "error -32602 invalid_params reference": enough to see who got what.
+        func brief(_ response: JSONValue) -> String {
+            if let id = response["result"]?["id"]?.string { return "ok \(id)" }
+            let error = response["error"]
+            return "error \(error?["code"] ?? .null) \(error?["data"]?["code"]?.string ?? "") \(error?["data"]?["field"]?.string ?? "")"
+        }
+        let rounds = 5
+        var differing: [String] = []
+        for round in 0..<rounds {
+            let grants = try simultaneously("credits.grant", as: ledger.financeId, [
+                "user_id": .string(user), "credits": 5, "reference": .string("order-\(round)"), "idempotency_key": .string("grant-\(round)"),
+            ])
+            if Set(grants).count != 1 { differing.append("grant round \(round): \(grants.map(brief))") }
+            var request = booking.requestParams(start: ledgerEpoch.addingTimeInterval(Double(round + 1) * 3_600))
+            request["idempotency_key"] = .string("request-\(round)")
+            let requests = try simultaneously("meeting.request", as: user, request)
+            if Set(requests).count != 1 { differing.append("request round \(round): \(requests.map(brief))") }
+        }
+        XCTAssertEqual(differing, [], "simultaneous retries with one key answered differently")
+
+        // Whatever the answers, each key had its effect once.
+        let balance = try setup.result("ledger.balance", as: user, ["person_id": .string(user)])
+        XCTAssertEqual(balance["posted"]?.int, 1_000 + 5 * Int64(rounds))
+        XCTAssertEqual(balance["blocked"]?.int, 45 * Int64(rounds))
+        XCTAssertEqual(try setup.result("ledger.reconcile", as: ledger.financeId)["ok"], true)
+    }
+
     /// The trail checker itself finds what it is meant to find, so a green run means something.
     func testTrailCheckerFindsBrokenTrails() {
         func transfer(_ seq: Int64, _ kind: String, _ credits: Int64, id: String, pending: String? = nil) -> JSONValue {
