@@ -93,6 +93,21 @@ final class LedgerMethodTests: EndToEndTestCase {
             let error = try meetingd.error("credits.adjust", as: finance, ["account_id": .string(wallet), "credits": credits, "reason": "bad"], code: -32602)
             XCTAssertEqual(error["data"]?["field"], "credits", "adjust by \(credits): \(error)")
         }
+        let badTexts: [(method: String, params: [String: JSONValue], field: String)] = [
+            ("credits.grant", ["user_id": .string(user), "credits": 5, "reference": ""], "reference"),
+            ("credits.grant", ["user_id": .string(user), "credits": 5, "reference": .string(String(repeating: "r", count: 201))], "reference"),
+            ("credits.grant", ["user_id": .string(user), "credits": 5], "reference"),
+            ("credits.adjust", ["account_id": .string(wallet), "credits": 5, "reason": ""], "reason"),
+            ("credits.adjust", ["account_id": .string(wallet), "credits": 5, "reason": .string(String(repeating: "r", count: 2_001))], "reason"),
+            ("credits.adjust", ["account_id": .string(wallet), "credits": 5], "reason"),
+            ("credits.adjust", ["account_id": "acc_not-hex", "credits": 5, "reason": "x"], "account_id"),
+            ("payout.create", ["expert_id": .string(expert), "credits": 5, "reference": ""], "reference"),
+            ("credits.grant", ["user_id": .string(user), "credits": 5, "reference": "extra", "memo": "unknown field"], "memo"),
+        ]
+        for c in badTexts {
+            let error = try meetingd.error(c.method, as: finance, c.params, code: -32602)
+            XCTAssertEqual(error["data"]?["field"]?.string, c.field, "\(c.method) \(c.params): \(error)")
+        }
         XCTAssertEqual(try meetingd.ledgerSnapshot(finance: finance, accounts: [wallet, earnings]), before, "refused amounts changed the ledger")
 
         // The limit itself is allowed: 10^12 credits in one grant.
@@ -421,6 +436,24 @@ final class LedgerMethodTests: EndToEndTestCase {
         }
         let badFormat = try meetingd.error("ledger.statement", as: user, ["account_id": .string(wallet), "format": "xlsx"], code: -32602)
         XCTAssertEqual(badFormat["data"]?["field"], "format")
+    }
+
+    /// A cursor is opaque: one the service did not hand out is refused, not read as "from the
+    /// start" (a client looping on it would never finish).
+    func testTamperedStatementCursorsAreRefused() throws {
+        let meetingd = try startMeetingd()
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        let user = try ledger.person(on: meetingd, ["user"])
+        for i in 0..<3 { try ledger.grant(on: meetingd, Int64(10 + i), to: user) }
+        let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
+        let real = try XCTUnwrap(try meetingd.result("ledger.statement", as: user, ["account_id": .string(wallet), "limit": 1])["next_cursor"]?.string)
+        XCTAssertEqual(try meetingd.result("ledger.statement", as: user, ["account_id": .string(wallet), "limit": 5, "cursor": .string(real)])["items"]?.array?.count, 2)
+        func hex(_ text: String) -> String { text.utf8.map { String(format: "%02x", $0) }.joined() }
+        for tampered in ["zz", hex("[]"), hex("[null]"), hex("[\"x\"]"), hex("{}")] {
+            let response = try meetingd.call("ledger.statement", as: user, ["account_id": .string(wallet), "cursor": .string(tampered)])
+            XCTAssertEqual(response["error"]?["code"], -32602, "cursor \(tampered) should be refused, got \(response)")
+            XCTAssertEqual(response["error"]?["data"]?["field"], "cursor")
+        }
     }
 
     func testStatementCSVParsesAndDefusesFormulas() throws {
