@@ -39,7 +39,7 @@ final class LedgerConcurrencyTests: EndToEndTestCase {
         let run = BankRun(ledger: ledger, users: users, offers: offers, now: ledgerEpoch, granted: initialGrants,
                           deadline: Date().addingTimeInterval(Self.runSeconds))
         let workers = try (0..<Self.processes).map { index in
-            BankWorker(index: index, meetingd: try startMeetingd(["--test-clock"]), run: run, seed: seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
+            BankWorker(index: index, meetingd: try startMeetingd(["--test-clock"]), run: run, seed: seed, stream: UInt64(index))
         }
         let watcher = NegativeBalanceWatcher(conninfo: Psql.conninfo(databaseURL, user: "meetingledger_finance"), communityId: ledger.community.id, run: run)
 
@@ -294,6 +294,7 @@ final class BankRun: @unchecked Sendable {
         let expertId: String
         let start: Date
         let price: Int64
+        var agreed = false
         var settled = false
     }
 
@@ -352,14 +353,16 @@ final class BankRun: @unchecked Sendable {
     func paidOut(_ credits: Int64) { locked { state.paidOut += credits } }
     func add(_ meeting: KnownMeeting) { locked { state.meetings.append(meeting) } }
     func settle(_ id: String) { locked { if let i = state.meetings.firstIndex(where: { $0.id == id }) { state.meetings[i].settled = true } } }
+    func agreed(_ id: String) { locked { if let i = state.meetings.firstIndex(where: { $0.id == id }) { state.meetings[i].agreed = true } } }
 
     /// A meeting to act on: mostly a recent unsettled one (where the races are), sometimes any.
-    func pickMeeting(_ random: inout SplitMix64, started: Bool? = nil) -> KnownMeeting? {
+    /// `started`: only meetings whose start has passed, mostly agreed ones (those can be settled).
+    func pickMeeting(_ random: inout SplitMix64, started: Bool = false) -> KnownMeeting? {
         locked {
             let now = clock
-            var candidates = state.meetings.filter { m in started.map { ($0 == (m.start <= now)) } ?? true }
+            var candidates = started ? state.meetings.filter { $0.start <= now } : state.meetings
             if random.next(100) >= 10 {
-                let open = candidates.filter { !$0.settled }
+                let open = candidates.filter { !$0.settled && (!started || $0.agreed) }
                 candidates = Array(open.suffix(40))
             }
             return candidates.isEmpty ? nil : candidates[random.next(candidates.count)]
@@ -392,11 +395,14 @@ final class BankWorker: @unchecked Sendable {
     var random: SplitMix64
     var operations = 0
 
-    init(index: Int, meetingd: Meetingd, run: BankRun, seed: UInt64) {
+    /// Each worker's generator starts from the run's seed hashed with its stream number, so
+    /// the workers' choices are independent (not one sequence shifted by a step).
+    init(index: Int, meetingd: Meetingd, run: BankRun, seed: UInt64, stream: UInt64) {
         self.index = index
         self.meetingd = meetingd
         self.run = run
-        random = SplitMix64(state: seed)
+        var mixer = SplitMix64(state: seed ^ (stream &* 0xD1B5_4A32_D192_ED03))
+        random = SplitMix64(state: mixer.nextRaw())
     }
 
     var finance: String { run.ledger.financeId }
@@ -440,7 +446,8 @@ final class BankWorker: @unchecked Sendable {
         case 58..<72: try act("cancel", "meeting.cancel", party: random.next(2) == 0 ? .user : .expert, ["reason_code": "illness", "confirm_late": true])
         case 72..<82: try settle()
         case 82..<88: try payout()
-        case 88..<96: try readBalance()
+        case 88..<93: try readBalance()
+        case 93..<96: try checkWhileRunning()
         case 96..<98: _ = try attempt("run_due", "jobs.run_due", as: admin, [:], refusals: [])
         default: try moveClock()
         }
@@ -490,6 +497,7 @@ final class BankWorker: @unchecked Sendable {
         switch op {
         case "confirm":
             if status != "agreed" || credits != "blocked" { run.fail("confirm answered \(answer)") }
+            run.agreed(meeting.id)
         case "decline":
             if status != "rejected" || credits != "returned" { run.fail("decline answered \(answer)") }
             run.settle(meeting.id)
@@ -546,6 +554,20 @@ final class BankWorker: @unchecked Sendable {
         for account in answer["accounts"]?.array ?? [] {
             for field in ["available", "posted", "blocked"] where (account[field]?.int ?? -1) < 0 {
                 run.negative("\(account["kind"] ?? .null) of \(person): \(field) \(account[field] ?? .null)")
+            }
+        }
+    }
+
+    /// Reconcile and the trial balance hold at any time, not only when all is quiet.
+    func checkWhileRunning() throws {
+        if random.next(2) == 0 {
+            guard let (_, answer) = try attempt("reconcile", "ledger.reconcile", as: finance, [:], refusals: []) else { return }
+            if answer["ok"] != true { run.fail("reconcile during the run: \(answer)") }
+        } else {
+            guard let (_, answer) = try attempt("trial_balance", "ledger.trial_balance", as: finance, [:], refusals: []) else { return }
+            if answer["total"] != 0 || answer["pending_total"] != 0 { run.fail("trial balance during the run: \(answer)") }
+            for kind in answer["kinds"]?.array ?? [] where kind["kind"] != "issuance" && (kind["available"]?.int ?? -1) < 0 {
+                run.negative("trial balance during the run: \(kind)")
             }
         }
     }
