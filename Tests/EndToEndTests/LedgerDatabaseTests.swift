@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-/// SPEC §4 in the database itself, below meetingd: transfers and entries are append-only, the
+/// SPEC §4 in the database itself, below meetingd: transfers are append-only, the
 /// overdraft rule is a constraint, a pending transfer is resolved at most once, and the finance
 /// role reads its three views and nothing else. Every write that might succeed runs inside a
 /// transaction that is rolled back, so a broken guard cannot damage the shared database.
@@ -42,17 +42,18 @@ final class LedgerDatabaseTests: EndToEndTestCase {
         return run.stderr
     }
 
-    /// This community's transfers and entries, summed, as the superuser sees them.
+    /// This community's transfers with the balances recorded on them, summed, as the superuser sees them.
     func ledgerRows(_ s: Seeded) throws -> [String] {
         try Psql.query(databaseURL, """
             SELECT (SELECT count(*) || '/' || sum(amount) || '/' || string_agg(id || kind || phase || coalesce(reason, ''), ',' ORDER BY seq)
                     FROM transfers WHERE community_id = \(s.communityLiteral)),
-                   (SELECT count(*) || '/' || sum(debits_posted + credits_posted + debits_pending + credits_pending)
-                    FROM entries WHERE community_id = \(s.communityLiteral))
+                   (SELECT count(*) || '/' || sum(debit_debits_posted + debit_credits_posted + debit_debits_pending + debit_credits_pending
+                                                  + credit_debits_posted + credit_credits_posted + credit_debits_pending + credit_credits_pending)
+                    FROM transfers WHERE community_id = \(s.communityLiteral))
             """)
     }
 
-    func testTransfersAndEntriesRefuseUpdateDeleteAndTruncate() throws {
+    func testTransfersRefuseUpdateDeleteAndTruncate() throws {
         let meetingd = try startMeetingd(["--test-clock"])
         let s = try seed(meetingd, #function)
         let before = try ledgerRows(s)
@@ -62,10 +63,9 @@ final class LedgerDatabaseTests: EndToEndTestCase {
             "UPDATE transfers SET amount = amount + 1 WHERE community_id = \(c)",
             "UPDATE transfers SET reason = 'edited' WHERE community_id = \(c) AND kind = 'grant'",
             "DELETE FROM transfers WHERE community_id = \(c) AND kind = 'payout'",
-            "UPDATE entries SET credits_posted = credits_posted + 1000 WHERE community_id = \(c)",
-            "DELETE FROM entries WHERE community_id = \(c)",
+            "UPDATE transfers SET credit_credits_posted = credit_credits_posted + 1000 WHERE community_id = \(c)",
+            "DELETE FROM transfers WHERE community_id = \(c)",
             "TRUNCATE transfers CASCADE",
-            "TRUNCATE entries",
         ]
         for statement in statements {
             let report = try refusedInRolledBackTransaction(statement)
@@ -158,7 +158,7 @@ final class LedgerDatabaseTests: EndToEndTestCase {
         // The views answer with what the base tables hold.
         let viewCounts = [
             ("finance_accounts", "SELECT count(*) FROM accounts WHERE community_id = \(c)"),
-            ("finance_transfers", "SELECT count(*) FROM entries WHERE community_id = \(c)"),
+            ("finance_transfers", "SELECT 2 * count(*) FROM transfers WHERE community_id = \(c)"),
             ("finance_meeting_trail", "SELECT count(*) FROM transfers WHERE community_id = \(c) AND meeting_id IS NOT NULL"),
         ]
         for (view, baseQuery) in viewCounts {
@@ -177,7 +177,6 @@ final class LedgerDatabaseTests: EndToEndTestCase {
         let refused = [
             "SELECT count(*) FROM accounts",
             "SELECT count(*) FROM transfers",
-            "SELECT count(*) FROM entries",
             "SELECT count(*) FROM people",
             "SELECT count(*) FROM meetings",
             "SELECT count(*) FROM communities",
