@@ -128,8 +128,11 @@ final class LedgerDatabaseTests: EndToEndTestCase {
         // Around the function, straight into the table: the unique index refuses the second.
         func resolutionRow(_ id: String, kind: String, phase: String) -> String {
             """
-            INSERT INTO transfers (community_id, id, debit_account_id, credit_account_id, amount, kind, phase, pending_id, meeting_id, created_at)
-            SELECT community_id, '\(id)', debit_account_id, credit_account_id, amount, '\(kind)', '\(phase)', id, meeting_id, now()
+            INSERT INTO transfers (community_id, id, debit_account_id, credit_account_id, amount, kind, phase, pending_id, meeting_id, created_at,
+                                   debit_debits_posted, debit_credits_posted, debit_debits_pending, debit_credits_pending,
+                                   credit_debits_posted, credit_credits_posted, credit_debits_pending, credit_credits_pending)
+            SELECT community_id, '\(id)', debit_account_id, credit_account_id, amount, '\(kind)', '\(phase)', id, meeting_id, now(),
+                   0, 0, 0, 0, 0, 0, 0, 0
             FROM transfers WHERE community_id = \(c) AND id = \(hold)
             """
         }

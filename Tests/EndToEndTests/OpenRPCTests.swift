@@ -156,7 +156,7 @@ final class OpenRPCTests: EndToEndTestCase {
             let bare = try meetingd.call(method.name, [:])
             XCTAssertNotEqual(bare["error"]?["code"], -32601, "\(method.name) is documented but not dispatched")
             guard !Self.openMethods.contains(method.name) else { continue }
-            XCTAssertEqual(bare["error"]?["code"], -32602, "\(method.name) without an actor: \(bare)")
+            XCTAssertEqual(bare["error"]?["code"], 4001, "\(method.name) without an actor is unknown_actor (SPEC §3.3): \(bare)")
 
             // With only the actor, a method with other required params names one of them.
             let missing = method.required.subtracting(["actor"])

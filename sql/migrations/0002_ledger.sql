@@ -184,9 +184,14 @@ DECLARE
     v_at timestamptz;
     v_applied record;
 BEGIN
-    SELECT * INTO v_pending FROM transfers WHERE community_id = p_community AND id = p_pending;
+    -- Locking the pending transfer makes concurrent resolutions of it take turns; the check
+    -- below then sees whether an earlier one committed.
+    SELECT * INTO v_pending FROM transfers WHERE community_id = p_community AND id = p_pending FOR NO KEY UPDATE;
     IF NOT FOUND OR v_pending.phase <> 'pending' THEN
         RAISE EXCEPTION 'no pending transfer %', p_pending USING ERRCODE = 'ML002';
+    END IF;
+    IF EXISTS (SELECT 1 FROM transfers WHERE community_id = p_community AND pending_id = p_pending) THEN
+        RAISE EXCEPTION 'pending transfer % is already resolved', p_pending USING ERRCODE = 'ML003';
     END IF;
     v_amount := CASE WHEN p_post THEN coalesce(p_amount, v_pending.amount) ELSE v_pending.amount END;
     IF v_amount <= 0 OR v_amount > v_pending.amount THEN
@@ -198,10 +203,6 @@ BEGIN
         v_posted, -v_pending.amount, v_posted, -v_pending.amount, 0);
     v_debit := v_applied.o_debit;
     v_credit := v_applied.o_credit;
-    -- Checked under the account locks: a concurrent resolution has committed or not started.
-    IF EXISTS (SELECT 1 FROM transfers WHERE community_id = p_community AND pending_id = p_pending) THEN
-        RAISE EXCEPTION 'pending transfer % is already resolved', p_pending USING ERRCODE = 'ML003';
-    END IF;
     v_at := coalesce(p_at, clock_timestamp());
     INSERT INTO transfers (community_id, id, debit_account_id, credit_account_id, amount, kind, phase, pending_id,
                            meeting_id, reference, reason, actor_id, created_at,
