@@ -156,13 +156,7 @@ public enum LedgerStore {
         let row: Row?
         if let asOf {
             guard try c.query("SELECT 1 FROM accounts WHERE community_id = $1 AND id = $2", [communityId, accountId]).first != nil else { return nil }
-            row = try c.query(
-                """
-                SELECT debits_posted, credits_posted, debits_pending, credits_pending FROM entries
-                WHERE community_id = $1 AND account_id = $2 AND created_at <= $3
-                ORDER BY created_at DESC, seq DESC LIMIT 1
-                """, [communityId, accountId, asOf]
-            ).first
+            row = try c.query("SELECT * FROM ledger_balance_as_of($1, $2, $3)", [communityId, accountId, asOf]).first
             guard let row else { return .zero }
             return try Balance(row: row)
         }

@@ -51,7 +51,7 @@ public enum Lifecycle {
         case .withdraw(let note): return try withdraw(m, actor, note)
         case .cancel(let reason, let note, let late): return try cancel(m, actor, reason, note, late, now, settings)
         case .reschedule(let start, let length, let note): return try reschedule(m, actor, start, length, note, now)
-        case .confirmAlternate(let accept): return try confirmAlternate(m, actor, accept)
+        case .confirmAlternate(let accept): return try confirmAlternate(m, actor, accept, now)
         case .rejectAlternate(let reason, let note): return try rejectAlternate(m, actor, reason, note, settings)
         case .withdrawAlternate: return try withdrawAlternate(m, actor)
         case .logSession(let attendance, let adjust, let feedback): return try logSession(m, actor, attendance, adjust, feedback, now)
@@ -219,9 +219,10 @@ public enum Lifecycle {
         return alternate
     }
 
-    static func confirmAlternate(_ m: MeetingState, _ actor: MeetingActor, _ acceptConflicts: Bool) throws -> Decision {
+    static func confirmAlternate(_ m: MeetingState, _ actor: MeetingActor, _ acceptConflicts: Bool, _ now: Instant) throws -> Decision {
         let p = try party(actor, action: "confirm the alternate of")
         let alternate = try openAlternate(m, "confirm_alternate")
+        guard now < alternate.start else { throw AppError.meetingStarted(start: alternate.start) }
         guard !alternate.approved(by: p) else {
             throw AppError.invalidState(status: m.status.rawValue, action: "confirm_alternate", why: "you proposed it; it waits for the \(p.other.rawValue)")
         }

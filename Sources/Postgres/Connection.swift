@@ -11,6 +11,8 @@ public final class Connection {
     public let conninfo: String
     /// Set while a transaction is open, so nested `transaction` calls join the outer one.
     public private(set) var inTransaction = false
+    /// Set when the connection was found lost: the next use reconnects whatever PQstatus says.
+    private var mustReconnect = false
 
     public static let maxReconnectAttempts = 5
 
@@ -26,6 +28,7 @@ public final class Connection {
     private func connect() throws {
         if let handle { PQfinish(handle) }
         handle = PQconnectdb(conninfo)
+        mustReconnect = false
         guard let handle, PQstatus(handle) == CONNECTION_OK else {
             let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
             if let handle { PQfinish(handle) }
@@ -37,7 +40,7 @@ public final class Connection {
     }
 
     public var isConnected: Bool {
-        guard let handle else { return false }
+        guard let handle, !mustReconnect else { return false }
         return PQstatus(handle) == CONNECTION_OK
     }
 
@@ -62,7 +65,7 @@ public final class Connection {
     /// Runs one statement with bound parameters (`$1`, `$2`, …) through `PQexecParams`.
     @discardableResult
     public func query(_ sql: String, _ params: [any PostgresBindable] = []) throws -> Rows {
-        guard let handle, PQstatus(handle) == CONNECTION_OK else {
+        guard let handle, isConnected else {
             throw PostgresError(code: .connectionLost, message: "the database connection is not open")
         }
         let texts = params.map { $0.postgresText }
@@ -121,8 +124,11 @@ public final class Connection {
             return String(cString: p)
         }
         let sqlState = field("C")
-        let lost = handle.map { PQstatus($0) != CONNECTION_OK } ?? true
+        // An error without SQLSTATE comes from libpq itself: the socket closed under it (the
+        // server restarted), even when PQstatus has not noticed yet.
+        let lost = sqlState == nil || (handle.map { PQstatus($0) != CONNECTION_OK } ?? true)
         if lost && (sqlState == nil || sqlState!.hasPrefix("08") || sqlState!.hasPrefix("57P")) {
+            mustReconnect = true
             let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "connection lost"
             return PostgresError(code: .connectionLost, sqlState: sqlState, message: message.trimmingTrailingNewlines())
         }

@@ -106,6 +106,7 @@ public final class Dispatcher {
         let started = SystemClock.monotonicNanoseconds()
         let outcome: Result<JSON, RPCError>
         do {
+            try spec.preflight(paramFields)
             try spec.paramsSchema.validate(.object(paramFields), path: "", limits: limits)
             outcome = .success(try spec.handler(Params(fields: paramFields, method: methodName)))
         } catch let error as AppError {

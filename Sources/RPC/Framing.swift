@@ -29,10 +29,14 @@ public final class MessageReader {
     private var eof = false
     private static let chunkBytes = 65_536
     private static let maxHeaderBytes = 8_192
+    private static let pollMilliseconds: Int32 = 200
+    /// Asked while waiting for input: true ends the input (a shutdown was requested).
+    private let shouldStop: () -> Bool
 
-    public init(fd: Int32, maxMessageBytes: Int) {
+    public init(fd: Int32, maxMessageBytes: Int, shouldStop: @escaping () -> Bool = { false }) {
         self.fd = fd
         self.maxMessageBytes = maxMessageBytes
+        self.shouldStop = shouldStop
     }
 
     private var available: Int { buffer.count - start }
@@ -46,6 +50,14 @@ public final class MessageReader {
         }
         var chunk = [UInt8](repeating: 0, count: MessageReader.chunkBytes)
         while true {
+            // Wait in short slices so a shutdown request is noticed while idle.
+            var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&waiting, 1, MessageReader.pollMilliseconds)
+            if shouldStop() {
+                eof = true
+                return false
+            }
+            if ready == 0 || (ready < 0 && errno == EINTR) { continue }
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, MessageReader.chunkBytes) }
             if n > 0 {
                 buffer.append(contentsOf: chunk[0..<n])

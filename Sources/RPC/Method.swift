@@ -23,11 +23,14 @@ public struct MethodSpec {
     public let params: [Schema.Field]
     public let result: Schema
     public let errors: [AppError]
+    /// Runs before the params are checked against the schema (the actor check, whose failure
+    /// is an application error rather than invalid params).
+    public let preflight: ([String: JSON]) throws -> Void
     public let handler: (Params) throws -> JSON
 
     public init(
         name: String, summary: String, access: Access, mutating: Bool, params: [Schema.Field], result: Schema,
-        errors: [AppError] = [], handler: @escaping (Params) throws -> JSON
+        errors: [AppError] = [], preflight: @escaping ([String: JSON]) throws -> Void = { _ in }, handler: @escaping (Params) throws -> JSON
     ) {
         self.name = name
         self.summary = summary
@@ -36,6 +39,7 @@ public struct MethodSpec {
         self.params = params
         self.result = result
         self.errors = errors
+        self.preflight = preflight
         self.handler = handler
     }
 

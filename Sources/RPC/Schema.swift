@@ -83,7 +83,10 @@ extension Schema {
         case .string(let rule):
             guard case .string(let s) = value else { throw fail("must be a string, not \(value.typeName)") }
             let length = s.count
-            let maxLength = Swift.min(rule.maxLength ?? limits.maxStringLength, limits.maxStringLength)
+            // The configured limit caps ordinary strings; a field declared larger than the standard
+            // limit (a whole CSV file) keeps its own bound, which the message size limit also caps.
+            let declared = rule.maxLength ?? limits.maxStringLength
+            let maxLength = declared > Limits.standard.maxStringLength ? declared : Swift.min(declared, limits.maxStringLength)
             guard length >= rule.minLength else {
                 throw fail(rule.minLength == 1 ? "must not be empty" : "must have at least \(rule.minLength) characters")
             }

@@ -18,10 +18,24 @@ public struct Page {
     /// The key values of the last row of the previous page.
     public let after: [JSON]?
 
-    public init(_ params: Params) throws {
+    /// The kinds of value a page key holds, checked when a cursor comes back.
+    public enum KeyPart {
+        case text, integer, time
+    }
+
+    /// `key` names the parts of this list's keyset; a cursor of any other shape is refused.
+    public init(_ params: Params, key: [KeyPart]) throws {
         limit = params.optionalInt("limit") ?? Page.defaultLimit
         if let cursor = params.optionalString("cursor") {
-            guard let decoded = Page.decode(cursor) else {
+            guard let decoded = Page.decode(cursor), decoded.count == key.count,
+                zip(decoded, key).allSatisfy({ value, part in
+                    switch part {
+                    case .text: return value.stringValue != nil
+                    case .integer: return value.intValue != nil
+                    case .time: return value.stringValue.map { (try? Instant(rfc3339: $0)) != nil } ?? false
+                    }
+                })
+            else {
                 throw AppError.invalidParams(field: "cursor", reason: "is not a cursor returned by this method")
             }
             after = decoded

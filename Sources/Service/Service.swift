@@ -54,8 +54,18 @@ public final class Service {
         Service.allMethods().map { m in
             MethodSpec(
                 name: m.name, summary: m.summary, access: m.audience.access, mutating: m.mutating,
-                params: m.publishedParams, result: m.result, errors: m.commonErrors
+                params: m.publishedParams, result: m.result, errors: m.commonErrors, preflight: Service.actorPreflight(m)
             ) { params in try self.execute(m, params) }
+        }
+    }
+
+    /// A call without a person's id in `actor` is refused as unknown_actor (SPEC §3.3), before
+    /// its other params are looked at.
+    static func actorPreflight(_ method: ServiceMethod) -> ([String: JSON]) throws -> Void {
+        if case .anyone = method.audience { return { _ in } }
+        return { fields in
+            guard let actor = fields["actor"]?.stringValue else { throw AppError.unknownActor(nil) }
+            guard Identifier.isValid(actor, kind: .person) else { throw AppError.unknownActor(actor) }
         }
     }
 
@@ -71,7 +81,7 @@ public final class Service {
         let connection = try db()
         return try withDatabaseErrors {
             try connection.transaction(retryIf: { $0.isUniqueViolation && $0.constraint == "idempotency_keys_pkey" }) { c in
-                let (actor, now) = try self.authenticate(c, actorId)
+                let (actor, now) = try self.authenticate(c, actorId, lockingKey: key)
                 try Service.checkAudience(method, actor)
                 if let key {
                     if let stored = try c.query(
@@ -107,14 +117,19 @@ public final class Service {
 
     /// The actor and the service's time in one round trip. With `--test-clock` a community's
     /// pinned time (if any) replaces the transaction's timestamp.
-    func authenticate(_ c: Connection, _ actorId: String) throws -> (Actor, Instant) {
+    ///
+    /// With an idempotency key, the same statement takes a transaction lock on (actor, key):
+    /// a second request with that key waits here until the first commits or rolls back, and
+    /// then finds its stored response.
+    func authenticate(_ c: Connection, _ actorId: String, lockingKey key: String?) throws -> (Actor, Instant) {
         guard Identifier.isValid(actorId, kind: .person),
             let row = try c.query(
                 """
                 SELECT p.community_id, p.roles, p.time_zone, now() AS now,
-                       (SELECT t.now FROM test_clocks t WHERE t.community_id = p.community_id) AS test_now
+                       (SELECT t.now FROM test_clocks t WHERE t.community_id = p.community_id) AS test_now,
+                       CASE WHEN $2::text IS NOT NULL THEN pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 7)) END AS key_lock
                 FROM people p WHERE p.id = $1
-                """, [actorId]
+                """, [actorId, key]
             ).first
         else { throw AppError.unknownActor(actorId) }
         let roles = Set(try row.stringArray("roles").compactMap(Role.init(rawValue:)))

@@ -6,9 +6,8 @@ import Service
     import Glibc
 #endif
 
-/// Set by the SIGTERM handler: 1 while a request is being handled, so the handler leaves
-/// the exit to the loop; 2 once termination was asked for.
-nonisolated(unsafe) var requestInFlight: sig_atomic_t = 0
+/// Set by the SIGTERM handler; the loop finishes the request in flight, and the reader stops
+/// waiting for input, when it is set.
 nonisolated(unsafe) var terminationRequested: sig_atomic_t = 0
 
 /// Reads messages until end of input (or SIGTERM), answering each in order.
@@ -22,11 +21,7 @@ struct Server {
 
     func run() {
         signal(SIGPIPE, SIG_IGN)
-        signal(SIGTERM) { _ in
-            // Idle (blocked reading input): exit now. Busy: the loop exits after the response.
-            if requestInFlight == 0 { _exit(0) }
-            terminationRequested = 1
-        }
+        signal(SIGTERM) { _ in terminationRequested = 1 }
         let dispatcher = Dispatcher(methods: service.methodSpecs(), limits: limits, logger: logger, info: info)
         if batchWorkers > 1 {
             let pool = BatchPool(size: batchWorkers) {
@@ -35,11 +30,10 @@ struct Server {
             }
             dispatcher.batchRunner = { pool.run($0) }
         }
-        let reader = MessageReader(fd: 0, maxMessageBytes: limits.maxMessageBytes)
+        let reader = MessageReader(fd: 0, maxMessageBytes: limits.maxMessageBytes) { terminationRequested != 0 }
         logger.log(.info, "serving", extra: ["test_clock": .bool(service.config.testClock)])
         while true {
             guard let incoming = reader.next() else { break }
-            requestInFlight = 1
             let (response, framing): (String?, Framing)
             switch incoming {
             case .message(let bytes, let f):
@@ -53,7 +47,6 @@ struct Server {
                 logger.log(.warning, "stdout closed; stopping")
                 break
             }
-            requestInFlight = 0
             if terminationRequested != 0 { break }
         }
         logger.log(.info, "input closed; exiting")

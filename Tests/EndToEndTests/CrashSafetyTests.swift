@@ -90,6 +90,40 @@ final class CrashSafetyTests: EndToEndTestCase {
         XCTAssertEqual(try second.allPages("location.list", as: community.adminId), [], "and created no location")
     }
 
+    /// One key used by many entries of a batch that runs them at once: one effect, and every
+    /// entry with the same params gets the same answer; entries with other params are refused.
+    func testOneKeyManyTimesInAConcurrentBatch() throws {
+        let community = try bootstrap()
+        let meetingd = try startMeetingd(["--batch-workers", "4"])
+        // The entries race each other: a few rounds make a lost race show up every time.
+        let rounds = 5
+        for round in 0..<rounds {
+            let params = TestCommunity.personParams(roles: ["user"])
+            let key = "shared-\(TestEnvironment.uniqueTag())"
+            let same = "[" + (0..<12).map { createRequest(community, params, key: key, id: $0) }.joined(separator: ",") + "]"
+            let results = try meetingd.exchange(same).array ?? []
+            XCTAssertEqual(results.count, 12)
+            XCTAssertEqual(results.filter { $0["result"] == nil }, [], "round \(round): no entry fails")
+            XCTAssertEqual(Set(results.compactMap { $0["result"] }).count, 1, "round \(round): every entry gets the same person")
+            XCTAssertEqual(try people(withEmail: params["email"], community, on: meetingd).count, 1)
+        }
+
+        let otherKey = "contested-\(TestEnvironment.uniqueTag())"
+        let contested = "[" + (0..<8).map { i -> String in
+            var variant = TestCommunity.personParams(roles: ["user"])
+            variant["first_name"] = .string("Variant \(i)")
+            return createRequest(community, variant, key: otherKey, id: i)
+        }.joined(separator: ",") + "]"
+        let outcomes = try meetingd.exchange(contested).array ?? []
+        XCTAssertEqual(outcomes.count, 8)
+        let winners = outcomes.filter { $0["result"] != nil }
+        XCTAssertEqual(winners.count, 1, "one entry wins the key: \(outcomes)")
+        XCTAssertEqual(outcomes.filter { $0["error"]?["code"] == 4090 }.count, 7, "the others are told the key is taken")
+        let people = try community.people(on: meetingd)
+        XCTAssertEqual(people.count, 1 + rounds + 1, "the admin, one person per round, and the one winner")
+        XCTAssertTrue(people.contains { $0["id"] == winners.first?["result"]?["id"] })
+    }
+
     /// Killed in the middle of a batch of keyed creations: replaying the whole batch completes
     /// it, with one person per entry.
     func testReplayingABatchKilledHalfway() throws {

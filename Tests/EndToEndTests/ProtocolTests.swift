@@ -48,6 +48,16 @@ final class ProtocolTests: EndToEndTestCase {
         try assertStillServing(meetingd)
     }
 
+    /// Any string, number or null id comes back exactly as sent.
+    func testRequestIdsAreEchoed() throws {
+        let meetingd = try startMeetingd()
+        for id in [#""abc""#, "0", "-7", "1.5", "null", "9007199254740993", #""ü🙂 \"quoted\"""#, #""""#] {
+            let response = try meetingd.exchange(#"{"jsonrpc":"2.0","id":\#(id),"method":"system.ping"}"#)
+            XCTAssertEqual(response["id"], try JSONValue.parse(id), "id \(id)")
+            XCTAssertNotNil(response["result"], "id \(id): \(response)")
+        }
+    }
+
     func testUnknownMethod() throws {
         let meetingd = try startMeetingd()
         let response = try meetingd.exchange(#"{"jsonrpc":"2.0","id":"u1","method":"meeting.teleport","params":{}}"#)
@@ -194,6 +204,17 @@ final class ProtocolTests: EndToEndTestCase {
         XCTAssertEqual(try JSONValue.parse(try meetingd.readFrame().body)["id"], "f3")
         XCTAssertEqual(try meetingd.readResponse()["id"], "ping")
 
+        // Further headers after Content-Length (as LSP clients send) are allowed.
+        let typed = #"{"jsonrpc":"2.0","id":"f4","method":"system.ping"}"#
+        try meetingd.write(Array("Content-Length: \(typed.utf8.count)\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n\(typed)".utf8))
+        XCTAssertEqual(try JSONValue.parse(try meetingd.readFrame().body)["id"], "f4")
+
+        // A line ending in CRLF is a line; the reply ends in a bare newline.
+        try meetingd.write(Array(#"{"jsonrpc":"2.0","id":"crlf","method":"system.ping"}"#.utf8) + [0x0D, 0x0A])
+        let crlf = try meetingd.readLine()
+        XCTAssertFalse(crlf.hasSuffix("\r"))
+        XCTAssertEqual(try JSONValue.parse(crlf)["id"], "crlf")
+
         // A header without a usable length is a parse error, framed; the line after it is served.
         try meetingd.write(Array("Content-Length: lots\r\n\r\n".utf8))
         let bad = try JSONValue.parse(try meetingd.readFrame().body)
@@ -207,11 +228,15 @@ final class ProtocolTests: EndToEndTestCase {
         func ping(padding: Int, id: String) -> String {
             #"{"jsonrpc":"2.0","id":"\#(id)","method":"system.ping","params":{"pad":"\#(String(repeating: "a", count: padding))"}}"#
         }
-        // Just under the limit it is parsed (and refused for the unknown param, not the size).
-        let under = ping(padding: limit - 100, id: "under")
-        XCTAssertLessThanOrEqual(under.utf8.count, limit)
-        let underReply = try meetingd.exchange(under)
-        XCTAssertEqual(try Meetingd.error(of: underReply, code: -32602)["data"]?["field"], "pad")
+        // At the limit it is parsed (and refused for the unknown param, not the size); one byte
+        // more is too much.
+        let padding = limit - ping(padding: 0, id: "at").utf8.count
+        let atLimit = ping(padding: padding, id: "at")
+        XCTAssertEqual(atLimit.utf8.count, limit)
+        XCTAssertEqual(try Meetingd.error(of: try meetingd.exchange(atLimit), code: -32602)["data"]?["field"], "pad")
+        try meetingd.sendFrame(atLimit)
+        XCTAssertEqual(try JSONValue.parse(try meetingd.readFrame().body)["error"]?["data"]?["field"], "pad")
+        try Meetingd.error(of: try meetingd.exchange(ping(padding: padding + 1, id: "over")), code: -32600, "one byte over")
 
         for size in [limit + 10, 200_000] {
             let response = try meetingd.exchange(ping(padding: size, id: "over"))
@@ -313,6 +338,28 @@ final class ProtocolTests: EndToEndTestCase {
         XCTAssertEqual(create?["id"], 2, "the request's log line names its id")
         XCTAssertNotNil(create?["duration_ms"]?.number, "and its duration")
         XCTAssertFalse(meetingd.stderrText.contains(secretEmail), "params never reach the log")
+    }
+
+    /// `--test-clock` pins a community's time for every process on the database; without the
+    /// flag the clock cannot be moved.
+    func testTestClockOnlyWithTheFlag() throws {
+        let community = try bootstrap()
+        let other = try bootstrap("other community")
+        let plain = try startMeetingd()
+        let refused = try plain.error("clock.set", as: community.adminId, ["now": "2026-03-08T09:00:00-05:00"], code: 4003)
+        XCTAssertTrue(refused["message"]?.string?.contains("--test-clock") ?? false, "the error says how: \(refused)")
+
+        let clocked = try startMeetingd(["--test-clock"])
+        let set = try clocked.result("clock.set", as: community.adminId, ["now": "2026-03-08T09:00:00-05:00"])
+        XCTAssertEqual(set["now"], "2026-03-08T14:00:00Z", "answered in UTC")
+        XCTAssertEqual(try clocked.result("clock.advance", as: community.adminId, ["minutes": 90])["now"], "2026-03-08T15:30:00Z")
+
+        let second = try startMeetingd(["--test-clock"])
+        XCTAssertEqual(
+            try second.result("clock.advance", as: community.adminId, ["minutes": 0])["now"], "2026-03-08T15:30:00Z",
+            "another process sees the same pinned time")
+        let elsewhere = try second.result("clock.advance", as: other.adminId, ["minutes": 0])["now"]?.string ?? ""
+        XCTAssertFalse(elsewhere.hasPrefix("2026-03-08T15:30"), "another community keeps its own time: \(elsewhere)")
     }
 
     func testExitsZeroOnEOF() throws {

@@ -50,7 +50,7 @@ enum CatalogMethods {
         "service.list", "The community's services; with expert_id, those the expert offers", audience: .member, mutating: false,
         params: [.init("expert_id", .id(.person))] + Page.fields, result: Page.resultSchema(ServiceRecord.schema)
     ) { ctx, params in
-        let page = try Page(params)
+        let page = try Page(params, key: [.text])
         let rows = try ctx.db.query(
             """
             SELECT \(ServiceRecord.columns) FROM services s

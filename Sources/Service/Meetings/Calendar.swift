@@ -93,7 +93,7 @@ enum ChatMethods {
         params: [.init("meeting_id", .id(.meeting), required: true)] + Page.fields, result: Page.resultSchema(messageSchema), errors: [DocErrors.notFound]
     ) { ctx, params in
         let m = try participant(ctx, try params.string("meeting_id"))
-        let page = try Page(params)
+        let page = try Page(params, key: [.integer])
         let rows = try ctx.db.query(
             """
             SELECT id, seq, author_id, text, created_at FROM meeting_messages

@@ -231,7 +231,7 @@ enum MeetingMethods {
             try ctx.require(.admin, .office, to: "list another person's meetings")
             personId = other
         }
-        let page = try Page(params)
+        let page = try Page(params, key: [.integer, .time, .text])
         // Column names come from this fixed pair, never from the caller's text.
         let (column, approved) = role == "user" ? ("user_id", "user_approved") : ("expert_id", "expert_approved")
         // Awaiting this side's action: an unapproved request or an alternate proposed by the other side.
@@ -270,7 +270,7 @@ enum MeetingMethods {
         errors: [DocErrors.notFound]
     ) { ctx, params in
         let m = try readable(ctx, try params.string("meeting_id"))
-        let page = try Page(params)
+        let page = try Page(params, key: [.integer])
         let rows = try ctx.db.query(
             """
             SELECT id, seq, kind, actor_id, actor_role, reason_code, note, details, created_at FROM meeting_events

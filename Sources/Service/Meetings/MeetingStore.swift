@@ -88,10 +88,12 @@ enum MeetingStore {
         m = try write(ctx, m)
         try record(ctx, m, d, actor: actor)
         try Calendar.enqueueIfChanged(ctx, before: original, after: m)
+        // A withdrawn reminder gives up its dedupe key, so a meeting moved back to a time it
+        // had before is reminded again.
         if d.timeChanged || d.cancelledOrEnded {
             try ctx.db.query(
                 """
-                UPDATE outbox SET status = 'cancelled', done_at = $3
+                UPDATE outbox SET status = 'cancelled', done_at = $3, dedupe_key = NULL
                 WHERE community_id = $1 AND meeting_id = $2 AND kind IN ('meeting_reminder', 'meeting_link') AND status IN ('pending', 'leased')
                 """, [ctx.communityId, m.id, ctx.now])
         }

@@ -72,7 +72,7 @@ enum OutboxMethods {
 
     static let claim = ServiceMethod(
         "outbox.claim", "Leases up to `limit` ready messages to a consumer; unacknowledged leases come back when they expire",
-        audience: .roles([.admin]), mutating: false,
+        audience: .roles([.admin]), mutating: true,
         params: [
             .init("consumer", .text(min: 1, max: 200), required: true), .init("limit", .integer(min: 1, max: 500), required: true),
             .init("kinds", .list(.text(min: 1, max: 100), min: 1, max: 100)), .init("channel", .oneOf(["notification", "video", "calendar"])),

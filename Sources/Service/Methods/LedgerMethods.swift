@@ -107,6 +107,9 @@ enum LedgerMethods {
             guard !rows.isEmpty else { throw AppError.notFound("account", accountId) }
         } else if let personId = params.optionalString("person_id") {
             _ = try ctx.person(personId)
+            guard personId == ctx.actor.id || ctx.actor.has(.finance) else {
+                throw AppError.forbidden("only the person themself and finance staff may read their accounts")
+            }
             rows = try ctx.db.query(
                 "SELECT id, kind, owner_id FROM accounts WHERE community_id = $1 AND owner_id = $2 ORDER BY kind DESC", [ctx.communityId, personId])
         } else {
@@ -167,18 +170,19 @@ enum LedgerMethods {
         errors: [DocErrors.notFound]
     ) { ctx, params in
         let account = try accounts(ctx, params)[0]
-        let page = try Page(params)
-        let afterSeq = page.after?.first?.intValue
+        let page = try Page(params, key: [.time, .integer])
+        let after = page.after
         let rows = try ctx.db.query(
             """
             SELECT seq, transfer_id, transfer_kind, phase, side, signed_amount, posted_balance_after, blocked_after, available_after,
                    meeting_id, reference, reason, created_at
             FROM finance_transfers
-            WHERE community_id = $1 AND account_id = $2 AND ($3::bigint IS NULL OR seq > $3)
+            WHERE community_id = $1 AND account_id = $2 AND ($3::timestamptz IS NULL OR (created_at, seq) > ($3::timestamptz, $7::bigint))
               AND ($4::timestamptz IS NULL OR created_at >= $4) AND ($5::timestamptz IS NULL OR created_at < $5)
-            ORDER BY seq LIMIT $6
+            ORDER BY created_at, seq LIMIT $6
             """,
-            [ctx.communityId, account.id, afterSeq, try params.optionalInstant("from"), try params.optionalInstant("to"), page.limit + 1])
+            [ctx.communityId, account.id, after?[0].stringValue, try params.optionalInstant("from"), try params.optionalInstant("to"), page.limit + 1,
+             after?[1].intValue])
         let items: [JSON] = try rows.map { r in
             [
                 "seq": .int(try r.int("seq")), "transfer_id": .string(try r.string("transfer_id")), "kind": .string(try r.string("transfer_kind")),
@@ -189,7 +193,7 @@ enum LedgerMethods {
                 "created_at": .string(try r.instant("created_at").rfc3339),
             ]
         }
-        var result = page.result(items) { [$0["seq"]!] }.objectValue!
+        var result = page.result(items) { [$0["created_at"]!, $0["seq"]!] }.objectValue!
         result["account_id"] = .string(account.id)
         if params.optionalString("format") == "csv" {
             let columns = ["seq", "created_at", "transfer_id", "kind", "phase", "side", "credits", "posted_balance", "blocked", "available", "meeting_id", "reference", "reason"]
@@ -215,9 +219,8 @@ enum LedgerMethods {
             LEFT JOIN LATERAL (
                 SELECT a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending WHERE $2::timestamptz IS NULL
                 UNION ALL
-                (SELECT e.debits_posted, e.credits_posted, e.debits_pending, e.credits_pending FROM entries e
-                 WHERE $2::timestamptz IS NOT NULL AND e.community_id = a.community_id AND e.account_id = a.id AND e.created_at <= $2
-                 ORDER BY e.created_at DESC, e.seq DESC LIMIT 1)
+                SELECT h.debits_posted, h.credits_posted, h.debits_pending, h.credits_pending
+                FROM ledger_balance_as_of(a.community_id, a.id, $2) h WHERE $2::timestamptz IS NOT NULL
             ) b ON true
             WHERE a.community_id = $1
             GROUP BY a.kind ORDER BY a.kind

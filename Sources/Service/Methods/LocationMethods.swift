@@ -34,7 +34,7 @@ enum LocationMethods {
         "location.list", "The community's locations", audience: .member, mutating: false, params: Page.fields,
         result: Page.resultSchema(locationSchema)
     ) { ctx, params in
-        let page = try Page(params)
+        let page = try Page(params, key: [.text])
         let rows = try ctx.db.query(
             "SELECT id, name, kind FROM locations WHERE community_id = $1 AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT $3",
             [ctx.communityId, page.afterString(0), page.limit + 1])

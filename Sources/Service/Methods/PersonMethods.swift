@@ -95,7 +95,7 @@ enum PersonMethods {
         audience: .roles([.admin, .office, .finance]), mutating: false,
         params: [.init("role", .oneOf(Role.allCases.map(\.rawValue)))] + Page.fields, result: Page.resultSchema(personSchema)
     ) { ctx, params in
-        let page = try Page(params)
+        let page = try Page(params, key: [.text])
         let rows = try ctx.db.query(
             PersonRecord.selectSQL + """
                  WHERE community_id = $1 AND ($2::text IS NULL OR $2 = ANY (roles)) AND ($3::text IS NULL OR id > $3)

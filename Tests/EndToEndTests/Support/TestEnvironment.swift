@@ -42,43 +42,73 @@ struct ToolResult {
     var succeeded: Bool { termination == .exited(0) }
 }
 
-/// Runs a command to completion (output to temporary files, so a daemon it starts cannot hold
-/// a pipe open); kills it after `timeout`.
+/// Runs a command to completion in the repository folder, its output going to temporary files;
+/// kills it after `timeout`. Spawned with posix_spawn and reaped with waitpid rather than
+/// Foundation's `Process`, whose exit monitor never fires when the command leaves a daemon
+/// behind (`scripts/db start` leaves PostgreSQL running, holding every inherited descriptor).
 func runTool(
     _ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120
 ) throws -> ToolResult {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-tool-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
-    let outURL = directory.appendingPathComponent("stdout"), errURL = directory.appendingPathComponent("stderr")
-    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, given in given }
-    process.currentDirectoryURL = URL(fileURLWithPath: TestEnvironment.repoRoot)
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
+    let outPath = directory.appendingPathComponent("stdout").path, errPath = directory.appendingPathComponent("stderr").path
+    closeDescriptorsOnExec()
+
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var defaultSignals = sigset_t()
+    sigemptyset(&defaultSignals)
+    sigaddset(&defaultSignals, SIGPIPE)  // the harness ignores SIGPIPE; the tool must not inherit that
+    var noMask = sigset_t()
+    sigemptyset(&noMask)
+    posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
+    posix_spawnattr_setsigmask(&attributes, &noMask)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+    // `sh -c 'cd "$0" && exec "$@"' ROOT EXECUTABLE ARGS…` sets the working folder.
+    let argv = ["/bin/sh", "-c", #"cd "$0" && exec "$@""#, TestEnvironment.repoRoot, executable] + arguments
+    let env = ProcessInfo.processInfo.environment.merging(environment) { _, given in given }.map { "\($0.key)=\($0.value)" }
+    var cArgv = argv.map { strdup($0) } + [nil]
+    var cEnv = env.map { strdup($0) } + [nil]
+    defer { (cArgv + cEnv).forEach { free($0) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, "/bin/sh", &actions, &attributes, &cArgv, &cEnv)
+    guard spawned == 0 else { throw HarnessError("cannot start \(executable): error \(spawned)") }
+
     let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning {
+    var status: Int32 = 0
+    while waitpid(pid, &status, WNOHANG) == 0 {
         if Date() > deadline {
-            kill(process.processIdentifier, SIGKILL)
+            kill(pid, SIGKILL)
+            _ = waitpid(pid, &status, 0)
             throw HarnessError("\(executable) \(arguments.joined(separator: " ")) did not finish within \(timeout) s")
         }
         usleep(10_000)
     }
-    try out.close()
-    try err.close()
-    let termination: Termination =
-        process.terminationReason == .exit ? .exited(process.terminationStatus) : .signalled(process.terminationStatus)
+    // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import as functions.
+    let termination: Termination = status & 0x7F == 0 ? .exited((status >> 8) & 0xFF) : .signalled(status & 0x7F)
     return ToolResult(
         termination: termination,
-        stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
-        stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+        stdout: String(decoding: FileManager.default.contents(atPath: outPath) ?? Data(), as: UTF8.self),
+        stderr: String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self))
+}
+
+/// Marks every descriptor above stderr close-on-exec, so a spawned tool (and any daemon it
+/// leaves running) holds none of the test's pipes open.
+private func closeDescriptorsOnExec() {
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+    for fd in names.compactMap(Int32.init) where fd > 2 {
+        let flags = fcntl(fd, F_GETFD)
+        if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+    }
 }
 
 /// A community of its own for one test (`meetingd bootstrap`), so parallel tests never see

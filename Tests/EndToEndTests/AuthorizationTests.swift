@@ -1,0 +1,148 @@
+import Foundation
+import XCTest
+
+/// SPEC §3.2 and §6: every call names its actor; the service checks the actor exists, belongs
+/// to the community of what it touches, and holds a role that allows the call. A refused call
+/// changes nothing.
+final class AuthorizationTests: EndToEndTestCase {
+    /// A well-formed person id that no person has.
+    static func ghostId() -> String { "per_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") }
+
+    struct Snapshot: Equatable {
+        let people: [JSONValue]
+        let locations: [JSONValue]
+        let community: JSONValue
+    }
+
+    /// Everything an admin can read of the community, to prove a refused call changed nothing.
+    func snapshot(_ community: TestCommunity, _ meetingd: Meetingd) throws -> Snapshot {
+        Snapshot(
+            people: try community.people(on: meetingd),
+            locations: try meetingd.allPages("location.list", as: community.adminId),
+            community: try meetingd.result("community.get", as: community.adminId))
+    }
+
+    func assertRefused(_ error: JSONValue, _ code: Int64, _ dataCode: String, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(error["code"], .int(code), what, file: file, line: line)
+        XCTAssertEqual(error["data"]?["code"], .string(dataCode), what, file: file, line: line)
+        XCTAssertEqual(error["data"]?["retryable"], false, what, file: file, line: line)
+    }
+
+    func testUnknownActorIsRefused() throws {
+        let community = try bootstrap()
+        let meetingd = try startMeetingd()
+        let before = try snapshot(community, meetingd)
+        let ghost = Self.ghostId()
+        let calls: [(String, [String: JSONValue])] = [
+            ("community.get", [:]),
+            ("person.get", ["person_id": .string(community.adminId)]),
+            ("person.list", [:]),
+            ("location.list", [:]),
+            ("person.create", TestCommunity.personParams(roles: ["admin"])),
+            ("community.update_settings", ["auto_accept": true]),
+            ("location.create", ["name": "Ghost room", "kind": "virtual", "idempotency_key": "ghost-1"]),
+        ]
+        for (method, params) in calls {
+            assertRefused(try meetingd.error(method, as: ghost, params, code: 4001), 4001, "unknown_actor", "\(method) by an unknown actor")
+        }
+        XCTAssertEqual(try snapshot(community, meetingd), before, "nothing changed")
+    }
+
+    /// SPEC §3.3: 4001 unknown_actor when the actor is "missing or not a person".
+    func testMissingOrNonPersonActorIsUnknownActor() throws {
+        let community = try bootstrap()
+        let meetingd = try startMeetingd()
+        let before = try snapshot(community, meetingd)
+        let missing = try meetingd.call("person.create", .object(TestCommunity.personParams(roles: ["user"])))
+        assertRefused(missing["error"] ?? .null, 4001, "unknown_actor", "person.create without an actor: \(missing)")
+        let notAPerson = try meetingd.call("community.get", as: community.id)
+        assertRefused(notAPerson["error"] ?? .null, 4001, "unknown_actor", "a community id as the actor: \(notAPerson)")
+        XCTAssertEqual(try snapshot(community, meetingd), before, "nothing changed")
+    }
+
+    func testAnotherCommunityIsInvisibleAndUntouchable() throws {
+        let a = try bootstrap("community A")
+        let b = try bootstrap("community B")
+        let meetingd = try startMeetingd()
+        let userA = try a.createPersonId(on: meetingd, roles: ["user"])
+        let userB = try b.createPersonId(on: meetingd, roles: ["user"])
+        let beforeA = try snapshot(a, meetingd)
+
+        // B's admin cannot see A's people.
+        for id in [userA, a.adminId] {
+            let error = try meetingd.error("person.get", as: b.adminId, ["person_id": .string(id)], code: 4004)
+            assertRefused(error, 4004, "not_found", "B's admin reading A's person")
+            XCTAssertFalse(error.serialized.contains(a.name), "the error leaks nothing of A")
+        }
+        XCTAssertEqual(Set(try b.people(on: meetingd).compactMap { $0["id"]?.string }), [b.adminId, userB], "B lists only B")
+        XCTAssertEqual(try meetingd.result("community.get", as: b.adminId)["id"], .string(b.id))
+
+        // A's user cannot read B's people either.
+        let crossUser = try meetingd.call("person.get", as: userA, ["person_id": .string(b.adminId)])
+        XCTAssertNil(crossUser["result"], "A's user reads nothing of B: \(crossUser)")
+        XCTAssertTrue([4003, 4004].contains(crossUser["error"]?["code"]?.int ?? 0), "\(crossUser)")
+
+        // B's admin can neither grant credits to A's user nor read A's user's balance.
+        let grant = try meetingd.call("credits.grant", as: b.adminId, ["user_id": .string(userA), "credits": 50, "reference": "cross"])
+        XCTAssertNil(grant["result"], "B's admin granted credits to A's user: \(grant)")
+        XCTAssertEqual(grant["error"]?["code"], 4004, "\(grant)")
+        let peek = try meetingd.call("ledger.balance", as: b.adminId, ["person_id": .string(userA)])
+        XCTAssertNil(peek["result"], "B's admin read A's balance: \(peek)")
+        XCTAssertEqual(try meetingd.result("ledger.balance", as: userA, ["person_id": .string(userA)])["available"], 0)
+
+        // B's admin cannot name A's community, and changes made as B stay in B.
+        let aimed = try meetingd.error("community.update_settings", as: b.adminId, ["community_id": .string(a.id), "auto_accept": true], code: -32602)
+        XCTAssertEqual(aimed["data"]?["field"], "community_id")
+        try meetingd.result("community.update_settings", as: b.adminId, ["slot_minutes": 15, "auto_accept": true])
+        try b.createPerson(on: meetingd, roles: ["expert"])
+        try meetingd.result("location.create", as: b.adminId, ["name": "B's room", "kind": "in_person"])
+
+        // The same idempotency key used by two admins means two different requests.
+        var paramsA = TestCommunity.personParams(roles: ["user"]), paramsB = TestCommunity.personParams(roles: ["user"])
+        paramsA["idempotency_key"] = "shared-key"
+        paramsB["idempotency_key"] = "shared-key"
+        let createdA = try meetingd.result("person.create", as: a.adminId, paramsA)
+        let createdB = try meetingd.result("person.create", as: b.adminId, paramsB)
+        XCTAssertEqual(createdB["email"], paramsB["email"], "B's call is not answered with A's person")
+        XCTAssertNotEqual(createdB["id"], createdA["id"])
+
+        let afterA = try snapshot(a, meetingd)
+        XCTAssertEqual(afterA.community, beforeA.community, "A's settings are untouched")
+        XCTAssertEqual(afterA.locations, beforeA.locations, "A has no new location")
+        XCTAssertEqual(afterA.people, beforeA.people + [createdA], "A gained only the person A's admin created")
+    }
+
+    func testUsersAndExpertsCannotCallAdminMethods() throws {
+        let community = try bootstrap()
+        let meetingd = try startMeetingd()
+        let user = try community.createPersonId(on: meetingd, roles: ["user"])
+        let expert = try community.createPersonId(on: meetingd, roles: ["expert"])
+        let before = try snapshot(community, meetingd)
+
+        let adminOnly: [(String, [String: JSONValue])] = [
+            ("person.create", TestCommunity.personParams(roles: ["admin"])),
+            ("community.update_settings", ["auto_accept": true, "cancellation_window_hours": 0]),
+            ("location.create", ["name": "Sneaky room", "kind": "in_person", "idempotency_key": "sneaky"]),
+            ("person.list", [:]),
+            ("clock.set", ["now": "2030-01-01T00:00:00Z"]),
+        ]
+        for actor in [user, expert] {
+            for (method, params) in adminOnly {
+                assertRefused(try meetingd.error(method, as: actor, params, code: 4003), 4003, "forbidden", "\(method) by a non-admin")
+            }
+        }
+        assertRefused(
+            try meetingd.error("person.get", as: user, ["person_id": .string(expert)], code: 4003), 4003, "forbidden",
+            "a user reading another person")
+        assertRefused(
+            try meetingd.error("person.get", as: expert, ["person_id": .string(community.adminId)], code: 4003), 4003, "forbidden",
+            "an expert reading another person")
+
+        // What members may do still works for them.
+        XCTAssertEqual(try meetingd.result("person.get", as: user, ["person_id": .string(user)])["id"], .string(user))
+        XCTAssertEqual(try meetingd.result("community.get", as: expert)["id"], .string(community.id))
+        XCTAssertEqual(try meetingd.result("location.list", as: user)["items"], [])
+
+        XCTAssertEqual(try snapshot(community, meetingd), before, "nothing changed")
+    }
+}

@@ -1,0 +1,208 @@
+import Foundation
+import XCTest
+
+/// SPEC §4 in the database itself, below meetingd: transfers are append-only, the
+/// overdraft rule is a constraint, a pending transfer is resolved at most once, and the finance
+/// role reads its three views and nothing else. Every write that might succeed runs inside a
+/// transaction that is rolled back, so a broken guard cannot damage the shared database.
+final class LedgerDatabaseTests: EndToEndTestCase {
+    /// A community with a granted wallet, expert earnings, a payout and an open meeting hold.
+    struct Seeded {
+        let ledger: LedgerCommunity
+        let user: String
+        let expert: String
+        let wallet: String
+        let earnings: String
+        let meetingId: String
+        let holdId: String
+
+        var communityLiteral: String { Psql.literal(ledger.community.id) }
+    }
+
+    func seed(_ meetingd: Meetingd, _ label: String) throws -> Seeded {
+        let ledger = try LedgerCommunity.make(on: meetingd, label)
+        try ledger.pinClock(on: meetingd, at: ledgerEpoch)
+        let user = try ledger.person(on: meetingd, ["user"])
+        let booking = try BookableExpert.make(on: meetingd, ledger.community, priceCredits: 45)
+        try ledger.grant(on: meetingd, 100, to: user)
+        let earnings = try meetingd.accountId(of: booking.expertId, kind: "expert_earnings", as: booking.expertId)
+        try meetingd.result("credits.adjust", as: ledger.financeId, ["account_id": .string(earnings), "credits": 30, "reason": "seed"])
+        try meetingd.result("payout.create", as: ledger.financeId, ["expert_id": .string(booking.expertId), "credits": 10, "reference": "bank-1"])
+        let meeting = try booking.request(on: meetingd, by: user, start: ledgerEpoch.addingTimeInterval(86_400))
+        return Seeded(
+            ledger: ledger, user: user, expert: booking.expertId, wallet: try meetingd.accountId(of: user, kind: "user_wallet", as: user),
+            earnings: earnings, meetingId: try XCTUnwrap(meeting["id"]?.string), holdId: try XCTUnwrap(meeting["hold_transfer_id"]?.string))
+    }
+
+    /// Runs `statement` as the server's superuser inside BEGIN … ROLLBACK; it must fail, and
+    /// psql's error report (verbose: with the SQLSTATE) is returned.
+    func refusedInRolledBackTransaction(_ statement: String, conninfo: String? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let run = try Psql.run(conninfo ?? databaseURL, ["SET lock_timeout = '20s'", "\\set VERBOSITY verbose", "BEGIN", statement, "ROLLBACK"])
+        XCTAssertFalse(run.succeeded, "the database accepted: \(statement)\n\(run.stdout)", file: file, line: line)
+        return run.stderr
+    }
+
+    /// This community's transfers with the balances recorded on them, summed, as the superuser sees them.
+    func ledgerRows(_ s: Seeded) throws -> [String] {
+        try Psql.query(databaseURL, """
+            SELECT (SELECT count(*) || '/' || sum(amount) || '/' || string_agg(id || kind || phase || coalesce(reason, ''), ',' ORDER BY seq)
+                    FROM transfers WHERE community_id = \(s.communityLiteral)),
+                   (SELECT count(*) || '/' || sum(debit_debits_posted + debit_credits_posted + debit_debits_pending + debit_credits_pending
+                                                  + credit_debits_posted + credit_credits_posted + credit_debits_pending + credit_credits_pending)
+                    FROM transfers WHERE community_id = \(s.communityLiteral))
+            """)
+    }
+
+    func testTransfersRefuseUpdateDeleteAndTruncate() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let s = try seed(meetingd, #function)
+        let before = try ledgerRows(s)
+        let balancesBefore = try meetingd.ledgerSnapshot(finance: s.ledger.financeId, accounts: [s.wallet, s.earnings])
+        let c = s.communityLiteral
+        let statements = [
+            "UPDATE transfers SET amount = amount + 1 WHERE community_id = \(c)",
+            "UPDATE transfers SET reason = 'edited' WHERE community_id = \(c) AND kind = 'grant'",
+            "DELETE FROM transfers WHERE community_id = \(c) AND kind = 'payout'",
+            "UPDATE transfers SET credit_credits_posted = credit_credits_posted + 1000 WHERE community_id = \(c)",
+            "DELETE FROM transfers WHERE community_id = \(c)",
+            "TRUNCATE transfers CASCADE",
+        ]
+        for statement in statements {
+            let report = try refusedInRolledBackTransaction(statement)
+            XCTAssertTrue(report.contains("55000") && report.contains("append-only"), "\(statement) should be refused as append-only: \(report)")
+        }
+        XCTAssertEqual(try ledgerRows(s), before)
+        XCTAssertEqual(try meetingd.ledgerSnapshot(finance: s.ledger.financeId, accounts: [s.wallet, s.earnings]), balancesBefore)
+        XCTAssertEqual(try meetingd.result("ledger.reconcile", as: s.ledger.financeId)["ok"], true)
+    }
+
+    func testOverdraftIsAConstraintOnTheAccount() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let s = try seed(meetingd, #function)
+        let wallet = Psql.literal(s.wallet), earnings = Psql.literal(s.earnings), c = s.communityLiteral
+        // The wallet: 100 posted, 45 held. The earnings: 30 − 10 posted, 45 incoming.
+        let statements = [
+            "UPDATE accounts SET debits_posted = credits_posted + 1 WHERE community_id = \(c) AND id = \(wallet)",
+            "UPDATE accounts SET debits_pending = credits_posted - debits_posted + 1 WHERE community_id = \(c) AND id = \(wallet)",
+            "UPDATE accounts SET debits_posted = debits_posted + 56 WHERE community_id = \(c) AND id = \(wallet)",
+            "UPDATE accounts SET debits_posted = debits_posted + 21 WHERE community_id = \(c) AND id = \(earnings)",
+            "UPDATE accounts SET credits_posted = credits_posted - 21 WHERE community_id = \(c) AND id = \(earnings)",
+            "UPDATE accounts SET debits_posted = credits_posted + 1 WHERE community_id = \(c) AND kind IN ('platform_revenue', 'payouts')",
+        ]
+        for statement in statements {
+            let report = try refusedInRolledBackTransaction(statement)
+            XCTAssertTrue(report.contains("23514") && report.contains("accounts_no_overdraft"), "\(statement): \(report)")
+        }
+        // One credit less is allowed (and rolled back): the constraint is exact.
+        let exact = try Psql.run(databaseURL, [
+            "BEGIN",
+            "UPDATE accounts SET debits_posted = debits_posted + 55 WHERE community_id = \(c) AND id = \(wallet)",
+            "UPDATE accounts SET debits_posted = debits_posted + 20 WHERE community_id = \(c) AND id = \(earnings)",
+            "UPDATE accounts SET debits_posted = debits_posted + 1000000 WHERE community_id = \(c) AND kind = 'issuance'",
+            "ROLLBACK",
+        ])
+        XCTAssertTrue(exact.succeeded, "spending exactly what is available, or issuance going negative, is allowed: \(exact.stderr)")
+        XCTAssertEqual(try meetingd.balance(account: s.wallet, as: s.user)["available"], 55)
+        XCTAssertEqual(try meetingd.balance(account: s.earnings, as: s.expert)["available"], 20)
+        XCTAssertEqual(try meetingd.result("ledger.reconcile", as: s.ledger.financeId)["ok"], true)
+    }
+
+    func testAPendingTransferIsResolvedAtMostOnce() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let s = try seed(meetingd, #function)
+        func transferId() -> String { "trf_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") }
+        let c = s.communityLiteral, hold = Psql.literal(s.holdId)
+        let release = transferId(), capture = transferId()
+
+        // Through the ledger's own function: a release, then a capture of the same hold.
+        let twice = try Psql.run(databaseURL, [
+            "\\set VERBOSITY verbose", "BEGIN",
+            "SELECT transfer_id FROM ledger_resolve(\(c), '\(release)', \(hold), false, NULL, NULL, 'test', NULL)",
+            "SELECT transfer_id FROM ledger_resolve(\(c), '\(capture)', \(hold), true, NULL, NULL, 'test', NULL)",
+            "ROLLBACK",
+        ])
+        XCTAssertFalse(twice.succeeded)
+        XCTAssertTrue(twice.stdout.contains(release), "the first resolution succeeds: \(twice.stdout) \(twice.stderr)")
+        XCTAssertTrue(twice.stderr.contains("ML003"), "the second is refused as already resolved: \(twice.stderr)")
+
+        // Around the function, straight into the table: the unique index refuses the second.
+        func resolutionRow(_ id: String, kind: String, phase: String) -> String {
+            """
+            INSERT INTO transfers (community_id, id, debit_account_id, credit_account_id, amount, kind, phase, pending_id, meeting_id, created_at,
+                                   debit_debits_posted, debit_credits_posted, debit_debits_pending, debit_credits_pending,
+                                   credit_debits_posted, credit_credits_posted, credit_debits_pending, credit_credits_pending)
+            SELECT community_id, '\(id)', debit_account_id, credit_account_id, amount, '\(kind)', '\(phase)', id, meeting_id, now(),
+                   0, 0, 0, 0, 0, 0, 0, 0
+            FROM transfers WHERE community_id = \(c) AND id = \(hold)
+            """
+        }
+        let raw = try Psql.run(databaseURL, [
+            "\\set VERBOSITY verbose", "BEGIN",
+            resolutionRow(transferId(), kind: "release", phase: "void_pending"),
+            resolutionRow(transferId(), kind: "capture", phase: "post_pending"),
+            "ROLLBACK",
+        ])
+        XCTAssertFalse(raw.succeeded)
+        XCTAssertTrue(raw.stderr.contains("23505") && raw.stderr.contains("transfers_resolved_once"), raw.stderr)
+
+        let trail = try meetingd.result("ledger.meeting_trail", as: s.ledger.financeId, ["meeting_id": .string(s.meetingId)])
+        XCTAssertEqual(trail["transfers"]?.array?.count, 1, "only the hold: everything above was rolled back")
+        XCTAssertEqual(trail["credit_status"], "blocked")
+        XCTAssertEqual(try meetingd.result("ledger.reconcile", as: s.ledger.financeId)["ok"], true)
+    }
+
+    func testFinanceRoleReadsTheThreeViewsAndNothingElse() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let s = try seed(meetingd, #function)
+        let finance = Psql.conninfo(databaseURL, user: "meetingledger_finance")
+        let c = s.communityLiteral
+
+        XCTAssertEqual(try Psql.query(finance, "SELECT current_user"), ["meetingledger_finance"])
+        // The views answer with what the base tables hold.
+        let viewCounts = [
+            ("finance_accounts", "SELECT count(*) FROM accounts WHERE community_id = \(c)"),
+            ("finance_transfers", "SELECT 2 * count(*) FROM transfers WHERE community_id = \(c)"),
+            ("finance_meeting_trail", "SELECT count(*) FROM transfers WHERE community_id = \(c) AND meeting_id IS NOT NULL"),
+        ]
+        for (view, baseQuery) in viewCounts {
+            let expected = try Psql.query(databaseURL, baseQuery)
+            let seen = try Psql.query(finance, "SELECT count(*) FROM \(view) WHERE community_id = \(c)")
+            XCTAssertEqual(seen, expected, view)
+            XCTAssertNotEqual(seen, ["0"], "\(view) shows this community's rows")
+        }
+        let wallet = try Psql.query(finance, "SELECT posted_balance || '/' || blocked || '/' || available FROM finance_accounts WHERE community_id = \(c) AND account_id = \(Psql.literal(s.wallet))")
+        XCTAssertEqual(wallet, ["100/45/55"])
+        let trail = try Psql.query(finance, "SELECT kind || '/' || phase || '/' || amount FROM finance_meeting_trail WHERE community_id = \(c) AND meeting_id = \(Psql.literal(s.meetingId))")
+        XCTAssertEqual(trail, ["hold/pending/45"])
+
+        let before = try ledgerRows(s)
+        let anyId = "'trf_" + String(repeating: "a", count: 32) + "'"
+        let refused = [
+            "SELECT count(*) FROM accounts",
+            "SELECT count(*) FROM transfers",
+            "SELECT count(*) FROM people",
+            "SELECT count(*) FROM meetings",
+            "SELECT count(*) FROM communities",
+            "SELECT count(*) FROM idempotency_keys",
+            "SELECT * FROM ledger_problems(\(c))",
+            "INSERT INTO transfers (community_id, id, debit_account_id, credit_account_id, amount, kind, phase, created_at) VALUES (\(c), \(anyId), 'acc_x', 'acc_y', 1, 'grant', 'posted', now())",
+            "UPDATE accounts SET credits_posted = credits_posted + 1000 WHERE community_id = \(c)",
+            "DELETE FROM people WHERE community_id = \(c)",
+            "INSERT INTO finance_meeting_trail (community_id, meeting_id) VALUES (\(c), 'mtg_x')",
+            "SELECT * FROM ledger_transfer(\(c), \(anyId), \(Psql.literal(s.earnings)), \(Psql.literal(s.wallet)), 1, 'adjustment', 'posted', NULL, NULL, NULL, NULL, NULL)",
+            "CREATE TABLE public.finance_scratch (a int)",
+        ]
+        for statement in refused {
+            let report = try refusedInRolledBackTransaction(statement, conninfo: finance)
+            XCTAssertTrue(report.contains("42501") && report.contains("permission denied"), "finance ran \(statement): \(report)")
+        }
+        // The joined views are not updatable at all, whoever asks.
+        for statement in ["UPDATE finance_accounts SET owner_email = 'x@example.test' WHERE community_id = \(c)",
+                          "DELETE FROM finance_transfers WHERE community_id = \(c)"] {
+            let report = try refusedInRolledBackTransaction(statement, conninfo: finance)
+            XCTAssertTrue(report.contains("permission denied") || report.contains("cannot"), "finance ran \(statement): \(report)")
+        }
+        XCTAssertEqual(try ledgerRows(s), before)
+        XCTAssertEqual(try meetingd.balance(account: s.wallet, as: s.user)["available"], 55)
+    }
+}

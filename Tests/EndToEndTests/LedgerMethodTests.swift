@@ -1,0 +1,695 @@
+import Foundation
+import XCTest
+
+/// SPEC §4 and the ledger rows of §7 through meetingd: grants, adjustments, payouts, balances
+/// (now and as of a past time), statements (keyset pages, CSV), the trial balance, reconcile
+/// and meeting trails — and every refused call leaves the ledger exactly as it was.
+final class LedgerMethodTests: EndToEndTestCase {
+    // MARK: Movements
+
+    func testGrantAdjustAndPayoutMoveCreditsBetweenTheRightAccounts() throws {
+        let meetingd = try startMeetingd()
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        let finance = ledger.financeId
+        let user = try ledger.person(on: meetingd, ["user"])
+        let expert = try ledger.person(on: meetingd, ["expert"])
+        let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
+        let earnings = try meetingd.accountId(of: expert, kind: "expert_earnings", as: expert)
+
+        let grant = try ledger.grant(on: meetingd, 100, to: user, reference: "order-1")
+        XCTAssertEqual(grant["kind"], "grant")
+        XCTAssertEqual(grant["credits"], 100)
+        XCTAssertEqual(grant["credit_account_id"]?.string, wallet)
+        XCTAssertTrue(grant["id"]?.string?.hasPrefix("trf_") ?? false, "\(grant)")
+        let issuance = try XCTUnwrap(grant["debit_account_id"]?.string)
+        XCTAssertEqual(try meetingd.balance(account: issuance, as: finance)["kind"], "issuance")
+
+        // Admins may grant too (SPEC §7: finance, admin).
+        let byAdmin = try meetingd.result("credits.grant", as: ledger.adminId, ["user_id": .string(user), "credits": 20, "reference": "order-2"])
+        XCTAssertEqual(byAdmin["credits"], 20)
+
+        let up = try meetingd.result("credits.adjust", as: finance, ["account_id": .string(wallet), "credits": 7, "reason": "goodwill"])
+        XCTAssertEqual(up["kind"], "adjustment")
+        XCTAssertEqual(up["credits"], 7)
+        XCTAssertEqual(up["debit_account_id"]?.string, issuance)
+        XCTAssertEqual(up["credit_account_id"]?.string, wallet)
+        let down = try meetingd.result("credits.adjust", as: finance, ["account_id": .string(wallet), "credits": -27, "reason": "duplicate purchase"])
+        XCTAssertEqual(down["credits"], 27, "the transfer carries the absolute amount")
+        XCTAssertEqual(down["debit_account_id"]?.string, wallet)
+        XCTAssertEqual(down["credit_account_id"]?.string, issuance)
+
+        let walletBalance = try meetingd.balance(account: wallet, as: user)
+        XCTAssertEqual(walletBalance["posted"], 100)
+        XCTAssertEqual(walletBalance["blocked"], 0)
+        XCTAssertEqual(walletBalance["available"], 100)
+        XCTAssertEqual(walletBalance["account_id"]?.string, wallet)
+
+        try meetingd.result("credits.adjust", as: finance, ["account_id": .string(earnings), "credits": 50, "reason": "migrated earnings"])
+        let payout = try meetingd.result("payout.create", as: finance, ["expert_id": .string(expert), "credits": 20, "reference": "bank-1"])
+        XCTAssertEqual(payout["kind"], "payout")
+        XCTAssertEqual(payout["credits"], 20)
+        XCTAssertEqual(payout["debit_account_id"]?.string, earnings)
+        let payouts = try XCTUnwrap(payout["credit_account_id"]?.string)
+        XCTAssertEqual(try meetingd.balance(account: payouts, as: finance)["kind"], "payouts")
+        XCTAssertEqual(try meetingd.balance(account: earnings, as: expert)["available"], 30)
+        XCTAssertEqual(try meetingd.balance(account: payouts, as: finance)["posted"], 20)
+        XCTAssertEqual(try meetingd.balance(account: issuance, as: finance)["posted"], -150, "grants 120 + adjustments 7 − 27 + 50")
+
+        let trial = try meetingd.result("ledger.trial_balance", as: finance)
+        XCTAssertEqual(trial["total"], 0)
+        let posted = Dictionary(uniqueKeysWithValues: (trial["kinds"]?.array ?? []).map { ($0["kind"]?.string ?? "?", $0["posted"]?.int ?? -1) })
+        XCTAssertEqual(posted, ["user_wallet": 100, "expert_earnings": 30, "payouts": 20, "platform_revenue": 0, "issuance": -150])
+        XCTAssertEqual(try meetingd.result("ledger.reconcile", as: finance)["ok"], true)
+    }
+
+    func testAmountsOutOfRangeAreRefusedAndChangeNothing() throws {
+        let meetingd = try startMeetingd()
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        let finance = ledger.financeId
+        let user = try ledger.person(on: meetingd, ["user"])
+        let expert = try ledger.person(on: meetingd, ["expert"])
+        try ledger.grant(on: meetingd, 100, to: user)
+        let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
+        let earnings = try meetingd.accountId(of: expert, kind: "expert_earnings", as: expert)
+        let before = try meetingd.ledgerSnapshot(finance: finance, accounts: [wallet, earnings])
+
+        let overLimit: JSONValue = .int(1_000_000_000_001)
+        let badCredits: [JSONValue?] = [0, -1, -100, overLimit, .int(Int64.max), 1.5, "5", nil, .null]
+        for credits in badCredits {
+            var grant: [String: JSONValue] = ["user_id": .string(user), "reference": .string("bad-\(TestEnvironment.uniqueTag())")]
+            var payout: [String: JSONValue] = ["expert_id": .string(expert), "reference": .string("bad-\(TestEnvironment.uniqueTag())")]
+            if let credits {
+                grant["credits"] = credits
+                payout["credits"] = credits
+            }
+            let grantError = try meetingd.error("credits.grant", as: finance, grant, code: -32602)
+            XCTAssertEqual(grantError["data"]?["field"], "credits", "grant of \(String(describing: credits)): \(grantError)")
+            XCTAssertNotNil(grantError["data"]?["reason"]?.string)
+            let payoutError = try meetingd.error("payout.create", as: finance, payout, code: -32602)
+            XCTAssertEqual(payoutError["data"]?["field"], "credits", "payout of \(String(describing: credits)): \(payoutError)")
+        }
+        let badAdjustments: [JSONValue] = [0, overLimit, .int(-1_000_000_000_001), .int(Int64.min), 2.5, "-5", .null]
+        for credits in badAdjustments {
+            let error = try meetingd.error("credits.adjust", as: finance, ["account_id": .string(wallet), "credits": credits, "reason": "bad"], code: -32602)
+            XCTAssertEqual(error["data"]?["field"], "credits", "adjust by \(credits): \(error)")
+        }
+        let badTexts: [(method: String, params: [String: JSONValue], field: String)] = [
+            ("credits.grant", ["user_id": .string(user), "credits": 5, "reference": ""], "reference"),
+            ("credits.grant", ["user_id": .string(user), "credits": 5, "reference": .string(String(repeating: "r", count: 201))], "reference"),
+            ("credits.grant", ["user_id": .string(user), "credits": 5], "reference"),
+            ("credits.adjust", ["account_id": .string(wallet), "credits": 5, "reason": ""], "reason"),
+            ("credits.adjust", ["account_id": .string(wallet), "credits": 5, "reason": .string(String(repeating: "r", count: 2_001))], "reason"),
+            ("credits.adjust", ["account_id": .string(wallet), "credits": 5], "reason"),
+            ("credits.adjust", ["account_id": "acc_not-hex", "credits": 5, "reason": "x"], "account_id"),
+            ("payout.create", ["expert_id": .string(expert), "credits": 5, "reference": ""], "reference"),
+            ("credits.grant", ["user_id": .string(user), "credits": 5, "reference": "extra", "memo": "unknown field"], "memo"),
+        ]
+        for c in badTexts {
+            let error = try meetingd.error(c.method, as: finance, c.params, code: -32602)
+            XCTAssertEqual(error["data"]?["field"]?.string, c.field, "\(c.method) \(c.params): \(error)")
+        }
+        XCTAssertEqual(try meetingd.ledgerSnapshot(finance: finance, accounts: [wallet, earnings]), before, "refused amounts changed the ledger")
+
+        // The limit itself is allowed: 10^12 credits in one grant.
+        let rich = try ledger.person(on: meetingd, ["user"])
+        try ledger.grant(on: meetingd, 1_000_000_000_000, to: rich)
+        XCTAssertEqual(try meetingd.result("ledger.balance", as: rich, ["person_id": .string(rich)])["available"], .int(1_000_000_000_000))
+        XCTAssertEqual(try meetingd.result("ledger.trial_balance", as: finance)["total"], 0)
+    }
+
+    func testUnknownAndOtherCommunitiesAccountsAreNotFound() throws {
+        let meetingd = try startMeetingd()
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        let other = try LedgerCommunity.make(on: meetingd, #function + " other")
+        let finance = ledger.financeId
+        let user = try ledger.person(on: meetingd, ["user"])
+        let expertOnly = try ledger.person(on: meetingd, ["expert"])
+        try ledger.grant(on: meetingd, 100, to: user)
+        let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
+        let earnings = try meetingd.accountId(of: expertOnly, kind: "expert_earnings", as: expertOnly)
+
+        let foreignUser = try other.person(on: meetingd, ["user"])
+        let foreignExpert = try other.person(on: meetingd, ["expert"])
+        try other.grant(on: meetingd, 70, to: foreignUser)
+        try meetingd.result("credits.adjust", as: other.financeId, [
+            "account_id": .string(try meetingd.accountId(of: foreignExpert, kind: "expert_earnings", as: foreignExpert)), "credits": 40, "reason": "seed",
+        ])
+        let foreignWallet = try meetingd.accountId(of: foreignUser, kind: "user_wallet", as: foreignUser)
+        let foreignEarnings = try meetingd.accountId(of: foreignExpert, kind: "expert_earnings", as: foreignExpert)
+        let unknown = "acc_" + String(repeating: "0", count: 32)
+
+        let before = try meetingd.ledgerSnapshot(finance: finance, accounts: [wallet, earnings])
+        let otherBefore = try meetingd.ledgerSnapshot(finance: other.financeId, accounts: [foreignWallet, foreignEarnings])
+
+        let notFound: [(method: String, params: [String: JSONValue], why: String)] = [
+            ("ledger.balance", ["account_id": .string(unknown)], "unknown account"),
+            ("ledger.balance", ["account_id": .string(foreignWallet)], "another community's wallet"),
+            ("ledger.balance", ["person_id": .string(foreignUser)], "another community's person"),
+            ("ledger.statement", ["account_id": .string(unknown)], "statement of an unknown account"),
+            ("ledger.statement", ["account_id": .string(foreignWallet)], "statement of another community's wallet"),
+            ("credits.adjust", ["account_id": .string(unknown), "credits": 5, "reason": "x"], "adjusting an unknown account"),
+            ("credits.adjust", ["account_id": .string(foreignWallet), "credits": 5, "reason": "x"], "adjusting another community's wallet"),
+            ("credits.adjust", ["account_id": .string(foreignEarnings), "credits": -5, "reason": "x"], "draining another community's earnings"),
+            ("credits.grant", ["user_id": .string(foreignUser), "credits": 5, "reference": "x-1"], "granting to another community's user"),
+            ("credits.grant", ["user_id": .string("per_" + String(repeating: "0", count: 32)), "credits": 5, "reference": "x-2"], "granting to nobody"),
+            ("credits.grant", ["user_id": .string(expertOnly), "credits": 5, "reference": "x-3"], "granting to a person without a wallet"),
+            ("payout.create", ["expert_id": .string(foreignExpert), "credits": 5, "reference": "x-4"], "paying another community's expert"),
+            ("payout.create", ["expert_id": .string(user), "credits": 5, "reference": "x-5"], "paying a person without earnings"),
+        ]
+        for c in notFound {
+            let error = try meetingd.error(c.method, as: finance, c.params, code: 4004)
+            XCTAssertEqual(error["data"]?["code"], "not_found", c.why)
+            XCTAssertEqual(error["data"]?["retryable"], false, c.why)
+        }
+        XCTAssertEqual(try meetingd.ledgerSnapshot(finance: finance, accounts: [wallet, earnings]), before)
+        XCTAssertEqual(try meetingd.ledgerSnapshot(finance: other.financeId, accounts: [foreignWallet, foreignEarnings]), otherBefore,
+                       "another community's accounts were touched")
+    }
+
+    func testAGrantReferenceIsGrantedOnce() throws {
+        let meetingd = try startMeetingd()
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        let other = try LedgerCommunity.make(on: meetingd, #function + " other")
+        let finance = ledger.financeId
+        let user = try ledger.person(on: meetingd, ["user"])
+        let second = try ledger.person(on: meetingd, ["user"])
+        let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
+        let secondWallet = try meetingd.accountId(of: second, kind: "user_wallet", as: second)
+        try ledger.grant(on: meetingd, 100, to: user, reference: "order-7")
+        let before = try meetingd.ledgerSnapshot(finance: finance, accounts: [wallet, secondWallet])
+
+        for (target, credits) in [(user, 100), (user, 55), (second, 100)] {
+            let error = try meetingd.error("credits.grant", as: finance, ["user_id": .string(target), "credits": .int(Int64(credits)), "reference": "order-7"], code: -32602)
+            XCTAssertEqual(error["data"]?["field"], "reference", "\(error)")
+        }
+        XCTAssertEqual(try meetingd.ledgerSnapshot(finance: finance, accounts: [wallet, secondWallet]), before, "a reused reference changed the ledger")
+
+        // References are per community.
+        let foreignUser = try other.person(on: meetingd, ["user"])
+        try other.grant(on: meetingd, 100, to: foreignUser, reference: "order-7")
+
+        // A retry with the same idempotency key answers the first grant and grants nothing more;
+        // the same key with other params is refused.
+        let keyed: [String: JSONValue] = ["user_id": .string(second), "credits": 30, "reference": "order-8", "idempotency_key": "grant-order-8"]
+        let first = try meetingd.result("credits.grant", as: finance, keyed)
+        let again = try meetingd.result("credits.grant", as: finance, keyed)
+        XCTAssertEqual(first, again)
+        var changed = keyed
+        changed["credits"] = 31
+        let reused = try meetingd.error("credits.grant", as: finance, changed, code: 4090)
+        XCTAssertEqual(reused["data"]?["code"], "idempotency_key_reused")
+        XCTAssertEqual(try meetingd.balance(account: secondWallet, as: second)["posted"], 30)
+        XCTAssertEqual(try meetingd.balance(account: wallet, as: user)["posted"], 100)
+    }
+
+    func testOverdrawingByOneCreditIsRefused() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        try ledger.pinClock(on: meetingd, at: ledgerEpoch)
+        let finance = ledger.financeId
+        let user = try ledger.person(on: meetingd, ["user"])
+        let booking = try BookableExpert.make(on: meetingd, ledger.community, priceCredits: 45)
+        let expert = booking.expertId
+        try ledger.grant(on: meetingd, 100, to: user)
+        let meeting = try booking.request(on: meetingd, by: user, start: ledgerEpoch.addingTimeInterval(3 * 86_400))
+        XCTAssertEqual(meeting["credit_status"], "blocked")
+        let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
+        let earnings = try meetingd.accountId(of: expert, kind: "expert_earnings", as: expert)
+        let holdTarget = try meetingd.result("ledger.meeting_trail", as: finance, ["meeting_id": meeting["id"]!])["transfers"]?[0]?["credit_account_id"]?.string
+        XCTAssertEqual(holdTarget, earnings, "the hold goes to the expert's earnings")
+        XCTAssertEqual(try meetingd.balance(account: wallet, as: user)["available"], 55)
+        try meetingd.result("credits.adjust", as: finance, ["account_id": .string(earnings), "credits": 30, "reason": "seed"])
+        let revenue = try platformRevenueAccount(meetingd, ledger)
+        var before = try meetingd.ledgerSnapshot(finance: finance, accounts: [wallet, earnings, revenue])
+
+        // The wallet has 100 posted but 45 blocked: 55 available, so 56 is one too many.
+        let adjust = try meetingd.error("credits.adjust", as: finance, ["account_id": .string(wallet), "credits": -56, "reason": "too much"], code: 4020)
+        XCTAssertEqual(adjust["data"]?["code"], "insufficient_credits")
+        XCTAssertEqual(adjust["data"]?["available"], 55)
+        XCTAssertEqual(adjust["data"]?["required"], 56)
+        // The expert has 45 incoming from the hold, but only 30 available to pay out.
+        let payout = try meetingd.error("payout.create", as: finance, ["expert_id": .string(expert), "credits": 31, "reference": "bank-1"], code: 4020)
+        XCTAssertEqual(payout["data"]?["available"], 30)
+        XCTAssertEqual(payout["data"]?["required"], 31)
+        let drain = try meetingd.error("credits.adjust", as: finance, ["account_id": .string(revenue), "credits": -1, "reason": "x"], code: 4020)
+        XCTAssertEqual(drain["data"]?["available"], 0)
+        XCTAssertEqual(drain["data"]?["required"], 1)
+        XCTAssertEqual(try meetingd.ledgerSnapshot(finance: finance, accounts: [wallet, earnings, revenue]), before, "a refused overdraft changed the ledger")
+
+        // Exactly what is available is fine, and leaves nothing.
+        try meetingd.result("credits.adjust", as: finance, ["account_id": .string(wallet), "credits": -55, "reason": "exact"])
+        try meetingd.result("payout.create", as: finance, ["expert_id": .string(expert), "credits": 30, "reference": "bank-2"])
+        let emptyWallet = try meetingd.balance(account: wallet, as: user)
+        XCTAssertEqual(emptyWallet["available"], 0)
+        XCTAssertEqual(emptyWallet["posted"], 45)
+        XCTAssertEqual(emptyWallet["blocked"], 45)
+        XCTAssertEqual(try meetingd.balance(account: earnings, as: expert)["available"], 0)
+
+        // Now a single credit more is refused everywhere.
+        before = try meetingd.ledgerSnapshot(finance: finance, accounts: [wallet, earnings, revenue])
+        let one = try meetingd.error("credits.adjust", as: finance, ["account_id": .string(wallet), "credits": -1, "reason": "x"], code: 4020)
+        XCTAssertEqual(one["data"]?["available"], 0)
+        XCTAssertEqual(one["data"]?["required"], 1)
+        try meetingd.error("payout.create", as: finance, ["expert_id": .string(expert), "credits": 1, "reference": "bank-3"], code: 4020)
+        try meetingd.error("meeting.request", as: user, booking.requestParams(start: ledgerEpoch.addingTimeInterval(4 * 86_400)), code: 4020)
+        XCTAssertEqual(try meetingd.ledgerSnapshot(finance: finance, accounts: [wallet, earnings, revenue]), before)
+    }
+
+    /// A hold is checked like any debit: one credit short and the request is refused whole.
+    func testARequestBeyondTheAvailableCreditsIsRefused() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        try ledger.pinClock(on: meetingd, at: ledgerEpoch)
+        let user = try ledger.person(on: meetingd, ["user"])
+        let booking = try BookableExpert.make(on: meetingd, ledger.community, priceCredits: 45)
+        try ledger.grant(on: meetingd, 89, to: user)
+        try booking.request(on: meetingd, by: user, start: ledgerEpoch.addingTimeInterval(86_400))
+        let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
+        let before = try meetingd.ledgerSnapshot(finance: ledger.financeId, accounts: [wallet])
+        let error = try meetingd.error("meeting.request", as: user, booking.requestParams(start: ledgerEpoch.addingTimeInterval(2 * 86_400)), code: 4020)
+        XCTAssertEqual(error["data"]?["available"], 44)
+        XCTAssertEqual(error["data"]?["required"], 45)
+        XCTAssertEqual(try meetingd.ledgerSnapshot(finance: ledger.financeId, accounts: [wallet]), before)
+        let meetings = try meetingd.allPages("meeting.list", as: user, ["role": "user", "from": .string(rfc3339(ledgerEpoch))])
+        XCTAssertEqual(meetings.count, 1, "the refused request left no meeting behind")
+    }
+
+    func platformRevenueAccount(_ meetingd: Meetingd, _ ledger: LedgerCommunity) throws -> String {
+        let rows = try Psql.query(databaseURL, """
+            SELECT account_id FROM finance_accounts WHERE community_id = \(Psql.literal(ledger.community.id)) AND kind = 'platform_revenue'
+            """)
+        guard rows.count == 1 else { throw HarnessError("expected one platform_revenue account, got \(rows)") }
+        return rows[0]
+    }
+
+    // MARK: Who may read and move
+
+    func testOnlyOwnersAndFinanceReadBalancesAndOnlyFinanceMovesCredits() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        try ledger.pinClock(on: meetingd, at: ledgerEpoch)
+        let finance = ledger.financeId, admin = ledger.adminId
+        let user = try ledger.person(on: meetingd, ["user"])
+        let stranger = try ledger.person(on: meetingd, ["user"])
+        let booking = try BookableExpert.make(on: meetingd, ledger.community, priceCredits: 45)
+        let expert = booking.expertId
+        try ledger.grant(on: meetingd, 100, to: user)
+        let meeting = try booking.request(on: meetingd, by: user, start: ledgerEpoch.addingTimeInterval(86_400))
+        let meetingId = try XCTUnwrap(meeting["id"])
+        let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
+        let earnings = try meetingd.accountId(of: expert, kind: "expert_earnings", as: expert)
+        let before = try meetingd.ledgerSnapshot(finance: finance, accounts: [wallet, earnings])
+
+        // Owners and finance read.
+        XCTAssertEqual(try meetingd.balance(account: wallet, as: user)["available"], 55)
+        XCTAssertEqual(try meetingd.balance(account: wallet, as: finance)["available"], 55)
+        XCTAssertEqual(try meetingd.balance(account: earnings, as: expert)["incoming"], 45)
+        XCTAssertEqual(try meetingd.result("ledger.statement", as: user, ["account_id": .string(wallet)])["items"]?.array?.count, 2)
+        XCTAssertEqual(try meetingd.result("ledger.meeting_trail", as: user, ["meeting_id": meetingId])["transfers"]?.array?.count, 1)
+        XCTAssertEqual(try meetingd.result("ledger.meeting_trail", as: expert, ["meeting_id": meetingId])["transfers"]?.array?.count, 1)
+
+        let forbidden: [(actor: String, method: String, params: [String: JSONValue], why: String)] = [
+            (stranger, "ledger.balance", ["account_id": .string(wallet)], "a user reading another user's wallet"),
+            (stranger, "ledger.balance", ["person_id": .string(user)], "a user reading another user's balance by person"),
+            (stranger, "ledger.balance", ["person_id": .string(expert)], "a user reading an expert's earnings"),
+            (expert, "ledger.balance", ["account_id": .string(wallet)], "the expert reading the user's wallet"),
+            (user, "ledger.balance", ["account_id": .string(earnings)], "the user reading the expert's earnings"),
+            (admin, "ledger.balance", ["account_id": .string(wallet)], "an admin without the finance role"),
+            (stranger, "ledger.statement", ["account_id": .string(wallet)], "a user reading another user's statement"),
+            (expert, "ledger.statement", ["account_id": .string(wallet), "format": "csv"], "the expert exporting the user's statement"),
+            (stranger, "ledger.meeting_trail", ["meeting_id": meetingId], "a user who is not a party reading a meeting's credits"),
+            (user, "ledger.trial_balance", [:], "a user reading the trial balance"),
+            (admin, "ledger.trial_balance", [:], "an admin reading the trial balance"),
+            (expert, "ledger.reconcile", [:], "an expert reconciling"),
+            (user, "credits.grant", ["user_id": .string(user), "credits": 5, "reference": "self-1"], "a user granting to themselves"),
+            (expert, "credits.grant", ["user_id": .string(user), "credits": 5, "reference": "self-2"], "an expert granting"),
+            (admin, "credits.adjust", ["account_id": .string(wallet), "credits": 5, "reason": "x"], "an admin adjusting (finance only)"),
+            (user, "credits.adjust", ["account_id": .string(wallet), "credits": 5, "reason": "x"], "a user adjusting their own wallet"),
+            (expert, "payout.create", ["expert_id": .string(expert), "credits": 5, "reference": "p-1"], "an expert paying themselves out"),
+            (admin, "payout.create", ["expert_id": .string(expert), "credits": 5, "reference": "p-2"], "an admin paying out (finance only)"),
+        ]
+        for c in forbidden {
+            let error = try meetingd.error(c.method, as: c.actor, c.params, code: 4003)
+            XCTAssertEqual(error["data"]?["code"], "forbidden", c.why)
+        }
+        XCTAssertEqual(try meetingd.ledgerSnapshot(finance: finance, accounts: [wallet, earnings]), before)
+    }
+
+    /// A person with no accounts (an admin) is still someone else: their balance is not the
+    /// reader's business (SPEC §7: owner, finance).
+    func testReadingTheBalanceOfAPersonWithoutAccountsIsForbidden() throws {
+        let meetingd = try startMeetingd()
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        let user = try ledger.person(on: meetingd, ["user"])
+        for target in [ledger.adminId, ledger.financeId] {
+            let response = try meetingd.call("ledger.balance", as: user, ["person_id": .string(target)])
+            XCTAssertEqual(response["error"]?["code"], 4003, "a user reading the balance of \(target) (no accounts) should be forbidden, got \(response)")
+        }
+    }
+
+    // MARK: Statements
+
+    func testStatementPagesWithAKeysetCursorAndConsistentRunningBalances() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        try ledger.pinClock(on: meetingd, at: ledgerEpoch)
+        let finance = ledger.financeId
+        let user = try ledger.person(on: meetingd, ["user"])
+        let booking = try BookableExpert.make(on: meetingd, ledger.community, priceCredits: 45)
+        let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
+
+        try ledger.grant(on: meetingd, 500, to: user)
+        var amounts: [Int64] = [500]
+        for i in 1...20 {
+            let credits = Int64(i % 3 == 0 ? -(i * 2) : i * 3)
+            try meetingd.result("credits.adjust", as: finance, ["account_id": .string(wallet), "credits": .int(credits), "reason": .string("step \(i)")])
+            amounts.append(credits)
+            if i % 5 == 0 { try ledger.advanceClock(on: meetingd, minutes: 10) }
+        }
+        let meeting = try booking.request(on: meetingd, by: user, start: ledgerEpoch.addingTimeInterval(86_400))
+        try meetingd.result("meeting.decline", as: booking.expertId, ["meeting_id": meeting["id"]!, "reason_code": "schedule_conflict"])
+
+        // 23 entries in pages of 5: 5, 5, 5, 5, 3, each after the last seq seen.
+        var pages: [[JSONValue]] = []
+        var cursor: JSONValue? = nil
+        for _ in 0..<10 {
+            var params: [String: JSONValue] = ["account_id": .string(wallet), "limit": 5]
+            if let cursor { params["cursor"] = cursor }
+            let page = try meetingd.result("ledger.statement", as: user, params)
+            pages.append(page["items"]?.array ?? [])
+            guard let next = page["next_cursor"], !next.isNull else { cursor = nil; break }
+            XCTAssertNotNil(next.string, "next_cursor is an opaque string")
+            cursor = next
+        }
+        XCTAssertNil(cursor, "paging must end")
+        XCTAssertEqual(pages.map(\.count), [5, 5, 5, 5, 3])
+        let paged = pages.flatMap { $0 }
+        let whole = try meetingd.result("ledger.statement", as: finance, ["account_id": .string(wallet), "limit": 500])
+        XCTAssertEqual(whole["items"]?.array ?? [], paged, "pages put together are the whole statement")
+        XCTAssertEqual(whole["next_cursor"], .null)
+
+        let seqs = paged.compactMap { $0["seq"]?.int }
+        XCTAssertEqual(seqs.count, 23)
+        XCTAssertEqual(seqs, seqs.sorted(), "oldest first")
+        XCTAssertEqual(Set(seqs).count, seqs.count, "no entry twice")
+        XCTAssertEqual(Array(paged.prefix(21)).compactMap { $0["credits"]?.int }, amounts)
+
+        // Running balances: each posted entry moves the posted balance by its credits; the hold
+        // blocks the price without moving it, the release unblocks it.
+        var posted: Int64 = 0
+        for (i, item) in paged.enumerated() {
+            let credits = try XCTUnwrap(item["credits"]?.int)
+            let phase = try XCTUnwrap(item["phase"]?.string)
+            if phase == "posted" || phase == "post_pending" { posted += credits }
+            XCTAssertEqual(item["posted_balance"]?.int, posted, "entry \(i): \(item)")
+            let blocked = try XCTUnwrap(item["blocked"]?.int)
+            XCTAssertEqual(item["available"]?.int, posted - blocked, "entry \(i): \(item)")
+            XCTAssertGreaterThanOrEqual(item["available"]?.int ?? -1, 0, "entry \(i) shows an overdrawn wallet")
+        }
+        let hold = paged[21], release = paged[22]
+        XCTAssertEqual(hold["kind"], "hold")
+        XCTAssertEqual(hold["blocked"], 45)
+        XCTAssertEqual(hold["meeting_id"], meeting["id"])
+        XCTAssertEqual(release["kind"], "release")
+        XCTAssertEqual(release["blocked"], 0)
+        XCTAssertEqual(release["posted_balance"], hold["posted_balance"])
+        XCTAssertEqual(release["available"]?.int, (hold["available"]?.int ?? 0) + 45)
+        let balance = try meetingd.balance(account: wallet, as: user)
+        XCTAssertEqual(balance["posted"]?.int, posted)
+        XCTAssertEqual(balance["available"], paged.last?["available"])
+
+        // from/to select by time: [from, to).
+        let window = try meetingd.result("ledger.statement", as: user, [
+            "account_id": .string(wallet), "from": .string(rfc3339(ledgerEpoch.addingTimeInterval(600))),
+            "to": .string(rfc3339(ledgerEpoch.addingTimeInterval(1_200))),
+        ])
+        let windowItems = window["items"]?.array ?? []
+        XCTAssertEqual(windowItems.count, 5, "adjustments 6–10 were made between 10 and 20 minutes")
+        XCTAssertEqual(windowItems.compactMap { $0["credits"]?.int }, Array(amounts[6...10]))
+        XCTAssertTrue(windowItems.allSatisfy { $0["created_at"]?.string == rfc3339(ledgerEpoch.addingTimeInterval(600)) }, "\(windowItems)")
+
+        let badCursor = try meetingd.error("ledger.statement", as: user, ["account_id": .string(wallet), "cursor": "not-a-cursor"], code: -32602)
+        XCTAssertEqual(badCursor["data"]?["field"], "cursor")
+        for limit: JSONValue in [0, 501, -1] {
+            let error = try meetingd.error("ledger.statement", as: user, ["account_id": .string(wallet), "limit": limit], code: -32602)
+            XCTAssertEqual(error["data"]?["field"], "limit")
+        }
+        let badFormat = try meetingd.error("ledger.statement", as: user, ["account_id": .string(wallet), "format": "xlsx"], code: -32602)
+        XCTAssertEqual(badFormat["data"]?["field"], "format")
+    }
+
+    /// A cursor is opaque: one the service did not hand out is refused, not read as "from the
+    /// start" (a client looping on it would never finish).
+    func testTamperedStatementCursorsAreRefused() throws {
+        let meetingd = try startMeetingd()
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        let user = try ledger.person(on: meetingd, ["user"])
+        for i in 0..<3 { try ledger.grant(on: meetingd, Int64(10 + i), to: user) }
+        let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
+        let real = try XCTUnwrap(try meetingd.result("ledger.statement", as: user, ["account_id": .string(wallet), "limit": 1])["next_cursor"]?.string)
+        XCTAssertEqual(try meetingd.result("ledger.statement", as: user, ["account_id": .string(wallet), "limit": 5, "cursor": .string(real)])["items"]?.array?.count, 2)
+        func hex(_ text: String) -> String { text.utf8.map { String(format: "%02x", $0) }.joined() }
+        for tampered in ["zz", hex("[]"), hex("[null]"), hex("[\"x\"]"), hex("{}")] {
+            let response = try meetingd.call("ledger.statement", as: user, ["account_id": .string(wallet), "cursor": .string(tampered)])
+            XCTAssertEqual(response["error"]?["code"], -32602, "cursor \(tampered) should be refused, got \(response)")
+            XCTAssertEqual(response["error"]?["data"]?["field"], "cursor")
+        }
+    }
+
+    func testStatementCSVParsesAndDefusesFormulas() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        try ledger.pinClock(on: meetingd, at: ledgerEpoch)
+        let finance = ledger.financeId
+        let user = try ledger.person(on: meetingd, ["user"])
+        let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
+        let references = ["=cmd|' /C calc'!A0", "+SUM(1,2)", "-2+3", "@SUM(A1)", "order, \"quoted\"", "order-42"]
+        for (i, reference) in references.enumerated() { try ledger.grant(on: meetingd, Int64(10 + i), to: user, reference: reference) }
+        let reasons = ["=HYPERLINK(\"http://evil.example\",\"a,b\")\nsecond line", "plain reason", "\t=1+1"]
+        for (i, reason) in reasons.enumerated() {
+            try meetingd.result("credits.adjust", as: finance, ["account_id": .string(wallet), "credits": .int(Int64(-1 - i)), "reason": .string(reason)])
+        }
+
+        let json = try meetingd.result("ledger.statement", as: user, ["account_id": .string(wallet)])
+        let items = try XCTUnwrap(json["items"]?.array)
+        let csv = try meetingd.result("ledger.statement", as: user, ["account_id": .string(wallet), "format": "csv"])
+        XCTAssertEqual(csv["next_cursor"], .null)
+        let text = try XCTUnwrap(csv["csv"]?.string, "format csv answers a csv text: \(csv)")
+        let rows = try parseCSVWithPython(text)
+        let header = try XCTUnwrap(rows.first)
+        for column in ["seq", "created_at", "transfer_id", "kind", "credits", "posted_balance", "available", "reference", "reason"] {
+            XCTAssertTrue(header.contains(column), "the CSV header has \(column): \(header)")
+        }
+        let body = Array(rows.dropFirst())
+        XCTAssertEqual(body.count, items.count)
+        XCTAssertTrue(body.allSatisfy { $0.count == header.count }, "every row has every column")
+        func cell(_ row: [String], _ column: String) -> String? { header.firstIndex(of: column).map { row[$0] } }
+
+        /// What a spreadsheet must show for a text a user or finance typed.
+        func defused(_ text: String) -> String { "=+-@\t\r".contains(text.first ?? "x") ? "'" + text : text }
+        for (row, item) in zip(body, items) {
+            XCTAssertEqual(cell(row, "seq"), item["seq"]?.int.map { String($0) })
+            XCTAssertEqual(cell(row, "transfer_id"), item["transfer_id"]?.string)
+            XCTAssertEqual(cell(row, "credits"), item["credits"]?.int.map { String($0) })
+            XCTAssertEqual(cell(row, "posted_balance"), item["posted_balance"]?.int.map { String($0) })
+            XCTAssertEqual(cell(row, "available"), item["available"]?.int.map { String($0) })
+            XCTAssertEqual(cell(row, "reference"), item["reference"]?.string.map(defused) ?? "")
+            XCTAssertEqual(cell(row, "reason"), item["reason"]?.string.map(defused) ?? "")
+            for column in ["kind", "transfer_id", "reference", "reason", "meeting_id", "created_at"] {
+                let value = cell(row, column) ?? ""
+                XCTAssertFalse("=+-@\t\r".contains(value.first ?? "x"), "the \(column) cell \(value.debugDescription) would run as a formula")
+            }
+        }
+        let cells = body.flatMap { $0 }
+        XCTAssertTrue(cells.contains("'=cmd|' /C calc'!A0"), "\(cells)")
+        XCTAssertTrue(cells.contains("'+SUM(1,2)"))
+        XCTAssertTrue(cells.contains("'-2+3"))
+        XCTAssertTrue(cells.contains("'@SUM(A1)"))
+        XCTAssertTrue(cells.contains("order, \"quoted\""), "commas and quotes survive quoting")
+        XCTAssertTrue(cells.contains("'" + reasons[0]), "a newline inside a quoted cell survives")
+        XCTAssertTrue(cells.contains("'\t=1+1"))
+
+        // CSV pages like JSON.
+        let firstPage = try meetingd.result("ledger.statement", as: finance, ["account_id": .string(wallet), "format": "csv", "limit": 4])
+        XCTAssertEqual(try parseCSVWithPython(try XCTUnwrap(firstPage["csv"]?.string)).count, 5, "a header and 4 rows")
+        XCTAssertNotNil(firstPage["next_cursor"]?.string)
+    }
+
+    // MARK: Balances over time, totals, reconcile
+
+    func testBalanceAsOfAPastTime() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        let t1 = ledgerEpoch.addingTimeInterval(9 * 3_600)
+        try ledger.pinClock(on: meetingd, at: t1)
+        let user = try ledger.person(on: meetingd, ["user"])
+        let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
+        try ledger.grant(on: meetingd, 100, to: user)
+        try ledger.advanceClock(on: meetingd, minutes: 60)
+        try ledger.grant(on: meetingd, 50, to: user)
+        let t2 = t1.addingTimeInterval(3_600)
+
+        func posted(asOf date: String) throws -> Int64? { try meetingd.balance(account: wallet, as: user, asOf: date)["posted"]?.int }
+        XCTAssertEqual(try posted(asOf: rfc3339(t1.addingTimeInterval(-60))), 0, "before the first grant")
+        XCTAssertEqual(try posted(asOf: rfc3339(t1)), 100, "as of the first grant's own time")
+        XCTAssertEqual(try posted(asOf: rfc3339(t1.addingTimeInterval(1_800))), 100, "between the grants")
+        XCTAssertEqual(try posted(asOf: "2031-01-06T04:30:00-05:00"), 100, "the same instant written with an offset")
+        XCTAssertEqual(try posted(asOf: rfc3339(t2)), 150)
+        XCTAssertEqual(try meetingd.balance(account: wallet, as: user)["posted"], 150, "now")
+        let between = try meetingd.balance(account: wallet, as: user, asOf: rfc3339(t1.addingTimeInterval(1_800)))
+        XCTAssertEqual(between["available"], 100)
+        XCTAssertEqual(between["as_of"]?.string, rfc3339(t1.addingTimeInterval(1_800)))
+        let byPerson = try meetingd.result("ledger.balance", as: user, ["person_id": .string(user), "as_of": .string(rfc3339(t1.addingTimeInterval(1_800)))])
+        XCTAssertEqual(byPerson["posted"], 100)
+
+        let trialBetween = try meetingd.result("ledger.trial_balance", as: ledger.financeId, ["as_of": .string(rfc3339(t1.addingTimeInterval(1_800)))])
+        XCTAssertEqual(trialBetween["total"], 0)
+        let kinds = Dictionary(uniqueKeysWithValues: (trialBetween["kinds"]?.array ?? []).map { ($0["kind"]?.string ?? "?", $0["posted"]?.int ?? -1) })
+        XCTAssertEqual(kinds["user_wallet"], 100)
+        XCTAssertEqual(kinds["issuance"], -100)
+        XCTAssertEqual(try meetingd.trialBalanceKind("issuance", as: ledger.financeId)["posted"], -150)
+
+        for bad: JSONValue in ["yesterday", "2031-01-06T09:00:00", "2031-02-30T00:00:00Z", 1_700_000_000] {
+            let error = try meetingd.error("ledger.balance", as: user, ["account_id": .string(wallet), "as_of": bad], code: -32602)
+            XCTAssertEqual(error["data"]?["field"], "as_of", "\(bad)")
+        }
+    }
+
+    func testTrialBalanceSumsToZeroAndReconcileFindsNoProblem() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        try ledger.pinClock(on: meetingd, at: ledgerEpoch)
+        let finance = ledger.financeId
+        let ann = try ledger.person(on: meetingd, ["user"])
+        let bob = try ledger.person(on: meetingd, ["user"])
+        let booking = try BookableExpert.make(on: meetingd, ledger.community, priceCredits: 45)
+        let expert = booking.expertId
+        try ledger.grant(on: meetingd, 300, to: ann)
+        try ledger.grant(on: meetingd, 80, to: bob)
+        try meetingd.result("credits.adjust", as: finance, ["account_id": .string(try meetingd.accountId(of: bob, kind: "user_wallet", as: bob)), "credits": -5, "reason": "x"])
+
+        // Ann's meeting is captured (45, fee 4 = 10 % rounded down); Bob's stays held.
+        let paid = try booking.request(on: meetingd, by: ann, start: ledgerEpoch.addingTimeInterval(3_600))
+        try meetingd.result("meeting.confirm", as: expert, ["meeting_id": paid["id"]!])
+        try booking.request(on: meetingd, by: bob, start: ledgerEpoch.addingTimeInterval(86_400))
+        try ledger.advanceClock(on: meetingd, minutes: 95)
+        let logged = try meetingd.result("meeting.log_session", as: expert, ["meeting_id": paid["id"]!, "attendance": "attended"])
+        XCTAssertEqual(logged["credit_status"], "paid")
+        try meetingd.result("payout.create", as: finance, ["expert_id": .string(expert), "credits": 11, "reference": "bank-1"])
+
+        let trial = try meetingd.result("ledger.trial_balance", as: finance)
+        XCTAssertEqual(trial["total"], 0, "\(trial)")
+        XCTAssertEqual(trial["pending_total"], 0)
+        var byKind: [String: JSONValue] = [:]
+        for kind in trial["kinds"]?.array ?? [] { byKind[kind["kind"]?.string ?? "?"] = kind }
+        XCTAssertEqual(Set(byKind.keys), ["user_wallet", "expert_earnings", "platform_revenue", "issuance", "payouts"])
+        XCTAssertEqual(byKind["issuance"]?["posted"], -375, "grants 380 − adjustment 5")
+        XCTAssertEqual(byKind["user_wallet"]?["posted"], 330, "375 − 45 captured")
+        XCTAssertEqual(byKind["user_wallet"]?["blocked"], 45, "Bob's open hold")
+        XCTAssertEqual(byKind["user_wallet"]?["available"], 285)
+        XCTAssertEqual(byKind["expert_earnings"]?["posted"], 30, "45 − fee 4 − payout 11")
+        XCTAssertEqual(byKind["expert_earnings"]?["incoming"], 45)
+        XCTAssertEqual(byKind["platform_revenue"]?["posted"], 4)
+        XCTAssertEqual(byKind["payouts"]?["posted"], 11)
+        XCTAssertEqual(byKind["user_wallet"]?["accounts"], 2)
+        let sum = byKind.values.compactMap { $0["posted"]?.int }.reduce(0, +)
+        XCTAssertEqual(sum, 0, "the kinds themselves add up to 0")
+
+        let reconcile = try meetingd.result("ledger.reconcile", as: finance)
+        XCTAssertEqual(reconcile["ok"], true, "\(reconcile)")
+        XCTAssertEqual(reconcile["problems"], [])
+    }
+
+    // MARK: Meeting trails
+
+    func testMeetingTrailsShowEachHoldResolvedOnce() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        try ledger.pinClock(on: meetingd, at: ledgerEpoch)
+        try meetingd.result("community.update_settings", as: ledger.adminId, ["user_late_cancel_charge_percent": 60])
+        let finance = ledger.financeId
+        let user = try ledger.person(on: meetingd, ["user"])
+        let stranger = try ledger.person(on: meetingd, ["user"])
+        let booking = try BookableExpert.make(on: meetingd, ledger.community, priceCredits: 45)
+        let expert = booking.expertId
+        try ledger.grant(on: meetingd, 1_000, to: user)
+        let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
+        let earnings = try meetingd.accountId(of: expert, kind: "expert_earnings", as: expert)
+        let hour: TimeInterval = 3_600
+
+        func trail(_ meeting: JSONValue, as actor: String? = nil) throws -> (status: String?, transfers: [JSONValue]) {
+            let t = try meetingd.result("ledger.meeting_trail", as: actor ?? finance, ["meeting_id": meeting["id"]!])
+            XCTAssertEqual(t["meeting_id"], meeting["id"])
+            return (t["credit_status"]?.string, t["transfers"]?.array ?? [])
+        }
+
+        // Declined: hold, then one release of the whole hold.
+        let declined = try booking.request(on: meetingd, by: user, start: ledgerEpoch.addingTimeInterval(100 * hour))
+        XCTAssertEqual(try trail(declined).status, "blocked")
+        try meetingd.result("meeting.decline", as: expert, ["meeting_id": declined["id"]!, "reason_code": "schedule_conflict"])
+        var t = try trail(declined)
+        XCTAssertEqual(t.status, "returned")
+        XCTAssertEqual(t.transfers.compactMap { $0["kind"]?.string }, ["hold", "release"])
+        XCTAssertEqual(t.transfers[0]["phase"], "pending")
+        XCTAssertEqual(t.transfers[0]["credits"], 45)
+        XCTAssertEqual(t.transfers[0]["debit_account_id"]?.string, wallet)
+        XCTAssertEqual(t.transfers[0]["credit_account_id"]?.string, earnings)
+        XCTAssertEqual(t.transfers[1]["phase"], "void_pending")
+        XCTAssertEqual(t.transfers[1]["pending_id"], t.transfers[0]["id"])
+        XCTAssertEqual(t.transfers[1]["credits"], 45)
+        // Declining again is refused and resolves nothing more.
+        try meetingd.error("meeting.decline", as: expert, ["meeting_id": declined["id"]!, "reason_code": "schedule_conflict"], code: 4009)
+        XCTAssertEqual(try trail(declined).transfers.count, 2)
+
+        // Cancelled by the user inside the window: 60 % captured (27), fee 2, the rest returned.
+        let late = try booking.request(on: meetingd, by: user, start: ledgerEpoch.addingTimeInterval(10 * hour))
+        try meetingd.result("meeting.confirm", as: expert, ["meeting_id": late["id"]!])
+        let lateError = try meetingd.error("meeting.cancel", as: user, ["meeting_id": late["id"]!, "reason_code": "illness"], code: 4013)
+        XCTAssertEqual(lateError["data"]?["code"], "late_cancellation_requires_confirmation")
+        XCTAssertEqual(try trail(late).transfers.count, 1, "the refused cancel moved nothing")
+        let cancelled = try meetingd.result("meeting.cancel", as: user, ["meeting_id": late["id"]!, "reason_code": "illness", "confirm_late": true])
+        XCTAssertEqual(cancelled["credit_status"], "paid")
+        t = try trail(late)
+        XCTAssertEqual(t.status, "paid")
+        XCTAssertEqual(t.transfers.compactMap { $0["kind"]?.string }, ["hold", "capture", "fee"])
+        XCTAssertEqual(t.transfers[1]["credits"], 27)
+        XCTAssertEqual(t.transfers[1]["phase"], "post_pending")
+        XCTAssertEqual(t.transfers[1]["pending_id"], t.transfers[0]["id"])
+        XCTAssertEqual(t.transfers[2]["credits"], 2, "10 % of 27, rounded down")
+        XCTAssertEqual(t.transfers[2]["debit_account_id"]?.string, earnings)
+        try meetingd.error("meeting.cancel", as: user, ["meeting_id": late["id"]!, "reason_code": "illness", "confirm_late": true], code: 4009)
+
+        // Cancelled by the user well ahead: all released.
+        let early = try booking.request(on: meetingd, by: user, start: ledgerEpoch.addingTimeInterval(200 * hour))
+        try meetingd.result("meeting.confirm", as: expert, ["meeting_id": early["id"]!])
+        try meetingd.result("meeting.cancel", as: user, ["meeting_id": early["id"]!, "reason_code": "illness"])
+        t = try trail(early)
+        XCTAssertEqual(t.status, "returned")
+        XCTAssertEqual(t.transfers.compactMap { $0["kind"]?.string }, ["hold", "release"])
+
+        // Attended: captured in full (45), fee 4; logging twice is refused.
+        let attended = try booking.request(on: meetingd, by: user, start: ledgerEpoch.addingTimeInterval(20 * hour))
+        try meetingd.result("meeting.confirm", as: expert, ["meeting_id": attended["id"]!])
+        try meetingd.error("meeting.log_session", as: expert, ["meeting_id": attended["id"]!, "attendance": "attended"], code: 4009)
+        try ledger.advanceClock(on: meetingd, minutes: 21 * 60)
+        try meetingd.result("meeting.log_session", as: expert, ["meeting_id": attended["id"]!, "attendance": "attended"])
+        try meetingd.error("meeting.log_session", as: expert, ["meeting_id": attended["id"]!, "attendance": "no_show"], code: 4009)
+        try meetingd.error("meeting.report_no_show", as: user, ["meeting_id": attended["id"]!], code: 4009)
+        t = try trail(attended, as: user)
+        XCTAssertEqual(t.status, "paid")
+        XCTAssertEqual(t.transfers.compactMap { $0["kind"]?.string }, ["hold", "capture", "fee"])
+        XCTAssertEqual(t.transfers.compactMap { $0["credits"]?.int }, [45, 45, 4])
+        XCTAssertEqual(try trail(attended, as: expert).transfers, t.transfers)
+
+        // Wallet: 1000 − 27 − 45; earnings: 27 − 2 + 45 − 4.
+        XCTAssertEqual(try meetingd.balance(account: wallet, as: user)["posted"], 928)
+        XCTAssertEqual(try meetingd.balance(account: wallet, as: user)["blocked"], 0)
+        XCTAssertEqual(try meetingd.balance(account: earnings, as: expert)["available"], 66)
+
+        try meetingd.error("ledger.meeting_trail", as: stranger, ["meeting_id": attended["id"]!], code: 4003)
+        try meetingd.error("ledger.meeting_trail", as: finance, ["meeting_id": .string("mtg_" + String(repeating: "0", count: 32))], code: 4004)
+        let other = try LedgerCommunity.make(on: meetingd, #function + " other")
+        try meetingd.error("ledger.meeting_trail", as: other.financeId, ["meeting_id": attended["id"]!], code: 4004)
+        XCTAssertEqual(try meetingd.result("ledger.reconcile", as: finance)["ok"], true)
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import XCTest
+
+/// SPEC §3.1 limits beyond the message size: batch entries, numbers, strings and lists. Over a
+/// limit: a clear error naming the field, nothing changed, and the process keeps serving.
+final class LimitsTests: EndToEndTestCase {
+    static func pingBatch(_ count: Int) -> String {
+        "[" + (0..<count).map { #"{"jsonrpc":"2.0","id":\#($0),"method":"system.ping"}"# }.joined(separator: ",") + "]"
+    }
+
+    func testBatchEntryLimit() throws {
+        let small = try startMeetingd(environment: ["MEETINGLEDGER_MAX_BATCH": "5"])
+        XCTAssertEqual(try small.exchange(Self.pingBatch(5)).array?.count, 5)
+        let refused = try Meetingd.error(of: try small.exchange(Self.pingBatch(6)), code: -32600, "6 entries over a limit of 5")
+        XCTAssertTrue(refused["message"]?.string?.contains("5") ?? false, "the message states the limit: \(refused)")
+        XCTAssertEqual(try small.call("system.ping")["result"]?["database"], "ok")
+
+        let standard = try startMeetingd()
+        XCTAssertEqual(try standard.exchange(Self.pingBatch(1000)).array?.count, 1000)
+        let over = try standard.exchange(Self.pingBatch(1001))
+        XCTAssertNil(over.array, "one error for the whole batch, not per entry")
+        try Meetingd.error(of: over, code: -32600, "1001 entries")
+        XCTAssertEqual(try standard.call("system.ping")["result"]?["database"], "ok")
+    }
+
+    /// Credits are whole numbers in 1…10^12 for a grant; anything else names the field.
+    func testCreditsOutOfRange() throws {
+        let community = try bootstrap()
+        let meetingd = try startMeetingd()
+        let user = try community.createPersonId(on: meetingd, roles: ["user"])
+        let texts = ["1000000000001", "0", "-5", "1.5", "1e3", "99999999999999999999", "\"10\"", "true", "null"]
+        for text in texts {
+            let request = #"{"jsonrpc":"2.0","id":"c","method":"credits.grant","params":{"actor":"\#(community.adminId)","user_id":"\#(user)","credits":\#(text),"reference":"order-\#(text.count)"}}"#
+            let error = try Meetingd.error(of: try meetingd.exchange(request), code: -32602, "credits \(text)")
+            XCTAssertEqual(error["data"]?["field"], "credits", "credits \(text): \(error)")
+        }
+        let granted = try meetingd.result("credits.grant", as: community.adminId, ["user_id": .string(user), "credits": 1_000_000_000_000, "reference": "max"])
+        XCTAssertEqual(granted["credits"], 1_000_000_000_000, "the maximum itself is accepted")
+        let balance = try meetingd.result("ledger.balance", as: user, ["person_id": .string(user)])
+        XCTAssertEqual(balance["available"], 1_000_000_000_000, "only the valid grant moved credits")
+    }
+
+    func testStringAndListLimits() throws {
+        let community = try bootstrap()
+        let meetingd = try startMeetingd()
+        let admin = community.adminId
+        var keyed = TestCommunity.personParams(roles: ["user"])
+        keyed["idempotency_key"] = .string(String(repeating: "k", count: 201))
+        XCTAssertEqual(try meetingd.error("person.create", as: admin, keyed, code: -32602)["data"]?["field"], "idempotency_key")
+
+        let ids = JSONValue.array((0..<501).map { _ in .string("out_" + String(repeating: "0", count: 32)) })
+        XCTAssertEqual(try meetingd.error("outbox.ack", as: admin, ["ids": ids], code: -32602)["data"]?["field"], "ids")
+
+        let questions = JSONValue.array([.string(String(repeating: "q", count: 501))])
+        XCTAssertEqual(
+            try meetingd.error("community.update_settings", as: admin, ["feedback_questions": questions], code: -32602)["data"]?["field"],
+            "feedback_questions[0]")
+        XCTAssertEqual(try community.people(on: meetingd).count, 1, "nothing was created")
+    }
+
+    /// A string may be as long as its published schema says: rpc.discover documents
+    /// import.csv's `csv` up to 1,000,000 characters, so an 18 kB file must not be refused for
+    /// its length.
+    func testPublishedStringLengthIsAccepted() throws {
+        let rows = (1...300).map { "Service number \($0) with a long descriptive name,generic,60,10" }
+        let csv = (["name,kind,default_length_minutes,price_credits"] + rows).joined(separator: "\n")
+        XCTAssertGreaterThan(csv.count, 10_000)
+
+        // The file itself is fine: with the general string limit raised it is imported.
+        let raised = try startMeetingd(environment: ["MEETINGLEDGER_MAX_STRING": "1000000"])
+        let control = try bootstrap("raised string limit")
+        XCTAssertEqual(try raised.result("import.csv", as: control.adminId, ["kind": "services", "csv": .string(csv)])["created"], 300)
+
+        let community = try bootstrap()
+        let meetingd = try startMeetingd()
+        let response = try meetingd.call("import.csv", as: community.adminId, ["kind": "services", "csv": .string(csv)])
+        XCTAssertEqual(response["result"]?["created"], 300, "a \(csv.count)-character CSV is imported with the default limits: \(response)")
+    }
+}

@@ -1,0 +1,200 @@
+import Foundation
+import XCTest
+
+/// `meeting.list` (awaiting the actor's action first, then by start; keyset pages) for both
+/// roles, and who may see or act on a meeting (SPEC §6 authorization).
+final class MeetingListAccessTests: EndToEndTestCase {
+    struct Calendar {
+        let w: MeetingWorld
+        let otherExpert: String
+        /// Meeting ids by name.
+        let ids: [String: String]
+        func names(_ items: [JSONValue]) -> [String] {
+            let byId = Dictionary(uniqueKeysWithValues: ids.map { ($0.value, $0.key) })
+            return items.map { byId[$0["id"]?.string ?? ""] ?? "?" }
+        }
+    }
+
+    /// One user and one expert with meetings in every situation:
+    /// cancelled (day 4), rejected (day 5), a request waiting for the expert (day 7), agreed
+    /// (day 8), the expert's proposal waiting for the user (day 9), agreed with the expert's
+    /// alternate (day 10), agreed with the user's alternate (day 11), another request (day 12),
+    /// and two requests at the same time with two experts (day 13).
+    func calendar(_ label: String) throws -> Calendar {
+        let w = try MeetingWorld(self, label: label)
+        try w.grant(w.user, 1000)
+        let otherExpert = try w.addExpert(name: "other expert")
+        var ids: [String: String] = [:]
+        func at(_ day: Int) -> String { MeetingTime.at(day: day, hour: 10) }
+        ids["cancelled"] = try w.agreed(start: at(4))
+        try w.act("meeting.cancel", as: w.user, ids["cancelled"]!, ["reason_code": "other"])
+        ids["rejected"] = try MeetingWorld.id(of: w.request(start: at(5)))
+        try w.act("meeting.decline", as: w.expert, ids["rejected"]!, ["reason_code": "schedule_conflict"])
+        ids["request"] = try MeetingWorld.id(of: w.request(start: at(7)))
+        ids["agreed"] = try w.agreed(start: at(8))
+        ids["proposal"] = try MeetingWorld.id(of: w.propose(start: at(9)))
+        ids["expert alternate"] = try w.agreed(start: at(10))
+        try w.act("meeting.reschedule", as: w.expert, ids["expert alternate"]!, ["start": .string(MeetingTime.at(day: 20, hour: 10))])
+        ids["user alternate"] = try w.agreed(start: at(11))
+        try w.act("meeting.reschedule", as: w.user, ids["user alternate"]!, ["start": .string(MeetingTime.at(day: 21, hour: 10))])
+        ids["late request"] = try MeetingWorld.id(of: w.request(start: at(12)))
+        ids["twin 1"] = try MeetingWorld.id(of: w.request(start: at(13)))
+        ids["twin 2"] = try MeetingWorld.id(of: w.request(start: at(13), expert: otherExpert))
+        return Calendar(w: w, otherExpert: otherExpert, ids: ids)
+    }
+
+    /// Every page of `meeting.list` with `limit`, checking page sizes and cursors.
+    func pages(_ w: MeetingWorld, as actor: String, _ params: [String: JSONValue], limit: Int64, file: StaticString = #filePath, line: UInt = #line) throws -> [JSONValue] {
+        var items: [JSONValue] = []
+        var cursor: JSONValue? = nil
+        for _ in 0..<50 {
+            var p = params
+            p["limit"] = .int(limit)
+            if let cursor { p["cursor"] = cursor }
+            let page = try w.meetingd.result("meeting.list", as: actor, p)
+            let pageItems = page["items"]?.array ?? []
+            XCTAssertLessThanOrEqual(pageItems.count, Int(limit), file: file, line: line)
+            items += pageItems
+            guard let next = page["next_cursor"], next != .null else { return items }
+            XCTAssertEqual(pageItems.count, Int(limit), "only the last page is short", file: file, line: line)
+            cursor = next
+        }
+        throw HarnessError("meeting.list did not end after 50 pages")
+    }
+
+    func testTheUsersListPutsTheirPendingAnswersFirstAndPagesByKeyset() throws {
+        let c = try calendar(#function)
+        let w = c.w
+        let expected = ["proposal", "expert alternate", "cancelled", "rejected", "request", "agreed", "user alternate", "late request"]
+        let whole = try w.meetingd.result("meeting.list", as: w.user, ["role": "user"])
+        let wholeNames = c.names(whole["items"]?.array ?? [])
+        XCTAssertEqual(Array(wholeNames.prefix(expected.count)), expected, "awaiting the user first, then by start")
+        XCTAssertEqual(Set(wholeNames.suffix(2)), ["twin 1", "twin 2"], "same start: both, ordered by id")
+        XCTAssertEqual(whole["next_cursor"], .null)
+        let awaiting = (whole["items"]?.array ?? []).map { $0["awaiting_action_by"]?.string }
+        XCTAssertEqual(Array(awaiting.prefix(2)), ["user", "user"])
+        for limit: Int64 in [1, 2, 3, 4] {
+            let paged = try pages(w, as: w.user, ["role": "user"], limit: limit)
+            XCTAssertEqual(c.names(paged), wholeNames, "pages of \(limit) give the same list")
+        }
+        let agreed = try w.meetingd.allPages("meeting.list", as: w.user, ["role": "user", "status": "agreed"])
+        XCTAssertEqual(c.names(agreed), ["expert alternate", "agreed", "user alternate"])
+        let window = try w.meetingd.allPages("meeting.list", as: w.user, [
+            "role": "user", "from": .string(MeetingTime.at(day: 7, hour: 0)), "to": .string(MeetingTime.at(day: 9, hour: 0)),
+        ])
+        XCTAssertEqual(c.names(window), ["request", "agreed"])
+        XCTAssertEqual(try w.meetingd.allPages("meeting.list", as: w.user, ["role": "expert"]).count, 0, "the user is no one's expert")
+    }
+
+    func testTheExpertsListPutsTheirPendingAnswersFirstAndPagesByKeyset() throws {
+        let c = try calendar(#function)
+        let w = c.w
+        let expected = ["request", "user alternate", "late request", "twin 1", "cancelled", "rejected", "agreed", "proposal", "expert alternate"]
+        let whole = try w.meetingd.result("meeting.list", as: w.expert, ["role": "expert"])
+        let wholeNames = c.names(whole["items"]?.array ?? [])
+        XCTAssertEqual(wholeNames, expected)
+        for limit: Int64 in [1, 2, 3, 5] {
+            XCTAssertEqual(c.names(try pages(w, as: w.expert, ["role": "expert"], limit: limit)), expected, "pages of \(limit)")
+        }
+        XCTAssertEqual(c.names(try w.meetingd.allPages("meeting.list", as: c.otherExpert, ["role": "expert"])), ["twin 2"])
+        // An answer moves a meeting out of the top group.
+        try w.act("meeting.confirm", as: w.expert, c.ids["request"]!)
+        let after = c.names(try w.meetingd.allPages("meeting.list", as: w.expert, ["role": "expert"]))
+        XCTAssertEqual(after, ["user alternate", "late request", "twin 1", "cancelled", "rejected", "request", "agreed", "proposal", "expert alternate"])
+    }
+
+    func testAdminsListAnyonesMeetingsOthersOnlyTheirOwn() throws {
+        let c = try calendar(#function)
+        let w = c.w
+        let byAdmin = try w.meetingd.allPages("meeting.list", as: w.admin, ["role": "user", "person_id": .string(w.user)])
+        XCTAssertEqual(byAdmin.count, 10)
+        for actor in [w.expert, w.finance, c.otherExpert] {
+            try w.meetingd.error("meeting.list", as: actor, ["role": "user", "person_id": .string(w.user)], code: 4003)
+        }
+        try w.meetingd.error("meeting.list", as: w.user, ["role": "admin"], code: -32602)
+        try w.meetingd.error("meeting.list", as: w.user, ["role": "user", "cursor": "not-a-cursor"], code: -32602)
+    }
+
+    // MARK: Authorization
+
+    func testAThirdPersonCanNeitherSeeNorActOnAMeeting() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let stranger = try w.addUser(name: "stranger")
+        let otherExpert = try w.addExpert(name: "other expert")
+        let agreed = try w.agreed(start: MeetingTime.at(day: 7, hour: 10))
+        let pending = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 8, hour: 10)))
+        try w.act("meeting.reschedule", as: w.user, agreed, ["start": .string(MeetingTime.at(day: 9, hour: 10))])
+        _ = try w.drainOutbox()
+        let before = [try w.meeting(agreed), try w.meeting(pending)]
+        let timelines = [try w.timeline(agreed), try w.timeline(pending)]
+
+        let actions: [(String, [String: JSONValue])] = [
+            ("meeting.get", [:]), ("meeting.timeline", [:]), ("ledger.meeting_trail", [:]),
+            ("meeting.confirm", [:]), ("meeting.decline", ["reason_code": "other"]), ("meeting.withdraw", [:]),
+            ("meeting.cancel", ["reason_code": "other", "confirm_late": true]),
+            ("meeting.reschedule", ["start": .string(MeetingTime.at(day: 10, hour: 10))]),
+            ("meeting.confirm_alternate", [:]), ("meeting.reject_alternate", ["reason_code": "other"]), ("meeting.withdraw_alternate", [:]),
+        ]
+        for id in [agreed, pending] {
+            for actor in [stranger, otherExpert] {
+                for (method, params) in actions {
+                    let error = try w.refuse(method, as: actor, id, params, code: 4003)
+                    XCTAssertEqual(error["data"]?["code"], "forbidden", "\(method) by \(w.name(actor))")
+                }
+            }
+            try w.refuse("meeting.conflicts", as: otherExpert, id, code: 4003)
+            try w.refuse("meeting.report_no_show", as: stranger, id, code: 4003)
+            try w.refuse("meeting.log_session", as: otherExpert, id, ["attendance": "attended"], code: 4003)
+            try w.refuse("meeting.set_video_link", as: stranger, id, ["url": "https://evil.example/x"], code: 4003)
+        }
+        try w.meetingd.error("ledger.balance", as: stranger, ["person_id": .string(w.user)], code: 4003)
+        XCTAssertEqual(try w.meetingd.allPages("meeting.list", as: stranger, ["role": "user"]).count, 0)
+        XCTAssertEqual([try w.meeting(agreed), try w.meeting(pending)], before, "nothing changed")
+        XCTAssertEqual([try w.timeline(agreed), try w.timeline(pending)], timelines)
+        XCTAssertEqual(try w.drainOutbox().count, 0, "no message was written")
+        try w.assertReconciled()
+    }
+
+    func testFinanceReadsMeetingsButCannotActOnThem() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let agreed = try w.agreed(start: MeetingTime.at(day: 7, hour: 10))
+        let pending = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 8, hour: 10)))
+        let proposal = try MeetingWorld.id(of: w.propose(start: MeetingTime.at(day: 9, hour: 10)))
+        _ = try w.drainOutbox()
+        XCTAssertEqual(try w.meetingd.result("meeting.get", as: w.finance, ["meeting_id": .string(agreed)])["id"]?.string, agreed)
+        XCTAssertEqual(try w.meetingd.result("ledger.meeting_trail", as: w.finance, ["meeting_id": .string(agreed)])["credit_status"], "blocked")
+        let refused: [(String, String, [String: JSONValue])] = [
+            ("meeting.confirm", pending, [:]), ("meeting.confirm", proposal, [:]), ("meeting.decline", pending, ["reason_code": "other"]),
+            ("meeting.withdraw", pending, [:]), ("meeting.cancel", agreed, ["reason_code": "other", "confirm_late": true]),
+            ("meeting.reschedule", agreed, ["start": .string(MeetingTime.at(day: 10, hour: 10))]),
+            ("meeting.report_no_show", agreed, [:]), ("meeting.log_session", agreed, ["attendance": "attended"]),
+        ]
+        for (method, id, params) in refused {
+            XCTAssertEqual(try w.refuse(method, as: w.finance, id, params, code: 4003)["data"]?["code"], "forbidden", method)
+        }
+        try w.meetingd.error("meeting.request", as: w.finance, w.requestParams(start: MeetingTime.at(day: 11, hour: 10)), code: 4003)
+        try w.meetingd.error("meeting.propose", as: w.finance, [
+            "user_id": .string(w.user), "service_id": .string(w.serviceId), "start": .string(MeetingTime.at(day: 11, hour: 10)),
+            "length_minutes": 60, "price_credits": 100,
+        ], code: 4003)
+        assertMeeting(try w.meeting(agreed), status: "agreed", credit: "blocked")
+        assertMeeting(try w.meeting(pending), status: "awaiting_approval", credit: "blocked")
+        assertMeeting(try w.meeting(proposal), status: "awaiting_approval", credit: "none")
+        XCTAssertEqual(try w.drainOutbox().count, 0)
+        XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(blocked: 200))
+    }
+
+    /// People of another community do not even learn that the meeting exists.
+    func testAnotherCommunityCannotSeeTheMeeting() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let id = try w.agreed(start: MeetingTime.at(day: 7, hour: 10))
+        let elsewhere = try MeetingWorld(self, label: #function + " elsewhere")
+        for actor in [elsewhere.admin, elsewhere.user, elsewhere.expert, elsewhere.finance] {
+            XCTAssertEqual(try elsewhere.refuse("meeting.get", as: actor, id, code: 4004)["data"]?["code"], "not_found")
+            try elsewhere.refuse("ledger.meeting_trail", as: actor, id, code: 4004)
+        }
+        try elsewhere.refuse("meeting.cancel", as: elsewhere.user, id, ["reason_code": "other"], code: 4004)
+        try elsewhere.refuse("meeting.confirm_alternate", as: elsewhere.expert, id, code: 4004)
+        assertMeeting(try w.meeting(id), status: "agreed", credit: "blocked")
+    }
+}

@@ -1,0 +1,263 @@
+import Foundation
+import XCTest
+
+/// The transactional outbox as its consumers use it (leases, acks, failures with back-off,
+/// dead messages) and `jobs.run_due` (reminders exactly once, never for cancelled meetings,
+/// replanned for moved ones; unanswered requests expire and return their credits).
+final class MeetingOutboxJobsTests: EndToEndTestCase {
+    func world(_ label: String = #function) throws -> MeetingWorld { try MeetingWorld(self, label: label) }
+
+    // MARK: Leases
+
+    func testAClaimedMessageIsNotClaimedAgainUntilItsLeaseExpires() throws {
+        let w = try world()
+        let meeting = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 10)))
+        let first = try w.claim(consumer: "mailer-a", limit: 10, extra: ["lease_seconds": 120])
+        XCTAssertEqual(w.summary(first), ["meeting_request→expert"])
+        guard let message = first.first else { return }
+        XCTAssertEqual(message.meetingId, meeting)
+        XCTAssertEqual(message.attempts, 1)
+        XCTAssertEqual(message.raw["status"], "leased")
+        XCTAssertEqual(message.raw["lease_expires_at"]?.string, "2030-03-04T12:02:00Z")
+        XCTAssertNotNil(message.raw["rendered"]?["subject"]?.string, "a notification is rendered for the consumer")
+        XCTAssertEqual(message.raw["recipient"]?["email"]?.string?.hasPrefix("expert-"), true)
+
+        XCTAssertEqual(try w.claim(consumer: "mailer-b", limit: 10).count, 0, "leased to mailer-a")
+        try w.advanceClock(minutes: 1)
+        XCTAssertEqual(try w.claim(consumer: "mailer-b", limit: 10).count, 0, "a minute of the lease is left")
+        try w.advanceClock(minutes: 1)
+        let again = try w.claim(consumer: "mailer-b", limit: 10)
+        XCTAssertEqual(again.map(\.id), [message.id], "the expired lease comes back")
+        XCTAssertEqual(again.first?.attempts, 2)
+
+        let stale = try w.meetingd.result("outbox.ack", as: w.admin, ["ids": [.string(message.id)], "consumer": "mailer-a"])
+        XCTAssertEqual(stale["acked"], [], "mailer-a's lease is gone")
+        XCTAssertEqual(stale["not_leased"], [.string(message.id)])
+        let acked = try w.meetingd.result("outbox.ack", as: w.admin, ["ids": [.string(message.id)], "consumer": "mailer-b"])
+        XCTAssertEqual(acked["acked"], [.string(message.id)])
+        try w.advanceClock(minutes: 60)
+        XCTAssertEqual(try w.claim(consumer: "mailer-a", limit: 10).count, 0, "a delivered message is never handed out again")
+        let twice = try w.meetingd.result("outbox.ack", as: w.admin, ["ids": [.string(message.id)]])
+        XCTAssertEqual(twice["not_leased"], [.string(message.id)])
+    }
+
+    func testClaimFiltersByChannelAndKindAndHonoursTheLimit() throws {
+        let w = try world()
+        let meeting = try w.agreed(start: MeetingTime.at(day: 7, hour: 10))
+        let video = try w.claim(consumer: "video", limit: 10, extra: ["channel": "video"])
+        XCTAssertEqual(w.summary(video), ["video.create→video"])
+        XCTAssertEqual(video.first?.raw["payload"]?["meeting"]?["id"]?.string, meeting, "the platform gets the meeting")
+        XCTAssertNil(video.first?.recipientId)
+        let confirmed = try w.claim(consumer: "mail", limit: 10, extra: ["kinds": ["meeting_confirmed_by_expert"]])
+        XCTAssertEqual(w.summary(confirmed), ["meeting_confirmed_by_expert→user"])
+        XCTAssertEqual(confirmed.first?.recipientId, w.user)
+        let oldest = try w.claim(consumer: "mail", limit: 1)
+        XCTAssertEqual(w.summary(oldest), ["meeting_request→expert"], "the limit, oldest first")
+        let invites = try w.claim(consumer: "calendar", limit: 10, extra: ["channel": "calendar"])
+        XCTAssertEqual(w.summary(invites).sorted(), ["calendar.invite→expert", "calendar.invite→user"])
+        XCTAssertEqual(try w.claim(consumer: "mail", limit: 10).count, 0)
+        try w.meetingd.error("outbox.claim", as: w.admin, ["consumer": "mail", "limit": 10, "channel": "pigeon"], code: -32602)
+        try w.meetingd.error("outbox.claim", as: w.admin, ["consumer": "mail", "limit": 0], code: -32602)
+    }
+
+    // MARK: Failures
+
+    /// Each failure waits longer (30 s, doubling, capped at an hour); the eighth failed attempt
+    /// sets the message aside as dead, and it is never handed out again.
+    func testFailedDeliveriesBackOffAndEndDead() throws {
+        let w = try world()
+        try w.request(start: MeetingTime.at(day: 20, hour: 10))
+        var now = MeetingTime.startOfTest
+        var id = ""
+        for attempt in 1...8 {
+            let label = "attempt \(attempt)"
+            let claimed = try w.claim(consumer: "mailer", limit: 10, extra: ["lease_seconds": 30])
+            XCTAssertEqual(claimed.count, 1, label)
+            guard let message = claimed.first else { return }
+            if attempt == 1 { id = message.id }
+            XCTAssertEqual(message.id, id, label)
+            XCTAssertEqual(message.attempts, Int64(attempt), label)
+            let failed = try w.meetingd.result("outbox.fail", as: w.admin, ["id": .string(id), "error": "SMTP 451 try later"])
+            XCTAssertEqual(failed["attempts"]?.int, Int64(attempt), label)
+            if attempt == 8 {
+                XCTAssertEqual(failed["status"], "dead", label)
+                break
+            }
+            XCTAssertEqual(failed["status"], "pending", label)
+            let backoff = min(3600, 30 << (attempt - 1))
+            let retryAt = MeetingTime.shifted(now, seconds: backoff)
+            XCTAssertEqual(failed["available_at"]?.string, retryAt, "back-off of \(backoff) s (\(label))")
+            XCTAssertEqual(try w.claim(consumer: "mailer", limit: 10).count, 0, "not before the back-off (\(label))")
+            try w.setClock(MeetingTime.shifted(retryAt, seconds: -1))
+            XCTAssertEqual(try w.claim(consumer: "mailer", limit: 10).count, 0, "a second early (\(label))")
+            now = retryAt
+            try w.setClock(now)
+        }
+        try w.setClock(MeetingTime.shifted(now, seconds: 86_400))
+        XCTAssertEqual(try w.claim(consumer: "mailer", limit: 10).count, 0, "a dead message stays set aside")
+        let error = try w.meetingd.error("outbox.fail", as: w.admin, ["id": .string(id), "error": "again"], code: 4009)
+        XCTAssertEqual(error["data"]?["status"], "dead")
+    }
+
+    func testRetryAfterIsHonouredWhenLongerThanTheBackoff() throws {
+        let w = try world()
+        try w.agreed(start: MeetingTime.at(day: 7, hour: 10))
+        let messages = try w.claim(consumer: "mailer", limit: 10, extra: ["channel": "notification"])
+        XCTAssertEqual(messages.count, 2)
+        guard messages.count == 2 else { return }
+        let long = try w.meetingd.result("outbox.fail", as: w.admin, ["id": .string(messages[0].id), "error": "rate limited", "retry_after_seconds": 600])
+        XCTAssertEqual(long["available_at"]?.string, MeetingTime.shifted(MeetingTime.startOfTest, seconds: 600))
+        let short = try w.meetingd.result("outbox.fail", as: w.admin, ["id": .string(messages[1].id), "error": "busy", "retry_after_seconds": 5])
+        XCTAssertEqual(short["available_at"]?.string, MeetingTime.shifted(MeetingTime.startOfTest, seconds: 30), "never sooner than the back-off")
+        try w.advanceClock(minutes: 1)
+        XCTAssertEqual(try w.claim(consumer: "mailer", limit: 10, extra: ["channel": "notification"]).map(\.id), [messages[1].id])
+
+        let pending = try w.claim(consumer: "video", limit: 10, extra: ["channel": "video"])
+        XCTAssertEqual(pending.count, 1)
+        try w.meetingd.result("outbox.ack", as: w.admin, ["ids": .array(pending.map { .string($0.id) })])
+        let notLeased = try w.meetingd.error("outbox.fail", as: w.admin, ["id": .string(pending[0].id), "error": "late"], code: 4009)
+        XCTAssertEqual(notLeased["data"]?["status"], "done", "only a leased message can fail")
+        try w.meetingd.error("outbox.fail", as: w.admin, ["id": "out_0123456789abcdef0123456789abcdef", "error": "x"], code: 4004)
+    }
+
+    // MARK: Reminders
+
+    func testRemindersAreQueuedExactlyOnce() throws {
+        let w = try world()
+        let second = try startMeetingd(["--test-clock"])
+        let start = MeetingTime.at(day: 3, hour: 10)
+        let id = try w.agreed(start: start)
+        _ = try w.drainOutbox()
+        func runDue(on process: Meetingd? = nil) throws -> (Int64?, Int64?) {
+            let r = try (process ?? w.meetingd).result("jobs.run_due", as: w.admin)
+            return (r["reminders_queued"]?.int, r["links_queued"]?.int)
+        }
+        try w.setClock(MeetingTime.shifted(start, minutes: -24 * 60 - 1))
+        XCTAssertTrue(try runDue() == (0, 0), "a minute before the 24-hour mark")
+        try w.setClock(MeetingTime.shifted(start, minutes: -24 * 60))
+        XCTAssertTrue(try runDue() == (1, 0), "24 hours before: the user's reminder")
+        XCTAssertTrue(try runDue() == (0, 0), "run again: nothing new")
+        let reminder = try w.drainOutbox()
+        XCTAssertEqual(w.summary(reminder), ["meeting_reminder→user"])
+        XCTAssertEqual(reminder.first?.meetingId, id)
+        XCTAssertEqual(reminder.first?.raw["payload"]?["start"].flatMap { $0.string.map(MeetingTime.date) }, MeetingTime.date(start))
+        XCTAssertTrue(try runDue() == (0, 0), "delivered: still not queued again")
+
+        try w.setClock(MeetingTime.shifted(start, minutes: -61))
+        XCTAssertTrue(try runDue() == (0, 0))
+        try w.setClock(MeetingTime.shifted(start, minutes: -60))
+        // Two schedulers at once: the link is queued once between them.
+        let (a, b) = try race({ try w.meetingd.call("jobs.run_due", as: w.admin) }, { try second.call("jobs.run_due", as: w.admin) })
+        let links = (try Meetingd.result(of: a)["links_queued"]?.int ?? -1) + (try Meetingd.result(of: b)["links_queued"]?.int ?? -1)
+        XCTAssertEqual(links, 1, "one link between two concurrent runs: \(a) / \(b)")
+        XCTAssertTrue(try runDue(on: second) == (0, 0))
+        XCTAssertEqual(w.summary(try w.drainOutbox()), ["meeting_link→expert"])
+        try w.setClock(MeetingTime.shifted(start, minutes: -5))
+        XCTAssertTrue(try runDue() == (0, 0), "nothing more before the start")
+    }
+
+    func testNoRemindersForACancelledMeeting() throws {
+        let w = try world()
+        let start = MeetingTime.at(day: 3, hour: 10)
+        let early = try w.agreed(start: start)
+        let late = try w.agreed(start: MeetingTime.at(day: 3, hour: 14))
+        try w.act("meeting.cancel", as: w.expert, early, ["reason_code": "illness"])
+        _ = try w.drainOutbox()
+        try w.setClock(MeetingTime.shifted(start, minutes: -24 * 60))
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["reminders_queued"], 0, "the cancelled meeting gets none")
+        // Queued for the later meeting, then the meeting is cancelled before delivery.
+        try w.setClock(MeetingTime.at(day: 2, hour: 14))
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["reminders_queued"], 1)
+        try w.act("meeting.cancel", as: w.user, late, ["reason_code": "illness", "confirm_late": true])
+        XCTAssertEqual(w.summary(try w.drainOutbox()).sorted(), MeetingWorld.withInvites(["cancellation_by_user→expert", "video.cancel→video"]),
+                       "the queued reminder of a cancelled meeting is withdrawn")
+        try w.setClock(MeetingTime.at(day: 3, hour: 13))
+        let links = try w.meetingd.result("jobs.run_due", as: w.admin)
+        XCTAssertEqual(links["links_queued"], 0)
+        XCTAssertEqual(links["reminders_queued"], 0)
+        XCTAssertEqual(try w.drainOutbox().count, 0)
+    }
+
+    func testAMovedMeetingIsRemindedOfItsNewTime() throws {
+        let w = try world()
+        let start = MeetingTime.at(day: 3, hour: 10), newStart = MeetingTime.at(day: 5, hour: 10)
+        let id = try w.agreed(start: start)
+        try w.setClock(MeetingTime.shifted(start, minutes: -24 * 60))
+        _ = try w.drainOutbox()
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["reminders_queued"], 1)
+        try w.act("meeting.reschedule", as: w.user, id, ["start": .string(newStart)])
+        try w.act("meeting.confirm_alternate", as: w.expert, id)
+        let afterMove = w.summary(try w.drainOutbox())
+        XCTAssertFalse(afterMove.contains("meeting_reminder→user"), "the reminder of the old time is withdrawn: \(afterMove)")
+        try w.setClock(MeetingTime.shifted(start, minutes: -60))
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["links_queued"], 0, "no link for the old time")
+        try w.setClock(MeetingTime.shifted(newStart, minutes: -24 * 60))
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["reminders_queued"], 1)
+        let reminder = try w.drainOutbox()
+        XCTAssertEqual(w.summary(reminder), ["meeting_reminder→user"])
+        XCTAssertEqual(reminder.first?.raw["payload"]?["start"].flatMap { $0.string.map(MeetingTime.date) }, MeetingTime.date(newStart))
+        try w.setClock(MeetingTime.shifted(newStart, minutes: -60))
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["links_queued"], 1)
+    }
+
+    /// A reminder withdrawn because the meeting moved must be queued again when the meeting
+    /// moves back to that time: otherwise the user is never reminded of it.
+    func testAMeetingMovedAwayAndBackIsStillReminded() throws {
+        let w = try world()
+        let start = MeetingTime.at(day: 3, hour: 10), elsewhere = MeetingTime.at(day: 3, hour: 14)
+        let id = try w.agreed(start: start)
+        try w.setClock(MeetingTime.shifted(start, minutes: -24 * 60))
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["reminders_queued"], 1)
+        for target in [elsewhere, start] {
+            try w.act("meeting.reschedule", as: w.user, id, ["start": .string(target)])
+            try w.act("meeting.confirm_alternate", as: w.expert, id)
+        }
+        assertMeeting(try w.meeting(id), status: "agreed", credit: "blocked", start: start)
+        XCTAssertFalse(w.summary(try w.drainOutbox()).contains("meeting_reminder→user"), "the queued reminder was withdrawn by the first move")
+        try w.advanceClock(minutes: 5)
+        let run = try w.meetingd.result("jobs.run_due", as: w.admin)
+        XCTAssertEqual(run["reminders_queued"], 1, "the meeting is back at a time whose reminder was never sent: \(run)")
+        XCTAssertEqual(w.summary(try w.drainOutbox()), ["meeting_reminder→user"])
+    }
+
+    // MARK: Expiry
+
+    func testRequestsWhoseStartPassedExpireAndReturnTheirCredits() throws {
+        let w = try world()
+        let requestStart = MeetingTime.at(day: 1, hour: 10), proposalStart = MeetingTime.at(day: 1, hour: 12)
+        let request = try MeetingWorld.id(of: w.request(start: requestStart))
+        let proposal = try MeetingWorld.id(of: w.propose(start: proposalStart))
+        let agreed = try w.agreed(start: MeetingTime.at(day: 1, hour: 14))
+        _ = try w.drainOutbox()
+        XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(blocked: 200))
+
+        try w.setClock(MeetingTime.shifted(requestStart, minutes: -1))
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["requests_expired"], 0)
+        try w.setClock(requestStart)
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["requests_expired"], 1)
+        assertMeeting(try w.meeting(request), status: "expired", credit: "returned")
+        let last = try w.timelineEvents(request).last
+        XCTAssertEqual(last?["kind"], "expired")
+        XCTAssertEqual(last?["actor_role"], "system")
+        XCTAssertEqual(try w.trail(request), ["hold pending 100", "release void_pending 100"])
+        XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(blocked: 100), "the request's credits are back")
+        XCTAssertEqual(try w.drainedSummary(), ["meeting_reminder→user", "request_expired→expert", "request_expired→user"],
+                       "both sides are told; the agreed meeting, 4 hours away, gets its reminder")
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["requests_expired"], 0, "expired once")
+
+        try w.setClock(MeetingTime.shifted(proposalStart, minutes: 1))
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["requests_expired"], 1)
+        assertMeeting(try w.meeting(proposal), status: "expired", credit: "none", "an unanswered proposal held nothing")
+        assertMeeting(try w.meeting(agreed), status: "agreed", credit: "blocked", "agreed meetings do not expire")
+        XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(blocked: 100))
+        try w.assertReconciled()
+    }
+
+    func testOnlyAdminsRunJobsAndConsumeTheOutbox() throws {
+        let w = try world()
+        for actor in [w.user, w.expert, w.finance] {
+            try w.meetingd.error("jobs.run_due", as: actor, code: 4003)
+            try w.meetingd.error("outbox.claim", as: actor, ["consumer": "x", "limit": 1], code: 4003)
+        }
+    }
+}

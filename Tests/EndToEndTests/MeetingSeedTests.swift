@@ -1,0 +1,656 @@
+import Foundation
+import XCTest
+
+/// Seed 004 ("Manage sessions"), paragraph by paragraph, through meetingd: the expert's side as
+/// the seed tells it and the user's side mirrored (SPEC §5.2). After each step: status,
+/// approvals, credit_status, timeline, outbox (claimed and acknowledged) and the ledger.
+final class MeetingSeedTests: EndToEndTestCase {
+    let day7 = MeetingTime.at(day: 7, hour: 10)
+    let day8 = MeetingTime.at(day: 8, hour: 10)
+    let day9 = MeetingTime.at(day: 9, hour: 10)
+    let held = MeetingWorld.wallet(blocked: MeetingWorld.price)
+    let untouched = MeetingWorld.wallet()
+
+    func world(_ label: String = #function, settings: [String: JSONValue] = [:]) throws -> MeetingWorld {
+        try MeetingWorld(self, label: label, settings: settings)
+    }
+
+    // MARK: List of sessions
+
+    /// "An expert can view a list of meetings he is assigned to that have not yet taken place
+    /// within the common list of meetings he is in as a user or expert."
+    func testListOfSessionsShowsUpcomingMeetingsAsExpertAndAsUser() throws {
+        let w = try world()
+        let riley = try w.addExpert(name: "riley", roles: ["user", "expert"])
+        try w.grant(riley, 300)
+        let asExpert = try MeetingWorld.id(of: w.request(start: day7, expert: riley))
+        let asUser = try w.agreed(start: MeetingTime.at(day: 7, hour: 12), by: riley)
+        let past = try w.agreed(start: MeetingTime.at(day: 1, hour: 14), expert: riley)
+        try w.setClock(MeetingTime.at(day: 1, hour: 15, minute: 5))
+        try w.act("meeting.log_session", as: riley, past, ["attendance": "attended"])
+
+        let expertList = try w.meetingd.allPages("meeting.list", as: riley, ["role": "expert"]).map { $0["id"]?.string }
+        XCTAssertEqual(expertList, [asExpert], "as expert: the upcoming request, not the meeting that took place")
+        let userList = try w.meetingd.allPages("meeting.list", as: riley, ["role": "user"]).map { $0["id"]?.string }
+        XCTAssertEqual(userList, [asUser], "as user: the meeting Riley booked")
+        let withPast = try w.meetingd.allPages("meeting.list", as: riley, ["role": "expert", "from": .string(MeetingTime.at(day: 0, hour: 0))])
+        XCTAssertEqual(Set(withPast.map { $0["id"]?.string }), [asExpert, past], "an earlier `from` shows the past meeting too")
+        try w.assertReconciled()
+    }
+
+    // MARK: Confirmation of a user-suggested appointment
+
+    func testExpertConfirmsUserRequest() throws {
+        let w = try world()
+        let requested = try w.request(start: day7)
+        let id = try MeetingWorld.id(of: requested)
+        assertMeeting(requested, status: "awaiting_approval", credit: "blocked", expertApproved: false, userApproved: true, start: day7)
+        XCTAssertEqual(requested["awaiting_action_by"], "expert")
+        XCTAssertEqual(try w.timeline(id), ["requested_by_user", "user_approval"])
+        XCTAssertEqual(try w.drainedSummary(), ["meeting_request→expert"])
+        XCTAssertEqual(try w.wallet(), held)
+        XCTAssertEqual(try w.earnings(), MeetingWorld.earnings(incoming: MeetingWorld.price))
+        XCTAssertEqual(try w.trail(id), ["hold pending 100"])
+
+        let own = try w.refuse("meeting.confirm", as: w.user, id, code: 4009)
+        XCTAssertEqual(own["data"]?["code"], "invalid_state", "the user has already approved their own request")
+
+        let confirmed = try w.act("meeting.confirm", as: w.expert, id)
+        assertMeeting(confirmed, status: "agreed", credit: "blocked", expertApproved: true, userApproved: true, start: day7)
+        XCTAssertEqual(try w.timeline(id), ["requested_by_user", "user_approval", "expert_approval"])
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["meeting_confirmed_by_expert→user", "video.create→video"]),
+                       "the user is told and the meeting is created on the video platform")
+        XCTAssertEqual(try w.wallet(), held, "confirming does not hold the price again")
+        XCTAssertEqual(try w.trail(id), ["hold pending 100"])
+
+        let again = try w.refuse("meeting.confirm", as: w.expert, id, code: 4009)
+        XCTAssertEqual(again["data"]?["status"], "agreed")
+        XCTAssertEqual(try w.drainedSummary(), [], "a refused call writes no message")
+        try w.assertReconciled()
+    }
+
+    func testConfirmAndDeclineRefusedOnceTheStartHasPassed() throws {
+        let w = try world()
+        let start = MeetingTime.at(day: 1, hour: 10)
+        let id = try MeetingWorld.id(of: w.request(start: start))
+        try w.setClock(start)
+        let error = try w.refuse("meeting.confirm", as: w.expert, id, code: 4012)
+        XCTAssertEqual(error["data"]?["code"], "meeting_started")
+        XCTAssertEqual(error["data"]?["start"]?.string, start)
+        try w.refuse("meeting.decline", as: w.expert, id, ["reason_code": "schedule_conflict"], code: 4012)
+        try w.refuse("meeting.withdraw", as: w.user, id, code: 4012)
+        assertMeeting(try w.meeting(id), status: "awaiting_approval", credit: "blocked")
+        XCTAssertEqual(try w.timeline(id), ["requested_by_user", "user_approval"])
+    }
+
+    /// "If the expert already has a confirmed appointment with an overlapping time, the expert
+    /// will be notified in the confirmation dialog": time_conflict lists it, meeting.conflicts
+    /// shows it beforehand, accept_conflicts confirms anyway.
+    func testConfirmWarnsOfAnOverlappingAgreedMeeting() throws {
+        let w = try world()
+        // A free service's request holds nothing, so it does not take the slot while it waits.
+        let free = try MeetingWorld.id(of: w.meetingd.result(
+            "service.create", as: w.admin, ["name": "Open hours", "kind": "generic", "default_length_minutes": 60, "price_credits": 0]))
+        try w.meetingd.result("service.certify", as: w.admin, ["service_id": .string(free), "expert_id": .string(w.expert)])
+        let other = try w.addUser(name: "other")
+        var params = w.requestParams(start: day7)
+        params["service_id"] = .string(free)
+        let request = try MeetingWorld.id(of: w.meetingd.result("meeting.request", as: other, params))
+        let proposal = try MeetingWorld.id(of: w.propose(start: MeetingTime.shifted(day7, minutes: 30)))
+        try w.act("meeting.confirm", as: w.user, proposal)
+        _ = try w.drainOutbox()
+
+        let shown = try w.meetingd.result("meeting.conflicts", as: w.expert, ["meeting_id": .string(request)])
+        XCTAssertEqual(shown["meetings"]?.array?.map { $0["id"]?.string }, [proposal], "the dialog's warning, before confirming")
+        let error = try w.refuse("meeting.confirm", as: w.expert, request, code: 4010)
+        XCTAssertEqual(error["data"]?["code"], "time_conflict")
+        XCTAssertEqual(error["data"]?["meeting_ids"], [.string(proposal)])
+        assertMeeting(try w.meeting(request), status: "awaiting_approval", credit: "none", expertApproved: false)
+        XCTAssertEqual(try w.drainedSummary(), [])
+
+        let confirmed = try w.act("meeting.confirm", as: w.expert, request, ["accept_conflicts": true])
+        assertMeeting(confirmed, status: "agreed", credit: "none", expertApproved: true, userApproved: true)
+        XCTAssertEqual(confirmed["conflict_accepted"], true)
+        XCTAssertEqual(try w.timeline(request), ["requested_by_user", "user_approval", "expert_approval"])
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["meeting_confirmed_by_expert→other", "video.create→video"], user: "other"))
+        try w.assertReconciled()
+    }
+
+    /// With the community's auto-accept, a request is agreed at once and both sides are told.
+    func testAutoAcceptAgreesARequestAtOnce() throws {
+        let w = try world(settings: ["auto_accept": true])
+        let m = try w.request(start: day7)
+        let id = try MeetingWorld.id(of: m)
+        assertMeeting(m, status: "agreed", credit: "blocked", expertApproved: true, userApproved: true)
+        XCTAssertEqual(try w.timeline(id), ["requested_by_user", "user_approval", "expert_approval"])
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["meeting_confirmed→expert", "meeting_confirmed→user", "video.create→video"]))
+        XCTAssertEqual(try w.wallet(), held)
+        try w.assertReconciled()
+    }
+
+    // MARK: Decline a user-suggested meeting
+
+    func testExpertDeclinesUserRequestWithAReason() throws {
+        let w = try world()
+        let id = try MeetingWorld.id(of: w.request(start: day7))
+        _ = try w.drainOutbox()
+        for bad: [String: JSONValue] in [[:], ["reason_code": "because"], ["reason_code": "emergency"]] {
+            let error = try w.refuse("meeting.decline", as: w.expert, id, bad, code: -32602)
+            XCTAssertEqual(error["data"]?["field"], "reason_code", "a reason from the community's rejection list is required: \(bad)")
+        }
+        assertMeeting(try w.meeting(id), status: "awaiting_approval", credit: "blocked")
+
+        let declined = try w.act("meeting.decline", as: w.expert, id, ["reason_code": "schedule_conflict", "note": "Travelling"])
+        assertMeeting(declined, status: "rejected", credit: "returned", expertApproved: false, userApproved: true)
+        let events = try w.timelineEvents(id)
+        XCTAssertEqual(events.map { $0["kind"]?.string }, ["requested_by_user", "user_approval", "rejected_by_expert"])
+        XCTAssertEqual(events.last?["reason_code"], "schedule_conflict")
+        XCTAssertEqual(events.last?["note"], "Travelling")
+        XCTAssertEqual(events.last?["actor_id"]?.string, w.expert)
+        XCTAssertEqual(try w.drainedSummary(), ["meeting_rejected_by_expert→user"])
+        XCTAssertEqual(try w.wallet(), untouched, "the user's credits are unblocked")
+        XCTAssertEqual(try w.earnings(), MeetingWorld.earnings())
+        XCTAssertEqual(try w.trail(id), ["hold pending 100", "release void_pending 100"])
+
+        try w.refuse("meeting.decline", as: w.expert, id, ["reason_code": "other"], code: 4009)
+        try w.refuse("meeting.confirm", as: w.expert, id, code: 4009)
+        XCTAssertEqual(try w.trail(id).count, 2, "a refused second answer moves no credits")
+        try w.assertReconciled()
+    }
+
+    /// The user's mirror: declining an expert's proposal, which held nothing.
+    func testUserDeclinesExpertProposal() throws {
+        let w = try world()
+        let id = try MeetingWorld.id(of: w.propose(start: day7))
+        _ = try w.drainOutbox()
+        try w.refuse("meeting.decline", as: w.expert, id, ["reason_code": "other"], code: 4009)
+        let declined = try w.act("meeting.decline", as: w.user, id, ["reason_code": "other"])
+        assertMeeting(declined, status: "rejected", credit: "none", expertApproved: true, userApproved: false)
+        XCTAssertEqual(try w.timeline(id), ["expert_approval", "rejected_by_user"])
+        XCTAssertEqual(try w.drainedSummary(), ["meeting_rejected_by_user→expert"])
+        XCTAssertEqual(try w.wallet(), untouched)
+        XCTAssertEqual(try w.trail(id), [])
+        try w.assertReconciled()
+    }
+
+    // MARK: Designing a meeting by a user (the expert proposes)
+
+    func testExpertProposesAMeetingAndTheUserConfirms() throws {
+        let w = try world()
+        let proposed = try w.propose(start: day7, price: 120, lengthMinutes: 45, extra: ["skill": "Titration", "location_id": .string(w.locationId), "note": "Shall we?"])
+        let id = try MeetingWorld.id(of: proposed)
+        assertMeeting(proposed, status: "awaiting_approval", credit: "none", expertApproved: true, userApproved: false, start: day7)
+        XCTAssertEqual(proposed["user_id"]?.string, w.user)
+        XCTAssertEqual(proposed["price_credits"], 120)
+        XCTAssertEqual(proposed["length_minutes"], 45)
+        XCTAssertEqual(proposed["end"]?.string, MeetingTime.shifted(day7, minutes: 45))
+        XCTAssertEqual(proposed["skill"], "Titration")
+        XCTAssertEqual(proposed["awaiting_action_by"], "user")
+        XCTAssertEqual(try w.timeline(id), ["expert_approval"])
+        XCTAssertEqual(try w.drainedSummary(), ["expert_meeting_invitation→user"])
+        XCTAssertEqual(try w.wallet(), untouched, "a proposal holds nothing")
+        XCTAssertEqual(try w.trail(id), [])
+
+        try w.refuse("meeting.confirm", as: w.expert, id, code: 4009)
+        let confirmed = try w.act("meeting.confirm", as: w.user, id)
+        assertMeeting(confirmed, status: "agreed", credit: "blocked", expertApproved: true, userApproved: true)
+        XCTAssertEqual(try w.timeline(id), ["expert_approval", "user_approval"])
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["meeting_confirmed_by_user→expert", "video.create→video"]))
+        XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(blocked: 120), "the user's confirmation holds the proposed price")
+        XCTAssertEqual(try w.earnings(), MeetingWorld.earnings(incoming: 120))
+        XCTAssertEqual(try w.trail(id), ["hold pending 120"])
+        try w.assertReconciled()
+    }
+
+    func testConfirmingAProposalNeedsEnoughCredits() throws {
+        let w = try world()
+        let id = try MeetingWorld.id(of: w.propose(start: day7, price: 600))
+        let error = try w.refuse("meeting.confirm", as: w.user, id, code: 4020)
+        XCTAssertEqual(error["data"]?["code"], "insufficient_credits")
+        XCTAssertEqual(error["data"]?["available"], 500)
+        XCTAssertEqual(error["data"]?["required"], 600)
+        assertMeeting(try w.meeting(id), status: "awaiting_approval", credit: "none", expertApproved: true, userApproved: false)
+        XCTAssertEqual(try w.timeline(id), ["expert_approval"])
+        XCTAssertEqual(try w.wallet(), untouched)
+        try w.grant(w.user, 100)
+        assertMeeting(try w.act("meeting.confirm", as: w.user, id), status: "agreed", credit: "blocked")
+        XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(blocked: 600, granted: 600))
+        try w.assertReconciled()
+    }
+
+    func testProposalsComeFromExpertsAndMayFollowTheirOwnMeetings() throws {
+        let w = try world()
+        let earlier = try MeetingWorld.id(of: w.request(start: day7))
+        let followUp = try w.propose(start: day8, extra: ["from_meeting_id": .string(earlier)])
+        assertMeeting(followUp, status: "awaiting_approval", credit: "none")
+        let other = try w.addUser(name: "other")
+        let error = try w.meetingd.error("meeting.propose", as: w.expert, [
+            "user_id": .string(other), "service_id": .string(w.serviceId), "start": .string(day9), "length_minutes": 60,
+            "price_credits": 100, "from_meeting_id": .string(earlier),
+        ], code: -32602)
+        XCTAssertEqual(error["data"]?["field"], "from_meeting_id", "a follow-up must be between the same two people")
+        try w.meetingd.error("meeting.propose", as: w.user, [
+            "user_id": .string(other), "service_id": .string(w.serviceId), "start": .string(day9), "length_minutes": 60, "price_credits": 100,
+        ], code: 4003)
+    }
+
+    // MARK: Canceling an unconfirmed meeting (the proposer withdraws)
+
+    func testExpertWithdrawsUnansweredProposal() throws {
+        let w = try world()
+        let id = try MeetingWorld.id(of: w.propose(start: day7))
+        _ = try w.drainOutbox()
+        try w.refuse("meeting.cancel", as: w.expert, id, ["reason_code": "illness"], code: 4009)
+        try w.refuse("meeting.withdraw", as: w.user, id, code: 4009)
+        let withdrawn = try w.act("meeting.withdraw", as: w.expert, id)
+        assertMeeting(withdrawn, status: "cancelled", credit: "none")
+        XCTAssertEqual(try w.timeline(id), ["expert_approval", "withdrawn_by_expert"])
+        XCTAssertEqual(try w.drainedSummary(), ["meeting_withdrawn_by_expert→user"])
+        XCTAssertEqual(try w.wallet(), untouched)
+
+        let answered = try MeetingWorld.id(of: w.propose(start: day8))
+        try w.act("meeting.confirm", as: w.user, answered)
+        let error = try w.refuse("meeting.withdraw", as: w.expert, answered, code: 4009)
+        XCTAssertEqual(error["data"]?["status"], "agreed", "once the user has responded, withdrawing is over")
+        try w.assertReconciled()
+    }
+
+    func testUserWithdrawsUnansweredRequest() throws {
+        let w = try world()
+        let id = try MeetingWorld.id(of: w.request(start: day7))
+        _ = try w.drainOutbox()
+        try w.refuse("meeting.withdraw", as: w.expert, id, code: 4009)
+        try w.refuse("meeting.cancel", as: w.user, id, ["reason_code": "illness"], code: 4009)
+        let withdrawn = try w.act("meeting.withdraw", as: w.user, id)
+        assertMeeting(withdrawn, status: "cancelled", credit: "returned")
+        XCTAssertEqual(try w.timeline(id), ["requested_by_user", "user_approval", "withdrawn_by_user"])
+        XCTAssertEqual(try w.drainedSummary(), ["meeting_withdrawn_by_user→expert"])
+        XCTAssertEqual(try w.wallet(), untouched)
+        XCTAssertEqual(try w.earnings(), MeetingWorld.earnings())
+        XCTAssertEqual(try w.trail(id), ["hold pending 100", "release void_pending 100"])
+        // The slot is free again.
+        assertMeeting(try w.request(start: day7), status: "awaiting_approval", credit: "blocked")
+        try w.assertReconciled()
+    }
+
+    // MARK: Canceling a scheduled meeting
+
+    func testExpertCancelsMoreThan48HoursAhead() throws {
+        let w = try world()
+        let id = try w.agreed(start: day7)
+        _ = try w.drainOutbox()
+        for bad: [String: JSONValue] in [[:], ["reason_code": "not_my_expertise"], ["reason_code": ""]] {
+            let error = try w.refuse("meeting.cancel", as: w.expert, id, bad, code: -32602)
+            XCTAssertEqual(error["data"]?["field"], "reason_code", "\(bad)")
+        }
+        let cancelled = try w.act("meeting.cancel", as: w.expert, id, ["reason_code": "illness"])
+        assertMeeting(cancelled, status: "cancelled", credit: "returned")
+        let events = try w.timelineEvents(id)
+        XCTAssertEqual(events.map { $0["kind"]?.string }, ["requested_by_user", "user_approval", "expert_approval", "cancelled_by_expert"])
+        XCTAssertEqual(events.last?["reason_code"], "illness")
+        XCTAssertEqual(events.last?["details"]?["late"], false)
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["cancellation_by_expert→user", "video.cancel→video"]))
+        XCTAssertEqual(try w.wallet(), untouched)
+        XCTAssertEqual(try w.earnings(), MeetingWorld.earnings())
+        XCTAssertEqual(try w.trail(id), ["hold pending 100", "release void_pending 100"])
+        try w.refuse("meeting.cancel", as: w.expert, id, ["reason_code": "illness"], code: 4009)
+        try w.assertReconciled()
+    }
+
+    func testExpertCancelsLessThan48HoursAheadOnlyAfterConfirming() throws {
+        let w = try world()
+        let id = try w.agreed(start: MeetingTime.at(day: 2, hour: 10))  // 46 hours ahead
+        _ = try w.drainOutbox()
+        let error = try w.refuse("meeting.cancel", as: w.expert, id, ["reason_code": "emergency"], code: 4013)
+        XCTAssertEqual(error["data"]?["code"], "late_cancellation_requires_confirmation")
+        XCTAssertEqual(error["data"]?["window_hours"], 48)
+        XCTAssertTrue(error["data"]?["consequences"]?.string?.contains("returned") ?? false, "the form says what happens: \(error)")
+        assertMeeting(try w.meeting(id), status: "agreed", credit: "blocked")
+        XCTAssertEqual(try w.drainedSummary(), [])
+        XCTAssertEqual(try w.wallet(), held)
+
+        let cancelled = try w.act("meeting.cancel", as: w.expert, id, ["reason_code": "emergency", "confirm_late": true])
+        assertMeeting(cancelled, status: "cancelled", credit: "returned")
+        let last = try w.timelineEvents(id).last
+        XCTAssertEqual(last?["kind"], "cancelled_by_expert")
+        XCTAssertEqual(last?["details"]?["late"], true)
+        XCTAssertEqual(last?["details"]?["charged_credits"], 0)
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["cancellation_by_expert→user", "video.cancel→video"]),
+                       "cancelled on the video platform too")
+        XCTAssertEqual(try w.wallet(), untouched, "an expert's late cancellation still returns everything")
+        XCTAssertEqual(try w.trail(id), ["hold pending 100", "release void_pending 100"])
+        try w.assertReconciled()
+    }
+
+    func testUserCancelsMoreThan48HoursAhead() throws {
+        let w = try world()
+        let id = try w.agreed(start: day7)
+        _ = try w.drainOutbox()
+        assertMeeting(try w.act("meeting.cancel", as: w.user, id, ["reason_code": "schedule_conflict"]), status: "cancelled", credit: "returned")
+        XCTAssertEqual(try w.timeline(id).last, "cancelled_by_user")
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["cancellation_by_user→expert", "video.cancel→video"]))
+        XCTAssertEqual(try w.wallet(), untouched)
+        XCTAssertEqual(try w.trail(id), ["hold pending 100", "release void_pending 100"])
+        try w.assertReconciled()
+    }
+
+    func testUserCancelsLessThan48HoursAheadAndIsCharged() throws {
+        let w = try world()
+        let id = try w.agreed(start: MeetingTime.at(day: 1, hour: 10))
+        _ = try w.drainOutbox()
+        let error = try w.refuse("meeting.cancel", as: w.user, id, ["reason_code": "illness"], code: 4013)
+        XCTAssertTrue(error["data"]?["consequences"]?.string?.contains("100 of the 100 credits") ?? false, "\(error)")
+        XCTAssertEqual(try w.wallet(), held)
+        assertMeeting(try w.act("meeting.cancel", as: w.user, id, ["reason_code": "illness", "confirm_late": true]), status: "cancelled", credit: "paid")
+        let last = try w.timelineEvents(id).last
+        XCTAssertEqual(last?["kind"], "cancelled_by_user")
+        XCTAssertEqual(last?["details"]?["charged_credits"], 100)
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["cancellation_by_user→expert", "video.cancel→video"]))
+        XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(spent: 100))
+        XCTAssertEqual(try w.earnings(), MeetingWorld.earnings(captured: 100), "the expert is paid, less the platform's 10 %")
+        XCTAssertEqual(try w.trail(id), ["hold pending 100", "capture post_pending 100", "fee posted 10"])
+        try w.assertReconciled()
+    }
+
+    // MARK: Rescheduling an appointment
+
+    func testExpertReschedulesAnAgreedMeeting() throws {
+        let w = try world()
+        let id = try w.agreed(start: day7)
+        _ = try w.drainOutbox()
+        let moved = try w.act("meeting.reschedule", as: w.expert, id, ["start": .string(day8), "note": "Can we do Tuesday?"])
+        assertMeeting(moved, status: "agreed", credit: "blocked", expertApproved: true, userApproved: true, start: day7)
+        XCTAssertEqual(moved["alternate"]?["start"]?.string, day8, "the alternate date is set")
+        XCTAssertEqual(moved["alternate"]?["proposed_by"], "expert")
+        XCTAssertEqual(moved["alternate"]?["expert_approved"], true)
+        XCTAssertEqual(moved["alternate"]?["user_approved"], false)
+        XCTAssertEqual(moved["alternate"]?["note"], "Can we do Tuesday?")
+        XCTAssertEqual(moved["awaiting_action_by"], "user")
+        XCTAssertEqual(try w.timeline(id).suffix(2), ["alternative_date_selected_by_expert", "approved_by_expert"])
+        XCTAssertEqual(try w.drainedSummary(), ["rescheduling_agreed_by_expert→user"])
+        XCTAssertEqual(try w.wallet(), held, "the original date stays in effect, and so does its hold")
+        XCTAssertEqual(try w.trail(id), ["hold pending 100"])
+
+        let second = try w.refuse("meeting.reschedule", as: w.user, id, ["start": .string(day9)], code: 4009)
+        XCTAssertEqual(second["data"]?["code"], "invalid_state", "one alternate at a time")
+
+        // The user's answer (mirror of "Confirmation of the alternative date proposed by the user").
+        try w.refuse("meeting.confirm_alternate", as: w.expert, id, code: 4009)
+        let approved = try w.act("meeting.confirm_alternate", as: w.user, id)
+        assertMeeting(approved, status: "agreed", credit: "blocked", start: day8)
+        XCTAssertEqual(approved["alternate"], .null)
+        XCTAssertEqual(try w.timeline(id).last, "alternative_date_approved_by_user")
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["alternative_date_approved_by_user→expert", "video.cancel→video", "video.create→video"]))
+        XCTAssertEqual(try w.trail(id), ["hold pending 100"], "still exactly one hold, for the price")
+        XCTAssertEqual(try w.wallet(), held)
+        try w.assertReconciled()
+    }
+
+    func testExpertReschedulesARejectedMeeting() throws {
+        let w = try world()
+        let id = try MeetingWorld.id(of: w.request(start: day7))
+        try w.act("meeting.decline", as: w.expert, id, ["reason_code": "schedule_conflict"])
+        _ = try w.drainOutbox()
+        let moved = try w.act("meeting.reschedule", as: w.expert, id, ["start": .string(day8)])
+        assertMeeting(moved, status: "awaiting_approval", credit: "returned", expertApproved: true, userApproved: false, start: day8)
+        XCTAssertEqual(moved["alternate"], .null, "a rejected meeting's own date is adjusted")
+        XCTAssertEqual(try w.timeline(id), ["requested_by_user", "user_approval", "rejected_by_expert",
+                                            "alternative_date_selected_by_expert", "approved_by_expert"])
+        XCTAssertEqual(try w.drainedSummary(), ["rescheduling_rejected_by_expert→user"])
+        XCTAssertEqual(try w.wallet(), untouched, "nothing is held until the user approves the new date")
+
+        let confirmed = try w.act("meeting.confirm", as: w.user, id)
+        assertMeeting(confirmed, status: "agreed", credit: "blocked", expertApproved: true, userApproved: true, start: day8)
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["meeting_confirmed_by_user→expert", "video.create→video"]))
+        XCTAssertEqual(try w.wallet(), held)
+        XCTAssertEqual(try w.trail(id), ["hold pending 100", "release void_pending 100", "hold pending 100"])
+        try w.assertReconciled()
+    }
+
+    func testUserReschedulesARejectedMeeting() throws {
+        let w = try world()
+        let id = try MeetingWorld.id(of: w.request(start: day7))
+        try w.act("meeting.decline", as: w.expert, id, ["reason_code": "schedule_conflict"])
+        _ = try w.drainOutbox()
+        let moved = try w.act("meeting.reschedule", as: w.user, id, ["start": .string(day8), "note": "Tuesday then?"])
+        assertMeeting(moved, status: "awaiting_approval", credit: "blocked", expertApproved: false, userApproved: true, start: day8)
+        XCTAssertEqual(try w.timeline(id).suffix(2), ["alternative_date_selected_by_user", "approved_by_user"])
+        XCTAssertEqual(try w.drainedSummary(), ["rescheduling_rejected_by_user→expert"])
+        XCTAssertEqual(try w.wallet(), held, "the user's approval of the new date holds the price again")
+        assertMeeting(try w.act("meeting.confirm", as: w.expert, id), status: "agreed", credit: "blocked", start: day8)
+        XCTAssertEqual(try w.trail(id), ["hold pending 100", "release void_pending 100", "hold pending 100"])
+        try w.assertReconciled()
+    }
+
+    /// Seed 003's counter-offer: the expert answers a request with another time and a note.
+    func testExpertCounterOffersARequest() throws {
+        let w = try world()
+        let id = try MeetingWorld.id(of: w.request(start: day7))
+        _ = try w.drainOutbox()
+        let later = MeetingTime.at(day: 7, hour: 14)
+        let offer = try w.act("meeting.reschedule", as: w.expert, id, ["start": .string(later), "note": "Afternoon works better"])
+        assertMeeting(offer, status: "awaiting_approval", credit: "blocked", expertApproved: true, userApproved: false, start: later)
+        XCTAssertEqual(try w.drainedSummary(), ["counter_offer_by_expert→user"])
+        XCTAssertEqual(try w.wallet(), held, "credits already held stay held")
+        assertMeeting(try w.act("meeting.confirm", as: w.user, id), status: "agreed", credit: "blocked", start: later)
+        XCTAssertEqual(try w.trail(id), ["hold pending 100"])
+        try w.assertReconciled()
+    }
+
+    func testRescheduleRefusedForCancelledOrStartedMeetings() throws {
+        let w = try world()
+        let cancelled = try w.agreed(start: day7)
+        try w.act("meeting.cancel", as: w.user, cancelled, ["reason_code": "other"])
+        XCTAssertEqual(try w.refuse("meeting.reschedule", as: w.expert, cancelled, ["start": .string(day8)], code: 4009)["data"]?["status"], "cancelled")
+        let started = try w.agreed(start: MeetingTime.at(day: 1, hour: 10))
+        try w.setClock(MeetingTime.at(day: 1, hour: 10, minute: 1))
+        try w.refuse("meeting.reschedule", as: w.expert, started, ["start": .string(day8)], code: 4012)
+        let past = try w.refuse("meeting.reschedule", as: w.user, try w.agreed(start: day9), ["start": .string(MeetingTime.at(day: 1, hour: 9))], code: -32602)
+        XCTAssertEqual(past["data"]?["field"], "start", "a new date in the past is refused")
+    }
+
+    // MARK: Confirmation of the alternative date proposed by the user
+
+    func testExpertConfirmsTheUsersAlternateDate() throws {
+        let w = try world()
+        let id = try w.agreed(start: day7)
+        _ = try w.drainOutbox()
+        let moved = try w.act("meeting.reschedule", as: w.user, id, ["start": .string(day9)])
+        XCTAssertEqual(moved["alternate"]?["proposed_by"], "user")
+        XCTAssertEqual(moved["awaiting_action_by"], "expert")
+        XCTAssertEqual(try w.timeline(id).suffix(2), ["alternative_date_selected_by_user", "approved_by_user"])
+        XCTAssertEqual(try w.drainedSummary(), ["rescheduling_agreed_by_user→expert"])
+        try w.refuse("meeting.confirm_alternate", as: w.user, id, code: 4009)
+
+        let approved = try w.act("meeting.confirm_alternate", as: w.expert, id)
+        assertMeeting(approved, status: "agreed", credit: "blocked", expertApproved: true, userApproved: true, start: day9)
+        XCTAssertEqual(approved["alternate"], .null)
+        let last = try w.timelineEvents(id).last
+        XCTAssertEqual(last?["kind"], "alternative_date_approved_by_expert")
+        XCTAssertEqual(last?["details"]?["previous_start"]?.string, day7)
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["alternative_date_approved_by_expert→user", "video.cancel→video", "video.create→video"]))
+        XCTAssertEqual(try w.wallet(), held)
+        XCTAssertEqual(try w.trail(id), ["hold pending 100"])
+
+        let other = try w.addUser(name: "other")
+        assertMeeting(try w.request(start: day7, by: other), status: "awaiting_approval", credit: "blocked", "the original slot is free again")
+        let taken = try w.meetingd.error("meeting.request", as: other, w.requestParams(start: day9), code: 4011)
+        XCTAssertEqual(taken["data"]?["code"], "slot_unavailable", "the new date takes the expert's time")
+        try w.assertReconciled()
+    }
+
+    func testConfirmingAnAlternateWarnsOfAnOverlappingAgreedMeeting() throws {
+        let w = try world()
+        let other = try w.addUser(name: "other")
+        let first = try w.agreed(start: day7)
+        let second = try w.agreed(start: MeetingTime.at(day: 7, hour: 14), by: other)
+        let overlapping = MeetingTime.shifted(day7, minutes: 30)
+        try w.act("meeting.reschedule", as: other, second, ["start": .string(overlapping)])
+        _ = try w.drainOutbox()
+        let shown = try w.meetingd.result("meeting.conflicts", as: w.expert, ["meeting_id": .string(second)])
+        XCTAssertEqual(shown["meetings"]?.array?.map { $0["id"]?.string }, [first], "conflicts of the alternate's time")
+        let error = try w.refuse("meeting.confirm_alternate", as: w.expert, second, code: 4010)
+        XCTAssertEqual(error["data"]?["meeting_ids"], [.string(first)])
+        let unchanged = try w.meeting(second)
+        assertMeeting(unchanged, status: "agreed", credit: "blocked", start: MeetingTime.at(day: 7, hour: 14))
+        XCTAssertEqual(unchanged["alternate"]?["start"]?.string, overlapping, "the alternate stays open")
+        XCTAssertEqual(try w.drainedSummary(), [])
+
+        let accepted = try w.act("meeting.confirm_alternate", as: w.expert, second, ["accept_conflicts": true])
+        assertMeeting(accepted, status: "agreed", credit: "blocked", start: overlapping)
+        XCTAssertEqual(accepted["conflict_accepted"], true)
+        try w.assertReconciled()
+    }
+
+    /// An alternate whose time has passed cannot become the meeting's date: the meeting would be
+    /// agreed in the past (reschedule itself refuses a start in the past).
+    func testAnAlternateWhoseTimeHasPassedCannotBeConfirmed() throws {
+        let w = try world()
+        let id = try w.agreed(start: day7)
+        let soon = MeetingTime.at(day: 1, hour: 10)
+        try w.act("meeting.reschedule", as: w.user, id, ["start": .string(soon)])
+        try w.setClock(MeetingTime.at(day: 1, hour: 11))
+        let response = try w.meetingd.call("meeting.confirm_alternate", as: w.expert, ["meeting_id": .string(id)])
+        XCTAssertTrue([4009, 4012].contains(response["error"]?["code"]?.int ?? 0),
+                      "confirming an alternate at \(soon) when it is already 11:00 should be refused: \(response)")
+        assertMeeting(try w.meeting(id), status: "agreed", credit: "blocked", start: day7, "the meeting keeps its future date")
+        try w.assertReconciled()
+    }
+
+    // MARK: Rejection of a replacement date proposed by the user
+
+    /// The seed says the credits are unblocked; SPEC §5.2 decides that an agreed meeting keeps
+    /// its date and its hold (only a meeting without another commitment returns them).
+    func testExpertRejectsTheUsersAlternateDate() throws {
+        let w = try world()
+        let id = try w.agreed(start: day7)
+        try w.act("meeting.reschedule", as: w.user, id, ["start": .string(day9)])
+        _ = try w.drainOutbox()
+        for bad: [String: JSONValue] in [[:], ["reason_code": "emergency"]] {
+            XCTAssertEqual(try w.refuse("meeting.reject_alternate", as: w.expert, id, bad, code: -32602)["data"]?["field"], "reason_code")
+        }
+        try w.refuse("meeting.reject_alternate", as: w.user, id, ["reason_code": "other"], code: 4009)
+        let rejected = try w.act("meeting.reject_alternate", as: w.expert, id, ["reason_code": "schedule_conflict"])
+        assertMeeting(rejected, status: "agreed", credit: "blocked", start: day7)
+        XCTAssertEqual(rejected["alternate"], .null, "the alternate appointment is cancelled")
+        let last = try w.timelineEvents(id).last
+        XCTAssertEqual(last?["kind"], "alternative_date_rejected_by_expert")
+        XCTAssertEqual(last?["reason_code"], "schedule_conflict")
+        XCTAssertEqual(try w.drainedSummary(), ["alternative_date_rejected_by_expert→user"])
+        XCTAssertEqual(try w.wallet(), held)
+        XCTAssertEqual(try w.trail(id), ["hold pending 100"])
+        try w.refuse("meeting.reject_alternate", as: w.expert, id, ["reason_code": "other"], code: 4009)
+        try w.assertReconciled()
+    }
+
+    /// The user's mirror: rejecting the expert's alternate.
+    func testUserRejectsTheExpertsAlternateDate() throws {
+        let w = try world()
+        let id = try w.agreed(start: day7)
+        try w.act("meeting.reschedule", as: w.expert, id, ["start": .string(day9)])
+        _ = try w.drainOutbox()
+        let rejected = try w.act("meeting.reject_alternate", as: w.user, id, ["reason_code": "other"])
+        assertMeeting(rejected, status: "agreed", credit: "blocked", start: day7)
+        XCTAssertEqual(try w.timeline(id).last, "alternative_date_rejected_by_user")
+        XCTAssertEqual(try w.drainedSummary(), ["alternative_date_rejected_by_user→expert"])
+        try w.assertReconciled()
+    }
+
+    // MARK: Cancellation of the alternate date (by its proposer)
+
+    func testExpertWithdrawsTheirAlternateDate() throws {
+        let w = try world()
+        let id = try w.agreed(start: day7)
+        try w.act("meeting.reschedule", as: w.expert, id, ["start": .string(day9)])
+        _ = try w.drainOutbox()
+        try w.refuse("meeting.withdraw_alternate", as: w.user, id, code: 4009)
+        let withdrawn = try w.act("meeting.withdraw_alternate", as: w.expert, id)
+        assertMeeting(withdrawn, status: "agreed", credit: "blocked", start: day7)
+        XCTAssertEqual(withdrawn["alternate"], .null)
+        XCTAssertEqual(try w.timeline(id).last, "alternative_date_cancelled_by_expert")
+        XCTAssertEqual(try w.drainedSummary(), ["alternative_date_cancelled_by_expert→user"])
+        XCTAssertEqual(try w.wallet(), held)
+        try w.refuse("meeting.withdraw_alternate", as: w.expert, id, code: 4009)
+        try w.refuse("meeting.confirm_alternate", as: w.user, id, code: 4009)
+        try w.assertReconciled()
+    }
+
+    func testUserWithdrawsTheirAlternateDate() throws {
+        let w = try world()
+        let id = try w.agreed(start: day7)
+        try w.act("meeting.reschedule", as: w.user, id, ["start": .string(day9)])
+        _ = try w.drainOutbox()
+        try w.refuse("meeting.withdraw_alternate", as: w.expert, id, code: 4009)
+        let withdrawn = try w.act("meeting.withdraw_alternate", as: w.user, id)
+        assertMeeting(withdrawn, status: "agreed", credit: "blocked", start: day7)
+        XCTAssertEqual(try w.timeline(id).last, "alternative_date_cancelled_by_user")
+        XCTAssertEqual(try w.drainedSummary(), ["alternative_date_cancelled_by_user→expert"])
+        try w.assertReconciled()
+    }
+
+    // MARK: Notifications
+
+    /// "Meeting reminder" to the user 24 hours before, "Meeting link" to the expert 60 minutes
+    /// before, for a meeting confirmed by both parties (details in MeetingOutboxJobsTests).
+    func testReminderAndLinkForAnAgreedMeeting() throws {
+        let w = try world()
+        let start = MeetingTime.at(day: 3, hour: 10)
+        let id = try w.agreed(start: start)
+        try w.act("meeting.set_video_link", as: w.admin, id, ["url": "https://video.example/room-1"])
+        _ = try w.drainOutbox()
+        try w.setClock(MeetingTime.shifted(start, minutes: -24 * 60))
+        let first = try w.meetingd.result("jobs.run_due", as: w.admin)
+        XCTAssertEqual(first["reminders_queued"], 1)
+        XCTAssertEqual(first["links_queued"], 0)
+        let reminder = try w.drainOutbox()
+        XCTAssertEqual(w.summary(reminder), ["meeting_reminder→user"])
+        XCTAssertEqual(reminder.first?.meetingId, id)
+        try w.setClock(MeetingTime.shifted(start, minutes: -60))
+        let second = try w.meetingd.result("jobs.run_due", as: w.admin)
+        XCTAssertEqual(second["reminders_queued"], 0)
+        XCTAssertEqual(second["links_queued"], 1)
+        let link = try w.drainOutbox()
+        XCTAssertEqual(w.summary(link), ["meeting_link→expert"])
+        XCTAssertTrue(link.first?.raw["rendered"]?["text"]?.string?.contains("https://video.example/room-1") ?? false,
+                      "the link is in the message: \(link.first?.raw ?? .null)")
+    }
+
+    // MARK: After the meeting
+
+    func testLoggingTheSessionPaysTheExpert() throws {
+        let w = try world()
+        let start = MeetingTime.at(day: 1, hour: 10)
+        let id = try w.agreed(start: start)
+        try w.refuse("meeting.log_session", as: w.expert, id, ["attendance": "attended"], code: 4009)
+        try w.setClock(MeetingTime.shifted(start, minutes: 65))
+        XCTAssertEqual(try w.refuse("meeting.log_session", as: w.expert, id, ["attendance": "attended", "duration_adjust_minutes": 7], code: -32602)["data"]?["field"],
+                       "duration_adjust_minutes")
+        try w.meetingd.error("meeting.log_session", as: w.user, ["meeting_id": .string(id), "attendance": "attended"], code: 4003)
+        _ = try w.drainOutbox()
+        let logged = try w.act("meeting.log_session", as: w.expert, id, ["attendance": "attended", "duration_adjust_minutes": 10])
+        assertMeeting(logged, status: "completed", credit: "paid")
+        XCTAssertEqual(logged["duration_minutes"], 70)
+        XCTAssertEqual(try w.timeline(id).last, "session_logged")
+        XCTAssertEqual(try w.drainedSummary(), ["session_logged→user"])
+        XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(spent: 100))
+        XCTAssertEqual(try w.earnings(), MeetingWorld.earnings(captured: 100))
+        XCTAssertEqual(try w.trail(id), ["hold pending 100", "capture post_pending 100", "fee posted 10"])
+        try w.assertReconciled()
+    }
+
+    func testAnExpertNoShowReturnsTheCredits() throws {
+        let w = try world()
+        let start = MeetingTime.at(day: 1, hour: 10)
+        let id = try w.agreed(start: start)
+        try w.refuse("meeting.report_no_show", as: w.user, id, code: 4009)
+        try w.setClock(MeetingTime.shifted(start, minutes: 30))
+        try w.refuse("meeting.report_no_show", as: w.expert, id, code: 4003)
+        _ = try w.drainOutbox()
+        assertMeeting(try w.act("meeting.report_no_show", as: w.user, id), status: "completed", credit: "returned")
+        XCTAssertEqual(try w.timeline(id).last, "expert_no_show_reported")
+        XCTAssertEqual(try w.drainedSummary(), ["expert_no_show→expert"])
+        XCTAssertEqual(try w.wallet(), untouched)
+        try w.refuse("meeting.log_session", as: w.expert, id, ["attendance": "attended"], code: 4009)
+        try w.assertReconciled()
+    }
+}

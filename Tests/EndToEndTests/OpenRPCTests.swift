@@ -1,0 +1,216 @@
+import Foundation
+import XCTest
+
+/// SPEC §3.2: `rpc.discover` returns a valid OpenRPC document generated from the registry that
+/// dispatches, and SPEC §7's names and required params are the contract front ends rely on.
+final class OpenRPCTests: EndToEndTestCase {
+    /// SPEC §7: each method and the params the table names for it. `required` must be accepted
+    /// as the complete set of required params (a front end sending just these is not refused
+    /// for a missing one); `optional` must exist under these names.
+    static let contract: [String: (required: [String], optional: [String])] = [
+        "rpc.discover": ([], []),
+        "system.ping": ([], []),
+        "community.get": ([], []),
+        "community.update_settings": ([], ["auto_accept", "cancellation_window_hours", "user_late_cancel_charge_percent",
+            "platform_fee_percent", "reminder_user_hours", "reminder_expert_minutes", "min_notice_minutes", "horizon_days",
+            "slot_minutes", "require_enrollment", "allow_expert_filter", "require_session_log", "no_show_policy",
+            "weekly_usage_limit", "labels", "short_name", "time_zone", "office_email", "rejection_reasons", "cancellation_reasons"]),
+        "person.create": (["email", "first_name", "last_name", "roles", "time_zone"], []),
+        "person.get": (["person_id"], []),
+        "person.list": ([], ["limit", "cursor"]),
+        "location.create": (["name", "kind"], []),
+        "location.list": ([], ["limit", "cursor"]),
+        "service.create": (["name", "kind", "default_length_minutes", "price_credits"], ["expert_id", "skills", "agenda_questions"]),
+        "service.list": ([], []),
+        "service.certify": (["service_id", "expert_id"], []),
+        "service.decertify": (["service_id", "expert_id"], []),
+        "enrollment.assign": (["user_id"], ["service_id", "expert_id"]),
+        "enrollment.remove": (["user_id"], ["service_id", "expert_id"]),
+        "import.csv": (["kind", "csv"], []),
+        "availability.set_weekly": (["expert_id", "time_zone", "rules"], []),
+        "availability.add_free": (["expert_id", "start", "end", "location_ids"], []),
+        "availability.block": (["expert_id", "start", "end"], []),
+        "availability.remove": (["expert_id", "start", "end"], []),
+        "availability.get": (["expert_id", "from", "to"], []),
+        "availability.search": (["service_id", "from", "to"], ["location_id", "expert_id", "length_minutes"]),
+        "meeting.request": (["service_id", "expert_id", "start", "location_id"], ["length_minutes", "skill", "topic", "agenda_answers", "idempotency_key"]),
+        "meeting.propose": (["user_id", "service_id", "start", "length_minutes", "price_credits"], ["skill", "location_id", "note", "from_meeting_id"]),
+        "meeting.confirm": (["meeting_id"], ["accept_conflicts"]),
+        // The seeds make a reason mandatory when declining or rejecting.
+        "meeting.decline": (["meeting_id", "reason_code"], ["note"]),
+        "meeting.withdraw": (["meeting_id"], []),
+        "meeting.cancel": (["meeting_id", "reason_code"], ["note", "confirm_late"]),
+        "meeting.reschedule": (["meeting_id", "start"], ["length_minutes", "note"]),
+        "meeting.confirm_alternate": (["meeting_id"], ["accept_conflicts"]),
+        "meeting.reject_alternate": (["meeting_id", "reason_code"], []),
+        "meeting.withdraw_alternate": (["meeting_id"], []),
+        "meeting.log_session": (["meeting_id", "attendance"], ["duration_adjust_minutes", "feedback"]),
+        "meeting.report_no_show": (["meeting_id"], []),
+        "meeting.get": (["meeting_id"], []),
+        "meeting.list": (["role"], ["status", "from", "to", "cursor", "limit"]),
+        "meeting.timeline": (["meeting_id"], []),
+        "meeting.conflicts": ([], ["meeting_id", "start", "length_minutes"]),
+        "meeting.calendar": (["meeting_id"], []),
+        "meeting.message.post": (["meeting_id", "text"], []),
+        "meeting.message.list": (["meeting_id"], []),
+        "meeting.set_video_link": (["meeting_id", "url"], []),
+        "series.create": (["service_id", "expert_id", "first_start", "location_id"], ["weeks"]),
+        "series.skip": (["series_id", "date"], []),
+        "series.cancel": (["series_id", "reason_code"], []),
+        "series.get": (["series_id"], []),
+        "credits.grant": (["user_id", "credits", "reference"], ["idempotency_key"]),
+        "credits.adjust": (["account_id", "credits", "reason"], []),
+        "payout.create": (["expert_id", "credits", "reference"], []),
+        "ledger.balance": ([], ["account_id", "person_id", "as_of"]),
+        "ledger.statement": (["account_id"], ["from", "to", "cursor", "limit", "format"]),
+        "ledger.trial_balance": ([], ["as_of"]),
+        "ledger.meeting_trail": (["meeting_id"], []),
+        "ledger.reconcile": ([], []),
+        "outbox.claim": (["consumer", "limit"], ["kinds", "lease_seconds"]),
+        "outbox.ack": (["ids"], []),
+        "outbox.fail": (["id", "error"], ["retry_after_seconds"]),
+        "jobs.run_due": ([], []),
+        "clock.set": (["now"], []),
+        "clock.advance": (["minutes"], []),
+    ]
+
+    /// Methods that change something: SPEC §3.2 says each accepts an idempotency_key.
+    static let mutating: Set<String> = [
+        "community.update_settings", "person.create", "location.create", "service.create", "service.certify",
+        "service.decertify", "enrollment.assign", "enrollment.remove", "import.csv", "availability.set_weekly",
+        "availability.add_free", "availability.block", "availability.remove", "meeting.request", "meeting.propose",
+        "meeting.confirm", "meeting.decline", "meeting.withdraw", "meeting.cancel", "meeting.reschedule",
+        "meeting.confirm_alternate", "meeting.reject_alternate", "meeting.withdraw_alternate", "meeting.log_session",
+        "meeting.report_no_show", "meeting.message.post", "meeting.set_video_link", "series.create", "series.skip",
+        "series.cancel", "credits.grant", "credits.adjust", "payout.create", "outbox.ack", "outbox.fail", "jobs.run_due",
+        "clock.set", "clock.advance",
+    ]
+
+    static let openMethods: Set<String> = ["rpc.discover", "system.ping"]
+
+    struct MethodDoc {
+        let name: String
+        let params: [String: JSONValue]
+        let required: Set<String>
+        let errorCodes: Set<Int64>
+    }
+
+    func methods(of document: JSONValue) throws -> [String: MethodDoc] {
+        guard let list = document["methods"]?.array else { throw HarnessError("no methods in \(document.serialized.prefix(300))") }
+        var byName: [String: MethodDoc] = [:]
+        for method in list {
+            guard let name = method["name"]?.string else { throw HarnessError("a method without a name: \(method)") }
+            let params = method["params"]?.array ?? []
+            byName[name] = MethodDoc(
+                name: name,
+                params: Dictionary(params.compactMap { p in p["name"]?.string.map { ($0, p) } }, uniquingKeysWith: { a, _ in a }),
+                required: Set(params.filter { $0["required"] == true }.compactMap { $0["name"]?.string }),
+                errorCodes: Set((method["errors"]?.array ?? []).compactMap { $0["code"]?.int }))
+        }
+        return byName
+    }
+
+    func validate(_ document: JSONValue) throws -> ToolResult {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("openrpc-\(UUID().uuidString).json")
+        try Data(document.serialized.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        return try runTool("/usr/bin/env", ["python3", TestEnvironment.repoRoot + "/scripts/validate_openrpc.py", file.path])
+    }
+
+    func testDiscoverIsAValidOpenRPCDocument() throws {
+        let meetingd = try startMeetingd()
+        let document = try Meetingd.result(of: try meetingd.call("rpc.discover"))
+        XCTAssertEqual(document["openrpc"], "1.2.6")
+        XCTAssertEqual(document["info"]?["title"], "MeetingLedger")
+        let validation = try validate(document)
+        XCTAssertTrue(validation.succeeded, "rpc.discover fails the OpenRPC meta-schema:\n\(validation.stdout)\(validation.stderr)")
+        XCTAssertEqual(validation.stdout, "valid\n")
+
+        // The validator does refuse what is wrong (so "valid" above means something).
+        guard case .object(var broken) = document, var list = broken["methods"]?.array, case .object(var first) = list[0] else {
+            return XCTFail("unexpected document shape")
+        }
+        first["paramStructure"] = "sideways"
+        first["params"] = [["name": "x", "schema": ["type": 5]]]
+        list[0] = .object(first)
+        broken["methods"] = .array(list)
+        let refused = try validate(.object(broken))
+        XCTAssertEqual(refused.termination, .exited(1))
+        XCTAssertTrue(refused.stdout.contains("methods/0/paramStructure"), refused.stdout)
+        XCTAssertTrue(refused.stdout.contains("methods/0/params/0/schema/type"), refused.stdout)
+
+        // `meetingd discover` prints the same document without a database round trip.
+        let printed = try runTool(TestEnvironment.meetingdPath, ["discover"])
+        XCTAssertTrue(printed.succeeded, printed.stderr)
+        XCTAssertEqual(try JSONValue.parse(printed.stdout), document)
+    }
+
+    /// Every documented method is dispatched, and its declared required params are exactly what
+    /// the service asks for.
+    func testEveryDocumentedMethodIsCallable() throws {
+        let community = try bootstrap()
+        let meetingd = try startMeetingd()
+        let documented = try methods(of: try Meetingd.result(of: try meetingd.call("rpc.discover")))
+        XCTAssertGreaterThan(documented.count, 10)
+        for method in documented.values.sorted(by: { $0.name < $1.name }) {
+            let bare = try meetingd.call(method.name, [:])
+            XCTAssertNotEqual(bare["error"]?["code"], -32601, "\(method.name) is documented but not dispatched")
+            guard !Self.openMethods.contains(method.name) else { continue }
+            XCTAssertEqual(bare["error"]?["code"], 4001, "\(method.name) without an actor is unknown_actor (SPEC §3.3): \(bare)")
+
+            // With only the actor, a method with other required params names one of them.
+            let missing = method.required.subtracting(["actor"])
+            guard !missing.isEmpty else { continue }
+            let withActor = try meetingd.call(method.name, as: community.adminId)
+            let field = withActor["error"]?["data"]?["field"]?.string ?? ""
+            XCTAssertEqual(withActor["error"]?["code"], -32602, "\(method.name) with only an actor: \(withActor)")
+            XCTAssertTrue(missing.contains(field), "\(method.name) asks for \(field), the document requires \(missing.sorted())")
+        }
+        let unknown = try meetingd.call("meeting.nonexistent", [:])
+        XCTAssertEqual(unknown["error"]?["code"], -32601, "an undocumented name is not dispatched")
+    }
+
+    func testDocumentHoldsTheContract() throws {
+        let meetingd = try startMeetingd()
+        let document = try Meetingd.result(of: try meetingd.call("rpc.discover"))
+        let documented = try methods(of: document)
+
+        for (name, contract) in Self.contract.sorted(by: { $0.key < $1.key }) {
+            guard let method = documented[name] else {
+                XCTFail("SPEC §7 method \(name) is not in rpc.discover")
+                continue
+            }
+            for param in contract.required + contract.optional {
+                XCTAssertNotNil(method.params[param], "\(name) has the param \(param)")
+            }
+            let extraRequired = method.required.subtracting(contract.required + ["actor"])
+            XCTAssertEqual(extraRequired, [], "\(name) requires params beyond SPEC §7")
+            if Self.openMethods.contains(name) {
+                XCTAssertNil(method.params["actor"], "\(name) is open to anyone")
+            } else {
+                XCTAssertTrue(method.required.contains("actor"), "\(name) requires actor")
+                XCTAssertTrue(method.errorCodes.isSuperset(of: [4001, 4003]), "\(name) documents unknown_actor and forbidden")
+            }
+            if Self.mutating.contains(name) {
+                XCTAssertNotNil(method.params["idempotency_key"], "\(name) accepts idempotency_key")
+                XCTAssertFalse(method.required.contains("idempotency_key"), "\(name): idempotency_key is optional")
+                XCTAssertTrue(method.errorCodes.contains(4090), "\(name) documents idempotency_key_reused")
+            }
+        }
+
+        // A few schemas in detail.
+        let personCreate = try XCTUnwrap(documented["person.create"])
+        XCTAssertEqual(personCreate.required, ["actor", "email", "first_name", "last_name", "roles", "time_zone"])
+        XCTAssertEqual(personCreate.params["roles"]?["schema"]?["type"], "array")
+        XCTAssertEqual(
+            Set(personCreate.params["roles"]?["schema"]?["items"]?["enum"]?.array ?? []),
+            ["user", "expert", "admin", "finance", "office"])
+        XCTAssertEqual(personCreate.params["idempotency_key"]?["schema"]?["maxLength"], 200)
+        XCTAssertEqual(documented["location.create"]?.params["kind"]?["schema"]?["enum"], ["in_person", "virtual"])
+        XCTAssertEqual(documented["person.list"]?.params["limit"]?["schema"]?["maximum"], 500)
+        XCTAssertEqual(documented["person.get"]?.params["person_id"]?["schema"]?["pattern"], "^per_[0-9a-f]{32}$")
+        XCTAssertEqual(documented["clock.set"]?.params["now"]?["schema"]?["format"], "date-time")
+        XCTAssertEqual(documented["credits.grant"]?.params["credits"]?["schema"]?["maximum"], 1_000_000_000_000)
+        XCTAssertTrue(documented["person.get"]?.errorCodes.contains(4004) ?? false, "person.get documents not_found")
+    }
+}
