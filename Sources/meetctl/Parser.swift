@@ -120,7 +120,7 @@ struct Parser {
             guard options.contains(where: { $0.name == spec.name }) else {
                 throw UsageError(message: "\(command.name) does not take --\(spec.name)", hint: "see meetctl \(command.name) --help")
             }
-            invocation.add(spec.name, try spec.kind.parse(value ?? "", what: "--\(spec.name)"))
+            invocation.add(spec.name, try Self.parse(spec.kind, value ?? "", what: "--\(spec.name)", command))
         }
         var positionals: [String] = []
         var onlyPositionals = false
@@ -143,7 +143,7 @@ struct Parser {
                 throw UsageError(message: "--\(name) is given twice", hint: "give it once; see meetctl \(command.name) --help")
             }
             let value = try Self.value(for: spec, inline: inline, tokens: &tokens)
-            invocation.add(name, try spec.kind.parse(value ?? "", what: "--\(name)"))
+            invocation.add(name, try Self.parse(spec.kind, value ?? "", what: "--\(name)", command))
         }
 
         var remaining = positionals[...]
@@ -152,9 +152,9 @@ struct Parser {
                 if remaining.isEmpty && argument.required {
                     throw UsageError(message: "\(command.name) needs \(argument.name)", hint: "usage: \(Help.usageLine(command))")
                 }
-                while let word = remaining.popFirst() { invocation.add(argument.name, try argument.kind.parse(word, what: argument.name)) }
+                while let word = remaining.popFirst() { invocation.add(argument.name, try Self.parse(argument.kind, word, what: argument.name, command)) }
             } else if let word = remaining.popFirst() {
-                invocation.add(argument.name, try argument.kind.parse(word, what: argument.name))
+                invocation.add(argument.name, try Self.parse(argument.kind, word, what: argument.name, command))
             } else if argument.required {
                 throw UsageError(message: "\(command.name) needs \(argument.name)", hint: "usage: \(Help.usageLine(command))")
             }
@@ -184,6 +184,15 @@ struct Parser {
     }
 
     private var topWords: [String] { subcommands(of: []) + ["help"] }
+
+    /// A value for `command`; a bad one points at the command's help.
+    private static func parse(_ kind: ValueKind, _ text: String, what: String, _ command: CommandSpec) throws -> Parsed {
+        do {
+            return try kind.parse(text, what: what)
+        } catch let e as UsageError where e.hint == nil {
+            throw UsageError(message: e.message, hint: "see meetctl \(command.name) --help")
+        }
+    }
 
     private static func split(_ token: String) -> (String, String?) {
         let body = token.dropFirst(2)

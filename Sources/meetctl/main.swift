@@ -13,7 +13,7 @@ func runMeetctl(_ arguments: [String]) -> Int32 {
         outcome = try Parser(commands: Commands.all).parse(arguments)
     } catch let e as UsageError {
         output.error("meetctl: \(e.message)")
-        if let hint = e.hint { output.error("hint: \(hint)") }
+        output.error("hint: \(e.hint ?? "see meetctl --help")")
         return 2
     } catch {
         output.error("meetctl: \(error)")
@@ -34,7 +34,7 @@ func runMeetctl(_ arguments: [String]) -> Int32 {
             return 0
         } catch let e as UsageError {
             output.error("meetctl: \(e.message)")
-            if let hint = e.hint { output.error("hint: \(hint)") }
+            output.error("hint: \(e.hint ?? "see meetctl \(invocation.command.name) --help")")
             return 2
         } catch let e as ServiceError {
             output.error(ErrorText.describe(e))
