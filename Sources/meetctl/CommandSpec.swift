@@ -171,6 +171,8 @@ enum CellFormat: Sendable {
     case number
     /// A service id shown with its name.
     case service
+    /// A service's name alone (its id when it has none).
+    case serviceName
     /// A location id shown with its name.
     case location
     /// `price (credit_status)` of a meeting.

@@ -49,7 +49,8 @@ enum Commands {
         Column(header: "STATUS", key: "status"),
         Column(header: "CREDITS", key: "price_credits", format: .meetingCredits),
         Column(header: "WITH", key: "with"),
-        Column(header: "SERVICE", key: "service_id", format: .service),
+        Column(header: "SERVICE", key: "service_id", format: .serviceName),
+        Column(header: "NEW DATE?", key: "alternate.start", format: .time),
         Column(header: "MEETING", key: "id"),
     ]
 

@@ -22,6 +22,9 @@ enum Render {
         case .service:
             guard let id = value.stringValue else { return plain(value) }
             return try session.serviceName(id).map { "\($0) (\(id))" } ?? id
+        case .serviceName:
+            guard let id = value.stringValue else { return plain(value) }
+            return try session.serviceName(id) ?? id
         case .location:
             guard let id = value.stringValue else { return plain(value) }
             return try session.locationName(id).map { "\($0) (\(id))" } ?? id

@@ -53,6 +53,14 @@ final class MeetctlFinanceAdminTests: XCTestCase {
 
         XCTAssertTrue(try finance.ok(["reconcile"]).hasPrefix("Ledger consistent"))
         XCTAssertEqual(try finance.json(["reconcile"])["ok"], true)
+
+        // A retried grant with its idempotency key happens once; the key cannot be reused for another grant.
+        let grant = ["grant", "--user", c.userId, "--credits", "30", "--reference", "order-retry-\(c.tag)", "--idempotency-key", "grant-\(c.tag)"]
+        let first = try finance.json(grant)
+        XCTAssertEqual(try finance.json(grant)["id"], first["id"])
+        let reused = try finance.fails(["grant", "--user", c.userId, "--credits", "31", "--reference", "order-other-\(c.tag)",
+                                        "--idempotency-key", "grant-\(c.tag)"], status: 1)
+        XCTAssertTrue(reused.stderr.contains("idempotency_key_reused"), reused.stderr)
     }
 
     /// Statements list every page (the service pages by 500), in a table, as JSON and as one CSV.
