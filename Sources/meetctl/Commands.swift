@@ -78,7 +78,10 @@ enum Commands {
     static let experts: [CommandSpec] = [
         CommandSpec(
             path: ["meetings"], section: .experts, summary: "Your meetings from now on, those awaiting your action first (marked *)",
-            details: "Experts see the meetings they give; people who are only users see the ones they booked (--role changes it).",
+            details: """
+                Experts see the meetings they give; people who are only users see the ones they booked (--role changes it).
+                --json prints {role, items} with every page of meeting.list.
+                """,
             options: [
                 OptionSpec(name: "role", kind: .choice(["expert", "user"]), param: "role", help: "Your side of the meetings; default: expert for experts"),
                 OptionSpec(name: "status", kind: .choice(["awaiting_approval", "agreed", "rejected", "cancelled", "completed", "expired"]), param: "status", help: "Only meetings in this state"),
@@ -90,6 +93,7 @@ enum Commands {
             run: MeetingCommands.list),
         CommandSpec(
             path: ["meeting", "show"], section: .experts, summary: "One meeting with its timeline",
+            details: "Calls meeting.get and meeting.timeline; --json prints {meeting, timeline}.",
             arguments: [meetingId], method: "meeting.get", output: meetingRecord, run: MeetingCommands.show),
         CommandSpec(
             path: ["propose"], section: .experts, summary: "Propose a meeting to a user (you approve it; the user confirms)",

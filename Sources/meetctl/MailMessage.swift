@@ -5,7 +5,7 @@ import Foundation
 /// the text is not ASCII, a quoted-printable UTF-8 plain-text body (safe through any relay,
 /// 8BITMIME or not). Lines end in LF: sendmail-compatible programs take local line ends.
 struct MailMessage {
-    let from: String
+    let from: Address
     let to: Address
     let cc: [String]
     let subject: String
@@ -16,7 +16,29 @@ struct MailMessage {
 
     struct Address {
         let email: String
-        var name: String? = nil
+        let name: String?
+
+        /// `Name <local@domain>`, `"Name" <local@domain>` or a bare address.
+        init?(_ text: String) {
+            let trimmed = text.trimmingCharacters(in: " ")
+            if let inner = MailMessage.angleAddress(trimmed) {
+                let name = String(trimmed[..<trimmed.lastIndex(of: "<")!]).trimmingCharacters(in: " \"")
+                email = inner
+                self.name = name.isEmpty ? nil : name
+            } else {
+                email = trimmed
+                name = nil
+            }
+            guard MailMessage.isPlainAddress(email) else { return nil }
+        }
+
+        init(email: String, name: String?) {
+            self.email = email
+            self.name = name
+        }
+
+        /// As a header shows it: the name as a phrase (RFC 2047 words when not ASCII), then the address.
+        var header: String { name.map { "\(MailMessage.phrase($0)) <\(email)>" } ?? email }
     }
 
     struct Invalid: Error {
@@ -34,20 +56,21 @@ struct MailMessage {
         let name = [message["recipient"]?["first_name"]?.stringValue, message["recipient"]?["last_name"]?.stringValue]
             .compactMap { $0 }.joined(separator: " ")
         let cc = (message["cc"]?.arrayValue ?? []).compactMap(\.stringValue)
-        for address in [email, from] + cc where !isPlainAddress(address) && !isPlainAddress(Self.angleAddress(address) ?? "") {
+        for address in [email] + cc where !isPlainAddress(address) {
             throw Invalid(reason: "\(address.debugDescription) is not an email address")
         }
-        let domain = (angleAddress(from) ?? from).split(separator: "@").last.map(String.init) ?? "meetingledger.invalid"
+        guard let sender = Address(from) else { throw Invalid(reason: "the From address \(from.debugDescription) is not an email address") }
+        let domain = sender.email.split(separator: "@").last.map(String.init) ?? "meetingledger.invalid"
         return MailMessage(
-            from: from, to: Address(email: email, name: name.isEmpty ? nil : name), cc: cc, subject: subject, body: text, date: now,
+            from: sender, to: Address(email: email, name: name.isEmpty ? nil : name), cc: cc, subject: subject, body: text, date: now,
             messageId: "<\(id)@\(domain)>",
             extraHeaders: [("X-MeetingLedger-Outbox-Id", id), ("X-MeetingLedger-Kind", message["kind"]?.stringValue ?? "notification")])
     }
 
     var rendered: String {
         var headers: [(String, String)] = [
-            ("From", from.unicodeScalars.allSatisfy(\.isASCII) ? from : Self.encodedWords(from)),
-            ("To", to.name.map { "\(Self.phrase($0)) <\(to.email)>" } ?? to.email),
+            ("From", from.header),
+            ("To", to.header),
         ]
         if !cc.isEmpty { headers.append(("Cc", cc.joined(separator: ", "))) }
         headers += [

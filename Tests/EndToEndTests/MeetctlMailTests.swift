@@ -47,8 +47,8 @@ final class MeetctlMailTests: XCTestCase {
         return "msmtp -C \(config.path) -t"
     }
 
-    func deliver(_ c: MeetctlCommunity, _ sendmail: String) throws -> (ToolResult, JSONValue) {
-        let result = try c.admin.run(["outbox", "deliver", "--sendmail", sendmail, "--from", "Academy Office <noreply@academy.example>", "--json"])
+    func deliver(_ c: MeetctlCommunity, _ sendmail: String, from: String = "Academy Office <noreply@academy.example>") throws -> (ToolResult, JSONValue) {
+        let result = try c.admin.run(["outbox", "deliver", "--sendmail", sendmail, "--from", from, "--json"])
         return (result, try JSONValue.parse(result.stdout))
     }
 
@@ -130,7 +130,7 @@ final class MeetctlMailTests: XCTestCase {
 
         try smtp.start()
         try c.admin.ok(["clock", "advance", "5"])
-        let (laterRun, later) = try deliver(c, sendmail)
+        let (laterRun, later) = try deliver(c, sendmail, from: "Académie Öffice <noreply@academy.example>")
         XCTAssertEqual(laterRun.termination, .exited(0), laterRun.stderr)
         XCTAssertEqual(Set(later["delivered"]?.array?.compactMap(\.string) ?? []), failedIds)
         XCTAssertEqual(later["failed"], [])
@@ -142,6 +142,7 @@ final class MeetctlMailTests: XCTestCase {
         let received = try smtp.messages()
         XCTAssertEqual(received.count, 2, "each message exactly once")
         XCTAssertEqual(Set(received.compactMap { $0["headers"]?["x-meetingledger-outbox-id"]?.string }), failedIds)
+        XCTAssertEqual(received[0]["headers"]?["from"], "Académie Öffice <noreply@academy.example>", "a non-ASCII sender name is encoded")
     }
 
     func testAProgramThatRefusesTheMessageFailsIt() throws {
