@@ -43,7 +43,7 @@ enum Delivery {
                 if run.succeeded {
                     delivered.append(id)
                 } else {
-                    let said = run.stderr.trimmingCharacters(in: " \n")
+                    let said = run.stderr.split(whereSeparator: \.isNewline).map { String($0).trimmingCharacters(in: " \t") }.joined(separator: " ")
                     failures.append(Failure(id: id, error: "\(executable) exited with status \(run.status)" + (said.isEmpty ? "" : ": \(said)")))
                 }
             } catch let e as MailMessage.Invalid {
@@ -62,7 +62,10 @@ enum Delivery {
         var retries: [JSON] = []
         for failure in failures {
             let answer = try session.call("outbox.fail", ["id": .string(failure.id), "error": .string(String(failure.error.prefix(2000)))])
-            retries.append(["id": .string(failure.id), "error": .string(failure.error), "status": answer["status"] ?? .null, "retry_at": answer["available_at"] ?? .null])
+            retries.append([
+                "id": .string(failure.id), "error": .string(failure.error), "status": answer["status"] ?? .null,
+                "attempts": answer["attempts"] ?? .null, "retry_at": answer["available_at"] ?? .null,
+            ])
         }
 
         if invocation.wantsJSON {
@@ -72,8 +75,8 @@ enum Delivery {
             ]).serialized())
         } else {
             for retry in retries {
-                let when = try retry["retry_at"]?.stringValue.map { try session.clock().format($0) } ?? "-"
-                let what = retry["status"] == "dead" ? "given up after repeated failures" : "retried after \(when)"
+                let attempt = Render.plain(retry["attempts"] ?? nil)
+                let what = retry["status"] == "dead" ? "attempt \(attempt): given up, set aside as dead" : "attempt \(attempt): it will be retried"
                 session.out.error("failed \(Render.plain(retry["id"] ?? nil)): \(Render.plain(retry["error"] ?? nil)) (\(what))")
             }
             if !notLeased.isEmpty {
