@@ -61,8 +61,6 @@ struct OptionSpec: Sendable {
     var required: Bool = false
     /// May be given several times; the values become a JSON array.
     var repeatable: Bool = false
-    /// Listed in no help (global options shown once at the top level).
-    var global: Bool = false
 
     var flag: Bool { if case .flag = kind { return true } else { return false } }
 }

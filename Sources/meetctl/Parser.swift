@@ -3,18 +3,18 @@ import Core
 /// The options every command takes (and the few some take), shown once at the top level.
 enum GlobalOptions {
     static let actor = OptionSpec(
-        name: "as", kind: .person, help: "Act as this person (an email is looked up with person.list); default: $MEETINGLEDGER_ACTOR", global: true)
-    static let json = OptionSpec(name: "json", kind: .flag, help: "Print the raw JSON result instead of a table", global: true)
-    static let csv = OptionSpec(name: "csv", kind: .flag, help: "Print CSV for a spreadsheet", global: true)
+        name: "as", kind: .person, help: "Act as this person (an email is looked up with person.list); default: $MEETINGLEDGER_ACTOR")
+    static let json = OptionSpec(name: "json", kind: .flag, help: "Print the raw JSON result instead of a table")
+    static let csv = OptionSpec(name: "csv", kind: .flag, help: "Print CSV for a spreadsheet")
     static let meetingd = OptionSpec(
         name: "meetingd", kind: .text(placeholder: "PATH"),
-        help: "The meetingd to run; default: $MEETINGLEDGER_MEETINGD, the meetingd beside meetctl, or meetingd on PATH", global: true)
+        help: "The meetingd to run; default: $MEETINGLEDGER_MEETINGD, the meetingd beside meetctl, or meetingd on PATH")
     static let testClock = OptionSpec(
-        name: "test-clock", kind: .flag, help: "Run meetingd with --test-clock (demos and tests: `meetctl clock` moves the time)", global: true)
+        name: "test-clock", kind: .flag, help: "Run meetingd with --test-clock (demos and tests: `meetctl clock` moves the time)")
     static let idempotencyKey = OptionSpec(
         name: "idempotency-key", kind: .text(placeholder: "KEY"),
-        help: "Make the change at most once: a retry with the same key returns the first answer", global: true)
-    static let help = OptionSpec(name: "help", kind: .flag, help: "Show help (also: meetctl help COMMAND)", global: true)
+        help: "Make the change at most once: a retry with the same key returns the first answer")
+    static let help = OptionSpec(name: "help", kind: .flag, help: "Show help (also: meetctl help COMMAND)")
 
     static let common = [actor, json, meetingd, testClock, help]
     /// Every global option, for options given before the command is known.
