@@ -233,6 +233,23 @@ final class SeriesTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// Skip dates are the expert's local dates: a Kolkata session at 01:00 on Wednesdays is on
+    /// Tuesday evening in UTC, and is skipped by its Wednesday.
+    func testSkipDatesAreTheExpertsLocalDates() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 14])
+        let kolkata = try w.addScheduledExpert(firstName: "Ravi", timeZone: "Asia/Kolkata", services: [w.serviceId],
+                                               rules: [weeklyRule(3, "00:00", "03:00", at: [w.locationId])])
+        let firstStart = try PythonReference.utc("Asia/Kolkata", "2030-03-06", "01:00")
+        XCTAssertEqual(firstStart, "2030-03-05T19:30:00Z")
+        let series = try create(w, firstStart: firstStart, expert: kolkata)
+        let id = try MeetingWorld.id(of: series)
+        XCTAssertEqual(try occurrences(series).map(\.date), ["2030-03-06", "2030-03-13"], "local Wednesdays")
+        XCTAssertEqual(try occurrences(series).map(\.start), [firstStart, "2030-03-12T19:30:00Z"])
+        XCTAssertEqual(try refuseSkip(w, id, "2030-03-12", code: -32602)["data"]?["field"], "date", "the UTC date is not the session's date")
+        XCTAssertEqual(try occurrences(try skip(w, id, "2030-03-13")).map(\.status), ["awaiting_approval", "cancelled"])
+        try w.assertReconciled()
+    }
+
     // MARK: Daylight saving time
 
     /// An expert in New York, a series every Thursday at 10:00 there: 15:00 UTC before the
@@ -306,6 +323,20 @@ final class SeriesTests: EndToEndTestCase {
         try refuseSkip(w, id, "2030-03-27", code: 4009)
         try w.meetingd.error("series.cancel", as: w.user, ["series_id": .string(id), "reason_code": "other"], code: 4009)
         try w.assertReconciled()
+    }
+
+    /// The reason must come from the community's list whatever the occurrences' state, even
+    /// when none of them is agreed yet.
+    func testCancellingTheSeriesNeedsAReasonFromTheList() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 14])
+        let series = try create(w, firstStart: "2030-03-06T10:00:00Z")
+        let id = try MeetingWorld.id(of: series)
+        XCTAssertEqual(try occurrences(series).map(\.status), ["awaiting_approval", "awaiting_approval"])
+        let answer = try w.meetingd.call("series.cancel", as: w.user, ["series_id": .string(id), "reason_code": "bored-of-it"])
+        XCTAssertEqual(answer["error"]?["code"], -32602, "an unknown reason is refused: \(answer)")
+        XCTAssertEqual(answer["error"]?["data"]?["field"], "reason_code")
+        XCTAssertEqual(try w.series(id)["status"], "active", "nothing cancelled")
+        XCTAssertEqual(try occurrences(try w.series(id)).map(\.status), ["awaiting_approval", "awaiting_approval"])
     }
 
     /// The cancellation rules apply to each occurrence: an agreed one inside the window needs
