@@ -212,7 +212,7 @@ final class SchedulingSeed000Tests: EndToEndTestCase {
         let w = try MeetingWorld(self, label: #function, settings: ["weekly_usage_limit": 2, "time_zone": "America/New_York"])
         try w.setWeekly(w.expert, timeZone: "UTC", dailyRules("00:00", "24:00", at: [w.locationId]))
         let tuesday = try MeetingWorld.id(of: w.request(start: "2030-03-12T14:00:00Z"))
-        try w.agreed(start: "2030-03-13T14:00:00Z")
+        _ = try w.agreed(start: "2030-03-13T14:00:00Z")
         let limit = try w.meetingd.error("meeting.request", as: w.user, w.requestParams(start: "2030-03-14T14:00:00Z"), code: 4022)
         XCTAssertEqual(limit["data"]?["code"], "usage_limit_reached")
         XCTAssertEqual(limit["data"]?["limit"], 2)

@@ -27,6 +27,7 @@ final class SchedulingSeed001Tests: EndToEndTestCase {
         return Scene(w: w, sam: sam, talia: talia, bo: bo, service: service, room: room, video: video)
     }
 
+    @discardableResult
     func request(_ s: Scene, by user: String? = nil, expert: String, start: String, location: String, _ extra: [String: JSONValue] = [:]) throws -> JSONValue {
         try s.w.requestWith(start: start, by: user ?? s.sam, expert: expert,
                             ["service_id": .string(s.service), "location_id": .string(location)].merging(extra) { _, given in given })

@@ -40,6 +40,7 @@ final class SeriesTests: EndToEndTestCase {
         try w.meetingd.result("series.skip", as: actor ?? w.user, ["series_id": .string(seriesId), "date": .string(date)])
     }
 
+    @discardableResult
     func refuseSkip(_ w: MeetingWorld, _ seriesId: String, _ date: String, as actor: String? = nil, code: Int64) throws -> JSONValue {
         try w.meetingd.error("series.skip", as: actor ?? w.user, ["series_id": .string(seriesId), "date": .string(date)], code: code)
     }
