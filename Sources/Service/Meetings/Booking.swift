@@ -13,7 +13,8 @@ struct Booking {
     let locationId: String
 
     static func check(
-        _ ctx: RequestContext, userId: String, serviceId: String, expertId: String, start: Instant, lengthMinutes: Int64?, locationId: String
+        _ ctx: RequestContext, userId: String, serviceId: String, expertId: String, start: Instant, lengthMinutes: Int64?, locationId: String,
+        beyondHorizon: Bool = false
     ) throws -> Booking {
         let settings = try ctx.settings()
         let service = try Catalog.service(ctx, serviceId)
@@ -30,7 +31,7 @@ struct Booking {
         guard start >= ctx.now.adding(minutes: settings.minNoticeMinutes) else {
             throw AppError.slotUnavailable("meetings must be booked at least \(settings.minNoticeMinutes) minutes ahead")
         }
-        guard start <= ctx.now.adding(minutes: settings.horizonDays * 24 * 60) else {
+        guard beyondHorizon || start <= ctx.now.adding(minutes: settings.horizonDays * 24 * 60) else {
             throw AppError.slotUnavailable("meetings can be booked at most \(settings.horizonDays) days ahead")
         }
         if let limit = settings.weeklyUsageLimit {

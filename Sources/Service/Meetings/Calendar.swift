@@ -72,6 +72,8 @@ enum ChatMethods {
         result: messageSchema, errors: [DocErrors.notFound]
     ) { ctx, params in
         let m = try participant(ctx, try params.string("meeting_id"))
+        // Logging is the only thing left to an expert with unlogged sessions, not chat.
+        if ctx.actor.id == m.expertId { try SessionLog.requireLogged(ctx, expertId: m.expertId, except: nil) }
         let text = try params.string("text")
         guard !text.allSatisfy(\.isWhitespace) else { throw AppError.invalidParams(field: "text", reason: "must not be blank") }
         let id = Identifier.make(.message)

@@ -184,7 +184,8 @@ enum MeetingStore {
         var messages: [OutboxMessage] = d.notifications.map { n in
             OutboxMessage(
                 kind: n.kind, channel: "notification", recipientId: n.recipient == .user ? m.userId : m.expertId, meetingId: m.id,
-                eventId: eventIds.first, payload: ["meeting": m.json, "recipient_role": .string(n.recipient.rawValue), "actor_role": .string(actor.role)])
+                eventId: eventIds.first,
+                payload: ["meeting": m.json, "recipient_role": .string(n.recipient.rawValue), "actor_role": .string(actor.role), "note": .optional(d.events.first?.note)])
         }
         messages += d.video.map { op in
             OutboxMessage(kind: op.rawValue, channel: "video", recipientId: nil, meetingId: m.id, eventId: eventIds.first, payload: ["meeting": m.json])

@@ -75,7 +75,9 @@ enum Notifications {
         case "calendar.invite": (subject, line) = ("Calendar invitation", "The calendar invitation for your meeting on \(when) is attached.")
         default: (subject, line) = ("Meeting update", "Your meeting on \(when) was updated.")
         }
-        let body = "Hello \(recipient.firstName),\n\n\(line)\n\n— \(settings.shortName.isEmpty ? "MeetingLedger" : settings.shortName)\n"
+        // A note the other side wrote with the action (a counter-offer's message, seed 003).
+        let note = payload["note"]?.stringValue.flatMap { $0.isEmpty ? nil : "\n\nNote from \(other): \($0)" } ?? ""
+        let body = "Hello \(recipient.firstName),\n\n\(line)\(note)\n\n— \(settings.shortName.isEmpty ? "MeetingLedger" : settings.shortName)\n"
         return Texts(subject: short + subject, body: body, push: String((short + line).prefix(140)))
     }
 }

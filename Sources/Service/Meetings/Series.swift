@@ -83,12 +83,13 @@ enum SeriesStore {
 
     /// Books one occurrence as a request by the series' user. Returns nil when it could not be
     /// booked; the date is then listed as skipped with the reason, and nothing else changes.
-    static func book(_ ctx: RequestContext, _ s: SeriesRecord, _ date: LocalDate, actor: MeetingActor) throws -> MeetingRecord? {
+    static func book(_ ctx: RequestContext, _ s: SeriesRecord, _ date: LocalDate, actor: MeetingActor, beyondHorizon: Bool = false) throws -> MeetingRecord? {
         let start = s.start(on: date)
         do {
             return try ctx.db.savepoint {
                 let booking = try Booking.check(
-                    ctx, userId: s.userId, serviceId: s.serviceId, expertId: s.expertId, start: start, lengthMinutes: s.lengthMinutes, locationId: s.locationId)
+                    ctx, userId: s.userId, serviceId: s.serviceId, expertId: s.expertId, start: start, lengthMinutes: s.lengthMinutes, locationId: s.locationId,
+                    beyondHorizon: beyondHorizon)
                 let d = try Lifecycle.request(start: start, lengthMinutes: s.lengthMinutes, priceCredits: booking.service.priceCredits,
                                               autoAccept: try ctx.settings().autoAccept, now: ctx.now)
                 return try MeetingStore.create(
@@ -101,10 +102,10 @@ enum SeriesStore {
         }
     }
 
-    /// Creates the occurrences due up to the horizon (and at least through `through` when
-    /// given), in order, skipping listed dates. Returns how many meetings were created.
+    /// Creates the occurrences due up to the horizon, in order, skipping listed dates. Returns
+    /// how many meetings were created.
     @discardableResult
-    static func ensureOccurrences(_ ctx: RequestContext, _ series: SeriesRecord, through: LocalDate? = nil, actor: MeetingActor) throws -> Int {
+    static func ensureOccurrences(_ ctx: RequestContext, _ series: SeriesRecord, actor: MeetingActor) throws -> Int {
         var s = series
         guard s.status == "active" else { return 0 }
         let horizon = ctx.now.adding(minutes: try ctx.settings().horizonDays * 24 * 60)
@@ -115,14 +116,39 @@ enum SeriesStore {
             if let weeks = s.weeks, s.nextIndex >= weeks { break }
             let date = s.date(s.nextIndex)
             let start = s.start(on: date)
-            guard start <= horizon || (through.map { date <= $0 } ?? false) else { break }
+            guard start <= horizon else { break }
             s.nextIndex += 1
             steps += 1
             if start <= ctx.now || skipped[date.description] != nil { continue }
             if try book(ctx, s, date, actor: actor) != nil { created += 1 }
         }
-        try ctx.db.query("UPDATE series SET next_index = $3 WHERE community_id = $1 AND id = $2", [ctx.communityId, s.id, s.nextIndex])
+        try saveNextIndex(ctx, s)
         return created
+    }
+
+    static func saveNextIndex(_ ctx: RequestContext, _ s: SeriesRecord) throws {
+        try ctx.db.query("UPDATE series SET next_index = $3 WHERE community_id = $1 AND id = $2", [ctx.communityId, s.id, s.nextIndex])
+    }
+
+    /// Seed 001: once a skip leaves no session ahead, the next date of the series is booked at
+    /// once, even past the horizon. Only the next uncreated date qualifies, so no date between
+    /// is ever passed over.
+    static func bookNextIfNoneAhead(_ ctx: RequestContext, _ series: SeriesRecord, actor: MeetingActor) throws {
+        var s = series
+        let ahead = try ctx.db.query(
+            "SELECT 1 FROM meetings WHERE community_id = $1 AND series_id = $2 AND status IN ('awaiting_approval', 'agreed') AND start_at > $3 LIMIT 1",
+            [ctx.communityId, s.id, ctx.now])
+        guard ahead.isEmpty else { return }
+        let skipped = try skips(ctx, s.id)
+        for _ in 0..<maxOccurrencesPerCall {
+            if let weeks = s.weeks, s.nextIndex >= weeks { break }
+            let date = s.date(s.nextIndex)
+            s.nextIndex += 1
+            if s.start(on: date) <= ctx.now || skipped[date.description] != nil { continue }
+            _ = try book(ctx, s, date, actor: actor, beyondHorizon: true)
+            break
+        }
+        try saveNextIndex(ctx, s)
     }
 
     /// For jobs.run_due: every active series of the community moves up to the horizon.
@@ -170,7 +196,7 @@ enum SeriesMethods {
         .init("next_occurrence", .anyJSON(description: "the next upcoming occurrence or null"), required: true),
     ], additional: true)
 
-    /// The series' user or an admin; for skips also its expert (seed 001, note 3).
+    /// The series' user or an admin; for skips and cancelling also its expert (seeds 000, 001).
     static func actor(_ ctx: RequestContext, _ s: SeriesRecord, expertToo: Bool) throws -> MeetingActor {
         if ctx.actor.id == s.userId { return .party(.user) }
         if expertToo && ctx.actor.id == s.expertId { return .party(.expert) }
@@ -232,8 +258,9 @@ enum SeriesMethods {
         params: [seriesId, .init("date", .date, required: true, "The local date (YYYY-MM-DD) of the occurrence to skip")],
         result: seriesSchema, errors: [DocErrors.notFound, DocErrors.meetingStarted]
     ) { ctx, params in
-        var s = try SeriesStore.load(ctx, try params.string("series_id"), lock: true)
+        let s = try SeriesStore.load(ctx, try params.string("series_id"), lock: true)
         let actor = try actor(ctx, s, expertToo: true)
+        if case .party(.expert) = actor { try SessionLog.requireLogged(ctx, expertId: s.expertId, except: nil) }
         guard s.status == "active" else { throw AppError(code: 4009, dataCode: "invalid_state", message: "The series is cancelled", details: ["status": "cancelled"]) }
         let date = LocalDate(try params.string("date"))!
         guard s.index(of: date) != nil else {
@@ -253,22 +280,27 @@ enum SeriesMethods {
             _ = try MeetingStore.apply(ctx, m, d, actor: actor)
         }
         try SeriesStore.addSkip(ctx, s, date, reason: "skipped by \(actor.role)", actorId: ctx.actor.id)
-        if let i = s.index(of: date), s.nextIndex <= i { s.nextIndex = i + 1 }
-        try SeriesStore.ensureOccurrences(ctx, s, through: date.adding(days: 7), actor: actor)
+        try SeriesStore.ensureOccurrences(ctx, s, actor: actor)
+        try SeriesStore.bookNextIfNoneAhead(ctx, try SeriesStore.load(ctx, s.id, lock: true), actor: actor)
         return try SeriesStore.json(ctx, try SeriesStore.load(ctx, s.id, lock: false))
     }
 
     static let cancel = ServiceMethod(
-        "series.cancel", "Cancels a weekly series and every future occurrence (the cancellation rules apply to each)",
+        "series.cancel", "The user or the expert cancels a weekly series and every future occurrence (the cancellation rules apply to each)",
         audience: .member, mutating: true,
         params: [seriesId, .init("reason_code", .text(min: 1, max: 64), required: true), .init("confirm_late", .boolean, "Needed when an occurrence is inside the cancellation window")],
         result: seriesSchema, errors: [DocErrors.notFound, DocErrors.lateCancellation]
     ) { ctx, params in
         let s = try SeriesStore.load(ctx, try params.string("series_id"), lock: true)
-        let actor = try actor(ctx, s, expertToo: false)
+        // Seed 000 (the expert's article): cancelling a weekly appointment cancels the future ones.
+        let actor = try actor(ctx, s, expertToo: true)
         guard s.status == "active" else { throw AppError(code: 4009, dataCode: "invalid_state", message: "The series is already cancelled", details: ["status": "cancelled"]) }
         let reason = try params.string("reason_code")
         let settings = MeetingStore.lifecycleSettings(try ctx.settings())
+        guard settings.cancellationReasonCodes.contains(reason) else {
+            throw AppError.invalidParams(field: "reason_code", reason: "must be one of the community's reasons: \(settings.cancellationReasonCodes.joined(separator: ", "))")
+        }
+        if case .party(.expert) = actor { try SessionLog.requireLogged(ctx, expertId: s.expertId, except: nil) }
         let future = try ctx.db.query(
             "SELECT id FROM meetings WHERE community_id = $1 AND series_id = $2 AND status IN ('awaiting_approval', 'agreed') AND start_at > $3 ORDER BY start_at FOR UPDATE",
             [ctx.communityId, s.id, ctx.now]
@@ -280,9 +312,6 @@ enum SeriesMethods {
                 : .skipOccurrence
             let d = try Lifecycle.decide(m.state, command, by: actor, now: ctx.now, settings: settings)
             _ = try MeetingStore.apply(ctx, m, d, actor: actor)
-        }
-        if future.isEmpty, !settings.cancellationReasonCodes.contains(reason) {
-            throw AppError.invalidParams(field: "reason_code", reason: "must be one of the community's reasons: \(settings.cancellationReasonCodes.joined(separator: ", "))")
         }
         try ctx.db.query("UPDATE series SET status = 'cancelled', cancelled_at = $3 WHERE community_id = $1 AND id = $2", [ctx.communityId, s.id, ctx.now])
         return try SeriesStore.json(ctx, s)
