@@ -189,27 +189,26 @@ public enum Lifecycle {
             d.notifications = [Notification("rescheduling_agreed_by_\(p.rawValue)", to: p.other)]
         case .rejected:
             d.next.status = .awaitingApproval
-            d.next.start = start
-            d.next.lengthMinutes = length
-            d.next.userApproved = p == .user
-            d.next.expertApproved = p == .expert
-            d.next.proposedBy = p
-            ensureHold(&d)
+            replaceDate(&d, by: p, start: start, length: length)
             d.notifications = [Notification("rescheduling_rejected_by_\(p.rawValue)", to: p.other)]
-            d.timeChanged = true
         default:
-            // A counter-offer: the new date replaces the old, the proposer approves it, the
-            // other side is asked again; credits already held stay held.
-            d.next.start = start
-            d.next.lengthMinutes = length
-            d.next.userApproved = p == .user
-            d.next.expertApproved = p == .expert
-            d.next.proposedBy = p
-            ensureHold(&d)
+            // A counter-offer; credits already held stay held.
+            replaceDate(&d, by: p, start: start, length: length)
             d.notifications = [Notification("counter_offer_by_\(p.rawValue)", to: p.other)]
-            d.timeChanged = true
         }
         return d
+    }
+
+    /// The new date replaces the old, the proposer approves it and the other side is asked
+    /// again; a user approving it holds the price if nothing is held.
+    static func replaceDate(_ d: inout Decision, by p: Party, start: Instant, length: Int64) {
+        d.next.start = start
+        d.next.lengthMinutes = length
+        d.next.userApproved = p == .user
+        d.next.expertApproved = p == .expert
+        d.next.proposedBy = p
+        ensureHold(&d)
+        d.timeChanged = true
     }
 
     static func openAlternate(_ m: MeetingState, _ action: String) throws -> Alternate {

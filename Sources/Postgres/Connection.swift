@@ -13,6 +13,12 @@ public final class Connection {
     public private(set) var inTransaction = false
     /// Set when the connection was found lost: the next use reconnects whatever PQstatus says.
     private var mustReconnect = false
+    /// Statements prepared on this connection, by SQL text: parsed and planned once, not per call.
+    private var prepared: [String: String] = [:]
+    /// Set when the server said a prepared statement no longer fits the schema (another
+    /// process migrated it): the statements are dropped before the next transaction.
+    private var preparedAreStale = false
+    public static let maxPreparedStatements = 512
 
     public static let maxReconnectAttempts = 5
 
@@ -29,6 +35,7 @@ public final class Connection {
         if let handle { PQfinish(handle) }
         handle = PQconnectdb(conninfo)
         mustReconnect = false
+        prepared = [:]
         guard let handle, PQstatus(handle) == CONNECTION_OK else {
             let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
             if let handle { PQfinish(handle) }
@@ -69,10 +76,22 @@ public final class Connection {
             throw PostgresError(code: .connectionLost, message: "the database connection is not open")
         }
         let texts = params.map { $0.postgresText }
+        let name = try preparedName(for: sql, parameterCount: texts.count, on: handle)
         let result: OpaquePointer? = withCStringArray(texts) { pointers in
-            PQexecParams(handle, sql, Int32(texts.count), nil, pointers, nil, nil, 0)
+            PQexecPrepared(handle, name, Int32(texts.count), pointers, nil, nil, 0)
         }
         return try consume(result)
+    }
+
+    /// The name of `sql` prepared on this connection, preparing it on first use. Past the cache's
+    /// bound, further statements go through the unnamed statement, prepared anew each call.
+    private func preparedName(for sql: String, parameterCount: Int, on handle: OpaquePointer) throws -> String {
+        if let name = prepared[sql] { return name }
+        let cacheable = prepared.count < Connection.maxPreparedStatements
+        let name = cacheable ? "s\(prepared.count + 1)" : ""
+        _ = try consume(PQprepare(handle, name, sql, Int32(parameterCount), nil))
+        if cacheable { prepared[sql] = name }
+        return name
     }
 
     /// Runs SQL without parameters through the simple protocol; several statements allowed.
@@ -133,6 +152,7 @@ public final class Connection {
             return PostgresError(code: .connectionLost, sqlState: sqlState, message: message.trimmingTrailingNewlines())
         }
         let message = field("M") ?? handle.map { String(cString: PQerrorMessage($0)) } ?? "unknown error"
+        if sqlState == "0A000" && message.contains("cached plan") { preparedAreStale = true }
         return PostgresError(
             code: .server, sqlState: sqlState, message: message.trimmingTrailingNewlines(),
             detail: field("D"), constraint: field("n"))
@@ -151,6 +171,11 @@ public final class Connection {
         while true {
             attempt += 1
             do {
+                if preparedAreStale {
+                    try simpleExecute("DEALLOCATE ALL")
+                    prepared = [:]
+                    preparedAreStale = false
+                }
                 try simpleExecute("BEGIN")
                 inTransaction = true
                 let value = try body(self)
@@ -160,7 +185,7 @@ public final class Connection {
             } catch let error as PostgresError {
                 inTransaction = false
                 if isConnected { _ = try? simpleExecute("ROLLBACK") }
-                guard !error.isConnectionProblem, attempt < maxAttempts, error.isTransient || retryIf(error) else {
+                guard !error.isConnectionProblem, attempt < maxAttempts, error.isTransient || preparedAreStale || retryIf(error) else {
                     throw error
                 }
                 usleep(UInt32.random(in: 0...UInt32(1000 << min(attempt, 6))))

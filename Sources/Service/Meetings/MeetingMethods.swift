@@ -16,8 +16,13 @@ enum MeetingMethods {
     static let reasonCode = Schema.Field("reason_code", .text(min: 1, max: 64), required: true, "A code from the community's list")
     static let note = Schema.Field("note", .text(min: 0, max: 10_000))
 
-    /// Loads and locks the meeting, decides, applies: the shape of every action.
-    static func act(_ ctx: RequestContext, _ params: Params, allowAdmin: Bool = false, _ command: (MeetingRecord) throws -> Command) throws -> JSON {
+    /// Loads and locks the meeting, decides, applies: the shape of every action. `prepare`
+    /// checks an action's own params against the meeting and returns changes to write with it.
+    static func act(
+        _ ctx: RequestContext, _ params: Params, allowAdmin: Bool = false,
+        prepare: (MeetingRecord, MeetingActor) throws -> (inout MeetingRecord) -> Void = { _, _ in { _ in } },
+        _ command: (MeetingRecord) throws -> Command
+    ) throws -> JSON {
         let m = try MeetingStore.load(ctx, try params.string("meeting_id"), lock: true)
         let actor = try MeetingStore.actor(ctx, m, allowAdmin: allowAdmin)
         if let expected = params.optionalInt("expected_version"), expected != m.version {
@@ -25,9 +30,10 @@ enum MeetingMethods {
                            details: ["status": .string(m.state.status.rawValue), "version": .int(m.version)])
         }
         if case .party(.expert) = actor { try SessionLog.requireLogged(ctx, expertId: m.expertId, except: m.id) }
+        let changes = try prepare(m, actor)
         let cmd = try command(m)
         let decision = try Lifecycle.decide(m.state, cmd, by: actor, now: ctx.now, settings: MeetingStore.lifecycleSettings(try ctx.settings()))
-        return try MeetingStore.apply(ctx, m, decision, actor: actor).json
+        return try MeetingStore.apply(ctx, m, decision, actor: actor, extra: changes).json
     }
 
     static func method(_ name: String, _ summary: String, _ extra: [Schema.Field], errors: [AppError], allowAdmin: Bool = false, _ command: @escaping @Sendable (Params, MeetingRecord) throws -> Command) -> ServiceMethod {
@@ -109,30 +115,23 @@ enum MeetingMethods {
         result: MeetingRecord.schema,
         errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted, DocErrors.timeConflict, DocErrors.insufficientCredits, DocErrors.sessionLog]
     ) { ctx, params in
-        let m = try MeetingStore.load(ctx, try params.string("meeting_id"), lock: true)
-        let actor = try MeetingStore.actor(ctx, m, allowAdmin: false)
         let settings = try ctx.settings()
-        if let expected = params.optionalInt("expected_version"), expected != m.version {
-            throw AppError(code: 4009, dataCode: "invalid_state", message: "The meeting changed since version \(expected) (now \(m.version)); read it again",
-                           details: ["status": .string(m.state.status.rawValue), "version": .int(m.version)])
-        }
-        if case .party(.expert) = actor { try SessionLog.requireLogged(ctx, expertId: m.expertId, except: m.id) }
         let sessionType = params.optionalString("session_type")
         let locationId = params.optionalString("location_id")
-        if case .party(.expert) = actor, settings.requireConfirmDetails, m.state.proposedBy == .user {
-            guard sessionType != nil else { throw AppError.invalidParams(field: "session_type", reason: "is required by this community when confirming a request") }
-            guard locationId != nil || m.locationId != nil else { throw AppError.invalidParams(field: "location_id", reason: "is required by this community when confirming a request") }
-        }
-        if let sessionType, !settings.sessionTypes.contains(sessionType) {
-            throw AppError.invalidParams(field: "session_type", reason: "must be one of \(settings.sessionTypes.joined(separator: ", "))")
-        }
-        if let locationId { try Catalog.requireLocation(ctx, locationId) }
-        let d = try Lifecycle.decide(m.state, .confirm(acceptConflicts: params.bool("accept_conflicts")), by: actor, now: ctx.now,
-                                     settings: MeetingStore.lifecycleSettings(settings))
-        return try MeetingStore.apply(ctx, m, d, actor: actor) { record in
-            if let sessionType { record.sessionType = sessionType }
-            if let locationId { record.locationId = locationId }
-        }.json
+        return try act(ctx, params, prepare: { m, actor in
+            if case .party(.expert) = actor, settings.requireConfirmDetails, m.state.proposedBy == .user {
+                guard sessionType != nil else { throw AppError.invalidParams(field: "session_type", reason: "is required by this community when confirming a request") }
+                guard locationId != nil || m.locationId != nil else { throw AppError.invalidParams(field: "location_id", reason: "is required by this community when confirming a request") }
+            }
+            if let sessionType, !settings.sessionTypes.contains(sessionType) {
+                throw AppError.invalidParams(field: "session_type", reason: "must be one of \(settings.sessionTypes.joined(separator: ", "))")
+            }
+            if let locationId { try Catalog.requireLocation(ctx, locationId) }
+            return { record in
+                if let sessionType { record.sessionType = sessionType }
+                if let locationId { record.locationId = locationId }
+            }
+        }) { _ in .confirm(acceptConflicts: params.bool("accept_conflicts")) }
     }
 
     static let decline = method("meeting.decline", "The side that has not approved declines, with a reason from the community's list; held credits return",
