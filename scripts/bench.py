@@ -44,6 +44,10 @@ TITLES = {
 CLOCK_START = datetime.datetime(2031, 1, 6, tzinfo=datetime.timezone.utc)
 EXPERT_ZONES = ["UTC", "Europe/Prague", "America/New_York", "Asia/Kolkata"]
 BATCH_SIZE = 100
+# Made anew on the server for each run and dropped at its end, so runs start alike and leave
+# nothing behind.
+SERVICE_DATABASE = "meetingledger_bench"
+PGBENCH_DATABASE = "meetingledger_pgbench"
 
 
 class BenchError(Exception):
@@ -71,7 +75,7 @@ class Plan:
             return Plan(quick=True, seconds=2, warmup_requests=20, cycles_one_process=40, cycles_per_process_of_four=20,
                         transfer_sizes=(1_000, 10_000), balance_calls=100, expert_counts=(10, 40, 160), searches=3,
                         pgbench_scale=4)
-        return Plan(quick=False, seconds=8, warmup_requests=100, cycles_one_process=400, cycles_per_process_of_four=250,
+        return Plan(quick=False, seconds=6, warmup_requests=100, cycles_one_process=300, cycles_per_process_of_four=200,
                     transfer_sizes=(1_000, 1_000_000), balance_calls=500, expert_counts=(50, 200, 800), searches=5,
                     pgbench_scale=10)
 
@@ -361,38 +365,37 @@ class Bench:
         self.workdir = Path(tempfile.mkdtemp(prefix="meetingledger-bench-"))
         self.pg = Postgres(args.pg_bin, self.workdir)
         self.server_url = args.database_url
-        self.fresh_database = args.fresh_database
-        self.service_url = with_dbname(args.database_url, args.fresh_database) if args.fresh_database else args.database_url
-        self.pgbench_url = with_dbname(args.database_url, "meetingledger_pgbench")
+        self.service_url = with_dbname(args.database_url, SERVICE_DATABASE)
+        self.pgbench_url = with_dbname(args.database_url, PGBENCH_DATABASE)
         self.tag = f"{int(time.time()):x}"
         self.communities = 0
         self.cache = {}
         self.scratch_ready = False
-
+        
     # Set-up
 
     def prepare_databases(self):
         maintenance = with_dbname(self.server_url, "postgres")
-        if self.fresh_database:
-            progress(f"creating the service database {self.fresh_database}")
-            self.pg.psql(maintenance, f'DROP DATABASE IF EXISTS "{self.fresh_database}" WITH (FORCE)')
-            self.pg.psql(maintenance, f'CREATE DATABASE "{self.fresh_database}"')
+        progress(f"creating the service database {SERVICE_DATABASE}")
+        self.pg.psql(maintenance, f"DROP DATABASE IF EXISTS {SERVICE_DATABASE} WITH (FORCE)")
+        self.pg.psql(maintenance, f"CREATE DATABASE {SERVICE_DATABASE}")
         migrated = subprocess.run([self.meetingd, "migrate"], env=dict(os.environ, DATABASE_URL=self.service_url),
                                   capture_output=True, text=True)
         if migrated.returncode != 0:
             raise BenchError(f"meetingd migrate failed: {migrated.stderr.strip()}")
-        progress(f"initializing pgbench tables (scale {self.plan.pgbench_scale}) in meetingledger_pgbench")
-        self.pg.psql(maintenance, "DROP DATABASE IF EXISTS meetingledger_pgbench WITH (FORCE)")
-        self.pg.psql(maintenance, "CREATE DATABASE meetingledger_pgbench")
+        progress(f"initializing pgbench tables (scale {self.plan.pgbench_scale}) in {PGBENCH_DATABASE}")
+        self.pg.psql(maintenance, f"DROP DATABASE IF EXISTS {PGBENCH_DATABASE} WITH (FORCE)")
+        self.pg.psql(maintenance, f"CREATE DATABASE {PGBENCH_DATABASE}")
         done = subprocess.run([self.pg.program("pgbench"), "-i", "-q", "-s", str(self.plan.pgbench_scale), self.pgbench_url],
                               capture_output=True, text=True)
         if done.returncode != 0:
             raise BenchError(f"pgbench -i failed: {done.stderr.strip()[-800:]}")
 
     def cleanup(self):
-        if self.scratch_ready:
-            self.pg.psql(self.service_url, "DROP SCHEMA IF EXISTS bench_scratch CASCADE")
-        self.pg.psql(with_dbname(self.server_url, "postgres"), "DROP DATABASE IF EXISTS meetingledger_pgbench WITH (FORCE)")
+        """Both databases go: the ledger's transfers cannot be deleted, so a run's never stay."""
+        maintenance = with_dbname(self.server_url, "postgres")
+        for database in (SERVICE_DATABASE, PGBENCH_DATABASE):
+            self.pg.psql(maintenance, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def bootstrap(self, label):
@@ -541,8 +544,7 @@ def section_ping(b):
     progress("the driver alone: a response line echoed by cat")
     echo = Meetingd(b, "cat", command=["cat"])
     try:
-        floor = timed_requests(echo, lambda i: b'{"jsonrpc":"2.0","id":%d,"result":{}}\n' % i, plan.seconds,
-                               plan.warmup_requests)
+        floor = timed_requests(echo, lambda i: b'{"jsonrpc":"2.0","id":%d,"result":{}}\n' % i, 2, plan.warmup_requests)
     finally:
         echo.close()
     progress("pgbench SELECT 1 and one-row insert, 1 client")
@@ -1126,8 +1128,9 @@ def parse_sections(text):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--meetingd", required=True, help="the release meetingd binary")
-    parser.add_argument("--database-url", required=True, help="the server (libpq conninfo or URI)")
-    parser.add_argument("--fresh-database", help="create this database anew on the server for the service (embedded cluster)")
+    parser.add_argument("--database-url", required=True,
+                        help=f"any database on the server (libpq conninfo or URI); the run makes {SERVICE_DATABASE} and "
+                             f"{PGBENCH_DATABASE} there and drops them at the end")
     parser.add_argument("--pg-bin", help="folder of psql and pgbench matching the server")
     parser.add_argument("--quick", action="store_true", help="small sizes and short runs, for smoke tests")
     parser.add_argument("--only", help="sections to run: numbers or names (" + ", ".join(SECTIONS.values()) + ")")
