@@ -48,6 +48,9 @@ BATCH_SIZE = 100
 # nothing behind.
 SERVICE_DATABASE = "meetingledger_bench"
 PGBENCH_DATABASE = "meetingledger_pgbench"
+# How long parallel streams wait for each other at a starting line before giving up (one of
+# them failed).
+BARRIER_SECONDS = 300
 
 
 class BenchError(Exception):
@@ -241,14 +244,10 @@ class Meetingd:
             raise BenchError(f"meetingd exited with {self.proc.wait()}; see {self.log_path}")
         return reply
 
-    def request_line(self, method, params):
-        self.next_id += 1
-        return self.next_id, (json.dumps({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params},
-                                         separators=(",", ":")) + "\n").encode()
-
     def call(self, method, **params):
-        _, line = self.request_line(method, params)
-        return result_of(json.loads(self.exchange(line)), method)
+        self.next_id += 1
+        request = {"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params}
+        return result_of(json.loads(self.exchange((json.dumps(request, separators=(",", ":")) + "\n").encode())), method)
 
     def batch(self, calls):
         """Runs (method, params) pairs as JSON-RPC batches of BATCH_SIZE; the results in order."""
@@ -345,7 +344,7 @@ def check_reply(line, what):
 
 def in_parallel(functions):
     """Runs the functions on threads at once, started together; their results in order."""
-    barrier = threading.Barrier(len(functions))
+    barrier = threading.Barrier(len(functions), timeout=BARRIER_SECONDS)
 
     def run(f):
         barrier.wait()
@@ -367,11 +366,10 @@ class Bench:
         self.server_url = args.database_url
         self.service_url = with_dbname(args.database_url, SERVICE_DATABASE)
         self.pgbench_url = with_dbname(args.database_url, PGBENCH_DATABASE)
-        self.tag = f"{int(time.time()):x}"
         self.communities = 0
         self.cache = {}
         self.scratch_ready = False
-        
+
     # Set-up
 
     def prepare_databases(self):
@@ -392,7 +390,7 @@ class Bench:
             raise BenchError(f"pgbench -i failed: {done.stderr.strip()[-800:]}")
 
     def cleanup(self):
-        """Both databases go: the ledger's transfers cannot be deleted, so a run's never stay."""
+        """Both databases go at the end: transfers cannot be deleted, so nothing a run writes stays."""
         maintenance = with_dbname(self.server_url, "postgres")
         for database in (SERVICE_DATABASE, PGBENCH_DATABASE):
             self.pg.psql(maintenance, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
@@ -403,7 +401,7 @@ class Bench:
         self.communities += 1
         slug = f"{label}-{self.communities}"
         done = subprocess.run(
-            [self.meetingd, "bootstrap", "--community", f"Bench {slug} {self.tag}", "--short-name", "BENCH",
+            [self.meetingd, "bootstrap", "--community", f"Bench {slug}", "--short-name", "BENCH",
              "--admin-email", f"admin@{slug}.bench.example", "--admin-first", "Bench", "--admin-last", "Admin"],
             env=dict(os.environ, DATABASE_URL=self.service_url), capture_output=True, text=True)
         if done.returncode != 0:
@@ -466,6 +464,10 @@ class Bench:
             SELECT version(), current_setting('fsync'), current_setting('synchronous_commit'),
                    current_setting('shared_buffers'), current_setting('wal_sync_method'), current_setting('max_wal_size')""").split("|")
         commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+        changed = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", ".", ":!docs/BENCHMARKS.md"],
+                                 capture_output=True, text=True).stdout.strip()
+        if commit and changed:
+            commit += " with uncommitted changes"
         kind = "QUICK smoke test (small sizes, short runs: not for comparison)" if self.plan.quick else "full run"
         if len(sections) < len(SECTIONS):
             kind += ", sections " + ", ".join(f"{n} {SECTIONS[n]}" for n in sections) + " only"
@@ -494,6 +496,9 @@ class Bench:
             f"{self.plan.seconds:g} s.",
             "",
         ]
+        if self.plan.quick:
+            lines += ["> **A quick run:** small sizes and short runs, to see that every section works. Its figures are not "
+                      "for comparison; `scripts/bench` without `--quick` measures the real ones.", ""]
         if settings[1] != "on" or settings[2] not in ("on", "remote_apply", "remote_write"):
             lines += ["**Warning:** commits are not durable on this server, so commit costs are not what production pays.", ""]
         return lines
@@ -531,10 +536,9 @@ def section_ping(b):
         ping = timed_requests(md, lambda i: b'{"jsonrpc":"2.0","id":%d,"method":"system.ping"}\n' % i, plan.seconds,
                               plan.warmup_requests)
         progress("person.create, one at a time")
-        email_run = b.tag
 
         def person_line(i):
-            params = {"actor": admin, "email": f"p{i}.{email_run}@people.bench.example", "first_name": "Bench",
+            params = {"actor": admin, "email": f"p{i}@people.bench.example", "first_name": "Bench",
                       "last_name": f"Person {i}", "roles": ["user"], "time_zone": "UTC"}
             return (json.dumps({"jsonrpc": "2.0", "id": i, "method": "person.create", "params": params}) + "\n").encode()
 
@@ -604,7 +608,7 @@ def measure_grants(b, processes):
     try:
         communities = [b.grant_community(md, "grants") for md in mds]
         progress(f"credits.grant through {processes} meetingd process{'es' if processes > 1 else ''}")
-        warmed_up = threading.Barrier(processes)
+        warmed_up = threading.Barrier(processes, timeout=BARRIER_SECONDS)
         runs = in_parallel([lambda md=md, c=c: grant_stream(b, md, c, b.plan.seconds, after_warmup=warmed_up.wait)
                             for md, c in zip(mds, communities)])
         keyed = grant_stream(b, mds[0], communities[0], b.plan.seconds, idempotent=True) if processes == 1 else None
@@ -683,7 +687,9 @@ def section_ledger(b):
              "per process, each process with its own community (so no two share an account). Hold→capture cycles run "
              "under `--test-clock`: `meeting.request` (holds the price), `meeting.confirm`, then the community's clock "
              "is moved past the starts and `meeting.log_session` captures (plus the platform's fee): cycles per second "
-             "of the whole run, three commits each.", ""]
+             "of the whole run, three commits each. The ledger_transfer script runs the SQL a grant runs (the actor lookup "
+             "and the transfer, one transaction), so it separates the ledger's own cost (script against pgbench -N) from "
+             "the service's (meetingd against the script).", ""]
     one, one_latencies, keyed = measure_grants(b, 1)
     four, _, _ = measure_grants(b, 4)
     tpcb_1, tpcb_4 = b.pgbench_tpcb_like(1), b.pgbench_tpcb_like(4)
@@ -864,7 +870,7 @@ FROM people p WHERE p.id = ':{who}';"""
 VALUES (':community', 'evt_' || md5(random()::text), ':mtg', '{kind}', ':{who}', '{{"price_credits": 10}}', now());
 INSERT INTO bench_scratch.outbox (community_id, id, kind, channel, recipient_id, meeting_id, payload, status, available_at, created_at)
 SELECT ':community', 'out_' || md5(random()::text), 'meeting_{kind}', 'notification', ':{recipient}', ':mtg',
-       jsonb_build_object('meeting', to_jsonb(m), 'recipient_role', 'expert'), 'pending', now(), now()
+       jsonb_build_object('meeting', to_jsonb(m), 'recipient_role', '{recipient}'), 'pending', now(), now()
 FROM bench_scratch.meetings m WHERE m.community_id = ':community' AND m.id = ':mtg';"""
 
     request = f"""-- meeting.request: the meeting, the hold, the event, the message
@@ -1149,7 +1155,7 @@ def main():
             report += [f"## {number}. {TITLES[number]}", ""]
             try:
                 report += RUNNERS[number](bench)
-            except (BenchError, subprocess.SubprocessError, OSError, KeyError, ValueError) as error:
+            except (BenchError, subprocess.SubprocessError, OSError, KeyError, ValueError, threading.BrokenBarrierError) as error:
                 failures += 1
                 progress(f"section {number} failed: {error}")
                 report += [f"**This section failed and has no figures:** {error}", ""]
