@@ -316,7 +316,9 @@ class Run:
     # MARK: checks
 
     def sql(self, query):
-        out = subprocess.run(["psql", self.args.database_url, "-tAqc", query], capture_output=True, text=True)
+        # On standard input: a long run's id lists do not fit on a command line.
+        out = subprocess.run(["psql", self.args.database_url, "-tAq", "-v", "ON_ERROR_STOP=1", "-f", "-"], input=query,
+                             capture_output=True, text=True)
         if out.returncode != 0:
             raise SystemExit(f"psql failed: {out.stderr}")
         return [line.split("|") for line in out.stdout.splitlines() if line]

@@ -12,7 +12,7 @@ as_root() { [ "$(id -u)" = 0 ]; }
 
 # Debian packages the project needs; installed only when missing.
 ensure_packages() {
-    local wanted=(postgresql postgresql-contrib libpq-dev pkg-config tzdata python3 python3-venv)
+    local wanted=(postgresql postgresql-contrib libpq-dev pkg-config tzdata python3 python3-venv msmtp)
     local missing=()
     for pkg in "${wanted[@]}"; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

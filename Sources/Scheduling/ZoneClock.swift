@@ -19,10 +19,13 @@ public struct LocalDateTime: Sendable, Hashable {
 /// time as standard time, the later occurrence, so local times are converted here, not in SQL.
 public struct ZoneClock: Sendable {
     private let zone: TimeZone
+    /// The IANA name, e.g. America/New_York.
+    public let identifier: String
 
     public init?(identifier: String) {
         guard TimeZones.isKnown(identifier), let zone = TimeZone(identifier: identifier) else { return nil }
         self.zone = zone
+        self.identifier = identifier
     }
 
     public func offsetSeconds(at instant: Instant) -> Int64 {

@@ -151,7 +151,17 @@ enum AvailabilityMethods {
              "location_ids": .array(r.locationIds.map { .string($0) }), "service_ids": r.serviceIds.map { .array($0.map { .string($0) }) } ?? .null]
         }
         let blocked: [JSON] = a.blocked.map { ["start": .string($0.start.rfc3339), "end": .string($0.end.rfc3339)] }
-        return ["expert_id": .string(expert), "time_zone": .string(a.timeZone), "free": .array(sorted), "weekly": .array(weekly), "blocked": .array(blocked)]
+        let periods: [JSON] = try ctx.db.query(
+            """
+            SELECT id, kind, start_at, end_at, location_ids FROM availability_periods
+            WHERE community_id = $1 AND expert_id = $2 AND start_at < $4 AND end_at > $3 ORDER BY start_at, id
+            """, [ctx.communityId, expert, from, to]
+        ).map { r in
+            ["id": .string(try r.string("id")), "kind": .string(try r.string("kind")), "start": .string(try r.instant("start_at").rfc3339),
+             "end": .string(try r.instant("end_at").rfc3339), "location_ids": .array(try r.stringArray("location_ids").map { .string($0) })]
+        }
+        return ["expert_id": .string(expert), "time_zone": .string(a.timeZone), "free": .array(sorted), "weekly": .array(weekly), "blocked": .array(blocked),
+                "periods": .array(periods)]
     }
 
     static let search = ServiceMethod(

@@ -27,13 +27,18 @@ public struct MeetingRecord {
     public var version: Int64
     public var createdAt: Instant
     public var updatedAt: Instant
+    /// The parties' names, so each side sees whom they meet.
+    public var userName: String
+    public var expertName: String
 
     static let columns = """
         m.id, m.service_id, m.skill, m.user_id, m.expert_id, m.location_id, m.start_at, m.length_minutes, m.price_credits,
         m.topic, m.agenda_answers, m.session_type, m.status, m.proposed_by, m.expert_approved, m.user_approved, m.credit_status,
         m.hold_transfer_id, m.conflict_accepted, m.alternate_start_at, m.alternate_length_minutes, m.alternate_proposed_by,
         m.alternate_note, m.note, m.video_url, m.series_id, m.attendance, m.duration_minutes, m.feedback, m.calendar_sequence,
-        m.version, m.created_at, m.updated_at
+        m.version, m.created_at, m.updated_at,
+        (SELECT u.first_name || ' ' || u.last_name FROM people u WHERE u.community_id = m.community_id AND u.id = m.user_id) AS user_name,
+        (SELECT e.first_name || ' ' || e.last_name FROM people e WHERE e.community_id = m.community_id AND e.id = m.expert_id) AS expert_name
         """
 
     init(row: Row) throws {
@@ -72,6 +77,8 @@ public struct MeetingRecord {
         version = try row.int("version")
         createdAt = try row.instant("created_at")
         updatedAt = try row.instant("updated_at")
+        userName = try row.string("user_name")
+        expertName = try row.string("expert_name")
     }
 
     /// Which side of this meeting the actor is on, if any.
@@ -95,7 +102,7 @@ public struct MeetingRecord {
             "id": .string(id), "status": .string(s.status.rawValue), "credit_status": .string(s.creditStatus.rawValue),
             "start": .string(s.start.rfc3339), "end": .string(s.end.rfc3339), "length_minutes": .int(s.lengthMinutes),
             "price_credits": .int(s.priceCredits), "service_id": .string(serviceId), "skill": .optional(skill),
-            "user_id": .string(userId), "expert_id": .string(expertId), "location_id": .optional(locationId),
+            "user_id": .string(userId), "expert_id": .string(expertId), "user_name": .string(userName), "expert_name": .string(expertName), "location_id": .optional(locationId),
             "expert_approved": .bool(s.expertApproved), "user_approved": .bool(s.userApproved),
             "proposed_by": .string(s.proposedBy.rawValue), "alternate": alternate,
             "awaiting_action_by": .optional(s.awaiting?.rawValue), "topic": .optional(topic), "agenda_answers": agendaAnswers,

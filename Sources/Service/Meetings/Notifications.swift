@@ -1,6 +1,6 @@
 import Core
-import Foundation
 import Postgres
+import Scheduling
 
 /// Turns an outbox notification into what a person reads: a subject, a plain-text body and a
 /// short push text, in the community's words, with times in the recipient's zone.
@@ -58,7 +58,10 @@ enum Notifications {
         case "meeting_rejected_by_expert", "meeting_rejected_by_user": (subject, line) = ("Meeting declined", "\(other) declined the meeting on \(when). Any credits held for it are returned.")
         case "meeting_withdrawn_by_expert", "meeting_withdrawn_by_user": (subject, line) = ("Meeting withdrawn", "\(other) withdrew the meeting on \(when).")
         case "cancellation_by_expert", "cancellation_by_user": (subject, line) = ("Meeting cancelled by \(other)", "\(other) cancelled the meeting on \(when) for \(what).")
-        case "rescheduling_agreed_by_expert", "rescheduling_agreed_by_user": (subject, line) = ("New date proposed by \(other)", "\(other) proposes to move your meeting on \(when). The original date stays in effect until you approve the new one.")
+        case "rescheduling_agreed_by_expert", "rescheduling_agreed_by_user":
+            let proposed = (payload["meeting"]?["alternate"]?["start"]?.stringValue).flatMap { try? Instant(rfc3339: $0) }
+                .map { " to " + LocalTimeText.format($0, zone: recipient.timeZone) } ?? ""
+            (subject, line) = ("New date proposed by \(other)", "\(other) proposes to move your meeting on \(when)\(proposed). The original date stays in effect until you approve the new one.")
         case "rescheduling_rejected_by_expert", "rescheduling_rejected_by_user": (subject, line) = ("New date proposed by \(other)", "\(other) proposes a new date for the declined meeting: \(when). Please confirm or decline.")
         case "counter_offer_by_expert", "counter_offer_by_user": (subject, line) = ("\(other) proposes another time", "\(other) proposes \(when) instead. Please confirm or decline.")
         case let k where k.hasPrefix("alternative_date_"): (subject, line) = ("Alternate date update", "\(other) answered the alternate date for your meeting (now \(when)).")
@@ -80,17 +83,6 @@ enum Notifications {
 /// "Mon 9 Mar 2026 09:00 EDT" in a person's zone.
 enum LocalTimeText {
     static func format(_ instant: Instant, zone: String) -> String {
-        let tz = TimeZone(identifier: zone) ?? TimeZone(identifier: "UTC")!
-        let date = Date(timeIntervalSince1970: TimeInterval(instant.epochSeconds))
-        let offset = Int64(tz.secondsFromGMT(for: date))
-        let local = instant.epochSeconds + offset
-        let days = local >= 0 ? local / 86400 : (local - 86399) / 86400
-        let (y, m, d) = Civil.civilFromDays(days)
-        let secondOfDay = local - days * 86400
-        let weekday = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][Civil.isoWeekday(days: days) - 1]
-        let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][Int(m) - 1]
-        let hh = secondOfDay / 3600, mm = secondOfDay / 60 % 60
-        let abbreviation = tz.abbreviation(for: date) ?? zone
-        return "\(weekday) \(d) \(month) \(y) \(hh < 10 ? "0" : "")\(hh):\(mm < 10 ? "0" : "")\(mm) \(abbreviation)"
+        (ZoneClock(identifier: zone) ?? ZoneClock(identifier: "UTC")!).describe(instant)
     }
 }

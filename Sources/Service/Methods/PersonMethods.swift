@@ -37,7 +37,7 @@ public struct PersonRecord {
 }
 
 enum PersonMethods {
-    static var all: [ServiceMethod] { [create, get, list, unsuspend] }
+    static var all: [ServiceMethod] { [create, get, list, findByEmail, unsuspend] }
 
     static let personSchema: Schema = .object([
         .init("id", .id(.person), required: true), .init("email", .email, required: true),
@@ -102,6 +102,21 @@ enum PersonMethods {
                  ORDER BY id LIMIT $4
                 """, [ctx.communityId, params.optionalString("role"), page.afterString(0), page.limit + 1])
         return page.result(try rows.map { try PersonRecord(row: $0).json }) { [$0["id"]!] }
+    }
+
+    static let findByEmail = ServiceMethod(
+        "person.find_by_email", "The person of your community with this e-mail: id, names and roles (for client tools that take e-mails)",
+        audience: .member, mutating: false, params: [.init("email", .email, required: true)],
+        result: .object([.init("id", .id(.person), required: true), .init("first_name", .name, required: true), .init("last_name", .name, required: true),
+                         .init("roles", .list(.text()), required: true)]),
+        errors: [DocErrors.notFound]
+    ) { ctx, params in
+        let email = try params.string("email")
+        guard let row = try ctx.db.query(PersonRecord.selectSQL + " WHERE community_id = $1 AND lower(email) = lower($2)", [ctx.communityId, email]).first else {
+            throw AppError.notFound("person with e-mail", email)
+        }
+        let p = try PersonRecord(row: row)
+        return ["id": .string(p.id), "first_name": .string(p.firstName), "last_name": .string(p.lastName), "roles": .array(p.roles.map { .string($0) })]
     }
 
     static let unsuspend = ServiceMethod(

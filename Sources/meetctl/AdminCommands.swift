@@ -1,0 +1,97 @@
+import Core
+import Foundation
+
+enum AdminCommands {
+    /// `bootstrap` runs `meetingd bootstrap` (an operator action, not a JSON-RPC method).
+    @Sendable static func bootstrap(_ invocation: Invocation, _ session: Session) throws {
+        let executable = try Locator.meetingd(explicit: invocation.string("meetingd"))
+        var arguments = ["bootstrap"]
+        for name in ["community", "short-name", "admin-email", "admin-first", "admin-last", "time-zone"] {
+            if let value = invocation.string(name) { arguments += ["--\(name)", value] }
+        }
+        var environment = ProcessInfo.processInfo.environment
+        environment["DATABASE_URL"] = try Locator.databaseURL()
+        let run = try Subprocess.run(executable, arguments, environment: environment)
+        guard run.succeeded else {
+            let message = run.stderr.split(separator: "\n").filter { !$0.hasPrefix("{") }.joined(separator: "\n")
+            throw ToolError(message: message.isEmpty ? "meetingd bootstrap failed (exit status \(run.status))" : message)
+        }
+        guard let result = try? JSONParser.parse(run.stdout.trimmingCharacters(in: "\n")) else {
+            throw ToolError(message: "meetingd bootstrap printed something unexpected: \(run.stdout.prefix(200))")
+        }
+        try CommandRunner.show(result, session)
+        if !invocation.wantsJSON, let admin = result["admin_id"]?.stringValue {
+            session.out.line("Next: export MEETINGLEDGER_ACTOR=\(admin)")
+        }
+    }
+
+    @Sendable static func showPerson(_ invocation: Invocation, _ session: Session) throws {
+        var params = try session.mappedParams()
+        if params["person_id"] == nil { params["person_id"] = .string(try session.actorId()) }
+        try CommandRunner.show(try session.call("person.get", params), session)
+    }
+
+    /// `certify` (or with --remove, decertify).
+    @Sendable static func certify(_ invocation: Invocation, _ session: Session) throws {
+        let method = invocation.has("remove") ? "service.decertify" : "service.certify"
+        try CommandRunner.show(try session.call(method, try session.mappedParams()), session)
+    }
+
+    /// `enroll` (or with --remove, the assignment removed).
+    @Sendable static func enroll(_ invocation: Invocation, _ session: Session) throws {
+        let params = try session.mappedParams()
+        guard (params["service_id"] == nil) != (params["expert_id"] == nil) else {
+            throw UsageError(message: "enroll needs --service or --expert (one of them)")
+        }
+        let method = invocation.has("remove") ? "enrollment.remove" : "enrollment.assign"
+        try CommandRunner.show(try session.call(method, params), session)
+    }
+
+    static func settingsLines(_ community: JSON, _ session: Session) throws -> String {
+        let settings = community["settings"]?.objectValue ?? [:]
+        var rows: [JSON] = [["key": "community", "value": .string("\(Render.plain(community["name"] ?? nil)) (\(Render.plain(community["id"] ?? nil)))")]]
+        for key in settings.keys.sorted() { rows.append(["key": .string(key), "value": .string(Render.compact(settings[key]!))]) }
+        return try Render.table(rows, [Column(header: "SETTING", key: "key"), Column(header: "VALUE", key: "value")], session)
+    }
+
+    @Sendable static func showSettings(_ invocation: Invocation, _ session: Session) throws {
+        let community = try session.call("community.get")
+        if invocation.wantsJSON { session.out.line(community.serialized()) } else { session.out.text(try settingsLines(community, session)) }
+    }
+
+    /// `settings set k=v …`: every pair in one update_settings call.
+    @Sendable static func setSettings(_ invocation: Invocation, _ session: Session) throws {
+        var params: [String: JSON] = [:]
+        for pair in invocation.all("KEY=VALUE") {
+            if case .json(.object(let fields)) = pair { params.merge(fields) { _, new in new } }
+        }
+        if let key = invocation.string("idempotency-key") { params["idempotency_key"] = .string(key) }
+        let community = try session.call("community.update_settings", params)
+        if invocation.wantsJSON { session.out.line(community.serialized()) } else { session.out.text(try settingsLines(community, session)) }
+    }
+
+    /// `reasons`: the codes --reason accepts.
+    @Sendable static func reasons(_ invocation: Invocation, _ session: Session) throws {
+        let settings = try session.call("community.get")["settings"] ?? .null
+        if invocation.wantsJSON {
+            session.out.line(JSON.object(["rejection_reasons": settings["rejection_reasons"] ?? [], "cancellation_reasons": settings["cancellation_reasons"] ?? []]).serialized())
+            return
+        }
+        let columns = [Column(header: "CODE", key: "code"), Column(header: "LABEL", key: "label")]
+        session.out.line("For decline and alternate reject:")
+        session.out.text(try Render.table(settings["rejection_reasons"]?.arrayValue ?? [], columns, session))
+        session.out.line()
+        session.out.line("For cancel:")
+        session.out.text(try Render.table(settings["cancellation_reasons"]?.arrayValue ?? [], columns, session))
+    }
+
+    /// `ping` needs no acting person.
+    @Sendable static func ping(_ invocation: Invocation, _ session: Session) throws {
+        let result = try session.meetingd().call("system.ping", .object([:]))
+        if invocation.wantsJSON {
+            session.out.line(result.serialized())
+        } else {
+            session.out.line("meetingd \(Render.plain(result["version"] ?? nil)); database \(Render.plain(result["database"] ?? nil)); service time \(PersonClock.utc.format(result["now"]?.stringValue ?? "-"))")
+        }
+    }
+}

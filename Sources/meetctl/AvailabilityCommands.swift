@@ -1,0 +1,82 @@
+import Core
+
+/// Availability commands act on the acting expert's own calendar unless --expert names another.
+enum AvailabilityCommands {
+    static func params(_ session: Session) throws -> [String: JSON] {
+        var params = try session.mappedParams()
+        if params["expert_id"] == nil { params["expert_id"] = .string(try session.actorId()) }
+        return params
+    }
+
+    @Sendable static func forExpert(_ invocation: Invocation, _ session: Session) throws {
+        try CommandRunner.show(try session.call(invocation.command.method!, try params(session)), session)
+    }
+
+    @Sendable static func setWeekly(_ invocation: Invocation, _ session: Session) throws {
+        var params = try params(session)
+        if params["time_zone"] == nil { params["time_zone"] = .string(try session.clock().zoneName) }
+        let result = try session.call("availability.set_weekly", params)
+        if invocation.wantsJSON {
+            session.out.line(result.serialized())
+            return
+        }
+        session.out.line("Weekly hours (\(Render.plain(result["time_zone"] ?? nil))):")
+        try CommandRunner.show(readableRules(result, session), session)
+    }
+
+    /// Rules with day names and location names, as `availability set` and `show` print them.
+    static func readableRules(_ result: JSON, _ session: Session) throws -> JSON {
+        let rules = try (result["rules"]?.arrayValue ?? []).map { rule -> JSON in
+            let day = rule["weekday"]?.intValue.flatMap { (1...7).contains($0) ? PersonClock.weekdays[Int($0) - 1] : nil } ?? "?"
+            let names = try (rule["location_ids"]?.arrayValue ?? []).compactMap(\.stringValue).map { try session.locationName($0) ?? $0 }
+            return ["day": .string(day), "start": rule["start"] ?? .null, "end": rule["end"] ?? .null, "locations": .string(names.joined(separator: ", "))]
+        }
+        return ["rules": .array(rules)]
+    }
+
+    /// `availability show`: the next 7 days from today (on the person's clock) by default.
+    @Sendable static func show(_ invocation: Invocation, _ session: Session) throws {
+        var params = try params(session)
+        let clock = try session.clock()
+        if params["from"] == nil {
+            params["from"] = .string(clock.instant(.local(clock.localDate(SystemClock.now()), LocalTimeOfDay(minutes: 0))).rfc3339)
+        }
+        if params["to"] == nil, let from = params["from"]?.stringValue, let start = try? Instant(rfc3339: from) {
+            params["to"] = .string(start.adding(minutes: 7 * 24 * 60).rfc3339)
+        }
+        let result = try session.call("availability.get", params)
+        if invocation.wantsJSON {
+            session.out.line(result.serialized())
+            return
+        }
+        let from = clock.format(params["from"]!.stringValue!), to = clock.format(params["to"]!.stringValue!)
+        session.out.line("Availability of \(Render.plain(result["expert_id"] ?? nil)) from \(from) to \(to)")
+        session.out.line()
+        session.out.line("Weekly hours (\(Render.plain(result["time_zone"] ?? nil))):")
+        let rules = try readableRules(["rules": result["weekly"] ?? []], session)["rules"]?.arrayValue ?? []
+        session.out.text(rules.isEmpty ? "none\n" : try Render.table(rules, ruleColumns, session))
+        let blocked = result["blocked"]?.arrayValue ?? []
+        if !blocked.isEmpty {
+            session.out.line()
+            session.out.line("Blocked:")
+            session.out.text(try Render.table(blocked, [Column(header: "START", key: "start", format: .time), Column(header: "END", key: "end", format: .time)], session))
+        }
+        // One row per period, with every location free then.
+        var free: [(start: String, end: String, places: [String])] = []
+        for period in result["free"]?.arrayValue ?? [] {
+            let start = period["start"]?.stringValue ?? "", end = period["end"]?.stringValue ?? ""
+            let place = try period["location_id"]?.stringValue.map { try session.locationName($0) ?? $0 } ?? "-"
+            if let i = free.firstIndex(where: { $0.start == start && $0.end == end }) { free[i].places.append(place) } else { free.append((start, end, [place])) }
+        }
+        session.out.line()
+        session.out.line("Free:")
+        let rows: [JSON] = free.map { ["start": .string($0.start), "end": .string($0.end), "where": .string($0.places.joined(separator: ", "))] }
+        session.out.text(rows.isEmpty ? "nothing free in this range\n" : try Render.table(rows, [
+            Column(header: "START", key: "start", format: .time), Column(header: "END", key: "end", format: .time), Column(header: "WHERE", key: "where"),
+        ], session))
+    }
+
+    static let ruleColumns = [
+        Column(header: "DAY", key: "day"), Column(header: "FROM", key: "start"), Column(header: "TO", key: "end"), Column(header: "LOCATIONS", key: "locations"),
+    ]
+}

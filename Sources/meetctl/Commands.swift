@@ -1,0 +1,474 @@
+import Core
+
+/// Every meetctl command: its words, options, the JSON-RPC method it calls, how each option
+/// maps to a param, and what it shows. Parsing, help and output are all driven by this table.
+enum Commands {
+    // MARK: Shared pieces
+
+    static let meetingId = ArgumentSpec(name: "MEETING_ID", kind: .id(.meeting), param: "meeting_id", help: "The meeting")
+    static let acceptConflicts = OptionSpec(
+        name: "accept-conflicts", kind: .flag, param: "accept_conflicts", help: "Confirm even though the expert has an agreed meeting then (see meetctl conflicts)")
+    static let note = OptionSpec(name: "note", kind: .text(placeholder: "TEXT"), param: "note", help: "A note to the other side")
+    static func reason(_ list: String) -> OptionSpec {
+        OptionSpec(name: "reason", kind: .text(placeholder: "CODE"), param: "reason_code", help: "A code from the community's \(list) list (meetctl reasons)", required: true)
+    }
+    static let expert = OptionSpec(name: "expert", kind: .person, param: "expert_id", help: "Whose availability (admins); default: yourself")
+
+    static let meetingRecord: OutputSpec = .record([
+        Column(header: "Meeting", key: "id"),
+        Column(header: "Status", key: "status"),
+        Column(header: "Awaiting", key: "awaiting_action_by", optional: true),
+        Column(header: "Start", key: "start", format: .time),
+        Column(header: "End", key: "end", format: .time),
+        Column(header: "Length", key: "length_minutes", format: .minutes),
+        Column(header: "Credits", key: "price_credits", format: .meetingCredits),
+        Column(header: "Service", key: "service_id", format: .service),
+        Column(header: "Skill", key: "skill", optional: true),
+        Column(header: "Location", key: "location_id", format: .location, optional: true),
+        Column(header: "User", key: "user_id"),
+        Column(header: "Expert", key: "expert_id"),
+        Column(header: "Topic", key: "topic", optional: true),
+        Column(header: "Agenda", key: "agenda_answers", format: .compact, optional: true),
+        Column(header: "Note", key: "note", optional: true),
+        Column(header: "New date", key: "alternate.start", format: .time, optional: true),
+        Column(header: "  proposed by", key: "alternate.proposed_by", optional: true),
+        Column(header: "  note", key: "alternate.note", optional: true),
+        Column(header: "Session type", key: "session_type", optional: true),
+        Column(header: "Video", key: "video_url", optional: true),
+        Column(header: "Series", key: "series_id", optional: true),
+        Column(header: "Attendance", key: "attendance", optional: true),
+        Column(header: "Duration", key: "duration_minutes", format: .minutes, optional: true),
+        Column(header: "Feedback", key: "feedback", format: .compact, optional: true),
+        Column(header: "Version", key: "version"),
+    ])
+
+    static let meetingColumns = [
+        Column(header: "", key: "marker"),
+        Column(header: "START", key: "start", format: .time),
+        Column(header: "LENGTH", key: "length_minutes", format: .minutes),
+        Column(header: "STATUS", key: "status"),
+        Column(header: "CREDITS", key: "price_credits", format: .meetingCredits),
+        Column(header: "WITH", key: "with"),
+        Column(header: "SERVICE", key: "service_id", format: .serviceName),
+        Column(header: "NEW DATE?", key: "alternate.start", format: .time),
+        Column(header: "MEETING", key: "id"),
+    ]
+
+    static let transferRecord: OutputSpec = .record([
+        Column(header: "Transfer", key: "id"), Column(header: "Kind", key: "kind"), Column(header: "Credits", key: "credits"),
+        Column(header: "From", key: "debit_account_id"), Column(header: "To", key: "credit_account_id"),
+        Column(header: "Time", key: "created_at", format: .time), Column(header: "Seq", key: "seq"),
+    ])
+
+    static let periodRecord: OutputSpec = .record([
+        Column(header: "Period", key: "id"), Column(header: "Kind", key: "kind"), Column(header: "Start", key: "start", format: .time),
+        Column(header: "End", key: "end", format: .time), Column(header: "Locations", key: "location_ids", format: .compact),
+    ])
+
+    static let personRecord: OutputSpec = .record([
+        Column(header: "Person", key: "id"), Column(header: "First name", key: "first_name"), Column(header: "Last name", key: "last_name"),
+        Column(header: "Email", key: "email"), Column(header: "Roles", key: "roles", format: .compact),
+        Column(header: "Time zone", key: "time_zone"), Column(header: "Suspended until", key: "suspended_until", format: .time, optional: true),
+    ])
+
+    // MARK: The table
+
+    static let all: [CommandSpec] = experts + availability + finance + admin + delivery + other
+
+    static let experts: [CommandSpec] = [
+        CommandSpec(
+            path: ["meetings"], section: .experts, summary: "Your meetings from now on, those awaiting your action first (marked *)",
+            details: """
+                Experts see the meetings they give; people who are only users see the ones they booked (--role changes it).
+                --json prints {role, items} with every page of meeting.list.
+                """,
+            options: [
+                OptionSpec(name: "role", kind: .choice(["expert", "user"]), param: "role", help: "Your side of the meetings; default: expert for experts"),
+                OptionSpec(name: "status", kind: .choice(["awaiting_approval", "agreed", "rejected", "cancelled", "completed", "expired"]), param: "status", help: "Only meetings in this state"),
+                OptionSpec(name: "from", kind: .time, param: "from", help: "Meetings ending after this time; default: now"),
+                OptionSpec(name: "to", kind: .time, param: "to", help: "Meetings starting before this time"),
+                OptionSpec(name: "person", kind: .person, param: "person_id", help: "Another person's meetings (admins and office staff)"),
+            ],
+            method: "meeting.list", output: .table(key: "items", meetingColumns, empty: "No meetings."), allPages: true,
+            run: MeetingCommands.list),
+        CommandSpec(
+            path: ["meeting", "show"], section: .experts, summary: "One meeting with its timeline",
+            details: "Calls meeting.get and meeting.timeline; --json prints {meeting, timeline}.",
+            arguments: [meetingId], method: "meeting.get", output: meetingRecord, run: MeetingCommands.show),
+        CommandSpec(
+            path: ["propose"], section: .experts, summary: "Propose a meeting to a user (you approve it; the user confirms)",
+            details: "Example: meetctl propose --user per_… --service svc_… --start \"2030-03-13 14:00\" --length 1h --price 100 --location \"Video call\"",
+            options: [
+                OptionSpec(name: "user", kind: .person, param: "user_id", help: "The user", required: true),
+                OptionSpec(name: "service", kind: .id(.service), param: "service_id", help: "The service (meetctl services)", required: true),
+                OptionSpec(name: "start", kind: .time, param: "start", help: "When it starts", required: true),
+                OptionSpec(name: "length", kind: .minutes(5...1440), param: "length_minutes", help: "How long", required: true),
+                OptionSpec(name: "price", kind: .integer(0...1_000_000_000_000, placeholder: "CREDITS"), param: "price_credits", help: "Its price in credits", required: true),
+                OptionSpec(name: "skill", kind: .text(placeholder: "SKILL"), param: "skill", help: "The skill it is about"),
+                OptionSpec(name: "location", kind: .location, param: "location_id", help: "Where"),
+                note,
+                OptionSpec(name: "after", kind: .id(.meeting), param: "from_meeting_id", help: "The meeting this proposal follows"),
+            ],
+            method: "meeting.propose", mutating: true, output: meetingRecord),
+        CommandSpec(
+            path: ["confirm"], section: .experts, summary: "Confirm a meeting awaiting your approval",
+            details: "If you already have an agreed meeting at that time the service refuses (time_conflict) unless --accept-conflicts.",
+            arguments: [meetingId],
+            options: [
+                acceptConflicts,
+                OptionSpec(name: "session-type", kind: .text(placeholder: "TYPE"), param: "session_type", help: "in_person, online, … where the community asks for it"),
+                OptionSpec(name: "location", kind: .location, param: "location_id", help: "Set the location while confirming"),
+            ],
+            method: "meeting.confirm", mutating: true, output: meetingRecord),
+        CommandSpec(
+            path: ["decline"], section: .experts, summary: "Decline a meeting awaiting your approval; held credits return to the user",
+            arguments: [meetingId], options: [reason("rejection"), note], method: "meeting.decline", mutating: true, output: meetingRecord),
+        CommandSpec(
+            path: ["withdraw"], section: .experts, summary: "Withdraw your proposal before the other side answers",
+            arguments: [meetingId], options: [note], method: "meeting.withdraw", mutating: true, output: meetingRecord),
+        CommandSpec(
+            path: ["cancel"], section: .experts, summary: "Cancel an agreed meeting",
+            details: """
+                Inside the cancellation window the service asks for confirmation and says what it costs:
+                meetctl shows that and asks "Cancel anyway? [y/N]" on a terminal. --yes answers yes; without a
+                terminal and without --yes nothing is cancelled and the exit status is 1.
+                """,
+            arguments: [meetingId],
+            options: [reason("cancellation"), note, OptionSpec(name: "yes", kind: .flag, help: "Cancel even inside the cancellation window, without asking")],
+            method: "meeting.cancel", mutating: true, output: meetingRecord, run: MeetingCommands.cancel),
+        CommandSpec(
+            path: ["reschedule"], section: .experts, summary: "Propose a new date (agreed: an alternate the other side approves; otherwise a counter-offer)",
+            arguments: [meetingId],
+            options: [
+                OptionSpec(name: "start", kind: .time, param: "start", help: "The new start", required: true),
+                OptionSpec(name: "length", kind: .minutes(5...1440), param: "length_minutes", help: "A new length"),
+                note,
+            ],
+            method: "meeting.reschedule", mutating: true, output: meetingRecord),
+        CommandSpec(
+            path: ["alternate", "confirm"], section: .experts, summary: "Approve the new date the other side proposed",
+            arguments: [meetingId], options: [acceptConflicts], method: "meeting.confirm_alternate", mutating: true, output: meetingRecord),
+        CommandSpec(
+            path: ["alternate", "reject"], section: .experts, summary: "Reject the proposed new date; the meeting keeps its date",
+            arguments: [meetingId], options: [reason("rejection"), note], method: "meeting.reject_alternate", mutating: true, output: meetingRecord),
+        CommandSpec(
+            path: ["alternate", "withdraw"], section: .experts, summary: "Withdraw the new date you proposed",
+            arguments: [meetingId], method: "meeting.withdraw_alternate", mutating: true, output: meetingRecord),
+        CommandSpec(
+            path: ["log"], section: .experts, summary: "Log a meeting after it started: attendance, duration, feedback",
+            details: "attended (or the user's no_show) pays you; --adjust changes the logged length in steps of 5 minutes.",
+            arguments: [meetingId],
+            options: [
+                OptionSpec(name: "attendance", kind: .choice(["attended", "no_show"]), param: "attendance", help: "Did the user come?", required: true),
+                OptionSpec(name: "adjust", kind: .integer(-240...240, placeholder: "MINUTES"), param: "duration_adjust_minutes", help: "Minutes more (or fewer, negative) than scheduled"),
+                OptionSpec(name: "feedback", kind: .feedback, param: "feedback", help: "An answer to one of the community's feedback questions", repeatable: true),
+            ],
+            method: "meeting.log_session", mutating: true, output: meetingRecord),
+        CommandSpec(
+            path: ["conflicts"], section: .experts, summary: "Your agreed meetings that overlap a meeting (or a time): the warning before confirming",
+            arguments: [ArgumentSpec(name: "MEETING_ID", kind: .id(.meeting), param: "meeting_id", help: "The meeting to check", required: false)],
+            options: [
+                OptionSpec(name: "start", kind: .time, param: "start", help: "Check this time instead of a meeting"),
+                OptionSpec(name: "length", kind: .minutes(5...1440), param: "length_minutes", help: "With --start"),
+            ],
+            method: "meeting.conflicts",
+            output: .table(key: "meetings", Array(meetingColumns.dropFirst().filter { $0.key != "with" }) + [Column(header: "USER", key: "user_id")], empty: "No agreed meetings overlap.")),
+        CommandSpec(
+            path: ["calendar"], section: .experts, summary: "A meeting's iCalendar invitation (.ics) on stdout",
+            arguments: [meetingId], method: "meeting.calendar",
+            output: .message { result, _ in (result["ics"]?.stringValue ?? "").replacingCRLF }),
+        CommandSpec(
+            path: ["reasons"], section: .experts, summary: "The community's rejection and cancellation reason codes",
+            method: "community.get", run: AdminCommands.reasons),
+    ]
+
+    static let availability: [CommandSpec] = [
+        CommandSpec(
+            path: ["availability", "show"], section: .availability, summary: "Free periods, weekly rules and blocks (default: the next 7 days)",
+            options: [
+                expert,
+                OptionSpec(name: "from", kind: .time, param: "from", help: "Default: today"),
+                OptionSpec(name: "to", kind: .time, param: "to", help: "Default: 7 days after --from"),
+                OptionSpec(name: "service", kind: .id(.service), param: "service_id", help: "Only where this service can be given"),
+            ],
+            method: "availability.get", run: AvailabilityCommands.show),
+        CommandSpec(
+            path: ["availability", "set"], section: .availability, summary: "Replace your weekly hours",
+            details: """
+                Each --rule is DAYS HH:MM-HH:MM @LOC[,LOC]: days like Mon, Mon-Fri or Tue,Thu; locations by id or name.
+                Example: meetctl availability set --tz America/New_York --rule "Mon-Fri 09:00-12:00 @Room 101,Video call"
+                """,
+            options: [
+                OptionSpec(name: "tz", kind: .text(placeholder: "ZONE"), param: "time_zone", help: "IANA zone the hours are in; default: yours"),
+                OptionSpec(name: "rule", kind: .weeklyRule, param: "rules", help: "Weekly hours", required: true, repeatable: true),
+                expert,
+            ],
+            method: "availability.set_weekly", mutating: true,
+            output: .table(key: "rules", AvailabilityCommands.ruleColumns, empty: "No weekly hours: nobody can book you except in one-off free periods."),
+            run: AvailabilityCommands.setWeekly),
+        CommandSpec(
+            path: ["availability", "free"], section: .availability, summary: "Add a one-off free period",
+            options: [
+                OptionSpec(name: "start", kind: .time, param: "start", required: true),
+                OptionSpec(name: "end", kind: .time, param: "end", required: true),
+                OptionSpec(name: "location", kind: .list(.location), param: "location_ids", help: "Where", required: true),
+                expert,
+            ],
+            method: "availability.add_free", mutating: true, output: periodRecord, run: AvailabilityCommands.forExpert),
+        CommandSpec(
+            path: ["availability", "block"], section: .availability, summary: "Block a period: no bookings then, whatever the weekly hours say",
+            options: [OptionSpec(name: "start", kind: .time, param: "start", required: true), OptionSpec(name: "end", kind: .time, param: "end", required: true), expert],
+            method: "availability.block", mutating: true, output: periodRecord, run: AvailabilityCommands.forExpert),
+        CommandSpec(
+            path: ["availability", "remove"], section: .availability, summary: "Remove one-off free and blocked periods (one by id, or all within a range)",
+            options: [
+                OptionSpec(name: "period", kind: .id(.availability), param: "period_id", help: "The period (availability show lists them)"),
+                OptionSpec(name: "start", kind: .time, param: "start"), OptionSpec(name: "end", kind: .time, param: "end"), expert,
+            ],
+            method: "availability.remove", mutating: true,
+            output: .message { result, _ in "Removed \(Render.plain(result["removed"] ?? 0)) period(s)." }, run: AvailabilityCommands.forExpert),
+    ]
+
+    static let accountColumns = [
+        Column(header: "ACCOUNT", key: "account_id"), Column(header: "KIND", key: "kind"), Column(header: "OWNER", key: "owner_id"),
+        Column(header: "POSTED", key: "posted", format: .number), Column(header: "BLOCKED", key: "blocked", format: .number),
+        Column(header: "AVAILABLE", key: "available", format: .number), Column(header: "AS OF", key: "as_of", format: .time),
+    ]
+
+    static let finance: [CommandSpec] = [
+        CommandSpec(
+            path: ["balance"], section: .finance, summary: "Posted, blocked and available credits of a person's accounts or one account",
+            options: [
+                OptionSpec(name: "person", kind: .person, param: "person_id", help: "Whose accounts; default: yours"),
+                OptionSpec(name: "account", kind: .id(.account), param: "account_id", help: "One account"),
+                OptionSpec(name: "as-of", kind: .time, param: "as_of", help: "The balance at a past time"),
+            ],
+            method: "ledger.balance", output: .table(key: "accounts", accountColumns, empty: "No accounts."),
+            csv: ["account_id", "kind", "owner_id", "posted", "blocked", "available", "as_of"], run: FinanceCommands.balance),
+        CommandSpec(
+            path: ["statement"], section: .finance, summary: "An account's entries with the running balance, oldest first (every page)",
+            options: [
+                OptionSpec(name: "account", kind: .id(.account), param: "account_id", help: "The account"),
+                OptionSpec(name: "person", kind: .person, help: "The person whose only account it is (instead of --account)"),
+                OptionSpec(name: "from", kind: .time, param: "from", help: "Entries at or after"),
+                OptionSpec(name: "to", kind: .time, param: "to", help: "Entries before"),
+            ],
+            method: "ledger.statement",
+            output: .table(key: "items", [
+                Column(header: "SEQ", key: "seq", format: .number), Column(header: "TIME", key: "created_at", format: .time),
+                Column(header: "KIND", key: "kind"), Column(header: "PHASE", key: "phase"), Column(header: "CREDITS", key: "credits", format: .number),
+                Column(header: "POSTED", key: "posted_balance", format: .number), Column(header: "BLOCKED", key: "blocked", format: .number),
+                Column(header: "AVAILABLE", key: "available", format: .number), Column(header: "MEETING", key: "meeting_id"),
+                Column(header: "REFERENCE", key: "reference"), Column(header: "REASON", key: "reason"),
+            ], empty: "No entries."),
+            csv: [], run: FinanceCommands.statement),
+        CommandSpec(
+            path: ["trial-balance"], section: .finance, summary: "Totals per account kind; the grand total is always 0",
+            options: [OptionSpec(name: "as-of", kind: .time, param: "as_of", help: "At a past time")],
+            method: "ledger.trial_balance",
+            output: .table(key: "kinds", [
+                Column(header: "KIND", key: "kind"), Column(header: "ACCOUNTS", key: "accounts", format: .number),
+                Column(header: "DEBITS", key: "debits_posted", format: .number), Column(header: "CREDITS", key: "credits_posted", format: .number),
+                Column(header: "POSTED", key: "posted", format: .number), Column(header: "PENDING DEBITS", key: "debits_pending", format: .number),
+                Column(header: "PENDING CREDITS", key: "credits_pending", format: .number),
+            ], empty: "No accounts."),
+            csv: ["kind", "accounts", "debits_posted", "credits_posted", "posted", "debits_pending", "credits_pending", "blocked", "available"],
+            run: FinanceCommands.trialBalance),
+        CommandSpec(
+            path: ["reconcile"], section: .finance, summary: "Check every ledger invariant; exit status 1 when there are problems",
+            method: "ledger.reconcile", run: FinanceCommands.reconcile),
+        CommandSpec(
+            path: ["grant"], section: .finance, summary: "Add purchased credits to a user's wallet (each reference once)",
+            options: [
+                OptionSpec(name: "user", kind: .person, param: "user_id", help: "The user", required: true),
+                OptionSpec(name: "credits", kind: .integer(1...1_000_000_000_000, placeholder: "N"), param: "credits", required: true),
+                OptionSpec(name: "reference", kind: .text(placeholder: "REF"), param: "reference", help: "The purchase's order id", required: true),
+            ],
+            method: "credits.grant", mutating: true, output: transferRecord),
+        CommandSpec(
+            path: ["adjust"], section: .finance, summary: "Correct an account by a signed amount, with a reason",
+            options: [
+                OptionSpec(name: "account", kind: .id(.account), param: "account_id", required: true),
+                OptionSpec(name: "credits", kind: .integer(-1_000_000_000_000...1_000_000_000_000, placeholder: "±N"), param: "credits", help: "Positive adds, negative removes", required: true),
+                OptionSpec(name: "reason", kind: .text(placeholder: "TEXT"), param: "reason", required: true),
+            ],
+            method: "credits.adjust", mutating: true, output: transferRecord),
+        CommandSpec(
+            path: ["payout"], section: .finance, summary: "Pay an expert's available earnings out",
+            options: [
+                OptionSpec(name: "expert", kind: .person, param: "expert_id", required: true),
+                OptionSpec(name: "credits", kind: .integer(1...1_000_000_000_000, placeholder: "N"), param: "credits", required: true),
+                OptionSpec(name: "reference", kind: .text(placeholder: "REF"), param: "reference", help: "The payment's reference", required: true),
+            ],
+            method: "payout.create", mutating: true, output: transferRecord),
+        CommandSpec(
+            path: ["trail"], section: .finance, summary: "Every credit movement of one meeting",
+            arguments: [meetingId], method: "ledger.meeting_trail",
+            output: .table(key: "transfers", [
+                Column(header: "SEQ", key: "seq", format: .number), Column(header: "TIME", key: "created_at", format: .time),
+                Column(header: "KIND", key: "kind"), Column(header: "PHASE", key: "phase"), Column(header: "CREDITS", key: "credits", format: .number),
+                Column(header: "FROM", key: "debit_account_id"), Column(header: "TO", key: "credit_account_id"), Column(header: "TRANSFER", key: "id"),
+            ], empty: "No credits have moved for this meeting."),
+            csv: ["seq", "created_at", "kind", "phase", "credits", "debit_account_id", "credit_account_id", "id", "pending_id"]),
+    ]
+
+    static let admin: [CommandSpec] = [
+        CommandSpec(
+            path: ["bootstrap"], section: .admin, summary: "Create a community and its first admin (runs meetingd bootstrap)",
+            options: [
+                OptionSpec(name: "community", kind: .text(placeholder: "NAME"), required: true),
+                OptionSpec(name: "short-name", kind: .text(placeholder: "SHORT"), help: "Used in subjects and calendar titles", required: true),
+                OptionSpec(name: "admin-email", kind: .text(placeholder: "EMAIL"), required: true),
+                OptionSpec(name: "admin-first", kind: .text(placeholder: "FIRST"), required: true),
+                OptionSpec(name: "admin-last", kind: .text(placeholder: "LAST"), required: true),
+                OptionSpec(name: "time-zone", kind: .text(placeholder: "ZONE"), help: "The community's zone; default UTC"),
+            ],
+            output: .record([Column(header: "Community", key: "community_id"), Column(header: "Admin", key: "admin_id")]),
+            run: AdminCommands.bootstrap),
+        CommandSpec(
+            path: ["people"], section: .admin, summary: "The community's people",
+            options: [OptionSpec(name: "role", kind: .choice(["user", "expert", "admin", "finance", "office"]), param: "role", help: "Only people with this role")],
+            method: "person.list",
+            output: .table(key: "items", [
+                Column(header: "PERSON", key: "id"), Column(header: "FIRST", key: "first_name"), Column(header: "LAST", key: "last_name"),
+                Column(header: "EMAIL", key: "email"), Column(header: "ROLES", key: "roles", format: .compact), Column(header: "TIME ZONE", key: "time_zone"),
+                Column(header: "SUSPENDED UNTIL", key: "suspended_until", format: .time),
+            ], empty: "No people."),
+            allPages: true),
+        CommandSpec(
+            path: ["person", "add"], section: .admin, summary: "Add a person with their roles (opens their credit accounts)",
+            options: [
+                OptionSpec(name: "email", kind: .text(placeholder: "EMAIL"), param: "email", required: true),
+                OptionSpec(name: "first", kind: .text(placeholder: "NAME"), param: "first_name", required: true),
+                OptionSpec(name: "last", kind: .text(placeholder: "NAME"), param: "last_name", required: true),
+                OptionSpec(name: "roles", kind: .list(.choice(["user", "expert", "admin", "finance", "office"])), param: "roles", required: true),
+                OptionSpec(name: "tz", kind: .text(placeholder: "ZONE"), param: "time_zone", help: "IANA time zone, e.g. Europe/Prague", required: true),
+            ],
+            method: "person.create", mutating: true, output: personRecord),
+        CommandSpec(
+            path: ["person", "show"], section: .admin, summary: "One person (default: yourself)",
+            arguments: [ArgumentSpec(name: "PERSON", kind: .person, param: "person_id", help: "Default: yourself", required: false)],
+            method: "person.get", output: personRecord, run: AdminCommands.showPerson),
+        CommandSpec(
+            path: ["services"], section: .admin, summary: "The community's services",
+            options: [OptionSpec(name: "expert", kind: .person, param: "expert_id", help: "Only those this expert offers")],
+            method: "service.list",
+            output: .table(key: "items", [
+                Column(header: "SERVICE", key: "id"), Column(header: "NAME", key: "name"), Column(header: "KIND", key: "kind"),
+                Column(header: "LENGTH", key: "default_length_minutes", format: .minutes), Column(header: "PRICE", key: "price_credits", format: .number),
+                Column(header: "EXPERT", key: "expert_id"), Column(header: "SKILLS", key: "skills", format: .compact),
+            ], empty: "No services."),
+            allPages: true),
+        CommandSpec(
+            path: ["service", "add"], section: .admin, summary: "Add a service: generic (any certified expert) or expert_specific",
+            options: [
+                OptionSpec(name: "name", kind: .text(placeholder: "NAME"), param: "name", required: true),
+                OptionSpec(name: "kind", kind: .choice(["generic", "expert_specific"]), param: "kind", required: true),
+                OptionSpec(name: "length", kind: .minutes(5...1440), param: "default_length_minutes", help: "Default length", required: true),
+                OptionSpec(name: "price", kind: .integer(0...1_000_000_000_000, placeholder: "CREDITS"), param: "price_credits", required: true),
+                OptionSpec(name: "expert", kind: .person, param: "expert_id", help: "The expert of an expert_specific service"),
+                OptionSpec(name: "skills", kind: .list(.text(placeholder: "SKILL")), param: "skills"),
+                OptionSpec(name: "question", kind: .text(placeholder: "TEXT"), param: "agenda_questions", help: "An agenda question users answer when booking", repeatable: true),
+            ],
+            method: "service.create", mutating: true,
+            output: .record([
+                Column(header: "Service", key: "id"), Column(header: "Name", key: "name"), Column(header: "Kind", key: "kind"),
+                Column(header: "Length", key: "default_length_minutes", format: .minutes), Column(header: "Price", key: "price_credits"),
+                Column(header: "Expert", key: "expert_id", optional: true), Column(header: "Skills", key: "skills", format: .compact, optional: true),
+                Column(header: "Agenda", key: "agenda_questions", format: .compact, optional: true),
+            ])),
+        CommandSpec(
+            path: ["certify"], section: .admin, summary: "Certify an expert in a generic service (--remove takes it back)",
+            options: [
+                OptionSpec(name: "service", kind: .id(.service), param: "service_id", required: true),
+                OptionSpec(name: "expert", kind: .person, param: "expert_id", required: true),
+                OptionSpec(name: "remove", kind: .flag, help: "Decertify instead (booked meetings stay)"),
+            ],
+            method: "service.certify", mutating: true,
+            output: .message { r, _ in "\(Render.plain(r["expert_id"] ?? nil)) is \(r["certified"] == true ? "certified" : "not certified") for \(Render.plain(r["service_id"] ?? nil))." },
+            run: AdminCommands.certify),
+        CommandSpec(
+            path: ["enroll"], section: .admin, summary: "Assign a user to a service or an expert (--remove takes it back)",
+            options: [
+                OptionSpec(name: "user", kind: .person, param: "user_id", required: true),
+                OptionSpec(name: "service", kind: .id(.service), param: "service_id"),
+                OptionSpec(name: "expert", kind: .person, param: "expert_id"),
+                OptionSpec(name: "remove", kind: .flag, help: "Remove the assignment instead"),
+            ],
+            method: "enrollment.assign", mutating: true,
+            output: .message { r, _ in "\(Render.plain(r["user_id"] ?? nil)) is \(r["enrolled"] == true ? "enrolled" : "not enrolled") (\(r["service_id"].flatMap(\.stringValue) ?? r["expert_id"].flatMap(\.stringValue) ?? "-"))." },
+            run: AdminCommands.enroll),
+        CommandSpec(
+            path: ["import"], section: .admin, summary: "Import services, certifications or enrollments from a CSV file: all rows or none",
+            details: "Columns — services: name, kind, default_length_minutes, price_credits[, expert_email, skills, agenda_questions]; certifications: service, expert_email; enrollments: user_email[, service, expert_email].",
+            arguments: [
+                ArgumentSpec(name: "KIND", kind: .choice(["services", "certifications", "enrollments"]), param: "kind"),
+                ArgumentSpec(name: "FILE", kind: .file, param: "csv", help: "A CSV file with a header row"),
+            ],
+            method: "import.csv", mutating: true,
+            output: .message { r, _ in "Imported: \(Render.plain(r["created"] ?? 0)) created, \(Render.plain(r["updated"] ?? 0)) updated." }),
+        CommandSpec(
+            path: ["settings", "show"], section: .admin, summary: "The community's settings (also: meetctl settings)",
+            method: "community.get", run: AdminCommands.showSettings),
+        CommandSpec(
+            path: ["settings", "set"], section: .admin, summary: "Change settings: KEY=VALUE …, values read as JSON when they parse",
+            details: "Example: meetctl settings set cancellation_window_hours=24 auto_accept=true office_email=office@example.org 'labels={\"provider\":\"Tutor\"}'",
+            arguments: [ArgumentSpec(name: "KEY=VALUE", kind: .setting, variadic: true)],
+            method: "community.update_settings", mutating: true, run: AdminCommands.setSettings),
+        CommandSpec(
+            path: ["locations"], section: .admin, summary: "The community's locations",
+            method: "location.list",
+            output: .table(key: "items", [Column(header: "LOCATION", key: "id"), Column(header: "NAME", key: "name"), Column(header: "KIND", key: "kind")], empty: "No locations."),
+            allPages: true),
+        CommandSpec(
+            path: ["location", "add"], section: .admin, summary: "Add a place or a virtual room",
+            options: [
+                OptionSpec(name: "name", kind: .text(placeholder: "NAME"), param: "name", required: true),
+                OptionSpec(name: "kind", kind: .choice(["in_person", "virtual"]), param: "kind", required: true),
+            ],
+            method: "location.create", mutating: true,
+            output: .record([Column(header: "Location", key: "id"), Column(header: "Name", key: "name"), Column(header: "Kind", key: "kind")])),
+        CommandSpec(
+            path: ["jobs", "run"], section: .admin, summary: "Run due work: expire unanswered requests, queue reminders, create series occurrences",
+            method: "jobs.run_due", mutating: true,
+            output: .record([
+                Column(header: "Requests expired", key: "requests_expired"), Column(header: "Reminders queued", key: "reminders_queued"),
+                Column(header: "Links queued", key: "links_queued"), Column(header: "Series occurrences", key: "series_occurrences_created"),
+            ])),
+    ]
+
+    static let delivery: [CommandSpec] = [
+        CommandSpec(
+            path: ["outbox", "deliver"], section: .delivery, summary: "Email pending notifications through a sendmail-compatible program",
+            details: """
+                Claims notification messages, writes each as an RFC 5322 email (To: the recipient, Cc: the community
+                office) and pipes it to the program. Messages the program accepts (exit 0) are acknowledged; the
+                others are reported failed with its stderr and retried later. Exit status 1 when any failed.
+                """,
+            options: [
+                OptionSpec(name: "limit", kind: .integer(1...500, placeholder: "N"), help: "At most this many messages (default 50)"),
+                OptionSpec(name: "sendmail", kind: .text(placeholder: "COMMAND"), help: "The program and its arguments; default: $MEETINGLEDGER_SENDMAIL or /usr/sbin/sendmail -t -i"),
+                OptionSpec(name: "from", kind: .text(placeholder: "ADDRESS"), help: "The From: address; default: $MEETINGLEDGER_MAIL_FROM or meetingledger@HOSTNAME"),
+                OptionSpec(name: "consumer", kind: .text(placeholder: "NAME"), help: "The name leases are held under (default meetctl-mail)"),
+                OptionSpec(name: "lease", kind: .integer(10...3600, placeholder: "SECONDS"), help: "How long the claim holds the messages (default 300)"),
+            ],
+            method: "outbox.claim", fixedParams: ["channel": "notification"], run: Delivery.deliver),
+    ]
+
+    static let other: [CommandSpec] = [
+        CommandSpec(path: ["ping"], section: .other, summary: "Is meetingd answering, and its database?", method: "system.ping", run: AdminCommands.ping),
+        CommandSpec(
+            path: ["clock", "set"], section: .other, summary: "Pin the community's service time (only with --test-clock)",
+            arguments: [ArgumentSpec(name: "TIME", kind: .time, param: "now")], method: "clock.set", mutating: true,
+            output: .message { r, s in "Service time: \(try s.clock().format(r["now"]?.stringValue ?? "-"))" }),
+        CommandSpec(
+            path: ["clock", "advance"], section: .other, summary: "Move the community's service time by minutes (only with --test-clock)",
+            arguments: [ArgumentSpec(name: "MINUTES", kind: .minutes(-525_600...525_600), param: "minutes")], method: "clock.advance", mutating: true,
+            output: .message { r, s in "Service time: \(try s.clock().format(r["now"]?.stringValue ?? "-"))" }),
+    ]
+}
+
+extension String {
+    /// The text with CRLF line ends as LF (for a terminal).
+    var replacingCRLF: String { split(separator: "\r\n", omittingEmptySubsequences: false).joined(separator: "\n") }
+}

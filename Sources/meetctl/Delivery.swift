@@ -1,0 +1,89 @@
+import Core
+import Foundation
+
+/// `outbox deliver`: notifications from the outbox to a sendmail-compatible program, each
+/// acknowledged only once the program accepted it.
+enum Delivery {
+    static let defaultSendmail = "/usr/sbin/sendmail -t -i"
+    static let defaultLimit: Int64 = 50
+    static let defaultLeaseSeconds: Int64 = 300
+    /// How long one message may take the program before it counts as failed.
+    static let programTimeoutSeconds = 120.0
+
+    struct Failure {
+        let id: String
+        let error: String
+    }
+
+    @Sendable static func deliver(_ invocation: Invocation, _ session: Session) throws {
+        let environment = ProcessInfo.processInfo.environment
+        let commandLine = invocation.string("sendmail") ?? environment["MEETINGLEDGER_SENDMAIL"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultSendmail
+        let program = try Subprocess.words(commandLine)
+        guard let executable = program.first else { throw UsageError(message: "--sendmail: the command is empty") }
+        let path = executable.contains("/") ? executable : (Subprocess.onPath(executable) ?? executable)
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw ToolError(message: "the sendmail program \(executable) is not an executable", hint: "install one (msmtp, a sendmail) or pass --sendmail \"PROGRAM ARGS\"")
+        }
+        let from = invocation.string("from") ?? environment["MEETINGLEDGER_MAIL_FROM"].flatMap { $0.isEmpty ? nil : $0 } ?? "meetingledger@\(ProcessInfo.processInfo.hostName)"
+        let consumer = invocation.string("consumer") ?? "meetctl-mail"
+
+        var params = invocation.command.fixedParams
+        params["consumer"] = .string(consumer)
+        params["limit"] = .int(invocation.int("limit") ?? defaultLimit)
+        params["lease_seconds"] = .int(invocation.int("lease") ?? defaultLeaseSeconds)
+        let messages = try session.call("outbox.claim", params)["messages"]?.arrayValue ?? []
+
+        var delivered: [String] = []
+        var failures: [Failure] = []
+        for message in messages {
+            guard let id = message["id"]?.stringValue else { continue }
+            do {
+                let mail = try MailMessage.notification(message, from: from, now: SystemClock.now())
+                let run = try Subprocess.run(path, Array(program.dropFirst()), input: Array(mail.rendered.utf8), timeoutSeconds: programTimeoutSeconds)
+                if run.succeeded {
+                    delivered.append(id)
+                } else {
+                    let said = run.stderr.split(whereSeparator: \.isNewline).map { String($0).trimmingCharacters(in: " \t") }.joined(separator: " ")
+                    failures.append(Failure(id: id, error: "\(executable) exited with status \(run.status)" + (said.isEmpty ? "" : ": \(said)")))
+                }
+            } catch let e as MailMessage.Invalid {
+                failures.append(Failure(id: id, error: "cannot write the email: \(e.reason)"))
+            } catch let e as ToolError {
+                failures.append(Failure(id: id, error: e.message))
+            }
+        }
+
+        // Acknowledge what the program took; report the rest so they come back after a back-off.
+        var notLeased: [JSON] = []
+        if !delivered.isEmpty {
+            let ack = try session.call("outbox.ack", ["ids": .array(delivered.map { .string($0) }), "consumer": .string(consumer)])
+            notLeased = ack["not_leased"]?.arrayValue ?? []
+        }
+        var retries: [JSON] = []
+        for failure in failures {
+            let answer = try session.call("outbox.fail", ["id": .string(failure.id), "error": .string(String(failure.error.prefix(2000)))])
+            retries.append([
+                "id": .string(failure.id), "error": .string(failure.error), "status": answer["status"] ?? .null,
+                "attempts": answer["attempts"] ?? .null, "retry_at": answer["available_at"] ?? .null,
+            ])
+        }
+
+        if invocation.wantsJSON {
+            session.out.line(JSON.object([
+                "claimed": .int(Int64(messages.count)), "delivered": .array(delivered.map { .string($0) }), "failed": .array(retries),
+                "ack_lost": .array(notLeased),
+            ]).serialized())
+        } else {
+            for retry in retries {
+                let attempt = Render.plain(retry["attempts"] ?? nil)
+                let what = retry["status"] == "dead" ? "attempt \(attempt): given up, set aside as dead" : "attempt \(attempt): it will be retried"
+                session.out.error("failed \(Render.plain(retry["id"] ?? nil)): \(Render.plain(retry["error"] ?? nil)) (\(what))")
+            }
+            if !notLeased.isEmpty {
+                session.out.error("warning: \(notLeased.count) message(s) were sent after their lease ran out and may be sent again: \(notLeased.map(Render.plain).joined(separator: ", "))")
+            }
+            session.out.line("Delivered \(delivered.count), failed \(failures.count) (of \(messages.count) claimed).")
+        }
+        if !failures.isEmpty { throw Failed(message: "\(failures.count) message(s) not delivered; they stay in the outbox and will be retried") }
+    }
+}

@@ -1,0 +1,111 @@
+import Core
+
+/// `--help` at every level, written from the command table.
+enum Help {
+    static let environment = """
+        Environment:
+          MEETINGLEDGER_ACTOR      who acts when --as is not given (a person id)
+          DATABASE_URL             the database meetingd uses; unset: the checkout's embedded cluster (scripts/db)
+          MEETINGLEDGER_MEETINGD   the meetingd to run
+          MEETINGLEDGER_SENDMAIL   the sendmail-compatible program for outbox deliver
+          MEETINGLEDGER_MAIL_FROM  the From: address of delivered notifications
+
+        Exit status: 0 done; 1 the service (or a delivery) failed, with data.code on stderr; 2 usage error.
+        """
+
+    static func text(for path: [String], commands: [CommandSpec]) -> String {
+        if let command = commands.first(where: { $0.path == path }) { return commandHelp(command) }
+        let members = commands.filter { $0.path.starts(with: path) }
+        if path.isEmpty || members.isEmpty { return overview(commands) }
+        return groupHelp(path, members)
+    }
+
+    static func overview(_ commands: [CommandSpec]) -> String {
+        var out = """
+            meetctl: the MeetingLedger command line. Meetings, availability, credits and notification
+            delivery, spoken as JSON-RPC to a meetingd that meetctl starts (it never touches the database).
+
+            usage: meetctl [--as PERSON] COMMAND [ARGUMENTS] [OPTIONS]
+
+
+            """
+        let width = commands.map { $0.name.count }.max() ?? 0
+        for section in Section.allCases {
+            let inSection = commands.filter { $0.section == section }
+            guard !inSection.isEmpty else { continue }
+            out += section.rawValue + ":\n"
+            for c in inSection { out += "  " + pad(c.name, width) + "  " + c.summary + "\n" }
+            out += "\n"
+        }
+        out += "Options for every command:\n" + optionLines(GlobalOptions.all) + "\n"
+        out += environment + "\n\nRun meetctl COMMAND --help for a command's options, the JSON-RPC method it calls and what it shows.\n"
+        return out
+    }
+
+    static func groupHelp(_ path: [String], _ members: [CommandSpec]) -> String {
+        let width = members.map { $0.name.count }.max() ?? 0
+        var out = "meetctl \(path.joined(separator: " ")): one of\n\n"
+        for c in members { out += "  " + pad(c.name, width) + "  " + c.summary + "\n" }
+        return out + "\nRun meetctl \(path.joined(separator: " ")) SUBCOMMAND --help for its options.\n"
+    }
+
+    static func usageLine(_ command: CommandSpec) -> String {
+        var parts = ["meetctl", command.name]
+        for a in command.arguments {
+            let word = a.variadic ? "\(a.name)…" : a.name
+            parts.append(a.required ? word : "[\(word)]")
+        }
+        for o in command.options {
+            let word = o.flag ? "--\(o.name)" : "--\(o.name) \(o.kind.placeholder)"
+            parts.append((o.required ? word : "[\(word)]") + (o.repeatable ? "…" : ""))
+        }
+        return parts.joined(separator: " ")
+    }
+
+    static func commandHelp(_ command: CommandSpec) -> String {
+        var out = "usage: \(usageLine(command))\n\n\(command.summary).\n"
+        if !command.details.isEmpty { out += "\n" + command.details + "\n" }
+        if !command.arguments.isEmpty {
+            out += "\nArguments:\n"
+            let width = command.arguments.map(\.name.count).max() ?? 0
+            for a in command.arguments {
+                let notes = [a.help, a.kind.explanation].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: "; ")
+                out += "  " + pad(a.name, width) + "  " + notes + (a.param.map { "  → \($0)" } ?? "") + "\n"
+            }
+        }
+        if !command.options.isEmpty {
+            out += "\nOptions:\n" + optionLines(command.options, showParams: true)
+        }
+        let globals = GlobalOptions.specs(for: command).map { "--\($0.name)" }
+        out += "\nAlso: \(globals.joined(separator: " ")) (see meetctl --help).\n"
+        if let method = command.method {
+            out += "\nCalls \(method)"
+            if !command.fixedParams.isEmpty { out += " with " + command.fixedParams.keys.sorted().map { "\($0): \(command.fixedParams[$0]!.serialized())" }.joined(separator: ", ") }
+            out += command.allPages ? ", every page.\n" : ".\n"
+        }
+        switch command.output {
+        case .record(let columns) where !columns.isEmpty: out += "Shows: " + columns.map { $0.header.trimmingCharacters(in: " ") }.joined(separator: ", ") + ".\n"
+        case .table(_, let columns, _): out += "Shows a table: " + columns.map(\.header).filter { !$0.isEmpty }.joined(separator: ", ") + ".\n"
+        default: break
+        }
+        if let keys = command.csv, !keys.isEmpty { out += "--csv columns: " + keys.joined(separator: ", ") + ".\n" }
+        return out
+    }
+
+    static func optionLines(_ options: [OptionSpec], showParams: Bool = false) -> String {
+        let words = options.map { o in o.flag ? "--\(o.name)" : "--\(o.name) \(o.kind.placeholder)" }
+        let width = min(words.map(\.count).max() ?? 0, 34)
+        var out = ""
+        for (o, word) in zip(options, words) {
+            var notes = [o.help]
+            if let e = o.kind.explanation { notes.append(e) }
+            if o.required { notes.append("required") }
+            if o.repeatable { notes.append("repeatable") }
+            let text = notes.filter { !$0.isEmpty }.joined(separator: "; ") + (showParams ? o.param.map { "  → \($0)" } ?? "" : "")
+            out += word.count > width ? "  \(word)\n  \(pad("", width))  \(text)\n" : "  \(pad(word, width))  \(text)\n"
+        }
+        return out
+    }
+
+    static func pad(_ s: String, _ width: Int) -> String { s + String(repeating: " ", count: max(0, width - s.count)) }
+}

@@ -1,0 +1,88 @@
+import Core
+
+/// Commands on meetings that need more than one call or a question to the person.
+enum MeetingCommands {
+    /// `meetings`: as expert by default for experts; rows awaiting the actor's action marked.
+    @Sendable static func list(_ invocation: Invocation, _ session: Session) throws {
+        var params = try session.mappedParams()
+        if params["role"] == nil { params["role"] = .string(try session.actorHasRole("expert") ? "expert" : "user") }
+        let role = params["role"]!.stringValue!
+        let items = try session.allPages("meeting.list", params).items
+        if invocation.wantsJSON {
+            session.out.line(JSON.object(["role": .string(role), "items": .array(items), "next_cursor": .null]).serialized())
+            return
+        }
+        guard !items.isEmpty else {
+            session.out.line("No meetings as \(role).")
+            return
+        }
+        let rows: [JSON] = items.map { item in
+            var o = item.objectValue ?? [:]
+            o["marker"] = .string(item["awaiting_action_by"]?.stringValue == role ? "*" : "")
+            o["with"] = role == "expert" ? item["user_id"] ?? .null : item["expert_id"] ?? .null
+            return .object(o)
+        }
+        guard case .table(_, let columns, _) = invocation.command.output else { return }
+        session.out.text(try Render.table(rows, columns, session))
+        if rows.contains(where: { $0["marker"] == "*" }) { session.out.line("* awaiting your action (meetctl confirm / decline / alternate …)") }
+    }
+
+    /// `meeting show`: the meeting, then its timeline.
+    @Sendable static func show(_ invocation: Invocation, _ session: Session) throws {
+        let params = try session.mappedParams()
+        let meeting = try session.call("meeting.get", params)
+        let timeline = try session.allPages("meeting.timeline", params).items
+        if invocation.wantsJSON {
+            session.out.line(JSON.object(["meeting": meeting, "timeline": .array(timeline)]).serialized())
+            return
+        }
+        guard case .record(let columns) = invocation.command.output else { return }
+        session.out.text(try Render.record(meeting, columns, session))
+        session.out.line()
+        session.out.line("Timeline:")
+        let clock = try session.clock()
+        let rows: [JSON] = timeline.map { e in
+            var o = e.objectValue ?? [:]
+            var said: [String] = []
+            if let r = e["reason_code"]?.stringValue { said.append("reason \(r)") }
+            if let n = e["note"]?.stringValue { said.append("\"\(n)\"") }
+            if let details = e["details"]?.objectValue, !details.isEmpty {
+                said.append(details.keys.sorted().map { key in
+                    let value = details[key]!
+                    let shown = value.stringValue.flatMap { try? Instant(rfc3339: $0) }.map { clock.format($0) } ?? Render.plain(value)
+                    return "\(key)=\(shown)"
+                }.joined(separator: ", "))
+            }
+            o["said"] = .string(said.joined(separator: "; "))
+            return .object(o)
+        }
+        session.out.text(try Render.table(rows, [
+            Column(header: "TIME", key: "at", format: .time), Column(header: "EVENT", key: "kind"),
+            Column(header: "BY", key: "actor_role"), Column(header: "DETAILS", key: "said"),
+        ], session))
+    }
+
+    /// `cancel`: inside the cancellation window the service wants confirm_late; ask on a
+    /// terminal, or go ahead with --yes.
+    @Sendable static func cancel(_ invocation: Invocation, _ session: Session) throws {
+        var params = try session.mappedParams()
+        let result: JSON
+        do {
+            result = try session.call("meeting.cancel", params)
+        } catch let e as ServiceError where e.dataCode == "late_cancellation_requires_confirmation" {
+            let window = "the \(e.data["window_hours"].map(Render.plain) ?? "?")-hour cancellation window"
+            if invocation.has("yes") || session.canAsk {
+                session.out.error("This meeting starts within \(window). \(e.data["consequences"]?.stringValue ?? "")")
+            }
+            guard invocation.has("yes") || session.confirm("Cancel anyway?") else {
+                throw ServiceError(
+                    code: e.code, message: "Not cancelled: the meeting starts within \(window). Run again with --yes to cancel anyway.", data: e.data)
+            }
+            params["confirm_late"] = true
+            // The first attempt failed, so its key did nothing; the confirmed call is a new request.
+            if let key = params["idempotency_key"]?.stringValue { params["idempotency_key"] = .string(key + ":confirm_late") }
+            result = try session.call("meeting.cancel", params)
+        }
+        try CommandRunner.show(result, session)
+    }
+}

@@ -1,0 +1,218 @@
+import Core
+
+/// The options every command takes (and the few some take), shown once at the top level.
+enum GlobalOptions {
+    static let actor = OptionSpec(
+        name: "as", kind: .person, help: "Act as this person (an email is looked up with person.list); default: $MEETINGLEDGER_ACTOR")
+    static let json = OptionSpec(name: "json", kind: .flag, help: "Print the raw JSON result instead of a table")
+    static let csv = OptionSpec(name: "csv", kind: .flag, help: "Print CSV for a spreadsheet")
+    static let meetingd = OptionSpec(
+        name: "meetingd", kind: .text(placeholder: "PATH"),
+        help: "The meetingd to run; default: $MEETINGLEDGER_MEETINGD, the meetingd beside meetctl, or meetingd on PATH")
+    static let testClock = OptionSpec(
+        name: "test-clock", kind: .flag, help: "Run meetingd with --test-clock (demos and tests: `meetctl clock` moves the time)")
+    static let idempotencyKey = OptionSpec(
+        name: "idempotency-key", kind: .text(placeholder: "KEY"),
+        help: "Make the change at most once: a retry with the same key returns the first answer")
+    static let help = OptionSpec(name: "help", kind: .flag, help: "Show help (also: meetctl help COMMAND)")
+
+    static let common = [actor, json, meetingd, testClock, help]
+    /// Every global option, for options given before the command is known.
+    static let all = common + [csv, idempotencyKey]
+
+    static func specs(for command: CommandSpec) -> [OptionSpec] {
+        common + (command.csv != nil ? [csv] : []) + (command.mutating ? [idempotencyKey] : [])
+    }
+}
+
+/// A parsed command line.
+struct Invocation {
+    let command: CommandSpec
+    /// Option (or argument) name → the values given, in order.
+    private(set) var values: [String: [Parsed]] = [:]
+
+    init(command: CommandSpec) { self.command = command }
+
+    mutating func add(_ name: String, _ value: Parsed) { values[name, default: []].append(value) }
+
+    func has(_ name: String) -> Bool { values[name] != nil }
+    func all(_ name: String) -> [Parsed] { values[name] ?? [] }
+    func first(_ name: String) -> Parsed? { values[name]?.first }
+
+    /// The raw text of a plain string option.
+    func string(_ name: String) -> String? {
+        if case .json(.string(let s))? = first(name) { return s }
+        if case .person(let s)? = first(name) { return s }
+        if case .location(let s)? = first(name) { return s }
+        return nil
+    }
+
+    func int(_ name: String) -> Int64? {
+        if case .json(.int(let i))? = first(name) { return i }
+        return nil
+    }
+
+    var wantsJSON: Bool { has("json") }
+    var wantsCSV: Bool { has("csv") }
+}
+
+/// What the command line asks for.
+enum ParseOutcome {
+    case run(Invocation)
+    /// Help for a command, a group of commands (its path), or everything (empty path).
+    case help([String])
+    case version
+}
+
+/// Reads argv against the command table: command words first (global options may come
+/// before them), then the command's options and arguments in any order.
+struct Parser {
+    let commands: [CommandSpec]
+
+    func parse(_ arguments: [String]) throws -> ParseOutcome {
+        var tokens = arguments[...]
+        var path: [String] = []
+        var early: [(OptionSpec, String?)] = []
+        var wantsHelp = false
+
+        // Command words, with global options allowed in between.
+        while let token = tokens.first {
+            if token == "--help" || token == "-h" { wantsHelp = true; tokens.removeFirst(); continue }
+            if token == "--version" && path.isEmpty { return .version }
+            if token.hasPrefix("--") && token != "--" {
+                tokens.removeFirst()
+                let (name, inline) = Self.split(token)
+                guard let spec = GlobalOptions.all.first(where: { $0.name == name }) else {
+                    throw UsageError(
+                        message: "unknown option --\(name)" + (path.isEmpty ? "" : " before the end of the command \"\(path.joined(separator: " "))\""),
+                        hint: path.isEmpty ? "command options come after the command: meetctl COMMAND [OPTIONS]; see meetctl --help" : "put it after the command's words")
+                }
+                let value = try Self.value(for: spec, inline: inline, tokens: &tokens)
+                early.append((spec, value))
+                continue
+            }
+            if path.isEmpty && token == "help" { tokens.removeFirst(); wantsHelp = true; continue }
+            if commands.contains(where: { $0.path.starts(with: path + [token]) }) {
+                path.append(token)
+                tokens.removeFirst()
+                if commands.contains(where: { $0.path == path }) && !commands.contains(where: { $0.path.count > path.count && $0.path.starts(with: path) }) { break }
+                continue
+            }
+            break
+        }
+
+        if wantsHelp || tokens.contains("--help") || tokens.contains("-h") { return .help(path) }
+        guard let command = commands.first(where: { $0.path == path }) ?? defaultCommand(path) else {
+            if path.isEmpty {
+                guard let word = tokens.first else { throw UsageError(message: "no command given", hint: "see meetctl --help for the commands") }
+                throw UsageError(message: "unknown command \"\(word)\"", hint: Self.hint(Suggest.didYouMean(word, topWords), "meetctl --help"))
+            }
+            let children = subcommands(of: path)
+            let given = tokens.first.map { "unknown command \"\(path.joined(separator: " ")) \($0)\"" } ?? "\"\(path.joined(separator: " "))\" needs a subcommand"
+            throw UsageError(
+                message: given + ": one of " + children.joined(separator: ", "),
+                hint: Self.hint(tokens.first.flatMap { Suggest.didYouMean($0, children) }, "meetctl \(path.joined(separator: " ")) --help"))
+        }
+
+        var invocation = Invocation(command: command)
+        let options = command.allOptions
+        for (spec, value) in early {
+            guard options.contains(where: { $0.name == spec.name }) else {
+                throw UsageError(message: "\(command.name) does not take --\(spec.name)", hint: "see meetctl \(command.name) --help")
+            }
+            invocation.add(spec.name, try Self.parse(spec.kind, value ?? "", what: "--\(spec.name)", command))
+        }
+        var positionals: [String] = []
+        var onlyPositionals = false
+        while let token = tokens.popFirst() {
+            if onlyPositionals || !token.hasPrefix("-") || token == "-" || Int64(token) != nil {
+                positionals.append(token)
+                continue
+            }
+            if token == "--" { onlyPositionals = true; continue }
+            guard token.hasPrefix("--") else {
+                throw UsageError(message: "unknown option \(token)", hint: "options are spelled --name; see meetctl \(command.name) --help")
+            }
+            let (name, inline) = Self.split(token)
+            guard let spec = options.first(where: { $0.name == name }) else {
+                throw UsageError(
+                    message: "unknown option --\(name) for \(command.name)",
+                    hint: Self.hint(Suggest.didYouMean("--" + name, options.map { "--" + $0.name }), "meetctl \(command.name) --help"))
+            }
+            if invocation.has(name) && !spec.repeatable && !spec.flag {
+                throw UsageError(message: "--\(name) is given twice", hint: "give it once; see meetctl \(command.name) --help")
+            }
+            let value = try Self.value(for: spec, inline: inline, tokens: &tokens)
+            invocation.add(name, try Self.parse(spec.kind, value ?? "", what: "--\(name)", command))
+        }
+
+        var remaining = positionals[...]
+        for argument in command.arguments {
+            if argument.variadic {
+                if remaining.isEmpty && argument.required {
+                    throw UsageError(message: "\(command.name) needs \(argument.name)", hint: "usage: \(Help.usageLine(command))")
+                }
+                while let word = remaining.popFirst() { invocation.add(argument.name, try Self.parse(argument.kind, word, what: argument.name, command)) }
+            } else if let word = remaining.popFirst() {
+                invocation.add(argument.name, try Self.parse(argument.kind, word, what: argument.name, command))
+            } else if argument.required {
+                throw UsageError(message: "\(command.name) needs \(argument.name)", hint: "usage: \(Help.usageLine(command))")
+            }
+        }
+        if let extra = remaining.first {
+            throw UsageError(message: "unexpected argument \"\(extra)\" for \(command.name)", hint: "usage: \(Help.usageLine(command))")
+        }
+        for option in command.options where option.required && !invocation.has(option.name) {
+            throw UsageError(message: "\(command.name) needs --\(option.name) \(option.kind.placeholder)", hint: "usage: \(Help.usageLine(command))")
+        }
+        if invocation.wantsJSON && invocation.wantsCSV { throw UsageError(message: "give --json or --csv, not both") }
+        return .run(invocation)
+    }
+
+    /// `settings` alone means `settings show`.
+    private func defaultCommand(_ path: [String]) -> CommandSpec? {
+        guard !path.isEmpty else { return nil }
+        return commands.first { $0.path == path + ["show"] && $0.path.count == path.count + 1 }
+    }
+
+    func subcommands(of path: [String]) -> [String] {
+        var seen: [String] = []
+        for c in commands where c.path.count > path.count && c.path.starts(with: path) && !seen.contains(c.path[path.count]) {
+            seen.append(c.path[path.count])
+        }
+        return seen
+    }
+
+    private var topWords: [String] { subcommands(of: []) + ["help"] }
+
+    /// A value for `command`; a bad one points at the command's help.
+    private static func parse(_ kind: ValueKind, _ text: String, what: String, _ command: CommandSpec) throws -> Parsed {
+        do {
+            return try kind.parse(text, what: what)
+        } catch let e as UsageError where e.hint == nil {
+            throw UsageError(message: e.message, hint: "see meetctl \(command.name) --help")
+        }
+    }
+
+    private static func split(_ token: String) -> (String, String?) {
+        let body = token.dropFirst(2)
+        guard let eq = body.firstIndex(of: "=") else { return (String(body), nil) }
+        return (String(body[..<eq]), String(body[body.index(after: eq)...]))
+    }
+
+    private static func value(for spec: OptionSpec, inline: String?, tokens: inout ArraySlice<String>) throws -> String? {
+        if spec.flag {
+            guard inline == nil else { throw UsageError(message: "--\(spec.name) takes no value") }
+            return nil
+        }
+        if let inline { return inline }
+        guard let next = tokens.popFirst() else {
+            throw UsageError(message: "--\(spec.name) needs a value: \(spec.kind.placeholder)")
+        }
+        return next
+    }
+
+    private static func hint(_ suggestion: String?, _ helpCommand: String) -> String {
+        (suggestion.map { $0 + " " } ?? "") + "See \(helpCommand)."
+    }
+}

@@ -1,0 +1,122 @@
+import Core
+import Foundation
+
+/// Turns results into aligned tables, records and CSV.
+enum Render {
+    /// The value at a dotted key (`alternate.start`).
+    static func lookup(_ item: JSON, _ key: String) -> JSON? {
+        var current: JSON? = item
+        for part in key.split(separator: ".") { current = current?[String(part)] }
+        return current
+    }
+
+    static func cell(_ item: JSON, _ column: Column, _ session: Session) throws -> String {
+        let value = lookup(item, column.key) ?? .null
+        if value.isNull && column.format != .meetingCredits { return "-" }
+        switch column.format {
+        case .text: return plain(value)
+        case .time: return value.stringValue.map { (try? session.clock().format($0)) ?? $0 } ?? plain(value)
+        case .bool: return value.boolValue.map { $0 ? "yes" : "no" } ?? plain(value)
+        case .number: return plain(value)
+        case .minutes: return value.intValue.map { "\($0) min" } ?? plain(value)
+        case .service:
+            guard let id = value.stringValue else { return plain(value) }
+            return try session.serviceName(id).map { "\($0) (\(id))" } ?? id
+        case .serviceName:
+            guard let id = value.stringValue else { return plain(value) }
+            return try session.serviceName(id) ?? id
+        case .location:
+            guard let id = value.stringValue else { return plain(value) }
+            return try session.locationName(id).map { "\($0) (\(id))" } ?? id
+        case .meetingCredits:
+            let price = item["price_credits"].map(plain) ?? "-"
+            return "\(price) (\(item["credit_status"]?.stringValue ?? "-"))"
+        case .compact: return compact(value)
+        }
+    }
+
+    /// A scalar as text; other values compactly.
+    static func plain(_ value: JSON) -> String {
+        switch value {
+        case .null: return "-"
+        case .string(let s): return s
+        case .int(let i): return String(i)
+        case .bool(let b): return b ? "yes" : "no"
+        case .double(let d): return "\(d)"
+        default: return compact(value)
+        }
+    }
+
+    /// Lists and objects on one readable line: `a, b`; `key=value`; reason lists as `code (label)`.
+    static func compact(_ value: JSON) -> String {
+        switch value {
+        case .array(let items):
+            if items.isEmpty { return "-" }
+            return items.map { item in
+                if let code = item["code"]?.stringValue, let label = item["label"]?.stringValue { return "\(code) (\(label))" }
+                if let q = item["question"]?.stringValue { return "\(q)=\(item["answer"].map(plain) ?? "")" }
+                return plain(item)
+            }.joined(separator: ", ")
+        case .object(let fields):
+            if fields.isEmpty { return "-" }
+            return fields.keys.sorted().map { "\($0)=\(plain(fields[$0]!))" }.joined(separator: ", ")
+        default: return plain(value)
+        }
+    }
+
+    /// An aligned table: headers, then one line per row; numbers aligned right.
+    static func table(_ headers: [String], _ rows: [[String]], rightAligned: Set<Int> = []) -> String {
+        var widths = headers.map(\.count)
+        for row in rows { for (i, c) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
+        func line(_ cells: [String]) -> String {
+            var parts: [String] = []
+            for (i, c) in cells.enumerated() {
+                let pad = String(repeating: " ", count: widths[i] - c.count)
+                if i == cells.count - 1 && !rightAligned.contains(i) { parts.append(c) } else { parts.append(rightAligned.contains(i) ? pad + c : c + pad) }
+            }
+            return parts.joined(separator: "  ")
+        }
+        return ([line(headers)] + rows.map(line)).joined(separator: "\n") + "\n"
+    }
+
+    static func table(_ items: [JSON], _ columns: [Column], _ session: Session) throws -> String {
+        let rows = try items.map { item in try columns.map { try cell(item, $0, session) } }
+        let right = Set(columns.enumerated().filter { $0.element.format == .number }.map(\.offset))
+        return table(columns.map(\.header), rows, rightAligned: right)
+    }
+
+    /// One field per line, labels aligned.
+    static func record(_ item: JSON, _ columns: [Column], _ session: Session) throws -> String {
+        var lines: [(String, String)] = []
+        for column in columns {
+            let value = lookup(item, column.key)
+            if column.optional, value == nil || value!.isNull || value == .array([]) || value == .string("") { continue }
+            lines.append((column.header, try cell(item, column, session)))
+        }
+        let width = lines.map(\.0.count).max() ?? 0
+        return lines.map { $0.0 + String(repeating: " ", count: width - $0.0.count) + "  " + $0.1 }.joined(separator: "\n") + "\n"
+    }
+
+    /// RFC 4180 CSV with raw values (instants in UTC as the service gives them). Text cells a
+    /// spreadsheet would run as a formula get an apostrophe, as the service's own CSV does.
+    static func csv(_ items: [JSON], keys: [String]) -> String {
+        var out = keys.joined(separator: ",") + "\r\n"
+        for item in items {
+            out += keys.map { key -> String in
+                let value = lookup(item, key) ?? .null
+                switch value {
+                case .null: return ""
+                case .int(let i): return String(i)
+                case .string(var s):
+                    if let first = s.first, "=+-@\t\r".contains(first) { s = "'" + s }
+                    if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+                        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+                    }
+                    return s
+                default: return value.serialized()
+                }
+            }.joined(separator: ",") + "\r\n"
+        }
+        return out
+    }
+}

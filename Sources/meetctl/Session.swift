@@ -1,0 +1,232 @@
+import Core
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Everything one meetctl run shares: the meetingd it talks to (started on first use), who is
+/// acting, their clock, and names looked up once.
+final class Session {
+    let invocation: Invocation
+    private var client: MeetingdClient?
+    private var actorIdCache: String?
+    private var actorCache: JSON?
+    private var clockCache: PersonClock?
+    private var serviceNames: [String: String]?
+    private var locationsCache: [JSON]?
+    var out = Output()
+
+    init(invocation: Invocation) { self.invocation = invocation }
+
+    /// The running meetingd, started on first use.
+    func meetingd() throws -> MeetingdClient {
+        if let client { return client }
+        let executable = try Locator.meetingd(explicit: invocation.string("meetingd"))
+        let started = try MeetingdClient(executable: executable, databaseURL: try Locator.databaseURL(), testClock: invocation.has("test-clock"))
+        client = started
+        return started
+    }
+
+    func finish() { client?.finish() }
+
+    // MARK: Calls
+
+    /// Calls `method` as the acting person.
+    func call(_ method: String, _ params: [String: JSON] = [:]) throws -> JSON {
+        var all = params
+        all["actor"] = .string(try actorId())
+        return try meetingd().call(method, .object(all))
+    }
+
+    /// Every item of a paged list method (at most `maxPages` pages of 500).
+    func allPages(_ method: String, _ params: [String: JSON] = [:], key: String = "items", maxPages: Int = 200) throws -> (items: [JSON], last: JSON) {
+        var items: [JSON] = []
+        var page = params
+        page["limit"] = page["limit"] ?? 500
+        for _ in 0..<maxPages {
+            let result = try call(method, page)
+            items += result[key]?.arrayValue ?? []
+            guard let next = result["next_cursor"], !next.isNull else { return (items, result) }
+            page["cursor"] = next
+        }
+        throw ToolError(message: "\(method) returned more than \(maxPages) pages; narrow the request")
+    }
+
+    // MARK: The acting person
+
+    /// `--as`, else MEETINGLEDGER_ACTOR; an email is looked up with person.list, called as the
+    /// id in MEETINGLEDGER_ACTOR (meetingd has no lookup by email that any member may use).
+    func actorId() throws -> String {
+        if let actorIdCache { return actorIdCache }
+        let fromEnvironment = ProcessInfo.processInfo.environment["MEETINGLEDGER_ACTOR"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let given = invocation.string("as") ?? fromEnvironment else {
+            throw UsageError(
+                message: "who is acting? give --as PERSON_ID (or an email) or set MEETINGLEDGER_ACTOR",
+                hint: "meetctl bootstrap prints the first admin's id; meetctl people lists the others")
+        }
+        if Identifier.isValid(given, kind: .person) {
+            actorIdCache = given
+            return given
+        }
+        guard given.contains("@") else { throw UsageError(message: "--as: expects a person id per_… or an email (got \"\(given)\")") }
+        guard let lookup = fromEnvironment, Identifier.isValid(lookup, kind: .person), lookup != given else {
+            throw UsageError(
+                message: "cannot find who \(given) is: meetingd has no lookup by email, and person.list needs the id of an admin, office or finance person",
+                hint: "give --as per_… (meetctl people shows ids), or set MEETINGLEDGER_ACTOR to your admin/finance id and use --as EMAIL")
+        }
+        actorIdCache = lookup
+        let id = try personId(email: given)
+        actorIdCache = id
+        return id
+    }
+
+    /// The acting person as person.get shows them.
+    func actor() throws -> JSON {
+        if let actorCache { return actorCache }
+        let id = try actorId()
+        let person = try call("person.get", ["person_id": .string(id)])
+        actorCache = person
+        return person
+    }
+
+    func actorHasRole(_ role: String) throws -> Bool {
+        try actor()["roles"]?.arrayValue?.contains(.string(role)) ?? false
+    }
+
+    /// The acting person's clock (UTC when the command has no actor).
+    func clock() throws -> PersonClock {
+        if let clockCache { return clockCache }
+        let zone = try actor()["time_zone"]?.stringValue ?? "UTC"
+        let clock = PersonClock(zoneName: zone) ?? .utc
+        clockCache = clock
+        return clock
+    }
+
+    /// The person with `email`, found through person.list as the acting person.
+    func personId(email: String) throws -> String {
+        let people = try allPages("person.list").items
+        guard let match = people.first(where: { $0["email"]?.stringValue?.lowercased() == email.lowercased() }),
+            let id = match["id"]?.stringValue
+        else {
+            throw ToolError(message: "no person with the email \(email) in this community", hint: "meetctl people lists them")
+        }
+        return id
+    }
+
+    // MARK: Names
+
+    func serviceName(_ id: String) throws -> String? {
+        if serviceNames == nil {
+            var names: [String: String] = [:]
+            for s in try allPages("service.list").items {
+                if let id = s["id"]?.stringValue, let name = s["name"]?.stringValue { names[id] = name }
+            }
+            serviceNames = names
+        }
+        return serviceNames?[id]
+    }
+
+    func locations() throws -> [JSON] {
+        if let locationsCache { return locationsCache }
+        let all = try allPages("location.list").items
+        locationsCache = all
+        return all
+    }
+
+    func locationName(_ id: String) throws -> String? {
+        try locations().first { $0["id"]?.stringValue == id }?["name"]?.stringValue
+    }
+
+    /// A location id for an id or a name (case-insensitive).
+    func locationId(_ given: String) throws -> String {
+        if Identifier.isValid(given, kind: .location) { return given }
+        let matches = try locations().filter { $0["name"]?.stringValue?.lowercased() == given.lowercased() }
+        guard matches.count == 1, let id = matches[0]["id"]?.stringValue else {
+            let known = try locations().compactMap { $0["name"]?.stringValue }
+            throw UsageError(
+                message: matches.isEmpty ? "no location called \"\(given)\"" : "several locations are called \"\(given)\": give its id",
+                hint: "locations: " + (known.isEmpty ? "none yet (meetctl location add)" : known.joined(separator: ", ")))
+        }
+        return id
+    }
+
+    // MARK: Values
+
+    /// A parsed command-line value as JSON for the service.
+    func resolve(_ value: Parsed) throws -> JSON {
+        switch value {
+        case .json(let j): return j
+        case .time(let t): return .string(try clock().instant(t).rfc3339)
+        case .person(let p): return .string(Identifier.isValid(p, kind: .person) ? p : try personId(email: p))
+        case .location(let l): return .string(try locationId(l))
+        case .list(let items): return .array(try items.map(resolve))
+        case .rules(let rules):
+            return .array(try rules.flatMap { rule in
+                let ids = try rule.locations.map { JSON.string(try locationId($0)) }
+                return rule.weekdays.map { day -> JSON in
+                    ["weekday": .int(Int64(day)), "start": .string(rule.start.description), "end": .string(rule.end.description), "location_ids": .array(ids)]
+                }
+            })
+        }
+    }
+
+    /// The value of an option (or argument) as JSON, or nil when it was not given.
+    func value(_ name: String) throws -> JSON? {
+        let given = invocation.all(name)
+        guard !given.isEmpty else { return nil }
+        let spec = invocation.command.allOptions.first { $0.name == name }
+        if spec?.repeatable == true {
+            return .array(try given.flatMap { v -> [JSON] in
+                let j = try resolve(v)
+                if case .rules = v, let a = j.arrayValue { return a }
+                return [j]
+            })
+        }
+        return try resolve(given[0])
+    }
+
+    /// The params that the command's options and arguments map to, with the fixed ones.
+    func mappedParams() throws -> [String: JSON] {
+        let command = invocation.command
+        var params = command.fixedParams
+        for argument in command.arguments {
+            guard let param = argument.param, let v = try value(argument.name) else { continue }
+            params[param] = argument.variadic ? .array(try invocation.all(argument.name).map(resolve)) : v
+        }
+        for option in command.options {
+            guard let param = option.param, let v = try value(option.name) else { continue }
+            params[param] = v
+        }
+        if command.mutating, let key = invocation.string("idempotency-key") { params["idempotency_key"] = .string(key) }
+        return params
+    }
+
+    /// Whether a person can answer questions: standard input is a terminal.
+    var canAsk: Bool { isatty(STDIN_FILENO) != 0 }
+
+    /// Asks a yes/no question on the terminal; false without a terminal.
+    func confirm(_ question: String) -> Bool {
+        guard canAsk else { return false }
+        out.error(question + " [y/N] ", newline: false)
+        guard let answer = Swift.readLine() else { return false }
+        return ["y", "yes"].contains(answer.trimmingCharacters(in: " \t").lowercased())
+    }
+}
+
+/// What meetctl prints: results on stdout, messages on stderr.
+struct Output {
+    func line(_ text: String = "") { write(1, text + "\n") }
+    func text(_ text: String) { write(1, text) }
+    func error(_ text: String, newline: Bool = true) { write(2, newline ? text + "\n" : text) }
+
+    private func write(_ fd: Int32, _ text: String) {
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
+            offset += n
+        }
+    }
+}

@@ -1,0 +1,205 @@
+import Core
+import Foundation
+
+/// A command-line value after parsing: either final JSON, or something that still needs the
+/// service (a time on the acting person's clock, an email, a location name).
+enum Parsed: Sendable {
+    case json(JSON)
+    case time(TimeInput)
+    /// `per_…` or an email.
+    case person(String)
+    /// `loc_…` or a location's name.
+    case location(String)
+    case rules([WeeklyRuleInput])
+    case list([Parsed])
+}
+
+/// A mistake in how meetctl was called: exit status 2, with a hint.
+struct UsageError: Error {
+    let message: String
+    var hint: String? = nil
+}
+
+/// A time as typed: an instant, or a wall-clock reading to place on the acting person's clock.
+enum TimeInput: Sendable, Equatable {
+    case instant(Instant)
+    case local(LocalDate, LocalTimeOfDay)
+
+    /// `2030-03-13T14:00:00-04:00`, `2030-03-13T14:00Z`, `2030-03-13 14:00` (local),
+    /// `2030-03-13` (local midnight).
+    static func parse(_ text: String) -> TimeInput? {
+        let trimmed = text.trimmingCharacters(in: " ")
+        if let date = LocalDate(trimmed) { return .local(date, LocalTimeOfDay(minutes: 0)) }
+        let chars = Array(trimmed)
+        guard chars.count >= 16, chars[10] == "T" || chars[10] == "t" || chars[10] == " ",
+            let date = LocalDate(String(chars[0..<10])), let time = LocalTimeOfDay(String(chars[11..<16])), time.minutes < 1440
+        else { return nil }
+        var rest = String(chars[16...])
+        var seconds = ":00"
+        if rest.hasPrefix(":") {
+            let digits = rest.dropFirst().prefix { $0.isNumber || $0 == "." }
+            seconds = ":" + digits
+            rest = String(rest.dropFirst(1 + digits.count))
+        }
+        if rest.isEmpty { return seconds == ":00" || seconds == ":00.0" ? .local(date, time) : nil }
+        guard let instant = try? Instant(rfc3339: "\(date)T\(time)\(seconds)\(rest)") else { return nil }
+        return .instant(instant)
+    }
+}
+
+/// One `--rule`: days, a time range and locations.
+struct WeeklyRuleInput: Sendable, Equatable {
+    let weekdays: [Int]
+    let start: LocalTimeOfDay
+    let end: LocalTimeOfDay
+    let locations: [String]
+
+    static let dayNames = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+    /// `Mon 09:00-12:00 @Room 101,loc_…`, `Mon-Fri 13:00-17:00 @Video`, `Tue,Thu 08:00-09:30 @…`.
+    static func parse(_ text: String) throws -> WeeklyRuleInput {
+        let example = "write it like \"Mon 09:00-12:00 @LOC[,LOC]\" (days: Mon, Mon-Fri or Mon,Wed; LOC: a location id or name)"
+        guard let at = text.firstIndex(of: "@") else { throw UsageError(message: "the rule \"\(text)\" names no location", hint: example) }
+        let locations = text[text.index(after: at)...].split(separator: ",").map { String($0).trimmingCharacters(in: " ") }.filter { !$0.isEmpty }
+        let words = text[..<at].split(separator: " ").map(String.init)
+        guard words.count == 2, !locations.isEmpty else { throw UsageError(message: "cannot read the rule \"\(text)\"", hint: example) }
+        guard let days = weekdays(words[0]) else { throw UsageError(message: "unknown days \"\(words[0])\" in the rule \"\(text)\"", hint: example) }
+        let times = words[1].split(separator: "-").map(String.init)
+        guard times.count == 2, let start = LocalTimeOfDay(times[0]), let end = LocalTimeOfDay(times[1]), start < end else {
+            throw UsageError(message: "cannot read the hours \"\(words[1])\" in the rule \"\(text)\"", hint: "hours are HH:MM-HH:MM, the end after the start")
+        }
+        return WeeklyRuleInput(weekdays: days, start: start, end: end, locations: locations)
+    }
+
+    private static func weekday(_ word: String) -> Int? {
+        let w = word.lowercased()
+        if let n = Int(w), (1...7).contains(n) { return n }
+        guard w.count >= 3, let i = dayNames.firstIndex(of: String(w.prefix(3))) else { return nil }
+        let full = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"][i]
+        return full.hasPrefix(w) ? i + 1 : nil
+    }
+
+    private static func weekdays(_ word: String) -> [Int]? {
+        var days: [Int] = []
+        for part in word.split(separator: ",") {
+            let ends = part.split(separator: "-").map(String.init)
+            if ends.count == 2, let a = weekday(ends[0]), let b = weekday(ends[1]), a <= b {
+                days += Array(a...b)
+            } else if ends.count == 1, let d = weekday(ends[0]) {
+                days.append(d)
+            } else {
+                return nil
+            }
+        }
+        return days.isEmpty ? nil : days
+    }
+}
+
+extension ValueKind {
+    /// Reads one command-line word; a bad value is a usage error naming `what`.
+    func parse(_ text: String, what: String) throws -> Parsed {
+        func bad(_ reason: String, hint: String? = nil) -> UsageError {
+            UsageError(message: "\(what): \(reason) (got \"\(text)\")", hint: hint)
+        }
+        switch self {
+        case .text:
+            guard !text.isEmpty else { throw bad("must not be empty") }
+            return .json(.string(text))
+        case .id(let kind):
+            guard Identifier.isValid(text, kind: kind) else { throw bad("expects an id \(kind.rawValue)_ followed by 32 hex digits") }
+            return .json(.string(text))
+        case .person:
+            if Identifier.isValid(text, kind: .person) { return .person(text) }
+            guard text.contains("@"), !text.contains(" ") else { throw bad("expects a person id per_… or an email") }
+            return .person(text)
+        case .integer(let range, _):
+            guard let n = Int64(text) else { throw bad("expects a whole number") }
+            guard range.contains(n) else { throw bad("must be within \(range.lowerBound)…\(range.upperBound)") }
+            return .json(.int(n))
+        case .minutes(let range):
+            guard let n = Self.minutes(text) else { throw bad("expects minutes such as 60, 90m, 1h30 or 1:30") }
+            guard range.contains(n) else { throw bad("must be within \(range.lowerBound)…\(range.upperBound) minutes") }
+            return .json(.int(n))
+        case .time:
+            guard let t = TimeInput.parse(text) else {
+                throw bad("is not a time", hint: "give RFC 3339 (2030-03-13T14:00:00-04:00) or \"YYYY-MM-DD HH:MM\" on your own clock")
+            }
+            return .time(t)
+        case .choice(let values):
+            guard values.contains(text) else { throw bad("must be one of \(values.joined(separator: ", "))", hint: Suggest.didYouMean(text, values)) }
+            return .json(.string(text))
+        case .list(let inner):
+            let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: " ") }
+            guard !parts.contains(where: \.isEmpty) else { throw bad("has an empty item in its comma-separated list") }
+            let items = try parts.map { try inner.parse($0, what: what) }
+            if items.allSatisfy({ if case .json = $0 { return true } else { return false } }) {
+                return .json(.array(items.map { if case .json(let j) = $0 { return j } else { return .null } }))
+            }
+            return .list(items)
+        case .flag:
+            return .json(true)
+        case .feedback:
+            guard let eq = text.firstIndex(of: "="), eq != text.startIndex else { throw bad("expects QUESTION=ANSWER") }
+            return .json(["question": .string(String(text[..<eq])), "answer": .string(String(text[text.index(after: eq)...]))])
+        case .weeklyRule:
+            return .rules([try WeeklyRuleInput.parse(text)])
+        case .location:
+            guard !text.isEmpty else { throw bad("must not be empty") }
+            return .location(text)
+        case .file:
+            guard let data = FileManager.default.contents(atPath: text) else { throw bad("cannot read the file") }
+            guard let contents = String(data: data, encoding: .utf8) else { throw bad("the file is not UTF-8 text") }
+            return .json(.string(contents))
+        case .setting:
+            guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
+                throw bad("expects KEY=VALUE", hint: "for example: meetctl settings set cancellation_window_hours=24 auto_accept=true")
+            }
+            let key = String(text[..<eq]), raw = String(text[text.index(after: eq)...])
+            let value = (try? JSONParser.parse(raw)) ?? .string(raw)
+            return .json([key: value])
+        }
+    }
+
+    static func minutes(_ text: String) -> Int64? {
+        let t = text.lowercased()
+        if let n = Int64(t) { return n }
+        if t.hasSuffix("m"), let n = Int64(t.dropLast()) { return n }
+        if t.hasSuffix("min"), let n = Int64(t.dropLast(3)) { return n }
+        let colon = t.split(separator: ":", omittingEmptySubsequences: false)
+        if colon.count == 2, let h = Int64(colon[0]), colon[1].count == 2, let m = Int64(colon[1]), m < 60 { return h * 60 + m }
+        if let h = t.firstIndex(of: "h") {
+            guard let hours = Int64(t[..<h]) else { return nil }
+            var rest = t[t.index(after: h)...]
+            if rest.hasSuffix("m") { rest = rest.dropLast() }
+            if rest.isEmpty { return hours * 60 }
+            guard let m = Int64(rest), m < 60 else { return nil }
+            return hours * 60 + m
+        }
+        return nil
+    }
+}
+
+/// "Did you mean …?" for a mistyped word.
+enum Suggest {
+    static func didYouMean(_ word: String, _ candidates: [String]) -> String? {
+        let scored = candidates.map { ($0, distance(word.lowercased(), $0.lowercased())) }.filter { $0.1 <= max(1, word.count / 3) }
+        if let best = scored.min(by: { $0.1 < $1.1 }) { return "did you mean \"\(best.0)\"?" }
+        if let prefixed = candidates.first(where: { $0.hasPrefix(word) && !word.isEmpty }) { return "did you mean \"\(prefixed)\"?" }
+        return nil
+    }
+
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        guard !a.isEmpty else { return b.count }
+        guard !b.isEmpty else { return a.count }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}

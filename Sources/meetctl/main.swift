@@ -1,0 +1,73 @@
+import Core
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Runs one command line and returns the exit status: 0 done, 1 the service or a program
+/// failed, 2 the command line was wrong.
+func runMeetctl(_ arguments: [String]) -> Int32 {
+    let output = Output()
+    let outcome: ParseOutcome
+    do {
+        outcome = try Parser(commands: Commands.all).parse(arguments)
+    } catch let e as UsageError {
+        output.error("meetctl: \(e.message)")
+        output.error("hint: \(e.hint ?? "see meetctl --help")")
+        return 2
+    } catch {
+        output.error("meetctl: \(error)")
+        return 2
+    }
+    switch outcome {
+    case .version:
+        output.line("meetctl 0.1.0")
+        return 0
+    case .help(let path):
+        output.text(Help.text(for: path, commands: Commands.all))
+        return 0
+    case .run(let invocation):
+        let session = Session(invocation: invocation)
+        defer { session.finish() }
+        do {
+            try invocation.command.run(invocation, session)
+            return 0
+        } catch let e as UsageError {
+            output.error("meetctl: \(e.message)")
+            output.error("hint: \(e.hint ?? "see meetctl \(invocation.command.name) --help")")
+            return 2
+        } catch let e as ServiceError {
+            output.error(ErrorText.describe(e))
+            return 1
+        } catch let e as ToolError {
+            output.error("meetctl: \(e.message)")
+            if let hint = e.hint { output.error("hint: \(hint)") }
+            return 1
+        } catch let e as Failed {
+            if !e.message.isEmpty { output.error("meetctl: \(e.message)") }
+            return 1
+        } catch {
+            output.error("meetctl: \(error)")
+            return 1
+        }
+    }
+}
+
+/// A command that reported its own failure (reconcile problems, failed deliveries): exit 1.
+struct Failed: Error {
+    var message = ""
+}
+
+/// How a service error reads on stderr: the message, then `code: data.code`, then details.
+enum ErrorText {
+    static func describe(_ e: ServiceError) -> String {
+        var lines = ["meetctl: \(e.message)", "error \(e.code): \(e.dataCode)"]
+        for (key, value) in (e.data.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) where !["code", "retryable"].contains(key) {
+            lines.append("  \(key): \(Render.plain(value))")
+        }
+        if e.data["retryable"] == true { lines.append("  (temporary: trying again may succeed)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+exit(runMeetctl(Array(CommandLine.arguments.dropFirst())))

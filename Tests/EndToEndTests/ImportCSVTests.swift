@@ -1,0 +1,263 @@
+import Foundation
+import XCTest
+
+/// `import.csv` (seed 002, SPEC §5.3): services ("Courses CSV"), certifications ("Tutors CSV")
+/// and enrolments ("Course Enrollment CSV"). A good file creates, and imported again updates;
+/// any bad row fails the whole file with every problem listed by line and nothing written;
+/// RFC 4180 quoting, UTF-8, a byte-order mark and CRLF line ends are read as spreadsheets
+/// write them.
+final class ImportCSVTests: EndToEndTestCase {
+    /// The fixture world plus people with known emails: two experts and two users.
+    struct School {
+        let w: MeetingWorld
+        let talia: String, bo: String, sam: String, kim: String
+        let taliaEmail: String, boEmail: String, samEmail: String, kimEmail: String
+    }
+
+    func school(_ label: String = #function) throws -> School {
+        let w = try MeetingWorld(self, label: label)
+        let tag = TestEnvironment.uniqueTag()
+        let emails = ["talia.\(tag)@school.example", "bo.\(tag)@school.example", "sam.\(tag)@school.example", "kim.\(tag)@school.example"]
+        let talia = try MeetingWorld.id(of: w.addPerson(roles: ["expert"], firstName: "Talia", lastName: "Kim", email: emails[0]))
+        let bo = try MeetingWorld.id(of: w.addPerson(roles: ["expert"], firstName: "Bo", email: emails[1]))
+        let sam = try MeetingWorld.id(of: w.addPerson(roles: ["user"], firstName: "Sam", email: emails[2]))
+        let kim = try MeetingWorld.id(of: w.addPerson(roles: ["user"], firstName: "Kim", email: emails[3]))
+        return School(w: w, talia: talia, bo: bo, sam: sam, kim: kim, taliaEmail: emails[0], boEmail: emails[1], samEmail: emails[2], kimEmail: emails[3])
+    }
+
+    @discardableResult
+    func importCSV(_ w: MeetingWorld, _ kind: String, _ csv: String, file: StaticString = #filePath, line: UInt = #line) throws -> (created: Int64, updated: Int64) {
+        let answer = try w.meetingd.result("import.csv", as: w.admin, ["kind": .string(kind), "csv": .string(csv)])
+        guard let created = answer["created"]?.int, let updated = answer["updated"]?.int else { throw HarnessError("import.csv answered \(answer)") }
+        return (created, updated)
+    }
+
+    /// The line-numbered problems of an import that must fail as a whole.
+    func problems(_ w: MeetingWorld, _ kind: String, _ csv: String, file: StaticString = #filePath, line: UInt = #line) throws -> [(line: Int64, message: String)] {
+        let error = try w.meetingd.error("import.csv", as: w.admin, ["kind": .string(kind), "csv": .string(csv)], code: -32602)
+        XCTAssertEqual(error["data"]?["field"], "csv", file: file, line: line)
+        XCTAssertTrue(error["message"]?.string?.contains("nothing was imported") ?? false, "the message says nothing was kept: \(error)", file: file, line: line)
+        guard let list = error["data"]?["errors"]?.array else { throw HarnessError("no data.errors in \(error)") }
+        return list.map { ($0["line"]?.int ?? -1, $0["message"]?.string ?? "") }
+    }
+
+    /// Asserts the problems are on `lines`, in order, each message containing its phrase.
+    func assertProblems(_ got: [(line: Int64, message: String)], _ want: [(Int64, String)], file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(got.map(\.line), want.map(\.0), "problem lines: \(got)", file: file, line: line)
+        for ((_, message), (l, phrase)) in zip(got, want) {
+            XCTAssertTrue(message.contains(phrase), "line \(l): \"\(message)\" should mention \"\(phrase)\"", file: file, line: line)
+        }
+    }
+
+    func services(_ w: MeetingWorld) throws -> [String: JSONValue] {
+        Dictionary(uniqueKeysWithValues: try w.meetingd.allPages("service.list", as: w.admin).map { ($0["name"]?.string ?? "", $0) })
+    }
+
+    func serviceIds(offeredBy expert: String, _ w: MeetingWorld) throws -> Set<String> {
+        Set(try w.meetingd.allPages("service.list", as: w.admin, ["expert_id": .string(expert)]).compactMap { $0["id"]?.string })
+    }
+
+    // MARK: Good files
+
+    /// The "Courses CSV" of a provider-first community: a generic service for everyone and one
+    /// expert-specific service per expert. Importing it again updates rather than duplicates.
+    func testServicesAreCreatedThenUpdated() throws {
+        let s = try school()
+        let header = "name,kind,default_length_minutes,price_credits,expert_email,skills,agenda_questions"
+        let first = [
+            header,
+            "All available Peer Mentoring,generic,30,50,,,What would you like to talk about?",
+            "Peer Mentoring with Talia K,expert_specific,45,80,\(s.taliaEmail),Study skills;Time management,What is your goal?;Anything else?",
+            "Peer Mentoring with Bo,expert_specific,45,80,\(s.boEmail.uppercased()),,",
+        ].joined(separator: "\n") + "\n"
+        XCTAssertTrue(try importCSV(s.w, "services", first) == (3, 0))
+        var all = try services(s.w)
+        XCTAssertEqual(all.count, 4, "the fixture's CHEM101 and three imported: \(all.keys.sorted())")
+        let general = all["All available Peer Mentoring"], talias = all["Peer Mentoring with Talia K"]
+        XCTAssertEqual(general?["kind"], "generic")
+        XCTAssertEqual(general?["expert_id"], .null)
+        XCTAssertEqual(general?["default_length_minutes"], 30)
+        XCTAssertEqual(general?["price_credits"], 50)
+        XCTAssertEqual(general?["agenda_questions"], ["What would you like to talk about?"])
+        XCTAssertEqual(talias?["kind"], "expert_specific")
+        XCTAssertEqual(talias?["expert_id"]?.string, s.talia)
+        XCTAssertEqual(talias?["skills"], ["Study skills", "Time management"])
+        XCTAssertEqual(talias?["agenda_questions"], ["What is your goal?", "Anything else?"])
+        XCTAssertEqual(all["Peer Mentoring with Bo"]?["expert_id"]?.string, s.bo, "emails match whatever their case")
+
+        let second = [
+            header,
+            "all available peer mentoring,generic,30,40,,,What would you like to talk about?",
+            "Peer Mentoring with Talia K,expert_specific,60,90,\(s.taliaEmail),Study skills,What is your goal?",
+            "Peer Mentoring with Bo,expert_specific,45,80,\(s.boEmail),,",
+            "Career Coaching,generic,50,120,,,",
+        ].joined(separator: "\n")
+        XCTAssertTrue(try importCSV(s.w, "services", second) == (1, 3), "names match whatever their case; no trailing newline needed")
+        all = try services(s.w)
+        XCTAssertEqual(all.count, 5)
+        XCTAssertEqual(all["All available Peer Mentoring"]?["price_credits"], 40, "updated in place")
+        XCTAssertEqual(all["All available Peer Mentoring"]?["id"], general?["id"], "the same service, not a new one")
+        XCTAssertEqual(all["Peer Mentoring with Talia K"]?["default_length_minutes"], 60)
+        XCTAssertEqual(all["Peer Mentoring with Talia K"]?["skills"], ["Study skills"])
+        XCTAssertEqual(all["Career Coaching"]?["price_credits"], 120)
+
+        XCTAssertTrue(try importCSV(s.w, "services", header + "\n") == (0, 0), "a header alone imports nothing")
+        try s.w.meetingd.error("import.csv", as: s.talia, ["kind": "services", "csv": .string(second)], code: 4003)
+    }
+
+    /// The "Tutors CSV": experts certified in generic services, then found by searches for them.
+    func testCertificationsAreCreatedThenKept() throws {
+        let s = try school()
+        let general = try s.w.addService("All available Peer Mentoring"), writing = try s.w.addService("Writing Help")
+        let csv = "service,expert_email\r\nAll available Peer Mentoring,\(s.taliaEmail)\r\nall available peer mentoring,\(s.boEmail)\r\nWriting Help,\(s.boEmail.uppercased())\r\n"
+        XCTAssertTrue(try importCSV(s.w, "certifications", csv) == (3, 0))
+        XCTAssertEqual(try serviceIds(offeredBy: s.talia, s.w), [general])
+        XCTAssertEqual(try serviceIds(offeredBy: s.bo, s.w), [general, writing])
+        XCTAssertTrue(try importCSV(s.w, "certifications", csv) == (0, 3), "certified already: counted as updated, nothing doubled")
+        XCTAssertEqual(try serviceIds(offeredBy: s.bo, s.w), [general, writing])
+
+        let room = try s.w.addLocation("Mentoring room")
+        try s.w.setWeekly(s.talia, timeZone: "UTC", [weeklyRule(2, "09:00", "10:00", at: [room])])
+        let slots = try s.w.search(service: general, from: "2030-03-12T00:00:00Z", to: "2030-03-13T00:00:00Z")
+        XCTAssertEqual(slots.map(\.expertOrder), [[s.talia]], "the imported certification makes Talia bookable for the service")
+    }
+
+    /// The "Course Enrollment CSV": users assigned to a service or to an expert; with enrolment
+    /// required, exactly those assignments let them book.
+    func testEnrollmentsAreCreatedThenKept() throws {
+        let s = try school()
+        let w = s.w
+        try w.updateSettings(["require_enrollment": true])
+        let expertEmail = try w.meetingd.result("person.get", as: w.admin, ["person_id": .string(w.expert)])["email"]?.string ?? ""
+        try w.grant(s.sam, 500)
+        try w.grant(s.kim, 500)
+        let start = MeetingTime.at(day: 7, hour: 10)
+        try w.meetingd.error("meeting.request", as: s.sam, w.requestParams(start: start), code: 4021)
+
+        let csv = "user_email,service,expert_email\n\(s.samEmail),CHEM101,\n\(s.kimEmail.uppercased()),,\(expertEmail)\n"
+        XCTAssertTrue(try importCSV(w, "enrollments", csv) == (2, 0))
+        XCTAssertTrue(try importCSV(w, "enrollments", csv) == (0, 2), "assigned already: nothing doubled")
+        try w.request(start: start, by: s.sam)
+        try w.request(start: MeetingTime.at(day: 7, hour: 12), by: s.kim)
+
+        // Kim is assigned to the fixture's expert only, not to Bo.
+        let service = try w.addService("Essay Help")
+        try w.certify(s.bo, in: service)
+        try w.certify(w.expert, in: service)
+        try w.setWeekly(s.bo, timeZone: "UTC", dailyRules("06:00", "22:00", at: [w.locationId]))
+        let refused = try w.meetingd.error("meeting.request", as: s.kim, [
+            "service_id": .string(service), "expert_id": .string(s.bo), "start": .string(MeetingTime.at(day: 8, hour: 10)), "location_id": .string(w.locationId),
+        ], code: 4021)
+        XCTAssertEqual(refused["data"]?["code"], "not_enrolled")
+        try w.requestWith(start: MeetingTime.at(day: 8, hour: 10), by: s.kim, ["service_id": .string(service)])
+        try w.assertReconciled()
+    }
+
+    // MARK: Bad files
+
+    /// A bad header fails at line 1: a missing required column, an unknown column.
+    func testHeaderProblems() throws {
+        let s = try school()
+        assertProblems(try problems(s.w, "services", "name,kind,default_length_minutes\nA,generic,60\n"), [(1, "missing column price_credits")])
+        assertProblems(try problems(s.w, "services", "name,kind,default_length_minutes,price_credits,colour\nA,generic,60,10,red\n"),
+                       [(1, "unknown column colour")])
+        assertProblems(try problems(s.w, "certifications", "service\nCHEM101\n"), [(1, "missing column expert_email")])
+        assertProblems(try problems(s.w, "enrollments", "user_email,course\n\(s.samEmail),CHEM101\n"), [(1, "unknown column course")])
+        XCTAssertEqual(try services(s.w).count, 1, "nothing imported")
+    }
+
+    /// Every bad service row is reported with its line; the good rows around them are not kept.
+    func testBadServiceRowsAreAllReportedAndNothingIsImported() throws {
+        let s = try school()
+        let csv = [
+            "name,kind,default_length_minutes,price_credits,expert_email",
+            "Good One,generic,60,100,",
+            "Bad Number,generic,sixty,100,",
+            "Too Few,generic,60",
+            "Unknown Expert,expert_specific,60,100,nobody@nowhere.example",
+            "Wrong Role,expert_specific,60,100,\(s.samEmail)",
+            "Bad Kind,group,60,100,",
+            "Negative Price,generic,60,-5,",
+            "Too Many,generic,60,100,,extra",
+            "Good Two,generic,30,10,",
+        ].joined(separator: "\n")
+        assertProblems(try problems(s.w, "services", csv), [
+            (3, "default_length_minutes"), (4, "has 3 fields, the header has 5"), (5, "names no person"), (6, "does not have the expert role"),
+            (7, "kind"), (8, "price_credits"), (9, "has 6 fields, the header has 5"),
+        ])
+        let names = Set(try services(s.w).keys)
+        XCTAssertEqual(names, ["CHEM101"], "neither Good One nor Good Two was kept")
+    }
+
+    func testBadCertificationRowsAreAllReportedAndNothingIsImported() throws {
+        let s = try school()
+        _ = try s.w.addService("Writing Help")
+        _ = try s.w.addService("Mentoring with Talia", expertId: s.talia)
+        let csv = [
+            "service,expert_email",
+            "Writing Help,\(s.taliaEmail)",
+            "Astrology,\(s.taliaEmail)",
+            "Writing Help,ghost@nowhere.example",
+            "Writing Help,\(s.samEmail)",
+            "Mentoring with Talia,\(s.boEmail)",
+            "Writing Help,\(s.boEmail)",
+        ].joined(separator: "\n")
+        assertProblems(try problems(s.w, "certifications", csv), [
+            (3, "names no service"), (4, "names no person"), (5, "does not have the expert role"), (6, "expert_specific"),
+        ])
+        XCTAssertEqual(try serviceIds(offeredBy: s.bo, s.w), [], "Bo's good row was not kept")
+        XCTAssertEqual(try serviceIds(offeredBy: s.talia, s.w).count, 1, "Talia has only her own expert-specific service")
+    }
+
+    func testBadEnrollmentRowsAreAllReportedAndNothingIsImported() throws {
+        let s = try school()
+        let w = s.w
+        try w.updateSettings(["require_enrollment": true])
+        try w.grant(s.sam, 500)
+        let csv = [
+            "user_email,service,expert_email",
+            "\(s.samEmail),CHEM101,",
+            "\(s.kimEmail),CHEM101,\(s.taliaEmail)",
+            "\(s.kimEmail),,",
+            "stranger@nowhere.example,CHEM101,",
+            "\(s.taliaEmail),CHEM101,",
+            "\(s.kimEmail),Underwater Basket Weaving,",
+            "\(s.kimEmail),,\(s.samEmail)",
+        ].joined(separator: "\n")
+        assertProblems(try problems(w, "enrollments", csv), [
+            (3, "exactly one of service or expert_email"), (4, "exactly one of service or expert_email"), (5, "names no person"),
+            (6, "does not have the user role"), (7, "names no service"), (8, "does not have the expert role"),
+        ])
+        let refused = try w.meetingd.error("meeting.request", as: s.sam, w.requestParams(start: MeetingTime.at(day: 7, hour: 10)), code: 4021)
+        XCTAssertEqual(refused["data"]?["code"], "not_enrolled", "Sam's good row was not kept")
+    }
+
+    // MARK: What spreadsheets write
+
+    /// Quoted fields with commas, doubled quotes and line breaks; UTF-8 names; a byte-order
+    /// mark before the header; CRLF line ends (line numbers count physical lines).
+    func testQuotingUTF8ByteOrderMarkAndCRLF() throws {
+        let s = try school()
+        let csv = "\u{FEFF}name,kind,default_length_minutes,price_credits,agenda_questions\r\n"
+            + "\"Writing, Advanced \"\"Essay\"\" Help\",generic,60,100,\"What is your thesis, in one line?;Which \"\"style\"\" guide?\"\r\n"
+            + "Čeština pro začátečníky – 日本語 🎓,generic,45,90,\r\n"
+            + "\"  Padded  \",generic,30,10,\r\n"
+        XCTAssertTrue(try importCSV(s.w, "services", csv) == (3, 0))
+        let all = try services(s.w)
+        XCTAssertEqual(Set(all.keys), ["CHEM101", "Writing, Advanced \"Essay\" Help", "Čeština pro začátečníky – 日本語 🎓", "Padded"],
+                       "the header's name column is found behind the byte-order mark; fields are unquoted and trimmed")
+        XCTAssertEqual(all["Writing, Advanced \"Essay\" Help"]?["agenda_questions"], ["What is your thesis, in one line?", "Which \"style\" guide?"])
+        XCTAssertEqual(all["Čeština pro začátečníky – 日本語 🎓"]?["default_length_minutes"], 45)
+
+        // Line numbers: a quoted field spanning two lines, then a bad row on physical line 4.
+        let multiline = "name,kind,default_length_minutes,price_credits,agenda_questions\r\n"
+            + "Long Questions,generic,60,100,\"First line\r\nsecond line\"\r\n"
+            + "Bad,generic,60,lots,\r\n"
+        assertProblems(try problems(s.w, "services", multiline), [(4, "price_credits")])
+        assertProblems(try problems(s.w, "services", "name,kind,default_length_minutes,price_credits\n\"Open,generic,60,10\n"),
+                       [(2, "not closed")])
+        assertProblems(try problems(s.w, "services", "name,kind,default_length_minutes,price_credits\nA,generic,60,10\n\"B\"x,generic,60,10\n"),
+                       [(3, "closing quote")])
+        XCTAssertNil(try services(s.w)["Long Questions"])
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import XCTest
+
+/// `meetctl cancel` inside the cancellation window (48 hours by default): the service asks for
+/// confirm_late and says what it costs; meetctl asks on a terminal, goes ahead with --yes, and
+/// otherwise cancels nothing (exit status 1).
+final class MeetctlCancellationTests: XCTestCase {
+    override func setUpWithError() throws { _ = try TestEnvironment.databaseURL() }
+
+    /// A community with one agreed meeting on Monday 18 March 10:00 New York time, and the
+    /// service clock a day before it (inside the window).
+    func lateMeeting(_ label: String) throws -> (MeetctlCommunity, String) {
+        let c = try MeetctlCommunity.make(label)
+        let id = try c.agreedMeeting(start: "2030-03-18 10:00")
+        try c.admin.ok(["clock", "set", "2030-03-17T14:00:00Z"])
+        return (c, id)
+    }
+
+    func testWithoutATerminalNothingIsCancelled() throws {
+        let (c, id) = try lateMeeting(#function)
+        let result = try (try c.expert).fails(["cancel", id, "--reason", "illness"], status: 1)
+        XCTAssertTrue(result.stderr.contains("error 4013: late_cancellation_requires_confirmation"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("consequences: The user's credits will be returned"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("--yes"), "says how to go ahead: \(result.stderr)")
+        XCTAssertFalse(result.stderr.contains("[y/N]"), "no question without a terminal")
+        XCTAssertEqual(result.stdout, "")
+        XCTAssertEqual(try c.admin.json(["meeting", "show", id])["meeting"]?["status"], "agreed")
+    }
+
+    func testYesCancelsLateAndTheUserIsCharged() throws {
+        let (c, id) = try lateMeeting(#function)
+        let user = try c.user
+        let result = try user.run(["cancel", id, "--reason", "illness", "--note", "Fever", "--yes", "--json"])
+        XCTAssertEqual(result.termination, .exited(0), result.stderr)
+        XCTAssertTrue(result.stderr.contains("100 of the 100 credits will be charged"), "the consequences are shown: \(result.stderr)")
+        let cancelled = try JSONValue.parse(result.stdout)
+        XCTAssertEqual(cancelled["status"], "cancelled")
+        XCTAssertEqual(cancelled["credit_status"], "paid", "a user's late cancellation is charged")
+        XCTAssertEqual(try user.json(["balance"])["posted"], 400)
+        let events = try user.json(["meeting", "show", id])["timeline"]?.array?.compactMap { $0["kind"]?.string } ?? []
+        XCTAssertEqual(events.last, "cancelled_by_user")
+    }
+
+    func testOnATerminalItAsks() throws {
+        let (c, id) = try lateMeeting(#function)
+        let expert = try c.expert
+        let no = try answering("n", expert, ["cancel", id, "--reason", "illness"])
+        XCTAssertEqual(no.termination, .exited(1), no.stdout)
+        XCTAssertTrue(no.stdout.contains("This meeting starts within the 48-hour cancellation window."), no.stdout)
+        XCTAssertTrue(no.stdout.contains("Cancel anyway? [y/N]"), no.stdout)
+        XCTAssertTrue(no.stdout.contains("Not cancelled"), no.stdout)
+        XCTAssertEqual(try c.admin.json(["meeting", "show", id])["meeting"]?["status"], "agreed")
+
+        let yes = try answering("y", expert, ["cancel", id, "--reason", "illness"])
+        XCTAssertEqual(yes.termination, .exited(0), yes.stdout)
+        XCTAssertTrue(yes.stdout.contains("Status    cancelled"), yes.stdout)
+        XCTAssertEqual(try c.admin.json(["meeting", "show", id])["meeting"]?["credit_status"], "returned", "an expert's cancellation returns the credits")
+    }
+
+    func testOutsideTheWindowNoQuestion() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let id = try c.agreedMeeting(start: "2030-03-18 10:00")
+        let cancelled = try (try c.expert).json(["cancel", id, "--reason", "schedule_conflict"])
+        XCTAssertEqual(cancelled["status"], "cancelled")
+        XCTAssertEqual(cancelled["credit_status"], "returned")
+    }
+
+    /// Runs meetctl on a pseudo-terminal, answers `answer` to its question, and returns what
+    /// appeared on the terminal (stdout and stderr together) and how it ended.
+    func answering(_ answer: String, _ ctl: Meetctl, _ arguments: [String]) throws -> ToolResult {
+        let script = """
+            import os, pty, select, sys, time
+            answer, argv = sys.argv[1], sys.argv[2:]
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execv(argv[0], argv)
+            seen, answered, deadline = b"", False, time.time() + 60
+            while time.time() < deadline:
+                ready, _, _ = select.select([fd], [], [], 0.5)
+                if ready:
+                    try:
+                        chunk = os.read(fd, 4096)
+                    except OSError:
+                        break
+                    if not chunk:
+                        break
+                    seen += chunk
+                if not answered and b"[y/N]" in seen:
+                    os.write(fd, answer.encode() + b"\\n")
+                    answered = True
+            _, status = os.waitpid(pid, 0)
+            sys.stdout.write(seen.decode("utf-8", "replace"))
+            sys.exit(os.waitstatus_to_exitcode(status))
+            """
+        return try runTool(
+            "/usr/bin/env", ["python3", "-c", script, answer, Meetctl.path, "--test-clock"] + arguments,
+            environment: ctl.environment)
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import XCTest
+
+/// Finance staff's and admins' meetctl commands, end to end.
+final class MeetctlFinanceAdminTests: XCTestCase {
+    override func setUpWithError() throws { _ = try TestEnvironment.databaseURL() }
+
+    func testFinanceCommands() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let finance = try c.finance
+        let meeting = try c.agreedMeeting(start: "2030-03-11 10:00")
+
+        let balance = try finance.json(["balance", "--person", c.userId])
+        XCTAssertEqual(balance["posted"], 500)
+        XCTAssertEqual(balance["blocked"], 100)
+        XCTAssertEqual(balance["available"], 400)
+        let walletId = try XCTUnwrap(balance["account_id"]?.string)
+        let table = try finance.ok(["balance", "--person", c.userId])
+        XCTAssertTrue(table.hasPrefix("ACCOUNT "), table)
+        XCTAssertTrue(table.contains("user_wallet"), table)
+        XCTAssertTrue(table.contains("Mon 4 Mar 2030 07:00 EST"), "as of, on the finance person's clock: \(table)")
+        let csv = try finance.ok(["balance", "--account", walletId, "--csv"])
+        XCTAssertEqual(csv, "account_id,kind,owner_id,posted,blocked,available,as_of\r\n\(walletId),user_wallet,\(c.userId),500,100,400,2030-03-04T12:00:00Z\r\n")
+        XCTAssertEqual(try (try c.user).json(["balance"])["account_id"]?.string, walletId, "without options: your own accounts")
+        XCTAssertEqual(try finance.json(["balance", "--person", c.userId, "--as-of", "2030-03-01"])["posted"], 0, "before the grant")
+
+        let down = try finance.json(["adjust", "--account", walletId, "--credits", "-50", "--reason", "Duplicate purchase refunded"])
+        XCTAssertEqual(down["kind"], "adjustment")
+        XCTAssertEqual(down["debit_account_id"]?.string, walletId)
+        XCTAssertEqual(try finance.json(["adjust", "--account", walletId, "--credits", "25", "--reason", "Goodwill"])["credit_account_id"]?.string, walletId)
+        let overdraw = try finance.fails(["adjust", "--account", walletId, "--credits", "-1000", "--reason", "Too much"], status: 1)
+        XCTAssertTrue(overdraw.stderr.contains("insufficient_credits"), overdraw.stderr)
+
+        // The meeting is logged: the expert earns 80 after the 20% fee, and is paid out.
+        try c.admin.ok(["clock", "set", "2030-03-11T15:30:00Z"])
+        try (try c.expert).ok(["log", meeting, "--attendance", "attended"])
+        let payout = try finance.json(["payout", "--expert", c.expertId, "--credits", "60", "--reference", "payout-\(c.tag)"])
+        XCTAssertEqual(payout["kind"], "payout")
+        XCTAssertEqual(try finance.json(["balance", "--person", c.expertId])["available"], 20)
+        XCTAssertTrue(try finance.fails(["payout", "--expert", c.expertId, "--credits", "21", "--reference", "too-much"], status: 1)
+            .stderr.contains("error 4020: insufficient_credits"))
+        XCTAssertEqual(try finance.json(["trail", meeting])["credit_status"], "paid")
+
+        let trial = try finance.json(["trial-balance"])
+        XCTAssertEqual(trial["total"], 0)
+        let trialTable = try finance.ok(["trial-balance"])
+        XCTAssertTrue(trialTable.contains("Total posted: 0;"), trialTable)
+        XCTAssertTrue(trialTable.contains("platform_revenue"), trialTable)
+        let trialCSV = try finance.ok(["trial-balance", "--csv", "--as-of", "2030-03-05"])
+        XCTAssertTrue(trialCSV.hasPrefix("kind,accounts,debits_posted,credits_posted,posted,debits_pending,credits_pending,blocked,available\r\n"), trialCSV)
+        // As of 5 March: the grant, both adjustments and the hold; not yet the capture.
+        XCTAssertTrue(trialCSV.contains("\r\nuser_wallet,1,50,525,475,100,0,100,375\r\n"), trialCSV)
+
+        XCTAssertTrue(try finance.ok(["reconcile"]).hasPrefix("Ledger consistent"))
+        XCTAssertEqual(try finance.json(["reconcile"])["ok"], true)
+
+        // A retried grant with its idempotency key happens once; the key cannot be reused for another grant.
+        let grant = ["grant", "--user", c.userId, "--credits", "30", "--reference", "order-retry-\(c.tag)", "--idempotency-key", "grant-\(c.tag)"]
+        let first = try finance.json(grant)
+        XCTAssertEqual(try finance.json(grant)["id"], first["id"])
+        let reused = try finance.fails(["grant", "--user", c.userId, "--credits", "31", "--reference", "order-other-\(c.tag)",
+                                        "--idempotency-key", "grant-\(c.tag)"], status: 1)
+        XCTAssertTrue(reused.stderr.contains("idempotency_key_reused"), reused.stderr)
+    }
+
+    /// Statements list every page (the service pages by 500), in a table, as JSON and as one CSV.
+    func testStatementHasEveryPage() throws {
+        let c = try MeetctlCommunity.make(#function)
+        // --test-clock: the grants are stamped with the community's pinned time.
+        let meetingd = try Meetingd(arguments: ["--test-clock"])
+        defer { try? meetingd.finish() }
+        let grants: [JSONValue] = (1...520).map { i in
+            ["jsonrpc": "2.0", "id": .int(Int64(i)), "method": "credits.grant",
+             "params": ["actor": .string(c.financeId), "user_id": .string(c.userId), "credits": 1, "reference": .string("bulk-\(c.tag)-\(i)")]]
+        }
+        try meetingd.send(JSONValue.array(grants).serialized)
+        let answers = try meetingd.readResponse(timeout: 120)
+        XCTAssertEqual(answers.array?.count, 520)
+        XCTAssertFalse(answers.array?.contains { $0["error"] != nil } ?? true, "every grant succeeds")
+
+        let finance = try c.finance
+        let statement = try finance.json(["statement", "--person", c.userId])
+        XCTAssertEqual(statement["items"]?.array?.count, 521, "the first grant and 520 more")
+        XCTAssertEqual(statement["items"]?.array?.last?["posted_balance"], 1020)
+        let csv = try finance.ok(["statement", "--account", try XCTUnwrap(statement["account_id"]?.string), "--csv"])
+        let lines = csv.split(separator: "\r\n")
+        XCTAssertEqual(lines.count, 522, "one header and 521 rows")
+        XCTAssertTrue(lines[0].hasPrefix("seq,created_at,transfer_id,kind"), String(lines[0]))
+        XCTAssertEqual(lines.filter { $0.hasPrefix("seq,") }.count, 1, "the header once")
+        let table = try finance.ok(["statement", "--person", c.userId, "--from", "2030-03-04", "--to", "2030-03-05"])
+        XCTAssertTrue(table.hasPrefix("Statement of acc_"), table)
+        XCTAssertEqual(table.split(separator: "\n").count, 523, "title, header and 521 entries")
+    }
+
+    func testReconcileExitsOneWhenTheLedgerIsBroken() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let wallet = try XCTUnwrap(try (try c.finance).json(["balance", "--person", c.userId])["account_id"]?.string)
+        // Behind the service's back, as the database owner: a stored balance that no transfer explains.
+        let sql = try runTool("/usr/bin/env", ["psql", try TestEnvironment.databaseURL(), "-v", "ON_ERROR_STOP=1", "-c",
+                                               "UPDATE accounts SET credits_posted = credits_posted + 7 WHERE id = '\(wallet)'"])
+        XCTAssertTrue(sql.succeeded, sql.stderr)
+        let result = try (try c.finance).fails(["reconcile"], status: 1)
+        XCTAssertTrue(result.stdout.contains(wallet), "the problem names the account: \(result.stdout)")
+        XCTAssertTrue(result.stderr.contains("problem"), result.stderr)
+        XCTAssertEqual(try (try c.finance).run(["reconcile", "--json"]).termination, .exited(1))
+    }
+
+    func testAdminCommands() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let admin = c.admin
+        XCTAssertEqual(try admin.json(["ping"])["database"], "ok")
+        XCTAssertEqual(try admin.json(["people"])["items"]?.array?.count, 4)
+        let experts = try admin.json(["people", "--role", "expert"])["items"]?.array ?? []
+        XCTAssertEqual(experts.map { $0["id"] }, [.string(c.expertId)])
+        XCTAssertTrue(try admin.ok(["people", "--role", "user"]).contains(c.userEmail))
+        XCTAssertEqual(try admin.json(["person", "show"])["id"]?.string, c.adminId)
+        XCTAssertEqual(try admin.json(["person", "show", c.expertId])["time_zone"], "America/New_York")
+        let office = try admin.json(["person", "add", "--email", "office-\(c.tag)@example.test", "--first", "Olga", "--last", "Office",
+                                     "--roles", "office,finance", "--tz", "Europe/Prague"])
+        XCTAssertEqual(Set(office["roles"]?.array ?? []), ["office", "finance"])
+
+        XCTAssertTrue(try admin.ok(["locations"]).contains("Room 101"))
+        XCTAssertEqual(try admin.json(["location", "add", "--name", "Lab 3", "--kind", "in_person"])["name"], "Lab 3")
+        XCTAssertEqual(try admin.json(["locations"])["items"]?.array?.count, 3)
+
+        let special = try admin.json(["service", "add", "--name", "Essay coaching", "--kind", "expert_specific", "--length", "1h30",
+                                      "--price", "150", "--expert", c.expertId, "--skills", "essays,grammar", "--question", "Which essay?"])
+        XCTAssertEqual(special["default_length_minutes"], 90)
+        XCTAssertEqual(special["skills"], ["essays", "grammar"])
+        XCTAssertEqual(try admin.json(["services"])["items"]?.array?.count, 2)
+        XCTAssertTrue(try admin.ok(["services", "--expert", c.expertId]).contains("Essay coaching"))
+        XCTAssertEqual(try admin.json(["certify", "--service", c.serviceId, "--expert", c.expertId, "--remove"])["certified"], false)
+        XCTAssertTrue(try admin.ok(["certify", "--service", c.serviceId, "--expert", c.expertId]).hasSuffix("is certified for \(c.serviceId).\n"))
+        XCTAssertEqual(try admin.json(["enroll", "--user", c.userId, "--service", c.serviceId])["enrolled"], true)
+        XCTAssertEqual(try admin.json(["enroll", "--user", c.userId, "--service", c.serviceId, "--remove"])["enrolled"], false)
+        XCTAssertTrue(try admin.fails(["enroll", "--user", c.userId], status: 2).stderr.contains("--service or --expert"))
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("meetctl-import-\(c.tag)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let good = folder.appendingPathComponent("services.csv"), bad = folder.appendingPathComponent("bad.csv")
+        try "name,kind,default_length_minutes,price_credits\nPHYS201,generic,45,80\nMATH110,generic,60,90\n".write(to: good, atomically: true, encoding: .utf8)
+        try "name,kind,default_length_minutes,price_credits\nBIO1,generic,sixty,80\n".write(to: bad, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try admin.ok(["import", "services", good.path]), "Imported: 2 created, 0 updated.\n")
+        let failed = try admin.fails(["import", "services", bad.path], status: 1)
+        XCTAssertTrue(failed.stderr.contains("invalid_params"), failed.stderr)
+        XCTAssertTrue(failed.stderr.contains("line 2"), failed.stderr)
+        XCTAssertTrue(try admin.fails(["import", "courses", good.path], status: 2).stderr.contains("services, certifications, enrollments"))
+
+        let settings = try admin.ok(["settings"])
+        XCTAssertTrue(settings.contains("cancellation_window_hours        48"), settings)
+        let changed = try admin.json(["settings", "set", "cancellation_window_hours=24", "auto_accept=true", "office_email=office@example.test"])
+        XCTAssertEqual(changed["settings"]?["cancellation_window_hours"], 24)
+        XCTAssertEqual(changed["settings"]?["auto_accept"], true)
+        XCTAssertEqual(try admin.json(["settings", "show"])["settings"]?["office_email"], "office@example.test")
+        XCTAssertTrue(try admin.ok(["reasons"]).contains("not_my_expertise"))
+
+        let jobs = try admin.json(["jobs", "run"])
+        XCTAssertNotNil(jobs["requests_expired"]?.int, "\(jobs)")
+        XCTAssertTrue(try admin.ok(["clock", "advance", "90"]).hasPrefix("Service time: Mon 4 Mar 2030 08:30 EST"))
+    }
+}

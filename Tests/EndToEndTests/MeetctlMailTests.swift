@@ -1,0 +1,157 @@
+import Foundation
+import XCTest
+
+/// `meetctl outbox deliver` for real: Debian's msmtp as the sendmail program, delivering over
+/// SMTP to a local aiosmtpd server that writes each message it receives to a folder.
+final class MeetctlMailTests: XCTestCase {
+    var folder: URL!
+    var sinks: [SMTPSink] = []
+
+    override func setUpWithError() throws {
+        _ = try TestEnvironment.databaseURL()
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/msmtp") else {
+            throw XCTSkip("msmtp is not installed: apt-get install -y msmtp (scripts/test installs it)")
+        }
+        guard SMTPSink.available else { throw XCTSkip("python3 cannot import aiosmtpd: pip install aiosmtpd (scripts/test installs it)") }
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("meetctl-mail-\(TestEnvironment.uniqueTag())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        for sink in sinks { sink.stop() }
+        if let folder { try? FileManager.default.removeItem(at: folder) }
+    }
+
+    func sink(port: UInt16? = nil) throws -> SMTPSink {
+        let sink = try SMTPSink(port: port, folder: folder.appendingPathComponent("received"))
+        sinks.append(sink)
+        return sink
+    }
+
+    /// An msmtp configuration for the SMTP server at 127.0.0.1:`port`: no authentication, no TLS.
+    func msmtpCommand(port: UInt16) throws -> String {
+        let config = folder.appendingPathComponent("msmtprc-\(port)")
+        try """
+            defaults
+            auth off
+            tls off
+            timeout 10
+
+            account default
+            host 127.0.0.1
+            port \(port)
+            from noreply@academy.example
+
+            """.write(to: config, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: config.path)
+        return "msmtp -C \(config.path) -t"
+    }
+
+    func deliver(_ c: MeetctlCommunity, _ sendmail: String, from: String = "Academy Office <noreply@academy.example>") throws -> (ToolResult, JSONValue) {
+        let result = try c.admin.run(["outbox", "deliver", "--sendmail", sendmail, "--from", from, "--json"])
+        return (result, try JSONValue.parse(result.stdout))
+    }
+
+    func testNotificationsArriveByEmailInEachRecipientsZone() throws {
+        let office = "office-\(TestEnvironment.uniqueTag())@example.test"
+        let c = try MeetctlCommunity.make(#function, officeEmail: office, userName: ("Zoë", "Müller"))
+        let meeting = try c.agreedMeeting(start: "2030-03-11 10:00")
+        try (try c.user).ok(["reschedule", meeting, "--start", "2030-03-13 19:00", "--note", "Mittwoch?"])
+        let smtp = try sink()
+        try smtp.start()
+
+        let human = try c.admin.ok(["outbox", "deliver", "--sendmail", try msmtpCommand(port: smtp.port), "--from", "Academy Office <noreply@academy.example>"])
+        XCTAssertEqual(human, "Delivered 3, failed 0 (of 3 claimed).\n")
+        let messages = try smtp.messages()
+        XCTAssertEqual(messages.count, 3)
+
+        // The user's invitation: to Zoë in Prague (CET), the office copied.
+        let invitation = try XCTUnwrap(messages.first { $0["headers"]?["to"]?.string?.contains(c.userEmail) ?? false })
+        XCTAssertEqual(invitation["headers"]?["to"]?.string, "Zoë Müller <\(c.userEmail)>")
+        XCTAssertEqual(invitation["headers"]?["cc"]?.string, office)
+        XCTAssertEqual(invitation["headers"]?["from"]?.string, "Academy Office <noreply@academy.example>")
+        XCTAssertEqual(invitation["headers"]?["subject"]?.string, "[ACAD] Tutor Talia Kim invites you to a meeting")
+        XCTAssertEqual(invitation["rcpt_tos"]?.array?.compactMap(\.string).sorted(), [c.userEmail, office].sorted(), "msmtp -t sends to To and Cc")
+        XCTAssertEqual(invitation["mail_from"], "noreply@academy.example")
+        let invitationText = try XCTUnwrap(invitation["body"]?.string)
+        XCTAssertTrue(invitationText.hasPrefix("Hello Zoë,\n"), invitationText)
+        XCTAssertTrue(invitationText.contains("Mon 11 Mar 2030 15:00"), "the time on Zoë's clock (Prague): \(invitationText)")
+        XCTAssertTrue(invitationText.contains("Course CHEM101"), invitationText)
+
+        // The expert's messages, on New York's clock; one subject needs RFC 2047 words.
+        let toExpert = messages.filter { $0["headers"]?["to"]?.string == "Talia Kim <\(c.expertEmail)>" }
+        XCTAssertEqual(toExpert.count, 2)
+        let confirmed = try XCTUnwrap(toExpert.first { $0["headers"]?["subject"] == "[ACAD] Meeting confirmed" })
+        XCTAssertTrue(confirmed["body"]?.string?.contains("Your meeting with Zoë Müller on Mon 11 Mar 2030 10:00") ?? false, "\(confirmed)")
+        let newDate = try XCTUnwrap(toExpert.first { $0["headers"]?["subject"] == "[ACAD] New date proposed by Zoë Müller" })
+        XCTAssertEqual(newDate["headers"]?["cc"]?.string, office)
+        let raw = try smtp.rawMessages()
+        XCTAssertTrue(raw.contains { $0.contains("\nSubject: =?UTF-8?B?") }, "a non-ASCII subject is encoded")
+        for message in raw {
+            XCTAssertTrue(message.contains("\nMIME-Version: 1.0\n") || message.contains("\r\nMIME-Version: 1.0\r\n"), message)
+            XCTAssertTrue(message.contains("Content-Type: text/plain; charset=utf-8"), message)
+            XCTAssertTrue(message.contains("Content-Transfer-Encoding: quoted-printable"), message)
+            XCTAssertTrue(message.contains("Date: "), message)
+        }
+        let ids = messages.compactMap { $0["headers"]?["message-id"]?.string }
+        XCTAssertEqual(Set(ids).count, 3, "each message has its own Message-ID: \(ids)")
+        XCTAssertTrue(ids.allSatisfy { $0.hasPrefix("<out_") && $0.hasSuffix("@academy.example>") }, "\(ids)")
+
+        // Everything was acknowledged: nothing is claimed again.
+        let (again, summary) = try deliver(c, try msmtpCommand(port: smtp.port))
+        XCTAssertEqual(again.termination, .exited(0), again.stderr)
+        XCTAssertEqual(summary["claimed"], 0)
+        XCTAssertEqual(try smtp.messages().count, 3)
+    }
+
+    func testAFailedDeliveryStaysInTheOutboxAndIsSentOnceLater() throws {
+        let c = try MeetctlCommunity.make(#function, officeEmail: "office-\(TestEnvironment.uniqueTag())@example.test")
+        _ = try c.agreedMeeting(start: "2030-03-11 10:00")
+        let smtp = try sink()  // not started yet: its port refuses connections
+        let sendmail = try msmtpCommand(port: smtp.port)
+
+        let (failedRun, failed) = try deliver(c, sendmail)
+        XCTAssertEqual(failedRun.termination, .exited(1), "a failed delivery is an error")
+        XCTAssertTrue(failedRun.stderr.contains("2 message(s) not delivered"), failedRun.stderr)
+        XCTAssertEqual(failed["claimed"], 2)
+        XCTAssertEqual(failed["delivered"], [])
+        let failures = failed["failed"]?.array ?? []
+        XCTAssertEqual(failures.count, 2)
+        for failure in failures {
+            XCTAssertEqual(failure["status"], "pending", "kept for a retry: \(failure)")
+            XCTAssertTrue(failure["error"]?.string?.hasPrefix("msmtp exited with status") ?? false, "msmtp's own words are kept: \(failure)")
+        }
+        let failedIds = Set(failures.compactMap { $0["id"]?.string })
+
+        // Retries wait for their back-off (30 s after the first failure).
+        let (soonRun, soon) = try deliver(c, sendmail)
+        XCTAssertEqual(soonRun.termination, .exited(0), soonRun.stderr)
+        XCTAssertEqual(soon["claimed"], 0)
+
+        try smtp.start()
+        try c.admin.ok(["clock", "advance", "5"])
+        let (laterRun, later) = try deliver(c, sendmail, from: "Académie Öffice <noreply@academy.example>")
+        XCTAssertEqual(laterRun.termination, .exited(0), laterRun.stderr)
+        XCTAssertEqual(Set(later["delivered"]?.array?.compactMap(\.string) ?? []), failedIds)
+        XCTAssertEqual(later["failed"], [])
+
+        // And never again.
+        try c.admin.ok(["clock", "advance", "120"])
+        let (_, last) = try deliver(c, sendmail)
+        XCTAssertEqual(last["claimed"], 0)
+        let received = try smtp.messages()
+        XCTAssertEqual(received.count, 2, "each message exactly once")
+        XCTAssertEqual(Set(received.compactMap { $0["headers"]?["x-meetingledger-outbox-id"]?.string }), failedIds)
+        XCTAssertEqual(received[0]["headers"]?["from"], "Académie Öffice <noreply@academy.example>", "a non-ASCII sender name is encoded")
+    }
+
+    func testAProgramThatRefusesTheMessageFailsIt() throws {
+        let c = try MeetctlCommunity.make(#function)
+        _ = try c.agreedMeeting(start: "2030-03-11 10:00")
+        let (run, summary) = try deliver(c, "/bin/sh -c 'cat >/dev/null; echo mailbox full >&2; exit 75'")
+        XCTAssertEqual(run.termination, .exited(1))
+        XCTAssertEqual(summary["failed"]?[0]?["error"], "/bin/sh exited with status 75: mailbox full")
+        let missing = try c.admin.fails(["outbox", "deliver", "--sendmail", "/nonexistent/sendmail -t"], status: 1)
+        XCTAssertTrue(missing.stderr.contains("is not an executable"), missing.stderr)
+    }
+}

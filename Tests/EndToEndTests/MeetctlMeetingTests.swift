@@ -1,0 +1,162 @@
+import Foundation
+import XCTest
+
+/// Experts (and users) managing meetings with meetctl, end to end: proposals, confirmations,
+/// declines, new dates, logging, conflicts, timelines, and times on each person's own clock.
+final class MeetctlMeetingTests: XCTestCase {
+    override func setUpWithError() throws { _ = try TestEnvironment.databaseURL() }
+
+    func testAMeetingFromProposalToLog() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let expert = try c.expert, user = try c.user
+        try c.admin.ok(["settings", "set", #"feedback_questions=["Was the user prepared?"]"#])
+
+        // 10:00 on the expert's clock (New York, EDT after 10 March) is 14:00 UTC.
+        let proposed = try expert.json([
+            "propose", "--user", c.userId, "--service", c.serviceId, "--start", "2030-03-11 10:00", "--length", "1h", "--price", "100",
+            "--location", "Room 101", "--note", "Stoichiometry?",
+        ])
+        let id = try XCTUnwrap(proposed["id"]?.string)
+        XCTAssertEqual(proposed["start"], "2030-03-11T14:00:00Z")
+        XCTAssertEqual(proposed["location_id"]?.string, c.roomId, "the location was found by name")
+        XCTAssertEqual(proposed["status"], "awaiting_approval")
+
+        // The user sees it first, marked as awaiting them, on their own clock (Prague, CET).
+        let userList = try user.ok(["meetings"])
+        XCTAssertTrue(userList.contains("*  Mon 11 Mar 2030 15:00 CET"), userList)
+        XCTAssertTrue(userList.contains("awaiting your action"), userList)
+        let listed = try user.json(["meetings"])
+        XCTAssertEqual(listed["role"], "user", "a person who is only a user lists as user")
+        XCTAssertEqual(listed["items"]?.array?.map { $0["id"] }, [.string(id)])
+        XCTAssertEqual(try expert.json(["meetings"])["role"], "expert", "experts list as expert by default")
+        XCTAssertFalse(try expert.ok(["meetings"]).contains("*"), "nothing awaits the expert")
+
+        XCTAssertEqual(try user.json(["confirm", id])["status"], "agreed")
+        XCTAssertEqual(try expert.ok(["conflicts", id]), "No agreed meetings overlap.\n")
+
+        // A second proposal at the same time: the user's confirmation meets the expert's
+        // agreed meeting (time_conflict); `conflicts` shows it; the user declines instead.
+        let second = try XCTUnwrap(try expert.json([
+            "propose", "--user", c.userId, "--service", c.serviceId, "--start", "2030-03-11T10:30:00-04:00", "--length", "30", "--price", "50",
+        ])["id"]?.string)
+        let conflict = try user.fails(["confirm", second], status: 1)
+        XCTAssertTrue(conflict.stderr.contains("error 4010: time_conflict"), conflict.stderr)
+        XCTAssertEqual(try expert.json(["conflicts", second])["meetings"]?[0]?["id"]?.string, id)
+        XCTAssertTrue(try expert.ok(["conflicts", "--start", "2030-03-11 10:15", "--length", "15"]).contains(id))
+        let declined = try user.json(["decline", second, "--reason", "schedule_conflict", "--note", "Already booked then"])
+        XCTAssertEqual(declined["status"], "rejected")
+
+        // New dates: rejected, withdrawn, then one the expert approves.
+        XCTAssertNotEqual(try expert.json(["reschedule", id, "--start", "2030-03-12 11:00", "--note", "Tuesday instead?"])["alternate"], .null)
+        XCTAssertTrue(try user.ok(["meetings"]).contains("*  "), "the new date awaits the user")
+        XCTAssertEqual(try user.json(["alternate", "reject", id, "--reason", "schedule_conflict"])["alternate"], .null)
+        XCTAssertNotEqual(try expert.json(["reschedule", id, "--start", "2030-03-12 12:00"])["alternate"], .null)
+        XCTAssertEqual(try expert.json(["alternate", "withdraw", id])["alternate"], .null)
+        // The user types 19:00 on their clock (Prague): 14:00 in New York, 18:00 UTC.
+        let moved = try user.json(["reschedule", id, "--start", "2030-03-13 19:00", "--note", "Can we do Wednesday?"])
+        XCTAssertEqual(moved["alternate"]?["start"], "2030-03-13T18:00:00Z")
+        let expertList = try expert.ok(["meetings"])
+        XCTAssertTrue(expertList.contains("*  Mon 11 Mar 2030 10:00 EDT"), "the expert must answer the new date: \(expertList)")
+        let approved = try expert.json(["alternate", "confirm", id])
+        XCTAssertEqual(approved["start"], "2030-03-13T18:00:00Z")
+
+        // A proposal withdrawn, and a counter-offer the expert declines.
+        let third = try XCTUnwrap(try expert.json([
+            "propose", "--user", c.userId, "--service", c.serviceId, "--start", "2030-03-14 09:00", "--length", "45", "--price", "75",
+        ])["id"]?.string)
+        XCTAssertEqual(try expert.json(["withdraw", third, "--note", "Sorry, wrong date"])["status"], "cancelled")
+        let fourth = try XCTUnwrap(try expert.json([
+            "propose", "--user", c.userId, "--service", c.serviceId, "--start", "2030-03-14 11:00", "--length", "45", "--price", "75",
+        ])["id"]?.string)
+        XCTAssertEqual(try user.json(["reschedule", fourth, "--start", "2030-03-14 18:00", "--note", "Later?"])["expert_approved"], false)
+        XCTAssertEqual(try expert.json(["decline", fourth, "--reason", "not_my_expertise"])["status"], "rejected")
+
+        // After the meeting the expert logs it: paid.
+        try c.admin.ok(["clock", "set", "2030-03-13 15:05"])
+        let logged = try expert.json(["log", id, "--attendance", "attended", "--adjust", "5", "--feedback", "Was the user prepared?=Yes, very"])
+        XCTAssertEqual(logged["status"], "completed")
+        XCTAssertEqual(logged["credit_status"], "paid")
+        XCTAssertEqual(logged["duration_minutes"], 65)
+        XCTAssertEqual(logged["feedback"]?[0]?["answer"], "Yes, very")
+
+        let shown = try user.json(["meeting", "show", id])
+        XCTAssertEqual(shown["meeting"]?["status"], "completed")
+        let kinds = shown["timeline"]?.array?.compactMap { $0["kind"]?.string } ?? []
+        XCTAssertEqual(kinds.first, "expert_approval")
+        XCTAssertTrue(kinds.contains("session_logged"), "\(kinds)")
+        let userView = try user.ok(["meeting", "show", id])
+        XCTAssertTrue(userView.contains("Wed 13 Mar 2030 19:00 CET"), userView)
+        XCTAssertTrue(userView.contains("Timeline:"), userView)
+        XCTAssertTrue(userView.contains("\"Can we do Wednesday?\""), "the timeline shows notes: \(userView)")
+        XCTAssertTrue(try expert.ok(["meeting", "show", id]).contains("Wed 13 Mar 2030 14:00 EDT"))
+
+        let ics = try expert.ok(["calendar", id])
+        XCTAssertTrue(ics.hasPrefix("BEGIN:VCALENDAR\n"), ics)
+        XCTAssertTrue(ics.contains("DTSTART:20300313T180000Z"), ics)
+
+        let trail = try c.finance.json(["trail", id])
+        XCTAssertEqual(trail["transfers"]?.array?.compactMap { $0["kind"]?.string }, ["hold", "capture", "fee"])
+        XCTAssertTrue(try c.finance.ok(["trail", id]).contains("capture"))
+    }
+
+    func testServiceErrorsExitOneWithTheirCode() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let missing = try c.admin.fails(["meeting", "show", "mtg_0190f3a1b2c37d4e8f9a0b1c2d3e4f50"], status: 1)
+        XCTAssertTrue(missing.stderr.contains("error 4004: not_found"), missing.stderr)
+        XCTAssertEqual(missing.stdout, "")
+        let forbidden = try (try c.user).fails(["grant", "--user", c.userId, "--credits", "5", "--reference", "self-service"], status: 1)
+        XCTAssertTrue(forbidden.stderr.contains("error 4003: forbidden"), forbidden.stderr)
+        let badZone = try (try c.expert).fails(["availability", "set", "--tz", "Mars/Olympus", "--rule", "Mon 09:00-10:00 @Room 101"], status: 1)
+        XCTAssertTrue(badZone.stderr.contains("error -32602: invalid_params"), badZone.stderr)
+        XCTAssertTrue(badZone.stderr.contains("field: time_zone"), badZone.stderr)
+        let unknownPlace = try (try c.expert).fails(["availability", "set", "--rule", "Mon 09:00-10:00 @Moon base"], status: 2)
+        XCTAssertTrue(unknownPlace.stderr.contains("no location called \"Moon base\""), unknownPlace.stderr)
+        XCTAssertTrue(unknownPlace.stderr.contains("hint: locations: Room 101, Video call"), unknownPlace.stderr)
+    }
+
+    func testAvailabilityCommands() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let expert = try c.expert
+        let week = try expert.json(["availability", "show", "--from", "2030-03-11", "--to", "2030-03-18"])
+        XCTAssertEqual(week["weekly"]?.array?.count, 6, "Mon-Fri and Sat: \(week)")
+        XCTAssertEqual(week["free"]?[0]?["start"], "2030-03-11T13:00:00Z", "09:00 EDT on Monday")
+        let table = try expert.ok(["availability", "show", "--from", "2030-03-11"])
+        XCTAssertTrue(table.contains("Mon  09:00  17:00  Room 101, Video call"), table)
+        XCTAssertTrue(table.contains("Sat 16 Mar 2030 10:00 EDT  Sat 16 Mar 2030 12:00 EDT  Video call"), table)
+
+        let free = try expert.json(["availability", "free", "--start", "2030-03-17 13:00", "--end", "2030-03-17 15:00", "--location", "Room 101,Video call"])
+        let freeId = try XCTUnwrap(free["id"]?.string)
+        XCTAssertEqual(free["location_ids"]?.array?.count, 2)
+        let blocked = try expert.json(["availability", "block", "--start", "2030-03-12 08:00", "--end", "2030-03-12 12:00"])
+        XCTAssertEqual(blocked["start"], "2030-03-12T12:00:00Z")
+        let after = try expert.json(["availability", "show", "--from", "2030-03-11", "--to", "2030-03-18"])
+        XCTAssertTrue(after["free"]?.array?.contains { $0["start"] == "2030-03-17T17:00:00Z" } ?? false, "the Sunday period is free: \(after)")
+        XCTAssertTrue(try expert.ok(["availability", "show", "--from", "2030-03-11"]).contains("Blocked:"))
+        XCTAssertEqual(try expert.ok(["availability", "remove", "--period", freeId]), "Removed 1 period(s).\n")
+        XCTAssertEqual(try expert.json(["availability", "remove", "--start", "2030-03-12", "--end", "2030-03-13"])["removed"], 1)
+
+        let replaced = try expert.json(["availability", "set", "--tz", "Europe/Prague", "--rule", "Tue,Thu 08:00-10:00 @Room 101"])
+        XCTAssertEqual(replaced["time_zone"], "Europe/Prague")
+        XCTAssertEqual(replaced["rules"]?.array?.map { $0["weekday"] }, [2, 4])
+        XCTAssertTrue(try expert.ok(["availability", "set", "--rule", "Wed 13:00-15:00 @Video call"]).contains("Weekly hours (America/New_York):"),
+                      "--tz defaults to the expert's own zone")
+        // An admin looks at the expert's calendar.
+        XCTAssertEqual(try c.admin.json(["availability", "show", "--expert", c.expertId, "--from", "2030-03-11"])["weekly"]?.array?.count, 1)
+    }
+
+    func testActingByEmail() throws {
+        let c = try MeetctlCommunity.make(#function)
+        // An admin's id in MEETINGLEDGER_ACTOR lets --as and person options take emails.
+        let asFinance = try c.admin.json(["--as", c.financeEmail, "balance", "--person", c.userEmail])
+        XCTAssertEqual(asFinance["owner_id"]?.string, c.userId)
+        XCTAssertEqual(asFinance["posted"], 500)
+        let me = try c.admin.json(["person", "show", "--as", c.expertEmail])
+        XCTAssertEqual(me["id"]?.string, c.expertId)
+        let unknown = try c.admin.fails(["--as", "nobody-\(c.tag)@example.test", "meetings"], status: 1)
+        XCTAssertTrue(unknown.stderr.contains("no person with the email"), unknown.stderr)
+        // An expert cannot list people, so an email cannot be looked up as them.
+        let asExpert = try (try c.expert).fails(["propose", "--user", c.userEmail, "--service", c.serviceId, "--start", "2030-03-11 10:00",
+                                                 "--length", "60", "--price", "1"], status: 1)
+        XCTAssertTrue(asExpert.stderr.contains("forbidden"), asExpert.stderr)
+    }
+}

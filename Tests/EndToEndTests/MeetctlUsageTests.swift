@@ -1,0 +1,86 @@
+import Foundation
+import XCTest
+
+/// meetctl's command line: help generated at every level, and usage mistakes answered with
+/// exit status 2 and a hint before anything reaches the service.
+final class MeetctlUsageTests: XCTestCase {
+    func testHelpAtEveryLevel() throws {
+        let ctl = try Meetctl()
+        let top = try ctl.ok(["--help"])
+        for command in ["meetings", "meeting show", "propose", "confirm", "decline", "cancel", "reschedule", "alternate confirm", "log",
+                        "availability set", "conflicts", "balance", "statement", "trial-balance", "reconcile", "grant", "adjust", "payout",
+                        "trail", "bootstrap", "people", "person add", "services", "service add", "certify", "import", "settings set",
+                        "locations", "location add", "outbox deliver"] {
+            XCTAssertTrue(top.contains("\n  \(command) "), "the overview lists \(command)")
+        }
+        XCTAssertTrue(top.contains("Exit status: 0"), top)
+
+        let propose = try ctl.ok(["propose", "--help"])
+        XCTAssertTrue(propose.hasPrefix("usage: meetctl propose --user PERSON --service SERVICE_ID --start TIME"), propose)
+        XCTAssertTrue(propose.contains("Calls meeting.propose."), propose)
+        XCTAssertTrue(propose.contains("→ length_minutes"), "help shows how options map to params: \(propose)")
+
+        let group = try ctl.ok(["alternate", "--help"])
+        for sub in ["alternate confirm", "alternate reject", "alternate withdraw"] { XCTAssertTrue(group.contains(sub), group) }
+
+        let statement = try ctl.ok(["help", "statement"])
+        XCTAssertTrue(statement.contains("--csv"), "statement offers --csv: \(statement)")
+        XCTAssertFalse(try ctl.ok(["meetings", "--help"]).contains("--csv"), "only finance tables offer --csv")
+        XCTAssertTrue(try ctl.ok(["cancel", "-h"]).contains("--yes"))
+    }
+
+    func testUsageMistakesExitTwoWithAHint() throws {
+        let ctl = try Meetctl(actor: "per_0190f3a1b2c37d4e8f9a0b1c2d3e4f50")
+        let cases: [(arguments: [String], says: String, hint: String)] = [
+            (["meetngs"], "unknown command \"meetngs\"", "did you mean \"meetings\"?"),
+            (["propose", "--usr", "per_0190f3a1b2c37d4e8f9a0b1c2d3e4f50"], "unknown option --usr", "did you mean \"--user\"?"),
+            (["reschedule", "mtg_0190f3a1b2c37d4e8f9a0b1c2d3e4f50", "--start", "tomorrow"], "--start: is not a time", "RFC 3339"),
+            (["confirm", "12345"], "MEETING_ID: expects an id mtg_", "meetctl"),
+            (["decline", "mtg_0190f3a1b2c37d4e8f9a0b1c2d3e4f50"], "decline needs --reason CODE", "usage: meetctl decline"),
+            (["log", "mtg_0190f3a1b2c37d4e8f9a0b1c2d3e4f50", "--attendance", "late"], "must be one of attended, no_show", "see meetctl log --help"),
+            (["propose", "--length", "an hour"], "--length: expects minutes", "see meetctl propose --help"),
+            (["meetings", "--csv"], "unknown option --csv for meetings", "meetctl meetings --help"),
+            (["alternate"], "\"alternate\" needs a subcommand: one of confirm, reject, withdraw", "meetctl alternate --help"),
+            (["availability", "set", "--rule", "Mon 9-12"], "names no location", "Mon 09:00-12:00 @LOC"),
+            (["confirm", "mtg_0190f3a1b2c37d4e8f9a0b1c2d3e4f50", "extra"], "unexpected argument \"extra\"", "usage: meetctl confirm"),
+            ([], "no command given", "meetctl --help"),
+        ]
+        for c in cases {
+            let result = try ctl.fails(c.arguments, status: 2)
+            XCTAssertTrue(result.stderr.contains(c.says), "\(c.arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("hint: "), "\(c.arguments) gives a hint: \(result.stderr)")
+            XCTAssertTrue(c.hint.isEmpty || result.stderr.contains(c.hint), "\(c.arguments): \(result.stderr)")
+            XCTAssertEqual(result.stdout, "", "nothing on stdout for \(c.arguments)")
+        }
+    }
+
+    func testSomeoneMustBeActing() throws {
+        let nobody = try Meetctl()
+        let result = try nobody.fails(["meetings"], status: 2)
+        XCTAssertTrue(result.stderr.contains("--as"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("MEETINGLEDGER_ACTOR"), result.stderr)
+        let email = try nobody.fails(["--as", "talia@example.test", "meetings"], status: 2)
+        XCTAssertTrue(email.stderr.contains("no lookup by email"), "an email needs an id to look it up with: \(email.stderr)")
+    }
+
+    func testFindsMeetingdAndSaysWhenItCannot() throws {
+        _ = try TestEnvironment.databaseURL()
+        var ctl = try Meetctl()
+        ctl.environment["MEETINGLEDGER_MEETINGD"] = "/nonexistent/meetingd"
+        let missing = try ctl.fails(["ping"], status: 1)
+        XCTAssertTrue(missing.stderr.contains("meetingd is not an executable at /nonexistent/meetingd"), missing.stderr)
+        // Beside meetctl (the build folder) is the default.
+        ctl.environment["MEETINGLEDGER_MEETINGD"] = ""
+        XCTAssertEqual(try ctl.json(["ping"])["database"], "ok")
+        // No database: the service cannot start, and meetctl says where to look.
+        let noDatabase = try ctl.run(["ping"], environment: ["DATABASE_URL": "host=/nonexistent port=1 dbname=none"])
+        XCTAssertEqual(noDatabase.termination, .exited(1))
+        XCTAssertTrue(noDatabase.stderr.contains("DATABASE_URL"), noDatabase.stderr)
+        // Without DATABASE_URL meetctl uses the checkout's embedded cluster, or says how to start it.
+        let embedded = try ctl.run(["ping"], environment: ["DATABASE_URL": ""])
+        if embedded.termination != .exited(0) {
+            XCTAssertEqual(embedded.termination, .exited(1))
+            XCTAssertTrue(embedded.stderr.contains("scripts/db start") && embedded.stderr.contains("DATABASE_URL"), embedded.stderr)
+        }
+    }
+}

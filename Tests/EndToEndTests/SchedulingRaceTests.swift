@@ -1,0 +1,88 @@
+import Foundation
+import XCTest
+
+/// No double booking (SPEC §5.3, §6): six `meetingd` processes on one database, one thread
+/// each, released at the same instant, six users requesting one expert's slot (the same start,
+/// or on odd rounds starts 30 minutes apart, which overlap too). Exactly one request wins; the
+/// others get 4011 slot_unavailable, hold nothing and leave no meeting; the ledger shows one
+/// hold per round and reconciles. The same with auto-accept, where the winner is agreed at once.
+final class SchedulingRaceTests: EndToEndTestCase {
+    static let processes = 6
+    static let rounds = 5
+
+    struct Arena {
+        let world: MeetingWorld
+        let processes: [Meetingd]
+        let users: [String]
+    }
+
+    func arena(_ label: String, settings: [String: JSONValue] = [:]) throws -> Arena {
+        let w = try MeetingWorld(self, label: label, settings: settings)
+        var processes = [w.meetingd]
+        for _ in 1..<Self.processes { processes.append(try startMeetingd(["--test-clock"])) }
+        for p in processes { XCTAssertEqual(try Meetingd.result(of: p.call("system.ping"))["database"], "ok", "every process is up") }
+        var users: [String] = []
+        for i in 0..<Self.processes { users.append(try w.addNamedUser(firstName: "Racer\(i)", credits: MeetingWorld.price * Int64(Self.rounds))) }
+        return Arena(world: w, processes: processes, users: users)
+    }
+
+    func runRounds(_ a: Arena, expectedStatus: String) throws {
+        let w = a.world
+        var wins = [Int](repeating: 0, count: a.users.count)
+        for round in 0..<Self.rounds {
+            let label = "round \(round)"
+            let base = MeetingTime.at(day: 7 + round, hour: 10)
+            let starts = a.users.indices.map { i in round % 2 == 0 ? base : MeetingTime.shifted(base, minutes: 30 * (i % 2)) }
+            let wallets = try a.users.map { try w.wallet($0) }
+            let incomingBefore = try w.earnings().incoming
+            let lanes: [() throws -> JSONValue] = a.users.indices.map { i in
+                let process = Unchecked(a.processes[(i + round) % a.processes.count])
+                let (user, params) = (a.users[i], w.requestParams(start: starts[i]))
+                return { try process.value.call("meeting.request", as: user, params) }
+            }
+            let responses = try raceAll(lanes)
+
+            let winners = responses.indices.filter { responses[$0]["result"] != nil }
+            XCTAssertEqual(winners.count, 1, "exactly one request takes the slot (\(label)): \(responses)")
+            guard winners.count == 1, let winner = winners.first, let meeting = responses[winner]["result"] else { continue }
+            wins[winner] += 1
+            for loser in responses.indices where loser != winner {
+                let error = responses[loser]["error"]
+                XCTAssertEqual(error?["code"], 4011, "the others find the slot taken (\(label)): \(responses[loser])")
+                XCTAssertEqual(error?["data"]?["code"], "slot_unavailable", label)
+                XCTAssertEqual(error?["data"]?["retryable"], false, label)
+                XCTAssertEqual(try w.wallet(a.users[loser]), wallets[loser], "a loser's credits are untouched (\(label))")
+            }
+            assertMeeting(meeting, status: expectedStatus, credit: "blocked", start: starts[winner], label)
+            XCTAssertEqual(meeting["user_id"]?.string, a.users[winner], label)
+            let id = try MeetingWorld.id(of: meeting)
+            XCTAssertEqual(try w.trail(id), ["hold pending 100"], "one hold for the winner (\(label))")
+            var held = wallets[winner]
+            held.blocked += MeetingWorld.price
+            held.available -= MeetingWorld.price
+            XCTAssertEqual(try w.wallet(a.users[winner]), held, label)
+            XCTAssertEqual(try w.earnings().incoming, incomingBefore + MeetingWorld.price, "one hold more on the expert's side (\(label))")
+
+            let inRound = try w.meetingd.allPages("meeting.list", as: w.expert, [
+                "role": "expert", "from": .string(MeetingTime.shifted(base, minutes: -60)), "to": .string(MeetingTime.shifted(base, minutes: 120)),
+            ])
+            XCTAssertEqual(inRound.map { $0["id"]?.string }, [id], "one meeting in the slot, none left behind by the losers (\(label))")
+            if expectedStatus == "agreed" {
+                let conflicts = try w.meetingd.result("meeting.conflicts", as: w.expert, ["start": .string(base), "length_minutes": 90])
+                XCTAssertEqual(conflicts["meetings"]?.array?.map { $0["id"]?.string }, [id], "one agreed meeting at that time (\(label))")
+            }
+            try w.assertReconciled()
+        }
+        let blocked = try a.users.reduce(Int64(0)) { $0 + (try w.wallet($1).blocked) }
+        XCTAssertEqual(blocked, MeetingWorld.price * Int64(Self.rounds), "one hold per round across all users")
+        print("\(Self.processes) processes racing for one slot, wins per user over \(Self.rounds) rounds: \(wins)")
+    }
+
+    func testSixProcessesRequestOneSlot() throws {
+        try runRounds(try arena(#function), expectedStatus: "awaiting_approval")
+    }
+
+    func testSixProcessesRequestOneSlotWithAutoAccept() throws {
+        try runRounds(try arena(#function, settings: ["auto_accept": true]), expectedStatus: "agreed")
+    }
+}

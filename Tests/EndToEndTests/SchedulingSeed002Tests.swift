@@ -1,0 +1,111 @@
+import Foundation
+import XCTest
+
+/// Seed 002 ("Provider-first scheduling"): the community's own words for "provider" and
+/// "class" in what people read; services that are an expert's own ("Peer Mentoring with Talia
+/// K") beside a generic one ("All available Peer Mentoring") every expert is certified in; the
+/// three CSV files that set it up (courses, tutors, course enrolment) and what students then
+/// see and may book. CSV details are in ImportCSVTests.
+final class SchedulingSeed002Tests: EndToEndTestCase {
+    func rendered(_ messages: [JSONValue], kind: String, to recipient: String) throws -> JSONValue {
+        let message = try XCTUnwrap(messages.first { $0["kind"]?.string == kind && $0["recipient_id"]?.string == recipient }, "no \(kind) in \(messages)")
+        return message["rendered"] ?? .null
+    }
+
+    /// "You will want to update the wording for 'Providers' and 'Class' within your Community":
+    /// notification subjects and texts use the community's labels, and change when they do.
+    func testCommunityLanguageInNotificationTexts() throws {
+        let w = try MeetingWorld(self, label: #function, settings: [
+            "labels": ["provider": "Peer Mentor", "class": "Peer Mentoring Service"], "short_name": "PEER",
+        ])
+        XCTAssertEqual(try w.meetingd.result("community.get", as: w.user)["settings"]?["labels"]?["provider"], "Peer Mentor")
+        let talia = try w.addScheduledExpert(firstName: "Talia", timeZone: "UTC", services: [w.serviceId], rules: dailyRules("06:00", "22:00", at: [w.locationId]))
+        let sam = try w.addNamedUser(firstName: "Sam", lastName: "Lee")
+        _ = try w.drainOutbox()
+
+        try w.meetingd.result("meeting.propose", as: talia, [
+            "user_id": .string(sam), "service_id": .string(w.serviceId), "start": .string(MeetingTime.at(day: 7, hour: 10)),
+            "length_minutes": 60, "price_credits": 100,
+        ])
+        let invitation = try rendered(try w.drainRaw(), kind: "expert_meeting_invitation", to: sam)
+        XCTAssertEqual(invitation["subject"], "[PEER] Peer Mentor Talia Tester invites you to a meeting")
+        XCTAssertTrue(invitation["text"]?.string?.contains("for Peer Mentoring Service CHEM101") ?? false, "\(invitation)")
+        XCTAssertTrue(invitation["text"]?.string?.hasPrefix("Hello Sam,") ?? false)
+
+        try w.requestWith(start: MeetingTime.at(day: 8, hour: 10), by: sam, expert: talia, [:])
+        let request = try rendered(try w.drainRaw(), kind: "meeting_request", to: talia)
+        XCTAssertTrue(request["text"]?.string?.contains("for Peer Mentoring Service CHEM101") ?? false, "\(request)")
+        for text in [invitation, request].flatMap({ [$0["subject"]?.string ?? "", $0["text"]?.string ?? "", $0["push"]?.string ?? ""] }) {
+            XCTAssertFalse(text.contains("Expert"), "the default word is replaced: \(text)")
+        }
+
+        try w.updateSettings(["labels": ["provider": "Coach", "class": "Coaching"], "require_enrollment": true, "allow_expert_filter": false])
+        try w.meetingd.result("meeting.propose", as: talia, [
+            "user_id": .string(sam), "service_id": .string(w.serviceId), "start": .string(MeetingTime.at(day: 9, hour: 10)),
+            "length_minutes": 60, "price_credits": 100,
+        ])
+        XCTAssertEqual(try rendered(try w.drainRaw(), kind: "expert_meeting_invitation", to: sam)["subject"], "[PEER] Coach Talia Tester invites you to a meeting")
+        let notEnrolled = try w.meetingd.error("meeting.request", as: w.user, w.requestParams(start: MeetingTime.at(day: 10, hour: 10)), code: 4021)
+        XCTAssertTrue(notEnrolled["message"]?.string?.contains("coach") ?? false, "errors speak the community's language too: \(notEnrolled)")
+        let noFilter = try w.meetingd.error("availability.search", as: w.user, w.searchParams(service: nil, from: MeetingTime.at(day: 10, hour: 0),
+                                                                                               to: MeetingTime.at(day: 11, hour: 0), ["expert_id": .string(talia)]), code: 4003)
+        XCTAssertTrue(noFilter["message"]?.string?.contains("coach") ?? false, "\(noFilter)")
+    }
+
+    /// The provider-first set-up from the seed's three CSV files: each mentor's own service and
+    /// the generic one (Courses CSV), mentors certified in the generic one (Tutors CSV),
+    /// students assigned to a mentor's service or to the generic one (Course Enrollment CSV).
+    /// A student sees and books exactly what they are assigned to: one mentor's calendar, or
+    /// everyone's merged.
+    func testProviderFirstSetUpFromTheThreeCSVFiles() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["require_enrollment": true])
+        let tag = TestEnvironment.uniqueTag()
+        let email = (talia: "talia.\(tag)@peer.example", bo: "bo.\(tag)@peer.example", sam: "sam.\(tag)@peer.example", kim: "kim.\(tag)@peer.example")
+        let talia = try MeetingWorld.id(of: w.addPerson(roles: ["expert"], firstName: "Talia", lastName: "K", email: email.talia))
+        let bo = try MeetingWorld.id(of: w.addPerson(roles: ["expert"], firstName: "Bo", lastName: "N", email: email.bo))
+        let sam = try MeetingWorld.id(of: w.addPerson(roles: ["user"], firstName: "Sam", email: email.sam))
+        let kim = try MeetingWorld.id(of: w.addPerson(roles: ["user"], firstName: "Kim", email: email.kim))
+        for user in [sam, kim] { try w.grant(user, 300) }
+
+        let courses = """
+            name,kind,default_length_minutes,price_credits,expert_email
+            All available Peer Mentoring,generic,60,50,
+            Peer Mentoring with Talia K,expert_specific,60,50,\(email.talia)
+            Peer Mentoring with Bo N,expert_specific,60,50,\(email.bo)
+            """
+        let tutors = "service,expert_email\nAll available Peer Mentoring,\(email.talia)\nAll available Peer Mentoring,\(email.bo)\n"
+        let enrollment = "user_email,service\n\(email.sam),Peer Mentoring with Talia K\n\(email.kim),All available Peer Mentoring\n"
+        for (kind, csv, created) in [("services", courses, 3), ("certifications", tutors, 2), ("enrollments", enrollment, 2)] {
+            XCTAssertEqual(try w.meetingd.result("import.csv", as: w.admin, ["kind": .string(kind), "csv": .string(csv)])["created"]?.int, Int64(created), kind)
+        }
+        let services = Dictionary(uniqueKeysWithValues: try w.meetingd.allPages("service.list", as: sam).map { ($0["name"]?.string ?? "", $0["id"]?.string ?? "") })
+        let general = try XCTUnwrap(services["All available Peer Mentoring"]), withTalia = try XCTUnwrap(services["Peer Mentoring with Talia K"])
+        let cert = try w.meetingd.error("service.certify", as: w.admin, ["service_id": .string(withTalia), "expert_id": .string(bo)], code: -32602)
+        XCTAssertEqual(cert["data"]?["field"], "service_id", "an expert's own service takes no certifications")
+
+        try w.setWeekly(talia, timeZone: "UTC", [weeklyRule(1, "09:00", "11:00", at: [w.locationId])])
+        try w.setWeekly(bo, timeZone: "UTC", [weeklyRule(1, "10:00", "12:00", at: [w.locationId])])
+        let monday = (from: "2030-03-11T00:00:00Z", to: "2030-03-12T00:00:00Z")
+
+        let samsMentor = try w.search(as: sam, service: withTalia, from: monday.from, to: monday.to)
+        XCTAssertEqual(samsMentor.map(\.start), grid(from: "2030-03-11T09:00:00Z", through: "2030-03-11T10:00:00Z"), "Talia's calendar")
+        XCTAssertTrue(samsMentor.allSatisfy { $0.expertOrder == [talia] })
+        XCTAssertEqual(try w.search(as: sam, service: general, from: monday.from, to: monday.to), [], "Sam is assigned to Talia's service only")
+        let everyone = try w.search(as: kim, service: general, from: monday.from, to: monday.to)
+        XCTAssertEqual(everyone.map(\.start), grid(from: "2030-03-11T09:00:00Z", through: "2030-03-11T11:00:00Z"))
+        XCTAssertEqual(everyone.first { $0.start == "2030-03-11T10:00:00Z" }?.expertOrder, [talia, bo].sorted(), "both mentors, merged")
+        XCTAssertEqual(try w.search(as: kim, service: withTalia, from: monday.from, to: monday.to), [])
+
+        try w.requestWith(start: "2030-03-11T09:00:00Z", by: sam, expert: talia, ["service_id": .string(withTalia)])
+        try w.meetingd.error("meeting.request", as: sam, [
+            "service_id": .string(general), "expert_id": .string(bo), "start": "2030-03-11T11:00:00Z", "location_id": .string(w.locationId),
+        ], code: 4021)
+        let wrongMentor = try w.meetingd.error("meeting.request", as: sam, [
+            "service_id": .string(withTalia), "expert_id": .string(bo), "start": "2030-03-11T11:00:00Z", "location_id": .string(w.locationId),
+        ], code: 4011)
+        XCTAssertTrue(wrongMentor["message"]?.string?.contains("not certified") ?? false, "\(wrongMentor)")
+        let kims = try w.requestWith(start: "2030-03-11T10:00:00Z", by: kim, expert: bo, ["service_id": .string(general)])
+        XCTAssertEqual(kims["price_credits"], 50, "the imported price")
+        try w.assertReconciled()
+    }
+}

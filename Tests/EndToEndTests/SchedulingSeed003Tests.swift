@@ -1,0 +1,151 @@
+import Foundation
+import XCTest
+
+/// Seed 003 ("Session requests", a tutoring office's article): customers request only their
+/// assigned tutors; the tutor makes the session (giving session type and location), deletes
+/// the request, or proposes a new date and time with a note (a counter-offer the customer
+/// answers); every update is mailed to the customer with the office in copy.
+final class SchedulingSeed003Tests: EndToEndTestCase {
+    static let office = "office@tutorplace.example"
+
+    func world(_ label: String = #function, settings: [String: JSONValue] = [:]) throws -> MeetingWorld {
+        let w = try MeetingWorld(self, label: label, settings: [
+            "require_enrollment": true, "short_name": "TP", "office_email": .string(Self.office), "session_types": ["Tutoring", "Assessment"],
+        ].merging(settings) { _, given in given })
+        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(w.user), "expert_id": .string(w.expert)])
+        return w
+    }
+
+    // MARK: Assigned tutors
+
+    /// "Customers cannot make requests to a tutor that is not assigned."
+    func testCustomersRequestOnlyTheirAssignedTutors() throws {
+        let w = try world()
+        let other = try w.addExpert(name: "other tutor")
+        let refused = try w.meetingd.error("meeting.request", as: w.user, w.requestParams(start: MeetingTime.at(day: 7, hour: 10), expert: other), code: 4021)
+        XCTAssertEqual(refused["data"]?["code"], "not_enrolled")
+        XCTAssertEqual(try w.search(from: MeetingTime.at(day: 7, hour: 0), to: MeetingTime.at(day: 8, hour: 0)).flatMap(\.expertOrder).filter { $0 == other }, [],
+                       "the search shows only the assigned tutor")
+        try w.request(start: MeetingTime.at(day: 7, hour: 10))
+
+        try w.meetingd.result("enrollment.remove", as: w.admin, ["user_id": .string(w.user), "expert_id": .string(w.expert)])
+        try w.meetingd.error("meeting.request", as: w.user, w.requestParams(start: MeetingTime.at(day: 7, hour: 12)), code: 4021)
+        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(w.user), "expert_id": .string(other)])
+        try w.request(start: MeetingTime.at(day: 7, hour: 12), expert: other)
+        try w.assertReconciled()
+    }
+
+    // MARK: Make session
+
+    /// "Press Make Session and add location and session type to confirm": with the community
+    /// requiring these details, the tutor's confirmation of a customer's request needs a
+    /// session type from the community's list; the location may be changed then. The customer
+    /// confirming a tutor's proposal needs neither.
+    func testMakingTheSessionNeedsSessionTypeAndLocation() throws {
+        let w = try world(settings: ["require_confirm_details": true])
+        let room2 = try w.addLocation("Room 2")
+        try w.setWeekly(w.expert, timeZone: "UTC", dailyRules("06:00", "22:00", at: [w.locationId, room2]))
+        let id = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 10)))
+
+        XCTAssertEqual(try w.refuse("meeting.confirm", as: w.expert, id, code: -32602)["data"]?["field"], "session_type")
+        XCTAssertEqual(try w.refuse("meeting.confirm", as: w.expert, id, ["session_type": "Snorkelling"], code: -32602)["data"]?["field"], "session_type",
+                       "a session type from the community's list")
+        assertMeeting(try w.meeting(id), status: "awaiting_approval", credit: "blocked", "refused confirmations change nothing")
+
+        let made = try w.act("meeting.confirm", as: w.expert, id, ["session_type": "Tutoring", "location_id": .string(room2)])
+        assertMeeting(made, status: "agreed", credit: "blocked")
+        XCTAssertEqual(made["session_type"], "Tutoring")
+        XCTAssertEqual(made["location_id"]?.string, room2)
+        let calendar = try w.meetingd.result("meeting.calendar", as: w.user, ["meeting_id": .string(id)])
+        XCTAssertEqual(try PythonReference.invitation(calendar["ics"]?.string ?? "")["location"], "Room 2", "the invitation is at the chosen location")
+
+        let proposal = try MeetingWorld.id(of: w.propose(start: MeetingTime.at(day: 8, hour: 10), extra: ["location_id": .string(w.locationId)]))
+        assertMeeting(try w.act("meeting.confirm", as: w.user, proposal), status: "agreed", credit: "blocked")
+        try w.assertReconciled()
+    }
+
+    // MARK: Propose new date and time
+
+    /// "Change the date and time to your counter offer and add a note for your customer [...]
+    /// the session [...] will be moved to the new date/time": the request moves, the tutor has
+    /// approved it, the customer is asked again, the credits stay held once. "When your
+    /// customer responds you will be notified": accepting agrees it; the customer may also
+    /// counter back, and the tutor then makes the session.
+    func testTheTutorsCounterOfferMovesTheRequest() throws {
+        let w = try world()
+        let first = MeetingTime.at(day: 7, hour: 10), proposed = MeetingTime.at(day: 7, hour: 14)
+        let id = try MeetingWorld.id(of: w.request(start: first))
+        _ = try w.drainOutbox()
+        let note = "I have a lab at 10 — could we do 2 pm instead?"
+        let moved = try w.act("meeting.reschedule", as: w.expert, id, ["start": .string(proposed), "note": .string(note)])
+        assertMeeting(moved, status: "awaiting_approval", credit: "blocked", expertApproved: true, userApproved: false, start: proposed)
+        XCTAssertEqual(moved["awaiting_action_by"], "user")
+        XCTAssertEqual(try w.trail(id), ["hold pending 100"], "the held credits stay held, once")
+        XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(blocked: 100))
+        let selected = try XCTUnwrap(try w.meetingd.allPages("meeting.timeline", as: w.user, ["meeting_id": .string(id)])
+            .first { $0["kind"] == "alternative_date_selected_by_expert" })
+        XCTAssertEqual(selected["note"]?.string, note, "the customer can read the note on the meeting's timeline")
+        XCTAssertEqual(try w.drainedSummary(), ["counter_offer_by_expert→user"])
+        let day = try w.search(from: MeetingTime.at(day: 7, hour: 0), to: MeetingTime.at(day: 8, hour: 0))
+        XCTAssertTrue(day.contains { $0.start == first }, "the first time is free again")
+        XCTAssertFalse(day.contains { $0.start == proposed }, "the proposed time is taken")
+        try w.refuse("meeting.confirm", as: w.expert, id, code: 4009)
+
+        assertMeeting(try w.act("meeting.confirm", as: w.user, id), status: "agreed", credit: "blocked", start: proposed)
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["meeting_confirmed_by_user→expert", "video.create→video"]),
+                       "the tutor is told of the customer's response")
+        XCTAssertEqual(try w.trail(id), ["hold pending 100"])
+
+        // Countering back and forth, then the tutor makes the session.
+        let second = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 9, hour: 10)))
+        try w.act("meeting.reschedule", as: w.expert, second, ["start": .string(MeetingTime.at(day: 9, hour: 15)), "note": "Afternoon?"])
+        let back = try w.act("meeting.reschedule", as: w.user, second, ["start": .string(MeetingTime.at(day: 9, hour: 12)), "note": "Noon is my limit"])
+        assertMeeting(back, status: "awaiting_approval", credit: "blocked", expertApproved: false, userApproved: true, start: MeetingTime.at(day: 9, hour: 12))
+        _ = try w.drainOutbox()
+        assertMeeting(try w.act("meeting.confirm", as: w.expert, second), status: "agreed", credit: "blocked", start: MeetingTime.at(day: 9, hour: 12))
+        XCTAssertEqual(try w.trail(second), ["hold pending 100"])
+        try w.assertReconciled()
+    }
+
+    /// "[...] and add a note for your customer": the note travels with the counter-offer to the
+    /// customer, in the notification they receive.
+    func testTheCounterOffersNoteReachesTheCustomer() throws {
+        let w = try world()
+        let id = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 10)))
+        _ = try w.drainOutbox()
+        let note = "I have a lab at 10 — could we do 2 pm instead?"
+        try w.act("meeting.reschedule", as: w.expert, id, ["start": .string(MeetingTime.at(day: 7, hour: 14)), "note": .string(note)])
+        let offer = try XCTUnwrap(try w.drainRaw().first { $0["kind"] == "counter_offer_by_expert" })
+        XCTAssertEqual(offer["recipient_id"]?.string, w.user)
+        let readable = [offer["payload"]?.serialized ?? "", offer["rendered"]?["text"]?.string ?? ""]
+        XCTAssertTrue(readable.contains { $0.contains(note) }, "the customer's message carries the tutor's note: \(offer)")
+    }
+
+    // MARK: Emails
+
+    /// "Automatic emails will be sent to the customer and copy you and the office when a
+    /// session request is updated": every notification names the office in cc; "Press Delete
+    /// Request to deny the requests and the customer will be notified".
+    func testUpdatesCopyTheOffice() throws {
+        let w = try world()
+        let id = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 10)))
+        try w.act("meeting.reschedule", as: w.expert, id, ["start": .string(MeetingTime.at(day: 7, hour: 14)), "note": "2 pm?"])
+        try w.act("meeting.confirm", as: w.user, id)
+        let denied = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 8, hour: 10)))
+        try w.act("meeting.decline", as: w.expert, denied, ["reason_code": "schedule_conflict"])
+        let notifications = try w.drainRaw().filter { $0["channel"] == "notification" }
+        XCTAssertEqual(notifications.map { $0["kind"]?.string ?? "" }.sorted(),
+                       ["counter_offer_by_expert", "meeting_confirmed_by_user", "meeting_rejected_by_expert", "meeting_request", "meeting_request"])
+        for n in notifications {
+            XCTAssertEqual(n["cc"], [.string(Self.office)], "\(n["kind"] ?? .null) copies the office")
+            XCTAssertNotNil(n["recipient"]?["email"]?.string)
+        }
+        XCTAssertEqual(notifications.first { $0["kind"] == "meeting_rejected_by_expert" }?["recipient_id"]?.string, w.user, "the customer is told of the deletion")
+
+        try w.updateSettings(["office_email": nil])
+        try w.request(start: MeetingTime.at(day: 9, hour: 10))
+        let plain = try XCTUnwrap(try w.drainRaw().first { $0["kind"] == "meeting_request" })
+        XCTAssertNil(plain["cc"], "no office, no copy")
+        try w.assertReconciled()
+    }
+}

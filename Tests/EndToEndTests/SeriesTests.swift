@@ -1,0 +1,377 @@
+import Foundation
+import XCTest
+
+/// Weekly series (seeds 000 and 001, SPEC §5.3): occurrences on the same local weekday and
+/// time, each a meeting holding its own credits, created up to the booking horizon and then as
+/// time passes (`jobs.run_due`); skip dates (on the day or ahead, one at a time, listed; the
+/// skipped occurrence's credits returned and the next one made); a daylight-saving change kept
+/// on the expert's wall clock; cancelling the series cancels every future occurrence. The
+/// fixture's clock stands at Monday 2030-03-04 12:00 UTC; its expert works 06:00–22:00 UTC.
+final class SeriesTests: EndToEndTestCase {
+    struct Occurrence: Equatable, CustomStringConvertible {
+        let meetingId: String
+        let date: String
+        let start: String
+        let status: String
+        let credit: String
+        var description: String { "\(date) \(start) \(status)/\(credit)" }
+    }
+
+    func occurrences(_ series: JSONValue) throws -> [Occurrence] {
+        guard let list = series["occurrences"]?.array else { throw HarnessError("no occurrences in \(series)") }
+        return list.map { o in
+            Occurrence(meetingId: o["meeting_id"]?.string ?? "", date: o["date"]?.string ?? "", start: o["start"]?.string ?? "",
+                       status: o["status"]?.string ?? "", credit: o["credit_status"]?.string ?? "")
+        }
+    }
+
+    func skipDates(_ series: JSONValue) -> [String] { series["skip_dates"]?.array?.compactMap { $0["date"]?.string } ?? [] }
+
+    func create(_ w: MeetingWorld, firstStart: String, by user: String? = nil, expert: String? = nil, _ extra: [String: JSONValue] = [:]) throws -> JSONValue {
+        var params = extra
+        params["service_id"] = .string(w.serviceId)
+        params["expert_id"] = .string(expert ?? w.expert)
+        params["first_start"] = .string(firstStart)
+        params["location_id"] = .string(w.locationId)
+        return try w.meetingd.result("series.create", as: user ?? w.user, params)
+    }
+
+    func skip(_ w: MeetingWorld, _ seriesId: String, _ date: String, as actor: String? = nil) throws -> JSONValue {
+        try w.meetingd.result("series.skip", as: actor ?? w.user, ["series_id": .string(seriesId), "date": .string(date)])
+    }
+
+    @discardableResult
+    func refuseSkip(_ w: MeetingWorld, _ seriesId: String, _ date: String, as actor: String? = nil, code: Int64) throws -> JSONValue {
+        try w.meetingd.error("series.skip", as: actor ?? w.user, ["series_id": .string(seriesId), "date": .string(date)], code: code)
+    }
+
+    func runJobs(_ w: MeetingWorld) throws -> JSONValue { try w.meetingd.result("jobs.run_due", as: w.admin) }
+
+    // MARK: Occurrences
+
+    /// Occurrences up to the horizon, each holding the price; more as the horizon moves; a
+    /// series of a few weeks stops there.
+    func testOccurrencesUpToTheHorizonEachHoldingItsCredits() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 21])
+        let series = try create(w, firstStart: "2030-03-06T10:00:00Z")
+        let id = try MeetingWorld.id(of: series)
+        XCTAssertEqual(series["status"], "active")
+        XCTAssertEqual(series["weekday"], 3)
+        XCTAssertEqual(series["local_time"], "10:00")
+        let made = try occurrences(series)
+        XCTAssertEqual(made.map(\.date), ["2030-03-06", "2030-03-13", "2030-03-20"], "Wednesdays up to now + 21 days")
+        XCTAssertEqual(made.map(\.start), ["2030-03-06T10:00:00Z", "2030-03-13T10:00:00Z", "2030-03-20T10:00:00Z"])
+        XCTAssertTrue(made.allSatisfy { $0.status == "awaiting_approval" && $0.credit == "blocked" }, "\(made)")
+        XCTAssertEqual(series["next_occurrence"]?["meeting_id"]?.string, made[0].meetingId)
+        XCTAssertEqual(skipDates(series), [])
+        for o in made {
+            XCTAssertEqual(try w.trail(o.meetingId), ["hold pending 100"], "one hold per occurrence (\(o.date))")
+            let m = try w.meeting(o.meetingId)
+            XCTAssertEqual(m["series_id"]?.string, id)
+            XCTAssertEqual(m["user_id"]?.string, w.user)
+        }
+        XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(blocked: 300))
+        XCTAssertEqual(try w.drainedSummary(), Array(repeating: "meeting_request→expert", count: 3), "the expert is asked for each occurrence")
+        assertMeeting(try w.act("meeting.confirm", as: w.expert, made[0].meetingId), status: "agreed", credit: "blocked")
+
+        try w.setClock("2030-03-11T12:00:00Z")
+        XCTAssertEqual(try runJobs(w)["series_occurrences_created"], 1)
+        XCTAssertEqual(try runJobs(w)["series_occurrences_created"], 0, "nothing more until the horizon moves again")
+        let later = try occurrences(try w.series(id))
+        XCTAssertEqual(later.map(\.date), ["2030-03-06", "2030-03-13", "2030-03-20", "2030-03-27"])
+        XCTAssertEqual(later.last?.credit, "blocked")
+        XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(blocked: 400))
+
+        try w.grant(w.user, 200)
+        let short = try create(w, firstStart: "2030-03-12T14:00:00Z", ["weeks": 2])
+        XCTAssertEqual(try occurrences(short).map(\.date), ["2030-03-12", "2030-03-19"])
+        try w.setClock("2030-04-01T12:00:00Z")
+        _ = try runJobs(w)
+        XCTAssertEqual(try occurrences(try w.series(MeetingWorld.id(of: short))).count, 2, "a two-week series ends after two")
+        try w.assertReconciled()
+    }
+
+    /// The first occurrence is the booking asked for: if it cannot be booked, nothing is.
+    func testTheFirstOccurrenceMustBeBookable() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 21])
+        let outside = try w.meetingd.error("series.create", as: w.user, [
+            "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "first_start": "2030-03-06T23:00:00Z", "location_id": .string(w.locationId),
+        ], code: 4011)
+        XCTAssertEqual(outside["data"]?["code"], "slot_unavailable")
+        let poor = try w.addUser(name: "poor", credits: 50)
+        let broke = try w.meetingd.error("series.create", as: poor, [
+            "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "first_start": "2030-03-06T10:00:00Z", "location_id": .string(w.locationId),
+        ], code: 4020)
+        XCTAssertEqual(broke["data"]?["code"], "insufficient_credits")
+        XCTAssertEqual(try w.meetingd.allPages("meeting.list", as: w.expert, ["role": "expert"]), [], "no occurrence was left behind")
+        XCTAssertEqual(try w.wallet(), MeetingWorld.wallet())
+        try w.assertReconciled()
+    }
+
+    // MARK: Skipping
+
+    /// Skip rules (seed 001): a skipped session is cancelled with its credits returned; skip
+    /// dates are listed, one at a time, only dates of the series, never twice, never in the
+    /// past; the same day is fine until the session starts, even inside the cancellation window
+    /// and without a charge.
+    func testSkipRules() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 21])
+        let series = try create(w, firstStart: "2030-03-06T10:00:00Z")
+        let id = try MeetingWorld.id(of: series)
+        XCTAssertEqual(try occurrences(series).map(\.date), ["2030-03-06", "2030-03-13", "2030-03-20"])
+
+        let skipped = try skip(w, id, "2030-03-06")
+        let after = try occurrences(skipped)
+        XCTAssertEqual(after.map(\.date), ["2030-03-06", "2030-03-13", "2030-03-20"])
+        XCTAssertEqual(after.map(\.status), ["cancelled", "awaiting_approval", "awaiting_approval"])
+        XCTAssertEqual(after.map(\.credit), ["returned", "blocked", "blocked"])
+        XCTAssertEqual(skipped["next_occurrence"]?["date"], "2030-03-13")
+        XCTAssertEqual(skipDates(skipped), ["2030-03-06"])
+        XCTAssertEqual(try w.trail(after[0].meetingId), ["hold pending 100", "release void_pending 100"], "the skipped session's credits are returned")
+        XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(blocked: 200))
+        XCTAssertEqual(try w.timeline(after[0].meetingId).last, "occurrence_skipped_by_user")
+        XCTAssertEqual(try w.drainedSummary().filter { $0.hasPrefix("occurrence_skipped") }, ["occurrence_skipped_by_user→expert"], "the expert is told")
+
+        XCTAssertEqual(try refuseSkip(w, id, "2030-03-06", code: -32602)["data"]?["field"], "date", "already a skip date")
+        XCTAssertEqual(try refuseSkip(w, id, "2030-03-14", code: -32602)["data"]?["field"], "date", "a Thursday is not a date of this series")
+        XCTAssertEqual(try refuseSkip(w, id, "2030-02-27", code: -32602)["data"]?["field"], "date", "before the series began")
+        try w.meetingd.error("series.skip", as: w.user, ["series_id": .string(id), "dates": ["2030-03-20", "2030-03-27"]], code: -32602)
+
+        // On the day of the session, two hours ahead: allowed, nothing charged.
+        try w.setClock("2030-03-13T08:00:00Z")
+        let sameDay = try skip(w, id, "2030-03-13")
+        let now = try occurrences(sameDay)
+        let thirteenth = try XCTUnwrap(now.first { $0.date == "2030-03-13" })
+        XCTAssertEqual(thirteenth.status, "cancelled")
+        XCTAssertEqual(thirteenth.credit, "returned")
+        XCTAssertEqual(try w.trail(thirteenth.meetingId), ["hold pending 100", "release void_pending 100"], "no late charge for a skip")
+        XCTAssertEqual(skipDates(sameDay), ["2030-03-06", "2030-03-13"], "all skip dates are listed")
+        XCTAssertEqual(sameDay["next_occurrence"]?["date"], "2030-03-20")
+
+        // After the start, and for a date already gone, it is too late.
+        let twentieth = try XCTUnwrap(now.first { $0.date == "2030-03-20" })
+        assertMeeting(try w.act("meeting.confirm", as: w.expert, twentieth.meetingId), status: "agreed", credit: "blocked")
+        try w.setClock("2030-03-20T10:30:00Z")
+        XCTAssertEqual(try refuseSkip(w, id, "2030-03-20", code: 4012)["data"]?["code"], "meeting_started")
+        XCTAssertEqual(try refuseSkip(w, id, "2030-03-13", code: -32602)["data"]?["field"], "date", "in the past")
+        assertMeeting(try w.meeting(twentieth.meetingId), status: "agreed", credit: "blocked", "the started session keeps its hold")
+        try w.assertReconciled()
+    }
+
+    /// Seed 001's example: "skipping a 1/6/2023 session will create a new session for
+    /// 1/13/23". With a short booking horizon only the upcoming session exists; skipping it
+    /// cancels it (credits returned) and makes the next one, which is not itself a skip date.
+    func testSkippingTheUpcomingSessionMakesTheNextOne() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 3])
+        let series = try create(w, firstStart: "2030-03-06T10:00:00Z")
+        let id = try MeetingWorld.id(of: series)
+        XCTAssertEqual(try occurrences(series).map(\.date), ["2030-03-06"], "one session within the 3-day horizon")
+
+        let skipped = try skip(w, id, "2030-03-06")
+        XCTAssertEqual(skipDates(skipped), ["2030-03-06"], "only the date skipped is a skip date: \(skipped["skip_dates"] ?? .null)")
+        let after = try occurrences(skipped)
+        XCTAssertEqual(after.map(\.date), ["2030-03-06", "2030-03-13"], "skipping 03-06 makes the session of 03-13")
+        XCTAssertEqual(after.first?.credit, "returned")
+        XCTAssertEqual(skipped["next_occurrence"]?["date"], "2030-03-13")
+
+        // Whether made at once or when the horizon reaches it, 03-13 is a session of the series.
+        try w.setClock("2030-03-10T12:00:00Z")
+        _ = try runJobs(w)
+        let later = try w.series(id)
+        let laterOccurrences = try occurrences(later)
+        XCTAssertTrue(laterOccurrences.contains { $0.date == "2030-03-13" && $0.status == "awaiting_approval" },
+                      "the session of 03-13 exists: \(laterOccurrences)")
+        XCTAssertEqual(skipDates(later), ["2030-03-06"])
+        try w.assertReconciled()
+    }
+
+    /// "If you are skipping a session that is more than a week out [...] you will see the Skip
+    /// Session page with the date listed as a current skip date" (seed 001): a date beyond the
+    /// horizon is listed and never booked, while the dates before and after it are booked as
+    /// the horizon reaches them.
+    func testSkippingADateBeyondTheHorizonKeepsTheDatesAroundIt() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 20])
+        let series = try create(w, firstStart: "2030-03-06T10:00:00Z")
+        let id = try MeetingWorld.id(of: series)
+        XCTAssertEqual(try occurrences(series).map(\.date), ["2030-03-06", "2030-03-13", "2030-03-20"])
+
+        let skipped = try skip(w, id, "2030-04-10")
+        XCTAssertEqual(skipDates(skipped), ["2030-04-10"], "only the date asked for is listed")
+        XCTAssertEqual(try occurrences(skipped).map(\.date), ["2030-03-06", "2030-03-13", "2030-03-20"], "nothing new is booked ahead of the horizon")
+
+        try w.setClock("2030-04-01T12:00:00Z")  // the horizon reaches 2030-04-21
+        _ = try runJobs(w)
+        let later = try w.series(id)
+        XCTAssertEqual(try occurrences(later).map(\.date), ["2030-03-06", "2030-03-13", "2030-03-20", "2030-03-27", "2030-04-03", "2030-04-17"],
+                       "03-27, 04-03 and 04-17 are booked; 04-10 is not")
+        XCTAssertEqual(skipDates(later), ["2030-04-10"])
+        try w.assertReconciled()
+    }
+
+    /// The expert may skip a session too (seed 001, note 3): the user is told, the calendar
+    /// event of an agreed session is removed, the credits are returned.
+    func testTheExpertSkipsASession() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 10, "auto_accept": true])
+        let series = try create(w, firstStart: "2030-03-06T10:00:00Z")
+        let id = try MeetingWorld.id(of: series)
+        let made = try occurrences(series)
+        XCTAssertEqual(made.map(\.status), ["agreed", "agreed"], "auto-accept agrees each occurrence")
+        _ = try w.drainOutbox()
+
+        let skipped = try skip(w, id, "2030-03-06", as: w.expert)
+        XCTAssertEqual(try occurrences(skipped).map(\.status), ["cancelled", "agreed"])
+        XCTAssertEqual(skipDates(skipped), ["2030-03-06"])
+        XCTAssertEqual(skipped["skip_dates"]?[0]?["reason"], "skipped by expert")
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["occurrence_skipped_by_expert→user", "video.cancel→video"]),
+                       "the user is told and both calendars drop the event")
+        XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(blocked: 100))
+
+        let stranger = try w.addUser(name: "stranger")
+        try refuseSkip(w, id, "2030-03-13", as: stranger, code: 4003)
+        try w.meetingd.error("series.get", as: stranger, ["series_id": .string(id)], code: 4003)
+        try w.meetingd.error("series.cancel", as: stranger, ["series_id": .string(id), "reason_code": "other"], code: 4003)
+        XCTAssertEqual(try w.meetingd.result("series.get", as: w.expert, ["series_id": .string(id)])["id"]?.string, id, "the expert sees the series")
+        try w.assertReconciled()
+    }
+
+    /// Skip dates are the expert's local dates: a Kolkata session at 01:00 on Wednesdays is on
+    /// Tuesday evening in UTC, and is skipped by its Wednesday.
+    func testSkipDatesAreTheExpertsLocalDates() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 14])
+        let kolkata = try w.addScheduledExpert(firstName: "Ravi", timeZone: "Asia/Kolkata", services: [w.serviceId],
+                                               rules: [weeklyRule(3, "00:00", "03:00", at: [w.locationId])])
+        let firstStart = try PythonReference.utc("Asia/Kolkata", "2030-03-06", "01:00")
+        XCTAssertEqual(firstStart, "2030-03-05T19:30:00Z")
+        let series = try create(w, firstStart: firstStart, expert: kolkata)
+        let id = try MeetingWorld.id(of: series)
+        XCTAssertEqual(try occurrences(series).map(\.date), ["2030-03-06", "2030-03-13"], "local Wednesdays")
+        XCTAssertEqual(try occurrences(series).map(\.start), [firstStart, "2030-03-12T19:30:00Z"])
+        XCTAssertEqual(try refuseSkip(w, id, "2030-03-12", code: -32602)["data"]?["field"], "date", "the UTC date is not the session's date")
+        XCTAssertEqual(try occurrences(try skip(w, id, "2030-03-13")).map(\.status), ["awaiting_approval", "cancelled"])
+        try w.assertReconciled()
+    }
+
+    // MARK: Daylight saving time
+
+    /// An expert in New York, a series every Thursday at 10:00 there: 15:00 UTC before the
+    /// change of 2030-03-10, 14:00 UTC after it, and back to 15:00 after 2030-11-03 (zoneinfo
+    /// is the reference). Each occurrence holds its own credits.
+    func testTheWallClockTimeIsKeptAcrossDaylightSavingChanges() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 30])
+        let ny = try w.addScheduledExpert(firstName: "Nora", timeZone: "America/New_York", services: [w.serviceId],
+                                          rules: [weeklyRule(4, "09:00", "12:00", at: [w.locationId])])
+        try w.grant(w.user, 500)
+        let spring = ["2030-03-07", "2030-03-14", "2030-03-21", "2030-03-28"], autumn = ["2030-10-24", "2030-10-31", "2030-11-07", "2030-11-14"]
+        let reference = try PythonReference.utc((spring + autumn).map { ("America/New_York", $0, "10:00") })
+        XCTAssertEqual(reference[0], "2030-03-07T15:00:00Z")
+        XCTAssertEqual(reference[1], "2030-03-14T14:00:00Z")
+        XCTAssertEqual(reference[5], "2030-10-31T14:00:00Z")
+        XCTAssertEqual(reference[6], "2030-11-07T15:00:00Z")
+
+        let march = try create(w, firstStart: reference[0], expert: ny, ["weeks": 4])
+        XCTAssertEqual(march["time_zone"], "America/New_York")
+        XCTAssertEqual(march["local_time"], "10:00")
+        let first = try occurrences(march)
+        XCTAssertEqual(first.map(\.date), spring)
+        XCTAssertEqual(first.map(\.start), Array(reference[0..<4]), "10:00 in New York every week")
+        for o in first { XCTAssertEqual(try w.trail(o.meetingId), ["hold pending 100"], o.date) }
+
+        try w.setClock("2030-10-21T12:00:00Z")
+        _ = try runJobs(w)  // the March requests were never answered: they expire and return their credits
+        let october = try create(w, firstStart: reference[4], expert: ny, ["weeks": 4])
+        let second = try occurrences(october)
+        XCTAssertEqual(second.map(\.date), autumn)
+        XCTAssertEqual(second.map(\.start), Array(reference[4..<8]))
+        XCTAssertEqual(try w.wallet().blocked, 400, "four holds, one per occurrence")
+        try w.assertReconciled()
+    }
+
+    // MARK: Cancelling
+
+    /// "Canceling a weekly appointment will cancel all future weekly appointments as well"
+    /// (seeds 000, 001): every future occurrence, agreed or waiting, is cancelled with its
+    /// credits returned; a session that took place stays; no more occurrences are made.
+    func testCancellingTheSeriesCancelsEveryFutureOccurrence() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 21])
+        let series = try create(w, firstStart: "2030-03-06T10:00:00Z")
+        let id = try MeetingWorld.id(of: series)
+        let made = try occurrences(series)
+        for o in made.prefix(2) { try w.act("meeting.confirm", as: w.expert, o.meetingId) }
+        try w.setClock("2030-03-06T11:05:00Z")
+        assertMeeting(try w.act("meeting.log_session", as: w.expert, made[0].meetingId, ["attendance": "attended"]), status: "completed", credit: "paid")
+        _ = try w.drainOutbox()
+
+        XCTAssertEqual(try w.meetingd.error("series.cancel", as: w.user, ["series_id": .string(id), "reason_code": "bored"], code: -32602)["data"]?["field"],
+                       "reason_code")
+        XCTAssertEqual(try occurrences(try w.series(id)).map(\.status), ["completed", "agreed", "awaiting_approval"], "a refused cancel changes nothing")
+
+        let cancelled = try w.meetingd.result("series.cancel", as: w.user, ["series_id": .string(id), "reason_code": "schedule_conflict"])
+        XCTAssertEqual(cancelled["status"], "cancelled")
+        let after = try occurrences(cancelled)
+        XCTAssertEqual(after.map(\.status), ["completed", "cancelled", "cancelled"])
+        XCTAssertEqual(after.map(\.credit), ["paid", "returned", "returned"])
+        XCTAssertEqual(cancelled["next_occurrence"], .null)
+        XCTAssertEqual(try w.trail(after[1].meetingId), ["hold pending 100", "release void_pending 100"])
+        XCTAssertEqual(try w.trail(after[2].meetingId), ["hold pending 100", "release void_pending 100"])
+        XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(spent: 100))
+        let told = try w.drainedSummary()
+        XCTAssertTrue(told.contains("cancellation_by_user→expert"), "the expert is told: \(told)")
+        XCTAssertEqual(told.filter { $0.hasPrefix("calendar.invite") }.count, 2, "the agreed session leaves both calendars: \(told)")
+
+        try w.setClock("2030-03-20T12:00:00Z")
+        XCTAssertEqual(try runJobs(w)["series_occurrences_created"], 0, "a cancelled series makes no more occurrences")
+        XCTAssertEqual(try occurrences(try w.series(id)).count, 3)
+        try refuseSkip(w, id, "2030-03-27", code: 4009)
+        try w.meetingd.error("series.cancel", as: w.user, ["series_id": .string(id), "reason_code": "other"], code: 4009)
+        try w.assertReconciled()
+    }
+
+    /// The reason must come from the community's list whatever the occurrences' state, even
+    /// when none of them is agreed yet.
+    func testCancellingTheSeriesNeedsAReasonFromTheList() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 14])
+        let series = try create(w, firstStart: "2030-03-06T10:00:00Z")
+        let id = try MeetingWorld.id(of: series)
+        XCTAssertEqual(try occurrences(series).map(\.status), ["awaiting_approval", "awaiting_approval"])
+        let answer = try w.meetingd.call("series.cancel", as: w.user, ["series_id": .string(id), "reason_code": "bored-of-it"])
+        XCTAssertEqual(answer["error"]?["code"], -32602, "an unknown reason is refused: \(answer)")
+        XCTAssertEqual(answer["error"]?["data"]?["field"], "reason_code")
+        XCTAssertEqual(try w.series(id)["status"], "active", "nothing cancelled")
+        XCTAssertEqual(try occurrences(try w.series(id)).map(\.status), ["awaiting_approval", "awaiting_approval"])
+    }
+
+    /// The cancellation rules apply to each occurrence: an agreed one inside the window needs
+    /// confirm_late (nothing changes without it), and is then charged as a late cancellation.
+    func testCancellingTheSeriesInsideTheWindowNeedsConfirmation() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 10, "auto_accept": true])
+        let series = try create(w, firstStart: "2030-03-05T10:00:00Z")
+        let id = try MeetingWorld.id(of: series)
+        let made = try occurrences(series)
+        XCTAssertEqual(made.map(\.status), ["agreed", "agreed"])
+        let late = try w.meetingd.error("series.cancel", as: w.user, ["series_id": .string(id), "reason_code": "illness"], code: 4013)
+        XCTAssertEqual(late["data"]?["code"], "late_cancellation_requires_confirmation")
+        XCTAssertEqual(try occurrences(try w.series(id)).map(\.status), ["agreed", "agreed"], "nothing cancelled without confirmation")
+        XCTAssertEqual(try w.series(id)["status"], "active")
+
+        let cancelled = try w.meetingd.result("series.cancel", as: w.user, ["series_id": .string(id), "reason_code": "illness", "confirm_late": true])
+        XCTAssertEqual(try occurrences(cancelled).map(\.credit), ["paid", "returned"], "the late one is charged, the other returned")
+        XCTAssertEqual(try w.trail(made[0].meetingId), ["hold pending 100", "capture post_pending 100", "fee posted 10"])
+        XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(spent: 100))
+        try w.assertReconciled()
+    }
+
+    /// Seed 000 is the expert's article: "Canceling a weekly appointment will cancel all future
+    /// weekly appointments as well." The expert cancels the series; every future occurrence is
+    /// cancelled and its credits returned (an expert's cancellation never charges the user).
+    func testTheExpertCancelsTheSeries() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 10, "auto_accept": true])
+        let series = try create(w, firstStart: "2030-03-07T10:00:00Z")
+        let id = try MeetingWorld.id(of: series)
+        XCTAssertEqual(try occurrences(series).map(\.status), ["agreed", "agreed"])
+        let cancelled = try w.meetingd.result("series.cancel", as: w.expert, ["series_id": .string(id), "reason_code": "illness"])
+        XCTAssertEqual(cancelled["status"], "cancelled")
+        XCTAssertEqual(try occurrences(cancelled).map(\.status), ["cancelled", "cancelled"])
+        XCTAssertEqual(try w.wallet(), MeetingWorld.wallet())
+        try w.assertReconciled()
+    }
+}

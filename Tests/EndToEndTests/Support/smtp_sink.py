@@ -1,0 +1,47 @@
+"""An SMTP server's handler for the meetctl delivery tests: every message received is written to
+a folder as NNNN.eml (the bytes as received) and NNNN.json (envelope, decoded headers and the
+decoded plain-text body with LF line ends), each file complete before it appears.
+
+    PYTHONPATH=<this folder> python3 -m aiosmtpd -n -l 127.0.0.1:PORT -c smtp_sink.FolderHandler FOLDER
+"""
+import email
+import email.policy
+import json
+import os
+
+
+class FolderHandler:
+    def __init__(self, folder):
+        self.folder = folder
+        os.makedirs(folder, exist_ok=True)
+        self.count = len([name for name in os.listdir(folder) if name.endswith(".eml")])
+
+    @classmethod
+    def from_cli(cls, parser, *args):
+        if len(args) != 1:
+            parser.error("FolderHandler takes one argument: the folder to write messages to")
+        return cls(args[0])
+
+    async def handle_DATA(self, server, session, envelope):
+        raw = envelope.original_content or envelope.content
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8")
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        parsed = {
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": envelope.rcpt_tos,
+            "headers": {name.lower(): str(value) for name, value in message.items()},
+            "body": message.get_content().replace("\r\n", "\n"),
+        }
+        self.count += 1
+        stem = os.path.join(self.folder, "%04d" % self.count)
+        self._write(stem + ".eml", raw)
+        self._write(stem + ".json", json.dumps(parsed, ensure_ascii=False, indent=1).encode("utf-8"))
+        return "250 Message accepted for delivery"
+
+    @staticmethod
+    def _write(path, data):
+        partial = path + ".partial"
+        with open(partial, "wb") as f:
+            f.write(data)
+        os.rename(partial, path)
