@@ -2,65 +2,87 @@ extension JSON {
     /// Compact serialization on one line (no raw newlines ever appear: they are escaped).
     /// Object keys are written in sorted order so output is deterministic.
     public func serialized() -> String {
-        var out = ""
+        var out: [UInt8] = []
         out.reserveCapacity(256)
         write(to: &out)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
-    public func write(to out: inout String) {
+    /// Writes UTF-8 bytes; strings are copied in runs between the characters that need escaping.
+    public func write(to out: inout [UInt8]) {
         switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
+        case .null: out.append(contentsOf: JSON.nullBytes)
+        case .bool(let b): out.append(contentsOf: b ? JSON.trueBytes : JSON.falseBytes)
+        case .int(let i): out.append(contentsOf: String(i).utf8)
         case .double(let d):
-            if d.isFinite {
-                // Swift's shortest round-trip form keeps a fraction or exponent, so a double
-                // never reads back as an integer.
-                out += "\(d)"
-            } else {
-                out += "null"
-            }
+            // Swift's shortest round-trip form keeps a fraction or exponent, so a double
+            // never reads back as an integer.
+            if d.isFinite { out.append(contentsOf: "\(d)".utf8) } else { out.append(contentsOf: JSON.nullBytes) }
         case .string(let s): JSON.writeString(s, to: &out)
         case .array(let items):
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
                 item.write(to: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let fields):
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             for (i, key) in fields.keys.sorted().enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
                 JSON.writeString(key, to: &out)
-                out += ":"
+                out.append(UInt8(ascii: ":"))
                 fields[key]!.write(to: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
-    static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{2028}": out += "\\u2028"
-            case "\u{2029}": out += "\\u2029"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
+    static let nullBytes = Array("null".utf8)
+    static let trueBytes = Array("true".utf8)
+    static let falseBytes = Array("false".utf8)
+    static let hexDigits = Array("0123456789abcdef".utf8)
+
+    static func writeString(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var contiguous = s
+        contiguous.withUTF8 { escape($0, to: &out) }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static func escape(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        var runStart = 0
+        var i = 0
+        func flush() {
+            if runStart < i { out.append(contentsOf: bytes[runStart..<i]) }
         }
-        out += "\""
+        while i < bytes.count {
+            let b = bytes[i]
+            var replacement: [UInt8]? = nil
+            switch b {
+            case UInt8(ascii: "\""): replacement = [0x5C, 0x22]
+            case UInt8(ascii: "\\"): replacement = [0x5C, 0x5C]
+            case 0x0A: replacement = [0x5C, UInt8(ascii: "n")]
+            case 0x0D: replacement = [0x5C, UInt8(ascii: "r")]
+            case 0x09: replacement = [0x5C, UInt8(ascii: "t")]
+            case 0x00..<0x20:
+                replacement = Array("\\u00".utf8) + [hexDigits[Int(b >> 4)], hexDigits[Int(b & 0xF)]]
+            case 0xE2 where i + 2 < bytes.count && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9):
+                // U+2028 / U+2029 break lines in some readers: escape them too.
+                flush()
+                out.append(contentsOf: Array((bytes[i + 2] == 0xA8 ? "\\u2028" : "\\u2029").utf8))
+                i += 3
+                runStart = i
+                continue
+            default: break
+            }
+            if let replacement {
+                flush()
+                out.append(contentsOf: replacement)
+                runStart = i + 1
+            }
+            i += 1
+        }
+        flush()
     }
 }

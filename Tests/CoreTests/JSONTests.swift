@@ -12,6 +12,14 @@ final class JSONTests: XCTestCase {
         XCTAssertFalse(v.serialized().contains("\n"), "one message per line: newlines are always escaped")
     }
 
+    func testEscapesControlCharactersAndLineSeparators() throws {
+        let text = "a\"b\\c\u{01}\u{1F}\t\r\n\u{2028}\u{2029}é😀"
+        let written = JSON.string(text).serialized()
+        XCTAssertEqual(written, #""a\"b\\c\u0001\u001f\t\r\n\u2028\u2029é😀""#)
+        XCTAssertEqual(try JSONParser.parse(written), .string(text))
+        XCTAssertEqual(JSON.object(["b": 1, "a": [true, nil, .double(2.5)]]).serialized(), #"{"a":[true,null,2.5],"b":1}"#)
+    }
+
     func testHostileInputIsRefusedWithAReason() {
         for bad in ["{", "[1,]", "{\"a\":1,\"a\":2}", "\"\\ud800\"", "01", "1.", "tru", "\"\u{01}\"", "[1] 2", "9e999"] {
             XCTAssertThrowsError(try JSONParser.parse(bad), bad)

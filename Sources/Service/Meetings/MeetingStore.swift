@@ -130,18 +130,20 @@ enum MeetingStore {
     static func insert(
         _ ctx: RequestContext, id: String, serviceId: String, skill: String?, userId: String, expertId: String, locationId: String?,
         topic: String?, agendaAnswers: JSON, note: String?, seriesId: String?, occurrenceDate: String?, state s: MeetingState
-    ) throws {
+    ) throws -> MeetingRecord {
         do {
-            try ctx.db.query(
+            let rows = try ctx.db.query(
                 """
-                INSERT INTO meetings (community_id, id, service_id, skill, user_id, expert_id, location_id, start_at, length_minutes, end_at,
+                INSERT INTO meetings AS m (community_id, id, service_id, skill, user_id, expert_id, location_id, start_at, length_minutes, end_at,
                     price_credits, topic, agenda_answers, status, proposed_by, expert_approved, user_approved, credit_status, note,
                     series_id, occurrence_date, created_at, updated_at)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8::timestamptz + make_interval(mins => $9::int), $10, $11, $12, $13, $14, $15, $16,
                     'none', $17, $18, $20::date, $19, $19)
+                RETURNING \(MeetingRecord.columns)
                 """,
                 [ctx.communityId, id, serviceId, skill, userId, expertId, locationId, s.start, s.lengthMinutes, s.priceCredits, topic,
                  agendaAnswers, MeetingStatus.awaitingApproval.rawValue, s.proposedBy.rawValue, false, false, note, seriesId, ctx.now, occurrenceDate])
+            return try MeetingRecord(row: rows.first!)
         } catch let e as PostgresError where e.isExclusionViolation {
             throw AppError.slotUnavailable("the expert already has a meeting or a held request at that time")
         }
@@ -156,9 +158,10 @@ enum MeetingStore {
         var initial = d.next
         initial.status = .awaitingApproval
         initial.creditStatus = .none
-        try insert(ctx, id: id, serviceId: serviceId, skill: skill, userId: userId, expertId: expertId, locationId: locationId,
-                   topic: topic, agendaAnswers: agendaAnswers, note: note, seriesId: seriesId, occurrenceDate: occurrenceDate, state: initial)
-        return try apply(ctx, try load(ctx, id, lock: true), d, actor: actor)
+        // The row is new in this transaction: nobody else can see it, so it needs no lock.
+        let inserted = try insert(ctx, id: id, serviceId: serviceId, skill: skill, userId: userId, expertId: expertId, locationId: locationId,
+                                  topic: topic, agendaAnswers: agendaAnswers, note: note, seriesId: seriesId, occurrenceDate: occurrenceDate, state: initial)
+        return try apply(ctx, inserted, d, actor: actor)
     }
 
     /// Timeline events and outbox messages of one decision, one statement each.
