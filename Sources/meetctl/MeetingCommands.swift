@@ -19,7 +19,9 @@ enum MeetingCommands {
         let rows: [JSON] = items.map { item in
             var o = item.objectValue ?? [:]
             o["marker"] = .string(item["awaiting_action_by"]?.stringValue == role ? "*" : "")
-            o["with"] = role == "expert" ? item["user_id"] ?? .null : item["expert_id"] ?? .null
+            // The other party by name (the service sends both names), else by id.
+            let other = role == "expert" ? (item["user_name"] ?? item["user_id"]) : (item["expert_name"] ?? item["expert_id"])
+            o["with"] = other ?? .null
             return .object(o)
         }
         guard case .table(_, let columns, _) = invocation.command.output else { return }

@@ -57,6 +57,8 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertEqual(moved["alternate"]?["start"], "2030-03-13T18:00:00Z")
         let expertList = try expert.ok(["meetings"])
         XCTAssertTrue(expertList.contains("*  Mon 11 Mar 2030 10:00 EDT"), "the expert must answer the new date: \(expertList)")
+        XCTAssertTrue(expertList.contains("Sam Lee"), "the expert sees whom they meet by name: \(expertList)")
+        XCTAssertTrue(userList.contains("Talia Kim"), "and so does the user: \(userList)")
         let approved = try expert.json(["alternate", "confirm", id])
         XCTAssertEqual(approved["start"], "2030-03-13T18:00:00Z")
 
