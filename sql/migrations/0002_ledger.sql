@@ -75,12 +75,21 @@ END $$;
 CREATE TRIGGER transfers_append_only BEFORE UPDATE OR DELETE ON transfers FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
 CREATE TRIGGER transfers_no_truncate BEFORE TRUNCATE ON transfers FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
 
--- The id of an account by kind and owner (NULL owner for the community's own accounts).
+-- The id of an account by kind and owner (NULL owner for the community's own accounts). One
+-- query per partial unique index, so the lookup is an index probe whatever the number of
+-- accounts; PL/pgSQL keeps both plans for the session instead of planning on every call.
 CREATE FUNCTION ledger_account(p_community text, p_kind text, p_owner text) RETURNS text
-LANGUAGE sql STABLE AS $$
-    SELECT id FROM accounts
-    WHERE community_id = p_community AND kind = p_kind AND owner_id IS NOT DISTINCT FROM p_owner
-$$;
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_id text;
+BEGIN
+    IF p_owner IS NULL THEN
+        SELECT id INTO v_id FROM accounts WHERE community_id = p_community AND kind = p_kind AND owner_id IS NULL;
+    ELSE
+        SELECT id INTO v_id FROM accounts WHERE community_id = p_community AND kind = p_kind AND owner_id = p_owner;
+    END IF;
+    RETURN v_id;
+END $$;
 
 -- Applies one movement to both accounts' stored sums, updating them in id order (so two
 -- movements over the same accounts can never deadlock), and records the transfer with both
