@@ -1,0 +1,52 @@
+import Core
+import XCTest
+
+@testable import RPC
+
+final class DispatcherTests: XCTestCase {
+    func dispatcher() -> Dispatcher {
+        let echo = MethodSpec(
+            name: "test.echo", summary: "echo", access: .anyone, mutating: false, params: [.init("word", .text(min: 1, max: 10), required: true)],
+            result: .anyJSON(description: "the word")
+        ) { params in .string(try params.string("word")) }
+        let fails = MethodSpec(name: "test.fail", summary: "fails", access: .anyone, mutating: false, params: [], result: .boolean) { _ in
+            throw AppError.forbidden("never")
+        }
+        return Dispatcher(
+            methods: [echo, fails], limits: .standard, logger: Logger(minimum: .error), info: OpenRPCInfo(title: "t", version: "1", description: "d"))
+    }
+
+    func reply(_ text: String) throws -> JSON? {
+        try dispatcher().handle(message: Array(text.utf8)).map { try JSONParser.parse($0) }
+    }
+
+    func testSingleCallsAndErrors() throws {
+        XCTAssertEqual(try reply(#"{"jsonrpc":"2.0","id":1,"method":"test.echo","params":{"word":"hi"}}"#)?["result"], "hi")
+        XCTAssertEqual(try reply(#"{"jsonrpc":"2.0","id":"a","method":"nope"}"#)?["error"]?["code"], -32601)
+        XCTAssertEqual(try reply(#"{"jsonrpc":"2.0","id":2,"method":"test.echo","params":{}}"#)?["error"]?["data"]?["field"], "word")
+        XCTAssertEqual(try reply(#"{"jsonrpc":"2.0","id":3,"method":"test.fail"}"#)?["error"]?["data"]?["code"], "forbidden")
+        let parse = try reply(#"{"jsonrpc":"2.0","id":4,"#)
+        XCTAssertEqual(parse?["error"]?["code"], -32700)
+        XCTAssertEqual(parse?["id"], .null)
+        XCTAssertEqual(try reply(#"{"jsonrpc":"1.0","id":5,"method":"test.echo"}"#)?["error"]?["code"], -32600)
+    }
+
+    func testNotificationsAndBatches() throws {
+        XCTAssertNil(try reply(#"{"jsonrpc":"2.0","method":"test.echo","params":{"word":"hi"}}"#), "a notification gets no response")
+        XCTAssertNil(try reply(#"[{"jsonrpc":"2.0","method":"test.echo","params":{"word":"a"}}]"#), "nor does a batch of them")
+        XCTAssertEqual(try reply("[]")?["error"]?["code"], -32600)
+        let batch = try reply(
+            #"[{"jsonrpc":"2.0","id":1,"method":"test.echo","params":{"word":"a"}},{"jsonrpc":"2.0","method":"test.echo","params":{"word":"b"}},5,{"jsonrpc":"2.0","id":2,"method":"nope"}]"#)
+        let entries = try XCTUnwrap(batch?.arrayValue)
+        XCTAssertEqual(entries.count, 3)
+        XCTAssertEqual(entries[0]["result"], "a")
+        XCTAssertEqual(entries[1]["error"]?["code"], -32600)
+        XCTAssertEqual(entries[2]["error"]?["code"], -32601)
+    }
+
+    func testDiscoverListsEveryRegisteredMethod() throws {
+        let doc = try XCTUnwrap(try reply(#"{"jsonrpc":"2.0","id":1,"method":"rpc.discover"}"#)?["result"])
+        XCTAssertEqual(doc["openrpc"], "1.2.6")
+        XCTAssertEqual(doc["methods"]?.arrayValue?.compactMap { $0["name"]?.stringValue }, ["test.echo", "test.fail", "rpc.discover"])
+    }
+}

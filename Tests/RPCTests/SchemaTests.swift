@@ -1,0 +1,65 @@
+import Core
+import XCTest
+
+@testable import RPC
+
+final class SchemaTests: XCTestCase {
+    let schema: Schema = .object([
+        .init("name", .name, required: true),
+        .init("credits", .positiveCredits),
+        .init("start", .timestamp),
+        .init("rules", .list(.object([.init("weekday", .integer(min: 1, max: 7), required: true)]), max: 3)),
+        .init("kind", .oneOf(["in_person", "virtual"])),
+        .init("person_id", .id(.person)),
+    ])
+
+    func reason(_ value: JSON) -> (field: String, reason: String)? {
+        do {
+            try schema.validate(value, path: "", limits: .standard)
+            return nil
+        } catch let e as AppError {
+            return (e.details["field"]?.stringValue ?? "", e.details["reason"]?.stringValue ?? "")
+        } catch {
+            return ("?", "\(error)")
+        }
+    }
+
+    func testValidParamsPass() {
+        XCTAssertNil(reason(["name": "Room", "credits": 5, "start": "2026-03-08T09:00:00-05:00", "rules": [["weekday": 7]], "kind": "virtual",
+                             "person_id": .string("per_" + String(repeating: "a", count: 32))]))
+        XCTAssertNil(reason(["name": "Room", "credits": nil]), "null stands for an absent optional param")
+    }
+
+    func testEachProblemNamesItsField() {
+        XCTAssertEqual(reason([:])?.field, "name")
+        XCTAssertEqual(reason(["name": ""])?.reason, "must not be empty")
+        XCTAssertEqual(reason(["name": .string(String(repeating: "x", count: 201))])?.field, "name")
+        XCTAssertEqual(reason(["name": "R", "credits": 0])?.field, "credits")
+        XCTAssertEqual(reason(["name": "R", "credits": .double(1.5)])?.reason, "must be a whole number between 1 and 1000000000000")
+        XCTAssertEqual(reason(["name": "R", "credits": "5"])?.reason, "must be an integer, not string")
+        XCTAssertEqual(reason(["name": "R", "start": "2026-02-30T09:00:00Z"])?.field, "start")
+        XCTAssertEqual(reason(["name": "R", "rules": [["weekday": 8]]])?.field, "rules[0].weekday")
+        XCTAssertEqual(reason(["name": "R", "rules": [[:], [:], [:], [:]]])?.reason, "must have at most 3 items, got 4")
+        XCTAssertEqual(reason(["name": "R", "kind": "'; DROP TABLE people; --"])?.field, "kind")
+        XCTAssertEqual(reason(["name": "R", "person_id": .string("mtg_" + String(repeating: "a", count: 32))])?.field, "person_id")
+        XCTAssertEqual(reason(["name": "R", "extra": 1])?.reason, "is not a known parameter")
+        XCTAssertEqual(reason(["name": "a\u{0}b"])?.reason, "must not contain NUL characters")
+    }
+
+    func testConfiguredStringLimitCapsOrdinaryFieldsOnly() throws {
+        var small = Limits()
+        small.maxStringLength = 10
+        let text: Schema = .object([.init("note", .text(max: 10_000)), .init("csv", .text(max: 1_000_000))])
+        XCTAssertThrowsError(try text.validate(["note": .string(String(repeating: "x", count: 11))], path: "", limits: small))
+        XCTAssertNoThrow(try text.validate(["csv": .string(String(repeating: "x", count: 50_000))], path: "", limits: small))
+    }
+
+    func testPublishedSchemaMatchesTheRules() {
+        let published = schema.jsonSchema
+        XCTAssertEqual(published["required"], ["name"])
+        XCTAssertEqual(published["additionalProperties"], false)
+        XCTAssertEqual(published["properties"]?["credits"]?["minimum"], 1)
+        XCTAssertEqual(published["properties"]?["kind"]?["enum"], ["in_person", "virtual"])
+        XCTAssertEqual(published["properties"]?["person_id"]?["pattern"], "^per_[0-9a-f]{32}$")
+    }
+}
