@@ -112,9 +112,9 @@ public final class MessageReader {
             if let nl = firstIndex(of: 0x0A, from: scanned) {
                 var end = nl
                 if end > start && buffer[end - 1] == 0x0D { end -= 1 }
-                let line = Array(buffer[start..<end])
-                start = nl + 1
-                return .message(line, .line)
+                defer { start = nl + 1 }
+                guard end - start <= maxMessageBytes else { return .oversized(.line) }
+                return .message(Array(buffer[start..<end]), .line)
             }
             scanned = available
             if available > maxMessageBytes {
