@@ -30,6 +30,10 @@ public final class RequestContext {
 
     public var communityId: String { actor.communityId }
 
+    /// The time to stamp on transfers: the service's time under a test clock, otherwise nil, so
+    /// the database stamps each transfer once its accounts are locked (per-account order).
+    public var ledgerTime: Instant? { service.config.testClock ? now : nil }
+
     public func settings() throws -> CommunitySettings {
         if let cachedSettings { return cachedSettings }
         let row = try db.query("SELECT settings FROM communities WHERE community_id = $1", [communityId]).first

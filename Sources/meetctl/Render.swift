@@ -97,26 +97,9 @@ enum Render {
         return lines.map { $0.0 + String(repeating: " ", count: width - $0.0.count) + "  " + $0.1 }.joined(separator: "\n") + "\n"
     }
 
-    /// RFC 4180 CSV with raw values (instants in UTC as the service gives them). Text cells a
-    /// spreadsheet would run as a formula get an apostrophe, as the service's own CSV does.
+    /// CSV with raw values (instants in UTC as the service gives them), written as the service's
+    /// own CSV is.
     static func csv(_ items: [JSON], keys: [String]) -> String {
-        var out = keys.joined(separator: ",") + "\r\n"
-        for item in items {
-            out += keys.map { key -> String in
-                let value = lookup(item, key) ?? .null
-                switch value {
-                case .null: return ""
-                case .int(let i): return String(i)
-                case .string(var s):
-                    if let first = s.first, "=+-@\t\r".contains(first) { s = "'" + s }
-                    if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-                        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-                    }
-                    return s
-                default: return value.serialized()
-                }
-            }.joined(separator: ",") + "\r\n"
-        }
-        return out
+        CSVWriter.table(header: keys, rows: items.map { item in keys.map { lookup(item, $0) ?? .null } })
     }
 }

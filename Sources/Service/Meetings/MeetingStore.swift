@@ -48,8 +48,6 @@ enum MeetingStore {
         ).map { try $0.string("id") }
     }
 
-    static func stamp(_ ctx: RequestContext) -> Instant? { ctx.service.config.testClock ? ctx.now : nil }
-
     /// Checks overlaps, moves credits, writes the meeting, its events and messages.
     static func apply(_ ctx: RequestContext, _ original: MeetingRecord, _ d: Decision, actor: MeetingActor, extra: (inout MeetingRecord) -> Void = { _ in }) throws -> MeetingRecord {
         var m = original
@@ -66,17 +64,17 @@ enum MeetingStore {
             case .hold:
                 let t = try LedgerStore.hold(
                     ctx.db, communityId: ctx.communityId, meetingId: m.id, userId: m.userId, expertId: m.expertId, price: m.state.priceCredits,
-                    actorId: ctx.actor.id, at: stamp(ctx))
+                    actorId: ctx.actor.id, at: ctx.ledgerTime)
                 m.holdTransferId = t.id
             case .release:
                 guard let hold = m.holdTransferId else { continue }
-                _ = try LedgerStore.release(ctx.db, communityId: ctx.communityId, holdId: hold, actorId: ctx.actor.id, reason: d.events.first?.kind, at: stamp(ctx))
+                _ = try LedgerStore.release(ctx.db, communityId: ctx.communityId, holdId: hold, actorId: ctx.actor.id, reason: d.events.first?.kind, at: ctx.ledgerTime)
                 m.holdTransferId = nil
             case .capture(let credits):
                 guard let hold = m.holdTransferId else { continue }
                 _ = try LedgerStore.capture(
                     ctx.db, communityId: ctx.communityId, holdId: hold, amount: credits, feePercent: settings.platformFeePercent,
-                    expertId: m.expertId, meetingId: m.id, actorId: ctx.actor.id, reason: d.events.first?.kind, at: stamp(ctx))
+                    expertId: m.expertId, meetingId: m.id, actorId: ctx.actor.id, reason: d.events.first?.kind, at: ctx.ledgerTime)
                 m.holdTransferId = nil
             }
         }

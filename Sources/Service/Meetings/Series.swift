@@ -246,8 +246,8 @@ enum SeriesMethods {
                                       autoAccept: try ctx.settings().autoAccept, now: ctx.now)
         _ = try MeetingStore.create(ctx, d, serviceId: service.id, skill: nil, userId: userId, expertId: expertId, locationId: s.locationId,
                                     topic: nil, agendaAnswers: .array([]), note: nil, seriesId: id, occurrenceDate: local.date.description, actor: .party(.user))
-        try ctx.db.query("UPDATE series SET next_index = 1 WHERE community_id = $1 AND id = $2", [ctx.communityId, id])
         s.nextIndex = 1
+        try SeriesStore.saveNextIndex(ctx, s)
         try SeriesStore.ensureOccurrences(ctx, s, actor: .party(.user))
         return try SeriesStore.json(ctx, s)
     }

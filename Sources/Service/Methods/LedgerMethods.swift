@@ -22,9 +22,6 @@ enum LedgerMethods {
         ]
     }
 
-    /// The service time to stamp on transfers: pinned only under a test clock.
-    static func stamp(_ ctx: RequestContext) -> Instant? { ctx.service.config.testClock ? ctx.now : nil }
-
     // MARK: Movements
 
     static let grant = ServiceMethod(
@@ -41,7 +38,7 @@ enum LedgerMethods {
             ctx.db, communityId: ctx.communityId,
             .init(debit: .owned(.issuance, owner: nil), credit: .owned(.userWallet, owner: userId), amount: try params.int("credits"),
                   kind: "grant", reference: try params.string("reference")),
-            actorId: ctx.actor.id, at: stamp(ctx))
+            actorId: ctx.actor.id, at: ctx.ledgerTime)
         return transferJSON(t, kind: "grant")
     }.mappingNotFound("user wallet", param: "user_id")
 
@@ -69,7 +66,7 @@ enum LedgerMethods {
             ctx.db, communityId: ctx.communityId,
             .init(debit: credits > 0 ? issuance : account, credit: credits > 0 ? account : issuance, amount: abs(credits), kind: "adjustment",
                   reason: try params.string("reason")),
-            actorId: ctx.actor.id, at: stamp(ctx))
+            actorId: ctx.actor.id, at: ctx.ledgerTime)
         return transferJSON(t, kind: "adjustment")
     }
 
@@ -86,7 +83,7 @@ enum LedgerMethods {
             ctx.db, communityId: ctx.communityId,
             .init(debit: .owned(.expertEarnings, owner: try params.string("expert_id")), credit: .owned(.payouts, owner: nil),
                   amount: try params.int("credits"), kind: "payout", reference: try params.string("reference")),
-            actorId: ctx.actor.id, at: stamp(ctx))
+            actorId: ctx.actor.id, at: ctx.ledgerTime)
         return transferJSON(t, kind: "payout")
     }.mappingNotFound("expert earnings account", param: "expert_id")
 
@@ -197,7 +194,7 @@ enum LedgerMethods {
         result["account_id"] = .string(account.id)
         if params.optionalString("format") == "csv" {
             let columns = ["seq", "created_at", "transfer_id", "kind", "phase", "side", "credits", "posted_balance", "blocked", "available", "meeting_id", "reference", "reason"]
-            result["csv"] = .string(CSVWriter.table(columns: columns, rows: result["items"]!.arrayValue!))
+            result["csv"] = .string(CSVWriter.table(header: columns, rows: result["items"]!.arrayValue!.map { item in columns.map { item[$0] ?? .null } }))
             result["items"] = nil
             result["format"] = "csv"
         }
@@ -260,32 +257,6 @@ extension ServiceMethod {
             } catch let e as AppError where e.dataCode == "not_found" && e.details["kind"] == "account" {
                 throw AppError.notFound(what, p.optionalString(param) ?? "")
             }
-        }
-    }
-}
-
-/// RFC 4180 CSV. Text cells that a spreadsheet would run as a formula are prefixed with an
-/// apostrophe, so a hostile reason or reference cannot execute in finance's tools.
-enum CSVWriter {
-    static func table(columns: [String], rows: [JSON]) -> String {
-        var out = columns.joined(separator: ",") + "\r\n"
-        for row in rows {
-            out += columns.map { cell(row[$0] ?? .null) }.joined(separator: ",") + "\r\n"
-        }
-        return out
-    }
-
-    static func cell(_ value: JSON) -> String {
-        switch value {
-        case .null: return ""
-        case .int(let i): return String(i)
-        case .string(var s):
-            if let first = s.first, "=+-@\t\r".contains(first) { s = "'" + s }
-            if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-                return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-            }
-            return s
-        default: return value.serialized()
         }
     }
 }
