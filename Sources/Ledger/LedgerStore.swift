@@ -48,10 +48,6 @@ public enum LedgerStore {
         }
     }
 
-    public static func accountId(_ c: Connection, communityId: String, kind: AccountKind, owner: String?) throws -> String? {
-        try c.query("SELECT ledger_account($1, $2, $3) AS id", [communityId, kind.rawValue, owner]).first?.optionalString("id")
-    }
-
     /// Where one side of a movement is: an account id, or an account found by kind and owner
     /// within the same statement.
     public enum Side: Sendable {

@@ -47,8 +47,5 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     }
 
     public var isUniqueViolation: Bool { sqlState == "23505" }
-    public var isCheckViolation: Bool { sqlState == "23514" }
     public var isExclusionViolation: Bool { sqlState == "23P01" }
-    /// Raised by our own PL/pgSQL functions with `RAISE … USING ERRCODE = 'P0001'`.
-    public var isRaisedException: Bool { sqlState == "P0001" }
 }

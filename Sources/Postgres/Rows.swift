@@ -80,11 +80,6 @@ public struct Row: Sendable {
         }
     }
 
-    public func optionalBool(_ column: String) throws -> Bool? {
-        guard try raw(column) != nil else { return nil }
-        return try bool(column)
-    }
-
     public func instant(_ column: String) throws -> Instant {
         let text = try required(column)
         do { return try Instant(rfc3339: text) } catch {
