@@ -26,6 +26,7 @@ let package = Package(
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
         .testTarget(name: "RPCTests", dependencies: ["RPC", "Core"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "Core"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Postgres", "Core"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "Core"], exclude: ["Reference"]),
         .testTarget(name: "MeetingsTests", dependencies: ["Meetings", "Core"]),
         .testTarget(

@@ -1,0 +1,129 @@
+import Core
+import Foundation
+import Ledger
+import Postgres
+import XCTest
+
+/// LedgerStore against the real PostgreSQL that scripts/test starts (DATABASE_URL), with
+/// several connections moving credits between two wallets at once. Skipped without a database.
+final class LedgerStoreRaceTests: XCTestCase {
+    static let connections = 4
+    static let runSeconds: TimeInterval = 4
+    static let grantCredits: Int64 = 100
+
+    struct Wallets {
+        let communityId: String
+        let accounts: [String]
+    }
+
+    func connect() throws -> Connection {
+        guard let url = ProcessInfo.processInfo.environment["DATABASE_URL"] else { throw XCTSkip("DATABASE_URL is not set") }
+        return try Connection(conninfo: url)
+    }
+
+    /// A community of its own with two users, each granted `grantCredits`.
+    func twoGrantedWallets(_ c: Connection) throws -> Wallets {
+        let communityId = Identifier.make(.community)
+        try c.query("INSERT INTO communities (community_id, name, settings) VALUES ($1, 'ledger race', '{}')", [communityId])
+        try LedgerStore.openCommunityAccounts(c, communityId: communityId)
+        var accounts: [String] = []
+        for index in 0..<2 {
+            let personId = Identifier.make(.person)
+            try c.query(
+                "INSERT INTO people (community_id, id, email, first_name, last_name, roles, time_zone) VALUES ($1, $2, $3, 'Race', 'User', '{user}', 'UTC')",
+                [communityId, personId, "race\(index)-\(personId)@example.com"])
+            try LedgerStore.openPersonAccounts(c, communityId: communityId, personId: personId, user: true, expert: false)
+            let wallet = try XCTUnwrap(try c.query("SELECT ledger_account($1, 'user_wallet', $2) AS id", [communityId, personId]).first?.string("id"))
+            _ = try LedgerStore.transfer(
+                c, communityId: communityId,
+                .init(debit: .owned(.issuance, owner: nil), credit: .account(wallet), amount: Self.grantCredits, kind: "grant", reference: "race-\(index)"),
+                actorId: nil, at: nil)
+            accounts.append(wallet)
+        }
+        return Wallets(communityId: communityId, accounts: accounts)
+    }
+
+    /// SPEC §4: a transfer is refused only when the credits are not there, and the refusal's
+    /// `available` is the balance it was decided on — never enough for what was asked, even
+    /// when another connection changes the wallet at the same moment. Each connection moves
+    /// random amounts (some more than a wallet can hold) between the two wallets, posted or as
+    /// a hold it releases again.
+    func testRefusalsReportTheBalanceTheyWereDecidedOn() throws {
+        let setup = try connect()
+        let wallets = try twoGrantedWallets(setup)
+        let deadline = Date().addingTimeInterval(Self.runSeconds)
+        let tally = Tally()
+
+        let group = DispatchGroup()
+        for worker in 0..<Self.connections {
+            let c = UncheckedConnection(try connect())
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                var generator = SystemRandomNumberGenerator()
+                while Date() < deadline {
+                    let from = Int.random(in: 0...1, using: &generator)
+                    let amount = Int64.random(in: 1...(Self.grantCredits * 2), using: &generator)
+                    let hold = Bool.random(using: &generator)
+                    let movement = LedgerStore.Movement(
+                        debit: .account(wallets.accounts[from]), credit: .account(wallets.accounts[1 - from]), amount: amount,
+                        kind: hold ? "hold" : "adjustment", pending: hold, reason: hold ? nil : "race \(worker)")
+                    do {
+                        let result = try LedgerStore.transfer(c.connection, communityId: wallets.communityId, movement, actorId: nil, at: nil)
+                        if hold { _ = try LedgerStore.release(c.connection, communityId: wallets.communityId, holdId: result.id, actorId: nil, reason: nil, at: nil) }
+                        tally.locked { $0.moved += 1 }
+                    } catch let error as AppError where error.dataCode == "insufficient_credits" {
+                        let available = error.details["available"]?.intValue ?? -1
+                        tally.locked {
+                            $0.refused += 1
+                            if available >= amount || available < 0 { $0.wrongRefusals.append("refused \(amount) with \(available) available") }
+                        }
+                    } catch {
+                        tally.locked { $0.failures.append("\(error)") }
+                        return
+                    }
+                }
+            }.start()
+        }
+        XCTAssertEqual(group.wait(timeout: .now() + Self.runSeconds + 60), .success, "the connections did not stop")
+        let (moved, refused, wrongRefusals, failures) = tally.locked { ($0.moved, $0.refused, $0.wrongRefusals, $0.failures) }
+        print("LedgerStoreRaceTests: \(moved) transfers, \(refused) refusals by \(Self.connections) connections in \(Self.runSeconds) s")
+
+        XCTAssertEqual(failures, [])
+        XCTAssertEqual(wrongRefusals, [], "a refusal reported a balance that would have allowed the transfer")
+        XCTAssertGreaterThan(moved, 100, "too few transfers to mean anything")
+        XCTAssertGreaterThan(refused, 100, "too few refusals to mean anything")
+        let sums = try setup.query(
+            "SELECT coalesce(sum(credits_posted - debits_posted), -1) AS posted, coalesce(sum(debits_pending + credits_pending), -1) AS pending, "
+                + "count(*) FILTER (WHERE credits_posted - debits_posted - debits_pending < 0) AS overdrawn FROM accounts WHERE community_id = $1 AND kind = 'user_wallet'",
+            [wallets.communityId]
+        ).first
+        XCTAssertEqual(try sums?.int("posted"), 2 * Self.grantCredits, "the two wallets still hold every granted credit")
+        XCTAssertEqual(try sums?.int("pending"), 0, "every hold was released")
+        XCTAssertEqual(try sums?.int("overdrawn"), 0)
+    }
+}
+
+/// What the connections saw, behind one lock.
+final class Tally: @unchecked Sendable {
+    struct Counts {
+        var moved = 0
+        var refused = 0
+        var wrongRefusals: [String] = []
+        var failures: [String] = []
+    }
+    private let lock = NSLock()
+    private var counts = Counts()
+
+    func locked<T>(_ body: (inout Counts) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&counts)
+    }
+}
+
+/// A connection handed to the one thread that uses it.
+final class UncheckedConnection: @unchecked Sendable {
+    let connection: Connection
+    init(_ connection: Connection) { self.connection = connection }
+}
