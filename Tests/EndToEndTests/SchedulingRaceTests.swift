@@ -85,4 +85,64 @@ final class SchedulingRaceTests: EndToEndTestCase {
     func testSixProcessesRequestOneSlotWithAutoAccept() throws {
         try runRounds(try arena(#function, settings: ["auto_accept": true]), expectedStatus: "agreed")
     }
+
+    /// SPEC §7 weekly_usage_limit under concurrency: one user asks six experts at once (six
+    /// processes, different days of one week, so no slot is contended) with a limit of 2 a week.
+    /// Exactly two requests win; the rest get 4022 usage_limit_reached and hold nothing.
+    func testOneUserAskingSixExpertsAtOnceStaysWithinTheWeeklyLimit() throws {
+        let limit = 2
+        let a = try arena(#function, settings: ["weekly_usage_limit": .int(Int64(limit))])
+        let w = a.world
+        var experts = [w.expert]
+        for i in 1..<Self.processes { experts.append(try w.addExpert(name: "expert\(i)")) }
+        let user = a.users[0]
+        try w.grant(user, MeetingWorld.price * Int64(limit * Self.rounds))
+        for round in 0..<Self.rounds {
+            let label = "week \(round)"
+            let walletBefore = try w.wallet(user)
+            let lanes: [() throws -> JSONValue] = experts.indices.map { i in
+                let process = Unchecked(a.processes[i])
+                let params = w.requestParams(start: MeetingTime.at(day: 7 * (round + 1) + i, hour: 10), expert: experts[i])
+                return { try process.value.call("meeting.request", as: user, params) }
+            }
+            let responses = try raceAll(lanes)
+            let winners = responses.filter { $0["result"] != nil }
+            XCTAssertEqual(winners.count, limit, "exactly the weekly limit of requests win (\(label)): \(responses)")
+            for response in responses where response["result"] == nil {
+                XCTAssertEqual(response["error"]?["data"]?["code"], "usage_limit_reached", "\(label): \(response)")
+            }
+            var held = walletBefore
+            held.blocked += MeetingWorld.price * Int64(winners.count)
+            held.available -= MeetingWorld.price * Int64(winners.count)
+            XCTAssertEqual(try w.wallet(user), held, "one hold per winning request (\(label))")
+        }
+        try w.assertReconciled()
+    }
+
+    /// A no-show policy under concurrency: two experts log the same user's no-shows at the same
+    /// instant (two processes) with a policy of 2 no-shows → suspended. Each count must see the
+    /// other, so every round ends with the user suspended and told once.
+    func testTwoNoShowsLoggedAtOnceSuspendTheUser() throws {
+        let a = try arena(#function, settings: ["no_show_policy": ["max_no_shows": 2, "window_days": 30, "suspension_days": 14]])
+        let w = a.world
+        let second = try w.addExpert(name: "second expert")
+        for round in 0..<Self.rounds {
+            let label = "round \(round)"
+            let user = a.users[round]
+            let start = MeetingTime.at(day: 1 + round, hour: 10)
+            let meetings = try [w.expert, second].map { try w.agreed(start: start, by: user, expert: $0) }
+            try w.setClock(MeetingTime.shifted(start, minutes: 65))
+            let lanes: [() throws -> JSONValue] = [(w.expert, meetings[0]), (second, meetings[1])].enumerated().map { i, pair in
+                let process = Unchecked(a.processes[i])
+                return { try process.value.call("meeting.log_session", as: pair.0, ["meeting_id": .string(pair.1), "attendance": "no_show"]) }
+            }
+            let responses = try raceAll(lanes)
+            XCTAssertEqual(responses.filter { $0["result"]?["attendance"] == "no_show" }.count, 2, "both no-shows logged (\(label)): \(responses)")
+            let person = try w.meetingd.result("person.get", as: w.admin, ["person_id": .string(user)])
+            XCTAssertEqual(person["suspended_until"], .string(MeetingTime.shifted(start, minutes: 65 + 14 * 24 * 60)), "the second no-show suspends (\(label))")
+        }
+        let suspensions = try w.drainOutbox().filter { $0.kind == "user_suspended" }
+        XCTAssertEqual(suspensions.count, Self.rounds, "each user is told of the suspension once")
+        try w.assertReconciled()
+    }
 }

@@ -35,6 +35,7 @@ struct Booking {
             throw AppError.slotUnavailable("meetings can be booked at most \(settings.horizonDays) days ahead")
         }
         if let limit = settings.weeklyUsageLimit {
+            try UserLock.acquire(ctx, userId)
             let used = try UsageLimit.meetingsInWeek(ctx, userId: userId, containing: start, timeZone: settings.timeZone)
             if used >= limit { throw AppError.usageLimitReached(limit: limit) }
         }

@@ -193,8 +193,10 @@ enum MeetingMethods {
         }
         let d = try Lifecycle.decide(m.state, .logSession(attendance: attendance, durationAdjustMinutes: params.optionalInt("duration_adjust_minutes") ?? 0, feedback: feedback),
                                      by: actor, now: ctx.now, settings: MeetingStore.lifecycleSettings(settings))
+        let countsNoShow = d.countsAsUserNoShow && settings.noShowPolicy.maxNoShows > 0
+        if countsNoShow { try UserLock.acquire(ctx, m.userId) }  // before the ledger rows, as requests take it
         let result = try MeetingStore.apply(ctx, m, d, actor: actor)
-        if d.countsAsUserNoShow { try Suspensions.recordNoShow(ctx, userId: m.userId, policy: settings.noShowPolicy) }
+        if countsNoShow { try Suspensions.recordNoShow(ctx, userId: m.userId, policy: settings.noShowPolicy) }
         return result.json
     }
 

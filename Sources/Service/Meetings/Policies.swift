@@ -17,7 +17,18 @@ enum SessionLog {
     }
 }
 
-/// No-shows within the policy's window suspend the user for a number of days.
+/// Serializes what is counted per user — meetings toward the weekly usage limit, no-shows
+/// toward a suspension — to the end of the transaction, so calls made at once (through several
+/// processes) count one after another instead of each missing the other. Taken before any
+/// ledger row or expert calendar lock of the same transaction.
+enum UserLock {
+    static func acquire(_ ctx: RequestContext, _ userId: String) throws {
+        try ctx.db.query("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 2))", [ctx.communityId, userId])
+    }
+}
+
+/// No-shows within the policy's window suspend the user for a number of days. The caller
+/// holds the user's `UserLock`.
 enum Suspensions {
     static func recordNoShow(_ ctx: RequestContext, userId: String, policy: NoShowPolicy) throws {
         guard policy.maxNoShows > 0 else { return }
