@@ -362,6 +362,27 @@ final class ProtocolTests: EndToEndTestCase {
         XCTAssertFalse(elsewhere.hasPrefix("2026-03-08T15:30"), "another community keeps its own time: \(elsewhere)")
     }
 
+    /// Advances made at once through several processes all count: none is lost to another.
+    func testConcurrentClockAdvancesAddUp() throws {
+        let community = try bootstrap()
+        let processes = try (0..<4).map { _ in try startMeetingd(["--test-clock"]) }
+        try processes[0].result("clock.set", as: community.adminId, ["now": "2030-01-01T00:00:00Z"])
+        let advancesEach = 10
+        let lanes: [() throws -> JSONValue] = processes.map { process in
+            let boxed = Unchecked(process)
+            return {
+                var last: JSONValue = .null
+                for _ in 0..<advancesEach { last = try boxed.value.call("clock.advance", as: community.adminId, ["minutes": 15]) }
+                return last
+            }
+        }
+        let answers = try raceAll(lanes)
+        XCTAssertEqual(answers.filter { $0["result"] == nil }, [], "every advance succeeded")
+        let minutes = processes.count * advancesEach * 15
+        XCTAssertEqual(try processes[0].result("clock.advance", as: community.adminId, ["minutes": 0])["now"],
+                       .string(MeetingTime.shifted("2030-01-01T00:00:00Z", minutes: minutes)), "all \(processes.count * advancesEach) advances of 15 minutes")
+    }
+
     func testExitsZeroOnEOF() throws {
         let meetingd = try startMeetingd()
         try assertStillServing(meetingd)

@@ -47,10 +47,15 @@ enum SystemMethods {
         result: clockResult
     ) { ctx, params in
         try requireTestClock(ctx)
-        let now = ctx.now.adding(minutes: try params.int("minutes"))
-        try ctx.db.query(
-            "INSERT INTO test_clocks (community_id, now) VALUES ($1, $2) ON CONFLICT (community_id) DO UPDATE SET now = EXCLUDED.now",
-            [ctx.communityId, now])
+        let minutes = try params.int("minutes")
+        // Added to the stored time in the statement itself, so advances made at once all count.
+        let now = try ctx.db.query(
+            """
+            INSERT INTO test_clocks (community_id, now) VALUES ($1, $2)
+            ON CONFLICT (community_id) DO UPDATE SET now = test_clocks.now + make_interval(mins => $3::int) RETURNING now
+            """,
+            [ctx.communityId, ctx.now.adding(minutes: minutes), minutes]
+        ).first!.instant("now")
         return ["now": .string(now.rfc3339)]
     }
 }
