@@ -32,10 +32,18 @@ TABLES = ["communities", "people", "locations", "idempotency_keys", "test_clocks
 
 
 def fingerprint(database_url):
+    """{table: "rows|md5 of the rows"}. A dict: the branches of a UNION ALL may come back in any
+    order (PostgreSQL can run them as a parallel append)."""
     sql = " UNION ALL ".join(
         f"SELECT '{t}', count(*), md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM {t} x" for t in TABLES)
     out = subprocess.run(["psql", database_url, "-tAc", sql], capture_output=True, text=True, check=True)
-    return out.stdout
+    tables = {}
+    for line in out.stdout.splitlines():
+        table, rows, digest = line.split("|")
+        tables[table] = f"{rows}|{digest}"
+    if sorted(tables) != sorted(TABLES):
+        raise SystemExit(f"fuzz: the fingerprint query returned {sorted(tables)}, expected {sorted(TABLES)}")
+    return tables
 
 
 class Meetingd:
@@ -373,8 +381,8 @@ def main():
     if code != 0:
         failures.append(f"meetingd exited {code}")
     after = fingerprint(database_url)
-    if before != after:
-        changed = [a for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
+    changed = [f"{t}: {before[t]} -> {after[t]}" for t in TABLES if before[t] != after[t]]
+    if changed:
         failures.append(f"the database changed: {changed}")
     elapsed = time.time() - started
     print(f"fuzz: {args.count} messages in {elapsed:.1f}s, seed {args.seed}; " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
