@@ -106,6 +106,27 @@ final class ImportCSVTests: EndToEndTestCase {
     }
 
     /// The "Tutors CSV": experts certified in generic services, then found by searches for them.
+    /// Two admins import the same new services at the same moment (two processes): both
+    /// imports succeed, each service exists once, and between them every row was created once
+    /// and updated once.
+    func testTheSameServicesImportedAtOnceAreCreatedOnce() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let second = try startMeetingd(["--test-clock"])
+        let names = (1...400).map { "Course \($0) \(TestEnvironment.uniqueTag())" }
+        let csv = "name,kind,default_length_minutes,price_credits\n" + names.map { "\($0),generic,45,30" }.joined(separator: "\n")
+        let lanes: [() throws -> JSONValue] = [w.meetingd, second].map { process in
+            let boxed = Unchecked(process)
+            return { try boxed.value.call("import.csv", as: w.admin, ["kind": "services", "csv": .string(csv)]) }
+        }
+        let answers = try raceAll(lanes)
+        XCTAssertEqual(answers.filter { $0["result"] == nil }, [], "both imports succeed")
+        XCTAssertEqual(answers.compactMap { $0["result"]?["created"]?.int }.reduce(0, +), Int64(names.count), "each service created once: \(answers)")
+        XCTAssertEqual(answers.compactMap { $0["result"]?["updated"]?.int }.reduce(0, +), Int64(names.count), "and updated once by the other import")
+        let services = try self.services(w)
+        XCTAssertEqual(names.filter { services[$0] != nil }.count, names.count, "every service is there")
+        XCTAssertEqual(services.count, names.count + 1, "no service twice (the fixture's own service is the one more)")
+    }
+
     func testCertificationsAreCreatedThenKept() throws {
         let s = try school()
         let general = try s.w.addService("All available Peer Mentoring"), writing = try s.w.addService("Writing Help")

@@ -117,15 +117,20 @@ enum ImportMethods {
             throw AppError.invalidParams(field: "expert_email", reason: "is only for expert_specific services")
         }
         let skills = list(row["skills"]), questions = list(row["agenda_questions"])
-        let updated = try ctx.db.query(
+        // One statement creates or updates, so an import racing another (or service.create) of
+        // the same name waits for it and updates instead of failing on the unique name.
+        // `xmax = 0` on the returned row: this statement inserted it.
+        return try ctx.db.query(
             """
-            UPDATE services SET kind = $3, expert_id = $4, default_length_minutes = $5, price_credits = $6, skills = $7, agenda_questions = $8
-            WHERE community_id = $1 AND lower(name) = lower($2)
-            """, [ctx.communityId, name, kind, expertId, length, price, PostgresTextArray(skills), PostgresTextArray(questions)]
-        ).affectedRows
-        if updated == 1 { return false }
-        _ = try CatalogMethods.insertService(ctx, name: name, kind: kind, expertId: expertId, lengthMinutes: length, priceCredits: price, skills: skills, agendaQuestions: questions)
-        return true
+            INSERT INTO services (community_id, id, name, kind, expert_id, default_length_minutes, price_credits, skills, agenda_questions)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            ON CONFLICT (community_id, lower(name)) DO UPDATE
+            SET kind = EXCLUDED.kind, expert_id = EXCLUDED.expert_id, default_length_minutes = EXCLUDED.default_length_minutes,
+                price_credits = EXCLUDED.price_credits, skills = EXCLUDED.skills, agenda_questions = EXCLUDED.agenda_questions
+            RETURNING (xmax = 0) AS created
+            """,
+            [ctx.communityId, Identifier.make(.service), name, kind, expertId, length, price, PostgresTextArray(skills), PostgresTextArray(questions)]
+        ).first!.bool("created")
     }
 
     static func importCertification(_ ctx: RequestContext, _ row: [String: String]) throws -> Bool {
