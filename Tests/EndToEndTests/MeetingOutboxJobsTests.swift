@@ -41,6 +41,41 @@ final class MeetingOutboxJobsTests: EndToEndTestCase {
         XCTAssertEqual(twice["not_leased"], [.string(message.id)])
     }
 
+    /// Four consumers (four processes) claim and acknowledge small batches at the same time
+    /// until the outbox is dry: every message is handed to exactly one of them.
+    func testConsumersClaimingAtOnceNeverShareAMessage() throws {
+        let w = try world()
+        let requests = 30
+        try w.grant(w.user, MeetingWorld.price * Int64(requests))
+        for i in 0..<requests { try w.request(start: MeetingTime.at(day: 7 + i / 10, hour: 8 + i % 10)) }
+        let processes = try [w.meetingd] + (1..<4).map { _ in try startMeetingd(["--test-clock"]) }
+        let lanes: [() throws -> JSONValue] = processes.enumerated().map { index, process in
+            let boxed = Unchecked(process), admin = w.admin
+            return {
+                var ids: [JSONValue] = []
+                for _ in 0..<100 {
+                    let answer = try boxed.value.call("outbox.claim", as: admin, ["consumer": .string("mailer-\(index)"), "limit": 3])
+                    guard let batch = answer["result"]?["messages"]?.array else { return answer }
+                    if batch.isEmpty { return .array(ids) }
+                    let batchIds = batch.compactMap { $0["id"] }
+                    let acked = try boxed.value.call("outbox.ack", as: admin, ["ids": .array(batchIds), "consumer": .string("mailer-\(index)")])
+                    guard acked["result"]?["acked"]?.array?.count == batchIds.count else { return acked }
+                    ids += batchIds
+                }
+                return .array(ids)
+            }
+        }
+        let perConsumer = try raceAll(lanes).map { answer -> [String] in
+            guard let ids = answer.array else { XCTFail("a consumer got \(answer)"); return [] }
+            return ids.compactMap(\.string)
+        }
+        let all = perConsumer.flatMap { $0 }
+        print("outbox consumers racing: \(perConsumer.map(\.count)) messages each")
+        XCTAssertEqual(all.count, Set(all).count, "no message handed to two consumers")
+        XCTAssertEqual(all.count, requests, "every request's message delivered once: \(perConsumer.map(\.count)) per consumer")
+        XCTAssertEqual(try w.claim(consumer: "late", limit: 500).count, 0, "nothing left")
+    }
+
     func testClaimFiltersByChannelAndKindAndHonoursTheLimit() throws {
         let w = try world()
         let meeting = try w.agreed(start: MeetingTime.at(day: 7, hour: 10))
