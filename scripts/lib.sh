@@ -41,9 +41,10 @@ ensure_python_packages() {
 
 pg_bin() { ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1; }
 
-# Runs a PostgreSQL server program as the postgres user when we are root (initdb refuses root).
+# Runs a PostgreSQL server program as the postgres user when we are root (initdb refuses root),
+# from / so a checkout the postgres user cannot enter is not its working directory.
 pg_run() {
-    if as_root; then runuser -u postgres -- "$@"; else "$@"; fi
+    if as_root; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 # Where a cluster lives: .pgdata/NAME in the checkout, or a folder in the system's temporary
