@@ -1,6 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Pure modules (no database): Core, Ledger, Scheduling, Community, Meetings, Rendering, RPC.
+// The store layer alone speaks SQL: Postgres (the libpq connection) and Store.
 let package = Package(
     name: "MeetingLedger",
     platforms: [.macOS(.v13)],
@@ -16,19 +18,27 @@ let package = Package(
         ),
         .target(name: "Core"),
         .target(name: "Postgres", dependencies: ["CLibPQ", "Core"]),
-        .target(name: "Ledger", dependencies: ["Postgres", "Core"]),
+        .target(name: "Ledger", dependencies: ["Core"]),
         .target(name: "Scheduling", dependencies: ["Core"]),
-        .target(name: "Meetings", dependencies: ["Core", "Ledger", "Scheduling"]),
+        .target(name: "Community", dependencies: ["Core", "Scheduling"]),
+        .target(name: "Meetings", dependencies: ["Core", "Ledger", "Scheduling", "Community"]),
+        .target(name: "Rendering", dependencies: ["Core", "Scheduling", "Community", "Meetings"]),
         .target(name: "RPC", dependencies: ["Core"]),
-        .target(name: "Service", dependencies: ["Core", "Postgres", "Ledger", "Scheduling", "Meetings", "RPC"]),
+        .target(name: "Store", dependencies: ["Core", "Postgres", "Ledger", "Scheduling", "Community", "Meetings"]),
+        .target(
+            name: "Service",
+            dependencies: ["Core", "Postgres", "Ledger", "Scheduling", "Community", "Meetings", "Rendering", "RPC", "Store"]),
         .executableTarget(name: "meetingd", dependencies: ["Service", "RPC", "Postgres", "Core"]),
         .executableTarget(name: "meetctl", dependencies: ["Core", "Scheduling"]),
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
         .testTarget(name: "RPCTests", dependencies: ["RPC", "Core"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "Core"]),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Postgres", "Core"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Core"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Ledger", "Postgres", "Core"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "Core"], exclude: ["Reference"]),
-        .testTarget(name: "MeetingsTests", dependencies: ["Meetings", "Core"]),
+        .testTarget(name: "CommunityTests", dependencies: ["Community", "Core"]),
+        .testTarget(name: "MeetingsTests", dependencies: ["Meetings", "Community", "Ledger", "Scheduling", "Core"]),
+        .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Meetings", "Community", "Core"]),
         .testTarget(
             name: "EndToEndTests", dependencies: ["Core"],
             exclude: ["Support/smtp_sink.py", "Support/zone_instants.py", "Support/ics_fields.py"]),

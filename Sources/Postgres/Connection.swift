@@ -15,6 +15,8 @@ public final class Connection {
     private var mustReconnect = false
     /// Statements prepared on this connection, by SQL text: parsed and planned once, not per call.
     private var prepared: [String: String] = [:]
+    /// Numbers prepared statement names (`s1`, `s2`, …); never reused on one session.
+    private var preparedNameCount = 0
     /// Set when the server said a prepared statement no longer fits the schema (another
     /// process migrated it): the statements are dropped before the next transaction.
     private var preparedAreStale = false
@@ -69,7 +71,7 @@ public final class Connection {
         throw lastError
     }
 
-    /// Runs one statement with bound parameters (`$1`, `$2`, …) through `PQexecParams`.
+    /// Runs one statement with bound parameters (`$1`, `$2`, …) as a prepared statement.
     @discardableResult
     public func query(_ sql: String, _ params: [any PostgresBindable] = []) throws -> Rows {
         guard let handle, isConnected else {
@@ -83,12 +85,81 @@ public final class Connection {
         return try consume(result)
     }
 
+    /// Sends every statement at once in libpq's pipeline mode and waits for the answers: one
+    /// round trip for all of them. They run in order, each with its own snapshot under READ
+    /// COMMITTED, so a lock taken by one statement protects what the next one reads. Outside an
+    /// open transaction they form one implicit transaction. The first error is thrown once every
+    /// answer is in (statements after a failed one are not run).
+    public func pipeline(_ statements: [Statement]) throws -> [Rows] {
+        guard let handle, isConnected else {
+            throw PostgresError(code: .connectionLost, message: "the database connection is not open")
+        }
+        guard !statements.isEmpty else { return [] }
+        guard PQenterPipelineMode(handle) == 1 else { throw connectionOrServerError(nil) }
+        defer { PQexitPipelineMode(handle) }
+        enum Answer { case prepared(sql: String, name: String), rows(Int) }
+        var answers: [Answer] = []
+        for (index, statement) in statements.enumerated() {
+            let texts = statement.params.map { $0.postgresText }
+            var name = prepared[statement.sql] ?? ""
+            if name.isEmpty && prepared.count + answers.count < Connection.maxPreparedStatements {
+                preparedNameCount += 1
+                name = "s\(preparedNameCount)"
+                guard PQsendPrepare(handle, name, statement.sql, Int32(texts.count), nil) == 1 else { throw connectionOrServerError(nil) }
+                answers.append(.prepared(sql: statement.sql, name: name))
+            }
+            let sent = withCStringArray(texts) { pointers in
+                name.isEmpty
+                    ? PQsendQueryParams(handle, statement.sql, Int32(texts.count), nil, pointers, nil, nil, 0)
+                    : PQsendQueryPrepared(handle, name, Int32(texts.count), pointers, nil, nil, 0)
+            }
+            guard sent == 1 else { throw connectionOrServerError(nil) }
+            answers.append(.rows(index))
+        }
+        guard PQpipelineSync(handle) == 1 else { throw connectionOrServerError(nil) }
+        var results = [Rows?](repeating: nil, count: statements.count)
+        var firstError: PostgresError? = nil
+        for answer in answers {
+            guard let result = PQgetResult(handle) else { throw lostInPipeline() }
+            if PQresultStatus(result) == PGRES_PIPELINE_ABORTED {
+                PQclear(result)
+            } else {
+                switch answer {
+                case .prepared(let sql, let name):
+                    do {
+                        _ = try consume(result)
+                        prepared[sql] = name
+                    } catch let error as PostgresError {
+                        firstError = firstError ?? error
+                    }
+                case .rows(let index):
+                    do { results[index] = try consume(result) } catch let error as PostgresError { firstError = firstError ?? error }
+                }
+            }
+            // Each command's answer ends with a NULL result.
+            while let extra = PQgetResult(handle) { PQclear(extra) }
+        }
+        guard let sync = PQgetResult(handle) else { throw lostInPipeline() }
+        let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
+        PQclear(sync)
+        guard synced else { throw lostInPipeline() }
+        if let firstError { throw firstError }
+        return results.map { $0 ?? Rows(columns: [], values: [], affectedRows: 0) }
+    }
+
+    private func lostInPipeline() -> PostgresError {
+        mustReconnect = true
+        let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "connection lost"
+        return PostgresError(code: .connectionLost, message: "pipeline ended early: " + message.trimmingTrailingNewlines())
+    }
+
     /// The name of `sql` prepared on this connection, preparing it on first use. Past the cache's
     /// bound, further statements go through the unnamed statement, prepared anew each call.
     private func preparedName(for sql: String, parameterCount: Int, on handle: OpaquePointer) throws -> String {
         if let name = prepared[sql] { return name }
         let cacheable = prepared.count < Connection.maxPreparedStatements
-        let name = cacheable ? "s\(prepared.count + 1)" : ""
+        if cacheable { preparedNameCount += 1 }
+        let name = cacheable ? "s\(preparedNameCount)" : ""
         _ = try consume(PQprepare(handle, name, sql, Int32(parameterCount), nil))
         if cacheable { prepared[sql] = name }
         return name

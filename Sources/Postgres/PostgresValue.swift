@@ -33,3 +33,14 @@ public struct PostgresTextArray: PostgresBindable {
         }.joined(separator: ",") + "}"
     }
 }
+
+/// One SQL statement with its bound parameters, for `Connection.pipeline`.
+public struct Statement: Sendable {
+    public let sql: String
+    public let params: [any PostgresBindable]
+
+    public init(_ sql: String, _ params: [any PostgresBindable] = []) {
+        self.sql = sql
+        self.params = params
+    }
+}

@@ -1,9 +1,6 @@
+import Community
 import Core
 import RPC
-
-public enum Role: String, Sendable, CaseIterable {
-    case user, expert, admin, finance, office
-}
 
 /// Who may call a method: anyone (no actor), any member of a community, or holders of a role.
 public enum Audience: Sendable {

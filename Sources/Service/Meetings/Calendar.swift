@@ -1,7 +1,9 @@
+import Community
 import Core
 import Meetings
 import Postgres
 import RPC
+import Rendering
 
 /// Calendar invitations: built from the meeting, sent to both parties through the outbox
 /// whenever the agreed date appears, moves or is cancelled, and shown by `meeting.calendar`.

@@ -1,7 +1,9 @@
+import Community
 import Core
 import Ledger
 import Meetings
 import Postgres
+import Store
 
 /// Applies lifecycle decisions: the meeting row, its credit movements, timeline events and
 /// outbox messages, all inside the request's transaction.

@@ -1,8 +1,10 @@
+import Community
 import Core
 import Foundation
 import Ledger
 import Postgres
 import RPC
+import Store
 
 enum LedgerMethods {
     static var all: [ServiceMethod] { [grant, adjust, payout, balance, statement, trialBalance, reconcile] }

@@ -1,3 +1,4 @@
+import Community
 import Core
 import Postgres
 import RPC

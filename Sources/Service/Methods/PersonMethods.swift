@@ -1,7 +1,9 @@
+import Community
 import Core
 import Ledger
 import Postgres
 import RPC
+import Store
 import Scheduling
 
 public struct PersonRecord {

@@ -1,4 +1,5 @@
 import Core
+import Ledger
 import Postgres
 
 /// A transfer as recorded.

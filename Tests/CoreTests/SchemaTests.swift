@@ -1,7 +1,6 @@
-import Core
 import XCTest
 
-@testable import RPC
+@testable import Core
 
 final class SchemaTests: XCTestCase {
     let schema: Schema = .object([

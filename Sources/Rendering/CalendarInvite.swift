@@ -1,4 +1,5 @@
 import Core
+import Meetings
 
 /// An iCalendar (RFC 5545) invitation with iTIP (RFC 5546) method for one meeting: a UID
 /// stable for the meeting, SEQUENCE raised on every move, METHOD:CANCEL once cancelled.

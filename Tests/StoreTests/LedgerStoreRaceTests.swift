@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Ledger
 import Postgres
+import Store
 import XCTest
 
 /// LedgerStore against the real PostgreSQL that scripts/test starts (DATABASE_URL), with

@@ -1,5 +1,4 @@
 import Core
-import RPC
 import Scheduling
 
 public struct Reason: Sendable, Equatable {
