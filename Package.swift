@@ -25,10 +25,19 @@ let package = Package(
         .target(name: "Rendering", dependencies: ["Core", "Scheduling", "Community", "Meetings"]),
         .target(name: "RPC", dependencies: ["Core"]),
         .target(name: "Store", dependencies: ["Core", "Postgres", "Ledger", "Scheduling", "Community", "Meetings"]),
+        .target(name: "Pipeline", dependencies: ["Core", "Postgres", "Community", "RPC", "Store"]),
+        .target(
+            name: "UseCases",
+            dependencies: ["Core", "Postgres", "Ledger", "Scheduling", "Community", "Meetings", "Rendering", "RPC", "Store", "Pipeline"]),
         .target(
             name: "Service",
-            dependencies: ["Core", "Postgres", "Ledger", "Scheduling", "Community", "Meetings", "Rendering", "RPC", "Store"]),
-        .executableTarget(name: "meetingd", dependencies: ["Service", "RPC", "Postgres", "Core"]),
+            dependencies: ["Core", "Postgres", "Ledger", "Scheduling", "Community", "Meetings", "Rendering", "RPC", "Store", "Pipeline"]),
+        .target(
+            name: "API",
+            dependencies: [
+                "Core", "Postgres", "Ledger", "Scheduling", "Community", "Meetings", "Rendering", "RPC", "Store", "Pipeline", "UseCases",
+            ]),
+        .executableTarget(name: "meetingd", dependencies: ["Service", "API", "Pipeline", "RPC", "Postgres", "Core"]),
         .executableTarget(name: "meetctl", dependencies: ["Core", "Scheduling"]),
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
         .testTarget(name: "RPCTests", dependencies: ["RPC", "Core"]),

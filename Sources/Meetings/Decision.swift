@@ -6,7 +6,7 @@ public enum Command: Sendable, Equatable {
     case decline(reasonCode: String, note: String?)
     case withdraw(note: String?)
     case cancel(reasonCode: String, note: String?, confirmLate: Bool)
-    case reschedule(start: Instant, lengthMinutes: Int64, note: String?)
+    case reschedule(start: Instant, lengthMinutes: Int64, priceCredits: Int64, note: String?)
     case confirmAlternate(acceptConflicts: Bool)
     case rejectAlternate(reasonCode: String, note: String?)
     case withdrawAlternate
@@ -73,6 +73,24 @@ public enum VideoOp: String, Sendable, Equatable {
     case cancel = "video.cancel"
 }
 
+/// A lifecycle step that creates, accepts or moves a meeting to a time.
+public struct BookingStep: Sendable, Equatable {
+    public var path: BookingPath
+    public var start: Instant
+    public var lengthMinutes: Int64
+    /// The meeting is agreed at this time after the step (conflicts are checked).
+    public var becomesAgreed: Bool
+    public var acceptConflicts: Bool
+
+    public init(path: BookingPath, start: Instant, lengthMinutes: Int64, becomesAgreed: Bool, acceptConflicts: Bool = false) {
+        self.path = path
+        self.start = start
+        self.lengthMinutes = lengthMinutes
+        self.becomesAgreed = becomesAgreed
+        self.acceptConflicts = acceptConflicts
+    }
+}
+
 /// Everything one action changes, decided without touching the database.
 public struct Decision: Sendable, Equatable {
     /// The meeting as it will be.
@@ -81,9 +99,9 @@ public struct Decision: Sendable, Equatable {
     public var events: [TimelineEvent] = []
     public var notifications: [Notification] = []
     public var video: [VideoOp] = []
-    /// Check the expert's agreed meetings overlapping this time before applying; overlaps
-    /// fail with time_conflict unless `acceptConflicts`.
-    public var conflictCheck: (start: Instant, lengthMinutes: Int64, acceptConflicts: Bool)? = nil
+    /// The step creates, accepts or moves the meeting: the booking rules of its path decide
+    /// whether it may (`BookingRules`).
+    public var booking: BookingStep? = nil
     /// The meeting's time changed or it ended: queued reminders are void, the calendar
     /// invite is sent again.
     public var timeChanged = false
@@ -98,8 +116,7 @@ public struct Decision: Sendable, Equatable {
 
     public static func == (a: Decision, b: Decision) -> Bool {
         a.next == b.next && a.ledger == b.ledger && a.events == b.events && a.notifications == b.notifications && a.video == b.video
-            && a.conflictCheck?.start == b.conflictCheck?.start && a.conflictCheck?.lengthMinutes == b.conflictCheck?.lengthMinutes
-            && a.conflictCheck?.acceptConflicts == b.conflictCheck?.acceptConflicts && a.timeChanged == b.timeChanged
+            && a.booking == b.booking && a.timeChanged == b.timeChanged
             && a.cancelledOrEnded == b.cancelledOrEnded && a.attendance == b.attendance && a.durationMinutes == b.durationMinutes
             && a.countsAsUserNoShow == b.countsAsUserNoShow
     }

@@ -1,3 +1,4 @@
+import Community
 import Core
 import Ledger
 
@@ -7,8 +8,10 @@ public enum Lifecycle {
     // MARK: New meetings
 
     /// A user's request: awaiting the expert (or agreed at once under auto-accept), with the
-    /// price held either way.
-    public static func request(start: Instant, lengthMinutes: Int64, priceCredits: Int64, autoAccept: Bool, now: Instant) throws -> Decision {
+    /// price held either way. `path` is `.seriesOccurrence` for a series' bookings.
+    public static func request(
+        start: Instant, lengthMinutes: Int64, priceCredits: Int64, autoAccept: Bool, now: Instant, path: BookingPath = .request
+    ) throws -> Decision {
         guard start > now else { throw AppError.invalidParams(field: "start", reason: "must be in the future") }
         var d = Decision(next: MeetingState(
             status: autoAccept ? .agreed : .awaitingApproval, creditStatus: .none, start: start, lengthMinutes: lengthMinutes,
@@ -19,10 +22,10 @@ public enum Lifecycle {
             d.events.append(TimelineEvent("expert_approval", details: ["auto_accept": true]))
             d.video = [.create]
             d.notifications = [Notification("meeting_confirmed", to: .user), Notification("meeting_confirmed", to: .expert)]
-            d.conflictCheck = (start, lengthMinutes, false)
         } else {
             d.notifications = [Notification("meeting_request", to: .expert)]
         }
+        d.booking = BookingStep(path: path, start: start, lengthMinutes: lengthMinutes, becomesAgreed: autoAccept)
         return d
     }
 
@@ -34,12 +37,13 @@ public enum Lifecycle {
             expertApproved: true, userApproved: false, proposedBy: .expert))
         d.events = [TimelineEvent("expert_approval")]
         d.notifications = [Notification("expert_meeting_invitation", to: .user)]
+        d.booking = BookingStep(path: .propose, start: start, lengthMinutes: lengthMinutes, becomesAgreed: false)
         return d
     }
 
     // MARK: Actions on a meeting
 
-    public static func decide(_ m: MeetingState, _ command: Command, by actor: MeetingActor, now: Instant, settings: LifecycleSettings) throws -> Decision {
+    public static func decide(_ m: MeetingState, _ command: Command, by actor: MeetingActor, now: Instant, settings: CommunitySettings) throws -> Decision {
         switch command {
         case .logSession, .reportNoShow, .expire: break
         default:
@@ -50,7 +54,7 @@ public enum Lifecycle {
         case .decline(let reason, let note): return try decline(m, actor, reason, note, settings)
         case .withdraw(let note): return try withdraw(m, actor, note)
         case .cancel(let reason, let note, let late): return try cancel(m, actor, reason, note, late, now, settings)
-        case .reschedule(let start, let length, let note): return try reschedule(m, actor, start, length, note, now)
+        case .reschedule(let start, let length, let price, let note): return try reschedule(m, actor, start, length, price, note, now)
         case .confirmAlternate(let accept): return try confirmAlternate(m, actor, accept, now)
         case .rejectAlternate(let reason, let note): return try rejectAlternate(m, actor, reason, note, settings)
         case .withdrawAlternate: return try withdrawAlternate(m, actor)
@@ -70,9 +74,10 @@ public enum Lifecycle {
         guard allowed.contains(m.status) else { throw AppError.invalidState(status: m.status.rawValue, action: action, why: why) }
     }
 
-    static func requireReason(_ code: String, in list: [String], field: String = "reason_code") throws {
-        guard list.contains(code) else {
-            throw AppError.invalidParams(field: field, reason: "must be one of the community's reasons: \(list.joined(separator: ", "))")
+    static func requireReason(_ code: String, in list: [Reason], field: String = "reason_code") throws {
+        guard list.contains(where: { $0.code == code }) else {
+            throw AppError.invalidParams(
+                field: field, reason: "must be one of the community's reasons: \(list.map(\.code).joined(separator: ", "))")
         }
     }
 
@@ -100,22 +105,25 @@ public enum Lifecycle {
         if p == .user { d.next.userApproved = true } else { d.next.expertApproved = true }
         d.events = [TimelineEvent("\(p.rawValue)_approval")]
         ensureHold(&d)
-        if d.next.userApproved && d.next.expertApproved {
+        let agreed = d.next.userApproved && d.next.expertApproved
+        if agreed {
             d.next.status = .agreed
             d.video = [.create]
-            d.conflictCheck = (m.start, m.lengthMinutes, acceptConflicts)
         }
+        d.booking = BookingStep(
+            path: p == .user ? .userConfirm : .expertConfirm, start: m.start, lengthMinutes: m.lengthMinutes, becomesAgreed: agreed,
+            acceptConflicts: acceptConflicts)
         d.notifications = [Notification("meeting_confirmed_by_\(p.rawValue)", to: p.other)]
         return d
     }
 
-    static func decline(_ m: MeetingState, _ actor: MeetingActor, _ reason: String, _ note: String?, _ s: LifecycleSettings) throws -> Decision {
+    static func decline(_ m: MeetingState, _ actor: MeetingActor, _ reason: String, _ note: String?, _ s: CommunitySettings) throws -> Decision {
         let p = try party(actor, action: "decline")
         try requireStatus(m, [.awaitingApproval], "decline")
         guard !m.approved(p) else {
             throw AppError.invalidState(status: m.status.rawValue, action: "decline", why: "you proposed this date; withdraw it instead")
         }
-        try requireReason(reason, in: s.rejectionReasonCodes)
+        try requireReason(reason, in: s.rejectionReasons)
         var d = Decision(next: m)
         d.next.status = .rejected
         release(&d)
@@ -145,10 +153,10 @@ public enum Lifecycle {
         start.microseconds - now.microseconds < windowHours * 3_600_000_000
     }
 
-    static func cancel(_ m: MeetingState, _ actor: MeetingActor, _ reason: String, _ note: String?, _ confirmLate: Bool, _ now: Instant, _ s: LifecycleSettings) throws -> Decision {
+    static func cancel(_ m: MeetingState, _ actor: MeetingActor, _ reason: String, _ note: String?, _ confirmLate: Bool, _ now: Instant, _ s: CommunitySettings) throws -> Decision {
         let p = try party(actor, action: "cancel")
         try requireStatus(m, [.agreed], "cancel", why: m.status == .awaitingApproval ? "withdraw or decline it instead" : nil)
-        try requireReason(reason, in: s.cancellationReasonCodes)
+        try requireReason(reason, in: s.cancellationReasons)
         let late = isLate(start: m.start, now: now, windowHours: s.cancellationWindowHours)
         let charge = p == .user && late ? Fees.lateCancelCharge(price: m.priceCredits, percent: s.userLateCancelChargePercent) : 0
         if late && !confirmLate {
@@ -173,7 +181,9 @@ public enum Lifecycle {
         return d
     }
 
-    static func reschedule(_ m: MeetingState, _ actor: MeetingActor, _ start: Instant, _ length: Int64, _ note: String?, _ now: Instant) throws -> Decision {
+    static func reschedule(
+        _ m: MeetingState, _ actor: MeetingActor, _ start: Instant, _ length: Int64, _ price: Int64, _ note: String?, _ now: Instant
+    ) throws -> Decision {
         let p = try party(actor, action: "reschedule")
         try requireStatus(m, [.agreed, .rejected, .awaitingApproval], "reschedule")
         guard start > now else { throw AppError.invalidParams(field: "start", reason: "must be in the future") }
@@ -185,30 +195,40 @@ public enum Lifecycle {
             guard m.alternate == nil else {
                 throw AppError.invalidState(status: m.status.rawValue, action: "reschedule", why: "an alternate date is already open; withdraw or answer it first")
             }
-            d.next.alternate = Alternate(start: start, lengthMinutes: length, proposedBy: p, note: note)
+            d.next.alternate = Alternate(start: start, lengthMinutes: length, priceCredits: price, proposedBy: p, note: note)
             d.notifications = [Notification("rescheduling_agreed_by_\(p.rawValue)", to: p.other)]
         case .rejected:
             d.next.status = .awaitingApproval
-            replaceDate(&d, by: p, start: start, length: length)
+            replaceDate(&d, by: p, start: start, length: length, price: price)
             d.notifications = [Notification("rescheduling_rejected_by_\(p.rawValue)", to: p.other)]
         default:
-            // A counter-offer; credits already held stay held.
-            replaceDate(&d, by: p, start: start, length: length)
+            // A counter-offer; credits already held stay held (for the new price if it changed).
+            replaceDate(&d, by: p, start: start, length: length, price: price)
             d.notifications = [Notification("counter_offer_by_\(p.rawValue)", to: p.other)]
         }
+        d.booking = BookingStep(path: p == .user ? .userReschedule : .expertReschedule, start: start, lengthMinutes: length, becomesAgreed: false)
         return d
     }
 
     /// The new date replaces the old, the proposer approves it and the other side is asked
     /// again; a user approving it holds the price if nothing is held.
-    static func replaceDate(_ d: inout Decision, by p: Party, start: Instant, length: Int64) {
+    static func replaceDate(_ d: inout Decision, by p: Party, start: Instant, length: Int64, price: Int64) {
         d.next.start = start
         d.next.lengthMinutes = length
         d.next.userApproved = p == .user
         d.next.expertApproved = p == .expert
         d.next.proposedBy = p
+        reprice(&d, to: price)
         ensureHold(&d)
         d.timeChanged = true
+    }
+
+    /// A new price (the length changed): an open hold is released, since a hold always equals
+    /// the price; `ensureHold` then holds the new price if the user has approved it.
+    static func reprice(_ d: inout Decision, to price: Int64) {
+        guard price != d.next.priceCredits else { return }
+        d.next.priceCredits = price
+        release(&d)
     }
 
     static func openAlternate(_ m: MeetingState, _ action: String) throws -> Alternate {
@@ -232,8 +252,11 @@ public enum Lifecycle {
         d.next.status = .agreed
         d.next.userApproved = true
         d.next.expertApproved = true
+        reprice(&d, to: alternate.priceCredits)
         ensureHold(&d)
-        d.conflictCheck = (alternate.start, alternate.lengthMinutes, acceptConflicts)
+        d.booking = BookingStep(
+            path: p == .user ? .userConfirmsAlternate : .expertConfirmsAlternate, start: alternate.start, lengthMinutes: alternate.lengthMinutes,
+            becomesAgreed: true, acceptConflicts: acceptConflicts)
         d.events = [TimelineEvent("alternative_date_approved_by_\(p.rawValue)", details: ["previous_start": .string(m.start.rfc3339)])]
         d.notifications = [Notification("alternative_date_approved_by_\(p.rawValue)", to: p.other)]
         d.video = [.cancel, .create]
@@ -241,13 +264,13 @@ public enum Lifecycle {
         return d
     }
 
-    static func rejectAlternate(_ m: MeetingState, _ actor: MeetingActor, _ reason: String, _ note: String?, _ s: LifecycleSettings) throws -> Decision {
+    static func rejectAlternate(_ m: MeetingState, _ actor: MeetingActor, _ reason: String, _ note: String?, _ s: CommunitySettings) throws -> Decision {
         let p = try party(actor, action: "reject the alternate of")
         let alternate = try openAlternate(m, "reject_alternate")
         guard !alternate.approved(by: p) else {
             throw AppError.invalidState(status: m.status.rawValue, action: "reject_alternate", why: "you proposed it; withdraw it instead")
         }
-        try requireReason(reason, in: s.rejectionReasonCodes)
+        try requireReason(reason, in: s.rejectionReasons)
         var d = Decision(next: m)
         d.next.alternate = nil
         if m.status != .agreed { release(&d) }

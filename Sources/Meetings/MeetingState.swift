@@ -42,15 +42,20 @@ public enum Attendance: String, Sendable, CaseIterable {
 public struct Alternate: Sendable, Equatable {
     public var start: Instant
     public var lengthMinutes: Int64
+    /// The price the meeting takes if the alternate is approved (it follows the length).
+    public var priceCredits: Int64
     public var proposedBy: Party
     public var note: String?
 
-    public init(start: Instant, lengthMinutes: Int64, proposedBy: Party, note: String?) {
+    public init(start: Instant, lengthMinutes: Int64, priceCredits: Int64, proposedBy: Party, note: String?) {
         self.start = start
         self.lengthMinutes = lengthMinutes
+        self.priceCredits = priceCredits
         self.proposedBy = proposedBy
         self.note = note
     }
+
+    public var end: Instant { start.adding(minutes: lengthMinutes) }
 
     /// Only the proposer has approved an open alternate.
     public func approved(by party: Party) -> Bool { party == proposedBy }
@@ -101,20 +106,5 @@ public struct MeetingState: Sendable, Equatable {
         default:
             return nil
         }
-    }
-}
-
-/// The community rules the lifecycle applies.
-public struct LifecycleSettings: Sendable {
-    public var cancellationWindowHours: Int64
-    public var userLateCancelChargePercent: Int64
-    public var rejectionReasonCodes: [String]
-    public var cancellationReasonCodes: [String]
-
-    public init(cancellationWindowHours: Int64, userLateCancelChargePercent: Int64, rejectionReasonCodes: [String], cancellationReasonCodes: [String]) {
-        self.cancellationWindowHours = cancellationWindowHours
-        self.userLateCancelChargePercent = userLateCancelChargePercent
-        self.rejectionReasonCodes = rejectionReasonCodes
-        self.cancellationReasonCodes = cancellationReasonCodes
     }
 }

@@ -48,6 +48,13 @@ public final class Connection {
         _ = try simpleExecute("SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, YMD'; SET IntervalStyle TO 'iso_8601'")
     }
 
+    /// A transaction block is open on the server (possibly failed, waiting for ROLLBACK).
+    public var transactionOpen: Bool {
+        guard let handle else { return false }
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
+    }
+
     public var isConnected: Bool {
         guard let handle, !mustReconnect else { return false }
         return PQstatus(handle) == CONNECTION_OK
@@ -84,6 +91,9 @@ public final class Connection {
         }
         return try consume(result)
     }
+
+    @discardableResult
+    public func query(_ statement: Statement) throws -> Rows { try query(statement.sql, statement.params) }
 
     /// Sends every statement at once in libpq's pipeline mode and waits for the answers: one
     /// round trip for all of them. They run in order, each with its own snapshot under READ

@@ -44,3 +44,38 @@ public struct Statement: Sendable {
         self.params = params
     }
 }
+
+/// A call of one SQL function with typed arguments, to be placed inside a larger statement
+/// whose earlier parameters it follows (`sql(firstParameter:)`).
+public struct SQLCall: Sendable {
+    public struct Argument: Sendable {
+        public let value: any PostgresBindable
+        /// The SQL type the argument is cast to (`text`, `jsonb`, `text[]`, …), so the function
+        /// is chosen by its declared signature.
+        public let type: String
+
+        public init(_ value: any PostgresBindable, _ type: String) {
+            self.value = value
+            self.type = type
+        }
+    }
+
+    public let function: String
+    public let arguments: [Argument]
+
+    public init(_ function: String, _ arguments: [Argument]) {
+        self.function = function
+        self.arguments = arguments
+    }
+
+    /// `function($n::type, …)` with parameters numbered from `firstParameter`.
+    public func sql(firstParameter: Int) -> String {
+        let list = arguments.enumerated().map { i, a in "$\(firstParameter + i)::\(a.type)" }.joined(separator: ", ")
+        return "\(function)(\(list))"
+    }
+
+    public var params: [any PostgresBindable] { arguments.map(\.value) }
+
+    /// The call as a statement of its own: `SELECT function(…) AS result`.
+    public var statement: Statement { Statement("SELECT \(sql(firstParameter: 1)) AS result", params) }
+}

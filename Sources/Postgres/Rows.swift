@@ -24,6 +24,14 @@ public struct Rows: Sendable, Sequence {
 
     public subscript(i: Int) -> Row { Row(rows: self, index: i) }
 
+    /// The only row of a result that must have exactly one.
+    public func one() throws -> Row {
+        guard values.count == 1 else {
+            throw PostgresError(code: .decoding, message: "expected exactly one row, got \(values.count)")
+        }
+        return Row(rows: self, index: 0)
+    }
+
     public func makeIterator() -> AnyIterator<Row> {
         var i = 0
         return AnyIterator {

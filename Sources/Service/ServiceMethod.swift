@@ -85,18 +85,3 @@ public struct ServiceMethod: Sendable {
         return list + errors
     }
 }
-
-/// Sample errors for documentation in `rpc.discover` (only their codes are published).
-public enum DocErrors {
-    public static let notFound = AppError.notFound("", "")
-    public static let invalidState = AppError.invalidState(status: "", action: "")
-    public static let timeConflict = AppError.timeConflict(meetingIds: [])
-    public static let slotUnavailable = AppError.slotUnavailable("")
-    public static let meetingStarted = AppError.meetingStarted(start: Instant(seconds: 0))
-    public static let lateCancellation = AppError.lateCancellationRequiresConfirmation(windowHours: 0, consequences: "")
-    public static let insufficientCredits = AppError.insufficientCredits(available: 0, required: 0)
-    public static let notEnrolled = AppError.notEnrolled("")
-    public static let usageLimit = AppError.usageLimitReached(limit: 0)
-    public static let suspended = AppError.suspended(until: Instant(seconds: 0))
-    public static let sessionLog = AppError.sessionLogRequired(meetingIds: [])
-}

@@ -1,6 +1,7 @@
 import Community
 import Core
 import Meetings
+import Pipeline
 import Postgres
 import RPC
 import Rendering

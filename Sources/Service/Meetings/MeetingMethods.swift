@@ -2,6 +2,7 @@ import Community
 import Core
 import Ledger
 import Meetings
+import Pipeline
 import Postgres
 import RPC
 

@@ -1,5 +1,6 @@
 import Community
 import Core
+import Pipeline
 import Meetings
 import Postgres
 import RPC

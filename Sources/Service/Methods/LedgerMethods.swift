@@ -2,6 +2,7 @@ import Community
 import Core
 import Foundation
 import Ledger
+import Pipeline
 import Postgres
 import RPC
 import Store

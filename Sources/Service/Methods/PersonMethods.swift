@@ -1,6 +1,7 @@
 import Community
 import Core
 import Ledger
+import Pipeline
 import Postgres
 import RPC
 import Store

@@ -1,0 +1,283 @@
+import Community
+import Core
+import Meetings
+import Pipeline
+import RPC
+import Rendering
+import Store
+import UseCases
+
+/// `meeting.*`: params → meeting use case → the meeting as JSON.
+enum MeetingAPI {
+    static var all: [MethodDefinition] {
+        [request, propose, confirm, decline, withdraw, cancel, reschedule, confirmAlternate, rejectAlternate, withdrawAlternate,
+         logSession, reportNoShow, get, list, timeline, conflicts, setVideoLink, calendar]
+    }
+
+    static let meetingId = Schema.Field("meeting_id", .id(.meeting), required: true)
+    static let expectedVersion = Schema.Field("expected_version", .integer(min: 1, max: .max), "Fail with invalid_state if the meeting changed since this version")
+    static let acceptConflicts = Schema.Field(
+        "accept_conflicts", .boolean, "Confirm even though the expert has an agreed meeting at that time (the expert's side only)")
+    static let reasonCode = Schema.Field("reason_code", .text(min: 1, max: 64), required: true, "A code from the community's list")
+    static let note = Schema.Field("note", .text(min: 0, max: 10_000))
+    static let length = Schema.Field("length_minutes", .integer(min: 5, max: 1440))
+
+    static let meetingSchema: Schema = .object([
+        .init("id", .id(.meeting), required: true),
+        .init("status", .oneOf(MeetingStatus.allCases.map(\.rawValue)), required: true),
+        .init("credit_status", .oneOf(CreditStatus.allCases.map(\.rawValue)), required: true),
+        .init("start", .timestamp, required: true), .init("end", .timestamp, required: true),
+        .init("length_minutes", .integer(min: 5, max: 1440), required: true), .init("price_credits", .credits, required: true),
+        .init("price_source", .oneOf(PriceSource.allCases.map(\.rawValue)), required: true),
+        .init("service_id", .id(.service), required: true), .init("user_id", .id(.person), required: true),
+        .init("expert_id", .id(.person), required: true), .init("location_id", .nullable(.id(.location)), required: true),
+        .init("expert_approved", .boolean, required: true), .init("user_approved", .boolean, required: true),
+        .init("alternate", .anyJSON(description: "null or {start, end, length_minutes, price_credits, proposed_by, expert_approved, user_approved, note}"), required: true),
+        .init("version", .integer(min: 1, max: .max), required: true),
+    ], additional: true)
+
+    /// An action on one meeting, its command read from the params.
+    static func action(
+        _ name: String, _ summary: String, _ extra: [Schema.Field], errors: [AppError], allowAdmin: Bool = false,
+        _ command: @escaping @Sendable (Params, BookingContext) throws -> Command
+    ) -> MethodDefinition {
+        MethodDefinition(
+            name, summary, audience: .member, mutating: true, params: [meetingId] + extra + [expectedVersion], result: meetingSchema,
+            errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted] + errors,
+            body: .command(MeetingUseCases.act { params, c in
+                MeetingDecider.ActInput(command: try command(params, c), expectedVersion: params.optionalInt("expected_version"), allowAdmin: allowAdmin)
+            }))
+    }
+
+    // MARK: Creating
+
+    static let request = MethodDefinition(
+        "meeting.request", "A user books a slot: the price of its length is held and the expert asked (or the meeting agreed at once under auto-accept)",
+        audience: .roles([.user]), mutating: true,
+        params: [
+            .init("service_id", .id(.service), required: true), .init("expert_id", .id(.person), required: true),
+            .init("start", .timestamp, required: true), .init("location_id", .id(.location), required: true),
+            length, .init("skill", .name), .init("topic", .text(max: 10_000)),
+            .init("agenda_answers", .list(.text(max: 10_000), max: 50)),
+        ],
+        result: meetingSchema,
+        errors: [DocErrors.notFound, DocErrors.slotUnavailable, DocErrors.insufficientCredits, DocErrors.notEnrolled, DocErrors.usageLimit,
+                 DocErrors.suspended, DocErrors.timeConflict],
+        body: .command(MeetingUseCases.request { params, scope in
+            MeetingDecider.RequestInput(
+                serviceId: try params.string("service_id"), expertId: try params.string("expert_id"), userId: scope.actorId,
+                start: try params.instant("start"), lengthMinutes: params.optionalInt("length_minutes"), locationId: try params.string("location_id"),
+                skill: params.optionalString("skill"), topic: params.optionalString("topic"), agendaAnswers: params.stringList("agenda_answers"))
+        }))
+
+    static let propose = MethodDefinition(
+        "meeting.propose", "An expert proposes a meeting to a user at a price they set: approved by the expert, waiting for the user",
+        audience: .roles([.expert]), mutating: true,
+        params: [
+            .init("user_id", .id(.person), required: true), .init("service_id", .id(.service), required: true),
+            .init("start", .timestamp, required: true), .init("length_minutes", .integer(min: 5, max: 1440), required: true),
+            .init("price_credits", .credits, required: true), .init("skill", .name), .init("location_id", .id(.location)),
+            note, .init("from_meeting_id", .id(.meeting), "The meeting or conversation this proposal follows"),
+        ],
+        result: meetingSchema, errors: [DocErrors.notFound, DocErrors.sessionLog],
+        body: .command(MeetingUseCases.propose { params in
+            MeetingDecider.ProposeInput(
+                userId: try params.string("user_id"), serviceId: try params.string("service_id"), start: try params.instant("start"),
+                lengthMinutes: try params.int("length_minutes"), priceCredits: try params.int("price_credits"), skill: params.optionalString("skill"),
+                locationId: params.optionalString("location_id"), note: params.optionalString("note"), fromMeetingId: params.optionalString("from_meeting_id"))
+        }))
+
+    // MARK: Acting
+
+    static let confirm = MethodDefinition(
+        "meeting.confirm", "The side that has not approved confirms: agreed once both have, credits held if not yet",
+        audience: .member, mutating: true,
+        params: [meetingId, acceptConflicts,
+                 .init("session_type", .text(min: 1, max: 64), "Required from experts when the community requires confirmation details"),
+                 .init("location_id", .id(.location), "Sets the location (required with session_type where the community asks)"), expectedVersion],
+        result: meetingSchema,
+        errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted, DocErrors.timeConflict, DocErrors.insufficientCredits, DocErrors.sessionLog],
+        body: .command(MeetingUseCases.act(extraLocation: { $0.optionalString("location_id") }) { params, _ in
+            MeetingDecider.ActInput(
+                command: .confirm(acceptConflicts: params.bool("accept_conflicts")), expectedVersion: params.optionalInt("expected_version"),
+                confirmDetails: .init(sessionType: params.optionalString("session_type"), locationId: params.optionalString("location_id")))
+        }))
+
+    static let decline = action(
+        "meeting.decline", "The side that has not approved declines, with a reason from the community's list; held credits return",
+        [reasonCode, note], errors: [DocErrors.sessionLog]
+    ) { p, _ in .decline(reasonCode: try p.string("reason_code"), note: p.optionalString("note")) }
+
+    static let withdraw = action(
+        "meeting.withdraw", "The proposer withdraws a meeting the other side has not answered; held credits return", [note],
+        errors: [DocErrors.sessionLog]
+    ) { p, _ in .withdraw(note: p.optionalString("note")) }
+
+    static let cancel = action(
+        "meeting.cancel", "Either side cancels an agreed meeting; inside the cancellation window only with confirm_late (a user's late cancellation is charged)",
+        [reasonCode, note, .init("confirm_late", .boolean, "Required inside the cancellation window")],
+        errors: [DocErrors.lateCancellation, DocErrors.sessionLog]
+    ) { p, _ in .cancel(reasonCode: try p.string("reason_code"), note: p.optionalString("note"), confirmLate: p.bool("confirm_late")) }
+
+    static let reschedule = MethodDefinition(
+        "meeting.reschedule",
+        "Proposes a new date (and length: the price follows it): an alternate for an agreed meeting, a new date for a rejected one, a counter-offer while awaiting approval",
+        audience: .member, mutating: true, params: [meetingId, .init("start", .timestamp, required: true), length, note, expectedVersion],
+        result: meetingSchema,
+        errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted, DocErrors.slotUnavailable, DocErrors.usageLimit, DocErrors.sessionLog],
+        body: .command(MeetingUseCases.act(window: { p in (try p.instant("start"), p.optionalInt("length_minutes")) }) { p, c in
+            let length = p.optionalInt("length_minutes") ?? c.meeting?.state.lengthMinutes ?? 0
+            // The price is worked out by the decision from the new length.
+            return MeetingDecider.ActInput(
+                command: .reschedule(start: try p.instant("start"), lengthMinutes: length, priceCredits: 0, note: p.optionalString("note")),
+                expectedVersion: p.optionalInt("expected_version"))
+        }))
+
+    static let confirmAlternate = action(
+        "meeting.confirm_alternate", "The other side approves the alternate date: it replaces the original",
+        [acceptConflicts], errors: [DocErrors.timeConflict, DocErrors.insufficientCredits, DocErrors.usageLimit, DocErrors.sessionLog]
+    ) { p, _ in .confirmAlternate(acceptConflicts: p.bool("accept_conflicts")) }
+
+    static let rejectAlternate = action(
+        "meeting.reject_alternate", "The other side rejects the alternate date, with a reason; an agreed meeting keeps its date",
+        [reasonCode, note], errors: [DocErrors.sessionLog]
+    ) { p, _ in .rejectAlternate(reasonCode: try p.string("reason_code"), note: p.optionalString("note")) }
+
+    static let withdrawAlternate = action(
+        "meeting.withdraw_alternate", "The proposer withdraws an alternate date not yet approved", [], errors: [DocErrors.sessionLog]
+    ) { _, _ in .withdrawAlternate }
+
+    static let logSession = action(
+        "meeting.log_session", "The expert logs attendance, duration and feedback after the start; attended or a user's no-show pays the expert",
+        [.init("attendance", .oneOf(["attended", "no_show"]), required: true),
+         .init("duration_adjust_minutes", .integer(min: -240, max: 240), "In steps of 5 minutes from the scheduled length"),
+         .init("feedback", .list(.object([.init("question", .text(min: 1, max: 500), required: true), .init("answer", .text(max: 10_000), required: true)]), max: 50))],
+        errors: []
+    ) { p, _ in
+        guard let attendance = Attendance(rawValue: try p.string("attendance")) else {
+            throw AppError.invalidParams(field: "attendance", reason: "must be attended or no_show")
+        }
+        return .logSession(attendance: attendance, durationAdjustMinutes: p.optionalInt("duration_adjust_minutes") ?? 0, feedback: p["feedback"])
+    }
+
+    static let reportNoShow = action(
+        "meeting.report_no_show", "The user (or an admin) reports that the expert did not come: held credits return", [], errors: [], allowAdmin: true
+    ) { _, _ in .reportNoShow }
+
+    static let setVideoLink = MethodDefinition(
+        "meeting.set_video_link", "The video platform's integration records the meeting's link", audience: .roles([.admin]), mutating: true,
+        params: [meetingId, .init("url", .text(min: 8, max: 2000), required: true)], result: meetingSchema, errors: [DocErrors.notFound],
+        body: .command(MeetingUseCases.setVideoLink()))
+
+    // MARK: Reading
+
+    /// The meeting, if the actor may see it: its parties and staff.
+    static func readable(_ ctx: RequestContext, _ meeting: Meeting?, _ id: String) throws -> Meeting {
+        guard let m = meeting else { throw AppError.notFound("meeting", id) }
+        guard m.party(of: ctx.actor.id) != nil || ctx.actor.hasAny([.admin, .office, .finance]) else {
+            throw AppError.forbidden("only the meeting's user and expert (and staff) may see it")
+        }
+        return m
+    }
+
+    static let get = MethodDefinition(
+        "meeting.get", "One meeting", audience: .member, mutating: false, params: [meetingId], result: meetingSchema, errors: [DocErrors.notFound],
+        body: .read(ReadPlan(
+            statements: { scope, p in [MeetingQueries.meeting(communityId: scope.communityId, meetingId: try p.string("meeting_id"))] },
+            respond: { ctx, rows, p in try readable(ctx, try MeetingQueries.decodeMeeting(rows[0]), try p.string("meeting_id")).json })))
+
+    static let list = MethodDefinition(
+        "meeting.list", "The actor's meetings as user or expert: those awaiting the actor's action first, then by start",
+        audience: .member, mutating: false,
+        params: [.init("role", .oneOf(["user", "expert"]), required: true), .init("status", .oneOf(MeetingStatus.allCases.map(\.rawValue))),
+                 .init("from", .timestamp, "Meetings ending after this time (default: now)"), .init("to", .timestamp, "Meetings starting before this time"),
+                 .init("person_id", .id(.person), "Admins and office staff may list another person's meetings")] + Page.fields,
+        result: Page.resultSchema(meetingSchema),
+        body: .read(ReadPlan(
+            statements: { scope, p in
+                let page = try Page(p, key: [.integer, .time, .text])
+                let filter = MeetingQueries.ListFilter(
+                    personId: p.optionalString("person_id") ?? scope.actorId, side: try p.string("role") == "user" ? .user : .expert,
+                    status: p.optionalString("status"), from: try p.optionalInstant("from"), to: try p.optionalInstant("to"))
+                let after = page.after.map { (rank: $0[0].intValue ?? 0, start: page.afterString(1) ?? "", id: page.afterString(2) ?? "") }
+                return [MeetingQueries.list(communityId: scope.communityId, testClock: scope.testClock, filter: filter, after: after, limit: page.limit + 1)]
+            },
+            respond: { ctx, rows, p in
+                if let other = p.optionalString("person_id"), other != ctx.actor.id {
+                    try ctx.actor.require(.admin, .office, to: "list another person's meetings")
+                }
+                let page = try Page(p, key: [.integer, .time, .text])
+                var ranks: [String: Int64] = [:]
+                let items: [JSON] = try rows[0].map { r in
+                    guard let m = try MeetingQueries.meeting(in: r) else { throw AppError.internalError() }
+                    ranks[m.id] = try r.int("rank")
+                    return m.json
+                }
+                return page.result(items) { item in
+                    let id = item["id"]!.stringValue!
+                    return [.int(ranks[id]!), item["start"]!, .string(id)]
+                }
+            })))
+
+    static let timeline = MethodDefinition(
+        "meeting.timeline", "Everything that happened to a meeting, oldest first", audience: .member, mutating: false,
+        params: [meetingId] + Page.fields,
+        result: Page.resultSchema(.object([.init("kind", .text(), required: true), .init("at", .timestamp, required: true)], additional: true)),
+        errors: [DocErrors.notFound],
+        body: .read(ReadPlan(
+            statements: { scope, p in
+                let id = try p.string("meeting_id"), page = try Page(p, key: [.integer])
+                return [MeetingQueries.meeting(communityId: scope.communityId, meetingId: id),
+                        MeetingQueries.timeline(communityId: scope.communityId, meetingId: id, afterSeq: page.after?.first?.intValue, limit: page.limit + 1)]
+            },
+            respond: { ctx, rows, p in
+                _ = try readable(ctx, try MeetingQueries.decodeMeeting(rows[0]), try p.string("meeting_id"))
+                return try Page(p, key: [.integer]).result(try rows[1].map(MeetingQueries.timelineJSON)) { [$0["seq"]!] }
+            })))
+
+    static let conflicts = MethodDefinition(
+        "meeting.conflicts", "The expert's agreed meetings overlapping a meeting (or a proposed time): the confirmation dialog's warning",
+        audience: .roles([.expert, .admin]), mutating: false,
+        params: [.init("meeting_id", .id(.meeting)), .init("start", .timestamp), .init("length_minutes", .integer(min: 5, max: 1440)),
+                 .init("expert_id", .id(.person), "For admins; experts see their own calendar")],
+        result: .object([.init("meetings", .list(meetingSchema), required: true)]), errors: [DocErrors.notFound],
+        body: .read(ReadPlan(
+            statements: { scope, p in
+                guard p.has("meeting_id") || (p.has("start") && p.has("length_minutes")) else {
+                    throw AppError.invalidParams(field: "meeting_id", reason: "is required (or give start and length_minutes)")
+                }
+                return [MeetingQueries.conflicts(
+                    communityId: scope.communityId, meetingId: p.optionalString("meeting_id"), expertId: p.optionalString("expert_id") ?? scope.actorId,
+                    start: try p.optionalInstant("start"), lengthMinutes: p.optionalInt("length_minutes"))]
+            },
+            respond: { ctx, rows, p in
+                let row = try rows[0].one()
+                if let id = p.optionalString("meeting_id") {
+                    let m = try readable(ctx, try MeetingQueries.decodeMeeting(rows[0]), id)
+                    guard m.expertId == ctx.actor.id || ctx.actor.has(.admin) else { throw AppError.forbidden("only the meeting's expert sees its conflicts") }
+                } else if let expert = p.optionalString("expert_id"), expert != ctx.actor.id {
+                    try ctx.actor.require(.admin, to: "see another expert's conflicts")
+                }
+                let list = try (row.json("conflicts").arrayValue ?? []).map { try Records.meeting(StoredJSON($0, path: "conflicts")).json }
+                return ["meetings": .array(list)]
+            })))
+
+    static let calendar = MethodDefinition(
+        "meeting.calendar", "The meeting's iCalendar invitation (METHOD:REQUEST, or CANCEL once cancelled)", audience: .member, mutating: false,
+        params: [meetingId],
+        result: .object([.init("method", .oneOf(["REQUEST", "CANCEL"]), required: true), .init("ics", .text(), required: true)], additional: true),
+        errors: [DocErrors.notFound],
+        body: .read(ReadPlan(
+            statements: { scope, p in
+                [BookingContextQuery.call(communityId: scope.communityId, testClock: scope.testClock, meetingId: try p.string("meeting_id")).statement]
+            },
+            respond: { ctx, rows, p in
+                let c = try BookingContextQuery.decode(try rows[0].one().json("result"))
+                let m = try readable(ctx, c.meeting, try p.string("meeting_id"))
+                guard let user = c.user, let expert = c.expert else { throw AppError.notFound("meeting", m.id) }
+                return CalendarInvite(
+                    meeting: m, user: user, expert: expert, service: c.service, location: m.locationId.flatMap { c.locations[$0] },
+                    shortName: c.settings.shortName, stamp: c.now
+                ).json
+            })))
+}

@@ -1,0 +1,159 @@
+import Community
+import Core
+import Scheduling
+
+/// A person as the meeting rules see them.
+public struct PersonFacts: Sendable, Equatable {
+    public var id: String
+    public var email: String
+    public var firstName: String
+    public var lastName: String
+    public var roles: Set<Role>
+    public var timeZone: String
+    public var suspendedUntil: Instant?
+
+    public init(
+        id: String, email: String, firstName: String, lastName: String, roles: Set<Role>, timeZone: String, suspendedUntil: Instant? = nil
+    ) {
+        self.id = id
+        self.email = email
+        self.firstName = firstName
+        self.lastName = lastName
+        self.roles = roles
+        self.timeZone = timeZone
+        self.suspendedUntil = suspendedUntil
+    }
+
+    public var fullName: String { firstName + " " + lastName }
+    public func has(_ role: Role) -> Bool { roles.contains(role) }
+}
+
+/// A service as the meeting rules see it.
+public struct ServiceFacts: Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case generic
+        case expertSpecific = "expert_specific"
+    }
+
+    public var id: String
+    public var name: String
+    public var kind: Kind
+    /// The expert an expert-specific service belongs to.
+    public var expertId: String?
+    public var defaultLengthMinutes: Int64
+    /// The price of one meeting of the default length.
+    public var priceCredits: Int64
+    public var skills: [String]
+    public var agendaQuestions: [String]
+    public var active: Bool
+
+    public init(
+        id: String, name: String, kind: Kind, expertId: String?, defaultLengthMinutes: Int64, priceCredits: Int64, skills: [String] = [],
+        agendaQuestions: [String] = [], active: Bool = true
+    ) {
+        self.id = id
+        self.name = name
+        self.kind = kind
+        self.expertId = expertId
+        self.defaultLengthMinutes = defaultLengthMinutes
+        self.priceCredits = priceCredits
+        self.skills = skills
+        self.agendaQuestions = agendaQuestions
+        self.active = active
+    }
+}
+
+public struct LocationFacts: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var kind: String
+
+    public init(id: String, name: String, kind: String) {
+        self.id = id
+        self.name = name
+        self.kind = kind
+    }
+}
+
+/// Another meeting's time, for overlaps and counts.
+public struct MeetingSlot: Sendable, Equatable {
+    public var meetingId: String
+    public var start: Instant
+    public var end: Instant
+
+    public init(meetingId: String, start: Instant, end: Instant) {
+        self.meetingId = meetingId
+        self.start = start
+        self.end = end
+    }
+
+    public func overlaps(start s: Instant, end e: Instant) -> Bool { start < e && s < end }
+}
+
+/// Everything a meeting decision reads, loaded in one statement after the locks that keep it
+/// true until the decision is applied: the meeting (if any), the people, service and location,
+/// the community's settings, and the expert's calendar and the user's bookings around every
+/// time the decision may involve.
+public struct BookingContext: Sendable {
+    public var now: Instant
+    public var settings: CommunitySettings
+    public var communityName: String
+    public var meeting: Meeting?
+    public var service: ServiceFacts?
+    public var user: PersonFacts?
+    public var expert: PersonFacts?
+    /// Every location the decision may name (the meeting's and the one asked for), by id.
+    public var locations: [String: LocationFacts]
+    /// The expert is certified for the service (or it is their own expert-specific service).
+    public var certified: Bool
+    /// The user is assigned to the service or the expert.
+    public var enrolled: Bool
+    /// The user's wallet: credits available to hold (locked before this was read).
+    public var walletAvailable: Int64
+    /// The expert's weekly rules and one-off periods near the times of interest.
+    public var expertTimeZone: String
+    public var weeklyRules: [WeeklyRule]
+    public var freePeriods: [FreePeriod]
+    public var blockedPeriods: [BlockedPeriod]
+    /// The expert's meetings that take their time (agreed, or requested with credits held).
+    public var occupying: [MeetingSlot]
+    /// The expert's agreed meetings (whether or not a conflict was accepted on them).
+    public var agreed: [MeetingSlot]
+    /// The user's meetings that count toward the weekly usage limit.
+    public var userBookings: [MeetingSlot]
+    /// The expert's past agreed meetings that are not logged yet.
+    public var unloggedMeetingIds: [String]
+    /// The user's no-shows inside the community's no-show window.
+    public var recentNoShows: Int64
+
+    public init(now: Instant, settings: CommunitySettings) {
+        self.now = now
+        self.settings = settings
+        self.communityName = ""
+        self.meeting = nil
+        self.service = nil
+        self.user = nil
+        self.expert = nil
+        self.locations = [:]
+        self.certified = false
+        self.enrolled = false
+        self.walletAvailable = 0
+        self.expertTimeZone = "UTC"
+        self.weeklyRules = []
+        self.freePeriods = []
+        self.blockedPeriods = []
+        self.occupying = []
+        self.agreed = []
+        self.userBookings = []
+        self.unloggedMeetingIds = []
+        self.recentNoShows = 0
+    }
+
+    /// The expert's availability, leaving out the meeting being decided (its own time never
+    /// stands in its way).
+    public func availability(excluding meetingId: String?) -> ExpertAvailability {
+        ExpertAvailability(
+            expertId: expert?.id ?? "", timeZone: expertTimeZone, weekly: weeklyRules, free: freePeriods, blocked: blockedPeriods,
+            busy: occupying.filter { $0.meetingId != meetingId }.map { BusyPeriod(start: $0.start, end: $0.end) })
+    }
+}

@@ -1,0 +1,270 @@
+import Community
+import Core
+import Scheduling
+
+/// Every way a meeting is created, accepted or moved. Each path names who chose the time:
+/// a user's choice must fit the expert's published availability; an expert's choice is theirs.
+public enum BookingPath: String, Sendable, CaseIterable {
+    /// A user asks for a slot (agreed at once under auto-accept).
+    case request
+    /// An expert proposes a meeting to a user.
+    case propose
+    /// The user approves the expert's proposal or the expert's new date.
+    case userConfirm
+    /// The expert approves the user's request or the user's new date.
+    case expertConfirm
+    /// The user proposes a new date: a counter-offer, an alternate, a date after a rejection.
+    case userReschedule
+    /// The expert proposes a new date.
+    case expertReschedule
+    /// The user approves the expert's alternate date of an agreed meeting.
+    case userConfirmsAlternate
+    /// The expert approves the user's alternate date of an agreed meeting.
+    case expertConfirmsAlternate
+    /// One occurrence of a weekly series, booked for its user.
+    case seriesOccurrence
+
+    /// The user chose this time, so it must be one the expert offers.
+    public var userChoosesTime: Bool { [.request, .userReschedule, .seriesOccurrence].contains(self) }
+    /// The user commits to the meeting by this step.
+    public var userCommits: Bool {
+        [.request, .userConfirm, .userReschedule, .userConfirmsAlternate, .seriesOccurrence].contains(self)
+    }
+}
+
+/// The booking rules, each decided once, here, for every path.
+public enum BookingRule: String, Sendable, CaseIterable {
+    /// The user and the expert are two different people.
+    case distinctParties
+    /// The meeting ends within the supported range of times (years 0001–9999).
+    case supportedTime
+    /// The service is offered and the expert certified for it.
+    case offered
+    /// The user is assigned to the service or the expert, where the community requires it.
+    case enrolment
+    /// A suspended user cannot commit to meetings.
+    case suspension
+    /// A time the user chooses is at least the minimum notice ahead.
+    case notice
+    /// A time the user chooses is within the booking horizon.
+    case horizon
+    /// A time the user chooses starts on the community's slot grid.
+    case slotGrid
+    /// A time the user chooses is free in the expert's availability at the location.
+    case availability
+    /// The user's meetings in the week stay within the community's weekly limit.
+    case weeklyLimit
+    /// A meeting becoming agreed does not overlap the expert's agreed meetings, unless the
+    /// expert (or an admin for them) accepts the conflict.
+    case conflicts
+    /// The user has the credits a new hold needs.
+    case credits
+
+    /// Whether the rule is checked on a path (the rule × path table; `conflicts` also needs the
+    /// meeting to become agreed, `credits` a hold to be made).
+    public func applies(to path: BookingPath) -> Bool {
+        switch self {
+        case .distinctParties, .supportedTime, .offered, .enrolment, .conflicts, .credits: return true
+        case .suspension: return path.userCommits
+        case .notice, .horizon, .slotGrid, .availability: return path.userChoosesTime
+        case .weeklyLimit: return path.userCommits || path == .expertConfirmsAlternate
+        }
+    }
+}
+
+/// Who takes the step: the user, or the expert's side (the expert, or an admin acting for them).
+public enum BookingSide: Sendable, Equatable {
+    case user
+    case expert
+}
+
+/// One attempt to create, accept or move a meeting to a time.
+public struct BookingAttempt: Sendable {
+    public var path: BookingPath
+    public var start: Instant
+    public var lengthMinutes: Int64
+    public var locationId: String?
+    /// The meeting being accepted or moved: its own time never stands in its way.
+    public var meetingId: String?
+    /// The step leaves the meeting agreed at this time (conflicts are checked).
+    public var becomesAgreed: Bool
+    public var acceptConflicts: Bool
+    public var side: BookingSide
+    /// Credits a new hold takes (0: none).
+    public var creditsToHold: Int64
+    /// Credits of the meeting's old hold, returned in the same step before the new hold.
+    public var creditsReleased: Int64
+    /// A series may book its next occurrence past the horizon when none is ahead (seed 001).
+    public var beyondHorizon: Bool
+
+    public init(
+        path: BookingPath, start: Instant, lengthMinutes: Int64, locationId: String?, meetingId: String?, becomesAgreed: Bool,
+        acceptConflicts: Bool = false, side: BookingSide, creditsToHold: Int64 = 0, creditsReleased: Int64 = 0, beyondHorizon: Bool = false
+    ) {
+        self.path = path
+        self.start = start
+        self.lengthMinutes = lengthMinutes
+        self.locationId = locationId
+        self.meetingId = meetingId
+        self.becomesAgreed = becomesAgreed
+        self.acceptConflicts = acceptConflicts
+        self.side = side
+        self.creditsToHold = creditsToHold
+        self.creditsReleased = creditsReleased
+        self.beyondHorizon = beyondHorizon
+    }
+
+    public var end: Instant { start.adding(minutes: lengthMinutes) }
+}
+
+public struct BookingVerdict: Sendable, Equatable {
+    /// The expert accepted an overlap with agreed meetings: this meeting does not take their time.
+    public var conflictAccepted: Bool
+}
+
+extension BookingRules {
+    /// The latest supported instant: 9999-12-31T23:59:59.999999Z.
+    public static let latestSupported = Instant(microseconds: 253_402_300_799_999_999)
+}
+
+public enum BookingRules {
+    /// Checks every rule that applies to the attempt's path, in a fixed order, and throws the
+    /// first one broken. Errors shown to a user never name another user's meeting.
+    public static func check(_ a: BookingAttempt, _ c: BookingContext) throws -> BookingVerdict {
+        for rule in BookingRule.allCases where rule.applies(to: a.path) {
+            try check(rule, a, c)
+        }
+        return BookingVerdict(conflictAccepted: a.becomesAgreed && !overlapping(a, c).isEmpty)
+    }
+
+    static func check(_ rule: BookingRule, _ a: BookingAttempt, _ c: BookingContext) throws {
+        let s = c.settings
+        switch rule {
+        case .distinctParties:
+            guard let user = c.user, let expert = c.expert, user.id != expert.id else {
+                throw AppError.invalidParams(field: "expert_id", reason: "must be someone other than the user: nobody meets themself")
+            }
+        case .supportedTime:
+            guard a.end <= latestSupported else {
+                throw AppError.invalidParams(field: "start", reason: "the meeting would end after 9999-12-31T23:59:59Z; choose an earlier time")
+            }
+        case .offered:
+            guard let service = c.service else { throw AppError.notFound("service", "") }
+            guard service.active else { throw AppError.slotUnavailable("\(service.name) is not offered any more") }
+            guard c.certified else {
+                throw AppError.slotUnavailable("the \(s.label("provider").lowercased()) is not certified for \(service.name)")
+            }
+        case .enrolment:
+            guard !s.requireEnrollment || c.enrolled else {
+                throw AppError.notEnrolled(
+                    "the user is not assigned to this \(s.label("provider").lowercased()) or \(s.label("class").lowercased()); ask your office")
+            }
+        case .suspension:
+            if let until = c.user?.suspendedUntil, until > c.now { throw AppError.suspended(until: until) }
+        case .notice:
+            guard a.start >= c.now.adding(minutes: s.minNoticeMinutes) else {
+                throw AppError.slotUnavailable("meetings must be booked at least \(s.minNoticeMinutes) minutes ahead")
+            }
+        case .horizon:
+            guard a.beyondHorizon || a.start <= c.now.adding(minutes: s.horizonDays * 24 * 60) else {
+                throw AppError.slotUnavailable("meetings can be booked at most \(s.horizonDays) days ahead")
+            }
+        case .slotGrid:
+            guard SlotGrid.isOnGrid(a.start, slotMinutes: s.slotMinutes, timeZone: s.timeZone) else {
+                throw AppError.slotUnavailable(
+                    "meetings start on the community's \(s.slotMinutes)-minute grid (\(s.timeZone)); search for slots with availability.search")
+            }
+        case .availability:
+            guard let locationId = a.locationId else {
+                throw AppError.invalidParams(field: "location_id", reason: "is required")
+            }
+            var availability = c.availability(excluding: a.meetingId)
+            let serviceId = c.service?.id
+            if isAvailable(availability, serviceId: serviceId, start: a.start, end: a.end, locationId: locationId) { return }
+            availability.busy = []
+            if isAvailable(availability, serviceId: serviceId, start: a.start, end: a.end, locationId: locationId) {
+                throw AppError.slotUnavailable("the expert already has a meeting or a held request at that time")
+            }
+            throw AppError.slotUnavailable("the time is not within the expert's availability at that location")
+        case .weeklyLimit:
+            guard let limit = s.weeklyUsageLimit else { return }
+            let week = UsageWeek(containing: a.start, timeZone: s.timeZone)
+            let used = c.userBookings.filter { $0.meetingId != a.meetingId && week.contains($0.start) }.count
+            if used >= limit { throw AppError.usageLimitReached(limit: limit) }
+        case .conflicts:
+            if a.acceptConflicts && a.side == .user {
+                throw AppError.invalidParams(
+                    field: "accept_conflicts", reason: "only the expert (or an admin for them) may accept a time conflict")
+            }
+            guard a.becomesAgreed else { return }
+            let overlaps = overlapping(a, c)
+            if !overlaps.isEmpty && !a.acceptConflicts {
+                // The expert sees which of their meetings overlap; a user only that one does.
+                throw AppError.timeConflict(meetingIds: a.side == .expert ? overlaps.map(\.meetingId) : [])
+            }
+        case .credits:
+            guard a.creditsToHold > 0 else { return }
+            let available = c.walletAvailable + a.creditsReleased
+            guard available < a.creditsToHold else { return }
+            // The user's balance is theirs: the expert learns only that the credits are missing.
+            if a.side == .expert {
+                throw AppError(
+                    code: 4020, dataCode: "insufficient_credits",
+                    message: "Insufficient credits: the user does not have the \(a.creditsToHold) credits this needs",
+                    details: ["required": .int(a.creditsToHold)])
+            }
+            throw AppError.insufficientCredits(available: available, required: a.creditsToHold)
+        }
+    }
+
+    /// The expert's agreed meetings overlapping the attempt, other than the meeting itself.
+    static func overlapping(_ a: BookingAttempt, _ c: BookingContext) -> [MeetingSlot] {
+        c.agreed.filter { $0.meetingId != a.meetingId && $0.overlaps(start: a.start, end: a.end) }
+    }
+}
+
+/// The week a meeting counts in for the weekly usage limit: Monday 00:00 to the next Monday
+/// 00:00 on the community's clock.
+public struct UsageWeek: Sendable, Equatable {
+    public let start: Instant
+    public let end: Instant
+
+    public init(containing instant: Instant, timeZone: String) {
+        let clock = ZoneClock(identifier: timeZone) ?? ZoneClock(identifier: "UTC")!
+        let date = clock.local(instant).date
+        let monday = date.adding(days: -Int64(date.isoWeekday - 1))
+        let midnight = LocalTimeOfDay(minutes: 0)
+        start = clock.instant(on: monday, at: midnight)
+        end = clock.instant(on: monday.adding(days: 7), at: midnight)
+    }
+
+    public func contains(_ instant: Instant) -> Bool { start <= instant && instant < end }
+}
+
+/// What a meeting costs.
+public enum Pricing {
+    /// The service's price for a length: pro rata to its price for its default length, rounded
+    /// up to whole credits.
+    public static func price(of service: ServiceFacts, lengthMinutes: Int64) throws -> Int64 {
+        try scaled(service.priceCredits, from: service.defaultLengthMinutes, to: lengthMinutes)
+    }
+
+    /// The price of a meeting moved to a new length: a service price is worked out again from the
+    /// service; an expert's price scales pro rata from the meeting's own length.
+    public static func price(of meeting: Meeting, service: ServiceFacts?, lengthMinutes: Int64) throws -> Int64 {
+        guard lengthMinutes != meeting.state.lengthMinutes else { return meeting.state.priceCredits }
+        if meeting.priceSource == .service, let service { return try price(of: service, lengthMinutes: lengthMinutes) }
+        return try scaled(meeting.state.priceCredits, from: meeting.state.lengthMinutes, to: lengthMinutes)
+    }
+
+    static func scaled(_ credits: Int64, from baseMinutes: Int64, to minutes: Int64) throws -> Int64 {
+        precondition(baseMinutes > 0 && minutes > 0 && credits >= 0)
+        let (product, overflow) = credits.multipliedReportingOverflow(by: minutes)
+        let price = overflow ? Int64.max : (product + baseMinutes - 1) / baseMinutes
+        guard price <= Limits.standard.maxCredits else {
+            throw AppError.invalidParams(
+                field: "length_minutes", reason: "makes the price \(price) credits, above the limit of \(Limits.standard.maxCredits)")
+        }
+        return price
+    }
+}

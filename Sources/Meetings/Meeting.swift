@@ -1,0 +1,116 @@
+import Core
+
+/// Where a meeting's price came from: the service's price for its length, or the expert's
+/// proposal (which then scales with the length if the meeting is moved to another length).
+public enum PriceSource: String, Sendable, CaseIterable {
+    case service, expert
+}
+
+/// A meeting as stored: the lifecycle state plus everything shown to callers.
+public struct Meeting: Sendable, Equatable {
+    public var id: String
+    public var state: MeetingState
+    public var priceSource: PriceSource
+    public var serviceId: String
+    public var skill: String?
+    public var userId: String
+    public var expertId: String
+    public var locationId: String?
+    public var topic: String?
+    public var agendaAnswers: [String]
+    public var sessionType: String?
+    public var holdTransferId: String?
+    public var conflictAccepted: Bool
+    public var note: String?
+    public var videoURL: String?
+    public var seriesId: String?
+    public var occurrenceDate: LocalDate?
+    public var attendance: Attendance?
+    public var durationMinutes: Int64?
+    public var feedback: JSON?
+    public var loggedAt: Instant?
+    public var calendarSequence: Int64
+    public var version: Int64
+    public var createdAt: Instant
+    public var updatedAt: Instant
+    /// The parties' names, so each side sees whom they meet.
+    public var userName: String
+    public var expertName: String
+
+    public init(
+        id: String, state: MeetingState, priceSource: PriceSource, serviceId: String, skill: String?, userId: String, expertId: String,
+        locationId: String?, topic: String?, agendaAnswers: [String], sessionType: String?, holdTransferId: String?,
+        conflictAccepted: Bool, note: String?, videoURL: String?, seriesId: String?, occurrenceDate: LocalDate?,
+        attendance: Attendance?, durationMinutes: Int64?, feedback: JSON?, loggedAt: Instant?, calendarSequence: Int64,
+        version: Int64, createdAt: Instant, updatedAt: Instant, userName: String, expertName: String
+    ) {
+        self.id = id
+        self.state = state
+        self.priceSource = priceSource
+        self.serviceId = serviceId
+        self.skill = skill
+        self.userId = userId
+        self.expertId = expertId
+        self.locationId = locationId
+        self.topic = topic
+        self.agendaAnswers = agendaAnswers
+        self.sessionType = sessionType
+        self.holdTransferId = holdTransferId
+        self.conflictAccepted = conflictAccepted
+        self.note = note
+        self.videoURL = videoURL
+        self.seriesId = seriesId
+        self.occurrenceDate = occurrenceDate
+        self.attendance = attendance
+        self.durationMinutes = durationMinutes
+        self.feedback = feedback
+        self.loggedAt = loggedAt
+        self.calendarSequence = calendarSequence
+        self.version = version
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.userName = userName
+        self.expertName = expertName
+    }
+
+    /// Which side of this meeting a person is on, if any.
+    public func party(of personId: String) -> Party? {
+        if personId == userId { return .user }
+        if personId == expertId { return .expert }
+        return nil
+    }
+
+    public func personId(of party: Party) -> String { party == .user ? userId : expertId }
+}
+
+extension Meeting {
+    /// The meeting as every method returns it (SPEC §5.1).
+    public var json: JSON {
+        let s = state
+        let alternate: JSON = s.alternate.map { a in
+            [
+                "start": .string(a.start.rfc3339), "end": .string(a.end.rfc3339),
+                "length_minutes": .int(a.lengthMinutes), "price_credits": .int(a.priceCredits), "proposed_by": .string(a.proposedBy.rawValue),
+                "expert_approved": .bool(a.approved(by: .expert)), "user_approved": .bool(a.approved(by: .user)),
+                "note": .optional(a.note),
+            ]
+        } ?? .null
+        return [
+            "id": .string(id), "status": .string(s.status.rawValue), "credit_status": .string(s.creditStatus.rawValue),
+            "start": .string(s.start.rfc3339), "end": .string(s.end.rfc3339), "length_minutes": .int(s.lengthMinutes),
+            "price_credits": .int(s.priceCredits), "price_source": .string(priceSource.rawValue), "service_id": .string(serviceId),
+            "skill": .optional(skill), "user_id": .string(userId), "expert_id": .string(expertId), "user_name": .string(userName),
+            "expert_name": .string(expertName), "location_id": .optional(locationId),
+            "expert_approved": .bool(s.expertApproved), "user_approved": .bool(s.userApproved),
+            "proposed_by": .string(s.proposedBy.rawValue), "alternate": alternate,
+            "awaiting_action_by": .optional(s.awaiting?.rawValue), "topic": .optional(topic),
+            "agenda_answers": .array(agendaAnswers.map { .string($0) }),
+            "session_type": .optional(sessionType), "hold_transfer_id": .optional(holdTransferId),
+            "conflict_accepted": .bool(conflictAccepted), "note": .optional(note), "video_url": .optional(videoURL),
+            "series_id": .optional(seriesId), "occurrence_date": .optional(occurrenceDate?.description),
+            "attendance": .optional(attendance?.rawValue), "duration_minutes": .optional(durationMinutes),
+            "feedback": feedback ?? .null, "calendar_sequence": .int(calendarSequence), "version": .int(version),
+            "created_at": .string(createdAt.rfc3339), "updated_at": .string(updatedAt.rfc3339),
+        ]
+    }
+}

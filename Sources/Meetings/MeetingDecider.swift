@@ -1,0 +1,368 @@
+import Community
+import Core
+import Ledger
+
+/// The person a call acts for, as the meeting rules see them.
+public struct ActingPerson: Sendable, Equatable {
+    public var id: String
+    public var roles: Set<Role>
+
+    public init(id: String, roles: Set<Role>) {
+        self.id = id
+        self.roles = roles
+    }
+
+    public func has(_ role: Role) -> Bool { roles.contains(role) }
+}
+
+/// A credit movement with the ids it will be recorded under.
+public enum LedgerMove: Sendable, Equatable {
+    /// Block `credits` on the user's wallet for the meeting: a pending transfer to the expert.
+    case hold(transferId: String, credits: Int64)
+    /// Return the open hold to the user.
+    case release(transferId: String, holdId: String)
+    /// Pay `credits` of the hold to the expert (the rest returns to the user), then move the
+    /// platform's fee from the expert's earnings.
+    case capture(transferId: String, holdId: String, credits: Int64, feeTransferId: String, feeCredits: Int64, feePercent: Int64)
+}
+
+/// Everything one meeting step changes: the row before and after, the credit movements, and
+/// the lifecycle's events, notifications and video operations.
+public struct MeetingChange: Sendable {
+    public var before: Meeting?
+    public var after: Meeting
+    public var decision: Decision
+    public var ledger: [LedgerMove]
+    /// A no-show that suspends the user: until when, and the count that did it.
+    public var suspension: (until: Instant, noShows: Int64)?
+
+    /// The agreed date appeared, moved or was cancelled: invitations are sent again.
+    public var invitationChanged: Bool {
+        let wasAgreed = before?.state.status == .agreed, isAgreed = after.state.status == .agreed
+        let moved = before.map {
+            $0.state.start != after.state.start || $0.state.lengthMinutes != after.state.lengthMinutes || $0.locationId != after.locationId
+                || $0.videoURL != after.videoURL
+        } ?? true
+        return (isAgreed && (!wasAgreed || moved)) || (wasAgreed && after.state.status == .cancelled)
+    }
+}
+
+/// Makes ids for new rows; tests pass a deterministic one.
+public typealias IdSource = @Sendable (IdKind) -> String
+
+/// The meeting use cases' decisions: a loaded context and a command in, a `MeetingChange` or a
+/// typed error out. Every path that creates, accepts or moves a meeting runs the lifecycle and
+/// then the booking rules of its path, here and nowhere else.
+public enum MeetingDecider {
+    public static let defaultIds: IdSource = { Identifier.make($0) }
+
+    // MARK: New meetings
+
+    public struct RequestInput: Sendable {
+        public var serviceId: String
+        public var expertId: String
+        public var userId: String
+        public var start: Instant
+        public var lengthMinutes: Int64?
+        public var locationId: String
+        public var skill: String?
+        public var topic: String?
+        public var agendaAnswers: [String]
+        /// For a series' occurrences.
+        public var seriesId: String?
+        public var occurrenceDate: LocalDate?
+        public var beyondHorizon: Bool
+
+        public init(
+            serviceId: String, expertId: String, userId: String, start: Instant, lengthMinutes: Int64?, locationId: String,
+            skill: String? = nil, topic: String? = nil, agendaAnswers: [String] = [], seriesId: String? = nil,
+            occurrenceDate: LocalDate? = nil, beyondHorizon: Bool = false
+        ) {
+            self.serviceId = serviceId
+            self.expertId = expertId
+            self.userId = userId
+            self.start = start
+            self.lengthMinutes = lengthMinutes
+            self.locationId = locationId
+            self.skill = skill
+            self.topic = topic
+            self.agendaAnswers = agendaAnswers
+            self.seriesId = seriesId
+            self.occurrenceDate = occurrenceDate
+            self.beyondHorizon = beyondHorizon
+        }
+    }
+
+    /// A user's request for a slot (or a series occurrence booked for its user): the price of
+    /// its length held, the expert asked, or agreed at once under auto-accept.
+    public static func request(_ c: BookingContext, _ input: RequestInput, ids: IdSource = defaultIds) throws -> MeetingChange {
+        guard let service = c.service else { throw AppError.notFound("service", input.serviceId) }
+        let (user, expert) = try parties(c, userField: "user_id")
+        guard c.locations[input.locationId] != nil else { throw AppError.notFound("location", input.locationId) }
+        let length = input.lengthMinutes ?? service.defaultLengthMinutes
+        let price = try Pricing.price(of: service, lengthMinutes: length)
+        let path: BookingPath = input.seriesId == nil ? .request : .seriesOccurrence
+        let d = try Lifecycle.request(
+            start: input.start, lengthMinutes: length, priceCredits: price, autoAccept: c.settings.autoAccept, now: c.now, path: path)
+        let verdict = try BookingRules.check(
+            BookingAttempt(
+                path: path, start: input.start, lengthMinutes: length, locationId: input.locationId, meetingId: nil,
+                becomesAgreed: d.next.status == .agreed, side: .user, creditsToHold: d.ledger.contains(.hold) ? price : 0,
+                beyondHorizon: input.beyondHorizon), c)
+        var m = newMeeting(c, ids: ids, state: d.next, priceSource: .service, serviceId: service.id, user: user, expert: expert)
+        m.skill = input.skill
+        m.locationId = input.locationId
+        m.topic = input.topic
+        m.agendaAnswers = input.agendaAnswers
+        m.seriesId = input.seriesId
+        m.occurrenceDate = input.occurrenceDate
+        m.conflictAccepted = verdict.conflictAccepted
+        return try finish(c, before: nil, after: m, decision: d, ids: ids)
+    }
+
+    public struct ProposeInput: Sendable {
+        public var userId: String
+        public var serviceId: String
+        public var start: Instant
+        public var lengthMinutes: Int64
+        public var priceCredits: Int64
+        public var skill: String?
+        public var locationId: String?
+        public var note: String?
+        /// The meeting or conversation this proposal follows (loaded as the context's meeting).
+        public var fromMeetingId: String?
+
+        public init(
+            userId: String, serviceId: String, start: Instant, lengthMinutes: Int64, priceCredits: Int64, skill: String?, locationId: String?,
+            note: String?, fromMeetingId: String?
+        ) {
+            self.userId = userId
+            self.serviceId = serviceId
+            self.start = start
+            self.lengthMinutes = lengthMinutes
+            self.priceCredits = priceCredits
+            self.skill = skill
+            self.locationId = locationId
+            self.note = note
+            self.fromMeetingId = fromMeetingId
+        }
+    }
+
+    /// An expert's proposal: approved by the expert at the price they set, waiting for the user.
+    public static func propose(_ c: BookingContext, by person: ActingPerson, _ input: ProposeInput, ids: IdSource = defaultIds) throws -> MeetingChange {
+        guard let service = c.service else { throw AppError.notFound("service", input.serviceId) }
+        let (user, expert) = try parties(c, userField: "user_id")
+        guard expert.id == person.id else { throw AppError.forbidden("experts propose meetings as themselves") }
+        try SessionLogRule.check(c, expertId: expert.id, except: nil)
+        if let location = input.locationId, c.locations[location] == nil { throw AppError.notFound("location", location) }
+        if let from = input.fromMeetingId {
+            guard let previous = c.meeting, previous.id == from, previous.expertId == expert.id, previous.userId == user.id else {
+                throw AppError.invalidParams(field: "from_meeting_id", reason: "must be a meeting between you and this user")
+            }
+        }
+        let d = try Lifecycle.propose(start: input.start, lengthMinutes: input.lengthMinutes, priceCredits: input.priceCredits, now: c.now)
+        _ = try BookingRules.check(
+            BookingAttempt(
+                path: .propose, start: input.start, lengthMinutes: input.lengthMinutes, locationId: input.locationId, meetingId: nil,
+                becomesAgreed: false, side: .expert), c)
+        var m = newMeeting(c, ids: ids, state: d.next, priceSource: .expert, serviceId: service.id, user: user, expert: expert)
+        m.skill = input.skill
+        m.locationId = input.locationId
+        m.note = input.note
+        return try finish(c, before: nil, after: m, decision: d, ids: ids)
+    }
+
+    // MARK: Acting on a meeting
+
+    /// What an expert adds when confirming a request where the community asks for it (seed 003).
+    public struct ConfirmDetails: Sendable, Equatable {
+        public var sessionType: String?
+        public var locationId: String?
+
+        public init(sessionType: String?, locationId: String?) {
+            self.sessionType = sessionType
+            self.locationId = locationId
+        }
+    }
+
+    public struct ActInput: Sendable {
+        public var command: Command
+        public var expectedVersion: Int64?
+        /// Admins may take this action for a party (reporting an expert's absence).
+        public var allowAdmin: Bool
+        public var confirmDetails: ConfirmDetails?
+
+        public init(command: Command, expectedVersion: Int64? = nil, allowAdmin: Bool = false, confirmDetails: ConfirmDetails? = nil) {
+            self.command = command
+            self.expectedVersion = expectedVersion
+            self.allowAdmin = allowAdmin
+            self.confirmDetails = confirmDetails
+        }
+    }
+
+    /// Any action on an existing meeting: confirm, decline, withdraw, cancel, reschedule, the
+    /// alternates, logging, no-show reports, skips and expiry.
+    public static func act(_ c: BookingContext, by person: ActingPerson?, _ input: ActInput, ids: IdSource = defaultIds) throws -> MeetingChange {
+        guard let m = c.meeting else { throw AppError.notFound("meeting", "") }
+        let actor = try meetingActor(m, person, allowAdmin: input.allowAdmin)
+        if let expected = input.expectedVersion, expected != m.version {
+            throw AppError(
+                code: 4009, dataCode: "invalid_state", message: "The meeting changed since version \(expected) (now \(m.version)); read it again",
+                details: ["status": .string(m.state.status.rawValue), "version": .int(m.version)])
+        }
+        var command = input.command
+        if case .logSession = command {} else if actor == .party(.expert) {
+            try SessionLogRule.check(c, expertId: m.expertId, except: m.id)
+        }
+        if case .logSession(_, _, let feedback) = command { try checkFeedback(feedback, c.settings) }
+        if case .reschedule(let start, let length, _, let note) = command {
+            command = .reschedule(start: start, lengthMinutes: length, priceCredits: try Pricing.price(of: m, service: c.service, lengthMinutes: length), note: note)
+        }
+        var after = m
+        if let details = input.confirmDetails { try applyConfirmDetails(details, c, m, actor, &after) }
+        let d = try Lifecycle.decide(m.state, command, by: actor, now: c.now, settings: c.settings)
+        if let step = d.booking {
+            let released = d.ledger.contains(.release) && m.state.holdOpen ? m.state.priceCredits : 0
+            let held = d.ledger.contains(.hold) ? d.next.priceCredits : 0
+            let verdict = try BookingRules.check(
+                BookingAttempt(
+                    path: step.path, start: step.start, lengthMinutes: step.lengthMinutes, locationId: after.locationId, meetingId: m.id,
+                    becomesAgreed: step.becomesAgreed, acceptConflicts: step.acceptConflicts, side: actor == .party(.user) ? .user : .expert,
+                    creditsToHold: held, creditsReleased: released), c)
+            if step.becomesAgreed { after.conflictAccepted = verdict.conflictAccepted }
+        }
+        after.state = d.next
+        if let attendance = d.attendance {
+            after.attendance = attendance
+            after.loggedAt = after.loggedAt ?? c.now
+        }
+        if let duration = d.durationMinutes { after.durationMinutes = duration }
+        if let feedback = d.feedback { after.feedback = feedback }
+        var change = try finish(c, before: m, after: after, decision: d, ids: ids)
+        if d.countsAsUserNoShow { change.suspension = NoShowRule.suspension(c) }
+        return change
+    }
+
+    /// The video platform's integration records the meeting's link.
+    public static func setVideoLink(_ c: BookingContext, url: String, ids: IdSource = defaultIds) throws -> MeetingChange {
+        guard let m = c.meeting else { throw AppError.notFound("meeting", "") }
+        guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
+            throw AppError.invalidParams(field: "url", reason: "must be an http(s) URL")
+        }
+        var after = m
+        after.videoURL = url
+        var d = Decision(next: m.state)
+        d.events = [TimelineEvent("video_link_set")]
+        return try finish(c, before: m, after: after, decision: d, ids: ids)
+    }
+
+    // MARK: Shared steps
+
+    static func parties(_ c: BookingContext, userField: String) throws -> (PersonFacts, PersonFacts) {
+        guard let user = c.user else { throw AppError.notFound("person", "") }
+        guard let expert = c.expert else { throw AppError.notFound("person", "") }
+        guard user.has(.user) else { throw AppError.invalidParams(field: userField, reason: "must be a person with the user role") }
+        guard expert.has(.expert) else { throw AppError.invalidParams(field: "expert_id", reason: "must be a person with the expert role") }
+        return (user, expert)
+    }
+
+    static func newMeeting(
+        _ c: BookingContext, ids: IdSource, state: MeetingState, priceSource: PriceSource, serviceId: String, user: PersonFacts, expert: PersonFacts
+    ) -> Meeting {
+        Meeting(
+            id: ids(.meeting), state: state, priceSource: priceSource, serviceId: serviceId, skill: nil, userId: user.id, expertId: expert.id,
+            locationId: nil, topic: nil, agendaAnswers: [], sessionType: nil, holdTransferId: nil, conflictAccepted: false, note: nil,
+            videoURL: nil, seriesId: nil, occurrenceDate: nil, attendance: nil, durationMinutes: nil, feedback: nil, loggedAt: nil,
+            calendarSequence: 0, version: 0, createdAt: c.now, updatedAt: c.now, userName: user.fullName, expertName: expert.fullName)
+    }
+
+    /// The actor's relation to the meeting; people who are neither party nor (where allowed) an
+    /// admin are refused.
+    public static func meetingActor(_ m: Meeting, _ person: ActingPerson?, allowAdmin: Bool) throws -> MeetingActor {
+        guard let person else { return .system }
+        if let p = m.party(of: person.id) { return .party(p) }
+        if allowAdmin && person.has(.admin) { return .admin }
+        throw AppError.forbidden("only the meeting's user and expert may act on it")
+    }
+
+    static func applyConfirmDetails(_ details: ConfirmDetails, _ c: BookingContext, _ m: Meeting, _ actor: MeetingActor, _ after: inout Meeting) throws {
+        let s = c.settings
+        if actor == .party(.expert), s.requireConfirmDetails, m.state.proposedBy == .user {
+            guard details.sessionType != nil else {
+                throw AppError.invalidParams(field: "session_type", reason: "is required by this community when confirming a request")
+            }
+            guard details.locationId != nil || m.locationId != nil else {
+                throw AppError.invalidParams(field: "location_id", reason: "is required by this community when confirming a request")
+            }
+        }
+        if let type = details.sessionType {
+            guard s.sessionTypes.contains(type) else {
+                throw AppError.invalidParams(field: "session_type", reason: "must be one of \(s.sessionTypes.joined(separator: ", "))")
+            }
+            after.sessionType = type
+        }
+        if let location = details.locationId {
+            guard c.locations[location] != nil else { throw AppError.notFound("location", location) }
+            after.locationId = location
+        }
+    }
+
+    static func checkFeedback(_ feedback: JSON?, _ s: CommunitySettings) throws {
+        guard let answers = feedback?.arrayValue, !s.feedbackQuestions.isEmpty else { return }
+        let asked = Set(s.feedbackQuestions)
+        for (i, a) in answers.enumerated() where !asked.contains(a["question"]?.stringValue ?? "") {
+            throw AppError.invalidParams(field: "feedback[\(i)].question", reason: "is not one of the community's feedback questions")
+        }
+    }
+
+    /// Turns the lifecycle's credit operations into movements with ids and the platform's fee,
+    /// and stamps the row: hold id, calendar sequence, version and time.
+    static func finish(_ c: BookingContext, before: Meeting?, after: Meeting, decision d: Decision, ids: IdSource) throws -> MeetingChange {
+        var m = after
+        var moves: [LedgerMove] = []
+        for op in d.ledger {
+            switch op {
+            case .hold:
+                let id = ids(.transfer)
+                moves.append(.hold(transferId: id, credits: m.state.priceCredits))
+                m.holdTransferId = id
+            case .release:
+                guard let hold = m.holdTransferId else { continue }
+                moves.append(.release(transferId: ids(.transfer), holdId: hold))
+                m.holdTransferId = nil
+            case .capture(let credits):
+                guard let hold = m.holdTransferId else { continue }
+                let percent = c.settings.platformFeePercent
+                moves.append(.capture(
+                    transferId: ids(.transfer), holdId: hold, credits: credits, feeTransferId: ids(.transfer),
+                    feeCredits: Fees.platformFee(captured: credits, percent: percent), feePercent: percent))
+                m.holdTransferId = nil
+            }
+        }
+        if before != nil && (d.timeChanged || d.cancelledOrEnded && d.next.status == .cancelled) { m.calendarSequence += 1 }
+        m.version += 1
+        m.updatedAt = c.now
+        return MeetingChange(before: before, after: m, decision: d, ledger: moves, suspension: nil)
+    }
+}
+
+/// A community may require experts to log their past sessions before doing anything else.
+public enum SessionLogRule {
+    public static func check(_ c: BookingContext, expertId: String, except meetingId: String?) throws {
+        guard c.settings.requireSessionLog else { return }
+        let unlogged = c.unloggedMeetingIds.filter { $0 != meetingId }
+        if !unlogged.isEmpty { throw AppError.sessionLogRequired(meetingIds: unlogged) }
+    }
+}
+
+/// No-shows within the community's window suspend the user for a number of days.
+public enum NoShowRule {
+    /// The suspension this no-show brings, if any (the context counts the earlier ones).
+    public static func suspension(_ c: BookingContext) -> (until: Instant, noShows: Int64)? {
+        let policy = c.settings.noShowPolicy
+        guard policy.maxNoShows > 0 else { return nil }
+        let count = c.recentNoShows + 1
+        guard count >= policy.maxNoShows else { return nil }
+        return (c.now.adding(minutes: policy.suspensionDays * 24 * 60), count)
+    }
+}

@@ -1,0 +1,204 @@
+import Community
+import Core
+import Postgres
+import RPC
+
+/// The signed-in person a call acts for.
+public struct Actor: Sendable {
+    public let id: String
+    public let communityId: String
+    public let roles: Set<Role>
+    public let timeZone: String
+
+    public init(id: String, communityId: String, roles: Set<Role>, timeZone: String) {
+        self.id = id
+        self.communityId = communityId
+        self.roles = roles
+        self.timeZone = timeZone
+    }
+
+    public func has(_ role: Role) -> Bool { roles.contains(role) }
+    public func hasAny(_ wanted: [Role]) -> Bool { wanted.contains { roles.contains($0) } }
+
+    /// Refuses the call unless the actor holds one of `roles`.
+    public func require(_ roles: Role..., to action: String) throws {
+        guard hasAny(roles) else {
+            throw AppError.forbidden("\(action) needs the role \(roles.map(\.rawValue).joined(separator: " or "))")
+        }
+    }
+
+    /// Refuses the call unless the actor is `personId` themself or holds one of `roles`.
+    public func requireSelfOr(_ personId: String, _ roles: Role..., to action: String) throws {
+        guard id == personId || hasAny(roles) else {
+            throw AppError.forbidden("only the person themself or \(roles.map(\.rawValue).joined(separator: "/")) may \(action)")
+        }
+    }
+}
+
+/// Who may call a method: anyone (no actor), any member of a community, or holders of a role.
+public enum Audience: Sendable {
+    case anyone
+    case member
+    case roles([Role])
+
+    var access: Access {
+        switch self {
+        case .anyone: return .anyone
+        case .member: return .roles(["member"])
+        case .roles(let r): return .roles(r.map(\.rawValue))
+        }
+    }
+}
+
+/// What a decision knows of its request: the actor, the service's time and how transfers are
+/// stamped. No database access: decisions are pure.
+public struct RequestContext: Sendable {
+    public let actor: Actor
+    public let now: Instant
+    /// The process runs with `--test-clock`.
+    public let testClock: Bool
+    /// The idempotency key's lock subject, when the call carries a key.
+    public let keySubject: String?
+
+    public var communityId: String { actor.communityId }
+    /// The time to stamp on transfers: the service's time under a test clock, otherwise nil, so
+    /// the database stamps each transfer once its accounts are locked (per-account order).
+    public var ledgerTime: Instant? { testClock ? now : nil }
+}
+
+/// What a request knows before it reads anything: whom it acts for and in which community.
+public struct RequestScope: Sendable {
+    public let actorId: String
+    public let communityId: String
+    public let testClock: Bool
+    public let keySubject: String?
+
+    public init(actorId: String, communityId: String, testClock: Bool, keySubject: String?) {
+        self.actorId = actorId
+        self.communityId = communityId
+        self.testClock = testClock
+        self.keySubject = keySubject
+    }
+}
+
+/// A read-only call: statements run with the actor's in one round trip (no explicit
+/// transaction), then a pure step turns their rows into the answer.
+public struct ReadPlan: Sendable {
+    public let statements: @Sendable (RequestScope, Params) throws -> [Statement]
+    public let respond: @Sendable (RequestContext, [Rows], Params) throws -> JSON
+
+    public init(
+        statements: @escaping @Sendable (RequestScope, Params) throws -> [Statement],
+        respond: @escaping @Sendable (RequestContext, [Rows], Params) throws -> JSON
+    ) {
+        self.statements = statements
+        self.respond = respond
+    }
+}
+
+/// What a command decided: the answer, and the one statement that applies the decision.
+public struct Outcome: Sendable {
+    public var response: JSON
+    public var apply: SQLCall?
+    /// The apply statement returns a JSON object whose fields complete the answer (a transfer's
+    /// sequence number and time, known only once it is written).
+    public var applyCompletesResponse: Bool
+
+    public init(response: JSON, apply: SQLCall?, applyCompletesResponse: Bool = false) {
+        self.response = response
+        self.apply = apply
+        self.applyCompletesResponse = applyCompletesResponse
+    }
+}
+
+/// A mutating call in the shape every one takes: lock what serializes it, read everything its
+/// decision needs in one statement, decide in pure code, apply the decision in one statement.
+public struct CommandPlan: Sendable {
+    public let locks: @Sendable (RequestScope, Params) throws -> [Statement]
+    /// The one read (a function returning JSON), run in the same statement as the actor's.
+    public let context: @Sendable (RequestScope, Params) throws -> SQLCall?
+    public let decide: @Sendable (RequestContext, JSON?, Params) throws -> Outcome
+    /// Turns the apply statement's database errors into errors a caller can act on.
+    public let translate: @Sendable (PostgresError) -> Error?
+
+    public init(
+        locks: @escaping @Sendable (RequestScope, Params) throws -> [Statement],
+        context: @escaping @Sendable (RequestScope, Params) throws -> SQLCall?,
+        decide: @escaping @Sendable (RequestContext, JSON?, Params) throws -> Outcome,
+        translate: @escaping @Sendable (PostgresError) -> Error? = { _ in nil }
+    ) {
+        self.locks = locks
+        self.context = context
+        self.decide = decide
+        self.translate = translate
+    }
+}
+
+/// The transaction a step of the older shape runs its store calls in.
+public struct TransactionContext {
+    public let request: RequestContext
+    public let db: Connection
+
+    public var actor: Actor { request.actor }
+    public var now: Instant { request.now }
+    public var communityId: String { request.communityId }
+    public var ledgerTime: Instant? { request.ledgerTime }
+}
+
+/// A method as the service defines it.
+public struct MethodDefinition: Sendable {
+    public let name: String
+    public let summary: String
+    public let audience: Audience
+    public let mutating: Bool
+    public let params: [Schema.Field]
+    public let result: Schema
+    public let errors: [AppError]
+    public let body: Body
+
+    public enum Body: Sendable {
+        /// No actor, no transaction (`system.ping`).
+        case open(@Sendable (RequestPipeline, Params) throws -> JSON)
+        case read(ReadPlan)
+        case command(CommandPlan)
+        /// Store calls inside one transaction, for steps whose work depends on what they read
+        /// as they go (imports, outbox leases).
+        case transaction(@Sendable (TransactionContext, Params) throws -> JSON)
+    }
+
+    public init(
+        _ name: String, _ summary: String, audience: Audience, mutating: Bool, params: [Schema.Field], result: Schema, errors: [AppError] = [],
+        body: Body
+    ) {
+        self.name = name
+        self.summary = summary
+        self.audience = audience
+        self.mutating = mutating
+        self.params = params
+        self.result = result
+        self.errors = errors
+        self.body = body
+    }
+
+    /// Params as published: the declared ones plus `actor` and, for mutating methods,
+    /// `idempotency_key`.
+    public var publishedParams: [Schema.Field] {
+        var fields: [Schema.Field] = []
+        if case .anyone = audience {} else {
+            fields.append(.init("actor", .id(.person), required: true, "The signed-in person on whose behalf the call is made"))
+        }
+        fields += params
+        if mutating {
+            fields.append(.init("idempotency_key", .text(min: 1, max: 200), "A retry with the same key and params returns the first response and has no further effect"))
+        }
+        return fields
+    }
+
+    var commonErrors: [AppError] {
+        var list: [AppError] = []
+        if case .anyone = audience {} else { list += [.unknownActor(nil), .forbidden("")] }
+        if mutating { list.append(.idempotencyKeyReused()) }
+        list.append(.databaseUnavailable())
+        return list + errors
+    }
+}

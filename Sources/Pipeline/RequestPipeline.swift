@@ -1,0 +1,262 @@
+import Community
+import Core
+import Postgres
+import RPC
+import Store
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+public struct PipelineConfig: Sendable {
+    public var conninfo: String
+    public var testClock: Bool
+    public var limits: Limits
+    public static let version = "0.2.0"
+
+    public init(conninfo: String, testClock: Bool, limits: Limits) {
+        self.conninfo = conninfo
+        self.testClock = testClock
+        self.limits = limits
+    }
+}
+
+/// Runs requests for one database connection, one at a time: finds the actor's community,
+/// then runs the method in its shape.
+///
+/// - A read: the actor's row and the method's statements in one round trip.
+/// - A command: `BEGIN`, the locks and the one read (with the actor's row and stored
+///   idempotency record) in one round trip; the pure decision; then the apply statement (which
+///   also stores the idempotency record) and `COMMIT` in a second round trip. At most six
+///   statements, the first call of a person in a process included.
+/// - A transaction (older shape): `BEGIN` and the actor's row, the method's store calls, then
+///   the idempotency record and `COMMIT`.
+///
+/// Serialization failures and deadlocks run the whole request again.
+public final class RequestPipeline {
+    public let config: PipelineConfig
+    public let logger: Logger
+    private var connection: Connection?
+    /// Person id → community id. A person never changes community, so this never goes stale.
+    private var communities: [String: String] = [:]
+    static let maxCachedPeople = 100_000
+    static let maxAttempts = 8
+
+    public init(config: PipelineConfig, logger: Logger) {
+        self.config = config
+        self.logger = logger
+    }
+
+    /// The open connection, re-established (with bounded retries) when it was lost.
+    public func db() throws -> Connection {
+        do {
+            if let connection {
+                try connection.ensureConnected()
+                return connection
+            }
+            let c = try Connection(conninfo: config.conninfo)
+            connection = c
+            return c
+        } catch let error as PostgresError {
+            logger.log(.warning, "database unavailable: \(error)")
+            throw AppError.databaseUnavailable()
+        }
+    }
+
+    /// The registry as the RPC layer sees it.
+    public func methodSpecs(_ methods: [MethodDefinition]) -> [MethodSpec] {
+        methods.map { m in
+            MethodSpec(
+                name: m.name, summary: m.summary, access: m.audience.access, mutating: m.mutating, params: m.publishedParams,
+                result: m.result, errors: m.commonErrors, preflight: RequestPipeline.actorPreflight(m)
+            ) { params in try self.execute(m, params) }
+        }
+    }
+
+    /// A call without a person's id in `actor` is refused as unknown_actor (SPEC §3.3), before
+    /// its other params are looked at.
+    static func actorPreflight(_ method: MethodDefinition) -> @Sendable ([String: JSON]) throws -> Void {
+        if case .anyone = method.audience { return { _ in } }
+        return { fields in
+            guard let actor = fields["actor"]?.stringValue else { throw AppError.unknownActor(nil) }
+            guard Identifier.isValid(actor, kind: .person) else { throw AppError.unknownActor(actor) }
+        }
+    }
+
+    public func execute(_ method: MethodDefinition, _ params: Params) throws -> JSON {
+        if case .open(let body) = method.body { return try withDatabaseErrors { try body(self, params) } }
+        let actorId = try params.string("actor")
+        return try withDatabaseErrors {
+            let c = try db()
+            let key = method.mutating ? params.optionalString("idempotency_key") : nil
+            let scope = RequestScope(
+                actorId: actorId, communityId: try community(of: actorId, c), testClock: config.testClock,
+                keySubject: key.map { actorId + "/" + $0 })
+            var attempt = 0
+            while true {
+                attempt += 1
+                do {
+                    switch method.body {
+                    case .open: fatalError("handled above")
+                    case .read(let plan): return try read(plan, method, scope, params, c)
+                    case .command(let plan): return try command(plan, method, scope, key, params, c)
+                    case .transaction(let body): return try transaction(body, method, scope, key, params, c)
+                    }
+                } catch let error as PostgresError where error.isTransient && attempt < RequestPipeline.maxAttempts {
+                    usleep(UInt32.random(in: 0...UInt32(1000 << min(attempt, 6))))
+                }
+            }
+        }
+    }
+
+    // MARK: The three shapes
+
+    func read(_ plan: ReadPlan, _ method: MethodDefinition, _ scope: RequestScope, _ params: Params, _ c: Connection) throws -> JSON {
+        let rows = try c.pipeline([auth(scope, key: nil, request: nil, context: nil)] + plan.statements(scope, params))
+        let (ctx, _) = try authenticate(rows[0], scope, method)
+        return try plan.respond(ctx, Array(rows.dropFirst()), params)
+    }
+
+    func command(
+        _ plan: CommandPlan, _ method: MethodDefinition, _ scope: RequestScope, _ key: String?, _ params: Params, _ c: Connection
+    ) throws -> JSON {
+        let request = key.map { _ in RequestPipeline.canonicalRequest(method.name, params) }
+        let first = [RequestQueries.begin] + (try plan.locks(scope, params))
+            + [auth(scope, key: key, request: request, context: try plan.context(scope, params))]
+        return try inTransaction(c) {
+            let rows = try c.pipeline(first)
+            let (ctx, auth) = try authenticate(rows[rows.count - 1], scope, method)
+            if let stored = try replay(auth) {
+                _ = try c.pipeline([RequestQueries.commit])
+                return stored
+            }
+            let outcome = try plan.decide(ctx, try auth.optionalJSON("context"), params)
+            var second: [Statement] = []
+            if let statement = RequestQueries.apply(
+                outcome.apply, response: outcome.response, completes: outcome.applyCompletesResponse,
+                remember: remember(scope, key: key, method: method.name, request: request))
+            {
+                second.append(statement)
+            }
+            second.append(RequestQueries.commit)
+            let applied: [Rows]
+            do {
+                applied = try c.pipeline(second)
+            } catch let error as PostgresError {
+                throw plan.translate(error) ?? error
+            }
+            guard outcome.applyCompletesResponse, outcome.apply != nil, var answer = outcome.response.objectValue,
+                let overlay = try applied[0].one().optionalJSON("result")?.objectValue
+            else { return outcome.response }
+            for (k, v) in overlay { answer[k] = v }
+            return .object(answer)
+        }
+    }
+
+    func transaction(
+        _ body: (TransactionContext, Params) throws -> JSON, _ method: MethodDefinition, _ scope: RequestScope, _ key: String?,
+        _ params: Params, _ c: Connection
+    ) throws -> JSON {
+        let request = key.map { _ in RequestPipeline.canonicalRequest(method.name, params) }
+        var first = [RequestQueries.begin]
+        if let subject = scope.keySubject { first.append(Locks.key(communityId: scope.communityId, keySubject: subject)) }
+        first.append(auth(scope, key: key, request: request, context: nil))
+        return try inTransaction(c) {
+            let rows = try c.pipeline(first)
+            let (ctx, auth) = try authenticate(rows[rows.count - 1], scope, method)
+            if let stored = try replay(auth) {
+                _ = try c.pipeline([RequestQueries.commit])
+                return stored
+            }
+            let response = try body(TransactionContext(request: ctx, db: c), params)
+            var last: [Statement] = []
+            if let statement = RequestQueries.apply(
+                nil, response: response, completes: false, remember: remember(scope, key: key, method: method.name, request: request))
+            {
+                last.append(statement)
+            }
+            last.append(RequestQueries.commit)
+            _ = try c.pipeline(last)
+            return response
+        }
+    }
+
+    // MARK: Pieces
+
+    /// Runs `body` with a transaction open on `c`; whatever fails rolls it back.
+    func inTransaction(_ c: Connection, _ body: () throws -> JSON) throws -> JSON {
+        do {
+            return try body()
+        } catch {
+            if c.isConnected && c.transactionOpen { _ = try? c.simpleExecute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// The actor's community: a lookup the first time a person calls through this connection.
+    func community(of actorId: String, _ c: Connection) throws -> String {
+        if let known = communities[actorId] { return known }
+        let lookup = RequestQueries.community(of: actorId)
+        guard let row = try c.query(lookup.sql, lookup.params).first else {
+            throw AppError.unknownActor(actorId)
+        }
+        let community = try row.string("community_id")
+        if communities.count >= RequestPipeline.maxCachedPeople { communities.removeAll(keepingCapacity: true) }
+        communities[actorId] = community
+        return community
+    }
+
+    func auth(_ scope: RequestScope, key: String?, request: String?, context: SQLCall?) -> Statement {
+        RequestQueries.auth(
+            communityId: scope.communityId, actorId: scope.actorId, testClock: scope.testClock, key: key, request: request, context: context)
+    }
+
+    func remember(_ scope: RequestScope, key: String?, method: String, request: String?) -> RequestQueries.Remember? {
+        guard let key, let request else { return nil }
+        return RequestQueries.Remember(communityId: scope.communityId, actorId: scope.actorId, key: key, method: method, request: request)
+    }
+
+    func authenticate(_ rows: Rows, _ scope: RequestScope, _ method: MethodDefinition) throws -> (RequestContext, Row) {
+        guard let row = rows.first else { throw AppError.unknownActor(scope.actorId) }
+        let actor = Actor(
+            id: scope.actorId, communityId: scope.communityId, roles: Set(try row.stringArray("roles").compactMap(Role.init(rawValue:))),
+            timeZone: try row.string("time_zone"))
+        if case .roles(let wanted) = method.audience, !actor.hasAny(wanted) {
+            throw AppError.forbidden("\(method.name) needs the role \(wanted.map(\.rawValue).joined(separator: " or "))")
+        }
+        let ctx = RequestContext(actor: actor, now: try row.instant("now"), testClock: scope.testClock, keySubject: scope.keySubject)
+        return (ctx, row)
+    }
+
+    /// The first response to this key, when the key was used before with the same params.
+    func replay(_ auth: Row) throws -> JSON? {
+        guard !(try auth.isNull("same_request")) else { return nil }
+        guard try auth.bool("same_request") else { throw AppError.idempotencyKeyReused() }
+        return try auth.json("stored_response")
+    }
+
+    /// The method name and params (without the key itself) in one canonical text.
+    static func canonicalRequest(_ method: String, _ params: Params) -> String {
+        var fields = params.fields
+        fields["idempotency_key"] = nil
+        return method + "\n" + JSON.object(fields).serialized()
+    }
+
+    /// Database failures become errors a caller can act on: a lost connection is retryable,
+    /// a broken invariant is reported without internals.
+    func withDatabaseErrors<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as PostgresError {
+            if error.isConnectionProblem {
+                logger.log(.warning, "database connection lost: \(error)")
+                throw AppError.databaseUnavailable()
+            }
+            if error.isTransient {
+                throw AppError(code: 5031, dataCode: "contention", message: "Too much contention on the same records; retry with the same idempotency_key", retryable: true)
+            }
+            logger.log(.error, "database error: \(error)")
+            throw AppError.internalError()
+        }
+    }
+}

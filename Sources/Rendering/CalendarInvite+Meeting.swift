@@ -1,0 +1,27 @@
+import Core
+import Meetings
+
+extension CalendarInvite {
+    /// The invitation for a meeting as it stands, with the agenda's answers paired with the
+    /// service's questions.
+    public init(
+        meeting m: Meeting, user: PersonFacts, expert: PersonFacts, service: ServiceFacts?, location: LocationFacts?, shortName: String,
+        stamp: Instant
+    ) {
+        let questions = service?.agendaQuestions ?? []
+        let agenda = m.agendaAnswers.enumerated().map { i, answer in (i < questions.count ? questions[i] : "Answer \(i + 1):", answer) }
+        func person(_ p: PersonFacts) -> Person { Person(firstName: p.firstName, lastName: p.lastName, email: p.email) }
+        self.init(
+            meetingId: m.id, status: m.state.status, start: m.state.start, end: m.state.end, sequence: m.calendarSequence, user: person(user),
+            expert: person(expert), communityShortName: shortName, serviceName: service?.name ?? "", location: location?.name,
+            videoURL: m.videoURL, topic: m.topic, agenda: agenda, stamp: stamp)
+    }
+
+    /// The stable UID of a meeting's invitation.
+    public static func uid(meetingId: String) -> String { "\(meetingId)@meetingledger" }
+
+    /// What `meeting.calendar` answers and the calendar outbox message carries.
+    public var json: JSON {
+        ["method": .string(method), "ics": .string(ics), "uid": .string(Self.uid(meetingId: meetingId)), "sequence": .int(sequence), "title": .string(title)]
+    }
+}

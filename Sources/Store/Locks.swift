@@ -1,0 +1,43 @@
+import Core
+import Postgres
+
+/// The advisory lock classes: what a transaction-scoped advisory lock protects. This is the one
+/// list of them; the SQL lock functions take the numbers from here.
+///
+/// Lock order, the same for every request so two requests never wait on each other in a
+/// circle: the caller's idempotency key, the user's counted bookings, the expert's calendar,
+/// the meeting's row, the user's wallet, then the ledger's account rows in id order.
+public enum LockClass: Int32, Sendable, CaseIterable {
+    /// One expert's calendar: overlap and availability checks and the writes that follow them.
+    case expertCalendar = 0
+    /// What is counted per user: bookings toward the weekly limit, no-shows toward a suspension.
+    case userBookings = 2
+    /// One caller's idempotency key: a retry waits for the first attempt and then replays it.
+    case idempotencyKey = 7
+}
+
+public enum Locks {
+    /// The subject of an idempotency key lock: the caller and their key.
+    public static func keySubject(actorId: String, key: String?) -> String? { key.map { actorId + "/" + $0 } }
+
+    /// The locks of a step that books for a user with an expert (the key first when given).
+    public static func parties(communityId: String, keySubject: String?, userId: String?, expertId: String?) -> Statement {
+        Statement(
+            "SELECT ml_lock_parties($1, $2, $3, $4, $5, $6, $7)",
+            [communityId, keySubject, userId, expertId, LockClass.idempotencyKey.rawValue, LockClass.userBookings.rawValue,
+             LockClass.expertCalendar.rawValue])
+    }
+
+    /// The locks of a step on one existing meeting: its parties' locks, its row and the wallet.
+    public static func meeting(communityId: String, meetingId: String, keySubject: String?) -> Statement {
+        Statement(
+            "SELECT ml_lock_meeting($1, $2, $3, $4, $5, $6)",
+            [communityId, meetingId, keySubject, LockClass.idempotencyKey.rawValue, LockClass.userBookings.rawValue,
+             LockClass.expertCalendar.rawValue])
+    }
+
+    /// Only the idempotency key's lock (steps that touch nothing else a lock must protect).
+    public static func key(communityId: String, keySubject: String) -> Statement {
+        Statement("SELECT ml_lock($1, $2, $3)", [communityId, keySubject, LockClass.idempotencyKey.rawValue])
+    }
+}

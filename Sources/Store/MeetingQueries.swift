@@ -1,0 +1,120 @@
+import Core
+import Meetings
+import Postgres
+
+/// Reads of meetings for the read-only methods: each one statement.
+public enum MeetingQueries {
+    /// One meeting with both parties' names (`meeting` column; NULL when there is none).
+    public static func meeting(communityId: String, meetingId: String) -> Statement {
+        Statement("SELECT ml_meeting_json($1, $2) AS meeting", [communityId, meetingId])
+    }
+
+    public static func decodeMeeting(_ rows: Rows) throws -> Meeting? {
+        guard let row = rows.first else { return nil }
+        return try meeting(in: row)
+    }
+
+    /// The `meeting` column of a row (NULL: none).
+    public static func meeting(in row: Row) throws -> Meeting? {
+        guard let json = try row.optionalJSON("meeting") else { return nil }
+        return try Records.meeting(StoredJSON(json, path: "meeting"))
+    }
+
+    /// Which of a person's meetings to list.
+    public struct ListFilter: Sendable {
+        public var personId: String
+        /// `user` or `expert`: the side the person is on.
+        public var side: Party
+        public var status: String?
+        public var from: Instant?
+        public var to: Instant?
+        public var now: Instant?
+
+        public init(personId: String, side: Party, status: String?, from: Instant?, to: Instant?) {
+            self.personId = personId
+            self.side = side
+            self.status = status
+            self.from = from
+            self.to = to
+        }
+    }
+
+    /// A page of a person's meetings on one side: those awaiting their action first (rank 0),
+    /// then by start; ending after `from` (default: the service's time).
+    public static func list(communityId: String, testClock: Bool, filter f: ListFilter, after: (rank: Int64, start: String, id: String)?, limit: Int64) -> Statement {
+        // Column names come from this fixed pair, never from the caller's text.
+        let (column, approved) = f.side == .user ? ("user_id", "user_approved") : ("expert_id", "expert_approved")
+        let awaiting = """
+            (CASE WHEN (m.status = 'awaiting_approval' AND NOT m.\(approved))
+                    OR (m.status = 'agreed' AND m.alternate_proposed_by IS NOT NULL AND m.alternate_proposed_by <> $11)
+                  THEN 0 ELSE 1 END)
+            """
+        return Statement(
+            """
+            SELECT ml_meeting_json(m.community_id, m.id) AS meeting, \(awaiting) AS rank FROM meetings m
+            WHERE m.community_id = $1 AND m.\(column) = $2 AND ($3::text IS NULL OR m.status = $3)
+              AND m.end_at > coalesce($4::timestamptz, ml_now($1, $8)) AND ($5::timestamptz IS NULL OR m.start_at < $5)
+              AND ($6::int IS NULL OR (\(awaiting), m.start_at, m.id) > ($6::int, $7::timestamptz, $9::text))
+            ORDER BY rank, m.start_at, m.id
+            LIMIT $10
+            """,
+            [communityId, f.personId, f.status, f.from, f.to, after?.rank, after?.start, testClock, after?.id, limit, f.side.rawValue])
+    }
+
+    /// A page of a meeting's timeline after event `afterSeq`.
+    public static func timeline(communityId: String, meetingId: String, afterSeq: Int64?, limit: Int64) -> Statement {
+        Statement(
+            """
+            SELECT id, seq, kind, actor_id, actor_role, reason_code, note, details, created_at FROM meeting_events
+            WHERE community_id = $1 AND meeting_id = $2 AND ($3::bigint IS NULL OR seq > $3) ORDER BY seq LIMIT $4
+            """, [communityId, meetingId, afterSeq, limit])
+    }
+
+    public static func timelineJSON(_ r: Row) throws -> JSON {
+        [
+            "id": .string(try r.string("id")), "seq": .int(try r.int("seq")), "kind": .string(try r.string("kind")),
+            "actor_id": .optional(try r.optionalString("actor_id")), "actor_role": .string(try r.string("actor_role")),
+            "reason_code": .optional(try r.optionalString("reason_code")), "note": .optional(try r.optionalString("note")),
+            "details": try r.json("details"), "at": .string(try r.instant("created_at").rfc3339),
+        ]
+    }
+
+    /// The expert's agreed meetings overlapping a time (or the time of a meeting, or its open
+    /// alternate), other than that meeting: `meeting` and `conflicts` columns.
+    public static func conflicts(communityId: String, meetingId: String?, expertId: String, start: Instant?, lengthMinutes: Int64?) -> Statement {
+        Statement(
+            """
+            WITH target AS (
+                SELECT coalesce(m.expert_id, $3) AS expert_id,
+                       coalesce($4::timestamptz, m.alternate_start_at, m.start_at) AS start_at,
+                       coalesce($5::int, CASE WHEN $4::timestamptz IS NULL THEN coalesce(m.alternate_length_minutes, m.length_minutes) END,
+                                m.length_minutes) AS length_minutes
+                FROM (SELECT 1) one LEFT JOIN meetings m ON m.community_id = $1 AND m.id = $2
+            )
+            SELECT ml_meeting_json($1, $2) AS meeting,
+                   (SELECT coalesce(jsonb_agg(ml_meeting_json($1, o.id) ORDER BY o.start_at, o.id), '[]')
+                    FROM target t JOIN meetings o ON o.community_id = $1 AND o.expert_id = t.expert_id AND o.status = 'agreed'
+                     AND o.id IS DISTINCT FROM $2
+                     AND tstzrange(o.start_at, o.end_at) && tstzrange(t.start_at, t.start_at + make_interval(mins => t.length_minutes))
+                    WHERE t.start_at IS NOT NULL AND t.length_minutes IS NOT NULL) AS conflicts
+            """, [communityId, meetingId, expertId, start, lengthMinutes])
+    }
+
+    /// Every credit movement of one meeting, in order.
+    public static func trail(communityId: String, meetingId: String) -> Statement {
+        Statement(
+            """
+            SELECT transfer_id, seq, kind, phase, amount, debit_account_id, credit_account_id, pending_id, created_at
+            FROM finance_meeting_trail WHERE community_id = $1 AND meeting_id = $2 ORDER BY seq
+            """, [communityId, meetingId])
+    }
+
+    public static func trailJSON(_ r: Row) throws -> JSON {
+        [
+            "id": .string(try r.string("transfer_id")), "seq": .int(try r.int("seq")), "kind": .string(try r.string("kind")),
+            "phase": .string(try r.string("phase")), "credits": .int(try r.int("amount")),
+            "debit_account_id": .string(try r.string("debit_account_id")), "credit_account_id": .string(try r.string("credit_account_id")),
+            "pending_id": .optional(try r.optionalString("pending_id")), "created_at": .string(try r.instant("created_at").rfc3339),
+        ]
+    }
+}

@@ -1,0 +1,70 @@
+import Core
+import Postgres
+
+/// The statements every request shares: finding the actor, reading their roles with the
+/// service's time and the stored idempotency record, storing a response under its key, and the
+/// transaction's bounds.
+public enum RequestQueries {
+    public static let begin = Statement("BEGIN")
+    public static let commit = Statement("COMMIT")
+
+    /// The community of a person (found by id alone: ids are unique across communities).
+    public static func community(of personId: String) -> Statement {
+        Statement("SELECT community_id FROM people WHERE id = $1", [personId])
+    }
+
+    /// The actor's roles and zone, the service's time, the stored response of the idempotency
+    /// key (if any) and the method's context, in one statement. No row: no such actor.
+    public static func auth(communityId: String, actorId: String, testClock: Bool, key: String?, request: String?, context: SQLCall?) -> Statement {
+        var sql = """
+            SELECT p.roles, p.time_zone, ml_now(p.community_id, $3) AS now,
+                   k.request_hash = encode(sha256(convert_to($5, 'UTF8')), 'hex') AS same_request, k.response AS stored_response
+            """
+        var params: [any PostgresBindable] = [communityId, actorId, testClock, key, request]
+        if let context {
+            sql += ", " + context.sql(firstParameter: params.count + 1) + " AS context"
+            params += context.params
+        }
+        sql += """
+
+            FROM people p LEFT JOIN idempotency_keys k ON k.community_id = p.community_id AND k.actor_id = p.id AND k.key = $4::text
+            WHERE p.community_id = $1 AND p.id = $2
+            """
+        return Statement(sql, params)
+    }
+
+    /// Where a response is stored under its idempotency key.
+    public struct Remember: Sendable {
+        public let communityId: String
+        public let actorId: String
+        public let key: String
+        public let method: String
+        /// The canonical request text, hashed by the database.
+        public let request: String
+
+        public init(communityId: String, actorId: String, key: String, method: String, request: String) {
+            self.communityId = communityId
+            self.actorId = actorId
+            self.key = key
+            self.method = method
+            self.request = request
+        }
+    }
+
+    /// The statement applying a decision, storing the response under the idempotency key in the
+    /// same statement. When `completes`, the apply returns a JSON object that completes the
+    /// response, and the stored response is completed the same way.
+    public static func apply(_ apply: SQLCall?, response: JSON, completes: Bool, remember: Remember?) -> Statement? {
+        func rememberSQL(_ n: Int) -> String { "ml_remember($\(n), $\(n + 1), $\(n + 2), $\(n + 3), $\(n + 4), $\(n + 5)::jsonb" }
+        let rememberParams: [any PostgresBindable] = remember.map { [$0.communityId, $0.actorId, $0.key, $0.method, $0.request, response] } ?? []
+        guard let apply else {
+            guard remember != nil else { return nil }
+            return Statement("SELECT " + rememberSQL(1) + ") AS remembered", rememberParams)
+        }
+        guard remember != nil else { return Statement("SELECT \(apply.sql(firstParameter: 1)) AS result", apply.params) }
+        let stored = rememberSQL(apply.arguments.count + 1) + (completes ? " || coalesce(result, '{}'::jsonb))" : ")")
+        return Statement(
+            "WITH applied AS (SELECT \(apply.sql(firstParameter: 1)) AS result) SELECT result, \(stored) AS remembered FROM applied",
+            apply.params + rememberParams)
+    }
+}

@@ -1,0 +1,73 @@
+import Community
+import Core
+import Ledger
+import Meetings
+import Pipeline
+import Postgres
+import Rendering
+import Store
+
+/// Turns meeting changes into the one write that applies them: rows, credit movements, events,
+/// and the messages each change sends (notifications, video operations, calendar invitations).
+enum MeetingWrites {
+    static func outcome(
+        _ ctx: RequestContext, _ c: BookingContext, _ changes: [MeetingChange], by actor: MeetingActor, response: JSON,
+        extraOutbox: [OutboxMessage] = []
+    ) -> Outcome {
+        Outcome(response: response, apply: writeSet(ctx, c, changes, by: actor, extraOutbox: extraOutbox).call)
+    }
+
+    static func writeSet(
+        _ ctx: RequestContext, _ c: BookingContext, _ changes: [MeetingChange], by actor: MeetingActor, extraOutbox: [OutboxMessage] = []
+    ) -> WriteSet {
+        let authorId: String? = actor == .system ? nil : ctx.actor.id
+        var writes = WriteSet(communityId: ctx.communityId, now: c.now, ledgerAt: ctx.testClock ? c.now : nil, actorId: authorId)
+        for change in changes {
+            let events = change.decision.events.map { EventRecord(event: $0, actorId: authorId, actorRole: actor.role) }
+            writes.meetings.append(MeetingWrite(change: change, events: events))
+            writes.outbox += messages(change, eventId: events.first?.id, context: c, actor: actor)
+            if let suspension = change.suspension {
+                let policy = c.settings.noShowPolicy
+                writes.suspensions.append((change.after.userId, suspension.until))
+                writes.outbox.append(OutboxMessage(
+                    kind: "user_suspended", channel: "notification", recipientId: change.after.userId, meetingId: nil, eventId: nil,
+                    payload: [
+                        "until": .string(suspension.until.rfc3339), "no_shows": .int(suspension.noShows), "window_days": .int(policy.windowDays),
+                        "recipient_role": "user",
+                    ]))
+            }
+        }
+        writes.outbox += extraOutbox
+        return writes
+    }
+
+    /// The notifications, video operations and calendar invitations one change sends.
+    static func messages(_ change: MeetingChange, eventId: String?, context c: BookingContext, actor: MeetingActor) -> [OutboxMessage] {
+        let m = change.after, d = change.decision
+        var out: [OutboxMessage] = d.notifications.map { n in
+            OutboxMessage(
+                kind: n.kind, channel: "notification", recipientId: m.personId(of: n.recipient), meetingId: m.id, eventId: eventId,
+                payload: ["meeting": m.json, "recipient_role": .string(n.recipient.rawValue), "actor_role": .string(actor.role), "note": .optional(d.events.first?.note)])
+        }
+        out += d.video.map { op in
+            OutboxMessage(kind: op.rawValue, channel: "video", recipientId: nil, meetingId: m.id, eventId: eventId, payload: ["meeting": m.json])
+        }
+        if change.invitationChanged, let user = c.user, let expert = c.expert {
+            let invite = CalendarInvite(
+                meeting: m, user: user, expert: expert, service: c.service, location: m.locationId.flatMap { c.locations[$0] },
+                shortName: c.settings.shortName, stamp: c.now)
+            out += [m.userId, m.expertId].map { recipient in
+                OutboxMessage(kind: "calendar.invite", channel: "calendar", recipientId: recipient, meetingId: m.id, eventId: nil, payload: invite.json)
+            }
+        }
+        return out
+    }
+
+    /// Database refusals of a meeting write, as errors a caller can act on. The decision already
+    /// checked each of these; the database is the last word if a check was ever wrong.
+    @Sendable static func translate(_ error: PostgresError) -> Error? {
+        if error.isExclusionViolation { return AppError.slotUnavailable("the expert already has a meeting or a held request at that time") }
+        if error.sqlState?.hasPrefix("ML") == true { return LedgerError.translate(error, required: 0) }
+        return nil
+    }
+}
