@@ -1,8 +1,12 @@
-import Foundation
-
-/// RFC 4180 CSV. Text cells a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR
-/// first) get an apostrophe, so a hostile reason or reference cannot execute in someone's
-/// spreadsheet.
+/// RFC 4180 CSV that a hostile reason or reference can neither break nor run in someone's
+/// spreadsheet. Decided on Unicode scalars: CR LF is one Swift Character, equal to neither CR
+/// nor LF.
+///
+/// - A text cell holding a comma, a quote, CR or LF is quoted, so it stays one cell of one row.
+/// - A spreadsheet runs a line that starts with `=`, `+`, `-`, `@` or a tab as a formula: such a
+///   line gets an apostrophe, at the start of the cell and after every line break inside it, and
+///   so does a cell that starts with a line break.
+/// - Numbers are written as they are (a credit of -100 stays a number); only text is guarded.
 public enum CSVWriter {
     public static func table(header: [String], rows: [[JSON]]) -> String {
         var out = header.joined(separator: ",") + "\r\n"
@@ -14,13 +18,34 @@ public enum CSVWriter {
         switch value {
         case .null: return ""
         case .int(let i): return String(i)
-        case .string(var s):
-            if let first = s.first, "=+-@\t\r".contains(first) { s = "'" + s }
-            if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-                return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-            }
-            return s
-        default: return value.serialized()
+        case .double, .bool: return value.serialized()
+        case .string(let s): return text(s)
+        case .array, .object: return text(value.serialized())
         }
+    }
+
+    static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t"]
+    static let lineBreaks: Set<Unicode.Scalar> = ["\r", "\n"]
+
+    static func text(_ s: String) -> String {
+        var out = String.UnicodeScalarView()
+        var quoted = false
+        if let first = s.unicodeScalars.first, lineBreaks.contains(first) { out.append("'") }
+        var atLineStart = true
+        for scalar in s.unicodeScalars {
+            if atLineStart && formulaStarts.contains(scalar) { out.append("'") }
+            atLineStart = lineBreaks.contains(scalar)
+            switch scalar {
+            case "\"":
+                out.append(contentsOf: "\"\"".unicodeScalars)
+                quoted = true
+            case ",", "\r", "\n":
+                out.append(scalar)
+                quoted = true
+            default:
+                out.append(scalar)
+            }
+        }
+        return quoted ? "\"" + String(out) + "\"" : String(out)
     }
 }

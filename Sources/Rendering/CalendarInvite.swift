@@ -54,11 +54,22 @@ public struct CalendarInvite: Sendable {
 
     public var isCancelled: Bool { [.cancelled, .rejected, .expired].contains(status) }
     public var method: String { isCancelled ? "CANCEL" : "REQUEST" }
+    /// The event's STATUS: tentative while awaiting approval, confirmed once agreed (and after it
+    /// took place), cancelled when it will not take place.
+    public var eventStatus: String {
+        switch status {
+        case .awaitingApproval: return "TENTATIVE"
+        case .agreed, .completed: return "CONFIRMED"
+        case .cancelled, .rejected, .expired: return "CANCELLED"
+        }
+    }
     /// "[user first name] and [expert first name] - [community short name]" (seed 001).
     public var title: String { "\(user.firstName) and \(expert.firstName) - \(communityShortName)" }
 
+    /// Every text from a person goes through `text`, `parameter` or `uri`, so none can end its
+    /// line and start a property, an attendee or an event of its own.
     public var ics: String {
-        var description = ["\(serviceName)"]
+        var description = [serviceName]
         if let topic, !topic.isEmpty { description.append("Topic: \(topic)") }
         for (question, answer) in agenda { description.append("\(question) \(answer)") }
         if let videoURL { description.append("Video: \(videoURL)") }
@@ -70,15 +81,15 @@ public struct CalendarInvite: Sendable {
             "DTSTART:\(Self.utc(start))",
             "DTEND:\(Self.utc(end))",
             "SEQUENCE:\(sequence)",
-            "STATUS:\(isCancelled ? "CANCELLED" : (status == .agreed ? "CONFIRMED" : "TENTATIVE"))",
-            "SUMMARY:\(Self.escape(title))",
-            "DESCRIPTION:\(Self.escape(description.joined(separator: "\n")))",
+            "STATUS:\(eventStatus)",
+            "SUMMARY:\(Self.text(title))",
+            "DESCRIPTION:\(Self.text(description.joined(separator: "\n")))",
         ]
-        if let place = location ?? videoURL { lines.append("LOCATION:\(Self.escape(place))") }
-        if let videoURL { lines.append("URL:\(Self.escape(videoURL))") }
-        lines.append("ORGANIZER;CN=\(Self.parameter(expert.firstName + " " + expert.lastName)):mailto:\(expert.email)")
+        if let place = location ?? videoURL { lines.append("LOCATION:\(Self.text(place))") }
+        if let videoURL { lines.append("URL:\(Self.uri(videoURL))") }
+        lines.append("ORGANIZER;CN=\(Self.parameter(expert.firstName + " " + expert.lastName)):\(Self.mailto(expert.email))")
         for p in [user, expert] {
-            lines.append("ATTENDEE;CN=\(Self.parameter(p.firstName + " " + p.lastName));ROLE=REQ-PARTICIPANT:mailto:\(p.email)")
+            lines.append("ATTENDEE;CN=\(Self.parameter(p.firstName + " " + p.lastName));ROLE=REQ-PARTICIPANT:\(Self.mailto(p.email))")
         }
         lines += ["END:VEVENT", "END:VCALENDAR"]
         return lines.map(Self.fold).joined(separator: "\r\n") + "\r\n"
@@ -90,26 +101,69 @@ public struct CalendarInvite: Sendable {
         return text.filter { $0 != "-" && $0 != ":" }
     }
 
-    /// TEXT escaping (RFC 5545 §3.3.11).
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for c in text {
-            switch c {
-            case "\\": out += "\\\\"
-            case ";": out += "\\;"
-            case ",": out += "\\,"
-            case "\n": out += "\\n"
-            case "\r": continue
-            default: out.append(c)
-            }
-        }
-        return out
+    // Escaping walks Unicode scalars, never Characters: "\r\n" is one Character, equal to
+    // neither "\r" nor "\n".
+
+    /// Mandatory line breaks (Unicode UAX #14): LF, VT, FF, CR, NEL, LINE and PARAGRAPH SEPARATOR.
+    static func isLineBreak(_ scalar: Unicode.Scalar) -> Bool {
+        (0x0A...0x0D).contains(scalar.value) || scalar.value == 0x85 || scalar.value == 0x2028 || scalar.value == 0x2029
     }
 
-    /// A parameter value is quoted and may not contain quotes or control characters.
-    static func parameter(_ text: String) -> String {
-        "\"" + text.filter { $0 != "\"" && !$0.isNewline && $0 != "\u{0}" } + "\""
+    /// C0 controls but HTAB (which RFC 5545 allows in TEXT and quoted values), DEL and C1 controls.
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        (scalar.value < 0x20 && scalar != "\t") || (0x7F...0x9F).contains(scalar.value)
     }
+
+    /// TEXT (RFC 5545 §3.3.11): backslash, semicolon and comma escaped; each line break (CR LF
+    /// counting as one) written as `\n`; other control characters dropped.
+    static func text(_ value: String) -> String {
+        var out = String.UnicodeScalarView()
+        var previous: Unicode.Scalar? = nil
+        for scalar in value.unicodeScalars {
+            defer { previous = scalar }
+            if scalar == "\n" && previous == "\r" { continue }
+            if scalar == "\\" || scalar == ";" || scalar == "," {
+                out.append("\\")
+                out.append(scalar)
+            } else if isLineBreak(scalar) {
+                out.append(contentsOf: "\\n".unicodeScalars)
+            } else if !isControl(scalar) {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    /// A parameter value (CN): DQUOTE-quoted, so `:`, `;` and `,` are plain text inside it; a
+    /// quoted value cannot hold DQUOTE, control characters or line breaks, so they are dropped.
+    static func parameter(_ value: String) -> String {
+        let kept = value.unicodeScalars.filter { $0 != "\"" && !isControl($0) && !isLineBreak($0) }
+        return "\"" + String(String.UnicodeScalarView(kept)) + "\""
+    }
+
+    /// Characters a URI holds as they are (RFC 3986: unreserved, reserved and `%`).
+    static let uriCharacters = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=%".utf8)
+    /// Characters an address in a mailto URI holds as they are (RFC 6068): not `?`, `&` or `,`,
+    /// which would add header fields or recipients, nor `%` or `:`.
+    static let addressCharacters = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~@!$'*+=".utf8)
+    static let hexDigits = Array("0123456789ABCDEF".utf8)
+
+    /// A URI value (URL): every other character, controls and line breaks included, is
+    /// percent-encoded as UTF-8 (RFC 3987 §3.1), so the value is printable ASCII on one line.
+    static func uri(_ value: String, keeping kept: Set<UInt8> = uriCharacters) -> String {
+        var out: [UInt8] = []
+        for scalar in value.unicodeScalars {
+            if scalar.isASCII, kept.contains(UInt8(scalar.value)) {
+                out.append(UInt8(scalar.value))
+            } else {
+                for byte in String(scalar).utf8 { out += [UInt8(ascii: "%"), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]] }
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// A calendar address: one recipient, whatever the email holds.
+    static func mailto(_ email: String) -> String { "mailto:" + uri(email, keeping: addressCharacters) }
 
     /// Lines longer than 75 octets continue on the next line after a space, never splitting a
     /// UTF-8 sequence.

@@ -13,7 +13,7 @@ enum AdminCommands {
         environment["DATABASE_URL"] = try Locator.databaseURL()
         let run = try Subprocess.run(executable, arguments, environment: environment)
         guard run.succeeded else {
-            let message = run.stderr.split(separator: "\n").filter { !$0.hasPrefix("{") }.joined(separator: "\n")
+            let message = run.stderr.split(separator: "\n").filter { !$0.hasPrefix("{") }.joined(separator: " ")
             throw ToolError(message: message.isEmpty ? "meetingd bootstrap failed (exit status \(run.status))" : message)
         }
         guard let result = try? JSONParser.parse(run.stdout.trimmingCharacters(in: "\n")) else {
@@ -56,7 +56,7 @@ enum AdminCommands {
 
     @Sendable static func showSettings(_ invocation: Invocation, _ session: Session) throws {
         let community = try session.call("community.get")
-        if invocation.wantsJSON { session.out.line(community.serialized()) } else { session.out.text(try settingsLines(community, session)) }
+        if invocation.wantsJSON { session.out.json(community) } else { session.out.text(try settingsLines(community, session)) }
     }
 
     /// `settings set k=v …`: every pair in one update_settings call.
@@ -67,14 +67,14 @@ enum AdminCommands {
         }
         if let key = invocation.string("idempotency-key") { params["idempotency_key"] = .string(key) }
         let community = try session.call("community.update_settings", params)
-        if invocation.wantsJSON { session.out.line(community.serialized()) } else { session.out.text(try settingsLines(community, session)) }
+        if invocation.wantsJSON { session.out.json(community) } else { session.out.text(try settingsLines(community, session)) }
     }
 
     /// `reasons`: the codes --reason accepts.
     @Sendable static func reasons(_ invocation: Invocation, _ session: Session) throws {
         let settings = try session.call("community.get")["settings"] ?? .null
         if invocation.wantsJSON {
-            session.out.line(JSON.object(["rejection_reasons": settings["rejection_reasons"] ?? [], "cancellation_reasons": settings["cancellation_reasons"] ?? []]).serialized())
+            session.out.json(JSON.object(["rejection_reasons": settings["rejection_reasons"] ?? [], "cancellation_reasons": settings["cancellation_reasons"] ?? []]))
             return
         }
         let columns = [Column(header: "CODE", key: "code"), Column(header: "LABEL", key: "label")]
@@ -89,7 +89,7 @@ enum AdminCommands {
     @Sendable static func ping(_ invocation: Invocation, _ session: Session) throws {
         let result = try session.meetingd().call("system.ping", .object([:]))
         if invocation.wantsJSON {
-            session.out.line(result.serialized())
+            session.out.json(result)
         } else {
             session.out.line("meetingd \(Render.plain(result["version"] ?? nil)); database \(Render.plain(result["database"] ?? nil)); service time \(PersonClock.utc.format(result["now"]?.stringValue ?? "-"))")
         }

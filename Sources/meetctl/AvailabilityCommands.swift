@@ -17,7 +17,7 @@ enum AvailabilityCommands {
         if params["time_zone"] == nil { params["time_zone"] = .string(try session.clock().zoneName) }
         let result = try session.call("availability.set_weekly", params)
         if invocation.wantsJSON {
-            session.out.line(result.serialized())
+            session.out.json(result)
             return
         }
         session.out.line("Weekly hours (\(Render.plain(result["time_zone"] ?? nil))):")
@@ -46,7 +46,7 @@ enum AvailabilityCommands {
         }
         let result = try session.call("availability.get", params)
         if invocation.wantsJSON {
-            session.out.line(result.serialized())
+            session.out.json(result)
             return
         }
         let from = clock.format(params["from"]!.stringValue!), to = clock.format(params["to"]!.stringValue!)

@@ -23,11 +23,11 @@ enum CommandRunner {
     static func show(_ result: JSON, _ session: Session) throws {
         let command = session.invocation.command
         if session.invocation.wantsJSON {
-            session.out.line(result.serialized())
+            session.out.json(result)
             return
         }
         if session.invocation.wantsCSV, let keys = command.csv {
-            session.out.text(Render.csv(items(of: result, command), keys: keys))
+            session.out.exact(Render.csv(items(of: result, command), keys: keys))
             return
         }
         switch command.output {
@@ -38,6 +38,8 @@ enum CommandRunner {
             if list.isEmpty { session.out.line(empty) } else { session.out.text(try Render.table(list, columns, session)) }
         case .message(let make):
             session.out.line(try make(result, session))
+        case .document(let make):
+            session.out.exact(make(result))
         }
     }
 

@@ -148,6 +148,9 @@ enum OutputSpec: Sendable {
     case table(key: String, [Column], empty: String)
     /// A one-line message made from the result.
     case message(@Sendable (JSON, Session) throws -> String)
+    /// A document from the result, written exactly as the service made it (an .ics with its CRLF
+    /// line ends), for a file or another program.
+    case document(@Sendable (JSON) -> String)
 }
 
 /// One column of a table (or one line of a record).

@@ -178,7 +178,7 @@ enum Commands {
         CommandSpec(
             path: ["calendar"], section: .experts, summary: "A meeting's iCalendar invitation (.ics) on stdout",
             arguments: [meetingId], method: "meeting.calendar",
-            output: .message { result, _ in (result["ics"]?.stringValue ?? "").replacingCRLF }),
+            output: .document { result in result["ics"]?.stringValue ?? "" }),
         CommandSpec(
             path: ["reasons"], section: .experts, summary: "The community's rejection and cancellation reason codes",
             method: "community.get", run: AdminCommands.reasons),
@@ -468,9 +468,4 @@ enum Commands {
             arguments: [ArgumentSpec(name: "MINUTES", kind: .minutes(-525_600...525_600), param: "minutes")], method: "clock.advance", mutating: true,
             output: .message { r, s in "Service time: \(try s.clock().format(r["now"]?.stringValue ?? "-"))" }),
     ]
-}
-
-extension String {
-    /// The text with CRLF line ends as LF (for a terminal).
-    var replacingCRLF: String { split(separator: "\r\n", omittingEmptySubsequences: false).joined(separator: "\n") }
 }

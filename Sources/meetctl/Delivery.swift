@@ -69,10 +69,10 @@ enum Delivery {
         }
 
         if invocation.wantsJSON {
-            session.out.line(JSON.object([
+            session.out.json(JSON.object([
                 "claimed": .int(Int64(messages.count)), "delivered": .array(delivered.map { .string($0) }), "failed": .array(retries),
                 "ack_lost": .array(notLeased),
-            ]).serialized())
+            ]))
         } else {
             for retry in retries {
                 let attempt = Render.plain(retry["attempts"] ?? nil)

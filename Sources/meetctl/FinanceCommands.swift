@@ -27,7 +27,7 @@ enum FinanceCommands {
         if invocation.wantsCSV {
             params["format"] = "csv"
             let (pages, _) = try csvPages(session, params)
-            session.out.text(pages)
+            session.out.exact(pages)
             return
         }
         let (items, last) = try session.allPages("ledger.statement", params)
@@ -35,7 +35,7 @@ enum FinanceCommands {
         result["items"] = .array(items)
         result["next_cursor"] = .null
         if invocation.wantsJSON {
-            session.out.line(JSON.object(result).serialized())
+            session.out.json(JSON.object(result))
             return
         }
         session.out.line("Statement of \(Render.plain(params["account_id"]!))")
@@ -76,7 +76,7 @@ enum FinanceCommands {
         let result = try session.call("ledger.reconcile")
         let problems = result["problems"]?.arrayValue ?? []
         if invocation.wantsJSON {
-            session.out.line(result.serialized())
+            session.out.json(result)
         } else if problems.isEmpty {
             session.out.line("Ledger consistent: every invariant holds (checked \(try session.clock().format(result["checked_at"]?.stringValue ?? "-"))).")
         } else {

@@ -9,7 +9,7 @@ enum MeetingCommands {
         let role = params["role"]!.stringValue!
         let items = try session.allPages("meeting.list", params).items
         if invocation.wantsJSON {
-            session.out.line(JSON.object(["role": .string(role), "items": .array(items), "next_cursor": .null]).serialized())
+            session.out.json(JSON.object(["role": .string(role), "items": .array(items), "next_cursor": .null]))
             return
         }
         guard !items.isEmpty else {
@@ -35,7 +35,7 @@ enum MeetingCommands {
         let meeting = try session.call("meeting.get", params)
         let timeline = try session.allPages("meeting.timeline", params).items
         if invocation.wantsJSON {
-            session.out.line(JSON.object(["meeting": meeting, "timeline": .array(timeline)]).serialized())
+            session.out.json(JSON.object(["meeting": meeting, "timeline": .array(timeline)]))
             return
         }
         guard case .record(let columns) = invocation.command.output else { return }

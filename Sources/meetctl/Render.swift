@@ -10,7 +10,13 @@ enum Render {
         return current
     }
 
+    /// A cell as a terminal shows it: one line, control characters escaped (TerminalText), so
+    /// the columns' widths are measured on what is shown.
     static func cell(_ item: JSON, _ column: Column, _ session: Session) throws -> String {
+        TerminalText.line(try content(item, column, session))
+    }
+
+    static func content(_ item: JSON, _ column: Column, _ session: Session) throws -> String {
         let value = lookup(item, column.key) ?? .null
         if value.isNull && column.format != .meetingCredits { return "-" }
         switch column.format {

@@ -214,11 +214,19 @@ final class Session {
     }
 }
 
-/// What meetctl prints: results on stdout, messages on stderr.
+/// What meetctl prints: results on stdout, messages on stderr. Text for people has its control
+/// characters shown escaped (TerminalText); JSON, CSV and iCalendar are written exactly.
 struct Output {
-    func line(_ text: String = "") { write(1, text + "\n") }
-    func text(_ text: String) { write(1, text) }
-    func error(_ text: String, newline: Bool = true) { write(2, newline ? text + "\n" : text) }
+    /// One line: a line break inside `text` is shown as `\n`, not obeyed.
+    func line(_ text: String = "") { write(1, TerminalText.line(text) + "\n") }
+    /// Lines meetctl laid out (tables, records, help).
+    func text(_ text: String) { write(1, TerminalText.block(text)) }
+    /// `--json`: the result exactly, on one line.
+    func json(_ value: JSON) { write(1, value.serialized() + "\n") }
+    /// A document as it is (CSV, an .ics), for a file or another program.
+    func exact(_ document: String) { write(1, document) }
+    /// One line on stderr.
+    func error(_ text: String, newline: Bool = true) { write(2, TerminalText.line(text) + (newline ? "\n" : "")) }
 
     private func write(_ fd: Int32, _ text: String) {
         let bytes = Array(text.utf8)

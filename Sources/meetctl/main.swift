@@ -37,7 +37,7 @@ func runMeetctl(_ arguments: [String]) -> Int32 {
             output.error("hint: \(e.hint ?? "see meetctl \(invocation.command.name) --help")")
             return 2
         } catch let e as ServiceError {
-            output.error(ErrorText.describe(e))
+            for line in ErrorText.lines(e) { output.error(line) }
             return 1
         } catch let e as ToolError {
             output.error("meetctl: \(e.message)")
@@ -58,15 +58,16 @@ struct Failed: Error {
     var message = ""
 }
 
-/// How a service error reads on stderr: the message, then `code: data.code`, then details.
+/// How a service error reads on stderr: the message, then `code: data.code`, then details, each
+/// on its own line (a line break inside one is shown escaped, not obeyed).
 enum ErrorText {
-    static func describe(_ e: ServiceError) -> String {
+    static func lines(_ e: ServiceError) -> [String] {
         var lines = ["meetctl: \(e.message)", "error \(e.code): \(e.dataCode)"]
         for (key, value) in (e.data.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) where !["code", "retryable"].contains(key) {
             lines.append("  \(key): \(Render.plain(value))")
         }
         if e.data["retryable"] == true { lines.append("  (temporary: trying again may succeed)") }
-        return lines.joined(separator: "\n")
+        return lines
     }
 }
 

@@ -209,4 +209,117 @@ final class CalendarInviteTests: EndToEndTestCase {
         XCTAssertTrue(invite["description"]?.string?.contains(url) ?? false, "the link is in the description: \(invite)")
         XCTAssertEqual(invite["location"]?.string, Scene.roomName)
     }
+
+    // MARK: Hostile text
+
+    /// A topic that, written raw, adds an attendee, a second event and a forged method and status.
+    static let exploitTopic = "Algebra\r\nATTENDEE:mailto:mallory@evil.example\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:forged@evil.example\r\n"
+        + "METHOD:CANCEL\r\nSTATUS:CANCELLED\r\nEND:VEVENT"
+
+    /// How a text reads back from an iCalendar TEXT value: every line break (CR LF, CR, LF,
+    /// U+2028…) as one LF, other control characters gone.
+    static func asText(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        var previous: Unicode.Scalar? = nil
+        for scalar in text.unicodeScalars {
+            defer { previous = scalar }
+            if scalar == "\n" && previous == "\r" { continue }
+            if ["\r", "\n", "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}", "\u{2029}"].contains(scalar) {
+                out.append("\n")
+            } else if scalar == "\t" || !(scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)) {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    /// The shape of an invitation's text before any parser sees it: CRLF line ends only, lines of
+    /// at most 75 octets, one event, two attendees, one METHOD.
+    func assertShape(_ ics: String, method: String, file: StaticString = #filePath, line: UInt = #line) {
+        let bytes = Array(ics.utf8)
+        for (i, b) in bytes.enumerated() {
+            if b == 13 { XCTAssertEqual(i + 1 < bytes.count ? bytes[i + 1] : 0, 10, "a bare CR at octet \(i)", file: file, line: line) }
+            if b == 10 { XCTAssertEqual(i > 0 ? bytes[i - 1] : 0, 13, "a bare LF at octet \(i)", file: file, line: line) }
+        }
+        let physical = ics.components(separatedBy: "\r\n")
+        XCTAssertEqual(physical.last, "", "ends with CRLF", file: file, line: line)
+        XCTAssertEqual(physical.filter { $0.utf8.count > 75 }, [], "lines longer than 75 octets", file: file, line: line)
+        var logical: [String] = []
+        for text in physical where !text.isEmpty {
+            if text.unicodeScalars.first == " ", !logical.isEmpty {
+                logical[logical.count - 1] += String(text.unicodeScalars.dropFirst())
+            } else {
+                logical.append(text)
+            }
+        }
+        XCTAssertEqual(logical.filter { $0 == "BEGIN:VEVENT" }.count, 1, "one event: \(ics)", file: file, line: line)
+        XCTAssertEqual(logical.filter { $0.hasPrefix("ATTENDEE") }.count, 2, "two attendees: \(ics)", file: file, line: line)
+        XCTAssertEqual(logical.filter { $0.hasPrefix("METHOD") }, ["METHOD:\(method)"], file: file, line: line)
+    }
+
+    /// What the parsed invitation must say whatever the hostile text in it.
+    func assertIntact(_ invite: JSONValue, _ s: Scene, topic: String, answers: [String], location: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(invite["method"], "REQUEST", file: file, line: line)
+        XCTAssertEqual(invite["status"], "CONFIRMED", file: file, line: line)
+        XCTAssertEqual(invite["summary"], "Sam and Talia - PEER", file: file, line: line)
+        XCTAssertEqual(invite["attendees"]?.array?.compactMap { $0["address"]?.string?.lowercased() }.sorted(),
+                       ["mailto:\(s.samEmail)".lowercased(), "mailto:\(s.taliaEmail)".lowercased()].sorted(), "exactly the two parties", file: file, line: line)
+        XCTAssertEqual(invite["organizer"]?["address"]?.string?.lowercased(), "mailto:\(s.taliaEmail)".lowercased(), file: file, line: line)
+        XCTAssertEqual(invite["location"]?.string, Self.asText(location), "the place's name is one text", file: file, line: line)
+        let description = invite["description"]?.string ?? ""
+        XCTAssertTrue(description.contains("Topic: " + Self.asText(topic) + "\n"), "the topic reads back as text: \(description.debugDescription)", file: file, line: line)
+        for (question, answer) in zip(Scene.questions, answers) {
+            XCTAssertTrue(description.contains(question + " " + Self.asText(answer)), "the answer reads back: \(description.debugDescription)", file: file, line: line)
+        }
+    }
+
+    /// A topic, agenda answers, a place's name and a video link written to break out of their
+    /// property stay inside it, in the outbox invitation and in meeting.calendar alike.
+    func testHostileTextStaysInsideItsProperty() throws {
+        let s = try scene()
+        let location = "Room 9\r\nATTENDEE:mailto:mallory@evil.example\rLOCATION:elsewhere\nEND:VEVENT\u{2028}BEGIN:VEVENT"
+        let room = try s.w.addLocation(location)
+        try s.w.setWeekly(s.talia, timeZone: "UTC", dailyRules("06:00", "22:00", at: [s.room, room]))
+        let answers = ["Balancing\r\nATTENDEE:mailto:mallory@evil.example", "Nothing\u{2028}METHOD:CANCEL\rSTATUS:CANCELLED\u{1B}[2J\u{7F}"]
+        let id = try request(s, start: MeetingTime.at(day: 7, hour: 10), [
+            "topic": .string(Self.exploitTopic), "agenda_answers": .array(answers.map { .string($0) }), "location_id": .string(room),
+        ])
+        try s.w.act("meeting.confirm", as: s.talia, id)
+
+        let sent = try invitations(s.w)
+        XCTAssertEqual(Set(sent.map(\.recipient)), [s.sam, s.talia])
+        for message in sent { assertShape(message.payload["ics"]?.string ?? "", method: "REQUEST") }
+        for invite in try PythonReference.invitations(sent.map { $0.payload["ics"]?.string ?? "" }) {
+            assertIntact(invite, s, topic: Self.exploitTopic, answers: answers, location: location)
+        }
+
+        let url = "https://video.example/r?p=x,y\r\nATTENDEE:mailto:mallory@evil.example\r\nEND:VEVENT\r\nBEGIN:VEVENT"
+        try s.w.act("meeting.set_video_link", as: s.w.admin, id, ["url": .string(url)])
+        let resent = try invitations(s.w)
+        XCTAssertEqual(resent.count, 2)
+        var texts = resent.map { $0.payload["ics"]?.string ?? "" }
+        for ics in texts { assertShape(ics, method: "REQUEST") }
+        let shown = try s.w.meetingd.result("meeting.calendar", as: s.sam, ["meeting_id": .string(id)])["ics"]?.string ?? ""
+        assertShape(shown, method: "REQUEST")
+        texts.append(shown)
+        for invite in try PythonReference.invitations(texts) {
+            assertIntact(invite, s, topic: Self.exploitTopic, answers: answers, location: location)
+            XCTAssertEqual(invite["url"]?.string, "https://video.example/r?p=x,y%0D%0AATTENDEE:mailto:mallory@evil.example%0D%0AEND:VEVENT%0D%0ABEGIN:VEVENT",
+                           "the link is one URI, its line breaks percent-encoded")
+            XCTAssertTrue(invite["description"]?.string?.contains("Video: " + Self.asText(url)) ?? false, "\(invite)")
+        }
+    }
+
+    /// A meeting that took place stays confirmed in the calendar (it is not tentative).
+    func testACompletedMeetingStaysConfirmed() throws {
+        let s = try scene()
+        let start = MeetingTime.at(day: 1, hour: 10)
+        let id = try request(s, start: start)
+        try s.w.act("meeting.confirm", as: s.talia, id)
+        try s.w.setClock(MeetingTime.shifted(start, minutes: 65))
+        XCTAssertEqual(try s.w.act("meeting.log_session", as: s.talia, id, ["attendance": "attended"])["status"], "completed")
+        let shown = try calendar(s, id)
+        XCTAssertEqual(shown["method"], "REQUEST")
+        XCTAssertEqual(shown["status"], "CONFIRMED")
+    }
 }

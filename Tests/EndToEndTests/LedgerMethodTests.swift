@@ -515,6 +515,25 @@ final class LedgerMethodTests: EndToEndTestCase {
         XCTAssertNotNil(firstPage["next_cursor"]?.string)
     }
 
+    /// A reference or reason holding CR LF then a formula stays inside its quoted cell: the
+    /// statement keeps one row per entry, and no line of any text cell starts a formula.
+    func testStatementCSVKeepsLineBreaksInsideTheirCell() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        try ledger.pinClock(on: meetingd, at: ledgerEpoch)
+        let user = try ledger.person(on: meetingd, ["user"])
+        let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
+        let hostile = HostileCSV.texts
+        for (i, reference) in hostile.enumerated() { try ledger.grant(on: meetingd, Int64(10 + i), to: user, reference: reference) }
+        for (i, reason) in hostile.enumerated() {
+            try meetingd.result("credits.adjust", as: ledger.financeId, ["account_id": .string(wallet), "credits": .int(Int64(-1 - i)), "reason": .string(reason)])
+        }
+        let items = try XCTUnwrap(try meetingd.result("ledger.statement", as: user, ["account_id": .string(wallet)])["items"]?.array)
+        XCTAssertEqual(items.count, 2 * hostile.count)
+        let csv = try XCTUnwrap(try meetingd.result("ledger.statement", as: user, ["account_id": .string(wallet), "format": "csv"])["csv"]?.string)
+        HostileCSV.assertDefused(try parseCSVWithPython(csv), items: items)
+    }
+
     // MARK: Balances over time, totals, reconcile
 
     func testBalanceAsOfAPastTime() throws {
@@ -691,5 +710,42 @@ final class LedgerMethodTests: EndToEndTestCase {
         let other = try LedgerCommunity.make(on: meetingd, #function + " other")
         try meetingd.error("ledger.meeting_trail", as: other.financeId, ["meeting_id": attended["id"]!], code: 4004)
         XCTAssertEqual(try meetingd.result("ledger.reconcile", as: finance)["ok"], true)
+    }
+}
+
+/// References and reasons written to break a CSV row or run in a spreadsheet.
+enum HostileCSV {
+    static let texts = [
+        "order-42\r\n=cmd|' /C calc'!A0", "\r\n=cmd|' /C calc'!A0", "refund\r@SUM(A1)", "refund\n+1,2\r\n\r\n-3\t\"x\"", "\n\t=1+1",
+    ]
+    static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r", "\n"]
+
+    /// Every line a spreadsheet shows of a cell: split at CR LF, CR and LF.
+    static func lines(_ cell: String) -> [String] {
+        cell.replacingOccurrences(of: "\r\n", with: "\n").unicodeScalars.split(omittingEmptySubsequences: false) { $0 == "\r" || $0 == "\n" }.map { String($0) }
+    }
+
+    /// Numbers stay numbers; every line of every text cell is safe; the texts read back with
+    /// only apostrophes added.
+    static func assertDefused(_ rows: [[String]], items: [JSONValue], file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(rows.count, items.count + 1, "a header and one row per entry: \(rows)", file: file, line: line)
+        guard let header = rows.first, rows.count == items.count + 1 else { return }
+        for (row, item) in zip(rows.dropFirst(), items) {
+            XCTAssertEqual(row.count, header.count, "every row has every column: \(row)", file: file, line: line)
+            for (column, cell) in zip(header, row) {
+                if let number = item[column]?.int {
+                    XCTAssertEqual(cell, String(number), "\(column) stays a number", file: file, line: line)
+                    continue
+                }
+                for text in lines(cell) {
+                    XCTAssertFalse(text.unicodeScalars.first.map(formulaStarts.contains) ?? false,
+                                   "a line of the \(column) cell \(cell.debugDescription) starts a formula", file: file, line: line)
+                }
+                if let written = item[column]?.string {
+                    XCTAssertEqual(cell.replacingOccurrences(of: "'", with: ""), written.replacingOccurrences(of: "'", with: ""),
+                                   "the \(column) text survives, only guarded", file: file, line: line)
+                }
+            }
+        }
     }
 }

@@ -92,6 +92,22 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertEqual(table.split(separator: "\n").count, 523, "title, header and 521 entries")
     }
 
+    /// `statement --csv` with hostile references and reasons: one row per entry, nothing a
+    /// spreadsheet would run.
+    func testStatementCSVWithHostileText() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let finance = try c.finance
+        let wallet = try XCTUnwrap(try finance.json(["balance", "--person", c.userId])["account_id"]?.string)
+        for (i, text) in HostileCSV.texts.enumerated() {
+            try finance.ok(["grant", "--user", c.userId, "--credits", String(10 + i), "--reference", text])
+            try finance.ok(["adjust", "--account", wallet, "--credits", String(-1 - i), "--reason", text])
+        }
+        let items = try XCTUnwrap(try finance.json(["statement", "--account", wallet])["items"]?.array)
+        XCTAssertEqual(items.count, 1 + 2 * HostileCSV.texts.count, "the first grant, then the hostile ones")
+        let csv = try finance.ok(["statement", "--account", wallet, "--csv"])
+        HostileCSV.assertDefused(try parseCSVWithPython(csv), items: items)
+    }
+
     func testReconcileExitsOneWhenTheLedgerIsBroken() throws {
         let c = try MeetctlCommunity.make(#function)
         let wallet = try XCTUnwrap(try (try c.finance).json(["balance", "--person", c.userId])["account_id"]?.string)

@@ -93,7 +93,7 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertTrue(try expert.ok(["meeting", "show", id]).contains("Wed 13 Mar 2030 14:00 EDT"))
 
         let ics = try expert.ok(["calendar", id])
-        XCTAssertTrue(ics.hasPrefix("BEGIN:VCALENDAR\n"), ics)
+        XCTAssertTrue(ics.hasPrefix("BEGIN:VCALENDAR\r\n"), "written as the service made it, CRLF line ends: \(ics.debugDescription)")
         XCTAssertTrue(ics.contains("DTSTART:20300313T180000Z"), ics)
 
         let trail = try c.finance.json(["trail", id])

@@ -1,0 +1,41 @@
+/// Text on its way to a terminal. Another person's name, topic, note or reason must not reach it
+/// as control sequences (clear the screen, retitle the window, move back over the line that
+/// shows credits, reverse a line), so what a terminal would act on is shown as a visible escape:
+/// C0 controls, DEL and C1 controls as `\e`, `\r`, `\n`, `\t` or `\x07`, bidirectional
+/// overrides and isolates as `\u{202E}`. Decided on Unicode scalars, since CR LF is one Swift
+/// Character equal to neither CR nor LF.
+enum TerminalText {
+    /// One line: every control shown, line breaks included.
+    static func line(_ text: String) -> String { escaped(text, keepingLineEnds: false) }
+
+    /// Lines meetctl laid out itself (tables, records, help): LF kept as the line end, every other
+    /// control shown. Their cells were escaped as one line each before the layout.
+    static func block(_ text: String) -> String { escaped(text, keepingLineEnds: true) }
+
+    private static func escaped(_ text: String, keepingLineEnds: Bool) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if let shown = visible(scalar), !(keepingLineEnds && scalar == "\n") {
+                out.append(contentsOf: shown.unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    private static let hexDigits = Array("0123456789abcdef")
+
+    /// How a scalar that a terminal would act on is shown; nil for any other.
+    static func visible(_ scalar: Unicode.Scalar) -> String? {
+        switch scalar.value {
+        case 0x1B: return "\\e"
+        case 0x0D: return "\\r"
+        case 0x0A: return "\\n"
+        case 0x09: return "\\t"
+        case 0x00...0x1F, 0x7F...0x9F: return "\\x" + String([hexDigits[Int(scalar.value >> 4)], hexDigits[Int(scalar.value & 0x0F)]])
+        case 0x202A...0x202E, 0x2066...0x2069: return "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+        default: return nil
+        }
+    }
+}

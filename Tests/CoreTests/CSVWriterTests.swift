@@ -1,0 +1,64 @@
+import XCTest
+
+@testable import Core
+
+/// The CSV that finance opens in a spreadsheet: a hostile reference or reason can neither add a
+/// row nor run as a formula, at the start of a cell or after a line break inside it.
+final class CSVWriterTests: XCTestCase {
+    static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r", "\n"]
+
+    /// Every line a spreadsheet shows of a cell: the cell split at CR LF, CR and LF.
+    static func linesOf(_ cell: String) -> [Substring] {
+        cell.replacingOccurrences(of: "\r\n", with: "\n").split(omittingEmptySubsequences: false) { $0 == "\r" || $0 == "\n" }.map { $0[...] }
+    }
+
+    func testQuotesAndDefusesFormulasAndReadsBack() throws {
+        let text = CSVWriter.table(header: ["a", "b", "c"], rows: [[.int(-5), "=cmd|' /C calc'!A0", "he said \"hi\", twice"], [.null, "+1", "two\nlines"]])
+        XCTAssertEqual(text, "a,b,c\r\n-5,'=cmd|' /C calc'!A0,\"he said \"\"hi\"\", twice\"\r\n,'+1,\"two\nlines\"\r\n")
+        XCTAssertEqual(try CSVReader.parse(text).map(\.fields), [["a", "b", "c"], ["-5", "'=cmd|' /C calc'!A0", "he said \"hi\", twice"], ["", "'+1", "two\nlines"]])
+    }
+
+    /// CR LF is one Swift Character equal to neither CR nor LF: the writer must still see both.
+    func testLineBreaksAreQuotedAndEachLineGuarded() {
+        let cases: [(JSON, String)] = [
+            ("order-42\r\n=cmd|' /C calc'!A0", "\"order-42\r\n'=cmd|' /C calc'!A0\""),
+            ("\r\n=cmd|' /C calc'!A0", "\"'\r\n'=cmd|' /C calc'!A0\""),
+            ("a\r=1+1", "\"a\r'=1+1\""),
+            ("a\n+1", "\"a\n'+1\""),
+            ("a\n\n-1\r\n@SUM(A1)\r\n\tx", "\"a\n\n'-1\r\n'@SUM(A1)\r\n'\tx\""),
+            ("\n", "\"'\n\""),
+            ("\r\n", "\"'\r\n\""),
+            ("\ttab", "'\ttab"),
+            ("a\r\nb", "\"a\r\nb\""),
+            ("line\u{2028}=x", "line\u{2028}=x"),
+            ("-100", "'-100"),
+            (.int(-100), "-100"),
+            (.int(0), "0"),
+            ("plain, \"quoted\"", "\"plain, \"\"quoted\"\"\""),
+            ("é=1", "é=1"),
+        ]
+        for (value, written) in cases {
+            XCTAssertEqual(CSVWriter.cell(value), written, "\(value.serialized())")
+        }
+    }
+
+    func testHostileCellsNeverAddRowsOrFormulas() throws {
+        let hostile: [JSON] = [
+            "order-42\r\n=cmd|' /C calc'!A0", "\r\n=cmd|' /C calc'!A0", "x\r=HYPERLINK(\"http://evil.example\")", "x\n@SUM(A1)", "\n\n\n",
+            "a,b\r\n-2+3,\"q\"", "\u{0}\r\n+1", "ž\r\n\r\n=1",
+        ]
+        let rows: [[JSON]] = hostile.enumerated().map { i, text in [.int(Int64(-100 - i)), text, .string("r\(i)")] }
+        let text = CSVWriter.table(header: ["credits", "reference", "tag"], rows: rows)
+        let records = try CSVReader.parse(text)
+        XCTAssertEqual(records.count, rows.count + 1, "a header and one record per row: \(text.debugDescription)")
+        for (i, record) in records.dropFirst().enumerated() {
+            guard record.fields.count == 3 else { return XCTFail("record \(i + 1) has \(record.fields.count) fields: \(record.fields)") }
+            XCTAssertEqual(record.fields[0], String(-100 - i), "numbers stay numbers")
+            XCTAssertEqual(record.fields[2], "r\(i)")
+            for line in Self.linesOf(record.fields[1]) {
+                XCTAssertFalse(line.unicodeScalars.first.map(Self.formulaStarts.contains) ?? false, "a line of \(record.fields[1].debugDescription) starts a formula")
+            }
+            XCTAssertFalse(record.fields[1].unicodeScalars.first.map(Self.formulaStarts.contains) ?? false)
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import XCTest
+
+/// What meetctl writes to a terminal: another person's text can neither send control sequences
+/// (clear the screen, retitle the window, move the cursor back over the credits) nor break the
+/// table's columns; it is shown with visible escapes. `--json` and the `.ics` stay exact.
+final class MeetctlTerminalTests: EndToEndTestCase {
+    static let firstName = "\u{1B}]0;pwned\u{07}Sam"
+    static let topic = "Algebra\r\u{1B}[2JCredits 0 (returned)"
+    static let note = "Later?\u{1B}[1A\r\u{1B}[2K\u{9B}31m\u{202E}\u{7F}\u{08}"
+
+    /// Bytes a terminal acts on: ESC, BEL, a CR not followed by LF, other C0 controls but LF,
+    /// DEL, and C1 controls (U+0080–U+009F) and bidirectional overrides.
+    static func controls(in text: String) -> [String] {
+        let scalars = Array(text.unicodeScalars)
+        return scalars.indices.compactMap { i in
+            let s = scalars[i]
+            if s == "\n" { return nil }
+            if s == "\r" { return i + 1 < scalars.count && scalars[i + 1] == "\n" ? nil : "bare CR at \(i)" }
+            if s.value < 0x20 || s.value == 0x7F || (0x80...0x9F).contains(s.value) || (0x202A...0x202E).contains(s.value) || (0x2066...0x2069).contains(s.value) {
+                return "U+\(String(s.value, radix: 16)) at \(i)"
+            }
+            return nil
+        }
+    }
+
+    /// A meeting the user requested with a hostile topic, then countered with a hostile note.
+    func hostileMeeting(_ c: MeetctlCommunity) throws -> String {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let requested = try meetingd.result("meeting.request", as: c.userId, [
+            "service_id": .string(c.serviceId), "expert_id": .string(c.expertId), "start": "2030-03-11T14:00:00Z", "location_id": .string(c.roomId),
+            "topic": .string(Self.topic),
+        ])
+        let id = try XCTUnwrap(requested["id"]?.string)
+        try meetingd.result("meeting.reschedule", as: c.userId, ["meeting_id": .string(id), "start": "2030-03-11T15:00:00Z", "note": .string(Self.note)])
+        return id
+    }
+
+    func testAnotherPersonsTextIsShownEscaped() throws {
+        let c = try MeetctlCommunity.make(#function, userName: (Self.firstName, "Lee"))
+        let expert = try c.expert
+        let id = try hostileMeeting(c)
+
+        let list = try expert.ok(["meetings"])
+        XCTAssertEqual(Self.controls(in: list), [], list.debugDescription)
+        XCTAssertTrue(list.contains(#"\e]0;pwned\x07Sam Lee"#), list)
+        let lines = list.split(separator: "\n").map(String.init)
+        let header = try XCTUnwrap(lines.first), row = try XCTUnwrap(lines.first { $0.contains(id) })
+        XCTAssertEqual(header.distance(from: header.startIndex, to: try XCTUnwrap(header.range(of: "MEETING")).lowerBound),
+                       row.distance(from: row.startIndex, to: try XCTUnwrap(row.range(of: id)).lowerBound),
+                       "columns line up with the escaped text:\n\(list)")
+
+        let shown = try expert.ok(["meeting", "show", id])
+        XCTAssertEqual(Self.controls(in: shown), [], shown.debugDescription)
+        XCTAssertTrue(shown.split(separator: "\n").contains { $0.hasPrefix("Topic ") && $0.hasSuffix(#"  Algebra\r\e[2JCredits 0 (returned)"#) }, shown)
+        XCTAssertTrue(shown.contains(#"\e]0;pwned\x07Sam Lee"#), shown)
+        XCTAssertTrue(shown.contains(#""Later?\e[1A\r\e[2K\x9b31m\u{202E}\x7f\x08""#), "the timeline's note: \(shown)")
+
+        let person = try c.admin.ok(["person", "show", c.userId])
+        XCTAssertEqual(Self.controls(in: person), [], person.debugDescription)
+        XCTAssertTrue(person.split(separator: "\n").contains { $0.hasPrefix("First name ") && $0.hasSuffix(#"  \e]0;pwned\x07Sam"#) }, person)
+
+        // --json stays exact.
+        let listed = try expert.json(["meetings"])
+        XCTAssertEqual(listed["items"]?[0]?["user_name"]?.string, Self.firstName + " Lee")
+        let exact = try expert.json(["meeting", "show", id])
+        XCTAssertEqual(exact["meeting"]?["topic"]?.string, Self.topic)
+        XCTAssertEqual(exact["timeline"]?.array?.compactMap { $0["note"]?.string }, [Self.note])
+    }
+
+    /// Errors echo what the service or the command line said, escaped like everything else.
+    func testErrorsOnStandardErrorAreEscaped() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let refused = try c.admin.fails(["settings", "set", "\u{1B}[2Jbogus=1"], status: 1)
+        XCTAssertEqual(Self.controls(in: refused.stderr), [], refused.stderr.debugDescription)
+        XCTAssertTrue(refused.stderr.contains(#"\e[2Jbogus"#), refused.stderr)
+
+        try c.admin.ok(["location", "add", "--name", "Room\u{1B}]0;x\u{07}\r\n\u{1B}[1AOK", "--kind", "in_person"])
+        let unknown = try (try c.expert).fails(["availability", "set", "--rule", "Mon 09:00-10:00 @Moon\u{1B}[2J"], status: 2)
+        XCTAssertEqual(Self.controls(in: unknown.stderr), [], unknown.stderr.debugDescription)
+        XCTAssertTrue(unknown.stderr.contains(#"no location called "Moon\e[2J""#), unknown.stderr)
+        XCTAssertTrue(unknown.stderr.contains(#"Room\e]0;x\x07\r\n\e[1AOK"#), "the hint names every location, escaped: \(unknown.stderr)")
+        XCTAssertEqual(unknown.stderr.split(separator: "\n").count, 2, "the message and the hint, one line each: \(unknown.stderr)")
+    }
+
+    /// `meetctl calendar > x.ics` writes the invitation as the service made it: CRLF line ends.
+    func testCalendarWritesTheInvitationExactly() throws {
+        let c = try MeetctlCommunity.make(#function, userName: (Self.firstName, "Lee"))
+        let expert = try c.expert
+        let id = try hostileMeeting(c)
+        let written = try expert.ok(["calendar", id])
+        let ics = try XCTUnwrap(try expert.json(["calendar", id])["ics"]?.string)
+        XCTAssertEqual(Array(written.utf8), Array(ics.utf8), "stdout is the ics, byte for byte")
+        XCTAssertTrue(written.hasPrefix("BEGIN:VCALENDAR\r\nPRODID:"), written.debugDescription)
+        XCTAssertTrue(written.hasSuffix("END:VCALENDAR\r\n"), written.debugDescription)
+        XCTAssertEqual(Self.controls(in: written), [], "nothing but CRLF line ends: \(written.debugDescription)")
+        let fields = try PythonReference.invitation(written)
+        XCTAssertEqual(fields["attendees"]?.array?.count, 2)
+        XCTAssertTrue(fields["description"]?.string?.contains("Topic: Algebra\n[2JCredits 0 (returned)") ?? false, "\(fields)")
+    }
+}
