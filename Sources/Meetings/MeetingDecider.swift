@@ -348,10 +348,15 @@ public enum MeetingDecider {
 
 /// A community may require experts to log their past sessions before doing anything else.
 public enum SessionLogRule {
-    public static func check(_ c: BookingContext, expertId: String, except meetingId: String?) throws {
-        guard c.settings.requireSessionLog else { return }
-        let unlogged = c.unloggedMeetingIds.filter { $0 != meetingId }
-        if !unlogged.isEmpty { throw AppError.sessionLogRequired(meetingIds: unlogged) }
+    /// `unlogged`: the expert's past agreed meetings not logged yet.
+    public static func check(_ settings: CommunitySettings, unlogged: [String], except meetingId: String? = nil) throws {
+        guard settings.requireSessionLog else { return }
+        let open = unlogged.filter { $0 != meetingId }
+        if !open.isEmpty { throw AppError.sessionLogRequired(meetingIds: open) }
+    }
+
+    static func check(_ c: BookingContext, expertId: String, except meetingId: String?) throws {
+        try check(c.settings, unlogged: c.unloggedMeetingIds, except: meetingId)
     }
 }
 

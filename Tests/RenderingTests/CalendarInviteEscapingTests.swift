@@ -1,7 +1,8 @@
 import Core
 import XCTest
 
-@testable import Meetings
+import Meetings
+@testable import Rendering
 
 /// Hostile text in every slot of an invitation (topic, agenda, names, place, service, link,
 /// addresses) never adds a line, an attendee, an event or a method: the document keeps its

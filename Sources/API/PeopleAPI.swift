@@ -1,0 +1,140 @@
+import Community
+import Core
+import Meetings
+import Pipeline
+import RPC
+import Scheduling
+import Store
+
+/// `person.*` and `location.*`.
+enum PeopleAPI {
+    static var all: [MethodDefinition] { [create, get, list, findByEmail, unsuspend, createLocation, listLocations] }
+
+    static let create = MethodDefinition(
+        "person.create", "Adds a person to the community with their roles; opens their credit accounts",
+        audience: .roles([.admin]), mutating: true,
+        params: [
+            .init("email", .email, required: true), .init("first_name", .name, required: true), .init("last_name", .name, required: true),
+            .init("roles", .list(.oneOf(Role.allCases.map(\.rawValue)), min: 1, max: 5), required: true),
+            .init("time_zone", .text(min: 1, max: 64), required: true, "IANA time zone, e.g. Europe/Prague"),
+        ],
+        result: PersonFacts.schema,
+        body: .transaction { ctx, params in
+            let zone = try params.string("time_zone")
+            try TimeZoneNames.require(zone, on: ctx.db)
+            let person = PersonFacts(
+                id: Identifier.make(.person), email: try params.string("email"), firstName: try params.string("first_name"),
+                lastName: try params.string("last_name"), roles: Set(params.stringList("roles").compactMap(Role.init(rawValue:))), timeZone: zone)
+            try PeopleStore.insert(ctx.db, communityId: ctx.communityId, person: person)
+            return try ctx.person(person.id).json
+        })
+
+    static let get = MethodDefinition(
+        "person.get", "One person (yourself, or anyone for admins, office and finance staff)", audience: .member, mutating: false,
+        params: [.init("person_id", .id(.person), required: true)], result: PersonFacts.schema, errors: [DocErrors.notFound],
+        body: .read(ReadPlan(
+            statements: { scope, p in [PeopleStore.byId(communityId: scope.communityId, id: try p.string("person_id"))] },
+            respond: { ctx, rows, p in
+                let id = try p.string("person_id")
+                try ctx.actor.requireSelfOr(id, .admin, .office, .finance, to: "see this person")
+                guard let row = rows[0].first else { throw AppError.notFound("person", id) }
+                return try PeopleStore.person(row).json
+            })))
+
+    static let list = MethodDefinition(
+        "person.list", "The community's people, optionally those with one role, in creation order",
+        audience: .roles([.admin, .office, .finance]), mutating: false,
+        params: [.init("role", .oneOf(Role.allCases.map(\.rawValue)))] + Page.fields, result: Page.resultSchema(PersonFacts.schema),
+        body: .read(ReadPlan(
+            statements: { scope, p in
+                let page = try Page(p, key: [.text])
+                return [PeopleStore.list(
+                    communityId: scope.communityId, role: p.optionalString("role").flatMap(Role.init(rawValue:)), afterId: page.afterString(0),
+                    limit: page.limit + 1)]
+            },
+            respond: { _, rows, p in try Page(p, key: [.text]).result(try rows[0].map { try PeopleStore.person($0).json }) { [$0["id"]!] } })))
+
+    static let findByEmail = MethodDefinition(
+        "person.find_by_email", "The person of your community with this e-mail: id, names and roles (for client tools that take e-mails)",
+        audience: .member, mutating: false, params: [.init("email", .email, required: true)],
+        result: .object([.init("id", .id(.person), required: true), .init("first_name", .name, required: true), .init("last_name", .name, required: true),
+                         .init("roles", .list(.text()), required: true)]),
+        errors: [DocErrors.notFound],
+        body: .read(ReadPlan(
+            statements: { scope, p in [PeopleStore.byEmail(communityId: scope.communityId, email: try p.string("email"))] },
+            respond: { _, rows, params in
+                let email = try params.string("email")
+                guard let row = rows[0].first else { throw AppError.notFound("person with e-mail", email) }
+                let p = try PeopleStore.person(row)
+                return ["id": .string(p.id), "first_name": .string(p.firstName), "last_name": .string(p.lastName),
+                        "roles": .array(p.roles.map(\.rawValue).sorted().map { .string($0) })]
+            })))
+
+    static let unsuspend = MethodDefinition(
+        "person.unsuspend", "Lifts a user's suspension (no-shows) so they can book again", audience: .roles([.admin]), mutating: true,
+        params: [.init("person_id", .id(.person), required: true)], result: PersonFacts.schema, errors: [DocErrors.notFound],
+        body: .transaction { ctx, params in
+            let id = try params.string("person_id")
+            _ = try ctx.person(id)
+            try PeopleStore.unsuspend(ctx.db, communityId: ctx.communityId, id: id)
+            return try ctx.person(id).json
+        })
+
+    static let createLocation = MethodDefinition(
+        "location.create", "Adds a place (or a virtual room) where meetings happen", audience: .roles([.admin]), mutating: true,
+        params: [.init("name", .name, required: true), .init("kind", .oneOf(["in_person", "virtual"]), required: true)],
+        result: LocationFacts.schema,
+        body: .transaction { ctx, params in
+            try CatalogStore.insertLocation(
+                ctx.db, communityId: ctx.communityId,
+                LocationFacts(id: Identifier.make(.location), name: try params.string("name"), kind: try params.string("kind"))
+            ).json
+        })
+
+    static let listLocations = MethodDefinition(
+        "location.list", "The community's locations", audience: .member, mutating: false, params: Page.fields,
+        result: Page.resultSchema(LocationFacts.schema),
+        body: .read(ReadPlan(
+            statements: { scope, p in
+                let page = try Page(p, key: [.text])
+                return [CatalogStore.listLocations(communityId: scope.communityId, afterId: page.afterString(0), limit: page.limit + 1)]
+            },
+            respond: { _, rows, p in try Page(p, key: [.text]).result(try rows[0].map { try CatalogStore.location($0).json }) { [$0["id"]!] } })))
+}
+
+/// `community.*` and the operator's bootstrap.
+enum CommunityAPI {
+    static var all: [MethodDefinition] { [get, updateSettings] }
+
+    static let communitySchema: Schema = .object([
+        .init("id", .id(.community), required: true), .init("name", .name, required: true),
+        .init("settings", .anyJSON(description: "Every setting with its current value"), required: true),
+    ], additional: true)
+
+    static func json(_ id: String, _ name: String, _ settings: CommunitySettings) -> JSON {
+        ["id": .string(id), "name": .string(name), "settings": settings.json]
+    }
+
+    static let get = MethodDefinition(
+        "community.get", "The actor's community with its settings", audience: .member, mutating: false, params: [], result: communitySchema,
+        body: .read(ReadPlan(
+            statements: { scope, _ in [CommunityStore.byId(communityId: scope.communityId)] },
+            respond: { ctx, rows, _ in
+                let (name, settings) = try CommunityStore.decode(rows[0], communityId: ctx.communityId)
+                return json(ctx.communityId, name, settings)
+            })))
+
+    static let updateSettings = MethodDefinition(
+        "community.update_settings", "Changes any of the community's settings; the others keep their values",
+        audience: .roles([.admin]), mutating: true, params: CommunitySettings.schemaFields, result: communitySchema,
+        body: .transaction { ctx, params in
+            let (name, stored) = try CommunityStore.settings(ctx.db, communityId: ctx.communityId, forUpdate: true)
+            var settings = stored
+            var given = params.fields
+            for key in ["actor", "idempotency_key"] { given[key] = nil }
+            if let zone = given["time_zone"]?.stringValue { try TimeZoneNames.require(zone, on: ctx.db) }
+            try settings.apply(.object(given.filter { !$0.value.isNull || $0.key == "weekly_usage_limit" || $0.key == "office_email" }), path: "")
+            try CommunityStore.saveSettings(ctx.db, communityId: ctx.communityId, settings)
+            return json(ctx.communityId, name, settings)
+        })
+}

@@ -1,0 +1,81 @@
+import Community
+import Core
+import Meetings
+import Pipeline
+import RPC
+import Store
+
+/// What the methods of the older shape read as they go, through the store.
+extension TransactionContext {
+    func settings() throws -> CommunitySettings { try CommunityStore.settings(db, communityId: communityId).settings }
+
+    func person(_ id: String) throws -> PersonFacts { try PeopleStore.get(db, communityId: communityId, id: id) }
+
+    func requireExpert(_ id: String, field: String = "expert_id") throws -> PersonFacts {
+        let p = try person(id)
+        guard p.has(.expert) else { throw AppError.invalidParams(field: field, reason: "must be a person with the expert role") }
+        return p
+    }
+
+    func requireUser(_ id: String, field: String = "user_id") throws -> PersonFacts {
+        let p = try person(id)
+        guard p.has(.user) else { throw AppError.invalidParams(field: field, reason: "must be a person with the user role") }
+        return p
+    }
+
+    func requireLocations(_ ids: [String], field: String) throws {
+        guard try CatalogStore.countLocations(db, communityId: communityId, ids: ids) == Set(ids).count else {
+            if ids.count == 1 { throw AppError.notFound("location", ids[0]) }
+            throw AppError.invalidParams(field: field, reason: "names a location that does not exist")
+        }
+    }
+
+    /// An expert with unlogged sessions may only log them (where the community requires it).
+    func requireSessionsLogged(expertId: String) throws {
+        let settings = try settings()
+        guard settings.requireSessionLog else { return }
+        try SessionLogRule.check(settings, unlogged: try PeopleStore.unloggedMeetings(db, communityId: communityId, expertId: expertId, now: now))
+    }
+}
+
+extension PersonFacts {
+    var json: JSON {
+        [
+            "id": .string(id), "email": .string(email), "first_name": .string(firstName), "last_name": .string(lastName),
+            "roles": .array(roles.map(\.rawValue).sorted().map { .string($0) }), "time_zone": .string(timeZone),
+            "suspended_until": .optional(suspendedUntil?.rfc3339),
+        ]
+    }
+
+    static let schema: Schema = .object([
+        .init("id", .id(.person), required: true), .init("email", .email, required: true),
+        .init("first_name", .name, required: true), .init("last_name", .name, required: true),
+        .init("roles", .list(.oneOf(Role.allCases.map(\.rawValue))), required: true),
+        .init("time_zone", .text(), required: true), .init("suspended_until", .nullable(.timestamp)),
+    ], additional: true)
+}
+
+extension ServiceFacts {
+    var json: JSON {
+        [
+            "id": .string(id), "name": .string(name), "kind": .string(kind.rawValue), "expert_id": .optional(expertId),
+            "default_length_minutes": .int(defaultLengthMinutes), "price_credits": .int(priceCredits),
+            "skills": .array(skills.map { .string($0) }), "agenda_questions": .array(agendaQuestions.map { .string($0) }), "active": .bool(active),
+        ]
+    }
+
+    static let schema: Schema = .object([
+        .init("id", .id(.service), required: true), .init("name", .name, required: true),
+        .init("kind", .oneOf(["generic", "expert_specific"]), required: true), .init("expert_id", .nullable(.id(.person)), required: true),
+        .init("default_length_minutes", .integer(min: 5, max: 1440), required: true), .init("price_credits", .credits, required: true),
+    ], additional: true)
+}
+
+extension LocationFacts {
+    var json: JSON { ["id": .string(id), "name": .string(name), "kind": .string(kind)] }
+
+    static let schema: Schema = .object([
+        .init("id", .id(.location), required: true), .init("name", .name, required: true),
+        .init("kind", .oneOf(["in_person", "virtual"]), required: true),
+    ])
+}

@@ -1,0 +1,162 @@
+import Core
+import Meetings
+import Postgres
+
+/// Services, certifications, enrolments and locations.
+public enum CatalogStore {
+    static let serviceColumns = "id, name, kind, expert_id, default_length_minutes, price_credits, skills, agenda_questions, active"
+
+    public static func service(_ row: Row) throws -> ServiceFacts {
+        guard let kind = ServiceFacts.Kind(rawValue: try row.string("kind")) else {
+            throw PostgresError(code: .decoding, message: "unknown service kind")
+        }
+        return ServiceFacts(
+            id: try row.string("id"), name: try row.string("name"), kind: kind, expertId: try row.optionalString("expert_id"),
+            defaultLengthMinutes: try row.int("default_length_minutes"), priceCredits: try row.int("price_credits"),
+            skills: try row.stringArray("skills"), agendaQuestions: try row.stringArray("agenda_questions"), active: try row.bool("active"))
+    }
+
+    public static func service(_ c: Connection, communityId: String, id: String) throws -> ServiceFacts {
+        guard let row = try c.query("SELECT \(serviceColumns) FROM services WHERE community_id = $1 AND id = $2", [communityId, id]).first else {
+            throw AppError.notFound("service", id)
+        }
+        return try service(row)
+    }
+
+    public static func service(_ c: Connection, communityId: String, name: String) throws -> ServiceFacts? {
+        try c.query("SELECT \(serviceColumns) FROM services WHERE community_id = $1 AND lower(name) = lower($2)", [communityId, name]).first.map(service)
+    }
+
+    /// A new service; its name must be new in the community.
+    public static func insertService(_ c: Connection, communityId: String, _ s: ServiceFacts) throws -> ServiceFacts {
+        do {
+            let row = try c.query(
+                """
+                INSERT INTO services (community_id, id, name, kind, expert_id, default_length_minutes, price_credits, skills, agenda_questions)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING \(serviceColumns)
+                """,
+                [communityId, s.id, s.name, s.kind.rawValue, s.expertId, s.defaultLengthMinutes, s.priceCredits, PostgresTextArray(s.skills),
+                 PostgresTextArray(s.agendaQuestions)])
+            return try service(row.one())
+        } catch let e as PostgresError where e.isUniqueViolation {
+            throw AppError.invalidParams(field: "name", reason: "is already the name of another service")
+        }
+    }
+
+    /// Creates the service, or updates the one with the same name; true when created. One
+    /// statement, so an import racing another (or service.create) of the same name waits for it
+    /// and updates instead of failing on the unique name (`xmax = 0`: this statement inserted it).
+    public static func upsertService(_ c: Connection, communityId: String, _ s: ServiceFacts) throws -> Bool {
+        try c.query(
+            """
+            INSERT INTO services (community_id, id, name, kind, expert_id, default_length_minutes, price_credits, skills, agenda_questions)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            ON CONFLICT (community_id, lower(name)) DO UPDATE
+            SET kind = EXCLUDED.kind, expert_id = EXCLUDED.expert_id, default_length_minutes = EXCLUDED.default_length_minutes,
+                price_credits = EXCLUDED.price_credits, skills = EXCLUDED.skills, agenda_questions = EXCLUDED.agenda_questions
+            RETURNING (xmax = 0) AS created
+            """,
+            [communityId, s.id, s.name, s.kind.rawValue, s.expertId, s.defaultLengthMinutes, s.priceCredits, PostgresTextArray(s.skills),
+             PostgresTextArray(s.agendaQuestions)]
+        ).one().bool("created")
+    }
+
+    /// A page of services in id order; with an expert, those the expert offers.
+    public static func listServices(communityId: String, expertId: String?, afterId: String?, limit: Int64) -> Statement {
+        Statement(
+            """
+            SELECT \(serviceColumns) FROM services s
+            WHERE community_id = $1 AND ($2::text IS NULL OR s.expert_id = $2 OR EXISTS (
+                SELECT 1 FROM certifications c WHERE c.community_id = $1 AND c.service_id = s.id AND c.expert_id = $2))
+              AND ($3::text IS NULL OR s.id > $3)
+            ORDER BY s.id LIMIT $4
+            """, [communityId, expertId, afterId, limit])
+    }
+
+    /// True when the certification is new.
+    public static func certify(_ c: Connection, communityId: String, serviceId: String, expertId: String) throws -> Bool {
+        try c.query(
+            "INSERT INTO certifications (community_id, service_id, expert_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            [communityId, serviceId, expertId]
+        ).affectedRows == 1
+    }
+
+    /// True when there was a certification to remove.
+    public static func decertify(_ c: Connection, communityId: String, serviceId: String, expertId: String) throws -> Bool {
+        try c.query(
+            "DELETE FROM certifications WHERE community_id = $1 AND service_id = $2 AND expert_id = $3", [communityId, serviceId, expertId]
+        ).affectedRows == 1
+    }
+
+    /// The experts certified in a service (and the owner of an expert-specific one).
+    public static func certifiedExperts(_ c: Connection, communityId: String, serviceId: String) throws -> [String] {
+        try c.query(
+            """
+            SELECT expert_id AS id FROM certifications WHERE community_id = $1 AND service_id = $2
+            UNION SELECT expert_id FROM services WHERE community_id = $1 AND id = $2 AND expert_id IS NOT NULL
+            """, [communityId, serviceId]
+        ).map { try $0.string("id") }
+    }
+
+    /// True when the enrolment is new.
+    public static func enroll(_ c: Connection, communityId: String, userId: String, serviceId: String?, expertId: String?) throws -> Bool {
+        try c.query(
+            "INSERT INTO enrollments (community_id, user_id, service_id, expert_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            [communityId, userId, serviceId, expertId]
+        ).affectedRows == 1
+    }
+
+    /// True when there was an enrolment to remove.
+    public static func unenroll(_ c: Connection, communityId: String, userId: String, serviceId: String?, expertId: String?) throws -> Bool {
+        try c.query(
+            """
+            DELETE FROM enrollments WHERE community_id = $1 AND user_id = $2
+              AND service_id IS NOT DISTINCT FROM $3 AND expert_id IS NOT DISTINCT FROM $4
+            """, [communityId, userId, serviceId, expertId]
+        ).affectedRows == 1
+    }
+
+    /// The user's enrolments: whether they are assigned to the service itself, and the experts
+    /// they are assigned to.
+    public static func enrolments(_ c: Connection, communityId: String, userId: String, serviceId: String) throws -> (inService: Bool, experts: Set<String>) {
+        let rows = try c.query(
+            "SELECT service_id, expert_id FROM enrollments WHERE community_id = $1 AND user_id = $2 AND (service_id = $3 OR expert_id IS NOT NULL)",
+            [communityId, userId, serviceId])
+        var inService = false
+        var experts: Set<String> = []
+        for r in rows {
+            if try r.optionalString("service_id") == serviceId { inService = true }
+            if let e = try r.optionalString("expert_id") { experts.insert(e) }
+        }
+        return (inService, experts)
+    }
+
+    // MARK: Locations
+
+    public static func insertLocation(_ c: Connection, communityId: String, _ l: LocationFacts) throws -> LocationFacts {
+        do {
+            try c.query("INSERT INTO locations (community_id, id, name, kind) VALUES ($1, $2, $3, $4)", [communityId, l.id, l.name, l.kind])
+            return l
+        } catch let e as PostgresError where e.isUniqueViolation {
+            throw AppError.invalidParams(field: "name", reason: "is already the name of another location")
+        }
+    }
+
+    public static func listLocations(communityId: String, afterId: String?, limit: Int64) -> Statement {
+        Statement(
+            "SELECT id, name, kind FROM locations WHERE community_id = $1 AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT $3",
+            [communityId, afterId, limit])
+    }
+
+    public static func location(_ row: Row) throws -> LocationFacts {
+        LocationFacts(id: try row.string("id"), name: try row.string("name"), kind: try row.string("kind"))
+    }
+
+    /// How many of the ids name locations of the community.
+    public static func countLocations(_ c: Connection, communityId: String, ids: [String]) throws -> Int {
+        guard !ids.isEmpty else { return 0 }
+        return Int(try c.query(
+            "SELECT count(*) AS n FROM locations WHERE community_id = $1 AND id = ANY ($2)", [communityId, PostgresTextArray(ids)]
+        ).one().int("n"))
+    }
+}

@@ -1,0 +1,122 @@
+import Community
+import Core
+import Ledger
+import Meetings
+import Postgres
+
+/// People of a community: their rows and the ledger accounts their roles open.
+public enum PeopleStore {
+    static let columns = "id, email, first_name, last_name, roles, time_zone, suspended_until"
+
+    public static func person(_ row: Row) throws -> PersonFacts {
+        PersonFacts(
+            id: try row.string("id"), email: try row.string("email"), firstName: try row.string("first_name"), lastName: try row.string("last_name"),
+            roles: Set(try row.stringArray("roles").compactMap(Role.init(rawValue:))), timeZone: try row.string("time_zone"),
+            suspendedUntil: try row.optionalInstant("suspended_until"))
+    }
+
+    public static func byId(communityId: String, id: String) -> Statement {
+        Statement("SELECT \(columns) FROM people WHERE community_id = $1 AND id = $2", [communityId, id])
+    }
+
+    public static func byEmail(communityId: String, email: String) -> Statement {
+        Statement("SELECT \(columns) FROM people WHERE community_id = $1 AND lower(email) = lower($2)", [communityId, email])
+    }
+
+    /// A person of the community, or nil.
+    public static func find(_ c: Connection, communityId: String, id: String) throws -> PersonFacts? {
+        try c.query(byId(communityId: communityId, id: id)).first.map(person)
+    }
+
+    /// A person of the community, or not_found.
+    public static func get(_ c: Connection, communityId: String, id: String) throws -> PersonFacts {
+        guard let p = try find(c, communityId: communityId, id: id) else { throw AppError.notFound("person", id) }
+        return p
+    }
+
+    public static func find(_ c: Connection, communityId: String, email: String) throws -> PersonFacts? {
+        try c.query(byEmail(communityId: communityId, email: email)).first.map(person)
+    }
+
+    /// A page of the community's people in id order, optionally those with one role.
+    public static func list(communityId: String, role: Role?, afterId: String?, limit: Int64) -> Statement {
+        Statement(
+            """
+            SELECT \(columns) FROM people
+            WHERE community_id = $1 AND ($2::text IS NULL OR $2 = ANY (roles)) AND ($3::text IS NULL OR id > $3)
+            ORDER BY id LIMIT $4
+            """, [communityId, role?.rawValue, afterId, limit])
+    }
+
+    /// Inserts a person and opens their ledger accounts (a wallet for users, earnings for experts).
+    public static func insert(_ c: Connection, communityId: String, person p: PersonFacts) throws {
+        do {
+            try c.query(
+                "INSERT INTO people (community_id, id, email, first_name, last_name, roles, time_zone) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                [communityId, p.id, p.email, p.firstName, p.lastName, PostgresTextArray(p.roles.map(\.rawValue).sorted()), p.timeZone])
+        } catch let e as PostgresError where e.isUniqueViolation {
+            throw AppError.invalidParams(field: "email", reason: "is already used by another person in this community")
+        }
+        try LedgerStore.openPersonAccounts(c, communityId: communityId, personId: p.id, user: p.has(.user), expert: p.has(.expert))
+    }
+
+    public static func unsuspend(_ c: Connection, communityId: String, id: String) throws {
+        try c.query("UPDATE people SET suspended_until = NULL WHERE community_id = $1 AND id = $2", [communityId, id])
+    }
+
+    /// The expert's past agreed meetings not logged yet (at most 20), for the session-log rule.
+    public static func unloggedMeetings(_ c: Connection, communityId: String, expertId: String, now: Instant) throws -> [String] {
+        try c.query(
+            """
+            SELECT id FROM meetings
+            WHERE community_id = $1 AND expert_id = $2 AND status = 'agreed' AND end_at <= $3
+            ORDER BY start_at LIMIT 20
+            """, [communityId, expertId, now]
+        ).map { try $0.string("id") }
+    }
+}
+
+/// A community's row: its name and settings, and the test clock.
+public enum CommunityStore {
+    public static func byId(communityId: String, forUpdate: Bool = false) -> Statement {
+        Statement("SELECT name, settings FROM communities WHERE community_id = $1" + (forUpdate ? " FOR UPDATE" : ""), [communityId])
+    }
+
+    public static func decode(_ rows: Rows, communityId: String) throws -> (name: String, settings: CommunitySettings) {
+        guard let row = rows.first else { throw AppError.notFound("community", communityId) }
+        return (try row.string("name"), try CommunitySettings(stored: try row.json("settings")))
+    }
+
+    public static func settings(_ c: Connection, communityId: String, forUpdate: Bool = false) throws -> (name: String, settings: CommunitySettings) {
+        try decode(try c.query(byId(communityId: communityId, forUpdate: forUpdate)), communityId: communityId)
+    }
+
+    public static func saveSettings(_ c: Connection, communityId: String, _ settings: CommunitySettings) throws {
+        try c.query("UPDATE communities SET settings = $2 WHERE community_id = $1", [communityId, settings.json])
+    }
+
+    /// A new community with its own accounts (platform revenue, issuance, payouts).
+    public static func create(_ c: Connection, communityId: String, name: String, settings: CommunitySettings) throws {
+        try c.query("INSERT INTO communities (community_id, name, settings) VALUES ($1, $2, $3)", [communityId, name, settings.json])
+        try LedgerStore.openCommunityAccounts(c, communityId: communityId)
+    }
+
+    /// Pins the community's time (for processes run with --test-clock).
+    public static func setClock(_ c: Connection, communityId: String, now: Instant) throws -> Instant {
+        try c.query(
+            "INSERT INTO test_clocks (community_id, now) VALUES ($1, $2) ON CONFLICT (community_id) DO UPDATE SET now = EXCLUDED.now RETURNING now",
+            [communityId, now]
+        ).one().instant("now")
+    }
+
+    /// Moves the community's pinned time by `minutes`, added in the statement itself so advances
+    /// made at once all count.
+    public static func advanceClock(_ c: Connection, communityId: String, minutes: Int64, from now: Instant) throws -> Instant {
+        try c.query(
+            """
+            INSERT INTO test_clocks (community_id, now) VALUES ($1, $2)
+            ON CONFLICT (community_id) DO UPDATE SET now = test_clocks.now + make_interval(mins => $3::int) RETURNING now
+            """, [communityId, now.adding(minutes: minutes), minutes]
+        ).one().instant("now")
+    }
+}
