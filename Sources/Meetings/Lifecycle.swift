@@ -6,10 +6,17 @@ import Ledger
 public enum Lifecycle {
     // MARK: New meetings
 
+    /// The end of a meeting starting at `start`: refused (naming `start`) when it would pass
+    /// the last supported time, so no meeting, invitation or answer ever holds year 10000.
+    public static func end(start: Instant, lengthMinutes: Int64) throws(AppError) -> Instant {
+        try start.adding(minutes: lengthMinutes, checkedFor: "start", what: "the meeting's end")
+    }
+
     /// A user's request: awaiting the expert (or agreed at once under auto-accept), with the
     /// price held either way.
     public static func request(start: Instant, lengthMinutes: Int64, priceCredits: Int64, autoAccept: Bool, now: Instant) throws -> Decision {
         guard start > now else { throw AppError.invalidParams(field: "start", reason: "must be in the future") }
+        _ = try end(start: start, lengthMinutes: lengthMinutes)
         var d = Decision(next: MeetingState(
             status: autoAccept ? .agreed : .awaitingApproval, creditStatus: .none, start: start, lengthMinutes: lengthMinutes,
             priceCredits: priceCredits, expertApproved: autoAccept, userApproved: true, proposedBy: .user))
@@ -29,6 +36,7 @@ public enum Lifecycle {
     /// An expert's proposal: approved by the expert, waiting for the user; nothing held yet.
     public static func propose(start: Instant, lengthMinutes: Int64, priceCredits: Int64, now: Instant) throws -> Decision {
         guard start > now else { throw AppError.invalidParams(field: "start", reason: "must be in the future") }
+        _ = try end(start: start, lengthMinutes: lengthMinutes)
         var d = Decision(next: MeetingState(
             status: .awaitingApproval, creditStatus: .none, start: start, lengthMinutes: lengthMinutes, priceCredits: priceCredits,
             expertApproved: true, userApproved: false, proposedBy: .expert))
@@ -177,6 +185,7 @@ public enum Lifecycle {
         let p = try party(actor, action: "reschedule")
         try requireStatus(m, [.agreed, .rejected, .awaitingApproval], "reschedule")
         guard start > now else { throw AppError.invalidParams(field: "start", reason: "must be in the future") }
+        _ = try end(start: start, lengthMinutes: length)
         var d = Decision(next: m)
         d.events = [TimelineEvent("alternative_date_selected_by_\(p.rawValue)", note: note, details: ["start": .string(start.rfc3339), "length_minutes": .int(length)]),
                     TimelineEvent("approved_by_\(p.rawValue)")]

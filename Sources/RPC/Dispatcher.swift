@@ -68,8 +68,8 @@ public final class Dispatcher {
         var id: JSON = .null
         if let idField {
             switch idField {
-            case .string, .int, .null: id = idField
-            case .double: id = idField
+            // Echoed untouched: a number keeps the text it was sent with.
+            case .string, .int, .number, .null: id = idField
             default:
                 return Dispatcher.errorResponse(id: .null, error: RPCError(code: -32600, message: "Invalid Request: id must be a string, a number or null", data: nil))
             }

@@ -123,9 +123,8 @@ public struct CommunitySettings: Sendable {
                 for (k, v) in value.objectValue! { labels[k] = v.stringValue! }
             case "short_name": shortName = value.stringValue!
             case "time_zone":
-                guard TimeZones.isKnown(value.stringValue!) else {
-                    throw AppError.invalidParams(field: "time_zone", reason: "must be an IANA time zone such as Europe/Prague")
-                }
+                // Checked against the database's zones where it is given (TimeZoneRule) and
+                // where it is used, so a stored zone never locks the settings.
                 timeZone = value.stringValue!
             case "office_email": officeEmail = value.stringValue
             case "session_types": sessionTypes = value.arrayValue!.map { $0.stringValue! }

@@ -42,7 +42,7 @@ enum AvailabilityMethods {
         let expert = try params.string("expert_id")
         try requireOwner(ctx, expert)
         let zone = try params.string("time_zone")
-        guard TimeZones.isKnown(zone) else { throw AppError.invalidParams(field: "time_zone", reason: "must be an IANA time zone such as Europe/Prague") }
+        try TimeZoneRule.require(zone, on: ctx.db)
         let rules = params["rules"]?.arrayValue ?? []
         for (i, r) in rules.enumerated() {
             let start = LocalTimeOfDay(r["start"]!.stringValue!)!, end = LocalTimeOfDay(r["end"]!.stringValue!)!
@@ -204,7 +204,8 @@ enum AvailabilityMethods {
             }
         }
         let length = params.optionalInt("length_minutes") ?? service.defaultLengthMinutes
-        let availability = try AvailabilityStore.load(ctx, expertIds: experts.sorted(), from: from, to: to.adding(minutes: length))
+        let lastEnd = try to.adding(minutes: length, checkedFor: "to", what: "the end of the last slot")
+        let availability = try AvailabilityStore.load(ctx, expertIds: experts.sorted(), from: from, to: lastEnd)
         let query = SlotQuery(
             from: from, to: to, lengthMinutes: length, slotMinutes: settings.slotMinutes,
             earliestStart: ctx.now.adding(minutes: settings.minNoticeMinutes), latestStart: ctx.now.adding(minutes: settings.horizonDays * 24 * 60),

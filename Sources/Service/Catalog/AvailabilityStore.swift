@@ -58,8 +58,7 @@ enum AvailabilityStore {
 
     /// The booking check: [start, start+length) is inside the expert's availability at the
     /// location and not taken by another meeting.
-    static func requireFree(_ ctx: RequestContext, expertId: String, serviceId: String, start: Instant, lengthMinutes: Int64, locationId: String) throws {
-        let end = start.adding(minutes: lengthMinutes)
+    static func requireFree(_ ctx: RequestContext, expertId: String, serviceId: String, start: Instant, end: Instant, locationId: String) throws {
         guard var availability = try load(ctx, expertIds: [expertId], from: start, to: end).first else {
             throw AppError.notFound("expert", expertId)
         }

@@ -1,4 +1,5 @@
 import Core
+import Meetings
 import Postgres
 import RPC
 
@@ -28,6 +29,7 @@ struct Booking {
             throw AppError.notEnrolled("you are not assigned to this \(settings.label("provider").lowercased()) or \(settings.label("class").lowercased()); ask your office")
         }
         let length = lengthMinutes ?? service.defaultLengthMinutes
+        let end = try Lifecycle.end(start: start, lengthMinutes: length)
         guard start >= ctx.now.adding(minutes: settings.minNoticeMinutes) else {
             throw AppError.slotUnavailable("meetings must be booked at least \(settings.minNoticeMinutes) minutes ahead")
         }
@@ -40,7 +42,7 @@ struct Booking {
             if used >= limit { throw AppError.usageLimitReached(limit: limit) }
         }
         try MeetingStore.lockExpertCalendar(ctx, expertId)
-        try AvailabilityStore.requireFree(ctx, expertId: expertId, serviceId: serviceId, start: start, lengthMinutes: length, locationId: locationId)
+        try AvailabilityStore.requireFree(ctx, expertId: expertId, serviceId: serviceId, start: start, end: end, locationId: locationId)
         return Booking(service: service, expertId: expertId, start: start, lengthMinutes: length, locationId: locationId)
     }
 }
@@ -48,7 +50,8 @@ struct Booking {
 /// Meetings count toward the weekly limit unless they were declined, withdrawn or expired.
 enum UsageLimit {
     static func meetingsInWeek(_ ctx: RequestContext, userId: String, containing start: Instant, timeZone: String) throws -> Int64 {
-        try ctx.db.query(
+        try TimeZoneRule.require(timeZone, storedIn: "the community's settings", on: ctx.db)
+        return try ctx.db.query(
             """
             SELECT count(*) AS n FROM meetings
             WHERE community_id = $1 AND user_id = $2 AND status IN ('awaiting_approval', 'agreed', 'completed')

@@ -30,6 +30,9 @@ struct SeriesRecord {
         serviceId = try row.string("service_id")
         locationId = try row.string("location_id")
         timeZone = try row.string("time_zone")
+        guard TimeZones.isKnown(timeZone) else {
+            throw AppError.invalidParams(field: "time_zone", reason: "\"\(timeZone)\" stored with series \(id) \(TimeZones.refusalReason)")
+        }
         guard let first = LocalDate(try row.string("first_date")) else { throw PostgresError(code: .decoding, message: "bad first_date") }
         firstDate = first
         localMinutes = Int(try row.int("local_minutes"))
@@ -43,6 +46,12 @@ struct SeriesRecord {
 
     func start(on date: LocalDate) -> Instant {
         ZoneClock(identifier: timeZone)!.instant(on: date, at: LocalTimeOfDay(minutes: localMinutes))
+    }
+
+    /// Whether the occurrence on `date` ends by the last supported time; the series has no
+    /// dates after the first that does not.
+    func endsWithinSupportedTimes(on date: LocalDate) -> Bool {
+        start(on: date).addingWithinRange(minutes: lengthMinutes) != nil
     }
 
     /// The index of `date` in the series, if it is one of its dates.
@@ -116,7 +125,7 @@ enum SeriesStore {
             if let weeks = s.weeks, s.nextIndex >= weeks { break }
             let date = s.date(s.nextIndex)
             let start = s.start(on: date)
-            guard start <= horizon else { break }
+            guard start <= horizon, s.endsWithinSupportedTimes(on: date) else { break }
             s.nextIndex += 1
             steps += 1
             if start <= ctx.now || skipped[date.description] != nil { continue }
@@ -143,6 +152,7 @@ enum SeriesStore {
         for _ in 0..<maxOccurrencesPerCall {
             if let weeks = s.weeks, s.nextIndex >= weeks { break }
             let date = s.date(s.nextIndex)
+            guard s.endsWithinSupportedTimes(on: date) else { break }
             s.nextIndex += 1
             if s.start(on: date) <= ctx.now || skipped[date.description] != nil { continue }
             _ = try book(ctx, s, date, actor: actor, beyondHorizon: true)
@@ -228,9 +238,18 @@ enum SeriesMethods {
         let service = try Catalog.service(ctx, try params.string("service_id"))
         let zone = try AvailabilityStore.load(ctx, expertIds: [expertId], from: ctx.now, to: ctx.now.adding(minutes: 1)).first?.timeZone ?? "UTC"
         let firstStart = try params.instant("first_start")
-        let local = ZoneClock(identifier: zone)!.local(firstStart)
+        try TimeZoneRule.require(zone, storedIn: "the expert's schedule", on: ctx.db)
+        let clock = ZoneClock(identifier: zone)!
+        let local = clock.local(firstStart)
         let id = Identifier.make(.series)
         let length = params.optionalInt("length_minutes") ?? service.defaultLengthMinutes
+        if let weeks = params.optionalInt("weeks") {
+            let lastStart = clock.instant(on: local.date.adding(days: 7 * (weeks - 1)), at: local.time)
+            guard lastStart.addingWithinRange(minutes: length) != nil else {
+                throw AppError.invalidParams(
+                    field: "weeks", reason: "puts the last of the \(weeks) weekly dates after \(Instant.latestSupported.rfc3339), the last supported time; ask for fewer weeks")
+            }
+        }
         try ctx.db.query(
             """
             INSERT INTO series (community_id, id, user_id, expert_id, service_id, location_id, time_zone, first_date, local_minutes, length_minutes, weeks, created_at)

@@ -30,6 +30,7 @@ enum CommunityMethods {
         var given = params.fields
         for key in ["actor", "idempotency_key"] { given[key] = nil }
         try settings.apply(.object(given.filter { !$0.value.isNull || $0.key == "weekly_usage_limit" || $0.key == "office_email" }), path: "")
+        if given["time_zone"] != nil { try TimeZoneRule.require(settings.timeZone, on: ctx.db) }
         try ctx.db.query("UPDATE communities SET settings = $2 WHERE community_id = $1", [ctx.communityId, settings.json])
         return try communityJSON(ctx, settings)
     }
@@ -46,6 +47,7 @@ public enum Bootstrap {
             ("--admin-first", adminFirst, .name), ("--admin-last", adminLast, .name),
         ]
         for (flag, value, schema) in fields { try schema.validate(.string(value), path: flag, limits: .standard) }
+        try TimeZoneRule.require(timeZone, field: "--time-zone", on: db)
         var settings = CommunitySettings()
         settings.shortName = shortName
         settings.timeZone = timeZone

@@ -50,9 +50,7 @@ enum PersonMethods {
     static func insertPerson(
         _ c: Connection, communityId: String, id: String, email: String, first: String, last: String, roles: [Role], timeZone: String
     ) throws {
-        guard TimeZones.isKnown(timeZone) else {
-            throw AppError.invalidParams(field: "time_zone", reason: "must be an IANA time zone such as America/New_York")
-        }
+        try TimeZoneRule.require(timeZone, on: c)
         do {
             try c.query(
                 "INSERT INTO people (community_id, id, email, first_name, last_name, roles, time_zone) VALUES ($1, $2, $3, $4, $5, $6, $7)",

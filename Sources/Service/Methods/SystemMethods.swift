@@ -48,14 +48,20 @@ enum SystemMethods {
     ) { ctx, params in
         try requireTestClock(ctx)
         let minutes = try params.int("minutes")
-        // Added to the stored time in the statement itself, so advances made at once all count.
-        let now = try ctx.db.query(
+        let moved = try ctx.now.adding(minutes: minutes, checkedFor: "minutes", what: "the clock")
+        // Added to the stored time in the statement itself, so advances made at once all count;
+        // the range is checked there too, so a concurrent advance cannot carry it past.
+        let row = try ctx.db.query(
             """
             INSERT INTO test_clocks (community_id, now) VALUES ($1, $2)
-            ON CONFLICT (community_id) DO UPDATE SET now = test_clocks.now + make_interval(mins => $3::int) RETURNING now
+            ON CONFLICT (community_id) DO UPDATE SET now = test_clocks.now + make_interval(mins => $3::int)
+            RETURNING CASE WHEN now BETWEEN $4 AND $5 THEN now END AS now
             """,
-            [ctx.communityId, ctx.now.adding(minutes: minutes), minutes]
-        ).first!.instant("now")
+            [ctx.communityId, moved, minutes, Instant.earliestSupported, Instant.latestSupported]
+        ).first!
+        guard let now = try row.optionalInstant("now") else {
+            throw AppError.invalidParams(field: "minutes", reason: "puts the clock outside the supported times \(Instant.supportedRangeText)")
+        }
         return ["now": .string(now.rfc3339)]
     }
 }
