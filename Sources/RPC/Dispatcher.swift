@@ -106,9 +106,9 @@ public final class Dispatcher {
         let started = SystemClock.monotonicNanoseconds()
         let outcome: Result<JSON, RPCError>
         do {
-            try spec.preflight(paramFields)
-            try spec.paramsSchema.validate(.object(paramFields), path: "", limits: limits)
-            outcome = .success(try spec.handler(Params(fields: paramFields, method: methodName)))
+            let checkedFields = try spec.preflight(paramFields)
+            try spec.paramsSchema.validate(.object(checkedFields), path: "", limits: limits)
+            outcome = .success(try spec.handler(Params(fields: checkedFields, method: methodName)))
         } catch let error as AppError {
             outcome = .failure(RPCError(error))
         } catch {

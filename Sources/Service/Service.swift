@@ -6,12 +6,15 @@ public struct ServiceConfig: Sendable {
     public var conninfo: String
     public var testClock: Bool
     public var limits: Limits
+    /// `meetingd --pin-actor`: the one person every call acts as; nil when `actor` says who.
+    public var pinnedActor: String?
     public static let version = "0.1.0"
 
-    public init(conninfo: String, testClock: Bool, limits: Limits) {
+    public init(conninfo: String, testClock: Bool, limits: Limits, pinnedActor: String? = nil) {
         self.conninfo = conninfo
         self.testClock = testClock
         self.limits = limits
+        self.pinnedActor = pinnedActor
     }
 }
 
@@ -54,18 +57,39 @@ public final class Service {
         Service.allMethods().map { m in
             MethodSpec(
                 name: m.name, summary: m.summary, access: m.audience.access, mutating: m.mutating,
-                params: m.publishedParams, result: m.result, errors: m.commonErrors, preflight: Service.actorPreflight(m)
+                params: m.publishedParams, result: m.result, errors: m.commonErrors, preflight: Service.actorPreflight(m, pinnedActor: config.pinnedActor)
             ) { params in try self.execute(m, params) }
         }
     }
 
     /// A call without a person's id in `actor` is refused as unknown_actor (SPEC §3.3), before
-    /// its other params are looked at.
-    static func actorPreflight(_ method: ServiceMethod) -> ([String: JSON]) throws -> Void {
-        if case .anyone = method.audience { return { _ in } }
-        return { fields in
+    /// its other params are looked at; a pinned meetingd settles the actor first.
+    static func actorPreflight(_ method: ServiceMethod, pinnedActor: String?) -> ([String: JSON]) throws -> [String: JSON] {
+        if case .anyone = method.audience { return { $0 } }
+        return { given in
+            let fields = try pinActor(pinnedActor, given)
             guard let actor = fields["actor"]?.stringValue else { throw AppError.unknownActor(nil) }
             guard Identifier.isValid(actor, kind: .person) else { throw AppError.unknownActor(actor) }
+            return fields
+        }
+    }
+
+    /// `meetingd --pin-actor PERSON` runs as an SSH forced command for one person (an expert
+    /// given meetctl): `actor` is whatever the client sends, so without this rule the key would
+    /// lend every other person's permissions. Pinned, every call acts as PERSON: a call without
+    /// `actor` acts as them (the client need not know the id), one naming anyone else is refused.
+    /// This is the only place the rule lives; every call that has an actor passes here first.
+    static func pinActor(_ pinned: String?, _ fields: [String: JSON]) throws -> [String: JSON] {
+        guard let pinned else { return fields }
+        switch fields["actor"] {
+        case nil, .null?:
+            var filled = fields
+            filled["actor"] = .string(pinned)
+            return filled
+        case .string(pinned)?:
+            return fields
+        default:
+            throw AppError.forbidden("this connection is pinned to \(pinned) (meetingd --pin-actor) and cannot act as another person")
         }
     }
 

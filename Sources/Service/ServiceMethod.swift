@@ -71,7 +71,9 @@ public struct ServiceMethod: Sendable {
     var publishedParams: [Schema.Field] {
         var fields: [Schema.Field] = []
         if case .anyone = audience {} else {
-            fields.append(.init("actor", .id(.person), required: true, "The signed-in person on whose behalf the call is made"))
+            fields.append(.init(
+                "actor", .id(.person), required: true,
+                "The signed-in person on whose behalf the call is made (under meetingd --pin-actor: optional, and only the pinned person)"))
         }
         fields += params
         if mutating {

@@ -31,7 +31,9 @@ struct Server {
             dispatcher.batchRunner = { pool.run($0) }
         }
         let reader = MessageReader(fd: 0, maxMessageBytes: limits.maxMessageBytes) { terminationRequested != 0 }
-        logger.log(.info, "serving", extra: ["test_clock": .bool(service.config.testClock)])
+        var settings: [String: JSON] = ["test_clock": .bool(service.config.testClock)]
+        if let pinned = service.config.pinnedActor { settings["pinned_actor"] = .string(pinned) }
+        logger.log(.info, "serving", extra: settings)
         while true {
             guard let incoming = reader.next() else { break }
             let (response, framing): (String?, Framing)

@@ -8,7 +8,7 @@ import Service
 #endif
 
 let usage = """
-    usage: meetingd [serve] [--test-clock] [--batch-workers N] [--log-level debug|info|warning|error]
+    usage: meetingd [serve] [--pin-actor PERSON] [--test-clock] [--batch-workers N] [--log-level debug|info|warning|error]
            meetingd migrate
            meetingd bootstrap --community NAME --short-name SHORT --admin-email EMAIL --admin-first FIRST --admin-last LAST [--time-zone ZONE]
            meetingd discover        (prints the OpenRPC document)
@@ -18,6 +18,11 @@ let usage = """
     A batch's entries run at once over N connections (default 4; MEETINGLEDGER_BATCH_WORKERS).
     Limits: MEETINGLEDGER_MAX_MESSAGE_BYTES, MEETINGLEDGER_MAX_BATCH, MEETINGLEDGER_MAX_STRING.
     Migrations are read from MEETINGLEDGER_MIGRATIONS or sql/migrations beside the build.
+
+    --pin-actor PERSON (a per_… id; serve only) makes every call act as that person: a call
+    without "actor" acts as them, one naming anyone else is refused (4003), and system.ping
+    says who it is. For an SSH forced command that gives one person, such as an expert, access:
+    command="meetingd --pin-actor per_…",restrict in authorized_keys (see README.md).
 
     """
 
@@ -49,6 +54,14 @@ if arguments.first == command { arguments.removeFirst() }
     guard let i = arguments.firstIndex(of: name) else { return false }
     arguments.remove(at: i)
     return true
+}
+
+// Pinned, meetingd only serves: an SSH forced command must never migrate, bootstrap or do
+// anything but answer as its one person.
+let pinnedActor = option("--pin-actor")
+if let pinnedActor {
+    guard command == "serve" else { fail("--pin-actor goes only with serve, not with \(command)\n" + usage) }
+    guard Identifier.isValid(pinnedActor, kind: .person) else { fail("--pin-actor takes a person id per_… (got \"\(pinnedActor)\")\n" + usage) }
 }
 
 if flag("--help") || flag("-h") || command == "help" {
@@ -83,7 +96,7 @@ let conninfo = environment("DATABASE_URL") ?? ""
     }
 }
 
-let service = Service(config: ServiceConfig(conninfo: conninfo, testClock: testClock, limits: limits), logger: logger)
+let service = Service(config: ServiceConfig(conninfo: conninfo, testClock: testClock, limits: limits, pinnedActor: pinnedActor), logger: logger)
 let info = OpenRPCInfo(
     title: "MeetingLedger", version: ServiceConfig.version,
     description: "Paid 1-on-1 meetings with experts: scheduling, meeting lifecycle and a double-entry credit ledger, over JSON-RPC 2.0")

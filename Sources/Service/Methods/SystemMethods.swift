@@ -6,9 +6,12 @@ enum SystemMethods {
     static var all: [ServiceMethod] { [ping, clockSet, clockAdvance] }
 
     static let ping = ServiceMethod(
-        open: "system.ping", "Liveness: the service version, its time, and whether the database answers",
+        open: "system.ping", "Liveness: the service version, its time, whether the database answers, and the person a pinned meetingd acts as",
         params: [],
-        result: .object([.init("version", .text(), required: true), .init("now", .timestamp, required: true), .init("database", .oneOf(["ok", "unavailable"]), required: true)])
+        result: .object([
+            .init("version", .text(), required: true), .init("now", .timestamp, required: true), .init("database", .oneOf(["ok", "unavailable"]), required: true),
+            .init("pinned_actor", .id(.person), "Only under meetingd --pin-actor: the person every call acts as"),
+        ])
     ) { service, _ in
         var database = "ok"
         var now = SystemClock.now()
@@ -18,7 +21,9 @@ enum SystemMethods {
         } catch {
             database = "unavailable"
         }
-        return ["version": .string(ServiceConfig.version), "now": .string(now.rfc3339), "database": .string(database)]
+        var result: [String: JSON] = ["version": .string(ServiceConfig.version), "now": .string(now.rfc3339), "database": .string(database)]
+        if let pinned = service.config.pinnedActor { result["pinned_actor"] = .string(pinned) }
+        return .object(result)
     }
 
     static func requireTestClock(_ ctx: RequestContext) throws {
