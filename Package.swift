@@ -1,8 +1,12 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Pure modules (no database): Core, Ledger, Scheduling, Community, Meetings, Rendering, RPC.
-// The store layer alone speaks SQL: Postgres (the libpq connection) and Store.
+// Pure modules (no database): Core, Ledger, Scheduling, Community, Meetings (the lifecycle and
+// the booking rules), Rendering (notification texts and invitations), RPC (JSON-RPC).
+// The store layer alone speaks SQL: Postgres (the libpq connection) and Store (locks, context
+// reads, the apply step). Pipeline runs a request (actor, roles, idempotency, transaction);
+// UseCases are the commands (lock → read → decide → apply); API maps params to them, one file
+// per RPC namespace.
 let package = Package(
     name: "MeetingLedger",
     platforms: [.macOS(.v13)],
@@ -30,14 +34,11 @@ let package = Package(
             name: "UseCases",
             dependencies: ["Core", "Postgres", "Ledger", "Scheduling", "Community", "Meetings", "Rendering", "RPC", "Store", "Pipeline"]),
         .target(
-            name: "Service",
-            dependencies: ["Core", "Postgres", "Ledger", "Scheduling", "Community", "Meetings", "Rendering", "RPC", "Store", "Pipeline"]),
-        .target(
             name: "API",
             dependencies: [
                 "Core", "Postgres", "Ledger", "Scheduling", "Community", "Meetings", "Rendering", "RPC", "Store", "Pipeline", "UseCases",
             ]),
-        .executableTarget(name: "meetingd", dependencies: ["Service", "API", "Pipeline", "RPC", "Postgres", "Core"]),
+        .executableTarget(name: "meetingd", dependencies: ["API", "Pipeline", "RPC", "Postgres", "Core"]),
         .executableTarget(name: "meetctl", dependencies: ["Core", "Scheduling"]),
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
         .testTarget(name: "RPCTests", dependencies: ["RPC", "Core"]),

@@ -2,9 +2,10 @@
 """Feeds meetingd thousands of malformed and hostile messages and checks that it survives.
 
 Every message is built to be refused. For each one: exactly one well-formed JSON-RPC error
-response comes back (none for notifications), with the request's id when it had one; the
-process stays alive; and at the end the database is exactly as it was (a fingerprint of every
-table, taken before and after).
+response comes back (none for notifications), with the request's id when it had one (a number
+id exactly as it was written); the process stays alive; and at the end the database is exactly
+as it was (a fingerprint of every table, taken before and after). A message that succeeds is
+a failure, never counted as refused.
 
     scripts/fuzz [--count N] [--seed S] [--meetingd PATH]
 
@@ -25,6 +26,17 @@ HOSTILE_STRINGS = [
     "../../etc/passwd", "<script>alert(1)</script>", "=cmd|' /C calc'!A0", "\u202e\u0000", "NaN", "Infinity", "1e309",
     "\ud83d\ude00" * 3, "per_" + "0" * 32 + "' OR '1'='1", "null", "true", "", " ", "\t\n",
 ]
+# Control characters and line breaks a terminal, a calendar or a CSV reader may act on.
+CONTROL_STRINGS = [
+    "a\r\nb", "Algebra\r\nATTENDEE:mailto:m@evil.example\r\nEND:VEVENT", "\r", "\n", "\x1b[2J\x1b[H", "\x1b]0;pwned\x07",
+    "\x1b[31mred", "nul\u0000byte", "\u0000", "line\u2028sep", "para\u2029sep", "\u202eevil\u202c", "\u2066iso\u2069", "\x7f\x08\x0c",
+    "x\r\n=cmd|' /C calc'!A0", "\t\x0b",
+]
+# Times outside 0001-01-01T00:00:00Z … 9999-12-31T23:59:59.999999Z once their offset is applied.
+OUT_OF_RANGE_TIMES = ["0001-01-01T00:00:00+23:59", "9999-12-31T23:00:00-23:00", "0001-01-01T05:29:59.999999+05:30",
+                      "9999-12-31T18:30:00-05:30", "0001-01-01T00:00:00+00:01", "9999-12-31T23:59:59.999999-00:01"]
+# Request ids that are numbers but not 64-bit integers, or whose text matters: each must come back as written.
+ODD_IDS = ["12345678901234567890", "-99999999999999999999", "1.50", "-0", "1e5", "0.1", "1E-7", "-0.0", "9223372036854775808", "2.50e+3"]
 # Tables fingerprinted before and after: every row, in a stable order.
 TABLES = ["communities", "people", "locations", "idempotency_keys", "test_clocks", "accounts", "transfers", "services",
           "certifications", "enrollments", "weekly_schedules", "availability_periods", "meetings", "meeting_events", "outbox",
@@ -128,7 +140,8 @@ class Generator:
         kind = self.rng.choice([
             "broken_json", "random_bytes", "invalid_utf8", "deep_nesting", "long_string", "huge_number", "wrong_type",
             "unknown_method", "unknown_field", "out_of_range", "hostile_id", "bad_actor", "bad_request_shape", "bad_batch",
-            "sql_in_enum", "bad_time", "missing_required", "framed_garbage"])
+            "sql_in_enum", "bad_time", "missing_required", "framed_garbage", "control_chars", "out_of_range_time", "computed_end",
+            "forged_cursor", "odd_id", "framing_mix"])
         return kind, *getattr(self, kind)()
 
     def encode(self, obj):
@@ -287,6 +300,111 @@ class Generator:
         return b"Content-Length: %d\r\n\r\n" % len(body) + body, ("framed", expected)
 
 
+    # String params of many methods, each refused in the end by an unknown actor (schema
+    # validation reads every string first), so a control character anywhere is parsed,
+    # checked and echoed in errors without ever being stored.
+    def string_params(self):
+        ids = self.ids
+        return self.rng.choice([
+            ("person.create", {"email": "c@fuzz.example", "first_name": "F", "last_name": "L", "roles": ["user"], "time_zone": "UTC"}),
+            ("meeting.request", {"service_id": "svc_" + "0" * 32, "expert_id": ids["expert"], "start": "2030-01-01T10:00:00Z",
+                                 "location_id": "loc_" + "0" * 32, "topic": "t", "skill": "s", "agenda_answers": ["a"]}),
+            ("meeting.cancel", {"meeting_id": "mtg_" + "0" * 32, "reason_code": "other", "note": "n"}),
+            ("meeting.message.post", {"meeting_id": "mtg_" + "0" * 32, "text": "x"}),
+            ("credits.grant", {"user_id": ids["user"], "credits": 1, "reference": "r"}),
+            ("credits.adjust", {"user_id": ids["user"], "credits": 1, "reason": "r"}),
+            ("location.create", {"name": "Room", "kind": "virtual"}),
+            ("service.create", {"name": "S", "kind": "generic", "default_length_minutes": 60, "price_credits": 1}),
+            ("community.update_settings", {"short_name": "X", "office_email": "o@fuzz.example", "time_zone": "UTC"}),
+            ("availability.set_weekly", {"expert_id": ids["expert"], "time_zone": "UTC", "rules": []}),
+            ("import.csv", {"kind": "services", "csv": "name,kind\nA,generic"}),
+            ("person.find_by_email", {"email": "x@fuzz.example"}),
+        ])
+
+    def control_chars(self):
+        rid = self.rid()
+        method, params = self.string_params()
+        fields = [k for k, v in params.items() if isinstance(v, str)]
+        chosen = fields if self.rng.random() < 0.3 else [self.rng.choice(fields)]
+        for field in chosen:
+            params[field] = self.rng.choice(["", "x", "per_"]) + self.rng.choice(CONTROL_STRINGS)
+        params["actor"] = "per_" + "%032x" % self.rng.getrandbits(128) if self.rng.random() < 0.8 else self.rng.choice(CONTROL_STRINGS)
+        return self.encode(self.request(method, params, rid)), ("error", rid)
+
+    def out_of_range_time(self):
+        rid = self.rid()
+        bad = self.rng.choice(OUT_OF_RANGE_TIMES)
+        ids, svc, loc = self.ids, self.ids["service"], self.ids["location"]
+        method, actor, params, field = self.rng.choice([
+            ("meeting.request", ids["user"], {"service_id": svc, "expert_id": ids["expert"], "start": "", "location_id": loc}, "start"),
+            ("meeting.propose", ids["expert"], {"user_id": ids["user"], "service_id": svc, "start": "", "length_minutes": 60, "price_credits": 1}, "start"),
+            ("meeting.list", ids["user"], {"role": "user", "from": "2030-01-01T00:00:00Z"}, self.rng.choice(["from", "to"])),
+            ("availability.add_free", ids["expert"], {"expert_id": ids["expert"], "start": "2030-01-01T00:00:00Z", "end": "2030-01-01T02:00:00Z",
+                                                      "location_ids": [loc]}, self.rng.choice(["start", "end"])),
+            ("availability.block", ids["expert"], {"expert_id": ids["expert"], "start": "2030-01-01T00:00:00Z", "end": "2030-01-01T02:00:00Z"},
+             self.rng.choice(["start", "end"])),
+            ("availability.get", ids["user"], {"expert_id": ids["expert"], "from": "2030-01-01T00:00:00Z", "to": "2030-01-02T00:00:00Z"},
+             self.rng.choice(["from", "to"])),
+            ("availability.search", ids["user"], {"service_id": svc, "from": "2030-01-01T00:00:00Z", "to": "2030-01-02T00:00:00Z"},
+             self.rng.choice(["from", "to"])),
+            ("ledger.balance", ids["user"], {"person_id": ids["user"]}, "as_of"),
+            ("ledger.trial_balance", ids["finance"], {}, "as_of"),
+            ("series.create", ids["user"], {"service_id": svc, "expert_id": ids["expert"], "location_id": loc, "weeks": 2}, "first_start"),
+        ])
+        params = dict(params, actor=actor)
+        params[field] = bad
+        return self.encode(self.request(method, params, rid)), ("error-field", rid, field)
+
+    def computed_end(self):
+        rid = self.rid()
+        ids, svc, loc = self.ids, self.ids["service"], self.ids["location"]
+        late = self.rng.choice(["9999-12-31T23:30:00Z", "9999-12-31T23:59:00Z", "9999-12-31T20:00:00-03:45"])
+        method, params, field = self.rng.choice([
+            ("meeting.propose", {"actor": ids["expert"], "user_id": ids["user"], "service_id": svc, "start": late, "length_minutes": 60,
+                                 "price_credits": 1}, "start"),
+            ("availability.search", {"actor": ids["user"], "service_id": svc, "from": "9999-12-31T00:00:00Z", "to": late}, "to"),
+        ])
+        return self.encode(self.request(method, params, rid)), ("error-field", rid, field)
+
+    def forged_cursor(self):
+        rid = self.rid()
+        key = self.rng.choice([
+            [0, self.rng.choice(OUT_OF_RANGE_TIMES), "mtg_x"], [int(ODD_IDS[0]), "2030-01-01T00:00:00Z", "x"], [1.5, "2030-01-01T00:00:00Z", "x"],
+            [self.rng.choice(OUT_OF_RANGE_TIMES), 1], ["10000-01-01T00:00:00Z", 1], [self.rng.choice(CONTROL_STRINGS), 1, 2, 3],
+        ])
+        cursor = json.dumps(key).encode().hex()
+        method, params = self.rng.choice([
+            ("meeting.list", {"actor": self.ids["user"], "role": "user", "cursor": cursor}),
+            ("ledger.statement", {"actor": self.ids["user"], "account_id": self.ids["wallet"], "cursor": cursor}),
+            ("person.list", {"actor": self.ids["admin"], "cursor": cursor}),
+        ])
+        return self.encode(self.request(method, params, rid)), ("error-field", rid, "cursor")
+
+    def odd_id(self):
+        text = self.rng.choice(ODD_IDS)
+        body = '{"jsonrpc":"2.0","id":%s,"method":"%s","params":{}}' % (text, self.rng.choice(["no.such", "person.get", "credits.grant"]))
+        return body.encode() + b"\n", ("raw-id", text)
+
+    def framing_mix(self):
+        """Several messages in one write, framed every way: NDJSON, Content-Length with an LF or
+        a CRLF header block, a CRLF CRLF inside an LF-framed body. Each gets exactly one answer."""
+        data, answers = b"", []
+        for _ in range(self.rng.randrange(2, 6)):
+            rid = f"mix-{self.rng.randrange(10**9)}"
+            body = json.dumps(self.request("no.such.method", {"x": self.rng.choice(CONTROL_STRINGS)}, rid)).encode()
+            way = self.rng.choice(["line", "lf", "crlf", "lf-inside", "mixed-header"])
+            if way == "line":
+                data += body + self.rng.choice([b"\n", b"\r\n"])
+                answers.append(("line", rid))
+                continue
+            if way == "lf-inside":
+                body = body.replace(b'"jsonrpc": "2.0",', b'"jsonrpc": "2.0",\r\n\r\n', 1)
+            separator = {"lf": b"\n\n", "crlf": b"\r\n\r\n", "lf-inside": b"\n\n", "mixed-header": b"\r\nContent-Type: application/json\n\r\n"}[way]
+            data += b"Content-Length: %d" % len(body) + separator + body
+            answers.append(("framed", rid))
+        return data, ("multi", answers)
+
+
 def check_response(line, expected, failures, label):
     try:
         reply = json.loads(line)
@@ -307,6 +425,14 @@ def check_response(line, expected, failures, label):
         failures.append(f"{label}: response is not an object")
         return
     check_error_shape(reply, failures, label)
+    if isinstance(expected, tuple) and expected[0] == "raw-id":
+        if not (line.startswith(b'{') and (b'"id":%s,' % expected[1].encode() in line or b'"id":%s}' % expected[1].encode() in line)):
+            failures.append(f"{label}: id {expected[1]} not echoed exactly: {line[:200]!r}")
+        return
+    if isinstance(expected, tuple) and expected[0] == "error-field":
+        error = reply.get("error") or {}
+        if error.get("code") != -32602 or (error.get("data") or {}).get("field") != expected[2]:
+            failures.append(f"{label}: expected -32602 naming {expected[2]}, got {json.dumps(reply)[:300]}")
     want_id = None if expected == "error-null" else expected[1]
     if reply.get("id") != want_id:
         failures.append(f"{label}: id {reply.get('id')!r} != {want_id!r}")
@@ -343,6 +469,12 @@ def main():
         reply = d.call("person.create", {"actor": ids["admin"], "email": f"{role}@fuzz.example", "first_name": role, "last_name": "F",
                                          "roles": roles, "time_zone": "UTC"})
         ids[role] = reply["result"]["id"]
+    # A real service, place and wallet, so computed ends and cursors reach the checks past the lookups.
+    ids["service"] = d.call("service.create", {"actor": ids["admin"], "name": "Fuzz", "kind": "generic", "default_length_minutes": 60,
+                                               "price_credits": 1})["result"]["id"]
+    ids["location"] = d.call("location.create", {"actor": ids["admin"], "name": "Fuzz room", "kind": "virtual"})["result"]["id"]
+    d.call("service.certify", {"actor": ids["admin"], "service_id": ids["service"], "expert_id": ids["expert"]})
+    ids["wallet"] = d.call("ledger.balance", {"actor": ids["user"], "person_id": ids["user"]})["result"]["accounts"][0]["account_id"]
     before = fingerprint(database_url)
     generator = Generator(rng, ids)
     failures = []
@@ -354,6 +486,16 @@ def main():
         label = f"case {n} ({kind})"
         d.send(data)
         if expected == "silent":
+            continue
+        if isinstance(expected, tuple) and expected[0] == "multi":
+            for n_answer, (framing, rid) in enumerate(expected[1]):
+                line = d.read_frame(timeout=15) if framing == "framed" else d.read_line(timeout=15)
+                if line is None:
+                    failures.append(f"{label}: no answer {n_answer + 1} of {len(expected[1])}; input {data[:300]!r}")
+                    break
+                check_response(line, ("error", rid), failures, f"{label} answer {n_answer + 1}")
+            if len(failures) > 20 or line is None:
+                break
             continue
         if isinstance(expected, tuple) and expected[0] == "framed":
             line, expected = d.read_frame(timeout=15), expected[1]

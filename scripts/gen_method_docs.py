@@ -40,6 +40,8 @@ def main():
         f"Generated from `meetingd discover` (OpenRPC {doc['openrpc']}, service {doc['info']['version']}) by",
         "`scripts/gen_method_docs.py`; a test regenerates it, so it matches what `meetingd` dispatches.",
         "Every call except `rpc.discover` and `system.ping` takes `actor`; mutating calls take `idempotency_key`.",
+        "A `meetingd --pin-actor PERSON` acts as PERSON alone: `actor` may be left out, and naming anyone else",
+        "is refused with 4003 `forbidden`; `system.ping` answers `pinned_actor`.",
         "",
         "| method | summary |",
         "|---|---|",

@@ -10,9 +10,11 @@ log() { printf '%s\n' "$*" >&2; }
 
 as_root() { [ "$(id -u)" = 0 ]; }
 
-# Debian packages the project needs; installed only when missing.
+# Debian packages the project needs; installed only when missing. openssh-server and -client:
+# the test of `meetctl --remote` runs its own sshd on 127.0.0.1 (where nothing stops it, the
+# package also starts the system's ssh service).
 ensure_packages() {
-    local wanted=(postgresql postgresql-contrib libpq-dev pkg-config tzdata python3 python3-venv msmtp)
+    local wanted=(postgresql postgresql-contrib libpq-dev pkg-config tzdata python3 python3-venv msmtp openssh-server openssh-client)
     local missing=()
     for pkg in "${wanted[@]}"; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -25,9 +25,12 @@ extension TransactionContext {
 
     func requireLocations(_ ids: [String], field: String) throws {
         guard try CatalogStore.countLocations(db, communityId: communityId, ids: ids) == Set(ids).count else {
-            if ids.count == 1 { throw AppError.notFound("location", ids[0]) }
             throw AppError.invalidParams(field: field, reason: "names a location that does not exist")
         }
+    }
+
+    func requireLocation(_ id: String) throws {
+        guard try CatalogStore.countLocations(db, communityId: communityId, ids: [id]) == 1 else { throw AppError.notFound("location", id) }
     }
 
     /// An expert with unlogged sessions may only log them (where the community requires it).

@@ -4,6 +4,11 @@ import Scheduling
 public struct Reason: Sendable, Equatable {
     public let code: String
     public let label: String
+
+    public init(code: String, label: String) {
+        self.code = code
+        self.label = label
+    }
 }
 
 public struct NoShowPolicy: Sendable, Equatable {
@@ -122,9 +127,8 @@ public struct CommunitySettings: Sendable {
                 for (k, v) in value.objectValue! { labels[k] = v.stringValue! }
             case "short_name": shortName = value.stringValue!
             case "time_zone":
-                guard TimeZones.isKnown(value.stringValue!) else {
-                    throw AppError.invalidParams(field: "time_zone", reason: "must be an IANA time zone such as Europe/Prague")
-                }
+                // Checked against the database's zones where it is given (TimeZoneRule) and
+                // where it is used, so a stored zone never locks the settings.
                 timeZone = value.stringValue!
             case "office_email": officeEmail = value.stringValue
             case "session_types": sessionTypes = value.arrayValue!.map { $0.stringValue! }

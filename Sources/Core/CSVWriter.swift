@@ -18,7 +18,7 @@ public enum CSVWriter {
         switch value {
         case .null: return ""
         case .int(let i): return String(i)
-        case .double, .bool: return value.serialized()
+        case .number, .bool: return value.serialized()
         case .string(let s): return text(s)
         case .array, .object: return text(value.serialized())
         }

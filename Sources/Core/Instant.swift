@@ -19,6 +19,39 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var description: String { rfc3339 }
 }
 
+// MARK: The supported range
+
+extension Instant {
+    /// 0001-01-01T00:00:00Z: the first instant RFC 3339 can write with a four-digit year and
+    /// PostgreSQL prints without "BC".
+    public static let earliestSupported = Instant(microseconds: -62_135_596_800_000_000)
+    /// 9999-12-31T23:59:59.999999Z: the last one before a fifth year digit.
+    public static let latestSupported = Instant(microseconds: 253_402_300_799_999_999)
+    public static let supportedRangeText = "0001-01-01T00:00:00Z … 9999-12-31T23:59:59.999999Z"
+
+    public var isSupported: Bool { self >= Instant.earliestSupported && self <= Instant.latestSupported }
+
+    /// `self` plus `minutes`, or nil when the sum leaves the supported range (or Int64).
+    public func addingWithinRange(minutes: Int64) -> Instant? {
+        let (delta, overflow) = minutes.multipliedReportingOverflow(by: 60_000_000)
+        let (sum, overflowSum) = microseconds.addingReportingOverflow(delta)
+        guard !overflow, !overflowSum else { return nil }
+        let result = Instant(microseconds: sum)
+        return result.isSupported ? result : nil
+    }
+
+    /// `self` plus `minutes`, refused with -32602 naming `field` when the result (an end, a
+    /// moved clock) would leave the supported range.
+    public func adding(minutes: Int64, checkedFor field: String, what: String = "the end") throws(AppError) -> Instant {
+        guard let result = addingWithinRange(minutes: minutes) else {
+            throw AppError.invalidParams(
+                field: field,
+                reason: "puts \(what) (\(minutes) minutes after \(rfc3339)) outside the supported times \(Instant.supportedRangeText); choose an earlier time")
+        }
+        return result
+    }
+}
+
 /// Proleptic Gregorian calendar arithmetic (Howard Hinnant's days-from-civil algorithms).
 public enum Civil {
     public static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
@@ -139,6 +172,9 @@ extension Instant {
         let days = Civil.daysFromCivil(year: year, month: month, day: day)
         let seconds = days * 86400 + hour * 3600 + minute * 60 + second - offsetSeconds
         self.init(microseconds: seconds * 1_000_000 + micros)
+        guard isSupported else {
+            throw TimeParseError(reason: "is \(offsetSeconds > 0 ? "before" : "after") the supported times \(Instant.supportedRangeText) once its offset is applied")
+        }
     }
 
     /// RFC 3339 in UTC with `Z`; fractional seconds only when present.

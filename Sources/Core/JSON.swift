@@ -1,10 +1,12 @@
-/// A JSON value. Integers are kept apart from fractional numbers so that credits and
-/// counts never pass through floating point.
+/// A JSON value. Integers are kept apart from other numbers so that credits and counts never
+/// pass through floating point; any other number keeps the exact text it was written with, so
+/// it is written back unchanged (a request id of 12345678901234567890, 1.50 or -0).
 public enum JSON: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int64)
-    case double(Double)
+    /// A number that is not an exact Int64, as its RFC 8259 lexeme.
+    case number(String)
     case string(String)
     case array([JSON])
     case object([String: JSON])
@@ -50,7 +52,7 @@ public enum JSON: Sendable, Equatable {
         case .null: return "null"
         case .bool: return "boolean"
         case .int: return "integer"
-        case .double: return "number"
+        case .number: return "number"
         case .string: return "string"
         case .array: return "array"
         case .object: return "object"
@@ -78,4 +80,6 @@ extension JSON {
     public static func optional(_ s: String?) -> JSON { s.map { .string($0) } ?? .null }
     public static func optional(_ i: Int64?) -> JSON { i.map { .int($0) } ?? .null }
     public static func int(_ i: Int) -> JSON { .int(Int64(i)) }
+    /// A measured quantity (a duration); not finite is null.
+    public static func decimal(_ d: Double) -> JSON { d.isFinite ? .number("\(d)") : .null }
 }

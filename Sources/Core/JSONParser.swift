@@ -209,8 +209,9 @@ public struct JSONParser {
             guard index > digitsStart else { throw fail("digits expected in exponent") }
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
-        if isInteger, let i = Int64(text) { return .int(i) }
+        // -0 is an integer's text but not an integer's value: it keeps its sign as a lexeme.
+        if isInteger, text != "-0", let i = Int64(text) { return .int(i) }
         guard let d = Double(text), d.isFinite else { throw fail("number out of range") }
-        return .double(d)
+        return .number(text)
     }
 }

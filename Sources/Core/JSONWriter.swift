@@ -14,10 +14,7 @@ extension JSON {
         case .null: out.append(contentsOf: JSON.nullBytes)
         case .bool(let b): out.append(contentsOf: b ? JSON.trueBytes : JSON.falseBytes)
         case .int(let i): out.append(contentsOf: String(i).utf8)
-        case .double(let d):
-            // Swift's shortest round-trip form keeps a fraction or exponent, so a double
-            // never reads back as an integer.
-            if d.isFinite { out.append(contentsOf: "\(d)".utf8) } else { out.append(contentsOf: JSON.nullBytes) }
+        case .number(let lexeme): out.append(contentsOf: lexeme.utf8)
         case .string(let s): JSON.writeString(s, to: &out)
         case .array(let items):
             out.append(UInt8(ascii: "["))

@@ -76,7 +76,7 @@ extension Schema {
             guard case .bool = value else { throw fail("must be a boolean, not \(value.typeName)") }
         case .integer(let min, let max):
             guard case .int(let i) = value else {
-                if case .double = value { throw fail("must be a whole number between \(min) and \(max)") }
+                if case .number = value { throw fail("must be a whole number between \(min) and \(max)") }
                 throw fail("must be an integer, not \(value.typeName)")
             }
             guard i >= min, i <= max else { throw fail("must be between \(min) and \(max), got \(i)") }

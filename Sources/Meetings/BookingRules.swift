@@ -122,11 +122,6 @@ public struct BookingVerdict: Sendable, Equatable {
     public var conflictAccepted: Bool
 }
 
-extension BookingRules {
-    /// The latest supported instant: 9999-12-31T23:59:59.999999Z.
-    public static let latestSupported = Instant(microseconds: 253_402_300_799_999_999)
-}
-
 public enum BookingRules {
     /// Checks every rule that applies to the attempt's path, in a fixed order, and throws the
     /// first one broken. Errors shown to a user never name another user's meeting.
@@ -145,9 +140,7 @@ public enum BookingRules {
                 throw AppError.invalidParams(field: "expert_id", reason: "must be someone other than the user: nobody meets themself")
             }
         case .supportedTime:
-            guard a.end <= latestSupported else {
-                throw AppError.invalidParams(field: "start", reason: "the meeting would end after 9999-12-31T23:59:59Z; choose an earlier time")
-            }
+            _ = try a.start.adding(minutes: a.lengthMinutes, checkedFor: "start", what: "the meeting's end")
         case .offered:
             guard let service = c.service else { throw AppError.notFound("service", "") }
             guard service.active else { throw AppError.slotUnavailable("\(service.name) is not offered any more") }

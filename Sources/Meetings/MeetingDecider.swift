@@ -191,12 +191,18 @@ public enum MeetingDecider {
         /// Admins may take this action for a party (reporting an expert's absence).
         public var allowAdmin: Bool
         public var confirmDetails: ConfirmDetails?
+        /// The side taken when it is not the person's own (an admin acting for a series' user).
+        public var actingAs: MeetingActor?
 
-        public init(command: Command, expectedVersion: Int64? = nil, allowAdmin: Bool = false, confirmDetails: ConfirmDetails? = nil) {
+        public init(
+            command: Command, expectedVersion: Int64? = nil, allowAdmin: Bool = false, confirmDetails: ConfirmDetails? = nil,
+            actingAs: MeetingActor? = nil
+        ) {
             self.command = command
             self.expectedVersion = expectedVersion
             self.allowAdmin = allowAdmin
             self.confirmDetails = confirmDetails
+            self.actingAs = actingAs
         }
     }
 
@@ -204,7 +210,7 @@ public enum MeetingDecider {
     /// alternates, logging, no-show reports, skips and expiry.
     public static func act(_ c: BookingContext, by person: ActingPerson?, _ input: ActInput, ids: IdSource = defaultIds) throws -> MeetingChange {
         guard let m = c.meeting else { throw AppError.notFound("meeting", "") }
-        let actor = try meetingActor(m, person, allowAdmin: input.allowAdmin)
+        let actor = try input.actingAs ?? meetingActor(m, person, allowAdmin: input.allowAdmin)
         if let expected = input.expectedVersion, expected != m.version {
             throw AppError(
                 code: 4009, dataCode: "invalid_state", message: "The meeting changed since version \(expected) (now \(m.version)); read it again",

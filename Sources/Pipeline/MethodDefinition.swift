@@ -119,13 +119,13 @@ public struct CommandPlan: Sendable {
     public let context: @Sendable (RequestScope, Params) throws -> SQLCall?
     public let decide: @Sendable (RequestContext, JSON?, Params) throws -> Outcome
     /// Turns the apply statement's database errors into errors a caller can act on.
-    public let translate: @Sendable (PostgresError) -> Error?
+    public let translate: @Sendable (PostgresError, Params) -> Error?
 
     public init(
         locks: @escaping @Sendable (RequestScope, Params) throws -> [Statement],
         context: @escaping @Sendable (RequestScope, Params) throws -> SQLCall?,
         decide: @escaping @Sendable (RequestContext, JSON?, Params) throws -> Outcome,
-        translate: @escaping @Sendable (PostgresError) -> Error? = { _ in nil }
+        translate: @escaping @Sendable (PostgresError, Params) -> Error? = { _, _ in nil }
     ) {
         self.locks = locks
         self.context = context
@@ -185,7 +185,9 @@ public struct MethodDefinition: Sendable {
     public var publishedParams: [Schema.Field] {
         var fields: [Schema.Field] = []
         if case .anyone = audience {} else {
-            fields.append(.init("actor", .id(.person), required: true, "The signed-in person on whose behalf the call is made"))
+            fields.append(.init(
+                "actor", .id(.person), required: true,
+                "The signed-in person on whose behalf the call is made (under meetingd --pin-actor: optional, and only the pinned person)"))
         }
         fields += params
         if mutating {

@@ -12,12 +12,15 @@ public struct PipelineConfig: Sendable {
     public var conninfo: String
     public var testClock: Bool
     public var limits: Limits
+    /// `meetingd --pin-actor`: the one person every call acts as; nil when `actor` says who.
+    public var pinnedActor: String?
     public static let version = "0.2.0"
 
-    public init(conninfo: String, testClock: Bool, limits: Limits) {
+    public init(conninfo: String, testClock: Bool, limits: Limits, pinnedActor: String? = nil) {
         self.conninfo = conninfo
         self.testClock = testClock
         self.limits = limits
+        self.pinnedActor = pinnedActor
     }
 }
 
@@ -68,18 +71,39 @@ public final class RequestPipeline {
         methods.map { m in
             MethodSpec(
                 name: m.name, summary: m.summary, access: m.audience.access, mutating: m.mutating, params: m.publishedParams,
-                result: m.result, errors: m.commonErrors, preflight: RequestPipeline.actorPreflight(m)
+                result: m.result, errors: m.commonErrors, preflight: RequestPipeline.actorPreflight(m, pinnedActor: config.pinnedActor)
             ) { params in try self.execute(m, params) }
         }
     }
 
     /// A call without a person's id in `actor` is refused as unknown_actor (SPEC §3.3), before
-    /// its other params are looked at.
-    static func actorPreflight(_ method: MethodDefinition) -> @Sendable ([String: JSON]) throws -> Void {
-        if case .anyone = method.audience { return { _ in } }
-        return { fields in
+    /// its other params are looked at; a pinned meetingd settles the actor first.
+    static func actorPreflight(_ method: MethodDefinition, pinnedActor: String?) -> @Sendable ([String: JSON]) throws -> [String: JSON] {
+        if case .anyone = method.audience { return { $0 } }
+        return { given in
+            let fields = try pinActor(pinnedActor, given)
             guard let actor = fields["actor"]?.stringValue else { throw AppError.unknownActor(nil) }
             guard Identifier.isValid(actor, kind: .person) else { throw AppError.unknownActor(actor) }
+            return fields
+        }
+    }
+
+    /// `meetingd --pin-actor PERSON` runs as an SSH forced command for one person (an expert
+    /// given meetctl): `actor` is whatever the client sends, so without this rule the key would
+    /// lend every other person's permissions. Pinned, every call acts as PERSON: a call without
+    /// `actor` acts as them (the client need not know the id), one naming anyone else is refused.
+    /// This is the only place the rule lives; every call that has an actor passes here first.
+    static func pinActor(_ pinned: String?, _ fields: [String: JSON]) throws -> [String: JSON] {
+        guard let pinned else { return fields }
+        switch fields["actor"] {
+        case nil, .null?:
+            var filled = fields
+            filled["actor"] = .string(pinned)
+            return filled
+        case .string(pinned)?:
+            return fields
+        default:
+            throw AppError.forbidden("this connection is pinned to \(pinned) (meetingd --pin-actor) and cannot act as another person")
         }
     }
 
@@ -143,7 +167,7 @@ public final class RequestPipeline {
             do {
                 applied = try c.pipeline(second)
             } catch let error as PostgresError {
-                throw plan.translate(error) ?? error
+                throw plan.translate(error, params) ?? error
             }
             guard outcome.applyCompletesResponse, outcome.apply != nil, var answer = outcome.response.objectValue,
                 let overlay = try applied[0].one().optionalJSON("result")?.objectValue

@@ -84,6 +84,12 @@ public final class Connection {
         guard let handle, isConnected else {
             throw PostgresError(code: .connectionLost, message: "the database connection is not open")
         }
+        // PostgreSQL stores years up to 294276 and BC; what it stores must read back, so a
+        // time the decoder refuses never leaves here.
+        if let outside = params.lazy.compactMap({ $0 as? Instant }).first(where: { !$0.isSupported }) {
+            throw PostgresError(
+                code: .decoding, message: "refusing to write \(outside.microseconds) µs since 1970, outside \(Instant.supportedRangeText)")
+        }
         let texts = params.map { $0.postgresText }
         let name = try preparedName(for: sql, parameterCount: texts.count, on: handle)
         let result: OpaquePointer? = withCStringArray(texts) { pointers in

@@ -68,8 +68,8 @@ public final class Dispatcher {
         var id: JSON = .null
         if let idField {
             switch idField {
-            case .string, .int, .null: id = idField
-            case .double: id = idField
+            // Echoed untouched: a number keeps the text it was sent with.
+            case .string, .int, .number, .null: id = idField
             default:
                 return Dispatcher.errorResponse(id: .null, error: RPCError(code: -32600, message: "Invalid Request: id must be a string, a number or null", data: nil))
             }
@@ -106,9 +106,9 @@ public final class Dispatcher {
         let started = SystemClock.monotonicNanoseconds()
         let outcome: Result<JSON, RPCError>
         do {
-            try spec.preflight(paramFields)
-            try spec.paramsSchema.validate(.object(paramFields), path: "", limits: limits)
-            outcome = .success(try spec.handler(Params(fields: paramFields, method: methodName)))
+            let checkedFields = try spec.preflight(paramFields)
+            try spec.paramsSchema.validate(.object(checkedFields), path: "", limits: limits)
+            outcome = .success(try spec.handler(Params(fields: checkedFields, method: methodName)))
         } catch let error as AppError {
             outcome = .failure(RPCError(error))
         } catch {

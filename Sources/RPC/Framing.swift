@@ -140,28 +140,38 @@ public final class MessageReader {
         }
     }
 
+    /// The header block is read line by line (LF, with or without a CR before it) up to its
+    /// first empty line, and the body starts right after: a blank line inside a body, or a
+    /// next message framed the other way, is never taken for the end of this header.
     private func nextFramed() -> IncomingMessage? {
-        // Headers end with an empty line (CRLF CRLF, or LF LF from lenient writers).
-        var headerEnd: (Int, Int)? = nil
-        while headerEnd == nil {
-            let bytes = buffer[start..<buffer.count]
-            if let r = findSubsequence(Array("\r\n\r\n".utf8), in: bytes) {
-                headerEnd = (r, 4)
-            } else if let r = findSubsequence(Array("\n\n".utf8), in: bytes) {
-                headerEnd = (r, 2)
-            } else if available > MessageReader.maxHeaderBytes {
-                start = buffer.count
-                return .badHeader("header block too long")
-            } else if !fill() {
-                start = buffer.count
-                return .badHeader("end of input inside a Content-Length header")
+        var headerLines: [String] = []
+        var lineOffset = 0  // from `start`, which `fill()` may move when it compacts the buffer
+        while true {
+            guard let newline = firstIndex(of: 0x0A, from: lineOffset) else {
+                if available > MessageReader.maxHeaderBytes {
+                    start = buffer.count
+                    return .badHeader("header block too long")
+                }
+                if !fill() {
+                    start = buffer.count
+                    return .badHeader("end of input inside a Content-Length header")
+                }
+                continue
             }
+            var lineEnd = newline
+            if lineEnd > start + lineOffset && buffer[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+            let line = buffer[(start + lineOffset)..<lineEnd]
+            lineOffset = newline + 1 - start
+            if line.isEmpty { break }
+            if lineOffset > MessageReader.maxHeaderBytes {
+                start += lineOffset
+                return .badHeader("header block too long")
+            }
+            headerLines.append(String(decoding: line, as: UTF8.self))
         }
-        let (end, sepLength) = headerEnd!
-        let headerText = String(decoding: buffer[start..<end], as: UTF8.self)
-        start = end + sepLength
+        start += lineOffset
         var length: Int? = nil
-        for line in headerText.split(whereSeparator: { $0 == "\r\n" || $0 == "\n" || $0 == "\r" }) {
+        for line in headerLines {
             let parts = line.split(separator: ":", maxSplits: 1)
             if parts.count == 2, parts[0].lowercased() == "content-length" {
                 length = Int(String(parts[1]).trimmingCharacters(in: " \t"))
@@ -187,16 +197,6 @@ public final class MessageReader {
         let body = Array(buffer[start..<start + length])
         start += length
         return .message(body, .contentLength)
-    }
-
-    private func findSubsequence(_ needle: [UInt8], in hay: ArraySlice<UInt8>) -> Int? {
-        guard hay.count >= needle.count else { return nil }
-        var i = hay.startIndex
-        while i <= hay.endIndex - needle.count {
-            if hay[i] == needle[0] && Array(hay[i..<i + needle.count]) == needle { return i }
-            i += 1
-        }
-        return nil
     }
 }
 

@@ -25,7 +25,7 @@ public struct Logger: Sendable {
         fields["message"] = .string(String(message.prefix(2000)))
         if let method { fields["method"] = .string(String(method.prefix(200))) }
         if let id { fields["id"] = id }
-        if let durationMs { fields["duration_ms"] = .double((durationMs * 1000).rounded() / 1000) }
+        if let durationMs { fields["duration_ms"] = .decimal((durationMs * 1000).rounded() / 1000) }
         let line = JSON.object(fields).serialized() + "\n"
         let bytes = Array(line.utf8)
         _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }

@@ -24,13 +24,14 @@ public struct MethodSpec {
     public let result: Schema
     public let errors: [AppError]
     /// Runs before the params are checked against the schema (the actor check, whose failure
-    /// is an application error rather than invalid params).
-    public let preflight: ([String: JSON]) throws -> Void
+    /// is an application error rather than invalid params) and returns the params to check and
+    /// run: those given, or those with the actor that a pinned meetingd fills in.
+    public let preflight: ([String: JSON]) throws -> [String: JSON]
     public let handler: (Params) throws -> JSON
 
     public init(
         name: String, summary: String, access: Access, mutating: Bool, params: [Schema.Field], result: Schema,
-        errors: [AppError] = [], preflight: @escaping ([String: JSON]) throws -> Void = { _ in }, handler: @escaping (Params) throws -> JSON
+        errors: [AppError] = [], preflight: @escaping ([String: JSON]) throws -> [String: JSON] = { $0 }, handler: @escaping (Params) throws -> JSON
     ) {
         self.name = name
         self.summary = summary

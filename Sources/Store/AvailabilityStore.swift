@@ -62,6 +62,14 @@ public enum AvailabilityStore {
         public let end: Instant
         public let locationIds: [String]
 
+        public init(id: String, kind: String, start: Instant, end: Instant, locationIds: [String]) {
+            self.id = id
+            self.kind = kind
+            self.start = start
+            self.end = end
+            self.locationIds = locationIds
+        }
+
         public var json: JSON {
             ["id": .string(id), "kind": .string(kind), "start": .string(start.rfc3339), "end": .string(end.rfc3339),
              "location_ids": .array(locationIds.map { .string($0) })]

@@ -107,6 +107,11 @@ public struct WriteSet: Sendable {
     public var meetings: [MeetingWrite] = []
     public var outbox: [OutboxMessage] = []
     public var suspensions: [(personId: String, until: Instant)] = []
+    var seriesNew: [JSON] = []
+    var seriesChanged: [JSON] = []
+    var seriesSkips: [JSON] = []
+    /// A chat message to record (its sequence number comes back as `seq`).
+    public var message: (id: String, meetingId: String, authorId: String, text: String)? = nil
 
     public init(communityId: String, now: Instant, ledgerAt: Instant?, actorId: String?) {
         self.communityId = communityId
@@ -116,12 +121,29 @@ public struct WriteSet: Sendable {
     }
 
     public var payload: JSON {
-        [
+        var p: [String: JSON] = [
             "community_id": .string(communityId), "now": .string(now.rfc3339), "ledger_at": .optional(ledgerAt?.rfc3339),
             "actor_id": .optional(actorId), "meetings": .array(meetings.map(\.json)), "outbox": .array(outbox.map(\.json)),
             "suspensions": .array(suspensions.map { ["person_id": .string($0.personId), "until": .string($0.until.rfc3339)] }),
         ]
+        p["series_new"] = .array(seriesNew)
+        p["series_changed"] = .array(seriesChanged)
+        p["series_skips"] = .array(seriesSkips)
+        if let m = message {
+            p["message"] = ["id": .string(m.id), "meeting_id": .string(m.meetingId), "author_id": .string(m.authorId), "text": .string(m.text)]
+        }
+        return .object(p)
     }
 
     public var call: SQLCall { SQLCall("ml_apply", [.init(payload, "jsonb")]) }
+
+    /// Adds another write set of the same request (its rows, messages and series changes).
+    public mutating func merge(_ other: WriteSet) {
+        meetings += other.meetings
+        outbox += other.outbox
+        suspensions += other.suspensions
+        seriesNew += other.seriesNew
+        seriesChanged += other.seriesChanged
+        seriesSkips += other.seriesSkips
+    }
 }

@@ -110,13 +110,20 @@ public enum CommunityStore {
     }
 
     /// Moves the community's pinned time by `minutes`, added in the statement itself so advances
-    /// made at once all count.
-    public static func advanceClock(_ c: Connection, communityId: String, minutes: Int64, from now: Instant) throws -> Instant {
+    /// made at once all count; nil when that would leave the supported times (checked there too,
+    /// so a concurrent advance cannot carry it past).
+    public static func advanceClock(_ c: Connection, communityId: String, minutes: Int64, from now: Instant) throws -> Instant? {
         try c.query(
             """
             INSERT INTO test_clocks (community_id, now) VALUES ($1, $2)
-            ON CONFLICT (community_id) DO UPDATE SET now = test_clocks.now + make_interval(mins => $3::int) RETURNING now
-            """, [communityId, now.adding(minutes: minutes), minutes]
-        ).one().instant("now")
+            ON CONFLICT (community_id) DO UPDATE SET now = test_clocks.now + make_interval(mins => $3::int)
+            RETURNING CASE WHEN now BETWEEN $4 AND $5 THEN now END AS now
+            """, [communityId, now.adding(minutes: minutes), minutes, Instant.earliestSupported, Instant.latestSupported]
+        ).one().optionalInstant("now")
     }
+}
+
+public enum SystemQueries {
+    /// The database's time.
+    public static let now = Statement("SELECT now() AS now")
 }

@@ -4,6 +4,7 @@ import Ledger
 import Meetings
 import Pipeline
 import Postgres
+import RPC
 import Rendering
 import Store
 
@@ -65,7 +66,7 @@ enum MeetingWrites {
 
     /// Database refusals of a meeting write, as errors a caller can act on. The decision already
     /// checked each of these; the database is the last word if a check was ever wrong.
-    @Sendable static func translate(_ error: PostgresError) -> Error? {
+    @Sendable static func translate(_ error: PostgresError, _ params: Params) -> Error? {
         if error.isExclusionViolation { return AppError.slotUnavailable("the expert already has a meeting or a held request at that time") }
         if error.sqlState?.hasPrefix("ML") == true { return LedgerError.translate(error, required: 0) }
         return nil

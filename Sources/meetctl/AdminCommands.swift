@@ -91,7 +91,8 @@ enum AdminCommands {
         if invocation.wantsJSON {
             session.out.json(result)
         } else {
-            session.out.line("meetingd \(Render.plain(result["version"] ?? nil)); database \(Render.plain(result["database"] ?? nil)); service time \(PersonClock.utc.format(result["now"]?.stringValue ?? "-"))")
+            let pinned = result["pinned_actor"]?.stringValue.map { "; pinned to \($0)" } ?? ""
+            session.out.line("meetingd \(Render.plain(result["version"] ?? nil)); database \(Render.plain(result["database"] ?? nil)); service time \(PersonClock.utc.format(result["now"]?.stringValue ?? "-"))\(pinned)")
         }
     }
 }

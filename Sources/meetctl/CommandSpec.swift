@@ -23,6 +23,8 @@ struct CommandSpec: Sendable {
     var csv: [String]? = nil
     /// A list method whose every page is fetched and shown.
     var allPages: Bool = false
+    /// Runs meetingd on this machine, on its database (`bootstrap`): not over --remote.
+    var local: Bool = false
     /// Runs the command; `CommandRunner.standard` calls `method` with the mapped params and
     /// shows `output`.
     var run: @Sendable (Invocation, Session) throws -> Void = CommandRunner.standard

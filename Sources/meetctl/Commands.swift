@@ -316,7 +316,7 @@ enum Commands {
 
     static let admin: [CommandSpec] = [
         CommandSpec(
-            path: ["bootstrap"], section: .admin, summary: "Create a community and its first admin (runs meetingd bootstrap)",
+            path: ["bootstrap"], section: .admin, summary: "Create a community and its first admin (runs meetingd bootstrap here; not with --remote)",
             options: [
                 OptionSpec(name: "community", kind: .text(placeholder: "NAME"), required: true),
                 OptionSpec(name: "short-name", kind: .text(placeholder: "SHORT"), help: "Used in subjects and calendar titles", required: true),
@@ -326,7 +326,7 @@ enum Commands {
                 OptionSpec(name: "time-zone", kind: .text(placeholder: "ZONE"), help: "The community's zone; default UTC"),
             ],
             output: .record([Column(header: "Community", key: "community_id"), Column(header: "Admin", key: "admin_id")]),
-            run: AdminCommands.bootstrap),
+            local: true, run: AdminCommands.bootstrap),
         CommandSpec(
             path: ["people"], section: .admin, summary: "The community's people",
             options: [OptionSpec(name: "role", kind: .choice(["user", "expert", "admin", "finance", "office"]), param: "role", help: "Only people with this role")],

@@ -20,8 +20,7 @@ enum Delivery {
         let commandLine = invocation.string("sendmail") ?? environment["MEETINGLEDGER_SENDMAIL"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultSendmail
         let program = try Subprocess.words(commandLine)
         guard let executable = program.first else { throw UsageError(message: "--sendmail: the command is empty") }
-        let path = executable.contains("/") ? executable : (Subprocess.onPath(executable) ?? executable)
-        guard FileManager.default.isExecutableFile(atPath: path) else {
+        guard let path = Subprocess.executable(executable) else {
             throw ToolError(message: "the sendmail program \(executable) is not an executable", hint: "install one (msmtp, a sendmail) or pass --sendmail \"PROGRAM ARGS\"")
         }
         let from = invocation.string("from") ?? environment["MEETINGLEDGER_MAIL_FROM"].flatMap { $0.isEmpty ? nil : $0 } ?? "meetingledger@\(ProcessInfo.processInfo.hostName)"

@@ -4,11 +4,13 @@ import Core
 enum Help {
     static let environment = """
         Environment:
-          MEETINGLEDGER_ACTOR      who acts when --as is not given (a person id)
-          DATABASE_URL             the database meetingd uses; unset: the checkout's embedded cluster (scripts/db)
-          MEETINGLEDGER_MEETINGD   the meetingd to run
-          MEETINGLEDGER_SENDMAIL   the sendmail-compatible program for outbox deliver
-          MEETINGLEDGER_MAIL_FROM  the From: address of delivered notifications
+          MEETINGLEDGER_ACTOR                   who acts when --as is not given (a person id)
+          DATABASE_URL                          the database meetingd uses; unset: the checkout's embedded cluster (scripts/db)
+          MEETINGLEDGER_MEETINGD                the meetingd to run
+          MEETINGLEDGER_SSH_COMMAND             the ssh command for --remote, with its options (default ssh), like GIT_SSH_COMMAND
+          MEETINGLEDGER_ANSWER_TIMEOUT_SECONDS  how long meetctl waits for each answer before it stops (default 300)
+          MEETINGLEDGER_SENDMAIL                the sendmail-compatible program for outbox deliver
+          MEETINGLEDGER_MAIL_FROM               the From: address of delivered notifications
 
         Exit status: 0 done; 1 the service (or a delivery) failed, with data.code on stderr; 2 usage error.
         """
@@ -23,9 +25,11 @@ enum Help {
     static func overview(_ commands: [CommandSpec]) -> String {
         var out = """
             meetctl: the MeetingLedger command line. Meetings, availability, credits and notification
-            delivery, spoken as JSON-RPC to a meetingd that meetctl starts (it never touches the database).
+            delivery, spoken as JSON-RPC to a meetingd that meetctl starts, or over ssh to the meetingd of
+            another machine with --remote (it never touches the database).
 
             usage: meetctl [--as PERSON] COMMAND [ARGUMENTS] [OPTIONS]
+                   meetctl --remote [USER@]HOST COMMAND [ARGUMENTS] [OPTIONS]   (acting as the person HOST pins you to)
 
 
             """

@@ -3,12 +3,15 @@ import Core
 /// The options every command takes (and the few some take), shown once at the top level.
 enum GlobalOptions {
     static let actor = OptionSpec(
-        name: "as", kind: .person, help: "Act as this person (an email is looked up with person.list); default: $MEETINGLEDGER_ACTOR")
+        name: "as", kind: .person, help: "Act as this person (an email is looked up with person.list); default: $MEETINGLEDGER_ACTOR, or with --remote the person HOST is pinned to")
     static let json = OptionSpec(name: "json", kind: .flag, help: "Print the raw JSON result instead of a table")
     static let csv = OptionSpec(name: "csv", kind: .flag, help: "Print CSV for a spreadsheet")
     static let meetingd = OptionSpec(
         name: "meetingd", kind: .text(placeholder: "PATH"),
         help: "The meetingd to run; default: $MEETINGLEDGER_MEETINGD, the meetingd beside meetctl, or meetingd on PATH")
+    static let remote = OptionSpec(
+        name: "remote", kind: .text(placeholder: "[USER@]HOST"),
+        help: "Speak to the meetingd at HOST over ssh ($MEETINGLEDGER_SSH_COMMAND, default ssh); HOST's forced command decides what runs")
     static let testClock = OptionSpec(
         name: "test-clock", kind: .flag, help: "Run meetingd with --test-clock (demos and tests: `meetctl clock` moves the time)")
     static let idempotencyKey = OptionSpec(
@@ -16,7 +19,7 @@ enum GlobalOptions {
         help: "Make the change at most once: a retry with the same key returns the first answer")
     static let help = OptionSpec(name: "help", kind: .flag, help: "Show help (also: meetctl help COMMAND)")
 
-    static let common = [actor, json, meetingd, testClock, help]
+    static let common = [actor, json, remote, meetingd, testClock, help]
     /// Every global option, for options given before the command is known.
     static let all = common + [csv, idempotencyKey]
 
@@ -166,6 +169,10 @@ struct Parser {
             throw UsageError(message: "\(command.name) needs --\(option.name) \(option.kind.placeholder)", hint: "usage: \(Help.usageLine(command))")
         }
         if invocation.wantsJSON && invocation.wantsCSV { throw UsageError(message: "give --json or --csv, not both") }
+        if let destination = invocation.string("remote") {
+            _ = try Remote.destination(destination)
+            try Remote.checkUsage(invocation)
+        }
         return .run(invocation)
     }
 

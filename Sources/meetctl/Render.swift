@@ -48,7 +48,7 @@ enum Render {
         case .string(let s): return s
         case .int(let i): return String(i)
         case .bool(let b): return b ? "yes" : "no"
-        case .double(let d): return "\(d)"
+        case .number(let lexeme): return lexeme
         default: return compact(value)
         }
     }

@@ -5,11 +5,12 @@ import Foundation
     import Glibc
 #endif
 
-/// Everything one meetctl run shares: the meetingd it talks to (started on first use), who is
-/// acting, their clock, and names looked up once.
+/// Everything one meetctl run shares: the meetingd it talks to (started on first use, here or
+/// over ssh), who is acting, their clock, and names looked up once.
 final class Session {
     let invocation: Invocation
     private var client: MeetingdClient?
+    private var pinnedActorCache: String??
     private var actorIdCache: String?
     private var actorCache: JSON?
     private var clockCache: PersonClock?
@@ -19,11 +20,17 @@ final class Session {
 
     init(invocation: Invocation) { self.invocation = invocation }
 
-    /// The running meetingd, started on first use.
+    /// The running meetingd, started on first use: here, or with --remote over ssh.
     func meetingd() throws -> MeetingdClient {
         if let client { return client }
-        let executable = try Locator.meetingd(explicit: invocation.string("meetingd"))
-        let started = try MeetingdClient(executable: executable, databaseURL: try Locator.databaseURL(), testClock: invocation.has("test-clock"))
+        let launch: MeetingdLaunch
+        if let destination = invocation.string("remote") {
+            launch = try Remote.launch(try Remote.destination(destination))
+        } else {
+            let executable = try Locator.meetingd(explicit: invocation.string("meetingd"))
+            launch = .local(executable: executable, databaseURL: try Locator.databaseURL(), testClock: invocation.has("test-clock"))
+        }
+        let started = try MeetingdClient(launch)
         client = started
         return started
     }
@@ -55,12 +62,34 @@ final class Session {
 
     // MARK: The acting person
 
-    /// `--as`, else MEETINGLEDGER_ACTOR; an email is looked up with person.list, called as the
-    /// id in MEETINGLEDGER_ACTOR (meetingd has no lookup by email that any member may use).
+    /// Under --remote, the person the far meetingd is pinned to (its system.ping says), if any.
+    private func pinnedActor() throws -> String? {
+        guard invocation.has("remote") else { return nil }
+        if let pinnedActorCache { return pinnedActorCache }
+        let pinned = try meetingd().call("system.ping", .object([:]))["pinned_actor"]?.stringValue
+        if let pinned, !Identifier.isValid(pinned, kind: .person) {
+            throw ToolError(message: "the meetingd at --remote answered a pinned_actor that is not a person id: \(pinned.prefix(60).debugDescription)")
+        }
+        pinnedActorCache = .some(pinned)
+        return pinned
+    }
+
+    /// Who acts when --as is not given: MEETINGLEDGER_ACTOR, else the person --remote pins.
+    private func standingActor() throws -> String? {
+        try ProcessInfo.processInfo.environment["MEETINGLEDGER_ACTOR"].flatMap { $0.isEmpty ? nil : $0 } ?? pinnedActor()
+    }
+
+    /// `--as`, else MEETINGLEDGER_ACTOR, else the person a --remote meetingd is pinned to; an
+    /// email is looked up with person.list, called as that standing actor (meetingd has no
+    /// lookup by email that any member may use). A pinned meetingd refuses anyone else.
     func actorId() throws -> String {
         if let actorIdCache { return actorIdCache }
-        let fromEnvironment = ProcessInfo.processInfo.environment["MEETINGLEDGER_ACTOR"].flatMap { $0.isEmpty ? nil : $0 }
-        guard let given = invocation.string("as") ?? fromEnvironment else {
+        guard let given = try invocation.string("as") ?? standingActor() else {
+            if let destination = invocation.string("remote") {
+                throw UsageError(
+                    message: "who is acting? the meetingd at \(destination) is not pinned to a person (meetingd --pin-actor): give --as PERSON_ID or set MEETINGLEDGER_ACTOR",
+                    hint: "the machine's operator pins each person's key to their id (README: Giving an expert access)")
+            }
             throw UsageError(
                 message: "who is acting? give --as PERSON_ID (or an email) or set MEETINGLEDGER_ACTOR",
                 hint: "meetctl bootstrap prints the first admin's id; meetctl people lists the others")
@@ -70,7 +99,7 @@ final class Session {
             return given
         }
         guard given.contains("@") else { throw UsageError(message: "--as: expects a person id per_… or an email (got \"\(given)\")") }
-        guard let lookup = fromEnvironment, Identifier.isValid(lookup, kind: .person), lookup != given else {
+        guard let lookup = try standingActor(), Identifier.isValid(lookup, kind: .person), lookup != given else {
             throw UsageError(
                 message: "cannot find who \(given) is: meetingd has no lookup by email, and person.list needs the id of an admin, office or finance person",
                 hint: "give --as per_… (meetctl people shows ids), or set MEETINGLEDGER_ACTOR to your admin/finance id and use --as EMAIL")

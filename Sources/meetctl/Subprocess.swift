@@ -78,6 +78,13 @@ enum Subprocess {
             stderr: String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self))
     }
 
+    /// A program named on a command line: a bare name found on PATH, a path as it is; nil
+    /// when it is not an executable.
+    static func executable(_ name: String) -> String? {
+        let path = name.contains("/") ? name : (onPath(name) ?? name)
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }
+
     /// The first executable called `name` on PATH.
     static func onPath(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"

@@ -1,6 +1,7 @@
 import Core
 import RPC
-import Service
+import API
+import Pipeline
 
 #if canImport(Glibc)
     import Glibc
@@ -12,7 +13,7 @@ nonisolated(unsafe) var terminationRequested: sig_atomic_t = 0
 
 /// Reads messages until end of input (or SIGTERM), answering each in order.
 struct Server {
-    let service: Service
+    let config: PipelineConfig
     let limits: Limits
     let logger: Logger
     let info: OpenRPCInfo
@@ -22,16 +23,18 @@ struct Server {
     func run() {
         signal(SIGPIPE, SIG_IGN)
         signal(SIGTERM) { _ in terminationRequested = 1 }
-        let dispatcher = Dispatcher(methods: service.methodSpecs(), limits: limits, logger: logger, info: info)
+        let methods = API.all
+        let dispatcher = Dispatcher(methods: RequestPipeline(config: config, logger: logger).methodSpecs(methods), limits: limits, logger: logger, info: info)
         if batchWorkers > 1 {
             let pool = BatchPool(size: batchWorkers) {
-                let worker = Service(config: service.config, logger: logger)
-                return Dispatcher(methods: worker.methodSpecs(), limits: limits, logger: logger, info: info)
+                Dispatcher(methods: RequestPipeline(config: config, logger: logger).methodSpecs(methods), limits: limits, logger: logger, info: info)
             }
             dispatcher.batchRunner = { pool.run($0) }
         }
         let reader = MessageReader(fd: 0, maxMessageBytes: limits.maxMessageBytes) { terminationRequested != 0 }
-        logger.log(.info, "serving", extra: ["test_clock": .bool(service.config.testClock)])
+        var settings: [String: JSON] = ["test_clock": .bool(config.testClock)]
+        if let pinned = config.pinnedActor { settings["pinned_actor"] = .string(pinned) }
+        logger.log(.info, "serving", extra: settings)
         while true {
             guard let incoming = reader.next() else { break }
             let (response, framing): (String?, Framing)

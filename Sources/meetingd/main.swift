@@ -1,14 +1,15 @@
 import Core
 import Postgres
 import RPC
-import Service
+import API
+import Pipeline
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
 let usage = """
-    usage: meetingd [serve] [--test-clock] [--batch-workers N] [--log-level debug|info|warning|error]
+    usage: meetingd [serve] [--pin-actor PERSON] [--test-clock] [--batch-workers N] [--log-level debug|info|warning|error]
            meetingd migrate
            meetingd bootstrap --community NAME --short-name SHORT --admin-email EMAIL --admin-first FIRST --admin-last LAST [--time-zone ZONE]
            meetingd discover        (prints the OpenRPC document)
@@ -18,6 +19,11 @@ let usage = """
     A batch's entries run at once over N connections (default 4; MEETINGLEDGER_BATCH_WORKERS).
     Limits: MEETINGLEDGER_MAX_MESSAGE_BYTES, MEETINGLEDGER_MAX_BATCH, MEETINGLEDGER_MAX_STRING.
     Migrations are read from MEETINGLEDGER_MIGRATIONS or sql/migrations beside the build.
+
+    --pin-actor PERSON (a per_… id; serve only) makes every call act as that person: a call
+    without "actor" acts as them, one naming anyone else is refused (4003), and system.ping
+    says who it is. For an SSH forced command that gives one person, such as an expert, access:
+    command="meetingd --pin-actor per_…",restrict in authorized_keys (see README.md).
 
     """
 
@@ -49,6 +55,14 @@ if arguments.first == command { arguments.removeFirst() }
     guard let i = arguments.firstIndex(of: name) else { return false }
     arguments.remove(at: i)
     return true
+}
+
+// Pinned, meetingd only serves: an SSH forced command must never migrate, bootstrap or do
+// anything but answer as its one person.
+let pinnedActor = option("--pin-actor")
+if let pinnedActor {
+    guard command == "serve" else { fail("--pin-actor goes only with serve, not with \(command)\n" + usage) }
+    guard Identifier.isValid(pinnedActor, kind: .person) else { fail("--pin-actor takes a person id per_… (got \"\(pinnedActor)\")\n" + usage) }
 }
 
 if flag("--help") || flag("-h") || command == "help" {
@@ -83,9 +97,9 @@ let conninfo = environment("DATABASE_URL") ?? ""
     }
 }
 
-let service = Service(config: ServiceConfig(conninfo: conninfo, testClock: testClock, limits: limits), logger: logger)
+let config = PipelineConfig(conninfo: conninfo, testClock: testClock, limits: limits, pinnedActor: pinnedActor)
 let info = OpenRPCInfo(
-    title: "MeetingLedger", version: ServiceConfig.version,
+    title: "MeetingLedger", version: PipelineConfig.version,
     description: "Paid 1-on-1 meetings with experts: scheduling, meeting lifecycle and a double-entry credit ledger, over JSON-RPC 2.0")
 
 switch command {
@@ -93,7 +107,7 @@ case "migrate":
     _ = migrate()
     exit(0)
 case "discover":
-    let dispatcher = Dispatcher(methods: service.methodSpecs(), limits: limits, logger: logger, info: info)
+    let dispatcher = Dispatcher(methods: RequestPipeline(config: config, logger: logger).methodSpecs(API.all), limits: limits, logger: logger, info: info)
     FileDescriptorWriter.stdout(dispatcher.openRPCDocument().serialized() + "\n")
     exit(0)
 case "bootstrap":
@@ -113,7 +127,7 @@ case "bootstrap":
 case "serve":
     guard arguments.isEmpty else { fail("unknown arguments: \(arguments.joined(separator: " "))\n" + usage) }
     _ = migrate()
-    Server(service: service, limits: limits, logger: logger, info: info, batchWorkers: batchWorkers).run()
+    Server(config: config, limits: limits, logger: logger, info: info, batchWorkers: batchWorkers).run()
     exit(0)
 default:
     fail("unknown command \(command)\n" + usage)

@@ -6,7 +6,7 @@ final class JSONTests: XCTestCase {
     func testRoundTripKeepsIntegersApartFromFractions() throws {
         let v = try JSONParser.parse(#"{"a":[1,-2,3.5,1e3,true,null,"x\n\u00e9\ud83d\ude00"],"b":{}}"#)
         XCTAssertEqual(v["a"]?.arrayValue?[0], .int(1))
-        XCTAssertEqual(v["a"]?.arrayValue?[2], .double(3.5))
+        XCTAssertEqual(v["a"]?.arrayValue?[2], .number("3.5"))
         XCTAssertEqual(v["a"]?.arrayValue?[6], .string("x\né😀"))
         XCTAssertEqual(try JSONParser.parse(v.serialized()), v)
         XCTAssertFalse(v.serialized().contains("\n"), "one message per line: newlines are always escaped")
@@ -17,7 +17,7 @@ final class JSONTests: XCTestCase {
         let written = JSON.string(text).serialized()
         XCTAssertEqual(written, #""a\"b\\c\u0001\u001f\t\r\n\u2028\u2029é😀""#)
         XCTAssertEqual(try JSONParser.parse(written), .string(text))
-        XCTAssertEqual(JSON.object(["b": 1, "a": [true, nil, .double(2.5)]]).serialized(), #"{"a":[true,null,2.5],"b":1}"#)
+        XCTAssertEqual(JSON.object(["b": 1, "a": [true, nil, .number("2.5")]]).serialized(), #"{"a":[true,null,2.5],"b":1}"#)
     }
 
     func testHostileInputIsRefusedWithAReason() {
@@ -29,9 +29,9 @@ final class JSONTests: XCTestCase {
         XCTAssertThrowsError(try JSONParser.parse([0x22, 0xFF, 0x22]), "invalid UTF-8")
     }
 
-    func testBigIntegersBecomeDoublesSoRangeChecksCatchThem() throws {
+    func testBigIntegersStayNumbersSoRangeChecksCatchThem() throws {
         XCTAssertEqual(try JSONParser.parse("9223372036854775807"), .int(Int64.max))
-        if case .double = try JSONParser.parse("9223372036854775808") {} else { XCTFail("overflowing integer must not wrap") }
+        if case .number = try JSONParser.parse("9223372036854775808") {} else { XCTFail("overflowing integer must not wrap") }
     }
 }
 
@@ -59,5 +59,18 @@ final class InstantTests: XCTestCase {
         XCTAssertTrue(Identifier.isValid(a, kind: .meeting))
         XCTAssertFalse(Identifier.isValid(a, kind: .person))
         XCTAssertFalse(Identifier.isValid("mtg_' OR 1=1 --", kind: .meeting))
+    }
+}
+
+/// Numbers that are not exact 64-bit integers keep the text they were written with, so an id
+/// comes back exactly as sent.
+final class JSONNumberTests: XCTestCase {
+    func testNumbersThatAreNotInt64KeepTheirExactText() throws {
+        for text in ["12345678901234567890", "-99999999999999999999", "1.50", "-0", "1e5", "0.1", "1E+300", "-0.0", "2.5e-3"] {
+            XCTAssertEqual(try JSONParser.parse(text).serialized(), text, "\(text) is written back as read")
+            XCTAssertEqual(try JSONParser.parse("[\(text)]").serialized(), "[\(text)]")
+        }
+        XCTAssertEqual(try JSONParser.parse("-0"), try JSONParser.parse("-0"))
+        XCTAssertNotEqual(try JSONParser.parse("1.50"), try JSONParser.parse("1.5"), "a different text is a different value")
     }
 }

@@ -7,12 +7,14 @@ import XCTest
 
 /// meetctl run as a person runs it: the built binary, with the test's DATABASE_URL and the
 /// meetingd under test, acting as `actor` (MEETINGLEDGER_ACTOR) unless the arguments say --as.
-/// Every run passes --test-clock so a community's pinned time holds.
+/// Every run passes --test-clock so a community's pinned time holds — or, over ssh,
+/// --remote DESTINATION, whose forced command decides.
 struct Meetctl {
     static var path: String { TestEnvironment.variable("MEETCTL_PATH") ?? TestEnvironment.repoRoot + "/.build/debug/meetctl" }
 
     var actor: String?
     var environment: [String: String] = [:]
+    var remote: String?
 
     init(actor: String? = nil) throws {
         guard FileManager.default.isExecutableFile(atPath: Meetctl.path) else {
@@ -30,9 +32,20 @@ struct Meetctl {
         return copy
     }
 
+    /// meetctl --remote DESTINATION with MEETINGLEDGER_SSH_COMMAND, and no actor of its own.
+    func overSSH(_ destination: String, sshCommand: String) -> Meetctl {
+        var copy = self
+        copy.remote = destination
+        copy.actor = nil
+        copy.environment["MEETINGLEDGER_ACTOR"] = ""
+        copy.environment["MEETINGLEDGER_SSH_COMMAND"] = sshCommand
+        return copy
+    }
+
     /// Runs meetctl with `arguments` and returns what it did.
-    func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> ToolResult {
-        try runTool(Meetctl.path, ["--test-clock"] + arguments, environment: environment.merging(extra) { _, given in given })
+    func run(_ arguments: [String], environment extra: [String: String] = [:], timeout: TimeInterval = 120) throws -> ToolResult {
+        let mode = remote.map { ["--remote", $0] } ?? ["--test-clock"]
+        return try runTool(Meetctl.path, mode + arguments, environment: environment.merging(extra) { _, given in given }, timeout: timeout)
     }
 
     /// Runs a command that must succeed; returns its stdout.
@@ -169,23 +182,13 @@ final class SMTPSink {
         process.standardError = FileHandle.nullDevice
         try process.run()
         self.process = process
-        let deadline = Date().addingTimeInterval(20)
-        while !SMTPSink.accepts(port: port) {
-            guard process.isRunning else { throw HarnessError("the SMTP server (aiosmtpd) exited at start-up") }
-            guard Date() < deadline else { throw HarnessError("the SMTP server did not listen on port \(port) within 20 s") }
-            usleep(50_000)
-        }
+        try process.waitUntilListening(port: port, "the SMTP server (aiosmtpd)")
     }
 
     /// Stops the server (its own process, by pid) and waits until the port refuses connections.
     func stop() {
-        guard let process, process.isRunning else { return }
-        kill(process.processIdentifier, SIGTERM)
-        let deadline = Date().addingTimeInterval(10)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        self.process = nil
+        process?.stop()
+        process = nil
     }
 
     /// The messages received so far (parsed by the handler), oldest first.

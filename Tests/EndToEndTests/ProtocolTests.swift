@@ -421,4 +421,35 @@ final class ProtocolTests: EndToEndTestCase {
         let reader = try startMeetingd()
         XCTAssertEqual(try community.people(on: reader).count, count + 1, "every person of the batch was created")
     }
+
+    // MARK: Framing mixes and exact ids
+
+    func testLFAndCRLFFramesInOneWriteEachGetTheirAnswer() throws {
+        let meetingd = try startMeetingd()
+        let first = #"{"jsonrpc":"2.0","id":"lf","method":"system.ping"}"#, second = #"{"jsonrpc":"2.0","id":"crlf","method":"system.ping"}"#
+        let third = "{\"jsonrpc\":\"2.0\",\r\n\r\n\"id\":\"inside\",\"method\":\"system.ping\"}"
+        var bytes = Array("Content-Length: \(first.utf8.count)\n\n\(first)".utf8)
+        bytes += Array("Content-Length: \(second.utf8.count)\r\n\r\n\(second)".utf8)
+        bytes += Array("Content-Length: \(third.utf8.count)\n\n\(third)".utf8)
+        try meetingd.write(bytes)
+        for id in ["lf", "crlf", "inside"] {
+            let answer = try JSONValue.parse(try meetingd.readFrame().body)
+            XCTAssertEqual(answer["id"]?.string, id, "\(answer)")
+            XCTAssertNotNil(answer["result"], "\(answer)")
+        }
+        let ping = try meetingd.exchange(#"{"jsonrpc":"2.0","id":"after","method":"system.ping"}"#)
+        XCTAssertEqual(ping["id"], "after")
+    }
+
+    func testIdsComeBackExactlyAsSent() throws {
+        let meetingd = try startMeetingd()
+        for id in ["12345678901234567890", "-99999999999999999999", "1.50", "-0", "1e5", "0.1", "9223372036854775807", "-9223372036854775808", "1E-7"] {
+            try meetingd.send(#"{"jsonrpc":"2.0","id":\#(id),"method":"system.ping"}"#)
+            let line = try meetingd.readLine()
+            XCTAssertTrue(line.contains(#""id":\#(id),"#) || line.contains(#""id":\#(id)}"#), "id \(id) comes back as sent: \(line)")
+        }
+        try meetingd.send(#"{"jsonrpc":"2.0","id":1.0,"method":"person.get","params":{"actor":"per_x","person_id":1.0}}"#)
+        let line = try meetingd.readLine()
+        XCTAssertTrue(line.contains(#""id":1.0"#), "an error answer echoes the id too: \(line)")
+    }
 }

@@ -1,3 +1,4 @@
+import Community
 import Core
 import XCTest
 
@@ -8,7 +9,7 @@ final class LifecycleRulesTests: XCTestCase {
     let start = LifecycleTableTests.start
     let settings = LifecycleTableTests.settings
 
-    func decide(_ m: MeetingState, _ c: Command, _ a: MeetingActor, now: Instant? = nil, settings s: LifecycleSettings? = nil) throws -> Decision {
+    func decide(_ m: MeetingState, _ c: Command, _ a: MeetingActor, now: Instant? = nil, settings s: CommunitySettings? = nil) throws -> Decision {
         try Lifecycle.decide(m, c, by: a, now: now ?? LifecycleTableTests.before, settings: s ?? settings)
     }
 
@@ -26,7 +27,7 @@ final class LifecycleRulesTests: XCTestCase {
         XCTAssertEqual(d.next.creditStatus, .blocked)
         XCTAssertEqual(d.ledger, [.hold])
         XCTAssertEqual(d.notifications, [Notification("meeting_request", to: .expert)])
-        XCTAssertNil(d.conflictCheck)
+        XCTAssertEqual(d.booking, BookingStep(path: .request, start: start, lengthMinutes: 60, becomesAgreed: false))
     }
 
     func testAutoAcceptAgreesAtOnceWithVideoAndBothNotified() throws {
@@ -36,7 +37,7 @@ final class LifecycleRulesTests: XCTestCase {
         XCTAssertEqual(d.ledger, [.hold])
         XCTAssertEqual(d.video, [.create])
         XCTAssertEqual(Set(d.notifications.map(\.recipient)), [.user, .expert])
-        XCTAssertNotNil(d.conflictCheck)
+        XCTAssertEqual(d.booking?.becomesAgreed, true, "auto-accept is checked for conflicts")
     }
 
     func testRequestInThePastIsRefused() {
@@ -62,7 +63,7 @@ final class LifecycleRulesTests: XCTestCase {
         XCTAssertEqual(d.ledger, [])
         XCTAssertEqual(d.events.map(\.kind), ["expert_approval"])
         XCTAssertEqual(d.video, [.create])
-        XCTAssertEqual(d.conflictCheck?.acceptConflicts, false)
+        XCTAssertEqual(d.booking, BookingStep(path: .expertConfirm, start: start, lengthMinutes: 60, becomesAgreed: true))
     }
 
     func testUserConfirmingAProposalHoldsNow() throws {
@@ -70,7 +71,7 @@ final class LifecycleRulesTests: XCTestCase {
         XCTAssertEqual(d.ledger, [.hold])
         XCTAssertEqual(d.next.creditStatus, .blocked)
         XCTAssertEqual(d.events.map(\.kind), ["user_approval"])
-        XCTAssertEqual(d.conflictCheck?.acceptConflicts, true)
+        XCTAssertEqual(d.booking, BookingStep(path: .userConfirm, start: start, lengthMinutes: 60, becomesAgreed: true, acceptConflicts: true))
     }
 
     func testDeclineNeedsAListedReasonAndReleases() throws {
@@ -128,9 +129,9 @@ final class LifecycleRulesTests: XCTestCase {
 
     func testReschedulingAnAgreedMeetingKeepsTheOriginalDateAndHold() throws {
         let newStart = start.adding(minutes: 3 * 24 * 60)
-        let d = try decide(agreed, .reschedule(start: newStart, lengthMinutes: 90, note: nil), .party(.expert))
+        let d = try decide(agreed, .reschedule(start: newStart, lengthMinutes: 90, priceCredits: 100, note: nil), .party(.expert))
         XCTAssertEqual(d.next.start, start)
-        XCTAssertEqual(d.next.alternate, Alternate(start: newStart, lengthMinutes: 90, proposedBy: .expert, note: nil))
+        XCTAssertEqual(d.next.alternate, Alternate(start: newStart, lengthMinutes: 90, priceCredits: 100, proposedBy: .expert, note: nil))
         XCTAssertEqual(d.ledger, [])
         XCTAssertEqual(d.events.map(\.kind), ["alternative_date_selected_by_expert", "approved_by_expert"])
         XCTAssertEqual(d.notifications, [Notification("rescheduling_agreed_by_expert", to: .user)])
@@ -139,18 +140,18 @@ final class LifecycleRulesTests: XCTestCase {
 
     func testReschedulingARejectedMeetingAsksTheOtherSideAgain() throws {
         let rejected = LifecycleTableTests.states[5].1
-        let byExpert = try decide(rejected, .reschedule(start: start.adding(minutes: 60), lengthMinutes: 60, note: nil), .party(.expert))
+        let byExpert = try decide(rejected, .reschedule(start: start.adding(minutes: 60), lengthMinutes: 60, priceCredits: 100, note: nil), .party(.expert))
         XCTAssertEqual(byExpert.next.status, .awaitingApproval)
         XCTAssertTrue(byExpert.next.expertApproved)
         XCTAssertFalse(byExpert.next.userApproved)
         XCTAssertEqual(byExpert.ledger, [], "the user's approval re-holds later")
         XCTAssertEqual(byExpert.notifications, [Notification("rescheduling_rejected_by_expert", to: .user)])
-        let byUser = try decide(rejected, .reschedule(start: start.adding(minutes: 60), lengthMinutes: 60, note: nil), .party(.user))
+        let byUser = try decide(rejected, .reschedule(start: start.adding(minutes: 60), lengthMinutes: 60, priceCredits: 100, note: nil), .party(.user))
         XCTAssertEqual(byUser.ledger, [.hold], "the user approving a new date holds again")
     }
 
     func testCounterOfferKeepsTheHoldAndSwapsApprovals() throws {
-        let d = try decide(userRequest, .reschedule(start: start.adding(minutes: 120), lengthMinutes: 60, note: "later?"), .party(.expert))
+        let d = try decide(userRequest, .reschedule(start: start.adding(minutes: 120), lengthMinutes: 60, priceCredits: 100, note: "later?"), .party(.expert))
         XCTAssertEqual(d.ledger, [])
         XCTAssertEqual(d.next.creditStatus, .blocked)
         XCTAssertTrue(d.next.expertApproved)
@@ -167,7 +168,8 @@ final class LifecycleRulesTests: XCTestCase {
         XCTAssertNil(d.next.alternate)
         XCTAssertEqual(d.ledger, [], "the hold stays: exactly one")
         XCTAssertEqual(d.video, [.cancel, .create])
-        XCTAssertEqual(d.conflictCheck?.start, m.alternate!.start)
+        XCTAssertEqual(d.booking?.path, .expertConfirmsAlternate)
+        XCTAssertEqual(d.booking?.start, m.alternate!.start)
         XCTAssertTrue(d.timeChanged)
         XCTAssertEqual(d.events.map(\.kind), ["alternative_date_approved_by_expert"])
     }

@@ -1,3 +1,4 @@
+import Community
 import Core
 import XCTest
 
@@ -8,14 +9,19 @@ import XCTest
 final class LifecycleTableTests: XCTestCase {
     static let start = Instant(seconds: 2_000_000_000)
     static let before = start.adding(minutes: -7 * 24 * 60)
-    static let settings = LifecycleSettings(
-        cancellationWindowHours: 48, userLateCancelChargePercent: 100, rejectionReasonCodes: ["schedule_conflict", "other"],
-        cancellationReasonCodes: ["illness", "other"])
+    static let settings: CommunitySettings = {
+        var s = CommunitySettings()
+        s.cancellationWindowHours = 48
+        s.userLateCancelChargePercent = 100
+        s.rejectionReasons = [Reason(code: "schedule_conflict", label: "Schedule conflict"), Reason(code: "other", label: "Other")]
+        s.cancellationReasons = [Reason(code: "illness", label: "Illness"), Reason(code: "other", label: "Other")]
+        return s
+    }()
 
     static func state(_ status: MeetingStatus, _ credit: CreditStatus, user: Bool, expert: Bool, by: Party, alternate: Party? = nil) -> MeetingState {
         MeetingState(
             status: status, creditStatus: credit, start: start, lengthMinutes: 60, priceCredits: 100, expertApproved: expert, userApproved: user,
-            proposedBy: by, alternate: alternate.map { Alternate(start: start.adding(minutes: 24 * 60), lengthMinutes: 60, proposedBy: $0, note: nil) })
+            proposedBy: by, alternate: alternate.map { Alternate(start: start.adding(minutes: 24 * 60), lengthMinutes: 60, priceCredits: 100, proposedBy: $0, note: nil) })
     }
 
     static let states: [(String, MeetingState)] = [
@@ -35,7 +41,7 @@ final class LifecycleTableTests: XCTestCase {
         ("decline", .decline(reasonCode: "other", note: nil)),
         ("withdraw", .withdraw(note: nil)),
         ("cancel", .cancel(reasonCode: "illness", note: nil, confirmLate: false)),
-        ("reschedule", .reschedule(start: start.adding(minutes: 2 * 24 * 60), lengthMinutes: 60, note: "how about this")),
+        ("reschedule", .reschedule(start: start.adding(minutes: 2 * 24 * 60), lengthMinutes: 60, priceCredits: 100, note: "how about this")),
         ("confirm_alternate", .confirmAlternate(acceptConflicts: false)),
         ("reject_alternate", .rejectAlternate(reasonCode: "other", note: nil)),
         ("withdraw_alternate", .withdrawAlternate),

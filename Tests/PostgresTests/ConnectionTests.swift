@@ -31,6 +31,24 @@ final class ConnectionTests: XCTestCase {
         XCTAssertThrowsError(try row.string("missing"))
     }
 
+    /// PostgreSQL keeps years up to 294276 and before Christ; the decoder reads 0001–9999 only.
+    /// So a time outside that range is never written, and one read back is a clear error.
+    func testTimesOutsideTheSupportedRangeAreNeverWrittenAndClearlyRefusedWhenRead() throws {
+        let c = try connect()
+        for outside in [Instant(microseconds: Instant.latestSupported.microseconds + 1), Instant(microseconds: Instant.earliestSupported.microseconds - 1)] {
+            XCTAssertThrowsError(try c.query("SELECT $1::timestamptz AS at", [outside]), outside.rfc3339) {
+                XCTAssertEqual(($0 as? PostgresError)?.code, .decoding)
+            }
+        }
+        for edge in [Instant.earliestSupported, Instant.latestSupported] {
+            XCTAssertEqual(try c.query("SELECT $1::timestamptz AS at", [edge]).first?.instant("at"), edge, "the edges themselves round-trip")
+        }
+        for text in ["10000-01-01 00:00:00+00", "0001-12-31 23:00:00+00 BC"] {
+            let row = try XCTUnwrap(try c.query("SELECT $1::timestamptz AS at", [text]).first)
+            XCTAssertThrowsError(try row.instant("at"), text) { XCTAssertTrue("\($0)".contains(Instant.supportedRangeText), "\($0)") }
+        }
+    }
+
     func testErrorsCarryTheirSQLSTATE() throws {
         let c = try connect()
         XCTAssertThrowsError(try c.query("SELECT 1/0")) { XCTAssertEqual(($0 as? PostgresError)?.sqlState, "22012") }

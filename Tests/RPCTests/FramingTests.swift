@@ -45,4 +45,71 @@ final class FramingTests: XCTestCase {
         XCTAssertEqual(messages(Array("{\"last\":true}".utf8)), [.message(Array("{\"last\":true}".utf8), .line)])
         if case .badHeader = messages(Array("Content-Length: abc\r\n\r\n{}".utf8)).first {} else { XCTFail("a bad length is reported") }
     }
+    /// A message as bytes.
+    func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    func frame(_ body: String, separator: String) -> String { "Content-Length: \(body.utf8.count)\(separator)\(body)" }
+
+    func testAnLFFramedMessageFollowedByACRLFFramedOneAreBothRead() {
+        let first = #"{"id":1}"#, second = #"{"id":2}"#
+        let input = frame(first, separator: "\n\n") + frame(second, separator: "\r\n\r\n")
+        XCTAssertEqual(messages(bytes(input)), [.message(bytes(first), .contentLength), .message(bytes(second), .contentLength)])
+    }
+
+    func testACRLFFramedMessageFollowedByAnLFFramedOneAreBothRead() {
+        let first = #"{"id":1}"#, second = #"{"id":2}"#
+        let input = frame(first, separator: "\r\n\r\n") + frame(second, separator: "\n\n")
+        XCTAssertEqual(messages(bytes(input)), [.message(bytes(first), .contentLength), .message(bytes(second), .contentLength)])
+    }
+
+    func testCRLFCRLFInsideAnLFFramedBodyIsPartOfTheBody() {
+        let body = "{\"text\":\"a\r\n\r\nb\"}", after = #"{"id":3}"#
+        let input = frame(body, separator: "\n\n") + after + "\n"
+        XCTAssertEqual(messages(bytes(input)), [.message(bytes(body), .contentLength), .message(bytes(after), .line)])
+    }
+
+    func testNDJSONThenFramedThenNDJSON() {
+        let line = #"{"id":"line"}"#, body = #"{"id":"frame"}"#
+        for separator in ["\n\n", "\r\n\r\n", "\r\n\n", "\n\r\n"] {
+            let input = line + "\n" + frame(body, separator: separator) + line + "\r\n"
+            XCTAssertEqual(messages(bytes(input)), [.message(bytes(line), .line), .message(bytes(body), .contentLength), .message(bytes(line), .line)],
+                           "separator \(separator.debugDescription)")
+        }
+    }
+
+    func testExtraHeadersAreReadUpToTheFirstEmptyLine() {
+        let body = #"{"id":4}"#
+        let input = "Content-Length: \(body.utf8.count)\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n\(body)"
+            + "content-length: \(body.utf8.count)\nX-Other: 1\n\n\(body)"
+        XCTAssertEqual(messages(bytes(input)), [.message(bytes(body), .contentLength), .message(bytes(body), .contentLength)])
+    }
+
+    /// Headers and bodies split at every byte across writes still make the same messages.
+    func testHeadersSplitAcrossReads() {
+        let body = "{\"t\":\"x\r\n\r\ny\"}"
+        let input = bytes(frame(body, separator: "\n\n") + frame(body, separator: "\r\n\r\n") + "{\"id\":5}\n")
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&fds), 0)
+        let writeEnd = fds[1]
+        let writer = Thread {
+            for b in input {
+                _ = [b].withUnsafeBytes { Glibc.write(writeEnd, $0.baseAddress, 1) }
+                usleep(200)
+            }
+            close(writeEnd)
+        }
+        writer.start()
+        let reader = MessageReader(fd: fds[0], maxMessageBytes: 100)
+        var found: [IncomingMessage] = []
+        while let m = reader.next() { found.append(m) }
+        close(fds[0])
+        XCTAssertEqual(found, [.message(bytes(body), .contentLength), .message(bytes(body), .contentLength), .message(bytes("{\"id\":5}"), .line)])
+    }
+
+    func testAHeaderBlockWithoutContentLengthIsOneBadHeaderAndReadingGoesOn() {
+        let found = messages(bytes("Content-Length: x\n\n{\"id\":6}\n"))
+        XCTAssertEqual(found.count, 2, "\(found)")
+        if case .badHeader = found.first {} else { XCTFail("a bad length is reported: \(found)") }
+        XCTAssertEqual(found.last, .message(bytes("{\"id\":6}"), .line))
+    }
 }

@@ -200,7 +200,13 @@ DECLARE
     v_move jsonb;
     v_row meetings;
     v_meeting text;
+    v_seq bigint;
 BEGIN
+    INSERT INTO series (community_id, id, user_id, expert_id, service_id, location_id, time_zone, first_date, local_minutes, length_minutes, weeks,
+                        next_index, status, created_at)
+    SELECT v_community, x.id, x.user_id, x.expert_id, x.service_id, x.location_id, x.time_zone, x.first_date, x.local_minutes, x.length_minutes,
+           x.weeks, x.next_index, x.status, v_now
+    FROM jsonb_populate_recordset(NULL::series, coalesce(p -> 'series_new', '[]')) x;
     FOR v_change IN SELECT value FROM jsonb_array_elements(coalesce(p -> 'meetings', '[]')) LOOP
         v_row := jsonb_populate_record(NULL::meetings, v_change -> 'row');
         v_meeting := v_row.id;
@@ -279,6 +285,20 @@ BEGIN
     UPDATE people SET suspended_until = GREATEST(coalesce(suspended_until, s.until), s.until)
     FROM jsonb_to_recordset(coalesce(p -> 'suspensions', '[]')) AS s(person_id text, until timestamptz)
     WHERE people.community_id = v_community AND people.id = s.person_id;
+    UPDATE series s SET next_index = x.next_index, status = x.status,
+        cancelled_at = CASE WHEN x.status = 'cancelled' AND s.status <> 'cancelled' THEN v_now ELSE s.cancelled_at END
+    FROM jsonb_populate_recordset(NULL::series, coalesce(p -> 'series_changed', '[]')) x
+    WHERE s.community_id = v_community AND s.id = x.id;
+    INSERT INTO series_skips (community_id, series_id, skip_date, reason, detail, actor_id, created_at)
+    SELECT v_community, k.series_id, k.skip_date, k.reason, k.detail, k.actor_id, v_now
+    FROM jsonb_to_recordset(coalesce(p -> 'series_skips', '[]')) AS k(series_id text, skip_date date, reason text, detail text, actor_id text)
+    ON CONFLICT DO NOTHING;
+    IF p ? 'message' THEN
+        INSERT INTO meeting_messages (community_id, id, meeting_id, author_id, text, created_at)
+        VALUES (v_community, p -> 'message' ->> 'id', p -> 'message' ->> 'meeting_id', p -> 'message' ->> 'author_id', p -> 'message' ->> 'text', v_now)
+        RETURNING seq INTO v_seq;
+        RETURN jsonb_build_object('seq', v_seq);
+    END IF;
     RETURN '{}'::jsonb;
 END $$;
 
@@ -289,3 +309,141 @@ LANGUAGE sql AS $$
     VALUES (p_community, p_actor, p_key, p_method, encode(sha256(convert_to(p_request, 'UTF8')), 'hex'), p_response)
     RETURNING response
 $$;
+
+-- A time as the service writes it in answers: RFC 3339 in UTC with Z, fractional seconds only
+-- when there are any (as Swift's `Instant.rfc3339`), so an answer completed here reads the same.
+CREATE FUNCTION ml_rfc3339(p_at timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT to_char(p_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
+        || CASE WHEN extract(microseconds FROM p_at)::bigint % 1000000 <> 0
+                THEN '.' || to_char(p_at AT TIME ZONE 'UTC', 'US') ELSE '' END
+        || 'Z'
+$$;
+
+-- One posted transfer decided by the caller (a grant, an adjustment, a payout). Each side is an
+-- account id, or a kind and owner found in the same statement. Returns what only the ledger
+-- knows once it is written: the sequence number, the time and the two accounts.
+CREATE FUNCTION ml_apply_transfer(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    v_community text := p ->> 'community_id';
+    v ledger_result;
+BEGIN
+    SELECT * INTO v FROM ledger_transfer(
+        v_community, p ->> 'id',
+        coalesce(p ->> 'debit_account_id', ledger_account(v_community, p ->> 'debit_kind', p ->> 'debit_owner')),
+        coalesce(p ->> 'credit_account_id', ledger_account(v_community, p ->> 'credit_kind', p ->> 'credit_owner')),
+        (p ->> 'credits')::bigint, p ->> 'kind', 'posted', NULL, p ->> 'reference', p ->> 'reason', p ->> 'actor_id', (p ->> 'at')::timestamptz);
+    RETURN jsonb_build_object(
+        'seq', v.seq, 'created_at', ml_rfc3339(v.created_at), 'debit_account_id', v.debit_account_id, 'credit_account_id', v.credit_account_id);
+END $$;
+
+-- An account's kind and owner, for decisions about it (NULL: no such account).
+CREATE FUNCTION ml_account_json(p_community text, p_account text) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('id', a.id, 'kind', a.kind, 'owner_id', a.owner_id)
+    FROM accounts a WHERE a.community_id = p_community AND a.id = p_account
+$$;
+
+-- Weekly series: the locks of a step on one series (its parties as for a booking, its row and
+-- its meetings from today on), and its context (the series, its skips and occurrences, and the
+-- booking context of its parties over the window its bookings may fall in).
+CREATE FUNCTION ml_lock_series(
+    p_community text, p_series text, p_key_subject text, p_key_class integer, p_user_class integer, p_expert_class integer
+) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_user text;
+    v_expert text;
+BEGIN
+    SELECT user_id, expert_id INTO v_user, v_expert FROM series WHERE community_id = p_community AND id = p_series;
+    IF p_key_subject IS NOT NULL THEN PERFORM ml_lock(p_community, p_key_subject, p_key_class); END IF;
+    IF v_user IS NULL THEN RETURN; END IF;
+    PERFORM ml_lock(p_community, v_user, p_user_class);
+    PERFORM ml_lock(p_community, v_expert, p_expert_class);
+    PERFORM 1 FROM series WHERE community_id = p_community AND id = p_series FOR UPDATE;
+    PERFORM 1 FROM meetings WHERE community_id = p_community AND series_id = p_series AND status IN ('awaiting_approval', 'agreed')
+    ORDER BY id FOR UPDATE;
+    PERFORM 1 FROM accounts WHERE community_id = p_community AND kind = 'user_wallet' AND owner_id = v_user FOR UPDATE;
+END $$;
+
+CREATE FUNCTION ml_series_json(p_community text, p_series text) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'series', to_jsonb(s),
+        'skips', (SELECT coalesce(jsonb_agg(jsonb_build_object('date', k.skip_date, 'reason', k.reason, 'detail', k.detail) ORDER BY k.skip_date), '[]')
+                  FROM series_skips k WHERE k.community_id = s.community_id AND k.series_id = s.id),
+        'occurrences', (SELECT coalesce(jsonb_agg(ml_meeting_json(m.community_id, m.id) ORDER BY m.occurrence_date), '[]')
+                        FROM meetings m WHERE m.community_id = s.community_id AND m.series_id = s.id))
+    FROM series s WHERE s.community_id = p_community AND s.id = p_series
+$$;
+
+-- A series' context: the series (NULL for a new one), and the booking context of its parties
+-- from `p_from` over the next 800 days (the longest horizon and then some).
+CREATE FUNCTION ml_series_context(
+    p_community text, p_test_clock boolean, p_series text, p_service text, p_user text, p_expert text, p_location text, p_from timestamptz
+) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_series jsonb := ml_series_json(p_community, p_series);
+    v_from timestamptz := coalesce(p_from, ml_now(p_community, p_test_clock));
+BEGIN
+    RETURN jsonb_build_object(
+        'series', v_series,
+        'booking', ml_booking_context(
+            p_community, p_test_clock, NULL, coalesce(p_service, v_series -> 'series' ->> 'service_id'),
+            coalesce(p_user, v_series -> 'series' ->> 'user_id'), coalesce(p_expert, v_series -> 'series' ->> 'expert_id'),
+            ARRAY[coalesce(p_location, v_series -> 'series' ->> 'location_id')], v_from - interval '1 day', v_from + interval '800 days'));
+END $$;
+
+-- What jobs.run_due locks: at most `p_limit` active series with their parties (every user's
+-- lock, then every expert's, each in id order, then the rows), so occurrences can be booked.
+CREATE FUNCTION ml_lock_due_series(p_community text, p_limit integer, p_user_class integer, p_expert_class integer) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_subject text;
+BEGIN
+    FOR v_subject IN SELECT DISTINCT user_id FROM (
+        SELECT user_id FROM series WHERE community_id = p_community AND status = 'active' ORDER BY id LIMIT p_limit) x ORDER BY user_id
+    LOOP
+        PERFORM ml_lock(p_community, v_subject, p_user_class);
+    END LOOP;
+    FOR v_subject IN SELECT DISTINCT expert_id FROM (
+        SELECT expert_id FROM series WHERE community_id = p_community AND status = 'active' ORDER BY id LIMIT p_limit) x ORDER BY expert_id
+    LOOP
+        PERFORM ml_lock(p_community, v_subject, p_expert_class);
+    END LOOP;
+    PERFORM 1 FROM series WHERE community_id = p_community AND status = 'active' AND id IN (
+        SELECT id FROM series WHERE community_id = p_community AND status = 'active' ORDER BY id LIMIT p_limit) ORDER BY id FOR UPDATE;
+    PERFORM 1 FROM accounts WHERE community_id = p_community AND kind = 'user_wallet' AND owner_id IN (
+        SELECT user_id FROM series WHERE community_id = p_community AND status = 'active' ORDER BY id LIMIT p_limit) ORDER BY id FOR UPDATE;
+END $$;
+
+-- What jobs.run_due reads: requests whose start passed (locked here, skipping those another
+-- run holds), agreed meetings starting within the longer reminder lead with the reminders
+-- already queued for them, and the locked series with their contexts.
+CREATE FUNCTION ml_jobs_context(p_community text, p_test_clock boolean, p_expire_limit integer, p_series_limit integer, p_upcoming_limit integer)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_now timestamptz := ml_now(p_community, p_test_clock);
+    v_settings jsonb := (SELECT settings FROM communities WHERE community_id = p_community);
+    v_lead interval := make_interval(mins => greatest(
+        coalesce((v_settings ->> 'reminder_user_hours')::integer, 24) * 60, coalesce((v_settings ->> 'reminder_expert_minutes')::integer, 60)));
+    v_due jsonb;
+    v_upcoming jsonb;
+BEGIN
+    SELECT coalesce(jsonb_agg(ml_meeting_json(p_community, d.id) ORDER BY d.start_at, d.id), '[]') INTO v_due FROM (
+        SELECT id, start_at FROM meetings
+        WHERE community_id = p_community AND status = 'awaiting_approval' AND start_at <= v_now
+        ORDER BY start_at LIMIT p_expire_limit FOR UPDATE SKIP LOCKED) d;
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'id', m.id, 'user_id', m.user_id, 'expert_id', m.expert_id, 'start', m.start_at, 'video_url', m.video_url,
+               'queued', (SELECT coalesce(jsonb_agg(o.dedupe_key), '[]') FROM outbox o
+                          WHERE o.community_id = m.community_id AND o.meeting_id = m.id AND o.dedupe_key IS NOT NULL))), '[]')
+    INTO v_upcoming
+    FROM (SELECT * FROM meetings
+          WHERE community_id = p_community AND status = 'agreed' AND start_at > v_now AND start_at <= v_now + v_lead
+          ORDER BY start_at LIMIT p_upcoming_limit) m;
+    RETURN jsonb_build_object(
+        'now', v_now, 'settings', v_settings, 'due', v_due, 'upcoming', v_upcoming,
+        'series', (
+            SELECT coalesce(jsonb_agg(ml_series_context(p_community, p_test_clock, s.id, NULL, NULL, NULL, NULL, v_now) ORDER BY s.id), '[]')
+            FROM (SELECT id FROM series WHERE community_id = p_community AND status = 'active' ORDER BY id LIMIT p_series_limit) s));
+END $$;

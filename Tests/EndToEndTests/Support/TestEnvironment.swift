@@ -201,9 +201,12 @@ class EndToEndTestCase: XCTestCase {
         try super.tearDownWithError()
     }
 
-    /// A running `meetingd` (serve) for this test.
-    func startMeetingd(_ arguments: [String] = [], environment: [String: String] = [:]) throws -> Meetingd {
-        let meetingd = try Meetingd(arguments: arguments, environment: environment)
+    /// A running `meetingd` (serve) for this test — or another program speaking JSON-RPC on its
+    /// pipes, such as ssh to a forced meetingd.
+    func startMeetingd(
+        _ arguments: [String] = [], environment: [String: String] = [:], executable: String = TestEnvironment.meetingdPath
+    ) throws -> Meetingd {
+        let meetingd = try Meetingd(arguments: arguments, environment: environment, executable: executable)
         started.append(meetingd)
         return meetingd
     }

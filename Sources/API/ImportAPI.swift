@@ -1,13 +1,15 @@
 import Community
 import Core
-import Postgres
+import Meetings
+import Pipeline
 import RPC
+import Store
 
 /// `import.csv`: services, certifications (by expert email) and enrolments (by user email)
 /// from a spreadsheet. Every row is checked first; any bad row fails the whole import with
 /// each problem listed by line, and nothing is written.
-enum ImportMethods {
-    static var all: [ServiceMethod] { [importCSV] }
+enum ImportAPI {
+    static var all: [MethodDefinition] { [importCSV] }
 
     static let columns: [String: (required: [String], optional: [String])] = [
         "services": (["name", "kind", "default_length_minutes", "price_credits"], ["expert_email", "skills", "agenda_questions"]),
@@ -20,13 +22,15 @@ enum ImportMethods {
         mutating func add(_ line: Int, _ message: String) { list.append((line, message)) }
     }
 
-    static let importCSV = ServiceMethod(
+    static let importCSV = MethodDefinition(
         "import.csv", "Imports services, certifications or enrolments from CSV: all rows or none, problems listed by line",
         audience: .roles([.admin]), mutating: true,
         params: [.init("kind", .oneOf(["services", "certifications", "enrollments"]), required: true),
                  .init("csv", .text(min: 1, max: 1_000_000), required: true, "The file's text, with a header row")],
-        result: .object([.init("created", .integer(min: 0, max: .max), required: true), .init("updated", .integer(min: 0, max: .max), required: true)])
-    ) { ctx, params in
+        result: .object([.init("created", .integer(min: 0, max: .max), required: true), .init("updated", .integer(min: 0, max: .max), required: true)]),
+        body: .transaction(run))
+
+    static func run(_ ctx: TransactionContext, _ params: Params) throws -> JSON {
         let kind = try params.string("kind")
         let records: [CSVRecord]
         do { records = try CSVReader.parse(try params.string("csv")) } catch let e as CSVError {
@@ -75,21 +79,20 @@ enum ImportMethods {
             details: ["field": "csv", "reason": "has problems", "errors": .array(problems.prefix(1000).map { ["line": .int($0.0), "message": .string($0.1)] })])
     }
 
-    static func person(_ ctx: RequestContext, email: String, role: Role, column: String) throws -> PersonRecord {
+    static func person(_ ctx: TransactionContext, email: String, role: Role, column: String) throws -> PersonFacts {
         guard !email.isEmpty else { throw AppError.invalidParams(field: column, reason: "is empty") }
-        guard let row = try ctx.db.query(PersonRecord.selectSQL + " WHERE community_id = $1 AND lower(email) = lower($2)", [ctx.communityId, email]).first else {
+        guard let p = try PeopleStore.find(ctx.db, communityId: ctx.communityId, email: email) else {
             throw AppError.invalidParams(field: column, reason: "names no person of this community (\(email))")
         }
-        let p = try PersonRecord(row: row)
         guard p.has(role) else { throw AppError.invalidParams(field: column, reason: "\(email) does not have the \(role.rawValue) role") }
         return p
     }
 
-    static func serviceByName(_ ctx: RequestContext, _ name: String) throws -> ServiceRecord {
-        guard let row = try ctx.db.query(
-            "SELECT \(ServiceRecord.columns) FROM services WHERE community_id = $1 AND lower(name) = lower($2)", [ctx.communityId, name]
-        ).first else { throw AppError.invalidParams(field: "service", reason: "names no service of this community (\(name))") }
-        return try ServiceRecord(row: row)
+    static func serviceByName(_ ctx: TransactionContext, _ name: String) throws -> ServiceFacts {
+        guard let service = try CatalogStore.service(ctx.db, communityId: ctx.communityId, name: name) else {
+            throw AppError.invalidParams(field: "service", reason: "names no service of this community (\(name))")
+        }
+        return service
     }
 
     static func number(_ row: [String: String], _ column: String, _ range: ClosedRange<Int64>) throws -> Int64 {
@@ -104,43 +107,34 @@ enum ImportMethods {
     }
 
     /// Creates the service, or updates the one with the same name.
-    static func importService(_ ctx: RequestContext, _ row: [String: String]) throws -> Bool {
+    static func importService(_ ctx: TransactionContext, _ row: [String: String]) throws -> Bool {
         let name = row["name"] ?? ""
         try Schema.name.validate(.string(name), path: "name", limits: .standard)
-        let kind = row["kind"] ?? ""
-        guard kind == "generic" || kind == "expert_specific" else { throw AppError.invalidParams(field: "kind", reason: "must be generic or expert_specific") }
+        guard let kind = ServiceFacts.Kind(rawValue: row["kind"] ?? "") else {
+            throw AppError.invalidParams(field: "kind", reason: "must be generic or expert_specific")
+        }
         let length = try number(row, "default_length_minutes", 5...1440)
         let price = try number(row, "price_credits", 0...Limits.standard.maxCredits)
         var expertId: String? = nil
-        if kind == "expert_specific" {
+        if kind == .expertSpecific {
             expertId = try person(ctx, email: row["expert_email"] ?? "", role: .expert, column: "expert_email").id
         } else if !(row["expert_email"] ?? "").isEmpty {
             throw AppError.invalidParams(field: "expert_email", reason: "is only for expert_specific services")
         }
-        let skills = list(row["skills"]), questions = list(row["agenda_questions"])
-        // One statement creates or updates, so an import racing another (or service.create) of
-        // the same name waits for it and updates instead of failing on the unique name.
-        // `xmax = 0` on the returned row: this statement inserted it.
-        return try ctx.db.query(
-            """
-            INSERT INTO services (community_id, id, name, kind, expert_id, default_length_minutes, price_credits, skills, agenda_questions)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-            ON CONFLICT (community_id, lower(name)) DO UPDATE
-            SET kind = EXCLUDED.kind, expert_id = EXCLUDED.expert_id, default_length_minutes = EXCLUDED.default_length_minutes,
-                price_credits = EXCLUDED.price_credits, skills = EXCLUDED.skills, agenda_questions = EXCLUDED.agenda_questions
-            RETURNING (xmax = 0) AS created
-            """,
-            [ctx.communityId, Identifier.make(.service), name, kind, expertId, length, price, PostgresTextArray(skills), PostgresTextArray(questions)]
-        ).first!.bool("created")
+        return try CatalogStore.upsertService(
+            ctx.db, communityId: ctx.communityId,
+            ServiceFacts(
+                id: Identifier.make(.service), name: name, kind: kind, expertId: expertId, defaultLengthMinutes: length, priceCredits: price,
+                skills: list(row["skills"]), agendaQuestions: list(row["agenda_questions"])))
     }
 
-    static func importCertification(_ ctx: RequestContext, _ row: [String: String]) throws -> Bool {
+    static func importCertification(_ ctx: TransactionContext, _ row: [String: String]) throws -> Bool {
         let service = try serviceByName(ctx, row["service"] ?? "")
         let expert = try person(ctx, email: row["expert_email"] ?? "", role: .expert, column: "expert_email")
-        return try CatalogMethods.certifyExpert(ctx, serviceId: service.id, expertId: expert.id)
+        return try CatalogAPI.certifyExpert(ctx, serviceId: service.id, expertId: expert.id)
     }
 
-    static func importEnrollment(_ ctx: RequestContext, _ row: [String: String]) throws -> Bool {
+    static func importEnrollment(_ ctx: TransactionContext, _ row: [String: String]) throws -> Bool {
         let user = try person(ctx, email: row["user_email"] ?? "", role: .user, column: "user_email")
         let serviceName = row["service"] ?? "", expertEmail = row["expert_email"] ?? ""
         guard serviceName.isEmpty != expertEmail.isEmpty else {
@@ -148,6 +142,6 @@ enum ImportMethods {
         }
         let serviceId = serviceName.isEmpty ? nil : try serviceByName(ctx, serviceName).id
         let expertId = expertEmail.isEmpty ? nil : try person(ctx, email: expertEmail, role: .expert, column: "expert_email").id
-        return try CatalogMethods.enroll(ctx, userId: user.id, serviceId: serviceId, expertId: expertId)
+        return try CatalogAPI.enroll(ctx, userId: user.id, serviceId: serviceId, expertId: expertId)
     }
 }

@@ -1,0 +1,190 @@
+import Community
+import Core
+import Meetings
+import Pipeline
+import RPC
+import Scheduling
+import Store
+
+/// `availability.*`: experts' free time and the merged search over it.
+enum AvailabilityAPI {
+    static var all: [MethodDefinition] { [setWeekly, addFree, block, remove, get, search] }
+
+    static let expertId = Schema.Field("expert_id", .id(.person), required: true)
+
+    /// Experts manage their own calendar; admins anyone's. Experts with unlogged sessions must
+    /// log them first where the community requires it.
+    static func requireOwner(_ ctx: TransactionContext, _ expertId: String) throws {
+        guard expertId == ctx.actor.id || ctx.actor.has(.admin) else {
+            throw AppError.forbidden("experts manage only their own availability")
+        }
+        _ = try ctx.requireExpert(expertId)
+        if expertId == ctx.actor.id { try ctx.requireSessionsLogged(expertId: expertId) }
+    }
+
+    static let ruleSchema: Schema = .object([
+        .init("weekday", .integer(min: 1, max: 7), required: true, "ISO weekday: 1 Monday … 7 Sunday"),
+        .init("start", .timeOfDay, required: true, "Local HH:MM"), .init("end", .timeOfDay, required: true, "Local HH:MM (24:00 ends the day)"),
+        .init("location_ids", .list(.id(.location), min: 1, max: 50), required: true),
+        .init("service_ids", .list(.id(.service), min: 1, max: 200), "Only these services in this window (default: all)"),
+    ])
+
+    static let setWeekly = MethodDefinition(
+        "availability.set_weekly", "Replaces an expert's weekly rules, kept in their own time zone", audience: .roles([.expert, .admin]), mutating: true,
+        params: [expertId, .init("time_zone", .text(min: 1, max: 64), required: true), .init("rules", .list(ruleSchema, max: 200), required: true)],
+        result: .object([.init("expert_id", .id(.person), required: true), .init("time_zone", .text(), required: true), .init("rules", .list(ruleSchema), required: true)]),
+        errors: [DocErrors.notFound, DocErrors.sessionLog],
+        body: .transaction { ctx, params in
+            let expert = try params.string("expert_id")
+            try requireOwner(ctx, expert)
+            let zone = try params.string("time_zone")
+            try TimeZoneNames.require(zone, on: ctx.db)
+            let rules = params["rules"]?.arrayValue ?? []
+            for (i, r) in rules.enumerated() {
+                let start = LocalTimeOfDay(r["start"]!.stringValue!)!, end = LocalTimeOfDay(r["end"]!.stringValue!)!
+                guard start < end else { throw AppError.invalidParams(field: "rules[\(i)].end", reason: "must be after start") }
+                let locations = (r["location_ids"]?.arrayValue ?? []).compactMap(\.stringValue)
+                if !locations.isEmpty { try ctx.requireLocations(locations, field: "rules[\(i)].location_ids") }
+                for s in (r["service_ids"]?.arrayValue ?? []).compactMap(\.stringValue) {
+                    _ = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: s)
+                }
+            }
+            _ = try Records.weeklyRules(.array(rules))
+            try AvailabilityStore.setWeekly(ctx.db, communityId: ctx.communityId, expertId: expert, timeZone: zone, rules: .array(rules), now: ctx.now)
+            return ["expert_id": .string(expert), "time_zone": .string(zone), "rules": .array(rules)]
+        })
+
+    static let periodSchema: Schema = .object([
+        .init("id", .id(.availability), required: true), .init("kind", .oneOf(["free", "blocked"]), required: true),
+        .init("start", .timestamp, required: true), .init("end", .timestamp, required: true), .init("location_ids", .list(.id(.location)), required: true),
+    ], additional: true)
+
+    static func addPeriod(_ ctx: TransactionContext, _ params: Params, kind: String) throws -> JSON {
+        let expert = try params.string("expert_id")
+        try requireOwner(ctx, expert)
+        let (start, end) = (try params.instant("start"), try params.instant("end"))
+        guard end > start else { throw AppError.invalidParams(field: "end", reason: "must be after start") }
+        guard start.minutes(until: end) <= SchedulingLimits.maxRangeDays * 24 * 60 else {
+            throw AppError.invalidParams(field: "end", reason: "a period may span at most \(SchedulingLimits.maxRangeDays) days")
+        }
+        let locations = params.stringList("location_ids")
+        if !locations.isEmpty { try ctx.requireLocations(locations, field: "location_ids") }
+        let period = AvailabilityStore.StoredPeriod(id: Identifier.make(.availability), kind: kind, start: start, end: end, locationIds: locations)
+        try AvailabilityStore.addPeriod(ctx.db, communityId: ctx.communityId, expertId: expert, period: period)
+        var json = period.json.objectValue!
+        json["expert_id"] = .string(expert)
+        return .object(json)
+    }
+
+    static let addFree = MethodDefinition(
+        "availability.add_free", "Adds a one-off free period at the given locations", audience: .roles([.expert, .admin]), mutating: true,
+        params: [expertId, .init("start", .timestamp, required: true), .init("end", .timestamp, required: true),
+                 .init("location_ids", .list(.id(.location), min: 1, max: 50), required: true)],
+        result: periodSchema, errors: [DocErrors.notFound, DocErrors.sessionLog],
+        body: .transaction { ctx, params in try addPeriod(ctx, params, kind: "free") })
+
+    static let block = MethodDefinition(
+        "availability.block", "Blocks a period: no bookings then, whatever the weekly rules say", audience: .roles([.expert, .admin]), mutating: true,
+        params: [expertId, .init("start", .timestamp, required: true), .init("end", .timestamp, required: true)],
+        result: periodSchema, errors: [DocErrors.notFound, DocErrors.sessionLog],
+        body: .transaction { ctx, params in try addPeriod(ctx, params, kind: "blocked") })
+
+    static let remove = MethodDefinition(
+        "availability.remove", "Removes one-off free and blocked periods: one by period_id, or all lying within start…end",
+        audience: .roles([.expert, .admin]), mutating: true,
+        params: [expertId, .init("period_id", .id(.availability)), .init("start", .timestamp), .init("end", .timestamp)],
+        result: .object([.init("removed", .integer(min: 0, max: .max), required: true)]), errors: [DocErrors.notFound, DocErrors.sessionLog],
+        body: .transaction { ctx, params in
+            let expert = try params.string("expert_id")
+            try requireOwner(ctx, expert)
+            let removed: Int
+            if let id = params.optionalString("period_id") {
+                removed = try AvailabilityStore.removePeriods(ctx.db, communityId: ctx.communityId, expertId: expert, id: id, within: nil)
+                guard removed == 1 else { throw AppError.notFound("availability period", id) }
+            } else {
+                guard params.has("start"), params.has("end") else {
+                    throw AppError.invalidParams(field: "period_id", reason: "is required (or give start and end)")
+                }
+                removed = try AvailabilityStore.removePeriods(
+                    ctx.db, communityId: ctx.communityId, expertId: expert, id: nil, within: (try params.instant("start"), try params.instant("end")))
+            }
+            return ["removed": .int(removed)]
+        })
+
+    static func range(_ params: Params) throws -> (Instant, Instant) {
+        let (from, to) = (try params.instant("from"), try params.instant("to"))
+        guard to > from else { throw AppError.invalidParams(field: "to", reason: "must be after from") }
+        guard from.minutes(until: to) <= SchedulingLimits.maxRangeDays * 24 * 60 else {
+            throw AppError.invalidParams(field: "to", reason: "the range may span at most \(SchedulingLimits.maxRangeDays) days")
+        }
+        return (from, to)
+    }
+
+    static let get = MethodDefinition(
+        "availability.get", "An expert's free periods (per location) in a range, with their weekly rules and blocked periods",
+        audience: .member, mutating: false,
+        params: [expertId, .init("from", .timestamp, required: true), .init("to", .timestamp, required: true), .init("service_id", .id(.service))],
+        result: .object([.init("expert_id", .id(.person), required: true), .init("free", .list(.anyJSON(description: "{start, end, location_id}")), required: true)], additional: true),
+        errors: [DocErrors.notFound],
+        body: .transaction { ctx, params in
+            let expert = try params.string("expert_id")
+            _ = try ctx.requireExpert(expert)
+            let (from, to) = try range(params)
+            let a = try AvailabilityStore.load(ctx.db, communityId: ctx.communityId, expertIds: [expert], from: from, to: to)[0]
+            let free = try a.freePeriods(serviceId: params.optionalString("service_id"), from: from, to: to)
+            let items: [(Instant, String, JSON)] = free.flatMap { location, periods in
+                periods.map { p in (p.start, location, JSON.object(["start": .string(p.start.rfc3339), "end": .string(p.end.rfc3339), "location_id": .string(location)])) }
+            }
+            let sorted = items.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
+            let weekly: [JSON] = a.weekly.map { r in
+                ["weekday": .int(Int64(r.weekday)), "start": .string(r.start.description), "end": .string(r.end.description),
+                 "location_ids": .array(r.locationIds.map { .string($0) }), "service_ids": r.serviceIds.map { .array($0.map { .string($0) }) } ?? .null]
+            }
+            let blocked: [JSON] = a.blocked.map { ["start": .string($0.start.rfc3339), "end": .string($0.end.rfc3339)] }
+            let periods = try AvailabilityStore.periods(ctx.db, communityId: ctx.communityId, expertId: expert, from: from, to: to).map(\.json)
+            return ["expert_id": .string(expert), "time_zone": .string(a.timeZone), "free": .array(sorted), "weekly": .array(weekly),
+                    "blocked": .array(blocked), "periods": .array(periods)]
+        })
+
+    static let search = MethodDefinition(
+        "availability.search", "One merged calendar of bookable slots for a service across its certified experts",
+        audience: .roles([.user, .admin]), mutating: false,
+        params: [.init("service_id", .id(.service), required: true), .init("from", .timestamp, required: true), .init("to", .timestamp, required: true),
+                 .init("location_id", .id(.location)), .init("expert_id", .id(.person), "Only where the community allows filtering by expert"),
+                 .init("length_minutes", .integer(min: 5, max: 1440))],
+        result: .object([.init("slots", .list(.object([
+            .init("start", .timestamp, required: true), .init("end", .timestamp, required: true),
+            .init("experts", .list(.object([.init("expert_id", .id(.person), required: true), .init("location_ids", .list(.id(.location)), required: true)])), required: true),
+        ])), required: true)], additional: true),
+        errors: [DocErrors.notFound],
+        body: .transaction { ctx, params in
+            let settings = try ctx.settings()
+            let service = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: try params.string("service_id"))
+            let (from, to) = try range(params)
+            if let location = params.optionalString("location_id") { try ctx.requireLocation(location) }
+            let onlyExpert = params.optionalString("expert_id")
+            if onlyExpert != nil && !settings.allowExpertFilter && !ctx.actor.has(.admin) {
+                throw AppError.forbidden("this community does not allow filtering by \(settings.label("provider").lowercased())")
+            }
+            var experts = try CatalogStore.certifiedExperts(ctx.db, communityId: ctx.communityId, serviceId: service.id)
+            if let onlyExpert { experts = experts.filter { $0 == onlyExpert } }
+            if settings.requireEnrollment && !ctx.actor.has(.admin) {
+                // Users assigned to the service see all its experts; others only their assigned experts.
+                let enrolled = try CatalogStore.enrolments(ctx.db, communityId: ctx.communityId, userId: ctx.actor.id, serviceId: service.id)
+                if !enrolled.inService { experts = experts.filter { enrolled.experts.contains($0) } }
+            }
+            let length = params.optionalInt("length_minutes") ?? service.defaultLengthMinutes
+            let lastEnd = try to.adding(minutes: length, checkedFor: "to", what: "the end of the last slot")
+            let availability = try AvailabilityStore.load(ctx.db, communityId: ctx.communityId, expertIds: experts.sorted(), from: from, to: lastEnd)
+            let query = SlotQuery(
+                from: from, to: to, lengthMinutes: length, slotMinutes: settings.slotMinutes,
+                earliestStart: ctx.now.adding(minutes: settings.minNoticeMinutes), latestStart: ctx.now.adding(minutes: settings.horizonDays * 24 * 60),
+                locationId: params.optionalString("location_id"), serviceId: service.id, gridTimeZone: settings.timeZone)
+            let found = try slots(for: availability, query: query)
+            let items: [JSON] = found.map { s in
+                ["start": .string(s.start.rfc3339), "end": .string(s.end.rfc3339),
+                 "experts": .array(s.experts.map { ["expert_id": .string($0.expertId), "location_ids": .array($0.locationIds.map { .string($0) })] })]
+            }
+            return ["service_id": .string(service.id), "length_minutes": .int(length), "slots": .array(items)]
+        })
+}

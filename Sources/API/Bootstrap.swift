@@ -1,0 +1,31 @@
+import Community
+import Core
+import Meetings
+import Postgres
+import Store
+
+/// The operator's first step: a community and its first admin (`meetingd bootstrap`).
+public enum Bootstrap {
+    public static func run(
+        db: Connection, community: String, shortName: String, adminEmail: String, adminFirst: String, adminLast: String,
+        timeZone: String = "UTC"
+    ) throws -> JSON {
+        let fields: [(String, String, Schema)] = [
+            ("--community", community, .name), ("--short-name", shortName, .name), ("--admin-email", adminEmail, .email),
+            ("--admin-first", adminFirst, .name), ("--admin-last", adminLast, .name),
+        ]
+        for (flag, value, schema) in fields { try schema.validate(.string(value), path: flag, limits: .standard) }
+        try TimeZoneNames.require(timeZone, field: "--time-zone", on: db)
+        var settings = CommunitySettings()
+        settings.shortName = shortName
+        settings.timeZone = timeZone
+        let communityId = Identifier.make(.community)
+        let admin = PersonFacts(
+            id: Identifier.make(.person), email: adminEmail, firstName: adminFirst, lastName: adminLast, roles: [.admin], timeZone: timeZone)
+        try db.transaction { c in
+            try CommunityStore.create(c, communityId: communityId, name: community, settings: settings)
+            try PeopleStore.insert(c, communityId: communityId, person: admin)
+        }
+        return ["community_id": .string(communityId), "admin_id": .string(admin.id)]
+    }
+}

@@ -1,0 +1,133 @@
+import Community
+import Core
+import Meetings
+import Pipeline
+import RPC
+import Store
+
+/// `service.*` and `enrollment.*`: what can be booked, by whom.
+enum CatalogAPI {
+    static var all: [MethodDefinition] { [create, list, certify, decertify, assign, remove] }
+
+    static let create = MethodDefinition(
+        "service.create", "Adds a service: generic (any certified expert) or expert-specific", audience: .roles([.admin]), mutating: true,
+        params: [
+            .init("name", .name, required: true), .init("kind", .oneOf(["generic", "expert_specific"]), required: true),
+            .init("default_length_minutes", .integer(min: 5, max: 1440), required: true), .init("price_credits", .credits, required: true),
+            .init("expert_id", .id(.person), "Required for expert_specific"), .init("skills", .list(.name, max: 100)),
+            .init("agenda_questions", .list(.text(min: 1, max: 500), max: 50)),
+        ],
+        result: ServiceFacts.schema,
+        body: .transaction { ctx, params in
+            let kind = ServiceFacts.Kind(rawValue: try params.string("kind"))!
+            let expertId = params.optionalString("expert_id")
+            if kind == .expertSpecific {
+                guard let expertId else { throw AppError.invalidParams(field: "expert_id", reason: "is required for an expert_specific service") }
+                _ = try ctx.requireExpert(expertId)
+            } else if expertId != nil {
+                throw AppError.invalidParams(field: "expert_id", reason: "is only for expert_specific services; certify experts in a generic one")
+            }
+            return try CatalogStore.insertService(
+                ctx.db, communityId: ctx.communityId,
+                ServiceFacts(
+                    id: Identifier.make(.service), name: try params.string("name"), kind: kind, expertId: expertId,
+                    defaultLengthMinutes: try params.int("default_length_minutes"), priceCredits: try params.int("price_credits"),
+                    skills: params.stringList("skills"), agendaQuestions: params.stringList("agenda_questions"))
+            ).json
+        })
+
+    static let list = MethodDefinition(
+        "service.list", "The community's services; with expert_id, those the expert offers", audience: .member, mutating: false,
+        params: [.init("expert_id", .id(.person))] + Page.fields, result: Page.resultSchema(ServiceFacts.schema),
+        body: .read(ReadPlan(
+            statements: { scope, p in
+                let page = try Page(p, key: [.text])
+                return [CatalogStore.listServices(
+                    communityId: scope.communityId, expertId: p.optionalString("expert_id"), afterId: page.afterString(0), limit: page.limit + 1)]
+            },
+            respond: { _, rows, p in try Page(p, key: [.text]).result(try rows[0].map { try CatalogStore.service($0).json }) { [$0["id"]!] } })))
+
+    static let certificationResult: Schema = .object([
+        .init("service_id", .id(.service), required: true), .init("expert_id", .id(.person), required: true), .init("certified", .boolean, required: true),
+    ])
+
+    /// Certifies an expert in a generic service; true when the certification is new.
+    static func certifyExpert(_ ctx: TransactionContext, serviceId: String, expertId: String) throws -> Bool {
+        let service = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: serviceId)
+        _ = try ctx.requireExpert(expertId)
+        guard service.kind == .generic else {
+            throw AppError.invalidParams(field: "service_id", reason: "is expert_specific; only generic services take certifications")
+        }
+        return try CatalogStore.certify(ctx.db, communityId: ctx.communityId, serviceId: serviceId, expertId: expertId)
+    }
+
+    static let certify = MethodDefinition(
+        "service.certify", "Certifies an expert in a generic service", audience: .roles([.admin]), mutating: true,
+        params: [.init("service_id", .id(.service), required: true), .init("expert_id", .id(.person), required: true)],
+        result: certificationResult, errors: [DocErrors.notFound],
+        body: .transaction { ctx, params in
+            let (serviceId, expertId) = (try params.string("service_id"), try params.string("expert_id"))
+            _ = try certifyExpert(ctx, serviceId: serviceId, expertId: expertId)
+            return ["service_id": .string(serviceId), "expert_id": .string(expertId), "certified": true]
+        })
+
+    static let decertify = MethodDefinition(
+        "service.decertify", "Removes an expert's certification (booked meetings stay)", audience: .roles([.admin]), mutating: true,
+        params: [.init("service_id", .id(.service), required: true), .init("expert_id", .id(.person), required: true)],
+        result: certificationResult, errors: [DocErrors.notFound],
+        body: .transaction { ctx, params in
+            let (serviceId, expertId) = (try params.string("service_id"), try params.string("expert_id"))
+            _ = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: serviceId)
+            guard try CatalogStore.decertify(ctx.db, communityId: ctx.communityId, serviceId: serviceId, expertId: expertId) else {
+                throw AppError.notFound("certification", "\(expertId) in \(serviceId)")
+            }
+            return ["service_id": .string(serviceId), "expert_id": .string(expertId), "certified": false]
+        })
+
+    static let enrollmentParams: [Schema.Field] = [
+        .init("user_id", .id(.person), required: true), .init("service_id", .id(.service)), .init("expert_id", .id(.person)),
+    ]
+    static let enrollmentResult: Schema = .object([
+        .init("user_id", .id(.person), required: true), .init("service_id", .nullable(.id(.service)), required: true),
+        .init("expert_id", .nullable(.id(.person)), required: true), .init("enrolled", .boolean, required: true),
+    ])
+
+    /// Exactly one of service_id / expert_id names what the user is assigned to.
+    static func enrollmentTarget(_ params: Params) throws -> (service: String?, expert: String?) {
+        let service = params.optionalString("service_id"), expert = params.optionalString("expert_id")
+        guard (service == nil) != (expert == nil) else {
+            throw AppError.invalidParams(field: "service_id", reason: "give exactly one of service_id or expert_id")
+        }
+        return (service, expert)
+    }
+
+    /// Assigns a user; true when the enrolment is new.
+    static func enroll(_ ctx: TransactionContext, userId: String, serviceId: String?, expertId: String?) throws -> Bool {
+        _ = try ctx.requireUser(userId)
+        if let serviceId { _ = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: serviceId) }
+        if let expertId { _ = try ctx.requireExpert(expertId) }
+        return try CatalogStore.enroll(ctx.db, communityId: ctx.communityId, userId: userId, serviceId: serviceId, expertId: expertId)
+    }
+
+    static let assign = MethodDefinition(
+        "enrollment.assign", "Assigns a user to a service or to an expert", audience: .roles([.admin]), mutating: true,
+        params: enrollmentParams, result: enrollmentResult, errors: [DocErrors.notFound],
+        body: .transaction { ctx, params in
+            let userId = try params.string("user_id")
+            let (serviceId, expertId) = try enrollmentTarget(params)
+            _ = try enroll(ctx, userId: userId, serviceId: serviceId, expertId: expertId)
+            return ["user_id": .string(userId), "service_id": .optional(serviceId), "expert_id": .optional(expertId), "enrolled": true]
+        })
+
+    static let remove = MethodDefinition(
+        "enrollment.remove", "Removes a user's assignment to a service or an expert", audience: .roles([.admin]), mutating: true,
+        params: enrollmentParams, result: enrollmentResult, errors: [DocErrors.notFound],
+        body: .transaction { ctx, params in
+            let userId = try params.string("user_id")
+            let (serviceId, expertId) = try enrollmentTarget(params)
+            guard try CatalogStore.unenroll(ctx.db, communityId: ctx.communityId, userId: userId, serviceId: serviceId, expertId: expertId) else {
+                throw AppError.notFound("enrollment", userId)
+            }
+            return ["user_id": .string(userId), "service_id": .optional(serviceId), "expert_id": .optional(expertId), "enrolled": false]
+        })
+}

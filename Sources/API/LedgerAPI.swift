@@ -1,0 +1,270 @@
+import Community
+import Core
+import Ledger
+import Pipeline
+import Postgres
+import RPC
+import Store
+
+/// `credits.*`, `payout.*` and `ledger.*`: movements decided here and applied in one statement,
+/// and the ledger's reads.
+enum LedgerAPI {
+    static var all: [MethodDefinition] { [grant, adjust, payout, balance, statement, trialBalance, reconcile, meetingTrail] }
+
+    static let transferSchema: Schema = .object([
+        .init("id", .id(.transfer), required: true), .init("seq", .integer(min: 1, max: .max), required: true),
+        .init("kind", .text(), required: true), .init("credits", .positiveCredits, required: true),
+        .init("debit_account_id", .id(.account), required: true), .init("credit_account_id", .id(.account), required: true),
+        .init("created_at", .timestamp, required: true),
+    ], additional: true)
+
+    /// A posted transfer: the answer names it, the ledger completes it (sequence, time, accounts).
+    static func movement(
+        _ ctx: RequestContext, debit: LedgerQueries.Side, credit: LedgerQueries.Side, credits: Int64, kind: String, reference: String? = nil,
+        reason: String? = nil
+    ) -> Outcome {
+        let id = Identifier.make(.transfer)
+        return Outcome(
+            response: ["id": .string(id), "kind": .string(kind), "credits": .int(credits)],
+            apply: LedgerQueries.transfer(
+                communityId: ctx.communityId, id: id, debit: debit, credit: credit, credits: credits, kind: kind, reference: reference,
+                reason: reason, actorId: ctx.actor.id, at: ctx.ledgerTime),
+            applyCompletesResponse: true)
+    }
+
+    /// The ledger's refusals, naming the param that pointed at a missing account.
+    static func translate(accountOf param: String, _ what: String) -> @Sendable (PostgresError, Params) -> Error? {
+        { error, params in
+            if error.sqlState == "ML004" { return AppError.notFound(what, params.optionalString(param) ?? "") }
+            return LedgerError.translate(error, required: params.optionalInt("credits").map(abs) ?? 0)
+        }
+    }
+
+    /// A command with no read of its own: the actor's row is its whole context.
+    static func move(translate: @escaping @Sendable (PostgresError, Params) -> Error?, _ decide: @escaping @Sendable (RequestContext, Params) throws -> Outcome) -> CommandPlan {
+        CommandPlan(
+            locks: { scope, _ in scope.keySubject.map { [Locks.key(communityId: scope.communityId, keySubject: $0)] } ?? [] },
+            context: { _, _ in nil },
+            decide: { ctx, _, params in try decide(ctx, params) },
+            translate: translate)
+    }
+
+    // MARK: Movements
+
+    static let grant = MethodDefinition(
+        "credits.grant", "Adds purchased credits to a user's wallet; each external reference is granted once",
+        audience: .roles([.finance, .admin]), mutating: true,
+        params: [
+            .init("user_id", .id(.person), required: true), .init("credits", .positiveCredits, required: true),
+            .init("reference", .text(min: 1, max: 200), required: true, "The purchase's external reference (order id)"),
+        ],
+        result: transferSchema, errors: [DocErrors.notFound],
+        body: .command(move(translate: translate(accountOf: "user_id", "user wallet")) { ctx, params in
+            movement(
+                ctx, debit: .owned(.issuance, owner: nil), credit: .owned(.userWallet, owner: try params.string("user_id")),
+                credits: try params.int("credits"), kind: "grant", reference: try params.string("reference"))
+        }))
+
+    static let adjust = MethodDefinition(
+        "credits.adjust", "Corrects an account by a signed amount against issuance, with a reason; never overdraws",
+        audience: .roles([.finance]), mutating: true,
+        params: [
+            .init("account_id", .id(.account), required: true),
+            .init("credits", .integer(min: -Limits.standard.maxCredits, max: Limits.standard.maxCredits), required: true, "Positive adds, negative removes"),
+            .init("reason", .text(min: 1, max: 2000), required: true),
+        ],
+        result: transferSchema, errors: [DocErrors.notFound, DocErrors.insufficientCredits],
+        body: .command(CommandPlan(
+            locks: { scope, _ in scope.keySubject.map { [Locks.key(communityId: scope.communityId, keySubject: $0)] } ?? [] },
+            context: { scope, params in LedgerQueries.account(communityId: scope.communityId, accountId: try params.string("account_id")) },
+            decide: { ctx, context, params in
+                let accountId = try params.string("account_id")
+                let credits = try params.int("credits")
+                guard credits != 0 else { throw AppError.invalidParams(field: "credits", reason: "must not be 0") }
+                guard let kind = context?["kind"]?.stringValue else { throw AppError.notFound("account", accountId) }
+                guard kind != AccountKind.issuance.rawValue else {
+                    throw AppError.invalidParams(field: "account_id", reason: "is the issuance account, the counterpart of every adjustment")
+                }
+                let account = LedgerQueries.Side.account(accountId), issuance = LedgerQueries.Side.owned(.issuance, owner: nil)
+                return movement(
+                    ctx, debit: credits > 0 ? issuance : account, credit: credits > 0 ? account : issuance, credits: abs(credits), kind: "adjustment",
+                    reason: try params.string("reason"))
+            },
+            translate: translate(accountOf: "account_id", "account"))))
+
+    static let payout = MethodDefinition(
+        "payout.create", "Pays an expert's available earnings out; cannot exceed what is available",
+        audience: .roles([.finance]), mutating: true,
+        params: [
+            .init("expert_id", .id(.person), required: true), .init("credits", .positiveCredits, required: true),
+            .init("reference", .text(min: 1, max: 200), required: true),
+        ],
+        result: transferSchema, errors: [DocErrors.notFound, DocErrors.insufficientCredits],
+        body: .command(move(translate: translate(accountOf: "expert_id", "expert earnings account")) { ctx, params in
+            movement(
+                ctx, debit: .owned(.expertEarnings, owner: try params.string("expert_id")), credit: .owned(.payouts, owner: nil),
+                credits: try params.int("credits"), kind: "payout", reference: try params.string("reference"))
+        }))
+
+    // MARK: Reading
+
+    /// Only the account's owner and finance staff may read it.
+    static func requireReadable(_ ctx: RequestContext, _ accounts: [LedgerQueries.AccountBalance]) throws {
+        for a in accounts where !(ctx.actor.has(.finance) || (a.ownerId != nil && a.ownerId == ctx.actor.id)) {
+            throw AppError.forbidden("only the account's owner and finance staff may read it")
+        }
+    }
+
+    /// The account named by `account_id`, or the accounts of `person_id`.
+    static func readAccounts(_ ctx: RequestContext, _ rows: Rows, _ params: Params) throws -> [LedgerQueries.AccountBalance] {
+        let (accounts, personFound) = try LedgerQueries.decodeBalances(rows)
+        if let accountId = params.optionalString("account_id") {
+            guard !accounts.isEmpty else { throw AppError.notFound("account", accountId) }
+        } else if let personId = params.optionalString("person_id") {
+            guard personFound else { throw AppError.notFound("person", personId) }
+            guard personId == ctx.actor.id || ctx.actor.has(.finance) else {
+                throw AppError.forbidden("only the person themself and finance staff may read their accounts")
+            }
+        }
+        try requireReadable(ctx, accounts)
+        return accounts
+    }
+
+    static func accountParams(_ p: Params) throws -> (String?, String?) {
+        let account = p.optionalString("account_id"), person = p.optionalString("person_id")
+        guard account != nil || person != nil else { throw AppError.invalidParams(field: "account_id", reason: "is required (or give person_id)") }
+        return (account, account == nil ? person : nil)
+    }
+
+    static let balance = MethodDefinition(
+        "ledger.balance", "Posted, blocked and available credits of an account (or a person's accounts), now or as of a past time",
+        audience: .member, mutating: false,
+        params: [
+            .init("account_id", .id(.account)), .init("person_id", .id(.person)),
+            .init("as_of", .timestamp, "The balance after every transfer up to this time"),
+        ],
+        result: .object([
+            .init("account_id", .nullable(.id(.account)), required: true), .init("posted", .integer(min: .min, max: .max), required: true),
+            .init("blocked", .credits, required: true), .init("available", .integer(min: .min, max: .max), required: true),
+        ], additional: true),
+        errors: [DocErrors.notFound],
+        body: .read(ReadPlan(
+            statements: { scope, p in
+                let (account, person) = try accountParams(p)
+                return [LedgerQueries.balances(communityId: scope.communityId, accountId: account, personId: person, asOf: try p.optionalInstant("as_of"))]
+            },
+            respond: { ctx, rows, p in
+                let asOf = try p.optionalInstant("as_of")
+                let list: [JSON] = try readAccounts(ctx, rows[0], p).map { a in
+                    var o = a.balance.json.objectValue!
+                    o["account_id"] = .string(a.id)
+                    o["kind"] = .string(a.kind)
+                    o["owner_id"] = .optional(a.ownerId)
+                    o["as_of"] = .string((asOf ?? ctx.now).rfc3339)
+                    return .object(o)
+                }
+                guard var first = list.first?.objectValue else {
+                    return ["account_id": .null, "posted": 0, "blocked": 0, "available": 0, "accounts": []]
+                }
+                first["accounts"] = .array(list)
+                return .object(first)
+            })))
+
+    static let statementEntrySchema: Schema = .object([
+        .init("seq", .integer(min: 1, max: .max), required: true), .init("transfer_id", .id(.transfer), required: true),
+        .init("credits", .integer(min: .min, max: .max), required: true), .init("posted_balance", .integer(min: .min, max: .max), required: true),
+    ], additional: true)
+
+    static let statementColumns = ["seq", "created_at", "transfer_id", "kind", "phase", "side", "credits", "posted_balance", "blocked", "available", "meeting_id", "reference", "reason"]
+
+    static let statement = MethodDefinition(
+        "ledger.statement", "An account's entries with the running balance after each, oldest first; format csv for spreadsheets",
+        audience: .member, mutating: false,
+        params: [
+            .init("account_id", .id(.account), required: true), .init("from", .timestamp), .init("to", .timestamp),
+            .init("format", .oneOf(["json", "csv"])),
+        ] + Page.fields,
+        result: .object([
+            .init("items", .list(statementEntrySchema)), .init("csv", .text()), .init("next_cursor", .nullable(.text()), required: true),
+        ], additional: true),
+        errors: [DocErrors.notFound],
+        body: .read(ReadPlan(
+            statements: { scope, p in
+                let accountId = try p.string("account_id")
+                let page = try Page(p, key: [.time, .integer])
+                let after = page.after.map { (createdAt: $0[0].stringValue ?? "", seq: $0[1].intValue ?? 0) }
+                return [
+                    LedgerQueries.balances(communityId: scope.communityId, accountId: accountId, personId: nil, asOf: nil),
+                    LedgerQueries.statement(
+                        communityId: scope.communityId, accountId: accountId, after: after, from: try p.optionalInstant("from"),
+                        to: try p.optionalInstant("to"), limit: page.limit + 1),
+                ]
+            },
+            respond: { ctx, rows, p in
+                let account = try readAccounts(ctx, rows[0], p)[0]
+                let page = try Page(p, key: [.time, .integer])
+                var result = page.result(try rows[1].map(LedgerQueries.statementEntry)) { [$0["created_at"]!, $0["seq"]!] }.objectValue!
+                result["account_id"] = .string(account.id)
+                if p.optionalString("format") == "csv" {
+                    result["csv"] = .string(CSVWriter.table(
+                        header: statementColumns, rows: result["items"]!.arrayValue!.map { item in statementColumns.map { item[$0] ?? .null } }))
+                    result["items"] = nil
+                    result["format"] = "csv"
+                }
+                return .object(result)
+            })))
+
+    static let trialBalance = MethodDefinition(
+        "ledger.trial_balance", "Totals per account kind, now or as of a past time; the grand total is always 0",
+        audience: .roles([.finance]), mutating: false, params: [.init("as_of", .timestamp)],
+        result: .object([.init("kinds", .list(.anyJSON(description: "totals of one account kind")), required: true), .init("total", .integer(min: .min, max: .max), required: true)], additional: true),
+        body: .read(ReadPlan(
+            statements: { scope, p in [LedgerQueries.trialBalance(communityId: scope.communityId, asOf: try p.optionalInstant("as_of"))] },
+            respond: { ctx, rows, p in
+                let asOf = try p.optionalInstant("as_of")
+                var total: Int64 = 0
+                var pendingTotal: Int64 = 0
+                let kinds: [JSON] = try rows[0].map { r in
+                    let b = try Balance(row: r)
+                    total += b.posted
+                    pendingTotal += b.creditsPending - b.debitsPending
+                    var o = b.json.objectValue!
+                    o["kind"] = .string(try r.string("kind"))
+                    o["accounts"] = .int(try r.int("accounts"))
+                    return .object(o)
+                }
+                return ["as_of": .string((asOf ?? ctx.now).rfc3339), "kinds": .array(kinds), "total": .int(total), "pending_total": .int(pendingTotal)]
+            })))
+
+    static let reconcile = MethodDefinition(
+        "ledger.reconcile", "Checks every ledger invariant of the community and lists each problem found",
+        audience: .roles([.finance]), mutating: false, params: [],
+        result: .object([.init("ok", .boolean, required: true), .init("problems", .list(.anyJSON(description: "{kind, subject, detail}")), required: true)]),
+        body: .read(ReadPlan(
+            statements: { scope, _ in [LedgerQueries.problems(communityId: scope.communityId)] },
+            respond: { ctx, rows, _ in
+                let problems: [JSON] = try rows[0].map {
+                    ["kind": .string(try $0.string("kind")), "subject": .string(try $0.string("subject")), "detail": .string(try $0.string("detail"))]
+                }
+                return ["ok": .bool(problems.isEmpty), "problems": .array(problems), "checked_at": .string(ctx.now.rfc3339)]
+            })))
+
+    static let meetingTrail = MethodDefinition(
+        "ledger.meeting_trail", "Every credit movement of one meeting, in order", audience: .member, mutating: false,
+        params: [.init("meeting_id", .id(.meeting), required: true)],
+        result: .object([.init("meeting_id", .id(.meeting), required: true), .init("credit_status", .text(), required: true), .init("transfers", .list(.anyJSON(description: "transfer")), required: true)]),
+        errors: [DocErrors.notFound],
+        body: .read(ReadPlan(
+            statements: { scope, p in
+                let id = try p.string("meeting_id")
+                return [MeetingQueries.meeting(communityId: scope.communityId, meetingId: id), MeetingQueries.trail(communityId: scope.communityId, meetingId: id)]
+            },
+            respond: { ctx, rows, p in
+                guard let m = try MeetingQueries.decodeMeeting(rows[0]) else { throw AppError.notFound("meeting", try p.string("meeting_id")) }
+                guard m.party(of: ctx.actor.id) != nil || ctx.actor.hasAny([.finance, .admin]) else {
+                    throw AppError.forbidden("only the meeting's parties and finance staff may see its credits")
+                }
+                return ["meeting_id": .string(m.id), "credit_status": .string(m.state.creditStatus.rawValue),
+                        "transfers": .array(try rows[1].map(MeetingQueries.trailJSON))]
+            })))
+}

@@ -1,0 +1,79 @@
+import Community
+import Core
+import Meetings
+import Pipeline
+import RPC
+import Store
+import UseCases
+
+/// `series.*` and `jobs.run_due`.
+enum SeriesAPI {
+    static var all: [MethodDefinition] { [create, skip, cancel, get, runDue] }
+
+    static let seriesId = Schema.Field("series_id", .id(.series), required: true)
+    static let seriesSchema: Schema = .object([
+        .init("id", .id(.series), required: true), .init("status", .oneOf(["active", "cancelled"]), required: true),
+        .init("skip_dates", .list(.anyJSON(description: "{date, reason, detail (its user and staff only)}")), required: true),
+        .init("occurrences", .list(.anyJSON(description: "{meeting_id, date, start, status, credit_status}")), required: true),
+        .init("next_occurrence", .anyJSON(description: "the next upcoming occurrence or null"), required: true),
+    ], additional: true)
+
+    static let create = MethodDefinition(
+        "series.create", "Books a weekly 1:1 series: the first occurrence must be bookable; later ones are created up to the booking horizon",
+        audience: .roles([.user, .admin]), mutating: true,
+        params: [
+            .init("service_id", .id(.service), required: true), .init("expert_id", .id(.person), required: true),
+            .init("first_start", .timestamp, required: true), .init("location_id", .id(.location), required: true),
+            .init("weeks", .integer(min: 1, max: 520), "How many weekly dates (default: until cancelled)"),
+            .init("length_minutes", .integer(min: 5, max: 1440)), .init("user_id", .id(.person), "Admins book for a user"),
+        ],
+        result: seriesSchema,
+        errors: [DocErrors.notFound, DocErrors.slotUnavailable, DocErrors.insufficientCredits, DocErrors.notEnrolled, DocErrors.suspended],
+        body: .command(SeriesUseCases.create { params, scope in
+            SeriesDecider.CreateInput(
+                userId: params.optionalString("user_id") ?? scope.actorId, expertId: try params.string("expert_id"),
+                serviceId: try params.string("service_id"), locationId: try params.string("location_id"), firstStart: try params.instant("first_start"),
+                weeks: params.optionalInt("weeks"), lengthMinutes: params.optionalInt("length_minutes"))
+        }))
+
+    static let skip = MethodDefinition(
+        "series.skip",
+        "Skips one date of a weekly series (on the day or ahead, one at a time): that occurrence is cancelled with its credits returned and the next one is made",
+        audience: .member, mutating: true,
+        params: [seriesId, .init("date", .date, required: true, "The local date (YYYY-MM-DD) of the occurrence to skip")],
+        result: seriesSchema, errors: [DocErrors.notFound, DocErrors.meetingStarted],
+        body: .command(SeriesUseCases.skip()))
+
+    static let cancel = MethodDefinition(
+        "series.cancel", "The user or the expert cancels a weekly series and every future occurrence (the cancellation rules apply to each)",
+        audience: .member, mutating: true,
+        params: [seriesId, .init("reason_code", .text(min: 1, max: 64), required: true),
+                 .init("confirm_late", .boolean, "Needed when an occurrence is inside the cancellation window")],
+        result: seriesSchema, errors: [DocErrors.notFound, DocErrors.lateCancellation],
+        body: .command(SeriesUseCases.cancel()))
+
+    static let get = MethodDefinition(
+        "series.get", "A weekly series with its skip dates and occurrences", audience: .member, mutating: false, params: [seriesId],
+        result: seriesSchema, errors: [DocErrors.notFound],
+        body: .read(ReadPlan(
+            statements: { scope, p in [SeriesQueries.series(communityId: scope.communityId, seriesId: try p.string("series_id"))] },
+            respond: { ctx, rows, p in
+                guard let json = try rows[0].first?.optionalJSON("series") else { throw AppError.notFound("series", try p.string("series_id")) }
+                let (series, skips, occurrences) = try SeriesQueries.decodeSeries(StoredJSON(json, path: "series"))
+                guard [series.userId, series.expertId].contains(ctx.actor.id) || ctx.actor.hasAny([.admin, .office]) else {
+                    throw AppError.forbidden("only the series' user and expert (and staff) may see it")
+                }
+                let person = ActingPerson(id: ctx.actor.id, roles: ctx.actor.roles)
+                return series.json(skips: skips, occurrences: occurrences, now: ctx.now, showDetail: Series.showsDetail(to: person, userId: series.userId))
+            })))
+
+    static let runDue = MethodDefinition(
+        "jobs.run_due", "Runs due work: expires unanswered requests, queues reminders, creates series occurrences",
+        audience: .roles([.admin]), mutating: true, params: [],
+        result: .object([
+            .init("requests_expired", .integer(min: 0, max: .max), required: true), .init("reminders_queued", .integer(min: 0, max: .max), required: true),
+            .init("links_queued", .integer(min: 0, max: .max), required: true),
+            .init("series_occurrences_created", .integer(min: 0, max: .max), required: true),
+        ]),
+        body: .command(JobsUseCases.runDue()))
+}

@@ -1,0 +1,60 @@
+import Community
+import Core
+import Pipeline
+import RPC
+import Store
+
+/// `system.ping` and the test clock.
+enum SystemAPI {
+    static var all: [MethodDefinition] { [ping, clockSet, clockAdvance] }
+
+    static let ping = MethodDefinition(
+        "system.ping", "Liveness: the service version, its time, whether the database answers, and the person a pinned meetingd acts as",
+        audience: .anyone, mutating: false, params: [],
+        result: .object([
+            .init("version", .text(), required: true), .init("now", .timestamp, required: true), .init("database", .oneOf(["ok", "unavailable"]), required: true),
+            .init("pinned_actor", .id(.person), "Only under meetingd --pin-actor: the person every call acts as"),
+        ]),
+        body: .open { pipeline, _ in
+            var database = "ok"
+            var now = SystemClock.now()
+            do {
+                now = try pipeline.db().query(SystemQueries.now).one().instant("now")
+            } catch {
+                database = "unavailable"
+            }
+            var result: [String: JSON] = ["version": .string(PipelineConfig.version), "now": .string(now.rfc3339), "database": .string(database)]
+            if let pinned = pipeline.config.pinnedActor { result["pinned_actor"] = .string(pinned) }
+            return .object(result)
+        })
+
+    static func requireTestClock(_ ctx: TransactionContext) throws {
+        guard ctx.request.testClock else {
+            throw AppError.forbidden("the clock can only be moved when meetingd runs with --test-clock")
+        }
+    }
+
+    static let clockResult: Schema = .object([.init("now", .timestamp, required: true)])
+
+    static let clockSet = MethodDefinition(
+        "clock.set", "Pins the service's time for the actor's community (only with --test-clock)",
+        audience: .roles([.admin]), mutating: true, params: [.init("now", .timestamp, required: true)], result: clockResult,
+        body: .transaction { ctx, params in
+            try requireTestClock(ctx)
+            return ["now": .string(try CommunityStore.setClock(ctx.db, communityId: ctx.communityId, now: try params.instant("now")).rfc3339)]
+        })
+
+    static let clockAdvance = MethodDefinition(
+        "clock.advance", "Moves the service's time forward (or back) by minutes (only with --test-clock)",
+        audience: .roles([.admin]), mutating: true, params: [.init("minutes", .integer(min: -525_600, max: 525_600), required: true)],
+        result: clockResult,
+        body: .transaction { ctx, params in
+            try requireTestClock(ctx)
+            let minutes = try params.int("minutes")
+            _ = try ctx.now.adding(minutes: minutes, checkedFor: "minutes", what: "the clock")
+            guard let now = try CommunityStore.advanceClock(ctx.db, communityId: ctx.communityId, minutes: minutes, from: ctx.now) else {
+                throw AppError.invalidParams(field: "minutes", reason: "puts the clock outside the supported times \(Instant.supportedRangeText)")
+            }
+            return ["now": .string(now.rfc3339)]
+        })
+}

@@ -1,0 +1,348 @@
+import Community
+import Core
+import Scheduling
+
+/// A weekly 1:1 series (seeds 000, 001): occurrences on the same local weekday and time in the
+/// expert's zone (so a daylight-saving change keeps the wall-clock time), each a meeting holding
+/// its own credits, created ahead up to the community's horizon.
+public struct Series: Sendable, Equatable {
+    public var id: String
+    public var userId: String
+    public var expertId: String
+    public var serviceId: String
+    public var locationId: String
+    public var timeZone: String
+    public var firstDate: LocalDate
+    public var localMinutes: Int
+    public var lengthMinutes: Int64
+    public var weeks: Int64?
+    /// The index of the next date not yet considered for booking.
+    public var nextIndex: Int64
+    public var status: String
+
+    public init(
+        id: String, userId: String, expertId: String, serviceId: String, locationId: String, timeZone: String, firstDate: LocalDate,
+        localMinutes: Int, lengthMinutes: Int64, weeks: Int64?, nextIndex: Int64, status: String
+    ) {
+        self.id = id
+        self.userId = userId
+        self.expertId = expertId
+        self.serviceId = serviceId
+        self.locationId = locationId
+        self.timeZone = timeZone
+        self.firstDate = firstDate
+        self.localMinutes = localMinutes
+        self.lengthMinutes = lengthMinutes
+        self.weeks = weeks
+        self.nextIndex = nextIndex
+        self.status = status
+    }
+
+    public var isActive: Bool { status == "active" }
+
+    public func date(_ index: Int64) -> LocalDate { firstDate.adding(days: 7 * index) }
+
+    /// The occurrence's start on `date`; nil when the series' zone is unknown here.
+    public func start(on date: LocalDate) -> Instant? {
+        ZoneClock(identifier: timeZone)?.instant(on: date, at: LocalTimeOfDay(minutes: localMinutes))
+    }
+
+    /// The index of `date` in the series, if it is one of its dates.
+    public func index(of date: LocalDate) -> Int64? {
+        let days = date.day - firstDate.day
+        guard days >= 0, days % 7 == 0 else { return nil }
+        let i = days / 7
+        if let weeks, i >= weeks { return nil }
+        return i
+    }
+
+    /// Whether the series has a date at `index`.
+    func has(_ index: Int64) -> Bool { weeks.map { index < $0 } ?? true }
+}
+
+/// A date of a series that has no meeting: skipped by a party, or not bookable when its turn
+/// came. `reason` is shown to both parties; `detail` (figures such as the user's balance) only
+/// to the user and staff.
+public struct SeriesSkip: Sendable, Equatable {
+    public var date: LocalDate
+    public var reason: String
+    public var detail: String?
+    public var actorId: String?
+
+    public init(date: LocalDate, reason: String, detail: String? = nil, actorId: String? = nil) {
+        self.date = date
+        self.reason = reason
+        self.detail = detail
+        self.actorId = actorId
+    }
+}
+
+/// What a series step reads: the series, its skips and occurrences, and the booking context of
+/// its parties over the time its bookings may fall in.
+public struct SeriesContext: Sendable {
+    public var series: Series?
+    public var skips: [SeriesSkip]
+    public var occurrences: [Meeting]
+    public var booking: BookingContext
+
+    public init(series: Series?, skips: [SeriesSkip], occurrences: [Meeting], booking: BookingContext) {
+        self.series = series
+        self.skips = skips
+        self.occurrences = occurrences
+        self.booking = booking
+    }
+}
+
+/// Everything one series step changes.
+public struct SeriesChange: Sendable {
+    public var series: Series
+    public var isNew: Bool
+    public var skips: [SeriesSkip] = []
+    public var meetings: [MeetingChange] = []
+
+    public init(series: Series, isNew: Bool) {
+        self.series = series
+        self.isNew = isNew
+    }
+}
+
+/// The series rules: booking its occurrences (each through `MeetingDecider.request`, so every
+/// booking rule holds), skipping one date, cancelling the rest.
+public enum SeriesDecider {
+    /// Occurrences created per series per step: a bound on the work of one request.
+    public static let maxOccurrencesPerStep: Int64 = 60
+
+    public struct CreateInput: Sendable {
+        public var userId: String
+        public var expertId: String
+        public var serviceId: String
+        public var locationId: String
+        public var firstStart: Instant
+        public var weeks: Int64?
+        public var lengthMinutes: Int64?
+
+        public init(userId: String, expertId: String, serviceId: String, locationId: String, firstStart: Instant, weeks: Int64?, lengthMinutes: Int64?) {
+            self.userId = userId
+            self.expertId = expertId
+            self.serviceId = serviceId
+            self.locationId = locationId
+            self.firstStart = firstStart
+            self.weeks = weeks
+            self.lengthMinutes = lengthMinutes
+        }
+    }
+
+    /// A new series: the first occurrence is the booking asked for (its failure fails the
+    /// step); later ones are booked up to the horizon.
+    public static func create(_ c: SeriesContext, _ input: CreateInput, ids: IdSource = MeetingDecider.defaultIds) throws -> SeriesChange {
+        var booking = c.booking
+        guard let service = booking.service else { throw AppError.notFound("service", input.serviceId) }
+        _ = try MeetingDecider.parties(booking, userField: "user_id")
+        guard let clock = ZoneClock(identifier: booking.expertTimeZone) else {
+            throw AppError.invalidParams(
+                field: "expert_id", reason: "the expert's schedule has the zone \"\(booking.expertTimeZone)\" \(TimeZones.refusalReason); set a valid one first")
+        }
+        let local = clock.local(input.firstStart)
+        let length = input.lengthMinutes ?? service.defaultLengthMinutes
+        if let weeks = input.weeks {
+            let lastStart = clock.instant(on: local.date.adding(days: 7 * (weeks - 1)), at: local.time)
+            guard lastStart.addingWithinRange(minutes: length) != nil else {
+                throw AppError.invalidParams(
+                    field: "weeks",
+                    reason: "puts the last of the \(weeks) weekly dates after \(Instant.latestSupported.rfc3339), the last supported time; ask for fewer weeks")
+            }
+        }
+        var change = SeriesChange(
+            series: Series(
+                id: ids(.series), userId: input.userId, expertId: input.expertId, serviceId: service.id, locationId: input.locationId,
+                timeZone: booking.expertTimeZone, firstDate: local.date, localMinutes: local.time.minutes, lengthMinutes: length, weeks: input.weeks,
+                nextIndex: 1, status: "active"),
+            isNew: true)
+        let first = try MeetingDecider.request(booking, occurrence(change.series, date: local.date, start: input.firstStart), ids: ids)
+        record(first, in: &booking)
+        change.meetings.append(first)
+        bookAhead(&change, &booking, skipped: [], ids: ids)
+        return change
+    }
+
+    /// Books the series' dates from `nextIndex` up to the horizon, in order, passing over listed
+    /// and past dates; a date that cannot be booked is listed as skipped with the reason.
+    static func bookAhead(_ change: inout SeriesChange, _ c: inout BookingContext, skipped: Set<LocalDate>, ids: IdSource) {
+        let horizon = c.now.adding(minutes: c.settings.horizonDays * 24 * 60)
+        var steps: Int64 = 0
+        while steps < maxOccurrencesPerStep, change.series.isActive, change.series.has(change.series.nextIndex) {
+            let date = change.series.date(change.series.nextIndex)
+            guard let start = change.series.start(on: date), start <= horizon,
+                start.addingWithinRange(minutes: change.series.lengthMinutes) != nil
+            else { break }
+            change.series.nextIndex += 1
+            steps += 1
+            if start <= c.now || skipped.contains(date) { continue }
+            book(&change, &c, date: date, start: start, beyondHorizon: false, ids: ids)
+        }
+    }
+
+    /// Seed 001: once a skip leaves no session ahead, the next date of the series is booked at
+    /// once, even past the horizon. Only the next uncreated date qualifies, so no date between
+    /// is ever passed over.
+    static func bookNextIfNoneAhead(_ change: inout SeriesChange, _ c: inout BookingContext, existing: [Meeting], skipped: Set<LocalDate>, ids: IdSource) {
+        let ahead = (existing + change.meetings.map(\.after)).contains { m in
+            [.awaitingApproval, .agreed].contains(m.state.status) && m.state.start > c.now
+        }
+        guard !ahead else { return }
+        for _ in 0..<maxOccurrencesPerStep {
+            guard change.series.has(change.series.nextIndex) else { break }
+            let date = change.series.date(change.series.nextIndex)
+            guard let start = change.series.start(on: date), start.addingWithinRange(minutes: change.series.lengthMinutes) != nil else { break }
+            change.series.nextIndex += 1
+            if start <= c.now || skipped.contains(date) { continue }
+            book(&change, &c, date: date, start: start, beyondHorizon: true, ids: ids)
+            break
+        }
+    }
+
+    static func occurrence(_ s: Series, date: LocalDate, start: Instant, beyondHorizon: Bool = false) -> MeetingDecider.RequestInput {
+        MeetingDecider.RequestInput(
+            serviceId: s.serviceId, expertId: s.expertId, userId: s.userId, start: start, lengthMinutes: s.lengthMinutes, locationId: s.locationId,
+            seriesId: s.id, occurrenceDate: date, beyondHorizon: beyondHorizon)
+    }
+
+    static func book(_ change: inout SeriesChange, _ c: inout BookingContext, date: LocalDate, start: Instant, beyondHorizon: Bool, ids: IdSource) {
+        do {
+            let booked = try MeetingDecider.request(c, occurrence(change.series, date: date, start: start, beyondHorizon: beyondHorizon), ids: ids)
+            record(booked, in: &c)
+            change.meetings.append(booked)
+        } catch let e as AppError {
+            change.skips.append(SeriesSkip(date: date, reason: "not booked: " + sharedReason(e), detail: e.message))
+        } catch {
+            change.skips.append(SeriesSkip(date: date, reason: "not booked", detail: "\(error)"))
+        }
+    }
+
+    /// Why a date was not booked, in words both parties may read: never the user's balance or
+    /// the end of their suspension (the user reads those in the detail).
+    static func sharedReason(_ e: AppError) -> String {
+        switch e.dataCode {
+        case "insufficient_credits": return "the user's credits did not cover it"
+        case "suspended": return "the user could not book at the time"
+        default: return e.message
+        }
+    }
+
+    /// A booking made in this step takes its time and credits from what later bookings see.
+    static func record(_ booked: MeetingChange, in c: inout BookingContext) {
+        let m = booked.after
+        let slot = MeetingSlot(meetingId: m.id, start: m.state.start, end: m.state.end)
+        if m.state.status == .agreed || m.state.creditStatus == .blocked { c.occupying.append(slot) }
+        if m.state.status == .agreed { c.agreed.append(slot) }
+        c.userBookings.append(slot)
+        if m.state.creditStatus == .blocked { c.walletAvailable -= m.state.priceCredits }
+    }
+
+    /// Who acts on a series: its user, or its expert where allowed, or an admin (for the user).
+    public static func actor(_ s: Series, _ person: ActingPerson, expertToo: Bool) throws -> MeetingActor {
+        if person.id == s.userId { return .party(.user) }
+        if expertToo && person.id == s.expertId { return .party(.expert) }
+        if person.has(.admin) { return .party(.user) }
+        throw AppError.forbidden("only the series' user (or an admin) may do this")
+    }
+
+    /// Skips one date (on the day or ahead, one at a time): its occurrence is cancelled with its
+    /// credits returned, and the next one is made.
+    public static func skip(_ c: SeriesContext, by person: ActingPerson, date: LocalDate, ids: IdSource = MeetingDecider.defaultIds) throws -> SeriesChange {
+        guard let s = c.series else { throw AppError.notFound("series", "") }
+        let actor = try actor(s, person, expertToo: true)
+        var booking = c.booking
+        if actor == .party(.expert) { try SessionLogRule.check(booking.settings, unlogged: booking.unloggedMeetingIds) }
+        guard s.isActive else { throw AppError(code: 4009, dataCode: "invalid_state", message: "The series is cancelled", details: ["status": "cancelled"]) }
+        guard s.index(of: date) != nil else {
+            throw AppError.invalidParams(
+                field: "date", reason: "is not a date of this series (every \(ZoneClock.weekdayNames[s.firstDate.isoWeekday - 1]) from \(s.firstDate))")
+        }
+        let today = (ZoneClock(identifier: s.timeZone) ?? ZoneClock(identifier: "UTC")!).local(booking.now).date
+        guard date >= today else { throw AppError.invalidParams(field: "date", reason: "is in the past; skip today's session or a later one") }
+        guard !c.skips.contains(where: { $0.date == date }) else { throw AppError.invalidParams(field: "date", reason: "is already a skip date") }
+        var change = SeriesChange(series: s, isNew: false)
+        if let m = c.occurrences.first(where: { $0.occurrenceDate == date && [.awaitingApproval, .agreed].contains($0.state.status) }) {
+            var one = booking
+            one.meeting = m
+            change.meetings.append(try MeetingDecider.act(one, by: person, .init(command: .skipOccurrence, actingAs: actor), ids: ids))
+        }
+        change.skips.append(SeriesSkip(date: date, reason: "skipped by \(actor.role)", actorId: person.id))
+        let skipped = Set(c.skips.map(\.date) + [date])
+        bookAhead(&change, &booking, skipped: skipped, ids: ids)
+        let remaining = c.occurrences.filter { m in !change.meetings.contains { $0.after.id == m.id } } + change.meetings.map(\.after)
+        bookNextIfNoneAhead(&change, &booking, existing: remaining, skipped: skipped, ids: ids)
+        return change
+    }
+
+    /// Cancels the series and every future occurrence: agreed ones by the cancellation rules
+    /// (late ones only with `confirmLate`), pending ones as skips.
+    public static func cancel(
+        _ c: SeriesContext, by person: ActingPerson, reasonCode: String, confirmLate: Bool, ids: IdSource = MeetingDecider.defaultIds
+    ) throws -> SeriesChange {
+        guard let s = c.series else { throw AppError.notFound("series", "") }
+        let actor = try actor(s, person, expertToo: true)
+        guard s.isActive else {
+            throw AppError(code: 4009, dataCode: "invalid_state", message: "The series is already cancelled", details: ["status": "cancelled"])
+        }
+        let settings = c.booking.settings
+        guard settings.cancellationReasons.contains(where: { $0.code == reasonCode }) else {
+            throw AppError.invalidParams(
+                field: "reason_code", reason: "must be one of the community's reasons: \(settings.cancellationReasons.map(\.code).joined(separator: ", "))")
+        }
+        if actor == .party(.expert) { try SessionLogRule.check(settings, unlogged: c.booking.unloggedMeetingIds) }
+        var change = SeriesChange(series: s, isNew: false)
+        change.series.status = "cancelled"
+        let future = c.occurrences
+            .filter { [.awaitingApproval, .agreed].contains($0.state.status) && $0.state.start > c.booking.now }
+            .sorted { $0.state.start < $1.state.start }
+        for m in future {
+            var one = c.booking
+            one.meeting = m
+            let command: Command = m.state.status == .agreed
+                ? .cancel(reasonCode: reasonCode, note: "series cancelled", confirmLate: confirmLate)
+                : .skipOccurrence
+            change.meetings.append(try MeetingDecider.act(one, by: person, .init(command: command, actingAs: actor), ids: ids))
+        }
+        return change
+    }
+
+    /// For the scheduler: books what is due of an active series as the horizon moves.
+    public static func due(_ c: SeriesContext, booking: inout BookingContext, ids: IdSource = MeetingDecider.defaultIds) -> SeriesChange? {
+        guard let s = c.series, s.isActive else { return nil }
+        var change = SeriesChange(series: s, isNew: false)
+        bookAhead(&change, &booking, skipped: Set(c.skips.map(\.date)), ids: ids)
+        return change.series.nextIndex == s.nextIndex && change.meetings.isEmpty && change.skips.isEmpty ? nil : change
+    }
+}
+
+extension Series {
+    /// The series as `series.*` answers: its dates, skips (with their private detail only when
+    /// `showDetail`), occurrences and the next one ahead of `now`.
+    public func json(skips: [SeriesSkip], occurrences: [Meeting], now: Instant, showDetail: Bool) -> JSON {
+        let sortedOccurrences = occurrences.sorted { ($0.occurrenceDate?.day ?? 0) < ($1.occurrenceDate?.day ?? 0) }
+        let items: [JSON] = sortedOccurrences.map { m in
+            ["meeting_id": .string(m.id), "date": .optional(m.occurrenceDate?.description), "start": .string(m.state.start.rfc3339),
+             "status": .string(m.state.status.rawValue), "credit_status": .string(m.state.creditStatus.rawValue)]
+        }
+        let next = zip(sortedOccurrences, items).first { m, _ in [.agreed, .awaitingApproval].contains(m.state.status) && m.state.start > now }?.1
+        let skipItems: [JSON] = skips.sorted { $0.date < $1.date }.map { k in
+            var o: [String: JSON] = ["date": .string(k.date.description), "reason": .string(k.reason)]
+            if showDetail, let detail = k.detail { o["detail"] = .string(detail) }
+            return .object(o)
+        }
+        return [
+            "id": .string(id), "status": .string(status), "user_id": .string(userId), "expert_id": .string(expertId),
+            "service_id": .string(serviceId), "location_id": .string(locationId), "time_zone": .string(timeZone),
+            "weekday": .int(Int64(firstDate.isoWeekday)), "local_time": .string(LocalTimeOfDay(minutes: localMinutes).description),
+            "first_date": .string(firstDate.description), "length_minutes": .int(lengthMinutes), "weeks": .optional(weeks),
+            "skip_dates": .array(skipItems), "occurrences": .array(items), "next_occurrence": next ?? .null,
+        ]
+    }
+
+    /// Who may read a skip's private detail: the series' user and staff.
+    public static func showsDetail(to person: ActingPerson, userId: String) -> Bool {
+        person.id == userId || person.has(.admin) || person.has(.office)
+    }
+}

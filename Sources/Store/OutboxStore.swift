@@ -1,0 +1,91 @@
+import Core
+import Meetings
+import Postgres
+
+/// The transactional outbox: messages are written with the change they report (`ml_apply`) and
+/// handed to consumers under leases (`FOR UPDATE SKIP LOCKED`).
+public enum OutboxStore {
+    public struct Claimed: Sendable {
+        public let message: JSON
+        public let recipient: PersonFacts?
+        /// The meeting's other party, for the recipient.
+        public let counterpart: PersonFacts?
+        public let serviceName: String?
+        public let meetingStart: Instant?
+    }
+
+    /// Leases up to `limit` ready messages (pending and due, or leased and expired) to
+    /// `consumer`, oldest first, with what rendering them needs.
+    public static func claim(
+        _ c: Connection, communityId: String, now: Instant, consumer: String, limit: Int64, kinds: [String]?, channel: String?, leaseSeconds: Int64
+    ) throws -> [Claimed] {
+        try c.query(
+            """
+            WITH picked AS (
+                SELECT id FROM outbox
+                WHERE community_id = $1
+                  AND ((status = 'pending' AND available_at <= $2) OR (status = 'leased' AND lease_expires_at <= $2))
+                  AND ($4::text[] IS NULL OR kind = ANY ($4)) AND ($5::text IS NULL OR channel = $5)
+                ORDER BY available_at, seq
+                LIMIT $3
+                FOR UPDATE SKIP LOCKED
+            ), leased AS (
+                UPDATE outbox o SET status = 'leased', lease_owner = $6, lease_expires_at = $2::timestamptz + make_interval(secs => $7::int),
+                    attempts = o.attempts + 1
+                FROM picked WHERE o.community_id = $1 AND o.id = picked.id
+                RETURNING o.*
+            )
+            SELECT l.id, l.kind, l.channel, l.recipient_id, l.meeting_id, l.event_id, l.payload, l.attempts, l.status, l.lease_expires_at, l.created_at,
+                   ml_person_json(l.community_id, l.recipient_id) AS recipient,
+                   ml_person_json(l.community_id, CASE WHEN m.user_id = l.recipient_id THEN m.expert_id ELSE m.user_id END) AS counterpart,
+                   s.name AS service_name, m.start_at
+            FROM leased l
+            LEFT JOIN meetings m ON m.community_id = l.community_id AND m.id = l.meeting_id
+            LEFT JOIN services s ON s.community_id = m.community_id AND s.id = m.service_id
+            ORDER BY l.seq
+            """,
+            [communityId, now, limit, kinds.map(PostgresTextArray.init), channel, consumer, leaseSeconds]
+        ).map { r in
+            Claimed(
+                message: [
+                    "id": .string(try r.string("id")), "kind": .string(try r.string("kind")), "channel": .string(try r.string("channel")),
+                    "recipient_id": .optional(try r.optionalString("recipient_id")), "meeting_id": .optional(try r.optionalString("meeting_id")),
+                    "event_id": .optional(try r.optionalString("event_id")), "payload": try r.json("payload"), "attempts": .int(try r.int("attempts")),
+                    "status": .string(try r.string("status")), "lease_expires_at": .optional(try r.optionalInstant("lease_expires_at")?.rfc3339),
+                    "created_at": .string(try r.instant("created_at").rfc3339),
+                ],
+                recipient: try r.optionalJSON("recipient").map { try Records.person(StoredJSON($0, path: "recipient")) },
+                counterpart: try r.optionalJSON("counterpart").map { try Records.person(StoredJSON($0, path: "counterpart")) },
+                serviceName: try r.optionalString("service_name"), meetingStart: try r.optionalInstant("start_at"))
+        }
+    }
+
+    /// Marks leased messages delivered; returns the ids acknowledged.
+    public static func ack(_ c: Connection, communityId: String, ids: [String], consumer: String?, now: Instant) throws -> [String] {
+        try c.query(
+            """
+            UPDATE outbox SET status = 'done', done_at = $3, lease_expires_at = NULL
+            WHERE community_id = $1 AND id = ANY ($2) AND status = 'leased' AND ($4::text IS NULL OR lease_owner = $4)
+            RETURNING id
+            """, [communityId, PostgresTextArray(ids), now, consumer]
+        ).map { try $0.string("id") }
+    }
+
+    /// A message's attempts and status, locked for a failure report (nil: no such message).
+    public static func lockForFailure(_ c: Connection, communityId: String, id: String) throws -> (attempts: Int64, status: String)? {
+        guard let row = try c.query("SELECT attempts, status FROM outbox WHERE community_id = $1 AND id = $2 FOR UPDATE", [communityId, id]).first else {
+            return nil
+        }
+        return (try row.int("attempts"), try row.string("status"))
+    }
+
+    /// Records a failed delivery: back in the queue at `availableAt`, or set aside as dead.
+    public static func fail(_ c: Connection, communityId: String, id: String, dead: Bool, error: String, availableAt: Instant, now: Instant) throws {
+        try c.query(
+            """
+            UPDATE outbox SET status = $3, last_error = $4, available_at = $5, lease_expires_at = NULL, lease_owner = NULL,
+                done_at = CASE WHEN $3 = 'dead' THEN $6::timestamptz END
+            WHERE community_id = $1 AND id = $2
+            """, [communityId, id, dead ? "dead" : "pending", error, availableAt, now])
+    }
+}

@@ -1,0 +1,35 @@
+import Core
+import Foundation
+import Postgres
+import Scheduling
+
+/// The one check for a time zone name, wherever one is given or read back to be used:
+/// `TimeZones`' rule with PostgreSQL's own list (`pg_timezone_names`, less the names it reads
+/// as a different abbreviation; read once per process).
+public enum TimeZoneNames {
+    private static let cache = Locked<Set<String>?>(nil)
+
+    /// Refuses `name` with -32602 naming `field`. `storedIn` says where a stored name came
+    /// from, so the reader knows what to fix.
+    public static func require(_ name: String, field: String = "time_zone", storedIn: String? = nil, on db: Connection) throws {
+        let databaseNames = TimeZones.isKnown(name) ? try names(db) : nil
+        guard let reason = TimeZones.refusal(name, databaseNames: databaseNames) else { return }
+        if let storedIn {
+            throw AppError.invalidParams(
+                field: field, reason: "\"\(name.prefix(TimeZones.maxNameBytes))\" stored in \(storedIn) \(reason); set a valid one there first")
+        }
+        throw AppError.invalidParams(field: field, reason: reason)
+    }
+
+    static func names(_ db: Connection) throws -> Set<String> {
+        if let cached = cache.withLock({ $0 }) { return cached }
+        let listed = try db.query("SELECT name FROM pg_timezone_names").map { try $0.string("name") }
+        var abbreviations: [String: Int64] = [:]
+        for row in try db.query("SELECT abbrev, extract(epoch FROM utc_offset)::bigint AS seconds FROM pg_timezone_abbrevs") {
+            abbreviations[try row.string("abbrev")] = try row.int("seconds")
+        }
+        let loaded = TimeZones.databaseNames(listed: listed, abbreviationOffsetSeconds: abbreviations)
+        cache.withLock { $0 = loaded }
+        return loaded
+    }
+}

@@ -1,0 +1,114 @@
+import Community
+import Core
+import Meetings
+import Pipeline
+import Postgres
+import RPC
+import Store
+
+/// Time-driven work, run by a scheduler calling `jobs.run_due`: expiring requests whose start
+/// passed, queueing reminders exactly once per meeting and start time, and booking series
+/// occurrences as the horizon moves. One command like any other: the due series' parties are
+/// locked, everything due is read in one statement, decided here, applied in one.
+public enum JobsUseCases {
+    static let maxExpiredPerRun = 500
+    static let maxSeriesPerRun = 200
+    static let maxUpcomingPerRun = 5000
+
+    public static func runDue() -> CommandPlan {
+        CommandPlan(
+            locks: { scope, _ in
+                (scope.keySubject.map { [Locks.key(communityId: scope.communityId, keySubject: $0)] } ?? [])
+                    + [SeriesQueries.lockDue(communityId: scope.communityId, seriesLimit: maxSeriesPerRun)]
+            },
+            context: { scope, _ in
+                SeriesQueries.jobsContext(
+                    communityId: scope.communityId, testClock: scope.testClock, expireLimit: maxExpiredPerRun, seriesLimit: maxSeriesPerRun,
+                    upcomingLimit: maxUpcomingPerRun)
+            },
+            decide: { ctx, json, _ in
+                guard let json else { throw AppError.internalError() }
+                let jobs = try SeriesQueries.decodeJobs(json)
+                var base = BookingContext(now: jobs.now, settings: jobs.settings)
+                base.communityName = ""
+                var expired: [MeetingChange] = []
+                for m in jobs.due {
+                    var c = base
+                    c.meeting = m
+                    expired.append(try MeetingDecider.act(c, by: nil, .init(command: .expire)))
+                }
+                var writes = MeetingWrites.writeSet(ctx, base, expired, by: .system)
+                let (reminders, links) = queueReminders(jobs, into: &writes)
+                var occurrences = 0
+                var shared = SharedBookings()
+                for series in jobs.series {
+                    var booking = shared.applied(to: series.booking)
+                    guard let change = SeriesDecider.due(series, booking: &booking) else { continue }
+                    shared.record(change.meetings)
+                    occurrences += change.meetings.count
+                    var step = MeetingWrites.writeSet(ctx, series.booking, change.meetings, by: .system)
+                    step.add(change)
+                    writes.merge(step)
+                }
+                return Outcome(
+                    response: ["requests_expired": .int(expired.count), "reminders_queued": .int(reminders), "links_queued": .int(links),
+                               "series_occurrences_created": .int(occurrences)],
+                    apply: writes.call)
+            },
+            translate: MeetingWrites.translate)
+    }
+
+    /// One reminder per agreed meeting and start time: the dedupe key holds the start, so a
+    /// moved meeting is reminded of its new time, and one already queued is not queued again.
+    static func queueReminders(_ jobs: SeriesQueries.JobsContext, into writes: inout WriteSet) -> (reminders: Int, links: Int) {
+        let userLead = jobs.now.adding(minutes: jobs.settings.reminderUserHours * 60)
+        let expertLead = jobs.now.adding(minutes: jobs.settings.reminderExpertMinutes)
+        var counts = (reminders: 0, links: 0)
+        for m in jobs.upcoming {
+            for (kind, recipient, role, lead) in [("meeting_reminder", m.userId, "user", userLead), ("meeting_link", m.expertId, "expert", expertLead)] {
+                let key = "\(kind):\(m.meetingId):\(m.start.rfc3339)"
+                guard m.start <= lead, !m.queued.contains(key) else { continue }
+                writes.outbox.append(OutboxMessage(
+                    kind: kind, channel: "notification", recipientId: recipient, meetingId: m.meetingId, eventId: nil,
+                    payload: ["meeting_id": .string(m.meetingId), "start": .string(m.start.rfc3339), "recipient_role": .string(role),
+                              "video_url": .optional(m.videoURL)],
+                    dedupeKey: key))
+                if kind == "meeting_reminder" { counts.reminders += 1 } else { counts.links += 1 }
+            }
+        }
+        return counts
+    }
+}
+
+/// What series booked earlier in one scheduler run take from the experts' time and the users'
+/// credits, so later series (sharing an expert or a user) see it.
+struct SharedBookings {
+    var expertSlots: [String: [MeetingSlot]] = [:]
+    var expertAgreed: [String: [MeetingSlot]] = [:]
+    var userSlots: [String: [MeetingSlot]] = [:]
+    var userCredits: [String: Int64] = [:]
+
+    func applied(to c: BookingContext) -> BookingContext {
+        var out = c
+        if let expert = c.expert?.id {
+            out.occupying += expertSlots[expert] ?? []
+            out.agreed += expertAgreed[expert] ?? []
+        }
+        if let user = c.user?.id {
+            out.userBookings += userSlots[user] ?? []
+            out.walletAvailable -= userCredits[user] ?? 0
+        }
+        return out
+    }
+
+    mutating func record(_ changes: [MeetingChange]) {
+        for change in changes {
+            let m = change.after
+            let slot = MeetingSlot(meetingId: m.id, start: m.state.start, end: m.state.end)
+            if m.state.status == .agreed || m.state.creditStatus == .blocked { expertSlots[m.expertId, default: []].append(slot) }
+            if m.state.status == .agreed { expertAgreed[m.expertId, default: []].append(slot) }
+            userSlots[m.userId, default: []].append(slot)
+            if m.state.creditStatus == .blocked { userCredits[m.userId, default: 0] += m.state.priceCredits }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Community
+import Core
+import Meetings
+import Pipeline
+import Postgres
+import RPC
+import Store
+
+/// Weekly series as commands: lock the series and its parties, read its context, decide with
+/// `SeriesDecider` (every occurrence through the meeting rules), apply in one `ml_apply`.
+public enum SeriesUseCases {
+    /// The series' answer after a step: its occurrences as they stand once the step is applied.
+    static func response(_ c: SeriesContext, _ change: SeriesChange, _ ctx: RequestContext) -> JSON {
+        let changed = Dictionary(change.meetings.map { ($0.after.id, $0.after) }, uniquingKeysWith: { a, _ in a })
+        let existing = c.occurrences.map { changed[$0.id] ?? $0 }
+        let added = change.meetings.map(\.after).filter { m in !c.occurrences.contains { $0.id == m.id } }
+        let person = MeetingUseCases.person(ctx)
+        return change.series.json(
+            skips: c.skips + change.skips, occurrences: existing + added, now: c.booking.now,
+            showDetail: Series.showsDetail(to: person, userId: change.series.userId))
+    }
+
+    static func outcome(_ ctx: RequestContext, _ c: SeriesContext, _ change: SeriesChange, by actor: MeetingActor) -> Outcome {
+        var writes = MeetingWrites.writeSet(ctx, c.booking, change.meetings, by: actor)
+        writes.add(change)
+        return Outcome(response: response(c, change, ctx), apply: writes.call)
+    }
+
+    /// `series.create`: `input` reads the params for the user it books for.
+    public static func create(_ input: @escaping @Sendable (Params, RequestScope) throws -> SeriesDecider.CreateInput) -> CommandPlan {
+        CommandPlan(
+            locks: { scope, params in
+                let i = try input(params, scope)
+                return [Locks.parties(communityId: scope.communityId, keySubject: scope.keySubject, userId: i.userId, expertId: i.expertId)]
+            },
+            context: { scope, params in
+                let i = try input(params, scope)
+                return SeriesQueries.context(
+                    communityId: scope.communityId, testClock: scope.testClock, seriesId: nil, serviceId: i.serviceId, userId: i.userId,
+                    expertId: i.expertId, locationId: i.locationId, from: i.firstStart)
+            },
+            decide: { ctx, json, params in
+                let i = try input(params, ctx.scope)
+                if i.userId != ctx.actor.id { try ctx.actor.require(.admin, to: "book a series for another user") }
+                guard let json else { throw AppError.internalError() }
+                let c = try SeriesQueries.decodeContext(json)
+                return outcome(ctx, c, try SeriesDecider.create(c, i), by: .party(.user))
+            },
+            translate: MeetingWrites.translate)
+    }
+
+    /// A step on one existing series named by `series_id`.
+    static func step(_ decide: @escaping @Sendable (SeriesContext, ActingPerson, Params) throws -> SeriesChange) -> CommandPlan {
+        CommandPlan(
+            locks: { scope, params in
+                [SeriesQueries.lock(communityId: scope.communityId, seriesId: try params.string("series_id"), keySubject: scope.keySubject)]
+            },
+            context: { scope, params in
+                SeriesQueries.context(communityId: scope.communityId, testClock: scope.testClock, seriesId: try params.string("series_id"))
+            },
+            decide: { ctx, json, params in
+                guard let json else { throw AppError.internalError() }
+                let c = try SeriesQueries.decodeContext(json)
+                guard let series = c.series else { throw AppError.notFound("series", try params.string("series_id")) }
+                let person = MeetingUseCases.person(ctx)
+                let change = try decide(c, person, params)
+                return outcome(ctx, c, change, by: try SeriesDecider.actor(series, person, expertToo: true))
+            },
+            translate: MeetingWrites.translate)
+    }
+
+    public static func skip() -> CommandPlan {
+        step { c, person, params in
+            guard let date = LocalDate(try params.string("date")) else { throw AppError.invalidParams(field: "date", reason: "must be a date YYYY-MM-DD") }
+            return try SeriesDecider.skip(c, by: person, date: date)
+        }
+    }
+
+    public static func cancel() -> CommandPlan {
+        step { c, person, params in
+            try SeriesDecider.cancel(c, by: person, reasonCode: try params.string("reason_code"), confirmLate: params.bool("confirm_late"))
+        }
+    }
+}

@@ -1,0 +1,200 @@
+import Foundation
+import XCTest
+
+/// Edge input that once reached -32603: times outside 0001–9999 in UTC (given through an offset,
+/// computed as an end, or hidden in a cursor) and time zones the C library and PostgreSQL read
+/// differently. Each is refused with -32602 naming the field (framing and ids: ProtocolTests).
+final class EdgeInputTests: EndToEndTestCase {
+    static let outOfRange = ["0001-01-01T00:00:00+23:59", "9999-12-31T23:00:00-23:00", "0001-01-01T05:29:59.999999+05:30",
+                             "9999-12-31T18:30:00-05:30"]
+
+    func assertInvalid(_ response: JSONValue, field: String, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(response["error"]?["code"], -32602, "\(what): \(response)", file: file, line: line)
+        XCTAssertEqual(response["error"]?["data"]?["field"]?.string, field, "\(what): \(response)", file: file, line: line)
+    }
+
+    /// A hex cursor holding `key` as JSON, as Pagination encodes one.
+    static func cursor(_ json: String) -> String { Array(json.utf8).map { String(format: "%02x", $0) }.joined() }
+
+    func testTimesOutsideTheSupportedRangeAreRefusedByEveryMethodTakingATime() throws {
+        let w = try MeetingWorld(self, label: "edge times")
+        let meetingId = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 10)))
+        let wallet = try w.meetingd.result("ledger.balance", as: w.user, ["person_id": .string(w.user)])["accounts"]?[0]?["account_id"]?.string ?? ""
+        let good = MeetingTime.at(day: 8, hour: 10), later = MeetingTime.at(day: 8, hour: 12)
+        let cases: [(method: String, actor: String, params: [String: JSONValue], fields: [String])] = [
+            ("meeting.request", w.user, w.requestParams(start: good), ["start"]),
+            ("meeting.propose", w.expert, ["user_id": .string(w.user), "service_id": .string(w.serviceId), "start": .string(good),
+                                           "length_minutes": 60, "price_credits": 10], ["start"]),
+            ("meeting.reschedule", w.user, ["meeting_id": .string(meetingId), "start": .string(good)], ["start"]),
+            ("meeting.list", w.user, ["role": "user", "from": .string(good), "to": .string(later)], ["from", "to"]),
+            ("availability.add_free", w.expert, ["expert_id": .string(w.expert), "start": .string(good), "end": .string(later),
+                                                 "location_ids": [.string(w.locationId)]], ["start", "end"]),
+            ("availability.block", w.expert, ["expert_id": .string(w.expert), "start": .string(good), "end": .string(later)], ["start", "end"]),
+            ("availability.remove", w.expert, ["expert_id": .string(w.expert), "start": .string(good), "end": .string(later)], ["start", "end"]),
+            ("availability.get", w.user, ["expert_id": .string(w.expert), "from": .string(good), "to": .string(later)], ["from", "to"]),
+            ("availability.search", w.user, ["service_id": .string(w.serviceId), "from": .string(good), "to": .string(later)], ["from", "to"]),
+            ("ledger.balance", w.user, ["account_id": .string(wallet), "as_of": .string(good)], ["as_of"]),
+            ("ledger.statement", w.user, ["account_id": .string(wallet), "from": .string(good), "to": .string(later)], ["from", "to"]),
+            ("ledger.trial_balance", w.finance, ["as_of": .string(good)], ["as_of"]),
+            ("series.create", w.user, ["service_id": .string(w.serviceId), "expert_id": .string(w.expert), "first_start": .string(good),
+                                       "location_id": .string(w.locationId), "weeks": 2], ["first_start"]),
+            ("clock.set", w.admin, ["now": .string(MeetingTime.startOfTest)], ["now"]),
+        ]
+        for c in cases {
+            for field in c.fields {
+                for bad in Self.outOfRange {
+                    var params = c.params
+                    params[field] = .string(bad)
+                    assertInvalid(try w.meetingd.call(c.method, as: c.actor, params), field: field, "\(c.method) \(field) \(bad)")
+                }
+            }
+        }
+        XCTAssertEqual(try w.meeting(meetingId)["start"]?.string, MeetingTime.at(day: 7, hour: 10), "nothing changed")
+        // The last supported microsecond itself is a time like any other.
+        let edge = try w.meetingd.call("availability.get", as: w.user, ["expert_id": .string(w.expert), "from": "9999-12-30T00:00:00Z",
+                                                                         "to": "9999-12-31T23:59:59.999999Z"])
+        XCTAssertNotNil(edge["result"], "\(edge)")
+    }
+
+    func testComputedEndsPastTheLastSupportedTimeAreRefused() throws {
+        let w = try MeetingWorld(self, label: "edge ends")
+        let meetingId = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 10)))
+        let late = "9999-12-31T23:30:00Z"
+        assertInvalid(try w.meetingd.call("meeting.propose", as: w.expert, [
+            "user_id": .string(w.user), "service_id": .string(w.serviceId), "start": .string(late), "length_minutes": 60, "price_credits": 10,
+        ]), field: "start", "a proposal ending in year 10000")
+        assertInvalid(try w.meetingd.call("meeting.reschedule", as: w.user, ["meeting_id": .string(meetingId), "start": .string(late)]),
+                      field: "start", "a new date ending in year 10000")
+        assertInvalid(try w.meetingd.call("availability.search", as: w.user, [
+            "service_id": .string(w.serviceId), "from": "9999-12-31T00:00:00Z", "to": .string(late),
+        ]), field: "to", "a search whose last slot would end in year 10000")
+
+        // A community whose test clock stands at the end of the range.
+        let other = try bootstrap("edge ends clock")
+        let admin = other.adminId
+        try w.meetingd.result("clock.set", as: admin, ["now": "9999-12-31T22:00:00Z"])
+        assertInvalid(try w.meetingd.call("clock.advance", as: admin, ["minutes": 120]), field: "minutes", "the clock past 9999")
+        try w.meetingd.result("clock.set", as: admin, ["now": "0001-01-01T01:00:00Z"])
+        assertInvalid(try w.meetingd.call("clock.advance", as: admin, ["minutes": -120]), field: "minutes", "the clock before 0001")
+        XCTAssertEqual(try w.meetingd.result("clock.advance", as: admin, ["minutes": -60])["now"], "0001-01-01T00:00:00Z")
+
+        // Bookings and series near the end of the range, on that clock.
+        try w.meetingd.result("clock.set", as: admin, ["now": "9999-12-01T00:00:00Z"])
+        let location = try MeetingWorld.id(of: w.meetingd.result("location.create", as: admin, ["name": "Room", "kind": "in_person"]))
+        let service = try MeetingWorld.id(of: w.meetingd.result("service.create", as: admin, [
+            "name": "Late", "kind": "generic", "default_length_minutes": 60, "price_credits": 0]))
+        let expert = try other.createPersonId(on: w.meetingd, roles: ["expert"])
+        let user = try other.createPersonId(on: w.meetingd, roles: ["user"])
+        try w.meetingd.result("service.certify", as: admin, ["service_id": .string(service), "expert_id": .string(expert)])
+        try w.meetingd.result("availability.set_weekly", as: admin, ["expert_id": .string(expert), "time_zone": "UTC",
+                                                                    "rules": .array(dailyRules("00:00", "24:00", at: [location]))])
+        let request: [String: JSONValue] = ["service_id": .string(service), "expert_id": .string(expert), "location_id": .string(location)]
+        var params = request
+        params["start"] = .string(late)
+        assertInvalid(try w.meetingd.call("meeting.request", as: user, params), field: "start", "a request ending in year 10000")
+        params["first_start"] = "9999-12-28T10:00:00Z"
+        params["start"] = nil
+        params["weeks"] = 2
+        assertInvalid(try w.meetingd.call("series.create", as: user, params), field: "weeks", "a series whose second date is in year 10000")
+        params["weeks"] = nil
+        let series = try w.meetingd.result("series.create", as: user, params)
+        XCTAssertEqual(series["status"], "active", "an open-ended series stops at the end of the range: \(series)")
+        let slots = try w.meetingd.result("availability.search", as: user, ["service_id": .string(service), "from": "9999-12-31T20:00:00Z",
+                                                                            "to": "9999-12-31T22:00:00Z"])
+        XCTAssertFalse(slots["slots"]?.array?.isEmpty ?? true, "\(slots)")
+        for slot in slots["slots"]?.array ?? [] {
+            XCTAssertTrue(slot["end"]?.string?.hasPrefix("9999-12-31T") ?? false, "no slot ends past 9999: \(slot)")
+        }
+    }
+
+    func testAForgedCursorHoldingAnOutOfRangeTimeIsRefused() throws {
+        let w = try MeetingWorld(self, label: "edge cursor")
+        let wallet = try w.meetingd.result("ledger.balance", as: w.user, ["person_id": .string(w.user)])["accounts"]?[0]?["account_id"]?.string ?? ""
+        for bad in Self.outOfRange {
+            assertInvalid(try w.meetingd.call("meeting.list", as: w.user, ["role": "user", "cursor": .string(Self.cursor(#"[0,"\#(bad)","mtg_x"]"#))]),
+                          field: "cursor", "meeting.list cursor with \(bad)")
+            assertInvalid(try w.meetingd.call("ledger.statement", as: w.user, ["account_id": .string(wallet), "cursor": .string(Self.cursor(#"["\#(bad)",1]"#))]),
+                          field: "cursor", "ledger.statement cursor with \(bad)")
+        }
+        assertInvalid(try w.meetingd.call("meeting.list", as: w.user, ["role": "user", "cursor": .string(Self.cursor("[12345678901234567890,\"2030-01-01T00:00:00Z\",\"x\"]"))]),
+                      field: "cursor", "a cursor with a number that is not an integer")
+    }
+
+    // MARK: Time zones
+
+    func testZonesTheTwoSidesReadDifferentlyAreRefusedAndBookingGoesOn() throws {
+        let w = try MeetingWorld(self, label: "edge zones", settings: ["weekly_usage_limit": 5])
+        for zone in ["GMT+0530", "GMT+5", "UTC+3", "posix/Europe/Prague", "right/UTC", "../etc/passwd", "Europe/../Europe/Prague", "EST5EDT,M3.2.0,M11.1.0",
+                     "localtime", "Factory", ":Europe/Prague", "/usr/share/zoneinfo/UTC"] {
+            assertInvalid(try w.meetingd.call("community.update_settings", as: w.admin, ["time_zone": .string(zone)]), field: "time_zone", zone)
+            var person = TestCommunity.personParams(roles: ["user"])
+            person["time_zone"] = .string(zone)
+            assertInvalid(try w.meetingd.call("person.create", as: w.admin, person), field: "time_zone", "person.create \(zone)")
+            assertInvalid(try w.meetingd.call("availability.set_weekly", as: w.admin, ["expert_id": .string(w.expert), "time_zone": .string(zone), "rules": []]),
+                          field: "time_zone", "availability.set_weekly \(zone)")
+        }
+        let meeting = try w.request(start: MeetingTime.at(day: 7, hour: 10))
+        XCTAssertEqual(meeting["status"], "awaiting_approval", "booking still works: \(meeting)")
+        try w.meetingd.result("community.update_settings", as: w.admin, ["time_zone": "Asia/Kolkata"])
+        XCTAssertNotNil(try w.request(start: MeetingTime.at(day: 7, hour: 12))["id"])
+
+        let run = try runTool(TestEnvironment.meetingdPath, ["bootstrap", "--community", "Edge \(TestEnvironment.uniqueTag())", "--short-name", "E",
+                                                             "--admin-email", "a-\(TestEnvironment.uniqueTag())@example.test", "--admin-first", "A",
+                                                             "--admin-last", "B", "--time-zone", "GMT+0530"])
+        XCTAssertFalse(run.succeeded, "bootstrap refuses GMT+0530: \(run.stdout)")
+        XCTAssertTrue(run.stderr.contains("time_zone") || run.stderr.contains("time zone"), run.stderr)
+    }
+
+    /// Every name accepted from a broad list is one PostgreSQL knows, and both sides give it the
+    /// same UTC offset at several instants.
+    func testAcceptedZonesAreThoseBothSidesReadTheSame() throws {
+        let w = try MeetingWorld(self, label: "edge zone set")
+        var candidates = ["GMT+0530", "GMT+5", "UTC+3", "EST5EDT", "Etc/GMT+5", "posix/Europe/Prague", "right/UTC", "../etc/passwd", "", "UTC",
+                          "Europe/Prague", "europe/prague", "Etc/GMT-14", "GMT", "GMT0", "localtime", "posixrules", "Factory", "EST", "PST8PDT"]
+        let root = "/usr/share/zoneinfo"
+        if let walker = FileManager.default.enumerator(atPath: root) {
+            for case let path as String in walker {
+                var isDirectory: ObjCBool = false
+                if FileManager.default.fileExists(atPath: root + "/" + path, isDirectory: &isDirectory), !isDirectory.boolValue { candidates.append(path) }
+            }
+        }
+        XCTAssertGreaterThan(candidates.count, 500, "the tz database is installed")
+        var seen = Set<String>()
+        candidates = candidates.filter { seen.insert($0).inserted }
+        var accepted: [String] = []
+        for chunk in stride(from: 0, to: candidates.count, by: 400).map({ Array(candidates[$0..<min($0 + 400, candidates.count)]) }) {
+            for zone in chunk {
+                let response = try w.meetingd.call("availability.set_weekly", as: w.admin, ["expert_id": .string(w.expert), "time_zone": .string(zone), "rules": []])
+                if response["result"] != nil {
+                    accepted.append(zone)
+                } else {
+                    XCTAssertEqual(response["error"]?["data"]?["field"], "time_zone", "\(zone.debugDescription): \(response)")
+                }
+            }
+        }
+        for refused in ["GMT+0530", "GMT+5", "UTC+3", "posix/Europe/Prague", "right/UTC", "../etc/passwd", "", "europe/prague", "localtime", "posixrules", "Factory",
+                        "CET", "MET"] {
+            XCTAssertFalse(accepted.contains(refused), "\(refused.debugDescription) is refused")
+        }
+        for known in ["UTC", "Europe/Prague", "Etc/GMT+5", "Etc/GMT-14", "EST5EDT", "America/Argentina/Buenos_Aires"] {
+            XCTAssertTrue(accepted.contains(known), "\(known) is accepted")
+        }
+        let postgres = Set(try Psql.query(databaseURL, "SELECT name FROM pg_timezone_names"))
+        XCTAssertEqual(accepted.filter { !postgres.contains($0) }, [], "every accepted zone is one PostgreSQL knows")
+
+        let instants = ["1975-06-01T12:00:00Z", "2026-01-15T12:00:00Z", "2026-07-15T12:00:00Z", "2045-03-31T01:30:00Z"]
+        let names = accepted.map(Psql.literal).joined(separator: ",")
+        let times = instants.map { Psql.literal($0) }.joined(separator: ",")
+        let rows = try Psql.query(databaseURL, """
+            SELECT n || '|' || string_agg(extract(epoch FROM (t AT TIME ZONE n) - (t AT TIME ZONE 'UTC'))::bigint::text, ',' ORDER BY t)
+            FROM unnest(ARRAY[\(names)]::text[]) n, unnest(ARRAY[\(times)]::timestamptz[]) t GROUP BY n
+            """)
+        XCTAssertEqual(rows.count, accepted.count)
+        for row in rows {
+            let parts = row.split(separator: "|").map(String.init)
+            let zone = TimeZone(identifier: parts[0])
+            let mine = instants.map { String(zone?.secondsFromGMT(for: MeetingTime.date($0)) ?? -999_999) }.joined(separator: ",")
+            XCTAssertEqual(parts[1], mine, "\(parts[0]): PostgreSQL's offsets, then the C library's")
+        }
+    }
+}
