@@ -145,8 +145,8 @@ public final class RequestPipeline {
         _ plan: CommandPlan, _ method: MethodDefinition, _ scope: RequestScope, _ key: String?, _ params: Params, _ c: Connection
     ) throws -> JSON {
         let request = key.map { _ in RequestPipeline.canonicalRequest(method.name, params) }
-        let first = [RequestQueries.begin] + (try plan.locks(scope, params))
-            + [auth(scope, key: key, request: request, context: try plan.context(scope, params))]
+        let contextCall = try plan.context(scope, params)
+        let first = [RequestQueries.begin] + (try plan.locks(scope, params)) + [auth(scope, key: key, request: request, context: contextCall)]
         return try inTransaction(c) {
             let rows = try c.pipeline(first)
             let (ctx, auth) = try authenticate(rows[rows.count - 1], scope, method)
@@ -154,7 +154,7 @@ public final class RequestPipeline {
                 _ = try c.pipeline([RequestQueries.commit])
                 return stored
             }
-            let outcome = try plan.decide(ctx, try auth.optionalJSON("context"), params)
+            let outcome = try plan.decide(ctx, contextCall == nil ? nil : try auth.optionalJSON("context"), params)
             var second: [Statement] = []
             if let statement = RequestQueries.apply(
                 outcome.apply, response: outcome.response, completes: outcome.applyCompletesResponse,
