@@ -88,6 +88,14 @@ unix_socket_directories = '$dir'
 port = $PG_PORT
 max_connections = 300
 shared_buffers = 256MB
+# A CSV log the tests can read back: statements are logged only for roles that ask for it, as
+# StatementCountTests' role does to count the statements of each call.
+logging_collector = on
+log_destination = 'stderr,csvlog'
+log_directory = 'log'
+log_filename = 'postgresql.log'
+log_rotation_age = 0
+log_rotation_size = 0
 CONF
         if [ "${2:-}" = "--fast" ]; then
             echo "fsync = off" >>"$dir/data/postgresql.conf"

@@ -24,8 +24,12 @@ public enum BookingPath: String, Sendable, CaseIterable {
     /// One occurrence of a weekly series, booked for its user.
     case seriesOccurrence
 
-    /// The user chose this time, so it must be one the expert offers.
+    /// The user chose this time: it keeps the community's notice, horizon and slot grid.
     public var userChoosesTime: Bool { [.request, .userReschedule, .seriesOccurrence].contains(self) }
+    /// The user books a time straight from the expert's calendar, with nobody to approve it
+    /// first: it must be free there. A new date the user proposes goes to the expert, who is
+    /// warned of overlaps when approving it (seed 004).
+    public var booksFromCalendar: Bool { [.request, .seriesOccurrence].contains(self) }
     /// The user commits to the meeting by this step.
     public var userCommits: Bool {
         [.request, .userConfirm, .userReschedule, .userConfirmsAlternate, .seriesOccurrence].contains(self)
@@ -40,7 +44,8 @@ public enum BookingRule: String, Sendable, CaseIterable {
     case supportedTime
     /// The service is offered and the expert certified for it.
     case offered
-    /// The user is assigned to the service or the expert, where the community requires it.
+    /// A user books only the experts (or services) assigned to them, where the community
+    /// requires it (seed 003: "customers cannot make requests to a tutor that is not assigned").
     case enrolment
     /// A suspended user cannot commit to meetings.
     case suspension
@@ -64,9 +69,11 @@ public enum BookingRule: String, Sendable, CaseIterable {
     /// meeting to become agreed, `credits` a hold to be made).
     public func applies(to path: BookingPath) -> Bool {
         switch self {
-        case .distinctParties, .supportedTime, .offered, .enrolment, .conflicts, .credits: return true
+        case .distinctParties, .supportedTime, .offered, .conflicts, .credits: return true
+        case .enrolment: return path.booksFromCalendar
         case .suspension: return path.userCommits
-        case .notice, .horizon, .slotGrid, .availability: return path.userChoosesTime
+        case .notice, .horizon, .slotGrid: return path.userChoosesTime
+        case .availability: return path.booksFromCalendar
         case .weeklyLimit: return path.userCommits || path == .expertConfirmsAlternate
         }
     }

@@ -1,0 +1,183 @@
+import Foundation
+import XCTest
+
+/// The shape of a request, counted by PostgreSQL itself: the counted `meetingd` connects as a
+/// login role of its own with `log_statement = 'all'`, and the statements each call sends are
+/// read back from the server's CSV log (scripts/lib.sh's clusters keep one). A mutating call
+/// sends at most six statements, BEGIN and COMMIT included, with or without an idempotency key;
+/// a read-only call at most three. Other tests' sessions are not counted: the role is this
+/// test's alone.
+final class StatementCountTests: EndToEndTestCase {
+    static let mutatingLimit = 6
+    static let readLimit = 3
+
+    /// A `meetingd --test-clock` whose statements are counted, one call at a time.
+    struct Counter {
+        let meetingd: Meetingd
+        let role: String
+        let adminURL: String
+        let logPath: String
+
+        func logSize() throws -> Int {
+            guard let size = try Psql.query(adminURL, "SELECT size FROM pg_stat_file(\(Psql.literal(logPath)))").first.flatMap({ Int($0) }) else {
+                throw HarnessError("cannot read the size of \(logPath)")
+            }
+            return size
+        }
+
+        /// Statements the call sent: the role's `execute …` and `statement: …` log entries
+        /// between the call and a marker statement sent afterwards on the role's own connection.
+        func count(_ method: String, as actor: String, _ params: [String: JSONValue]) throws -> (Int, JSONValue) {
+            try count { try meetingd.call(method, as: actor, params) }
+        }
+
+        func count(_ call: () throws -> JSONValue) throws -> (Int, JSONValue) {
+            let start = try logSize()
+            let answer = try call()
+            let marker = "counted-\(TestEnvironment.uniqueTag())"
+            guard try Psql.run(Psql.conninfo(adminURL, user: role), ["SELECT \(Psql.literal(marker))"]).succeeded else {
+                throw HarnessError("the marker statement failed")
+            }
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline {
+                let end = try logSize()
+                let text = try Psql.run(adminURL, ["SELECT pg_read_file(\(Psql.literal(logPath)), \(start), \(end - start))"]).stdout
+                if let found = text.range(of: marker) {
+                    // The marker's own entry is one line: everything before that line counts.
+                    let lineStart = text[..<found.lowerBound].lastIndex(of: "\n") ?? text.startIndex
+                    return (Self.statements(in: String(text[..<lineStart]), role: role), answer)
+                }
+                usleep(50_000)
+            }
+            throw HarnessError("the marker never reached \(logPath)")
+        }
+
+        /// Log entries of `role` that record a statement run (`execute s1: …`, `statement: …`).
+        /// Every field before the message is free of line breaks, so one line holds them.
+        static func statements(in log: String, role: String) -> Int {
+            log.split(separator: "\n").filter { line in
+                guard let user = line.range(of: ",\"\(role)\",") else { return false }
+                let rest = line[user.upperBound...]
+                return rest.contains(",LOG,00000,\"execute ") || rest.contains(",LOG,00000,\"statement: ")
+            }.count
+        }
+    }
+
+    func counter(_ label: String) throws -> Counter {
+        let role = "stmtcount_\(TestEnvironment.uniqueTag())"
+        let logPath = try Psql.query(databaseURL, "SELECT current_setting('data_directory') || '/' || pg_current_logfile('csvlog')").first ?? ""
+        guard !logPath.isEmpty else {
+            throw XCTSkip("this server keeps no CSV log to count statements in (scripts/lib.sh's clusters do)")
+        }
+        guard try Psql.run(databaseURL, ["CREATE ROLE \(role) LOGIN SUPERUSER", "ALTER ROLE \(role) SET log_statement = 'all'"]).succeeded else {
+            throw HarnessError("cannot create the counted role")
+        }
+        let meetingd = try startMeetingd(["--test-clock"], environment: ["DATABASE_URL": Psql.conninfo(databaseURL, user: role)])
+        // Started and connected: its migrations and session settings are not counted.
+        _ = try meetingd.call("system.ping")
+        return Counter(meetingd: meetingd, role: role, adminURL: databaseURL, logPath: logPath)
+    }
+
+    /// Every mutating meeting, series, scheduler and ledger method, once without and once with an
+    /// idempotency key where a second call makes sense, and every read of them.
+    func testEachCallStaysWithinItsStatementBudget() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let counter = try counter(#function)
+        var counts: [(String, Int, Int)] = []
+        var failures: [String] = []
+
+        @discardableResult
+        func measure(_ label: String, _ method: String, as actor: String, _ params: [String: JSONValue], key: Bool = false) throws -> JSONValue {
+            var p = params
+            if key { p["idempotency_key"] = .string("k-\(TestEnvironment.uniqueTag())") }
+            let (n, answer) = try counter.count(method, as: actor, p)
+            let limit = ["get", "list", "timeline", "conflicts", "calendar", "balance", "statement", "trial_balance", "reconcile", "meeting_trail"]
+                .contains(where: { method.hasSuffix("." + $0) }) ? Self.readLimit : Self.mutatingLimit
+            counts.append((label + (key ? " (key)" : ""), n, limit))
+            if n > limit { failures.append("\(label)\(key ? " with a key" : ""): \(n) statements, at most \(limit)") }
+            guard answer["error"] == nil else { throw HarnessError("\(label) failed: \(answer)") }
+            return answer["result"] ?? .null
+        }
+        func id(_ v: JSONValue) throws -> String { try MeetingWorld.id(of: v) }
+        func slot(_ day: Int, _ hour: Int) -> String { MeetingTime.at(day: day, hour: hour) }
+
+        // First calls through this process look each person up once; the budget holds for them too.
+        try measure("credits.grant", "credits.grant", as: w.finance, ["user_id": .string(w.user), "credits": 1000, "reference": .string("cold-\(TestEnvironment.uniqueTag())")], key: true)
+        try measure("credits.grant", "credits.grant", as: w.finance, ["user_id": .string(w.user), "credits": 10, "reference": .string("r-\(TestEnvironment.uniqueTag())")])
+        try measure("credits.grant", "credits.grant", as: w.finance, ["user_id": .string(w.user), "credits": 10, "reference": .string("r-\(TestEnvironment.uniqueTag())")], key: true)
+        let m1 = try id(measure("meeting.request", "meeting.request", as: w.user, w.requestParams(start: slot(7, 9))))
+        let m2 = try id(measure("meeting.request", "meeting.request", as: w.user, w.requestParams(start: slot(7, 11)), key: true))
+        try measure("meeting.confirm by the expert", "meeting.confirm", as: w.expert, ["meeting_id": .string(m1)])
+        try measure("meeting.reschedule (alternate)", "meeting.reschedule", as: w.user, ["meeting_id": .string(m1), "start": .string(slot(8, 9))])
+        try measure("meeting.confirm_alternate", "meeting.confirm_alternate", as: w.expert, ["meeting_id": .string(m1)], key: true)
+        try measure("meeting.reschedule (alternate)", "meeting.reschedule", as: w.expert, ["meeting_id": .string(m1), "start": .string(slot(8, 13))], key: true)
+        try measure("meeting.reject_alternate", "meeting.reject_alternate", as: w.user, ["meeting_id": .string(m1), "reason_code": "other"])
+        try measure("meeting.reschedule (alternate)", "meeting.reschedule", as: w.user, ["meeting_id": .string(m1), "start": .string(slot(8, 15))])
+        try measure("meeting.withdraw_alternate", "meeting.withdraw_alternate", as: w.user, ["meeting_id": .string(m1)])
+        try measure("meeting.decline", "meeting.decline", as: w.expert, ["meeting_id": .string(m2), "reason_code": "other"], key: true)
+        let p1 = try id(measure("meeting.propose", "meeting.propose", as: w.expert, [
+            "user_id": .string(w.user), "service_id": .string(w.serviceId), "start": .string(slot(9, 9)), "length_minutes": 60, "price_credits": 80,
+        ]))
+        try measure("meeting.confirm by the user", "meeting.confirm", as: w.user, ["meeting_id": .string(p1)], key: true)
+        try measure("meeting.cancel", "meeting.cancel", as: w.user, ["meeting_id": .string(p1), "reason_code": "other"])
+        let m3 = try id(measure("meeting.request", "meeting.request", as: w.user, w.requestParams(start: slot(10, 9))))
+        try measure("meeting.withdraw", "meeting.withdraw", as: w.user, ["meeting_id": .string(m3)])
+        try measure("meeting.set_video_link", "meeting.set_video_link", as: w.admin, ["meeting_id": .string(m1), "url": "https://video.example/m1"])
+        try measure("meeting.message.post", "meeting.message.post", as: w.user, ["meeting_id": .string(m1), "text": "See you then"], key: true)
+        let m4 = try w.agreed(start: slot(8, 17))
+
+        // Reads.
+        try measure("meeting.get", "meeting.get", as: w.user, ["meeting_id": .string(m1)])
+        try measure("meeting.list", "meeting.list", as: w.expert, ["role": "expert"])
+        try measure("meeting.timeline", "meeting.timeline", as: w.user, ["meeting_id": .string(m1)])
+        try measure("meeting.conflicts", "meeting.conflicts", as: w.expert, ["meeting_id": .string(m1)])
+        try measure("meeting.calendar", "meeting.calendar", as: w.user, ["meeting_id": .string(m1)])
+        try measure("meeting.message.list", "meeting.message.list", as: w.expert, ["meeting_id": .string(m1)])
+        try measure("ledger.balance", "ledger.balance", as: w.user, ["person_id": .string(w.user)])
+        let wallet = try counter.meetingd.result("ledger.balance", as: w.user, ["person_id": .string(w.user)])["account_id"]?.string ?? ""
+        try measure("ledger.statement", "ledger.statement", as: w.finance, ["account_id": .string(wallet)])
+        try measure("ledger.trial_balance", "ledger.trial_balance", as: w.finance, [:])
+        try measure("ledger.reconcile", "ledger.reconcile", as: w.finance, [:])
+        try measure("ledger.meeting_trail", "ledger.meeting_trail", as: w.finance, ["meeting_id": .string(m1)])
+
+        // After the start: logging, a no-show report, then the expert's earnings move.
+        try w.setClock(MeetingTime.at(day: 8, hour: 18))
+        try measure("meeting.log_session", "meeting.log_session", as: w.expert, ["meeting_id": .string(m1), "attendance": "attended"], key: true)
+        try measure("meeting.report_no_show", "meeting.report_no_show", as: w.user, ["meeting_id": .string(m4)])
+        let earnings = try counter.meetingd.result("ledger.balance", as: w.expert, ["person_id": .string(w.expert)])["account_id"]?.string ?? ""
+        try measure("credits.adjust", "credits.adjust", as: w.finance, ["account_id": .string(earnings), "credits": 5, "reason": "correction"], key: true)
+        try measure("payout.create", "payout.create", as: w.finance, ["expert_id": .string(w.expert), "credits": 50, "reference": .string("bank-\(TestEnvironment.uniqueTag())")])
+        try measure("payout.create", "payout.create", as: w.finance, ["expert_id": .string(w.expert), "credits": 5, "reference": .string("bank-\(TestEnvironment.uniqueTag())")], key: true)
+
+        // Series and the scheduler.
+        let series = try measure("series.create", "series.create", as: w.user, [
+            "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "first_start": .string(slot(14, 10)),
+            "location_id": .string(w.locationId), "weeks": 4,
+        ], key: true)
+        let seriesId = try id(series)
+        try measure("series.get", "series.get", as: w.expert, ["series_id": .string(seriesId)])
+        try measure("series.skip", "series.skip", as: w.user, ["series_id": .string(seriesId), "date": "2030-03-25"])
+        try measure("jobs.run_due", "jobs.run_due", as: w.admin, [:], key: true)
+        try measure("series.cancel", "series.cancel", as: w.user, ["series_id": .string(seriesId), "reason_code": "other"])
+
+        print("statements per call (limit): " + counts.map { "\($0.0) \($0.1) (\($0.2))" }.joined(separator: "; "))
+        XCTAssertEqual(failures, [], "calls over their statement budget")
+        try w.assertReconciled()
+    }
+
+    /// The counter itself sees statements: `system.ping` reads the database's time once, and a
+    /// credits.grant with a key is BEGIN, the key's lock, the read, the write and COMMIT.
+    func testTheCounterSeesEveryStatement() throws {
+        let counter = try counter(#function)
+        let (one, _) = try counter.count { try counter.meetingd.call("system.ping") }
+        XCTAssertEqual(one, 1, "system.ping sends one statement")
+        let c = try TestCommunity.bootstrap(#function)
+        let finance = try c.createPersonId(on: counter.meetingd, roles: ["finance"])
+        let user = try c.createPersonId(on: counter.meetingd, roles: ["user"])
+        let params: [String: JSONValue] = ["user_id": .string(user), "credits": 5, "reference": "r-1", "idempotency_key": "k-1"]
+        let (warm, _) = try counter.count("credits.grant", as: finance, params)
+        XCTAssertEqual(warm, 6, "BEGIN, the finance person's community lookup, the key's lock, the read, the write, COMMIT")
+        let (replayed, _) = try counter.count("credits.grant", as: finance, params)
+        XCTAssertEqual(replayed, 4, "BEGIN, the key's lock, the read finding the stored answer, COMMIT")
+    }
+}

@@ -1,0 +1,214 @@
+import Community
+import Core
+import Scheduling
+import XCTest
+
+@testable import Meetings
+
+/// Every booking rule on every path: from a context where everything passes, each rule is
+/// broken on its own, and each path either refuses with that rule's error (the rule applies to
+/// it) or goes ahead (it does not). The table of which rule applies where is
+/// `BookingRule.applies(to:)`; this test checks the decision follows it for real.
+final class BookingRulesTableTests: XCTestCase {
+    /// Monday 2030-03-04 00:00 UTC.
+    static let now = Instant(seconds: 1_898_726_400)
+    static let location = "loc_00000000000000000000000000000001"
+
+    static func at(day: Int64, hour: Int64, minute: Int64 = 0) -> Instant {
+        now.adding(minutes: (day * 24 + hour) * 60 + minute)
+    }
+
+    static func context() throws -> BookingContext {
+        var settings = CommunitySettings()
+        settings.requireEnrollment = true
+        settings.minNoticeMinutes = 120
+        settings.horizonDays = 30
+        settings.slotMinutes = 30
+        settings.weeklyUsageLimit = 3
+        settings.timeZone = "UTC"
+        var c = BookingContext(now: now, settings: settings)
+        c.user = PersonFacts(id: "per_u", email: "u@x.example", firstName: "Una", lastName: "User", roles: [.user], timeZone: "UTC")
+        c.expert = PersonFacts(id: "per_e", email: "e@x.example", firstName: "Eve", lastName: "Expert", roles: [.expert], timeZone: "UTC")
+        c.service = ServiceFacts(id: "svc_1", name: "CHEM101", kind: .generic, expertId: nil, defaultLengthMinutes: 60, priceCredits: 100)
+        c.locations = [location: LocationFacts(id: location, name: "Room 1", kind: "in_person")]
+        c.certified = true
+        c.enrolled = true
+        c.walletAvailable = 1000
+        c.expertTimeZone = "UTC"
+        c.weeklyRules = try (1...7).map {
+            try WeeklyRule(weekday: $0, start: LocalTimeOfDay("06:00")!, end: LocalTimeOfDay("22:00")!, locationIds: [location])
+        }
+        return c
+    }
+
+    /// The attempt every case starts from: Wednesday 10:00, an hour, the meeting agreed at the
+    /// end of the step, 100 credits to hold.
+    static func attempt(_ path: BookingPath) -> BookingAttempt {
+        let expertSide: Set<BookingPath> = [.propose, .expertConfirm, .expertReschedule, .expertConfirmsAlternate]
+        return BookingAttempt(
+            path: path, start: at(day: 2, hour: 10), lengthMinutes: 60, locationId: location, meetingId: "mtg_this", becomesAgreed: true,
+            side: expertSide.contains(path) ? .expert : .user, creditsToHold: 100)
+    }
+
+    /// How to break each rule alone, and the error code that says so.
+    nonisolated(unsafe) static let violations: [(BookingRule, String, (inout BookingContext, inout BookingAttempt) -> Void)] = [
+        (.distinctParties, "invalid_params", { c, _ in c.expert = PersonFacts(id: "per_u", email: "u@x.example", firstName: "Una", lastName: "User", roles: [.user, .expert], timeZone: "UTC") }),
+        (.supportedTime, "invalid_params", { _, a in a.start = Instant.latestSupported.adding(minutes: -30) }),
+        (.offered, "slot_unavailable", { c, _ in c.certified = false }),
+        (.enrolment, "not_enrolled", { c, _ in c.enrolled = false }),
+        (.suspension, "suspended", { c, _ in c.user?.suspendedUntil = now.adding(minutes: 24 * 60) }),
+        (.notice, "slot_unavailable", { _, a in a.start = at(day: 0, hour: 1) }),
+        (.horizon, "slot_unavailable", { _, a in a.start = at(day: 40, hour: 10) }),
+        (.slotGrid, "slot_unavailable", { _, a in a.start = at(day: 2, hour: 10, minute: 15) }),
+        (.availability, "slot_unavailable", { _, a in a.start = at(day: 2, hour: 3) }),
+        (.weeklyLimit, "usage_limit_reached", { c, _ in
+            c.userBookings = (0..<3).map { MeetingSlot(meetingId: "mtg_other\($0)", start: at(day: 1, hour: 8 + Int64($0)), end: at(day: 1, hour: 9 + Int64($0))) }
+        }),
+        (.conflicts, "time_conflict", { c, _ in c.agreed = [MeetingSlot(meetingId: "mtg_agreed", start: at(day: 2, hour: 10, minute: 30), end: at(day: 2, hour: 11, minute: 30))] }),
+        (.credits, "insufficient_credits", { c, _ in c.walletAvailable = 10 }),
+    ]
+
+    func outcome(_ a: BookingAttempt, _ c: BookingContext) -> String {
+        do {
+            _ = try BookingRules.check(a, c)
+            return "ok"
+        } catch let e as AppError {
+            return e.dataCode
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    func testTheBaselinePassesOnEveryPath() throws {
+        let c = try Self.context()
+        for path in BookingPath.allCases {
+            XCTAssertEqual(outcome(Self.attempt(path), c), "ok", "\(path)")
+        }
+    }
+
+    func testEachRuleHoldsExactlyWhereItApplies() throws {
+        XCTAssertEqual(Self.violations.map(\.0), BookingRule.allCases, "every rule is broken once")
+        for (rule, code, breakIt) in Self.violations {
+            for path in BookingPath.allCases {
+                var c = try Self.context()
+                var a = Self.attempt(path)
+                breakIt(&c, &a)
+                XCTAssertEqual(outcome(a, c), rule.applies(to: path) ? code : "ok", "\(rule) on \(path)")
+            }
+        }
+    }
+
+    /// The table itself, as the rules are meant: a time the user books from the calendar must be
+    /// free there (a new date the user proposes goes to the expert, who is warned of overlaps);
+    /// what the user commits to is counted and needs the user in good standing.
+    func testTheTableReadsAsIntended() {
+        let userChosen: Set<BookingPath> = [.request, .userReschedule, .seriesOccurrence]
+        let fromCalendar: Set<BookingPath> = [.request, .seriesOccurrence]
+        for path in BookingPath.allCases {
+            for rule in [BookingRule.notice, .horizon, .slotGrid] {
+                XCTAssertEqual(rule.applies(to: path), userChosen.contains(path), "\(rule) on \(path)")
+            }
+            for rule in [BookingRule.availability, .enrolment] {
+                XCTAssertEqual(rule.applies(to: path), fromCalendar.contains(path), "\(rule) on \(path)")
+            }
+            for rule in [BookingRule.distinctParties, .supportedTime, .offered, .conflicts, .credits] {
+                XCTAssertTrue(rule.applies(to: path), "\(rule) on \(path)")
+            }
+        }
+        XCTAssertFalse(BookingRule.weeklyLimit.applies(to: .propose))
+        XCTAssertFalse(BookingRule.weeklyLimit.applies(to: .expertReschedule))
+        XCTAssertTrue(BookingRule.weeklyLimit.applies(to: .userConfirm))
+        XCTAssertTrue(BookingRule.weeklyLimit.applies(to: .expertConfirmsAlternate))
+        XCTAssertFalse(BookingRule.suspension.applies(to: .expertConfirm))
+        XCTAssertTrue(BookingRule.suspension.applies(to: .userConfirmsAlternate))
+    }
+
+    // MARK: Conflicts: only the expert's side accepts them, and a user never learns whose they are
+
+    func testOnlyTheExpertsSideMayAcceptAConflict() throws {
+        var c = try Self.context()
+        c.agreed = [MeetingSlot(meetingId: "mtg_other_users", start: Self.at(day: 2, hour: 10), end: Self.at(day: 2, hour: 11))]
+        var byUser = Self.attempt(.userConfirm)
+        byUser.acceptConflicts = true
+        XCTAssertEqual(outcome(byUser, c), "invalid_params")
+        byUser.acceptConflicts = false
+        do {
+            _ = try BookingRules.check(byUser, c)
+            XCTFail("a user confirming into a conflict must be refused")
+        } catch let e as AppError {
+            XCTAssertEqual(e.dataCode, "time_conflict")
+            XCTAssertEqual(e.details["meeting_ids"], .array([]), "a user is not told another user's meeting")
+        }
+        var byExpert = Self.attempt(.expertConfirm)
+        do {
+            _ = try BookingRules.check(byExpert, c)
+            XCTFail("the expert must be warned")
+        } catch let e as AppError {
+            XCTAssertEqual(e.details["meeting_ids"], .array(["mtg_other_users"]))
+        }
+        byExpert.acceptConflicts = true
+        XCTAssertEqual(try BookingRules.check(byExpert, c), BookingVerdict(conflictAccepted: true))
+    }
+
+    func testTheMeetingsOwnTimeNeverConflictsWithItself() throws {
+        var c = try Self.context()
+        c.agreed = [MeetingSlot(meetingId: "mtg_this", start: Self.at(day: 2, hour: 10), end: Self.at(day: 2, hour: 11))]
+        c.occupying = c.agreed
+        c.userBookings = c.agreed + c.agreed + c.agreed
+        XCTAssertEqual(outcome(Self.attempt(.userReschedule), c), "ok")
+        XCTAssertEqual(outcome(Self.attempt(.expertConfirmsAlternate), c), "ok")
+    }
+
+    func testTheExpertLearnsOnlyThatCreditsAreMissing() throws {
+        var c = try Self.context()
+        c.walletAvailable = 37
+        do {
+            _ = try BookingRules.check(Self.attempt(.expertConfirmsAlternate), c)
+            XCTFail("the hold cannot be made")
+        } catch let e as AppError {
+            XCTAssertEqual(e.dataCode, "insufficient_credits")
+            XCTAssertNil(e.details["available"], "the user's balance is theirs")
+            XCTAssertFalse(e.message.contains("37"))
+        }
+        do {
+            _ = try BookingRules.check(Self.attempt(.userConfirm), c)
+            XCTFail("the hold cannot be made")
+        } catch let e as AppError {
+            XCTAssertEqual(e.details["available"], 37, "the user sees their own balance")
+        }
+    }
+
+    func testAReleasedHoldCountsTowardTheNewOne() throws {
+        var c = try Self.context()
+        c.walletAvailable = 20
+        var a = Self.attempt(.userConfirmsAlternate)
+        a.creditsToHold = 120
+        a.creditsReleased = 100
+        XCTAssertEqual(outcome(a, c), "ok")
+        a.creditsToHold = 121
+        XCTAssertEqual(outcome(a, c), "insufficient_credits")
+    }
+
+    // MARK: The week and the price
+
+    func testTheWeekIsMondayToMondayOnTheCommunitysClock() {
+        let week = UsageWeek(containing: Self.at(day: 2, hour: 10), timeZone: "UTC")
+        XCTAssertEqual(week.start, Self.now)
+        XCTAssertEqual(week.end, Self.at(day: 7, hour: 0))
+        let prague = UsageWeek(containing: Self.at(day: 0, hour: 0), timeZone: "Europe/Prague")
+        XCTAssertEqual(prague.start, Self.now.adding(minutes: -60), "Monday 00:00 in Prague is 23:00 UTC on Sunday")
+    }
+
+    func testThePriceFollowsTheLengthRoundedUp() throws {
+        let service = ServiceFacts(id: "svc", name: "S", kind: .generic, expertId: nil, defaultLengthMinutes: 60, priceCredits: 100)
+        XCTAssertEqual(try Pricing.price(of: service, lengthMinutes: 60), 100)
+        XCTAssertEqual(try Pricing.price(of: service, lengthMinutes: 240), 400)
+        XCTAssertEqual(try Pricing.price(of: service, lengthMinutes: 45), 75)
+        XCTAssertEqual(try Pricing.price(of: service, lengthMinutes: 50), 84, "83.33… rounds up")
+        XCTAssertEqual(try Pricing.price(of: service, lengthMinutes: 5), 9, "8.33… rounds up")
+        let free = ServiceFacts(id: "svc", name: "S", kind: .generic, expertId: nil, defaultLengthMinutes: 60, priceCredits: 0)
+        XCTAssertEqual(try Pricing.price(of: free, lengthMinutes: 120), 0)
+        let dear = ServiceFacts(id: "svc", name: "S", kind: .generic, expertId: nil, defaultLengthMinutes: 5, priceCredits: 1_000_000_000_000)
+        XCTAssertThrowsError(try Pricing.price(of: dear, lengthMinutes: 10), "past the credits limit")
+    }
+}

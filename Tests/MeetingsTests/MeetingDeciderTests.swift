@@ -1,0 +1,160 @@
+import Community
+import Core
+import Scheduling
+import XCTest
+
+@testable import Meetings
+
+/// The meeting use cases' decisions on the paths where rules used to be missed: each reported
+/// case, decided from a context as the store would load it.
+final class MeetingDeciderTests: XCTestCase {
+    typealias T = BookingRulesTableTests
+    static let ids: IdSource = { kind in "\(kind.rawValue)_\(Int.random(in: 0..<Int.max))" }
+
+    func context(autoAccept: Bool = false) throws -> BookingContext {
+        var c = try T.context()
+        c.settings.requireEnrollment = false
+        c.settings.autoAccept = autoAccept
+        return c
+    }
+
+    func request(_ c: BookingContext, start: Instant = T.at(day: 2, hour: 10), length: Int64? = nil) throws -> MeetingChange {
+        try MeetingDecider.request(
+            c, .init(serviceId: "svc_1", expertId: c.expert!.id, userId: c.user!.id, start: start, lengthMinutes: length, locationId: T.location),
+            ids: Self.ids)
+    }
+
+    func proposal(_ c: BookingContext, start: Instant) throws -> Meeting {
+        try MeetingDecider.propose(
+            c, by: ActingPerson(id: c.expert!.id, roles: [.expert]),
+            .init(userId: c.user!.id, serviceId: "svc_1", start: start, lengthMinutes: 60, priceCredits: 100, skill: nil, locationId: T.location,
+                  note: nil, fromMeetingId: nil),
+            ids: Self.ids
+        ).after
+    }
+
+    func code(_ body: () throws -> Any) -> String {
+        do { _ = try body(); return "ok" } catch let e as AppError { return e.dataCode } catch { return "\(error)" }
+    }
+
+    /// A user confirming an expert's proposal may not accept a conflict for the expert, and the
+    /// refusal never names the other meeting.
+    func testAUserCannotAcceptTheExpertsConflict() throws {
+        var c = try context()
+        c.meeting = try proposal(c, start: T.at(day: 2, hour: 10))
+        c.agreed = [MeetingSlot(meetingId: "mtg_someone_elses", start: T.at(day: 2, hour: 10), end: T.at(day: 2, hour: 11))]
+        let user = ActingPerson(id: c.user!.id, roles: [.user])
+        XCTAssertEqual(code { try MeetingDecider.act(c, by: user, .init(command: .confirm(acceptConflicts: true)), ids: Self.ids) }, "invalid_params")
+        do {
+            _ = try MeetingDecider.act(c, by: user, .init(command: .confirm(acceptConflicts: false)), ids: Self.ids)
+            XCTFail("the expert's calendar has an agreed meeting then")
+        } catch let e as AppError {
+            XCTAssertEqual(e.dataCode, "time_conflict")
+            XCTAssertFalse(e.data.serialized().contains("mtg_someone_elses"))
+        }
+    }
+
+    /// The weekly limit holds when the user accepts expert proposals, not only on requests.
+    func testAcceptingProposalsCountsTowardTheWeeklyLimit() throws {
+        var c = try context()
+        c.settings.weeklyUsageLimit = 2
+        c.userBookings = [
+            MeetingSlot(meetingId: "mtg_a", start: T.at(day: 1, hour: 9), end: T.at(day: 1, hour: 10)),
+            MeetingSlot(meetingId: "mtg_b", start: T.at(day: 3, hour: 9), end: T.at(day: 3, hour: 10)),
+        ]
+        c.meeting = try proposal(c, start: T.at(day: 2, hour: 10))
+        let user = ActingPerson(id: c.user!.id, roles: [.user])
+        XCTAssertEqual(code { try MeetingDecider.act(c, by: user, .init(command: .confirm(acceptConflicts: false)), ids: Self.ids) }, "usage_limit_reached")
+        c.userBookings.removeLast()
+        XCTAssertEqual(code { try MeetingDecider.act(c, by: user, .init(command: .confirm(acceptConflicts: false)), ids: Self.ids) }, "ok")
+    }
+
+    /// A user's time falls on the community's slot grid.
+    func testARequestOffTheGridIsRefused() throws {
+        let c = try context()
+        XCTAssertEqual(code { try self.request(c, start: T.at(day: 2, hour: 10, minute: 15)) }, "slot_unavailable")
+        XCTAssertEqual(code { try self.request(c, start: T.at(day: 2, hour: 10, minute: 30)) }, "ok")
+    }
+
+    /// The price held follows the length asked for.
+    func testThePriceFollowsTheLength() throws {
+        let c = try context()
+        let change = try request(c, length: 240)
+        XCTAssertEqual(change.after.state.priceCredits, 400)
+        guard case .hold(_, let credits) = change.ledger.first else { return XCTFail("a hold: \(change.ledger)") }
+        XCTAssertEqual(credits, 400)
+        XCTAssertEqual(try request(c).after.state.priceCredits, 100, "the default length costs the service's price")
+    }
+
+    /// `log_session` checks `expected_version` like every other action.
+    func testLoggingChecksTheExpectedVersion() throws {
+        var c = try context(autoAccept: true)
+        var m = try request(c).after
+        c.now = T.at(day: 2, hour: 11)
+        m.version = 3
+        c.meeting = m
+        let expert = ActingPerson(id: c.expert!.id, roles: [.expert])
+        let log = Command.logSession(attendance: .attended, durationAdjustMinutes: 0, feedback: nil)
+        XCTAssertEqual(code { try MeetingDecider.act(c, by: expert, .init(command: log, expectedVersion: 2), ids: Self.ids) }, "invalid_state")
+        XCTAssertEqual(code { try MeetingDecider.act(c, by: expert, .init(command: log, expectedVersion: 3), ids: Self.ids) }, "ok")
+    }
+
+    /// Nobody books a meeting with themself, even holding both roles.
+    func testAPersonCannotMeetThemself() throws {
+        var c = try context()
+        let both = PersonFacts(id: "per_both", email: "b@x.example", firstName: "Bo", lastName: "Th", roles: [.user, .expert], timeZone: "UTC")
+        c.user = both
+        c.expert = both
+        XCTAssertEqual(code { try self.request(c) }, "invalid_params")
+    }
+
+    /// A move to another length reprices: the old hold returns and the new price is held, so
+    /// the hold always equals the price.
+    func testAMoveToAnotherLengthRepricesTheHold() throws {
+        var c = try context(autoAccept: true)
+        let agreed = try request(c).after
+        c.meeting = agreed
+        let user = ActingPerson(id: c.user!.id, roles: [.user])
+        let expert = ActingPerson(id: c.expert!.id, roles: [.expert])
+        var moved = try MeetingDecider.act(
+            c, by: user, .init(command: .reschedule(start: T.at(day: 3, hour: 10), lengthMinutes: 90, priceCredits: 0, note: nil)), ids: Self.ids)
+        XCTAssertEqual(moved.after.state.alternate?.priceCredits, 150)
+        c.meeting = moved.after
+        moved = try MeetingDecider.act(c, by: expert, .init(command: .confirmAlternate(acceptConflicts: false)), ids: Self.ids)
+        XCTAssertEqual(moved.after.state.priceCredits, 150)
+        XCTAssertEqual(moved.after.state.creditStatus, .blocked)
+        XCTAssertEqual(moved.ledger.count, 2)
+        guard case .release = moved.ledger[0], case .hold(_, 150) = moved.ledger[1] else { return XCTFail("release then hold: \(moved.ledger)") }
+    }
+
+    /// An expert's own price scales with the length it is moved to.
+    func testAnExpertsPriceScalesWithTheLength() throws {
+        var c = try context()
+        var m = try proposal(c, start: T.at(day: 2, hour: 10))
+        m.state.priceCredits = 80
+        XCTAssertEqual(try Pricing.price(of: m, service: c.service, lengthMinutes: 90), 120)
+        m.priceSource = .service
+        XCTAssertEqual(try Pricing.price(of: m, service: c.service, lengthMinutes: 90), 150)
+        c.meeting = m
+    }
+
+    /// A series occurrence that cannot be booked keeps the user's balance out of its shared
+    /// reason; the user reads it in the detail.
+    func testASeriesDateNotBookedDoesNotTellTheExpertTheBalance() throws {
+        var c = try context()
+        c.walletAvailable = 150
+        c.expertTimeZone = "UTC"
+        let series = SeriesContext(series: nil, skips: [], occurrences: [], booking: c)
+        let change = try SeriesDecider.create(
+            series, .init(userId: c.user!.id, expertId: c.expert!.id, serviceId: "svc_1", locationId: T.location, firstStart: T.at(day: 2, hour: 10),
+                          weeks: 3, lengthMinutes: nil),
+            ids: Self.ids)
+        XCTAssertEqual(change.meetings.count, 1, "150 credits cover one occurrence of 100")
+        XCTAssertEqual(change.skips.count, 2)
+        for skip in change.skips {
+            XCTAssertFalse(skip.reason.contains("50"), skip.reason)
+            XCTAssertEqual(skip.reason, "not booked: the user's credits did not cover it")
+            XCTAssertEqual(skip.detail, "Insufficient credits: 50 available, 100 required")
+        }
+    }
+}
