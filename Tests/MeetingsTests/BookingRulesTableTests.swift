@@ -11,7 +11,7 @@ import XCTest
 /// `BookingRule.applies(to:)`; this test checks the decision follows it for real.
 final class BookingRulesTableTests: XCTestCase {
     /// Monday 2030-03-04 00:00 UTC.
-    static let now = Instant(seconds: 1_898_726_400)
+    static let now = Instant(seconds: 1_898_812_800)
     static let location = "loc_00000000000000000000000000000001"
 
     static func at(day: Int64, hour: Int64, minute: Int64 = 0) -> Instant {
