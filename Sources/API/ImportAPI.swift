@@ -74,7 +74,7 @@ enum ImportAPI {
     /// The whole import fails: the request's transaction rolls back, so no row is kept.
     static func failure(_ problems: [(Int, String)]) -> AppError {
         AppError(
-            code: -32602, dataCode: "invalid_params",
+            .invalidParams,
             message: "Invalid params: csv has \(problems.count) problem(s); nothing was imported. First: line \(problems[0].0): \(problems[0].1)",
             details: ["field": "csv", "reason": "has problems", "errors": .array(problems.prefix(1000).map { ["line": .int($0.0), "message": .string($0.1)] })])
     }

@@ -90,7 +90,7 @@ enum OutboxAPI {
                 throw AppError.notFound("outbox message", id)
             }
             guard status == "leased" else {
-                throw AppError(code: 4009, dataCode: "invalid_state", message: "Only a leased message can fail; claim it first", details: ["status": .string(status)])
+                throw AppError(.invalidState, message: "Only a leased message can fail; claim it first", details: ["status": .string(status)])
             }
             let dead = attempts >= maxAttempts
             let wait = max(params.optionalInt("retry_after_seconds") ?? 0, backoffSeconds(attempts: attempts))

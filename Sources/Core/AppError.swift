@@ -2,19 +2,53 @@
 /// may succeed, a message for a person, and details. Pure modules throw these; the RPC layer
 /// turns them into error responses unchanged.
 public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
-    public let code: Int
-    public let dataCode: String
+    /// An error's JSON-RPC number and its stable name (`data.code`), always together. A struct of
+    /// static values, so a new kind never breaks a caller that switches on it.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let number: Int
+        public let name: String
+
+        public init(_ number: Int, _ name: String) {
+            self.number = number
+            self.name = name
+        }
+
+        public var description: String { "\(number) \(name)" }
+
+        public static let invalidParams = Code(-32602, "invalid_params")
+        public static let internalError = Code(-32603, "internal_error")
+        public static let unknownActor = Code(4001, "unknown_actor")
+        public static let forbidden = Code(4003, "forbidden")
+        public static let notFound = Code(4004, "not_found")
+        public static let invalidState = Code(4009, "invalid_state")
+        public static let timeConflict = Code(4010, "time_conflict")
+        public static let slotUnavailable = Code(4011, "slot_unavailable")
+        public static let meetingStarted = Code(4012, "meeting_started")
+        public static let lateCancellationRequiresConfirmation = Code(4013, "late_cancellation_requires_confirmation")
+        public static let insufficientCredits = Code(4020, "insufficient_credits")
+        public static let notEnrolled = Code(4021, "not_enrolled")
+        public static let usageLimitReached = Code(4022, "usage_limit_reached")
+        public static let suspended = Code(4023, "suspended")
+        public static let sessionLogRequired = Code(4024, "session_log_required")
+        public static let idempotencyKeyReused = Code(4090, "idempotency_key_reused")
+        public static let databaseUnavailable = Code(5030, "database_unavailable")
+        public static let contention = Code(5031, "contention")
+    }
+
+    public let code: Code
     public let message: String
     public let retryable: Bool
     public let details: [String: JSON]
 
-    public init(code: Int, dataCode: String, message: String, retryable: Bool = false, details: [String: JSON] = [:]) {
+    public init(_ code: Code, message: String, retryable: Bool = false, details: [String: JSON] = [:]) {
         self.code = code
-        self.dataCode = dataCode
         self.message = message
         self.retryable = retryable
         self.details = details
     }
+
+    /// The stable name callers branch on (`data.code`).
+    public var dataCode: String { code.name }
 
     public var description: String { "\(dataCode): \(message)" }
 
@@ -28,14 +62,13 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
     // MARK: JSON-RPC standard errors
 
     public static func invalidParams(field: String, reason: String) -> AppError {
-        AppError(
-            code: -32602, dataCode: "invalid_params", message: "Invalid params: \(field) \(reason)",
+        AppError(.invalidParams, message: "Invalid params: \(field) \(reason)",
             details: ["field": .string(field), "reason": .string(reason)])
     }
 
     public static func internalError() -> AppError {
         AppError(
-            code: -32603, dataCode: "internal_error",
+            .internalError,
             message: "Internal error: the request was not completed; it is safe to retry with the same idempotency_key")
     }
 
@@ -43,94 +76,92 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
 
     public static func unknownActor(_ actor: String?) -> AppError {
         AppError(
-            code: 4001, dataCode: "unknown_actor",
+            .unknownActor,
             message: actor == nil
                 ? "Missing actor: pass \"actor\" with the id of the signed-in person"
                 : "Unknown actor: no person has the id given in \"actor\"")
     }
 
     public static func forbidden(_ why: String) -> AppError {
-        AppError(code: 4003, dataCode: "forbidden", message: "Forbidden: \(why)")
+        AppError(.forbidden, message: "Forbidden: \(why)")
     }
 
     public static func notFound(_ kind: String, _ id: String) -> AppError {
-        AppError(
-            code: 4004, dataCode: "not_found", message: "Not found: no \(kind) \(id) in this community",
+        AppError(.notFound, message: "Not found: no \(kind) \(id) in this community",
             details: ["kind": .string(kind), "id": .string(id)])
     }
 
     public static func invalidState(status: String, action: String, why: String? = nil) -> AppError {
         AppError(
-            code: 4009, dataCode: "invalid_state",
+            .invalidState,
             message: "Cannot \(action) a meeting whose status is \(status)" + (why.map { ": \($0)" } ?? ""),
             details: ["status": .string(status), "action": .string(action)])
     }
 
     public static func timeConflict(meetingIds: [String]) -> AppError {
         AppError(
-            code: 4010, dataCode: "time_conflict",
+            .timeConflict,
             message: "Time conflict: the expert already has an agreed meeting at that time; "
                 + "pass accept_conflicts: true to confirm anyway",
             details: ["meeting_ids": .array(meetingIds.map { .string($0) })])
     }
 
     public static func slotUnavailable(_ why: String) -> AppError {
-        AppError(code: 4011, dataCode: "slot_unavailable", message: "Slot unavailable: \(why)")
+        AppError(.slotUnavailable, message: "Slot unavailable: \(why)")
     }
 
     public static func meetingStarted(start: Instant) -> AppError {
         AppError(
-            code: 4012, dataCode: "meeting_started",
+            .meetingStarted,
             message: "The meeting's scheduled start (\(start.rfc3339)) has passed",
             details: ["start": .string(start.rfc3339)])
     }
 
     public static func lateCancellationRequiresConfirmation(windowHours: Int64, consequences: String) -> AppError {
         AppError(
-            code: 4013, dataCode: "late_cancellation_requires_confirmation",
+            .lateCancellationRequiresConfirmation,
             message: "The meeting starts within \(windowHours) hours: \(consequences) Pass confirm_late: true to cancel anyway",
             details: ["window_hours": .int(windowHours), "consequences": .string(consequences)])
     }
 
     public static func insufficientCredits(available: Int64, required: Int64) -> AppError {
         AppError(
-            code: 4020, dataCode: "insufficient_credits",
+            .insufficientCredits,
             message: "Insufficient credits: \(available) available, \(required) required",
             details: ["available": .int(available), "required": .int(required)])
     }
 
     public static func notEnrolled(_ why: String) -> AppError {
-        AppError(code: 4021, dataCode: "not_enrolled", message: "Not enrolled: \(why)")
+        AppError(.notEnrolled, message: "Not enrolled: \(why)")
     }
 
     public static func usageLimitReached(limit: Int64) -> AppError {
         AppError(
-            code: 4022, dataCode: "usage_limit_reached",
+            .usageLimitReached,
             message: "Usage limit reached: at most \(limit) meetings per week", details: ["limit": .int(limit)])
     }
 
     public static func suspended(until: Instant) -> AppError {
-        AppError(
-            code: 4023, dataCode: "suspended", message: "The user is suspended until \(until.rfc3339)",
+        AppError(.suspended, message: "The user is suspended until \(until.rfc3339)",
             details: ["until": .string(until.rfc3339)])
     }
 
     public static func sessionLogRequired(meetingIds: [String]) -> AppError {
         AppError(
-            code: 4024, dataCode: "session_log_required",
+            .sessionLogRequired,
             message: "Log your past sessions first (meeting.log_session) before doing anything else",
             details: ["meeting_ids": .array(meetingIds.map { .string($0) })])
     }
 
     public static func idempotencyKeyReused() -> AppError {
         AppError(
-            code: 4090, dataCode: "idempotency_key_reused",
+            .idempotencyKeyReused,
             message: "This idempotency_key was already used with different params; use a new key for a new request")
     }
 
     public static func databaseUnavailable() -> AppError {
         AppError(
-            code: 5030, dataCode: "database_unavailable",
+            .databaseUnavailable,
             message: "The database is unavailable; nothing was changed unless a retry with the same idempotency_key says so. Retry shortly",
             retryable: true)
     }

@@ -209,7 +209,7 @@ public enum BookingRules {
             // The user's balance is theirs: the expert learns only that the credits are missing.
             if a.side == .expert {
                 throw AppError(
-                    code: 4020, dataCode: "insufficient_credits",
+                    .insufficientCredits,
                     message: "Insufficient credits: the user does not have the \(a.creditsToHold) credits this needs",
                     details: ["required": .int(a.creditsToHold)])
             }

@@ -212,8 +212,7 @@ public enum MeetingDecider {
         guard let m = c.meeting else { throw AppError.notFound("meeting", "") }
         let actor = try input.actingAs ?? meetingActor(m, person, allowAdmin: input.allowAdmin)
         if let expected = input.expectedVersion, expected != m.version {
-            throw AppError(
-                code: 4009, dataCode: "invalid_state", message: "The meeting changed since version \(expected) (now \(m.version)); read it again",
+            throw AppError(.invalidState, message: "The meeting changed since version \(expected) (now \(m.version)); read it again",
                 details: ["status": .string(m.state.status.rawValue), "version": .int(m.version)])
         }
         var command = input.command

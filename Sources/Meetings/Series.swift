@@ -254,7 +254,7 @@ public enum SeriesDecider {
         let actor = try actor(s, person, expertToo: true)
         var booking = c.booking
         if actor == .party(.expert) { try SessionLogRule.check(booking.settings, unlogged: booking.unloggedMeetingIds) }
-        guard s.isActive else { throw AppError(code: 4009, dataCode: "invalid_state", message: "The series is cancelled", details: ["status": "cancelled"]) }
+        guard s.isActive else { throw AppError(.invalidState, message: "The series is cancelled", details: ["status": "cancelled"]) }
         guard s.index(of: date) != nil else {
             throw AppError.invalidParams(
                 field: "date", reason: "is not a date of this series (every \(ZoneClock.weekdayNames[s.firstDate.isoWeekday - 1]) from \(s.firstDate))")
@@ -284,7 +284,7 @@ public enum SeriesDecider {
         guard let s = c.series else { throw AppError.notFound("series", "") }
         let actor = try actor(s, person, expertToo: true)
         guard s.isActive else {
-            throw AppError(code: 4009, dataCode: "invalid_state", message: "The series is already cancelled", details: ["status": "cancelled"])
+            throw AppError(.invalidState, message: "The series is already cancelled", details: ["status": "cancelled"])
         }
         let settings = c.booking.settings
         guard settings.cancellationReasons.contains(where: { $0.code == reasonCode }) else {

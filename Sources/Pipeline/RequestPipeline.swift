@@ -277,7 +277,7 @@ public final class RequestPipeline {
                 throw AppError.databaseUnavailable()
             }
             if error.isTransient {
-                throw AppError(code: 5031, dataCode: "contention", message: "Too much contention on the same records; retry with the same idempotency_key", retryable: true)
+                throw AppError(.contention, message: "Too much contention on the same records; retry with the same idempotency_key", retryable: true)
             }
             logger.log(.error, "database error: \(error)")
             throw AppError.internalError()

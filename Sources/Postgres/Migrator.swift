@@ -67,7 +67,7 @@ public struct Migrator {
         for migration in migrations {
             let checksum = try connection.query(
                 "SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex') AS sum", [migration.sql]
-            ).first!.string("sum")
+            ).one().string("sum")
             if let existing = applied[migration.version] {
                 guard existing == checksum else {
                     throw PostgresError(

@@ -142,6 +142,6 @@ public struct RPCError: Error {
     }
 
     public init(_ app: AppError) {
-        self.init(code: app.code, message: app.message, data: app.data)
+        self.init(code: app.code.number, message: app.message, data: app.data)
     }
 }

@@ -24,7 +24,7 @@ extension Dispatcher {
             var errors: [JSON] = []
             var seen = Set<String>()
             for e in spec.errors where seen.insert(e.dataCode).inserted {
-                errors.append(["code": .int(Int64(e.code)), "message": .string(e.dataCode), "data": ["code": .string(e.dataCode)]])
+                errors.append(["code": .int(Int64(e.code.number)), "message": .string(e.dataCode), "data": ["code": .string(e.dataCode)]])
             }
             return [
                 "name": .string(spec.name),

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// Which time zone names this service accepts: IANA names the C library reads from a real
@@ -17,8 +18,7 @@ public enum TimeZones {
     /// Where the C library reads zones (glibc honours TZDIR).
     static var directory: String { ProcessInfo.processInfo.environment["TZDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/usr/share/zoneinfo" }
 
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var confirmed: Set<String> = []
+    private static let confirmed = Locked<Set<String>>([])
 
     /// Nil when `name` is accepted; otherwise the reason it is not. `databaseNames` is
     /// PostgreSQL's `pg_timezone_names` where a database is at hand.
@@ -53,10 +53,7 @@ public enum TimeZones {
     /// An IANA-shaped name (`Area/Location`, each part starting with a letter; no dots, so no
     /// `..`) naming a tzdata file that Foundation loads.
     static func isReadByTheCLibrary(_ name: String) -> Bool {
-        lock.lock()
-        let known = confirmed.contains(name)
-        lock.unlock()
-        if known { return true }
+        if confirmed.withLock({ $0.contains(name) }) { return true }
         guard !name.isEmpty, name.utf8.count <= maxNameBytes, !notZones.contains(name) else { return false }
         let parts = name.split(separator: "/", omittingEmptySubsequences: false)
         guard !copyFolders.contains(parts[0]) else { return false }
@@ -67,9 +64,7 @@ public enum TimeZones {
             else { return false }
         }
         guard isTZifFile(directory + "/" + name), TimeZone(identifier: name) != nil else { return false }
-        lock.lock()
-        confirmed.insert(name)
-        lock.unlock()
+        confirmed.withLock { _ = $0.insert(name) }
         return true
     }
 

@@ -37,13 +37,12 @@ enum ZoneNames {
         }
     }
 
-    static let root = "/usr/share/zoneinfo/"
     private static let tables = Locked<[String: Table?]>([:])
 
     static func name(zone: String, atEpochSeconds seconds: Int64, offsetSeconds: Int64) -> String? {
         let table = tables.withLock { cache -> Table? in
             if let known = cache[zone] { return known }
-            let loaded = TimeZones.isKnown(zone) ? FileManager.default.contents(atPath: root + zone).flatMap { parse([UInt8]($0)) } : nil
+            let loaded = TimeZones.isKnown(zone) ? FileManager.default.contents(atPath: TimeZones.directory + "/" + zone).flatMap { parse([UInt8]($0)) } : nil
             cache[zone] = .some(loaded)
             return loaded
         }

@@ -96,7 +96,7 @@ public enum LedgerStore {
                                           $9, $10, $11, $12, $13, $14, $15, $16)
             """
         do {
-            return try TransferResult(row: try c.query(sql, params).first!)
+            return try TransferResult(row: try c.query(sql, params).one())
         } catch let error as PostgresError {
             throw LedgerError.translate(error, required: m.amount)
         }
@@ -110,7 +110,7 @@ public enum LedgerStore {
             let row = try c.query(
                 "SELECT * FROM ledger_resolve($1, $2, $3, $4, $5, $6, $7, $8)",
                 [communityId, Identifier.make(.transfer), pendingId, post, amount, actorId, reason, at]
-            ).first!
+            ).one()
             return try TransferResult(row: row)
         } catch let error as PostgresError {
             throw LedgerError.translate(error, required: amount ?? 0)
@@ -184,7 +184,7 @@ public enum LedgerError {
         case "ML002":
             return AppError.notFound("pending transfer", "")
         case "ML003":
-            return AppError(code: 4009, dataCode: "invalid_state", message: "The hold was already resolved (captured or released)", details: ["status": "resolved"])
+            return AppError(.invalidState, message: "The hold was already resolved (captured or released)", details: ["status": "resolved"])
         case "23505" where error.constraint == "transfers_grant_reference":
             return AppError.invalidParams(field: "reference", reason: "was already granted; each purchase reference is granted once")
         case "23514" where error.constraint == "accounts_no_overdraft":

@@ -27,30 +27,20 @@ final class BatchPool: @unchecked Sendable {
 }
 
 /// One slot per entry, each claimed and written by exactly one worker.
-private final class ResultSlots: @unchecked Sendable {
-    private var slots: [JSON?]
-    private var nextUnclaimed = 0
-    private let lock = NSLock()
+private final class ResultSlots: Sendable {
+    private let state: Locked<(slots: [JSON?], nextUnclaimed: Int)>
+
+    init(count: Int) { state = Locked((Array(repeating: nil, count: count), 0)) }
 
     func claimNext() -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard nextUnclaimed < slots.count else { return nil }
-        nextUnclaimed += 1
-        return nextUnclaimed - 1
+        state.withLock { s in
+            guard s.nextUnclaimed < s.slots.count else { return nil }
+            s.nextUnclaimed += 1
+            return s.nextUnclaimed - 1
+        }
     }
 
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ value: JSON?) { state.withLock { $0.slots[i] = value } }
 
-    func set(_ i: Int, _ value: JSON?) {
-        lock.lock()
-        slots[i] = value
-        lock.unlock()
-    }
-
-    var values: [JSON?] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots
-    }
+    var values: [JSON?] { state.withLock { $0.slots } }
 }
