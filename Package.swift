@@ -44,7 +44,7 @@ let package = Package(
         .testTarget(name: "RPCTests", dependencies: ["RPC", "Core"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "Core"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Core"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Ledger", "Postgres", "Core"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Meetings", "Community", "Scheduling", "Ledger", "Postgres", "Core"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "Core"], exclude: ["Reference"]),
         .testTarget(name: "CommunityTests", dependencies: ["Community", "Core"]),
         .testTarget(name: "MeetingsTests", dependencies: ["Meetings", "Community", "Ledger", "Scheduling", "Core"]),

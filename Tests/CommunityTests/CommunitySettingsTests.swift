@@ -1,0 +1,49 @@
+import Core
+import XCTest
+
+@testable import Community
+
+/// A community's settings as a domain value: defaults, partial changes, refusals, and a stored
+/// document read back the same.
+final class CommunitySettingsTests: XCTestCase {
+    func testDefaultsFollowTheSpec() {
+        let s = CommunitySettings()
+        XCTAssertEqual(s.cancellationWindowHours, 48)
+        XCTAssertEqual(s.userLateCancelChargePercent, 100)
+        XCTAssertEqual(s.reminderUserHours, 24)
+        XCTAssertEqual(s.reminderExpertMinutes, 60)
+        XCTAssertFalse(s.autoAccept)
+        XCTAssertTrue(s.rejectionReasons.contains { $0.code == "schedule_conflict" })
+        XCTAssertTrue(s.cancellationReasons.contains { $0.code == "other" })
+    }
+
+    func testAChangeKeepsEveryOtherSetting() throws {
+        var s = CommunitySettings()
+        try s.apply(["auto_accept": true, "labels": ["provider": "Tutor"], "weekly_usage_limit": 3], path: "")
+        XCTAssertTrue(s.autoAccept)
+        XCTAssertEqual(s.label("provider"), "Tutor")
+        XCTAssertEqual(s.label("class"), "Service", "labels not given keep theirs")
+        XCTAssertEqual(s.weeklyUsageLimit, 3)
+        XCTAssertEqual(s.cancellationWindowHours, 48)
+        try s.apply(["weekly_usage_limit": .null], path: "")
+        XCTAssertNil(s.weeklyUsageLimit, "null lifts the limit")
+    }
+
+    func testBadSettingsAreRefusedNamingTheField() {
+        var s = CommunitySettings()
+        func field(_ json: JSON) -> String? {
+            do { try s.apply(json, path: ""); return nil } catch let e as AppError { return e.details["field"]?.stringValue } catch { return "\(error)" }
+        }
+        XCTAssertEqual(field(["no_such_setting": 1]), "no_such_setting")
+        XCTAssertEqual(field(["platform_fee_percent": 101]), "platform_fee_percent")
+        XCTAssertEqual(field(["rejection_reasons": [["code": "x", "label": "X"], ["code": "x", "label": "Y"]]]), "rejection_reasons")
+        XCTAssertEqual(field(["slot_minutes": "thirty"]), "slot_minutes")
+    }
+
+    func testAStoredDocumentReadsBackTheSame() throws {
+        var s = CommunitySettings()
+        try s.apply(["short_name": "TP", "time_zone": "Europe/Prague", "session_types": ["online"], "require_enrollment": true], path: "")
+        let again = try CommunitySettings(stored: s.json)
+        XCTAssertEqual(again.json, s.json)
+    }
+}

@@ -1,0 +1,45 @@
+import Community
+import Core
+import Meetings
+import XCTest
+
+@testable import Rendering
+
+/// What a person reads for a notification: the community's words, the recipient's clock, the
+/// other side's note, and a push text short enough for a phone.
+final class NotificationTextTests: XCTestCase {
+    let sam = PersonFacts(id: "per_s", email: "sam@x.example", firstName: "Sam", lastName: "Lee", roles: [.user], timeZone: "Europe/Prague")
+    let talia = PersonFacts(id: "per_t", email: "talia@x.example", firstName: "Talia", lastName: "Kim", roles: [.expert], timeZone: "America/New_York")
+    /// Monday 11 March 2030, 14:00 UTC.
+    let start = Instant(seconds: 1_899_468_000)
+
+    func settings() throws -> CommunitySettings {
+        var s = CommunitySettings()
+        try s.apply(["short_name": "TP", "labels": ["provider": "Tutor", "class": "Course"]], path: "")
+        return s
+    }
+
+    func testAnInvitationSpeaksTheCommunitysWordsOnTheRecipientsClock() throws {
+        let t = NotificationText.compose(
+            kind: "expert_meeting_invitation", recipient: sam, counterpart: talia, service: "CHEM101", start: start, payload: [:], settings: try settings())
+        XCTAssertEqual(t.subject, "[TP] Tutor Talia Kim invites you to a meeting")
+        XCTAssertTrue(t.body.contains("Mon 11 Mar 2030 15:00 CET"), t.body)
+        XCTAssertTrue(t.body.contains("Course CHEM101"), t.body)
+        XCTAssertTrue(t.body.hasPrefix("Hello Sam,"))
+    }
+
+    func testTheOtherSidesNoteGoesWithTheMessage() throws {
+        let t = NotificationText.compose(
+            kind: "counter_offer_by_expert", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
+            payload: ["note": "Tuesday works better"], settings: try settings())
+        XCTAssertTrue(t.body.contains("Note from Talia Kim: Tuesday works better"), t.body)
+    }
+
+    func testThePushTextFitsAPhone() throws {
+        let t = NotificationText.compose(
+            kind: "meeting_request", recipient: talia, counterpart: sam, service: String(repeating: "Organic Chemistry ", count: 20), start: start,
+            payload: [:], settings: try settings())
+        XCTAssertLessThanOrEqual(t.push.count, 140)
+        XCTAssertTrue(t.body.contains("Mon 11 Mar 2030 10:00 EDT"), "the expert's own clock: \(t.body)")
+    }
+}

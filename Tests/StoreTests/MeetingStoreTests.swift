@@ -1,0 +1,137 @@
+import Community
+import Core
+import Foundation
+import Meetings
+import Postgres
+import Scheduling
+import XCTest
+
+@testable import Store
+
+/// The store's meeting path against the real PostgreSQL: the one read of a booking context,
+/// the one statement applying a decision, and the database's own guards beneath them.
+final class MeetingStoreTests: XCTestCase {
+    struct World {
+        let communityId: String
+        let user: PersonFacts
+        let expert: PersonFacts
+        let service: ServiceFacts
+        let location: LocationFacts
+    }
+
+    func connect() throws -> Connection {
+        guard let url = ProcessInfo.processInfo.environment["DATABASE_URL"] else { throw XCTSkip("DATABASE_URL is not set") }
+        return try Connection(conninfo: url)
+    }
+
+    /// A community with a user (500 credits), a certified expert free every day 06:00–22:00 UTC,
+    /// a 60-minute service of 100 credits and a location, made through the store.
+    func world(_ c: Connection) throws -> World {
+        let communityId = Identifier.make(.community)
+        var settings = CommunitySettings()
+        settings.shortName = "STORE"
+        let world = World(
+            communityId: communityId,
+            user: PersonFacts(id: Identifier.make(.person), email: "u-\(UUID())@x.example", firstName: "Una", lastName: "User", roles: [.user], timeZone: "UTC"),
+            expert: PersonFacts(id: Identifier.make(.person), email: "e-\(UUID())@x.example", firstName: "Eve", lastName: "Expert", roles: [.expert], timeZone: "UTC"),
+            service: ServiceFacts(id: Identifier.make(.service), name: "CHEM \(UUID())", kind: .generic, expertId: nil, defaultLengthMinutes: 60, priceCredits: 100),
+            location: LocationFacts(id: Identifier.make(.location), name: "Room \(UUID())", kind: "in_person"))
+        try c.transaction { c in
+            try CommunityStore.create(c, communityId: communityId, name: "Store tests", settings: settings)
+            try PeopleStore.insert(c, communityId: communityId, person: world.user)
+            try PeopleStore.insert(c, communityId: communityId, person: world.expert)
+            _ = try CatalogStore.insertService(c, communityId: communityId, world.service)
+            _ = try CatalogStore.insertLocation(c, communityId: communityId, world.location)
+            _ = try CatalogStore.certify(c, communityId: communityId, serviceId: world.service.id, expertId: world.expert.id)
+            let rules: JSON = .array((1...7).map { ["weekday": .int(Int64($0)), "start": "06:00", "end": "22:00", "location_ids": [.string(world.location.id)]] })
+            try AvailabilityStore.setWeekly(c, communityId: communityId, expertId: world.expert.id, timeZone: "UTC", rules: rules, now: SystemClock.now())
+            _ = try LedgerStore.transfer(
+                c, communityId: communityId,
+                .init(debit: .owned(.issuance, owner: nil), credit: .owned(.userWallet, owner: world.user.id), amount: 500, kind: "grant", reference: "store-\(UUID())"),
+                actorId: nil, at: nil)
+        }
+        return world
+    }
+
+    /// Tomorrow (UTC) at `hour`:00, on the grid and inside the expert's hours.
+    func tomorrow(_ hour: Int64) -> Instant {
+        let now = SystemClock.now()
+        let midnight = Instant(seconds: (now.epochSeconds / 86_400 + 2) * 86_400)
+        return midnight.adding(minutes: hour * 60)
+    }
+
+    func context(_ c: Connection, _ w: World, meetingId: String? = nil, start: Instant? = nil) throws -> BookingContext {
+        let call = BookingContextQuery.call(
+            communityId: w.communityId, testClock: false, meetingId: meetingId, serviceId: meetingId == nil ? w.service.id : nil,
+            userId: meetingId == nil ? w.user.id : nil, expertId: meetingId == nil ? w.expert.id : nil, locationIds: [w.location.id], from: start,
+            to: start?.adding(minutes: 60))
+        return try BookingContextQuery.decode(try c.query(call.statement).one().json("result"))
+    }
+
+    func request(_ c: Connection, _ w: World, at start: Instant) throws -> MeetingChange {
+        let ctx = try context(c, w, start: start)
+        let change = try MeetingDecider.request(
+            ctx, .init(serviceId: w.service.id, expertId: w.expert.id, userId: w.user.id, start: start, lengthMinutes: nil, locationId: w.location.id))
+        var writes = WriteSet(communityId: w.communityId, now: ctx.now, ledgerAt: nil, actorId: w.user.id)
+        writes.meetings = [MeetingWrite(change: change, events: change.decision.events.map { EventRecord(event: $0, actorId: w.user.id, actorRole: "user") })]
+        try c.transaction { c in _ = try c.query(writes.call.statement) }
+        return change
+    }
+
+    func testTheContextReadsEverythingADecisionNeeds() throws {
+        let c = try connect()
+        let w = try world(c)
+        let fresh = try context(c, w, start: tomorrow(10))
+        XCTAssertEqual(fresh.service, w.service)
+        XCTAssertEqual(fresh.user?.id, w.user.id)
+        XCTAssertEqual(fresh.expert?.id, w.expert.id)
+        XCTAssertEqual(fresh.locations[w.location.id], w.location)
+        XCTAssertTrue(fresh.certified)
+        XCTAssertFalse(fresh.enrolled)
+        XCTAssertEqual(fresh.walletAvailable, 500)
+        XCTAssertEqual(fresh.weeklyRules.count, 7)
+        XCTAssertEqual(fresh.settings.shortName, "STORE")
+
+        let booked = try request(c, w, at: tomorrow(10))
+        let after = try context(c, w, meetingId: booked.after.id)
+        XCTAssertEqual(after.meeting, booked.after, "the row reads back exactly as decided")
+        XCTAssertEqual(after.walletAvailable, 400)
+        XCTAssertEqual(after.occupying.map(\.meetingId), [booked.after.id], "a held request takes the expert's time")
+        XCTAssertEqual(after.userBookings.map(\.meetingId), [booked.after.id], "and counts for the user")
+        XCTAssertEqual(after.agreed, [], "but is not agreed")
+    }
+
+    func testAWriteOfAMeetingThatChangedSinceItWasReadIsRefused() throws {
+        let c = try connect()
+        let w = try world(c)
+        let booked = try request(c, w, at: tomorrow(12))
+        var ctx = try context(c, w, meetingId: booked.after.id)
+        var stale = ctx.meeting!
+        stale.version -= 1
+        ctx.meeting = stale
+        let change = try MeetingDecider.act(ctx, by: ActingPerson(id: w.expert.id, roles: [.expert]), .init(command: .confirm(acceptConflicts: false)))
+        var writes = WriteSet(communityId: w.communityId, now: ctx.now, ledgerAt: nil, actorId: w.expert.id)
+        writes.meetings = [MeetingWrite(change: change, events: [])]
+        XCTAssertThrowsError(try c.transaction(maxAttempts: 1) { c in _ = try c.query(writes.call.statement) }) { error in
+            XCTAssertEqual((error as? PostgresError)?.sqlState, "40001", "\(error)")
+        }
+        XCTAssertEqual(try context(c, w, meetingId: booked.after.id).meeting?.state.status, .awaitingApproval, "nothing was written")
+    }
+
+    /// Two held requests for the same time: the second decision, made without seeing the first
+    /// (as a bug would), is refused by the exclusion constraint, and none of it is kept.
+    func testTheDatabaseRefusesADoubleBookingTheDecisionMissed() throws {
+        let c = try connect()
+        let w = try world(c)
+        let blind = try context(c, w, start: tomorrow(14))
+        _ = try request(c, w, at: tomorrow(14))
+        let second = try MeetingDecider.request(
+            blind, .init(serviceId: w.service.id, expertId: w.expert.id, userId: w.user.id, start: tomorrow(14), lengthMinutes: nil, locationId: w.location.id))
+        var writes = WriteSet(communityId: w.communityId, now: blind.now, ledgerAt: nil, actorId: w.user.id)
+        writes.meetings = [MeetingWrite(change: second, events: [])]
+        XCTAssertThrowsError(try c.transaction(maxAttempts: 1) { c in _ = try c.query(writes.call.statement) }) { error in
+            XCTAssertEqual((error as? PostgresError)?.sqlState, "23P01", "\(error)")
+        }
+        XCTAssertEqual(try context(c, w, start: tomorrow(14)).walletAvailable, 400, "the second hold was undone with the row")
+    }
+}
