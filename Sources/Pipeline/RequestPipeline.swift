@@ -146,26 +146,15 @@ public final class RequestPipeline {
     ) throws -> JSON {
         let request = key.map { _ in RequestPipeline.canonicalRequest(method.name, params) }
         let contextCall = try plan.context(scope, params)
-        let first = [RequestQueries.begin] + (try plan.locks(scope, params)) + [auth(scope, key: key, request: request, context: contextCall)]
         return try inTransaction(c) {
-            let rows = try c.pipeline(first)
-            let (ctx, auth) = try authenticate(rows[rows.count - 1], scope, method)
-            if let stored = try replay(auth) {
-                _ = try c.pipeline([RequestQueries.commit])
-                return stored
-            }
+            let (ctx, auth, stored) = try begin(c, try plan.locks(scope, params), scope, key: key, request: request, context: contextCall, method)
+            if let stored { return stored }
             let outcome = try plan.decide(ctx, contextCall == nil ? nil : try auth.optionalJSON("context"), params)
-            var second: [Statement] = []
-            if let statement = RequestQueries.apply(
-                outcome.apply, response: outcome.response, completes: outcome.applyCompletesResponse,
-                remember: remember(scope, key: key, method: method.name, request: request))
-            {
-                second.append(statement)
-            }
-            second.append(RequestQueries.commit)
             let applied: [Rows]
             do {
-                applied = try c.pipeline(second)
+                applied = try finish(
+                    c, outcome.apply, response: outcome.response, completes: outcome.applyCompletesResponse,
+                    remember: remember(scope, key: key, method: method.name, request: request))
             } catch let error as PostgresError {
                 throw plan.translate(error, params) ?? error
             }
@@ -182,27 +171,33 @@ public final class RequestPipeline {
         _ params: Params, _ c: Connection
     ) throws -> JSON {
         let request = key.map { _ in RequestPipeline.canonicalRequest(method.name, params) }
-        var first = [RequestQueries.begin]
-        if let subject = scope.keySubject { first.append(Locks.key(communityId: scope.communityId, keySubject: subject)) }
-        first.append(auth(scope, key: key, request: request, context: nil))
+        let locks = scope.keySubject.map { [Locks.key(communityId: scope.communityId, keySubject: $0)] } ?? []
         return try inTransaction(c) {
-            let rows = try c.pipeline(first)
-            let (ctx, auth) = try authenticate(rows[rows.count - 1], scope, method)
-            if let stored = try replay(auth) {
-                _ = try c.pipeline([RequestQueries.commit])
-                return stored
-            }
+            let (ctx, _, stored) = try begin(c, locks, scope, key: key, request: request, context: nil, method)
+            if let stored { return stored }
             let response = try body(TransactionContext(request: ctx, db: c), params)
-            var last: [Statement] = []
-            if let statement = RequestQueries.apply(
-                nil, response: response, completes: false, remember: remember(scope, key: key, method: method.name, request: request))
-            {
-                last.append(statement)
-            }
-            last.append(RequestQueries.commit)
-            _ = try c.pipeline(last)
+            _ = try finish(c, nil, response: response, completes: false, remember: remember(scope, key: key, method: method.name, request: request))
             return response
         }
+    }
+
+    /// The first round trip of a mutating call: BEGIN, the locks, then the actor's row with the
+    /// stored idempotency record and the method's context. A stored answer to the same request
+    /// ends the transaction and is returned as `stored`.
+    func begin(
+        _ c: Connection, _ locks: [Statement], _ scope: RequestScope, key: String?, request: String?, context: SQLCall?, _ method: MethodDefinition
+    ) throws -> (RequestContext, Row, stored: JSON?) {
+        let rows = try c.pipeline([RequestQueries.begin] + locks + [auth(scope, key: key, request: request, context: context)])
+        let (ctx, auth) = try authenticate(rows[rows.count - 1], scope, method)
+        guard let stored = try replay(auth) else { return (ctx, auth, nil) }
+        _ = try c.pipeline([RequestQueries.commit])
+        return (ctx, auth, stored)
+    }
+
+    /// The second round trip: the apply statement (storing the response under its key) and COMMIT.
+    func finish(_ c: Connection, _ apply: SQLCall?, response: JSON, completes: Bool, remember: RequestQueries.Remember?) throws -> [Rows] {
+        let statement = RequestQueries.apply(apply, response: response, completes: completes, remember: remember)
+        return try c.pipeline((statement.map { [$0] } ?? []) + [RequestQueries.commit])
     }
 
     // MARK: Pieces

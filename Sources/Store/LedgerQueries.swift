@@ -36,6 +36,19 @@ public enum LedgerQueries {
         SQLCall("ml_account_json", [.init(communityId, "text"), .init(accountId, "text")])
     }
 
+    /// Joins `b`, the four sums of account `a`: stored now, or recorded with its last transfer up
+    /// to the time in parameter `asOf` when that is not NULL.
+    static func sums(asOf parameter: String) -> String {
+        """
+        LEFT JOIN LATERAL (
+            SELECT a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending WHERE \(parameter)::timestamptz IS NULL
+            UNION ALL
+            SELECT h.debits_posted, h.credits_posted, h.debits_pending, h.credits_pending
+            FROM ledger_balance_as_of(a.community_id, a.id, \(parameter)) h WHERE \(parameter)::timestamptz IS NOT NULL
+        ) b ON true
+        """
+    }
+
     /// The account named, or a person's accounts, each with its four sums now or as of a time;
     /// `person_found` says whether the person exists.
     public static func balances(communityId: String, accountId: String?, personId: String?, asOf: Instant?) -> Statement {
@@ -45,12 +58,7 @@ public enum LedgerQueries {
                    EXISTS (SELECT 1 FROM people p WHERE p.community_id = $1 AND p.id = $3) AS person_found
             FROM (SELECT 1) one
             LEFT JOIN accounts a ON a.community_id = $1 AND (a.id = $2 OR a.owner_id = $3)
-            LEFT JOIN LATERAL (
-                SELECT a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending WHERE $4::timestamptz IS NULL
-                UNION ALL
-                SELECT h.debits_posted, h.credits_posted, h.debits_pending, h.credits_pending
-                FROM ledger_balance_as_of(a.community_id, a.id, $4) h WHERE $4::timestamptz IS NOT NULL
-            ) b ON true
+            \(sums(asOf: "$4"))
             ORDER BY a.kind DESC
             """, [communityId, accountId, personId, asOf])
     }
@@ -109,12 +117,7 @@ public enum LedgerQueries {
                    coalesce(sum(b.debits_posted), 0) AS debits_posted, coalesce(sum(b.credits_posted), 0) AS credits_posted,
                    coalesce(sum(b.debits_pending), 0) AS debits_pending, coalesce(sum(b.credits_pending), 0) AS credits_pending
             FROM accounts a
-            LEFT JOIN LATERAL (
-                SELECT a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending WHERE $2::timestamptz IS NULL
-                UNION ALL
-                SELECT h.debits_posted, h.credits_posted, h.debits_pending, h.credits_pending
-                FROM ledger_balance_as_of(a.community_id, a.id, $2) h WHERE $2::timestamptz IS NOT NULL
-            ) b ON true
+            \(sums(asOf: "$2"))
             WHERE a.community_id = $1
             GROUP BY a.kind ORDER BY a.kind
             """, [communityId, asOf])

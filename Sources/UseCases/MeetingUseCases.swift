@@ -23,12 +23,17 @@ public enum MeetingUseCases {
 
     static func person(_ ctx: RequestContext) -> ActingPerson { ActingPerson(id: ctx.actor.id, roles: ctx.actor.roles) }
 
+    /// The locks of a booking for `userId` with `expertId` (the caller's key first).
+    static func partiesLock(_ scope: RequestScope, userId: String, expertId: String) -> Statement {
+        Locks.parties(communityId: scope.communityId, keySubject: scope.keySubject, userId: userId, expertId: expertId)
+    }
+
     /// `meeting.request` (and a user's booking made by an admin): `input` reads the params.
     public static func request(_ input: @escaping @Sendable (Params, RequestScope) throws -> MeetingDecider.RequestInput) -> CommandPlan {
         CommandPlan(
             locks: { scope, params in
                 let i = try input(params, scope)
-                return [Locks.parties(communityId: scope.communityId, keySubject: scope.keySubject, userId: i.userId, expertId: i.expertId)]
+                return [MeetingUseCases.partiesLock(scope, userId: i.userId, expertId: i.expertId)]
             },
             context: { scope, params in
                 let i = try input(params, scope)
@@ -50,7 +55,7 @@ public enum MeetingUseCases {
         CommandPlan(
             locks: { scope, params in
                 let i = try input(params)
-                return [Locks.parties(communityId: scope.communityId, keySubject: scope.keySubject, userId: i.userId, expertId: scope.actorId)]
+                return [partiesLock(scope, userId: i.userId, expertId: scope.actorId)]
             },
             context: { scope, params in
                 let i = try input(params)

@@ -31,7 +31,7 @@ public enum SeriesUseCases {
         CommandPlan(
             locks: { scope, params in
                 let i = try input(params, scope)
-                return [Locks.parties(communityId: scope.communityId, keySubject: scope.keySubject, userId: i.userId, expertId: i.expertId)]
+                return [MeetingUseCases.partiesLock(scope, userId: i.userId, expertId: i.expertId)]
             },
             context: { scope, params in
                 let i = try input(params, scope)

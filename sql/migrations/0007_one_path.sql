@@ -21,23 +21,35 @@ LANGUAGE sql AS $$
     SELECT pg_advisory_xact_lock(hashtextextended(p_community || '/' || p_subject, p_class))
 $$;
 
--- The locks a booking step takes, always in this order: the caller's idempotency key, the
--- user's counted bookings, the expert's calendar, then the user's wallet row (so the credits
--- a decision reads stay true until it is applied). Subjects that are NULL are skipped.
-CREATE FUNCTION ml_lock_parties(
+-- The locks of the people a step books for, always in this order: the caller's idempotency
+-- key, the user's counted bookings, then the expert's calendar. Subjects that are NULL are
+-- skipped. Row locks (the meeting's or series', then the user's wallet) follow in the callers,
+-- so the credits a decision reads stay true until it is applied.
+CREATE FUNCTION ml_lock_people(
     p_community text, p_key_subject text, p_user text, p_expert text, p_key_class integer, p_user_class integer, p_expert_class integer
 ) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     IF p_key_subject IS NOT NULL THEN PERFORM ml_lock(p_community, p_key_subject, p_key_class); END IF;
     IF p_user IS NOT NULL THEN PERFORM ml_lock(p_community, p_user, p_user_class); END IF;
     IF p_expert IS NOT NULL THEN PERFORM ml_lock(p_community, p_expert, p_expert_class); END IF;
-    IF p_user IS NOT NULL THEN
-        PERFORM 1 FROM accounts WHERE community_id = p_community AND kind = 'user_wallet' AND owner_id = p_user FOR UPDATE;
-    END IF;
 END $$;
 
--- The same for a step on an existing meeting (whose parties never change), plus the
--- meeting's row, locked after the parties' locks and before the wallet's.
+CREATE FUNCTION ml_lock_wallet(p_community text, p_user text) RETURNS void
+LANGUAGE sql AS $$
+    SELECT 1 FROM accounts WHERE community_id = p_community AND kind = 'user_wallet' AND owner_id = p_user FOR UPDATE
+$$;
+
+-- A booking for a user with an expert: their locks, then the user's wallet.
+CREATE FUNCTION ml_lock_parties(
+    p_community text, p_key_subject text, p_user text, p_expert text, p_key_class integer, p_user_class integer, p_expert_class integer
+) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM ml_lock_people(p_community, p_key_subject, p_user, p_expert, p_key_class, p_user_class, p_expert_class);
+    IF p_user IS NOT NULL THEN PERFORM ml_lock_wallet(p_community, p_user); END IF;
+END $$;
+
+-- A step on an existing meeting (whose parties never change): their locks, the meeting's row,
+-- then the wallet.
 CREATE FUNCTION ml_lock_meeting(
     p_community text, p_meeting text, p_key_subject text, p_key_class integer, p_user_class integer, p_expert_class integer
 ) RETURNS void LANGUAGE plpgsql AS $$
@@ -46,12 +58,10 @@ DECLARE
     v_expert text;
 BEGIN
     SELECT user_id, expert_id INTO v_user, v_expert FROM meetings WHERE community_id = p_community AND id = p_meeting;
-    IF p_key_subject IS NOT NULL THEN PERFORM ml_lock(p_community, p_key_subject, p_key_class); END IF;
+    PERFORM ml_lock_people(p_community, p_key_subject, v_user, v_expert, p_key_class, p_user_class, p_expert_class);
     IF v_user IS NULL THEN RETURN; END IF;
-    PERFORM ml_lock(p_community, v_user, p_user_class);
-    PERFORM ml_lock(p_community, v_expert, p_expert_class);
     PERFORM 1 FROM meetings WHERE community_id = p_community AND id = p_meeting FOR UPDATE;
-    PERFORM 1 FROM accounts WHERE community_id = p_community AND kind = 'user_wallet' AND owner_id = v_user FOR UPDATE;
+    PERFORM ml_lock_wallet(p_community, v_user);
 END $$;
 
 -- The service's time: the transaction's, or the community's pinned test clock when the
@@ -355,14 +365,12 @@ DECLARE
     v_expert text;
 BEGIN
     SELECT user_id, expert_id INTO v_user, v_expert FROM series WHERE community_id = p_community AND id = p_series;
-    IF p_key_subject IS NOT NULL THEN PERFORM ml_lock(p_community, p_key_subject, p_key_class); END IF;
+    PERFORM ml_lock_people(p_community, p_key_subject, v_user, v_expert, p_key_class, p_user_class, p_expert_class);
     IF v_user IS NULL THEN RETURN; END IF;
-    PERFORM ml_lock(p_community, v_user, p_user_class);
-    PERFORM ml_lock(p_community, v_expert, p_expert_class);
     PERFORM 1 FROM series WHERE community_id = p_community AND id = p_series FOR UPDATE;
     PERFORM 1 FROM meetings WHERE community_id = p_community AND series_id = p_series AND status IN ('awaiting_approval', 'agreed')
     ORDER BY id FOR UPDATE;
-    PERFORM 1 FROM accounts WHERE community_id = p_community AND kind = 'user_wallet' AND owner_id = v_user FOR UPDATE;
+    PERFORM ml_lock_wallet(p_community, v_user);
 END $$;
 
 CREATE FUNCTION ml_series_json(p_community text, p_series text) RETURNS jsonb
