@@ -96,7 +96,8 @@ let conninfo = environment("DATABASE_URL") ?? ""
 let service = Service(config: ServiceConfig(conninfo: conninfo, testClock: testClock, limits: limits), logger: logger)
 let info = OpenRPCInfo(
     title: "MeetingLedger", version: ServiceConfig.version,
-    description: "Paid 1-on-1 meetings with experts: scheduling, meeting lifecycle and a double-entry credit ledger, over JSON-RPC 2.0")
+    description: "Paid 1-on-1 meetings with experts: scheduling, meeting lifecycle and a double-entry credit ledger, over JSON-RPC 2.0",
+    bounds: Service.publishedBounds.merging(["max_memory_mb": .int(Int64(maxMemoryMB))]) { service, _ in service })
 
 switch command {
 case "migrate":

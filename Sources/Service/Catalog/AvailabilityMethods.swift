@@ -131,7 +131,7 @@ enum AvailabilityMethods {
     }
 
     static let get = ServiceMethod(
-        "availability.get", "An expert's free periods (per location) in a range, with their weekly rules and blocked periods",
+        "availability.get", "An expert's free periods (per location) in a range, with their weekly rules and blocked periods; up to \(SchedulingLimits.maxPeriodsPerAnswer) periods an answer",
         audience: .member, mutating: false,
         params: [expertId, .init("from", .timestamp, required: true), .init("to", .timestamp, required: true), .init("service_id", .id(.service))],
         result: .object([.init("expert_id", .id(.person), required: true), .init("free", .list(.anyJSON(description: "{start, end, location_id}")), required: true),
@@ -179,7 +179,7 @@ enum AvailabilityMethods {
     }
 
     static let search = ServiceMethod(
-        "availability.search", "One merged calendar of bookable slots for a service across its certified experts",
+        "availability.search", "One merged calendar of bookable slots for a service across its certified experts, a page at a time",
         audience: .roles([.user, .admin]), mutating: false,
         params: [.init("service_id", .id(.service), required: true), .init("from", .timestamp, required: true), .init("to", .timestamp, required: true),
                  .init("location_id", .id(.location)), .init("expert_id", .id(.person), "Only where the community allows filtering by expert"),
