@@ -161,6 +161,9 @@ final class AnswerBoundsTests: EndToEndTestCase {
         let all = free + (rest["free"]?.array ?? [])
         XCTAssertEqual(Set(all.compactMap { $0["start"]?.string }).count * 5, all.count, "each window once, at five places")
         XCTAssertEqual(all.count, (60 * 10 - 1) * 5, "sixty days of ten windows, less the one blocked")
+
+        let shown = try Meetctl(actor: w.expert).ok(["availability", "show", "--from", from, "--to", to])
+        XCTAssertTrue(shown.contains("for the rest: --from \(nextFrom)"), "meetctl says where the answer stopped:\n\(shown.suffix(300))")
     }
 
     // MARK: One batch
