@@ -69,16 +69,15 @@ public final class Dispatcher {
         RPCError(code: -32600, message: "Invalid Request: a message may be at most \(limits.maxMessageBytes) bytes", data: nil)
     }
 
-    /// One request object → its response, or nil for a notification.
-    public func handle(request: JSON) -> JSON? { respond(to: request).response }
-
-    /// A response, and whether the call may have changed something: a mutating method's handler
-    /// ran (its answer is then never replaced, whatever its size).
+    /// A request's response (nil for a notification), and whether the call may have changed
+    /// something: a mutating method's handler ran (its answer is then never replaced, whatever
+    /// its size).
     struct Outcome {
         let response: JSON?
         let mayHaveChanged: Bool
     }
 
+    /// One request object → its outcome.
     func respond(to request: JSON) -> Outcome {
         var ranMutating = false
         let response = respond(to: request, ranMutating: &ranMutating)
