@@ -5,7 +5,8 @@ import Service
 
 /// Runs the entries of one JSON-RPC batch at once over a few workers, each with its own
 /// dispatcher and database connection, so PostgreSQL can group their commits. Entries are
-/// independent (JSON-RPC lets a server handle them in any order); responses keep entry order.
+/// independent (JSON-RPC lets a server handle them in any order); the batch's answer keeps
+/// entry order and its size bound (`BatchAnswer`).
 final class BatchPool: @unchecked Sendable {
     private let workers: [Dispatcher]
 
@@ -13,44 +14,10 @@ final class BatchPool: @unchecked Sendable {
         workers = (0..<max(1, size)).map { _ in makeDispatcher() }
     }
 
-    func run(_ entries: [JSON]) -> [JSON?] {
-        guard workers.count > 1, entries.count > 1 else { return entries.map { workers[0].handle(request: $0) } }
-        let results = ResultSlots(count: entries.count)
-        DispatchQueue.concurrentPerform(iterations: min(workers.count, entries.count)) { w in
+    func run(_ batch: BatchAnswer) {
+        DispatchQueue.concurrentPerform(iterations: min(workers.count, batch.entries.count)) { w in
             let dispatcher = workers[w]
-            while let i = results.claimNext() {
-                results.set(i, dispatcher.handle(request: entries[i]))
-            }
+            while let i = batch.claimNext() { dispatcher.answer(i, of: batch) }
         }
-        return results.values
-    }
-}
-
-/// One slot per entry, each claimed and written by exactly one worker.
-private final class ResultSlots: @unchecked Sendable {
-    private var slots: [JSON?]
-    private var nextUnclaimed = 0
-    private let lock = NSLock()
-
-    func claimNext() -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard nextUnclaimed < slots.count else { return nil }
-        nextUnclaimed += 1
-        return nextUnclaimed - 1
-    }
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ i: Int, _ value: JSON?) {
-        lock.lock()
-        slots[i] = value
-        lock.unlock()
-    }
-
-    var values: [JSON?] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots
     }
 }
