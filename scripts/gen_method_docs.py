@@ -32,6 +32,40 @@ def describe(schema):
     return text
 
 
+def bounds(b):
+    """The bounds section, from the document's info.x-bounds (the values of the meetingd that
+    printed it: with no settings, the defaults)."""
+    if not b:
+        return []
+    return [
+        "## Bounds",
+        "",
+        "Everything a caller can make `meetingd` do is bounded. The figures are those of the `meetingd` that printed",
+        "the document (with no settings: the defaults); `meetingd --help` says how to change them.",
+        "",
+        f"- **Requests:** a message at most {b['max_message_bytes']:,} bytes (`MEETINGLEDGER_MAX_MESSAGE_BYTES`), a batch at most "
+        f"{b['max_batch_entries']:,} entries (`MEETINGLEDGER_MAX_BATCH`), a string at most {b['max_string_length']:,} characters "
+        f"unless its param says otherwise (`MEETINGLEDGER_MAX_STRING`), a list at most {b['max_list_items']:,} items.",
+        f"- **Answers:** one call's answer, or one batch's, at most {b['max_answer_bytes']:,} bytes (`MEETINGLEDGER_MAX_ANSWER_BYTES`). "
+        "A read-only call whose answer alone would pass it gets error 4130 `answer_too_large` (ask for less). Once a batch's "
+        "answer has reached it, each entry not yet answered gets error 4131 `batch_answer_full` (retryable: nothing was done "
+        "for it; send it again, in another batch). An entry whose mutating method ran always gets its own answer, whatever "
+        "its size, and notifications still run.",
+        f"- **Lists** page with `limit` (default {b['page_limit_default']}, at most {b['page_limit_max']}) and `cursor`; "
+        "an answer's `next_cursor` continues it.",
+        f"- **`availability.search`** covers at most {b['range_days_max']} days and answers one page: `limit` slots "
+        f"(default {b['search_slots_default']:,}, at most {b['search_slots_max']:,}), ending earlier rather than list more than "
+        f"{b['search_listings_max']:,} expert-location pairs, and it stops working once the page is full. `truncated` says the "
+        "answer stopped before the end of the range: ask again with `cursor: next_cursor` (the last page may be empty).",
+        f"- **`availability.get`** covers at most {b['range_days_max']} days and lists at most {b['availability_periods_max']:,} "
+        "periods (free, blocked and one-off together); past that it says `truncated` and answers for `from`…`next_from` "
+        "exactly: ask again from `next_from`.",
+        f"- **Memory:** a process holds at most {b['max_memory_mb']:,} MiB of heap and stacks (`--max-memory-mb`, "
+        "`MEETINGLEDGER_MAX_MEMORY_MB`); one that would pass it stops (SIGABRT) rather than starve the machine.",
+        "",
+    ]
+
+
 def main():
     doc = json.load(sys.stdin)
     out = [
@@ -43,6 +77,7 @@ def main():
         "A `meetingd --pin-actor PERSON` acts as PERSON alone: `actor` may be left out, and naming anyone else",
         "is refused with 4003 `forbidden`; `system.ping` answers `pinned_actor`.",
         "",
+        *bounds(doc["info"].get("x-bounds")),
         "| method | summary |",
         "|---|---|",
     ]

@@ -121,17 +121,32 @@ enum AvailabilityAPI {
     }
 
     static let get = MethodDefinition(
-        "availability.get", "An expert's free periods (per location) in a range, with their weekly rules and blocked periods",
+        "availability.get",
+        "An expert's free periods (per location) in a range, with their weekly rules and blocked periods; up to \(SchedulingLimits.maxPeriodsPerAnswer) periods an answer",
         audience: .member, mutating: false,
         params: [expertId, .init("from", .timestamp, required: true), .init("to", .timestamp, required: true), .init("service_id", .id(.service))],
-        result: .object([.init("expert_id", .id(.person), required: true), .init("free", .list(.anyJSON(description: "{start, end, location_id}")), required: true)], additional: true),
+        result: .object([.init("expert_id", .id(.person), required: true), .init("free", .list(.anyJSON(description: "{start, end, location_id}")), required: true),
+                         .init("truncated", .boolean, required: true,
+                               "The answer stops at next_from (more than \(SchedulingLimits.maxPeriodsPerAnswer) periods): ask again with from: next_from for the rest"),
+                         .init("next_from", .nullable(.timestamp), required: true)], additional: true),
         errors: [DocErrors.notFound],
         body: .transaction { ctx, params in
             let expert = try params.string("expert_id")
             _ = try ctx.requireExpert(expert)
-            let (from, to) = try range(params)
-            let a = try AvailabilityStore.load(ctx.db, communityId: ctx.communityId, expertIds: [expert], from: from, to: to)[0]
-            let free = try a.freePeriods(serviceId: params.optionalString("service_id"), from: from, to: to)
+            let (from, requestedTo) = try range(params)
+            var a = try AvailabilityStore.load(ctx.db, communityId: ctx.communityId, expertIds: [expert], from: from, to: requestedTo)[0]
+            var free = try a.freePeriods(serviceId: params.optionalString("service_id"), from: from, to: requestedTo)
+            var stored = try AvailabilityStore.periods(ctx.db, communityId: ctx.communityId, expertId: expert, from: from, to: requestedTo)
+            // Past the bound, the answer covers [from, cut) exactly, free periods cut there.
+            let cut = listingCut(
+                starts: free.values.flatMap { $0.map(\.start) } + a.blocked.map(\.start) + stored.map(\.start),
+                maxItems: SchedulingLimits.maxPeriodsPerAnswer)
+            let to = cut ?? requestedTo
+            if cut != nil {
+                free = free.mapValues { $0.filter { $0.start < to }.map { Period(start: $0.start, end: min($0.end, to)) } }
+                a.blocked.removeAll { $0.start >= to }
+                stored.removeAll { $0.start >= to }
+            }
             let items: [(Instant, String, JSON)] = free.flatMap { location, periods in
                 periods.map { p in (p.start, location, JSON.object(["start": .string(p.start.rfc3339), "end": .string(p.end.rfc3339), "location_id": .string(location)])) }
             }
@@ -141,21 +156,26 @@ enum AvailabilityAPI {
                  "location_ids": .array(r.locationIds.map { .string($0) }), "service_ids": r.serviceIds.map { .array($0.map { .string($0) }) } ?? .null]
             }
             let blocked: [JSON] = a.blocked.map { ["start": .string($0.start.rfc3339), "end": .string($0.end.rfc3339)] }
-            let periods = try AvailabilityStore.periods(ctx.db, communityId: ctx.communityId, expertId: expert, from: from, to: to).map(\.json)
             return ["expert_id": .string(expert), "time_zone": .string(a.timeZone), "free": .array(sorted), "weekly": .array(weekly),
-                    "blocked": .array(blocked), "periods": .array(periods)]
+                    "blocked": .array(blocked), "periods": .array(stored.map(\.json)), "truncated": .bool(cut != nil),
+                    "next_from": cut.map { .string($0.rfc3339) } ?? .null]
         })
 
     static let search = MethodDefinition(
-        "availability.search", "One merged calendar of bookable slots for a service across its certified experts",
+        "availability.search", "One merged calendar of bookable slots for a service across its certified experts, a page at a time",
         audience: .roles([.user, .admin]), mutating: false,
         params: [.init("service_id", .id(.service), required: true), .init("from", .timestamp, required: true), .init("to", .timestamp, required: true),
                  .init("location_id", .id(.location)), .init("expert_id", .id(.person), "Only where the community allows filtering by expert"),
-                 .init("length_minutes", .integer(min: 5, max: 1440))],
+                 .init("length_minutes", .integer(min: 5, max: 1440)),
+                 .init("limit", .integer(min: 1, max: Int64(SchedulingLimits.maxSlotsPerPage)),
+                       "Most slots in this answer (default \(SchedulingLimits.defaultSlotsPerPage)); an answer also ends before it would list more than \(SchedulingLimits.maxListingsPerPage) expert-location pairs"),
+                 .init("cursor", .text(min: 1, max: 1000), "next_cursor from the previous answer, sent with the same other params")],
         result: .object([.init("slots", .list(.object([
             .init("start", .timestamp, required: true), .init("end", .timestamp, required: true),
             .init("experts", .list(.object([.init("expert_id", .id(.person), required: true), .init("location_ids", .list(.id(.location)), required: true)])), required: true),
-        ])), required: true)], additional: true),
+        ])), required: true),
+            .init("truncated", .boolean, required: true, "The answer stopped at its bound before the end of the range: ask again with cursor: next_cursor for the rest"),
+            .init("next_cursor", .nullable(.text()), required: true)], additional: true),
         errors: [DocErrors.notFound],
         body: .transaction { ctx, params in
             let settings = try ctx.settings()
@@ -174,17 +194,22 @@ enum AvailabilityAPI {
                 if !enrolled.inService { experts = experts.filter { enrolled.experts.contains($0) } }
             }
             let length = params.optionalInt("length_minutes") ?? service.defaultLengthMinutes
-            let lastEnd = try to.adding(minutes: length, checkedFor: "to", what: "the end of the last slot")
-            let availability = try AvailabilityStore.load(ctx.db, communityId: ctx.communityId, expertIds: experts.sorted(), from: from, to: lastEnd)
+            _ = try to.adding(minutes: length, checkedFor: "to", what: "the end of the last slot")
             let query = SlotQuery(
                 from: from, to: to, lengthMinutes: length, slotMinutes: settings.slotMinutes,
                 earliestStart: ctx.now.adding(minutes: settings.minNoticeMinutes), latestStart: ctx.now.adding(minutes: settings.horizonDays * 24 * 60),
-                locationId: params.optionalString("location_id"), serviceId: service.id, gridTimeZone: settings.timeZone)
-            let found = try slots(for: availability, query: query)
-            let items: [JSON] = found.map { s in
+                locationId: params.optionalString("location_id"), serviceId: service.id, gridTimeZone: settings.timeZone,
+                after: try Page.cursor(params, key: [.time])?[0].stringValue.map { try Instant(rfc3339: $0) },
+                maxSlots: Int(params.optionalInt("limit") ?? Int64(SchedulingLimits.defaultSlotsPerPage)))
+            let window = query.startWindow
+            let availability = window.isEmpty
+                ? [] : try AvailabilityStore.load(ctx.db, communityId: ctx.communityId, expertIds: experts.sorted(), from: window.start, to: window.end.adding(minutes: length))
+            let page = try slots(for: availability, query: query)
+            let items: [JSON] = page.slots.map { s in
                 ["start": .string(s.start.rfc3339), "end": .string(s.end.rfc3339),
                  "experts": .array(s.experts.map { ["expert_id": .string($0.expertId), "location_ids": .array($0.locationIds.map { .string($0) })] })]
             }
-            return ["service_id": .string(service.id), "length_minutes": .int(length), "slots": .array(items)]
+            let next: JSON = page.isCut ? .string(Page.encode([.string(page.slots.last!.start.rfc3339)])) : .null
+            return ["service_id": .string(service.id), "length_minutes": .int(length), "slots": .array(items), "truncated": .bool(page.isCut), "next_cursor": next]
         })
 }

@@ -33,6 +33,8 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
         public static let idempotencyKeyReused = Code(4090, "idempotency_key_reused")
         public static let databaseUnavailable = Code(5030, "database_unavailable")
         public static let contention = Code(5031, "contention")
+        public static let answerTooLarge = Code(4130, "answer_too_large")
+        public static let batchAnswerFull = Code(4131, "batch_answer_full")
     }
 
     public let code: Code

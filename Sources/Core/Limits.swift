@@ -1,7 +1,10 @@
-/// Bounds on everything a caller can send (SPEC §3.1). Set once at start-up.
+/// Bounds on everything a caller can send (SPEC §3.1) and make the process produce. Set once
+/// at start-up.
 public struct Limits: Sendable {
     public var maxMessageBytes = 1 << 20
     public var maxBatchEntries = 1000
+    /// One call's answer, or one batch's: what passes it is answered with errors instead.
+    public var maxAnswerBytes = 16 << 20
     public var maxStringLength = 10_000
     public var maxNameLength = 200
     public var maxListItems = 1000

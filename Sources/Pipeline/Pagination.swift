@@ -26,22 +26,24 @@ public struct Page {
     /// `key` names the parts of this list's keyset; a cursor of any other shape is refused.
     public init(_ params: Params, key: [KeyPart]) throws {
         limit = params.optionalInt("limit") ?? Page.defaultLimit
-        if let cursor = params.optionalString("cursor") {
-            guard let decoded = Page.decode(cursor), decoded.count == key.count,
-                zip(decoded, key).allSatisfy({ value, part in
-                    switch part {
-                    case .text: return value.stringValue != nil
-                    case .integer: return value.intValue != nil
-                    case .time: return value.stringValue.map { (try? Instant(rfc3339: $0)) != nil } ?? false
-                    }
-                })
-            else {
-                throw AppError.invalidParams(field: "cursor", reason: "is not a cursor returned by this method")
-            }
-            after = decoded
-        } else {
-            after = nil
+        after = try Page.cursor(params, key: key)
+    }
+
+    /// The key values in `params`' cursor, nil without one; a cursor of another shape is refused.
+    public static func cursor(_ params: Params, key: [KeyPart]) throws -> [JSON]? {
+        guard let cursor = params.optionalString("cursor") else { return nil }
+        guard let decoded = Page.decode(cursor), decoded.count == key.count,
+            zip(decoded, key).allSatisfy({ value, part in
+                switch part {
+                case .text: return value.stringValue != nil
+                case .integer: return value.intValue != nil
+                case .time: return value.stringValue.map { (try? Instant(rfc3339: $0)) != nil } ?? false
+                }
+            })
+        else {
+            throw AppError.invalidParams(field: "cursor", reason: "is not a cursor returned by this method")
         }
+        return decoded
     }
 
     public func afterString(_ i: Int) -> String? { after.flatMap { i < $0.count ? $0[i].stringValue : nil } }
@@ -54,7 +56,7 @@ public struct Page {
         return ["items": .array(shown), "next_cursor": next]
     }
 
-    static func encode(_ key: [JSON]) -> String {
+    public static func encode(_ key: [JSON]) -> String {
         let hex = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         for b in JSON.array(key).serialized().utf8 {

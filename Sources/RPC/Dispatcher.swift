@@ -10,9 +10,9 @@ public final class Dispatcher {
     public let logger: Logger
     let info: OpenRPCInfo
 
-    /// Runs the entries of a batch, returning their responses in entry order. Unset, they run
-    /// one after another here; a pool may run independent entries at once.
-    public var batchRunner: (([JSON]) -> [JSON?])? = nil
+    /// Runs the entries of a batch, each through `answer(_:of:)`. Unset, they run one after
+    /// another here; a pool may run independent entries at once.
+    public var batchRunner: ((BatchAnswer) -> Void)? = nil
 
     public init(methods: [MethodSpec], limits: Limits, logger: Logger, info: OpenRPCInfo) {
         self.limits = limits
@@ -49,18 +49,42 @@ public final class Dispatcher {
                 let e = RPCError(code: -32600, message: "Invalid Request: a batch may hold at most \(limits.maxBatchEntries) entries, got \(entries.count)", data: nil)
                 return Dispatcher.errorResponse(id: .null, error: e).serialized()
             }
-            let responses = (batchRunner?(entries) ?? entries.map { handle(request: $0) }).compactMap { $0 }
-            return responses.isEmpty ? nil : JSON.array(responses).serialized()
+            let batch = BatchAnswer(entries: entries, maxBytes: limits.maxAnswerBytes)
+            if let batchRunner {
+                batchRunner(batch)
+            } else {
+                while let i = batch.claimNext() { answer(i, of: batch) }
+            }
+            return batch.serialized()
         }
-        return handle(request: parsed)?.serialized()
+        return BatchAnswer.single(respond(to: parsed), maxBytes: limits.maxAnswerBytes)
+    }
+
+    /// Runs entry `i` of `batch` and records its answer there.
+    public func answer(_ i: Int, of batch: BatchAnswer) {
+        batch.record(i, respond(to: batch.entries[i]))
     }
 
     static func oversized(_ limits: Limits) -> RPCError {
         RPCError(code: -32600, message: "Invalid Request: a message may be at most \(limits.maxMessageBytes) bytes", data: nil)
     }
 
-    /// One request object → its response, or nil for a notification.
-    public func handle(request: JSON) -> JSON? {
+    /// A request's response (nil for a notification), and whether the call may have changed
+    /// something: a mutating method's handler ran (its answer is then never replaced, whatever
+    /// its size).
+    struct Outcome {
+        let response: JSON?
+        let mayHaveChanged: Bool
+    }
+
+    /// One request object → its outcome.
+    func respond(to request: JSON) -> Outcome {
+        var ranMutating = false
+        let response = respond(to: request, ranMutating: &ranMutating)
+        return Outcome(response: response, mayHaveChanged: ranMutating)
+    }
+
+    private func respond(to request: JSON, ranMutating: inout Bool) -> JSON? {
         guard case .object(let fields) = request else {
             return Dispatcher.errorResponse(id: .null, error: RPCError(code: -32600, message: "Invalid Request: expected an object", data: nil))
         }
@@ -108,6 +132,7 @@ public final class Dispatcher {
         do {
             let checkedFields = try spec.preflight(paramFields)
             try spec.paramsSchema.validate(.object(checkedFields), path: "", limits: limits)
+            ranMutating = spec.mutating
             outcome = .success(try spec.handler(Params(fields: checkedFields, method: methodName)))
         } catch let error as AppError {
             outcome = .failure(RPCError(error))

@@ -4,11 +4,14 @@ public struct OpenRPCInfo: Sendable {
     public let title: String
     public let version: String
     public let description: String
+    /// Bounds beyond the RPC layer's own `Limits` (pages, searches, memory), published with them.
+    public let bounds: [String: JSON]
 
-    public init(title: String, version: String, description: String) {
+    public init(title: String, version: String, description: String, bounds: [String: JSON] = [:]) {
         self.title = title
         self.version = version
         self.description = description
+        self.bounds = bounds
     }
 }
 
@@ -36,9 +39,17 @@ extension Dispatcher {
                 "errors": .array(errors),
             ]
         }
+        let limitBounds: [String: JSON] = [
+            "max_message_bytes": .int(Int64(limits.maxMessageBytes)), "max_batch_entries": .int(Int64(limits.maxBatchEntries)),
+            "max_answer_bytes": .int(Int64(limits.maxAnswerBytes)), "max_string_length": .int(Int64(limits.maxStringLength)),
+            "max_list_items": .int(Int64(limits.maxListItems)),
+        ]
         return [
             "openrpc": "1.2.6",
-            "info": ["title": .string(info.title), "version": .string(info.version), "description": .string(info.description)],
+            "info": [
+                "title": .string(info.title), "version": .string(info.version), "description": .string(info.description),
+                "x-bounds": .object(limitBounds.merging(info.bounds) { own, _ in own }),
+            ],
             "methods": .array(methodDocs),
         ]
     }

@@ -6,8 +6,18 @@ public enum SchedulingLimits {
     /// Longest meeting a search or booking check considers.
     public static let maxLengthMinutes: Int64 = 1440
     /// Experts × candidate start times in one search: about 800 experts over 90 days of
-    /// 30-minute slots, and the memory a worst-case answer (everyone free everywhere) needs.
+    /// 30-minute slots. A sparse calendar may need that many checked to fill one page.
     public static let maxExpertStartTimes = 4_000_000
+    /// Slots in one page of a search unless the caller asks for fewer or more: a week of a
+    /// 30-minute grid round the clock is 336.
+    public static let defaultSlotsPerPage = 500
+    public static let maxSlotsPerPage = 2000
+    /// Expert-location pairs listed in one page of a search (40 to 110 bytes each in JSON), so
+    /// a page stays within about 1.3 MB however many experts are free at each start.
+    public static let maxListingsPerPage = 10_000
+    /// Periods (free, blocked, one-off) in one answer about an expert's calendar: up to about
+    /// 200 bytes each.
+    public static let maxPeriodsPerAnswer = 2000
 
     static let maxRangeMicroseconds = maxRangeDays * 86_400 * 1_000_000
 

@@ -16,10 +16,18 @@ public struct SlotQuery: Sendable {
     public var serviceId: String?
     /// The community's zone, so every user sees the same grid whatever the experts' zones.
     public var gridTimeZone: String
+    /// Only starts after this one: the last start of the previous page.
+    public var after: Instant?
+    /// Most slots in one page, 1…`SchedulingLimits.maxSlotsPerPage`.
+    public var maxSlots: Int
+    /// Most expert-location listings in one page: a page ends before the slot that would pass
+    /// it, though it always holds at least one slot.
+    public var maxListings: Int
 
     public init(
         from: Instant, to: Instant, lengthMinutes: Int64, slotMinutes: Int64, earliestStart: Instant,
-        latestStart: Instant, locationId: String? = nil, serviceId: String? = nil, gridTimeZone: String
+        latestStart: Instant, locationId: String? = nil, serviceId: String? = nil, gridTimeZone: String, after: Instant? = nil,
+        maxSlots: Int = SchedulingLimits.defaultSlotsPerPage, maxListings: Int = SchedulingLimits.maxListingsPerPage
     ) {
         self.from = from
         self.to = to
@@ -30,6 +38,17 @@ public struct SlotQuery: Sendable {
         self.locationId = locationId
         self.serviceId = serviceId
         self.gridTimeZone = gridTimeZone
+        self.after = after
+        self.maxSlots = maxSlots
+        self.maxListings = maxListings
+    }
+
+    /// Where starts may fall: [from, to) after `after`, from the earliest start to the latest.
+    public var startWindow: Period {
+        var start = max(from, earliestStart)
+        if let after { start = max(start, Instant(microseconds: after.microseconds + 1)) }
+        // `latestStart` itself may be booked, while `to` ends a half-open range.
+        return Period(start: start, end: min(to, Instant(microseconds: latestStart.microseconds + 1)))
     }
 }
 
@@ -44,14 +63,31 @@ public struct Slot: Sendable, Hashable {
     public let end: Instant
     /// Sorted by expert id; never empty.
     public let experts: [SlotExpert]
+
+    /// Expert-location pairs listed: what makes a slot's answer long.
+    public var listingCount: Int { experts.reduce(0) { $0 + $1.locationIds.count } }
 }
 
-/// One calendar of bookable slots merged from several experts' availability, sorted by start.
-/// An expert is listed at a slot with each location where the whole meeting is free.
+/// Slots from the start of a query's window, up to its page bounds.
+public struct SlotPage: Sendable, Equatable {
+    public let slots: [Slot]
+    /// The page stopped at its bounds before the end of the window: ask again with `after` set
+    /// to the last start listed for the rest (which may hold no slot).
+    public let isCut: Bool
+    /// Grid starts the search worked through, each checked for every expert: its work.
+    public let startsChecked: Int
+}
+
+/// One page of the calendar of bookable slots merged from several experts' availability,
+/// sorted by start. An expert is listed at a slot with each location where the whole meeting
+/// is free.
 ///
-/// Cost: each expert's expansion is linear in days, and each free period finds its first
-/// start by binary search, so the total is linear in experts × days plus the slots returned.
-public func slots(for experts: [ExpertAvailability], query: SlotQuery) throws(AppError) -> [Slot] {
+/// Cost: the grid's starts are worked through in chunks, the first as long as a full page could
+/// need and each next one twice as long, until the page is full; so the work stops within about
+/// twice what the page needed (the whole window when it holds fewer slots than a page). In each
+/// chunk every expert's expansion is linear in days, and each free period finds its first start
+/// by binary search, so the total is linear in experts × days searched plus the slots found.
+public func slots(for experts: [ExpertAvailability], query: SlotQuery) throws(AppError) -> SlotPage {
     guard (1...SchedulingLimits.maxLengthMinutes).contains(query.lengthMinutes) else {
         throw .invalidParams(
             field: "length_minutes",
@@ -60,6 +96,10 @@ public func slots(for experts: [ExpertAvailability], query: SlotQuery) throws(Ap
     guard (1...1440).contains(query.slotMinutes) else {
         throw .invalidParams(field: "slot_minutes", reason: "must be 1…1440, got \(query.slotMinutes)")
     }
+    guard (1...SchedulingLimits.maxSlotsPerPage).contains(query.maxSlots) else {
+        throw .invalidParams(field: "limit", reason: "must be 1…\(SchedulingLimits.maxSlotsPerPage), got \(query.maxSlots)")
+    }
+    precondition(query.maxListings >= 1, "a page must be able to list one expert")
     try SchedulingLimits.checkRange(from: query.from, to: query.to)
     guard let gridClock = ZoneClock(identifier: query.gridTimeZone) else {
         throw .invalidParams(field: "time_zone", reason: "\"\(query.gridTimeZone)\" is not a known IANA time zone")
@@ -69,12 +109,8 @@ public func slots(for experts: [ExpertAvailability], query: SlotQuery) throws(Ap
         throw .invalidParams(field: "expert_id", reason: "expert \(experts[a].expertId) is listed twice")
     }
 
-    // `latestStart` itself may be booked, while `to` ends a half-open range.
-    let startWindow = Period(
-        start: max(query.from, query.earliestStart),
-        end: min(query.to, Instant(microseconds: query.latestStart.microseconds + 1)))
-    let starts = startTimes(in: startWindow, clock: gridClock, slotMinutes: query.slotMinutes)
-    guard let firstStart = starts.first, let lastStart = starts.last, !experts.isEmpty else { return [] }
+    let starts = startTimes(in: query.startWindow, clock: gridClock, slotMinutes: query.slotMinutes)
+    guard !starts.isEmpty, !experts.isEmpty else { return SlotPage(slots: [], isCut: false, startsChecked: 0) }
     guard experts.count * starts.count <= SchedulingLimits.maxExpertStartTimes else {
         throw .invalidParams(
             field: "to",
@@ -82,6 +118,36 @@ public func slots(for experts: [ExpertAvailability], query: SlotQuery) throws(Ap
                 + "\(SchedulingLimits.maxExpertStartTimes) to check; search a shorter range or filter by expert")
     }
 
+    var page: [Slot] = []
+    var listings = 0
+    var chunkStart = 0
+    // A start gives at most one slot, and a slot lists each expert at least once.
+    var chunkLength = max(1, min(query.maxSlots + 1, query.maxListings / experts.count))
+    while chunkStart < starts.count {
+        let chunkEnd = min(starts.count, chunkStart + chunkLength)
+        for slot in try slots(at: starts[chunkStart..<chunkEnd], experts: experts, order: order, query: query) {
+            let count = slot.listingCount
+            guard page.count < query.maxSlots, page.isEmpty || listings + count <= query.maxListings else {
+                return SlotPage(slots: page, isCut: true, startsChecked: chunkEnd)
+            }
+            page.append(slot)
+            listings += count
+        }
+        chunkStart = chunkEnd
+        // A full page stops the work, though the rest of the range may hold no slot.
+        if page.count == query.maxSlots || listings >= query.maxListings {
+            return SlotPage(slots: page, isCut: chunkStart < starts.count, startsChecked: chunkStart)
+        }
+        chunkLength *= 2
+    }
+    return SlotPage(slots: page, isCut: false, startsChecked: starts.count)
+}
+
+/// Every slot at `starts` (sorted grid instants), experts visited in id order.
+private func slots(
+    at starts: ArraySlice<Instant>, experts: [ExpertAvailability], order: [Int], query: SlotQuery
+) throws(AppError) -> [Slot] {
+    guard let firstStart = starts.first, let lastStart = starts.last else { return [] }
     let reach = Period(start: firstStart, end: lastStart.adding(minutes: query.lengthMinutes))
     var locationIdsByRank: [[String]] = []
     var hitsByStart = [[(expertRank: Int, locationIndex: Int)]](repeating: [], count: starts.count)
@@ -92,8 +158,8 @@ public func slots(for experts: [ExpertAvailability], query: SlotQuery) throws(Ap
         for (locationIndex, periods) in free.map(\.value).enumerated() {
             for period in periods {
                 var s = firstIndex(in: starts, atOrAfter: period.start)
-                while s < starts.count, starts[s].adding(minutes: query.lengthMinutes) <= period.end {
-                    hitsByStart[s].append((rank, locationIndex))
+                while s < starts.endIndex, starts[s].adding(minutes: query.lengthMinutes) <= period.end {
+                    hitsByStart[s - starts.startIndex].append((rank, locationIndex))
                     s += 1
                 }
             }
@@ -102,7 +168,7 @@ public func slots(for experts: [ExpertAvailability], query: SlotQuery) throws(Ap
 
     // Experts were visited in id order and locations in id order, so each list is already sorted.
     var result: [Slot] = []
-    for (s, hits) in hitsByStart.enumerated() where !hits.isEmpty {
+    for (offset, hits) in hitsByStart.enumerated() where !hits.isEmpty {
         var slotExperts: [SlotExpert] = []
         var i = 0
         while i < hits.count {
@@ -114,7 +180,8 @@ public func slots(for experts: [ExpertAvailability], query: SlotQuery) throws(Ap
             }
             slotExperts.append(SlotExpert(expertId: experts[order[rank]].expertId, locationIds: locationIds))
         }
-        result.append(Slot(start: starts[s], end: starts[s].adding(minutes: query.lengthMinutes), experts: slotExperts))
+        let start = starts[starts.startIndex + offset]
+        result.append(Slot(start: start, end: start.adding(minutes: query.lengthMinutes), experts: slotExperts))
     }
     return result
 }
@@ -140,9 +207,9 @@ private func startTimes(in window: Period, clock: ZoneClock, slotMinutes: Int64)
     return starts
 }
 
-private func firstIndex(in sorted: [Instant], atOrAfter instant: Instant) -> Int {
-    var low = 0
-    var high = sorted.count
+private func firstIndex(in sorted: ArraySlice<Instant>, atOrAfter instant: Instant) -> Int {
+    var low = sorted.startIndex
+    var high = sorted.endIndex
     while low < high {
         let mid = (low + high) / 2
         if sorted[mid] < instant { low = mid + 1 } else { high = mid }

@@ -74,6 +74,10 @@ enum AvailabilityCommands {
         session.out.text(rows.isEmpty ? "nothing free in this range\n" : try Render.table(rows, [
             Column(header: "START", key: "start", format: .time), Column(header: "END", key: "end", format: .time), Column(header: "WHERE", key: "where"),
         ], session))
+        if let next = result["next_from"]?.stringValue {
+            session.out.line()
+            session.out.line("Shown up to \(clock.format(next)) (an answer holds at most 2,000 periods); for the rest: --from \(next)")
+        }
     }
 
     static let ruleColumns = [

@@ -9,7 +9,7 @@ import Pipeline
 #endif
 
 let usage = """
-    usage: meetingd [serve] [--pin-actor PERSON] [--test-clock] [--batch-workers N] [--log-level debug|info|warning|error]
+    usage: meetingd [serve] [--pin-actor PERSON] [--test-clock] [--batch-workers N] [--max-memory-mb N] [--log-level debug|info|warning|error]
            meetingd migrate
            meetingd bootstrap --community NAME --short-name SHORT --admin-email EMAIL --admin-first FIRST --admin-last LAST [--time-zone ZONE]
            meetingd discover        (prints the OpenRPC document)
@@ -17,7 +17,11 @@ let usage = """
     meetingd speaks JSON-RPC 2.0 on stdin/stdout: one request per line (or Content-Length framed).
     The database is DATABASE_URL (a libpq connection string or URI).
     A batch's entries run at once over N connections (default 4; MEETINGLEDGER_BATCH_WORKERS).
-    Limits: MEETINGLEDGER_MAX_MESSAGE_BYTES, MEETINGLEDGER_MAX_BATCH, MEETINGLEDGER_MAX_STRING.
+    Limits: MEETINGLEDGER_MAX_MESSAGE_BYTES, MEETINGLEDGER_MAX_BATCH, MEETINGLEDGER_MAX_STRING, and
+    MEETINGLEDGER_MAX_ANSWER_BYTES (one call's or one batch's answer, default 16 MiB; past it the rest
+    of a batch is answered with batch_answer_full errors: send those requests again).
+    Memory: at most N MiB of heap and stacks (default 1024; 0 leaves the system's limit as it is;
+    MEETINGLEDGER_MAX_MEMORY_MB); a process that would pass it stops (SIGABRT) instead.
     Migrations are read from MEETINGLEDGER_MIGRATIONS or sql/migrations beside the build.
 
     --pin-actor PERSON (a per_… id; serve only) makes every call act as that person: a call
@@ -74,10 +78,16 @@ var limits = Limits()
 if let v = environment("MEETINGLEDGER_MAX_MESSAGE_BYTES").flatMap(Int.init), v > 0 { limits.maxMessageBytes = v }
 if let v = environment("MEETINGLEDGER_MAX_BATCH").flatMap(Int.init), v > 0 { limits.maxBatchEntries = v }
 if let v = environment("MEETINGLEDGER_MAX_STRING").flatMap(Int.init), v > 0 { limits.maxStringLength = v }
+if let v = environment("MEETINGLEDGER_MAX_ANSWER_BYTES").flatMap(Int.init), v > 0 { limits.maxAnswerBytes = v }
 
 let testClock = flag("--test-clock")
 let batchWorkersText = option("--batch-workers") ?? environment("MEETINGLEDGER_BATCH_WORKERS") ?? "4"
 guard let batchWorkers = Int(batchWorkersText), (1...32).contains(batchWorkers) else { fail("--batch-workers takes 1…32\n" + usage) }
+let memoryText = option("--max-memory-mb") ?? environment("MEETINGLEDGER_MAX_MEMORY_MB") ?? String(MemoryCap.defaultMegabytes)
+guard let maxMemoryMB = Int(memoryText), maxMemoryMB == 0 || maxMemoryMB >= MemoryCap.minimumMegabytes else {
+    fail("--max-memory-mb takes 0 (no cap) or at least \(MemoryCap.minimumMegabytes)\n" + usage)
+}
+if let problem = MemoryCap.apply(megabytes: maxMemoryMB) { fail("cannot cap memory at \(maxMemoryMB) MiB: \(problem)", code: 1) }
 let levelName = option("--log-level") ?? environment("MEETINGLEDGER_LOG_LEVEL") ?? "info"
 guard let level = Logger.Level(rawValue: levelName) else { fail("unknown log level \(levelName)\n" + usage) }
 let logger = Logger(minimum: level)
@@ -100,7 +110,8 @@ let conninfo = environment("DATABASE_URL") ?? ""
 let config = PipelineConfig(conninfo: conninfo, testClock: testClock, limits: limits, pinnedActor: pinnedActor)
 let info = OpenRPCInfo(
     title: "MeetingLedger", version: PipelineConfig.version,
-    description: "Paid 1-on-1 meetings with experts: scheduling, meeting lifecycle and a double-entry credit ledger, over JSON-RPC 2.0")
+    description: "Paid 1-on-1 meetings with experts: scheduling, meeting lifecycle and a double-entry credit ledger, over JSON-RPC 2.0",
+    bounds: API.publishedBounds.merging(["max_memory_mb": .int(Int64(maxMemoryMB))]) { service, _ in service })
 
 switch command {
 case "migrate":

@@ -27,10 +27,20 @@ final class SlotSearchTests: XCTestCase {
         ExpertAvailability(expertId: id, timeZone: zone, weekly: rules, busy: busy)
     }
 
+    /// Every slot of a query small enough for one page, which must not be cut.
+    private func allSlots(for experts: [ExpertAvailability], query: SlotQuery, file: StaticString = #filePath, line: UInt = #line) throws -> [Slot] {
+        var whole = query
+        whole.maxSlots = SchedulingLimits.maxSlotsPerPage
+        whole.maxListings = .max
+        let page = try slots(for: experts, query: whole)
+        XCTAssertFalse(page.isCut, "the query fits one page", file: file, line: line)
+        return page.slots
+    }
+
     func testSlotsNeedTheWholeLengthFree() throws {
         let experts = [expert("per_1", [rule(1, "09:00", "11:30", at: ["loc_a"])])]
         XCTAssertEqual(
-            lines(try slots(for: experts, query: query("2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z", slotMinutes: 30))),
+            lines(try allSlots(for: experts, query: query("2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z", slotMinutes: 30))),
             ["2026-03-02T09:00:00Z per_1@loc_a", "2026-03-02T09:30:00Z per_1@loc_a", "2026-03-02T10:00:00Z per_1@loc_a",
              "2026-03-02T10:30:00Z per_1@loc_a"])
     }
@@ -43,11 +53,11 @@ final class SlotSearchTests: XCTestCase {
             expert("per_m", zone: "Asia/Kolkata", [rule(2, "09:00", "12:00", at: ["loc_x"])]),
         ]
         XCTAssertEqual(
-            lines(try slots(for: experts, query: query("2026-01-05T00:00:00Z", "2026-01-06T00:00:00Z"))),
+            lines(try allSlots(for: experts, query: query("2026-01-05T00:00:00Z", "2026-01-06T00:00:00Z"))),
             ["2026-01-05T08:00:00Z per_z@loc_x,loc_y", "2026-01-05T09:00:00Z per_a@loc_y per_z@loc_x,loc_y",
              "2026-01-05T10:00:00Z per_a@loc_y per_z@loc_x,loc_y", "2026-01-05T11:00:00Z per_a@loc_y"])
         XCTAssertEqual(
-            lines(try slots(for: experts, query: query("2026-01-05T00:00:00Z", "2026-01-06T00:00:00Z", locationId: "loc_x"))),
+            lines(try allSlots(for: experts, query: query("2026-01-05T00:00:00Z", "2026-01-06T00:00:00Z", locationId: "loc_x"))),
             ["2026-01-05T08:00:00Z per_z@loc_x", "2026-01-05T09:00:00Z per_z@loc_x", "2026-01-05T10:00:00Z per_z@loc_x"])
     }
 
@@ -57,31 +67,31 @@ final class SlotSearchTests: XCTestCase {
             expert("per_2", [rule(1, "09:00", "10:00", at: ["loc_a"])]),
         ]
         let range = ("2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z")
-        XCTAssertEqual(lines(try slots(for: experts, query: query(range.0, range.1, serviceId: "svc_chem"))), ["2026-03-02T09:00:00Z per_1@loc_a per_2@loc_a"])
-        XCTAssertEqual(lines(try slots(for: experts, query: query(range.0, range.1, serviceId: "svc_math"))), ["2026-03-02T09:00:00Z per_2@loc_a"])
+        XCTAssertEqual(lines(try allSlots(for: experts, query: query(range.0, range.1, serviceId: "svc_chem"))), ["2026-03-02T09:00:00Z per_1@loc_a per_2@loc_a"])
+        XCTAssertEqual(lines(try allSlots(for: experts, query: query(range.0, range.1, serviceId: "svc_math"))), ["2026-03-02T09:00:00Z per_2@loc_a"])
     }
 
     func testMinimumNoticeAndHorizonBoundTheStarts() throws {
         let experts = [expert("per_1", [rule(1, "09:00", "17:00", at: ["loc_a"])])]
-        let found = try slots(
+        let found = try allSlots(
             for: experts,
             query: query(
                 "2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z", earliestStart: "2026-03-02T10:30:00Z",
                 latestStart: "2026-03-02T13:00:00Z"))
         XCTAssertEqual(found.map(\.start.rfc3339), ["2026-03-02T11:00:00Z", "2026-03-02T12:00:00Z", "2026-03-02T13:00:00Z"])
         XCTAssertEqual(
-            try slots(for: experts, query: query("2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z", earliestStart: "2026-03-09T00:00:00Z")), [])
+            try allSlots(for: experts, query: query("2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z", earliestStart: "2026-03-09T00:00:00Z")), [])
     }
 
     func testToEndsTheStartsButNotTheMeeting() throws {
         let experts = [expert("per_1", [rule(1, "09:00", "17:00", at: ["loc_a"])])]
-        let found = try slots(for: experts, query: query("2026-03-02T10:00:00Z", "2026-03-02T12:00:00Z"))
+        let found = try allSlots(for: experts, query: query("2026-03-02T10:00:00Z", "2026-03-02T12:00:00Z"))
         XCTAssertEqual(found.map(\.start.rfc3339), ["2026-03-02T10:00:00Z", "2026-03-02T11:00:00Z"])
     }
 
     func testGridAlignsToMidnightInAHalfHourZone() throws {
         let experts = [expert("per_1", [rule(1, "00:00", "06:00", at: ["loc_a"])])]
-        let found = try slots(for: experts, query: query("2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z", grid: "Asia/Kolkata"))
+        let found = try allSlots(for: experts, query: query("2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z", grid: "Asia/Kolkata"))
         XCTAssertEqual(
             found.map(\.start.rfc3339),
             ["2026-03-02T00:30:00Z", "2026-03-02T01:30:00Z", "2026-03-02T02:30:00Z", "2026-03-02T03:30:00Z", "2026-03-02T04:30:00Z"])
@@ -91,7 +101,7 @@ final class SlotSearchTests: XCTestCase {
         let everyDay = (1...7).map { rule($0, "00:00", "24:00", at: ["loc_a"]) }
         let experts = [expert("per_1", everyDay)]
         func starts(_ from: String, _ to: String, slotMinutes: Int64) throws -> [Instant] {
-            try slots(for: experts, query: query(from, to, lengthMinutes: 15, slotMinutes: slotMinutes, grid: "America/New_York"))
+            try allSlots(for: experts, query: query(from, to, lengthMinutes: 15, slotMinutes: slotMinutes, grid: "America/New_York"))
                 .map(\.start)
         }
         let short = try starts("2026-03-08T05:00:00Z", "2026-03-09T04:00:00Z", slotMinutes: 60)
@@ -109,7 +119,7 @@ final class SlotSearchTests: XCTestCase {
         let range = ("2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z")
         var alice = expert("per_alice", [rule(1, "09:00", "12:00", at: ["loc_a"])])
         let bob = expert("per_bob", [rule(1, "09:00", "12:00", at: ["loc_a"])])
-        let before = try slots(for: [alice, bob], query: query(range.0, range.1))
+        let before = try allSlots(for: [alice, bob], query: query(range.0, range.1))
         XCTAssertEqual(
             lines(before),
             ["2026-03-02T09:00:00Z per_alice@loc_a per_bob@loc_a", "2026-03-02T10:00:00Z per_alice@loc_a per_bob@loc_a",
@@ -119,18 +129,127 @@ final class SlotSearchTests: XCTestCase {
         XCTAssertFalse(
             isAvailable(alice, serviceId: nil, start: utc("2026-03-02T10:00:00Z"), end: utc("2026-03-02T11:00:00Z"), locationId: "loc_a"))
         XCTAssertEqual(
-            lines(try slots(for: [alice, bob], query: query(range.0, range.1))),
+            lines(try allSlots(for: [alice, bob], query: query(range.0, range.1))),
             ["2026-03-02T09:00:00Z per_alice@loc_a per_bob@loc_a", "2026-03-02T10:00:00Z per_bob@loc_a",
              "2026-03-02T11:00:00Z per_alice@loc_a per_bob@loc_a"])
-        XCTAssertEqual(try slots(for: [alice], query: query(range.0, range.1)).count, 2)
+        XCTAssertEqual(try allSlots(for: [alice], query: query(range.0, range.1)).count, 2)
 
         alice.busy = []
-        XCTAssertEqual(try slots(for: [alice, bob], query: query(range.0, range.1)), before)
+        XCTAssertEqual(try allSlots(for: [alice, bob], query: query(range.0, range.1)), before)
     }
 
     func testNoExpertsOrNoFreeTimeGiveNoSlots() throws {
-        XCTAssertEqual(try slots(for: [], query: query("2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z")), [])
-        XCTAssertEqual(try slots(for: [expert("per_1", [])], query: query("2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z")), [])
+        XCTAssertEqual(try allSlots(for: [], query: query("2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z")), [])
+        XCTAssertEqual(try allSlots(for: [expert("per_1", [])], query: query("2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z")), [])
+    }
+
+    // MARK: Pages
+
+    /// Every page of `query` with `maxSlots`, each asked after the last start of the one before.
+    private func pages(_ experts: [ExpertAvailability], _ query: SlotQuery, maxSlots: Int, maxListings: Int = .max) throws -> [SlotPage] {
+        var out: [SlotPage] = []
+        var next = query
+        next.maxSlots = maxSlots
+        next.maxListings = maxListings
+        repeat {
+            let page = try slots(for: experts, query: next)
+            out.append(page)
+            next.after = page.slots.last?.start
+            guard out.count <= 10_000 else { XCTFail("no end of pages"); return out }
+        } while out.last!.isCut
+        return out
+    }
+
+    func testPagesGiveEverySlotOnceInOrder() throws {
+        let experts = [
+            expert("per_b", [rule(1, "09:00", "17:00", at: ["loc_a", "loc_b"]), rule(3, "00:00", "24:00", at: ["loc_a"])]),
+            expert("per_a", zone: "Europe/Prague", (1...5).map { rule($0, "08:00", "12:30", at: ["loc_c"]) }),
+        ]
+        let whole = query("2026-03-01T00:00:00Z", "2026-03-15T00:00:00Z", slotMinutes: 30)
+        let all = try allSlots(for: experts, query: whole)
+        XCTAssertEqual(all.count, 2 * (19 + 47 + 3 * 8), "a week: Monday 07:00–16:00, Wednesday 00:00–23:00, three Prague mornings")
+        for size in [1, 7, 50, all.count - 1, all.count] {
+            let paged = try pages(experts, whole, maxSlots: size)
+            XCTAssertEqual(paged.flatMap(\.slots), all, "pages of \(size): no slot lost, repeated or out of order")
+            XCTAssertTrue(paged.allSatisfy { $0.slots.count <= size }, "pages of \(size) hold at most \(size) slots")
+            XCTAssertTrue(paged.dropLast().allSatisfy { $0.isCut && $0.slots.count == size }, "every page but the last is full and cut")
+            XCTAssertFalse(paged.last!.isCut)
+        }
+    }
+
+    /// A cursor is a start: the next page begins after it, even when it is not on the grid.
+    func testAfterStartsStrictlyLater() throws {
+        let experts = [expert("per_1", [rule(1, "09:00", "12:00", at: ["loc_a"])])]
+        var q = query("2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z")
+        q.after = utc("2026-03-02T10:00:00Z")
+        XCTAssertEqual(try slots(for: experts, query: q).slots.map(\.start.rfc3339), ["2026-03-02T11:00:00Z"])
+        q.after = utc("2026-03-02T09:15:00Z")
+        XCTAssertEqual(try slots(for: experts, query: q).slots.map(\.start.rfc3339), ["2026-03-02T10:00:00Z", "2026-03-02T11:00:00Z"])
+        q.after = utc("2026-03-02T11:00:00Z")
+        let last = try slots(for: experts, query: q)
+        XCTAssertEqual([last.slots.count, last.startsChecked], [0, 12], "the starts after 11:00 are checked, and hold no slot")
+        XCTAssertFalse(last.isCut)
+        q.after = utc("2030-01-01T00:00:00Z")
+        let beyond = try slots(for: experts, query: q)
+        XCTAssertEqual([beyond.slots.count, beyond.startsChecked], [0, 0], "a cursor past the range leaves nothing to check")
+        XCTAssertFalse(beyond.isCut)
+    }
+
+    /// Days of 23 and 25 hours on the grid's clock, paged in fives: the same starts as one page.
+    func testPagesAcrossDaylightSavingChanges() throws {
+        let experts = [expert("per_1", zone: "America/New_York", (1...7).map { rule($0, "00:00", "24:00", at: ["loc_a"]) })]
+        for (from, to, hours) in [("2026-03-08T05:00:00Z", "2026-03-09T04:00:00Z", 23), ("2026-11-01T04:00:00Z", "2026-11-02T05:00:00Z", 25)] {
+            let whole = query(from, to, lengthMinutes: 60, slotMinutes: 60, grid: "America/New_York")
+            let all = try allSlots(for: experts, query: whole)
+            XCTAssertEqual(all.count, hours)
+            let paged = try pages(experts, whole, maxSlots: 5)
+            XCTAssertEqual(paged.flatMap(\.slots), all, "\(hours)-hour day")
+            XCTAssertEqual(paged.count, (hours + 4) / 5)
+        }
+    }
+
+    /// A page ends before the slot whose listings would pass the bound, but never empty.
+    func testListingBoundEndsAPage() throws {
+        let experts = (1...3).map { expert("per_\($0)", [rule(1, "09:00", "12:00", at: ["loc_a", "loc_b"])]) }
+        let whole = query("2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z")
+        var q = whole
+        q.maxListings = 13
+        let first = try slots(for: experts, query: q)
+        XCTAssertEqual(first.slots.map(\.listingCount), [6, 6], "a third slot would list 18")
+        XCTAssertTrue(first.isCut)
+        q.maxListings = 4
+        let alone = try slots(for: experts, query: q)
+        XCTAssertEqual(alone.slots.map(\.listingCount), [6], "a slot listing more than the bound comes alone")
+        XCTAssertTrue(alone.isCut)
+        XCTAssertEqual(try pages(experts, whole, maxSlots: 100, maxListings: 4).flatMap(\.slots), try allSlots(for: experts, query: whole))
+    }
+
+    /// The search works through about as many starts as the page needs, not the whole range:
+    /// a year of 5-minute starts, round the clock, for a page of 10.
+    func testAFullPageStopsTheWork() throws {
+        let always = (1...7).map { rule($0, "00:00", "24:00", at: ["loc_a"]) }
+        let experts = [expert("per_1", always), expert("per_2", always)]
+        var q = query("2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z", lengthMinutes: 60, slotMinutes: 5)
+        q.maxSlots = 10
+        let page = try slots(for: experts, query: q)
+        XCTAssertEqual(page.slots.count, 10)
+        XCTAssertTrue(page.isCut)
+        XCTAssertEqual(page.startsChecked, 11, "one chunk of a page and one start")
+
+        // One slot a week, Mondays at 09:00: the tenth is on 9 March, 19,405 starts in; the
+        // doubling chunks reach it without going much further.
+        let weekly = [expert("per_1", [rule(1, "09:00", "10:00", at: ["loc_a"])])]
+        let sparse = try slots(for: weekly, query: q)
+        XCTAssertEqual(sparse.slots.last?.start, utc("2026-03-09T09:00:00Z"))
+        XCTAssertTrue(sparse.isCut)
+        let needed = Int(q.from.minutes(until: utc("2026-03-09T09:00:00Z")) / 5) + 1
+        XCTAssertGreaterThanOrEqual(sparse.startsChecked, needed)
+        XCTAssertLessThan(sparse.startsChecked, 2 * needed + 11, "at most about twice the starts up to the tenth slot")
+
+        // The listing bound stops it as early: two experts fill a bound of 2 listings at the first start.
+        q.maxSlots = 1000
+        q.maxListings = 2
+        XCTAssertEqual(try slots(for: experts, query: q).startsChecked, 1)
     }
 
     // MARK: Refusals
@@ -193,9 +312,16 @@ final class SlotSearchTests: XCTestCase {
             earliestStart: from, latestStart: from.adding(minutes: 90 * 1440), serviceId: "svc_1", gridTimeZone: "Europe/Prague")
         let clock = ContinuousClock()
         var found: [Slot] = []
-        let elapsed = try clock.measure { found = try slots(for: experts, query: query) }
+        let elapsed = try clock.measure { found = try allSlots(for: experts, query: query) }
         let pairs = found.reduce(0) { $0 + $1.experts.count }
         print("slot search, 800 experts × 28 days: \(elapsed), \(found.count) slots, \(pairs) expert-slots")
         XCTAssertFalse(found.isEmpty)
+
+        var first: SlotPage? = nil
+        let firstElapsed = try clock.measure { first = try slots(for: experts, query: query) }
+        print("first page (at most \(SchedulingLimits.maxListingsPerPage) listings): \(firstElapsed), \(first!.slots.count) slots, "
+            + "\(first!.startsChecked) of \(found.count) starts checked")
+        XCTAssertEqual(first!.slots, Array(found.prefix(first!.slots.count)))
+        XCTAssertLessThan(first!.startsChecked, found.count)
     }
 }

@@ -1,0 +1,297 @@
+import Foundation
+import XCTest
+
+/// Bounded work (issue: "Bounded work → Answers"): a search answers one page of slots and says
+/// where to go on; a batch's answer stops at `MEETINGLEDGER_MAX_ANSWER_BYTES`, the rest answered
+/// with errors to send again, never hiding a change that was made; a process's memory is capped.
+///
+/// The reported cases: 40 year-long searches in one 9.6 kB batch by a plain user under default
+/// settings answered 61 MiB with a peak of 351 MiB resident, and one search after an admin set
+/// horizon_days 730 and slot_minutes 5 answered 37 MiB.
+final class AnswerBoundsTests: EndToEndTestCase {
+    /// Two experts free round the clock at two places each, as in the report.
+    func reportedWorld(_ label: String = #function, settings: [String: JSONValue] = [:]) throws -> MeetingWorld {
+        let w = try MeetingWorld(self, label: label, settings: settings)
+        let second = try w.addLocation("Room 2")
+        let places = [w.locationId, second]
+        try w.setWeekly(w.expert, timeZone: "UTC", dailyRules("00:00", "24:00", at: places))
+        _ = try w.addScheduledExpert(firstName: "Bo", timeZone: "UTC", services: [w.serviceId], rules: dailyRules("00:00", "24:00", at: places))
+        return w
+    }
+
+    /// A year-long search request as one JSON-RPC line.
+    func yearSearch(_ w: MeetingWorld, id: JSONValue, _ extra: [String: JSONValue] = [:]) -> JSONValue {
+        var params = w.searchParams(service: nil, from: MeetingTime.startOfTest, to: "2031-03-05T12:00:00Z", extra)
+        params["actor"] = .string(w.user)
+        return ["jsonrpc": "2.0", "id": id, "method": "availability.search", "params": .object(params)]
+    }
+
+    /// Sends one line and reads its answer: the bytes written and the parsed value.
+    func exchangeCounting(_ meetingd: Meetingd, _ line: String, timeout: TimeInterval = 120) throws -> (bytes: Int, answer: JSONValue) {
+        try meetingd.send(line, timeout: timeout)
+        let text = try meetingd.readLine(timeout: timeout)
+        return (text.utf8.count, try JSONValue.parse(text))
+    }
+
+    /// Peak resident memory of a process so far, in MiB.
+    func peakResidentMiB(_ meetingd: Meetingd) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(meetingd.pid)/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kB = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        else { throw HarnessError("no VmHWM in /proc/\(meetingd.pid)/status") }
+        return kB / 1024
+    }
+
+    // MARK: One search
+
+    /// The reported batch: every search answers its first 500 slots and a cursor, so the
+    /// batch's answer is 7.1 MiB (61 MiB before) and the process peaks far below its cap.
+    func testReportedSearchBatchStaysWithinBounds() throws {
+        let w = try reportedWorld()
+        let fresh = try startMeetingd(["--test-clock"])
+        let batch = JSONValue.array((0..<40).map { yearSearch(w, id: .int(Int64($0))) }).serialized
+        XCTAssertLessThan(batch.utf8.count, 10_000)
+        let started = Date()
+        let (answerBytes, line) = try exchangeCounting(fresh, batch)
+        let seconds = Date().timeIntervalSince(started)
+        let peak = try peakResidentMiB(fresh)
+        print("40 year-long searches in one batch: \(answerBytes) bytes answered, peak RSS \(peak) MiB, \(String(format: "%.2f", seconds)) s")
+        guard let answers = line.array else { throw HarnessError("not a batch answer: \(line)") }
+        XCTAssertEqual(answers.compactMap { $0["id"]?.int }, (0..<40).map(Int64.init))
+        for answer in answers {
+            let result = try Meetingd.result(of: answer, "a search of the batch")
+            XCTAssertEqual(result["slots"]?.array?.count, 500, "the default page")
+            XCTAssertEqual(result["truncated"], true)
+            XCTAssertNotNil(result["next_cursor"]?.string)
+        }
+        XCTAssertLessThan(answerBytes, 8 << 20, "the batch's answer is bounded by 40 pages")
+        XCTAssertLessThan(peak, 160, "peak resident MiB")
+    }
+
+    /// horizon_days 730 and 5-minute slots over a whole year: one page, not 105,000 slots.
+    func testWideHorizonFineGridSearchAnswersOnePage() throws {
+        let w = try reportedWorld(settings: ["horizon_days": 730, "slot_minutes": 5])
+        let line = JSONValue.object(["jsonrpc": "2.0", "id": 1, "method": "availability.search",
+                                     "params": yearSearch(w, id: 1)["params"]!]).serialized
+        let (answerBytes, answer) = try exchangeCounting(w.meetingd, line)
+        print("a year of 5-minute slots: \(answerBytes) bytes answered")
+        let page = try Meetingd.result(of: answer)
+        let slots = try (page["slots"]?.array ?? []).map(FoundSlot.init)
+        XCTAssertEqual(slots.count, 500)
+        XCTAssertEqual(slots.first?.start, MeetingTime.startOfTest)
+        XCTAssertEqual(slots.last?.start, MeetingTime.shifted(MeetingTime.startOfTest, minutes: 499 * 5))
+        XCTAssertEqual(page["truncated"], true)
+        XCTAssertLessThan(answerBytes, 256 << 10)
+
+        let next = try w.search(from: MeetingTime.startOfTest, to: "2031-03-05T12:00:00Z", ["cursor": page["next_cursor"]!, "limit": 2000])
+        XCTAssertEqual(next.count, 2000, "the largest page")
+        XCTAssertEqual(next.first?.start, MeetingTime.shifted(MeetingTime.startOfTest, minutes: 500 * 5), "the next page starts where the first stopped")
+        for limit: JSONValue in [0, 2001] {
+            let refused = try w.meetingd.error("availability.search", as: w.user,
+                                               w.searchParams(service: nil, from: MeetingTime.startOfTest, to: "2031-03-05T12:00:00Z", ["limit": limit]), code: -32602)
+            XCTAssertEqual(refused["data"]?["field"], "limit")
+        }
+    }
+
+    /// Pages of 7 followed through their cursors give exactly the slots of one page of every
+    /// slot, across the 23-hour day when New York (the community's zone) moves its clocks.
+    func testPagesGiveTheSameSlotsAsOneAnswer() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["time_zone": "America/New_York"])
+        _ = try w.addScheduledExpert(firstName: "Ann", timeZone: "Europe/Prague", services: [w.serviceId],
+                                     rules: [weeklyRule(6, "09:00", "13:00", at: [w.locationId]), weeklyRule(7, "20:00", "24:00", at: [w.locationId])])
+        try w.requestWith(start: "2030-03-10T15:00:00Z", ["location_id": .string(w.locationId)])
+        let from = "2030-03-09T05:00:00Z", to = "2030-03-12T04:00:00Z"
+        let whole = try w.meetingd.result("availability.search", as: w.user, w.searchParams(service: nil, from: from, to: to, ["limit": 2000]))
+        XCTAssertEqual(whole["truncated"], false)
+        XCTAssertEqual(whole["next_cursor"], .null)
+        let all = try (whole["slots"]?.array ?? []).map(FoundSlot.init)
+        XCTAssertEqual(all.count, 3 * 31 + 2 - 3, "the fixture expert's 31 starts a day, two more of Ann's on Sunday evening, less three for the booked hour")
+
+        var paged: [FoundSlot] = []
+        var cursor: JSONValue? = nil
+        var pages = 0
+        repeat {
+            var extra: [String: JSONValue] = ["limit": 7]
+            if let cursor { extra["cursor"] = cursor }
+            let page = try w.meetingd.result("availability.search", as: w.user, w.searchParams(service: nil, from: from, to: to, extra))
+            let slots = try (page["slots"]?.array ?? []).map(FoundSlot.init)
+            XCTAssertLessThanOrEqual(slots.count, 7)
+            XCTAssertEqual(page["truncated"]?.bool, !(page["next_cursor"]?.isNull ?? true))
+            paged += slots
+            let next = page["next_cursor"] ?? .null
+            cursor = next.isNull ? Optional.none : next
+            pages += 1
+        } while cursor != nil && pages < 100
+        XCTAssertEqual(paged, all, "no slot lost, repeated or out of order")
+        XCTAssertEqual(pages, (all.count + 6) / 7)
+
+        for forged: JSONValue in ["zz", "5b5d", .string(String(repeating: "0", count: 20))] {
+            let refused = try w.meetingd.error("availability.search", as: w.user, w.searchParams(service: nil, from: from, to: to, ["cursor": forged]), code: -32602)
+            XCTAssertEqual(refused["data"]?["field"], "cursor")
+        }
+    }
+
+    /// An expert with ten half-hour windows a day at five places has 50 free periods a day:
+    /// 60 days of them are more than one answer of availability.get lists (2,000). The first
+    /// answer stops at a start and says where to go on; the two together list every window once.
+    func testAvailabilityGetStopsAtItsBound() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let places = try [w.locationId] + (2...5).map { try w.addLocation("Room \($0)") }
+        let windows = (8..<18).map { hour in (String(format: "%02d:00", hour), String(format: "%02d:30", hour)) }
+        try w.setWeekly(w.expert, timeZone: "UTC", windows.flatMap { dailyRules($0.0, $0.1, at: places) })
+        let late = "2030-04-30T17:00:00Z"
+        try w.meetingd.result("availability.block", as: w.expert, ["expert_id": .string(w.expert), "start": .string(late), "end": "2030-04-30T18:00:00Z"])
+        let from = "2030-03-05T00:00:00Z", to = "2030-05-04T00:00:00Z"
+        func get(from: String) throws -> JSONValue {
+            try w.meetingd.result("availability.get", as: w.user, ["expert_id": .string(w.expert), "from": .string(from), "to": .string(to)])
+        }
+        let first = try get(from: from)
+        let free = first["free"]?.array ?? []
+        XCTAssertEqual(first["truncated"], true)
+        guard let nextFrom = first["next_from"]?.string else { throw HarnessError("no next_from in a truncated answer") }
+        XCTAssertLessThanOrEqual(free.count, 2000)
+        XCTAssertEqual(free.count % 5, 0, "the five places of a window come together")
+        XCTAssertTrue(free.allSatisfy { ($0["end"]?.string ?? "") <= nextFrom }, "the first answer covers [from, next_from)")
+        XCTAssertEqual(first["blocked"]?.array, [], "the late block lies beyond next_from")
+
+        let rest = try get(from: nextFrom)
+        XCTAssertEqual(rest["truncated"], false)
+        XCTAssertEqual(rest["next_from"], .null)
+        XCTAssertEqual(rest["blocked"]?.array?.compactMap { $0["start"]?.string }, [late])
+        let all = free + (rest["free"]?.array ?? [])
+        XCTAssertEqual(Set(all.compactMap { $0["start"]?.string }).count * 5, all.count, "each window once, at five places")
+        XCTAssertEqual(all.count, (60 * 10 - 1) * 5, "sixty days of ten windows, less the one blocked")
+
+        let shown = try Meetctl(actor: w.expert).ok(["availability", "show", "--from", from, "--to", to])
+        XCTAssertTrue(shown.contains("for the rest: --from \(nextFrom)"), "meetctl says where the answer stopped:\n\(shown.suffix(300))")
+    }
+
+    // MARK: One batch
+
+    /// One worker, so the order is exact: the first search fits, the second passes the bound
+    /// and closes the answer; the entries after it are not run and say so, except the
+    /// notification, which runs (it has no answer to bound).
+    func testBatchOverTheAnswerBoundAnswersTheRestWithAnError() throws {
+        let w = try reportedWorld()
+        let bounded = try startMeetingd(["--test-clock", "--batch-workers", "1"], environment: ["MEETINGLEDGER_MAX_ANSWER_BYTES": "300000"])
+        func grant(_ id: JSONValue?, _ credits: Int64) -> JSONValue {
+            var request: [String: JSONValue] = ["jsonrpc": "2.0", "method": "credits.grant", "params": [
+                "actor": .string(w.finance), "user_id": .string(w.user), "credits": .int(credits), "reference": .string("order-\(TestEnvironment.uniqueTag())"),
+            ]]
+            if let id { request["id"] = id }
+            return .object(request)
+        }
+        let ping: JSONValue = ["jsonrpc": "2.0", "id": "ping", "method": "system.ping"]
+        let batch: [JSONValue] = [yearSearch(w, id: "s1"), grant("g1", 1), yearSearch(w, id: "s2"), grant("g2", 10), grant(nil, 100), ping, "not a request"]
+        let answer = try bounded.exchange(JSONValue.array(batch).serialized, timeout: 60)
+        guard let answers = answer.array else { throw HarnessError("not a batch answer: \(answer)") }
+        XCTAssertEqual(answers.map { $0["id"] ?? "missing" }, ["s1", "g1", "s2", "g2", "ping", .null], "one answer per entry with an id, in order")
+        XCTAssertEqual(try Meetingd.result(of: answers[0])["slots"]?.array?.count, 500)
+        XCTAssertEqual(try Meetingd.result(of: answers[1])["credits"], 1)
+        for full in [answers[2], answers[3], answers[4], answers[5]] {
+            let error = try Meetingd.error(of: full, code: 4131)
+            XCTAssertEqual(error["data"]?["code"], "batch_answer_full")
+            XCTAssertEqual(error["data"]?["retryable"], true)
+            XCTAssertEqual(error["data"]?["max_answer_bytes"], 300_000)
+            XCTAssertTrue(error["message"]?.string?.contains("Send it again") ?? false, "\(error)")
+        }
+        XCTAssertEqual(try w.wallet().available, MeetingWorld.granted + 1 + 100, "g1 and the notification ran; g2 did not")
+
+        try Meetingd.result(of: try bounded.exchange(batch[3].serialized))
+        XCTAssertEqual(try w.wallet().available, MeetingWorld.granted + 1 + 100 + 10, "sent again, g2 runs once")
+    }
+
+    /// Four workers at once: whichever entries the bound stops, an entry that changed something
+    /// is answered with what it did, and an entry answered "send it again" changed nothing.
+    func testConcurrentBatchNeverHidesAChange() throws {
+        let w = try reportedWorld()
+        let bounded = try startMeetingd(["--test-clock", "--batch-workers", "4"], environment: ["MEETINGLEDGER_MAX_ANSWER_BYTES": "700000"])
+        var batch: [JSONValue] = []
+        for i in 0..<12 {
+            batch.append(yearSearch(w, id: .string("s\(i)")))
+            batch.append(["jsonrpc": "2.0", "id": .string("g\(i)"), "method": "credits.grant", "params": [
+                "actor": .string(w.finance), "user_id": .string(w.user), "credits": .int(1 << i), "reference": .string("order-\(TestEnvironment.uniqueTag())"),
+            ]])
+        }
+        let line = JSONValue.array(batch).serialized
+        let answer = try bounded.exchange(line, timeout: 120)
+        guard let answers = answer.array else { throw HarnessError("not a batch answer: \(answer)") }
+        XCTAssertEqual(answers.map { $0["id"] ?? "missing" }, batch.map { $0["id"]! })
+        var granted: Int64 = 0
+        var searchBytes = 0
+        var full = 0
+        for (request, response) in zip(batch, answers) {
+            if let error = response["error"] {
+                XCTAssertEqual(error["code"], 4131, "\(error)")
+                full += 1
+            } else if request["method"] == "credits.grant" {
+                granted += try Meetingd.result(of: response)["credits"]?.int ?? 0
+            } else {
+                searchBytes += response.serialized.utf8.count
+            }
+        }
+        XCTAssertGreaterThan(full, 0, "twelve pages of 185 kB pass 700 kB")
+        XCTAssertLessThanOrEqual(searchBytes, 700_000)
+        XCTAssertEqual(try w.wallet().available, MeetingWorld.granted + granted, "exactly the grants answered with a transfer ran")
+    }
+
+    /// One answer over the bound: read-only, it is replaced by answer_too_large (alone or in a
+    /// batch that goes on); a change that was made is answered whatever its size.
+    func testSingleAnswerOverTheBound() throws {
+        let w = try reportedWorld()
+        let bounded = try startMeetingd(["--test-clock"], environment: ["MEETINGLEDGER_MAX_ANSWER_BYTES": "100000"])
+        let tooLarge = try Meetingd.error(of: try bounded.exchange(yearSearch(w, id: 1).serialized), code: 4130)
+        XCTAssertEqual(tooLarge["data"]?["code"], "answer_too_large")
+        XCTAssertEqual(tooLarge["data"]?["retryable"], false)
+        XCTAssertGreaterThan(tooLarge["data"]?["answer_bytes"]?.int ?? 0, 100_000)
+        XCTAssertTrue(tooLarge["message"]?.string?.contains("smaller limit") ?? false)
+        XCTAssertEqual(try Meetingd.result(of: try bounded.exchange(yearSearch(w, id: 2, ["limit": 100]).serialized))["slots"]?.array?.count, 100)
+
+        let mixed = try bounded.exchange(JSONValue.array([yearSearch(w, id: 3), ["jsonrpc": "2.0", "id": 4, "method": "system.ping"]]).serialized)
+        XCTAssertEqual(try Meetingd.error(of: mixed[0]!, code: 4130)["data"]?["code"], "answer_too_large")
+        XCTAssertEqual(try Meetingd.result(of: mixed[1]!)["database"], "ok", "an answer too large alone does not close the batch")
+
+        let tiny = try startMeetingd(["--test-clock"], environment: ["MEETINGLEDGER_MAX_ANSWER_BYTES": "100"])
+        let created = try tiny.result("location.create", as: w.admin, ["name": "Room with a long name to pass a hundred bytes", "kind": "in_person"])
+        let id = try MeetingWorld.id(of: created)
+        XCTAssertTrue(try w.meetingd.result("location.list", as: w.admin).serialized.contains(id), "the change was made and answered")
+        try tiny.error("location.list", as: w.admin, code: 4130)
+    }
+
+    // MARK: Memory
+
+    func testMemoryCapIsSetAtStartUp() throws {
+        func dataLimit(_ meetingd: Meetingd) throws -> String {
+            _ = try meetingd.call("system.ping")
+            let limits = try String(contentsOfFile: "/proc/\(meetingd.pid)/limits", encoding: .utf8)
+            guard let line = limits.split(separator: "\n").first(where: { $0.hasPrefix("Max data size") }) else { throw HarnessError(limits) }
+            return line.split(separator: " ", omittingEmptySubsequences: true)[3].description
+        }
+        XCTAssertEqual(try dataLimit(try startMeetingd()), "1073741824", "1 GiB by default")
+        XCTAssertEqual(try dataLimit(try startMeetingd(["--max-memory-mb", "256"])), "268435456")
+        XCTAssertEqual(try dataLimit(try startMeetingd(environment: ["MEETINGLEDGER_MAX_MEMORY_MB": "300"])), "314572800")
+        XCTAssertEqual(try dataLimit(try startMeetingd(environment: ["MEETINGLEDGER_MAX_MEMORY_MB": "0"])), "unlimited", "0 keeps the system's limit")
+        let refused = try runTool(TestEnvironment.meetingdPath, ["--max-memory-mb", "10"])
+        XCTAssertEqual(refused.termination, .exited(2))
+        XCTAssertTrue(refused.stderr.contains("at least 64"), refused.stderr)
+    }
+
+    /// With the answer bound lifted, 40 searches of 2,000 slots need far more than 64 MiB: the
+    /// process stops (the Swift runtime cannot allocate) instead of growing; under the default
+    /// cap the same batch is answered.
+    func testProcessOverTheMemoryCapStopsInsteadOfGrowing() throws {
+        let w = try reportedWorld()
+        let line = JSONValue.array((0..<40).map { yearSearch(w, id: .int(Int64($0)), ["limit": 2000]) }).serialized
+        let unbounded = ["MEETINGLEDGER_MAX_ANSWER_BYTES": "1000000000"]
+        let capped = try startMeetingd(["--test-clock", "--max-memory-mb", "64"], environment: unbounded)
+        XCTAssertEqual(try capped.call("system.ping")["result"]?["database"], "ok", "it starts and serves under 64 MiB")
+        try capped.send(line)
+        XCTAssertEqual(try capped.waitForExit(timeout: 120), .signalled(SIGABRT))
+        XCTAssertTrue(capped.stderrText.contains("failed to allocate"), capped.stderrTail)
+
+        let roomy = try startMeetingd(["--test-clock"], environment: unbounded)
+        let answer = try roomy.exchange(line, timeout: 120)
+        XCTAssertEqual(answer.array?.count, 40)
+        print("40 searches of 2,000 slots, answer bound lifted: peak RSS \(try peakResidentMiB(roomy)) MiB")
+    }
+}

@@ -1,0 +1,127 @@
+import Core
+import Foundation
+import XCTest
+
+@testable import RPC
+
+/// The bound on a batch's answer (`Limits.maxAnswerBytes`): what fits is answered, what does
+/// not is answered with an error to send it again, and no change that was made is hidden.
+final class BatchAnswerTests: XCTestCase {
+    /// The `tag`s of the writes that ran.
+    final class Writes: @unchecked Sendable {
+        private let lock = NSLock()
+        private var tags: [Int64] = []
+        func add(_ tag: Int64) { lock.withLock { tags.append(tag) } }
+        var all: Set<Int64> { lock.withLock { Set(tags) } }
+    }
+
+    let writes = Writes()
+
+    /// `test.read` answers `bytes` characters and changes nothing; `test.write` records its tag
+    /// and answers `bytes` characters.
+    func dispatcher(maxAnswerBytes: Int) -> Dispatcher {
+        var limits = Limits()
+        limits.maxAnswerBytes = maxAnswerBytes
+        let fields: [Schema.Field] = [.init("bytes", .integer(min: 0, max: 100_000), required: true), .init("tag", .integer(min: 0, max: 1_000_000))]
+        let read = MethodSpec(name: "test.read", summary: "read", access: .anyone, mutating: false, params: fields, result: .text()) { params in
+            .string(String(repeating: "r", count: Int(try params.int("bytes"))))
+        }
+        let write = MethodSpec(name: "test.write", summary: "write", access: .anyone, mutating: true, params: fields, result: .text()) { [writes] params in
+            writes.add(params.optionalInt("tag") ?? 0)
+            return .string(String(repeating: "w", count: Int(try params.int("bytes"))))
+        }
+        return Dispatcher(methods: [read, write], limits: limits, logger: Logger(minimum: .error), info: OpenRPCInfo(title: "t", version: "1", description: "d"))
+    }
+
+    static func call(_ method: String, id: JSON?, bytes: Int, tag: Int64 = 0) -> JSON {
+        var request: [String: JSON] = ["jsonrpc": "2.0", "method": .string(method), "params": ["bytes": .int(Int64(bytes)), "tag": .int(tag)]]
+        if let id { request["id"] = id }
+        return .object(request)
+    }
+
+    func answer(_ d: Dispatcher, _ message: JSON) throws -> (bytes: Int, value: JSON?) {
+        guard let text = d.handle(message: Array(message.serialized().utf8)) else { return (0, nil) }
+        return (text.utf8.count, try JSONParser.parse(Array(text.utf8)))
+    }
+
+    func testEntriesAfterTheBoundAreNotRunAndSaySo() throws {
+        let d = dispatcher(maxAnswerBytes: 1000)
+        let batch: [JSON] = [
+            Self.call("test.read", id: 1, bytes: 400), Self.call("test.write", id: 2, bytes: 10, tag: 2),
+            Self.call("test.read", id: 3, bytes: 500), Self.call("test.write", id: 4, bytes: 10, tag: 4),
+            Self.call("test.write", id: nil, bytes: 10, tag: 5), Self.call("test.read", id: 6, bytes: 1), 7,
+        ]
+        let (bytes, value) = try answer(d, .array(batch))
+        let answers = try XCTUnwrap(value?.arrayValue)
+        XCTAssertEqual(answers.map { $0["id"] }, [1, 2, 3, 4, 6, .null])
+        XCTAssertEqual(answers[0]["result"]?.stringValue?.count, 400)
+        XCTAssertEqual(answers[1]["result"]?.stringValue?.count, 10)
+        for notRun in answers[2...] {
+            XCTAssertEqual(notRun["error"]?["code"], 4131)
+            XCTAssertEqual(notRun["error"]?["data"]?["code"], "batch_answer_full")
+            XCTAssertEqual(notRun["error"]?["data"]?["retryable"], true)
+        }
+        XCTAssertEqual(writes.all, [2, 5], "the write after the bound did not run; the notification did")
+        XCTAssertLessThan(bytes, 1000 + 4 * 400, "the fitting answers and four short errors")
+    }
+
+    func testAChangeIsAnsweredWhateverItsSize() throws {
+        let d = dispatcher(maxAnswerBytes: 100)
+        XCTAssertEqual(try answer(d, Self.call("test.write", id: 1, bytes: 5000, tag: 1)).value?["result"]?.stringValue?.count, 5000)
+        let batch = try XCTUnwrap(try answer(d, [Self.call("test.write", id: 2, bytes: 5000, tag: 2), Self.call("test.write", id: 3, bytes: 5, tag: 3)]).value?.arrayValue)
+        XCTAssertEqual(batch[0]["result"]?.stringValue?.count, 5000)
+        XCTAssertEqual(batch[1]["error"]?["code"], 4131, "the answer is full: the next write does not run")
+        XCTAssertEqual(writes.all, [1, 2])
+    }
+
+    func testAReadAnswerTooLargeAloneIsRefusedAndTheBatchGoesOn() throws {
+        let d = dispatcher(maxAnswerBytes: 1000)
+        let single = try XCTUnwrap(try answer(d, Self.call("test.read", id: "x", bytes: 2000)).value)
+        XCTAssertEqual(single["id"], "x")
+        XCTAssertEqual(single["error"]?["code"], 4130)
+        XCTAssertEqual(single["error"]?["data"]?["code"], "answer_too_large")
+        XCTAssertEqual(single["error"]?["data"]?["max_answer_bytes"], 1000)
+        XCTAssertGreaterThan(single["error"]?["data"]?["answer_bytes"]?.intValue ?? 0, 2000)
+        let batch = try XCTUnwrap(try answer(d, [Self.call("test.read", id: 1, bytes: 2000), Self.call("test.read", id: 2, bytes: 10)]).value?.arrayValue)
+        XCTAssertEqual(batch[0]["error"]?["code"], 4130)
+        XCTAssertEqual(batch[1]["result"]?.stringValue?.count, 10)
+        XCTAssertNil(try answer(d, [Self.call("test.read", id: nil, bytes: 2000)]).value, "a notification still has no answer")
+    }
+
+    /// Eight workers over 300 entries, many times: every entry answered once in order, each
+    /// write answered with its result exactly when it ran, and the reads kept within the bound.
+    func testConcurrentWorkersKeepExactAccounts() throws {
+        for round in 0..<20 {
+            let d = dispatcher(maxAnswerBytes: 20_000)
+            // Each worker its own dispatcher, as meetingd's BatchPool runs them.
+            nonisolated(unsafe) let workers = (0..<8).map { _ in dispatcher(maxAnswerBytes: 20_000) }
+            d.batchRunner = { batch in
+                DispatchQueue.concurrentPerform(iterations: workers.count) { w in
+                    while let i = batch.claimNext() { workers[w].answer(i, of: batch) }
+                }
+            }
+            let base = Int64(round * 1000)
+            var batch: [JSON] = []
+            for i in 0..<300 {
+                let id = JSON.int(Int64(i))
+                batch.append(i % 3 == 0 ? Self.call("test.write", id: id, bytes: 50, tag: base + Int64(i)) : Self.call("test.read", id: id, bytes: 300))
+            }
+            let answers = try XCTUnwrap(try answer(d, .array(batch)).value?.arrayValue)
+            XCTAssertEqual(answers.map { $0["id"]?.intValue }, (0..<300).map { Int64($0) })
+            var readBytes = 0
+            var answeredWrites: Set<Int64> = []
+            for (i, a) in answers.enumerated() {
+                if a["error"] != nil {
+                    XCTAssertEqual(a["error"]?["code"], 4131)
+                } else if i % 3 == 0 {
+                    answeredWrites.insert(base + Int64(i))
+                } else {
+                    readBytes += a.serialized().utf8.count + 1
+                }
+            }
+            XCTAssertEqual(writes.all.filter { $0 >= base && $0 < base + 1000 }, answeredWrites, "round \(round)")
+            XCTAssertLessThanOrEqual(readBytes, 20_000)
+            XCTAssertLessThan(answeredWrites.count, 100, "the bound stopped the batch")
+        }
+    }
+}
