@@ -572,16 +572,15 @@ def section_ping(b):
 # MARK: 2. ledger
 
 def grant_script():
-    """What a credits.grant runs, as pgbench SQL: the actor lookup, then the transfer, in one
+    """What a credits.grant runs, as pgbench SQL: the actor's row, then the transfer, in one
     transaction. Variables: community, actor (finance staff), user."""
     return """
 BEGIN;
-SELECT p.community_id, p.roles, p.time_zone, now() AS now,
-       (SELECT t.now FROM test_clocks t WHERE t.community_id = p.community_id) AS test_now
-FROM people p WHERE p.id = ':actor';
-SELECT * FROM ledger_transfer(':community', 'trf_' || md5(random()::text),
-    ledger_account(':community', 'issuance', NULL), ledger_account(':community', 'user_wallet', ':user'),
-    1, 'grant', 'posted', NULL, 'pgbench-' || md5(random()::text), NULL, ':actor', NULL);
+SELECT p.roles, p.time_zone, ml_now(p.community_id, false) AS now
+FROM people p WHERE p.community_id = ':community' AND p.id = ':actor';
+SELECT ml_apply_transfer(jsonb_build_object('community_id', ':community', 'id', 'trf_' || md5(random()::text), 'credits', 1,
+    'kind', 'grant', 'reference', 'pgbench-' || md5(random()::text), 'actor_id', ':actor',
+    'debit_kind', 'issuance', 'credit_kind', 'user_wallet', 'credit_owner', ':user'));
 COMMIT;
 """
 
@@ -618,6 +617,31 @@ def measure_grants(b, processes):
     total = sum(r[0] for r in runs) / max(r[1] for r in runs)
     latencies = [x for r in runs for x in r[2]]
     b.cache[key] = (total, latencies, keyed)
+    return b.cache[key]
+
+
+def measure_requests(b):
+    """meeting.request, one at a time through one meetingd: each a new 30-minute slot of the
+    same expert for the same user (the horizon set to two years so a run never runs out)."""
+    key = ("requests",)
+    if key in b.cache:
+        return b.cache[key]
+    md = Meetingd(b, "requests", test_clock=True)
+    try:
+        c = b.meeting_community(md, "requests")
+        md.call("community.update_settings", actor=c["admin"], horizon_days=730)
+        first = CLOCK_START + datetime.timedelta(hours=1)
+        base = {"actor": c["user"], "service_id": c["service"], "expert_id": c["expert"], "location_id": c["location"]}
+
+        def line(i):
+            params = dict(base, start=iso(first + datetime.timedelta(minutes=30 * i)))
+            return (json.dumps({"jsonrpc": "2.0", "id": i, "method": "meeting.request", "params": params}) + "\n").encode()
+
+        progress("meeting.request through 1 meetingd process")
+        count, elapsed, latencies = timed_requests(md, line, b.plan.seconds, b.plan.warmup_requests)
+    finally:
+        md.close()
+    b.cache[key] = (count / elapsed, latencies)
     return b.cache[key]
 
 
@@ -687,8 +711,8 @@ def section_ledger(b):
              "per process, each process with its own community (so no two share an account). Hold→capture cycles run "
              "under `--test-clock`: `meeting.request` (holds the price), `meeting.confirm`, then the community's clock "
              "is moved past the starts and `meeting.log_session` captures (plus the platform's fee): cycles per second "
-             "of the whole run, three commits each. The ledger_transfer script runs the SQL a grant runs (the actor lookup "
-             "and the transfer, one transaction), so it separates the ledger's own cost (script against pgbench -N) from "
+             "of the whole run, three commits each. `meeting.request` books consecutive 30-minute slots of one expert for one "
+             "user. The ledger_transfer script runs the SQL a grant runs (the actor's row and the transfer, one transaction), so it separates the ledger's own cost (script against pgbench -N) from "
              "the service's (meetingd against the script).", ""]
     one, one_latencies, keyed = measure_grants(b, 1)
     four, _, _ = measure_grants(b, 4)
@@ -700,6 +724,7 @@ def section_ledger(b):
     script_4 = b.pg.pgbench_processes(b.service_url, plan.seconds, grant_script(), defines)
     cycles_1 = measure_lifecycles(b, "log", 1)
     cycles_4 = measure_lifecycles(b, "log", 4)
+    requests, request_latencies = measure_requests(b)
     keyed_rate = keyed[0] / keyed[1]
     rows = [
         ["`credits.grant`, 1 process", rate(one), "pgbench -N, 1 client", rate(tpcb_1), ratio(one, tpcb_1), verdict(one, tpcb_1, 0.9)],
@@ -710,8 +735,10 @@ def section_ledger(b):
          ratio(four, script_4), ""],
         ["`credits.grant` with `idempotency_key`, 1 process", rate(keyed_rate), "pgbench -N, 1 client", rate(tpcb_1),
          ratio(keyed_rate, tpcb_1), ""],
+        ["`meeting.request`, 1 process", rate(requests), "pgbench -N, 1 client", rate(tpcb_1), ratio(requests, tpcb_1),
+         verdict(requests, tpcb_1, 0.6)],
         [f"hold→capture cycles, 1 process ({plan.cycles_one_process})", f"{rate(cycles_1)} cycles/s = {rate(3 * cycles_1)} commits/s",
-         "pgbench -N, 1 client", rate(tpcb_1), ratio(3 * cycles_1, tpcb_1) + " (commits/tps)", ""],
+         "pgbench -N, 1 client", rate(tpcb_1), ratio(3 * cycles_1, tpcb_1) + " (commits/tps)", verdict(3 * cycles_1, tpcb_1, 0.5)],
         [f"hold→capture cycles, 4 processes ({plan.cycles_per_process_of_four} each)",
          f"{rate(cycles_4)} cycles/s = {rate(3 * cycles_4)} commits/s", "pgbench -N -c 4 -j 4", rate(tpcb_4),
          ratio(3 * cycles_4, tpcb_4) + " (commits/tps)", ""],
@@ -719,7 +746,8 @@ def section_ledger(b):
     lines += table(["meetingd", "per second", "baseline", "tps", "ratio", "target"], rows)
     lines += ["", f"Sequential `credits.grant` latency: p50 {ms(percentile(one_latencies, 50))} ms, "
                   f"p99 {ms(percentile(one_latencies, 99))} ms; with an idempotency key p50 {ms(percentile(keyed[2], 50))} ms, "
-                  f"p99 {ms(percentile(keyed[2], 99))} ms.", ""]
+                  f"p99 {ms(percentile(keyed[2], 99))} ms. Sequential `meeting.request` latency: p50 "
+                  f"{ms(percentile(request_latencies, 50))} ms, p99 {ms(percentile(request_latencies, 99))} ms.", ""]
     lines += script_block("the ledger_transfer script (per process: its own community, finance actor and user)", grant_script())
     return lines
 

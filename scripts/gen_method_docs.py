@@ -66,6 +66,29 @@ def bounds(b):
     ]
 
 
+def booking_rules(rules):
+    """The booking rules as published in `info.x-booking-rules`: which path each is checked on."""
+    if not rules:
+        return []
+    paths = rules["paths"]
+    out = [
+        "## Prices and booking rules",
+        "",
+        rules["price"],
+        "",
+        "Every path that creates, accepts or moves a meeting is decided by one set of booking rules; this table says",
+        "which rule is checked on which path (✓). `conflicts` is checked where the meeting becomes agreed, `credits` where",
+        "a hold is made. Only the expert's side may accept a conflict (`accept_conflicts`); a user is told of one without",
+        "the other meeting's id.",
+        "",
+        "| rule | " + " | ".join(f"`{p}`" for p in paths) + " |",
+        "|---|" + "---|" * len(paths),
+    ]
+    for r in rules["rules"]:
+        out.append(f"| `{r['rule']}` | " + " | ".join("✓" if p in r["paths"] else "" for p in paths) + " |")
+    return out + [""]
+
+
 def main():
     doc = json.load(sys.stdin)
     out = [
@@ -78,6 +101,7 @@ def main():
         "is refused with 4003 `forbidden`; `system.ping` answers `pinned_actor`.",
         "",
         *bounds(doc["info"].get("x-bounds")),
+        *booking_rules(doc["info"].get("x-booking-rules")),
         "| method | summary |",
         "|---|---|",
     ]

@@ -1,4 +1,5 @@
 import Core
+import Meetings
 import Pipeline
 import Scheduling
 
@@ -12,6 +13,24 @@ extension API {
             "search_slots_max": .int(Int64(SchedulingLimits.maxSlotsPerPage)),
             "search_listings_max": .int(Int64(SchedulingLimits.maxListingsPerPage)),
             "availability_periods_max": .int(Int64(SchedulingLimits.maxPeriodsPerAnswer)),
+        ]
+    }
+}
+
+extension API {
+    /// The booking rules, each with the paths it is checked on (`BookingRule.applies(to:)`), and
+    /// how a price is made: published in `rpc.discover` as `info.x-booking-rules`.
+    public static var publishedBookingRules: JSON {
+        [
+            "paths": .array(BookingPath.allCases.map { .string($0.rawValue) }),
+            "rules": .array(BookingRule.allCases.map { rule in
+                ["rule": .string(rule.rawValue), "paths": .array(BookingPath.allCases.filter(rule.applies(to:)).map { .string($0.rawValue) })]
+            }),
+            "price": .string(
+                "A meeting's price follows its length: pro rata to the service's price for its default length, rounded up to whole credits "
+                    + "(a 60-minute, 100-credit service: 45 minutes cost 75, 50 minutes 84, 4 hours 400), unless the expert's proposal "
+                    + "set the price, which then scales the same way from the proposal's own length when the meeting is moved to "
+                    + "another length. A move to another length releases the hold and holds the new price once the user has approved it."),
         ]
     }
 }

@@ -6,12 +6,16 @@ public struct OpenRPCInfo: Sendable {
     public let description: String
     /// Bounds beyond the RPC layer's own `Limits` (pages, searches, memory), published with them.
     public let bounds: [String: JSON]
+    /// More of the contract the service publishes in `info` as `x-…` members (the booking
+    /// rules and where each applies), so the docs rendered from it cannot drift either.
+    public let extensions: [String: JSON]
 
-    public init(title: String, version: String, description: String, bounds: [String: JSON] = [:]) {
+    public init(title: String, version: String, description: String, bounds: [String: JSON] = [:], extensions: [String: JSON] = [:]) {
         self.title = title
         self.version = version
         self.description = description
         self.bounds = bounds
+        self.extensions = extensions
     }
 }
 
@@ -44,14 +48,12 @@ extension Dispatcher {
             "max_answer_bytes": .int(Int64(limits.maxAnswerBytes)), "max_string_length": .int(Int64(limits.maxStringLength)),
             "max_list_items": .int(Int64(limits.maxListItems)),
         ]
-        return [
-            "openrpc": "1.2.6",
-            "info": [
-                "title": .string(info.title), "version": .string(info.version), "description": .string(info.description),
-                "x-bounds": .object(limitBounds.merging(info.bounds) { own, _ in own }),
-            ],
-            "methods": .array(methodDocs),
+        var infoFields: [String: JSON] = [
+            "title": .string(info.title), "version": .string(info.version), "description": .string(info.description),
+            "x-bounds": .object(limitBounds.merging(info.bounds) { own, _ in own }),
         ]
+        for (name, value) in info.extensions { infoFields["x-" + name] = value }
+        return ["openrpc": "1.2.6", "info": .object(infoFields), "methods": .array(methodDocs)]
     }
 
     func discoverSpec() -> MethodSpec {

@@ -111,7 +111,8 @@ let config = PipelineConfig(conninfo: conninfo, testClock: testClock, limits: li
 let info = OpenRPCInfo(
     title: "MeetingLedger", version: PipelineConfig.version,
     description: "Paid 1-on-1 meetings with experts: scheduling, meeting lifecycle and a double-entry credit ledger, over JSON-RPC 2.0",
-    bounds: API.publishedBounds.merging(["max_memory_mb": .int(Int64(maxMemoryMB))]) { service, _ in service })
+    bounds: API.publishedBounds.merging(["max_memory_mb": .int(Int64(maxMemoryMB))]) { service, _ in service },
+    extensions: ["booking-rules": API.publishedBookingRules])
 
 switch command {
 case "migrate":
