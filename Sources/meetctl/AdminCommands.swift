@@ -93,5 +93,10 @@ enum AdminCommands {
         } else {
             session.out.line("meetingd \(Render.plain(result["version"] ?? nil)); database \(Render.plain(result["database"] ?? nil)); service time \(PersonClock.utc.format(result["now"]?.stringValue ?? "-"))")
         }
+        guard result["database"]?.stringValue == "ok" else {
+            throw ToolError(
+                message: "meetingd answers, but its database does not",
+                hint: "check DATABASE_URL and that the database is running (scripts/db start for the embedded one)")
+        }
     }
 }

@@ -149,11 +149,14 @@ enum Psql {
     }
 
     /// `databaseURL` (a keyword/value string or a URI) connecting as `user` instead.
-    static func conninfo(_ databaseURL: String, user: String) -> String {
+    static func conninfo(_ databaseURL: String, user: String) -> String { conninfo(databaseURL, "user", user) }
+
+    /// `databaseURL` with one connection parameter set (`value` is a test's own name: no quoting).
+    static func conninfo(_ databaseURL: String, _ keyword: String, _ value: String) -> String {
         if databaseURL.contains("://") {
-            return databaseURL + (databaseURL.contains("?") ? "&" : "?") + "user=\(user)"
+            return databaseURL + (databaseURL.contains("?") ? "&" : "?") + "\(keyword)=\(value)"
         }
-        return databaseURL + " user=\(user)"
+        return databaseURL + " \(keyword)=\(value)"
     }
 
     /// Runs each statement in order in one session (unaligned, tuples only), stopping at the
