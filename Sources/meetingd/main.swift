@@ -87,9 +87,7 @@ do {
         fail("cannot find sql/migrations: set MEETINGLEDGER_MIGRATIONS to the folder", code: 1)
     }
     do {
-        return MigrationGate(migrator: try Migrator(directory: directory)) { [logger] _, applied in
-            if !applied.isEmpty { logger.log(.info, "applied migrations \(applied.map(String.init).joined(separator: ", "))") }
-        }
+        return MigrationGate(migrator: try Migrator(directory: directory), onMigrated: StartupReport.migrated(logger))
     } catch {
         fail("cannot read the migrations in \(directory): \(error)", code: 1)
     }
