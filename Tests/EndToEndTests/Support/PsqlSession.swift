@@ -34,7 +34,7 @@ final class PsqlSession {
         var errors = ""
         while true {
             errors = String(decoding: Array(psql.stderrText.utf8).dropFirst(errorStart), as: UTF8.self)
-            if errors.contains(mark) { break }
+            if errors.contains(mark + "\n") { break }
             guard Date() < deadline else { throw HarnessError("psql wrote no stderr mark after: \(sql)") }
             usleep(2_000)
         }
