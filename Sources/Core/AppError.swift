@@ -134,4 +134,29 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
             message: "The database is unavailable; nothing was changed unless a retry with the same idempotency_key says so. Retry shortly",
             retryable: true)
     }
+
+    /// Another session held a lock this request needed for longer than the lock timeout.
+    public static func lockTimeout() -> AppError {
+        AppError(
+            code: 5032, dataCode: "lock_timeout",
+            message: "Another session held a record this request needed for too long; nothing was changed. Retry with the same idempotency_key",
+            retryable: true)
+    }
+
+    /// A statement of this request ran longer than the statement timeout (or was cancelled).
+    public static func statementTimeout() -> AppError {
+        AppError(
+            code: 5033, dataCode: "statement_timeout",
+            message: "The database stopped this request because it ran too long; nothing was changed. Retry with the same idempotency_key",
+            retryable: true)
+    }
+
+    /// The database ended the request's transaction because the service sat idle inside it
+    /// (the process was paused or stopped) for longer than the idle-in-transaction timeout.
+    public static func transactionIdleTimeout() -> AppError {
+        AppError(
+            code: 5034, dataCode: "transaction_idle_timeout",
+            message: "The database ended this request's transaction because the service paused inside it for too long; nothing was changed. Retry with the same idempotency_key",
+            retryable: true)
+    }
 }
