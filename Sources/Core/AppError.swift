@@ -33,6 +33,9 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
         public static let idempotencyKeyReused = Code(4090, "idempotency_key_reused")
         public static let databaseUnavailable = Code(5030, "database_unavailable")
         public static let contention = Code(5031, "contention")
+        public static let lockTimeout = Code(5032, "lock_timeout")
+        public static let statementTimeout = Code(5033, "statement_timeout")
+        public static let transactionIdleTimeout = Code(5034, "transaction_idle_timeout")
         public static let answerTooLarge = Code(4130, "answer_too_large")
         public static let batchAnswerFull = Code(4131, "batch_answer_full")
     }
@@ -165,6 +168,31 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
         AppError(
             .databaseUnavailable,
             message: "The database is unavailable; nothing was changed unless a retry with the same idempotency_key says so. Retry shortly",
+            retryable: true)
+    }
+
+    /// Another session held a lock this request needed for longer than the lock timeout.
+    public static func lockTimeout() -> AppError {
+        AppError(
+            .lockTimeout,
+            message: "Another session held a record this request needed for too long; nothing was changed. Retry with the same idempotency_key",
+            retryable: true)
+    }
+
+    /// A statement of this request ran longer than the statement timeout (or was cancelled).
+    public static func statementTimeout() -> AppError {
+        AppError(
+            .statementTimeout,
+            message: "The database stopped this request because it ran too long; nothing was changed. Retry with the same idempotency_key",
+            retryable: true)
+    }
+
+    /// The database ended the request's transaction because the service sat idle inside it
+    /// (the process was paused or stopped) for longer than the idle-in-transaction timeout.
+    public static func transactionIdleTimeout() -> AppError {
+        AppError(
+            .transactionIdleTimeout,
+            message: "The database ended this request's transaction because the service paused inside it for too long; nothing was changed. Retry with the same idempotency_key",
             retryable: true)
     }
 }

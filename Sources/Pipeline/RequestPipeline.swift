@@ -14,13 +14,23 @@ public struct PipelineConfig: Sendable {
     public var limits: Limits
     /// `meetingd --pin-actor`: the one person every call acts as; nil when `actor` says who.
     public var pinnedActor: String?
+    /// Timeouts and application name of every session the service opens.
+    public var session: SessionSettings
+    /// Passed before any use of a connection: the schema is migrated first (nil: the caller
+    /// migrated already, or nothing is served from the database).
+    public var migrations: MigrationGate?
     public static let version = "0.2.0"
 
-    public init(conninfo: String, testClock: Bool, limits: Limits, pinnedActor: String? = nil) {
+    public init(
+        conninfo: String, testClock: Bool, limits: Limits, pinnedActor: String? = nil, session: SessionSettings = .standard,
+        migrations: MigrationGate? = nil
+    ) {
         self.conninfo = conninfo
         self.testClock = testClock
         self.limits = limits
         self.pinnedActor = pinnedActor
+        self.session = session
+        self.migrations = migrations
     }
 }
 
@@ -50,18 +60,22 @@ public final class RequestPipeline {
         self.logger = logger
     }
 
-    /// The open connection, re-established (with bounded retries) when it was lost.
+    /// The open connection, re-established (with bounded retries) when it was lost, on a
+    /// migrated schema.
     public func db() throws -> Connection {
         do {
+            let c: Connection
             if let connection {
                 try connection.ensureConnected()
-                return connection
+                c = connection
+            } else {
+                c = try Connection(conninfo: config.conninfo, settings: config.session)
+                connection = c
             }
-            let c = try Connection(conninfo: config.conninfo)
-            connection = c
+            try config.migrations?.ensureMigrated(on: c)
             return c
         } catch let error as PostgresError {
-            logger.log(.warning, "database unavailable: \(error)")
+            logger.log(error.isTemporary ? .warning : .error, "database unavailable: \(error)")
             throw AppError.databaseUnavailable()
         }
     }
@@ -267,9 +281,21 @@ public final class RequestPipeline {
         do {
             return try body()
         } catch let error as PostgresError {
+            if error.isIdleInTransactionTimeout {
+                logger.log(.warning, "the database ended a transaction left idle: \(error)")
+                throw AppError.transactionIdleTimeout()
+            }
             if error.isConnectionProblem {
                 logger.log(.warning, "database connection lost: \(error)")
                 throw AppError.databaseUnavailable()
+            }
+            if error.isLockTimeout {
+                logger.log(.warning, "lock wait timed out: \(error)")
+                throw AppError.lockTimeout()
+            }
+            if error.isStatementTimeout {
+                logger.log(.warning, "statement timed out: \(error)")
+                throw AppError.statementTimeout()
             }
             if error.isTransient {
                 throw AppError(.contention, message: "Too much contention on the same records; retry with the same idempotency_key", retryable: true)

@@ -9,6 +9,8 @@ import Core
 public final class Connection {
     private var handle: OpaquePointer?
     public let conninfo: String
+    /// Applied to every session this connection opens, reconnections included.
+    public let settings: SessionSettings
     /// Set while a transaction is open, so nested `transaction` calls join the outer one.
     public private(set) var inTransaction = false
     /// Set when the connection was found lost: the next use reconnects whatever PQstatus says.
@@ -21,11 +23,17 @@ public final class Connection {
     /// process migrated it): the statements are dropped before the next transaction.
     private var preparedAreStale = false
     public static let maxPreparedStatements = 512
+    /// The SQLSTATE of a FATAL error the server sent while no statement was running: why it is
+    /// about to close the session (25P03 a transaction left idle, 57P01 a shutdown…). libpq
+    /// hands such a message to the notice receiver, and the next statement only finds the
+    /// socket closed.
+    fileprivate var stateOfSessionEnd: String?
 
     public static let maxReconnectAttempts = 5
 
-    public init(conninfo: String) throws {
+    public init(conninfo: String, settings: SessionSettings = .standard) throws {
         self.conninfo = conninfo
+        self.settings = settings
         try connect()
     }
 
@@ -35,17 +43,30 @@ public final class Connection {
 
     private func connect() throws {
         if let handle { PQfinish(handle) }
-        handle = PQconnectdb(conninfo)
+        handle = Connection.open(conninfo: conninfo, applicationName: settings.applicationName)
         mustReconnect = false
         prepared = [:]
+        stateOfSessionEnd = nil
         guard let handle, PQstatus(handle) == CONNECTION_OK else {
             let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
             if let handle { PQfinish(handle) }
             self.handle = nil
             throw PostgresError(code: .connectionFailed, message: message.trimmingTrailingNewlines())
         }
-        PQsetNoticeProcessor(handle, { _, _ in }, nil)
-        _ = try simpleExecute("SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, YMD'; SET IntervalStyle TO 'iso_8601'")
+        PQsetNoticeReceiver(handle, recordSessionEnd, Unmanaged.passUnretained(self).toOpaque())
+        _ = try simpleExecute("SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, YMD'; SET IntervalStyle TO 'iso_8601'; " + settings.setStatements)
+    }
+
+    /// Opens a session from `conninfo` (a connection string or URI), naming it
+    /// `applicationName` unless `conninfo` names it itself.
+    private static func open(conninfo: String, applicationName: String) -> OpaquePointer? {
+        let keywords = ["dbname", "fallback_application_name"]
+        let values = [conninfo, applicationName]
+        return withCStringArray(keywords) { keywordPointers in
+            withCStringArray(values) { valuePointers in
+                PQconnectdbParams(keywordPointers + [nil], valuePointers + [nil], 1)
+            }
+        }
     }
 
     /// A transaction block is open on the server (possibly failed, waiting for ROLLBACK).
@@ -90,6 +111,7 @@ public final class Connection {
             throw PostgresError(
                 code: .decoding, message: "refusing to write \(outside.microseconds) µs since 1970, outside \(Instant.supportedRangeText)")
         }
+        readSessionEnd(handle)
         let texts = params.map { $0.postgresText }
         let name = try preparedName(for: sql, parameterCount: texts.count, on: handle)
         let result: OpaquePointer? = withCStringArray(texts) { pointers in
@@ -188,7 +210,17 @@ public final class Connection {
         guard let handle else {
             throw PostgresError(code: .connectionLost, message: "the database connection is not open")
         }
+        readSessionEnd(handle)
         return try consume(PQexec(handle, sql))
+    }
+
+    /// Inside a transaction, reads (without waiting) what the server sent since the last
+    /// statement: if it ended the session meanwhile, its reason reaches the notice receiver
+    /// before the next statement finds the socket closed.
+    private func readSessionEnd(_ handle: OpaquePointer) {
+        guard inTransaction else { return }
+        _ = PQconsumeInput(handle)
+        _ = PQisBusy(handle)
     }
 
     private func consume(_ result: OpaquePointer?) throws -> Rows {
@@ -229,11 +261,13 @@ public final class Connection {
             guard let result, let p = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
             return String(cString: p)
         }
-        let sqlState = field("C")
+        let sqlState = field("C") ?? stateOfSessionEnd
         // An error without SQLSTATE comes from libpq itself: the socket closed under it (the
-        // server restarted), even when PQstatus has not noticed yet.
+        // server restarted), even when PQstatus has not noticed yet. A session the server ended
+        // for sitting idle says so (25P03, 57P05) before the socket closes.
         let lost = sqlState == nil || (handle.map { PQstatus($0) != CONNECTION_OK } ?? true)
-        if lost && (sqlState == nil || sqlState!.hasPrefix("08") || sqlState!.hasPrefix("57P")) {
+        let endedByServer = sqlState.map { PostgresError.sessionEndingStates.contains($0) } ?? false
+        if endedByServer || (lost && (sqlState == nil || sqlState!.hasPrefix("08") || sqlState!.hasPrefix("57P"))) {
             mustReconnect = true
             let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "connection lost"
             return PostgresError(code: .connectionLost, sqlState: sqlState, message: message.trimmingTrailingNewlines())
@@ -299,6 +333,15 @@ extension Connection {
             throw error
         }
     }
+}
+
+/// Notices are dropped, except a FATAL error that arrives while the session is idle: its
+/// SQLSTATE is kept for the error the next statement meets.
+private func recordSessionEnd(_ context: UnsafeMutableRawPointer?, _ result: OpaquePointer?) {
+    guard let context, let result, let severity = PQresultErrorField(result, Int32(Character("V").asciiValue!)),
+        String(cString: severity) == "FATAL", let state = PQresultErrorField(result, Int32(Character("C").asciiValue!))
+    else { return }
+    Unmanaged<Connection>.fromOpaque(context).takeUnretainedValue().stateOfSessionEnd = String(cString: state)
 }
 
 /// Keeps a C string array alive exactly for the duration of `body`.

@@ -2,8 +2,9 @@ import Foundation
 
 /// Applies `NNNN_name.sql` files in order, each in its own transaction, recording a checksum
 /// per file. A session advisory lock makes concurrent processes take turns, so a migration
-/// never runs twice; an applied file whose text changed is refused.
-public struct Migrator {
+/// never runs twice; an applied file whose text changed is refused. Waiting for that lock, or
+/// for a table a migration changes, lasts at most the session's lock timeout.
+public struct Migrator: Sendable {
     public struct Migration: Sendable {
         public let version: Int
         public let name: String
@@ -78,6 +79,8 @@ public struct Migrator {
                 continue
             }
             try connection.transaction(maxAttempts: 1) { c in
+                // A migration may rewrite a large table: only waiting for locks stays bounded.
+                try c.simpleExecute("SET LOCAL statement_timeout = 0")
                 try c.simpleExecute(migration.sql)
                 try c.query(
                     "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",

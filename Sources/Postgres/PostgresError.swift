@@ -8,6 +8,7 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         public static let server = Code(raw: "server")
         public static let decoding = Code(raw: "decoding")
         public static let migration = Code(raw: "migration")
+        public static let configuration = Code(raw: "configuration")
         public var description: String { raw }
     }
 
@@ -44,7 +45,27 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         if code == .connectionLost || code == .connectionFailed { return true }
         guard let sqlState else { return false }
         return sqlState.hasPrefix("08") || sqlState == "57P01" || sqlState == "57P02" || sqlState == "57P03"
+            || Self.sessionEndingStates.contains(sqlState)
     }
+
+    /// The server ended the session itself: its transaction sat idle past
+    /// idle_in_transaction_session_timeout (25P03), or the session past idle_session_timeout
+    /// (57P05). The open transaction was rolled back; the connection is closed.
+    static let sessionEndingStates: Set<String> = ["25P03", "57P05"]
+
+    /// The transaction was ended because the session sat idle inside it (25P03): nothing it
+    /// did was committed.
+    public var isIdleInTransactionTimeout: Bool { sqlState == "25P03" }
+
+    /// A lock was not granted within lock_timeout (55P03): another session holds it.
+    public var isLockTimeout: Bool { sqlState == "55P03" }
+
+    /// The statement ran past statement_timeout, or was cancelled (57014).
+    public var isStatementTimeout: Bool { sqlState == "57014" }
+
+    /// The database cannot serve now but may soon: it cannot be reached, ended the session, or
+    /// gave up waiting. Worth trying again later; not a fault of the request or the schema.
+    public var isTemporary: Bool { isConnectionProblem || isTransient || isLockTimeout || isStatementTimeout }
 
     public var isUniqueViolation: Bool { sqlState == "23505" }
     public var isExclusionViolation: Bool { sqlState == "23P01" }

@@ -94,5 +94,10 @@ enum AdminCommands {
             let pinned = result["pinned_actor"]?.stringValue.map { "; pinned to \($0)" } ?? ""
             session.out.line("meetingd \(Render.plain(result["version"] ?? nil)); database \(Render.plain(result["database"] ?? nil)); service time \(PersonClock.utc.format(result["now"]?.stringValue ?? "-"))\(pinned)")
         }
+        guard result["database"]?.stringValue == "ok" else {
+            throw ToolError(
+                message: "meetingd answers, but its database does not",
+                hint: "check DATABASE_URL and that the database is running (scripts/db start for the embedded one)")
+        }
     }
 }

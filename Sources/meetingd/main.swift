@@ -22,7 +22,14 @@ let usage = """
     of a batch is answered with batch_answer_full errors: send those requests again).
     Memory: at most N MiB of heap and stacks (default 1024; 0 leaves the system's limit as it is;
     MEETINGLEDGER_MAX_MEMORY_MB); a process that would pass it stops (SIGABRT) instead.
+    Every database session is bounded (milliseconds; a request past one gets a retryable error):
+      MEETINGLEDGER_LOCK_TIMEOUT_MS                 waiting for a lock another session holds (default 10000)
+      MEETINGLEDGER_STATEMENT_TIMEOUT_MS            one statement (default 120000; migrations are exempt)
+      MEETINGLEDGER_IDLE_IN_TRANSACTION_TIMEOUT_MS  a transaction left idle, e.g. a stopped process (default 30000)
+    Sessions are named "meetingd" in pg_stat_activity unless DATABASE_URL sets application_name.
     Migrations are read from MEETINGLEDGER_MIGRATIONS or sql/migrations beside the build.
+    serve migrates first; while the database is down or full it answers system.ping (database:
+    "unavailable") and every other call with the retryable error 5030, and migrates once it is back.
 
     --pin-actor PERSON (a per_… id; serve only) makes every call act as that person: a call
     without "actor" acts as them, one naming anyone else is refused (4003), and system.ping
@@ -92,22 +99,39 @@ let levelName = option("--log-level") ?? environment("MEETINGLEDGER_LOG_LEVEL") 
 guard let level = Logger.Level(rawValue: levelName) else { fail("unknown log level \(levelName)\n" + usage) }
 let logger = Logger(minimum: level)
 let conninfo = environment("DATABASE_URL") ?? ""
+let session: SessionSettings
+do {
+    session = try SessionSettings.fromEnvironment(environment)
+} catch let error as PostgresError {
+    fail(error.message + "\n" + usage)
+}
 
-@MainActor func migrate() -> Connection {
+@MainActor func loadMigrations() -> MigrationGate {
     guard let directory = Migrator.locateDirectory(explicit: environment("MEETINGLEDGER_MIGRATIONS")) else {
         fail("cannot find sql/migrations: set MEETINGLEDGER_MIGRATIONS to the folder", code: 1)
     }
     do {
-        let connection = try Connection(conninfo: conninfo)
-        let applied = try Migrator(directory: directory).apply(on: connection)
-        if !applied.isEmpty { logger.log(.info, "applied migrations \(applied.map(String.init).joined(separator: ", "))") }
+        return MigrationGate(migrator: try Migrator(directory: directory), onMigrated: StartupReport.migrated(logger))
+    } catch {
+        fail("cannot read the migrations in \(directory): \(error)", code: 1)
+    }
+}
+
+/// For the one-shot commands: the database must answer and migrate, or the command fails.
+@MainActor func migrate() -> Connection {
+    let migrations = loadMigrations()
+    do {
+        let connection = try Connection(conninfo: conninfo, settings: session)
+        try migrations.ensureMigrated(on: connection)
         return connection
     } catch {
         fail("migration failed: \(error)", code: 1)
     }
 }
 
-let config = PipelineConfig(conninfo: conninfo, testClock: testClock, limits: limits, pinnedActor: pinnedActor)
+@MainActor func pipelineConfig(migrations: MigrationGate? = nil) -> PipelineConfig {
+    PipelineConfig(conninfo: conninfo, testClock: testClock, limits: limits, pinnedActor: pinnedActor, session: session, migrations: migrations)
+}
 let info = OpenRPCInfo(
     title: "MeetingLedger", version: PipelineConfig.version,
     description: "Paid 1-on-1 meetings with experts: scheduling, meeting lifecycle and a double-entry credit ledger, over JSON-RPC 2.0",
@@ -119,7 +143,8 @@ case "migrate":
     _ = migrate()
     exit(0)
 case "discover":
-    let dispatcher = Dispatcher(methods: RequestPipeline(config: config, logger: logger).methodSpecs(API.all), limits: limits, logger: logger, info: info)
+    let dispatcher = Dispatcher(
+        methods: RequestPipeline(config: pipelineConfig(), logger: logger).methodSpecs(API.all), limits: limits, logger: logger, info: info)
     FileDescriptorWriter.stdout(dispatcher.openRPCDocument().serialized() + "\n")
     exit(0)
 case "bootstrap":
@@ -138,8 +163,17 @@ case "bootstrap":
     }
 case "serve":
     guard arguments.isEmpty else { fail("unknown arguments: \(arguments.joined(separator: " "))\n" + usage) }
-    _ = migrate()
-    Server(config: config, limits: limits, logger: logger, info: info, batchWorkers: batchWorkers).run()
+    // A database that is down, full or busy does not stop the start: calls are answered with
+    // retryable errors until it is back, and the first connection that can then migrates.
+    let migrations = loadMigrations()
+    do {
+        try migrations.ensureMigrated(on: try Connection(conninfo: conninfo, settings: session))
+    } catch let error as PostgresError where error.isTemporary {
+        logger.log(.warning, "the database is unavailable at start-up (\(error)); answering database_unavailable until it is back")
+    } catch {
+        fail("migration failed: \(error)", code: 1)
+    }
+    Server(config: pipelineConfig(migrations: migrations), limits: limits, logger: logger, info: info, batchWorkers: batchWorkers).run()
     exit(0)
 default:
     fail("unknown command \(command)\n" + usage)

@@ -16,16 +16,17 @@ final class DatabaseRestartTests: EndToEndTestCase {
         try runTool("/bin/bash", [TestEnvironment.repoRoot + "/scripts/db"] + arguments, environment: environment, timeout: 180)
     }
 
-    /// Starts a fresh cluster of this test's own, migrated; returns its conninfo. Not `--fast`:
-    /// with synchronous_commit off, an immediate restart loses the last commits, and the test
-    /// would see data vanish that meetingd had rightly reported as committed.
-    private func startOwnCluster() throws -> String {
+    /// Starts a fresh cluster of this test's own, migrated unless told not to; returns its
+    /// conninfo. Not `--fast`: with synchronous_commit off, an immediate restart loses the last
+    /// commits, and the test would see data vanish that meetingd had rightly reported as committed.
+    private func startOwnCluster(migrated: Bool = true) throws -> String {
         let name = "restart-\(TestEnvironment.uniqueTag())"
         clusterName = name
         let start = try scriptsDB(["start", "--name", name])
         guard start.succeeded, let url = start.stdout.split(separator: "\n").last.map(String.init), !url.isEmpty else {
             throw HarnessError("scripts/db start --name \(name) failed (\(start.termination)): \(start.stderr)")
         }
+        guard migrated else { return url }
         let migrate = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": url])
         guard migrate.succeeded else { throw HarnessError("meetingd migrate failed: \(migrate.stderr)") }
         return url
@@ -99,5 +100,59 @@ final class DatabaseRestartTests: EndToEndTestCase {
         try meetingd.result("person.create", as: community.adminId, keyedCreate(params, key: key))
         XCTAssertEqual(try community.people(on: meetingd).filter { $0["email"] == params["email"] }.count, 1)
         XCTAssertEqual(try meetingd.call("system.ping")["result"]?["database"], "ok")
+    }
+
+    /// The retryable answer every call but system.ping and rpc.discover gets while the
+    /// database cannot be used.
+    private func assertUnavailable(_ meetingd: Meetingd, as actor: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertEqual(try meetingd.call("system.ping")["result"]?["database"], "unavailable", file: file, line: line)
+        let error = try meetingd.error("community.get", as: actor, code: 5030)
+        XCTAssertEqual(error["data"]?["code"], "database_unavailable", file: file, line: line)
+        XCTAssertEqual(error["data"]?["retryable"], true, file: file, line: line)
+        XCTAssertNotNil(try meetingd.call("rpc.discover")["result"], "what needs no database is answered", file: file, line: line)
+    }
+
+    /// Started while PostgreSQL is down, meetingd serves errors instead of exiting, and migrates
+    /// the (still empty) database and serves as soon as PostgreSQL is back.
+    func testStartedWhileTheDatabaseIsDownItMigratesOnceItIsBack() throws {
+        let url = try startOwnCluster(migrated: false)
+        XCTAssertTrue(try scriptsDB(["stop", "--name", clusterName!]).succeeded)
+        let meetingd = try startMeetingd(environment: ["DATABASE_URL": url])
+        try assertUnavailable(meetingd, as: "per_" + String(repeating: "0", count: 32))
+        XCTAssertTrue(meetingd.isRunning)
+        XCTAssertTrue(meetingd.stderrText.contains("unavailable at start-up"), meetingd.stderrTail)
+
+        XCTAssertTrue(try scriptsDB(["start", "--name", clusterName!]).succeeded)
+        XCTAssertEqual(try meetingd.call("system.ping")["result"]?["database"], "ok")
+        let files = try FileManager.default.contentsOfDirectory(atPath: TestEnvironment.repoRoot + "/sql/migrations")
+        let latest = files.compactMap { Int($0.prefix(4)) }.max() ?? 0
+        XCTAssertEqual(try Psql.query(url, "SELECT max(version) FROM schema_migrations"), ["\(latest)"], "meetingd migrated the database it found")
+        let community = try TestCommunity.bootstrap("after start", databaseURL: url)
+        XCTAssertEqual(try meetingd.result("community.get", as: community.adminId)["id"], .string(community.id))
+    }
+
+    /// Started while every connection slot is taken, meetingd serves errors instead of exiting,
+    /// and serves as soon as a slot is free.
+    func testStartedWhileTheDatabaseIsFullItServesOnceASlotIsFree() throws {
+        let url = try startOwnCluster()
+        let community = try TestCommunity.bootstrap("full", databaseURL: url)
+        _ = try Psql.query(url, "ALTER SYSTEM SET max_connections = 6")
+        XCTAssertTrue(try scriptsDB(["restart", "--name", clusterName!], environment: ["MODE": "fast"]).succeeded)
+        var sessions: [PsqlSession] = []
+        while sessions.count < 20, let session = try? PsqlSession(url), (try? session.query("SELECT 1;", timeout: 10)) == ["1"] {
+            sessions.append(session)
+        }
+        let refused = try Psql.run(url, ["SELECT 1"])
+        XCTAssertTrue(refused.stderr.contains("too many clients"), "the cluster is full (\(sessions.count) sessions): \(refused.stderr)")
+
+        let meetingd = try startMeetingd(environment: ["DATABASE_URL": url])
+        try assertUnavailable(meetingd, as: community.adminId)
+        XCTAssertTrue(meetingd.isRunning)
+
+        sessions.removeLast().close()
+        let deadline = Date().addingTimeInterval(15)
+        while try meetingd.call("system.ping")["result"]?["database"] != "ok" && Date() < deadline { usleep(100_000) }
+        XCTAssertEqual(try meetingd.result("community.get", as: community.adminId)["id"], .string(community.id))
+        sessions.forEach { $0.close() }
     }
 }

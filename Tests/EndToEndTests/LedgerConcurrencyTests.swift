@@ -41,7 +41,8 @@ final class LedgerConcurrencyTests: EndToEndTestCase {
         let workers = try (0..<Self.processes).map { index in
             BankWorker(index: index, meetingd: try startMeetingd(["--test-clock"]), run: run, seed: seed, stream: UInt64(index))
         }
-        let watcher = NegativeBalanceWatcher(conninfo: Psql.conninfo(databaseURL, user: "meetingledger_finance"), communityId: ledger.community.id, run: run)
+        let financeSQL = try FinanceSQLRole.create(databaseURL, community: ledger.community.id).dropAtEnd(of: self)
+        let watcher = NegativeBalanceWatcher(conninfo: financeSQL.conninfo, communityId: ledger.community.id, run: run)
 
         let group = DispatchGroup()
         let started = Date()
@@ -67,12 +68,14 @@ final class LedgerConcurrencyTests: EndToEndTestCase {
         XCTAssertGreaterThan((summary.counts["decline"]?.ok ?? 0) + (summary.counts["cancel"]?.ok ?? 0), 5, "too few releases")
         XCTAssertGreaterThan((summary.counts["log_session"]?.ok ?? 0) + (summary.counts["cancel"]?.ok ?? 0), 3, "too few captures")
 
-        try checkLedger(after: summary, ledger, users: users, offers: offers, on: setup)
+        try checkLedger(after: summary, ledger, users: users, offers: offers, on: setup, financeSQL: financeSQL)
     }
 
     /// The invariants, from meetingd's answers, the finance views, and the sum of what the
     /// workers saw succeed.
-    func checkLedger(after summary: BankRun.Summary, _ ledger: LedgerCommunity, users: [String], offers: [BookableExpert], on meetingd: Meetingd) throws {
+    func checkLedger(
+        after summary: BankRun.Summary, _ ledger: LedgerCommunity, users: [String], offers: [BookableExpert], on meetingd: Meetingd, financeSQL: FinanceSQLRole
+    ) throws {
         let finance = ledger.financeId
         let reconcile = try meetingd.result("ledger.reconcile", as: finance)
         XCTAssertEqual(reconcile["ok"], true, "reconcile: \(reconcile)")
@@ -103,7 +106,7 @@ final class LedgerConcurrencyTests: EndToEndTestCase {
         print("LedgerConcurrencyTests: meeting transfers \(transferKinds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")); "
               + "granted \(summary.granted), captured \(captured), fees \(fees), paid out \(summary.paidOut), still held \(openHolds)")
         let trailMeetings = try Psql.query(
-            Psql.conninfo(databaseURL, user: "meetingledger_finance"),
+            financeSQL.conninfo,
             "SELECT count(DISTINCT meeting_id) FROM finance_meeting_trail WHERE community_id = \(Psql.literal(ledger.community.id))")
         XCTAssertEqual(trailMeetings, ["\(summary.meetings.count)"], "every meeting with credits is one the workers created")
 
@@ -130,7 +133,7 @@ final class LedgerConcurrencyTests: EndToEndTestCase {
             let b = try meetingd.result("ledger.balance", as: finance, ["person_id": .string(expert)])
             XCTAssertGreaterThanOrEqual(b["available"]?.int ?? -1, 0, "\(b)")
         }
-        let financeConninfo = Psql.conninfo(databaseURL, user: "meetingledger_finance")
+        let financeConninfo = financeSQL.conninfo
         let community = Psql.literal(ledger.community.id)
         XCTAssertEqual(try Psql.query(financeConninfo, """
             SELECT count(*) FROM finance_transfers WHERE community_id = \(community) AND account_kind <> 'issuance'

@@ -6,34 +6,6 @@ import XCTest
 /// role reads its three views and nothing else. Every write that might succeed runs inside a
 /// transaction that is rolled back, so a broken guard cannot damage the shared database.
 final class LedgerDatabaseTests: EndToEndTestCase {
-    /// A community with a granted wallet, expert earnings, a payout and an open meeting hold.
-    struct Seeded {
-        let ledger: LedgerCommunity
-        let user: String
-        let expert: String
-        let wallet: String
-        let earnings: String
-        let meetingId: String
-        let holdId: String
-
-        var communityLiteral: String { Psql.literal(ledger.community.id) }
-    }
-
-    func seed(_ meetingd: Meetingd, _ label: String) throws -> Seeded {
-        let ledger = try LedgerCommunity.make(on: meetingd, label)
-        try ledger.pinClock(on: meetingd, at: ledgerEpoch)
-        let user = try ledger.person(on: meetingd, ["user"])
-        let booking = try BookableExpert.make(on: meetingd, ledger.community, priceCredits: 45)
-        try ledger.grant(on: meetingd, 100, to: user)
-        let earnings = try meetingd.accountId(of: booking.expertId, kind: "expert_earnings", as: booking.expertId)
-        try meetingd.result("credits.adjust", as: ledger.financeId, ["account_id": .string(earnings), "credits": 30, "reason": "seed"])
-        try meetingd.result("payout.create", as: ledger.financeId, ["expert_id": .string(booking.expertId), "credits": 10, "reference": "bank-1"])
-        let meeting = try booking.request(on: meetingd, by: user, start: ledgerEpoch.addingTimeInterval(86_400))
-        return Seeded(
-            ledger: ledger, user: user, expert: booking.expertId, wallet: try meetingd.accountId(of: user, kind: "user_wallet", as: user),
-            earnings: earnings, meetingId: try XCTUnwrap(meeting["id"]?.string), holdId: try XCTUnwrap(meeting["hold_transfer_id"]?.string))
-    }
-
     /// Runs `statement` as the server's superuser inside BEGIN … ROLLBACK; it must fail, and
     /// psql's error report (verbose: with the SQLSTATE) is returned. A deadlock (40P01) is tried
     /// again: TRUNCATE … CASCADE locks table after table while other tests write to them, and
@@ -42,7 +14,7 @@ final class LedgerDatabaseTests: EndToEndTestCase {
         var attempts = 0
         while true {
             attempts += 1
-            let run = try Psql.run(conninfo ?? databaseURL, ["SET lock_timeout = '20s'", "\\set VERBOSITY verbose", "BEGIN", statement, "ROLLBACK"])
+            let run = try Psql.run(conninfo ?? databaseURL, ["SET lock_timeout = '20s'", "\\set VERBOSITY verbose", "BEGIN READ WRITE", statement, "ROLLBACK"])
             XCTAssertFalse(run.succeeded, "the database accepted: \(statement)\n\(run.stdout)", file: file, line: line)
             if run.stderr.contains("40P01") && attempts < 5 { continue }
             return run.stderr
@@ -50,7 +22,7 @@ final class LedgerDatabaseTests: EndToEndTestCase {
     }
 
     /// This community's transfers with the balances recorded on them, summed, as the superuser sees them.
-    func ledgerRows(_ s: Seeded) throws -> [String] {
+    func ledgerRows(_ s: SeededLedger) throws -> [String] {
         try Psql.query(databaseURL, """
             SELECT (SELECT count(*) || '/' || sum(amount) || '/' || string_agg(id || kind || phase || coalesce(reason, ''), ',' ORDER BY seq)
                     FROM transfers WHERE community_id = \(s.communityLiteral)),
@@ -62,7 +34,7 @@ final class LedgerDatabaseTests: EndToEndTestCase {
 
     func testTransfersRefuseUpdateDeleteAndTruncate() throws {
         let meetingd = try startMeetingd(["--test-clock"])
-        let s = try seed(meetingd, #function)
+        let s = try SeededLedger.make(on: meetingd, #function)
         let before = try ledgerRows(s)
         let balancesBefore = try meetingd.ledgerSnapshot(finance: s.ledger.financeId, accounts: [s.wallet, s.earnings])
         let c = s.communityLiteral
@@ -85,7 +57,7 @@ final class LedgerDatabaseTests: EndToEndTestCase {
 
     func testOverdraftIsAConstraintOnTheAccount() throws {
         let meetingd = try startMeetingd(["--test-clock"])
-        let s = try seed(meetingd, #function)
+        let s = try SeededLedger.make(on: meetingd, #function)
         let wallet = Psql.literal(s.wallet), earnings = Psql.literal(s.earnings), c = s.communityLiteral
         // The wallet: 100 posted, 45 held. The earnings: 30 − 10 posted, 45 incoming.
         let statements = [
@@ -116,7 +88,7 @@ final class LedgerDatabaseTests: EndToEndTestCase {
 
     func testAPendingTransferIsResolvedAtMostOnce() throws {
         let meetingd = try startMeetingd(["--test-clock"])
-        let s = try seed(meetingd, #function)
+        let s = try SeededLedger.make(on: meetingd, #function)
         func transferId() -> String { "trf_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") }
         let c = s.communityLiteral, hold = Psql.literal(s.holdId)
         let release = transferId(), capture = transferId()
@@ -160,11 +132,12 @@ final class LedgerDatabaseTests: EndToEndTestCase {
 
     func testFinanceRoleReadsTheThreeViewsAndNothingElse() throws {
         let meetingd = try startMeetingd(["--test-clock"])
-        let s = try seed(meetingd, #function)
-        let finance = Psql.conninfo(databaseURL, user: "meetingledger_finance")
+        let s = try SeededLedger.make(on: meetingd, #function)
+        let role = try FinanceSQLRole.create(databaseURL, community: s.ledger.community.id).dropAtEnd(of: self)
+        let finance = role.conninfo
         let c = s.communityLiteral
 
-        XCTAssertEqual(try Psql.query(finance, "SELECT current_user"), ["meetingledger_finance"])
+        XCTAssertEqual(try Psql.query(finance, "SELECT current_user"), [role.name])
         // The views answer with what the base tables hold.
         let viewCounts = [
             ("finance_accounts", "SELECT count(*) FROM accounts WHERE community_id = \(c)"),

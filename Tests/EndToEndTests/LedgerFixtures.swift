@@ -142,6 +142,35 @@ struct LedgerCommunity {
     }
 }
 
+/// A community with a granted wallet (100, 45 of it held), expert earnings (30 adjusted in, 10
+/// paid out, 45 incoming) and a meeting whose hold is open.
+struct SeededLedger {
+    let ledger: LedgerCommunity
+    let user: String
+    let expert: String
+    let wallet: String
+    let earnings: String
+    let meetingId: String
+    let holdId: String
+
+    var communityLiteral: String { Psql.literal(ledger.community.id) }
+
+    static func make(on meetingd: Meetingd, _ label: String) throws -> SeededLedger {
+        let ledger = try LedgerCommunity.make(on: meetingd, label)
+        try ledger.pinClock(on: meetingd, at: ledgerEpoch)
+        let user = try ledger.person(on: meetingd, ["user"])
+        let booking = try BookableExpert.make(on: meetingd, ledger.community, priceCredits: 45)
+        try ledger.grant(on: meetingd, 100, to: user)
+        let earnings = try meetingd.accountId(of: booking.expertId, kind: "expert_earnings", as: booking.expertId)
+        try meetingd.result("credits.adjust", as: ledger.financeId, ["account_id": .string(earnings), "credits": 30, "reason": "seed"])
+        try meetingd.result("payout.create", as: ledger.financeId, ["expert_id": .string(booking.expertId), "credits": 10, "reference": "bank-1"])
+        let meeting = try booking.request(on: meetingd, by: user, start: ledgerEpoch.addingTimeInterval(86_400))
+        return SeededLedger(
+            ledger: ledger, user: user, expert: booking.expertId, wallet: try meetingd.accountId(of: user, kind: "user_wallet", as: user),
+            earnings: earnings, meetingId: try XCTUnwrap(meeting["id"]?.string), holdId: try XCTUnwrap(meeting["hold_transfer_id"]?.string))
+    }
+}
+
 /// psql against DATABASE_URL, as the server's superuser or as another role.
 enum Psql {
     static var path: String {
@@ -149,11 +178,14 @@ enum Psql {
     }
 
     /// `databaseURL` (a keyword/value string or a URI) connecting as `user` instead.
-    static func conninfo(_ databaseURL: String, user: String) -> String {
+    static func conninfo(_ databaseURL: String, user: String) -> String { conninfo(databaseURL, "user", user) }
+
+    /// `databaseURL` with one connection parameter set (`value` is a test's own name: no quoting).
+    static func conninfo(_ databaseURL: String, _ keyword: String, _ value: String) -> String {
         if databaseURL.contains("://") {
-            return databaseURL + (databaseURL.contains("?") ? "&" : "?") + "user=\(user)"
+            return databaseURL + (databaseURL.contains("?") ? "&" : "?") + "\(keyword)=\(value)"
         }
-        return databaseURL + " user=\(user)"
+        return databaseURL + " \(keyword)=\(value)"
     }
 
     /// Runs each statement in order in one session (unaligned, tuples only), stopping at the
@@ -173,6 +205,39 @@ enum Psql {
 
     /// Quotes a text as an SQL literal (test values are ids and tags, but quote them anyway).
     static func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
+}
+
+/// A finance SQL role created as an operator creates one (README: "Finance staff's SQL access"):
+/// `finance_role_create` (or `finance_platform_role_create`) run as the cluster's superuser.
+/// Roles belong to the whole cluster: each test drops its own (`drop`, or at the end of the test
+/// with `dropAtEnd(of:)`).
+struct FinanceSQLRole {
+    let name: String
+    /// How to connect as the role.
+    let conninfo: String
+    let adminURL: String
+
+    /// A role confined to `communityId`, or to every community when it is nil.
+    static func create(_ adminURL: String, community communityId: String?, connectionLimit: Int = 4,
+                       statementTimeout: String = "2 minutes") throws -> FinanceSQLRole {
+        let name = "finance_" + TestEnvironment.uniqueTag()
+        let call = communityId.map {
+            "finance_role_create(\(Psql.literal($0)), \(Psql.literal(name)), \(connectionLimit), \(Psql.literal(statementTimeout)))"
+        } ?? "finance_platform_role_create(\(Psql.literal(name)), \(connectionLimit), \(Psql.literal(statementTimeout)))"
+        XCTAssertEqual(try Psql.query(adminURL, "SELECT \(call)"), [name])
+        return FinanceSQLRole(name: name, conninfo: Psql.conninfo(adminURL, user: name), adminURL: adminURL)
+    }
+
+    func drop() throws {
+        _ = try Psql.query(adminURL, "SELECT finance_role_drop(\(Psql.literal(name)))")
+    }
+
+    /// Drops the role when `test` ends, whatever happened.
+    @discardableResult
+    func dropAtEnd(of test: XCTestCase) -> FinanceSQLRole {
+        test.addTeardownBlock { try? self.drop() }
+        return self
+    }
 }
 
 /// Parses RFC 4180 CSV with Python's csv module (an independent reader, not ours).

@@ -72,7 +72,7 @@ final class MeetctlUsageTests: XCTestCase {
         // Beside meetctl (the build folder) is the default.
         ctl.environment["MEETINGLEDGER_MEETINGD"] = ""
         XCTAssertEqual(try ctl.json(["ping"])["database"], "ok")
-        // No database: the service cannot start, and meetctl says where to look.
+        // No database: meetingd answers that it has none, and meetctl says where to look.
         let noDatabase = try ctl.run(["ping"], environment: ["DATABASE_URL": "host=/nonexistent port=1 dbname=none"])
         XCTAssertEqual(noDatabase.termination, .exited(1))
         XCTAssertTrue(noDatabase.stderr.contains("DATABASE_URL"), noDatabase.stderr)

@@ -6,9 +6,13 @@ import XCTest
 
 /// Against the real PostgreSQL that scripts/test starts (DATABASE_URL); skipped without one.
 final class ConnectionTests: XCTestCase {
-    func connect() throws -> Connection {
+    func databaseURL() throws -> String {
         guard let url = ProcessInfo.processInfo.environment["DATABASE_URL"] else { throw XCTSkip("DATABASE_URL is not set") }
-        return try Connection(conninfo: url)
+        return url
+    }
+
+    func connect(_ settings: SessionSettings = .standard) throws -> Connection {
+        try Connection(conninfo: try databaseURL(), settings: settings)
     }
 
     func testBoundParametersAndTypedRows() throws {
@@ -100,5 +104,72 @@ final class ConnectionTests: XCTestCase {
         XCTAssertThrowsError(try c.query("SELECT 1")) { XCTAssertTrue(($0 as? PostgresError)?.isConnectionProblem ?? false, "\($0)") }
         try c.ensureConnected()
         XCTAssertEqual(try c.query("SELECT 1 AS one").first?.int("one"), 1)
+    }
+
+    func testEverySessionIsBoundedAndNamed() throws {
+        let settings = SessionSettings(applicationName: "meetingd-test", statementTimeoutMs: 65_000, lockTimeoutMs: 1_234, idleInTransactionTimeoutMs: 4_321)
+        let c = try connect(settings)
+        let row = try XCTUnwrap(try c.query("""
+            SELECT current_setting('statement_timeout') AS statement, current_setting('lock_timeout') AS lock,
+                   current_setting('idle_in_transaction_session_timeout') AS idle,
+                   (SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()) AS name
+            """).first)
+        XCTAssertEqual(try row.string("statement"), "65s")
+        XCTAssertEqual(try row.string("lock"), "1234ms")
+        XCTAssertEqual(try row.string("idle"), "4321ms")
+        XCTAssertEqual(try row.string("name"), "meetingd-test")
+
+        let url = try databaseURL()
+        let named = try Connection(conninfo: url.contains("://") ? url + (url.contains("?") ? "&" : "?") + "application_name=chosen" : url + " application_name=chosen")
+        XCTAssertEqual(try named.query("SELECT current_setting('application_name') AS name").first?.string("name"), "chosen",
+                       "the connection string's own application_name wins")
+    }
+
+    func testAWaitPastTheLockTimeoutIsReported() throws {
+        let holder = try connect()
+        let c = try connect(SessionSettings(applicationName: "meetingd-test", statementTimeoutMs: 60_000, lockTimeoutMs: 200, idleInTransactionTimeoutMs: 60_000))
+        let key = Int64.random(in: 1...Int64.max)
+        try holder.query("SELECT pg_advisory_lock($1)", [key])
+        let started = Date()
+        XCTAssertThrowsError(try c.transaction { try $0.query("SELECT pg_advisory_xact_lock($1)", [key]) }) { error in
+            let e = error as? PostgresError
+            XCTAssertTrue(e?.isLockTimeout ?? false, "\(error)")
+            XCTAssertFalse(e?.isConnectionProblem ?? true, "the session survives a lock timeout")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5)
+        XCTAssertEqual(try c.query("SELECT 1 AS one").first?.int("one"), 1)
+        try holder.query("SELECT pg_advisory_unlock($1)", [key])
+    }
+
+    func testATransactionLeftIdleIsEndedByTheServerAndTheConnectionComesBack() throws {
+        let c = try connect(SessionSettings(applicationName: "meetingd-test", statementTimeoutMs: 60_000, lockTimeoutMs: 1_000, idleInTransactionTimeoutMs: 200))
+        XCTAssertThrowsError(try c.transaction { c in
+            try c.query("SELECT 1")
+            usleep(800_000)  // as a stopped process would
+            try c.query("SELECT 2")
+        }) { error in
+            let e = error as? PostgresError
+            XCTAssertTrue(e?.isConnectionProblem ?? false, "\(error)")
+            XCTAssertTrue(e?.isIdleInTransactionTimeout ?? false, "the server said why: \(error)")
+        }
+        try c.ensureConnected()
+        XCTAssertEqual(try c.query("SELECT 3 AS three").first?.int("three"), 3)
+    }
+
+    func testSessionBoundsFromTheEnvironment() throws {
+        XCTAssertEqual(try SessionSettings.fromEnvironment { _ in nil }, .standard)
+        let set = try SessionSettings.fromEnvironment {
+            ["MEETINGLEDGER_LOCK_TIMEOUT_MS": "250", "MEETINGLEDGER_STATEMENT_TIMEOUT_MS": "9000",
+             "MEETINGLEDGER_IDLE_IN_TRANSACTION_TIMEOUT_MS": "1500"][$0]
+        }
+        XCTAssertEqual(set.lockTimeoutMs, 250)
+        XCTAssertEqual(set.statementTimeoutMs, 9_000)
+        XCTAssertEqual(set.idleInTransactionTimeoutMs, 1_500)
+        for bad in ["0", "-5", "1s", "86400001", " 10", "1e3"] {
+            XCTAssertThrowsError(try SessionSettings.fromEnvironment { $0 == "MEETINGLEDGER_LOCK_TIMEOUT_MS" ? bad : nil }) { error in
+                XCTAssertTrue("\(error)".contains("MEETINGLEDGER_LOCK_TIMEOUT_MS"), "the error names the variable: \(error)")
+            }
+        }
+        XCTAssertLessThan(SessionSettings.standard.lockTimeoutMs, SessionSettings.standard.statementTimeoutMs)
     }
 }

@@ -1,0 +1,58 @@
+/// What every session a process opens is bounded by, so that no other session can make it
+/// wait for ever and it can make no other session wait for ever: a statement runs at most
+/// `statementTimeoutMs`, waits for a lock at most `lockTimeoutMs`, and a transaction left idle
+/// (the process stopped or stuck between two statements) is ended by the server after
+/// `idleInTransactionTimeoutMs`, releasing its locks. The defaults keep a healthy request
+/// (milliseconds) far inside every bound.
+public struct SessionSettings: Sendable, Equatable {
+    /// Shown in `pg_stat_activity.application_name` unless the connection string names one.
+    public var applicationName: String
+    public var statementTimeoutMs: Int
+    public var lockTimeoutMs: Int
+    public var idleInTransactionTimeoutMs: Int
+
+    public init(applicationName: String, statementTimeoutMs: Int, lockTimeoutMs: Int, idleInTransactionTimeoutMs: Int) {
+        self.applicationName = applicationName
+        self.statementTimeoutMs = statementTimeoutMs
+        self.lockTimeoutMs = lockTimeoutMs
+        self.idleInTransactionTimeoutMs = idleInTransactionTimeoutMs
+    }
+
+    public static let standard = SessionSettings(
+        applicationName: "meetingd", statementTimeoutMs: 120_000, lockTimeoutMs: 10_000, idleInTransactionTimeoutMs: 30_000)
+
+    /// The environment variables that set the bounds, each in milliseconds.
+    public static let statementTimeoutVariable = "MEETINGLEDGER_STATEMENT_TIMEOUT_MS"
+    public static let lockTimeoutVariable = "MEETINGLEDGER_LOCK_TIMEOUT_MS"
+    public static let idleInTransactionTimeoutVariable = "MEETINGLEDGER_IDLE_IN_TRANSACTION_TIMEOUT_MS"
+
+    /// A bound must be positive (0 would mean "wait for ever") and at most a day.
+    public static let timeoutRangeMs = 1...86_400_000
+
+    /// The standard settings with each variable that is set (looked up by `environment`)
+    /// replacing its bound. An unparsable or out-of-range value is an error that names it.
+    public static func fromEnvironment(_ environment: (String) -> String?) throws -> SessionSettings {
+        func milliseconds(_ name: String, default value: Int) throws -> Int {
+            guard let text = environment(name), !text.isEmpty else { return value }
+            guard let parsed = Int(text), timeoutRangeMs.contains(parsed) else {
+                throw PostgresError(
+                    code: .configuration,
+                    message: "\(name) must be a whole number of milliseconds from \(timeoutRangeMs.lowerBound) "
+                        + "to \(timeoutRangeMs.upperBound), not \(text.debugDescription)")
+            }
+            return parsed
+        }
+        var settings = SessionSettings.standard
+        settings.statementTimeoutMs = try milliseconds(statementTimeoutVariable, default: settings.statementTimeoutMs)
+        settings.lockTimeoutMs = try milliseconds(lockTimeoutVariable, default: settings.lockTimeoutMs)
+        settings.idleInTransactionTimeoutMs = try milliseconds(idleInTransactionTimeoutVariable, default: settings.idleInTransactionTimeoutMs)
+        return settings
+    }
+
+    /// The statements that apply the bounds to a new session. The values are integers, never
+    /// text from outside, so they can be part of the SQL.
+    var setStatements: String {
+        "SET statement_timeout = \(statementTimeoutMs); SET lock_timeout = \(lockTimeoutMs); "
+            + "SET idle_in_transaction_session_timeout = \(idleInTransactionTimeoutMs)"
+    }
+}

@@ -1,0 +1,25 @@
+import Postgres
+import RPC
+
+/// What meetingd says once the schema is current: the migrations it applied, and whether
+/// finance staff's SQL roles can still do more than read (closing that needs a superuser).
+enum StartupReport {
+    static func migrated(_ logger: Logger) -> @Sendable (Connection, [Int]) -> Void {
+        { connection, applied in
+            if !applied.isEmpty { logger.log(.info, "applied migrations \(applied.map(String.init).joined(separator: ", "))") }
+            warnIfFinanceRolesAreOpen(on: connection, logger)
+        }
+    }
+
+    /// Every start-up says so until it is fixed: the migration cannot revoke what only a
+    /// superuser may, and a finance role must never be able to lock or write.
+    static func warnIfFinanceRolesAreOpen(on connection: Connection, _ logger: Logger) {
+        guard let rows = try? connection.query("SELECT privilege FROM finance_access_problems()"), !rows.isEmpty else { return }
+        let privileges = rows.compactMap { try? $0.string("privilege") }
+        logger.log(
+            .warning,
+            "finance SQL roles are not locked down: every role may still use \(privileges.count) things a read-only role must not "
+                + "(\(privileges.prefix(3).joined(separator: "; "))\(privileges.count > 3 ? "; …" : "")); finance_role_create refuses "
+                + "until a superuser runs SELECT * FROM finance_lockdown(); in this database (README: Finance staff's SQL access)")
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import XCTest
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// No session can make meetingd wait for ever, and a stopped meetingd cannot make the others
+/// wait for ever: every session meetingd opens has a lock timeout and an idle-in-transaction
+/// timeout. A request that meets one gets a retryable error and leaves nothing behind.
+final class DatabaseStallTests: EndToEndTestCase {
+    /// The wallet's balance as the database holds it (read beside meetingd, not through it).
+    func storedBalance(_ wallet: String) throws -> String {
+        try Psql.query(databaseURL, "SELECT credits_posted - debits_posted || '/' || debits_pending FROM accounts WHERE id = \(Psql.literal(wallet))")[0]
+    }
+
+    func testAGrantWaitingOnAHeldWalletFailsRetryablyAndTheRetryTakesEffectOnce() throws {
+        let lockTimeoutMs = 1_000
+        let meetingd = try startMeetingd(environment: ["MEETINGLEDGER_LOCK_TIMEOUT_MS": "\(lockTimeoutMs)"])
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        let user = try ledger.person(on: meetingd, ["user"])
+        try ledger.grant(on: meetingd, 100, to: user)
+        let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
+        XCTAssertEqual(try storedBalance(wallet), "100/0")
+
+        let holder = try PsqlSession(databaseURL)
+        try holder.query("BEGIN; SELECT id FROM accounts WHERE id = \(Psql.literal(wallet)) FOR UPDATE;")
+        let grant: [String: JSONValue] = ["user_id": .string(user), "credits": 25, "reference": "order-held", "idempotency_key": "grant-held"]
+        let started = Date()
+        let refused = try meetingd.call("credits.grant", as: ledger.financeId, grant, timeout: 20)
+        let waited = Date().timeIntervalSince(started)
+        print("DatabaseStallTests: a grant to a locked wallet was refused after \(String(format: "%.2f", waited)) s (lock_timeout \(lockTimeoutMs) ms)")
+        XCTAssertEqual(refused["error"]?["code"], 5032, "\(refused)")
+        XCTAssertEqual(refused["error"]?["data"]?["code"], "lock_timeout")
+        XCTAssertEqual(refused["error"]?["data"]?["retryable"], true)
+        XCTAssertGreaterThanOrEqual(waited, Double(lockTimeoutMs) / 1000 * 0.9, "it waited for the lock first")
+        XCTAssertLessThan(waited, Double(lockTimeoutMs) / 1000 + 3, "and not much longer")
+        XCTAssertEqual(try storedBalance(wallet), "100/0", "the refused grant left nothing")
+        XCTAssertEqual(try meetingd.call("system.ping")["result"]?["database"], "ok", "meetingd serves on")
+
+        try holder.query("ROLLBACK;")
+        holder.close()
+        let granted = try meetingd.result("credits.grant", as: ledger.financeId, grant)
+        XCTAssertEqual(try meetingd.result("credits.grant", as: ledger.financeId, grant), granted, "the retry returns the first response")
+        XCTAssertEqual(try storedBalance(wallet), "125/0", "one grant, once")
+        XCTAssertEqual(try meetingd.result("ledger.reconcile", as: ledger.financeId)["ok"], true)
+    }
+
+    /// The pid of a backend of `applicationName` that sits idle inside a transaction that has
+    /// written (so it holds the rows it wrote), or nil.
+    func idleWriterBackend(_ applicationName: String) throws -> String? {
+        try Psql.query(databaseURL, """
+            SELECT pid FROM pg_stat_activity
+            WHERE application_name = \(Psql.literal(applicationName)) AND state = 'idle in transaction' AND backend_xid IS NOT NULL
+            """).first
+    }
+
+    func testAStoppedMeetingdHoldsAWalletOnlyUntilItsIdleTimeout() throws {
+        let idleTimeoutMs = 1_500
+        let ledger = try LedgerCommunity.make(on: try startMeetingd(), #function)
+        let name = "stopped-\(TestEnvironment.uniqueTag())"
+        let stopped = try startMeetingd(environment: [
+            "DATABASE_URL": Psql.conninfo(databaseURL, "application_name", name),
+            "MEETINGLEDGER_IDLE_IN_TRANSACTION_TIMEOUT_MS": "\(idleTimeoutMs)",
+        ])
+        let other = try startMeetingd()
+        let user = try ledger.person(on: other, ["user"])
+        let wallet = try other.accountId(of: user, kind: "user_wallet", as: user)
+
+        // A stream of grants to one wallet, sent ahead of their answers; meetingd is stopped and
+        // resumed at random moments until it is caught inside a transaction that has written
+        // the wallet (at most a few hundred tries).
+        var sent = 0
+        var granted: Int64 = 0
+        var refused: [String: Int] = [:]
+        var answered = 0
+        func record(_ response: JSONValue) {
+            answered += 1
+            if response["result"] != nil {
+                granted += 1
+            } else {
+                XCTAssertEqual(response["error"]?["data"]?["retryable"], true, "\(response)")
+                refused[response["error"]?["data"]?["code"]?.string ?? "?", default: 0] += 1
+            }
+        }
+        func keepStreaming() throws {
+            while let response = try? stopped.readResponse(timeout: 0.002) { record(response) }
+            while sent - answered < 40 {
+                sent += 1
+                let params: JSONValue = [
+                    "actor": .string(ledger.financeId), "user_id": .string(user), "credits": 1,
+                    "reference": .string("stream-\(sent)"), "idempotency_key": .string("stream-\(sent)"),
+                ]
+                try stopped.send(JSONValue.object(["jsonrpc": "2.0", "id": .int(Int64(sent)), "method": "credits.grant", "params": params]).serialized)
+            }
+        }
+        var caught: String?
+        var tries = 0
+        while caught == nil && tries < 500 {
+            tries += 1
+            try keepStreaming()
+            usleep(UInt32.random(in: 0...3_000))
+            stopped.signal(SIGSTOP)
+            usleep(20_000)
+            caught = try idleWriterBackend(name)
+            if caught == nil { stopped.signal(SIGCONT) }
+        }
+        let backend = try XCTUnwrap(caught, "meetingd was never caught inside a transaction in \(tries) tries")
+        print("DatabaseStallTests: meetingd stopped inside a transaction after \(tries) tries and \(sent) grants sent (backend \(backend))")
+
+        // Another meetingd's write to the same wallet waits for the stopped one's row lock until
+        // the server ends that transaction.
+        let started = Date()
+        let grant = try other.call("credits.grant", as: ledger.financeId, [
+            "user_id": .string(user), "credits": 1000, "reference": "other", "idempotency_key": "other",
+        ], timeout: 30)
+        let waited = Date().timeIntervalSince(started)
+        print("DatabaseStallTests: the other meetingd's grant went through after \(String(format: "%.2f", waited)) s (idle_in_transaction_session_timeout \(idleTimeoutMs) ms)")
+        XCTAssertNotNil(grant["result"], "\(grant)")
+        XCTAssertLessThan(waited, Double(idleTimeoutMs) / 1000 + 3)
+        XCTAssertEqual(try Psql.query(databaseURL, "SELECT count(*) FROM pg_stat_activity WHERE pid = \(backend)"), ["0"], "the server ended the stopped session")
+
+        // Resumed, it answers every request: a result, or a retryable error with nothing done.
+        stopped.signal(SIGCONT)
+        while answered < sent { record(try stopped.readResponse(timeout: 30)) }
+        print("DatabaseStallTests: of \(sent) grants, \(granted) succeeded; refused: \(refused)")
+        XCTAssertEqual(refused, ["transaction_idle_timeout": 1], "only the interrupted request failed, and it says why")
+        XCTAssertEqual(try storedBalance(wallet), "\(1000 + granted)/0", "exactly the acknowledged grants")
+        XCTAssertEqual(try other.result("ledger.reconcile", as: ledger.financeId)["ok"], true)
+        try stopped.finish()
+    }
+}
