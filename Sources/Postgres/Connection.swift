@@ -133,6 +133,7 @@ public final class Connection {
             throw PostgresError(code: .connectionLost, message: "the database connection is not open")
         }
         guard !statements.isEmpty else { return [] }
+        readSessionEnd(handle)
         guard PQenterPipelineMode(handle) == 1 else { throw connectionOrServerError(nil) }
         defer { PQexitPipelineMode(handle) }
         enum Answer { case prepared(sql: String, name: String), rows(Int) }
@@ -158,7 +159,7 @@ public final class Connection {
         var results = [Rows?](repeating: nil, count: statements.count)
         var firstError: PostgresError? = nil
         for answer in answers {
-            guard let result = PQgetResult(handle) else { throw lostInPipeline() }
+            guard let result = PQgetResult(handle) else { throw lostInPipeline(after: firstError) }
             if PQresultStatus(result) == PGRES_PIPELINE_ABORTED {
                 PQclear(result)
             } else {
@@ -177,18 +178,22 @@ public final class Connection {
             // Each command's answer ends with a NULL result.
             while let extra = PQgetResult(handle) { PQclear(extra) }
         }
-        guard let sync = PQgetResult(handle) else { throw lostInPipeline() }
+        guard let sync = PQgetResult(handle) else { throw lostInPipeline(after: firstError) }
         let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
         PQclear(sync)
-        guard synced else { throw lostInPipeline() }
+        guard synced else { throw lostInPipeline(after: firstError) }
         if let firstError { throw firstError }
         return results.map { $0 ?? Rows(columns: [], values: [], affectedRows: 0) }
     }
 
-    private func lostInPipeline() -> PostgresError {
+    /// The socket closed before the pipeline's answers were all read. The reason the server
+    /// gave (an error already read, or a FATAL notice such as 25P03) is kept.
+    private func lostInPipeline(after firstError: PostgresError?) -> PostgresError {
         mustReconnect = true
         let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "connection lost"
-        return PostgresError(code: .connectionLost, message: "pipeline ended early: " + message.trimmingTrailingNewlines())
+        return PostgresError(
+            code: .connectionLost, sqlState: firstError?.sqlState ?? stateOfSessionEnd,
+            message: "pipeline ended early: " + (firstError?.message ?? message.trimmingTrailingNewlines()))
     }
 
     /// The name of `sql` prepared on this connection, preparing it on first use. Past the cache's
@@ -218,7 +223,7 @@ public final class Connection {
     /// statement: if it ended the session meanwhile, its reason reaches the notice receiver
     /// before the next statement finds the socket closed.
     private func readSessionEnd(_ handle: OpaquePointer) {
-        guard inTransaction else { return }
+        guard inTransaction || transactionOpen else { return }
         _ = PQconsumeInput(handle)
         _ = PQisBusy(handle)
     }

@@ -46,8 +46,8 @@ final class DatabaseStallTests: EndToEndTestCase {
         XCTAssertEqual(try meetingd.result("ledger.reconcile", as: ledger.financeId)["ok"], true)
     }
 
-    /// The pid of a backend of `applicationName` that sits idle inside a transaction that has
-    /// written (so it holds the rows it wrote), or nil.
+    /// The pid of a backend of `applicationName` that sits idle inside a transaction holding
+    /// row locks (it has a transaction id), or nil.
     func idleWriterBackend(_ applicationName: String) throws -> String? {
         try Psql.query(databaseURL, """
             SELECT pid FROM pg_stat_activity
@@ -57,27 +57,34 @@ final class DatabaseStallTests: EndToEndTestCase {
 
     func testAStoppedMeetingdHoldsAWalletOnlyUntilItsIdleTimeout() throws {
         let idleTimeoutMs = 1_500
-        let ledger = try LedgerCommunity.make(on: try startMeetingd(), #function)
+        let setup = try startMeetingd()
+        let ledger = try LedgerCommunity.make(on: setup, #function)
+        try setup.result("community.update_settings", as: ledger.adminId, ["horizon_days": 730])
+        let booking = try BookableExpert.make(on: setup, ledger.community, priceCredits: 1)
+        let user = try ledger.person(on: setup, ["user"])
+        try ledger.grant(on: setup, 100_000, to: user)
+        let wallet = try setup.accountId(of: user, kind: "user_wallet", as: user)
+        try setup.finish()
         let name = "stopped-\(TestEnvironment.uniqueTag())"
         let stopped = try startMeetingd(environment: [
             "DATABASE_URL": Psql.conninfo(databaseURL, "application_name", name),
             "MEETINGLEDGER_IDLE_IN_TRANSACTION_TIMEOUT_MS": "\(idleTimeoutMs)",
         ])
         let other = try startMeetingd()
-        let user = try ledger.person(on: other, ["user"])
-        let wallet = try other.accountId(of: user, kind: "user_wallet", as: user)
+        let firstDay = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 86_400).rounded(.down) * 86_400 + 2 * 86_400)
 
-        // A stream of grants to one wallet, sent ahead of their answers; meetingd is stopped and
-        // resumed at random moments until it is caught inside a transaction that has written
-        // the wallet (at most a few hundred tries).
+        // A stream of bookings by one user, sent ahead of their answers: each locks the user's
+        // wallet in its first round trip, decides, and holds a credit in its second. meetingd is
+        // stopped and resumed at random moments until it is caught between the two, inside a
+        // transaction that holds the wallet (at most a few hundred tries).
         var sent = 0
-        var granted: Int64 = 0
+        var booked: Int64 = 0
         var refused: [String: Int] = [:]
         var answered = 0
         func record(_ response: JSONValue) {
             answered += 1
             if response["result"] != nil {
-                granted += 1
+                booked += 1
             } else {
                 XCTAssertEqual(response["error"]?["data"]?["retryable"], true, "\(response)")
                 refused[response["error"]?["data"]?["code"]?.string ?? "?", default: 0] += 1
@@ -87,11 +94,9 @@ final class DatabaseStallTests: EndToEndTestCase {
             while let response = try? stopped.readResponse(timeout: 0.002) { record(response) }
             while sent - answered < 40 {
                 sent += 1
-                let params: JSONValue = [
-                    "actor": .string(ledger.financeId), "user_id": .string(user), "credits": 1,
-                    "reference": .string("stream-\(sent)"), "idempotency_key": .string("stream-\(sent)"),
-                ]
-                try stopped.send(JSONValue.object(["jsonrpc": "2.0", "id": .int(Int64(sent)), "method": "credits.grant", "params": params]).serialized)
+                var params = booking.requestParams(start: firstDay.addingTimeInterval(Double(sent) * 1_800))
+                params["actor"] = .string(user)
+                try stopped.send(JSONValue.object(["jsonrpc": "2.0", "id": .int(Int64(sent)), "method": "meeting.request", "params": .object(params)]).serialized)
             }
         }
         var caught: String?
@@ -106,7 +111,7 @@ final class DatabaseStallTests: EndToEndTestCase {
             if caught == nil { stopped.signal(SIGCONT) }
         }
         let backend = try XCTUnwrap(caught, "meetingd was never caught inside a transaction in \(tries) tries")
-        print("DatabaseStallTests: meetingd stopped inside a transaction after \(tries) tries and \(sent) grants sent (backend \(backend))")
+        print("DatabaseStallTests: meetingd stopped inside a transaction after \(tries) tries and \(sent) requests sent (backend \(backend))")
 
         // Another meetingd's write to the same wallet waits for the stopped one's row lock until
         // the server ends that transaction.
@@ -123,9 +128,9 @@ final class DatabaseStallTests: EndToEndTestCase {
         // Resumed, it answers every request: a result, or a retryable error with nothing done.
         stopped.signal(SIGCONT)
         while answered < sent { record(try stopped.readResponse(timeout: 30)) }
-        print("DatabaseStallTests: of \(sent) grants, \(granted) succeeded; refused: \(refused)")
+        print("DatabaseStallTests: of \(sent) requests, \(booked) were booked; refused: \(refused)")
         XCTAssertEqual(refused, ["transaction_idle_timeout": 1], "only the interrupted request failed, and it says why")
-        XCTAssertEqual(try storedBalance(wallet), "\(1000 + granted)/0", "exactly the acknowledged grants")
+        XCTAssertEqual(try storedBalance(wallet), "\(101_000)/\(booked)", "the other grant once, and a hold for exactly each acknowledged booking")
         XCTAssertEqual(try other.result("ledger.reconcile", as: ledger.financeId)["ok"], true)
         try stopped.finish()
     }
