@@ -47,9 +47,9 @@ enum CatalogAPI {
             },
             respond: { _, rows, p in try Page(p, key: [.text]).result(try rows[0].map { try CatalogStore.service($0).json }) { [$0["id"]!] } })))
 
-    static let certificationResult: Schema = .object([
+    static let certificationResult: Schema = .named("Certification", .object([
         .init("service_id", .id(.service), required: true), .init("expert_id", .id(.person), required: true), .init("certified", .boolean, required: true),
-    ])
+    ]))
 
     /// Certifies an expert in a generic service; true when the certification is new.
     static func certifyExpert(_ ctx: TransactionContext, serviceId: String, expertId: String) throws -> Bool {
@@ -87,10 +87,10 @@ enum CatalogAPI {
     static let enrollmentParams: [Schema.Field] = [
         .init("user_id", .id(.person), required: true), .init("service_id", .id(.service)), .init("expert_id", .id(.person)),
     ]
-    static let enrollmentResult: Schema = .object([
+    static let enrollmentResult: Schema = .named("Enrollment", .object([
         .init("user_id", .id(.person), required: true), .init("service_id", .nullable(.id(.service)), required: true),
         .init("expert_id", .nullable(.id(.person)), required: true), .init("enrolled", .boolean, required: true),
-    ])
+    ]))
 
     /// Exactly one of service_id / expert_id names what the user is assigned to.
     static func enrollmentTarget(_ params: Params) throws -> (service: String?, expert: String?) {

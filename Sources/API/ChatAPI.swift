@@ -10,10 +10,11 @@ import UseCases
 enum ChatAPI {
     static var all: [MethodDefinition] { [post, list] }
 
-    static let messageSchema: Schema = .object([
-        .init("id", .id(.message), required: true), .init("author_id", .id(.person), required: true), .init("text", .text(), required: true),
-        .init("created_at", .timestamp, required: true),
-    ], additional: true)
+    static let messageSchema: Schema = .named("ChatMessage", .object([
+        .init("id", .id(.message), required: true), .init("meeting_id", .id(.meeting), required: true),
+        .init("seq", .integer(min: 1, max: .max), required: true), .init("author_id", .id(.person), required: true),
+        .init("text", .text(), required: true), .init("created_at", .timestamp, required: true),
+    ], additional: true))
 
     static func participant(_ ctx: RequestContext, _ m: Meeting?, _ id: String) throws -> Meeting {
         guard let m else { throw AppError.notFound("meeting", id) }

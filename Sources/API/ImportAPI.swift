@@ -5,7 +5,7 @@ import Pipeline
 import RPC
 import Store
 
-/// `import.csv`: services, certifications (by expert email) and enrolments (by user email)
+/// `catalog.import_csv` (formerly `import.csv`): services, certifications (by expert email) and enrolments (by user email)
 /// from a spreadsheet. Every row is checked first; any bad row fails the whole import with
 /// each problem listed by line, and nothing is written.
 enum ImportAPI {
@@ -23,11 +23,13 @@ enum ImportAPI {
     }
 
     static let importCSV = MethodDefinition(
-        "import.csv", "Imports services, certifications or enrolments from CSV: all rows or none, problems listed by line",
+        "catalog.import_csv", "Imports services, certifications or enrolments from CSV: all rows or none, problems listed by line",
         audience: .roles([.admin]), mutating: true,
         params: [.init("kind", .oneOf(["services", "certifications", "enrollments"]), required: true),
                  .init("csv", .text(min: 1, max: 1_000_000), required: true, "The file's text, with a header row")],
         result: .object([.init("created", .integer(min: 0, max: .max), required: true), .init("updated", .integer(min: 0, max: .max), required: true)]),
+        // `import` is a keyword in Python and JavaScript: a generated client could not call `import.csv`.
+        aliases: [MethodAlias("import.csv", removedIn: "0.4.0")],
         body: .transaction(run))
 
     static func run(_ ctx: TransactionContext, _ params: Params) throws -> JSON {

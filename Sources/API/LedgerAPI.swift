@@ -1,6 +1,7 @@
 import Community
 import Core
 import Ledger
+import Meetings
 import Pipeline
 import Postgres
 import RPC
@@ -11,12 +12,31 @@ import Store
 enum LedgerAPI {
     static var all: [MethodDefinition] { [grant, adjust, payout, balance, statement, trialBalance, reconcile, meetingTrail] }
 
-    static let transferSchema: Schema = .object([
+    static let transferSchema: Schema = .named("Transfer", .object([
         .init("id", .id(.transfer), required: true), .init("seq", .integer(min: 1, max: .max), required: true),
         .init("kind", .text(), required: true), .init("credits", .positiveCredits, required: true),
         .init("debit_account_id", .id(.account), required: true), .init("credit_account_id", .id(.account), required: true),
         .init("created_at", .timestamp, required: true),
-    ], additional: true)
+        .init("phase", transferPhase, "Posted at once, pending (a hold), or the post or void resolving a pending one"),
+        .init("pending_id", .nullable(.id(.transfer)), "The pending transfer a post or void resolves"),
+    ], additional: true))
+
+    static let anyCredits: Schema = .integer(min: .min, max: .max)
+    static let transferPhase: Schema = .oneOf(["posted", "pending", "post_pending", "void_pending"])
+
+    /// An account's four stored sums and what follows from them (`Balance.json`).
+    static let balanceFields: [Schema.Field] = [
+        .init("posted", anyCredits, required: true), .init("blocked", .credits, required: true, "Held for meetings (pending debits)"),
+        .init("available", anyCredits, required: true), .init("incoming", .credits, required: true, "Pending credits on their way in"),
+        .init("debits_posted", .credits, required: true), .init("credits_posted", .credits, required: true),
+        .init("debits_pending", .credits, required: true), .init("credits_pending", .credits, required: true),
+    ]
+
+    static let accountBalanceSchema: Schema = .named("AccountBalance", .object([
+        .init("account_id", .id(.account), required: true),
+        .init("kind", .oneOf(AccountKind.allCases.map(\.rawValue)), required: true), .init("owner_id", .nullable(.id(.person)), required: true),
+        .init("as_of", .timestamp, required: true),
+    ] + balanceFields, additional: true))
 
     /// A posted transfer: the answer names it, the ledger completes it (sequence, time, accounts).
     static func movement(
@@ -144,9 +164,10 @@ enum LedgerAPI {
             .init("as_of", .timestamp, "The balance after every transfer up to this time"),
         ],
         result: .object([
-            .init("account_id", .nullable(.id(.account)), required: true), .init("posted", .integer(min: .min, max: .max), required: true),
-            .init("blocked", .credits, required: true), .init("available", .integer(min: .min, max: .max), required: true),
-        ], additional: true),
+            .init("account_id", .nullable(.id(.account)), required: true, "The first account's (a person's wallet before their earnings); null when there is none"),
+            .init("posted", anyCredits, required: true), .init("blocked", .credits, required: true), .init("available", anyCredits, required: true),
+            .init("accounts", .list(accountBalanceSchema), required: true, "Every account asked for (a person may have a wallet and earnings)"),
+        ] + accountBalanceFieldsBeyondTheTotals, additional: true),
         errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             statements: { scope, p in
@@ -170,10 +191,20 @@ enum LedgerAPI {
                 return .object(first)
             })))
 
-    static let statementEntrySchema: Schema = .object([
+    /// The first account's other members, which `ledger.balance` answers alongside its totals.
+    static let accountBalanceFieldsBeyondTheTotals: [Schema.Field] = [
+        .init("kind", .oneOf(AccountKind.allCases.map(\.rawValue))), .init("owner_id", .nullable(.id(.person))), .init("as_of", .timestamp),
+    ] + balanceFields.filter { !["posted", "blocked", "available"].contains($0.name) }.map { .init($0.name, $0.schema, $0.description) }
+
+    static let statementEntrySchema: Schema = .named("StatementEntry", .object([
         .init("seq", .integer(min: 1, max: .max), required: true), .init("transfer_id", .id(.transfer), required: true),
-        .init("credits", .integer(min: .min, max: .max), required: true), .init("posted_balance", .integer(min: .min, max: .max), required: true),
-    ], additional: true)
+        .init("kind", .text(), required: true), .init("phase", transferPhase, required: true),
+        .init("side", .oneOf(["debit", "credit"]), required: true),
+        .init("credits", anyCredits, required: true, "Signed: what the entry changed"),
+        .init("posted_balance", anyCredits, required: true), .init("blocked", .credits, required: true), .init("available", anyCredits, required: true),
+        .init("meeting_id", .nullable(.id(.meeting)), required: true), .init("reference", .nullable(.text()), required: true),
+        .init("reason", .nullable(.text()), required: true), .init("created_at", .timestamp, required: true),
+    ], additional: true))
 
     static let statementColumns = ["seq", "created_at", "transfer_id", "kind", "phase", "side", "credits", "posted_balance", "blocked", "available", "meeting_id", "reference", "reason"]
 
@@ -185,7 +216,9 @@ enum LedgerAPI {
             .init("format", .oneOf(["json", "csv"])),
         ] + Page.fields,
         result: .object([
-            .init("items", .list(statementEntrySchema)), .init("csv", .text()), .init("next_cursor", .nullable(.text()), required: true),
+            .init("account_id", .id(.account), required: true),
+            .init("items", .list(statementEntrySchema), "The entries (format json)"), .init("csv", .text(), "The entries as CSV (format csv)"),
+            .init("format", .oneOf(["csv"]), "csv when the entries are given as CSV"), .init("next_cursor", .nullable(.text()), required: true),
         ], additional: true),
         errors: [DocErrors.notFound],
         body: .read(ReadPlan(
@@ -217,7 +250,14 @@ enum LedgerAPI {
     static let trialBalance = MethodDefinition(
         "ledger.trial_balance", "Totals per account kind, now or as of a past time; the grand total is always 0",
         audience: .roles([.finance]), mutating: false, params: [.init("as_of", .timestamp)],
-        result: .object([.init("kinds", .list(.anyJSON(description: "totals of one account kind")), required: true), .init("total", .integer(min: .min, max: .max), required: true)], additional: true),
+        result: .object([
+            .init("as_of", .timestamp, required: true),
+            .init("kinds", .list(.named("KindTotals", .object([
+                .init("kind", .oneOf(AccountKind.allCases.map(\.rawValue)), required: true), .init("accounts", .integer(min: 0, max: .max), required: true),
+            ] + balanceFields.map { .init($0.name, anyCredits, required: true, $0.description) }, additional: true))), required: true),
+            .init("total", anyCredits, required: true, "The posted balances' sum: always 0"),
+            .init("pending_total", anyCredits, required: true, "The pending balances' sum: always 0"),
+        ], additional: true),
         body: .read(ReadPlan(
             statements: { scope, p in [LedgerQueries.trialBalance(communityId: scope.communityId, asOf: try p.optionalInstant("as_of"))] },
             respond: { ctx, rows, p in
@@ -239,7 +279,13 @@ enum LedgerAPI {
     static let reconcile = MethodDefinition(
         "ledger.reconcile", "Checks every ledger invariant of the community and lists each problem found",
         audience: .roles([.finance]), mutating: false, params: [],
-        result: .object([.init("ok", .boolean, required: true), .init("problems", .list(.anyJSON(description: "{kind, subject, detail}")), required: true)]),
+        result: .object([
+            .init("ok", .boolean, required: true),
+            .init("problems", .list(.named("LedgerProblem", .object([
+                .init("kind", .text(), required: true), .init("subject", .text(), required: true), .init("detail", .text(), required: true),
+            ], additional: true))), required: true),
+            .init("checked_at", .timestamp, required: true),
+        ]),
         body: .read(ReadPlan(
             statements: { scope, _ in [LedgerQueries.problems(communityId: scope.communityId)] },
             respond: { ctx, rows, _ in
@@ -252,7 +298,10 @@ enum LedgerAPI {
     static let meetingTrail = MethodDefinition(
         "ledger.meeting_trail", "Every credit movement of one meeting, in order", audience: .member, mutating: false,
         params: [.init("meeting_id", .id(.meeting), required: true)],
-        result: .object([.init("meeting_id", .id(.meeting), required: true), .init("credit_status", .text(), required: true), .init("transfers", .list(.anyJSON(description: "transfer")), required: true)]),
+        result: .object([
+            .init("meeting_id", .id(.meeting), required: true), .init("credit_status", .oneOf(CreditStatus.allCases.map(\.rawValue)), required: true),
+            .init("transfers", .list(transferSchema), required: true),
+        ]),
         errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             statements: { scope, p in

@@ -22,19 +22,47 @@ enum MeetingAPI {
     static let note = Schema.Field("note", .text(min: 0, max: 10_000))
     static let length = Schema.Field("length_minutes", .integer(min: 5, max: 1440))
 
-    static let meetingSchema: Schema = .object([
+    static let party: Schema = .oneOf(Party.allCases.map(\.rawValue))
+
+    /// A new date one side proposed for an agreed meeting, waiting for the other.
+    static let alternateSchema: Schema = .named("Alternate", .object([
+        .init("start", .timestamp, required: true), .init("end", .timestamp, required: true),
+        .init("length_minutes", .integer(min: 5, max: 1440), required: true), .init("price_credits", .credits, required: true),
+        .init("proposed_by", party, required: true), .init("expert_approved", .boolean, required: true),
+        .init("user_approved", .boolean, required: true), .init("note", .nullable(.text()), required: true),
+    ], additional: true))
+
+    static let feedbackSchema: Schema = .named("FeedbackAnswer", .object([
+        .init("question", .text(min: 1, max: 500), required: true), .init("answer", .text(max: 10_000), required: true),
+    ]))
+
+    static let meetingSchema: Schema = .named("Meeting", .object([
         .init("id", .id(.meeting), required: true),
         .init("status", .oneOf(MeetingStatus.allCases.map(\.rawValue)), required: true),
         .init("credit_status", .oneOf(CreditStatus.allCases.map(\.rawValue)), required: true),
         .init("start", .timestamp, required: true), .init("end", .timestamp, required: true),
         .init("length_minutes", .integer(min: 5, max: 1440), required: true), .init("price_credits", .credits, required: true),
         .init("price_source", .oneOf(PriceSource.allCases.map(\.rawValue)), required: true),
-        .init("service_id", .id(.service), required: true), .init("user_id", .id(.person), required: true),
-        .init("expert_id", .id(.person), required: true), .init("location_id", .nullable(.id(.location)), required: true),
+        .init("service_id", .id(.service), required: true), .init("skill", .nullable(.text()), required: true),
+        .init("user_id", .id(.person), required: true), .init("expert_id", .id(.person), required: true),
+        .init("user_name", .text(), required: true), .init("expert_name", .text(), required: true),
+        .init("location_id", .nullable(.id(.location)), required: true),
         .init("expert_approved", .boolean, required: true), .init("user_approved", .boolean, required: true),
-        .init("alternate", .anyJSON(description: "null or {start, end, length_minutes, price_credits, proposed_by, expert_approved, user_approved, note}"), required: true),
+        .init("proposed_by", party, required: true, "The side that asked for the meeting"),
+        .init("alternate", .nullable(alternateSchema), required: true),
+        .init("awaiting_action_by", .nullable(party), required: true, "The side whose answer the meeting waits for, if any"),
+        .init("topic", .nullable(.text()), required: true), .init("agenda_answers", .list(.text()), required: true),
+        .init("session_type", .nullable(.text()), required: true), .init("hold_transfer_id", .nullable(.id(.transfer)), required: true),
+        .init("conflict_accepted", .boolean, required: true, "The expert accepted an overlap with another agreed meeting"),
+        .init("note", .nullable(.text()), required: true), .init("video_url", .nullable(.text()), required: true),
+        .init("series_id", .nullable(.id(.series)), required: true), .init("occurrence_date", .nullable(.date), required: true),
+        .init("attendance", .nullable(.oneOf(Attendance.allCases.map(\.rawValue))), required: true),
+        .init("duration_minutes", .nullable(.integer(min: 0, max: .max)), required: true),
+        .init("feedback", .nullable(.list(feedbackSchema)), required: true),
+        .init("calendar_sequence", .integer(min: 0, max: .max), required: true, "The invitation's SEQUENCE, raised on every move"),
         .init("version", .integer(min: 1, max: .max), required: true),
-    ], additional: true)
+        .init("created_at", .timestamp, required: true), .init("updated_at", .timestamp, required: true),
+    ], additional: true))
 
     /// An action on one meeting, its command read from the params.
     static func action(
@@ -222,7 +250,7 @@ enum MeetingAPI {
     static let timeline = MethodDefinition(
         "meeting.timeline", "Everything that happened to a meeting, oldest first", audience: .member, mutating: false,
         params: [meetingId] + Page.fields,
-        result: Page.resultSchema(.object([.init("kind", .text(), required: true), .init("at", .timestamp, required: true)], additional: true)),
+        result: Page.resultSchema(eventSchema),
         errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             statements: { scope, p in
@@ -234,6 +262,15 @@ enum MeetingAPI {
                 _ = try readable(ctx, try MeetingQueries.decodeMeeting(rows[0]), try p.string("meeting_id"))
                 return try Page(p, key: [.integer]).result(try rows[1].map(MeetingQueries.timelineJSON)) { [$0["seq"]!] }
             })))
+
+    static let eventSchema: Schema = .named("MeetingEvent", .object([
+        .init("id", .id(.event), required: true), .init("seq", .integer(min: 1, max: .max), required: true),
+        .init("kind", .text(), required: true, "What happened: expert_approval, user_approval, rejected_by_expert, cancelled_by_user, …"),
+        .init("actor_id", .nullable(.id(.person)), required: true), .init("actor_role", .oneOf(["user", "expert", "admin", "system"]), required: true),
+        .init("reason_code", .nullable(.text()), required: true), .init("note", .nullable(.text()), required: true),
+        .init("details", .openObject(description: "What the event records beyond its kind (times before and after a move, amounts…)"), required: true),
+        .init("at", .timestamp, required: true),
+    ], additional: true))
 
     static let conflicts = MethodDefinition(
         "meeting.conflicts", "The expert's agreed meetings overlapping a meeting (or a proposed time): the confirmation dialog's warning",
@@ -265,7 +302,10 @@ enum MeetingAPI {
     static let calendar = MethodDefinition(
         "meeting.calendar", "The meeting's iCalendar invitation (METHOD:REQUEST, or CANCEL once cancelled)", audience: .member, mutating: false,
         params: [meetingId],
-        result: .object([.init("method", .oneOf(["REQUEST", "CANCEL"]), required: true), .init("ics", .text(), required: true)], additional: true),
+        result: .named("CalendarInvitation", .object([
+            .init("method", .oneOf(["REQUEST", "CANCEL"]), required: true), .init("ics", .text(), required: true, "The iCalendar text (RFC 5545, CRLF lines)"),
+            .init("uid", .text(), required: true), .init("sequence", .integer(min: 0, max: .max), required: true), .init("title", .text(), required: true),
+        ], additional: true)),
         errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             statements: { scope, p in

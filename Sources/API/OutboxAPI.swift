@@ -19,11 +19,23 @@ enum OutboxAPI {
         min(maxBackoffSeconds, 30 << min(max(attempts - 1, 0), 7))
     }
 
-    static let messageSchema: Schema = .object([
-        .init("id", .id(.outbox), required: true), .init("kind", .text(), required: true), .init("channel", .text(), required: true),
+    static let messageSchema: Schema = .named("OutboxMessage", .object([
+        .init("id", .id(.outbox), required: true), .init("kind", .text(), required: true),
+        .init("channel", .oneOf(["notification", "video", "calendar"]), required: true),
         .init("recipient_id", .nullable(.id(.person)), required: true), .init("meeting_id", .nullable(.id(.meeting)), required: true),
-        .init("payload", .anyJSON(description: "the message's content"), required: true), .init("attempts", .integer(min: 0, max: .max), required: true),
-    ], additional: true)
+        .init("event_id", .nullable(.id(.event)), required: true),
+        .init("payload", .openObject(description: "The message's content, by kind: the meeting as it was, the invitation, the video call"), required: true),
+        .init("attempts", .integer(min: 0, max: .max), required: true), .init("status", .text(), required: true),
+        .init("lease_expires_at", .nullable(.timestamp), required: true), .init("created_at", .timestamp, required: true),
+        .init("rendered", .named("RenderedNotification", .object([
+            .init("subject", .text(), required: true), .init("text", .text(), required: true), .init("push", .text(), required: true),
+        ])), "A notification's texts in the community's words and the recipient's time zone"),
+        .init("recipient", .named("Recipient", .object([
+            .init("email", .email, required: true), .init("first_name", .name, required: true), .init("last_name", .name, required: true),
+            .init("time_zone", .text(), required: true),
+        ])), "Whom a notification goes to"),
+        .init("cc", .list(.email), "Copied on a notification: the community's office"),
+    ], additional: true))
 
     /// A claimed notification with what a person reads (`rendered`), whom it goes to and who is
     /// copied; other channels as they are.

@@ -407,7 +407,7 @@ enum Commands {
                 ArgumentSpec(name: "KIND", kind: .choice(["services", "certifications", "enrollments"]), param: "kind"),
                 ArgumentSpec(name: "FILE", kind: .file, param: "csv", help: "A CSV file with a header row"),
             ],
-            method: "import.csv", mutating: true,
+            method: "catalog.import_csv", mutating: true,
             output: .message { r, _ in "Imported: \(Render.plain(r["created"] ?? 0)) created, \(Render.plain(r["updated"] ?? 0)) updated." }),
         CommandSpec(
             path: ["settings", "show"], section: .admin, summary: "The community's settings (also: meetctl settings)",

@@ -7,7 +7,7 @@ final class DispatcherTests: XCTestCase {
     func dispatcher() -> Dispatcher {
         let echo = MethodSpec(
             name: "test.echo", summary: "echo", access: .anyone, mutating: false, params: [.init("word", .text(min: 1, max: 10), required: true)],
-            result: .anyJSON(description: "the word")
+            result: .text()
         ) { params in .string(try params.string("word")) }
         let fails = MethodSpec(name: "test.fail", summary: "fails", access: .anyone, mutating: false, params: [], result: .boolean) { _ in
             throw AppError.forbidden("never")
