@@ -189,7 +189,7 @@ enum AvailabilityAPI {
         ]))), required: true),
             .init("truncated", .boolean, required: true, "The answer stopped at its bound before the end of the range: ask again with cursor: next_cursor for the rest"),
             .init("next_cursor", .nullable(.text()), required: true)], additional: true),
-        errors: [DocErrors.notFound],
+        errors: [DocErrors.notFound], examples: [Examples.search],
         body: .transaction { ctx, params in
             let settings = try ctx.settings()
             let service = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: try params.string("service_id"))

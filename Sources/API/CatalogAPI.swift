@@ -17,7 +17,7 @@ enum CatalogAPI {
             .init("expert_id", .id(.person), "Required for expert_specific"), .init("skills", .list(.name, max: 100)),
             .init("agenda_questions", .list(.text(min: 1, max: 500), max: 50)),
         ],
-        result: ServiceFacts.schema,
+        result: ServiceFacts.schema, examples: [Examples.serviceCreate],
         body: .transaction { ctx, params in
             let kind = ServiceFacts.Kind(rawValue: try params.string("kind"))!
             let expertId = params.optionalString("expert_id")

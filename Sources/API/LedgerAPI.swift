@@ -78,7 +78,7 @@ enum LedgerAPI {
             .init("user_id", .id(.person), required: true), .init("credits", .positiveCredits, required: true),
             .init("reference", .text(min: 1, max: 200), required: true, "The purchase's external reference (order id)"),
         ],
-        result: transferSchema, errors: [DocErrors.notFound],
+        result: transferSchema, errors: [DocErrors.notFound], examples: [Examples.creditsGrant],
         body: .command(move(translate: translate(accountOf: "user_id", "user wallet")) { ctx, params in
             movement(
                 ctx, debit: .owned(.issuance, owner: nil), credit: .owned(.userWallet, owner: try params.string("user_id")),
@@ -168,7 +168,7 @@ enum LedgerAPI {
             .init("posted", anyCredits, required: true), .init("blocked", .credits, required: true), .init("available", anyCredits, required: true),
             .init("accounts", .list(accountBalanceSchema), required: true, "Every account asked for (a person may have a wallet and earnings)"),
         ] + accountBalanceFieldsBeyondTheTotals, additional: true),
-        errors: [DocErrors.notFound],
+        errors: [DocErrors.notFound], examples: [Examples.balance],
         body: .read(ReadPlan(
             statements: { scope, p in
                 let (account, person) = try accountParams(p)

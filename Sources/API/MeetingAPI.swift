@@ -66,12 +66,12 @@ enum MeetingAPI {
 
     /// An action on one meeting, its command read from the params.
     static func action(
-        _ name: String, _ summary: String, _ extra: [Schema.Field], errors: [AppError], allowAdmin: Bool = false,
+        _ name: String, _ summary: String, _ extra: [Schema.Field], errors: [AppError], allowAdmin: Bool = false, examples: [MethodExample] = [],
         _ command: @escaping @Sendable (Params, BookingContext) throws -> Command
     ) -> MethodDefinition {
         MethodDefinition(
             name, summary, audience: .member, mutating: true, params: [meetingId] + extra + [expectedVersion], result: meetingSchema,
-            errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted] + errors,
+            errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted] + errors, examples: examples,
             body: .command(MeetingUseCases.act { params, c in
                 MeetingDecider.ActInput(command: try command(params, c), expectedVersion: params.optionalInt("expected_version"), allowAdmin: allowAdmin)
             }))
@@ -91,6 +91,7 @@ enum MeetingAPI {
         result: meetingSchema,
         errors: [DocErrors.notFound, DocErrors.slotUnavailable, DocErrors.insufficientCredits, DocErrors.notEnrolled, DocErrors.usageLimit,
                  DocErrors.suspended, DocErrors.timeConflict],
+        examples: [Examples.request],
         body: .command(MeetingUseCases.request { params, scope in
             MeetingDecider.RequestInput(
                 serviceId: try params.string("service_id"), expertId: try params.string("expert_id"), userId: scope.actorId,
@@ -125,6 +126,7 @@ enum MeetingAPI {
                  .init("location_id", .id(.location), "Sets the location (required with session_type where the community asks)"), expectedVersion],
         result: meetingSchema,
         errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted, DocErrors.timeConflict, DocErrors.insufficientCredits, DocErrors.sessionLog],
+        examples: [Examples.confirm],
         body: .command(MeetingUseCases.act(extraLocation: { $0.optionalString("location_id") }) { params, _ in
             MeetingDecider.ActInput(
                 command: .confirm(acceptConflicts: params.bool("accept_conflicts")), expectedVersion: params.optionalInt("expected_version"),
@@ -144,7 +146,7 @@ enum MeetingAPI {
     static let cancel = action(
         "meeting.cancel", "Either side cancels an agreed meeting; inside the cancellation window only with confirm_late (a user's late cancellation is charged)",
         [reasonCode, note, .init("confirm_late", .boolean, "Required inside the cancellation window")],
-        errors: [DocErrors.lateCancellation, DocErrors.sessionLog]
+        errors: [DocErrors.lateCancellation, DocErrors.sessionLog], examples: [Examples.cancel]
     ) { p, _ in .cancel(reasonCode: try p.string("reason_code"), note: p.optionalString("note"), confirmLate: p.bool("confirm_late")) }
 
     static let reschedule = MethodDefinition(

@@ -18,7 +18,7 @@ enum PeopleAPI {
             .init("roles", .list(.oneOf(Role.allCases.map(\.rawValue)), min: 1, max: 5), required: true),
             .init("time_zone", .text(min: 1, max: 64), required: true, "IANA time zone, e.g. Europe/Prague"),
         ],
-        result: PersonFacts.schema,
+        result: PersonFacts.schema, examples: [Examples.personCreate],
         body: .transaction { ctx, params in
             let zone = try params.string("time_zone")
             try TimeZoneNames.require(zone, on: ctx.db)

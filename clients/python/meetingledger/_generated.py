@@ -810,6 +810,7 @@ class AvailabilityPeriod:
     kind: Literal["free", "blocked"]
     location_ids: List[str]
     start: str
+    expert_id: Optional[str] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -1110,6 +1111,8 @@ class ChatMessage:
     author_id: str
     created_at: str
     id: str
+    meeting_id: str
+    seq: int
     text: str
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -1580,6 +1583,7 @@ _AvailabilityPeriod_FIELDS: Tuple[FieldSpec, ...] = (
     ("kind", "kind", None, True),
     ("location_ids", "location_ids", None, True),
     ("start", "start", None, True),
+    ("expert_id", "expert_id", None, False),
 )
 
 _AvailabilityRemoveResult_FIELDS: Tuple[FieldSpec, ...] = (
@@ -1720,6 +1724,8 @@ _ChatMessage_FIELDS: Tuple[FieldSpec, ...] = (
     ("author_id", "author_id", None, True),
     ("created_at", "created_at", None, True),
     ("id", "id", None, True),
+    ("meeting_id", "meeting_id", None, True),
+    ("seq", "seq", None, True),
     ("text", "text", None, True),
 )
 
