@@ -61,8 +61,9 @@ class Generator:
     def __init__(self, document):
         self.document = document
         self.components = document.get("components", {}).get("schemas", {})
-        self.classes = {}  # class name -> (schema, description)
+        self.classes = {}  # class name -> schema
         self.order = []
+        self.inputs = {}  # TypedDict name -> (schema, [(member, annotation)]), in definition order
 
     # -- types -----------------------------------------------------------------------------------
 
@@ -149,17 +150,34 @@ class Generator:
                 notes.append(f"items: {item}")
         return f" ({', '.join(notes)})" if notes else ""
 
-    def param_type(self, schema):
+    def param_type(self, schema, suggested):
         inner, nullable = self.non_null(schema)
         resolved = self.resolve(inner)
         kind = resolved.get("type")
-        if kind == "object":
+        if kind == "object" and resolved.get("properties"):
+            annotation = self.input_for(inner, suggested)
+        elif kind == "object":
             annotation = "Mapping[str, Any]"
         elif kind == "array":
-            annotation = f"Sequence[{self.param_type(resolved.get('items', {}))}]"
+            annotation = f"Sequence[{self.param_type(resolved.get('items', {}), suggested + 'Item')}]"
         else:
             annotation = self.scalar(resolved)
         return f"Optional[{annotation}]" if nullable else annotation
+
+    def input_for(self, schema, suggested):
+        """The TypedDict an object param is typed with: a shared shape's `<Name>Input`, an inline
+        one's `<Method><Param>Input`. Defined after the TypedDicts its members use."""
+        ref = schema.get("$ref")
+        name = (camel(ref[len(REF_PREFIX):]) if ref else suggested) + "Input"
+        target = self.resolve(schema)
+        if name in self.inputs:
+            if self.inputs[name][0] is not target:
+                raise GenerationError(f"two different schemas would both be the TypedDict {name}")
+            return name
+        members = [(member, self.param_type(member_schema, name[:-len("Input")] + camel(member)))
+                   for member, member_schema in target.get("properties", {}).items()]
+        self.inputs[name] = (target, members)
+        return name
 
     # -- output ----------------------------------------------------------------------------------
 
@@ -227,9 +245,9 @@ class Generator:
         optional = [p for p in params if not p.get("required") or p["name"] == "actor"]
         signature = ["self", "*"] if params else ["self"]
         for p in required:
-            signature.append(f"{attribute(p['name'])}: {self.param_type(p['schema'])}")
+            signature.append(f"{attribute(p['name'])}: {self.param_type(p['schema'], camel(method['name']) + camel(p['name']))}")
         for p in optional:
-            annotation = self.param_type(p["schema"])
+            annotation = self.param_type(p["schema"], camel(method["name"]) + camel(p["name"]))
             annotation = annotation if annotation.startswith("Optional[") else f"Optional[{annotation}]"
             default = "None" if p["name"] in ("actor", "idempotency_key") else "UNSET"
             signature.append(f"{attribute(p['name'])}: {annotation} = {default}")
@@ -261,7 +279,7 @@ class Generator:
             "from __future__ import annotations",
             "",
             "from dataclasses import dataclass, field",
-            "from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Type",
+            "from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Type, TypedDict",
             "",
             "from ._runtime import UNSET, FieldSpec, decode, list_of",
             "from .errors import ServiceError",
@@ -277,7 +295,7 @@ class Generator:
         out += [f"    {json.dumps(n)}," for n in mutating + sorted(a for a, m in aliases.items() if m in mutating)] + ["})", ""]
         out += ["# Earlier names meetingd still answers to, and the method each now is.", "ALIASES = {"]
         out += [f"    {json.dumps(a)}: {json.dumps(m)}," for a, m in sorted(aliases.items())] + ["}", "", ""]
-        error_lines, _ = self.errors()
+        error_lines, codes = self.errors()
         out += error_lines
 
         namespaces = {}  # path tuple -> list of method lines
@@ -287,6 +305,10 @@ class Generator:
         for path in list(namespaces):
             for depth in range(len(path)):
                 namespaces.setdefault(path[:depth], [])
+        for name, (schema, members) in self.inputs.items():
+            required = ", ".join(f"`{m}`" for m in schema.get("required", []))
+            out += [f"# An object param's members{' (' + required + ' required)' if required else ''}; a plain dict of them will do.",
+                    f"{name} = TypedDict({json.dumps(name)}, {{"] + [f"    {json.dumps(m)}: {t}," for m, t in members] + ["}, total=False)", "", ""]
         for name in self.order:
             class_lines, _ = self.dataclass(name)
             out += class_lines
@@ -295,6 +317,9 @@ class Generator:
             out += table
         out.append("")
 
+        exported = ["VERSION", "OPEN_METHODS", "MUTATING_METHODS", "ALIASES", "ERRORS", *(error_class(c) for c in codes), *self.inputs, *self.order]
+        out += ["# What `from meetingledger import *` gives: the result and input types and the error classes.", "__all__ = ["]
+        out += [f"    {json.dumps(name)}," for name in exported] + ["]", "", ""]
         for path in sorted(namespaces, key=lambda p: (-len(p), p)):
             children = sorted(p[-1] for p in namespaces if len(p) == len(path) + 1 and p[:len(path)] == path)
             members = [name for name, _ in namespaces[path]]

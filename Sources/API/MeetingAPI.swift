@@ -181,7 +181,7 @@ enum MeetingAPI {
         "meeting.log_session", "The expert logs attendance, duration and feedback after the start; attended or a user's no-show pays the expert",
         [.init("attendance", .oneOf(["attended", "no_show"]), required: true),
          .init("duration_adjust_minutes", .integer(min: -240, max: 240), "In steps of 5 minutes from the scheduled length"),
-         .init("feedback", .list(.object([.init("question", .text(min: 1, max: 500), required: true), .init("answer", .text(max: 10_000), required: true)]), max: 50))],
+         .init("feedback", .list(feedbackSchema, max: 50))],
         errors: []
     ) { p, _ in
         guard let attendance = Attendance(rawValue: try p.string("attendance")) else {

@@ -64,7 +64,8 @@ public struct CommunitySettings: Sendable {
 
     /// The params of `community.update_settings` (every key optional).
     public static var schemaFields: [Schema.Field] {
-        let reasons: Schema = .list(.object([.init("code", .text(min: 1, max: 64), required: true), .init("label", .name, required: true)]), min: 1, max: 50)
+        let reasons: Schema = .list(
+            .named("Reason", .object([.init("code", .text(min: 1, max: 64), required: true), .init("label", .name, required: true)])), min: 1, max: 50)
         return [
             .init("auto_accept", .boolean, "Requests go straight to agreed"),
             .init("cancellation_window_hours", .integer(min: 0, max: 720)),

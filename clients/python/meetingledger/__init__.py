@@ -7,13 +7,13 @@
 Typed methods, result dataclasses and one exception class per error `data.code` are generated
 from `rpc.discover` (see scripts/gen_python_client.py in the MeetingLedger repository).
 """
-from ._generated import *  # noqa: F401,F403  (the result classes and error classes)
-from ._generated import ALIASES, ERRORS, MUTATING_METHODS, OPEN_METHODS, VERSION
+from ._generated import *  # noqa: F401,F403  (the result and input types and the error classes)
+from ._generated import __all__ as _generated_names
 from ._runtime import UNSET
 from .client import Client, RetryPolicy
 from .errors import MeetingdExited, MeetingdUnavailable, MeetingLedgerError, ProtocolError, RequestTimeout, ServiceError
 
 __all__ = [
-    "ALIASES", "Client", "ERRORS", "MUTATING_METHODS", "MeetingLedgerError", "MeetingdExited", "MeetingdUnavailable", "OPEN_METHODS",
-    "ProtocolError", "RequestTimeout", "RetryPolicy", "ServiceError", "UNSET", "VERSION",
-] + [error.__name__ for error in ERRORS.values()]
+    "Client", "MeetingLedgerError", "MeetingdExited", "MeetingdUnavailable", "ProtocolError", "RequestTimeout", "RetryPolicy", "ServiceError",
+    "UNSET", *_generated_names,
+]

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Type
+from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Type, TypedDict
 
 from ._runtime import UNSET, FieldSpec, decode, list_of
 from .errors import ServiceError
@@ -233,6 +233,46 @@ ERRORS: Dict[str, Type[ServiceError]] = {
 }
 
 
+# An object param's members (`max_no_shows`, `window_days`, `suspension_days` required); a plain dict of them will do.
+CommunityUpdateSettingsNoShowPolicyInput = TypedDict("CommunityUpdateSettingsNoShowPolicyInput", {
+    "max_no_shows": int,
+    "suspension_days": int,
+    "window_days": int,
+}, total=False)
+
+
+# An object param's members; a plain dict of them will do.
+CommunityUpdateSettingsLabelsInput = TypedDict("CommunityUpdateSettingsLabelsInput", {
+    "class": str,
+    "provider": str,
+    "user": str,
+}, total=False)
+
+
+# An object param's members (`code`, `label` required); a plain dict of them will do.
+ReasonInput = TypedDict("ReasonInput", {
+    "code": str,
+    "label": str,
+}, total=False)
+
+
+# An object param's members (`weekday`, `start`, `end`, `location_ids` required); a plain dict of them will do.
+WeeklyRuleInput = TypedDict("WeeklyRuleInput", {
+    "end": str,
+    "location_ids": Sequence[str],
+    "service_ids": Optional[Sequence[str]],
+    "start": str,
+    "weekday": int,
+}, total=False)
+
+
+# An object param's members (`question`, `answer` required); a plain dict of them will do.
+FeedbackAnswerInput = TypedDict("FeedbackAnswerInput", {
+    "answer": str,
+    "question": str,
+}, total=False)
+
+
 @dataclass
 class SystemPingResult:
     """The SystemPingResult object as meetingd answers it.
@@ -302,7 +342,7 @@ class CommunitySettings:
 
     allow_expert_filter: bool
     auto_accept: bool
-    cancellation_reasons: List[CommunitySettingsCancellationReasonsItem]
+    cancellation_reasons: List[Reason]
     cancellation_window_hours: int
     feedback_questions: List[str]
     horizon_days: int
@@ -311,7 +351,7 @@ class CommunitySettings:
     no_show_policy: CommunitySettingsNoShowPolicy
     office_email: Optional[str]
     platform_fee_percent: int
-    rejection_reasons: List[CommunitySettingsRejectionReasonsItem]
+    rejection_reasons: List[Reason]
     reminder_expert_minutes: int
     reminder_user_hours: int
     require_confirm_details: bool
@@ -331,8 +371,8 @@ class CommunitySettings:
 
 
 @dataclass
-class CommunitySettingsCancellationReasonsItem:
-    """The CommunitySettingsCancellationReasonsItem object as meetingd answers it.
+class Reason:
+    """The Reason object as meetingd answers it.
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
@@ -341,8 +381,8 @@ class CommunitySettingsCancellationReasonsItem:
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_json(cls, value: Any) -> "CommunitySettingsCancellationReasonsItem":
-        return decode(cls, value, _CommunitySettingsCancellationReasonsItem_FIELDS)
+    def from_json(cls, value: Any) -> "Reason":
+        return decode(cls, value, _Reason_FIELDS)
 
 
 @dataclass
@@ -375,21 +415,6 @@ class CommunitySettingsNoShowPolicy:
     @classmethod
     def from_json(cls, value: Any) -> "CommunitySettingsNoShowPolicy":
         return decode(cls, value, _CommunitySettingsNoShowPolicy_FIELDS)
-
-
-@dataclass
-class CommunitySettingsRejectionReasonsItem:
-    """The CommunitySettingsRejectionReasonsItem object as meetingd answers it.
-
-    Members meetingd adds after this client was generated are kept in `extra`."""
-
-    code: str
-    label: str
-    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def from_json(cls, value: Any) -> "CommunitySettingsRejectionReasonsItem":
-        return decode(cls, value, _CommunitySettingsRejectionReasonsItem_FIELDS)
 
 
 @dataclass
@@ -1345,7 +1370,7 @@ _Community_FIELDS: Tuple[FieldSpec, ...] = (
 _CommunitySettings_FIELDS: Tuple[FieldSpec, ...] = (
     ("allow_expert_filter", "allow_expert_filter", None, True),
     ("auto_accept", "auto_accept", None, True),
-    ("cancellation_reasons", "cancellation_reasons", list_of(CommunitySettingsCancellationReasonsItem.from_json), True),
+    ("cancellation_reasons", "cancellation_reasons", list_of(Reason.from_json), True),
     ("cancellation_window_hours", "cancellation_window_hours", None, True),
     ("feedback_questions", "feedback_questions", None, True),
     ("horizon_days", "horizon_days", None, True),
@@ -1354,7 +1379,7 @@ _CommunitySettings_FIELDS: Tuple[FieldSpec, ...] = (
     ("no_show_policy", "no_show_policy", CommunitySettingsNoShowPolicy.from_json, True),
     ("office_email", "office_email", None, True),
     ("platform_fee_percent", "platform_fee_percent", None, True),
-    ("rejection_reasons", "rejection_reasons", list_of(CommunitySettingsRejectionReasonsItem.from_json), True),
+    ("rejection_reasons", "rejection_reasons", list_of(Reason.from_json), True),
     ("reminder_expert_minutes", "reminder_expert_minutes", None, True),
     ("reminder_user_hours", "reminder_user_hours", None, True),
     ("require_confirm_details", "require_confirm_details", None, True),
@@ -1368,7 +1393,7 @@ _CommunitySettings_FIELDS: Tuple[FieldSpec, ...] = (
     ("weekly_usage_limit", "weekly_usage_limit", None, True),
 )
 
-_CommunitySettingsCancellationReasonsItem_FIELDS: Tuple[FieldSpec, ...] = (
+_Reason_FIELDS: Tuple[FieldSpec, ...] = (
     ("code", "code", None, True),
     ("label", "label", None, True),
 )
@@ -1383,11 +1408,6 @@ _CommunitySettingsNoShowPolicy_FIELDS: Tuple[FieldSpec, ...] = (
     ("max_no_shows", "max_no_shows", None, True),
     ("suspension_days", "suspension_days", None, True),
     ("window_days", "window_days", None, True),
-)
-
-_CommunitySettingsRejectionReasonsItem_FIELDS: Tuple[FieldSpec, ...] = (
-    ("code", "code", None, True),
-    ("label", "label", None, True),
 )
 
 _Person_FIELDS: Tuple[FieldSpec, ...] = (
@@ -1820,6 +1840,102 @@ _OutboxFailResult_FIELDS: Tuple[FieldSpec, ...] = (
 )
 
 
+# What `from meetingledger import *` gives: the result and input types and the error classes.
+__all__ = [
+    "VERSION",
+    "OPEN_METHODS",
+    "MUTATING_METHODS",
+    "ALIASES",
+    "ERRORS",
+    "AnswerTooLargeError",
+    "BatchAnswerFullError",
+    "ContentionError",
+    "DatabaseUnavailableError",
+    "ForbiddenError",
+    "IdempotencyKeyReusedError",
+    "InsufficientCreditsError",
+    "InternalError",
+    "InvalidParamsError",
+    "InvalidStateError",
+    "LateCancellationRequiresConfirmationError",
+    "LockTimeoutError",
+    "MeetingStartedError",
+    "NotEnrolledError",
+    "NotFoundError",
+    "SessionLogRequiredError",
+    "SlotUnavailableError",
+    "StatementTimeoutError",
+    "SuspendedError",
+    "TimeConflictError",
+    "TransactionIdleTimeoutError",
+    "UnknownActorError",
+    "UsageLimitReachedError",
+    "CommunityUpdateSettingsNoShowPolicyInput",
+    "CommunityUpdateSettingsLabelsInput",
+    "ReasonInput",
+    "WeeklyRuleInput",
+    "FeedbackAnswerInput",
+    "SystemPingResult",
+    "ClockSetResult",
+    "ClockAdvanceResult",
+    "Community",
+    "CommunitySettings",
+    "Reason",
+    "CommunitySettingsLabels",
+    "CommunitySettingsNoShowPolicy",
+    "Person",
+    "PersonListResult",
+    "PersonFindByEmailResult",
+    "Location",
+    "LocationListResult",
+    "Transfer",
+    "LedgerBalanceResult",
+    "AccountBalance",
+    "LedgerStatementResult",
+    "StatementEntry",
+    "LedgerTrialBalanceResult",
+    "KindTotals",
+    "LedgerReconcileResult",
+    "LedgerProblem",
+    "LedgerMeetingTrailResult",
+    "Service",
+    "ServiceListResult",
+    "Certification",
+    "Enrollment",
+    "CatalogImportCsvResult",
+    "AvailabilitySetWeeklyResult",
+    "WeeklyRule",
+    "AvailabilityPeriod",
+    "AvailabilityRemoveResult",
+    "AvailabilityGetResult",
+    "TimeRange",
+    "FreePeriod",
+    "AvailabilitySearchResult",
+    "Slot",
+    "SlotExpert",
+    "Meeting",
+    "Alternate",
+    "FeedbackAnswer",
+    "MeetingListResult",
+    "MeetingTimelineResult",
+    "MeetingEvent",
+    "MeetingConflictsResult",
+    "CalendarInvitation",
+    "ChatMessage",
+    "MeetingMessageListResult",
+    "Series",
+    "Occurrence",
+    "SkipDate",
+    "JobsRunDueResult",
+    "OutboxClaimResult",
+    "OutboxMessage",
+    "Recipient",
+    "RenderedNotification",
+    "OutboxAckResult",
+    "OutboxFailResult",
+]
+
+
 class MeetingMessageNamespace:
     """The `meeting.message.*` methods."""
 
@@ -2033,7 +2149,7 @@ class AvailabilityNamespace:
         *,
         expert_id: str,
         time_zone: str,
-        rules: Sequence[Mapping[str, Any]],
+        rules: Sequence[WeeklyRuleInput],
         actor: Optional[str] = None,
         idempotency_key: Optional[str] = None,
     ) -> AvailabilitySetWeeklyResult:
@@ -2182,16 +2298,16 @@ class CommunityNamespace:
         allow_expert_filter: Optional[bool] = UNSET,
         require_session_log: Optional[bool] = UNSET,
         require_confirm_details: Optional[bool] = UNSET,
-        no_show_policy: Optional[Mapping[str, Any]] = UNSET,
+        no_show_policy: Optional[CommunityUpdateSettingsNoShowPolicyInput] = UNSET,
         weekly_usage_limit: Optional[int] = UNSET,
-        labels: Optional[Mapping[str, Any]] = UNSET,
+        labels: Optional[CommunityUpdateSettingsLabelsInput] = UNSET,
         short_name: Optional[str] = UNSET,
         time_zone: Optional[str] = UNSET,
         office_email: Optional[str] = UNSET,
         session_types: Optional[Sequence[str]] = UNSET,
         feedback_questions: Optional[Sequence[str]] = UNSET,
-        rejection_reasons: Optional[Sequence[Mapping[str, Any]]] = UNSET,
-        cancellation_reasons: Optional[Sequence[Mapping[str, Any]]] = UNSET,
+        rejection_reasons: Optional[Sequence[ReasonInput]] = UNSET,
+        cancellation_reasons: Optional[Sequence[ReasonInput]] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Community:
         """Changes any of the community's settings; the others keep their values.
@@ -2793,7 +2909,7 @@ class MeetingNamespace:
         attendance: Literal["attended", "no_show"],
         actor: Optional[str] = None,
         duration_adjust_minutes: Optional[int] = UNSET,
-        feedback: Optional[Sequence[Mapping[str, Any]]] = UNSET,
+        feedback: Optional[Sequence[FeedbackAnswerInput]] = UNSET,
         expected_version: Optional[int] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Meeting:

@@ -3,6 +3,8 @@ generator refuses a document it cannot make a usable client of."""
 from __future__ import annotations
 
 import copy
+import inspect
+import typing
 import json
 import os
 import shutil
@@ -46,6 +48,18 @@ class GeneratedClientTests(unittest.TestCase):
             for part in method["name"].split("."):
                 target = getattr(target, part)
             self.assertTrue(callable(target), method["name"])
+            hints = typing.get_type_hints(target)  # every annotation names a type that exists
+            required = {p["name"] for p in method["params"] if p.get("required") and p["name"] != "actor"}
+            self.assertEqual({n for n, p in inspect.signature(target).parameters.items() if p.default is inspect.Parameter.empty},
+                             {n + "_" if n in ("from", "class") else n for n in required}, method["name"])
+            self.assertIn("return", hints)
+        for cls in set(meetingledger.ERRORS.values()):
+            self.assertTrue(issubclass(cls, meetingledger.ServiceError))
+        for name in ("Meeting", "Transfer", "Series", "AccountBalance", "OutboxMessage"):
+            self.assertIn("extra", typing.get_type_hints(getattr(meetingledger, name)))
+        rules = typing.get_type_hints(client.availability.set_weekly)["rules"]
+        self.assertEqual(rules, typing.Sequence[meetingledger._generated.WeeklyRuleInput], "object params are TypedDicts")
+        self.assertEqual(typing.get_type_hints(meetingledger.Meeting)["alternate"], typing.Optional[meetingledger.Alternate])
 
     def test_a_method_name_a_client_cannot_call_is_refused(self):
         """Issue 14: "method names that generate valid identifiers (import.csv gives self.import)"."""
