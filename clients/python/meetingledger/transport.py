@@ -8,6 +8,7 @@ larger `max_in_flight`.
 from __future__ import annotations
 
 import collections
+import datetime
 import itertools
 import json
 import logging
@@ -73,6 +74,8 @@ class MeetingdProcess:
         """Sends one request and returns meetingd's answer (a response object with `result` or
         `error`). Raises `MeetingdExited` if the process ends first, `RequestTimeout` (after
         ending the process) if no answer comes in time."""
+        # Written before an id is taken, so params that are not JSON leave nothing behind.
+        body = json.dumps({"method": method, "params": dict(params)}, ensure_ascii=True, separators=(",", ":"), default=_json_value)
         with self._slots:
             pending = _Pending()
             with self._state_lock:
@@ -80,8 +83,7 @@ class MeetingdProcess:
                     raise self._exited()
                 request_id = next(self._ids)
                 self._pending[request_id] = pending
-            line = json.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": dict(params)},
-                              ensure_ascii=True, separators=(",", ":")) + "\n"
+            line = '{"jsonrpc":"2.0","id":' + json.dumps(request_id) + "," + body[1:] + "\n"
             try:
                 with self._write_lock:
                     self._proc.stdin.write(line.encode("ascii"))
@@ -203,6 +205,17 @@ class MeetingdProcess:
         self._end(f"it was closed (status {code})")
         self._stderr_reader.join(timeout=grace_seconds)
         return code
+
+
+def _json_value(value: Any) -> Any:
+    """Params beyond plain JSON: a time zone-aware datetime as RFC 3339, a date as YYYY-MM-DD."""
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise TypeError(f"the datetime {value.isoformat()} has no time zone; meetingd needs times with an offset")
+        return value.isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    raise TypeError(f"a param of type {type(value).__name__} cannot be sent as JSON")
 
 
 def meetingd_command(path: Optional[str], args: Sequence[str]) -> List[str]:

@@ -3,6 +3,7 @@ key on every mutating call reused by its retries, meetingd restarted when it die
 retryable errors retried with bounded back-off."""
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import signal
@@ -219,6 +220,21 @@ class ClientTests(unittest.TestCase):
         answer = ml.call("import.csv", {"kind": "services", "csv": "name,kind,default_length_minutes,price_credits\nOld name,generic,30,10\n"})
         self.assertEqual(answer["created"], 1)
         self.assertEqual([s.name for s in ml.service.list().items], ["Old name"])
+
+    def test_times_may_be_given_as_aware_datetimes_and_bad_params_change_nothing(self):
+        ml = self.client(["--test-clock"])
+        moved = ml.clock.set(now=datetime.datetime(2030, 3, 4, 7, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=-5))))
+        self.assertEqual(moved.now, "2030-03-04T12:00:00Z")
+        with self.assertRaises(TypeError) as naive:
+            ml.clock.set(now=datetime.datetime(2030, 3, 4, 7, 0))
+        self.assertIn("has no time zone", str(naive.exception))
+        with self.assertRaises(TypeError):
+            ml.person.create(email="o@py.example", first_name="O", last_name="B", roles={"user"}, time_zone="UTC")
+        with self.assertRaises(meetingledger.InvalidParamsError) as unknown:
+            ml.call("person.get", {"person_id": self.admin, "colour": "red"})
+        self.assertEqual(unknown.exception.data["field"], "colour")
+        self.assertEqual(ml.person.get(person_id=self.admin).id, self.admin, "the client goes on, on the same meetingd")
+        self.assertEqual(ml.meetingd_starts, 1)
 
     def test_close_lets_meetingd_finish_and_exit_0(self):
         ml = Client(meetingd_path())
