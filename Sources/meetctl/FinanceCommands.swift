@@ -164,7 +164,7 @@ enum FinanceCommands {
         if invocation.wantsJSON { return session.out.json(.object(result)) }
         try CommandRunner.show(.object(result), session)
         let t = result["totals"]
-        session.out.line("All \(Render.plain(t?["experts"] ?? nil)) experts: due \(Render.plain(t?["due"] ?? nil)), incoming \(Render.plain(t?["incoming"] ?? nil)) (as of \(try session.clock().format(result["as_of"]?.stringValue ?? "-"))).")
+        session.out.line("Every expert (\(Render.plain(t?["experts"] ?? nil))): due \(Render.plain(t?["due"] ?? nil)), incoming \(Render.plain(t?["incoming"] ?? nil)) (as of \(try session.clock().format(result["as_of"]?.stringValue ?? "-"))).")
     }
 
     /// `outbox retry`: exit status 1 when any id was not a dead message.
