@@ -91,7 +91,8 @@ final class StatementCountTests: EndToEndTestCase {
             var p = params
             if key { p["idempotency_key"] = .string("k-\(TestEnvironment.uniqueTag())") }
             let (n, answer) = try counter.count(method, as: actor, p)
-            let limit = ["get", "list", "timeline", "conflicts", "calendar", "balance", "statement", "trial_balance", "reconcile", "meeting_trail"]
+            let limit = ["get", "list", "timeline", "conflicts", "calendar", "balance", "statement", "trial_balance", "reconcile", "meeting_trail",
+                         "accounts", "credits_outstanding", "revenue_by_month", "settlements_by_month", "earnings_due", "dead_letters"]
                 .contains(where: { method.hasSuffix("." + $0) }) ? Self.readLimit : Self.mutatingLimit
             counts.append((label + (key ? " (key)" : ""), n, limit))
             if n > limit { failures.append("\(label)\(key ? " with a key" : ""): \(n) statements, at most \(limit)") }
@@ -139,6 +140,17 @@ final class StatementCountTests: EndToEndTestCase {
         try measure("ledger.trial_balance", "ledger.trial_balance", as: w.finance, [:])
         try measure("ledger.reconcile", "ledger.reconcile", as: w.finance, [:])
         try measure("ledger.meeting_trail", "ledger.meeting_trail", as: w.finance, ["meeting_id": .string(m1)])
+        try measure("ledger.statement (from, to, csv)", "ledger.statement", as: w.finance, [
+            "account_id": .string(wallet), "from": .string(slot(0, 0)), "to": .string(slot(30, 0)), "format": "csv",
+        ])
+        try measure("ledger.accounts", "ledger.accounts", as: w.finance, ["limit": 2, "as_of": .string(slot(7, 0))])
+        try measure("ledger.accounts (csv)", "ledger.accounts", as: w.finance, ["kind": "user_wallet", "format": "csv"])
+        try measure("report.credits_outstanding", "report.credits_outstanding", as: w.finance, [:])
+        try measure("report.revenue_by_month", "report.revenue_by_month", as: w.finance, ["from_month": "2021-01", "to_month": "2030-12"])
+        try measure("report.settlements_by_month", "report.settlements_by_month", as: w.finance, ["from_month": "2030-01", "to_month": "2030-12", "format": "csv"])
+        try measure("report.earnings_due", "report.earnings_due", as: w.finance, ["include_zero": true, "as_of": .string(slot(7, 0))])
+        try measure("outbox.dead_letters", "outbox.dead_letters", as: w.admin, [:])
+        try measure("outbox.retry", "outbox.retry", as: w.admin, ["ids": [.string("out_" + String(repeating: "0", count: 32))]], key: true)
 
         // After the start: logging, a no-show report, then the expert's earnings move.
         try w.setClock(MeetingTime.at(day: 8, hour: 18))
