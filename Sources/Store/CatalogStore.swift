@@ -131,6 +131,33 @@ public enum CatalogStore {
         return (inService, experts)
     }
 
+    /// A page of enrolments, optionally of one user, service or expert, in (user, target)
+    /// order, with the names a list shows (an expert's profile name, never an e-mail).
+    public static func listEnrollments(
+        communityId: String, userId: String?, serviceId: String?, expertId: String?, after: (user: String, target: String)?, limit: Int64
+    ) -> Statement {
+        Statement(
+            """
+            SELECT e.user_id, u.first_name || ' ' || u.last_name AS user_name, e.service_id, s.name AS service_name, e.expert_id,
+                   ml_display_name(e.community_id, e.expert_id) AS expert_name, e.created_at, coalesce(e.service_id, e.expert_id) AS target
+            FROM enrollments e
+            JOIN people u ON u.community_id = e.community_id AND u.id = e.user_id
+            LEFT JOIN services s ON s.community_id = e.community_id AND s.id = e.service_id
+            WHERE e.community_id = $1 AND ($2::text IS NULL OR e.user_id = $2) AND ($3::text IS NULL OR e.service_id = $3)
+              AND ($4::text IS NULL OR e.expert_id = $4) AND ($5::text IS NULL OR (e.user_id, coalesce(e.service_id, e.expert_id)) > ($5, $6::text))
+            ORDER BY e.user_id, target LIMIT $7
+            """, [communityId, userId, serviceId, expertId, after?.user, after?.target, limit])
+    }
+
+    public static func enrollmentJSON(_ r: Row) throws -> JSON {
+        [
+            "user_id": .string(try r.string("user_id")), "user_name": .string(try r.string("user_name")),
+            "service_id": .optional(try r.optionalString("service_id")), "service_name": .optional(try r.optionalString("service_name")),
+            "expert_id": .optional(try r.optionalString("expert_id")), "expert_name": .optional(try r.optionalString("expert_name")),
+            "created_at": .string(try r.instant("created_at").rfc3339), "target": .string(try r.string("target")),
+        ]
+    }
+
     // MARK: Locations
 
     public static func insertLocation(_ c: Connection, communityId: String, _ l: LocationFacts) throws -> LocationFacts {

@@ -75,7 +75,7 @@ enum Commands {
 
     // MARK: The table
 
-    static let all: [CommandSpec] = experts + availability + finance + admin + delivery + other
+    static let all: [CommandSpec] = experts + people + availability + finance + admin + delivery + other
 
     static let experts: [CommandSpec] = [
         CommandSpec(
