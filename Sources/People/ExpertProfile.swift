@@ -95,7 +95,7 @@ public enum ProfileRules {
         guard name.count <= maxDisplayNameCharacters else {
             throw AppError.invalidParams(field: "display_name", reason: "must have at most \(maxDisplayNameCharacters) characters")
         }
-        if let bad = name.unicodeScalars.first(where: { isControl($0) || isBidiControl($0) }) {
+        if let bad = name.unicodeScalars.first(where: { $0.isControlCharacter || $0.isBidiControl }) {
             throw AppError.invalidParams(field: "display_name", reason: "must not contain control characters (found U+\(hex(bad)))")
         }
         return name
@@ -106,7 +106,7 @@ public enum ProfileRules {
         guard text.count <= maxBioCharacters else {
             throw AppError.invalidParams(field: "bio", reason: "must have at most \(maxBioCharacters) characters")
         }
-        if let bad = text.unicodeScalars.first(where: { ($0 != "\n" && $0 != "\t" && isControl($0)) || isBidiControl($0) }) {
+        if let bad = text.unicodeScalars.first(where: { ($0 != "\n" && $0 != "\t" && $0.isControlCharacter) || $0.isBidiControl }) {
             throw AppError.invalidParams(field: "bio", reason: "must not contain control characters other than line breaks and tabs (found U+\(hex(bad)))")
         }
         return text
@@ -172,13 +172,6 @@ public enum ProfileRules {
             rest = rest.dropFirst()
         }
         return rest.isEmpty ? out.joined(separator: "-") : nil
-    }
-
-    static func isControl(_ s: Unicode.Scalar) -> Bool { s.value < 0x20 || (0x7F...0x9F).contains(s.value) }
-
-    /// Marks that reorder text: embeddings, overrides and isolates.
-    static func isBidiControl(_ s: Unicode.Scalar) -> Bool {
-        (0x202A...0x202E).contains(s.value) || (0x2066...0x2069).contains(s.value) || s.value == 0x200E || s.value == 0x200F || s.value == 0x061C
     }
 
     static func hex(_ s: Unicode.Scalar) -> String {

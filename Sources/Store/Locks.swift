@@ -14,6 +14,9 @@ public enum LockClass: Int32, Sendable, CaseIterable {
     case userBookings = 2
     /// One caller's idempotency key: a retry waits for the first attempt and then replays it.
     case idempotencyKey = 7
+    /// The conversation of one user and one expert, while a step may start it (after the key's
+    /// lock; a chat step takes no other).
+    case conversationPair = 40
 }
 
 public enum Locks {

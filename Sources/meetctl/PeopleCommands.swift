@@ -48,6 +48,44 @@ extension Commands {
                 Column(header: "EXPERT", key: "expert_name"), Column(header: "SINCE", key: "created_at", format: .time),
             ], empty: "No enrolments."),
             allPages: true),
+        CommandSpec(
+            path: ["chats"], section: .experts, summary: "Your conversations, latest activity first",
+            method: "conversation.list",
+            output: .table(key: "items", [
+                Column(header: "CONVERSATION", key: "id"), Column(header: "WITH", key: "with"),
+                Column(header: "MESSAGES", key: "message_count", format: .number), Column(header: "LAST", key: "last_message_at", format: .time),
+            ], empty: "No conversations."),
+            allPages: true, run: PeopleCommands.chats),
+        CommandSpec(
+            path: ["chat", "start"], section: .experts, summary: "Start a conversation with a user or an expert, before any meeting (or find yours)",
+            arguments: [ArgumentSpec(name: "PERSON", kind: .person, param: "person_id", help: "The other person")],
+            options: [
+                OptionSpec(name: "text", kind: .text(placeholder: "TEXT"), param: "text", help: "A first message (they are notified)"),
+                OptionSpec(name: "as", kind: .choice(["user", "expert"]), param: "as", help: "Your side, when you and they both are users and experts"),
+            ],
+            method: "conversation.start", mutating: true,
+            output: .message { r, _ in
+                let c = r["conversation"] ?? .null
+                return "\(r["started"] == true ? "Started" : "Found") conversation \(Render.plain(c["id"] ?? nil)) of \(Render.plain(c["user_name"] ?? nil)) (user) "
+                    + "and \(Render.plain(c["expert_name"] ?? nil)) (expert)\(r["message"].map { $0.isNull ? "" : "; message sent" } ?? "")."
+            }),
+        CommandSpec(
+            path: ["chat", "show"], section: .experts, summary: "A conversation's messages, oldest first",
+            arguments: [ArgumentSpec(name: "CONVERSATION_ID", kind: .id(.conversation), param: "conversation_id")],
+            method: "conversation.messages",
+            output: .table(key: "items", [
+                Column(header: "TIME", key: "created_at", format: .time), Column(header: "FROM", key: "author_name"),
+                Column(header: "MEETING", key: "meeting_id"), Column(header: "TEXT", key: "text"),
+            ], empty: "No messages yet."),
+            allPages: true),
+        CommandSpec(
+            path: ["chat", "send"], section: .experts, summary: "Write a message in a conversation",
+            arguments: [
+                ArgumentSpec(name: "CONVERSATION_ID", kind: .id(.conversation), param: "conversation_id"),
+                ArgumentSpec(name: "TEXT", kind: .text(placeholder: "TEXT"), param: "text"),
+            ],
+            method: "conversation.post", mutating: true,
+            output: .message { r, s in "Sent \(Render.plain(r["id"] ?? nil)) at \(try s.clock().format(r["created_at"]?.stringValue ?? "-"))." }),
     ]
 }
 
@@ -67,5 +105,19 @@ enum PeopleCommands {
         }
         if params["person_id"] == nil { params["person_id"] = .string(try session.actorId()) }
         try CommandRunner.show(try session.call("person.set_profile", params), session)
+    }
+}
+
+extension PeopleCommands {
+    /// `chats`: each conversation with the other person's name.
+    @Sendable static func chats(_ invocation: Invocation, _ session: Session) throws {
+        let me = try session.actorId()
+        let (items, _) = try session.allPages("conversation.list", try session.mappedParams())
+        let shown: [JSON] = items.map { item in
+            var o = item.objectValue ?? [:]
+            o["with"] = item["user_id"]?.stringValue == me ? item["expert_name"] ?? .null : item["user_name"] ?? .null
+            return .object(o)
+        }
+        try CommandRunner.show(["items": .array(shown), "next_cursor": .null], session)
     }
 }
