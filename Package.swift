@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "Rendering", dependencies: ["Core", "Scheduling", "Community", "Meetings"]),
         // People (profiles, conversations) and Catalog (certifications, the CSV sheets and imports).
         .target(name: "People", dependencies: ["Core", "Community", "Meetings"]),
-        .target(name: "Catalog", dependencies: ["Core", "Scheduling", "Community", "Meetings"]),
+        .target(name: "Catalog", dependencies: ["Core", "Ledger", "Scheduling", "Community", "Meetings"]),
         .target(name: "RPC", dependencies: ["Core"]),
         .target(name: "Store", dependencies: ["Core", "Postgres", "Ledger", "Scheduling", "Community", "Meetings", "People", "Catalog"]),
         .target(name: "Pipeline", dependencies: ["Core", "Postgres", "Community", "RPC", "Store"]),

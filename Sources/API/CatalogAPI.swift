@@ -28,6 +28,7 @@ enum CatalogAPI {
             } else if expertId != nil {
                 throw AppError.invalidParams(field: "expert_id", reason: "is only for expert_specific services; certify experts in a generic one")
             }
+            try ctx.db.query(Locks.directory(communityId: ctx.communityId))
             return try CatalogStore.insertService(
                 ctx.db, communityId: ctx.communityId,
                 ServiceFacts(

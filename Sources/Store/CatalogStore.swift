@@ -23,10 +23,6 @@ public enum CatalogStore {
         return try service(row)
     }
 
-    public static func service(_ c: Connection, communityId: String, name: String) throws -> ServiceFacts? {
-        try c.query("SELECT \(serviceColumns) FROM services WHERE community_id = $1 AND lower(name) = lower($2)", [communityId, name]).first.map(service)
-    }
-
     /// A new service; its name must be new in the community.
     public static func insertService(_ c: Connection, communityId: String, _ s: ServiceFacts) throws -> ServiceFacts {
         do {
@@ -41,24 +37,6 @@ public enum CatalogStore {
         } catch let e as PostgresError where e.isUniqueViolation {
             throw AppError.invalidParams(field: "name", reason: "is already the name of another service")
         }
-    }
-
-    /// Creates the service, or updates the one with the same name; true when created. One
-    /// statement, so an import racing another (or service.create) of the same name waits for it
-    /// and updates instead of failing on the unique name (`xmax = 0`: this statement inserted it).
-    public static func upsertService(_ c: Connection, communityId: String, _ s: ServiceFacts) throws -> Bool {
-        try c.query(
-            """
-            INSERT INTO services (community_id, id, name, kind, expert_id, default_length_minutes, price_credits, skills, agenda_questions)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-            ON CONFLICT (community_id, lower(name)) DO UPDATE
-            SET kind = EXCLUDED.kind, expert_id = EXCLUDED.expert_id, default_length_minutes = EXCLUDED.default_length_minutes,
-                price_credits = EXCLUDED.price_credits, skills = EXCLUDED.skills, agenda_questions = EXCLUDED.agenda_questions
-            RETURNING (xmax = 0) AS created
-            """,
-            [communityId, s.id, s.name, s.kind.rawValue, s.expertId, s.defaultLengthMinutes, s.priceCredits, PostgresTextArray(s.skills),
-             PostgresTextArray(s.agendaQuestions)]
-        ).one().bool("created")
     }
 
     /// A page of services in id order; with an expert, those the expert offers.
