@@ -49,6 +49,27 @@ extension Commands {
             ], empty: "No enrolments."),
             allPages: true),
         CommandSpec(
+            path: ["import"], section: .admin, summary: "Import people, services, certifications or enrollments from a CSV file: all rows or none",
+            details: """
+                Columns ([optional]) — people: email, first_name, last_name, roles, time_zone; services: name, kind,
+                default_length_minutes, price_credits[, expert_email, skills, agenda_questions]; certifications: service,
+                expert_email; enrollments: user_email[, service, expert_email]. Header names match whatever their case,
+                spaces and underscores; lists (roles, skills, agenda questions) are separated by ";". meetctl export
+                writes the same columns. A file with any problem changes nothing; each problem is listed with its line.
+                --dry-run says what the import would create and update, and changes nothing.
+                """,
+            arguments: [
+                ArgumentSpec(name: "KIND", kind: .choice(["people", "services", "certifications", "enrollments"]), param: "kind"),
+                ArgumentSpec(name: "FILE", kind: .file, param: "csv", help: "A CSV file with a header row"),
+            ],
+            options: [OptionSpec(name: "dry-run", kind: .flag, param: "dry_run", help: "Report what would change; change nothing")],
+            method: "import.csv", mutating: true, run: PeopleCommands.importFile),
+        CommandSpec(
+            path: ["export"], section: .admin, summary: "Write people, services, certifications or enrollments as CSV, in the columns import takes",
+            details: "Example: meetctl export people > people.csv; edit it in a spreadsheet; meetctl import people people.csv --dry-run",
+            arguments: [ArgumentSpec(name: "KIND", kind: .choice(["people", "services", "certifications", "enrollments"]), param: "kind")],
+            method: "import.export", run: PeopleCommands.export),
+        CommandSpec(
             path: ["chats"], section: .experts, summary: "Your conversations, latest activity first",
             method: "conversation.list",
             output: .table(key: "items", [
@@ -119,5 +140,34 @@ extension PeopleCommands {
             return .object(o)
         }
         try CommandRunner.show(["items": .array(shown), "next_cursor": .null], session)
+    }
+}
+
+extension PeopleCommands {
+    /// `import`: the counts; with --dry-run, each row's outcome too.
+    @Sendable static func importFile(_ invocation: Invocation, _ session: Session) throws {
+        let result = try session.call("import.csv", try session.mappedParams())
+        if invocation.wantsJSON { return session.out.json(result) }
+        let counts = "\(Render.plain(result["created"] ?? 0)) created, \(Render.plain(result["updated"] ?? 0)) updated, \(Render.plain(result["unchanged"] ?? 0)) unchanged"
+        guard result["dry_run"] == true else { return session.out.line("Imported: \(counts).") }
+        session.out.line("Dry run, nothing changed. The import would make: \(counts).")
+        for change in result["changes"]?.arrayValue ?? [] where change["action"]?.stringValue != "unchanged" {
+            session.out.line("line \(Render.plain(change["line"] ?? nil)): \(Render.plain(change["action"] ?? nil)) \(Render.plain(change["subject"] ?? nil))")
+        }
+    }
+
+    /// `export`: every page, the header once, written exactly.
+    @Sendable static func export(_ invocation: Invocation, _ session: Session) throws {
+        var params = try session.mappedParams()
+        var first = true
+        for _ in 0..<10_000 {
+            let page = try session.call("import.export", params)
+            var csv = page["csv"]?.stringValue ?? ""
+            if !first, let end = csv.firstIndex(of: "\r\n") { csv = String(csv[csv.index(after: end)...]) }
+            session.out.exact(csv)
+            first = false
+            guard let next = page["next_cursor"], !next.isNull else { return }
+            params["cursor"] = next
+        }
     }
 }
