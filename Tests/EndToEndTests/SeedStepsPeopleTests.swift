@@ -30,14 +30,15 @@ final class SeedStepsPeopleTests: EndToEndTestCase {
         let forbidden = try w.meetingd.error("person.set_profile", as: w.user, ["person_id": .string(talia), "display_name": "Hacked"], code: 4003)
         XCTAssertTrue(forbidden["message"]?.string?.contains("only the expert themself or an admin") ?? false, "\(forbidden)")
 
-        // "students see the available providers at that time": each slot names its experts, and
-        // the answer carries the profile of every one of them.
+        // "students see the available providers at that time": each slot lists its experts, and
+        // the answer carries the profile of every one of them, once.
         let answer = try w.meetingd.result("availability.search", as: w.user, w.searchParams(
             service: nil, from: MeetingTime.at(day: 7, hour: 10), to: MeetingTime.at(day: 7, hour: 11), [:]))
         let slot = try XCTUnwrap(answer["slots"]?.array?.first)
-        let names = Dictionary(uniqueKeysWithValues: (slot["experts"]?.array ?? []).map { ($0["expert_id"]?.string ?? "", $0["display_name"]?.string ?? "") })
-        XCTAssertEqual(names, [talia: "Talia K", w.expert: "Expert E"])
         let profiles = try XCTUnwrap(answer["experts"]?.array)
+        let names = Dictionary(uniqueKeysWithValues: profiles.map { ($0["person_id"]?.string ?? "", $0["display_name"]?.string ?? "") })
+        XCTAssertEqual(names, [talia: "Talia K", w.expert: "Expert E"])
+        XCTAssertEqual(Set((slot["experts"]?.array ?? []).compactMap { $0["expert_id"]?.string }), Set(names.keys))
         let taliaProfile = try XCTUnwrap(profiles.first { $0["person_id"]?.string == talia })
         XCTAssertEqual(taliaProfile["bio"], "Chemistry tutor.\nAsk me about stoichiometry.")
         XCTAssertEqual(taliaProfile["photo_url"], "https://photos.example.org/talia.jpg")
