@@ -10,9 +10,12 @@
 public enum CSVWriter {
     public static func table(header: [String], rows: [[JSON]]) -> String {
         var out = header.joined(separator: ",") + "\r\n"
-        for row in rows { out += row.map(cell).joined(separator: ",") + "\r\n" }
+        for r in rows { out += row(r) }
         return out
     }
+
+    /// One record with its line end.
+    public static func row(_ cells: [JSON]) -> String { cells.map(cell).joined(separator: ",") + "\r\n" }
 
     public static func cell(_ value: JSON) -> String {
         switch value {
@@ -47,6 +50,29 @@ public enum CSVWriter {
             }
         }
         return quoted ? "\"" + String(out) + "\"" : String(out)
+    }
+
+    /// A cell as it was before `text` guarded it: the apostrophe put before a formula start (or
+    /// a leading line break) is taken away again, so an exported file imports unchanged.
+    public static func unguarded(_ s: String) -> String {
+        let scalars = Array(s.unicodeScalars)
+        var out = String.UnicodeScalarView()
+        var i = 0
+        var atLineStart = true
+        while i < scalars.count {
+            let c = scalars[i]
+            if atLineStart, c == "'", i + 1 < scalars.count,
+                formulaStarts.contains(scalars[i + 1]) || (i == 0 && lineBreaks.contains(scalars[i + 1]))
+            {
+                i += 1
+                atLineStart = false
+                continue
+            }
+            atLineStart = lineBreaks.contains(c)
+            out.append(c)
+            i += 1
+        }
+        return String(out)
     }
 }
 

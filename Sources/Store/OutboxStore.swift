@@ -8,7 +8,7 @@ public enum OutboxStore {
     public struct Claimed: Sendable {
         public let message: JSON
         public let recipient: PersonFacts?
-        /// The meeting's other party, for the recipient.
+        /// The meeting's other party, for the recipient (a chat message's author).
         public let counterpart: PersonFacts?
         public let serviceName: String?
         public let meetingStart: Instant?
@@ -37,7 +37,8 @@ public enum OutboxStore {
             )
             SELECT l.id, l.kind, l.channel, l.recipient_id, l.meeting_id, l.event_id, l.payload, l.attempts, l.status, l.lease_expires_at, l.created_at,
                    ml_person_json(l.community_id, l.recipient_id) AS recipient,
-                   ml_person_json(l.community_id, CASE WHEN m.user_id = l.recipient_id THEN m.expert_id ELSE m.user_id END) AS counterpart,
+                   ml_person_json(l.community_id, CASE WHEN l.kind = 'chat_message' THEN l.payload ->> 'author_id'
+                                                       WHEN m.user_id = l.recipient_id THEN m.expert_id ELSE m.user_id END) AS counterpart,
                    s.name AS service_name, m.start_at
             FROM leased l
             LEFT JOIN meetings m ON m.community_id = l.community_id AND m.id = l.meeting_id

@@ -75,7 +75,7 @@ enum Commands {
 
     // MARK: The table
 
-    static let all: [CommandSpec] = experts + availability + finance + admin + delivery + other
+    static let all: [CommandSpec] = experts + people + availability + finance + admin + delivery + other
 
     static let experts: [CommandSpec] = [
         CommandSpec(
@@ -469,15 +469,6 @@ enum Commands {
             method: "enrollment.assign", mutating: true,
             output: .message { r, _ in "\(Render.plain(r["user_id"] ?? nil)) is \(r["enrolled"] == true ? "enrolled" : "not enrolled") (\(r["service_id"].flatMap(\.stringValue) ?? r["expert_id"].flatMap(\.stringValue) ?? "-"))." },
             run: AdminCommands.enroll),
-        CommandSpec(
-            path: ["import"], section: .admin, summary: "Import services, certifications or enrollments from a CSV file: all rows or none",
-            details: "Columns — services: name, kind, default_length_minutes, price_credits[, expert_email, skills, agenda_questions]; certifications: service, expert_email; enrollments: user_email[, service, expert_email].",
-            arguments: [
-                ArgumentSpec(name: "KIND", kind: .choice(["services", "certifications", "enrollments"]), param: "kind"),
-                ArgumentSpec(name: "FILE", kind: .file, param: "csv", help: "A CSV file with a header row"),
-            ],
-            method: "import.csv", mutating: true,
-            output: .message { r, _ in "Imported: \(Render.plain(r["created"] ?? 0)) created, \(Render.plain(r["updated"] ?? 0)) updated." }),
         CommandSpec(
             path: ["settings", "show"], section: .admin, summary: "The community's settings (also: meetctl settings)",
             method: "community.get", run: AdminCommands.showSettings),

@@ -157,11 +157,11 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         let good = folder.appendingPathComponent("services.csv"), bad = folder.appendingPathComponent("bad.csv")
         try "name,kind,default_length_minutes,price_credits\nPHYS201,generic,45,80\nMATH110,generic,60,90\n".write(to: good, atomically: true, encoding: .utf8)
         try "name,kind,default_length_minutes,price_credits\nBIO1,generic,sixty,80\n".write(to: bad, atomically: true, encoding: .utf8)
-        XCTAssertEqual(try admin.ok(["import", "services", good.path]), "Imported: 2 created, 0 updated.\n")
+        XCTAssertEqual(try admin.ok(["import", "services", good.path]), "Imported: 2 created, 0 updated, 0 unchanged.\n")
         let failed = try admin.fails(["import", "services", bad.path], status: 1)
         XCTAssertTrue(failed.stderr.contains("invalid_params"), failed.stderr)
         XCTAssertTrue(failed.stderr.contains("line 2"), failed.stderr)
-        XCTAssertTrue(try admin.fails(["import", "courses", good.path], status: 2).stderr.contains("services, certifications, enrollments"))
+        XCTAssertTrue(try admin.fails(["import", "courses", good.path], status: 2).stderr.contains("people, services, certifications, enrollments"))
 
         let settings = try admin.ok(["settings"])
         XCTAssertTrue(settings.contains("cancellation_window_hours        48"), settings)
