@@ -27,16 +27,20 @@ let package = Package(
         .target(name: "Community", dependencies: ["Core", "Scheduling"]),
         .target(name: "Meetings", dependencies: ["Core", "Ledger", "Scheduling", "Community"]),
         .target(name: "Rendering", dependencies: ["Core", "Scheduling", "Community", "Meetings"]),
+        // People (profiles, conversations) and Catalog (certifications, the CSV sheets and imports).
+        .target(name: "People", dependencies: ["Core", "Community", "Meetings"]),
+        .target(name: "Catalog", dependencies: ["Core", "Ledger", "Scheduling", "Community", "Meetings"]),
         .target(name: "RPC", dependencies: ["Core"]),
-        .target(name: "Store", dependencies: ["Core", "Postgres", "Ledger", "Scheduling", "Community", "Meetings"]),
+        .target(name: "Store", dependencies: ["Core", "Postgres", "Ledger", "Scheduling", "Community", "Meetings", "People", "Catalog"]),
         .target(name: "Pipeline", dependencies: ["Core", "Postgres", "Community", "RPC", "Store"]),
         .target(
             name: "UseCases",
-            dependencies: ["Core", "Postgres", "Ledger", "Scheduling", "Community", "Meetings", "Rendering", "RPC", "Store", "Pipeline"]),
+            dependencies: ["Core", "Postgres", "Ledger", "Scheduling", "Community", "Meetings", "Rendering", "RPC", "Store", "Pipeline", "People"]),
         .target(
             name: "API",
             dependencies: [
                 "Core", "Postgres", "Ledger", "Scheduling", "Community", "Meetings", "Rendering", "RPC", "Store", "Pipeline", "UseCases",
+                "People", "Catalog",
             ]),
         .executableTarget(name: "meetingd", dependencies: ["API", "Pipeline", "RPC", "Postgres", "Core"]),
         .executableTarget(name: "meetctl", dependencies: ["Core", "Scheduling"]),
@@ -49,6 +53,8 @@ let package = Package(
         .testTarget(name: "CommunityTests", dependencies: ["Community", "Core"]),
         .testTarget(name: "MeetingsTests", dependencies: ["Meetings", "Community", "Ledger", "Scheduling", "Core"]),
         .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Meetings", "Community", "Core"]),
+        .testTarget(name: "PeopleTests", dependencies: ["People", "Meetings", "Community", "Core"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Meetings", "Community", "Scheduling", "Core"]),
         .testTarget(
             name: "EndToEndTests", dependencies: ["Core"],
             exclude: ["Support/smtp_sink.py", "Support/zone_instants.py", "Support/ics_fields.py"]),

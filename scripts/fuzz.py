@@ -40,7 +40,7 @@ ODD_IDS = ["12345678901234567890", "-99999999999999999999", "1.50", "-0", "1e5",
 # Tables fingerprinted before and after: every row, in a stable order.
 TABLES = ["communities", "people", "locations", "idempotency_keys", "test_clocks", "accounts", "transfers", "services",
           "certifications", "enrollments", "weekly_schedules", "availability_periods", "meetings", "meeting_events", "outbox",
-          "series", "series_skips", "meeting_messages"]
+          "series", "series_skips", "meeting_messages", "conversations", "expert_profiles"]
 
 
 def fingerprint(database_url):
@@ -121,7 +121,8 @@ class Generator:
         self.ids = ids
         self.methods = ["person.create", "credits.grant", "meeting.request", "meeting.cancel", "availability.set_weekly",
                         "ledger.statement", "service.create", "catalog.import_csv", "community.update_settings", "outbox.claim",
-                        "series.create", "meeting.reschedule", "payout.create", "credits.adjust", "meeting.message.post"]
+                        "series.create", "meeting.reschedule", "payout.create", "credits.adjust", "meeting.message.post",
+                        "conversation.start", "conversation.post", "person.set_profile"]
 
     def rid(self):
         return self.rng.choice([self.rng.randrange(1, 10**9), f"req-{self.rng.randrange(10**6)}"])
@@ -311,6 +312,9 @@ class Generator:
                                  "location_id": "loc_" + "0" * 32, "topic": "t", "skill": "s", "agenda_answers": ["a"]}),
             ("meeting.cancel", {"meeting_id": "mtg_" + "0" * 32, "reason_code": "other", "note": "n"}),
             ("meeting.message.post", {"meeting_id": "mtg_" + "0" * 32, "text": "x"}),
+            ("conversation.start", {"person_id": ids["expert"], "text": "x"}),
+            ("conversation.post", {"conversation_id": "cnv_" + "0" * 32, "text": "x"}),
+            ("person.set_profile", {"person_id": ids["expert"], "display_name": "D", "bio": "b", "photo_url": "https://p.example/x.jpg"}),
             ("credits.grant", {"user_id": ids["user"], "credits": 1, "reference": "r"}),
             ("credits.adjust", {"user_id": ids["user"], "credits": 1, "reason": "r"}),
             ("location.create", {"name": "Room", "kind": "virtual"}),

@@ -1,6 +1,7 @@
 import Community
 import Core
 import Meetings
+import People
 import Pipeline
 import RPC
 import Scheduling
@@ -187,6 +188,7 @@ enum AvailabilityAPI {
                 .init("expert_id", .id(.person), required: true), .init("location_ids", .list(.id(.location)), required: true),
             ]))), required: true, "The experts free then, each with the locations they offer"),
         ]))), required: true),
+            .init("experts", .list(ProfileAPI.profileSchema), required: true, "The public profile (person.profile) of every expert the page's slots name, each once"),
             .init("truncated", .boolean, required: true, "The answer stopped at its bound before the end of the range: ask again with cursor: next_cursor for the rest"),
             .init("next_cursor", .nullable(.text()), required: true)], additional: true),
         errors: [DocErrors.notFound], examples: [Examples.search],
@@ -218,11 +220,16 @@ enum AvailabilityAPI {
             let availability = window.isEmpty
                 ? [] : try AvailabilityStore.load(ctx.db, communityId: ctx.communityId, expertIds: experts.sorted(), from: window.start, to: window.end.adding(minutes: length))
             let page = try slots(for: availability, query: query)
+            // Each free expert named, once per page, with the profile a picker shows (seed 000:
+            // "view provider profiles, and pick one"); slots refer to them by id.
+            let listed = Set(page.slots.flatMap { $0.experts.map(\.expertId) }).sorted()
+            let profiles = listed.isEmpty ? [] : try ctx.db.query(ProfileStore.profiles(communityId: ctx.communityId, ids: listed)).map { try ProfileStore.decode($0).profile }
             let items: [JSON] = page.slots.map { s in
                 ["start": .string(s.start.rfc3339), "end": .string(s.end.rfc3339),
                  "experts": .array(s.experts.map { ["expert_id": .string($0.expertId), "location_ids": .array($0.locationIds.map { .string($0) })] })]
             }
             let next: JSON = page.isCut ? .string(Page.encode([.string(page.slots.last!.start.rfc3339)])) : .null
-            return ["service_id": .string(service.id), "length_minutes": .int(length), "slots": .array(items), "truncated": .bool(page.isCut), "next_cursor": next]
+            return ["service_id": .string(service.id), "length_minutes": .int(length), "slots": .array(items), "experts": .array(profiles.map(\.publicJSON)),
+                    "truncated": .bool(page.isCut), "next_cursor": next]
         })
 }

@@ -1,3 +1,4 @@
+import Catalog
 import Community
 import Core
 import Meetings
@@ -7,7 +8,7 @@ import Store
 
 /// `service.*` and `enrollment.*`: what can be booked, by whom.
 enum CatalogAPI {
-    static var all: [MethodDefinition] { [create, list, certify, decertify, assign, remove] }
+    static var all: [MethodDefinition] { [create, list, certify, decertify, assign, remove, listEnrollments] }
 
     static let create = MethodDefinition(
         "service.create", "Adds a service: generic (any certified expert) or expert-specific", audience: .roles([.admin]), mutating: true,
@@ -27,6 +28,7 @@ enum CatalogAPI {
             } else if expertId != nil {
                 throw AppError.invalidParams(field: "expert_id", reason: "is only for expert_specific services; certify experts in a generic one")
             }
+            try ctx.db.query(Locks.directory(communityId: ctx.communityId))
             return try CatalogStore.insertService(
                 ctx.db, communityId: ctx.communityId,
                 ServiceFacts(
@@ -51,18 +53,19 @@ enum CatalogAPI {
         .init("service_id", .id(.service), required: true), .init("expert_id", .id(.person), required: true), .init("certified", .boolean, required: true),
     ]))
 
-    /// Certifies an expert in a generic service; true when the certification is new.
+    /// Certifies an expert in a service (`CertificationRule`); true when a certification row is new.
     static func certifyExpert(_ ctx: TransactionContext, serviceId: String, expertId: String) throws -> Bool {
         let service = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: serviceId)
-        _ = try ctx.requireExpert(expertId)
-        guard service.kind == .generic else {
-            throw AppError.invalidParams(field: "service_id", reason: "is expert_specific; only generic services take certifications")
+        let expert = try ctx.person(expertId)
+        let owner = try service.expertId.flatMap { $0 == expertId ? expert : try PeopleStore.find(ctx.db, communityId: ctx.communityId, id: $0) }
+        switch try CertificationRule.certify(expert, in: service, ownerName: owner?.fullName) {
+        case .holdsByOwnership: return false
+        case .record: return try CatalogStore.certify(ctx.db, communityId: ctx.communityId, serviceId: serviceId, expertId: expertId)
         }
-        return try CatalogStore.certify(ctx.db, communityId: ctx.communityId, serviceId: serviceId, expertId: expertId)
     }
 
     static let certify = MethodDefinition(
-        "service.certify", "Certifies an expert in a generic service", audience: .roles([.admin]), mutating: true,
+        "service.certify", "Certifies an expert in a generic service (an expert-specific service's own expert holds it already)", audience: .roles([.admin]), mutating: true,
         params: [.init("service_id", .id(.service), required: true), .init("expert_id", .id(.person), required: true)],
         result: certificationResult, errors: [DocErrors.notFound],
         body: .transaction { ctx, params in
@@ -77,7 +80,7 @@ enum CatalogAPI {
         result: certificationResult, errors: [DocErrors.notFound],
         body: .transaction { ctx, params in
             let (serviceId, expertId) = (try params.string("service_id"), try params.string("expert_id"))
-            _ = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: serviceId)
+            try CertificationRule.decertify(expertId, from: try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: serviceId))
             guard try CatalogStore.decertify(ctx.db, communityId: ctx.communityId, serviceId: serviceId, expertId: expertId) else {
                 throw AppError.notFound("certification", "\(expertId) in \(serviceId)")
             }
@@ -130,4 +133,28 @@ enum CatalogAPI {
             }
             return ["user_id": .string(userId), "service_id": .optional(serviceId), "expert_id": .optional(expertId), "enrolled": false]
         })
+
+    static let listEnrollments = MethodDefinition(
+        "enrollment.list", "Enrolments of a user, a service or an expert (admins and office staff: any; users and experts: their own)",
+        audience: .member, mutating: false,
+        params: [.init("user_id", .id(.person)), .init("service_id", .id(.service)), .init("expert_id", .id(.person))] + Page.fields,
+        result: Page.resultSchema(.object([
+            .init("user_id", .id(.person), required: true), .init("user_name", .text(), required: true),
+            .init("service_id", .nullable(.id(.service)), required: true), .init("service_name", .nullable(.text()), required: true),
+            .init("expert_id", .nullable(.id(.person)), required: true), .init("expert_name", .nullable(.text()), required: true),
+            .init("created_at", .timestamp, required: true),
+        ], additional: true)),
+        body: .read(ReadPlan(
+            statements: { scope, p in
+                let page = try Page(p, key: [.text, .text])
+                let after = page.after.map { (user: $0[0].stringValue!, target: $0[1].stringValue!) }
+                return [CatalogStore.listEnrollments(
+                    communityId: scope.communityId, userId: p.optionalString("user_id"), serviceId: p.optionalString("service_id"),
+                    expertId: p.optionalString("expert_id"), after: after, limit: page.limit + 1)]
+            },
+            respond: { ctx, rows, p in
+                try EnrollmentListing.mayList(
+                    actorId: ctx.actor.id, actorRoles: ctx.actor.roles, userId: p.optionalString("user_id"), expertId: p.optionalString("expert_id"))
+                return try Page(p, key: [.text, .text]).result(try rows[0].map(CatalogStore.enrollmentJSON)) { [$0["user_id"]!, $0["target"]!] }
+            })))
 }

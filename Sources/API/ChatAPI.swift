@@ -1,52 +1,109 @@
-import Community
 import Core
-import Meetings
+import People
 import Pipeline
 import RPC
 import Store
 import UseCases
 
-/// `meeting.message.*`: chat between a meeting's two parties (admins may read and write too).
+/// `conversation.*` and `meeting.message.*`: chat between a user and an expert, before any
+/// meeting or from one (a meeting's chat continues the conversation of its two people). Admins
+/// may read and write too.
 enum ChatAPI {
-    static var all: [MethodDefinition] { [post, list] }
+    static var all: [MethodDefinition] { [start, post, list, messages, postInMeeting, listInMeeting] }
 
     static let messageSchema: Schema = .named("ChatMessage", .object([
-        .init("id", .id(.message), required: true), .init("meeting_id", .id(.meeting), required: true),
-        .init("seq", .integer(min: 1, max: .max), required: true), .init("author_id", .id(.person), required: true),
+        .init("id", .id(.message), required: true), .init("seq", .integer(min: 1, max: .max), required: true),
+        .init("conversation_id", .id(.conversation), required: true), .init("meeting_id", .nullable(.id(.meeting)), required: true),
+        .init("author_id", .id(.person), required: true), .init("author_name", .text(), required: true, "As the conversation shows it"),
         .init("text", .text(), required: true), .init("created_at", .timestamp, required: true),
     ], additional: true))
 
-    static func participant(_ ctx: RequestContext, _ m: Meeting?, _ id: String) throws -> Meeting {
-        guard let m else { throw AppError.notFound("meeting", id) }
-        guard m.party(of: ctx.actor.id) != nil || ctx.actor.has(.admin) else {
-            throw AppError.forbidden("only the meeting's user and expert (and admins) take part in its chat")
-        }
-        return m
-    }
+    static let conversationSchema: Schema = .named("Conversation", .object([
+        .init("id", .id(.conversation), required: true), .init("user_id", .id(.person), required: true),
+        .init("expert_id", .id(.person), required: true), .init("user_name", .text(), required: true, "The user's first and last name"),
+        .init("expert_name", .text(), required: true, "The expert's profile name"), .init("started_by", .id(.person), required: true),
+        .init("created_at", .timestamp, required: true), .init("last_message_at", .nullable(.timestamp), required: true),
+        .init("message_count", .integer(min: 0, max: .max), required: true),
+    ], additional: true))
+
+    static let text = Schema.Field("text", .text(min: 1, max: ChatRules.maxTextCharacters), required: true)
+
+    static let start = MethodDefinition(
+        "conversation.start",
+        "Starts (or finds) your conversation with an expert, or as an expert with a user, before or without any meeting; with text, its first message",
+        audience: .member, mutating: true,
+        params: [
+            .init("person_id", .id(.person), required: true, "The other person"),
+            .init("as", .oneOf(ChatSide.allCases.map(\.rawValue)), "Your side, needed only when you and they both hold the user and expert roles"),
+            .init("text", .text(min: 1, max: ChatRules.maxTextCharacters), "A first message (the other person is notified)"),
+        ],
+        result: .object([
+            .init("conversation", conversationSchema, required: true), .init("started", .boolean, required: true, "False when it existed already"),
+            .init("message", .nullable(messageSchema), required: true),
+        ]),
+        errors: [DocErrors.notFound], body: .command(ChatUseCases.start()))
 
     static let post = MethodDefinition(
-        "meeting.message.post", "Sends a chat message about a meeting to the other party", audience: .member, mutating: true,
-        params: [.init("meeting_id", .id(.meeting), required: true), .init("text", .text(min: 1, max: 10_000), required: true)],
-        result: messageSchema, errors: [DocErrors.notFound],
+        "conversation.post", "Writes a message in a conversation; the other person is notified", audience: .member, mutating: true,
+        params: [.init("conversation_id", .id(.conversation), required: true), text], result: messageSchema, errors: [DocErrors.notFound],
         body: .command(ChatUseCases.post()))
 
     static let list = MethodDefinition(
-        "meeting.message.list", "A meeting's chat, oldest first", audience: .member, mutating: false,
-        params: [.init("meeting_id", .id(.meeting), required: true)] + Page.fields, result: Page.resultSchema(messageSchema),
-        errors: [DocErrors.notFound],
+        "conversation.list", "Your conversations (admins: anyone's with person_id), latest activity first", audience: .member, mutating: false,
+        params: [.init("person_id", .id(.person), "Whose conversations (admins); default: yours")] + Page.fields,
+        result: Page.resultSchema(conversationSchema),
+        body: .read(ReadPlan(
+            statements: { scope, p in
+                let page = try Page(p, key: [.time, .text])
+                let after = try page.after.map { (at: try Instant(rfc3339: $0[0].stringValue!), id: $0[1].stringValue!) }
+                return [ChatStore.conversations(
+                    communityId: scope.communityId, personId: p.optionalString("person_id") ?? scope.actorId, after: after, limit: page.limit + 1)]
+            },
+            respond: { ctx, rows, p in
+                try ChatRules.mayList(actorId: ctx.actor.id, actorRoles: ctx.actor.roles, personId: p.optionalString("person_id") ?? ctx.actor.id)
+                let items = try rows[0].map { r -> JSON in
+                    var item = try ChatStore.decodeConversation(r).json.objectValue ?? [:]
+                    item["active_at"] = .string(try r.instant("active_at").rfc3339)
+                    return .object(item)
+                }
+                return try Page(p, key: [.time, .text]).result(items) { [$0["active_at"]!, $0["id"]!] }
+            })))
+
+    static let messages = MethodDefinition(
+        "conversation.messages", "A conversation's messages, oldest first (every meeting's chat between the two included)",
+        audience: .member, mutating: false, params: [.init("conversation_id", .id(.conversation), required: true)] + Page.fields,
+        result: Page.resultSchema(messageSchema), errors: [DocErrors.notFound],
+        body: .read(ReadPlan(
+            statements: { scope, p in
+                let id = try p.string("conversation_id"), page = try Page(p, key: [.integer])
+                return [ChatStore.conversation(communityId: scope.communityId, id: id),
+                        ChatStore.messages(communityId: scope.communityId, conversationId: id, afterSeq: page.after?.first?.intValue, limit: page.limit + 1)]
+            },
+            respond: { ctx, rows, p in
+                guard let row = rows[0].first else { throw AppError.notFound("conversation", try p.string("conversation_id")) }
+                try ChatRules.mayRead(actorId: ctx.actor.id, actorRoles: ctx.actor.roles, try ChatStore.decodeConversation(row).conversation)
+                return try Page(p, key: [.integer]).result(try rows[1].map(ChatStore.messageJSON)) { [$0["seq"]!] }
+            })))
+
+    static let postInMeeting = MethodDefinition(
+        "meeting.message.post", "Writes a chat message from a meeting: it continues the conversation of the meeting's user and expert",
+        audience: .member, mutating: true, params: [.init("meeting_id", .id(.meeting), required: true), text],
+        result: messageSchema, errors: [DocErrors.notFound], body: .command(ChatUseCases.postInMeeting()))
+
+    static let listInMeeting = MethodDefinition(
+        "meeting.message.list", "The chat of a meeting's user and expert, oldest first: the whole conversation, before and around this meeting",
+        audience: .member, mutating: false, params: [.init("meeting_id", .id(.meeting), required: true)] + Page.fields,
+        result: Page.resultSchema(messageSchema), errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             statements: { scope, p in
                 let id = try p.string("meeting_id"), page = try Page(p, key: [.integer])
                 return [MeetingQueries.meeting(communityId: scope.communityId, meetingId: id),
-                        ChatQueries.messages(communityId: scope.communityId, meetingId: id, afterSeq: page.after?.first?.intValue, limit: page.limit + 1)]
+                        ChatStore.meetingMessages(communityId: scope.communityId, meetingId: id, afterSeq: page.after?.first?.intValue, limit: page.limit + 1)]
             },
             respond: { ctx, rows, p in
-                let m = try participant(ctx, try MeetingQueries.decodeMeeting(rows[0]), try p.string("meeting_id"))
-                let items: [JSON] = try rows[1].map { r in
-                    ["id": .string(try r.string("id")), "seq": .int(try r.int("seq")), "meeting_id": .string(m.id),
-                     "author_id": .string(try r.string("author_id")), "text": .string(try r.string("text")),
-                     "created_at": .string(try r.instant("created_at").rfc3339)]
-                }
-                return try Page(p, key: [.integer]).result(items) { [$0["seq"]!] }
+                guard let m = try MeetingQueries.decodeMeeting(rows[0]) else { throw AppError.notFound("meeting", try p.string("meeting_id")) }
+                try ChatRules.mayRead(
+                    actorId: ctx.actor.id, actorRoles: ctx.actor.roles, Conversation(id: "", userId: m.userId, expertId: m.expertId))
+                return try Page(p, key: [.integer]).result(try rows[1].map(ChatStore.messageJSON)) { [$0["seq"]!] }
             })))
 }

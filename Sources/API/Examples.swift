@@ -60,6 +60,8 @@ enum Examples {
         result: ["service_id": .string(chem), "length_minutes": 60, "truncated": false, "next_cursor": nil, "slots": [
             ["start": "2030-03-11T13:00:00Z", "end": "2030-03-11T14:00:00Z", "experts": [["expert_id": .string(talia), "location_ids": [.string(room)]]]],
             ["start": "2030-03-11T13:30:00Z", "end": "2030-03-11T14:30:00Z", "experts": [["expert_id": .string(talia), "location_ids": [.string(room)]]]],
+        ], "experts": [
+            ["person_id": .string(talia), "display_name": "Talia Kim", "bio": "", "photo_url": nil, "languages": []],
         ]])
 
     static let request = MethodExample(

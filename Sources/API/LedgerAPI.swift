@@ -10,7 +10,7 @@ import Store
 /// `credits.*`, `payout.*` and `ledger.*`: movements decided here and applied in one statement,
 /// and the ledger's reads.
 enum LedgerAPI {
-    static var all: [MethodDefinition] { [grant, adjust, payout, balance, statement, trialBalance, reconcile, meetingTrail] }
+    static var all: [MethodDefinition] { [grant, adjust, payout, balance, accounts, statement, trialBalance, reconcile, meetingTrail] }
 
     static let transferSchema: Schema = .named("Transfer", .object([
         .init("id", .id(.transfer), required: true), .init("seq", .integer(min: 1, max: .max), required: true),
@@ -161,13 +161,13 @@ enum LedgerAPI {
         audience: .member, mutating: false,
         params: [
             .init("account_id", .id(.account)), .init("person_id", .id(.person)),
-            .init("as_of", .timestamp, "The balance after every transfer up to this time"),
+            .init("as_of", .timestamp, "The balance after every transfer up to this time"), FinanceFormat.param,
         ],
         result: .object([
             .init("account_id", .nullable(.id(.account)), required: true, "The first account's (a person's wallet before their earnings); null when there is none"),
             .init("posted", anyCredits, required: true), .init("blocked", .credits, required: true), .init("available", anyCredits, required: true),
-            .init("accounts", .list(accountBalanceSchema), required: true, "Every account asked for (a person may have a wallet and earnings)"),
-        ] + accountBalanceFieldsBeyondTheTotals, additional: true),
+        ] + FinanceFormat.listFields("accounts", accountBalanceSchema, "Every account asked for (a person may have a wallet and earnings)")
+            + accountBalanceFieldsBeyondTheTotals, additional: true),
         errors: [DocErrors.notFound], examples: [Examples.balance],
         body: .read(ReadPlan(
             statements: { scope, p in
@@ -185,10 +185,11 @@ enum LedgerAPI {
                     return .object(o)
                 }
                 guard var first = list.first?.objectValue else {
-                    return ["account_id": .null, "posted": 0, "blocked": 0, "available": 0, "accounts": []]
+                    return FinanceFormat.respond(
+                        ["account_id": .null, "posted": 0, "blocked": 0, "available": 0, "accounts": []], key: "accounts", FinanceTables.balance, p)
                 }
                 first["accounts"] = .array(list)
-                return .object(first)
+                return FinanceFormat.respond(first, key: "accounts", FinanceTables.balance, p)
             })))
 
     /// The first account's other members, which `ledger.balance` answers alongside its totals.
@@ -206,19 +207,37 @@ enum LedgerAPI {
         .init("reason", .nullable(.text()), required: true), .init("created_at", .timestamp, required: true),
     ], additional: true))
 
-    static let statementColumns = ["seq", "created_at", "transfer_id", "kind", "phase", "side", "credits", "posted_balance", "blocked", "available", "meeting_id", "reference", "reason"]
+    /// A statement's opening or closing balance (`boundJSON`).
+    static let boundSchema: Schema = .named("StatementBound", .object([
+        .init("posted", anyCredits, required: true), .init("blocked", .credits, required: true),
+        .init("available", anyCredits, required: true), .init("as_of", .nullable(.timestamp), required: true, "The bound it is taken at"),
+    ]))
+
+    /// What a statement's entries changed (`BalanceChange.json`): each column's sum.
+    static let changeSchema: Schema = .named("BalanceChange", .object([
+        .init("posted", anyCredits, required: true), .init("blocked", anyCredits, required: true), .init("available", anyCredits, required: true),
+    ]))
+
+    /// A statement's opening or closing balance as answered: the balance and the bound it is taken at.
+    static func boundJSON(_ b: Balance, at: Instant?) -> JSON {
+        ["posted": .int(b.posted), "blocked": .int(b.blocked), "available": .int(b.available), "as_of": .optional(at?.rfc3339)]
+    }
 
     static let statement = MethodDefinition(
-        "ledger.statement", "An account's entries with the running balance after each, oldest first; format csv for spreadsheets",
+        "ledger.statement",
+        "An account's entries, oldest first, each with what it changed and the balances after it; the opening balance (just before `from`) and the closing one (just before `to`, or now); format csv for spreadsheets",
         audience: .member, mutating: false,
         params: [
-            .init("account_id", .id(.account), required: true), .init("from", .timestamp), .init("to", .timestamp),
-            .init("format", .oneOf(["json", "csv"])),
+            .init("account_id", .id(.account), required: true), .init("from", .timestamp, "Entries at or after this time"),
+            .init("to", .timestamp, "Entries before this time"), FinanceFormat.param,
         ] + Page.fields,
         result: .object([
             .init("account_id", .id(.account), required: true),
-            .init("items", .list(statementEntrySchema), "The entries (format json)"), .init("csv", .text(), "The entries as CSV (format csv)"),
-            .init("format", .oneOf(["csv"]), "csv when the entries are given as CSV"), .init("next_cursor", .nullable(.text()), required: true),
+        ] + FinanceFormat.listFields("items", statementEntrySchema, "The entries") + [
+            .init("next_cursor", .nullable(.text()), required: true),
+            .init("opening", boundSchema, required: true, "The balance just before from (as_of null: the account's start)"),
+            .init("closing", boundSchema, required: true, "The balance just before to, or now"),
+            .init("change", changeSchema, required: true, "closing less opening"),
         ], additional: true),
         errors: [DocErrors.notFound],
         body: .read(ReadPlan(
@@ -226,35 +245,75 @@ enum LedgerAPI {
                 let accountId = try p.string("account_id")
                 let page = try Page(p, key: [.time, .integer])
                 let after = page.after.map { (createdAt: $0[0].stringValue ?? "", seq: $0[1].intValue ?? 0) }
+                let from = try p.optionalInstant("from"), to = try p.optionalInstant("to")
+                if let from, let to, to <= from { throw AppError.invalidParams(field: "to", reason: "must be after from") }
                 return [
-                    LedgerQueries.balances(communityId: scope.communityId, accountId: accountId, personId: nil, asOf: nil),
-                    LedgerQueries.statement(
-                        communityId: scope.communityId, accountId: accountId, after: after, from: try p.optionalInstant("from"),
-                        to: try p.optionalInstant("to"), limit: page.limit + 1),
+                    LedgerQueries.statementBounds(communityId: scope.communityId, accountId: accountId, from: from, to: to),
+                    LedgerQueries.statement(communityId: scope.communityId, accountId: accountId, after: after, from: from, to: to, limit: page.limit + 1),
                 ]
             },
             respond: { ctx, rows, p in
                 let account = try readAccounts(ctx, rows[0], p)[0]
+                guard let (opening, closing) = try LedgerQueries.decodeBounds(rows[0]) else { throw AppError.notFound("account", account.id) }
                 let page = try Page(p, key: [.time, .integer])
+                let from = try p.optionalInstant("from"), to = try p.optionalInstant("to") ?? ctx.now
                 var result = page.result(try rows[1].map(LedgerQueries.statementEntry)) { [$0["created_at"]!, $0["seq"]!] }.objectValue!
                 result["account_id"] = .string(account.id)
-                if p.optionalString("format") == "csv" {
-                    result["csv"] = .string(CSVWriter.table(
-                        header: statementColumns, rows: result["items"]!.arrayValue!.map { item in statementColumns.map { item[$0] ?? .null } }))
-                    result["items"] = nil
-                    result["format"] = "csv"
+                result["opening"] = boundJSON(opening, at: from)
+                result["closing"] = boundJSON(closing, at: to)
+                result["change"] = BalanceChange.between(opening, closing).json
+                // In CSV the opening row leads the first page and the closing row ends the last.
+                let first = page.after == nil, last = result["next_cursor"] == .null
+                return FinanceFormat.respond(
+                    result, key: "items", FinanceTables.statement, p,
+                    leading: first ? [FinanceTables.statementBound("opening_balance", at: from, opening)] : [],
+                    trailing: last ? [FinanceTables.statementBound("closing_balance", at: to, closing)] : [])
+            })))
+
+    static let accountSchema: Schema = .object([
+        .init("account_id", .id(.account), required: true), .init("kind", .oneOf(AccountKind.allCases.map(\.rawValue)), required: true),
+        .init("owner_id", .nullable(.id(.person)), required: true), .init("posted", .integer(min: .min, max: .max), required: true),
+        .init("blocked", .credits, required: true), .init("available", .integer(min: .min, max: .max), required: true),
+    ], additional: true)
+
+    static let accounts = MethodDefinition(
+        "ledger.accounts",
+        "Every account of the community with its owner and posted, blocked and available credits, now or as of a past time, by kind then id; format csv for spreadsheets",
+        audience: .roles([.finance]), mutating: false,
+        params: [
+            .init("kind", .oneOf(AccountKind.allCases.map(\.rawValue)), "Only accounts of this kind"),
+            .init("as_of", .timestamp, "The balances after every transfer up to this time"), FinanceFormat.param,
+        ] + Page.fields,
+        result: .object([
+            .init("items", .list(accountSchema)), .init("csv", .text()), .init("next_cursor", .nullable(.text()), required: true),
+            .init("as_of", .timestamp, required: true),
+        ], additional: true),
+        body: .read(ReadPlan(
+            statements: { scope, p in
+                let page = try Page(p, key: [.text, .text])
+                guard page.after.map({ AccountKind(rawValue: $0[0].stringValue ?? "") != nil }) ?? true else {
+                    throw AppError.invalidParams(field: "cursor", reason: "is not a cursor returned by this method")
                 }
-                return .object(result)
+                return [LedgerQueries.accounts(
+                    communityId: scope.communityId, kind: p.optionalString("kind"), asOf: try p.optionalInstant("as_of"),
+                    after: page.after.map { (kind: $0[0].stringValue!, id: $0[1].stringValue!) }, limit: page.limit + 1)]
+            },
+            respond: { ctx, rows, p in
+                let asOf = try p.optionalInstant("as_of") ?? ctx.now
+                let page = try Page(p, key: [.text, .text])
+                var result = page.result(try rows[0].map { try LedgerQueries.accountEntry($0, asOf: asOf) }) { [$0["kind"]!, $0["account_id"]!] }.objectValue!
+                result["as_of"] = .string(asOf.rfc3339)
+                return FinanceFormat.respond(result, key: "items", FinanceTables.accounts, p)
             })))
 
     static let trialBalance = MethodDefinition(
         "ledger.trial_balance", "Totals per account kind, now or as of a past time; the grand total is always 0",
-        audience: .roles([.finance]), mutating: false, params: [.init("as_of", .timestamp)],
+        audience: .roles([.finance]), mutating: false, params: [.init("as_of", .timestamp), FinanceFormat.param],
         result: .object([
             .init("as_of", .timestamp, required: true),
-            .init("kinds", .list(.named("KindTotals", .object([
+        ] + FinanceFormat.listFields("kinds", .named("KindTotals", .object([
                 .init("kind", .oneOf(AccountKind.allCases.map(\.rawValue)), required: true), .init("accounts", .integer(min: 0, max: .max), required: true),
-            ] + balanceFields.map { .init($0.name, anyCredits, required: true, $0.description) }, additional: true))), required: true),
+            ] + balanceFields.map { .init($0.name, anyCredits, required: true, $0.description) }, additional: true)), "Each account kind's totals") + [
             .init("total", anyCredits, required: true, "The posted balances' sum: always 0"),
             .init("pending_total", anyCredits, required: true, "The pending balances' sum: always 0"),
         ], additional: true),
@@ -273,7 +332,9 @@ enum LedgerAPI {
                     o["accounts"] = .int(try r.int("accounts"))
                     return .object(o)
                 }
-                return ["as_of": .string((asOf ?? ctx.now).rfc3339), "kinds": .array(kinds), "total": .int(total), "pending_total": .int(pendingTotal)]
+                return FinanceFormat.respond(
+                    ["as_of": .string((asOf ?? ctx.now).rfc3339), "kinds": .array(kinds), "total": .int(total), "pending_total": .int(pendingTotal)],
+                    key: "kinds", FinanceTables.trialBalance, p)
             })))
 
     static let reconcile = MethodDefinition(
@@ -297,11 +358,10 @@ enum LedgerAPI {
 
     static let meetingTrail = MethodDefinition(
         "ledger.meeting_trail", "Every credit movement of one meeting, in order", audience: .member, mutating: false,
-        params: [.init("meeting_id", .id(.meeting), required: true)],
+        params: [.init("meeting_id", .id(.meeting), required: true), FinanceFormat.param],
         result: .object([
             .init("meeting_id", .id(.meeting), required: true), .init("credit_status", .oneOf(CreditStatus.allCases.map(\.rawValue)), required: true),
-            .init("transfers", .list(transferSchema), required: true),
-        ]),
+        ] + FinanceFormat.listFields("transfers", transferSchema, "The meeting's transfers, in order")),
         errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             statements: { scope, p in
@@ -313,7 +373,9 @@ enum LedgerAPI {
                 guard m.party(of: ctx.actor.id) != nil || ctx.actor.hasAny([.finance, .admin]) else {
                     throw AppError.forbidden("only the meeting's parties and finance staff may see its credits")
                 }
-                return ["meeting_id": .string(m.id), "credit_status": .string(m.state.creditStatus.rawValue),
-                        "transfers": .array(try rows[1].map(MeetingQueries.trailJSON))]
+                return FinanceFormat.respond(
+                    ["meeting_id": .string(m.id), "credit_status": .string(m.state.creditStatus.rawValue),
+                     "transfers": .array(try rows[1].map(MeetingQueries.trailJSON))],
+                    key: "transfers", FinanceTables.meetingTrail, p)
             })))
 }

@@ -9,7 +9,7 @@ import Store
 /// `outbox.*`: consumers lease messages, acknowledge them, or report failures (retried with
 /// doubling back-off, set aside as dead after `maxAttempts`).
 enum OutboxAPI {
-    static var all: [MethodDefinition] { [claim, ack, fail] }
+    static var all: [MethodDefinition] { [claim, ack, fail, deadLetters, retry] }
 
     static let maxAttempts: Int64 = 8
     static let maxBackoffSeconds: Int64 = 3600
@@ -110,5 +110,36 @@ enum OutboxAPI {
             try OutboxStore.fail(
                 ctx.db, communityId: ctx.communityId, id: id, dead: dead, error: try params.string("error"), availableAt: availableAt, now: ctx.now)
             return ["id": .string(id), "status": .string(dead ? "dead" : "pending"), "available_at": .string(availableAt.rfc3339), "attempts": .int(attempts)]
+        })
+
+    static let deadLetters = MethodDefinition(
+        "outbox.dead_letters", "Messages set aside as dead after \(maxAttempts) failed attempts, oldest first, with their last error",
+        audience: .roles([.admin]), mutating: false, params: Page.fields,
+        result: Page.resultSchema(.object([
+            .init("id", .id(.outbox), required: true), .init("kind", .text(), required: true), .init("channel", .text(), required: true),
+            .init("attempts", .integer(min: 0, max: .max), required: true), .init("last_error", .nullable(.text()), required: true),
+            .init("dead_at", .nullable(.timestamp), required: true),
+        ], additional: true)),
+        body: .read(ReadPlan(
+            statements: { scope, p in
+                let page = try Page(p, key: [.integer])
+                return [OutboxStore.deadLetters(communityId: scope.communityId, afterSeq: page.after?[0].intValue, limit: page.limit + 1)]
+            },
+            respond: { _, rows, p in try Page(p, key: [.integer]).result(try rows[0].map(OutboxStore.deadLetter)) { [$0["seq"]!] } })))
+
+    static let retry = MethodDefinition(
+        "outbox.retry", "Puts dead messages back in the queue: due now, with \(maxAttempts) attempts again; ids that are not dead are listed, unchanged",
+        audience: .roles([.admin]), mutating: true,
+        params: [.init("ids", .list(.id(.outbox), min: 1, max: 500), required: true)],
+        result: .object([.init("retried", .list(.id(.outbox)), required: true), .init("not_dead", .list(.id(.outbox)), required: true)]),
+        body: .transaction { ctx, params in
+            let ids = params.stringList("ids")
+            let retried = Set(try OutboxStore.retry(ctx.db, communityId: ctx.communityId, ids: ids, now: ctx.now))
+            var seen = Set<String>()
+            let unique = ids.filter { seen.insert($0).inserted }
+            return [
+                "retried": .array(unique.filter(retried.contains).map { .string($0) }),
+                "not_dead": .array(unique.filter { !retried.contains($0) }.map { .string($0) }),
+            ]
         })
 }

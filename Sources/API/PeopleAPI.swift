@@ -25,6 +25,7 @@ enum PeopleAPI {
             let person = PersonFacts(
                 id: Identifier.make(.person), email: try params.string("email"), firstName: try params.string("first_name"),
                 lastName: try params.string("last_name"), roles: Set(params.stringList("roles").compactMap(Role.init(rawValue:))), timeZone: zone)
+            try ctx.db.query(Locks.directory(communityId: ctx.communityId))
             try PeopleStore.insert(ctx.db, communityId: ctx.communityId, person: person)
             return try ctx.person(person.id).json
         })

@@ -10,9 +10,12 @@
 public enum CSVWriter {
     public static func table(header: [String], rows: [[JSON]]) -> String {
         var out = header.joined(separator: ",") + "\r\n"
-        for row in rows { out += row.map(cell).joined(separator: ",") + "\r\n" }
+        for r in rows { out += row(r) }
         return out
     }
+
+    /// One record with its line end.
+    public static func row(_ cells: [JSON]) -> String { cells.map(cell).joined(separator: ",") + "\r\n" }
 
     public static func cell(_ value: JSON) -> String {
         switch value {
@@ -47,5 +50,68 @@ public enum CSVWriter {
             }
         }
         return quoted ? "\"" + String(out) + "\"" : String(out)
+    }
+
+    /// A cell as it was before `text` guarded it: the apostrophe put before a formula start (or
+    /// a leading line break) is taken away again, so an exported file imports unchanged.
+    public static func unguarded(_ s: String) -> String {
+        let scalars = Array(s.unicodeScalars)
+        var out = String.UnicodeScalarView()
+        var i = 0
+        var atLineStart = true
+        while i < scalars.count {
+            let c = scalars[i]
+            if atLineStart, c == "'", i + 1 < scalars.count,
+                formulaStarts.contains(scalars[i + 1]) || (i == 0 && lineBreaks.contains(scalars[i + 1]))
+            {
+                i += 1
+                atLineStart = false
+                continue
+            }
+            atLineStart = lineBreaks.contains(c)
+            out.append(c)
+            i += 1
+        }
+        return String(out)
+    }
+}
+
+/// One column of a table written for a spreadsheet: its name in the header and the key of the
+/// item's value. An instant column is named `…_utc` and written `YYYY-MM-DD HH:MM:SS` in UTC
+/// (whole seconds), which spreadsheets read as a date and time; the name says the zone.
+public struct CSVColumn: Sendable, Equatable {
+    public let name: String
+    public let key: String
+    public let isInstant: Bool
+
+    /// A column whose name is the item's key (or `name` when the item calls it otherwise).
+    public static func value(_ key: String, as name: String? = nil) -> CSVColumn { CSVColumn(name: name ?? key, key: key, isInstant: false) }
+
+    /// An instant (RFC 3339 in the item) as `key_utc`.
+    public static func instant(_ key: String, as name: String? = nil) -> CSVColumn {
+        CSVColumn(name: (name ?? key) + "_utc", key: key, isInstant: true)
+    }
+}
+
+extension CSVWriter {
+    /// The UTF-8 byte-order mark: a spreadsheet that sees it reads the file as UTF-8 (without it
+    /// some read an accented name as Windows-1252).
+    public static let byteOrderMark = "\u{FEFF}"
+
+    /// A header and one row per item, each cell taken at its column's key.
+    public static func table(_ columns: [CSVColumn], _ items: [JSON]) -> String {
+        table(header: columns.map(\.name), rows: items.map { item in columns.map { cell(item[$0.key] ?? .null, $0) } })
+    }
+
+    /// An instant column's value as a spreadsheet reads it; any other value unchanged.
+    static func cell(_ value: JSON, _ column: CSVColumn) -> JSON {
+        guard column.isInstant, let text = value.stringValue, let instant = try? Instant(rfc3339: text) else { return value }
+        return .string(spreadsheetTime(instant))
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS` in UTC, seconds truncated.
+    public static func spreadsheetTime(_ instant: Instant) -> String {
+        let text = Instant(seconds: instant.epochSeconds).rfc3339
+        return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(8))
     }
 }

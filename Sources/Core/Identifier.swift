@@ -13,6 +13,7 @@ public enum IdKind: String, Sendable, CaseIterable {
     case message = "msg"
     case outbox = "out"
     case availability = "avl"
+    case conversation = "cnv"
 }
 
 public enum Identifier {

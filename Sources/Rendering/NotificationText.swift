@@ -43,6 +43,10 @@ public enum NotificationText {
         case "request_expired": (subject, line) = ("Request expired", "The meeting request for \(when) was not answered in time and has expired.")
         case "user_suspended": (subject, line) = ("Booking suspended", "Because of missed meetings you cannot book until \(payload["until"]?.stringValue.flatMap { try? Instant(rfc3339: $0) }.map { LocalTimeText.format($0, zone: recipient.timeZone) } ?? "later").")
         case "calendar.invite": (subject, line) = ("Calendar invitation", "The calendar invitation for your meeting on \(when) is attached.")
+        case "chat_message":
+            let text = payload["text"]?.stringValue ?? ""
+            let body = "Hello \(recipient.firstName),\n\n\(other) wrote:\n\n\(ChatText.body(text))\n\nReply in the chat.\n\n— \(settings.shortName.isEmpty ? "MeetingLedger" : settings.shortName)\n"
+            return Texts(subject: short + "New message from \(other)", body: body, push: String((short + "\(other): " + ChatText.line(text)).prefix(140)))
         default: (subject, line) = ("Meeting update", "Your meeting on \(when) was updated.")
         }
         // A note the other side wrote with the action (a counter-offer's message, seed 003).
@@ -56,5 +60,22 @@ public enum NotificationText {
 public enum LocalTimeText {
     public static func format(_ instant: Instant, zone: String) -> String {
         (ZoneClock(identifier: zone) ?? ZoneClock(identifier: "UTC")!).describe(instant)
+    }
+}
+
+/// A person's chat text where other people read it. Line breaks and tabs stay in a body;
+/// other control characters and the marks that reorder text (bidirectional overrides) become
+/// U+FFFD, so a message can neither move a terminal's cursor nor disguise what follows it.
+/// A push text is one line.
+public enum ChatText {
+    public static func body(_ text: String) -> String { String(String.UnicodeScalarView(text.unicodeScalars.map(shown))) }
+
+    public static func line(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { $0 == "\n" || $0 == "\r" || $0 == "\t" ? " " : shown($0) }))
+    }
+
+    static func shown(_ s: Unicode.Scalar) -> Unicode.Scalar {
+        if s == "\n" || s == "\t" { return s }
+        return s.isControlCharacter || s.isBidiControl ? "\u{FFFD}" : s
     }
 }

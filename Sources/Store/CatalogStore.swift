@@ -23,10 +23,6 @@ public enum CatalogStore {
         return try service(row)
     }
 
-    public static func service(_ c: Connection, communityId: String, name: String) throws -> ServiceFacts? {
-        try c.query("SELECT \(serviceColumns) FROM services WHERE community_id = $1 AND lower(name) = lower($2)", [communityId, name]).first.map(service)
-    }
-
     /// A new service; its name must be new in the community.
     public static func insertService(_ c: Connection, communityId: String, _ s: ServiceFacts) throws -> ServiceFacts {
         do {
@@ -41,24 +37,6 @@ public enum CatalogStore {
         } catch let e as PostgresError where e.isUniqueViolation {
             throw AppError.invalidParams(field: "name", reason: "is already the name of another service")
         }
-    }
-
-    /// Creates the service, or updates the one with the same name; true when created. One
-    /// statement, so an import racing another (or service.create) of the same name waits for it
-    /// and updates instead of failing on the unique name (`xmax = 0`: this statement inserted it).
-    public static func upsertService(_ c: Connection, communityId: String, _ s: ServiceFacts) throws -> Bool {
-        try c.query(
-            """
-            INSERT INTO services (community_id, id, name, kind, expert_id, default_length_minutes, price_credits, skills, agenda_questions)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-            ON CONFLICT (community_id, lower(name)) DO UPDATE
-            SET kind = EXCLUDED.kind, expert_id = EXCLUDED.expert_id, default_length_minutes = EXCLUDED.default_length_minutes,
-                price_credits = EXCLUDED.price_credits, skills = EXCLUDED.skills, agenda_questions = EXCLUDED.agenda_questions
-            RETURNING (xmax = 0) AS created
-            """,
-            [communityId, s.id, s.name, s.kind.rawValue, s.expertId, s.defaultLengthMinutes, s.priceCredits, PostgresTextArray(s.skills),
-             PostgresTextArray(s.agendaQuestions)]
-        ).one().bool("created")
     }
 
     /// A page of services in id order; with an expert, those the expert offers.
@@ -129,6 +107,33 @@ public enum CatalogStore {
             if let e = try r.optionalString("expert_id") { experts.insert(e) }
         }
         return (inService, experts)
+    }
+
+    /// A page of enrolments, optionally of one user, service or expert, in (user, target)
+    /// order, with the names a list shows (an expert's profile name, never an e-mail).
+    public static func listEnrollments(
+        communityId: String, userId: String?, serviceId: String?, expertId: String?, after: (user: String, target: String)?, limit: Int64
+    ) -> Statement {
+        Statement(
+            """
+            SELECT e.user_id, u.first_name || ' ' || u.last_name AS user_name, e.service_id, s.name AS service_name, e.expert_id,
+                   ml_display_name(e.community_id, e.expert_id) AS expert_name, e.created_at, coalesce(e.service_id, e.expert_id) AS target
+            FROM enrollments e
+            JOIN people u ON u.community_id = e.community_id AND u.id = e.user_id
+            LEFT JOIN services s ON s.community_id = e.community_id AND s.id = e.service_id
+            WHERE e.community_id = $1 AND ($2::text IS NULL OR e.user_id = $2) AND ($3::text IS NULL OR e.service_id = $3)
+              AND ($4::text IS NULL OR e.expert_id = $4) AND ($5::text IS NULL OR (e.user_id, coalesce(e.service_id, e.expert_id)) > ($5, $6::text))
+            ORDER BY e.user_id, target LIMIT $7
+            """, [communityId, userId, serviceId, expertId, after?.user, after?.target, limit])
+    }
+
+    public static func enrollmentJSON(_ r: Row) throws -> JSON {
+        [
+            "user_id": .string(try r.string("user_id")), "user_name": .string(try r.string("user_name")),
+            "service_id": .optional(try r.optionalString("service_id")), "service_name": .optional(try r.optionalString("service_name")),
+            "expert_id": .optional(try r.optionalString("expert_id")), "expert_name": .optional(try r.optionalString("expert_name")),
+            "created_at": .string(try r.instant("created_at").rfc3339), "target": .string(try r.string("target")),
+        ]
     }
 
     // MARK: Locations

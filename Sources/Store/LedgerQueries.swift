@@ -83,30 +83,101 @@ public enum LedgerQueries {
         return (accounts, personFound)
     }
 
-    /// A page of an account's entries with the balances after each, oldest first.
+    /// One account with its sums now (as `balances` reads it), its balance just before `from`
+    /// (`o_…`, zeros without `from`) and just before `to` (`c_…`, the sums now without `to`):
+    /// a statement's opening and closing balances.
+    public static func statementBounds(communityId: String, accountId: String, from: Instant?, to: Instant?) -> Statement {
+        Statement(
+            """
+            SELECT a.id, a.kind, a.owner_id, a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending, false AS person_found,
+                   o.debits_posted AS o_debits_posted, o.credits_posted AS o_credits_posted,
+                   o.debits_pending AS o_debits_pending, o.credits_pending AS o_credits_pending,
+                   coalesce(c.debits_posted, a.debits_posted) AS c_debits_posted, coalesce(c.credits_posted, a.credits_posted) AS c_credits_posted,
+                   coalesce(c.debits_pending, a.debits_pending) AS c_debits_pending, coalesce(c.credits_pending, a.credits_pending) AS c_credits_pending
+            FROM (SELECT 1) one
+            LEFT JOIN accounts a ON a.community_id = $1 AND a.id = $2
+            LEFT JOIN LATERAL ledger_balance_as_of(a.community_id, a.id, $3::timestamptz - interval '1 microsecond') o ON true
+            LEFT JOIN LATERAL (SELECT * FROM ledger_balance_as_of(a.community_id, a.id, $4::timestamptz - interval '1 microsecond')
+                               WHERE $4::timestamptz IS NOT NULL) c ON true
+            """, [communityId, accountId, from, to])
+    }
+
+    /// A statement's opening and closing balances from a `statementBounds` row.
+    public static func decodeBounds(_ rows: Rows) throws -> (opening: Balance, closing: Balance)? {
+        guard let r = rows.first, try !r.isNull("id") else { return nil }
+        func sums(_ prefix: String) throws -> Balance {
+            guard try !r.isNull(prefix + "debits_posted") else { return .zero }
+            return Balance(
+                debitsPosted: try r.int(prefix + "debits_posted"), creditsPosted: try r.int(prefix + "credits_posted"),
+                debitsPending: try r.int(prefix + "debits_pending"), creditsPending: try r.int(prefix + "credits_pending"))
+        }
+        return (try sums("o_"), try sums("c_"))
+    }
+
+    /// A page of an account's entries with the balances after each, oldest first, and for a
+    /// resolution the amount of the hold it resolved.
     public static func statement(
         communityId: String, accountId: String, after: (createdAt: String, seq: Int64)?, from: Instant?, to: Instant?, limit: Int64
     ) -> Statement {
         Statement(
             """
-            SELECT seq, transfer_id, transfer_kind, phase, side, signed_amount, posted_balance_after, blocked_after, available_after,
-                   meeting_id, reference, reason, created_at
-            FROM finance_transfers
-            WHERE community_id = $1 AND account_id = $2 AND ($3::timestamptz IS NULL OR (created_at, seq) > ($3::timestamptz, $7::bigint))
-              AND ($4::timestamptz IS NULL OR created_at >= $4) AND ($5::timestamptz IS NULL OR created_at < $5)
-            ORDER BY created_at, seq LIMIT $6
+            SELECT x.seq, x.transfer_id, x.transfer_kind, x.phase, x.side, x.amount, x.signed_amount, x.posted_balance_after, x.blocked_after,
+                   x.available_after, x.meeting_id, x.pending_id, p.amount AS pending_amount, x.reference, x.reason, x.created_at
+            FROM finance_transfers x
+            LEFT JOIN transfers p ON p.community_id = x.community_id AND p.id = x.pending_id
+            WHERE x.community_id = $1 AND x.account_id = $2 AND ($3::timestamptz IS NULL OR (x.created_at, x.seq) > ($3::timestamptz, $7::bigint))
+              AND ($4::timestamptz IS NULL OR x.created_at >= $4) AND ($5::timestamptz IS NULL OR x.created_at < $5)
+            ORDER BY x.created_at, x.seq LIMIT $6
             """, [communityId, accountId, after?.createdAt, from, to, limit, after?.seq])
     }
 
+    /// One statement entry: the balances after it and what it changed (StatementArithmetic).
     public static func statementEntry(_ r: Row) throws -> JSON {
-        [
+        guard let side = EntrySide(rawValue: try r.string("side")), let phase = TransferPhase(rawValue: try r.string("phase")) else {
+            throw PostgresError(code: .decoding, message: "a statement entry has an unknown side or phase")
+        }
+        let change = StatementArithmetic.change(side: side, phase: phase, amount: try r.int("amount"), pendingAmount: try r.optionalInt("pending_amount"))
+        return [
             "seq": .int(try r.int("seq")), "transfer_id": .string(try r.string("transfer_id")), "kind": .string(try r.string("transfer_kind")),
-            "phase": .string(try r.string("phase")), "side": .string(try r.string("side")), "credits": .int(try r.int("signed_amount")),
+            "phase": .string(phase.rawValue), "side": .string(side.rawValue), "credits": .int(try r.int("signed_amount")),
+            "amount": .int(try r.int("amount")), "posted_change": .int(change.posted), "blocked_change": .int(change.blocked),
+            "available_change": .int(change.available),
             "posted_balance": .int(try r.int("posted_balance_after")), "blocked": .int(try r.int("blocked_after")),
             "available": .int(try r.int("available_after")), "meeting_id": .optional(try r.optionalString("meeting_id")),
+            "pending_id": .optional(try r.optionalString("pending_id")),
             "reference": .optional(try r.optionalString("reference")), "reason": .optional(try r.optionalString("reason")),
             "created_at": .string(try r.instant("created_at").rfc3339),
         ]
+    }
+
+    /// A page of the community's accounts (of one kind, or all), by kind then id, each with its
+    /// owner and its four sums now or as of a time.
+    public static func accounts(communityId: String, kind: String?, asOf: Instant?, after: (kind: String, id: String)?, limit: Int64) -> Statement {
+        Statement(
+            """
+            SELECT a.id, a.kind, a.owner_id, a.created_at, p.email AS owner_email, p.first_name AS owner_first_name, p.last_name AS owner_last_name,
+                   b.debits_posted, b.credits_posted, b.debits_pending, b.credits_pending
+            FROM accounts a
+            LEFT JOIN people p ON p.community_id = a.community_id AND p.id = a.owner_id
+            \(sums(asOf: "$3"))
+            WHERE a.community_id = $1 AND ($2::text IS NULL OR a.kind = $2) AND ($4::text IS NULL OR (a.kind, a.id) > ($4::text, $5::text))
+            ORDER BY a.kind, a.id LIMIT $6
+            """, [communityId, kind, asOf, after?.kind, after?.id, limit])
+    }
+
+    /// An account of an `accounts` page with its owner's name and address.
+    public static func accountEntry(_ r: Row, asOf: Instant) throws -> JSON {
+        let balance = try Balance(row: r)
+        var o = balance.json.objectValue!
+        o["account_id"] = .string(try r.string("id"))
+        o["kind"] = .string(try r.string("kind"))
+        o["owner_id"] = .optional(try r.optionalString("owner_id"))
+        o["owner_email"] = .optional(try r.optionalString("owner_email"))
+        o["owner_first_name"] = .optional(try r.optionalString("owner_first_name"))
+        o["owner_last_name"] = .optional(try r.optionalString("owner_last_name"))
+        o["created_at"] = .string(try r.instant("created_at").rfc3339)
+        o["as_of"] = .string(asOf.rfc3339)
+        return .object(o)
     }
 
     /// Totals per account kind, now or as of a time.

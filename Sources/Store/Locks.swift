@@ -14,6 +14,12 @@ public enum LockClass: Int32, Sendable, CaseIterable {
     case userBookings = 2
     /// One caller's idempotency key: a retry waits for the first attempt and then replays it.
     case idempotencyKey = 7
+    /// The conversation of one user and one expert, while a step may start it (after the key's
+    /// lock; a chat step takes no other).
+    case conversationPair = 40
+    /// A community's people and services as imports decide over them: an import, person.create
+    /// and service.create take it first (after the key's lock), so each reads what the last wrote.
+    case directory = 41
 }
 
 public enum Locks {
@@ -39,5 +45,10 @@ public enum Locks {
     /// Only the idempotency key's lock (steps that touch nothing else a lock must protect).
     public static func key(communityId: String, keySubject: String) -> Statement {
         Statement("SELECT ml_lock($1, $2, $3)", [communityId, keySubject, LockClass.idempotencyKey.rawValue])
+    }
+
+    /// The community's directory lock (people and services, as imports and creations write them).
+    public static func directory(communityId: String) -> Statement {
+        Statement("SELECT ml_lock($1, 'directory', $2)", [communityId, LockClass.directory.rawValue])
     }
 }

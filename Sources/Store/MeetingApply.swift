@@ -110,8 +110,6 @@ public struct WriteSet: Sendable {
     var seriesNew: [JSON] = []
     var seriesChanged: [JSON] = []
     var seriesSkips: [JSON] = []
-    /// A chat message to record (its sequence number comes back as `seq`).
-    public var message: (id: String, meetingId: String, authorId: String, text: String)? = nil
 
     public init(communityId: String, now: Instant, ledgerAt: Instant?, actorId: String?) {
         self.communityId = communityId
@@ -129,9 +127,6 @@ public struct WriteSet: Sendable {
         p["series_new"] = .array(seriesNew)
         p["series_changed"] = .array(seriesChanged)
         p["series_skips"] = .array(seriesSkips)
-        if let m = message {
-            p["message"] = ["id": .string(m.id), "meeting_id": .string(m.meetingId), "author_id": .string(m.authorId), "text": .string(m.text)]
-        }
         return .object(p)
     }
 

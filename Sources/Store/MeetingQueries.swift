@@ -118,14 +118,3 @@ public enum MeetingQueries {
         ]
     }
 }
-
-/// A meeting's chat.
-public enum ChatQueries {
-    public static func messages(communityId: String, meetingId: String, afterSeq: Int64?, limit: Int64) -> Statement {
-        Statement(
-            """
-            SELECT id, seq, author_id, text, created_at FROM meeting_messages
-            WHERE community_id = $1 AND meeting_id = $2 AND ($3::bigint IS NULL OR seq > $3) ORDER BY seq LIMIT $4
-            """, [communityId, meetingId, afterSeq, limit])
-    }
-}

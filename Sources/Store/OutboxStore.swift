@@ -8,7 +8,7 @@ public enum OutboxStore {
     public struct Claimed: Sendable {
         public let message: JSON
         public let recipient: PersonFacts?
-        /// The meeting's other party, for the recipient.
+        /// The meeting's other party, for the recipient (a chat message's author).
         public let counterpart: PersonFacts?
         public let serviceName: String?
         public let meetingStart: Instant?
@@ -37,7 +37,8 @@ public enum OutboxStore {
             )
             SELECT l.id, l.kind, l.channel, l.recipient_id, l.meeting_id, l.event_id, l.payload, l.attempts, l.status, l.lease_expires_at, l.created_at,
                    ml_person_json(l.community_id, l.recipient_id) AS recipient,
-                   ml_person_json(l.community_id, CASE WHEN m.user_id = l.recipient_id THEN m.expert_id ELSE m.user_id END) AS counterpart,
+                   ml_person_json(l.community_id, CASE WHEN l.kind = 'chat_message' THEN l.payload ->> 'author_id'
+                                                       WHEN m.user_id = l.recipient_id THEN m.expert_id ELSE m.user_id END) AS counterpart,
                    s.name AS service_name, m.start_at
             FROM leased l
             LEFT JOIN meetings m ON m.community_id = l.community_id AND m.id = l.meeting_id
@@ -87,5 +88,39 @@ public enum OutboxStore {
                 done_at = CASE WHEN $3 = 'dead' THEN $6::timestamptz END
             WHERE community_id = $1 AND id = $2
             """, [communityId, id, dead ? "dead" : "pending", error, availableAt, now])
+    }
+
+    /// A page of the community's dead messages (set aside after their last failed attempt),
+    /// oldest first by sequence.
+    public static func deadLetters(communityId: String, afterSeq: Int64?, limit: Int64) -> Statement {
+        Statement(
+            """
+            SELECT id, seq, kind, channel, recipient_id, meeting_id, attempts, last_error, created_at, done_at
+            FROM outbox WHERE community_id = $1 AND status = 'dead' AND ($2::bigint IS NULL OR seq > $2)
+            ORDER BY seq LIMIT $3
+            """, [communityId, afterSeq, limit])
+    }
+
+    public static func deadLetter(_ r: Row) throws -> JSON {
+        [
+            "id": .string(try r.string("id")), "seq": .int(try r.int("seq")), "kind": .string(try r.string("kind")),
+            "channel": .string(try r.string("channel")), "recipient_id": .optional(try r.optionalString("recipient_id")),
+            "meeting_id": .optional(try r.optionalString("meeting_id")), "attempts": .int(try r.int("attempts")),
+            "last_error": .optional(try r.optionalString("last_error")), "created_at": .string(try r.instant("created_at").rfc3339),
+            "dead_at": .optional(try r.optionalInstant("done_at")?.rfc3339),
+        ]
+    }
+
+    /// Puts dead messages back in the queue, due at `now` with their attempts counted afresh
+    /// (their last error is kept until the next attempt); returns the ids put back. Messages
+    /// that are not dead are left as they are.
+    public static func retry(_ c: Connection, communityId: String, ids: [String], now: Instant) throws -> [String] {
+        try c.query(
+            """
+            UPDATE outbox SET status = 'pending', attempts = 0, available_at = $3, done_at = NULL, lease_owner = NULL, lease_expires_at = NULL
+            WHERE community_id = $1 AND id = ANY ($2) AND status = 'dead'
+            RETURNING id
+            """, [communityId, PostgresTextArray(ids), now]
+        ).map { try $0.string("id") }
     }
 }

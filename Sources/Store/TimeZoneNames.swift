@@ -21,7 +21,8 @@ public enum TimeZoneNames {
         throw AppError.invalidParams(field: field, reason: reason)
     }
 
-    static func names(_ db: Connection) throws -> Set<String> {
+    /// The names PostgreSQL reads as the zones themselves.
+    public static func names(_ db: Connection) throws -> Set<String> {
         if let cached = cache.withLock({ $0 }) { return cached }
         let listed = try db.query("SELECT name FROM pg_timezone_names").map { try $0.string("name") }
         var abbreviations: [String: Int64] = [:]

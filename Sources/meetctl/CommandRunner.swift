@@ -27,7 +27,7 @@ enum CommandRunner {
             return
         }
         if session.invocation.wantsCSV, let keys = command.csv {
-            session.out.exact(Render.csv(items(of: result, command), keys: keys))
+            try session.writeCSV(Render.csv(items(of: result, command), keys: keys))
             return
         }
         switch command.output {

@@ -137,6 +137,7 @@ enum IdPlaceholder {
         case .account: return "ACCOUNT_ID"
         case .availability: return "PERIOD_ID"
         case .series: return "SERIES_ID"
+        case .conversation: return "CONVERSATION_ID"
         default: return "ID"
         }
     }

@@ -75,7 +75,7 @@ enum Commands {
 
     // MARK: The table
 
-    static let all: [CommandSpec] = experts + availability + finance + admin + delivery + other
+    static let all: [CommandSpec] = experts + people + availability + finance + admin + delivery + other
 
     static let experts: [CommandSpec] = [
         CommandSpec(
@@ -240,13 +240,22 @@ enum Commands {
     static let finance: [CommandSpec] = [
         CommandSpec(
             path: ["balance"], section: .finance, summary: "Posted, blocked and available credits of a person's accounts or one account",
+            details: "Finance staff without --person or --account see every account of the community (as meetctl accounts).",
             options: [
                 OptionSpec(name: "person", kind: .person, param: "person_id", help: "Whose accounts; default: yours"),
                 OptionSpec(name: "account", kind: .id(.account), param: "account_id", help: "One account"),
                 OptionSpec(name: "as-of", kind: .time, param: "as_of", help: "The balance at a past time"),
             ],
             method: "ledger.balance", output: .table(key: "accounts", accountColumns, empty: "No accounts."),
-            csv: ["account_id", "kind", "owner_id", "posted", "blocked", "available", "as_of"], run: FinanceCommands.balance),
+            csv: [], run: FinanceCommands.balance),
+        CommandSpec(
+            path: ["accounts"], section: .finance, summary: "Every account of the community with its owner and posted, blocked and available credits",
+            options: [
+                OptionSpec(name: "kind", kind: .choice(["user_wallet", "expert_earnings", "platform_revenue", "issuance", "payouts"]), param: "kind", help: "Only accounts of this kind"),
+                OptionSpec(name: "as-of", kind: .time, param: "as_of", help: "The balances at a past time"),
+            ],
+            method: "ledger.accounts", output: .table(key: "items", communityAccountColumns, empty: "No accounts."), csv: [], allPages: true,
+            run: FinanceCommands.accountsCommand),
         CommandSpec(
             path: ["statement"], section: .finance, summary: "An account's entries with the running balance, oldest first (every page)",
             options: [
@@ -259,6 +268,7 @@ enum Commands {
             output: .table(key: "items", [
                 Column(header: "SEQ", key: "seq", format: .number), Column(header: "TIME", key: "created_at", format: .time),
                 Column(header: "KIND", key: "kind"), Column(header: "PHASE", key: "phase"), Column(header: "CREDITS", key: "credits", format: .number),
+                Column(header: "POSTED ±", key: "posted_change", format: .number), Column(header: "BLOCKED ±", key: "blocked_change", format: .number),
                 Column(header: "POSTED", key: "posted_balance", format: .number), Column(header: "BLOCKED", key: "blocked", format: .number),
                 Column(header: "AVAILABLE", key: "available", format: .number), Column(header: "MEETING", key: "meeting_id"),
                 Column(header: "REFERENCE", key: "reference"), Column(header: "REASON", key: "reason"),
@@ -274,8 +284,7 @@ enum Commands {
                 Column(header: "POSTED", key: "posted", format: .number), Column(header: "PENDING DEBITS", key: "debits_pending", format: .number),
                 Column(header: "PENDING CREDITS", key: "credits_pending", format: .number),
             ], empty: "No accounts."),
-            csv: ["kind", "accounts", "debits_posted", "credits_posted", "posted", "debits_pending", "credits_pending", "blocked", "available"],
-            run: FinanceCommands.trialBalance),
+            csv: [], run: FinanceCommands.trialBalance),
         CommandSpec(
             path: ["reconcile"], section: .finance, summary: "Check every ledger invariant; exit status 1 when there are problems",
             method: "ledger.reconcile", run: FinanceCommands.reconcile),
@@ -311,7 +320,67 @@ enum Commands {
                 Column(header: "KIND", key: "kind"), Column(header: "PHASE", key: "phase"), Column(header: "CREDITS", key: "credits", format: .number),
                 Column(header: "FROM", key: "debit_account_id"), Column(header: "TO", key: "credit_account_id"), Column(header: "TRANSFER", key: "id"),
             ], empty: "No credits have moved for this meeting."),
-            csv: ["seq", "created_at", "kind", "phase", "credits", "debit_account_id", "credit_account_id", "id", "pending_id"]),
+            csv: [], run: FinanceCommands.read),
+    ] + reports
+
+    static let communityAccountColumns = [
+        Column(header: "ACCOUNT", key: "account_id"), Column(header: "KIND", key: "kind"), Column(header: "OWNER", key: "owner_id"),
+        Column(header: "EMAIL", key: "owner_email"), Column(header: "POSTED", key: "posted", format: .number),
+        Column(header: "BLOCKED", key: "blocked", format: .number), Column(header: "AVAILABLE", key: "available", format: .number),
+        Column(header: "INCOMING", key: "incoming", format: .number),
+    ]
+
+    static let monthOptions = [
+        OptionSpec(name: "from", kind: .text(placeholder: "YYYY-MM"), param: "from_month", help: "The first month; default: 11 months before --to"),
+        OptionSpec(name: "to", kind: .text(placeholder: "YYYY-MM"), param: "to_month", help: "The last month, included; default: this month"),
+    ]
+
+    static let reports: [CommandSpec] = [
+        CommandSpec(
+            path: ["report", "outstanding"], section: .finance, summary: "Credits users hold: posted, blocked for meetings and available (the platform's liability)",
+            options: [OptionSpec(name: "as-of", kind: .time, param: "as_of", help: "At a past time")],
+            method: "report.credits_outstanding",
+            output: .record([
+                Column(header: "Wallets", key: "wallets"), Column(header: "With credits", key: "wallets_with_credits"),
+                Column(header: "Posted", key: "posted"), Column(header: "Blocked", key: "blocked"), Column(header: "Available", key: "available"),
+                Column(header: "As of", key: "as_of", format: .time),
+            ]),
+            csv: [], run: FinanceCommands.read),
+        CommandSpec(
+            path: ["report", "revenue"], section: .finance, summary: "The platform's revenue per month: fees, corrections, late-cancel charges",
+            details: "Months on the community's clock; the last row is the total. revenue = fees + adjustments, the change of platform_revenue's posted balance.",
+            options: monthOptions, method: "report.revenue_by_month",
+            output: .table(key: "months", [
+                Column(header: "MONTH", key: "month"), Column(header: "FEES", key: "fees", format: .number),
+                Column(header: "FEE TRANSFERS", key: "fee_transfers", format: .number), Column(header: "ADJUSTMENTS", key: "adjustments", format: .number),
+                Column(header: "REVENUE", key: "revenue", format: .number), Column(header: "LATE-CANCEL CHARGES", key: "late_cancel_charges", format: .number),
+                Column(header: "LATE CANCELLATIONS", key: "late_cancellations", format: .number),
+            ], empty: "No months."),
+            csv: [], run: FinanceCommands.monthly),
+        CommandSpec(
+            path: ["report", "settlements"], section: .finance, summary: "Holds, captures and releases per month",
+            details: "Months on the community's clock; the last row is the total. blocked ± = held − captured − returned on capture − released.",
+            options: monthOptions, method: "report.settlements_by_month",
+            output: .table(key: "months", [
+                Column(header: "MONTH", key: "month"), Column(header: "HOLDS", key: "holds", format: .number), Column(header: "HELD", key: "held", format: .number),
+                Column(header: "CAPTURES", key: "captures", format: .number), Column(header: "CAPTURED", key: "captured", format: .number),
+                Column(header: "RETURNED ON CAPTURE", key: "returned_on_capture", format: .number),
+                Column(header: "RELEASES", key: "releases", format: .number), Column(header: "RELEASED", key: "released", format: .number),
+                Column(header: "BLOCKED ±", key: "blocked_change", format: .number),
+            ], empty: "No months."),
+            csv: [], run: FinanceCommands.monthly),
+        CommandSpec(
+            path: ["report", "earnings"], section: .finance, summary: "Experts' earnings due for payout, with what is still incoming from held meetings",
+            options: [
+                OptionSpec(name: "as-of", kind: .time, param: "as_of", help: "At a past time"),
+                OptionSpec(name: "all", kind: .flag, param: "include_zero", help: "Also experts with nothing due"),
+            ],
+            method: "report.earnings_due",
+            output: .table(key: "items", [
+                Column(header: "EXPERT", key: "owner_id"), Column(header: "EMAIL", key: "owner_email"), Column(header: "DUE", key: "due", format: .number),
+                Column(header: "INCOMING", key: "incoming", format: .number), Column(header: "ACCOUNT", key: "account_id"),
+            ], empty: "No earnings due."),
+            csv: [], allPages: true, run: FinanceCommands.earnings),
     ]
 
     static let admin: [CommandSpec] = [
@@ -401,15 +470,6 @@ enum Commands {
             output: .message { r, _ in "\(Render.plain(r["user_id"] ?? nil)) is \(r["enrolled"] == true ? "enrolled" : "not enrolled") (\(r["service_id"].flatMap(\.stringValue) ?? r["expert_id"].flatMap(\.stringValue) ?? "-"))." },
             run: AdminCommands.enroll),
         CommandSpec(
-            path: ["import"], section: .admin, summary: "Import services, certifications or enrollments from a CSV file: all rows or none",
-            details: "Columns — services: name, kind, default_length_minutes, price_credits[, expert_email, skills, agenda_questions]; certifications: service, expert_email; enrollments: user_email[, service, expert_email].",
-            arguments: [
-                ArgumentSpec(name: "KIND", kind: .choice(["services", "certifications", "enrollments"]), param: "kind"),
-                ArgumentSpec(name: "FILE", kind: .file, param: "csv", help: "A CSV file with a header row"),
-            ],
-            method: "catalog.import_csv", mutating: true,
-            output: .message { r, _ in "Imported: \(Render.plain(r["created"] ?? 0)) created, \(Render.plain(r["updated"] ?? 0)) updated." }),
-        CommandSpec(
             path: ["settings", "show"], section: .admin, summary: "The community's settings (also: meetctl settings)",
             method: "community.get", run: AdminCommands.showSettings),
         CommandSpec(
@@ -455,6 +515,20 @@ enum Commands {
                 OptionSpec(name: "lease", kind: .integer(10...3600, placeholder: "SECONDS"), help: "How long the claim holds the messages (default 300)"),
             ],
             method: "outbox.claim", fixedParams: ["channel": "notification"], run: Delivery.deliver),
+        CommandSpec(
+            path: ["outbox", "dead"], section: .delivery, summary: "Messages set aside after their last failed attempt (dead letters), with the last error",
+            method: "outbox.dead_letters",
+            output: .table(key: "items", [
+                Column(header: "MESSAGE", key: "id"), Column(header: "KIND", key: "kind"), Column(header: "CHANNEL", key: "channel"),
+                Column(header: "ATTEMPTS", key: "attempts", format: .number), Column(header: "DEAD SINCE", key: "dead_at", format: .time),
+                Column(header: "LAST ERROR", key: "last_error"),
+            ], empty: "No dead letters."),
+            allPages: true),
+        CommandSpec(
+            path: ["outbox", "retry"], section: .delivery, summary: "Put dead letters back in the queue (due now, with every attempt again)",
+            details: "Exit status 1 when an id is not a dead letter (it is left as it is).",
+            arguments: [ArgumentSpec(name: "MESSAGE_ID", kind: .id(.outbox), param: "ids", help: "A dead message (meetctl outbox dead)", variadic: true)],
+            method: "outbox.retry", mutating: true, run: FinanceCommands.retry),
     ]
 
     static let other: [CommandSpec] = [

@@ -1,17 +1,47 @@
 import Core
+import Foundation
 
 enum FinanceCommands {
-    /// `balance`: the acting person's own accounts unless --person or --account says otherwise.
+    /// A finance read: `--csv` (or `--output`) writes the service's own CSV of every page
+    /// (`format: csv`); otherwise as the command's spec shows it.
+    @Sendable static func read(_ invocation: Invocation, _ session: Session) throws {
+        guard invocation.wantsCSV, let method = invocation.command.method else { return try CommandRunner.standard(invocation, session) }
+        try session.writeCSV(try serviceCSV(session, method, try session.mappedParams(), paged: invocation.command.allPages))
+    }
+
+    /// `balance`: the acting person's own accounts unless --person or --account says otherwise;
+    /// finance staff without either see every account of the community (as `accounts`).
     @Sendable static func balance(_ invocation: Invocation, _ session: Session) throws {
         var params = try session.mappedParams()
         if params["person_id"] != nil && params["account_id"] != nil {
             throw UsageError(message: "give --person or --account, not both")
         }
-        if params["person_id"] == nil && params["account_id"] == nil { params["person_id"] = .string(try session.actorId()) }
+        if params["person_id"] == nil && params["account_id"] == nil {
+            if try session.actorHasRole("finance") { return try accounts(invocation, session) }
+            params["person_id"] = .string(try session.actorId())
+        }
+        if invocation.wantsCSV { return try session.writeCSV(try serviceCSV(session, "ledger.balance", params, paged: false)) }
         try CommandRunner.show(try session.call("ledger.balance", params), session)
     }
 
-    /// `statement`: every page; `--csv` joins the service's CSV pages under one header.
+    /// `accounts` (and `balance` for finance staff): every account, every page.
+    static func accounts(_ invocation: Invocation, _ session: Session) throws {
+        var params: [String: JSON] = [:]
+        for (option, param) in [("kind", "kind"), ("as-of", "as_of")] { if let v = try session.value(option) { params[param] = v } }
+        if invocation.wantsCSV { return try session.writeCSV(try serviceCSV(session, "ledger.accounts", params, paged: true)) }
+        let (items, last) = try session.allPages("ledger.accounts", params)
+        var result = last.objectValue ?? [:]
+        result["items"] = .array(items)
+        result["next_cursor"] = .null
+        if invocation.wantsJSON { return session.out.json(.object(result)) }
+        if items.isEmpty { return session.out.line("No accounts.") }
+        session.out.text(try Render.table(items, Commands.communityAccountColumns, session))
+    }
+
+    @Sendable static func accountsCommand(_ invocation: Invocation, _ session: Session) throws { try accounts(invocation, session) }
+
+    /// `statement`: every page, between its opening and closing balances; `--csv` joins the
+    /// service's CSV pages under one header (the opening row first, the closing row last).
     @Sendable static func statement(_ invocation: Invocation, _ session: Session) throws {
         var params = try session.mappedParams()
         if params["account_id"] == nil {
@@ -24,49 +54,55 @@ enum FinanceCommands {
             }
             params["account_id"] = id
         }
-        if invocation.wantsCSV {
-            params["format"] = "csv"
-            let (pages, _) = try csvPages(session, params)
-            session.out.exact(pages)
-            return
-        }
+        if invocation.wantsCSV { return try session.writeCSV(try serviceCSV(session, "ledger.statement", params, paged: true)) }
         let (items, last) = try session.allPages("ledger.statement", params)
         var result = last.objectValue ?? [:]
         result["items"] = .array(items)
         result["next_cursor"] = .null
-        if invocation.wantsJSON {
-            session.out.json(JSON.object(result))
-            return
+        if invocation.wantsJSON { return session.out.json(JSON.object(result)) }
+        let clock = try session.clock()
+        func bound(_ label: String, _ b: JSON?, missing: String) -> String {
+            let at = b?["as_of"]?.stringValue.map { clock.format($0) } ?? missing
+            return "\(label) (\(at)): posted \(Render.plain(b?["posted"] ?? nil)), blocked \(Render.plain(b?["blocked"] ?? nil)), available \(Render.plain(b?["available"] ?? nil))"
         }
         session.out.line("Statement of \(Render.plain(params["account_id"]!))")
+        session.out.line(bound("Opening balance", result["opening"], missing: "before the first entry"))
         try CommandRunner.show(.object(result), session)
+        session.out.line(bound("Closing balance", result["closing"], missing: "now"))
+        let change = result["change"]
+        session.out.line("Change: posted \(signed(change?["posted"])), blocked \(signed(change?["blocked"])), available \(signed(change?["available"]))")
     }
 
-    /// The service's CSV pages joined: the header once, then every page's rows.
-    private static func csvPages(_ session: Session, _ params: [String: JSON]) throws -> (String, Int) {
+    static func signed(_ value: JSON??) -> String {
+        guard let n = value??.intValue else { return "-" }
+        return n > 0 ? "+\(n)" : String(n)
+    }
+
+    /// The service's CSV of `method`: one page, or every page joined with the header once.
+    static func serviceCSV(_ session: Session, _ method: String, _ params: [String: JSON], paged: Bool) throws -> String {
         var page = params
-        page["limit"] = 500
+        page["format"] = "csv"
+        if paged { page["limit"] = 500 }
         var out = ""
-        var pages = 0
-        while pages < 200 {
-            let result = try session.call("ledger.statement", page)
+        for pages in 0..<200 {
+            let result = try session.call(method, page)
             let text = result["csv"]?.stringValue ?? ""
             if pages == 0 {
                 out += text
             } else if let headerEnd = text.range(of: "\r\n") {
                 out += text[headerEnd.upperBound...]
             }
-            pages += 1
-            guard let next = result["next_cursor"], !next.isNull else { return (out, pages) }
+            guard paged, let next = result["next_cursor"], !next.isNull else { return out }
             page["cursor"] = next
         }
-        throw ToolError(message: "the statement has more than 200 pages; narrow it with --from and --to")
+        throw ToolError(message: "\(method) has more than 200 pages; narrow it (--from and --to, --kind)")
     }
 
     @Sendable static func trialBalance(_ invocation: Invocation, _ session: Session) throws {
+        if invocation.wantsCSV { return try read(invocation, session) }
         let result = try session.call("ledger.trial_balance", try session.mappedParams())
         try CommandRunner.show(result, session)
-        if !invocation.wantsJSON && !invocation.wantsCSV {
+        if !invocation.wantsJSON {
             session.out.line("Total posted: \(Render.plain(result["total"] ?? nil)); pending: \(Render.plain(result["pending_total"] ?? 0)) (as of \(try session.clock().format(result["as_of"]?.stringValue ?? "-")))")
         }
     }
@@ -83,5 +119,66 @@ enum FinanceCommands {
             session.out.text(try Render.table(problems, [Column(header: "PROBLEM", key: "kind"), Column(header: "SUBJECT", key: "subject"), Column(header: "DETAIL", key: "detail")], session))
         }
         if result["ok"] != true { throw Failed(message: "the ledger has \(problems.count) problem(s)") }
+    }
+
+    // MARK: Reports
+
+    /// A monthly report: the 12 months up to this one (UTC) unless --from and --to say; the
+    /// months, then their total.
+    @Sendable static func monthly(_ invocation: Invocation, _ session: Session) throws {
+        var params = try session.mappedParams()
+        if params["to_month"] == nil { params["to_month"] = .string(thisMonth(offset: 0)) }
+        if params["from_month"] == nil {
+            guard let to = params["to_month"]?.stringValue, to == thisMonth(offset: 0) else {
+                throw UsageError(message: "give --from YYYY-MM with --to", hint: "without either: the 12 months up to this one")
+            }
+            params["from_month"] = .string(thisMonth(offset: -11))
+        }
+        guard let method = invocation.command.method else { return }
+        if invocation.wantsCSV { return try session.writeCSV(try serviceCSV(session, method, params, paged: false)) }
+        let result = try session.call(method, params)
+        if invocation.wantsJSON { return session.out.json(result) }
+        var shown = result.objectValue ?? [:]
+        shown["months"] = .array((result["months"]?.arrayValue ?? []) + [result["totals"] ?? .null])
+        try CommandRunner.show(.object(shown), session)
+        session.out.line("Months on the community's clock (\(Render.plain(result["time_zone"] ?? nil))).")
+    }
+
+    /// `YYYY-MM` of this month (UTC) moved by `offset` months.
+    static func thisMonth(offset: Int) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let date = calendar.date(byAdding: .month, value: offset, to: Date())!
+        let parts = calendar.dateComponents([.year, .month], from: date)
+        return String(format: "%04d-%02d", parts.year!, parts.month!)
+    }
+
+    /// `report earnings`: every page, then the totals over every expert.
+    @Sendable static func earnings(_ invocation: Invocation, _ session: Session) throws {
+        if invocation.wantsCSV { return try read(invocation, session) }
+        let params = try session.mappedParams()
+        let (items, last) = try session.allPages("report.earnings_due", params)
+        var result = last.objectValue ?? [:]
+        result["items"] = .array(items)
+        result["next_cursor"] = .null
+        if invocation.wantsJSON { return session.out.json(.object(result)) }
+        try CommandRunner.show(.object(result), session)
+        let t = result["totals"]
+        session.out.line("Every expert (\(Render.plain(t?["experts"] ?? nil))): due \(Render.plain(t?["due"] ?? nil)), incoming \(Render.plain(t?["incoming"] ?? nil)) (as of \(try session.clock().format(result["as_of"]?.stringValue ?? "-"))).")
+    }
+
+    /// `outbox retry`: exit status 1 when any id was not a dead message.
+    @Sendable static func retry(_ invocation: Invocation, _ session: Session) throws {
+        var params = try session.mappedParams()
+        params["ids"] = params["ids"] ?? .array([])
+        let result = try session.call("outbox.retry", params)
+        if invocation.wantsJSON { session.out.json(result) } else {
+            let retried = result["retried"]?.arrayValue ?? []
+            session.out.line("Put back in the queue: \(retried.count) message(s)" + (retried.isEmpty ? "." : ": " + retried.map(Render.plain).joined(separator: ", ")))
+        }
+        let notDead = result["not_dead"]?.arrayValue ?? []
+        if !notDead.isEmpty {
+            throw Failed(message: "not dead letters (unchanged): \(notDead.map(Render.plain).joined(separator: ", ")); meetctl outbox dead lists them")
+        }
     }
 }

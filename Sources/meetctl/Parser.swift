@@ -5,7 +5,11 @@ enum GlobalOptions {
     static let actor = OptionSpec(
         name: "as", kind: .person, help: "Act as this person (an email is looked up with person.list); default: $MEETINGLEDGER_ACTOR, or with --remote the person HOST is pinned to")
     static let json = OptionSpec(name: "json", kind: .flag, help: "Print the raw JSON result instead of a table")
-    static let csv = OptionSpec(name: "csv", kind: .flag, help: "Print CSV for a spreadsheet")
+    static let csv = OptionSpec(name: "csv", kind: .flag, help: "Print CSV for a spreadsheet (README: Finance CSV)")
+    static let output = OptionSpec(
+        name: "output", kind: .text(placeholder: "FILE"), help: "Write the CSV into FILE (replacing it) instead of printing it; implies --csv and --bom")
+    static let bom = OptionSpec(name: "bom", kind: .flag, help: "Start the CSV with a UTF-8 byte-order mark, so spreadsheets read it as UTF-8")
+    static let noBOM = OptionSpec(name: "no-bom", kind: .flag, help: "No byte-order mark, even with --output")
     static let meetingd = OptionSpec(
         name: "meetingd", kind: .text(placeholder: "PATH"),
         help: "The meetingd to run; default: $MEETINGLEDGER_MEETINGD, the meetingd beside meetctl, or meetingd on PATH")
@@ -21,10 +25,11 @@ enum GlobalOptions {
 
     static let common = [actor, json, remote, meetingd, testClock, help]
     /// Every global option, for options given before the command is known.
-    static let all = common + [csv, idempotencyKey]
+    static let all = common + csvOptions + [idempotencyKey]
+    static let csvOptions = [csv, output, bom, noBOM]
 
     static func specs(for command: CommandSpec) -> [OptionSpec] {
-        common + (command.csv != nil ? [csv] : []) + (command.mutating ? [idempotencyKey] : [])
+        common + (command.csv != nil ? csvOptions : []) + (command.mutating ? [idempotencyKey] : [])
     }
 }
 
@@ -56,7 +61,9 @@ struct Invocation {
     }
 
     var wantsJSON: Bool { has("json") }
-    var wantsCSV: Bool { has("csv") }
+    var wantsCSV: Bool { has("csv") || has("output") }
+    /// A byte-order mark before the CSV: asked for, or by default into a file.
+    var wantsBOM: Bool { has("bom") || (has("output") && !has("no-bom")) }
 }
 
 /// What the command line asks for.
@@ -168,7 +175,9 @@ struct Parser {
         for option in command.options where option.required && !invocation.has(option.name) {
             throw UsageError(message: "\(command.name) needs --\(option.name) \(option.kind.placeholder)", hint: "usage: \(Help.usageLine(command))")
         }
-        if invocation.wantsJSON && invocation.wantsCSV { throw UsageError(message: "give --json or --csv, not both") }
+        if invocation.wantsJSON && invocation.wantsCSV { throw UsageError(message: "give --json or --csv (--output), not both") }
+        if invocation.has("bom") && invocation.has("no-bom") { throw UsageError(message: "give --bom or --no-bom, not both") }
+        if invocation.string("output")?.isEmpty == true { throw UsageError(message: "--output needs a file name") }
         if let destination = invocation.string("remote") {
             _ = try Remote.destination(destination)
             try Remote.checkUsage(invocation)

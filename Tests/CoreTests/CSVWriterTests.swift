@@ -62,3 +62,21 @@ final class CSVWriterTests: XCTestCase {
         }
     }
 }
+
+/// Finance CSV for spreadsheets: instants as dates a spreadsheet reads, named `…_utc`.
+final class CSVColumnTests: XCTestCase {
+    func testInstantsAreWrittenAsUTCDatesInColumnsNamedUTC() throws {
+        let columns: [CSVColumn] = [.value("seq"), .instant("created_at"), .value("kind", as: "transfer_kind"), .instant("as_of")]
+        XCTAssertEqual(columns.map(\.name), ["seq", "created_at_utc", "transfer_kind", "as_of_utc"])
+        let items: [JSON] = [
+            ["seq": 1, "created_at": "2030-03-04T12:00:00.123456Z", "kind": "=grant", "as_of": .null],
+            ["seq": 2, "created_at": "0001-01-01T00:00:00Z", "kind": "hold", "as_of": "9999-12-31T23:59:59.999999Z"],
+        ]
+        XCTAssertEqual(
+            CSVWriter.table(columns, items),
+            "seq,created_at_utc,transfer_kind,as_of_utc\r\n1,2030-03-04 12:00:00,'=grant,\r\n2,0001-01-01 00:00:00,hold,9999-12-31 23:59:59\r\n")
+        XCTAssertEqual(CSVWriter.spreadsheetTime(try Instant(rfc3339: "2030-03-04T07:00:59.999-05:00")), "2030-03-04 12:00:59")
+        XCTAssertEqual(CSVWriter.spreadsheetTime(Instant(microseconds: -1)), "1969-12-31 23:59:59", "truncated, not rounded, before 1970 too")
+        XCTAssertEqual(Array(CSVWriter.byteOrderMark.utf8), [0xEF, 0xBB, 0xBF])
+    }
+}

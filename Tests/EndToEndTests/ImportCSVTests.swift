@@ -26,10 +26,12 @@ final class ImportCSVTests: EndToEndTestCase {
     }
 
     @discardableResult
-    func importCSV(_ w: MeetingWorld, _ kind: String, _ csv: String, file: StaticString = #filePath, line: UInt = #line) throws -> (created: Int64, updated: Int64) {
+    func importCSV(_ w: MeetingWorld, _ kind: String, _ csv: String, file: StaticString = #filePath, line: UInt = #line) throws -> (created: Int64, updated: Int64, unchanged: Int64) {
         let answer = try w.meetingd.result("catalog.import_csv", as: w.admin, ["kind": .string(kind), "csv": .string(csv)])
-        guard let created = answer["created"]?.int, let updated = answer["updated"]?.int else { throw HarnessError("catalog.import_csv answered \(answer)") }
-        return (created, updated)
+        guard let created = answer["created"]?.int, let updated = answer["updated"]?.int, let unchanged = answer["unchanged"]?.int else {
+            throw HarnessError("catalog.import_csv answered \(answer)")
+        }
+        return (created, updated, unchanged)
     }
 
     /// The line-numbered problems of an import that must fail as a whole.
@@ -70,7 +72,7 @@ final class ImportCSVTests: EndToEndTestCase {
             "Peer Mentoring with Talia K,expert_specific,45,80,\(s.taliaEmail),Study skills;Time management,What is your goal?;Anything else?",
             "Peer Mentoring with Bo,expert_specific,45,80,\(s.boEmail.uppercased()),,",
         ].joined(separator: "\n") + "\n"
-        XCTAssertTrue(try importCSV(s.w, "services", first) == (3, 0))
+        XCTAssertTrue(try importCSV(s.w, "services", first) == (3, 0, 0))
         var all = try services(s.w)
         XCTAssertEqual(all.count, 4, "the fixture's CHEM101 and three imported: \(all.keys.sorted())")
         let general = all["All available Peer Mentoring"], talias = all["Peer Mentoring with Talia K"]
@@ -92,7 +94,7 @@ final class ImportCSVTests: EndToEndTestCase {
             "Peer Mentoring with Bo,expert_specific,45,80,\(s.boEmail),,",
             "Career Coaching,generic,50,120,,,",
         ].joined(separator: "\n")
-        XCTAssertTrue(try importCSV(s.w, "services", second) == (1, 3), "names match whatever their case; no trailing newline needed")
+        XCTAssertTrue(try importCSV(s.w, "services", second) == (1, 2, 1), "names match whatever their case; no trailing newline needed; Bo's row is as it was")
         all = try services(s.w)
         XCTAssertEqual(all.count, 5)
         XCTAssertEqual(all["All available Peer Mentoring"]?["price_credits"], 40, "updated in place")
@@ -101,14 +103,14 @@ final class ImportCSVTests: EndToEndTestCase {
         XCTAssertEqual(all["Peer Mentoring with Talia K"]?["skills"], ["Study skills"])
         XCTAssertEqual(all["Career Coaching"]?["price_credits"], 120)
 
-        XCTAssertTrue(try importCSV(s.w, "services", header + "\n") == (0, 0), "a header alone imports nothing")
+        XCTAssertTrue(try importCSV(s.w, "services", header + "\n") == (0, 0, 0), "a header alone imports nothing")
         try s.w.meetingd.error("catalog.import_csv", as: s.talia, ["kind": "services", "csv": .string(second)], code: 4003)
     }
 
     /// The "Tutors CSV": experts certified in generic services, then found by searches for them.
     /// Two admins import the same new services at the same moment (two processes): both
     /// imports succeed, each service exists once, and between them every row was created once
-    /// and updated once.
+    /// and found unchanged once (the second import waits for the first and reads what it wrote).
     func testTheSameServicesImportedAtOnceAreCreatedOnce() throws {
         let w = try MeetingWorld(self, label: #function)
         let second = try startMeetingd(["--test-clock"])
@@ -121,7 +123,7 @@ final class ImportCSVTests: EndToEndTestCase {
         let answers = try raceAll(lanes)
         XCTAssertEqual(answers.filter { $0["result"] == nil }, [], "both imports succeed")
         XCTAssertEqual(answers.compactMap { $0["result"]?["created"]?.int }.reduce(0, +), Int64(names.count), "each service created once: \(answers)")
-        XCTAssertEqual(answers.compactMap { $0["result"]?["updated"]?.int }.reduce(0, +), Int64(names.count), "and updated once by the other import")
+        XCTAssertEqual(answers.compactMap { $0["result"]?["unchanged"]?.int }.reduce(0, +), Int64(names.count), "and found as it was by the other import")
         let services = try self.services(w)
         XCTAssertEqual(names.filter { services[$0] != nil }.count, names.count, "every service is there")
         XCTAssertEqual(services.count, names.count + 1, "no service twice (the fixture's own service is the one more)")
@@ -131,10 +133,10 @@ final class ImportCSVTests: EndToEndTestCase {
         let s = try school()
         let general = try s.w.addService("All available Peer Mentoring"), writing = try s.w.addService("Writing Help")
         let csv = "service,expert_email\r\nAll available Peer Mentoring,\(s.taliaEmail)\r\nall available peer mentoring,\(s.boEmail)\r\nWriting Help,\(s.boEmail.uppercased())\r\n"
-        XCTAssertTrue(try importCSV(s.w, "certifications", csv) == (3, 0))
+        XCTAssertTrue(try importCSV(s.w, "certifications", csv) == (3, 0, 0))
         XCTAssertEqual(try serviceIds(offeredBy: s.talia, s.w), [general])
         XCTAssertEqual(try serviceIds(offeredBy: s.bo, s.w), [general, writing])
-        XCTAssertTrue(try importCSV(s.w, "certifications", csv) == (0, 3), "certified already: counted as updated, nothing doubled")
+        XCTAssertTrue(try importCSV(s.w, "certifications", csv) == (0, 0, 3), "certified already: unchanged, nothing doubled")
         XCTAssertEqual(try serviceIds(offeredBy: s.bo, s.w), [general, writing])
 
         let room = try s.w.addLocation("Mentoring room")
@@ -156,8 +158,8 @@ final class ImportCSVTests: EndToEndTestCase {
         try w.meetingd.error("meeting.request", as: s.sam, w.requestParams(start: start), code: 4021)
 
         let csv = "user_email,service,expert_email\n\(s.samEmail),CHEM101,\n\(s.kimEmail.uppercased()),,\(expertEmail)\n"
-        XCTAssertTrue(try importCSV(w, "enrollments", csv) == (2, 0))
-        XCTAssertTrue(try importCSV(w, "enrollments", csv) == (0, 2), "assigned already: nothing doubled")
+        XCTAssertTrue(try importCSV(w, "enrollments", csv) == (2, 0, 0))
+        XCTAssertTrue(try importCSV(w, "enrollments", csv) == (0, 0, 2), "assigned already: nothing doubled")
         try w.request(start: start, by: s.sam)
         try w.request(start: MeetingTime.at(day: 7, hour: 12), by: s.kim)
 
@@ -263,7 +265,7 @@ final class ImportCSVTests: EndToEndTestCase {
             + "\"Writing, Advanced \"\"Essay\"\" Help\",generic,60,100,\"What is your thesis, in one line?;Which \"\"style\"\" guide?\"\r\n"
             + "Čeština pro začátečníky – 日本語 🎓,generic,45,90,\r\n"
             + "\"  Padded  \",generic,30,10,\r\n"
-        XCTAssertTrue(try importCSV(s.w, "services", csv) == (3, 0))
+        XCTAssertTrue(try importCSV(s.w, "services", csv) == (3, 0, 0))
         let all = try services(s.w)
         XCTAssertEqual(Set(all.keys), ["CHEM101", "Writing, Advanced \"Essay\" Help", "Čeština pro začátečníky – 日本語 🎓", "Padded"],
                        "the header's name column is found behind the byte-order mark; fields are unquoted and trimmed")

@@ -477,10 +477,13 @@ final class LedgerMethodTests: EndToEndTestCase {
         let text = try XCTUnwrap(csv["csv"]?.string, "format csv answers a csv text: \(csv)")
         let rows = try parseCSVWithPython(text)
         let header = try XCTUnwrap(rows.first)
-        for column in ["seq", "created_at", "transfer_id", "kind", "credits", "posted_balance", "available", "reference", "reason"] {
+        for column in ["seq", "created_at_utc", "transfer_id", "transfer_kind", "amount", "posted_change", "posted_after", "available_after", "reference", "reason"] {
             XCTAssertTrue(header.contains(column), "the CSV header has \(column): \(header)")
         }
-        let body = Array(rows.dropFirst())
+        // Between the opening and the closing balance rows, one row per entry.
+        XCTAssertEqual(rows[1][header.firstIndex(of: "transfer_kind")!], "opening_balance")
+        XCTAssertEqual(rows.last?[header.firstIndex(of: "transfer_kind")!], "closing_balance")
+        let body = Array(rows.dropFirst(2).dropLast())
         XCTAssertEqual(body.count, items.count)
         XCTAssertTrue(body.allSatisfy { $0.count == header.count }, "every row has every column")
         func cell(_ row: [String], _ column: String) -> String? { header.firstIndex(of: column).map { row[$0] } }
@@ -490,12 +493,12 @@ final class LedgerMethodTests: EndToEndTestCase {
         for (row, item) in zip(body, items) {
             XCTAssertEqual(cell(row, "seq"), item["seq"]?.int.map { String($0) })
             XCTAssertEqual(cell(row, "transfer_id"), item["transfer_id"]?.string)
-            XCTAssertEqual(cell(row, "credits"), item["credits"]?.int.map { String($0) })
-            XCTAssertEqual(cell(row, "posted_balance"), item["posted_balance"]?.int.map { String($0) })
-            XCTAssertEqual(cell(row, "available"), item["available"]?.int.map { String($0) })
+            XCTAssertEqual(cell(row, "posted_change"), item["credits"]?.int.map { String($0) }, "a posted movement changes posted by its signed credits")
+            XCTAssertEqual(cell(row, "posted_after"), item["posted_balance"]?.int.map { String($0) })
+            XCTAssertEqual(cell(row, "available_after"), item["available"]?.int.map { String($0) })
             XCTAssertEqual(cell(row, "reference"), item["reference"]?.string.map(defused) ?? "")
             XCTAssertEqual(cell(row, "reason"), item["reason"]?.string.map(defused) ?? "")
-            for column in ["kind", "transfer_id", "reference", "reason", "meeting_id", "created_at"] {
+            for column in ["transfer_kind", "transfer_id", "reference", "reason", "meeting_id", "created_at_utc"] {
                 let value = cell(row, column) ?? ""
                 XCTAssertFalse("=+-@\t\r".contains(value.first ?? "x"), "the \(column) cell \(value.debugDescription) would run as a formula")
             }
@@ -511,7 +514,7 @@ final class LedgerMethodTests: EndToEndTestCase {
 
         // CSV pages like JSON.
         let firstPage = try meetingd.result("ledger.statement", as: finance, ["account_id": .string(wallet), "format": "csv", "limit": 4])
-        XCTAssertEqual(try parseCSVWithPython(try XCTUnwrap(firstPage["csv"]?.string)).count, 5, "a header and 4 rows")
+        XCTAssertEqual(try parseCSVWithPython(try XCTUnwrap(firstPage["csv"]?.string)).count, 6, "a header, the opening balance and 4 rows")
         XCTAssertNotNil(firstPage["next_cursor"]?.string)
     }
 
@@ -726,8 +729,12 @@ enum HostileCSV {
     }
 
     /// Numbers stay numbers; every line of every text cell is safe; the texts read back with
-    /// only apostrophes added.
-    static func assertDefused(_ rows: [[String]], items: [JSONValue], file: StaticString = #filePath, line: UInt = #line) {
+    /// only apostrophes added. A statement's opening and closing rows are set aside first.
+    static func assertDefused(_ csv: [[String]], items: [JSONValue], file: StaticString = #filePath, line: UInt = #line) {
+        let bound = csv.first?.firstIndex(of: "transfer_kind")
+        let rows = csv.enumerated().filter { i, row in
+            i == 0 || bound.map { !["opening_balance", "closing_balance"].contains(row[$0]) } ?? true
+        }.map(\.element)
         XCTAssertEqual(rows.count, items.count + 1, "a header and one row per entry: \(rows)", file: file, line: line)
         guard let header = rows.first, rows.count == items.count + 1 else { return }
         for (row, item) in zip(rows.dropFirst(), items) {

@@ -20,7 +20,7 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertTrue(table.contains("user_wallet"), table)
         XCTAssertTrue(table.contains("Mon 4 Mar 2030 07:00 EST"), "as of, on the finance person's clock: \(table)")
         let csv = try finance.ok(["balance", "--account", walletId, "--csv"])
-        XCTAssertEqual(csv, "account_id,kind,owner_id,posted,blocked,available,as_of\r\n\(walletId),user_wallet,\(c.userId),500,100,400,2030-03-04T12:00:00Z\r\n")
+        XCTAssertEqual(csv, "account_id,account_kind,owner_id,posted,blocked,available,as_of_utc\r\n\(walletId),user_wallet,\(c.userId),500,100,400,2030-03-04 12:00:00\r\n")
         XCTAssertEqual(try (try c.user).json(["balance"])["account_id"]?.string, walletId, "without options: your own accounts")
         XCTAssertEqual(try finance.json(["balance", "--person", c.userId, "--as-of", "2030-03-01"])["posted"], 0, "before the grant")
 
@@ -47,9 +47,9 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertTrue(trialTable.contains("Total posted: 0;"), trialTable)
         XCTAssertTrue(trialTable.contains("platform_revenue"), trialTable)
         let trialCSV = try finance.ok(["trial-balance", "--csv", "--as-of", "2030-03-05"])
-        XCTAssertTrue(trialCSV.hasPrefix("kind,accounts,debits_posted,credits_posted,posted,debits_pending,credits_pending,blocked,available\r\n"), trialCSV)
+        XCTAssertTrue(trialCSV.hasPrefix("account_kind,accounts,debits_posted,credits_posted,debits_pending,credits_pending,posted,blocked,available\r\n"), trialCSV)
         // As of 5 March: the grant, both adjustments and the hold; not yet the capture.
-        XCTAssertTrue(trialCSV.contains("\r\nuser_wallet,1,50,525,475,100,0,100,375\r\n"), trialCSV)
+        XCTAssertTrue(trialCSV.contains("\r\nuser_wallet,1,50,525,100,0,475,100,375\r\n"), trialCSV)
 
         XCTAssertTrue(try finance.ok(["reconcile"]).hasPrefix("Ledger consistent"))
         XCTAssertEqual(try finance.json(["reconcile"])["ok"], true)
@@ -84,12 +84,12 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertEqual(statement["items"]?.array?.last?["posted_balance"], 1020)
         let csv = try finance.ok(["statement", "--account", try XCTUnwrap(statement["account_id"]?.string), "--csv"])
         let lines = csv.split(separator: "\r\n")
-        XCTAssertEqual(lines.count, 522, "one header and 521 rows")
-        XCTAssertTrue(lines[0].hasPrefix("seq,created_at,transfer_id,kind"), String(lines[0]))
+        XCTAssertEqual(lines.count, 524, "one header, the opening balance, 521 rows and the closing balance")
+        XCTAssertTrue(lines[0].hasPrefix("seq,created_at_utc,transfer_id,transfer_kind"), String(lines[0]))
         XCTAssertEqual(lines.filter { $0.hasPrefix("seq,") }.count, 1, "the header once")
         let table = try finance.ok(["statement", "--person", c.userId, "--from", "2030-03-04", "--to", "2030-03-05"])
         XCTAssertTrue(table.hasPrefix("Statement of acc_"), table)
-        XCTAssertEqual(table.split(separator: "\n").count, 523, "title, header and 521 entries")
+        XCTAssertEqual(table.split(separator: "\n").count, 526, "title, opening balance, header, 521 entries, closing balance and change")
     }
 
     /// `statement --csv` with hostile references and reasons: one row per entry, nothing a
@@ -157,11 +157,11 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         let good = folder.appendingPathComponent("services.csv"), bad = folder.appendingPathComponent("bad.csv")
         try "name,kind,default_length_minutes,price_credits\nPHYS201,generic,45,80\nMATH110,generic,60,90\n".write(to: good, atomically: true, encoding: .utf8)
         try "name,kind,default_length_minutes,price_credits\nBIO1,generic,sixty,80\n".write(to: bad, atomically: true, encoding: .utf8)
-        XCTAssertEqual(try admin.ok(["import", "services", good.path]), "Imported: 2 created, 0 updated.\n")
+        XCTAssertEqual(try admin.ok(["import", "services", good.path]), "Imported: 2 created, 0 updated, 0 unchanged.\n")
         let failed = try admin.fails(["import", "services", bad.path], status: 1)
         XCTAssertTrue(failed.stderr.contains("invalid_params"), failed.stderr)
         XCTAssertTrue(failed.stderr.contains("line 2"), failed.stderr)
-        XCTAssertTrue(try admin.fails(["import", "courses", good.path], status: 2).stderr.contains("services, certifications, enrollments"))
+        XCTAssertTrue(try admin.fails(["import", "courses", good.path], status: 2).stderr.contains("people, services, certifications, enrollments"))
 
         let settings = try admin.ok(["settings"])
         XCTAssertTrue(settings.contains("cancellation_window_hours        48"), settings)

@@ -238,7 +238,7 @@ final class OpenRPCTests: EndToEndTestCase {
         XCTAssertEqual(importer["x-aliases"]?[0]?["deprecated"], true)
         let csv = "name,kind,default_length_minutes,price_credits\nCHEM101,generic,60,100\n"
         XCTAssertEqual(try meetingd.result("import.csv", as: community.adminId, ["kind": "services", "csv": .string(csv)])["created"], 1)
-        XCTAssertEqual(try meetingd.result("catalog.import_csv", as: community.adminId, ["kind": "services", "csv": .string(csv)])["updated"], 1)
+        XCTAssertEqual(try meetingd.result("catalog.import_csv", as: community.adminId, ["kind": "services", "csv": .string(csv)])["unchanged"], 1)
         // One method under two names: a key used with one name replays under the other.
         let key = ["kind": JSONValue.string("services"), "csv": .string(csv), "idempotency_key": "import-once"]
         let first = try meetingd.result("import.csv", as: community.adminId, key)

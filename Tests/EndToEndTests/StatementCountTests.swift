@@ -78,7 +78,7 @@ final class StatementCountTests: EndToEndTestCase {
         return Counter(meetingd: meetingd, role: role, adminURL: databaseURL, logPath: logPath)
     }
 
-    /// Every mutating meeting, series, scheduler and ledger method, once without and once with an
+    /// Every mutating meeting, chat, series, scheduler and ledger method, once without and once with an
     /// idempotency key where a second call makes sense, and every read of them.
     func testEachCallStaysWithinItsStatementBudget() throws {
         let w = try MeetingWorld(self, label: #function)
@@ -91,7 +91,8 @@ final class StatementCountTests: EndToEndTestCase {
             var p = params
             if key { p["idempotency_key"] = .string("k-\(TestEnvironment.uniqueTag())") }
             let (n, answer) = try counter.count(method, as: actor, p)
-            let limit = ["get", "list", "timeline", "conflicts", "calendar", "balance", "statement", "trial_balance", "reconcile", "meeting_trail"]
+            let limit = ["get", "list", "timeline", "conflicts", "calendar", "balance", "statement", "trial_balance", "reconcile", "meeting_trail",
+                         "accounts", "credits_outstanding", "revenue_by_month", "settlements_by_month", "earnings_due", "dead_letters", "messages"]
                 .contains(where: { method.hasSuffix("." + $0) }) ? Self.readLimit : Self.mutatingLimit
             counts.append((label + (key ? " (key)" : ""), n, limit))
             if n > limit { failures.append("\(label)\(key ? " with a key" : ""): \(n) statements, at most \(limit)") }
@@ -124,6 +125,12 @@ final class StatementCountTests: EndToEndTestCase {
         try measure("meeting.withdraw", "meeting.withdraw", as: w.user, ["meeting_id": .string(m3)])
         try measure("meeting.set_video_link", "meeting.set_video_link", as: w.admin, ["meeting_id": .string(m1), "url": "https://video.example/m1"])
         try measure("meeting.message.post", "meeting.message.post", as: w.user, ["meeting_id": .string(m1), "text": "See you then"], key: true)
+        let other = try w.addUser(name: "other")
+        let started = try measure("conversation.start", "conversation.start", as: w.expert, ["person_id": .string(other), "text": "Questions first?"], key: true)
+        let conversation = started["conversation"]?["id"]?.string ?? ""
+        try measure("conversation.start (found)", "conversation.start", as: other, ["person_id": .string(w.expert)])
+        try measure("conversation.post", "conversation.post", as: other, ["conversation_id": .string(conversation), "text": "Yes"], key: true)
+        try measure("conversation.post", "conversation.post", as: w.expert, ["conversation_id": .string(conversation), "text": "Go ahead"])
         let m4 = try w.agreed(start: slot(8, 17))
 
         // Reads.
@@ -133,12 +140,25 @@ final class StatementCountTests: EndToEndTestCase {
         try measure("meeting.conflicts", "meeting.conflicts", as: w.expert, ["meeting_id": .string(m1)])
         try measure("meeting.calendar", "meeting.calendar", as: w.user, ["meeting_id": .string(m1)])
         try measure("meeting.message.list", "meeting.message.list", as: w.expert, ["meeting_id": .string(m1)])
+        try measure("conversation.list", "conversation.list", as: w.expert, [:])
+        try measure("conversation.messages", "conversation.messages", as: other, ["conversation_id": .string(conversation)])
         try measure("ledger.balance", "ledger.balance", as: w.user, ["person_id": .string(w.user)])
         let wallet = try counter.meetingd.result("ledger.balance", as: w.user, ["person_id": .string(w.user)])["account_id"]?.string ?? ""
         try measure("ledger.statement", "ledger.statement", as: w.finance, ["account_id": .string(wallet)])
         try measure("ledger.trial_balance", "ledger.trial_balance", as: w.finance, [:])
         try measure("ledger.reconcile", "ledger.reconcile", as: w.finance, [:])
         try measure("ledger.meeting_trail", "ledger.meeting_trail", as: w.finance, ["meeting_id": .string(m1)])
+        try measure("ledger.statement (from, to, csv)", "ledger.statement", as: w.finance, [
+            "account_id": .string(wallet), "from": .string(slot(0, 0)), "to": .string(slot(30, 0)), "format": "csv",
+        ])
+        try measure("ledger.accounts", "ledger.accounts", as: w.finance, ["limit": 2, "as_of": .string(slot(7, 0))])
+        try measure("ledger.accounts (csv)", "ledger.accounts", as: w.finance, ["kind": "user_wallet", "format": "csv"])
+        try measure("report.credits_outstanding", "report.credits_outstanding", as: w.finance, [:])
+        try measure("report.revenue_by_month", "report.revenue_by_month", as: w.finance, ["from_month": "2021-01", "to_month": "2030-12"])
+        try measure("report.settlements_by_month", "report.settlements_by_month", as: w.finance, ["from_month": "2030-01", "to_month": "2030-12", "format": "csv"])
+        try measure("report.earnings_due", "report.earnings_due", as: w.finance, ["include_zero": true, "as_of": .string(slot(7, 0))])
+        try measure("outbox.dead_letters", "outbox.dead_letters", as: w.admin, [:])
+        try measure("outbox.retry", "outbox.retry", as: w.admin, ["ids": [.string("out_" + String(repeating: "0", count: 32))]], key: true)
 
         // After the start: logging, a no-show report, then the expert's earnings move.
         try w.setClock(MeetingTime.at(day: 8, hour: 18))

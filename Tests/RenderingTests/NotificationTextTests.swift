@@ -43,3 +43,12 @@ final class NotificationTextTests: XCTestCase {
         XCTAssertTrue(t.body.contains("Mon 11 Mar 2030 10:00 EDT"), "the expert's own clock: \(t.body)")
     }
 }
+
+final class ChatTextTests: XCTestCase {
+    func testControlsAndReorderingMarksBecomeReplacementCharactersAndAPushIsOneLine() {
+        let hostile = "a\u{1B}[2J\u{9B}b\u{202E}c\u{2066}\nd\te\r"
+        XCTAssertEqual(ChatText.body(hostile), "a\u{FFFD}[2J\u{FFFD}b\u{FFFD}c\u{FFFD}\nd\te\u{FFFD}")
+        XCTAssertEqual(ChatText.line(hostile), "a\u{FFFD}[2J\u{FFFD}b\u{FFFD}c\u{FFFD} d e ")
+        XCTAssertEqual(ChatText.body("Příliš žluťoučký 🐴"), "Příliš žluťoučký 🐴")
+    }
+}

@@ -1,0 +1,71 @@
+import Core
+import Meetings
+import People
+import Pipeline
+import RPC
+import Store
+
+/// `person.profile`, `person.profiles`, `person.set_profile`: experts' public profiles (seed
+/// 000/001, students "view provider profiles" and "see their bio"). Every member may read them;
+/// they hold nothing private (no e-mail, roles or time zone).
+enum ProfileAPI {
+    static var all: [MethodDefinition] { [get, list, set] }
+
+    static let profileSchema: Schema = .object([
+        .init("person_id", .id(.person), required: true), .init("display_name", .name, required: true),
+        .init("bio", .text(max: ProfileRules.maxBioCharacters), required: true),
+        .init("photo_url", .nullable(.text(max: ProfileRules.maxPhotoURLCharacters)), required: true),
+        .init("languages", .list(.text(min: 2, max: 20), max: ProfileRules.maxLanguages), required: true),
+    ])
+
+    static let get = MethodDefinition(
+        "person.profile", "An expert's public profile: display name, bio, photo URL and languages (anyone in the community)",
+        audience: .member, mutating: false, params: [.init("person_id", .id(.person), required: true)], result: profileSchema,
+        errors: [DocErrors.notFound],
+        body: .read(ReadPlan(
+            statements: { scope, p in [ProfileStore.byId(communityId: scope.communityId, id: try p.string("person_id"))] },
+            respond: { _, rows, p in
+                guard let row = rows[0].first else { throw AppError.notFound("expert profile", try p.string("person_id")) }
+                let (person, profile) = try ProfileStore.decode(row)
+                return try ProfileRules.readable(person, profile).publicJSON
+            })))
+
+    static let list = MethodDefinition(
+        "person.profiles", "The public profiles of the community's experts (with service_id, those who offer it), for choosing one",
+        audience: .member, mutating: false, params: [.init("service_id", .id(.service))] + Page.fields,
+        result: Page.resultSchema(profileSchema),
+        body: .read(ReadPlan(
+            statements: { scope, p in
+                let page = try Page(p, key: [.text])
+                return [ProfileStore.experts(
+                    communityId: scope.communityId, serviceId: p.optionalString("service_id"), afterId: page.afterString(0), limit: page.limit + 1)]
+            },
+            respond: { _, rows, p in
+                try Page(p, key: [.text]).result(try rows[0].map { try ProfileStore.decode($0).profile.publicJSON }) { [$0["person_id"]!] }
+            })))
+
+    static let set = MethodDefinition(
+        "person.set_profile", "Writes an expert's public profile (the expert themself or an admin); fields left out keep their value",
+        audience: .member, mutating: true,
+        params: [
+            .init("person_id", .id(.person), required: true), .init("display_name", .text(min: 1, max: ProfileRules.maxDisplayNameCharacters)),
+            .init("bio", .text(max: ProfileRules.maxBioCharacters), "Plain text; line breaks are kept"),
+            .init("photo_url", .nullable(.text(min: 1, max: ProfileRules.maxPhotoURLCharacters)), "https only; null removes it"),
+            .init("languages", .list(.text(min: 1, max: 20), max: ProfileRules.maxLanguages), "BCP 47 tags: en, cs, pt-BR"),
+        ],
+        result: profileSchema, errors: [DocErrors.notFound],
+        body: .transaction { ctx, params in
+            let id = try params.string("person_id")
+            guard let row = try ctx.db.query(ProfileStore.byId(communityId: ctx.communityId, id: id, forUpdate: true)).first else {
+                throw AppError.notFound("person", id)
+            }
+            let (person, stored) = try ProfileStore.decode(row)
+            try ProfileRules.mayWrite(actorId: ctx.actor.id, actorRoles: ctx.actor.roles, subject: person)
+            let change = ProfileChange(
+                displayName: params.optionalString("display_name"), bio: params.optionalString("bio"),
+                photoURL: params.fields["photo_url"].map { $0.stringValue }, languages: params.has("languages") ? params.stringList("languages") : nil)
+            let profile = try ProfileRules.apply(change, to: stored)
+            try ProfileStore.save(ctx.db, communityId: ctx.communityId, profile, now: ctx.now)
+            return profile.publicJSON
+        })
+}

@@ -1,0 +1,140 @@
+import Core
+import Ledger
+import Pipeline
+import Postgres
+import RPC
+import Store
+
+/// `report.*`: finance staff's reports, each one bounded read statement. Every figure
+/// reconciles with `ledger.trial_balance` (README: Finance reports).
+enum ReportAPI {
+    static var all: [MethodDefinition] { [creditsOutstanding, revenueByMonth, settlementsByMonth, earningsDue] }
+
+    static let monthParams: [Schema.Field] = [
+        .init("from_month", .text(min: 7, max: 7), required: true, "The first month, YYYY-MM, on the community's clock"),
+        .init("to_month", .text(min: 7, max: 7), required: true, "The last month, YYYY-MM, included; at most \(MonthRange.maxMonths) months after from_month"),
+        FinanceFormat.param,
+    ]
+
+    static func range(_ p: Params) throws -> MonthRange { try MonthRange(from: try p.string("from_month"), to: try p.string("to_month")) }
+
+    static let creditsOutstanding = MethodDefinition(
+        "report.credits_outstanding",
+        "Credits users hold in their wallets, now or as of a past time: posted, blocked for meetings and available (the platform's liability)",
+        audience: .roles([.finance]), mutating: false, params: [.init("as_of", .timestamp), FinanceFormat.param],
+        result: .object([
+            .init("as_of", .timestamp, required: true), .init("wallets", .integer(min: 0, max: .max), required: true),
+            .init("posted", .integer(min: .min, max: .max)), .init("blocked", .credits), .init("available", .integer(min: .min, max: .max)),
+            .init("csv", .text()),
+        ], additional: true),
+        body: .read(ReadPlan(
+            statements: { scope, p in [ReportQueries.creditsOutstanding(communityId: scope.communityId, asOf: try p.optionalInstant("as_of"))] },
+            respond: { ctx, rows, p in
+                let r = try rows[0].one()
+                let balance = try Balance(row: r)
+                var o: [String: JSON] = [
+                    "as_of": .string((try p.optionalInstant("as_of") ?? ctx.now).rfc3339), "wallets": .int(try r.int("wallets")),
+                    "wallets_with_credits": .int(try r.int("wallets_with_credits")), "posted": .int(balance.posted), "blocked": .int(balance.blocked),
+                    "available": .int(balance.available),
+                ]
+                guard FinanceFormat.wantsCSV(p) else { return .object(o) }
+                o["rows"] = .array([.object(o)])
+                return FinanceFormat.respond(o, key: "rows", FinanceTables.creditsOutstanding, p)
+            })))
+
+    /// A report of every month of `from_month` … `to_month` from the community's movements,
+    /// each month folded by `fold` (Reports), with the months added up.
+    static func monthly(
+        _ name: String, _ summary: String, item: Schema, _ columns: [CSVColumn],
+        fold: @escaping @Sendable (MonthRange, [MonthlyMovements]) -> (months: [JSON], totals: JSON)
+    ) -> MethodDefinition {
+        MethodDefinition(
+            name, summary, audience: .roles([.finance]), mutating: false, params: monthParams,
+            result: .object([
+                .init("months", .list(item)), .init("csv", .text()), .init("time_zone", .text(), required: true),
+                .init("totals", .openObject(description: "the months' figures added up"), required: true),
+            ], additional: true),
+            body: .read(ReadPlan(
+                statements: { scope, p in
+                    let r = try range(p)
+                    return [ReportQueries.monthlyMovements(communityId: scope.communityId, fromDay: r.from.firstDay, endDay: r.endDay)]
+                },
+                respond: { _, rows, p in
+                    let (zone, groups) = try ReportQueries.decodeMovements(rows[0])
+                    let (months, totals) = fold(try range(p), groups)
+                    return FinanceFormat.respond(["time_zone": .string(zone), "months": .array(months), "totals": totals], key: "months", columns, p)
+                })))
+    }
+
+    static let revenueByMonth = monthly(
+        "report.revenue_by_month",
+        "The platform's revenue per month on the community's clock: fees, corrections to its account, and the late-cancel charges users paid",
+        item: .object([
+            .init("month", .text(), required: true), .init("fees", .credits, required: true), .init("revenue", .integer(min: .min, max: .max), required: true),
+            .init("late_cancel_charges", .credits, required: true),
+        ], additional: true),
+        FinanceTables.revenueByMonth
+    ) { range, groups in
+        let months = Reports.revenue(range, groups)
+        return (months.map(\.json), Reports.total(months).json)
+    }
+
+    static let settlementsByMonth = monthly(
+        "report.settlements_by_month", "Holds, captures and releases per month on the community's clock, with the change of the credits blocked",
+        item: .object([
+            .init("month", .text(), required: true), .init("captured", .credits, required: true), .init("released", .credits, required: true),
+            .init("blocked_change", .integer(min: .min, max: .max), required: true),
+        ], additional: true),
+        FinanceTables.settlementsByMonth
+    ) { range, groups in
+        let months = Reports.settlements(range, groups)
+        return (months.map(\.json), Reports.total(months).json)
+    }
+
+    static let earningsDue = MethodDefinition(
+        "report.earnings_due",
+        "Experts' earnings due for payout (available now, or as of a past time) and incoming from held meetings, one expert per row by account id, with totals over every expert",
+        audience: .roles([.finance]), mutating: false,
+        params: [
+            .init("as_of", .timestamp), .init("include_zero", .boolean, "Also list experts with nothing available (default false)"),
+            FinanceFormat.param,
+        ] + Page.fields,
+        result: .object([
+            .init("items", .list(.openObject(description: "{account_id, owner_id, owner_email, owner_first_name, owner_last_name, posted, blocked, available, due, incoming}"))),
+            .init("csv", .text()), .init("next_cursor", .nullable(.text()), required: true),
+            .init("totals", .openObject(description: "{experts, posted, blocked, available, due, incoming} over every expert"), required: true),
+            .init("as_of", .timestamp, required: true),
+        ], additional: true),
+        body: .read(ReadPlan(
+            statements: { scope, p in
+                let page = try Page(p, key: [.text])
+                return [ReportQueries.earningsDue(
+                    communityId: scope.communityId, asOf: try p.optionalInstant("as_of"), includeZero: p.bool("include_zero"),
+                    afterId: page.afterString(0), limit: page.limit + 1)]
+            },
+            respond: { ctx, rows, p in
+                let asOf = (try p.optionalInstant("as_of") ?? ctx.now).rfc3339
+                let page = try Page(p, key: [.text])
+                var totals: JSON = .null
+                var items: [JSON] = []
+                for r in rows[0] {
+                    let t = Balance(
+                        debitsPosted: try r.int("t_debits_posted"), creditsPosted: try r.int("t_credits_posted"),
+                        debitsPending: try r.int("t_debits_pending"), creditsPending: try r.int("t_credits_pending"))
+                    totals = ["experts": .int(try r.int("experts")), "posted": .int(t.posted), "blocked": .int(t.blocked), "available": .int(t.available),
+                              "due": .int(t.available), "incoming": .int(t.incoming)]
+                    guard let id = try r.optionalString("id") else { continue }
+                    let b = try Balance(row: r)
+                    items.append([
+                        "account_id": .string(id), "owner_id": .optional(try r.optionalString("owner_id")),
+                        "owner_email": .optional(try r.optionalString("owner_email")), "owner_first_name": .optional(try r.optionalString("owner_first_name")),
+                        "owner_last_name": .optional(try r.optionalString("owner_last_name")), "posted": .int(b.posted), "blocked": .int(b.blocked),
+                        "available": .int(b.available), "due": .int(b.available), "incoming": .int(b.incoming), "as_of": .string(asOf),
+                    ])
+                }
+                var result = page.result(items) { [$0["account_id"]!] }.objectValue!
+                result["totals"] = totals
+                result["as_of"] = .string(asOf)
+                return FinanceFormat.respond(result, key: "items", FinanceTables.earningsDue, p)
+            })))
+}

@@ -1,0 +1,287 @@
+import Community
+import Core
+import Ledger
+import Meetings
+import Scheduling
+
+/// What an import reads before it decides: the people the file names (by e-mail) and the
+/// owners of the services it names, those services (by name), and the certifications and
+/// enrolments that already hold for them.
+public struct ImportFacts: Sendable {
+    public var people: [PersonFacts]
+    public var services: [ServiceFacts]
+    public var certifications: Set<Certification>
+    public var enrollments: Set<Enrollment>
+    /// The zone names PostgreSQL reads as zones (nil: not checked against the database).
+    public var databaseZones: Set<String>?
+
+    public init(people: [PersonFacts], services: [ServiceFacts], certifications: Set<Certification>, enrollments: Set<Enrollment>, databaseZones: Set<String>?) {
+        self.people = people
+        self.services = services
+        self.certifications = certifications
+        self.enrollments = enrollments
+        self.databaseZones = databaseZones
+    }
+}
+
+public struct Certification: Hashable, Sendable {
+    public let serviceId: String
+    public let expertId: String
+
+    public init(serviceId: String, expertId: String) {
+        self.serviceId = serviceId
+        self.expertId = expertId
+    }
+}
+
+public struct Enrollment: Hashable, Sendable {
+    public let userId: String
+    public let serviceId: String?
+    public let expertId: String?
+
+    public init(userId: String, serviceId: String?, expertId: String?) {
+        self.userId = userId
+        self.serviceId = serviceId
+        self.expertId = expertId
+    }
+}
+
+/// One row's outcome.
+public struct ImportChange: Sendable, Equatable {
+    public enum Action: String, Sendable {
+        case create, update, unchanged
+    }
+
+    public let line: Int
+    public let action: Action
+    /// What the row is about, as a person recognises it (an e-mail, a service's name…).
+    public let subject: String
+}
+
+/// Everything an import writes, applied in one statement.
+public struct ImportWrites: Sendable, Equatable {
+    public var newPeople: [PersonFacts] = []
+    public var changedPeople: [PersonFacts] = []
+    /// Ledger accounts the people's roles open: a wallet for a user, earnings for an expert.
+    public var accounts: [(id: String, kind: AccountKind, ownerId: String)] = []
+    public var newServices: [ServiceFacts] = []
+    public var changedServices: [ServiceFacts] = []
+    public var certifications: [Certification] = []
+    public var enrollments: [Enrollment] = []
+
+    public var isEmpty: Bool {
+        newPeople.isEmpty && changedPeople.isEmpty && newServices.isEmpty && changedServices.isEmpty && certifications.isEmpty && enrollments.isEmpty
+    }
+
+    public static func == (a: ImportWrites, b: ImportWrites) -> Bool {
+        a.newPeople == b.newPeople && a.changedPeople == b.changedPeople && a.accounts.map(\.id) == b.accounts.map(\.id)
+            && a.newServices == b.newServices && a.changedServices == b.changedServices && a.certifications == b.certifications
+            && a.enrollments == b.enrollments
+    }
+}
+
+/// An import decided over the whole file: each row's outcome and the writes, or (thrown) every
+/// problem of every row. A file with any problem changes nothing.
+public struct ImportPlan: Sendable, Equatable {
+    public var changes: [ImportChange] = []
+    public var writes = ImportWrites()
+
+    public func count(_ action: ImportChange.Action) -> Int { changes.filter { $0.action == action }.count }
+}
+
+/// The import's one decision (seed 002: "download, fill in, upload").
+public enum ImportDecider {
+    /// `unread`: the problems of rows the file could not give (reported with the others, in line order).
+    public static func decide(
+        _ kind: SheetKind, rows: [SheetRow], unread: ImportProblems = ImportProblems(), facts: ImportFacts, newId: @escaping (IdKind) -> String
+    ) throws -> ImportPlan {
+        var state = State(facts: facts, newId: newId)
+        state.problems = unread
+        for row in rows {
+            do {
+                switch kind {
+                case .people: try state.person(row)
+                case .services: try state.service(row)
+                case .certifications: try state.certification(row)
+                case .enrollments: try state.enrollment(row)
+                }
+            } catch let e as AppError {
+                let field = e.details["field"]?.stringValue ?? ""
+                state.problems.add(row.line, e.details["reason"].flatMap(\.stringValue).map { field.isEmpty ? $0 : "\(field) \($0)" } ?? e.message)
+            }
+        }
+        guard state.problems.list.isEmpty else { throw ImportProblems(state.problems.list.sorted { $0.line < $1.line }) }
+        return state.plan
+    }
+
+    struct State {
+        var people: [String: PersonFacts]
+        var services: [String: ServiceFacts]
+        var peopleById: [String: PersonFacts]
+        let facts: ImportFacts
+        let newId: (IdKind) -> String
+        var plan = ImportPlan()
+        var problems = ImportProblems()
+        /// The line where each e-mail, service name or pair first appeared in the file.
+        var seen: [String: Int] = [:]
+
+        init(facts: ImportFacts, newId: @escaping (IdKind) -> String) {
+            self.facts = facts
+            self.newId = newId
+            people = Dictionary(facts.people.map { ($0.email.lowercased(), $0) }) { a, _ in a }
+            peopleById = Dictionary(facts.people.map { ($0.id, $0) }) { a, _ in a }
+            services = Dictionary(facts.services.map { ($0.name.lowercased(), $0) }) { a, _ in a }
+        }
+
+        func invalid(_ column: String, _ reason: String) -> AppError { AppError.invalidParams(field: column, reason: reason) }
+
+        /// Each e-mail, name or pair once per file: a second row would contradict or repeat the first.
+        mutating func once(_ key: String, _ what: String, line: Int) throws {
+            if let first = seen[key] { throw invalid("", "repeats \(what) of line \(first)") }
+            seen[key] = line
+        }
+
+        mutating func record(_ row: SheetRow, _ action: ImportChange.Action, _ subject: String) {
+            plan.changes.append(ImportChange(line: row.line, action: action, subject: subject))
+        }
+
+        func person(email: String, role: Role, column: String) throws -> PersonFacts {
+            guard !email.isEmpty else { throw invalid(column, "is empty") }
+            guard let p = people[email.lowercased()] else { throw invalid(column, "names no person of this community (\(email))") }
+            guard p.has(role) else { throw invalid(column, "\(email) does not have the \(role.rawValue) role") }
+            return p
+        }
+
+        func service(named name: String) throws -> ServiceFacts {
+            guard let s = services[name.lowercased()] else { throw invalid("service", "names no service of this community (\(name))") }
+            return s
+        }
+
+        static func number(_ row: SheetRow, _ column: String, _ range: ClosedRange<Int64>) throws -> Int64 {
+            guard let v = Int64(row[column]), range.contains(v) else {
+                throw AppError.invalidParams(field: column, reason: "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return v
+        }
+
+        static func validate(_ schema: Schema, _ value: String, _ column: String) throws {
+            try schema.validate(.string(value), path: column, limits: .standard)
+        }
+
+        // MARK: People
+
+        mutating func person(_ row: SheetRow) throws {
+            let email = row["email"]
+            try Self.validate(.email, email, "email")
+            try once("person " + email.lowercased(), "the e-mail \(email)", line: row.line)
+            for column in ["first_name", "last_name"] { try Self.validate(.name, row[column], column) }
+            let names = Sheet.list(row["roles"])
+            guard !names.isEmpty else { throw invalid("roles", "is empty; give one or more of \(Role.allCases.map(\.rawValue).joined(separator: ";"))") }
+            var roles: Set<Role> = []
+            for name in names {
+                guard let role = Role(rawValue: name.lowercased()) else {
+                    throw invalid("roles", "has \(name), which is not one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                roles.insert(role)
+            }
+            let zone = row["time_zone"]
+            if let reason = TimeZones.refusal(zone, databaseNames: facts.databaseZones) { throw invalid("time_zone", reason) }
+            guard let existing = people[email.lowercased()] else {
+                let p = PersonFacts(id: newId(.person), email: email, firstName: row["first_name"], lastName: row["last_name"], roles: roles, timeZone: zone)
+                plan.writes.newPeople.append(p)
+                openAccounts(p.id, roles)
+                record(row, .create, email)
+                return
+            }
+            let kept = existing.roles.subtracting(roles)
+            guard kept.isEmpty else {
+                let all = existing.roles.union(roles).map(\.rawValue).sorted().joined(separator: ";")
+                throw invalid(
+                    "roles", "leaves out \(kept.map(\.rawValue).sorted().joined(separator: ", ")), which \(email) holds; an import adds roles "
+                        + "and never takes one away: write \(all)")
+            }
+            var changed = existing
+            changed.firstName = row["first_name"]
+            changed.lastName = row["last_name"]
+            changed.roles = roles
+            changed.timeZone = zone
+            guard changed != existing else { return record(row, .unchanged, email) }
+            plan.writes.changedPeople.append(changed)
+            openAccounts(existing.id, roles.subtracting(existing.roles))
+            record(row, .update, email)
+        }
+
+        mutating func openAccounts(_ personId: String, _ roles: Set<Role>) {
+            if roles.contains(.user) { plan.writes.accounts.append((newId(.account), .userWallet, personId)) }
+            if roles.contains(.expert) { plan.writes.accounts.append((newId(.account), .expertEarnings, personId)) }
+        }
+
+        // MARK: Services
+
+        mutating func service(_ row: SheetRow) throws {
+            let name = row["name"]
+            try Self.validate(.name, name, "name")
+            try once("service " + name.lowercased(), "the service \(name)", line: row.line)
+            guard let kind = ServiceFacts.Kind(rawValue: row["kind"]) else { throw invalid("kind", "must be generic or expert_specific") }
+            let length = try Self.number(row, "default_length_minutes", 5...1440)
+            let price = try Self.number(row, "price_credits", 0...Limits.standard.maxCredits)
+            var expertId: String? = nil
+            if kind == .expertSpecific {
+                expertId = try person(email: row["expert_email"], role: .expert, column: "expert_email").id
+            } else if !row["expert_email"].isEmpty {
+                throw invalid("expert_email", "is only for expert_specific services")
+            }
+            let skills = Sheet.list(row["skills"]), questions = Sheet.list(row["agenda_questions"])
+            for (i, skill) in skills.enumerated() { try Self.validate(.name, skill, "skills[\(i)]") }
+            for (i, question) in questions.enumerated() { try Self.validate(.text(min: 1, max: 500), question, "agenda_questions[\(i)]") }
+            guard skills.count <= 100, questions.count <= 50 else { throw invalid("skills", "at most 100 skills and 50 agenda questions") }
+            guard let existing = services[name.lowercased()] else {
+                let s = ServiceFacts(
+                    id: newId(.service), name: name, kind: kind, expertId: expertId, defaultLengthMinutes: length, priceCredits: price, skills: skills,
+                    agendaQuestions: questions)
+                plan.writes.newServices.append(s)
+                services[name.lowercased()] = s
+                return record(row, .create, name)
+            }
+            var changed = existing
+            (changed.kind, changed.expertId, changed.defaultLengthMinutes, changed.priceCredits) = (kind, expertId, length, price)
+            (changed.skills, changed.agendaQuestions) = (skills, questions)
+            guard changed != existing else { return record(row, .unchanged, name) }
+            plan.writes.changedServices.append(changed)
+            record(row, .update, name)
+        }
+
+        // MARK: Certifications and enrolments
+
+        mutating func certification(_ row: SheetRow) throws {
+            let service = try service(named: row["service"])
+            let expert = try person(email: row["expert_email"], role: .expert, column: "expert_email")
+            try once("certification \(service.id) \(expert.id)", "this certification", line: row.line)
+            let subject = "\(expert.email) in \(service.name)"
+            let owner = service.expertId.flatMap { peopleById[$0] }
+            switch try CertificationRule.certify(expert, in: service, ownerName: owner?.fullName) {
+            case .holdsByOwnership:
+                record(row, .unchanged, subject)
+            case .record:
+                let c = Certification(serviceId: service.id, expertId: expert.id)
+                if facts.certifications.contains(c) { return record(row, .unchanged, subject) }
+                plan.writes.certifications.append(c)
+                record(row, .create, subject)
+            }
+        }
+
+        mutating func enrollment(_ row: SheetRow) throws {
+            let user = try person(email: row["user_email"], role: .user, column: "user_email")
+            let serviceName = row["service"], expertEmail = row["expert_email"]
+            guard serviceName.isEmpty != expertEmail.isEmpty else { throw invalid("service", "give exactly one of service or expert_email") }
+            let service = serviceName.isEmpty ? nil : try service(named: serviceName)
+            let expert = expertEmail.isEmpty ? nil : try person(email: expertEmail, role: .expert, column: "expert_email")
+            let e = Enrollment(userId: user.id, serviceId: service?.id, expertId: expert?.id)
+            try once("enrollment \(e.userId) \(e.serviceId ?? e.expertId ?? "")", "this enrolment", line: row.line)
+            let subject = "\(user.email) to \(service?.name ?? expert?.email ?? "")"
+            if facts.enrollments.contains(e) { return record(row, .unchanged, subject) }
+            plan.writes.enrollments.append(e)
+            record(row, .create, subject)
+        }
+    }
+}

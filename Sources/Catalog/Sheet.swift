@@ -1,0 +1,144 @@
+import Core
+
+/// The spreadsheets of seed 002's "download, fill in, upload" loop: people, services
+/// ("Courses CSV"), certifications ("Tutors CSV") and enrolments ("Course Enrollment CSV").
+/// One list of columns per kind serves the import and the export, so a downloaded file goes
+/// back up unchanged.
+public enum SheetKind: String, Sendable, CaseIterable {
+    case people, services, certifications, enrollments
+
+    /// The columns in the order an export writes them.
+    public var columns: [String] {
+        switch self {
+        case .people: return ["email", "first_name", "last_name", "roles", "time_zone"]
+        case .services: return ["name", "kind", "default_length_minutes", "price_credits", "expert_email", "skills", "agenda_questions"]
+        case .certifications: return ["service", "expert_email"]
+        case .enrollments: return ["user_email", "service", "expert_email"]
+        }
+    }
+
+    /// The columns a file must have.
+    public var required: [String] {
+        switch self {
+        case .people: return columns
+        case .services: return ["name", "kind", "default_length_minutes", "price_credits"]
+        case .certifications: return columns
+        case .enrollments: return ["user_email"]
+        }
+    }
+
+    /// Rows an export page holds at most: a service row can be long (50 agenda questions).
+    public var maxRowsPerPage: Int { self == .services ? 1000 : Sheet.maxRows }
+}
+
+/// One row of a file: its physical line and its values by column, trimmed.
+public struct SheetRow: Sendable, Equatable {
+    public let line: Int
+    public let values: [String: String]
+
+    public init(line: Int, values: [String: String]) {
+        self.line = line
+        self.values = values
+    }
+
+    public subscript(_ column: String) -> String { values[column] ?? "" }
+}
+
+public struct ImportProblem: Sendable, Equatable {
+    public let line: Int
+    public let message: String
+
+    public init(line: Int, message: String) {
+        self.line = line
+        self.message = message
+    }
+}
+
+/// A file that cannot be imported: every problem, each on its line.
+public struct ImportProblems: Error, Sendable, Equatable {
+    public var list: [ImportProblem] = []
+
+    public init(_ list: [ImportProblem] = []) { self.list = list }
+
+    mutating func add(_ line: Int, _ message: String) { list.append(ImportProblem(line: line, message: message)) }
+
+    /// The error a caller reads: nothing was imported, and why, line by line in `data.errors`.
+    public var error: AppError {
+        AppError(
+            .invalidParams,
+            message: "Invalid params: csv has \(list.count) problem(s); nothing was imported. First: line \(list[0].line): \(list[0].message)",
+            details: ["field": "csv", "reason": "has problems",
+                      "errors": .array(list.prefix(Sheet.maxProblemsListed).map { ["line": .int(Int64($0.line)), "message": .string($0.message)] })])
+    }
+}
+
+public enum Sheet {
+    public static let maxRows = 10_000
+    /// The most characters of one file (the import's `csv` param); an export page stays within it.
+    public static let maxCharacters = 1_000_000
+    public static let maxProblemsListed = 1000
+    /// How a cell lists several values (roles, skills, agenda questions).
+    public static let listSeparator: Character = ";"
+
+    /// A header cell as matched: without regard to case, spaces and underscores
+    /// (`User Email`, `user_email` and `USEREMAIL` name the same column).
+    public static func headerKey(_ text: String) -> String {
+        String(text.lowercased().filter { $0 != " " && $0 != "_" && $0 != "\t" })
+    }
+
+    /// The file's rows by column and the problems of the rows that could not be read (a wrong
+    /// number of fields); a file whose header or quoting is broken throws its problems.
+    public static func read(_ kind: SheetKind, csv: String) throws -> (rows: [SheetRow], problems: ImportProblems) {
+        let records: [CSVRecord]
+        do { records = try CSVReader.parse(csv) } catch let e as CSVError { throw ImportProblems([ImportProblem(line: e.line, message: e.message)]) }
+        guard let header = records.first else { throw ImportProblems([ImportProblem(line: 1, message: "the file is empty; the first row names the columns")]) }
+        var problems = ImportProblems()
+        let known = Dictionary(uniqueKeysWithValues: kind.columns.map { (headerKey($0), $0) })
+        var columns: [String?] = []
+        for cell in header.fields {
+            let name = cell.trimmingCharacters(in: " \t")
+            guard let column = known[headerKey(name)] else {
+                problems.add(header.line, "unknown column \(name); expected \(kind.columns.joined(separator: ", "))")
+                columns.append(nil)
+                continue
+            }
+            if columns.contains(column) { problems.add(header.line, "column \(column) is given twice") }
+            columns.append(column)
+        }
+        for required in kind.required where !columns.contains(required) { problems.add(header.line, "missing column \(required)") }
+        let rows = records.dropFirst()
+        if rows.count > maxRows { problems.add(rows.first!.line, "at most \(maxRows) rows per import; split the file") }
+        guard problems.list.isEmpty else { throw problems }
+        var out: [SheetRow] = []
+        for record in rows {
+            guard record.fields.count == columns.count else {
+                problems.add(record.line, "has \(record.fields.count) fields, the header has \(columns.count)")
+                continue
+            }
+            var values: [String: String] = [:]
+            for (column, value) in zip(columns, record.fields) { values[column!] = CSVWriter.unguarded(value.trimmingCharacters(in: " \t")) }
+            out.append(SheetRow(line: record.line, values: values))
+        }
+        return (out, problems)
+    }
+
+    /// The values of a list cell, in order, without blanks.
+    public static func list(_ cell: String) -> [String] {
+        cell.split(separator: listSeparator).map { String($0).trimmingCharacters(in: " \t") }.filter { !$0.isEmpty }
+    }
+
+    public static func cell(_ values: [String]) -> String { values.joined(separator: String(listSeparator)) }
+
+    /// A page of an export: the header and the rows that fit in `maxCharacters`; how many did.
+    public static func write(_ kind: SheetKind, rows: [[JSON]]) -> (csv: String, rows: Int) {
+        var csv = CSVWriter.table(header: kind.columns, rows: [])
+        var written = 0
+        for row in rows {
+            let line = CSVWriter.row(row)
+            guard csv.count + line.count <= maxCharacters else { break }
+            csv += line
+            written += 1
+        }
+        return (csv, written)
+    }
+}

@@ -1,0 +1,11 @@
+/// The characters a person's text must not bring to someone else's screen as they are: C0 and
+/// C1 controls and DEL (which move a terminal's cursor, clear it or retitle its window) and the
+/// marks that reorder text (bidirectional embeddings, overrides and isolates), which make what
+/// follows them read differently from what it is.
+extension Unicode.Scalar {
+    public var isControlCharacter: Bool { value < 0x20 || (0x7F...0x9F).contains(value) }
+
+    public var isBidiControl: Bool {
+        (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value) || value == 0x200E || value == 0x200F || value == 0x061C
+    }
+}

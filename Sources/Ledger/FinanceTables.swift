@@ -1,0 +1,69 @@
+import Core
+
+/// The columns of every finance CSV, named once: a column has the same name in every file
+/// (`transfer_id`, `account_kind`, `posted`…), and an instant is `…_utc`,
+/// `YYYY-MM-DD HH:MM:SS` in UTC (CSVColumn). The JSON items keep their own keys; each column
+/// says which key it reads.
+public enum FinanceTables {
+    /// A balance now or at a time: posted, blocked, available.
+    static let balanceColumns: [CSVColumn] = [.value("posted"), .value("blocked"), .value("available")]
+    static let sums: [CSVColumn] = [.value("debits_posted"), .value("credits_posted"), .value("debits_pending"), .value("credits_pending")]
+
+    /// `ledger.balance`: one row per account.
+    public static let balance: [CSVColumn] =
+        [.value("account_id"), .value("kind", as: "account_kind"), .value("owner_id")] + balanceColumns + [.instant("as_of")]
+
+    /// `ledger.accounts`: every account with its owner and sums.
+    public static let accounts: [CSVColumn] =
+        [.value("account_id"), .value("kind", as: "account_kind"), .value("owner_id"), .value("owner_email"), .value("owner_first_name"),
+         .value("owner_last_name")] + balanceColumns + [.value("incoming")] + sums + [.instant("created_at", as: "opened_at"), .instant("as_of")]
+
+    /// `ledger.statement`: an opening row, the entries, a closing row. The change columns of
+    /// the entries sum to the closing balance less the opening one; the balance columns are
+    /// the balances after each row.
+    public static let statement: [CSVColumn] = [
+        .value("seq"), .instant("created_at"), .value("transfer_id"), .value("kind", as: "transfer_kind"), .value("phase"), .value("side"),
+        .value("amount"), .value("posted_change"), .value("blocked_change"), .value("available_change"),
+        .value("posted_balance", as: "posted_after"), .value("blocked", as: "blocked_after"), .value("available", as: "available_after"),
+        .value("meeting_id"), .value("pending_id"), .value("reference"), .value("reason"),
+    ]
+
+    /// The opening or closing row of a statement's CSV: `transfer_kind` says which, the time is
+    /// the bound, and the balance columns hold the balance then.
+    public static func statementBound(_ kind: String, at: Instant?, _ balance: Balance) -> JSON {
+        [
+            "kind": .string(kind), "created_at": .optional(at?.rfc3339), "posted_balance": .int(balance.posted), "blocked": .int(balance.blocked),
+            "available": .int(balance.available),
+        ]
+    }
+
+    /// `ledger.trial_balance`: one row per account kind.
+    public static let trialBalance: [CSVColumn] = [.value("kind", as: "account_kind"), .value("accounts")] + sums + balanceColumns
+
+    /// `ledger.meeting_trail`: one row per movement of the meeting.
+    public static let meetingTrail: [CSVColumn] = [
+        .value("seq"), .instant("created_at"), .value("id", as: "transfer_id"), .value("kind", as: "transfer_kind"), .value("phase"),
+        .value("credits", as: "amount"), .value("debit_account_id"), .value("credit_account_id"), .value("pending_id"),
+    ]
+
+    /// `report.credits_outstanding`: one row.
+    public static let creditsOutstanding: [CSVColumn] =
+        [.instant("as_of"), .value("wallets"), .value("wallets_with_credits")] + balanceColumns
+
+    /// `report.revenue_by_month`.
+    public static let revenueByMonth: [CSVColumn] = [
+        .value("month"), .value("fees"), .value("fee_transfers"), .value("adjustments"), .value("revenue"), .value("late_cancel_charges"),
+        .value("late_cancellations"),
+    ]
+
+    /// `report.settlements_by_month` (captures and releases).
+    public static let settlementsByMonth: [CSVColumn] = [
+        .value("month"), .value("holds"), .value("held"), .value("captures"), .value("captured"), .value("returned_on_capture"),
+        .value("releases"), .value("released"), .value("blocked_change"),
+    ]
+
+    /// `report.earnings_due`: one row per expert.
+    public static let earningsDue: [CSVColumn] =
+        [.value("account_id"), .value("owner_id"), .value("owner_email"), .value("owner_first_name"), .value("owner_last_name")]
+        + balanceColumns + [.value("incoming"), .value("due"), .instant("as_of")]
+}

@@ -1,0 +1,181 @@
+import Community
+import Core
+import Meetings
+
+/// An expert's public profile (seed 000/001: students "view provider profiles" and "see their
+/// bio" before picking one). This is all a user of the community reads about an expert: never
+/// their e-mail, roles, time zone or suspension.
+public struct ExpertProfile: Sendable, Equatable {
+    public var expertId: String
+    public var displayName: String
+    public var bio: String
+    /// An https URL of a photo, or nil.
+    public var photoURL: String?
+    /// BCP 47 language tags (`en`, `cs`, `pt-BR`), in the order the expert gave them.
+    public var languages: [String]
+
+    public init(expertId: String, displayName: String, bio: String = "", photoURL: String? = nil, languages: [String] = []) {
+        self.expertId = expertId
+        self.displayName = displayName
+        self.bio = bio
+        self.photoURL = photoURL
+        self.languages = languages
+    }
+
+    /// The profile of an expert who has not written one: their name and nothing else.
+    public static func unwritten(_ expert: PersonFacts) -> ExpertProfile {
+        ExpertProfile(expertId: expert.id, displayName: expert.fullName)
+    }
+
+    /// What anyone in the community may read, and what a booking picker shows.
+    public var publicJSON: JSON {
+        [
+            "person_id": .string(expertId), "display_name": .string(displayName), "bio": .string(bio), "photo_url": .optional(photoURL),
+            "languages": .array(languages.map { .string($0) }),
+        ]
+    }
+}
+
+/// A change to a profile: the fields given, each either a new value or (for the optional ones)
+/// nil to clear it. Fields not given keep their value.
+public struct ProfileChange: Sendable, Equatable {
+    public var displayName: String?
+    public var bio: String?
+    public var photoURL: String??
+    public var languages: [String]?
+
+    public init(displayName: String? = nil, bio: String? = nil, photoURL: String?? = nil, languages: [String]? = nil) {
+        self.displayName = displayName
+        self.bio = bio
+        self.photoURL = photoURL
+        self.languages = languages
+    }
+}
+
+/// The rules of a profile: who may write it and what each field may hold. Every string is a
+/// person's and hostile: control characters and bidirectional overrides, which would let a
+/// name rewrite a line on someone's screen, are refused, and so are photo URLs that are not
+/// plain https.
+public enum ProfileRules {
+    public static let maxDisplayNameCharacters = 200
+    public static let maxBioCharacters = 2000
+    public static let maxPhotoURLCharacters = 500
+    public static let maxLanguages = 20
+
+    /// Only the expert themself or an admin writes a profile, and only an expert has one.
+    public static func mayWrite(actorId: String, actorRoles: Set<Role>, subject: PersonFacts) throws {
+        guard actorId == subject.id || actorRoles.contains(.admin) else {
+            throw AppError.forbidden("only the expert themself or an admin may change a profile")
+        }
+        guard subject.has(.expert) else {
+            throw AppError.invalidParams(field: "person_id", reason: "must be a person with the expert role (only experts have public profiles)")
+        }
+    }
+
+    /// The profile anyone in the community may read: an expert's. Of anyone else there is none
+    /// (whether they exist at all is no one else's business).
+    public static func readable(_ person: PersonFacts, _ profile: ExpertProfile) throws -> ExpertProfile {
+        guard person.has(.expert) else { throw AppError.notFound("expert profile", person.id) }
+        return profile
+    }
+
+    /// The profile after `change`, every given field checked.
+    public static func apply(_ change: ProfileChange, to profile: ExpertProfile) throws -> ExpertProfile {
+        var out = profile
+        if let name = change.displayName { out.displayName = try displayName(name) }
+        if let bio = change.bio { out.bio = try self.bio(bio) }
+        if let url = change.photoURL { out.photoURL = try url.map(photoURL) }
+        if let languages = change.languages { out.languages = try self.languages(languages) }
+        return out
+    }
+
+    public static func displayName(_ text: String) throws -> String {
+        let name = text.trimmingCharacters(in: " ")
+        guard !name.isEmpty else { throw AppError.invalidParams(field: "display_name", reason: "must not be blank") }
+        guard name.count <= maxDisplayNameCharacters else {
+            throw AppError.invalidParams(field: "display_name", reason: "must have at most \(maxDisplayNameCharacters) characters")
+        }
+        if let bad = name.unicodeScalars.first(where: { $0.isControlCharacter || $0.isBidiControl }) {
+            throw AppError.invalidParams(field: "display_name", reason: "must not contain control characters (found U+\(hex(bad)))")
+        }
+        return name
+    }
+
+    /// Line breaks and tabs are kept (a bio has paragraphs); other controls are refused.
+    public static func bio(_ text: String) throws -> String {
+        guard text.count <= maxBioCharacters else {
+            throw AppError.invalidParams(field: "bio", reason: "must have at most \(maxBioCharacters) characters")
+        }
+        if let bad = text.unicodeScalars.first(where: { ($0 != "\n" && $0 != "\t" && $0.isControlCharacter) || $0.isBidiControl }) {
+            throw AppError.invalidParams(field: "bio", reason: "must not contain control characters other than line breaks and tabs (found U+\(hex(bad)))")
+        }
+        return text
+    }
+
+    /// `https://host/path…`: no other scheme (a `javascript:` or `data:` URL would run in a
+    /// front end that shows it), no credentials, no spaces or controls, a host with a dot.
+    public static func photoURL(_ text: String) throws -> String {
+        func refuse(_ why: String) -> AppError { AppError.invalidParams(field: "photo_url", reason: why) }
+        guard text.count <= maxPhotoURLCharacters else { throw refuse("must have at most \(maxPhotoURLCharacters) characters") }
+        guard text.lowercased().hasPrefix("https://") else { throw refuse("must be an https:// URL") }
+        guard !text.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value >= 0x7F }) else {
+            throw refuse("must be written in ASCII without spaces or control characters (percent-encode the rest)")
+        }
+        let rest = text.dropFirst("https://".count)
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard !authority.contains("@") else { throw refuse("must not carry a user name or password") }
+        let host = authority.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
+        let hostCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
+        guard host.contains("."), !host.hasPrefix("."), !host.hasSuffix("."), host.allSatisfy(hostCharacters.contains) else {
+            throw refuse("must name a host, like https://photos.example.org/talia.jpg")
+        }
+        return text
+    }
+
+    /// BCP 47 tags, written in their usual case (`pt-BR`, `zh-Hant`), each once.
+    public static func languages(_ tags: [String]) throws -> [String] {
+        guard tags.count <= maxLanguages else {
+            throw AppError.invalidParams(field: "languages", reason: "must have at most \(maxLanguages) items")
+        }
+        var out: [String] = []
+        for (i, tag) in tags.enumerated() {
+            guard let normalized = languageTag(tag) else {
+                throw AppError.invalidParams(field: "languages[\(i)]", reason: "must be a language tag such as en, cs or pt-BR")
+            }
+            if !out.contains(normalized) { out.append(normalized) }
+        }
+        return out
+    }
+
+    /// A language (2–3 letters) with optional script (4 letters) and region (2 letters or 3
+    /// digits) subtags, or nil.
+    static func languageTag(_ tag: String) -> String? {
+        let parts = tag.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+        guard (1...3).contains(parts.count), parts.allSatisfy({ $0.unicodeScalars.allSatisfy { $0.isASCII && $0.properties.isAlphabetic || ("0"..."9").contains($0) } })
+        else { return nil }
+        let language = parts[0]
+        guard (2...3).contains(language.count), language.allSatisfy(\.isLetter) else { return nil }
+        var out = [language.lowercased()]
+        var rest = parts.dropFirst()
+        if let script = rest.first, script.count == 4, script.allSatisfy(\.isLetter) {
+            out.append(script.prefix(1).uppercased() + script.dropFirst().lowercased())
+            rest = rest.dropFirst()
+        }
+        if let region = rest.first {
+            if region.count == 2, region.allSatisfy(\.isLetter) {
+                out.append(region.uppercased())
+            } else if region.count == 3, region.allSatisfy(\.isNumber) {
+                out.append(region)
+            } else {
+                return nil
+            }
+            rest = rest.dropFirst()
+        }
+        return rest.isEmpty ? out.joined(separator: "-") : nil
+    }
+
+    static func hex(_ s: Unicode.Scalar) -> String {
+        let digits = String(s.value, radix: 16, uppercase: true)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+}

@@ -1,0 +1,55 @@
+import Core
+import Meetings
+import People
+import Postgres
+
+/// Experts' public profiles (`expert_profiles`), read with the person they belong to.
+public enum ProfileStore {
+    /// The person's columns and their profile's (NULL when they have not written one).
+    static let select = """
+        SELECT p.id, p.email, p.first_name, p.last_name, p.roles, p.time_zone, p.suspended_until, x.display_name, x.bio, x.photo_url, x.languages AS profile_languages
+        FROM people p LEFT JOIN expert_profiles x ON x.community_id = p.community_id AND x.expert_id = p.id
+        """
+
+    /// One person with their profile.
+    public static func byId(communityId: String, id: String, forUpdate: Bool = false) -> Statement {
+        Statement(select + " WHERE p.community_id = $1 AND p.id = $2" + (forUpdate ? " FOR NO KEY UPDATE OF p" : ""), [communityId, id])
+    }
+
+    /// A page of the community's experts (with a service, those who offer it) in id order.
+    public static func experts(communityId: String, serviceId: String?, afterId: String?, limit: Int64) -> Statement {
+        Statement(
+            select + """
+                 WHERE p.community_id = $1 AND 'expert' = ANY (p.roles) AND ($3::text IS NULL OR p.id > $3)
+                  AND ($2::text IS NULL
+                       OR EXISTS (SELECT 1 FROM certifications c WHERE c.community_id = $1 AND c.service_id = $2 AND c.expert_id = p.id)
+                       OR EXISTS (SELECT 1 FROM services s WHERE s.community_id = $1 AND s.id = $2 AND s.expert_id = p.id))
+                ORDER BY p.id LIMIT $4
+                """, [communityId, serviceId, afterId, limit])
+    }
+
+    /// The profiles of the given experts, for search results.
+    public static func profiles(communityId: String, ids: [String]) -> Statement {
+        Statement(select + " WHERE p.community_id = $1 AND p.id = ANY ($2) ORDER BY p.id", [communityId, PostgresTextArray(ids)])
+    }
+
+    /// The person and their profile as written, or their unwritten one.
+    public static func decode(_ row: Row) throws -> (person: PersonFacts, profile: ExpertProfile) {
+        let person = try PeopleStore.person(row)
+        guard let name = try row.optionalString("display_name") else { return (person, .unwritten(person)) }
+        return (person, ExpertProfile(
+            expertId: person.id, displayName: name, bio: try row.string("bio"), photoURL: try row.optionalString("photo_url"),
+            languages: try row.stringArray("profile_languages")))
+    }
+
+    public static func save(_ c: Connection, communityId: String, _ p: ExpertProfile, now: Instant) throws {
+        try c.query(
+            """
+            INSERT INTO expert_profiles (community_id, expert_id, display_name, bio, photo_url, languages, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            ON CONFLICT (community_id, expert_id) DO UPDATE
+            SET display_name = EXCLUDED.display_name, bio = EXCLUDED.bio, photo_url = EXCLUDED.photo_url, languages = EXCLUDED.languages,
+                updated_at = EXCLUDED.updated_at
+            """, [communityId, p.expertId, p.displayName, p.bio, p.photoURL, PostgresTextArray(p.languages), now])
+    }
+}

@@ -1,0 +1,21 @@
+import Core
+import Foundation
+
+extension Session {
+    /// CSV for a spreadsheet: on stdout, or into `--output FILE` (written whole, then moved into
+    /// place, so a reader never sees half a file). With a UTF-8 byte-order mark when asked
+    /// (`--bom`), and by default into a file (`--no-bom` leaves it out).
+    func writeCSV(_ text: String) throws {
+        let document = (invocation.wantsBOM ? CSVWriter.byteOrderMark : "") + text
+        guard let path = invocation.string("output") else {
+            out.exact(document)
+            return
+        }
+        do {
+            try document.write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            throw ToolError(message: "cannot write \(path): \((error as NSError).localizedDescription)", hint: "check that its folder exists and you may write there")
+        }
+        out.error("Wrote \(path)\(invocation.wantsBOM ? " (UTF-8 with a byte-order mark)" : "").")
+    }
+}

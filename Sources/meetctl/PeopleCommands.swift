@@ -1,0 +1,173 @@
+import Core
+
+/// Profiles and enrolments: what experts say about themselves, and who is assigned to whom.
+extension Commands {
+    static let profileRecord: OutputSpec = .record([
+        Column(header: "Expert", key: "person_id"), Column(header: "Name", key: "display_name"),
+        Column(header: "Languages", key: "languages", format: .compact, optional: true), Column(header: "Photo", key: "photo_url", optional: true),
+        Column(header: "Bio", key: "bio", optional: true),
+    ])
+
+    static let people: [CommandSpec] = [
+        CommandSpec(
+            path: ["profile", "show"], section: .experts, summary: "An expert's public profile, as users see it (default: yours)",
+            arguments: [ArgumentSpec(name: "PERSON", kind: .person, param: "person_id", help: "Default: yourself", required: false)],
+            method: "person.profile", output: profileRecord, run: PeopleCommands.showProfile),
+        CommandSpec(
+            path: ["profile", "set"], section: .experts, summary: "Write your public profile (admins: --person); options left out keep their value",
+            details: "Example: meetctl profile set --name \"Talia K\" --bio-file bio.txt --language en --language cs --photo https://photos.example.org/talia.jpg",
+            options: [
+                OptionSpec(name: "person", kind: .person, param: "person_id", help: "Whose profile (admins); default: yours"),
+                OptionSpec(name: "name", kind: .text(placeholder: "NAME"), param: "display_name", help: "The name users see"),
+                OptionSpec(name: "bio", kind: .text(placeholder: "TEXT"), param: "bio", help: "A few lines about you (at most 2000 characters)"),
+                OptionSpec(name: "bio-file", kind: .file, param: "bio", help: "The bio from a text file"),
+                OptionSpec(name: "photo", kind: .text(placeholder: "URL"), param: "photo_url", help: "An https:// URL of your photo"),
+                OptionSpec(name: "no-photo", kind: .flag, help: "Remove the photo"),
+                OptionSpec(name: "language", kind: .text(placeholder: "TAG"), param: "languages", help: "A language you meet in (en, cs, pt-BR); repeat for more; replaces the list", repeatable: true),
+            ],
+            method: "person.set_profile", mutating: true, output: profileRecord, run: PeopleCommands.setProfile),
+        CommandSpec(
+            path: ["experts"], section: .experts, summary: "The community's experts and their profiles (--service: those who offer it)",
+            options: [OptionSpec(name: "service", kind: .id(.service), param: "service_id", help: "Only the experts of this service")],
+            method: "person.profiles",
+            output: .table(key: "items", [
+                Column(header: "EXPERT", key: "person_id"), Column(header: "NAME", key: "display_name"),
+                Column(header: "LANGUAGES", key: "languages", format: .compact), Column(header: "PHOTO", key: "photo_url"),
+            ], empty: "No experts."),
+            allPages: true),
+        CommandSpec(
+            path: ["enrollments"], section: .admin, summary: "Enrolments of a user, a service or an expert (admins: all without options)",
+            options: [
+                OptionSpec(name: "user", kind: .person, param: "user_id", help: "This user's enrolments"),
+                OptionSpec(name: "service", kind: .id(.service), param: "service_id", help: "The users assigned to this service"),
+                OptionSpec(name: "expert", kind: .person, param: "expert_id", help: "The users assigned to this expert"),
+            ],
+            method: "enrollment.list",
+            output: .table(key: "items", [
+                Column(header: "USER", key: "user_id"), Column(header: "NAME", key: "user_name"), Column(header: "SERVICE", key: "service_name"),
+                Column(header: "EXPERT", key: "expert_name"), Column(header: "SINCE", key: "created_at", format: .time),
+            ], empty: "No enrolments."),
+            allPages: true),
+        CommandSpec(
+            path: ["import"], section: .admin, summary: "Import people, services, certifications or enrollments from a CSV file: all rows or none",
+            details: """
+                Columns ([optional]) — people: email, first_name, last_name, roles, time_zone; services: name, kind,
+                default_length_minutes, price_credits[, expert_email, skills, agenda_questions]; certifications: service,
+                expert_email; enrollments: user_email[, service, expert_email]. Header names match whatever their case,
+                spaces and underscores; lists (roles, skills, agenda questions) are separated by ";". meetctl export
+                writes the same columns. A file with any problem changes nothing; each problem is listed with its line.
+                --dry-run says what the import would create and update, and changes nothing.
+                """,
+            arguments: [
+                ArgumentSpec(name: "KIND", kind: .choice(["people", "services", "certifications", "enrollments"]), param: "kind"),
+                ArgumentSpec(name: "FILE", kind: .file, param: "csv", help: "A CSV file with a header row"),
+            ],
+            options: [OptionSpec(name: "dry-run", kind: .flag, param: "dry_run", help: "Report what would change; change nothing")],
+            method: "catalog.import_csv", mutating: true, run: PeopleCommands.importFile),
+        CommandSpec(
+            path: ["export"], section: .admin, summary: "Write people, services, certifications or enrollments as CSV, in the columns import takes",
+            details: "Example: meetctl export people > people.csv; edit it in a spreadsheet; meetctl import people people.csv --dry-run",
+            arguments: [ArgumentSpec(name: "KIND", kind: .choice(["people", "services", "certifications", "enrollments"]), param: "kind")],
+            method: "import.export", run: PeopleCommands.export),
+        CommandSpec(
+            path: ["chats"], section: .experts, summary: "Your conversations, latest activity first",
+            method: "conversation.list",
+            output: .table(key: "items", [
+                Column(header: "CONVERSATION", key: "id"), Column(header: "WITH", key: "with"),
+                Column(header: "MESSAGES", key: "message_count", format: .number), Column(header: "LAST", key: "last_message_at", format: .time),
+            ], empty: "No conversations."),
+            allPages: true, run: PeopleCommands.chats),
+        CommandSpec(
+            path: ["chat", "start"], section: .experts, summary: "Start a conversation with a user or an expert, before any meeting (or find yours)",
+            arguments: [ArgumentSpec(name: "PERSON", kind: .person, param: "person_id", help: "The other person")],
+            options: [
+                OptionSpec(name: "text", kind: .text(placeholder: "TEXT"), param: "text", help: "A first message (they are notified)"),
+                OptionSpec(name: "as", kind: .choice(["user", "expert"]), param: "as", help: "Your side, when you and they both are users and experts"),
+            ],
+            method: "conversation.start", mutating: true,
+            output: .message { r, _ in
+                let c = r["conversation"] ?? .null
+                return "\(r["started"] == true ? "Started" : "Found") conversation \(Render.plain(c["id"] ?? nil)) of \(Render.plain(c["user_name"] ?? nil)) (user) "
+                    + "and \(Render.plain(c["expert_name"] ?? nil)) (expert)\(r["message"].map { $0.isNull ? "" : "; message sent" } ?? "")."
+            }),
+        CommandSpec(
+            path: ["chat", "show"], section: .experts, summary: "A conversation's messages, oldest first",
+            arguments: [ArgumentSpec(name: "CONVERSATION_ID", kind: .id(.conversation), param: "conversation_id")],
+            method: "conversation.messages",
+            output: .table(key: "items", [
+                Column(header: "TIME", key: "created_at", format: .time), Column(header: "FROM", key: "author_name"),
+                Column(header: "MEETING", key: "meeting_id"), Column(header: "TEXT", key: "text"),
+            ], empty: "No messages yet."),
+            allPages: true),
+        CommandSpec(
+            path: ["chat", "send"], section: .experts, summary: "Write a message in a conversation",
+            arguments: [
+                ArgumentSpec(name: "CONVERSATION_ID", kind: .id(.conversation), param: "conversation_id"),
+                ArgumentSpec(name: "TEXT", kind: .text(placeholder: "TEXT"), param: "text"),
+            ],
+            method: "conversation.post", mutating: true,
+            output: .message { r, s in "Sent \(Render.plain(r["id"] ?? nil)) at \(try s.clock().format(r["created_at"]?.stringValue ?? "-"))." }),
+    ]
+}
+
+enum PeopleCommands {
+    @Sendable static func showProfile(_ invocation: Invocation, _ session: Session) throws {
+        var params = try session.mappedParams()
+        if params["person_id"] == nil { params["person_id"] = .string(try session.actorId()) }
+        try CommandRunner.show(try session.call("person.profile", params), session)
+    }
+
+    @Sendable static func setProfile(_ invocation: Invocation, _ session: Session) throws {
+        var params = try session.mappedParams()
+        if invocation.has("bio") && invocation.has("bio-file") { throw UsageError(message: "give --bio or --bio-file, not both") }
+        if invocation.has("no-photo") {
+            guard !invocation.has("photo") else { throw UsageError(message: "give --photo or --no-photo, not both") }
+            params["photo_url"] = .null
+        }
+        if params["person_id"] == nil { params["person_id"] = .string(try session.actorId()) }
+        try CommandRunner.show(try session.call("person.set_profile", params), session)
+    }
+}
+
+extension PeopleCommands {
+    /// `chats`: each conversation with the other person's name.
+    @Sendable static func chats(_ invocation: Invocation, _ session: Session) throws {
+        let me = try session.actorId()
+        let (items, _) = try session.allPages("conversation.list", try session.mappedParams())
+        let shown: [JSON] = items.map { item in
+            var o = item.objectValue ?? [:]
+            o["with"] = item["user_id"]?.stringValue == me ? item["expert_name"] ?? .null : item["user_name"] ?? .null
+            return .object(o)
+        }
+        try CommandRunner.show(["items": .array(shown), "next_cursor": .null], session)
+    }
+}
+
+extension PeopleCommands {
+    /// `import`: the counts; with --dry-run, each row's outcome too.
+    @Sendable static func importFile(_ invocation: Invocation, _ session: Session) throws {
+        let result = try session.call("catalog.import_csv", try session.mappedParams())
+        if invocation.wantsJSON { return session.out.json(result) }
+        let counts = "\(Render.plain(result["created"] ?? 0)) created, \(Render.plain(result["updated"] ?? 0)) updated, \(Render.plain(result["unchanged"] ?? 0)) unchanged"
+        guard result["dry_run"] == true else { return session.out.line("Imported: \(counts).") }
+        session.out.line("Dry run, nothing changed. The import would make: \(counts).")
+        for change in result["changes"]?.arrayValue ?? [] where change["action"]?.stringValue != "unchanged" {
+            session.out.line("line \(Render.plain(change["line"] ?? nil)): \(Render.plain(change["action"] ?? nil)) \(Render.plain(change["subject"] ?? nil))")
+        }
+    }
+
+    /// `export`: every page, the header once, written exactly.
+    @Sendable static func export(_ invocation: Invocation, _ session: Session) throws {
+        var params = try session.mappedParams()
+        var first = true
+        for _ in 0..<10_000 {
+            let page = try session.call("import.export", params)
+            var csv = page["csv"]?.stringValue ?? ""
+            if !first, let end = csv.firstIndex(of: "\r\n") { csv = String(csv[csv.index(after: end)...]) }
+            session.out.exact(csv)
+            first = false
+            guard let next = page["next_cursor"], !next.isNull else { return }
+            params["cursor"] = next
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import Catalog
+import Community
+import Core
+import Meetings
+import XCTest
+
+final class SheetTests: XCTestCase {
+    func testHeaderNamesMatchWhateverTheirCaseSpacesAndUnderscores() throws {
+        let read = try Sheet.read(.people, csv: "EMAIL, First Name ,last_name,Roles,TIME_ZONE\r\na@x.example,Ann,Lee,user,UTC\r\n")
+        XCTAssertEqual(read.rows, [SheetRow(line: 2, values: ["email": "a@x.example", "first_name": "Ann", "last_name": "Lee", "roles": "user", "time_zone": "UTC"])])
+        XCTAssertEqual(Sheet.headerKey("Default Length_Minutes"), "defaultlengthminutes")
+    }
+
+    func testHeaderProblemsAreAllReportedAtLineOne() {
+        XCTAssertThrowsError(try Sheet.read(.people, csv: "email,email,colour\n")) { error in
+            let list = (error as? ImportProblems)?.list ?? []
+            XCTAssertEqual(list.map(\.line), [1, 1, 1, 1, 1, 1])
+            XCTAssertEqual(list.map(\.message), [
+                "column email is given twice", "unknown column colour; expected email, first_name, last_name, roles, time_zone",
+                "missing column first_name", "missing column last_name", "missing column roles", "missing column time_zone",
+            ])
+        }
+        XCTAssertThrowsError(try Sheet.read(.services, csv: "")) { XCTAssertEqual(($0 as? ImportProblems)?.list.first?.line, 1) }
+    }
+
+    func testAnExportedPageReadsBackAsItWasWrittenFormulaGuardsIncluded() throws {
+        let cells: [[JSON]] = [["=HYPERLINK(\"x\")", "generic", 60, 10, nil, "@skill;+other", "-Why?\n=again"]]
+        let page = Sheet.write(.services, rows: cells)
+        XCTAssertEqual(page.rows, 1)
+        XCTAssertTrue(page.csv.contains("'=HYPERLINK"), page.csv)
+        let back = try Sheet.read(.services, csv: page.csv).rows
+        XCTAssertEqual(back.first?["name"], "=HYPERLINK(\"x\")")
+        XCTAssertEqual(back.first?["skills"], "@skill;+other")
+        XCTAssertEqual(back.first?["agenda_questions"], "-Why?\n=again")
+    }
+
+    func testAPageStopsBeforeTheImportsSize() {
+        let row: [JSON] = [.string(String(repeating: "x", count: 200)), "generic", 60, 10, nil, nil, .string(String(repeating: "q", count: 9000))]
+        let page = Sheet.write(.services, rows: Array(repeating: row, count: 200))
+        XCTAssertLessThan(page.rows, 200)
+        XCTAssertLessThanOrEqual(page.csv.count, Sheet.maxCharacters)
+    }
+}
+
+final class ImportDeciderTests: XCTestCase {
+    let ann = PersonFacts(id: "per_ann", email: "Ann@X.example", firstName: "Ann", lastName: "Lee", roles: [.user], timeZone: "UTC")
+    let talia = PersonFacts(id: "per_t", email: "talia@x.example", firstName: "Talia", lastName: "K", roles: [.expert], timeZone: "UTC")
+    var counter = 0
+
+    func facts(people: [PersonFacts] = [], services: [ServiceFacts] = []) -> ImportFacts {
+        ImportFacts(people: people, services: services, certifications: [], enrollments: [], databaseZones: nil)
+    }
+
+    func rows(_ kind: SheetKind, _ csv: String) throws -> [SheetRow] { try Sheet.read(kind, csv: csv).rows }
+
+    func decide(_ kind: SheetKind, _ csv: String, _ f: ImportFacts) throws -> ImportPlan {
+        try ImportDecider.decide(kind, rows: try rows(kind, csv), facts: f) { "\($0.rawValue)_new" }
+    }
+
+    func testPeopleAreCreatedUpdatedOrLeftAndRolesOpenAccounts() throws {
+        let csv = """
+            email,first_name,last_name,roles,time_zone
+            ann@x.example,Ann,Lee,user;expert,UTC
+            bo@x.example,Bo,N,expert,Europe/Prague
+            talia@x.example,Talia,K,expert,UTC
+            """
+        let plan = try decide(.people, csv, facts(people: [ann, talia]))
+        XCTAssertEqual(plan.changes.map(\.action), [.update, .create, .unchanged])
+        XCTAssertEqual(plan.writes.changedPeople.map(\.roles), [[.user, .expert]])
+        XCTAssertEqual(plan.writes.newPeople.map(\.email), ["bo@x.example"])
+        XCTAssertEqual(plan.writes.accounts.map { "\($0.kind.rawValue) \($0.ownerId)" }, ["expert_earnings per_ann", "expert_earnings per_new"])
+    }
+
+    func testEveryBadPeopleRowIsReportedByLineAndNothingIsPlanned() throws {
+        let csv = """
+            email,first_name,last_name,roles,time_zone
+            ann@x.example,Ann,Lee,expert,UTC
+            not-an-email,A,B,user,UTC
+            c@x.example,C,D,wizard,UTC
+            d@x.example,D,E,user,Mars/Olympus
+            e@x.example,,E,user,UTC
+            f@x.example,F,F,,UTC
+            C@X.example,C,D,user,UTC
+            """
+        XCTAssertThrowsError(try decide(.people, csv, facts(people: [ann]))) { error in
+            let list = (error as? ImportProblems)?.list ?? []
+            XCTAssertEqual(list.map(\.line), [2, 3, 4, 5, 6, 7, 8])
+            XCTAssertTrue(list[0].message.contains("leaves out user, which ann@x.example holds"), list[0].message)
+            XCTAssertTrue(list[1].message.hasPrefix("email "), list[1].message)
+            XCTAssertTrue(list[2].message.contains("wizard"), list[2].message)
+            XCTAssertTrue(list[3].message.hasPrefix("time_zone "), list[3].message)
+            XCTAssertTrue(list[4].message.hasPrefix("first_name "), list[4].message)
+            XCTAssertTrue(list[5].message.hasPrefix("roles is empty"), list[5].message)
+            XCTAssertEqual(list[6].message, "repeats the e-mail C@X.example of line 4")
+        }
+    }
+
+    func testCertifyingInAnExpertsOwnServiceIsUnchangedAndAnyoneElseIsAProblem() throws {
+        let own = ServiceFacts(id: "svc_t", name: "Peer Mentoring with Talia K", kind: .expertSpecific, expertId: talia.id, defaultLengthMinutes: 60, priceCredits: 5)
+        let bo = PersonFacts(id: "per_b", email: "bo@x.example", firstName: "Bo", lastName: "N", roles: [.expert], timeZone: "UTC")
+        let f = facts(people: [talia, bo], services: [own])
+        XCTAssertEqual(try decide(.certifications, "service,expert_email\npeer mentoring with talia k,TALIA@x.example\n", f).changes.map(\.action), [.unchanged])
+        XCTAssertThrowsError(try decide(.certifications, "service,expert_email\nPeer Mentoring with Talia K,bo@x.example\n", f)) {
+            XCTAssertTrue(($0 as? ImportProblems)?.list.first?.message.contains("Talia K's own service") ?? false, "\($0)")
+        }
+    }
+
+    func testUnreadRowsAreReportedInLineOrderWithTheOthers() throws {
+        let (rows, unread) = try Sheet.read(.services, csv: "name,kind,default_length_minutes,price_credits\nA,generic,60\nB,group,60,1\n")
+        XCTAssertThrowsError(try ImportDecider.decide(.services, rows: rows, unread: unread, facts: facts()) { "\($0)" }) {
+            XCTAssertEqual(($0 as? ImportProblems)?.list.map(\.line), [2, 3])
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import XCTest
+
+/// Issue 14's finance items as finance staff and admins use them: meetctl.
+final class FinanceReportMeetctlTests: XCTestCase {
+    override func setUpWithError() throws { _ = try TestEnvironment.databaseURL() }
+
+    /// Python's csv module reading a file as a spreadsheet user's script would: utf-8-sig, which
+    /// takes a byte-order mark away. Answers the rows and whether the file began with one.
+    static func readWithPython(_ path: String) throws -> (rows: [[String]], hadBOM: Bool) {
+        let script = """
+            import csv, json, sys
+            raw = open(sys.argv[1], 'rb').read()
+            with open(sys.argv[1], newline='', encoding='utf-8-sig') as f:
+                print(json.dumps({'bom': raw.startswith(b'\\xef\\xbb\\xbf'), 'rows': list(csv.reader(f))}))
+            """
+        let run = try runTool("/usr/bin/env", ["python3", "-c", script, path], timeout: 60)
+        guard run.succeeded else { throw HarnessError("python3 csv failed: \(run.stderr)") }
+        let parsed = try JSONValue.parse(run.stdout)
+        let rows = (parsed["rows"]?.array ?? []).map { ($0.array ?? []).compactMap(\.string) }
+        return (rows, parsed["bom"]?.bool ?? false)
+    }
+
+    /// "today `meetctl balance` as a finance person prints 'No accounts.'": now it lists the
+    /// community's accounts, like `meetctl accounts`.
+    func testBalanceAsFinanceListsTheCommunitysAccounts() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let finance = try c.finance
+        let table = try finance.ok(["balance"])
+        XCTAssertFalse(table.contains("No accounts."), table)
+        for kind in ["user_wallet", "expert_earnings", "platform_revenue", "issuance", "payouts"] { XCTAssertTrue(table.contains(kind), "\(kind): \(table)") }
+        XCTAssertTrue(table.contains(c.userEmail), table)
+        XCTAssertEqual(try finance.json(["balance"])["items"]?.array?.count, 5)
+        XCTAssertEqual(try finance.json(["accounts", "--kind", "user_wallet"])["items"]?.array?.compactMap { $0["owner_id"]?.string }, [c.userId])
+        XCTAssertEqual(try finance.json(["balance", "--person", c.userId])["posted"], 500, "--person still shows that person's")
+        XCTAssertTrue(try (try c.user).ok(["balance"]).contains("user_wallet"), "a user sees their own wallet")
+        XCTAssertTrue(try (try c.user).fails(["accounts"], status: 1).stderr.contains("forbidden"))
+        XCTAssertTrue(try finance.fails(["accounts", "--kind", "wallets"], status: 2).stderr.contains("user_wallet"))
+    }
+
+    /// "CSV that spreadsheets open right: a UTF-8 byte-order mark option (--bom, and on by
+    /// default when writing to a file with --output FILE)", read back by Python's csv with
+    /// utf-8-sig, a name with an accent intact.
+    func testCSVIntoAFileHasAByteOrderMarkThatPythonReads() throws {
+        let c = try MeetctlCommunity.make(#function, userName: ("Zoë", "Łukasiewicz"))
+        let finance = try c.finance
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("finance-csv-\(c.tag)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("accounts.csv").path
+
+        let written = try finance.run(["accounts", "--output", file])
+        XCTAssertEqual(written.termination, .exited(0), written.stderr)
+        XCTAssertEqual(written.stdout, "", "the CSV goes into the file")
+        XCTAssertTrue(written.stderr.contains(file), written.stderr)
+        let (rows, hadBOM) = try Self.readWithPython(file)
+        XCTAssertTrue(hadBOM, "on by default into a file")
+        XCTAssertEqual(rows.first?.first, "account_id", "utf-8-sig takes the mark away: the first column is named as it should be")
+        XCTAssertEqual(rows.count, 6)
+        XCTAssertTrue(try csvColumn(rows, "owner_first_name").contains("Zoë"))
+        XCTAssertTrue(try csvColumn(rows, "owner_last_name").contains("Łukasiewicz"))
+        XCTAssertTrue(try csvColumn(rows, "as_of_utc").allSatisfy { $0 == "2030-03-04 12:00:00" }, "a date a spreadsheet reads, in UTC")
+
+        XCTAssertEqual(try finance.run(["accounts", "--output", file, "--no-bom"]).termination, .exited(0))
+        XCTAssertFalse(try Self.readWithPython(file).hadBOM, "--no-bom")
+        let stdout = try finance.ok(["accounts", "--csv"])
+        XCTAssertTrue(stdout.hasPrefix("account_id,"), "no mark on stdout unless asked")
+        XCTAssertTrue(try finance.ok(["trial-balance", "--csv", "--bom"]).hasPrefix("\u{FEFF}account_kind,accounts,"))
+
+        for (arguments, message) in [
+            (["accounts", "--bom", "--no-bom", "--csv"], "--bom or --no-bom"), (["accounts", "--output", file, "--json"], "not both"),
+            (["accounts", "--output", folder.appendingPathComponent("missing/x.csv").path], "cannot write"),
+        ] {
+            let failed = try finance.run(arguments)
+            XCTAssertNotEqual(failed.termination, .exited(0), "\(arguments)")
+            XCTAssertTrue(failed.stderr.contains(message), "\(arguments): \(failed.stderr)")
+        }
+    }
+
+    /// The reports at the terminal and as CSV; statements between their opening and closing balances.
+    func testReportsAndStatementsAtTheTerminal() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let finance = try c.finance
+        let meeting = try c.agreedMeeting(start: "2030-03-11 10:00")
+        try c.admin.ok(["clock", "set", "2030-03-11T15:30:00Z"])
+        try (try c.expert).ok(["log", meeting, "--attendance", "attended"])
+
+        let revenue = try finance.ok(["report", "revenue", "--from", "2030-02", "--to", "2030-03"])
+        XCTAssertTrue(revenue.hasPrefix("MONTH "), revenue)
+        let lines = revenue.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("2030-03") && $0.contains(" 20 ") }, "March: the 20 % fee of 100: \(revenue)")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("total") }, revenue)
+        XCTAssertTrue(revenue.contains("America/New_York"), revenue)
+        let csv = try parseCSVWithPython(try finance.ok(["report", "settlements", "--from", "2030-03", "--to", "2030-03", "--csv"]))
+        XCTAssertEqual(csv.first, ["month", "holds", "held", "captures", "captured", "returned_on_capture", "releases", "released", "blocked_change"])
+        XCTAssertEqual(csv.last, ["2030-03", "1", "100", "1", "100", "0", "0", "0", "0"])
+        XCTAssertTrue(try finance.fails(["report", "revenue", "--to", "2030-03"], status: 2).stderr.contains("--from"))
+        XCTAssertTrue(try finance.fails(["report", "revenue", "--from", "March", "--to", "2030-03"], status: 1).stderr.contains("from_month"))
+
+        let outstanding = try finance.json(["report", "outstanding"])
+        XCTAssertEqual([outstanding["posted"], outstanding["blocked"], outstanding["available"]], [400, 0, 400])
+        let earnings = try finance.ok(["report", "earnings"])
+        XCTAssertTrue(earnings.contains(c.expertEmail) && earnings.contains("due 80"), earnings)
+
+        let statement = try finance.ok(["statement", "--person", c.userId, "--from", "2030-03-05"])
+        XCTAssertTrue(statement.contains("Opening balance (Tue 5 Mar 2030 00:00 EST): posted 500, blocked 100, available 400"), statement)
+        XCTAssertTrue(statement.contains("Closing balance (Mon 11 Mar 2030 11:30 EDT): posted 400, blocked 0, available 400"), statement)
+        XCTAssertTrue(statement.contains("Change: posted -100, blocked -100, available 0"), statement)
+        let statementCSV = try parseCSVWithPython(try finance.ok(["statement", "--person", c.userId, "--csv"]))
+        XCTAssertEqual(try csvColumn(statementCSV, "transfer_kind"), ["opening_balance", "grant", "hold", "capture", "closing_balance"])
+    }
+
+    /// "Dead letters: list them and put them back in the queue (`meetctl outbox dead`,
+    /// `meetctl outbox retry ID`)."
+    func testOutboxDeadAndRetry() throws {
+        let c = try MeetctlCommunity.make(#function)
+        _ = try c.agreedMeeting(start: "2030-03-11 10:00")
+        XCTAssertEqual(try c.admin.ok(["outbox", "dead"]), "No dead letters.\n")
+        // A mail program that always fails, eight times over: the messages are set aside.
+        for _ in 1...8 {
+            let failed = try c.admin.run(["outbox", "deliver", "--sendmail", "/bin/false"])
+            XCTAssertEqual(failed.termination, .exited(1), failed.stderr)
+            try c.admin.ok(["clock", "advance", "120"])
+        }
+        let dead = try c.admin.json(["outbox", "dead"])["items"]?.array ?? []
+        XCTAssertFalse(dead.isEmpty)
+        let table = try c.admin.ok(["outbox", "dead"])
+        XCTAssertTrue(table.hasPrefix("MESSAGE ") && table.contains("/bin/false"), table)
+        let id = try XCTUnwrap(dead.first?["id"]?.string)
+        XCTAssertTrue(try c.admin.ok(["outbox", "retry", id]).contains("Put back in the queue: 1 message(s): \(id)"))
+        XCTAssertFalse(try c.admin.json(["outbox", "dead"])["items"]?.array?.contains { $0["id"]?.string == id } ?? true)
+        let again = try c.admin.fails(["outbox", "retry", id], status: 1)
+        XCTAssertTrue(again.stderr.contains("not dead letters (unchanged): \(id)"), again.stderr)
+        XCTAssertTrue(try (try c.finance).fails(["outbox", "dead"], status: 1).stderr.contains("forbidden"))
+        let delivered = try c.admin.run(["outbox", "deliver", "--sendmail", "/bin/true"])
+        XCTAssertEqual(delivered.termination, .exited(0), delivered.stderr)
+        XCTAssertTrue(delivered.stdout.contains("Delivered"), delivered.stdout)
+    }
+}

@@ -1,0 +1,290 @@
+import Foundation
+import XCTest
+
+/// Issue 14, "Finance staff: reports, not only lookups", through meetingd's pipes: the
+/// community's accounts, the reports, statements between their opening and closing balances,
+/// and CSV — each figure reconciled with ledger.trial_balance.
+final class FinanceReportTests: EndToEndTestCase {
+    /// "ledger.accounts: every account of the community with posted, blocked and available
+    /// credits, filtered by kind, paged, CSV."
+    func testLedgerAccountsListsEveryAccountByKindAndPage() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let r = try ReportLedger.make(on: meetingd, #function)
+        var pages = 0
+        var cursor: JSONValue? = nil
+        var items: [JSONValue] = []
+        repeat {
+            var params: [String: JSONValue] = ["limit": 2]
+            if let cursor { params["cursor"] = cursor }
+            let page = try meetingd.result("ledger.accounts", as: r.finance, params)
+            items += page["items"]?.array ?? []
+            cursor = page["next_cursor"]
+            pages += 1
+        } while cursor != nil && cursor != .null && pages < 10
+        XCTAssertEqual(items.count, 7, "two wallets, two earnings accounts, platform_revenue, issuance, payouts")
+        XCTAssertEqual(pages, 4)
+        XCTAssertEqual(Set(items.compactMap { $0["account_id"]?.string }).count, 7, "no account twice across pages")
+        XCTAssertEqual(items.compactMap { $0["kind"]?.string }, items.compactMap { $0["kind"]?.string }.sorted(), "by kind")
+        for kind in ["user_wallet", "expert_earnings", "platform_revenue", "issuance", "payouts"] {
+            let ofKind = try meetingd.result("ledger.accounts", as: r.finance, ["kind": .string(kind)])["items"]?.array ?? []
+            XCTAssertTrue(ofKind.allSatisfy { $0["kind"]?.string == kind })
+            let trial = try r.trial(kind)
+            for figure in ["posted", "blocked", "available"] {
+                XCTAssertEqual(ofKind.compactMap { $0[figure]?.int }.reduce(0, +), trial[figure]?.int, "\(kind) \(figure) reconciles with the trial balance")
+            }
+            XCTAssertEqual(Int64(ofKind.count), trial["accounts"]?.int)
+        }
+        let walletB = try XCTUnwrap(items.first { $0["owner_id"]?.string == r.userB })
+        XCTAssertEqual(walletB["blocked"], 50)
+        XCTAssertEqual(walletB["available"], 250)
+        XCTAssertNotNil(walletB["owner_email"]?.string)
+        let before = try meetingd.result("ledger.accounts", as: r.finance, ["kind": "user_wallet", "as_of": "2031-01-06T23:00:00Z"])
+        XCTAssertEqual(before["items"]?.array?.compactMap { $0["blocked"]?.int }.reduce(0, +), 250, "as of a past time: the three holds")
+
+        let csv = try parseCSVWithPython(try XCTUnwrap(try meetingd.result("ledger.accounts", as: r.finance, ["format": "csv"])["csv"]?.string))
+        XCTAssertEqual(csv.count, 8)
+        XCTAssertEqual(Array(csv[0].prefix(3)), ["account_id", "account_kind", "owner_id"])
+        XCTAssertEqual(try csvColumn(csv, "posted").compactMap { Int($0) }.reduce(0, +), 0, "the ledger's grand total")
+
+        try meetingd.error("ledger.accounts", as: r.userA, code: 4003)
+        try meetingd.error("ledger.accounts", as: r.expertX, code: 4003)
+        XCTAssertEqual(try meetingd.error("ledger.accounts", as: r.finance, ["kind": "wallet"], code: -32602)["data"]?["field"], "kind")
+        let forged = try meetingd.error("ledger.accounts", as: r.finance, ["cursor": "5b2278222c2278225d"], code: -32602)
+        XCTAssertEqual(forged["data"]?["field"], "cursor", "a cursor naming no account kind")
+        let other = try LedgerCommunity.make(on: meetingd, #function + " other")
+        let theirs = try meetingd.result("ledger.accounts", as: other.financeId)["items"]?.array ?? []
+        XCTAssertFalse(theirs.contains { $0["owner_id"]?.string == r.userA }, "another community's finance staff see only theirs")
+    }
+
+    /// "Reports: credits outstanding (what users hold, blocked and available — the platform's
+    /// liability), revenue by month (fees, late-cancel charges), captures and releases by month,
+    /// expert earnings due for payout … each figure reconciles with ledger.trial_balance."
+    func testEveryReportReconcilesWithTheTrialBalance() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let r = try ReportLedger.make(on: meetingd, #function)
+
+        let outstanding = try meetingd.result("report.credits_outstanding", as: r.finance)
+        let wallets = try r.trial("user_wallet")
+        XCTAssertEqual(outstanding["wallets"], 2)
+        XCTAssertEqual([outstanding["posted"], outstanding["blocked"], outstanding["available"]], [650, 50, 600])
+        XCTAssertEqual([outstanding["posted"], outstanding["blocked"], outstanding["available"]], [wallets["posted"], wallets["blocked"], wallets["available"]])
+        let past = "2031-01-06T23:00:00Z"
+        let outstandingThen = try meetingd.result("report.credits_outstanding", as: r.finance, ["as_of": .string(past)])
+        let walletsThen = try r.trial("user_wallet", asOf: past)
+        XCTAssertEqual([outstandingThen["posted"], outstandingThen["blocked"], outstandingThen["available"]], [800, 250, 550])
+        XCTAssertEqual(outstandingThen["available"], walletsThen["available"])
+
+        // From the first month with movements: the months add up to the trial balance.
+        let months: [String: JSONValue] = ["from_month": "2031-01", "to_month": "2031-03"]
+        let revenue = try meetingd.result("report.revenue_by_month", as: r.finance, months)
+        XCTAssertEqual(revenue["time_zone"], "America/New_York")
+        let revenueMonths = try XCTUnwrap(revenue["months"]?.array)
+        XCTAssertEqual(revenueMonths.compactMap { $0["month"]?.string }, ["2031-01", "2031-02", "2031-03"])
+        // The capture at 2031-02-01 03:00Z is 31 January on the community's clock.
+        XCTAssertEqual(revenueMonths[0]["fees"], 30)
+        XCTAssertEqual(revenueMonths[0]["fee_transfers"], 2)
+        XCTAssertEqual(revenueMonths[0]["late_cancel_charges"], 50)
+        XCTAssertEqual(revenueMonths[0]["late_cancellations"], 1)
+        XCTAssertEqual(revenueMonths[1]["adjustments"], -3)
+        XCTAssertEqual(revenueMonths[1]["revenue"], -3)
+        XCTAssertEqual(revenueMonths[2]["revenue"], 0)
+        XCTAssertEqual(revenue["totals"]?["revenue"], try r.trial("platform_revenue")["posted"])
+        XCTAssertEqual(revenue["totals"]?["revenue"], 27)
+
+        let settlements = try meetingd.result("report.settlements_by_month", as: r.finance, months)
+        let january = try XCTUnwrap(settlements["months"]?[0])
+        XCTAssertEqual([january["holds"], january["held"], january["captures"], january["captured"], january["returned_on_capture"],
+                        january["releases"], january["released"], january["blocked_change"]], [3, 250, 2, 150, 50, 1, 50, 0])
+        XCTAssertEqual(settlements["months"]?[1]?["blocked_change"], 50, "February's open hold")
+        XCTAssertEqual(settlements["totals"]?["blocked_change"], wallets["blocked"], "what is blocked now is every hold less every resolution")
+        let earnings = try r.trial("expert_earnings")
+        // Experts are paid what was captured, less fees and payouts.
+        XCTAssertEqual(settlements["totals"]?["captured"]?.int.map { $0 - 30 - 30 }, earnings["posted"]?.int)
+
+        let due = try meetingd.result("report.earnings_due", as: r.finance)
+        XCTAssertEqual(due["items"]?.array?.compactMap { $0["owner_id"]?.string }, [r.expertX], "only experts with something due")
+        XCTAssertEqual(due["items"]?[0]?["due"], 90)
+        XCTAssertEqual(due["totals"]?["experts"], 2)
+        XCTAssertEqual(due["totals"]?["due"], earnings["available"])
+        XCTAssertEqual(due["totals"]?["posted"], earnings["posted"])
+        XCTAssertEqual(due["totals"]?["incoming"], earnings["credits_pending"])
+        XCTAssertEqual(due["totals"]?["incoming"], 50)
+        let everyone = try meetingd.result("report.earnings_due", as: r.finance, ["include_zero": true, "limit": 1])
+        XCTAssertEqual(everyone["items"]?.array?.count, 1)
+        let second = try meetingd.result("report.earnings_due", as: r.finance, ["include_zero": true, "limit": 1, "cursor": everyone["next_cursor"]!])
+        XCTAssertEqual(Set([everyone["items"]?[0]?["owner_id"], second["items"]?[0]?["owner_id"]].compactMap { $0?.string }), [r.expertX, r.expertY])
+        XCTAssertEqual(second["totals"], everyone["totals"], "totals over every expert on every page")
+        let dueThen = try meetingd.result("report.earnings_due", as: r.finance, ["as_of": "2031-01-08T00:00:00Z"])
+        XCTAssertEqual(dueThen["totals"]?["due"], try r.trial("expert_earnings", asOf: "2031-01-08T00:00:00Z")["available"])
+
+        XCTAssertEqual(try meetingd.result("ledger.reconcile", as: r.finance)["ok"], true)
+    }
+
+    /// Reports refuse what they cannot answer, naming the param, and are for finance staff.
+    func testReportsRefuseBadRangesAndOtherRoles() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        let user = try ledger.person(on: meetingd, ["user"])
+        let cases: [([String: JSONValue], String)] = [
+            (["from_month": "2031-13", "to_month": "2031-12"], "from_month"), (["from_month": "2031-1", "to_month": "2031-12"], "from_month"),
+            (["from_month": "2031-02", "to_month": "2031-01"], "to_month"), (["from_month": "2000-01", "to_month": "2031-01"], "to_month"),
+            (["from_month": "2031-01"], "to_month"), (["from_month": "2031-01", "to_month": "2031-02", "format": "xlsx"], "format"),
+            (["from_month": "2031-01", "to_month": "2031-02", "since": "2031-01"], "since"),
+        ]
+        for method in ["report.revenue_by_month", "report.settlements_by_month"] {
+            for (params, field) in cases {
+                XCTAssertEqual(try meetingd.error(method, as: ledger.financeId, params, code: -32602)["data"]?["field"]?.string, field, "\(method) \(params)")
+            }
+            try meetingd.error(method, as: user, ["from_month": "2031-01", "to_month": "2031-02"], code: 4003)
+        }
+        try meetingd.error("report.credits_outstanding", as: user, code: 4003)
+        try meetingd.error("report.earnings_due", as: ledger.adminId, code: 4003)
+        XCTAssertEqual(try meetingd.error("report.earnings_due", as: ledger.financeId, ["cursor": "zz"], code: -32602)["data"]?["field"], "cursor")
+        let empty = try meetingd.result("report.revenue_by_month", as: ledger.financeId, ["from_month": "9999-11", "to_month": "9999-12"])
+        XCTAssertEqual(empty["months"]?.array?.count, 2, "the last supported months, at zero")
+    }
+
+    /// "Statements: opening and closing balance for from/to, and separate posted and blocked
+    /// change columns so every column sums to the change it shows (test the sums)."
+    func testStatementColumnsSumToTheChangeBetweenOpeningAndClosing() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let r = try ReportLedger.make(on: meetingd, #function)
+        let ranges: [[String: JSONValue]] = [
+            [:], ["from": "2031-01-07T00:00:00Z"], ["to": "2031-01-07T10:00:00Z"],
+            ["from": "2031-01-06T12:00:00Z", "to": "2031-02-01T03:00:00.000001Z"], ["from": "2031-03-01T00:00:00Z"],
+        ]
+        for range in ranges {
+            var items: [JSONValue] = []
+            var cursor: JSONValue? = nil
+            var last: JSONValue = .null
+            for _ in 0..<10 {
+                var params = range
+                params["account_id"] = .string(r.walletA)
+                params["limit"] = 2
+                if let cursor { params["cursor"] = cursor }
+                last = try meetingd.result("ledger.statement", as: r.finance, params)
+                items += last["items"]?.array ?? []
+                cursor = last["next_cursor"]
+                if cursor == nil || cursor == .null { break }
+            }
+            let opening = try XCTUnwrap(last["opening"]), closing = try XCTUnwrap(last["closing"])
+            for figure in ["posted", "blocked", "available"] {
+                let sum = items.compactMap { $0["\(figure)_change"]?.int }.reduce(0, +)
+                XCTAssertEqual(sum, closing[figure]!.int! - opening[figure]!.int!, "\(range): the \(figure) changes sum to closing less opening")
+                XCTAssertEqual(last["change"]?[figure]?.int, sum)
+            }
+            var running = opening
+            for item in items {
+                let posted = running["posted"]!.int! + item["posted_change"]!.int!, blocked = running["blocked"]!.int! + item["blocked_change"]!.int!
+                XCTAssertEqual([item["posted_balance"]?.int, item["blocked"]?.int], [posted, blocked], "each row's balance is the one before plus its change")
+                running = ["posted": .int(posted), "blocked": .int(blocked)]
+            }
+            XCTAssertEqual(opening["as_of"], try range["from"].map { .string(rfc3339(try parseRFC3339($0.string!))) } ?? .null)
+        }
+        // The whole history: opening at zero, closing as the balance now.
+        let whole = try meetingd.result("ledger.statement", as: r.finance, ["account_id": .string(r.walletA)])
+        XCTAssertEqual(whole["opening"]?["posted"], 0)
+        let now = try meetingd.balance(account: r.walletA, as: r.finance)
+        XCTAssertEqual([whole["closing"]?["posted"], whole["closing"]?["blocked"]], [now["posted"], now["blocked"]])
+        // The late cancellation: 50 captured, the whole hold of 100 unblocked.
+        let partial = try XCTUnwrap(whole["items"]?.array?.first { $0["reason"] == "cancelled_by_user" })
+        XCTAssertEqual([partial["amount"], partial["posted_change"], partial["blocked_change"], partial["available_change"]], [50, -50, -100, 50])
+
+        // The same sums in the CSV a spreadsheet opens: the opening row, the entries, the closing row.
+        let text = try XCTUnwrap(try meetingd.result("ledger.statement", as: r.finance, ["account_id": .string(r.walletA), "format": "csv"])["csv"]?.string)
+        let rows = try parseCSVWithPython(text)
+        let kinds = try csvColumn(rows, "transfer_kind")
+        XCTAssertEqual(kinds.first, "opening_balance")
+        XCTAssertEqual(kinds.last, "closing_balance")
+        XCTAssertEqual(kinds.count, (whole["items"]?.array?.count ?? 0) + 2)
+        for figure in ["posted", "blocked", "available"] {
+            let changes = try csvColumn(rows, "\(figure)_change").compactMap { Int64($0) }.reduce(0, +)
+            let after = try csvColumn(rows, "\(figure)_after").compactMap { Int64($0) }
+            XCTAssertEqual(changes, after.last! - after.first!, "\(figure): the column sums to closing less opening")
+        }
+        XCTAssertTrue(try csvColumn(rows, "created_at_utc").dropFirst().allSatisfy { $0.range(of: #"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"#, options: .regularExpression) != nil })
+        XCTAssertEqual(try meetingd.error("ledger.statement", as: r.finance, [
+            "account_id": .string(r.walletA), "from": "2031-02-01T00:00:00Z", "to": "2031-01-01T00:00:00Z",
+        ], code: -32602)["data"]?["field"], "to")
+    }
+
+    /// "One name for each column everywhere (transfer_id, not id in one file and transfer in
+    /// another)" and "dates a spreadsheet reads as dates": every finance CSV's header.
+    func testEveryFinanceCSVNamesItsColumnsOnceAndItsTimesUTC() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let r = try ReportLedger.make(on: meetingd, #function)
+        let csv: [String: JSONValue] = ["format": "csv"]
+        func header(_ method: String, _ params: [String: JSONValue] = [:]) throws -> [String] {
+            let text = try XCTUnwrap(try meetingd.result(method, as: r.finance, params.merging(csv) { a, _ in a })["csv"]?.string, method)
+            return try XCTUnwrap(try parseCSVWithPython(text).first)
+        }
+        let months: [String: JSONValue] = ["from_month": "2031-01", "to_month": "2031-02"]
+        let headers: [String: [String]] = [
+            "balance": try header("ledger.balance", ["account_id": .string(r.walletA)]), "accounts": try header("ledger.accounts"),
+            "statement": try header("ledger.statement", ["account_id": .string(r.walletA)]), "trial": try header("ledger.trial_balance"),
+            "trail": try header("ledger.meeting_trail", ["meeting_id": .string(r.capturedMeeting)]),
+            "outstanding": try header("report.credits_outstanding"), "revenue": try header("report.revenue_by_month", months),
+            "settlements": try header("report.settlements_by_month", months), "earnings": try header("report.earnings_due"),
+        ]
+        let all = headers.values.flatMap { $0 }
+        for forbidden in ["id", "kind", "transfer", "created_at", "as_of", "credits"] {
+            XCTAssertFalse(all.contains(forbidden), "\(forbidden) is ambiguous; columns say whose id or kind, and instants end in _utc: \(headers)")
+        }
+        XCTAssertTrue(headers["statement"]!.contains("transfer_id") && headers["trail"]!.contains("transfer_id"))
+        XCTAssertTrue(headers["balance"]!.contains("account_kind") && headers["trial"]!.contains("account_kind") && headers["accounts"]!.contains("account_kind"))
+        XCTAssertTrue(all.filter { $0.hasSuffix("_at") }.isEmpty)
+        for (name, columns) in headers { XCTAssertEqual(Set(columns).count, columns.count, "\(name) names each column once") }
+    }
+
+    /// "Dead letters: list them and put them back in the queue."
+    func testDeadLettersAreListedAndPutBackInTheQueue() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let r = try ReportLedger.make(on: meetingd, #function)
+        let admin = r.ledger.adminId
+        XCTAssertEqual(try meetingd.result("outbox.dead_letters", as: admin)["items"]?.array, [])
+        let claimed = try meetingd.result("outbox.claim", as: admin, ["consumer": "mail", "limit": 2, "channel": "notification"])
+        let ids = try XCTUnwrap(claimed["messages"]?.array?.compactMap { $0["id"]?.string })
+        XCTAssertEqual(ids.count, 2)
+        for attempt in 1...8 {
+            for id in ids {
+                let failed = try meetingd.result("outbox.fail", as: admin, ["id": .string(id), "error": .string("smtp refused (attempt \(attempt))")])
+                if attempt < 8 { XCTAssertEqual(failed["status"], "pending") } else { XCTAssertEqual(failed["status"], "dead") }
+            }
+            if attempt < 8 {
+                try r.ledger.advanceClock(on: meetingd, minutes: 120)
+                let mine = try meetingd.result("outbox.claim", as: admin, ["consumer": "mail", "limit": 500, "channel": "notification"])
+                let reclaimed = Set(mine["messages"]?.array?.compactMap { $0["id"]?.string } ?? [])
+                XCTAssertTrue(reclaimed.isSuperset(of: ids), "attempt \(attempt + 1) of both")
+                let others = reclaimed.subtracting(ids)
+                if !others.isEmpty { try meetingd.result("outbox.ack", as: admin, ["ids": .array(others.map { .string($0) })]) }
+            }
+        }
+        let dead = try meetingd.allPages("outbox.dead_letters", as: admin)
+        XCTAssertEqual(Set(dead.compactMap { $0["id"]?.string }), Set(ids))
+        XCTAssertEqual(dead.first?["attempts"], 8)
+        XCTAssertEqual(dead.first?["last_error"], "smtp refused (attempt 8)")
+        XCTAssertNotNil(dead.first?["dead_at"]?.string)
+        let page = try meetingd.result("outbox.dead_letters", as: admin, ["limit": 1])
+        XCTAssertEqual(page["items"]?.array?.count, 1)
+        XCTAssertEqual(try meetingd.result("outbox.dead_letters", as: admin, ["cursor": page["next_cursor"]!])["items"]?.array?.count, 1)
+
+        try meetingd.error("outbox.dead_letters", as: r.finance, code: 4003)
+        try meetingd.error("outbox.retry", as: r.finance, ["ids": [.string(ids[0])]], code: 4003)
+        let unknown = "out_" + String(repeating: "0", count: 32)
+        let retried = try meetingd.result("outbox.retry", as: admin, ["ids": [.string(ids[0]), .string(ids[0]), .string(unknown)], "idempotency_key": "retry-1"])
+        XCTAssertEqual(retried["retried"], [.string(ids[0])])
+        XCTAssertEqual(retried["not_dead"], [.string(unknown)])
+        XCTAssertEqual(try meetingd.result("outbox.retry", as: admin, ["ids": [.string(ids[0]), .string(ids[0]), .string(unknown)], "idempotency_key": "retry-1"]), retried,
+                       "a retry with the same key answers the same")
+        XCTAssertEqual(try meetingd.result("outbox.retry", as: admin, ["ids": [.string(ids[0])]])["not_dead"], [.string(ids[0])], "no longer dead")
+        XCTAssertEqual(try meetingd.allPages("outbox.dead_letters", as: admin).compactMap { $0["id"]?.string }, [ids[1]])
+        let back = try meetingd.result("outbox.claim", as: admin, ["consumer": "mail", "limit": 500, "channel": "notification"])
+        let message = try XCTUnwrap(back["messages"]?.array?.first { $0["id"]?.string == ids[0] }, "due again at once")
+        XCTAssertEqual(message["attempts"], 1, "every attempt again")
+        XCTAssertEqual(try meetingd.error("outbox.retry", as: admin, ["ids": []], code: -32602)["data"]?["field"], "ids")
+        let other = try LedgerCommunity.make(on: meetingd, #function + " other")
+        XCTAssertEqual(try meetingd.result("outbox.retry", as: other.adminId, ["ids": [.string(ids[1])]])["not_dead"], [.string(ids[1])],
+                       "another community's admin cannot touch it")
+        XCTAssertEqual(try meetingd.allPages("outbox.dead_letters", as: other.adminId), [])
+    }
+}

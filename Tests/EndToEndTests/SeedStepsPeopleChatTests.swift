@@ -1,0 +1,181 @@
+import Foundation
+import XCTest
+
+/// Chat before booking and a meeting's chat continuing it (seeds 000 and 004), through
+/// meetingd's pipes and meetctl.
+final class SeedStepsPeopleChatTests: EndToEndTestCase {
+    func texts(of conversation: String, as actor: String, _ w: MeetingWorld) throws -> [String] {
+        try w.meetingd.allPages("conversation.messages", as: actor, ["conversation_id": .string(conversation)]).compactMap { $0["text"]?.string }
+    }
+
+    /// Seed 000 (students' booking flow): "You can chat with providers at this step if you want
+    /// to ask them questions first." The conversation exists before any meeting; once booked,
+    /// the meeting's chat continues it, and each message notifies the other side.
+    func testStudentsChatWithProvidersBeforeBookingAndTheMeetingsChatContinuesIt() throws {
+        let w = try MeetingWorld(self, label: #function)
+        _ = try w.drainOutbox()
+        let started = try w.meetingd.result("conversation.start", as: w.user, ["person_id": .string(w.expert), "text": "Do you cover titrations?"])
+        XCTAssertEqual(started["started"], true)
+        let conversation = try XCTUnwrap(started["conversation"]?["id"]?.string)
+        XCTAssertEqual(started["conversation"]?["user_id"]?.string, w.user)
+        XCTAssertEqual(started["conversation"]?["expert_id"]?.string, w.expert)
+        XCTAssertEqual(started["conversation"]?["message_count"], 1)
+        XCTAssertEqual(started["message"]?["meeting_id"], .null, "no meeting yet")
+        XCTAssertNotNil(started["message"]?["seq"]?.int)
+
+        let toExpert = try w.drainOutbox().filter { $0.kind == "chat_message" }
+        XCTAssertEqual(toExpert.map(\.recipientId), [w.expert], "the expert is notified")
+        let rendered = toExpert.first?.raw["rendered"]
+        XCTAssertEqual(rendered?["subject"], "[E2E] New message from Pat Tester")
+        XCTAssertTrue(rendered?["text"]?.string?.contains("Do you cover titrations?") ?? false, "\(String(describing: rendered))")
+
+        let reply = try w.meetingd.result("conversation.post", as: w.expert, ["conversation_id": .string(conversation), "text": "Yes, book any Monday."])
+        XCTAssertEqual(reply["conversation_id"]?.string, conversation)
+        XCTAssertEqual(try w.drainOutbox().filter { $0.kind == "chat_message" }.map(\.recipientId), [w.user], "the user is notified")
+        let again = try w.meetingd.result("conversation.start", as: w.user, ["person_id": .string(w.expert)])
+        XCTAssertEqual(again["started"], false)
+        XCTAssertEqual(again["conversation"]?["id"]?.string, conversation, "one conversation per user and expert")
+        XCTAssertEqual(again["conversation"]?["message_count"], 2)
+
+        // Booked: the meeting's chat is the same conversation, before and after.
+        let meeting = try w.agreed(start: MeetingTime.at(day: 7, hour: 10))
+        let fromMeeting = try w.meetingd.result("meeting.message.post", as: w.expert, ["meeting_id": .string(meeting), "text": "See you Monday."])
+        XCTAssertEqual(fromMeeting["conversation_id"]?.string, conversation)
+        XCTAssertEqual(fromMeeting["meeting_id"]?.string, meeting)
+        let all = ["Do you cover titrations?", "Yes, book any Monday.", "See you Monday."]
+        XCTAssertEqual(try w.meetingd.allPages("meeting.message.list", as: w.user, ["meeting_id": .string(meeting)]).compactMap { $0["text"]?.string }, all)
+        XCTAssertEqual(try texts(of: conversation, as: w.expert, w), all)
+        XCTAssertEqual(try texts(of: conversation, as: w.admin, w), all, "admins read too")
+        let firstPage = try w.meetingd.result("conversation.messages", as: w.user, ["conversation_id": .string(conversation), "limit": 2])
+        XCTAssertEqual(firstPage["items"]?.array?.count, 2)
+        XCTAssertNotEqual(firstPage["next_cursor"], .null)
+        let list = try w.meetingd.allPages("conversation.list", as: w.expert)
+        XCTAssertEqual(list.compactMap { $0["id"]?.string }, [conversation])
+        XCTAssertEqual(list.first?["message_count"], 3)
+        XCTAssertEqual(list.first?["user_name"], "Pat Tester")
+
+        // Others neither read nor write; bad input changes nothing.
+        let stranger = try w.addUser(name: "stranger")
+        try w.meetingd.error("conversation.messages", as: stranger, ["conversation_id": .string(conversation)], code: 4003)
+        try w.meetingd.error("conversation.post", as: stranger, ["conversation_id": .string(conversation), "text": "hi"], code: 4003)
+        try w.meetingd.error("meeting.message.list", as: stranger, ["meeting_id": .string(meeting)], code: 4003)
+        try w.meetingd.error("conversation.list", as: stranger, ["person_id": .string(w.user)], code: 4003)
+        try w.meetingd.error("conversation.start", as: stranger, ["person_id": .string(w.user), "text": "hello"], code: 4003)
+        try w.meetingd.error("conversation.start", as: w.user, ["person_id": .string(w.user)], code: -32602)
+        try w.meetingd.error("conversation.post", as: w.user, ["conversation_id": .string(conversation), "text": " \n\t "], code: -32602)
+        try w.meetingd.error("conversation.post", as: w.user, ["conversation_id": "cnv_00000000000000000000000000000000", "text": "hi"], code: 4004)
+        XCTAssertEqual(try texts(of: conversation, as: w.user, w), all, "unchanged")
+        XCTAssertEqual(try w.meetingd.allPages("conversation.list", as: stranger), [])
+    }
+
+    /// Hostile text is kept exactly where it is data, and made harmless where a person reads it:
+    /// the notification's text replaces controls and bidirectional overrides, and its push is
+    /// one line; meetctl shows them escaped.
+    func testHostileChatTextIsEscapedWhereverItEndsUp() throws {
+        let w = try MeetingWorld(self, label: #function)
+        _ = try w.drainOutbox()
+        let hostile = "Hi\u{1B}]0;pwned\u{07}\nline two\u{202E}txt.exe"
+        let started = try w.meetingd.result("conversation.start", as: w.expert, ["person_id": .string(w.user), "text": .string(hostile)])
+        let conversation = try XCTUnwrap(started["conversation"]?["id"]?.string)
+        XCTAssertEqual(started["message"]?["text"]?.string, hostile, "stored as written")
+        XCTAssertEqual(try texts(of: conversation, as: w.user, w), [hostile])
+        let rendered = try XCTUnwrap(try w.drainOutbox().first { $0.kind == "chat_message" }?.raw["rendered"])
+        let body = rendered["text"]?.string ?? "", push = rendered["push"]?.string ?? ""
+        for text in [body, push, rendered["subject"]?.string ?? ""] {
+            XCTAssertFalse(text.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" || $0 == "\u{202E}" }, text.debugDescription)
+        }
+        XCTAssertTrue(body.contains("Hi\u{FFFD}]0;pwned\u{FFFD}\nline two\u{FFFD}txt.exe"), body.debugDescription)
+        XCTAssertFalse(push.contains("\n"), push.debugDescription)
+
+        let shown = try (try Meetctl(actor: w.user)).run(["chat", "show", conversation])
+        XCTAssertFalse(shown.stdout.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{202E}" }, shown.stdout.debugDescription)
+        XCTAssertTrue(shown.stdout.contains("Hi\\e]0;pwned\\x07\\nline two\\u{202E}txt.exe"), shown.stdout)
+    }
+
+    /// Seed 004 ("Manage sessions"): "From the details of the meeting, the expert can switch to
+    /// the chat or start a chat with the user." The expert starts it with meetctl; the user
+    /// reads and answers with meetctl.
+    func testTheExpertStartsAChatWithTheUserInMeetctl() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let expert = try c.expert, user = try c.user
+        let started = try expert.ok(["chat", "start", c.userId, "--text", "Shall we meet on Monday?"])
+        XCTAssertTrue(started.hasPrefix("Started conversation cnv_"), started)
+        XCTAssertTrue(started.contains("Sam Lee (user) and Talia Kim (expert); message sent."), started)
+        let chats = try user.ok(["chats"])
+        XCTAssertTrue(chats.contains("Talia Kim") && chats.contains("1"), chats)
+        let id = try XCTUnwrap(try user.json(["chats"])["items"]?.array?.first?["id"]?.string)
+        XCTAssertTrue(try user.ok(["chat", "send", id, "Monday 10:00 works."]).hasPrefix("Sent msg_"))
+        let shown = try expert.ok(["chat", "show", id])
+        XCTAssertTrue(shown.contains("Shall we meet on Monday?") && shown.contains("Sam Lee") && shown.contains("Monday 10:00 works."), shown)
+        XCTAssertTrue(try expert.ok(["chat", "start", c.userId]).hasPrefix("Found conversation \(id)"))
+        let meeting = try c.agreedMeeting(start: "2030-03-11 10:00")
+        XCTAssertEqual(try expert.json(["chat", "show", id])["items"]?.array?.count, 2)
+        _ = meeting
+    }
+
+    /// Meeting chats written before conversations existed become conversations when the
+    /// database is migrated: one per user and expert, every message kept in order.
+    func testMeetingChatsWrittenBeforeConversationsBecomeConversations() throws {
+        let tag = TestEnvironment.uniqueTag()
+        let database = "chats_\(tag)"
+        _ = try Psql.query(databaseURL, "CREATE DATABASE \(database)")
+        addTeardownBlock { [databaseURL] in _ = try? Psql.run(databaseURL, ["DROP DATABASE IF EXISTS \(database) WITH (FORCE)"]) }
+        let url = Psql.conninfo(databaseURL, "dbname", database)
+        let all = TestEnvironment.repoRoot + "/sql/migrations"
+        let before = FileManager.default.temporaryDirectory.appendingPathComponent("migrations-\(tag)").path
+        try FileManager.default.createDirectory(atPath: before, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: before) }
+        for file in try FileManager.default.contentsOfDirectory(atPath: all) where file.hasSuffix(".sql") && file < "0031" {
+            try FileManager.default.copyItem(atPath: all + "/" + file, toPath: before + "/" + file)
+        }
+        let old = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": url, "MEETINGLEDGER_MIGRATIONS": before])
+        XCTAssertTrue(old.succeeded, old.stderr)
+
+        let environment = ["DATABASE_URL": url, "MEETINGLEDGER_MIGRATIONS": before]
+        let boot = try runTool(TestEnvironment.meetingdPath, [
+            "bootstrap", "--community", "Chats \(tag)", "--short-name", "E2E", "--admin-email", "admin-\(tag)@example.test", "--admin-first", "Ada",
+            "--admin-last", "Admin",
+        ], environment: environment)
+        let printed = try JSONValue.parse(boot.stdout)
+        let community = TestCommunity(id: printed["community_id"]?.string ?? "", adminId: printed["admin_id"]?.string ?? "", name: "Chats")
+        let meetingd = try startMeetingd(["--test-clock"], environment: environment)
+        try meetingd.result("clock.set", as: community.adminId, ["now": .string(MeetingTime.startOfTest)])
+        let expert = try community.createPersonId(on: meetingd, roles: ["expert"])
+        let user = try community.createPersonId(on: meetingd, roles: ["user"])
+        let service = try MeetingWorld.id(of: meetingd.result("service.create", as: community.adminId, [
+            "name": "CHEM101", "kind": "generic", "default_length_minutes": 60, "price_credits": 0,
+        ]))
+        try meetingd.result("service.certify", as: community.adminId, ["service_id": .string(service), "expert_id": .string(expert)])
+        var meetings: [String] = []
+        for day in [7, 8] {
+            meetings.append(try MeetingWorld.id(of: meetingd.result("meeting.propose", as: expert, [
+                "user_id": .string(user), "service_id": .string(service), "start": .string(MeetingTime.at(day: day, hour: 10)),
+                "length_minutes": 60, "price_credits": 0,
+            ])))
+        }
+        try meetingd.finish()
+        // Written as the earlier meeting.message.post wrote them: by meeting, without a conversation.
+        for (i, (meeting, author)) in [(meetings[0], user), (meetings[1], expert), (meetings[0], expert)].enumerated() {
+            let id = "msg_" + String(repeating: String(i), count: 32)
+            _ = try Psql.query(url, """
+                INSERT INTO meeting_messages (community_id, id, meeting_id, author_id, text, created_at)
+                VALUES (\(Psql.literal(community.id)), \(Psql.literal(id)), \(Psql.literal(meeting)), \(Psql.literal(author)), 'message \(i)', now())
+                """)
+        }
+
+        let migrated = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": url])
+        XCTAssertTrue(migrated.succeeded, migrated.stderr)
+        let now = try startMeetingd(["--test-clock"], environment: ["DATABASE_URL": url])
+        let conversations = try now.allPages("conversation.list", as: user)
+        XCTAssertEqual(conversations.count, 1, "one conversation for the two meetings' chats")
+        XCTAssertEqual(conversations.first?["message_count"], 3)
+        XCTAssertEqual(conversations.first?["started_by"]?.string, user)
+        let id = try XCTUnwrap(conversations.first?["id"]?.string)
+        let messages = try now.allPages("conversation.messages", as: expert, ["conversation_id": .string(id)])
+        XCTAssertEqual(messages.compactMap { $0["text"]?.string }, ["message 0", "message 1", "message 2"])
+        XCTAssertEqual(messages.compactMap { $0["meeting_id"]?.string }, [meetings[0], meetings[1], meetings[0]])
+        XCTAssertEqual(try now.allPages("meeting.message.list", as: user, ["meeting_id": .string(meetings[1])]).count, 3)
+        let next = try now.result("meeting.message.post", as: user, ["meeting_id": .string(meetings[1]), "text": "after the migration"])
+        XCTAssertEqual(next["conversation_id"]?.string, id)
+    }
+}

@@ -1,0 +1,74 @@
+import Community
+import Core
+import Meetings
+import People
+import XCTest
+
+final class ExpertProfileTests: XCTestCase {
+    let talia = PersonFacts(id: "per_1", email: "talia@x.example", firstName: "Talia", lastName: "Kim", roles: [.expert], timeZone: "UTC")
+    let sam = PersonFacts(id: "per_2", email: "sam@x.example", firstName: "Sam", lastName: "Lee", roles: [.user], timeZone: "UTC")
+
+    func field(of error: Error) -> String? { (error as? AppError)?.details["field"]?.stringValue }
+
+    func testAnUnwrittenProfileShowsTheNameAndNothingPrivate() {
+        let json = ExpertProfile.unwritten(talia).publicJSON
+        XCTAssertEqual(json["display_name"], "Talia Kim")
+        XCTAssertEqual(Set(json.objectValue!.keys), ["person_id", "display_name", "bio", "photo_url", "languages"])
+        XCTAssertFalse(json.serialized().contains("talia@x.example"))
+    }
+
+    func testOnlyTheExpertThemselfOrAnAdminWritesAndOnlyExpertsHaveProfiles() throws {
+        XCTAssertNoThrow(try ProfileRules.mayWrite(actorId: talia.id, actorRoles: [.expert], subject: talia))
+        XCTAssertNoThrow(try ProfileRules.mayWrite(actorId: "per_admin", actorRoles: [.admin], subject: talia))
+        XCTAssertThrowsError(try ProfileRules.mayWrite(actorId: sam.id, actorRoles: [.user, .office], subject: talia)) {
+            XCTAssertEqual(($0 as? AppError)?.code, .forbidden)
+        }
+        XCTAssertThrowsError(try ProfileRules.mayWrite(actorId: sam.id, actorRoles: [.user], subject: sam)) { XCTAssertEqual(field(of: $0), "person_id") }
+        XCTAssertThrowsError(try ProfileRules.readable(sam, .unwritten(sam))) { XCTAssertEqual(($0 as? AppError)?.code, .notFound) }
+    }
+
+    func testAChangeKeepsWhatItDoesNotName() throws {
+        let first = try ProfileRules.apply(
+            ProfileChange(displayName: "  Talia K ", bio: "Chemistry.\n\nAsk me anything.", photoURL: "https://photos.example.org/t.jpg", languages: ["EN", "pt-br", "en"]),
+            to: .unwritten(talia))
+        XCTAssertEqual(first.displayName, "Talia K")
+        XCTAssertEqual(first.languages, ["en", "pt-BR"], "normalized and each once")
+        let second = try ProfileRules.apply(ProfileChange(bio: "Only chemistry."), to: first)
+        XCTAssertEqual(second.displayName, "Talia K")
+        XCTAssertEqual(second.photoURL, "https://photos.example.org/t.jpg")
+        let cleared = try ProfileRules.apply(ProfileChange(photoURL: .some(nil)), to: second)
+        XCTAssertNil(cleared.photoURL)
+        XCTAssertEqual(cleared.bio, "Only chemistry.")
+    }
+
+    func testPhotoURLsAreHTTPSToAHostAndNothingElse() {
+        for good in ["https://photos.example.org/talia.jpg", "HTTPS://cdn.example.com:8443/a/b.png?size=2", "https://x.example"] {
+            XCTAssertNoThrow(try ProfileRules.photoURL(good), good)
+        }
+        for bad in [
+            "http://photos.example.org/t.jpg", "javascript:alert(1)", "data:image/png;base64,AAAA", "https://user:pw@photos.example.org/t.jpg",
+            "https://photos.example.org/a b.jpg", "https://photos.example.org/\u{202E}gpj.exe", "https://localhost/t.jpg", "https:///t.jpg",
+            "https://photos.example.org/t.jpg\r\nX-Header: 1", "//photos.example.org/t.jpg", "https://" + String(repeating: "a", count: 500) + ".example",
+        ] {
+            XCTAssertThrowsError(try ProfileRules.photoURL(bad), bad) { XCTAssertEqual(self.field(of: $0), "photo_url") }
+        }
+    }
+
+    func testHostileTextIsRefusedWhereItCouldRewriteAScreen() {
+        XCTAssertThrowsError(try ProfileRules.displayName("Talia\u{1B}[2J")) { XCTAssertEqual(self.field(of: $0), "display_name") }
+        XCTAssertThrowsError(try ProfileRules.displayName("Talia\u{202E}K")) { XCTAssertEqual(self.field(of: $0), "display_name") }
+        XCTAssertThrowsError(try ProfileRules.displayName("   ")) { XCTAssertEqual(self.field(of: $0), "display_name") }
+        XCTAssertThrowsError(try ProfileRules.bio("Hi\u{07}")) { XCTAssertEqual(self.field(of: $0), "bio") }
+        XCTAssertThrowsError(try ProfileRules.bio("Hi\r")) { XCTAssertEqual(self.field(of: $0), "bio") }
+        XCTAssertThrowsError(try ProfileRules.bio(String(repeating: "x", count: 2001))) { XCTAssertEqual(self.field(of: $0), "bio") }
+        XCTAssertEqual(try ProfileRules.bio("Line one\n\tLine two"), "Line one\n\tLine two")
+    }
+
+    func testLanguageTags() throws {
+        XCTAssertEqual(try ProfileRules.languages(["cs", "zh-hant-tw", "es-419", "DE-at"]), ["cs", "zh-Hant-TW", "es-419", "de-AT"])
+        for bad in ["e", "english!", "en_US", "en-", "en-USA1", "x1", "", "en-US-x-private"] {
+            XCTAssertThrowsError(try ProfileRules.languages(["en", bad]), bad) { XCTAssertEqual(self.field(of: $0), "languages[1]") }
+        }
+        XCTAssertThrowsError(try ProfileRules.languages(Array(repeating: "en", count: 21))) { XCTAssertEqual(self.field(of: $0), "languages") }
+    }
+}
