@@ -68,7 +68,7 @@ extension Commands {
             path: ["export"], section: .admin, summary: "Write people, services, certifications or enrollments as CSV, in the columns import takes",
             details: "Example: meetctl export people > people.csv; edit it in a spreadsheet; meetctl import people people.csv --dry-run",
             arguments: [ArgumentSpec(name: "KIND", kind: .choice(["people", "services", "certifications", "enrollments"]), param: "kind")],
-            method: "import.export", run: PeopleCommands.export),
+            method: "catalog.export_csv", run: PeopleCommands.export),
         CommandSpec(
             path: ["chats"], section: .experts, summary: "Your conversations, latest activity first",
             method: "conversation.list",
@@ -161,7 +161,7 @@ extension PeopleCommands {
         var params = try session.mappedParams()
         var first = true
         for _ in 0..<10_000 {
-            let page = try session.call("import.export", params)
+            let page = try session.call("catalog.export_csv", params)
             var csv = page["csv"]?.stringValue ?? ""
             if !first, let end = csv.firstIndex(of: "\r\n") { csv = String(csv[csv.index(after: end)...]) }
             session.out.exact(csv)

@@ -243,6 +243,13 @@ final class OpenRPCTests: EndToEndTestCase {
         let key = ["kind": JSONValue.string("services"), "csv": .string(csv), "idempotency_key": "import-once"]
         let first = try meetingd.result("import.csv", as: community.adminId, key)
         XCTAssertEqual(try meetingd.result("catalog.import_csv", as: community.adminId, key), first)
+        // Its export, renamed with it.
+        XCTAssertFalse(names.contains("import.export"))
+        let exporter = try XCTUnwrap(document["methods"]?.array?.first { $0["name"] == "catalog.export_csv" })
+        XCTAssertEqual(exporter["x-aliases"]?[0]?["name"], "import.export")
+        XCTAssertEqual(
+            try meetingd.result("import.export", as: community.adminId, ["kind": "services"]),
+            try meetingd.result("catalog.export_csv", as: community.adminId, ["kind": "services"]))
     }
 
     func testDocumentHoldsTheContract() throws {

@@ -91,7 +91,7 @@ final class SeedStepsPeopleImportTests: EndToEndTestCase {
         repeat {
             var params: [String: JSONValue] = ["kind": "people", "limit": 3]
             if !cursor.isNull { params["cursor"] = cursor }
-            let page = try w.meetingd.result("import.export", as: w.admin, params)
+            let page = try w.meetingd.result("catalog.export_csv", as: w.admin, params)
             pages.append(page["csv"]?.string ?? "")
             cursor = page["next_cursor"] ?? .null
         } while !cursor.isNull && pages.count < 10
@@ -102,8 +102,8 @@ final class SeedStepsPeopleImportTests: EndToEndTestCase {
             XCTAssertEqual(again["created"], 0)
             XCTAssertEqual(again["updated"], 0)
         }
-        try w.meetingd.error("import.export", as: w.user, ["kind": "people"], code: 4003)
-        try w.meetingd.error("import.export", as: w.admin, ["kind": "people", "cursor": "00"], code: -32602)
+        try w.meetingd.error("catalog.export_csv", as: w.user, ["kind": "people"], code: 4003)
+        try w.meetingd.error("catalog.export_csv", as: w.admin, ["kind": "people", "cursor": "00"], code: -32602)
         try w.assertReconciled()
     }
 }

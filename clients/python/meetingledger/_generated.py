@@ -27,6 +27,8 @@ MUTATING_METHODS = frozenset({
     "clock.advance",
     "clock.set",
     "community.update_settings",
+    "conversation.post",
+    "conversation.start",
     "credits.adjust",
     "credits.grant",
     "enrollment.assign",
@@ -50,8 +52,10 @@ MUTATING_METHODS = frozenset({
     "outbox.ack",
     "outbox.claim",
     "outbox.fail",
+    "outbox.retry",
     "payout.create",
     "person.create",
+    "person.set_profile",
     "person.unsuspend",
     "series.cancel",
     "series.create",
@@ -65,6 +69,7 @@ MUTATING_METHODS = frozenset({
 # Earlier names meetingd still answers to, and the method each now is.
 ALIASES = {
     "import.csv": "catalog.import_csv",
+    "import.export": "catalog.export_csv",
 }
 
 
@@ -501,6 +506,75 @@ class LocationListResult:
 
 
 @dataclass
+class PersonProfileResult:
+    """The PersonProfileResult object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    bio: str
+    display_name: str
+    languages: List[str]
+    person_id: str
+    photo_url: Optional[str]
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "PersonProfileResult":
+        return decode(cls, value, _PersonProfileResult_FIELDS)
+
+
+@dataclass
+class PersonProfilesResult:
+    """The PersonProfilesResult object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    items: List[PersonProfilesResultItemsItem]
+    next_cursor: Optional[str]
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "PersonProfilesResult":
+        return decode(cls, value, _PersonProfilesResult_FIELDS)
+
+
+@dataclass
+class PersonProfilesResultItemsItem:
+    """The PersonProfilesResultItemsItem object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    bio: str
+    display_name: str
+    languages: List[str]
+    person_id: str
+    photo_url: Optional[str]
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "PersonProfilesResultItemsItem":
+        return decode(cls, value, _PersonProfilesResultItemsItem_FIELDS)
+
+
+@dataclass
+class PersonSetProfileResult:
+    """The PersonSetProfileResult object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    bio: str
+    display_name: str
+    languages: List[str]
+    person_id: str
+    photo_url: Optional[str]
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "PersonSetProfileResult":
+        return decode(cls, value, _PersonSetProfileResult_FIELDS)
+
+
+@dataclass
 class Transfer:
     """The Transfer object as meetingd answers it.
 
@@ -529,15 +603,17 @@ class LedgerBalanceResult:
     Members meetingd adds after this client was generated are kept in `extra`."""
 
     account_id: Optional[str]
-    accounts: List[AccountBalance]
     available: int
     blocked: int
     posted: int
+    accounts: Optional[List[AccountBalance]] = None
     as_of: Optional[str] = None
     credits_pending: Optional[int] = None
     credits_posted: Optional[int] = None
+    csv: Optional[str] = None
     debits_pending: Optional[int] = None
     debits_posted: Optional[int] = None
+    format: Optional[Literal["csv"]] = None
     incoming: Optional[int] = None
     kind: Optional[Literal["user_wallet", "expert_earnings", "platform_revenue", "issuance", "payouts"]] = None
     owner_id: Optional[str] = None
@@ -574,13 +650,52 @@ class AccountBalance:
 
 
 @dataclass
+class LedgerAccountsResult:
+    """The LedgerAccountsResult object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    as_of: str
+    next_cursor: Optional[str]
+    csv: Optional[str] = None
+    items: Optional[List[LedgerAccountsResultItemsItem]] = None
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "LedgerAccountsResult":
+        return decode(cls, value, _LedgerAccountsResult_FIELDS)
+
+
+@dataclass
+class LedgerAccountsResultItemsItem:
+    """The LedgerAccountsResultItemsItem object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    account_id: str
+    available: int
+    blocked: int
+    kind: Literal["user_wallet", "expert_earnings", "platform_revenue", "issuance", "payouts"]
+    owner_id: Optional[str]
+    posted: int
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "LedgerAccountsResultItemsItem":
+        return decode(cls, value, _LedgerAccountsResultItemsItem_FIELDS)
+
+
+@dataclass
 class LedgerStatementResult:
     """The LedgerStatementResult object as meetingd answers it.
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
     account_id: str
+    change: BalanceChange
+    closing: StatementBound
     next_cursor: Optional[str]
+    opening: StatementBound
     csv: Optional[str] = None
     format: Optional[Literal["csv"]] = None
     items: Optional[List[StatementEntry]] = None
@@ -589,6 +704,39 @@ class LedgerStatementResult:
     @classmethod
     def from_json(cls, value: Any) -> "LedgerStatementResult":
         return decode(cls, value, _LedgerStatementResult_FIELDS)
+
+
+@dataclass
+class BalanceChange:
+    """The BalanceChange object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    available: int
+    blocked: int
+    posted: int
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "BalanceChange":
+        return decode(cls, value, _BalanceChange_FIELDS)
+
+
+@dataclass
+class StatementBound:
+    """The StatementBound object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    as_of: Optional[str]
+    available: int
+    blocked: int
+    posted: int
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "StatementBound":
+        return decode(cls, value, _StatementBound_FIELDS)
 
 
 @dataclass
@@ -624,9 +772,11 @@ class LedgerTrialBalanceResult:
     Members meetingd adds after this client was generated are kept in `extra`."""
 
     as_of: str
-    kinds: List[KindTotals]
     pending_total: int
     total: int
+    csv: Optional[str] = None
+    format: Optional[Literal["csv"]] = None
+    kinds: Optional[List[KindTotals]] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -697,7 +847,9 @@ class LedgerMeetingTrailResult:
 
     credit_status: Literal["none", "blocked", "returned", "paid"]
     meeting_id: str
-    transfers: List[Transfer]
+    csv: Optional[str] = None
+    format: Optional[Literal["csv"]] = None
+    transfers: Optional[List[Transfer]] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -776,18 +928,90 @@ class Enrollment:
 
 
 @dataclass
+class EnrollmentListResult:
+    """The EnrollmentListResult object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    items: List[EnrollmentListResultItemsItem]
+    next_cursor: Optional[str]
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "EnrollmentListResult":
+        return decode(cls, value, _EnrollmentListResult_FIELDS)
+
+
+@dataclass
+class EnrollmentListResultItemsItem:
+    """The EnrollmentListResultItemsItem object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    created_at: str
+    expert_id: Optional[str]
+    expert_name: Optional[str]
+    service_id: Optional[str]
+    service_name: Optional[str]
+    user_id: str
+    user_name: str
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "EnrollmentListResultItemsItem":
+        return decode(cls, value, _EnrollmentListResultItemsItem_FIELDS)
+
+
+@dataclass
 class CatalogImportCsvResult:
     """The CatalogImportCsvResult object as meetingd answers it.
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
+    changes: List[CatalogImportCsvResultChangesItem]
     created: int
+    dry_run: bool
+    kind: Literal["people", "services", "certifications", "enrollments"]
+    unchanged: int
     updated: int
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_json(cls, value: Any) -> "CatalogImportCsvResult":
         return decode(cls, value, _CatalogImportCsvResult_FIELDS)
+
+
+@dataclass
+class CatalogImportCsvResultChangesItem:
+    """The CatalogImportCsvResultChangesItem object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    action: Literal["create", "update", "unchanged"]
+    line: int
+    subject: str
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "CatalogImportCsvResultChangesItem":
+        return decode(cls, value, _CatalogImportCsvResultChangesItem_FIELDS)
+
+
+@dataclass
+class CatalogExportCsvResult:
+    """The CatalogExportCsvResult object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    csv: str
+    kind: Literal["people", "services", "certifications", "enrollments"]
+    next_cursor: Optional[str]
+    rows: int
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "CatalogExportCsvResult":
+        return decode(cls, value, _CatalogExportCsvResult_FIELDS)
 
 
 @dataclass
@@ -915,6 +1139,7 @@ class AvailabilitySearchResult:
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
+    experts: List[AvailabilitySearchResultExpertsItem]
     length_minutes: int
     next_cursor: Optional[str]
     service_id: str
@@ -925,6 +1150,24 @@ class AvailabilitySearchResult:
     @classmethod
     def from_json(cls, value: Any) -> "AvailabilitySearchResult":
         return decode(cls, value, _AvailabilitySearchResult_FIELDS)
+
+
+@dataclass
+class AvailabilitySearchResultExpertsItem:
+    """The AvailabilitySearchResultExpertsItem object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    bio: str
+    display_name: str
+    languages: List[str]
+    person_id: str
+    photo_url: Optional[str]
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "AvailabilitySearchResultExpertsItem":
+        return decode(cls, value, _AvailabilitySearchResultExpertsItem_FIELDS)
 
 
 @dataclass
@@ -1128,15 +1371,55 @@ class CalendarInvitation:
 
 
 @dataclass
+class ConversationStartResult:
+    """The ConversationStartResult object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    conversation: Conversation
+    message: Optional[ChatMessage]
+    started: bool
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "ConversationStartResult":
+        return decode(cls, value, _ConversationStartResult_FIELDS)
+
+
+@dataclass
+class Conversation:
+    """The Conversation object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    created_at: str
+    expert_id: str
+    expert_name: str
+    id: str
+    last_message_at: Optional[str]
+    message_count: int
+    started_by: str
+    user_id: str
+    user_name: str
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "Conversation":
+        return decode(cls, value, _Conversation_FIELDS)
+
+
+@dataclass
 class ChatMessage:
     """The ChatMessage object as meetingd answers it.
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
     author_id: str
+    author_name: str
+    conversation_id: str
     created_at: str
     id: str
-    meeting_id: str
+    meeting_id: Optional[str]
     seq: int
     text: str
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
@@ -1144,6 +1427,36 @@ class ChatMessage:
     @classmethod
     def from_json(cls, value: Any) -> "ChatMessage":
         return decode(cls, value, _ChatMessage_FIELDS)
+
+
+@dataclass
+class ConversationListResult:
+    """The ConversationListResult object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    items: List[Conversation]
+    next_cursor: Optional[str]
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "ConversationListResult":
+        return decode(cls, value, _ConversationListResult_FIELDS)
+
+
+@dataclass
+class ConversationMessagesResult:
+    """The ConversationMessagesResult object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    items: List[ChatMessage]
+    next_cursor: Optional[str]
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "ConversationMessagesResult":
+        return decode(cls, value, _ConversationMessagesResult_FIELDS)
 
 
 @dataclass
@@ -1346,6 +1659,160 @@ class OutboxFailResult:
         return decode(cls, value, _OutboxFailResult_FIELDS)
 
 
+@dataclass
+class OutboxDeadLettersResult:
+    """The OutboxDeadLettersResult object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    items: List[OutboxDeadLettersResultItemsItem]
+    next_cursor: Optional[str]
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "OutboxDeadLettersResult":
+        return decode(cls, value, _OutboxDeadLettersResult_FIELDS)
+
+
+@dataclass
+class OutboxDeadLettersResultItemsItem:
+    """The OutboxDeadLettersResultItemsItem object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    attempts: int
+    channel: str
+    dead_at: Optional[str]
+    id: str
+    kind: str
+    last_error: Optional[str]
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "OutboxDeadLettersResultItemsItem":
+        return decode(cls, value, _OutboxDeadLettersResultItemsItem_FIELDS)
+
+
+@dataclass
+class OutboxRetryResult:
+    """The OutboxRetryResult object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    not_dead: List[str]
+    retried: List[str]
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "OutboxRetryResult":
+        return decode(cls, value, _OutboxRetryResult_FIELDS)
+
+
+@dataclass
+class ReportCreditsOutstandingResult:
+    """The ReportCreditsOutstandingResult object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    as_of: str
+    wallets: int
+    available: Optional[int] = None
+    blocked: Optional[int] = None
+    csv: Optional[str] = None
+    posted: Optional[int] = None
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "ReportCreditsOutstandingResult":
+        return decode(cls, value, _ReportCreditsOutstandingResult_FIELDS)
+
+
+@dataclass
+class ReportRevenueByMonthResult:
+    """The ReportRevenueByMonthResult object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    time_zone: str
+    totals: Dict[str, Any]
+    csv: Optional[str] = None
+    months: Optional[List[ReportRevenueByMonthResultMonthsItem]] = None
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "ReportRevenueByMonthResult":
+        return decode(cls, value, _ReportRevenueByMonthResult_FIELDS)
+
+
+@dataclass
+class ReportRevenueByMonthResultMonthsItem:
+    """The ReportRevenueByMonthResultMonthsItem object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    fees: int
+    late_cancel_charges: int
+    month: str
+    revenue: int
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "ReportRevenueByMonthResultMonthsItem":
+        return decode(cls, value, _ReportRevenueByMonthResultMonthsItem_FIELDS)
+
+
+@dataclass
+class ReportSettlementsByMonthResult:
+    """The ReportSettlementsByMonthResult object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    time_zone: str
+    totals: Dict[str, Any]
+    csv: Optional[str] = None
+    months: Optional[List[ReportSettlementsByMonthResultMonthsItem]] = None
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "ReportSettlementsByMonthResult":
+        return decode(cls, value, _ReportSettlementsByMonthResult_FIELDS)
+
+
+@dataclass
+class ReportSettlementsByMonthResultMonthsItem:
+    """The ReportSettlementsByMonthResultMonthsItem object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    blocked_change: int
+    captured: int
+    month: str
+    released: int
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "ReportSettlementsByMonthResultMonthsItem":
+        return decode(cls, value, _ReportSettlementsByMonthResultMonthsItem_FIELDS)
+
+
+@dataclass
+class ReportEarningsDueResult:
+    """The ReportEarningsDueResult object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    as_of: str
+    next_cursor: Optional[str]
+    totals: Dict[str, Any]
+    csv: Optional[str] = None
+    items: Optional[List[Dict[str, Any]]] = None
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "ReportEarningsDueResult":
+        return decode(cls, value, _ReportEarningsDueResult_FIELDS)
+
+
 _SystemPingResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("database", "database", None, True),
     ("now", "now", None, True),
@@ -1443,6 +1910,35 @@ _LocationListResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("next_cursor", "next_cursor", None, True),
 )
 
+_PersonProfileResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("bio", "bio", None, True),
+    ("display_name", "display_name", None, True),
+    ("languages", "languages", None, True),
+    ("person_id", "person_id", None, True),
+    ("photo_url", "photo_url", None, True),
+)
+
+_PersonProfilesResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("items", "items", list_of(PersonProfilesResultItemsItem.from_json), True),
+    ("next_cursor", "next_cursor", None, True),
+)
+
+_PersonProfilesResultItemsItem_FIELDS: Tuple[FieldSpec, ...] = (
+    ("bio", "bio", None, True),
+    ("display_name", "display_name", None, True),
+    ("languages", "languages", None, True),
+    ("person_id", "person_id", None, True),
+    ("photo_url", "photo_url", None, True),
+)
+
+_PersonSetProfileResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("bio", "bio", None, True),
+    ("display_name", "display_name", None, True),
+    ("languages", "languages", None, True),
+    ("person_id", "person_id", None, True),
+    ("photo_url", "photo_url", None, True),
+)
+
 _Transfer_FIELDS: Tuple[FieldSpec, ...] = (
     ("created_at", "created_at", None, True),
     ("credit_account_id", "credit_account_id", None, True),
@@ -1457,15 +1953,17 @@ _Transfer_FIELDS: Tuple[FieldSpec, ...] = (
 
 _LedgerBalanceResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("account_id", "account_id", None, True),
-    ("accounts", "accounts", list_of(AccountBalance.from_json), True),
     ("available", "available", None, True),
     ("blocked", "blocked", None, True),
     ("posted", "posted", None, True),
+    ("accounts", "accounts", list_of(AccountBalance.from_json), False),
     ("as_of", "as_of", None, False),
     ("credits_pending", "credits_pending", None, False),
     ("credits_posted", "credits_posted", None, False),
+    ("csv", "csv", None, False),
     ("debits_pending", "debits_pending", None, False),
     ("debits_posted", "debits_posted", None, False),
+    ("format", "format", None, False),
     ("incoming", "incoming", None, False),
     ("kind", "kind", None, False),
     ("owner_id", "owner_id", None, False),
@@ -1486,12 +1984,44 @@ _AccountBalance_FIELDS: Tuple[FieldSpec, ...] = (
     ("posted", "posted", None, True),
 )
 
+_LedgerAccountsResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("as_of", "as_of", None, True),
+    ("next_cursor", "next_cursor", None, True),
+    ("csv", "csv", None, False),
+    ("items", "items", list_of(LedgerAccountsResultItemsItem.from_json), False),
+)
+
+_LedgerAccountsResultItemsItem_FIELDS: Tuple[FieldSpec, ...] = (
+    ("account_id", "account_id", None, True),
+    ("available", "available", None, True),
+    ("blocked", "blocked", None, True),
+    ("kind", "kind", None, True),
+    ("owner_id", "owner_id", None, True),
+    ("posted", "posted", None, True),
+)
+
 _LedgerStatementResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("account_id", "account_id", None, True),
+    ("change", "change", BalanceChange.from_json, True),
+    ("closing", "closing", StatementBound.from_json, True),
     ("next_cursor", "next_cursor", None, True),
+    ("opening", "opening", StatementBound.from_json, True),
     ("csv", "csv", None, False),
     ("format", "format", None, False),
     ("items", "items", list_of(StatementEntry.from_json), False),
+)
+
+_BalanceChange_FIELDS: Tuple[FieldSpec, ...] = (
+    ("available", "available", None, True),
+    ("blocked", "blocked", None, True),
+    ("posted", "posted", None, True),
+)
+
+_StatementBound_FIELDS: Tuple[FieldSpec, ...] = (
+    ("as_of", "as_of", None, True),
+    ("available", "available", None, True),
+    ("blocked", "blocked", None, True),
+    ("posted", "posted", None, True),
 )
 
 _StatementEntry_FIELDS: Tuple[FieldSpec, ...] = (
@@ -1512,9 +2042,11 @@ _StatementEntry_FIELDS: Tuple[FieldSpec, ...] = (
 
 _LedgerTrialBalanceResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("as_of", "as_of", None, True),
-    ("kinds", "kinds", list_of(KindTotals.from_json), True),
     ("pending_total", "pending_total", None, True),
     ("total", "total", None, True),
+    ("csv", "csv", None, False),
+    ("format", "format", None, False),
+    ("kinds", "kinds", list_of(KindTotals.from_json), False),
 )
 
 _KindTotals_FIELDS: Tuple[FieldSpec, ...] = (
@@ -1545,7 +2077,9 @@ _LedgerProblem_FIELDS: Tuple[FieldSpec, ...] = (
 _LedgerMeetingTrailResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("credit_status", "credit_status", None, True),
     ("meeting_id", "meeting_id", None, True),
-    ("transfers", "transfers", list_of(Transfer.from_json), True),
+    ("csv", "csv", None, False),
+    ("format", "format", None, False),
+    ("transfers", "transfers", list_of(Transfer.from_json), False),
 )
 
 _Service_FIELDS: Tuple[FieldSpec, ...] = (
@@ -1578,9 +2112,41 @@ _Enrollment_FIELDS: Tuple[FieldSpec, ...] = (
     ("user_id", "user_id", None, True),
 )
 
+_EnrollmentListResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("items", "items", list_of(EnrollmentListResultItemsItem.from_json), True),
+    ("next_cursor", "next_cursor", None, True),
+)
+
+_EnrollmentListResultItemsItem_FIELDS: Tuple[FieldSpec, ...] = (
+    ("created_at", "created_at", None, True),
+    ("expert_id", "expert_id", None, True),
+    ("expert_name", "expert_name", None, True),
+    ("service_id", "service_id", None, True),
+    ("service_name", "service_name", None, True),
+    ("user_id", "user_id", None, True),
+    ("user_name", "user_name", None, True),
+)
+
 _CatalogImportCsvResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("changes", "changes", list_of(CatalogImportCsvResultChangesItem.from_json), True),
     ("created", "created", None, True),
+    ("dry_run", "dry_run", None, True),
+    ("kind", "kind", None, True),
+    ("unchanged", "unchanged", None, True),
     ("updated", "updated", None, True),
+)
+
+_CatalogImportCsvResultChangesItem_FIELDS: Tuple[FieldSpec, ...] = (
+    ("action", "action", None, True),
+    ("line", "line", None, True),
+    ("subject", "subject", None, True),
+)
+
+_CatalogExportCsvResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("csv", "csv", None, True),
+    ("kind", "kind", None, True),
+    ("next_cursor", "next_cursor", None, True),
+    ("rows", "rows", None, True),
 )
 
 _AvailabilitySetWeeklyResult_FIELDS: Tuple[FieldSpec, ...] = (
@@ -1633,11 +2199,20 @@ _FreePeriod_FIELDS: Tuple[FieldSpec, ...] = (
 )
 
 _AvailabilitySearchResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("experts", "experts", list_of(AvailabilitySearchResultExpertsItem.from_json), True),
     ("length_minutes", "length_minutes", None, True),
     ("next_cursor", "next_cursor", None, True),
     ("service_id", "service_id", None, True),
     ("slots", "slots", list_of(Slot.from_json), True),
     ("truncated", "truncated", None, True),
+)
+
+_AvailabilitySearchResultExpertsItem_FIELDS: Tuple[FieldSpec, ...] = (
+    ("bio", "bio", None, True),
+    ("display_name", "display_name", None, True),
+    ("languages", "languages", None, True),
+    ("person_id", "person_id", None, True),
+    ("photo_url", "photo_url", None, True),
 )
 
 _Slot_FIELDS: Tuple[FieldSpec, ...] = (
@@ -1740,13 +2315,43 @@ _CalendarInvitation_FIELDS: Tuple[FieldSpec, ...] = (
     ("uid", "uid", None, True),
 )
 
+_ConversationStartResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("conversation", "conversation", Conversation.from_json, True),
+    ("message", "message", ChatMessage.from_json, True),
+    ("started", "started", None, True),
+)
+
+_Conversation_FIELDS: Tuple[FieldSpec, ...] = (
+    ("created_at", "created_at", None, True),
+    ("expert_id", "expert_id", None, True),
+    ("expert_name", "expert_name", None, True),
+    ("id", "id", None, True),
+    ("last_message_at", "last_message_at", None, True),
+    ("message_count", "message_count", None, True),
+    ("started_by", "started_by", None, True),
+    ("user_id", "user_id", None, True),
+    ("user_name", "user_name", None, True),
+)
+
 _ChatMessage_FIELDS: Tuple[FieldSpec, ...] = (
     ("author_id", "author_id", None, True),
+    ("author_name", "author_name", None, True),
+    ("conversation_id", "conversation_id", None, True),
     ("created_at", "created_at", None, True),
     ("id", "id", None, True),
     ("meeting_id", "meeting_id", None, True),
     ("seq", "seq", None, True),
     ("text", "text", None, True),
+)
+
+_ConversationListResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("items", "items", list_of(Conversation.from_json), True),
+    ("next_cursor", "next_cursor", None, True),
+)
+
+_ConversationMessagesResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("items", "items", list_of(ChatMessage.from_json), True),
+    ("next_cursor", "next_cursor", None, True),
 )
 
 _MeetingMessageListResult_FIELDS: Tuple[FieldSpec, ...] = (
@@ -1839,6 +2444,70 @@ _OutboxFailResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("status", "status", None, True),
 )
 
+_OutboxDeadLettersResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("items", "items", list_of(OutboxDeadLettersResultItemsItem.from_json), True),
+    ("next_cursor", "next_cursor", None, True),
+)
+
+_OutboxDeadLettersResultItemsItem_FIELDS: Tuple[FieldSpec, ...] = (
+    ("attempts", "attempts", None, True),
+    ("channel", "channel", None, True),
+    ("dead_at", "dead_at", None, True),
+    ("id", "id", None, True),
+    ("kind", "kind", None, True),
+    ("last_error", "last_error", None, True),
+)
+
+_OutboxRetryResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("not_dead", "not_dead", None, True),
+    ("retried", "retried", None, True),
+)
+
+_ReportCreditsOutstandingResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("as_of", "as_of", None, True),
+    ("wallets", "wallets", None, True),
+    ("available", "available", None, False),
+    ("blocked", "blocked", None, False),
+    ("csv", "csv", None, False),
+    ("posted", "posted", None, False),
+)
+
+_ReportRevenueByMonthResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("time_zone", "time_zone", None, True),
+    ("totals", "totals", None, True),
+    ("csv", "csv", None, False),
+    ("months", "months", list_of(ReportRevenueByMonthResultMonthsItem.from_json), False),
+)
+
+_ReportRevenueByMonthResultMonthsItem_FIELDS: Tuple[FieldSpec, ...] = (
+    ("fees", "fees", None, True),
+    ("late_cancel_charges", "late_cancel_charges", None, True),
+    ("month", "month", None, True),
+    ("revenue", "revenue", None, True),
+)
+
+_ReportSettlementsByMonthResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("time_zone", "time_zone", None, True),
+    ("totals", "totals", None, True),
+    ("csv", "csv", None, False),
+    ("months", "months", list_of(ReportSettlementsByMonthResultMonthsItem.from_json), False),
+)
+
+_ReportSettlementsByMonthResultMonthsItem_FIELDS: Tuple[FieldSpec, ...] = (
+    ("blocked_change", "blocked_change", None, True),
+    ("captured", "captured", None, True),
+    ("month", "month", None, True),
+    ("released", "released", None, True),
+)
+
+_ReportEarningsDueResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("as_of", "as_of", None, True),
+    ("next_cursor", "next_cursor", None, True),
+    ("totals", "totals", None, True),
+    ("csv", "csv", None, False),
+    ("items", "items", None, False),
+)
+
 
 # What `from meetingledger import *` gives: the result and input types and the error classes.
 __all__ = [
@@ -1888,10 +2557,18 @@ __all__ = [
     "PersonFindByEmailResult",
     "Location",
     "LocationListResult",
+    "PersonProfileResult",
+    "PersonProfilesResult",
+    "PersonProfilesResultItemsItem",
+    "PersonSetProfileResult",
     "Transfer",
     "LedgerBalanceResult",
     "AccountBalance",
+    "LedgerAccountsResult",
+    "LedgerAccountsResultItemsItem",
     "LedgerStatementResult",
+    "BalanceChange",
+    "StatementBound",
     "StatementEntry",
     "LedgerTrialBalanceResult",
     "KindTotals",
@@ -1902,7 +2579,11 @@ __all__ = [
     "ServiceListResult",
     "Certification",
     "Enrollment",
+    "EnrollmentListResult",
+    "EnrollmentListResultItemsItem",
     "CatalogImportCsvResult",
+    "CatalogImportCsvResultChangesItem",
+    "CatalogExportCsvResult",
     "AvailabilitySetWeeklyResult",
     "WeeklyRule",
     "AvailabilityPeriod",
@@ -1911,6 +2592,7 @@ __all__ = [
     "TimeRange",
     "FreePeriod",
     "AvailabilitySearchResult",
+    "AvailabilitySearchResultExpertsItem",
     "Slot",
     "SlotExpert",
     "Meeting",
@@ -1921,7 +2603,11 @@ __all__ = [
     "MeetingEvent",
     "MeetingConflictsResult",
     "CalendarInvitation",
+    "ConversationStartResult",
+    "Conversation",
     "ChatMessage",
+    "ConversationListResult",
+    "ConversationMessagesResult",
     "MeetingMessageListResult",
     "Series",
     "Occurrence",
@@ -1933,6 +2619,15 @@ __all__ = [
     "RenderedNotification",
     "OutboxAckResult",
     "OutboxFailResult",
+    "OutboxDeadLettersResult",
+    "OutboxDeadLettersResultItemsItem",
+    "OutboxRetryResult",
+    "ReportCreditsOutstandingResult",
+    "ReportRevenueByMonthResult",
+    "ReportRevenueByMonthResultMonthsItem",
+    "ReportSettlementsByMonthResult",
+    "ReportSettlementsByMonthResultMonthsItem",
+    "ReportEarningsDueResult",
 ]
 
 
@@ -1950,7 +2645,7 @@ class MeetingMessageNamespace:
         limit: Optional[int] = UNSET,
         cursor: Optional[str] = UNSET,
     ) -> MeetingMessageListResult:
-        """A meeting's chat, oldest first.
+        """The chat of a meeting's user and expert, oldest first: the whole conversation, before and around this meeting.
 
         Who may call: member. Read-only.
 
@@ -1974,7 +2669,7 @@ class MeetingMessageNamespace:
         actor: Optional[str] = None,
         idempotency_key: Optional[str] = None,
     ) -> ChatMessage:
-        """Sends a chat message about a meeting to the other party.
+        """Writes a chat message from a meeting: it continues the conversation of the meeting's user and expert.
 
         Who may call: member. Mutating: accepts idempotency_key.
 
@@ -2178,22 +2873,52 @@ class CatalogNamespace:
     def __init__(self, client: Any) -> None:
         self._client = client
 
+    def export_csv(
+        self,
+        *,
+        kind: Literal["people", "services", "certifications", "enrollments"],
+        actor: Optional[str] = None,
+        limit: Optional[int] = UNSET,
+        cursor: Optional[str] = UNSET,
+    ) -> CatalogExportCsvResult:
+        """A page of people, services, certifications or enrolments as CSV in the columns catalog.import_csv takes; each page (header included) imports as it is.
+
+        Who may call: admin. Read-only.
+
+        actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
+            optional, and only the pinned person)
+        kind
+        limit (1…10000): Most rows in this page (default and most: 10000, services 1000); a page also stops
+            before 1000000 characters
+        cursor: next_cursor from the previous page
+
+        Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
+        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
+        InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        """
+        return self._client._call("catalog.export_csv", {"actor": actor, "kind": kind, "limit": limit, "cursor": cursor}, False, CatalogExportCsvResult.from_json)
+
     def import_csv(
         self,
         *,
-        kind: Literal["services", "certifications", "enrollments"],
+        kind: Literal["people", "services", "certifications", "enrollments"],
         csv: str,
         actor: Optional[str] = None,
+        dry_run: Optional[bool] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> CatalogImportCsvResult:
-        """Imports services, certifications or enrolments from CSV: all rows or none, problems listed by line.
+        """Imports people, services, certifications or enrolments from CSV: all rows or none, each problem on its line; dry_run reports without changing anything.
 
         Who may call: admin. Mutating: accepts idempotency_key.
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
-        kind
-        csv: The file's text, with a header row
+        kind: Columns (header names match whatever their case, spaces and underscores) — people: email,
+            first_name, last_name, roles, time_zone; services: name, kind, default_length_minutes,
+            price_credits, [expert_email], [skills], [agenda_questions]; certifications: service,
+            expert_email; enrollments: user_email, [service], [expert_email]
+        csv: The file's text, with a header row; lists (roles, skills, agenda questions) separated by ;
+        dry_run: Decide and report, change nothing
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
 
@@ -2201,7 +2926,7 @@ class CatalogNamespace:
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("catalog.import_csv", {"actor": actor, "kind": kind, "csv": csv, "idempotency_key": idempotency_key}, True, CatalogImportCsvResult.from_json)
+        return self._client._call("catalog.import_csv", {"actor": actor, "kind": kind, "csv": csv, "dry_run": dry_run, "idempotency_key": idempotency_key}, True, CatalogImportCsvResult.from_json)
 
 
 class ClockNamespace:
@@ -2349,6 +3074,113 @@ class CommunityNamespace:
         return self._client._call("community.update_settings", {"actor": actor, "auto_accept": auto_accept, "cancellation_window_hours": cancellation_window_hours, "user_late_cancel_charge_percent": user_late_cancel_charge_percent, "platform_fee_percent": platform_fee_percent, "reminder_user_hours": reminder_user_hours, "reminder_expert_minutes": reminder_expert_minutes, "min_notice_minutes": min_notice_minutes, "horizon_days": horizon_days, "slot_minutes": slot_minutes, "require_enrollment": require_enrollment, "allow_expert_filter": allow_expert_filter, "require_session_log": require_session_log, "require_confirm_details": require_confirm_details, "no_show_policy": no_show_policy, "weekly_usage_limit": weekly_usage_limit, "labels": labels, "short_name": short_name, "time_zone": time_zone, "office_email": office_email, "session_types": session_types, "feedback_questions": feedback_questions, "rejection_reasons": rejection_reasons, "cancellation_reasons": cancellation_reasons, "idempotency_key": idempotency_key}, True, Community.from_json)
 
 
+class ConversationNamespace:
+    """The `conversation.*` methods."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def list(
+        self,
+        *,
+        actor: Optional[str] = None,
+        person_id: Optional[str] = UNSET,
+        limit: Optional[int] = UNSET,
+        cursor: Optional[str] = UNSET,
+    ) -> ConversationListResult:
+        """Your conversations (admins: anyone's with person_id), latest activity first.
+
+        Who may call: member. Read-only.
+
+        actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
+            optional, and only the pinned person)
+        person_id (per_… id): Whose conversations (admins); default: yours
+        limit (1…500): Page size (default 50)
+        cursor: next_cursor from the previous page
+
+        Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
+        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
+        InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        """
+        return self._client._call("conversation.list", {"actor": actor, "person_id": person_id, "limit": limit, "cursor": cursor}, False, ConversationListResult.from_json)
+
+    def messages(
+        self,
+        *,
+        conversation_id: str,
+        actor: Optional[str] = None,
+        limit: Optional[int] = UNSET,
+        cursor: Optional[str] = UNSET,
+    ) -> ConversationMessagesResult:
+        """A conversation's messages, oldest first (every meeting's chat between the two included).
+
+        Who may call: member. Read-only.
+
+        actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
+            optional, and only the pinned person)
+        conversation_id (cnv_… id)
+        limit (1…500): Page size (default 50)
+        cursor: next_cursor from the previous page
+
+        Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
+        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
+        InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        """
+        return self._client._call("conversation.messages", {"actor": actor, "conversation_id": conversation_id, "limit": limit, "cursor": cursor}, False, ConversationMessagesResult.from_json)
+
+    def post(
+        self,
+        *,
+        conversation_id: str,
+        text: str,
+        actor: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> ChatMessage:
+        """Writes a message in a conversation; the other person is notified.
+
+        Who may call: member. Mutating: accepts idempotency_key.
+
+        actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
+            optional, and only the pinned person)
+        conversation_id (cnv_… id)
+        text
+        idempotency_key: A retry with the same key and params returns the first response and has no further
+            effect
+
+        Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        """
+        return self._client._call("conversation.post", {"actor": actor, "conversation_id": conversation_id, "text": text, "idempotency_key": idempotency_key}, True, ChatMessage.from_json)
+
+    def start(
+        self,
+        *,
+        person_id: str,
+        actor: Optional[str] = None,
+        as_: Optional[Literal["user", "expert"]] = UNSET,
+        text: Optional[str] = UNSET,
+        idempotency_key: Optional[str] = None,
+    ) -> ConversationStartResult:
+        """Starts (or finds) your conversation with an expert, or as an expert with a user, before or without any meeting; with text, its first message.
+
+        Who may call: member. Mutating: accepts idempotency_key.
+
+        actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
+            optional, and only the pinned person)
+        person_id (per_… id): The other person
+        as_: Your side, needed only when you and they both hold the user and expert roles
+        text: A first message (the other person is notified)
+        idempotency_key: A retry with the same key and params returns the first response and has no further
+            effect
+
+        Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        """
+        return self._client._call("conversation.start", {"actor": actor, "person_id": person_id, "as": as_, "text": text, "idempotency_key": idempotency_key}, True, ConversationStartResult.from_json)
+
+
 class CreditsNamespace:
     """The `credits.*` methods."""
 
@@ -2443,6 +3275,34 @@ class EnrollmentNamespace:
         """
         return self._client._call("enrollment.assign", {"actor": actor, "user_id": user_id, "service_id": service_id, "expert_id": expert_id, "idempotency_key": idempotency_key}, True, Enrollment.from_json)
 
+    def list(
+        self,
+        *,
+        actor: Optional[str] = None,
+        user_id: Optional[str] = UNSET,
+        service_id: Optional[str] = UNSET,
+        expert_id: Optional[str] = UNSET,
+        limit: Optional[int] = UNSET,
+        cursor: Optional[str] = UNSET,
+    ) -> EnrollmentListResult:
+        """Enrolments of a user, a service or an expert (admins and office staff: any; users and experts: their own).
+
+        Who may call: member. Read-only.
+
+        actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
+            optional, and only the pinned person)
+        user_id (per_… id)
+        service_id (svc_… id)
+        expert_id (per_… id)
+        limit (1…500): Page size (default 50)
+        cursor: next_cursor from the previous page
+
+        Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
+        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
+        InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        """
+        return self._client._call("enrollment.list", {"actor": actor, "user_id": user_id, "service_id": service_id, "expert_id": expert_id, "limit": limit, "cursor": cursor}, False, EnrollmentListResult.from_json)
+
     def remove(
         self,
         *,
@@ -2505,6 +3365,35 @@ class LedgerNamespace:
     def __init__(self, client: Any) -> None:
         self._client = client
 
+    def accounts(
+        self,
+        *,
+        actor: Optional[str] = None,
+        kind: Optional[Literal["user_wallet", "expert_earnings", "platform_revenue", "issuance", "payouts"]] = UNSET,
+        as_of: Optional[str] = UNSET,
+        format: Optional[Literal["json", "csv"]] = UNSET,
+        limit: Optional[int] = UNSET,
+        cursor: Optional[str] = UNSET,
+    ) -> LedgerAccountsResult:
+        """Every account of the community with its owner and posted, blocked and available credits, now or as of a past time, by kind then id; format csv for spreadsheets.
+
+        Who may call: finance. Read-only.
+
+        actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
+            optional, and only the pinned person)
+        kind: Only accounts of this kind
+        as_of (date-time): The balances after every transfer up to this time
+        format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
+            the list; json by default
+        limit (1…500): Page size (default 50)
+        cursor: next_cursor from the previous page
+
+        Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
+        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
+        InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        """
+        return self._client._call("ledger.accounts", {"actor": actor, "kind": kind, "as_of": as_of, "format": format, "limit": limit, "cursor": cursor}, False, LedgerAccountsResult.from_json)
+
     def balance(
         self,
         *,
@@ -2512,6 +3401,7 @@ class LedgerNamespace:
         account_id: Optional[str] = UNSET,
         person_id: Optional[str] = UNSET,
         as_of: Optional[str] = UNSET,
+        format: Optional[Literal["json", "csv"]] = UNSET,
     ) -> LedgerBalanceResult:
         """Posted, blocked and available credits of an account (or a person's accounts), now or as of a past time.
 
@@ -2522,18 +3412,21 @@ class LedgerNamespace:
         account_id (acc_… id)
         person_id (per_… id)
         as_of (date-time): The balance after every transfer up to this time
+        format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
+            the list; json by default
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
         InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("ledger.balance", {"actor": actor, "account_id": account_id, "person_id": person_id, "as_of": as_of}, False, LedgerBalanceResult.from_json)
+        return self._client._call("ledger.balance", {"actor": actor, "account_id": account_id, "person_id": person_id, "as_of": as_of, "format": format}, False, LedgerBalanceResult.from_json)
 
     def meeting_trail(
         self,
         *,
         meeting_id: str,
         actor: Optional[str] = None,
+        format: Optional[Literal["json", "csv"]] = UNSET,
     ) -> LedgerMeetingTrailResult:
         """Every credit movement of one meeting, in order.
 
@@ -2542,12 +3435,14 @@ class LedgerNamespace:
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
         meeting_id (mtg_… id)
+        format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
+            the list; json by default
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
         InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("ledger.meeting_trail", {"actor": actor, "meeting_id": meeting_id}, False, LedgerMeetingTrailResult.from_json)
+        return self._client._call("ledger.meeting_trail", {"actor": actor, "meeting_id": meeting_id, "format": format}, False, LedgerMeetingTrailResult.from_json)
 
     def reconcile(
         self,
@@ -2578,16 +3473,17 @@ class LedgerNamespace:
         limit: Optional[int] = UNSET,
         cursor: Optional[str] = UNSET,
     ) -> LedgerStatementResult:
-        """An account's entries with the running balance after each, oldest first; format csv for spreadsheets.
+        """An account's entries, oldest first, each with what it changed and the balances after it; the opening balance (just before `from`) and the closing one (just before `to`, or now); format csv for spreadsheets.
 
         Who may call: member. Read-only.
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
         account_id (acc_… id)
-        from_ (date-time)
-        to (date-time)
-        format
+        from_ (date-time): Entries at or after this time
+        to (date-time): Entries before this time
+        format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
+            the list; json by default
         limit (1…500): Page size (default 50)
         cursor: next_cursor from the previous page
 
@@ -2602,6 +3498,7 @@ class LedgerNamespace:
         *,
         actor: Optional[str] = None,
         as_of: Optional[str] = UNSET,
+        format: Optional[Literal["json", "csv"]] = UNSET,
     ) -> LedgerTrialBalanceResult:
         """Totals per account kind, now or as of a past time; the grand total is always 0.
 
@@ -2610,12 +3507,14 @@ class LedgerNamespace:
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
         as_of (date-time)
+        format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
+            the list; json by default
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
         InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("ledger.trial_balance", {"actor": actor, "as_of": as_of}, False, LedgerTrialBalanceResult.from_json)
+        return self._client._call("ledger.trial_balance", {"actor": actor, "as_of": as_of, "format": format}, False, LedgerTrialBalanceResult.from_json)
 
 
 class LocationNamespace:
@@ -3266,6 +4165,28 @@ class OutboxNamespace:
         """
         return self._client._call("outbox.claim", {"actor": actor, "consumer": consumer, "limit": limit, "kinds": kinds, "channel": channel, "lease_seconds": lease_seconds, "idempotency_key": idempotency_key}, True, OutboxClaimResult.from_json)
 
+    def dead_letters(
+        self,
+        *,
+        actor: Optional[str] = None,
+        limit: Optional[int] = UNSET,
+        cursor: Optional[str] = UNSET,
+    ) -> OutboxDeadLettersResult:
+        """Messages set aside as dead after 8 failed attempts, oldest first, with their last error.
+
+        Who may call: admin. Read-only.
+
+        actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
+            optional, and only the pinned person)
+        limit (1…500): Page size (default 50)
+        cursor: next_cursor from the previous page
+
+        Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
+        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
+        InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        """
+        return self._client._call("outbox.dead_letters", {"actor": actor, "limit": limit, "cursor": cursor}, False, OutboxDeadLettersResult.from_json)
+
     def fail(
         self,
         *,
@@ -3292,6 +4213,29 @@ class OutboxNamespace:
         InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("outbox.fail", {"actor": actor, "id": id, "error": error, "retry_after_seconds": retry_after_seconds, "idempotency_key": idempotency_key}, True, OutboxFailResult.from_json)
+
+    def retry(
+        self,
+        *,
+        ids: Sequence[str],
+        actor: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> OutboxRetryResult:
+        """Puts dead messages back in the queue: due now, with 8 attempts again; ids that are not dead are listed, unchanged.
+
+        Who may call: admin. Mutating: accepts idempotency_key.
+
+        actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
+            optional, and only the pinned person)
+        ids (items: out_… id)
+        idempotency_key: A retry with the same key and params returns the first response and has no further
+            effect
+
+        Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        InvalidParamsError, InternalError, BatchAnswerFullError.
+        """
+        return self._client._call("outbox.retry", {"actor": actor, "ids": ids, "idempotency_key": idempotency_key}, True, OutboxRetryResult.from_json)
 
 
 class PayoutNamespace:
@@ -3429,6 +4373,81 @@ class PersonNamespace:
         """
         return self._client._call("person.list", {"actor": actor, "role": role, "limit": limit, "cursor": cursor}, False, PersonListResult.from_json)
 
+    def profile(
+        self,
+        *,
+        person_id: str,
+        actor: Optional[str] = None,
+    ) -> PersonProfileResult:
+        """An expert's public profile: display name, bio, photo URL and languages (anyone in the community).
+
+        Who may call: member. Read-only.
+
+        actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
+            optional, and only the pinned person)
+        person_id (per_… id)
+
+        Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
+        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
+        InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        """
+        return self._client._call("person.profile", {"actor": actor, "person_id": person_id}, False, PersonProfileResult.from_json)
+
+    def profiles(
+        self,
+        *,
+        actor: Optional[str] = None,
+        service_id: Optional[str] = UNSET,
+        limit: Optional[int] = UNSET,
+        cursor: Optional[str] = UNSET,
+    ) -> PersonProfilesResult:
+        """The public profiles of the community's experts (with service_id, those who offer it), for choosing one.
+
+        Who may call: member. Read-only.
+
+        actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
+            optional, and only the pinned person)
+        service_id (svc_… id)
+        limit (1…500): Page size (default 50)
+        cursor: next_cursor from the previous page
+
+        Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
+        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
+        InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        """
+        return self._client._call("person.profiles", {"actor": actor, "service_id": service_id, "limit": limit, "cursor": cursor}, False, PersonProfilesResult.from_json)
+
+    def set_profile(
+        self,
+        *,
+        person_id: str,
+        actor: Optional[str] = None,
+        display_name: Optional[str] = UNSET,
+        bio: Optional[str] = UNSET,
+        photo_url: Optional[str] = UNSET,
+        languages: Optional[Sequence[str]] = UNSET,
+        idempotency_key: Optional[str] = None,
+    ) -> PersonSetProfileResult:
+        """Writes an expert's public profile (the expert themself or an admin); fields left out keep their value.
+
+        Who may call: member. Mutating: accepts idempotency_key.
+
+        actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
+            optional, and only the pinned person)
+        person_id (per_… id)
+        display_name
+        bio: Plain text; line breaks are kept
+        photo_url: https only; null removes it
+        languages: BCP 47 tags: en, cs, pt-BR
+        idempotency_key: A retry with the same key and params returns the first response and has no further
+            effect
+
+        Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        """
+        return self._client._call("person.set_profile", {"actor": actor, "person_id": person_id, "display_name": display_name, "bio": bio, "photo_url": photo_url, "languages": languages, "idempotency_key": idempotency_key}, True, PersonSetProfileResult.from_json)
+
     def unsuspend(
         self,
         *,
@@ -3451,6 +4470,115 @@ class PersonNamespace:
         NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("person.unsuspend", {"actor": actor, "person_id": person_id, "idempotency_key": idempotency_key}, True, Person.from_json)
+
+
+class ReportNamespace:
+    """The `report.*` methods."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def credits_outstanding(
+        self,
+        *,
+        actor: Optional[str] = None,
+        as_of: Optional[str] = UNSET,
+        format: Optional[Literal["json", "csv"]] = UNSET,
+    ) -> ReportCreditsOutstandingResult:
+        """Credits users hold in their wallets, now or as of a past time: posted, blocked for meetings and available (the platform's liability).
+
+        Who may call: finance. Read-only.
+
+        actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
+            optional, and only the pinned person)
+        as_of (date-time)
+        format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
+            the list; json by default
+
+        Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
+        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
+        InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        """
+        return self._client._call("report.credits_outstanding", {"actor": actor, "as_of": as_of, "format": format}, False, ReportCreditsOutstandingResult.from_json)
+
+    def earnings_due(
+        self,
+        *,
+        actor: Optional[str] = None,
+        as_of: Optional[str] = UNSET,
+        include_zero: Optional[bool] = UNSET,
+        format: Optional[Literal["json", "csv"]] = UNSET,
+        limit: Optional[int] = UNSET,
+        cursor: Optional[str] = UNSET,
+    ) -> ReportEarningsDueResult:
+        """Experts' earnings due for payout (available now, or as of a past time) and incoming from held meetings, one expert per row by account id, with totals over every expert.
+
+        Who may call: finance. Read-only.
+
+        actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
+            optional, and only the pinned person)
+        as_of (date-time)
+        include_zero: Also list experts with nothing available (default false)
+        format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
+            the list; json by default
+        limit (1…500): Page size (default 50)
+        cursor: next_cursor from the previous page
+
+        Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
+        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
+        InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        """
+        return self._client._call("report.earnings_due", {"actor": actor, "as_of": as_of, "include_zero": include_zero, "format": format, "limit": limit, "cursor": cursor}, False, ReportEarningsDueResult.from_json)
+
+    def revenue_by_month(
+        self,
+        *,
+        from_month: str,
+        to_month: str,
+        actor: Optional[str] = None,
+        format: Optional[Literal["json", "csv"]] = UNSET,
+    ) -> ReportRevenueByMonthResult:
+        """The platform's revenue per month on the community's clock: fees, corrections to its account, and the late-cancel charges users paid.
+
+        Who may call: finance. Read-only.
+
+        actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
+            optional, and only the pinned person)
+        from_month: The first month, YYYY-MM, on the community's clock
+        to_month: The last month, YYYY-MM, included; at most 120 months after from_month
+        format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
+            the list; json by default
+
+        Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
+        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
+        InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        """
+        return self._client._call("report.revenue_by_month", {"actor": actor, "from_month": from_month, "to_month": to_month, "format": format}, False, ReportRevenueByMonthResult.from_json)
+
+    def settlements_by_month(
+        self,
+        *,
+        from_month: str,
+        to_month: str,
+        actor: Optional[str] = None,
+        format: Optional[Literal["json", "csv"]] = UNSET,
+    ) -> ReportSettlementsByMonthResult:
+        """Holds, captures and releases per month on the community's clock, with the change of the credits blocked.
+
+        Who may call: finance. Read-only.
+
+        actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
+            optional, and only the pinned person)
+        from_month: The first month, YYYY-MM, on the community's clock
+        to_month: The last month, YYYY-MM, included; at most 120 months after from_month
+        format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
+            the list; json by default
+
+        Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
+        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
+        InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        """
+        return self._client._call("report.settlements_by_month", {"actor": actor, "from_month": from_month, "to_month": to_month, "format": format}, False, ReportSettlementsByMonthResult.from_json)
 
 
 class RpcNamespace:
@@ -3602,7 +4730,7 @@ class ServiceNamespace:
         actor: Optional[str] = None,
         idempotency_key: Optional[str] = None,
     ) -> Certification:
-        """Certifies an expert in a generic service.
+        """Certifies an expert in a generic service (an expert-specific service's own expert holds it already).
 
         Who may call: admin. Mutating: accepts idempotency_key.
 
@@ -3733,6 +4861,7 @@ class Namespaces:
         self.catalog = CatalogNamespace(client)
         self.clock = ClockNamespace(client)
         self.community = CommunityNamespace(client)
+        self.conversation = ConversationNamespace(client)
         self.credits = CreditsNamespace(client)
         self.enrollment = EnrollmentNamespace(client)
         self.jobs = JobsNamespace(client)
@@ -3742,6 +4871,7 @@ class Namespaces:
         self.outbox = OutboxNamespace(client)
         self.payout = PayoutNamespace(client)
         self.person = PersonNamespace(client)
+        self.report = ReportNamespace(client)
         self.rpc = RpcNamespace(client)
         self.series = SeriesNamespace(client)
         self.service = ServiceNamespace(client)

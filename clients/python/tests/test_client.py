@@ -209,17 +209,18 @@ class ClientTests(unittest.TestCase):
         self.assertEqual(pinned.system.ping().pinned_actor, sam.id)
         self.assertEqual(pinned.ledger.balance(person_id=sam.id).posted, 0)
 
-    def test_the_old_name_import_csv_still_answers_for_one_release(self):
+    def test_the_old_names_import_csv_and_import_export_still_answer_for_one_release(self):
         document = discover()
         names = {m["name"] for m in document["methods"]}
         self.assertNotIn("import.csv", names, "generators would make client.import of it")
         importer = next(m for m in document["methods"] if m["name"] == "catalog.import_csv")
         self.assertEqual([(a["name"], a["deprecated"]) for a in importer["x-aliases"]], [("import.csv", True)])
-        self.assertEqual(meetingledger.ALIASES, {"import.csv": "catalog.import_csv"})
+        self.assertEqual(meetingledger.ALIASES, {"import.csv": "catalog.import_csv", "import.export": "catalog.export_csv"})
         ml = self.client()
         answer = ml.call("import.csv", {"kind": "services", "csv": "name,kind,default_length_minutes,price_credits\nOld name,generic,30,10\n"})
         self.assertEqual(answer["created"], 1)
         self.assertEqual([s.name for s in ml.service.list().items], ["Old name"])
+        self.assertEqual(ml.call("import.export", {"kind": "services"})["csv"], ml.catalog.export_csv(kind="services").csv)
 
     def test_times_may_be_given_as_aware_datetimes_and_bad_params_change_nothing(self):
         ml = self.client(["--test-clock"])
