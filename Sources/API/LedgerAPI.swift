@@ -202,9 +202,13 @@ enum LedgerAPI {
         .init("kind", .text(), required: true), .init("phase", transferPhase, required: true),
         .init("side", .oneOf(["debit", "credit"]), required: true),
         .init("credits", anyCredits, required: true, "Signed: what the entry changed"),
+        .init("amount", .positiveCredits, required: true, "The transfer's credits"),
+        .init("posted_change", anyCredits, required: true), .init("blocked_change", anyCredits, required: true),
+        .init("available_change", anyCredits, required: true, "What the entry changed of each balance: each column sums to the statement's change"),
         .init("posted_balance", anyCredits, required: true), .init("blocked", .credits, required: true), .init("available", anyCredits, required: true),
-        .init("meeting_id", .nullable(.id(.meeting)), required: true), .init("reference", .nullable(.text()), required: true),
-        .init("reason", .nullable(.text()), required: true), .init("created_at", .timestamp, required: true),
+        .init("meeting_id", .nullable(.id(.meeting)), required: true), .init("pending_id", .nullable(.id(.transfer)), required: true, "The hold a post or void resolves"),
+        .init("reference", .nullable(.text()), required: true), .init("reason", .nullable(.text()), required: true),
+        .init("created_at", .timestamp, required: true),
     ], additional: true))
 
     /// A statement's opening or closing balance (`boundJSON`).
@@ -270,11 +274,14 @@ enum LedgerAPI {
                     trailing: last ? [FinanceTables.statementBound("closing_balance", at: to, closing)] : [])
             })))
 
-    static let accountSchema: Schema = .object([
+    /// An account of `ledger.accounts` (`LedgerQueries.accountEntry`): its owner, when it was
+    /// opened and its balance.
+    static let accountSchema: Schema = .named("Account", .object([
         .init("account_id", .id(.account), required: true), .init("kind", .oneOf(AccountKind.allCases.map(\.rawValue)), required: true),
-        .init("owner_id", .nullable(.id(.person)), required: true), .init("posted", .integer(min: .min, max: .max), required: true),
-        .init("blocked", .credits, required: true), .init("available", .integer(min: .min, max: .max), required: true),
-    ], additional: true)
+        .init("owner_id", .nullable(.id(.person)), required: true), .init("owner_email", .nullable(.email), required: true),
+        .init("owner_first_name", .nullable(.name), required: true), .init("owner_last_name", .nullable(.name), required: true),
+        .init("created_at", .timestamp, required: true, "When the account was opened"), .init("as_of", .timestamp, required: true),
+    ] + balanceFields, additional: true))
 
     static let accounts = MethodDefinition(
         "ledger.accounts",
@@ -284,9 +291,8 @@ enum LedgerAPI {
             .init("kind", .oneOf(AccountKind.allCases.map(\.rawValue)), "Only accounts of this kind"),
             .init("as_of", .timestamp, "The balances after every transfer up to this time"), FinanceFormat.param,
         ] + Page.fields,
-        result: .object([
-            .init("items", .list(accountSchema)), .init("csv", .text()), .init("next_cursor", .nullable(.text()), required: true),
-            .init("as_of", .timestamp, required: true),
+        result: .object(FinanceFormat.listFields("items", accountSchema, "The accounts") + [
+            .init("next_cursor", .nullable(.text()), required: true), .init("as_of", .timestamp, required: true),
         ], additional: true),
         body: .read(ReadPlan(
             statements: { scope, p in

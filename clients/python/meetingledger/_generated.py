@@ -658,7 +658,8 @@ class LedgerAccountsResult:
     as_of: str
     next_cursor: Optional[str]
     csv: Optional[str] = None
-    items: Optional[List[LedgerAccountsResultItemsItem]] = None
+    format: Optional[Literal["csv"]] = None
+    items: Optional[List[Account]] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -667,22 +668,32 @@ class LedgerAccountsResult:
 
 
 @dataclass
-class LedgerAccountsResultItemsItem:
-    """The LedgerAccountsResultItemsItem object as meetingd answers it.
+class Account:
+    """The Account object as meetingd answers it.
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
     account_id: str
+    as_of: str
     available: int
     blocked: int
+    created_at: str
+    credits_pending: int
+    credits_posted: int
+    debits_pending: int
+    debits_posted: int
+    incoming: int
     kind: Literal["user_wallet", "expert_earnings", "platform_revenue", "issuance", "payouts"]
+    owner_email: Optional[str]
+    owner_first_name: Optional[str]
     owner_id: Optional[str]
+    owner_last_name: Optional[str]
     posted: int
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_json(cls, value: Any) -> "LedgerAccountsResultItemsItem":
-        return decode(cls, value, _LedgerAccountsResultItemsItem_FIELDS)
+    def from_json(cls, value: Any) -> "Account":
+        return decode(cls, value, _Account_FIELDS)
 
 
 @dataclass
@@ -745,14 +756,19 @@ class StatementEntry:
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
+    amount: int
     available: int
+    available_change: int
     blocked: int
+    blocked_change: int
     created_at: str
     credits: int
     kind: str
     meeting_id: Optional[str]
+    pending_id: Optional[str]
     phase: Literal["posted", "pending", "post_pending", "void_pending"]
     posted_balance: int
+    posted_change: int
     reason: Optional[str]
     reference: Optional[str]
     seq: int
@@ -1665,7 +1681,7 @@ class OutboxDeadLettersResult:
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
-    items: List[OutboxDeadLettersResultItemsItem]
+    items: List[DeadLetter]
     next_cursor: Optional[str]
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -1675,22 +1691,26 @@ class OutboxDeadLettersResult:
 
 
 @dataclass
-class OutboxDeadLettersResultItemsItem:
-    """The OutboxDeadLettersResultItemsItem object as meetingd answers it.
+class DeadLetter:
+    """The DeadLetter object as meetingd answers it.
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
     attempts: int
-    channel: str
+    channel: Literal["notification", "video", "calendar"]
+    created_at: str
     dead_at: Optional[str]
     id: str
     kind: str
     last_error: Optional[str]
+    meeting_id: Optional[str]
+    recipient_id: Optional[str]
+    seq: int
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_json(cls, value: Any) -> "OutboxDeadLettersResultItemsItem":
-        return decode(cls, value, _OutboxDeadLettersResultItemsItem_FIELDS)
+    def from_json(cls, value: Any) -> "DeadLetter":
+        return decode(cls, value, _DeadLetter_FIELDS)
 
 
 @dataclass
@@ -1715,11 +1735,13 @@ class ReportCreditsOutstandingResult:
     Members meetingd adds after this client was generated are kept in `extra`."""
 
     as_of: str
+    available: int
+    blocked: int
+    posted: int
     wallets: int
-    available: Optional[int] = None
-    blocked: Optional[int] = None
+    wallets_with_credits: int
     csv: Optional[str] = None
-    posted: Optional[int] = None
+    format: Optional[Literal["csv"]] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -1734,9 +1756,10 @@ class ReportRevenueByMonthResult:
     Members meetingd adds after this client was generated are kept in `extra`."""
 
     time_zone: str
-    totals: Dict[str, Any]
+    totals: RevenueMonth
     csv: Optional[str] = None
-    months: Optional[List[ReportRevenueByMonthResultMonthsItem]] = None
+    format: Optional[Literal["csv"]] = None
+    months: Optional[List[RevenueMonth]] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -1745,20 +1768,23 @@ class ReportRevenueByMonthResult:
 
 
 @dataclass
-class ReportRevenueByMonthResultMonthsItem:
-    """The ReportRevenueByMonthResultMonthsItem object as meetingd answers it.
+class RevenueMonth:
+    """The RevenueMonth object as meetingd answers it.
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
+    adjustments: int
+    fee_transfers: int
     fees: int
     late_cancel_charges: int
+    late_cancellations: int
     month: str
     revenue: int
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_json(cls, value: Any) -> "ReportRevenueByMonthResultMonthsItem":
-        return decode(cls, value, _ReportRevenueByMonthResultMonthsItem_FIELDS)
+    def from_json(cls, value: Any) -> "RevenueMonth":
+        return decode(cls, value, _RevenueMonth_FIELDS)
 
 
 @dataclass
@@ -1768,9 +1794,10 @@ class ReportSettlementsByMonthResult:
     Members meetingd adds after this client was generated are kept in `extra`."""
 
     time_zone: str
-    totals: Dict[str, Any]
+    totals: SettlementMonth
     csv: Optional[str] = None
-    months: Optional[List[ReportSettlementsByMonthResultMonthsItem]] = None
+    format: Optional[Literal["csv"]] = None
+    months: Optional[List[SettlementMonth]] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -1779,20 +1806,25 @@ class ReportSettlementsByMonthResult:
 
 
 @dataclass
-class ReportSettlementsByMonthResultMonthsItem:
-    """The ReportSettlementsByMonthResultMonthsItem object as meetingd answers it.
+class SettlementMonth:
+    """The SettlementMonth object as meetingd answers it.
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
     blocked_change: int
     captured: int
+    captures: int
+    held: int
+    holds: int
     month: str
     released: int
+    releases: int
+    returned_on_capture: int
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_json(cls, value: Any) -> "ReportSettlementsByMonthResultMonthsItem":
-        return decode(cls, value, _ReportSettlementsByMonthResultMonthsItem_FIELDS)
+    def from_json(cls, value: Any) -> "SettlementMonth":
+        return decode(cls, value, _SettlementMonth_FIELDS)
 
 
 @dataclass
@@ -1803,14 +1835,58 @@ class ReportEarningsDueResult:
 
     as_of: str
     next_cursor: Optional[str]
-    totals: Dict[str, Any]
+    totals: EarningsTotals
     csv: Optional[str] = None
-    items: Optional[List[Dict[str, Any]]] = None
+    format: Optional[Literal["csv"]] = None
+    items: Optional[List[EarningsDue]] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_json(cls, value: Any) -> "ReportEarningsDueResult":
         return decode(cls, value, _ReportEarningsDueResult_FIELDS)
+
+
+@dataclass
+class EarningsDue:
+    """The EarningsDue object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    account_id: str
+    as_of: str
+    available: int
+    blocked: int
+    due: int
+    incoming: int
+    owner_email: Optional[str]
+    owner_first_name: Optional[str]
+    owner_id: Optional[str]
+    owner_last_name: Optional[str]
+    posted: int
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "EarningsDue":
+        return decode(cls, value, _EarningsDue_FIELDS)
+
+
+@dataclass
+class EarningsTotals:
+    """The EarningsTotals object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    available: int
+    blocked: int
+    due: int
+    experts: int
+    incoming: int
+    posted: int
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "EarningsTotals":
+        return decode(cls, value, _EarningsTotals_FIELDS)
 
 
 _SystemPingResult_FIELDS: Tuple[FieldSpec, ...] = (
@@ -1988,15 +2064,26 @@ _LedgerAccountsResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("as_of", "as_of", None, True),
     ("next_cursor", "next_cursor", None, True),
     ("csv", "csv", None, False),
-    ("items", "items", list_of(LedgerAccountsResultItemsItem.from_json), False),
+    ("format", "format", None, False),
+    ("items", "items", list_of(Account.from_json), False),
 )
 
-_LedgerAccountsResultItemsItem_FIELDS: Tuple[FieldSpec, ...] = (
+_Account_FIELDS: Tuple[FieldSpec, ...] = (
     ("account_id", "account_id", None, True),
+    ("as_of", "as_of", None, True),
     ("available", "available", None, True),
     ("blocked", "blocked", None, True),
+    ("created_at", "created_at", None, True),
+    ("credits_pending", "credits_pending", None, True),
+    ("credits_posted", "credits_posted", None, True),
+    ("debits_pending", "debits_pending", None, True),
+    ("debits_posted", "debits_posted", None, True),
+    ("incoming", "incoming", None, True),
     ("kind", "kind", None, True),
+    ("owner_email", "owner_email", None, True),
+    ("owner_first_name", "owner_first_name", None, True),
     ("owner_id", "owner_id", None, True),
+    ("owner_last_name", "owner_last_name", None, True),
     ("posted", "posted", None, True),
 )
 
@@ -2025,14 +2112,19 @@ _StatementBound_FIELDS: Tuple[FieldSpec, ...] = (
 )
 
 _StatementEntry_FIELDS: Tuple[FieldSpec, ...] = (
+    ("amount", "amount", None, True),
     ("available", "available", None, True),
+    ("available_change", "available_change", None, True),
     ("blocked", "blocked", None, True),
+    ("blocked_change", "blocked_change", None, True),
     ("created_at", "created_at", None, True),
     ("credits", "credits", None, True),
     ("kind", "kind", None, True),
     ("meeting_id", "meeting_id", None, True),
+    ("pending_id", "pending_id", None, True),
     ("phase", "phase", None, True),
     ("posted_balance", "posted_balance", None, True),
+    ("posted_change", "posted_change", None, True),
     ("reason", "reason", None, True),
     ("reference", "reference", None, True),
     ("seq", "seq", None, True),
@@ -2445,17 +2537,21 @@ _OutboxFailResult_FIELDS: Tuple[FieldSpec, ...] = (
 )
 
 _OutboxDeadLettersResult_FIELDS: Tuple[FieldSpec, ...] = (
-    ("items", "items", list_of(OutboxDeadLettersResultItemsItem.from_json), True),
+    ("items", "items", list_of(DeadLetter.from_json), True),
     ("next_cursor", "next_cursor", None, True),
 )
 
-_OutboxDeadLettersResultItemsItem_FIELDS: Tuple[FieldSpec, ...] = (
+_DeadLetter_FIELDS: Tuple[FieldSpec, ...] = (
     ("attempts", "attempts", None, True),
     ("channel", "channel", None, True),
+    ("created_at", "created_at", None, True),
     ("dead_at", "dead_at", None, True),
     ("id", "id", None, True),
     ("kind", "kind", None, True),
     ("last_error", "last_error", None, True),
+    ("meeting_id", "meeting_id", None, True),
+    ("recipient_id", "recipient_id", None, True),
+    ("seq", "seq", None, True),
 )
 
 _OutboxRetryResult_FIELDS: Tuple[FieldSpec, ...] = (
@@ -2465,47 +2561,83 @@ _OutboxRetryResult_FIELDS: Tuple[FieldSpec, ...] = (
 
 _ReportCreditsOutstandingResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("as_of", "as_of", None, True),
+    ("available", "available", None, True),
+    ("blocked", "blocked", None, True),
+    ("posted", "posted", None, True),
     ("wallets", "wallets", None, True),
-    ("available", "available", None, False),
-    ("blocked", "blocked", None, False),
+    ("wallets_with_credits", "wallets_with_credits", None, True),
     ("csv", "csv", None, False),
-    ("posted", "posted", None, False),
+    ("format", "format", None, False),
 )
 
 _ReportRevenueByMonthResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("time_zone", "time_zone", None, True),
-    ("totals", "totals", None, True),
+    ("totals", "totals", RevenueMonth.from_json, True),
     ("csv", "csv", None, False),
-    ("months", "months", list_of(ReportRevenueByMonthResultMonthsItem.from_json), False),
+    ("format", "format", None, False),
+    ("months", "months", list_of(RevenueMonth.from_json), False),
 )
 
-_ReportRevenueByMonthResultMonthsItem_FIELDS: Tuple[FieldSpec, ...] = (
+_RevenueMonth_FIELDS: Tuple[FieldSpec, ...] = (
+    ("adjustments", "adjustments", None, True),
+    ("fee_transfers", "fee_transfers", None, True),
     ("fees", "fees", None, True),
     ("late_cancel_charges", "late_cancel_charges", None, True),
+    ("late_cancellations", "late_cancellations", None, True),
     ("month", "month", None, True),
     ("revenue", "revenue", None, True),
 )
 
 _ReportSettlementsByMonthResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("time_zone", "time_zone", None, True),
-    ("totals", "totals", None, True),
+    ("totals", "totals", SettlementMonth.from_json, True),
     ("csv", "csv", None, False),
-    ("months", "months", list_of(ReportSettlementsByMonthResultMonthsItem.from_json), False),
+    ("format", "format", None, False),
+    ("months", "months", list_of(SettlementMonth.from_json), False),
 )
 
-_ReportSettlementsByMonthResultMonthsItem_FIELDS: Tuple[FieldSpec, ...] = (
+_SettlementMonth_FIELDS: Tuple[FieldSpec, ...] = (
     ("blocked_change", "blocked_change", None, True),
     ("captured", "captured", None, True),
+    ("captures", "captures", None, True),
+    ("held", "held", None, True),
+    ("holds", "holds", None, True),
     ("month", "month", None, True),
     ("released", "released", None, True),
+    ("releases", "releases", None, True),
+    ("returned_on_capture", "returned_on_capture", None, True),
 )
 
 _ReportEarningsDueResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("as_of", "as_of", None, True),
     ("next_cursor", "next_cursor", None, True),
-    ("totals", "totals", None, True),
+    ("totals", "totals", EarningsTotals.from_json, True),
     ("csv", "csv", None, False),
-    ("items", "items", None, False),
+    ("format", "format", None, False),
+    ("items", "items", list_of(EarningsDue.from_json), False),
+)
+
+_EarningsDue_FIELDS: Tuple[FieldSpec, ...] = (
+    ("account_id", "account_id", None, True),
+    ("as_of", "as_of", None, True),
+    ("available", "available", None, True),
+    ("blocked", "blocked", None, True),
+    ("due", "due", None, True),
+    ("incoming", "incoming", None, True),
+    ("owner_email", "owner_email", None, True),
+    ("owner_first_name", "owner_first_name", None, True),
+    ("owner_id", "owner_id", None, True),
+    ("owner_last_name", "owner_last_name", None, True),
+    ("posted", "posted", None, True),
+)
+
+_EarningsTotals_FIELDS: Tuple[FieldSpec, ...] = (
+    ("available", "available", None, True),
+    ("blocked", "blocked", None, True),
+    ("due", "due", None, True),
+    ("experts", "experts", None, True),
+    ("incoming", "incoming", None, True),
+    ("posted", "posted", None, True),
 )
 
 
@@ -2565,7 +2697,7 @@ __all__ = [
     "LedgerBalanceResult",
     "AccountBalance",
     "LedgerAccountsResult",
-    "LedgerAccountsResultItemsItem",
+    "Account",
     "LedgerStatementResult",
     "BalanceChange",
     "StatementBound",
@@ -2620,14 +2752,16 @@ __all__ = [
     "OutboxAckResult",
     "OutboxFailResult",
     "OutboxDeadLettersResult",
-    "OutboxDeadLettersResultItemsItem",
+    "DeadLetter",
     "OutboxRetryResult",
     "ReportCreditsOutstandingResult",
     "ReportRevenueByMonthResult",
-    "ReportRevenueByMonthResultMonthsItem",
+    "RevenueMonth",
     "ReportSettlementsByMonthResult",
-    "ReportSettlementsByMonthResultMonthsItem",
+    "SettlementMonth",
     "ReportEarningsDueResult",
+    "EarningsDue",
+    "EarningsTotals",
 ]
 
 
