@@ -138,12 +138,13 @@ enum CatalogAPI {
         "enrollment.list", "Enrolments of a user, a service or an expert (admins and office staff: any; users and experts: their own)",
         audience: .member, mutating: false,
         params: [.init("user_id", .id(.person)), .init("service_id", .id(.service)), .init("expert_id", .id(.person))] + Page.fields,
-        result: Page.resultSchema(.object([
+        result: Page.resultSchema(.named("EnrollmentListing", .object([
             .init("user_id", .id(.person), required: true), .init("user_name", .text(), required: true),
             .init("service_id", .nullable(.id(.service)), required: true), .init("service_name", .nullable(.text()), required: true),
             .init("expert_id", .nullable(.id(.person)), required: true), .init("expert_name", .nullable(.text()), required: true),
+            .init("target", .text(), required: true, "The service_id or expert_id the user is enrolled with (the page's order)"),
             .init("created_at", .timestamp, required: true),
-        ], additional: true)),
+        ], additional: true))),
         body: .read(ReadPlan(
             statements: { scope, p in
                 let page = try Page(p, key: [.text, .text])

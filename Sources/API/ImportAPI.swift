@@ -31,10 +31,10 @@ enum ImportAPI {
             .init("kind", .oneOf(kinds), required: true), .init("dry_run", .boolean, required: true),
             .init("created", .integer(min: 0, max: .max), required: true), .init("updated", .integer(min: 0, max: .max), required: true),
             .init("unchanged", .integer(min: 0, max: .max), required: true),
-            .init("changes", .list(.object([
+            .init("changes", .list(.named("ImportChange", .object([
                 .init("line", .integer(min: 1, max: .max), required: true), .init("action", .oneOf(["create", "update", "unchanged"]), required: true),
-                .init("subject", .text(), required: true),
-            ]), max: Sheet.maxRows), required: true, "Every row's outcome"),
+                .init("subject", .text(), required: true, "What the row is about: an e-mail, a service's name, a pair"),
+            ])), max: Sheet.maxRows), required: true, "Every row's outcome"),
         ]),
         // `import` is a keyword in Python and JavaScript: a generated client could not call `import.csv`.
         aliases: [MethodAlias("import.csv", removedIn: "0.4.0")],

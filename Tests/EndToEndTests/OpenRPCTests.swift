@@ -203,7 +203,10 @@ final class OpenRPCTests: EndToEndTestCase {
         let document = try Meetingd.result(of: try meetingd.call("rpc.discover"))
         let schemas = try XCTUnwrap(document["components"]?["schemas"])
         for name in ["Meeting", "Alternate", "Person", "Service", "Location", "Transfer", "AccountBalance", "StatementEntry", "Series",
-                     "Occurrence", "ChatMessage", "OutboxMessage", "MeetingEvent", "CommunitySettings", "Slot", "WeeklyRule"] {
+                     "Occurrence", "ChatMessage", "OutboxMessage", "MeetingEvent", "CommunitySettings", "Slot", "WeeklyRule",
+                     // The finance reads and the people, catalog and chat methods.
+                     "Account", "StatementBound", "BalanceChange", "KindTotals", "RevenueMonth", "SettlementMonth", "EarningsDue",
+                     "EarningsTotals", "DeadLetter", "ExpertProfile", "Conversation", "EnrollmentListing", "ImportChange"] {
             XCTAssertEqual(schemas[name]?["type"], "object", "components.schemas.\(name)")
         }
         XCTAssertEqual(schemas["Meeting"]?["properties"]?["alternate"]?["oneOf"]?[0]?["$ref"], "#/components/schemas/Alternate")
@@ -215,6 +218,12 @@ final class OpenRPCTests: EndToEndTestCase {
         XCTAssertEqual(byName["meeting.list"]?["result"]?["schema"]?["properties"]?["items"]?["items"]?["$ref"], "#/components/schemas/Meeting")
         XCTAssertEqual(byName["credits.grant"]?["result"]?["schema"]?["$ref"], "#/components/schemas/Transfer")
         XCTAssertEqual(byName["ledger.meeting_trail"]?["result"]?["schema"]?["properties"]?["transfers"]?["items"]?["$ref"], "#/components/schemas/Transfer")
+        for (method, list) in [("person.profiles", "items"), ("availability.search", "experts")] {
+            XCTAssertEqual(byName[method]?["result"]?["schema"]?["properties"]?[list]?["items"]?["$ref"], "#/components/schemas/ExpertProfile", method)
+        }
+        for method in ["conversation.post", "conversation.start", "meeting.message.post"] {
+            XCTAssertEqual(byName[method]?["errors"]?.array?.contains(["$ref": "#/components/errors/session_log_required"]), true, method)
+        }
         XCTAssertEqual(byName["person.get"]?["errors"]?.array?.contains(["$ref": "#/components/errors/not_found"]), true)
         XCTAssertEqual(document["components"]?["errors"]?["lock_timeout"]?["data"], ["code": "lock_timeout", "retryable": true])
         for name in ["system.ping", "person.create", "service.create", "credits.grant", "availability.search", "meeting.request", "meeting.confirm",

@@ -506,8 +506,8 @@ class LocationListResult:
 
 
 @dataclass
-class PersonProfileResult:
-    """The PersonProfileResult object as meetingd answers it.
+class ExpertProfile:
+    """The ExpertProfile object as meetingd answers it.
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
@@ -519,8 +519,8 @@ class PersonProfileResult:
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_json(cls, value: Any) -> "PersonProfileResult":
-        return decode(cls, value, _PersonProfileResult_FIELDS)
+    def from_json(cls, value: Any) -> "ExpertProfile":
+        return decode(cls, value, _ExpertProfile_FIELDS)
 
 
 @dataclass
@@ -529,49 +529,13 @@ class PersonProfilesResult:
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
-    items: List[PersonProfilesResultItemsItem]
+    items: List[ExpertProfile]
     next_cursor: Optional[str]
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_json(cls, value: Any) -> "PersonProfilesResult":
         return decode(cls, value, _PersonProfilesResult_FIELDS)
-
-
-@dataclass
-class PersonProfilesResultItemsItem:
-    """The PersonProfilesResultItemsItem object as meetingd answers it.
-
-    Members meetingd adds after this client was generated are kept in `extra`."""
-
-    bio: str
-    display_name: str
-    languages: List[str]
-    person_id: str
-    photo_url: Optional[str]
-    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def from_json(cls, value: Any) -> "PersonProfilesResultItemsItem":
-        return decode(cls, value, _PersonProfilesResultItemsItem_FIELDS)
-
-
-@dataclass
-class PersonSetProfileResult:
-    """The PersonSetProfileResult object as meetingd answers it.
-
-    Members meetingd adds after this client was generated are kept in `extra`."""
-
-    bio: str
-    display_name: str
-    languages: List[str]
-    person_id: str
-    photo_url: Optional[str]
-    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def from_json(cls, value: Any) -> "PersonSetProfileResult":
-        return decode(cls, value, _PersonSetProfileResult_FIELDS)
 
 
 @dataclass
@@ -949,7 +913,7 @@ class EnrollmentListResult:
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
-    items: List[EnrollmentListResultItemsItem]
+    items: List[EnrollmentListing]
     next_cursor: Optional[str]
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -959,8 +923,8 @@ class EnrollmentListResult:
 
 
 @dataclass
-class EnrollmentListResultItemsItem:
-    """The EnrollmentListResultItemsItem object as meetingd answers it.
+class EnrollmentListing:
+    """The EnrollmentListing object as meetingd answers it.
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
@@ -969,13 +933,14 @@ class EnrollmentListResultItemsItem:
     expert_name: Optional[str]
     service_id: Optional[str]
     service_name: Optional[str]
+    target: str
     user_id: str
     user_name: str
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_json(cls, value: Any) -> "EnrollmentListResultItemsItem":
-        return decode(cls, value, _EnrollmentListResultItemsItem_FIELDS)
+    def from_json(cls, value: Any) -> "EnrollmentListing":
+        return decode(cls, value, _EnrollmentListing_FIELDS)
 
 
 @dataclass
@@ -984,7 +949,7 @@ class CatalogImportCsvResult:
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
-    changes: List[CatalogImportCsvResultChangesItem]
+    changes: List[ImportChange]
     created: int
     dry_run: bool
     kind: Literal["people", "services", "certifications", "enrollments"]
@@ -998,8 +963,8 @@ class CatalogImportCsvResult:
 
 
 @dataclass
-class CatalogImportCsvResultChangesItem:
-    """The CatalogImportCsvResultChangesItem object as meetingd answers it.
+class ImportChange:
+    """The ImportChange object as meetingd answers it.
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
@@ -1009,8 +974,8 @@ class CatalogImportCsvResultChangesItem:
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_json(cls, value: Any) -> "CatalogImportCsvResultChangesItem":
-        return decode(cls, value, _CatalogImportCsvResultChangesItem_FIELDS)
+    def from_json(cls, value: Any) -> "ImportChange":
+        return decode(cls, value, _ImportChange_FIELDS)
 
 
 @dataclass
@@ -1155,7 +1120,7 @@ class AvailabilitySearchResult:
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
-    experts: List[AvailabilitySearchResultExpertsItem]
+    experts: List[ExpertProfile]
     length_minutes: int
     next_cursor: Optional[str]
     service_id: str
@@ -1166,24 +1131,6 @@ class AvailabilitySearchResult:
     @classmethod
     def from_json(cls, value: Any) -> "AvailabilitySearchResult":
         return decode(cls, value, _AvailabilitySearchResult_FIELDS)
-
-
-@dataclass
-class AvailabilitySearchResultExpertsItem:
-    """The AvailabilitySearchResultExpertsItem object as meetingd answers it.
-
-    Members meetingd adds after this client was generated are kept in `extra`."""
-
-    bio: str
-    display_name: str
-    languages: List[str]
-    person_id: str
-    photo_url: Optional[str]
-    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def from_json(cls, value: Any) -> "AvailabilitySearchResultExpertsItem":
-        return decode(cls, value, _AvailabilitySearchResultExpertsItem_FIELDS)
 
 
 @dataclass
@@ -1417,6 +1364,7 @@ class Conversation:
     started_by: str
     user_id: str
     user_name: str
+    active_at: Optional[str] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -1986,7 +1934,7 @@ _LocationListResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("next_cursor", "next_cursor", None, True),
 )
 
-_PersonProfileResult_FIELDS: Tuple[FieldSpec, ...] = (
+_ExpertProfile_FIELDS: Tuple[FieldSpec, ...] = (
     ("bio", "bio", None, True),
     ("display_name", "display_name", None, True),
     ("languages", "languages", None, True),
@@ -1995,24 +1943,8 @@ _PersonProfileResult_FIELDS: Tuple[FieldSpec, ...] = (
 )
 
 _PersonProfilesResult_FIELDS: Tuple[FieldSpec, ...] = (
-    ("items", "items", list_of(PersonProfilesResultItemsItem.from_json), True),
+    ("items", "items", list_of(ExpertProfile.from_json), True),
     ("next_cursor", "next_cursor", None, True),
-)
-
-_PersonProfilesResultItemsItem_FIELDS: Tuple[FieldSpec, ...] = (
-    ("bio", "bio", None, True),
-    ("display_name", "display_name", None, True),
-    ("languages", "languages", None, True),
-    ("person_id", "person_id", None, True),
-    ("photo_url", "photo_url", None, True),
-)
-
-_PersonSetProfileResult_FIELDS: Tuple[FieldSpec, ...] = (
-    ("bio", "bio", None, True),
-    ("display_name", "display_name", None, True),
-    ("languages", "languages", None, True),
-    ("person_id", "person_id", None, True),
-    ("photo_url", "photo_url", None, True),
 )
 
 _Transfer_FIELDS: Tuple[FieldSpec, ...] = (
@@ -2205,22 +2137,23 @@ _Enrollment_FIELDS: Tuple[FieldSpec, ...] = (
 )
 
 _EnrollmentListResult_FIELDS: Tuple[FieldSpec, ...] = (
-    ("items", "items", list_of(EnrollmentListResultItemsItem.from_json), True),
+    ("items", "items", list_of(EnrollmentListing.from_json), True),
     ("next_cursor", "next_cursor", None, True),
 )
 
-_EnrollmentListResultItemsItem_FIELDS: Tuple[FieldSpec, ...] = (
+_EnrollmentListing_FIELDS: Tuple[FieldSpec, ...] = (
     ("created_at", "created_at", None, True),
     ("expert_id", "expert_id", None, True),
     ("expert_name", "expert_name", None, True),
     ("service_id", "service_id", None, True),
     ("service_name", "service_name", None, True),
+    ("target", "target", None, True),
     ("user_id", "user_id", None, True),
     ("user_name", "user_name", None, True),
 )
 
 _CatalogImportCsvResult_FIELDS: Tuple[FieldSpec, ...] = (
-    ("changes", "changes", list_of(CatalogImportCsvResultChangesItem.from_json), True),
+    ("changes", "changes", list_of(ImportChange.from_json), True),
     ("created", "created", None, True),
     ("dry_run", "dry_run", None, True),
     ("kind", "kind", None, True),
@@ -2228,7 +2161,7 @@ _CatalogImportCsvResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("updated", "updated", None, True),
 )
 
-_CatalogImportCsvResultChangesItem_FIELDS: Tuple[FieldSpec, ...] = (
+_ImportChange_FIELDS: Tuple[FieldSpec, ...] = (
     ("action", "action", None, True),
     ("line", "line", None, True),
     ("subject", "subject", None, True),
@@ -2291,20 +2224,12 @@ _FreePeriod_FIELDS: Tuple[FieldSpec, ...] = (
 )
 
 _AvailabilitySearchResult_FIELDS: Tuple[FieldSpec, ...] = (
-    ("experts", "experts", list_of(AvailabilitySearchResultExpertsItem.from_json), True),
+    ("experts", "experts", list_of(ExpertProfile.from_json), True),
     ("length_minutes", "length_minutes", None, True),
     ("next_cursor", "next_cursor", None, True),
     ("service_id", "service_id", None, True),
     ("slots", "slots", list_of(Slot.from_json), True),
     ("truncated", "truncated", None, True),
-)
-
-_AvailabilitySearchResultExpertsItem_FIELDS: Tuple[FieldSpec, ...] = (
-    ("bio", "bio", None, True),
-    ("display_name", "display_name", None, True),
-    ("languages", "languages", None, True),
-    ("person_id", "person_id", None, True),
-    ("photo_url", "photo_url", None, True),
 )
 
 _Slot_FIELDS: Tuple[FieldSpec, ...] = (
@@ -2423,6 +2348,7 @@ _Conversation_FIELDS: Tuple[FieldSpec, ...] = (
     ("started_by", "started_by", None, True),
     ("user_id", "user_id", None, True),
     ("user_name", "user_name", None, True),
+    ("active_at", "active_at", None, False),
 )
 
 _ChatMessage_FIELDS: Tuple[FieldSpec, ...] = (
@@ -2689,10 +2615,8 @@ __all__ = [
     "PersonFindByEmailResult",
     "Location",
     "LocationListResult",
-    "PersonProfileResult",
+    "ExpertProfile",
     "PersonProfilesResult",
-    "PersonProfilesResultItemsItem",
-    "PersonSetProfileResult",
     "Transfer",
     "LedgerBalanceResult",
     "AccountBalance",
@@ -2712,9 +2636,9 @@ __all__ = [
     "Certification",
     "Enrollment",
     "EnrollmentListResult",
-    "EnrollmentListResultItemsItem",
+    "EnrollmentListing",
     "CatalogImportCsvResult",
-    "CatalogImportCsvResultChangesItem",
+    "ImportChange",
     "CatalogExportCsvResult",
     "AvailabilitySetWeeklyResult",
     "WeeklyRule",
@@ -2724,7 +2648,6 @@ __all__ = [
     "TimeRange",
     "FreePeriod",
     "AvailabilitySearchResult",
-    "AvailabilitySearchResultExpertsItem",
     "Slot",
     "SlotExpert",
     "Meeting",
@@ -2816,7 +2739,7 @@ class MeetingMessageNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        NotFoundError, SessionLogRequiredError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("meeting.message.post", {"actor": actor, "meeting_id": meeting_id, "text": text, "idempotency_key": idempotency_key}, True, ChatMessage.from_json)
 
@@ -3283,7 +3206,7 @@ class ConversationNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        NotFoundError, SessionLogRequiredError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("conversation.post", {"actor": actor, "conversation_id": conversation_id, "text": text, "idempotency_key": idempotency_key}, True, ChatMessage.from_json)
 
@@ -3310,7 +3233,7 @@ class ConversationNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        NotFoundError, SessionLogRequiredError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("conversation.start", {"actor": actor, "person_id": person_id, "as": as_, "text": text, "idempotency_key": idempotency_key}, True, ConversationStartResult.from_json)
 
@@ -4512,7 +4435,7 @@ class PersonNamespace:
         *,
         person_id: str,
         actor: Optional[str] = None,
-    ) -> PersonProfileResult:
+    ) -> ExpertProfile:
         """An expert's public profile: display name, bio, photo URL and languages (anyone in the community).
 
         Who may call: member. Read-only.
@@ -4525,7 +4448,7 @@ class PersonNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
         InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("person.profile", {"actor": actor, "person_id": person_id}, False, PersonProfileResult.from_json)
+        return self._client._call("person.profile", {"actor": actor, "person_id": person_id}, False, ExpertProfile.from_json)
 
     def profiles(
         self,
@@ -4561,7 +4484,7 @@ class PersonNamespace:
         photo_url: Optional[str] = UNSET,
         languages: Optional[Sequence[str]] = UNSET,
         idempotency_key: Optional[str] = None,
-    ) -> PersonSetProfileResult:
+    ) -> ExpertProfile:
         """Writes an expert's public profile (the expert themself or an admin); fields left out keep their value.
 
         Who may call: member. Mutating: accepts idempotency_key.
@@ -4580,7 +4503,7 @@ class PersonNamespace:
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("person.set_profile", {"actor": actor, "person_id": person_id, "display_name": display_name, "bio": bio, "photo_url": photo_url, "languages": languages, "idempotency_key": idempotency_key}, True, PersonSetProfileResult.from_json)
+        return self._client._call("person.set_profile", {"actor": actor, "person_id": person_id, "display_name": display_name, "bio": bio, "photo_url": photo_url, "languages": languages, "idempotency_key": idempotency_key}, True, ExpertProfile.from_json)
 
     def unsuspend(
         self,
