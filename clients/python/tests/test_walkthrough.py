@@ -186,6 +186,114 @@ class WalkthroughTests(unittest.TestCase):
         self.assertIsNone(self.ml.person.unsuspend(person_id=sam.id).suspended_until)
         self.assert_every_answer_matches_its_published_schema()
 
+    def logged_meeting(self, talia, sam, chem, room):
+        """A meeting Sam booked, Talia confirmed and logged: a hold, its capture and the fee."""
+        as_sam, as_talia = self.ml.as_actor(sam.id), self.ml.as_actor(talia.id)
+        meeting = as_sam.meeting.request(service_id=chem.id, expert_id=talia.id, start="2030-03-11T10:00:00-04:00", location_id=room.id)
+        as_talia.meeting.confirm(meeting_id=meeting.id)
+        self.ml.clock.set(now="2030-03-11T15:05:00Z")
+        as_talia.meeting.log_session(meeting_id=meeting.id, attendance="attended")
+        return meeting
+
+    def test_finance_reads_and_dead_letters_answer_what_is_published(self):
+        """ledger.accounts, the report.* methods, format csv on every finance read, and the outbox's
+        dead letters put back in the queue."""
+        room, video, talia, sam, fiona, chem = self.community()
+        as_fiona = self.ml.as_actor(fiona.id)
+        meeting = self.logged_meeting(talia, sam, chem, room)
+
+        accounts = as_fiona.ledger.accounts()
+        self.assertIn((sam.id, "user_wallet", 400), [(a.owner_id, a.kind, a.posted) for a in accounts.items])
+        self.assertEqual({a.kind for a in as_fiona.ledger.accounts(kind="expert_earnings").items}, {"expert_earnings"})
+        as_csv = as_fiona.ledger.accounts(format="csv")
+        self.assertEqual((as_csv.format, as_csv.items), ("csv", None))
+        self.assertIn("account_kind", as_csv.csv)
+        balance = as_fiona.ledger.balance(person_id=sam.id, format="csv")
+        self.assertEqual((balance.available, balance.accounts, balance.format), (400, None, "csv"))
+        self.assertEqual(as_fiona.ledger.trial_balance(format="csv").total, 0)
+        trail = as_fiona.ledger.meeting_trail(meeting_id=meeting.id, format="csv")
+        self.assertEqual((trail.credit_status, trail.transfers), ("paid", None))
+        self.assertIn("transfer_id", trail.csv)
+        wallet = as_fiona.ledger.balance(person_id=sam.id).account_id
+        statement = as_fiona.ledger.statement(account_id=wallet, from_="2030-03-05T00:00:00Z", to="2030-03-12T00:00:00Z")
+        self.assertEqual((statement.opening.posted, statement.closing.posted, statement.change.posted), (500, 400, -100))
+        self.assertEqual(sum(e.posted_change for e in statement.items), statement.change.posted)
+        self.assertIn("opening_balance", as_fiona.ledger.statement(account_id=wallet, format="csv").csv)
+
+        outstanding = as_fiona.report.credits_outstanding()
+        self.assertEqual((outstanding.wallets, outstanding.posted), (1, 400))
+        self.assertEqual(as_fiona.report.credits_outstanding(format="csv").format, "csv")
+        revenue = as_fiona.report.revenue_by_month(from_month="2030-02", to_month="2030-03")
+        self.assertEqual([(m.month, m.fees) for m in revenue.months], [("2030-02", 0), ("2030-03", 20)])
+        self.assertEqual((revenue.totals.month, revenue.totals.fees), ("total", 20))
+        settlements = as_fiona.report.settlements_by_month(from_month="2030-03", to_month="2030-03")
+        self.assertEqual((settlements.months[0].held, settlements.months[0].captured), (100, 100))
+        self.assertIn("returned_on_capture", as_fiona.report.settlements_by_month(from_month="2030-03", to_month="2030-03", format="csv").csv)
+        due = as_fiona.report.earnings_due(include_zero=True)
+        self.assertEqual([(e.owner_id, e.due) for e in due.items], [(talia.id, 80)])
+        self.assertEqual((due.totals.experts, due.totals.due), (1, 80))
+
+        # A notification that fails eight times is set aside as dead, and put back by outbox.retry.
+        pending = [m.id for m in self.ml.outbox.claim(consumer="py-test", limit=500, channel="notification").messages]
+        failing, others = pending[0], pending[1:]
+        self.ml.outbox.ack(ids=others)
+        for attempt in range(1, 9):
+            failed = self.ml.outbox.fail(id=failing, error=f"smtp refused ({attempt})")
+            if attempt < 8:
+                self.ml.clock.advance(minutes=120)
+                again = [m.id for m in self.ml.outbox.claim(consumer="py-test", limit=500, channel="notification").messages]
+                self.assertIn(failing, again)
+                if len(again) > 1:
+                    self.ml.outbox.ack(ids=[i for i in again if i != failing])
+        self.assertEqual(failed.status, "dead")
+        dead = self.ml.outbox.dead_letters().items
+        self.assertEqual([(d.id, d.attempts, d.last_error) for d in dead], [(failing, 8, "smtp refused (8)")])
+        retried = self.ml.outbox.retry(ids=[failing])
+        self.assertEqual((retried.retried, retried.not_dead), ([failing], []))
+        self.assertEqual(self.ml.outbox.dead_letters().items, [])
+        self.assert_every_answer_matches_its_published_schema()
+
+    def test_profiles_conversations_imports_and_enrolments_answer_what_is_published(self):
+        """The people, catalog and chat methods: profiles, chat before booking, the CSV loop and
+        enrolment lists."""
+        room, video, talia, sam, fiona, chem = self.community()
+        as_sam, as_talia = self.ml.as_actor(sam.id), self.ml.as_actor(talia.id)
+
+        profile = as_talia.person.set_profile(person_id=talia.id, display_name="Dr. Talia Kim", bio="Chemistry, patiently.", languages=["en", "ko"])
+        self.assertEqual((profile.display_name, profile.photo_url), ("Dr. Talia Kim", None))
+        self.assertEqual(as_sam.person.profile(person_id=talia.id).bio, "Chemistry, patiently.")
+        self.assertEqual([p.person_id for p in as_sam.person.profiles(service_id=chem.id).items], [talia.id])
+        search = as_sam.availability.search(service_id=chem.id, from_="2030-03-11T00:00:00-04:00", to="2030-03-12T00:00:00-04:00")
+        self.assertEqual([(e.person_id, e.languages) for e in search.experts], [(talia.id, ["en", "ko"])])
+
+        # Seed 000: "You can chat with providers at this step if you want to ask them questions first".
+        started = as_sam.conversation.start(person_id=talia.id, text="Do you cover titration?")
+        self.assertEqual((started.started, started.conversation.expert_id, started.message.meeting_id), (True, talia.id, None))
+        reply = as_talia.conversation.post(conversation_id=started.conversation.id, text="Yes, book a slot")
+        self.assertEqual((reply.seq > started.message.seq, reply.author_name), (True, "Dr. Talia Kim"))
+        listed = as_sam.conversation.list().items
+        self.assertEqual([(c.id, c.message_count) for c in listed], [(started.conversation.id, 2)])
+        self.assertIsNotNone(listed[0].active_at)
+        self.assertEqual([m.text for m in as_talia.conversation.messages(conversation_id=started.conversation.id).items],
+                         ["Do you cover titration?", "Yes, book a slot"])
+        self.assertFalse(as_sam.conversation.start(person_id=talia.id).started)
+
+        # Seed 002: "download, fill in, upload".
+        people = "email,first_name,last_name,roles,time_zone\nnoor@demo.example,Noor,Haddad,user,Europe/Prague\n"
+        dry = self.ml.catalog.import_csv(kind="people", csv=people, dry_run=True)
+        self.assertEqual((dry.dry_run, dry.created, [(c.line, c.action) for c in dry.changes]), (True, 1, [(2, "create")]))
+        self.assertEqual(self.ml.catalog.import_csv(kind="people", csv=people).created, 1)
+        exported = self.ml.catalog.export_csv(kind="people")
+        self.assertIn("noor@demo.example", exported.csv)
+        self.assertEqual(self.ml.catalog.import_csv(kind="people", csv=exported.csv, dry_run=True).created, 0)
+
+        self.ml.enrollment.assign(user_id=sam.id, service_id=chem.id)
+        self.ml.enrollment.assign(user_id=sam.id, expert_id=talia.id)
+        mine = as_sam.enrollment.list(user_id=sam.id).items
+        self.assertEqual({(e.service_name, e.expert_name) for e in mine}, {(None, "Dr. Talia Kim"), ("CHEM101", None)})
+        self.assertEqual([e.user_id for e in self.ml.enrollment.list(service_id=chem.id).items], [sam.id])
+        self.assert_every_answer_matches_its_published_schema()
+
     def test_errors_raise_the_class_of_their_data_code(self):
         room, video, talia, sam, fiona, chem = self.community()
         with self.assertRaises(NotFoundError) as missing:
