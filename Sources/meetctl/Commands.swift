@@ -441,20 +441,24 @@ enum Commands {
 
     static let delivery: [CommandSpec] = [
         CommandSpec(
-            path: ["outbox", "deliver"], section: .delivery, summary: "Email pending notifications through a sendmail-compatible program",
+            path: ["outbox", "deliver"], section: .delivery, summary: "Email pending notifications and calendar invitations through a sendmail-compatible program",
             details: """
-                Claims notification messages, writes each as an RFC 5322 email (To: the recipient, Cc: the community
-                office) and pipes it to the program. Messages the program accepts (exit 0) are acknowledged; the
-                others are reported failed with its stderr and retried later. Exit status 1 when any failed.
+                Claims notification messages, then calendar invitations, and writes each as an RFC 5322 email and
+                pipes it to the program. A notification goes to its recipient with the community office copied
+                (Cc); an invitation goes to its recipient alone with the .ics as a text/calendar part
+                (method=REQUEST or CANCEL) that mail clients show with accept/decline, and as invite.ics. Every
+                mail says Auto-Submitted: auto-generated. Messages the program accepts (exit 0) are acknowledged;
+                the others are reported failed with its stderr and retried later. Exit status 1 when any failed.
                 """,
             options: [
                 OptionSpec(name: "limit", kind: .integer(1...500, placeholder: "N"), help: "At most this many messages (default 50)"),
+                OptionSpec(name: "channel", kind: .choice(Delivery.channels), help: "Only this channel; default: both, notifications first"),
                 OptionSpec(name: "sendmail", kind: .text(placeholder: "COMMAND"), help: "The program and its arguments; default: $MEETINGLEDGER_SENDMAIL or /usr/sbin/sendmail -t -i"),
                 OptionSpec(name: "from", kind: .text(placeholder: "ADDRESS"), help: "The From: address; default: $MEETINGLEDGER_MAIL_FROM or meetingledger@HOSTNAME"),
                 OptionSpec(name: "consumer", kind: .text(placeholder: "NAME"), help: "The name leases are held under (default meetctl-mail)"),
                 OptionSpec(name: "lease", kind: .integer(10...3600, placeholder: "SECONDS"), help: "How long the claim holds the messages (default 300)"),
             ],
-            method: "outbox.claim", fixedParams: ["channel": "notification"], run: Delivery.deliver),
+            method: "outbox.claim", run: Delivery.deliver),
     ]
 
     static let other: [CommandSpec] = [

@@ -207,6 +207,26 @@ final class SMTPSink {
         }
     }
 
+    /// msmtp as the sendmail program for the SMTP server at 127.0.0.1:`port` (no
+    /// authentication, no TLS), its configuration written to `configFolder`.
+    static func msmtpCommand(port: UInt16, configFolder: URL) throws -> String {
+        let config = configFolder.appendingPathComponent("msmtprc-\(port)")
+        try """
+            defaults
+            auth off
+            tls off
+            timeout 10
+
+            account default
+            host 127.0.0.1
+            port \(port)
+            from noreply@academy.example
+
+            """.write(to: config, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: config.path)
+        return "msmtp -C \(config.path) -t"
+    }
+
     static func accepts(port: UInt16) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
