@@ -23,6 +23,11 @@ struct Meetctl {
         self.actor = actor
         environment["MEETINGLEDGER_MEETINGD"] = TestEnvironment.meetingdPath
         environment["MEETINGLEDGER_ACTOR"] = actor ?? ""
+        // Its own saved identity and last listing (meetctl use, row numbers), never the
+        // developer's own, shared by the copies made from it.
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("meetctl-home-\(TestEnvironment.uniqueTag())").path
+        environment["XDG_CONFIG_HOME"] = home + "/config"
+        environment["XDG_STATE_HOME"] = home + "/state"
     }
 
     func acting(as person: String) throws -> Meetctl {
