@@ -467,6 +467,29 @@ enum Commands {
     ]
 
     static let other: [CommandSpec] = [
+        CommandSpec(
+            path: ["use"], section: .other, summary: "Save who you act as (--as PERSON) for the commands that follow; --clear forgets",
+            details: """
+                Example: meetctl use --as talia@example.org (an e-mail is looked up as the person acting now, so give an id
+                the first time, or set MEETINGLEDGER_ACTOR). Kept in $XDG_CONFIG_HOME/meetingledger/meetctl.json
+                (~/.config by default). --as and MEETINGLEDGER_ACTOR still go first, and with --remote the person the
+                server pins you to.
+                """,
+            options: [OptionSpec(name: "clear", kind: .flag, help: "Forget the saved identity")],
+            method: "person.get", run: IdentityCommands.use),
+        CommandSpec(
+            path: ["whoami"], section: .other, summary: "Who meetctl acts as, in which community, and why",
+            method: "person.get", run: IdentityCommands.whoami),
+        CommandSpec(
+            path: ["completion"], section: .other, summary: "Print a shell completion script: bash, zsh or fish",
+            details: """
+                bash: source <(meetctl completion bash)    zsh: source <(meetctl completion zsh)    fish: meetctl completion fish | source
+                Written from meetctl's own command table: every command, option and choice it accepts.
+                """,
+            arguments: [ArgumentSpec(name: "SHELL", kind: .choice(Completion.shells))],
+            run: { invocation, session in
+                if case .json(.string(let shell))? = invocation.first("SHELL") { session.out.exact(Completion.script(shell, commands: Commands.all)) }
+            }),
         CommandSpec(path: ["ping"], section: .other, summary: "Is meetingd answering, and its database?", method: "system.ping", run: AdminCommands.ping),
         CommandSpec(
             path: ["clock", "set"], section: .other, summary: "Pin the community's service time (only with --test-clock)",

@@ -70,6 +70,38 @@ struct Meetctl {
         do { return try JSONValue.parse(stdout) } catch { throw HarnessError("meetctl \(arguments.joined(separator: " ")) --json printed: \(stdout)") }
     }
 
+    /// Runs meetctl on a pseudo-terminal, as a person at a terminal does, and answers `answer`
+    /// to its [y/N] question if it asks one. Returns what appeared on the terminal (stdout and
+    /// stderr together) and how it ended.
+    func onTerminal(_ arguments: [String], answering answer: String = "") throws -> ToolResult {
+        let script = """
+            import os, pty, select, sys, time
+            answer, argv = sys.argv[1], sys.argv[2:]
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execv(argv[0], argv)
+            seen, answered, deadline = b"", False, time.time() + 60
+            while time.time() < deadline:
+                ready, _, _ = select.select([fd], [], [], 0.5)
+                if ready:
+                    try:
+                        chunk = os.read(fd, 4096)
+                    except OSError:
+                        break
+                    if not chunk:
+                        break
+                    seen += chunk
+                if answer and not answered and b"[y/N]" in seen:
+                    os.write(fd, answer.encode() + b"\\n")
+                    answered = True
+            _, status = os.waitpid(pid, 0)
+            sys.stdout.write(seen.decode("utf-8", "replace"))
+            sys.exit(os.waitstatus_to_exitcode(status))
+            """
+        let mode = remote.map { ["--remote", $0] } ?? ["--test-clock"]
+        return try runTool("/usr/bin/env", ["python3", "-c", script, answer, Meetctl.path] + mode + arguments, environment: environment)
+    }
+
     /// Runs a command that must fail with `status`; returns what it printed.
     @discardableResult
     func fails(_ arguments: [String], status: Int32, file: StaticString = #filePath, line: UInt = #line) throws -> ToolResult {
