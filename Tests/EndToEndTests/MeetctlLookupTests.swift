@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import XCTest
 
@@ -80,5 +81,22 @@ final class MeetctlLookupTests: XCTestCase {
         XCTAssertTrue(tooShort.stderr.contains("at least 6"), tooShort.stderr)
         let none = try expert.fails(["meeting", "show", "ffffff"], status: 2)
         XCTAssertTrue(none.stderr.contains(#"no meeting of yours ends in "ffffff""#), none.stderr)
+    }
+
+    /// Listings written at the same moment leave one whole listing: each run writes a file of
+    /// its own and renames it over the last.
+    func testListingsWrittenAtOnceLeaveOneWholeListing() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let ids = [try c.agreedMeeting(start: "2030-03-11 10:00"), try c.agreedMeeting(start: "2030-03-12 10:00")]
+        let expert = try c.expert
+        let results = Locked<[Bool]>([])
+        DispatchQueue.concurrentPerform(iterations: 6) { _ in
+            let ok = (try? expert.run(["meetings"]))?.succeeded ?? false
+            results.withLock { $0.append(ok) }
+        }
+        XCTAssertEqual(results.withLock { $0 }, Array(repeating: true, count: 6))
+        let folder = try XCTUnwrap(expert.environment["XDG_STATE_HOME"]) + "/meetingledger"
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), ["last-listing.json"], "no partial file is left")
+        XCTAssertEqual(try expert.json(["meeting", "show", "2"])["meeting"]?["id"]?.string, ids[1])
     }
 }
