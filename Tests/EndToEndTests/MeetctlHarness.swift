@@ -16,6 +16,13 @@ struct Meetctl {
     var environment: [String: String] = [:]
     var remote: String?
 
+    /// The folder of this test process that holds every meetctl's config and state folders,
+    /// removed when the process exits.
+    static let homes: String = {
+        atexit { try? FileManager.default.removeItem(atPath: Meetctl.homes) }
+        return FileManager.default.temporaryDirectory.appendingPathComponent("meetctl-homes-\(getpid())").path
+    }()
+
     init(actor: String? = nil) throws {
         guard FileManager.default.isExecutableFile(atPath: Meetctl.path) else {
             throw HarnessError("meetctl is not at \(Meetctl.path): build it, or set MEETCTL_PATH to the built binary")
@@ -25,7 +32,7 @@ struct Meetctl {
         environment["MEETINGLEDGER_ACTOR"] = actor ?? ""
         // Its own saved identity and last listing (meetctl use, row numbers), never the
         // developer's own, shared by the copies made from it.
-        let home = FileManager.default.temporaryDirectory.appendingPathComponent("meetctl-home-\(TestEnvironment.uniqueTag())").path
+        let home = Meetctl.homes + "/" + TestEnvironment.uniqueTag()
         environment["XDG_CONFIG_HOME"] = home + "/config"
         environment["XDG_STATE_HOME"] = home + "/state"
     }
