@@ -50,9 +50,9 @@ enum AvailabilityAPI {
                     _ = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: s)
                 }
             }
-            _ = try Records.weeklyRules(.array(rules))
-            try AvailabilityStore.setWeekly(ctx.db, communityId: ctx.communityId, expertId: expert, timeZone: zone, rules: .array(rules), now: ctx.now)
-            return ["expert_id": .string(expert), "time_zone": .string(zone), "rules": .array(rules)]
+            let ordered = zip(try Records.weeklyRules(.array(rules)), rules).sorted { WeeklyRule.listedBefore($0.0, $1.0) }.map(\.1)
+            try AvailabilityStore.setWeekly(ctx.db, communityId: ctx.communityId, expertId: expert, timeZone: zone, rules: .array(ordered), now: ctx.now)
+            return ["expert_id": .string(expert), "time_zone": .string(zone), "rules": .array(ordered)]
         })
 
     static let periodSchema: Schema = .object([
@@ -152,7 +152,7 @@ enum AvailabilityAPI {
                 periods.map { p in (p.start, location, JSON.object(["start": .string(p.start.rfc3339), "end": .string(p.end.rfc3339), "location_id": .string(location)])) }
             }
             let sorted = items.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
-            let weekly: [JSON] = a.weekly.map { r in
+            let weekly: [JSON] = a.weekly.sorted(by: WeeklyRule.listedBefore).map { r in
                 ["weekday": .int(Int64(r.weekday)), "start": .string(r.start.description), "end": .string(r.end.description),
                  "location_ids": .array(r.locationIds.map { .string($0) }), "service_ids": r.serviceIds.map { .array($0.map { .string($0) }) } ?? .null]
             }

@@ -25,10 +25,13 @@ enum OutboxAPI {
         .init("payload", .anyJSON(description: "the message's content"), required: true), .init("attempts", .integer(min: 0, max: .max), required: true),
     ], additional: true)
 
-    /// A claimed notification with what a person reads (`rendered`), whom it goes to and who is
-    /// copied; other channels as they are.
+    /// A claimed notification or calendar invitation with what a person reads (`rendered`: the
+    /// mail's subject and text, the invitation's being the text its .ics goes with) and whom it
+    /// goes to; notifications also say who is copied (the community's office). Video messages
+    /// as they are.
     static func rendered(_ claimed: OutboxStore.Claimed, settings: CommunitySettings) -> JSON {
-        guard claimed.message["channel"] == "notification", var fields = claimed.message.objectValue, let recipient = claimed.recipient else {
+        let channel = claimed.message["channel"]?.stringValue
+        guard channel == "notification" || channel == "calendar", var fields = claimed.message.objectValue, let recipient = claimed.recipient else {
             return claimed.message
         }
         let payload = claimed.message["payload"] ?? .null
@@ -36,13 +39,18 @@ enum OutboxAPI {
         let written = (payload["meeting"]?["start"] ?? payload["start"])?.stringValue.flatMap { try? Instant(rfc3339: $0) }
         let texts = NotificationText.compose(
             kind: claimed.message["kind"]?.stringValue ?? "", recipient: recipient, counterpart: claimed.counterpart, service: claimed.serviceName,
-            start: written ?? claimed.meetingStart, payload: payload, settings: settings)
+            start: written ?? claimed.meetingStart, payload: payload, settings: settings,
+            details: claimed.meeting.map { m in
+                NotificationText.MeetingDetails(
+                    lengthMinutes: m["length_minutes"]?.intValue, location: claimed.locationName, videoURL: m["video_url"]?.stringValue,
+                    topic: m["topic"]?.stringValue)
+            })
         fields["rendered"] = ["subject": .string(texts.subject), "text": .string(texts.body), "push": .string(texts.push)]
         fields["recipient"] = [
             "email": .string(recipient.email), "first_name": .string(recipient.firstName), "last_name": .string(recipient.lastName),
             "time_zone": .string(recipient.timeZone),
         ]
-        if let office = settings.officeEmail { fields["cc"] = .array([.string(office)]) }
+        if channel == "notification", let office = settings.officeEmail { fields["cc"] = .array([.string(office)]) }
         return .object(fields)
     }
 

@@ -57,8 +57,11 @@ enum MeetingWrites {
             let invite = CalendarInvite(
                 meeting: m, user: user, expert: expert, service: c.service, location: m.locationId.flatMap { c.locations[$0] },
                 shortName: c.settings.shortName, stamp: c.now)
+            // The meeting as invited, so the mail that carries the .ics describes this version.
+            var payload = invite.json.objectValue ?? [:]
+            payload["meeting"] = m.json
             out += [m.userId, m.expertId].map { recipient in
-                OutboxMessage(kind: "calendar.invite", channel: "calendar", recipientId: recipient, meetingId: m.id, eventId: nil, payload: invite.json)
+                OutboxMessage(kind: "calendar.invite", channel: "calendar", recipientId: recipient, meetingId: m.id, eventId: nil, payload: .object(payload))
             }
         }
         return out
