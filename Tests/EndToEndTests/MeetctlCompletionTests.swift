@@ -40,7 +40,7 @@ final class MeetctlCompletionTests: XCTestCase {
         XCTAssertEqual(answers[5], ["expert", "user"])
         XCTAssertEqual(answers[6], ["agreed"])
         XCTAssertEqual(answers[7], ["--yes"], "a meeting's row number is an argument, not a command word")
-        XCTAssertEqual(answers[8], ["services", "certifications", "enrollments"])
+        XCTAssertEqual(answers[8], ["people", "services", "certifications", "enrollments"])
         XCTAssertEqual(answers[9], [csv], "the file argument completes to files")
         XCTAssertEqual(answers[10], ["bash", "zsh", "fish"])
         XCTAssertEqual(answers[11], ["trial-balance"])
@@ -67,7 +67,8 @@ final class MeetctlCompletionTests: XCTestCase {
         let answers = try bashCompletes(lines)
         for (i, path) in commands.enumerated() {
             XCTAssertTrue(answers[2 * i].contains(path.last!), "\(path.joined(separator: " ")) is completed from its first letters: \(answers[2 * i])")
-            let help = try ctl.ok(path + ["--help"])
+            // Its own options: the usage line and the option list, not another command's shown in an example.
+            let help = try ctl.ok(path + ["--help"]).split(separator: "\n").filter { !$0.hasPrefix("Example") }.joined(separator: "\n")
             let options = Set(help.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "[" || $0 == "]" })
                 .filter { $0.hasPrefix("--") && $0.count > 2 && $0.dropFirst(2).allSatisfy { $0.isLetter || $0 == "-" } }.map(String.init))
             XCTAssertTrue(options.isSubset(of: Set(answers[2 * i + 1])), "\(path.joined(separator: " ")): \(options.subtracting(answers[2 * i + 1]))")
@@ -97,7 +98,7 @@ final class MeetctlCompletionTests: XCTestCase {
             """], environment: ["MEETCTL": Meetctl.path])
         XCTAssertTrue(fish.succeeded, fish.stderr)
         let offered = fish.stdout.split(separator: "\n").map { String($0.split(separator: "\t").first ?? "") }
-        XCTAssertEqual(offered, ["set", "show", "expert", "user", "certifications", "enrollments", "services"], fish.stdout)
+        XCTAssertEqual(offered, ["set", "show", "expert", "user", "certifications", "enrollments", "people", "services"], fish.stdout)
         XCTAssertTrue(fish.stdout.contains("show\tFree periods, weekly rules and blocks"), "fish shows each command's summary: \(fish.stdout)")
     }
 }
