@@ -5,6 +5,6 @@ import Pipeline
 public enum API {
     public static var all: [MethodDefinition] {
         SystemAPI.all + CommunityAPI.all + PeopleAPI.all + LedgerAPI.all + CatalogAPI.all + ImportAPI.all + AvailabilityAPI.all
-            + MeetingAPI.all + ChatAPI.all + SeriesAPI.all + OutboxAPI.all
+            + MeetingAPI.all + ChatAPI.all + SeriesAPI.all + OutboxAPI.all + StudentAPI.all
     }
 }
