@@ -27,6 +27,10 @@ CREATE INDEX meetings_student ON meetings (community_id, student_id, start_at) W
 ALTER TABLE series ADD COLUMN student_id text;
 ALTER TABLE series ADD CONSTRAINT series_student_fk FOREIGN KEY (community_id, student_id) REFERENCES people (community_id, id);
 
+-- The office acts for the community's experts, and the timeline says so (seed 003).
+ALTER TABLE meeting_events DROP CONSTRAINT meeting_events_actor_role_check;
+ALTER TABLE meeting_events ADD CONSTRAINT meeting_events_actor_role_check CHECK (actor_role IN ('user', 'expert', 'admin', 'office', 'system'));
+
 -- The public reason of a decline (`{code, label}` from the community's rejection reasons when
 -- it was declined), shown to the user in place of the declined meeting's details (seed 000).
 ALTER TABLE meetings ADD COLUMN decline_reason jsonb CHECK (jsonb_typeof(decline_reason) = 'object');
