@@ -47,6 +47,15 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         XCTAssertEqual(try w.meetingd.result("student.list", as: student, ["student_id": .string(student)])["items"]?.array?.count, 1)
         try w.meetingd.error("student.list", as: stranger, ["customer_id": .string(customer)], code: 4003)
 
+        // The customer finds times with the student's tutors: their enrolment counts.
+        let (dayStart, dayEnd) = (MeetingTime.at(day: 7, hour: 0), MeetingTime.at(day: 8, hour: 0))
+        XCTAssertTrue(try w.search(as: customer, from: dayStart, to: dayEnd).isEmpty, "the customer is assigned to nobody")
+        let forStudent = try w.search(as: customer, from: dayStart, to: dayEnd, ["student_id": .string(student)])
+        XCTAssertTrue(forStudent.contains { $0.start == start && $0.experts[w.expert] != nil }, "the student's tutor is free then")
+        let notTheirs = try w.meetingd.error("availability.search", as: stranger,
+                                             w.searchParams(service: nil, from: dayStart, to: dayEnd, ["student_id": .string(student)]), code: -32602)
+        XCTAssertEqual(notTheirs["data"]?["field"], "student_id")
+
         // "Customers cannot make requests to a tutor that is not assigned": the student's
         // assignment decides, not the customer's.
         let other = try w.addExpert(name: "other tutor")
