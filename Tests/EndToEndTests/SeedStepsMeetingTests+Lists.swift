@@ -69,6 +69,30 @@ final class SeedStepsMeetingListTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// A weekly cancel and the expert's confirmation of a later occurrence, sent at the same
+    /// instant through two processes: whichever goes first, every later occurrence ends
+    /// cancelled with its credits returned, once, and the ledger reconciles.
+    func testAWeeklyCancelRacingAConfirmationLeavesNoOccurrenceBehind() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let second = try startMeetingd(["--test-clock"])
+        let series = try createSeries(w, weeks: 3)
+        let occurrences = (series["occurrences"]?.array ?? []).compactMap { $0["meeting_id"]?.string }
+        try w.act("meeting.confirm", as: w.expert, occurrences[0])
+        let (user, expert, world) = (w.user, w.expert, Unchecked(w))
+        let other = Unchecked(second)
+        let (cancelled, confirmed) = try race(
+            { try world.value.meetingd.call("meeting.cancel", as: user, ["meeting_id": .string(occurrences[0]), "reason_code": "other"]) },
+            { try other.value.call("meeting.confirm", as: expert, ["meeting_id": .string(occurrences[2])]) })
+        XCTAssertNotNil(cancelled["result"], "the cancel goes through: \(cancelled)")
+        XCTAssertTrue(confirmed["result"] != nil || confirmed["error"]?["code"] == 4009, "the confirmation is done first or refused: \(confirmed)")
+        for id in occurrences {
+            assertMeeting(try w.meeting(id), status: "cancelled", credit: "returned")
+            XCTAssertEqual(try w.trail(id), ["hold pending 100", "release void_pending 100"])
+        }
+        XCTAssertEqual(try w.wallet(), MeetingWorld.wallet())
+        try w.assertReconciled()
+    }
+
     // MARK: 7. Declined appointments
 
     /// Seed 000: "Although you will not be notified via email of a declined session, it will be
@@ -136,6 +160,27 @@ final class SeedStepsMeetingListTests: EndToEndTestCase {
         let later = MeetingTime.at(day: 8, hour: 10)
         try w.request(start: later)
         try w.meetingd.error("meeting.request", as: other, w.requestParams(start: later), code: 4011)
+        try w.assertReconciled()
+    }
+
+    /// Two overlapping requests confirmed at the same instant through two processes: one is
+    /// agreed, the other gets the warning; the expert never holds two overlapping agreed
+    /// meetings without accepting it.
+    func testTwoOverlappingRequestsConfirmedAtOnceNeverBothAgree() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["pending_holds_slot": false])
+        let second = try startMeetingd(["--test-clock"])
+        let other = try w.addUser(name: "other user")
+        let start = MeetingTime.at(day: 7, hour: 10)
+        let a = try MeetingWorld.id(of: w.request(start: start))
+        let b = try MeetingWorld.id(of: w.request(start: MeetingTime.shifted(start, minutes: 30), by: other))
+        let (expert, world, process) = (w.expert, Unchecked(w), Unchecked(second))
+        let (first, then) = try race(
+            { try world.value.meetingd.call("meeting.confirm", as: expert, ["meeting_id": .string(a)]) },
+            { try process.value.call("meeting.confirm", as: expert, ["meeting_id": .string(b)]) })
+        let outcomes = [first, then].map { $0["result"]?["status"]?.string ?? "error \($0["error"]?["code"] ?? .null)" }.sorted()
+        XCTAssertEqual(outcomes, ["agreed", "error 4010"])
+        let statuses = try [a, b].map { try w.meeting($0)["status"]?.string ?? "" }.sorted()
+        XCTAssertEqual(statuses, ["agreed", "awaiting_approval"])
         try w.assertReconciled()
     }
 
