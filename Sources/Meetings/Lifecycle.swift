@@ -126,14 +126,11 @@ public enum Lifecycle {
         if agreed {
             d.next.status = .agreed
             d.video = [.create]
-            d.notifications = [Notification("meeting_confirmed_by_\(p.rawValue)", to: p.other)]
-        } else if d.next.awaitingProcessing {
-            // Seed 003, step 11: "When your customer responds you will be notified [...] to let
-            // you know you need to take action."
-            d.notifications = [Notification("new_date_accepted_by_user", to: .expert)]
-        } else {
-            d.notifications = [Notification("meeting_confirmed_by_\(p.rawValue)", to: p.other)]
         }
+        // Seed 003, step 11: "When your customer responds you will be notified [...] to let you
+        // know you need to take action."
+        d.notifications = d.next.awaitingProcessing
+            ? [Notification("new_date_accepted_by_user", to: .expert)] : [Notification("meeting_confirmed_by_\(p.rawValue)", to: p.other)]
         d.booking = BookingStep(
             path: p == .user ? .userConfirm : .expertConfirm, start: m.start, lengthMinutes: m.lengthMinutes, becomesAgreed: agreed,
             acceptConflicts: acceptConflicts)
