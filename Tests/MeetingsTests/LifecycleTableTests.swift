@@ -71,31 +71,26 @@ final class LifecycleTableTests: XCTestCase {
     static let noShowOnly: [String: String] = ["user": "invalid_state", "expert": "forbidden", "admin": "invalid_state", "system": "forbidden"]
     static let expireOnly: [String: String] = ["user": "forbidden", "expert": "forbidden", "admin": "forbidden", "system": "invalid_state"]
 
+    static let awaitingTheExpert: [String: [String: String]] = [
+        "confirm": party(user: "invalid_state", expert: "agreed"),
+        "decline": party(user: "invalid_state", expert: "rejected"),
+        "withdraw": party(user: "cancelled", expert: "invalid_state"),
+        "cancel": refusedInState,
+        "reschedule": party(user: "awaiting_approval", expert: "awaiting_approval"),
+        "confirm_alternate": refusedInState, "reject_alternate": refusedInState, "withdraw_alternate": refusedInState,
+        "log_session": logOnly, "report_no_show": noShowOnly, "expire": expireOnly,
+        "skip_occurrence": party(user: "cancelled", expert: "cancelled"),
+    ]
+
     static let table: [String: [String: [String: String]]] = [
-        "user_request": [
-            "confirm": party(user: "invalid_state", expert: "agreed"),
-            "decline": party(user: "invalid_state", expert: "rejected"),
-            "withdraw": party(user: "cancelled", expert: "invalid_state"),
-            "cancel": refusedInState,
-            "reschedule": party(user: "awaiting_approval", expert: "awaiting_approval"),
-            "confirm_alternate": refusedInState, "reject_alternate": refusedInState, "withdraw_alternate": refusedInState,
-            "log_session": logOnly, "report_no_show": noShowOnly, "expire": expireOnly,
-            "skip_occurrence": party(user: "cancelled", expert: "cancelled"),
-        ],
+        "user_request": awaitingTheExpert,
+        // Seed 003: a new date the user accepted answers like a request: the expert makes the
+        // session or declines it, the user may withdraw.
+        "awaiting_processing": awaitingTheExpert,
         "expert_proposal": [
             "confirm": party(user: "agreed", expert: "invalid_state"),
             "decline": party(user: "rejected", expert: "invalid_state"),
             "withdraw": party(user: "invalid_state", expert: "cancelled"),
-            "cancel": refusedInState,
-            "reschedule": party(user: "awaiting_approval", expert: "awaiting_approval"),
-            "confirm_alternate": refusedInState, "reject_alternate": refusedInState, "withdraw_alternate": refusedInState,
-            "log_session": logOnly, "report_no_show": noShowOnly, "expire": expireOnly,
-            "skip_occurrence": party(user: "cancelled", expert: "cancelled"),
-        ],
-        "awaiting_processing": [
-            "confirm": party(user: "invalid_state", expert: "agreed"),
-            "decline": party(user: "invalid_state", expert: "rejected"),
-            "withdraw": party(user: "cancelled", expert: "invalid_state"),
             "cancel": refusedInState,
             "reschedule": party(user: "awaiting_approval", expert: "awaiting_approval"),
             "confirm_alternate": refusedInState, "reject_alternate": refusedInState, "withdraw_alternate": refusedInState,
