@@ -106,7 +106,8 @@ public struct BookingContext: Sendable {
     /// linked to them (acts for them).
     public var student: PersonFacts?
     public var studentLinked: Bool
-    /// The weekly series the meeting is an occurrence of, with its skips and occurrences.
+    /// The weekly series the meeting is an occurrence of, with its open occurrences from the
+    /// meeting on (what cancelling it reaches); no skips.
     public var series: Series?
     public var seriesSkips: [SeriesSkip]
     public var seriesOccurrences: [Meeting]

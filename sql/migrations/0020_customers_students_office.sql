@@ -78,7 +78,7 @@ END $$;
 
 -- The booking context gains the student (given, or the meeting's), whether the user may act
 -- for them, the enrolment of the person the meeting is for, and the series of a meeting that
--- is one of its occurrences.
+-- is one of its occurrences (with its open occurrences from that one on).
 DROP FUNCTION ml_booking_context(text, boolean, text, text, text, text, text[], timestamptz, timestamptz);
 CREATE FUNCTION ml_booking_context(
     p_community text, p_test_clock boolean, p_meeting text, p_service text, p_user text, p_expert text, p_locations text[],
@@ -129,7 +129,16 @@ BEGIN
         'settings', v_settings,
         'community_name', v_name,
         'meeting', v_meeting,
-        'series', CASE WHEN v_m.series_id IS NOT NULL THEN ml_series_json(p_community, v_m.series_id) END,
+        -- The series of an occurrence with its open occurrences from this one on: what a
+        -- cancel reaches (bounded by the booking horizon, as occurrences are made up to it).
+        'series', CASE WHEN v_m.series_id IS NOT NULL THEN (
+            SELECT jsonb_build_object(
+                'series', to_jsonb(s), 'skips', '[]'::jsonb,
+                'occurrences', (
+                    SELECT coalesce(jsonb_agg(ml_meeting_json(o.community_id, o.id) ORDER BY o.start_at, o.id), '[]') FROM meetings o
+                    WHERE o.community_id = s.community_id AND o.series_id = s.id AND o.status IN ('awaiting_approval', 'agreed')
+                      AND o.start_at >= v_m.start_at))
+            FROM series s WHERE s.community_id = p_community AND s.id = v_m.series_id) END,
         'service', (SELECT to_jsonb(s) FROM services s WHERE s.community_id = p_community AND s.id = v_service),
         'user', ml_person_json(p_community, v_user),
         'expert', ml_person_json(p_community, v_expert),
