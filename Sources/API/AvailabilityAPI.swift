@@ -168,6 +168,7 @@ enum AvailabilityAPI {
         params: [.init("service_id", .id(.service), required: true), .init("from", .timestamp, required: true), .init("to", .timestamp, required: true),
                  .init("location_id", .id(.location)), .init("expert_id", .id(.person), "Only where the community allows filtering by expert"),
                  .init("length_minutes", .integer(min: 5, max: 1440)),
+                 .init("student_id", .id(.person), "Search for one of your students: their enrolment decides which experts are shown"),
                  .init("limit", .integer(min: 1, max: Int64(SchedulingLimits.maxSlotsPerPage)),
                        "Most slots in this answer (default \(SchedulingLimits.defaultSlotsPerPage)); an answer also ends before it would list more than \(SchedulingLimits.maxListingsPerPage) expert-location pairs"),
                  .init("cursor", .text(min: 1, max: 1000), "next_cursor from the previous answer, sent with the same other params")],
@@ -190,9 +191,14 @@ enum AvailabilityAPI {
             }
             var experts = try CatalogStore.certifiedExperts(ctx.db, communityId: ctx.communityId, serviceId: service.id)
             if let onlyExpert { experts = experts.filter { $0 == onlyExpert } }
+            // A customer searches for a student they act for (seed 003): the student's enrolment counts.
+            let learner = params.optionalString("student_id") ?? ctx.actor.id
+            if learner != ctx.actor.id, !(try StudentStore.isLinked(ctx.db, communityId: ctx.communityId, customerId: ctx.actor.id, studentId: learner)) {
+                throw AppError.invalidParams(field: "student_id", reason: "is not a student you act for; an admin or the office links them with student.link")
+            }
             if settings.requireEnrollment && !ctx.actor.has(.admin) {
                 // Users assigned to the service see all its experts; others only their assigned experts.
-                let enrolled = try CatalogStore.enrolments(ctx.db, communityId: ctx.communityId, userId: ctx.actor.id, serviceId: service.id)
+                let enrolled = try CatalogStore.enrolments(ctx.db, communityId: ctx.communityId, userId: learner, serviceId: service.id)
                 if !enrolled.inService { experts = experts.filter { enrolled.experts.contains($0) } }
             }
             let length = params.optionalInt("length_minutes") ?? service.defaultLengthMinutes

@@ -51,6 +51,8 @@ public enum NotificationText {
             (subject, line) = ("New date proposed by \(other)", "\(other) proposes to move your meeting on \(when)\(proposed). The original date stays in effect until you approve the new one.")
         case "rescheduling_rejected_by_expert", "rescheduling_rejected_by_user": (subject, line) = ("New date proposed by \(other)", "\(other) proposes a new date for the declined meeting: \(when). Please confirm or decline.")
         case "counter_offer_by_expert", "counter_offer_by_user": (subject, line) = ("\(other) proposes another time", "\(other) proposes \(when) instead. Please confirm or decline.")
+        case "new_date_accepted_by_user": (subject, line) = ("\(other) accepted the new date: please make the session", "\(other) accepted \(when) for \(what). Please process the request: give its session type and location to make the session.")
+        case "meeting_booked_for_user": (subject, line) = ("A meeting was requested for you", "A meeting with \(other) on \(when) for \(what) was requested for you. It waits for the \(provider.lowercased())'s confirmation.")
         case let k where k.hasPrefix("alternative_date_"): (subject, line) = ("Alternate date update", "\(other) answered the alternate date for your meeting (now \(when)).")
         case "meeting_reminder": (subject, line) = ("Reminder: meeting on \(when)", "Your meeting with \(other) for \(what) starts \(when).")
         case "meeting_link": (subject, line) = ("Your meeting starts soon", "Your meeting with \(other) starts \(when)." + (payload["video_url"]?.stringValue.map { " Join: \($0)" } ?? ""))
@@ -66,11 +68,13 @@ public enum NotificationText {
             return Texts(subject: short + "New message from \(other)", body: body, push: String((short + "\(other): " + ChatText.line(text)).prefix(140)))
         default: (subject, line) = ("Meeting update", "Your meeting on \(when) was updated.")
         }
+        // Seed 003: meetings a customer booked for a student name the student.
+        let student = payload["meeting"]?["student_name"]?.stringValue.map { $0.isEmpty ? "" : " The meeting is for \($0)." } ?? ""
         // A note the other side wrote with the action (a counter-offer's message, seed 003).
         let note = payload["note"]?.stringValue.flatMap { $0.isEmpty ? nil : "\n\nNote from \(other): \($0)" } ?? ""
         let listed = details.map { "\n\n" + detailLines($0, when: when, zone: recipient.timeZone, service: service, settings: settings) } ?? ""
-        let body = "Hello \(recipient.firstName),\n\n\(line)\(note)\(listed)\n\n— \(settings.shortName.isEmpty ? "MeetingLedger" : settings.shortName)\n"
-        return Texts(subject: short + subject, body: body, push: String((short + line).prefix(140)))
+        let body = "Hello \(recipient.firstName),\n\n\(line)\(student)\(note)\(listed)\n\n— \(settings.shortName.isEmpty ? "MeetingLedger" : settings.shortName)\n"
+        return Texts(subject: short + subject, body: body, push: String((short + line + student).prefix(140)))
     }
 
     /// The mail that carries a calendar invitation (iTIP REQUEST, a move's updated REQUEST, or

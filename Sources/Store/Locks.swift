@@ -42,6 +42,15 @@ public enum Locks {
              LockClass.expertCalendar.rawValue])
     }
 
+    /// The locks of cancelling a meeting: those of its series' step when it is a weekly
+    /// occurrence (the cancel reaches every later one), else those of one meeting.
+    public static func meetingOrSeries(communityId: String, meetingId: String, keySubject: String?) -> Statement {
+        Statement(
+            "SELECT ml_lock_meeting_series($1, $2, $3, $4, $5, $6)",
+            [communityId, meetingId, keySubject, LockClass.idempotencyKey.rawValue, LockClass.userBookings.rawValue,
+             LockClass.expertCalendar.rawValue])
+    }
+
     /// Only the idempotency key's lock (steps that touch nothing else a lock must protect).
     public static func key(communityId: String, keySubject: String) -> Statement {
         Statement("SELECT ml_lock($1, $2, $3)", [communityId, keySubject, LockClass.idempotencyKey.rawValue])

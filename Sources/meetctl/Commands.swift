@@ -27,6 +27,8 @@ enum Commands {
         Column(header: "Location", key: "location_id", format: .location, optional: true),
         Column(header: "User", key: "user_id"),
         Column(header: "  name", key: "user_name", optional: true),
+        Column(header: "Student", key: "student_id", optional: true),
+        Column(header: "  name", key: "student_name", optional: true),
         Column(header: "Expert", key: "expert_id"),
         Column(header: "  name", key: "expert_name", optional: true),
         Column(header: "Topic", key: "topic", optional: true),
@@ -113,11 +115,17 @@ enum Commands {
                 OptionSpec(name: "location", kind: .location, param: "location_id", help: "Where"),
                 note,
                 OptionSpec(name: "after", kind: .meeting, param: "from_meeting_id", help: "The meeting this proposal follows"),
+                OptionSpec(name: "student", kind: .person, param: "student_id", help: "The user's student the meeting is for"),
+                OptionSpec(name: "session-type", kind: .text(placeholder: "TYPE"), param: "session_type", help: "The session's type, so the user's acceptance makes the session"),
             ],
             method: "meeting.propose", mutating: true, output: meetingRecord),
         CommandSpec(
-            path: ["confirm"], section: .experts, summary: "Confirm a meeting awaiting your approval",
-            details: "If you already have an agreed meeting at that time the service refuses (time_conflict) unless --accept-conflicts.",
+            path: ["confirm"], section: .experts, summary: "Confirm a meeting awaiting your approval, or make the session a user accepted",
+            details: """
+                If you already have an agreed meeting at that time the service refuses (time_conflict) unless --accept-conflicts.
+                Where the community requires session details, give --session-type and --location (a request, or a new date the user accepted).
+                Office staff confirm for the community's experts the same way.
+                """,
             arguments: [meetingId],
             options: [
                 acceptConflicts,

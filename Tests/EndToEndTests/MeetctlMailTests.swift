@@ -48,13 +48,14 @@ final class MeetctlMailTests: XCTestCase {
         let messages = try smtp.messages()
         XCTAssertEqual(messages.count, 5)
 
-        // The user's invitation: to Zoë in Prague (CET), the office copied.
+        // The user's invitation: to Zoë in Prague (CET), the tutor and the office copied (seed 003:
+        // "Automatic emails will be sent to the customer and copy you and the office").
         let invitation = try XCTUnwrap(messages.first { $0["headers"]?["to"]?.string?.contains(c.userEmail) ?? false })
         XCTAssertEqual(invitation["headers"]?["to"]?.string, "Zoë Müller <\(c.userEmail)>")
-        XCTAssertEqual(invitation["headers"]?["cc"]?.string, office)
+        XCTAssertEqual(invitation["headers"]?["cc"]?.string, "\(c.expertEmail), \(office)")
         XCTAssertEqual(invitation["headers"]?["from"]?.string, "Academy Office <noreply@academy.example>")
         XCTAssertEqual(invitation["headers"]?["subject"]?.string, "[ACAD] Tutor Talia Kim invites you to a meeting")
-        XCTAssertEqual(invitation["rcpt_tos"]?.array?.compactMap(\.string).sorted(), [c.userEmail, office].sorted(), "msmtp -t sends to To and Cc")
+        XCTAssertEqual(invitation["rcpt_tos"]?.array?.compactMap(\.string).sorted(), [c.userEmail, c.expertEmail, office].sorted(), "msmtp -t sends to To and Cc")
         XCTAssertEqual(invitation["mail_from"], "noreply@academy.example")
         let invitationText = try XCTUnwrap(invitation["body"]?.string)
         XCTAssertTrue(invitationText.hasPrefix("Hello Zoë,\n"), invitationText)
