@@ -69,8 +69,8 @@ public enum SeriesQueries {
     /// What jobs.run_due locks before it reads: the due series' parties, rows and wallets.
     public static func lockDue(communityId: String, seriesLimit: Int) -> Statement {
         Statement(
-            "SELECT ml_lock_due_series($1, $2, $3, $4)",
-            [communityId, seriesLimit, LockClass.userBookings.rawValue, LockClass.expertCalendar.rawValue])
+            "SELECT ml_lock_due_series($1, $2, $3, $4, $5)",
+            [communityId, seriesLimit, LockClass.jobs.rawValue, LockClass.userBookings.rawValue, LockClass.expertCalendar.rawValue])
     }
 
     public static func jobsContext(communityId: String, testClock: Bool, expireLimit: Int, seriesLimit: Int, upcomingLimit: Int) -> SQLCall {

@@ -99,7 +99,8 @@ final class MeetctlInviteMailTests: EndToEndTestCase {
         // The mail that the tutor accepted names the date in its subject.
         let accepted = try XCTUnwrap(mails.first { $0["headers"]?["x-meetingledger-kind"]?.string?.hasPrefix("meeting_confirmed") ?? false })
         XCTAssertEqual(accepted["headers"]?["subject"], "[ACAD] Meeting confirmed: Mon 11 Mar 2030 15:00 CET")
-        XCTAssertEqual(accepted["rcpt_tos"]?.array?.compactMap(\.string).sorted(), [c.userEmail, office].sorted())
+        // Seed 003: "Automatic emails will be sent to the customer and copy you and the office".
+        XCTAssertEqual(accepted["rcpt_tos"]?.array?.compactMap(\.string).sorted(), [c.userEmail, c.expertEmail, office].sorted())
 
         // The invitation: to its recipient alone, the details on their clock, the .ics attached.
         let sent = invitations(mails)
@@ -181,7 +182,9 @@ final class MeetctlInviteMailTests: EndToEndTestCase {
         let mails = try deliver(c)
         XCTAssertEqual(mails.count, 4)
         for mail in mails {
-            XCTAssertEqual(mail["rcpt_tos"]?.array?.count, 1, "one recipient each: \(mail)")
+            // Its one recipient, and on the user's confirmation the expert copied (seed 003).
+            let copiedExpert = mail["headers"]?["cc"]?.string == c.expertEmail
+            XCTAssertEqual(mail["rcpt_tos"]?.array?.count, copiedExpert ? 2 : 1, "its recipient and no one else: \(mail)")
             XCTAssertFalse(mail["rcpt_tos"]?.serialized.contains("evil") ?? true)
             let names = Set((mail["headers"]?.object ?? [:]).keys)
             XCTAssertTrue(names.isDisjoint(with: ["bcc", "x-injected"]), "no header was added: \(names)")
