@@ -14,7 +14,7 @@ as_root() { [ "$(id -u)" = 0 ]; }
 # the test of `meetctl --remote` runs its own sshd on 127.0.0.1 (where nothing stops it, the
 # package also starts the system's ssh service).
 ensure_packages() {
-    local wanted=(postgresql postgresql-contrib libpq-dev pkg-config tzdata python3 python3-venv msmtp openssh-server openssh-client)
+    local wanted=(postgresql postgresql-contrib libpq-dev pkg-config tzdata python3 python3-venv msmtp openssh-server openssh-client zsh fish)
     local missing=()
     for pkg in "${wanted[@]}"; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

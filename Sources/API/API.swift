@@ -4,7 +4,7 @@ import Pipeline
 /// and its result to JSON.
 public enum API {
     public static var all: [MethodDefinition] {
-        SystemAPI.all + CommunityAPI.all + PeopleAPI.all + ProfileAPI.all + LedgerAPI.all + CatalogAPI.all + ImportAPI.all + AvailabilityAPI.all
-            + MeetingAPI.all + ChatAPI.all + SeriesAPI.all + OutboxAPI.all + ReportAPI.all
+        SystemAPI.all + CommunityAPI.all + PeopleAPI.all + ProfileAPI.all + StudentAPI.all + LedgerAPI.all + CatalogAPI.all + ImportAPI.all
+            + AvailabilityAPI.all + MeetingAPI.all + ChatAPI.all + SeriesAPI.all + OutboxAPI.all + ReportAPI.all
     }
 }

@@ -50,9 +50,9 @@ enum AvailabilityAPI {
                     _ = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: s)
                 }
             }
-            _ = try Records.weeklyRules(.array(rules))
-            try AvailabilityStore.setWeekly(ctx.db, communityId: ctx.communityId, expertId: expert, timeZone: zone, rules: .array(rules), now: ctx.now)
-            return ["expert_id": .string(expert), "time_zone": .string(zone), "rules": .array(rules)]
+            let ordered = zip(try Records.weeklyRules(.array(rules)), rules).sorted { WeeklyRule.listedBefore($0.0, $1.0) }.map(\.1)
+            try AvailabilityStore.setWeekly(ctx.db, communityId: ctx.communityId, expertId: expert, timeZone: zone, rules: .array(ordered), now: ctx.now)
+            return ["expert_id": .string(expert), "time_zone": .string(zone), "rules": .array(ordered)]
         })
 
     static let periodSchema: Schema = .named("AvailabilityPeriod", .object([
@@ -162,7 +162,7 @@ enum AvailabilityAPI {
                 periods.map { p in (p.start, location, JSON.object(["start": .string(p.start.rfc3339), "end": .string(p.end.rfc3339), "location_id": .string(location)])) }
             }
             let sorted = items.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
-            let weekly: [JSON] = a.weekly.map { r in
+            let weekly: [JSON] = a.weekly.sorted(by: WeeklyRule.listedBefore).map { r in
                 ["weekday": .int(Int64(r.weekday)), "start": .string(r.start.description), "end": .string(r.end.description),
                  "location_ids": .array(r.locationIds.map { .string($0) }), "service_ids": r.serviceIds.map { .array($0.map { .string($0) }) } ?? .null]
             }
@@ -178,6 +178,7 @@ enum AvailabilityAPI {
         params: [.init("service_id", .id(.service), required: true), .init("from", .timestamp, required: true), .init("to", .timestamp, required: true),
                  .init("location_id", .id(.location)), .init("expert_id", .id(.person), "Only where the community allows filtering by expert"),
                  .init("length_minutes", .integer(min: 5, max: 1440)),
+                 .init("student_id", .id(.person), "Search for one of your students: their enrolment decides which experts are shown"),
                  .init("limit", .integer(min: 1, max: Int64(SchedulingLimits.maxSlotsPerPage)),
                        "Most slots in this answer (default \(SchedulingLimits.defaultSlotsPerPage)); an answer also ends before it would list more than \(SchedulingLimits.maxListingsPerPage) expert-location pairs"),
                  .init("cursor", .text(min: 1, max: 1000), "next_cursor from the previous answer, sent with the same other params")],
@@ -203,9 +204,14 @@ enum AvailabilityAPI {
             }
             var experts = try CatalogStore.certifiedExperts(ctx.db, communityId: ctx.communityId, serviceId: service.id)
             if let onlyExpert { experts = experts.filter { $0 == onlyExpert } }
+            // A customer searches for a student they act for (seed 003): the student's enrolment counts.
+            let learner = params.optionalString("student_id") ?? ctx.actor.id
+            if learner != ctx.actor.id, !(try StudentStore.isLinked(ctx.db, communityId: ctx.communityId, customerId: ctx.actor.id, studentId: learner)) {
+                throw AppError.invalidParams(field: "student_id", reason: "is not a student you act for; an admin or the office links them with student.link")
+            }
             if settings.requireEnrollment && !ctx.actor.has(.admin) {
                 // Users assigned to the service see all its experts; others only their assigned experts.
-                let enrolled = try CatalogStore.enrolments(ctx.db, communityId: ctx.communityId, userId: ctx.actor.id, serviceId: service.id)
+                let enrolled = try CatalogStore.enrolments(ctx.db, communityId: ctx.communityId, userId: learner, serviceId: service.id)
                 if !enrolled.inService { experts = experts.filter { enrolled.experts.contains($0) } }
             }
             let length = params.optionalInt("length_minutes") ?? service.defaultLengthMinutes

@@ -28,6 +28,8 @@ enum Examples {
             "hold_transfer_id": creditStatus == "blocked" ? .string(hold) : nil, "conflict_accepted": false, "note": nil, "video_url": nil,
             "series_id": nil, "occurrence_date": nil, "attendance": nil, "duration_minutes": nil, "feedback": nil,
             "calendar_sequence": 0, "version": .int(version), "created_at": "2030-03-04T12:00:00Z", "updated_at": "2030-03-04T12:00:00Z",
+            "student_id": nil, "student_name": nil, "awaiting_processing": false, "pending_holds_slot": true, "decline_reason": nil,
+            "details_hidden": false,
         ]
     }
 

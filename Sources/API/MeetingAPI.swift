@@ -40,8 +40,10 @@ enum MeetingAPI {
         .init("id", .id(.meeting), required: true),
         .init("status", .oneOf(MeetingStatus.allCases.map(\.rawValue)), required: true),
         .init("credit_status", .oneOf(CreditStatus.allCases.map(\.rawValue)), required: true),
-        .init("start", .timestamp, required: true), .init("end", .timestamp, required: true),
-        .init("length_minutes", .integer(min: 5, max: 1440), required: true), .init("price_credits", .credits, required: true),
+        .init("start", .nullable(.timestamp), required: true, "null only where details_hidden"),
+        .init("end", .nullable(.timestamp), required: true, "null only where details_hidden"),
+        .init("length_minutes", .nullable(.integer(min: 5, max: 1440)), required: true, "null only where details_hidden"),
+        .init("price_credits", .credits, required: true),
         .init("price_source", .oneOf(PriceSource.allCases.map(\.rawValue)), required: true),
         .init("service_id", .id(.service), required: true), .init("skill", .nullable(.text()), required: true),
         .init("user_id", .id(.person), required: true), .init("expert_id", .id(.person), required: true),
@@ -62,6 +64,20 @@ enum MeetingAPI {
         .init("calendar_sequence", .integer(min: 0, max: .max), required: true, "The invitation's SEQUENCE, raised on every move"),
         .init("version", .integer(min: 1, max: .max), required: true),
         .init("created_at", .timestamp, required: true), .init("updated_at", .timestamp, required: true),
+        .init("student_id", .nullable(.id(.person)), required: true,
+              "The student the meeting is for (its user, a customer, booked and pays); null: the user themself"),
+        .init("student_name", .nullable(.text()), required: true),
+        .init("awaiting_processing", .boolean, required: true,
+              "The user accepted the expert's new date; the expert (or the office) makes the session with meeting.confirm, giving session_type and location_id"),
+        .init("pending_holds_slot", .boolean, required: true,
+              "While awaiting approval the request takes the expert's time (the community's pending_holds_slot when it was made)"),
+        .init("decline_reason", .nullable(CommunitySettings.reasonSchema), required: true, "The public reason of a decline"),
+        .init("details_hidden", .boolean, required: true,
+              "true when a declined meeting is shown to its user (or student): time, place, link, agenda and notes are left out (null)"),
+        .init("side", party, "In meeting.list: the side the listed person is on"),
+        .init("cancelled_occurrences", .list(.id(.meeting)),
+              "In meeting.cancel of an occurrence of a weekly series: the later occurrences cancelled with it"),
+        .init("series_status", .oneOf(["active", "cancelled"]), "In meeting.cancel of an occurrence of a weekly series: the series' status after it"),
     ], additional: true))
 
     /// An action on one meeting, its command read from the params.
@@ -80,13 +96,17 @@ enum MeetingAPI {
     // MARK: Creating
 
     static let request = MethodDefinition(
-        "meeting.request", "A user books a slot: the price of its length is held and the expert asked (or the meeting agreed at once under auto-accept)",
-        audience: .roles([.user]), mutating: true,
+        "meeting.request",
+        "A user books a slot (for themself or for one of their students; or an admin or the office books for a user): the price of its length is held from the user's wallet and the expert asked (or the meeting agreed at once under auto-accept)",
+        audience: .roles([.user, .admin, .office]), mutating: true,
         params: [
             .init("service_id", .id(.service), required: true), .init("expert_id", .id(.person), required: true),
             .init("start", .timestamp, required: true), .init("location_id", .id(.location), required: true),
-            length, .init("skill", .name), .init("topic", .text(max: 10_000)),
-            .init("agenda_answers", .list(.text(max: 10_000), max: 50)),
+            length, .init("skill", .name, "One of the service's skills"), .init("topic", .text(max: 10_000)),
+            .init("agenda_answers", .list(.text(max: 10_000), max: 50),
+                  "One answer per agenda question of the service, in the questions' order (required when the service asks any)"),
+            .init("student_id", .id(.person), "The student the meeting is for: one the user acts for (student.link); their enrolment decides whom they may book"),
+            .init("user_id", .id(.person), "Admins and the office book for this user (default: the actor)"),
         ],
         result: meetingSchema,
         errors: [DocErrors.notFound, DocErrors.slotUnavailable, DocErrors.insufficientCredits, DocErrors.notEnrolled, DocErrors.usageLimit,
@@ -94,35 +114,41 @@ enum MeetingAPI {
         examples: [Examples.request],
         body: .command(MeetingUseCases.request { params, scope in
             MeetingDecider.RequestInput(
-                serviceId: try params.string("service_id"), expertId: try params.string("expert_id"), userId: scope.actorId,
+                serviceId: try params.string("service_id"), expertId: try params.string("expert_id"), userId: params.optionalString("user_id") ?? scope.actorId,
                 start: try params.instant("start"), lengthMinutes: params.optionalInt("length_minutes"), locationId: try params.string("location_id"),
-                skill: params.optionalString("skill"), topic: params.optionalString("topic"), agendaAnswers: params.stringList("agenda_answers"))
+                skill: params.optionalString("skill"), topic: params.optionalString("topic"), agendaAnswers: params.stringList("agenda_answers"),
+                studentId: params.optionalString("student_id"))
         }))
 
     static let propose = MethodDefinition(
-        "meeting.propose", "An expert proposes a meeting to a user at a price they set: approved by the expert, waiting for the user",
+        "meeting.propose",
+        "An expert proposes a meeting to a user at a price they set: approved by the expert, waiting for the user (refused where the community sets experts_may_propose to false)",
         audience: .roles([.expert]), mutating: true,
         params: [
             .init("user_id", .id(.person), required: true), .init("service_id", .id(.service), required: true),
             .init("start", .timestamp, required: true), .init("length_minutes", .integer(min: 5, max: 1440), required: true),
-            .init("price_credits", .credits, required: true), .init("skill", .name), .init("location_id", .id(.location)),
+            .init("price_credits", .credits, required: true), .init("skill", .name, "One of the service's skills"), .init("location_id", .id(.location)),
             note, .init("from_meeting_id", .id(.meeting), "The meeting or conversation this proposal follows"),
+            .init("student_id", .id(.person), "The student of the user the meeting is for"),
+            .init("session_type", .text(min: 1, max: 64), "The session's type from the community's list; with it the user's acceptance makes the session"),
         ],
         result: meetingSchema, errors: [DocErrors.notFound, DocErrors.sessionLog],
         body: .command(MeetingUseCases.propose { params in
             MeetingDecider.ProposeInput(
                 userId: try params.string("user_id"), serviceId: try params.string("service_id"), start: try params.instant("start"),
                 lengthMinutes: try params.int("length_minutes"), priceCredits: try params.int("price_credits"), skill: params.optionalString("skill"),
-                locationId: params.optionalString("location_id"), note: params.optionalString("note"), fromMeetingId: params.optionalString("from_meeting_id"))
+                locationId: params.optionalString("location_id"), note: params.optionalString("note"), fromMeetingId: params.optionalString("from_meeting_id"),
+                studentId: params.optionalString("student_id"), sessionType: params.optionalString("session_type"))
         }))
 
     // MARK: Acting
 
     static let confirm = MethodDefinition(
-        "meeting.confirm", "The side that has not approved confirms: agreed once both have, credits held if not yet",
+        "meeting.confirm",
+        "The side that has not approved confirms (the office may for the expert): agreed once both have, credits held if not yet. Where the community requires session details, a user's acceptance of the expert's new date waits for the expert to make the session (awaiting_processing); the expert's confirm with session_type and location_id makes it. time_conflict (4010): the expert has an agreed meeting at that time (data.meeting_ids, the expert's side only); the expert or the office confirms anyway with accept_conflicts",
         audience: .member, mutating: true,
         params: [meetingId, acceptConflicts,
-                 .init("session_type", .text(min: 1, max: 64), "Required from experts when the community requires confirmation details"),
+                 .init("session_type", .text(min: 1, max: 64), "Required from the expert's side when the community requires confirmation details"),
                  .init("location_id", .id(.location), "Sets the location (required with session_type where the community asks)"), expectedVersion],
         result: meetingSchema,
         errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted, DocErrors.timeConflict, DocErrors.insufficientCredits, DocErrors.sessionLog],
@@ -143,11 +169,17 @@ enum MeetingAPI {
         errors: [DocErrors.sessionLog]
     ) { p, _ in .withdraw(note: p.optionalString("note")) }
 
-    static let cancel = action(
-        "meeting.cancel", "Either side cancels an agreed meeting; inside the cancellation window only with confirm_late (a user's late cancellation is charged)",
-        [reasonCode, note, .init("confirm_late", .boolean, "Required inside the cancellation window")],
-        errors: [DocErrors.lateCancellation, DocErrors.sessionLog], examples: [Examples.cancel]
-    ) { p, _ in .cancel(reasonCode: try p.string("reason_code"), note: p.optionalString("note"), confirmLate: p.bool("confirm_late")) }
+    static let cancel = MethodDefinition(
+        "meeting.cancel",
+        "Either side cancels an agreed meeting; inside the cancellation window only with confirm_late (a user's late cancellation is charged). Cancelling an occurrence of a weekly series cancels every later occurrence and the series too (cancelled_occurrences); series.skip drops one date",
+        audience: .member, mutating: true,
+        params: [meetingId, reasonCode, note, .init("confirm_late", .boolean, "Required inside the cancellation window"), expectedVersion],
+        result: meetingSchema,
+        errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted, DocErrors.lateCancellation, DocErrors.sessionLog],
+        examples: [Examples.cancel],
+        body: .command(MeetingUseCases.cancel { p in
+            (try p.string("reason_code"), p.optionalString("note"), p.bool("confirm_late"), p.optionalInt("expected_version"))
+        }))
 
     static let reschedule = MethodDefinition(
         "meeting.reschedule",
@@ -201,11 +233,11 @@ enum MeetingAPI {
 
     // MARK: Reading
 
-    /// The meeting, if the actor may see it: its parties and staff.
+    /// The meeting, if the actor may see it: its parties, its student and staff.
     static func readable(_ ctx: RequestContext, _ meeting: Meeting?, _ id: String) throws -> Meeting {
         guard let m = meeting else { throw AppError.notFound("meeting", id) }
-        guard m.party(of: ctx.actor.id) != nil || ctx.actor.hasAny([.admin, .office, .finance]) else {
-            throw AppError.forbidden("only the meeting's user and expert (and staff) may see it")
+        guard m.readerSide(of: ctx.actor.id) != nil || ctx.actor.hasAny([.admin, .office, .finance]) else {
+            throw AppError.forbidden("only the meeting's user, student and expert (and staff) may see it")
         }
         return m
     }
@@ -214,12 +246,13 @@ enum MeetingAPI {
         "meeting.get", "One meeting", audience: .member, mutating: false, params: [meetingId], result: meetingSchema, errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             statements: { scope, p in [MeetingQueries.meeting(communityId: scope.communityId, meetingId: try p.string("meeting_id"))] },
-            respond: { ctx, rows, p in try readable(ctx, try MeetingQueries.decodeMeeting(rows[0]), try p.string("meeting_id")).json })))
+            respond: { ctx, rows, p in try readable(ctx, try MeetingQueries.decodeMeeting(rows[0]), try p.string("meeting_id")).json(seenBy: ctx.actor.id) })))
 
     static let list = MethodDefinition(
-        "meeting.list", "The actor's meetings as user or expert: those awaiting the actor's action first, then by start",
+        "meeting.list",
+        "The actor's meetings as user (or as the student a meeting is for) or expert — both without role, each marked with the person's side: those awaiting the actor's action first, then by start",
         audience: .member, mutating: false,
-        params: [.init("role", .oneOf(["user", "expert"]), required: true), .init("status", .oneOf(MeetingStatus.allCases.map(\.rawValue))),
+        params: [.init("role", .oneOf(["user", "expert"]), "One side only (default: both)"), .init("status", .oneOf(MeetingStatus.allCases.map(\.rawValue))),
                  .init("from", .timestamp, "Meetings ending after this time (default: now)"), .init("to", .timestamp, "Meetings starting before this time"),
                  .init("person_id", .id(.person), "Admins and office staff may list another person's meetings")] + Page.fields,
         result: Page.resultSchema(meetingSchema),
@@ -227,7 +260,7 @@ enum MeetingAPI {
             statements: { scope, p in
                 let page = try Page(p, key: [.integer, .time, .text])
                 let filter = MeetingQueries.ListFilter(
-                    personId: p.optionalString("person_id") ?? scope.actorId, side: try p.string("role") == "user" ? .user : .expert,
+                    personId: p.optionalString("person_id") ?? scope.actorId, side: p.optionalString("role").flatMap(Party.init(rawValue:)),
                     status: p.optionalString("status"), from: try p.optionalInstant("from"), to: try p.optionalInstant("to"))
                 let after = page.after.map { (rank: $0[0].intValue ?? 0, start: page.afterString(1) ?? "", id: page.afterString(2) ?? "") }
                 return [MeetingQueries.list(communityId: scope.communityId, testClock: scope.testClock, filter: filter, after: after, limit: page.limit + 1)]
@@ -237,16 +270,16 @@ enum MeetingAPI {
                     try ctx.actor.require(.admin, .office, to: "list another person's meetings")
                 }
                 let page = try Page(p, key: [.integer, .time, .text])
-                var ranks: [String: Int64] = [:]
+                // The page's key is the meeting's real start, also where its details are hidden.
+                var keys: [String: [JSON]] = [:]
                 let items: [JSON] = try rows[0].map { r in
                     guard let m = try MeetingQueries.meeting(in: r) else { throw AppError.internalError() }
-                    ranks[m.id] = try r.int("rank")
-                    return m.json
+                    keys[m.id] = [.int(try r.int("rank")), .string(m.state.start.rfc3339), .string(m.id)]
+                    var o = m.json(seenBy: ctx.actor.id).objectValue ?? [:]
+                    o["side"] = .string(try r.string("side"))
+                    return .object(o)
                 }
-                return page.result(items) { item in
-                    let id = item["id"]!.stringValue!
-                    return [.int(ranks[id]!), item["start"]!, .string(id)]
-                }
+                return page.result(items) { item in keys[item["id"]!.stringValue!]! }
             })))
 
     static let timeline = MethodDefinition(
@@ -261,14 +294,24 @@ enum MeetingAPI {
                         MeetingQueries.timeline(communityId: scope.communityId, meetingId: id, afterSeq: page.after?.first?.intValue, limit: page.limit + 1)]
             },
             respond: { ctx, rows, p in
-                _ = try readable(ctx, try MeetingQueries.decodeMeeting(rows[0]), try p.string("meeting_id"))
-                return try Page(p, key: [.integer]).result(try rows[1].map(MeetingQueries.timelineJSON)) { [$0["seq"]!] }
+                let m = try readable(ctx, try MeetingQueries.decodeMeeting(rows[0]), try p.string("meeting_id"))
+                var events = try rows[1].map(MeetingQueries.timelineJSON)
+                if m.hidesDetails(from: ctx.actor.id) {
+                    // The declined meeting's times and notes stay with the expert's side.
+                    events = events.map { e in
+                        var o = e.objectValue ?? [:]
+                        o["details"] = [:]
+                        o["note"] = .null
+                        return .object(o)
+                    }
+                }
+                return try Page(p, key: [.integer]).result(events) { [$0["seq"]!] }
             })))
 
     static let eventSchema: Schema = .named("MeetingEvent", .object([
         .init("id", .id(.event), required: true), .init("seq", .integer(min: 1, max: .max), required: true),
         .init("kind", .text(), required: true, "What happened: expert_approval, user_approval, rejected_by_expert, cancelled_by_user, …"),
-        .init("actor_id", .nullable(.id(.person)), required: true), .init("actor_role", .oneOf(["user", "expert", "admin", "system"]), required: true),
+        .init("actor_id", .nullable(.id(.person)), required: true), .init("actor_role", .oneOf(["user", "expert", "admin", "office", "system"]), required: true),
         .init("reason_code", .nullable(.text()), required: true), .init("note", .nullable(.text()), required: true),
         .init("details", .openObject(description: "What the event records beyond its kind (times before and after a move, amounts…)"), required: true),
         .init("at", .timestamp, required: true),
@@ -308,7 +351,7 @@ enum MeetingAPI {
             .init("method", .oneOf(["REQUEST", "CANCEL"]), required: true), .init("ics", .text(), required: true, "The iCalendar text (RFC 5545, CRLF lines)"),
             .init("uid", .text(), required: true), .init("sequence", .integer(min: 0, max: .max), required: true), .init("title", .text(), required: true),
         ], additional: true)),
-        errors: [DocErrors.notFound],
+        errors: [DocErrors.notFound, DocErrors.invalidState],
         body: .read(ReadPlan(
             statements: { scope, p in
                 [BookingContextQuery.call(communityId: scope.communityId, testClock: scope.testClock, meetingId: try p.string("meeting_id")).statement]
@@ -317,9 +360,12 @@ enum MeetingAPI {
                 let c = try BookingContextQuery.decode(try rows[0].one().json("result"))
                 let m = try readable(ctx, c.meeting, try p.string("meeting_id"))
                 guard let user = c.user, let expert = c.expert else { throw AppError.notFound("meeting", m.id) }
+                if m.hidesDetails(from: ctx.actor.id) {
+                    throw AppError.invalidState(status: m.state.status.rawValue, action: "calendar", why: "a declined meeting shows no session details")
+                }
                 return CalendarInvite(
                     meeting: m, user: user, expert: expert, service: c.service, location: m.locationId.flatMap { c.locations[$0] },
-                    shortName: c.settings.shortName, stamp: c.now
+                    shortName: c.settings.shortName, stamp: c.now, student: c.student
                 ).json
             })))
 }

@@ -31,18 +31,22 @@ enum OutboxAPI {
         .init("lease_expires_at", .nullable(.timestamp), required: true), .init("created_at", .timestamp, required: true),
         .init("rendered", .named("RenderedNotification", .object([
             .init("subject", .text(), required: true), .init("text", .text(), required: true), .init("push", .text(), required: true),
-        ])), "A notification's texts in the community's words and the recipient's time zone"),
+        ])), "A notification's texts (or the text a calendar invitation's .ics goes with) in the community's words and the recipient's time zone"),
         .init("recipient", .named("Recipient", .object([
             .init("email", .email, required: true), .init("first_name", .name, required: true), .init("last_name", .name, required: true),
             .init("time_zone", .text(), required: true),
-        ])), "Whom a notification goes to"),
-        .init("cc", .list(.email), "Copied on a notification: the community's office"),
+        ])), "Whom a notification or a calendar invitation goes to"),
+        .init("cc", .list(.email),
+              "Copied on a notification: the community's office, and the meeting's expert on an update sent to its user (none on an invitation or a chat message)"),
     ], additional: true))
 
-    /// A claimed notification with what a person reads (`rendered`), whom it goes to and who is
-    /// copied; other channels as they are.
+    /// A claimed notification or calendar invitation with what a person reads (`rendered`: the
+    /// mail's subject and text, the invitation's being the text its .ics goes with) and whom it
+    /// goes to; notifications also say who is copied (the community's office). Video messages
+    /// as they are.
     static func rendered(_ claimed: OutboxStore.Claimed, settings: CommunitySettings) -> JSON {
-        guard claimed.message["channel"] == "notification", var fields = claimed.message.objectValue, let recipient = claimed.recipient else {
+        let channel = claimed.message["channel"]?.stringValue
+        guard channel == "notification" || channel == "calendar", var fields = claimed.message.objectValue, let recipient = claimed.recipient else {
             return claimed.message
         }
         let payload = claimed.message["payload"] ?? .null
@@ -50,14 +54,34 @@ enum OutboxAPI {
         let written = (payload["meeting"]?["start"] ?? payload["start"])?.stringValue.flatMap { try? Instant(rfc3339: $0) }
         let texts = NotificationText.compose(
             kind: claimed.message["kind"]?.stringValue ?? "", recipient: recipient, counterpart: claimed.counterpart, service: claimed.serviceName,
-            start: written ?? claimed.meetingStart, payload: payload, settings: settings)
+            start: written ?? claimed.meetingStart, payload: payload, settings: settings,
+            details: claimed.meeting.map { m in
+                NotificationText.MeetingDetails(
+                    lengthMinutes: m["length_minutes"]?.intValue, location: claimed.locationName, videoURL: m["video_url"]?.stringValue,
+                    topic: m["topic"]?.stringValue)
+            })
         fields["rendered"] = ["subject": .string(texts.subject), "text": .string(texts.body), "push": .string(texts.push)]
         fields["recipient"] = [
             "email": .string(recipient.email), "first_name": .string(recipient.firstName), "last_name": .string(recipient.lastName),
             "time_zone": .string(recipient.timeZone),
         ]
-        if let office = settings.officeEmail { fields["cc"] = .array([.string(office)]) }
+        let copies = channel == "notification" ? copied(claimed, kind: claimed.message["kind"]?.stringValue ?? "", payload: payload, settings: settings) : []
+        if !copies.isEmpty { fields["cc"] = .array(copies.map { .string($0) }) }
         return .object(fields)
+    }
+
+    /// Who is copied on a notification (an invitation goes to its recipient alone; a chat message
+    /// is between its two people): the community's office on every meeting notification, and, on an update of a
+    /// meeting sent to its user, its expert too (seed 003: "Automatic emails will be sent to the
+    /// customer and copy you and the office when a session request is updated").
+    static func copied(_ claimed: OutboxStore.Claimed, kind: String, payload: JSON, settings: CommunitySettings) -> [String] {
+        guard kind != "chat_message" else { return [] }
+        var copies: [String] = []
+        if payload["recipient_role"] == "user", payload["meeting"] != nil, kind != "meeting_reminder", let expert = claimed.counterpart {
+            copies.append(expert.email)
+        }
+        if let office = settings.officeEmail, !copies.contains(office) { copies.append(office) }
+        return copies
     }
 
     static let claim = MethodDefinition(

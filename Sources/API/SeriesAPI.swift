@@ -20,6 +20,7 @@ enum SeriesAPI {
     static let seriesSchema: Schema = .named("Series", .object([
         .init("id", .id(.series), required: true), .init("status", .oneOf(["active", "cancelled"]), required: true),
         .init("user_id", .id(.person), required: true), .init("expert_id", .id(.person), required: true),
+        .init("student_id", .nullable(.id(.person)), required: true, "The student its meetings are for; null: its user themself"),
         .init("service_id", .id(.service), required: true), .init("location_id", .id(.location), required: true),
         .init("time_zone", .text(), required: true), .init("weekday", .integer(min: 1, max: 7), required: true, "ISO weekday: 1 Monday … 7 Sunday"),
         .init("local_time", .timeOfDay, required: true), .init("first_date", .date, required: true),
@@ -35,12 +36,13 @@ enum SeriesAPI {
 
     static let create = MethodDefinition(
         "series.create", "Books a weekly 1:1 series: the first occurrence must be bookable; later ones are created up to the booking horizon",
-        audience: .roles([.user, .admin]), mutating: true,
+        audience: .roles([.user, .admin, .office]), mutating: true,
         params: [
             .init("service_id", .id(.service), required: true), .init("expert_id", .id(.person), required: true),
             .init("first_start", .timestamp, required: true), .init("location_id", .id(.location), required: true),
             .init("weeks", .integer(min: 1, max: 520), "How many weekly dates (default: until cancelled)"),
-            .init("length_minutes", .integer(min: 5, max: 1440)), .init("user_id", .id(.person), "Admins book for a user"),
+            .init("length_minutes", .integer(min: 5, max: 1440)), .init("user_id", .id(.person), "Admins and the office book for a user"),
+            .init("student_id", .id(.person), "The student of the user the series is for"),
         ],
         result: seriesSchema,
         errors: [DocErrors.notFound, DocErrors.slotUnavailable, DocErrors.insufficientCredits, DocErrors.notEnrolled, DocErrors.suspended],
@@ -48,7 +50,7 @@ enum SeriesAPI {
             SeriesDecider.CreateInput(
                 userId: params.optionalString("user_id") ?? scope.actorId, expertId: try params.string("expert_id"),
                 serviceId: try params.string("service_id"), locationId: try params.string("location_id"), firstStart: try params.instant("first_start"),
-                weeks: params.optionalInt("weeks"), lengthMinutes: params.optionalInt("length_minutes"))
+                weeks: params.optionalInt("weeks"), lengthMinutes: params.optionalInt("length_minutes"), studentId: params.optionalString("student_id"))
         }))
 
     static let skip = MethodDefinition(

@@ -34,6 +34,14 @@ public struct CommunitySettings: Sendable {
     public var allowExpertFilter = true
     public var requireSessionLog = false
     public var requireConfirmDetails = false
+    /// Experts may create meetings with `meeting.propose` (seed 004); false where only users,
+    /// admins and the office create them (seed 000: "Students or admins can create appointments").
+    public var expertsMayPropose = true
+    /// A user is notified when their request is declined (seed 000: Penji does not e-mail it).
+    public var emailUserOnDecline = true
+    /// A request holding credits takes the expert's time until it is answered; false lets several
+    /// users ask for the same time, and only an agreed meeting takes it (seed 004).
+    public var pendingHoldsSlot = true
     public var noShowPolicy = NoShowPolicy(maxNoShows: 0, windowDays: 30, suspensionDays: 14)
     public var weeklyUsageLimit: Int64? = nil
     public var labels: [String: String] = ["provider": "Expert", "class": "Service", "user": "User"]
@@ -62,10 +70,14 @@ public struct CommunitySettings: Sendable {
         try apply(stored, path: "settings")
     }
 
+    /// A reason from the community's list (a decline's or a cancellation's), as settings list it
+    /// and as a declined meeting names it.
+    public static let reasonSchema: Schema = .named(
+        "Reason", .object([.init("code", .text(min: 1, max: 64), required: true), .init("label", .name, required: true)]))
+
     /// The params of `community.update_settings` (every key optional).
     public static var schemaFields: [Schema.Field] {
-        let reasons: Schema = .list(
-            .named("Reason", .object([.init("code", .text(min: 1, max: 64), required: true), .init("label", .name, required: true)])), min: 1, max: 50)
+        let reasons: Schema = .list(reasonSchema, min: 1, max: 50)
         return [
             .init("auto_accept", .boolean, "Requests go straight to agreed"),
             .init("cancellation_window_hours", .integer(min: 0, max: 720)),
@@ -79,7 +91,12 @@ public struct CommunitySettings: Sendable {
             .init("require_enrollment", .boolean),
             .init("allow_expert_filter", .boolean),
             .init("require_session_log", .boolean),
-            .init("require_confirm_details", .boolean, "Experts must give session_type and location_id when confirming a request"),
+            .init("require_confirm_details", .boolean,
+                  "Experts must give session_type and location_id when confirming a request; a user's acceptance of an expert's new date then waits for the expert to make the session"),
+            .init("experts_may_propose", .boolean, "Experts may create meetings with meeting.propose (default true)"),
+            .init("email_user_on_decline", .boolean, "The user is notified when a request is declined (default true)"),
+            .init("pending_holds_slot", .boolean,
+                  "A request holding credits takes the expert's time (default true); false: several users may request the same time, and confirming one that overlaps an agreed meeting gives time_conflict"),
             .init("no_show_policy", .object([
                 .init("max_no_shows", .integer(min: 0, max: 100), required: true, "0 turns suspensions off"),
                 .init("window_days", .integer(min: 1, max: 365), required: true),
@@ -119,6 +136,9 @@ public struct CommunitySettings: Sendable {
             case "allow_expert_filter": allowExpertFilter = value.boolValue!
             case "require_session_log": requireSessionLog = value.boolValue!
             case "require_confirm_details": requireConfirmDetails = value.boolValue!
+            case "experts_may_propose": expertsMayPropose = value.boolValue!
+            case "email_user_on_decline": emailUserOnDecline = value.boolValue!
+            case "pending_holds_slot": pendingHoldsSlot = value.boolValue!
             case "no_show_policy":
                 noShowPolicy = NoShowPolicy(
                     maxNoShows: value["max_no_shows"]!.intValue!, windowDays: value["window_days"]!.intValue!,
@@ -162,6 +182,9 @@ public struct CommunitySettings: Sendable {
             "allow_expert_filter": .bool(allowExpertFilter),
             "require_session_log": .bool(requireSessionLog),
             "require_confirm_details": .bool(requireConfirmDetails),
+            "experts_may_propose": .bool(expertsMayPropose),
+            "email_user_on_decline": .bool(emailUserOnDecline),
+            "pending_holds_slot": .bool(pendingHoldsSlot),
             "no_show_policy": [
                 "max_no_shows": .int(noShowPolicy.maxNoShows), "window_days": .int(noShowPolicy.windowDays),
                 "suspension_days": .int(noShowPolicy.suspensionDays),

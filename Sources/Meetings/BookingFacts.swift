@@ -102,11 +102,21 @@ public struct BookingContext: Sendable {
     public var service: ServiceFacts?
     public var user: PersonFacts?
     public var expert: PersonFacts?
+    /// The student the meeting is for (asked for, or the meeting's), and whether the user is
+    /// linked to them (acts for them).
+    public var student: PersonFacts?
+    public var studentLinked: Bool
+    /// The weekly series the meeting is an occurrence of, with its open occurrences from the
+    /// meeting on (what cancelling it reaches); no skips.
+    public var series: Series?
+    public var seriesSkips: [SeriesSkip]
+    public var seriesOccurrences: [Meeting]
     /// Every location the decision may name (the meeting's and the one asked for), by id.
     public var locations: [String: LocationFacts]
     /// The expert is certified for the service (or it is their own expert-specific service).
     public var certified: Bool
-    /// The user is assigned to the service or the expert.
+    /// The person the meeting is for (the student, or else the user) is assigned to the service
+    /// or the expert.
     public var enrolled: Bool
     /// The user's wallet: credits available to hold (locked before this was read).
     public var walletAvailable: Int64
@@ -134,6 +144,11 @@ public struct BookingContext: Sendable {
         self.service = nil
         self.user = nil
         self.expert = nil
+        self.student = nil
+        self.studentLinked = false
+        self.series = nil
+        self.seriesSkips = []
+        self.seriesOccurrences = []
         self.locations = [:]
         self.certified = false
         self.enrolled = false

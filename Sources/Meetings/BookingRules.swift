@@ -30,6 +30,8 @@ public enum BookingPath: String, Sendable, CaseIterable {
     /// first: it must be free there. A new date the user proposes goes to the expert, who is
     /// warned of overlaps when approving it (seed 004).
     public var booksFromCalendar: Bool { [.request, .seriesOccurrence].contains(self) }
+    /// The step creates the meeting (its skill and agenda are given then).
+    public var createsMeeting: Bool { [.request, .propose, .seriesOccurrence].contains(self) }
     /// The user commits to the meeting by this step.
     public var userCommits: Bool {
         [.request, .userConfirm, .userReschedule, .userConfirmsAlternate, .seriesOccurrence].contains(self)
@@ -44,6 +46,15 @@ public enum BookingRule: String, Sendable, CaseIterable {
     case supportedTime
     /// The service is offered and the expert certified for it.
     case offered
+    /// A meeting for a student is booked by a customer the student is linked to, and the student
+    /// is not the expert (seed 003: "the customer associated with a student").
+    case studentLink
+    /// A skill named for the meeting is one of the service's skills.
+    case skill
+    /// A user's request that gives agenda answers answers the service's questions, one answer per
+    /// question, in their order (seed 002: "the questions you have added for each appointment
+    /// flow"); a request may leave the agenda out.
+    case agenda
     /// A user books only the experts (or services) assigned to them, where the community
     /// requires it (seed 003: "customers cannot make requests to a tutor that is not assigned").
     case enrolment
@@ -70,6 +81,9 @@ public enum BookingRule: String, Sendable, CaseIterable {
     public func applies(to path: BookingPath) -> Bool {
         switch self {
         case .distinctParties, .supportedTime, .offered, .conflicts, .credits: return true
+        case .studentLink: return path.userCommits || path == .propose
+        case .skill: return path.createsMeeting
+        case .agenda: return path == .request
         case .enrolment: return path.booksFromCalendar
         case .suspension: return path.userCommits
         case .notice, .horizon, .slotGrid: return path.userChoosesTime
@@ -103,11 +117,20 @@ public struct BookingAttempt: Sendable {
     public var creditsReleased: Int64
     /// A series may book its next occurrence past the horizon when none is ahead (seed 001).
     public var beyondHorizon: Bool
+    /// The student the meeting is for (nil: the user themself).
+    public var studentId: String?
+    /// The skill named for a new meeting, and a request's agenda answers.
+    public var skill: String?
+    public var agendaAnswers: [String]
 
     public init(
         path: BookingPath, start: Instant, lengthMinutes: Int64, locationId: String?, meetingId: String?, becomesAgreed: Bool,
-        acceptConflicts: Bool = false, side: BookingSide, creditsToHold: Int64 = 0, creditsReleased: Int64 = 0, beyondHorizon: Bool = false
+        acceptConflicts: Bool = false, side: BookingSide, creditsToHold: Int64 = 0, creditsReleased: Int64 = 0, beyondHorizon: Bool = false,
+        studentId: String? = nil, skill: String? = nil, agendaAnswers: [String] = []
     ) {
+        self.studentId = studentId
+        self.skill = skill
+        self.agendaAnswers = agendaAnswers
         self.path = path
         self.start = start
         self.lengthMinutes = lengthMinutes
@@ -154,6 +177,34 @@ public enum BookingRules {
             guard c.certified else {
                 throw AppError.slotUnavailable("the \(s.label("provider").lowercased()) is not certified for \(service.name)")
             }
+        case .studentLink:
+            guard let studentId = a.studentId else { return }
+            guard let student = c.student, student.id == studentId else { throw AppError.notFound("student", studentId) }
+            guard c.studentLinked else {
+                throw AppError.invalidParams(
+                    field: "student_id", reason: "is not a student this user acts for; an admin or the office links them with student.link")
+            }
+            guard student.id != c.expert?.id else {
+                throw AppError.invalidParams(field: "student_id", reason: "must be someone other than the expert: nobody meets themself")
+            }
+        case .skill:
+            guard let skill = a.skill, let service = c.service else { return }
+            guard service.skills.contains(skill) else {
+                throw AppError.invalidParams(
+                    field: "skill",
+                    reason: service.skills.isEmpty
+                        ? "must be left out: \(service.name) lists no skills"
+                        : "must be one of the skills of \(service.name): \(service.skills.joined(separator: ", "))")
+            }
+        case .agenda:
+            guard let service = c.service, !a.agendaAnswers.isEmpty, a.agendaAnswers.count != service.agendaQuestions.count else { return }
+            let questions = service.agendaQuestions
+            throw AppError.invalidParams(
+                field: "agenda_answers",
+                reason: questions.isEmpty
+                    ? "must be left out: \(service.name) asks no agenda questions"
+                    : "must answer the \(questions.count) agenda question(s) of \(service.name) in their order (got \(a.agendaAnswers.count)): "
+                        + questions.enumerated().map { "\($0.offset + 1). \($0.element)" }.joined(separator: " "))
         case .enrolment:
             guard !s.requireEnrollment || c.enrolled else {
                 throw AppError.notEnrolled(

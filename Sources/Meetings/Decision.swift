@@ -16,6 +16,15 @@ public enum Command: Sendable, Equatable {
     /// One occurrence of a weekly series is skipped (seed 001): cancelled, credits returned.
     case skipOccurrence
 
+    /// What the office may do for the experts of its community (seed 003): confirm and make
+    /// sessions, decline, propose new dates and answer them; not cancel, log or skip for them.
+    public var officeMayTake: Bool {
+        switch self {
+        case .confirm, .decline, .withdraw, .reschedule, .confirmAlternate, .rejectAlternate, .withdrawAlternate: return true
+        case .cancel, .logSession, .reportNoShow, .expire, .skipOccurrence: return false
+        }
+    }
+
     public var name: String {
         switch self {
         case .confirm: return "confirm"

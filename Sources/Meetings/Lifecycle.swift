@@ -8,15 +8,17 @@ public enum Lifecycle {
     // MARK: New meetings
 
     /// A user's request: awaiting the expert (or agreed at once under auto-accept), with the
-    /// price held either way. `path` is `.seriesOccurrence` for a series' bookings.
+    /// price held either way. `path` is `.seriesOccurrence` for a series' bookings;
+    /// `bookedByStaff` when an admin or the office booked it for the user, who is told.
     public static func request(
-        start: Instant, lengthMinutes: Int64, priceCredits: Int64, autoAccept: Bool, now: Instant, path: BookingPath = .request
+        start: Instant, lengthMinutes: Int64, priceCredits: Int64, autoAccept: Bool, now: Instant, path: BookingPath = .request,
+        bookedByStaff: Bool = false
     ) throws -> Decision {
         guard start > now else { throw AppError.invalidParams(field: "start", reason: "must be in the future") }
         var d = Decision(next: MeetingState(
             status: autoAccept ? .agreed : .awaitingApproval, creditStatus: .none, start: start, lengthMinutes: lengthMinutes,
             priceCredits: priceCredits, expertApproved: autoAccept, userApproved: true, proposedBy: .user))
-        d.events = [TimelineEvent("requested_by_user"), TimelineEvent("user_approval")]
+        d.events = [TimelineEvent(bookedByStaff ? "requested_for_user" : "requested_by_user"), TimelineEvent("user_approval")]
         if priceCredits > 0 { d.ledger = [.hold]; d.next.creditStatus = .blocked }
         if autoAccept {
             d.events.append(TimelineEvent("expert_approval", details: ["auto_accept": true]))
@@ -24,6 +26,7 @@ public enum Lifecycle {
             d.notifications = [Notification("meeting_confirmed", to: .user), Notification("meeting_confirmed", to: .expert)]
         } else {
             d.notifications = [Notification("meeting_request", to: .expert)]
+            if bookedByStaff { d.notifications.append(Notification("meeting_booked_for_user", to: .user)) }
         }
         d.booking = BookingStep(path: path, start: start, lengthMinutes: lengthMinutes, becomesAgreed: autoAccept)
         return d
@@ -43,30 +46,43 @@ public enum Lifecycle {
 
     // MARK: Actions on a meeting
 
-    public static func decide(_ m: MeetingState, _ command: Command, by actor: MeetingActor, now: Instant, settings: CommunitySettings) throws -> Decision {
+    /// `needsProcessing`: the community requires session details and the meeting has none yet, so
+    /// a user's acceptance of the expert's date waits for the expert to make the session.
+    public static func decide(
+        _ m: MeetingState, _ command: Command, by actor: MeetingActor, now: Instant, settings: CommunitySettings, needsProcessing: Bool = false
+    ) throws -> Decision {
+        if actor == .office && !command.officeMayTake {
+            throw AppError.forbidden("the office confirms, declines and proposes new dates for experts; only the meeting's parties may \(command.name.replacingOccurrences(of: "_", with: " ")) it")
+        }
         switch command {
         case .logSession, .reportNoShow, .expire: break
         default:
             guard now < m.start else { throw AppError.meetingStarted(start: m.start) }
         }
+        var d: Decision
         switch command {
-        case .confirm(let accept): return try confirm(m, actor, accept)
-        case .decline(let reason, let note): return try decline(m, actor, reason, note, settings)
-        case .withdraw(let note): return try withdraw(m, actor, note)
-        case .cancel(let reason, let note, let late): return try cancel(m, actor, reason, note, late, now, settings)
-        case .reschedule(let start, let length, let price, let note): return try reschedule(m, actor, start, length, price, note, now)
-        case .confirmAlternate(let accept): return try confirmAlternate(m, actor, accept, now)
-        case .rejectAlternate(let reason, let note): return try rejectAlternate(m, actor, reason, note, settings)
-        case .withdrawAlternate: return try withdrawAlternate(m, actor)
-        case .logSession(let attendance, let adjust, let feedback): return try logSession(m, actor, attendance, adjust, feedback, now)
-        case .reportNoShow: return try reportNoShow(m, actor, now)
-        case .expire: return try expire(m, actor, now)
-        case .skipOccurrence: return try skipOccurrence(m, actor)
+        case .confirm(let accept): d = try confirm(m, actor, accept, needsProcessing)
+        case .decline(let reason, let note): d = try decline(m, actor, reason, note, settings)
+        case .withdraw(let note): d = try withdraw(m, actor, note)
+        case .cancel(let reason, let note, let late): d = try cancel(m, actor, reason, note, late, now, settings)
+        case .reschedule(let start, let length, let price, let note): d = try reschedule(m, actor, start, length, price, note, now)
+        case .confirmAlternate(let accept): d = try confirmAlternate(m, actor, accept, now)
+        case .rejectAlternate(let reason, let note): d = try rejectAlternate(m, actor, reason, note, settings)
+        case .withdrawAlternate: d = try withdrawAlternate(m, actor)
+        case .logSession(let attendance, let adjust, let feedback): d = try logSession(m, actor, attendance, adjust, feedback, now)
+        case .reportNoShow: d = try reportNoShow(m, actor, now)
+        case .expire: d = try expire(m, actor, now)
+        case .skipOccurrence: d = try skipOccurrence(m, actor)
         }
+        // The expert learns what the office did in their calendar.
+        if actor == .office {
+            d.notifications += d.notifications.filter { $0.recipient == .user }.map { Notification($0.kind, to: .expert) }
+        }
+        return d
     }
 
     static func party(_ actor: MeetingActor, action: String) throws -> Party {
-        guard case .party(let p) = actor else { throw AppError.forbidden("only the meeting's user or expert may \(action) it") }
+        guard let p = actor.side else { throw AppError.forbidden("only the meeting's user or expert may \(action) it") }
         return p
     }
 
@@ -95,9 +111,10 @@ public enum Lifecycle {
         d.next.creditStatus = .returned
     }
 
-    static func confirm(_ m: MeetingState, _ actor: MeetingActor, _ acceptConflicts: Bool) throws -> Decision {
+    static func confirm(_ m: MeetingState, _ actor: MeetingActor, _ acceptConflicts: Bool, _ needsProcessing: Bool) throws -> Decision {
         let p = try party(actor, action: "confirm")
         try requireStatus(m, [.awaitingApproval], "confirm")
+        if m.awaitingProcessing { return try process(m, p, acceptConflicts) }
         guard !m.approved(p) else {
             throw AppError.invalidState(status: m.status.rawValue, action: "confirm", why: "you have already approved it; it waits for the \(p.other.rawValue)")
         }
@@ -105,22 +122,42 @@ public enum Lifecycle {
         if p == .user { d.next.userApproved = true } else { d.next.expertApproved = true }
         d.events = [TimelineEvent("\(p.rawValue)_approval")]
         ensureHold(&d)
-        let agreed = d.next.userApproved && d.next.expertApproved
+        let agreed = d.next.userApproved && d.next.expertApproved && !(p == .user && needsProcessing)
         if agreed {
             d.next.status = .agreed
             d.video = [.create]
         }
+        // Seed 003, step 11: "When your customer responds you will be notified [...] to let you
+        // know you need to take action."
+        d.notifications = d.next.awaitingProcessing
+            ? [Notification("new_date_accepted_by_user", to: .expert)] : [Notification("meeting_confirmed_by_\(p.rawValue)", to: p.other)]
         d.booking = BookingStep(
             path: p == .user ? .userConfirm : .expertConfirm, start: m.start, lengthMinutes: m.lengthMinutes, becomesAgreed: agreed,
             acceptConflicts: acceptConflicts)
-        d.notifications = [Notification("meeting_confirmed_by_\(p.rawValue)", to: p.other)]
+        return d
+    }
+
+    /// The expert's side makes the session the user accepted (seed 003, step 13): agreed now.
+    static func process(_ m: MeetingState, _ p: Party, _ acceptConflicts: Bool) throws -> Decision {
+        guard p == .expert else {
+            throw AppError.invalidState(
+                status: m.status.rawValue, action: "confirm", why: "you accepted it; it waits for the \(Party.expert.rawValue) to make the session")
+        }
+        var d = Decision(next: m)
+        d.next.status = .agreed
+        ensureHold(&d)
+        d.events = [TimelineEvent("processed_by_expert")]
+        d.video = [.create]
+        d.notifications = [Notification("meeting_confirmed_by_expert", to: .user)]
+        d.booking = BookingStep(path: .expertConfirm, start: m.start, lengthMinutes: m.lengthMinutes, becomesAgreed: true, acceptConflicts: acceptConflicts)
         return d
     }
 
     static func decline(_ m: MeetingState, _ actor: MeetingActor, _ reason: String, _ note: String?, _ s: CommunitySettings) throws -> Decision {
         let p = try party(actor, action: "decline")
         try requireStatus(m, [.awaitingApproval], "decline")
-        guard !m.approved(p) else {
+        // The expert may still delete a request the user accepted a new date for.
+        guard !m.approved(p) || (m.awaitingProcessing && p == .expert) else {
             throw AppError.invalidState(status: m.status.rawValue, action: "decline", why: "you proposed this date; withdraw it instead")
         }
         try requireReason(reason, in: s.rejectionReasons)
@@ -128,7 +165,11 @@ public enum Lifecycle {
         d.next.status = .rejected
         release(&d)
         d.events = [TimelineEvent("rejected_by_\(p.rawValue)", reasonCode: reason, note: note)]
-        d.notifications = [Notification("meeting_rejected_by_\(p.rawValue)", to: p.other)]
+        // Seed 000: "you will not be notified via email of a declined session" where the
+        // community says so; the user sees it in their list.
+        if p == .user || s.emailUserOnDecline {
+            d.notifications = [Notification("meeting_rejected_by_\(p.rawValue)", to: p.other)]
+        }
         d.cancelledOrEnded = true
         return d
     }
@@ -136,7 +177,7 @@ public enum Lifecycle {
     static func withdraw(_ m: MeetingState, _ actor: MeetingActor, _ note: String?) throws -> Decision {
         let p = try party(actor, action: "withdraw")
         try requireStatus(m, [.awaitingApproval], "withdraw")
-        guard m.approved(p), !m.approved(p.other) else {
+        guard (m.approved(p) && !m.approved(p.other)) || (m.awaitingProcessing && p == .user) else {
             throw AppError.invalidState(status: m.status.rawValue, action: "withdraw", why: "only the side waiting for an answer may withdraw; decline it instead")
         }
         var d = Decision(next: m)

@@ -1,3 +1,4 @@
+import Community
 import Core
 
 /// Where a meeting's price came from: the service's price for its length, or the expert's
@@ -36,6 +37,15 @@ public struct Meeting: Sendable, Equatable {
     /// The parties' names, so each side sees whom they meet.
     public var userName: String
     public var expertName: String
+    /// The student the meeting is for, when the user (a customer, a parent) booked for one of
+    /// their students (seed 003); nil when the user meets the expert themself.
+    public var studentId: String? = nil
+    public var studentName: String? = nil
+    /// The public reason of the decline, shown to the user in place of the details.
+    public var declineReason: Reason? = nil
+    /// While it is a request holding credits, the meeting takes the expert's time (the
+    /// community's `pending_holds_slot` when it was requested).
+    public var pendingHoldsSlot = true
 
     public init(
         id: String, state: MeetingState, priceSource: PriceSource, serviceId: String, skill: String?, userId: String, expertId: String,
@@ -73,11 +83,18 @@ public struct Meeting: Sendable, Equatable {
         self.expertName = expertName
     }
 
-    /// Which side of this meeting a person is on, if any.
+    /// Which side of this meeting a person acts on, if any: the user is the one who booked and
+    /// pays (a customer), not the student the meeting is for.
     public func party(of personId: String) -> Party? {
         if personId == userId { return .user }
         if personId == expertId { return .expert }
         return nil
+    }
+
+    /// Which side of this meeting a person reads it from: its parties, and its student on the
+    /// user's side.
+    public func readerSide(of personId: String) -> Party? {
+        party(of: personId) ?? (personId == studentId ? .user : nil)
     }
 
     public func personId(of party: Party) -> String { party == .user ? userId : expertId }
@@ -111,6 +128,30 @@ extension Meeting {
             "attendance": .optional(attendance?.rawValue), "duration_minutes": .optional(durationMinutes),
             "feedback": feedback ?? .null, "calendar_sequence": .int(calendarSequence), "version": .int(version),
             "created_at": .string(createdAt.rfc3339), "updated_at": .string(updatedAt.rfc3339),
+            "student_id": .optional(studentId), "student_name": .optional(studentName), "decline_reason": declineReason.map(Self.reasonJSON) ?? .null,
+            "pending_holds_slot": .bool(pendingHoldsSlot), "awaiting_processing": .bool(s.awaitingProcessing), "details_hidden": false,
         ]
+    }
+
+    static func reasonJSON(_ r: Reason) -> JSON { ["code": .string(r.code), "label": .string(r.label)] }
+
+    /// Whether `personId` sees the meeting without its session details: a declined meeting, to
+    /// its user's side (seed 000: "When you click into a declined session, no session details
+    /// will be shown").
+    public func hidesDetails(from personId: String) -> Bool {
+        state.status == .rejected && readerSide(of: personId) == .user
+    }
+
+    /// The meeting as `personId` may see it: whole, or, when it hides its details from them, only
+    /// that it was declined, with whom, for whom and the public reason.
+    public func json(seenBy personId: String) -> JSON {
+        guard hidesDetails(from: personId), var o = json.objectValue else { return json }
+        for key in ["start", "end", "length_minutes", "location_id", "video_url", "topic", "session_type", "note", "skill", "alternate",
+                    "occurrence_date", "hold_transfer_id", "feedback"] {
+            o[key] = .null
+        }
+        o["agenda_answers"] = []
+        o["details_hidden"] = true
+        return .object(o)
     }
 }

@@ -72,12 +72,19 @@ public enum MeetingDecider {
         public var seriesId: String?
         public var occurrenceDate: LocalDate?
         public var beyondHorizon: Bool
+        /// The student the meeting is for (nil: the user themself).
+        public var studentId: String?
+        /// An admin or the office books for the user (seed 000: "Students or admins can create
+        /// appointments").
+        public var bookedByStaff: Bool
 
         public init(
             serviceId: String, expertId: String, userId: String, start: Instant, lengthMinutes: Int64?, locationId: String,
             skill: String? = nil, topic: String? = nil, agendaAnswers: [String] = [], seriesId: String? = nil,
-            occurrenceDate: LocalDate? = nil, beyondHorizon: Bool = false
+            occurrenceDate: LocalDate? = nil, beyondHorizon: Bool = false, studentId: String? = nil, bookedByStaff: Bool = false
         ) {
+            self.studentId = studentId
+            self.bookedByStaff = bookedByStaff
             self.serviceId = serviceId
             self.expertId = expertId
             self.userId = userId
@@ -103,13 +110,14 @@ public enum MeetingDecider {
         let price = try Pricing.price(of: service, lengthMinutes: length)
         let path: BookingPath = input.seriesId == nil ? .request : .seriesOccurrence
         let d = try Lifecycle.request(
-            start: input.start, lengthMinutes: length, priceCredits: price, autoAccept: c.settings.autoAccept, now: c.now, path: path)
+            start: input.start, lengthMinutes: length, priceCredits: price, autoAccept: c.settings.autoAccept, now: c.now, path: path,
+            bookedByStaff: input.bookedByStaff)
         let verdict = try BookingRules.check(
             BookingAttempt(
                 path: path, start: input.start, lengthMinutes: length, locationId: input.locationId, meetingId: nil,
                 becomesAgreed: d.next.status == .agreed, side: .user, creditsToHold: d.ledger.contains(.hold) ? price : 0,
-                beyondHorizon: input.beyondHorizon), c)
-        var m = newMeeting(c, ids: ids, state: d.next, priceSource: .service, serviceId: service.id, user: user, expert: expert)
+                beyondHorizon: input.beyondHorizon, studentId: input.studentId, skill: input.skill, agendaAnswers: input.agendaAnswers), c)
+        var m = newMeeting(c, ids: ids, state: d.next, priceSource: .service, serviceId: service.id, user: user, expert: expert, studentId: input.studentId)
         m.skill = input.skill
         m.locationId = input.locationId
         m.topic = input.topic
@@ -131,11 +139,17 @@ public enum MeetingDecider {
         public var note: String?
         /// The meeting or conversation this proposal follows (loaded as the context's meeting).
         public var fromMeetingId: String?
+        /// The student the meeting is for (nil: the user themself).
+        public var studentId: String?
+        /// The session's type, given up front: the user's acceptance then makes the session.
+        public var sessionType: String?
 
         public init(
             userId: String, serviceId: String, start: Instant, lengthMinutes: Int64, priceCredits: Int64, skill: String?, locationId: String?,
-            note: String?, fromMeetingId: String?
+            note: String?, fromMeetingId: String?, studentId: String? = nil, sessionType: String? = nil
         ) {
+            self.studentId = studentId
+            self.sessionType = sessionType
             self.userId = userId
             self.serviceId = serviceId
             self.start = start
@@ -153,6 +167,11 @@ public enum MeetingDecider {
         guard let service = c.service else { throw AppError.notFound("service", input.serviceId) }
         let (user, expert) = try parties(c, userField: "user_id")
         guard expert.id == person.id else { throw AppError.forbidden("experts propose meetings as themselves") }
+        guard c.settings.expertsMayPropose else {
+            throw AppError.forbidden(
+                "in this community users, admins and the office create meetings, not \(c.settings.label("provider").lowercased())s (setting experts_may_propose); propose a new date of an existing meeting with meeting.reschedule")
+        }
+        if let type = input.sessionType { try checkSessionType(type, c.settings) }
         try SessionLogRule.check(c, expertId: expert.id, except: nil)
         if let location = input.locationId, c.locations[location] == nil { throw AppError.notFound("location", location) }
         if let from = input.fromMeetingId {
@@ -164,9 +183,10 @@ public enum MeetingDecider {
         _ = try BookingRules.check(
             BookingAttempt(
                 path: .propose, start: input.start, lengthMinutes: input.lengthMinutes, locationId: input.locationId, meetingId: nil,
-                becomesAgreed: false, side: .expert), c)
-        var m = newMeeting(c, ids: ids, state: d.next, priceSource: .expert, serviceId: service.id, user: user, expert: expert)
+                becomesAgreed: false, side: .expert, studentId: input.studentId, skill: input.skill), c)
+        var m = newMeeting(c, ids: ids, state: d.next, priceSource: .expert, serviceId: service.id, user: user, expert: expert, studentId: input.studentId)
         m.skill = input.skill
+        m.sessionType = input.sessionType
         m.locationId = input.locationId
         m.note = input.note
         return try finish(c, before: nil, after: m, decision: d, ids: ids)
@@ -225,7 +245,8 @@ public enum MeetingDecider {
         }
         var after = m
         if let details = input.confirmDetails { try applyConfirmDetails(details, c, m, actor, &after) }
-        let d = try Lifecycle.decide(m.state, command, by: actor, now: c.now, settings: c.settings)
+        let d = try Lifecycle.decide(
+            m.state, command, by: actor, now: c.now, settings: c.settings, needsProcessing: ProcessingRule.needed(c.settings, sessionType: m.sessionType))
         if let step = d.booking {
             let released = d.ledger.contains(.release) && m.state.holdOpen ? m.state.priceCredits : 0
             let held = d.ledger.contains(.hold) ? d.next.priceCredits : 0
@@ -233,8 +254,13 @@ public enum MeetingDecider {
                 BookingAttempt(
                     path: step.path, start: step.start, lengthMinutes: step.lengthMinutes, locationId: after.locationId, meetingId: m.id,
                     becomesAgreed: step.becomesAgreed, acceptConflicts: step.acceptConflicts, side: actor == .party(.user) ? .user : .expert,
-                    creditsToHold: held, creditsReleased: released), c)
+                    creditsToHold: held, creditsReleased: released, studentId: m.studentId), c)
             if step.becomesAgreed { after.conflictAccepted = verdict.conflictAccepted }
+        }
+        if case .decline(let code, _) = command {
+            after.declineReason = c.settings.rejectionReasons.first { $0.code == code }
+        } else if d.next.status != .rejected {
+            after.declineReason = nil
         }
         after.state = d.next
         if let attendance = d.attendance {
@@ -272,38 +298,61 @@ public enum MeetingDecider {
     }
 
     static func newMeeting(
-        _ c: BookingContext, ids: IdSource, state: MeetingState, priceSource: PriceSource, serviceId: String, user: PersonFacts, expert: PersonFacts
+        _ c: BookingContext, ids: IdSource, state: MeetingState, priceSource: PriceSource, serviceId: String, user: PersonFacts, expert: PersonFacts,
+        studentId: String?
     ) -> Meeting {
-        Meeting(
+        var m = Meeting(
             id: ids(.meeting), state: state, priceSource: priceSource, serviceId: serviceId, skill: nil, userId: user.id, expertId: expert.id,
             locationId: nil, topic: nil, agendaAnswers: [], sessionType: nil, holdTransferId: nil, conflictAccepted: false, note: nil,
             videoURL: nil, seriesId: nil, occurrenceDate: nil, attendance: nil, durationMinutes: nil, feedback: nil, loggedAt: nil,
             calendarSequence: 0, version: 0, createdAt: c.now, updatedAt: c.now, userName: user.fullName, expertName: expert.fullName)
+        m.studentId = studentId
+        m.studentName = studentId == nil ? nil : c.student?.fullName
+        m.pendingHoldsSlot = c.settings.pendingHoldsSlot
+        return m
     }
 
-    /// The actor's relation to the meeting; people who are neither party nor (where allowed) an
-    /// admin are refused.
+    /// The actor's relation to the meeting: a party; an admin where allowed; a person with the
+    /// office role, on the expert's side (seed 003). Anyone else is refused.
     public static func meetingActor(_ m: Meeting, _ person: ActingPerson?, allowAdmin: Bool) throws -> MeetingActor {
         guard let person else { return .system }
         if let p = m.party(of: person.id) { return .party(p) }
         if allowAdmin && person.has(.admin) { return .admin }
-        throw AppError.forbidden("only the meeting's user and expert may act on it")
+        if person.has(.office) { return .office }
+        throw AppError.forbidden("only the meeting's user and expert (or the office) may act on it")
     }
 
+    static func checkSessionType(_ type: String, _ s: CommunitySettings) throws {
+        guard s.sessionTypes.contains(type) else {
+            throw AppError.invalidParams(field: "session_type", reason: "must be one of \(s.sessionTypes.joined(separator: ", "))")
+        }
+    }
+
+    /// Seed 003: "Press Make Session and add location and session type to confirm" — the
+    /// expert's side gives the session's details; where the community requires them, a
+    /// confirmation that leaves the meeting without a session type or a location is refused.
     static func applyConfirmDetails(_ details: ConfirmDetails, _ c: BookingContext, _ m: Meeting, _ actor: MeetingActor, _ after: inout Meeting) throws {
         let s = c.settings
-        if actor == .party(.expert), s.requireConfirmDetails, m.state.proposedBy == .user {
-            guard details.sessionType != nil else {
-                throw AppError.invalidParams(field: "session_type", reason: "is required by this community when confirming a request")
+        let expertSide = actor.side == .expert
+        if !expertSide {
+            if details.sessionType != nil {
+                throw AppError.invalidParams(field: "session_type", reason: "is given by the expert (or the office) when making the session")
+            }
+            if details.locationId != nil {
+                throw AppError.invalidParams(field: "location_id", reason: "is given by the expert (or the office) when making the session")
+            }
+        }
+        if expertSide, s.requireConfirmDetails {
+            guard details.sessionType != nil || m.sessionType != nil else {
+                throw AppError.invalidParams(
+                    field: "session_type", reason: "is required by this community when making the session (one of \(s.sessionTypes.joined(separator: ", ")))")
             }
             guard details.locationId != nil || m.locationId != nil else {
-                throw AppError.invalidParams(field: "location_id", reason: "is required by this community when confirming a request")
+                throw AppError.invalidParams(field: "location_id", reason: "is required by this community when making the session")
             }
         }
         if let type = details.sessionType {
-            guard s.sessionTypes.contains(type) else {
-                throw AppError.invalidParams(field: "session_type", reason: "must be one of \(s.sessionTypes.joined(separator: ", "))")
-            }
+            try checkSessionType(type, s)
             after.sessionType = type
         }
         if let location = details.locationId {
@@ -348,6 +397,15 @@ public enum MeetingDecider {
         m.version += 1
         m.updatedAt = c.now
         return MeetingChange(before: before, after: m, decision: d, ledger: moves, suspension: nil)
+    }
+}
+
+/// Seed 003: where a community requires session details, a meeting becomes a session only once
+/// the expert's side has given them; until then a user's acceptance of the expert's date waits
+/// for the expert to process it.
+public enum ProcessingRule {
+    public static func needed(_ settings: CommunitySettings, sessionType: String?) -> Bool {
+        settings.requireConfirmDetails && sessionType == nil
     }
 }
 

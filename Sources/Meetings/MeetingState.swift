@@ -20,13 +20,26 @@ public enum Party: String, Sendable, CaseIterable {
 public enum MeetingActor: Sendable, Equatable {
     case party(Party)
     case admin
+    /// A person with the office role, acting on the expert's side (seed 003: "This request can
+    /// go to the office but it may also be sent directly to you").
+    case office
     case system
 
     public var role: String {
         switch self {
         case .party(let p): return p.rawValue
         case .admin: return "admin"
+        case .office: return "office"
         case .system: return "system"
+        }
+    }
+
+    /// The side of the meeting the actor takes: the office takes the expert's.
+    public var side: Party? {
+        switch self {
+        case .party(let p): return p
+        case .office: return .expert
+        case .admin, .system: return nil
         }
     }
 }
@@ -94,13 +107,17 @@ public struct MeetingState: Sendable, Equatable {
 
     public var holdOpen: Bool { creditStatus == .blocked }
 
+    /// Both sides approved the date, but the meeting is not a session yet: the user accepted the
+    /// expert's new date where the community requires session details, and the expert (or the
+    /// office) must process it, giving session type and location (seed 003, steps 11–13).
+    public var awaitingProcessing: Bool { status == .awaitingApproval && userApproved && expertApproved }
+
     /// The party whose action the meeting waits for, if any.
     public var awaiting: Party? {
         switch status {
         case .awaitingApproval:
             if !userApproved { return .user }
-            if !expertApproved { return .expert }
-            return nil
+            return .expert
         case .agreed:
             return alternate.map { $0.proposedBy.other }
         default:

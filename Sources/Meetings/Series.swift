@@ -19,6 +19,8 @@ public struct Series: Sendable, Equatable {
     /// The index of the next date not yet considered for booking.
     public var nextIndex: Int64
     public var status: String
+    /// The student its meetings are for (nil: its user themself).
+    public var studentId: String? = nil
 
     public init(
         id: String, userId: String, expertId: String, serviceId: String, locationId: String, timeZone: String, firstDate: LocalDate,
@@ -120,8 +122,13 @@ public enum SeriesDecider {
         public var firstStart: Instant
         public var weeks: Int64?
         public var lengthMinutes: Int64?
+        public var studentId: String?
 
-        public init(userId: String, expertId: String, serviceId: String, locationId: String, firstStart: Instant, weeks: Int64?, lengthMinutes: Int64?) {
+        public init(
+            userId: String, expertId: String, serviceId: String, locationId: String, firstStart: Instant, weeks: Int64?, lengthMinutes: Int64?,
+            studentId: String? = nil
+        ) {
+            self.studentId = studentId
             self.userId = userId
             self.expertId = expertId
             self.serviceId = serviceId
@@ -158,6 +165,7 @@ public enum SeriesDecider {
                 timeZone: booking.expertTimeZone, firstDate: local.date, localMinutes: local.time.minutes, lengthMinutes: length, weeks: input.weeks,
                 nextIndex: 1, status: "active"),
             isNew: true)
+        change.series.studentId = input.studentId
         let first = try MeetingDecider.request(booking, occurrence(change.series, date: local.date, start: input.firstStart), ids: ids)
         record(first, in: &booking)
         change.meetings.append(first)
@@ -204,7 +212,7 @@ public enum SeriesDecider {
     static func occurrence(_ s: Series, date: LocalDate, start: Instant, beyondHorizon: Bool = false) -> MeetingDecider.RequestInput {
         MeetingDecider.RequestInput(
             serviceId: s.serviceId, expertId: s.expertId, userId: s.userId, start: start, lengthMinutes: s.lengthMinutes, locationId: s.locationId,
-            seriesId: s.id, occurrenceDate: date, beyondHorizon: beyondHorizon)
+            seriesId: s.id, occurrenceDate: date, beyondHorizon: beyondHorizon, studentId: s.studentId)
     }
 
     static func book(_ change: inout SeriesChange, _ c: inout BookingContext, date: LocalDate, start: Instant, beyondHorizon: Bool, ids: IdSource) {
@@ -233,7 +241,7 @@ public enum SeriesDecider {
     static func record(_ booked: MeetingChange, in c: inout BookingContext) {
         let m = booked.after
         let slot = MeetingSlot(meetingId: m.id, start: m.state.start, end: m.state.end)
-        if m.state.status == .agreed || m.state.creditStatus == .blocked { c.occupying.append(slot) }
+        if m.state.status == .agreed || (m.state.creditStatus == .blocked && m.pendingHoldsSlot) { c.occupying.append(slot) }
         if m.state.status == .agreed { c.agreed.append(slot) }
         c.userBookings.append(slot)
         if m.state.creditStatus == .blocked { c.walletAvailable -= m.state.priceCredits }
@@ -308,6 +316,36 @@ public enum SeriesDecider {
         return change
     }
 
+    /// Seeds 000 and 001: "Canceling a weekly appointment will cancel all future weekly
+    /// appointments as well." Cancelling an agreed occurrence of an active series cancels it (by
+    /// the cancellation rules of a single meeting, late ones only with `confirmLate`), every later
+    /// occurrence (agreed ones by the same rules, pending ones withdrawn as a skip would) and the
+    /// series itself. Nil when the context's meeting is no occurrence of an active series.
+    public static func cancelOccurrence(
+        _ c: BookingContext, by person: ActingPerson, reasonCode: String, note: String?, confirmLate: Bool, expectedVersion: Int64?,
+        ids: IdSource = MeetingDecider.defaultIds
+    ) throws -> (cancelled: MeetingChange, series: SeriesChange)? {
+        guard let m = c.meeting, let s = c.series, s.id == m.seriesId, s.isActive else { return nil }
+        let first = try MeetingDecider.act(
+            c, by: person, .init(command: .cancel(reasonCode: reasonCode, note: note, confirmLate: confirmLate), expectedVersion: expectedVersion), ids: ids)
+        var change = SeriesChange(series: s, isNew: false)
+        change.series.status = "cancelled"
+        change.meetings = [first]
+        let later = c.seriesOccurrences
+            .filter { $0.id != m.id && [.awaitingApproval, .agreed].contains($0.state.status) && $0.state.start > m.state.start }
+            .sorted { $0.state.start < $1.state.start }
+        let why = "weekly series cancelled from \(m.occurrenceDate?.description ?? m.state.start.rfc3339)"
+        for occurrence in later {
+            var one = c
+            one.meeting = occurrence
+            let command: Command = occurrence.state.status == .agreed
+                ? .cancel(reasonCode: reasonCode, note: why, confirmLate: confirmLate)
+                : .skipOccurrence
+            change.meetings.append(try MeetingDecider.act(one, by: person, .init(command: command), ids: ids))
+        }
+        return (first, change)
+    }
+
     /// For the scheduler: books what is due of an active series as the horizon moves.
     public static func due(_ c: SeriesContext, booking: inout BookingContext, ids: IdSource = MeetingDecider.defaultIds) -> SeriesChange? {
         guard let s = c.series, s.isActive else { return nil }
@@ -333,7 +371,7 @@ extension Series {
             return .object(o)
         }
         return [
-            "id": .string(id), "status": .string(status), "user_id": .string(userId), "expert_id": .string(expertId),
+            "id": .string(id), "status": .string(status), "user_id": .string(userId), "expert_id": .string(expertId), "student_id": .optional(studentId),
             "service_id": .string(serviceId), "location_id": .string(locationId), "time_zone": .string(timeZone),
             "weekday": .int(Int64(firstDate.isoWeekday)), "local_time": .string(LocalTimeOfDay(minutes: localMinutes).description),
             "first_date": .string(firstDate.description), "length_minutes": .int(lengthMinutes), "weeks": .optional(weeks),

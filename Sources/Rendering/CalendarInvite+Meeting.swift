@@ -6,7 +6,7 @@ extension CalendarInvite {
     /// service's questions.
     public init(
         meeting m: Meeting, user: PersonFacts, expert: PersonFacts, service: ServiceFacts?, location: LocationFacts?, shortName: String,
-        stamp: Instant
+        stamp: Instant, student: PersonFacts? = nil
     ) {
         let questions = service?.agendaQuestions ?? []
         let agenda = m.agendaAnswers.enumerated().map { i, answer in (i < questions.count ? questions[i] : "Answer \(i + 1):", answer) }
@@ -15,6 +15,7 @@ extension CalendarInvite {
             meetingId: m.id, status: m.state.status, start: m.state.start, end: m.state.end, sequence: m.calendarSequence, user: person(user),
             expert: person(expert), communityShortName: shortName, serviceName: service?.name ?? "", location: location?.name,
             videoURL: m.videoURL, topic: m.topic, agenda: agenda, stamp: stamp)
+        self.student = m.studentId == nil ? nil : student.map(person)
     }
 
     /// The stable UID of a meeting's invitation.

@@ -31,6 +31,8 @@ public struct CalendarInvite: Sendable {
     /// (question, answer) pairs from the agenda screen.
     public var agenda: [(String, String)]
     public var stamp: Instant
+    /// The student the meeting is for, when the user (a customer) booked for one (seed 003).
+    public var student: Person? = nil
 
     public init(
         meetingId: String, status: MeetingStatus, start: Instant, end: Instant, sequence: Int64, user: Person, expert: Person,
@@ -63,13 +65,15 @@ public struct CalendarInvite: Sendable {
         case .cancelled, .rejected, .expired: return "CANCELLED"
         }
     }
-    /// "[user first name] and [expert first name] - [community short name]" (seed 001).
-    public var title: String { "\(user.firstName) and \(expert.firstName) - \(communityShortName)" }
+    /// "[student first name] and [expert first name] - [community short name]" (seed 001): the
+    /// student is the user, or the student a customer booked for.
+    public var title: String { "\((student ?? user).firstName) and \(expert.firstName) - \(communityShortName)" }
 
     /// Every text from a person goes through `text`, `parameter` or `uri`, so none can end its
     /// line and start a property, an attendee or an event of its own.
     public var ics: String {
         var description = [serviceName]
+        if let student { description.append("For \(student.firstName) \(student.lastName), booked by \(user.firstName) \(user.lastName)") }
         if let topic, !topic.isEmpty { description.append("Topic: \(topic)") }
         for (question, answer) in agenda { description.append("\(question) \(answer)") }
         if let videoURL { description.append("Video: \(videoURL)") }
@@ -88,7 +92,7 @@ public struct CalendarInvite: Sendable {
         if let place = location ?? videoURL { lines.append("LOCATION:\(Self.text(place))") }
         if let videoURL { lines.append("URL:\(Self.uri(videoURL))") }
         lines.append("ORGANIZER;CN=\(Self.parameter(expert.firstName + " " + expert.lastName)):\(Self.mailto(expert.email))")
-        for p in [user, expert] {
+        for p in [user] + (student.map { [$0] } ?? []) + [expert] {
             lines.append("ATTENDEE;CN=\(Self.parameter(p.firstName + " " + p.lastName));ROLE=REQ-PARTICIPANT:\(Self.mailto(p.email))")
         }
         lines += ["END:VEVENT", "END:VCALENDAR"]

@@ -12,8 +12,25 @@ public enum NotificationText {
         public let push: String
     }
 
+    /// The meeting a message is about, as it stood when the message was written: what the body
+    /// lists under the message (where, how long, the video link, the topic).
+    public struct MeetingDetails: Sendable, Equatable {
+        public var lengthMinutes: Int64?
+        public var location: String?
+        public var videoURL: String?
+        public var topic: String?
+
+        public init(lengthMinutes: Int64? = nil, location: String? = nil, videoURL: String? = nil, topic: String? = nil) {
+            self.lengthMinutes = lengthMinutes
+            self.location = location
+            self.videoURL = videoURL
+            self.topic = topic
+        }
+    }
+
     public static func compose(
-        kind: String, recipient: PersonFacts, counterpart: PersonFacts?, service: String?, start: Instant?, payload: JSON, settings: CommunitySettings
+        kind: String, recipient: PersonFacts, counterpart: PersonFacts?, service: String?, start: Instant?, payload: JSON, settings: CommunitySettings,
+        details: MeetingDetails? = nil
     ) -> Texts {
         let provider = settings.label("provider")
         let other = counterpart.map { "\($0.firstName) \($0.lastName)" } ?? "your \(provider.lowercased())"
@@ -24,7 +41,7 @@ public enum NotificationText {
         switch kind {
         case "meeting_request": (subject, line) = ("New meeting request from \(other)", "\(other) asks to meet on \(when) for \(what). Please confirm or decline.")
         case "expert_meeting_invitation": (subject, line) = ("\(provider) \(other) invites you to a meeting", "\(other) proposes a meeting on \(when) for \(what). Please confirm or decline.")
-        case "meeting_confirmed", "meeting_confirmed_by_expert", "meeting_confirmed_by_user": (subject, line) = ("Meeting confirmed", "Your meeting with \(other) on \(when) for \(what) is confirmed.")
+        case "meeting_confirmed", "meeting_confirmed_by_expert", "meeting_confirmed_by_user": (subject, line) = ("Meeting confirmed: \(when)", "Your meeting with \(other) on \(when) for \(what) is confirmed.")
         case "meeting_rejected_by_expert", "meeting_rejected_by_user": (subject, line) = ("Meeting declined", "\(other) declined the meeting on \(when). Any credits held for it are returned.")
         case "meeting_withdrawn_by_expert", "meeting_withdrawn_by_user": (subject, line) = ("Meeting withdrawn", "\(other) withdrew the meeting on \(when).")
         case "cancellation_by_expert", "cancellation_by_user": (subject, line) = ("Meeting cancelled by \(other)", "\(other) cancelled the meeting on \(when) for \(what).")
@@ -34,6 +51,8 @@ public enum NotificationText {
             (subject, line) = ("New date proposed by \(other)", "\(other) proposes to move your meeting on \(when)\(proposed). The original date stays in effect until you approve the new one.")
         case "rescheduling_rejected_by_expert", "rescheduling_rejected_by_user": (subject, line) = ("New date proposed by \(other)", "\(other) proposes a new date for the declined meeting: \(when). Please confirm or decline.")
         case "counter_offer_by_expert", "counter_offer_by_user": (subject, line) = ("\(other) proposes another time", "\(other) proposes \(when) instead. Please confirm or decline.")
+        case "new_date_accepted_by_user": (subject, line) = ("\(other) accepted the new date: please make the session", "\(other) accepted \(when) for \(what). Please process the request: give its session type and location to make the session.")
+        case "meeting_booked_for_user": (subject, line) = ("A meeting was requested for you", "A meeting with \(other) on \(when) for \(what) was requested for you. It waits for the \(provider.lowercased())'s confirmation.")
         case let k where k.hasPrefix("alternative_date_"): (subject, line) = ("Alternate date update", "\(other) answered the alternate date for your meeting (now \(when)).")
         case "meeting_reminder": (subject, line) = ("Reminder: meeting on \(when)", "Your meeting with \(other) for \(what) starts \(when).")
         case "meeting_link": (subject, line) = ("Your meeting starts soon", "Your meeting with \(other) starts \(when)." + (payload["video_url"]?.stringValue.map { " Join: \($0)" } ?? ""))
@@ -42,17 +61,50 @@ public enum NotificationText {
         case "expert_no_show": (subject, line) = ("Missed meeting reported", "The meeting of \(when) was reported as missed by you; the credits were returned.")
         case "request_expired": (subject, line) = ("Request expired", "The meeting request for \(when) was not answered in time and has expired.")
         case "user_suspended": (subject, line) = ("Booking suspended", "Because of missed meetings you cannot book until \(payload["until"]?.stringValue.flatMap { try? Instant(rfc3339: $0) }.map { LocalTimeText.format($0, zone: recipient.timeZone) } ?? "later").")
-        case "calendar.invite": (subject, line) = ("Calendar invitation", "The calendar invitation for your meeting on \(when) is attached.")
+        case "calendar.invite": (subject, line) = invitation(payload, other: other, what: what, when: when)
         case "chat_message":
             let text = payload["text"]?.stringValue ?? ""
             let body = "Hello \(recipient.firstName),\n\n\(other) wrote:\n\n\(ChatText.body(text))\n\nReply in the chat.\n\n— \(settings.shortName.isEmpty ? "MeetingLedger" : settings.shortName)\n"
             return Texts(subject: short + "New message from \(other)", body: body, push: String((short + "\(other): " + ChatText.line(text)).prefix(140)))
         default: (subject, line) = ("Meeting update", "Your meeting on \(when) was updated.")
         }
+        // Seed 003: meetings a customer booked for a student name the student.
+        let student = payload["meeting"]?["student_name"]?.stringValue.map { $0.isEmpty ? "" : " The meeting is for \($0)." } ?? ""
         // A note the other side wrote with the action (a counter-offer's message, seed 003).
         let note = payload["note"]?.stringValue.flatMap { $0.isEmpty ? nil : "\n\nNote from \(other): \($0)" } ?? ""
-        let body = "Hello \(recipient.firstName),\n\n\(line)\(note)\n\n— \(settings.shortName.isEmpty ? "MeetingLedger" : settings.shortName)\n"
-        return Texts(subject: short + subject, body: body, push: String((short + line).prefix(140)))
+        let listed = details.map { "\n\n" + detailLines($0, when: when, zone: recipient.timeZone, service: service, settings: settings) } ?? ""
+        let body = "Hello \(recipient.firstName),\n\n\(line)\(student)\(note)\(listed)\n\n— \(settings.shortName.isEmpty ? "MeetingLedger" : settings.shortName)\n"
+        return Texts(subject: short + subject, body: body, push: String((short + line + student).prefix(140)))
+    }
+
+    /// The mail that carries a calendar invitation (iTIP REQUEST, a move's updated REQUEST, or
+    /// CANCEL): the title the calendar shows and the date on the recipient's clock.
+    static func invitation(_ payload: JSON, other: String, what: String, when: String) -> (String, String) {
+        let title = payload["title"]?.stringValue ?? "Meeting"
+        if payload["method"]?.stringValue == "CANCEL" {
+            return ("Cancelled: \(title) @ \(when)", "Your meeting with \(other) on \(when) is cancelled. The attached cancellation removes it from your calendar.")
+        }
+        if (payload["sequence"]?.intValue ?? 0) > 0 {
+            return ("Updated invitation: \(title) @ \(when)",
+                    "Your meeting with \(other) for \(what) is now on \(when). The attached invitation updates the entry in your calendar.")
+        }
+        return ("Invitation: \(title) @ \(when)",
+                "Your meeting with \(other) for \(what) is on \(when). Accept the attached invitation to add it to your calendar.")
+    }
+
+    /// "When / Where / Video / Course / Topic" lines, labels aligned, each value on one line.
+    static func detailLines(_ d: MeetingDetails, when: String, zone: String, service: String?, settings: CommunitySettings) -> String {
+        func oneLine(_ text: String) -> String {
+            String(String.UnicodeScalarView(text.unicodeScalars.map { CalendarInvite.isLineBreak($0) || CalendarInvite.isControl($0) ? " " : $0 }))
+        }
+        var rows: [(String, String)] = []
+        if !when.isEmpty { rows.append(("When", when + (d.lengthMinutes.map { ", \($0) minutes" } ?? "") + " (your time zone: \(zone))")) }
+        if let place = d.location { rows.append(("Where", oneLine(place))) }
+        if let url = d.videoURL { rows.append(("Video", oneLine(url))) }
+        if let service { rows.append((settings.label("class"), oneLine(service))) }
+        if let topic = d.topic, !topic.isEmpty { rows.append(("Topic", oneLine(topic))) }
+        let width = rows.map { $0.0.count }.max() ?? 0
+        return rows.map { $0.0 + ":" + String(repeating: " ", count: width - $0.0.count + 1) + $0.1 }.joined(separator: "\n")
     }
 }
 

@@ -27,6 +27,11 @@ public struct WeeklyRule: Sendable, Hashable {
         self.serviceIds = serviceIds
     }
 
+    /// The order weekly hours are kept and listed in: by weekday, then start, then end.
+    public static func listedBefore(_ a: WeeklyRule, _ b: WeeklyRule) -> Bool {
+        (a.weekday, a.start.minutes, a.end.minutes) < (b.weekday, b.start.minutes, b.end.minutes)
+    }
+
     func applies(to serviceId: String?) -> Bool {
         guard let serviceIds, let serviceId else { return true }
         return serviceIds.contains(serviceId)

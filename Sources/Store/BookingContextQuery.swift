@@ -11,13 +11,14 @@ public enum BookingContextQuery {
     /// top of the meeting's own and alternate times.
     public static func call(
         communityId: String, testClock: Bool, meetingId: String? = nil, serviceId: String? = nil, userId: String? = nil, expertId: String? = nil,
-        locationIds: [String] = [], from: Instant? = nil, to: Instant? = nil
+        locationIds: [String] = [], from: Instant? = nil, to: Instant? = nil, studentId: String? = nil
     ) -> SQLCall {
         SQLCall(
             "ml_booking_context",
             [
                 .init(communityId, "text"), .init(testClock, "boolean"), .init(meetingId, "text"), .init(serviceId, "text"), .init(userId, "text"),
                 .init(expertId, "text"), .init(PostgresTextArray(locationIds), "text[]"), .init(from, "timestamptz"), .init(to, "timestamptz"),
+                .init(studentId, "text"),
             ])
     }
 
@@ -30,6 +31,12 @@ public enum BookingContextQuery {
         c.service = try j.field("service").map(Records.service)
         c.user = try j.field("user").map(Records.person)
         c.expert = try j.field("expert").map(Records.person)
+        c.student = try j.field("student").map(Records.person)
+        c.studentLinked = j.has("student_linked") ? try j.bool("student_linked") : false
+        if let stored = j.field("series") {
+            let (series, skips, occurrences) = try SeriesQueries.decodeSeries(stored)
+            (c.series, c.seriesSkips, c.seriesOccurrences) = (series, skips, occurrences)
+        }
         for l in try j.list("locations") {
             let location = try Records.location(l)
             c.locations[location.id] = location

@@ -5,7 +5,7 @@ import Postgres
 /// list of them; the SQL lock functions take the numbers from here.
 ///
 /// Lock order, the same for every request so two requests never wait on each other in a
-/// circle: the caller's idempotency key, the user's counted bookings, the expert's calendar,
+/// circle: the caller's idempotency key, the community's scheduler run, the user's counted bookings, the expert's calendar,
 /// the meeting's row, the user's wallet, then the ledger's account rows in id order.
 public enum LockClass: Int32, Sendable, CaseIterable {
     /// One expert's calendar: overlap and availability checks and the writes that follow them.
@@ -20,6 +20,9 @@ public enum LockClass: Int32, Sendable, CaseIterable {
     /// A community's people and services as imports decide over them: an import, person.create
     /// and service.create take it first (after the key's lock), so each reads what the last wrote.
     case directory = 41
+    /// A community's scheduler run: two `jobs.run_due` calls of one community take turns (after
+    /// the key's lock, before the series' parties), so each reads what the last queued.
+    case jobs = 42
 }
 
 public enum Locks {
@@ -38,6 +41,15 @@ public enum Locks {
     public static func meeting(communityId: String, meetingId: String, keySubject: String?) -> Statement {
         Statement(
             "SELECT ml_lock_meeting($1, $2, $3, $4, $5, $6)",
+            [communityId, meetingId, keySubject, LockClass.idempotencyKey.rawValue, LockClass.userBookings.rawValue,
+             LockClass.expertCalendar.rawValue])
+    }
+
+    /// The locks of cancelling a meeting: those of its series' step when it is a weekly
+    /// occurrence (the cancel reaches every later one), else those of one meeting.
+    public static func meetingOrSeries(communityId: String, meetingId: String, keySubject: String?) -> Statement {
+        Statement(
+            "SELECT ml_lock_meeting_series($1, $2, $3, $4, $5, $6)",
             [communityId, meetingId, keySubject, LockClass.idempotencyKey.rawValue, LockClass.userBookings.rawValue,
              LockClass.expertCalendar.rawValue])
     }

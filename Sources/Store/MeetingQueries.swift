@@ -23,14 +23,14 @@ public enum MeetingQueries {
     /// Which of a person's meetings to list.
     public struct ListFilter: Sendable {
         public var personId: String
-        /// `user` or `expert`: the side the person is on.
-        public var side: Party
+        /// `user` or `expert`: the side the person is on; nil for both.
+        public var side: Party?
         public var status: String?
         public var from: Instant?
         public var to: Instant?
         public var now: Instant?
 
-        public init(personId: String, side: Party, status: String?, from: Instant?, to: Instant?) {
+        public init(personId: String, side: Party?, status: String?, from: Instant?, to: Instant?) {
             self.personId = personId
             self.side = side
             self.status = status
@@ -39,26 +39,40 @@ public enum MeetingQueries {
         }
     }
 
-    /// A page of a person's meetings on one side: those awaiting their action first (rank 0),
-    /// then by start; ending after `from` (default: the service's time).
+    /// A page of a person's meetings on one side or both (a meeting's student is on the user's
+    /// side; `side` says which, per row): those awaiting their action first (rank 0), then by
+    /// start; ending after `from` (default: the service's time).
     public static func list(communityId: String, testClock: Bool, filter f: ListFilter, after: (rank: Int64, start: String, id: String)?, limit: Int64) -> Statement {
-        // Column names come from this fixed pair, never from the caller's text.
-        let (column, approved) = f.side == .user ? ("user_id", "user_approved") : ("expert_id", "expert_approved")
+        // The fragments are fixed texts chosen by the side, never the caller's text.
+        let onUserSide = "(m.user_id = $2 OR m.student_id = $2)"
+        let people: String
+        switch f.side {
+        case .user?: people = onUserSide
+        case .expert?: people = "m.expert_id = $2"
+        case nil: people = "(m.expert_id = $2 OR \(onUserSide))"
+        }
+        // The expert answers requests, new dates the user accepted (to make the session) and
+        // the user's alternates; the user (not a student) answers the expert's.
         let awaiting = """
-            (CASE WHEN (m.status = 'awaiting_approval' AND NOT m.\(approved))
-                    OR (m.status = 'agreed' AND m.alternate_proposed_by IS NOT NULL AND m.alternate_proposed_by <> $11)
-                  THEN 0 ELSE 1 END)
+            (CASE WHEN m.expert_id = $2
+                  THEN CASE WHEN (m.status = 'awaiting_approval' AND (NOT m.expert_approved OR m.user_approved))
+                              OR (m.status = 'agreed' AND m.alternate_proposed_by = 'user') THEN 0 ELSE 1 END
+                  ELSE CASE WHEN m.user_id = $2 AND ((m.status = 'awaiting_approval' AND NOT m.user_approved)
+                              OR (m.status = 'agreed' AND m.alternate_proposed_by = 'expert')) THEN 0 ELSE 1 END
+             END)
             """
         return Statement(
             """
-            SELECT ml_meeting_json(m.community_id, m.id) AS meeting, \(awaiting) AS rank FROM meetings m
-            WHERE m.community_id = $1 AND m.\(column) = $2 AND ($3::text IS NULL OR m.status = $3)
+            SELECT ml_meeting_json(m.community_id, m.id) AS meeting, \(awaiting) AS rank,
+                   CASE WHEN m.expert_id = $2 THEN 'expert' ELSE 'user' END AS side
+            FROM meetings m
+            WHERE m.community_id = $1 AND \(people) AND ($3::text IS NULL OR m.status = $3)
               AND m.end_at > coalesce($4::timestamptz, ml_now($1, $8)) AND ($5::timestamptz IS NULL OR m.start_at < $5)
               AND ($6::int IS NULL OR (\(awaiting), m.start_at, m.id) > ($6::int, $7::timestamptz, $9::text))
             ORDER BY rank, m.start_at, m.id
             LIMIT $10
             """,
-            [communityId, f.personId, f.status, f.from, f.to, after?.rank, after?.start, testClock, after?.id, limit, f.side.rawValue])
+            [communityId, f.personId, f.status, f.from, f.to, after?.rank, after?.start, testClock, after?.id, limit])
     }
 
     /// A page of a meeting's timeline after event `afterSeq`.

@@ -12,6 +12,10 @@ public enum OutboxStore {
         public let counterpart: PersonFacts?
         public let serviceName: String?
         public let meetingStart: Instant?
+        /// The meeting as the message was written (its payload's meeting; the meeting as it is
+        /// for messages that carry none, such as reminders): length, place, video link, topic.
+        public let meeting: JSON?
+        public let locationName: String?
     }
 
     /// Leases up to `limit` ready messages (pending and due, or leased and expired) to
@@ -39,10 +43,18 @@ public enum OutboxStore {
                    ml_person_json(l.community_id, l.recipient_id) AS recipient,
                    ml_person_json(l.community_id, CASE WHEN l.kind = 'chat_message' THEN l.payload ->> 'author_id'
                                                        WHEN m.user_id = l.recipient_id THEN m.expert_id ELSE m.user_id END) AS counterpart,
-                   s.name AS service_name, m.start_at
+                   s.name AS service_name, m.start_at, facts.meeting, loc.name AS location_name
             FROM leased l
             LEFT JOIN meetings m ON m.community_id = l.community_id AND m.id = l.meeting_id
             LEFT JOIN services s ON s.community_id = m.community_id AND s.id = m.service_id
+            LEFT JOIN LATERAL (
+                SELECT CASE
+                    WHEN l.payload ? 'meeting' THEN l.payload -> 'meeting'
+                    WHEN m.id IS NOT NULL THEN jsonb_build_object(
+                        'length_minutes', m.length_minutes, 'location_id', m.location_id, 'video_url', m.video_url, 'topic', m.topic)
+                END AS meeting
+            ) facts ON true
+            LEFT JOIN locations loc ON loc.community_id = l.community_id AND loc.id = facts.meeting ->> 'location_id'
             ORDER BY l.seq
             """,
             [communityId, now, limit, kinds.map(PostgresTextArray.init), channel, consumer, leaseSeconds]
@@ -57,7 +69,8 @@ public enum OutboxStore {
                 ],
                 recipient: try r.optionalJSON("recipient").map { try Records.person(StoredJSON($0, path: "recipient")) },
                 counterpart: try r.optionalJSON("counterpart").map { try Records.person(StoredJSON($0, path: "counterpart")) },
-                serviceName: try r.optionalString("service_name"), meetingStart: try r.optionalInstant("start_at"))
+                serviceName: try r.optionalString("service_name"), meetingStart: try r.optionalInstant("start_at"),
+                meeting: try r.optionalJSON("meeting"), locationName: try r.optionalString("location_name"))
         }
     }
 

@@ -32,7 +32,7 @@ public enum Records {
             guard let a = Attendance(rawValue: text) else { throw j.fail("attendance", "is unknown") }
             return a
         }
-        return Meeting(
+        var meeting = Meeting(
             id: id, state: state, priceSource: priceSource, serviceId: try j.string("service_id"), skill: try j.optionalString("skill"),
             userId: try j.string("user_id"), expertId: try j.string("expert_id"), locationId: try j.optionalString("location_id"),
             topic: try j.optionalString("topic"), agendaAnswers: try j.strings("agenda_answers"), sessionType: try j.optionalString("session_type"),
@@ -42,6 +42,13 @@ public enum Records {
             durationMinutes: try j.optionalInt("duration_minutes"), feedback: j.field("feedback")?.value, loggedAt: try j.optionalInstant("logged_at"),
             calendarSequence: try j.int("calendar_sequence"), version: try j.int("version"), createdAt: try j.instant("created_at"),
             updatedAt: try j.instant("updated_at"), userName: try j.optionalString("user_name") ?? "", expertName: try j.optionalString("expert_name") ?? "")
+        meeting.studentId = try j.optionalString("student_id")
+        meeting.studentName = try j.optionalString("student_name")
+        if let reason = j.field("decline_reason") {
+            meeting.declineReason = Reason(code: try reason.string("code"), label: try reason.string("label"))
+        }
+        meeting.pendingHoldsSlot = j.has("pending_holds_slot") ? try j.bool("pending_holds_slot") : true
+        return meeting
     }
 
     /// The row `ml_apply` writes: every column a decision may set, by column name.
@@ -62,6 +69,8 @@ public enum Records {
             "attendance": .optional(m.attendance?.rawValue), "duration_minutes": .optional(m.durationMinutes), "feedback": m.feedback ?? .null,
             "logged_at": .optional(m.loggedAt?.rfc3339), "calendar_sequence": .int(m.calendarSequence), "version": .int(m.version),
             "created_at": .string(m.createdAt.rfc3339), "updated_at": .string(m.updatedAt.rfc3339),
+            "student_id": .optional(m.studentId), "pending_holds_slot": .bool(m.pendingHoldsSlot),
+            "decline_reason": m.declineReason.map { ["code": .string($0.code), "label": .string($0.label)] } ?? .null,
         ]
     }
 

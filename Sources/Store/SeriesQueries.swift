@@ -16,12 +16,12 @@ public enum SeriesQueries {
     /// A series' context (`seriesId`), or a new series' (its parties, service and location), from `from`.
     public static func context(
         communityId: String, testClock: Bool, seriesId: String?, serviceId: String? = nil, userId: String? = nil, expertId: String? = nil,
-        locationId: String? = nil, from: Instant? = nil
+        locationId: String? = nil, from: Instant? = nil, studentId: String? = nil
     ) -> SQLCall {
         SQLCall(
             "ml_series_context",
             [.init(communityId, "text"), .init(testClock, "boolean"), .init(seriesId, "text"), .init(serviceId, "text"), .init(userId, "text"),
-             .init(expertId, "text"), .init(locationId, "text"), .init(from, "timestamptz")])
+             .init(expertId, "text"), .init(locationId, "text"), .init(from, "timestamptz"), .init(studentId, "text")])
     }
 
     /// One series with its skips and occurrences (`ml_series_json`), for reading.
@@ -41,11 +41,12 @@ public enum SeriesQueries {
     public static func decodeSeries(_ j: StoredJSON) throws -> (Series, [SeriesSkip], [Meeting]) {
         guard let s = j.field("series") else { throw j.fail("series", "is missing") }
         guard let first = LocalDate(try s.string("first_date")) else { throw s.fail("first_date", "is not a date") }
-        let series = Series(
+        var series = Series(
             id: try s.string("id"), userId: try s.string("user_id"), expertId: try s.string("expert_id"), serviceId: try s.string("service_id"),
             locationId: try s.string("location_id"), timeZone: try s.string("time_zone"), firstDate: first,
             localMinutes: Int(try s.int("local_minutes")), lengthMinutes: try s.int("length_minutes"), weeks: try s.optionalInt("weeks"),
             nextIndex: try s.int("next_index"), status: try s.string("status"))
+        series.studentId = try s.optionalString("student_id")
         let skips = try j.list("skips").map { k -> SeriesSkip in
             guard let date = LocalDate(try k.string("date")) else { throw k.fail("date", "is not a date") }
             return SeriesSkip(date: date, reason: try k.string("reason"), detail: try k.optionalString("detail"))
@@ -59,7 +60,7 @@ public enum SeriesQueries {
             "id": .string(s.id), "user_id": .string(s.userId), "expert_id": .string(s.expertId), "service_id": .string(s.serviceId),
             "location_id": .string(s.locationId), "time_zone": .string(s.timeZone), "first_date": .string(s.firstDate.description),
             "local_minutes": .int(Int64(s.localMinutes)), "length_minutes": .int(s.lengthMinutes), "weeks": .optional(s.weeks),
-            "next_index": .int(s.nextIndex), "status": .string(s.status),
+            "next_index": .int(s.nextIndex), "status": .string(s.status), "student_id": .optional(s.studentId),
         ]
     }
 
@@ -68,8 +69,8 @@ public enum SeriesQueries {
     /// What jobs.run_due locks before it reads: the due series' parties, rows and wallets.
     public static func lockDue(communityId: String, seriesLimit: Int) -> Statement {
         Statement(
-            "SELECT ml_lock_due_series($1, $2, $3, $4)",
-            [communityId, seriesLimit, LockClass.userBookings.rawValue, LockClass.expertCalendar.rawValue])
+            "SELECT ml_lock_due_series($1, $2, $3, $4, $5)",
+            [communityId, seriesLimit, LockClass.jobs.rawValue, LockClass.userBookings.rawValue, LockClass.expertCalendar.rawValue])
     }
 
     public static func jobsContext(communityId: String, testClock: Bool, expireLimit: Int, seriesLimit: Int, upcomingLimit: Int) -> SQLCall {

@@ -28,7 +28,15 @@ public enum MeetingUseCases {
         Locks.parties(communityId: scope.communityId, keySubject: scope.keySubject, userId: userId, expertId: expertId)
     }
 
-    /// `meeting.request` (and a user's booking made by an admin): `input` reads the params.
+    /// Who books: the user themself, or an admin or the office for them (seed 000: "Students or
+    /// admins can create appointments").
+    static func booker(_ ctx: RequestContext, userId: String) throws -> MeetingActor {
+        guard userId != ctx.actor.id else { return .party(.user) }
+        try ctx.actor.require(.admin, .office, to: "book a meeting for another user")
+        return ctx.actor.has(.admin) ? .admin : .office
+    }
+
+    /// `meeting.request` (and a user's booking made by an admin or the office): `input` reads the params.
     public static func request(_ input: @escaping @Sendable (Params, RequestScope) throws -> MeetingDecider.RequestInput) -> CommandPlan {
         CommandPlan(
             locks: { scope, params in
@@ -40,12 +48,15 @@ public enum MeetingUseCases {
                 let (from, to) = window(start: i.start, lengthMinutes: i.lengthMinutes)
                 return BookingContextQuery.call(
                     communityId: scope.communityId, testClock: scope.testClock, serviceId: i.serviceId, userId: i.userId, expertId: i.expertId,
-                    locationIds: [i.locationId], from: from, to: to)
+                    locationIds: [i.locationId], from: from, to: to, studentId: i.studentId)
             },
             decide: { ctx, json, params in
                 let c = try context(json)
-                let change = try MeetingDecider.request(c, try input(params, ctx.scope))
-                return MeetingWrites.outcome(ctx, c, [change], by: .party(.user), response: change.after.json)
+                var i = try input(params, ctx.scope)
+                let actor = try booker(ctx, userId: i.userId)
+                i.bookedByStaff = actor != .party(.user)
+                let change = try MeetingDecider.request(c, i)
+                return MeetingWrites.outcome(ctx, c, [change], by: actor, response: change.after.json(seenBy: ctx.actor.id))
             },
             translate: MeetingWrites.translate)
     }
@@ -62,7 +73,7 @@ public enum MeetingUseCases {
                 return BookingContextQuery.call(
                     communityId: scope.communityId, testClock: scope.testClock, meetingId: i.fromMeetingId, serviceId: i.serviceId,
                     userId: i.userId, expertId: scope.actorId, locationIds: i.locationId.map { [$0] } ?? [], from: i.start,
-                    to: i.start.adding(minutes: i.lengthMinutes))
+                    to: i.start.adding(minutes: i.lengthMinutes), studentId: i.studentId)
             },
             decide: { ctx, json, params in
                 let c = try context(json)
@@ -96,7 +107,43 @@ public enum MeetingUseCases {
                 let i = try input(params, c)
                 let change = try MeetingDecider.act(c, by: person(ctx), i)
                 let actor = try MeetingDecider.meetingActor(meeting, person(ctx), allowAdmin: i.allowAdmin)
-                return MeetingWrites.outcome(ctx, c, [change], by: actor, response: change.after.json)
+                return MeetingWrites.outcome(ctx, c, [change], by: actor, response: change.after.json(seenBy: ctx.actor.id))
+            },
+            translate: MeetingWrites.translate)
+    }
+
+    /// The context of a step on the meeting named by `meeting_id`, with no other time to book.
+    @Sendable static func meetingContext(_ scope: RequestScope, _ params: Params) throws -> SQLCall {
+        BookingContextQuery.call(communityId: scope.communityId, testClock: scope.testClock, meetingId: try params.string("meeting_id"))
+    }
+
+    /// `meeting.cancel`: one meeting, or, when it is an occurrence of an active weekly series,
+    /// it and every later occurrence and the series (seeds 000, 001), in one step.
+    public static func cancel(_ input: @escaping @Sendable (Params) throws -> (reasonCode: String, note: String?, confirmLate: Bool, expectedVersion: Int64?)) -> CommandPlan {
+        CommandPlan(
+            locks: { scope, params in
+                [Locks.meetingOrSeries(communityId: scope.communityId, meetingId: try params.string("meeting_id"), keySubject: scope.keySubject)]
+            },
+            context: meetingContext,
+            decide: { ctx, json, params in
+                let c = try context(json)
+                guard let meeting = c.meeting else { throw AppError.notFound("meeting", try params.string("meeting_id")) }
+                let i = try input(params)
+                let actor = try MeetingDecider.meetingActor(meeting, person(ctx), allowAdmin: false)
+                if let (cancelled, series) = try SeriesDecider.cancelOccurrence(
+                    c, by: person(ctx), reasonCode: i.reasonCode, note: i.note, confirmLate: i.confirmLate, expectedVersion: i.expectedVersion)
+                {
+                    var response = cancelled.after.json(seenBy: ctx.actor.id).objectValue ?? [:]
+                    response["cancelled_occurrences"] = .array(series.meetings.dropFirst().map { .string($0.after.id) })
+                    response["series_status"] = .string(series.series.status)
+                    var writes = MeetingWrites.writeSet(ctx, c, series.meetings, by: actor)
+                    writes.add(series)
+                    return Outcome(response: .object(response), apply: writes.call)
+                }
+                let change = try MeetingDecider.act(
+                    c, by: person(ctx),
+                    .init(command: .cancel(reasonCode: i.reasonCode, note: i.note, confirmLate: i.confirmLate), expectedVersion: i.expectedVersion))
+                return MeetingWrites.outcome(ctx, c, [change], by: actor, response: change.after.json(seenBy: ctx.actor.id))
             },
             translate: MeetingWrites.translate)
     }
@@ -107,9 +154,7 @@ public enum MeetingUseCases {
             locks: { scope, params in
                 [Locks.meeting(communityId: scope.communityId, meetingId: try params.string("meeting_id"), keySubject: scope.keySubject)]
             },
-            context: { scope, params in
-                BookingContextQuery.call(communityId: scope.communityId, testClock: scope.testClock, meetingId: try params.string("meeting_id"))
-            },
+            context: meetingContext,
             decide: { ctx, json, params in
                 let c = try context(json)
                 guard c.meeting != nil else { throw AppError.notFound("meeting", try params.string("meeting_id")) }

@@ -56,9 +56,12 @@ enum MeetingWrites {
         if change.invitationChanged, let user = c.user, let expert = c.expert {
             let invite = CalendarInvite(
                 meeting: m, user: user, expert: expert, service: c.service, location: m.locationId.flatMap { c.locations[$0] },
-                shortName: c.settings.shortName, stamp: c.now)
-            out += [m.userId, m.expertId].map { recipient in
-                OutboxMessage(kind: "calendar.invite", channel: "calendar", recipientId: recipient, meetingId: m.id, eventId: nil, payload: invite.json)
+                shortName: c.settings.shortName, stamp: c.now, student: c.student)
+            // The meeting as invited, so the mail that carries the .ics describes this version.
+            var payload = invite.json.objectValue ?? [:]
+            payload["meeting"] = m.json
+            out += ([m.userId] + (m.studentId.map { [$0] } ?? []) + [m.expertId]).map { recipient in
+                OutboxMessage(kind: "calendar.invite", channel: "calendar", recipientId: recipient, meetingId: m.id, eventId: nil, payload: .object(payload))
             }
         }
         return out

@@ -37,11 +37,11 @@ public enum SeriesUseCases {
                 let i = try input(params, scope)
                 return SeriesQueries.context(
                     communityId: scope.communityId, testClock: scope.testClock, seriesId: nil, serviceId: i.serviceId, userId: i.userId,
-                    expertId: i.expertId, locationId: i.locationId, from: i.firstStart)
+                    expertId: i.expertId, locationId: i.locationId, from: i.firstStart, studentId: i.studentId)
             },
             decide: { ctx, json, params in
                 let i = try input(params, ctx.scope)
-                if i.userId != ctx.actor.id { try ctx.actor.require(.admin, to: "book a series for another user") }
+                if i.userId != ctx.actor.id { try ctx.actor.require(.admin, .office, to: "book a series for another user") }
                 guard let json else { throw AppError.internalError() }
                 let c = try SeriesQueries.decodeContext(json)
                 return outcome(ctx, c, try SeriesDecider.create(c, i), by: .party(.user))

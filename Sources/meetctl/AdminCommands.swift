@@ -21,7 +21,7 @@ enum AdminCommands {
         }
         try CommandRunner.show(result, session)
         if !invocation.wantsJSON, let admin = result["admin_id"]?.stringValue {
-            session.out.line("Next: export MEETINGLEDGER_ACTOR=\(admin)")
+            session.out.line("Next: meetctl use --as \(admin)    (or export MEETINGLEDGER_ACTOR=\(admin))")
         }
     }
 

@@ -42,7 +42,7 @@ enum Section: String, CaseIterable, Sendable {
     case other = "Other"
 }
 
-/// A value given by position (`meetctl confirm MEETING_ID`).
+/// A value given by position (`meetctl confirm MEETING`).
 struct ArgumentSpec: Sendable {
     let name: String
     let kind: ValueKind
@@ -88,6 +88,10 @@ indirect enum ValueKind: Sendable {
     case weeklyRule
     /// A location id or name.
     case location
+    /// A service id, or its name (or the start of it) when that names one service.
+    case service
+    /// A meeting id, the end of one, or a row number of the last `meetctl meetings`.
+    case meeting
     /// A file name; the value is the file's text.
     case file
     /// `key=value`, the value read as JSON when it parses, otherwise as text.
@@ -107,6 +111,8 @@ indirect enum ValueKind: Sendable {
         case .feedback: return "QUESTION=ANSWER"
         case .weeklyRule: return "\"DAYS HH:MM-HH:MM @LOC[,LOC]\""
         case .location: return "LOC"
+        case .service: return "SERVICE"
+        case .meeting: return "MEETING"
         case .file: return "FILE"
         case .setting: return "KEY=VALUE"
         }
@@ -121,6 +127,8 @@ indirect enum ValueKind: Sendable {
         case .minutes: return "minutes: 90, 90m, 1h30, 1:30"
         case .time: return "RFC 3339, or YYYY-MM-DD HH:MM in your time zone"
         case .location: return "a location id or name"
+        case .service: return "a service id svc_… or its name"
+        case .meeting: return "a meeting id mtg_…, its last \(MeetingReference.minSuffixLength) or more characters, or a row number of the last meetctl meetings"
         case .list(let inner): return inner.explanation.map { "comma-separated; each \($0)" }
         default: return nil
         }

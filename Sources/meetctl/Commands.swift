@@ -5,7 +5,7 @@ import Core
 enum Commands {
     // MARK: Shared pieces
 
-    static let meetingId = ArgumentSpec(name: "MEETING_ID", kind: .id(.meeting), param: "meeting_id", help: "The meeting")
+    static let meetingId = ArgumentSpec(name: "MEETING", kind: .meeting, param: "meeting_id", help: "The meeting")
     static let acceptConflicts = OptionSpec(
         name: "accept-conflicts", kind: .flag, param: "accept_conflicts", help: "Confirm even though the expert has an agreed meeting then (see meetctl conflicts)")
     static let note = OptionSpec(name: "note", kind: .text(placeholder: "TEXT"), param: "note", help: "A note to the other side")
@@ -27,6 +27,8 @@ enum Commands {
         Column(header: "Location", key: "location_id", format: .location, optional: true),
         Column(header: "User", key: "user_id"),
         Column(header: "  name", key: "user_name", optional: true),
+        Column(header: "Student", key: "student_id", optional: true),
+        Column(header: "  name", key: "student_name", optional: true),
         Column(header: "Expert", key: "expert_id"),
         Column(header: "  name", key: "expert_name", optional: true),
         Column(header: "Topic", key: "topic", optional: true),
@@ -45,6 +47,7 @@ enum Commands {
     ])
 
     static let meetingColumns = [
+        Column(header: "#", key: "row", format: .number),
         Column(header: "", key: "marker"),
         Column(header: "START", key: "start", format: .time),
         Column(header: "LENGTH", key: "length_minutes", format: .minutes),
@@ -82,7 +85,9 @@ enum Commands {
             path: ["meetings"], section: .experts, summary: "Your meetings from now on, those awaiting your action first (marked *)",
             details: """
                 Experts see the meetings they give; people who are only users see the ones they booked (--role changes it).
-                --json prints {role, items} with every page of meeting.list.
+                Rows are numbered: until the next listing, other commands take the number in place of the meeting's id
+                (meetctl confirm 2), as they take the id's last 6 or more characters. --json prints {role, items} with
+                every page of meeting.list; --csv one row per meeting with names beside ids, times in UTC.
                 """,
             options: [
                 OptionSpec(name: "role", kind: .choice(["expert", "user"]), param: "role", help: "Your side of the meetings; default: expert for experts"),
@@ -91,30 +96,36 @@ enum Commands {
                 OptionSpec(name: "to", kind: .time, param: "to", help: "Meetings starting before this time"),
                 OptionSpec(name: "person", kind: .person, param: "person_id", help: "Another person's meetings (admins and office staff)"),
             ],
-            method: "meeting.list", output: .table(key: "items", meetingColumns, empty: "No meetings."), allPages: true,
-            run: MeetingCommands.list),
+            method: "meeting.list", output: .table(key: "items", meetingColumns, empty: "No meetings."), csv: MeetingCommands.csvColumns,
+            allPages: true, run: MeetingCommands.list),
         CommandSpec(
             path: ["meeting", "show"], section: .experts, summary: "One meeting with its timeline",
             details: "Calls meeting.get and meeting.timeline; --json prints {meeting, timeline}.",
             arguments: [meetingId], method: "meeting.get", output: meetingRecord, run: MeetingCommands.show),
         CommandSpec(
             path: ["propose"], section: .experts, summary: "Propose a meeting to a user (you approve it; the user confirms)",
-            details: "Example: meetctl propose --user per_… --service svc_… --start \"2030-03-13 14:00\" --length 1h --price 100 --location \"Video call\"",
+            details: "Example: meetctl propose --user sam@example.org --service CHEM101 --start \"2030-03-13 14:00\" --length 1h --price 100 --location \"Video call\"",
             options: [
                 OptionSpec(name: "user", kind: .person, param: "user_id", help: "The user", required: true),
-                OptionSpec(name: "service", kind: .id(.service), param: "service_id", help: "The service (meetctl services)", required: true),
+                OptionSpec(name: "service", kind: .service, param: "service_id", help: "The service (meetctl services), by id or name", required: true),
                 OptionSpec(name: "start", kind: .time, param: "start", help: "When it starts", required: true),
                 OptionSpec(name: "length", kind: .minutes(5...1440), param: "length_minutes", help: "How long", required: true),
                 OptionSpec(name: "price", kind: .integer(0...1_000_000_000_000, placeholder: "CREDITS"), param: "price_credits", help: "Its price in credits", required: true),
                 OptionSpec(name: "skill", kind: .text(placeholder: "SKILL"), param: "skill", help: "The skill it is about"),
                 OptionSpec(name: "location", kind: .location, param: "location_id", help: "Where"),
                 note,
-                OptionSpec(name: "after", kind: .id(.meeting), param: "from_meeting_id", help: "The meeting this proposal follows"),
+                OptionSpec(name: "after", kind: .meeting, param: "from_meeting_id", help: "The meeting this proposal follows"),
+                OptionSpec(name: "student", kind: .person, param: "student_id", help: "The user's student the meeting is for"),
+                OptionSpec(name: "session-type", kind: .text(placeholder: "TYPE"), param: "session_type", help: "The session's type, so the user's acceptance makes the session"),
             ],
             method: "meeting.propose", mutating: true, output: meetingRecord),
         CommandSpec(
-            path: ["confirm"], section: .experts, summary: "Confirm a meeting awaiting your approval",
-            details: "If you already have an agreed meeting at that time the service refuses (time_conflict) unless --accept-conflicts.",
+            path: ["confirm"], section: .experts, summary: "Confirm a meeting awaiting your approval, or make the session a user accepted",
+            details: """
+                If you already have an agreed meeting at that time the service refuses (time_conflict) unless --accept-conflicts.
+                Where the community requires session details, give --session-type and --location (a request, or a new date the user accepted).
+                Office staff confirm for the community's experts the same way.
+                """,
             arguments: [meetingId],
             options: [
                 acceptConflicts,
@@ -168,13 +179,15 @@ enum Commands {
             method: "meeting.log_session", mutating: true, output: meetingRecord),
         CommandSpec(
             path: ["conflicts"], section: .experts, summary: "Your agreed meetings that overlap a meeting (or a time): the warning before confirming",
-            arguments: [ArgumentSpec(name: "MEETING_ID", kind: .id(.meeting), param: "meeting_id", help: "The meeting to check", required: false)],
+            arguments: [ArgumentSpec(name: "MEETING", kind: .meeting, param: "meeting_id", help: "The meeting to check", required: false)],
             options: [
                 OptionSpec(name: "start", kind: .time, param: "start", help: "Check this time instead of a meeting"),
                 OptionSpec(name: "length", kind: .minutes(5...1440), param: "length_minutes", help: "With --start"),
             ],
             method: "meeting.conflicts",
-            output: .table(key: "meetings", Array(meetingColumns.dropFirst().filter { $0.key != "with" }) + [Column(header: "USER", key: "user_id")], empty: "No agreed meetings overlap.")),
+            output: .table(
+                key: "meetings", meetingColumns.filter { !["row", "marker", "with"].contains($0.key) } + [Column(header: "USER", key: "user_id")],
+                empty: "No agreed meetings overlap.")),
         CommandSpec(
             path: ["calendar"], section: .experts, summary: "A meeting's iCalendar invitation (.ics) on stdout",
             arguments: [meetingId], method: "meeting.calendar",
@@ -191,7 +204,7 @@ enum Commands {
                 expert,
                 OptionSpec(name: "from", kind: .time, param: "from", help: "Default: today"),
                 OptionSpec(name: "to", kind: .time, param: "to", help: "Default: 7 days after --from"),
-                OptionSpec(name: "service", kind: .id(.service), param: "service_id", help: "Only where this service can be given"),
+                OptionSpec(name: "service", kind: .service, param: "service_id", help: "Only where this service can be given"),
             ],
             method: "availability.get", run: AvailabilityCommands.show),
         CommandSpec(
@@ -451,7 +464,7 @@ enum Commands {
         CommandSpec(
             path: ["certify"], section: .admin, summary: "Certify an expert in a generic service (--remove takes it back)",
             options: [
-                OptionSpec(name: "service", kind: .id(.service), param: "service_id", required: true),
+                OptionSpec(name: "service", kind: .service, param: "service_id", required: true),
                 OptionSpec(name: "expert", kind: .person, param: "expert_id", required: true),
                 OptionSpec(name: "remove", kind: .flag, help: "Decertify instead (booked meetings stay)"),
             ],
@@ -462,7 +475,7 @@ enum Commands {
             path: ["enroll"], section: .admin, summary: "Assign a user to a service or an expert (--remove takes it back)",
             options: [
                 OptionSpec(name: "user", kind: .person, param: "user_id", required: true),
-                OptionSpec(name: "service", kind: .id(.service), param: "service_id"),
+                OptionSpec(name: "service", kind: .service, param: "service_id"),
                 OptionSpec(name: "expert", kind: .person, param: "expert_id"),
                 OptionSpec(name: "remove", kind: .flag, help: "Remove the assignment instead"),
             ],
@@ -501,20 +514,24 @@ enum Commands {
 
     static let delivery: [CommandSpec] = [
         CommandSpec(
-            path: ["outbox", "deliver"], section: .delivery, summary: "Email pending notifications through a sendmail-compatible program",
+            path: ["outbox", "deliver"], section: .delivery, summary: "Email pending notifications and calendar invitations through a sendmail-compatible program",
             details: """
-                Claims notification messages, writes each as an RFC 5322 email (To: the recipient, Cc: the community
-                office) and pipes it to the program. Messages the program accepts (exit 0) are acknowledged; the
-                others are reported failed with its stderr and retried later. Exit status 1 when any failed.
+                Claims notification messages, then calendar invitations, and writes each as an RFC 5322 email and
+                pipes it to the program. A notification goes to its recipient with the community office copied
+                (Cc); an invitation goes to its recipient alone with the .ics as a text/calendar part
+                (method=REQUEST or CANCEL) that mail clients show with accept/decline, and as invite.ics. Every
+                mail says Auto-Submitted: auto-generated. Messages the program accepts (exit 0) are acknowledged;
+                the others are reported failed with its stderr and retried later. Exit status 1 when any failed.
                 """,
             options: [
                 OptionSpec(name: "limit", kind: .integer(1...500, placeholder: "N"), help: "At most this many messages (default 50)"),
+                OptionSpec(name: "channel", kind: .choice(Delivery.channels), help: "Only this channel; default: both, notifications first"),
                 OptionSpec(name: "sendmail", kind: .text(placeholder: "COMMAND"), help: "The program and its arguments; default: $MEETINGLEDGER_SENDMAIL or /usr/sbin/sendmail -t -i"),
                 OptionSpec(name: "from", kind: .text(placeholder: "ADDRESS"), help: "The From: address; default: $MEETINGLEDGER_MAIL_FROM or meetingledger@HOSTNAME"),
                 OptionSpec(name: "consumer", kind: .text(placeholder: "NAME"), help: "The name leases are held under (default meetctl-mail)"),
                 OptionSpec(name: "lease", kind: .integer(10...3600, placeholder: "SECONDS"), help: "How long the claim holds the messages (default 300)"),
             ],
-            method: "outbox.claim", fixedParams: ["channel": "notification"], run: Delivery.deliver),
+            method: "outbox.claim", run: Delivery.deliver),
         CommandSpec(
             path: ["outbox", "dead"], section: .delivery, summary: "Messages set aside after their last failed attempt (dead letters), with the last error",
             method: "outbox.dead_letters",
@@ -532,6 +549,29 @@ enum Commands {
     ]
 
     static let other: [CommandSpec] = [
+        CommandSpec(
+            path: ["use"], section: .other, summary: "Save who you act as (--as PERSON) for the commands that follow; --clear forgets",
+            details: """
+                Example: meetctl use --as talia@example.org (an e-mail is looked up as the person acting now, so give an id
+                the first time, or set MEETINGLEDGER_ACTOR). Kept in $XDG_CONFIG_HOME/meetingledger/meetctl.json
+                (~/.config by default). --as and MEETINGLEDGER_ACTOR still go first, and with --remote the person the
+                server pins you to.
+                """,
+            options: [OptionSpec(name: "clear", kind: .flag, help: "Forget the saved identity")],
+            method: "person.get", run: IdentityCommands.use),
+        CommandSpec(
+            path: ["whoami"], section: .other, summary: "Who meetctl acts as, in which community, and why",
+            method: "person.get", run: IdentityCommands.whoami),
+        CommandSpec(
+            path: ["completion"], section: .other, summary: "Print a shell completion script: bash, zsh or fish",
+            details: """
+                bash: source <(meetctl completion bash)    zsh: source <(meetctl completion zsh)    fish: meetctl completion fish | source
+                Written from meetctl's own command table: every command, option and choice it accepts.
+                """,
+            arguments: [ArgumentSpec(name: "SHELL", kind: .choice(Completion.shells))],
+            run: { invocation, session in
+                if case .json(.string(let shell))? = invocation.first("SHELL") { session.out.exact(Completion.script(shell, commands: Commands.all)) }
+            }),
         CommandSpec(path: ["ping"], section: .other, summary: "Is meetingd answering, and its database?", method: "system.ping", run: AdminCommands.ping),
         CommandSpec(
             path: ["clock", "set"], section: .other, summary: "Pin the community's service time (only with --test-clock)",

@@ -1,9 +1,12 @@
 import Core
 import Foundation
 
-/// `outbox deliver`: notifications from the outbox to a sendmail-compatible program, each
-/// acknowledged only once the program accepted it.
+/// `outbox deliver`: notifications and calendar invitations from the outbox to a
+/// sendmail-compatible program, each acknowledged only once the program accepted it.
 enum Delivery {
+    /// The outbox channels that become e-mail, in the order they are delivered.
+    static let channels = ["notification", "calendar"]
+
     static let defaultSendmail = "/usr/sbin/sendmail -t -i"
     static let defaultLimit: Int64 = 50
     static let defaultLeaseSeconds: Int64 = 300
@@ -26,18 +29,23 @@ enum Delivery {
         let from = invocation.string("from") ?? environment["MEETINGLEDGER_MAIL_FROM"].flatMap { $0.isEmpty ? nil : $0 } ?? "meetingledger@\(ProcessInfo.processInfo.hostName)"
         let consumer = invocation.string("consumer") ?? "meetctl-mail"
 
-        var params = invocation.command.fixedParams
-        params["consumer"] = .string(consumer)
-        params["limit"] = .int(invocation.int("limit") ?? defaultLimit)
-        params["lease_seconds"] = .int(invocation.int("lease") ?? defaultLeaseSeconds)
-        let messages = try session.call("outbox.claim", params)["messages"]?.arrayValue ?? []
+        // One claim per channel (the video channel is another consumer's), within one limit.
+        let limit = invocation.int("limit") ?? defaultLimit
+        var messages: [JSON] = []
+        for channel in invocation.string("channel").map({ [$0] }) ?? channels where messages.count < limit {
+            let params: [String: JSON] = [
+                "consumer": .string(consumer), "channel": .string(channel), "limit": .int(limit - Int64(messages.count)),
+                "lease_seconds": .int(invocation.int("lease") ?? defaultLeaseSeconds),
+            ]
+            messages += try session.call("outbox.claim", params)["messages"]?.arrayValue ?? []
+        }
 
         var delivered: [String] = []
         var failures: [Failure] = []
         for message in messages {
             guard let id = message["id"]?.stringValue else { continue }
             do {
-                let mail = try MailMessage.notification(message, from: from, now: SystemClock.now())
+                let mail = try MailMessage.outboxMessage(message, from: from, now: SystemClock.now())
                 let run = try Subprocess.run(path, Array(program.dropFirst()), input: Array(mail.rendered.utf8), timeoutSeconds: programTimeoutSeconds)
                 if run.succeeded {
                     delivered.append(id)

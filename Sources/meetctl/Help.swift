@@ -10,7 +10,9 @@ enum Help {
           MEETINGLEDGER_SSH_COMMAND             the ssh command for --remote, with its options (default ssh), like GIT_SSH_COMMAND
           MEETINGLEDGER_ANSWER_TIMEOUT_SECONDS  how long meetctl waits for each answer before it stops (default 300)
           MEETINGLEDGER_SENDMAIL                the sendmail-compatible program for outbox deliver
-          MEETINGLEDGER_MAIL_FROM               the From: address of delivered notifications
+          MEETINGLEDGER_MAIL_FROM               the From: address of delivered mail
+          XDG_CONFIG_HOME                       where meetctl use keeps who acts (meetingledger/meetctl.json; default ~/.config)
+          XDG_STATE_HOME                        where the last meetings listing is kept for row numbers (default ~/.local/state)
 
         Exit status: 0 done; 1 the service (or a delivery) failed, with data.code on stderr; 2 usage error.
         """

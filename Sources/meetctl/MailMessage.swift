@@ -1,9 +1,10 @@
 import Core
 import Foundation
 
-/// An RFC 5322 email for one outbox notification: headers with RFC 2047 encoded words where
-/// the text is not ASCII, a quoted-printable UTF-8 plain-text body (safe through any relay,
-/// 8BITMIME or not). Lines end in LF: sendmail-compatible programs take local line ends.
+/// An RFC 5322 email for one outbox message: headers with RFC 2047 encoded words where the text
+/// is not ASCII (or could be taken for encoded words), a quoted-printable UTF-8 plain-text body
+/// (safe through any relay, 8BITMIME or not), and for a calendar message the invitation as an
+/// iMIP part (RFC 6047). Lines end in LF: sendmail-compatible programs take local line ends.
 struct MailMessage {
     let from: Address
     let to: Address
@@ -13,6 +14,16 @@ struct MailMessage {
     let date: Instant
     let messageId: String
     var extraHeaders: [(String, String)] = []
+    /// The calendar invitation the mail carries, if any.
+    var invitation: Invitation? = nil
+
+    /// An iTIP message (RFC 5546) as the service wrote it: its method and the .ics text, CRLF
+    /// line ends and all.
+    struct Invitation {
+        static let methods = ["REQUEST", "CANCEL"]
+        let method: String
+        let ics: String
+    }
 
     struct Address {
         let email: String
@@ -45,10 +56,20 @@ struct MailMessage {
         let reason: String
     }
 
-    /// The message for a claimed notification; Message-ID is the outbox id, so a retried
-    /// delivery is recognisably the same message.
-    static func notification(_ message: JSON, from: String, now: Instant) throws -> MailMessage {
-        guard let id = message["id"]?.stringValue else { throw Invalid(reason: "the message has no id") }
+    /// The mail for a claimed notification or calendar invitation; Message-ID is the outbox id,
+    /// so a retried delivery is recognisably the same message.
+    static func outboxMessage(_ message: JSON, from: String, now: Instant) throws -> MailMessage {
+        guard let id = message["id"]?.stringValue, Identifier.isValid(id, kind: .outbox) else { throw Invalid(reason: "the message has no outbox id") }
+        var invitation: Invitation? = nil
+        if message["channel"] == "calendar" {
+            guard let method = message["payload"]?["method"]?.stringValue, Invitation.methods.contains(method) else {
+                throw Invalid(reason: "the invitation's method is not one of \(Invitation.methods.joined(separator: ", "))")
+            }
+            guard let ics = message["payload"]?["ics"]?.stringValue, ics.hasPrefix("BEGIN:VCALENDAR\r\n") else {
+                throw Invalid(reason: "the invitation has no iCalendar text")
+            }
+            invitation = Invitation(method: method, ics: ics)
+        }
         guard let email = message["recipient"]?["email"]?.stringValue else { throw Invalid(reason: "the message has no recipient email") }
         guard let subject = message["rendered"]?["subject"]?.stringValue, let text = message["rendered"]?["text"]?.stringValue else {
             throw Invalid(reason: "the message has no rendered subject and text")
@@ -64,7 +85,8 @@ struct MailMessage {
         return MailMessage(
             from: sender, to: Address(email: email, name: name.isEmpty ? nil : name), cc: cc, subject: subject, body: text, date: now,
             messageId: "<\(id)@\(domain)>",
-            extraHeaders: [("X-MeetingLedger-Outbox-Id", id), ("X-MeetingLedger-Kind", message["kind"]?.stringValue ?? "notification")])
+            extraHeaders: [("X-MeetingLedger-Outbox-Id", id), ("X-MeetingLedger-Kind", Self.token(message["kind"]?.stringValue ?? "notification"))],
+            invitation: invitation)
     }
 
     var rendered: String {
@@ -77,11 +99,67 @@ struct MailMessage {
             ("Subject", Self.headerText(subject)),
             ("Date", Self.rfc5322Date(date)),
             ("Message-ID", messageId),
+            // RFC 3834: written by a program, so no vacation or out-of-office replies.
+            ("Auto-Submitted", "auto-generated"),
+            ("X-Auto-Response-Suppress", "All"),
             ("MIME-Version", "1.0"),
-            ("Content-Type", "text/plain; charset=utf-8"),
-            ("Content-Transfer-Encoding", "quoted-printable"),
         ] + extraHeaders
-        return headers.map { "\($0.0): \($0.1)" }.joined(separator: "\n") + "\n\n" + Self.quotedPrintable(body)
+        let head = headers.map { "\($0.0): \($0.1)" }.joined(separator: "\n")
+        guard let invitation else {
+            return head + "\n" + Self.part(contentType: "text/plain; charset=utf-8", encoding: "quoted-printable", Self.quotedPrintable(body))
+        }
+        return head + "\n" + Self.invitationBody(text: body, invitation, boundary: "=_ml_" + String(messageId.dropFirst().prefix { $0 != "@" }))
+    }
+
+    /// Google Calendar's and most mailers' layout, which every common client shows with
+    /// accept/decline: the text and the `text/calendar; method=…` part as alternatives, then the
+    /// same .ics as an `invite.ics` attachment for clients that only save files. Both carry the
+    /// service's bytes in base64, so the .ics keeps its CRLF line ends through any relay.
+    static func invitationBody(text: String, _ invitation: Invitation, boundary: String) -> String {
+        let ics = base64Lines(Array(invitation.ics.utf8))
+        let alternative = multipart("alternative", boundary: boundary + "_alt", [
+            part(contentType: "text/plain; charset=utf-8", encoding: "quoted-printable", quotedPrintable(text)),
+            part(contentType: "text/calendar; charset=utf-8; method=\(invitation.method)", encoding: "base64", ics),
+        ])
+        let attachment = part(
+            contentType: "application/ics; name=\"invite.ics\"", encoding: "base64", ics,
+            extra: [("Content-Disposition", "attachment; filename=\"invite.ics\"")])
+        return multipart("mixed", boundary: boundary + "_mixed", [alternative, attachment])
+    }
+
+    /// A MIME entity: its headers, an empty line, its content (ending in a line end).
+    static func part(contentType: String, encoding: String?, _ content: String, extra: [(String, String)] = []) -> String {
+        let headers = [("Content-Type", contentType)] + (encoding.map { [("Content-Transfer-Encoding", $0)] } ?? []) + extra
+        return headers.map { "\($0.0): \($0.1)\n" }.joined() + "\n" + content
+    }
+
+    /// A multipart entity of `parts`. The boundary starts with `=_`, which neither base64 nor
+    /// quoted-printable text can hold, so no content can end a part early.
+    static func multipart(_ subtype: String, boundary: String, _ parts: [String]) -> String {
+        part(
+            contentType: "multipart/\(subtype); boundary=\"\(boundary)\"", encoding: nil,
+            // The line end before a delimiter belongs to the delimiter (RFC 2046 §5.1.1): one more
+            // keeps each part's own last line end.
+            parts.map { "--\(boundary)\n" + $0 + "\n" }.joined() + "--\(boundary)--\n")
+    }
+
+    /// Base64 in lines of 76 characters (RFC 2045 §6.8).
+    static func base64Lines(_ bytes: [UInt8]) -> String {
+        let text = base64(bytes)
+        var lines: [Substring] = []
+        var rest = text[...]
+        while !rest.isEmpty {
+            lines.append(rest.prefix(76))
+            rest = rest.dropFirst(76)
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A header value that must be one token: anything else becomes `_`.
+    static func token(_ text: String) -> String {
+        let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-".unicodeScalars)
+        let kept = String(String.UnicodeScalarView(text.unicodeScalars.prefix(100).map { allowed.contains($0) ? $0 : "_" }))
+        return kept.isEmpty ? "_" : kept
     }
 
     // MARK: Addresses
@@ -101,30 +179,60 @@ struct MailMessage {
 
     // MARK: Header text (RFC 5322, RFC 2047)
 
-    /// A display name: as it is when it is plain ASCII words, quoted when it has specials,
-    /// encoded words when it is not ASCII.
+    /// A display name, its runs of spaces as one: as it is when it is plain ASCII words, quoted
+    /// when it has specials, encoded words when it is not ASCII or holds `=?`.
     static func phrase(_ name: String) -> String {
-        let clean = oneLine(name)
-        if !clean.unicodeScalars.allSatisfy(\.isASCII) { return encodedWords(clean) }
+        let clean = oneLine(name).split(separator: " ").joined(separator: " ")
+        if !clean.unicodeScalars.allSatisfy(\.isASCII) || clean.contains("=?") { return encodedPhrase(clean) }
         if clean.unicodeScalars.allSatisfy({ RFC5322.atext.contains($0) || $0 == " " }) { return clean }
         return "\"" + clean.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
-    /// Unstructured header text (Subject): ASCII as it is, otherwise encoded words.
+    /// Unstructured header text (Subject): printable ASCII as it is, folded at spaces; encoded
+    /// words when it is not ASCII, holds `=?` (which a reader would decode), or has a word too
+    /// long to fold.
     static func headerText(_ text: String) -> String {
         let clean = oneLine(text)
-        return clean.unicodeScalars.allSatisfy(\.isASCII) ? clean : encodedWords(clean)
+        let words = clean.split(separator: " ", omittingEmptySubsequences: false)
+        guard clean.unicodeScalars.allSatisfy(\.isASCII), !clean.contains("=?"), words.allSatisfy({ $0.count <= 66 }) else {
+            return encodedWords(clean)
+        }
+        return fold(words.map(String.init))
     }
 
-    /// Line breaks in header values would start new headers: they become spaces.
-    static func oneLine(_ text: String) -> String {
-        String(text.unicodeScalars.map { $0 == "\r" || $0 == "\n" || $0 == "\t" ? " " : Character($0) })
+    /// Words joined by spaces, a line break before a word that would pass 76 characters (the
+    /// first line leaves room for the header's name).
+    static func fold(_ words: [String]) -> String {
+        var out = "", width = 12
+        for (i, word) in words.enumerated() {
+            if i > 0 && width + 1 + word.count > 76 && !word.isEmpty {
+                out += "\n "
+                width = 1
+            } else if i > 0 {
+                out += " "
+                width += 1
+            }
+            out += word
+            width += word.count
+        }
+        return out
     }
+
+    /// Line breaks in header values would start new headers, and other controls have no place
+    /// in one: each becomes a space (C0 and C1 controls, DEL, and Unicode's line separators).
+    static func oneLine(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { s in
+            s.value < 0x20 || (0x7F...0x9F).contains(s.value) || s.value == 0x2028 || s.value == 0x2029 ? " " : s
+        }))
+    }
+
+    /// Bytes of text per encoded word: base64 of 39 bytes is 52 characters, 64 with the frame.
+    static let encodedWordPayloadBytes = 39
 
     /// `=?UTF-8?B?…?=` words of at most 75 characters, split between characters (never inside
     /// one), folded onto continuation lines.
     static func encodedWords(_ text: String) -> String {
-        let maxPayload = 39  // bytes per word: base64 of 39 bytes is 52 characters, 64 with the frame
+        let maxPayload = encodedWordPayloadBytes
         var words: [String] = []
         var chunk: [UInt8] = []
         for character in text {
@@ -137,6 +245,21 @@ struct MailMessage {
         }
         if !chunk.isEmpty { words.append("=?UTF-8?B?" + base64(chunk) + "?=") }
         return words.joined(separator: "\n ")
+    }
+
+    /// Encoded words for a display name, each holding whole words where they fit: readers of a
+    /// phrase put a space between two encoded words (RFC 2047 §6.2 says to drop it, but Python's
+    /// parser, for one, does not), so a split never falls inside a word that fits in one.
+    static func encodedPhrase(_ text: String) -> String {
+        var groups: [String] = []
+        for word in text.split(separator: " ").map(String.init) {
+            if let last = groups.last, (last + " " + word).utf8.count <= encodedWordPayloadBytes {
+                groups[groups.count - 1] = last + " " + word
+            } else {
+                groups.append(word)
+            }
+        }
+        return groups.map(encodedWords).joined(separator: "\n ")
     }
 
     static func base64(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }

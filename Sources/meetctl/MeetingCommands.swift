@@ -2,7 +2,14 @@ import Core
 
 /// Commands on meetings that need more than one call or a question to the person.
 enum MeetingCommands {
-    /// `meetings`: as expert by default for experts; rows awaiting the actor's action marked.
+    /// `meetings --csv` columns: the meeting's own fields with names beside ids; times in UTC.
+    static let csvColumns = [
+        "id", "status", "awaiting_action_by", "start", "end", "length_minutes", "price_credits", "credit_status", "service_id", "service_name",
+        "location_id", "location_name", "user_id", "user_name", "expert_id", "expert_name", "topic", "alternate_start", "series_id", "video_url",
+    ]
+
+    /// `meetings`: as expert by default for experts; rows awaiting the actor's action marked,
+    /// numbered, and the numbers kept so that commands take them in place of ids.
     @Sendable static func list(_ invocation: Invocation, _ session: Session) throws {
         var params = try session.mappedParams()
         if params["role"] == nil { params["role"] = .string(try session.actorHasRole("expert") ? "expert" : "user") }
@@ -12,12 +19,25 @@ enum MeetingCommands {
             session.out.json(JSON.object(["role": .string(role), "items": .array(items), "next_cursor": .null]))
             return
         }
+        if invocation.wantsCSV {
+            let rows: [JSON] = try items.map { item in
+                var o = item.objectValue ?? [:]
+                o["service_name"] = try item["service_id"]?.stringValue.flatMap { try session.serviceName($0) }.map { .string($0) } ?? .null
+                o["location_name"] = try item["location_id"]?.stringValue.flatMap { try session.locationName($0) }.map { .string($0) } ?? .null
+                o["alternate_start"] = item["alternate"]?["start"] ?? .null
+                return .object(o)
+            }
+            session.out.exact(Render.csv(rows, keys: csvColumns))
+            return
+        }
+        ListingState(actorId: try session.actorId(), meetingIds: items.compactMap { $0["id"]?.stringValue }).save(session.out)
         guard !items.isEmpty else {
             session.out.line("No meetings as \(role).")
             return
         }
-        let rows: [JSON] = items.map { item in
+        let rows: [JSON] = items.enumerated().map { index, item in
             var o = item.objectValue ?? [:]
+            o["row"] = .int(Int64(index + 1))
             o["marker"] = .string(item["awaiting_action_by"]?.stringValue == role ? "*" : "")
             // The other party by name (the service sends both names), else by id.
             let other = role == "expert" ? (item["user_name"] ?? item["user_id"]) : (item["expert_name"] ?? item["expert_id"])

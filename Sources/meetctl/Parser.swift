@@ -3,7 +3,8 @@ import Core
 /// The options every command takes (and the few some take), shown once at the top level.
 enum GlobalOptions {
     static let actor = OptionSpec(
-        name: "as", kind: .person, help: "Act as this person (an email is looked up with person.list); default: $MEETINGLEDGER_ACTOR, or with --remote the person HOST is pinned to")
+        name: "as", kind: .person,
+        help: "Act as this person (an email is looked up with person.find_by_email); default: $MEETINGLEDGER_ACTOR, with --remote the person HOST is pinned to, else whom meetctl use saved")
     static let json = OptionSpec(name: "json", kind: .flag, help: "Print the raw JSON result instead of a table")
     static let csv = OptionSpec(name: "csv", kind: .flag, help: "Print CSV for a spreadsheet (README: Finance CSV)")
     static let output = OptionSpec(
@@ -52,6 +53,7 @@ struct Invocation {
         if case .json(.string(let s))? = first(name) { return s }
         if case .person(let s)? = first(name) { return s }
         if case .location(let s)? = first(name) { return s }
+        if case .service(let s)? = first(name) { return s }
         return nil
     }
 

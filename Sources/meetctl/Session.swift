@@ -14,8 +14,10 @@ final class Session {
     private var actorIdCache: String?
     private var actorCache: JSON?
     private var clockCache: PersonClock?
-    private var serviceNames: [String: String]?
+    private var servicesCache: [JSON]?
     private var locationsCache: [JSON]?
+    private var emailCache: [String: String] = [:]
+    private var savedIdentityCache: SavedIdentity??
     var out = Output()
 
     init(invocation: Invocation) { self.invocation = invocation }
@@ -74,24 +76,56 @@ final class Session {
         return pinned
     }
 
-    /// Who acts when --as is not given: MEETINGLEDGER_ACTOR, else the person --remote pins.
-    private func standingActor() throws -> String? {
-        try ProcessInfo.processInfo.environment["MEETINGLEDGER_ACTOR"].flatMap { $0.isEmpty ? nil : $0 } ?? pinnedActor()
+    /// Where the acting person came from, as `whoami` says it.
+    enum ActorSource: Equatable {
+        case option, environment, pinned(String), saved(String)
+
+        var description: String {
+            switch self {
+            case .option: return "--as"
+            case .environment: return "MEETINGLEDGER_ACTOR"
+            case .pinned(let host): return "the person the meetingd at \(host) is pinned to"
+            case .saved(let file): return "meetctl use (saved in \(file))"
+            }
+        }
     }
 
-    /// `--as`, else MEETINGLEDGER_ACTOR, else the person a --remote meetingd is pinned to; an
-    /// email is looked up with person.list, called as that standing actor (meetingd has no
-    /// lookup by email that any member may use). A pinned meetingd refuses anyone else.
+    /// The identity `meetctl use` saved, read once.
+    func savedIdentity() throws -> SavedIdentity? {
+        if let savedIdentityCache { return savedIdentityCache }
+        let saved = try SavedIdentity.load()
+        savedIdentityCache = .some(saved)
+        return saved
+    }
+
+    /// Who acts when --as is not given: MEETINGLEDGER_ACTOR, else the person --remote pins,
+    /// else the person `meetctl use` saved.
+    func standingActor() throws -> (given: String, source: ActorSource)? {
+        if let actor = ProcessInfo.processInfo.environment["MEETINGLEDGER_ACTOR"], !actor.isEmpty { return (actor, .environment) }
+        if let pinned = try pinnedActor() { return (pinned, .pinned(invocation.string("remote") ?? "")) }
+        if let saved = try savedIdentity() { return (saved.personId, .saved(LocalFiles.configFile ?? "")) }
+        return nil
+    }
+
+    /// How the acting person was given.
+    func actorSource() throws -> ActorSource? {
+        invocation.has("as") ? .option : try standingActor()?.source
+    }
+
+    /// `--as`, else the standing actor (MEETINGLEDGER_ACTOR, the person a --remote meetingd is
+    /// pinned to, the person `meetctl use` saved). An e-mail is looked up with
+    /// person.find_by_email, called as the standing actor: someone of the same community. A
+    /// pinned meetingd refuses anyone else.
     func actorId() throws -> String {
         if let actorIdCache { return actorIdCache }
-        guard let given = try invocation.string("as") ?? standingActor() else {
+        guard let given = try invocation.string("as") ?? standingActor()?.given else {
             if let destination = invocation.string("remote") {
                 throw UsageError(
                     message: "who is acting? the meetingd at \(destination) is not pinned to a person (meetingd --pin-actor): give --as PERSON_ID or set MEETINGLEDGER_ACTOR",
                     hint: "the machine's operator pins each person's key to their id (README: Giving an expert access)")
             }
             throw UsageError(
-                message: "who is acting? give --as PERSON_ID (or an email) or set MEETINGLEDGER_ACTOR",
+                message: "who is acting? give --as PERSON_ID (or an email), set MEETINGLEDGER_ACTOR, or save yourself with meetctl use --as PERSON",
                 hint: "meetctl bootstrap prints the first admin's id; meetctl people lists the others")
         }
         if Identifier.isValid(given, kind: .person) {
@@ -99,10 +133,10 @@ final class Session {
             return given
         }
         guard given.contains("@") else { throw UsageError(message: "--as: expects a person id per_… or an email (got \"\(given)\")") }
-        guard let lookup = try standingActor(), Identifier.isValid(lookup, kind: .person), lookup != given else {
+        guard let lookup = try standingActor()?.given, Identifier.isValid(lookup, kind: .person) else {
             throw UsageError(
-                message: "cannot find who \(given) is: meetingd has no lookup by email, and person.list needs the id of an admin, office or finance person",
-                hint: "give --as per_… (meetctl people shows ids), or set MEETINGLEDGER_ACTOR to your admin/finance id and use --as EMAIL")
+                message: "cannot find who \(given) is: an e-mail is looked up as someone of the community, and nobody else is acting",
+                hint: "give --as per_… (meetctl people shows ids), or set MEETINGLEDGER_ACTOR (or meetctl use) to a person of the community and use --as EMAIL")
         }
         actorIdCache = lookup
         let id = try personId(email: given)
@@ -132,28 +166,100 @@ final class Session {
         return clock
     }
 
-    /// The person with `email`, found through person.list as the acting person.
+    /// The person of the acting person's community with `email` (person.find_by_email, which
+    /// any member may call).
     func personId(email: String) throws -> String {
-        let people = try allPages("person.list").items
-        guard let match = people.first(where: { $0["email"]?.stringValue?.lowercased() == email.lowercased() }),
-            let id = match["id"]?.stringValue
-        else {
-            throw ToolError(message: "no person with the email \(email) in this community", hint: "meetctl people lists them")
+        if let known = emailCache[email.lowercased()] { return known }
+        let found: JSON
+        do {
+            found = try call("person.find_by_email", ["email": .string(email)])
+        } catch let e as ServiceError where e.dataCode == "not_found" {
+            throw ToolError(message: "no person with the e-mail \(email) in your community", hint: "check the address; an admin sees everyone with meetctl people")
+        } catch let e as ServiceError where e.code == -32602 {
+            throw UsageError(message: "\(email) is not an e-mail address", hint: "give a person id per_… or an e-mail such as sam@example.org")
         }
+        guard let id = found["id"]?.stringValue else { throw ToolError(message: "person.find_by_email answered no id for \(email)") }
+        emailCache[email.lowercased()] = id
         return id
     }
 
     // MARK: Names
 
+    func services() throws -> [JSON] {
+        if let servicesCache { return servicesCache }
+        let all = try allPages("service.list").items
+        servicesCache = all
+        return all
+    }
+
     func serviceName(_ id: String) throws -> String? {
-        if serviceNames == nil {
-            var names: [String: String] = [:]
-            for s in try allPages("service.list").items {
-                if let id = s["id"]?.stringValue, let name = s["name"]?.stringValue { names[id] = name }
-            }
-            serviceNames = names
+        try services().first { $0["id"]?.stringValue == id }?["name"]?.stringValue
+    }
+
+    /// A service id for an id or a name: the service called that (case-insensitively), else
+    /// the only one whose name starts with it.
+    func serviceId(_ given: String) throws -> String {
+        if Identifier.isValid(given, kind: .service) { return given }
+        let all = try services()
+        let named = { (s: JSON) in s["name"]?.stringValue?.lowercased() ?? "" }
+        let wanted = given.lowercased()
+        let exact = all.filter { named($0) == wanted }
+        let matches = exact.isEmpty ? all.filter { named($0).hasPrefix(wanted) } : exact
+        if matches.count == 1, let id = matches[0]["id"]?.stringValue { return id }
+        let names = { (list: [JSON]) in list.compactMap { $0["name"]?.stringValue }.sorted() }
+        if matches.isEmpty {
+            let known = names(all)
+            throw UsageError(
+                message: "no service called \"\(given)\"",
+                hint: (Suggest.didYouMean(given, known).map { $0 + " " } ?? "") + "services: " + (known.isEmpty ? "none yet (meetctl service add)" : known.joined(separator: ", ")))
         }
-        return serviceNames?[id]
+        throw UsageError(
+            message: "several services start with \"\(given)\": \(names(matches).joined(separator: ", "))",
+            hint: "give more of the name, or the id (meetctl services)")
+    }
+
+    // MARK: Meetings
+
+    /// A meeting id for what was typed: an id as it is; a row of the last listing (made as the
+    /// acting person); the end of an id, found in that listing, else among the acting person's
+    /// meetings on either side, past ones too.
+    func meetingId(_ reference: MeetingReference) throws -> String {
+        switch reference {
+        case .id(let id):
+            return id
+        case .row(let row):
+            guard let listing = try ListingState.load() else {
+                throw UsageError(message: "no listing to take row \(row) from: run meetctl meetings first", hint: "or give the meeting's id, or its last 6 characters")
+            }
+            let me = try actorId()
+            guard listing.actorId == me else {
+                throw UsageError(
+                    message: "the last listing was made as \(listing.actorId), not as you (\(me)): run meetctl meetings first",
+                    hint: "row numbers refer to the last table meetctl meetings printed")
+            }
+            guard row <= listing.meetingIds.count else {
+                throw UsageError(message: "the last listing has \(listing.meetingIds.count) rows; there is no row \(row)", hint: "run meetctl meetings to see them")
+            }
+            return listing.meetingIds[row - 1]
+        case .suffix(let end):
+            let me = try actorId()
+            if let listing = try ListingState.load(), listing.actorId == me {
+                let listed = listing.meetingIds.filter { $0.hasSuffix(end) }
+                if listed.count == 1 { return listed[0] }
+            }
+            var mine: [String] = []
+            for role in try actor()["roles"]?.arrayValue?.compactMap(\.stringValue).filter({ ["expert", "user"].contains($0) }) ?? [] {
+                mine += try allPages("meeting.list", ["role": .string(role), "from": "0001-01-01T00:00:00Z"]).items.compactMap { $0["id"]?.stringValue }
+            }
+            let matches = Array(Set(mine.filter { $0.hasSuffix(end) })).sorted()
+            guard matches.count == 1 else {
+                throw UsageError(
+                    message: matches.isEmpty
+                        ? "no meeting of yours ends in \"\(end)\"" : "several of your meetings end in \"\(end)\": \(matches.joined(separator: ", "))",
+                    hint: matches.isEmpty ? "meetctl meetings lists yours (--from for past ones); others' meetings need their full id" : "give more characters")
+            }
+            return matches[0]
+        }
     }
 
     func locations() throws -> [JSON] {
@@ -189,6 +295,8 @@ final class Session {
         case .time(let t): return .string(try clock().instant(t).rfc3339)
         case .person(let p): return .string(Identifier.isValid(p, kind: .person) ? p : try personId(email: p))
         case .location(let l): return .string(try locationId(l))
+        case .service(let name): return .string(try serviceId(name))
+        case .meeting(let reference): return .string(try meetingId(reference))
         case .list(let items): return .array(try items.map(resolve))
         case .rules(let rules):
             return .array(try rules.flatMap { rule in

@@ -10,8 +10,35 @@ enum Parsed: Sendable {
     case person(String)
     /// `loc_…` or a location's name.
     case location(String)
+    /// `svc_…` or a service's name.
+    case service(String)
+    case meeting(MeetingReference)
     case rules([WeeklyRuleInput])
     case list([Parsed])
+}
+
+/// How a meeting was named on the command line.
+enum MeetingReference: Sendable, Equatable {
+    case id(String)
+    /// A row of the last `meetctl meetings` table, from 1.
+    case row(Int)
+    /// The last characters of an id (lowercase hex).
+    case suffix(String)
+
+    static let minSuffixLength = 6
+    /// Row numbers have at most this many digits; a longer number is the end of an id.
+    static let maxRowDigits = 5
+
+    static func parse(_ text: String) -> MeetingReference? {
+        if Identifier.isValid(text, kind: .meeting) { return .id(text) }
+        let digits = text.unicodeScalars.allSatisfy { ("0"..."9").contains($0) }
+        if digits, (1...maxRowDigits).contains(text.count), let row = Int(text), row >= 1 { return .row(row) }
+        let lower = text.lowercased()
+        guard (minSuffixLength...32).contains(lower.count), lower.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) || ("a"..."f").contains($0) }) else {
+            return nil
+        }
+        return .suffix(lower)
+    }
 }
 
 /// A mistake in how meetctl was called: exit status 2, with a hint.
@@ -146,6 +173,16 @@ extension ValueKind {
         case .location:
             guard !text.isEmpty else { throw bad("must not be empty") }
             return .location(text)
+        case .service:
+            guard !text.isEmpty else { throw bad("must not be empty") }
+            return .service(text)
+        case .meeting:
+            guard let reference = MeetingReference.parse(text) else {
+                throw bad(
+                    "expects a meeting id mtg_…, its last \(MeetingReference.minSuffixLength) or more characters, or a row number of the last meetctl meetings",
+                    hint: "give at least \(MeetingReference.minSuffixLength) characters of the id's end, or the row number meetctl meetings shows")
+            }
+            return .meeting(reference)
         case .file:
             guard let data = FileManager.default.contents(atPath: text) else { throw bad("cannot read the file") }
             guard let contents = String(data: data, encoding: .utf8) else { throw bad("the file is not UTF-8 text") }

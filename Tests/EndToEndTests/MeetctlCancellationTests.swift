@@ -44,14 +44,14 @@ final class MeetctlCancellationTests: XCTestCase {
     func testOnATerminalItAsks() throws {
         let (c, id) = try lateMeeting(#function)
         let expert = try c.expert
-        let no = try answering("n", expert, ["cancel", id, "--reason", "illness"])
+        let no = try expert.onTerminal(["cancel", id, "--reason", "illness"], answering: "n")
         XCTAssertEqual(no.termination, .exited(1), no.stdout)
         XCTAssertTrue(no.stdout.contains("This meeting starts within the 48-hour cancellation window."), no.stdout)
         XCTAssertTrue(no.stdout.contains("Cancel anyway? [y/N]"), no.stdout)
         XCTAssertTrue(no.stdout.contains("Not cancelled"), no.stdout)
         XCTAssertEqual(try c.admin.json(["meeting", "show", id])["meeting"]?["status"], "agreed")
 
-        let yes = try answering("y", expert, ["cancel", id, "--reason", "illness"])
+        let yes = try expert.onTerminal(["cancel", id, "--reason", "illness"], answering: "y")
         XCTAssertEqual(yes.termination, .exited(0), yes.stdout)
         XCTAssertTrue(yes.stdout.contains("Status    cancelled"), yes.stdout)
         XCTAssertEqual(try c.admin.json(["meeting", "show", id])["meeting"]?["credit_status"], "returned", "an expert's cancellation returns the credits")
@@ -63,37 +63,5 @@ final class MeetctlCancellationTests: XCTestCase {
         let cancelled = try (try c.expert).json(["cancel", id, "--reason", "schedule_conflict"])
         XCTAssertEqual(cancelled["status"], "cancelled")
         XCTAssertEqual(cancelled["credit_status"], "returned")
-    }
-
-    /// Runs meetctl on a pseudo-terminal, answers `answer` to its question, and returns what
-    /// appeared on the terminal (stdout and stderr together) and how it ended.
-    func answering(_ answer: String, _ ctl: Meetctl, _ arguments: [String]) throws -> ToolResult {
-        let script = """
-            import os, pty, select, sys, time
-            answer, argv = sys.argv[1], sys.argv[2:]
-            pid, fd = pty.fork()
-            if pid == 0:
-                os.execv(argv[0], argv)
-            seen, answered, deadline = b"", False, time.time() + 60
-            while time.time() < deadline:
-                ready, _, _ = select.select([fd], [], [], 0.5)
-                if ready:
-                    try:
-                        chunk = os.read(fd, 4096)
-                    except OSError:
-                        break
-                    if not chunk:
-                        break
-                    seen += chunk
-                if not answered and b"[y/N]" in seen:
-                    os.write(fd, answer.encode() + b"\\n")
-                    answered = True
-            _, status = os.waitpid(pid, 0)
-            sys.stdout.write(seen.decode("utf-8", "replace"))
-            sys.exit(os.waitstatus_to_exitcode(status))
-            """
-        return try runTool(
-            "/usr/bin/env", ["python3", "-c", script, answer, Meetctl.path, "--test-clock"] + arguments,
-            environment: ctl.environment)
     }
 }

@@ -16,6 +16,13 @@ struct Meetctl {
     var environment: [String: String] = [:]
     var remote: String?
 
+    /// The folder of this test process that holds every meetctl's config and state folders,
+    /// removed when the process exits.
+    static let homes: String = {
+        atexit { try? FileManager.default.removeItem(atPath: Meetctl.homes) }
+        return FileManager.default.temporaryDirectory.appendingPathComponent("meetctl-homes-\(getpid())").path
+    }()
+
     init(actor: String? = nil) throws {
         guard FileManager.default.isExecutableFile(atPath: Meetctl.path) else {
             throw HarnessError("meetctl is not at \(Meetctl.path): build it, or set MEETCTL_PATH to the built binary")
@@ -23,6 +30,11 @@ struct Meetctl {
         self.actor = actor
         environment["MEETINGLEDGER_MEETINGD"] = TestEnvironment.meetingdPath
         environment["MEETINGLEDGER_ACTOR"] = actor ?? ""
+        // Its own saved identity and last listing (meetctl use, row numbers), never the
+        // developer's own, shared by the copies made from it.
+        let home = Meetctl.homes + "/" + TestEnvironment.uniqueTag()
+        environment["XDG_CONFIG_HOME"] = home + "/config"
+        environment["XDG_STATE_HOME"] = home + "/state"
     }
 
     func acting(as person: String) throws -> Meetctl {
@@ -63,6 +75,38 @@ struct Meetctl {
     func json(_ arguments: [String]) throws -> JSONValue {
         let stdout = try ok(arguments + ["--json"])
         do { return try JSONValue.parse(stdout) } catch { throw HarnessError("meetctl \(arguments.joined(separator: " ")) --json printed: \(stdout)") }
+    }
+
+    /// Runs meetctl on a pseudo-terminal, as a person at a terminal does, and answers `answer`
+    /// to its [y/N] question if it asks one. Returns what appeared on the terminal (stdout and
+    /// stderr together) and how it ended.
+    func onTerminal(_ arguments: [String], answering answer: String = "") throws -> ToolResult {
+        let script = """
+            import os, pty, select, sys, time
+            answer, argv = sys.argv[1], sys.argv[2:]
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execv(argv[0], argv)
+            seen, answered, deadline = b"", False, time.time() + 60
+            while time.time() < deadline:
+                ready, _, _ = select.select([fd], [], [], 0.5)
+                if ready:
+                    try:
+                        chunk = os.read(fd, 4096)
+                    except OSError:
+                        break
+                    if not chunk:
+                        break
+                    seen += chunk
+                if answer and not answered and b"[y/N]" in seen:
+                    os.write(fd, answer.encode() + b"\\n")
+                    answered = True
+            _, status = os.waitpid(pid, 0)
+            sys.stdout.write(seen.decode("utf-8", "replace"))
+            sys.exit(os.waitstatus_to_exitcode(status))
+            """
+        let mode = remote.map { ["--remote", $0] } ?? ["--test-clock"]
+        return try runTool("/usr/bin/env", ["python3", "-c", script, answer, Meetctl.path] + mode + arguments, environment: environment)
     }
 
     /// Runs a command that must fail with `status`; returns what it printed.
@@ -205,6 +249,26 @@ final class SMTPSink {
         return try names.filter { $0.hasSuffix(".eml") }.sorted().map {
             String(decoding: try Data(contentsOf: folder.appendingPathComponent($0)), as: UTF8.self)
         }
+    }
+
+    /// msmtp as the sendmail program for the SMTP server at 127.0.0.1:`port` (no
+    /// authentication, no TLS), its configuration written to `configFolder`.
+    static func msmtpCommand(port: UInt16, configFolder: URL) throws -> String {
+        let config = configFolder.appendingPathComponent("msmtprc-\(port)")
+        try """
+            defaults
+            auth off
+            tls off
+            timeout 10
+
+            account default
+            host 127.0.0.1
+            port \(port)
+            from noreply@academy.example
+
+            """.write(to: config, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: config.path)
+        return "msmtp -C \(config.path) -t"
     }
 
     static func accepts(port: UInt16) -> Bool {

@@ -28,24 +28,7 @@ final class MeetctlMailTests: XCTestCase {
         return sink
     }
 
-    /// An msmtp configuration for the SMTP server at 127.0.0.1:`port`: no authentication, no TLS.
-    func msmtpCommand(port: UInt16) throws -> String {
-        let config = folder.appendingPathComponent("msmtprc-\(port)")
-        try """
-            defaults
-            auth off
-            tls off
-            timeout 10
-
-            account default
-            host 127.0.0.1
-            port \(port)
-            from noreply@academy.example
-
-            """.write(to: config, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: config.path)
-        return "msmtp -C \(config.path) -t"
-    }
+    func msmtpCommand(port: UInt16) throws -> String { try SMTPSink.msmtpCommand(port: port, configFolder: folder) }
 
     func deliver(_ c: MeetctlCommunity, _ sendmail: String, from: String = "Academy Office <noreply@academy.example>") throws -> (ToolResult, JSONValue) {
         let result = try c.admin.run(["outbox", "deliver", "--sendmail", sendmail, "--from", from, "--json"])
@@ -61,17 +44,18 @@ final class MeetctlMailTests: XCTestCase {
         try smtp.start()
 
         let human = try c.admin.ok(["outbox", "deliver", "--sendmail", try msmtpCommand(port: smtp.port), "--from", "Academy Office <noreply@academy.example>"])
-        XCTAssertEqual(human, "Delivered 3, failed 0 (of 3 claimed).\n")
+        XCTAssertEqual(human, "Delivered 5, failed 0 (of 5 claimed).\n", "three notifications, then the invitation to each party")
         let messages = try smtp.messages()
-        XCTAssertEqual(messages.count, 3)
+        XCTAssertEqual(messages.count, 5)
 
-        // The user's invitation: to Zoë in Prague (CET), the office copied.
+        // The user's invitation: to Zoë in Prague (CET), the tutor and the office copied (seed 003:
+        // "Automatic emails will be sent to the customer and copy you and the office").
         let invitation = try XCTUnwrap(messages.first { $0["headers"]?["to"]?.string?.contains(c.userEmail) ?? false })
         XCTAssertEqual(invitation["headers"]?["to"]?.string, "Zoë Müller <\(c.userEmail)>")
-        XCTAssertEqual(invitation["headers"]?["cc"]?.string, office)
+        XCTAssertEqual(invitation["headers"]?["cc"]?.string, "\(c.expertEmail), \(office)")
         XCTAssertEqual(invitation["headers"]?["from"]?.string, "Academy Office <noreply@academy.example>")
         XCTAssertEqual(invitation["headers"]?["subject"]?.string, "[ACAD] Tutor Talia Kim invites you to a meeting")
-        XCTAssertEqual(invitation["rcpt_tos"]?.array?.compactMap(\.string).sorted(), [c.userEmail, office].sorted(), "msmtp -t sends to To and Cc")
+        XCTAssertEqual(invitation["rcpt_tos"]?.array?.compactMap(\.string).sorted(), [c.userEmail, c.expertEmail, office].sorted(), "msmtp -t sends to To and Cc")
         XCTAssertEqual(invitation["mail_from"], "noreply@academy.example")
         let invitationText = try XCTUnwrap(invitation["body"]?.string)
         XCTAssertTrue(invitationText.hasPrefix("Hello Zoë,\n"), invitationText)
@@ -80,8 +64,8 @@ final class MeetctlMailTests: XCTestCase {
 
         // The expert's messages, on New York's clock; one subject needs RFC 2047 words.
         let toExpert = messages.filter { $0["headers"]?["to"]?.string == "Talia Kim <\(c.expertEmail)>" }
-        XCTAssertEqual(toExpert.count, 2)
-        let confirmed = try XCTUnwrap(toExpert.first { $0["headers"]?["subject"] == "[ACAD] Meeting confirmed" })
+        XCTAssertEqual(toExpert.count, 3)
+        let confirmed = try XCTUnwrap(toExpert.first { $0["headers"]?["subject"] == "[ACAD] Meeting confirmed: Mon 11 Mar 2030 10:00 EDT" })
         XCTAssertTrue(confirmed["body"]?.string?.contains("Your meeting with Zoë Müller on Mon 11 Mar 2030 10:00") ?? false, "\(confirmed)")
         let newDate = try XCTUnwrap(toExpert.first { $0["headers"]?["subject"] == "[ACAD] New date proposed by Zoë Müller" })
         XCTAssertEqual(newDate["headers"]?["cc"]?.string, office)
@@ -94,14 +78,14 @@ final class MeetctlMailTests: XCTestCase {
             XCTAssertTrue(message.contains("Date: "), message)
         }
         let ids = messages.compactMap { $0["headers"]?["message-id"]?.string }
-        XCTAssertEqual(Set(ids).count, 3, "each message has its own Message-ID: \(ids)")
+        XCTAssertEqual(Set(ids).count, 5, "each message has its own Message-ID: \(ids)")
         XCTAssertTrue(ids.allSatisfy { $0.hasPrefix("<out_") && $0.hasSuffix("@academy.example>") }, "\(ids)")
 
         // Everything was acknowledged: nothing is claimed again.
         let (again, summary) = try deliver(c, try msmtpCommand(port: smtp.port))
         XCTAssertEqual(again.termination, .exited(0), again.stderr)
         XCTAssertEqual(summary["claimed"], 0)
-        XCTAssertEqual(try smtp.messages().count, 3)
+        XCTAssertEqual(try smtp.messages().count, 5)
     }
 
     func testAFailedDeliveryStaysInTheOutboxAndIsSentOnceLater() throws {
@@ -112,11 +96,11 @@ final class MeetctlMailTests: XCTestCase {
 
         let (failedRun, failed) = try deliver(c, sendmail)
         XCTAssertEqual(failedRun.termination, .exited(1), "a failed delivery is an error")
-        XCTAssertTrue(failedRun.stderr.contains("2 message(s) not delivered"), failedRun.stderr)
-        XCTAssertEqual(failed["claimed"], 2)
+        XCTAssertTrue(failedRun.stderr.contains("4 message(s) not delivered"), failedRun.stderr)
+        XCTAssertEqual(failed["claimed"], 4, "two notifications and two invitations")
         XCTAssertEqual(failed["delivered"], [])
         let failures = failed["failed"]?.array ?? []
-        XCTAssertEqual(failures.count, 2)
+        XCTAssertEqual(failures.count, 4)
         for failure in failures {
             XCTAssertEqual(failure["status"], "pending", "kept for a retry: \(failure)")
             XCTAssertTrue(failure["error"]?.string?.hasPrefix("msmtp exited with status") ?? false, "msmtp's own words are kept: \(failure)")
@@ -140,7 +124,7 @@ final class MeetctlMailTests: XCTestCase {
         let (_, last) = try deliver(c, sendmail)
         XCTAssertEqual(last["claimed"], 0)
         let received = try smtp.messages()
-        XCTAssertEqual(received.count, 2, "each message exactly once")
+        XCTAssertEqual(received.count, 4, "each message exactly once")
         XCTAssertEqual(Set(received.compactMap { $0["headers"]?["x-meetingledger-outbox-id"]?.string }), failedIds)
         XCTAssertEqual(received[0]["headers"]?["from"], "Académie Öffice <noreply@academy.example>", "a non-ASCII sender name is encoded")
     }

@@ -16,7 +16,7 @@ final class MeetctlUsageTests: XCTestCase {
         XCTAssertTrue(top.contains("Exit status: 0"), top)
 
         let propose = try ctl.ok(["propose", "--help"])
-        XCTAssertTrue(propose.hasPrefix("usage: meetctl propose --user PERSON --service SERVICE_ID --start TIME"), propose)
+        XCTAssertTrue(propose.hasPrefix("usage: meetctl propose --user PERSON --service SERVICE --start TIME"), propose)
         XCTAssertTrue(propose.contains("Calls meeting.propose."), propose)
         XCTAssertTrue(propose.contains("→ length_minutes"), "help shows how options map to params: \(propose)")
 
@@ -25,7 +25,7 @@ final class MeetctlUsageTests: XCTestCase {
 
         let statement = try ctl.ok(["help", "statement"])
         XCTAssertTrue(statement.contains("--csv"), "statement offers --csv: \(statement)")
-        XCTAssertFalse(try ctl.ok(["meetings", "--help"]).contains("--csv"), "only finance tables offer --csv")
+        XCTAssertFalse(try ctl.ok(["reasons", "--help"]).contains("--csv"), "only tables for spreadsheets offer --csv")
         XCTAssertTrue(try ctl.ok(["cancel", "-h"]).contains("--yes"))
     }
 
@@ -35,11 +35,11 @@ final class MeetctlUsageTests: XCTestCase {
             (["meetngs"], "unknown command \"meetngs\"", "did you mean \"meetings\"?"),
             (["propose", "--usr", "per_0190f3a1b2c37d4e8f9a0b1c2d3e4f50"], "unknown option --usr", "did you mean \"--user\"?"),
             (["reschedule", "mtg_0190f3a1b2c37d4e8f9a0b1c2d3e4f50", "--start", "tomorrow"], "--start: is not a time", "RFC 3339"),
-            (["confirm", "12345"], "MEETING_ID: expects an id mtg_", "meetctl"),
+            (["confirm", "mtg_12"], "MEETING: expects a meeting id mtg_", "at least 6 characters"),
             (["decline", "mtg_0190f3a1b2c37d4e8f9a0b1c2d3e4f50"], "decline needs --reason CODE", "usage: meetctl decline"),
             (["log", "mtg_0190f3a1b2c37d4e8f9a0b1c2d3e4f50", "--attendance", "late"], "must be one of attended, no_show", "see meetctl log --help"),
             (["propose", "--length", "an hour"], "--length: expects minutes", "see meetctl propose --help"),
-            (["meetings", "--csv"], "unknown option --csv for meetings", "meetctl meetings --help"),
+            (["reasons", "--csv"], "unknown option --csv for reasons", "meetctl reasons --help"),
             (["alternate"], "\"alternate\" needs a subcommand: one of confirm, reject, withdraw", "meetctl alternate --help"),
             (["availability", "set", "--rule", "Mon 9-12"], "names no location", "Mon 09:00-12:00 @LOC"),
             (["confirm", "mtg_0190f3a1b2c37d4e8f9a0b1c2d3e4f50", "extra"], "unexpected argument \"extra\"", "usage: meetctl confirm"),
@@ -60,7 +60,7 @@ final class MeetctlUsageTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("--as"), result.stderr)
         XCTAssertTrue(result.stderr.contains("MEETINGLEDGER_ACTOR"), result.stderr)
         let email = try nobody.fails(["--as", "talia@example.test", "meetings"], status: 2)
-        XCTAssertTrue(email.stderr.contains("no lookup by email"), "an email needs an id to look it up with: \(email.stderr)")
+        XCTAssertTrue(email.stderr.contains("an e-mail is looked up as someone of the community"), "an email needs someone to look it up as: \(email.stderr)")
     }
 
     func testFindsMeetingdAndSaysWhenItCannot() throws {

@@ -77,7 +77,8 @@ final class MeetingWorld {
         locationId = try Self.id(of: meetingd.result("location.create", as: admin, ["name": "Room 1", "kind": "in_person"]))
         serviceId = try Self.id(of: meetingd.result(
             "service.create", as: admin,
-            ["name": "CHEM101", "kind": "generic", "default_length_minutes": .int(Self.lengthMinutes), "price_credits": .int(Self.price)]))
+            ["name": "CHEM101", "kind": "generic", "default_length_minutes": .int(Self.lengthMinutes), "price_credits": .int(Self.price),
+             "skills": ["Titration", "Stoichiometry"]]))
         finance = try community.createPersonId(on: meetingd, roles: ["finance"])
         names[admin] = "admin"
         names[finance] = "finance"

@@ -40,7 +40,7 @@ final class SchedulingSeed003Tests: EndToEndTestCase {
     /// "Press Make Session and add location and session type to confirm": with the community
     /// requiring these details, the tutor's confirmation of a customer's request needs a
     /// session type from the community's list; the location may be changed then. The customer
-    /// confirming a tutor's proposal needs neither.
+    /// confirming a tutor's proposal that names its session type needs neither.
     func testMakingTheSessionNeedsSessionTypeAndLocation() throws {
         let w = try world(settings: ["require_confirm_details": true])
         let room2 = try w.addLocation("Room 2")
@@ -59,7 +59,8 @@ final class SchedulingSeed003Tests: EndToEndTestCase {
         let calendar = try w.meetingd.result("meeting.calendar", as: w.user, ["meeting_id": .string(id)])
         XCTAssertEqual(try PythonReference.invitation(calendar["ics"]?.string ?? "")["location"], "Room 2", "the invitation is at the chosen location")
 
-        let proposal = try MeetingWorld.id(of: w.propose(start: MeetingTime.at(day: 8, hour: 10), extra: ["location_id": .string(w.locationId)]))
+        let proposal = try MeetingWorld.id(of: w.propose(
+            start: MeetingTime.at(day: 8, hour: 10), extra: ["location_id": .string(w.locationId), "session_type": "Tutoring"]))
         assertMeeting(try w.act("meeting.confirm", as: w.user, proposal), status: "agreed", credit: "blocked")
         try w.assertReconciled()
     }
@@ -124,8 +125,9 @@ final class SchedulingSeed003Tests: EndToEndTestCase {
     // MARK: Emails
 
     /// "Automatic emails will be sent to the customer and copy you and the office when a
-    /// session request is updated": every notification names the office in cc; "Press Delete
-    /// Request to deny the requests and the customer will be notified".
+    /// session request is updated": every notification names the office in cc, and the
+    /// customer's copy the tutor too; "Press Delete Request to deny the requests and the customer
+    /// will be notified".
     func testUpdatesCopyTheOffice() throws {
         let w = try world()
         let id = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 10)))
@@ -136,8 +138,11 @@ final class SchedulingSeed003Tests: EndToEndTestCase {
         let notifications = try w.drainRaw().filter { $0["channel"] == "notification" }
         XCTAssertEqual(notifications.map { $0["kind"]?.string ?? "" }.sorted(),
                        ["counter_offer_by_expert", "meeting_confirmed_by_user", "meeting_rejected_by_expert", "meeting_request", "meeting_request"])
+        let tutor = try XCTUnwrap(try w.meetingd.result("person.get", as: w.admin, ["person_id": .string(w.expert)])["email"]?.string)
         for n in notifications {
-            XCTAssertEqual(n["cc"], [.string(Self.office)], "\(n["kind"] ?? .null) copies the office")
+            let toCustomer = n["recipient_id"]?.string == w.user
+            XCTAssertEqual(n["cc"], toCustomer ? [.string(tutor), .string(Self.office)] : [.string(Self.office)],
+                           "\(n["kind"] ?? .null) copies the office\(toCustomer ? " and the tutor" : "")")
             XCTAssertNotNil(n["recipient"]?["email"]?.string)
         }
         XCTAssertEqual(notifications.first { $0["kind"] == "meeting_rejected_by_expert" }?["recipient_id"]?.string, w.user, "the customer is told of the deletion")

@@ -169,6 +169,33 @@ final class StatementCountTests: EndToEndTestCase {
         try measure("payout.create", "payout.create", as: w.finance, ["expert_id": .string(w.expert), "credits": 50, "reference": .string("bank-\(TestEnvironment.uniqueTag())")])
         try measure("payout.create", "payout.create", as: w.finance, ["expert_id": .string(w.expert), "credits": 5, "reference": .string("bank-\(TestEnvironment.uniqueTag())")], key: true)
 
+        // Issue 13: a student's request, staff booking for a user, the tutor's processing done by
+        // the office, the common list, and a weekly cancel that reaches every later occurrence.
+        let student = try w.addUser(name: "student", credits: 0)
+        let office = try w.community.createPersonId(on: w.meetingd, roles: ["office"])
+        try w.meetingd.result("student.link", as: w.admin, ["customer_id": .string(w.user), "student_id": .string(student)])
+        var forStudent = w.requestParams(start: slot(11, 9))
+        forStudent["student_id"] = .string(student)
+        try measure("meeting.request for a student", "meeting.request", as: w.user, forStudent, key: true)
+        var forUser = w.requestParams(start: slot(11, 11))
+        forUser["user_id"] = .string(w.user)
+        try measure("meeting.request by an admin for a user", "meeting.request", as: w.admin, forUser)
+        try w.meetingd.result("community.update_settings", as: w.admin, ["require_confirm_details": true])
+        let p2 = try id(w.propose(start: slot(12, 9)))
+        try measure("meeting.confirm by the user (awaiting processing)", "meeting.confirm", as: w.user, ["meeting_id": .string(p2)])
+        try measure("meeting.confirm by the office (making the session)", "meeting.confirm", as: office,
+                    ["meeting_id": .string(p2), "session_type": "online", "location_id": .string(w.locationId)], key: true)
+        try w.meetingd.result("community.update_settings", as: w.admin, ["require_confirm_details": false])
+        try measure("meeting.list (both sides)", "meeting.list", as: w.user, [:])
+        let weekly = try w.meetingd.result("series.create", as: w.user, [
+            "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "first_start": .string(slot(15, 14)),
+            "location_id": .string(w.locationId), "weeks": 3,
+        ])
+        let firstOccurrence = weekly["occurrences"]?.array?.first?["meeting_id"]?.string ?? ""
+        try w.act("meeting.confirm", as: w.expert, firstOccurrence)
+        try measure("meeting.cancel (a weekly occurrence and every later one)", "meeting.cancel", as: w.user,
+                    ["meeting_id": .string(firstOccurrence), "reason_code": "other"], key: true)
+
         // Series and the scheduler.
         let series = try measure("series.create", "series.create", as: w.user, [
             "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "first_start": .string(slot(14, 10)),

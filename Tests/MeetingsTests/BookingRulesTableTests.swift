@@ -55,6 +55,19 @@ final class BookingRulesTableTests: XCTestCase {
         (.distinctParties, "invalid_params", { c, _ in c.expert = PersonFacts(id: "per_u", email: "u@x.example", firstName: "Una", lastName: "User", roles: [.user, .expert], timeZone: "UTC") }),
         (.supportedTime, "invalid_params", { _, a in a.start = Instant.latestSupported.adding(minutes: -30) }),
         (.offered, "slot_unavailable", { c, _ in c.certified = false }),
+        (.studentLink, "invalid_params", { c, a in
+            a.studentId = "per_s"
+            c.student = PersonFacts(id: "per_s", email: "s@x.example", firstName: "Sol", lastName: "Student", roles: [.user], timeZone: "UTC")
+            c.studentLinked = false
+        }),
+        (.skill, "invalid_params", { c, a in
+            c.service?.skills = ["stoichiometry"]
+            a.skill = "knitting"
+        }),
+        (.agenda, "invalid_params", { c, a in
+            c.service?.agendaQuestions = ["What do you want to work on?"]
+            a.agendaAnswers = ["Moles", "and more"]
+        }),
         (.enrolment, "not_enrolled", { c, _ in c.enrolled = false }),
         (.suspension, "suspended", { c, _ in c.user?.suspendedUntil = now.adding(minutes: 24 * 60) }),
         (.notice, "slot_unavailable", { _, a in a.start = at(day: 0, hour: 1) }),
@@ -121,6 +134,55 @@ final class BookingRulesTableTests: XCTestCase {
         XCTAssertTrue(BookingRule.weeklyLimit.applies(to: .expertConfirmsAlternate))
         XCTAssertFalse(BookingRule.suspension.applies(to: .expertConfirm))
         XCTAssertTrue(BookingRule.suspension.applies(to: .userConfirmsAlternate))
+        // A student's link is checked wherever the customer commits for them and when an expert
+        // proposes for them; skills where a meeting is created; agenda answers on a request.
+        for path in BookingPath.allCases {
+            XCTAssertEqual(BookingRule.studentLink.applies(to: path), path.userCommits || path == .propose, "studentLink on \(path)")
+            XCTAssertEqual(BookingRule.skill.applies(to: path), [.request, .propose, .seriesOccurrence].contains(path), "skill on \(path)")
+            XCTAssertEqual(BookingRule.agenda.applies(to: path), path == .request, "agenda on \(path)")
+        }
+    }
+
+    // MARK: Students, skills and agenda answers (seeds 003, 004)
+
+    func testAStudentMustBeLinkedToTheCustomerAndNotBeTheExpert() throws {
+        var c = try Self.context()
+        c.student = PersonFacts(id: "per_s", email: "s@x.example", firstName: "Sol", lastName: "Student", roles: [.user], timeZone: "UTC")
+        c.studentLinked = true
+        var a = Self.attempt(.request)
+        a.studentId = "per_s"
+        XCTAssertEqual(outcome(a, c), "ok")
+        c.student = c.expert
+        a.studentId = c.expert?.id
+        XCTAssertEqual(outcome(a, c), "invalid_params", "nobody meets themself")
+        c.student = nil
+        XCTAssertEqual(outcome(a, c), "not_found", "a student who is nobody of this community")
+    }
+
+    func testSkillsAndAgendaAnswersNameTheField() throws {
+        var c = try Self.context()
+        c.service?.skills = ["stoichiometry", "titration"]
+        c.service?.agendaQuestions = ["What do you want to work on?", "Anything else?"]
+        var a = Self.attempt(.request)
+        a.agendaAnswers = ["Moles", ""]
+        a.skill = "titration"
+        XCTAssertEqual(outcome(a, c), "ok", "a known skill; two answers, the second empty")
+        a.skill = "knitting"
+        XCTAssertThrowsError(try BookingRules.check(a, c)) { e in
+            XCTAssertEqual((e as? AppError)?.details["field"], "skill")
+            XCTAssertTrue((e as? AppError)?.details["reason"]?.stringValue?.contains("stoichiometry, titration") ?? false, "\(e)")
+        }
+        a.skill = nil
+        a.agendaAnswers = ["Moles"]
+        XCTAssertThrowsError(try BookingRules.check(a, c)) { e in
+            XCTAssertEqual((e as? AppError)?.details["field"], "agenda_answers")
+            XCTAssertTrue((e as? AppError)?.details["reason"]?.stringValue?.contains("1. What do you want to work on? 2. Anything else?") ?? false, "\(e)")
+        }
+        c.service?.skills = []
+        c.service?.agendaQuestions = []
+        a.skill = "titration"
+        a.agendaAnswers = []
+        XCTAssertThrowsError(try BookingRules.check(a, c)) { e in XCTAssertEqual((e as? AppError)?.details["field"], "skill") }
     }
 
     // MARK: Conflicts: only the expert's side accepts them, and a user never learns whose they are

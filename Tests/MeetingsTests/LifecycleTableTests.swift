@@ -34,6 +34,8 @@ final class LifecycleTableTests: XCTestCase {
         ("cancelled", state(.cancelled, .returned, user: true, expert: true, by: .user)),
         ("completed", state(.completed, .paid, user: true, expert: true, by: .user)),
         ("expired", state(.expired, .returned, user: true, expert: false, by: .user)),
+        // Seed 003: the user accepted the expert's new date; the expert must make the session.
+        ("awaiting_processing", state(.awaitingApproval, .blocked, user: true, expert: true, by: .expert)),
     ]
 
     static let commands: [(String, Command)] = [
@@ -51,7 +53,13 @@ final class LifecycleTableTests: XCTestCase {
         ("skip_occurrence", .skipOccurrence),
     ]
 
-    static let actors: [(String, MeetingActor)] = [("user", .party(.user)), ("expert", .party(.expert)), ("admin", .admin), ("system", .system)]
+    static let actors: [(String, MeetingActor)] = [
+        ("user", .party(.user)), ("expert", .party(.expert)), ("admin", .admin), ("office", .office), ("system", .system),
+    ]
+
+    /// What the office may do for an expert (seed 003), with the expert's outcome; every other
+    /// command refuses it.
+    static let officeCommands: Set<String> = ["confirm", "decline", "withdraw", "reschedule", "confirm_alternate", "reject_alternate", "withdraw_alternate"]
 
     /// Outcome per state → command → actor. A status name means allowed (the next status);
     /// anything else is the refusal's data.code. Party-only commands refuse admin and system.
@@ -63,17 +71,22 @@ final class LifecycleTableTests: XCTestCase {
     static let noShowOnly: [String: String] = ["user": "invalid_state", "expert": "forbidden", "admin": "invalid_state", "system": "forbidden"]
     static let expireOnly: [String: String] = ["user": "forbidden", "expert": "forbidden", "admin": "forbidden", "system": "invalid_state"]
 
+    static let awaitingTheExpert: [String: [String: String]] = [
+        "confirm": party(user: "invalid_state", expert: "agreed"),
+        "decline": party(user: "invalid_state", expert: "rejected"),
+        "withdraw": party(user: "cancelled", expert: "invalid_state"),
+        "cancel": refusedInState,
+        "reschedule": party(user: "awaiting_approval", expert: "awaiting_approval"),
+        "confirm_alternate": refusedInState, "reject_alternate": refusedInState, "withdraw_alternate": refusedInState,
+        "log_session": logOnly, "report_no_show": noShowOnly, "expire": expireOnly,
+        "skip_occurrence": party(user: "cancelled", expert: "cancelled"),
+    ]
+
     static let table: [String: [String: [String: String]]] = [
-        "user_request": [
-            "confirm": party(user: "invalid_state", expert: "agreed"),
-            "decline": party(user: "invalid_state", expert: "rejected"),
-            "withdraw": party(user: "cancelled", expert: "invalid_state"),
-            "cancel": refusedInState,
-            "reschedule": party(user: "awaiting_approval", expert: "awaiting_approval"),
-            "confirm_alternate": refusedInState, "reject_alternate": refusedInState, "withdraw_alternate": refusedInState,
-            "log_session": logOnly, "report_no_show": noShowOnly, "expire": expireOnly,
-            "skip_occurrence": party(user: "cancelled", expert: "cancelled"),
-        ],
+        "user_request": awaitingTheExpert,
+        // Seed 003: a new date the user accepted answers like a request: the expert makes the
+        // session or declines it, the user may withdraw.
+        "awaiting_processing": awaitingTheExpert,
         "expert_proposal": [
             "confirm": party(user: "agreed", expert: "invalid_state"),
             "decline": party(user: "rejected", expert: "invalid_state"),
@@ -144,7 +157,9 @@ final class LifecycleTableTests: XCTestCase {
             let row = Self.table[stateName] ?? Self.endedRow
             for (commandName, c) in Self.commands {
                 for (actorName, a) in Self.actors {
-                    let expected = row[commandName]![actorName]!
+                    let expected = actorName == "office"
+                        ? (Self.officeCommands.contains(commandName) ? row[commandName]!["expert"]! : "forbidden")
+                        : row[commandName]![actorName]!
                     let got = Self.outcome(m, c, a, now: Self.before)
                     XCTAssertEqual(got, expected, "\(stateName) × \(commandName) × \(actorName)")
                     checked += 1
@@ -162,6 +177,10 @@ final class LifecycleTableTests: XCTestCase {
             for (commandName, c) in Self.commands {
                 for (actorName, a) in Self.actors {
                     let got = Self.outcome(m, c, a, now: after)
+                    if actorName == "office" {
+                        XCTAssertEqual(got, Self.officeCommands.contains(commandName) ? "meeting_started" : "forbidden", "\(stateName) × \(commandName) × office")
+                        continue
+                    }
                     switch commandName {
                     case "log_session":
                         let expected = actorName != "expert" ? "forbidden" : (m.status == .agreed ? "completed" : "invalid_state")

@@ -42,6 +42,37 @@ final class NotificationTextTests: XCTestCase {
         XCTAssertLessThanOrEqual(t.push.count, 140)
         XCTAssertTrue(t.body.contains("Mon 11 Mar 2030 10:00 EDT"), "the expert's own clock: \(t.body)")
     }
+
+    /// Every mail about a meeting lists it: when on the recipient's clock, where, the video link,
+    /// the service and the topic, each on one line whatever the text holds.
+    func testTheBodyListsTheMeetingOnTheRecipientsClock() throws {
+        let details = NotificationText.MeetingDetails(
+            lengthMinutes: 45, location: "Room 101", videoURL: "https://video.example/r", topic: "Moles\r\nBcc: eve@evil.example")
+        let t = NotificationText.compose(
+            kind: "meeting_confirmed_by_expert", recipient: sam, counterpart: talia, service: "CHEM101", start: start, payload: [:],
+            settings: try settings(), details: details)
+        XCTAssertEqual(t.subject, "[TP] Meeting confirmed: Mon 11 Mar 2030 15:00 CET", "a confirmation names its date")
+        XCTAssertTrue(t.body.contains("""
+            When:   Mon 11 Mar 2030 15:00 CET, 45 minutes (your time zone: Europe/Prague)
+            Where:  Room 101
+            Video:  https://video.example/r
+            Course: CHEM101
+            Topic:  Moles  Bcc: eve@evil.example
+            """), t.body)
+    }
+
+    /// The mail that carries a calendar invitation says what the attached .ics does: a new
+    /// entry, an update of the same entry after a move, or its removal.
+    func testAnInvitationMailSaysWhatItsAttachmentDoes() throws {
+        func subject(_ payload: JSON) throws -> String {
+            NotificationText.compose(
+                kind: "calendar.invite", recipient: talia, counterpart: sam, service: "CHEM101", start: start, payload: payload, settings: try settings()
+            ).subject
+        }
+        XCTAssertEqual(try subject(["method": "REQUEST", "sequence": 0, "title": "Sam and Talia - TP"]), "[TP] Invitation: Sam and Talia - TP @ Mon 11 Mar 2030 10:00 EDT")
+        XCTAssertEqual(try subject(["method": "REQUEST", "sequence": 2, "title": "Sam and Talia - TP"]), "[TP] Updated invitation: Sam and Talia - TP @ Mon 11 Mar 2030 10:00 EDT")
+        XCTAssertEqual(try subject(["method": "CANCEL", "sequence": 3, "title": "Sam and Talia - TP"]), "[TP] Cancelled: Sam and Talia - TP @ Mon 11 Mar 2030 10:00 EDT")
+    }
 }
 
 final class ChatTextTests: XCTestCase {

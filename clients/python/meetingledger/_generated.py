@@ -63,6 +63,8 @@ MUTATING_METHODS = frozenset({
     "service.certify",
     "service.create",
     "service.decertify",
+    "student.link",
+    "student.unlink",
     "import.csv",
 })
 
@@ -349,12 +351,15 @@ class CommunitySettings:
     auto_accept: bool
     cancellation_reasons: List[Reason]
     cancellation_window_hours: int
+    email_user_on_decline: bool
+    experts_may_propose: bool
     feedback_questions: List[str]
     horizon_days: int
     labels: CommunitySettingsLabels
     min_notice_minutes: int
     no_show_policy: CommunitySettingsNoShowPolicy
     office_email: Optional[str]
+    pending_holds_slot: bool
     platform_fee_percent: int
     rejection_reasons: List[Reason]
     reminder_expert_minutes: int
@@ -536,6 +541,71 @@ class PersonProfilesResult:
     @classmethod
     def from_json(cls, value: Any) -> "PersonProfilesResult":
         return decode(cls, value, _PersonProfilesResult_FIELDS)
+
+
+@dataclass
+class StudentLinkResult:
+    """The StudentLinkResult object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    customer_id: str
+    linked: bool
+    student_id: str
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "StudentLinkResult":
+        return decode(cls, value, _StudentLinkResult_FIELDS)
+
+
+@dataclass
+class StudentUnlinkResult:
+    """The StudentUnlinkResult object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    customer_id: str
+    linked: bool
+    student_id: str
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "StudentUnlinkResult":
+        return decode(cls, value, _StudentUnlinkResult_FIELDS)
+
+
+@dataclass
+class StudentListResult:
+    """The StudentListResult object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    items: List[StudentListResultItemsItem]
+    next_cursor: Optional[str]
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "StudentListResult":
+        return decode(cls, value, _StudentListResult_FIELDS)
+
+
+@dataclass
+class StudentListResultItemsItem:
+    """The StudentListResultItemsItem object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    customer_id: str
+    customer_name: str
+    linked_at: str
+    student_id: str
+    student_name: str
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "StudentListResultItemsItem":
+        return decode(cls, value, _StudentListResultItemsItem_FIELDS)
 
 
 @dataclass
@@ -1174,22 +1244,26 @@ class Meeting:
     alternate: Optional[Alternate]
     attendance: Optional[Literal["attended", "no_show", "expert_no_show"]]
     awaiting_action_by: Optional[Literal["user", "expert"]]
+    awaiting_processing: bool
     calendar_sequence: int
     conflict_accepted: bool
     created_at: str
     credit_status: Literal["none", "blocked", "returned", "paid"]
+    decline_reason: Optional[Reason]
+    details_hidden: bool
     duration_minutes: Optional[int]
-    end: str
+    end: Optional[str]
     expert_approved: bool
     expert_id: str
     expert_name: str
     feedback: Optional[List[FeedbackAnswer]]
     hold_transfer_id: Optional[str]
     id: str
-    length_minutes: int
+    length_minutes: Optional[int]
     location_id: Optional[str]
     note: Optional[str]
     occurrence_date: Optional[str]
+    pending_holds_slot: bool
     price_credits: int
     price_source: Literal["service", "expert"]
     proposed_by: Literal["user", "expert"]
@@ -1197,8 +1271,10 @@ class Meeting:
     service_id: str
     session_type: Optional[str]
     skill: Optional[str]
-    start: str
+    start: Optional[str]
     status: Literal["awaiting_approval", "agreed", "rejected", "cancelled", "completed", "expired"]
+    student_id: Optional[str]
+    student_name: Optional[str]
     topic: Optional[str]
     updated_at: str
     user_approved: bool
@@ -1206,6 +1282,9 @@ class Meeting:
     user_name: str
     version: int
     video_url: Optional[str]
+    cancelled_occurrences: Optional[List[str]] = None
+    series_status: Optional[Literal["active", "cancelled"]] = None
+    side: Optional[Literal["user", "expert"]] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -1286,7 +1365,7 @@ class MeetingEvent:
     Members meetingd adds after this client was generated are kept in `extra`."""
 
     actor_id: Optional[str]
-    actor_role: Literal["user", "expert", "admin", "system"]
+    actor_role: Literal["user", "expert", "admin", "office", "system"]
     at: str
     details: Dict[str, Any]
     id: str
@@ -1455,6 +1534,7 @@ class Series:
     service_id: str
     skip_dates: List[SkipDate]
     status: Literal["active", "cancelled"]
+    student_id: Optional[str]
     time_zone: str
     user_id: str
     weekday: int
@@ -1863,12 +1943,15 @@ _CommunitySettings_FIELDS: Tuple[FieldSpec, ...] = (
     ("auto_accept", "auto_accept", None, True),
     ("cancellation_reasons", "cancellation_reasons", list_of(Reason.from_json), True),
     ("cancellation_window_hours", "cancellation_window_hours", None, True),
+    ("email_user_on_decline", "email_user_on_decline", None, True),
+    ("experts_may_propose", "experts_may_propose", None, True),
     ("feedback_questions", "feedback_questions", None, True),
     ("horizon_days", "horizon_days", None, True),
     ("labels", "labels", CommunitySettingsLabels.from_json, True),
     ("min_notice_minutes", "min_notice_minutes", None, True),
     ("no_show_policy", "no_show_policy", CommunitySettingsNoShowPolicy.from_json, True),
     ("office_email", "office_email", None, True),
+    ("pending_holds_slot", "pending_holds_slot", None, True),
     ("platform_fee_percent", "platform_fee_percent", None, True),
     ("rejection_reasons", "rejection_reasons", list_of(Reason.from_json), True),
     ("reminder_expert_minutes", "reminder_expert_minutes", None, True),
@@ -1945,6 +2028,31 @@ _ExpertProfile_FIELDS: Tuple[FieldSpec, ...] = (
 _PersonProfilesResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("items", "items", list_of(ExpertProfile.from_json), True),
     ("next_cursor", "next_cursor", None, True),
+)
+
+_StudentLinkResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("customer_id", "customer_id", None, True),
+    ("linked", "linked", None, True),
+    ("student_id", "student_id", None, True),
+)
+
+_StudentUnlinkResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("customer_id", "customer_id", None, True),
+    ("linked", "linked", None, True),
+    ("student_id", "student_id", None, True),
+)
+
+_StudentListResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("items", "items", list_of(StudentListResultItemsItem.from_json), True),
+    ("next_cursor", "next_cursor", None, True),
+)
+
+_StudentListResultItemsItem_FIELDS: Tuple[FieldSpec, ...] = (
+    ("customer_id", "customer_id", None, True),
+    ("customer_name", "customer_name", None, True),
+    ("linked_at", "linked_at", None, True),
+    ("student_id", "student_id", None, True),
+    ("student_name", "student_name", None, True),
 )
 
 _Transfer_FIELDS: Tuple[FieldSpec, ...] = (
@@ -2248,10 +2356,13 @@ _Meeting_FIELDS: Tuple[FieldSpec, ...] = (
     ("alternate", "alternate", Alternate.from_json, True),
     ("attendance", "attendance", None, True),
     ("awaiting_action_by", "awaiting_action_by", None, True),
+    ("awaiting_processing", "awaiting_processing", None, True),
     ("calendar_sequence", "calendar_sequence", None, True),
     ("conflict_accepted", "conflict_accepted", None, True),
     ("created_at", "created_at", None, True),
     ("credit_status", "credit_status", None, True),
+    ("decline_reason", "decline_reason", Reason.from_json, True),
+    ("details_hidden", "details_hidden", None, True),
     ("duration_minutes", "duration_minutes", None, True),
     ("end", "end", None, True),
     ("expert_approved", "expert_approved", None, True),
@@ -2264,6 +2375,7 @@ _Meeting_FIELDS: Tuple[FieldSpec, ...] = (
     ("location_id", "location_id", None, True),
     ("note", "note", None, True),
     ("occurrence_date", "occurrence_date", None, True),
+    ("pending_holds_slot", "pending_holds_slot", None, True),
     ("price_credits", "price_credits", None, True),
     ("price_source", "price_source", None, True),
     ("proposed_by", "proposed_by", None, True),
@@ -2273,6 +2385,8 @@ _Meeting_FIELDS: Tuple[FieldSpec, ...] = (
     ("skill", "skill", None, True),
     ("start", "start", None, True),
     ("status", "status", None, True),
+    ("student_id", "student_id", None, True),
+    ("student_name", "student_name", None, True),
     ("topic", "topic", None, True),
     ("updated_at", "updated_at", None, True),
     ("user_approved", "user_approved", None, True),
@@ -2280,6 +2394,9 @@ _Meeting_FIELDS: Tuple[FieldSpec, ...] = (
     ("user_name", "user_name", None, True),
     ("version", "version", None, True),
     ("video_url", "video_url", None, True),
+    ("cancelled_occurrences", "cancelled_occurrences", None, False),
+    ("series_status", "series_status", None, False),
+    ("side", "side", None, False),
 )
 
 _Alternate_FIELDS: Tuple[FieldSpec, ...] = (
@@ -2389,6 +2506,7 @@ _Series_FIELDS: Tuple[FieldSpec, ...] = (
     ("service_id", "service_id", None, True),
     ("skip_dates", "skip_dates", list_of(SkipDate.from_json), True),
     ("status", "status", None, True),
+    ("student_id", "student_id", None, True),
     ("time_zone", "time_zone", None, True),
     ("user_id", "user_id", None, True),
     ("weekday", "weekday", None, True),
@@ -2617,6 +2735,10 @@ __all__ = [
     "LocationListResult",
     "ExpertProfile",
     "PersonProfilesResult",
+    "StudentLinkResult",
+    "StudentUnlinkResult",
+    "StudentListResult",
+    "StudentListResultItemsItem",
     "Transfer",
     "LedgerBalanceResult",
     "AccountBalance",
@@ -2871,6 +2993,7 @@ class AvailabilityNamespace:
         location_id: Optional[str] = UNSET,
         expert_id: Optional[str] = UNSET,
         length_minutes: Optional[int] = UNSET,
+        student_id: Optional[str] = UNSET,
         limit: Optional[int] = UNSET,
         cursor: Optional[str] = UNSET,
     ) -> AvailabilitySearchResult:
@@ -2886,6 +3009,8 @@ class AvailabilityNamespace:
         location_id (loc_… id)
         expert_id (per_… id): Only where the community allows filtering by expert
         length_minutes (5…1440)
+        student_id (per_… id): Search for one of your students: their enrolment decides which experts are
+            shown
         limit (1…2000): Most slots in this answer (default 500); an answer also ends before it would list
             more than 10000 expert-location pairs
         cursor: next_cursor from the previous answer, sent with the same other params
@@ -2894,7 +3019,7 @@ class AvailabilityNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
         InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("availability.search", {"actor": actor, "service_id": service_id, "from": from_, "to": to, "location_id": location_id, "expert_id": expert_id, "length_minutes": length_minutes, "limit": limit, "cursor": cursor}, False, AvailabilitySearchResult.from_json)
+        return self._client._call("availability.search", {"actor": actor, "service_id": service_id, "from": from_, "to": to, "location_id": location_id, "expert_id": expert_id, "length_minutes": length_minutes, "student_id": student_id, "limit": limit, "cursor": cursor}, False, AvailabilitySearchResult.from_json)
 
     def set_weekly(
         self,
@@ -3080,6 +3205,9 @@ class CommunityNamespace:
         allow_expert_filter: Optional[bool] = UNSET,
         require_session_log: Optional[bool] = UNSET,
         require_confirm_details: Optional[bool] = UNSET,
+        experts_may_propose: Optional[bool] = UNSET,
+        email_user_on_decline: Optional[bool] = UNSET,
+        pending_holds_slot: Optional[bool] = UNSET,
         no_show_policy: Optional[CommunityUpdateSettingsNoShowPolicyInput] = UNSET,
         weekly_usage_limit: Optional[int] = UNSET,
         labels: Optional[CommunityUpdateSettingsLabelsInput] = UNSET,
@@ -3110,7 +3238,13 @@ class CommunityNamespace:
         require_enrollment
         allow_expert_filter
         require_session_log
-        require_confirm_details: Experts must give session_type and location_id when confirming a request
+        require_confirm_details: Experts must give session_type and location_id when confirming a request; a
+            user's acceptance of an expert's new date then waits for the expert to make the session
+        experts_may_propose: Experts may create meetings with meeting.propose (default true)
+        email_user_on_decline: The user is notified when a request is declined (default true)
+        pending_holds_slot: A request holding credits takes the expert's time (default true); false: several
+            users may request the same time, and confirming one that overlaps an agreed meeting gives
+            time_conflict
         no_show_policy
         weekly_usage_limit (1…1000)
         labels
@@ -3128,7 +3262,7 @@ class CommunityNamespace:
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("community.update_settings", {"actor": actor, "auto_accept": auto_accept, "cancellation_window_hours": cancellation_window_hours, "user_late_cancel_charge_percent": user_late_cancel_charge_percent, "platform_fee_percent": platform_fee_percent, "reminder_user_hours": reminder_user_hours, "reminder_expert_minutes": reminder_expert_minutes, "min_notice_minutes": min_notice_minutes, "horizon_days": horizon_days, "slot_minutes": slot_minutes, "require_enrollment": require_enrollment, "allow_expert_filter": allow_expert_filter, "require_session_log": require_session_log, "require_confirm_details": require_confirm_details, "no_show_policy": no_show_policy, "weekly_usage_limit": weekly_usage_limit, "labels": labels, "short_name": short_name, "time_zone": time_zone, "office_email": office_email, "session_types": session_types, "feedback_questions": feedback_questions, "rejection_reasons": rejection_reasons, "cancellation_reasons": cancellation_reasons, "idempotency_key": idempotency_key}, True, Community.from_json)
+        return self._client._call("community.update_settings", {"actor": actor, "auto_accept": auto_accept, "cancellation_window_hours": cancellation_window_hours, "user_late_cancel_charge_percent": user_late_cancel_charge_percent, "platform_fee_percent": platform_fee_percent, "reminder_user_hours": reminder_user_hours, "reminder_expert_minutes": reminder_expert_minutes, "min_notice_minutes": min_notice_minutes, "horizon_days": horizon_days, "slot_minutes": slot_minutes, "require_enrollment": require_enrollment, "allow_expert_filter": allow_expert_filter, "require_session_log": require_session_log, "require_confirm_details": require_confirm_details, "experts_may_propose": experts_may_propose, "email_user_on_decline": email_user_on_decline, "pending_holds_slot": pending_holds_slot, "no_show_policy": no_show_policy, "weekly_usage_limit": weekly_usage_limit, "labels": labels, "short_name": short_name, "time_zone": time_zone, "office_email": office_email, "session_types": session_types, "feedback_questions": feedback_questions, "rejection_reasons": rejection_reasons, "cancellation_reasons": cancellation_reasons, "idempotency_key": idempotency_key}, True, Community.from_json)
 
 
 class ConversationNamespace:
@@ -3651,7 +3785,7 @@ class MeetingNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
-        InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        InvalidStateError, InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("meeting.calendar", {"actor": actor, "meeting_id": meeting_id}, False, CalendarInvitation.from_json)
 
@@ -3666,7 +3800,7 @@ class MeetingNamespace:
         expected_version: Optional[int] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Meeting:
-        """Either side cancels an agreed meeting; inside the cancellation window only with confirm_late (a user's late cancellation is charged).
+        """Either side cancels an agreed meeting; inside the cancellation window only with confirm_late (a user's late cancellation is charged). Cancelling an occurrence of a weekly series cancels every later occurrence and the series too (cancelled_occurrences); series.skip drops one date.
 
         Who may call: member. Mutating: accepts idempotency_key.
 
@@ -3698,7 +3832,7 @@ class MeetingNamespace:
         expected_version: Optional[int] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Meeting:
-        """The side that has not approved confirms: agreed once both have, credits held if not yet.
+        """The side that has not approved confirms (the office may for the expert): agreed once both have, credits held if not yet. Where the community requires session details, a user's acceptance of the expert's new date waits for the expert to make the session (awaiting_processing); the expert's confirm with session_type and location_id makes it. time_conflict (4010): the expert has an agreed meeting at that time (data.meeting_ids, the expert's side only); the expert or the office confirms anyway with accept_conflicts.
 
         Who may call: member. Mutating: accepts idempotency_key.
 
@@ -3707,7 +3841,7 @@ class MeetingNamespace:
         meeting_id (mtg_… id)
         accept_conflicts: Confirm even though the expert has an agreed meeting at that time (the expert's
             side only)
-        session_type: Required from experts when the community requires confirmation details
+        session_type: Required from the expert's side when the community requires confirmation details
         location_id (loc_… id): Sets the location (required with session_type where the community asks)
         expected_version: Fail with invalid_state if the meeting changed since this version
         idempotency_key: A retry with the same key and params returns the first response and has no further
@@ -3829,8 +3963,8 @@ class MeetingNamespace:
     def list(
         self,
         *,
-        role: Literal["user", "expert"],
         actor: Optional[str] = None,
+        role: Optional[Literal["user", "expert"]] = UNSET,
         status: Optional[Literal["awaiting_approval", "agreed", "rejected", "cancelled", "completed", "expired"]] = UNSET,
         from_: Optional[str] = UNSET,
         to: Optional[str] = UNSET,
@@ -3838,13 +3972,13 @@ class MeetingNamespace:
         limit: Optional[int] = UNSET,
         cursor: Optional[str] = UNSET,
     ) -> MeetingListResult:
-        """The actor's meetings as user or expert: those awaiting the actor's action first, then by start.
+        """The actor's meetings as user (or as the student a meeting is for) or expert — both without role, each marked with the person's side: those awaiting the actor's action first, then by start.
 
         Who may call: member. Read-only.
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
-        role
+        role: One side only (default: both)
         status
         from_ (date-time): Meetings ending after this time (default: now)
         to (date-time): Meetings starting before this time
@@ -3903,9 +4037,11 @@ class MeetingNamespace:
         location_id: Optional[str] = UNSET,
         note: Optional[str] = UNSET,
         from_meeting_id: Optional[str] = UNSET,
+        student_id: Optional[str] = UNSET,
+        session_type: Optional[str] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Meeting:
-        """An expert proposes a meeting to a user at a price they set: approved by the expert, waiting for the user.
+        """An expert proposes a meeting to a user at a price they set: approved by the expert, waiting for the user (refused where the community sets experts_may_propose to false).
 
         Who may call: expert. Mutating: accepts idempotency_key.
 
@@ -3916,10 +4052,13 @@ class MeetingNamespace:
         start (date-time)
         length_minutes (5…1440)
         price_credits (0…1000000000000)
-        skill
+        skill: One of the service's skills
         location_id (loc_… id)
         note
         from_meeting_id (mtg_… id): The meeting or conversation this proposal follows
+        student_id (per_… id): The student of the user the meeting is for
+        session_type: The session's type from the community's list; with it the user's acceptance makes the
+            session
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
 
@@ -3927,7 +4066,7 @@ class MeetingNamespace:
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, SessionLogRequiredError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("meeting.propose", {"actor": actor, "user_id": user_id, "service_id": service_id, "start": start, "length_minutes": length_minutes, "price_credits": price_credits, "skill": skill, "location_id": location_id, "note": note, "from_meeting_id": from_meeting_id, "idempotency_key": idempotency_key}, True, Meeting.from_json)
+        return self._client._call("meeting.propose", {"actor": actor, "user_id": user_id, "service_id": service_id, "start": start, "length_minutes": length_minutes, "price_credits": price_credits, "skill": skill, "location_id": location_id, "note": note, "from_meeting_id": from_meeting_id, "student_id": student_id, "session_type": session_type, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
     def reject_alternate(
         self,
@@ -3997,11 +4136,13 @@ class MeetingNamespace:
         skill: Optional[str] = UNSET,
         topic: Optional[str] = UNSET,
         agenda_answers: Optional[Sequence[str]] = UNSET,
+        student_id: Optional[str] = UNSET,
+        user_id: Optional[str] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Meeting:
-        """A user books a slot: the price of its length is held and the expert asked (or the meeting agreed at once under auto-accept).
+        """A user books a slot (for themself or for one of their students; or an admin or the office books for a user): the price of its length is held from the user's wallet and the expert asked (or the meeting agreed at once under auto-accept).
 
-        Who may call: user. Mutating: accepts idempotency_key.
+        Who may call: user, admin, office. Mutating: accepts idempotency_key.
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
@@ -4010,9 +4151,13 @@ class MeetingNamespace:
         start (date-time)
         location_id (loc_… id)
         length_minutes (5…1440)
-        skill
+        skill: One of the service's skills
         topic
-        agenda_answers
+        agenda_answers: One answer per agenda question of the service, in the questions' order (required
+            when the service asks any)
+        student_id (per_… id): The student the meeting is for: one the user acts for (student.link); their
+            enrolment decides whom they may book
+        user_id (per_… id): Admins and the office book for this user (default: the actor)
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
 
@@ -4022,7 +4167,7 @@ class MeetingNamespace:
         UsageLimitReachedError, SuspendedError, TimeConflictError, InvalidParamsError, InternalError,
         BatchAnswerFullError.
         """
-        return self._client._call("meeting.request", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "start": start, "location_id": location_id, "length_minutes": length_minutes, "skill": skill, "topic": topic, "agenda_answers": agenda_answers, "idempotency_key": idempotency_key}, True, Meeting.from_json)
+        return self._client._call("meeting.request", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "start": start, "location_id": location_id, "length_minutes": length_minutes, "skill": skill, "topic": topic, "agenda_answers": agenda_answers, "student_id": student_id, "user_id": user_id, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
     def reschedule(
         self,
@@ -4702,11 +4847,12 @@ class SeriesNamespace:
         weeks: Optional[int] = UNSET,
         length_minutes: Optional[int] = UNSET,
         user_id: Optional[str] = UNSET,
+        student_id: Optional[str] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Series:
         """Books a weekly 1:1 series: the first occurrence must be bookable; later ones are created up to the booking horizon.
 
-        Who may call: user, admin. Mutating: accepts idempotency_key.
+        Who may call: user, admin, office. Mutating: accepts idempotency_key.
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
@@ -4716,7 +4862,8 @@ class SeriesNamespace:
         location_id (loc_… id)
         weeks (1…520): How many weekly dates (default: until cancelled)
         length_minutes (5…1440)
-        user_id (per_… id): Admins book for a user
+        user_id (per_… id): Admins and the office book for a user
+        student_id (per_… id): The student of the user the series is for
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
 
@@ -4725,7 +4872,7 @@ class SeriesNamespace:
         NotFoundError, SlotUnavailableError, InsufficientCreditsError, NotEnrolledError, SuspendedError,
         InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("series.create", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "first_start": first_start, "location_id": location_id, "weeks": weeks, "length_minutes": length_minutes, "user_id": user_id, "idempotency_key": idempotency_key}, True, Series.from_json)
+        return self._client._call("series.create", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "first_start": first_start, "location_id": location_id, "weeks": weeks, "length_minutes": length_minutes, "user_id": user_id, "student_id": student_id, "idempotency_key": idempotency_key}, True, Series.from_json)
 
     def get(
         self,
@@ -4889,6 +5036,89 @@ class ServiceNamespace:
         return self._client._call("service.list", {"actor": actor, "expert_id": expert_id, "limit": limit, "cursor": cursor}, False, ServiceListResult.from_json)
 
 
+class StudentNamespace:
+    """The `student.*` methods."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def link(
+        self,
+        *,
+        customer_id: str,
+        student_id: str,
+        actor: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> StudentLinkResult:
+        """Lets a customer act for a student: book meetings for them, paid from the customer's wallet.
+
+        Who may call: admin, office. Mutating: accepts idempotency_key.
+
+        actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
+            optional, and only the pinned person)
+        customer_id (per_… id): The user who books and pays (a customer, a parent)
+        student_id (per_… id): The person the meetings are for
+        idempotency_key: A retry with the same key and params returns the first response and has no further
+            effect
+
+        Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        """
+        return self._client._call("student.link", {"actor": actor, "customer_id": customer_id, "student_id": student_id, "idempotency_key": idempotency_key}, True, StudentLinkResult.from_json)
+
+    def list(
+        self,
+        *,
+        actor: Optional[str] = None,
+        customer_id: Optional[str] = UNSET,
+        student_id: Optional[str] = UNSET,
+        limit: Optional[int] = UNSET,
+        cursor: Optional[str] = UNSET,
+    ) -> StudentListResult:
+        """Customer–student links: a customer's students (customer_id), a student's customers (student_id), or the community's (staff). Customers and students see their own.
+
+        Who may call: member. Read-only.
+
+        actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
+            optional, and only the pinned person)
+        customer_id (per_… id)
+        student_id (per_… id)
+        limit (1…500): Page size (default 50)
+        cursor: next_cursor from the previous page
+
+        Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
+        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
+        InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        """
+        return self._client._call("student.list", {"actor": actor, "customer_id": customer_id, "student_id": student_id, "limit": limit, "cursor": cursor}, False, StudentListResult.from_json)
+
+    def unlink(
+        self,
+        *,
+        customer_id: str,
+        student_id: str,
+        actor: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> StudentUnlinkResult:
+        """Ends a customer's acting for a student (their meetings stay as they are).
+
+        Who may call: admin, office. Mutating: accepts idempotency_key.
+
+        actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
+            optional, and only the pinned person)
+        customer_id (per_… id): The user who books and pays (a customer, a parent)
+        student_id (per_… id): The person the meetings are for
+        idempotency_key: A retry with the same key and params returns the first response and has no further
+            effect
+
+        Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        """
+        return self._client._call("student.unlink", {"actor": actor, "customer_id": customer_id, "student_id": student_id, "idempotency_key": idempotency_key}, True, StudentUnlinkResult.from_json)
+
+
 class SystemNamespace:
     """The `system.*` methods."""
 
@@ -4932,4 +5162,5 @@ class Namespaces:
         self.rpc = RpcNamespace(client)
         self.series = SeriesNamespace(client)
         self.service = ServiceNamespace(client)
+        self.student = StudentNamespace(client)
         self.system = SystemNamespace(client)

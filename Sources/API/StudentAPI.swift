@@ -1,0 +1,69 @@
+import Community
+import Core
+import Pipeline
+import RPC
+import Store
+
+/// `student.*`: which students a customer (a parent) acts for (seed 003). An admin or the office
+/// records the links; a customer then books with `meeting.request` and `student_id`.
+enum StudentAPI {
+    static var all: [MethodDefinition] { [link, unlink, list] }
+
+    static let pair: [Schema.Field] = [
+        .init("customer_id", .id(.person), required: true, "The user who books and pays (a customer, a parent)"),
+        .init("student_id", .id(.person), required: true, "The person the meetings are for"),
+    ]
+    static let linkResult: Schema = .object([
+        .init("customer_id", .id(.person), required: true), .init("student_id", .id(.person), required: true),
+        .init("linked", .boolean, required: true),
+    ])
+
+    static let link = MethodDefinition(
+        "student.link", "Lets a customer act for a student: book meetings for them, paid from the customer's wallet",
+        audience: .roles([.admin, .office]), mutating: true, params: pair, result: linkResult, errors: [DocErrors.notFound],
+        body: .transaction { ctx, params in
+            let customerId = try params.string("customer_id"), studentId = try params.string("student_id")
+            guard customerId != studentId else {
+                throw AppError.invalidParams(field: "student_id", reason: "must be someone other than the customer: a user books for themself without student_id")
+            }
+            _ = try ctx.requireUser(customerId, field: "customer_id")
+            _ = try ctx.requireUser(studentId, field: "student_id")
+            _ = try StudentStore.link(ctx.db, communityId: ctx.communityId, customerId: customerId, studentId: studentId, by: ctx.actor.id)
+            return ["customer_id": .string(customerId), "student_id": .string(studentId), "linked": true]
+        })
+
+    static let unlink = MethodDefinition(
+        "student.unlink", "Ends a customer's acting for a student (their meetings stay as they are)",
+        audience: .roles([.admin, .office]), mutating: true, params: pair, result: linkResult, errors: [DocErrors.notFound],
+        body: .transaction { ctx, params in
+            let customerId = try params.string("customer_id"), studentId = try params.string("student_id")
+            guard try StudentStore.unlink(ctx.db, communityId: ctx.communityId, customerId: customerId, studentId: studentId) else {
+                throw AppError.notFound("student link", "\(customerId) → \(studentId)")
+            }
+            return ["customer_id": .string(customerId), "student_id": .string(studentId), "linked": false]
+        })
+
+    static let list = MethodDefinition(
+        "student.list",
+        "Customer–student links: a customer's students (customer_id), a student's customers (student_id), or the community's (staff). Customers and students see their own",
+        audience: .member, mutating: false,
+        params: [.init("customer_id", .id(.person)), .init("student_id", .id(.person))] + Page.fields,
+        result: Page.resultSchema(.object([
+            .init("customer_id", .id(.person), required: true), .init("customer_name", .text(), required: true),
+            .init("student_id", .id(.person), required: true), .init("student_name", .text(), required: true),
+            .init("linked_at", .timestamp, required: true),
+        ])),
+        body: .read(ReadPlan(
+            statements: { scope, p in
+                let page = try Page(p, key: [.text, .text])
+                let after = page.after.map { _ in (page.afterString(0) ?? "", page.afterString(1) ?? "") }
+                return [StudentStore.list(
+                    communityId: scope.communityId, customerId: p.optionalString("customer_id"), studentId: p.optionalString("student_id"),
+                    after: after, limit: page.limit + 1)]
+            },
+            respond: { ctx, rows, p in
+                let own = [p.optionalString("customer_id"), p.optionalString("student_id")].contains(ctx.actor.id)
+                if !own { try ctx.actor.require(.admin, .office, to: "list other people's students") }
+                return try Page(p, key: [.text, .text]).result(try rows[0].map(StudentStore.json)) { [$0["customer_id"]!, $0["student_id"]!] }
+            })))
+}

@@ -1,0 +1,56 @@
+import Core
+import Postgres
+
+/// Which students a customer acts for (seed 003): the links an admin or the office records.
+public enum StudentStore {
+    /// Records the link; true when it is new.
+    public static func link(_ c: Connection, communityId: String, customerId: String, studentId: String, by actorId: String) throws -> Bool {
+        try c.query(
+            """
+            INSERT INTO student_links (community_id, customer_id, student_id, created_by) VALUES ($1, $2, $3, $4)
+            ON CONFLICT DO NOTHING RETURNING 1 AS created
+            """, [communityId, customerId, studentId, actorId]
+        ).count == 1
+    }
+
+    /// Whether the customer acts for the student.
+    public static func isLinked(_ c: Connection, communityId: String, customerId: String, studentId: String) throws -> Bool {
+        try c.query(
+            "SELECT 1 AS linked FROM student_links WHERE community_id = $1 AND customer_id = $2 AND student_id = $3",
+            [communityId, customerId, studentId]
+        ).count == 1
+    }
+
+    /// Removes the link; false when there was none.
+    public static func unlink(_ c: Connection, communityId: String, customerId: String, studentId: String) throws -> Bool {
+        try c.query(
+            "DELETE FROM student_links WHERE community_id = $1 AND customer_id = $2 AND student_id = $3 RETURNING 1 AS removed",
+            [communityId, customerId, studentId]
+        ).count == 1
+    }
+
+    /// A page of links of one customer, or of one student, or (both nil) of the community, by
+    /// (customer, student), after the pair `after`.
+    public static func list(communityId: String, customerId: String?, studentId: String?, after: (String, String)?, limit: Int64) -> Statement {
+        Statement(
+            """
+            SELECT k.customer_id, c.first_name || ' ' || c.last_name AS customer_name, k.student_id, s.first_name || ' ' || s.last_name AS student_name,
+                   k.created_at
+            FROM student_links k
+            JOIN people c ON c.community_id = k.community_id AND c.id = k.customer_id
+            JOIN people s ON s.community_id = k.community_id AND s.id = k.student_id
+            WHERE k.community_id = $1 AND ($2::text IS NULL OR k.customer_id = $2) AND ($3::text IS NULL OR k.student_id = $3)
+              AND ($4::text IS NULL OR (k.customer_id, k.student_id) > ($4::text, $5::text))
+            ORDER BY k.customer_id, k.student_id
+            LIMIT $6
+            """, [communityId, customerId, studentId, after?.0, after?.1, limit])
+    }
+
+    public static func json(_ r: Row) throws -> JSON {
+        [
+            "customer_id": .string(try r.string("customer_id")), "customer_name": .string(try r.string("customer_name")),
+            "student_id": .string(try r.string("student_id")), "student_name": .string(try r.string("student_name")),
+            "linked_at": .string(try r.instant("created_at").rfc3339),
+        ]
+    }
+}

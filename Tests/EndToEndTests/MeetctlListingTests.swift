@@ -1,0 +1,70 @@
+import Foundation
+import XCTest
+
+/// What meetctl lists, for a spreadsheet or a person: `meetings --csv` read by Python's `csv`
+/// module as a spreadsheet would, and weekly hours in the order of the week.
+final class MeetctlListingTests: EndToEndTestCase {
+    /// Rows of a CSV text as Python's csv.DictReader reads it (a byte-order mark allowed).
+    func spreadsheetRows(_ csv: String) throws -> [JSONValue] {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("meetings-\(TestEnvironment.uniqueTag()).csv")
+        try Data(csv.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let read = try runTool("python3", ["-c", """
+            import csv, json, sys
+            with open(sys.argv[1], newline="", encoding="utf-8-sig") as f:
+                print(json.dumps(list(csv.DictReader(f))))
+            """, file.path], timeout: 60)
+        guard read.succeeded else { throw HarnessError("python3 could not read the CSV: \(read.stderr)") }
+        return try JSONValue.parse(read.stdout).array ?? []
+    }
+
+    /// Seed 004, "List of sessions": the meetings an expert gives, here as a spreadsheet, one row
+    /// each, with the names beside the ids and any text (commas, quotes, line breaks) intact.
+    func testMeetingsAsCSVForASpreadsheet() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let agreed = try c.agreedMeeting(start: "2030-03-11 10:00", location: "Room 101")
+        let topic = "Moles, \"mass\"\r\nand volume"
+        let meetingd = try startMeetingd(["--test-clock"])
+        let requested = try meetingd.result("meeting.request", as: c.userId, [
+            "service_id": .string(c.serviceId), "expert_id": .string(c.expertId), "start": "2030-03-12T14:00:00Z", "location_id": .string(c.videoId),
+            "topic": .string(topic),
+        ])
+        let expert = try c.expert
+
+        let csv = try expert.ok(["meetings", "--csv"])
+        XCTAssertTrue(csv.hasPrefix("id,status,awaiting_action_by,start,end,"), csv)
+        let rows = try spreadsheetRows(csv)
+        XCTAssertEqual(rows.count, 2)
+        let request = try XCTUnwrap(rows.first { $0["id"]?.string == requested["id"]?.string }, "\(rows)")
+        XCTAssertEqual(request["status"], "awaiting_approval")
+        XCTAssertEqual(request["awaiting_action_by"], "expert")
+        XCTAssertEqual(request["start"], "2030-03-12T14:00:00Z")
+        XCTAssertEqual(request["service_name"], "CHEM101")
+        XCTAssertEqual(request["location_name"], "Video call")
+        XCTAssertEqual(request["user_name"], "Sam Lee")
+        XCTAssertEqual(request["price_credits"], "100")
+        XCTAssertEqual(request["credit_status"], "blocked")
+        XCTAssertEqual(request["topic"]?.string, topic, "the topic exactly, line break and all")
+        let booked = try XCTUnwrap(rows.first { $0["id"]?.string == agreed })
+        XCTAssertEqual(booked["location_name"], "Room 101")
+        XCTAssertEqual(booked["status"], "agreed")
+        XCTAssertEqual(booked["alternate_start"], "")
+
+        XCTAssertEqual(try spreadsheetRows(try expert.ok(["meetings", "--csv", "--status", "cancelled"])).count, 0, "the header alone")
+    }
+
+    /// Seed 000, "Providers: Setting Up & Editing Hours": weekly hours read in the week's order
+    /// (weekday, then start), whatever order they were typed in.
+    func testWeeklyHoursAreListedInOrder() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let expert = try c.expert
+        let set = try expert.ok([
+            "availability", "set", "--rule", "Wed 13:00-17:00 @Video call", "--rule", "Mon 13:00-15:00 @Room 101", "--rule", "Sun 08:00-09:00 @Room 101",
+            "--rule", "Mon 09:00-12:00 @Room 101,Video call",
+        ])
+        let days = set.split(separator: "\n").dropFirst(2).map { String($0.prefix(16)) }
+        XCTAssertEqual(days, ["Mon  09:00  12:00", "Mon  13:00  15:00", "Wed  13:00  17:00", "Sun  08:00  09:00"].map { String($0.prefix(16)) }, set)
+        let shown = try expert.json(["availability", "show", "--from", "2030-03-11"])
+        XCTAssertEqual(shown["weekly"]?.array?.map { "\($0["weekday"]?.int ?? 0) \($0["start"]?.string ?? "")" }, ["1 09:00", "1 13:00", "3 13:00", "7 08:00"])
+    }
+}

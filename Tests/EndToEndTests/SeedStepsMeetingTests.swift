@@ -1,0 +1,267 @@
+import Foundation
+import XCTest
+
+/// The steps of seed 003 (TutorPlace: customers, students, the tutor's processing, the office)
+/// and seeds 000/001 (who creates appointments), each through meetingd's pipes — and meetctl
+/// where a tutor or an office person would use it.
+final class SeedStepsMeetingTests: EndToEndTestCase {
+    static let office = "office@tutorplace.example"
+
+    /// A TutorPlace-like community: enrolment required, the office copied, session types.
+    func tutorPlace(_ label: String = #function, settings: [String: JSONValue] = [:]) throws -> MeetingWorld {
+        try MeetingWorld(self, label: label, settings: [
+            "require_enrollment": true, "short_name": "TP", "office_email": .string(Self.office), "session_types": ["Tutoring", "Assessment"],
+        ].merging(settings) { _, given in given })
+    }
+
+    func link(_ w: MeetingWorld, customer: String, student: String, as actor: String? = nil) throws {
+        let linked = try w.meetingd.result("student.link", as: actor ?? w.admin, ["customer_id": .string(customer), "student_id": .string(student)])
+        XCTAssertEqual(linked["linked"], true)
+    }
+
+    // MARK: 1. Customers and students
+
+    /// Seed 003, step 1: "When a session request is made it will come from the customer
+    /// associated with a student assigned to you. Customers cannot make requests to a tutor that
+    /// is not assigned." Step 3: the request shows "the name of the customer making the request
+    /// and the student wanting the session".
+    func testARequestComesFromTheCustomerAssociatedWithAStudentAssignedToYou() throws {
+        let w = try tutorPlace()
+        let customer = w.user
+        let student = try w.addNamedUser(firstName: "Alex", lastName: "Young", credits: 0)
+        let stranger = try w.addNamedUser(firstName: "Sky", credits: 0)
+        let office = try MeetingWorld.id(of: w.addPerson(roles: ["office"], firstName: "Olga"))
+        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(student), "expert_id": .string(w.expert)])
+        let start = MeetingTime.at(day: 7, hour: 10)
+        var params = w.requestParams(start: start)
+        params["student_id"] = .string(student)
+
+        // Not linked yet: refused, naming the field; nothing changes.
+        let unlinked = try w.meetingd.error("meeting.request", as: customer, params, code: -32602)
+        XCTAssertEqual(unlinked["data"]?["field"], "student_id")
+        XCTAssertEqual(try w.wallet(customer), MeetingWorld.wallet())
+        try w.meetingd.error("student.link", as: customer, ["customer_id": .string(customer), "student_id": .string(student)], code: 4003)
+        try link(w, customer: customer, student: student, as: office)
+        let links = try w.meetingd.result("student.list", as: customer, ["customer_id": .string(customer)])["items"]?.array ?? []
+        XCTAssertEqual(links.map { $0["student_name"]?.string ?? "" }, ["Alex Young"])
+        XCTAssertEqual(try w.meetingd.result("student.list", as: student, ["student_id": .string(student)])["items"]?.array?.count, 1)
+        try w.meetingd.error("student.list", as: stranger, ["customer_id": .string(customer)], code: 4003)
+
+        // The customer finds times with the student's tutors: their enrolment counts.
+        let (dayStart, dayEnd) = (MeetingTime.at(day: 7, hour: 0), MeetingTime.at(day: 8, hour: 0))
+        XCTAssertTrue(try w.search(as: customer, from: dayStart, to: dayEnd).isEmpty, "the customer is assigned to nobody")
+        let forStudent = try w.search(as: customer, from: dayStart, to: dayEnd, ["student_id": .string(student)])
+        XCTAssertTrue(forStudent.contains { $0.start == start && $0.experts[w.expert] != nil }, "the student's tutor is free then")
+        let notTheirs = try w.meetingd.error("availability.search", as: stranger,
+                                             w.searchParams(service: nil, from: dayStart, to: dayEnd, ["student_id": .string(student)]), code: -32602)
+        XCTAssertEqual(notTheirs["data"]?["field"], "student_id")
+
+        // "Customers cannot make requests to a tutor that is not assigned": the student's
+        // assignment decides, not the customer's.
+        let other = try w.addExpert(name: "other tutor")
+        var toOther = params
+        toOther["expert_id"] = .string(other)
+        try w.meetingd.error("meeting.request", as: customer, toOther, code: 4021)
+        try w.meetingd.error("meeting.request", as: customer, w.requestParams(start: start), code: 4021)
+
+        let requested = try w.meetingd.result("meeting.request", as: customer, params)
+        let id = try MeetingWorld.id(of: requested)
+        XCTAssertEqual(requested["user_id"]?.string, customer)
+        XCTAssertEqual(requested["student_id"]?.string, student)
+        XCTAssertEqual(requested["student_name"], "Alex Young")
+        XCTAssertEqual(try w.wallet(customer), MeetingWorld.wallet(blocked: 100), "the hold comes from the customer's wallet")
+        XCTAssertEqual(try w.wallet(student), MeetingWorld.wallet(granted: 0))
+
+        // Step 2: "You will receive an email with the details", naming both.
+        let request = try XCTUnwrap(try w.drainRaw().first { $0["kind"] == "meeting_request" })
+        XCTAssertEqual(request["recipient_id"]?.string, w.expert)
+        let text = request["rendered"]?["text"]?.string ?? ""
+        XCTAssertTrue(text.contains(requested["user_name"]?.string ?? "?"), "the customer by name: \(text)")
+        XCTAssertTrue(text.contains("The meeting is for Alex Young."), text)
+
+        // Step 3: the tutor sees the customer and the student; the student can read it too.
+        let seen = try w.meetingd.result("meeting.get", as: w.expert, ["meeting_id": .string(id)])
+        XCTAssertEqual(seen["user_name"], requested["user_name"])
+        XCTAssertEqual(seen["student_name"], "Alex Young")
+        XCTAssertEqual(try w.meetingd.result("meeting.get", as: student, ["meeting_id": .string(id)])["id"]?.string, id)
+        let studentsList = try w.meetingd.result("meeting.list", as: student)["items"]?.array ?? []
+        XCTAssertEqual(studentsList.map { $0["id"]?.string ?? "" }, [id])
+        XCTAssertEqual(studentsList.first?["side"], "user")
+        try w.meetingd.error("meeting.get", as: stranger, ["meeting_id": .string(id)], code: 4003)
+        try w.refuse("meeting.withdraw", as: student, id, code: 4003)
+
+        // The session made: the invitation goes to customer, student and tutor, titled for the student.
+        try w.act("meeting.confirm", as: w.expert, id, ["session_type": "Tutoring"])
+        let invites = try w.drainRaw().filter { $0["kind"] == "calendar.invite" }
+        XCTAssertEqual(Set(invites.compactMap { $0["recipient_id"]?.string }), [customer, student, w.expert])
+        let expertFirst = try XCTUnwrap(try w.meetingd.result("person.get", as: w.admin, ["person_id": .string(w.expert)])["first_name"]?.string)
+        XCTAssertEqual(invites.first?["payload"]?["title"]?.string, "Alex and \(expertFirst) - TP")
+        let ics = invites.first?["payload"]?["ics"]?.string ?? ""
+        XCTAssertTrue(ics.contains("booked by"), ics)
+        try w.assertReconciled()
+    }
+
+    /// Seed 003: "A user with no students books for themself as today" — and a weekly series
+    /// for a student books every occurrence for them from the customer's wallet.
+    func testACustomersWeeklySeriesIsForTheirStudent() throws {
+        let w = try tutorPlace()
+        let student = try w.addNamedUser(firstName: "Alex", credits: 0)
+        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(student), "expert_id": .string(w.expert)])
+        try link(w, customer: w.user, student: student)
+        let series = try w.meetingd.result("series.create", as: w.user, [
+            "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "first_start": .string(MeetingTime.at(day: 7, hour: 9)),
+            "location_id": .string(w.locationId), "weeks": 3, "student_id": .string(student),
+        ])
+        XCTAssertEqual(series["student_id"]?.string, student)
+        let occurrences = series["occurrences"]?.array ?? []
+        XCTAssertEqual(occurrences.count, 3)
+        for o in occurrences {
+            XCTAssertEqual(try w.meeting(o["meeting_id"]?.string ?? "")["student_id"]?.string, student)
+        }
+        XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(blocked: 300))
+        try w.assertReconciled()
+    }
+
+    // MARK: 2. The tutor processes the customer's answer
+
+    /// Seed 003, steps 8–13: "Press Propose New Date and time to counter offer [...] When your
+    /// customer responds you will be notified by email and the lilac session will have stripes
+    /// to let you know you need to take action [...] Process as required. Add selections to the
+    /// compulsory fields of: Session Type, Location". The tutor makes the session with meetctl.
+    func testWhenYourCustomerRespondsYouProcessTheRequestWithSessionTypeAndLocation() throws {
+        let w = try tutorPlace(settings: ["require_confirm_details": true])
+        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(w.user), "expert_id": .string(w.expert)])
+        let id = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 10)))
+        let proposed = MeetingTime.at(day: 7, hour: 14)
+        try w.act("meeting.reschedule", as: w.expert, id, ["start": .string(proposed), "note": "2 pm?"])
+        _ = try w.drainOutbox()
+
+        // The customer accepts: not a session yet; the tutor is told to act.
+        let accepted = try w.act("meeting.confirm", as: w.user, id)
+        assertMeeting(accepted, status: "awaiting_approval", credit: "blocked", expertApproved: true, userApproved: true, start: proposed)
+        XCTAssertEqual(accepted["awaiting_processing"], true)
+        XCTAssertEqual(accepted["awaiting_action_by"], "expert")
+        XCTAssertEqual(try w.drainedSummary(), ["new_date_accepted_by_user→expert"])
+        let tutorsList = try w.meetingd.result("meeting.list", as: w.expert, ["role": "expert"])["items"]?.array ?? []
+        XCTAssertEqual(tutorsList.first?["id"]?.string, id, "it is at the top of the tutor's list, awaiting action")
+        try w.refuse("meeting.confirm", as: w.user, id, code: 4009)
+        XCTAssertEqual(try w.trail(id), ["hold pending 100"], "the held credits stay held, once")
+
+        // "Add selections to the compulsory fields": refused without them, nothing changes.
+        let tutor = try Meetctl(actor: w.expert)
+        let missing = try tutor.fails(["confirm", id], status: 1)
+        XCTAssertTrue(missing.stderr.contains("session_type"), missing.stderr)
+        assertMeeting(try w.meeting(id), status: "awaiting_approval", credit: "blocked")
+        let made = try tutor.json(["confirm", id, "--session-type", "Tutoring", "--location", w.locationId])
+        assertMeeting(made, status: "agreed", credit: "blocked", start: proposed)
+        XCTAssertEqual(made["session_type"], "Tutoring")
+        XCTAssertEqual(try w.timeline(id).suffix(2), ["user_approval", "processed_by_expert"])
+        // Step 14: "Your customer will be notified of all updates automatically."
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["meeting_confirmed_by_expert→user", "video.create→video"]))
+        try w.assertReconciled()
+    }
+
+    /// Where the community does not require session details, the customer's acceptance agrees
+    /// the meeting at once (today's behaviour).
+    func testWithoutRequiredDetailsTheCustomersAcceptanceAgreesAtOnce() throws {
+        let w = try tutorPlace()
+        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(w.user), "expert_id": .string(w.expert)])
+        let id = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 10)))
+        try w.act("meeting.reschedule", as: w.expert, id, ["start": .string(MeetingTime.at(day: 7, hour: 14))])
+        assertMeeting(try w.act("meeting.confirm", as: w.user, id), status: "agreed", credit: "blocked")
+    }
+
+    // MARK: 3. Who is copied
+
+    /// Seed 003, step 15: "Automatic emails will be sent to the customer and copy you and the
+    /// office when a session request is updated." Delivered with meetctl, as e-mail.
+    func testAutomaticEmailsGoToTheCustomerAndCopyYouAndTheOffice() throws {
+        let w = try tutorPlace()
+        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(w.user), "expert_id": .string(w.expert)])
+        let id = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 10)))
+        _ = try w.drainOutbox()
+        try w.act("meeting.reschedule", as: w.expert, id, ["start": .string(MeetingTime.at(day: 7, hour: 14)), "note": "2 pm?"])
+        let expertEmail = try XCTUnwrap(try w.meetingd.result("person.get", as: w.admin, ["person_id": .string(w.expert)])["email"]?.string)
+        let update = try XCTUnwrap(try w.drainRaw().first { $0["kind"] == "counter_offer_by_expert" })
+        XCTAssertEqual(update["recipient_id"]?.string, w.user)
+        XCTAssertEqual(update["cc"], [.string(expertEmail), .string(Self.office)])
+
+        // The customer answers with another time: the tutor's mail copies only the office.
+        try w.act("meeting.reschedule", as: w.user, id, ["start": .string(MeetingTime.at(day: 7, hour: 12))])
+        let toTutor = try XCTUnwrap(try w.drainRaw().first { $0["kind"] == "counter_offer_by_user" })
+        XCTAssertEqual(toTutor["cc"], [.string(Self.office)])
+    }
+
+    // MARK: 4. The office processes requests
+
+    /// Seed 003, overview: "This request can go to the office but it may also be sent directly
+    /// to you for processing." The office confirms (makes the session, with meetctl), declines
+    /// and counter-offers for the community's tutors; the timeline records the office.
+    func testTheRequestCanGoToTheOfficeForProcessing() throws {
+        let w = try tutorPlace(settings: ["require_confirm_details": true])
+        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(w.user), "expert_id": .string(w.expert)])
+        let olga = try MeetingWorld.id(of: w.addPerson(roles: ["office"], firstName: "Olga"))
+        let outsider = try w.addNamedUser(firstName: "Sky", credits: 0)
+
+        let made = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 10)))
+        _ = try w.drainOutbox()
+        try w.refuse("meeting.confirm", as: outsider, made, ["session_type": "Tutoring"], code: 4003)
+        let office = try Meetctl(actor: olga)
+        let confirmed = try office.json(["confirm", made, "--session-type", "Assessment", "--location", w.locationId])
+        assertMeeting(confirmed, status: "agreed", credit: "blocked")
+        let approval = try XCTUnwrap(try w.timelineEvents(made).last)
+        XCTAssertEqual(approval["kind"], "expert_approval")
+        XCTAssertEqual(approval["actor_role"], "office")
+        XCTAssertEqual(approval["actor_id"]?.string, olga)
+        XCTAssertEqual(try w.drainedSummary().filter { !$0.hasPrefix("calendar") },
+                       ["meeting_confirmed_by_expert→expert", "meeting_confirmed_by_expert→user", "video.create→video"],
+                       "the customer and the tutor are told")
+        // Cancelling stays with the meeting's parties.
+        try w.refuse("meeting.cancel", as: olga, made, ["reason_code": "other"], code: 4003)
+
+        let countered = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 8, hour: 10)))
+        let moved = try w.act("meeting.reschedule", as: olga, countered, ["start": .string(MeetingTime.at(day: 8, hour: 15)), "note": "Office: 3 pm?"])
+        assertMeeting(moved, status: "awaiting_approval", credit: "blocked", expertApproved: true, userApproved: false)
+        XCTAssertEqual(try w.timelineEvents(countered).last?["actor_role"], "office")
+
+        let declined = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 9, hour: 10)))
+        assertMeeting(try w.act("meeting.decline", as: olga, declined, ["reason_code": "schedule_conflict"]), status: "rejected", credit: "returned")
+        XCTAssertEqual(try w.timelineEvents(declined).last?["actor_role"], "office")
+        try w.assertReconciled()
+    }
+
+    // MARK: 5. Admins and office book for a user; whether experts propose
+
+    /// Seed 000: "Students or admins can create appointments (not Providers)". An admin (or the
+    /// office) books for a user; a community that says so refuses experts' proposals.
+    func testStudentsOrAdminsCanCreateAppointmentsNotProviders() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["experts_may_propose": false])
+        let olga = try MeetingWorld.id(of: w.addPerson(roles: ["office"], firstName: "Olga"))
+        var params = w.requestParams(start: MeetingTime.at(day: 7, hour: 10))
+        params["user_id"] = .string(w.user)
+        let booked = try w.meetingd.result("meeting.request", as: w.admin, params)
+        assertMeeting(booked, status: "awaiting_approval", credit: "blocked")
+        XCTAssertEqual(booked["user_id"]?.string, w.user)
+        XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(blocked: 100))
+        let first = try XCTUnwrap(try w.timelineEvents(MeetingWorld.id(of: booked)).first)
+        XCTAssertEqual(first["kind"], "requested_for_user")
+        XCTAssertEqual(first["actor_role"], "admin")
+        XCTAssertEqual(try w.drainedSummary(), ["meeting_booked_for_user→user", "meeting_request→expert"])
+
+        params["start"] = .string(MeetingTime.at(day: 7, hour: 12))
+        XCTAssertEqual(try w.meetingd.result("meeting.request", as: olga, params)["user_id"]?.string, w.user, "the office books too")
+        let other = try w.addNamedUser(firstName: "Kim")
+        params["start"] = .string(MeetingTime.at(day: 7, hour: 14))
+        try w.meetingd.error("meeting.request", as: other, params, code: 4003)
+        try w.meetingd.error("meeting.request", as: w.expert, params, code: 4003)
+
+        let refused = try w.meetingd.error("meeting.propose", as: w.expert, [
+            "user_id": .string(w.user), "service_id": .string(w.serviceId), "start": .string(MeetingTime.at(day: 8, hour: 10)),
+            "length_minutes": 60, "price_credits": 100,
+        ], code: 4003)
+        XCTAssertTrue(refused["message"]?.string?.contains("experts_may_propose") ?? false, "\(refused)")
+        try w.updateSettings(["experts_may_propose": true])
+        try w.propose(start: MeetingTime.at(day: 8, hour: 10))
+        try w.assertReconciled()
+    }
+}
