@@ -10,6 +10,7 @@ enum Examples {
     static let sam = "per_01a2361473e7716d8b383a6791c06c4c"
     static let talia = "per_01a2361473e479b18a0e463bfee30c92"
     static let fiona = "per_01a2361473e97c2a9e3d4f5a6b7c8d9e"
+    static let noa = "per_01a2361473ea97c2a9e3d4f5a6b7c8d0"
     static let chem = "svc_01a2361473ea7b3c8d9e0f1a2b3c4d5e"
     static let room = "loc_01a2361473e27a1b2c3d4e5f6a7b8c9d"
     static let meeting = "mtg_01a2361473ff7a1c8b2d3e4f5a6b7c8d"
@@ -49,6 +50,11 @@ enum Examples {
                  "agenda_questions": ["What do you want to work on?"]],
         result: ["id": .string(chem), "name": "CHEM101", "kind": "generic", "expert_id": nil, "default_length_minutes": 60, "price_credits": 100,
                  "skills": [], "agenda_questions": ["What do you want to work on?"], "active": true])
+
+    static let studentLink = MethodExample(
+        "An admin lets Sam (a parent) book for Noa, paid from Sam's wallet",
+        params: ["actor": .string(admin), "customer_id": .string(sam), "student_id": .string(noa)],
+        result: ["customer_id": .string(sam), "student_id": .string(noa), "linked": true])
 
     static let creditsGrant = MethodExample(
         "Finance adds 500 purchased credits to a wallet",

@@ -544,8 +544,8 @@ class PersonProfilesResult:
 
 
 @dataclass
-class StudentLinkResult:
-    """The StudentLinkResult object as meetingd answers it.
+class StudentLinkState:
+    """The StudentLinkState object as meetingd answers it.
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
@@ -555,24 +555,8 @@ class StudentLinkResult:
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_json(cls, value: Any) -> "StudentLinkResult":
-        return decode(cls, value, _StudentLinkResult_FIELDS)
-
-
-@dataclass
-class StudentUnlinkResult:
-    """The StudentUnlinkResult object as meetingd answers it.
-
-    Members meetingd adds after this client was generated are kept in `extra`."""
-
-    customer_id: str
-    linked: bool
-    student_id: str
-    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def from_json(cls, value: Any) -> "StudentUnlinkResult":
-        return decode(cls, value, _StudentUnlinkResult_FIELDS)
+    def from_json(cls, value: Any) -> "StudentLinkState":
+        return decode(cls, value, _StudentLinkState_FIELDS)
 
 
 @dataclass
@@ -581,7 +565,7 @@ class StudentListResult:
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
-    items: List[StudentListResultItemsItem]
+    items: List[StudentLink]
     next_cursor: Optional[str]
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -591,8 +575,8 @@ class StudentListResult:
 
 
 @dataclass
-class StudentListResultItemsItem:
-    """The StudentListResultItemsItem object as meetingd answers it.
+class StudentLink:
+    """The StudentLink object as meetingd answers it.
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
@@ -604,8 +588,8 @@ class StudentListResultItemsItem:
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_json(cls, value: Any) -> "StudentListResultItemsItem":
-        return decode(cls, value, _StudentListResultItemsItem_FIELDS)
+    def from_json(cls, value: Any) -> "StudentLink":
+        return decode(cls, value, _StudentLink_FIELDS)
 
 
 @dataclass
@@ -2030,24 +2014,18 @@ _PersonProfilesResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("next_cursor", "next_cursor", None, True),
 )
 
-_StudentLinkResult_FIELDS: Tuple[FieldSpec, ...] = (
-    ("customer_id", "customer_id", None, True),
-    ("linked", "linked", None, True),
-    ("student_id", "student_id", None, True),
-)
-
-_StudentUnlinkResult_FIELDS: Tuple[FieldSpec, ...] = (
+_StudentLinkState_FIELDS: Tuple[FieldSpec, ...] = (
     ("customer_id", "customer_id", None, True),
     ("linked", "linked", None, True),
     ("student_id", "student_id", None, True),
 )
 
 _StudentListResult_FIELDS: Tuple[FieldSpec, ...] = (
-    ("items", "items", list_of(StudentListResultItemsItem.from_json), True),
+    ("items", "items", list_of(StudentLink.from_json), True),
     ("next_cursor", "next_cursor", None, True),
 )
 
-_StudentListResultItemsItem_FIELDS: Tuple[FieldSpec, ...] = (
+_StudentLink_FIELDS: Tuple[FieldSpec, ...] = (
     ("customer_id", "customer_id", None, True),
     ("customer_name", "customer_name", None, True),
     ("linked_at", "linked_at", None, True),
@@ -2735,10 +2713,9 @@ __all__ = [
     "LocationListResult",
     "ExpertProfile",
     "PersonProfilesResult",
-    "StudentLinkResult",
-    "StudentUnlinkResult",
+    "StudentLinkState",
     "StudentListResult",
-    "StudentListResultItemsItem",
+    "StudentLink",
     "Transfer",
     "LedgerBalanceResult",
     "AccountBalance",
@@ -5049,7 +5026,7 @@ class StudentNamespace:
         student_id: str,
         actor: Optional[str] = None,
         idempotency_key: Optional[str] = None,
-    ) -> StudentLinkResult:
+    ) -> StudentLinkState:
         """Lets a customer act for a student: book meetings for them, paid from the customer's wallet.
 
         Who may call: admin, office. Mutating: accepts idempotency_key.
@@ -5065,7 +5042,7 @@ class StudentNamespace:
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("student.link", {"actor": actor, "customer_id": customer_id, "student_id": student_id, "idempotency_key": idempotency_key}, True, StudentLinkResult.from_json)
+        return self._client._call("student.link", {"actor": actor, "customer_id": customer_id, "student_id": student_id, "idempotency_key": idempotency_key}, True, StudentLinkState.from_json)
 
     def list(
         self,
@@ -5100,7 +5077,7 @@ class StudentNamespace:
         student_id: str,
         actor: Optional[str] = None,
         idempotency_key: Optional[str] = None,
-    ) -> StudentUnlinkResult:
+    ) -> StudentLinkState:
         """Ends a customer's acting for a student (their meetings stay as they are).
 
         Who may call: admin, office. Mutating: accepts idempotency_key.
@@ -5116,7 +5093,7 @@ class StudentNamespace:
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("student.unlink", {"actor": actor, "customer_id": customer_id, "student_id": student_id, "idempotency_key": idempotency_key}, True, StudentUnlinkResult.from_json)
+        return self._client._call("student.unlink", {"actor": actor, "customer_id": customer_id, "student_id": student_id, "idempotency_key": idempotency_key}, True, StudentLinkState.from_json)
 
 
 class SystemNamespace:
