@@ -294,6 +294,95 @@ class WalkthroughTests(unittest.TestCase):
         self.assertEqual([e.user_id for e in self.ml.enrollment.list(service_id=chem.id).items], [sam.id])
         self.assert_every_answer_matches_its_published_schema()
 
+    def test_students_the_office_declines_and_weekly_cancels_answer_what_is_published(self):
+        """The meeting core's seed steps: a customer booking for a student, the office making the
+        session, the tutor processing an accepted new date, a declined meeting as its user sees it,
+        a weekly cancel, and the invitations and copies they send."""
+        room, video, talia, sam, fiona, chem = self.community()
+        ml = self.ml
+        as_sam, as_talia = ml.as_actor(sam.id), ml.as_actor(talia.id)
+        ml.as_actor(fiona.id).credits.grant(user_id=sam.id, credits=1000, reference="order-1002")
+        settings = ml.community.update_settings(
+            office_email="office@demo.example", session_types=["Tutoring", "Assessment"], require_confirm_details=True,
+            experts_may_propose=True, email_user_on_decline=True, pending_holds_slot=True).settings
+        self.assertEqual((settings.require_confirm_details, settings.experts_may_propose, settings.pending_holds_slot), (True, True, True))
+        noa = ml.person.create(email="noa@demo.example", first_name="Noa", last_name="Lee", roles=["user"], time_zone="Europe/Prague")
+        olga = ml.person.create(email="olga@demo.example", first_name="Olga", last_name="Office", roles=["office"], time_zone="America/New_York")
+        as_noa, as_olga = ml.as_actor(noa.id), ml.as_actor(olga.id)
+
+        # Seed 003: "it will come from the customer associated with a student assigned to you".
+        linked = as_olga.student.link(customer_id=sam.id, student_id=noa.id)
+        self.assertEqual((linked.customer_id, linked.student_id, linked.linked), (sam.id, noa.id, True))
+        links = as_sam.student.list(customer_id=sam.id).items
+        self.assertEqual([(k.student_id, k.student_name) for k in links], [(noa.id, "Noa Lee")])
+        self.assertEqual([k.customer_name for k in as_noa.student.list(student_id=noa.id).items], ["Sam Lee"])
+        search = as_sam.availability.search(service_id=chem.id, from_="2030-03-11T00:00:00-04:00", to="2030-03-12T00:00:00-04:00",
+                                            student_id=noa.id)
+        self.assertEqual(search.slots[0].start, "2030-03-11T13:00:00Z")
+        for_noa = as_sam.meeting.request(service_id=chem.id, expert_id=talia.id, start="2030-03-11T09:00:00-04:00", location_id=room.id,
+                                         student_id=noa.id, skill="stoichiometry", agenda_answers=["Moles"])
+        self.assertEqual((for_noa.user_id, for_noa.student_id, for_noa.student_name, for_noa.pending_holds_slot), (sam.id, noa.id, "Noa Lee", True))
+        self.assertEqual([(m.id, m.side) for m in as_noa.meeting.list().items], [(for_noa.id, "user")])
+
+        # "This request can go to the office": the office makes the session, named in the timeline.
+        made = as_olga.meeting.confirm(meeting_id=for_noa.id, session_type="Tutoring", location_id=room.id)
+        self.assertEqual((made.status, made.session_type), ("agreed", "Tutoring"))
+        approval = as_noa.meeting.timeline(meeting_id=for_noa.id).items[-1]
+        self.assertEqual((approval.kind, approval.actor_role, approval.actor_id), ("expert_approval", "office", olga.id))
+        self.assertEqual(as_noa.meeting.calendar(meeting_id=for_noa.id).title, "Noa and Talia - PY")
+
+        # Seed 003: the customer accepts the tutor's new date; the tutor then processes it.
+        moved = as_sam.meeting.request(service_id=chem.id, expert_id=talia.id, start="2030-03-11T11:00:00-04:00", location_id=video.id)
+        as_talia.meeting.reschedule(meeting_id=moved.id, start="2030-03-13T14:00:00-04:00", note="Wednesday?")
+        accepted = as_sam.meeting.confirm(meeting_id=moved.id)
+        self.assertEqual((accepted.status, accepted.awaiting_processing, accepted.awaiting_action_by), ("awaiting_approval", True, "expert"))
+        processed = as_talia.meeting.confirm(meeting_id=moved.id, session_type="Assessment", location_id=video.id)
+        self.assertEqual((processed.status, processed.awaiting_processing), ("agreed", False))
+
+        # Seed 004: a proposal for the student with its session type, accepted by the customer.
+        proposal = as_talia.meeting.propose(user_id=sam.id, service_id=chem.id, start="2030-03-13T15:00:00-04:00", length_minutes=60,
+                                            price_credits=80, location_id=video.id, student_id=noa.id, session_type="Tutoring")
+        self.assertEqual(as_sam.meeting.confirm(meeting_id=proposal.id).status, "agreed")
+        # Seed 000: an admin books for a user.
+        booked = ml.meeting.request(service_id=chem.id, expert_id=talia.id, start="2030-03-13T13:00:00-04:00", location_id=video.id,
+                                    user_id=sam.id)
+        self.assertEqual((booked.user_id, booked.status), (sam.id, "awaiting_approval"))
+
+        # Seed 000: "When you click into a declined session, no session details will be shown".
+        declined = as_sam.meeting.request(service_id=chem.id, expert_id=talia.id, start="2030-03-11T10:00:00-04:00", location_id=room.id,
+                                          topic="Titration")
+        as_talia.meeting.decline(meeting_id=declined.id, reason_code="schedule_conflict", note="Fully booked that morning")
+        seen = as_sam.meeting.get(meeting_id=declined.id)
+        self.assertEqual((seen.status, seen.details_hidden, seen.start, seen.length_minutes, seen.topic), ("rejected", True, None, None, None))
+        self.assertEqual((seen.decline_reason.code, seen.decline_reason.label), ("schedule_conflict", "Schedule conflict"))
+        self.assertEqual(as_talia.meeting.get(meeting_id=declined.id).topic, "Titration")
+        self.assertTrue(all(e.note is None for e in as_sam.meeting.timeline(meeting_id=declined.id).items))
+        self.assertIn(declined.id, [m.id for m in as_sam.meeting.list(role="user", status="rejected").items])
+        with self.assertRaises(meetingledger.InvalidStateError):
+            as_sam.meeting.calendar(meeting_id=declined.id)
+
+        # Seeds 000 and 001: "Canceling a weekly appointment will cancel all future weekly appointments as well."
+        series = as_sam.series.create(service_id=chem.id, expert_id=talia.id, first_start="2030-03-18T09:00:00-04:00", location_id=room.id,
+                                      weeks=3, student_id=noa.id)
+        self.assertEqual((series.student_id, len(series.occurrences)), (noa.id, 3))
+        first = series.occurrences[0].meeting_id
+        as_talia.meeting.confirm(meeting_id=first, session_type="Tutoring", location_id=room.id)
+        cancelled = as_sam.meeting.cancel(meeting_id=first, reason_code="other")
+        self.assertEqual((cancelled.status, cancelled.series_status), ("cancelled", "cancelled"))
+        self.assertEqual(cancelled.cancelled_occurrences, [o.meeting_id for o in series.occurrences[1:]])
+        self.assertEqual(as_sam.series.get(series_id=series.id).status, "cancelled")
+
+        self.assertFalse(as_olga.student.unlink(customer_id=sam.id, student_id=noa.id).linked)
+        invites = ml.outbox.claim(consumer="py-test", limit=100, channel="calendar").messages
+        self.assertTrue(invites and all(m.rendered.subject and m.recipient.email for m in invites))
+        notes = ml.outbox.claim(consumer="py-test", limit=200, channel="notification").messages
+        update = next(m for m in notes if m.kind == "counter_offer_by_expert")
+        self.assertEqual(update.cc, ["talia@demo.example", "office@demo.example"])
+        self.assertEqual(ml.jobs.run_due().reminders_queued, 0)
+        # Held: the student's meeting, the processed one, the proposal and the admin's booking.
+        self.assertEqual(ml.as_actor(fiona.id).ledger.balance(person_id=sam.id).available, 1500 - 100 - 100 - 80 - 100)
+        self.assert_every_answer_matches_its_published_schema()
+
     def test_errors_raise_the_class_of_their_data_code(self):
         room, video, talia, sam, fiona, chem = self.community()
         with self.assertRaises(NotFoundError) as missing:
