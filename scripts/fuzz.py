@@ -120,7 +120,7 @@ class Generator:
         self.rng = rng
         self.ids = ids
         self.methods = ["person.create", "credits.grant", "meeting.request", "meeting.cancel", "availability.set_weekly",
-                        "ledger.statement", "service.create", "import.csv", "community.update_settings", "outbox.claim",
+                        "ledger.statement", "service.create", "catalog.import_csv", "community.update_settings", "outbox.claim",
                         "series.create", "meeting.reschedule", "payout.create", "credits.adjust", "meeting.message.post",
                         "conversation.start", "conversation.post", "person.set_profile"]
 
@@ -276,7 +276,7 @@ class Generator:
             ("person.list", {"actor": self.ids["admin"], "role": self.hostile()}),
             ("meeting.list", {"actor": self.ids["user"], "role": self.hostile()}),
             ("ledger.statement", {"actor": self.ids["finance"], "account_id": "acc_" + "0" * 32, "cursor": self.hostile() or "zz"}),
-            ("import.csv", {"actor": self.ids["admin"], "kind": self.hostile(), "csv": "a,b"}),
+            ("catalog.import_csv", {"actor": self.ids["admin"], "kind": self.hostile(), "csv": "a,b"}),
         ])
         return self.encode(self.request(method, params, rid)), ("error", rid)
 
@@ -321,7 +321,7 @@ class Generator:
             ("service.create", {"name": "S", "kind": "generic", "default_length_minutes": 60, "price_credits": 1}),
             ("community.update_settings", {"short_name": "X", "office_email": "o@fuzz.example", "time_zone": "UTC"}),
             ("availability.set_weekly", {"expert_id": ids["expert"], "time_zone": "UTC", "rules": []}),
-            ("import.csv", {"kind": "services", "csv": "name,kind\nA,generic"}),
+            ("catalog.import_csv", {"kind": "services", "csv": "name,kind\nA,generic"}),
             ("person.find_by_email", {"email": "x@fuzz.example"}),
         ])
 

@@ -9,12 +9,28 @@ import json
 import sys
 
 
+REF = "#/components/schemas/"
+
+
+def shape_link(ref):
+    name = ref[len(REF):]
+    return f"[`{name}`](#{name.lower()})"
+
+
 def describe(schema):
     if not isinstance(schema, dict):
         return ""
+    if "$ref" in schema:
+        return shape_link(schema["$ref"])
     if "oneOf" in schema:
         return " or ".join(describe(s) for s in schema["oneOf"])
     kind = schema.get("type", "any")
+    if isinstance(kind, list):
+        rest = [k for k in kind if k != "null"]
+        inner = dict(schema, type=rest[0] if len(rest) == 1 else rest)
+        if "enum" in inner:
+            inner["enum"] = [v for v in inner["enum"] if v is not None]
+        return describe(inner) + (" or null" if "null" in kind else "")
     if kind == "array":
         text = f"array of {describe(schema.get('items', {}))}"
     elif "enum" in schema:
@@ -97,8 +113,36 @@ def booking_rules(rules):
     return out + [""]
 
 
+def members(schema):
+    """A table of an object schema's members."""
+    required = set(schema.get("required", []))
+    out = ["| member | always | type | notes |", "|---|---|---|---|"]
+    for name, member in schema.get("properties", {}).items():
+        out.append(f"| `{name}` | {'yes' if name in required else ''} | {describe(member)} | {member.get('description', '')} |")
+    return out
+
+
+def shapes(components):
+    """The shapes several methods share, published once under components.schemas."""
+    if not components:
+        return []
+    out = ["## Shared shapes", "", "Results refer to these by name (`$ref` in the OpenRPC document). An answer may carry members",
+           "added after a client was written: clients should keep or ignore what they do not know.", ""]
+    for name in sorted(components):
+        schema = components[name]
+        out += [f"### {name}", ""]
+        out += members(schema) if schema.get("properties") else [describe(schema)]
+        out.append("")
+    return out
+
+
+def compact(value):
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
 def main():
     doc = json.load(sys.stdin)
+    errors_by_ref = {f"#/components/errors/{k}": v for k, v in doc.get("components", {}).get("errors", {}).items()}
     out = [
         "# MeetingLedger methods",
         "",
@@ -125,12 +169,22 @@ def main():
         else:
             out.append("No params.")
         result = m["result"]["schema"]
-        fields = ", ".join(f"`{k}`" for k in result.get("properties", {}))
-        out += ["", "Result: " + (fields if fields else result.get("description", describe(result)))]
-        errors = [f"{e['code']} `{e['message']}`" for e in m.get("errors", [])]
+        fields = ", ".join(f"`{k}` ({describe(v)})" if "$ref" in v or "$ref" in v.get("items", {}) else f"`{k}`"
+                           for k, v in result.get("properties", {}).items())
+        out += ["", "Result: " + (describe(result) if "$ref" in result else fields if fields else result.get("description", describe(result)))]
+        errors = [errors_by_ref.get(e.get("$ref"), e) for e in m.get("errors", [])]
         if errors:
-            out += ["", "Errors: " + ", ".join(errors)]
-    print("\n".join(out))
+            out += ["", "Errors: " + ", ".join(f"{e['code']} `{e['message']}`" for e in errors)]
+        for alias in m.get("x-aliases", []):
+            out += ["", f"Also answers to its earlier name `{alias['name']}` (deprecated: no longer answered from {alias['removed_in']})."]
+        for example in m.get("examples", []):
+            params = {p["name"]: p["value"] for p in example.get("params", [])}
+            out += ["", f"Example — {example['name']}:", "", "```json", "params: " + compact(params)]
+            if "result" in example:
+                out.append("result: " + compact(example["result"]["value"]))
+            out.append("```")
+    out += ["", *shapes(doc.get("components", {}).get("schemas", {}))]
+    print("\n".join(out).rstrip("\n"))
 
 
 if __name__ == "__main__":

@@ -23,12 +23,12 @@ enum AvailabilityAPI {
         if expertId == ctx.actor.id { try ctx.requireSessionsLogged(expertId: expertId) }
     }
 
-    static let ruleSchema: Schema = .object([
+    static let ruleSchema: Schema = .named("WeeklyRule", .object([
         .init("weekday", .integer(min: 1, max: 7), required: true, "ISO weekday: 1 Monday … 7 Sunday"),
         .init("start", .timeOfDay, required: true, "Local HH:MM"), .init("end", .timeOfDay, required: true, "Local HH:MM (24:00 ends the day)"),
         .init("location_ids", .list(.id(.location), min: 1, max: 50), required: true),
-        .init("service_ids", .list(.id(.service), min: 1, max: 200), "Only these services in this window (default: all)"),
-    ])
+        .init("service_ids", .nullable(.list(.id(.service), min: 1, max: 200)), "Only these services in this window (absent or null: all)"),
+    ]))
 
     static let setWeekly = MethodDefinition(
         "availability.set_weekly", "Replaces an expert's weekly rules, kept in their own time zone", audience: .roles([.expert, .admin]), mutating: true,
@@ -55,10 +55,11 @@ enum AvailabilityAPI {
             return ["expert_id": .string(expert), "time_zone": .string(zone), "rules": .array(ordered)]
         })
 
-    static let periodSchema: Schema = .object([
+    static let periodSchema: Schema = .named("AvailabilityPeriod", .object([
         .init("id", .id(.availability), required: true), .init("kind", .oneOf(["free", "blocked"]), required: true),
         .init("start", .timestamp, required: true), .init("end", .timestamp, required: true), .init("location_ids", .list(.id(.location)), required: true),
-    ], additional: true)
+        .init("expert_id", .id(.person), "Whose calendar (in the answer to adding a period)"),
+    ], additional: true))
 
     static func addPeriod(_ ctx: TransactionContext, _ params: Params, kind: String) throws -> JSON {
         let expert = try params.string("expert_id")
@@ -126,7 +127,16 @@ enum AvailabilityAPI {
         "An expert's free periods (per location) in a range, with their weekly rules and blocked periods; up to \(SchedulingLimits.maxPeriodsPerAnswer) periods an answer",
         audience: .member, mutating: false,
         params: [expertId, .init("from", .timestamp, required: true), .init("to", .timestamp, required: true), .init("service_id", .id(.service))],
-        result: .object([.init("expert_id", .id(.person), required: true), .init("free", .list(.anyJSON(description: "{start, end, location_id}")), required: true),
+        result: .object([.init("expert_id", .id(.person), required: true), .init("time_zone", .text(), required: true),
+                         .init("free", .list(.named("FreePeriod", .object([
+                            .init("start", .timestamp, required: true), .init("end", .timestamp, required: true),
+                            .init("location_id", .id(.location), required: true),
+                         ], additional: true))), required: true, "Bookable time, per location"),
+                         .init("weekly", .list(ruleSchema), required: true),
+                         .init("blocked", .list(.named("TimeRange", .object([
+                            .init("start", .timestamp, required: true), .init("end", .timestamp, required: true),
+                         ], additional: true))), required: true),
+                         .init("periods", .list(periodSchema), required: true, "The one-off free and blocked periods stored in the range"),
                          .init("truncated", .boolean, required: true,
                                "The answer stops at next_from (more than \(SchedulingLimits.maxPeriodsPerAnswer) periods): ask again with from: next_from for the rest"),
                          .init("next_from", .nullable(.timestamp), required: true)], additional: true),
@@ -172,14 +182,17 @@ enum AvailabilityAPI {
                  .init("limit", .integer(min: 1, max: Int64(SchedulingLimits.maxSlotsPerPage)),
                        "Most slots in this answer (default \(SchedulingLimits.defaultSlotsPerPage)); an answer also ends before it would list more than \(SchedulingLimits.maxListingsPerPage) expert-location pairs"),
                  .init("cursor", .text(min: 1, max: 1000), "next_cursor from the previous answer, sent with the same other params")],
-        result: .object([.init("slots", .list(.object([
+        result: .object([.init("service_id", .id(.service), required: true), .init("length_minutes", .integer(min: 5, max: 1440), required: true),
+            .init("slots", .list(.named("Slot", .object([
             .init("start", .timestamp, required: true), .init("end", .timestamp, required: true),
-            .init("experts", .list(.object([.init("expert_id", .id(.person), required: true), .init("location_ids", .list(.id(.location)), required: true)])), required: true),
-        ])), required: true),
+            .init("experts", .list(.named("SlotExpert", .object([
+                .init("expert_id", .id(.person), required: true), .init("location_ids", .list(.id(.location)), required: true),
+            ]))), required: true, "The experts free then, each with the locations they offer"),
+        ]))), required: true),
             .init("experts", .list(ProfileAPI.profileSchema), required: true, "The public profile (person.profile) of every expert the page's slots name, each once"),
             .init("truncated", .boolean, required: true, "The answer stopped at its bound before the end of the range: ask again with cursor: next_cursor for the rest"),
             .init("next_cursor", .nullable(.text()), required: true)], additional: true),
-        errors: [DocErrors.notFound],
+        errors: [DocErrors.notFound], examples: [Examples.search],
         body: .transaction { ctx, params in
             let settings = try ctx.settings()
             let service = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: try params.string("service_id"))

@@ -18,7 +18,7 @@ enum CatalogAPI {
             .init("expert_id", .id(.person), "Required for expert_specific"), .init("skills", .list(.name, max: 100)),
             .init("agenda_questions", .list(.text(min: 1, max: 500), max: 50)),
         ],
-        result: ServiceFacts.schema,
+        result: ServiceFacts.schema, examples: [Examples.serviceCreate],
         body: .transaction { ctx, params in
             let kind = ServiceFacts.Kind(rawValue: try params.string("kind"))!
             let expertId = params.optionalString("expert_id")
@@ -49,9 +49,9 @@ enum CatalogAPI {
             },
             respond: { _, rows, p in try Page(p, key: [.text]).result(try rows[0].map { try CatalogStore.service($0).json }) { [$0["id"]!] } })))
 
-    static let certificationResult: Schema = .object([
+    static let certificationResult: Schema = .named("Certification", .object([
         .init("service_id", .id(.service), required: true), .init("expert_id", .id(.person), required: true), .init("certified", .boolean, required: true),
-    ])
+    ]))
 
     /// Certifies an expert in a service (`CertificationRule`); true when a certification row is new.
     static func certifyExpert(_ ctx: TransactionContext, serviceId: String, expertId: String) throws -> Bool {
@@ -90,10 +90,10 @@ enum CatalogAPI {
     static let enrollmentParams: [Schema.Field] = [
         .init("user_id", .id(.person), required: true), .init("service_id", .id(.service)), .init("expert_id", .id(.person)),
     ]
-    static let enrollmentResult: Schema = .object([
+    static let enrollmentResult: Schema = .named("Enrollment", .object([
         .init("user_id", .id(.person), required: true), .init("service_id", .nullable(.id(.service)), required: true),
         .init("expert_id", .nullable(.id(.person)), required: true), .init("enrolled", .boolean, required: true),
-    ])
+    ]))
 
     /// Exactly one of service_id / expert_id names what the user is assigned to.
     static func enrollmentTarget(_ params: Params) throws -> (service: String?, expert: String?) {
@@ -138,12 +138,13 @@ enum CatalogAPI {
         "enrollment.list", "Enrolments of a user, a service or an expert (admins and office staff: any; users and experts: their own)",
         audience: .member, mutating: false,
         params: [.init("user_id", .id(.person)), .init("service_id", .id(.service)), .init("expert_id", .id(.person))] + Page.fields,
-        result: Page.resultSchema(.object([
+        result: Page.resultSchema(.named("EnrollmentListing", .object([
             .init("user_id", .id(.person), required: true), .init("user_name", .text(), required: true),
             .init("service_id", .nullable(.id(.service)), required: true), .init("service_name", .nullable(.text()), required: true),
             .init("expert_id", .nullable(.id(.person)), required: true), .init("expert_name", .nullable(.text()), required: true),
+            .init("target", .text(), required: true, "The service_id or expert_id the user is enrolled with (the page's order)"),
             .init("created_at", .timestamp, required: true),
-        ], additional: true)),
+        ], additional: true))),
         body: .read(ReadPlan(
             statements: { scope, p in
                 let page = try Page(p, key: [.text, .text])

@@ -11,20 +11,21 @@ import UseCases
 enum ChatAPI {
     static var all: [MethodDefinition] { [start, post, list, messages, postInMeeting, listInMeeting] }
 
-    static let messageSchema: Schema = .object([
+    static let messageSchema: Schema = .named("ChatMessage", .object([
         .init("id", .id(.message), required: true), .init("seq", .integer(min: 1, max: .max), required: true),
         .init("conversation_id", .id(.conversation), required: true), .init("meeting_id", .nullable(.id(.meeting)), required: true),
         .init("author_id", .id(.person), required: true), .init("author_name", .text(), required: true, "As the conversation shows it"),
         .init("text", .text(), required: true), .init("created_at", .timestamp, required: true),
-    ], additional: true)
+    ], additional: true))
 
-    static let conversationSchema: Schema = .object([
+    static let conversationSchema: Schema = .named("Conversation", .object([
         .init("id", .id(.conversation), required: true), .init("user_id", .id(.person), required: true),
         .init("expert_id", .id(.person), required: true), .init("user_name", .text(), required: true, "The user's first and last name"),
         .init("expert_name", .text(), required: true, "The expert's profile name"), .init("started_by", .id(.person), required: true),
         .init("created_at", .timestamp, required: true), .init("last_message_at", .nullable(.timestamp), required: true),
         .init("message_count", .integer(min: 0, max: .max), required: true),
-    ], additional: true)
+        .init("active_at", .timestamp, "In conversation.list: the last message's time, or the start's without messages (the list's order)"),
+    ], additional: true))
 
     static let text = Schema.Field("text", .text(min: 1, max: ChatRules.maxTextCharacters), required: true)
 
@@ -41,11 +42,12 @@ enum ChatAPI {
             .init("conversation", conversationSchema, required: true), .init("started", .boolean, required: true, "False when it existed already"),
             .init("message", .nullable(messageSchema), required: true),
         ]),
-        errors: [DocErrors.notFound], body: .command(ChatUseCases.start()))
+        errors: [DocErrors.notFound, DocErrors.sessionLog], body: .command(ChatUseCases.start()))
 
     static let post = MethodDefinition(
         "conversation.post", "Writes a message in a conversation; the other person is notified", audience: .member, mutating: true,
-        params: [.init("conversation_id", .id(.conversation), required: true), text], result: messageSchema, errors: [DocErrors.notFound],
+        params: [.init("conversation_id", .id(.conversation), required: true), text], result: messageSchema,
+        errors: [DocErrors.notFound, DocErrors.sessionLog],
         body: .command(ChatUseCases.post()))
 
     static let list = MethodDefinition(
@@ -88,7 +90,7 @@ enum ChatAPI {
     static let postInMeeting = MethodDefinition(
         "meeting.message.post", "Writes a chat message from a meeting: it continues the conversation of the meeting's user and expert",
         audience: .member, mutating: true, params: [.init("meeting_id", .id(.meeting), required: true), text],
-        result: messageSchema, errors: [DocErrors.notFound], body: .command(ChatUseCases.postInMeeting()))
+        result: messageSchema, errors: [DocErrors.notFound, DocErrors.sessionLog], body: .command(ChatUseCases.postInMeeting()))
 
     static let listInMeeting = MethodDefinition(
         "meeting.message.list", "The chat of a meeting's user and expert, oldest first: the whole conversation, before and around this meeting",

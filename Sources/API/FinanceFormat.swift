@@ -9,6 +9,16 @@ enum FinanceFormat {
         "format", .oneOf(["json", "csv"]),
         "csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of the list; json by default")
 
+    /// The members a finance read answers for its list: the list itself (format json), or `csv`
+    /// and `format` in its place (format csv).
+    static func listFields(_ key: String, _ item: Schema, _ description: String) -> [Schema.Field] {
+        [
+            .init(key, .list(item), "\(description) (format json)"),
+            .init("csv", .text(), "The same rows as CSV with a header row (format csv)"),
+            .init("format", .oneOf(["csv"]), "csv when the rows are given as CSV"),
+        ]
+    }
+
     static func wantsCSV(_ p: Params) -> Bool { p.optionalString("format") == "csv" }
 
     /// `result` with the list at `key` written as CSV under `csv` when the caller asked for it,

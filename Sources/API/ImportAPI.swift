@@ -4,9 +4,9 @@ import Pipeline
 import RPC
 import Store
 
-/// `import.csv` and `import.export` (seed 002: "download, fill in, upload"): people, services,
-/// certifications (by expert e-mail) and enrolments (by user e-mail) as CSV, the same columns
-/// both ways. An import reads what its file names in one statement, decides over the whole
+/// `catalog.import_csv` and `catalog.export_csv` (formerly `import.csv` and `import.export`;
+/// seed 002: "download, fill in, upload"): people, services, certifications (by expert e-mail)
+/// and enrolments (by user e-mail) as CSV, the same columns both ways. An import reads what its file names in one statement, decides over the whole
 /// file (`ImportDecider`) and writes it in one statement: every row or none, each problem on
 /// its line. A dry run decides and reports without writing.
 enum ImportAPI {
@@ -19,7 +19,7 @@ enum ImportAPI {
     }.joined(separator: "; ")
 
     static let importCSV = MethodDefinition(
-        "import.csv",
+        "catalog.import_csv",
         "Imports people, services, certifications or enrolments from CSV: all rows or none, each problem on its line; dry_run reports without changing anything",
         audience: .roles([.admin]), mutating: true,
         params: [
@@ -31,11 +31,13 @@ enum ImportAPI {
             .init("kind", .oneOf(kinds), required: true), .init("dry_run", .boolean, required: true),
             .init("created", .integer(min: 0, max: .max), required: true), .init("updated", .integer(min: 0, max: .max), required: true),
             .init("unchanged", .integer(min: 0, max: .max), required: true),
-            .init("changes", .list(.object([
+            .init("changes", .list(.named("ImportChange", .object([
                 .init("line", .integer(min: 1, max: .max), required: true), .init("action", .oneOf(["create", "update", "unchanged"]), required: true),
-                .init("subject", .text(), required: true),
-            ]), max: Sheet.maxRows), required: true, "Every row's outcome"),
+                .init("subject", .text(), required: true, "What the row is about: an e-mail, a service's name, a pair"),
+            ])), max: Sheet.maxRows), required: true, "Every row's outcome"),
         ]),
+        // `import` is a keyword in Python and JavaScript: a generated client could not call `import.csv`.
+        aliases: [MethodAlias("import.csv", removedIn: "0.4.0")],
         body: .transaction(run))
 
     static func run(_ ctx: TransactionContext, _ params: Params) throws -> JSON {
@@ -60,8 +62,8 @@ enum ImportAPI {
     }
 
     static let export = MethodDefinition(
-        "import.export",
-        "A page of people, services, certifications or enrolments as CSV in the columns import.csv takes; each page (header included) imports as it is",
+        "catalog.export_csv",
+        "A page of people, services, certifications or enrolments as CSV in the columns catalog.import_csv takes; each page (header included) imports as it is",
         audience: .roles([.admin]), mutating: false,
         params: [
             .init("kind", .oneOf(kinds), required: true),
@@ -73,6 +75,8 @@ enum ImportAPI {
             .init("kind", .oneOf(kinds), required: true), .init("csv", .text(), required: true, "RFC 4180 with CRLF line ends and a header row"),
             .init("rows", .integer(min: 0, max: .max), required: true), .init("next_cursor", .nullable(.text()), required: true),
         ]),
+        // `import` and `export` are keywords in Python and JavaScript.
+        aliases: [MethodAlias("import.export", removedIn: "0.4.0")],
         body: .read(ReadPlan(
             statements: { scope, p in
                 let kind = SheetKind(rawValue: try p.string("kind"))!

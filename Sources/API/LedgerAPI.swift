@@ -1,6 +1,7 @@
 import Community
 import Core
 import Ledger
+import Meetings
 import Pipeline
 import Postgres
 import RPC
@@ -11,12 +12,31 @@ import Store
 enum LedgerAPI {
     static var all: [MethodDefinition] { [grant, adjust, payout, balance, accounts, statement, trialBalance, reconcile, meetingTrail] }
 
-    static let transferSchema: Schema = .object([
+    static let transferSchema: Schema = .named("Transfer", .object([
         .init("id", .id(.transfer), required: true), .init("seq", .integer(min: 1, max: .max), required: true),
         .init("kind", .text(), required: true), .init("credits", .positiveCredits, required: true),
         .init("debit_account_id", .id(.account), required: true), .init("credit_account_id", .id(.account), required: true),
         .init("created_at", .timestamp, required: true),
-    ], additional: true)
+        .init("phase", transferPhase, "Posted at once, pending (a hold), or the post or void resolving a pending one"),
+        .init("pending_id", .nullable(.id(.transfer)), "The pending transfer a post or void resolves"),
+    ], additional: true))
+
+    static let anyCredits: Schema = .integer(min: .min, max: .max)
+    static let transferPhase: Schema = .oneOf(["posted", "pending", "post_pending", "void_pending"])
+
+    /// An account's four stored sums and what follows from them (`Balance.json`).
+    static let balanceFields: [Schema.Field] = [
+        .init("posted", anyCredits, required: true), .init("blocked", .credits, required: true, "Held for meetings (pending debits)"),
+        .init("available", anyCredits, required: true), .init("incoming", .credits, required: true, "Pending credits on their way in"),
+        .init("debits_posted", .credits, required: true), .init("credits_posted", .credits, required: true),
+        .init("debits_pending", .credits, required: true), .init("credits_pending", .credits, required: true),
+    ]
+
+    static let accountBalanceSchema: Schema = .named("AccountBalance", .object([
+        .init("account_id", .id(.account), required: true),
+        .init("kind", .oneOf(AccountKind.allCases.map(\.rawValue)), required: true), .init("owner_id", .nullable(.id(.person)), required: true),
+        .init("as_of", .timestamp, required: true),
+    ] + balanceFields, additional: true))
 
     /// A posted transfer: the answer names it, the ledger completes it (sequence, time, accounts).
     static func movement(
@@ -58,7 +78,7 @@ enum LedgerAPI {
             .init("user_id", .id(.person), required: true), .init("credits", .positiveCredits, required: true),
             .init("reference", .text(min: 1, max: 200), required: true, "The purchase's external reference (order id)"),
         ],
-        result: transferSchema, errors: [DocErrors.notFound],
+        result: transferSchema, errors: [DocErrors.notFound], examples: [Examples.creditsGrant],
         body: .command(move(translate: translate(accountOf: "user_id", "user wallet")) { ctx, params in
             movement(
                 ctx, debit: .owned(.issuance, owner: nil), credit: .owned(.userWallet, owner: try params.string("user_id")),
@@ -144,10 +164,11 @@ enum LedgerAPI {
             .init("as_of", .timestamp, "The balance after every transfer up to this time"), FinanceFormat.param,
         ],
         result: .object([
-            .init("account_id", .nullable(.id(.account)), required: true), .init("posted", .integer(min: .min, max: .max), required: true),
-            .init("blocked", .credits, required: true), .init("available", .integer(min: .min, max: .max), required: true),
-        ], additional: true),
-        errors: [DocErrors.notFound],
+            .init("account_id", .nullable(.id(.account)), required: true, "The first account's (a person's wallet before their earnings); null when there is none"),
+            .init("posted", anyCredits, required: true), .init("blocked", .credits, required: true), .init("available", anyCredits, required: true),
+        ] + FinanceFormat.listFields("accounts", accountBalanceSchema, "Every account asked for (a person may have a wallet and earnings)")
+            + accountBalanceFieldsBeyondTheTotals, additional: true),
+        errors: [DocErrors.notFound], examples: [Examples.balance],
         body: .read(ReadPlan(
             statements: { scope, p in
                 let (account, person) = try accountParams(p)
@@ -171,15 +192,35 @@ enum LedgerAPI {
                 return FinanceFormat.respond(first, key: "accounts", FinanceTables.balance, p)
             })))
 
-    static let statementEntrySchema: Schema = .object([
-        .init("seq", .integer(min: 1, max: .max), required: true), .init("transfer_id", .id(.transfer), required: true),
-        .init("credits", .integer(min: .min, max: .max), required: true), .init("posted_balance", .integer(min: .min, max: .max), required: true),
-    ], additional: true)
+    /// The first account's other members, which `ledger.balance` answers alongside its totals.
+    static let accountBalanceFieldsBeyondTheTotals: [Schema.Field] = [
+        .init("kind", .oneOf(AccountKind.allCases.map(\.rawValue))), .init("owner_id", .nullable(.id(.person))), .init("as_of", .timestamp),
+    ] + balanceFields.filter { !["posted", "blocked", "available"].contains($0.name) }.map { .init($0.name, $0.schema, $0.description) }
 
-    static let balanceSchema: Schema = .object([
-        .init("posted", .integer(min: .min, max: .max), required: true), .init("blocked", .credits, required: true),
-        .init("available", .integer(min: .min, max: .max), required: true), .init("as_of", .nullable(.timestamp), required: true),
-    ])
+    static let statementEntrySchema: Schema = .named("StatementEntry", .object([
+        .init("seq", .integer(min: 1, max: .max), required: true), .init("transfer_id", .id(.transfer), required: true),
+        .init("kind", .text(), required: true), .init("phase", transferPhase, required: true),
+        .init("side", .oneOf(["debit", "credit"]), required: true),
+        .init("credits", anyCredits, required: true, "Signed: what the entry changed"),
+        .init("amount", .positiveCredits, required: true, "The transfer's credits"),
+        .init("posted_change", anyCredits, required: true), .init("blocked_change", anyCredits, required: true),
+        .init("available_change", anyCredits, required: true, "What the entry changed of each balance: each column sums to the statement's change"),
+        .init("posted_balance", anyCredits, required: true), .init("blocked", .credits, required: true), .init("available", anyCredits, required: true),
+        .init("meeting_id", .nullable(.id(.meeting)), required: true), .init("pending_id", .nullable(.id(.transfer)), required: true, "The hold a post or void resolves"),
+        .init("reference", .nullable(.text()), required: true), .init("reason", .nullable(.text()), required: true),
+        .init("created_at", .timestamp, required: true),
+    ], additional: true))
+
+    /// A statement's opening or closing balance (`boundJSON`).
+    static let boundSchema: Schema = .named("StatementBound", .object([
+        .init("posted", anyCredits, required: true), .init("blocked", .credits, required: true),
+        .init("available", anyCredits, required: true), .init("as_of", .nullable(.timestamp), required: true, "The bound it is taken at"),
+    ]))
+
+    /// What a statement's entries changed (`BalanceChange.json`): each column's sum.
+    static let changeSchema: Schema = .named("BalanceChange", .object([
+        .init("posted", anyCredits, required: true), .init("blocked", anyCredits, required: true), .init("available", anyCredits, required: true),
+    ]))
 
     /// A statement's opening or closing balance as answered: the balance and the bound it is taken at.
     static func boundJSON(_ b: Balance, at: Instant?) -> JSON {
@@ -195,9 +236,12 @@ enum LedgerAPI {
             .init("to", .timestamp, "Entries before this time"), FinanceFormat.param,
         ] + Page.fields,
         result: .object([
-            .init("items", .list(statementEntrySchema)), .init("csv", .text()), .init("next_cursor", .nullable(.text()), required: true),
-            .init("opening", balanceSchema, required: true), .init("closing", balanceSchema, required: true),
-            .init("change", .anyJSON(description: "closing less opening: {posted, blocked, available}"), required: true),
+            .init("account_id", .id(.account), required: true),
+        ] + FinanceFormat.listFields("items", statementEntrySchema, "The entries") + [
+            .init("next_cursor", .nullable(.text()), required: true),
+            .init("opening", boundSchema, required: true, "The balance just before from (as_of null: the account's start)"),
+            .init("closing", boundSchema, required: true, "The balance just before to, or now"),
+            .init("change", changeSchema, required: true, "closing less opening"),
         ], additional: true),
         errors: [DocErrors.notFound],
         body: .read(ReadPlan(
@@ -230,11 +274,14 @@ enum LedgerAPI {
                     trailing: last ? [FinanceTables.statementBound("closing_balance", at: to, closing)] : [])
             })))
 
-    static let accountSchema: Schema = .object([
+    /// An account of `ledger.accounts` (`LedgerQueries.accountEntry`): its owner, when it was
+    /// opened and its balance.
+    static let accountSchema: Schema = .named("Account", .object([
         .init("account_id", .id(.account), required: true), .init("kind", .oneOf(AccountKind.allCases.map(\.rawValue)), required: true),
-        .init("owner_id", .nullable(.id(.person)), required: true), .init("posted", .integer(min: .min, max: .max), required: true),
-        .init("blocked", .credits, required: true), .init("available", .integer(min: .min, max: .max), required: true),
-    ], additional: true)
+        .init("owner_id", .nullable(.id(.person)), required: true), .init("owner_email", .nullable(.email), required: true),
+        .init("owner_first_name", .nullable(.name), required: true), .init("owner_last_name", .nullable(.name), required: true),
+        .init("created_at", .timestamp, required: true, "When the account was opened"), .init("as_of", .timestamp, required: true),
+    ] + balanceFields, additional: true))
 
     static let accounts = MethodDefinition(
         "ledger.accounts",
@@ -244,9 +291,8 @@ enum LedgerAPI {
             .init("kind", .oneOf(AccountKind.allCases.map(\.rawValue)), "Only accounts of this kind"),
             .init("as_of", .timestamp, "The balances after every transfer up to this time"), FinanceFormat.param,
         ] + Page.fields,
-        result: .object([
-            .init("items", .list(accountSchema)), .init("csv", .text()), .init("next_cursor", .nullable(.text()), required: true),
-            .init("as_of", .timestamp, required: true),
+        result: .object(FinanceFormat.listFields("items", accountSchema, "The accounts") + [
+            .init("next_cursor", .nullable(.text()), required: true), .init("as_of", .timestamp, required: true),
         ], additional: true),
         body: .read(ReadPlan(
             statements: { scope, p in
@@ -269,7 +315,14 @@ enum LedgerAPI {
     static let trialBalance = MethodDefinition(
         "ledger.trial_balance", "Totals per account kind, now or as of a past time; the grand total is always 0",
         audience: .roles([.finance]), mutating: false, params: [.init("as_of", .timestamp), FinanceFormat.param],
-        result: .object([.init("kinds", .list(.anyJSON(description: "totals of one account kind")), required: true), .init("total", .integer(min: .min, max: .max), required: true)], additional: true),
+        result: .object([
+            .init("as_of", .timestamp, required: true),
+        ] + FinanceFormat.listFields("kinds", .named("KindTotals", .object([
+                .init("kind", .oneOf(AccountKind.allCases.map(\.rawValue)), required: true), .init("accounts", .integer(min: 0, max: .max), required: true),
+            ] + balanceFields.map { .init($0.name, anyCredits, required: true, $0.description) }, additional: true)), "Each account kind's totals") + [
+            .init("total", anyCredits, required: true, "The posted balances' sum: always 0"),
+            .init("pending_total", anyCredits, required: true, "The pending balances' sum: always 0"),
+        ], additional: true),
         body: .read(ReadPlan(
             statements: { scope, p in [LedgerQueries.trialBalance(communityId: scope.communityId, asOf: try p.optionalInstant("as_of"))] },
             respond: { ctx, rows, p in
@@ -293,7 +346,13 @@ enum LedgerAPI {
     static let reconcile = MethodDefinition(
         "ledger.reconcile", "Checks every ledger invariant of the community and lists each problem found",
         audience: .roles([.finance]), mutating: false, params: [],
-        result: .object([.init("ok", .boolean, required: true), .init("problems", .list(.anyJSON(description: "{kind, subject, detail}")), required: true)]),
+        result: .object([
+            .init("ok", .boolean, required: true),
+            .init("problems", .list(.named("LedgerProblem", .object([
+                .init("kind", .text(), required: true), .init("subject", .text(), required: true), .init("detail", .text(), required: true),
+            ], additional: true))), required: true),
+            .init("checked_at", .timestamp, required: true),
+        ]),
         body: .read(ReadPlan(
             statements: { scope, _ in [LedgerQueries.problems(communityId: scope.communityId)] },
             respond: { ctx, rows, _ in
@@ -306,7 +365,9 @@ enum LedgerAPI {
     static let meetingTrail = MethodDefinition(
         "ledger.meeting_trail", "Every credit movement of one meeting, in order", audience: .member, mutating: false,
         params: [.init("meeting_id", .id(.meeting), required: true), FinanceFormat.param],
-        result: .object([.init("meeting_id", .id(.meeting), required: true), .init("credit_status", .text(), required: true), .init("transfers", .list(.anyJSON(description: "transfer"))), .init("csv", .text())], additional: true),
+        result: .object([
+            .init("meeting_id", .id(.meeting), required: true), .init("credit_status", .oneOf(CreditStatus.allCases.map(\.rawValue)), required: true),
+        ] + FinanceFormat.listFields("transfers", transferSchema, "The meeting's transfers, in order")),
         errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             statements: { scope, p in

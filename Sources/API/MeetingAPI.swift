@@ -22,7 +22,21 @@ enum MeetingAPI {
     static let note = Schema.Field("note", .text(min: 0, max: 10_000))
     static let length = Schema.Field("length_minutes", .integer(min: 5, max: 1440))
 
-    static let meetingSchema: Schema = .object([
+    static let party: Schema = .oneOf(Party.allCases.map(\.rawValue))
+
+    /// A new date one side proposed for an agreed meeting, waiting for the other.
+    static let alternateSchema: Schema = .named("Alternate", .object([
+        .init("start", .timestamp, required: true), .init("end", .timestamp, required: true),
+        .init("length_minutes", .integer(min: 5, max: 1440), required: true), .init("price_credits", .credits, required: true),
+        .init("proposed_by", party, required: true), .init("expert_approved", .boolean, required: true),
+        .init("user_approved", .boolean, required: true), .init("note", .nullable(.text()), required: true),
+    ], additional: true))
+
+    static let feedbackSchema: Schema = .named("FeedbackAnswer", .object([
+        .init("question", .text(min: 1, max: 500), required: true), .init("answer", .text(max: 10_000), required: true),
+    ]))
+
+    static let meetingSchema: Schema = .named("Meeting", .object([
         .init("id", .id(.meeting), required: true),
         .init("status", .oneOf(MeetingStatus.allCases.map(\.rawValue)), required: true),
         .init("credit_status", .oneOf(CreditStatus.allCases.map(\.rawValue)), required: true),
@@ -31,29 +45,49 @@ enum MeetingAPI {
         .init("length_minutes", .nullable(.integer(min: 5, max: 1440)), required: true, "null only where details_hidden"),
         .init("price_credits", .credits, required: true),
         .init("price_source", .oneOf(PriceSource.allCases.map(\.rawValue)), required: true),
-        .init("service_id", .id(.service), required: true), .init("user_id", .id(.person), required: true),
-        .init("expert_id", .id(.person), required: true), .init("location_id", .nullable(.id(.location)), required: true),
+        .init("service_id", .id(.service), required: true), .init("skill", .nullable(.text()), required: true),
+        .init("user_id", .id(.person), required: true), .init("expert_id", .id(.person), required: true),
+        .init("user_name", .text(), required: true), .init("expert_name", .text(), required: true),
+        .init("location_id", .nullable(.id(.location)), required: true),
         .init("expert_approved", .boolean, required: true), .init("user_approved", .boolean, required: true),
-        .init("alternate", .anyJSON(description: "null or {start, end, length_minutes, price_credits, proposed_by, expert_approved, user_approved, note}"), required: true),
+        .init("proposed_by", party, required: true, "The side that asked for the meeting"),
+        .init("alternate", .nullable(alternateSchema), required: true),
+        .init("awaiting_action_by", .nullable(party), required: true, "The side whose answer the meeting waits for, if any"),
+        .init("topic", .nullable(.text()), required: true), .init("agenda_answers", .list(.text()), required: true),
+        .init("session_type", .nullable(.text()), required: true), .init("hold_transfer_id", .nullable(.id(.transfer)), required: true),
+        .init("conflict_accepted", .boolean, required: true, "The expert accepted an overlap with another agreed meeting"),
+        .init("note", .nullable(.text()), required: true), .init("video_url", .nullable(.text()), required: true),
+        .init("series_id", .nullable(.id(.series)), required: true), .init("occurrence_date", .nullable(.date), required: true),
+        .init("attendance", .nullable(.oneOf(Attendance.allCases.map(\.rawValue))), required: true),
+        .init("duration_minutes", .nullable(.integer(min: 0, max: .max)), required: true),
+        .init("feedback", .nullable(.list(feedbackSchema)), required: true),
+        .init("calendar_sequence", .integer(min: 0, max: .max), required: true, "The invitation's SEQUENCE, raised on every move"),
         .init("version", .integer(min: 1, max: .max), required: true),
-        .init("student_id", .nullable(.id(.person)), "The student the meeting is for (its user, a customer, booked and pays); null: the user themself"),
-        .init("student_name", .nullable(.text())),
-        .init("awaiting_processing", .boolean,
+        .init("created_at", .timestamp, required: true), .init("updated_at", .timestamp, required: true),
+        .init("student_id", .nullable(.id(.person)), required: true,
+              "The student the meeting is for (its user, a customer, booked and pays); null: the user themself"),
+        .init("student_name", .nullable(.text()), required: true),
+        .init("awaiting_processing", .boolean, required: true,
               "The user accepted the expert's new date; the expert (or the office) makes the session with meeting.confirm, giving session_type and location_id"),
-        .init("decline_reason", .anyJSON(description: "null, or {code, label}: the public reason of a decline")),
-        .init("details_hidden", .boolean,
+        .init("pending_holds_slot", .boolean, required: true,
+              "While awaiting approval the request takes the expert's time (the community's pending_holds_slot when it was made)"),
+        .init("decline_reason", .nullable(CommunitySettings.reasonSchema), required: true, "The public reason of a decline"),
+        .init("details_hidden", .boolean, required: true,
               "true when a declined meeting is shown to its user (or student): time, place, link, agenda and notes are left out (null)"),
-        .init("side", .oneOf(["user", "expert"]), "In meeting.list: the side the listed person is on"),
-    ], additional: true)
+        .init("side", party, "In meeting.list: the side the listed person is on"),
+        .init("cancelled_occurrences", .list(.id(.meeting)),
+              "In meeting.cancel of an occurrence of a weekly series: the later occurrences cancelled with it"),
+        .init("series_status", .oneOf(["active", "cancelled"]), "In meeting.cancel of an occurrence of a weekly series: the series' status after it"),
+    ], additional: true))
 
     /// An action on one meeting, its command read from the params.
     static func action(
-        _ name: String, _ summary: String, _ extra: [Schema.Field], errors: [AppError], allowAdmin: Bool = false,
+        _ name: String, _ summary: String, _ extra: [Schema.Field], errors: [AppError], allowAdmin: Bool = false, examples: [MethodExample] = [],
         _ command: @escaping @Sendable (Params, BookingContext) throws -> Command
     ) -> MethodDefinition {
         MethodDefinition(
             name, summary, audience: .member, mutating: true, params: [meetingId] + extra + [expectedVersion], result: meetingSchema,
-            errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted] + errors,
+            errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted] + errors, examples: examples,
             body: .command(MeetingUseCases.act { params, c in
                 MeetingDecider.ActInput(command: try command(params, c), expectedVersion: params.optionalInt("expected_version"), allowAdmin: allowAdmin)
             }))
@@ -77,6 +111,7 @@ enum MeetingAPI {
         result: meetingSchema,
         errors: [DocErrors.notFound, DocErrors.slotUnavailable, DocErrors.insufficientCredits, DocErrors.notEnrolled, DocErrors.usageLimit,
                  DocErrors.suspended, DocErrors.timeConflict],
+        examples: [Examples.request],
         body: .command(MeetingUseCases.request { params, scope in
             MeetingDecider.RequestInput(
                 serviceId: try params.string("service_id"), expertId: try params.string("expert_id"), userId: params.optionalString("user_id") ?? scope.actorId,
@@ -117,6 +152,7 @@ enum MeetingAPI {
                  .init("location_id", .id(.location), "Sets the location (required with session_type where the community asks)"), expectedVersion],
         result: meetingSchema,
         errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted, DocErrors.timeConflict, DocErrors.insufficientCredits, DocErrors.sessionLog],
+        examples: [Examples.confirm],
         body: .command(MeetingUseCases.act(extraLocation: { $0.optionalString("location_id") }) { params, _ in
             MeetingDecider.ActInput(
                 command: .confirm(acceptConflicts: params.bool("accept_conflicts")), expectedVersion: params.optionalInt("expected_version"),
@@ -140,6 +176,7 @@ enum MeetingAPI {
         params: [meetingId, reasonCode, note, .init("confirm_late", .boolean, "Required inside the cancellation window"), expectedVersion],
         result: meetingSchema,
         errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted, DocErrors.lateCancellation, DocErrors.sessionLog],
+        examples: [Examples.cancel],
         body: .command(MeetingUseCases.cancel { p in
             (try p.string("reason_code"), p.optionalString("note"), p.bool("confirm_late"), p.optionalInt("expected_version"))
         }))
@@ -176,7 +213,7 @@ enum MeetingAPI {
         "meeting.log_session", "The expert logs attendance, duration and feedback after the start; attended or a user's no-show pays the expert",
         [.init("attendance", .oneOf(["attended", "no_show"]), required: true),
          .init("duration_adjust_minutes", .integer(min: -240, max: 240), "In steps of 5 minutes from the scheduled length"),
-         .init("feedback", .list(.object([.init("question", .text(min: 1, max: 500), required: true), .init("answer", .text(max: 10_000), required: true)]), max: 50))],
+         .init("feedback", .list(feedbackSchema, max: 50))],
         errors: []
     ) { p, _ in
         guard let attendance = Attendance(rawValue: try p.string("attendance")) else {
@@ -248,7 +285,7 @@ enum MeetingAPI {
     static let timeline = MethodDefinition(
         "meeting.timeline", "Everything that happened to a meeting, oldest first", audience: .member, mutating: false,
         params: [meetingId] + Page.fields,
-        result: Page.resultSchema(.object([.init("kind", .text(), required: true), .init("at", .timestamp, required: true)], additional: true)),
+        result: Page.resultSchema(eventSchema),
         errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             statements: { scope, p in
@@ -270,6 +307,15 @@ enum MeetingAPI {
                 }
                 return try Page(p, key: [.integer]).result(events) { [$0["seq"]!] }
             })))
+
+    static let eventSchema: Schema = .named("MeetingEvent", .object([
+        .init("id", .id(.event), required: true), .init("seq", .integer(min: 1, max: .max), required: true),
+        .init("kind", .text(), required: true, "What happened: expert_approval, user_approval, rejected_by_expert, cancelled_by_user, …"),
+        .init("actor_id", .nullable(.id(.person)), required: true), .init("actor_role", .oneOf(["user", "expert", "admin", "office", "system"]), required: true),
+        .init("reason_code", .nullable(.text()), required: true), .init("note", .nullable(.text()), required: true),
+        .init("details", .openObject(description: "What the event records beyond its kind (times before and after a move, amounts…)"), required: true),
+        .init("at", .timestamp, required: true),
+    ], additional: true))
 
     static let conflicts = MethodDefinition(
         "meeting.conflicts", "The expert's agreed meetings overlapping a meeting (or a proposed time): the confirmation dialog's warning",
@@ -301,8 +347,11 @@ enum MeetingAPI {
     static let calendar = MethodDefinition(
         "meeting.calendar", "The meeting's iCalendar invitation (METHOD:REQUEST, or CANCEL once cancelled)", audience: .member, mutating: false,
         params: [meetingId],
-        result: .object([.init("method", .oneOf(["REQUEST", "CANCEL"]), required: true), .init("ics", .text(), required: true)], additional: true),
-        errors: [DocErrors.notFound],
+        result: .named("CalendarInvitation", .object([
+            .init("method", .oneOf(["REQUEST", "CANCEL"]), required: true), .init("ics", .text(), required: true, "The iCalendar text (RFC 5545, CRLF lines)"),
+            .init("uid", .text(), required: true), .init("sequence", .integer(min: 0, max: .max), required: true), .init("title", .text(), required: true),
+        ], additional: true)),
+        errors: [DocErrors.notFound, DocErrors.invalidState],
         body: .read(ReadPlan(
             statements: { scope, p in
                 [BookingContextQuery.call(communityId: scope.communityId, testClock: scope.testClock, meetingId: try p.string("meeting_id")).statement]

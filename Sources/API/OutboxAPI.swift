@@ -19,11 +19,26 @@ enum OutboxAPI {
         min(maxBackoffSeconds, 30 << min(max(attempts - 1, 0), 7))
     }
 
-    static let messageSchema: Schema = .object([
-        .init("id", .id(.outbox), required: true), .init("kind", .text(), required: true), .init("channel", .text(), required: true),
+    static let channel: Schema = .oneOf(["notification", "video", "calendar"])
+
+    static let messageSchema: Schema = .named("OutboxMessage", .object([
+        .init("id", .id(.outbox), required: true), .init("kind", .text(), required: true),
+        .init("channel", channel, required: true),
         .init("recipient_id", .nullable(.id(.person)), required: true), .init("meeting_id", .nullable(.id(.meeting)), required: true),
-        .init("payload", .anyJSON(description: "the message's content"), required: true), .init("attempts", .integer(min: 0, max: .max), required: true),
-    ], additional: true)
+        .init("event_id", .nullable(.id(.event)), required: true),
+        .init("payload", .openObject(description: "The message's content, by kind: the meeting as it was, the invitation, the video call"), required: true),
+        .init("attempts", .integer(min: 0, max: .max), required: true), .init("status", .text(), required: true),
+        .init("lease_expires_at", .nullable(.timestamp), required: true), .init("created_at", .timestamp, required: true),
+        .init("rendered", .named("RenderedNotification", .object([
+            .init("subject", .text(), required: true), .init("text", .text(), required: true), .init("push", .text(), required: true),
+        ])), "A notification's texts (or the text a calendar invitation's .ics goes with) in the community's words and the recipient's time zone"),
+        .init("recipient", .named("Recipient", .object([
+            .init("email", .email, required: true), .init("first_name", .name, required: true), .init("last_name", .name, required: true),
+            .init("time_zone", .text(), required: true),
+        ])), "Whom a notification or a calendar invitation goes to"),
+        .init("cc", .list(.email),
+              "Copied on a notification: the community's office, and the meeting's expert on an update sent to its user (none on an invitation or a chat message)"),
+    ], additional: true))
 
     /// A claimed notification or calendar invitation with what a person reads (`rendered`: the
     /// mail's subject and text, the invitation's being the text its .ics goes with) and whom it
@@ -74,7 +89,7 @@ enum OutboxAPI {
         audience: .roles([.admin]), mutating: true,
         params: [
             .init("consumer", .text(min: 1, max: 200), required: true), .init("limit", .integer(min: 1, max: 500), required: true),
-            .init("kinds", .list(.text(min: 1, max: 100), min: 1, max: 100)), .init("channel", .oneOf(["notification", "video", "calendar"])),
+            .init("kinds", .list(.text(min: 1, max: 100), min: 1, max: 100)), .init("channel", channel),
             .init("lease_seconds", .integer(min: 1, max: 3600), "How long the consumer has to ack or fail (default 60)"),
         ],
         result: .object([.init("messages", .list(messageSchema), required: true)]),
@@ -126,11 +141,13 @@ enum OutboxAPI {
     static let deadLetters = MethodDefinition(
         "outbox.dead_letters", "Messages set aside as dead after \(maxAttempts) failed attempts, oldest first, with their last error",
         audience: .roles([.admin]), mutating: false, params: Page.fields,
-        result: Page.resultSchema(.object([
-            .init("id", .id(.outbox), required: true), .init("kind", .text(), required: true), .init("channel", .text(), required: true),
+        result: Page.resultSchema(.named("DeadLetter", .object([
+            .init("id", .id(.outbox), required: true), .init("seq", .integer(min: 1, max: .max), required: true, "The queue's order"),
+            .init("kind", .text(), required: true), .init("channel", channel, required: true),
+            .init("recipient_id", .nullable(.id(.person)), required: true), .init("meeting_id", .nullable(.id(.meeting)), required: true),
             .init("attempts", .integer(min: 0, max: .max), required: true), .init("last_error", .nullable(.text()), required: true),
-            .init("dead_at", .nullable(.timestamp), required: true),
-        ], additional: true)),
+            .init("created_at", .timestamp, required: true), .init("dead_at", .nullable(.timestamp), required: true),
+        ], additional: true))),
         body: .read(ReadPlan(
             statements: { scope, p in
                 let page = try Page(p, key: [.integer])

@@ -18,7 +18,7 @@ enum PeopleAPI {
             .init("roles", .list(.oneOf(Role.allCases.map(\.rawValue)), min: 1, max: 5), required: true),
             .init("time_zone", .text(min: 1, max: 64), required: true, "IANA time zone, e.g. Europe/Prague"),
         ],
-        result: PersonFacts.schema,
+        result: PersonFacts.schema, examples: [Examples.personCreate],
         body: .transaction { ctx, params in
             let zone = try params.string("time_zone")
             try TimeZoneNames.require(zone, on: ctx.db)
@@ -59,7 +59,7 @@ enum PeopleAPI {
         "person.find_by_email", "The person of your community with this e-mail: id, names and roles (for client tools that take e-mails)",
         audience: .member, mutating: false, params: [.init("email", .email, required: true)],
         result: .object([.init("id", .id(.person), required: true), .init("first_name", .name, required: true), .init("last_name", .name, required: true),
-                         .init("roles", .list(.text()), required: true)]),
+                         .init("roles", .list(.oneOf(Role.allCases.map(\.rawValue))), required: true)]),
         errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             statements: { scope, p in [PeopleStore.byEmail(communityId: scope.communityId, email: try p.string("email"))] },
@@ -107,10 +107,14 @@ enum PeopleAPI {
 enum CommunityAPI {
     static var all: [MethodDefinition] { [get, updateSettings] }
 
-    static let communitySchema: Schema = .object([
+    static let communitySchema: Schema = .named("Community", .object([
         .init("id", .id(.community), required: true), .init("name", .name, required: true),
-        .init("settings", .anyJSON(description: "Every setting with its current value"), required: true),
-    ], additional: true)
+        .init("settings", settingsSchema, required: true, "Every setting with its current value"),
+    ], additional: true))
+
+    /// Every setting `community.update_settings` takes, each always answered with its value.
+    static let settingsSchema: Schema = .named("CommunitySettings", .object(
+        CommunitySettings.schemaFields.map { .init($0.name, $0.schema, required: true, $0.description) }, additional: true))
 
     static func json(_ id: String, _ name: String, _ settings: CommunitySettings) -> JSON {
         ["id": .string(id), "name": .string(name), "settings": settings.json]

@@ -11,12 +11,12 @@ import Store
 enum ProfileAPI {
     static var all: [MethodDefinition] { [get, list, set] }
 
-    static let profileSchema: Schema = .object([
+    static let profileSchema: Schema = .named("ExpertProfile", .object([
         .init("person_id", .id(.person), required: true), .init("display_name", .name, required: true),
         .init("bio", .text(max: ProfileRules.maxBioCharacters), required: true),
         .init("photo_url", .nullable(.text(max: ProfileRules.maxPhotoURLCharacters)), required: true),
         .init("languages", .list(.text(min: 2, max: 20), max: ProfileRules.maxLanguages), required: true),
-    ])
+    ]))
 
     static let get = MethodDefinition(
         "person.profile", "An expert's public profile: display name, bio, photo URL and languages (anyone in the community)",

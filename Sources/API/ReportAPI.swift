@@ -23,9 +23,12 @@ enum ReportAPI {
         "Credits users hold in their wallets, now or as of a past time: posted, blocked for meetings and available (the platform's liability)",
         audience: .roles([.finance]), mutating: false, params: [.init("as_of", .timestamp), FinanceFormat.param],
         result: .object([
-            .init("as_of", .timestamp, required: true), .init("wallets", .integer(min: 0, max: .max), required: true),
-            .init("posted", .integer(min: .min, max: .max)), .init("blocked", .credits), .init("available", .integer(min: .min, max: .max)),
-            .init("csv", .text()),
+            .init("as_of", .timestamp, required: true), .init("wallets", .integer(min: 0, max: .max), required: true, "Users' wallets"),
+            .init("wallets_with_credits", .integer(min: 0, max: .max), required: true, "Wallets with posted or blocked credits"),
+            .init("posted", LedgerAPI.anyCredits, required: true), .init("blocked", .credits, required: true),
+            .init("available", LedgerAPI.anyCredits, required: true),
+            .init("csv", .text(), "The same figures as CSV with a header row (format csv)"),
+            .init("format", .oneOf(["csv"]), "csv when the figures are given as CSV too"),
         ], additional: true),
         body: .read(ReadPlan(
             statements: { scope, p in [ReportQueries.creditsOutstanding(communityId: scope.communityId, asOf: try p.optionalInstant("as_of"))] },
@@ -50,9 +53,9 @@ enum ReportAPI {
     ) -> MethodDefinition {
         MethodDefinition(
             name, summary, audience: .roles([.finance]), mutating: false, params: monthParams,
-            result: .object([
-                .init("months", .list(item)), .init("csv", .text()), .init("time_zone", .text(), required: true),
-                .init("totals", .anyJSON(description: "the months' figures added up"), required: true),
+            result: .object(FinanceFormat.listFields("months", item, "Every month of the range, those without movements at zero") + [
+                .init("time_zone", .text(), required: true, "The community's, whose clock the months are taken on"),
+                .init("totals", item, required: true, "The months' figures added up (month: total)"),
             ], additional: true),
             body: .read(ReadPlan(
                 statements: { scope, p in
@@ -69,10 +72,14 @@ enum ReportAPI {
     static let revenueByMonth = monthly(
         "report.revenue_by_month",
         "The platform's revenue per month on the community's clock: fees, corrections to its account, and the late-cancel charges users paid",
-        item: .object([
-            .init("month", .text(), required: true), .init("fees", .credits, required: true), .init("revenue", .integer(min: .min, max: .max), required: true),
-            .init("late_cancel_charges", .credits, required: true),
-        ], additional: true),
+        item: .named("RevenueMonth", .object([
+            .init("month", .text(), required: true, "YYYY-MM, or total"), .init("fees", .credits, required: true, "Fees the platform took"),
+            .init("fee_transfers", .integer(min: 0, max: .max), required: true),
+            .init("adjustments", LedgerAPI.anyCredits, required: true, "Corrections to the platform's revenue account"),
+            .init("revenue", LedgerAPI.anyCredits, required: true, "The change of the platform's revenue: fees and adjustments"),
+            .init("late_cancel_charges", .credits, required: true, "What users paid for cancelling late (the expert's share included)"),
+            .init("late_cancellations", .integer(min: 0, max: .max), required: true),
+        ], additional: true)),
         FinanceTables.revenueByMonth
     ) { range, groups in
         let months = Reports.revenue(range, groups)
@@ -81,15 +88,32 @@ enum ReportAPI {
 
     static let settlementsByMonth = monthly(
         "report.settlements_by_month", "Holds, captures and releases per month on the community's clock, with the change of the credits blocked",
-        item: .object([
-            .init("month", .text(), required: true), .init("captured", .credits, required: true), .init("released", .credits, required: true),
-            .init("blocked_change", .integer(min: .min, max: .max), required: true),
-        ], additional: true),
+        item: .named("SettlementMonth", .object([
+            .init("month", .text(), required: true, "YYYY-MM, or total"),
+            .init("holds", .integer(min: 0, max: .max), required: true), .init("held", .credits, required: true, "Credits blocked by new holds"),
+            .init("captures", .integer(min: 0, max: .max), required: true), .init("captured", .credits, required: true, "Credits paid to experts"),
+            .init("returned_on_capture", .credits, required: true, "What partial captures gave back"),
+            .init("releases", .integer(min: 0, max: .max), required: true), .init("released", .credits, required: true),
+            .init("blocked_change", LedgerAPI.anyCredits, required: true),
+        ], additional: true)),
         FinanceTables.settlementsByMonth
     ) { range, groups in
         let months = Reports.settlements(range, groups)
         return (months.map(\.json), Reports.total(months).json)
     }
+
+    /// An earnings account's figures: its balance, what is due for payout and what is on its way in.
+    static let earningsFigures: [Schema.Field] = [
+        .init("posted", LedgerAPI.anyCredits, required: true), .init("blocked", .credits, required: true),
+        .init("available", LedgerAPI.anyCredits, required: true), .init("due", LedgerAPI.anyCredits, required: true, "Available for payout"),
+        .init("incoming", .credits, required: true, "Held for meetings not yet settled"),
+    ]
+
+    static let earningsSchema: Schema = .named("EarningsDue", .object([
+        .init("account_id", .id(.account), required: true), .init("owner_id", .nullable(.id(.person)), required: true),
+        .init("owner_email", .nullable(.email), required: true), .init("owner_first_name", .nullable(.name), required: true),
+        .init("owner_last_name", .nullable(.name), required: true),
+    ] + earningsFigures + [.init("as_of", .timestamp, required: true)], additional: true))
 
     static let earningsDue = MethodDefinition(
         "report.earnings_due",
@@ -99,10 +123,11 @@ enum ReportAPI {
             .init("as_of", .timestamp), .init("include_zero", .boolean, "Also list experts with nothing available (default false)"),
             FinanceFormat.param,
         ] + Page.fields,
-        result: .object([
-            .init("items", .list(.anyJSON(description: "{account_id, owner_id, owner_email, owner_first_name, owner_last_name, posted, blocked, available, due, incoming}"))),
-            .init("csv", .text()), .init("next_cursor", .nullable(.text()), required: true),
-            .init("totals", .anyJSON(description: "{experts, posted, blocked, available, due, incoming} over every expert"), required: true),
+        result: .object(FinanceFormat.listFields("items", earningsSchema, "One expert per row, by account id") + [
+            .init("next_cursor", .nullable(.text()), required: true),
+            .init("totals", .named("EarningsTotals", .object([
+                .init("experts", .integer(min: 0, max: .max), required: true, "Every expert with an earnings account, listed or not"),
+            ] + earningsFigures, additional: true)), required: true, "Over every expert"),
             .init("as_of", .timestamp, required: true),
         ], additional: true),
         body: .read(ReadPlan(

@@ -11,12 +11,28 @@ enum SeriesAPI {
     static var all: [MethodDefinition] { [create, skip, cancel, get, runDue] }
 
     static let seriesId = Schema.Field("series_id", .id(.series), required: true)
-    static let seriesSchema: Schema = .object([
+    static let occurrenceSchema: Schema = .named("Occurrence", .object([
+        .init("meeting_id", .id(.meeting), required: true), .init("date", .nullable(.date), required: true, "Its local date"),
+        .init("start", .timestamp, required: true), .init("status", .oneOf(MeetingStatus.allCases.map(\.rawValue)), required: true),
+        .init("credit_status", .oneOf(CreditStatus.allCases.map(\.rawValue)), required: true),
+    ], additional: true))
+
+    static let seriesSchema: Schema = .named("Series", .object([
         .init("id", .id(.series), required: true), .init("status", .oneOf(["active", "cancelled"]), required: true),
-        .init("skip_dates", .list(.anyJSON(description: "{date, reason, detail (its user and staff only)}")), required: true),
-        .init("occurrences", .list(.anyJSON(description: "{meeting_id, date, start, status, credit_status}")), required: true),
-        .init("next_occurrence", .anyJSON(description: "the next upcoming occurrence or null"), required: true),
-    ], additional: true)
+        .init("user_id", .id(.person), required: true), .init("expert_id", .id(.person), required: true),
+        .init("student_id", .nullable(.id(.person)), required: true, "The student its meetings are for; null: its user themself"),
+        .init("service_id", .id(.service), required: true), .init("location_id", .id(.location), required: true),
+        .init("time_zone", .text(), required: true), .init("weekday", .integer(min: 1, max: 7), required: true, "ISO weekday: 1 Monday … 7 Sunday"),
+        .init("local_time", .timeOfDay, required: true), .init("first_date", .date, required: true),
+        .init("length_minutes", .integer(min: 5, max: 1440), required: true),
+        .init("weeks", .nullable(.integer(min: 1, max: 520)), required: true, "How many weekly dates; null: until cancelled"),
+        .init("skip_dates", .list(.named("SkipDate", .object([
+            .init("date", .date, required: true), .init("reason", .text(), required: true, "Why the date is skipped, for both parties"),
+            .init("detail", .text(), "More (such as the user's balance), for the series' user and staff only"),
+        ], additional: true))), required: true),
+        .init("occurrences", .list(occurrenceSchema), required: true),
+        .init("next_occurrence", .nullable(occurrenceSchema), required: true, "The next upcoming occurrence"),
+    ], additional: true))
 
     static let create = MethodDefinition(
         "series.create", "Books a weekly 1:1 series: the first occurrence must be bookable; later ones are created up to the booking horizon",

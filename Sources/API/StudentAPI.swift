@@ -13,14 +13,23 @@ enum StudentAPI {
         .init("customer_id", .id(.person), required: true, "The user who books and pays (a customer, a parent)"),
         .init("student_id", .id(.person), required: true, "The person the meetings are for"),
     ]
-    static let linkResult: Schema = .object([
+    /// What student.link and student.unlink answer: whether the customer now acts for the student.
+    static let linkResult: Schema = .named("StudentLinkState", .object([
         .init("customer_id", .id(.person), required: true), .init("student_id", .id(.person), required: true),
-        .init("linked", .boolean, required: true),
-    ])
+        .init("linked", .boolean, required: true, "true after student.link, false after student.unlink"),
+    ], additional: true))
+
+    /// One customer–student link, as student.list pages them.
+    static let linkSchema: Schema = .named("StudentLink", .object([
+        .init("customer_id", .id(.person), required: true), .init("customer_name", .text(), required: true),
+        .init("student_id", .id(.person), required: true), .init("student_name", .text(), required: true),
+        .init("linked_at", .timestamp, required: true),
+    ], additional: true))
 
     static let link = MethodDefinition(
         "student.link", "Lets a customer act for a student: book meetings for them, paid from the customer's wallet",
         audience: .roles([.admin, .office]), mutating: true, params: pair, result: linkResult, errors: [DocErrors.notFound],
+        examples: [Examples.studentLink],
         body: .transaction { ctx, params in
             let customerId = try params.string("customer_id"), studentId = try params.string("student_id")
             guard customerId != studentId else {
@@ -48,11 +57,7 @@ enum StudentAPI {
         "Customer–student links: a customer's students (customer_id), a student's customers (student_id), or the community's (staff). Customers and students see their own",
         audience: .member, mutating: false,
         params: [.init("customer_id", .id(.person)), .init("student_id", .id(.person))] + Page.fields,
-        result: Page.resultSchema(.object([
-            .init("customer_id", .id(.person), required: true), .init("customer_name", .text(), required: true),
-            .init("student_id", .id(.person), required: true), .init("student_name", .text(), required: true),
-            .init("linked_at", .timestamp, required: true),
-        ])),
+        result: Page.resultSchema(linkSchema),
         body: .read(ReadPlan(
             statements: { scope, p in
                 let page = try Page(p, key: [.text, .text])

@@ -50,12 +50,12 @@ extension PersonFacts {
         ]
     }
 
-    static let schema: Schema = .object([
+    static let schema: Schema = .named("Person", .object([
         .init("id", .id(.person), required: true), .init("email", .email, required: true),
         .init("first_name", .name, required: true), .init("last_name", .name, required: true),
         .init("roles", .list(.oneOf(Role.allCases.map(\.rawValue))), required: true),
-        .init("time_zone", .text(), required: true), .init("suspended_until", .nullable(.timestamp)),
-    ], additional: true)
+        .init("time_zone", .text(), required: true), .init("suspended_until", .nullable(.timestamp), required: true),
+    ], additional: true))
 }
 
 extension ServiceFacts {
@@ -67,18 +67,20 @@ extension ServiceFacts {
         ]
     }
 
-    static let schema: Schema = .object([
+    static let schema: Schema = .named("Service", .object([
         .init("id", .id(.service), required: true), .init("name", .name, required: true),
         .init("kind", .oneOf(["generic", "expert_specific"]), required: true), .init("expert_id", .nullable(.id(.person)), required: true),
         .init("default_length_minutes", .integer(min: 5, max: 1440), required: true), .init("price_credits", .credits, required: true),
-    ], additional: true)
+        .init("skills", .list(.text()), required: true), .init("agenda_questions", .list(.text()), required: true),
+        .init("active", .boolean, required: true),
+    ], additional: true))
 }
 
 extension LocationFacts {
     var json: JSON { ["id": .string(id), "name": .string(name), "kind": .string(kind)] }
 
-    static let schema: Schema = .object([
+    static let schema: Schema = .named("Location", .object([
         .init("id", .id(.location), required: true), .init("name", .name, required: true),
         .init("kind", .oneOf(["in_person", "virtual"]), required: true),
-    ])
+    ], additional: true))
 }

@@ -15,6 +15,7 @@ enum SystemAPI {
             .init("version", .text(), required: true), .init("now", .timestamp, required: true), .init("database", .oneOf(["ok", "unavailable"]), required: true),
             .init("pinned_actor", .id(.person), "Only under meetingd --pin-actor: the person every call acts as"),
         ]),
+        examples: [Examples.ping],
         body: .open { pipeline, _ in
             var database = "ok"
             var now = SystemClock.now()

@@ -70,9 +70,14 @@ public struct CommunitySettings: Sendable {
         try apply(stored, path: "settings")
     }
 
+    /// A reason from the community's list (a decline's or a cancellation's), as settings list it
+    /// and as a declined meeting names it.
+    public static let reasonSchema: Schema = .named(
+        "Reason", .object([.init("code", .text(min: 1, max: 64), required: true), .init("label", .name, required: true)]))
+
     /// The params of `community.update_settings` (every key optional).
     public static var schemaFields: [Schema.Field] {
-        let reasons: Schema = .list(.object([.init("code", .text(min: 1, max: 64), required: true), .init("label", .name, required: true)]), min: 1, max: 50)
+        let reasons: Schema = .list(reasonSchema, min: 1, max: 50)
         return [
             .init("auto_accept", .boolean, "Requests go straight to agreed"),
             .init("cancellation_window_hours", .integer(min: 0, max: 720)),

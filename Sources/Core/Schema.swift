@@ -8,8 +8,12 @@ public indirect enum Schema: Sendable {
     case boolean
     case object(fields: [Field], additionalProperties: Bool)
     case array(of: Schema, minItems: Int, maxItems: Int?)
-    case anyJSON(description: String)
+    /// An object whose members are not fixed (a message's payload, a published document).
+    case openObject(description: String)
     case nullable(Schema)
+    /// A shared shape (a meeting, a transfer): published once under `components.schemas` and
+    /// referred to by `$ref` wherever it appears.
+    case named(String, Schema)
 
     public struct Field: Sendable {
         public let name: String
@@ -70,8 +74,10 @@ extension Schema {
         case .nullable(let inner):
             if value.isNull { return }
             try inner.validate(value, path: path, limits: limits)
-        case .anyJSON:
-            return
+        case .named(_, let inner):
+            try inner.validate(value, path: path, limits: limits)
+        case .openObject:
+            guard case .object = value else { throw fail("must be an object, not \(value.typeName)") }
         case .boolean:
             guard case .bool = value else { throw fail("must be a boolean, not \(value.typeName)") }
         case .integer(let min, let max):
@@ -148,12 +154,36 @@ extension Schema.StringFormat {
 // MARK: JSON Schema output
 
 extension Schema {
+    /// Where a named schema is published in the OpenRPC document.
+    public static func reference(_ name: String) -> String { "#/components/schemas/\(name)" }
+
+    /// The JSON Schema `type` of the values this schema accepts (null aside).
+    var jsonType: String {
+        switch self {
+        case .string: return "string"
+        case .integer: return "integer"
+        case .boolean: return "boolean"
+        case .object, .openObject: return "object"
+        case .array: return "array"
+        case .nullable(let inner), .named(_, let inner): return inner.jsonType
+        }
+    }
+
+    /// The schema as JSON Schema (draft-07): every schema has a `type` or a `$ref`, a named one is
+    /// a `$ref` to its entry in `namedSchemas`.
     public var jsonSchema: JSON {
         switch self {
+        case .named(let name, _):
+            return ["$ref": .string(Schema.reference(name))]
         case .nullable(let inner):
-            return ["oneOf": [inner.jsonSchema, ["type": "null"]]]
-        case .anyJSON(let description):
-            return ["description": .string(description)]
+            let typeOrNull: JSON = [.string(inner.jsonType), "null"]
+            if case .named = inner { return ["type": typeOrNull, "oneOf": [inner.jsonSchema, ["type": "null"]]] }
+            guard case .object(var out) = inner.jsonSchema else { return inner.jsonSchema }
+            out["type"] = typeOrNull
+            if case .array(let values)? = out["enum"] { out["enum"] = .array(values + [.null]) }
+            return .object(out)
+        case .openObject(let description):
+            return ["type": "object", "additionalProperties": true, "description": .string(description)]
         case .boolean:
             return ["type": "boolean"]
         case .integer(let min, let max):
@@ -191,6 +221,28 @@ extension Schema {
             let required = fields.filter(\.required).map { JSON.string($0.name) }
             if !required.isEmpty { out["required"] = .array(required) }
             return .object(out)
+        }
+    }
+
+    /// Every named schema this one refers to, at any depth, with the JSON Schema it is published
+    /// as. One name stands for one shape: a name used for two different shapes is a mistake in
+    /// the registry, reported as a conflict.
+    public func collectNamedSchemas(into found: inout [String: JSON], conflicts: inout Set<String>) {
+        switch self {
+        case .named(let name, let inner):
+            let published = inner.jsonSchema
+            if let existing = found[name] {
+                if existing != published { conflicts.insert(name) }
+                return
+            }
+            found[name] = published
+            inner.collectNamedSchemas(into: &found, conflicts: &conflicts)
+        case .nullable(let inner), .array(let inner, _, _):
+            inner.collectNamedSchemas(into: &found, conflicts: &conflicts)
+        case .object(let fields, _):
+            for f in fields { f.schema.collectNamedSchemas(into: &found, conflicts: &conflicts) }
+        case .string, .integer, .boolean, .openObject:
+            return
         }
     }
 }

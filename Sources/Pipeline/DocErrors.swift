@@ -13,4 +13,8 @@ public enum DocErrors {
     public static let usageLimit = AppError.usageLimitReached(limit: 0)
     public static let suspended = AppError.suspended(until: Instant(seconds: 0))
     public static let sessionLog = AppError.sessionLogRequired(meetingIds: [])
+    /// What any call that reaches the database may meet (each retryable; nothing was changed).
+    public static let databaseRetryable = [
+        AppError(.contention, message: "", retryable: true), AppError.lockTimeout(), AppError.statementTimeout(), AppError.transactionIdleTimeout(),
+    ]
 }

@@ -154,6 +154,10 @@ public struct MethodDefinition: Sendable {
     public let params: [Schema.Field]
     public let result: Schema
     public let errors: [AppError]
+    /// Earlier names the method still answers to (see `MethodAlias`).
+    public let aliases: [MethodAlias]
+    /// Worked calls published in `rpc.discover`; a test checks each against the schemas.
+    public let examples: [MethodExample]
     public let body: Body
 
     public enum Body: Sendable {
@@ -168,7 +172,7 @@ public struct MethodDefinition: Sendable {
 
     public init(
         _ name: String, _ summary: String, audience: Audience, mutating: Bool, params: [Schema.Field], result: Schema, errors: [AppError] = [],
-        body: Body
+        aliases: [MethodAlias] = [], examples: [MethodExample] = [], body: Body
     ) {
         self.name = name
         self.summary = summary
@@ -177,6 +181,8 @@ public struct MethodDefinition: Sendable {
         self.params = params
         self.result = result
         self.errors = errors
+        self.aliases = aliases
+        self.examples = examples
         self.body = body
     }
 
@@ -201,6 +207,7 @@ public struct MethodDefinition: Sendable {
         if case .anyone = audience {} else { list += [.unknownActor(nil), .forbidden("")] }
         if mutating { list.append(.idempotencyKeyReused()) }
         list.append(.databaseUnavailable())
+        if case .open = body {} else { list += DocErrors.databaseRetryable }
         return list + errors
     }
 }

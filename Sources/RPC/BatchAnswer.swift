@@ -103,19 +103,23 @@ public final class BatchAnswer: @unchecked Sendable {
         }
     }
 
-    static func tooLarge(answerBytes: Int, maxBytes: Int) -> RPCError {
-        RPCError(AppError(
+    static func tooLarge(answerBytes: Int, maxBytes: Int) -> RPCError { RPCError(tooLargeError(answerBytes: answerBytes, maxBytes: maxBytes)) }
+
+    static func tooLargeError(answerBytes: Int, maxBytes: Int) -> AppError {
+        AppError(
             .answerTooLarge,
             message: "Answer too large: it would be \(answerBytes) bytes, over the bound of \(maxBytes) bytes "
                 + "(MEETINGLEDGER_MAX_ANSWER_BYTES); nothing was changed. Ask for less: a shorter range or a smaller limit",
-            details: ["answer_bytes": .int(Int64(answerBytes)), "max_answer_bytes": .int(Int64(maxBytes))]))
+            details: ["answer_bytes": .int(Int64(answerBytes)), "max_answer_bytes": .int(Int64(maxBytes))])
     }
 
-    static func full(maxBytes: Int) -> RPCError {
-        RPCError(AppError(
+    static func full(maxBytes: Int) -> RPCError { RPCError(fullError(maxBytes: maxBytes)) }
+
+    static func fullError(maxBytes: Int) -> AppError {
+        AppError(
             .batchAnswerFull,
             message: "Not answered: this batch's answer reached its bound of \(maxBytes) bytes (MEETINGLEDGER_MAX_ANSWER_BYTES) "
                 + "before this entry; nothing was changed for it. Send it again, in another batch",
-            retryable: true, details: ["max_answer_bytes": .int(Int64(maxBytes))]))
+            retryable: true, details: ["max_answer_bytes": .int(Int64(maxBytes))])
     }
 }

@@ -22,9 +22,12 @@ public final class Dispatcher {
         register(discoverSpec())
     }
 
+    /// A method under its name and its aliases; only the name is listed (in `order`).
     func register(_ spec: MethodSpec) {
-        precondition(methods[spec.name] == nil, "method \(spec.name) registered twice")
-        methods[spec.name] = spec
+        for name in [spec.name] + spec.aliases.map(\.name) {
+            precondition(methods[name] == nil, "method \(name) registered twice")
+            methods[name] = spec
+        }
         order.append(spec.name)
     }
 

@@ -13,6 +13,34 @@ public enum Access: Sendable, Equatable {
     }
 }
 
+/// A worked call published with a method (OpenRPC `examples`): params as a front end sends them
+/// and the result it gets back.
+public struct MethodExample: Sendable {
+    public let name: String
+    public let params: [String: JSON]
+    public let result: JSON
+
+    public init(_ name: String, params: [String: JSON], result: JSON) {
+        self.name = name
+        self.params = params
+        self.result = result
+    }
+}
+
+/// An earlier name a method still answers to for one release, so callers can move to the new
+/// one; published under the method's `x-aliases`, never as a method of its own (a generator
+/// would then produce the identifier the rename avoids).
+public struct MethodAlias: Sendable {
+    public let name: String
+    /// The first release that no longer answers to it.
+    public let removedIn: String
+
+    public init(_ name: String, removedIn: String) {
+        self.name = name
+        self.removedIn = removedIn
+    }
+}
+
 /// One entry of the registry: its name, its declared params (checked before the handler runs),
 /// its result schema, the application errors it may return, and the handler.
 public struct MethodSpec {
@@ -23,6 +51,8 @@ public struct MethodSpec {
     public let params: [Schema.Field]
     public let result: Schema
     public let errors: [AppError]
+    public let aliases: [MethodAlias]
+    public let examples: [MethodExample]
     /// Runs before the params are checked against the schema (the actor check, whose failure
     /// is an application error rather than invalid params) and returns the params to check and
     /// run: those given, or those with the actor that a pinned meetingd fills in.
@@ -31,7 +61,8 @@ public struct MethodSpec {
 
     public init(
         name: String, summary: String, access: Access, mutating: Bool, params: [Schema.Field], result: Schema,
-        errors: [AppError] = [], preflight: @escaping ([String: JSON]) throws -> [String: JSON] = { $0 }, handler: @escaping (Params) throws -> JSON
+        errors: [AppError] = [], aliases: [MethodAlias] = [], examples: [MethodExample] = [],
+        preflight: @escaping ([String: JSON]) throws -> [String: JSON] = { $0 }, handler: @escaping (Params) throws -> JSON
     ) {
         self.name = name
         self.summary = summary
@@ -40,6 +71,8 @@ public struct MethodSpec {
         self.params = params
         self.result = result
         self.errors = errors
+        self.aliases = aliases
+        self.examples = examples
         self.preflight = preflight
         self.handler = handler
     }

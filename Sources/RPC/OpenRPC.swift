@@ -21,28 +21,28 @@ public struct OpenRPCInfo: Sendable {
 
 extension Dispatcher {
     /// The OpenRPC 1.2.6 document for every registered method, built from the registry itself.
+    /// Shapes shared by several methods (a meeting, a transfer) and every error are published
+    /// once, under `components`, and referred to by `$ref`.
     public func openRPCDocument() -> JSON {
-        let methodDocs: [JSON] = order.compactMap { methods[$0] }.map { spec in
-            let params: [JSON] = spec.params.map { field in
-                var p: [String: JSON] = ["name": .string(field.name), "required": .bool(field.required), "schema": field.schema.jsonSchema]
-                if !field.description.isEmpty { p["description"] = .string(field.description) }
-                return .object(p)
+        let specs = order.compactMap { methods[$0] }
+        var schemas: [String: JSON] = [:]
+        var conflicts = Set<String>()
+        var errors: [String: JSON] = [:]
+        let methodDocs: [JSON] = specs.map { spec in
+            spec.result.collectNamedSchemas(into: &schemas, conflicts: &conflicts)
+            for field in spec.params { field.schema.collectNamedSchemas(into: &schemas, conflicts: &conflicts) }
+            var refs: [JSON] = []
+            var listed = Set<String>()
+            for e in spec.errors + Dispatcher.protocolErrors(mutating: spec.mutating) where listed.insert(e.dataCode).inserted {
+                errors[e.dataCode] = [
+                    "code": .int(Int64(e.code.number)), "message": .string(e.dataCode),
+                    "data": ["code": .string(e.dataCode), "retryable": .bool(e.retryable)],
+                ]
+                refs.append(["$ref": .string("#/components/errors/\(e.dataCode)")])
             }
-            var errors: [JSON] = []
-            var seen = Set<String>()
-            for e in spec.errors where seen.insert(e.dataCode).inserted {
-                errors.append(["code": .int(Int64(e.code.number)), "message": .string(e.dataCode), "data": ["code": .string(e.dataCode)]])
-            }
-            return [
-                "name": .string(spec.name),
-                "summary": .string(spec.summary),
-                "description": .string("Who may call: \(spec.access.text)." + (spec.mutating ? " Mutating: accepts idempotency_key." : " Read-only.")),
-                "paramStructure": "by-name",
-                "params": .array(params),
-                "result": ["name": .string(spec.name + ".result"), "schema": spec.result.jsonSchema],
-                "errors": .array(errors),
-            ]
+            return methodDocument(spec, errors: refs)
         }
+        precondition(conflicts.isEmpty, "schema names used for two different shapes: \(conflicts.sorted())")
         let limitBounds: [String: JSON] = [
             "max_message_bytes": .int(Int64(limits.maxMessageBytes)), "max_batch_entries": .int(Int64(limits.maxBatchEntries)),
             "max_answer_bytes": .int(Int64(limits.maxAnswerBytes)), "max_string_length": .int(Int64(limits.maxStringLength)),
@@ -53,13 +53,63 @@ extension Dispatcher {
             "x-bounds": .object(limitBounds.merging(info.bounds) { own, _ in own }),
         ]
         for (name, value) in info.extensions { infoFields["x-" + name] = value }
-        return ["openrpc": "1.2.6", "info": .object(infoFields), "methods": .array(methodDocs)]
+        return [
+            "openrpc": "1.2.6", "info": .object(infoFields), "methods": .array(methodDocs),
+            "components": ["schemas": .object(schemas), "errors": .object(errors)],
+        ]
+    }
+
+    func methodDocument(_ spec: MethodSpec, errors: [JSON]) -> JSON {
+        let params: [JSON] = spec.params.map { field in
+            var p: [String: JSON] = ["name": .string(field.name), "required": .bool(field.required), "schema": field.schema.jsonSchema]
+            if !field.description.isEmpty { p["description"] = .string(field.description) }
+            return .object(p)
+        }
+        var doc: [String: JSON] = [
+            "name": .string(spec.name),
+            "summary": .string(spec.summary),
+            "description": .string("Who may call: \(spec.access.text)." + (spec.mutating ? " Mutating: accepts idempotency_key." : " Read-only.")),
+            "paramStructure": "by-name",
+            "params": .array(params),
+            "result": ["name": .string(spec.name + ".result"), "schema": spec.result.jsonSchema],
+            "errors": .array(errors),
+        ]
+        if !spec.examples.isEmpty {
+            doc["examples"] = .array(spec.examples.map { example in
+                [
+                    "name": .string(example.name),
+                    // In the order the method declares its params, as a generator lists them.
+                    "params": .array(spec.params.compactMap { field in
+                        example.params[field.name].map { ["name": .string(field.name), "value": $0] }
+                    }),
+                    "result": ["name": .string(spec.name + ".result"), "value": example.result],
+                ]
+            })
+        }
+        if !spec.aliases.isEmpty {
+            doc["x-aliases"] = .array(spec.aliases.map { alias in
+                [
+                    "name": .string(alias.name), "deprecated": true, "removed_in": .string(alias.removedIn),
+                    "description": .string("The earlier name of \(spec.name), still answered until \(alias.removedIn); call \(spec.name) instead"),
+                ]
+            })
+        }
+        return .object(doc)
+    }
+
+    /// What the RPC layer itself may answer to any call: bad params, an internal error, and in a
+    /// batch an entry left unanswered; a read-only call's answer may be too large.
+    static func protocolErrors(mutating: Bool) -> [AppError] {
+        var list: [AppError] = [.invalidParams(field: "", reason: ""), .internalError()]
+        if !mutating { list.append(BatchAnswer.tooLargeError(answerBytes: 0, maxBytes: 0)) }
+        list.append(BatchAnswer.fullError(maxBytes: 0))
+        return list
     }
 
     func discoverSpec() -> MethodSpec {
         MethodSpec(
             name: "rpc.discover", summary: "The OpenRPC document describing every method", access: .anyone, mutating: false,
-            params: [], result: .anyJSON(description: "An OpenRPC 1.2.6 document")
+            params: [], result: .openObject(description: "An OpenRPC 1.2.6 document")
         ) { [unowned self] _ in self.openRPCDocument() }
     }
 }

@@ -3,7 +3,7 @@ import Core
 import Meetings
 import Postgres
 
-/// The import's one read and one write, and the export's pages (`import.export`).
+/// The import's one read and one write, and the export's pages (`catalog.export_csv`).
 public enum ImportStore {
     /// What the file names: people by e-mail and services by name (compared lower-cased), with
     /// the zone names PostgreSQL reads.

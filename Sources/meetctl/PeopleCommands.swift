@@ -63,12 +63,12 @@ extension Commands {
                 ArgumentSpec(name: "FILE", kind: .file, param: "csv", help: "A CSV file with a header row"),
             ],
             options: [OptionSpec(name: "dry-run", kind: .flag, param: "dry_run", help: "Report what would change; change nothing")],
-            method: "import.csv", mutating: true, run: PeopleCommands.importFile),
+            method: "catalog.import_csv", mutating: true, run: PeopleCommands.importFile),
         CommandSpec(
             path: ["export"], section: .admin, summary: "Write people, services, certifications or enrollments as CSV, in the columns import takes",
             details: "Example: meetctl export people > people.csv; edit it in a spreadsheet; meetctl import people people.csv --dry-run",
             arguments: [ArgumentSpec(name: "KIND", kind: .choice(["people", "services", "certifications", "enrollments"]), param: "kind")],
-            method: "import.export", run: PeopleCommands.export),
+            method: "catalog.export_csv", run: PeopleCommands.export),
         CommandSpec(
             path: ["chats"], section: .experts, summary: "Your conversations, latest activity first",
             method: "conversation.list",
@@ -146,7 +146,7 @@ extension PeopleCommands {
 extension PeopleCommands {
     /// `import`: the counts; with --dry-run, each row's outcome too.
     @Sendable static func importFile(_ invocation: Invocation, _ session: Session) throws {
-        let result = try session.call("import.csv", try session.mappedParams())
+        let result = try session.call("catalog.import_csv", try session.mappedParams())
         if invocation.wantsJSON { return session.out.json(result) }
         let counts = "\(Render.plain(result["created"] ?? 0)) created, \(Render.plain(result["updated"] ?? 0)) updated, \(Render.plain(result["unchanged"] ?? 0)) unchanged"
         guard result["dry_run"] == true else { return session.out.line("Imported: \(counts).") }
@@ -161,7 +161,7 @@ extension PeopleCommands {
         var params = try session.mappedParams()
         var first = true
         for _ in 0..<10_000 {
-            let page = try session.call("import.export", params)
+            let page = try session.call("catalog.export_csv", params)
             var csv = page["csv"]?.stringValue ?? ""
             if !first, let end = csv.firstIndex(of: "\r\n") { csv = String(csv[csv.index(after: end)...]) }
             session.out.exact(csv)

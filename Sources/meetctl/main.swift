@@ -64,7 +64,7 @@ enum ErrorText {
     static func lines(_ e: ServiceError) -> [String] {
         var lines = ["meetctl: \(e.message)", "error \(e.code): \(e.dataCode)"]
         for (key, value) in (e.data.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) where !["code", "retryable"].contains(key) {
-            // A file's problems (import.csv), each on its own line as `line N: …`.
+            // A file's problems (catalog.import_csv), each on its own line as `line N: …`.
             if key == "errors", let problems = value.arrayValue, problems.allSatisfy({ $0["line"]?.intValue != nil }) {
                 lines += problems.map { "  line \(Render.plain($0["line"] ?? nil)): \(Render.plain($0["message"] ?? nil))" }
                 continue

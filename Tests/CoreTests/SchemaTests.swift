@@ -61,4 +61,30 @@ final class SchemaTests: XCTestCase {
         XCTAssertEqual(published["properties"]?["kind"]?["enum"], ["in_person", "virtual"])
         XCTAssertEqual(published["properties"]?["person_id"]?["pattern"], "^per_[0-9a-f]{32}$")
     }
+
+    func testNamedSchemasArePublishedOnceAndReferred() {
+        let alternate: Schema = .named("Alternate", .object([.init("start", .timestamp, required: true)]))
+        let meeting: Schema = .named("Meeting", .object([
+            .init("id", .id(.meeting), required: true), .init("alternate", .nullable(alternate), required: true),
+            .init("status", .nullable(.oneOf(["agreed"])), required: true),
+        ]))
+        XCTAssertEqual(meeting.jsonSchema, ["$ref": "#/components/schemas/Meeting"])
+        var found: [String: JSON] = [:]
+        var conflicts = Set<String>()
+        Schema.list(meeting).collectNamedSchemas(into: &found, conflicts: &conflicts)
+        XCTAssertEqual(Set(found.keys), ["Meeting", "Alternate"], "a named schema inside another is published too")
+        XCTAssertEqual(conflicts, [])
+        let published = found["Meeting"]
+        XCTAssertEqual(published?["properties"]?["alternate"], ["type": ["object", "null"], "oneOf": [["$ref": "#/components/schemas/Alternate"], ["type": "null"]]])
+        XCTAssertEqual(published?["properties"]?["status"]?["type"], ["string", "null"], "a nullable value keeps its type, with null beside it")
+        XCTAssertEqual(published?["properties"]?["status"]?["enum"], ["agreed", nil])
+        // The same name for another shape is a mistake the collector reports.
+        let other: Schema = .named("Alternate", .object([.init("end", .timestamp, required: true)]))
+        Schema.object([.init("a", other)]).collectNamedSchemas(into: &found, conflicts: &conflicts)
+        XCTAssertEqual(conflicts, ["Alternate"])
+        // Validation sees through the name.
+        XCTAssertThrowsError(try meeting.validate(["id": "x", "alternate": nil, "status": nil], path: "", limits: .standard))
+        XCTAssertThrowsError(try Schema.openObject(description: "any object").validate("text", path: "payload", limits: .standard))
+        XCTAssertNoThrow(try Schema.openObject(description: "any object").validate(["k": 1], path: "payload", limits: .standard))
+    }
 }

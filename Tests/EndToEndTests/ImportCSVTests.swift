@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-/// `import.csv` (seed 002, SPEC §5.3): services ("Courses CSV"), certifications ("Tutors CSV")
+/// `catalog.import_csv` (seed 002, SPEC §5.3): services ("Courses CSV"), certifications ("Tutors CSV")
 /// and enrolments ("Course Enrollment CSV"). A good file creates, and imported again updates;
 /// any bad row fails the whole file with every problem listed by line and nothing written;
 /// RFC 4180 quoting, UTF-8, a byte-order mark and CRLF line ends are read as spreadsheets
@@ -27,16 +27,16 @@ final class ImportCSVTests: EndToEndTestCase {
 
     @discardableResult
     func importCSV(_ w: MeetingWorld, _ kind: String, _ csv: String, file: StaticString = #filePath, line: UInt = #line) throws -> (created: Int64, updated: Int64, unchanged: Int64) {
-        let answer = try w.meetingd.result("import.csv", as: w.admin, ["kind": .string(kind), "csv": .string(csv)])
+        let answer = try w.meetingd.result("catalog.import_csv", as: w.admin, ["kind": .string(kind), "csv": .string(csv)])
         guard let created = answer["created"]?.int, let updated = answer["updated"]?.int, let unchanged = answer["unchanged"]?.int else {
-            throw HarnessError("import.csv answered \(answer)")
+            throw HarnessError("catalog.import_csv answered \(answer)")
         }
         return (created, updated, unchanged)
     }
 
     /// The line-numbered problems of an import that must fail as a whole.
     func problems(_ w: MeetingWorld, _ kind: String, _ csv: String, file: StaticString = #filePath, line: UInt = #line) throws -> [(line: Int64, message: String)] {
-        let error = try w.meetingd.error("import.csv", as: w.admin, ["kind": .string(kind), "csv": .string(csv)], code: -32602)
+        let error = try w.meetingd.error("catalog.import_csv", as: w.admin, ["kind": .string(kind), "csv": .string(csv)], code: -32602)
         XCTAssertEqual(error["data"]?["field"], "csv", file: file, line: line)
         XCTAssertTrue(error["message"]?.string?.contains("nothing was imported") ?? false, "the message says nothing was kept: \(error)", file: file, line: line)
         guard let list = error["data"]?["errors"]?.array else { throw HarnessError("no data.errors in \(error)") }
@@ -104,7 +104,7 @@ final class ImportCSVTests: EndToEndTestCase {
         XCTAssertEqual(all["Career Coaching"]?["price_credits"], 120)
 
         XCTAssertTrue(try importCSV(s.w, "services", header + "\n") == (0, 0, 0), "a header alone imports nothing")
-        try s.w.meetingd.error("import.csv", as: s.talia, ["kind": "services", "csv": .string(second)], code: 4003)
+        try s.w.meetingd.error("catalog.import_csv", as: s.talia, ["kind": "services", "csv": .string(second)], code: 4003)
     }
 
     /// The "Tutors CSV": experts certified in generic services, then found by searches for them.
@@ -118,7 +118,7 @@ final class ImportCSVTests: EndToEndTestCase {
         let csv = "name,kind,default_length_minutes,price_credits\n" + names.map { "\($0),generic,45,30" }.joined(separator: "\n")
         let lanes: [() throws -> JSONValue] = [w.meetingd, second].map { process in
             let boxed = Unchecked(process)
-            return { try boxed.value.call("import.csv", as: w.admin, ["kind": "services", "csv": .string(csv)]) }
+            return { try boxed.value.call("catalog.import_csv", as: w.admin, ["kind": "services", "csv": .string(csv)]) }
         }
         let answers = try raceAll(lanes)
         XCTAssertEqual(answers.filter { $0["result"] == nil }, [], "both imports succeed")

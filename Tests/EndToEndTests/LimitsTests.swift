@@ -59,7 +59,7 @@ final class LimitsTests: EndToEndTestCase {
     }
 
     /// A string may be as long as its published schema says: rpc.discover documents
-    /// import.csv's `csv` up to 1,000,000 characters, so an 18 kB file must not be refused for
+    /// catalog.import_csv's `csv` up to 1,000,000 characters, so an 18 kB file must not be refused for
     /// its length.
     func testPublishedStringLengthIsAccepted() throws {
         let rows = (1...300).map { "Service number \($0) with a long descriptive name,generic,60,10" }
@@ -69,11 +69,11 @@ final class LimitsTests: EndToEndTestCase {
         // The file itself is fine: with the general string limit raised it is imported.
         let raised = try startMeetingd(environment: ["MEETINGLEDGER_MAX_STRING": "1000000"])
         let control = try bootstrap("raised string limit")
-        XCTAssertEqual(try raised.result("import.csv", as: control.adminId, ["kind": "services", "csv": .string(csv)])["created"], 300)
+        XCTAssertEqual(try raised.result("catalog.import_csv", as: control.adminId, ["kind": "services", "csv": .string(csv)])["created"], 300)
 
         let community = try bootstrap()
         let meetingd = try startMeetingd()
-        let response = try meetingd.call("import.csv", as: community.adminId, ["kind": "services", "csv": .string(csv)])
+        let response = try meetingd.call("catalog.import_csv", as: community.adminId, ["kind": "services", "csv": .string(csv)])
         XCTAssertEqual(response["result"]?["created"], 300, "a \(csv.count)-character CSV is imported with the default limits: \(response)")
     }
 }

@@ -26,7 +26,9 @@ final class OpenRPCTests: EndToEndTestCase {
         "service.decertify": (["service_id", "expert_id"], []),
         "enrollment.assign": (["user_id"], ["service_id", "expert_id"]),
         "enrollment.remove": (["user_id"], ["service_id", "expert_id"]),
-        "import.csv": (["kind", "csv"], []),
+        // SPEC §7's import.csv, renamed so generated clients can call it (`import` is a keyword);
+        // the old name still answers (testRenamedMethodStillAnswersToItsOldName).
+        "catalog.import_csv": (["kind", "csv"], []),
         "availability.set_weekly": (["expert_id", "time_zone", "rules"], []),
         "availability.add_free": (["expert_id", "start", "end", "location_ids"], []),
         "availability.block": (["expert_id", "start", "end"], []),
@@ -77,7 +79,7 @@ final class OpenRPCTests: EndToEndTestCase {
     /// Methods that change something: SPEC §3.2 says each accepts an idempotency_key.
     static let mutating: Set<String> = [
         "community.update_settings", "person.create", "location.create", "service.create", "service.certify",
-        "service.decertify", "enrollment.assign", "enrollment.remove", "import.csv", "availability.set_weekly",
+        "service.decertify", "enrollment.assign", "enrollment.remove", "catalog.import_csv", "availability.set_weekly",
         "availability.add_free", "availability.block", "availability.remove", "meeting.request", "meeting.propose",
         "meeting.confirm", "meeting.decline", "meeting.withdraw", "meeting.cancel", "meeting.reschedule",
         "meeting.confirm_alternate", "meeting.reject_alternate", "meeting.withdraw_alternate", "meeting.log_session",
@@ -101,11 +103,15 @@ final class OpenRPCTests: EndToEndTestCase {
         for method in list {
             guard let name = method["name"]?.string else { throw HarnessError("a method without a name: \(method)") }
             let params = method["params"]?.array ?? []
+            // Errors are references to components.errors.
+            let errors = (method["errors"]?.array ?? []).map { e in
+                e["$ref"]?.string.map { document["components"]?["errors"]?[String($0.split(separator: "/").last ?? "")] ?? .null } ?? e
+            }
             byName[name] = MethodDoc(
                 name: name,
                 params: Dictionary(params.compactMap { p in p["name"]?.string.map { ($0, p) } }, uniquingKeysWith: { a, _ in a }),
                 required: Set(params.filter { $0["required"] == true }.compactMap { $0["name"]?.string }),
-                errorCodes: Set((method["errors"]?.array ?? []).compactMap { $0["code"]?.int }))
+                errorCodes: Set(errors.compactMap { $0["code"]?.int }))
         }
         return byName
     }
@@ -139,6 +145,26 @@ final class OpenRPCTests: EndToEndTestCase {
         XCTAssertTrue(refused.stdout.contains("methods/0/paramStructure"), refused.stdout)
         XCTAssertTrue(refused.stdout.contains("methods/0/params/0/schema/type"), refused.stdout)
 
+        // What a schema cannot say is checked too: a schema without a type, a method name a
+        // generated client cannot use, an example that does not match its schemas.
+        guard case .object(var untyped) = document, case .object(var components)? = untyped["components"],
+              case .object(var schemas)? = components["schemas"], case .object(var meeting)? = schemas["Meeting"],
+              case .object(var members)? = meeting["properties"], var methodList = untyped["methods"]?.array,
+              let importer = methodList.firstIndex(where: { $0["name"] == "catalog.import_csv" }), case .object(var renamed) = methodList[importer]
+        else { return XCTFail("unexpected document shape") }
+        members["alternate"] = ["description": "null or {start, end, …}"]
+        meeting["properties"] = .object(members)
+        schemas["Meeting"] = .object(meeting)
+        components["schemas"] = .object(schemas)
+        untyped["components"] = .object(components)
+        renamed["name"] = "import.csv"
+        methodList[importer] = .object(renamed)
+        untyped["methods"] = .array(methodList)
+        let refusedContract = try validate(.object(untyped))
+        XCTAssertEqual(refusedContract.termination, .exited(1))
+        XCTAssertTrue(refusedContract.stdout.contains("components/schemas/Meeting/properties/alternate: a schema without a type or $ref"), refusedContract.stdout)
+        XCTAssertTrue(refusedContract.stdout.contains("'import' is a reserved word"), refusedContract.stdout)
+
         // `meetingd discover` prints the same document without a database round trip.
         let printed = try runTool(TestEnvironment.meetingdPath, ["discover"])
         XCTAssertTrue(printed.succeeded, printed.stderr)
@@ -168,6 +194,71 @@ final class OpenRPCTests: EndToEndTestCase {
         }
         let unknown = try meetingd.call("meeting.nonexistent", [:])
         XCTAssertEqual(unknown["error"]?["code"], -32601, "an undocumented name is not dispatched")
+    }
+
+    /// Issue 14: "shared schemas under components.schemas (meeting, person, transfer, account,
+    /// alternate, occurrence, …) referenced by $ref; … examples for the main methods".
+    func testSharedShapesAreReferencedAndMainMethodsHaveExamples() throws {
+        let meetingd = try startMeetingd()
+        let document = try Meetingd.result(of: try meetingd.call("rpc.discover"))
+        let schemas = try XCTUnwrap(document["components"]?["schemas"])
+        for name in ["Meeting", "Alternate", "Person", "Service", "Location", "Transfer", "AccountBalance", "StatementEntry", "Series",
+                     "Occurrence", "ChatMessage", "OutboxMessage", "MeetingEvent", "CommunitySettings", "Slot", "WeeklyRule",
+                     // The finance reads and the people, catalog and chat methods.
+                     "Account", "StatementBound", "BalanceChange", "KindTotals", "RevenueMonth", "SettlementMonth", "EarningsDue",
+                     "EarningsTotals", "DeadLetter", "ExpertProfile", "Conversation", "EnrollmentListing", "ImportChange"] {
+            XCTAssertEqual(schemas[name]?["type"], "object", "components.schemas.\(name)")
+        }
+        XCTAssertEqual(schemas["Meeting"]?["properties"]?["alternate"]?["oneOf"]?[0]?["$ref"], "#/components/schemas/Alternate")
+        XCTAssertEqual(schemas["Meeting"]?["properties"]?["alternate"]?["type"], ["object", "null"])
+        let byName = Dictionary(uniqueKeysWithValues: (document["methods"]?.array ?? []).compactMap { m in m["name"]?.string.map { ($0, m) } })
+        for name in ["meeting.request", "meeting.confirm", "meeting.cancel", "meeting.get"] {
+            XCTAssertEqual(byName[name]?["result"]?["schema"]?["$ref"], "#/components/schemas/Meeting", name)
+        }
+        XCTAssertEqual(byName["meeting.list"]?["result"]?["schema"]?["properties"]?["items"]?["items"]?["$ref"], "#/components/schemas/Meeting")
+        XCTAssertEqual(byName["credits.grant"]?["result"]?["schema"]?["$ref"], "#/components/schemas/Transfer")
+        XCTAssertEqual(byName["ledger.meeting_trail"]?["result"]?["schema"]?["properties"]?["transfers"]?["items"]?["$ref"], "#/components/schemas/Transfer")
+        for (method, list) in [("person.profiles", "items"), ("availability.search", "experts")] {
+            XCTAssertEqual(byName[method]?["result"]?["schema"]?["properties"]?[list]?["items"]?["$ref"], "#/components/schemas/ExpertProfile", method)
+        }
+        for method in ["conversation.post", "conversation.start", "meeting.message.post"] {
+            XCTAssertEqual(byName[method]?["errors"]?.array?.contains(["$ref": "#/components/errors/session_log_required"]), true, method)
+        }
+        XCTAssertEqual(byName["person.get"]?["errors"]?.array?.contains(["$ref": "#/components/errors/not_found"]), true)
+        XCTAssertEqual(document["components"]?["errors"]?["lock_timeout"]?["data"], ["code": "lock_timeout", "retryable": true])
+        for name in ["system.ping", "person.create", "service.create", "credits.grant", "availability.search", "meeting.request", "meeting.confirm",
+                     "meeting.cancel", "ledger.balance"] {
+            let example = byName[name]?["examples"]?[0]
+            XCTAssertNotNil(example?["result"]?["value"], "\(name) has an example pairing params and result")
+        }
+    }
+
+    /// Issue 14: "method names that generate valid identifiers … keeping the old name working as a
+    /// documented alias for one release".
+    func testRenamedMethodStillAnswersToItsOldName() throws {
+        let community = try bootstrap()
+        let meetingd = try startMeetingd()
+        let document = try Meetingd.result(of: try meetingd.call("rpc.discover"))
+        let names = Set((document["methods"]?.array ?? []).compactMap { $0["name"]?.string })
+        XCTAssertTrue(names.contains("catalog.import_csv"))
+        XCTAssertFalse(names.contains("import.csv"), "listed as a method, a generator would make client.import of it")
+        let importer = try XCTUnwrap(document["methods"]?.array?.first { $0["name"] == "catalog.import_csv" })
+        XCTAssertEqual(importer["x-aliases"]?[0]?["name"], "import.csv")
+        XCTAssertEqual(importer["x-aliases"]?[0]?["deprecated"], true)
+        let csv = "name,kind,default_length_minutes,price_credits\nCHEM101,generic,60,100\n"
+        XCTAssertEqual(try meetingd.result("import.csv", as: community.adminId, ["kind": "services", "csv": .string(csv)])["created"], 1)
+        XCTAssertEqual(try meetingd.result("catalog.import_csv", as: community.adminId, ["kind": "services", "csv": .string(csv)])["unchanged"], 1)
+        // One method under two names: a key used with one name replays under the other.
+        let key = ["kind": JSONValue.string("services"), "csv": .string(csv), "idempotency_key": "import-once"]
+        let first = try meetingd.result("import.csv", as: community.adminId, key)
+        XCTAssertEqual(try meetingd.result("catalog.import_csv", as: community.adminId, key), first)
+        // Its export, renamed with it.
+        XCTAssertFalse(names.contains("import.export"))
+        let exporter = try XCTUnwrap(document["methods"]?.array?.first { $0["name"] == "catalog.export_csv" })
+        XCTAssertEqual(exporter["x-aliases"]?[0]?["name"], "import.export")
+        XCTAssertEqual(
+            try meetingd.result("import.export", as: community.adminId, ["kind": "services"]),
+            try meetingd.result("catalog.export_csv", as: community.adminId, ["kind": "services"]))
     }
 
     func testDocumentHoldsTheContract() throws {

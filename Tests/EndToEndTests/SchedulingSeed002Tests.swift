@@ -76,7 +76,7 @@ final class SchedulingSeed002Tests: EndToEndTestCase {
         let tutors = "service,expert_email\nAll available Peer Mentoring,\(email.talia)\nAll available Peer Mentoring,\(email.bo)\n"
         let enrollment = "user_email,service\n\(email.sam),Peer Mentoring with Talia K\n\(email.kim),All available Peer Mentoring\n"
         for (kind, csv, created) in [("services", courses, 3), ("certifications", tutors, 2), ("enrollments", enrollment, 2)] {
-            XCTAssertEqual(try w.meetingd.result("import.csv", as: w.admin, ["kind": .string(kind), "csv": .string(csv)])["created"]?.int, Int64(created), kind)
+            XCTAssertEqual(try w.meetingd.result("catalog.import_csv", as: w.admin, ["kind": .string(kind), "csv": .string(csv)])["created"]?.int, Int64(created), kind)
         }
         let services = Dictionary(uniqueKeysWithValues: try w.meetingd.allPages("service.list", as: sam).map { ($0["name"]?.string ?? "", $0["id"]?.string ?? "") })
         let general = try XCTUnwrap(services["All available Peer Mentoring"]), withTalia = try XCTUnwrap(services["Peer Mentoring with Talia K"])

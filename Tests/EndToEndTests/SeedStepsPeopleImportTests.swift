@@ -72,12 +72,12 @@ final class SeedStepsPeopleImportTests: EndToEndTestCase {
         let w = try MeetingWorld(self, label: #function)
         let tag = TestEnvironment.uniqueTag()
         let csv = (1...5).map { "p\($0).\(tag)@school.example,P\($0),Tester,user,UTC" }.joined(separator: "\n")
-        let first = try w.meetingd.result("import.csv", as: w.admin, ["kind": "people", "csv": .string("email,first_name,last_name,roles,time_zone\n" + csv)])
+        let first = try w.meetingd.result("catalog.import_csv", as: w.admin, ["kind": "people", "csv": .string("email,first_name,last_name,roles,time_zone\n" + csv)])
         XCTAssertEqual(first["created"], 5)
         XCTAssertEqual(first["changes"]?.array?.first?["subject"]?.string, "p1.\(tag)@school.example")
         let p1 = try XCTUnwrap(try w.meetingd.result("person.find_by_email", as: w.admin, ["email": .string("p1.\(tag)@school.example")])["id"]?.string)
         try w.grant(p1, 30)
-        let promoted = try w.meetingd.result("import.csv", as: w.admin, ["kind": "people", "csv": .string(
+        let promoted = try w.meetingd.result("catalog.import_csv", as: w.admin, ["kind": "people", "csv": .string(
             "email,first_name,last_name,roles,time_zone\np1.\(tag)@school.example,Pat,Tester,user;expert,Europe/Prague\n")])
         XCTAssertEqual(promoted["updated"], 1)
         let accounts = try w.meetingd.result("ledger.balance", as: w.finance, ["person_id": .string(p1)])["accounts"]?.array ?? []
@@ -91,19 +91,19 @@ final class SeedStepsPeopleImportTests: EndToEndTestCase {
         repeat {
             var params: [String: JSONValue] = ["kind": "people", "limit": 3]
             if !cursor.isNull { params["cursor"] = cursor }
-            let page = try w.meetingd.result("import.export", as: w.admin, params)
+            let page = try w.meetingd.result("catalog.export_csv", as: w.admin, params)
             pages.append(page["csv"]?.string ?? "")
             cursor = page["next_cursor"] ?? .null
         } while !cursor.isNull && pages.count < 10
         XCTAssertEqual(pages.count, 3, "9 people (the fixture's 4 and 5 imported), 3 a page")
         for page in pages {
             XCTAssertTrue(page.hasPrefix("email,first_name,last_name,roles,time_zone\r\n"), page)
-            let again = try w.meetingd.result("import.csv", as: w.admin, ["kind": "people", "csv": .string(page), "dry_run": true])
+            let again = try w.meetingd.result("catalog.import_csv", as: w.admin, ["kind": "people", "csv": .string(page), "dry_run": true])
             XCTAssertEqual(again["created"], 0)
             XCTAssertEqual(again["updated"], 0)
         }
-        try w.meetingd.error("import.export", as: w.user, ["kind": "people"], code: 4003)
-        try w.meetingd.error("import.export", as: w.admin, ["kind": "people", "cursor": "00"], code: -32602)
+        try w.meetingd.error("catalog.export_csv", as: w.user, ["kind": "people"], code: 4003)
+        try w.meetingd.error("catalog.export_csv", as: w.admin, ["kind": "people", "cursor": "00"], code: -32602)
         try w.assertReconciled()
     }
 }

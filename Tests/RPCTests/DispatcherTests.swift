@@ -7,7 +7,8 @@ final class DispatcherTests: XCTestCase {
     func dispatcher() -> Dispatcher {
         let echo = MethodSpec(
             name: "test.echo", summary: "echo", access: .anyone, mutating: false, params: [.init("word", .text(min: 1, max: 10), required: true)],
-            result: .anyJSON(description: "the word")
+            result: .text(), aliases: [MethodAlias("test.say", removedIn: "2")],
+            examples: [MethodExample("Hello", params: ["word": "hi"], result: "hi")]
         ) { params in .string(try params.string("word")) }
         let fails = MethodSpec(name: "test.fail", summary: "fails", access: .anyone, mutating: false, params: [], result: .boolean) { _ in
             throw AppError.forbidden("never")
@@ -48,5 +49,20 @@ final class DispatcherTests: XCTestCase {
         let doc = try XCTUnwrap(try reply(#"{"jsonrpc":"2.0","id":1,"method":"rpc.discover"}"#)?["result"])
         XCTAssertEqual(doc["openrpc"], "1.2.6")
         XCTAssertEqual(doc["methods"]?.arrayValue?.compactMap { $0["name"]?.stringValue }, ["test.echo", "test.fail", "rpc.discover"])
+    }
+
+    func testAnAliasIsDispatchedButListedOnlyUnderItsMethod() throws {
+        XCTAssertEqual(try reply(#"{"jsonrpc":"2.0","id":1,"method":"test.say","params":{"word":"hi"}}"#)?["result"], "hi")
+        let document = dispatcher().openRPCDocument()
+        let methods = document["methods"]?.arrayValue ?? []
+        XCTAssertFalse(methods.contains { $0["name"] == "test.say" })
+        let echo = methods.first { $0["name"] == "test.echo" }
+        XCTAssertEqual(echo?["x-aliases"]?.arrayValue?.first?["name"], "test.say")
+        XCTAssertEqual(echo?["examples"], [["name": "Hello", "params": [["name": "word", "value": "hi"]], "result": ["name": "test.echo.result", "value": "hi"]]])
+        // Errors are listed once, under components, and referred to: the RPC layer's own included.
+        XCTAssertEqual(echo?["errors"]?.arrayValue?.contains(["$ref": "#/components/errors/invalid_params"]), true)
+        XCTAssertEqual(echo?["errors"]?.arrayValue?.contains(["$ref": "#/components/errors/answer_too_large"]), true, "a read-only answer may be too large")
+        XCTAssertEqual(document["components"]?["errors"]?["batch_answer_full"]?["data"], ["code": "batch_answer_full", "retryable": true])
+        XCTAssertEqual(document["components"]?["errors"]?["internal_error"]?["code"], -32603)
     }
 }

@@ -1,0 +1,59 @@
+"""What the generated code builds on: the marker of a param left out, and turning a result's JSON
+into the generated dataclasses."""
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from .errors import ProtocolError
+
+
+class _Unset:
+    """The default of an optional param: left out of the request. (None is sent as null, which
+    some params read as "clear this", such as community.update_settings' weekly_usage_limit.)"""
+
+    _instance = None
+
+    def __new__(cls) -> "_Unset":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET: Any = _Unset()
+
+Converter = Callable[[Any], Any]
+# (JSON name, attribute name, converter or None, required)
+FieldSpec = Tuple[str, str, Optional[Converter], bool]
+
+
+def list_of(convert: Converter) -> Converter:
+    def converted(value: Any) -> List[Any]:
+        if not isinstance(value, list):
+            raise ProtocolError(f"expected a list, got {type(value).__name__}")
+        return [convert(item) for item in value]
+    return converted
+
+
+def decode(cls: Any, value: Any, fields: Sequence[FieldSpec]) -> Any:
+    """`cls` built from a JSON object: each declared member converted, members the schema does not
+    declare (a newer meetingd's) kept in `extra`."""
+    if not isinstance(value, Mapping):
+        raise ProtocolError(f"{cls.__name__}: expected an object, got {type(value).__name__}")
+    known: Dict[str, Any] = {}
+    for json_name, attribute, convert, required in fields:
+        if json_name not in value:
+            if required:
+                raise ProtocolError(f"{cls.__name__}: the answer lacks its required member {json_name!r}")
+            known[attribute] = None
+            continue
+        member = value[json_name]
+        known[attribute] = convert(member) if convert is not None and member is not None else member
+    declared = {spec[0] for spec in fields}
+    known["extra"] = {name: member for name, member in value.items() if name not in declared}
+    return cls(**known)

@@ -1,0 +1,57 @@
+"""The exceptions the client raises. Every error `meetingd` answers with a `data.code` is raised as
+the class generated for that code (`meetingledger.NotFoundError` for `not_found`), a subclass of
+`ServiceError`; a code this client does not know yet is raised as `ServiceError` itself."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+
+class MeetingLedgerError(Exception):
+    """Every exception this client raises."""
+
+
+class ServiceError(MeetingLedgerError):
+    """An error answer from meetingd: `code` (the JSON-RPC number), `data_code` (the stable name
+    to branch on), `retryable` (a retry may succeed; the client retries these itself), and the
+    error's details in `data` (`data["field"]` names a bad param, `data["available"]`…)."""
+
+    data_code: str = ""
+
+    def __init__(self, code: int, message: str, data: Optional[Dict[str, Any]] = None, method: str = ""):
+        super().__init__(f"{method}: {message}" if method else message)
+        self.code = code
+        self.message = message
+        self.data: Dict[str, Any] = data if isinstance(data, dict) else {}
+        self.method = method
+        self.data_code = str(self.data.get("code", type(self).data_code))
+        self.retryable = bool(self.data.get("retryable", False))
+
+
+class ProtocolError(MeetingLedgerError):
+    """meetingd answered something that is not a JSON-RPC response to this request, or refused the
+    request itself (parse error, invalid request, unknown method): a bug on one side."""
+
+    def __init__(self, message: str, code: Optional[int] = None):
+        super().__init__(message)
+        self.code = code
+
+
+class MeetingdUnavailable(MeetingLedgerError):
+    """meetingd could not be started, or kept dying or hanging through every retry. `stderr_tail`
+    holds its last log lines."""
+
+    def __init__(self, message: str, stderr_tail: Optional[List[str]] = None):
+        tail = "\n".join(stderr_tail or [])
+        super().__init__(message + (f"\nmeetingd's last log lines:\n{tail}" if tail else ""))
+        self.stderr_tail = list(stderr_tail or [])
+
+
+class MeetingdExited(MeetingdUnavailable):
+    """The meetingd process ended (or was ended after a timeout) while a request was in flight.
+    Retried by the client: a mutating call carries its idempotency key, so the retry takes effect
+    at most once."""
+
+
+class RequestTimeout(MeetingdExited):
+    """No answer within the client's `timeout_seconds`: the process was taken to be stuck, ended
+    and restarted."""

@@ -1,0 +1,249 @@
+"""What the client itself promises, against a real meetingd: one pipe matched by id, an idempotency
+key on every mutating call reused by its retries, meetingd restarted when it dies or hangs, and
+retryable errors retried with bounded back-off."""
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+from unittest import mock
+
+from support import ROOT, bootstrap, discover, meetingd_path
+
+import meetingledger
+from meetingledger import (
+    Client, DatabaseUnavailableError, MeetingdExited, MeetingdUnavailable, ProtocolError, RequestTimeout, RetryPolicy,
+)
+from meetingledger.transport import MeetingdProcess
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FAST_RETRY = RetryPolicy(attempts=20, base_delay_seconds=0.02, max_delay_seconds=0.3, deadline_seconds=20)
+
+
+class RequestLog:
+    """Every try the client sends (method, params), through the real transport."""
+
+    def __init__(self):
+        self.sent = []
+        self._real = MeetingdProcess.request
+
+    def __enter__(self):
+        log = self
+
+        def request(process, method, params, timeout_seconds):
+            log.sent.append((method, dict(params)))
+            return log._real(process, method, params, timeout_seconds)
+
+        self._patch = mock.patch.object(MeetingdProcess, "request", request)
+        self._patch.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._patch.stop()
+
+    def tries(self, method):
+        return [params for m, params in self.sent if m == method]
+
+
+class ClientTests(unittest.TestCase):
+    def setUp(self):
+        self.ids = bootstrap()
+        self.admin = self.ids["admin_id"]
+
+    def client(self, *args, **kwargs):
+        kwargs.setdefault("actor", self.admin)
+        ml = Client(meetingd_path(), *args, **kwargs)
+        self.addCleanup(ml.close)
+        return ml
+
+    def people(self, ml):
+        sam = ml.person.create(email="sam@py.example", first_name="Sam", last_name="Lee", roles=["user"], time_zone="UTC")
+        fiona = ml.person.create(email="fiona@py.example", first_name="Fiona", last_name="Fox", roles=["finance"], time_zone="UTC")
+        return sam, fiona
+
+    def test_mutating_calls_get_an_idempotency_key_and_reads_none(self):
+        ml = self.client()
+        with RequestLog() as log:
+            sam, _ = self.people(ml)
+            ml.person.get(person_id=sam.id)
+            ml.person.create(email="given@py.example", first_name="G", last_name="K", roles=["user"], time_zone="UTC", idempotency_key="mine-1")
+        created = log.tries("person.create")
+        self.assertTrue(created[0]["idempotency_key"].startswith("py-"))
+        self.assertNotEqual(created[0]["idempotency_key"], created[1]["idempotency_key"], "each call has its own key")
+        self.assertEqual(created[2]["idempotency_key"], "mine-1", "a key the caller gives is kept")
+        self.assertNotIn("idempotency_key", log.tries("person.get")[0])
+        self.assertEqual(log.tries("person.get")[0]["actor"], self.admin, "the client's actor is sent")
+
+    def test_meetingd_dying_after_commit_is_restarted_and_the_retry_takes_effect_once(self):
+        """SPEC §6: "a retried request with its idempotency key has exactly-once effect"."""
+        sam, fiona = self.people(self.client())
+        with tempfile.TemporaryDirectory() as folder:
+            env = dict(os.environ, CRASH_AFTER_METHOD="credits.grant", CRASH_FLAG=os.path.join(folder, "crashed"))
+            ml = Client(sys.executable, [os.path.join(HERE, "crashing_meetingd.py"), meetingd_path()], env=env, actor=fiona.id, retry=FAST_RETRY)
+            self.addCleanup(ml.close)
+            with RequestLog() as log:
+                grant = ml.credits.grant(user_id=sam.id, credits=500, reference="order-py-1")
+            self.assertTrue(os.path.exists(env["CRASH_FLAG"]), "meetingd died once, after the grant committed")
+        self.assertEqual(ml.meetingd_starts, 2, "meetingd was started again")
+        tries = log.tries("credits.grant")
+        self.assertEqual(len(tries), 2)
+        self.assertEqual(tries[0]["idempotency_key"], tries[1]["idempotency_key"], "the retry reuses the call's key")
+        self.assertEqual(grant.credits, 500)
+        self.assertEqual(ml.ledger.balance(person_id=sam.id).posted, 500, "granted once, not twice")
+
+    def test_meetingd_killed_between_calls_is_started_again(self):
+        ml = self.client()
+        ml.system.ping()
+        first = ml.meetingd_pid
+        os.kill(first, signal.SIGKILL)
+        time.sleep(0.2)
+        self.assertEqual(ml.system.ping().database, "ok")
+        self.assertNotEqual(ml.meetingd_pid, first)
+        self.assertEqual(ml.meetingd_starts, 2)
+
+    def test_a_lock_timeout_is_retried_with_back_off_until_the_lock_is_free(self):
+        """A retryable error (5032 lock_timeout) is retried, with the same key, until it goes through."""
+        env = dict(os.environ, MEETINGLEDGER_LOCK_TIMEOUT_MS="200")
+        ml = self.client(env=env, retry=FAST_RETRY)
+        sam, fiona = self.people(ml)
+        wallet = ml.as_actor(fiona.id).ledger.balance(person_id=sam.id).account_id
+        holder = subprocess.Popen(
+            ["psql", os.environ["DATABASE_URL"], "-v", "ON_ERROR_STOP=1", "-q", "-c",
+             f"BEGIN; SELECT 1 FROM accounts WHERE id = '{wallet}' FOR UPDATE; SELECT pg_sleep(1.5); COMMIT;"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(holder.kill)
+        time.sleep(0.4)
+        with RequestLog() as log:
+            ml.as_actor(fiona.id).credits.grant(user_id=sam.id, credits=70, reference="order-py-2")
+        tries = log.tries("credits.grant")
+        self.assertGreater(len(tries), 1, "the first try met the held lock")
+        self.assertEqual(len({t["idempotency_key"] for t in tries}), 1)
+        _, problems = holder.communicate(timeout=30)
+        self.assertEqual(holder.returncode, 0, problems)
+        self.assertEqual(ml.as_actor(fiona.id).ledger.balance(person_id=sam.id).posted, 70)
+
+    def test_retries_are_bounded(self):
+        """A database that never comes back: the retryable 5030 is tried `attempts` times, then raised."""
+        env = dict(os.environ, DATABASE_URL="host=/nonexistent-socket-folder port=1 dbname=none connect_timeout=1")
+        policy = RetryPolicy(attempts=3, base_delay_seconds=0.01, max_delay_seconds=0.05)
+        ml = self.client(env=env, retry=policy)
+        with RequestLog() as log, self.assertRaises(DatabaseUnavailableError) as down:
+            ml.person.get(person_id=self.admin)
+        self.assertTrue(down.exception.retryable)
+        self.assertEqual(len(log.tries("person.get")), 3)
+        self.assertEqual(ml.meetingd_starts, 1, "a retryable answer needs no restart")
+
+    def test_a_hanging_meetingd_is_stopped_and_the_call_fails_after_its_tries(self):
+        hang = Client(sys.executable, ["-c", "import time; time.sleep(60)"], timeout_seconds=0.5,
+                      retry=RetryPolicy(attempts=2, base_delay_seconds=0.01))
+        self.addCleanup(hang.close)
+        started = time.monotonic()
+        with self.assertRaises(RequestTimeout):
+            hang.system.ping()
+        self.assertLess(time.monotonic() - started, 5)
+        self.assertEqual(hang.meetingd_starts, 2)
+
+    def test_a_meetingd_that_cannot_start_is_reported_with_its_log(self):
+        with self.assertRaises(MeetingdUnavailable) as absent:
+            Client("/nonexistent/meetingd").system.ping()
+        self.assertIn("/nonexistent/meetingd", str(absent.exception))
+        broken = Client(sys.executable, ["-c", "import sys; sys.stderr.write('migration failed: checksum of 0003 changed\\n'); sys.exit(1)"],
+                        retry=RetryPolicy(attempts=3, base_delay_seconds=0.01))
+        self.addCleanup(broken.close)
+        with self.assertRaises(MeetingdExited) as exited:
+            broken.system.ping()
+        self.assertIn("migration failed: checksum of 0003 changed", exited.exception.stderr_tail)
+        self.assertEqual(broken.meetingd_starts, 3, "restarts are bounded by the retry policy")
+
+    def test_ids_come_back_exactly_as_sent(self):
+        """Issue 14: "Ids are echoed exactly as sent (today 12345678901234567890 comes back as 1.2345678901234567e+19)"."""
+        raw = subprocess.run([meetingd_path()], input='{"jsonrpc":"2.0","id":12345678901234567890,"method":"system.ping"}\n',
+                             capture_output=True, text=True, timeout=60)
+        self.assertIn('"id":12345678901234567890', raw.stdout)
+        ml = self.client(first_id=12345678901234567890)
+        self.assertEqual(ml.system.ping().database, "ok")
+        self.assertEqual(ml.system.ping().database, "ok", "and the next id, 12345678901234567891, too")
+        # A server that rounds the id is caught: the answer matches no request.
+        rounding = Client(sys.executable, ["-c", (
+            "import json, sys\n"
+            "for line in sys.stdin:\n"
+            "    r = json.loads(line)\n"
+            "    print(json.dumps({'jsonrpc': '2.0', 'id': float(r['id']), 'result': {}}), flush=True)\n")],
+            first_id=12345678901234567890, retry=RetryPolicy(attempts=1))
+        self.addCleanup(rounding.close)
+        with self.assertRaises(ProtocolError) as rounded, self.assertLogs("meetingledger", "ERROR"):
+            rounding.call("system.ping")
+        self.assertIn("1.2345678901234567e+19", str(rounded.exception))
+
+    def test_threads_share_one_pipe_and_each_gets_its_own_answer(self):
+        for in_flight in (1, 4):
+            ml = self.client(max_in_flight=in_flight)
+            people = [ml.person.create(email=f"p{i}-{in_flight}@py.example", first_name=f"P{i}", last_name="T", roles=["user"], time_zone="UTC")
+                      for i in range(6)]
+            wrong = []
+
+            def read(person):
+                for _ in range(10):
+                    if ml.person.get(person_id=person.id).first_name != person.first_name:
+                        wrong.append(person.id)
+
+            threads = [threading.Thread(target=read, args=(p,)) for p in people]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(60)
+            self.assertEqual(wrong, [], f"max_in_flight={in_flight}")
+            self.assertEqual(ml.meetingd_starts, 1)
+
+    def test_a_pinned_meetingd_needs_no_actor(self):
+        sam, _ = self.people(self.client())
+        pinned = Client(meetingd_path(), ["--pin-actor", sam.id])
+        self.addCleanup(pinned.close)
+        self.assertEqual(pinned.system.ping().pinned_actor, sam.id)
+        self.assertEqual(pinned.ledger.balance(person_id=sam.id).posted, 0)
+
+    def test_the_old_names_import_csv_and_import_export_still_answer_for_one_release(self):
+        document = discover()
+        names = {m["name"] for m in document["methods"]}
+        self.assertNotIn("import.csv", names, "generators would make client.import of it")
+        importer = next(m for m in document["methods"] if m["name"] == "catalog.import_csv")
+        self.assertEqual([(a["name"], a["deprecated"]) for a in importer["x-aliases"]], [("import.csv", True)])
+        self.assertEqual(meetingledger.ALIASES, {"import.csv": "catalog.import_csv", "import.export": "catalog.export_csv"})
+        ml = self.client()
+        answer = ml.call("import.csv", {"kind": "services", "csv": "name,kind,default_length_minutes,price_credits\nOld name,generic,30,10\n"})
+        self.assertEqual(answer["created"], 1)
+        self.assertEqual([s.name for s in ml.service.list().items], ["Old name"])
+        self.assertEqual(ml.call("import.export", {"kind": "services"})["csv"], ml.catalog.export_csv(kind="services").csv)
+
+    def test_times_may_be_given_as_aware_datetimes_and_bad_params_change_nothing(self):
+        ml = self.client(["--test-clock"])
+        moved = ml.clock.set(now=datetime.datetime(2030, 3, 4, 7, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=-5))))
+        self.assertEqual(moved.now, "2030-03-04T12:00:00Z")
+        with self.assertRaises(TypeError) as naive:
+            ml.clock.set(now=datetime.datetime(2030, 3, 4, 7, 0))
+        self.assertIn("has no time zone", str(naive.exception))
+        with self.assertRaises(TypeError):
+            ml.person.create(email="o@py.example", first_name="O", last_name="B", roles={"user"}, time_zone="UTC")
+        with self.assertRaises(meetingledger.InvalidParamsError) as unknown:
+            ml.call("person.get", {"person_id": self.admin, "colour": "red"})
+        self.assertEqual(unknown.exception.data["field"], "colour")
+        self.assertEqual(ml.person.get(person_id=self.admin).id, self.admin, "the client goes on, on the same meetingd")
+        self.assertEqual(ml.meetingd_starts, 1)
+
+    def test_close_lets_meetingd_finish_and_exit_0(self):
+        ml = Client(meetingd_path())
+        ml.system.ping()
+        self.assertEqual(ml.close(), 0)
+        with self.assertRaises(MeetingdUnavailable):
+            ml.system.ping()
+
+
+if __name__ == "__main__":
+    unittest.main()

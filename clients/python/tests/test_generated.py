@@ -1,0 +1,98 @@
+"""The typed part of the client is generated from rpc.discover and cannot drift from it; and the
+generator refuses a document it cannot make a usable client of."""
+from __future__ import annotations
+
+import copy
+import inspect
+import typing
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+import venv
+
+from support import ROOT, discover, meetingd_path
+
+GENERATOR = ROOT / "scripts" / "gen_python_client.py"
+COMMITTED = ROOT / "clients" / "python" / "meetingledger" / "_generated.py"
+
+
+def generate(document):
+    return subprocess.run([sys.executable, str(GENERATOR)], input=json.dumps(document), capture_output=True, text=True, timeout=60)
+
+
+class GeneratedClientTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.document = discover()
+
+    def test_the_committed_client_is_what_rpc_discover_generates(self):
+        generated = generate(self.document)
+        self.assertEqual(generated.returncode, 0, generated.stderr)
+        self.assertTrue(generated.stdout == COMMITTED.read_text(),
+                        "clients/python/meetingledger/_generated.py is stale: run "
+                        "`meetingd discover | scripts/gen_python_client.py > clients/python/meetingledger/_generated.py`")
+        pyproject = (ROOT / "clients" / "python" / "pyproject.toml").read_text()
+        self.assertIn(f'version = "{self.document["info"]["version"]}"', pyproject, "the package's version is meetingd's")
+
+    def test_every_method_has_its_typed_method(self):
+        import meetingledger
+        from meetingledger import Client
+        client = Client.__new__(Client)
+        meetingledger._generated.Namespaces.__init__(client, client)
+        for method in self.document["methods"]:
+            target = client
+            for part in method["name"].split("."):
+                target = getattr(target, part)
+            self.assertTrue(callable(target), method["name"])
+            hints = typing.get_type_hints(target)  # every annotation names a type that exists
+            required = {p["name"] for p in method["params"] if p.get("required") and p["name"] != "actor"}
+            self.assertEqual({n for n, p in inspect.signature(target).parameters.items() if p.default is inspect.Parameter.empty},
+                             {n + "_" if n in ("from", "class") else n for n in required}, method["name"])
+            self.assertIn("return", hints)
+        for cls in set(meetingledger.ERRORS.values()):
+            self.assertTrue(issubclass(cls, meetingledger.ServiceError))
+        for name in ("Meeting", "Transfer", "Series", "AccountBalance", "OutboxMessage"):
+            self.assertIn("extra", typing.get_type_hints(getattr(meetingledger, name)))
+        rules = typing.get_type_hints(client.availability.set_weekly)["rules"]
+        self.assertEqual(rules, typing.Sequence[meetingledger._generated.WeeklyRuleInput], "object params are TypedDicts")
+        self.assertEqual(typing.get_type_hints(meetingledger.Meeting)["alternate"], typing.Optional[meetingledger.Alternate])
+
+    def test_a_method_name_a_client_cannot_call_is_refused(self):
+        """Issue 14: "method names that generate valid identifiers (import.csv gives self.import)"."""
+        document = copy.deepcopy(self.document)
+        document["methods"][0]["name"] = "import.csv"
+        refused = generate(document)
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("'import' cannot be a Python attribute", refused.stderr)
+        document = copy.deepcopy(self.document)
+        document["methods"][0]["name"] = "meeting"
+        refused = generate(document)
+        self.assertEqual(refused.returncode, 1, "a method and a namespace of the same name")
+        self.assertIn("share a name", refused.stderr)
+
+    def test_pip_install_from_the_repository_folder(self):
+        """`pip install clients/python` from the repo folder, then the installed client talks to meetingd.
+        (From a copy of the folder: setuptools writes build/ and *.egg-info beside the sources.)"""
+        with tempfile.TemporaryDirectory() as folder:
+            venv.create(folder, with_pip=True)
+            python = os.path.join(folder, "bin", "python")
+            repo = os.path.join(folder, "repo")
+            shutil.copytree(ROOT / "clients" / "python", os.path.join(repo, "clients", "python"),
+                            ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
+            installed = subprocess.run([python, "-m", "pip", "install", "-q", "clients/python"], cwd=repo, capture_output=True, text=True,
+                                       timeout=600)
+            self.assertEqual(installed.returncode, 0, installed.stdout + installed.stderr)
+            script = ("import meetingledger, sys\n"
+                      "assert 'site-packages' in meetingledger.__file__, meetingledger.__file__\n"
+                      "with meetingledger.Client(sys.argv[1]) as ml:\n"
+                      "    print(ml.system.ping().database)\n")
+            ran = subprocess.run([python, "-c", script, meetingd_path()], cwd=folder, capture_output=True, text=True, timeout=120)
+            self.assertEqual((ran.returncode, ran.stdout), (0, "ok\n"), ran.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
