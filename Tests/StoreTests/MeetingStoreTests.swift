@@ -97,8 +97,14 @@ final class MeetingStoreTests: XCTestCase {
         XCTAssertEqual(after.meeting, booked.after, "the row reads back exactly as decided")
         XCTAssertEqual(after.walletAvailable, 400)
         XCTAssertEqual(after.occupying.map(\.meetingId), [booked.after.id], "a held request takes the expert's time")
-        XCTAssertEqual(after.userBookings.map(\.meetingId), [booked.after.id], "and counts for the user")
         XCTAssertEqual(after.agreed, [], "but is not agreed")
+        XCTAssertEqual(after.userBookings, [], "without a weekly usage limit nothing counts the user's bookings: none are read")
+
+        var limited = try CommunityStore.settings(c, communityId: w.communityId).settings
+        limited.weeklyUsageLimit = 3
+        try CommunityStore.saveSettings(c, communityId: w.communityId, limited)
+        let counted = try context(c, w, meetingId: booked.after.id)
+        XCTAssertEqual(counted.userBookings.map(\.meetingId), [booked.after.id], "with a limit, the held request counts for the user")
     }
 
     func testAWriteOfAMeetingThatChangedSinceItWasReadIsRefused() throws {

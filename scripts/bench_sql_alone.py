@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""The SQL a request sends, replayed by pgbench without meetingd, beside meetingd itself and
+pgbench -N, all in one run on one cluster: where a request's time goes (the database's own work
+for its statements, or the service around them).
+
+  scripts/bench_sql_alone.py --meetingd RELEASE_MEETINGD --database-url URL --server-log CSVLOG
+
+It captures one `meeting.request` and one `credits.grant` exactly as meetingd sends them (the
+server's log with log_statement = all, for a moment), then replays their statements with fresh
+ids and times under pgbench: as meetingd sends them (BEGIN, the locks, the context read, the
+apply, COMMIT), all in one autocommit statement, and the apply alone. The figures are ratios to
+pgbench -N measured in the same run. The run makes and drops the same two databases as
+scripts/bench."""
+
+import argparse
+import csv
+import datetime
+import io
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench as B  # noqa: E402
+
+
+def captured_statements(log_path, mark):
+    """(statement text, {n: parameter text}) of every statement logged after byte `mark`."""
+    text = Path(log_path).read_text(errors="replace")[mark:]
+    out = []
+    for row in csv.reader(io.StringIO(text)):
+        if len(row) < 15 or not row[13].startswith("execute "):
+            continue
+        sql = row[13].split(": ", 1)[1]
+        params = {}
+        if row[14].startswith("parameters: "):
+            for m in re.finditer(r"\$(\d+) = (NULL|'((?:[^']|'')*)')", row[14]):
+                params[int(m.group(1))] = None if m.group(2) == "NULL" else m.group(3).replace("''", "'")
+        out.append((sql, params))
+    return out
+
+
+def literal(value, cast=None):
+    if value is None:
+        return "NULL"
+    text = "'" + value.replace("'", "''") + "'"
+    return f"{text}::{cast}" if cast else text
+
+
+def bind(sql, params):
+    """The statement with its parameters written in as literals (highest number first)."""
+    for n in sorted(params, reverse=True):
+        sql = re.sub(r"\$%d(?![0-9])" % n, lambda _: literal(params[n]), sql)
+    return sql
+
+
+def fresh_ids(text, prefixes):
+    """Every id with one of `prefixes` in `text` keeps its prefix and gets a placeholder for its
+    32 hex digits, numbered by first sight: (text, how many)."""
+    seen = {}
+
+    def swap(m):
+        seen.setdefault(m.group(0), len(seen))
+        return f"{m.group(1)}_@ID{seen[m.group(0)]}@"
+    return re.sub(r"(" + "|".join(prefixes) + r")_[0-9a-f]{32}", swap, text), len(seen)
+
+
+def numbered(text, count):
+    """SQL of `text` (a dollar-quoted literal) with each placeholder replaced by :k in hex and
+    the placeholder's number: ids unique to each replay."""
+    out = "$t$" + text + "$t$"
+    for i in range(count):
+        out = f"replace({out}, '@ID{i}@', lpad(to_hex(:k), 30, '0') || lpad(to_hex({i}), 2, '0'))"
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--meetingd", required=True)
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--server-log", required=True, help="the cluster's csvlog file (logging_collector on, csvlog)")
+    parser.add_argument("--pg-bin", default="/usr/lib/postgresql/15/bin")
+    parser.add_argument("--seconds", type=float, default=6)
+    a = parser.parse_args()
+    args = argparse.Namespace(quick=False, meetingd=a.meetingd, pg_bin=a.pg_bin, database_url=a.database_url)
+    b = B.Bench(args)
+    try:
+        b.prepare_databases()
+        run(b, a)
+    finally:
+        b.cleanup()
+
+
+def run(b, a):
+    md = B.Meetingd(b, "sql-alone", test_clock=True)
+    c = b.meeting_community(md, "sql-alone")
+    md.call("community.update_settings", actor=c["admin"], horizon_days=730)
+    g = b.grant_community(md, "sql-alone-grants")
+    first = B.CLOCK_START + datetime.timedelta(hours=1)
+
+    def request(i):
+        return md.call("meeting.request", actor=c["user"], service_id=c["service"], expert_id=c["expert"], location_id=c["location"],
+                       start=B.iso(first + datetime.timedelta(minutes=30 * i)))
+    for i in range(3):
+        request(i)
+    maintenance = B.with_dbname(a.database_url, "postgres")
+    b.pg.psql(maintenance, "ALTER SYSTEM SET log_statement = 'all'")
+    b.pg.psql(maintenance, "SELECT pg_reload_conf()")
+    time.sleep(0.3)
+    mark = Path(a.server_log).stat().st_size
+    request(3)
+    md.call("credits.grant", actor=g["finance"], user_id=g["user"], credits=1, reference="captured")
+    time.sleep(0.5)
+    b.pg.psql(maintenance, "ALTER SYSTEM RESET log_statement")
+    b.pg.psql(maintenance, "SELECT pg_reload_conf()")
+    md.close()
+    statements = captured_statements(a.server_log, mark)
+    lock = next(s for s in statements if "ml_lock_parties" in s[0])
+    context = next(s for s in statements if "ml_booking_context" in s[0])
+    apply = next(s for s in statements if "ml_apply(" in s[0])
+    transfer = next(s for s in statements if "ml_apply_transfer" in s[0])
+    grant_auth = statements[statements.index(transfer) - 1]
+
+    # The captured request booked slot 3 (from `first`); replays book slot 100 + k.
+    captured_start = first + datetime.timedelta(minutes=90)
+    times = {B.iso(captured_start): "@START@", B.iso(captured_start + datetime.timedelta(minutes=30)): "@END@"}
+    decision = apply[1][1]
+    for text, marker in times.items():
+        decision = decision.replace(text, marker)
+    decision, ids = fresh_ids(decision, ["mtg", "trf", "evt", "out"])
+    slot = "(timestamptz '%s' + (100 + :k) * interval '30 minutes')" % B.iso(first)
+
+    def rfc3339(moment):
+        return f"to_char({moment} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    end = "(" + slot + " + interval '30 minutes')"
+    expr = f"replace(replace({numbered(decision, ids)}, '@START@', {rfc3339(slot)}), '@END@', {rfc3339(end)})"
+    apply_statement = f"SELECT ml_apply(({expr})::jsonb)"
+    context_params = dict(context[1])
+    context_sql = bind(context[0], {n: v for n, v in context_params.items() if n not in (13, 14)})
+    context_sql = re.sub(r"\$13(?![0-9])", slot, context_sql)
+    context_sql = re.sub(r"\$14(?![0-9])", f"({slot} + interval '1 day')", context_sql)
+    lock_sql = bind(lock[0], lock[1])
+    b.pg.psql(b.service_url, "CREATE SEQUENCE sql_alone_slot")
+    next_k = "SELECT nextval('sql_alone_slot') AS k \\gset\n"
+    as_sent = next_k + "BEGIN;\n" + lock_sql + ";\n" + context_sql.replace("\n", " ") + ";\n" + apply_statement + ";\nCOMMIT;\n"
+    flat_context = context_sql.replace("\n", " ")
+    one = (next_k + f"SELECT ({lock_sql[len('SELECT '):]}) IS NULL, (SELECT x.context IS NOT NULL FROM ({flat_context}) x), "
+           f"({apply_statement}) IS NOT NULL;\n")
+    apply_only = next_k + apply_statement + ";\n"
+
+    grant_json = json.loads(transfer[1][1])
+    grant_json["reference"] = "alone-@ID1@"
+    grant_text, grant_ids = fresh_ids(json.dumps(grant_json), ["trf"])
+    grant_apply = f"SELECT ml_apply_transfer(({numbered(grant_text, max(grant_ids, 2))})::jsonb)"
+    grant_as_sent = (next_k + "BEGIN;\n" + bind(grant_auth[0], grant_auth[1]).replace("\n", " ") + ";\n" + grant_apply + ";\nCOMMIT;\n")
+    grant_only = next_k + grant_apply + ";\n"
+
+    # The nextval that numbers each replay is one extra statement meetingd does not send; its
+    # own cost is measured too, so it can be set aside.
+    numbering = "SELECT nextval('sql_alone_slot') AS k \\gset\n"
+    results = []
+
+    def pgbench(label, script=None):
+        r = b.pg.pgbench(b.service_url if script else b.pgbench_url, ["-c", "1"] if script else ["-N", "-c", "1"], a.seconds, script=script)
+        results.append((label, r.tps, r.latency_ms))
+        B.progress(f"{label}: {r.tps:.0f} tps")
+        return r.tps
+
+    baseline = pgbench("pgbench -N, 1 client")
+    pgbench("numbering alone (nextval)", numbering)
+    pgbench("meeting.request SQL as meetingd sends it (BEGIN, locks, context, apply, COMMIT)", as_sent)
+    pgbench("meeting.request SQL in one autocommit statement", one)
+    pgbench("meeting.request apply alone (ml_apply, autocommit)", apply_only)
+    pgbench("credits.grant SQL as meetingd sends it (BEGIN, actor, apply, COMMIT)", grant_as_sent)
+    pgbench("credits.grant apply alone (ml_apply_transfer, autocommit)", grant_only)
+
+    md = B.Meetingd(b, "sql-alone-stream", test_clock=True)
+    try:
+        base = {"actor": c["user"], "service_id": c["service"], "expert_id": c["expert"], "location_id": c["location"]}
+        offset = 30_000  # after every replayed slot (625 days on), inside the 730-day horizon
+
+        def line(i):
+            params = dict(base, start=B.iso(first + datetime.timedelta(minutes=30 * (offset + i))))
+            return (json.dumps({"jsonrpc": "2.0", "id": i, "method": "meeting.request", "params": params}) + "\n").encode()
+        n, elapsed, _ = B.timed_requests(md, line, a.seconds, 20)
+        results.append(("meeting.request through meetingd (1 process)", n / elapsed, elapsed / n * 1000))
+
+        def grant_line(i):
+            params = {"actor": g["finance"], "user_id": g["user"], "credits": 1, "reference": f"stream-{i}"}
+            return (json.dumps({"jsonrpc": "2.0", "id": i, "method": "credits.grant", "params": params}) + "\n").encode()
+        n, elapsed, _ = B.timed_requests(md, grant_line, a.seconds, 20)
+        results.append(("credits.grant through meetingd (1 process)", n / elapsed, elapsed / n * 1000))
+    finally:
+        md.close()
+    print("| what | per second | mean ms | ratio to pgbench -N |")
+    print("|---|---|---|---|")
+    for label, tps, ms in results:
+        print(f"| {label} | {tps:,.0f} | {ms:.3f} | {tps / baseline:.2f}× |")
+    print(f"\nload average: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+
+
+if __name__ == "__main__":
+    main()
