@@ -42,11 +42,8 @@ def captured_statements(log_path, mark):
     return out
 
 
-def literal(value, cast=None):
-    if value is None:
-        return "NULL"
-    text = "'" + value.replace("'", "''") + "'"
-    return f"{text}::{cast}" if cast else text
+def literal(value):
+    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
 
 
 def bind(sql, params):
@@ -137,8 +134,8 @@ def run(b, a):
     end = "(" + slot + " + interval '30 minutes')"
     expr = f"replace(replace({numbered(decision, ids)}, '@START@', {rfc3339(slot)}), '@END@', {rfc3339(end)})"
     apply_statement = f"SELECT ml_apply(({expr})::jsonb)"
-    context_params = dict(context[1])
-    context_sql = bind(context[0], {n: v for n, v in context_params.items() if n not in (13, 14)})
+    # $13 and $14 are the context's from and to (the actor's five params, then the context's).
+    context_sql = bind(context[0], {n: v for n, v in context[1].items() if n not in (13, 14)})
     context_sql = re.sub(r"\$13(?![0-9])", slot, context_sql)
     context_sql = re.sub(r"\$14(?![0-9])", f"({slot} + interval '1 day')", context_sql)
     lock_sql = bind(lock[0], lock[1])
@@ -151,15 +148,12 @@ def run(b, a):
     apply_only = next_k + apply_statement + ";\n"
 
     grant_json = json.loads(transfer[1][1])
-    grant_json["reference"] = "alone-@ID1@"
+    grant_json["reference"] = "alone-@ID1@"  # placeholder 1: the transfer id is 0, so at least 2
     grant_text, grant_ids = fresh_ids(json.dumps(grant_json), ["trf"])
     grant_apply = f"SELECT ml_apply_transfer(({numbered(grant_text, max(grant_ids, 2))})::jsonb)"
     grant_as_sent = (next_k + "BEGIN;\n" + bind(grant_auth[0], grant_auth[1]).replace("\n", " ") + ";\n" + grant_apply + ";\nCOMMIT;\n")
     grant_only = next_k + grant_apply + ";\n"
 
-    # The nextval that numbers each replay is one extra statement meetingd does not send; its
-    # own cost is measured too, so it can be set aside.
-    numbering = "SELECT nextval('sql_alone_slot') AS k \\gset\n"
     results = []
 
     def pgbench(label, script=None):
@@ -169,7 +163,9 @@ def run(b, a):
         return r.tps
 
     baseline = pgbench("pgbench -N, 1 client")
-    pgbench("numbering alone (nextval)", numbering)
+    # The nextval that numbers each replay is one extra statement meetingd does not send; its
+    # own cost is measured too, so it can be set aside.
+    pgbench("numbering alone (nextval)", next_k)
     pgbench("meeting.request SQL as meetingd sends it (BEGIN, locks, context, apply, COMMIT)", as_sent)
     pgbench("meeting.request SQL in one autocommit statement", one)
     pgbench("meeting.request apply alone (ml_apply, autocommit)", apply_only)

@@ -65,17 +65,17 @@ enum OutboxAPI {
             "email": .string(recipient.email), "first_name": .string(recipient.firstName), "last_name": .string(recipient.lastName),
             "time_zone": .string(recipient.timeZone),
         ]
-        let copies = channel == "notification" ? copied(claimed, kind: claimed.message["kind"]?.stringValue ?? "", payload: payload, settings: settings) : []
+        let copies = copied(claimed, channel: channel, kind: claimed.message["kind"]?.stringValue ?? "", payload: payload, settings: settings)
         if !copies.isEmpty { fields["cc"] = .array(copies.map { .string($0) }) }
         return .object(fields)
     }
 
-    /// Who is copied on a notification (an invitation goes to its recipient alone; a chat message
-    /// is between its two people): the community's office on every meeting notification, and, on an update of a
+    /// Who is copied: on a meeting notification the community's office, and, on an update of a
     /// meeting sent to its user, its expert too (seed 003: "Automatic emails will be sent to the
-    /// customer and copy you and the office when a session request is updated").
-    static func copied(_ claimed: OutboxStore.Claimed, kind: String, payload: JSON, settings: CommunitySettings) -> [String] {
-        guard kind != "chat_message" else { return [] }
+    /// customer and copy you and the office when a session request is updated"). An invitation
+    /// goes to its recipient alone; a chat message is between its two people.
+    static func copied(_ claimed: OutboxStore.Claimed, channel: String?, kind: String, payload: JSON, settings: CommunitySettings) -> [String] {
+        guard channel == "notification", kind != "chat_message" else { return [] }
         var copies: [String] = []
         if payload["recipient_role"] == "user", payload["meeting"] != nil, kind != "meeting_reminder", let expert = claimed.counterpart {
             copies.append(expert.email)
