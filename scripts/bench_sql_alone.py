@@ -80,6 +80,8 @@ def main():
     parser.add_argument("--server-log", required=True, help="the cluster's csvlog file (logging_collector on, csvlog)")
     parser.add_argument("--pg-bin", default="/usr/lib/postgresql/15/bin")
     parser.add_argument("--seconds", type=float, default=6)
+    parser.add_argument("--keep", metavar="DIR", help="write the replay scripts to DIR and keep the databases, to try "
+                        "changes to the SQL by hand (pgbench -f DIR/NAME.sql against the service database)")
     a = parser.parse_args()
     args = argparse.Namespace(quick=False, meetingd=a.meetingd, pg_bin=a.pg_bin, database_url=a.database_url)
     b = B.Bench(args)
@@ -87,7 +89,8 @@ def main():
         b.prepare_databases()
         run(b, a)
     finally:
-        b.cleanup()
+        if not a.keep:
+            b.cleanup()
 
 
 def run(b, a):
@@ -154,6 +157,14 @@ def run(b, a):
     grant_as_sent = (next_k + "BEGIN;\n" + bind(grant_auth[0], grant_auth[1]).replace("\n", " ") + ";\n" + grant_apply + ";\nCOMMIT;\n")
     grant_only = next_k + grant_apply + ";\n"
 
+    if a.keep:
+        keep = Path(a.keep)
+        keep.mkdir(parents=True, exist_ok=True)
+        scripts = {"request_as_sent": as_sent, "request_one": one, "request_apply": apply_only,
+                   "grant_as_sent": grant_as_sent, "grant_apply": grant_only}
+        for name, script in scripts.items():
+            (keep / f"{name}.sql").write_text(script)
+        (keep / "service_url").write_text(b.service_url + "\n")
     results = []
 
     def pgbench(label, script=None):

@@ -66,7 +66,7 @@ enum LedgerAPI {
             locks: { scope, _ in scope.keySubject.map { [Locks.key(communityId: scope.communityId, keySubject: $0)] } ?? [] },
             context: { _, _ in nil },
             decide: { ctx, _, params in try decide(ctx, params) },
-            translate: translate)
+            translate: translate, decidesFromActorAlone: true)
     }
 
     // MARK: Movements

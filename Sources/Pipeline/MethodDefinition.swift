@@ -120,17 +120,24 @@ public struct CommandPlan: Sendable {
     public let decide: @Sendable (RequestContext, JSON?, Params) throws -> Outcome
     /// Turns the apply statement's database errors into errors a caller can act on.
     public let translate: @Sendable (PostgresError, Params) -> Error?
+    /// The decision reads nothing but the actor's roles (no context, no time: transfers are
+    /// stamped by the database), so a connection that has read the actor before may decide on
+    /// that read and send everything in one round trip, the apply guarded by a check that the
+    /// actor is unchanged (`RequestQueries.expectActor`).
+    public let decidesFromActorAlone: Bool
 
     public init(
         locks: @escaping @Sendable (RequestScope, Params) throws -> [Statement],
         context: @escaping @Sendable (RequestScope, Params) throws -> SQLCall?,
         decide: @escaping @Sendable (RequestContext, JSON?, Params) throws -> Outcome,
-        translate: @escaping @Sendable (PostgresError, Params) -> Error? = { _, _ in nil }
+        translate: @escaping @Sendable (PostgresError, Params) -> Error? = { _, _ in nil },
+        decidesFromActorAlone: Bool = false
     ) {
         self.locks = locks
         self.context = context
         self.decide = decide
         self.translate = translate
+        self.decidesFromActorAlone = decidesFromActorAlone
     }
 }
 

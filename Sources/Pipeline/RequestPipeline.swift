@@ -52,6 +52,9 @@ public final class RequestPipeline {
     private var connection: Connection?
     /// Person id → community id. A person never changes community, so this never goes stale.
     private var communities: [String: String] = [:]
+    /// Actors as this connection last read them (roles and zone), for commands decided from the
+    /// actor alone; every use is checked against the database in the same transaction.
+    private var knownActors: [String: Actor] = [:]
     static let maxCachedPeople = 100_000
     static let maxAttempts = 8
 
@@ -158,6 +161,11 @@ public final class RequestPipeline {
     func command(
         _ plan: CommandPlan, _ method: MethodDefinition, _ scope: RequestScope, _ key: String?, _ params: Params, _ c: Connection
     ) throws -> JSON {
+        if plan.decidesFromActorAlone, key == nil, !config.testClock, let actor = knownActors[scope.actorId],
+            let answer = try commandInOneRoundTrip(plan, method, scope, actor, params, c)
+        {
+            return answer
+        }
         let request = key.map { _ in RequestPipeline.canonicalRequest(method.name, params) }
         let contextCall = try plan.context(scope, params)
         return try inTransaction(c) {
@@ -172,12 +180,45 @@ public final class RequestPipeline {
             } catch let error as PostgresError {
                 throw plan.translate(error, params) ?? error
             }
-            guard outcome.applyCompletesResponse, outcome.apply != nil, var answer = outcome.response.objectValue,
-                let overlay = try applied[0].one().optionalJSON("result")?.objectValue
-            else { return outcome.response }
-            for (k, v) in overlay { answer[k] = v }
-            return .object(answer)
+            return try RequestPipeline.answer(outcome, applied: applied.first)
         }
+    }
+
+    /// A command decided from the actor as this connection last read them: BEGIN, the locks, the
+    /// check that the actor is unchanged, the apply and COMMIT in one round trip. Nil when the
+    /// read must be made afresh (the actor changed, or the decision refused on the earlier read:
+    /// a refusal is only given on a fresh one).
+    func commandInOneRoundTrip(
+        _ plan: CommandPlan, _ method: MethodDefinition, _ scope: RequestScope, _ actor: Actor, _ params: Params, _ c: Connection
+    ) throws -> JSON? {
+        if case .roles(let wanted) = method.audience, !actor.hasAny(wanted) { return nil }
+        let ctx = RequestContext(actor: actor, now: SystemClock.now(), testClock: false, keySubject: nil)
+        guard let outcome = try? plan.decide(ctx, nil, params),
+            let apply = RequestQueries.apply(outcome.apply, response: outcome.response, completes: outcome.applyCompletesResponse, remember: nil)
+        else { return nil }
+        let expect = RequestQueries.expectActor(
+            communityId: scope.communityId, actorId: actor.id, roles: actor.roles.map(\.rawValue).sorted(), timeZone: actor.timeZone)
+        let statements = [RequestQueries.begin] + (try plan.locks(scope, params)) + [expect, apply, RequestQueries.commit]
+        do {
+            let rows = try c.pipeline(statements)
+            return try RequestPipeline.answer(outcome, applied: rows[statements.count - 2])
+        } catch let error as PostgresError {
+            if c.isConnected && c.transactionOpen { _ = try? c.simpleExecute("ROLLBACK") }
+            if error.sqlState == RequestQueries.actorChangedState {
+                knownActors[actor.id] = nil
+                return nil
+            }
+            throw plan.translate(error, params) ?? error
+        }
+    }
+
+    /// The decision's answer, completed by the apply statement's result when it completes it.
+    static func answer(_ outcome: Outcome, applied: Rows?) throws -> JSON {
+        guard outcome.applyCompletesResponse, outcome.apply != nil, var answer = outcome.response.objectValue,
+            let overlay = try applied?.one().optionalJSON("result")?.objectValue
+        else { return outcome.response }
+        for (k, v) in overlay { answer[k] = v }
+        return .object(answer)
     }
 
     func transaction(
@@ -258,6 +299,8 @@ public final class RequestPipeline {
             throw AppError.forbidden("\(method.name) needs the role \(wanted.map(\.rawValue).joined(separator: " or "))")
         }
         let ctx = RequestContext(actor: actor, now: try row.instant("now"), testClock: scope.testClock, keySubject: scope.keySubject)
+        if knownActors.count >= RequestPipeline.maxCachedPeople { knownActors.removeAll(keepingCapacity: true) }
+        knownActors[actor.id] = actor
         return (ctx, row)
     }
 

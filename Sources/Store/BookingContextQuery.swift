@@ -8,7 +8,7 @@ import Scheduling
 /// as one JSON document.
 public enum BookingContextQuery {
     /// Ids left nil are taken from the meeting; `from`…`to` is the time the step may book, on
-    /// top of the meeting's own and alternate times.
+    /// top of the meeting's own and alternate times (`to` nil: the service's default length).
     public static func call(
         communityId: String, testClock: Bool, meetingId: String? = nil, serviceId: String? = nil, userId: String? = nil, expertId: String? = nil,
         locationIds: [String] = [], from: Instant? = nil, to: Instant? = nil, studentId: String? = nil

@@ -33,6 +33,15 @@ public enum RequestQueries {
         return Statement(sql, params)
     }
 
+    /// Refuses (SQLSTATE ML090) unless the actor still has exactly `roles` and `timeZone`: what a
+    /// decision made from a connection's earlier read of the actor rests on.
+    public static func expectActor(communityId: String, actorId: String, roles: [String], timeZone: String) -> Statement {
+        Statement("SELECT ml_expect_actor($1, $2, $3::text[], $4)", [communityId, actorId, PostgresTextArray(roles), timeZone])
+    }
+
+    /// The SQLSTATE of `expectActor`'s refusal.
+    public static let actorChangedState = "ML090"
+
     /// Where a response is stored under its idempotency key.
     public struct Remember: Sendable {
         public let communityId: String

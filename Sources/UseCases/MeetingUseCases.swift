@@ -45,10 +45,10 @@ public enum MeetingUseCases {
             },
             context: { scope, params in
                 let i = try input(params, scope)
-                let (from, to) = window(start: i.start, lengthMinutes: i.lengthMinutes)
+                // Without a length the read takes the service's default length, as the decision does.
                 return BookingContextQuery.call(
                     communityId: scope.communityId, testClock: scope.testClock, serviceId: i.serviceId, userId: i.userId, expertId: i.expertId,
-                    locationIds: [i.locationId], from: from, to: to, studentId: i.studentId)
+                    locationIds: [i.locationId], from: i.start, to: i.lengthMinutes.map { i.start.adding(minutes: $0) }, studentId: i.studentId)
             },
             decide: { ctx, json, params in
                 let c = try context(json)

@@ -1,0 +1,275 @@
+-- Plans made once per session, not once per call.
+--
+-- PostgreSQL runs a LANGUAGE sql function that it cannot inline by parsing and planning its body
+-- on every call (PL/pgSQL keeps each statement's plan for the session). The helpers a request
+-- calls on every step become PL/pgSQL. The booking context read one large expression whose plan
+-- depended on its arguments, so it was planned anew on every call (about a millisecond); it
+-- now reads each part with a small statement whose generic plan is an index probe, and builds
+-- the document from those values. Its output is unchanged, except that a step whose length is
+-- not known yet (a request without `length_minutes`) reads the expert's calendar over the
+-- service's default length instead of a whole day.
+
+CREATE OR REPLACE FUNCTION ml_now(p_community text, p_test_clock boolean) RETURNS timestamptz
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_now timestamptz;
+BEGIN
+    IF p_test_clock THEN
+        SELECT t.now INTO v_now FROM test_clocks t WHERE t.community_id = p_community;
+    END IF;
+    RETURN coalesce(v_now, now());
+END $$;
+
+CREATE OR REPLACE FUNCTION ml_lock_wallet(p_community text, p_user text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM accounts WHERE community_id = p_community AND kind = 'user_wallet' AND owner_id = p_user FOR UPDATE;
+END $$;
+
+CREATE OR REPLACE FUNCTION ml_person_json(p_community text, p_person text) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v jsonb;
+BEGIN
+    SELECT jsonb_build_object('id', p.id, 'email', p.email, 'first_name', p.first_name, 'last_name', p.last_name, 'roles', to_jsonb(p.roles),
+                              'time_zone', p.time_zone, 'suspended_until', p.suspended_until)
+    INTO v FROM people p WHERE p.community_id = p_community AND p.id = p_person;
+    RETURN v;
+END $$;
+
+CREATE OR REPLACE FUNCTION ml_meeting_json(p_community text, p_meeting text) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v jsonb;
+BEGIN
+    SELECT to_jsonb(m) - 'occupies' || jsonb_build_object(
+        'user_name', (SELECT u.first_name || ' ' || u.last_name FROM people u WHERE u.community_id = m.community_id AND u.id = m.user_id),
+        'expert_name', (SELECT e.first_name || ' ' || e.last_name FROM people e WHERE e.community_id = m.community_id AND e.id = m.expert_id),
+        'student_name', (SELECT s.first_name || ' ' || s.last_name FROM people s WHERE s.community_id = m.community_id AND s.id = m.student_id))
+    INTO v FROM meetings m WHERE m.community_id = p_community AND m.id = p_meeting;
+    RETURN v;
+END $$;
+
+CREATE OR REPLACE FUNCTION ml_account_json(p_community text, p_account text) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v jsonb;
+BEGIN
+    SELECT jsonb_build_object('id', a.id, 'kind', a.kind, 'owner_id', a.owner_id)
+    INTO v FROM accounts a WHERE a.community_id = p_community AND a.id = p_account;
+    RETURN v;
+END $$;
+
+CREATE OR REPLACE FUNCTION ml_display_name(p_community text, p_person text) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v text;
+BEGIN
+    SELECT coalesce(x.display_name, p.first_name || ' ' || p.last_name)
+    INTO v FROM people p LEFT JOIN expert_profiles x ON x.community_id = p.community_id AND x.expert_id = p.id
+    WHERE p.community_id = p_community AND p.id = p_person;
+    RETURN v;
+END $$;
+
+CREATE OR REPLACE FUNCTION ml_rfc3339(p_at timestamptz) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RETURN to_char(p_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
+        || CASE WHEN extract(microseconds FROM p_at)::bigint % 1000000 <> 0
+                THEN '.' || to_char(p_at AT TIME ZONE 'UTC', 'US') ELSE '' END
+        || 'Z';
+END $$;
+
+CREATE OR REPLACE FUNCTION ml_remember(p_community text, p_actor text, p_key text, p_method text, p_request text, p_response jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO idempotency_keys (community_id, actor_id, key, method, request_hash, response)
+    VALUES (p_community, p_actor, p_key, p_method, encode(sha256(convert_to(p_request, 'UTF8')), 'hex'), p_response);
+    RETURN p_response;
+END $$;
+
+CREATE OR REPLACE FUNCTION ml_booking_context(
+    p_community text, p_test_clock boolean, p_meeting text, p_service text, p_user text, p_expert text, p_locations text[],
+    p_from timestamptz, p_to timestamptz, p_student text DEFAULT NULL
+) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_now timestamptz := ml_now(p_community, p_test_clock);
+    v_meeting jsonb;
+    v_m meetings;
+    v_service text := p_service;
+    v_user text := p_user;
+    v_expert text := p_expert;
+    v_student text := p_student;
+    v_learner text;
+    v_locations text[] := coalesce(p_locations, '{}');
+    v_ranges tstzrange[] := '{}';
+    v_range tstzrange;
+    v_settings jsonb;
+    v_name text;
+    v_policy_days integer;
+    v_series jsonb;
+    v_service_json jsonb;
+    v_service_length integer;
+    v_service_kind text;
+    v_service_owner text;
+    v_student_linked boolean := false;
+    v_location_list jsonb;
+    v_certified boolean;
+    v_enrolled boolean;
+    v_wallet bigint;
+    v_schedule jsonb;
+    v_periods jsonb;
+    v_seen text[] := '{}';
+    v_expert_meetings jsonb := '[]';
+    v_user_bookings jsonb := '[]';
+    v_part jsonb;
+    v_ids text[];
+    v_unlogged jsonb;
+    v_no_shows bigint;
+BEGIN
+    SELECT settings, name INTO v_settings, v_name FROM communities WHERE community_id = p_community;
+    IF p_meeting IS NOT NULL THEN
+        SELECT * INTO v_m FROM meetings WHERE community_id = p_community AND id = p_meeting;
+        IF FOUND THEN
+            v_meeting := ml_meeting_json(p_community, p_meeting);
+            v_service := coalesce(v_service, v_m.service_id);
+            v_user := coalesce(v_user, v_m.user_id);
+            v_expert := coalesce(v_expert, v_m.expert_id);
+            v_student := coalesce(v_student, v_m.student_id);
+            IF v_m.location_id IS NOT NULL THEN v_locations := v_locations || v_m.location_id; END IF;
+            v_ranges := v_ranges || tstzrange(v_m.start_at, v_m.end_at);
+            IF v_m.alternate_start_at IS NOT NULL THEN
+                v_ranges := v_ranges || tstzrange(v_m.alternate_start_at, v_m.alternate_start_at + make_interval(mins => v_m.alternate_length_minutes));
+            END IF;
+        END IF;
+    END IF;
+    v_learner := coalesce(v_student, v_user);
+
+    SELECT to_jsonb(s), s.default_length_minutes, s.kind, s.expert_id INTO v_service_json, v_service_length, v_service_kind, v_service_owner
+    FROM services s WHERE s.community_id = p_community AND s.id = v_service;
+    -- A step whose length is not known yet takes the service's default length.
+    IF p_from IS NOT NULL AND coalesce(p_to, p_from + make_interval(mins => coalesce(v_service_length, 1440))) > p_from THEN
+        v_ranges := v_ranges || tstzrange(p_from, coalesce(p_to, p_from + make_interval(mins => coalesce(v_service_length, 1440))));
+    END IF;
+
+    -- The series of an occurrence with its open occurrences from this one on: what a cancel
+    -- reaches (bounded by the booking horizon, as occurrences are made up to it).
+    IF v_m.series_id IS NOT NULL THEN
+        SELECT jsonb_build_object(
+            'series', to_jsonb(s), 'skips', '[]'::jsonb,
+            'occurrences', (
+                SELECT coalesce(jsonb_agg(ml_meeting_json(o.community_id, o.id) ORDER BY o.start_at, o.id), '[]') FROM meetings o
+                WHERE o.community_id = s.community_id AND o.series_id = s.id AND o.status IN ('awaiting_approval', 'agreed')
+                  AND o.start_at >= v_m.start_at))
+        INTO v_series FROM series s WHERE s.community_id = p_community AND s.id = v_m.series_id;
+    END IF;
+
+    IF v_student IS NOT NULL THEN
+        v_student_linked := EXISTS (
+            SELECT 1 FROM student_links k WHERE k.community_id = p_community AND k.customer_id = v_user AND k.student_id = v_student);
+    END IF;
+    SELECT coalesce(jsonb_agg(to_jsonb(l)), '[]') INTO v_location_list
+    FROM locations l WHERE l.community_id = p_community AND l.id = ANY (v_locations);
+    IF v_service_kind = 'expert_specific' THEN
+        v_certified := coalesce(v_service_owner = v_expert, false);
+    ELSIF v_service_kind = 'generic' THEN
+        v_certified := EXISTS (
+            SELECT 1 FROM certifications c WHERE c.community_id = p_community AND c.service_id = v_service AND c.expert_id = v_expert);
+    ELSE
+        v_certified := false;
+    END IF;
+    v_enrolled := EXISTS (SELECT 1 FROM enrollments e WHERE e.community_id = p_community AND e.user_id = v_learner AND e.service_id = v_service)
+               OR EXISTS (SELECT 1 FROM enrollments e WHERE e.community_id = p_community AND e.user_id = v_learner AND e.expert_id = v_expert);
+    SELECT a.credits_posted - a.debits_posted - a.debits_pending INTO v_wallet
+    FROM accounts a WHERE a.community_id = p_community AND a.kind = 'user_wallet' AND a.owner_id = v_user;
+    SELECT jsonb_build_object('time_zone', coalesce(w.time_zone, p.time_zone), 'rules', coalesce(w.rules, '[]')) INTO v_schedule
+    FROM people p LEFT JOIN weekly_schedules w ON w.community_id = p.community_id AND w.expert_id = p.id
+    WHERE p.community_id = p_community AND p.id = v_expert;
+
+    -- Per range, through the (community, person, start) indexes: a meeting lasts at most a day,
+    -- so it starts within a day before the range's end. A meeting met in two ranges is read once.
+    SELECT coalesce(jsonb_agg(jsonb_build_object('kind', a.kind, 'start', a.start_at, 'end', a.end_at, 'location_ids', to_jsonb(a.location_ids))), '[]')
+    INTO v_periods
+    FROM availability_periods a
+    WHERE a.community_id = p_community AND a.expert_id = v_expert
+      AND EXISTS (SELECT 1 FROM unnest(v_ranges) r WHERE a.start_at < upper(r) AND a.end_at > lower(r));
+    FOREACH v_range IN ARRAY v_ranges LOOP
+        SELECT coalesce(jsonb_agg(jsonb_build_object('id', m.id, 'start', m.start_at, 'end', m.end_at, 'status', m.status, 'occupies', m.occupies)), '[]'),
+               coalesce(array_agg(m.id), '{}')
+        INTO v_part, v_ids
+        FROM meetings m
+        WHERE m.community_id = p_community AND m.expert_id = v_expert
+          AND m.start_at < upper(v_range) AND m.start_at > lower(v_range) - interval '1 day' AND m.end_at > lower(v_range)
+          AND (m.occupies OR m.status = 'agreed') AND m.id <> ALL (v_seen);
+        v_expert_meetings := v_expert_meetings || v_part;
+        v_seen := v_seen || v_ids;
+    END LOOP;
+    SELECT coalesce(jsonb_agg(e ORDER BY e ->> 'id'), '[]') INTO v_expert_meetings FROM jsonb_array_elements(v_expert_meetings) e;
+    -- Only the weekly usage limit counts them: without a limit, none are read. A week on any
+    -- clock lies within 8 days of the times in it.
+    IF jsonb_typeof(v_settings -> 'weekly_usage_limit') = 'number' THEN
+        v_seen := '{}';
+        FOREACH v_range IN ARRAY v_ranges LOOP
+            v_range := tstzrange(lower(v_range) - interval '8 days', upper(v_range) + interval '8 days');
+            SELECT coalesce(jsonb_agg(jsonb_build_object('id', m.id, 'start', m.start_at, 'end', m.end_at)), '[]'), coalesce(array_agg(m.id), '{}')
+            INTO v_part, v_ids
+            FROM meetings m
+            WHERE m.community_id = p_community AND m.user_id = v_user
+              AND m.start_at < upper(v_range) AND m.start_at > lower(v_range) - interval '1 day' AND m.end_at > lower(v_range)
+              AND (m.status IN ('agreed', 'completed') OR (m.status = 'awaiting_approval' AND m.user_approved)) AND m.id <> ALL (v_seen);
+            v_user_bookings := v_user_bookings || v_part;
+            v_seen := v_seen || v_ids;
+        END LOOP;
+        SELECT coalesce(jsonb_agg(e ORDER BY e ->> 'id'), '[]') INTO v_user_bookings FROM jsonb_array_elements(v_user_bookings) e;
+    END IF;
+    SELECT coalesce(jsonb_agg(x.id), '[]') INTO v_unlogged FROM (
+        SELECT m.id FROM meetings m
+        WHERE m.community_id = p_community AND m.expert_id = v_expert AND m.status = 'agreed' AND m.end_at <= v_now
+        ORDER BY m.start_at LIMIT 20) x;
+    v_policy_days := coalesce((v_settings -> 'no_show_policy' ->> 'window_days')::integer, 30);
+    SELECT count(*) INTO v_no_shows FROM meetings m
+    WHERE m.community_id = p_community AND m.user_id = v_user AND m.attendance = 'no_show'
+      AND m.logged_at > v_now - make_interval(days => v_policy_days);
+
+    RETURN jsonb_build_object(
+        'now', v_now,
+        'settings', v_settings,
+        'community_name', v_name,
+        'meeting', v_meeting,
+        'series', v_series,
+        'service', v_service_json,
+        'user', ml_person_json(p_community, v_user),
+        'expert', ml_person_json(p_community, v_expert),
+        'student', ml_person_json(p_community, v_student),
+        'student_linked', v_student_linked,
+        'locations', v_location_list,
+        'certified', coalesce(v_certified, false),
+        'enrolled', v_enrolled,
+        'wallet_available', v_wallet,
+        'schedule', v_schedule,
+        'periods', v_periods,
+        'expert_meetings', v_expert_meetings,
+        'user_bookings', v_user_bookings,
+        'unlogged', v_unlogged,
+        'recent_no_shows', v_no_shows
+    );
+END $$;
+
+-- A command decided from the actor alone (a grant, a payout) runs in one round trip when the
+-- connection has read the actor before: it decides on the roles and zone it read then, and this
+-- statement, run in the same transaction before the apply, refuses (ML090) if they are no longer
+-- the person's, so the caller reads them afresh and decides again.
+CREATE FUNCTION ml_expect_actor(p_community text, p_actor text, p_roles text[], p_time_zone text) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    PERFORM 1 FROM people p
+    WHERE p.community_id = p_community AND p.id = p_actor AND p.roles @> p_roles AND p.roles <@ p_roles AND p.time_zone = p_time_zone;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'person % is not as this connection last read them', p_actor USING ERRCODE = 'ML090';
+    END IF;
+END $$;
+
+-- Each statement of the context read is an index probe whatever its arguments, but its estimated
+-- generic cost stays above the custom one, so PostgreSQL would plan it anew on every call.
+ALTER FUNCTION ml_booking_context(text, boolean, text, text, text, text, text[], timestamptz, timestamptz, text)
+    SET plan_cache_mode = force_generic_plan;
