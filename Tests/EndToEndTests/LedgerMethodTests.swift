@@ -335,6 +335,34 @@ final class LedgerMethodTests: EndToEndTestCase {
         XCTAssertEqual(try meetingd.ledgerSnapshot(finance: finance, accounts: [wallet, earnings]), before)
     }
 
+    /// A grant decided from the actor as the connection last read them (one round trip) holds
+    /// only while the actor is unchanged: roles taken away in the database refuse the next grant,
+    /// roles given back allow it again, and a changed zone alone changes nothing for the caller.
+    func testAGrantFollowsTheActorsRolesAsTheyAreNow() throws {
+        let meetingd = try startMeetingd()
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        let user = try ledger.person(on: meetingd, ["user"])
+        let finance = ledger.financeId
+        func setRoles(_ roles: String) throws {
+            _ = try Psql.query(databaseURL, "UPDATE people SET roles = \(Psql.literal(roles)) WHERE id = \(Psql.literal(finance)) RETURNING id")
+        }
+        func grant(_ reference: String) throws -> JSONValue {
+            try meetingd.call("credits.grant", as: finance, ["user_id": .string(user), "credits": 5, "reference": .string(reference)])
+        }
+        XCTAssertNotNil(try grant("first")["result"], "the first grant reads the actor")
+        XCTAssertNotNil(try grant("second")["result"], "the second decides on that read")
+        try setRoles("{user}")
+        let refused = try grant("after-demotion")
+        XCTAssertEqual(refused["error"]?["data"]?["code"], "forbidden", "roles taken away count at once: \(refused)")
+        try setRoles("{finance,admin}")
+        XCTAssertNotNil(try grant("after-promotion")["result"], "roles given back count at once")
+        _ = try Psql.query(databaseURL, "UPDATE people SET time_zone = 'Europe/Paris' WHERE id = \(Psql.literal(finance)) RETURNING id")
+        XCTAssertNotNil(try grant("after-zone")["result"], "a changed zone is read afresh and the grant goes through")
+        let wallet = try meetingd.result("ledger.balance", as: finance, ["person_id": .string(user)])
+        XCTAssertEqual(wallet["posted"], 20, "four grants of 5, the refused one left nothing: \(wallet)")
+        XCTAssertEqual(try meetingd.result("ledger.reconcile", as: finance)["ok"], true)
+    }
+
     /// A person with no accounts (an admin) is still someone else: their balance is not the
     /// reader's business (SPEC §7: owner, finance).
     func testReadingTheBalanceOfAPersonWithoutAccountsIsForbidden() throws {

@@ -32,6 +32,12 @@ final class StatementCountTests: EndToEndTestCase {
         }
 
         func count(_ call: () throws -> JSONValue) throws -> (Int, JSONValue) {
+            let (sent, answer) = try statements(call)
+            return (sent.count, answer)
+        }
+
+        /// The log lines of the statements the call sent.
+        func statements(_ call: () throws -> JSONValue) throws -> ([Substring], JSONValue) {
             let start = try logSize()
             let answer = try call()
             let marker = "counted-\(TestEnvironment.uniqueTag())"
@@ -54,16 +60,16 @@ final class StatementCountTests: EndToEndTestCase {
 
         /// Log entries of `role` that record a statement run (`execute s1: …`, `statement: …`).
         /// Every field before the message is free of line breaks, so one line holds them.
-        static func statements(in log: String, role: String) -> Int {
+        static func statements(in log: String, role: String) -> [Substring] {
             log.split(separator: "\n").filter { line in
                 guard let user = line.range(of: ",\"\(role)\",") else { return false }
                 let rest = line[user.upperBound...]
                 return rest.contains(",LOG,00000,\"execute ") || rest.contains(",LOG,00000,\"statement: ")
-            }.count
+            }
         }
     }
 
-    func counter(_ label: String) throws -> Counter {
+    func counter(_ label: String, arguments: [String] = ["--test-clock"]) throws -> Counter {
         let role = "stmtcount_\(TestEnvironment.uniqueTag())"
         let logPath = try Psql.query(databaseURL, "SELECT current_setting('data_directory') || '/' || pg_current_logfile('csvlog')").first ?? ""
         guard !logPath.isEmpty else {
@@ -72,7 +78,7 @@ final class StatementCountTests: EndToEndTestCase {
         guard try Psql.run(databaseURL, ["CREATE ROLE \(role) LOGIN SUPERUSER", "ALTER ROLE \(role) SET log_statement = 'all'"]).succeeded else {
             throw HarnessError("cannot create the counted role")
         }
-        let meetingd = try startMeetingd(["--test-clock"], environment: ["DATABASE_URL": Psql.conninfo(databaseURL, user: role)])
+        let meetingd = try startMeetingd(arguments, environment: ["DATABASE_URL": Psql.conninfo(databaseURL, user: role)])
         // Started and connected: its migrations and session settings are not counted.
         _ = try meetingd.call("system.ping")
         return Counter(meetingd: meetingd, role: role, adminURL: databaseURL, logPath: logPath)
@@ -226,5 +232,29 @@ final class StatementCountTests: EndToEndTestCase {
         XCTAssertEqual(warm, 6, "BEGIN, the finance person's community lookup, the key's lock, the read, the write, COMMIT")
         let (replayed, _) = try counter.count("credits.grant", as: finance, params)
         XCTAssertEqual(replayed, 4, "BEGIN, the key's lock, the read finding the stored answer, COMMIT")
+    }
+
+    /// A grant by a person this process has read before is decided on that read: BEGIN, the check
+    /// that the person is unchanged, the write and COMMIT, sent in one round trip. Under a test
+    /// clock (whose time can move between calls) every grant reads the actor afresh.
+    func testARepeatedGrantChecksTheActorInsteadOfReadingThem() throws {
+        for (arguments, check) in [([String](), "ml_expect_actor"), (["--test-clock"], "ml_now")] {
+            let counter = try counter(#function, arguments: arguments)
+            let c = try TestCommunity.bootstrap(#function)
+            let finance = try c.createPersonId(on: counter.meetingd, roles: ["finance"])
+            let user = try c.createPersonId(on: counter.meetingd, roles: ["user"])
+            func grant(_ reference: String) throws -> [Substring] {
+                let (sent, answer) = try counter.statements {
+                    try counter.meetingd.call("credits.grant", as: finance, ["user_id": .string(user), "credits": 5, "reference": .string(reference)])
+                }
+                XCTAssertNotNil(answer["result"], "\(answer)")
+                return sent
+            }
+            _ = try grant("first")
+            let second = try grant("second")
+            XCTAssertEqual(second.count, 4, "BEGIN, the actor, the write, COMMIT: \(second)")
+            XCTAssertEqual(second.filter { $0.contains(check) }.count, 1, "\(arguments): the actor by \(check): \(second)")
+            XCTAssertEqual(second.filter { $0.contains("ml_apply_transfer") }.count, 1, "\(second)")
+        }
     }
 }
