@@ -140,7 +140,11 @@ def run(b, a):
     # $13 and $14 are the context's from and to (the actor's five params, then the context's).
     context_sql = bind(context[0], {n: v for n, v in context[1].items() if n not in (13, 14)})
     context_sql = re.sub(r"\$13(?![0-9])", slot, context_sql)
-    context_sql = re.sub(r"\$14(?![0-9])", f"({slot} + interval '1 day')", context_sql)
+    # The end as captured: none (the service's length) or the same distance after the start.
+    captured_to = context[1].get(14)
+    to = "NULL" if captured_to is None else (
+        f"({slot} + (timestamptz {literal(captured_to)} - timestamptz {literal(context[1][13])}))")
+    context_sql = re.sub(r"\$14(?![0-9])", to, context_sql)
     lock_sql = bind(lock[0], lock[1])
     b.pg.psql(b.service_url, "CREATE SEQUENCE sql_alone_slot")
     next_k = "SELECT nextval('sql_alone_slot') AS k \\gset\n"

@@ -106,28 +106,18 @@ DECLARE
     v_range tstzrange;
     v_settings jsonb;
     v_name text;
-    v_policy_days integer;
     v_series jsonb;
     v_service_json jsonb;
     v_service_length integer;
     v_service_kind text;
     v_service_owner text;
-    v_student_linked boolean := false;
-    v_location_list jsonb;
-    v_certified boolean;
-    v_enrolled boolean;
-    v_wallet bigint;
-    v_schedule jsonb;
-    v_periods jsonb;
+    v_facts record;
     v_seen text[] := '{}';
     v_expert_meetings jsonb := '[]';
     v_user_bookings jsonb := '[]';
     v_part jsonb;
     v_ids text[];
-    v_unlogged jsonb;
-    v_no_shows bigint;
 BEGIN
-    SELECT settings, name INTO v_settings, v_name FROM communities WHERE community_id = p_community;
     IF p_meeting IS NOT NULL THEN
         SELECT * INTO v_m FROM meetings WHERE community_id = p_community AND id = p_meeting;
         IF FOUND THEN
@@ -145,8 +135,10 @@ BEGIN
     END IF;
     v_learner := coalesce(v_student, v_user);
 
-    SELECT to_jsonb(s), s.default_length_minutes, s.kind, s.expert_id INTO v_service_json, v_service_length, v_service_kind, v_service_owner
-    FROM services s WHERE s.community_id = p_community AND s.id = v_service;
+    SELECT c.settings, c.name, to_jsonb(s), s.default_length_minutes, s.kind, s.expert_id
+    INTO v_settings, v_name, v_service_json, v_service_length, v_service_kind, v_service_owner
+    FROM communities c LEFT JOIN services s ON s.community_id = c.community_id AND s.id = v_service
+    WHERE c.community_id = p_community;
     -- A step whose length is not known yet takes the service's default length.
     IF p_from IS NOT NULL AND coalesce(p_to, p_from + make_interval(mins => coalesce(v_service_length, 1440))) > p_from THEN
         v_ranges := v_ranges || tstzrange(p_from, coalesce(p_to, p_from + make_interval(mins => coalesce(v_service_length, 1440))));
@@ -164,35 +156,41 @@ BEGIN
         INTO v_series FROM series s WHERE s.community_id = p_community AND s.id = v_m.series_id;
     END IF;
 
-    IF v_student IS NOT NULL THEN
-        v_student_linked := EXISTS (
-            SELECT 1 FROM student_links k WHERE k.community_id = p_community AND k.customer_id = v_user AND k.student_id = v_student);
-    END IF;
-    SELECT coalesce(jsonb_agg(to_jsonb(l)), '[]') INTO v_location_list
-    FROM locations l WHERE l.community_id = p_community AND l.id = ANY (v_locations);
-    IF v_service_kind = 'expert_specific' THEN
-        v_certified := coalesce(v_service_owner = v_expert, false);
-    ELSIF v_service_kind = 'generic' THEN
-        v_certified := EXISTS (
-            SELECT 1 FROM certifications c WHERE c.community_id = p_community AND c.service_id = v_service AND c.expert_id = v_expert);
-    ELSE
-        v_certified := false;
-    END IF;
-    v_enrolled := EXISTS (SELECT 1 FROM enrollments e WHERE e.community_id = p_community AND e.user_id = v_learner AND e.service_id = v_service)
-               OR EXISTS (SELECT 1 FROM enrollments e WHERE e.community_id = p_community AND e.user_id = v_learner AND e.expert_id = v_expert);
-    SELECT a.credits_posted - a.debits_posted - a.debits_pending INTO v_wallet
-    FROM accounts a WHERE a.community_id = p_community AND a.kind = 'user_wallet' AND a.owner_id = v_user;
-    SELECT jsonb_build_object('time_zone', coalesce(w.time_zone, p.time_zone), 'rules', coalesce(w.rules, '[]')) INTO v_schedule
-    FROM people p LEFT JOIN weekly_schedules w ON w.community_id = p.community_id AND w.expert_id = p.id
-    WHERE p.community_id = p_community AND p.id = v_expert;
+    -- Every one-row fact in one statement, each an index probe.
+    SELECT
+        v_student IS NOT NULL AND EXISTS (
+            SELECT 1 FROM student_links k WHERE k.community_id = p_community AND k.customer_id = v_user AND k.student_id = v_student) AS student_linked,
+        (SELECT coalesce(jsonb_agg(to_jsonb(l)), '[]') FROM locations l WHERE l.community_id = p_community AND l.id = ANY (v_locations)) AS locations,
+        CASE v_service_kind
+            WHEN 'expert_specific' THEN coalesce(v_service_owner = v_expert, false)
+            WHEN 'generic' THEN EXISTS (
+                SELECT 1 FROM certifications c WHERE c.community_id = p_community AND c.service_id = v_service AND c.expert_id = v_expert)
+            ELSE false END AS certified,
+        EXISTS (SELECT 1 FROM enrollments e WHERE e.community_id = p_community AND e.user_id = v_learner AND e.service_id = v_service)
+            OR EXISTS (SELECT 1 FROM enrollments e WHERE e.community_id = p_community AND e.user_id = v_learner AND e.expert_id = v_expert) AS enrolled,
+        (SELECT a.credits_posted - a.debits_posted - a.debits_pending FROM accounts a
+         WHERE a.community_id = p_community AND a.kind = 'user_wallet' AND a.owner_id = v_user) AS wallet,
+        (SELECT jsonb_build_object('time_zone', coalesce(w.time_zone, p.time_zone), 'rules', coalesce(w.rules, '[]'))
+         FROM people p LEFT JOIN weekly_schedules w ON w.community_id = p.community_id AND w.expert_id = p.id
+         WHERE p.community_id = p_community AND p.id = v_expert) AS schedule,
+        (SELECT coalesce(jsonb_agg(jsonb_build_object('kind', a.kind, 'start', a.start_at, 'end', a.end_at, 'location_ids', to_jsonb(a.location_ids))), '[]')
+         FROM availability_periods a
+         WHERE a.community_id = p_community AND a.expert_id = v_expert
+           AND EXISTS (SELECT 1 FROM unnest(v_ranges) r WHERE a.start_at < upper(r) AND a.end_at > lower(r))) AS periods,
+        (SELECT coalesce(jsonb_agg(x.id), '[]') FROM (
+            SELECT m.id FROM meetings m
+            WHERE m.community_id = p_community AND m.expert_id = v_expert AND m.status = 'agreed' AND m.end_at <= v_now
+            ORDER BY m.start_at LIMIT 20) x) AS unlogged,
+        (SELECT count(*) FROM meetings m
+         WHERE m.community_id = p_community AND m.user_id = v_user AND m.attendance = 'no_show'
+           AND m.logged_at > v_now - make_interval(days => coalesce((v_settings -> 'no_show_policy' ->> 'window_days')::integer, 30))) AS no_shows,
+        ml_person_json(p_community, v_user) AS user_json,
+        ml_person_json(p_community, v_expert) AS expert_json,
+        CASE WHEN v_student IS NOT NULL THEN ml_person_json(p_community, v_student) END AS student_json
+    INTO v_facts;
 
     -- Per range, through the (community, person, start) indexes: a meeting lasts at most a day,
     -- so it starts within a day before the range's end. A meeting met in two ranges is read once.
-    SELECT coalesce(jsonb_agg(jsonb_build_object('kind', a.kind, 'start', a.start_at, 'end', a.end_at, 'location_ids', to_jsonb(a.location_ids))), '[]')
-    INTO v_periods
-    FROM availability_periods a
-    WHERE a.community_id = p_community AND a.expert_id = v_expert
-      AND EXISTS (SELECT 1 FROM unnest(v_ranges) r WHERE a.start_at < upper(r) AND a.end_at > lower(r));
     FOREACH v_range IN ARRAY v_ranges LOOP
         SELECT coalesce(jsonb_agg(jsonb_build_object('id', m.id, 'start', m.start_at, 'end', m.end_at, 'status', m.status, 'occupies', m.occupies)), '[]'),
                coalesce(array_agg(m.id), '{}')
@@ -204,7 +202,9 @@ BEGIN
         v_expert_meetings := v_expert_meetings || v_part;
         v_seen := v_seen || v_ids;
     END LOOP;
-    SELECT coalesce(jsonb_agg(e ORDER BY e ->> 'id'), '[]') INTO v_expert_meetings FROM jsonb_array_elements(v_expert_meetings) e;
+    IF cardinality(v_ranges) > 1 THEN
+        SELECT coalesce(jsonb_agg(e ORDER BY e ->> 'id'), '[]') INTO v_expert_meetings FROM jsonb_array_elements(v_expert_meetings) e;
+    END IF;
     -- Only the weekly usage limit counts them: without a limit, none are read. A week on any
     -- clock lies within 8 days of the times in it.
     IF jsonb_typeof(v_settings -> 'weekly_usage_limit') = 'number' THEN
@@ -220,16 +220,10 @@ BEGIN
             v_user_bookings := v_user_bookings || v_part;
             v_seen := v_seen || v_ids;
         END LOOP;
-        SELECT coalesce(jsonb_agg(e ORDER BY e ->> 'id'), '[]') INTO v_user_bookings FROM jsonb_array_elements(v_user_bookings) e;
+        IF cardinality(v_ranges) > 1 THEN
+            SELECT coalesce(jsonb_agg(e ORDER BY e ->> 'id'), '[]') INTO v_user_bookings FROM jsonb_array_elements(v_user_bookings) e;
+        END IF;
     END IF;
-    SELECT coalesce(jsonb_agg(x.id), '[]') INTO v_unlogged FROM (
-        SELECT m.id FROM meetings m
-        WHERE m.community_id = p_community AND m.expert_id = v_expert AND m.status = 'agreed' AND m.end_at <= v_now
-        ORDER BY m.start_at LIMIT 20) x;
-    v_policy_days := coalesce((v_settings -> 'no_show_policy' ->> 'window_days')::integer, 30);
-    SELECT count(*) INTO v_no_shows FROM meetings m
-    WHERE m.community_id = p_community AND m.user_id = v_user AND m.attendance = 'no_show'
-      AND m.logged_at > v_now - make_interval(days => v_policy_days);
 
     RETURN jsonb_build_object(
         'now', v_now,
@@ -238,20 +232,20 @@ BEGIN
         'meeting', v_meeting,
         'series', v_series,
         'service', v_service_json,
-        'user', ml_person_json(p_community, v_user),
-        'expert', ml_person_json(p_community, v_expert),
-        'student', ml_person_json(p_community, v_student),
-        'student_linked', v_student_linked,
-        'locations', v_location_list,
-        'certified', coalesce(v_certified, false),
-        'enrolled', v_enrolled,
-        'wallet_available', v_wallet,
-        'schedule', v_schedule,
-        'periods', v_periods,
+        'user', v_facts.user_json,
+        'expert', v_facts.expert_json,
+        'student', v_facts.student_json,
+        'student_linked', v_facts.student_linked,
+        'locations', v_facts.locations,
+        'certified', v_facts.certified,
+        'enrolled', v_facts.enrolled,
+        'wallet_available', v_facts.wallet,
+        'schedule', v_facts.schedule,
+        'periods', v_facts.periods,
         'expert_meetings', v_expert_meetings,
         'user_bookings', v_user_bookings,
-        'unlogged', v_unlogged,
-        'recent_no_shows', v_no_shows
+        'unlogged', v_facts.unlogged,
+        'recent_no_shows', v_facts.no_shows
     );
 END $$;
 
