@@ -169,15 +169,29 @@ def run(b, a):
         for name, script in scripts.items():
             (keep / f"{name}.sql").write_text(script)
         (keep / "service_url").write_text(b.service_url + "\n")
+    # This machine's throughput drifts within minutes, so pgbench -N runs before every
+    # measurement and after the last, and each figure is compared with the mean of the baseline
+    # runs just before and just after it.
     results = []
+    baselines = []
 
-    def pgbench(label, script=None):
-        r = b.pg.pgbench(b.service_url if script else b.pgbench_url, ["-c", "1"] if script else ["-N", "-c", "1"], a.seconds, script=script)
-        results.append((label, r.tps, r.latency_ms))
-        B.progress(f"{label}: {r.tps:.0f} tps")
-        return r.tps
+    def baseline():
+        r = b.pg.pgbench(b.pgbench_url, ["-N", "-c", "1"], a.seconds)
+        baselines.append(r.tps)
+        B.progress(f"pgbench -N, 1 client: {r.tps:.0f} tps")
 
-    baseline = pgbench("pgbench -N, 1 client")
+    def measured(label, run):
+        baseline()
+        tps, ms = run()
+        results.append((label, tps, ms, len(baselines) - 1))
+        B.progress(f"{label}: {tps:.0f} per second")
+
+    def pgbench(label, script):
+        def run():
+            r = b.pg.pgbench(b.service_url, ["-c", "1"], a.seconds, script=script)
+            return r.tps, r.latency_ms
+        measured(label, run)
+
     # The nextval that numbers each replay is one extra statement meetingd does not send; its
     # own cost is measured too, so it can be set aside.
     pgbench("numbering alone (nextval)", next_k)
@@ -188,6 +202,7 @@ def run(b, a):
     pgbench("credits.grant apply alone (ml_apply_transfer, autocommit)", grant_only)
 
     md = B.Meetingd(b, "sql-alone-stream", test_clock=True)
+    grants = B.Meetingd(b, "sql-alone-grants")
     try:
         base = {"actor": c["user"], "service_id": c["service"], "expert_id": c["expert"], "location_id": c["location"]}
         offset = 30_000  # after every replayed slot (625 days on), inside the 730-day horizon
@@ -195,20 +210,29 @@ def run(b, a):
         def line(i):
             params = dict(base, start=B.iso(first + datetime.timedelta(minutes=30 * (offset + i))))
             return (json.dumps({"jsonrpc": "2.0", "id": i, "method": "meeting.request", "params": params}) + "\n").encode()
-        n, elapsed, _ = B.timed_requests(md, line, a.seconds, 20)
-        results.append(("meeting.request through meetingd (1 process)", n / elapsed, elapsed / n * 1000))
+
+        def requests():
+            n, elapsed, _ = B.timed_requests(md, line, a.seconds, 20)
+            return n / elapsed, elapsed / n * 1000
+        measured("meeting.request through meetingd (1 process, --test-clock)", requests)
 
         def grant_line(i):
             params = {"actor": g["finance"], "user_id": g["user"], "credits": 1, "reference": f"stream-{i}"}
             return (json.dumps({"jsonrpc": "2.0", "id": i, "method": "credits.grant", "params": params}) + "\n").encode()
-        n, elapsed, _ = B.timed_requests(md, grant_line, a.seconds, 20)
-        results.append(("credits.grant through meetingd (1 process)", n / elapsed, elapsed / n * 1000))
+
+        def granted():
+            n, elapsed, _ = B.timed_requests(grants, grant_line, a.seconds, 20)
+            return n / elapsed, elapsed / n * 1000
+        measured("credits.grant through meetingd (1 process)", granted)
+        baseline()
     finally:
         md.close()
-    print("| what | per second | mean ms | ratio to pgbench -N |")
-    print("|---|---|---|---|")
-    for label, tps, ms in results:
-        print(f"| {label} | {tps:,.0f} | {ms:.3f} | {tps / baseline:.2f}× |")
+        grants.close()
+    print("| what | per second | mean ms | pgbench -N before / after | ratio to their mean |")
+    print("|---|---|---|---|---|")
+    for label, tps, ms, i in results:
+        before, after = baselines[i], baselines[i + 1]
+        print(f"| {label} | {tps:,.0f} | {ms:.3f} | {before:,.0f} / {after:,.0f} | {tps / ((before + after) / 2):.2f}× |")
     print(f"\nload average: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
 
 
