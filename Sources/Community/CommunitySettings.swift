@@ -75,8 +75,8 @@ public struct CommunitySettings: Sendable {
     public static let reasonSchema: Schema = .named(
         "Reason", .object([.init("code", .text(min: 1, max: 64), required: true), .init("label", .name, required: true)]))
 
-    /// The params of `community.update_settings` (every key optional).
-    public static var schemaFields: [Schema.Field] {
+    /// The params of `community.update_settings` (every key optional); built once.
+    public static let schemaFields: [Schema.Field] = {
         let reasons: Schema = .list(reasonSchema, min: 1, max: 50)
         return [
             .init("auto_accept", .boolean, "Requests go straight to agreed"),
@@ -114,13 +114,16 @@ public struct CommunitySettings: Sendable {
             .init("rejection_reasons", reasons),
             .init("cancellation_reasons", reasons),
         ]
-    }
+    }()
+
+    /// What every stored or given settings document is checked against.
+    static let documentSchema: Schema = .object(schemaFields, additional: true)
 
     /// Applies the given keys (already schema-checked at the RPC boundary, re-checked here for
     /// stored documents and for rules a schema cannot express).
     public mutating func apply(_ json: JSON, path: String) throws {
         guard let o = json.objectValue else { throw AppError.invalidParams(field: path, reason: "must be an object") }
-        try Schema.object(Self.schemaFields, additional: true).validate(json, path: "", limits: .standard)
+        try Self.documentSchema.validate(json, path: "", limits: .standard)
         for (key, value) in o {
             switch key {
             case "auto_accept": autoAccept = value.boolValue!

@@ -27,10 +27,21 @@ extension Optional: PostgresBindable where Wrapped: PostgresBindable {
 public struct PostgresTextArray: PostgresBindable {
     public let items: [String]
     public init(_ items: [String]) { self.items = items }
+    /// The array literal: each item quoted, with backslash and double quote escaped by a
+    /// backslash (scalar by scalar: Foundation's replacing is a large share of a request's time).
     public var postgresText: String? {
-        "{" + items.map { item in
-            "\"" + item.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-        }.joined(separator: ",") + "}"
+        var text = "{"
+        for (index, item) in items.enumerated() {
+            if index > 0 { text.unicodeScalars.append(",") }
+            text.unicodeScalars.append("\"")
+            for scalar in item.unicodeScalars {
+                if scalar == "\\" || scalar == "\"" { text.unicodeScalars.append("\\") }
+                text.unicodeScalars.append(scalar)
+            }
+            text.unicodeScalars.append("\"")
+        }
+        text.unicodeScalars.append("}")
+        return text
     }
 }
 

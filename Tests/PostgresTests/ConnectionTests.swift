@@ -21,7 +21,7 @@ final class ConnectionTests: XCTestCase {
         let row = try XCTUnwrap(try c.query(
             "SELECT $1::text AS t, $2::bigint AS i, $3::boolean AS b, $4::timestamptz AS at, $5::jsonb AS j, $6::text AS n, $7::text[] AS a",
             [hostile, Int64.max, true, try Instant(rfc3339: "2026-03-08T09:00:00.5-05:00"), JSON.object(["k": [1, "x"]]), String?.none,
-             PostgresTextArray(["a,b", "c\"d", "é"])]
+             PostgresTextArray(["a,b", "c\"d", "é", "back\\slash\\\"", "{x}", "", "NULL", "line\r\nbreak"])]
         ).first)
         XCTAssertEqual(try row.string("t"), hostile, "a value is never part of the SQL text")
         XCTAssertEqual(try row.int("i"), Int64.max)
@@ -30,7 +30,7 @@ final class ConnectionTests: XCTestCase {
         XCTAssertEqual(try row.json("j"), ["k": [1, "x"]])
         XCTAssertTrue(try row.isNull("n"))
         XCTAssertNil(try row.optionalString("n"))
-        XCTAssertEqual(try row.stringArray("a"), ["a,b", "c\"d", "é"])
+        XCTAssertEqual(try row.stringArray("a"), ["a,b", "c\"d", "é", "back\\slash\\\"", "{x}", "", "NULL", "line\r\nbreak"])
         XCTAssertThrowsError(try row.int("t"), "a wrong type is a decoding error, not a crash")
         XCTAssertThrowsError(try row.string("missing"))
     }
