@@ -41,6 +41,13 @@ public enum Audience: Sendable {
     case member
     case roles([Role])
 
+    /// Whether `actor` may call a method with this audience (the one check; its refusal is
+    /// `forbidden`).
+    func admits(_ actor: Actor) -> Bool {
+        guard case .roles(let wanted) = self else { return true }
+        return actor.hasAny(wanted)
+    }
+
     var access: Access {
         switch self {
         case .anyone: return .anyone

@@ -191,7 +191,7 @@ public final class RequestPipeline {
     func commandInOneRoundTrip(
         _ plan: CommandPlan, _ method: MethodDefinition, _ scope: RequestScope, _ actor: Actor, _ params: Params, _ c: Connection
     ) throws -> JSON? {
-        if case .roles(let wanted) = method.audience, !actor.hasAny(wanted) { return nil }
+        guard method.audience.admits(actor) else { return nil }
         let ctx = RequestContext(actor: actor, now: SystemClock.now(), testClock: false, keySubject: nil)
         guard let outcome = try? plan.decide(ctx, nil, params),
             let apply = RequestQueries.apply(outcome.apply, response: outcome.response, completes: outcome.applyCompletesResponse, remember: nil)
@@ -200,14 +200,13 @@ public final class RequestPipeline {
             communityId: scope.communityId, actorId: actor.id, roles: actor.roles.map(\.rawValue).sorted(), timeZone: actor.timeZone)
         let statements = [RequestQueries.begin] + (try plan.locks(scope, params)) + [expect, apply, RequestQueries.commit]
         do {
-            let rows = try c.pipeline(statements)
-            return try RequestPipeline.answer(outcome, applied: rows[statements.count - 2])
-        } catch let error as PostgresError {
-            if c.isConnected && c.transactionOpen { _ = try? c.simpleExecute("ROLLBACK") }
-            if error.sqlState == RequestQueries.actorChangedState {
-                knownActors[actor.id] = nil
-                return nil
+            return try inTransaction(c) {
+                try RequestPipeline.answer(outcome, applied: try c.pipeline(statements)[statements.count - 2])
             }
+        } catch let error as PostgresError where error.sqlState == RequestQueries.actorChangedState {
+            knownActors[actor.id] = nil
+            return nil
+        } catch let error as PostgresError {
             throw plan.translate(error, params) ?? error
         }
     }
@@ -295,7 +294,7 @@ public final class RequestPipeline {
         let actor = Actor(
             id: scope.actorId, communityId: scope.communityId, roles: Set(try row.stringArray("roles").compactMap(Role.init(rawValue:))),
             timeZone: try row.string("time_zone"))
-        if case .roles(let wanted) = method.audience, !actor.hasAny(wanted) {
+        if !method.audience.admits(actor), case .roles(let wanted) = method.audience {
             throw AppError.forbidden("\(method.name) needs the role \(wanted.map(\.rawValue).joined(separator: " or "))")
         }
         let ctx = RequestContext(actor: actor, now: try row.instant("now"), testClock: scope.testClock, keySubject: scope.keySubject)

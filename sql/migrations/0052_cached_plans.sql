@@ -104,6 +104,7 @@ DECLARE
     v_locations text[] := coalesce(p_locations, '{}');
     v_ranges tstzrange[] := '{}';
     v_range tstzrange;
+    v_to timestamptz;
     v_settings jsonb;
     v_name text;
     v_series jsonb;
@@ -140,8 +141,9 @@ BEGIN
     FROM communities c LEFT JOIN services s ON s.community_id = c.community_id AND s.id = v_service
     WHERE c.community_id = p_community;
     -- A step whose length is not known yet takes the service's default length.
-    IF p_from IS NOT NULL AND coalesce(p_to, p_from + make_interval(mins => coalesce(v_service_length, 1440))) > p_from THEN
-        v_ranges := v_ranges || tstzrange(p_from, coalesce(p_to, p_from + make_interval(mins => coalesce(v_service_length, 1440))));
+    v_to := coalesce(p_to, p_from + make_interval(mins => coalesce(v_service_length, 1440)));
+    IF p_from IS NOT NULL AND v_to > p_from THEN
+        v_ranges := v_ranges || tstzrange(p_from, v_to);
     END IF;
 
     -- The series of an occurrence with its open occurrences from this one on: what a cancel
