@@ -370,6 +370,7 @@ class Bench:
         self.communities = 0
         self.cache = {}
         self.scratch_ready = False
+        self.extra_databases = []  # copies a run makes for a measurement, dropped with the rest
 
     # Set-up
 
@@ -393,7 +394,7 @@ class Bench:
     def cleanup(self):
         """Both databases go at the end: transfers cannot be deleted, so nothing a run writes stays."""
         maintenance = with_dbname(self.server_url, "postgres")
-        for database in (SERVICE_DATABASE, PGBENCH_DATABASE):
+        for database in (SERVICE_DATABASE, PGBENCH_DATABASE, *self.extra_databases):
             self.pg.psql(maintenance, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
         shutil.rmtree(self.workdir, ignore_errors=True)
 

@@ -73,6 +73,25 @@ def numbered(text, count):
     return out
 
 
+GUARDED_TABLES = ("meetings", "meeting_events", "outbox", "transfers", "accounts")
+
+
+def without_guards(b, maintenance, kinds):
+    """A copy of the service database whose request tables lack the constraints of `kinds`
+    (pg_constraint.contype letters); its URL. The copy goes with the run's cleanup."""
+    name = f"{B.SERVICE_DATABASE}_no_{kinds}"
+    b.pg.psql(maintenance, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    b.pg.psql(maintenance, f"CREATE DATABASE {name} TEMPLATE {B.SERVICE_DATABASE}")
+    b.extra_databases.append(name)
+    url = B.with_dbname(b.service_url, name)
+    tables = ", ".join(f"'{t}'" for t in GUARDED_TABLES)
+    b.pg.psql(url, f"""DO $$ DECLARE c record; BEGIN
+        FOR c IN SELECT conrelid::regclass AS t, conname FROM pg_constraint
+                 WHERE contype = ANY (string_to_array('{",".join(kinds)}', ',')) AND conrelid::regclass::text IN ({tables})
+        LOOP EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I CASCADE', c.t, c.conname); END LOOP; END $$""")
+    return url
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--meetingd", required=True)
@@ -200,6 +219,17 @@ def run(b, a):
     pgbench("meeting.request apply alone (ml_apply, autocommit)", apply_only)
     pgbench("credits.grant SQL as meetingd sends it (BEGIN, actor, apply, COMMIT)", grant_as_sent)
     pgbench("credits.grant apply alone (ml_apply_transfer, autocommit)", grant_only)
+
+    # What the database's guards on the request's tables cost: the same apply on copies of the
+    # service database without their CHECK constraints, without their foreign keys, without both.
+    # (PostgreSQL compiles a table's CHECK constraints from their stored text for every statement
+    # that writes it, and checks each foreign key with a query of its own.)
+    for label, kinds in (("CHECK constraints", "c"), ("foreign keys", "f"), ("CHECK constraints and foreign keys", "cf")):
+        url = without_guards(b, maintenance, kinds)
+        def run(url=url):
+            r = b.pg.pgbench(url, ["-c", "1"], a.seconds, script=apply_only)
+            return r.tps, r.latency_ms
+        measured(f"meeting.request apply alone, its tables without {label} (a copy of the database)", run)
 
     md = B.Meetingd(b, "sql-alone-stream", test_clock=True)
     grants = B.Meetingd(b, "sql-alone-grants")
