@@ -125,7 +125,8 @@ public struct BookingContext: Sendable {
     public var weeklyRules: [WeeklyRule]
     public var freePeriods: [FreePeriod]
     public var blockedPeriods: [BlockedPeriod]
-    /// The expert's meetings that take their time (agreed, or requested with credits held).
+    /// The expert's meetings the no-double-booking constraint covers (`occupies`): agreed without
+    /// an accepted conflict, or requested with credits held. `availability` adds every agreed one.
     public var occupying: [MeetingSlot]
     /// The expert's agreed meetings (whether or not a conflict was accepted on them).
     public var agreed: [MeetingSlot]
@@ -165,10 +166,14 @@ public struct BookingContext: Sendable {
     }
 
     /// The expert's availability, leaving out the meeting being decided (its own time never
-    /// stands in its way).
+    /// stands in its way). Every agreed meeting takes its time out of availability (SPEC §5.3),
+    /// including one whose conflict the expert accepted: `occupying` leaves those out, because
+    /// the database's no-double-booking constraint must let them overlap.
     public func availability(excluding meetingId: String?) -> ExpertAvailability {
-        ExpertAvailability(
+        var seen = Set<String>()
+        let busy = (occupying + agreed).filter { $0.meetingId != meetingId && seen.insert($0.meetingId).inserted }
+        return ExpertAvailability(
             expertId: expert?.id ?? "", timeZone: expertTimeZone, weekly: weeklyRules, free: freePeriods, blocked: blockedPeriods,
-            busy: occupying.filter { $0.meetingId != meetingId }.map { BusyPeriod(start: $0.start, end: $0.end) })
+            busy: busy.map { BusyPeriod(start: $0.start, end: $0.end) })
     }
 }

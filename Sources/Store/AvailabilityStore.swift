@@ -38,7 +38,7 @@ public enum AvailabilityStore {
         for row in try c.query(
             """
             SELECT expert_id, start_at, end_at FROM meetings
-            WHERE community_id = $1 AND expert_id = ANY ($2) AND occupies AND start_at < $4 AND end_at > $3
+            WHERE community_id = $1 AND expert_id = ANY ($2) AND (occupies OR status = 'agreed') AND start_at < $4 AND end_at > $3
             """, [communityId, ids, from, to])
         {
             byExpert[try row.string("expert_id")]?.busy.append(BusyPeriod(start: try row.instant("start_at"), end: try row.instant("end_at")))

@@ -83,12 +83,10 @@ final class MeetingSeedTests: EndToEndTestCase {
         XCTAssertEqual(try w.timeline(id), ["requested_by_user", "user_approval"])
     }
 
-    /// "If the expert already has a confirmed appointment with an overlapping time, the expert
-    /// will be notified in the confirmation dialog": time_conflict lists it, meeting.conflicts
-    /// shows it beforehand, accept_conflicts confirms anyway.
-    func testConfirmWarnsOfAnOverlappingAgreedMeeting() throws {
-        let w = try world()
-        // A free service's request holds nothing, so it does not take the slot while it waits.
+    /// Another user's request of a free service at day 7 10:00–11:00 (holding nothing, it does
+    /// not take the slot while it waits), and the fixture user's agreed meeting proposed by the
+    /// expert at 10:30–11:30: (the other user, the request, the agreed meeting).
+    func overlappingRequestAndProposal(_ w: MeetingWorld) throws -> (String, String, String) {
         let free = try MeetingWorld.id(of: w.meetingd.result(
             "service.create", as: w.admin, ["name": "Open hours", "kind": "generic", "default_length_minutes": 60, "price_credits": 0]))
         try w.meetingd.result("service.certify", as: w.admin, ["service_id": .string(free), "expert_id": .string(w.expert)])
@@ -98,6 +96,15 @@ final class MeetingSeedTests: EndToEndTestCase {
         let request = try MeetingWorld.id(of: w.meetingd.result("meeting.request", as: other, params))
         let proposal = try MeetingWorld.id(of: w.propose(start: MeetingTime.shifted(day7, minutes: 30)))
         try w.act("meeting.confirm", as: w.user, proposal)
+        return (other, request, proposal)
+    }
+
+    /// "If the expert already has a confirmed appointment with an overlapping time, the expert
+    /// will be notified in the confirmation dialog": time_conflict lists it, meeting.conflicts
+    /// shows it beforehand, accept_conflicts confirms anyway.
+    func testConfirmWarnsOfAnOverlappingAgreedMeeting() throws {
+        let w = try world()
+        let (other, request, proposal) = try overlappingRequestAndProposal(w)
         _ = try w.drainOutbox()
 
         let shown = try w.meetingd.result("meeting.conflicts", as: w.expert, ["meeting_id": .string(request)])
@@ -113,6 +120,37 @@ final class MeetingSeedTests: EndToEndTestCase {
         XCTAssertEqual(confirmed["conflict_accepted"], true)
         XCTAssertEqual(try w.timeline(request), ["requested_by_user", "user_approval", "expert_approval"])
         XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["meeting_confirmed_by_expert→other", "video.create→video"], user: "other"))
+        try w.assertReconciled()
+    }
+
+    /// "Agreed meetings … take their time out of availability" (SPEC §5.3), also the one whose
+    /// conflict the expert accepted: its time is neither searchable nor bookable, and stays so
+    /// when the meeting it overlapped is cancelled.
+    func testAMeetingAgreedOverAConflictStillTakesItsTime() throws {
+        let w = try world()
+        let (_, accepted, proposal) = try overlappingRequestAndProposal(w)
+        XCTAssertEqual(try w.act("meeting.confirm", as: w.expert, accepted, ["accept_conflicts": true])["conflict_accepted"], true)
+
+        // 10:00–10:30 lies only in the meeting agreed over the conflict.
+        let third = try w.addUser(name: "third")
+        var half = w.requestParams(start: day7)
+        half["length_minutes"] = 30
+        let refused = try w.meetingd.error("meeting.request", as: third, half, code: 4011)
+        XCTAssertTrue(refused["message"]?.string?.contains("already has a meeting") == true, "\(refused)")
+        func searched() throws -> [String] {
+            let answer = try w.meetingd.result("availability.search", as: third, [
+                "service_id": .string(w.serviceId), "from": .string(MeetingTime.shifted(day7, minutes: -60)),
+                "to": .string(MeetingTime.shifted(day7, minutes: 120)), "length_minutes": 30])
+            return (answer["slots"]?.array ?? []).compactMap { $0["start"]?.string }
+        }
+        XCTAssertEqual(try searched(), [MeetingTime.shifted(day7, minutes: -60), MeetingTime.shifted(day7, minutes: -30),
+                                        MeetingTime.shifted(day7, minutes: 90)])
+
+        try w.act("meeting.cancel", as: w.user, proposal, ["reason_code": "schedule_conflict"])
+        XCTAssertEqual(try searched(), [MeetingTime.shifted(day7, minutes: -60), MeetingTime.shifted(day7, minutes: -30),
+                                        MeetingTime.shifted(day7, minutes: 60), MeetingTime.shifted(day7, minutes: 90)],
+                       "the cancelled meeting's time is free again; the other's is not")
+        try w.meetingd.error("meeting.request", as: third, half, code: 4011)
         try w.assertReconciled()
     }
 

@@ -4130,8 +4130,8 @@ class MeetingNamespace:
         length_minutes (5…1440)
         skill: One of the service's skills
         topic
-        agenda_answers: One answer per agenda question of the service, in the questions' order (required
-            when the service asks any)
+        agenda_answers: One answer per agenda question of the service, in the questions' order; may be left
+            out, and when given must answer every question
         student_id (per_… id): The student the meeting is for: one the user acts for (student.link); their
             enrolment decides whom they may book
         user_id (per_… id): Admins and the office book for this user (default: the actor)
