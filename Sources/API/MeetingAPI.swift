@@ -128,7 +128,7 @@ enum MeetingAPI {
             .init("user_id", .id(.person), required: true), .init("service_id", .id(.service), required: true),
             .init("start", .timestamp, required: true), .init("length_minutes", .integer(min: 5, max: 1440), required: true),
             .init("price_credits", .credits, required: true), .init("skill", .name, "One of the service's skills"), .init("location_id", .id(.location)),
-            note, .init("from_meeting_id", .id(.meeting), "The meeting or conversation this proposal follows"),
+            note, .init("from_meeting_id", .id(.meeting), "The meeting this proposal follows, one between you and the user (a proposal made from the chat needs none: a user and an expert have one conversation)"),
             .init("student_id", .id(.person), "The student of the user the meeting is for"),
             .init("session_type", .text(min: 1, max: 64), "The session's type from the community's list; with it the user's acceptance makes the session"),
         ],

@@ -4032,7 +4032,8 @@ class MeetingNamespace:
         skill: One of the service's skills
         location_id (loc_… id)
         note
-        from_meeting_id (mtg_… id): The meeting or conversation this proposal follows
+        from_meeting_id (mtg_… id): The meeting this proposal follows, one between you and the user (a
+            proposal made from the chat needs none: a user and an expert have one conversation)
         student_id (per_… id): The student of the user the meeting is for
         session_type: The session's type from the community's list; with it the user's acceptance makes the
             session
