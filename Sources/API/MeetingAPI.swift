@@ -61,7 +61,7 @@ enum MeetingAPI {
         .init("attendance", .nullable(.oneOf(Attendance.allCases.map(\.rawValue))), required: true),
         .init("duration_minutes", .nullable(.integer(min: 0, max: .max)), required: true),
         .init("feedback", .nullable(.list(feedbackSchema)), required: true),
-        .init("calendar_sequence", .integer(min: 0, max: .max), required: true, "The invitation's SEQUENCE, raised on every move"),
+        .init("calendar_sequence", .integer(min: 0, max: .max), required: true, "The invitation's SEQUENCE, raised on every revision of a sent invitation: a move, a cancellation, a new place or video link of the agreed meeting"),
         .init("version", .integer(min: 1, max: .max), required: true),
         .init("created_at", .timestamp, required: true), .init("updated_at", .timestamp, required: true),
         .init("student_id", .nullable(.id(.person)), required: true,

@@ -393,7 +393,13 @@ public enum MeetingDecider {
                 m.holdTransferId = nil
             }
         }
-        if before != nil && (d.timeChanged || d.cancelledOrEnded && d.next.status == .cancelled) { m.calendarSequence += 1 }
+        // SEQUENCE is raised for every revision of an invitation already sent (RFC 5545
+        // 3.8.7.4): a move, a cancellation, or a new place or video link of the agreed meeting,
+        // which calendar clients would otherwise ignore as the version they already hold.
+        let revisedInvitation = before.map {
+            $0.state.status == .agreed && m.state.status == .agreed && ($0.locationId != m.locationId || $0.videoURL != m.videoURL)
+        } ?? false
+        if before != nil && (d.timeChanged || d.cancelledOrEnded && d.next.status == .cancelled || revisedInvitation) { m.calendarSequence += 1 }
         m.version += 1
         m.updatedAt = c.now
         return MeetingChange(before: before, after: m, decision: d, ledger: moves, suspension: nil)

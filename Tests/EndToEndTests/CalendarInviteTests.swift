@@ -196,18 +196,25 @@ final class CalendarInviteTests: EndToEndTestCase {
     }
 
     /// A video link recorded by the integration goes into the invitation (URL, description),
-    /// which is sent again.
+    /// which is sent again as a revision (SEQUENCE raised, so calendars take it); the same link
+    /// again changes nothing.
     func testAVideoLinkIsAddedToTheInvitation() throws {
         let s = try scene()
         let id = try request(s, start: MeetingTime.at(day: 7, hour: 10))
         try s.w.act("meeting.confirm", as: s.talia, id)
-        _ = try invitations(s.w)
+        let first = try sentToBoth(s, meeting: id, method: "REQUEST")
+        XCTAssertEqual(first["sequence"], 0)
         let url = "https://video.example/rooms/abc-123?pwd=x,y"
         try s.w.act("meeting.set_video_link", as: s.w.admin, id, ["url": .string(url)])
         let invite = try sentToBoth(s, meeting: id, method: "REQUEST")
         XCTAssertEqual(invite["url"]?.string, url)
         XCTAssertTrue(invite["description"]?.string?.contains(url) ?? false, "the link is in the description: \(invite)")
         XCTAssertEqual(invite["location"]?.string, Scene.roomName)
+        XCTAssertEqual(invite["sequence"], 1, "a revision of the invitation already sent")
+        XCTAssertEqual(try calendar(s, id)["sequence"], 1)
+        try s.w.act("meeting.set_video_link", as: s.w.admin, id, ["url": .string(url)])
+        XCTAssertTrue(try invitations(s.w).isEmpty, "the same link is no revision")
+        XCTAssertEqual(try calendar(s, id)["sequence"], 1)
     }
 
     // MARK: Hostile text

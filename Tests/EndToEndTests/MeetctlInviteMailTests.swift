@@ -153,7 +153,7 @@ final class MeetctlInviteMailTests: EndToEndTestCase {
         XCTAssertTrue(body.contains("Where:  Video call"), body)
         let update = try PythonReference.invitation(try calendarPart(movedToUser, method: "REQUEST"))
         XCTAssertEqual(update["uid"], .string("\(id)@meetingledger"), "the same entry")
-        XCTAssertEqual(update["sequence"], 1, "a later version of it")
+        XCTAssertEqual(update["sequence"], 2, "a later version of it (the video link was the first revision)")
         XCTAssertEqual(update["dtstart"], "2030-03-13T19:00:00Z")
         XCTAssertEqual(update["url"], "https://video.example/room-9")
 
@@ -167,7 +167,7 @@ final class MeetctlInviteMailTests: EndToEndTestCase {
         XCTAssertEqual(removal["method"], "CANCEL")
         XCTAssertEqual(removal["status"], "CANCELLED")
         XCTAssertEqual(removal["uid"], .string("\(id)@meetingledger"))
-        XCTAssertEqual(removal["sequence"], 2)
+        XCTAssertEqual(removal["sequence"], 3)
     }
 
     /// Names and topics are anyone's text: a line break in them must not add a header or a
