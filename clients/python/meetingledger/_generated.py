@@ -3223,7 +3223,10 @@ class CommunityNamespace:
             users may request the same time, and confirming one that overlaps an agreed meeting gives
             time_conflict
         no_show_policy
-        weekly_usage_limit (1…1000)
+        weekly_usage_limit (1…1000): Most meetings a user may have in one week (Monday to Monday in the
+            community's zone; null: no limit). It counts the meetings the user has committed to: requested,
+            agreed or completed; declined, expired and cancelled ones, and an expert's proposals not yet
+            accepted, do not count
         labels
         short_name
         time_zone
