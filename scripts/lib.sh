@@ -36,6 +36,13 @@ ensure_python_packages() {
         python3 -c "import $module" 2>/dev/null || missing+=("$package")
     done
     if [ ${#missing[@]} -gt 0 ]; then
+        # Debian's own python3 comes without pip (python3-venv brings only its wheel).
+        if ! python3 -m pip --version >/dev/null 2>&1; then
+            log "installing pip for $(command -v python3)"
+            as_root || { log "run as root (or install python3-pip yourself)"; exit 1; }
+            apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null
+        fi
         log "installing Python packages: ${missing[*]}"
         python3 -m pip install -q "${missing[@]}" 2>/dev/null || python3 -m pip install -q --break-system-packages "${missing[@]}"
     fi
