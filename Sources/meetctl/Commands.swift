@@ -87,7 +87,8 @@ enum Commands {
                 Experts see the meetings they give; people who are only users see the ones they booked (--role changes it).
                 Rows are numbered: until the next listing, other commands take the number in place of the meeting's id
                 (meetctl confirm 2), as they take the id's last 6 or more characters. --json prints {role, items} with
-                every page of meeting.list; --csv one row per meeting with names beside ids, times in UTC.
+                every page of meeting.list; --csv one row per meeting with names beside ids, times in UTC as spreadsheets
+                read them (--output FILE writes it into a file).
                 """,
             options: [
                 OptionSpec(name: "role", kind: .choice(["expert", "user"]), param: "role", help: "Your side of the meetings; default: expert for experts"),
@@ -96,7 +97,7 @@ enum Commands {
                 OptionSpec(name: "to", kind: .time, param: "to", help: "Meetings starting before this time"),
                 OptionSpec(name: "person", kind: .person, param: "person_id", help: "Another person's meetings (admins and office staff)"),
             ],
-            method: "meeting.list", output: .table(key: "items", meetingColumns, empty: "No meetings."), csv: MeetingCommands.csvColumns,
+            method: "meeting.list", output: .table(key: "items", meetingColumns, empty: "No meetings."), csv: MeetingCommands.csvColumns.map(\.name),
             allPages: true, run: MeetingCommands.list),
         CommandSpec(
             path: ["meeting", "show"], section: .experts, summary: "One meeting with its timeline",

@@ -2,11 +2,13 @@ import Core
 
 /// Commands on meetings that need more than one call or a question to the person.
 enum MeetingCommands {
-    /// `meetings --csv` columns: the meeting's own fields with names beside ids; times in UTC.
-    static let csvColumns = [
-        "id", "status", "awaiting_action_by", "start", "end", "length_minutes", "price_credits", "credit_status", "service_id", "service_name",
-        "location_id", "location_name", "user_id", "user_name", "expert_id", "expert_name", "topic", "alternate_start", "series_id", "video_url",
-    ]
+    /// `meetings --csv` columns: the meeting's own fields with names beside ids; times in UTC as
+    /// spreadsheets read them (`YYYY-MM-DD HH:MM:SS`, the column named `…_utc`), as in the finance CSVs.
+    static let csvColumns: [CSVColumn] =
+        [.value("id"), .value("status"), .value("awaiting_action_by"), .instant("start"), .instant("end")]
+        + ["length_minutes", "price_credits", "credit_status", "service_id", "service_name", "location_id", "location_name", "user_id",
+           "user_name", "expert_id", "expert_name", "topic"].map { CSVColumn.value($0) }
+        + [.instant("alternate_start"), .value("series_id"), .value("video_url")]
 
     /// `meetings`: as expert by default for experts; rows awaiting the actor's action marked,
     /// numbered, and the numbers kept so that commands take them in place of ids.
@@ -27,7 +29,7 @@ enum MeetingCommands {
                 o["alternate_start"] = item["alternate"]?["start"] ?? .null
                 return .object(o)
             }
-            session.out.exact(Render.csv(rows, keys: csvColumns))
+            try session.writeCSV(CSVWriter.table(csvColumns, rows))
             return
         }
         ListingState(actorId: try session.actorId(), meetingIds: items.compactMap { $0["id"]?.stringValue }).save(session.out)

@@ -32,13 +32,14 @@ final class MeetctlListingTests: EndToEndTestCase {
         let expert = try c.expert
 
         let csv = try expert.ok(["meetings", "--csv"])
-        XCTAssertTrue(csv.hasPrefix("id,status,awaiting_action_by,start,end,"), csv)
+        XCTAssertTrue(csv.hasPrefix("id,status,awaiting_action_by,start_utc,end_utc,"), csv)
         let rows = try spreadsheetRows(csv)
         XCTAssertEqual(rows.count, 2)
         let request = try XCTUnwrap(rows.first { $0["id"]?.string == requested["id"]?.string }, "\(rows)")
         XCTAssertEqual(request["status"], "awaiting_approval")
         XCTAssertEqual(request["awaiting_action_by"], "expert")
-        XCTAssertEqual(request["start"], "2030-03-12T14:00:00Z")
+        XCTAssertEqual(request["start_utc"], "2030-03-12 14:00:00", "a time a spreadsheet reads as one")
+        XCTAssertEqual(request["end_utc"], "2030-03-12 15:00:00")
         XCTAssertEqual(request["service_name"], "CHEM101")
         XCTAssertEqual(request["location_name"], "Video call")
         XCTAssertEqual(request["user_name"], "Sam Lee")
@@ -48,9 +49,17 @@ final class MeetctlListingTests: EndToEndTestCase {
         let booked = try XCTUnwrap(rows.first { $0["id"]?.string == agreed })
         XCTAssertEqual(booked["location_name"], "Room 101")
         XCTAssertEqual(booked["status"], "agreed")
-        XCTAssertEqual(booked["alternate_start"], "")
+        XCTAssertEqual(booked["alternate_start_utc"], "")
 
         XCTAssertEqual(try spreadsheetRows(try expert.ok(["meetings", "--csv", "--status", "cancelled"])).count, 0, "the header alone")
+
+        // --output writes the same table into a file, with the byte-order mark spreadsheets want.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("meetings-\(UUID().uuidString).csv")
+        defer { try? FileManager.default.removeItem(at: file) }
+        XCTAssertEqual(try expert.ok(["meetings", "--output", file.path]), "", "nothing on stdout")
+        let written = try Data(contentsOf: file)
+        XCTAssertEqual(Array(written.prefix(3)), [0xEF, 0xBB, 0xBF], "the byte-order mark")
+        XCTAssertEqual(String(decoding: written.dropFirst(3), as: UTF8.self), csv)
     }
 
     /// Seed 000, "Providers: Setting Up & Editing Hours": weekly hours read in the week's order
