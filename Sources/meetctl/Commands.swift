@@ -272,6 +272,11 @@ enum Commands {
             run: FinanceCommands.accountsCommand),
         CommandSpec(
             path: ["statement"], section: .finance, summary: "An account's entries with the running balance, oldest first (every page)",
+            details: """
+                CREDITS is the entry's amount signed by side (negative where credits leave the account, whatever the phase:
+                a release on a wallet reads negative though it gives the credits back); POSTED ± and BLOCKED ± are what the
+                entry changed, and POSTED, BLOCKED and AVAILABLE the balances after it.
+                """,
             options: [
                 OptionSpec(name: "account", kind: .id(.account), param: "account_id", help: "The account"),
                 OptionSpec(name: "person", kind: .person, help: "The person whose only account it is (instead of --account)"),

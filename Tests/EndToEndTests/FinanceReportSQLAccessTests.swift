@@ -48,4 +48,39 @@ final class FinanceReportSQLAccessTests: EndToEndTestCase {
             """)
         XCTAssertEqual(undescribed, [], "COMMENT ON every finance view, table and column")
     }
+
+    /// finance_transfers.signed_amount is the movement's direction for the account, not its
+    /// effect: the comment says so, and says how a balance's change is read (this row's *_after
+    /// minus the account's previous row's). That recipe, run by a finance role, gives exactly
+    /// what ledger.statement reports for every entry of a wallet with a grant, a hold and its
+    /// release (whose signed_amount is negative though it gives the credits back).
+    func testTheViewsBalanceChangesAreWhatTheStatementReports() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let s = try SeededLedger.make(on: meetingd, #function)
+        try meetingd.result("meeting.withdraw", as: s.user, ["meeting_id": .string(s.meetingId)])
+        let role = try FinanceSQLRole.create(databaseURL, community: s.ledger.community.id).dropAtEnd(of: self)
+        let session = try PsqlSession(role.conninfo)
+        defer { session.close() }
+        let fromView = try session.query("""
+            SELECT seq || ' ' || phase || ' ' || signed_amount || ' '
+                   || (posted_balance_after - coalesce(lag(posted_balance_after) OVER w, 0)) || ' '
+                   || (blocked_after - coalesce(lag(blocked_after) OVER w, 0)) || ' '
+                   || (available_after - coalesce(lag(available_after) OVER w, 0))
+            FROM finance_transfers WHERE account_id = \(Psql.literal(s.wallet))
+            WINDOW w AS (ORDER BY created_at, seq) ORDER BY created_at, seq;
+            """)
+        let entries = try meetingd.result("ledger.statement", as: s.ledger.financeId, ["account_id": .string(s.wallet)])["items"]?.array ?? []
+        let fromStatement = entries.map { e in
+            [e["seq"], e["phase"], e["credits"], e["posted_change"], e["blocked_change"], e["available_change"]]
+                .map { $0?.int.map(String.init) ?? $0?.string ?? "?" }.joined(separator: " ")
+        }
+        XCTAssertEqual(fromView, fromStatement)
+        XCTAssertEqual(fromView.map { $0.split(separator: " ").dropFirst().joined(separator: " ") },
+                       ["posted 100 100 0 100", "pending -45 0 45 -45", "void_pending -45 0 -45 45"],
+                       "a grant of 100, the hold of 45, its release")
+        let comment = try Psql.query(databaseURL, """
+            SELECT col_description(attrelid, attnum) FROM pg_attribute WHERE attrelid = 'finance_transfers'::regclass AND attname = 'signed_amount'
+            """)
+        XCTAssertTrue(comment.joined().contains("not its effect on a balance"), "\(comment)")
+    }
 }
