@@ -29,7 +29,9 @@ enum AvailabilityCommands {
         let rules = try (result["rules"]?.arrayValue ?? []).map { rule -> JSON in
             let day = rule["weekday"]?.intValue.flatMap { (1...7).contains($0) ? PersonClock.weekdays[Int($0) - 1] : nil } ?? "?"
             let names = try (rule["location_ids"]?.arrayValue ?? []).compactMap(\.stringValue).map { try session.locationName($0) ?? $0 }
-            return ["day": .string(day), "start": rule["start"] ?? .null, "end": rule["end"] ?? .null, "locations": .string(names.joined(separator: ", "))]
+            let services = try (rule["service_ids"]?.arrayValue ?? []).compactMap(\.stringValue).map { try session.serviceName($0) ?? $0 }
+            return ["day": .string(day), "start": rule["start"] ?? .null, "end": rule["end"] ?? .null, "locations": .string(names.joined(separator: ", ")),
+                    "services": .string(services.isEmpty ? "all" : services.joined(separator: ", "))]
         }
         return ["rules": .array(rules)]
     }
@@ -82,5 +84,6 @@ enum AvailabilityCommands {
 
     static let ruleColumns = [
         Column(header: "DAY", key: "day"), Column(header: "FROM", key: "start"), Column(header: "TO", key: "end"), Column(header: "LOCATIONS", key: "locations"),
+        Column(header: "SERVICES", key: "services"),
     ]
 }

@@ -109,7 +109,7 @@ indirect enum ValueKind: Sendable {
         case .list(let inner): return "\(inner.placeholder)[,\(inner.placeholder)…]"
         case .flag: return ""
         case .feedback: return "QUESTION=ANSWER"
-        case .weeklyRule: return "\"DAYS HH:MM-HH:MM @LOC[,LOC]\""
+        case .weeklyRule: return "\"DAYS HH:MM-HH:MM @LOC[,LOC] [#SERVICE[,SERVICE]]\""
         case .location: return "LOC"
         case .service: return "SERVICE"
         case .meeting: return "MEETING"

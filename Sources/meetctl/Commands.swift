@@ -211,8 +211,11 @@ enum Commands {
         CommandSpec(
             path: ["availability", "set"], section: .availability, summary: "Replace your weekly hours",
             details: """
-                Each --rule is DAYS HH:MM-HH:MM @LOC[,LOC]: days like Mon, Mon-Fri or Tue,Thu; locations by id or name.
+                Each --rule is DAYS HH:MM-HH:MM @LOC[,LOC] [#SERVICE[,SERVICE]]: days like Mon, Mon-Fri or Tue,Thu; locations
+                by id or name; after " #", the only services the window is for (by id or name; without it, every service).
+                The rules replace all your weekly hours, their service lists too: give every window you keep.
                 Example: meetctl availability set --tz America/New_York --rule "Mon-Fri 09:00-12:00 @Room 101,Video call"
+                  --rule "Sat 10:00-12:00 @Video call #CHEM101"
                 """,
             options: [
                 OptionSpec(name: "tz", kind: .text(placeholder: "ZONE"), param: "time_zone", help: "IANA zone the hours are in; default: yours"),

@@ -301,8 +301,13 @@ final class Session {
         case .rules(let rules):
             return .array(try rules.flatMap { rule in
                 let ids = try rule.locations.map { JSON.string(try locationId($0)) }
+                let services = try rule.services.map { JSON.string(try serviceId($0)) }
                 return rule.weekdays.map { day -> JSON in
-                    ["weekday": .int(Int64(day)), "start": .string(rule.start.description), "end": .string(rule.end.description), "location_ids": .array(ids)]
+                    var o: [String: JSON] = [
+                        "weekday": .int(Int64(day)), "start": .string(rule.start.description), "end": .string(rule.end.description), "location_ids": .array(ids),
+                    ]
+                    if !services.isEmpty { o["service_ids"] = .array(services) }
+                    return .object(o)
                 }
             })
         }

@@ -74,18 +74,31 @@ enum TimeInput: Sendable, Equatable {
     }
 }
 
-/// One `--rule`: days, a time range and locations.
+/// One `--rule`: days, a time range, locations and, optionally, the only services offered then.
 struct WeeklyRuleInput: Sendable, Equatable {
     let weekdays: [Int]
     let start: LocalTimeOfDay
     let end: LocalTimeOfDay
     let locations: [String]
+    /// Empty: every service.
+    var services: [String] = []
 
     static let dayNames = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
-    /// `Mon 09:00-12:00 @Room 101,loc_…`, `Mon-Fri 13:00-17:00 @Video`, `Tue,Thu 08:00-09:30 @…`.
+    /// `Mon 09:00-12:00 @Room 101,loc_…`, `Mon-Fri 13:00-17:00 @Video`, `Tue,Thu 08:00-09:30 @… #CHEM101,svc_…`
+    /// (after the last " #": the only services of the window, by id or name).
     static func parse(_ text: String) throws -> WeeklyRuleInput {
-        let example = "write it like \"Mon 09:00-12:00 @LOC[,LOC]\" (days: Mon, Mon-Fri or Mon,Wed; LOC: a location id or name)"
+        let example = "write it like \"Mon 09:00-12:00 @LOC[,LOC] [#SERVICE[,SERVICE]]\" (days: Mon, Mon-Fri or Mon,Wed; LOC: a location id or name; "
+            + "SERVICE: a service id or name, for a window offered to those services only)"
+        var text = Substring(text)
+        var services: [String] = []
+        if let hash = text.range(of: " #", options: .backwards) {
+            services = text[hash.upperBound...].split(separator: ",").map { String($0).trimmingCharacters(in: " ") }
+            guard !services.isEmpty, !services.contains(where: \.isEmpty) else {
+                throw UsageError(message: "the rule \"\(text)\" has an empty service after #", hint: example)
+            }
+            text = text[..<hash.lowerBound]
+        }
         guard let at = text.firstIndex(of: "@") else { throw UsageError(message: "the rule \"\(text)\" names no location", hint: example) }
         let locations = text[text.index(after: at)...].split(separator: ",").map { String($0).trimmingCharacters(in: " ") }.filter { !$0.isEmpty }
         let words = text[..<at].split(separator: " ").map(String.init)
@@ -95,7 +108,7 @@ struct WeeklyRuleInput: Sendable, Equatable {
         guard times.count == 2, let start = LocalTimeOfDay(times[0]), let end = LocalTimeOfDay(times[1]), start < end else {
             throw UsageError(message: "cannot read the hours \"\(words[1])\" in the rule \"\(text)\"", hint: "hours are HH:MM-HH:MM, the end after the start")
         }
-        return WeeklyRuleInput(weekdays: days, start: start, end: end, locations: locations)
+        return WeeklyRuleInput(weekdays: days, start: start, end: end, locations: locations, services: services)
     }
 
     private static func weekday(_ word: String) -> Int? {

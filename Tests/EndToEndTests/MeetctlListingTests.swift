@@ -62,6 +62,32 @@ final class MeetctlListingTests: EndToEndTestCase {
         XCTAssertEqual(String(decoding: written.dropFirst(3), as: UTF8.self), csv)
     }
 
+    /// SPEC 5.3: a weekly window may be for some services only. `availability set` takes them
+    /// after " #" (by name or id), sends them as the window's service_ids, and both it and
+    /// `availability show` list them; a window without them is for every service.
+    func testAWeeklyWindowCanBeForSomeServicesOnly() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let expert = try c.expert
+        let set = try expert.ok([
+            "availability", "set", "--rule", "Mon 09:00-12:00 @Room 101", "--rule", "Sat 10:00-12:00 @Video call #chem101",
+            "--rule", "Sun 10:00-11:00 @Video call #\(c.serviceId)",
+        ])
+        XCTAssertTrue(set.contains("SERVICES"), set)
+        let lines = set.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("Mon") && $0.hasSuffix("all") }, set)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("Sat") && $0.hasSuffix("CHEM101") }, set)
+        let shown = try expert.json(["availability", "show", "--from", "2030-03-11"])
+        XCTAssertEqual(shown["weekly"]?.array?.map { $0["service_ids"] ?? .null }, [.null, [.string(c.serviceId)], [.string(c.serviceId)]])
+        let table = try expert.ok(["availability", "show", "--from", "2030-03-11"])
+        XCTAssertTrue(table.split(separator: "\n").contains { $0.hasPrefix("Sun") && $0.hasSuffix("CHEM101") }, table)
+
+        let unknown = try expert.fails(["availability", "set", "--rule", "Mon 09:00-12:00 @Room 101 #Knitting"], status: 2)
+        XCTAssertTrue(unknown.stderr.contains("Knitting"), unknown.stderr)
+        let empty = try expert.fails(["availability", "set", "--rule", "Mon 09:00-12:00 @Room 101 #"], status: 2)
+        XCTAssertTrue(empty.stderr.contains("empty service"), empty.stderr)
+        XCTAssertEqual(try expert.json(["availability", "show", "--from", "2030-03-11"])["weekly"]?.array?.count, 3, "a refused set changes nothing")
+    }
+
     /// Seed 000, "Providers: Setting Up & Editing Hours": weekly hours read in the week's order
     /// (weekday, then start), whatever order they were typed in.
     func testWeeklyHoursAreListedInOrder() throws {
