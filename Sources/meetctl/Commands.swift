@@ -84,14 +84,15 @@ enum Commands {
         CommandSpec(
             path: ["meetings"], section: .experts, summary: "Your meetings from now on, those awaiting your action first (marked *)",
             details: """
-                Experts see the meetings they give; people who are only users see the ones they booked (--role changes it).
+                One list of the meetings you are in, as user and as expert (an AS column tells them apart where you are on
+                both sides); --role expert or --role user keeps one side.
                 Rows are numbered: until the next listing, other commands take the number in place of the meeting's id
                 (meetctl confirm 2), as they take the id's last 6 or more characters. --json prints {role, items} with
                 every page of meeting.list; --csv one row per meeting with names beside ids, times in UTC as spreadsheets
                 read them (--output FILE writes it into a file).
                 """,
             options: [
-                OptionSpec(name: "role", kind: .choice(["expert", "user"]), param: "role", help: "Your side of the meetings; default: expert for experts"),
+                OptionSpec(name: "role", kind: .choice(["all", "expert", "user"]), param: "role", help: "Your side of the meetings; default: all"),
                 OptionSpec(name: "status", kind: .choice(["awaiting_approval", "agreed", "rejected", "cancelled", "completed", "expired"]), param: "status", help: "Only meetings in this state"),
                 OptionSpec(name: "from", kind: .time, param: "from", help: "Meetings ending after this time; default: now"),
                 OptionSpec(name: "to", kind: .time, param: "to", help: "Meetings starting before this time"),

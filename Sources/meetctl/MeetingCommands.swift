@@ -8,17 +8,19 @@ enum MeetingCommands {
         [.value("id"), .value("status"), .value("awaiting_action_by"), .instant("start"), .instant("end")]
         + ["length_minutes", "price_credits", "credit_status", "service_id", "service_name", "location_id", "location_name", "user_id",
            "user_name", "expert_id", "expert_name", "topic"].map { CSVColumn.value($0) }
-        + [.instant("alternate_start"), .value("series_id"), .value("video_url")]
+        + [.instant("alternate_start"), .value("series_id"), .value("video_url"), .value("side")]
 
-    /// `meetings`: as expert by default for experts; rows awaiting the actor's action marked,
+    /// `meetings`: by default the one list of the meetings the person is in, as user or as
+    /// expert (seed 004: "the common list of meetings he is in as a user or expert"), each row
+    /// with its side; `--role` keeps one side. Rows awaiting the person's action are marked,
     /// numbered, and the numbers kept so that commands take them in place of ids.
     @Sendable static func list(_ invocation: Invocation, _ session: Session) throws {
         var params = try session.mappedParams()
-        if params["role"] == nil { params["role"] = .string(try session.actorHasRole("expert") ? "expert" : "user") }
-        let role = params["role"]!.stringValue!
+        if params["role"]?.stringValue == "all" { params["role"] = nil }
+        let role = params["role"]?.stringValue
         let items = try session.allPages("meeting.list", params).items
         if invocation.wantsJSON {
-            session.out.json(JSON.object(["role": .string(role), "items": .array(items), "next_cursor": .null]))
+            session.out.json(JSON.object(["role": .string(role ?? "all"), "items": .array(items), "next_cursor": .null]))
             return
         }
         if invocation.wantsCSV {
@@ -34,19 +36,25 @@ enum MeetingCommands {
         }
         ListingState(actorId: try session.actorId(), meetingIds: items.compactMap { $0["id"]?.stringValue }).save(session.out)
         guard !items.isEmpty else {
-            session.out.line("No meetings as \(role).")
+            session.out.line(role.map { "No meetings as \($0)." } ?? "No meetings.")
             return
         }
         let rows: [JSON] = items.enumerated().map { index, item in
             var o = item.objectValue ?? [:]
+            let side = role ?? item["side"]?.stringValue ?? "user"
             o["row"] = .int(Int64(index + 1))
-            o["marker"] = .string(item["awaiting_action_by"]?.stringValue == role ? "*" : "")
+            o["marker"] = .string(item["awaiting_action_by"]?.stringValue == side ? "*" : "")
             // The other party by name (the service sends both names), else by id.
-            let other = role == "expert" ? (item["user_name"] ?? item["user_id"]) : (item["expert_name"] ?? item["expert_id"])
+            let other = side == "expert" ? (item["user_name"] ?? item["user_id"]) : (item["expert_name"] ?? item["expert_id"])
             o["with"] = other ?? .null
+            o["side"] = .string(side)
             return .object(o)
         }
-        guard case .table(_, let columns, _) = invocation.command.output else { return }
+        guard case .table(_, var columns, _) = invocation.command.output else { return }
+        // Both sides in one list: each row says which one the person is on.
+        if role == nil, Set(rows.compactMap { $0["side"]?.stringValue }).count > 1 {
+            columns.insert(Column(header: "AS", key: "side"), at: 2)
+        }
         session.out.text(try Render.table(rows, columns, session))
         if rows.contains(where: { $0["marker"] == "*" }) { session.out.line("* awaiting your action (meetctl confirm / decline / alternate …)") }
     }

@@ -37,7 +37,7 @@ final class MeetctlCompletionTests: XCTestCase {
         XCTAssertEqual(answers[2], ["confirm", "reject", "withdraw"])
         XCTAssertEqual(answers[3], ["meetings", "meeting"], "global options and their values are skipped")
         XCTAssertEqual(answers[4], ["--role"])
-        XCTAssertEqual(answers[5], ["expert", "user"])
+        XCTAssertEqual(answers[5], ["all", "expert", "user"])
         XCTAssertEqual(answers[6], ["agreed"])
         XCTAssertEqual(answers[7], ["--yes"], "a meeting's row number is an argument, not a command word")
         XCTAssertEqual(answers[8], ["people", "services", "certifications", "enrollments"])
@@ -88,7 +88,7 @@ final class MeetctlCompletionTests: XCTestCase {
             words=(meetctl --as sam@example.org meetings --role ''); CURRENT=6; _meetctl
             words=(meetctl import services ''); CURRENT=4; _meetctl
             """], environment: ["MEETCTL": Meetctl.path])
-        XCTAssertEqual(zsh.stdout, "show set free block remove\nexpert user\nFILES\n", zsh.stderr)
+        XCTAssertEqual(zsh.stdout, "show set free block remove\nall expert user\nFILES\n", zsh.stderr)
 
         let fish = try runTool("/usr/bin/fish", ["--no-config", "-c", """
             "$MEETCTL" completion fish | source; or exit 3
@@ -98,7 +98,7 @@ final class MeetctlCompletionTests: XCTestCase {
             """], environment: ["MEETCTL": Meetctl.path])
         XCTAssertTrue(fish.succeeded, fish.stderr)
         let offered = fish.stdout.split(separator: "\n").map { String($0.split(separator: "\t").first ?? "") }
-        XCTAssertEqual(offered, ["set", "show", "expert", "user", "certifications", "enrollments", "people", "services"], fish.stdout)
+        XCTAssertEqual(offered, ["set", "show", "all", "expert", "user", "certifications", "enrollments", "people", "services"], fish.stdout)
         XCTAssertTrue(fish.stdout.contains("show\tFree periods, weekly rules and blocks"), "fish shows each command's summary: \(fish.stdout)")
     }
 }

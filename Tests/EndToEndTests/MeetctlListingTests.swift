@@ -62,6 +62,45 @@ final class MeetctlListingTests: EndToEndTestCase {
         XCTAssertEqual(String(decoding: written.dropFirst(3), as: UTF8.self), csv)
     }
 
+    /// Seed 004: an expert sees their meetings "within the common list of meetings he is in as a
+    /// user or expert". `meetings` lists both sides at once, each row saying which side it is;
+    /// --role keeps one.
+    func testMeetingsListsBothSidesInOneList() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let riley = try c.admin.json([
+            "person", "add", "--email", "riley-\(c.tag)@example.test", "--first", "Riley", "--last", "Reed", "--roles", "user,expert",
+            "--tz", "America/New_York",
+        ])["id"]?.string ?? ""
+        try c.admin.ok(["certify", "--service", c.serviceId, "--expert", riley])
+        let asRiley = try c.admin.acting(as: riley)
+        try asRiley.ok(["availability", "set", "--rule", "Mon-Fri 09:00-17:00 @Video call"])
+        try c.admin.acting(as: c.financeId).ok(["grant", "--user", riley, "--credits", "300", "--reference", "order-riley-\(c.tag)"])
+        let meetingd = try startMeetingd(["--test-clock"])
+        func request(by user: String, of expert: String, at start: String) throws -> String {
+            try meetingd.result("meeting.request", as: user, [
+                "service_id": .string(c.serviceId), "expert_id": .string(expert), "start": .string(start), "location_id": .string(c.videoId),
+            ])["id"]?.string ?? ""
+        }
+        let asUser = try request(by: riley, of: c.expertId, at: "2030-03-12T14:00:00Z")
+        let asExpert = try request(by: c.userId, of: riley, at: "2030-03-13T15:00:00Z")
+
+        let both = try asRiley.json(["meetings"])
+        XCTAssertEqual(both["role"], "all")
+        XCTAssertEqual(Set(both["items"]?.array?.map { "\($0["id"]?.string ?? "") \($0["side"]?.string ?? "")" } ?? []),
+                       ["\(asUser) user", "\(asExpert) expert"])
+        let table = try asRiley.ok(["meetings"])
+        XCTAssertTrue(table.contains(" AS "), table)
+        let lines = table.split(separator: "\n").map(String.init)
+        let expertRow = try XCTUnwrap(lines.first { $0.contains(asExpert) }, table)
+        XCTAssertTrue(expertRow.contains("* ") && expertRow.contains("expert"), "riley's action is awaited on the request made to them: \(table)")
+        XCTAssertFalse(try XCTUnwrap(lines.first { $0.contains(asUser) }).contains("*"), table)
+        XCTAssertEqual(try asRiley.json(["meetings", "--role", "expert"])["items"]?.array?.map { $0["id"]?.string }, [asExpert])
+        XCTAssertEqual(try asRiley.json(["meetings", "--role", "user"])["items"]?.array?.map { $0["id"]?.string }, [asUser])
+        let csv = try spreadsheetRows(try asRiley.ok(["meetings", "--csv"]))
+        XCTAssertEqual(Set(csv.map { "\($0["id"]?.string ?? "") \($0["side"]?.string ?? "")" }), ["\(asUser) user", "\(asExpert) expert"])
+        XCTAssertFalse(try (try c.expert).ok(["meetings"]).contains(" AS "), "one side only: no AS column")
+    }
+
     /// SPEC 5.3: a weekly window may be for some services only. `availability set` takes them
     /// after " #" (by name or id), sends them as the window's service_ids, and both it and
     /// `availability show` list them; a window without them is for every service.

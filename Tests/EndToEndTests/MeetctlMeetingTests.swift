@@ -26,9 +26,10 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertTrue(userList.contains("*  Mon 11 Mar 2030 15:00 CET"), userList)
         XCTAssertTrue(userList.contains("awaiting your action"), userList)
         let listed = try user.json(["meetings"])
-        XCTAssertEqual(listed["role"], "user", "a person who is only a user lists as user")
+        XCTAssertEqual(listed["role"], "all", "the one list of both sides")
         XCTAssertEqual(listed["items"]?.array?.map { $0["id"] }, [.string(id)])
-        XCTAssertEqual(try expert.json(["meetings"])["role"], "expert", "experts list as expert by default")
+        XCTAssertEqual(listed["items"]?.array?.map { $0["side"] }, ["user"], "a person who is only a user is on the user's side")
+        XCTAssertEqual(try expert.json(["meetings"])["items"]?.array?.map { $0["side"] }, ["expert"], "an expert on the expert's")
         XCTAssertFalse(try expert.ok(["meetings"]).contains("*"), "nothing awaits the expert")
 
         XCTAssertEqual(try user.json(["confirm", id])["status"], "agreed")
