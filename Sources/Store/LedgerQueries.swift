@@ -180,11 +180,11 @@ public enum LedgerQueries {
         return .object(o)
     }
 
-    /// Totals per account kind, now or as of a time.
+    /// Totals per account kind, now or as of a time (counting the accounts open by then).
     public static func trialBalance(communityId: String, asOf: Instant?) -> Statement {
         Statement(
             """
-            SELECT a.kind, count(*) AS accounts,
+            SELECT a.kind, count(*) FILTER (WHERE $2::timestamptz IS NULL OR a.created_at <= $2) AS accounts,
                    coalesce(sum(b.debits_posted), 0) AS debits_posted, coalesce(sum(b.credits_posted), 0) AS credits_posted,
                    coalesce(sum(b.debits_pending), 0) AS debits_pending, coalesce(sum(b.credits_pending), 0) AS credits_pending
             FROM accounts a

@@ -6,11 +6,11 @@ import Postgres
 /// into the figures.
 public enum ReportQueries {
     /// The four sums of every user wallet added up, now or as of a time, with how many wallets
-    /// there are and how many hold or block any credit.
+    /// there are (open by then) and how many hold or block any credit.
     public static func creditsOutstanding(communityId: String, asOf: Instant?) -> Statement {
         Statement(
             """
-            SELECT count(a.id) AS wallets,
+            SELECT count(a.id) FILTER (WHERE $2::timestamptz IS NULL OR a.created_at <= $2) AS wallets,
                    count(a.id) FILTER (WHERE b.credits_posted - b.debits_posted <> 0 OR b.debits_pending <> 0) AS wallets_with_credits,
                    coalesce(sum(b.debits_posted), 0) AS debits_posted, coalesce(sum(b.credits_posted), 0) AS credits_posted,
                    coalesce(sum(b.debits_pending), 0) AS debits_pending, coalesce(sum(b.credits_pending), 0) AS credits_pending

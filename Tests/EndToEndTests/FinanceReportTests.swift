@@ -73,6 +73,12 @@ final class FinanceReportTests: EndToEndTestCase {
         let walletsThen = try r.trial("user_wallet", asOf: past)
         XCTAssertEqual([outstandingThen["posted"], outstandingThen["blocked"], outstandingThen["available"]], [800, 250, 550])
         XCTAssertEqual(outstandingThen["available"], walletsThen["available"])
+        // Before any account was opened there were none to count.
+        let beforeAll = "2001-01-01T00:00:00Z"
+        XCTAssertEqual(try meetingd.result("report.credits_outstanding", as: r.finance, ["as_of": .string(beforeAll)])["wallets"], 0)
+        let trialBefore = try meetingd.result("ledger.trial_balance", as: r.finance, ["as_of": .string(beforeAll)])
+        XCTAssertEqual(Set(trialBefore["kinds"]?.array?.map { $0["accounts"] } ?? []), [0], "\(trialBefore)")
+        XCTAssertEqual(try meetingd.result("ledger.trial_balance", as: r.finance)["kinds"]?.array?.first { $0["kind"] == "user_wallet" }?["accounts"], 2)
 
         // From the first month with movements: the months add up to the trial balance.
         let months: [String: JSONValue] = ["from_month": "2031-01", "to_month": "2031-03"]
