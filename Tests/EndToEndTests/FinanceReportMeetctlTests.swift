@@ -94,7 +94,12 @@ final class FinanceReportMeetctlTests: XCTestCase {
         let csv = try parseCSVWithPython(try finance.ok(["report", "settlements", "--from", "2030-03", "--to", "2030-03", "--csv"]))
         XCTAssertEqual(csv.first, ["month", "holds", "held", "captures", "captured", "returned_on_capture", "releases", "released", "blocked_change"])
         XCTAssertEqual(csv.last, ["2030-03", "1", "100", "1", "100", "0", "0", "0", "0"])
-        XCTAssertTrue(try finance.fails(["report", "revenue", "--to", "2030-03"], status: 2).stderr.contains("--from"))
+        // --to alone: the 12 months up to it, as the help says.
+        let year = try finance.json(["report", "revenue", "--to", "2030-03"])
+        XCTAssertEqual(year["months"]?.array?.compactMap { $0["month"]?.string }.first, "2029-04")
+        XCTAssertEqual(year["months"]?.array?.count, 12)
+        XCTAssertEqual(try finance.json(["report", "settlements", "--to", "2030-01"])["months"]?.array?.first?["month"], "2029-02", "across a year's end")
+        XCTAssertTrue(try finance.fails(["report", "revenue", "--to", "March"], status: 2).stderr.contains("cannot read --to"))
         XCTAssertTrue(try finance.fails(["report", "revenue", "--from", "March", "--to", "2030-03"], status: 1).stderr.contains("from_month"))
 
         let outstanding = try finance.json(["report", "outstanding"])
