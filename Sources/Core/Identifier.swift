@@ -21,8 +21,11 @@ public enum Identifier {
         var bytes = [UInt8](repeating: 0, count: 16)
         let ms = UInt64(max(0, now.microseconds / 1000))
         for i in 0..<6 { bytes[i] = UInt8((ms >> (8 * UInt64(5 - i))) & 0xFF) }
+        // Two draws of the system's generator (each one getrandom call), not one per byte.
         var rng = SystemRandomNumberGenerator()
-        for i in 6..<16 { bytes[i] = UInt8.random(in: 0...255, using: &rng) }
+        let random = (rng.next(), rng.next())
+        for i in 6..<14 { bytes[i] = UInt8(truncatingIfNeeded: random.0 >> (8 * UInt64(i - 6))) }
+        for i in 14..<16 { bytes[i] = UInt8(truncatingIfNeeded: random.1 >> (8 * UInt64(i - 14))) }
         bytes[6] = (bytes[6] & 0x0F) | 0x70
         bytes[8] = (bytes[8] & 0x3F) | 0x80
         let hexDigits = Array("0123456789abcdef".utf8)
