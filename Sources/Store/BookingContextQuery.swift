@@ -24,7 +24,7 @@ public enum BookingContextQuery {
 
     public static func decode(_ json: JSON) throws -> BookingContext {
         let j = StoredJSON(json, path: "context")
-        let settings = try CommunitySettings(stored: j.field("settings")?.value ?? [:])
+        let settings = try SettingsMemo.settings(stored: j.field("settings")?.value ?? [:])
         var c = BookingContext(now: try j.instant("now"), settings: settings)
         c.communityName = try j.optionalString("community_name") ?? ""
         c.meeting = try j.field("meeting").map(Records.meeting)

@@ -47,7 +47,7 @@ public enum ChatStore {
     public static func decodeContext(_ json: JSON) throws -> Context {
         let j = StoredJSON(json, path: "context")
         return Context(
-            now: try j.instant("now"), settings: try CommunitySettings(stored: j.field("settings")?.value ?? [:]),
+            now: try j.instant("now"), settings: try SettingsMemo.settings(stored: j.field("settings")?.value ?? [:]),
             meeting: try j.field("meeting").map { (try $0.string("id"), try $0.string("user_id"), try $0.string("expert_id")) },
             conversation: try j.field("conversation").map(conversation), person: try j.field("person").map(Records.person),
             pair: try j.list("pair").map(conversation), unlogged: try j.strings("unlogged"))

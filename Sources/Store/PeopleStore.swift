@@ -84,7 +84,7 @@ public enum CommunityStore {
 
     public static func decode(_ rows: Rows, communityId: String) throws -> (name: String, settings: CommunitySettings) {
         guard let row = rows.first else { throw AppError.notFound("community", communityId) }
-        return (try row.string("name"), try CommunitySettings(stored: try row.json("settings")))
+        return (try row.string("name"), try SettingsMemo.settings(stored: try row.json("settings")))
     }
 
     public static func settings(_ c: Connection, communityId: String, forUpdate: Bool = false) throws -> (name: String, settings: CommunitySettings) {

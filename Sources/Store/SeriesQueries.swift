@@ -102,7 +102,7 @@ public enum SeriesQueries {
     public static func decodeJobs(_ json: JSON) throws -> JobsContext {
         let j = StoredJSON(json, path: "context")
         return JobsContext(
-            now: try j.instant("now"), settings: try CommunitySettings(stored: j.value["settings"] ?? [:]),
+            now: try j.instant("now"), settings: try SettingsMemo.settings(stored: j.value["settings"] ?? [:]),
             due: try j.list("due").map(Records.meeting),
             upcoming: try j.list("upcoming").map {
                 Upcoming(
