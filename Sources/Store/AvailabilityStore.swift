@@ -35,10 +35,14 @@ public enum AvailabilityStore {
                 byExpert[id]?.blocked.append(BlockedPeriod(start: start, end: end))
             }
         }
+        // Every agreed meeting takes its time (one agreed over an accepted conflict too, which
+        // `occupies` leaves out); a meeting lasts at most a day, so only those starting within a
+        // day before the range are read, however long the expert's history.
         for row in try c.query(
             """
             SELECT expert_id, start_at, end_at FROM meetings
-            WHERE community_id = $1 AND expert_id = ANY ($2) AND (occupies OR status = 'agreed') AND start_at < $4 AND end_at > $3
+            WHERE community_id = $1 AND expert_id = ANY ($2) AND (occupies OR status = 'agreed')
+              AND start_at < $4 AND end_at > $3 AND start_at > $3::timestamptz - interval '1 day'
             """, [communityId, ids, from, to])
         {
             byExpert[try row.string("expert_id")]?.busy.append(BusyPeriod(start: try row.instant("start_at"), end: try row.instant("end_at")))

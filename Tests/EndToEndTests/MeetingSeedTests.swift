@@ -151,6 +151,12 @@ final class MeetingSeedTests: EndToEndTestCase {
                                         MeetingTime.shifted(day7, minutes: 60), MeetingTime.shifted(day7, minutes: 90)],
                        "the cancelled meeting's time is free again; the other's is not")
         try w.meetingd.error("meeting.request", as: third, half, code: 4011)
+        // A search starting inside the meeting still meets it.
+        let fromInside = try w.meetingd.result("availability.search", as: third, [
+            "service_id": .string(w.serviceId), "from": .string(MeetingTime.shifted(day7, minutes: 15)),
+            "to": .string(MeetingTime.shifted(day7, minutes: 120)), "length_minutes": 30])
+        XCTAssertEqual((fromInside["slots"]?.array ?? []).compactMap { $0["start"]?.string },
+                       [MeetingTime.shifted(day7, minutes: 60), MeetingTime.shifted(day7, minutes: 90)])
         try w.assertReconciled()
     }
 
