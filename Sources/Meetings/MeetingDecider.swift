@@ -39,11 +39,14 @@ public struct MeetingChange: Sendable {
     /// The agreed date appeared, moved or was cancelled: invitations are sent again.
     public var invitationChanged: Bool {
         let wasAgreed = before?.state.status == .agreed, isAgreed = after.state.status == .agreed
-        let moved = before.map {
-            $0.state.start != after.state.start || $0.state.lengthMinutes != after.state.lengthMinutes || $0.locationId != after.locationId
-                || $0.videoURL != after.videoURL
-        } ?? true
+        let moved = before.map { MeetingChange.invitationDiffers($0, after) } ?? true
         return (isAgreed && (!wasAgreed || moved)) || (wasAgreed && after.state.status == .cancelled)
+    }
+
+    /// Whether the two versions of a meeting show differently on its invitation: its time, its
+    /// length, its place or its video link.
+    static func invitationDiffers(_ a: Meeting, _ b: Meeting) -> Bool {
+        a.state.start != b.state.start || a.state.lengthMinutes != b.state.lengthMinutes || a.locationId != b.locationId || a.videoURL != b.videoURL
     }
 }
 
@@ -397,7 +400,7 @@ public enum MeetingDecider {
         // 3.8.7.4): a move, a cancellation, or a new place or video link of the agreed meeting,
         // which calendar clients would otherwise ignore as the version they already hold.
         let revisedInvitation = before.map {
-            $0.state.status == .agreed && m.state.status == .agreed && ($0.locationId != m.locationId || $0.videoURL != m.videoURL)
+            $0.state.status == .agreed && m.state.status == .agreed && MeetingChange.invitationDiffers($0, m)
         } ?? false
         if before != nil && (d.timeChanged || d.cancelledOrEnded && d.next.status == .cancelled || revisedInvitation) { m.calendarSequence += 1 }
         m.version += 1

@@ -127,7 +127,7 @@ enum FinanceCommands {
     /// the months, then their total.
     @Sendable static func monthly(_ invocation: Invocation, _ session: Session) throws {
         var params = try session.mappedParams()
-        if params["to_month"] == nil { params["to_month"] = .string(thisMonth(offset: 0)) }
+        if params["to_month"] == nil { params["to_month"] = .string(thisMonth()) }
         if params["from_month"] == nil {
             guard let to = params["to_month"]?.stringValue, let from = month(to, offset: -11) else {
                 throw UsageError(message: "cannot read --to \(params["to_month"]?.stringValue ?? "")", hint: "months are YYYY-MM, like 2030-03")
@@ -155,14 +155,8 @@ enum FinanceCommands {
         return String(format: "%04d-%02d", index / 12, index % 12 + 1)
     }
 
-    /// `YYYY-MM` of this month (UTC) moved by `offset` months.
-    static func thisMonth(offset: Int) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let date = calendar.date(byAdding: .month, value: offset, to: Date())!
-        let parts = calendar.dateComponents([.year, .month], from: date)
-        return String(format: "%04d-%02d", parts.year!, parts.month!)
-    }
+    /// `YYYY-MM` of this month (UTC); `month(_:offset:)` moves it.
+    static func thisMonth() -> String { String(SystemClock.now().rfc3339.prefix(7)) }
 
     /// `report earnings`: every page, then the totals over every expert.
     @Sendable static func earnings(_ invocation: Invocation, _ session: Session) throws {
