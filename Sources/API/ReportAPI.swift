@@ -11,12 +11,28 @@ enum ReportAPI {
     static var all: [MethodDefinition] { [creditsOutstanding, revenueByMonth, settlementsByMonth, earningsDue] }
 
     static let monthParams: [Schema.Field] = [
-        .init("from_month", .text(min: 7, max: 7), required: true, "The first month, YYYY-MM, on the community's clock"),
-        .init("to_month", .text(min: 7, max: 7), required: true, "The last month, YYYY-MM, included; at most \(MonthRange.maxMonths) months after from_month"),
+        .init("from_month", .text(min: 7, max: 7),
+              "The first month, YYYY-MM, on the community's clock; default: the \(MonthRange.defaultMonths - 1) months before to_month"),
+        .init("to_month", .text(min: 7, max: 7),
+              "The last month, YYYY-MM, included; at most \(MonthRange.maxMonths) months after from_month; default: this month on the community's clock"),
         FinanceFormat.param,
     ]
 
-    static func range(_ p: Params) throws -> MonthRange { try MonthRange(from: try p.string("from_month"), to: try p.string("to_month")) }
+    /// The months asked for, refused before any read when a given one is not a month or the two
+    /// given are no range.
+    static func givenMonths(_ p: Params) throws -> (from: String?, to: String?) {
+        let from = p.optionalString("from_month"), to = p.optionalString("to_month")
+        try MonthRange.validate(from: from, to: to)
+        return (from, to)
+    }
+
+    /// The range read (defaults filled in by the read, on the community's clock).
+    static func range(read: (fromMonth: String, toMonth: String), _ p: Params) throws -> MonthRange {
+        if p.optionalString("to_month") == nil, let from = Month(read.fromMonth), let to = Month(read.toMonth), to < from {
+            throw AppError.invalidParams(field: "from_month", reason: "is after this month on the community's clock (\(to)); give to_month too")
+        }
+        return try MonthRange(from: read.fromMonth, to: read.toMonth)
+    }
 
     static let creditsOutstanding = MethodDefinition(
         "report.credits_outstanding",
@@ -59,12 +75,13 @@ enum ReportAPI {
             ], additional: true),
             body: .read(ReadPlan(
                 statements: { scope, p in
-                    let r = try range(p)
-                    return [ReportQueries.monthlyMovements(communityId: scope.communityId, fromDay: r.from.firstDay, endDay: r.endDay)]
+                    let (from, to) = try givenMonths(p)
+                    return [ReportQueries.monthlyMovements(
+                        communityId: scope.communityId, fromMonth: from, toMonth: to, monthsBefore: MonthRange.defaultMonths - 1, testClock: scope.testClock)]
                 },
                 respond: { _, rows, p in
-                    let (zone, groups) = try ReportQueries.decodeMovements(rows[0])
-                    let (months, totals) = fold(try range(p), groups)
+                    let (zone, fromMonth, toMonth, groups) = try ReportQueries.decodeMovements(rows[0])
+                    let (months, totals) = fold(try range(read: (fromMonth, toMonth), p), groups)
                     return FinanceFormat.respond(["time_zone": .string(zone), "months": .array(months), "totals": totals], key: "months", columns, p)
                 })))
     }

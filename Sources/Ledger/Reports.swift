@@ -23,23 +23,22 @@ public struct Month: Sendable, Hashable, Comparable, CustomStringConvertible {
     var index: Int64 { year * 12 + month - 1 }
     public static func < (a: Month, b: Month) -> Bool { a.index < b.index }
     public var description: String { (year < 1000 ? String(repeating: "0", count: 4 - String(year).count) : "") + "\(year)-" + (month < 10 ? "0" : "") + "\(month)" }
-    /// Its first day, `YYYY-MM-01`.
-    public var firstDay: String { description + "-01" }
-    /// The month after it; nil after 9999-12.
-    public var next: Month? { year == 9999 && month == 12 ? nil : Month(index: index + 1) }
 }
 
 /// The months a monthly report covers: `from_month` to `to_month`, both included.
 public struct MonthRange: Sendable, Equatable {
     public static let maxMonths: Int64 = 120
+    /// A range with a month left out covers this many months: a year up to to_month, or up to
+    /// this month without one.
+    public static let defaultMonths: Int64 = 12
     public let from: Month
     public let to: Month
 
     /// Refuses a text that is not `YYYY-MM`, a range that ends before it starts and one longer
     /// than `maxMonths`, naming the param.
     public init(from fromText: String, to toText: String) throws {
-        guard let from = Month(fromText) else { throw AppError.invalidParams(field: "from_month", reason: "must be a month YYYY-MM (0001-01 … 9999-12)") }
-        guard let to = Month(toText) else { throw AppError.invalidParams(field: "to_month", reason: "must be a month YYYY-MM (0001-01 … 9999-12)") }
+        guard let from = Month(fromText) else { throw AppError.invalidParams(field: "from_month", reason: MonthRange.notAMonth) }
+        guard let to = Month(toText) else { throw AppError.invalidParams(field: "to_month", reason: MonthRange.notAMonth) }
         guard from <= to else { throw AppError.invalidParams(field: "to_month", reason: "must not be before from_month") }
         guard to.index - from.index < MonthRange.maxMonths else {
             throw AppError.invalidParams(field: "to_month", reason: "must be at most \(MonthRange.maxMonths) months after from_month; ask for the years one by one")
@@ -48,9 +47,21 @@ public struct MonthRange: Sendable, Equatable {
         self.to = to
     }
 
+    static let notAMonth = "must be a month YYYY-MM (0001-01 … 9999-12)"
+
+    /// Refuses what a caller gave before anything is read: a month that is not `YYYY-MM` and,
+    /// when both are given, a range `init(from:to:)` refuses. A month left out is filled in later
+    /// (the read knows the community's clock).
+    public static func validate(from fromText: String?, to toText: String?) throws {
+        if let fromText, let toText {
+            _ = try MonthRange(from: fromText, to: toText)
+            return
+        }
+        if let fromText, Month(fromText) == nil { throw AppError.invalidParams(field: "from_month", reason: notAMonth) }
+        if let toText, Month(toText) == nil { throw AppError.invalidParams(field: "to_month", reason: notAMonth) }
+    }
+
     public var months: [Month] { (from.index...to.index).map(Month.init(index:)) }
-    /// The first day after the range (`YYYY-MM-01`); nil when the range ends in 9999-12.
-    public var endDay: String? { to.next?.firstDay }
 }
 
 /// The ledger's movements of one month, summed by what a report tells apart: the transfer's

@@ -20,37 +20,53 @@ public enum ReportQueries {
             """, [communityId, asOf])
     }
 
-    /// The community's movements from the first day `fromDay` to before `endDay` (nil: no end),
-    /// months taken on the community's clock, summed by month, kind, phase, the two accounts'
-    /// kinds and, for a capture, the step that settled it; with the community's time zone.
-    public static func monthlyMovements(communityId: String, fromDay: String, endDay: String?) -> Statement {
+    /// The community's movements of the months `fromMonth` … `toMonth` (`YYYY-MM`, both
+    /// included; months on the community's clock), summed by month, kind, phase, the two
+    /// accounts' kinds and, for a capture, the step that settled it; on every row the community's
+    /// time zone and the two months. A month left out is the default: `toMonth` this month on the
+    /// community's clock (the service's time, pinned under --test-clock), `fromMonth` the
+    /// `monthsBefore` months before `toMonth` (never before 0001-01).
+    public static func monthlyMovements(communityId: String, fromMonth: String?, toMonth: String?, monthsBefore: Int64, testClock: Bool) -> Statement {
         Statement(
             """
-            WITH zone AS (SELECT coalesce(c.settings ->> 'time_zone', 'UTC') AS name FROM communities c WHERE c.community_id = $1)
-            SELECT z.name AS time_zone, m.month, m.kind, m.phase, m.debit_kind, m.credit_kind, m.settled_by, m.movements, m.amount, m.pending_amount
-            FROM zone z
+            WITH zone AS (SELECT coalesce(c.settings ->> 'time_zone', 'UTC') AS name FROM communities c WHERE c.community_id = $1),
+            last AS (
+                SELECT z.name, coalesce(to_date($3, 'YYYY-MM'), date_trunc('month', ml_now($1, $5) AT TIME ZONE z.name)::date) AS month
+                FROM zone z
+            ),
+            span AS (
+                SELECT l.name, coalesce(to_date($2, 'YYYY-MM'), greatest(date '0001-01-01', (l.month - make_interval(months => $4::integer))::date)) AS first,
+                       l.month AS last
+                FROM last l
+            )
+            SELECT s.name AS time_zone, to_char(s.first, 'YYYY-MM') AS from_month, to_char(s.last, 'YYYY-MM') AS to_month,
+                   m.month, m.kind, m.phase, m.debit_kind, m.credit_kind, m.settled_by, m.movements, m.amount, m.pending_amount
+            FROM span s
             LEFT JOIN LATERAL (
-                SELECT to_char(t.created_at AT TIME ZONE z.name, 'YYYY-MM') AS month, t.kind, t.phase, da.kind AS debit_kind, ca.kind AS credit_kind,
+                SELECT to_char(t.created_at AT TIME ZONE s.name, 'YYYY-MM') AS month, t.kind, t.phase, da.kind AS debit_kind, ca.kind AS credit_kind,
                        CASE WHEN t.phase = 'post_pending' THEN t.reason END AS settled_by,
                        count(*) AS movements, sum(t.amount) AS amount, coalesce(sum(p.amount), 0) AS pending_amount
                 FROM transfers t
                 JOIN accounts da ON da.community_id = t.community_id AND da.id = t.debit_account_id
                 JOIN accounts ca ON ca.community_id = t.community_id AND ca.id = t.credit_account_id
                 LEFT JOIN transfers p ON p.community_id = t.community_id AND p.id = t.pending_id
-                WHERE t.community_id = $1 AND t.created_at >= ($2::date::timestamp AT TIME ZONE z.name)
-                  AND ($3::date IS NULL OR t.created_at < ($3::date::timestamp AT TIME ZONE z.name))
+                WHERE t.community_id = $1 AND t.created_at >= (s.first::timestamp AT TIME ZONE s.name)
+                  AND t.created_at < ((s.last + interval '1 month')::timestamp AT TIME ZONE s.name)
                 GROUP BY 1, 2, 3, 4, 5, 6
             ) m ON true
             ORDER BY m.month, m.kind, m.phase, m.debit_kind, m.credit_kind, m.settled_by
-            """, [communityId, fromDay, endDay])
+            """, [communityId, fromMonth, toMonth, monthsBefore, testClock])
     }
 
-    /// The community's time zone and the groups of a `monthlyMovements` read.
-    public static func decodeMovements(_ rows: Rows) throws -> (timeZone: String, groups: [MonthlyMovements]) {
+    /// The community's time zone, the months read and the groups of a `monthlyMovements` read.
+    public static func decodeMovements(_ rows: Rows) throws -> (timeZone: String, fromMonth: String, toMonth: String, groups: [MonthlyMovements]) {
         var zone = "UTC"
+        var fromMonth = "", toMonth = ""
         var groups: [MonthlyMovements] = []
         for r in rows {
             zone = try r.string("time_zone")
+            fromMonth = try r.string("from_month")
+            toMonth = try r.string("to_month")
             guard let month = try r.optionalString("month") else { continue }
             guard let phase = TransferPhase(rawValue: try r.string("phase")), let debit = AccountKind(rawValue: try r.string("debit_kind")),
                 let credit = AccountKind(rawValue: try r.string("credit_kind"))
@@ -60,7 +76,7 @@ public enum ReportQueries {
                 settledBy: try r.optionalString("settled_by"), count: try r.int("movements"), amount: try r.int("amount"),
                 pendingAmount: try r.int("pending_amount")))
         }
-        return (zone, groups)
+        return (zone, fromMonth, toMonth, groups)
     }
 
     /// A page of experts' earnings accounts (by id) with their owners and sums now or as of a

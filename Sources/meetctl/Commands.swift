@@ -355,7 +355,7 @@ enum Commands {
 
     static let monthOptions = [
         OptionSpec(name: "from", kind: .text(placeholder: "YYYY-MM"), param: "from_month", help: "The first month; default: 11 months before --to"),
-        OptionSpec(name: "to", kind: .text(placeholder: "YYYY-MM"), param: "to_month", help: "The last month, included; default: this month"),
+        OptionSpec(name: "to", kind: .text(placeholder: "YYYY-MM"), param: "to_month", help: "The last month, included; default: this month on the community's clock"),
     ]
 
     static let reports: [CommandSpec] = [

@@ -123,17 +123,10 @@ enum FinanceCommands {
 
     // MARK: Reports
 
-    /// A monthly report: the 12 months up to this one (UTC), or up to --to, unless --from says;
-    /// the months, then their total.
+    /// A monthly report: the months the service reads (a year up to --to, or up to this month
+    /// on the community's clock, unless --from says), then their total.
     @Sendable static func monthly(_ invocation: Invocation, _ session: Session) throws {
-        var params = try session.mappedParams()
-        if params["to_month"] == nil { params["to_month"] = .string(thisMonth()) }
-        if params["from_month"] == nil {
-            guard let to = params["to_month"]?.stringValue, let from = month(to, offset: -11) else {
-                throw UsageError(message: "cannot read --to \(params["to_month"]?.stringValue ?? "")", hint: "months are YYYY-MM, like 2030-03")
-            }
-            params["from_month"] = .string(from)
-        }
+        let params = try session.mappedParams()
         guard let method = invocation.command.method else { return }
         if invocation.wantsCSV { return try session.writeCSV(try serviceCSV(session, method, params, paged: false)) }
         let result = try session.call(method, params)
@@ -143,20 +136,6 @@ enum FinanceCommands {
         try CommandRunner.show(.object(shown), session)
         session.out.line("Months on the community's clock (\(Render.plain(result["time_zone"] ?? nil))).")
     }
-
-    /// `YYYY-MM` moved by `offset` months (nil: not a month from 0001-01 to 9999-12).
-    static func month(_ text: String, offset: Int) -> String? {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let year = Int(parts[0]), let month = Int(parts[1]),
-            (1...12).contains(month)
-        else { return nil }
-        let index = year * 12 + (month - 1) + offset
-        guard (12...(9999 * 12 + 11)).contains(index) else { return nil }
-        return String(format: "%04d-%02d", index / 12, index % 12 + 1)
-    }
-
-    /// `YYYY-MM` of this month (UTC); `month(_:offset:)` moves it.
-    static func thisMonth() -> String { String(SystemClock.now().rfc3339.prefix(7)) }
 
     /// `report earnings`: every page, then the totals over every expert.
     @Sendable static func earnings(_ invocation: Invocation, _ session: Session) throws {

@@ -99,7 +99,7 @@ final class FinanceReportMeetctlTests: XCTestCase {
         XCTAssertEqual(year["months"]?.array?.compactMap { $0["month"]?.string }.first, "2029-04")
         XCTAssertEqual(year["months"]?.array?.count, 12)
         XCTAssertEqual(try finance.json(["report", "settlements", "--to", "2030-01"])["months"]?.array?.first?["month"], "2029-02", "across a year's end")
-        XCTAssertTrue(try finance.fails(["report", "revenue", "--to", "March"], status: 2).stderr.contains("cannot read --to"))
+        XCTAssertTrue(try finance.fails(["report", "revenue", "--to", "March"], status: 1).stderr.contains("to_month"))
         XCTAssertTrue(try finance.fails(["report", "revenue", "--from", "March", "--to", "2030-03"], status: 1).stderr.contains("from_month"))
 
         let outstanding = try finance.json(["report", "outstanding"])
@@ -113,6 +113,11 @@ final class FinanceReportMeetctlTests: XCTestCase {
         XCTAssertTrue(statement.contains("Change: posted -100, blocked -100, available 0"), statement)
         let statementCSV = try parseCSVWithPython(try finance.ok(["statement", "--person", c.userId, "--csv"]))
         XCTAssertEqual(try csvColumn(statementCSV, "transfer_kind"), ["opening_balance", "grant", "hold", "capture", "closing_balance"])
+
+        // Neither: the year up to this month on the community's clock (New York's), not UTC's.
+        try c.admin.ok(["clock", "set", "2030-04-01T02:00:00Z"])
+        let thisYear = try finance.json(["report", "revenue"])["months"]?.array?.compactMap { $0["month"]?.string } ?? []
+        XCTAssertEqual([thisYear.first, thisYear.last], ["2029-04", "2030-03"], "31 March 22:00 in New York")
     }
 
     /// "Dead letters: list them and put them back in the queue (`meetctl outbox dead`,

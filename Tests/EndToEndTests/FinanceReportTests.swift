@@ -134,7 +134,7 @@ final class FinanceReportTests: EndToEndTestCase {
         let cases: [([String: JSONValue], String)] = [
             (["from_month": "2031-13", "to_month": "2031-12"], "from_month"), (["from_month": "2031-1", "to_month": "2031-12"], "from_month"),
             (["from_month": "2031-02", "to_month": "2031-01"], "to_month"), (["from_month": "2000-01", "to_month": "2031-01"], "to_month"),
-            (["from_month": "2031-01"], "to_month"), (["from_month": "2031-01", "to_month": "2031-02", "format": "xlsx"], "format"),
+            (["to_month": "2031-1"], "to_month"), (["from_month": "2031-01", "to_month": "2031-02", "format": "xlsx"], "format"),
             (["from_month": "2031-01", "to_month": "2031-02", "since": "2031-01"], "since"),
         ]
         for method in ["report.revenue_by_month", "report.settlements_by_month"] {
@@ -148,6 +148,32 @@ final class FinanceReportTests: EndToEndTestCase {
         XCTAssertEqual(try meetingd.error("report.earnings_due", as: ledger.financeId, ["cursor": "zz"], code: -32602)["data"]?["field"], "cursor")
         let empty = try meetingd.result("report.revenue_by_month", as: ledger.financeId, ["from_month": "9999-11", "to_month": "9999-12"])
         XCTAssertEqual(empty["months"]?.array?.count, 2, "the last supported months, at zero")
+    }
+
+    /// A month left out is taken on the community's clock: to_month is this month there (the
+    /// service's time, pinned here), from_month the 11 months before to_month.
+    func testAMonthLeftOutIsTakenOnTheCommunityClock() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        try meetingd.result("community.update_settings", as: ledger.adminId, ["time_zone": "Asia/Tokyo"])
+        // 20:00 on 31 January in UTC is 05:00 on 1 February in Tokyo.
+        try meetingd.result("clock.set", as: ledger.adminId, ["now": "2031-01-31T20:00:00Z"])
+        func months(_ method: String, _ params: [String: JSONValue]) throws -> [String] {
+            try XCTUnwrap(try meetingd.result(method, as: ledger.financeId, params)["months"]?.array).compactMap { $0["month"]?.string }
+        }
+        for method in ["report.revenue_by_month", "report.settlements_by_month"] {
+            let year = try months(method, [:])
+            XCTAssertEqual(year.count, 12, method)
+            XCTAssertEqual([year.first, year.last], ["2030-03", "2031-02"], method)
+            let toAlone = try months(method, ["to_month": "2031-01"])
+            XCTAssertEqual([toAlone.first, toAlone.last], ["2030-02", "2031-01"], method)
+            XCTAssertEqual(toAlone.count, 12, method)
+            XCTAssertEqual(try months(method, ["to_month": "0001-03"]), ["0001-01", "0001-02", "0001-03"], "never before 0001-01")
+            XCTAssertEqual(try months(method, ["from_month": "2031-01"]), ["2031-01", "2031-02"], method)
+            let error = try meetingd.error(method, as: ledger.financeId, ["from_month": "2031-03"], code: -32602)
+            XCTAssertEqual(error["data"]?["field"], "from_month")
+            XCTAssertTrue(error["message"]?.string?.contains("2031-02") ?? false, "\(error)")
+        }
     }
 
     /// "Statements: opening and closing balance for from/to, and separate posted and blocked

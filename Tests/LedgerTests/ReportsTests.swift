@@ -9,9 +9,6 @@ final class ReportsTests: XCTestCase {
     func testMonthRangesAreCheckedAndNamed() throws {
         let r = try MonthRange(from: "2029-11", to: "2030-02")
         XCTAssertEqual(r.months.map(\.description), ["2029-11", "2029-12", "2030-01", "2030-02"])
-        XCTAssertEqual(r.from.firstDay, "2029-11-01")
-        XCTAssertEqual(r.endDay, "2030-03-01")
-        XCTAssertNil(try MonthRange(from: "9999-12", to: "9999-12").endDay, "no month after the last supported one")
         XCTAssertEqual(try MonthRange(from: "0001-01", to: "0001-01").months.map(\.description), ["0001-01"])
         XCTAssertEqual(try MonthRange(from: "2020-01", to: "2029-12").months.count, 120)
 
@@ -23,6 +20,20 @@ final class ReportsTests: XCTestCase {
         for (from, to, field) in refused {
             XCTAssertThrowsError(try MonthRange(from: from, to: to), "\(from) … \(to)") { error in
                 XCTAssertEqual((error as? AppError)?.details["field"], .string(field), "\(from) … \(to)")
+            }
+            XCTAssertThrowsError(try MonthRange.validate(from: from, to: to), "given both: \(from) … \(to)")
+        }
+    }
+
+    /// A month left out is the read's to fill in; what is given is still checked, each under its
+    /// own name.
+    func testAGivenMonthIsCheckedWhenTheOtherIsLeftOut() throws {
+        XCTAssertNoThrow(try MonthRange.validate(from: nil, to: nil))
+        XCTAssertNoThrow(try MonthRange.validate(from: "2030-01", to: nil))
+        XCTAssertNoThrow(try MonthRange.validate(from: nil, to: "0001-01"))
+        for (from, to, field) in [("2030-13", nil, "from_month"), (nil, "2030-1", "to_month"), (nil, "March", "to_month")] as [(String?, String?, String)] {
+            XCTAssertThrowsError(try MonthRange.validate(from: from, to: to)) { error in
+                XCTAssertEqual((error as? AppError)?.details["field"], .string(field), "\(from ?? "-") … \(to ?? "-")")
             }
         }
     }

@@ -4716,9 +4716,9 @@ class ReportNamespace:
     def revenue_by_month(
         self,
         *,
-        from_month: str,
-        to_month: str,
         actor: Optional[str] = None,
+        from_month: Optional[str] = UNSET,
+        to_month: Optional[str] = UNSET,
         format: Optional[Literal["json", "csv"]] = UNSET,
     ) -> ReportRevenueByMonthResult:
         """The platform's revenue per month on the community's clock: fees, corrections to its account, and the late-cancel charges users paid.
@@ -4727,8 +4727,10 @@ class ReportNamespace:
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
-        from_month: The first month, YYYY-MM, on the community's clock
-        to_month: The last month, YYYY-MM, included; at most 120 months after from_month
+        from_month: The first month, YYYY-MM, on the community's clock; default: the 11 months before
+            to_month
+        to_month: The last month, YYYY-MM, included; at most 120 months after from_month; default: this
+            month on the community's clock
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
 
@@ -4741,9 +4743,9 @@ class ReportNamespace:
     def settlements_by_month(
         self,
         *,
-        from_month: str,
-        to_month: str,
         actor: Optional[str] = None,
+        from_month: Optional[str] = UNSET,
+        to_month: Optional[str] = UNSET,
         format: Optional[Literal["json", "csv"]] = UNSET,
     ) -> ReportSettlementsByMonthResult:
         """Holds, captures and releases per month on the community's clock, with the change of the credits blocked.
@@ -4752,8 +4754,10 @@ class ReportNamespace:
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
-        from_month: The first month, YYYY-MM, on the community's clock
-        to_month: The last month, YYYY-MM, included; at most 120 months after from_month
+        from_month: The first month, YYYY-MM, on the community's clock; default: the 11 months before
+            to_month
+        to_month: The last month, YYYY-MM, included; at most 120 months after from_month; default: this
+            month on the community's clock
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
 
