@@ -168,6 +168,8 @@ def run(b, a):
     b.pg.psql(b.service_url, "CREATE SEQUENCE sql_alone_slot")
     next_k = "SELECT nextval('sql_alone_slot') AS k \\gset\n"
     as_sent = next_k + "BEGIN;\n" + lock_sql + ";\n" + context_sql.replace("\n", " ") + ";\n" + apply_statement + ";\nCOMMIT;\n"
+    # The read side alone: what a request costs before it writes anything.
+    read_side = next_k + "BEGIN;\n" + lock_sql + ";\n" + context_sql.replace("\n", " ") + ";\nCOMMIT;\n"
     flat_context = context_sql.replace("\n", " ")
     one = (next_k + f"SELECT ({lock_sql[len('SELECT '):]}) IS NULL, (SELECT x.context IS NOT NULL FROM ({flat_context}) x), "
            f"({apply_statement}) IS NOT NULL;\n")
@@ -183,7 +185,7 @@ def run(b, a):
     if a.keep:
         keep = Path(a.keep)
         keep.mkdir(parents=True, exist_ok=True)
-        scripts = {"request_as_sent": as_sent, "request_one": one, "request_apply": apply_only,
+        scripts = {"request_as_sent": as_sent, "request_read_side": read_side, "request_one": one, "request_apply": apply_only,
                    "grant_as_sent": grant_as_sent, "grant_apply": grant_only}
         for name, script in scripts.items():
             (keep / f"{name}.sql").write_text(script)
@@ -216,6 +218,7 @@ def run(b, a):
     # own cost is measured too, so it can be set aside.
     pgbench("numbering alone (nextval)", next_k)
     pgbench("meeting.request SQL as meetingd sends it (BEGIN, locks, context, apply, COMMIT)", as_sent)
+    pgbench("meeting.request's read side alone (BEGIN, locks, context, COMMIT: nothing written)", read_side)
     pgbench("meeting.request SQL in one autocommit statement", one)
     pgbench("meeting.request apply alone (ml_apply, autocommit)", apply_only)
     pgbench("credits.grant SQL as meetingd sends it (BEGIN, actor, apply, COMMIT)", grant_as_sent)
