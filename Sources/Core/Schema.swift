@@ -88,7 +88,10 @@ extension Schema {
             guard i >= min, i <= max else { throw fail("must be between \(min) and \(max), got \(i)") }
         case .string(let rule):
             guard case .string(let s) = value else { throw fail("must be a string, not \(value.typeName)") }
-            let length = s.count
+            // Unicode scalars, as PostgreSQL's char_length and JSON Schema's maxLength count: a
+            // count of Characters would let one Character of thousands of combining marks (or
+            // "\r\n", one Character) through a limit the database then refuses.
+            let length = s.unicodeScalars.count
             // The configured limit caps ordinary strings; a field declared larger than the standard
             // limit (a whole CSV file) keeps its own bound, which the message size limit also caps.
             let declared = rule.maxLength ?? limits.maxStringLength

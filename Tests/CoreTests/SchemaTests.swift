@@ -29,6 +29,19 @@ final class SchemaTests: XCTestCase {
         XCTAssertNil(reason(["name": "Room", "credits": nil]), "null stands for an absent optional param")
     }
 
+    /// Lengths count Unicode scalars, as the database's char_length does: a name of 29 family
+    /// emoji (203 scalars, 29 Characters), of "\r\n" pairs, or of one letter under 300
+    /// combining marks is over the 200 a name may have, and is refused here, naming the field,
+    /// not by a CHECK constraint as an internal error.
+    func testLengthsCountUnicodeScalars() {
+        let family = String(repeating: "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}\u{200D}\u{1F466}", count: 29)
+        XCTAssertEqual(family.count, 29)
+        XCTAssertEqual(reason(["name": .string(family)])?.reason, "must have at most 200 characters, got 203")
+        XCTAssertEqual(reason(["name": .string("R" + String(repeating: "\r\n", count: 100))])?.reason, "must have at most 200 characters, got 201")
+        XCTAssertEqual(reason(["name": .string("e" + String(repeating: "\u{0301}", count: 300))])?.field, "name")
+        XCTAssertNil(reason(["name": .string("e" + String(repeating: "\u{0301}", count: 199))]), "200 scalars fit")
+    }
+
     func testEachProblemNamesItsField() {
         XCTAssertEqual(reason([:])?.field, "name")
         XCTAssertEqual(reason(["name": ""])?.reason, "must not be empty")

@@ -23,6 +23,29 @@ final class LimitsTests: EndToEndTestCase {
         XCTAssertEqual(try standard.call("system.ping")["result"]?["database"], "ok")
     }
 
+    /// A string's length is its Unicode scalars, as the database counts: text that looks short
+    /// (few Characters) but is over the limit is refused naming the field, not failed by a CHECK
+    /// constraint as an internal error; what fits is stored whole.
+    func testStringLengthsAreCountedAsTheDatabaseCountsThem() throws {
+        let community = try bootstrap()
+        let meetingd = try startMeetingd()
+        let family = String(repeating: "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}\u{200D}\u{1F466}", count: 29)  // 29 Characters, 203 scalars
+        let cases: [(String, [String: JSONValue], String)] = [
+            ("person.create", ["email": "fam@example.test", "first_name": .string(family), "last_name": "L", "roles": ["user"], "time_zone": "UTC"], "first_name"),
+            ("location.create", ["name": .string(String(repeating: "e\u{0301}\u{0301}", count: 100)), "kind": "virtual"], "name"),
+            ("service.create", ["name": .string("S" + String(repeating: "\r\n", count: 150)), "kind": "generic", "default_length_minutes": 30, "price_credits": 5], "name"),
+        ]
+        for (method, params, field) in cases {
+            let error = try Meetingd.error(of: try meetingd.call(method, as: community.adminId, params), code: -32602, method)
+            XCTAssertEqual(error["data"]?["field"], .string(field), "\(method): \(error)")
+        }
+        XCTAssertEqual(try meetingd.result("person.list", as: community.adminId)["items"]?.array?.count, 1, "nothing created: only the admin")
+        let fits = String(repeating: "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}\u{200D}\u{1F466}", count: 28)  // 196 scalars
+        let person = try meetingd.result("person.create", as: community.adminId, [
+            "email": "fits@example.test", "first_name": .string(fits), "last_name": "L", "roles": ["user"], "time_zone": "UTC"])
+        XCTAssertEqual(person["first_name"], .string(fits))
+    }
+
     /// Credits are whole numbers in 1…10^12 for a grant; anything else names the field.
     func testCreditsOutOfRange() throws {
         let community = try bootstrap()
