@@ -27,6 +27,10 @@ public final class MessageReader {
     private var buffer: [UInt8] = []
     private var start = 0
     private var eof = false
+    /// After a header block that could not be read, where its body ends is unknown: input is
+    /// skipped up to the next `Content-Length` header, so no byte of that body is ever taken
+    /// for a message of its own (a refused message is never run).
+    private var resyncing = false
     private static let chunkBytes = 65_536
     private static let maxHeaderBytes = 8_192
     private static let pollMilliseconds: Int32 = 200
@@ -80,6 +84,7 @@ public final class MessageReader {
 
     public func next() -> IncomingMessage? {
         while true {
+            if resyncing && !skipToNextHeader() { return nil }
             // Skip blank space between messages.
             while start < buffer.count, [0x0A, 0x0D, 0x20, 0x09].contains(buffer[start]) { start += 1 }
             if available == 0 {
@@ -95,15 +100,52 @@ public final class MessageReader {
         }
     }
 
+    private static let lengthHeader = Array("content-length:".utf8)
+    private static let typeHeader = Array("content-type:".utf8)
+
+    /// A header block starts with either header LSP defines.
     private func startsWithContentLength() -> Bool {
-        let prefix = Array("content-length:".utf8)
-        let n = min(prefix.count, available)
-        for i in 0..<n {
-            var b = buffer[start + i]
+        matches(MessageReader.lengthHeader, at: start) || matches(MessageReader.typeHeader, at: start)
+    }
+
+    /// `name` (lower case) at `index`, whatever the case of the input.
+    private func matches(_ name: [UInt8], at index: Int) -> Bool {
+        guard buffer.count - index >= name.count else { return false }
+        for i in 0..<name.count {
+            var b = buffer[index + i]
             if b >= 65 && b <= 90 { b += 32 }
-            if b != prefix[i] { return false }
+            if b != name[i] { return false }
         }
-        return n == prefix.count
+        return true
+    }
+
+    /// Drops input up to the next `Content-Length:`; false at end of input.
+    private func skipToNextHeader() -> Bool {
+        let name = MessageReader.lengthHeader
+        while true {
+            var i = start
+            while i + name.count <= buffer.count {
+                if matches(name, at: i) {
+                    start = i
+                    resyncing = false
+                    return true
+                }
+                i += 1
+            }
+            // Keep a tail that may be the start of the header, read on.
+            start = max(start, buffer.count - (name.count - 1))
+            if !fill() {
+                start = buffer.count
+                return false
+            }
+        }
+    }
+
+    /// A header block that cannot be read: its body is skipped with whatever follows up to the
+    /// next header (see `resyncing`).
+    private func badHeader(_ reason: String) -> IncomingMessage {
+        resyncing = true
+        return .badHeader(reason)
     }
 
     private func nextLine() -> IncomingMessage? {
@@ -150,7 +192,7 @@ public final class MessageReader {
             guard let newline = firstIndex(of: 0x0A, from: lineOffset) else {
                 if available > MessageReader.maxHeaderBytes {
                     start = buffer.count
-                    return .badHeader("header block too long")
+                    return badHeader("header block too long")
                 }
                 if !fill() {
                     start = buffer.count
@@ -165,19 +207,24 @@ public final class MessageReader {
             if line.isEmpty { break }
             if lineOffset > MessageReader.maxHeaderBytes {
                 start += lineOffset
-                return .badHeader("header block too long")
+                return badHeader("header block too long")
             }
             headerLines.append(String(decoding: line, as: UTF8.self))
         }
         start += lineOffset
-        var length: Int? = nil
+        var lengths: [String] = []
         for line in headerLines {
             let parts = line.split(separator: ":", maxSplits: 1)
             if parts.count == 2, parts[0].lowercased() == "content-length" {
-                length = Int(String(parts[1]).trimmingCharacters(in: " \t"))
+                lengths.append(String(parts[1]).trimmingCharacters(in: " \t"))
             }
         }
-        guard let length, length >= 0 else { return .badHeader("Content-Length is missing or not a number") }
+        guard Set(lengths).count <= 1 else { return badHeader("conflicting Content-Length headers") }
+        guard let text = lengths.first, !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+            return badHeader("Content-Length is missing or not a number")
+        }
+        // A length too large to hold is a body too large to take: where it ends is unknown.
+        guard let length = Int(text) else { return badHeader("Content-Length \(text.prefix(40)) is over the \(maxMessageBytes)-byte message limit") }
         if length > maxMessageBytes {
             var remaining = length
             while remaining > 0 {

@@ -106,10 +106,32 @@ final class FramingTests: XCTestCase {
         XCTAssertEqual(found, [.message(bytes(body), .contentLength), .message(bytes(body), .contentLength), .message(bytes("{\"id\":5}"), .line)])
     }
 
-    func testAHeaderBlockWithoutContentLengthIsOneBadHeaderAndReadingGoesOn() {
-        let found = messages(bytes("Content-Length: x\n\n{\"id\":6}\n"))
-        XCTAssertEqual(found.count, 2, "\(found)")
-        if case .badHeader = found.first {} else { XCTFail("a bad length is reported: \(found)") }
-        XCTAssertEqual(found.last, .message(bytes("{\"id\":6}"), .line))
+    /// After a header block that cannot be read, where its body ends is unknown: nothing of it is
+    /// taken for a message (a refused message must never run); reading goes on at the next
+    /// Content-Length header, and after that frame as usual.
+    func testABadHeaderBlocksBodyIsNeverAMessageAndReadingGoesOnAtTheNextHeader() {
+        func isBadHeader(_ m: IncomingMessage?) -> Bool { if case .badHeader = m { return true } else { return false } }
+        let next = "Content-Length: 8\r\n\r\n{\"id\":7}{\"id\":8}\n"
+        for header in ["Content-Length: x", "Content-Length: 99999999999999999999", "Content-Length: -1", "Content-Length: +8",
+                       "Content-Length: 8\r\nContent-Length: 9", "X-Other: 1"] {
+            // The bad frame's body with and without a newline after it.
+            for body in ["{\"id\":6}\n", "{\"id\":6}"] {
+                let found = messages(bytes((header.hasPrefix("X-") ? "Content-Type: a\r\n" : "") + header + "\r\n\r\n" + body + next))
+                XCTAssertEqual(found.count, 3, "\(header) \(body): \(found)")
+                XCTAssertTrue(isBadHeader(found.first), "\(header): \(found)")
+                XCTAssertEqual(Array(found.dropFirst()), [.message(bytes("{\"id\":7}"), .contentLength), .message(bytes("{\"id\":8}"), .line)], header)
+            }
+        }
+        // With no header after it, the rest of the input is the bad frame's.
+        let alone = messages(bytes("Content-Length: 99999999999999999999\r\n\r\n{\"id\":1}\n"))
+        XCTAssertEqual(alone.count, 1, "\(alone)")
+        XCTAssertTrue(isBadHeader(alone.first))
+    }
+
+    /// LSP's other header may come first.
+    func testAContentTypeHeaderMayComeFirst() {
+        let body = #"{"a":1}"#
+        XCTAssertEqual(messages(bytes("Content-Type: application/vscode-jsonrpc; charset=utf-8\r\nContent-Length: 7\r\n\r\n\(body)")),
+                       [.message(bytes(body), .contentLength)])
     }
 }
