@@ -5,63 +5,102 @@ import Foundation
 /// kept within `Limits.maxAnswerBytes`.
 ///
 /// Entries are handed out in order. Each answer is serialized as soon as its entry finishes, so
-/// what is held is the text, never more than the bound of it. An answer that would pass the
-/// bound is replaced by an error, but only where that hides nothing: an entry whose mutating
-/// method ran keeps its real answer whatever its size, since it may have changed something and
-/// must not be reported as not done. From the first answer that did not fit, no further entry
-/// with an id is run; each is answered with `batch_answer_full` (send it again). Notifications
-/// still run: they have no answer to bound, and their sender could never learn they were skipped.
+/// what is held is the text, never more than the bound of it. Until an entry is answered, room
+/// is kept for the longest error that may stand in for it, so the errors always fit too: a batch
+/// whose errors alone would not fit is refused whole, before anything runs. An answer that would
+/// pass the bound is replaced by an error, but only where that hides nothing: an entry whose
+/// mutating method ran keeps its real answer whatever its size, since it may have changed
+/// something and must not be reported as not done (the one way past the bound). From the first
+/// answer that did not fit, no further entry with an id is run; each is answered with
+/// `batch_answer_full` (send it again). Notifications still run: they have no answer to bound,
+/// and their sender could never learn they were skipped.
 public final class BatchAnswer: @unchecked Sendable {
     public let entries: [JSON]
     let maxBytes: Int
+    /// Per entry, the room kept for it until it is answered: its longest possible error answer
+    /// and the separator after it (0 for a notification, which is never answered).
+    private let reserved: [Int]
     private let lock = NSLock()
     /// Guarded by `lock`.
     private var pieces: [String?]
     private var nextUnclaimed = 0
     private var unclaimed: Set<Int> = []
-    /// "[" and, for each piece, its text and the "," or "]" after it.
+    /// "[" and, for each answered piece, its text and the "," or "]" after it.
     private var bytes = 1
+    /// The room kept for the entries not answered yet.
+    private var reserve: Int
     private var isFull = false
 
-    init(entries: [JSON], maxBytes: Int) {
+    /// nil when the errors standing in for every entry would not fit the bound: the batch is
+    /// then refused whole (`refusal`).
+    init?(entries: [JSON], maxBytes: Int) {
         self.entries = entries
         self.maxBytes = maxBytes
+        let longest = BatchAnswer.longestErrorBytes(maxBytes: maxBytes)
+        reserved = entries.map { entry in
+            BatchAnswer.isNotification(entry) ? 0 : longest - 4 + BatchAnswer.id(of: entry).serialized().utf8.count + 1
+        }
+        reserve = reserved.reduce(0, +)
+        guard 1 + reserve <= maxBytes else { return nil }
         pieces = Array(repeating: nil, count: entries.count)
     }
 
+    /// The longest error answer an entry with a null id may get instead of its own.
+    static func longestErrorBytes(maxBytes: Int) -> Int {
+        [full(maxBytes: maxBytes), tooLarge(answerBytes: Int.max, maxBytes: maxBytes)]
+            .map { Dispatcher.errorResponse(id: .null, error: $0).serialized().utf8.count }.max()!
+    }
+
+    /// The answer to a batch `init` refused.
+    static func refusal(entries: Int, maxBytes: Int) -> RPCError {
+        RPCError(
+            code: -32600,
+            message: "Invalid Request: the answer to a batch of \(entries) entries may not fit the bound of \(maxBytes) bytes "
+                + "(MEETINGLEDGER_MAX_ANSWER_BYTES), not even as an error per entry; nothing was run. Send fewer entries per batch",
+            data: nil)
+    }
+
     /// The next entry to run, or nil when none is left. Once the answer is full only
-    /// notifications are handed out.
+    /// notifications and entries that are no request object are handed out.
     public func claimNext() -> Int? {
         lock.withLock {
             while nextUnclaimed < entries.count {
                 let i = nextUnclaimed
                 nextUnclaimed += 1
-                if !isFull || BatchAnswer.isNotification(entries[i]) { return i }
+                // Once full, a notification still runs, and an entry that is no request object
+                // is still answered with its own short -32600 (nothing of it runs).
+                if !isFull || BatchAnswer.isNotification(entries[i]) || !BatchAnswer.isObject(entries[i]) { return i }
                 unclaimed.insert(i)
             }
             return nil
         }
     }
 
-    /// Keeps entry `i`'s answer, or an error in its place when it does not fit.
+    /// Keeps entry `i`'s answer, or an error in its place when it does not fit (an error always
+    /// fits the room kept for it).
     func record(_ i: Int, _ outcome: Dispatcher.Outcome) {
         guard let response = outcome.response else { return }
         let text = response.serialized()
         let cost = text.utf8.count + 1
         let tooLargeAlone = 2 + text.utf8.count > maxBytes
         lock.withLock {
-            if bytes + cost <= maxBytes || outcome.mayHaveChanged {
-                pieces[i] = text
-                bytes += cost
-                isFull = isFull || bytes >= maxBytes
+            let rest = reserve - reserved[i]
+            reserve = rest
+            let piece: String
+            if outcome.mayHaveChanged || cost <= reserved[i] || bytes + cost + rest <= maxBytes {
+                piece = text
             } else if tooLargeAlone {
-                pieces[i] = Dispatcher.errorResponse(
+                piece = Dispatcher.errorResponse(
                     id: response["id"] ?? .null, error: BatchAnswer.tooLarge(answerBytes: text.utf8.count, maxBytes: maxBytes)
                 ).serialized()
             } else {
                 isFull = true
-                pieces[i] = Dispatcher.errorResponse(id: response["id"] ?? .null, error: BatchAnswer.full(maxBytes: maxBytes)).serialized()
+                piece = Dispatcher.errorResponse(id: response["id"] ?? .null, error: BatchAnswer.full(maxBytes: maxBytes)).serialized()
             }
+            pieces[i] = piece
+            bytes += piece.utf8.count + 1
+            // The bound reached (a change's answer may pass it): nothing more is run.
+            isFull = isFull || bytes + reserve >= maxBytes
         }
     }
 
@@ -87,6 +126,11 @@ public final class BatchAnswer: @unchecked Sendable {
         return Dispatcher.errorResponse(
             id: response["id"] ?? .null, error: tooLarge(answerBytes: text.utf8.count, maxBytes: maxBytes)
         ).serialized()
+    }
+
+    static func isObject(_ entry: JSON) -> Bool {
+        if case .object = entry { return true }
+        return false
     }
 
     static func isNotification(_ entry: JSON) -> Bool {

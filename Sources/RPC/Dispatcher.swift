@@ -52,7 +52,9 @@ public final class Dispatcher {
                 let e = RPCError(code: -32600, message: "Invalid Request: a batch may hold at most \(limits.maxBatchEntries) entries, got \(entries.count)", data: nil)
                 return Dispatcher.errorResponse(id: .null, error: e).serialized()
             }
-            let batch = BatchAnswer(entries: entries, maxBytes: limits.maxAnswerBytes)
+            guard let batch = BatchAnswer(entries: entries, maxBytes: limits.maxAnswerBytes) else {
+                return Dispatcher.errorResponse(id: .null, error: BatchAnswer.refusal(entries: entries.count, maxBytes: limits.maxAnswerBytes)).serialized()
+            }
             if let batchRunner {
                 batchRunner(batch)
             } else {

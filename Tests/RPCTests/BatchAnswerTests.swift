@@ -45,28 +45,29 @@ final class BatchAnswerTests: XCTestCase {
     }
 
     func testEntriesAfterTheBoundAreNotRunAndSaySo() throws {
-        let d = dispatcher(maxAnswerBytes: 1000)
+        let d = dispatcher(maxAnswerBytes: 3500)
         let batch: [JSON] = [
-            Self.call("test.read", id: 1, bytes: 400), Self.call("test.write", id: 2, bytes: 10, tag: 2),
-            Self.call("test.read", id: 3, bytes: 500), Self.call("test.write", id: 4, bytes: 10, tag: 4),
-            Self.call("test.write", id: nil, bytes: 10, tag: 5), Self.call("test.read", id: 6, bytes: 1), 7,
+            Self.call("test.read", id: 1, bytes: 1000), Self.call("test.write", id: 2, bytes: 10, tag: 2),
+            Self.call("test.read", id: 3, bytes: 2000), Self.call("test.write", id: 4, bytes: 10, tag: 4),
+            Self.call("test.write", id: nil, bytes: 10, tag: 5), Self.call("test.read", id: 6, bytes: 1), [7],
         ]
         let (bytes, value) = try answer(d, .array(batch))
         let answers = try XCTUnwrap(value?.arrayValue)
         XCTAssertEqual(answers.map { $0["id"] }, [1, 2, 3, 4, 6, .null])
-        XCTAssertEqual(answers[0]["result"]?.stringValue?.count, 400)
+        XCTAssertEqual(answers[0]["result"]?.stringValue?.count, 1000)
         XCTAssertEqual(answers[1]["result"]?.stringValue?.count, 10)
-        for notRun in answers[2...] {
+        XCTAssertEqual(answers[5]["error"]?["code"], -32600, "no request object: its own short error")
+        for notRun in answers[2...4] {
             XCTAssertEqual(notRun["error"]?["code"], 4131)
             XCTAssertEqual(notRun["error"]?["data"]?["code"], "batch_answer_full")
             XCTAssertEqual(notRun["error"]?["data"]?["retryable"], true)
         }
         XCTAssertEqual(writes.all, [2, 5], "the write after the bound did not run; the notification did")
-        XCTAssertLessThan(bytes, 1000 + 4 * 400, "the fitting answers and four short errors")
+        XCTAssertLessThanOrEqual(bytes, 3500, "the fitting answers and the errors")
     }
 
     func testAChangeIsAnsweredWhateverItsSize() throws {
-        let d = dispatcher(maxAnswerBytes: 100)
+        let d = dispatcher(maxAnswerBytes: 1000)
         XCTAssertEqual(try answer(d, Self.call("test.write", id: 1, bytes: 5000, tag: 1)).value?["result"]?.stringValue?.count, 5000)
         let batch = try XCTUnwrap(try answer(d, [Self.call("test.write", id: 2, bytes: 5000, tag: 2), Self.call("test.write", id: 3, bytes: 5, tag: 3)]).value?.arrayValue)
         XCTAssertEqual(batch[0]["result"]?.stringValue?.count, 5000)
@@ -88,13 +89,36 @@ final class BatchAnswerTests: XCTestCase {
         XCTAssertNil(try answer(d, [Self.call("test.read", id: nil, bytes: 2000)]).value, "a notification still has no answer")
     }
 
+    /// The bound holds with the errors counted: 1,000 entries whose answers could each fit, and
+    /// invalid entries whose own short errors are kept; a batch whose errors alone cannot fit is
+    /// refused whole before anything runs.
+    func testTheErrorsStandingInForEntriesFitTheBoundToo() throws {
+        let limit = 400_000
+        let d = dispatcher(maxAnswerBytes: limit)
+        let batch: [JSON] = (0..<1000).map { i in i % 10 == 9 ? .int(Int64(i)) : Self.call("test.read", id: .int(Int64(i)), bytes: 2_000) }
+        let (bytes, value) = try answer(d, .array(batch))
+        let answers = try XCTUnwrap(value?.arrayValue)
+        XCTAssertEqual(answers.count, 1000)
+        XCTAssertLessThanOrEqual(bytes, limit, "errors included")
+        let answered = answers.filter { $0["result"] != nil }.count
+        XCTAssertGreaterThan(answered, 10, "as many as fit are answered")
+        XCTAssertEqual(answers.filter { $0["error"]?["code"] == -32600 }.count, 100, "an invalid entry keeps its own short error")
+        XCTAssertEqual(answers.filter { $0["error"]?["code"] == 4131 }.count, 900 - answered)
+
+        let tiny = dispatcher(maxAnswerBytes: 2_000)
+        let pings = try XCTUnwrap(try answer(tiny, .array((0..<50).map { Self.call("test.write", id: .int(Int64($0)), bytes: 1, tag: 900_000 + Int64($0)) })).value)
+        XCTAssertEqual(pings["error"]?["code"], -32600, "refused whole: \(pings)")
+        XCTAssertTrue(pings["error"]?["message"]?.stringValue?.contains("Send fewer entries") ?? false)
+        XCTAssertTrue(writes.all.filter { $0 >= 900_000 }.isEmpty, "nothing ran")
+    }
+
     /// Eight workers over 300 entries, many times: every entry answered once in order, each
     /// write answered with its result exactly when it ran, and the reads kept within the bound.
     func testConcurrentWorkersKeepExactAccounts() throws {
         for round in 0..<20 {
-            let d = dispatcher(maxAnswerBytes: 20_000)
+            let d = dispatcher(maxAnswerBytes: 150_000)
             // Each worker its own dispatcher, as meetingd's BatchPool runs them.
-            nonisolated(unsafe) let workers = (0..<8).map { _ in dispatcher(maxAnswerBytes: 20_000) }
+            nonisolated(unsafe) let workers = (0..<8).map { _ in dispatcher(maxAnswerBytes: 150_000) }
             d.batchRunner = { batch in
                 DispatchQueue.concurrentPerform(iterations: workers.count) { w in
                     while let i = batch.claimNext() { workers[w].answer(i, of: batch) }
@@ -104,9 +128,11 @@ final class BatchAnswerTests: XCTestCase {
             var batch: [JSON] = []
             for i in 0..<300 {
                 let id = JSON.int(Int64(i))
-                batch.append(i % 3 == 0 ? Self.call("test.write", id: id, bytes: 50, tag: base + Int64(i)) : Self.call("test.read", id: id, bytes: 300))
+                batch.append(i % 3 == 0 ? Self.call("test.write", id: id, bytes: 50, tag: base + Int64(i)) : Self.call("test.read", id: id, bytes: 1_000))
             }
-            let answers = try XCTUnwrap(try answer(d, .array(batch)).value?.arrayValue)
+            let (bytes, value) = try answer(d, .array(batch))
+            let answers = try XCTUnwrap(value?.arrayValue)
+            XCTAssertLessThanOrEqual(bytes, 150_000, "the whole answer, errors included")
             XCTAssertEqual(answers.map { $0["id"]?.intValue }, (0..<300).map { Int64($0) })
             var readBytes = 0
             var answeredWrites: Set<Int64> = []
@@ -120,7 +146,7 @@ final class BatchAnswerTests: XCTestCase {
                 }
             }
             XCTAssertEqual(writes.all.filter { $0 >= base && $0 < base + 1000 }, answeredWrites, "round \(round)")
-            XCTAssertLessThanOrEqual(readBytes, 20_000)
+            XCTAssertLessThanOrEqual(readBytes, 150_000)
             XCTAssertLessThan(answeredWrites.count, 100, "the bound stopped the batch")
         }
     }
