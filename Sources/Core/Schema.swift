@@ -1,4 +1,3 @@
-import Core
 
 /// The declared shape of a value. One description serves two jobs: validating params before
 /// a handler runs, and producing the JSON Schema that `rpc.discover` publishes.

@@ -8,4 +8,8 @@ extension Unicode.Scalar {
     public var isBidiControl: Bool {
         (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value) || value == 0x200E || value == 0x200F || value == 0x061C
     }
+
+    /// A line break anywhere text is shown: LF, VT, FF, CR, NEL and the Unicode line and
+    /// paragraph separators (UAX #14's mandatory breaks).
+    public var isLineBreak: Bool { (0x0A...0x0D).contains(value) || value == 0x85 || value == 0x2028 || value == 0x2029 }
 }

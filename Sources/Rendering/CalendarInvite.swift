@@ -109,9 +109,7 @@ public struct CalendarInvite: Sendable {
     // neither "\r" nor "\n".
 
     /// Mandatory line breaks (Unicode UAX #14): LF, VT, FF, CR, NEL, LINE and PARAGRAPH SEPARATOR.
-    static func isLineBreak(_ scalar: Unicode.Scalar) -> Bool {
-        (0x0A...0x0D).contains(scalar.value) || scalar.value == 0x85 || scalar.value == 0x2028 || scalar.value == 0x2029
-    }
+    static func isLineBreak(_ scalar: Unicode.Scalar) -> Bool { scalar.isLineBreak }
 
     /// C0 controls but HTAB (which RFC 5545 allows in TEXT and quoted values), DEL and C1 controls.
     static func isControl(_ scalar: Unicode.Scalar) -> Bool {

@@ -32,11 +32,16 @@ public enum NotificationText {
         kind: String, recipient: PersonFacts, counterpart: PersonFacts?, service: String?, start: Instant?, payload: JSON, settings: CommunitySettings,
         details: MeetingDetails? = nil
     ) -> Texts {
-        let provider = settings.label("provider")
-        let other = counterpart.map { "\($0.firstName) \($0.lastName)" } ?? "your \(provider.lowercased())"
+        // Every text a person wrote is one line where it sits in a sentence, a note keeps its
+        // paragraphs; nothing of theirs brings a control character or a reordering mark.
+        let provider = PersonText.line(settings.label("provider"))
+        let other = counterpart.map { PersonText.line("\($0.firstName) \($0.lastName)") } ?? "your \(provider.lowercased())"
         let when = start.map { LocalTimeText.format($0, zone: recipient.timeZone) } ?? ""
-        let what = service.map { "\(settings.label("class")) \($0)" } ?? "your meeting"
-        let short = settings.shortName.isEmpty ? "" : "[\(settings.shortName)] "
+        let what = service.map { PersonText.line("\(settings.label("class")) \($0)") } ?? "your meeting"
+        let shortName = PersonText.line(settings.shortName)
+        let short = shortName.isEmpty ? "" : "[\(shortName)] "
+        let greeting = "Hello \(PersonText.line(recipient.firstName)),"
+        let signature = "— \(shortName.isEmpty ? "MeetingLedger" : shortName)\n"
         let (subject, line): (String, String)
         switch kind {
         case "meeting_request": (subject, line) = ("New meeting request from \(other)", "\(other) asks to meet on \(when) for \(what). Please confirm or decline.")
@@ -55,7 +60,7 @@ public enum NotificationText {
         case "meeting_booked_for_user": (subject, line) = ("A meeting was requested for you", "A meeting with \(other) on \(when) for \(what) was requested for you. It waits for the \(provider.lowercased())'s confirmation.")
         case let k where k.hasPrefix("alternative_date_"): (subject, line) = ("Alternate date update", "\(other) answered the alternate date for your meeting (now \(when)).")
         case "meeting_reminder": (subject, line) = ("Reminder: meeting on \(when)", "Your meeting with \(other) for \(what) starts \(when).")
-        case "meeting_link": (subject, line) = ("Your meeting starts soon", "Your meeting with \(other) starts \(when)." + (payload["video_url"]?.stringValue.map { " Join: \($0)" } ?? ""))
+        case "meeting_link": (subject, line) = ("Your meeting starts soon", "Your meeting with \(other) starts \(when)." + (payload["video_url"]?.stringValue.map { " Join: \(PersonText.line($0))" } ?? ""))
         case "session_logged": (subject, line) = ("Session logged", "\(other) logged your session of \(when).")
         case "user_no_show": (subject, line) = ("Missed meeting", "\(other) reported that you did not attend the meeting of \(when).")
         case "expert_no_show": (subject, line) = ("Missed meeting reported", "The meeting of \(when) was reported as missed by you; the credits were returned.")
@@ -64,23 +69,23 @@ public enum NotificationText {
         case "calendar.invite": (subject, line) = invitation(payload, other: other, what: what, when: when)
         case "chat_message":
             let text = payload["text"]?.stringValue ?? ""
-            let body = "Hello \(recipient.firstName),\n\n\(other) wrote:\n\n\(ChatText.body(text))\n\nReply in the chat.\n\n— \(settings.shortName.isEmpty ? "MeetingLedger" : settings.shortName)\n"
-            return Texts(subject: short + "New message from \(other)", body: body, push: String((short + "\(other): " + ChatText.line(text)).prefix(140)))
+            let body = "\(greeting)\n\n\(other) wrote:\n\n\(PersonText.body(text))\n\nReply in the chat.\n\n\(signature)"
+            return Texts(subject: short + "New message from \(other)", body: body, push: String((short + "\(other): " + PersonText.line(text)).prefix(140)))
         default: (subject, line) = ("Meeting update", "Your meeting on \(when) was updated.")
         }
         // Seed 003: meetings a customer booked for a student name the student.
-        let student = payload["meeting"]?["student_name"]?.stringValue.map { $0.isEmpty ? "" : " The meeting is for \($0)." } ?? ""
+        let student = payload["meeting"]?["student_name"]?.stringValue.map { $0.isEmpty ? "" : " The meeting is for \(PersonText.line($0))." } ?? ""
         // A note the other side wrote with the action (a counter-offer's message, seed 003).
-        let note = payload["note"]?.stringValue.flatMap { $0.isEmpty ? nil : "\n\nNote from \(other): \($0)" } ?? ""
+        let note = payload["note"]?.stringValue.flatMap { $0.isEmpty ? nil : "\n\nNote from \(other): \(PersonText.body($0))" } ?? ""
         let listed = details.map { "\n\n" + detailLines($0, when: when, zone: recipient.timeZone, service: service, settings: settings) } ?? ""
-        let body = "Hello \(recipient.firstName),\n\n\(line)\(student)\(note)\(listed)\n\n— \(settings.shortName.isEmpty ? "MeetingLedger" : settings.shortName)\n"
+        let body = "\(greeting)\n\n\(line)\(student)\(note)\(listed)\n\n\(signature)"
         return Texts(subject: short + subject, body: body, push: String((short + line + student).prefix(140)))
     }
 
     /// The mail that carries a calendar invitation (iTIP REQUEST, a move's updated REQUEST, or
     /// CANCEL): the title the calendar shows and the date on the recipient's clock.
     static func invitation(_ payload: JSON, other: String, what: String, when: String) -> (String, String) {
-        let title = payload["title"]?.stringValue ?? "Meeting"
+        let title = PersonText.line(payload["title"]?.stringValue ?? "Meeting")
         if payload["method"]?.stringValue == "CANCEL" {
             return ("Cancelled: \(title) @ \(when)", "Your meeting with \(other) on \(when) is cancelled. The attached cancellation removes it from your calendar.")
         }
@@ -94,14 +99,12 @@ public enum NotificationText {
 
     /// "When / Where / Video / Course / Topic" lines, labels aligned, each value on one line.
     static func detailLines(_ d: MeetingDetails, when: String, zone: String, service: String?, settings: CommunitySettings) -> String {
-        func oneLine(_ text: String) -> String {
-            String(String.UnicodeScalarView(text.unicodeScalars.map { CalendarInvite.isLineBreak($0) || CalendarInvite.isControl($0) ? " " : $0 }))
-        }
+        let oneLine = PersonText.line
         var rows: [(String, String)] = []
         if !when.isEmpty { rows.append(("When", when + (d.lengthMinutes.map { ", \($0) minutes" } ?? "") + " (your time zone: \(zone))")) }
         if let place = d.location { rows.append(("Where", oneLine(place))) }
         if let url = d.videoURL { rows.append(("Video", oneLine(url))) }
-        if let service { rows.append((settings.label("class"), oneLine(service))) }
+        if let service { rows.append((oneLine(settings.label("class")), oneLine(service))) }
         if let topic = d.topic, !topic.isEmpty { rows.append(("Topic", oneLine(topic))) }
         let width = rows.map { $0.0.count }.max() ?? 0
         return rows.map { $0.0 + ":" + String(repeating: " ", count: width - $0.0.count + 1) + $0.1 }.joined(separator: "\n")
@@ -115,19 +118,31 @@ public enum LocalTimeText {
     }
 }
 
-/// A person's chat text where other people read it. Line breaks and tabs stay in a body;
-/// other control characters and the marks that reorder text (bidirectional overrides) become
-/// U+FFFD, so a message can neither move a terminal's cursor nor disguise what follows it.
-/// A push text is one line.
-public enum ChatText {
-    public static func body(_ text: String) -> String { String(String.UnicodeScalarView(text.unicodeScalars.map(shown))) }
+/// A person's text where other people read it (a chat message, a name, a note, a service's
+/// name). Other control characters and the marks that reorder text (bidirectional overrides)
+/// become U+FFFD, so the text can neither move a terminal's cursor nor disguise what follows
+/// it. In a body each line break (CR LF counted once, CR, NEL, U+2028 …) becomes LF and TAB
+/// stays; on one line (a subject, a push, a name inside a sentence) each becomes a space.
+public enum PersonText {
+    public static func body(_ text: String) -> String { mapped(text, lineBreak: "\n", tab: "\t") }
 
-    public static func line(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.map { $0 == "\n" || $0 == "\r" || $0 == "\t" ? " " : shown($0) }))
-    }
+    public static func line(_ text: String) -> String { mapped(text, lineBreak: " ", tab: " ") }
 
-    static func shown(_ s: Unicode.Scalar) -> Unicode.Scalar {
-        if s == "\n" || s == "\t" { return s }
-        return s.isControlCharacter || s.isBidiControl ? "\u{FFFD}" : s
+    /// Scalar by scalar: "\r\n" is one Character but two scalars, one line break.
+    static func mapped(_ text: String, lineBreak: Unicode.Scalar, tab: Unicode.Scalar) -> String {
+        var out = String.UnicodeScalarView()
+        var afterCR = false
+        for s in text.unicodeScalars {
+            defer { afterCR = s == "\r" }
+            if s == "\n" && afterCR { continue }
+            if s.isLineBreak {
+                out.append(lineBreak)
+            } else if s == "\t" {
+                out.append(tab)
+            } else {
+                out.append(s.isControlCharacter || s.isBidiControl ? "\u{FFFD}" : s)
+            }
+        }
+        return String(out)
     }
 }

@@ -57,7 +57,7 @@ final class NotificationTextTests: XCTestCase {
             Where:  Room 101
             Video:  https://video.example/r
             Course: CHEM101
-            Topic:  Moles  Bcc: eve@evil.example
+            Topic:  Moles Bcc: eve@evil.example
             """), t.body)
     }
 
@@ -75,11 +75,50 @@ final class NotificationTextTests: XCTestCase {
     }
 }
 
-final class ChatTextTests: XCTestCase {
+final class PersonTextTests: XCTestCase {
     func testControlsAndReorderingMarksBecomeReplacementCharactersAndAPushIsOneLine() {
         let hostile = "a\u{1B}[2J\u{9B}b\u{202E}c\u{2066}\nd\te\r"
-        XCTAssertEqual(ChatText.body(hostile), "a\u{FFFD}[2J\u{FFFD}b\u{FFFD}c\u{FFFD}\nd\te\u{FFFD}")
-        XCTAssertEqual(ChatText.line(hostile), "a\u{FFFD}[2J\u{FFFD}b\u{FFFD}c\u{FFFD} d e ")
-        XCTAssertEqual(ChatText.body("Příliš žluťoučký 🐴"), "Příliš žluťoučký 🐴")
+        XCTAssertEqual(PersonText.body(hostile), "a\u{FFFD}[2J\u{FFFD}b\u{FFFD}c\u{FFFD}\nd\te\n")
+        XCTAssertEqual(PersonText.line(hostile), "a\u{FFFD}[2J\u{FFFD}b\u{FFFD}c\u{FFFD} d e ")
+        XCTAssertEqual(PersonText.body("Příliš žluťoučký 🐴"), "Příliš žluťoučký 🐴")
+    }
+
+    /// A browser sends a textarea's line breaks as CR LF: one break each, never a U+FFFD; every
+    /// other kind of line break is one too, and none stays on a line.
+    func testEachKindOfLineBreakIsOneBreak() {
+        XCTAssertEqual(PersonText.body("hi\r\nthere\rand\u{2028}so\u{85}on\u{0B}x\u{0C}y"), "hi\nthere\nand\nso\non\nx\ny")
+        XCTAssertEqual(PersonText.line("hi\r\nthere\rand\u{2028}so\u{2029}on"), "hi there and so on")
+        XCTAssertEqual(PersonText.body("\r\n\r\n"), "\n\n", "two breaks, not four")
+    }
+}
+
+/// A notification's subject and push are one line and its body carries no control character or
+/// reordering mark, whatever a person put in a name, a service's name, a title or a note.
+final class NotificationTextHostileTests: XCTestCase {
+    func testPersonTextCannotAddHeadersLinesOrEscapes() throws {
+        let eve = PersonFacts(id: "per_e", email: "eve@x.example", firstName: "Eve\r\nBcc: victim@evil.test", lastName: "L\u{1B}]52;c;aGk=\u{07}\u{1B}[2J",
+                              roles: [.user], timeZone: "UTC")
+        let zoe = PersonFacts(id: "per_z", email: "zoe@x.example", firstName: "Zoë\u{202E}live", lastName: "K\u{2028}Fake: header", roles: [.expert], timeZone: "UTC")
+        var settings = CommunitySettings()
+        try settings.apply(["short_name": "AUD"], path: "")
+        let start = Instant(seconds: 1_899_468_000)
+        for kind in ["meeting_request", "meeting_rejected_by_expert", "calendar.invite", "chat_message", "meeting_link"] {
+            let t = NotificationText.compose(
+                kind: kind, recipient: zoe, counterpart: eve, service: "S =HYPERLINK\r\n(\"x\")\u{85}", start: start,
+                payload: ["note": "Sorry\r\n\r\nPay at http://phish.test \u{1B}[2J\u{202E}evil", "title": "T\r\nitle\u{2066}", "text": "hi\r\nthere\u{2028}x",
+                          "video_url": "https://v.example/r\r\nBcc: x"],
+                settings: settings)
+            for (name, text) in [("subject", t.subject), ("push", t.push)] {
+                XCTAssertFalse(text.unicodeScalars.contains { $0.isLineBreak || $0.isControlCharacter || $0.isBidiControl }, "\(kind) \(name): \(text.debugDescription)")
+            }
+            XCTAssertFalse(t.body.unicodeScalars.contains { ($0.isControlCharacter && $0 != "\n") || $0.isBidiControl || ($0.isLineBreak && $0 != "\n") },
+                           "\(kind) body: \(t.body.debugDescription)")
+            XCTAssertTrue(t.body.hasPrefix("Hello Zoë\u{FFFD}live,\n"), "\(kind): the greeting is one line: \(t.body.debugDescription)")
+            XCTAssertFalse(t.body.contains("\nBcc:"), "\(kind): no line of the body starts with another's text")
+        }
+        let declined = NotificationText.compose(
+            kind: "meeting_rejected_by_expert", recipient: eve, counterpart: zoe, service: "S", start: start,
+            payload: ["note": "Sorry\r\n\r\nmore"], settings: settings)
+        XCTAssertTrue(declined.body.contains("Sorry\n\nmore"), "a note keeps its paragraphs: \(declined.body.debugDescription)")
     }
 }
