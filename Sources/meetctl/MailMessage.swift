@@ -235,13 +235,23 @@ struct MailMessage {
         let maxPayload = encodedWordPayloadBytes
         var words: [String] = []
         var chunk: [UInt8] = []
-        for character in text {
-            let bytes = Array(String(character).utf8)
+        func add(_ bytes: [UInt8]) {
             if chunk.count + bytes.count > maxPayload && !chunk.isEmpty {
                 words.append("=?UTF-8?B?" + base64(chunk) + "?=")
                 chunk = []
             }
             chunk += bytes
+        }
+        // Whole Characters where one fits a word; one that does not (a letter under hundreds of
+        // combining marks) is split between scalars, which RFC 2047 allows (only a character's
+        // octets may not be split), so no word passes 75 characters and no line 998 octets.
+        for character in text {
+            let bytes = Array(String(character).utf8)
+            if bytes.count <= maxPayload {
+                add(bytes)
+            } else {
+                for scalar in character.unicodeScalars { add(Array(String(scalar).utf8)) }
+            }
         }
         if !chunk.isEmpty { words.append("=?UTF-8?B?" + base64(chunk) + "?=") }
         return words.joined(separator: "\n ")

@@ -170,6 +170,29 @@ final class MeetctlInviteMailTests: EndToEndTestCase {
         XCTAssertEqual(removal["sequence"], 3)
     }
 
+    /// One Character can be hundreds of bytes (a letter under 199 combining marks, a name that
+    /// fits its 200 scalars): the headers still hold encoded words of at most 75 characters on
+    /// lines of at most 998 octets, and the name arrives whole.
+    func testOneLongCharacterStillMakesShortEncodedWords() throws {
+        let first = "e" + String(repeating: "\u{1D167}", count: 199)
+        let c = try MeetctlCommunity.make(#function, userName: (first, "Long"))
+        let id = try requested(c, topic: "Moles")
+        try (try c.expert).ok(["confirm", id])
+        let mails = try deliver(c)
+        XCTAssertFalse(mails.isEmpty)
+        for raw in try smtp.rawMessages() {
+            let head = raw.components(separatedBy: "\r\n\r\n")[0]
+            for line in head.components(separatedBy: "\r\n") {
+                XCTAssertLessThanOrEqual(line.utf8.count, 998, "RFC 5322 §2.1.1: \(line.prefix(80))…")
+            }
+            for word in head.components(separatedBy: CharacterSet(charactersIn: " \r\n\t\"<>")) where word.hasPrefix("=?") {
+                XCTAssertLessThanOrEqual(word.count, 75, "RFC 2047 §2: \(word.prefix(80))…")
+            }
+        }
+        let toUser = try XCTUnwrap(invitations(mails)[c.userEmail])
+        XCTAssertEqual(toUser["headers"]?["to"]?.string?.unicodeScalars.filter { $0 == "\u{1D167}" }.count, 199, "the name arrives whole")
+    }
+
     /// Names and topics are anyone's text: a line break in them must not add a header or a
     /// recipient, text that looks like an encoded word must not be decoded as one, and
     /// non-ASCII text travels as RFC 2047 words.
