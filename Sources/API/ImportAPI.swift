@@ -24,7 +24,7 @@ enum ImportAPI {
         audience: .roles([.admin]), mutating: true,
         params: [
             .init("kind", .oneOf(kinds), required: true, "Columns (header names match whatever their case, spaces and underscores) — \(columnsHelp)"),
-            .init("csv", .text(min: 1, max: Sheet.maxCharacters), required: true, "The file's text, with a header row; lists (roles, skills, agenda questions) separated by ;"),
+            .init("csv", .text(min: 1, max: Sheet.maxCharacters), required: true, "The file's text, with a header row; lists (roles, skills, agenda questions) separated by ; with a ; or \\ inside a value written \\; or \\\\"),
             .init("dry_run", .boolean, "Decide and report, change nothing"),
         ],
         result: .object([

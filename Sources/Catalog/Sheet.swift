@@ -77,8 +77,8 @@ public enum Sheet {
     /// The most characters of one file (the import's `csv` param); an export page stays within it.
     public static let maxCharacters = 1_000_000
     public static let maxProblemsListed = 1000
-    /// How a cell lists several values (roles, skills, agenda questions).
-    public static let listSeparator: Character = ";"
+    /// The columns that list several values (`cell` and `list`).
+    public static let listColumns: Set<String> = ["roles", "skills", "agenda_questions"]
 
     /// A header cell as matched: without regard to case, spaces and underscores
     /// (`User Email`, `user_email` and `USEREMAIL` name the same column).
@@ -122,12 +122,32 @@ public enum Sheet {
         return (out, problems)
     }
 
-    /// The values of a list cell, in order, without blanks.
+    /// The values of a list cell, in order, without blanks. A `;` or `\` inside a value is
+    /// written `\;` or `\\`; any other backslash is itself.
     public static func list(_ cell: String) -> [String] {
-        cell.split(separator: listSeparator).map { String($0).trimmingCharacters(in: " \t") }.filter { !$0.isEmpty }
+        var values: [String] = []
+        var current = String.UnicodeScalarView()
+        var scalars = cell.unicodeScalars.makeIterator()
+        while let s = scalars.next() {
+            if s == "\\" {
+                guard let next = scalars.next() else { current.append(s); break }
+                if next != ";" && next != "\\" { current.append(s) }
+                current.append(next)
+            } else if s == ";" {
+                values.append(String(current))
+                current = String.UnicodeScalarView()
+            } else {
+                current.append(s)
+            }
+        }
+        values.append(String(current))
+        return values.map { $0.trimmingCharacters(in: " \t") }.filter { !$0.isEmpty }
     }
 
-    public static func cell(_ values: [String]) -> String { values.joined(separator: String(listSeparator)) }
+    /// A list cell `list` reads back as `values`.
+    public static func cell(_ values: [String]) -> String {
+        values.map { $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: ";", with: "\\;") }.joined(separator: ";")
+    }
 
     /// A page of an export: the header and the rows that fit in `maxCharacters`; how many did.
     public static func write(_ kind: SheetKind, rows: [[JSON]]) -> (csv: String, rows: Int) {

@@ -5,7 +5,9 @@
 /// - A text cell holding a comma, a quote, CR or LF is quoted, so it stays one cell of one row.
 /// - A spreadsheet runs a line that starts with `=`, `+`, `-`, `@` or a tab as a formula: such a
 ///   line gets an apostrophe, at the start of the cell and after every line break inside it, and
-///   so does a cell that starts with a line break.
+///   so does a cell that starts with a line break. A line whose own apostrophes come before such
+///   a start gets one more, so `unguarded` takes exactly the one added and every text reads back
+///   as it was.
 /// - Numbers are written as they are (a credit of -100 stays a number); only text is guarded.
 public enum CSVWriter {
     public static func table(header: [String], rows: [[JSON]]) -> String {
@@ -30,13 +32,22 @@ public enum CSVWriter {
     static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t"]
     static let lineBreaks: Set<Unicode.Scalar> = ["\r", "\n"]
 
+    /// Whether the line starting at `index` needs the guard: after any apostrophes of its own, a
+    /// formula start, or (on the cell's first line only) a line break.
+    static func needsGuard(_ scalars: [Unicode.Scalar], from index: Int, cellStart: Bool) -> Bool {
+        var j = index
+        while j < scalars.count && scalars[j] == "'" { j += 1 }
+        guard j < scalars.count else { return false }
+        return formulaStarts.contains(scalars[j]) || (cellStart && lineBreaks.contains(scalars[j]))
+    }
+
     static func text(_ s: String) -> String {
+        let scalars = Array(s.unicodeScalars)
         var out = String.UnicodeScalarView()
         var quoted = false
-        if let first = s.unicodeScalars.first, lineBreaks.contains(first) { out.append("'") }
         var atLineStart = true
-        for scalar in s.unicodeScalars {
-            if atLineStart && formulaStarts.contains(scalar) { out.append("'") }
+        for (i, scalar) in scalars.enumerated() {
+            if atLineStart && needsGuard(scalars, from: i, cellStart: i == 0) { out.append("'") }
             atLineStart = lineBreaks.contains(scalar)
             switch scalar {
             case "\"":
@@ -61,9 +72,8 @@ public enum CSVWriter {
         var atLineStart = true
         while i < scalars.count {
             let c = scalars[i]
-            if atLineStart, c == "'", i + 1 < scalars.count,
-                formulaStarts.contains(scalars[i + 1]) || (i == 0 && lineBreaks.contains(scalars[i + 1]))
-            {
+            // The guard is the first apostrophe of a line that, without it, would still need one.
+            if atLineStart, c == "'", needsGuard(scalars, from: i + 1, cellStart: i == 0) {
                 i += 1
                 atLineStart = false
                 continue

@@ -50,13 +50,13 @@ public enum ImportStore {
         switch kind {
         case .people:
             sql = """
-                SELECT id AS key, email, first_name, last_name, array_to_string(roles, ';') AS roles, time_zone FROM people
+                SELECT id AS key, email, first_name, last_name, roles, time_zone FROM people
                 WHERE community_id = $1 AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT $3
                 """
         case .services:
             sql = """
                 SELECT s.id AS key, s.name, s.kind, s.default_length_minutes, s.price_credits, e.email AS expert_email,
-                       array_to_string(s.skills, ';') AS skills, array_to_string(s.agenda_questions, ';') AS agenda_questions
+                       s.skills, s.agenda_questions
                 FROM services s LEFT JOIN people e ON e.community_id = s.community_id AND e.id = s.expert_id
                 WHERE s.community_id = $1 AND ($2::text IS NULL OR s.id > $2) ORDER BY s.id LIMIT $3
                 """
@@ -90,6 +90,10 @@ public enum ImportStore {
     public static func exportRow(_ kind: SheetKind, _ r: Row) throws -> (key: String, cells: [JSON]) {
         let cells = try kind.columns.map { column -> JSON in
             if column == "default_length_minutes" || column == "price_credits" { return .int(try r.int(column)) }
+            if Sheet.listColumns.contains(column) {
+                let values = try r.stringArray(column)
+                return values.isEmpty ? .null : .string(Sheet.cell(values))
+            }
             return .optional(try r.optionalString(column))
         }
         return (try r.string("key"), cells)

@@ -111,4 +111,16 @@ final class ImportDeciderTests: XCTestCase {
             XCTAssertEqual(($0 as? ImportProblems)?.list.map(\.line), [2, 3])
         }
     }
+
+    /// A list cell reads back as the values written: a `;` or `\` inside a value is escaped; any
+    /// other backslash, as hand-written files have it, is itself.
+    func testListCellsReadBackTheirValues() {
+        let lists: [[String]] = [["a;b"], ["Which one; A or B?", "Q2"], ["C:\\path", "end\\"], ["x\\;y", "\\\\"], ["plain", "two"]]
+        for values in lists {
+            XCTAssertEqual(Sheet.list(Sheet.cell(values)), values, "\(values) as \(Sheet.cell(values))")
+        }
+        XCTAssertEqual(Sheet.cell(["a;b", "c"]), "a\\;b;c")
+        XCTAssertEqual(Sheet.list("user; expert ;;"), ["user", "expert"])
+        XCTAssertEqual(Sheet.list("C:\\dir\\file"), ["C:\\dir\\file"], "a lone backslash is itself")
+    }
 }

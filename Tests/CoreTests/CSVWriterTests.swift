@@ -42,6 +42,22 @@ final class CSVWriterTests: XCTestCase {
         }
     }
 
+    /// A cell reads back as the text it was, apostrophes of its own included: the guard is one
+    /// apostrophe more than the line already had before its formula start.
+    func testEveryTextReadsBackAsItWas() throws {
+        let texts = ["'=2+3", "''=x", "'@SUM(A1)", "x\n'-1", "a\r\n''+1", "'\nx", "''\r\n", "'plain", "it's", "'", "''", "=x", "\n'", "a\n'\n=b"]
+        for text in texts {
+            let written = CSVWriter.table(header: ["t"], rows: [[.string(text)]])
+            let read = try CSVReader.parse(written)[1].fields[0]
+            XCTAssertEqual(CSVWriter.unguarded(read), text, "\(text.debugDescription) written \(written.debugDescription)")
+            for line in Self.linesOf(read) {
+                XCTAssertFalse(line.unicodeScalars.first.map(Self.formulaStarts.contains) ?? false, "\(text.debugDescription): a line starts a formula")
+            }
+        }
+        XCTAssertEqual(CSVWriter.cell("'=2+3"), "''=2+3")
+        XCTAssertEqual(CSVWriter.cell("'plain"), "'plain", "an apostrophe before no formula start is left alone")
+    }
+
     func testHostileCellsNeverAddRowsOrFormulas() throws {
         let hostile: [JSON] = [
             "order-42\r\n=cmd|' /C calc'!A0", "\r\n=cmd|' /C calc'!A0", "x\r=HYPERLINK(\"http://evil.example\")", "x\n@SUM(A1)", "\n\n\n",

@@ -106,4 +106,34 @@ final class SeedStepsPeopleImportTests: EndToEndTestCase {
         try w.meetingd.error("catalog.export_csv", as: w.admin, ["kind": "people", "cursor": "00"], code: -32602)
         try w.assertReconciled()
     }
+
+    /// What was stored reads back from an exported page unchanged, whatever a name holds: an
+    /// apostrophe of its own before a formula start, a line break, a `;` inside a skill or an
+    /// agenda question. The page imports as it is: nothing created, nothing updated.
+    func testAnExportedPageOfHostileValuesImportsUnchanged() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let tag = TestEnvironment.uniqueTag()
+        try w.meetingd.result("service.create", as: w.admin, [
+            "name": .string("'=2+3 \(tag)"), "kind": "generic", "default_length_minutes": 30, "price_credits": 5,
+            "skills": ["a;b", "C:\\dir"], "agenda_questions": ["Which one; A or B?", "Q2"],
+        ])
+        try w.meetingd.result("service.create", as: w.admin, [
+            "name": .string("x\(tag)\n'-1"), "kind": "generic", "default_length_minutes": 30, "price_credits": 5,
+        ])
+        try w.meetingd.result("person.create", as: w.admin, [
+            "email": .string("apostrophe.\(tag)@school.example"), "first_name": "'@SUM(A1)", "last_name": "O'Neil", "roles": ["user"], "time_zone": "UTC",
+        ])
+        for kind in ["services", "people"] {
+            let page = try w.meetingd.result("catalog.export_csv", as: w.admin, ["kind": .string(kind)])
+            let csv = try XCTUnwrap(page["csv"]?.string)
+            XCTAssertTrue(csv.contains(tag), csv)
+            let again = try w.meetingd.result("catalog.import_csv", as: w.admin, ["kind": .string(kind), "csv": .string(csv), "dry_run": true])
+            XCTAssertEqual(again["created"], 0, "\(kind): \(again)")
+            XCTAssertEqual(again["updated"], 0, "\(kind): \(again)")
+        }
+        let services = try w.meetingd.result("service.list", as: w.admin)["items"]?.array ?? []
+        let first = try XCTUnwrap(services.first { $0["name"]?.string == "'=2+3 \(tag)" })
+        XCTAssertEqual(first["skills"], ["a;b", "C:\\dir"])
+        XCTAssertEqual(first["agenda_questions"], ["Which one; A or B?", "Q2"])
+    }
 }

@@ -3076,7 +3076,8 @@ class CatalogNamespace:
             first_name, last_name, roles, time_zone; services: name, kind, default_length_minutes,
             price_credits, [expert_email], [skills], [agenda_questions]; certifications: service,
             expert_email; enrollments: user_email, [service], [expert_email]
-        csv: The file's text, with a header row; lists (roles, skills, agenda questions) separated by ;
+        csv: The file's text, with a header row; lists (roles, skills, agenda questions) separated by ; with
+            a ; or \ inside a value written \; or \\
         dry_run: Decide and report, change nothing
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
