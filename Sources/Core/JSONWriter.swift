@@ -64,11 +64,25 @@ extension JSON {
             case 0x09: replacement = [0x5C, UInt8(ascii: "t")]
             case 0x00..<0x20:
                 replacement = Array("\\u00".utf8) + [hexDigits[Int(b >> 4)], hexDigits[Int(b & 0xF)]]
-            case 0xE2 where i + 2 < bytes.count && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9):
-                // U+2028 / U+2029 break lines in some readers: escape them too.
+            case 0x7F:
+                replacement = Array("\\u007f".utf8)
+            case 0xC2, 0xD8, 0xE2:
+                // Written as \u escapes, which every reader takes for the same text: C1 controls
+                // (U+0085, U+009B act on some terminals), U+2028 / U+2029 (they break lines in
+                // some readers) and the marks that reorder text, so a log line or a --json
+                // answer shown on a terminal cannot be acted on or disguised.
+                let width = b == 0xE2 ? 3 : 2
+                guard i + width <= bytes.count else { break }
+                let value = b == 0xE2
+                    ? (UInt32(b & 0x0F) << 12) | (UInt32(bytes[i + 1] & 0x3F) << 6) | UInt32(bytes[i + 2] & 0x3F)
+                    : (UInt32(b & 0x1F) << 6) | UInt32(bytes[i + 1] & 0x3F)
+                guard let scalar = Unicode.Scalar(value),
+                    (0x80...0x9F).contains(value) || value == 0x2028 || value == 0x2029 || scalar.isBidiControl
+                else { break }
                 flush()
-                out.append(contentsOf: Array((bytes[i + 2] == 0xA8 ? "\\u2028" : "\\u2029").utf8))
-                i += 3
+                out.append(contentsOf: Array("\\u".utf8))
+                for shift in stride(from: 12, through: 0, by: -4) { out.append(hexDigits[Int((value >> UInt32(shift)) & 0xF)]) }
+                i += width
                 runStart = i
                 continue
             default: break

@@ -8,7 +8,9 @@ extension Session {
     func writeCSV(_ text: String) throws {
         let document = (invocation.wantsBOM ? CSVWriter.byteOrderMark : "") + text
         guard let path = invocation.string("output") else {
-            out.exact(document)
+            // Exact bytes for a pipe or a file; at a terminal, another person's text must not
+            // reach it as control sequences (the file it would be is one --output away).
+            out.exact(isatty(STDOUT_FILENO) != 0 ? TerminalText.document(document) : document)
             return
         }
         do {

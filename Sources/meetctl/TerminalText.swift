@@ -12,10 +12,14 @@ enum TerminalText {
     /// control shown. Their cells were escaped as one line each before the layout.
     static func block(_ text: String) -> String { escaped(text, keepingLineEnds: true) }
 
-    private static func escaped(_ text: String, keepingLineEnds: Bool) -> String {
+    /// A document meant for a file (CSV) that is going to a terminal instead: its own layout
+    /// (CR, LF, TAB) kept, every other control and reordering mark shown.
+    static func document(_ text: String) -> String { escaped(text, keepingLineEnds: true, keeping: ["\r", "\t"]) }
+
+    private static func escaped(_ text: String, keepingLineEnds: Bool, keeping: Set<Unicode.Scalar> = []) -> String {
         var out = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
-            if let shown = visible(scalar), !(keepingLineEnds && scalar == "\n") {
+            if let shown = visible(scalar), !(keepingLineEnds && scalar == "\n"), !keeping.contains(scalar) {
                 out.append(contentsOf: shown.unicodeScalars)
             } else {
                 out.append(scalar)
@@ -34,8 +38,9 @@ enum TerminalText {
         case 0x0A: return "\\n"
         case 0x09: return "\\t"
         case 0x00...0x1F, 0x7F...0x9F: return "\\x" + String([hexDigits[Int(scalar.value >> 4)], hexDigits[Int(scalar.value & 0x0F)]])
-        case 0x202A...0x202E, 0x2066...0x2069: return "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-        default: return nil
+        default:
+            // Every mark that reorders text (Core's one list of them), the one-character ones too.
+            return scalar.isBidiControl ? "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}" : nil
         }
     }
 }

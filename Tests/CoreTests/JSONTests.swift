@@ -20,6 +20,16 @@ final class JSONTests: XCTestCase {
         XCTAssertEqual(JSON.object(["b": 1, "a": [true, nil, .number("2.5")]]).serialized(), #"{"a":[true,null,2.5],"b":1}"#)
     }
 
+    /// DEL, the C1 controls and the marks that reorder text are written as \u escapes (the same
+    /// text to every reader), so JSON shown on a terminal cannot be acted on or disguised; other
+    /// non-ASCII text stays as it is.
+    func testEscapesC1ControlsAndReorderingMarks() throws {
+        let text = "x\u{7F}\u{80}\u{85}\u{9B}\u{9F}\u{A0}\u{202E}\u{202A}\u{200E}\u{200F}\u{061C}\u{061B}\u{2066}\u{2069}\u{2027}\u{2030}é€😀ض"
+        let written = JSON.string(text).serialized()
+        XCTAssertEqual(written, #""x\u007f\u0080\u0085\u009b\u009f\#u{A0}\u202e\u202a\u200e\u200f\u061c\#u{061B}\u2066\u2069\#u{2027}\#u{2030}é€😀ض""#)
+        XCTAssertEqual(try JSONParser.parse(written), .string(text))
+    }
+
     func testHostileInputIsRefusedWithAReason() {
         for bad in ["{", "[1,]", "{\"a\":1,\"a\":2}", "\"\\ud800\"", "01", "1.", "tru", "\"\u{01}\"", "[1] 2", "9e999"] {
             XCTAssertThrowsError(try JSONParser.parse(bad), bad)

@@ -62,6 +62,21 @@ final class MeetctlListingTests: EndToEndTestCase {
         XCTAssertEqual(String(decoding: written.dropFirst(3), as: UTF8.self), csv)
     }
 
+    /// CSV is exact bytes for a pipe or a file; at a terminal, another person's escape sequences
+    /// and reordering marks are shown, not acted on.
+    func testCSVAtATerminalShowsControlSequences() throws {
+        let c = try MeetctlCommunity.make(#function, userName: ("Eve\u{1B}]52;c;aGk=\u{07}", "L\u{1B}[2J\u{202E}x\u{200F}y"))
+        _ = try c.agreedMeeting(start: "2030-03-11 10:00")
+        let expert = try c.expert
+        let piped = try expert.ok(["meetings", "--csv"])
+        XCTAssertTrue(piped.contains("\u{1B}[2J"), "a pipe gets the exact text")
+        let shown = try expert.onTerminal(["meetings", "--csv"])
+        XCTAssertEqual(shown.termination, .exited(0), shown.stdout)
+        XCTAssertFalse(shown.stdout.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" || $0 == "\u{202E}" || $0 == "\u{200F}" }, shown.stdout.debugDescription)
+        XCTAssertTrue(shown.stdout.contains("Eve\\e]52;c;aGk=\\x07"), shown.stdout)
+        XCTAssertTrue(shown.stdout.contains("L\\e[2J\\u{202E}x\\u{200F}y"), "the one-character marks too: \(shown.stdout)")
+    }
+
     /// Seed 004: an expert sees their meetings "within the common list of meetings he is in as a
     /// user or expert". `meetings` lists both sides at once, each row saying which side it is;
     /// --role keeps one.
