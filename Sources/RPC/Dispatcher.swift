@@ -120,6 +120,14 @@ public final class Dispatcher {
         if let unknown = fields.keys.first(where: { !["jsonrpc", "id", "method", "params"].contains($0) }) {
             return Dispatcher.errorResponse(id: id, error: RPCError(code: -32600, message: "Invalid Request: unknown member \"\(unknown.prefix(50))\"", data: nil))
         }
+        // JSON-RPC 2.0 §4.2: params, when present, is a structured value; anything else makes no
+        // Request object at all (answered with its id, or null, as §5.1's example does).
+        switch fields["params"] {
+        case nil, .object?, .array?: break
+        default:
+            return Dispatcher.errorResponse(
+                id: id, error: RPCError(code: -32600, message: "Invalid Request: \"params\" must be an object of named params, or left out", data: nil))
+        }
         guard let spec = methods[methodName] else {
             return reply(.failure(RPCError(code: -32601, message: "Method not found: \(methodName.prefix(100)); rpc.discover lists the methods", data: nil)))
         }
@@ -127,10 +135,8 @@ public final class Dispatcher {
         switch fields["params"] {
         case nil: paramFields = [:]
         case .object(let p)?: paramFields = p
-        case .array?:
-            return reply(.failure(RPCError(AppError.invalidParams(field: "params", reason: "must be an object of named params"))))
         default:
-            return reply(.failure(RPCError(AppError.invalidParams(field: "params", reason: "must be an object"))))
+            return reply(.failure(RPCError(AppError.invalidParams(field: "params", reason: "must be an object of named params"))))
         }
         let started = SystemClock.monotonicNanoseconds()
         let outcome: Result<JSON, RPCError>

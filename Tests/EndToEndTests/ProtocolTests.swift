@@ -39,6 +39,10 @@ final class ProtocolTests: EndToEndTestCase {
             (#"{"jsonrpc":"2.0","id":5,"method":7}"#, 5, "method not a string"),
             (#"{"jsonrpc":"2.0","id":"six"}"#, "six", "no method"),
             (#"{"jsonrpc":"2.0","id":{"a":1},"method":"system.ping"}"#, .null, "id an object"),
+            (#"{"jsonrpc":"2.0","id":8,"method":"system.ping","params":"bar"}"#, 8, "params a string (JSON-RPC 2.0 §4.2)"),
+            (#"{"jsonrpc":"2.0","id":9,"method":"no.such","params":5}"#, 9, "params a number, whatever the method"),
+            (#"{"jsonrpc":"2.0","id":10,"method":"system.ping","params":null}"#, 10, "params null"),
+            (#"{"jsonrpc":"2.0","method":"system.ping","params":"bar"}"#, .null, "no Request object, so no notification either: §5.1's example"),
         ]
         for c in cases {
             let response = try meetingd.exchange(c.request)
