@@ -191,7 +191,7 @@ class Generator:
         value = self.rng.choice(["1e400", "123456789012345678901234567890", "-99999999999999999999", "1.5", "1000000000001", "-1"])
         text = json.dumps(self.request("credits.grant", {"actor": self.ids["finance"], "user_id": self.ids["user"], "credits": 0,
                                                          "reference": "r"}, rid)).replace('"credits": 0', '"credits": ' + value)
-        return text.encode() + b"\n", ("error", rid) if value != "1e400" else "error-null"
+        return text.encode() + b"\n", ("error", rid)
 
     def wrong_type(self):
         rid = self.rid()

@@ -211,7 +211,8 @@ public struct JSONParser {
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         // -0 is an integer's text but not an integer's value: it keeps its sign as a lexeme.
         if isInteger, text != "-0", let i = Int64(text) { return .int(i) }
-        guard let d = Double(text), d.isFinite else { throw fail("number out of range") }
+        // Any number JSON allows is kept as its text (an id of any size comes back exactly as
+        // sent); a param that must be an integer in range is refused by its schema, by name.
         return .number(text)
     }
 }

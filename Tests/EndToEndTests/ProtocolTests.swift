@@ -55,6 +55,13 @@ final class ProtocolTests: EndToEndTestCase {
     /// Any string, number or null id comes back exactly as sent.
     func testRequestIdsAreEchoed() throws {
         let meetingd = try startMeetingd()
+        // Numbers past a double's range are valid JSON too (SPEC §3.1: ids of any size).
+        for id in ["1e400", "1" + String(repeating: "0", count: 309)] {
+            try meetingd.write(Array(#"{"jsonrpc":"2.0","id":\#(id),"method":"system.ping"}"#.utf8) + [0x0A])
+            let line = try meetingd.readLine()
+            XCTAssertTrue(line.contains(#""id":\#(id),"#) || line.contains(#""id":\#(id)}"#), "id \(id.prefix(20)): \(line.prefix(200))")
+            XCTAssertTrue(line.contains(#""result""#), line)
+        }
         for id in [#""abc""#, "0", "-7", "1.5", "null", "9007199254740993", #""ü🙂 \"quoted\"""#, #""""#] {
             let response = try meetingd.exchange(#"{"jsonrpc":"2.0","id":\#(id),"method":"system.ping"}"#)
             XCTAssertEqual(response["id"], try JSONValue.parse(id), "id \(id)")
