@@ -137,10 +137,11 @@ public struct CalendarInvite: Sendable {
     }
 
     /// A parameter value (CN): DQUOTE-quoted, so `:`, `;` and `,` are plain text inside it; a
-    /// quoted value cannot hold DQUOTE, control characters or line breaks, so they are dropped.
+    /// quoted value cannot hold DQUOTE, control characters or line breaks: DQUOTE and controls
+    /// are dropped, a line break (CR LF counted once) becomes a space, so words stay apart.
     static func parameter(_ value: String) -> String {
-        let kept = value.unicodeScalars.filter { $0 != "\"" && !isControl($0) && !isLineBreak($0) }
-        return "\"" + String(String.UnicodeScalarView(kept)) + "\""
+        let oneLine = PersonText.line(value).unicodeScalars.filter { $0 != "\"" && $0 != "\u{FFFD}" && !isControl($0) }
+        return "\"" + String(String.UnicodeScalarView(oneLine)) + "\""
     }
 
     /// Characters a URI holds as they are (RFC 3986: unreserved, reserved and `%`).

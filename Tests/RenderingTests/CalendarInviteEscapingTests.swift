@@ -195,6 +195,12 @@ final class CalendarInviteEscapingTests: XCTestCase {
         }
     }
 
+    /// A line break inside a name keeps its words apart (CR LF as one space); a reordering mark
+    /// does not reach the calendar's display of the name.
+    func testALineBreakInANameIsASpace() throws {
+        XCTAssertEqual(CalendarInvite.parameter("Zoë\r\nBcc: x\u{2028}y\u{202E}z\u{7}"), "\"Zoë Bcc: x yz\"")
+    }
+
     /// Addresses and links are URIs: whatever they hold, nothing but URI characters is written.
     func testAddressesAndLinksCarryNoControls() throws {
         let email = "sam@example.test\r\nATTENDEE:mailto:mallory@evil.example\u{1B}\u{2028}\"x\""
