@@ -93,8 +93,7 @@ extension Schema {
             let length = s.unicodeScalars.count
             // The configured limit caps ordinary strings; a field declared larger than the standard
             // limit (a whole CSV file) keeps its own bound, which the message size limit also caps.
-            let declared = rule.maxLength ?? limits.maxStringLength
-            let maxLength = declared > Limits.standard.maxStringLength ? declared : Swift.min(declared, limits.maxStringLength)
+            let maxLength = Schema.maxLength(declared: rule.maxLength ?? limits.maxStringLength, limits)
             guard length >= rule.minLength else {
                 throw fail(rule.minLength == 1 ? "must not be empty" : "must have at least \(rule.minLength) characters")
             }
@@ -103,7 +102,7 @@ extension Schema {
             try rule.format.check(s, fail: fail)
         case .array(let item, let minItems, let maxItems):
             guard case .array(let items) = value else { throw fail("must be an array, not \(value.typeName)") }
-            let cap = Swift.min(maxItems ?? limits.maxListItems, limits.maxListItems)
+            let cap = Schema.maxItems(declared: maxItems ?? limits.maxListItems, limits)
             guard items.count >= minItems else { throw fail("must have at least \(minItems) items") }
             guard items.count <= cap else { throw fail("must have at most \(cap) items, got \(items.count)") }
             for (i, element) in items.enumerated() { try item.validate(element, path: "\(path)[\(i)]", limits: limits) }
@@ -171,16 +170,29 @@ extension Schema {
         }
     }
 
-    /// The schema as JSON Schema (draft-07): every schema has a `type` or a `$ref`, a named one is
-    /// a `$ref` to its entry in `namedSchemas`.
-    public var jsonSchema: JSON {
+    /// The most characters a string declared with `declared` may have under `limits`: the
+    /// configured limit caps ordinary strings; a field declared larger than the standard limit
+    /// (a whole CSV file) keeps its own bound, which the message size limit also caps.
+    static func maxLength(declared: Int, _ limits: Limits) -> Int {
+        declared > Limits.standard.maxStringLength ? declared : Swift.min(declared, limits.maxStringLength)
+    }
+
+    static func maxItems(declared: Int, _ limits: Limits) -> Int { Swift.min(declared, limits.maxListItems) }
+
+    /// The schema as JSON Schema (draft-07) under the standard limits.
+    public var jsonSchema: JSON { jsonSchema(limits: .standard) }
+
+    /// The schema as JSON Schema (draft-07), its declared bounds as `limits` make them (what
+    /// `validate` enforces): every schema has a `type` or a `$ref`, a named one is a `$ref` to
+    /// its entry in `namedSchemas`.
+    public func jsonSchema(limits: Limits) -> JSON {
         switch self {
         case .named(let name, _):
             return ["$ref": .string(Schema.reference(name))]
         case .nullable(let inner):
             let typeOrNull: JSON = [.string(inner.jsonType), "null"]
-            if case .named = inner { return ["type": typeOrNull, "oneOf": [inner.jsonSchema, ["type": "null"]]] }
-            guard case .object(var out) = inner.jsonSchema else { return inner.jsonSchema }
+            if case .named = inner { return ["type": typeOrNull, "oneOf": [inner.jsonSchema(limits: limits), ["type": "null"]]] }
+            guard case .object(var out) = inner.jsonSchema(limits: limits) else { return inner.jsonSchema(limits: limits) }
             out["type"] = typeOrNull
             if case .array(let values)? = out["enum"] { out["enum"] = .array(values + [.null]) }
             return .object(out)
@@ -192,7 +204,7 @@ extension Schema {
             return ["type": "integer", "minimum": .int(min), "maximum": .int(max)]
         case .string(let rule):
             var out: [String: JSON] = ["type": "string", "minLength": .int(Int64(rule.minLength))]
-            if let max = rule.maxLength { out["maxLength"] = .int(Int64(max)) }
+            if let max = rule.maxLength { out["maxLength"] = .int(Int64(Schema.maxLength(declared: max, limits))) }
             switch rule.format {
             case .plain: break
             case .id(let kind): out["pattern"] = .string("^\(kind.rawValue)_[0-9a-f]{32}$")
@@ -204,13 +216,13 @@ extension Schema {
             }
             return .object(out)
         case .array(let item, let minItems, let maxItems):
-            var out: [String: JSON] = ["type": "array", "items": item.jsonSchema, "minItems": .int(Int64(minItems))]
-            if let maxItems { out["maxItems"] = .int(Int64(maxItems)) }
+            var out: [String: JSON] = ["type": "array", "items": item.jsonSchema(limits: limits), "minItems": .int(Int64(minItems))]
+            if let maxItems { out["maxItems"] = .int(Int64(Schema.maxItems(declared: maxItems, limits))) }
             return .object(out)
         case .object(let fields, let additional):
             var properties: [String: JSON] = [:]
             for f in fields {
-                var s = f.schema.jsonSchema
+                var s = f.schema.jsonSchema(limits: limits)
                 if !f.description.isEmpty, case .object(var o) = s {
                     o["description"] = .string(f.description)
                     s = .object(o)
@@ -229,20 +241,20 @@ extension Schema {
     /// Every named schema this one refers to, at any depth, with the JSON Schema it is published
     /// as. One name stands for one shape: a name used for two different shapes is a mistake in
     /// the registry, reported as a conflict.
-    public func collectNamedSchemas(into found: inout [String: JSON], conflicts: inout Set<String>) {
+    public func collectNamedSchemas(into found: inout [String: JSON], conflicts: inout Set<String>, limits: Limits = .standard) {
         switch self {
         case .named(let name, let inner):
-            let published = inner.jsonSchema
+            let published = inner.jsonSchema(limits: limits)
             if let existing = found[name] {
                 if existing != published { conflicts.insert(name) }
                 return
             }
             found[name] = published
-            inner.collectNamedSchemas(into: &found, conflicts: &conflicts)
+            inner.collectNamedSchemas(into: &found, conflicts: &conflicts, limits: limits)
         case .nullable(let inner), .array(let inner, _, _):
-            inner.collectNamedSchemas(into: &found, conflicts: &conflicts)
+            inner.collectNamedSchemas(into: &found, conflicts: &conflicts, limits: limits)
         case .object(let fields, _):
-            for f in fields { f.schema.collectNamedSchemas(into: &found, conflicts: &conflicts) }
+            for f in fields { f.schema.collectNamedSchemas(into: &found, conflicts: &conflicts, limits: limits) }
         case .string, .integer, .boolean, .openObject:
             return
         }

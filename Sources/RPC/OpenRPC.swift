@@ -61,7 +61,9 @@ extension Dispatcher {
 
     func methodDocument(_ spec: MethodSpec, errors: [JSON]) -> JSON {
         let params: [JSON] = spec.params.map { field in
-            var p: [String: JSON] = ["name": .string(field.name), "required": .bool(field.required), "schema": field.schema.jsonSchema]
+            // A param's own bounds as this process checks them (MEETINGLEDGER_MAX_STRING and
+            // MAX_LIST_ITEMS lower them); shared shapes under components keep the standard ones.
+            var p: [String: JSON] = ["name": .string(field.name), "required": .bool(field.required), "schema": field.schema.jsonSchema(limits: limits)]
             if !field.description.isEmpty { p["description"] = .string(field.description) }
             return .object(p)
         }

@@ -81,6 +81,29 @@ final class LimitsTests: EndToEndTestCase {
         XCTAssertEqual(try community.people(on: meetingd).count, 1, "nothing was created")
     }
 
+    /// The document a meetingd publishes gives the bounds it checks: with MEETINGLEDGER_MAX_STRING
+    /// at 50, credits.adjust's reason says 50 (not the standard 2,000), and 51 characters are
+    /// refused while 50 are taken.
+    func testPublishedParamBoundsAreThoseThisProcessChecks() throws {
+        func reasonMax(_ document: JSONValue) -> JSONValue? {
+            let method = document["methods"]?.array?.first { $0["name"] == "credits.adjust" }
+            return method?["params"]?.array?.first { $0["name"] == "reason" }?["schema"]?["maxLength"]
+        }
+        let standard = try startMeetingd()
+        XCTAssertEqual(reasonMax(try Meetingd.result(of: try standard.call("rpc.discover"))), 2000)
+        let lowered = try startMeetingd(environment: ["MEETINGLEDGER_MAX_STRING": "50"])
+        let document = try Meetingd.result(of: try lowered.call("rpc.discover"))
+        XCTAssertEqual(reasonMax(document), 50)
+        XCTAssertEqual(document["info"]?["x-bounds"]?["max_string_length"], 50)
+        let community = try bootstrap()
+        let user = try community.createPersonId(on: lowered, roles: ["user"])
+        let finance = try community.createPersonId(on: lowered, roles: ["finance"])
+        let account = try XCTUnwrap(try lowered.result("ledger.balance", as: finance, ["person_id": .string(user)])["accounts"]?.array?.first?["account_id"])
+        let refused = try lowered.error("credits.adjust", as: finance, ["account_id": account, "credits": 5, "reason": .string(String(repeating: "r", count: 51))], code: -32602)
+        XCTAssertEqual(refused["data"]?["field"], "reason")
+        XCTAssertEqual(try lowered.result("credits.adjust", as: finance, ["account_id": account, "credits": 5, "reason": .string(String(repeating: "r", count: 50))])["credits"], 5)
+    }
+
     /// A string may be as long as its published schema says: rpc.discover documents
     /// catalog.import_csv's `csv` up to 1,000,000 characters, so an 18 kB file must not be refused for
     /// its length.
