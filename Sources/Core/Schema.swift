@@ -140,10 +140,7 @@ extension Schema.StringFormat {
         case .enumeration(let values):
             guard values.contains(s) else { throw fail("must be one of \(values.joined(separator: ", "))") }
         case .email:
-            let parts = s.split(separator: "@", omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !s.contains(where: \.isWhitespace) else {
-                throw fail("must be an email address")
-            }
+            guard EmailAddress.isValid(s) else { throw fail(EmailAddress.rule) }
         case .timeOfDay:
             guard LocalTimeOfDay(s) != nil else { throw fail("must be a local time HH:MM between 00:00 and 24:00") }
         case .date:

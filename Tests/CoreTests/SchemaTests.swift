@@ -42,6 +42,21 @@ final class SchemaTests: XCTestCase {
         XCTAssertNil(reason(["name": .string("e" + String(repeating: "\u{0301}", count: 199))]), "200 scalars fit")
     }
 
+    /// An address is taken only where mail to it can be sent: ASCII, no header specials, a
+    /// dotted domain. (Each of the refused ones was once stored, and every mail that copied it
+    /// died at delivery.)
+    func testEmailAddressesAreOnesMailCanBeSentTo() {
+        let email: Schema = .object([.init("email", .email, required: true)])
+        func refused(_ address: String) -> Bool { (try? email.validate(["email": .string(address)], path: "", limits: .standard)) == nil }
+        for good in ["sam@example.org", "sam.o'neil+tag@mail.example.co.uk", "x_y-z@a.b", "UPPER@Example.ORG"] {
+            XCTAssertFalse(refused(good), good)
+        }
+        for bad in ["a,b@x.test", "zoë@x.test", "sam@exämple.org", "<x>@y.z", "a\"b@x.y", "a b@x.y", "a@localhost", "a@b..c", "a@.b", "@x.y", "a@@x.y",
+                    "a@x.y\u{1B}[2J", "a\u{202E}@x.y", "a;b@x.y", "a:b@x.y", "(a)@x.y", "a\\b@x.y"] {
+            XCTAssertTrue(refused(bad), bad.debugDescription)
+        }
+    }
+
     func testEachProblemNamesItsField() {
         XCTAssertEqual(reason([:])?.field, "name")
         XCTAssertEqual(reason(["name": ""])?.reason, "must not be empty")

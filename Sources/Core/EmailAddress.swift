@@ -1,0 +1,18 @@
+/// The e-mail addresses the service keeps: the ones its mail can be sent to. One rule, for the
+/// params that take an address and the people import, narrower than what meetctl's delivery
+/// takes (MailMessage.isPlainAddress, which also takes an operator's From on a dotless host),
+/// so an address taken is never one whose messages then die at delivery.
+public enum EmailAddress {
+    public static let rule = "must be an e-mail address such as sam@example.org: ASCII, no spaces, and none of < > ( ) [ ] , ; : \\ \""
+
+    /// `local@domain`: printable ASCII without the characters that would need quoting in a mail
+    /// header (RFC 5322's specials), a domain of dot-separated labels with at least one dot.
+    public static func isValid(_ s: String) -> Bool {
+        let specials = Set("<>()[],;:\\\"".unicodeScalars)
+        guard s.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 && !specials.contains($0) }) else { return false }
+        let parts = s.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64 else { return false }
+        let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
+        return labels.count >= 2 && labels.allSatisfy { !$0.isEmpty }
+    }
+}
