@@ -238,20 +238,20 @@ extension Schema {
     /// Every named schema this one refers to, at any depth, with the JSON Schema it is published
     /// as. One name stands for one shape: a name used for two different shapes is a mistake in
     /// the registry, reported as a conflict.
-    public func collectNamedSchemas(into found: inout [String: JSON], conflicts: inout Set<String>, limits: Limits = .standard) {
+    public func collectNamedSchemas(into found: inout [String: JSON], conflicts: inout Set<String>) {
         switch self {
         case .named(let name, let inner):
-            let published = inner.jsonSchema(limits: limits)
+            let published = inner.jsonSchema
             if let existing = found[name] {
                 if existing != published { conflicts.insert(name) }
                 return
             }
             found[name] = published
-            inner.collectNamedSchemas(into: &found, conflicts: &conflicts, limits: limits)
+            inner.collectNamedSchemas(into: &found, conflicts: &conflicts)
         case .nullable(let inner), .array(let inner, _, _):
-            inner.collectNamedSchemas(into: &found, conflicts: &conflicts, limits: limits)
+            inner.collectNamedSchemas(into: &found, conflicts: &conflicts)
         case .object(let fields, _):
-            for f in fields { f.schema.collectNamedSchemas(into: &found, conflicts: &conflicts, limits: limits) }
+            for f in fields { f.schema.collectNamedSchemas(into: &found, conflicts: &conflicts) }
         case .string, .integer, .boolean, .openObject:
             return
         }

@@ -108,9 +108,6 @@ public struct CalendarInvite: Sendable {
     // Escaping walks Unicode scalars, never Characters: "\r\n" is one Character, equal to
     // neither "\r" nor "\n".
 
-    /// Mandatory line breaks (Unicode UAX #14): LF, VT, FF, CR, NEL, LINE and PARAGRAPH SEPARATOR.
-    static func isLineBreak(_ scalar: Unicode.Scalar) -> Bool { scalar.isLineBreak }
-
     /// C0 controls but HTAB (which RFC 5545 allows in TEXT and quoted values), DEL and C1 controls.
     static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         (scalar.value < 0x20 && scalar != "\t") || (0x7F...0x9F).contains(scalar.value)
@@ -127,7 +124,7 @@ public struct CalendarInvite: Sendable {
             if scalar == "\\" || scalar == ";" || scalar == "," {
                 out.append("\\")
                 out.append(scalar)
-            } else if isLineBreak(scalar) {
+            } else if scalar.isLineBreak {
                 out.append(contentsOf: "\\n".unicodeScalars)
             } else if !isControl(scalar) {
                 out.append(scalar)
