@@ -24,11 +24,14 @@ public enum BookingPath: String, Sendable, CaseIterable {
     /// One occurrence of a weekly series, booked for its user.
     case seriesOccurrence
 
-    /// The user chose this time: it keeps the community's notice, horizon and slot grid.
+    /// The user chose this time, booking it or proposing it as a new date: it keeps the
+    /// community's notice, horizon and slot grid, and the expert's hours and blocked periods (the
+    /// expert may still propose any time themselves).
     public var userChoosesTime: Bool { [.request, .userReschedule, .seriesOccurrence].contains(self) }
     /// The user books a time straight from the expert's calendar, with nobody to approve it
-    /// first: it must be free there. A new date the user proposes goes to the expert, who is
-    /// warned of overlaps when approving it (seed 004).
+    /// first: it must be free of meetings there too, and the user allowed to book that expert. A
+    /// new date the user proposes goes to the expert, who is warned of overlaps when approving it
+    /// (seed 004).
     public var booksFromCalendar: Bool { [.request, .seriesOccurrence].contains(self) }
     /// The step creates the meeting (its skill and agenda are given then).
     public var createsMeeting: Bool { [.request, .propose, .seriesOccurrence].contains(self) }
@@ -66,12 +69,13 @@ public enum BookingRule: String, Sendable, CaseIterable {
     case horizon
     /// A time the user chooses starts on the community's slot grid.
     case slotGrid
-    /// A time the user chooses is free in the expert's availability at the location.
+    /// A time the user chooses is within the expert's availability at the location; one booked
+    /// from the calendar is free of the expert's meetings too.
     case availability
     /// The user's meetings in the week stay within the community's weekly limit.
     case weeklyLimit
     /// A meeting becoming agreed does not overlap the expert's agreed meetings, unless the
-    /// expert (or an admin for them) accepts the conflict.
+    /// expert (or the office for them) accepts the conflict.
     case conflicts
     /// The user has the credits a new hold needs.
     case credits
@@ -87,7 +91,7 @@ public enum BookingRule: String, Sendable, CaseIterable {
         case .enrolment: return path.booksFromCalendar
         case .suspension: return path.userCommits
         case .notice, .horizon, .slotGrid: return path.userChoosesTime
-        case .availability: return path.booksFromCalendar
+        case .availability: return path.userChoosesTime
         case .weeklyLimit: return path.userCommits || path == .expertConfirmsAlternate
         }
     }
@@ -226,11 +230,18 @@ public enum BookingRules {
                     "meetings start on the community's \(s.slotMinutes)-minute grid (\(s.timeZone)); search for slots with availability.search")
             }
         case .availability:
-            guard let locationId = a.locationId else {
+            let fromCalendar = a.path.booksFromCalendar
+            guard a.locationId != nil || !fromCalendar else {
                 throw AppError.invalidParams(field: "location_id", reason: "is required")
             }
             var availability = c.availability(excluding: a.meetingId)
+            // A new date the user proposes for a meeting goes to the expert, who is warned of
+            // overlapping meetings when approving it (seed 004): it keeps the expert's hours and
+            // blocked periods (at the meeting's location, or any if it has none yet), not the
+            // meetings in them.
+            if !fromCalendar { availability.busy = [] }
             let serviceId = c.service?.id
+            let locationId = a.locationId
             if isAvailable(availability, serviceId: serviceId, start: a.start, end: a.end, locationId: locationId) { return }
             availability.busy = []
             if isAvailable(availability, serviceId: serviceId, start: a.start, end: a.end, locationId: locationId) {
@@ -245,7 +256,7 @@ public enum BookingRules {
         case .conflicts:
             if a.acceptConflicts && a.side == .user {
                 throw AppError.invalidParams(
-                    field: "accept_conflicts", reason: "only the expert (or an admin for them) may accept a time conflict")
+                    field: "accept_conflicts", reason: "only the expert (or the office for them) may accept a time conflict")
             }
             guard a.becomesAgreed else { return }
             let overlaps = overlapping(a, c)

@@ -51,15 +51,16 @@ extension ExpertAvailability {
     }
 }
 
-/// Whether the expert is free for all of [start, end) at `locationId`: the check a booking
-/// makes. False also when the answer cannot be worked out (an unknown time zone, an empty or
+/// Whether the expert is free for all of [start, end) at `locationId` (at one location, any,
+/// when nil): the check a booking makes. False also when the answer cannot be worked out (an unknown time zone, an empty or
 /// over-long span), so an unprovable slot is never booked.
 public func isAvailable(
-    _ availability: ExpertAvailability, serviceId: String?, start: Instant, end: Instant, locationId: String
+    _ availability: ExpertAvailability, serviceId: String?, start: Instant, end: Instant, locationId: String?
 ) -> Bool {
     let span = Period(start: start, end: end)
     guard !span.isEmpty, start.minutes(until: end) <= SchedulingLimits.maxLengthMinutes,
         let free = try? availability.freePeriods(serviceId: serviceId, within: span, locationId: locationId)
     else { return false }
+    guard let locationId else { return free.values.contains([span]) }
     return free[locationId] == [span]
 }

@@ -33,6 +33,48 @@ final class BookingRulesPathTests: EndToEndTestCase {
         assertMeeting(try w.act("meeting.confirm", as: w.user, nextWeek), status: "agreed", credit: "blocked", start: MeetingTime.at(day: 14, hour: 9))
     }
 
+    /// A new date the user proposes keeps the expert's hours and blocked periods, as a request's
+    /// time does: a counter-offer, a date after a rejection and an alternate into a period the
+    /// expert blocked are refused and change nothing; so is a counter-offer to a proposal with no
+    /// location yet outside the expert's hours at every location. The expert may still propose
+    /// those times. (Over another meeting it still goes to the expert, who is warned then.)
+    func testAUsersNewDateKeepsTheExpertsAvailability() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let blocked = MeetingTime.at(day: 9, hour: 14)
+        try w.meetingd.result("availability.block", as: w.expert, [
+            "expert_id": .string(w.expert), "start": .string(MeetingTime.at(day: 9, hour: 12)), "end": .string(MeetingTime.at(day: 9, hour: 18)),
+        ])
+        let refusedRequest = try w.meetingd.error("meeting.request", as: w.user, w.requestParams(start: blocked), code: 4011)
+        XCTAssertTrue(refusedRequest["message"]?.string?.contains("availability") == true, "\(refusedRequest)")
+
+        let pending = try MeetingWorld.id(of: w.request(start: day7))
+        let agreed = try w.agreed(start: MeetingTime.at(day: 8, hour: 10))
+        let rejected = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 10, hour: 10)))
+        try w.act("meeting.decline", as: w.expert, rejected, ["reason_code": "schedule_conflict"])
+        let before = try w.wallet()
+        for id in [pending, agreed, rejected] {
+            let meeting = try w.meeting(id)
+            let refused = try w.refuse("meeting.reschedule", as: w.user, id, ["start": .string(blocked)], code: 4011)
+            XCTAssertTrue(refused["message"]?.string?.contains("availability") == true, "\(refused)")
+            XCTAssertEqual(try w.meeting(id), meeting, "a refused new date changed \(id)")
+        }
+        XCTAssertEqual(try w.wallet(), before)
+        // A proposal without a location: the user's new date must fall in the expert's hours at
+        // some location (the fixture's expert offers 06:00–22:00 UTC).
+        let proposal = try MeetingWorld.id(of: w.propose(start: MeetingTime.at(day: 11, hour: 10)))
+        XCTAssertEqual(try w.meeting(proposal)["location_id"], .null)
+        try w.refuse("meeting.reschedule", as: w.user, proposal, ["start": .string(MeetingTime.at(day: 11, hour: 3))], code: 4011)
+        let countered = try w.act("meeting.reschedule", as: w.user, proposal, ["start": .string(MeetingTime.at(day: 11, hour: 12))])
+        XCTAssertEqual(countered["start"], .string(MeetingTime.at(day: 11, hour: 12)))
+        XCTAssertEqual(try w.act("meeting.reschedule", as: w.expert, proposal, ["start": .string(MeetingTime.at(day: 11, hour: 3))])["start"],
+                       .string(MeetingTime.at(day: 11, hour: 3)))
+        // A free time is still the user's to propose, and the expert may propose the blocked one.
+        try w.act("meeting.reschedule", as: w.user, pending, ["start": .string(MeetingTime.at(day: 9, hour: 10))])
+        let moved = try w.act("meeting.reschedule", as: w.expert, agreed, ["start": .string(blocked)])
+        XCTAssertEqual(moved["alternate"]?["start"], .string(blocked))
+        try w.assertReconciled()
+    }
+
     /// A user's time falls on the community's slot grid.
     func testAStartOffTheSlotGridIsRefused() throws {
         let w = try MeetingWorld(self, label: #function, settings: ["slot_minutes": 30])

@@ -108,26 +108,26 @@ final class BookingRulesTableTests: XCTestCase {
                 breakIt(&c, &a)
                 // An agreed meeting's time is out of the expert's calendar (SPEC §5.3), even one
                 // agreed over an accepted conflict: a time booked from the calendar meets the
-                // availability rule before the conflict rule.
+                // availability rule before the conflict rule (a new date the user proposes goes
+                // to the expert, who is warned of the overlap).
                 let expected = rule == .conflicts && path.booksFromCalendar ? "slot_unavailable" : code
                 XCTAssertEqual(outcome(a, c), rule.applies(to: path) ? expected : "ok", "\(rule) on \(path)")
             }
         }
     }
 
-    /// The table itself, as the rules are meant: a time the user books from the calendar must be
-    /// free there (a new date the user proposes goes to the expert, who is warned of overlaps);
-    /// what the user commits to is counted and needs the user in good standing.
+    /// The table itself, as the rules are meant: a time the user chooses, booked or proposed as
+    /// a new date, keeps the expert's hours and blocked periods (one booked from the calendar
+    /// must be free of meetings too); who the user may book is checked where they book from the
+    /// calendar; what the user commits to is counted and needs the user in good standing.
     func testTheTableReadsAsIntended() {
         let userChosen: Set<BookingPath> = [.request, .userReschedule, .seriesOccurrence]
         let fromCalendar: Set<BookingPath> = [.request, .seriesOccurrence]
         for path in BookingPath.allCases {
-            for rule in [BookingRule.notice, .horizon, .slotGrid] {
+            for rule in [BookingRule.notice, .horizon, .slotGrid, .availability] {
                 XCTAssertEqual(rule.applies(to: path), userChosen.contains(path), "\(rule) on \(path)")
             }
-            for rule in [BookingRule.availability, .enrolment] {
-                XCTAssertEqual(rule.applies(to: path), fromCalendar.contains(path), "\(rule) on \(path)")
-            }
+            XCTAssertEqual(BookingRule.enrolment.applies(to: path), fromCalendar.contains(path), "enrolment on \(path)")
             for rule in [BookingRule.distinctParties, .supportedTime, .offered, .conflicts, .credits] {
                 XCTAssertTrue(rule.applies(to: path), "\(rule) on \(path)")
             }
