@@ -55,10 +55,13 @@ enum SeriesAPI {
 
     static let skip = MethodDefinition(
         "series.skip",
-        "Skips one date of a weekly series (on the day or ahead, one at a time): that occurrence is cancelled with its credits returned and the next one is made",
+        "Skips one date of a weekly series (on the day or ahead, one at a time): that occurrence is cancelled and the next one is made. "
+            + "A pending occurrence's credits are returned; an agreed one ends as meeting.cancel ends it: inside the cancellation window only with "
+            + "confirm_late, and a user's late skip is charged user_late_cancel_charge_percent",
         audience: .member, mutating: true,
-        params: [seriesId, .init("date", .date, required: true, "The local date (YYYY-MM-DD) of the occurrence to skip")],
-        result: seriesSchema, errors: [DocErrors.notFound, DocErrors.meetingStarted],
+        params: [seriesId, .init("date", .date, required: true, "The local date (YYYY-MM-DD) of the occurrence to skip"),
+                 .init("confirm_late", .boolean, "Needed when the occurrence is agreed and inside the cancellation window")],
+        result: seriesSchema, errors: [DocErrors.notFound, DocErrors.meetingStarted, DocErrors.lateCancellation],
         body: .command(SeriesUseCases.skip()))
 
     static let cancel = MethodDefinition(

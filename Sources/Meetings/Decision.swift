@@ -13,8 +13,9 @@ public enum Command: Sendable, Equatable {
     case logSession(attendance: Attendance, durationAdjustMinutes: Int64, feedback: JSON?)
     case reportNoShow
     case expire
-    /// One occurrence of a weekly series is skipped (seed 001): cancelled, credits returned.
-    case skipOccurrence
+    /// One occurrence of a weekly series is skipped (seed 001): cancelled; a pending one's
+    /// credits returned, an agreed one's by the cancellation window's terms (`confirmLate`).
+    case skipOccurrence(confirmLate: Bool)
 
     /// What the office may do for the experts of its community (seed 003): confirm and make
     /// sessions, decline, propose new dates and answer them; not cancel, log or skip for them.

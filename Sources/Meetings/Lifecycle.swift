@@ -72,7 +72,7 @@ public enum Lifecycle {
         case .logSession(let attendance, let adjust, let feedback): d = try logSession(m, actor, attendance, adjust, feedback, now)
         case .reportNoShow: d = try reportNoShow(m, actor, now)
         case .expire: d = try expire(m, actor, now)
-        case .skipOccurrence: d = try skipOccurrence(m, actor)
+        case .skipOccurrence(let late): d = try skipOccurrence(m, actor, late, now, settings)
         }
         // The expert learns what the office did in their calendar.
         if actor == .office {
@@ -198,6 +198,22 @@ public enum Lifecycle {
         let p = try party(actor, action: "cancel")
         try requireStatus(m, [.agreed], "cancel", why: m.status == .awaitingApproval ? "withdraw or decline it instead" : nil)
         try requireReason(reason, in: s.cancellationReasons)
+        let terms = try endingTerms(m, p, confirmLate, now, s)
+        var d = Decision(next: m)
+        d.next.status = .cancelled
+        d.next.alternate = nil
+        settleEnding(&d, m, charge: terms.charge)
+        d.events = [TimelineEvent("cancelled_by_\(p.rawValue)", reasonCode: reason, note: note, details: ["late": .bool(terms.late), "charged_credits": .int(terms.charge)])]
+        d.notifications = [Notification("cancellation_by_\(p.rawValue)", to: p.other)]
+        d.video = [.cancel]
+        d.cancelledOrEnded = true
+        return d
+    }
+
+    /// The cancellation window's terms for ending an agreed meeting before its start, by a cancel
+    /// or by skipping a series occurrence: inside the window only with `confirmLate`, and a user's
+    /// late ending is charged `user_late_cancel_charge_percent` of the price.
+    static func endingTerms(_ m: MeetingState, _ p: Party, _ confirmLate: Bool, _ now: Instant, _ s: CommunitySettings) throws -> (late: Bool, charge: Int64) {
         let late = isLate(start: m.start, now: now, windowHours: s.cancellationWindowHours)
         let charge = p == .user && late ? Fees.lateCancelCharge(price: m.priceCredits, percent: s.userLateCancelChargePercent) : 0
         if late && !confirmLate {
@@ -206,20 +222,17 @@ public enum Lifecycle {
                 : (charge > 0 ? "\(charge) of the \(m.priceCredits) credits will be charged and the rest returned." : "The credits will be returned.")
             throw AppError.lateCancellationRequiresConfirmation(windowHours: s.cancellationWindowHours, consequences: consequences)
         }
-        var d = Decision(next: m)
-        d.next.status = .cancelled
-        d.next.alternate = nil
+        return (late, charge)
+    }
+
+    /// The hold of a meeting ended early: the late charge captured, or all of it returned.
+    static func settleEnding(_ d: inout Decision, _ m: MeetingState, charge: Int64) {
         if charge > 0 && m.holdOpen {
             d.ledger = [.capture(credits: charge)]
             d.next.creditStatus = .paid
         } else {
             release(&d)
         }
-        d.events = [TimelineEvent("cancelled_by_\(p.rawValue)", reasonCode: reason, note: note, details: ["late": .bool(late), "charged_credits": .int(charge)])]
-        d.notifications = [Notification("cancellation_by_\(p.rawValue)", to: p.other)]
-        d.video = [.cancel]
-        d.cancelledOrEnded = true
-        return d
     }
 
     static func reschedule(
@@ -386,16 +399,18 @@ public enum Lifecycle {
         return d
     }
 
-    /// Skipping is allowed up to the start, even inside the cancellation window (seed 001: "on
-    /// the same day"), and always returns the credits.
-    static func skipOccurrence(_ m: MeetingState, _ actor: MeetingActor) throws -> Decision {
+    /// Skipping is allowed up to the start (seed 001: "on the same day"). A pending occurrence's
+    /// credits are returned; an agreed one ends by the cancellation window's terms, as a cancel
+    /// does: inside the window only with `confirmLate`, a user's late skip charged.
+    static func skipOccurrence(_ m: MeetingState, _ actor: MeetingActor, _ confirmLate: Bool, _ now: Instant, _ s: CommunitySettings) throws -> Decision {
         let p = try party(actor, action: "skip")
         try requireStatus(m, [.awaitingApproval, .agreed], "skip")
+        let terms = m.status == .agreed ? try endingTerms(m, p, confirmLate, now, s) : (late: false, charge: 0)
         var d = Decision(next: m)
         d.next.status = .cancelled
         d.next.alternate = nil
-        release(&d)
-        d.events = [TimelineEvent("occurrence_skipped_by_\(p.rawValue)")]
+        settleEnding(&d, m, charge: terms.charge)
+        d.events = [TimelineEvent("occurrence_skipped_by_\(p.rawValue)", details: ["late": .bool(terms.late), "charged_credits": .int(terms.charge)])]
         d.notifications = [Notification("occurrence_skipped_by_\(p.rawValue)", to: p.other)]
         if m.status == .agreed { d.video = [.cancel] }
         d.cancelledOrEnded = true

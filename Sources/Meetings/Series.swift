@@ -255,9 +255,13 @@ public enum SeriesDecider {
         throw AppError.forbidden("only the series' user (or an admin) may do this")
     }
 
-    /// Skips one date (on the day or ahead, one at a time): its occurrence is cancelled with its
-    /// credits returned, and the next one is made.
-    public static func skip(_ c: SeriesContext, by person: ActingPerson, date: LocalDate, ids: IdSource = MeetingDecider.defaultIds) throws -> SeriesChange {
+    /// Skips one date (on the day or ahead, one at a time): its occurrence is cancelled, and the
+    /// next one is made. A pending occurrence's credits are returned; an agreed one ends by the
+    /// cancellation window's terms, as a cancel does (late only with `confirmLate`, a user's late
+    /// skip charged).
+    public static func skip(
+        _ c: SeriesContext, by person: ActingPerson, date: LocalDate, confirmLate: Bool = false, ids: IdSource = MeetingDecider.defaultIds
+    ) throws -> SeriesChange {
         guard let s = c.series else { throw AppError.notFound("series", "") }
         let actor = try actor(s, person, expertToo: true)
         var booking = c.booking
@@ -274,7 +278,7 @@ public enum SeriesDecider {
         if let m = c.occurrences.first(where: { $0.occurrenceDate == date && [.awaitingApproval, .agreed].contains($0.state.status) }) {
             var one = booking
             one.meeting = m
-            change.meetings.append(try MeetingDecider.act(one, by: person, .init(command: .skipOccurrence, actingAs: actor), ids: ids))
+            change.meetings.append(try MeetingDecider.act(one, by: person, .init(command: .skipOccurrence(confirmLate: confirmLate), actingAs: actor), ids: ids))
         }
         change.skips.append(SeriesSkip(date: date, reason: "skipped by \(actor.role)", actorId: person.id))
         let skipped = Set(c.skips.map(\.date) + [date])
@@ -310,7 +314,7 @@ public enum SeriesDecider {
             one.meeting = m
             let command: Command = m.state.status == .agreed
                 ? .cancel(reasonCode: reasonCode, note: "series cancelled", confirmLate: confirmLate)
-                : .skipOccurrence
+                : .skipOccurrence(confirmLate: false)
             change.meetings.append(try MeetingDecider.act(one, by: person, .init(command: command, actingAs: actor), ids: ids))
         }
         return change
@@ -340,7 +344,7 @@ public enum SeriesDecider {
             one.meeting = occurrence
             let command: Command = occurrence.state.status == .agreed
                 ? .cancel(reasonCode: reasonCode, note: why, confirmLate: confirmLate)
-                : .skipOccurrence
+                : .skipOccurrence(confirmLate: false)
             change.meetings.append(try MeetingDecider.act(one, by: person, .init(command: command), ids: ids))
         }
         return (first, change)

@@ -72,7 +72,7 @@ public enum SeriesUseCases {
     public static func skip() -> CommandPlan {
         step { c, person, params in
             guard let date = LocalDate(try params.string("date")) else { throw AppError.invalidParams(field: "date", reason: "must be a date YYYY-MM-DD") }
-            return try SeriesDecider.skip(c, by: person, date: date)
+            return try SeriesDecider.skip(c, by: person, date: date, confirmLate: params.bool("confirm_late"))
         }
     }
 

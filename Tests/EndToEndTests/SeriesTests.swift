@@ -36,8 +36,10 @@ final class SeriesTests: EndToEndTestCase {
         return try w.meetingd.result("series.create", as: user ?? w.user, params)
     }
 
-    func skip(_ w: MeetingWorld, _ seriesId: String, _ date: String, as actor: String? = nil) throws -> JSONValue {
-        try w.meetingd.result("series.skip", as: actor ?? w.user, ["series_id": .string(seriesId), "date": .string(date)])
+    func skip(_ w: MeetingWorld, _ seriesId: String, _ date: String, as actor: String? = nil, confirmLate: Bool? = nil) throws -> JSONValue {
+        var params: [String: JSONValue] = ["series_id": .string(seriesId), "date": .string(date)]
+        if let confirmLate { params["confirm_late"] = .bool(confirmLate) }
+        return try w.meetingd.result("series.skip", as: actor ?? w.user, params)
     }
 
     @discardableResult
@@ -112,8 +114,8 @@ final class SeriesTests: EndToEndTestCase {
 
     /// Skip rules (seed 001): a skipped session is cancelled with its credits returned; skip
     /// dates are listed, one at a time, only dates of the series, never twice, never in the
-    /// past; the same day is fine until the session starts, even inside the cancellation window
-    /// and without a charge.
+    /// past; the same day is fine until the session starts, and a pending session is skipped
+    /// inside the cancellation window without a charge.
     func testSkipRules() throws {
         let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 21])
         let series = try create(w, firstStart: "2030-03-06T10:00:00Z")
@@ -220,7 +222,12 @@ final class SeriesTests: EndToEndTestCase {
         XCTAssertEqual(made.map(\.status), ["agreed", "agreed"], "auto-accept agrees each occurrence")
         _ = try w.drainOutbox()
 
-        let skipped = try skip(w, id, "2030-03-06", as: w.expert)
+        // The session is agreed and starts within 48 hours: the expert confirms, as for a cancel.
+        let late = try refuseSkip(w, id, "2030-03-06", as: w.expert, code: 4013)
+        XCTAssertEqual(late["data"]?["consequences"], "The user's credits will be returned and the meeting cancelled on the video platform.")
+        XCTAssertEqual(try occurrences(try w.series(id)).map(\.status), ["agreed", "agreed"], "nothing skipped without confirmation")
+        XCTAssertEqual(try w.drainedSummary(), [])
+        let skipped = try skip(w, id, "2030-03-06", as: w.expert, confirmLate: true)
         XCTAssertEqual(try occurrences(skipped).map(\.status), ["cancelled", "agreed"])
         XCTAssertEqual(skipDates(skipped), ["2030-03-06"])
         XCTAssertEqual(skipped["skip_dates"]?[0]?["reason"], "skipped by expert")
@@ -340,6 +347,38 @@ final class SeriesTests: EndToEndTestCase {
         XCTAssertEqual(answer["error"]?["data"]?["field"], "reason_code")
         XCTAssertEqual(try w.series(id)["status"], "active", "nothing cancelled")
         XCTAssertEqual(try occurrences(try w.series(id)).map(\.status), ["awaiting_approval", "awaiting_approval"])
+    }
+
+    /// Skipping an agreed session ends it on a cancel's terms, so a skip is no way around the
+    /// late-cancellation charge: outside the window its credits are returned; inside it the user
+    /// confirms with confirm_late (nothing changes without it) and is charged as meeting.cancel
+    /// would charge, fee included.
+    func testSkippingAnAgreedSessionLateIsChargedAsALateCancel() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 10, "auto_accept": true, "user_late_cancel_charge_percent": 50])
+        let series = try create(w, firstStart: "2030-03-05T10:00:00Z")
+        let id = try MeetingWorld.id(of: series)
+        let made = try occurrences(series)
+        XCTAssertEqual(made.map(\.status), ["agreed", "agreed"])
+        _ = try w.drainOutbox()
+
+        // 2030-03-12 is a week away: returned without a question.
+        let early = try skip(w, id, "2030-03-12")
+        XCTAssertEqual(try occurrences(early).map(\.credit), ["blocked", "returned"])
+        XCTAssertEqual(try w.trail(made[1].meetingId), ["hold pending 100", "release void_pending 100"])
+
+        // 2030-03-05 starts within 48 hours of the clock (2030-03-04 12:00).
+        let late = try refuseSkip(w, id, "2030-03-05", code: 4013)
+        XCTAssertEqual(late["data"]?["consequences"], "50 of the 100 credits will be charged and the rest returned.")
+        assertMeeting(try w.meeting(made[0].meetingId), status: "agreed", credit: "blocked", "nothing changes without confirm_late")
+        XCTAssertEqual(skipDates(try w.series(id)), ["2030-03-12"])
+        let confirmed = try skip(w, id, "2030-03-05", confirmLate: true)
+        // No session is left ahead, so the next date is made (seed 001), holding its price.
+        XCTAssertEqual(try occurrences(confirmed).map(\.credit), ["paid", "returned", "blocked"])
+        XCTAssertEqual(confirmed["next_occurrence"]?["date"], "2030-03-19")
+        XCTAssertEqual(try w.trail(made[0].meetingId), ["hold pending 100", "capture post_pending 50", "fee posted 5"])
+        XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(blocked: 100, spent: 50))
+        XCTAssertEqual(skipDates(confirmed), ["2030-03-05", "2030-03-12"])
+        try w.assertReconciled()
     }
 
     /// The cancellation rules apply to each occurrence: an agreed one inside the window needs

@@ -50,7 +50,7 @@ final class LifecycleTableTests: XCTestCase {
         ("log_session", .logSession(attendance: .attended, durationAdjustMinutes: 0, feedback: nil)),
         ("report_no_show", .reportNoShow),
         ("expire", .expire),
-        ("skip_occurrence", .skipOccurrence),
+        ("skip_occurrence", .skipOccurrence(confirmLate: false)),
     ]
 
     static let actors: [(String, MeetingActor)] = [

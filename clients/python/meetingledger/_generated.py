@@ -4886,9 +4886,10 @@ class SeriesNamespace:
         series_id: str,
         date: str,
         actor: Optional[str] = None,
+        confirm_late: Optional[bool] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Series:
-        """Skips one date of a weekly series (on the day or ahead, one at a time): that occurrence is cancelled with its credits returned and the next one is made.
+        """Skips one date of a weekly series (on the day or ahead, one at a time): that occurrence is cancelled and the next one is made. A pending occurrence's credits are returned; an agreed one ends as meeting.cancel ends it: inside the cancellation window only with confirm_late, and a user's late skip is charged user_late_cancel_charge_percent.
 
         Who may call: member. Mutating: accepts idempotency_key.
 
@@ -4896,14 +4897,16 @@ class SeriesNamespace:
             optional, and only the pinned person)
         series_id (ser_… id)
         date (date): The local date (YYYY-MM-DD) of the occurrence to skip
+        confirm_late: Needed when the occurrence is agreed and inside the cancellation window
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, MeetingStartedError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        NotFoundError, MeetingStartedError, LateCancellationRequiresConfirmationError, InvalidParamsError,
+        InternalError, BatchAnswerFullError.
         """
-        return self._client._call("series.skip", {"actor": actor, "series_id": series_id, "date": date, "idempotency_key": idempotency_key}, True, Series.from_json)
+        return self._client._call("series.skip", {"actor": actor, "series_id": series_id, "date": date, "confirm_late": confirm_late, "idempotency_key": idempotency_key}, True, Series.from_json)
 
 
 class ServiceNamespace:
