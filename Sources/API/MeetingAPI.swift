@@ -71,7 +71,7 @@ enum MeetingAPI {
               "The user accepted the expert's new date; the expert (or the office) makes the session with meeting.confirm, giving session_type and location_id"),
         .init("pending_holds_slot", .boolean, required: true,
               "While awaiting approval the request takes the expert's time (the community's pending_holds_slot when it was made)"),
-        .init("decline_reason", .nullable(CommunitySettings.reasonSchema), required: true, "The public reason of a decline"),
+        .init("decline_reason", .nullable(CommunitySettings.reasonSchema), required: true, "The public reason of a decline: on a rejected meeting, and on one given a new date since that waits for an answer"),
         .init("details_hidden", .boolean, required: true,
               "true when a declined meeting is shown to its user (or student): time, place, link, agenda and notes are left out (null)"),
         .init("side", party, "In meeting.list: the side the listed person is on"),
@@ -196,12 +196,17 @@ enum MeetingAPI {
         }))
 
     static let confirmAlternate = action(
-        "meeting.confirm_alternate", "The other side approves the alternate date: it replaces the original",
+        "meeting.confirm_alternate",
+        "The other side approves the alternate date: it replaces the original. A declined meeting given a new date (meeting.reschedule) "
+            + "has that date as its alternative: the other side approves it here too (as meeting.confirm would)",
         [acceptConflicts], errors: [DocErrors.timeConflict, DocErrors.insufficientCredits, DocErrors.usageLimit, DocErrors.sessionLog]
     ) { p, _ in .confirmAlternate(acceptConflicts: p.bool("accept_conflicts")) }
 
     static let rejectAlternate = action(
-        "meeting.reject_alternate", "The other side rejects the alternate date, with a reason; an agreed meeting keeps its date",
+        "meeting.reject_alternate",
+        "The other side rejects the alternate date, with a reason; an agreed meeting keeps its date and hold. A declined meeting "
+            + "given a new date (meeting.reschedule) has that date as its alternative: rejecting it leaves the meeting rejected, with this "
+            + "reason, and returns the credits it blocked",
         [reasonCode, note], errors: [DocErrors.sessionLog]
     ) { p, _ in .rejectAlternate(reasonCode: try p.string("reason_code"), note: p.optionalString("note")) }
 

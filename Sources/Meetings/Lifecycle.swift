@@ -48,8 +48,12 @@ public enum Lifecycle {
 
     /// `needsProcessing`: the community requires session details and the meeting has none yet, so
     /// a user's acceptance of the expert's date waits for the expert to make the session.
+    /// `dateAfterRejection`: the meeting was declined and one side has since given it a new date
+    /// (meeting.reschedule on a rejected meeting), which the other side may answer as the
+    /// alternative date it is (seed 004).
     public static func decide(
-        _ m: MeetingState, _ command: Command, by actor: MeetingActor, now: Instant, settings: CommunitySettings, needsProcessing: Bool = false
+        _ m: MeetingState, _ command: Command, by actor: MeetingActor, now: Instant, settings: CommunitySettings, needsProcessing: Bool = false,
+        dateAfterRejection: Bool = false
     ) throws -> Decision {
         if actor == .office && !command.officeMayTake {
             throw AppError.forbidden("the office confirms, declines and proposes new dates for experts; only the meeting's parties may \(command.name.replacingOccurrences(of: "_", with: " ")) it")
@@ -66,8 +70,12 @@ public enum Lifecycle {
         case .withdraw(let note): d = try withdraw(m, actor, note)
         case .cancel(let reason, let note, let late): d = try cancel(m, actor, reason, note, late, now, settings)
         case .reschedule(let start, let length, let price, let note): d = try reschedule(m, actor, start, length, price, note, now)
-        case .confirmAlternate(let accept): d = try confirmAlternate(m, actor, accept, now)
-        case .rejectAlternate(let reason, let note): d = try rejectAlternate(m, actor, reason, note, settings)
+        case .confirmAlternate(let accept):
+            d = try isNewDateAfterRejection(m, dateAfterRejection)
+                ? confirmNewDateAfterRejection(m, actor, accept, needsProcessing) : confirmAlternate(m, actor, accept, now)
+        case .rejectAlternate(let reason, let note):
+            d = try isNewDateAfterRejection(m, dateAfterRejection)
+                ? rejectNewDateAfterRejection(m, actor, reason, note, settings) : rejectAlternate(m, actor, reason, note, settings)
         case .withdrawAlternate: d = try withdrawAlternate(m, actor)
         case .logSession(let attendance, let adjust, let feedback): d = try logSession(m, actor, attendance, adjust, feedback, now)
         case .reportNoShow: d = try reportNoShow(m, actor, now)
@@ -325,9 +333,41 @@ public enum Lifecycle {
             throw AppError.invalidState(status: m.status.rawValue, action: "reject_alternate", why: "you proposed it; withdraw it instead")
         }
         try requireReason(reason, in: s.rejectionReasons)
+        // Alternates are opened on agreed meetings only: the meeting keeps its date and hold.
         var d = Decision(next: m)
         d.next.alternate = nil
-        if m.status != .agreed { release(&d) }
+        d.events = [TimelineEvent("alternative_date_rejected_by_\(p.rawValue)", reasonCode: reason, note: note)]
+        d.notifications = [Notification("alternative_date_rejected_by_\(p.rawValue)", to: p.other)]
+        return d
+    }
+
+    /// A declined meeting given a new date waits for the other side, who may answer that date as
+    /// the alternative date seed 004 calls it (as well as with confirm / decline).
+    static func isNewDateAfterRejection(_ m: MeetingState, _ dateAfterRejection: Bool) -> Bool {
+        dateAfterRejection && m.status == .awaitingApproval && m.alternate == nil && !m.awaitingProcessing
+    }
+
+    /// Seed 004, "Confirmation of the alternative date": a confirmation, recorded as the
+    /// alternative date's approval.
+    static func confirmNewDateAfterRejection(_ m: MeetingState, _ actor: MeetingActor, _ acceptConflicts: Bool, _ needsProcessing: Bool) throws -> Decision {
+        let p = try party(actor, action: "confirm the new date of")
+        guard !m.approved(p) else {
+            throw AppError.invalidState(status: m.status.rawValue, action: "confirm_alternate", why: "you proposed this date; it waits for the \(p.other.rawValue)")
+        }
+        var d = try confirm(m, actor, acceptConflicts, needsProcessing)
+        d.events = [TimelineEvent("alternative_date_approved_by_\(p.rawValue)")]
+        return d
+    }
+
+    /// Seed 004, "Rejection of a replacement date": the date is turned down with a reason, the
+    /// meeting is rejected again and the credits it blocked are returned.
+    static func rejectNewDateAfterRejection(_ m: MeetingState, _ actor: MeetingActor, _ reason: String, _ note: String?, _ s: CommunitySettings) throws -> Decision {
+        let p = try party(actor, action: "reject the new date of")
+        guard !m.approved(p) else {
+            throw AppError.invalidState(status: m.status.rawValue, action: "reject_alternate", why: "you proposed this date; withdraw it instead")
+        }
+        // A decline of the meeting, told as the new date's rejection.
+        var d = try decline(m, actor, reason, note, s)
         d.events = [TimelineEvent("alternative_date_rejected_by_\(p.rawValue)", reasonCode: reason, note: note)]
         d.notifications = [Notification("alternative_date_rejected_by_\(p.rawValue)", to: p.other)]
         return d

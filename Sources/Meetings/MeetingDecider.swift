@@ -249,7 +249,8 @@ public enum MeetingDecider {
         var after = m
         if let details = input.confirmDetails { try applyConfirmDetails(details, c, m, actor, &after) }
         let d = try Lifecycle.decide(
-            m.state, command, by: actor, now: c.now, settings: c.settings, needsProcessing: ProcessingRule.needed(c.settings, sessionType: m.sessionType))
+            m.state, command, by: actor, now: c.now, settings: c.settings, needsProcessing: ProcessingRule.needed(c.settings, sessionType: m.sessionType),
+            dateAfterRejection: m.declineReason != nil)
         if let step = d.booking {
             let released = d.ledger.contains(.release) && m.state.holdOpen ? m.state.priceCredits : 0
             let held = d.ledger.contains(.hold) ? d.next.priceCredits : 0
@@ -260,10 +261,13 @@ public enum MeetingDecider {
                     creditsToHold: held, creditsReleased: released, studentId: m.studentId), c)
             if step.becomesAgreed { after.conflictAccepted = verdict.conflictAccepted }
         }
-        if case .decline(let code, _) = command {
+        // The reason a meeting was declined stays with it while it is rejected, and while a new
+        // date given it afterwards waits for an answer; a new date turned down gives it its reason.
+        switch command {
+        case .decline(let code, _), .rejectAlternate(let code, _) where d.next.status == .rejected:
             after.declineReason = c.settings.rejectionReasons.first { $0.code == code }
-        } else if d.next.status != .rejected {
-            after.declineReason = nil
+        default:
+            if ![.rejected, .awaitingApproval].contains(d.next.status) { after.declineReason = nil }
         }
         after.state = d.next
         if let attendance = d.attendance {

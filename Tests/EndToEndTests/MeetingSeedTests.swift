@@ -466,6 +466,60 @@ final class MeetingSeedTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// Seed 004, "Rejection of a replacement date proposed by the user": the expert turns down
+    /// the new date the user gave a declined request, with a reason; the meeting is rejected
+    /// again and its credits unblocked ("Returned"). The user's next new date the expert confirms
+    /// as the alternative date it is ("Approval of alternative date by expert").
+    func testTheExpertAnswersTheUsersNewDateAfterARejectionAsItsAlternative() throws {
+        let w = try world()
+        let id = try MeetingWorld.id(of: w.request(start: day7))
+        try w.act("meeting.decline", as: w.expert, id, ["reason_code": "schedule_conflict"])
+        try w.act("meeting.reschedule", as: w.user, id, ["start": .string(day8), "note": "Tuesday then?"])
+        _ = try w.drainOutbox()
+        XCTAssertEqual(try w.meeting(id)["decline_reason"]?["code"], "schedule_conflict", "the reason it was declined stays while the new date waits")
+        try w.refuse("meeting.reject_alternate", as: w.user, id, ["reason_code": "other"], code: 4009)
+        XCTAssertEqual(try w.refuse("meeting.reject_alternate", as: w.expert, id, [:], code: -32602)["data"]?["field"], "reason_code")
+
+        let rejected = try w.act("meeting.reject_alternate", as: w.expert, id, ["reason_code": "other", "note": "Not Tuesday either"])
+        assertMeeting(rejected, status: "rejected", credit: "returned", start: day8)
+        XCTAssertEqual(rejected["decline_reason"]?["code"], "other")
+        let last = try w.timelineEvents(id).last
+        XCTAssertEqual(last?["kind"], "alternative_date_rejected_by_expert")
+        XCTAssertEqual(last?["reason_code"], "other")
+        XCTAssertEqual(try w.drainedSummary(), ["alternative_date_rejected_by_expert→user"])
+        XCTAssertEqual(try w.wallet(), untouched, "the credits are unblocked")
+
+        try w.act("meeting.reschedule", as: w.user, id, ["start": .string(day9)])
+        _ = try w.drainOutbox()
+        let approved = try w.act("meeting.confirm_alternate", as: w.expert, id)
+        assertMeeting(approved, status: "agreed", credit: "blocked", expertApproved: true, userApproved: true, start: day9)
+        XCTAssertEqual(approved["decline_reason"], .null)
+        XCTAssertEqual(try w.timeline(id).last, "alternative_date_approved_by_expert")
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["meeting_confirmed_by_expert→user", "video.create→video"]))
+        XCTAssertEqual(try w.wallet(), held)
+        XCTAssertEqual(try w.trail(id), ["hold pending 100", "release void_pending 100", "hold pending 100", "release void_pending 100", "hold pending 100"])
+        // An agreed meeting has no new date waiting: there is nothing to answer.
+        try w.refuse("meeting.confirm_alternate", as: w.expert, id, code: 4009)
+        try w.assertReconciled()
+    }
+
+    /// The user's mirror: the expert's new date after the user declined it, turned down by the
+    /// user; a request never declined has no alternative date to answer.
+    func testTheUserAnswersTheExpertsNewDateAfterARejection() throws {
+        let w = try world()
+        let proposal = try MeetingWorld.id(of: w.propose(start: day7))
+        try w.act("meeting.decline", as: w.user, proposal, ["reason_code": "schedule_conflict"])
+        try w.act("meeting.reschedule", as: w.expert, proposal, ["start": .string(day8)])
+        assertMeeting(try w.act("meeting.confirm_alternate", as: w.user, proposal), status: "agreed", credit: "blocked", start: day8)
+        XCTAssertEqual(try w.timeline(proposal).last, "alternative_date_approved_by_user")
+
+        let request = try MeetingWorld.id(of: w.request(start: day9))
+        try w.refuse("meeting.reject_alternate", as: w.expert, request, ["reason_code": "other"], code: 4009)
+        try w.refuse("meeting.confirm_alternate", as: w.expert, request, code: 4009)
+        assertMeeting(try w.meeting(request), status: "awaiting_approval", credit: "blocked", start: day9)
+        try w.assertReconciled()
+    }
+
     /// Seed 003's counter-offer: the expert answers a request with another time and a note.
     func testExpertCounterOffersARequest() throws {
         let w = try world()

@@ -219,3 +219,60 @@ final class LifecycleRulesTests: XCTestCase {
         XCTAssertEqual(LifecycleTableTests.states[3].1.awaiting, .expert)
     }
 }
+
+/// Seed 004: a declined meeting given a new date waits for the other side, who may answer that
+/// date as the alternative date it is: confirm_alternate approves it (agreed, the price held),
+/// reject_alternate turns it down with a reason (rejected again, the credits returned).
+final class NewDateAfterRejectionTests: XCTestCase {
+    let settings = LifecycleTableTests.settings
+    /// The user's new date after the expert declined: approved by the user, the price held.
+    let usersNewDate = LifecycleTableTests.state(.awaitingApproval, .blocked, user: true, expert: false, by: .user)
+
+    func decide(_ m: MeetingState, _ c: Command, _ a: MeetingActor, afterRejection: Bool = true) throws -> Decision {
+        try Lifecycle.decide(m, c, by: a, now: LifecycleTableTests.before, settings: settings, dateAfterRejection: afterRejection)
+    }
+
+    func code(_ body: () throws -> Decision) -> String? {
+        do { _ = try body(); return nil } catch let e as AppError { return e.dataCode } catch { return "\(error)" }
+    }
+
+    func testTheOtherSideConfirmsTheNewDateAsItsAlternative() throws {
+        let d = try decide(usersNewDate, .confirmAlternate(acceptConflicts: false), .party(.expert))
+        XCTAssertEqual(d.next.status, .agreed)
+        XCTAssertEqual(d.next.creditStatus, .blocked)
+        XCTAssertEqual(d.ledger, [], "the user's approval already holds the price")
+        XCTAssertEqual(d.events.map(\.kind), ["alternative_date_approved_by_expert"])
+        XCTAssertEqual(d.video, [.create])
+        XCTAssertEqual(d.booking?.path, .expertConfirm, "the booking rules of a confirmation apply")
+        XCTAssertEqual(d.booking?.becomesAgreed, true)
+
+        let expertsNewDate = LifecycleTableTests.state(.awaitingApproval, .returned, user: false, expert: true, by: .expert)
+        let byUser = try decide(expertsNewDate, .confirmAlternate(acceptConflicts: false), .party(.user))
+        XCTAssertEqual(byUser.next.status, .agreed)
+        XCTAssertEqual(byUser.ledger, [.hold], "the user's approval holds the price again")
+        XCTAssertEqual(byUser.booking?.path, .userConfirm)
+    }
+
+    func testTheOtherSideRejectsTheNewDateAndTheCreditsReturn() throws {
+        let d = try decide(usersNewDate, .rejectAlternate(reasonCode: "schedule_conflict", note: "not then either"), .party(.expert))
+        XCTAssertEqual(d.next.status, .rejected)
+        XCTAssertEqual(d.next.creditStatus, .returned)
+        XCTAssertEqual(d.ledger, [.release])
+        XCTAssertEqual(d.events.map(\.kind), ["alternative_date_rejected_by_expert"])
+        XCTAssertEqual(d.events.first?.reasonCode, "schedule_conflict")
+        XCTAssertEqual(d.notifications, [Notification("alternative_date_rejected_by_expert", to: .user)])
+        XCTAssertEqual(code { try self.decide(self.usersNewDate, .rejectAlternate(reasonCode: "nope", note: nil), .party(.expert)) }, "invalid_params")
+    }
+
+    func testOnlyTheOtherSideAnswersAndOnlyANewDateAfterARejection() {
+        XCTAssertEqual(code { try self.decide(self.usersNewDate, .rejectAlternate(reasonCode: "other", note: nil), .party(.user)) }, "invalid_state",
+                       "the proposer withdraws instead")
+        XCTAssertEqual(code { try self.decide(self.usersNewDate, .confirmAlternate(acceptConflicts: false), .party(.user)) }, "invalid_state")
+        XCTAssertEqual(code { try self.decide(self.usersNewDate, .confirmAlternate(acceptConflicts: false), .admin) }, "forbidden")
+        // A request never declined has no alternative date to answer.
+        XCTAssertEqual(code { try self.decide(self.usersNewDate, .rejectAlternate(reasonCode: "other", note: nil), .party(.expert), afterRejection: false) },
+                       "invalid_state")
+        XCTAssertEqual(code { try self.decide(self.usersNewDate, .confirmAlternate(acceptConflicts: false), .party(.expert), afterRejection: false) },
+                       "invalid_state")
+    }
+}

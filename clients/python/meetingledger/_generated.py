@@ -3844,7 +3844,7 @@ class MeetingNamespace:
         expected_version: Optional[int] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Meeting:
-        """The other side approves the alternate date: it replaces the original.
+        """The other side approves the alternate date: it replaces the original. A declined meeting given a new date (meeting.reschedule) has that date as its alternative: the other side approves it here too (as meeting.confirm would).
 
         Who may call: member. Mutating: accepts idempotency_key.
 
@@ -4060,7 +4060,7 @@ class MeetingNamespace:
         expected_version: Optional[int] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Meeting:
-        """The other side rejects the alternate date, with a reason; an agreed meeting keeps its date.
+        """The other side rejects the alternate date, with a reason; an agreed meeting keeps its date and hold. A declined meeting given a new date (meeting.reschedule) has that date as its alternative: rejecting it leaves the meeting rejected, with this reason, and returns the credits it blocked.
 
         Who may call: member. Mutating: accepts idempotency_key.
 
