@@ -5,7 +5,8 @@ public struct SlotQuery: Sendable {
     public var from: Instant
     public var to: Instant
     public var lengthMinutes: Int64
-    /// Starts fall on local midnight + k × `slotMinutes` in `gridTimeZone`.
+    /// Starts fall on the wall-clock times local midnight + k × `slotMinutes` in `gridTimeZone`
+    /// (`SlotGrid`).
     public var slotMinutes: Int64
     /// Now plus the minimum notice: no slot starts before it.
     public var earliestStart: Instant
@@ -109,7 +110,7 @@ public func slots(for experts: [ExpertAvailability], query: SlotQuery) throws(Ap
         throw .invalidParams(field: "expert_id", reason: "expert \(experts[a].expertId) is listed twice")
     }
 
-    let starts = startTimes(in: query.startWindow, clock: gridClock, slotMinutes: query.slotMinutes)
+    let starts = SlotGrid.starts(in: query.startWindow, slotMinutes: query.slotMinutes, clock: gridClock)
     guard !starts.isEmpty, !experts.isEmpty else { return SlotPage(slots: [], isCut: false, startsChecked: 0) }
     guard experts.count * starts.count <= SchedulingLimits.maxExpertStartTimes else {
         throw .invalidParams(
@@ -184,27 +185,6 @@ private func slots(
         result.append(Slot(start: start, end: start.adding(minutes: query.lengthMinutes), experts: slotExperts))
     }
     return result
-}
-
-/// Grid instants in `window`, counted in real time from each local midnight, so a 23- or
-/// 25-hour day has one hour fewer or more of starts and every day begins at midnight again.
-private func startTimes(in window: Period, clock: ZoneClock, slotMinutes: Int64) -> [Instant] {
-    var starts: [Instant] = []
-    guard !window.isEmpty else { return starts }
-    let midnight = LocalTimeOfDay(minutes: 0)
-    var date = clock.local(window.start).date
-    var dayStart = clock.instant(on: date, at: midnight)
-    while dayStart < window.end {
-        let nextDayStart = clock.instant(on: date.adding(days: 1), at: midnight)
-        var start = dayStart
-        while start < nextDayStart, start < window.end {
-            if start >= window.start { starts.append(start) }
-            start = start.adding(minutes: slotMinutes)
-        }
-        date = date.adding(days: 1)
-        dayStart = nextDayStart
-    }
-    return starts
 }
 
 private func firstIndex(in sorted: ArraySlice<Instant>, atOrAfter instant: Instant) -> Int {

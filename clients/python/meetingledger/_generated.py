@@ -3212,7 +3212,8 @@ class CommunityNamespace:
         reminder_expert_minutes (1…10080)
         min_notice_minutes (0…43200)
         horizon_days (1…730)
-        slot_minutes (5…240)
+        slot_minutes (5…240): Meetings a user books start on the clock times local midnight + k ×
+            slot_minutes in the community's time_zone, the same times every day (clock changes included)
         require_enrollment
         allow_expert_filter
         require_session_log
