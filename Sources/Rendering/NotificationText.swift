@@ -42,7 +42,13 @@ public enum NotificationText {
         let short = shortName.isEmpty ? "" : "[\(shortName)] "
         let greeting = "Hello \(PersonText.line(recipient.firstName)),"
         let signature = "— \(shortName.isEmpty ? "MeetingLedger" : shortName)\n"
-        let (subject, line): (String, String)
+        let recipientRole = payload["recipient_role"]?.stringValue
+        // A declined meeting shows its user no session details (seed 000, as meeting.get does):
+        // only with whom, for whom and the public reason; the note the other side wrote is theirs.
+        let hidden = payload["meeting"]?["status"]?.stringValue == "rejected" && recipientRole == "user"
+        // What the office did for the expert is told to the expert as the office's doing.
+        let byOffice = payload["actor_role"]?.stringValue == "office" && recipientRole == "expert"
+        var (subject, line): (String, String)
         switch kind {
         case "meeting_request": (subject, line) = ("New meeting request from \(other)", "\(other) asks to meet on \(when) for \(what). Please confirm or decline.")
         case "expert_meeting_invitation": (subject, line) = ("\(provider) \(other) invites you to a meeting", "\(other) proposes a meeting on \(when) for \(what). Please confirm or decline.")
@@ -73,13 +79,38 @@ public enum NotificationText {
             return Texts(subject: short + "New message from \(other)", body: body, push: String((short + "\(other): " + PersonText.line(text)).prefix(140)))
         default: (subject, line) = ("Meeting update", "Your meeting on \(when) was updated.")
         }
+        if hidden {
+            let reason = payload["meeting"]?["decline_reason"]?["label"]?.stringValue.map { " Reason: \(PersonText.line($0))." } ?? ""
+            (subject, line) = ("Meeting declined", "\(other) declined the meeting. Any credits held for it are returned.\(reason)")
+        } else if byOffice {
+            (subject, line) = officeLine(kind, other: other, when: when, what: what)
+        }
         // Seed 003: meetings a customer booked for a student name the student.
         let student = payload["meeting"]?["student_name"]?.stringValue.map { $0.isEmpty ? "" : " The meeting is for \(PersonText.line($0))." } ?? ""
-        // A note the other side wrote with the action (a counter-offer's message, seed 003).
-        let note = payload["note"]?.stringValue.flatMap { $0.isEmpty ? nil : "\n\nNote from \(other): \(PersonText.body($0))" } ?? ""
-        let listed = details.map { "\n\n" + detailLines($0, when: when, zone: recipient.timeZone, service: service, settings: settings) } ?? ""
+        // A note the other side (or the office for the expert) wrote with the action (a
+        // counter-offer's message, seed 003).
+        let author = payload["actor_role"]?.stringValue == "office" ? "the office" : other
+        let note = hidden ? "" : payload["note"]?.stringValue.flatMap { $0.isEmpty ? nil : "\n\nNote from \(author): \(PersonText.body($0))" } ?? ""
+        let listed = hidden ? "" : details.map { "\n\n" + detailLines($0, when: when, zone: recipient.timeZone, service: service, settings: settings) } ?? ""
         let body = "\(greeting)\n\n\(line)\(student)\(note)\(listed)\n\n\(signature)"
         return Texts(subject: short + subject, body: body, push: String((short + line + student).prefix(140)))
+    }
+
+    /// What the expert reads of an action the office took on their side of a meeting with
+    /// `other` (seed 003: the office confirms, declines and proposes new dates for tutors).
+    static func officeLine(_ kind: String, other: String, when: String, what: String) -> (String, String) {
+        let subject = "The office updated your meeting with \(other)"
+        switch kind {
+        case "meeting_request", "meeting_booked_for_user":
+            return ("New meeting request for \(other), made by the office", "The office asked for a meeting with you on \(when) for \(what) for \(other). Please confirm or decline.")
+        case let k where k.hasPrefix("meeting_confirmed"): return (subject, "The office confirmed your meeting with \(other) on \(when) for \(what) for you.")
+        case let k where k.hasPrefix("meeting_rejected"): return (subject, "The office declined the meeting with \(other) on \(when) for you.")
+        case let k where k.hasPrefix("meeting_withdrawn"): return (subject, "The office withdrew the meeting with \(other) on \(when) for you.")
+        case let k where k.hasPrefix("counter_offer") || k.hasPrefix("rescheduling_"):
+            return (subject, "The office proposed \(when) to \(other) for you, for \(what). It waits for \(other)'s answer.")
+        case let k where k.hasPrefix("alternative_date_"): return (subject, "The office answered the alternate date of your meeting with \(other) for you (now \(when)).")
+        default: return (subject, "The office updated your meeting with \(other) on \(when) for you.")
+        }
     }
 
     /// The mail that carries a calendar invitation (iTIP REQUEST, a move's updated REQUEST, or

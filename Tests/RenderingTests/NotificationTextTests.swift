@@ -35,6 +35,46 @@ final class NotificationTextTests: XCTestCase {
         XCTAssertTrue(t.body.contains("Note from Talia Kim: Tuesday works better"), t.body)
     }
 
+    /// A declined meeting's mail to its user shows what meeting.get shows them: with whom and the
+    /// public reason, not the session's details nor the note the expert wrote (seed 000).
+    func testADeclineToldToTheUserHidesTheDetailsAndTheNote() throws {
+        let declined: JSON = ["status": "rejected", "decline_reason": ["code": "schedule_conflict", "label": "Schedule conflict"], "student_name": "Alex Young"]
+        let details = NotificationText.MeetingDetails(lengthMinutes: 60, location: "Room 1", topic: "Decimals")
+        let toUser = NotificationText.compose(
+            kind: "meeting_rejected_by_expert", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
+            payload: ["meeting": declined, "recipient_role": "user", "note": "internal: not this family"], settings: try settings(), details: details)
+        XCTAssertTrue(toUser.body.contains("Talia Kim declined the meeting. Any credits held for it are returned. Reason: Schedule conflict."), toUser.body)
+        XCTAssertTrue(toUser.body.contains("The meeting is for Alex Young."), toUser.body)
+        for secret in ["internal", "Room 1", "Decimals", "15:00"] {
+            XCTAssertFalse(toUser.body.contains(secret) || toUser.push.contains(secret) || toUser.subject.contains(secret), "\(secret) in \(toUser)")
+        }
+        // The expert's side keeps the whole story (a user declining an expert's proposal).
+        let toExpert = NotificationText.compose(
+            kind: "meeting_rejected_by_user", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
+            payload: ["meeting": declined, "recipient_role": "expert", "note": "Too early for me"], settings: try settings(), details: details)
+        XCTAssertTrue(toExpert.body.contains("Note from Sam Lee: Too early for me") && toExpert.body.contains("Room 1"), toExpert.body)
+    }
+
+    /// What the office did on the expert's side is told to the expert as the office's doing, and
+    /// a note the office wrote is the office's, to both sides (seed 003).
+    func testTheOfficesActionsAreToldAsTheOffices() throws {
+        let payload: JSON = ["meeting": ["status": "awaiting_approval"], "recipient_role": "expert", "actor_role": "office", "note": "Tom is busy at 10"]
+        let toExpert = NotificationText.compose(
+            kind: "counter_offer_by_expert", recipient: talia, counterpart: sam, service: "CHEM101", start: start, payload: payload, settings: try settings())
+        XCTAssertEqual(toExpert.subject, "[TP] The office updated your meeting with Sam Lee")
+        XCTAssertTrue(toExpert.body.contains("The office proposed Mon 11 Mar 2030 10:00 EDT to Sam Lee for you"), toExpert.body)
+        XCTAssertTrue(toExpert.body.contains("Note from the office: Tom is busy at 10"), toExpert.body)
+        XCTAssertFalse(toExpert.body.contains("Sam Lee proposes"), toExpert.body)
+        let userPayload: JSON = ["meeting": ["status": "awaiting_approval"], "recipient_role": "user", "actor_role": "office", "note": "Tom is busy at 10"]
+        let toUser = NotificationText.compose(
+            kind: "counter_offer_by_expert", recipient: sam, counterpart: talia, service: "CHEM101", start: start, payload: userPayload, settings: try settings())
+        XCTAssertTrue(toUser.body.contains("Talia Kim proposes") && toUser.body.contains("Note from the office: Tom is busy at 10"), toUser.body)
+        let declined = NotificationText.compose(
+            kind: "meeting_rejected_by_expert", recipient: talia, counterpart: sam, service: nil, start: start,
+            payload: ["recipient_role": "expert", "actor_role": "office"], settings: try settings())
+        XCTAssertTrue(declined.body.contains("The office declined the meeting with Sam Lee"), declined.body)
+    }
+
     func testThePushTextFitsAPhone() throws {
         let t = NotificationText.compose(
             kind: "meeting_request", recipient: talia, counterpart: sam, service: String(repeating: "Organic Chemistry ", count: 20), start: start,
