@@ -247,7 +247,13 @@ public enum MeetingDecider {
             command = .reschedule(start: start, lengthMinutes: length, priceCredits: try Pricing.price(of: m, service: c.service, lengthMinutes: length), note: note)
         }
         var after = m
-        if let details = input.confirmDetails { try applyConfirmDetails(details, c, m, actor, &after) }
+        var details = input.confirmDetails
+        // A waiting meeting's date confirmed as its alternative (a new date after a rejection) is
+        // a confirmation: the session's details are required as meeting.confirm requires them.
+        if details == nil, case .confirmAlternate = command, m.state.status == .awaitingApproval {
+            details = ConfirmDetails(sessionType: nil, locationId: nil)
+        }
+        if let details { try applyConfirmDetails(details, c, m, actor, &after) }
         let d = try Lifecycle.decide(
             m.state, command, by: actor, now: c.now, settings: c.settings, needsProcessing: ProcessingRule.needed(c.settings, sessionType: m.sessionType),
             dateAfterRejection: m.declineReason != nil)
@@ -264,7 +270,7 @@ public enum MeetingDecider {
         // The reason a meeting was declined stays with it while it is rejected, and while a new
         // date given it afterwards waits for an answer; a new date turned down gives it its reason.
         switch command {
-        case .decline(let code, _), .rejectAlternate(let code, _) where d.next.status == .rejected:
+        case .decline(let code, _) where d.next.status == .rejected, .rejectAlternate(let code, _) where d.next.status == .rejected:
             after.declineReason = c.settings.rejectionReasons.first { $0.code == code }
         default:
             if ![.rejected, .awaitingApproval].contains(d.next.status) { after.declineReason = nil }
@@ -402,11 +408,14 @@ public enum MeetingDecider {
         }
         // SEQUENCE is raised for every revision of an invitation already sent (RFC 5545
         // 3.8.7.4): a move, a cancellation, or a new place or video link of the agreed meeting,
-        // which calendar clients would otherwise ignore as the version they already hold.
-        let revisedInvitation = before.map {
-            $0.state.status == .agreed && m.state.status == .agreed && MeetingChange.invitationDiffers($0, m)
-        } ?? false
-        if before != nil && (d.timeChanged || d.cancelledOrEnded && d.next.status == .cancelled || revisedInvitation) { m.calendarSequence += 1 }
+        // which calendar clients would otherwise ignore as the version they already hold. The
+        // invitation is sent when the meeting is agreed: a request's dates before that revise
+        // nothing anyone holds, so its first invitation has SEQUENCE 0.
+        if let b = before, b.state.status == .agreed,
+            d.timeChanged || (d.cancelledOrEnded && d.next.status == .cancelled) || (m.state.status == .agreed && MeetingChange.invitationDiffers(b, m))
+        {
+            m.calendarSequence += 1
+        }
         m.version += 1
         m.updatedAt = c.now
         return MeetingChange(before: before, after: m, decision: d, ledger: moves, suspension: nil)

@@ -503,6 +503,19 @@ final class MeetingSeedTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// Where the community requires session details, confirming a new date as its alternative is
+    /// a confirmation like any other: the expert gives the session type with meeting.confirm.
+    func testANewDateConfirmedAsItsAlternativeNeedsTheSessionsDetails() throws {
+        let w = try world(settings: ["require_confirm_details": true])
+        let id = try MeetingWorld.id(of: w.request(start: day7))
+        try w.act("meeting.decline", as: w.expert, id, ["reason_code": "schedule_conflict"])
+        try w.act("meeting.reschedule", as: w.user, id, ["start": .string(day8)])
+        XCTAssertEqual(try w.refuse("meeting.confirm_alternate", as: w.expert, id, code: -32602)["data"]?["field"], "session_type")
+        assertMeeting(try w.meeting(id), status: "awaiting_approval", credit: "blocked", start: day8)
+        assertMeeting(try w.act("meeting.confirm", as: w.expert, id, ["session_type": "online"]), status: "agreed", credit: "blocked", start: day8)
+        try w.assertReconciled()
+    }
+
     /// The user's mirror: the expert's new date after the user declined it, turned down by the
     /// user; a request never declined has no alternative date to answer.
     func testTheUserAnswersTheExpertsNewDateAfterARejection() throws {

@@ -101,6 +101,39 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// The student's invitation names the tutor they meet, not their own customer; and the
+    /// first invitation of a request the tutor answered with another time is the invitation's
+    /// first version ("Invitation:", SEQUENCE 0): no calendar held an earlier one.
+    func testTheStudentsFirstInvitationNamesTheTutor() throws {
+        let w = try tutorPlace()
+        let tom = try w.addScheduledExpert(firstName: "Tom", timeZone: "UTC", services: [w.serviceId], rules: dailyRules("06:00", "22:00", at: [w.locationId]))
+        let carla = try w.addNamedUser(firstName: "Carla", lastName: "Customer")
+        let alex = try w.addNamedUser(firstName: "Alex", lastName: "Young", credits: 0)
+        try link(w, customer: carla, student: alex)
+        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(alex), "expert_id": .string(tom)])
+        var params = w.requestParams(start: MeetingTime.at(day: 7, hour: 10), expert: tom)
+        params["student_id"] = .string(alex)
+        let id = try MeetingWorld.id(of: w.meetingd.result("meeting.request", as: carla, params))
+        try w.act("meeting.reschedule", as: tom, id, ["start": .string(MeetingTime.at(day: 7, hour: 14)), "note": "2 pm?"])
+        _ = try w.drainOutbox()
+        let agreed = try w.act("meeting.confirm", as: carla, id)
+        XCTAssertEqual(agreed["status"], "agreed")
+        XCTAssertEqual(agreed["calendar_sequence"], 0, "no invitation was sent before this one")
+        let invites = try w.drainRaw().filter { $0["kind"] == "calendar.invite" }
+        XCTAssertEqual(Set(invites.compactMap { $0["recipient_id"]?.string }), [carla, alex, tom])
+        for invite in invites {
+            XCTAssertTrue(invite["rendered"]?["subject"]?.string?.hasPrefix("[TP] Invitation: Alex and Tom - TP") == true, "\(invite)")
+        }
+        let toAlex = try XCTUnwrap(invites.first { $0["recipient_id"]?.string == alex }?["rendered"]?["text"]?.string)
+        XCTAssertTrue(toAlex.contains("Your meeting with Tom Tester"), toAlex)
+        XCTAssertFalse(toAlex.contains("Your meeting with Carla"), toAlex)
+        let toCarla = try XCTUnwrap(invites.first { $0["recipient_id"]?.string == carla }?["rendered"]?["text"]?.string)
+        XCTAssertTrue(toCarla.contains("Your meeting with Tom Tester"), toCarla)
+        let toTom = try XCTUnwrap(invites.first { $0["recipient_id"]?.string == tom }?["rendered"]?["text"]?.string)
+        XCTAssertTrue(toTom.contains("Your meeting with Carla Customer"), toTom)
+        try w.assertReconciled()
+    }
+
     /// Seed 003: "A user with no students books for themself as today" — and a weekly series
     /// for a student books every occurrence for them from the customer's wallet.
     func testACustomersWeeklySeriesIsForTheirStudent() throws {
