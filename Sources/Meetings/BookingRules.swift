@@ -58,8 +58,9 @@ public enum BookingRule: String, Sendable, CaseIterable {
     /// question, in their order (seed 002: "the questions you have added for each appointment
     /// flow"); a request may leave the agenda out.
     case agenda
-    /// A user books only the experts (or services) assigned to them, where the community
-    /// requires it (seed 003: "customers cannot make requests to a tutor that is not assigned").
+    /// A user books only the experts (or services) assigned to them, and an expert proposes
+    /// only to users (or students) assigned to them, where the community requires it (seed 003:
+    /// "customers cannot make requests to a tutor that is not assigned").
     case enrolment
     /// A suspended user cannot commit to meetings.
     case suspension
@@ -69,8 +70,9 @@ public enum BookingRule: String, Sendable, CaseIterable {
     case horizon
     /// A time the user chooses starts on the community's slot grid.
     case slotGrid
-    /// A time the user chooses is within the expert's availability at the location; one booked
-    /// from the calendar is free of the expert's meetings too.
+    /// A time the user chooses is within the expert's availability: one booked from the calendar
+    /// at its location and free of the expert's meetings, a new date the user proposes within
+    /// the expert's hours at any location and outside their blocked periods.
     case availability
     /// The user's meetings in the week stay within the community's weekly limit.
     case weeklyLimit
@@ -88,7 +90,7 @@ public enum BookingRule: String, Sendable, CaseIterable {
         case .studentLink: return path.userCommits || path == .propose
         case .skill: return path.createsMeeting
         case .agenda: return path == .request
-        case .enrolment: return path.booksFromCalendar
+        case .enrolment: return path.booksFromCalendar || path == .propose
         case .suspension: return path.userCommits
         case .notice, .horizon, .slotGrid: return path.userChoosesTime
         case .availability: return path.userChoosesTime
@@ -236,12 +238,12 @@ public enum BookingRules {
             }
             var availability = c.availability(excluding: a.meetingId)
             // A new date the user proposes for a meeting goes to the expert, who is warned of
-            // overlapping meetings when approving it (seed 004): it keeps the expert's hours and
-            // blocked periods (at the meeting's location, or any if it has none yet), not the
+            // overlapping meetings when approving it (seed 004) and settles where it happens: it
+            // keeps the expert's hours (at any of their locations) and blocked periods, not the
             // meetings in them.
             if !fromCalendar { availability.busy = [] }
             let serviceId = c.service?.id
-            let locationId = a.locationId
+            let locationId = fromCalendar ? a.locationId : nil
             if isAvailable(availability, serviceId: serviceId, start: a.start, end: a.end, locationId: locationId) { return }
             availability.busy = []
             if isAvailable(availability, serviceId: serviceId, start: a.start, end: a.end, locationId: locationId) {

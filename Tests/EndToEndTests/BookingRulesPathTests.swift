@@ -35,9 +35,9 @@ final class BookingRulesPathTests: EndToEndTestCase {
 
     /// A new date the user proposes keeps the expert's hours and blocked periods, as a request's
     /// time does: a counter-offer, a date after a rejection and an alternate into a period the
-    /// expert blocked are refused and change nothing; so is a counter-offer to a proposal with no
-    /// location yet outside the expert's hours at every location. The expert may still propose
-    /// those times. (Over another meeting it still goes to the expert, who is warned then.)
+    /// expert blocked are refused and change nothing; so is a counter-offer outside the expert's
+    /// hours at every location. The expert may still propose those times. (Over another meeting,
+    /// or at hours the expert offers elsewhere, it still goes to the expert, who answers it.)
     func testAUsersNewDateKeepsTheExpertsAvailability() throws {
         let w = try MeetingWorld(self, label: #function)
         let blocked = MeetingTime.at(day: 9, hour: 14)
@@ -59,8 +59,8 @@ final class BookingRulesPathTests: EndToEndTestCase {
             XCTAssertEqual(try w.meeting(id), meeting, "a refused new date changed \(id)")
         }
         XCTAssertEqual(try w.wallet(), before)
-        // A proposal without a location: the user's new date must fall in the expert's hours at
-        // some location (the fixture's expert offers 06:00–22:00 UTC).
+        // The user's new date must fall in the expert's hours at some location (the fixture's
+        // expert offers 06:00–22:00 UTC); a proposal has no location yet.
         let proposal = try MeetingWorld.id(of: w.propose(start: MeetingTime.at(day: 11, hour: 10)))
         XCTAssertEqual(try w.meeting(proposal)["location_id"], .null)
         try w.refuse("meeting.reschedule", as: w.user, proposal, ["start": .string(MeetingTime.at(day: 11, hour: 3))], code: 4011)
@@ -73,6 +73,19 @@ final class BookingRulesPathTests: EndToEndTestCase {
         let moved = try w.act("meeting.reschedule", as: w.expert, agreed, ["start": .string(blocked)])
         XCTAssertEqual(moved["alternate"]?["start"], .string(blocked))
         try w.assertReconciled()
+    }
+
+    /// Where the community requires assignments, an expert proposes only to users assigned to
+    /// them, as users request only experts assigned to them (seed 003).
+    func testAnExpertProposesOnlyToAssignedUsersWhereRequired() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["require_enrollment": true])
+        let refused = try w.meetingd.error("meeting.propose", as: w.expert, [
+            "user_id": .string(w.user), "service_id": .string(w.serviceId), "start": .string(day7), "length_minutes": 60, "price_credits": 100,
+        ], code: 4021)
+        XCTAssertEqual(refused["data"]?["code"], "not_enrolled")
+        XCTAssertEqual(try w.meetingd.result("meeting.list", as: w.user)["items"]?.array?.count, 0, "nothing was made")
+        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(w.user), "expert_id": .string(w.expert)])
+        XCTAssertEqual(try w.propose(start: day7)["status"], "awaiting_approval")
     }
 
     /// A user's time falls on the community's slot grid.

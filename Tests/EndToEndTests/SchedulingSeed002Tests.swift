@@ -40,6 +40,7 @@ final class SchedulingSeed002Tests: EndToEndTestCase {
         }
 
         try w.updateSettings(["labels": ["provider": "Coach", "class": "Coaching"], "require_enrollment": true, "allow_expert_filter": false])
+        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(sam), "expert_id": .string(talia)])
         try w.meetingd.result("meeting.propose", as: talia, [
             "user_id": .string(sam), "service_id": .string(w.serviceId), "start": .string(MeetingTime.at(day: 9, hour: 10)),
             "length_minutes": 60, "price_credits": 100,
