@@ -32,14 +32,20 @@ public struct Migrator: Sendable {
         migrations = found
     }
 
-    /// Finds `sql/migrations` from an explicit setting, the working directory, or the folders
-    /// above the running executable (a SwiftPM build lives under `.build/` in the checkout).
+    /// Where an installed `meetingd` finds its migrations, beside its `bin` folder
+    /// (`/usr/local/bin/meetingd` → `/usr/local/share/meetingledger/migrations`).
+    public static let installedPath = "share/meetingledger/migrations"
+
+    /// Finds the migrations from an explicit setting, the working directory, an installation's
+    /// `share/meetingledger/migrations` beside the executable's `bin` folder, or the folders above
+    /// the running executable (a SwiftPM build lives under `.build/` in the checkout).
     public static func locateDirectory(explicit: String?) -> String? {
         let fm = FileManager.default
         if let explicit { return explicit }
         var candidates = [fm.currentDirectoryPath + "/sql/migrations"]
         var dir = URL(fileURLWithPath: (try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
             .deletingLastPathComponent()
+        candidates.append(dir.deletingLastPathComponent().path + "/" + installedPath)
         for _ in 0..<6 {
             candidates.append(dir.path + "/sql/migrations")
             dir = dir.deletingLastPathComponent()

@@ -27,7 +27,8 @@ let usage = """
       MEETINGLEDGER_STATEMENT_TIMEOUT_MS            one statement (default 120000; migrations are exempt)
       MEETINGLEDGER_IDLE_IN_TRANSACTION_TIMEOUT_MS  a transaction left idle, e.g. a stopped process (default 30000)
     Sessions are named "meetingd" in pg_stat_activity unless DATABASE_URL sets application_name.
-    Migrations are read from MEETINGLEDGER_MIGRATIONS or sql/migrations beside the build.
+    Migrations are read from MEETINGLEDGER_MIGRATIONS, ../share/meetingledger/migrations beside an
+    installed meetingd's bin folder, or sql/migrations beside the build.
     serve migrates first; while the database is down or full it answers system.ping (database:
     "unavailable") and every other call with the retryable error 5030, and migrates once it is back.
 
@@ -108,7 +109,8 @@ do {
 
 @MainActor func loadMigrations() -> MigrationGate {
     guard let directory = Migrator.locateDirectory(explicit: environment("MEETINGLEDGER_MIGRATIONS")) else {
-        fail("cannot find sql/migrations: set MEETINGLEDGER_MIGRATIONS to the folder", code: 1)
+        fail("cannot find the migrations: install them as ../\(Migrator.installedPath) beside meetingd's bin folder, "
+            + "or set MEETINGLEDGER_MIGRATIONS to the folder (sql/migrations of the source)", code: 1)
     }
     do {
         return MigrationGate(migrator: try Migrator(directory: directory), onMigrated: StartupReport.migrated(logger))
