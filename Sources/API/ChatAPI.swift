@@ -31,7 +31,9 @@ enum ChatAPI {
 
     static let start = MethodDefinition(
         "conversation.start",
-        "Starts (or finds) your conversation with an expert, or as an expert with a user, before or without any meeting; with text, its first message",
+        "Starts (or finds) your conversation with an expert, or as an expert with a user, before or without any meeting; with text, its first message. "
+            + "Where the community requires assignments (require_enrollment), an expert starts one only with someone they have a meeting or an "
+            + "assignment with (4003 otherwise); a user may always write first",
         audience: .member, mutating: true,
         params: [
             .init("person_id", .id(.person), required: true, "The other person"),

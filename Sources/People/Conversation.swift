@@ -87,12 +87,19 @@ public enum ChatRules {
     }
 
     /// Starts (or finds) the conversation of the actor and `other`, with an optional first message.
+    /// Where the community requires assignments (`acquaintanceRequired`: tutors and their
+    /// students, seed 003), an expert starts one only with someone they have a meeting or an
+    /// assignment with (`acquainted`); a user may always write first.
     public static func start(
         actorId: String, actorRoles: Set<Role>, other: PersonFacts, side: ChatSide?, existing: [Conversation], text: String?,
-        conversationId: String, messageId: String
+        conversationId: String, messageId: String, acquaintanceRequired: Bool = false, acquainted: Bool = true
     ) throws -> ChatDecision {
         let (userId, expertId) = try pair(actorId: actorId, actorRoles: actorRoles, other: other, side: side)
         let found = existing.first { $0.userId == userId && $0.expertId == expertId }
+        if found == nil, expertId == actorId, acquaintanceRequired, !acquainted {
+            throw AppError.forbidden(
+                "in this community an expert starts a chat only with someone they have a meeting or an assignment with; \(other.fullName) may write first")
+        }
         let conversation = found ?? Conversation(id: conversationId, userId: userId, expertId: expertId)
         return try decision(conversation, started: found == nil, authorId: actorId, meetingId: nil, text: text, messageId: messageId)
     }

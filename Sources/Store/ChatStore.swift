@@ -26,6 +26,14 @@ public enum ChatStore {
              .init(personId, "text")])
     }
 
+    /// conversation.start's read: the chat context and whether the actor, as an expert, has a
+    /// meeting or an assignment with the person (`acquainted`).
+    public static func startContext(communityId: String, testClock: Bool, actorId: String, personId: String) -> SQLCall {
+        SQLCall(
+            "ml_chat_start_context",
+            [.init(communityId, "text"), .init(testClock, "boolean"), .init(actorId, "text"), .init(personId, "text")])
+    }
+
     /// What `ml_chat_context` read.
     public struct Context: Sendable {
         public var now: Instant
@@ -35,6 +43,9 @@ public enum ChatStore {
         public var person: PersonFacts?
         /// Every conversation between the pair the step is about.
         public var pair: [StoredConversation]
+        /// The actor (as an expert) and the person have a meeting or an assignment together
+        /// (read by conversation.start only; false elsewhere).
+        public var acquainted: Bool
         public var unlogged: [String]
     }
 
@@ -50,7 +61,7 @@ public enum ChatStore {
             now: try j.instant("now"), settings: try SettingsMemo.settings(stored: j.field("settings")?.value ?? [:]),
             meeting: try j.field("meeting").map { (try $0.string("id"), try $0.string("user_id"), try $0.string("expert_id")) },
             conversation: try j.field("conversation").map(conversation), person: try j.field("person").map(Records.person),
-            pair: try j.list("pair").map(conversation), unlogged: try j.strings("unlogged"))
+            pair: try j.list("pair").map(conversation), acquainted: j.field("acquainted")?.value.boolValue ?? false, unlogged: try j.strings("unlogged"))
     }
 
     static func conversation(_ j: StoredJSON) throws -> StoredConversation {

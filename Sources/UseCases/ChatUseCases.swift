@@ -22,9 +22,7 @@ public enum ChatUseCases {
                     personB: try p.string("person_id"))]
             },
             context: { scope, p in
-                ChatStore.context(
-                    communityId: scope.communityId, testClock: scope.testClock, actorId: scope.actorId, conversationId: nil, meetingId: nil,
-                    personId: try p.string("person_id"))
+                ChatStore.startContext(communityId: scope.communityId, testClock: scope.testClock, actorId: scope.actorId, personId: try p.string("person_id"))
             },
             decide: { ctx, json, p in
                 let c = try context(json)
@@ -32,7 +30,7 @@ public enum ChatUseCases {
                 let d = try ChatRules.start(
                     actorId: ctx.actor.id, actorRoles: ctx.actor.roles, other: other, side: p.optionalString("as").flatMap(ChatSide.init(rawValue:)),
                     existing: c.pair.map(\.conversation), text: p.optionalString("text"), conversationId: Identifier.make(.conversation),
-                    messageId: Identifier.make(.message))
+                    messageId: Identifier.make(.message), acquaintanceRequired: c.settings.requireEnrollment, acquainted: c.acquainted)
                 try sessionLog(ctx, c, d)
                 let stored = c.pair.first { $0.conversation == d.conversation }?.json ?? .null
                 let response: JSON = ["conversation": stored, "started": .bool(d.started), "message": .null]

@@ -68,6 +68,27 @@ final class SeedStepsPeopleChatTests: EndToEndTestCase {
         XCTAssertEqual(try w.meetingd.allPages("conversation.list", as: stranger), [])
     }
 
+    /// Where the community requires assignments (seed 003's tutors and students), a tutor starts
+    /// a chat only with someone they have a meeting or an assignment with: not another family's
+    /// student. A user may write first, and the tutor answers in that conversation.
+    func testATutorStartsChatsOnlyWithTheirOwnWhereAssignmentsAreRequired() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["require_enrollment": true])
+        let stranger = try w.addNamedUser(firstName: "Bea", lastName: "Student", credits: 0)
+        let refused = try w.meetingd.error("conversation.start", as: w.expert, ["person_id": .string(stranger), "text": "Lessons with me instead?"], code: 4003)
+        XCTAssertTrue(refused["message"]?.string?.contains("meeting or an assignment") == true, "\(refused)")
+        XCTAssertEqual(try w.meetingd.allPages("conversation.list", as: stranger), [], "nothing was started")
+        XCTAssertEqual(try w.drainOutbox().filter { $0.kind == "chat_message" }.count, 0, "and nobody was written to")
+
+        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(w.user), "expert_id": .string(w.expert)])
+        let assigned = try w.meetingd.result("conversation.start", as: w.expert, ["person_id": .string(w.user), "text": "Welcome!"])
+        XCTAssertEqual(assigned["started"], true)
+
+        let asked = try w.meetingd.result("conversation.start", as: stranger, ["person_id": .string(w.expert), "text": "Do you teach decimals?"])
+        let found = try w.meetingd.result("conversation.start", as: w.expert, ["person_id": .string(stranger), "text": "Ask your office to assign you"])
+        XCTAssertEqual(found["started"], false)
+        XCTAssertEqual(found["conversation"]?["id"], asked["conversation"]?["id"])
+    }
+
     /// Hostile text is kept exactly where it is data, and made harmless where a person reads it:
     /// the notification's text replaces controls and bidirectional overrides, and its push is
     /// one line; meetctl shows them escaped.

@@ -70,4 +70,26 @@ final class ChatRulesTests: XCTestCase {
             actorId: "per_x", actorRoles: [.user], meetingId: "mtg_1", userId: "per_u", expertId: "per_e", existing: [], text: "Hi", conversationId: "c",
             messageId: "m")) { XCTAssertEqual(($0 as? AppError)?.code, .forbidden) }
     }
+
+    /// Where assignments are required, an expert starts a chat only with someone they have a
+    /// meeting or an assignment with; a conversation the user started is the expert's to answer,
+    /// and a user may always write first.
+    func testAnExpertStartsChatsOnlyWithAcquaintancesWhereAssignmentsAreRequired() throws {
+        let user = person("per_u", [.user]), expert = person("per_e", [.expert])
+        func start(_ actor: String, _ roles: Set<Role>, _ other: PersonFacts, existing: [Conversation] = [], required: Bool, acquainted: Bool) throws -> ChatDecision {
+            try ChatRules.start(
+                actorId: actor, actorRoles: roles, other: other, side: nil, existing: existing, text: "hello", conversationId: "cnv_new",
+                messageId: "msg_1", acquaintanceRequired: required, acquainted: acquainted)
+        }
+        XCTAssertThrowsError(try start("per_e", [.expert], user, required: true, acquainted: false)) {
+            XCTAssertEqual(($0 as? AppError)?.code, .forbidden)
+        }
+        XCTAssertTrue(try start("per_e", [.expert], user, required: true, acquainted: true).started)
+        XCTAssertTrue(try start("per_e", [.expert], user, required: false, acquainted: false).started, "open communities: anyone")
+        XCTAssertTrue(try start("per_u", [.user], expert, required: true, acquainted: false).started, "a user may write first")
+        let theirs = [Conversation(id: "cnv_u", userId: "per_u", expertId: "per_e")]
+        let answered = try start("per_e", [.expert], user, existing: theirs, required: true, acquainted: false)
+        XCTAssertEqual(answered.conversation, theirs[0])
+        XCTAssertEqual(answered.recipients, ["per_u"])
+    }
 }

@@ -3335,7 +3335,7 @@ class ConversationNamespace:
         text: Optional[str] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> ConversationStartResult:
-        """Starts (or finds) your conversation with an expert, or as an expert with a user, before or without any meeting; with text, its first message.
+        """Starts (or finds) your conversation with an expert, or as an expert with a user, before or without any meeting; with text, its first message. Where the community requires assignments (require_enrollment), an expert starts one only with someone they have a meeting or an assignment with (4003 otherwise); a user may always write first.
 
         Who may call: member. Mutating: accepts idempotency_key.
 
