@@ -64,6 +64,11 @@ public enum NotificationText {
         case "counter_offer_by_expert", "counter_offer_by_user": (subject, line) = ("\(other) proposes another time", "\(other) proposes \(when) instead. Please confirm or decline.")
         case "new_date_accepted_by_user": (subject, line) = ("\(other) accepted the new date: please make the session", "\(other) accepted \(when) for \(what). Please process the request: give its session type and location to make the session.")
         case "meeting_booked_for_user": (subject, line) = ("A meeting was requested for you", "A meeting with \(other) on \(when) for \(what) was requested for you. It waits for the \(provider.lowercased())'s confirmation.")
+        case let k where k.hasPrefix("alternative_date_approved"): (subject, line) = ("New date approved by \(other)", "\(other) approved the new date: your meeting is now on \(when).")
+        case let k where k.hasPrefix("alternative_date_rejected"):
+            let stays = payload["meeting"]?["status"]?.stringValue == "rejected" ? "stays declined" : "stays on \(when)"
+            (subject, line) = ("New date turned down by \(other)", "\(other) turned down the new date you proposed; the meeting \(stays).")
+        case let k where k.hasPrefix("alternative_date_cancelled"): (subject, line) = ("New date withdrawn by \(other)", "\(other) withdrew the new date they proposed; the meeting stays on \(when).")
         case let k where k.hasPrefix("alternative_date_"): (subject, line) = ("Alternate date update", "\(other) answered the alternate date for your meeting (now \(when)).")
         case "meeting_reminder": (subject, line) = ("Reminder: meeting on \(when)", "Your meeting with \(other) for \(what) starts \(when).")
         case "meeting_link": (subject, line) = ("Your meeting starts soon", "Your meeting with \(other) starts \(when)." + (payload["video_url"]?.stringValue.map { " Join: \(PersonText.line($0))" } ?? ""))
@@ -90,7 +95,9 @@ public enum NotificationText {
         // A note the other side (or the office for the expert) wrote with the action (a
         // counter-offer's message, seed 003).
         let author = payload["actor_role"]?.stringValue == "office" ? "the office" : other
-        let note = hidden ? "" : payload["note"]?.stringValue.flatMap { $0.isEmpty ? nil : "\n\nNote from \(author): \(PersonText.body($0))" } ?? ""
+        // An expert's proposal carries its note on the meeting itself (meeting.propose's `note`).
+        let written = payload["note"]?.stringValue ?? (kind == "expert_meeting_invitation" ? payload["meeting"]?["note"]?.stringValue : nil)
+        let note = hidden ? "" : written.flatMap { $0.isEmpty ? nil : "\n\nNote from \(author): \(PersonText.body($0))" } ?? ""
         let listed = hidden ? "" : details.map { "\n\n" + detailLines($0, when: when, zone: recipient.timeZone, service: service, settings: settings) } ?? ""
         let body = "\(greeting)\n\n\(line)\(student)\(note)\(listed)\n\n\(signature)"
         return Texts(subject: short + subject, body: body, push: String((short + line + student).prefix(140)))

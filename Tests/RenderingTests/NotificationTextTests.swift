@@ -75,6 +75,24 @@ final class NotificationTextTests: XCTestCase {
         XCTAssertTrue(declined.body.contains("The office declined the meeting with Sam Lee"), declined.body)
     }
 
+    /// An expert's proposal carries its note on the meeting: the invitation mail shows it. An
+    /// answer to a new date says which answer it was.
+    func testAProposalsNoteAndAnAlternatesAnswerAreSaid() throws {
+        let invitation = NotificationText.compose(
+            kind: "expert_meeting_invitation", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
+            payload: ["meeting": ["status": "awaiting_approval", "note": "Extra session before the test?"], "recipient_role": "user"], settings: try settings())
+        XCTAssertTrue(invitation.body.contains("Note from Talia Kim: Extra session before the test?"), invitation.body)
+        let turnedDown = NotificationText.compose(
+            kind: "alternative_date_rejected_by_expert", recipient: sam, counterpart: talia, service: nil, start: start,
+            payload: ["meeting": ["status": "agreed"], "recipient_role": "user"], settings: try settings())
+        XCTAssertEqual(turnedDown.subject, "[TP] New date turned down by Talia Kim")
+        XCTAssertTrue(turnedDown.body.contains("the meeting stays on Mon 11 Mar 2030 15:00 CET"), turnedDown.body)
+        let approved = NotificationText.compose(
+            kind: "alternative_date_approved_by_user", recipient: talia, counterpart: sam, service: nil, start: start,
+            payload: ["meeting": ["status": "agreed"], "recipient_role": "expert"], settings: try settings())
+        XCTAssertTrue(approved.body.contains("Sam Lee approved the new date: your meeting is now on Mon 11 Mar 2030 10:00 EDT."), approved.body)
+    }
+
     func testThePushTextFitsAPhone() throws {
         let t = NotificationText.compose(
             kind: "meeting_request", recipient: talia, counterpart: sam, service: String(repeating: "Organic Chemistry ", count: 20), start: start,
