@@ -13,15 +13,18 @@ enum FinanceCommands {
     /// finance staff without either see every account of the community (as `accounts`).
     @Sendable static func balance(_ invocation: Invocation, _ session: Session) throws {
         var params = try session.mappedParams()
-        if params["person_id"] != nil && params["account_id"] != nil {
-            throw UsageError(message: "give --person or --account, not both")
-        }
+        try personOrAccount(person: params["person_id"], account: params["account_id"])
         if params["person_id"] == nil && params["account_id"] == nil {
             if try session.actorHasRole("finance") { return try accounts(invocation, session) }
             params["person_id"] = .string(try session.actorId())
         }
         if invocation.wantsCSV { return try session.writeCSV(try serviceCSV(session, "ledger.balance", params, paged: false)) }
         try CommandRunner.show(try session.call("ledger.balance", params), session)
+    }
+
+    /// --person and --account name one account two ways: at most one of them.
+    static func personOrAccount(person: JSON?, account: JSON?) throws {
+        if person != nil && account != nil { throw UsageError(message: "give --person or --account, not both") }
     }
 
     /// `accounts` (and `balance` for finance staff): every account, every page.
@@ -44,6 +47,7 @@ enum FinanceCommands {
     /// service's CSV pages under one header (the opening row first, the closing row last).
     @Sendable static func statement(_ invocation: Invocation, _ session: Session) throws {
         var params = try session.mappedParams()
+        try personOrAccount(person: try session.value("person"), account: params["account_id"])
         if params["account_id"] == nil {
             guard let person = try session.value("person") else {
                 throw UsageError(message: "statement needs --account ACCOUNT_ID (or --person PERSON)", hint: "meetctl balance --person PERSON shows a person's accounts")

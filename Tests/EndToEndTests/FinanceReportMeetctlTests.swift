@@ -111,6 +111,11 @@ final class FinanceReportMeetctlTests: XCTestCase {
         XCTAssertTrue(statement.contains("Opening balance (Tue 5 Mar 2030 00:00 EST): posted 500, blocked 100, available 400"), statement)
         XCTAssertTrue(statement.contains("Closing balance (Mon 11 Mar 2030 11:30 EDT): posted 400, blocked 0, available 400"), statement)
         XCTAssertTrue(statement.contains("Change: posted -100, blocked -100, available 0"), statement)
+        let account = try XCTUnwrap(try finance.json(["balance", "--person", c.userId])["accounts"]?[0]?["account_id"]?.string)
+        for command in ["statement", "balance"] {
+            let both = try finance.fails([command, "--person", c.userId, "--account", account], status: 2)
+            XCTAssertTrue(both.stderr.contains("give --person or --account, not both"), "\(command): \(both.stderr)")
+        }
         let statementCSV = try parseCSVWithPython(try finance.ok(["statement", "--person", c.userId, "--csv"]))
         XCTAssertEqual(try csvColumn(statementCSV, "transfer_kind"), ["opening_balance", "grant", "hold", "capture", "closing_balance"])
 
