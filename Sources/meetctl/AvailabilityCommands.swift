@@ -63,6 +63,20 @@ enum AvailabilityCommands {
             session.out.line("Blocked:")
             session.out.text(try Render.table(blocked, [Column(header: "START", key: "start", format: .time), Column(header: "END", key: "end", format: .time)], session))
         }
+        // The one-off periods as stored, with the ids `availability remove --period` takes.
+        let periods = try (result["periods"]?.arrayValue ?? []).map { period -> JSON in
+            let places = try (period["location_ids"]?.arrayValue ?? []).compactMap(\.stringValue).map { try session.locationName($0) ?? $0 }
+            return ["id": period["id"] ?? .null, "kind": period["kind"] ?? .null, "start": period["start"] ?? .null, "end": period["end"] ?? .null,
+                    "where": .string(places.isEmpty ? "-" : places.joined(separator: ", "))]
+        }
+        if !periods.isEmpty {
+            session.out.line()
+            session.out.line("One-off periods (meetctl availability remove --period ID):")
+            session.out.text(try Render.table(periods, [
+                Column(header: "ID", key: "id"), Column(header: "KIND", key: "kind"), Column(header: "START", key: "start", format: .time),
+                Column(header: "END", key: "end", format: .time), Column(header: "WHERE", key: "where"),
+            ], session))
+        }
         // One row per period, with every location free then.
         var free: [(start: String, end: String, places: [String])] = []
         for period in result["free"]?.arrayValue ?? [] {

@@ -142,6 +142,22 @@ final class MeetctlListingTests: EndToEndTestCase {
         XCTAssertEqual(try expert.json(["availability", "show", "--from", "2030-03-11"])["weekly"]?.array?.count, 3, "a refused set changes nothing")
     }
 
+    /// The one-off periods are listed with the ids `availability remove --period` takes, and one
+    /// removed by its id is gone.
+    func testOneOffPeriodsAreListedWithTheIdsRemoveTakes() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let expert = try c.expert
+        let free = try XCTUnwrap(try expert.json(["availability", "free", "--start", "2030-03-13 13:00", "--end", "2030-03-13 17:00", "--location", "Room 101"])["id"]?.string)
+        let block = try XCTUnwrap(try expert.json(["availability", "block", "--start", "2030-03-12 09:00", "--end", "2030-03-12 10:00"])["id"]?.string)
+        let table = try expert.ok(["availability", "show", "--from", "2030-03-11", "--to", "2030-03-15"])
+        XCTAssertTrue(table.contains("One-off periods (meetctl availability remove --period ID):"), table)
+        let rows = table.split(separator: "\n").map(String.init)
+        XCTAssertTrue(rows.contains { $0.hasPrefix(free) && $0.contains("free") && $0.contains("Room 101") }, table)
+        XCTAssertTrue(rows.contains { $0.hasPrefix(block) && $0.contains("blocked") }, table)
+        try expert.ok(["availability", "remove", "--period", free])
+        XCTAssertFalse(try expert.ok(["availability", "show", "--from", "2030-03-11", "--to", "2030-03-15"]).contains(free))
+    }
+
     /// Seed 000, "Providers: Setting Up & Editing Hours": weekly hours read in the week's order
     /// (weekday, then start), whatever order they were typed in.
     func testWeeklyHoursAreListedInOrder() throws {
