@@ -378,7 +378,7 @@ enum LedgerAPI {
             respond: { ctx, rows, p in
                 guard let m = try MeetingQueries.decodeMeeting(rows[0]) else { throw AppError.notFound("meeting", try p.string("meeting_id")) }
                 guard m.party(of: ctx.actor.id) != nil || ctx.actor.hasAny([.finance, .admin]) else {
-                    throw AppError.forbidden("only the meeting's parties and finance staff may see its credits")
+                    throw AppError.forbidden("only the meeting's parties, finance staff and admins may see its credits")
                 }
                 return FinanceFormat.respond(
                     ["meeting_id": .string(m.id), "credit_status": .string(m.state.creditStatus.rawValue),

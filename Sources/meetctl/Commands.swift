@@ -102,7 +102,7 @@ enum Commands {
             allPages: true, run: MeetingCommands.list),
         CommandSpec(
             path: ["meeting", "show"], section: .experts, summary: "One meeting with its timeline",
-            details: "Calls meeting.get and meeting.timeline; --json prints {meeting, timeline}.",
+            details: "Also reads meeting.timeline; --json prints {meeting, timeline}.",
             arguments: [meetingId], method: "meeting.get", output: meetingRecord, run: MeetingCommands.show),
         CommandSpec(
             path: ["propose"], section: .experts, summary: "Propose a meeting to a user (you approve it; the user confirms)",
