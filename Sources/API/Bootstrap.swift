@@ -12,7 +12,7 @@ public enum Bootstrap {
     ) throws -> JSON {
         let fields: [(String, String, Schema)] = [
             ("--community", community, .name), ("--short-name", shortName, .name), ("--admin-email", adminEmail, .email),
-            ("--admin-first", adminFirst, .name), ("--admin-last", adminLast, .name),
+            ("--admin-first", adminFirst, .personName), ("--admin-last", adminLast, .personName),
         ]
         for (flag, value, schema) in fields { try schema.validate(.string(value), path: flag, limits: .standard) }
         try TimeZoneNames.require(timeZone, field: "--time-zone", on: db)

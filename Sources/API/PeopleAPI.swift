@@ -14,7 +14,7 @@ enum PeopleAPI {
         "person.create", "Adds a person to the community with their roles; opens their credit accounts",
         audience: .roles([.admin]), mutating: true,
         params: [
-            .init("email", .email, required: true), .init("first_name", .name, required: true), .init("last_name", .name, required: true),
+            .init("email", .email, required: true), .init("first_name", .personName, required: true), .init("last_name", .personName, required: true),
             .init("roles", .list(.oneOf(Role.allCases.map(\.rawValue)), min: 1, max: 5), required: true),
             .init("time_zone", .text(min: 1, max: 64), required: true, "IANA time zone, e.g. Europe/Prague"),
         ],

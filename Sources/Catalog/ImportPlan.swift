@@ -174,7 +174,7 @@ public enum ImportDecider {
             let email = row["email"]
             try Self.validate(.email, email, "email")
             try once("person " + email.lowercased(), "the e-mail \(email)", line: row.line)
-            for column in ["first_name", "last_name"] { try Self.validate(.name, row[column], column) }
+            for column in ["first_name", "last_name"] { try Self.validate(.personName, row[column], column) }
             let names = Sheet.list(row["roles"])
             guard !names.isEmpty else { throw invalid("roles", "is empty; give one or more of \(Role.allCases.map(\.rawValue).joined(separator: ";"))") }
             var roles: Set<Role> = []

@@ -36,6 +36,9 @@ public indirect enum Schema: Sendable {
         case email
         case timeOfDay
         case date
+        /// One line of a person's text that others see as it is (a person's name): no control
+        /// characters, line breaks or reordering marks.
+        case line
     }
 
     public struct StringRule: Sendable {
@@ -48,6 +51,9 @@ public indirect enum Schema: Sendable {
 
     public static func text(min: Int = 0, max: Int? = nil) -> Schema { .string(StringRule(minLength: min, maxLength: max, format: .plain)) }
     public static var name: Schema { .string(StringRule(minLength: 1, maxLength: Limits.standard.maxNameLength, format: .plain)) }
+    /// A person's first or last name as given: one line (`StringFormat.line`). Names read back
+    /// are `name`: stored text is shown escaped wherever it goes, whatever it holds.
+    public static var personName: Schema { .string(StringRule(minLength: 1, maxLength: Limits.standard.maxNameLength, format: .line)) }
     public static func id(_ kind: IdKind) -> Schema { .string(StringRule(minLength: 1, maxLength: 100, format: .id(kind))) }
     public static var timestamp: Schema { .string(StringRule(minLength: 1, maxLength: 64, format: .timestamp)) }
     public static var email: Schema { .string(StringRule(minLength: 3, maxLength: 200, format: .email)) }
@@ -145,6 +151,10 @@ extension Schema.StringFormat {
             guard LocalTimeOfDay(s) != nil else { throw fail("must be a local time HH:MM between 00:00 and 24:00") }
         case .date:
             guard LocalDate(s) != nil else { throw fail("must be a date YYYY-MM-DD") }
+        case .line:
+            if let bad = s.unicodeScalars.first(where: { $0.isControlCharacter || $0.isLineBreak || $0.isBidiControl }) {
+                throw fail("must be one line without control characters or reordering marks (found U+\(String(bad.value, radix: 16, uppercase: true)))")
+            }
         }
     }
 }
@@ -152,6 +162,9 @@ extension Schema.StringFormat {
 // MARK: JSON Schema output
 
 extension Schema {
+    /// `StringFormat.line` as a JSON Schema pattern (ECMA-262 and Python `re` alike).
+    static let linePattern = "^[^\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029\\u200e\\u200f\\u061c\\u202a-\\u202e\\u2066-\\u2069]*$"
+
     /// Where a named schema is published in the OpenRPC document.
     public static func reference(_ name: String) -> String { "#/components/schemas/\(name)" }
 
@@ -210,6 +223,7 @@ extension Schema {
             case .email: out["format"] = "email"
             case .timeOfDay: out["pattern"] = "^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
             case .date: out["format"] = "date"
+            case .line: out["pattern"] = .string(Schema.linePattern)
             }
             return .object(out)
         case .array(let item, let minItems, let maxItems):

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 
 @testable import Core
@@ -40,6 +41,32 @@ final class SchemaTests: XCTestCase {
         XCTAssertEqual(reason(["name": .string("R" + String(repeating: "\r\n", count: 100))])?.reason, "must have at most 200 characters, got 201")
         XCTAssertEqual(reason(["name": .string("e" + String(repeating: "\u{0301}", count: 300))])?.field, "name")
         XCTAssertNil(reason(["name": .string("e" + String(repeating: "\u{0301}", count: 199))]), "200 scalars fit")
+    }
+
+    /// A person's name as given reaches other people's mail headers, subjects, calendars and
+    /// terminals: one line, without control characters or the marks that reorder text. Names in
+    /// any script, with apostrophes, hyphens and joiners, are taken; the published pattern
+    /// refuses what this check refuses.
+    func testPersonNamesAreOneLineWithoutControlsOrReorderingMarks() throws {
+        let name: Schema = .object([.init("first_name", .personName, required: true)])
+        func refusal(_ text: String) -> String? {
+            do { try name.validate(["first_name": .string(text)], path: "", limits: .standard); return nil } catch let e as AppError {
+                return e.details["reason"]?.stringValue
+            } catch { return "\(error)" }
+        }
+        for good in ["Zoë O'Brien-Łukasz", "José María", "李小龙", "\u{1F468}\u{200D}\u{1F469}", "Anne\u{00A0}Marie", "محمد"] {
+            XCTAssertNil(refusal(good), good)
+        }
+        for bad in ["Eve\r\nBcc: x@y.z", "Tab\there", "a\u{1B}]52;c;x\u{07}", "\u{202E}evE", "x\u{2066}y", "x\u{85}y", "x\u{2028}y", "x\u{200F}", "del\u{7F}"] {
+            XCTAssertTrue(refusal(bad)?.hasPrefix("must be one line without control characters") == true, "\(bad.debugDescription): \(String(describing: refusal(bad)))")
+        }
+        let pattern = try NSRegularExpression(pattern: Schema.linePattern)
+        for text in ["Zoë O'Brien-Łukasz", "Eve\r\nBcc", "\u{202E}evE", "x\u{85}y", "李小龙", "x\u{2066}y"] {
+            let matches = pattern.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+            XCTAssertEqual(matches, refusal(text) == nil, text.debugDescription)
+        }
+        // Names read back are not checked: what is stored is shown escaped wherever it goes.
+        XCTAssertNil(reason(["name": "Eve\r\nBcc"]))
     }
 
     /// An address is taken only where mail to it can be sent: ASCII, no header specials, a

@@ -197,4 +197,20 @@ final class EdgeInputTests: EndToEndTestCase {
             XCTAssertEqual(parts[1], mine, "\(parts[0]): PostgreSQL's offsets, then the C library's")
         }
     }
+
+    /// A person's name goes into other people's mail headers, calendars and terminals: one given
+    /// with a line break, a control character or a reordering mark is refused, naming the field,
+    /// and nobody is created; names in any script are taken.
+    func testPersonNamesWithControlsOrReorderingMarksAreRefused() throws {
+        let w = try MeetingWorld(self, label: "edge names")
+        let before = try w.community.people(on: w.meetingd).count
+        for (field, name) in [("first_name", "Eve\r\nBcc: mallory@evil.example"), ("last_name", "\u{202E}gnp.exe"), ("first_name", "Sam\u{1B}]0;x\u{07}")] {
+            var params = TestCommunity.personParams(roles: ["user"])
+            params[field] = .string(name)
+            assertInvalid(try w.meetingd.call("person.create", as: w.admin, params), field: field, name.debugDescription)
+        }
+        XCTAssertEqual(try w.community.people(on: w.meetingd).count, before, "nobody was created")
+        let taken = try w.meetingd.result("person.create", as: w.admin, TestCommunity.personParams(roles: ["user"], firstName: "Zoë", lastName: "O'Brien-Łukasz"))
+        XCTAssertEqual(taken["last_name"], "O'Brien-Łukasz")
+    }
 }
