@@ -245,9 +245,13 @@ public enum BookingRules {
             let serviceId = c.service?.id
             let locationId = fromCalendar ? a.locationId : nil
             if isAvailable(availability, serviceId: serviceId, start: a.start, end: a.end, locationId: locationId) { return }
-            availability.busy = []
-            if isAvailable(availability, serviceId: serviceId, start: a.start, end: a.end, locationId: locationId) {
-                throw AppError.slotUnavailable("the expert already has a meeting or a held request at that time")
+            // Without its meetings, is the time free? Then a meeting stands in the way (asked only
+            // when there were meetings to set aside).
+            if !availability.busy.isEmpty {
+                availability.busy = []
+                if isAvailable(availability, serviceId: serviceId, start: a.start, end: a.end, locationId: locationId) {
+                    throw AppError.slotUnavailable("the expert already has a meeting or a held request at that time")
+                }
             }
             throw AppError.slotUnavailable("the time is not within the expert's availability at that location")
         case .weeklyLimit:
