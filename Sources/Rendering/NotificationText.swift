@@ -42,12 +42,12 @@ public enum NotificationText {
         let short = shortName.isEmpty ? "" : "[\(shortName)] "
         let greeting = "Hello \(PersonText.line(recipient.firstName)),"
         let signature = "— \(shortName.isEmpty ? "MeetingLedger" : shortName)\n"
-        let recipientRole = payload["recipient_role"]?.stringValue
-        // A declined meeting shows its user no session details (seed 000, as meeting.get does):
-        // only with whom, for whom and the public reason; the note the other side wrote is theirs.
-        let hidden = payload["meeting"]?["status"]?.stringValue == "rejected" && recipientRole == "user"
+        // A meeting that hides its session details from the recipient (Meeting.hidesDetails: a
+        // declined one, to its user's side) is told as meeting.get shows it: with whom, for whom
+        // and the public reason; the note the other side wrote is theirs.
+        let hidden = payload["details_hidden"]?.boolValue == true
         // What the office did for the expert is told to the expert as the office's doing.
-        let byOffice = payload["actor_role"]?.stringValue == "office" && recipientRole == "expert"
+        let byOffice = payload["actor_role"]?.stringValue == "office" && payload["recipient_role"]?.stringValue == "expert"
         var (subject, line): (String, String)
         switch kind {
         case "meeting_request": (subject, line) = ("New meeting request from \(other)", "\(other) asks to meet on \(when) for \(what). Please confirm or decline.")

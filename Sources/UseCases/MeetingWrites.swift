@@ -46,9 +46,12 @@ enum MeetingWrites {
     static func messages(_ change: MeetingChange, eventId: String?, context c: BookingContext, actor: MeetingActor) -> [OutboxMessage] {
         let m = change.after, d = change.decision
         var out: [OutboxMessage] = d.notifications.map { n in
-            OutboxMessage(
-                kind: n.kind, channel: "notification", recipientId: m.personId(of: n.recipient), meetingId: m.id, eventId: eventId,
-                payload: ["meeting": m.json, "recipient_role": .string(n.recipient.rawValue), "actor_role": .string(actor.role), "note": .optional(d.events.first?.note)])
+            let recipient = m.personId(of: n.recipient)
+            // What the recipient may read of the meeting (Meeting.hidesDetails), for the mail's text.
+            return OutboxMessage(
+                kind: n.kind, channel: "notification", recipientId: recipient, meetingId: m.id, eventId: eventId,
+                payload: ["meeting": m.json, "recipient_role": .string(n.recipient.rawValue), "actor_role": .string(actor.role), "note": .optional(d.events.first?.note),
+                          "details_hidden": .bool(m.hidesDetails(from: recipient))])
         }
         out += d.video.map { op in
             OutboxMessage(kind: op.rawValue, channel: "video", recipientId: nil, meetingId: m.id, eventId: eventId, payload: ["meeting": m.json])

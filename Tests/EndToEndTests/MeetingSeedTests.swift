@@ -486,7 +486,12 @@ final class MeetingSeedTests: EndToEndTestCase {
         let last = try w.timelineEvents(id).last
         XCTAssertEqual(last?["kind"], "alternative_date_rejected_by_expert")
         XCTAssertEqual(last?["reason_code"], "other")
-        XCTAssertEqual(try w.drainedSummary(), ["alternative_date_rejected_by_expert→user"])
+        let mails = try w.drainRaw()
+        XCTAssertEqual(mails.map { "\($0["kind"]?.string ?? "")→\($0["payload"]?["recipient_role"]?.string ?? "")" }, ["alternative_date_rejected_by_expert→user"])
+        // The user's mail shows what meeting.get shows them of a declined meeting: no note, no details.
+        let text = try XCTUnwrap(mails.first?["rendered"]?["text"]?.string)
+        XCTAssertTrue(text.contains("declined the meeting") && text.contains("Reason: Other"), text)
+        XCTAssertFalse(text.contains("Not Tuesday") || text.contains("When:"), text)
         XCTAssertEqual(try w.wallet(), untouched, "the credits are unblocked")
 
         try w.act("meeting.reschedule", as: w.user, id, ["start": .string(day9)])

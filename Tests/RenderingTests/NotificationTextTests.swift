@@ -42,7 +42,8 @@ final class NotificationTextTests: XCTestCase {
         let details = NotificationText.MeetingDetails(lengthMinutes: 60, location: "Room 1", topic: "Decimals")
         let toUser = NotificationText.compose(
             kind: "meeting_rejected_by_expert", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
-            payload: ["meeting": declined, "recipient_role": "user", "note": "internal: not this family"], settings: try settings(), details: details)
+            payload: ["meeting": declined, "recipient_role": "user", "details_hidden": true, "note": "internal: not this family"], settings: try settings(),
+            details: details)
         XCTAssertTrue(toUser.body.contains("Talia Kim declined the meeting. Any credits held for it are returned. Reason: Schedule conflict."), toUser.body)
         XCTAssertTrue(toUser.body.contains("The meeting is for Alex Young."), toUser.body)
         for secret in ["internal", "Room 1", "Decimals", "15:00"] {
@@ -51,7 +52,8 @@ final class NotificationTextTests: XCTestCase {
         // The expert's side keeps the whole story (a user declining an expert's proposal).
         let toExpert = NotificationText.compose(
             kind: "meeting_rejected_by_user", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
-            payload: ["meeting": declined, "recipient_role": "expert", "note": "Too early for me"], settings: try settings(), details: details)
+            payload: ["meeting": declined, "recipient_role": "expert", "details_hidden": false, "note": "Too early for me"], settings: try settings(),
+            details: details)
         XCTAssertTrue(toExpert.body.contains("Note from Sam Lee: Too early for me") && toExpert.body.contains("Room 1"), toExpert.body)
     }
 
