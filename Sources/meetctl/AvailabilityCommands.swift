@@ -28,12 +28,17 @@ enum AvailabilityCommands {
     static func readableRules(_ result: JSON, _ session: Session) throws -> JSON {
         let rules = try (result["rules"]?.arrayValue ?? []).map { rule -> JSON in
             let day = rule["weekday"]?.intValue.flatMap { (1...7).contains($0) ? PersonClock.weekdays[Int($0) - 1] : nil } ?? "?"
-            let names = try (rule["location_ids"]?.arrayValue ?? []).compactMap(\.stringValue).map { try session.locationName($0) ?? $0 }
+            let names = try locationNames(rule["location_ids"], session)
             let services = try (rule["service_ids"]?.arrayValue ?? []).compactMap(\.stringValue).map { try session.serviceName($0) ?? $0 }
             return ["day": .string(day), "start": rule["start"] ?? .null, "end": rule["end"] ?? .null, "locations": .string(names.joined(separator: ", ")),
                     "services": .string(services.isEmpty ? "all" : services.joined(separator: ", "))]
         }
         return ["rules": .array(rules)]
+    }
+
+    /// A list of location ids as their names (an id without a known name as it is).
+    static func locationNames(_ ids: JSON?, _ session: Session) throws -> [String] {
+        try (ids?.arrayValue ?? []).compactMap(\.stringValue).map { try session.locationName($0) ?? $0 }
     }
 
     /// `availability show`: the next 7 days from today (on the person's clock) by default.
@@ -65,7 +70,7 @@ enum AvailabilityCommands {
         }
         // The one-off periods as stored, with the ids `availability remove --period` takes.
         let periods = try (result["periods"]?.arrayValue ?? []).map { period -> JSON in
-            let places = try (period["location_ids"]?.arrayValue ?? []).compactMap(\.stringValue).map { try session.locationName($0) ?? $0 }
+            let places = try locationNames(period["location_ids"], session)
             return ["id": period["id"] ?? .null, "kind": period["kind"] ?? .null, "start": period["start"] ?? .null, "end": period["end"] ?? .null,
                     "where": .string(places.isEmpty ? "-" : places.joined(separator: ", "))]
         }
