@@ -113,11 +113,11 @@ enum LedgerAPI {
             translate: translate(accountOf: "account_id", "account"))))
 
     static let payout = MethodDefinition(
-        "payout.create", "Pays an expert's available earnings out; cannot exceed what is available",
+        "payout.create", "Pays an expert's available earnings out; cannot exceed what is available; each payout reference is recorded once",
         audience: .roles([.finance]), mutating: true,
         params: [
             .init("expert_id", .id(.person), required: true), .init("credits", .positiveCredits, required: true),
-            .init("reference", .text(min: 1, max: 200), required: true),
+            .init("reference", .text(min: 1, max: 200), required: true, "The payout's external reference (bank transfer id)"),
         ],
         result: transferSchema, errors: [DocErrors.notFound, DocErrors.insufficientCredits],
         body: .command(move(translate: translate(accountOf: "expert_id", "expert earnings account")) { ctx, params in

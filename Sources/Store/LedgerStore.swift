@@ -187,6 +187,8 @@ public enum LedgerError {
             return AppError(.invalidState, message: "The hold was already resolved (captured or released)", details: ["status": "resolved"])
         case "23505" where error.constraint == "transfers_grant_reference":
             return AppError.invalidParams(field: "reference", reason: "was already granted; each purchase reference is granted once")
+        case "23505" where error.constraint == "transfers_payout_reference":
+            return AppError.invalidParams(field: "reference", reason: "was already paid out; each payout reference is recorded once")
         case "23514" where error.constraint == "accounts_no_overdraft":
             return AppError.insufficientCredits(available: 0, required: required)
         default:

@@ -202,6 +202,44 @@ final class LedgerMethodTests: EndToEndTestCase {
         XCTAssertEqual(try meetingd.balance(account: wallet, as: user)["posted"], 100)
     }
 
+    func testAPayoutReferenceIsPaidOutOnce() throws {
+        let meetingd = try startMeetingd()
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        let other = try LedgerCommunity.make(on: meetingd, #function + " other")
+        let finance = ledger.financeId
+        let expert = try ledger.person(on: meetingd, ["expert"])
+        let second = try ledger.person(on: meetingd, ["expert"])
+        let earnings = try meetingd.accountId(of: expert, kind: "expert_earnings", as: expert)
+        let secondEarnings = try meetingd.accountId(of: second, kind: "expert_earnings", as: second)
+        for account in [earnings, secondEarnings] {
+            try meetingd.result("credits.adjust", as: finance, ["account_id": .string(account), "credits": 100, "reason": "earned"])
+        }
+        try meetingd.result("payout.create", as: finance, ["expert_id": .string(expert), "credits": 40, "reference": "bank-7"])
+        let before = try meetingd.ledgerSnapshot(finance: finance, accounts: [earnings, secondEarnings])
+
+        for (target, credits) in [(expert, 40), (expert, 10), (second, 40)] {
+            let error = try meetingd.error("payout.create", as: finance, ["expert_id": .string(target), "credits": .int(Int64(credits)), "reference": "bank-7"], code: -32602)
+            XCTAssertEqual(error["data"]?["field"], "reference", "\(error)")
+            XCTAssertTrue(error["message"]?.string?.contains("already paid out") == true, "\(error)")
+        }
+        XCTAssertEqual(try meetingd.ledgerSnapshot(finance: finance, accounts: [earnings, secondEarnings]), before, "a reused reference changed the ledger")
+
+        // A grant may carry the same text as a payout, and another community its own bank-7.
+        let user = try ledger.person(on: meetingd, ["user"])
+        try ledger.grant(on: meetingd, 10, to: user, reference: "bank-7")
+        let foreignExpert = try other.person(on: meetingd, ["expert"])
+        let foreignEarnings = try meetingd.accountId(of: foreignExpert, kind: "expert_earnings", as: foreignExpert)
+        try meetingd.result("credits.adjust", as: other.financeId, ["account_id": .string(foreignEarnings), "credits": 50, "reason": "earned"])
+        try meetingd.result("payout.create", as: other.financeId, ["expert_id": .string(foreignExpert), "credits": 50, "reference": "bank-7"])
+
+        // A retry under the payout's idempotency key answers the first payout and pays nothing more.
+        let keyed: [String: JSONValue] = ["expert_id": .string(second), "credits": 30, "reference": "bank-8", "idempotency_key": "payout-bank-8"]
+        let first = try meetingd.result("payout.create", as: finance, keyed)
+        XCTAssertEqual(try meetingd.result("payout.create", as: finance, keyed), first)
+        XCTAssertEqual(try meetingd.balance(account: secondEarnings, as: second)["available"], 70)
+        XCTAssertEqual(try meetingd.balance(account: earnings, as: expert)["available"], 60)
+    }
+
     func testOverdrawingByOneCreditIsRefused() throws {
         let meetingd = try startMeetingd(["--test-clock"])
         let ledger = try LedgerCommunity.make(on: meetingd, #function)

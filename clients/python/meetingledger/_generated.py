@@ -4438,7 +4438,7 @@ class PayoutNamespace:
         actor: Optional[str] = None,
         idempotency_key: Optional[str] = None,
     ) -> Transfer:
-        """Pays an expert's available earnings out; cannot exceed what is available.
+        """Pays an expert's available earnings out; cannot exceed what is available; each payout reference is recorded once.
 
         Who may call: finance. Mutating: accepts idempotency_key.
 
@@ -4446,7 +4446,7 @@ class PayoutNamespace:
             optional, and only the pinned person)
         expert_id (per_… id)
         credits (1…1000000000000)
-        reference
+        reference: The payout's external reference (bank transfer id)
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
 
