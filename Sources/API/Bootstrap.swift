@@ -11,8 +11,8 @@ public enum Bootstrap {
         timeZone: String = "UTC"
     ) throws -> JSON {
         let fields: [(String, String, Schema)] = [
-            ("--community", community, .name), ("--short-name", shortName, .name), ("--admin-email", adminEmail, .email),
-            ("--admin-first", adminFirst, .personName), ("--admin-last", adminLast, .personName),
+            ("--community", community, .givenName), ("--short-name", shortName, .name), ("--admin-email", adminEmail, .email),
+            ("--admin-first", adminFirst, .givenName), ("--admin-last", adminLast, .givenName),
         ]
         for (flag, value, schema) in fields { try schema.validate(.string(value), path: flag, limits: .standard) }
         try TimeZoneNames.require(timeZone, field: "--time-zone", on: db)

@@ -13,9 +13,9 @@ enum CatalogAPI {
     static let create = MethodDefinition(
         "service.create", "Adds a service: generic (any certified expert) or expert-specific", audience: .roles([.admin]), mutating: true,
         params: [
-            .init("name", .name, required: true), .init("kind", .oneOf(["generic", "expert_specific"]), required: true),
+            .init("name", .givenName, required: true), .init("kind", .oneOf(["generic", "expert_specific"]), required: true),
             .init("default_length_minutes", .integer(min: 5, max: 1440), required: true), .init("price_credits", .credits, required: true),
-            .init("expert_id", .id(.person), "Required for expert_specific"), .init("skills", .list(.name, max: 100)),
+            .init("expert_id", .id(.person), "Required for expert_specific"), .init("skills", .list(.givenName, max: 100)),
             .init("agenda_questions", .list(.text(min: 1, max: 500), max: 50)),
         ],
         result: ServiceFacts.schema, examples: [Examples.serviceCreate],

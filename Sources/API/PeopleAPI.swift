@@ -14,7 +14,7 @@ enum PeopleAPI {
         "person.create", "Adds a person to the community with their roles; opens their credit accounts",
         audience: .roles([.admin]), mutating: true,
         params: [
-            .init("email", .email, required: true), .init("first_name", .personName, required: true), .init("last_name", .personName, required: true),
+            .init("email", .email, required: true), .init("first_name", .givenName, required: true), .init("last_name", .givenName, required: true),
             .init("roles", .list(.oneOf(Role.allCases.map(\.rawValue)), min: 1, max: 5), required: true),
             .init("time_zone", .text(min: 1, max: 64), required: true, "IANA time zone, e.g. Europe/Prague"),
         ],
@@ -83,7 +83,7 @@ enum PeopleAPI {
 
     static let createLocation = MethodDefinition(
         "location.create", "Adds a place (or a virtual room) where meetings happen", audience: .roles([.admin]), mutating: true,
-        params: [.init("name", .name, required: true), .init("kind", .oneOf(["in_person", "virtual"]), required: true)],
+        params: [.init("name", .givenName, required: true), .init("kind", .oneOf(["in_person", "virtual"]), required: true)],
         result: LocationFacts.schema,
         body: .transaction { ctx, params in
             try CatalogStore.insertLocation(

@@ -174,7 +174,7 @@ public enum ImportDecider {
             let email = row["email"]
             try Self.validate(.email, email, "email")
             try once("person " + email.lowercased(), "the e-mail \(email)", line: row.line)
-            for column in ["first_name", "last_name"] { try Self.validate(.personName, row[column], column) }
+            for column in ["first_name", "last_name"] { try Self.validate(.givenName, row[column], column) }
             let names = Sheet.list(row["roles"])
             guard !names.isEmpty else { throw invalid("roles", "is empty; give one or more of \(Role.allCases.map(\.rawValue).joined(separator: ";"))") }
             var roles: Set<Role> = []
@@ -220,7 +220,7 @@ public enum ImportDecider {
 
         mutating func service(_ row: SheetRow) throws {
             let name = row["name"]
-            try Self.validate(.name, name, "name")
+            try Self.validate(.givenName, name, "name")
             try once("service " + name.lowercased(), "the service \(name)", line: row.line)
             guard let kind = ServiceFacts.Kind(rawValue: row["kind"]) else { throw invalid("kind", "must be generic or expert_specific") }
             let length = try Self.number(row, "default_length_minutes", 5...1440)
@@ -232,7 +232,7 @@ public enum ImportDecider {
                 throw invalid("expert_email", "is only for expert_specific services")
             }
             let skills = Sheet.list(row["skills"]), questions = Sheet.list(row["agenda_questions"])
-            for (i, skill) in skills.enumerated() { try Self.validate(.name, skill, "skills[\(i)]") }
+            for (i, skill) in skills.enumerated() { try Self.validate(.givenName, skill, "skills[\(i)]") }
             for (i, question) in questions.enumerated() { try Self.validate(.text(min: 1, max: 500), question, "agenda_questions[\(i)]") }
             guard skills.count <= 100, questions.count <= 50 else { throw invalid("skills", "at most 100 skills and 50 agenda questions") }
             guard let existing = services[name.lowercased()] else {

@@ -51,9 +51,10 @@ public indirect enum Schema: Sendable {
 
     public static func text(min: Int = 0, max: Int? = nil) -> Schema { .string(StringRule(minLength: min, maxLength: max, format: .plain)) }
     public static var name: Schema { .string(StringRule(minLength: 1, maxLength: Limits.standard.maxNameLength, format: .plain)) }
-    /// A person's first or last name as given: one line (`StringFormat.line`). Names read back
-    /// are `name`: stored text is shown escaped wherever it goes, whatever it holds.
-    public static var personName: Schema { .string(StringRule(minLength: 1, maxLength: Limits.standard.maxNameLength, format: .line)) }
+    /// A name as given — a person's first or last name, a service's, a skill's, a location's: one
+    /// line (`StringFormat.line`). Names read back are `name`: stored text is shown escaped
+    /// wherever it goes, whatever it holds.
+    public static var givenName: Schema { .string(StringRule(minLength: 1, maxLength: Limits.standard.maxNameLength, format: .line)) }
     public static func id(_ kind: IdKind) -> Schema { .string(StringRule(minLength: 1, maxLength: 100, format: .id(kind))) }
     public static var timestamp: Schema { .string(StringRule(minLength: 1, maxLength: 64, format: .timestamp)) }
     public static var email: Schema { .string(StringRule(minLength: 3, maxLength: 200, format: .email)) }
@@ -152,7 +153,7 @@ extension Schema.StringFormat {
         case .date:
             guard LocalDate(s) != nil else { throw fail("must be a date YYYY-MM-DD") }
         case .line:
-            if let bad = s.unicodeScalars.first(where: { $0.isControlCharacter || $0.isLineBreak || $0.isBidiControl }) {
+            if let bad = s.unicodeScalars.first(where: \.breaksALine) {
                 throw fail("must be one line without control characters or reordering marks (found U+\(String(bad.value, radix: 16, uppercase: true)))")
             }
         }

@@ -12,4 +12,7 @@ extension Unicode.Scalar {
     /// A line break anywhere text is shown: LF, VT, FF, CR, NEL and the Unicode line and
     /// paragraph separators (UAX #14's mandatory breaks).
     public var isLineBreak: Bool { (0x0A...0x0D).contains(value) || value == 0x85 || value == 0x2028 || value == 0x2029 }
+
+    /// What a one-line text (a name) must not hold: a control, a line break or a reordering mark.
+    public var breaksALine: Bool { isControlCharacter || isLineBreak || isBidiControl }
 }

@@ -95,8 +95,8 @@ public enum ProfileRules {
         guard name.count <= maxDisplayNameCharacters else {
             throw AppError.invalidParams(field: "display_name", reason: "must have at most \(maxDisplayNameCharacters) characters")
         }
-        if let bad = name.unicodeScalars.first(where: { $0.isControlCharacter || $0.isBidiControl }) {
-            throw AppError.invalidParams(field: "display_name", reason: "must not contain control characters (found U+\(hex(bad)))")
+        if let bad = name.unicodeScalars.first(where: \.breaksALine) {
+            throw AppError.invalidParams(field: "display_name", reason: "must be one line without control characters or reordering marks (found U+\(hex(bad)))")
         }
         return name
     }

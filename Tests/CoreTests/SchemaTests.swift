@@ -48,7 +48,7 @@ final class SchemaTests: XCTestCase {
     /// any script, with apostrophes, hyphens and joiners, are taken; the published pattern
     /// refuses what this check refuses.
     func testPersonNamesAreOneLineWithoutControlsOrReorderingMarks() throws {
-        let name: Schema = .object([.init("first_name", .personName, required: true)])
+        let name: Schema = .object([.init("first_name", .givenName, required: true)])
         func refusal(_ text: String) -> String? {
             do { try name.validate(["first_name": .string(text)], path: "", limits: .standard); return nil } catch let e as AppError {
                 return e.details["reason"]?.stringValue

@@ -213,4 +213,22 @@ final class EdgeInputTests: EndToEndTestCase {
         let taken = try w.meetingd.result("person.create", as: w.admin, TestCommunity.personParams(roles: ["user"], firstName: "Zoë", lastName: "O'Brien-Łukasz"))
         XCTAssertEqual(taken["last_name"], "O'Brien-Łukasz")
     }
+    /// Service, skill and location names reach invitations, mail and terminals as people's names
+    /// do: given with a line break, a control character or a reordering mark they are refused,
+    /// through the methods and through a CSV import, and nothing is created.
+    func testCatalogNamesWithControlsOrReorderingMarksAreRefused() throws {
+        let w = try MeetingWorld(self, label: "edge catalog names")
+        let locationsBefore = try w.meetingd.result("location.list", as: w.admin)
+        for name in ["Room\r\nBcc: x@evil.example", "\u{202E}1 mooR", "Room\u{1B}[2J"] {
+            assertInvalid(try w.meetingd.call("location.create", as: w.admin, ["name": .string(name), "kind": "in_person"]), field: "name", name.debugDescription)
+            let service: [String: JSONValue] = ["name": .string(name), "kind": "generic", "default_length_minutes": 30, "price_credits": 5]
+            assertInvalid(try w.meetingd.call("service.create", as: w.admin, service), field: "name", name.debugDescription)
+            let skilled: [String: JSONValue] = ["name": .string("Chem \(TestEnvironment.uniqueTag())"), "kind": "generic", "default_length_minutes": 30, "price_credits": 5,
+                                                "skills": ["Stoichiometry", .string(name)]]
+            assertInvalid(try w.meetingd.call("service.create", as: w.admin, skilled), field: "skills[1]", name.debugDescription)
+        }
+        XCTAssertEqual(try w.meetingd.result("location.list", as: w.admin), locationsBefore, "no location was created")
+        let taken = try w.meetingd.result("location.create", as: w.admin, ["name": "Salle Éole – 2ᵉ étage", "kind": "in_person"])
+        XCTAssertEqual(taken["name"], "Salle Éole – 2ᵉ étage")
+    }
 }

@@ -104,6 +104,10 @@ final class ImportCSVTests: EndToEndTestCase {
         XCTAssertEqual(all["Career Coaching"]?["price_credits"], 120)
 
         XCTAssertTrue(try importCSV(s.w, "services", header + "\n") == (0, 0, 0), "a header alone imports nothing")
+        // A name or skill with a control character, a line break or a reordering mark is refused, by the
+        // line it starts on (the quoted line break makes the first row two lines).
+        let hostile = header + "\n\"Chem\r\nBcc: x@evil.example\",generic,30,5,,,\nChem \u{1B}[2J,generic,30,5,,,\nChem 2,generic,30,5,,\"Stoich\u{202E}\",\n"
+        assertProblems(try problems(s.w, "services", hostile), [(2, "one line"), (4, "one line"), (5, "one line")])
         try s.w.meetingd.error("catalog.import_csv", as: s.talia, ["kind": "services", "csv": .string(second)], code: 4003)
     }
 

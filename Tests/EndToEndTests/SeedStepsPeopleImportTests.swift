@@ -118,7 +118,8 @@ final class SeedStepsPeopleImportTests: EndToEndTestCase {
             "skills": ["a;b", "C:\\dir"], "agenda_questions": ["Which one; A or B?", "Q2"],
         ])
         try w.meetingd.result("service.create", as: w.admin, [
-            "name": .string("x\(tag)\n'-1"), "kind": "generic", "default_length_minutes": 30, "price_credits": 5,
+            "name": .string("x\(tag) '-1"), "kind": "generic", "default_length_minutes": 30, "price_credits": 5,
+            "agenda_questions": ["Bring:\n'-1\n=cmd"],
         ])
         try w.meetingd.result("person.create", as: w.admin, [
             "email": .string("apostrophe.\(tag)@school.example"), "first_name": "'@SUM(A1)", "last_name": "O'Neil", "roles": ["user"], "time_zone": "UTC",

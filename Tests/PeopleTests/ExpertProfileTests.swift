@@ -57,6 +57,8 @@ final class ExpertProfileTests: XCTestCase {
     func testHostileTextIsRefusedWhereItCouldRewriteAScreen() {
         XCTAssertThrowsError(try ProfileRules.displayName("Talia\u{1B}[2J")) { XCTAssertEqual(self.field(of: $0), "display_name") }
         XCTAssertThrowsError(try ProfileRules.displayName("Talia\u{202E}K")) { XCTAssertEqual(self.field(of: $0), "display_name") }
+        XCTAssertThrowsError(try ProfileRules.displayName("Talia\u{2028}K")) { XCTAssertEqual(self.field(of: $0), "display_name") }
+        XCTAssertThrowsError(try ProfileRules.displayName("Talia\u{85}K")) { XCTAssertEqual(self.field(of: $0), "display_name") }
         XCTAssertThrowsError(try ProfileRules.displayName("   ")) { XCTAssertEqual(self.field(of: $0), "display_name") }
         XCTAssertThrowsError(try ProfileRules.bio("Hi\u{07}")) { XCTAssertEqual(self.field(of: $0), "bio") }
         XCTAssertThrowsError(try ProfileRules.bio("Hi\r")) { XCTAssertEqual(self.field(of: $0), "bio") }
