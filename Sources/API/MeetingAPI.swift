@@ -44,6 +44,7 @@ enum MeetingAPI {
         .init("end", .nullable(.timestamp), required: true, "null only where details_hidden"),
         .init("length_minutes", .nullable(.integer(min: 5, max: 1440)), required: true, "null only where details_hidden"),
         .init("price_credits", .credits, required: true),
+        .init("charged_credits", .nullable(.credits), "What the user paid once the hold was captured (credit_status paid): the price, or a late cancellation's share of it"),
         .init("price_source", .oneOf(PriceSource.allCases.map(\.rawValue)), required: true),
         .init("service_id", .id(.service), required: true), .init("skill", .nullable(.text()), required: true),
         .init("user_id", .id(.person), required: true), .init("expert_id", .id(.person), required: true),

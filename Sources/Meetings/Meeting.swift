@@ -46,6 +46,10 @@ public struct Meeting: Sendable, Equatable {
     /// While it is a request holding credits, the meeting takes the expert's time (the
     /// community's `pending_holds_slot` when it was requested).
     public var pendingHoldsSlot = true
+    /// What the user paid once the meeting's hold was captured (all of the price, or a late
+    /// cancellation's share of it); nil until then. The ledger's capture is the record: this is
+    /// read from it, not stored on the meeting.
+    public var chargedCredits: Int64? = nil
 
     public init(
         id: String, state: MeetingState, priceSource: PriceSource, serviceId: String, skill: String?, userId: String, expertId: String,
@@ -115,7 +119,8 @@ extension Meeting {
         return [
             "id": .string(id), "status": .string(s.status.rawValue), "credit_status": .string(s.creditStatus.rawValue),
             "start": .string(s.start.rfc3339), "end": .string(s.end.rfc3339), "length_minutes": .int(s.lengthMinutes),
-            "price_credits": .int(s.priceCredits), "price_source": .string(priceSource.rawValue), "service_id": .string(serviceId),
+            "price_credits": .int(s.priceCredits), "charged_credits": .optional(chargedCredits), "price_source": .string(priceSource.rawValue),
+            "service_id": .string(serviceId),
             "skill": .optional(skill), "user_id": .string(userId), "expert_id": .string(expertId), "user_name": .string(userName),
             "expert_name": .string(expertName), "location_id": .optional(locationId),
             "expert_approved": .bool(s.expertApproved), "user_approved": .bool(s.userApproved),

@@ -404,6 +404,7 @@ public enum MeetingDecider {
                     transferId: ids(.transfer), holdId: hold, credits: credits, feeTransferId: ids(.transfer),
                     feeCredits: Fees.platformFee(captured: credits, percent: percent), feePercent: percent))
                 m.holdTransferId = nil
+                m.chargedCredits = credits
             }
         }
         // SEQUENCE is raised for every revision of an invitation already sent (RFC 5545

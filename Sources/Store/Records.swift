@@ -48,6 +48,7 @@ public enum Records {
             meeting.declineReason = Reason(code: try reason.string("code"), label: try reason.string("label"))
         }
         meeting.pendingHoldsSlot = j.has("pending_holds_slot") ? try j.bool("pending_holds_slot") : true
+        meeting.chargedCredits = try j.optionalInt("charged_credits")
         return meeting
     }
 

@@ -187,7 +187,7 @@ enum CellFormat: Sendable {
     case serviceName
     /// A location id shown with its name.
     case location
-    /// `price (credit_status)` of a meeting.
+    /// `price (credit_status)` of a meeting; `price (charged credit_status)` when the user paid a share of it.
     case meetingCredits
     case minutes
     /// Lists and objects in a readable line.

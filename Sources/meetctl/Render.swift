@@ -35,8 +35,13 @@ enum Render {
             guard let id = value.stringValue else { return plain(value) }
             return try session.locationName(id).map { "\($0) (\(id))" } ?? id
         case .meetingCredits:
+            // A late cancellation's charge is a share of the price: "100 (50 paid)".
             let price = item["price_credits"].map(plain) ?? "-"
-            return "\(price) (\(item["credit_status"]?.stringValue ?? "-"))"
+            let status = item["credit_status"]?.stringValue ?? "-"
+            if let charged = item["charged_credits"]?.intValue, charged != item["price_credits"]?.intValue {
+                return "\(price) (\(charged) \(status))"
+            }
+            return "\(price) (\(status))"
         case .compact: return compact(value)
         }
     }

@@ -41,6 +41,25 @@ final class MeetctlCancellationTests: XCTestCase {
         XCTAssertEqual(events.last, "cancelled_by_user")
     }
 
+    /// With half the price charged, the meeting shows what was paid, not the whole price.
+    func testAPartialChargeShowsWhatWasPaid() throws {
+        let (c, id) = try lateMeeting(#function)
+        try c.admin.ok(["settings", "set", "user_late_cancel_charge_percent=50"])
+        let user = try c.user
+        let cancelled = try user.json(["cancel", id, "--reason", "illness", "--yes"])
+        XCTAssertEqual(cancelled["credit_status"], "paid")
+        XCTAssertEqual(cancelled["charged_credits"], 50, "the cancellation's answer says what was charged")
+        XCTAssertEqual(try user.json(["balance"])["posted"], 450)
+        XCTAssertEqual(try user.json(["meeting", "show", id])["meeting"]?["charged_credits"], 50, "and so does the meeting read back")
+        let shown = try user.ok(["meeting", "show", id])
+        XCTAssertTrue(shown.split(separator: "\n").contains { $0.hasSuffix("100 (50 paid)") }, shown)
+        let listed = try user.ok(["meetings", "--status", "cancelled"])
+        XCTAssertTrue(listed.contains("100 (50 paid)"), listed)
+        let csv = try user.ok(["meetings", "--status", "cancelled", "--csv"])
+        XCTAssertTrue(csv.contains(",price_credits,charged_credits,credit_status,"), csv)
+        XCTAssertTrue(csv.contains(",100,50,paid,"), csv)
+    }
+
     func testOnATerminalItAsks() throws {
         let (c, id) = try lateMeeting(#function)
         let expert = try c.expert

@@ -122,6 +122,8 @@ final class MeetingCancellationWindowTests: EndToEndTestCase {
         XCTAssertTrue(error["data"]?["consequences"]?.string?.contains("50 of the 100 credits") ?? false, "\(error)")
         assertMeeting(try w.act("meeting.cancel", as: w.user, late, ["reason_code": "other", "confirm_late": true]), status: "cancelled", credit: "paid")
         XCTAssertEqual(try w.trail(late), ["hold pending 100", "capture post_pending 50", "fee posted 5"])
+        XCTAssertEqual(try w.meetingd.result("meeting.get", as: w.user, ["meeting_id": .string(late)])["charged_credits"], 50, "the meeting says what was charged")
+        XCTAssertEqual(try w.meetingd.result("meeting.get", as: w.user, ["meeting_id": .string(onTime)])["charged_credits"], .null, "nothing was charged")
         XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(spent: 50), "half is kept, half returned")
         XCTAssertEqual(try w.earnings(), MeetingWorld.earnings(captured: 50))
         try w.assertReconciled()

@@ -1267,6 +1267,7 @@ class Meeting:
     version: int
     video_url: Optional[str]
     cancelled_occurrences: Optional[List[str]] = None
+    charged_credits: Optional[int] = None
     series_status: Optional[Literal["active", "cancelled"]] = None
     side: Optional[Literal["user", "expert"]] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
@@ -2373,6 +2374,7 @@ _Meeting_FIELDS: Tuple[FieldSpec, ...] = (
     ("version", "version", None, True),
     ("video_url", "video_url", None, True),
     ("cancelled_occurrences", "cancelled_occurrences", None, False),
+    ("charged_credits", "charged_credits", None, False),
     ("series_status", "series_status", None, False),
     ("side", "side", None, False),
 )
