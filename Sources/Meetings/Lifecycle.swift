@@ -212,7 +212,9 @@ public enum Lifecycle {
         d.next.alternate = nil
         settleEnding(&d, m, charge: terms.charge)
         d.events = [TimelineEvent("cancelled_by_\(p.rawValue)", reasonCode: reason, note: note, details: ["late": .bool(terms.late), "charged_credits": .int(terms.charge)])]
-        d.notifications = [Notification("cancellation_by_\(p.rawValue)", to: p.other)]
+        // Both sides are told: the other that it was cancelled, the one who cancelled that it
+        // took effect (seeds 000, 001: "Your session has been cancelled").
+        d.notifications = [Notification("cancellation_by_\(p.rawValue)", to: p.other), Notification("cancellation_by_\(p.rawValue)", to: p)]
         d.video = [.cancel]
         d.cancelledOrEnded = true
         return d
@@ -451,7 +453,8 @@ public enum Lifecycle {
         d.next.alternate = nil
         settleEnding(&d, m, charge: terms.charge)
         d.events = [TimelineEvent("occurrence_skipped_by_\(p.rawValue)", details: ["late": .bool(terms.late), "charged_credits": .int(terms.charge)])]
-        d.notifications = [Notification("occurrence_skipped_by_\(p.rawValue)", to: p.other)]
+        // Seed 001: whoever skips is "notified that the session has been canceled", as is the other side.
+        d.notifications = [Notification("occurrence_skipped_by_\(p.rawValue)", to: p.other), Notification("occurrence_skipped_by_\(p.rawValue)", to: p)]
         if m.status == .agreed { d.video = [.cancel] }
         d.cancelledOrEnded = true
         return d

@@ -55,7 +55,8 @@ public enum NotificationText {
         case "meeting_confirmed", "meeting_confirmed_by_expert", "meeting_confirmed_by_user": (subject, line) = ("Meeting confirmed: \(when)", "Your meeting with \(other) on \(when) for \(what) is confirmed.")
         case "meeting_rejected_by_expert", "meeting_rejected_by_user": (subject, line) = ("Meeting declined", "\(other) declined the meeting on \(when). Any credits held for it are returned.")
         case "meeting_withdrawn_by_expert", "meeting_withdrawn_by_user": (subject, line) = ("Meeting withdrawn", "\(other) withdrew the meeting on \(when).")
-        case "cancellation_by_expert", "cancellation_by_user": (subject, line) = ("Meeting cancelled by \(other)", "\(other) cancelled the meeting on \(when) for \(what).")
+        case "cancellation_by_expert", "cancellation_by_user", "occurrence_skipped_by_expert", "occurrence_skipped_by_user":
+            (subject, line) = ending(kind, payload, settings: settings, other: other, when: when, what: what)
         case "rescheduling_agreed_by_expert", "rescheduling_agreed_by_user":
             let proposed = (payload["meeting"]?["alternate"]?["start"]?.stringValue).flatMap { try? Instant(rfc3339: $0) }
                 .map { " to " + LocalTimeText.format($0, zone: recipient.timeZone) } ?? ""
@@ -94,13 +95,41 @@ public enum NotificationText {
         let student = payload["meeting"]?["student_name"]?.stringValue.map { $0.isEmpty ? "" : " The meeting is for \(PersonText.line($0))." } ?? ""
         // A note the other side (or the office for the expert) wrote with the action (a
         // counter-offer's message, seed 003).
-        let author = payload["actor_role"]?.stringValue == "office" ? "the office" : other
+        // The side that acted is told of its own action with its own note as theirs.
+        let actorRole = payload["actor_role"]?.stringValue
+        let author = actorRole == "office" ? "the office" : other
+        let noteHeading = actorRole != nil && actorRole == payload["recipient_role"]?.stringValue ? "Your note" : "Note from \(author)"
         // An expert's proposal carries its note on the meeting itself (meeting.propose's `note`).
         let written = payload["note"]?.stringValue ?? (kind == "expert_meeting_invitation" ? payload["meeting"]?["note"]?.stringValue : nil)
-        let note = hidden ? "" : written.flatMap { $0.isEmpty ? nil : "\n\nNote from \(author): \(PersonText.body($0))" } ?? ""
+        let note = hidden ? "" : written.flatMap { $0.isEmpty ? nil : "\n\n\(noteHeading): \(PersonText.body($0))" } ?? ""
         let listed = hidden ? "" : details.map { "\n\n" + detailLines($0, when: when, zone: recipient.timeZone, service: service, settings: settings) } ?? ""
         let body = "\(greeting)\n\n\(line)\(student)\(note)\(listed)\n\n\(signature)"
         return Texts(subject: short + subject, body: body, push: String((short + line + student).prefix(140)))
+    }
+
+    /// A cancelled or skipped meeting, told to the side that ended it ("Your session has been
+    /// cancelled", seeds 000 and 001) and to the other side, with what became of the credits.
+    static func ending(_ kind: String, _ payload: JSON, settings: CommunitySettings, other: String, when: String, what: String) -> (String, String) {
+        let skipped = kind.hasPrefix("occurrence_skipped")
+        let endedBy = kind.hasSuffix("_by_user") ? "user" : "expert"
+        let recipient = payload["recipient_role"]?.stringValue ?? ""
+        let meeting = payload["meeting"] ?? .null
+        var credits = ""
+        if let charged = meeting["charged_credits"]?.intValue, meeting["credit_status"]?.stringValue == "paid" {
+            let price = meeting["price_credits"]?.intValue ?? charged
+            let late = "it was ended within \(settings.cancellationWindowHours) hours of its start"
+            credits = recipient == "user"
+                ? " As \(late), \(charged) of its \(price) credits were charged" + (charged < price ? "; the rest was returned." : ".")
+                : " As \(late), \(charged) of its \(price) credits are paid to you."
+        } else if recipient == "user", meeting["credit_status"]?.stringValue == "returned" {
+            credits = " The credits held for it were returned."
+        }
+        if recipient == endedBy {
+            let did = skipped ? "You skipped your meeting" : "You cancelled your meeting"
+            return ("Your session has been cancelled", "\(did) with \(other) on \(when) for \(what); it is cancelled.\(credits)")
+        }
+        let did = skipped ? "skipped" : "cancelled"
+        return ("Meeting \(did) by \(other)", "\(other) \(did) the meeting on \(when) for \(what); it is cancelled.\(credits)")
     }
 
     /// What the expert reads of an action the office took on their side of a meeting with
@@ -116,6 +145,8 @@ public enum NotificationText {
         case let k where k.hasPrefix("counter_offer") || k.hasPrefix("rescheduling_"):
             return (subject, "The office proposed \(when) to \(other) for you, for \(what). It waits for \(other)'s answer.")
         case let k where k.hasPrefix("alternative_date_"): return (subject, "The office answered the alternate date of your meeting with \(other) for you (now \(when)).")
+        case let k where k.hasPrefix("cancellation_by"): return (subject, "The office cancelled your meeting with \(other) on \(when) for \(what) for you.")
+        case let k where k.hasPrefix("occurrence_skipped"): return (subject, "The office skipped your meeting with \(other) on \(when) for \(what) for you; it is cancelled.")
         default: return (subject, "The office updated your meeting with \(other) on \(when) for you.")
         }
     }

@@ -64,7 +64,7 @@ final class MeetingCancellationWindowTests: EndToEndTestCase {
             XCTAssertEqual(event?["kind"]?.string, "cancelled_by_\(c.party)", c.label)
             XCTAssertEqual(event?["details"]?["late"]?.bool, c.late, c.label)
             XCTAssertEqual(event?["details"]?["charged_credits"]?.int, charged ? 100 : 0, c.label)
-            XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["cancellation_by_\(c.party)→\(other)", "video.cancel→video"]), c.label)
+            XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["cancellation_by_\(c.party)→\(other)", "cancellation_by_\(c.party)→\(c.party)", "video.cancel→video"]), c.label)
             let walletAfter = try w.wallet(), earningsAfter = try w.earnings()
             if charged {
                 XCTAssertEqual(try w.trail(id), ["hold pending 100", "capture post_pending 100", "fee posted 10"], c.label)

@@ -253,7 +253,7 @@ final class MeetingConcurrencyTests: EndToEndTestCase {
             assertMeeting(try w.meeting(id), status: "cancelled", credit: "returned", label)
             XCTAssertEqual(try w.trail(id), ["hold pending 100", "release void_pending 100"], "released once (\(label))")
             let winner = userWon ? "user" : "expert", other = userWon ? "expert" : "user"
-            XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["cancellation_by_\(winner)→\(other)", "video.cancel→video"]), label)
+            XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["cancellation_by_\(winner)→\(other)", "cancellation_by_\(winner)→\(winner)", "video.cancel→video"]), label)
             try w.assertReconciled()
         }
         XCTAssertEqual(try w.wallet().blocked, 0)

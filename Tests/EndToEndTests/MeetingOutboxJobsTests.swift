@@ -204,7 +204,7 @@ final class MeetingOutboxJobsTests: EndToEndTestCase {
         try w.setClock(MeetingTime.at(day: 2, hour: 14))
         XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["reminders_queued"], 1)
         try w.act("meeting.cancel", as: w.user, late, ["reason_code": "illness", "confirm_late": true])
-        XCTAssertEqual(w.summary(try w.drainOutbox()).sorted(), MeetingWorld.withInvites(["cancellation_by_user→expert", "video.cancel→video"]),
+        XCTAssertEqual(w.summary(try w.drainOutbox()).sorted(), MeetingWorld.withInvites(["cancellation_by_user→expert", "cancellation_by_user→user", "video.cancel→video"]),
                        "the queued reminder of a cancelled meeting is withdrawn")
         try w.setClock(MeetingTime.at(day: 3, hour: 13))
         let links = try w.meetingd.result("jobs.run_due", as: w.admin)

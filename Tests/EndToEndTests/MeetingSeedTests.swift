@@ -333,7 +333,7 @@ final class MeetingSeedTests: EndToEndTestCase {
         XCTAssertEqual(events.map { $0["kind"]?.string }, ["requested_by_user", "user_approval", "expert_approval", "cancelled_by_expert"])
         XCTAssertEqual(events.last?["reason_code"], "illness")
         XCTAssertEqual(events.last?["details"]?["late"], false)
-        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["cancellation_by_expert→user", "video.cancel→video"]))
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["cancellation_by_expert→user", "cancellation_by_expert→expert", "video.cancel→video"]))
         XCTAssertEqual(try w.wallet(), untouched)
         XCTAssertEqual(try w.earnings(), MeetingWorld.earnings())
         XCTAssertEqual(try w.trail(id), ["hold pending 100", "release void_pending 100"])
@@ -359,7 +359,7 @@ final class MeetingSeedTests: EndToEndTestCase {
         XCTAssertEqual(last?["kind"], "cancelled_by_expert")
         XCTAssertEqual(last?["details"]?["late"], true)
         XCTAssertEqual(last?["details"]?["charged_credits"], 0)
-        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["cancellation_by_expert→user", "video.cancel→video"]),
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["cancellation_by_expert→user", "cancellation_by_expert→expert", "video.cancel→video"]),
                        "cancelled on the video platform too")
         XCTAssertEqual(try w.wallet(), untouched, "an expert's late cancellation still returns everything")
         XCTAssertEqual(try w.trail(id), ["hold pending 100", "release void_pending 100"])
@@ -372,7 +372,7 @@ final class MeetingSeedTests: EndToEndTestCase {
         _ = try w.drainOutbox()
         assertMeeting(try w.act("meeting.cancel", as: w.user, id, ["reason_code": "schedule_conflict"]), status: "cancelled", credit: "returned")
         XCTAssertEqual(try w.timeline(id).last, "cancelled_by_user")
-        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["cancellation_by_user→expert", "video.cancel→video"]))
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["cancellation_by_user→expert", "cancellation_by_user→user", "video.cancel→video"]))
         XCTAssertEqual(try w.wallet(), untouched)
         XCTAssertEqual(try w.trail(id), ["hold pending 100", "release void_pending 100"])
         try w.assertReconciled()
@@ -389,7 +389,7 @@ final class MeetingSeedTests: EndToEndTestCase {
         let last = try w.timelineEvents(id).last
         XCTAssertEqual(last?["kind"], "cancelled_by_user")
         XCTAssertEqual(last?["details"]?["charged_credits"], 100)
-        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["cancellation_by_user→expert", "video.cancel→video"]))
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["cancellation_by_user→expert", "cancellation_by_user→user", "video.cancel→video"]))
         XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(spent: 100))
         XCTAssertEqual(try w.earnings(), MeetingWorld.earnings(captured: 100), "the expert is paid, less the platform's 10 %")
         XCTAssertEqual(try w.trail(id), ["hold pending 100", "capture post_pending 100", "fee posted 10"])

@@ -155,9 +155,12 @@ final class SchedulingSeed001Tests: EndToEndTestCase {
         XCTAssertEqual(try s.w.refuse("meeting.cancel", as: s.sam, id, code: -32602)["data"]?["field"], "reason_code", "a reason is required")
         try s.w.act("meeting.cancel", as: s.sam, id, ["reason_code": "illness", "note": "Flu"])
         let messages = try s.w.drainRaw()
-        let notice = try XCTUnwrap(messages.first { $0["kind"] == "cancellation_by_user" })
-        XCTAssertEqual(notice["recipient_id"]?.string, s.bo)
+        let notice = try XCTUnwrap(messages.first { $0["kind"] == "cancellation_by_user" && $0["recipient_id"]?.string == s.bo })
         XCTAssertTrue(notice["rendered"]?["subject"]?.string?.lowercased().contains("cancelled") ?? false, "\(notice["rendered"] ?? .null)")
+        // Seed 001: "You will receive a notification ("Your session has been cancelled")".
+        let own = try XCTUnwrap(messages.first { $0["kind"] == "cancellation_by_user" && $0["recipient_id"]?.string == s.sam })
+        XCTAssertEqual(own["rendered"]?["subject"]?.string?.hasSuffix("Your session has been cancelled"), true, "\(own["rendered"] ?? .null)")
+        XCTAssertTrue(own["rendered"]?["text"]?.string?.contains("Your note: Flu") ?? false, "\(own["rendered"] ?? .null)")
         let invites = messages.filter { $0["kind"] == "calendar.invite" }
         XCTAssertEqual(Set(invites.compactMap { $0["recipient_id"]?.string }), [s.sam, s.bo])
         XCTAssertTrue(invites.allSatisfy { $0["payload"]?["method"] == "CANCEL" }, "the calendar event is removed")

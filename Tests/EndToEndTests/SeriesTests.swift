@@ -132,7 +132,7 @@ final class SeriesTests: EndToEndTestCase {
         XCTAssertEqual(try w.trail(after[0].meetingId), ["hold pending 100", "release void_pending 100"], "the skipped session's credits are returned")
         XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(blocked: 200))
         XCTAssertEqual(try w.timeline(after[0].meetingId).last, "occurrence_skipped_by_user")
-        XCTAssertEqual(try w.drainedSummary().filter { $0.hasPrefix("occurrence_skipped") }, ["occurrence_skipped_by_user→expert"], "the expert is told")
+        XCTAssertEqual(try w.drainedSummary().filter { $0.hasPrefix("occurrence_skipped") }, ["occurrence_skipped_by_user→expert", "occurrence_skipped_by_user→user"], "both sides are told")
 
         XCTAssertEqual(try refuseSkip(w, id, "2030-03-06", code: -32602)["data"]?["field"], "date", "already a skip date")
         XCTAssertEqual(try refuseSkip(w, id, "2030-03-14", code: -32602)["data"]?["field"], "date", "a Thursday is not a date of this series")
@@ -231,7 +231,7 @@ final class SeriesTests: EndToEndTestCase {
         XCTAssertEqual(try occurrences(skipped).map(\.status), ["cancelled", "agreed"])
         XCTAssertEqual(skipDates(skipped), ["2030-03-06"])
         XCTAssertEqual(skipped["skip_dates"]?[0]?["reason"], "skipped by expert")
-        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["occurrence_skipped_by_expert→user", "video.cancel→video"]),
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["occurrence_skipped_by_expert→user", "occurrence_skipped_by_expert→expert", "video.cancel→video"]),
                        "the user is told and both calendars drop the event")
         XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(blocked: 100))
 
@@ -324,7 +324,7 @@ final class SeriesTests: EndToEndTestCase {
         XCTAssertEqual(try w.trail(after[2].meetingId), ["hold pending 100", "release void_pending 100"])
         XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(spent: 100))
         let told = try w.drainedSummary()
-        XCTAssertTrue(told.contains("cancellation_by_user→expert"), "the expert is told: \(told)")
+        XCTAssertTrue(told.contains("cancellation_by_user→expert") && told.contains("cancellation_by_user→user"), "both sides are told: \(told)")
         XCTAssertEqual(told.filter { $0.hasPrefix("calendar.invite") }.count, 2, "the agreed session leaves both calendars: \(told)")
 
         try w.setClock("2030-03-20T12:00:00Z")

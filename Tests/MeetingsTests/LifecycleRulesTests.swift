@@ -105,7 +105,7 @@ final class LifecycleRulesTests: XCTestCase {
         XCTAssertEqual(d.ledger, [.release])
         XCTAssertEqual(d.next.creditStatus, .returned)
         XCTAssertEqual(d.video, [.cancel])
-        XCTAssertEqual(d.notifications, [Notification("cancellation_by_expert", to: .user)])
+        XCTAssertEqual(d.notifications, [Notification("cancellation_by_expert", to: .user), Notification("cancellation_by_expert", to: .expert)])
         XCTAssertEqual(d.events.first?.kind, "cancelled_by_expert")
     }
 
@@ -115,7 +115,7 @@ final class LifecycleRulesTests: XCTestCase {
         let d = try decide(agreed, .cancel(reasonCode: "illness", note: nil, confirmLate: true), .party(.user), now: start.adding(minutes: -60), settings: s)
         XCTAssertEqual(d.ledger, [.capture(credits: 50)])
         XCTAssertEqual(d.next.creditStatus, .paid)
-        XCTAssertEqual(d.notifications, [Notification("cancellation_by_user", to: .expert)])
+        XCTAssertEqual(d.notifications, [Notification("cancellation_by_user", to: .expert), Notification("cancellation_by_user", to: .user)])
         s.userLateCancelChargePercent = 0
         let free = try decide(agreed, .cancel(reasonCode: "illness", note: nil, confirmLate: true), .party(.user), now: start.adding(minutes: -60), settings: s)
         XCTAssertEqual(free.ledger, [.release])

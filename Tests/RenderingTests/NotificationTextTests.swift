@@ -95,6 +95,42 @@ final class NotificationTextTests: XCTestCase {
         XCTAssertTrue(approved.body.contains("Sam Lee approved the new date: your meeting is now on Mon 11 Mar 2030 10:00 EDT."), approved.body)
     }
 
+    /// A cancellation or a skip is told to both sides (seeds 000, 001: "Your session has been
+    /// cancelled"), each with what became of the credits; the one who acted reads their own note
+    /// as theirs.
+    func testAnEndingIsToldToBothSidesWithItsCredits() throws {
+        let charged: JSON = ["status": "cancelled", "credit_status": "paid", "price_credits": 100, "charged_credits": 50]
+        let toCanceller = NotificationText.compose(
+            kind: "cancellation_by_user", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
+            payload: ["meeting": charged, "recipient_role": "user", "actor_role": "user", "note": "Fever"], settings: try settings())
+        XCTAssertEqual(toCanceller.subject, "[TP] Your session has been cancelled")
+        XCTAssertTrue(toCanceller.body.contains("You cancelled your meeting with Talia Kim on Mon 11 Mar 2030 15:00 CET for Course CHEM101; it is cancelled."), toCanceller.body)
+        XCTAssertTrue(toCanceller.body.contains("within 48 hours of its start, 50 of its 100 credits were charged; the rest was returned."), toCanceller.body)
+        XCTAssertTrue(toCanceller.body.contains("Your note: Fever") && !toCanceller.body.contains("Note from"), toCanceller.body)
+        let toExpert = NotificationText.compose(
+            kind: "cancellation_by_user", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
+            payload: ["meeting": charged, "recipient_role": "expert", "actor_role": "user", "note": "Fever"], settings: try settings())
+        XCTAssertEqual(toExpert.subject, "[TP] Meeting cancelled by Sam Lee")
+        XCTAssertTrue(toExpert.body.contains("50 of its 100 credits are paid to you.") && toExpert.body.contains("Note from Sam Lee: Fever"), toExpert.body)
+
+        let returned: JSON = ["status": "cancelled", "credit_status": "returned", "price_credits": 100]
+        let skipped = NotificationText.compose(
+            kind: "occurrence_skipped_by_expert", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
+            payload: ["meeting": returned, "recipient_role": "user", "actor_role": "expert"], settings: try settings())
+        XCTAssertEqual(skipped.subject, "[TP] Meeting skipped by Talia Kim")
+        XCTAssertTrue(skipped.body.contains("Talia Kim skipped the meeting on Mon 11 Mar 2030 15:00 CET for Course CHEM101; it is cancelled. The credits held for it were returned."), skipped.body)
+        let skipper = NotificationText.compose(
+            kind: "occurrence_skipped_by_expert", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
+            payload: ["meeting": returned, "recipient_role": "expert", "actor_role": "expert"], settings: try settings())
+        XCTAssertEqual(skipper.subject, "[TP] Your session has been cancelled")
+        XCTAssertTrue(skipper.body.contains("You skipped your meeting with Sam Lee"), skipper.body)
+        XCTAssertFalse(skipper.body.contains("credits"), "the expert had nothing held: \(skipper.body)")
+        let byOffice = NotificationText.compose(
+            kind: "cancellation_by_expert", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
+            payload: ["meeting": returned, "recipient_role": "expert", "actor_role": "office"], settings: try settings())
+        XCTAssertTrue(byOffice.body.contains("The office cancelled your meeting with Sam Lee"), byOffice.body)
+    }
+
     func testThePushTextFitsAPhone() throws {
         let t = NotificationText.compose(
             kind: "meeting_request", recipient: talia, counterpart: sam, service: String(repeating: "Organic Chemistry ", count: 20), start: start,
