@@ -274,8 +274,17 @@ public enum SeriesDecider {
         let today = (ZoneClock(identifier: s.timeZone) ?? ZoneClock(identifier: "UTC")!).local(booking.now).date
         guard date >= today else { throw AppError.invalidParams(field: "date", reason: "is in the past; skip today's session or a later one") }
         guard !c.skips.contains(where: { $0.date == date }) else { throw AppError.invalidParams(field: "date", reason: "is already a skip date") }
+        let onDate = c.occurrences.filter { $0.occurrenceDate == date }
+        if let ended = onDate.first, !onDate.contains(where: { [.awaitingApproval, .agreed].contains($0.state.status) }) {
+            // Seed 001: a session is skipped on its day or ahead; one that already took place or
+            // ended another way has nothing left to skip.
+            let status = ended.state.status.rawValue
+            throw AppError(
+                .invalidState, message: "The session of \(date) is already \(status); only a session still to come can be skipped",
+                details: ["status": .string(status), "meeting_id": .string(ended.id)])
+        }
         var change = SeriesChange(series: s, isNew: false)
-        if let m = c.occurrences.first(where: { $0.occurrenceDate == date && [.awaitingApproval, .agreed].contains($0.state.status) }) {
+        if let m = onDate.first(where: { [.awaitingApproval, .agreed].contains($0.state.status) }) {
             var one = booking
             one.meeting = m
             change.meetings.append(try MeetingDecider.act(one, by: person, .init(command: .skipOccurrence(confirmLate: confirmLate), actingAs: actor), ids: ids))

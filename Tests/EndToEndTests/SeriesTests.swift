@@ -157,6 +157,14 @@ final class SeriesTests: EndToEndTestCase {
         XCTAssertEqual(try refuseSkip(w, id, "2030-03-20", code: 4012)["data"]?["code"], "meeting_started")
         XCTAssertEqual(try refuseSkip(w, id, "2030-03-13", code: -32602)["data"]?["field"], "date", "in the past")
         assertMeeting(try w.meeting(twentieth.meetingId), status: "agreed", credit: "blocked", "the started session keeps its hold")
+
+        // A session that took place (logged and paid) is not skipped afterwards, even on its day.
+        try w.setClock("2030-03-20T11:30:00Z")
+        assertMeeting(try w.act("meeting.log_session", as: w.expert, twentieth.meetingId, ["attendance": "attended"]), status: "completed", credit: "paid")
+        let done = try refuseSkip(w, id, "2030-03-20", code: 4009)
+        XCTAssertEqual(done["data"]?["status"], "completed", "\(done)")
+        XCTAssertEqual(skipDates(try w.series(id)), ["2030-03-06", "2030-03-13"], "no skip date was added")
+        assertMeeting(try w.meeting(twentieth.meetingId), status: "completed", credit: "paid")
         try w.assertReconciled()
     }
 
