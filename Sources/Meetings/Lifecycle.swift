@@ -256,7 +256,8 @@ public enum Lifecycle {
                     TimelineEvent("approved_by_\(p.rawValue)")]
         switch m.status {
         case .agreed:
-            guard m.alternate == nil else {
+            // An alternate whose date has passed can no longer be taken: a new one replaces it.
+            if let open = m.alternate, open.start > now {
                 throw AppError.invalidState(status: m.status.rawValue, action: "reschedule", why: "an alternate date is already open; withdraw or answer it first")
             }
             d.next.alternate = Alternate(start: start, lengthMinutes: length, priceCredits: price, proposedBy: p, note: note)
@@ -305,7 +306,11 @@ public enum Lifecycle {
     static func confirmAlternate(_ m: MeetingState, _ actor: MeetingActor, _ acceptConflicts: Bool, _ now: Instant) throws -> Decision {
         let p = try party(actor, action: "confirm the alternate of")
         let alternate = try openAlternate(m, "confirm_alternate")
-        guard now < alternate.start else { throw AppError.meetingStarted(start: alternate.start) }
+        guard now < alternate.start else {
+            throw AppError.invalidState(
+                status: m.status.rawValue, action: "confirm_alternate",
+                why: "the proposed date (\(alternate.start.rfc3339)) has passed; reject it, or propose another date with meeting.reschedule")
+        }
         guard !alternate.approved(by: p) else {
             throw AppError.invalidState(status: m.status.rawValue, action: "confirm_alternate", why: "you proposed it; it waits for the \(p.other.rawValue)")
         }

@@ -174,6 +174,25 @@ final class LifecycleRulesTests: XCTestCase {
         XCTAssertEqual(d.events.map(\.kind), ["alternative_date_approved_by_expert"])
     }
 
+    /// An alternate whose date passed before anyone answered cannot be confirmed (the error says
+    /// why), and no longer blocks proposing another date.
+    func testAnAlternateWhoseDateHasPassedIsReplacedNotConfirmed() throws {
+        var m = agreed
+        let before = LifecycleTableTests.before
+        m.alternate = Alternate(start: before.adding(minutes: 60), lengthMinutes: 60, priceCredits: 100, proposedBy: .user, note: nil)
+        let later = before.adding(minutes: 120)
+        XCTAssertThrowsError(try decide(m, .confirmAlternate(acceptConflicts: false), .party(.expert), now: later)) { error in
+            XCTAssertEqual((error as? AppError)?.dataCode, "invalid_state")
+            XCTAssertTrue("\(error)".contains("has passed"), "\(error)")
+        }
+        XCTAssertEqual(code { try self.decide(m, .reschedule(start: later.adding(minutes: 60), lengthMinutes: 60, priceCredits: 100, note: nil), .party(.user), now: before) },
+                       "invalid_state", "an open alternate still to come blocks another")
+        let replaced = try decide(m, .reschedule(start: later.adding(minutes: 60), lengthMinutes: 60, priceCredits: 100, note: nil), .party(.expert), now: later)
+        XCTAssertEqual(replaced.next.alternate?.start, later.adding(minutes: 60))
+        XCTAssertEqual(replaced.next.alternate?.proposedBy, .expert)
+        XCTAssertEqual(replaced.next.start, m.start, "the agreed date stays")
+    }
+
     func testRejectingAnAlternateKeepsAnAgreedMeeting() throws {
         let m = LifecycleTableTests.states[4].1
         XCTAssertEqual(code { try self.decide(m, .rejectAlternate(reasonCode: "nope", note: nil), .party(.user)) }, "invalid_params")
