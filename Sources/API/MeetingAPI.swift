@@ -216,7 +216,7 @@ enum MeetingAPI {
     ) { _, _ in .withdrawAlternate }
 
     static let logSession = action(
-        "meeting.log_session", "The expert logs attendance, duration and feedback after the start; attended or a user's no-show pays the expert",
+        "meeting.log_session", "The expert logs attendance, duration and feedback after the start (a user's no-show once the meeting's time is over); attended or a user's no-show pays the expert",
         [.init("attendance", .oneOf(["attended", "no_show"]), required: true),
          .init("duration_adjust_minutes", .integer(min: -240, max: 240), "In steps of 5 minutes from the scheduled length"),
          .init("feedback", .list(feedbackSchema, max: 50))],
@@ -229,7 +229,7 @@ enum MeetingAPI {
     }
 
     static let reportNoShow = action(
-        "meeting.report_no_show", "The user (or an admin) reports that the expert did not come: held credits return", [], errors: [], allowAdmin: true
+        "meeting.report_no_show", "The user (or an admin) reports, once the meeting's time is over, that the expert did not come: held credits return", [], errors: [], allowAdmin: true
     ) { _, _ in .reportNoShow }
 
     static let setVideoLink = MethodDefinition(

@@ -408,9 +408,10 @@ public enum Lifecycle {
         guard adjust % durationStepMinutes == 0, abs(adjust) <= maxDurationAdjustMinutes else {
             throw AppError.invalidParams(field: "duration_adjust_minutes", reason: "must be a multiple of 5 between -240 and 240")
         }
-        guard m.lengthMinutes + adjust >= 0 else {
-            throw AppError.invalidParams(field: "duration_adjust_minutes", reason: "would make the duration negative")
+        guard attendance != .attended || m.lengthMinutes + adjust > 0 else {
+            throw AppError.invalidParams(field: "duration_adjust_minutes", reason: "would leave an attended session no time; log no_show if it did not take place")
         }
+        if attendance == .noShow { try requireOver(m, now, "log_session") }
         var d = Decision(next: m)
         d.next.status = .completed
         d.next.alternate = nil
@@ -428,12 +429,23 @@ public enum Lifecycle {
         return d
     }
 
+    /// Nobody is recorded absent while the meeting may still happen: a no-show, which charges
+    /// the user or returns the expert's earnings and cannot be undone, waits for the scheduled end
+    /// (seed 000 logs "after meeting with the student": "make sure you really mean it").
+    static func requireOver(_ m: MeetingState, _ now: Instant, _ action: String) throws {
+        guard now >= m.end else {
+            throw AppError.invalidState(
+                status: m.status.rawValue, action: action, why: "a no-show is recorded once the meeting's time is over (\(m.end.rfc3339)); log it then")
+        }
+    }
+
     static func reportNoShow(_ m: MeetingState, _ actor: MeetingActor, _ now: Instant) throws -> Decision {
         guard actor == .party(.user) || actor == .admin else { throw AppError.forbidden("only the meeting's user or an admin reports an expert's absence") }
         try requireStatus(m, [.agreed], "report_no_show")
         guard now >= m.start else {
             throw AppError.invalidState(status: m.status.rawValue, action: "report_no_show", why: "the meeting has not started yet (\(m.start.rfc3339))")
         }
+        try requireOver(m, now, "report_no_show")
         var d = Decision(next: m)
         d.next.status = .completed
         d.next.alternate = nil

@@ -216,11 +216,26 @@ final class LifecycleRulesTests: XCTestCase {
         XCTAssertEqual(noShow.ledger, [.capture(credits: 100)])
         XCTAssertTrue(noShow.countsAsUserNoShow)
         XCTAssertEqual(code { try self.decide(self.agreed, .logSession(attendance: .attended, durationAdjustMinutes: 0, feedback: nil), .party(.expert)) }, "invalid_state")
+        // An attended session lasted some time: taking all 60 minutes off is refused.
+        XCTAssertEqual(code { try self.decide(self.agreed, .logSession(attendance: .attended, durationAdjustMinutes: -60, feedback: nil), .party(.expert), now: after) }, "invalid_params")
+    }
+
+    /// Nobody is recorded absent before the meeting's time is over: a minute into the meeting
+    /// neither side's no-show is taken, at its end both are.
+    func testANoShowWaitsForTheEndOfTheMeeting() throws {
+        let during = start.adding(minutes: 1), end = start.adding(minutes: 60)
+        XCTAssertEqual(code { try self.decide(self.agreed, .logSession(attendance: .noShow, durationAdjustMinutes: 0, feedback: nil), .party(.expert), now: during) }, "invalid_state")
+        XCTAssertEqual(code { try self.decide(self.agreed, .reportNoShow, .party(.user), now: during) }, "invalid_state")
+        XCTAssertEqual(code { try self.decide(self.agreed, .reportNoShow, .admin, now: start.adding(minutes: 59)) }, "invalid_state")
+        XCTAssertEqual(try decide(agreed, .logSession(attendance: .noShow, durationAdjustMinutes: 0, feedback: nil), .party(.expert), now: end).attendance, .noShow)
+        XCTAssertEqual(try decide(agreed, .reportNoShow, .party(.user), now: end).attendance, .expertNoShow)
+        XCTAssertEqual(try decide(agreed, .logSession(attendance: .attended, durationAdjustMinutes: 0, feedback: nil), .party(.expert), now: during).attendance,
+                       .attended, "a session that took place may be logged once it started")
     }
 
     func testExpertNoShowReleasesAndExpiryReleases() throws {
         let after = start.adding(minutes: 5)
-        let report = try decide(agreed, .reportNoShow, .party(.user), now: after)
+        let report = try decide(agreed, .reportNoShow, .party(.user), now: start.adding(minutes: 60))
         XCTAssertEqual(report.ledger, [.release])
         XCTAssertEqual(report.attendance, .expertNoShow)
         let expired = try decide(userRequest, .expire, .system, now: after)

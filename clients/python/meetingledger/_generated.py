@@ -3987,7 +3987,7 @@ class MeetingNamespace:
         expected_version: Optional[int] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Meeting:
-        """The expert logs attendance, duration and feedback after the start; attended or a user's no-show pays the expert.
+        """The expert logs attendance, duration and feedback after the start (a user's no-show once the meeting's time is over); attended or a user's no-show pays the expert.
 
         Who may call: member. Mutating: accepts idempotency_key.
 
@@ -4091,7 +4091,7 @@ class MeetingNamespace:
         expected_version: Optional[int] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Meeting:
-        """The user (or an admin) reports that the expert did not come: held credits return.
+        """The user (or an admin) reports, once the meeting's time is over, that the expert did not come: held credits return.
 
         Who may call: member. Mutating: accepts idempotency_key.
 
