@@ -151,7 +151,8 @@ public enum LedgerQueries {
     }
 
     /// A page of the community's accounts (of one kind, or all), by kind then id, each with its
-    /// owner and its four sums now or as of a time.
+    /// owner and its four sums now or as of a time (then only the accounts open by then, as the
+    /// trial balance counts them).
     public static func accounts(communityId: String, kind: String?, asOf: Instant?, after: (kind: String, id: String)?, limit: Int64) -> Statement {
         Statement(
             """
@@ -161,6 +162,7 @@ public enum LedgerQueries {
             LEFT JOIN people p ON p.community_id = a.community_id AND p.id = a.owner_id
             \(sums(asOf: "$3"))
             WHERE a.community_id = $1 AND ($2::text IS NULL OR a.kind = $2) AND ($4::text IS NULL OR (a.kind, a.id) > ($4::text, $5::text))
+              AND ($3::timestamptz IS NULL OR a.created_at <= $3)
             ORDER BY a.kind, a.id LIMIT $6
             """, [communityId, kind, asOf, after?.kind, after?.id, limit])
     }

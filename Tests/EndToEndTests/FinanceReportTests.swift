@@ -40,6 +40,10 @@ final class FinanceReportTests: EndToEndTestCase {
         XCTAssertNotNil(walletB["owner_email"]?.string)
         let before = try meetingd.result("ledger.accounts", as: r.finance, ["kind": "user_wallet", "as_of": "2031-01-06T23:00:00Z"])
         XCTAssertEqual(before["items"]?.array?.compactMap { $0["blocked"]?.int }.reduce(0, +), 250, "as of a past time: the three holds")
+        // Before the accounts were opened there were none, as the trial balance says.
+        let early = "2020-01-01T00:00:00Z"
+        XCTAssertEqual(try meetingd.result("ledger.accounts", as: r.finance, ["as_of": .string(early)])["items"], [])
+        XCTAssertEqual(try r.trial("user_wallet", asOf: early)["accounts"], 0)
 
         let csv = try parseCSVWithPython(try XCTUnwrap(try meetingd.result("ledger.accounts", as: r.finance, ["format": "csv"])["csv"]?.string))
         XCTAssertEqual(csv.count, 8)
