@@ -252,7 +252,8 @@ enum Commands {
     static let accountColumns = [
         Column(header: "ACCOUNT", key: "account_id"), Column(header: "KIND", key: "kind"), Column(header: "OWNER", key: "owner_id"),
         Column(header: "POSTED", key: "posted", format: .number), Column(header: "BLOCKED", key: "blocked", format: .number),
-        Column(header: "AVAILABLE", key: "available", format: .number), Column(header: "AS OF", key: "as_of", format: .time),
+        Column(header: "AVAILABLE", key: "available", format: .number), Column(header: "INCOMING", key: "incoming", format: .number),
+        Column(header: "AS OF", key: "as_of", format: .time),
     ]
 
     static let finance: [CommandSpec] = [

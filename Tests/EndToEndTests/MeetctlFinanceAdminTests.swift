@@ -19,6 +19,11 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertTrue(table.hasPrefix("ACCOUNT "), table)
         XCTAssertTrue(table.contains("user_wallet"), table)
         XCTAssertTrue(table.contains("Mon 4 Mar 2030 07:00 EST"), "as of, on the finance person's clock: \(table)")
+        // The expert's earnings show the held meeting on its way in.
+        let earnings = try (try c.expert).ok(["balance"]).split(separator: "\n")
+        XCTAssertTrue(earnings.first?.contains("INCOMING") ?? false, "\(earnings)")
+        let row = try XCTUnwrap(earnings.first { $0.contains("expert_earnings") }).split(separator: " ", omittingEmptySubsequences: true)
+        XCTAssertEqual(Array(row[3...6]), ["0", "0", "0", "100"], "posted, blocked, available, incoming: \(row)")
         let csv = try finance.ok(["balance", "--account", walletId, "--csv"])
         XCTAssertEqual(csv, "account_id,account_kind,owner_id,posted,blocked,available,as_of_utc\r\n\(walletId),user_wallet,\(c.userId),500,100,400,2030-03-04 12:00:00\r\n")
         XCTAssertEqual(try (try c.user).json(["balance"])["account_id"]?.string, walletId, "without options: your own accounts")
