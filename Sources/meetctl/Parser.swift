@@ -132,6 +132,9 @@ struct Parser {
             guard options.contains(where: { $0.name == spec.name }) else {
                 throw UsageError(message: "\(command.name) does not take --\(spec.name)", hint: "see meetctl \(command.name) --help")
             }
+            if invocation.has(spec.name) && !spec.repeatable && !spec.flag {
+                throw UsageError(message: "--\(spec.name) is given twice", hint: "give it once; see meetctl \(command.name) --help")
+            }
             invocation.add(spec.name, try Self.parse(spec.kind, value ?? "", what: "--\(spec.name)", command))
         }
         var positionals: [String] = []

@@ -44,6 +44,7 @@ final class MeetctlUsageTests: XCTestCase {
             (["availability", "set", "--rule", "Mon 9-12"], "names no location", "Mon 09:00-12:00 @LOC"),
             (["confirm", "mtg_0190f3a1b2c37d4e8f9a0b1c2d3e4f50", "extra"], "unexpected argument \"extra\"", "usage: meetctl confirm"),
             ([], "no command given", "meetctl --help"),
+            (["--as", "per_0190f3a1b2c37d4e8f9a0b1c2d3e4f50", "--as", "per_0190f3a1b2c37d4e8f9a0b1c2d3e4f51", "whoami"], "--as is given twice", "give it once"),
         ]
         for c in cases {
             let result = try ctl.fails(c.arguments, status: 2)
