@@ -53,9 +53,16 @@ enum LedgerAPI {
     }
 
     /// The ledger's refusals, naming the param that pointed at a missing account.
-    static func translate(accountOf param: String, _ what: String) -> @Sendable (PostgresError, Params) -> Error? {
+    /// `holder`: the role whose people have such an account, named when a person has none.
+    static func translate(accountOf param: String, _ what: String, holder: String? = nil) -> @Sendable (PostgresError, Params) -> Error? {
         { error, params in
-            if error.sqlState == "ML004" { return AppError.notFound(what, params.optionalString(param) ?? "") }
+            if error.sqlState == "ML004" {
+                let id = params.optionalString(param) ?? ""
+                guard let holder else { return AppError.notFound(what, id) }
+                return AppError(
+                    .notFound, message: "Not found: \(id) has no \(what) in this community: no such person here, or they are not a \(holder)",
+                    details: ["kind": .string(what), "id": .string(id)])
+            }
             return LedgerError.translate(error, required: params.optionalInt("credits").map(abs) ?? 0)
         }
     }
@@ -79,7 +86,7 @@ enum LedgerAPI {
             .init("reference", .text(min: 1, max: 200), required: true, "The purchase's external reference (order id)"),
         ],
         result: transferSchema, errors: [DocErrors.notFound], examples: [Examples.creditsGrant],
-        body: .command(move(translate: translate(accountOf: "user_id", "user wallet")) { ctx, params in
+        body: .command(move(translate: translate(accountOf: "user_id", "user wallet", holder: "user")) { ctx, params in
             movement(
                 ctx, debit: .owned(.issuance, owner: nil), credit: .owned(.userWallet, owner: try params.string("user_id")),
                 credits: try params.int("credits"), kind: "grant", reference: try params.string("reference"))
@@ -120,7 +127,7 @@ enum LedgerAPI {
             .init("reference", .text(min: 1, max: 200), required: true, "The payout's external reference (bank transfer id)"),
         ],
         result: transferSchema, errors: [DocErrors.notFound, DocErrors.insufficientCredits],
-        body: .command(move(translate: translate(accountOf: "expert_id", "expert earnings account")) { ctx, params in
+        body: .command(move(translate: translate(accountOf: "expert_id", "expert earnings account", holder: "expert")) { ctx, params in
             movement(
                 ctx, debit: .owned(.expertEarnings, owner: try params.string("expert_id")), credit: .owned(.payouts, owner: nil),
                 credits: try params.int("credits"), kind: "payout", reference: try params.string("reference"))

@@ -160,6 +160,10 @@ final class LedgerMethodTests: EndToEndTestCase {
             let error = try meetingd.error(c.method, as: finance, c.params, code: 4004)
             XCTAssertEqual(error["data"]?["code"], "not_found", c.why)
             XCTAssertEqual(error["data"]?["retryable"], false, c.why)
+            if c.method == "credits.grant" || c.method == "payout.create" {
+                let role = c.method == "credits.grant" ? "user" : "expert"
+                XCTAssertTrue(error["message"]?.string?.hasSuffix("no such person here, or they are not a \(role)") ?? false, "\(c.why): \(error)")
+            }
         }
         XCTAssertEqual(try meetingd.ledgerSnapshot(finance: finance, accounts: [wallet, earnings]), before)
         XCTAssertEqual(try meetingd.ledgerSnapshot(finance: other.financeId, accounts: [foreignWallet, foreignEarnings]), otherBefore,
