@@ -108,6 +108,10 @@ enum FinanceCommands {
         try CommandRunner.show(result, session)
         if !invocation.wantsJSON {
             session.out.line("Total posted: \(Render.plain(result["total"] ?? nil)); pending: \(Render.plain(result["pending_total"] ?? 0)) (as of \(try session.clock().format(result["as_of"]?.stringValue ?? "-")))")
+            // Double entry makes both totals 0: anything else is a broken ledger, not a figure.
+            if result["total"]?.intValue != 0 || (result["pending_total"]?.intValue ?? 0) != 0 {
+                session.out.error("warning: the totals must be 0 (every credit has its debit); the ledger is inconsistent: run meetctl reconcile")
+            }
         }
     }
 
@@ -121,6 +125,10 @@ enum FinanceCommands {
             session.out.line("Ledger consistent: every invariant holds (checked \(try session.clock().format(result["checked_at"]?.stringValue ?? "-"))).")
         } else {
             session.out.text(try Render.table(problems, [Column(header: "PROBLEM", key: "kind"), Column(header: "SUBJECT", key: "subject"), Column(header: "DETAIL", key: "detail")], session))
+            session.out.line("")
+            session.out.line("An account_balance detail gives four figures: debits posted/credits posted/debits pending/credits pending.")
+            session.out.line("The ledger disagrees with its own transfers: correct nothing by hand (transfers are never edited);")
+            session.out.line("give this output to your operators, and keep payouts from the accounts named until they have answered.")
         }
         if result["ok"] != true { throw Failed(message: "the ledger has \(problems.count) problem(s)") }
     }

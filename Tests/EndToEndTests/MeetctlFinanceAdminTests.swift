@@ -122,7 +122,13 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertTrue(sql.succeeded, sql.stderr)
         let result = try (try c.finance).fails(["reconcile"], status: 1)
         XCTAssertTrue(result.stdout.contains(wallet), "the problem names the account: \(result.stdout)")
+        XCTAssertTrue(result.stdout.contains("debits posted/credits posted/debits pending/credits pending"), "the figures are named: \(result.stdout)")
+        XCTAssertTrue(result.stdout.contains("give this output to your operators"), "and what to do: \(result.stdout)")
         XCTAssertTrue(result.stderr.contains("problem"), result.stderr)
+        let trial = try (try c.finance).run(["trial-balance"])
+        XCTAssertEqual(trial.termination, .exited(0))
+        XCTAssertTrue(trial.stdout.contains("Total posted: 7"), trial.stdout)
+        XCTAssertTrue(trial.stderr.contains("warning: the totals must be 0"), "a total that is not 0 is flagged: \(trial.stderr)")
         XCTAssertEqual(try (try c.finance).run(["reconcile", "--json"]).termination, .exited(1))
     }
 
