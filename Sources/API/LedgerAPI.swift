@@ -38,6 +38,13 @@ enum LedgerAPI {
         .init("as_of", .timestamp, required: true),
     ] + balanceFields, additional: true))
 
+    /// The time balances are given as of: `as_of`, or now when it asks for a later time (what is
+    /// known is the ledger up to now, and the answer says so rather than label today's figures
+    /// with a future date).
+    static func asOfAnswered(_ p: Params, _ ctx: RequestContext) throws -> Instant? {
+        try p.optionalInstant("as_of").map { $0 > ctx.now ? ctx.now : $0 }
+    }
+
     /// A posted transfer: the answer names it, the ledger completes it (sequence, time, accounts).
     static func movement(
         _ ctx: RequestContext, debit: LedgerQueries.Side, credit: LedgerQueries.Side, credits: Int64, kind: String, reference: String? = nil,
@@ -168,7 +175,7 @@ enum LedgerAPI {
         audience: .member, mutating: false,
         params: [
             .init("account_id", .id(.account)), .init("person_id", .id(.person)),
-            .init("as_of", .timestamp, "The balance after every transfer up to this time"), FinanceFormat.param,
+            .init("as_of", .timestamp, "The balance after every transfer up to this time (a later time than now is answered as of now)"), FinanceFormat.param,
         ],
         result: .object([
             .init("account_id", .nullable(.id(.account)), required: true, "The first account's (a person's wallet before their earnings); null when there is none"),
@@ -182,7 +189,7 @@ enum LedgerAPI {
                 return [LedgerQueries.balances(communityId: scope.communityId, accountId: account, personId: person, asOf: try p.optionalInstant("as_of"))]
             },
             respond: { ctx, rows, p in
-                let asOf = try p.optionalInstant("as_of")
+                let asOf = try asOfAnswered(p, ctx)
                 let list: [JSON] = try readAccounts(ctx, rows[0], p).map { a in
                     var o = a.balance.json.objectValue!
                     o["account_id"] = .string(a.id)
@@ -297,7 +304,7 @@ enum LedgerAPI {
         audience: .roles([.finance]), mutating: false,
         params: [
             .init("kind", .oneOf(AccountKind.allCases.map(\.rawValue)), "Only accounts of this kind"),
-            .init("as_of", .timestamp, "The balances after every transfer up to this time"), FinanceFormat.param,
+            .init("as_of", .timestamp, "The balances after every transfer up to this time (a later time than now is answered as of now)"), FinanceFormat.param,
         ] + Page.fields,
         result: .object(FinanceFormat.listFields("items", accountSchema, "The accounts") + [
             .init("next_cursor", .nullable(.text()), required: true), .init("as_of", .timestamp, required: true),
@@ -313,7 +320,7 @@ enum LedgerAPI {
                     after: page.after.map { (kind: $0[0].stringValue!, id: $0[1].stringValue!) }, limit: page.limit + 1)]
             },
             respond: { ctx, rows, p in
-                let asOf = try p.optionalInstant("as_of") ?? ctx.now
+                let asOf = try asOfAnswered(p, ctx) ?? ctx.now
                 let page = try Page(p, key: [.text, .text])
                 var result = page.result(try rows[0].map { try LedgerQueries.accountEntry($0, asOf: asOf) }) { [$0["kind"]!, $0["account_id"]!] }.objectValue!
                 result["as_of"] = .string(asOf.rfc3339)
@@ -334,7 +341,7 @@ enum LedgerAPI {
         body: .read(ReadPlan(
             statements: { scope, p in [LedgerQueries.trialBalance(communityId: scope.communityId, asOf: try p.optionalInstant("as_of"))] },
             respond: { ctx, rows, p in
-                let asOf = try p.optionalInstant("as_of")
+                let asOf = try asOfAnswered(p, ctx)
                 var total: Int64 = 0
                 var pendingTotal: Int64 = 0
                 let kinds: [JSON] = try rows[0].map { r in

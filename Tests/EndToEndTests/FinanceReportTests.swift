@@ -44,6 +44,11 @@ final class FinanceReportTests: EndToEndTestCase {
         let early = "2020-01-01T00:00:00Z"
         XCTAssertEqual(try meetingd.result("ledger.accounts", as: r.finance, ["as_of": .string(early)])["items"], [])
         XCTAssertEqual(try r.trial("user_wallet", asOf: early)["accounts"], 0)
+        // A later time than now is answered as of now, and says so.
+        let later: JSONValue = "2040-01-01T00:00:00Z", now: JSONValue = "2031-02-10T12:00:00Z"
+        XCTAssertEqual(try meetingd.result("ledger.accounts", as: r.finance, ["as_of": later])["as_of"], now)
+        XCTAssertEqual(try meetingd.result("ledger.trial_balance", as: r.finance, ["as_of": later])["as_of"], now)
+        XCTAssertEqual(try meetingd.result("ledger.balance", as: r.finance, ["account_id": .string(r.walletA), "as_of": later])["as_of"], now)
 
         let csv = try parseCSVWithPython(try XCTUnwrap(try meetingd.result("ledger.accounts", as: r.finance, ["format": "csv"])["csv"]?.string))
         XCTAssertEqual(csv.count, 8)

@@ -3557,7 +3557,8 @@ class LedgerNamespace:
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
         kind: Only accounts of this kind
-        as_of (date-time): The balances after every transfer up to this time
+        as_of (date-time): The balances after every transfer up to this time (a later time than now is
+            answered as of now)
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
         limit (1…500): Page size (default 50)
@@ -3586,7 +3587,8 @@ class LedgerNamespace:
             optional, and only the pinned person)
         account_id (acc_… id)
         person_id (per_… id)
-        as_of (date-time): The balance after every transfer up to this time
+        as_of (date-time): The balance after every transfer up to this time (a later time than now is
+            answered as of now)
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
 
