@@ -61,7 +61,9 @@ public enum Lifecycle {
         switch command {
         case .logSession, .reportNoShow, .expire: break
         default:
-            guard now < m.start else { throw AppError.meetingStarted(start: m.start) }
+            // A meeting whose story is over is refused for what it is, whenever it is asked:
+            // "its start has passed" would send the reader looking at the wrong thing.
+            guard m.status.isFinal || now < m.start else { throw AppError.meetingStarted(start: m.start) }
         }
         var d: Decision
         switch command {

@@ -3,6 +3,9 @@ import Core
 public enum MeetingStatus: String, Sendable, CaseIterable {
     case awaitingApproval = "awaiting_approval"
     case agreed, rejected, cancelled, completed, expired
+
+    /// A meeting whose story is over: nothing but reading is left to do with it.
+    public var isFinal: Bool { self == .cancelled || self == .completed || self == .expired }
 }
 
 public enum CreditStatus: String, Sendable, CaseIterable {
