@@ -37,7 +37,8 @@ func runMeetctl(_ arguments: [String]) -> Int32 {
             output.error("hint: \(e.hint ?? "see meetctl \(invocation.command.name) --help")")
             return 2
         } catch let e as ServiceError {
-            for line in ErrorText.lines(e) { output.error(line) }
+            let keyless = invocation.command.mutating && !invocation.has("idempotency-key")
+            for line in ErrorText.lines(e, keyless: keyless, option: ErrorText.option(for: e, invocation.command)) { output.error(line) }
             return 1
         } catch let e as ToolError {
             output.error("meetctl: \(e.message)")
@@ -61,8 +62,19 @@ struct Failed: Error {
 /// How a service error reads on stderr: the message, then `code: data.code`, then details, each
 /// on its own line (a line break inside one is shown escaped, not obeyed).
 enum ErrorText {
-    static func lines(_ e: ServiceError) -> [String] {
-        var lines = ["meetctl: \(e.message)", "error \(e.code): \(e.dataCode)"]
+    /// The option (`--from`) or argument (`MEETING`) whose value filled the param a -32602
+    /// names, if one did.
+    static func option(for e: ServiceError, _ command: CommandSpec) -> String? {
+        guard e.code == -32602, let field = e.data["field"]?.stringValue, e.data["reason"]?.stringValue != nil, e.data["errors"] == nil else { return nil }
+        if let option = command.options.first(where: { $0.param == field }) { return "--" + option.name }
+        return command.arguments.first(where: { $0.param == field })?.name
+    }
+
+    /// `keyless`: a command that changes something, run without --idempotency-key. `option`:
+    /// the option whose value the service refused, named in place of the param it filled.
+    static func lines(_ e: ServiceError, keyless: Bool = false, option: String? = nil) -> [String] {
+        let first = option.map { "meetctl: \($0): \(e.data["reason"]?.stringValue ?? e.message)" } ?? "meetctl: \(e.message)"
+        var lines = [first, "error \(e.code): \(e.dataCode)"]
         for (key, value) in (e.data.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) where !["code", "retryable"].contains(key) {
             // A file's problems (catalog.import_csv), each on its own line as `line N: …`.
             if key == "errors", let problems = value.arrayValue, problems.allSatisfy({ $0["line"]?.intValue != nil }) {
@@ -71,7 +83,11 @@ enum ErrorText {
             }
             lines.append("  \(key): \(Render.plain(value))")
         }
-        if e.data["retryable"] == true { lines.append("  (temporary: trying again may succeed)") }
+        if e.data["retryable"] == true {
+            lines.append(keyless
+                ? "  (temporary: trying again may succeed; run it with --idempotency-key KEY, the same KEY on each try, so that a retry never does it twice)"
+                : "  (temporary: trying again may succeed)")
+        }
         return lines
     }
 }

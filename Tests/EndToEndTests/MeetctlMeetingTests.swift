@@ -102,6 +102,29 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertTrue(try c.finance.ok(["trail", id]).contains("capture"))
     }
 
+    /// A temporary refusal of a change (the wallet locked past the lock timeout) says how to try
+    /// again safely: with --idempotency-key; with a key given, the plain note.
+    func testATemporaryRefusalSaysHowToRetrySafely() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let finance = try c.finance
+        let wallet = try XCTUnwrap(try finance.json(["balance", "--person", c.userId])["account_id"]?.string)
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["psql", try TestEnvironment.databaseURL(), "-q", "-c",
+                            "BEGIN; SELECT 1 FROM accounts WHERE id = '\(wallet)' FOR UPDATE; SELECT pg_sleep(4); COMMIT;"]
+        holder.standardOutput = FileHandle.nullDevice
+        try holder.run()
+        defer { holder.waitUntilExit() }
+        usleep(700_000)
+        let timeout = ["MEETINGLEDGER_LOCK_TIMEOUT_MS": "300"]
+        let keyless = try finance.run(["grant", "--user", c.userId, "--credits", "5", "--reference", "locked-1"], environment: timeout)
+        XCTAssertEqual(keyless.termination, .exited(1), keyless.stderr)
+        XCTAssertTrue(keyless.stderr.contains("error 5032: lock_timeout"), keyless.stderr)
+        XCTAssertTrue(keyless.stderr.contains("run it with --idempotency-key KEY"), keyless.stderr)
+        let keyed = try finance.run(["grant", "--user", c.userId, "--credits", "5", "--reference", "locked-2", "--idempotency-key", "k-2"], environment: timeout)
+        XCTAssertTrue(keyed.stderr.contains("(temporary: trying again may succeed)"), keyed.stderr)
+    }
+
     func testServiceErrorsExitOneWithTheirCode() throws {
         let c = try MeetctlCommunity.make(#function)
         let missing = try c.admin.fails(["meeting", "show", "mtg_0190f3a1b2c37d4e8f9a0b1c2d3e4f50"], status: 1)
@@ -112,6 +135,7 @@ final class MeetctlMeetingTests: XCTestCase {
         let badZone = try (try c.expert).fails(["availability", "set", "--tz", "Mars/Olympus", "--rule", "Mon 09:00-10:00 @Room 101"], status: 1)
         XCTAssertTrue(badZone.stderr.contains("error -32602: invalid_params"), badZone.stderr)
         XCTAssertTrue(badZone.stderr.contains("field: time_zone"), badZone.stderr)
+        XCTAssertTrue(badZone.stderr.hasPrefix("meetctl: --tz: is not an IANA time zone name"), "the option given is named: \(badZone.stderr)")
         let unknownPlace = try (try c.expert).fails(["availability", "set", "--rule", "Mon 09:00-10:00 @Moon base"], status: 2)
         XCTAssertTrue(unknownPlace.stderr.contains("no location called \"Moon base\""), unknownPlace.stderr)
         XCTAssertTrue(unknownPlace.stderr.contains("hint: locations: Room 101, Video call"), unknownPlace.stderr)

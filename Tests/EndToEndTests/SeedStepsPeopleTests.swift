@@ -92,7 +92,7 @@ final class SeedStepsPeopleTests: EndToEndTestCase {
         XCTAssertEqual(try user.json(["profile", "show", c.expertId])["photo_url"], .null)
         XCTAssertEqual(try user.json(["profile", "show", c.expertId])["display_name"], "Talia K", "left out, kept")
         let refused = try expert.fails(["profile", "set", "--photo", "ftp://photos.example.org/t.jpg"], status: 1)
-        XCTAssertTrue(refused.stderr.contains("photo_url must be an https:// URL"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("meetctl: --photo: must be an https:// URL"), "named by the option given: \(refused.stderr)")
         try user.fails(["profile", "set", "--person", c.expertId, "--name", "Hacked"], status: 1)
     }
 
