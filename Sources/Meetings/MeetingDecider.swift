@@ -107,7 +107,7 @@ public enum MeetingDecider {
     /// its length held, the expert asked, or agreed at once under auto-accept.
     public static func request(_ c: BookingContext, _ input: RequestInput, ids: IdSource = defaultIds) throws -> MeetingChange {
         guard let service = c.service else { throw AppError.notFound("service", input.serviceId) }
-        let (user, expert) = try parties(c, userField: "user_id")
+        let (user, expert) = try parties(c, userField: "user_id", userId: input.userId, expertId: input.expertId)
         guard c.locations[input.locationId] != nil else { throw AppError.notFound("location", input.locationId) }
         let length = input.lengthMinutes ?? service.defaultLengthMinutes
         let price = try Pricing.price(of: service, lengthMinutes: length)
@@ -168,7 +168,7 @@ public enum MeetingDecider {
     /// An expert's proposal: approved by the expert at the price they set, waiting for the user.
     public static func propose(_ c: BookingContext, by person: ActingPerson, _ input: ProposeInput, ids: IdSource = defaultIds) throws -> MeetingChange {
         guard let service = c.service else { throw AppError.notFound("service", input.serviceId) }
-        let (user, expert) = try parties(c, userField: "user_id")
+        let (user, expert) = try parties(c, userField: "user_id", userId: input.userId, expertId: person.id)
         guard expert.id == person.id else { throw AppError.forbidden("experts propose meetings as themselves") }
         guard c.settings.expertsMayPropose else {
             throw AppError.forbidden(
@@ -302,9 +302,10 @@ public enum MeetingDecider {
 
     // MARK: Shared steps
 
-    static func parties(_ c: BookingContext, userField: String) throws -> (PersonFacts, PersonFacts) {
-        guard let user = c.user else { throw AppError.notFound("person", "") }
-        guard let expert = c.expert else { throw AppError.notFound("person", "") }
+    /// The meeting's two people as read, named by the ids asked for when one is not found.
+    static func parties(_ c: BookingContext, userField: String, userId: String, expertId: String) throws -> (PersonFacts, PersonFacts) {
+        guard let user = c.user else { throw AppError.notFound("person", userId) }
+        guard let expert = c.expert else { throw AppError.notFound("person", expertId) }
         guard user.has(.user) else { throw AppError.invalidParams(field: userField, reason: "must be a person with the user role") }
         guard expert.has(.expert) else { throw AppError.invalidParams(field: "expert_id", reason: "must be a person with the expert role") }
         return (user, expert)

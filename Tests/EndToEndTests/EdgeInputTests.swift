@@ -231,4 +231,19 @@ final class EdgeInputTests: EndToEndTestCase {
         let taken = try w.meetingd.result("location.create", as: w.admin, ["name": "Salle Éole – 2ᵉ étage", "kind": "in_person"])
         XCTAssertEqual(taken["name"], "Salle Éole – 2ᵉ étage")
     }
+    /// A meeting with someone not found names the id that was sent, as every not_found does.
+    func testAnUnknownPartyIsNamedInTheError() throws {
+        let w = try MeetingWorld(self, label: "edge unknown party")
+        let nobody = "per_" + String(repeating: "0", count: 31) + "1"
+        let proposal = try w.meetingd.error("meeting.propose", as: w.expert, [
+            "user_id": .string(nobody), "service_id": .string(w.serviceId), "start": .string(MeetingTime.at(day: 7, hour: 10)), "length_minutes": 60,
+            "price_credits": 10,
+        ], code: 4004)
+        XCTAssertEqual(proposal["data"]?["id"]?.string, nobody, "\(proposal)")
+        let request = try w.meetingd.error("meeting.request", as: w.user, [
+            "expert_id": .string(nobody), "service_id": .string(w.serviceId), "start": .string(MeetingTime.at(day: 7, hour: 10)),
+            "location_id": .string(w.locationId),
+        ], code: 4004)
+        XCTAssertEqual(request["data"]?["id"]?.string, nobody, "\(request)")
+    }
 }
