@@ -290,11 +290,8 @@ public enum MeetingDecider {
     /// The video platform's integration records the meeting's link.
     public static func setVideoLink(_ c: BookingContext, url: String, ids: IdSource = defaultIds) throws -> MeetingChange {
         guard let m = c.meeting else { throw AppError.notFound("meeting", "") }
-        guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
-            throw AppError.invalidParams(field: "url", reason: "must be an http(s) URL")
-        }
         var after = m
-        after.videoURL = url
+        after.videoURL = try WebAddress.https(url, field: "url", maxCharacters: 2000, example: "https://video.example.com/room-1")
         var d = Decision(next: m.state)
         d.events = [TimelineEvent("video_link_set")]
         return try finish(c, before: m, after: after, decision: d, ids: ids)

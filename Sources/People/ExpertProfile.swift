@@ -112,24 +112,9 @@ public enum ProfileRules {
         return text
     }
 
-    /// `https://host/path…`: no other scheme (a `javascript:` or `data:` URL would run in a
-    /// front end that shows it), no credentials, no spaces or controls, a host with a dot.
+    /// An https address of a photo (`WebAddress`).
     public static func photoURL(_ text: String) throws -> String {
-        func refuse(_ why: String) -> AppError { AppError.invalidParams(field: "photo_url", reason: why) }
-        guard text.count <= maxPhotoURLCharacters else { throw refuse("must have at most \(maxPhotoURLCharacters) characters") }
-        guard text.lowercased().hasPrefix("https://") else { throw refuse("must be an https:// URL") }
-        guard !text.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value >= 0x7F }) else {
-            throw refuse("must be written in ASCII without spaces or control characters (percent-encode the rest)")
-        }
-        let rest = text.dropFirst("https://".count)
-        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        guard !authority.contains("@") else { throw refuse("must not carry a user name or password") }
-        let host = authority.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
-        let hostCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
-        guard host.contains("."), !host.hasPrefix("."), !host.hasSuffix("."), host.allSatisfy(hostCharacters.contains) else {
-            throw refuse("must name a host, like https://photos.example.org/talia.jpg")
-        }
-        return text
+        try WebAddress.https(text, field: "photo_url", maxCharacters: maxPhotoURLCharacters, example: "https://photos.example.org/talia.jpg")
     }
 
     /// BCP 47 tags, written in their usual case (`pt-BR`, `zh-Hant`), each once.

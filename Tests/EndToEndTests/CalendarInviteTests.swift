@@ -285,7 +285,9 @@ final class CalendarInviteTests: EndToEndTestCase {
     func testHostileTextStaysInsideItsProperty() throws {
         let s = try scene()
         let location = "Room 9\r\nATTENDEE:mailto:mallory@evil.example\rLOCATION:elsewhere\nEND:VEVENT\u{2028}BEGIN:VEVENT"
-        let room = try s.w.addLocation(location)
+        // Refused as a new name today (one line), so stored as an older version may have left it.
+        let room = try s.w.addLocation("Room 9 \(TestEnvironment.uniqueTag())")
+        _ = try Psql.query(try TestEnvironment.databaseURL(), "UPDATE locations SET name = \(Psql.literal(location)) WHERE id = \(Psql.literal(room)) RETURNING id")
         try s.w.setWeekly(s.talia, timeZone: "UTC", dailyRules("06:00", "22:00", at: [s.room, room]))
         let answers = ["Balancing\r\nATTENDEE:mailto:mallory@evil.example", "Nothing\u{2028}METHOD:CANCEL\rSTATUS:CANCELLED\u{1B}[2J\u{7F}"]
         let id = try request(s, start: MeetingTime.at(day: 7, hour: 10), [
@@ -300,16 +302,19 @@ final class CalendarInviteTests: EndToEndTestCase {
             assertIntact(invite, s, topic: Self.exploitTopic, answers: answers, location: location)
         }
 
+        // The service refuses such a link today; one stored by an older version is still written
+        // as one URI.
         let url = "https://video.example/r?p=x,y\r\nATTENDEE:mailto:mallory@evil.example\r\nEND:VEVENT\r\nBEGIN:VEVENT"
-        try s.w.act("meeting.set_video_link", as: s.w.admin, id, ["url": .string(url)])
+        let refused = try s.w.refuse("meeting.set_video_link", as: s.w.admin, id, ["url": .string(url)], code: -32602)
+        XCTAssertEqual(refused["data"]?["field"], "url")
+        try s.w.act("meeting.set_video_link", as: s.w.admin, id, ["url": "https://video.example/r?p=x,y"])
         let resent = try invitations(s.w)
         XCTAssertEqual(resent.count, 2)
-        var texts = resent.map { $0.payload["ics"]?.string ?? "" }
-        for ics in texts { assertShape(ics, method: "REQUEST") }
+        for ics in resent.map({ $0.payload["ics"]?.string ?? "" }) { assertShape(ics, method: "REQUEST") }
+        _ = try Psql.query(try TestEnvironment.databaseURL(), "UPDATE meetings SET video_url = \(Psql.literal(url)) WHERE id = \(Psql.literal(id)) RETURNING id")
         let shown = try s.w.meetingd.result("meeting.calendar", as: s.sam, ["meeting_id": .string(id)])["ics"]?.string ?? ""
         assertShape(shown, method: "REQUEST")
-        texts.append(shown)
-        for invite in try PythonReference.invitations(texts) {
+        for invite in try PythonReference.invitations([shown]) {
             assertIntact(invite, s, topic: Self.exploitTopic, answers: answers, location: location)
             XCTAssertEqual(invite["url"]?.string, "https://video.example/r?p=x,y%0D%0AATTENDEE:mailto:mallory@evil.example%0D%0AEND:VEVENT%0D%0ABEGIN:VEVENT",
                            "the link is one URI, its line breaks percent-encoded")
