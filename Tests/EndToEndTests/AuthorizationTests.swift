@@ -112,6 +112,30 @@ final class AuthorizationTests: EndToEndTestCase {
         XCTAssertEqual(afterA.people, beforeA.people + [createdA], "A gained only the person A's admin created")
     }
 
+    /// person.find_by_email is for tools that take e-mails: a user finds experts (shown as
+    /// experts only) and themself; another user, an admin or a finance person is "not found"
+    /// for them, as an unknown address is. Experts and staff find anyone.
+    func testAUserFindsExpertsByEmailAndNobodyElse() throws {
+        let community = try bootstrap()
+        let meetingd = try startMeetingd()
+        func person(_ roles: [String]) throws -> (id: String, email: String) {
+            let params = TestCommunity.personParams(roles: roles)
+            let made = try meetingd.result("person.create", as: community.adminId, params)
+            return (try XCTUnwrap(made["id"]?.string), try XCTUnwrap(params["email"]?.string))
+        }
+        let user = try person(["user"]), other = try person(["user"]), expertAdmin = try person(["expert", "admin"]), finance = try person(["finance"])
+        func find(_ email: String, as actor: String) throws -> JSONValue { try meetingd.call("person.find_by_email", as: actor, ["email": .string(email)]) }
+        let expert = try find(expertAdmin.email, as: user.id)
+        XCTAssertEqual(expert["result"]?["id"]?.string, expertAdmin.id)
+        XCTAssertEqual(expert["result"]?["roles"], ["expert"], "a user sees the expert role alone")
+        XCTAssertEqual(try find(user.email, as: user.id)["result"]?["id"]?.string, user.id, "themself")
+        for hidden in [other.email, finance.email, "nobody-\(TestEnvironment.uniqueTag())@example.test"] {
+            XCTAssertEqual(try find(hidden, as: user.id)["error"]?["code"], 4004, hidden)
+        }
+        XCTAssertEqual(try find(other.email, as: expertAdmin.id)["result"]?["roles"], ["user"], "an expert finds a user to propose to")
+        XCTAssertEqual(try find(expertAdmin.email, as: finance.id)["result"]?["roles"], ["admin", "expert"], "staff see every role")
+    }
+
     func testUsersAndExpertsCannotCallAdminMethods() throws {
         let community = try bootstrap()
         let meetingd = try startMeetingd()
