@@ -2,15 +2,20 @@ import Core
 import Foundation
 
 extension Session {
+    /// A document (CSV) on standard output: exact bytes for a pipe or a file; at a terminal,
+    /// another person's text must not reach it as control sequences (the exact file is one
+    /// redirection or --output away).
+    func writeDocument(_ document: String) {
+        out.exact(isatty(STDOUT_FILENO) != 0 ? TerminalText.document(document) : document)
+    }
+
     /// CSV for a spreadsheet: on stdout, or into `--output FILE` (written whole, then moved into
     /// place, so a reader never sees half a file). With a UTF-8 byte-order mark when asked
     /// (`--bom`), and by default into a file (`--no-bom` leaves it out).
     func writeCSV(_ text: String) throws {
         let document = (invocation.wantsBOM ? CSVWriter.byteOrderMark : "") + text
         guard let path = invocation.string("output") else {
-            // Exact bytes for a pipe or a file; at a terminal, another person's text must not
-            // reach it as control sequences (the file it would be is one --output away).
-            out.exact(isatty(STDOUT_FILENO) != 0 ? TerminalText.document(document) : document)
+            writeDocument(document)
             return
         }
         do {

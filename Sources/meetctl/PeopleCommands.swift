@@ -164,7 +164,7 @@ extension PeopleCommands {
             let page = try session.call("catalog.export_csv", params)
             var csv = page["csv"]?.stringValue ?? ""
             if !first, let end = csv.firstIndex(of: "\r\n") { csv = String(csv[csv.index(after: end)...]) }
-            session.out.exact(csv)
+            session.writeDocument(csv)
             first = false
             guard let next = page["next_cursor"], !next.isNull else { return }
             params["cursor"] = next

@@ -68,6 +68,20 @@ final class MeetctlTerminalTests: EndToEndTestCase {
         XCTAssertEqual(exact["timeline"]?.array?.compactMap { $0["note"]?.string }, [Self.note])
     }
 
+    /// `export` at a terminal shows a stored service name's controls escaped; into a pipe the
+    /// CSV is exact.
+    func testExportAtATerminalIsEscaped() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let hostile = "Chem\u{1B}[2J\u{1B}]0;pwned\u{07}\u{9B}1"
+        _ = try Psql.query(try TestEnvironment.databaseURL(), "UPDATE services SET name = \(Psql.literal(hostile)) WHERE id = \(Psql.literal(c.serviceId)) RETURNING id")
+        let shown = try c.admin.onTerminal(["export", "services"])
+        XCTAssertEqual(shown.termination, .exited(0), shown.stdout)
+        XCTAssertFalse(shown.stdout.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" || $0 == "\u{9B}" }, shown.stdout.debugDescription)
+        XCTAssertTrue(shown.stdout.contains(#"Chem\e[2J\e]0;pwned\x07"#), shown.stdout.debugDescription)
+        let piped = try c.admin.ok(["export", "services"])
+        XCTAssertTrue(piped.contains(hostile), "a pipe gets the exact text")
+    }
+
     /// Errors echo what the service or the command line said, escaped like everything else.
     func testErrorsOnStandardErrorAreEscaped() throws {
         let c = try MeetctlCommunity.make(#function)
