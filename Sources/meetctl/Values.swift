@@ -198,7 +198,10 @@ extension ValueKind {
             return .meeting(reference)
         case .file:
             guard let data = FileManager.default.contents(atPath: text) else { throw bad("cannot read the file") }
-            guard let contents = String(data: data, encoding: .utf8) else { throw bad("the file is not UTF-8 text") }
+            guard var contents = String(data: data, encoding: .utf8) else { throw bad("the file is not UTF-8 text") }
+            // A text file ends its last line with a line break, which is not part of the text
+            // (a bio written in an editor does not end in an empty line).
+            if contents.hasSuffix("\n") || contents.hasSuffix("\r\n") { contents.removeLast() }
             return .json(.string(contents))
         case .setting:
             guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {

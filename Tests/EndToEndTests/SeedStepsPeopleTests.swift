@@ -78,7 +78,8 @@ final class SeedStepsPeopleTests: EndToEndTestCase {
         let c = try MeetctlCommunity.make(#function)
         let expert = try c.expert, user = try c.user
         let bioFile = FileManager.default.temporaryDirectory.appendingPathComponent("bio-\(c.tag).txt")
-        try "Chemistry since 2010.\nAsk me anything.".write(to: bioFile, atomically: true, encoding: .utf8)
+        // As an editor saves it: the last line ends with a line break, which is not part of the bio.
+        try "Chemistry since 2010.\nAsk me anything.\n".write(to: bioFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: bioFile) }
         try expert.ok(["profile", "set", "--name", "Talia K", "--bio-file", bioFile.path, "--language", "en", "--language", "es-419",
                        "--photo", "https://photos.example.org/talia.jpg"])
@@ -86,6 +87,7 @@ final class SeedStepsPeopleTests: EndToEndTestCase {
         XCTAssertTrue(shown.contains("Talia K"), shown)
         XCTAssertTrue(shown.contains("Chemistry since 2010.\\nAsk me anything."), "one line per field, the line break shown escaped: \(shown)")
         XCTAssertFalse(shown.contains(c.expertEmail), shown)
+        XCTAssertEqual(try user.json(["profile", "show", c.expertId])["bio"], "Chemistry since 2010.\nAsk me anything.", "no final line break")
         let experts = try user.ok(["experts", "--service", c.serviceId])
         XCTAssertTrue(experts.contains("Talia K") && experts.contains("en, es-419"), experts)
         try expert.ok(["profile", "set", "--no-photo"])
