@@ -152,11 +152,15 @@ public enum Sheet {
     /// A page of an export: the header and the rows that fit in `maxCharacters`; how many did.
     public static func write(_ kind: SheetKind, rows: [[JSON]]) -> (csv: String, rows: Int) {
         var csv = CSVWriter.table(header: kind.columns, rows: [])
+        // The length so far is kept, not counted again per row (String.count walks the text).
+        var characters = csv.count
         var written = 0
         for row in rows {
             let line = CSVWriter.row(row)
-            guard csv.count + line.count <= maxCharacters else { break }
+            let lineCharacters = line.count
+            guard characters + lineCharacters <= maxCharacters else { break }
             csv += line
+            characters += lineCharacters
             written += 1
         }
         return (csv, written)
