@@ -143,7 +143,7 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
     public static func usageLimitReached(limit: Int64) -> AppError {
         AppError(
             .usageLimitReached,
-            message: "Usage limit reached: at most \(limit) meetings per week", details: ["limit": .int(limit)])
+            message: "Usage limit reached: at most \(limit) \(limit == 1 ? "meeting" : "meetings") per week", details: ["limit": .int(limit)])
     }
 
     public static func suspended(until: Instant) -> AppError {

@@ -372,11 +372,19 @@ public enum MeetingDecider {
         }
     }
 
+    /// Each answer is to one of the community's questions, and each question answered once.
     static func checkFeedback(_ feedback: JSON?, _ s: CommunitySettings) throws {
-        guard let answers = feedback?.arrayValue, !s.feedbackQuestions.isEmpty else { return }
+        guard let answers = feedback?.arrayValue else { return }
         let asked = Set(s.feedbackQuestions)
-        for (i, a) in answers.enumerated() where !asked.contains(a["question"]?.stringValue ?? "") {
-            throw AppError.invalidParams(field: "feedback[\(i)].question", reason: "is not one of the community's feedback questions")
+        var answered: Set<String> = []
+        for (i, a) in answers.enumerated() {
+            let question = a["question"]?.stringValue ?? ""
+            if !s.feedbackQuestions.isEmpty && !asked.contains(question) {
+                throw AppError.invalidParams(field: "feedback[\(i)].question", reason: "is not one of the community's feedback questions")
+            }
+            guard answered.insert(question).inserted else {
+                throw AppError.invalidParams(field: "feedback[\(i)].question", reason: "is answered twice; give one answer per question")
+            }
         }
     }
 

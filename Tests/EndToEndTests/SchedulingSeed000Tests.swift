@@ -38,6 +38,10 @@ final class SchedulingSeed000Tests: EndToEndTestCase {
             "attendance": "attended", "feedback": [["question": "Was the room warm?", "answer": "Yes"]],
         ], code: -32602)
         XCTAssertEqual(unknown["data"]?["field"], "feedback[0].question", "feedback must answer the community's questions")
+        let twice = try w.refuse("meeting.log_session", as: w.expert, ids[0], [
+            "attendance": "attended", "feedback": [["question": .string(Self.questions[0]), "answer": "Yes"], ["question": .string(Self.questions[0]), "answer": "No"]],
+        ], code: -32602)
+        XCTAssertEqual(twice["data"]?["field"], "feedback[1].question", "one answer per question")
         try w.refuse("meeting.log_session", as: w.expert, ids[0], ["attendance": "expert_no_show"], code: -32602)
         try w.refuse("meeting.log_session", as: w.user, ids[0], ["attendance": "attended"], code: 4003)
         assertMeeting(try w.meeting(ids[0]), status: "agreed", credit: "blocked", "refused logs change nothing")

@@ -110,9 +110,10 @@ final class SchedulingSeed001Tests: EndToEndTestCase {
     func testADeclinedRequestIsVisibleAndDoesNotCountTowardTheLimit() throws {
         let s = try scene(settings: ["weekly_usage_limit": 1])
         let first = try MeetingWorld.id(of: request(s, expert: s.talia, start: "2030-03-12T13:00:00Z", location: s.room))
-        try s.w.meetingd.error("meeting.request", as: s.sam, [
+        let limited = try s.w.meetingd.error("meeting.request", as: s.sam, [
             "service_id": .string(s.service), "expert_id": .string(s.bo), "start": "2030-03-12T15:00:00Z", "location_id": .string(s.video),
         ], code: 4022)
+        XCTAssertEqual(limited["message"], "Usage limit reached: at most 1 meeting per week")
         try s.w.act("meeting.decline", as: s.talia, first, ["reason_code": "schedule_conflict"])
         let declined = try s.w.meetingd.allPages("meeting.list", as: s.sam, ["role": "user", "status": "rejected"])
         XCTAssertEqual(declined.map { $0["id"]?.string }, [first], "the declined session is on the user's list")
