@@ -26,6 +26,8 @@ enum SeriesAPI {
         .init("local_time", .timeOfDay, required: true), .init("first_date", .date, required: true),
         .init("length_minutes", .integer(min: 5, max: 1440), required: true),
         .init("weeks", .nullable(.integer(min: 1, max: 520)), required: true, "How many weekly dates; null: until cancelled"),
+        .init("topic", .nullable(.text()), required: true, "Given when it was booked; every occurrence carries it"),
+        .init("agenda_answers", .list(.text()), required: true, "Given when it was booked; every occurrence carries them"),
         .init("skip_dates", .list(.named("SkipDate", .object([
             .init("date", .date, required: true), .init("reason", .text(), required: true, "Why the date is skipped, for both parties"),
             .init("detail", .text(), "More (such as the user's balance), for the series' user and staff only"),
@@ -43,6 +45,9 @@ enum SeriesAPI {
             .init("weeks", .integer(min: 1, max: 520), "How many weekly dates (default: until cancelled)"),
             .init("length_minutes", .integer(min: 5, max: 1440)), .init("user_id", .id(.person), "Admins and the office book for a user"),
             .init("student_id", .id(.person), "The student of the user the series is for"),
+            .init("topic", .text(max: 10_000), "What to work through, for every occurrence (its invitation says it)"),
+            .init("agenda_answers", .list(.text(max: 10_000), max: 50),
+                  "One answer per agenda question of the service, in the questions' order, for every occurrence; may be left out, and when given must answer every question"),
         ],
         result: seriesSchema,
         errors: [DocErrors.notFound, DocErrors.slotUnavailable, DocErrors.insufficientCredits, DocErrors.notEnrolled, DocErrors.suspended],
@@ -50,7 +55,8 @@ enum SeriesAPI {
             SeriesDecider.CreateInput(
                 userId: params.optionalString("user_id") ?? scope.actorId, expertId: try params.string("expert_id"),
                 serviceId: try params.string("service_id"), locationId: try params.string("location_id"), firstStart: try params.instant("first_start"),
-                weeks: params.optionalInt("weeks"), lengthMinutes: params.optionalInt("length_minutes"), studentId: params.optionalString("student_id"))
+                weeks: params.optionalInt("weeks"), lengthMinutes: params.optionalInt("length_minutes"), studentId: params.optionalString("student_id"),
+                topic: params.optionalString("topic"), agendaAnswers: params.stringList("agenda_answers"))
         }))
 
     static let skip = MethodDefinition(

@@ -56,7 +56,8 @@ public enum BookingRule: String, Sendable, CaseIterable {
     case skill
     /// A user's request that gives agenda answers answers the service's questions, one answer per
     /// question, in their order (seed 002: "the questions you have added for each appointment
-    /// flow"); a request may leave the agenda out.
+    /// flow"); a request may leave the agenda out. A series' occurrences carry the answers its
+    /// booking gave.
     case agenda
     /// A user books only the experts (or services) assigned to them, and an expert proposes
     /// only to users (or students) assigned to them, where the community requires it (seed 003:
@@ -89,7 +90,7 @@ public enum BookingRule: String, Sendable, CaseIterable {
         case .distinctParties, .supportedTime, .offered, .conflicts, .credits: return true
         case .studentLink: return path.userCommits || path == .propose
         case .skill: return path.createsMeeting
-        case .agenda: return path == .request
+        case .agenda: return path == .request || path == .seriesOccurrence
         case .enrolment: return path.booksFromCalendar || path == .propose
         case .suspension: return path.userCommits
         case .notice, .horizon, .slotGrid: return path.userChoosesTime

@@ -21,6 +21,11 @@ public struct Series: Sendable, Equatable {
     public var status: String
     /// The student its meetings are for (nil: its user themself).
     public var studentId: String? = nil
+    /// What the user wants to work through and their answers to the service's agenda questions,
+    /// given when it was booked and carried by every occurrence (seed 001: each invitation has
+    /// them). Kept on the occurrences, read back from its first one.
+    public var topic: String? = nil
+    public var agendaAnswers: [String] = []
 
     public init(
         id: String, userId: String, expertId: String, serviceId: String, locationId: String, timeZone: String, firstDate: LocalDate,
@@ -58,6 +63,16 @@ public struct Series: Sendable, Equatable {
         return i
     }
 
+    /// The series with the topic and answers it was booked with, as its first occurrence keeps
+    /// them (the series row does not).
+    public func withDetails(of occurrences: [Meeting]) -> Series {
+        guard let first = occurrences.min(by: { ($0.occurrenceDate?.day ?? .max) < ($1.occurrenceDate?.day ?? .max) }) else { return self }
+        var s = self
+        s.topic = first.topic
+        s.agendaAnswers = first.agendaAnswers
+        return s
+    }
+
     /// Whether the series has a date at `index`.
     func has(_ index: Int64) -> Bool { weeks.map { index < $0 } ?? true }
 }
@@ -88,7 +103,7 @@ public struct SeriesContext: Sendable {
     public var booking: BookingContext
 
     public init(series: Series?, skips: [SeriesSkip], occurrences: [Meeting], booking: BookingContext) {
-        self.series = series
+        self.series = series?.withDetails(of: occurrences)
         self.skips = skips
         self.occurrences = occurrences
         self.booking = booking
@@ -123,12 +138,16 @@ public enum SeriesDecider {
         public var weeks: Int64?
         public var lengthMinutes: Int64?
         public var studentId: String?
+        public var topic: String?
+        public var agendaAnswers: [String]
 
         public init(
             userId: String, expertId: String, serviceId: String, locationId: String, firstStart: Instant, weeks: Int64?, lengthMinutes: Int64?,
-            studentId: String? = nil
+            studentId: String? = nil, topic: String? = nil, agendaAnswers: [String] = []
         ) {
             self.studentId = studentId
+            self.topic = topic
+            self.agendaAnswers = agendaAnswers
             self.userId = userId
             self.expertId = expertId
             self.serviceId = serviceId
@@ -166,6 +185,8 @@ public enum SeriesDecider {
                 nextIndex: 1, status: "active"),
             isNew: true)
         change.series.studentId = input.studentId
+        change.series.topic = input.topic
+        change.series.agendaAnswers = input.agendaAnswers
         let first = try MeetingDecider.request(booking, occurrence(change.series, date: local.date, start: input.firstStart), ids: ids)
         record(first, in: &booking)
         change.meetings.append(first)
@@ -212,7 +233,7 @@ public enum SeriesDecider {
     static func occurrence(_ s: Series, date: LocalDate, start: Instant, beyondHorizon: Bool = false) -> MeetingDecider.RequestInput {
         MeetingDecider.RequestInput(
             serviceId: s.serviceId, expertId: s.expertId, userId: s.userId, start: start, lengthMinutes: s.lengthMinutes, locationId: s.locationId,
-            seriesId: s.id, occurrenceDate: date, beyondHorizon: beyondHorizon, studentId: s.studentId)
+            topic: s.topic, agendaAnswers: s.agendaAnswers, seriesId: s.id, occurrenceDate: date, beyondHorizon: beyondHorizon, studentId: s.studentId)
     }
 
     static func book(_ change: inout SeriesChange, _ c: inout BookingContext, date: LocalDate, start: Instant, beyondHorizon: Bool, ids: IdSource) {
@@ -269,7 +290,9 @@ public enum SeriesDecider {
         guard s.isActive else { throw AppError(.invalidState, message: "The series is cancelled", details: ["status": "cancelled"]) }
         guard s.index(of: date) != nil else {
             throw AppError.invalidParams(
-                field: "date", reason: "is not a date of this series (every \(ZoneClock.weekdayNames[s.firstDate.isoWeekday - 1]) from \(s.firstDate))")
+                field: "date",
+                reason: "is not a date of this series (every \(ZoneClock.weekdayNames[s.firstDate.isoWeekday - 1]) from \(s.firstDate)"
+                    + (s.weeks.map { " to \(s.date($0 - 1)), \($0) weeks" } ?? "") + ")")
         }
         let today = (ZoneClock(identifier: s.timeZone) ?? ZoneClock(identifier: "UTC")!).local(booking.now).date
         guard date >= today else { throw AppError.invalidParams(field: "date", reason: "is in the past; skip today's session or a later one") }
@@ -388,6 +411,7 @@ extension Series {
             "service_id": .string(serviceId), "location_id": .string(locationId), "time_zone": .string(timeZone),
             "weekday": .int(Int64(firstDate.isoWeekday)), "local_time": .string(LocalTimeOfDay(minutes: localMinutes).description),
             "first_date": .string(firstDate.description), "length_minutes": .int(lengthMinutes), "weeks": .optional(weeks),
+            "topic": .optional(withDetails(of: occurrences).topic), "agenda_answers": .array(withDetails(of: occurrences).agendaAnswers.map { .string($0) }),
             "skip_dates": .array(skipItems), "occurrences": .array(items), "next_occurrence": next ?? .null,
         ]
     }

@@ -90,7 +90,32 @@ final class SeriesTests: EndToEndTestCase {
         try w.setClock("2030-04-01T12:00:00Z")
         _ = try runJobs(w)
         XCTAssertEqual(try occurrences(try w.series(MeetingWorld.id(of: short))).count, 2, "a two-week series ends after two")
+        let beyond = try refuseSkip(w, MeetingWorld.id(of: short), "2030-04-02", code: -32602)
+        XCTAssertTrue(beyond["data"]?["reason"]?.string?.contains("every Tue from 2030-03-12 to 2030-03-19, 2 weeks") ?? false, "its end is said: \(beyond)")
         try w.assertReconciled()
+    }
+
+    /// Seed 001: every session's invitation says what the user wants to work through. The
+    /// topic given to series.create goes with every occurrence, those made later by the jobs too.
+    func testTheSeriesTopicGoesWithEveryOccurrence() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 14])
+        let series = try create(w, firstStart: "2030-03-06T10:00:00Z", ["topic": "Titration practice"])
+        XCTAssertEqual(series["topic"], "Titration practice")
+        XCTAssertEqual(series["agenda_answers"], [])
+        try w.setClock("2030-03-11T12:00:00Z")
+        XCTAssertEqual(try runJobs(w)["series_occurrences_created"], 1)
+        let all = try occurrences(try w.series(MeetingWorld.id(of: series)))
+        XCTAssertEqual(all.count, 3)
+        for o in all { XCTAssertEqual(try w.meeting(o.meetingId)["topic"], "Titration practice", o.date) }
+        XCTAssertEqual(try w.series(MeetingWorld.id(of: series))["topic"], "Titration practice", "read back from its sessions")
+        _ = try w.drainOutbox()
+        try w.act("meeting.confirm", as: w.expert, all[2].meetingId)
+        let ics = try w.meetingd.result("meeting.calendar", as: w.user, ["meeting_id": .string(all[2].meetingId)])["ics"]?.string ?? ""
+        XCTAssertTrue(ics.contains("Titration practice"), "the invitation says the topic: \(ics)")
+        XCTAssertEqual(try w.meetingd.error("series.create", as: w.user, [
+            "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "first_start": "2030-03-14T12:00:00Z",
+            "location_id": .string(w.locationId), "agenda_answers": ["An answer to no question"],
+        ], code: -32602)["data"]?["field"], "agenda_answers", "answers must match the service's questions")
     }
 
     /// The first occurrence is the booking asked for: if it cannot be booked, nothing is.

@@ -139,11 +139,12 @@ final class BookingRulesTableTests: XCTestCase {
         XCTAssertFalse(BookingRule.suspension.applies(to: .expertConfirm))
         XCTAssertTrue(BookingRule.suspension.applies(to: .userConfirmsAlternate))
         // A student's link is checked wherever the customer commits for them and when an expert
-        // proposes for them; skills where a meeting is created; agenda answers on a request.
+        // proposes for them; skills where a meeting is created; agenda answers on a request and on
+        // a series' occurrences (the answers its booking gave).
         for path in BookingPath.allCases {
             XCTAssertEqual(BookingRule.studentLink.applies(to: path), path.userCommits || path == .propose, "studentLink on \(path)")
             XCTAssertEqual(BookingRule.skill.applies(to: path), [.request, .propose, .seriesOccurrence].contains(path), "skill on \(path)")
-            XCTAssertEqual(BookingRule.agenda.applies(to: path), path == .request, "agenda on \(path)")
+            XCTAssertEqual(BookingRule.agenda.applies(to: path), path == .request || path == .seriesOccurrence, "agenda on \(path)")
         }
     }
 

@@ -1508,6 +1508,7 @@ class Series:
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
+    agenda_answers: List[str]
     expert_id: str
     first_date: str
     id: str
@@ -1521,6 +1522,7 @@ class Series:
     status: Literal["active", "cancelled"]
     student_id: Optional[str]
     time_zone: str
+    topic: Optional[str]
     user_id: str
     weekday: int
     weeks: Optional[int]
@@ -2475,6 +2477,7 @@ _MeetingMessageListResult_FIELDS: Tuple[FieldSpec, ...] = (
 )
 
 _Series_FIELDS: Tuple[FieldSpec, ...] = (
+    ("agenda_answers", "agenda_answers", None, True),
     ("expert_id", "expert_id", None, True),
     ("first_date", "first_date", None, True),
     ("id", "id", None, True),
@@ -2488,6 +2491,7 @@ _Series_FIELDS: Tuple[FieldSpec, ...] = (
     ("status", "status", None, True),
     ("student_id", "student_id", None, True),
     ("time_zone", "time_zone", None, True),
+    ("topic", "topic", None, True),
     ("user_id", "user_id", None, True),
     ("weekday", "weekday", None, True),
     ("weeks", "weeks", None, True),
@@ -4504,7 +4508,7 @@ class PersonNamespace:
         email: str,
         actor: Optional[str] = None,
     ) -> PersonFindByEmailResult:
-        """The person of your community with this e-mail: id, names and roles (for client tools that take e-mails).
+        """The person of your community with this e-mail: id, names and roles (for client tools that take e-mails). Someone who is only a user finds themself and experts (their expert role alone); anyone else is not found for them.
 
         Who may call: member. Read-only.
 
@@ -4839,6 +4843,8 @@ class SeriesNamespace:
         length_minutes: Optional[int] = UNSET,
         user_id: Optional[str] = UNSET,
         student_id: Optional[str] = UNSET,
+        topic: Optional[str] = UNSET,
+        agenda_answers: Optional[Sequence[str]] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Series:
         """Books a weekly 1:1 series: the first occurrence must be bookable; later ones are created up to the booking horizon.
@@ -4855,6 +4861,9 @@ class SeriesNamespace:
         length_minutes (5…1440)
         user_id (per_… id): Admins and the office book for a user
         student_id (per_… id): The student of the user the series is for
+        topic: What to work through, for every occurrence (its invitation says it)
+        agenda_answers: One answer per agenda question of the service, in the questions' order, for every
+            occurrence; may be left out, and when given must answer every question
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
 
@@ -4863,7 +4872,7 @@ class SeriesNamespace:
         NotFoundError, SlotUnavailableError, InsufficientCreditsError, NotEnrolledError, SuspendedError,
         InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("series.create", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "first_start": first_start, "location_id": location_id, "weeks": weeks, "length_minutes": length_minutes, "user_id": user_id, "student_id": student_id, "idempotency_key": idempotency_key}, True, Series.from_json)
+        return self._client._call("series.create", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "first_start": first_start, "location_id": location_id, "weeks": weeks, "length_minutes": length_minutes, "user_id": user_id, "student_id": student_id, "topic": topic, "agenda_answers": agenda_answers, "idempotency_key": idempotency_key}, True, Series.from_json)
 
     def get(
         self,
