@@ -94,11 +94,12 @@ enum SeriesAPI {
             })))
 
     static let runDue = MethodDefinition(
-        "jobs.run_due", "Runs due work: expires unanswered requests, queues reminders, creates series occurrences",
+        "jobs.run_due", "Runs due work: expires unanswered requests, closes proposed new dates that passed unanswered, queues reminders, creates series occurrences",
         audience: .roles([.admin]), mutating: true, params: [],
         result: .object([
             .init("requests_expired", .integer(min: 0, max: .max), required: true), .init("reminders_queued", .integer(min: 0, max: .max), required: true),
             .init("links_queued", .integer(min: 0, max: .max), required: true),
+            .init("alternates_closed", .integer(min: 0, max: .max), required: true, "Agreed meetings whose proposed new date passed unanswered (the date stays)"),
             .init("series_occurrences_created", .integer(min: 0, max: .max), required: true),
         ]),
         body: .command(JobsUseCases.runDue()))

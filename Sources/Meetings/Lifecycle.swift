@@ -431,6 +431,19 @@ public enum Lifecycle {
         return d
     }
 
+    /// The alternate could no longer be taken: it closes, the agreed date and hold stay, and its
+    /// proposer is told.
+    static func expireAlternate(_ m: MeetingState, _ alternate: Alternate, _ now: Instant) throws -> Decision {
+        guard now >= alternate.start else {
+            throw AppError.invalidState(status: m.status.rawValue, action: "expire", why: "the proposed new date has not passed")
+        }
+        var d = Decision(next: m)
+        d.next.alternate = nil
+        d.events = [TimelineEvent("alternative_date_expired", details: ["start": .string(alternate.start.rfc3339)])]
+        d.notifications = [Notification("alternative_date_expired", to: alternate.proposedBy)]
+        return d
+    }
+
     /// Nobody is recorded absent while the meeting may still happen: a no-show, which charges
     /// the user or returns the expert's earnings and cannot be undone, waits for the scheduled end
     /// (seed 000 logs "after meeting with the student": "make sure you really mean it").
@@ -479,8 +492,11 @@ public enum Lifecycle {
         return d
     }
 
+    /// What ran out of time: a request whose start passed unanswered, or the proposed new date
+    /// of an agreed meeting that passed unanswered (then only the alternate closes).
     static func expire(_ m: MeetingState, _ actor: MeetingActor, _ now: Instant) throws -> Decision {
         guard actor == .system else { throw AppError.forbidden("meetings expire by themselves") }
+        if m.status == .agreed, let alternate = m.alternate { return try expireAlternate(m, alternate, now) }
         try requireStatus(m, [.awaitingApproval], "expire")
         guard now >= m.start else {
             throw AppError.invalidState(status: m.status.rawValue, action: "expire", why: "the start has not passed")

@@ -32,10 +32,12 @@ public enum JobsUseCases {
                 var base = BookingContext(now: jobs.now, settings: jobs.settings)
                 base.communityName = ""
                 var expired: [MeetingChange] = []
+                var alternatesClosed = 0
                 for m in jobs.due {
                     var c = base
                     c.meeting = m
                     expired.append(try MeetingDecider.act(c, by: nil, .init(command: .expire)))
+                    if m.state.status == .agreed { alternatesClosed += 1 }
                 }
                 var writes = MeetingWrites.writeSet(ctx, base, expired, by: .system)
                 let (reminders, links) = queueReminders(jobs, into: &writes)
@@ -51,7 +53,7 @@ public enum JobsUseCases {
                     writes.merge(step)
                 }
                 return Outcome(
-                    response: ["requests_expired": .int(expired.count), "reminders_queued": .int(reminders), "links_queued": .int(links),
+                    response: ["requests_expired": .int(expired.count - alternatesClosed), "alternates_closed": .int(alternatesClosed), "reminders_queued": .int(reminders), "links_queued": .int(links),
                                "series_occurrences_created": .int(occurrences)],
                     apply: writes.call)
             },

@@ -257,6 +257,34 @@ final class MeetingOutboxJobsTests: EndToEndTestCase {
 
     // MARK: Expiry
 
+    /// A new date proposed for an agreed meeting that passes unanswered is closed by the jobs:
+    /// the agreed date and its hold stay, the proposer is told, and another date may be proposed.
+    func testAProposedNewDateThatPassesUnansweredIsClosed() throws {
+        let w = try world()
+        let meetingStart = MeetingTime.at(day: 5, hour: 10), proposed = MeetingTime.at(day: 2, hour: 10)
+        let agreed = try w.agreed(start: meetingStart)
+        try w.act("meeting.reschedule", as: w.user, agreed, ["start": .string(proposed)])
+        _ = try w.drainOutbox()
+        try w.setClock(MeetingTime.shifted(proposed, minutes: -1))
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["alternates_closed"], 0, "not before its date")
+        try w.setClock(proposed)
+        let run = try w.meetingd.result("jobs.run_due", as: w.admin)
+        XCTAssertEqual(run["alternates_closed"], 1)
+        XCTAssertEqual(run["requests_expired"], 0)
+        let after = try w.meeting(agreed)
+        assertMeeting(after, status: "agreed", credit: "blocked", "the agreed date and its hold stay")
+        XCTAssertEqual(after["alternate"], .null)
+        XCTAssertEqual(after["start"]?.string, meetingStart)
+        XCTAssertEqual(try w.timeline(agreed).last, "alternative_date_expired")
+        let told = try w.drainRaw().filter { $0["kind"] == "alternative_date_expired" }
+        XCTAssertEqual(told.compactMap { $0["recipient_id"]?.string }, [w.user], "the proposer is told")
+        XCTAssertTrue(told.first?["rendered"]?["text"]?.string?.contains("passed without an answer") ?? false, "\(told)")
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["alternates_closed"], 0, "closed once")
+        try w.act("meeting.reschedule", as: w.user, agreed, ["start": .string(MeetingTime.at(day: 4, hour: 10))])
+        XCTAssertNotEqual(try w.meeting(agreed)["alternate"], .null, "another date may be proposed")
+        try w.assertReconciled()
+    }
+
     func testRequestsWhoseStartPassedExpireAndReturnTheirCredits() throws {
         let w = try world()
         let requestStart = MeetingTime.at(day: 1, hour: 10), proposalStart = MeetingTime.at(day: 1, hour: 12)

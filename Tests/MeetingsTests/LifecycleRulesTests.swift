@@ -193,6 +193,22 @@ final class LifecycleRulesTests: XCTestCase {
         XCTAssertEqual(replaced.next.start, m.start, "the agreed date stays")
     }
 
+    /// The jobs close a proposed new date that passed unanswered; the agreed date and hold stay.
+    func testAnAlternateThatPassedUnansweredExpires() throws {
+        var m = agreed
+        let before = LifecycleTableTests.before
+        m.alternate = Alternate(start: before.adding(minutes: 60), lengthMinutes: 60, priceCredits: 100, proposedBy: .expert, note: nil)
+        XCTAssertEqual(code { try self.decide(m, .expire, .system, now: before) }, "invalid_state", "not before its date")
+        let d = try decide(m, .expire, .system, now: before.adding(minutes: 60))
+        XCTAssertNil(d.next.alternate)
+        XCTAssertEqual(d.next.status, .agreed)
+        XCTAssertEqual(d.next.start, m.start)
+        XCTAssertEqual(d.ledger, [])
+        XCTAssertEqual(d.events.map(\.kind), ["alternative_date_expired"])
+        XCTAssertEqual(d.notifications, [Notification("alternative_date_expired", to: .expert)])
+        XCTAssertEqual(code { try self.decide(m, .expire, .party(.user), now: before.adding(minutes: 60)) }, "forbidden")
+    }
+
     func testRejectingAnAlternateKeepsAnAgreedMeeting() throws {
         let m = LifecycleTableTests.states[4].1
         XCTAssertEqual(code { try self.decide(m, .rejectAlternate(reasonCode: "nope", note: nil), .party(.user)) }, "invalid_params")

@@ -1573,6 +1573,7 @@ class JobsRunDueResult:
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
+    alternates_closed: int
     links_queued: int
     reminders_queued: int
     requests_expired: int
@@ -2512,6 +2513,7 @@ _SkipDate_FIELDS: Tuple[FieldSpec, ...] = (
 )
 
 _JobsRunDueResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("alternates_closed", "alternates_closed", None, True),
     ("links_queued", "links_queued", None, True),
     ("reminders_queued", "reminders_queued", None, True),
     ("requests_expired", "requests_expired", None, True),
@@ -3522,7 +3524,7 @@ class JobsNamespace:
         actor: Optional[str] = None,
         idempotency_key: Optional[str] = None,
     ) -> JobsRunDueResult:
-        """Runs due work: expires unanswered requests, queues reminders, creates series occurrences.
+        """Runs due work: expires unanswered requests, closes proposed new dates that passed unanswered, queues reminders, creates series occurrences.
 
         Who may call: admin. Mutating: accepts idempotency_key.
 
