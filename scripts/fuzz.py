@@ -172,7 +172,9 @@ class Generator:
         depth = self.rng.choice([65, 100, 1000, 50000])
         nested = "[" * depth + "]" * depth
         text = '{"jsonrpc":"2.0","id":7,"method":"person.get","params":{"actor":%s}}' % nested
-        return text.encode() + b"\n", "error-null"
+        # Too deep to parse: no id. Past the 64 KiB message limit it is not parsed at all, and
+        # the id in its first bytes answers the refusal.
+        return text.encode() + b"\n", ("error", 7) if len(text) > 64 * 1024 else "error-null"
 
     def long_string(self):
         n = self.rng.choice([201, 10_001, 200_000])
@@ -183,8 +185,9 @@ class Generator:
                   "user_id": self.ids["user"], "credits": 1, "reference": "r"}
         params[field] = "x" * n
         rid = self.rid()
-        # Past the process's message limit the request cannot be read, so its id is unknown.
-        return self.encode(self.request(method, params, rid)), ("error", rid) if n < 60_000 else "error-null"
+        # Past the process's message limit the request is not read, but its id, in its first
+        # bytes, still answers it.
+        return self.encode(self.request(method, params, rid)), ("error", rid)
 
     def huge_number(self):
         rid = self.rid()
@@ -511,11 +514,15 @@ def main():
         check_response(line, expected, failures, label)
         if len(failures) > 20:
             break
-    # Oversized messages: over the 64 KiB limit set for this process, then still serving.
+    # Oversized messages: over the 64 KiB limit set for this process, then still serving. The
+    # id in the first bytes answers the refusal; one only after the padding cannot be read.
     for size in (64 * 1024 + 1, 3 * 1024 * 1024):
         d.send(b'{"jsonrpc":"2.0","id":1,"method":"system.ping","params":{"x":"' + b"a" * size + b'"}}\n')
         line = d.read_line(timeout=30)
-        check_response(line, "error-null", failures, f"oversized {size}")
+        check_response(line, ("error", 1), failures, f"oversized {size}")
+        d.send(b'{"jsonrpc":"2.0","method":"system.ping","params":{"x":"' + b"a" * size + b'"},"id":2}\n')
+        line = d.read_line(timeout=30)
+        check_response(line, "error-null", failures, f"oversized {size}, id last")
     reply = d.call("system.ping", {}, rid="final")
     if reply.get("result", {}).get("database") != "ok":
         failures.append(f"final ping failed: {reply}")

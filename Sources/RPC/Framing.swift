@@ -12,8 +12,9 @@ public enum Framing: Sendable, Equatable {
 
 public enum IncomingMessage: Equatable {
     case message([UInt8], Framing)
-    /// Larger than the limit: already skipped, to be answered with an error.
-    case oversized(Framing)
+    /// Larger than the limit: already skipped, to be answered with an error. `head`: its first
+    /// bytes (at most `RequestIdPeek.headBytes`), where its id may be read.
+    case oversized(Framing, head: [UInt8])
     /// A `Content-Length` header block that could not be read.
     case badHeader(String)
 }
@@ -155,12 +156,12 @@ public final class MessageReader {
                 var end = nl
                 if end > start && buffer[end - 1] == 0x0D { end -= 1 }
                 defer { start = nl + 1 }
-                guard end - start <= maxMessageBytes else { return .oversized(.line) }
+                guard end - start <= maxMessageBytes else { return .oversized(.line, head: head(upTo: end)) }
                 return .message(Array(buffer[start..<end]), .line)
             }
             scanned = available
             if available > maxMessageBytes {
-                return skipOversizedLine()
+                return skipOversizedLine(head: head(upTo: buffer.count))
             }
             if !fill() {
                 guard available > 0 else { return nil }
@@ -171,14 +172,17 @@ public final class MessageReader {
         }
     }
 
-    private func skipOversizedLine() -> IncomingMessage {
+    /// The first bytes of the message at `start`, at most up to `end`.
+    private func head(upTo end: Int) -> [UInt8] { Array(buffer[start..<min(end, start + RequestIdPeek.headBytes)]) }
+
+    private func skipOversizedLine(head: [UInt8]) -> IncomingMessage {
         while true {
             if let nl = firstIndex(of: 0x0A, from: 0) {
                 start = nl + 1
-                return .oversized(.line)
+                return .oversized(.line, head: head)
             }
             start = buffer.count
-            if !fill() { return .oversized(.line) }
+            if !fill() { return .oversized(.line, head: head) }
         }
     }
 
@@ -226,6 +230,8 @@ public final class MessageReader {
         // A length too large to hold is a body too large to take: where it ends is unknown.
         guard let length = Int(text) else { return badHeader("Content-Length \(text.prefix(40)) is over the \(maxMessageBytes)-byte message limit") }
         if length > maxMessageBytes {
+            while available < RequestIdPeek.headBytes && fill() {}
+            let head = head(upTo: buffer.count)
             var remaining = length
             while remaining > 0 {
                 if available == 0 && !fill() { break }
@@ -233,7 +239,7 @@ public final class MessageReader {
                 start += take
                 remaining -= take
             }
-            return .oversized(.contentLength)
+            return .oversized(.contentLength, head: head)
         }
         while available < length {
             if !fill() {

@@ -41,8 +41,9 @@ struct Server {
             switch incoming {
             case .message(let bytes, let f):
                 (response, framing) = (dispatcher.handle(message: bytes), f)
-            case .oversized(let f):
-                (response, framing) = (Self.error(-32600, "Invalid Request: a message may be at most \(limits.maxMessageBytes) bytes"), f)
+            case .oversized(let f, let head):
+                let message = "Invalid Request: a message may be at most \(limits.maxMessageBytes) bytes"
+                (response, framing) = (Self.error(-32600, message, id: RequestIdPeek.id(in: head) ?? .null), f)
             case .badHeader(let why):
                 (response, framing) = (Self.error(-32700, "Parse error: \(why)"), .contentLength)
             }
@@ -55,7 +56,7 @@ struct Server {
         logger.log(.info, "input closed; exiting")
     }
 
-    static func error(_ code: Int, _ message: String) -> String {
-        JSON.object(["jsonrpc": "2.0", "id": .null, "error": ["code": .int(Int64(code)), "message": .string(message)]]).serialized()
+    static func error(_ code: Int, _ message: String, id: JSON = .null) -> String {
+        JSON.object(["jsonrpc": "2.0", "id": id, "error": ["code": .int(Int64(code)), "message": .string(message)]]).serialized()
     }
 }

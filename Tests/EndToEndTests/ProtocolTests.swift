@@ -260,12 +260,20 @@ final class ProtocolTests: EndToEndTestCase {
             let response = try meetingd.exchange(ping(padding: size, id: "over"))
             let error = try Meetingd.error(of: response, code: -32600, "a \(size)-byte message")
             XCTAssertTrue(error["message"]?.string?.contains(String(limit)) ?? false, "the message states the limit: \(error)")
+            XCTAssertEqual(response["id"], "over", "the id read from the message's first bytes answers it")
             try assertStillServing(meetingd)
         }
+        // An id that comes only after the padding cannot be read: the answer's id is null.
+        let late = #"{"jsonrpc":"2.0","method":"system.ping","params":{"pad":"\#(String(repeating: "a", count: 5_000))"},"id":"late"}"#
+        let unread = try meetingd.exchange(late)
+        try Meetingd.error(of: unread, code: -32600, "an id past the first bytes")
+        XCTAssertEqual(unread["id"], .null)
 
         // Framed: the body is skipped by its length, the reply is framed.
         try meetingd.sendFrame(ping(padding: 50_000, id: "framed"))
-        try Meetingd.error(of: try JSONValue.parse(try meetingd.readFrame().body), code: -32600, "an oversized frame")
+        let framed = try JSONValue.parse(try meetingd.readFrame().body)
+        try Meetingd.error(of: framed, code: -32600, "an oversized frame")
+        XCTAssertEqual(framed["id"], "framed")
         try assertStillServing(meetingd)
     }
 

@@ -37,7 +37,8 @@ final class FramingTests: XCTestCase {
         let long = String(repeating: "x", count: 500)
         let input = Array("\(long)\n{\"ok\":1}\nContent-Length: 300\r\n\r\n\(String(repeating: "y", count: 300)){\"ok\":2}\n".utf8)
         XCTAssertEqual(messages(input), [
-            .oversized(.line), .message(Array("{\"ok\":1}".utf8), .line), .oversized(.contentLength), .message(Array("{\"ok\":2}".utf8), .line),
+            .oversized(.line, head: Array(long.utf8)), .message(Array("{\"ok\":1}".utf8), .line),
+            .oversized(.contentLength, head: Array((String(repeating: "y", count: 300) + "{\"ok\":2}\n").utf8)), .message(Array("{\"ok\":2}".utf8), .line),
         ])
     }
 
