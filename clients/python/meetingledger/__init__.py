@@ -11,9 +11,10 @@ from ._generated import *  # noqa: F401,F403  (the result and input types and th
 from ._generated import __all__ as _generated_names
 from ._runtime import UNSET
 from .client import Client, RetryPolicy
-from .errors import MeetingdExited, MeetingdUnavailable, MeetingLedgerError, ProtocolError, RequestTimeout, ServiceError
+from .errors import MeetingdExited, MeetingdUnavailable, MeetingLedgerError, MissingMemberWarning, ProtocolError, RequestTimeout, ServiceError
 
 __all__ = [
-    "Client", "MeetingLedgerError", "MeetingdExited", "MeetingdUnavailable", "ProtocolError", "RequestTimeout", "RetryPolicy", "ServiceError",
+    "Client", "MeetingLedgerError", "MeetingdExited", "MeetingdUnavailable", "MissingMemberWarning", "ProtocolError", "RequestTimeout", "RetryPolicy",
+    "ServiceError",
     "UNSET", *_generated_names,
 ]

@@ -2,9 +2,10 @@
 into the generated dataclasses."""
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from .errors import ProtocolError
+from .errors import MissingMemberWarning, ProtocolError
 
 
 class _Unset:
@@ -49,7 +50,11 @@ def decode(cls: Any, value: Any, fields: Sequence[FieldSpec]) -> Any:
     for json_name, attribute, convert, required in fields:
         if json_name not in value:
             if required:
-                raise ProtocolError(f"{cls.__name__}: the answer lacks its required member {json_name!r}")
+                # An older meetingd than this client: the call has taken effect, so the answer
+                # is read as far as it goes rather than reported as a failure.
+                warnings.warn(
+                    f"{cls.__name__}: the answer lacks {json_name!r}, which this client expects (is meetingd older than the client?); it reads as None",
+                    MissingMemberWarning, stacklevel=2)
             known[attribute] = None
             continue
         member = value[json_name]

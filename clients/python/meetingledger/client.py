@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Type, TypeVar
 
 from . import _generated
-from .errors import MeetingdExited, MeetingdUnavailable, ProtocolError, ServiceError
+from .errors import MeetingdExited, MeetingdUnavailable, MeetingLedgerError, ProtocolError, ServiceError
 from .transport import MeetingdProcess, meetingd_command
 
 T = TypeVar("T")
@@ -33,12 +33,14 @@ PROTOCOL_CODES = {-32700: "parse error", -32600: "invalid request", -32601: "met
 class RetryPolicy:
     """How a call is retried when meetingd answers a retryable error or dies: at most `attempts`
     tries in all, waiting a random time up to base × 2^(try−1) (capped at `max_delay_seconds`)
-    between them, and none that would start after `deadline_seconds`."""
+    between them, and none that would start after `deadline_seconds` (counted from the call's
+    start; the default leaves room for a try that hung for the client's default 180-second
+    timeout to be tried again)."""
 
     attempts: int = 6
     base_delay_seconds: float = 0.05
     max_delay_seconds: float = 2.0
-    deadline_seconds: float = 60.0
+    deadline_seconds: float = 400.0
 
     def delay(self, attempt: int) -> float:
         return random.uniform(0, min(self.max_delay_seconds, self.base_delay_seconds * (2 ** (attempt - 1))))
@@ -163,7 +165,13 @@ class Client(_generated.Namespaces):
         if mutating and params.get("idempotency_key") is None:
             # One key for the call, whatever the retries: the first try that takes effect is the only one.
             params["idempotency_key"] = "py-" + uuid.uuid4().hex
-        result = self._send(method, params)
+        try:
+            result = self._send(method, params)
+        except MeetingLedgerError as failure:
+            # Its outcome may be unknown (a timeout, a process that died): the key lets the
+            # caller try it again, later, without doing it twice.
+            failure.idempotency_key = params.get("idempotency_key")
+            raise
         return result_type(result) if result_type is not None else result
 
     def _send(self, method: str, params: Dict[str, Any]) -> Any:

@@ -7,7 +7,13 @@ from typing import Any, Dict, List, Optional
 
 
 class MeetingLedgerError(Exception):
-    """Every exception this client raises."""
+    """Every exception this client raises. `retryable`: whether trying again may succeed (the
+    client has already retried as its `RetryPolicy` allows). `idempotency_key`: the key a
+    mutating call was sent with (the caller's or one the client made), to try it again safely
+    with the same key when its outcome is unknown; None for reads."""
+
+    retryable: bool = False
+    idempotency_key: Optional[str] = None
 
 
 class ServiceError(MeetingLedgerError):
@@ -51,7 +57,14 @@ class MeetingdExited(MeetingdUnavailable):
     Retried by the client: a mutating call carries its idempotency key, so the retry takes effect
     at most once."""
 
+    retryable = True
+
 
 class RequestTimeout(MeetingdExited):
     """No answer within the client's `timeout_seconds`: the process was taken to be stuck, ended
     and restarted."""
+
+
+class MissingMemberWarning(UserWarning):
+    """An answer lacked a member this client's schema calls required: a meetingd older than the
+    client. The member reads as None; upgrade meetingd, or use a client generated from it."""

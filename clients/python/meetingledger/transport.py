@@ -13,6 +13,7 @@ import itertools
 import json
 import logging
 import os
+import shutil
 import subprocess
 import threading
 from typing import Any, Deque, Dict, List, Mapping, Optional, Sequence
@@ -219,5 +220,6 @@ def _json_value(value: Any) -> Any:
 
 
 def meetingd_command(path: Optional[str], args: Sequence[str]) -> List[str]:
-    """The command line: `path`, else $MEETINGD_PATH, else `meetingd` on PATH, then `args`."""
-    return [path or os.environ.get("MEETINGD_PATH") or "meetingd", *args]
+    """The command line: `path`, else $MEETINGD_PATH, else `meetingd` on this process's PATH (found
+    here, so an `env` given to the client without PATH still starts it), then `args`."""
+    return [path or os.environ.get("MEETINGD_PATH") or shutil.which("meetingd") or "meetingd", *args]

@@ -150,6 +150,33 @@ class ClientTests(unittest.TestCase):
         self.assertLess(time.monotonic() - started, 5)
         self.assertEqual(hang.meetingd_starts, 2)
 
+    def test_a_failed_change_carries_its_key_and_every_failure_says_if_it_may_be_retried(self):
+        hang = Client(sys.executable, ["-c", "import time; time.sleep(60)"], timeout_seconds=0.3,
+                      retry=RetryPolicy(attempts=2, base_delay_seconds=0.01))
+        self.addCleanup(hang.close)
+        with self.assertRaises(RequestTimeout) as raised:
+            hang.credits.grant(actor="per_" + "0" * 32, user_id="per_" + "1" * 32, credits=5, reference="r-1")
+        self.assertTrue(raised.exception.idempotency_key.startswith("py-"), "the key to try it again with")
+        self.assertTrue(raised.exception.retryable)
+        with self.assertRaises(RequestTimeout) as read:
+            hang.system.ping()
+        self.assertIsNone(read.exception.idempotency_key, "a read has no key")
+        self.assertFalse(ProtocolError("x").retryable)
+
+    def test_the_default_retry_policy_tries_a_hung_meetingd_again(self):
+        ml = self.client()
+        self.assertGreater(RetryPolicy().deadline_seconds, 2 * ml.timeout_seconds, "a try that waited the whole default timeout is tried again")
+
+    def test_an_answer_from_an_older_meetingd_without_a_member_is_read_with_a_warning(self):
+        from meetingledger import MissingMemberWarning
+        from meetingledger._generated import Transfer
+        answer = {"id": "trf_" + "0" * 32, "kind": "grant", "credits": 5, "debit_account_id": "acc_" + "0" * 32,
+                  "credit_account_id": "acc_" + "1" * 32, "created_at": "2030-01-01T00:00:00Z"}
+        with self.assertWarns(MissingMemberWarning):
+            transfer = Transfer.from_json(answer)
+        self.assertIsNone(transfer.seq)
+        self.assertEqual(transfer.credits, 5)
+
     def test_a_meetingd_that_cannot_start_is_reported_with_its_log(self):
         with self.assertRaises(MeetingdUnavailable) as absent:
             Client("/nonexistent/meetingd").system.ping()
