@@ -47,11 +47,13 @@ enum MeetingWrites {
         let m = change.after, d = change.decision
         var out: [OutboxMessage] = d.notifications.map { n in
             let recipient = m.personId(of: n.recipient)
-            // What the recipient may read of the meeting (Meeting.hidesDetails), for the mail's text.
+            // The message carries what the recipient may read of the meeting (Meeting.hidesDetails):
+            // the meeting as meeting.get shows it to them, and no note where the details are hidden.
+            let hidden = m.hidesDetails(from: recipient)
             return OutboxMessage(
                 kind: n.kind, channel: "notification", recipientId: recipient, meetingId: m.id, eventId: eventId,
-                payload: ["meeting": m.json, "recipient_role": .string(n.recipient.rawValue), "actor_role": .string(actor.role), "note": .optional(d.events.first?.note),
-                          "details_hidden": .bool(m.hidesDetails(from: recipient))])
+                payload: ["meeting": m.json(seenBy: recipient), "recipient_role": .string(n.recipient.rawValue), "actor_role": .string(actor.role),
+                          "note": hidden ? .null : .optional(d.events.first?.note), "details_hidden": .bool(hidden)])
         }
         out += d.video.map { op in
             OutboxMessage(kind: op.rawValue, channel: "video", recipientId: nil, meetingId: m.id, eventId: eventId, payload: ["meeting": m.json])

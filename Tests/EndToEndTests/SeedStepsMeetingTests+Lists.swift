@@ -129,8 +129,16 @@ final class SeedStepsMeetingListTests: EndToEndTestCase {
         try w.updateSettings(["email_user_on_decline": true])
         let second = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 8, hour: 10)))
         _ = try w.drainOutbox()
-        try w.act("meeting.decline", as: w.expert, second, ["reason_code": "other"])
-        XCTAssertEqual(try w.drainedSummary(), ["meeting_rejected_by_expert→user"])
+        try w.act("meeting.decline", as: w.expert, second, ["reason_code": "other", "note": "private: schedule"])
+        let told = try w.drainRaw()
+        XCTAssertEqual(told.compactMap { $0["kind"]?.string }, ["meeting_rejected_by_expert"])
+        // The message itself carries only what the user may read: no date, no note.
+        let payload = told.first?["payload"] ?? .null
+        XCTAssertEqual(payload["details_hidden"], true)
+        XCTAssertEqual(payload["note"], .null, "\(payload)")
+        XCTAssertEqual(payload["meeting"]?["start"], .null, "\(payload)")
+        XCTAssertEqual(payload["meeting"]?["details_hidden"], true)
+        XCTAssertEqual(payload["meeting"]?["decline_reason"]?["code"], "other")
     }
 
     // MARK: 8. Pending requests and the same time
