@@ -325,9 +325,9 @@ enum MeetingAPI {
 
     static let conflicts = MethodDefinition(
         "meeting.conflicts", "The expert's agreed meetings overlapping a meeting (or a proposed time): the confirmation dialog's warning",
-        audience: .roles([.expert, .admin]), mutating: false,
+        audience: .roles([.expert, .admin, .office]), mutating: false,
         params: [.init("meeting_id", .id(.meeting)), .init("start", .timestamp), .init("length_minutes", .integer(min: 5, max: 1440)),
-                 .init("expert_id", .id(.person), "For admins; experts see their own calendar")],
+                 .init("expert_id", .id(.person), "For admins and the office (who confirm for experts); experts see their own calendar")],
         result: .object([.init("meetings", .list(meetingSchema), required: true)]), errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             statements: { scope, p in
@@ -342,9 +342,11 @@ enum MeetingAPI {
                 let row = try rows[0].one()
                 if let id = p.optionalString("meeting_id") {
                     let m = try readable(ctx, try MeetingQueries.decodeMeeting(rows[0]), id)
-                    guard m.expertId == ctx.actor.id || ctx.actor.has(.admin) else { throw AppError.forbidden("only the meeting's expert sees its conflicts") }
+                    guard m.expertId == ctx.actor.id || ctx.actor.hasAny([.admin, .office]) else {
+                        throw AppError.forbidden("only the meeting's expert (and admins and the office) see its conflicts")
+                    }
                 } else if let expert = p.optionalString("expert_id"), expert != ctx.actor.id {
-                    try ctx.actor.require(.admin, to: "see another expert's conflicts")
+                    guard ctx.actor.hasAny([.admin, .office]) else { throw AppError.forbidden("only admins and the office see another expert's conflicts") }
                 }
                 let list = try (row.json("conflicts").arrayValue ?? []).map { try Records.meeting(StoredJSON($0, path: "conflicts")).json }
                 return ["meetings": .array(list)]

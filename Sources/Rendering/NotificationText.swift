@@ -46,6 +46,10 @@ public enum NotificationText {
         // declined one, to its user's side) is told as meeting.get shows it: with whom, for whom
         // and the public reason; the note the other side wrote is theirs.
         let hidden = payload["details_hidden"]?.boolValue == true
+        // What became of credits held for a meeting that ended unanswered or declined: said to
+        // the user, whose credits they were, and only when some were held.
+        let returned = payload["recipient_role"]?.stringValue != "expert" && payload["meeting"]?["credit_status"]?.stringValue == "returned"
+            ? " The credits held for it are returned." : ""
         // What the office did for the expert is told to the expert as the office's doing.
         let byOffice = payload["actor_role"]?.stringValue == "office" && payload["recipient_role"]?.stringValue == "expert"
         var (subject, line): (String, String)
@@ -53,7 +57,7 @@ public enum NotificationText {
         case "meeting_request": (subject, line) = ("New meeting request from \(other)", "\(other) asks to meet on \(when) for \(what). Please confirm or decline.")
         case "expert_meeting_invitation": (subject, line) = ("\(provider) \(other) invites you to a meeting", "\(other) proposes a meeting on \(when) for \(what). Please confirm or decline.")
         case "meeting_confirmed", "meeting_confirmed_by_expert", "meeting_confirmed_by_user": (subject, line) = ("Meeting confirmed: \(when)", "Your meeting with \(other) on \(when) for \(what) is confirmed.")
-        case "meeting_rejected_by_expert", "meeting_rejected_by_user": (subject, line) = ("Meeting declined", "\(other) declined the meeting on \(when). Any credits held for it are returned.")
+        case "meeting_rejected_by_expert", "meeting_rejected_by_user": (subject, line) = ("Meeting declined", "\(other) declined the meeting on \(when).\(returned)")
         case "meeting_withdrawn_by_expert", "meeting_withdrawn_by_user": (subject, line) = ("Meeting withdrawn", "\(other) withdrew the meeting on \(when).")
         case "cancellation_by_expert", "cancellation_by_user", "occurrence_skipped_by_expert", "occurrence_skipped_by_user":
             (subject, line) = ending(kind, payload, settings: settings, other: other, when: when, what: what)
@@ -63,7 +67,7 @@ public enum NotificationText {
             (subject, line) = ("New date proposed by \(other)", "\(other) proposes to move your meeting on \(when)\(proposed). The original date stays in effect until you approve the new one.")
         case "rescheduling_rejected_by_expert", "rescheduling_rejected_by_user": (subject, line) = ("New date proposed by \(other)", "\(other) proposes a new date for the declined meeting: \(when). Please confirm or decline.")
         case "counter_offer_by_expert", "counter_offer_by_user": (subject, line) = ("\(other) proposes another time", "\(other) proposes \(when) instead. Please confirm or decline.")
-        case "new_date_accepted_by_user": (subject, line) = ("\(other) accepted the new date: please make the session", "\(other) accepted \(when) for \(what). Please process the request: give its session type and location to make the session.")
+        case "new_date_accepted_by_user": (subject, line) = ("\(other) accepted the date: please make the session", "\(other) accepted \(when) for \(what). Please process the request: give its session type and location to make the session.")
         case "meeting_booked_for_user": (subject, line) = ("A meeting was requested for you", "A meeting with \(other) on \(when) for \(what) was requested for you. It waits for the \(provider.lowercased())'s confirmation.")
         case let k where k.hasPrefix("alternative_date_approved"): (subject, line) = ("New date approved by \(other)", "\(other) approved the new date: your meeting is now on \(when).")
         case let k where k.hasPrefix("alternative_date_rejected"):
@@ -78,7 +82,9 @@ public enum NotificationText {
         case "session_logged": (subject, line) = ("Session logged", "\(other) logged your session of \(when).")
         case "user_no_show": (subject, line) = ("Missed meeting", "\(other) reported that you did not attend the meeting of \(when).")
         case "expert_no_show": (subject, line) = ("Missed meeting reported", "The meeting of \(when) was reported as missed by you; the credits were returned.")
-        case "request_expired": (subject, line) = ("Request expired", "The meeting request for \(when) was not answered in time and has expired.")
+        case "request_expired":
+            let asked = payload["meeting"]?["proposed_by"]?.stringValue == "expert" ? "proposal" : "request"
+            (subject, line) = ("\(asked.capitalized) expired", "The meeting \(asked) for \(when) was not answered in time and has expired.\(returned)")
         case "user_suspended": (subject, line) = ("Booking suspended", "Because of missed meetings you cannot book until \(payload["until"]?.stringValue.flatMap { try? Instant(rfc3339: $0) }.map { LocalTimeText.format($0, zone: recipient.timeZone) } ?? "later").")
         case "calendar.invite": (subject, line) = invitation(payload, other: other, what: what, when: when)
         case "chat_message":
@@ -89,9 +95,9 @@ public enum NotificationText {
         }
         if hidden {
             let reason = payload["meeting"]?["decline_reason"]?["label"]?.stringValue.map { " Reason: \(PersonText.line($0))." } ?? ""
-            (subject, line) = ("Meeting declined", "\(other) declined the meeting. Any credits held for it are returned.\(reason)")
+            (subject, line) = ("Meeting declined", "\(other) declined the meeting.\(returned)\(reason)")
         } else if byOffice {
-            (subject, line) = officeLine(kind, other: other, when: when, what: what)
+            (subject, line) = officeLine(kind, payload, other: other, when: when, what: what, zone: recipient.timeZone)
         }
         // Seed 003: meetings a customer booked for a student name the student.
         let student = payload["meeting"]?["student_name"]?.stringValue.map { $0.isEmpty ? "" : " The meeting is for \(PersonText.line($0))." } ?? ""
@@ -122,7 +128,8 @@ public enum NotificationText {
             let late = "it was ended within \(settings.cancellationWindowHours) hours of its start"
             credits = recipient == "user"
                 ? " As \(late), \(charged) of its \(price) credits were charged" + (charged < price ? "; the rest was returned." : ".")
-                : " As \(late), \(charged) of its \(price) credits are paid to you."
+                : " As \(late), \(charged) of its \(price) credits are charged and paid to you"
+                    + (settings.platformFeePercent > 0 ? ", less the platform's \(settings.platformFeePercent)% fee." : ".")
         } else if recipient == "user", meeting["credit_status"]?.stringValue == "returned" {
             credits = " The credits held for it were returned."
         }
@@ -136,7 +143,7 @@ public enum NotificationText {
 
     /// What the expert reads of an action the office took on their side of a meeting with
     /// `other` (seed 003: the office confirms, declines and proposes new dates for tutors).
-    static func officeLine(_ kind: String, other: String, when: String, what: String) -> (String, String) {
+    static func officeLine(_ kind: String, _ payload: JSON, other: String, when: String, what: String, zone: String) -> (String, String) {
         let subject = "The office updated your meeting with \(other)"
         switch kind {
         case "meeting_request", "meeting_booked_for_user":
@@ -144,9 +151,20 @@ public enum NotificationText {
         case let k where k.hasPrefix("meeting_confirmed"): return (subject, "The office confirmed your meeting with \(other) on \(when) for \(what) for you.")
         case let k where k.hasPrefix("meeting_rejected"): return (subject, "The office declined the meeting with \(other) on \(when) for you.")
         case let k where k.hasPrefix("meeting_withdrawn"): return (subject, "The office withdrew the meeting with \(other) on \(when) for you.")
+        case let k where k.hasPrefix("rescheduling_agreed"):
+            // The proposed date is the alternate; the agreed one stays until it is approved.
+            let proposed = (payload["meeting"]?["alternate"]?["start"]?.stringValue).flatMap { try? Instant(rfc3339: $0) }
+                .map { LocalTimeText.format($0, zone: zone) } ?? when
+            return (subject, "The office proposed to move your meeting with \(other) on \(when) to \(proposed) for you. It waits for \(other)'s answer.")
         case let k where k.hasPrefix("counter_offer") || k.hasPrefix("rescheduling_"):
             return (subject, "The office proposed \(when) to \(other) for you, for \(what). It waits for \(other)'s answer.")
-        case let k where k.hasPrefix("alternative_date_"): return (subject, "The office answered the alternate date of your meeting with \(other) for you (now \(when)).")
+        case let k where k.hasPrefix("alternative_date_approved"):
+            return (subject, "The office approved the new date \(other) proposed for you: your meeting is now on \(when).")
+        case let k where k.hasPrefix("alternative_date_rejected"):
+            let stays = payload["meeting"]?["status"]?.stringValue == "rejected" ? "stays declined" : "stays on \(when)"
+            return (subject, "The office turned down the new date \(other) proposed for you; the meeting \(stays).")
+        case let k where k.hasPrefix("alternative_date_cancelled"):
+            return (subject, "The office withdrew the new date it proposed to \(other) for you; the meeting stays on \(when).")
         case let k where k.hasPrefix("cancellation_by"): return (subject, "The office cancelled your meeting with \(other) on \(when) for \(what) for you.")
         case let k where k.hasPrefix("occurrence_skipped"): return (subject, "The office skipped your meeting with \(other) on \(when) for \(what) for you; it is cancelled.")
         default: return (subject, "The office updated your meeting with \(other) on \(when) for you.")

@@ -239,6 +239,9 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         let made = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 10)))
         _ = try w.drainOutbox()
         try w.refuse("meeting.confirm", as: outsider, made, ["session_type": "Tutoring"], code: 4003)
+        // The office sees the tutor's clashes before it confirms for them, as the tutor would.
+        XCTAssertEqual(try w.meetingd.result("meeting.conflicts", as: olga, ["meeting_id": .string(made)])["meetings"], [])
+        try w.meetingd.error("meeting.conflicts", as: outsider, ["meeting_id": .string(made)], code: 4003)
         let office = try Meetctl(actor: olga)
         let confirmed = try office.json(["confirm", made, "--session-type", "Assessment", "--location", w.locationId])
         assertMeeting(confirmed, status: "agreed", credit: "blocked")

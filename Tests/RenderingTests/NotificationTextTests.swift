@@ -38,13 +38,14 @@ final class NotificationTextTests: XCTestCase {
     /// A declined meeting's mail to its user shows what meeting.get shows them: with whom and the
     /// public reason, not the session's details nor the note the expert wrote (seed 000).
     func testADeclineToldToTheUserHidesTheDetailsAndTheNote() throws {
-        let declined: JSON = ["status": "rejected", "decline_reason": ["code": "schedule_conflict", "label": "Schedule conflict"], "student_name": "Alex Young"]
+        let declined: JSON = ["status": "rejected", "credit_status": "returned", "decline_reason": ["code": "schedule_conflict", "label": "Schedule conflict"],
+                              "student_name": "Alex Young"]
         let details = NotificationText.MeetingDetails(lengthMinutes: 60, location: "Room 1", topic: "Decimals")
         let toUser = NotificationText.compose(
             kind: "meeting_rejected_by_expert", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
             payload: ["meeting": declined, "recipient_role": "user", "details_hidden": true, "note": "internal: not this family"], settings: try settings(),
             details: details)
-        XCTAssertTrue(toUser.body.contains("Talia Kim declined the meeting. Any credits held for it are returned. Reason: Schedule conflict."), toUser.body)
+        XCTAssertTrue(toUser.body.contains("Talia Kim declined the meeting. The credits held for it are returned. Reason: Schedule conflict."), toUser.body)
         XCTAssertTrue(toUser.body.contains("The meeting is for Alex Young."), toUser.body)
         for secret in ["internal", "Room 1", "Decimals", "15:00"] {
             XCTAssertFalse(toUser.body.contains(secret) || toUser.push.contains(secret) || toUser.subject.contains(secret), "\(secret) in \(toUser)")
@@ -75,6 +76,40 @@ final class NotificationTextTests: XCTestCase {
             kind: "meeting_rejected_by_expert", recipient: talia, counterpart: sam, service: nil, start: start,
             payload: ["recipient_role": "expert", "actor_role": "office"], settings: try settings())
         XCTAssertTrue(declined.body.contains("The office declined the meeting with Sam Lee"), declined.body)
+
+        // A new date the office proposes for an agreed meeting is the alternate's, not the agreed one.
+        let moved = NotificationText.compose(
+            kind: "rescheduling_agreed_by_expert", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
+            payload: ["meeting": ["status": "agreed", "alternate": ["start": "2030-03-15T14:00:00Z"]], "recipient_role": "expert", "actor_role": "office"],
+            settings: try settings())
+        XCTAssertTrue(moved.body.contains("move your meeting with Sam Lee on Mon 11 Mar 2030 10:00 EDT to Fri 15 Mar 2030 10:00 EDT for you"), moved.body)
+        // Its answers to new dates say which answer.
+        let turnedDown = NotificationText.compose(
+            kind: "alternative_date_rejected_by_expert", recipient: talia, counterpart: sam, service: nil, start: start,
+            payload: ["meeting": ["status": "rejected"], "recipient_role": "expert", "actor_role": "office"], settings: try settings())
+        XCTAssertTrue(turnedDown.body.contains("The office turned down the new date Sam Lee proposed for you; the meeting stays declined."), turnedDown.body)
+        let approved = NotificationText.compose(
+            kind: "alternative_date_approved_by_expert", recipient: talia, counterpart: sam, service: nil, start: start,
+            payload: ["meeting": ["status": "agreed"], "recipient_role": "expert", "actor_role": "office"], settings: try settings())
+        XCTAssertTrue(approved.body.contains("The office approved the new date Sam Lee proposed for you: your meeting is now on Mon 11 Mar 2030 10:00 EDT."), approved.body)
+    }
+
+    /// Credits are said to be returned only when some were held; a proposal that expires is called one.
+    func testCreditsAreMentionedOnlyWhereSomeWereHeld() throws {
+        let proposal: JSON = ["status": "rejected", "credit_status": "none", "proposed_by": "expert"]
+        let declined = NotificationText.compose(
+            kind: "meeting_rejected_by_user", recipient: talia, counterpart: sam, service: nil, start: start,
+            payload: ["meeting": proposal, "recipient_role": "expert", "actor_role": "user"], settings: try settings())
+        XCTAssertFalse(declined.body.contains("credits"), declined.body)
+        let expired = NotificationText.compose(
+            kind: "request_expired", recipient: sam, counterpart: talia, service: nil, start: start,
+            payload: ["meeting": ["status": "expired", "credit_status": "returned", "proposed_by": "user"], "recipient_role": "user"], settings: try settings())
+        XCTAssertTrue(expired.body.contains("The meeting request for Mon 11 Mar 2030 15:00 CET was not answered in time and has expired. The credits held for it are returned."), expired.body)
+        let proposalExpired = NotificationText.compose(
+            kind: "request_expired", recipient: sam, counterpart: talia, service: nil, start: start,
+            payload: ["meeting": ["status": "expired", "credit_status": "none", "proposed_by": "expert"], "recipient_role": "user"], settings: try settings())
+        XCTAssertEqual(proposalExpired.subject, "[TP] Proposal expired")
+        XCTAssertFalse(proposalExpired.body.contains("credits"), proposalExpired.body)
     }
 
     /// An expert's proposal carries its note on the meeting: the invitation mail shows it. An
@@ -111,7 +146,19 @@ final class NotificationTextTests: XCTestCase {
             kind: "cancellation_by_user", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
             payload: ["meeting": charged, "recipient_role": "expert", "actor_role": "user", "note": "Fever"], settings: try settings())
         XCTAssertEqual(toExpert.subject, "[TP] Meeting cancelled by Sam Lee")
-        XCTAssertTrue(toExpert.body.contains("50 of its 100 credits are paid to you.") && toExpert.body.contains("Note from Sam Lee: Fever"), toExpert.body)
+        XCTAssertTrue(toExpert.body.contains("Note from Sam Lee: Fever"), toExpert.body)
+        var noFee = try settings()
+        try noFee.apply(["platform_fee_percent": 0], path: "")
+        let withoutFee = NotificationText.compose(
+            kind: "cancellation_by_user", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
+            payload: ["meeting": charged, "recipient_role": "expert", "actor_role": "user"], settings: noFee)
+        XCTAssertTrue(withoutFee.body.contains("50 of its 100 credits are charged and paid to you."), withoutFee.body)
+        var feeSettings = try settings()
+        try feeSettings.apply(["platform_fee_percent": 20], path: "")
+        let withFee = NotificationText.compose(
+            kind: "cancellation_by_user", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
+            payload: ["meeting": charged, "recipient_role": "expert", "actor_role": "user"], settings: feeSettings)
+        XCTAssertTrue(withFee.body.contains("50 of its 100 credits are charged and paid to you, less the platform's 20% fee."), withFee.body)
 
         let returned: JSON = ["status": "cancelled", "credit_status": "returned", "price_credits": 100]
         let skipped = NotificationText.compose(

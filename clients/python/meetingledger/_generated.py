@@ -3887,14 +3887,15 @@ class MeetingNamespace:
     ) -> MeetingConflictsResult:
         """The expert's agreed meetings overlapping a meeting (or a proposed time): the confirmation dialog's warning.
 
-        Who may call: expert, admin. Read-only.
+        Who may call: expert, admin, office. Read-only.
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
         meeting_id (mtg_… id)
         start (date-time)
         length_minutes (5…1440)
-        expert_id (per_… id): For admins; experts see their own calendar
+        expert_id (per_… id): For admins and the office (who confirm for experts); experts see their own
+            calendar
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
