@@ -18,6 +18,12 @@ enum MeetingAPI {
     static let expectedVersion = Schema.Field("expected_version", .integer(min: 1, max: .max), "Fail with invalid_state if the meeting changed since this version")
     static let acceptConflicts = Schema.Field(
         "accept_conflicts", .boolean, "Confirm even though the expert has an agreed meeting at that time (the expert's side only)")
+    /// The expert's side proposing a time that overlaps their agreed meetings (seed 004's warning
+    /// in the confirmation dialog): refused with time_conflict unless accepted here, and then the
+    /// user's yes to that time makes it agreed.
+    static let proposeOverConflicts = Schema.Field(
+        "accept_conflicts", .boolean,
+        "The expert's side proposes this time even though the expert has an agreed meeting then (time_conflict otherwise); the user's acceptance then stands. Not for a new date of an agreed meeting, which its answer checks")
     static let reasonCode = Schema.Field("reason_code", .text(min: 1, max: 64), required: true, "A code from the community's list")
     static let note = Schema.Field("note", .text(min: 0, max: 10_000))
     static let length = Schema.Field("length_minutes", .integer(min: 5, max: 1440))
@@ -132,14 +138,16 @@ enum MeetingAPI {
             note, .init("from_meeting_id", .id(.meeting), "The meeting this proposal follows, one between you and the user (a proposal made from the chat needs none: a user and an expert have one conversation)"),
             .init("student_id", .id(.person), "The student of the user the meeting is for"),
             .init("session_type", .text(min: 1, max: 64), "The session's type from the community's list; with it the user's acceptance makes the session"),
+            proposeOverConflicts,
         ],
-        result: meetingSchema, errors: [DocErrors.notFound, DocErrors.sessionLog],
+        result: meetingSchema, errors: [DocErrors.notFound, DocErrors.sessionLog, DocErrors.timeConflict],
         body: .command(MeetingUseCases.propose { params in
             MeetingDecider.ProposeInput(
                 userId: try params.string("user_id"), serviceId: try params.string("service_id"), start: try params.instant("start"),
                 lengthMinutes: try params.int("length_minutes"), priceCredits: try params.int("price_credits"), skill: params.optionalString("skill"),
                 locationId: params.optionalString("location_id"), note: params.optionalString("note"), fromMeetingId: params.optionalString("from_meeting_id"),
-                studentId: params.optionalString("student_id"), sessionType: params.optionalString("session_type"))
+                studentId: params.optionalString("student_id"), sessionType: params.optionalString("session_type"),
+                acceptConflicts: params.bool("accept_conflicts"))
         }))
 
     // MARK: Acting
@@ -185,15 +193,16 @@ enum MeetingAPI {
     static let reschedule = MethodDefinition(
         "meeting.reschedule",
         "Proposes a new date (and length: the price follows it): an alternate for an agreed meeting, a new date for a rejected one, a counter-offer while awaiting approval",
-        audience: .member, mutating: true, params: [meetingId, .init("start", .timestamp, required: true), length, note, expectedVersion],
+        audience: .member, mutating: true, params: [meetingId, .init("start", .timestamp, required: true), length, note, expectedVersion, proposeOverConflicts],
         result: meetingSchema,
-        errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted, DocErrors.slotUnavailable, DocErrors.usageLimit, DocErrors.sessionLog],
+        errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted, DocErrors.slotUnavailable, DocErrors.usageLimit, DocErrors.sessionLog,
+                 DocErrors.timeConflict],
         body: .command(MeetingUseCases.act(window: { p in (try p.instant("start"), p.optionalInt("length_minutes")) }) { p, c in
             let length = p.optionalInt("length_minutes") ?? c.meeting?.state.lengthMinutes ?? 0
             // The price is worked out by the decision from the new length.
             return MeetingDecider.ActInput(
                 command: .reschedule(start: try p.instant("start"), lengthMinutes: length, priceCredits: 0, note: p.optionalString("note")),
-                expectedVersion: p.optionalInt("expected_version"))
+                expectedVersion: p.optionalInt("expected_version"), acceptConflicts: p.bool("accept_conflicts"))
         }))
 
     static let confirmAlternate = action(

@@ -111,6 +111,14 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
             details: ["meeting_ids": .array(meetingIds.map { .string($0) })])
     }
 
+    /// The same conflict told to a user: no other meeting named, nothing they may not do suggested.
+    public static func timeConflictForUser() -> AppError {
+        AppError(
+            .timeConflict,
+            message: "Time conflict: the expert already has an agreed meeting at that time; choose another time, or ask the expert to confirm this one",
+            details: ["meeting_ids": []])
+    }
+
     public static func slotUnavailable(_ why: String) -> AppError {
         AppError(.slotUnavailable, message: "Slot unavailable: \(why)")
     }

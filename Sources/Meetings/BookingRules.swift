@@ -78,7 +78,8 @@ public enum BookingRule: String, Sendable, CaseIterable {
     /// The user's meetings in the week stay within the community's weekly limit.
     case weeklyLimit
     /// A meeting becoming agreed does not overlap the expert's agreed meetings, unless the
-    /// expert (or the office for them) accepts the conflict.
+    /// expert (or the office for them) accepts the conflict: when confirming, or already when
+    /// proposing the time the user then accepts (seed 004: warned in the confirmation dialog).
     case conflicts
     /// The user has the credits a new hold needs.
     case credits
@@ -117,6 +118,12 @@ public struct BookingAttempt: Sendable {
     /// The step leaves the meeting agreed at this time (conflicts are checked).
     public var becomesAgreed: Bool
     public var acceptConflicts: Bool
+    /// The expert's side sets the time the user will answer (a proposal, a counter-offer, a new
+    /// date for a declined meeting): the expert is warned of their overlaps now (seed 004, the
+    /// confirmation dialog), and an overlap they accept is theirs when the user says yes.
+    public var expertProposesTime: Bool = false
+    /// The expert accepted the overlap when they proposed this time (the meeting's conflict_accepted).
+    public var acceptedBefore: Bool = false
     public var side: BookingSide
     /// Credits a new hold takes (0: none).
     public var creditsToHold: Int64
@@ -166,7 +173,7 @@ public enum BookingRules {
         for rule in BookingRule.allCases where rule.applies(to: a.path) {
             try check(rule, a, c)
         }
-        return BookingVerdict(conflictAccepted: a.becomesAgreed && !overlapping(a, c).isEmpty)
+        return BookingVerdict(conflictAccepted: (a.becomesAgreed || a.expertProposesTime) && !overlapping(a, c).isEmpty)
     }
 
     static func check(_ rule: BookingRule, _ a: BookingAttempt, _ c: BookingContext) throws {
@@ -265,11 +272,12 @@ public enum BookingRules {
                 throw AppError.invalidParams(
                     field: "accept_conflicts", reason: "only the expert (or the office for them) may accept a time conflict")
             }
-            guard a.becomesAgreed else { return }
+            guard a.becomesAgreed || a.expertProposesTime else { return }
             let overlaps = overlapping(a, c)
-            if !overlaps.isEmpty && !a.acceptConflicts {
-                // The expert sees which of their meetings overlap; a user only that one does.
-                throw AppError.timeConflict(meetingIds: a.side == .expert ? overlaps.map(\.meetingId) : [])
+            if !overlaps.isEmpty && !a.acceptConflicts && !a.acceptedBefore {
+                // The expert sees which of their meetings overlap; a user only that one does, and
+                // is not told to accept what only the expert may.
+                throw a.side == .expert ? AppError.timeConflict(meetingIds: overlaps.map(\.meetingId)) : AppError.timeConflictForUser()
             }
         case .credits:
             guard a.creditsToHold > 0 else { return }

@@ -146,11 +146,14 @@ public enum MeetingDecider {
         public var studentId: String?
         /// The session's type, given up front: the user's acceptance then makes the session.
         public var sessionType: String?
+        /// The expert proposes the time knowing it overlaps their agreed meetings.
+        public var acceptConflicts: Bool
 
         public init(
             userId: String, serviceId: String, start: Instant, lengthMinutes: Int64, priceCredits: Int64, skill: String?, locationId: String?,
-            note: String?, fromMeetingId: String?, studentId: String? = nil, sessionType: String? = nil
+            note: String?, fromMeetingId: String?, studentId: String? = nil, sessionType: String? = nil, acceptConflicts: Bool = false
         ) {
+            self.acceptConflicts = acceptConflicts
             self.studentId = studentId
             self.sessionType = sessionType
             self.userId = userId
@@ -183,11 +186,13 @@ public enum MeetingDecider {
             }
         }
         let d = try Lifecycle.propose(start: input.start, lengthMinutes: input.lengthMinutes, priceCredits: input.priceCredits, now: c.now)
-        _ = try BookingRules.check(
-            BookingAttempt(
-                path: .propose, start: input.start, lengthMinutes: input.lengthMinutes, locationId: input.locationId, meetingId: nil,
-                becomesAgreed: false, side: .expert, studentId: input.studentId, skill: input.skill), c)
+        var attempt = BookingAttempt(
+            path: .propose, start: input.start, lengthMinutes: input.lengthMinutes, locationId: input.locationId, meetingId: nil,
+            becomesAgreed: false, acceptConflicts: input.acceptConflicts, side: .expert, studentId: input.studentId, skill: input.skill)
+        attempt.expertProposesTime = true
+        let verdict = try BookingRules.check(attempt, c)
         var m = newMeeting(c, ids: ids, state: d.next, priceSource: .expert, serviceId: service.id, user: user, expert: expert, studentId: input.studentId)
+        m.conflictAccepted = verdict.conflictAccepted
         m.skill = input.skill
         m.sessionType = input.sessionType
         m.locationId = input.locationId
@@ -216,11 +221,14 @@ public enum MeetingDecider {
         public var confirmDetails: ConfirmDetails?
         /// The side taken when it is not the person's own (an admin acting for a series' user).
         public var actingAs: MeetingActor?
+        /// The expert's side proposes a new time knowing it overlaps their agreed meetings.
+        public var acceptConflicts: Bool
 
         public init(
             command: Command, expectedVersion: Int64? = nil, allowAdmin: Bool = false, confirmDetails: ConfirmDetails? = nil,
-            actingAs: MeetingActor? = nil
+            actingAs: MeetingActor? = nil, acceptConflicts: Bool = false
         ) {
+            self.acceptConflicts = acceptConflicts
             self.command = command
             self.expectedVersion = expectedVersion
             self.allowAdmin = allowAdmin
@@ -260,12 +268,19 @@ public enum MeetingDecider {
         if let step = d.booking {
             let released = d.ledger.contains(.release) && m.state.holdOpen ? m.state.priceCredits : 0
             let held = d.ledger.contains(.hold) ? d.next.priceCredits : 0
-            let verdict = try BookingRules.check(
-                BookingAttempt(
-                    path: step.path, start: step.start, lengthMinutes: step.lengthMinutes, locationId: after.locationId, meetingId: m.id,
-                    becomesAgreed: step.becomesAgreed, acceptConflicts: step.acceptConflicts, side: actor == .party(.user) ? .user : .expert,
-                    creditsToHold: held, creditsReleased: released, studentId: m.studentId), c)
-            if step.becomesAgreed { after.conflictAccepted = verdict.conflictAccepted }
+            // Only a meeting not yet agreed carries an overlap its expert accepted when proposing its
+            // time (an agreed one's conflict_accepted is about its agreed time, which an alternate
+            // leaves in effect).
+            let side: BookingSide = actor == .party(.user) ? .user : .expert
+            let pending = m.state.status != .agreed
+            var attempt = BookingAttempt(
+                path: step.path, start: step.start, lengthMinutes: step.lengthMinutes, locationId: after.locationId, meetingId: m.id,
+                becomesAgreed: step.becomesAgreed, acceptConflicts: step.acceptConflicts || input.acceptConflicts, side: side,
+                creditsToHold: held, creditsReleased: released, studentId: m.studentId)
+            attempt.expertProposesTime = pending && side == .expert && !step.becomesAgreed && step.path == .expertReschedule
+            attempt.acceptedBefore = pending && step.becomesAgreed && m.conflictAccepted
+            let verdict = try BookingRules.check(attempt, c)
+            if step.becomesAgreed || pending { after.conflictAccepted = verdict.conflictAccepted }
         }
         // The reason a meeting was declined stays with it while it is rejected, and while a new
         // date given it afterwards waits for an answer; a new date turned down gives it its reason.

@@ -8,6 +8,9 @@ enum Commands {
     static let meetingId = ArgumentSpec(name: "MEETING", kind: .meeting, param: "meeting_id", help: "The meeting")
     static let acceptConflicts = OptionSpec(
         name: "accept-conflicts", kind: .flag, param: "accept_conflicts", help: "Confirm even though the expert has an agreed meeting then (see meetctl conflicts)")
+    static let proposeOverConflicts = OptionSpec(
+        name: "accept-conflicts", kind: .flag, param: "accept_conflicts",
+        help: "Propose the time even though you have an agreed meeting then (see meetctl conflicts); the user's yes then stands")
     static let note = OptionSpec(name: "note", kind: .text(placeholder: "TEXT"), param: "note", help: "A note to the other side")
     static func reason(_ list: String) -> OptionSpec {
         OptionSpec(name: "reason", kind: .text(placeholder: "CODE"), param: "reason_code", help: "A code from the community's \(list) list (meetctl reasons)", required: true)
@@ -119,6 +122,7 @@ enum Commands {
                 OptionSpec(name: "after", kind: .meeting, param: "from_meeting_id", help: "The meeting this proposal follows"),
                 OptionSpec(name: "student", kind: .person, param: "student_id", help: "The user's student the meeting is for"),
                 OptionSpec(name: "session-type", kind: .text(placeholder: "TYPE"), param: "session_type", help: "The session's type, so the user's acceptance makes the session"),
+                proposeOverConflicts,
             ],
             method: "meeting.propose", mutating: true, output: meetingRecord),
         CommandSpec(
@@ -158,6 +162,7 @@ enum Commands {
                 OptionSpec(name: "start", kind: .time, param: "start", help: "The new start", required: true),
                 OptionSpec(name: "length", kind: .minutes(5...1440), param: "length_minutes", help: "A new length"),
                 note,
+                proposeOverConflicts,
             ],
             method: "meeting.reschedule", mutating: true, output: meetingRecord),
         CommandSpec(

@@ -11,8 +11,9 @@ final class BookingRulesPathTests: EndToEndTestCase {
     func testAUserCannotAcceptTheExpertsConflict() throws {
         let w = try MeetingWorld(self, label: #function)
         let other = try w.addUser(name: "other")
-        let othersMeeting = try w.agreed(start: day7, by: other)
+        // The proposal comes first: the other meeting, agreed after it, is an overlap the expert never accepted.
         let proposal = try MeetingWorld.id(of: w.propose(start: day7))
+        let othersMeeting = try w.agreed(start: day7, by: other)
         let refused = try w.refuse("meeting.confirm", as: w.user, proposal, ["accept_conflicts": true], code: -32602)
         XCTAssertEqual(refused["data"]?["field"], "accept_conflicts")
         let conflict = try w.refuse("meeting.confirm", as: w.user, proposal, code: 4010)
@@ -72,6 +73,43 @@ final class BookingRulesPathTests: EndToEndTestCase {
         try w.act("meeting.reschedule", as: w.user, pending, ["start": .string(MeetingTime.at(day: 9, hour: 10))])
         let moved = try w.act("meeting.reschedule", as: w.expert, agreed, ["start": .string(blocked)])
         XCTAssertEqual(moved["alternate"]?["start"], .string(blocked))
+        try w.assertReconciled()
+    }
+
+    /// Seed 004: the expert is warned of their own agreed meeting when they propose its time (a
+    /// proposal, a counter-offer); proposing it anyway (accept_conflicts) is their acceptance, so
+    /// the user's yes then stands. A user meeting an overlap the expert never accepted is told to
+    /// choose another time, not to accept it, and sees no other meeting.
+    func testAnExpertProposingOverTheirOwnMeetingIsWarnedAndTheirAcceptanceStands() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let busy = MeetingTime.at(day: 7, hour: 10)
+        let agreed = try w.agreed(start: busy)
+        let second = try w.addUser(name: "second")
+        let warned = try w.meetingd.error("meeting.propose", as: w.expert, [
+            "user_id": .string(second), "service_id": .string(w.serviceId), "start": .string(busy), "length_minutes": 60, "price_credits": 100,
+        ], code: 4010)
+        XCTAssertEqual(warned["data"]?["meeting_ids"], [.string(agreed)], "the expert sees which meeting")
+        let proposal = try MeetingWorld.id(of: w.propose(start: busy, to: second, extra: ["accept_conflicts": true]))
+        XCTAssertEqual(try w.meeting(proposal)["conflict_accepted"], true)
+        let accepted = try w.act("meeting.confirm", as: second, proposal)
+        assertMeeting(accepted, status: "agreed", credit: "blocked", "the expert accepted the overlap when proposing it")
+
+        // A counter-offer onto the busy time: warned, then accepted the same way.
+        let request = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 8, hour: 10), by: second))
+        try w.refuse("meeting.reschedule", as: w.expert, request, ["start": .string(busy)], code: 4010)
+        try w.refuse("meeting.reschedule", as: second, request, ["start": .string(MeetingTime.at(day: 8, hour: 12)), "accept_conflicts": true], code: -32602)
+        try w.act("meeting.reschedule", as: w.expert, request, ["start": .string(busy), "accept_conflicts": true])
+        assertMeeting(try w.act("meeting.confirm", as: second, request), status: "agreed", credit: "blocked")
+
+        // An overlap that came after the proposal was never accepted: the user is told plainly.
+        let later = MeetingTime.at(day: 9, hour: 10)
+        let offered = try MeetingWorld.id(of: w.propose(start: later, to: second))
+        XCTAssertEqual(try w.meeting(offered)["conflict_accepted"], false)
+        try w.agreed(start: later)
+        let refused = try w.refuse("meeting.confirm", as: second, offered, code: 4010)
+        XCTAssertEqual(refused["data"]?["meeting_ids"], [])
+        XCTAssertFalse(refused["message"]?.string?.contains("accept_conflicts") ?? true, "\(refused)")
+        XCTAssertTrue(refused["message"]?.string?.contains("choose another time") ?? false, "\(refused)")
         try w.assertReconciled()
     }
 

@@ -35,13 +35,13 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertEqual(try user.json(["confirm", id])["status"], "agreed")
         XCTAssertEqual(try expert.ok(["conflicts", id]), "No agreed meetings overlap.\n")
 
-        // A second proposal at the same time: the user's confirmation meets the expert's
-        // agreed meeting (time_conflict); `conflicts` shows it; the user declines instead.
-        let second = try XCTUnwrap(try expert.json([
-            "propose", "--user", c.userId, "--service", c.serviceId, "--start", "2030-03-11T10:30:00-04:00", "--length", "30", "--price", "50",
-        ])["id"]?.string)
-        let conflict = try user.fails(["confirm", second], status: 1)
+        // A second proposal at the same time: the expert is warned of their agreed meeting
+        // (time_conflict, seed 004); `conflicts` shows it; proposed anyway, the user declines.
+        let secondArguments = ["propose", "--user", c.userId, "--service", c.serviceId, "--start", "2030-03-11T10:30:00-04:00", "--length", "30", "--price", "50"]
+        let conflict = try expert.fails(secondArguments, status: 1)
         XCTAssertTrue(conflict.stderr.contains("error 4010: time_conflict"), conflict.stderr)
+        XCTAssertTrue(conflict.stderr.contains(id), "the expert sees which meeting: \(conflict.stderr)")
+        let second = try XCTUnwrap(try expert.json(secondArguments + ["--accept-conflicts"])["id"]?.string)
         XCTAssertEqual(try expert.json(["conflicts", second])["meetings"]?[0]?["id"]?.string, id)
         XCTAssertTrue(try expert.ok(["conflicts", "--start", "2030-03-11 10:15", "--length", "15"]).contains(id))
         let declined = try user.json(["decline", second, "--reason", "schedule_conflict", "--note", "Already booked then"])

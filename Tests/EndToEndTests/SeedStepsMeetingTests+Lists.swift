@@ -198,8 +198,9 @@ final class SeedStepsMeetingListTests: EndToEndTestCase {
     func testOnlyTheExpertMayAcceptTheOverlap() throws {
         let w = try MeetingWorld(self, label: #function, settings: ["pending_holds_slot": false])
         let start = MeetingTime.at(day: 7, hour: 10)
-        _ = try w.agreed(start: start)
+        // Proposed before the other meeting was agreed: an overlap the expert never accepted.
         let proposal = try MeetingWorld.id(of: w.propose(start: start))
+        _ = try w.agreed(start: start)
         let refused = try w.refuse("meeting.confirm", as: w.user, proposal, ["accept_conflicts": true], code: -32602)
         XCTAssertEqual(refused["data"]?["field"], "accept_conflicts")
         XCTAssertEqual(try w.refuse("meeting.confirm", as: w.user, proposal, code: 4010)["data"]?["meeting_ids"], [])

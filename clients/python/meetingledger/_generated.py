@@ -4032,6 +4032,7 @@ class MeetingNamespace:
         from_meeting_id: Optional[str] = UNSET,
         student_id: Optional[str] = UNSET,
         session_type: Optional[str] = UNSET,
+        accept_conflicts: Optional[bool] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Meeting:
         """An expert proposes a meeting to a user at a price they set: approved by the expert, waiting for the user (refused where the community sets experts_may_propose to false).
@@ -4053,14 +4054,18 @@ class MeetingNamespace:
         student_id (per_… id): The student of the user the meeting is for
         session_type: The session's type from the community's list; with it the user's acceptance makes the
             session
+        accept_conflicts: The expert's side proposes this time even though the expert has an agreed meeting
+            then (time_conflict otherwise); the user's acceptance then stands. Not for a new date of an
+            agreed meeting, which its answer checks
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, SessionLogRequiredError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        NotFoundError, SessionLogRequiredError, TimeConflictError, InvalidParamsError, InternalError,
+        BatchAnswerFullError.
         """
-        return self._client._call("meeting.propose", {"actor": actor, "user_id": user_id, "service_id": service_id, "start": start, "length_minutes": length_minutes, "price_credits": price_credits, "skill": skill, "location_id": location_id, "note": note, "from_meeting_id": from_meeting_id, "student_id": student_id, "session_type": session_type, "idempotency_key": idempotency_key}, True, Meeting.from_json)
+        return self._client._call("meeting.propose", {"actor": actor, "user_id": user_id, "service_id": service_id, "start": start, "length_minutes": length_minutes, "price_credits": price_credits, "skill": skill, "location_id": location_id, "note": note, "from_meeting_id": from_meeting_id, "student_id": student_id, "session_type": session_type, "accept_conflicts": accept_conflicts, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
     def reject_alternate(
         self,
@@ -4172,6 +4177,7 @@ class MeetingNamespace:
         length_minutes: Optional[int] = UNSET,
         note: Optional[str] = UNSET,
         expected_version: Optional[int] = UNSET,
+        accept_conflicts: Optional[bool] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Meeting:
         """Proposes a new date (and length: the price follows it): an alternate for an agreed meeting, a new date for a rejected one, a counter-offer while awaiting approval.
@@ -4185,15 +4191,18 @@ class MeetingNamespace:
         length_minutes (5…1440)
         note
         expected_version: Fail with invalid_state if the meeting changed since this version
+        accept_conflicts: The expert's side proposes this time even though the expert has an agreed meeting
+            then (time_conflict otherwise); the user's acceptance then stands. Not for a new date of an
+            agreed meeting, which its answer checks
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidStateError, MeetingStartedError, SlotUnavailableError, UsageLimitReachedError,
-        SessionLogRequiredError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        SessionLogRequiredError, TimeConflictError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("meeting.reschedule", {"actor": actor, "meeting_id": meeting_id, "start": start, "length_minutes": length_minutes, "note": note, "expected_version": expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
+        return self._client._call("meeting.reschedule", {"actor": actor, "meeting_id": meeting_id, "start": start, "length_minutes": length_minutes, "note": note, "expected_version": expected_version, "accept_conflicts": accept_conflicts, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
     def set_video_link(
         self,
