@@ -62,11 +62,19 @@ public enum NotificationText {
         case "cancellation_by_expert", "cancellation_by_user", "occurrence_skipped_by_expert", "occurrence_skipped_by_user":
             (subject, line) = ending(kind, payload, settings: settings, other: other, when: when, what: what)
         case "rescheduling_agreed_by_expert", "rescheduling_agreed_by_user":
-            let proposed = (payload["meeting"]?["alternate"]?["start"]?.stringValue).flatMap { try? Instant(rfc3339: $0) }
+            let alternate = payload["meeting"]?["alternate"] ?? .null
+            let proposed = (alternate["start"]?.stringValue).flatMap { try? Instant(rfc3339: $0) }
                 .map { " to " + LocalTimeText.format($0, zone: recipient.timeZone) } ?? ""
-            (subject, line) = ("New date proposed by \(other)", "\(other) proposes to move your meeting on \(when)\(proposed). The original date stays in effect until you approve the new one.")
+            // A new length changes the price: both are said, as approving holds that price.
+            let meeting = payload["meeting"] ?? .null
+            let terms = alternate["length_minutes"]?.intValue != meeting["length_minutes"]?.intValue
+                || alternate["price_credits"]?.intValue != meeting["price_credits"]?.intValue
+                ? Self.terms(alternate) : ""
+            (subject, line) = ("New date proposed by \(other)", "\(other) proposes to move your meeting on \(when)\(proposed)\(terms). The original date stays in effect until you approve the new one.")
         case "rescheduling_rejected_by_expert", "rescheduling_rejected_by_user": (subject, line) = ("New date proposed by \(other)", "\(other) proposes a new date for the declined meeting: \(when). Please confirm or decline.")
-        case "counter_offer_by_expert", "counter_offer_by_user": (subject, line) = ("\(other) proposes another time", "\(other) proposes \(when) instead. Please confirm or decline.")
+        case "counter_offer_by_expert", "counter_offer_by_user":
+            let released = returned.isEmpty ? "" : " The credits held for the earlier time are returned; accepting holds the new price."
+            (subject, line) = ("\(other) proposes another time", "\(other) proposes \(when)\(Self.terms(payload["meeting"] ?? .null)) instead. Please confirm or decline.\(released)")
         case "new_date_accepted_by_user": (subject, line) = ("\(other) accepted the date: please make the session", "\(other) accepted \(when) for \(what). Please process the request: give its session type and location to make the session.")
         case "meeting_booked_for_user": (subject, line) = ("A meeting was requested for you", "A meeting with \(other) on \(when) for \(what) was requested for you. It waits for the \(provider.lowercased())'s confirmation.")
         case let k where k.hasPrefix("alternative_date_approved"): (subject, line) = ("New date approved by \(other)", "\(other) approved the new date: your meeting is now on \(when).")
@@ -113,6 +121,12 @@ public enum NotificationText {
         let listed = hidden ? "" : details.map { "\n\n" + detailLines($0, when: when, zone: recipient.timeZone, service: service, settings: settings) } ?? ""
         let body = "\(greeting)\n\n\(line)\(student)\(note)\(listed)\n\n\(signature)"
         return Texts(subject: short + subject, body: body, push: String((short + line + student).prefix(140)))
+    }
+
+    /// " (90 minutes, 150 credits)": the length and price a proposed time comes with.
+    static func terms(_ proposal: JSON) -> String {
+        guard let minutes = proposal["length_minutes"]?.intValue, let credits = proposal["price_credits"]?.intValue else { return "" }
+        return " (\(minutes) minutes, \(credits) credits)"
     }
 
     /// A cancelled or skipped meeting, told to the side that ended it ("Your session has been

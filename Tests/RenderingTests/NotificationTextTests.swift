@@ -94,6 +94,29 @@ final class NotificationTextTests: XCTestCase {
         XCTAssertTrue(approved.body.contains("The office approved the new date Sam Lee proposed for you: your meeting is now on Mon 11 Mar 2030 10:00 EDT."), approved.body)
     }
 
+    /// A new time comes with its length and price: a counter-offer always says them (and that a
+    /// released hold came back), a new date for an agreed meeting when they change.
+    func testANewTimeSaysItsLengthAndPrice() throws {
+        let countered = NotificationText.compose(
+            kind: "counter_offer_by_expert", recipient: sam, counterpart: talia, service: nil, start: start,
+            payload: ["meeting": ["status": "awaiting_approval", "credit_status": "returned", "length_minutes": 30, "price_credits": 50],
+                      "recipient_role": "user", "actor_role": "expert"], settings: try settings())
+        XCTAssertTrue(countered.body.contains("Talia Kim proposes Mon 11 Mar 2030 15:00 CET (30 minutes, 50 credits) instead."), countered.body)
+        XCTAssertTrue(countered.body.contains("The credits held for the earlier time are returned; accepting holds the new price."), countered.body)
+        let longer = NotificationText.compose(
+            kind: "rescheduling_agreed_by_expert", recipient: sam, counterpart: talia, service: nil, start: start,
+            payload: ["meeting": ["status": "agreed", "length_minutes": 60, "price_credits": 100,
+                                  "alternate": ["start": "2030-03-12T14:00:00Z", "length_minutes": 120, "price_credits": 200]],
+                      "recipient_role": "user", "actor_role": "expert"], settings: try settings())
+        XCTAssertTrue(longer.body.contains("to Tue 12 Mar 2030 15:00 CET (120 minutes, 200 credits)."), longer.body)
+        let same = NotificationText.compose(
+            kind: "rescheduling_agreed_by_expert", recipient: sam, counterpart: talia, service: nil, start: start,
+            payload: ["meeting": ["status": "agreed", "length_minutes": 60, "price_credits": 100,
+                                  "alternate": ["start": "2030-03-12T14:00:00Z", "length_minutes": 60, "price_credits": 100]],
+                      "recipient_role": "user", "actor_role": "expert"], settings: try settings())
+        XCTAssertFalse(same.body.contains("credits)"), "same terms, not repeated: \(same.body)")
+    }
+
     /// Credits are said to be returned only when some were held; a proposal that expires is called one.
     func testCreditsAreMentionedOnlyWhereSomeWereHeld() throws {
         let proposal: JSON = ["status": "rejected", "credit_status": "none", "proposed_by": "expert"]
