@@ -37,7 +37,7 @@ enum OutboxAPI {
             .init("time_zone", .text(), required: true),
         ])), "Whom a notification or a calendar invitation goes to"),
         .init("cc", .list(.email),
-              "Copied on a notification: the community's office, and the meeting's expert on an update sent to its user (none on an invitation or a chat message)"),
+              "Copied on a notification: the community's office, and the meeting's expert on an update sent to its user (none on an invitation or a chat message). Where an event tells both sides, each reads their own message: the expert is not copied, and the office is copied once, on the user's"),
     ], additional: true))
 
     /// A claimed notification or calendar invitation with what a person reads (`rendered`: the
@@ -76,11 +76,17 @@ enum OutboxAPI {
     /// goes to its recipient alone; a chat message is between its two people.
     static func copied(_ claimed: OutboxStore.Claimed, channel: String?, kind: String, payload: JSON, settings: CommunitySettings) -> [String] {
         guard channel == "notification", kind != "chat_message" else { return [] }
+        // Where one event tells both sides, each reads their own message: the expert is not
+        // copied on the user's, and the office is copied once, on the user's.
+        let told = Set(payload["told"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         var copies: [String] = []
-        if payload["recipient_role"] == "user", payload["meeting"] != nil, kind != "meeting_reminder", let expert = claimed.counterpart {
+        if payload["recipient_role"] == "user", payload["meeting"] != nil, kind != "meeting_reminder", !told.contains("expert"),
+            let expert = claimed.counterpart
+        {
             copies.append(expert.email)
         }
-        if let office = settings.officeEmail, !copies.contains(office) { copies.append(office) }
+        let officeCopiedElsewhere = payload["recipient_role"] == "expert" && told.contains("user")
+        if let office = settings.officeEmail, !copies.contains(office), !officeCopiedElsewhere { copies.append(office) }
         return copies
     }
 

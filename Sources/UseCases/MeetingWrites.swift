@@ -45,6 +45,8 @@ enum MeetingWrites {
     /// The notifications, video operations and calendar invitations one change sends.
     static func messages(_ change: MeetingChange, eventId: String?, context c: BookingContext, actor: MeetingActor) -> [OutboxMessage] {
         let m = change.after, d = change.decision
+        // The sides this event tells, so a copy never repeats what its reader gets on their own.
+        let told: JSON = .array(Party.allCases.filter { p in d.notifications.contains { $0.recipient == p } }.map { .string($0.rawValue) })
         var out: [OutboxMessage] = d.notifications.map { n in
             let recipient = m.personId(of: n.recipient)
             // The message carries what the recipient may read of the meeting (Meeting.hidesDetails):
@@ -53,7 +55,7 @@ enum MeetingWrites {
             return OutboxMessage(
                 kind: n.kind, channel: "notification", recipientId: recipient, meetingId: m.id, eventId: eventId,
                 payload: ["meeting": m.json(seenBy: recipient), "recipient_role": .string(n.recipient.rawValue), "actor_role": .string(actor.role),
-                          "note": hidden ? .null : .optional(d.events.first?.note), "details_hidden": .bool(hidden)])
+                          "note": hidden ? .null : .optional(d.events.first?.note), "details_hidden": .bool(hidden), "told": told])
         }
         out += d.video.map { op in
             OutboxMessage(kind: op.rawValue, channel: "video", recipientId: nil, meetingId: m.id, eventId: eventId, payload: ["meeting": m.json])

@@ -223,6 +223,17 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         try w.act("meeting.reschedule", as: w.user, id, ["start": .string(MeetingTime.at(day: 7, hour: 12))])
         let toTutor = try XCTUnwrap(try w.drainRaw().first { $0["kind"] == "counter_offer_by_user" })
         XCTAssertEqual(toTutor["cc"], [.string(Self.office)])
+
+        // An event that tells both sides (a cancellation) is read once each: the tutor gets their
+        // own mail, not a copy of the customer's, and the office one copy.
+        try w.act("meeting.confirm", as: w.expert, id, ["session_type": "Tutoring", "location_id": .string(w.locationId)])
+        _ = try w.drainOutbox()
+        try w.act("meeting.cancel", as: w.user, id, ["reason_code": "other", "confirm_late": true])
+        let cancelled = try w.drainRaw().filter { $0["kind"] == "cancellation_by_user" }
+        let toCustomer = try XCTUnwrap(cancelled.first { $0["recipient_id"]?.string == w.user })
+        let toExpert = try XCTUnwrap(cancelled.first { $0["recipient_id"]?.string == w.expert })
+        XCTAssertEqual(toCustomer["cc"], [.string(Self.office)])
+        XCTAssertEqual(toExpert["cc"] ?? [], [], "\(toExpert)")
     }
 
     // MARK: 4. The office processes requests
