@@ -16,6 +16,7 @@ extension CalendarInvite {
             expert: person(expert), communityShortName: shortName, serviceName: service?.name ?? "", location: location?.name,
             videoURL: m.videoURL, topic: m.topic, agenda: agenda, stamp: stamp)
         self.student = m.studentId == nil ? nil : student.map(person)
+        self.sessionType = m.sessionType
     }
 
     /// The stable UID of a meeting's invitation.

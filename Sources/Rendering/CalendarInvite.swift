@@ -33,6 +33,8 @@ public struct CalendarInvite: Sendable {
     public var stamp: Instant
     /// The student the meeting is for, when the user (a customer) booked for one (seed 003).
     public var student: Person? = nil
+    /// The session's type, once the expert made the session (seed 003: a lesson, an assessment).
+    public var sessionType: String? = nil
 
     public init(
         meetingId: String, status: MeetingStatus, start: Instant, end: Instant, sequence: Int64, user: Person, expert: Person,
@@ -74,6 +76,7 @@ public struct CalendarInvite: Sendable {
     public var ics: String {
         var description = [serviceName]
         if let student { description.append("For \(student.firstName) \(student.lastName), booked by \(user.firstName) \(user.lastName)") }
+        if let sessionType, !sessionType.isEmpty { description.append("Session: \(sessionType)") }
         if let topic, !topic.isEmpty { description.append("Topic: \(topic)") }
         for (question, answer) in agenda { description.append("\(question) \(answer)") }
         if let videoURL { description.append("Video: \(videoURL)") }

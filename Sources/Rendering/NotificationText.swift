@@ -19,8 +19,10 @@ public enum NotificationText {
         public var location: String?
         public var videoURL: String?
         public var topic: String?
+        public var sessionType: String?
 
-        public init(lengthMinutes: Int64? = nil, location: String? = nil, videoURL: String? = nil, topic: String? = nil) {
+        public init(lengthMinutes: Int64? = nil, location: String? = nil, videoURL: String? = nil, topic: String? = nil, sessionType: String? = nil) {
+            self.sessionType = sessionType
             self.lengthMinutes = lengthMinutes
             self.location = location
             self.videoURL = videoURL
@@ -208,6 +210,7 @@ public enum NotificationText {
         if let place = d.location { rows.append(("Where", oneLine(place))) }
         if let url = d.videoURL { rows.append(("Video", oneLine(url))) }
         if let service { rows.append((oneLine(settings.label("class")), oneLine(service))) }
+        if let type = d.sessionType, !type.isEmpty { rows.append(("Session", oneLine(type))) }
         if let topic = d.topic, !topic.isEmpty { rows.append(("Topic", oneLine(topic))) }
         let width = rows.map { $0.0.count }.max() ?? 0
         return rows.map { $0.0 + ":" + String(repeating: " ", count: width - $0.0.count + 1) + $0.1 }.joined(separator: "\n")

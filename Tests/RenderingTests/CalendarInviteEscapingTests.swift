@@ -169,12 +169,14 @@ final class CalendarInviteEscapingTests: XCTestCase {
 
     func testTextReadsBackAsWritten() throws {
         for (what, text) in Self.hostile {
-            let ics = Self.invite(text).ics
+            var invite = Self.invite(text)
+            invite.sessionType = text
+            let ics = invite.ics
             let expected = Self.expectedText(text)
             XCTAssertEqual(value(ics, "LOCATION").map(Self.unescaped), expected, what)
             XCTAssertEqual(value(ics, "SUMMARY").map(Self.unescaped), "\(expected) and Talia\(expected) - \(expected)", what)
             let description = try XCTUnwrap(value(ics, "DESCRIPTION").map(Self.unescaped))
-            XCTAssertEqual(description, [expected, "Topic: \(expected)", "\(expected) \(expected)", "Anything to bring? \(expected)",
+            XCTAssertEqual(description, [expected, "Session: \(expected)", "Topic: \(expected)", "\(expected) \(expected)", "Anything to bring? \(expected)",
                                          "Video: https://video.example/r?x=\(expected)"].joined(separator: "\n"), what)
         }
     }

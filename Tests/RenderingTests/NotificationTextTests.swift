@@ -213,17 +213,19 @@ final class NotificationTextTests: XCTestCase {
     /// the service and the topic, each on one line whatever the text holds.
     func testTheBodyListsTheMeetingOnTheRecipientsClock() throws {
         let details = NotificationText.MeetingDetails(
-            lengthMinutes: 45, location: "Room 101", videoURL: "https://video.example/r", topic: "Moles\r\nBcc: eve@evil.example")
+            lengthMinutes: 45, location: "Room 101", videoURL: "https://video.example/r", topic: "Moles\r\nBcc: eve@evil.example",
+            sessionType: "Assessment")
         let t = NotificationText.compose(
             kind: "meeting_confirmed_by_expert", recipient: sam, counterpart: talia, service: "CHEM101", start: start, payload: [:],
             settings: try settings(), details: details)
         XCTAssertEqual(t.subject, "[TP] Meeting confirmed: Mon 11 Mar 2030 15:00 CET", "a confirmation names its date")
         XCTAssertTrue(t.body.contains("""
-            When:   Mon 11 Mar 2030 15:00 CET, 45 minutes (your time zone: Europe/Prague)
-            Where:  Room 101
-            Video:  https://video.example/r
-            Course: CHEM101
-            Topic:  Moles Bcc: eve@evil.example
+            When:    Mon 11 Mar 2030 15:00 CET, 45 minutes (your time zone: Europe/Prague)
+            Where:   Room 101
+            Video:   https://video.example/r
+            Course:  CHEM101
+            Session: Assessment
+            Topic:   Moles Bcc: eve@evil.example
             """), t.body)
     }
 
