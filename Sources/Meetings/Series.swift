@@ -395,6 +395,7 @@ extension Series {
     /// The series as `series.*` answers: its dates, skips (with their private detail only when
     /// `showDetail`), occurrences and the next one ahead of `now`.
     public func json(skips: [SeriesSkip], occurrences: [Meeting], now: Instant, showDetail: Bool) -> JSON {
+        let booked = withDetails(of: occurrences)
         let sortedOccurrences = occurrences.sorted { ($0.occurrenceDate?.day ?? 0) < ($1.occurrenceDate?.day ?? 0) }
         let items: [JSON] = sortedOccurrences.map { m in
             ["meeting_id": .string(m.id), "date": .optional(m.occurrenceDate?.description), "start": .string(m.state.start.rfc3339),
@@ -411,7 +412,7 @@ extension Series {
             "service_id": .string(serviceId), "location_id": .string(locationId), "time_zone": .string(timeZone),
             "weekday": .int(Int64(firstDate.isoWeekday)), "local_time": .string(LocalTimeOfDay(minutes: localMinutes).description),
             "first_date": .string(firstDate.description), "length_minutes": .int(lengthMinutes), "weeks": .optional(weeks),
-            "topic": .optional(withDetails(of: occurrences).topic), "agenda_answers": .array(withDetails(of: occurrences).agendaAnswers.map { .string($0) }),
+            "topic": .optional(booked.topic), "agenda_answers": .array(booked.agendaAnswers.map { .string($0) }),
             "skip_dates": .array(skipItems), "occurrences": .array(items), "next_occurrence": next ?? .null,
         ]
     }

@@ -65,8 +65,7 @@ public enum NotificationText {
             (subject, line) = ending(kind, payload, settings: settings, other: other, when: when, what: what)
         case "rescheduling_agreed_by_expert", "rescheduling_agreed_by_user":
             let alternate = payload["meeting"]?["alternate"] ?? .null
-            let proposed = (alternate["start"]?.stringValue).flatMap { try? Instant(rfc3339: $0) }
-                .map { " to " + LocalTimeText.format($0, zone: recipient.timeZone) } ?? ""
+            let proposed = proposedStart(payload, zone: recipient.timeZone).map { " to " + $0 } ?? ""
             // A new length changes the price: both are said, as approving holds that price.
             let meeting = payload["meeting"] ?? .null
             let terms = alternate["length_minutes"]?.intValue != meeting["length_minutes"]?.intValue
@@ -125,6 +124,11 @@ public enum NotificationText {
         return Texts(subject: short + subject, body: body, push: String((short + line + student).prefix(140)))
     }
 
+    /// The start of the new date proposed for an agreed meeting (its alternate), on `zone`'s clock.
+    static func proposedStart(_ payload: JSON, zone: String) -> String? {
+        (payload["meeting"]?["alternate"]?["start"]?.stringValue).flatMap { try? Instant(rfc3339: $0) }.map { LocalTimeText.format($0, zone: zone) }
+    }
+
     /// " (90 minutes, 150 credits)": the length and price a proposed time comes with.
     static func terms(_ proposal: JSON) -> String {
         guard let minutes = proposal["length_minutes"]?.intValue, let credits = proposal["price_credits"]?.intValue else { return "" }
@@ -169,8 +173,7 @@ public enum NotificationText {
         case let k where k.hasPrefix("meeting_withdrawn"): return (subject, "The office withdrew the meeting with \(other) on \(when) for you.")
         case let k where k.hasPrefix("rescheduling_agreed"):
             // The proposed date is the alternate; the agreed one stays until it is approved.
-            let proposed = (payload["meeting"]?["alternate"]?["start"]?.stringValue).flatMap { try? Instant(rfc3339: $0) }
-                .map { LocalTimeText.format($0, zone: zone) } ?? when
+            let proposed = proposedStart(payload, zone: zone) ?? when
             return (subject, "The office proposed to move your meeting with \(other) on \(when) to \(proposed) for you. It waits for \(other)'s answer.")
         case let k where k.hasPrefix("counter_offer") || k.hasPrefix("rescheduling_"):
             return (subject, "The office proposed \(when) to \(other) for you, for \(what). It waits for \(other)'s answer.")
