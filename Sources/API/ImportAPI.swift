@@ -23,7 +23,7 @@ enum ImportAPI {
         "Imports people, services, certifications or enrolments from CSV: all rows or none, each problem on its line; dry_run reports without changing anything",
         audience: .roles([.admin]), mutating: true,
         params: [
-            .init("kind", .oneOf(kinds), required: true, "Columns (header names match whatever their case, spaces and underscores) — \(columnsHelp)"),
+            .init("kind", .oneOf(kinds), required: true, "Columns (header names match whatever their case, spaces and underscores) — \(columnsHelp). A service named again keeps its kind and expert (a row that changes them is a problem on its line) and what an optional column the file leaves out holds"),
             .init("csv", .text(min: 1, max: Sheet.maxCharacters), required: true, "The file's text, with a header row; lists (roles, skills, agenda questions) separated by ; with a ; or \\ inside a value written \\; or \\\\"),
             .init("dry_run", .boolean, "Decide and report, change nothing"),
         ],

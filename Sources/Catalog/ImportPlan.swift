@@ -243,9 +243,23 @@ public enum ImportDecider {
                 services[name.lowercased()] = s
                 return record(row, .create, name)
             }
+            // A service's kind and its expert are what its certifications and meetings rest on:
+            // a file does not turn a shared service into someone's own or hand it to another
+            // expert (service.certify keeps the same rule).
+            guard kind == existing.kind else {
+                throw invalid(
+                    "kind", "cannot change from \(existing.kind.rawValue) to \(kind.rawValue): its certifications and meetings rest on it; give the new kind a service of another name")
+            }
+            guard expertId == existing.expertId else {
+                let owner = existing.expertId.flatMap { peopleById[$0] }
+                throw invalid(
+                    "expert_email", "cannot change: \(name) is \(owner.map { "\($0.fullName)'s (\($0.email))" } ?? "another expert's") own service; give the other expert a service of another name")
+            }
             var changed = existing
-            (changed.kind, changed.expertId, changed.defaultLengthMinutes, changed.priceCredits) = (kind, expertId, length, price)
-            (changed.skills, changed.agendaQuestions) = (skills, questions)
+            (changed.defaultLengthMinutes, changed.priceCredits) = (length, price)
+            // An optional column the file leaves out keeps what is stored.
+            if row.has("skills") { changed.skills = skills }
+            if row.has("agenda_questions") { changed.agendaQuestions = questions }
             guard changed != existing else { return record(row, .unchanged, name) }
             plan.writes.changedServices.append(changed)
             record(row, .update, name)

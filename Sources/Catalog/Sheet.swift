@@ -42,6 +42,9 @@ public struct SheetRow: Sendable, Equatable {
     }
 
     public subscript(_ column: String) -> String { values[column] ?? "" }
+
+    /// Whether the file has this column (an optional column left out keeps what is stored).
+    public func has(_ column: String) -> Bool { values[column] != nil }
 }
 
 public struct ImportProblem: Sendable, Equatable {

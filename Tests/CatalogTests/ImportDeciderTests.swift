@@ -105,6 +105,34 @@ final class ImportDeciderTests: XCTestCase {
         }
     }
 
+    /// A file changes a service's length and price, never its kind or its expert (what its
+    /// certifications and meetings rest on), and an optional column it leaves out keeps what
+    /// is stored.
+    func testAServiceKeepsItsKindItsExpertAndTheColumnsAFileLeavesOut() throws {
+        let bo = PersonFacts(id: "per_b", email: "bo@x.example", firstName: "Bo", lastName: "N", roles: [.expert], timeZone: "UTC")
+        let shared = ServiceFacts(
+            id: "svc_g", name: "Group X", kind: .generic, expertId: nil, defaultLengthMinutes: 60, priceCredits: 50, skills: ["Careers"],
+            agendaQuestions: ["What is your goal?"])
+        let own = ServiceFacts(id: "svc_t", name: "Coaching with Talia", kind: .expertSpecific, expertId: talia.id, defaultLengthMinutes: 60, priceCredits: 5)
+        let f = facts(people: [talia, bo], services: [shared, own])
+        let header = "name,kind,default_length_minutes,price_credits,expert_email\n"
+        XCTAssertThrowsError(try decide(.services, header + "Group X,expert_specific,60,50,bo@x.example\n", f)) {
+            XCTAssertEqual(($0 as? ImportProblems)?.list.map(\.line), [2])
+            XCTAssertTrue(($0 as? ImportProblems)?.list.first?.message.contains("cannot change from generic to expert_specific") ?? false, "\($0)")
+        }
+        XCTAssertThrowsError(try decide(.services, header + "Coaching with Talia,generic,60,5,\n", f))
+        XCTAssertThrowsError(try decide(.services, header + "Coaching with Talia,expert_specific,60,5,bo@x.example\n", f)) {
+            XCTAssertTrue(($0 as? ImportProblems)?.list.first?.message.contains("Talia K's (talia@x.example) own service") ?? false, "\($0)")
+        }
+        let repriced = try decide(.services, "name,kind,default_length_minutes,price_credits\nGroup X,generic,60,120\n", f)
+        XCTAssertEqual(repriced.writes.changedServices.map(\.priceCredits), [120])
+        XCTAssertEqual(repriced.writes.changedServices.map(\.skills), [["Careers"]])
+        XCTAssertEqual(repriced.writes.changedServices.map(\.agendaQuestions), [["What is your goal?"]])
+        let cleared = try decide(.services, "name,kind,default_length_minutes,price_credits,skills,agenda_questions\nGroup X,generic,60,50,,\n", f)
+        XCTAssertEqual(cleared.writes.changedServices.map(\.skills), [[]])
+        XCTAssertEqual(cleared.writes.changedServices.map(\.agendaQuestions), [[]])
+    }
+
     func testUnreadRowsAreReportedInLineOrderWithTheOthers() throws {
         let (rows, unread) = try Sheet.read(.services, csv: "name,kind,default_length_minutes,price_credits\nA,generic,60\nB,group,60,1\n")
         XCTAssertThrowsError(try ImportDecider.decide(.services, rows: rows, unread: unread, facts: facts()) { "\($0)" }) {

@@ -3083,7 +3083,9 @@ class CatalogNamespace:
         kind: Columns (header names match whatever their case, spaces and underscores) — people: email,
             first_name, last_name, roles, time_zone; services: name, kind, default_length_minutes,
             price_credits, [expert_email], [skills], [agenda_questions]; certifications: service,
-            expert_email; enrollments: user_email, [service], [expert_email]
+            expert_email; enrollments: user_email, [service], [expert_email]. A service named again keeps
+            its kind and expert (a row that changes them is a problem on its line) and what an optional
+            column the file leaves out holds
         csv: The file's text, with a header row; lists (roles, skills, agenda questions) separated by ; with
             a ; or \ inside a value written \; or \\
         dry_run: Decide and report, change nothing
