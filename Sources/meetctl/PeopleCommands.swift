@@ -82,7 +82,7 @@ extension Commands {
             arguments: [ArgumentSpec(name: "PERSON", kind: .person, param: "person_id", help: "The other person")],
             options: [
                 OptionSpec(name: "text", kind: .text(placeholder: "TEXT"), param: "text", help: "A first message (they are notified)"),
-                OptionSpec(name: "as", kind: .choice(["user", "expert"]), param: "as", help: "Your side, when you and they both are users and experts"),
+                OptionSpec(name: "side", kind: .choice(["user", "expert"]), param: "as", help: "Your side, when you and they both are users and experts"),
             ],
             method: "conversation.start", mutating: true,
             output: .message { r, _ in

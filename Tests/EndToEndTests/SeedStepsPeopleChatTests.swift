@@ -129,6 +129,8 @@ final class SeedStepsPeopleChatTests: EndToEndTestCase {
         let shown = try expert.ok(["chat", "show", id])
         XCTAssertTrue(shown.contains("Shall we meet on Monday?") && shown.contains("Sam Lee") && shown.contains("Monday 10:00 works."), shown)
         XCTAssertTrue(try expert.ok(["chat", "start", c.userId]).hasPrefix("Found conversation \(id)"))
+        // The global --as names who acts; the command's own choice of side is --side.
+        XCTAssertTrue(try c.admin.ok(["--as", c.expertId, "chat", "start", c.userId, "--side", "expert"]).hasPrefix("Found conversation \(id)"))
         let meeting = try c.agreedMeeting(start: "2030-03-11 10:00")
         XCTAssertEqual(try expert.json(["chat", "show", id])["items"]?.array?.count, 2)
         _ = meeting
