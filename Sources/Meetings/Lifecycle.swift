@@ -262,6 +262,9 @@ public enum Lifecycle {
             if let open = m.alternate, open.start > now {
                 throw AppError.invalidState(status: m.status.rawValue, action: "reschedule", why: "an alternate date is already open; withdraw or answer it first")
             }
+            guard start != m.start || length != m.lengthMinutes || price != m.priceCredits else {
+                throw AppError.invalidParams(field: "start", reason: "is the meeting's agreed date and length already; propose another date or length")
+            }
             d.next.alternate = Alternate(start: start, lengthMinutes: length, priceCredits: price, proposedBy: p, note: note)
             d.notifications = [Notification("rescheduling_agreed_by_\(p.rawValue)", to: p.other)]
         case .rejected:

@@ -138,6 +138,17 @@ final class LifecycleRulesTests: XCTestCase {
         XCTAssertFalse(d.timeChanged)
     }
 
+    /// A new date for an agreed meeting changes something: its own date and length again is
+    /// refused (the other side would be asked to agree to nothing).
+    func testReschedulingAnAgreedMeetingToItsOwnDateIsRefused() throws {
+        XCTAssertThrowsError(try decide(
+            agreed, .reschedule(start: agreed.start, lengthMinutes: agreed.lengthMinutes, priceCredits: agreed.priceCredits, note: nil), .party(.expert))
+        ) { XCTAssertEqual(($0 as? AppError)?.details["field"], "start", "\($0)") }
+        let longer = try decide(
+            agreed, .reschedule(start: agreed.start, lengthMinutes: agreed.lengthMinutes + 30, priceCredits: agreed.priceCredits, note: nil), .party(.expert))
+        XCTAssertEqual(longer.next.alternate?.lengthMinutes, agreed.lengthMinutes + 30)
+    }
+
     func testReschedulingARejectedMeetingAsksTheOtherSideAgain() throws {
         let rejected = LifecycleTableTests.states[5].1
         let byExpert = try decide(rejected, .reschedule(start: start.adding(minutes: 60), lengthMinutes: 60, priceCredits: 100, note: nil), .party(.expert))
