@@ -137,7 +137,10 @@ enum CatalogAPI {
     static let listEnrollments = MethodDefinition(
         "enrollment.list", "Enrolments of a user, a service or an expert (admins and office staff: any; users and experts: their own)",
         audience: .member, mutating: false,
-        params: [.init("user_id", .id(.person)), .init("service_id", .id(.service)), .init("expert_id", .id(.person))] + Page.fields,
+        params: [
+            .init("user_id", .id(.person)), .init("service_id", .id(.service)),
+            .init("expert_id", .id(.person), "Enrolments with the expert, and with the expert's own (expert_specific) services"),
+        ] + Page.fields,
         result: Page.resultSchema(.named("EnrollmentListing", .object([
             .init("user_id", .id(.person), required: true), .init("user_name", .text(), required: true),
             .init("service_id", .nullable(.id(.service)), required: true), .init("service_name", .nullable(.text()), required: true),

@@ -109,8 +109,8 @@ public enum CatalogStore {
         return (inService, experts)
     }
 
-    /// A page of enrolments, optionally of one user, service or expert, in (user, target)
-    /// order, with the names a list shows (an expert's profile name, never an e-mail).
+    /// A page of enrolments, optionally of one user, service or expert (with the expert, or with
+    /// the expert's own service: both assign the user to them), in (user, target) order, with the names a list shows (an expert's profile name, never an e-mail).
     public static func listEnrollments(
         communityId: String, userId: String?, serviceId: String?, expertId: String?, after: (user: String, target: String)?, limit: Int64
     ) -> Statement {
@@ -122,7 +122,7 @@ public enum CatalogStore {
             JOIN people u ON u.community_id = e.community_id AND u.id = e.user_id
             LEFT JOIN services s ON s.community_id = e.community_id AND s.id = e.service_id
             WHERE e.community_id = $1 AND ($2::text IS NULL OR e.user_id = $2) AND ($3::text IS NULL OR e.service_id = $3)
-              AND ($4::text IS NULL OR e.expert_id = $4) AND ($5::text IS NULL OR (e.user_id, coalesce(e.service_id, e.expert_id)) > ($5, $6::text))
+              AND ($4::text IS NULL OR e.expert_id = $4 OR s.expert_id = $4) AND ($5::text IS NULL OR (e.user_id, coalesce(e.service_id, e.expert_id)) > ($5, $6::text))
             ORDER BY e.user_id, target LIMIT $7
             """, [communityId, userId, serviceId, expertId, after?.user, after?.target, limit])
     }

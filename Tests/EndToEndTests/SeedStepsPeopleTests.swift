@@ -144,6 +144,8 @@ final class SeedStepsPeopleTests: EndToEndTestCase {
         XCTAssertEqual(try w.meetingd.allPages("enrollment.list", as: w.expert, ["expert_id": .string(w.expert)]).compactMap { $0["user_id"]?.string }, [kim])
         try w.meetingd.error("enrollment.list", as: kim, ["user_id": .string(w.user)], code: 4003)
         try w.meetingd.error("enrollment.list", as: kim, ["service_id": .string(own)], code: 4003)
+        // Assigned to Talia's own service is assigned to Talia: she lists both users.
+        XCTAssertEqual(Set(try w.meetingd.allPages("enrollment.list", as: talia, ["expert_id": .string(talia)]).compactMap { $0["user_id"]?.string }), [w.user, kim])
 
         let c = try MeetctlCommunity.make(#function)
         try c.admin.ok(["enroll", "--user", c.userEmail, "--service", c.serviceId])

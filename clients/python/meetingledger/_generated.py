@@ -3476,7 +3476,8 @@ class EnrollmentNamespace:
             optional, and only the pinned person)
         user_id (per_… id)
         service_id (svc_… id)
-        expert_id (per_… id)
+        expert_id (per_… id): Enrolments with the expert, and with the expert's own (expert_specific)
+            services
         limit (1…500): Page size (default 50)
         cursor: next_cursor from the previous page
 
