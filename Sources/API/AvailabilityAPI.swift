@@ -46,8 +46,14 @@ enum AvailabilityAPI {
                 guard start < end else { throw AppError.invalidParams(field: "rules[\(i)].end", reason: "must be after start") }
                 let locations = (r["location_ids"]?.arrayValue ?? []).compactMap(\.stringValue)
                 if !locations.isEmpty { try ctx.requireLocations(locations, field: "rules[\(i)].location_ids") }
-                for s in (r["service_ids"]?.arrayValue ?? []).compactMap(\.stringValue) {
-                    _ = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: s)
+                for (j, s) in (r["service_ids"]?.arrayValue ?? []).compactMap(\.stringValue).enumerated() {
+                    let service = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: s)
+                    // Hours for a service the expert does not offer could never be booked.
+                    guard try CatalogStore.certifiedExperts(ctx.db, communityId: ctx.communityId, serviceId: s).contains(expert) else {
+                        throw AppError.invalidParams(
+                            field: "rules[\(i)].service_ids[\(j)]",
+                            reason: "is \(service.name), which this expert does not offer: certify them in it first (service.certify), or leave it out")
+                    }
                 }
             }
             let ordered = zip(try Records.weeklyRules(.array(rules)), rules).sorted { WeeklyRule.listedBefore($0.0, $1.0) }.map(\.1)

@@ -58,6 +58,21 @@ final class SchedulingSeed002Tests: EndToEndTestCase {
     /// students assigned to a mentor's service or to the generic one (Course Enrollment CSV).
     /// A student sees and books exactly what they are assigned to: one mentor's calendar, or
     /// everyone's merged.
+    /// Hours kept for a service the expert does not offer could never be booked: the rule is
+    /// refused, naming the service, until the expert is certified in it.
+    func testWeeklyHoursNameOnlyServicesTheExpertOffers() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let other = try w.addService("Coaching \(TestEnvironment.uniqueTag())")
+        let rules: JSONValue = .array([weeklyRule(1, "09:00", "12:00", at: [w.locationId], services: [w.serviceId, other])])
+        let refused = try w.meetingd.error(
+            "availability.set_weekly", as: w.expert, ["expert_id": .string(w.expert), "time_zone": "UTC", "rules": rules], code: -32602)
+        XCTAssertEqual(refused["data"]?["field"], "rules[0].service_ids[1]")
+        XCTAssertTrue(refused["message"]?.string?.contains("does not offer") ?? false, "\(refused)")
+        try w.certify(w.expert, in: other)
+        let kept = try w.meetingd.result("availability.set_weekly", as: w.expert, ["expert_id": .string(w.expert), "time_zone": "UTC", "rules": rules])
+        XCTAssertEqual(kept["rules"]?.array?.first?["service_ids"], [.string(w.serviceId), .string(other)])
+    }
+
     func testProviderFirstSetUpFromTheThreeCSVFiles() throws {
         let w = try MeetingWorld(self, label: #function, settings: ["require_enrollment": true])
         let tag = TestEnvironment.uniqueTag()
