@@ -207,4 +207,11 @@ public struct CommunitySettings: Sendable {
     }
 
     public func label(_ key: String) -> String { labels[key] ?? key.capitalized }
+
+    /// The community's words for `keys`, each once ("peer mentor or peer mentor" would read as a
+    /// slip where both labels are the same word).
+    public func labelsOf(_ keys: [String]) -> [String] {
+        var seen = Set<String>()
+        return keys.map(label).filter { seen.insert($0.lowercased()).inserted }
+    }
 }

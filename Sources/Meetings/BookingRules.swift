@@ -222,7 +222,7 @@ public enum BookingRules {
         case .enrolment:
             guard !s.requireEnrollment || c.enrolled else {
                 throw AppError.notEnrolled(
-                    "the user is not assigned to this \(s.label("provider").lowercased()) or \(s.label("class").lowercased()); ask your office")
+                    "the user is not assigned to this \(s.labelsOf(["provider", "class"]).map { $0.lowercased() }.joined(separator: " or ")); ask your office")
             }
         case .suspension:
             if let until = c.user?.suspendedUntil, until > c.now { throw AppError.suspended(until: until) }

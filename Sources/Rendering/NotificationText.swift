@@ -30,6 +30,14 @@ public enum NotificationText {
         }
     }
 
+    /// The service as a sentence names it: "Course CHEM101", or the name alone when it starts
+    /// with the community's word already ("Peer Mentoring with Talia K", not "Peer Mentor Peer
+    /// Mentoring with Talia K").
+    static func service(_ name: String, _ settings: CommunitySettings) -> String {
+        let label = settings.label("class")
+        return name.lowercased().hasPrefix(label.lowercased()) ? name : "\(label) \(name)"
+    }
+
     public static func compose(
         kind: String, recipient: PersonFacts, counterpart: PersonFacts?, service: String?, start: Instant?, payload: JSON, settings: CommunitySettings,
         details: MeetingDetails? = nil
@@ -39,7 +47,7 @@ public enum NotificationText {
         let provider = PersonText.line(settings.label("provider"))
         let other = counterpart.map { PersonText.line("\($0.firstName) \($0.lastName)") } ?? "your \(provider.lowercased())"
         let when = start.map { LocalTimeText.format($0, zone: recipient.timeZone) } ?? ""
-        let what = service.map { PersonText.line("\(settings.label("class")) \($0)") } ?? "your meeting"
+        let what = service.map { PersonText.line(Self.service($0, settings)) } ?? "your meeting"
         let shortName = PersonText.line(settings.shortName)
         let short = shortName.isEmpty ? "" : "[\(shortName)] "
         let greeting = "Hello \(PersonText.line(recipient.firstName)),"

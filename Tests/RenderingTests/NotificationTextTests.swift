@@ -28,6 +28,17 @@ final class NotificationTextTests: XCTestCase {
         XCTAssertTrue(t.body.hasPrefix("Hello Sam,"))
     }
 
+    /// Seed 002 recommends "Peer Mentor" for both labels and services named "Peer Mentoring
+    /// with …": the label is not said twice.
+    func testAServiceThatStartsWithTheCommunitysWordIsNamedAlone() throws {
+        var s = CommunitySettings()
+        try s.apply(["labels": ["provider": "Peer Mentor", "class": "Peer Mentor"]], path: "")
+        XCTAssertEqual(NotificationText.service("Peer Mentoring with Talia K", s), "Peer Mentoring with Talia K")
+        XCTAssertEqual(NotificationText.service("CHEM101", try settings()), "Course CHEM101")
+        XCTAssertEqual(s.labelsOf(["provider", "class"]), ["Peer Mentor"])
+        XCTAssertEqual(try settings().labelsOf(["provider", "class"]), ["Tutor", "Course"])
+    }
+
     func testTheOtherSidesNoteGoesWithTheMessage() throws {
         let t = NotificationText.compose(
             kind: "counter_offer_by_expert", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
