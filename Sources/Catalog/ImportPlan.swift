@@ -287,7 +287,7 @@ public enum ImportDecider {
         mutating func enrollment(_ row: SheetRow) throws {
             let user = try person(email: row["user_email"], role: .user, column: "user_email")
             let serviceName = row["service"], expertEmail = row["expert_email"]
-            guard serviceName.isEmpty != expertEmail.isEmpty else { throw invalid("service", "give exactly one of service or expert_email") }
+            guard serviceName.isEmpty != expertEmail.isEmpty else { throw invalid("service", "or expert_email: give exactly one of the two") }
             let service = serviceName.isEmpty ? nil : try service(named: serviceName)
             let expert = expertEmail.isEmpty ? nil : try person(email: expertEmail, role: .expert, column: "expert_email")
             let e = Enrollment(userId: user.id, serviceId: service?.id, expertId: expert?.id)

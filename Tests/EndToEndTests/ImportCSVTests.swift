@@ -252,7 +252,7 @@ final class ImportCSVTests: EndToEndTestCase {
             "\(s.kimEmail),,\(s.samEmail)",
         ].joined(separator: "\n")
         assertProblems(try problems(w, "enrollments", csv), [
-            (3, "exactly one of service or expert_email"), (4, "exactly one of service or expert_email"), (5, "names no person"),
+            (3, "service or expert_email: give exactly one of the two"), (4, "service or expert_email: give exactly one of the two"), (5, "names no person"),
             (6, "does not have the user role"), (7, "names no service"), (8, "does not have the expert role"),
         ])
         let refused = try w.meetingd.error("meeting.request", as: s.sam, w.requestParams(start: MeetingTime.at(day: 7, hour: 10)), code: 4021)
