@@ -202,6 +202,7 @@ enum AvailabilityAPI {
         body: .transaction { ctx, params in
             let settings = try ctx.settings()
             let service = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: try params.string("service_id"))
+            guard service.active else { throw AppError.slotUnavailable("\(service.name) is not offered any more") }
             let (from, to) = try range(params)
             if let location = params.optionalString("location_id") { try ctx.requireLocation(location) }
             let onlyExpert = params.optionalString("expert_id")

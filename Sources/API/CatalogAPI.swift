@@ -8,7 +8,7 @@ import Store
 
 /// `service.*` and `enrollment.*`: what can be booked, by whom.
 enum CatalogAPI {
-    static var all: [MethodDefinition] { [create, list, certify, decertify, assign, remove, listEnrollments] }
+    static var all: [MethodDefinition] { [create, list, setActive, certify, decertify, assign, remove, listEnrollments] }
 
     static let create = MethodDefinition(
         "service.create", "Adds a service: generic (any certified expert) or expert-specific", audience: .roles([.admin]), mutating: true,
@@ -48,6 +48,16 @@ enum CatalogAPI {
                     communityId: scope.communityId, expertId: p.optionalString("expert_id"), afterId: page.afterString(0), limit: page.limit + 1)]
             },
             respond: { _, rows, p in try Page(p, key: [.text]).result(try rows[0].map { try CatalogStore.service($0).json }) { [$0["id"]!] } })))
+
+    static let setActive = MethodDefinition(
+        "service.set_active",
+        "Retires a service (active false: it is not offered, searched or booked any more; agreed meetings stay, a request not yet confirmed can only be declined or withdrawn) or offers it again",
+        audience: .roles([.admin]), mutating: true,
+        params: [.init("service_id", .id(.service), required: true), .init("active", .boolean, required: true)],
+        result: ServiceFacts.schema, errors: [DocErrors.notFound],
+        body: .transaction { ctx, params in
+            try CatalogStore.setActive(ctx.db, communityId: ctx.communityId, id: try params.string("service_id"), active: params.bool("active")).json
+        })
 
     static let certificationResult: Schema = .named("Certification", .object([
         .init("service_id", .id(.service), required: true), .init("expert_id", .id(.person), required: true), .init("certified", .boolean, required: true),

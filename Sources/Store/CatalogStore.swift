@@ -39,6 +39,14 @@ public enum CatalogStore {
         }
     }
 
+    /// Offers a service again or retires it (no new bookings; booked meetings stay).
+    public static func setActive(_ c: Connection, communityId: String, id: String, active: Bool) throws -> ServiceFacts {
+        guard let row = try c.query(
+            "UPDATE services SET active = $3 WHERE community_id = $1 AND id = $2 RETURNING \(serviceColumns)", [communityId, id, active]
+        ).first else { throw AppError.notFound("service", id) }
+        return try service(row)
+    }
+
     /// A page of services in id order; with an expert, those the expert offers.
     public static func listServices(communityId: String, expertId: String?, afterId: String?, limit: Int64) -> Statement {
         Statement(

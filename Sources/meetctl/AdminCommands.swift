@@ -37,6 +37,13 @@ enum AdminCommands {
         try CommandRunner.show(try session.call(method, try session.mappedParams()), session)
     }
 
+    /// `retire` (or with --restore, the service offered again).
+    @Sendable static func retire(_ invocation: Invocation, _ session: Session) throws {
+        var params = try session.mappedParams()
+        params["active"] = .bool(invocation.has("restore"))
+        try CommandRunner.show(try session.call("service.set_active", params), session)
+    }
+
     /// `enroll` (or with --remove, the assignment removed).
     @Sendable static func enroll(_ invocation: Invocation, _ session: Session) throws {
         let params = try session.mappedParams()

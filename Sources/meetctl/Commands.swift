@@ -457,6 +457,7 @@ enum Commands {
                 Column(header: "SERVICE", key: "id"), Column(header: "NAME", key: "name"), Column(header: "KIND", key: "kind"),
                 Column(header: "LENGTH", key: "default_length_minutes", format: .minutes), Column(header: "PRICE", key: "price_credits", format: .number),
                 Column(header: "EXPERT", key: "expert_id"), Column(header: "SKILLS", key: "skills", format: .compact),
+                Column(header: "ACTIVE", key: "active", format: .bool),
             ], empty: "No services."),
             allPages: true),
         CommandSpec(
@@ -487,6 +488,15 @@ enum Commands {
             method: "service.certify", mutating: true,
             output: .message { r, _ in "\(Render.plain(r["expert_id"] ?? nil)) is \(r["certified"] == true ? "certified" : "not certified") for \(Render.plain(r["service_id"] ?? nil))." },
             run: AdminCommands.certify),
+        CommandSpec(
+            path: ["retire"], section: .admin, summary: "Retire a service: not offered, searched or booked any more; booked meetings stay (--restore offers it again)",
+            options: [
+                OptionSpec(name: "service", kind: .service, param: "service_id", required: true),
+                OptionSpec(name: "restore", kind: .flag, help: "Offer it again"),
+            ],
+            method: "service.set_active", mutating: true,
+            output: .message { r, _ in "\(Render.plain(r["name"] ?? nil)) is \(r["active"] == true ? "offered again" : "retired")." },
+            run: AdminCommands.retire),
         CommandSpec(
             path: ["enroll"], section: .admin, summary: "Assign a user to a service or an expert (--remove takes it back)",
             options: [

@@ -73,6 +73,36 @@ final class SchedulingSeed002Tests: EndToEndTestCase {
         XCTAssertEqual(kept["rules"]?.array?.first?["service_ids"], [.string(w.serviceId), .string(other)])
     }
 
+    /// When a peer mentor leaves, the admin retires "Peer Mentoring with …": it is no longer
+    /// searched or booked, the meeting already booked stays, and it can be offered again.
+    func testARetiredServiceIsNotSearchedOrBookedAndItsMeetingsStay() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let booked = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 3, hour: 10)))
+        try w.meetingd.result("meeting.confirm", as: w.expert, ["meeting_id": .string(booked)])
+        let waiting = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 3, hour: 12)))
+        try w.meetingd.error("service.set_active", as: w.user, ["service_id": .string(w.serviceId), "active": false], code: 4003)
+        let retired = try w.meetingd.result("service.set_active", as: w.admin, ["service_id": .string(w.serviceId), "active": false])
+        XCTAssertEqual(retired["active"], false)
+        let window = w.searchParams(service: nil, from: MeetingTime.at(day: 4, hour: 0), to: MeetingTime.at(day: 5, hour: 0), [:])
+        let refusedSearch = try w.meetingd.error("availability.search", as: w.user, window, code: 4011)
+        XCTAssertTrue(refusedSearch["message"]?.string?.contains("not offered any more") ?? false, "\(refusedSearch)")
+        try w.meetingd.error("meeting.request", as: w.user, w.requestParams(start: MeetingTime.at(day: 4, hour: 10)), code: 4011)
+        // The agreed meeting stays; a request not yet confirmed can be declined, not confirmed.
+        XCTAssertEqual(try w.meetingd.result("meeting.get", as: w.user, ["meeting_id": .string(booked)])["status"], "agreed")
+        try w.meetingd.error("meeting.confirm", as: w.expert, ["meeting_id": .string(waiting)], code: 4011)
+        try w.meetingd.error("service.set_active", as: w.admin, ["service_id": "svc_00000000000000000000000000000000", "active": true], code: 4004)
+        XCTAssertEqual(try w.meetingd.result("service.set_active", as: w.admin, ["service_id": .string(w.serviceId), "active": true])["active"], true)
+        XCTAssertFalse(try w.search(from: MeetingTime.at(day: 4, hour: 0), to: MeetingTime.at(day: 5, hour: 0)).isEmpty)
+        try w.request(start: MeetingTime.at(day: 4, hour: 10))
+
+        let c = try MeetctlCommunity.make(#function)
+        XCTAssertTrue(try c.admin.ok(["retire", "--service", c.serviceId]).contains("is retired."))
+        let listed = try c.admin.json(["services"])["items"]?.array?.first { $0["id"]?.string == c.serviceId }
+        XCTAssertEqual(listed?["active"], false, "the list shows it retired")
+        XCTAssertTrue(try c.admin.ok(["services"]).contains("ACTIVE"))
+        XCTAssertTrue(try c.admin.ok(["retire", "--service", c.serviceId, "--restore"]).contains("is offered again."))
+    }
+
     func testProviderFirstSetUpFromTheThreeCSVFiles() throws {
         let w = try MeetingWorld(self, label: #function, settings: ["require_enrollment": true])
         let tag = TestEnvironment.uniqueTag()

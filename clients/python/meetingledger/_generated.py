@@ -63,6 +63,7 @@ MUTATING_METHODS = frozenset({
     "service.certify",
     "service.create",
     "service.decertify",
+    "service.set_active",
     "student.link",
     "student.unlink",
     "import.csv",
@@ -5052,6 +5053,31 @@ class ServiceNamespace:
         InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("service.list", {"actor": actor, "expert_id": expert_id, "limit": limit, "cursor": cursor}, False, ServiceListResult.from_json)
+
+    def set_active(
+        self,
+        *,
+        service_id: str,
+        active: bool,
+        actor: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Service:
+        """Retires a service (active false: it is not offered, searched or booked any more; agreed meetings stay, a request not yet confirmed can only be declined or withdrawn) or offers it again.
+
+        Who may call: admin. Mutating: accepts idempotency_key.
+
+        actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
+            optional, and only the pinned person)
+        service_id (svc_… id)
+        active
+        idempotency_key: A retry with the same key and params returns the first response and has no further
+            effect
+
+        Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        """
+        return self._client._call("service.set_active", {"actor": actor, "service_id": service_id, "active": active, "idempotency_key": idempotency_key}, True, Service.from_json)
 
 
 class StudentNamespace:
