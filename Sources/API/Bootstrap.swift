@@ -11,7 +11,7 @@ public enum Bootstrap {
         timeZone: String = "UTC"
     ) throws -> JSON {
         let fields: [(String, String, Schema)] = [
-            ("--community", community, .givenName), ("--short-name", shortName, .name), ("--admin-email", adminEmail, .email),
+            ("--community", community, .givenName), ("--short-name", shortName, .givenName), ("--admin-email", adminEmail, .email),
             ("--admin-first", adminFirst, .givenName), ("--admin-last", adminLast, .givenName),
         ]
         for (flag, value, schema) in fields { try schema.validate(.string(value), path: flag, limits: .standard) }

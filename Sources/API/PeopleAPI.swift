@@ -122,7 +122,7 @@ enum CommunityAPI {
 
     /// Every setting `community.update_settings` takes, each always answered with its value.
     static let settingsSchema: Schema = .named("CommunitySettings", .object(
-        CommunitySettings.schemaFields.map { .init($0.name, $0.schema, required: true, $0.description) }, additional: true))
+        CommunitySettings.storedFields.map { .init($0.name, $0.schema, required: true, $0.description) }, additional: true))
 
     static func json(_ id: String, _ name: String, _ settings: CommunitySettings) -> JSON {
         ["id": .string(id), "name": .string(name), "settings": settings.json]

@@ -75,9 +75,22 @@ public struct CommunitySettings: Sendable {
     public static let reasonSchema: Schema = .named(
         "Reason", .object([.init("code", .text(min: 1, max: 64), required: true), .init("label", .name, required: true)]))
 
-    /// The params of `community.update_settings` (every key optional); built once.
-    public static let schemaFields: [Schema.Field] = {
-        let reasons: Schema = .list(reasonSchema, min: 1, max: 50)
+    /// A reason as an admin gives it: its code and label on one line each.
+    static let givenReasonSchema: Schema = .named(
+        "GivenReason", .object([.init("code", .line(min: 1, max: 64), required: true), .init("label", .givenName, required: true)]))
+
+    /// The params of `community.update_settings` (every key optional): what people read — labels,
+    /// the short name, session types, questions, reasons — is given on one line, without
+    /// controls or reordering marks.
+    public static let schemaFields: [Schema.Field] = fields(given: true)
+
+    /// The same settings as stored: a document written before a rule was tightened still loads
+    /// (what it holds is shown escaped wherever it goes).
+    public static let storedFields: [Schema.Field] = fields(given: false)
+
+    static func fields(given: Bool) -> [Schema.Field] {
+        let reasons: Schema = .list(given ? givenReasonSchema : reasonSchema, min: 1, max: 50)
+        let label: Schema = given ? .givenName : .name
         return [
             .init("auto_accept", .boolean, "Requests go straight to agreed"),
             .init("cancellation_window_hours", .integer(min: 0, max: 720)),
@@ -106,20 +119,20 @@ public struct CommunitySettings: Sendable {
             .init("weekly_usage_limit", .nullable(.integer(min: 1, max: 1000)),
                   "Most meetings a user may have in one week (Monday to Monday in the community's zone; null: no limit). It counts the meetings the user has committed to: requested, agreed or completed; declined, expired and cancelled ones, and an expert's proposals not yet accepted, do not count"),
             .init("labels", .object([
-                .init("provider", .name), .init("class", .name), .init("user", .name),
+                .init("provider", label), .init("class", label), .init("user", label),
             ])),
-            .init("short_name", .name),
+            .init("short_name", label),
             .init("time_zone", .text(min: 1, max: 64)),
             .init("office_email", .nullable(.email)),
-            .init("session_types", .list(.text(min: 1, max: 64), min: 1, max: 20)),
-            .init("feedback_questions", .list(.text(min: 1, max: 500), max: 20)),
+            .init("session_types", .list(given ? .line(min: 1, max: 64) : .text(min: 1, max: 64), min: 1, max: 20)),
+            .init("feedback_questions", .list(given ? .line(min: 1, max: 500) : .text(min: 1, max: 500), max: 20)),
             .init("rejection_reasons", reasons),
             .init("cancellation_reasons", reasons),
         ]
-    }()
+    }
 
     /// What every stored or given settings document is checked against.
-    static let documentSchema: Schema = .object(schemaFields, additional: true)
+    static let documentSchema: Schema = .object(storedFields, additional: true)
 
     /// Applies the given keys (already schema-checked at the RPC boundary, re-checked here for
     /// stored documents and for rules a schema cannot express).

@@ -50,6 +50,8 @@ public indirect enum Schema: Sendable {
     // MARK: Builders
 
     public static func text(min: Int = 0, max: Int? = nil) -> Schema { .string(StringRule(minLength: min, maxLength: max, format: .plain)) }
+    /// Text as given on one line (`StringFormat.line`): a label, a question, a short name.
+    public static func line(min: Int = 0, max: Int? = nil) -> Schema { .string(StringRule(minLength: min, maxLength: max, format: .line)) }
     public static var name: Schema { .string(StringRule(minLength: 1, maxLength: Limits.standard.maxNameLength, format: .plain)) }
     /// A name as given — a person's first or last name, a service's, a skill's, a location's: one
     /// line (`StringFormat.line`). Names read back are `name`: stored text is shown escaped

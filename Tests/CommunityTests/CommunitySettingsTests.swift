@@ -46,4 +46,22 @@ final class CommunitySettingsTests: XCTestCase {
         let again = try CommunitySettings(stored: s.json)
         XCTAssertEqual(again.json, s.json)
     }
+
+    /// What people read of the settings — labels, short name, session types, questions and
+    /// reasons — is given on one line without controls or reordering marks (the params of
+    /// community.update_settings), while a document stored before that rule still loads.
+    func testGivenTextIsOneLineAndAStoredDocumentStillLoads() throws {
+        let given: Schema = .object(CommunitySettings.schemaFields)
+        func refusedField(_ json: JSON) -> String? {
+            do { try given.validate(json, path: "", limits: .standard); return nil } catch let e as AppError { return e.details["field"]?.stringValue } catch { return "\(error)" }
+        }
+        XCTAssertEqual(refusedField(["labels": ["provider": "Tu\ntor"]]), "labels.provider")
+        XCTAssertEqual(refusedField(["short_name": "TP\u{1B}[2J"]), "short_name")
+        XCTAssertEqual(refusedField(["session_types": ["online", "in\u{202E}person"]]), "session_types[1]")
+        XCTAssertEqual(refusedField(["feedback_questions": ["How was it?\r\nBcc: x@evil.example"]]), "feedback_questions[0]")
+        XCTAssertEqual(refusedField(["rejection_reasons": [["code": "busy", "label": "Busy\u{7}"]]]), "rejection_reasons[0].label")
+        XCTAssertNil(refusedField(["labels": ["provider": "Peer Mentor"], "short_name": "Zoë's Tutors", "feedback_questions": ["Était-ce utile ?"]]))
+        let stored = try CommunitySettings(stored: ["short_name": "TP\u{1B}[2J", "labels": ["provider": "Tu\ntor"]])
+        XCTAssertEqual(stored.shortName, "TP\u{1B}[2J", "an older document is read as it was stored")
+    }
 }

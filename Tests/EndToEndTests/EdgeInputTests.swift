@@ -231,6 +231,22 @@ final class EdgeInputTests: EndToEndTestCase {
         let taken = try w.meetingd.result("location.create", as: w.admin, ["name": "Salle Éole – 2ᵉ étage", "kind": "in_person"])
         XCTAssertEqual(taken["name"], "Salle Éole – 2ᵉ étage")
     }
+    /// The community's words reach every mail subject and calendar: a label, short name or
+    /// feedback question given with a control character, a line break or a reordering mark is
+    /// refused, naming the field, and the settings stay as they were.
+    func testCommunityWordsWithControlsOrReorderingMarksAreRefused() throws {
+        let w = try MeetingWorld(self, label: "edge community words")
+        let before = try w.meetingd.result("community.get", as: w.admin)
+        for (field, params) in [
+            ("short_name", ["short_name": JSONValue.string("TP\r\nBcc: x@evil.example")]),
+            ("labels.provider", ["labels": ["provider": "Tutor\u{1B}]0;owned\u{07}"]]),
+            ("feedback_questions[0]", ["feedback_questions": ["\u{202E}?lufesu ti saW"]]),
+        ] {
+            assertInvalid(try w.meetingd.call("community.update_settings", as: w.admin, params), field: field, "\(params)")
+        }
+        XCTAssertEqual(try w.meetingd.result("community.get", as: w.admin), before, "nothing changed")
+    }
+
     /// A meeting with someone not found names the id that was sent, as every not_found does.
     func testAnUnknownPartyIsNamedInTheError() throws {
         let w = try MeetingWorld(self, label: "edge unknown party")

@@ -258,7 +258,7 @@ CommunityUpdateSettingsLabelsInput = TypedDict("CommunityUpdateSettingsLabelsInp
 
 
 # An object param's members (`code`, `label` required); a plain dict of them will do.
-ReasonInput = TypedDict("ReasonInput", {
+GivenReasonInput = TypedDict("GivenReasonInput", {
     "code": str,
     "label": str,
 }, total=False)
@@ -2704,7 +2704,7 @@ __all__ = [
     "UsageLimitReachedError",
     "CommunityUpdateSettingsNoShowPolicyInput",
     "CommunityUpdateSettingsLabelsInput",
-    "ReasonInput",
+    "GivenReasonInput",
     "WeeklyRuleInput",
     "FeedbackAnswerInput",
     "SystemPingResult",
@@ -3205,8 +3205,8 @@ class CommunityNamespace:
         office_email: Optional[str] = UNSET,
         session_types: Optional[Sequence[str]] = UNSET,
         feedback_questions: Optional[Sequence[str]] = UNSET,
-        rejection_reasons: Optional[Sequence[ReasonInput]] = UNSET,
-        cancellation_reasons: Optional[Sequence[ReasonInput]] = UNSET,
+        rejection_reasons: Optional[Sequence[GivenReasonInput]] = UNSET,
+        cancellation_reasons: Optional[Sequence[GivenReasonInput]] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Community:
         """Changes any of the community's settings; the others keep their values.
