@@ -606,8 +606,9 @@ def grant_script():
 BEGIN;
 SELECT p.roles, p.time_zone, ml_now(p.community_id, false) AS now
 FROM people p WHERE p.community_id = ':community' AND p.id = ':actor';
-SELECT ml_apply_transfer(':community', 'trf_' || md5(random()::text), NULL, 'issuance', NULL, NULL, 'user_wallet', ':user',
-    1, 'grant', 'pgbench-' || md5(random()::text), NULL, ':actor', NULL);
+SELECT ml_apply_transfer(jsonb_build_object('community_id', ':community', 'id', 'trf_' || md5(random()::text), 'credits', 1,
+    'kind', 'grant', 'reference', 'pgbench-' || md5(random()::text), 'actor_id', ':actor',
+    'debit_kind', 'issuance', 'credit_kind', 'user_wallet', 'credit_owner', ':user'));
 COMMIT;
 """
 

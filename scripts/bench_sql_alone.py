@@ -175,11 +175,10 @@ def run(b, a):
            f"({apply_statement}) IS NOT NULL;\n")
     apply_only = next_k + apply_statement + ";\n"
 
-    # ml_apply_transfer's typed arguments as captured, with a fresh transfer id ($2) and
-    # reference ($11) for each replay.
-    grant_sql = bind(transfer[0], {n: v for n, v in transfer[1].items() if n not in (2, 11)})
-    grant_sql = re.sub(r"\$2(?![0-9])", "('trf_' || lpad(to_hex(:k), 30, '0') || '00')", grant_sql)
-    grant_apply = re.sub(r"\$11(?![0-9])", "('alone-' || :k)", grant_sql)
+    grant_json = json.loads(transfer[1][1])
+    grant_json["reference"] = "alone-@ID1@"  # placeholder 1: the transfer id is 0, so at least 2
+    grant_text, grant_ids = fresh_ids(json.dumps(grant_json), ["trf"])
+    grant_apply = f"SELECT ml_apply_transfer(({numbered(grant_text, max(grant_ids, 2))})::jsonb)"
     grant_as_sent = (next_k + "BEGIN;\n" + bind(grant_auth[0], grant_auth[1]).replace("\n", " ") + ";\n" + grant_apply + ";\nCOMMIT;\n")
     grant_only = next_k + grant_apply + ";\n"
 

@@ -16,18 +16,19 @@ public enum LedgerQueries {
         communityId: String, id: String, debit: Side, credit: Side, credits: Int64, kind: String, reference: String?, reason: String?,
         actorId: String, at: Instant?
     ) -> SQLCall {
-        func side(_ s: Side) -> [SQLCall.Argument] {
-            switch s {
-            case .account(let id): return [.init(id, "text"), .init(nil as String?, "text"), .init(nil as String?, "text")]
-            case .owned(let kind, let owner): return [.init(nil as String?, "text"), .init(kind.rawValue, "text"), .init(owner, "text")]
+        var p: [String: JSON] = [
+            "community_id": .string(communityId), "id": .string(id), "credits": .int(credits), "kind": .string(kind),
+            "reference": .optional(reference), "reason": .optional(reason), "actor_id": .string(actorId), "at": .optional(at?.rfc3339),
+        ]
+        for (prefix, side) in [("debit", debit), ("credit", credit)] {
+            switch side {
+            case .account(let id): p["\(prefix)_account_id"] = .string(id)
+            case .owned(let kind, let owner):
+                p["\(prefix)_kind"] = .string(kind.rawValue)
+                p["\(prefix)_owner"] = .optional(owner)
             }
         }
-        return SQLCall(
-            "ml_apply_transfer",
-            [.init(communityId, "text"), .init(id, "text")] + side(debit) + side(credit) + [
-                .init(credits, "bigint"), .init(kind, "text"), .init(reference, "text"), .init(reason, "text"), .init(actorId, "text"),
-                .init(at, "timestamptz"),
-            ])
+        return SQLCall("ml_apply_transfer", [.init(JSON.object(p), "jsonb")])
     }
 
     /// An account's kind and owner (`ml_account_json`), as a context read.
