@@ -103,6 +103,54 @@ final class LedgerStoreRaceTests: XCTestCase {
         XCTAssertEqual(try sums?.int("pending"), 0, "every hold was released")
         XCTAssertEqual(try sums?.int("overdrawn"), 0)
     }
+
+    /// SPEC §4: a transfer locks its two accounts in id order, whatever order its scan visits
+    /// them in; otherwise two transfers between the same accounts can deadlock. The account with
+    /// the lower id is moved so that its row lies after the other's in the table; while another
+    /// transaction holds it, a transfer between the two waits for it without holding the other.
+    func testATransferLocksItsAccountsInIdOrder() throws {
+        let setup = try connect()
+        let wallets = try twoGrantedWallets(setup)
+        let (low, high) = (wallets.accounts.min()!, wallets.accounts.max()!)
+        // The moving connection has run transfers before, as a running meetingd has: its plans
+        // are the cached, generic ones (a sequential scan of a small table visits rows as they lie).
+        try setup.query("ANALYZE accounts")
+        let mover = UncheckedConnection(try connect())
+        for _ in 0..<8 {
+            _ = try LedgerStore.transfer(
+                mover.connection, communityId: wallets.communityId,
+                .init(debit: .account(low), credit: .account(high), amount: 1, kind: "adjustment", reason: "warm"), actorId: nil, at: nil)
+        }
+        func tableOrder() throws -> [String] {
+            try setup.query(
+                "SELECT id FROM accounts WHERE community_id = $1 AND id = ANY($2::text[]) ORDER BY ctid", [wallets.communityId, PostgresTextArray([low, high])]
+            ).map { try $0.string("id") }
+        }
+        // A new version of the lower id's row (a change of nothing) lands after the other's.
+        for _ in 0..<20 where try tableOrder() != [high, low] {
+            try setup.query("UPDATE accounts SET credits_posted = credits_posted WHERE community_id = $1 AND id = $2", [wallets.communityId, low])
+        }
+        XCTAssertEqual(try tableOrder(), [high, low], "the lower id's row lies after the other's")
+
+        let holder = try connect()
+        try holder.query("BEGIN")
+        try holder.query("SELECT 1 FROM accounts WHERE community_id = $1 AND id = $2 FOR UPDATE", [wallets.communityId, low])
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            _ = try? LedgerStore.transfer(
+                mover.connection, communityId: wallets.communityId,
+                .init(debit: .account(high), credit: .account(low), amount: 1, kind: "adjustment", reason: "waits"), actorId: nil, at: nil)
+            done.signal()
+        }.start()
+        Thread.sleep(forTimeInterval: 0.5)
+        XCTAssertEqual(done.wait(timeout: .now()), .timedOut, "the transfer waits for the account another transaction holds")
+        let free = try setup.query(
+            "SELECT count(*) AS n FROM (SELECT 1 FROM accounts WHERE community_id = $1 AND id = $2 FOR UPDATE SKIP LOCKED) x", [wallets.communityId, high]
+        ).one()
+        XCTAssertEqual(try free.int("n"), 1, "while it waits for the lower id it holds no lock on the higher")
+        try holder.query("ROLLBACK")
+        XCTAssertEqual(done.wait(timeout: .now() + 10), .success)
+    }
 }
 
 /// What the connections saw, behind one lock.
