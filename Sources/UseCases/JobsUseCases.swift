@@ -43,6 +43,8 @@ public enum JobsUseCases {
                 let (reminders, links) = queueReminders(jobs, into: &writes)
                 var occurrences = 0
                 var shared = SharedBookings()
+                // Holds the expiries above release are the users' again for the series below.
+                shared.released(expired)
                 for series in jobs.series {
                     var booking = shared.applied(to: series.booking)
                     guard let change = SeriesDecider.due(series, booking: &booking) else { continue }
@@ -83,7 +85,8 @@ public enum JobsUseCases {
 }
 
 /// What series booked earlier in one scheduler run take from the experts' time and the users'
-/// credits, so later series (sharing an expert or a user) see it.
+/// credits, and what the run's expiries gave back, so later series (sharing an expert or a
+/// user) see it.
 struct SharedBookings {
     var expertSlots: [String: [MeetingSlot]] = [:]
     var expertAgreed: [String: [MeetingSlot]] = [:]
@@ -101,6 +104,14 @@ struct SharedBookings {
             out.walletAvailable -= userCredits[user] ?? 0
         }
         return out
+    }
+
+    /// Credits that changes decided earlier in the run gave back (an expired request's hold).
+    mutating func released(_ changes: [MeetingChange]) {
+        for change in changes {
+            guard let before = change.before, before.state.creditStatus == .blocked, change.after.state.creditStatus != .blocked else { continue }
+            userCredits[change.after.userId, default: 0] -= before.state.priceCredits
+        }
     }
 
     mutating func record(_ changes: [MeetingChange]) {

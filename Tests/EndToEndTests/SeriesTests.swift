@@ -51,6 +51,25 @@ final class SeriesTests: EndToEndTestCase {
 
     // MARK: Occurrences
 
+    /// One scheduler run expires a request and books the next occurrence: the credits the
+    /// expiry returns pay for the occurrence (they did not when occurrences were decided on the
+    /// balance read before the run's expiries).
+    func testCreditsAnExpiryReturnsPayForAnOccurrenceBookedInTheSameRun() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 21, "min_notice_minutes": 0])
+        let vic = try w.addNamedUser(firstName: "Vic", credits: 3 * MeetingWorld.price)
+        let series = try create(w, firstStart: "2030-03-04T15:00:00Z", by: vic)
+        XCTAssertEqual(try occurrences(series).map(\.date), ["2030-03-04", "2030-03-11", "2030-03-18"])
+        XCTAssertEqual(try w.wallet(vic).available, 0)
+        try w.setClock("2030-03-05T12:00:00Z")
+        let run = try runJobs(w)
+        XCTAssertEqual(run["requests_expired"], 1, "\(run)")
+        XCTAssertEqual(run["series_occurrences_created"], 1, "\(run)")
+        let after = try w.meetingd.result("series.get", as: vic, ["series_id": .string(try MeetingWorld.id(of: series))])
+        XCTAssertEqual(skipDates(after), [])
+        XCTAssertEqual(try occurrences(after).last.map { "\($0.date) \($0.credit)" }, "2030-03-25 blocked")
+        XCTAssertEqual(try w.wallet(vic).available, 0)
+    }
+
     /// Occurrences up to the horizon, each holding the price; more as the horizon moves; a
     /// series of a few weeks stops there.
     func testOccurrencesUpToTheHorizonEachHoldingItsCredits() throws {
