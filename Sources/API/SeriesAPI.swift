@@ -29,7 +29,8 @@ enum SeriesAPI {
         .init("topic", .nullable(.text()), required: true, "Given when it was booked; every occurrence carries it"),
         .init("agenda_answers", .list(.text()), required: true, "Given when it was booked; every occurrence carries them"),
         .init("skip_dates", .list(.named("SkipDate", .object([
-            .init("date", .date, required: true), .init("reason", .text(), required: true, "Why the date is skipped, for both parties"),
+            .init("date", .date, required: true), .init("reason", .text(), required: true,
+                  "Why the date is skipped, for both parties; one beginning \"not booked\" (the user's credits, the expert's time) is tried again by jobs.run_due while it is ahead, and leaves this list once booked"),
             .init("detail", .text(), "More (such as the user's balance), for the series' user and staff only"),
         ], additional: true))), required: true),
         .init("occurrences", .list(occurrenceSchema), required: true),

@@ -92,6 +92,13 @@ public struct SeriesSkip: Sendable, Equatable {
         self.detail = detail
         self.actorId = actorId
     }
+
+    /// How the reason of a date the scheduler could not book begins: such a date is tried again
+    /// while it is ahead, and stops being a skip date once booked (migration 0058).
+    public static let notBookedPrefix = "not booked"
+
+    /// A date the series could not book (credits, the expert's time), not one a party skipped.
+    public var isNotBooked: Bool { reason.hasPrefix(Self.notBookedPrefix) }
 }
 
 /// What a series step reads: the series, its skips and occurrences, and the booking context of
@@ -242,9 +249,9 @@ public enum SeriesDecider {
             record(booked, in: &c)
             change.meetings.append(booked)
         } catch let e as AppError {
-            change.skips.append(SeriesSkip(date: date, reason: "not booked: " + sharedReason(e), detail: e.message))
+            change.skips.append(SeriesSkip(date: date, reason: SeriesSkip.notBookedPrefix + ": " + sharedReason(e), detail: e.message))
         } catch {
-            change.skips.append(SeriesSkip(date: date, reason: "not booked", detail: "\(error)"))
+            change.skips.append(SeriesSkip(date: date, reason: SeriesSkip.notBookedPrefix, detail: "\(error)"))
         }
     }
 
@@ -386,8 +393,26 @@ public enum SeriesDecider {
     public static func due(_ c: SeriesContext, booking: inout BookingContext, ids: IdSource = MeetingDecider.defaultIds) -> SeriesChange? {
         guard let s = c.series, s.isActive else { return nil }
         var change = SeriesChange(series: s, isNew: false)
+        retryNotBooked(c, &change, &booking, ids: ids)
         bookAhead(&change, &booking, skipped: Set(c.skips.map(\.date)), ids: ids)
         return change.series.nextIndex == s.nextIndex && change.meetings.isEmpty && change.skips.isEmpty ? nil : change
+    }
+
+    /// Dates the series could not book when their turn came (the user's credits, the expert's
+    /// time) are tried again while they are ahead and within the horizon: once the credits are
+    /// there or the time is free, the week is booked. A date that still cannot be booked stays
+    /// listed as it was.
+    static func retryNotBooked(_ c: SeriesContext, _ change: inout SeriesChange, _ booking: inout BookingContext, ids: IdSource) {
+        let horizon = booking.now.adding(minutes: booking.settings.horizonDays * 24 * 60)
+        let held = Set(c.occurrences.compactMap(\.occurrenceDate))
+        for skip in c.skips.sorted(by: { $0.date < $1.date }) where skip.isNotBooked && !held.contains(skip.date) {
+            guard let start = change.series.start(on: skip.date), start > booking.now, start <= horizon,
+                start.addingWithinRange(minutes: change.series.lengthMinutes) != nil
+            else { continue }
+            var attempt = SeriesChange(series: change.series, isNew: false)
+            book(&attempt, &booking, date: skip.date, start: start, beyondHorizon: false, ids: ids)
+            change.meetings += attempt.meetings
+        }
     }
 }
 

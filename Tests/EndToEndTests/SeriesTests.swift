@@ -51,6 +51,36 @@ final class SeriesTests: EndToEndTestCase {
 
     // MARK: Occurrences
 
+    /// A week the series could not book when its turn came — the expert's hours had changed, the
+    /// user's credits were short — is tried again by later runs while it is ahead: booked once
+    /// the time is free or the credits are there, and then no longer a skip date.
+    func testAWeekNotBookedIsBookedOnceItCanBe() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 14])
+        let series = try create(w, firstStart: "2030-03-06T10:00:00Z")
+        let id = try MeetingWorld.id(of: series)
+        XCTAssertEqual(try occurrences(series).map(\.date), ["2030-03-06", "2030-03-13"])
+        func hours(_ start: String) throws {
+            let rules: [JSONValue] = (1...7).map { ["weekday": .int(Int64($0)), "start": .string(start), "end": "22:00", "location_ids": [.string(w.locationId)]] }
+            try w.meetingd.result("availability.set_weekly", as: w.expert, ["expert_id": .string(w.expert), "time_zone": "UTC", "rules": .array(rules)])
+        }
+        func get() throws -> JSONValue { try w.meetingd.result("series.get", as: w.user, ["series_id": .string(id)]) }
+
+        try hours("12:00")
+        try w.setClock("2030-03-07T12:00:00Z")
+        XCTAssertEqual(try runJobs(w)["series_occurrences_created"], 0)
+        XCTAssertEqual(skipDates(try get()), ["2030-03-20"], "not bookable when its turn came")
+        XCTAssertEqual(try runJobs(w)["series_occurrences_created"], 0, "still not bookable")
+        XCTAssertEqual(skipDates(try get()), ["2030-03-20"])
+
+        try hours("06:00")
+        XCTAssertEqual(try runJobs(w)["series_occurrences_created"], 1)
+        let after = try get()
+        XCTAssertEqual(skipDates(after), [], "booked, so no longer a skip date")
+        XCTAssertEqual(try occurrences(after).map { "\($0.date) \($0.status)/\($0.credit)" },
+                       ["2030-03-06 expired/returned", "2030-03-13 awaiting_approval/blocked", "2030-03-20 awaiting_approval/blocked"])
+        XCTAssertEqual(try runJobs(w)["series_occurrences_created"], 0, "booked once")
+    }
+
     /// One scheduler run expires a request and books the next occurrence: the credits the
     /// expiry returns pay for the occurrence (they did not when occurrences were decided on the
     /// balance read before the run's expiries).
