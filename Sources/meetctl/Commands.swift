@@ -535,6 +535,7 @@ enum Commands {
             output: .record([
                 Column(header: "Requests expired", key: "requests_expired"), Column(header: "Reminders queued", key: "reminders_queued"),
                 Column(header: "Links queued", key: "links_queued"), Column(header: "Series occurrences", key: "series_occurrences_created"),
+                Column(header: "New dates closed", key: "alternates_closed", optional: true),
             ])),
     ]
 

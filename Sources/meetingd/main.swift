@@ -52,8 +52,17 @@ enum FileDescriptorWriter {
 func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 
 var arguments = Array(CommandLine.arguments.dropFirst())
-let command = arguments.first.flatMap { $0.hasPrefix("-") ? nil : $0 } ?? "serve"
-if arguments.first == command { arguments.removeFirst() }
+/// The options that take a value: the word after one is its value, never the command.
+let optionsWithValues: Set<String> = [
+    "--admin-email", "--admin-first", "--admin-last", "--batch-workers", "--community", "--log-level", "--max-memory-mb", "--pin-actor",
+    "--short-name", "--time-zone",
+]
+/// The command is the first word that is not an option or an option's value, wherever it
+/// stands (`meetingd --test-clock serve` as `meetingd serve --test-clock`); none: serve.
+let commandIndex = arguments.indices.first { i in
+    !arguments[i].hasPrefix("-") && (i == 0 || !optionsWithValues.contains(arguments[i - 1]))
+}
+let command = commandIndex.map { arguments.remove(at: $0) } ?? "serve"
 
 @MainActor func option(_ name: String) -> String? {
     guard let i = arguments.firstIndex(of: name) else { return nil }

@@ -184,6 +184,8 @@ final class MeetctlFinanceAdminTests: XCTestCase {
 
         let jobs = try admin.json(["jobs", "run"])
         XCTAssertNotNil(jobs["requests_expired"]?.int, "\(jobs)")
+        let table = try admin.ok(["jobs", "run"])
+        XCTAssertTrue(table.contains("Requests expired") && table.contains("New dates closed"), table)
         XCTAssertTrue(try admin.ok(["clock", "advance", "90"]).hasPrefix("Service time: Mon 4 Mar 2030 08:30 EST"))
     }
 }

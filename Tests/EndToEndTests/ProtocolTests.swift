@@ -17,6 +17,21 @@ final class ProtocolTests: EndToEndTestCase {
         XCTAssertEqual(response["result"]?["database"], "ok", file: file, line: line)
     }
 
+    /// The command word may come after the options (`meetingd --test-clock serve`), but an
+    /// option's value is never taken for it, and an unknown word is refused.
+    func testTheCommandMayFollowTheOptions() throws {
+        for arguments in [["--test-clock", "serve"], ["--log-level", "error", "serve", "--test-clock"]] {
+            let md = try startMeetingd(arguments)
+            XCTAssertEqual(try md.call("system.ping")["result"]?["database"], "ok", "\(arguments)")
+        }
+        let bogus = try runTool(TestEnvironment.meetingdPath, ["--log-level", "error", "bogus"])
+        XCTAssertFalse(bogus.succeeded)
+        XCTAssertTrue(bogus.stderr.contains("unknown command bogus"), bogus.stderr)
+        let valueNotCommand = try runTool(TestEnvironment.meetingdPath, ["--log-level", "serve"])
+        XCTAssertFalse(valueNotCommand.succeeded)
+        XCTAssertTrue(valueNotCommand.stderr.contains("unknown log level serve"), valueNotCommand.stderr)
+    }
+
     func testParseErrorHasNullId() throws {
         let meetingd = try startMeetingd()
         for text in [#"{"jsonrpc":"2.0","id":1,"method":"system.ping""#, "not json", #"{"jsonrpc":"2.0","id":1,}"#, #"{"a":1} {"b":2}"#] {
