@@ -11,7 +11,7 @@ import UseCases
 enum MeetingAPI {
     static var all: [MethodDefinition] {
         [request, propose, confirm, decline, withdraw, cancel, reschedule, confirmAlternate, rejectAlternate, withdrawAlternate,
-         logSession, reportNoShow, get, list, timeline, conflicts, setVideoLink, calendar]
+         logSession, reportNoShow, get, list, waiting, timeline, conflicts, setVideoLink, calendar]
     }
 
     static let meetingId = Schema.Field("meeting_id", .id(.meeting), required: true)
@@ -290,6 +290,32 @@ enum MeetingAPI {
                 let items: [JSON] = try rows[0].map { r in
                     guard let m = try MeetingQueries.meeting(in: r) else { throw AppError.internalError() }
                     keys[m.id] = [.int(try r.int("rank")), .string(m.state.start.rfc3339), .string(m.id)]
+                    var o = m.json(seenBy: ctx.actor.id).objectValue ?? [:]
+                    o["side"] = .string(try r.string("side"))
+                    return .object(o)
+                }
+                return page.result(items) { item in keys[item["id"]!.stringValue!]! }
+            })))
+
+    static let waiting = MethodDefinition(
+        "meeting.waiting",
+        "What waits for the experts' side across the community — requests to answer, new dates users accepted (sessions to make), users' new dates for agreed meetings — soonest first: the office's list to process (admins and office staff)",
+        audience: .roles([.admin, .office]), mutating: false,
+        params: [.init("expert_id", .id(.person), "Only this expert's")] + Page.fields,
+        result: Page.resultSchema(meetingSchema),
+        body: .read(ReadPlan(
+            statements: { scope, p in
+                let page = try Page(p, key: [.time, .text])
+                let after = page.after.map { (start: $0[0].stringValue ?? "", id: $0[1].stringValue ?? "") }
+                return [MeetingQueries.waiting(
+                    communityId: scope.communityId, testClock: scope.testClock, expertId: p.optionalString("expert_id"), after: after, limit: page.limit + 1)]
+            },
+            respond: { ctx, rows, p in
+                let page = try Page(p, key: [.time, .text])
+                var keys: [String: [JSON]] = [:]
+                let items: [JSON] = try rows[0].map { r in
+                    guard let m = try MeetingQueries.meeting(in: r) else { throw AppError.internalError() }
+                    keys[m.id] = [.string(m.state.start.rfc3339), .string(m.id)]
                     var o = m.json(seenBy: ctx.actor.id).objectValue ?? [:]
                     o["side"] = .string(try r.string("side"))
                     return .object(o)

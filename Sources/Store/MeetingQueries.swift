@@ -55,8 +55,7 @@ public enum MeetingQueries {
         // the user's alternates; the user (not a student) answers the expert's.
         let awaiting = """
             (CASE WHEN m.expert_id = $2
-                  THEN CASE WHEN (m.status = 'awaiting_approval' AND (NOT m.expert_approved OR m.user_approved))
-                              OR (m.status = 'agreed' AND m.alternate_proposed_by = 'user') THEN 0 ELSE 1 END
+                  THEN CASE WHEN \(expertSideAwaits) THEN 0 ELSE 1 END
                   ELSE CASE WHEN m.user_id = $2 AND ((m.status = 'awaiting_approval' AND NOT m.user_approved)
                               OR (m.status = 'agreed' AND m.alternate_proposed_by = 'expert')) THEN 0 ELSE 1 END
              END)
@@ -73,6 +72,29 @@ public enum MeetingQueries {
             LIMIT $10
             """,
             [communityId, f.personId, f.status, f.from, f.to, after?.rank, after?.start, testClock, after?.id, limit])
+    }
+
+    /// What waits for the expert's side (the expert, or the office for them): a request to
+    /// answer, a new date the user accepted (the session to make), the user's new date for an
+    /// agreed meeting.
+    static let expertSideAwaits = """
+        ((m.status = 'awaiting_approval' AND (NOT m.expert_approved OR m.user_approved))
+         OR (m.status = 'agreed' AND m.alternate_proposed_by = 'user'))
+        """
+
+    /// A page of everything waiting for the experts' side in the community, soonest start
+    /// first: the office's list of requests to process (seed 003).
+    public static func waiting(communityId: String, testClock: Bool, expertId: String?, after: (start: String, id: String)?, limit: Int64) -> Statement {
+        Statement(
+            """
+            SELECT ml_meeting_json(m.community_id, m.id) AS meeting, 'expert' AS side
+            FROM meetings m
+            WHERE m.community_id = $1 AND m.status IN ('awaiting_approval', 'agreed') AND \(expertSideAwaits)
+              AND m.end_at > ml_now($1, $2) AND ($3::text IS NULL OR m.expert_id = $3)
+              AND ($4::timestamptz IS NULL OR (m.start_at, m.id) > ($4::timestamptz, $5::text))
+            ORDER BY m.start_at, m.id
+            LIMIT $6
+            """, [communityId, testClock, expertId, after?.start, after?.id, limit])
     }
 
     /// A page of a meeting's timeline after event `afterSeq`.

@@ -104,6 +104,18 @@ enum Commands {
             method: "meeting.list", output: .table(key: "items", meetingColumns, empty: "No meetings."), csv: MeetingCommands.csvColumns.map(\.name),
             allPages: true, run: MeetingCommands.list),
         CommandSpec(
+            path: ["waiting"], section: .admin, summary: "What waits for the experts' side across the community, soonest first (admins and office staff)",
+            details: "Requests to answer, new dates users accepted (sessions to make) and users' new dates for agreed meetings: the office's list to process (meeting.waiting).",
+            options: [OptionSpec(name: "expert", kind: .person, param: "expert_id", help: "Only this expert's")],
+            method: "meeting.waiting",
+            output: .table(key: "items", [
+                Column(header: "START", key: "start", format: .time), Column(header: "LENGTH", key: "length_minutes", format: .minutes),
+                Column(header: "STATUS", key: "status"), Column(header: "USER", key: "user_name"), Column(header: "FOR", key: "student_name"),
+                Column(header: "EXPERT", key: "expert_name"), Column(header: "SERVICE", key: "service_id", format: .serviceName),
+                Column(header: "NEW DATE?", key: "alternate.start", format: .time), Column(header: "MEETING", key: "id"),
+            ], empty: "Nothing waits."),
+            allPages: true),
+        CommandSpec(
             path: ["meeting", "show"], section: .experts, summary: "One meeting with its timeline",
             details: "Also reads meeting.timeline; --json prints {meeting, timeline}.",
             arguments: [meetingId], method: "meeting.get", output: meetingRecord, run: MeetingCommands.show),

@@ -46,7 +46,12 @@ enum MeetingCommands {
             o["marker"] = .string(item["awaiting_action_by"]?.stringValue == side ? "*" : "")
             // The other party by name (the service sends both names), else by id.
             let other = side == "expert" ? (item["user_name"] ?? item["user_id"]) : (item["expert_name"] ?? item["expert_id"])
-            o["with"] = other ?? .null
+            // A meeting a parent booked for a student names the student too (seed 003).
+            if let name = other?.stringValue, let student = item["student_name"]?.stringValue {
+                o["with"] = .string("\(name) for \(student)")
+            } else {
+                o["with"] = other ?? .null
+            }
             o["side"] = .string(side)
             return .object(o)
         }

@@ -68,6 +68,9 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         let id = try MeetingWorld.id(of: requested)
         XCTAssertEqual(requested["user_id"]?.string, customer)
         XCTAssertEqual(requested["student_id"]?.string, student)
+        // The tutor's list names the customer and the student the session is for.
+        let listed = try Meetctl(actor: w.expert).ok(["meetings"])
+        XCTAssertTrue(listed.contains("for Alex Young"), listed)
         XCTAssertEqual(requested["student_name"], "Alex Young")
         XCTAssertEqual(try w.wallet(customer), MeetingWorld.wallet(blocked: 100), "the hold comes from the customer's wallet")
         XCTAssertEqual(try w.wallet(student), MeetingWorld.wallet(granted: 0))
@@ -249,6 +252,14 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
 
         let made = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 10)))
         _ = try w.drainOutbox()
+        // The office's list to process: what waits for the tutors' side, across the community.
+        let waiting = try w.meetingd.allPages("meeting.waiting", as: olga, [:]).compactMap { $0["id"]?.string }
+        XCTAssertEqual(waiting, [made])
+        XCTAssertEqual(try w.meetingd.allPages("meeting.waiting", as: olga, ["expert_id": "per_00000000000000000000000000000001"]).count, 0)
+        try w.meetingd.error("meeting.waiting", as: outsider, [:], code: 4003)
+        try w.meetingd.error("meeting.waiting", as: w.expert, [:], code: 4003)
+        let listed = try Meetctl(actor: olga).ok(["waiting"])
+        XCTAssertTrue(listed.contains(made) && listed.contains("awaiting_approval"), listed)
         try w.refuse("meeting.confirm", as: outsider, made, ["session_type": "Tutoring"], code: 4003)
         // The office sees the tutor's clashes before it confirms for them, as the tutor would.
         XCTAssertEqual(try w.meetingd.result("meeting.conflicts", as: olga, ["meeting_id": .string(made)])["meetings"], [])
@@ -256,6 +267,7 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         let office = try Meetctl(actor: olga)
         let confirmed = try office.json(["confirm", made, "--session-type", "Assessment", "--location", w.locationId])
         assertMeeting(confirmed, status: "agreed", credit: "blocked")
+        XCTAssertEqual(try w.meetingd.allPages("meeting.waiting", as: olga, [:]).count, 0, "processed: nothing waits")
         let approval = try XCTUnwrap(try w.timelineEvents(made).last)
         XCTAssertEqual(approval["kind"], "expert_approval")
         XCTAssertEqual(approval["actor_role"], "office")

@@ -1330,6 +1330,21 @@ class MeetingListResult:
 
 
 @dataclass
+class MeetingWaitingResult:
+    """The MeetingWaitingResult object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    items: List[Meeting]
+    next_cursor: Optional[str]
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "MeetingWaitingResult":
+        return decode(cls, value, _MeetingWaitingResult_FIELDS)
+
+
+@dataclass
 class MeetingTimelineResult:
     """The MeetingTimelineResult object as meetingd answers it.
 
@@ -2404,6 +2419,11 @@ _MeetingListResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("next_cursor", "next_cursor", None, True),
 )
 
+_MeetingWaitingResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("items", "items", list_of(Meeting.from_json), True),
+    ("next_cursor", "next_cursor", None, True),
+)
+
 _MeetingTimelineResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("items", "items", list_of(MeetingEvent.from_json), True),
     ("next_cursor", "next_cursor", None, True),
@@ -2762,6 +2782,7 @@ __all__ = [
     "Alternate",
     "FeedbackAnswer",
     "MeetingListResult",
+    "MeetingWaitingResult",
     "MeetingTimelineResult",
     "MeetingEvent",
     "MeetingConflictsResult",
@@ -4256,6 +4277,30 @@ class MeetingNamespace:
         InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("meeting.timeline", {"actor": actor, "meeting_id": meeting_id, "limit": limit, "cursor": cursor}, False, MeetingTimelineResult.from_json)
+
+    def waiting(
+        self,
+        *,
+        actor: Optional[str] = None,
+        expert_id: Optional[str] = UNSET,
+        limit: Optional[int] = UNSET,
+        cursor: Optional[str] = UNSET,
+    ) -> MeetingWaitingResult:
+        """What waits for the experts' side across the community — requests to answer, new dates users accepted (sessions to make), users' new dates for agreed meetings — soonest first: the office's list to process (admins and office staff).
+
+        Who may call: admin, office. Read-only.
+
+        actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
+            optional, and only the pinned person)
+        expert_id (per_… id): Only this expert's
+        limit (1…500): Page size (default 50)
+        cursor: next_cursor from the previous page
+
+        Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
+        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
+        InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        """
+        return self._client._call("meeting.waiting", {"actor": actor, "expert_id": expert_id, "limit": limit, "cursor": cursor}, False, MeetingWaitingResult.from_json)
 
     def withdraw(
         self,
