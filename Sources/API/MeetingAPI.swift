@@ -2,6 +2,7 @@ import Community
 import Core
 import Meetings
 import Pipeline
+import Postgres
 import RPC
 import Rendering
 import Store
@@ -284,17 +285,9 @@ enum MeetingAPI {
                 if let other = p.optionalString("person_id"), other != ctx.actor.id {
                     try ctx.actor.require(.admin, .office, to: "list another person's meetings")
                 }
-                let page = try Page(p, key: [.integer, .time, .text])
-                // The page's key is the meeting's real start, also where its details are hidden.
-                var keys: [String: [JSON]] = [:]
-                let items: [JSON] = try rows[0].map { r in
-                    guard let m = try MeetingQueries.meeting(in: r) else { throw AppError.internalError() }
-                    keys[m.id] = [.int(try r.int("rank")), .string(m.state.start.rfc3339), .string(m.id)]
-                    var o = m.json(seenBy: ctx.actor.id).objectValue ?? [:]
-                    o["side"] = .string(try r.string("side"))
-                    return .object(o)
+                return try listed(ctx, rows[0], try Page(p, key: [.integer, .time, .text])) { r, m in
+                    [.int(try r.int("rank")), .string(m.state.start.rfc3339), .string(m.id)]
                 }
-                return page.result(items) { item in keys[item["id"]!.stringValue!]! }
             })))
 
     static let waiting = MethodDefinition(
@@ -311,17 +304,22 @@ enum MeetingAPI {
                     communityId: scope.communityId, testClock: scope.testClock, expertId: p.optionalString("expert_id"), after: after, limit: page.limit + 1)]
             },
             respond: { ctx, rows, p in
-                let page = try Page(p, key: [.time, .text])
-                var keys: [String: [JSON]] = [:]
-                let items: [JSON] = try rows[0].map { r in
-                    guard let m = try MeetingQueries.meeting(in: r) else { throw AppError.internalError() }
-                    keys[m.id] = [.string(m.state.start.rfc3339), .string(m.id)]
-                    var o = m.json(seenBy: ctx.actor.id).objectValue ?? [:]
-                    o["side"] = .string(try r.string("side"))
-                    return .object(o)
-                }
-                return page.result(items) { item in keys[item["id"]!.stringValue!]! }
+                try listed(ctx, rows[0], try Page(p, key: [.time, .text])) { _, m in [.string(m.state.start.rfc3339), .string(m.id)] }
             })))
+
+    /// A page of meetings as `ctx`'s actor may read them, each with its side; `key` is a row's
+    /// page key (the meeting's real start, also where its details are hidden).
+    static func listed(_ ctx: RequestContext, _ rows: Rows, _ page: Page, key: (Row, Meeting) throws -> [JSON]) throws -> JSON {
+        var keys: [String: [JSON]] = [:]
+        let items: [JSON] = try rows.map { r in
+            guard let m = try MeetingQueries.meeting(in: r) else { throw AppError.internalError() }
+            keys[m.id] = try key(r, m)
+            var o = m.json(seenBy: ctx.actor.id).objectValue ?? [:]
+            o["side"] = .string(try r.string("side"))
+            return .object(o)
+        }
+        return page.result(items) { item in keys[item["id"]!.stringValue!]! }
+    }
 
     static let timeline = MethodDefinition(
         "meeting.timeline", "Everything that happened to a meeting, oldest first", audience: .member, mutating: false,
