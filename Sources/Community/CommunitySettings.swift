@@ -67,7 +67,7 @@ public struct CommunitySettings: Sendable {
 
     public init(stored: JSON) throws {
         self.init()
-        try apply(stored, path: "settings")
+        try apply(stored, path: "settings", given: false)
     }
 
     /// A reason from the community's list (a decline's or a cancellation's), as settings list it
@@ -136,7 +136,8 @@ public struct CommunitySettings: Sendable {
 
     /// Applies the given keys (already schema-checked at the RPC boundary, re-checked here for
     /// stored documents and for rules a schema cannot express).
-    public mutating func apply(_ json: JSON, path: String) throws {
+    /// `given`: settings an admin gives now (stricter than a document stored before a rule).
+    public mutating func apply(_ json: JSON, path: String, given: Bool = true) throws {
         guard let o = json.objectValue else { throw AppError.invalidParams(field: path, reason: "must be an object") }
         try Self.documentSchema.validate(json, path: "", limits: .standard)
         for (key, value) in o {
@@ -170,7 +171,12 @@ public struct CommunitySettings: Sendable {
                 // where it is used, so a stored zone never locks the settings.
                 timeZone = value.stringValue!
             case "office_email": officeEmail = value.stringValue
-            case "session_types": sessionTypes = value.arrayValue!.map { $0.stringValue! }
+            case "session_types":
+                // Given twice, a type is refused; a document stored before that rule keeps each once.
+                let types = value.arrayValue!.map { $0.stringValue! }
+                guard !given || Set(types).count == types.count else { throw AppError.invalidParams(field: key, reason: "names the same type twice") }
+                var seen = Set<String>()
+                sessionTypes = types.filter { seen.insert($0).inserted }
             case "feedback_questions": feedbackQuestions = value.arrayValue!.map { $0.stringValue! }
             case "rejection_reasons", "cancellation_reasons":
                 let list = value.arrayValue!.map { Reason(code: $0["code"]!.stringValue!, label: $0["label"]!.stringValue!) }

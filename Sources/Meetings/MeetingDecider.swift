@@ -262,9 +262,14 @@ public enum MeetingDecider {
             details = ConfirmDetails(sessionType: nil, locationId: nil)
         }
         if let details { try applyConfirmDetails(details, c, m, actor, &after) }
-        let d = try Lifecycle.decide(
+        var d = try Lifecycle.decide(
             m.state, command, by: actor, now: c.now, settings: c.settings, needsProcessing: ProcessingRule.needed(c.settings, sessionType: m.sessionType),
             dateAfterRejection: m.declineReason != nil)
+        // The timeline keeps the session details the expert's side gave when making the session.
+        if details != nil, let i = d.events.firstIndex(where: { ["expert_approval", "processed_by_expert"].contains($0.kind) }) {
+            d.events[i].details["session_type"] = .optional(after.sessionType)
+            d.events[i].details["location_id"] = .optional(after.locationId)
+        }
         if let step = d.booking {
             let released = d.ledger.contains(.release) && m.state.holdOpen ? m.state.priceCredits : 0
             let held = d.ledger.contains(.hold) ? d.next.priceCredits : 0

@@ -147,7 +147,7 @@ enum Commands {
             arguments: [meetingId],
             options: [
                 acceptConflicts,
-                OptionSpec(name: "session-type", kind: .text(placeholder: "TYPE"), param: "session_type", help: "in_person, online, … where the community asks for it"),
+                OptionSpec(name: "session-type", kind: .text(placeholder: "TYPE"), param: "session_type", help: "One of the community's session types (meetctl settings show), where it asks for one"),
                 OptionSpec(name: "location", kind: .location, param: "location_id", help: "Set the location while confirming"),
             ],
             method: "meeting.confirm", mutating: true, output: meetingRecord),

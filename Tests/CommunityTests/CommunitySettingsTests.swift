@@ -38,6 +38,7 @@ final class CommunitySettingsTests: XCTestCase {
         XCTAssertEqual(field(["platform_fee_percent": 101]), "platform_fee_percent")
         XCTAssertEqual(field(["rejection_reasons": [["code": "x", "label": "X"], ["code": "x", "label": "Y"]]]), "rejection_reasons")
         XCTAssertEqual(field(["slot_minutes": "thirty"]), "slot_minutes")
+        XCTAssertEqual(field(["session_types": ["Tutoring", "Tutoring"]]), "session_types")
     }
 
     func testAStoredDocumentReadsBackTheSame() throws {
@@ -63,5 +64,6 @@ final class CommunitySettingsTests: XCTestCase {
         XCTAssertNil(refusedField(["labels": ["provider": "Peer Mentor"], "short_name": "Zoë's Tutors", "feedback_questions": ["Était-ce utile ?"]]))
         let stored = try CommunitySettings(stored: ["short_name": "TP\u{1B}[2J", "labels": ["provider": "Tu\ntor"]])
         XCTAssertEqual(stored.shortName, "TP\u{1B}[2J", "an older document is read as it was stored")
+        XCTAssertEqual(try CommunitySettings(stored: ["session_types": ["Tutoring", "Tutoring", "Assessment"]]).sessionTypes, ["Tutoring", "Assessment"])
     }
 }

@@ -270,6 +270,8 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         XCTAssertEqual(try w.meetingd.allPages("meeting.waiting", as: olga, [:]).count, 0, "processed: nothing waits")
         let approval = try XCTUnwrap(try w.timelineEvents(made).last)
         XCTAssertEqual(approval["kind"], "expert_approval")
+        XCTAssertEqual(approval["details"]?["session_type"], "Assessment", "the timeline keeps the details the office gave")
+        XCTAssertEqual(approval["details"]?["location_id"]?.string, w.locationId)
         XCTAssertEqual(approval["actor_role"], "office")
         XCTAssertEqual(approval["actor_id"]?.string, olga)
         XCTAssertEqual(try w.drainedSummary().filter { !$0.hasPrefix("calendar") },
