@@ -15,7 +15,9 @@ public enum Command: Sendable, Equatable {
     case expire
     /// One occurrence of a weekly series is skipped (seed 001): cancelled; a pending one's
     /// credits returned, an agreed one's by the cancellation window's terms (`confirmLate`).
-    case skipOccurrence(confirmLate: Bool)
+    /// With `seriesCancelled`, the reason the whole series was cancelled for: the occurrence is
+    /// cancelled with it (told as a cancellation, not a skip).
+    case skipOccurrence(confirmLate: Bool, seriesCancelled: String? = nil)
 
     /// What the office may do for the experts of its community (seed 003): confirm and make
     /// sessions, decline, propose new dates and answer them; not cancel, log or skip for them.

@@ -82,7 +82,7 @@ public enum Lifecycle {
         case .logSession(let attendance, let adjust, let feedback): d = try logSession(m, actor, attendance, adjust, feedback, now)
         case .reportNoShow: d = try reportNoShow(m, actor, now)
         case .expire: d = try expire(m, actor, now)
-        case .skipOccurrence(let late): d = try skipOccurrence(m, actor, late, now, settings)
+        case .skipOccurrence(let late, let seriesCancelled): d = try skipOccurrence(m, actor, late, seriesCancelled, now, settings)
         }
         // The expert learns what the office did in their calendar.
         if actor == .office {
@@ -479,7 +479,9 @@ public enum Lifecycle {
     /// Skipping is allowed up to the start (seed 001: "on the same day"). A pending occurrence's
     /// credits are returned; an agreed one ends by the cancellation window's terms, as a cancel
     /// does: inside the window only with `confirmLate`, a user's late skip charged.
-    static func skipOccurrence(_ m: MeetingState, _ actor: MeetingActor, _ confirmLate: Bool, _ now: Instant, _ s: CommunitySettings) throws -> Decision {
+    static func skipOccurrence(
+        _ m: MeetingState, _ actor: MeetingActor, _ confirmLate: Bool, _ seriesCancelled: String?, _ now: Instant, _ s: CommunitySettings
+    ) throws -> Decision {
         let p = try party(actor, action: "skip")
         try requireStatus(m, [.awaitingApproval, .agreed], "skip")
         let terms = m.status == .agreed ? try endingTerms(m, p, confirmLate, now, s) : (late: false, charge: 0)
@@ -487,9 +489,13 @@ public enum Lifecycle {
         d.next.status = .cancelled
         d.next.alternate = nil
         settleEnding(&d, m, charge: terms.charge)
-        d.events = [TimelineEvent("occurrence_skipped_by_\(p.rawValue)", details: ["late": .bool(terms.late), "charged_credits": .int(terms.charge)])]
-        // Seed 001: whoever skips is "notified that the session has been canceled", as is the other side.
-        d.notifications = [Notification("occurrence_skipped_by_\(p.rawValue)", to: p.other), Notification("occurrence_skipped_by_\(p.rawValue)", to: p)]
+        let details: [String: JSON] = ["late": .bool(terms.late), "charged_credits": .int(terms.charge)]
+        // Seed 001: whoever skips is "notified that the session has been canceled", as is the
+        // other side; an occurrence ended with its series is a cancellation, with its reason.
+        let kind = seriesCancelled == nil ? "occurrence_skipped_by_\(p.rawValue)" : "cancelled_by_\(p.rawValue)"
+        d.events = [TimelineEvent(kind, reasonCode: seriesCancelled, note: seriesCancelled.map { _ in "series cancelled" }, details: details)]
+        let told = seriesCancelled == nil ? kind : "cancellation_by_\(p.rawValue)"
+        d.notifications = [Notification(told, to: p.other), Notification(told, to: p)]
         if m.status == .agreed { d.video = [.cancel] }
         d.cancelledOrEnded = true
         return d

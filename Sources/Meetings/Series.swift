@@ -328,7 +328,8 @@ public enum SeriesDecider {
     }
 
     /// Cancels the series and every future occurrence: agreed ones by the cancellation rules
-    /// (late ones only with `confirmLate`), pending ones as skips.
+    /// (late ones only with `confirmLate`), pending ones released, each told as a cancellation
+    /// with the series' reason.
     public static func cancel(
         _ c: SeriesContext, by person: ActingPerson, reasonCode: String, confirmLate: Bool, ids: IdSource = MeetingDecider.defaultIds
     ) throws -> SeriesChange {
@@ -353,7 +354,7 @@ public enum SeriesDecider {
             one.meeting = m
             let command: Command = m.state.status == .agreed
                 ? .cancel(reasonCode: reasonCode, note: "series cancelled", confirmLate: confirmLate)
-                : .skipOccurrence(confirmLate: false)
+                : .skipOccurrence(confirmLate: false, seriesCancelled: reasonCode)
             change.meetings.append(try MeetingDecider.act(one, by: person, .init(command: command, actingAs: actor), ids: ids))
         }
         return change
@@ -383,7 +384,7 @@ public enum SeriesDecider {
             one.meeting = occurrence
             let command: Command = occurrence.state.status == .agreed
                 ? .cancel(reasonCode: reasonCode, note: why, confirmLate: confirmLate)
-                : .skipOccurrence(confirmLate: false)
+                : .skipOccurrence(confirmLate: false, seriesCancelled: reasonCode)
             change.meetings.append(try MeetingDecider.act(one, by: person, .init(command: command), ids: ids))
         }
         return (first, change)

@@ -407,6 +407,12 @@ final class SeriesTests: EndToEndTestCase {
         XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(spent: 100))
         let told = try w.drainedSummary()
         XCTAssertTrue(told.contains("cancellation_by_user→expert") && told.contains("cancellation_by_user→user"), "both sides are told: \(told)")
+        XCTAssertFalse(told.contains { $0.hasPrefix("occurrence_skipped") }, "a cancelled series is told as cancelled, not skipped: \(told)")
+        for o in after[1...] {
+            let ended = try XCTUnwrap(try w.timelineEvents(o.meetingId).last)
+            XCTAssertEqual(ended["kind"], "cancelled_by_user", "\(o)")
+            XCTAssertEqual(ended["reason_code"], "schedule_conflict", "\(o)")
+        }
         XCTAssertEqual(told.filter { $0.hasPrefix("calendar.invite") }.count, 2, "the agreed session leaves both calendars: \(told)")
 
         try w.setClock("2030-03-20T12:00:00Z")

@@ -193,7 +193,10 @@ final class SeedStepsRulesTests: XCTestCase {
         XCTAssertEqual(result.series.meetings.map(\.after.id), occurrences.map(\.id))
         XCTAssertEqual(result.series.meetings.map(\.after.state.status), [.cancelled, .cancelled, .cancelled])
         XCTAssertEqual(result.series.meetings.map(\.decision.ledger), [[.release], [.release], [.release]])
-        XCTAssertEqual(result.series.meetings.map { $0.decision.events.first?.kind }, ["cancelled_by_user", "cancelled_by_user", "occurrence_skipped_by_user"])
+        XCTAssertEqual(result.series.meetings.map { $0.decision.events.first?.kind }, ["cancelled_by_user", "cancelled_by_user", "cancelled_by_user"],
+                       "a pending occurrence ends as a cancellation too")
+        XCTAssertEqual(result.series.meetings.map { $0.decision.events.first?.reasonCode }, ["other", "other", "other"])
+        XCTAssertEqual(result.series.meetings.last?.decision.notifications.map(\.kind), ["cancellation_by_user", "cancellation_by_user"])
 
         c.meeting = occurrences[1]
         let fromSecond = try XCTUnwrap(try SeriesDecider.cancelOccurrence(c, by: user, reasonCode: "other", note: nil, confirmLate: false, expectedVersion: nil, ids: Self.ids))
