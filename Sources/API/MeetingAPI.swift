@@ -159,7 +159,7 @@ enum MeetingAPI {
         audience: .member, mutating: true,
         params: [meetingId, acceptConflicts,
                  .init("session_type", .text(min: 1, max: 64), "Required from the expert's side when the community requires confirmation details"),
-                 .init("location_id", .id(.location), "Sets the location (required with session_type where the community asks)"), expectedVersion],
+                 .init("location_id", .id(.location), "Sets the location; the request's stands otherwise (required where the community asks for session details and the meeting has no place yet)"), expectedVersion],
         result: meetingSchema,
         errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted, DocErrors.timeConflict, DocErrors.insufficientCredits, DocErrors.sessionLog],
         examples: [Examples.confirm],

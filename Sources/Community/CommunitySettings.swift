@@ -106,7 +106,7 @@ public struct CommunitySettings: Sendable {
             .init("allow_expert_filter", .boolean),
             .init("require_session_log", .boolean),
             .init("require_confirm_details", .boolean,
-                  "Experts must give session_type and location_id when confirming a request; a user's acceptance of an expert's new date then waits for the expert to make the session"),
+                  "Experts must give session_type when confirming a request, and location_id where the meeting has no place yet (the request's place stands unless another is given); a user's acceptance of an expert's new date then waits for the expert to make the session"),
             .init("experts_may_propose", .boolean, "Experts may create meetings with meeting.propose (default true)"),
             .init("email_user_on_decline", .boolean, "The user is notified when a request is declined (default true)"),
             .init("pending_holds_slot", .boolean,

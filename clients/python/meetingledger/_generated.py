@@ -3249,7 +3249,8 @@ class CommunityNamespace:
         require_enrollment
         allow_expert_filter
         require_session_log
-        require_confirm_details: Experts must give session_type and location_id when confirming a request; a
+        require_confirm_details: Experts must give session_type when confirming a request, and location_id
+            where the meeting has no place yet (the request's place stands unless another is given); a
             user's acceptance of an expert's new date then waits for the expert to make the session
         experts_may_propose: Experts may create meetings with meeting.propose (default true)
         email_user_on_decline: The user is notified when a request is declined (default true)
@@ -3859,7 +3860,8 @@ class MeetingNamespace:
         accept_conflicts: Confirm even though the expert has an agreed meeting at that time (the expert's
             side only)
         session_type: Required from the expert's side when the community requires confirmation details
-        location_id (loc_… id): Sets the location (required with session_type where the community asks)
+        location_id (loc_… id): Sets the location; the request's stands otherwise (required where the
+            community asks for session details and the meeting has no place yet)
         expected_version: Fail with invalid_state if the meeting changed since this version
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
