@@ -103,6 +103,12 @@ public enum NotificationText {
             let asked = payload["meeting"]?["proposed_by"]?.stringValue == "expert" ? "proposal" : "request"
             (subject, line) = ("\(asked.capitalized) expired", "The meeting \(asked) for \(when) was not answered in time and has expired.\(returned)")
         case "user_suspended": (subject, line) = ("Booking suspended", "Because of missed meetings you cannot book until \(payload["until"]?.stringValue.flatMap { try? Instant(rfc3339: $0) }.map { LocalTimeText.format($0, zone: recipient.timeZone) } ?? "later").")
+        case "series_date_not_booked":
+            // The reason both sides may read; the detail (the user's balance) only where sent.
+            let why = PersonText.line(payload["reason"]?.stringValue ?? "").replacingOccurrences(of: "not booked: ", with: "")
+            let detail = payload["detail"]?.stringValue.map(PersonText.line).flatMap { $0 == why ? nil : " (\($0))" } ?? ""
+            (subject, line) = ("Weekly session not booked: \(when)",
+                               "The weekly session on \(when) could not be booked: \(why)\(detail). It is tried again while the date is ahead.")
         case "calendar.invite": (subject, line) = invitation(payload, other: other, what: what, when: when)
         case "chat_message":
             let text = payload["text"]?.stringValue ?? ""

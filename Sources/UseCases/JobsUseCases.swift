@@ -52,6 +52,7 @@ public enum JobsUseCases {
                     occurrences += change.meetings.count
                     var step = MeetingWrites.writeSet(ctx, series.booking, change.meetings, by: .system)
                     step.add(change)
+                    step.outbox += notBookedNotices(change)
                     writes.merge(step)
                 }
                 return Outcome(
@@ -60,6 +61,23 @@ public enum JobsUseCases {
                     apply: writes.call)
             },
             translate: MeetingWrites.translate)
+    }
+
+    /// Both parties of a series are told of a date it could not book when its turn came (the
+    /// user with the detail, such as their balance); once per date and person.
+    static func notBookedNotices(_ change: SeriesChange) -> [OutboxMessage] {
+        change.skips.filter(\.isNotBooked).flatMap { skip -> [OutboxMessage] in
+            guard let start = change.series.start(on: skip.date) else { return [] }
+            return [(change.series.userId, "user"), (change.series.expertId, "expert")].map { recipient, role in
+                OutboxMessage(
+                    kind: "series_date_not_booked", channel: "notification", recipientId: recipient, meetingId: nil, eventId: nil,
+                    payload: [
+                        "series_id": .string(change.series.id), "date": .string(skip.date.description), "start": .string(start.rfc3339),
+                        "reason": .string(skip.reason), "detail": role == "user" ? .optional(skip.detail) : .null, "recipient_role": .string(role),
+                    ],
+                    dedupeKey: "series_date_not_booked:\(change.series.id):\(skip.date):\(recipient)")
+            }
+        }
     }
 
     /// One reminder per agreed meeting and start time: the dedupe key holds the start, so a

@@ -67,10 +67,18 @@ final class SeriesTests: EndToEndTestCase {
 
         try hours("12:00")
         try w.setClock("2030-03-07T12:00:00Z")
+        _ = try w.drainOutbox()
         XCTAssertEqual(try runJobs(w)["series_occurrences_created"], 0)
         XCTAssertEqual(skipDates(try get()), ["2030-03-20"], "not bookable when its turn came")
+        // Both sides are told, once.
+        let told = try w.drainRaw().filter { $0["kind"]?.string == "series_date_not_booked" }
+        XCTAssertEqual(Set(told.compactMap { $0["recipient_id"]?.string }), [w.user, w.expert])
+        let text = told.first { $0["recipient_id"]?.string == w.user }?["rendered"]?["text"]?.string ?? ""
+        XCTAssertTrue(text.contains("could not be booked: Slot unavailable") && text.contains("tried again"), text)
+        XCTAssertEqual(text.components(separatedBy: "Slot unavailable").count, 2, "the reason is said once: \(text)")
         XCTAssertEqual(try runJobs(w)["series_occurrences_created"], 0, "still not bookable")
         XCTAssertEqual(skipDates(try get()), ["2030-03-20"])
+        XCTAssertEqual(try w.drainOutbox().filter { $0.kind == "series_date_not_booked" }.count, 0, "told once")
 
         try hours("06:00")
         XCTAssertEqual(try runJobs(w)["series_occurrences_created"], 1)
