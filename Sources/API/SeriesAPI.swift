@@ -8,7 +8,7 @@ import UseCases
 
 /// `series.*` and `jobs.run_due`.
 enum SeriesAPI {
-    static var all: [MethodDefinition] { [create, skip, cancel, get, runDue] }
+    static var all: [MethodDefinition] { [create, skip, cancel, get, list, runDue] }
 
     static let seriesId = Schema.Field("series_id", .id(.series), required: true)
     static let occurrenceSchema: Schema = .named("Occurrence", .object([
@@ -92,6 +92,33 @@ enum SeriesAPI {
                 }
                 let person = ActingPerson(id: ctx.actor.id, roles: ctx.actor.roles)
                 return series.json(skips: skips, occurrences: occurrences, now: ctx.now, showDetail: Series.showsDetail(to: person, userId: series.userId))
+            })))
+
+    static let list = MethodDefinition(
+        "series.list", "A person's weekly series, as user or expert, in the order they were made, each as series.get shows it",
+        audience: .member, mutating: false,
+        params: [
+            .init("person_id", .id(.person), "Whose series (default: the actor's; admins and office staff: anyone's)"),
+            .init("status", .oneOf(["active", "cancelled"])),
+        ] + Page.fields,
+        result: Page.resultSchema(seriesSchema),
+        body: .read(ReadPlan(
+            statements: { scope, p in
+                let page = try Page(p, key: [.text])
+                return [SeriesQueries.list(
+                    communityId: scope.communityId, personId: p.optionalString("person_id") ?? scope.actorId, status: p.optionalString("status"),
+                    afterId: page.afterString(0), limit: page.limit + 1)]
+            },
+            respond: { ctx, rows, p in
+                if let other = p.optionalString("person_id"), other != ctx.actor.id {
+                    try ctx.actor.require(.admin, .office, to: "list another person's series")
+                }
+                let person = ActingPerson(id: ctx.actor.id, roles: ctx.actor.roles)
+                let items: [JSON] = try rows[0].map { r in
+                    let (series, skips, occurrences) = try SeriesQueries.decodeSeries(StoredJSON(try r.json("series"), path: "series"))
+                    return series.json(skips: skips, occurrences: occurrences, now: ctx.now, showDetail: Series.showsDetail(to: person, userId: series.userId))
+                }
+                return try Page(p, key: [.text]).result(items) { [$0["id"]!] }
             })))
 
     static let runDue = MethodDefinition(

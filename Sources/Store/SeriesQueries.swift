@@ -29,6 +29,17 @@ public enum SeriesQueries {
         Statement("SELECT ml_series_json($1, $2) AS series", [communityId, seriesId])
     }
 
+    /// A page of one person's series (as user or expert), in id order, each as `series` reads it.
+    public static func list(communityId: String, personId: String, status: String?, afterId: String?, limit: Int64) -> Statement {
+        Statement(
+            """
+            SELECT ml_series_json(s.community_id, s.id) AS series FROM series s
+            WHERE s.community_id = $1 AND (s.user_id = $2 OR s.expert_id = $2) AND ($3::text IS NULL OR s.status = $3)
+              AND ($4::text IS NULL OR s.id > $4)
+            ORDER BY s.id LIMIT $5
+            """, [communityId, personId, status, afterId, limit])
+    }
+
     public static func decodeContext(_ json: JSON) throws -> SeriesContext {
         let j = StoredJSON(json, path: "context")
         let booking = try BookingContextQuery.decode(j.value["booking"] ?? .null)

@@ -116,6 +116,38 @@ enum Commands {
             ], empty: "Nothing waits."),
             allPages: true),
         CommandSpec(
+            path: ["series"], section: .experts, summary: "Your weekly series (as user or expert), each with its next date",
+            options: [
+                OptionSpec(name: "status", kind: .choice(["active", "cancelled"]), param: "status", help: "Only series in this state"),
+                OptionSpec(name: "person", kind: .person, param: "person_id", help: "Another person's series (admins and office staff)"),
+            ],
+            method: "series.list",
+            output: .table(key: "items", [
+                Column(header: "SERIES", key: "id"), Column(header: "STATUS", key: "status"), Column(header: "WEEKDAY", key: "weekday"),
+                Column(header: "TIME", key: "local_time"), Column(header: "ZONE", key: "time_zone"),
+                Column(header: "NEXT", key: "next_occurrence.start", format: .time), Column(header: "USER", key: "user_id"),
+                Column(header: "EXPERT", key: "expert_id"), Column(header: "SKIPPED", key: "skip_dates", format: .compact),
+            ], empty: "No series."),
+            allPages: true),
+        CommandSpec(
+            path: ["series", "skip"], section: .experts, summary: "Skip one date of a weekly series (its credits returned, the next date booked)",
+            arguments: [
+                ArgumentSpec(name: "SERIES", kind: .id(.series), param: "series_id"),
+                ArgumentSpec(name: "DATE", kind: .text(placeholder: "YYYY-MM-DD"), param: "date", help: "The series' date to skip"),
+            ],
+            options: [OptionSpec(name: "confirm-late", kind: .flag, param: "confirm_late", help: "Skip inside the cancellation window, with its consequences")],
+            method: "series.skip", mutating: true,
+            output: .message { r, _ in "Skipped; series \(Render.plain(r["id"] ?? nil)) is \(Render.plain(r["status"] ?? nil))." }),
+        CommandSpec(
+            path: ["series", "cancel"], section: .experts, summary: "Cancel a weekly series and every future date of it",
+            arguments: [ArgumentSpec(name: "SERIES", kind: .id(.series), param: "series_id")],
+            options: [
+                OptionSpec(name: "reason", kind: .text(placeholder: "CODE"), param: "reason_code", help: "One of the community's cancellation reasons (meetctl reasons)", required: true),
+                OptionSpec(name: "confirm-late", kind: .flag, param: "confirm_late", help: "Cancel dates inside the cancellation window, with their consequences"),
+            ],
+            method: "series.cancel", mutating: true,
+            output: .message { r, _ in "Series \(Render.plain(r["id"] ?? nil)) is \(Render.plain(r["status"] ?? nil))." }),
+        CommandSpec(
             path: ["meeting", "show"], section: .experts, summary: "One meeting with its timeline",
             details: "Also reads meeting.timeline; --json prints {meeting, timeline}.",
             arguments: [meetingId], method: "meeting.get", output: meetingRecord, run: MeetingCommands.show),

@@ -51,6 +51,29 @@ final class SeriesTests: EndToEndTestCase {
 
     // MARK: Occurrences
 
+    /// A person lists their series (as user or as expert), staff anyone's; meetctl lists,
+    /// skips and cancels them.
+    func testAPersonListsTheirSeriesAndMeetctlSkipsAndCancelsThem() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 14])
+        let id = try MeetingWorld.id(of: try create(w, firstStart: "2030-03-06T10:00:00Z"))
+        let stranger = try w.addNamedUser(firstName: "Sky", credits: 0)
+        for person in [w.user, w.expert] {
+            XCTAssertEqual(try w.meetingd.allPages("series.list", as: person, [:]).compactMap { $0["id"]?.string }, [id], person)
+        }
+        XCTAssertEqual(try w.meetingd.allPages("series.list", as: stranger, [:]).count, 0)
+        try w.meetingd.error("series.list", as: stranger, ["person_id": .string(w.user)], code: 4003)
+        XCTAssertEqual(try w.meetingd.allPages("series.list", as: w.admin, ["person_id": .string(w.user), "status": "cancelled"]).count, 0)
+        let listed = try w.meetingd.allPages("series.list", as: w.admin, ["person_id": .string(w.user)])
+        XCTAssertEqual(listed.first?["next_occurrence"]?["date"], "2030-03-06")
+
+        let expert = try Meetctl(actor: w.expert)
+        XCTAssertTrue(try expert.ok(["series"]).contains(id))
+        XCTAssertTrue(try expert.ok(["series", "skip", id, "2030-03-13"]).contains("Skipped"))
+        XCTAssertEqual(skipDates(try w.series(id)), ["2030-03-13"])
+        XCTAssertTrue(try expert.ok(["series", "cancel", id, "--reason", "illness"]).contains("cancelled"))
+        XCTAssertEqual(try w.meetingd.allPages("series.list", as: w.user, ["status": "cancelled"]).compactMap { $0["id"]?.string }, [id])
+    }
+
     /// A week the series could not book when its turn came — the expert's hours had changed, the
     /// user's credits were short — is tried again by later runs while it is ahead: booked once
     /// the time is free or the credits are there, and then no longer a skip date.

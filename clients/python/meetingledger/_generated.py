@@ -1584,6 +1584,21 @@ class SkipDate:
 
 
 @dataclass
+class SeriesListResult:
+    """The SeriesListResult object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    items: List[Series]
+    next_cursor: Optional[str]
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "SeriesListResult":
+        return decode(cls, value, _SeriesListResult_FIELDS)
+
+
+@dataclass
 class JobsRunDueResult:
     """The JobsRunDueResult object as meetingd answers it.
 
@@ -2533,6 +2548,11 @@ _SkipDate_FIELDS: Tuple[FieldSpec, ...] = (
     ("detail", "detail", None, False),
 )
 
+_SeriesListResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("items", "items", list_of(Series.from_json), True),
+    ("next_cursor", "next_cursor", None, True),
+)
+
 _JobsRunDueResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("alternates_closed", "alternates_closed", None, True),
     ("links_queued", "links_queued", None, True),
@@ -2796,6 +2816,7 @@ __all__ = [
     "Series",
     "Occurrence",
     "SkipDate",
+    "SeriesListResult",
     "JobsRunDueResult",
     "OutboxClaimResult",
     "OutboxMessage",
@@ -4956,6 +4977,32 @@ class SeriesNamespace:
         InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("series.get", {"actor": actor, "series_id": series_id}, False, Series.from_json)
+
+    def list(
+        self,
+        *,
+        actor: Optional[str] = None,
+        person_id: Optional[str] = UNSET,
+        status: Optional[Literal["active", "cancelled"]] = UNSET,
+        limit: Optional[int] = UNSET,
+        cursor: Optional[str] = UNSET,
+    ) -> SeriesListResult:
+        """A person's weekly series, as user or expert, in the order they were made, each as series.get shows it.
+
+        Who may call: member. Read-only.
+
+        actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
+            optional, and only the pinned person)
+        person_id (per_… id): Whose series (default: the actor's; admins and office staff: anyone's)
+        status
+        limit (1…500): Page size (default 50)
+        cursor: next_cursor from the previous page
+
+        Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
+        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
+        InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        """
+        return self._client._call("series.list", {"actor": actor, "person_id": person_id, "status": status, "limit": limit, "cursor": cursor}, False, SeriesListResult.from_json)
 
     def skip(
         self,
