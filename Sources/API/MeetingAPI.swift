@@ -159,14 +159,16 @@ enum MeetingAPI {
         audience: .member, mutating: true,
         params: [meetingId, acceptConflicts,
                  .init("session_type", .text(min: 1, max: 64), "Required from the expert's side when the community requires confirmation details"),
-                 .init("location_id", .id(.location), "Sets the location; the request's stands otherwise (required where the community asks for session details and the meeting has no place yet)"), expectedVersion],
+                 .init("location_id", .id(.location), "Sets the location; the request's stands otherwise (required where the community asks for session details and the meeting has no place yet)"),
+                 note, expectedVersion],
         result: meetingSchema,
         errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted, DocErrors.timeConflict, DocErrors.insufficientCredits, DocErrors.sessionLog],
         examples: [Examples.confirm],
         body: .command(MeetingUseCases.act(extraLocation: { $0.optionalString("location_id") }) { params, _ in
             MeetingDecider.ActInput(
                 command: .confirm(acceptConflicts: params.bool("accept_conflicts")), expectedVersion: params.optionalInt("expected_version"),
-                confirmDetails: .init(sessionType: params.optionalString("session_type"), locationId: params.optionalString("location_id")))
+                confirmDetails: .init(sessionType: params.optionalString("session_type"), locationId: params.optionalString("location_id")),
+                note: params.optionalString("note"))
         }))
 
     static let decline = action(

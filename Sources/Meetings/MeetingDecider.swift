@@ -223,12 +223,16 @@ public enum MeetingDecider {
         public var actingAs: MeetingActor?
         /// The expert's side proposes a new time knowing it overlaps their agreed meetings.
         public var acceptConflicts: Bool
+        /// A message with a confirmation (seed 003: "you will also see the customer's response"),
+        /// kept on its timeline event and sent with the notification.
+        public var note: String?
 
         public init(
             command: Command, expectedVersion: Int64? = nil, allowAdmin: Bool = false, confirmDetails: ConfirmDetails? = nil,
-            actingAs: MeetingActor? = nil, acceptConflicts: Bool = false
+            actingAs: MeetingActor? = nil, acceptConflicts: Bool = false, note: String? = nil
         ) {
             self.acceptConflicts = acceptConflicts
+            self.note = note
             self.command = command
             self.expectedVersion = expectedVersion
             self.allowAdmin = allowAdmin
@@ -270,6 +274,7 @@ public enum MeetingDecider {
             d.events[i].details["session_type"] = .optional(after.sessionType)
             d.events[i].details["location_id"] = .optional(after.locationId)
         }
+        if let note = input.note, case .confirm = command, !d.events.isEmpty { d.events[0].note = note }
         if let step = d.booking {
             let released = d.ledger.contains(.release) && m.state.holdOpen ? m.state.priceCredits : 0
             let held = d.ledger.contains(.hold) ? d.next.priceCredits : 0

@@ -181,6 +181,7 @@ enum Commands {
                 acceptConflicts,
                 OptionSpec(name: "session-type", kind: .text(placeholder: "TYPE"), param: "session_type", help: "One of the community's session types (meetctl settings show), where it asks for one"),
                 OptionSpec(name: "location", kind: .location, param: "location_id", help: "Set the location while confirming"),
+                OptionSpec(name: "note", kind: .text(placeholder: "TEXT"), param: "note", help: "A message to the other side with your answer"),
             ],
             method: "meeting.confirm", mutating: true, output: meetingRecord),
         CommandSpec(

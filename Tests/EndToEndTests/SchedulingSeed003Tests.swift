@@ -122,6 +122,22 @@ final class SchedulingSeed003Tests: EndToEndTestCase {
         XCTAssertTrue(readable.contains { $0.contains(note) }, "the customer's message carries the tutor's note: \(offer)")
     }
 
+    /// Step 12: "Press on the request to action. You will also see the customer's response":
+    /// the customer accepts the tutor's new date with a message, which the tutor reads in the
+    /// notification and on the timeline.
+    func testTheCustomersResponseReachesTheTutor() throws {
+        let w = try world()
+        let id = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 10)))
+        try w.act("meeting.reschedule", as: w.expert, id, ["start": .string(MeetingTime.at(day: 7, hour: 14))])
+        _ = try w.drainOutbox()
+        let response = "2 pm works — Sue will bring her lab notes."
+        try w.act("meeting.confirm", as: w.user, id, ["note": .string(response)])
+        let told = try XCTUnwrap(try w.drainRaw().first { $0["recipient_id"]?.string == w.expert && $0["channel"] == "notification" })
+        XCTAssertTrue(told["rendered"]?["text"]?.string?.contains(response) ?? false, "\(told)")
+        let approval = try XCTUnwrap(try w.timelineEvents(id).last { $0["kind"] == "user_approval" })
+        XCTAssertEqual(approval["note"]?.string, response)
+    }
+
     // MARK: Emails
 
     /// "Automatic emails will be sent to the customer and copy you and the office when a

@@ -3868,6 +3868,7 @@ class MeetingNamespace:
         accept_conflicts: Optional[bool] = UNSET,
         session_type: Optional[str] = UNSET,
         location_id: Optional[str] = UNSET,
+        note: Optional[str] = UNSET,
         expected_version: Optional[int] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Meeting:
@@ -3883,6 +3884,7 @@ class MeetingNamespace:
         session_type: Required from the expert's side when the community requires confirmation details
         location_id (loc_… id): Sets the location; the request's stands otherwise (required where the
             community asks for session details and the meeting has no place yet)
+        note
         expected_version: Fail with invalid_state if the meeting changed since this version
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
@@ -3892,7 +3894,7 @@ class MeetingNamespace:
         NotFoundError, InvalidStateError, MeetingStartedError, TimeConflictError, InsufficientCreditsError,
         SessionLogRequiredError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("meeting.confirm", {"actor": actor, "meeting_id": meeting_id, "accept_conflicts": accept_conflicts, "session_type": session_type, "location_id": location_id, "expected_version": expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
+        return self._client._call("meeting.confirm", {"actor": actor, "meeting_id": meeting_id, "accept_conflicts": accept_conflicts, "session_type": session_type, "location_id": location_id, "note": note, "expected_version": expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
     def confirm_alternate(
         self,
