@@ -273,7 +273,7 @@ enum MeetingAPI {
         params: [.init("role", .oneOf(["user", "expert"]), "One side only (default: both)"), .init("status", .oneOf(MeetingStatus.allCases.map(\.rawValue))),
                  .init("from", .timestamp, "Meetings ending after this time (default: now)"), .init("to", .timestamp, "Meetings starting before this time"),
                  .init("person_id", .id(.person), "Admins and office staff may list another person's meetings")] + Page.fields,
-        result: Page.resultSchema(meetingSchema),
+        result: Page.resultSchema(meetingSchema), errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             statements: { scope, p in
                 let page = try Page(p, key: [.integer, .time, .text])
@@ -282,10 +282,12 @@ enum MeetingAPI {
                     status: p.optionalString("status"), from: try p.optionalInstant("from"), to: try p.optionalInstant("to"))
                 let after = page.after.map { (rank: $0[0].intValue ?? 0, start: page.afterString(1) ?? "", id: page.afterString(2) ?? "") }
                 return [MeetingQueries.list(communityId: scope.communityId, testClock: scope.testClock, filter: filter, after: after, limit: page.limit + 1)]
+                    + (p.optionalString("person_id").map { [PeopleStore.found(communityId: scope.communityId, personId: $0)] } ?? [])
             },
             respond: { ctx, rows, p in
                 if let other = p.optionalString("person_id"), other != ctx.actor.id {
                     try ctx.actor.require(.admin, .office, to: "list another person's meetings")
+                    try PeopleStore.requireFound(rows[1], personId: other)
                 }
                 return try listed(ctx, rows[0], try Page(p, key: [.integer, .time, .text])) { r, m in
                     [.int(try r.int("rank")), .string(m.state.start.rfc3339), .string(m.id)]
@@ -297,16 +299,18 @@ enum MeetingAPI {
         "What waits for the experts' side across the community — requests to answer, new dates users accepted (sessions to make), users' new dates for agreed meetings — soonest first: the office's list to process (admins and office staff)",
         audience: .roles([.admin, .office]), mutating: false,
         params: [.init("expert_id", .id(.person), "Only this expert's")] + Page.fields,
-        result: Page.resultSchema(meetingSchema),
+        result: Page.resultSchema(meetingSchema), errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             statements: { scope, p in
                 let page = try Page(p, key: [.time, .text])
                 let after = page.after.map { (start: $0[0].stringValue ?? "", id: $0[1].stringValue ?? "") }
                 return [MeetingQueries.waiting(
                     communityId: scope.communityId, testClock: scope.testClock, expertId: p.optionalString("expert_id"), after: after, limit: page.limit + 1)]
+                    + (p.optionalString("expert_id").map { [PeopleStore.found(communityId: scope.communityId, personId: $0)] } ?? [])
             },
             respond: { ctx, rows, p in
-                try listed(ctx, rows[0], try Page(p, key: [.time, .text])) { _, m in [.string(m.state.start.rfc3339), .string(m.id)] }
+                if let expert = p.optionalString("expert_id") { try PeopleStore.requireFound(rows[1], personId: expert) }
+                return try listed(ctx, rows[0], try Page(p, key: [.time, .text])) { _, m in [.string(m.state.start.rfc3339), .string(m.id)] }
             })))
 
     /// A page of meetings as `ctx`'s actor may read them, each with its side; `key` is a row's

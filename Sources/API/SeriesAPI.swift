@@ -101,17 +101,19 @@ enum SeriesAPI {
             .init("person_id", .id(.person), "Whose series (default: the actor's; admins and office staff: anyone's)"),
             .init("status", .oneOf(["active", "cancelled"])),
         ] + Page.fields,
-        result: Page.resultSchema(seriesSchema),
+        result: Page.resultSchema(seriesSchema), errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             statements: { scope, p in
                 let page = try Page(p, key: [.text])
                 return [SeriesQueries.list(
                     communityId: scope.communityId, personId: p.optionalString("person_id") ?? scope.actorId, status: p.optionalString("status"),
                     afterId: page.afterString(0), limit: page.limit + 1)]
+                    + (p.optionalString("person_id").map { [PeopleStore.found(communityId: scope.communityId, personId: $0)] } ?? [])
             },
             respond: { ctx, rows, p in
                 if let other = p.optionalString("person_id"), other != ctx.actor.id {
                     try ctx.actor.require(.admin, .office, to: "list another person's series")
+                    try PeopleStore.requireFound(rows[1], personId: other)
                 }
                 let person = ActingPerson(id: ctx.actor.id, roles: ctx.actor.roles)
                 let items: [JSON] = try rows[0].map { r in

@@ -255,7 +255,10 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         // The office's list to process: what waits for the tutors' side, across the community.
         let waiting = try w.meetingd.allPages("meeting.waiting", as: olga, [:]).compactMap { $0["id"]?.string }
         XCTAssertEqual(waiting, [made])
-        XCTAssertEqual(try w.meetingd.allPages("meeting.waiting", as: olga, ["expert_id": "per_00000000000000000000000000000001"]).count, 0)
+        try w.meetingd.error("meeting.waiting", as: olga, ["expert_id": "per_00000000000000000000000000000001"], code: 4004)
+        XCTAssertEqual(try w.meetingd.allPages("meeting.waiting", as: olga, ["expert_id": .string(w.expert)]).compactMap { $0["id"]?.string }, [made])
+        // Another community's person, or nobody: not found rather than an empty list.
+        try w.meetingd.error("meeting.list", as: olga, ["person_id": "per_00000000000000000000000000000001"], code: 4004)
         try w.meetingd.error("meeting.waiting", as: outsider, [:], code: 4003)
         try w.meetingd.error("meeting.waiting", as: w.expert, [:], code: 4003)
         let listed = try Meetctl(actor: olga).ok(["waiting"])

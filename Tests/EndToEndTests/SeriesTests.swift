@@ -62,6 +62,7 @@ final class SeriesTests: EndToEndTestCase {
         }
         XCTAssertEqual(try w.meetingd.allPages("series.list", as: stranger, [:]).count, 0)
         try w.meetingd.error("series.list", as: stranger, ["person_id": .string(w.user)], code: 4003)
+        try w.meetingd.error("series.list", as: w.admin, ["person_id": "per_00000000000000000000000000000001"], code: 4004)
         XCTAssertEqual(try w.meetingd.allPages("series.list", as: w.admin, ["person_id": .string(w.user), "status": "cancelled"]).count, 0)
         let listed = try w.meetingd.allPages("series.list", as: w.admin, ["person_id": .string(w.user)])
         XCTAssertEqual(listed.first?["next_occurrence"]?["date"], "2030-03-06")

@@ -4030,8 +4030,8 @@ class MeetingNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
-        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
-        InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
+        InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("meeting.list", {"actor": actor, "role": role, "status": status, "from": from_, "to": to, "person_id": person_id, "limit": limit, "cursor": cursor}, False, MeetingListResult.from_json)
 
@@ -4322,8 +4322,8 @@ class MeetingNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
-        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
-        InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
+        InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("meeting.waiting", {"actor": actor, "expert_id": expert_id, "limit": limit, "cursor": cursor}, False, MeetingWaitingResult.from_json)
 
@@ -5001,8 +5001,8 @@ class SeriesNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
-        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
-        InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
+        InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("series.list", {"actor": actor, "person_id": person_id, "status": status, "limit": limit, "cursor": cursor}, False, SeriesListResult.from_json)
 
