@@ -202,7 +202,7 @@ enum AvailabilityAPI {
         body: .transaction { ctx, params in
             let settings = try ctx.settings()
             let service = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: try params.string("service_id"))
-            guard service.active else { throw AppError.slotUnavailable("\(service.name) is not offered any more") }
+            try BookingRules.requireOffered(service)
             let (from, to) = try range(params)
             if let location = params.optionalString("location_id") { try ctx.requireLocation(location) }
             let onlyExpert = params.optionalString("expert_id")
@@ -225,7 +225,7 @@ enum AvailabilityAPI {
             _ = try to.adding(minutes: length, checkedFor: "to", what: "the end of the last slot")
             let query = SlotQuery(
                 from: from, to: to, lengthMinutes: length, slotMinutes: settings.slotMinutes,
-                earliestStart: ctx.now.adding(minutes: settings.minNoticeMinutes), latestStart: ctx.now.adding(minutes: settings.horizonDays * 24 * 60),
+                earliestStart: ctx.now.adding(minutes: settings.minNoticeMinutes), latestStart: settings.horizonEnd(from: ctx.now),
                 locationId: params.optionalString("location_id"), serviceId: service.id, gridTimeZone: settings.timeZone,
                 after: try Page.cursor(params, key: [.time])?[0].stringValue.map { try Instant(rfc3339: $0) },
                 maxSlots: Int(params.optionalInt("limit") ?? Int64(SchedulingLimits.defaultSlotsPerPage)))

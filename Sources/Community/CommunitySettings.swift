@@ -227,6 +227,9 @@ public struct CommunitySettings: Sendable {
 
     public func label(_ key: String) -> String { labels[key] ?? key.capitalized }
 
+    /// The latest start a user may book from `now`: the booking horizon.
+    public func horizonEnd(from now: Instant) -> Instant { now.adding(minutes: horizonDays * 24 * 60) }
+
     /// The community's words for `keys`, each once ("peer mentor or peer mentor" would read as a
     /// slip where both labels are the same word).
     public func labelsOf(_ keys: [String]) -> [String] {

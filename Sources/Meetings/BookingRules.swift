@@ -167,6 +167,11 @@ public struct BookingVerdict: Sendable, Equatable {
 }
 
 public enum BookingRules {
+    /// A retired service is offered, searched and booked no more (`service.set_active`).
+    public static func requireOffered(_ service: ServiceFacts) throws {
+        guard service.active else { throw AppError.slotUnavailable("\(service.name) is not offered any more") }
+    }
+
     /// Checks every rule that applies to the attempt's path, in a fixed order, and throws the
     /// first one broken. Errors shown to a user never name another user's meeting.
     public static func check(_ a: BookingAttempt, _ c: BookingContext) throws -> BookingVerdict {
@@ -187,7 +192,7 @@ public enum BookingRules {
             _ = try a.start.adding(minutes: a.lengthMinutes, checkedFor: "start", what: "the meeting's end")
         case .offered:
             guard let service = c.service else { throw AppError.notFound("service", "") }
-            guard service.active else { throw AppError.slotUnavailable("\(service.name) is not offered any more") }
+            try requireOffered(service)
             guard c.certified else {
                 throw AppError.slotUnavailable("the \(s.label("provider").lowercased()) is not certified for \(service.name)")
             }
@@ -231,7 +236,7 @@ public enum BookingRules {
                 throw AppError.slotUnavailable("meetings must be booked at least \(s.minNoticeMinutes) minutes ahead")
             }
         case .horizon:
-            guard a.beyondHorizon || a.start <= c.now.adding(minutes: s.horizonDays * 24 * 60) else {
+            guard a.beyondHorizon || a.start <= s.horizonEnd(from: c.now) else {
                 throw AppError.slotUnavailable("meetings can be booked at most \(s.horizonDays) days ahead")
             }
         case .slotGrid:

@@ -204,7 +204,7 @@ public enum SeriesDecider {
     /// Books the series' dates from `nextIndex` up to the horizon, in order, passing over listed
     /// and past dates; a date that cannot be booked is listed as skipped with the reason.
     static func bookAhead(_ change: inout SeriesChange, _ c: inout BookingContext, skipped: Set<LocalDate>, ids: IdSource) {
-        let horizon = c.now.adding(minutes: c.settings.horizonDays * 24 * 60)
+        let horizon = c.settings.horizonEnd(from: c.now)
         var steps: Int64 = 0
         while steps < maxOccurrencesPerStep, change.series.isActive, change.series.has(change.series.nextIndex) {
             let date = change.series.date(change.series.nextIndex)
@@ -404,7 +404,7 @@ public enum SeriesDecider {
     /// there or the time is free, the week is booked. A date that still cannot be booked stays
     /// listed as it was.
     static func retryNotBooked(_ c: SeriesContext, _ change: inout SeriesChange, _ booking: inout BookingContext, ids: IdSource) {
-        let horizon = booking.now.adding(minutes: booking.settings.horizonDays * 24 * 60)
+        let horizon = booking.settings.horizonEnd(from: booking.now)
         let held = Set(c.occurrences.compactMap(\.occurrenceDate))
         for skip in c.skips.sorted(by: { $0.date < $1.date }) where skip.isNotBooked && !held.contains(skip.date) {
             guard let start = change.series.start(on: skip.date), start > booking.now, start <= horizon,

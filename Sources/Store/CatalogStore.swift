@@ -118,7 +118,8 @@ public enum CatalogStore {
     }
 
     /// A page of enrolments, optionally of one user, service or expert (with the expert, or with
-    /// the expert's own service: both assign the user to them), in (user, target) order, with the names a list shows (an expert's profile name, never an e-mail).
+    /// the expert's own service: both assign the user to them), in (user, target) order, with
+    /// the names a list shows (an expert's profile name, never an e-mail).
     public static func listEnrollments(
         communityId: String, userId: String?, serviceId: String?, expertId: String?, after: (user: String, target: String)?, limit: Int64
     ) -> Statement {
