@@ -232,7 +232,8 @@ class Run:
                 "confirm": ("meeting.confirm", {}),
                 "decline": ("meeting.decline", {"reason_code": "schedule_conflict"}),
                 "withdraw": ("meeting.withdraw", {}),
-                "reschedule": ("meeting.reschedule", {"start": self.start_time(rng)}),
+                # Sometimes another length: the price follows, and a hold made stays until the user answers.
+                "reschedule": ("meeting.reschedule", {"start": self.start_time(rng), "length_minutes": rng.choice([60, 60, 30, 90])}),
                 "confirm_alternate": ("meeting.confirm_alternate", {}),
                 "reject_alternate": ("meeting.reject_alternate", {"reason_code": "other"}),
                 "withdraw_alternate": ("meeting.withdraw_alternate", {}),

@@ -30,7 +30,8 @@ extension API {
                 "A meeting's price follows its length: pro rata to the service's price for its default length, rounded up to whole credits "
                     + "(a 60-minute, 100-credit service: 45 minutes cost 75, 50 minutes 84, 4 hours 400), unless the expert's proposal "
                     + "set the price, which then scales the same way from the proposal's own length when the meeting is moved to "
-                    + "another length. A move to another length releases the hold and holds the new price once the user has approved it."),
+                    + "another length. A hold already made stays through a move to another length until the user approves the new price, which the hold then becomes "
+                    + "(a user's own counter-offer or new date is that approval; declining returns what was held; `held_credits` says what is held meanwhile)."),
         ]
     }
 }

@@ -19,7 +19,7 @@ public enum Lifecycle {
             status: autoAccept ? .agreed : .awaitingApproval, creditStatus: .none, start: start, lengthMinutes: lengthMinutes,
             priceCredits: priceCredits, expertApproved: autoAccept, userApproved: true, proposedBy: .user))
         d.events = [TimelineEvent(bookedByStaff ? "requested_for_user" : "requested_by_user"), TimelineEvent("user_approval")]
-        if priceCredits > 0 { d.ledger = [.hold]; d.next.creditStatus = .blocked }
+        ensureHold(&d)
         if autoAccept {
             d.events.append(TimelineEvent("expert_approval", details: ["auto_accept": true]))
             d.video = [.create]
@@ -107,18 +107,31 @@ public enum Lifecycle {
         }
     }
 
-    /// Holds the price if the user has approved and nothing is held yet (a user confirming an
-    /// expert's proposal, or approving a new date after a rejection).
+    /// Once the user has approved, the hold is for exactly the price: held now if nothing is
+    /// (a user confirming an expert's proposal, or approving a new date after a rejection), and
+    /// replaced when the price changed since it was made (released when the price is 0).
     static func ensureHold(_ d: inout Decision) {
-        guard d.next.userApproved, !d.next.holdOpen, d.next.priceCredits > 0 else { return }
+        guard d.next.userApproved else { return }
+        if d.next.holdOpen && d.next.heldCredits == d.next.priceCredits { return }
+        release(&d)
+        guard d.next.priceCredits > 0 else { return }
         d.ledger.append(.hold)
         d.next.creditStatus = .blocked
+        d.next.heldCredits = d.next.priceCredits
+    }
+
+    /// Pays `credits` of the open hold to the expert; the rest returns to the user.
+    static func capture(_ d: inout Decision, credits: Int64) {
+        d.ledger = [.capture(credits: credits)]
+        d.next.creditStatus = .paid
+        d.next.heldCredits = 0
     }
 
     static func release(_ d: inout Decision) {
         guard d.next.holdOpen else { return }
         d.ledger.append(.release)
         d.next.creditStatus = .returned
+        d.next.heldCredits = 0
     }
 
     static func confirm(_ m: MeetingState, _ actor: MeetingActor, _ acceptConflicts: Bool, _ needsProcessing: Bool) throws -> Decision {
@@ -240,8 +253,7 @@ public enum Lifecycle {
     /// The hold of a meeting ended early: the late charge captured, or all of it returned.
     static func settleEnding(_ d: inout Decision, _ m: MeetingState, charge: Int64) {
         if charge > 0 && m.holdOpen {
-            d.ledger = [.capture(credits: charge)]
-            d.next.creditStatus = .paid
+            capture(&d, credits: charge)
         } else {
             release(&d)
         }
@@ -272,7 +284,8 @@ public enum Lifecycle {
             replaceDate(&d, by: p, start: start, length: length, price: price)
             d.notifications = [Notification("rescheduling_rejected_by_\(p.rawValue)", to: p.other)]
         default:
-            // A counter-offer; credits already held stay held (for the new price if it changed).
+            // A counter-offer: credits already held stay held; the user's approval makes the hold
+            // the new price if it changed (SPEC §5.2).
             replaceDate(&d, by: p, start: start, length: length, price: price)
             d.notifications = [Notification("counter_offer_by_\(p.rawValue)", to: p.other)]
         }
@@ -281,24 +294,17 @@ public enum Lifecycle {
     }
 
     /// The new date replaces the old, the proposer approves it and the other side is asked
-    /// again; a user approving it holds the price if nothing is held.
+    /// again. The price follows the length; a hold already made stays until the user approves
+    /// the new price, which the hold then becomes.
     static func replaceDate(_ d: inout Decision, by p: Party, start: Instant, length: Int64, price: Int64) {
         d.next.start = start
         d.next.lengthMinutes = length
         d.next.userApproved = p == .user
         d.next.expertApproved = p == .expert
         d.next.proposedBy = p
-        reprice(&d, to: price)
+        d.next.priceCredits = price
         ensureHold(&d)
         d.timeChanged = true
-    }
-
-    /// A new price (the length changed): an open hold is released, since a hold always equals
-    /// the price; `ensureHold` then holds the new price if the user has approved it.
-    static func reprice(_ d: inout Decision, to price: Int64) {
-        guard price != d.next.priceCredits else { return }
-        d.next.priceCredits = price
-        release(&d)
     }
 
     static func openAlternate(_ m: MeetingState, _ action: String) throws -> Alternate {
@@ -326,7 +332,7 @@ public enum Lifecycle {
         d.next.status = .agreed
         d.next.userApproved = true
         d.next.expertApproved = true
-        reprice(&d, to: alternate.priceCredits)
+        d.next.priceCredits = alternate.priceCredits
         ensureHold(&d)
         d.booking = BookingStep(
             path: p == .user ? .userConfirmsAlternate : .expertConfirmsAlternate, start: alternate.start, lengthMinutes: alternate.lengthMinutes,
@@ -423,10 +429,7 @@ public enum Lifecycle {
         d.attendance = attendance
         d.durationMinutes = attendance == .attended ? m.lengthMinutes + adjust : 0
         d.feedback = feedback
-        if m.holdOpen {
-            d.ledger = [.capture(credits: m.priceCredits)]
-            d.next.creditStatus = .paid
-        }
+        if m.holdOpen { capture(&d, credits: m.priceCredits) }
         d.countsAsUserNoShow = attendance == .noShow
         d.events = [TimelineEvent("session_logged", details: ["attendance": .string(attendance.rawValue), "duration_minutes": .int(d.durationMinutes!)])]
         d.notifications = [Notification(attendance == .attended ? "session_logged" : "user_no_show", to: .user)]

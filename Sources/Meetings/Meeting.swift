@@ -119,7 +119,7 @@ extension Meeting {
         return [
             "id": .string(id), "status": .string(s.status.rawValue), "credit_status": .string(s.creditStatus.rawValue),
             "start": .string(s.start.rfc3339), "end": .string(s.end.rfc3339), "length_minutes": .int(s.lengthMinutes),
-            "price_credits": .int(s.priceCredits), "charged_credits": .optional(chargedCredits), "price_source": .string(priceSource.rawValue),
+            "price_credits": .int(s.priceCredits), "held_credits": .int(s.heldCredits), "charged_credits": .optional(chargedCredits), "price_source": .string(priceSource.rawValue),
             "service_id": .string(serviceId),
             "skill": .optional(skill), "user_id": .string(userId), "expert_id": .string(expertId), "user_name": .string(userName),
             "expert_name": .string(expertName), "location_id": .optional(locationId),

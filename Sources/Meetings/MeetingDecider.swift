@@ -276,8 +276,8 @@ public enum MeetingDecider {
         }
         if let note = input.note, case .confirm = command, !d.events.isEmpty { d.events[0].note = note }
         if let step = d.booking {
-            let released = d.ledger.contains(.release) && m.state.holdOpen ? m.state.priceCredits : 0
-            let held = d.ledger.contains(.hold) ? d.next.priceCredits : 0
+            let released = d.ledger.contains(.release) && m.state.holdOpen ? m.state.heldCredits : 0
+            let held = d.ledger.contains(.hold) ? d.next.heldCredits : 0
             // Only a meeting not yet agreed carries an overlap its expert accepted when proposing its
             // time (an agreed one's conflict_accepted is about its agreed time, which an alternate
             // leaves in effect).
@@ -422,7 +422,7 @@ public enum MeetingDecider {
             switch op {
             case .hold:
                 let id = ids(.transfer)
-                moves.append(.hold(transferId: id, credits: m.state.priceCredits))
+                moves.append(.hold(transferId: id, credits: m.state.heldCredits))
                 m.holdTransferId = id
             case .release:
                 guard let hold = m.holdTransferId else { continue }

@@ -88,10 +88,15 @@ public struct MeetingState: Sendable, Equatable {
     public var userApproved: Bool
     public var proposedBy: Party
     public var alternate: Alternate?
+    /// What the open hold holds (0 without one): the price, except while an expert's
+    /// counter-offer of another length waits for the user, when the hold the user made stays
+    /// (SPEC §5.2) until their answer replaces or releases it.
+    public var heldCredits: Int64
 
+    /// `heldCredits` defaults to the price when a hold is open.
     public init(
         status: MeetingStatus, creditStatus: CreditStatus, start: Instant, lengthMinutes: Int64, priceCredits: Int64,
-        expertApproved: Bool, userApproved: Bool, proposedBy: Party, alternate: Alternate? = nil
+        expertApproved: Bool, userApproved: Bool, proposedBy: Party, alternate: Alternate? = nil, heldCredits: Int64? = nil
     ) {
         self.status = status
         self.creditStatus = creditStatus
@@ -102,6 +107,7 @@ public struct MeetingState: Sendable, Equatable {
         self.userApproved = userApproved
         self.proposedBy = proposedBy
         self.alternate = alternate
+        self.heldCredits = heldCredits ?? (creditStatus == .blocked ? priceCredits : 0)
     }
 
     public var end: Instant { start.adding(minutes: lengthMinutes) }

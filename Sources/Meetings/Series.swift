@@ -272,7 +272,7 @@ public enum SeriesDecider {
         if m.state.status == .agreed || (m.state.creditStatus == .blocked && m.pendingHoldsSlot) { c.occupying.append(slot) }
         if m.state.status == .agreed { c.agreed.append(slot) }
         c.userBookings.append(slot)
-        if m.state.creditStatus == .blocked { c.walletAvailable -= m.state.priceCredits }
+        if m.state.creditStatus == .blocked { c.walletAvailable -= m.state.heldCredits }
     }
 
     /// Who acts on a series: its user, or its expert where allowed, or an admin (for the user).

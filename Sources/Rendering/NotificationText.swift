@@ -82,8 +82,7 @@ public enum NotificationText {
             (subject, line) = ("New date proposed by \(other)", "\(other) proposes to move your meeting on \(when)\(proposed)\(terms). The original date stays in effect until you approve the new one.")
         case "rescheduling_rejected_by_expert", "rescheduling_rejected_by_user": (subject, line) = ("New date proposed by \(other)", "\(other) proposes a new date for the declined meeting: \(when). Please confirm or decline.")
         case "counter_offer_by_expert", "counter_offer_by_user":
-            let released = returned.isEmpty ? "" : " The credits held for the earlier time are returned; accepting holds the new price."
-            (subject, line) = ("\(other) proposes another time", "\(other) proposes \(when)\(Self.terms(payload["meeting"] ?? .null)) instead. Please confirm or decline.\(released)")
+            (subject, line) = ("\(other) proposes another time", "\(other) proposes \(when)\(Self.terms(payload["meeting"] ?? .null)) instead. Please confirm or decline.\(Self.heldStays(payload))")
         case "new_date_accepted_by_user": (subject, line) = ("\(other) accepted the date: please make the session", "\(other) accepted \(when) for \(what). Please process the request: give its session type and location to make the session.")
         case "meeting_booked_for_user": (subject, line) = ("A meeting was requested for you", "A meeting with \(other) on \(when) for \(what) was requested for you. It waits for the \(provider.lowercased())'s confirmation.")
         case let k where k.hasPrefix("alternative_date_approved"): (subject, line) = ("New date approved by \(other)", "\(other) approved the new date: your meeting is now on \(when).")
@@ -141,6 +140,16 @@ public enum NotificationText {
     /// The start of the new date proposed for an agreed meeting (its alternate), on `zone`'s clock.
     static func proposedStart(_ payload: JSON, zone: String) -> String? {
         (payload["meeting"]?["alternate"]?["start"]?.stringValue).flatMap { try? Instant(rfc3339: $0) }.map { LocalTimeText.format($0, zone: zone) }
+    }
+
+    /// A counter-offer of another price leaves the user's hold as it was (SPEC §5.2): the user
+    /// is told what stays held and what accepting does.
+    static func heldStays(_ payload: JSON) -> String {
+        let meeting = payload["meeting"] ?? .null
+        guard payload["recipient_role"]?.stringValue != "expert", meeting["credit_status"]?.stringValue == "blocked",
+            let held = meeting["held_credits"]?.intValue, let price = meeting["price_credits"]?.intValue, held != price
+        else { return "" }
+        return " The \(held) credits held for your request stay held until you answer; confirming holds the new price in their place, declining returns them."
     }
 
     /// " (90 minutes, 150 credits)": the length and price a proposed time comes with.

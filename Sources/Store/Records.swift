@@ -27,7 +27,7 @@ public enum Records {
         let state = MeetingState(
             status: status, creditStatus: creditStatus, start: try j.instant("start_at"), lengthMinutes: try j.int("length_minutes"),
             priceCredits: try j.int("price_credits"), expertApproved: try j.bool("expert_approved"), userApproved: try j.bool("user_approved"),
-            proposedBy: proposedBy, alternate: alternate)
+            proposedBy: proposedBy, alternate: alternate, heldCredits: try j.int("held_credits"))
         let attendance = try j.optionalString("attendance").map { text -> Attendance in
             guard let a = Attendance(rawValue: text) else { throw j.fail("attendance", "is unknown") }
             return a

@@ -128,7 +128,7 @@ struct SharedBookings {
     mutating func released(_ changes: [MeetingChange]) {
         for change in changes {
             guard let before = change.before, before.state.creditStatus == .blocked, change.after.state.creditStatus != .blocked else { continue }
-            userCredits[change.after.userId, default: 0] -= before.state.priceCredits
+            userCredits[change.after.userId, default: 0] -= before.state.heldCredits
         }
     }
 
@@ -139,7 +139,7 @@ struct SharedBookings {
             if m.state.status == .agreed || m.state.creditStatus == .blocked { expertSlots[m.expertId, default: []].append(slot) }
             if m.state.status == .agreed { expertAgreed[m.expertId, default: []].append(slot) }
             userSlots[m.userId, default: []].append(slot)
-            if m.state.creditStatus == .blocked { userCredits[m.userId, default: 0] += m.state.priceCredits }
+            if m.state.creditStatus == .blocked { userCredits[m.userId, default: 0] += m.state.heldCredits }
         }
     }
 }

@@ -41,6 +41,10 @@ enum Render {
             if let charged = item["charged_credits"]?.intValue, charged != item["price_credits"]?.intValue {
                 return "\(price) (\(charged) \(status))"
             }
+            // A counter-offer of another length leaves the user's earlier hold in place.
+            if status == "blocked", let held = item["held_credits"]?.intValue, held != item["price_credits"]?.intValue {
+                return "\(price) (\(held) \(status))"
+            }
             return "\(price) (\(status))"
         case .compact: return compact(value)
         }

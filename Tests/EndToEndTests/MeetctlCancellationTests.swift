@@ -56,8 +56,8 @@ final class MeetctlCancellationTests: XCTestCase {
         let listed = try user.ok(["meetings", "--status", "cancelled"])
         XCTAssertTrue(listed.contains("100 (50 paid)"), listed)
         let csv = try user.ok(["meetings", "--status", "cancelled", "--csv"])
-        XCTAssertTrue(csv.contains(",price_credits,charged_credits,credit_status,"), csv)
-        XCTAssertTrue(csv.contains(",100,50,paid,"), csv)
+        XCTAssertTrue(csv.contains(",price_credits,held_credits,charged_credits,credit_status,"), csv)
+        XCTAssertTrue(csv.contains(",100,0,50,paid,"), csv)
     }
 
     func testOnATerminalItAsks() throws {

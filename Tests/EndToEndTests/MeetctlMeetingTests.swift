@@ -104,6 +104,29 @@ final class MeetctlMeetingTests: XCTestCase {
 
     /// A temporary refusal of a change (the wallet locked past the lock timeout) says how to try
     /// again safely: with --idempotency-key; with a key given, the plain note.
+    /// A counter-offer of another length leaves the user's hold as they made it: meetctl shows
+    /// the new price beside what is held ("150 (100 blocked)"), the CSV both columns.
+    func testACounterOfferShowsWhatStaysHeld() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let expert = try c.expert, user = try c.user
+        let proposed = try expert.json([
+            "propose", "--user", c.userId, "--service", c.serviceId, "--start", "2030-03-11 10:00", "--length", "1h", "--price", "100",
+        ])
+        let id = try XCTUnwrap(proposed["id"]?.string)
+        let usersDate = try user.json(["reschedule", id, "--start", "2030-03-12 16:00"])
+        XCTAssertEqual(usersDate["credit_status"], "blocked", "the user's own new date is their approval: 100 held")
+        XCTAssertEqual(usersDate["held_credits"], 100)
+        let longer = try expert.json(["reschedule", id, "--start", "2030-03-12 11:00", "--length", "90"])
+        XCTAssertEqual(longer["price_credits"], 150)
+        XCTAssertEqual(longer["held_credits"], 100)
+        XCTAssertTrue(try user.ok(["meeting", "show", id]).split(separator: "\n").contains { $0.hasSuffix("150 (100 blocked)") })
+        let csv = try user.ok(["meetings", "--csv"])
+        XCTAssertTrue(csv.contains(",price_credits,held_credits,charged_credits,credit_status,"), csv)
+        XCTAssertTrue(csv.contains(",150,100,,blocked,"), csv)
+        XCTAssertEqual(try user.json(["confirm", id])["held_credits"], 150)
+        XCTAssertTrue(try user.ok(["meeting", "show", id]).split(separator: "\n").contains { $0.hasSuffix("150 (blocked)") })
+    }
+
     func testATemporaryRefusalSaysHowToRetrySafely() throws {
         let c = try MeetctlCommunity.make(#function)
         let finance = try c.finance

@@ -553,6 +553,57 @@ final class MeetingSeedTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// SPEC §5.2: a counter-offer keeps the hold already made. The expert's counter-offer of a
+    /// longer session (and so a higher price) leaves the user's 100 credits held; the user's yes
+    /// holds the new price in their place (refused, changing nothing, while they lack it), and a
+    /// decline of a shorter one returns what was held.
+    func testACounterOfferOfAnotherLengthKeepsTheUsersHoldUntilTheyAnswer() throws {
+        let w = try world()
+        let tight = try w.addUser(name: "tight", credits: 120)
+        let id = try MeetingWorld.id(of: w.request(start: day7, by: tight))
+        _ = try w.drainOutbox()
+        let later = MeetingTime.at(day: 7, hour: 14)
+        let offer = try w.act("meeting.reschedule", as: w.expert, id, ["start": .string(later), "length_minutes": 90])
+        assertMeeting(offer, status: "awaiting_approval", credit: "blocked", expertApproved: true, userApproved: false, start: later)
+        XCTAssertEqual(offer["price_credits"], 150)
+        XCTAssertEqual(offer["held_credits"], 100, "the hold the user made stays")
+        XCTAssertEqual(try w.wallet(tight), MeetingWorld.wallet(blocked: 100, granted: 120))
+        XCTAssertEqual(try w.trail(id), ["hold pending 100"])
+        let told = try w.drainRaw()
+        XCTAssertEqual(told.map { $0["kind"]?.string ?? "" }, ["counter_offer_by_expert"])
+        let text = told.first?["rendered"]?["text"]?.string ?? ""
+        XCTAssertTrue(text.contains("(90 minutes, 150 credits)"), text)
+        XCTAssertTrue(text.contains("The 100 credits held for your request stay held until you answer"), text)
+        try w.assertReconciled()
+
+        let short = try w.refuse("meeting.confirm", as: tight, id, code: 4020)
+        XCTAssertEqual(short["data"]?["code"], "insufficient_credits")
+        XCTAssertEqual(short["data"]?["required"], 150)
+        let unchanged = try w.meeting(id)
+        XCTAssertEqual(unchanged["version"], offer["version"], "a refused answer changes nothing")
+        XCTAssertEqual(unchanged["held_credits"], 100)
+        XCTAssertEqual(try w.wallet(tight), MeetingWorld.wallet(blocked: 100, granted: 120))
+
+        try w.grant(tight, 40)
+        let agreed = try w.act("meeting.confirm", as: tight, id)
+        assertMeeting(agreed, status: "agreed", credit: "blocked", start: later)
+        XCTAssertEqual(agreed["held_credits"], 150)
+        XCTAssertEqual(try w.wallet(tight), MeetingWorld.wallet(blocked: 150, granted: 160))
+        XCTAssertEqual(try w.trail(id), ["hold pending 100", "release void_pending 100", "hold pending 150"])
+        try w.assertReconciled()
+
+        let other = try MeetingWorld.id(of: w.request(start: day8))
+        let shorter = try w.act("meeting.reschedule", as: w.expert, other, ["start": .string(MeetingTime.at(day: 8, hour: 15)), "length_minutes": 30])
+        XCTAssertEqual(shorter["price_credits"], 50)
+        XCTAssertEqual(shorter["held_credits"], 100)
+        XCTAssertEqual(try w.wallet(), held)
+        let declined = try w.act("meeting.decline", as: w.user, other, ["reason_code": "other"])
+        XCTAssertEqual(declined["credit_status"], "returned")
+        XCTAssertEqual(declined["held_credits"], 0)
+        XCTAssertEqual(try w.wallet(), MeetingWorld.wallet())
+        try w.assertReconciled()
+    }
+
     func testRescheduleRefusedForCancelledOrStartedMeetings() throws {
         let w = try world()
         let cancelled = try w.agreed(start: day7)

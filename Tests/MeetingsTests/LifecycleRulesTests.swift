@@ -172,6 +172,54 @@ final class LifecycleRulesTests: XCTestCase {
         XCTAssertEqual(d.notifications, [Notification("counter_offer_by_expert", to: .user)])
     }
 
+    /// SPEC §5.2: the expert's counter-offer of another length keeps the hold the user made (100
+    /// credits for 60 minutes); the user's answer replaces it with the new price or returns it.
+    func testACounterOfferOfAnotherLengthKeepsTheUsersHoldUntilTheyAnswer() throws {
+        let longer = try decide(userRequest, .reschedule(start: start.adding(minutes: 120), lengthMinutes: 90, priceCredits: 150, note: nil), .party(.expert))
+        XCTAssertEqual(longer.ledger, [], "nothing is released")
+        XCTAssertEqual(longer.next.creditStatus, .blocked)
+        XCTAssertEqual(longer.next.heldCredits, 100)
+        XCTAssertEqual(longer.next.priceCredits, 150)
+
+        let accepted = try decide(longer.next, .confirm(acceptConflicts: false), .party(.user))
+        XCTAssertEqual(accepted.ledger, [.release, .hold], "the hold becomes the new price")
+        XCTAssertEqual(accepted.next.heldCredits, 150)
+        XCTAssertEqual(accepted.next.creditStatus, .blocked)
+        XCTAssertEqual(accepted.next.status, .agreed)
+
+        let declined = try decide(longer.next, .decline(reasonCode: "schedule_conflict", note: nil), .party(.user))
+        XCTAssertEqual(declined.ledger, [.release])
+        XCTAssertEqual(declined.next.heldCredits, 0)
+        XCTAssertEqual(declined.next.creditStatus, .returned)
+
+        // Shorter and free: the user's yes returns what was held and holds nothing.
+        let free = try decide(userRequest, .reschedule(start: start.adding(minutes: 120), lengthMinutes: 30, priceCredits: 0, note: nil), .party(.expert))
+        XCTAssertEqual(free.ledger, [])
+        XCTAssertEqual(free.next.heldCredits, 100)
+        let yes = try decide(free.next, .confirm(acceptConflicts: false), .party(.user))
+        XCTAssertEqual(yes.ledger, [.release])
+        XCTAssertEqual(yes.next.creditStatus, .returned)
+        XCTAssertEqual(yes.next.status, .agreed)
+
+        // The same length keeps the hold as it is, and the user's yes holds nothing more.
+        let later = try decide(userRequest, .reschedule(start: start.adding(minutes: 120), lengthMinutes: 60, priceCredits: 100, note: nil), .party(.expert))
+        XCTAssertEqual(try decide(later.next, .confirm(acceptConflicts: false), .party(.user)).ledger, [])
+    }
+
+    /// The user's own counter-offer of another length is their approval of its price: the hold
+    /// becomes that price at once.
+    func testTheUsersCounterOfferOfAnotherLengthHoldsItsPrice() throws {
+        let expertsCounter = try decide(userRequest, .reschedule(start: start.adding(minutes: 120), lengthMinutes: 90, priceCredits: 150, note: nil), .party(.expert))
+        let usersCounter = try decide(
+            expertsCounter.next, .reschedule(start: start.adding(minutes: 240), lengthMinutes: 120, priceCredits: 200, note: nil), .party(.user))
+        XCTAssertEqual(usersCounter.ledger, [.release, .hold])
+        XCTAssertEqual(usersCounter.next.heldCredits, 200)
+        XCTAssertTrue(usersCounter.next.userApproved)
+        let fromNothing = try decide(expertProposal, .reschedule(start: start.adding(minutes: 120), lengthMinutes: 30, priceCredits: 50, note: nil), .party(.user))
+        XCTAssertEqual(fromNothing.ledger, [.hold])
+        XCTAssertEqual(fromNothing.next.heldCredits, 50)
+    }
+
     func testConfirmingAnAlternateMovesTheMeeting() throws {
         let m = LifecycleTableTests.states[3].1
         let d = try decide(m, .confirmAlternate(acceptConflicts: false), .party(.expert))

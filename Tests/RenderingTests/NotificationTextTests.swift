@@ -105,15 +105,22 @@ final class NotificationTextTests: XCTestCase {
         XCTAssertTrue(approved.body.contains("The office approved the new date Sam Lee proposed for you: your meeting is now on Mon 11 Mar 2030 10:00 EDT."), approved.body)
     }
 
-    /// A new time comes with its length and price: a counter-offer always says them (and that a
-    /// released hold came back), a new date for an agreed meeting when they change.
+    /// A new time comes with its length and price: a counter-offer always says them (and that the
+    /// user's hold stays until they answer), a new date for an agreed meeting when they change.
     func testANewTimeSaysItsLengthAndPrice() throws {
         let countered = NotificationText.compose(
             kind: "counter_offer_by_expert", recipient: sam, counterpart: talia, service: nil, start: start,
-            payload: ["meeting": ["status": "awaiting_approval", "credit_status": "returned", "length_minutes": 30, "price_credits": 50],
+            payload: ["meeting": ["status": "awaiting_approval", "credit_status": "blocked", "held_credits": 100, "length_minutes": 30, "price_credits": 50],
                       "recipient_role": "user", "actor_role": "expert"], settings: try settings())
         XCTAssertTrue(countered.body.contains("Talia Kim proposes Mon 11 Mar 2030 15:00 CET (30 minutes, 50 credits) instead."), countered.body)
-        XCTAssertTrue(countered.body.contains("The credits held for the earlier time are returned; accepting holds the new price."), countered.body)
+        XCTAssertTrue(
+            countered.body.contains("The 100 credits held for your request stay held until you answer; confirming holds the new price in their place, declining returns them."),
+            countered.body)
+        let toTheExpert = NotificationText.compose(
+            kind: "counter_offer_by_user", recipient: talia, counterpart: sam, service: nil, start: start,
+            payload: ["meeting": ["status": "awaiting_approval", "credit_status": "blocked", "held_credits": 100, "length_minutes": 30, "price_credits": 50],
+                      "recipient_role": "expert", "actor_role": "user"], settings: try settings())
+        XCTAssertFalse(toTheExpert.body.contains("held"), toTheExpert.body)
         let longer = NotificationText.compose(
             kind: "rescheduling_agreed_by_expert", recipient: sam, counterpart: talia, service: nil, start: start,
             payload: ["meeting": ["status": "agreed", "length_minutes": 60, "price_credits": 100,

@@ -1269,6 +1269,7 @@ class Meeting:
     video_url: Optional[str]
     cancelled_occurrences: Optional[List[str]] = None
     charged_credits: Optional[int] = None
+    held_credits: Optional[int] = None
     series_status: Optional[Literal["active", "cancelled"]] = None
     side: Optional[Literal["user", "expert"]] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
@@ -2409,6 +2410,7 @@ _Meeting_FIELDS: Tuple[FieldSpec, ...] = (
     ("video_url", "video_url", None, True),
     ("cancelled_occurrences", "cancelled_occurrences", None, False),
     ("charged_credits", "charged_credits", None, False),
+    ("held_credits", "held_credits", None, False),
     ("series_status", "series_status", None, False),
     ("side", "side", None, False),
 )
