@@ -151,9 +151,12 @@ public enum Lifecycle {
             d.video = [.create]
         }
         // Seed 003, step 11: "When your customer responds you will be notified [...] to let you
-        // know you need to take action."
+        // know you need to take action." Step 15: "Automatic emails will be sent to the customer
+        // and copy you and the office when a session request is updated": the customer's
+        // acceptance, not yet a session, is confirmed to them too (the office copied on theirs).
         d.notifications = d.next.awaitingProcessing
-            ? [Notification("new_date_accepted_by_user", to: .expert)] : [Notification("meeting_confirmed_by_\(p.rawValue)", to: p.other)]
+            ? [Notification("new_date_accepted_by_user", to: .expert), Notification("new_date_accepted_by_user", to: .user)]
+            : [Notification("meeting_confirmed_by_\(p.rawValue)", to: p.other)]
         d.booking = BookingStep(
             path: p == .user ? .userConfirm : .expertConfirm, start: m.start, lengthMinutes: m.lengthMinutes, becomesAgreed: agreed,
             acceptConflicts: acceptConflicts)

@@ -83,6 +83,8 @@ public enum NotificationText {
         case "rescheduling_rejected_by_expert", "rescheduling_rejected_by_user": (subject, line) = ("New date proposed by \(other)", "\(other) proposes a new date for the declined meeting: \(when). Please confirm or decline.")
         case "counter_offer_by_expert", "counter_offer_by_user":
             (subject, line) = ("\(other) proposes another time", "\(other) proposes \(when)\(Self.terms(payload["meeting"] ?? .null)) instead. Please confirm or decline.\(Self.heldStays(payload))")
+        case "new_date_accepted_by_user" where payload["recipient_role"]?.stringValue == "user":
+            (subject, line) = ("You accepted \(when)", "You accepted \(when) for \(what) with \(other). \(other) will now make the session; you will be told when it is made.")
         case "new_date_accepted_by_user": (subject, line) = ("\(other) accepted the date: please make the session", "\(other) accepted \(when) for \(what). Please process the request: give its session type and location to make the session.")
         case "meeting_booked_for_user": (subject, line) = ("A meeting was requested for you", "A meeting with \(other) on \(when) for \(what) was requested for you. It waits for the \(provider.lowercased())'s confirmation.")
         case let k where k.hasPrefix("alternative_date_approved"): (subject, line) = ("New date approved by \(other)", "\(other) approved the new date: your meeting is now on \(when).")

@@ -177,7 +177,16 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         assertMeeting(accepted, status: "awaiting_approval", credit: "blocked", expertApproved: true, userApproved: true, start: proposed)
         XCTAssertEqual(accepted["awaiting_processing"], true)
         XCTAssertEqual(accepted["awaiting_action_by"], "expert")
-        XCTAssertEqual(try w.drainedSummary(), ["new_date_accepted_by_user→expert"])
+        // Step 15: the customer's update is mailed to them too, the office copied once (on theirs).
+        let told = try w.drainRaw()
+        XCTAssertEqual(told.map { "\($0["kind"]?.string ?? "")→\($0["payload"]?["recipient_role"]?.string ?? "")" }.sorted(),
+                       ["new_date_accepted_by_user→expert", "new_date_accepted_by_user→user"])
+        let customers = try XCTUnwrap(told.first { $0["payload"]?["recipient_role"] == "user" })
+        XCTAssertTrue(customers["rendered"]?["text"]?.string?.contains("You accepted") ?? false, "\(customers)")
+        XCTAssertTrue(customers["rendered"]?["text"]?.string?.contains("will now make the session") ?? false, "\(customers)")
+        XCTAssertEqual(customers["cc"], [.string(Self.office)], "the tutor reads their own message; the office is copied here")
+        let tutors = try XCTUnwrap(told.first { $0["payload"]?["recipient_role"] == "expert" })
+        XCTAssertNil(tutors["cc"], "the office is copied once")
         let tutorsList = try w.meetingd.result("meeting.list", as: w.expert, ["role": "expert"])["items"]?.array ?? []
         XCTAssertEqual(tutorsList.first?["id"]?.string, id, "it is at the top of the tutor's list, awaiting action")
         try w.refuse("meeting.confirm", as: w.user, id, code: 4009)

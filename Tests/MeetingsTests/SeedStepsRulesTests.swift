@@ -28,7 +28,7 @@ final class SeedStepsRulesTests: XCTestCase {
         XCTAssertEqual(d.next.status, .awaitingApproval)
         XCTAssertTrue(d.next.awaitingProcessing)
         XCTAssertEqual(d.next.awaiting, .expert)
-        XCTAssertEqual(d.notifications, [Notification("new_date_accepted_by_user", to: .expert)])
+        XCTAssertEqual(d.notifications, [Notification("new_date_accepted_by_user", to: .expert), Notification("new_date_accepted_by_user", to: .user)])
         XCTAssertEqual(d.video, [])
         XCTAssertEqual(d.booking?.becomesAgreed, false, "the time conflict is the tutor's to see when making the session")
 
