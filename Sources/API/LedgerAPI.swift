@@ -378,10 +378,17 @@ enum LedgerAPI {
             })))
 
     static let meetingTrail = MethodDefinition(
-        "ledger.meeting_trail", "Every credit movement of one meeting, in order", audience: .member, mutating: false,
+        "ledger.meeting_trail", "Every credit movement of one meeting, in order, with its price, status, times and parties: what finance staff read of a meeting", audience: .member, mutating: false,
         params: [.init("meeting_id", .id(.meeting), required: true), FinanceFormat.param],
         result: .object([
             .init("meeting_id", .id(.meeting), required: true), .init("credit_status", .oneOf(CreditStatus.allCases.map(\.rawValue)), required: true),
+            .init("status", .oneOf(MeetingStatus.allCases.map(\.rawValue)), required: true),
+            .init("start", .timestamp, required: true), .init("length_minutes", .integer(min: 5, max: 1440), required: true),
+            .init("price_credits", .credits, required: true),
+            .init("held_credits", .credits, required: true, "What its open hold holds (0 without one)"),
+            .init("charged_credits", .nullable(.credits), required: true, "What the user paid once the hold was captured"),
+            .init("service_id", .id(.service), required: true), .init("user_id", .id(.person), required: true),
+            .init("expert_id", .id(.person), required: true),
         ] + FinanceFormat.listFields("transfers", transferSchema, "The meeting's transfers, in order")),
         errors: [DocErrors.notFound],
         body: .read(ReadPlan(
@@ -395,7 +402,12 @@ enum LedgerAPI {
                     throw AppError.forbidden("only the meeting's parties, finance staff and admins may see its credits")
                 }
                 return FinanceFormat.respond(
-                    ["meeting_id": .string(m.id), "credit_status": .string(m.state.creditStatus.rawValue),
+                    // The meeting's money and whose it is: what finance reads of a meeting (its
+                    // contents are for its parties and admins: meeting.get).
+                    ["meeting_id": .string(m.id), "credit_status": .string(m.state.creditStatus.rawValue), "status": .string(m.state.status.rawValue),
+                     "start": .string(m.state.start.rfc3339), "length_minutes": .int(m.state.lengthMinutes), "price_credits": .int(m.state.priceCredits),
+                     "held_credits": .int(m.state.heldCredits), "charged_credits": .optional(m.chargedCredits), "service_id": .string(m.serviceId),
+                     "user_id": .string(m.userId), "expert_id": .string(m.expertId),
                      "transfers": .array(try rows[1].map(MeetingQueries.trailJSON))],
                     key: "transfers", FinanceTables.meetingTrail, p)
             })))

@@ -253,11 +253,14 @@ enum MeetingAPI {
 
     // MARK: Reading
 
-    /// The meeting, if the actor may see it: its parties, its student and staff.
+    /// The meeting, if the actor may see it: its parties, its student, admins and the office
+    /// (SPEC §6: party, admin). Finance staff read a meeting's money, not its contents (topic,
+    /// answers, notes, feedback, video link): `ledger.meeting_trail`.
     static func readable(_ ctx: RequestContext, _ meeting: Meeting?, _ id: String) throws -> Meeting {
         guard let m = meeting else { throw AppError.notFound("meeting", id) }
-        guard m.readerSide(of: ctx.actor.id) != nil || ctx.actor.hasAny([.admin, .office, .finance]) else {
-            throw AppError.forbidden("only the meeting's user, student and expert (and staff) may see it")
+        guard m.readerSide(of: ctx.actor.id) != nil || ctx.actor.hasAny([.admin, .office]) else {
+            let finance = ctx.actor.hasAny([.finance]) ? "; finance staff read its credits with ledger.meeting_trail (meetctl trail)" : ""
+            throw AppError.forbidden("only the meeting's user, student and expert, admins and the office may see it\(finance)")
         }
         return m
     }

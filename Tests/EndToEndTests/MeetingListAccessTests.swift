@@ -155,14 +155,31 @@ final class MeetingListAccessTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
-    func testFinanceReadsMeetingsButCannotActOnThem() throws {
+    /// SPEC §6: finance staff read a meeting's credits (`ledger.meeting_trail`, with its price,
+    /// status, times and parties), not its contents (meeting.get, timeline and calendar are for
+    /// its parties, admins and the office), and act on none.
+    func testFinanceReadsMeetingsMoneyButNotTheirContentsAndCannotActOnThem() throws {
         let w = try MeetingWorld(self, label: #function)
         let agreed = try w.agreed(start: MeetingTime.at(day: 7, hour: 10))
         let pending = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 8, hour: 10)))
         let proposal = try MeetingWorld.id(of: w.propose(start: MeetingTime.at(day: 9, hour: 10)))
         _ = try w.drainOutbox()
-        XCTAssertEqual(try w.meetingd.result("meeting.get", as: w.finance, ["meeting_id": .string(agreed)])["id"]?.string, agreed)
-        XCTAssertEqual(try w.meetingd.result("ledger.meeting_trail", as: w.finance, ["meeting_id": .string(agreed)])["credit_status"], "blocked")
+        for method in ["meeting.get", "meeting.timeline", "meeting.calendar"] {
+            let error = try w.meetingd.error(method, as: w.finance, ["meeting_id": .string(agreed)], code: 4003)
+            XCTAssertTrue(error["message"]?.string?.contains("ledger.meeting_trail") ?? false, "the error says where finance reads it: \(error)")
+        }
+        let trail = try w.meetingd.result("ledger.meeting_trail", as: w.finance, ["meeting_id": .string(agreed)])
+        XCTAssertEqual(trail["credit_status"], "blocked")
+        XCTAssertEqual(trail["status"], "agreed")
+        XCTAssertEqual(trail["price_credits"], .int(MeetingWorld.price))
+        XCTAssertEqual(trail["held_credits"], .int(MeetingWorld.price))
+        XCTAssertEqual(trail["charged_credits"], .null)
+        XCTAssertEqual(trail["user_id"]?.string, w.user)
+        XCTAssertEqual(trail["expert_id"]?.string, w.expert)
+        XCTAssertEqual(trail["start"]?.string, MeetingTime.at(day: 7, hour: 10))
+        XCTAssertNil(trail["topic"], "no contents")
+        let adminsView = try w.meeting(agreed)
+        XCTAssertEqual(adminsView["id"]?.string, agreed, "admins read it")
         let refused: [(String, String, [String: JSONValue])] = [
             ("meeting.confirm", pending, [:]), ("meeting.confirm", proposal, [:]), ("meeting.decline", pending, ["reason_code": "other"]),
             ("meeting.withdraw", pending, [:]), ("meeting.cancel", agreed, ["reason_code": "other", "confirm_late": true]),

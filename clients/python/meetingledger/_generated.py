@@ -880,8 +880,17 @@ class LedgerMeetingTrailResult:
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
+    charged_credits: Optional[int]
     credit_status: Literal["none", "blocked", "returned", "paid"]
+    expert_id: str
+    held_credits: int
+    length_minutes: int
     meeting_id: str
+    price_credits: int
+    service_id: str
+    start: str
+    status: Literal["awaiting_approval", "agreed", "rejected", "cancelled", "completed", "expired"]
+    user_id: str
     csv: Optional[str] = None
     format: Optional[Literal["csv"]] = None
     transfers: Optional[List[Transfer]] = None
@@ -2221,8 +2230,17 @@ _LedgerProblem_FIELDS: Tuple[FieldSpec, ...] = (
 )
 
 _LedgerMeetingTrailResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("charged_credits", "charged_credits", None, True),
     ("credit_status", "credit_status", None, True),
+    ("expert_id", "expert_id", None, True),
+    ("held_credits", "held_credits", None, True),
+    ("length_minutes", "length_minutes", None, True),
     ("meeting_id", "meeting_id", None, True),
+    ("price_credits", "price_credits", None, True),
+    ("service_id", "service_id", None, True),
+    ("start", "start", None, True),
+    ("status", "status", None, True),
+    ("user_id", "user_id", None, True),
     ("csv", "csv", None, False),
     ("format", "format", None, False),
     ("transfers", "transfers", list_of(Transfer.from_json), False),
@@ -3660,7 +3678,7 @@ class LedgerNamespace:
         actor: Optional[str] = None,
         format: Optional[Literal["json", "csv"]] = UNSET,
     ) -> LedgerMeetingTrailResult:
-        """Every credit movement of one meeting, in order.
+        """Every credit movement of one meeting, in order, with its price, status, times and parties: what finance staff read of a meeting.
 
         Who may call: member. Read-only.
 
