@@ -18,7 +18,8 @@ enum SeriesAPI {
     ], additional: true))
 
     static let seriesSchema: Schema = .named("Series", .object([
-        .init("id", .id(.series), required: true), .init("status", .oneOf(["active", "cancelled"]), required: true),
+        .init("id", .id(.series), required: true),
+        .init("status", .oneOf(Series.readStatuses), required: true, "finished: a series of `weeks` dates whose last date has ended"),
         .init("user_id", .id(.person), required: true), .init("expert_id", .id(.person), required: true),
         .init("student_id", .nullable(.id(.person)), required: true, "The student its meetings are for; null: its user themself"),
         .init("service_id", .id(.service), required: true), .init("location_id", .id(.location), required: true),
@@ -99,14 +100,14 @@ enum SeriesAPI {
         audience: .member, mutating: false,
         params: [
             .init("person_id", .id(.person), "Whose series (default: the actor's; admins and office staff: anyone's)"),
-            .init("status", .oneOf(["active", "cancelled"])),
+            .init("status", .oneOf(Series.readStatuses), "As the series reads: active, finished or cancelled"),
         ] + Page.fields,
         result: Page.resultSchema(seriesSchema), errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             statements: { scope, p in
                 let page = try Page(p, key: [.text])
                 return [SeriesQueries.list(
-                    communityId: scope.communityId, personId: p.optionalString("person_id") ?? scope.actorId, status: p.optionalString("status"),
+                    communityId: scope.communityId, testClock: scope.testClock, personId: p.optionalString("person_id") ?? scope.actorId, status: p.optionalString("status"),
                     afterId: page.afterString(0), limit: page.limit + 1)]
                     + (p.optionalString("person_id").map { [PeopleStore.found(communityId: scope.communityId, personId: $0)] } ?? [])
             },

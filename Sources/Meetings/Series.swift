@@ -45,7 +45,22 @@ public struct Series: Sendable, Equatable {
         self.status = status
     }
 
+    /// When its last date ends, as the database reads it (`ml_series_ends_at`, the one place
+    /// that computes it); nil for a series until cancelled, and for one not read back (a new
+    /// series, which is never finished).
+    public var endsAt: Instant? = nil
+
     public var isActive: Bool { status == "active" }
+
+    /// The statuses a series reads as (`status(at:)`).
+    public static let readStatuses = ["active", "finished", "cancelled"]
+
+    /// Finished: active in the row, but its last date has ended; nothing is left to book, skip or
+    /// cancel.
+    public func isFinished(at now: Instant) -> Bool { isActive && endsAt.map { $0 <= now } == true }
+
+    /// The status as the series reads at `now`.
+    public func status(at now: Instant) -> String { isFinished(at: now) ? "finished" : status }
 
     public func date(_ index: Int64) -> LocalDate { firstDate.adding(days: 7 * index) }
 
@@ -338,6 +353,11 @@ public enum SeriesDecider {
         guard s.isActive else {
             throw AppError(.invalidState, message: "The series is already cancelled", details: ["status": "cancelled"])
         }
+        guard !s.isFinished(at: c.booking.now) else {
+            throw AppError(
+                .invalidState, message: "The series is finished: its last date ended \(s.endsAt?.rfc3339 ?? ""); nothing is left to cancel",
+                details: ["status": "finished"])
+        }
         let settings = c.booking.settings
         guard settings.cancellationReasons.contains(where: { $0.code == reasonCode }) else {
             throw AppError.invalidParams(
@@ -434,7 +454,7 @@ extension Series {
             return .object(o)
         }
         return [
-            "id": .string(id), "status": .string(status), "user_id": .string(userId), "expert_id": .string(expertId), "student_id": .optional(studentId),
+            "id": .string(id), "status": .string(status(at: now)), "user_id": .string(userId), "expert_id": .string(expertId), "student_id": .optional(studentId),
             "service_id": .string(serviceId), "location_id": .string(locationId), "time_zone": .string(timeZone),
             "weekday": .int(Int64(firstDate.isoWeekday)), "local_time": .string(LocalTimeOfDay(minutes: localMinutes).description),
             "first_date": .string(firstDate.description), "length_minutes": .int(lengthMinutes), "weeks": .optional(weeks),

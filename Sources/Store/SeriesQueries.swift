@@ -30,14 +30,18 @@ public enum SeriesQueries {
     }
 
     /// A page of one person's series (as user or expert), in id order, each as `series` reads it.
-    public static func list(communityId: String, personId: String, status: String?, afterId: String?, limit: Int64) -> Statement {
+    /// `status` is as read (`Series.status(at:)`): active, finished (active in the row, its last
+    /// date ended on the community's clock) or cancelled.
+    public static func list(communityId: String, testClock: Bool, personId: String, status: String?, afterId: String?, limit: Int64) -> Statement {
         Statement(
             """
             SELECT ml_series_json(s.community_id, s.id) AS series FROM series s
-            WHERE s.community_id = $1 AND (s.user_id = $2 OR s.expert_id = $2) AND ($3::text IS NULL OR s.status = $3)
+            WHERE s.community_id = $1 AND (s.user_id = $2 OR s.expert_id = $2)
+              AND ($3::text IS NULL OR s.status = CASE $3 WHEN 'finished' THEN 'active' ELSE $3 END
+                   AND ($3 = 'cancelled' OR (coalesce(ml_series_ends_at(s) <= ml_now($1, $6), false) = ($3 = 'finished'))))
               AND ($4::text IS NULL OR s.id > $4)
             ORDER BY s.id LIMIT $5
-            """, [communityId, personId, status, afterId, limit])
+            """, [communityId, personId, status, afterId, limit, testClock])
     }
 
     public static func decodeContext(_ json: JSON) throws -> SeriesContext {
@@ -58,6 +62,7 @@ public enum SeriesQueries {
             localMinutes: Int(try s.int("local_minutes")), lengthMinutes: try s.int("length_minutes"), weeks: try s.optionalInt("weeks"),
             nextIndex: try s.int("next_index"), status: try s.string("status"))
         series.studentId = try s.optionalString("student_id")
+        series.endsAt = try s.optionalInstant("ends_at")
         let skips = try j.list("skips").map { k -> SeriesSkip in
             guard let date = LocalDate(try k.string("date")) else { throw k.fail("date", "is not a date") }
             return SeriesSkip(date: date, reason: try k.string("reason"), detail: try k.optionalString("detail"))

@@ -118,7 +118,7 @@ enum Commands {
         CommandSpec(
             path: ["series"], section: .experts, summary: "Your weekly series (as user or expert), each with its next date",
             options: [
-                OptionSpec(name: "status", kind: .choice(["active", "cancelled"]), param: "status", help: "Only series in this state"),
+                OptionSpec(name: "status", kind: .choice(["active", "finished", "cancelled"]), param: "status", help: "Only series in this state"),
                 OptionSpec(name: "person", kind: .person, param: "person_id", help: "Another person's series (admins and office staff)"),
             ],
             method: "series.list",

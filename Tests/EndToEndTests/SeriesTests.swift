@@ -168,6 +168,25 @@ final class SeriesTests: EndToEndTestCase {
         try w.grant(w.user, 200)
         let short = try create(w, firstStart: "2030-03-12T14:00:00Z", ["weeks": 2])
         XCTAssertEqual(try occurrences(short).map(\.date), ["2030-03-12", "2030-03-19"])
+        XCTAssertEqual(short["status"], "active")
+        let untilCancelled = try MeetingWorld.id(of: create(w, firstStart: "2030-03-13T14:00:00Z"))
+        let shortId = try MeetingWorld.id(of: short)
+        func listed(_ status: String) throws -> [String] {
+            try w.meetingd.allPages("series.list", as: w.user, ["status": .string(status)]).compactMap { $0["id"]?.string }
+        }
+        // Finished once its last date has ended: read, listed and refused as such.
+        try w.setClock("2030-03-19T14:59:00Z")
+        XCTAssertEqual(try w.series(shortId)["status"], "active", "its last date has not ended")
+        XCTAssertTrue(try listed("active").contains(shortId))
+        try w.setClock("2030-03-19T15:00:00Z")
+        XCTAssertEqual(try w.series(shortId)["status"], "finished")
+        XCTAssertEqual(try listed("finished"), [shortId])
+        XCTAssertFalse(try listed("active").contains(shortId))
+        XCTAssertFalse(try listed("cancelled").contains(shortId))
+        XCTAssertTrue(try listed("active").contains(untilCancelled), "a series until cancelled never finishes")
+        let done = try w.meetingd.error("series.cancel", as: w.user, ["series_id": .string(shortId), "reason_code": "other"], code: 4009)
+        XCTAssertEqual(done["data"]?["status"], "finished")
+        XCTAssertTrue(done["message"]?.string?.contains("finished") ?? false, "\(done)")
         try w.setClock("2030-04-01T12:00:00Z")
         _ = try runJobs(w)
         XCTAssertEqual(try occurrences(try w.series(MeetingWorld.id(of: short))).count, 2, "a two-week series ends after two")

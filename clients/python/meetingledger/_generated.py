@@ -1545,7 +1545,7 @@ class Series:
     occurrences: List[Occurrence]
     service_id: str
     skip_dates: List[SkipDate]
-    status: Literal["active", "cancelled"]
+    status: Literal["active", "finished", "cancelled"]
     student_id: Optional[str]
     time_zone: str
     topic: Optional[str]
@@ -5005,7 +5005,7 @@ class SeriesNamespace:
         *,
         actor: Optional[str] = None,
         person_id: Optional[str] = UNSET,
-        status: Optional[Literal["active", "cancelled"]] = UNSET,
+        status: Optional[Literal["active", "finished", "cancelled"]] = UNSET,
         limit: Optional[int] = UNSET,
         cursor: Optional[str] = UNSET,
     ) -> SeriesListResult:
@@ -5016,7 +5016,7 @@ class SeriesNamespace:
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
         person_id (per_… id): Whose series (default: the actor's; admins and office staff: anyone's)
-        status
+        status: As the series reads: active, finished or cancelled
         limit (1…500): Page size (default 50)
         cursor: next_cursor from the previous page
 
