@@ -37,6 +37,7 @@ enum MeetingAPI {
         .init("length_minutes", .integer(min: 5, max: 1440), required: true), .init("price_credits", .credits, required: true),
         .init("proposed_by", party, required: true), .init("expert_approved", .boolean, required: true),
         .init("user_approved", .boolean, required: true), .init("note", .nullable(.text()), required: true),
+        .init("conflict_accepted", .boolean, "The expert proposed it over another of their agreed meetings, accepting the overlap: the user's approval then stands"),
     ], additional: true))
 
     static let feedbackSchema: Schema = .named("FeedbackAnswer", .object([

@@ -75,6 +75,10 @@ public enum BookingRule: String, Sendable, CaseIterable {
     /// at its location and free of the expert's meetings, a new date the user proposes within
     /// the expert's hours at any location and outside their blocked periods.
     case availability
+    /// A meeting never takes a time another request holds (its credits held, where the
+    /// community's `pending_holds_slot` lets a request hold the expert's time): no acceptance of
+    /// a conflict overrides it, so a time proposed there could never be agreed.
+    case heldTime
     /// The user's meetings in the week stay within the community's weekly limit.
     case weeklyLimit
     /// A meeting becoming agreed does not overlap the expert's agreed meetings, unless the
@@ -88,7 +92,7 @@ public enum BookingRule: String, Sendable, CaseIterable {
     /// meeting to become agreed, `credits` a hold to be made).
     public func applies(to path: BookingPath) -> Bool {
         switch self {
-        case .distinctParties, .supportedTime, .offered, .conflicts, .credits: return true
+        case .distinctParties, .supportedTime, .offered, .heldTime, .conflicts, .credits: return true
         case .studentLink: return path.userCommits || path == .propose
         case .skill: return path.createsMeeting
         case .agenda: return path == .request || path == .seriesOccurrence
@@ -267,6 +271,12 @@ public enum BookingRules {
                 }
             }
             throw AppError.slotUnavailable("the time is not within the expert's availability at that location")
+        case .heldTime:
+            let agreed = Set(c.agreed.map(\.meetingId))
+            let held = c.occupying.filter { $0.meetingId != a.meetingId && !agreed.contains($0.meetingId) && $0.overlaps(start: a.start, end: a.end) }
+            guard held.isEmpty else {
+                throw AppError.slotUnavailable("another request holds the expert's time then; choose another time")
+            }
         case .weeklyLimit:
             guard let limit = s.weeklyUsageLimit else { return }
             let week = UsageWeek(containing: a.start, timeZone: s.timeZone)

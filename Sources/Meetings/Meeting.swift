@@ -113,7 +113,7 @@ extension Meeting {
                 "start": .string(a.start.rfc3339), "end": .string(a.end.rfc3339),
                 "length_minutes": .int(a.lengthMinutes), "price_credits": .int(a.priceCredits), "proposed_by": .string(a.proposedBy.rawValue),
                 "expert_approved": .bool(a.approved(by: .expert)), "user_approved": .bool(a.approved(by: .user)),
-                "note": .optional(a.note),
+                "note": .optional(a.note), "conflict_accepted": .bool(a.conflictAccepted),
             ]
         } ?? .null
         return [

@@ -276,8 +276,12 @@ public enum MeetingDecider {
         }
         if let note = input.note, case .confirm = command, !d.events.isEmpty { d.events[0].note = note }
         if let step = d.booking {
-            let released = d.ledger.contains(.release) && m.state.holdOpen ? m.state.heldCredits : 0
-            let held = d.ledger.contains(.hold) ? d.next.heldCredits : 0
+            // A user's new date of another price for an agreed meeting is their approval of that
+            // price, held when the expert approves it: the user must have it when proposing it.
+            let usersAlternate = step.path == .userReschedule && m.state.status == .agreed ? d.next.alternate?.priceCredits : nil
+            let rehold = usersAlternate.map { $0 > 0 && $0 != m.state.heldCredits } ?? false
+            let released = (d.ledger.contains(.release) || rehold) && m.state.holdOpen ? m.state.heldCredits : 0
+            let held = d.ledger.contains(.hold) ? d.next.heldCredits : (rehold ? usersAlternate ?? 0 : 0)
             // Only a meeting not yet agreed carries an overlap its expert accepted when proposing its
             // time (an agreed one's conflict_accepted is about its agreed time, which an alternate
             // leaves in effect).
@@ -287,10 +291,15 @@ public enum MeetingDecider {
                 path: step.path, start: step.start, lengthMinutes: step.lengthMinutes, locationId: after.locationId, meetingId: m.id,
                 becomesAgreed: step.becomesAgreed, acceptConflicts: step.acceptConflicts || input.acceptConflicts, side: side,
                 creditsToHold: held, creditsReleased: released, studentId: m.studentId)
-            attempt.expertProposesTime = pending && side == .expert && !step.becomesAgreed && step.path == .expertReschedule
-            attempt.acceptedBefore = pending && step.becomesAgreed && m.conflictAccepted
+            // The expert proposing a time (a counter-offer, or a new date for an agreed meeting) is
+            // warned of their agreed meetings then; proposing it anyway is their acceptance, kept
+            // with the meeting (a pending one) or with the alternate, for the user's yes.
+            attempt.expertProposesTime = side == .expert && !step.becomesAgreed && step.path == .expertReschedule
+            attempt.acceptedBefore = step.becomesAgreed
+                && (pending ? m.conflictAccepted : step.path == .userConfirmsAlternate && m.state.alternate?.conflictAccepted == true)
             let verdict = try BookingRules.check(attempt, c)
             if step.becomesAgreed || pending { after.conflictAccepted = verdict.conflictAccepted }
+            if !pending && step.path == .expertReschedule { d.next.alternate?.conflictAccepted = verdict.conflictAccepted }
         }
         // The reason a meeting was declined stays with it while it is rejected, and while a new
         // date given it afterwards waits for an answer; a new date turned down gives it its reason.

@@ -62,13 +62,17 @@ public struct Alternate: Sendable, Equatable {
     public var priceCredits: Int64
     public var proposedBy: Party
     public var note: String?
+    /// The expert proposed it over another of their agreed meetings, warned and accepting the
+    /// overlap: the user's approval then stands.
+    public var conflictAccepted: Bool = false
 
-    public init(start: Instant, lengthMinutes: Int64, priceCredits: Int64, proposedBy: Party, note: String?) {
+    public init(start: Instant, lengthMinutes: Int64, priceCredits: Int64, proposedBy: Party, note: String?, conflictAccepted: Bool = false) {
         self.start = start
         self.lengthMinutes = lengthMinutes
         self.priceCredits = priceCredits
         self.proposedBy = proposedBy
         self.note = note
+        self.conflictAccepted = conflictAccepted
     }
 
     public var end: Instant { start.adding(minutes: lengthMinutes) }

@@ -76,6 +76,57 @@ final class BookingRulesPathTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// The accepted overlap may be a part of the agreed meeting: a 30-minute proposal inside a
+    /// 90-minute session, accepted by the expert, is the user's to accept.
+    func testAnAcceptedPartialOverlapStandsOnTheUsersYes() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let long = try MeetingWorld.id(of: w.propose(start: MeetingTime.at(day: 7, hour: 10), lengthMinutes: 90))
+        assertMeeting(try w.act("meeting.confirm", as: w.user, long), status: "agreed", credit: "blocked")
+        let second = try w.addUser(name: "second")
+        let inside = MeetingTime.at(day: 7, hour: 10, minute: 30)
+        try w.meetingd.error("meeting.propose", as: w.expert, [
+            "user_id": .string(second), "service_id": .string(w.serviceId), "start": .string(inside), "length_minutes": 30, "price_credits": 50,
+        ], code: 4010)
+        let proposal = try MeetingWorld.id(of: w.propose(start: inside, to: second, price: 50, lengthMinutes: 30, extra: ["accept_conflicts": true]))
+        assertMeeting(try w.act("meeting.confirm", as: second, proposal), status: "agreed", credit: "blocked")
+        // A request the expert confirmed, and a proposal off the half hour.
+        let requested = try MeetingWorld.id(of: w.meetingd.result("meeting.request", as: w.user, w.requestParams(start: MeetingTime.at(day: 8, hour: 10)).merging(["length_minutes": 90]) { _, b in b }))
+        assertMeeting(try w.act("meeting.confirm", as: w.expert, requested), status: "agreed", credit: "blocked")
+        let third = try w.addUser(name: "third")
+        let offHalf = MeetingTime.at(day: 8, hour: 10, minute: 45)
+        let another = try MeetingWorld.id(of: w.propose(start: offHalf, to: third, price: 50, lengthMinutes: 30, extra: ["accept_conflicts": true]))
+        XCTAssertEqual(try w.meeting(another)["conflict_accepted"], true)
+        assertMeeting(try w.act("meeting.confirm", as: third, another), status: "agreed", credit: "blocked")
+        try w.assertReconciled()
+    }
+
+    /// A time another request holds (its credits held, pending_holds_slot) can never be agreed, so
+    /// nobody may propose it: not the user as a new date, not the expert as a proposal or a
+    /// counter-offer, accepting conflicts or not. Each is refused when proposed, not when answered.
+    func testATimeAnotherRequestHoldsIsRefusedWhenProposed() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let agreed = try w.agreed(start: MeetingTime.at(day: 7, hour: 10))
+        let other = try w.addUser(name: "other")
+        let held = MeetingTime.at(day: 7, hour: 12)
+        let holding = try MeetingWorld.id(of: w.request(start: held, by: other))
+        let before = try w.meeting(agreed)
+        let moved = try w.refuse("meeting.reschedule", as: w.user, agreed, ["start": .string(held)], code: 4011)
+        XCTAssertTrue(moved["message"]?.string?.contains("another request holds") ?? false, "\(moved)")
+        XCTAssertFalse(moved["message"]?.string?.contains(holding) ?? true, "a user never sees another user's meeting")
+        XCTAssertEqual(try w.meeting(agreed), before, "nothing changed")
+        try w.meetingd.error("meeting.propose", as: w.expert, [
+            "user_id": .string(w.user), "service_id": .string(w.serviceId), "start": .string(held), "length_minutes": 60, "price_credits": 100,
+            "accept_conflicts": true,
+        ], code: 4011)
+        let request = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 8, hour: 10)))
+        try w.refuse("meeting.reschedule", as: w.expert, request, ["start": .string(held), "accept_conflicts": true], code: 4011)
+        try w.refuse("meeting.reschedule", as: w.expert, agreed, ["start": .string(MeetingTime.at(day: 7, hour: 12, minute: 30))], code: 4011)
+        try w.act("meeting.decline", as: w.expert, holding, ["reason_code": "other"])
+        XCTAssertEqual(try w.act("meeting.reschedule", as: w.user, agreed, ["start": .string(held)])["alternate"]?["start"]?.string, held,
+                       "once the request no longer holds it, the time may be proposed")
+        try w.assertReconciled()
+    }
+
     /// Seed 004: the expert is warned of their own agreed meeting when they propose its time (a
     /// proposal, a counter-offer); proposing it anyway (accept_conflicts) is their acceptance, so
     /// the user's yes then stands. A user meeting an overlap the expert never accepted is told to

@@ -669,6 +669,58 @@ final class MeetingSeedTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// A user's new date of another length for an agreed meeting is their approval of its price:
+    /// refused when proposed if they cannot pay it (counting the credits the meeting holds), not
+    /// left for the expert to meet as an error they cannot fix.
+    func testTheUsersLongerNewDateNeedsItsCreditsWhenProposed() throws {
+        let w = try world()
+        let tight = try w.addUser(name: "tight", credits: 150)
+        let id = try MeetingWorld.id(of: w.request(start: day7, by: tight))
+        try w.act("meeting.confirm", as: w.expert, id)
+        let refused = try w.refuse("meeting.reschedule", as: tight, id, ["start": .string(day9), "length_minutes": 120], code: 4020)
+        XCTAssertEqual(refused["data"]?["required"], 200)
+        XCTAssertEqual(refused["data"]?["available"], 150, "the 50 free and the 100 the meeting holds")
+        XCTAssertEqual(try w.meeting(id)["alternate"], .null, "nothing proposed")
+        let longer = try w.act("meeting.reschedule", as: tight, id, ["start": .string(day9), "length_minutes": 90])
+        XCTAssertEqual(longer["alternate"]?["price_credits"], 150)
+        XCTAssertEqual(longer["held_credits"], 100, "held as agreed until the expert approves")
+        let approved = try w.act("meeting.confirm_alternate", as: w.expert, id)
+        assertMeeting(approved, status: "agreed", credit: "blocked", start: day9)
+        XCTAssertEqual(approved["held_credits"], 150)
+        try w.assertReconciled()
+    }
+
+    /// The expert's own new date for an agreed meeting over another of their agreed meetings: warned
+    /// when proposing it (seed 004), and proposing it anyway is their acceptance, kept with the
+    /// alternate, so the user's approval stands; without it the user would meet a conflict only the
+    /// expert could answer.
+    func testTheExpertsAlternateOverTheirOwnMeetingIsWarnedAndTheirAcceptanceStands() throws {
+        let w = try world()
+        let other = try w.addUser(name: "other")
+        let first = try w.agreed(start: day7)
+        let second = try w.agreed(start: MeetingTime.at(day: 7, hour: 14), by: other)
+        let overlapping = MeetingTime.shifted(day7, minutes: 30)
+        let warned = try w.refuse("meeting.reschedule", as: w.expert, second, ["start": .string(overlapping)], code: 4010)
+        XCTAssertEqual(warned["data"]?["meeting_ids"], [.string(first)], "the expert sees which meeting")
+        XCTAssertEqual(try w.meeting(second)["alternate"], .null, "nothing proposed")
+        let proposed = try w.act("meeting.reschedule", as: w.expert, second, ["start": .string(overlapping), "accept_conflicts": true])
+        XCTAssertEqual(proposed["alternate"]?["conflict_accepted"], true)
+        let approved = try w.act("meeting.confirm_alternate", as: other, second)
+        assertMeeting(approved, status: "agreed", credit: "blocked", start: overlapping)
+        XCTAssertEqual(approved["conflict_accepted"], true)
+        XCTAssertEqual(approved["alternate"], .null)
+
+        // An alternate proposed without an overlap carries no acceptance: one that came after is
+        // the expert's to accept, and the user is told plainly.
+        let third = try w.agreed(start: day9, by: other)
+        let later = MeetingTime.at(day: 9, hour: 16)
+        XCTAssertEqual(try w.act("meeting.reschedule", as: w.expert, third, ["start": .string(later)])["alternate"]?["conflict_accepted"], false)
+        try w.agreed(start: later)
+        let refused = try w.refuse("meeting.confirm_alternate", as: other, third, code: 4010)
+        XCTAssertEqual(refused["data"]?["meeting_ids"], [])
+        try w.assertReconciled()
+    }
+
     /// An alternate whose time has passed cannot become the meeting's date: the meeting would be
     /// agreed in the past (reschedule itself refuses a start in the past).
     func testAnAlternateWhoseTimeHasPassedCannotBeConfirmed() throws {

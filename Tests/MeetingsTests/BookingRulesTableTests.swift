@@ -74,6 +74,9 @@ final class BookingRulesTableTests: XCTestCase {
         (.horizon, "slot_unavailable", { _, a in a.start = at(day: 40, hour: 10) }),
         (.slotGrid, "slot_unavailable", { _, a in a.start = at(day: 2, hour: 10, minute: 15) }),
         (.availability, "slot_unavailable", { _, a in a.start = at(day: 2, hour: 3) }),
+        (.heldTime, "slot_unavailable", { c, _ in
+            c.occupying = [MeetingSlot(meetingId: "mtg_held", start: at(day: 2, hour: 10, minute: 30), end: at(day: 2, hour: 11, minute: 30))]
+        }),
         (.weeklyLimit, "usage_limit_reached", { c, _ in
             c.userBookings = (0..<3).map { MeetingSlot(meetingId: "mtg_other\($0)", start: at(day: 1, hour: 8 + Int64($0)), end: at(day: 1, hour: 9 + Int64($0))) }
         }),

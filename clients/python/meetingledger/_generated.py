@@ -1302,6 +1302,7 @@ class Alternate:
     proposed_by: Literal["user", "expert"]
     start: str
     user_approved: bool
+    conflict_accepted: Optional[bool] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -2442,6 +2443,7 @@ _Alternate_FIELDS: Tuple[FieldSpec, ...] = (
     ("proposed_by", "proposed_by", None, True),
     ("start", "start", None, True),
     ("user_approved", "user_approved", None, True),
+    ("conflict_accepted", "conflict_accepted", None, False),
 )
 
 _FeedbackAnswer_FIELDS: Tuple[FieldSpec, ...] = (
