@@ -22,14 +22,16 @@ enum LedgerAPI {
     ], additional: true))
 
     static let anyCredits: Schema = .integer(min: .min, max: .max)
+    /// A sum of amounts over an account or a period: each amount is at most 10^12, their sum is not.
+    static let totalCredits: Schema = .integer(min: 0, max: .max)
     static let transferPhase: Schema = .oneOf(["posted", "pending", "post_pending", "void_pending"])
 
     /// An account's four stored sums and what follows from them (`Balance.json`).
     static let balanceFields: [Schema.Field] = [
-        .init("posted", anyCredits, required: true), .init("blocked", .credits, required: true, "Held for meetings (pending debits)"),
-        .init("available", anyCredits, required: true), .init("incoming", .credits, required: true, "Pending credits on their way in"),
-        .init("debits_posted", .credits, required: true), .init("credits_posted", .credits, required: true),
-        .init("debits_pending", .credits, required: true), .init("credits_pending", .credits, required: true),
+        .init("posted", anyCredits, required: true), .init("blocked", LedgerAPI.totalCredits, required: true, "Held for meetings (pending debits)"),
+        .init("available", anyCredits, required: true), .init("incoming", LedgerAPI.totalCredits, required: true, "Pending credits on their way in"),
+        .init("debits_posted", LedgerAPI.totalCredits, required: true), .init("credits_posted", LedgerAPI.totalCredits, required: true),
+        .init("debits_pending", LedgerAPI.totalCredits, required: true), .init("credits_pending", LedgerAPI.totalCredits, required: true),
     ]
 
     static let accountBalanceSchema: Schema = .named("AccountBalance", .object([
@@ -179,7 +181,7 @@ enum LedgerAPI {
         ],
         result: .object([
             .init("account_id", .nullable(.id(.account)), required: true, "The first account's (a person's wallet before their earnings); null when there is none"),
-            .init("posted", anyCredits, required: true), .init("blocked", .credits, required: true), .init("available", anyCredits, required: true),
+            .init("posted", anyCredits, required: true), .init("blocked", LedgerAPI.totalCredits, required: true), .init("available", anyCredits, required: true),
         ] + FinanceFormat.listFields("accounts", accountBalanceSchema, "Every account asked for (a person may have a wallet and earnings)")
             + accountBalanceFieldsBeyondTheTotals, additional: true),
         errors: [DocErrors.notFound], examples: [Examples.balance],
@@ -220,7 +222,7 @@ enum LedgerAPI {
         .init("amount", .positiveCredits, required: true, "The transfer's credits"),
         .init("posted_change", anyCredits, required: true), .init("blocked_change", anyCredits, required: true),
         .init("available_change", anyCredits, required: true, "What the entry changed of each balance: each column sums to the statement's change"),
-        .init("posted_balance", anyCredits, required: true), .init("blocked", .credits, required: true), .init("available", anyCredits, required: true),
+        .init("posted_balance", anyCredits, required: true), .init("blocked", LedgerAPI.totalCredits, required: true), .init("available", anyCredits, required: true),
         .init("meeting_id", .nullable(.id(.meeting)), required: true), .init("pending_id", .nullable(.id(.transfer)), required: true, "The hold a post or void resolves"),
         .init("reference", .nullable(.text()), required: true), .init("reason", .nullable(.text()), required: true),
         .init("created_at", .timestamp, required: true),
@@ -228,7 +230,7 @@ enum LedgerAPI {
 
     /// A statement's opening or closing balance (`boundJSON`).
     static let boundSchema: Schema = .named("StatementBound", .object([
-        .init("posted", anyCredits, required: true), .init("blocked", .credits, required: true),
+        .init("posted", anyCredits, required: true), .init("blocked", LedgerAPI.totalCredits, required: true),
         .init("available", anyCredits, required: true), .init("as_of", .nullable(.timestamp), required: true, "The bound it is taken at"),
     ]))
 

@@ -37,11 +37,11 @@ enum ReportAPI {
     static let creditsOutstanding = MethodDefinition(
         "report.credits_outstanding",
         "Credits users hold in their wallets, now or as of a past time: posted, blocked for meetings and available (the platform's liability)",
-        audience: .roles([.finance]), mutating: false, params: [.init("as_of", .timestamp), FinanceFormat.param],
+        audience: .roles([.finance]), mutating: false, params: [.init("as_of", .timestamp, "The figures after every transfer up to this time (a later time than now is answered as of now)"), FinanceFormat.param],
         result: .object([
             .init("as_of", .timestamp, required: true), .init("wallets", .integer(min: 0, max: .max), required: true, "Users' wallets"),
             .init("wallets_with_credits", .integer(min: 0, max: .max), required: true, "Wallets with posted or blocked credits"),
-            .init("posted", LedgerAPI.anyCredits, required: true), .init("blocked", .credits, required: true),
+            .init("posted", LedgerAPI.anyCredits, required: true), .init("blocked", LedgerAPI.totalCredits, required: true),
             .init("available", LedgerAPI.anyCredits, required: true),
             .init("csv", .text(), "The same figures as CSV with a header row (format csv)"),
             .init("format", .oneOf(["csv"]), "csv when the figures are given as CSV too"),
@@ -52,7 +52,7 @@ enum ReportAPI {
                 let r = try rows[0].one()
                 let balance = try Balance(row: r)
                 var o: [String: JSON] = [
-                    "as_of": .string((try p.optionalInstant("as_of") ?? ctx.now).rfc3339), "wallets": .int(try r.int("wallets")),
+                    "as_of": .string((try LedgerAPI.asOfAnswered(p, ctx) ?? ctx.now).rfc3339), "wallets": .int(try r.int("wallets")),
                     "wallets_with_credits": .int(try r.int("wallets_with_credits")), "posted": .int(balance.posted), "blocked": .int(balance.blocked),
                     "available": .int(balance.available),
                 ]
@@ -90,11 +90,11 @@ enum ReportAPI {
         "report.revenue_by_month",
         "The platform's revenue per month on the community's clock: fees, corrections to its account, and the late-cancel charges users paid",
         item: .named("RevenueMonth", .object([
-            .init("month", .text(), required: true, "YYYY-MM, or total"), .init("fees", .credits, required: true, "Fees the platform took"),
+            .init("month", .text(), required: true, "YYYY-MM, or total"), .init("fees", LedgerAPI.totalCredits, required: true, "Fees the platform took"),
             .init("fee_transfers", .integer(min: 0, max: .max), required: true),
             .init("adjustments", LedgerAPI.anyCredits, required: true, "Corrections to the platform's revenue account"),
             .init("revenue", LedgerAPI.anyCredits, required: true, "The change of the platform's revenue: fees and adjustments"),
-            .init("late_cancel_charges", .credits, required: true, "What users paid for cancelling late (the expert's share included)"),
+            .init("late_cancel_charges", LedgerAPI.totalCredits, required: true, "What users paid for cancelling late or skipping a series date late (the expert's share included)"),
             .init("late_cancellations", .integer(min: 0, max: .max), required: true),
         ], additional: true)),
         FinanceTables.revenueByMonth
@@ -107,10 +107,10 @@ enum ReportAPI {
         "report.settlements_by_month", "Holds, captures and releases per month on the community's clock, with the change of the credits blocked",
         item: .named("SettlementMonth", .object([
             .init("month", .text(), required: true, "YYYY-MM, or total"),
-            .init("holds", .integer(min: 0, max: .max), required: true), .init("held", .credits, required: true, "Credits blocked by new holds"),
-            .init("captures", .integer(min: 0, max: .max), required: true), .init("captured", .credits, required: true, "Credits paid to experts"),
-            .init("returned_on_capture", .credits, required: true, "What partial captures gave back"),
-            .init("releases", .integer(min: 0, max: .max), required: true), .init("released", .credits, required: true),
+            .init("holds", .integer(min: 0, max: .max), required: true), .init("held", LedgerAPI.totalCredits, required: true, "Credits blocked by new holds"),
+            .init("captures", .integer(min: 0, max: .max), required: true), .init("captured", LedgerAPI.totalCredits, required: true, "Credits paid to experts"),
+            .init("returned_on_capture", LedgerAPI.totalCredits, required: true, "What partial captures gave back"),
+            .init("releases", .integer(min: 0, max: .max), required: true), .init("released", LedgerAPI.totalCredits, required: true),
             .init("blocked_change", LedgerAPI.anyCredits, required: true),
         ], additional: true)),
         FinanceTables.settlementsByMonth
@@ -121,9 +121,9 @@ enum ReportAPI {
 
     /// An earnings account's figures: its balance, what is due for payout and what is on its way in.
     static let earningsFigures: [Schema.Field] = [
-        .init("posted", LedgerAPI.anyCredits, required: true), .init("blocked", .credits, required: true),
+        .init("posted", LedgerAPI.anyCredits, required: true), .init("blocked", LedgerAPI.totalCredits, required: true),
         .init("available", LedgerAPI.anyCredits, required: true), .init("due", LedgerAPI.anyCredits, required: true, "Available for payout"),
-        .init("incoming", .credits, required: true, "Held for meetings not yet settled"),
+        .init("incoming", LedgerAPI.totalCredits, required: true, "Held for meetings not yet settled"),
     ]
 
     static let earningsSchema: Schema = .named("EarningsDue", .object([
@@ -137,7 +137,7 @@ enum ReportAPI {
         "Experts' earnings due for payout (available now, or as of a past time) and incoming from held meetings, one expert per row by account id, with totals over every expert",
         audience: .roles([.finance]), mutating: false,
         params: [
-            .init("as_of", .timestamp), .init("include_zero", .boolean, "Also list experts with nothing available (default false)"),
+            .init("as_of", .timestamp, "The figures after every transfer up to this time (a later time than now is answered as of now)"), .init("include_zero", .boolean, "Also list experts with nothing available (default false)"),
             FinanceFormat.param,
         ] + Page.fields,
         result: .object(FinanceFormat.listFields("items", earningsSchema, "One expert per row, by account id") + [
@@ -155,7 +155,7 @@ enum ReportAPI {
                     afterId: page.afterString(0), limit: page.limit + 1)]
             },
             respond: { ctx, rows, p in
-                let asOf = (try p.optionalInstant("as_of") ?? ctx.now).rfc3339
+                let asOf = (try LedgerAPI.asOfAnswered(p, ctx) ?? ctx.now).rfc3339
                 let page = try Page(p, key: [.text])
                 var totals: JSON = .null
                 var items: [JSON] = []

@@ -110,10 +110,11 @@ public struct MonthlyMovements: Sendable, Equatable {
 /// The finance reports' rules: what counts as revenue, as a late-cancel charge, as a capture or
 /// a release, each month.
 public enum Reports {
-    /// A capture settled by a user's cancellation: the lifecycle captures on a user's
-    /// cancellation only inside the window (a late-cancel charge), and records the step's event
-    /// (`cancelled_by_user`) as the capture's reason.
-    public static let lateCancelSettlement = "cancelled_by_user"
+    /// Captures settled by a user ending a meeting early: the lifecycle captures on a user's
+    /// cancellation, or skip of a series date, only inside the window (a late-cancel charge), and
+    /// records the step's event as the capture's reason (a series cancelled late cancels its
+    /// agreed dates: `cancelled_by_user`).
+    public static let lateCancelSettlements: Set<String> = ["cancelled_by_user", "occurrence_skipped_by_user"]
 
     /// One month of the platform's revenue: its fees, corrections to its account, and the
     /// late-cancel charges users paid (the expert's share included; the fee on them is in `fees`).
@@ -171,7 +172,7 @@ public enum Reports {
                 if g.creditKind == .platformRevenue { m.adjustments += g.amount }
                 if g.debitKind == .platformRevenue { m.adjustments -= g.amount }
             }
-            if g.phase == .postPending && g.settledBy == lateCancelSettlement {
+            if g.phase == .postPending, let reason = g.settledBy, lateCancelSettlements.contains(reason) {
                 m.lateCancelCharges += g.amount
                 m.lateCancellations += g.count
             }

@@ -49,6 +49,10 @@ final class FinanceReportTests: EndToEndTestCase {
         XCTAssertEqual(try meetingd.result("ledger.accounts", as: r.finance, ["as_of": later])["as_of"], now)
         XCTAssertEqual(try meetingd.result("ledger.trial_balance", as: r.finance, ["as_of": later])["as_of"], now)
         XCTAssertEqual(try meetingd.result("ledger.balance", as: r.finance, ["account_id": .string(r.walletA), "as_of": later])["as_of"], now)
+        XCTAssertEqual(try meetingd.result("report.credits_outstanding", as: r.finance, ["as_of": later])["as_of"], now)
+        let earnings = try meetingd.result("report.earnings_due", as: r.finance, ["as_of": later])
+        XCTAssertEqual(earnings["as_of"], now)
+        XCTAssertTrue(earnings["items"]?.array?.allSatisfy { $0["as_of"] == now } ?? false, "\(earnings)")
 
         let csv = try parseCSVWithPython(try XCTUnwrap(try meetingd.result("ledger.accounts", as: r.finance, ["format": "csv"])["csv"]?.string))
         XCTAssertEqual(csv.count, 8)

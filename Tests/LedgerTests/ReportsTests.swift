@@ -51,7 +51,7 @@ final class ReportsTests: XCTestCase {
         group("2030-03", "grant", .posted, .issuance, .userWallet, count: 2, amount: 700),
         group("2030-03", "hold", .pending, .userWallet, .expertEarnings, count: 3, amount: 300),
         group("2030-03", "capture", .postPending, .userWallet, .expertEarnings, settledBy: "session_logged", amount: 100, pending: 100),
-        group("2030-03", "capture", .postPending, .userWallet, .expertEarnings, settledBy: Reports.lateCancelSettlement, amount: 50, pending: 100),
+        group("2030-03", "capture", .postPending, .userWallet, .expertEarnings, settledBy: "cancelled_by_user", amount: 50, pending: 100),
         group("2030-03", "fee", .posted, .expertEarnings, .platformRevenue, count: 2, amount: 15),
         group("2030-03", "adjustment", .posted, .platformRevenue, .issuance, amount: 4),
         group("2030-03", "payout", .posted, .expertEarnings, .payouts, amount: 60),
@@ -72,6 +72,18 @@ final class ReportsTests: XCTestCase {
         XCTAssertEqual(total.month, "total")
         XCTAssertEqual(total.revenue, total.fees + total.adjustments)
         XCTAssertEqual(total.revenue, 20)
+    }
+
+    /// A user's late skip of a series date is charged as a late cancellation is, and counts as one.
+    func testALateSkipOfASeriesDateIsALateCancelCharge() throws {
+        let groups = Self.march + [
+            Self.group("2030-04", "capture", .postPending, .userWallet, .expertEarnings, settledBy: "occurrence_skipped_by_user", count: 2, amount: 60, pending: 200),
+            Self.group("2030-04", "capture", .postPending, .userWallet, .expertEarnings, settledBy: "cancelled_by_expert", amount: 70, pending: 100),
+        ]
+        let months = Reports.revenue(try MonthRange(from: "2030-03", to: "2030-04"), groups)
+        XCTAssertEqual(months[1].lateCancelCharges, 60)
+        XCTAssertEqual(months[1].lateCancellations, 2)
+        XCTAssertEqual(Reports.total(months).lateCancelCharges, 110)
     }
 
     func testSettlementsSplitHoldsCapturesAndReleases() throws {

@@ -4792,7 +4792,8 @@ class ReportNamespace:
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
-        as_of (date-time)
+        as_of (date-time): The figures after every transfer up to this time (a later time than now is
+            answered as of now)
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
 
@@ -4818,7 +4819,8 @@ class ReportNamespace:
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
-        as_of (date-time)
+        as_of (date-time): The figures after every transfer up to this time (a later time than now is
+            answered as of now)
         include_zero: Also list experts with nothing available (default false)
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
