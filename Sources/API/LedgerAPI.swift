@@ -87,18 +87,26 @@ enum LedgerAPI {
 
     // MARK: Movements
 
+    /// An external reference as recorded and compared: without the spaces around it (a copied
+    /// "REF-1 " is REF-1, so it is granted or paid once), and never blank.
+    static func reference(_ params: Params) throws -> String {
+        let reference = try params.string("reference").trimmingCharacters(in: " \t\r\n")
+        guard !reference.isEmpty else { throw AppError.invalidParams(field: "reference", reason: "must not be blank") }
+        return reference
+    }
+
     static let grant = MethodDefinition(
         "credits.grant", "Adds purchased credits to a user's wallet; each external reference is granted once",
         audience: .roles([.finance, .admin]), mutating: true,
         params: [
             .init("user_id", .id(.person), required: true), .init("credits", .positiveCredits, required: true),
-            .init("reference", .text(min: 1, max: 200), required: true, "The purchase's external reference (order id)"),
+            .init("reference", .text(min: 1, max: 200), required: true, "The purchase's external reference (order id); spaces around it are not part of it"),
         ],
         result: transferSchema, errors: [DocErrors.notFound], examples: [Examples.creditsGrant],
         body: .command(move(translate: translate(accountOf: "user_id", "user wallet", holder: "user")) { ctx, params in
             movement(
                 ctx, debit: .owned(.issuance, owner: nil), credit: .owned(.userWallet, owner: try params.string("user_id")),
-                credits: try params.int("credits"), kind: "grant", reference: try params.string("reference"))
+                credits: try params.int("credits"), kind: "grant", reference: try reference(params))
         }))
 
     static let adjust = MethodDefinition(
@@ -133,13 +141,13 @@ enum LedgerAPI {
         audience: .roles([.finance]), mutating: true,
         params: [
             .init("expert_id", .id(.person), required: true), .init("credits", .positiveCredits, required: true),
-            .init("reference", .text(min: 1, max: 200), required: true, "The payout's external reference (bank transfer id)"),
+            .init("reference", .text(min: 1, max: 200), required: true, "The payout's external reference (bank transfer id); spaces around it are not part of it"),
         ],
         result: transferSchema, errors: [DocErrors.notFound, DocErrors.insufficientCredits],
         body: .command(move(translate: translate(accountOf: "expert_id", "expert earnings account", holder: "expert")) { ctx, params in
             movement(
                 ctx, debit: .owned(.expertEarnings, owner: try params.string("expert_id")), credit: .owned(.payouts, owner: nil),
-                credits: try params.int("credits"), kind: "payout", reference: try params.string("reference"))
+                credits: try params.int("credits"), kind: "payout", reference: try reference(params))
         }))
 
     // MARK: Reading

@@ -1,9 +1,11 @@
 extension String {
-    /// The string without leading and trailing characters from `set`.
+    /// The string without leading and trailing Unicode scalars from `set`, scalar by scalar: a
+    /// set of "\r\n" trims a lone "\n" too (as Characters, "\r\n" is one, and "\n" not in it).
     public func trimmingCharacters(in set: String) -> String {
-        var s = Substring(self)
-        while let f = s.first, set.contains(f) { s = s.dropFirst() }
-        while let l = s.last, set.contains(l) { s = s.dropLast() }
-        return String(s)
+        let trimmed = Set(set.unicodeScalars)
+        var s = Substring.UnicodeScalarView(unicodeScalars)
+        while let f = s.first, trimmed.contains(f) { s.removeFirst() }
+        while let l = s.last, trimmed.contains(l) { s.removeLast() }
+        return String(String.UnicodeScalarView(s))
     }
 }

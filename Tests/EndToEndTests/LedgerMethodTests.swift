@@ -221,10 +221,16 @@ final class LedgerMethodTests: EndToEndTestCase {
         try meetingd.result("payout.create", as: finance, ["expert_id": .string(expert), "credits": 40, "reference": "bank-7"])
         let before = try meetingd.ledgerSnapshot(finance: finance, accounts: [earnings, secondEarnings])
 
-        for (target, credits) in [(expert, 40), (expert, 10), (second, 40)] {
-            let error = try meetingd.error("payout.create", as: finance, ["expert_id": .string(target), "credits": .int(Int64(credits)), "reference": "bank-7"], code: -32602)
+        // The same reference copied with spaces around it is the same reference; a blank one is none.
+        for (target, credits, reference) in [(expert, 40, "bank-7"), (expert, 10, " bank-7 "), (second, 40, "bank-7\t")] {
+            let error = try meetingd.error(
+                "payout.create", as: finance, ["expert_id": .string(target), "credits": .int(Int64(credits)), "reference": .string(reference)], code: -32602)
             XCTAssertEqual(error["data"]?["field"], "reference", "\(error)")
             XCTAssertTrue(error["message"]?.string?.contains("already paid out") == true, "\(error)")
+        }
+        for blank in ["   ", "\t"] {
+            let error = try meetingd.error("payout.create", as: finance, ["expert_id": .string(second), "credits": 1, "reference": .string(blank)], code: -32602)
+            XCTAssertEqual(error["data"]?["field"], "reference", "\(error)")
         }
         XCTAssertEqual(try meetingd.ledgerSnapshot(finance: finance, accounts: [earnings, secondEarnings]), before, "a reused reference changed the ledger")
 

@@ -3480,7 +3480,7 @@ class CreditsNamespace:
             optional, and only the pinned person)
         user_id (per_… id)
         credits (1…1000000000000)
-        reference: The purchase's external reference (order id)
+        reference: The purchase's external reference (order id); spaces around it are not part of it
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
 
@@ -4562,7 +4562,7 @@ class PayoutNamespace:
             optional, and only the pinned person)
         expert_id (per_… id)
         credits (1…1000000000000)
-        reference: The payout's external reference (bank transfer id)
+        reference: The payout's external reference (bank transfer id); spaces around it are not part of it
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
 
