@@ -91,11 +91,20 @@ if flag("--help") || flag("-h") || command == "help" {
     exit(0)
 }
 
+/// A limit from the environment: a whole number of at least 1, or the default when unset. A
+/// value that is not one stops meetingd (exit 2) rather than leaving the default in force
+/// unnoticed ("2M" is not two million).
+@MainActor func limit(_ variable: String, unit: String, default value: Int) -> Int {
+    guard let text = environment(variable) else { return value }
+    guard let v = Int(text), v > 0 else { fail("\(variable) must be a whole number of \(unit) of at least 1 (got \"\(text)\")\n" + usage) }
+    return v
+}
+
 var limits = Limits()
-if let v = environment("MEETINGLEDGER_MAX_MESSAGE_BYTES").flatMap(Int.init), v > 0 { limits.maxMessageBytes = v }
-if let v = environment("MEETINGLEDGER_MAX_BATCH").flatMap(Int.init), v > 0 { limits.maxBatchEntries = v }
-if let v = environment("MEETINGLEDGER_MAX_STRING").flatMap(Int.init), v > 0 { limits.maxStringLength = v }
-if let v = environment("MEETINGLEDGER_MAX_ANSWER_BYTES").flatMap(Int.init), v > 0 { limits.maxAnswerBytes = v }
+limits.maxMessageBytes = limit("MEETINGLEDGER_MAX_MESSAGE_BYTES", unit: "bytes", default: limits.maxMessageBytes)
+limits.maxBatchEntries = limit("MEETINGLEDGER_MAX_BATCH", unit: "entries", default: limits.maxBatchEntries)
+limits.maxStringLength = limit("MEETINGLEDGER_MAX_STRING", unit: "characters", default: limits.maxStringLength)
+limits.maxAnswerBytes = limit("MEETINGLEDGER_MAX_ANSWER_BYTES", unit: "bytes", default: limits.maxAnswerBytes)
 
 let testClock = flag("--test-clock")
 let batchWorkersText = option("--batch-workers") ?? environment("MEETINGLEDGER_BATCH_WORKERS") ?? "4"

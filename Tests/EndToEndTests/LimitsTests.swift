@@ -81,6 +81,20 @@ final class LimitsTests: EndToEndTestCase {
         XCTAssertEqual(try community.people(on: meetingd).count, 1, "nothing was created")
     }
 
+    /// A limit set to something that is not a whole number of at least 1 stops meetingd with a
+    /// message naming the variable, instead of serving with the default unnoticed.
+    func testALimitThatIsNotAWholeNumberStopsMeetingd() throws {
+        for variable in ["MEETINGLEDGER_MAX_MESSAGE_BYTES", "MEETINGLEDGER_MAX_BATCH", "MEETINGLEDGER_MAX_STRING", "MEETINGLEDGER_MAX_ANSWER_BYTES"] {
+            for value in ["2M", "0", "-5", "abc"] {
+                let run = try runTool(TestEnvironment.meetingdPath, ["discover"], environment: [variable: value])
+                XCTAssertEqual(run.termination, .exited(2), "\(variable)=\(value): \(run.stderr)")
+                XCTAssertTrue(run.stderr.contains("\(variable) must be a whole number"), run.stderr)
+                XCTAssertEqual(run.stdout, "")
+            }
+        }
+        XCTAssertEqual(try runTool(TestEnvironment.meetingdPath, ["discover"], environment: ["MEETINGLEDGER_MAX_BATCH": "7"]).termination, .exited(0))
+    }
+
     /// The document a meetingd publishes gives the bounds it checks: with MEETINGLEDGER_MAX_STRING
     /// at 50, credits.adjust's reason says 50 (not the standard 2,000), and 51 characters are
     /// refused while 50 are taken.
