@@ -53,6 +53,18 @@ public struct Migrator: Sendable {
         return candidates.first { fm.fileExists(atPath: $0) }
     }
 
+    /// A migration the server refused, named, with what to do when the role lacks a privilege
+    /// (SQLSTATE 42501): the migrations create and alter the finance roles and their grants.
+    static func failed(_ migration: Migration, _ error: PostgresError) -> PostgresError {
+        var message = "migration \(String(format: "%04d", migration.version))_\(migration.name) failed, nothing of it applied: \(error.message)"
+        if error.sqlState == "42501" {
+            message += ". The database role meetingd connects as lacks a privilege this migration needs: the migrations create and alter "
+                + "the finance roles (CREATEROLE) and grant on what they create; give the role CREATEROLE, or run `meetingd migrate` once "
+                + "as a superuser or the database's owner with CREATEROLE, then start meetingd as before"
+        }
+        return PostgresError(code: .migration, sqlState: error.sqlState, message: message, detail: error.detail, constraint: error.constraint)
+    }
+
     /// Returns the versions applied by this call.
     @discardableResult
     public func apply(on connection: Connection) throws -> [Int] {
@@ -84,13 +96,17 @@ public struct Migrator: Sendable {
                 }
                 continue
             }
-            try connection.transaction(maxAttempts: 1) { c in
-                // A migration may rewrite a large table: only waiting for locks stays bounded.
-                try c.simpleExecute("SET LOCAL statement_timeout = 0")
-                try c.simpleExecute(migration.sql)
-                try c.query(
-                    "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                    [migration.version, migration.name, checksum])
+            do {
+                try connection.transaction(maxAttempts: 1) { c in
+                    // A migration may rewrite a large table: only waiting for locks stays bounded.
+                    try c.simpleExecute("SET LOCAL statement_timeout = 0")
+                    try c.simpleExecute(migration.sql)
+                    try c.query(
+                        "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                        [migration.version, migration.name, checksum])
+                }
+            } catch let error as PostgresError where error.code == .server {
+                throw Migrator.failed(migration, error)
             }
             newlyApplied.append(migration.version)
         }

@@ -279,6 +279,26 @@ final class FinanceRoleTests: EndToEndTestCase {
             """), ["meetingledger_finance false false", "postgres true true"], "no role was created, dropped or changed")
     }
 
+    /// A role without CREATEROLE cannot run the migrations that make the finance roles: the
+    /// failure names the migration and says what the role needs; given it, migrate goes on.
+    func testAServiceRoleWithoutCreateRoleIsToldWhatItNeeds() throws {
+        let tag = TestEnvironment.uniqueTag()
+        let serviceRole = "service_\(tag)", database = "meetingledger_\(tag)"
+        _ = try Psql.query(databaseURL, "CREATE ROLE \(serviceRole) LOGIN")
+        _ = try Psql.query(databaseURL, "CREATE DATABASE \(database) OWNER \(serviceRole)")
+        addTeardownBlock { [databaseURL] in
+            _ = try? Psql.run(databaseURL, ["DROP DATABASE IF EXISTS \(database) WITH (FORCE)", "DROP ROLE IF EXISTS \(serviceRole)"])
+        }
+        let serviceURL = Psql.conninfo(Psql.conninfo(databaseURL, "dbname", database), user: serviceRole)
+        let refused = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": serviceURL])
+        XCTAssertEqual(refused.termination, .exited(1), refused.stderr)
+        XCTAssertTrue(refused.stderr.range(of: #"migration \d{4}_\w+ failed"#, options: .regularExpression) != nil, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("CREATEROLE"), "says what the role needs: \(refused.stderr)")
+        _ = try Psql.query(databaseURL, "ALTER ROLE \(serviceRole) CREATEROLE")
+        let migrated = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": serviceURL])
+        XCTAssertTrue(migrated.succeeded, migrated.stderr)
+    }
+
     /// meetingd's role need not be a superuser: it migrates, but cannot take the lock functions
     /// of pg_catalog away from PUBLIC. It says so at every start, refuses to create finance
     /// roles until a superuser has run finance_lockdown(), and keeps the advisory locks it uses.
