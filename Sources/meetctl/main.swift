@@ -70,6 +70,18 @@ enum ErrorText {
         return command.arguments.first(where: { $0.param == field })?.name
     }
 
+    /// What to do about a refusal, said in meetctl's words where the service's name its methods.
+    static func hint(_ e: ServiceError) -> String? {
+        switch e.dataCode {
+        case "session_log_required":
+            return "log each of them first: meetctl log MEETING --attendance attended (or no_show); meetctl meeting show MEETING shows one"
+        case "time_conflict" where !(e.data["meeting_ids"]?.arrayValue ?? []).isEmpty:
+            return "meetctl conflicts MEETING shows them; run the command again with --accept-conflicts to go ahead anyway"
+        default:
+            return nil
+        }
+    }
+
     /// `keyless`: a command that changes something, run without --idempotency-key. `option`:
     /// the option whose value the service refused, named in place of the param it filled.
     static func lines(_ e: ServiceError, keyless: Bool = false, option: String? = nil) -> [String] {
@@ -83,6 +95,7 @@ enum ErrorText {
             }
             lines.append("  \(key): \(Render.plain(value))")
         }
+        if let hint = hint(e) { lines.append("  (\(hint))") }
         if e.data["retryable"] == true {
             lines.append(keyless
                 ? "  (temporary: trying again may succeed; run it with --idempotency-key KEY, the same KEY on each try, so that a retry never does it twice)"

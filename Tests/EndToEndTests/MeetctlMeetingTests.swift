@@ -41,6 +41,7 @@ final class MeetctlMeetingTests: XCTestCase {
         let conflict = try expert.fails(secondArguments, status: 1)
         XCTAssertTrue(conflict.stderr.contains("error 4010: time_conflict"), conflict.stderr)
         XCTAssertTrue(conflict.stderr.contains(id), "the expert sees which meeting: \(conflict.stderr)")
+        XCTAssertTrue(conflict.stderr.contains("run the command again with --accept-conflicts"), "in meetctl's words: \(conflict.stderr)")
         let second = try XCTUnwrap(try expert.json(secondArguments + ["--accept-conflicts"])["id"]?.string)
         XCTAssertEqual(try expert.json(["conflicts", second])["meetings"]?[0]?["id"]?.string, id)
         XCTAssertTrue(try expert.ok(["conflicts", "--start", "2030-03-11 10:15", "--length", "15"]).contains(id))
@@ -125,6 +126,21 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertTrue(csv.contains(",150,100,,blocked,"), csv)
         XCTAssertEqual(try user.json(["confirm", id])["held_credits"], 150)
         XCTAssertTrue(try user.ok(["meeting", "show", id]).split(separator: "\n").contains { $0.hasSuffix("150 (blocked)") })
+    }
+
+    /// Where sessions must be logged, a refusal for an unlogged one says how, in meetctl's words.
+    func testASessionToLogFirstIsNamedWithTheCommandThatLogsIt() throws {
+        let c = try MeetctlCommunity.make(#function)
+        try c.admin.ok(["settings", "set", "require_session_log=true"])
+        let id = try c.agreedMeeting(start: "2030-03-18 10:00")
+        try c.admin.ok(["clock", "set", "2030-03-18T16:00:00Z"])
+        let refused = try (try c.expert).fails([
+            "propose", "--user", c.userId, "--service", c.serviceId, "--start", "2030-03-25 10:00", "--length", "60", "--price", "100",
+        ], status: 1)
+        XCTAssertTrue(refused.stderr.contains("error 4024: session_log_required"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains(id), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("meetctl log MEETING --attendance attended"), refused.stderr)
+        XCTAssertTrue(try (try c.expert).ok(["log", id, "--attendance", "attended"]).contains("completed"))
     }
 
     func testATemporaryRefusalSaysHowToRetrySafely() throws {
