@@ -390,14 +390,24 @@ public enum SeriesDecider {
         ids: IdSource = MeetingDecider.defaultIds
     ) throws -> (cancelled: MeetingChange, series: SeriesChange)? {
         guard let m = c.meeting, let s = c.series, s.id == m.seriesId, s.isActive else { return nil }
-        let first = try MeetingDecider.act(
-            c, by: person, .init(command: .cancel(reasonCode: reasonCode, note: note, confirmLate: confirmLate), expectedVersion: expectedVersion), ids: ids)
-        var change = SeriesChange(series: s, isNew: false)
-        change.series.status = "cancelled"
-        change.meetings = [first]
         let later = c.seriesOccurrences
             .filter { $0.id != m.id && [.awaitingApproval, .agreed].contains($0.state.status) && $0.state.start > m.state.start }
             .sorted { $0.state.start < $1.state.start }
+        let first: MeetingChange
+        do {
+            first = try MeetingDecider.act(
+                c, by: person, .init(command: .cancel(reasonCode: reasonCode, note: note, confirmLate: confirmLate), expectedVersion: expectedVersion),
+                ids: ids)
+        } catch let e as AppError where e.code == .lateCancellationRequiresConfirmation {
+            // Asked to confirm a late cancellation, the person is told all it does (seeds 000,
+            // 001: "Canceling a weekly appointment will cancel all future weekly appointments").
+            throw AppError.lateCancellationRequiresConfirmation(
+                windowHours: e.details["window_hours"]?.intValue ?? c.settings.cancellationWindowHours,
+                consequences: (e.details["consequences"]?.stringValue ?? "") + Self.laterDatesCancelled(later.count))
+        }
+        var change = SeriesChange(series: s, isNew: false)
+        change.series.status = "cancelled"
+        change.meetings = [first]
         let why = "weekly series cancelled from \(m.occurrenceDate?.description ?? m.state.start.rfc3339)"
         for occurrence in later {
             var one = c
@@ -408,6 +418,12 @@ public enum SeriesDecider {
             change.meetings.append(try MeetingDecider.act(one, by: person, .init(command: command), ids: ids))
         }
         return (first, change)
+    }
+
+    /// What cancelling one date of a weekly series does to its later dates, said with its
+    /// consequences.
+    public static func laterDatesCancelled(_ count: Int) -> String {
+        " The weekly series is cancelled with it" + (count == 0 ? "." : count == 1 ? ", and its 1 later date." : ", and its \(count) later dates.")
     }
 
     /// For the scheduler: books what is due of an active series as the horizon moves.

@@ -195,7 +195,8 @@ enum Commands {
             details: """
                 Inside the cancellation window the service asks for confirmation and says what it costs:
                 meetctl shows that and asks "Cancel anyway? [y/N]" on a terminal. --yes answers yes; without a
-                terminal and without --yes nothing is cancelled and the exit status is 1.
+                terminal and without --yes nothing is cancelled and the exit status is 1. Cancelling a date of a
+                weekly series cancels the series and its later dates too (as the help centre says); meetctl lists them.
                 """,
             arguments: [meetingId],
             options: [reason("cancellation"), note, OptionSpec(name: "yes", kind: .flag, help: "Cancel even inside the cancellation window, without asking")],

@@ -121,5 +121,10 @@ enum MeetingCommands {
             result = try session.call("meeting.cancel", params)
         }
         try CommandRunner.show(result, session)
+        // A date of a weekly series takes the series and its later dates with it (seeds 000, 001).
+        if let later = result["cancelled_occurrences"]?.arrayValue, !session.invocation.wantsJSON {
+            let ids = later.compactMap(\.stringValue)
+            session.out.error("The weekly series is cancelled too" + (ids.isEmpty ? "." : ", with its later dates: " + ids.joined(separator: ", ")))
+        }
     }
 }

@@ -41,6 +41,17 @@ final class SeedStepsMeetingListTests: EndToEndTestCase {
         XCTAssertEqual(told, Array(repeating: "cancellation_by_user→expert", count: 3) + Array(repeating: "cancellation_by_user→user", count: 3),
                        "both sides are told of each cancelled appointment")
 
+        // meetctl says the series and its later dates went with it.
+        let other = try MeetingWorld.id(of: try w.meetingd.result("series.create", as: w.user, [
+            "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "first_start": .string(MeetingTime.at(day: 8, hour: 15)),
+            "location_id": .string(w.locationId), "weeks": 2,
+        ]))
+        let otherOccurrences = (try w.series(other)["occurrences"]?.array ?? []).compactMap { $0["meeting_id"]?.string }
+        for id in otherOccurrences { try w.act("meeting.confirm", as: w.expert, id) }
+        let run = try Meetctl(actor: w.user).run(["--test-clock", "cancel", otherOccurrences[0], "--reason", "other"])
+        XCTAssertEqual(run.termination, .exited(0), run.stderr)
+        XCTAssertTrue(run.stderr.contains("The weekly series is cancelled too, with its later dates: \(otherOccurrences[1])"), run.stderr)
+
         // No more are booked for it.
         try w.setClock(MeetingTime.at(day: 40, hour: 0))
         XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["series_occurrences_created"], 0)
@@ -61,6 +72,8 @@ final class SeedStepsMeetingListTests: EndToEndTestCase {
         try w.setClock(MeetingTime.at(day: 6, hour: 12))
         let late = try w.refuse("meeting.cancel", as: w.user, occurrences[0], ["reason_code": "other"], code: 4013)
         XCTAssertEqual(late["data"]?["code"], "late_cancellation_requires_confirmation")
+        XCTAssertTrue(late["data"]?["consequences"]?.string?.hasSuffix("The weekly series is cancelled with it, and its 1 later date.") ?? false,
+                      "the confirmation says all it does: \(late)")
         assertMeeting(try w.meeting(occurrences[2]), status: "agreed", credit: "blocked", "a refused cancel changes nothing")
         let cancelled = try w.act("meeting.cancel", as: w.user, occurrences[0], ["reason_code": "other", "confirm_late": true])
         assertMeeting(cancelled, status: "cancelled", credit: "paid")
