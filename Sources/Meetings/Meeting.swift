@@ -50,6 +50,9 @@ public struct Meeting: Sendable, Equatable {
     /// cancellation's share of it); nil until then. The ledger's capture is the record: this is
     /// read from it, not stored on the meeting.
     public var chargedCredits: Int64? = nil
+    /// What was returned to the user once its credits were (credit_status returned): its last
+    /// release, read from the ledger; nil otherwise.
+    public var returnedCredits: Int64? = nil
 
     public init(
         id: String, state: MeetingState, priceSource: PriceSource, serviceId: String, skill: String?, userId: String, expertId: String,
@@ -119,7 +122,7 @@ extension Meeting {
         return [
             "id": .string(id), "status": .string(s.status.rawValue), "credit_status": .string(s.creditStatus.rawValue),
             "start": .string(s.start.rfc3339), "end": .string(s.end.rfc3339), "length_minutes": .int(s.lengthMinutes),
-            "price_credits": .int(s.priceCredits), "held_credits": .int(s.heldCredits), "charged_credits": .optional(chargedCredits), "price_source": .string(priceSource.rawValue),
+            "price_credits": .int(s.priceCredits), "held_credits": .int(s.heldCredits), "charged_credits": .optional(chargedCredits), "returned_credits": .optional(returnedCredits), "price_source": .string(priceSource.rawValue),
             "service_id": .string(serviceId),
             "skill": .optional(skill), "user_id": .string(userId), "expert_id": .string(expertId), "user_name": .string(userName),
             "expert_name": .string(expertName), "location_id": .optional(locationId),

@@ -437,6 +437,7 @@ public enum MeetingDecider {
                 guard let hold = m.holdTransferId else { continue }
                 moves.append(.release(transferId: ids(.transfer), holdId: hold))
                 m.holdTransferId = nil
+                m.returnedCredits = before?.state.heldCredits
             case .capture(let credits):
                 guard let hold = m.holdTransferId else { continue }
                 let percent = c.settings.platformFeePercent
@@ -447,6 +448,8 @@ public enum MeetingDecider {
                 m.chargedCredits = credits
             }
         }
+        // As a meeting is read back: what was returned only while its credits stand returned.
+        if m.state.creditStatus != .returned { m.returnedCredits = nil }
         // SEQUENCE is raised for every revision of an invitation already sent (RFC 5545
         // 3.8.7.4): a move, a cancellation, or a new place or video link of the agreed meeting,
         // which calendar clients would otherwise ignore as the version they already hold. The

@@ -50,6 +50,7 @@ public enum Records {
         }
         meeting.pendingHoldsSlot = j.has("pending_holds_slot") ? try j.bool("pending_holds_slot") : true
         meeting.chargedCredits = try j.optionalInt("charged_credits")
+        meeting.returnedCredits = try j.optionalInt("returned_credits")
         return meeting
     }
 

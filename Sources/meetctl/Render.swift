@@ -41,9 +41,13 @@ enum Render {
             if let charged = item["charged_credits"]?.intValue, charged != item["price_credits"]?.intValue {
                 return "\(price) (\(charged) \(status))"
             }
-            // A counter-offer of another length leaves the user's earlier hold in place.
+            // A counter-offer of another length leaves the user's earlier hold in place, and a
+            // decline of it returns that hold, not the new price.
             if status == "blocked", let held = item["held_credits"]?.intValue, held != item["price_credits"]?.intValue {
                 return "\(price) (\(held) \(status))"
+            }
+            if status == "returned", let returned = item["returned_credits"]?.intValue, returned != item["price_credits"]?.intValue {
+                return "\(price) (\(returned) \(status))"
             }
             return "\(price) (\(status))"
         case .compact: return compact(value)

@@ -124,6 +124,15 @@ final class MeetctlMeetingTests: XCTestCase {
         let csv = try user.ok(["meetings", "--csv"])
         XCTAssertTrue(csv.contains(",price_credits,held_credits,charged_credits,credit_status,"), csv)
         XCTAssertTrue(csv.contains(",150,100,,blocked,"), csv)
+        let declined = try expert.json([
+            "propose", "--user", c.userId, "--service", c.serviceId, "--start", "2030-03-14 10:00", "--length", "1h", "--price", "100",
+        ])
+        let declinedId = try XCTUnwrap(declined["id"]?.string)
+        try user.ok(["reschedule", declinedId, "--start", "2030-03-14 16:00"])
+        try expert.ok(["reschedule", declinedId, "--start", "2030-03-14 11:00", "--length", "120"])
+        XCTAssertEqual(try user.json(["decline", declinedId, "--reason", "schedule_conflict"])["returned_credits"], 100)
+        XCTAssertTrue(try user.ok(["meeting", "show", declinedId]).split(separator: "\n").contains { $0.hasSuffix("200 (100 returned)") },
+                      "what came back, not the new price")
         XCTAssertEqual(try user.json(["confirm", id])["held_credits"], 150)
         XCTAssertTrue(try user.ok(["meeting", "show", id]).split(separator: "\n").contains { $0.hasSuffix("150 (blocked)") })
     }

@@ -600,6 +600,9 @@ final class MeetingSeedTests: EndToEndTestCase {
         let declined = try w.act("meeting.decline", as: w.user, other, ["reason_code": "other"])
         XCTAssertEqual(declined["credit_status"], "returned")
         XCTAssertEqual(declined["held_credits"], 0)
+        XCTAssertEqual(declined["returned_credits"], 100, "what came back, not the new price")
+        XCTAssertEqual(try w.meeting(other)["returned_credits"], 100, "and so reads the meeting back")
+        XCTAssertEqual(agreed["returned_credits"], .null, "nothing stands returned while a hold is open")
         XCTAssertEqual(try w.wallet(), MeetingWorld.wallet())
         try w.assertReconciled()
     }

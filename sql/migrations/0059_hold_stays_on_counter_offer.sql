@@ -2,8 +2,9 @@
 -- the length (and so the price), the user's hold stays as the user made it until the user
 -- answers: accepting replaces it with the new price, declining releases it. A meeting read back
 -- therefore says what its open hold holds (`held_credits`, read from the ledger's hold: the
--- ledger is the record), and the meeting checks accept a hold that differs from the price only
--- while the meeting waits for the user's approval.
+-- ledger is the record) and, once its credits are returned, what was returned
+-- (`returned_credits`, its last release, which may differ from the price), and the meeting checks
+-- accept a hold that differs from the price only while the meeting waits for the user's approval.
 CREATE OR REPLACE FUNCTION ml_meeting_json(p_community text, p_meeting text) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -15,6 +16,9 @@ BEGIN
         'student_name', (SELECT s.first_name || ' ' || s.last_name FROM people s WHERE s.community_id = m.community_id AND s.id = m.student_id),
         'held_credits', CASE WHEN m.credit_status = 'blocked' THEN (
             SELECT h.amount FROM transfers h WHERE h.community_id = m.community_id AND h.id = m.hold_transfer_id) ELSE 0 END,
+        'returned_credits', CASE WHEN m.credit_status = 'returned' THEN (
+            SELECT r.amount FROM transfers r WHERE r.community_id = m.community_id AND r.meeting_id = m.id AND r.kind = 'release'
+            ORDER BY r.seq DESC LIMIT 1) END,
         'charged_credits', CASE WHEN m.credit_status = 'paid' THEN (
             SELECT sum(t.amount) FROM transfers t
             WHERE t.community_id = m.community_id AND t.meeting_id = m.id AND t.kind = 'capture') END)

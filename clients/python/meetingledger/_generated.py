@@ -1279,6 +1279,7 @@ class Meeting:
     cancelled_occurrences: Optional[List[str]] = None
     charged_credits: Optional[int] = None
     held_credits: Optional[int] = None
+    returned_credits: Optional[int] = None
     series_status: Optional[Literal["active", "cancelled"]] = None
     side: Optional[Literal["user", "expert"]] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
@@ -2430,6 +2431,7 @@ _Meeting_FIELDS: Tuple[FieldSpec, ...] = (
     ("cancelled_occurrences", "cancelled_occurrences", None, False),
     ("charged_credits", "charged_credits", None, False),
     ("held_credits", "held_credits", None, False),
+    ("returned_credits", "returned_credits", None, False),
     ("series_status", "series_status", None, False),
     ("side", "side", None, False),
 )
