@@ -62,7 +62,7 @@ enum MeetingAPI {
         .init("user_name", .text(), required: true), .init("expert_name", .text(), required: true),
         .init("location_id", .nullable(.id(.location)), required: true),
         .init("expert_approved", .boolean, required: true), .init("user_approved", .boolean, required: true),
-        .init("proposed_by", party, required: true, "The side that asked for the meeting"),
+        .init("proposed_by", party, required: true, "The side that proposed the meeting's date: the side that asked for it, or the last to propose another (a counter-offer, a new date after a decline)"),
         .init("alternate", .nullable(alternateSchema), required: true),
         .init("awaiting_action_by", .nullable(party), required: true, "The side whose answer the meeting waits for, if any"),
         .init("topic", .nullable(.text()), required: true), .init("agenda_answers", .list(.text()), required: true),

@@ -60,15 +60,17 @@ public enum NotificationText {
         // the user, whose credits they were, and only when some were held.
         let returned = payload["recipient_role"]?.stringValue != "expert" && payload["meeting"]?["credit_status"]?.stringValue == "returned"
             ? " The credits held for it are returned." : ""
+        let meeting = payload["meeting"] ?? .null
         // What the office did for the expert is told to the expert as the office's doing.
         let byOffice = payload["actor_role"]?.stringValue == "office" && payload["recipient_role"]?.stringValue == "expert"
         var (subject, line): (String, String)
         switch kind {
         case "meeting_request": (subject, line) = ("New meeting request from \(other)", "\(other) asks to meet on \(when) for \(what). Please confirm or decline.")
-        case "expert_meeting_invitation": (subject, line) = ("\(provider) \(other) invites you to a meeting", "\(other) proposes a meeting on \(when) for \(what). Please confirm or decline.")
+        case "expert_meeting_invitation":
+            (subject, line) = ("\(provider) \(other) invites you to a meeting", "\(other) proposes a meeting on \(when)\(Self.terms(meeting)) for \(what). Please confirm or decline; confirming holds its price.")
         case "meeting_confirmed", "meeting_confirmed_by_expert", "meeting_confirmed_by_user": (subject, line) = ("Meeting confirmed: \(when)", "Your meeting with \(other) on \(when) for \(what) is confirmed.")
         case "meeting_rejected_by_expert", "meeting_rejected_by_user": (subject, line) = ("Meeting declined", "\(other) declined the meeting on \(when).\(returned)")
-        case "meeting_withdrawn_by_expert", "meeting_withdrawn_by_user": (subject, line) = ("Meeting withdrawn", "\(other) withdrew the meeting on \(when).")
+        case "meeting_withdrawn_by_expert", "meeting_withdrawn_by_user": (subject, line) = ("Meeting withdrawn", "\(other) withdrew the meeting on \(when).\(returned)")
         case "cancellation_by_expert", "cancellation_by_user", "occurrence_skipped_by_expert", "occurrence_skipped_by_user":
             (subject, line) = ending(kind, payload, settings: settings, other: other, when: when, what: what)
         case "rescheduling_agreed_by_expert", "rescheduling_agreed_by_user":
@@ -80,14 +82,16 @@ public enum NotificationText {
                 || alternate["price_credits"]?.intValue != meeting["price_credits"]?.intValue
                 ? Self.terms(alternate) : ""
             (subject, line) = ("New date proposed by \(other)", "\(other) proposes to move your meeting on \(when)\(proposed)\(terms). The original date stays in effect until you approve the new one.")
-        case "rescheduling_rejected_by_expert", "rescheduling_rejected_by_user": (subject, line) = ("New date proposed by \(other)", "\(other) proposes a new date for the declined meeting: \(when). Please confirm or decline.")
+        case "rescheduling_rejected_by_expert", "rescheduling_rejected_by_user":
+            (subject, line) = ("New date proposed by \(other)", "\(other) proposes a new date for the declined meeting: \(when)\(Self.terms(meeting)). Please confirm or decline.")
         case "counter_offer_by_expert", "counter_offer_by_user":
             (subject, line) = ("\(other) proposes another time", "\(other) proposes \(when)\(Self.terms(payload["meeting"] ?? .null)) instead. Please confirm or decline.\(Self.heldStays(payload))")
         case "new_date_accepted_by_user" where payload["recipient_role"]?.stringValue == "user":
             (subject, line) = ("You accepted \(when)", "You accepted \(when) for \(what) with \(other). \(other) will now make the session; you will be told when it is made.")
         case "new_date_accepted_by_user": (subject, line) = ("\(other) accepted the date: please make the session", "\(other) accepted \(when) for \(what). Please process the request: give its session type and location to make the session.")
         case "meeting_booked_for_user": (subject, line) = ("A meeting was requested for you", "A meeting with \(other) on \(when) for \(what) was requested for you. It waits for the \(provider.lowercased())'s confirmation.")
-        case let k where k.hasPrefix("alternative_date_approved"): (subject, line) = ("New date approved by \(other)", "\(other) approved the new date: your meeting is now on \(when).")
+        case let k where k.hasPrefix("alternative_date_approved"):
+            (subject, line) = ("New date approved by \(other)", "\(other) approved the new date: your meeting is now on \(when)\(Self.terms(meeting)).")
         case let k where k.hasPrefix("alternative_date_rejected"):
             let stays = payload["meeting"]?["status"]?.stringValue == "rejected" ? "stays declined" : "stays on \(when)"
             (subject, line) = ("New date turned down by \(other)", "\(other) turned down the new date you proposed; the meeting \(stays).")
@@ -97,8 +101,8 @@ public enum NotificationText {
         case let k where k.hasPrefix("alternative_date_"): (subject, line) = ("Alternate date update", "\(other) answered the alternate date for your meeting (now \(when)).")
         case "meeting_reminder": (subject, line) = ("Reminder: meeting on \(when)", "Your meeting with \(other) for \(what) starts \(when).")
         case "meeting_link": (subject, line) = ("Your meeting starts soon", "Your meeting with \(other) starts \(when)." + (payload["video_url"]?.stringValue.map { " Join: \(PersonText.line($0))" } ?? ""))
-        case "session_logged": (subject, line) = ("Session logged", "\(other) logged your session of \(when).")
-        case "user_no_show": (subject, line) = ("Missed meeting", "\(other) reported that you did not attend the meeting of \(when).")
+        case "session_logged": (subject, line) = ("Session logged", "\(other) logged your session of \(when).\(Self.paid(payload))")
+        case "user_no_show": (subject, line) = ("Missed meeting", "\(other) reported that you did not attend the meeting of \(when).\(Self.paid(payload))")
         case "expert_no_show": (subject, line) = ("Missed meeting reported", "The meeting of \(when) was reported as missed by you; the credits were returned.")
         case "request_expired":
             let asked = payload["meeting"]?["proposed_by"]?.stringValue == "expert" ? "proposal" : "request"
@@ -142,6 +146,15 @@ public enum NotificationText {
     /// The start of the new date proposed for an agreed meeting (its alternate), on `zone`'s clock.
     static func proposedStart(_ payload: JSON, zone: String) -> String? {
         (payload["meeting"]?["alternate"]?["start"]?.stringValue).flatMap { try? Instant(rfc3339: $0) }.map { LocalTimeText.format($0, zone: zone) }
+    }
+
+    /// What a logged session (or a missed one) cost its user, said to them: the credits paid.
+    static func paid(_ payload: JSON) -> String {
+        let meeting = payload["meeting"] ?? .null
+        guard payload["recipient_role"]?.stringValue != "expert", meeting["credit_status"]?.stringValue == "paid",
+            let charged = meeting["charged_credits"]?.intValue
+        else { return "" }
+        return " The \(charged) credits held for it were paid."
     }
 
     /// A counter-offer of another price leaves the user's hold as it was (SPEC §5.2): the user

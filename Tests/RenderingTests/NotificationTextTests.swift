@@ -105,6 +105,28 @@ final class NotificationTextTests: XCTestCase {
         XCTAssertTrue(approved.body.contains("The office approved the new date Sam Lee proposed for you: your meeting is now on Mon 11 Mar 2030 10:00 EDT."), approved.body)
     }
 
+    /// Every text about what a meeting will cost or did cost says the amount: an invitation and a
+    /// new date after a decline their length and price, an approved new date what the meeting is
+    /// now, a withdrawal that the held credits came back, a logged or missed session what was paid.
+    func testTextsAboutCreditsSayTheAmounts() throws {
+        func body(_ kind: String, _ meeting: JSON, role: String = "user") throws -> String {
+            NotificationText.compose(
+                kind: kind, recipient: sam, counterpart: talia, service: nil, start: start,
+                payload: ["meeting": meeting, "recipient_role": .string(role), "actor_role": "expert"], settings: try settings()).body
+        }
+        let terms = JSON.object(["status": "awaiting_approval", "credit_status": "none", "length_minutes": 90, "price_credits": 80])
+        XCTAssertTrue(try body("expert_meeting_invitation", terms).contains("(90 minutes, 80 credits)"))
+        XCTAssertTrue(try body("rescheduling_rejected_by_expert", terms).contains("(90 minutes, 80 credits). Please confirm or decline."))
+        let moved = JSON.object(["status": "agreed", "credit_status": "blocked", "length_minutes": 90, "price_credits": 150, "held_credits": 150])
+        XCTAssertTrue(try body("alternative_date_approved_by_expert", moved).contains("your meeting is now on Mon 11 Mar 2030 15:00 CET (90 minutes, 150 credits)."))
+        let withdrawn = JSON.object(["status": "cancelled", "credit_status": "returned", "returned_credits": 100])
+        XCTAssertTrue(try body("meeting_withdrawn_by_expert", withdrawn).contains("The credits held for it are returned."))
+        XCTAssertFalse(try body("meeting_withdrawn_by_user", withdrawn, role: "expert").contains("returned"), "the expert's credits were never held")
+        let paid = JSON.object(["status": "completed", "credit_status": "paid", "charged_credits": 100, "price_credits": 100])
+        XCTAssertTrue(try body("session_logged", paid).contains("The 100 credits held for it were paid."))
+        XCTAssertTrue(try body("user_no_show", paid).contains("The 100 credits held for it were paid."))
+    }
+
     /// A new time comes with its length and price: a counter-offer always says them (and that the
     /// user's hold stays until they answer), a new date for an agreed meeting when they change.
     func testANewTimeSaysItsLengthAndPrice() throws {
