@@ -414,7 +414,9 @@ public enum MeetingDecider {
         for (i, a) in answers.enumerated() {
             let question = a["question"]?.stringValue ?? ""
             if !s.feedbackQuestions.isEmpty && !asked.contains(question) {
-                throw AppError.invalidParams(field: "feedback[\(i)].question", reason: "is not one of the community's feedback questions")
+                throw AppError.invalidParams(
+                    field: "feedback[\(i)].question",
+                    reason: "is not one of the community's feedback questions: " + s.feedbackQuestions.map { "\"\($0)\"" }.joined(separator: ", "))
             }
             guard answered.insert(question).inserted else {
                 throw AppError.invalidParams(field: "feedback[\(i)].question", reason: "is answered twice; give one answer per question")

@@ -186,7 +186,14 @@ enum Commands {
             method: "meeting.confirm", mutating: true, output: meetingRecord),
         CommandSpec(
             path: ["decline"], section: .experts, summary: "Decline a meeting awaiting your approval; held credits return to the user",
-            arguments: [meetingId], options: [reason("rejection"), note], method: "meeting.decline", mutating: true, output: meetingRecord),
+            arguments: [meetingId],
+            options: [
+                reason("rejection"),
+                OptionSpec(
+                    name: "note", kind: .text(placeholder: "TEXT"), param: "note",
+                    help: "A note kept on the timeline; a user declining writes it to the expert, while the user of a meeting the expert declines reads only the reason"),
+            ],
+            method: "meeting.decline", mutating: true, output: meetingRecord),
         CommandSpec(
             path: ["withdraw"], section: .experts, summary: "Withdraw your proposal before the other side answers",
             arguments: [meetingId], options: [note], method: "meeting.withdraw", mutating: true, output: meetingRecord),

@@ -113,7 +113,13 @@ struct Parser {
             break
         }
 
-        if wantsHelp || tokens.contains("--help") || tokens.contains("-h") { return .help(path) }
+        if wantsHelp || tokens.contains("--help") || tokens.contains("-h") {
+            // Help for a word that is no command is not the general help: the word is wrong.
+            if path.isEmpty, let word = tokens.first(where: { !$0.hasPrefix("-") }) {
+                throw UsageError(message: "unknown command \"\(word)\"", hint: Self.hint(Suggest.didYouMean(word, topWords), "meetctl --help"))
+            }
+            return .help(path)
+        }
         guard let command = commands.first(where: { $0.path == path }) ?? defaultCommand(path) else {
             if path.isEmpty {
                 guard let word = tokens.first else { throw UsageError(message: "no command given", hint: "see meetctl --help for the commands") }

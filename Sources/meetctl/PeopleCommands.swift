@@ -28,7 +28,7 @@ extension Commands {
             method: "person.set_profile", mutating: true, output: profileRecord, run: PeopleCommands.setProfile),
         CommandSpec(
             path: ["experts"], section: .experts, summary: "The community's experts and their profiles (--service: those who offer it)",
-            options: [OptionSpec(name: "service", kind: .id(.service), param: "service_id", help: "Only the experts of this service")],
+            options: [OptionSpec(name: "service", kind: .service, param: "service_id", help: "Only the experts of this service, by id or name")],
             method: "person.profiles",
             output: .table(key: "items", [
                 Column(header: "EXPERT", key: "person_id"), Column(header: "NAME", key: "display_name"),

@@ -33,6 +33,8 @@ final class MeetctlUsageTests: XCTestCase {
         let ctl = try Meetctl(actor: "per_0190f3a1b2c37d4e8f9a0b1c2d3e4f50")
         let cases: [(arguments: [String], says: String, hint: String)] = [
             (["meetngs"], "unknown command \"meetngs\"", "did you mean \"meetings\"?"),
+            (["request", "--help"], "unknown command \"request\"", "meetctl --help"),
+            (["help", "meetngs"], "unknown command \"meetngs\"", "did you mean \"meetings\"?"),
             (["propose", "--usr", "per_0190f3a1b2c37d4e8f9a0b1c2d3e4f50"], "unknown option --usr", "did you mean \"--user\"?"),
             (["reschedule", "mtg_0190f3a1b2c37d4e8f9a0b1c2d3e4f50", "--start", "tomorrow"], "--start: is not a time", "RFC 3339"),
             (["confirm", "mtg_12"], "MEETING: expects a meeting id mtg_", "at least 6 characters"),

@@ -38,6 +38,7 @@ final class SchedulingSeed000Tests: EndToEndTestCase {
             "attendance": "attended", "feedback": [["question": "Was the room warm?", "answer": "Yes"]],
         ], code: -32602)
         XCTAssertEqual(unknown["data"]?["field"], "feedback[0].question", "feedback must answer the community's questions")
+        XCTAssertTrue(unknown["data"]?["reason"]?.string?.contains("\"\(Self.questions[0])\"") ?? false, "the questions are listed: \(unknown)")
         let twice = try w.refuse("meeting.log_session", as: w.expert, ids[0], [
             "attendance": "attended", "feedback": [["question": .string(Self.questions[0]), "answer": "Yes"], ["question": .string(Self.questions[0]), "answer": "No"]],
         ], code: -32602)

@@ -90,6 +90,7 @@ final class SeedStepsPeopleTests: EndToEndTestCase {
         XCTAssertEqual(try user.json(["profile", "show", c.expertId])["bio"], "Chemistry since 2010.\nAsk me anything.", "no final line break")
         let experts = try user.ok(["experts", "--service", c.serviceId])
         XCTAssertTrue(experts.contains("Talia K") && experts.contains("en, es-419"), experts)
+        XCTAssertEqual(try user.ok(["experts", "--service", "CHEM101"]), experts, "the service by name, as every command takes it")
         try expert.ok(["profile", "set", "--no-photo"])
         XCTAssertEqual(try user.json(["profile", "show", c.expertId])["photo_url"], .null)
         XCTAssertEqual(try user.json(["profile", "show", c.expertId])["display_name"], "Talia K", "left out, kept")
