@@ -190,6 +190,8 @@ enum CellFormat: Sendable {
     /// `price (credit_status)` of a meeting; `price (charged credit_status)` when the user paid a share of it.
     case meetingCredits
     case minutes
+    /// An ISO weekday (1 Monday … 7 Sunday) by its short name.
+    case weekday
     /// Lists and objects in a readable line.
     case compact
 }

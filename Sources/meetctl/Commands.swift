@@ -123,7 +123,7 @@ enum Commands {
             ],
             method: "series.list",
             output: .table(key: "items", [
-                Column(header: "SERIES", key: "id"), Column(header: "STATUS", key: "status"), Column(header: "WEEKDAY", key: "weekday"),
+                Column(header: "SERIES", key: "id"), Column(header: "STATUS", key: "status"), Column(header: "WEEKDAY", key: "weekday", format: .weekday),
                 Column(header: "TIME", key: "local_time"), Column(header: "ZONE", key: "time_zone"),
                 Column(header: "NEXT", key: "next_occurrence.start", format: .time), Column(header: "USER", key: "user_id"),
                 Column(header: "EXPERT", key: "expert_id"), Column(header: "SKIPPED", key: "skip_dates", format: .compact),
@@ -246,7 +246,7 @@ enum Commands {
             ],
             method: "meeting.conflicts",
             output: .table(
-                key: "meetings", meetingColumns.filter { !["row", "marker", "with"].contains($0.key) } + [Column(header: "USER", key: "user_id")],
+                key: "meetings", meetingColumns.filter { !["row", "marker", "with"].contains($0.key) } + [Column(header: "USER", key: "user_name")],
                 empty: "No agreed meetings overlap.")),
         CommandSpec(
             path: ["calendar"], section: .experts, summary: "A meeting's iCalendar invitation (.ics) on stdout",

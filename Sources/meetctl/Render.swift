@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import Scheduling
 
 /// Turns results into aligned tables, records and CSV.
 enum Render {
@@ -25,6 +26,9 @@ enum Render {
         case .bool: return value.boolValue.map { $0 ? "yes" : "no" } ?? plain(value)
         case .number: return plain(value)
         case .minutes: return value.intValue.map { "\($0) min" } ?? plain(value)
+        case .weekday:
+            guard let day = value.intValue, (1...7).contains(day) else { return plain(value) }
+            return ZoneClock.weekdayNames[Int(day) - 1]
         case .service:
             guard let id = value.stringValue else { return plain(value) }
             return try session.serviceName(id).map { "\($0) (\(id))" } ?? id

@@ -44,7 +44,8 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertTrue(conflict.stderr.contains("run the command again with --accept-conflicts"), "in meetctl's words: \(conflict.stderr)")
         let second = try XCTUnwrap(try expert.json(secondArguments + ["--accept-conflicts"])["id"]?.string)
         XCTAssertEqual(try expert.json(["conflicts", second])["meetings"]?[0]?["id"]?.string, id)
-        XCTAssertTrue(try expert.ok(["conflicts", "--start", "2030-03-11 10:15", "--length", "15"]).contains(id))
+        let conflicts = try expert.ok(["conflicts", "--start", "2030-03-11 10:15", "--length", "15"])
+        XCTAssertTrue(conflicts.contains(id) && conflicts.contains("Sam Lee"), "the user by name: \(conflicts)")
         let declined = try user.json(["decline", second, "--reason", "schedule_conflict", "--note", "Already booked then"])
         XCTAssertEqual(declined["status"], "rejected")
 

@@ -68,7 +68,8 @@ final class SeriesTests: EndToEndTestCase {
         XCTAssertEqual(listed.first?["next_occurrence"]?["date"], "2030-03-06")
 
         let expert = try Meetctl(actor: w.expert)
-        XCTAssertTrue(try expert.ok(["series"]).contains(id))
+        let table = try expert.ok(["series"])
+        XCTAssertTrue(table.contains(id) && table.contains(" Wed "), "the weekday by name: \(table)")
         XCTAssertTrue(try expert.ok(["series", "skip", id, "2030-03-13"]).contains("Skipped"))
         XCTAssertEqual(skipDates(try w.series(id)), ["2030-03-13"])
         XCTAssertTrue(try expert.ok(["series", "cancel", id, "--reason", "illness"]).contains("cancelled"))
