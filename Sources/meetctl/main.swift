@@ -1,4 +1,5 @@
 import Core
+import Foundation
 
 #if canImport(Glibc)
     import Glibc
@@ -38,7 +39,10 @@ func runMeetctl(_ arguments: [String]) -> Int32 {
             return 2
         } catch let e as ServiceError {
             let keyless = invocation.command.mutating && !invocation.has("idempotency-key")
-            for line in ErrorText.lines(e, keyless: keyless, option: ErrorText.option(for: e, invocation.command)) { output.error(line) }
+            // Times the service names are read on the person's clock, as every table shows them
+            // (not when the service itself is in trouble: asking it again would only wait).
+            let clock = e.data["retryable"] == true ? nil : try? session.clock()
+            for line in ErrorText.lines(e, keyless: keyless, option: ErrorText.option(for: e, invocation.command), clock: clock) { output.error(line) }
             return 1
         } catch let e as ToolError {
             output.error("meetctl: \(e.message)")
@@ -70,6 +74,18 @@ enum ErrorText {
         return command.arguments.first(where: { $0.param == field })?.name
     }
 
+    /// Every RFC 3339 time in `text` (the service names them in UTC) as `clock` reads it.
+    static func localTimes(_ text: String, _ clock: PersonClock) -> String {
+        let pattern = #"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})"#
+        guard let regex = try? NSRegularExpression(pattern: pattern) else { return text }
+        var out = text
+        for match in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).reversed() {
+            guard let range = Range(match.range, in: out) else { continue }
+            out.replaceSubrange(range, with: clock.format(String(out[range])))
+        }
+        return out
+    }
+
     /// What to do about a refusal, said in meetctl's words where the service's name its methods.
     static func hint(_ e: ServiceError) -> String? {
         switch e.dataCode {
@@ -84,8 +100,9 @@ enum ErrorText {
 
     /// `keyless`: a command that changes something, run without --idempotency-key. `option`:
     /// the option whose value the service refused, named in place of the param it filled.
-    static func lines(_ e: ServiceError, keyless: Bool = false, option: String? = nil) -> [String] {
-        let first = option.map { "meetctl: \($0): \(e.data["reason"]?.stringValue ?? e.message)" } ?? "meetctl: \(e.message)"
+    static func lines(_ e: ServiceError, keyless: Bool = false, option: String? = nil, clock: PersonClock? = nil) -> [String] {
+        let local = { (text: String) in clock.map { localTimes(text, $0) } ?? text }
+        let first = option.map { "meetctl: \($0): \(local(e.data["reason"]?.stringValue ?? e.message))" } ?? "meetctl: \(local(e.message))"
         var lines = [first, "error \(e.code): \(e.dataCode)"]
         for (key, value) in (e.data.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) where !["code", "retryable"].contains(key) {
             // A file's problems (catalog.import_csv), each on its own line as `line N: …`.
@@ -93,7 +110,7 @@ enum ErrorText {
                 lines += problems.map { "  line \(Render.plain($0["line"] ?? nil)): \(Render.plain($0["message"] ?? nil))" }
                 continue
             }
-            lines.append("  \(key): \(Render.plain(value))")
+            lines.append("  \(key): \(local(Render.plain(value)))")
         }
         if let hint = hint(e) { lines.append("  (\(hint))") }
         if e.data["retryable"] == true {

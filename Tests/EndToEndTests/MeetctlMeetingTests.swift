@@ -76,6 +76,10 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertEqual(try user.json(["reschedule", fourth, "--start", "2030-03-14 18:00", "--note", "Later?"])["expert_approved"], false)
         XCTAssertEqual(try expert.json(["decline", fourth, "--reason", "not_my_expertise"])["status"], "rejected")
 
+        // Too early to log: the start the service names is read on the expert's clock.
+        let early = try expert.fails(["log", id, "--attendance", "attended"], status: 1)
+        XCTAssertTrue(early.stderr.contains("has not started yet (Wed 13 Mar 2030 14:00 EDT)"), early.stderr)
+
         // After the meeting the expert logs it: paid.
         try c.admin.ok(["clock", "set", "2030-03-13 15:05"])
         let logged = try expert.json(["log", id, "--attendance", "attended", "--adjust", "5", "--feedback", "Was the user prepared?=Yes, very"])
