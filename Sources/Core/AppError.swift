@@ -112,10 +112,13 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
     }
 
     /// The same conflict told to a user: no other meeting named, nothing they may not do suggested.
+    /// A user meets it answering a time the expert proposed, which has met another of the
+    /// expert's meetings since: only the expert, proposing it again, may accept that overlap.
     public static func timeConflictForUser() -> AppError {
         AppError(
             .timeConflict,
-            message: "Time conflict: the expert already has an agreed meeting at that time; choose another time, or ask the expert to confirm this one",
+            message: "Time conflict: the expert now has another agreed meeting at that time; choose another time (meeting.reschedule), "
+                + "or ask the expert to propose this one again, accepting the overlap",
             details: ["meeting_ids": []])
     }
 

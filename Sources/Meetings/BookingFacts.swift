@@ -125,8 +125,9 @@ public struct BookingContext: Sendable {
     public var weeklyRules: [WeeklyRule]
     public var freePeriods: [FreePeriod]
     public var blockedPeriods: [BlockedPeriod]
-    /// The expert's meetings the no-double-booking constraint covers (`occupies`): agreed without
-    /// an accepted conflict, or requested with credits held. `availability` adds every agreed one.
+    /// The expert's meetings that take their time (`occupies`): agreed, or requested with credits
+    /// held where a request holds its slot, whether or not the expert accepted an overlap on them
+    /// (the no-double-booking constraint lets only that accepted overlap stand).
     public var occupying: [MeetingSlot]
     /// The expert's agreed meetings (whether or not a conflict was accepted on them).
     public var agreed: [MeetingSlot]
@@ -166,9 +167,8 @@ public struct BookingContext: Sendable {
     }
 
     /// The expert's availability, leaving out the meeting being decided (its own time never
-    /// stands in its way). Every agreed meeting takes its time out of availability (SPEC §5.3),
-    /// including one whose conflict the expert accepted: `occupying` leaves those out, because
-    /// the database's no-double-booking constraint must let them overlap.
+    /// stands in its way). Every agreed meeting and every request holding its slot takes its time
+    /// out of availability (SPEC §5.3), including one whose overlap the expert accepted.
     public func availability(excluding meetingId: String?) -> ExpertAvailability {
         var seen = Set<String>()
         let busy = (occupying + agreed).filter { $0.meetingId != meetingId && seen.insert($0.meetingId).inserted }

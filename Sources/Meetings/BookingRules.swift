@@ -126,8 +126,12 @@ public struct BookingAttempt: Sendable {
     /// date for a declined meeting): the expert is warned of their overlaps now (seed 004, the
     /// confirmation dialog), and an overlap they accept is theirs when the user says yes.
     public var expertProposesTime: Bool = false
-    /// The expert accepted the overlap when they proposed this time (the meeting's conflict_accepted).
-    public var acceptedBefore: Bool = false
+    /// The agreed meetings whose overlap the expert accepted when they proposed this time.
+    public var acceptedOverlaps: Set<String> = []
+    /// The user proposes a new date for an agreed meeting (an alternate): it takes no time until
+    /// the expert approves it, warned then of overlapping meetings (seed 004). A user's new date
+    /// for a request or a declined meeting holds its time at once, as a request does.
+    public var proposesAlternate: Bool = false
     public var side: BookingSide
     /// Credits a new hold takes (0: none).
     public var creditsToHold: Int64
@@ -166,8 +170,11 @@ public struct BookingAttempt: Sendable {
 }
 
 public struct BookingVerdict: Sendable, Equatable {
-    /// The expert accepted an overlap with agreed meetings: this meeting does not take their time.
+    /// The expert accepted an overlap with agreed meetings: the no-double-booking constraint lets
+    /// this meeting overlap them.
     public var conflictAccepted: Bool
+    /// Those meetings, by id.
+    public var acceptedOverlaps: [String]
 }
 
 public enum BookingRules {
@@ -182,7 +189,8 @@ public enum BookingRules {
         for rule in BookingRule.allCases where rule.applies(to: a.path) {
             try check(rule, a, c)
         }
-        return BookingVerdict(conflictAccepted: (a.becomesAgreed || a.expertProposesTime) && !overlapping(a, c).isEmpty)
+        let overlaps = a.becomesAgreed || a.expertProposesTime ? overlapping(a, c).map(\.meetingId).sorted() : []
+        return BookingVerdict(conflictAccepted: !overlaps.isEmpty, acceptedOverlaps: overlaps)
     }
 
     static func check(_ rule: BookingRule, _ a: BookingAttempt, _ c: BookingContext) throws {
@@ -254,11 +262,11 @@ public enum BookingRules {
                 throw AppError.invalidParams(field: "location_id", reason: "is required")
             }
             var availability = c.availability(excluding: a.meetingId)
-            // A new date the user proposes for a meeting goes to the expert, who is warned of
-            // overlapping meetings when approving it (seed 004) and settles where it happens: it
-            // keeps the expert's hours (at any of their locations) and blocked periods, not the
-            // meetings in them.
-            if !fromCalendar { availability.busy = [] }
+            // A new date the user proposes settles where it happens: it keeps the expert's hours
+            // (at any of their locations) and blocked periods. For an agreed meeting it goes to the
+            // expert, who is warned of overlapping meetings when approving it (seed 004), not the
+            // meetings in it; for a request it holds its time at once, so it is free of them.
+            if a.proposesAlternate { availability.busy = [] }
             let serviceId = c.service?.id
             let locationId = fromCalendar ? a.locationId : nil
             if isAvailable(availability, serviceId: serviceId, start: a.start, end: a.end, locationId: locationId) { return }
@@ -289,7 +297,7 @@ public enum BookingRules {
             }
             guard a.becomesAgreed || a.expertProposesTime else { return }
             let overlaps = overlapping(a, c)
-            if !overlaps.isEmpty && !a.acceptConflicts && !a.acceptedBefore {
+            if !a.acceptConflicts && !overlaps.allSatisfy({ a.acceptedOverlaps.contains($0.meetingId) }) {
                 // The expert sees which of their meetings overlap; a user only that one does, and
                 // is not told to accept what only the expert may.
                 throw a.side == .expert ? AppError.timeConflict(meetingIds: overlaps.map(\.meetingId)) : AppError.timeConflictForUser()

@@ -22,6 +22,9 @@ public struct Meeting: Sendable, Equatable {
     public var sessionType: String?
     public var holdTransferId: String?
     public var conflictAccepted: Bool
+    /// The agreed meetings whose overlap the expert accepted for this one (when proposing its
+    /// time, or confirming it): a user's yes stands against those only.
+    public var acceptedOverlaps: [String] = []
     public var note: String?
     public var videoURL: String?
     public var seriesId: String?
@@ -108,6 +111,12 @@ public struct Meeting: Sendable, Equatable {
 }
 
 extension Meeting {
+    /// The overlaps the booking rules found and the expert accepted (none: none accepted).
+    public mutating func accept(_ verdict: BookingVerdict) {
+        conflictAccepted = verdict.conflictAccepted
+        acceptedOverlaps = verdict.acceptedOverlaps
+    }
+
     /// The meeting as every method returns it (SPEC §5.1).
     public var json: JSON {
         let s = state

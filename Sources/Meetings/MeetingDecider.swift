@@ -127,7 +127,7 @@ public enum MeetingDecider {
         m.agendaAnswers = input.agendaAnswers
         m.seriesId = input.seriesId
         m.occurrenceDate = input.occurrenceDate
-        m.conflictAccepted = verdict.conflictAccepted
+        m.accept(verdict)
         return try finish(c, before: nil, after: m, decision: d, ids: ids)
     }
 
@@ -192,7 +192,7 @@ public enum MeetingDecider {
         attempt.expertProposesTime = true
         let verdict = try BookingRules.check(attempt, c)
         var m = newMeeting(c, ids: ids, state: d.next, priceSource: .expert, serviceId: service.id, user: user, expert: expert, studentId: input.studentId)
-        m.conflictAccepted = verdict.conflictAccepted
+        m.accept(verdict)
         m.skill = input.skill
         m.sessionType = input.sessionType
         m.locationId = input.locationId
@@ -295,11 +295,13 @@ public enum MeetingDecider {
             // warned of their agreed meetings then; proposing it anyway is their acceptance, kept
             // with the meeting (a pending one) or with the alternate, for the user's yes.
             attempt.expertProposesTime = side == .expert && !step.becomesAgreed && step.path == .expertReschedule
-            attempt.acceptedBefore = step.becomesAgreed
-                && (pending ? m.conflictAccepted : step.path == .userConfirmsAlternate && m.state.alternate?.conflictAccepted == true)
+            attempt.proposesAlternate = !pending && step.path == .userReschedule
+            if step.becomesAgreed {
+                attempt.acceptedOverlaps = Set(pending ? m.acceptedOverlaps : step.path == .userConfirmsAlternate ? m.state.alternate?.acceptedOverlaps ?? [] : [])
+            }
             let verdict = try BookingRules.check(attempt, c)
-            if step.becomesAgreed || pending { after.conflictAccepted = verdict.conflictAccepted }
-            if !pending && step.path == .expertReschedule { d.next.alternate?.conflictAccepted = verdict.conflictAccepted }
+            if step.becomesAgreed || pending { after.accept(verdict) }
+            if !pending && step.path == .expertReschedule { d.next.alternate?.acceptedOverlaps = verdict.acceptedOverlaps }
         }
         // The reason a meeting was declined stays with it while it is rejected, and while a new
         // date given it afterwards waits for an answer; a new date turned down gives it its reason.

@@ -62,17 +62,20 @@ public struct Alternate: Sendable, Equatable {
     public var priceCredits: Int64
     public var proposedBy: Party
     public var note: String?
-    /// The expert proposed it over another of their agreed meetings, warned and accepting the
-    /// overlap: the user's approval then stands.
-    public var conflictAccepted: Bool = false
+    /// The expert's agreed meetings it overlapped when the expert proposed it, warned and
+    /// accepting the overlap: the user's approval then stands against those (not against one
+    /// agreed later, which the expert never accepted).
+    public var acceptedOverlaps: [String] = []
 
-    public init(start: Instant, lengthMinutes: Int64, priceCredits: Int64, proposedBy: Party, note: String?, conflictAccepted: Bool = false) {
+    public var conflictAccepted: Bool { !acceptedOverlaps.isEmpty }
+
+    public init(start: Instant, lengthMinutes: Int64, priceCredits: Int64, proposedBy: Party, note: String?, acceptedOverlaps: [String] = []) {
         self.start = start
         self.lengthMinutes = lengthMinutes
         self.priceCredits = priceCredits
         self.proposedBy = proposedBy
         self.note = note
-        self.conflictAccepted = conflictAccepted
+        self.acceptedOverlaps = acceptedOverlaps
     }
 
     public var end: Instant { start.adding(minutes: lengthMinutes) }

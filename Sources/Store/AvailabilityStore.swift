@@ -35,9 +35,9 @@ public enum AvailabilityStore {
                 byExpert[id]?.blocked.append(BlockedPeriod(start: start, end: end))
             }
         }
-        // Every agreed meeting takes its time (one agreed over an accepted conflict too, which
-        // `occupies` leaves out); a meeting lasts at most a day, so only those starting within a
-        // day before the range are read, however long the expert's history.
+        // Every agreed meeting and held request takes its time (`occupies`, one over an accepted
+        // conflict too); a meeting lasts at most a day, so only those starting within a day
+        // before the range are read, however long the expert's history.
         for row in try c.query(
             """
             SELECT expert_id, start_at, end_at FROM meetings

@@ -17,8 +17,7 @@ public enum Records {
             let length = try j.int("alternate_length_minutes")
             alternate = Alternate(
                 start: altStart, lengthMinutes: length, priceCredits: try j.optionalInt("alternate_price_credits") ?? j.int("price_credits"),
-                proposedBy: by, note: try j.optionalString("alternate_note"),
-                conflictAccepted: j.has("alternate_conflict_accepted") ? try j.bool("alternate_conflict_accepted") : false)
+                proposedBy: by, note: try j.optionalString("alternate_note"), acceptedOverlaps: try j.strings("alternate_accepted_overlaps"))
         }
         guard let status = MeetingStatus(rawValue: try j.string("status")),
             let creditStatus = CreditStatus(rawValue: try j.string("credit_status")),
@@ -50,6 +49,7 @@ public enum Records {
         }
         meeting.pendingHoldsSlot = j.has("pending_holds_slot") ? try j.bool("pending_holds_slot") : true
         meeting.chargedCredits = try j.optionalInt("charged_credits")
+        meeting.acceptedOverlaps = try j.strings("accepted_overlaps")
         meeting.returnedCredits = try j.optionalInt("returned_credits")
         return meeting
     }
@@ -67,7 +67,8 @@ public enum Records {
             "hold_transfer_id": .optional(m.holdTransferId), "conflict_accepted": .bool(m.conflictAccepted),
             "alternate_start_at": .optional(s.alternate?.start.rfc3339), "alternate_length_minutes": .optional(s.alternate?.lengthMinutes),
             "alternate_price_credits": .optional(s.alternate?.priceCredits), "alternate_proposed_by": .optional(s.alternate?.proposedBy.rawValue),
-            "alternate_note": .optional(s.alternate?.note), "alternate_conflict_accepted": .bool(s.alternate?.conflictAccepted ?? false), "note": .optional(m.note), "video_url": .optional(m.videoURL),
+            "alternate_note": .optional(s.alternate?.note), "alternate_accepted_overlaps": .array((s.alternate?.acceptedOverlaps ?? []).map { .string($0) }),
+            "accepted_overlaps": .array(m.acceptedOverlaps.map { .string($0) }), "note": .optional(m.note), "video_url": .optional(m.videoURL),
             "series_id": .optional(m.seriesId), "occurrence_date": .optional(m.occurrenceDate?.description),
             "attendance": .optional(m.attendance?.rawValue), "duration_minutes": .optional(m.durationMinutes), "feedback": m.feedback ?? .null,
             "logged_at": .optional(m.loggedAt?.rfc3339), "calendar_sequence": .int(m.calendarSequence), "version": .int(m.version),

@@ -127,6 +127,63 @@ final class BookingRulesPathTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// A request the expert moved over another of their meetings, accepting that overlap, still
+    /// holds its own time: nobody else is proposed or booked into it, and the expert's acceptance
+    /// covers the meeting they were shown, not one agreed since.
+    func testAnAcceptedOverlapStillHoldsItsTimeAndCoversOnlyWhatWasAccepted() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let agreed = try w.agreed(start: MeetingTime.at(day: 7, hour: 10))
+        let second = try w.addUser(name: "second")
+        let third = try w.addUser(name: "third")
+        let request = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 14), by: second))
+        let moved = try w.act("meeting.reschedule", as: w.expert, request, [
+            "start": .string(MeetingTime.at(day: 7, hour: 10, minute: 30)), "length_minutes": 120, "accept_conflicts": true,
+        ])
+        XCTAssertEqual(moved["conflict_accepted"], true)
+        let inside = MeetingTime.at(day: 7, hour: 11, minute: 30)
+        try w.meetingd.error("meeting.propose", as: w.expert, [
+            "user_id": .string(third), "service_id": .string(w.serviceId), "start": .string(inside), "length_minutes": 60, "price_credits": 100,
+        ], code: 4011)
+        try w.meetingd.error("meeting.request", as: third, w.requestParams(start: inside), code: 4011)
+        assertMeeting(try w.act("meeting.confirm", as: second, request), status: "agreed", credit: "blocked")
+
+        // A proposal accepting its overlap with one meeting; another agreed since is not accepted.
+        try w.agreed(start: MeetingTime.at(day: 8, hour: 10))
+        let offered = try MeetingWorld.id(of: w.propose(start: MeetingTime.at(day: 8, hour: 10, minute: 30), to: third, extra: ["accept_conflicts": true]))
+        XCTAssertEqual(try w.meeting(offered)["conflict_accepted"], true)
+        let since = try MeetingWorld.id(of: w.meetingd.result(
+            "meeting.request", as: second, w.requestParams(start: MeetingTime.at(day: 8, hour: 11)).merging(["length_minutes": 30]) { _, b in b }))
+        assertMeeting(try w.act("meeting.confirm", as: w.expert, since), status: "agreed", credit: "blocked")
+        let refused = try w.refuse("meeting.confirm", as: third, offered, code: 4010)
+        XCTAssertEqual(refused["data"]?["meeting_ids"], [], "a user is not shown another user's meeting")
+        try w.assertReconciled()
+    }
+
+    /// A user's new date for a request holds its time at once, as a request does: it must be free
+    /// of the expert's meetings, one agreed over an accepted overlap included. A new date for an
+    /// agreed meeting goes to the expert, warned of overlaps when approving it.
+    func testAUsersNewDateForARequestIsFreeOfTheExpertsMeetings() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let second = try w.addUser(name: "second")
+        let third = try w.addUser(name: "third")
+        let first = try w.agreed(start: MeetingTime.at(day: 7, hour: 10))
+        let overlapping = try MeetingWorld.id(of: w.propose(start: MeetingTime.at(day: 7, hour: 10, minute: 30), to: second, extra: ["accept_conflicts": true]))
+        assertMeeting(try w.act("meeting.confirm", as: second, overlapping), status: "agreed", credit: "blocked")
+        try w.act("meeting.cancel", as: w.expert, first, ["reason_code": "other"])
+        let busy = MeetingTime.at(day: 7, hour: 11)
+        try w.meetingd.error("meeting.request", as: third, w.requestParams(start: busy).merging(["length_minutes": 30]) { _, b in b }, code: 4011)
+        let request = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 15), by: third))
+        let before = try w.meeting(request)
+        let refused = try w.refuse("meeting.reschedule", as: third, request, ["start": .string(busy), "length_minutes": 30], code: 4011)
+        XCTAssertEqual(refused["data"]?["code"], "slot_unavailable")
+        XCTAssertEqual(try w.meeting(request), before, "nothing changed")
+        let agreedOne = try w.agreed(start: MeetingTime.at(day: 8, hour: 10), by: third)
+        XCTAssertEqual(try w.act("meeting.reschedule", as: third, agreedOne, ["start": .string(busy)])["alternate"]?["start"]?.string, busy,
+                       "an agreed meeting's new date waits for the expert, who is warned then")
+        try w.refuse("meeting.confirm_alternate", as: w.expert, agreedOne, code: 4010)
+        try w.assertReconciled()
+    }
+
     /// Seed 004: the expert is warned of their own agreed meeting when they propose its time (a
     /// proposal, a counter-offer); proposing it anyway (accept_conflicts) is their acceptance, so
     /// the user's yes then stands. A user meeting an overlap the expert never accepted is told to

@@ -42,12 +42,15 @@ final class BookingRulesTableTests: XCTestCase {
     }
 
     /// The attempt every case starts from: Wednesday 10:00, an hour, the meeting agreed at the
-    /// end of the step, 100 credits to hold.
+    /// end of the step, 100 credits to hold; a user's new date is one for an agreed meeting (an
+    /// alternate, whose overlaps the expert is warned of).
     static func attempt(_ path: BookingPath) -> BookingAttempt {
         let expertSide: Set<BookingPath> = [.propose, .expertConfirm, .expertReschedule, .expertConfirmsAlternate]
-        return BookingAttempt(
+        var a = BookingAttempt(
             path: path, start: at(day: 2, hour: 10), lengthMinutes: 60, locationId: location, meetingId: "mtg_this", becomesAgreed: true,
             side: expertSide.contains(path) ? .expert : .user, creditsToHold: 100)
+        a.proposesAlternate = path == .userReschedule
+        return a
     }
 
     /// How to break each rule alone, and the error code that says so.
@@ -217,7 +220,19 @@ final class BookingRulesTableTests: XCTestCase {
             XCTAssertEqual(e.details["meeting_ids"], .array(["mtg_other_users"]))
         }
         byExpert.acceptConflicts = true
-        XCTAssertEqual(try BookingRules.check(byExpert, c), BookingVerdict(conflictAccepted: true))
+        XCTAssertEqual(try BookingRules.check(byExpert, c), BookingVerdict(conflictAccepted: true, acceptedOverlaps: ["mtg_other_users"]))
+    }
+
+    /// The expert's acceptance when proposing a time covers the meetings they were shown: the
+    /// user's yes stands against those, not against one agreed since.
+    func testAnAcceptedOverlapCoversTheMeetingsAcceptedOnly() throws {
+        var c = try Self.context()
+        c.agreed = [MeetingSlot(meetingId: "mtg_shown", start: Self.at(day: 2, hour: 9, minute: 30), end: Self.at(day: 2, hour: 10, minute: 30))]
+        var byUser = Self.attempt(.userConfirm)
+        byUser.acceptedOverlaps = ["mtg_shown"]
+        XCTAssertEqual(try BookingRules.check(byUser, c), BookingVerdict(conflictAccepted: true, acceptedOverlaps: ["mtg_shown"]))
+        c.agreed.append(MeetingSlot(meetingId: "mtg_since", start: Self.at(day: 2, hour: 10, minute: 30), end: Self.at(day: 2, hour: 11)))
+        XCTAssertEqual(outcome(byUser, c), "time_conflict", "a meeting agreed after the acceptance was never accepted")
     }
 
     func testTheMeetingsOwnTimeNeverConflictsWithItself() throws {

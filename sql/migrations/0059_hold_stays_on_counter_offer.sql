@@ -10,7 +10,7 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v jsonb;
 BEGIN
-    SELECT to_jsonb(m) - 'occupies' || jsonb_build_object(
+    SELECT to_jsonb(m) - 'occupies' - 'excludes_overlaps' || jsonb_build_object(
         'user_name', (SELECT u.first_name || ' ' || u.last_name FROM people u WHERE u.community_id = m.community_id AND u.id = m.user_id),
         'expert_name', (SELECT e.first_name || ' ' || e.last_name FROM people e WHERE e.community_id = m.community_id AND e.id = m.expert_id),
         'student_name', (SELECT s.first_name || ' ' || s.last_name FROM people s WHERE s.community_id = m.community_id AND s.id = m.student_id),

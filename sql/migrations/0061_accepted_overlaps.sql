@@ -1,11 +1,20 @@
--- An expert who proposes a new date for an agreed meeting over another of their agreed meetings
--- is warned (time_conflict) as when proposing any time, and may propose it anyway
--- (accept_conflicts): that acceptance is the alternate's, kept with it, so the user's approval
--- of the new date then stands (seed 004), where before the user met a time_conflict only the
--- expert could answer. `ml_apply` writes the new column; the rest of it is as in 0052.
-ALTER TABLE meetings ADD COLUMN alternate_conflict_accepted boolean NOT NULL DEFAULT false;
-ALTER TABLE meetings ADD CONSTRAINT meetings_alternate_conflict_accepted
-    CHECK (alternate_start_at IS NOT NULL OR NOT alternate_conflict_accepted);
+-- An expert who proposes a time over another of their agreed meetings is warned (time_conflict)
+-- and may propose it anyway (accept_conflicts): that acceptance is of the meetings they were
+-- shown, kept by id, so the user's yes stands against those and not against one agreed later
+-- (which the expert never accepted). A proposal or counter-offer keeps them with the meeting
+-- (`accepted_overlaps`), a new date for an agreed meeting with the alternate
+-- (`alternate_accepted_overlaps`; before, the user met a time_conflict only the expert could
+-- answer). `ml_apply` writes the new columns; the rest of it is as in 0052.
+ALTER TABLE meetings ADD COLUMN accepted_overlaps text[] NOT NULL DEFAULT '{}';
+ALTER TABLE meetings ADD COLUMN alternate_accepted_overlaps text[] NOT NULL DEFAULT '{}';
+ALTER TABLE meetings ADD CONSTRAINT meetings_alternate_accepted_overlaps
+    CHECK (alternate_start_at IS NOT NULL OR cardinality(alternate_accepted_overlaps) = 0);
+-- A proposal waiting for its user with an accepted overlap accepted the meetings it overlaps now.
+UPDATE meetings m SET accepted_overlaps = ARRAY(
+    SELECT o.id FROM meetings o
+    WHERE o.community_id = m.community_id AND o.expert_id = m.expert_id AND o.id <> m.id AND o.status = 'agreed'
+      AND o.start_at < m.end_at AND o.end_at > m.start_at ORDER BY o.id)
+WHERE m.conflict_accepted AND m.status = 'awaiting_approval';
 
 CREATE OR REPLACE FUNCTION ml_apply(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
@@ -57,7 +66,7 @@ BEGIN
                 topic, agenda_answers, session_type, status, proposed_by, expert_approved, user_approved, credit_status, hold_transfer_id,
                 conflict_accepted, alternate_start_at, alternate_length_minutes, alternate_price_credits, alternate_proposed_by, alternate_note,
                 note, video_url, series_id, occurrence_date, attendance, duration_minutes, feedback, logged_at, calendar_sequence, version,
-                created_at, updated_at, student_id, decline_reason, pending_holds_slot, alternate_conflict_accepted)
+                created_at, updated_at, student_id, decline_reason, pending_holds_slot, accepted_overlaps, alternate_accepted_overlaps)
             VALUES (
                 v_community, v_row.id, v_row.service_id, v_row.skill, v_row.user_id, v_row.expert_id, v_row.location_id, v_row.start_at,
                 v_row.length_minutes, v_row.start_at + make_interval(mins => v_row.length_minutes), v_row.price_credits, v_row.price_source,
@@ -66,7 +75,8 @@ BEGIN
                 v_row.alternate_length_minutes, v_row.alternate_price_credits, v_row.alternate_proposed_by, v_row.alternate_note, v_row.note,
                 v_row.video_url, v_row.series_id, v_row.occurrence_date, v_row.attendance, v_row.duration_minutes, v_row.feedback, v_row.logged_at,
                 v_row.calendar_sequence, v_row.version, v_row.created_at, v_row.updated_at, v_row.student_id, v_row.decline_reason,
-                coalesce(v_row.pending_holds_slot, true), coalesce(v_row.alternate_conflict_accepted, false));
+                coalesce(v_row.pending_holds_slot, true), coalesce(v_row.accepted_overlaps, '{}'),
+                coalesce(v_row.alternate_accepted_overlaps, '{}'));
         ELSE
             UPDATE meetings m SET
                 location_id = v_row.location_id, start_at = v_row.start_at, length_minutes = v_row.length_minutes,
@@ -79,7 +89,8 @@ BEGIN
                 alternate_note = v_row.alternate_note, note = v_row.note, video_url = v_row.video_url, attendance = v_row.attendance,
                 duration_minutes = v_row.duration_minutes, feedback = v_row.feedback, logged_at = v_row.logged_at,
                 calendar_sequence = v_row.calendar_sequence, version = v_row.version, updated_at = v_row.updated_at,
-                decline_reason = v_row.decline_reason, alternate_conflict_accepted = coalesce(v_row.alternate_conflict_accepted, false)
+                decline_reason = v_row.decline_reason, accepted_overlaps = coalesce(v_row.accepted_overlaps, '{}'),
+                alternate_accepted_overlaps = coalesce(v_row.alternate_accepted_overlaps, '{}')
             WHERE m.community_id = v_community AND m.id = v_meeting AND m.version = (v_change ->> 'expected_version')::integer;
             IF NOT FOUND THEN
                 RAISE EXCEPTION 'meeting % changed since it was read', v_meeting USING ERRCODE = '40001';
