@@ -19,7 +19,7 @@ enum SeriesAPI {
 
     static let seriesSchema: Schema = .named("Series", .object([
         .init("id", .id(.series), required: true),
-        .init("status", .oneOf(Series.readStatuses), required: true, "finished: a series of `weeks` dates whose last date has ended"),
+        .init("status", .oneOf(Series.readStatuses), required: true, "finished: a series of `weeks` dates whose last date has ended, and every occurrence still open with it (one moved later too)"),
         .init("user_id", .id(.person), required: true), .init("expert_id", .id(.person), required: true),
         .init("student_id", .nullable(.id(.person)), required: true, "The student its meetings are for; null: its user themself"),
         .init("service_id", .id(.service), required: true), .init("location_id", .id(.location), required: true),

@@ -45,9 +45,9 @@ public struct Series: Sendable, Equatable {
         self.status = status
     }
 
-    /// When its last date ends, as the database reads it (`ml_series_ends_at`, the one place
-    /// that computes it); nil for a series until cancelled, and for one not read back (a new
-    /// series, which is never finished).
+    /// When its last date ends, or a later occurrence still open (one moved past it), as the
+    /// database reads it (`ml_series_ends_at`, the one place that computes it); nil for a series
+    /// until cancelled, and for one not read back (a new series, which is never finished).
     public var endsAt: Instant? = nil
 
     public var isActive: Bool { status == "active" }
