@@ -195,6 +195,7 @@ class Generator:
                 f'    """{error["code"]} `{data_code}`.{retry}"""',
                 "",
                 f"    data_code = {json.dumps(data_code)}",
+            ] + (["    retryable = True"] if retry else []) + [
                 "",
                 "",
             ]

@@ -52,10 +52,10 @@ enum MeetingAPI {
         .init("end", .nullable(.timestamp), required: true, "null only where details_hidden"),
         .init("length_minutes", .nullable(.integer(min: 5, max: 1440)), required: true, "null only where details_hidden"),
         .init("price_credits", .credits, required: true),
-        .init("held_credits", .credits,
+        .init("held_credits", .credits, required: true,
               "What the open hold holds (0 unless credit_status is blocked): the price, except while an expert's counter-offer of another length waits for the user, when the hold the user made stays until their answer replaces or releases it"),
-        .init("returned_credits", .nullable(.credits), "What was returned to the user once the credits were (credit_status returned): the hold released, which may differ from the price after a counter-offer of another length"),
-        .init("charged_credits", .nullable(.credits), "What the user paid once the hold was captured (credit_status paid): the price, or a late cancellation's share of it"),
+        .init("returned_credits", .nullable(.credits), required: true, "What was returned to the user once the credits were (credit_status returned): the hold released, which may differ from the price after a counter-offer of another length"),
+        .init("charged_credits", .nullable(.credits), required: true, "What the user paid once the hold was captured (credit_status paid): the price, or a late cancellation's share of it"),
         .init("price_source", .oneOf(PriceSource.allCases.map(\.rawValue)), required: true),
         .init("service_id", .id(.service), required: true), .init("skill", .nullable(.text()), required: true),
         .init("user_id", .id(.person), required: true), .init("expert_id", .id(.person), required: true),
@@ -82,7 +82,7 @@ enum MeetingAPI {
         .init("awaiting_processing", .boolean, required: true,
               "The user accepted the expert's new date; the expert (or the office) makes the session with meeting.confirm, giving session_type and location_id"),
         .init("pending_holds_slot", .boolean, required: true,
-              "While awaiting approval the request takes the expert's time (the community's pending_holds_slot when it was made)"),
+              "While awaiting approval with the user's credits held, the meeting takes the expert's time (the community's pending_holds_slot when it was made); an expert's proposal holds nothing, and takes no time, until the user accepts it"),
         .init("decline_reason", .nullable(CommunitySettings.reasonSchema), required: true, "The public reason of a decline: on a rejected meeting, and on one given a new date since that waits for an answer"),
         .init("details_hidden", .boolean, required: true,
               "true when a declined meeting is shown to its user (or student): time, place, link, agenda and notes are left out (null)"),
@@ -145,7 +145,8 @@ enum MeetingAPI {
             .init("session_type", .text(min: 1, max: 64), "The session's type from the community's list; with it the user's acceptance makes the session"),
             proposeOverConflicts,
         ],
-        result: meetingSchema, errors: [DocErrors.notFound, DocErrors.sessionLog, DocErrors.timeConflict],
+        result: meetingSchema,
+        errors: [DocErrors.notFound, DocErrors.sessionLog, DocErrors.timeConflict, DocErrors.slotUnavailable, DocErrors.notEnrolled],
         body: .command(MeetingUseCases.propose { params in
             MeetingDecider.ProposeInput(
                 userId: try params.string("user_id"), serviceId: try params.string("service_id"), start: try params.instant("start"),
@@ -166,7 +167,10 @@ enum MeetingAPI {
                  .init("location_id", .id(.location), "Sets the location; the request's stands otherwise (required where the community asks for session details and the meeting has no place yet)"),
                  note, expectedVersion],
         result: meetingSchema,
-        errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted, DocErrors.timeConflict, DocErrors.insufficientCredits, DocErrors.sessionLog],
+        errors: [
+            DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted, DocErrors.timeConflict, DocErrors.insufficientCredits, DocErrors.sessionLog,
+            DocErrors.slotUnavailable, DocErrors.usageLimit, DocErrors.suspended,
+        ],
         examples: [Examples.confirm],
         body: .command(MeetingUseCases.act(extraLocation: { $0.optionalString("location_id") }) { params, _ in
             MeetingDecider.ActInput(
@@ -203,7 +207,7 @@ enum MeetingAPI {
         audience: .member, mutating: true, params: [meetingId, .init("start", .timestamp, required: true), length, note, expectedVersion, proposeOverConflicts],
         result: meetingSchema,
         errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted, DocErrors.slotUnavailable, DocErrors.usageLimit, DocErrors.sessionLog,
-                 DocErrors.timeConflict],
+                 DocErrors.timeConflict, DocErrors.insufficientCredits, DocErrors.suspended],
         body: .command(MeetingUseCases.act(window: { p in (try p.instant("start"), p.optionalInt("length_minutes")) }) { p, c in
             let length = p.optionalInt("length_minutes") ?? c.meeting?.state.lengthMinutes ?? 0
             // The price is worked out by the decision from the new length.
@@ -216,7 +220,8 @@ enum MeetingAPI {
         "meeting.confirm_alternate",
         "The other side approves the alternate date: it replaces the original. A declined meeting given a new date (meeting.reschedule) "
             + "has that date as its alternative: the other side approves it here too (as meeting.confirm would)",
-        [acceptConflicts], errors: [DocErrors.timeConflict, DocErrors.insufficientCredits, DocErrors.usageLimit, DocErrors.sessionLog]
+        [acceptConflicts],
+        errors: [DocErrors.timeConflict, DocErrors.insufficientCredits, DocErrors.usageLimit, DocErrors.sessionLog, DocErrors.slotUnavailable, DocErrors.suspended]
     ) { p, _ in .confirmAlternate(acceptConflicts: p.bool("accept_conflicts")) }
 
     static let rejectAlternate = action(

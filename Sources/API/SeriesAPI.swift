@@ -69,7 +69,7 @@ enum SeriesAPI {
         audience: .member, mutating: true,
         params: [seriesId, .init("date", .date, required: true, "The local date (YYYY-MM-DD) of the occurrence to skip"),
                  .init("confirm_late", .boolean, "Needed when the occurrence is agreed and inside the cancellation window")],
-        result: seriesSchema, errors: [DocErrors.notFound, DocErrors.meetingStarted, DocErrors.lateCancellation],
+        result: seriesSchema, errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted, DocErrors.lateCancellation, DocErrors.sessionLog],
         body: .command(SeriesUseCases.skip()))
 
     static let cancel = MethodDefinition(
@@ -77,7 +77,7 @@ enum SeriesAPI {
         audience: .member, mutating: true,
         params: [seriesId, .init("reason_code", .text(min: 1, max: 64), required: true),
                  .init("confirm_late", .boolean, "Needed when an occurrence is inside the cancellation window")],
-        result: seriesSchema, errors: [DocErrors.notFound, DocErrors.lateCancellation],
+        result: seriesSchema, errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.lateCancellation, DocErrors.sessionLog],
         body: .command(SeriesUseCases.cancel()))
 
     static let get = MethodDefinition(

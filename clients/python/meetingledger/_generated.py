@@ -86,18 +86,21 @@ class BatchAnswerFullError(ServiceError):
     """4131 `batch_answer_full`. Retryable: the client retries it itself."""
 
     data_code = "batch_answer_full"
+    retryable = True
 
 
 class ContentionError(ServiceError):
     """5031 `contention`. Retryable: the client retries it itself."""
 
     data_code = "contention"
+    retryable = True
 
 
 class DatabaseUnavailableError(ServiceError):
     """5030 `database_unavailable`. Retryable: the client retries it itself."""
 
     data_code = "database_unavailable"
+    retryable = True
 
 
 class ForbiddenError(ServiceError):
@@ -146,6 +149,7 @@ class LockTimeoutError(ServiceError):
     """5032 `lock_timeout`. Retryable: the client retries it itself."""
 
     data_code = "lock_timeout"
+    retryable = True
 
 
 class MeetingStartedError(ServiceError):
@@ -182,6 +186,7 @@ class StatementTimeoutError(ServiceError):
     """5033 `statement_timeout`. Retryable: the client retries it itself."""
 
     data_code = "statement_timeout"
+    retryable = True
 
 
 class SuspendedError(ServiceError):
@@ -200,6 +205,7 @@ class TransactionIdleTimeoutError(ServiceError):
     """5034 `transaction_idle_timeout`. Retryable: the client retries it itself."""
 
     data_code = "transaction_idle_timeout"
+    retryable = True
 
 
 class UnknownActorError(ServiceError):
@@ -1240,6 +1246,7 @@ class Meeting:
     awaiting_action_by: Optional[Literal["user", "expert"]]
     awaiting_processing: bool
     calendar_sequence: int
+    charged_credits: Optional[int]
     conflict_accepted: bool
     created_at: str
     credit_status: Literal["none", "blocked", "returned", "paid"]
@@ -1251,6 +1258,7 @@ class Meeting:
     expert_id: str
     expert_name: str
     feedback: Optional[List[FeedbackAnswer]]
+    held_credits: int
     hold_transfer_id: Optional[str]
     id: str
     length_minutes: Optional[int]
@@ -1261,6 +1269,7 @@ class Meeting:
     price_credits: int
     price_source: Literal["service", "expert"]
     proposed_by: Literal["user", "expert"]
+    returned_credits: Optional[int]
     series_id: Optional[str]
     service_id: str
     session_type: Optional[str]
@@ -1277,9 +1286,6 @@ class Meeting:
     version: int
     video_url: Optional[str]
     cancelled_occurrences: Optional[List[str]] = None
-    charged_credits: Optional[int] = None
-    held_credits: Optional[int] = None
-    returned_credits: Optional[int] = None
     series_status: Optional[Literal["active", "cancelled"]] = None
     side: Optional[Literal["user", "expert"]] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
@@ -2392,6 +2398,7 @@ _Meeting_FIELDS: Tuple[FieldSpec, ...] = (
     ("awaiting_action_by", "awaiting_action_by", None, True),
     ("awaiting_processing", "awaiting_processing", None, True),
     ("calendar_sequence", "calendar_sequence", None, True),
+    ("charged_credits", "charged_credits", None, True),
     ("conflict_accepted", "conflict_accepted", None, True),
     ("created_at", "created_at", None, True),
     ("credit_status", "credit_status", None, True),
@@ -2403,6 +2410,7 @@ _Meeting_FIELDS: Tuple[FieldSpec, ...] = (
     ("expert_id", "expert_id", None, True),
     ("expert_name", "expert_name", None, True),
     ("feedback", "feedback", list_of(FeedbackAnswer.from_json), True),
+    ("held_credits", "held_credits", None, True),
     ("hold_transfer_id", "hold_transfer_id", None, True),
     ("id", "id", None, True),
     ("length_minutes", "length_minutes", None, True),
@@ -2413,6 +2421,7 @@ _Meeting_FIELDS: Tuple[FieldSpec, ...] = (
     ("price_credits", "price_credits", None, True),
     ("price_source", "price_source", None, True),
     ("proposed_by", "proposed_by", None, True),
+    ("returned_credits", "returned_credits", None, True),
     ("series_id", "series_id", None, True),
     ("service_id", "service_id", None, True),
     ("session_type", "session_type", None, True),
@@ -2429,9 +2438,6 @@ _Meeting_FIELDS: Tuple[FieldSpec, ...] = (
     ("version", "version", None, True),
     ("video_url", "video_url", None, True),
     ("cancelled_occurrences", "cancelled_occurrences", None, False),
-    ("charged_credits", "charged_credits", None, False),
-    ("held_credits", "held_credits", None, False),
-    ("returned_credits", "returned_credits", None, False),
     ("series_status", "series_status", None, False),
     ("side", "side", None, False),
 )
@@ -3916,7 +3922,8 @@ class MeetingNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidStateError, MeetingStartedError, TimeConflictError, InsufficientCreditsError,
-        SessionLogRequiredError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        SessionLogRequiredError, SlotUnavailableError, UsageLimitReachedError, SuspendedError,
+        InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("meeting.confirm", {"actor": actor, "meeting_id": meeting_id, "accept_conflicts": accept_conflicts, "session_type": session_type, "location_id": location_id, "note": note, "expected_version": expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -3945,8 +3952,8 @@ class MeetingNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidStateError, MeetingStartedError, TimeConflictError, InsufficientCreditsError,
-        UsageLimitReachedError, SessionLogRequiredError, InvalidParamsError, InternalError,
-        BatchAnswerFullError.
+        UsageLimitReachedError, SessionLogRequiredError, SlotUnavailableError, SuspendedError,
+        InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("meeting.confirm_alternate", {"actor": actor, "meeting_id": meeting_id, "accept_conflicts": accept_conflicts, "expected_version": expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4136,8 +4143,8 @@ class MeetingNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, SessionLogRequiredError, TimeConflictError, InvalidParamsError, InternalError,
-        BatchAnswerFullError.
+        NotFoundError, SessionLogRequiredError, TimeConflictError, SlotUnavailableError, NotEnrolledError,
+        InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("meeting.propose", {"actor": actor, "user_id": user_id, "service_id": service_id, "start": start, "length_minutes": length_minutes, "price_credits": price_credits, "skill": skill, "location_id": location_id, "note": note, "from_meeting_id": from_meeting_id, "student_id": student_id, "session_type": session_type, "accept_conflicts": accept_conflicts, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4274,7 +4281,8 @@ class MeetingNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidStateError, MeetingStartedError, SlotUnavailableError, UsageLimitReachedError,
-        SessionLogRequiredError, TimeConflictError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        SessionLogRequiredError, TimeConflictError, InsufficientCreditsError, SuspendedError,
+        InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("meeting.reschedule", {"actor": actor, "meeting_id": meeting_id, "start": start, "length_minutes": length_minutes, "note": note, "expected_version": expected_version, "accept_conflicts": accept_conflicts, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4938,8 +4946,8 @@ class SeriesNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, LateCancellationRequiresConfirmationError, InvalidParamsError, InternalError,
-        BatchAnswerFullError.
+        NotFoundError, InvalidStateError, LateCancellationRequiresConfirmationError,
+        SessionLogRequiredError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("series.cancel", {"actor": actor, "series_id": series_id, "reason_code": reason_code, "confirm_late": confirm_late, "idempotency_key": idempotency_key}, True, Series.from_json)
 
@@ -5055,8 +5063,8 @@ class SeriesNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, MeetingStartedError, LateCancellationRequiresConfirmationError, InvalidParamsError,
-        InternalError, BatchAnswerFullError.
+        NotFoundError, InvalidStateError, MeetingStartedError, LateCancellationRequiresConfirmationError,
+        SessionLogRequiredError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("series.skip", {"actor": actor, "series_id": series_id, "date": date, "confirm_late": confirm_late, "idempotency_key": idempotency_key}, True, Series.from_json)
 

@@ -30,7 +30,8 @@ class ServiceError(MeetingLedgerError):
         self.data: Dict[str, Any] = data if isinstance(data, dict) else {}
         self.method = method
         self.data_code = str(self.data.get("code", type(self).data_code))
-        self.retryable = bool(self.data.get("retryable", False))
+        # The answer says; an error built without one is as retryable as its kind.
+        self.retryable = bool(self.data.get("retryable", type(self).retryable))
 
 
 class ProtocolError(MeetingLedgerError):

@@ -53,8 +53,11 @@ class GeneratedClientTests(unittest.TestCase):
             self.assertEqual({n for n, p in inspect.signature(target).parameters.items() if p.default is inspect.Parameter.empty},
                              {n + "_" if n in ("from", "class") else n for n in required}, method["name"])
             self.assertIn("return", hints)
-        for cls in set(meetingledger.ERRORS.values()):
+        errors = {e.get("data", {}).get("code"): e for e in self.document["components"]["errors"].values()}
+        for code, cls in meetingledger.ERRORS.items():
             self.assertTrue(issubclass(cls, meetingledger.ServiceError))
+            # Built without data (by a caller's own code), an error is as retryable as its kind.
+            self.assertEqual(cls(0, "x", None).retryable, bool(errors[code].get("data", {}).get("retryable")), code)
         for name in ("Meeting", "Transfer", "Series", "AccountBalance", "OutboxMessage"):
             self.assertIn("extra", typing.get_type_hints(getattr(meetingledger, name)))
         rules = typing.get_type_hints(client.availability.set_weekly)["rules"]
