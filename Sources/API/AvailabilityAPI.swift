@@ -50,9 +50,10 @@ enum AvailabilityAPI {
                     let service = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: s)
                     // Hours for a service the expert does not offer could never be booked.
                     guard try CatalogStore.certifiedExperts(ctx.db, communityId: ctx.communityId, serviceId: s).contains(expert) else {
+                        // Another expert's own service is theirs alone; a generic one takes a certification.
+                        let remedy = service.kind == .expertSpecific ? "it is another expert's own service; leave it out" : "certify them in it first (service.certify), or leave it out"
                         throw AppError.invalidParams(
-                            field: "rules[\(i)].service_ids[\(j)]",
-                            reason: "is \(service.name), which this expert does not offer: certify them in it first (service.certify), or leave it out")
+                            field: "rules[\(i)].service_ids[\(j)]", reason: "is \(service.name), which this expert does not offer: \(remedy)")
                     }
                 }
             }

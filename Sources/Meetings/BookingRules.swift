@@ -178,9 +178,13 @@ public struct BookingVerdict: Sendable, Equatable {
 }
 
 public enum BookingRules {
-    /// A retired service is offered, searched and booked no more (`service.set_active`).
-    public static func requireOffered(_ service: ServiceFacts) throws {
-        guard service.active else { throw AppError.slotUnavailable("\(service.name) is not offered any more") }
+    /// A retired service is offered, searched and booked no more (`service.set_active`); a
+    /// request for it still waiting can only be declined or withdrawn, and the refusal says so.
+    public static func requireOffered(_ service: ServiceFacts, path: BookingPath? = nil) throws {
+        guard !service.active else { return }
+        let waiting = path.map { [.userConfirm, .expertConfirm].contains($0) } ?? false
+        throw AppError.slotUnavailable(
+            "\(service.name) is not offered any more" + (waiting ? "; decline the meeting (or withdraw it), and any credits held return to the user" : ""))
     }
 
     /// Checks every rule that applies to the attempt's path, in a fixed order, and throws the
@@ -204,7 +208,7 @@ public enum BookingRules {
             _ = try a.start.adding(minutes: a.lengthMinutes, checkedFor: "start", what: "the meeting's end")
         case .offered:
             guard let service = c.service else { throw AppError.notFound("service", "") }
-            try requireOffered(service)
+            try requireOffered(service, path: a.path)
             guard c.certified else {
                 throw AppError.slotUnavailable("the \(s.label("provider").lowercased()) is not certified for \(service.name)")
             }

@@ -234,7 +234,7 @@ enum Commands {
             options: [
                 OptionSpec(name: "attendance", kind: .choice(["attended", "no_show"]), param: "attendance", help: "Did the user come?", required: true),
                 OptionSpec(name: "adjust", kind: .integer(-240...240, placeholder: "MINUTES"), param: "duration_adjust_minutes", help: "Minutes more (or fewer, negative) than scheduled"),
-                OptionSpec(name: "feedback", kind: .feedback, param: "feedback", help: "An answer to one of the community's feedback questions", repeatable: true),
+                OptionSpec(name: "feedback", kind: .feedback, param: "feedback", help: "An answer, QUESTION=ANSWER, to one of the community's feedback questions (meetctl settings shows them; any question where it sets none)", repeatable: true),
             ],
             method: "meeting.log_session", mutating: true, output: meetingRecord),
         CommandSpec(

@@ -68,6 +68,16 @@ final class SchedulingSeed002Tests: EndToEndTestCase {
             "availability.set_weekly", as: w.expert, ["expert_id": .string(w.expert), "time_zone": "UTC", "rules": rules], code: -32602)
         XCTAssertEqual(refused["data"]?["field"], "rules[0].service_ids[1]")
         XCTAssertTrue(refused["message"]?.string?.contains("does not offer") ?? false, "\(refused)")
+        XCTAssertTrue(refused["message"]?.string?.contains("certify them in it first") ?? false, "\(refused)")
+        // Another expert's own service cannot be certified into: the refusal does not say to.
+        let mentor = try w.addExpert(name: "mentor")
+        let theirs = try w.addService("Mentoring with mentor \(TestEnvironment.uniqueTag())", expertId: mentor)
+        let notOurs = try w.meetingd.error("availability.set_weekly", as: w.expert, [
+            "expert_id": .string(w.expert), "time_zone": "UTC",
+            "rules": .array([weeklyRule(1, "09:00", "12:00", at: [w.locationId], services: [theirs])]),
+        ], code: -32602)
+        XCTAssertTrue(notOurs["message"]?.string?.contains("another expert's own service") ?? false, "\(notOurs)")
+        XCTAssertFalse(notOurs["message"]?.string?.contains("certify") ?? true, "\(notOurs)")
         try w.certify(w.expert, in: other)
         let kept = try w.meetingd.result("availability.set_weekly", as: w.expert, ["expert_id": .string(w.expert), "time_zone": "UTC", "rules": rules])
         XCTAssertEqual(kept["rules"]?.array?.first?["service_ids"], [.string(w.serviceId), .string(other)])
@@ -89,7 +99,9 @@ final class SchedulingSeed002Tests: EndToEndTestCase {
         try w.meetingd.error("meeting.request", as: w.user, w.requestParams(start: MeetingTime.at(day: 4, hour: 10)), code: 4011)
         // The agreed meeting stays; a request not yet confirmed can be declined, not confirmed.
         XCTAssertEqual(try w.meetingd.result("meeting.get", as: w.user, ["meeting_id": .string(booked)])["status"], "agreed")
-        try w.meetingd.error("meeting.confirm", as: w.expert, ["meeting_id": .string(waiting)], code: 4011)
+        let notConfirmed = try w.meetingd.error("meeting.confirm", as: w.expert, ["meeting_id": .string(waiting)], code: 4011)
+        XCTAssertTrue(notConfirmed["message"]?.string?.contains("decline the meeting") ?? false, "says what can be done: \(notConfirmed)")
+        XCTAssertFalse(refusedSearch["message"]?.string?.contains("decline") ?? true, "a search has nothing to decline")
         try w.meetingd.error("service.set_active", as: w.admin, ["service_id": "svc_00000000000000000000000000000000", "active": true], code: 4004)
         XCTAssertEqual(try w.meetingd.result("service.set_active", as: w.admin, ["service_id": .string(w.serviceId), "active": true])["active"], true)
         XCTAssertFalse(try w.search(from: MeetingTime.at(day: 4, hour: 0), to: MeetingTime.at(day: 5, hour: 0)).isEmpty)
