@@ -23,7 +23,7 @@ enum Examples {
             "id": .string(meeting), "status": .string(status), "credit_status": .string(creditStatus),
             "start": "2030-03-11T15:00:00Z", "end": "2030-03-11T16:00:00Z", "length_minutes": 60, "price_credits": 100, "price_source": "service",
             "held_credits": creditStatus == "blocked" ? 100 : 0, "charged_credits": creditStatus == "paid" ? 100 : nil,
-            "returned_credits": creditStatus == "returned" ? 100 : nil,
+            "returned_credits": creditStatus == "returned" ? 100 : nil, "follows_meeting_id": nil,
             "service_id": .string(chem), "skill": nil, "user_id": .string(sam), "expert_id": .string(talia), "user_name": "Sam Lee",
             "expert_name": "Talia Kim", "location_id": .string(room), "expert_approved": .bool(expertApproved), "user_approved": true,
             "proposed_by": "user", "alternate": nil, "awaiting_action_by": .optional(awaiting), "topic": "Stoichiometry",

@@ -56,6 +56,7 @@ enum MeetingAPI {
               "What the open hold holds (0 unless credit_status is blocked): the price, except while an expert's counter-offer of another length waits for the user, when the hold the user made stays until their answer replaces or releases it"),
         .init("returned_credits", .nullable(.credits), required: true, "What was returned to the user once the credits were (credit_status returned): the hold released, which may differ from the price after a counter-offer of another length"),
         .init("charged_credits", .nullable(.credits), required: true, "What the user paid once the hold was captured (credit_status paid): the price, or a late cancellation's share of it"),
+        .init("follows_meeting_id", .nullable(.id(.meeting)), required: true, "The meeting this one was proposed to follow (meeting.propose's from_meeting_id)"),
         .init("price_source", .oneOf(PriceSource.allCases.map(\.rawValue)), required: true),
         .init("service_id", .id(.service), required: true), .init("skill", .nullable(.text()), required: true),
         .init("user_id", .id(.person), required: true), .init("expert_id", .id(.person), required: true),

@@ -25,6 +25,8 @@ public struct Meeting: Sendable, Equatable {
     /// The agreed meetings whose overlap the expert accepted for this one (when proposing its
     /// time, or confirming it): a user's yes stands against those only.
     public var acceptedOverlaps: [String] = []
+    /// The meeting a proposal follows (meeting.propose's from_meeting_id), if it named one.
+    public var followsMeetingId: String? = nil
     public var note: String?
     public var videoURL: String?
     public var seriesId: String?
@@ -131,7 +133,7 @@ extension Meeting {
         return [
             "id": .string(id), "status": .string(s.status.rawValue), "credit_status": .string(s.creditStatus.rawValue),
             "start": .string(s.start.rfc3339), "end": .string(s.end.rfc3339), "length_minutes": .int(s.lengthMinutes),
-            "price_credits": .int(s.priceCredits), "held_credits": .int(s.heldCredits), "charged_credits": .optional(chargedCredits), "returned_credits": .optional(returnedCredits), "price_source": .string(priceSource.rawValue),
+            "price_credits": .int(s.priceCredits), "held_credits": .int(s.heldCredits), "charged_credits": .optional(chargedCredits), "follows_meeting_id": .optional(followsMeetingId), "returned_credits": .optional(returnedCredits), "price_source": .string(priceSource.rawValue),
             "service_id": .string(serviceId),
             "skill": .optional(skill), "user_id": .string(userId), "expert_id": .string(expertId), "user_name": .string(userName),
             "expert_name": .string(expertName), "location_id": .optional(locationId),

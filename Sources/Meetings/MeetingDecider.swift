@@ -197,6 +197,7 @@ public enum MeetingDecider {
         m.sessionType = input.sessionType
         m.locationId = input.locationId
         m.note = input.note
+        m.followsMeetingId = input.fromMeetingId
         return try finish(c, before: nil, after: m, decision: d, ids: ids)
     }
 

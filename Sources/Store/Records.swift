@@ -50,6 +50,7 @@ public enum Records {
         meeting.pendingHoldsSlot = j.has("pending_holds_slot") ? try j.bool("pending_holds_slot") : true
         meeting.chargedCredits = try j.optionalInt("charged_credits")
         meeting.acceptedOverlaps = try j.strings("accepted_overlaps")
+        meeting.followsMeetingId = try j.optionalString("follows_meeting_id")
         meeting.returnedCredits = try j.optionalInt("returned_credits")
         return meeting
     }
@@ -68,7 +69,7 @@ public enum Records {
             "alternate_start_at": .optional(s.alternate?.start.rfc3339), "alternate_length_minutes": .optional(s.alternate?.lengthMinutes),
             "alternate_price_credits": .optional(s.alternate?.priceCredits), "alternate_proposed_by": .optional(s.alternate?.proposedBy.rawValue),
             "alternate_note": .optional(s.alternate?.note), "alternate_accepted_overlaps": .array((s.alternate?.acceptedOverlaps ?? []).map { .string($0) }),
-            "accepted_overlaps": .array(m.acceptedOverlaps.map { .string($0) }), "note": .optional(m.note), "video_url": .optional(m.videoURL),
+            "accepted_overlaps": .array(m.acceptedOverlaps.map { .string($0) }), "follows_meeting_id": .optional(m.followsMeetingId), "note": .optional(m.note), "video_url": .optional(m.videoURL),
             "series_id": .optional(m.seriesId), "occurrence_date": .optional(m.occurrenceDate?.description),
             "attendance": .optional(m.attendance?.rawValue), "duration_minutes": .optional(m.durationMinutes), "feedback": m.feedback ?? .null,
             "logged_at": .optional(m.loggedAt?.rfc3339), "calendar_sequence": .int(m.calendarSequence), "version": .int(m.version),

@@ -43,6 +43,7 @@ enum Commands {
         Column(header: "Session type", key: "session_type", optional: true),
         Column(header: "Video", key: "video_url", optional: true),
         Column(header: "Series", key: "series_id", optional: true),
+        Column(header: "Follows", key: "follows_meeting_id", optional: true),
         Column(header: "Attendance", key: "attendance", optional: true),
         Column(header: "Duration", key: "duration_minutes", format: .minutes, optional: true),
         Column(header: "Feedback", key: "feedback", format: .compact, optional: true),

@@ -267,6 +267,10 @@ final class MeetingSeedTests: EndToEndTestCase {
         let earlier = try MeetingWorld.id(of: w.request(start: day7))
         let followUp = try w.propose(start: day8, extra: ["from_meeting_id": .string(earlier)])
         assertMeeting(followUp, status: "awaiting_approval", credit: "none")
+        XCTAssertEqual(followUp["follows_meeting_id"]?.string, earlier, "the meeting it follows is kept")
+        XCTAssertEqual(try w.meetingd.result("meeting.get", as: w.user, ["meeting_id": followUp["id"]!])["follows_meeting_id"]?.string, earlier,
+                       "and the user reads it")
+        XCTAssertEqual(try w.meeting(earlier)["follows_meeting_id"], .null)
         let other = try w.addUser(name: "other")
         let error = try w.meetingd.error("meeting.propose", as: w.expert, [
             "user_id": .string(other), "service_id": .string(w.serviceId), "start": .string(day9), "length_minutes": 60,

@@ -6,6 +6,10 @@
 -- (`alternate_accepted_overlaps`; before, the user met a time_conflict only the expert could
 -- answer). `ml_apply` writes the new columns; the rest of it is as in 0052.
 ALTER TABLE meetings ADD COLUMN accepted_overlaps text[] NOT NULL DEFAULT '{}';
+-- The meeting a proposal follows (meeting.propose's from_meeting_id; seed 004: "in the case of
+-- an existing meeting"), kept so both sides see what it follows.
+ALTER TABLE meetings ADD COLUMN follows_meeting_id text;
+ALTER TABLE meetings ADD CONSTRAINT meetings_follows FOREIGN KEY (community_id, follows_meeting_id) REFERENCES meetings (community_id, id);
 ALTER TABLE meetings ADD COLUMN alternate_accepted_overlaps text[] NOT NULL DEFAULT '{}';
 ALTER TABLE meetings ADD CONSTRAINT meetings_alternate_accepted_overlaps
     CHECK (alternate_start_at IS NOT NULL OR cardinality(alternate_accepted_overlaps) = 0);
@@ -66,7 +70,8 @@ BEGIN
                 topic, agenda_answers, session_type, status, proposed_by, expert_approved, user_approved, credit_status, hold_transfer_id,
                 conflict_accepted, alternate_start_at, alternate_length_minutes, alternate_price_credits, alternate_proposed_by, alternate_note,
                 note, video_url, series_id, occurrence_date, attendance, duration_minutes, feedback, logged_at, calendar_sequence, version,
-                created_at, updated_at, student_id, decline_reason, pending_holds_slot, accepted_overlaps, alternate_accepted_overlaps)
+                created_at, updated_at, student_id, decline_reason, pending_holds_slot, accepted_overlaps, alternate_accepted_overlaps,
+                follows_meeting_id)
             VALUES (
                 v_community, v_row.id, v_row.service_id, v_row.skill, v_row.user_id, v_row.expert_id, v_row.location_id, v_row.start_at,
                 v_row.length_minutes, v_row.start_at + make_interval(mins => v_row.length_minutes), v_row.price_credits, v_row.price_source,
@@ -76,7 +81,7 @@ BEGIN
                 v_row.video_url, v_row.series_id, v_row.occurrence_date, v_row.attendance, v_row.duration_minutes, v_row.feedback, v_row.logged_at,
                 v_row.calendar_sequence, v_row.version, v_row.created_at, v_row.updated_at, v_row.student_id, v_row.decline_reason,
                 coalesce(v_row.pending_holds_slot, true), coalesce(v_row.accepted_overlaps, '{}'),
-                coalesce(v_row.alternate_accepted_overlaps, '{}'));
+                coalesce(v_row.alternate_accepted_overlaps, '{}'), v_row.follows_meeting_id);
         ELSE
             UPDATE meetings m SET
                 location_id = v_row.location_id, start_at = v_row.start_at, length_minutes = v_row.length_minutes,

@@ -1258,6 +1258,7 @@ class Meeting:
     expert_id: str
     expert_name: str
     feedback: Optional[List[FeedbackAnswer]]
+    follows_meeting_id: Optional[str]
     held_credits: int
     hold_transfer_id: Optional[str]
     id: str
@@ -2410,6 +2411,7 @@ _Meeting_FIELDS: Tuple[FieldSpec, ...] = (
     ("expert_id", "expert_id", None, True),
     ("expert_name", "expert_name", None, True),
     ("feedback", "feedback", list_of(FeedbackAnswer.from_json), True),
+    ("follows_meeting_id", "follows_meeting_id", None, True),
     ("held_credits", "held_credits", None, True),
     ("hold_transfer_id", "hold_transfer_id", None, True),
     ("id", "id", None, True),
