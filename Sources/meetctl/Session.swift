@@ -292,7 +292,20 @@ final class Session {
     func resolve(_ value: Parsed) throws -> JSON {
         switch value {
         case .json(let j): return j
-        case .time(let t): return .string(try clock().instant(t).rfc3339)
+        case .time(let t):
+            let clock = try clock()
+            let instant = clock.instant(t)
+            // A wall-clock time the clock skips (summer time begins) would silently become
+            // another: refused, naming the time it would have been.
+            if case .local(let date, let time) = t {
+                let read = clock.local(instant)
+                guard read.date == date && read.time == time else {
+                    throw UsageError(
+                        message: "\(date) \(time) does not exist on your clock (\(clock.zoneName)): the clocks skip it that day",
+                        hint: "give a time that exists, such as \(read.date) \(read.time) (\(clock.format(instant)))")
+                }
+            }
+            return .string(instant.rfc3339)
         case .person(let p): return .string(Identifier.isValid(p, kind: .person) ? p : try personId(email: p))
         case .location(let l): return .string(try locationId(l))
         case .service(let name): return .string(try serviceId(name))

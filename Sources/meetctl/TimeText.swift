@@ -29,6 +29,12 @@ struct PersonClock {
 
     func localDate(_ instant: Instant) -> LocalDate { clock.local(instant).date }
 
+    /// The wall-clock reading of `instant` on this clock.
+    func local(_ instant: Instant) -> (date: LocalDate, time: LocalTimeOfDay) {
+        let l = clock.local(instant)
+        return (l.date, l.time)
+    }
+
     func instant(_ input: TimeInput) -> Instant {
         switch input {
         case .instant(let i): return i

@@ -204,6 +204,10 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertTrue(table.contains("Mon  09:00  17:00  Room 101, Video call"), table)
         XCTAssertTrue(table.contains("Sat 16 Mar 2030 10:00 EDT  Sat 16 Mar 2030 12:00 EDT  Video call"), table)
 
+        // 02:30 on 10 March 2030 does not exist in New York (summer time begins): refused, not moved.
+        let skipped = try expert.fails(["availability", "block", "--start", "2030-03-10 02:30", "--end", "2030-03-10 04:00"], status: 2)
+        XCTAssertTrue(skipped.stderr.contains("2030-03-10 02:30 does not exist on your clock (America/New_York)"), skipped.stderr)
+        XCTAssertTrue(skipped.stderr.contains("03:30"), "says what it would have been: \(skipped.stderr)")
         let free = try expert.json(["availability", "free", "--start", "2030-03-17 13:00", "--end", "2030-03-17 15:00", "--location", "Room 101,Video call"])
         let freeId = try XCTUnwrap(free["id"]?.string)
         XCTAssertEqual(free["location_ids"]?.array?.count, 2)
