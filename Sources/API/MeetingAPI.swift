@@ -24,7 +24,7 @@ enum MeetingAPI {
     /// user's yes to that time makes it agreed.
     static let proposeOverConflicts = Schema.Field(
         "accept_conflicts", .boolean,
-        "The expert's side proposes this time even though the expert has an agreed meeting then (time_conflict otherwise); the user's acceptance then stands. Not for a new date of an agreed meeting, which its answer checks")
+        "The expert's side proposes this time even though the expert has agreed meetings then (time_conflict otherwise, listing them): the user's acceptance then stands against those, not against one agreed since")
     static let reasonCode = Schema.Field("reason_code", .text(min: 1, max: 64), required: true, "A code from the community's list")
     static let note = Schema.Field("note", .text(min: 0, max: 10_000))
     static let length = Schema.Field("length_minutes", .integer(min: 5, max: 1440))

@@ -4137,9 +4137,9 @@ class MeetingNamespace:
         student_id (per_… id): The student of the user the meeting is for
         session_type: The session's type from the community's list; with it the user's acceptance makes the
             session
-        accept_conflicts: The expert's side proposes this time even though the expert has an agreed meeting
-            then (time_conflict otherwise); the user's acceptance then stands. Not for a new date of an
-            agreed meeting, which its answer checks
+        accept_conflicts: The expert's side proposes this time even though the expert has agreed meetings
+            then (time_conflict otherwise, listing them): the user's acceptance then stands against those,
+            not against one agreed since
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
 
@@ -4274,9 +4274,9 @@ class MeetingNamespace:
         length_minutes (5…1440)
         note
         expected_version: Fail with invalid_state if the meeting changed since this version
-        accept_conflicts: The expert's side proposes this time even though the expert has an agreed meeting
-            then (time_conflict otherwise); the user's acceptance then stands. Not for a new date of an
-            agreed meeting, which its answer checks
+        accept_conflicts: The expert's side proposes this time even though the expert has agreed meetings
+            then (time_conflict otherwise, listing them): the user's acceptance then stands against those,
+            not against one agreed since
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
 
