@@ -111,13 +111,19 @@ public enum Lifecycle {
     /// (a user confirming an expert's proposal, or approving a new date after a rejection), and
     /// replaced when the price changed since it was made (released when the price is 0).
     static func ensureHold(_ d: inout Decision) {
-        guard d.next.userApproved else { return }
-        if d.next.holdOpen && d.next.heldCredits == d.next.priceCredits { return }
+        guard d.next.userApproved, let change = holdChange(d.next, to: d.next.priceCredits) else { return }
         release(&d)
-        guard d.next.priceCredits > 0 else { return }
+        guard change.held > 0 else { return }
         d.ledger.append(.hold)
         d.next.creditStatus = .blocked
-        d.next.heldCredits = d.next.priceCredits
+        d.next.heldCredits = change.held
+    }
+
+    /// What making a meeting's hold exactly `price` takes: the credits its open hold returns and
+    /// the credits a new hold takes; nil when the hold already is the price (or neither exists).
+    public static func holdChange(_ s: MeetingState, to price: Int64) -> (released: Int64, held: Int64)? {
+        if s.holdOpen ? s.heldCredits == price : price == 0 { return nil }
+        return (s.holdOpen ? s.heldCredits : 0, max(price, 0))
     }
 
     /// Pays `credits` of the open hold to the expert; the rest returns to the user.

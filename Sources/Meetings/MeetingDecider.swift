@@ -279,10 +279,10 @@ public enum MeetingDecider {
         if let step = d.booking {
             // A user's new date of another price for an agreed meeting is their approval of that
             // price, held when the expert approves it: the user must have it when proposing it.
-            let usersAlternate = step.path == .userReschedule && m.state.status == .agreed ? d.next.alternate?.priceCredits : nil
-            let rehold = usersAlternate.map { $0 > 0 && $0 != m.state.heldCredits } ?? false
-            let released = (d.ledger.contains(.release) || rehold) && m.state.holdOpen ? m.state.heldCredits : 0
-            let held = d.ledger.contains(.hold) ? d.next.heldCredits : (rehold ? usersAlternate ?? 0 : 0)
+            let alternateHold = step.path == .userReschedule && m.state.status == .agreed
+                ? d.next.alternate.flatMap { Lifecycle.holdChange(m.state, to: $0.priceCredits) } : nil
+            let released = d.ledger.contains(.release) && m.state.holdOpen ? m.state.heldCredits : alternateHold?.released ?? 0
+            let held = d.ledger.contains(.hold) ? d.next.heldCredits : alternateHold?.held ?? 0
             // Only a meeting not yet agreed carries an overlap its expert accepted when proposing its
             // time (an agreed one's conflict_accepted is about its agreed time, which an alternate
             // leaves in effect).

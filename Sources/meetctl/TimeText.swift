@@ -27,7 +27,7 @@ struct PersonClock {
         return format(instant)
     }
 
-    func localDate(_ instant: Instant) -> LocalDate { clock.local(instant).date }
+    func localDate(_ instant: Instant) -> LocalDate { local(instant).date }
 
     /// The wall-clock reading of `instant` on this clock.
     func local(_ instant: Instant) -> (date: LocalDate, time: LocalTimeOfDay) {
