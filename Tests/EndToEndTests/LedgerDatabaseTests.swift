@@ -1,11 +1,7 @@
 import Foundation
 import XCTest
 
-/// SPEC §4 in the database itself, below meetingd: transfers are append-only, the
-/// overdraft rule is a constraint, a pending transfer is resolved at most once, and the finance
-/// role reads its three views and nothing else. Every write that might succeed runs inside a
-/// transaction that is rolled back, so a broken guard cannot damage the shared database.
-final class LedgerDatabaseTests: EndToEndTestCase {
+extension EndToEndTestCase {
     /// Runs `statement` as the server's superuser inside BEGIN … ROLLBACK; it must fail, and
     /// psql's error report (verbose: with the SQLSTATE) is returned. A deadlock (40P01) is tried
     /// again: TRUNCATE … CASCADE locks table after table while other tests write to them, and
@@ -20,7 +16,13 @@ final class LedgerDatabaseTests: EndToEndTestCase {
             return run.stderr
         }
     }
+}
 
+/// SPEC §4 in the database itself, below meetingd: transfers are append-only, the
+/// overdraft rule is a constraint, a pending transfer is resolved at most once, and the finance
+/// role reads its three views and nothing else. Every write that might succeed runs inside a
+/// transaction that is rolled back, so a broken guard cannot damage the shared database.
+final class LedgerDatabaseTests: EndToEndTestCase {
     /// This community's transfers with the balances recorded on them, summed, as the superuser sees them.
     func ledgerRows(_ s: SeededLedger) throws -> [String] {
         try Psql.query(databaseURL, """
