@@ -10,5 +10,9 @@ final class StringTrimmingTests: XCTestCase {
         XCTAssertEqual("bank 7".trimmingCharacters(in: " "), "bank 7", "only the ends")
         XCTAssertEqual(" \t ".trimmingCharacters(in: " \t"), "")
         XCTAssertEqual("é ".trimmingCharacters(in: " "), "é")
+        XCTAssertEqual(" \u{301}x".trimmingCharacters(in: " "), "\u{301}x", "a combining mark after a trimmed space stays")
+        XCTAssertEqual("x\r\n\u{301}".trimmingCharacters(in: "\u{301}"), "x\r\n", "a mark on a line end is one Character, two scalars")
+        XCTAssertEqual("bank-7".trimmingCharacters(in: " "), "bank-7")
+        XCTAssertEqual("".trimmingCharacters(in: " "), "")
     }
 }
