@@ -184,12 +184,32 @@ extension Instant {
         let days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400
         let secOfDay = secs - days * 86400
         let (y, m, d) = Civil.civilFromDays(days)
-        func pad(_ v: Int64, _ n: Int) -> String {
-            let s = String(v)
-            return s.count >= n ? s : String(repeating: "0", count: n - s.count) + s
+        // Written into one buffer: this runs for every time in every answer.
+        var out: [UInt8] = []
+        out.reserveCapacity(27)
+        func pad(_ v: Int64, _ n: Int) {
+            guard v >= 0 else {
+                let s = Array(String(v).utf8)
+                if s.count < n { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: n - s.count)) }
+                out.append(contentsOf: s)
+                return
+            }
+            var digits = 1, limit: Int64 = 10
+            while v >= limit && digits < 19 { digits += 1; limit = limit.multipliedReportingOverflow(by: 10).partialValue }
+            if digits < n { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: n - digits)) }
+            let first = out.count
+            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
+            var rest = v
+            for i in stride(from: first + digits - 1, through: first, by: -1) {
+                out[i] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            }
         }
-        var out = "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(secOfDay / 3600, 2)):\(pad(secOfDay / 60 % 60, 2)):\(pad(secOfDay % 60, 2))"
-        if micros != 0 { out += "." + pad(micros, 6) }
-        return out + "Z"
+        pad(y, 4); out.append(UInt8(ascii: "-")); pad(m, 2); out.append(UInt8(ascii: "-")); pad(d, 2)
+        out.append(UInt8(ascii: "T")); pad(secOfDay / 3600, 2); out.append(UInt8(ascii: ":")); pad(secOfDay / 60 % 60, 2)
+        out.append(UInt8(ascii: ":")); pad(secOfDay % 60, 2)
+        if micros != 0 { out.append(UInt8(ascii: ".")); pad(micros, 6) }
+        out.append(UInt8(ascii: "Z"))
+        return String(decoding: out, as: UTF8.self)
     }
 }

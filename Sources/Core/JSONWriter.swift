@@ -25,11 +25,12 @@ extension JSON {
             out.append(UInt8(ascii: "]"))
         case .object(let fields):
             out.append(UInt8(ascii: "{"))
-            for (i, key) in fields.keys.sorted().enumerated() {
+            // Sorted as pairs: each value is at hand, not looked up again by its key.
+            for (i, field) in fields.sorted(by: { $0.key < $1.key }).enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                JSON.writeString(key, to: &out)
+                JSON.writeString(field.key, to: &out)
                 out.append(UInt8(ascii: ":"))
-                fields[key]!.write(to: &out)
+                field.value.write(to: &out)
             }
             out.append(UInt8(ascii: "}"))
         }

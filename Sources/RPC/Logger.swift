@@ -9,7 +9,14 @@ import Core
 public struct Logger: Sendable {
     public enum Level: String, Sendable, Comparable {
         case debug, info, warning, error
-        var rank: Int { [.debug: 0, .info: 1, .warning: 2, .error: 3][self]! }
+        var rank: Int {
+            switch self {
+            case .debug: 0
+            case .info: 1
+            case .warning: 2
+            case .error: 3
+            }
+        }
         public static func < (a: Level, b: Level) -> Bool { a.rank < b.rank }
     }
 
