@@ -17,16 +17,21 @@ public struct JSONParser {
         guard String(validating: bytes, as: UTF8.self) != nil else {
             throw JSONParseError(offset: 0, reason: "input is not valid UTF-8")
         }
+        return try parseValidUTF8(bytes, maxDepth: maxDepth)
+    }
+
+    /// A Swift String is valid UTF-8 already: its bytes are not checked a second time.
+    public static func parse(_ text: String, maxDepth: Int = defaultMaxDepth) throws -> JSON {
+        try parseValidUTF8(Array(text.utf8), maxDepth: maxDepth)
+    }
+
+    private static func parseValidUTF8(_ bytes: [UInt8], maxDepth: Int) throws -> JSON {
         var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
         guard parser.index == bytes.count else { throw parser.fail("unexpected data after the JSON value") }
         return value
-    }
-
-    public static func parse(_ text: String, maxDepth: Int = defaultMaxDepth) throws -> JSON {
-        try parse(Array(text.utf8), maxDepth: maxDepth)
     }
 
     private init(bytes: [UInt8], maxDepth: Int) {
@@ -133,7 +138,18 @@ public struct JSONParser {
 
     private mutating func parseString() throws -> String {
         index += 1
-        var out: [UInt8] = []
+        // Most strings have no escape: they are taken as one run of the (valid UTF-8) input.
+        let start = index
+        while index < bytes.count {
+            let b = bytes[index]
+            if b == UInt8(ascii: "\"") {
+                index += 1
+                return String(decoding: bytes[start..<(index - 1)], as: UTF8.self)
+            }
+            if b == UInt8(ascii: "\\") || b < 0x20 { break }
+            index += 1
+        }
+        var out = Array(bytes[start..<index])
         while true {
             guard index < bytes.count else { throw fail("unterminated string") }
             let b = bytes[index]

@@ -39,6 +39,24 @@ final class JSONTests: XCTestCase {
         XCTAssertThrowsError(try JSONParser.parse([0x22, 0xFF, 0x22]), "invalid UTF-8")
     }
 
+    /// A string is read in one run up to its first escape, then scalar by scalar: both parts join.
+    func testStringsWithAndWithoutEscapesReadTheSame() throws {
+        let cases: [(String, String)] = [
+            ("\"plain\"", "plain"), ("\"\"", ""), ("\"é 🙂\"", "é 🙂"), ("\"ab\\ncd\"", "ab\ncd"), ("\"\\u00e9t\\u00e9\"", "été"),
+            ("\"run then \\\"quote\\\" and more\"", "run then \"quote\" and more"), ("\"\\ud83d\\ude42!\"", "🙂!"),
+        ]
+        for (text, expected) in cases {
+            XCTAssertEqual(try JSONParser.parse(text), .string(expected), text)
+            XCTAssertEqual(try JSONParser.parse(Array(text.utf8)), .string(expected), text)
+        }
+        for bad in ["\"abc", "\"ab\u{0A}c\"", "\"ab\\", "\"ab\\q\""] {
+            XCTAssertThrowsError(try JSONParser.parse(bad), bad)
+        }
+        XCTAssertThrowsError(try JSONParser.parse("\"ab\u{01}\"")) { error in
+            XCTAssertEqual((error as? JSONParseError)?.offset, 3, "the control character's own byte")
+        }
+    }
+
     func testBigIntegersStayNumbersSoRangeChecksCatchThem() throws {
         XCTAssertEqual(try JSONParser.parse("9223372036854775807"), .int(Int64.max))
         if case .number = try JSONParser.parse("9223372036854775808") {} else { XCTFail("overflowing integer must not wrap") }
