@@ -12,6 +12,9 @@
 -- accounts_no_overdraft still reads as insufficient credits). Like any CHECK, a rule holds for
 -- every writer, and a NULL result passes. Changing a rule means replacing its function and
 -- revalidating the table (ALTER TABLE … VALIDATE after NOT VALID), as changing a CHECK would.
+-- An id's rule reads "36 bytes, the prefix, then hex digits" rather than "the prefix and 32 hex
+-- digits": the same ids, and PostgreSQL's regular expressions take 6 µs for a counted
+-- repetition against 1 µs for this.
 
 CREATE FUNCTION ml_check_failed(p_table text, p_rule text) RETURNS void LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
@@ -26,7 +29,7 @@ BEGIN
     IF NOT ((r.credits_posted >= 0)) THEN PERFORM ml_check_failed('accounts', 'accounts_credits_posted_check'); END IF;
     IF NOT ((r.debits_pending >= 0)) THEN PERFORM ml_check_failed('accounts', 'accounts_debits_pending_check'); END IF;
     IF NOT ((r.debits_posted >= 0)) THEN PERFORM ml_check_failed('accounts', 'accounts_debits_posted_check'); END IF;
-    IF NOT ((r.id ~ '^acc_[0-9a-f]{32}$'::text)) THEN PERFORM ml_check_failed('accounts', 'accounts_id_check'); END IF;
+    IF NOT ((octet_length(r.id) = 36 AND r.id ~ '^acc_[0-9a-f]*$'::text)) THEN PERFORM ml_check_failed('accounts', 'accounts_id_check'); END IF;
     IF NOT ((r.kind = ANY (ARRAY['user_wallet'::text, 'expert_earnings'::text, 'platform_revenue'::text, 'issuance'::text, 'payouts'::text]))) THEN PERFORM ml_check_failed('accounts', 'accounts_kind_check'); END IF;
     IF NOT (((r.kind = 'issuance'::text) OR ((r.debits_posted + r.debits_pending) <= r.credits_posted))) THEN PERFORM ml_check_failed('accounts', 'accounts_no_overdraft'); END IF;
     IF NOT (((r.kind = ANY (ARRAY['user_wallet'::text, 'expert_earnings'::text])) = (r.owner_id IS NOT NULL))) THEN PERFORM ml_check_failed('accounts', 'accounts_owner'); END IF;
@@ -47,7 +50,7 @@ BEGIN
     IF NOT (((r.kind = 'hold'::text) = (r.phase = 'pending'::text))) THEN PERFORM ml_check_failed('transfers', 'transfers_check2'); END IF;
     IF NOT (((r.kind = 'capture'::text) = (r.phase = 'post_pending'::text))) THEN PERFORM ml_check_failed('transfers', 'transfers_check3'); END IF;
     IF NOT (((r.kind = 'release'::text) = (r.phase = 'void_pending'::text))) THEN PERFORM ml_check_failed('transfers', 'transfers_check4'); END IF;
-    IF NOT ((r.id ~ '^trf_[0-9a-f]{32}$'::text)) THEN PERFORM ml_check_failed('transfers', 'transfers_id_check'); END IF;
+    IF NOT ((octet_length(r.id) = 36 AND r.id ~ '^trf_[0-9a-f]*$'::text)) THEN PERFORM ml_check_failed('transfers', 'transfers_id_check'); END IF;
     IF NOT ((r.kind = ANY (ARRAY['grant'::text, 'adjustment'::text, 'payout'::text, 'hold'::text, 'capture'::text, 'release'::text, 'fee'::text]))) THEN PERFORM ml_check_failed('transfers', 'transfers_kind_check'); END IF;
     IF NOT ((r.phase = ANY (ARRAY['posted'::text, 'pending'::text, 'post_pending'::text, 'void_pending'::text]))) THEN PERFORM ml_check_failed('transfers', 'transfers_phase_check'); END IF;
     IF NOT ((char_length(r.reason) <= 10000)) THEN PERFORM ml_check_failed('transfers', 'transfers_reason_check'); END IF;
@@ -78,7 +81,7 @@ BEGIN
     IF NOT ((jsonb_typeof(r.decline_reason) = 'object'::text)) THEN PERFORM ml_check_failed('meetings', 'meetings_decline_reason_check'); END IF;
     IF NOT ((r.duration_minutes >= 0)) THEN PERFORM ml_check_failed('meetings', 'meetings_duration_minutes_check'); END IF;
     IF NOT (((r.credit_status = 'blocked'::text) = (r.hold_transfer_id IS NOT NULL))) THEN PERFORM ml_check_failed('meetings', 'meetings_hold_matches_status'); END IF;
-    IF NOT ((r.id ~ '^mtg_[0-9a-f]{32}$'::text)) THEN PERFORM ml_check_failed('meetings', 'meetings_id_check'); END IF;
+    IF NOT ((octet_length(r.id) = 36 AND r.id ~ '^mtg_[0-9a-f]*$'::text)) THEN PERFORM ml_check_failed('meetings', 'meetings_id_check'); END IF;
     IF NOT (((r.length_minutes >= 5) AND (r.length_minutes <= 1440))) THEN PERFORM ml_check_failed('meetings', 'meetings_length_minutes_check'); END IF;
     IF NOT ((char_length(r.note) <= 10000)) THEN PERFORM ml_check_failed('meetings', 'meetings_note_check'); END IF;
     IF NOT (((r.series_id IS NULL) = (r.occurrence_date IS NULL))) THEN PERFORM ml_check_failed('meetings', 'meetings_occurrence'); END IF;
@@ -108,7 +111,7 @@ ALTER TABLE meetings
 CREATE FUNCTION ml_meeting_events_row_rules(r meeting_events) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
     IF NOT ((r.actor_role = ANY (ARRAY['user'::text, 'expert'::text, 'admin'::text, 'office'::text, 'system'::text]))) THEN PERFORM ml_check_failed('meeting_events', 'meeting_events_actor_role_check'); END IF;
-    IF NOT ((r.id ~ '^evt_[0-9a-f]{32}$'::text)) THEN PERFORM ml_check_failed('meeting_events', 'meeting_events_id_check'); END IF;
+    IF NOT ((octet_length(r.id) = 36 AND r.id ~ '^evt_[0-9a-f]*$'::text)) THEN PERFORM ml_check_failed('meeting_events', 'meeting_events_id_check'); END IF;
     RETURN true;
 END $$;
 ALTER TABLE meeting_events
@@ -120,7 +123,7 @@ CREATE FUNCTION ml_outbox_row_rules(r outbox) RETURNS boolean LANGUAGE plpgsql I
 BEGIN
     IF NOT ((r.attempts >= 0)) THEN PERFORM ml_check_failed('outbox', 'outbox_attempts_check'); END IF;
     IF NOT ((r.channel = ANY (ARRAY['notification'::text, 'video'::text, 'calendar'::text]))) THEN PERFORM ml_check_failed('outbox', 'outbox_channel_check'); END IF;
-    IF NOT ((r.id ~ '^out_[0-9a-f]{32}$'::text)) THEN PERFORM ml_check_failed('outbox', 'outbox_id_check'); END IF;
+    IF NOT ((octet_length(r.id) = 36 AND r.id ~ '^out_[0-9a-f]*$'::text)) THEN PERFORM ml_check_failed('outbox', 'outbox_id_check'); END IF;
     IF NOT ((r.status = ANY (ARRAY['pending'::text, 'leased'::text, 'done'::text, 'dead'::text, 'cancelled'::text]))) THEN PERFORM ml_check_failed('outbox', 'outbox_status_check'); END IF;
     RETURN true;
 END $$;
