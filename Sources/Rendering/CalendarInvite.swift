@@ -159,7 +159,7 @@ public struct CalendarInvite: Sendable {
             if scalar.isASCII, kept.contains(UInt8(scalar.value)) {
                 out.append(UInt8(scalar.value))
             } else {
-                for byte in String(scalar).utf8 { out += [UInt8(ascii: "%"), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]] }
+                for byte in scalar.utf8 { out += [UInt8(ascii: "%"), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]] }
             }
         }
         return String(decoding: out, as: UTF8.self)
@@ -171,17 +171,18 @@ public struct CalendarInvite: Sendable {
     /// Lines longer than 75 octets continue on the next line after a space, never splitting a
     /// UTF-8 sequence.
     static func fold(_ line: String) -> String {
-        var out = ""
+        var out: [UInt8] = []
+        out.reserveCapacity(line.utf8.count + line.utf8.count / 24 + 3)
         var count = 0
         for scalar in line.unicodeScalars {
-            let width = String(scalar).utf8.count
+            let width = UTF8.width(scalar)
             if count + width > 75 {
-                out += "\r\n "
+                out.append(contentsOf: [0x0D, 0x0A, 0x20])
                 count = 1
             }
-            out.unicodeScalars.append(scalar)
+            out.append(contentsOf: scalar.utf8)
             count += width
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }
