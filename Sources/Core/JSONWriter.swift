@@ -1,15 +1,19 @@
 extension JSON {
     /// Compact serialization on one line (no raw newlines ever appear: they are escaped).
-    /// Object keys are written in sorted order so output is deterministic.
-    public func serialized() -> String {
+    /// Object keys are written in sorted order so output is deterministic, unless `sortingKeys`
+    /// is false: for a reader to whom order means nothing (PostgreSQL's jsonb orders keys its
+    /// own way), the sort is work for nobody.
+    public func serialized(sortingKeys: Bool = true) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(256)
-        write(to: &out)
+        write(to: &out, sortingKeys: sortingKeys)
         return String(decoding: out, as: UTF8.self)
     }
 
     /// Writes UTF-8 bytes; strings are copied in runs between the characters that need escaping.
-    public func write(to out: inout [UInt8]) {
+    public func write(to out: inout [UInt8]) { write(to: &out, sortingKeys: true) }
+
+    public func write(to out: inout [UInt8], sortingKeys: Bool) {
         switch self {
         case .null: out.append(contentsOf: JSON.nullBytes)
         case .bool(let b): out.append(contentsOf: b ? JSON.trueBytes : JSON.falseBytes)
@@ -20,17 +24,18 @@ extension JSON {
             out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                item.write(to: &out)
+                item.write(to: &out, sortingKeys: sortingKeys)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let fields):
             out.append(UInt8(ascii: "{"))
             // Sorted as pairs: each value is at hand, not looked up again by its key.
-            for (i, field) in fields.sorted(by: { $0.key < $1.key }).enumerated() {
+            let ordered = sortingKeys ? fields.sorted(by: { $0.key < $1.key }) : Array(fields)
+            for (i, field) in ordered.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 JSON.writeString(field.key, to: &out)
                 out.append(UInt8(ascii: ":"))
-                field.value.write(to: &out)
+                field.value.write(to: &out, sortingKeys: sortingKeys)
             }
             out.append(UInt8(ascii: "}"))
         }

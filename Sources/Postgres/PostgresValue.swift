@@ -14,6 +14,14 @@ extension Bool: PostgresBindable { public var postgresText: String? { self ? "t"
 extension Instant: PostgresBindable { public var postgresText: String? { rfc3339 } }
 extension JSON: PostgresBindable { public var postgresText: String? { serialized() } }
 
+/// A JSON document for a parameter cast to jsonb, which orders an object's keys its own way:
+/// written without sorting them.
+public struct JSONBText: PostgresBindable, Sendable {
+    public let json: JSON
+    public init(_ json: JSON) { self.json = json }
+    public var postgresText: String? { json.serialized(sortingKeys: false) }
+}
+
 extension Optional: PostgresBindable where Wrapped: PostgresBindable {
     public var postgresText: String? {
         switch self {
@@ -66,7 +74,12 @@ public struct SQLCall: Sendable {
         public let type: String
 
         public init(_ value: any PostgresBindable, _ type: String) {
-            self.value = value
+            // jsonb keeps keys in an order of its own: a document cast to it is written unsorted.
+            if type == "jsonb", let json = value as? JSON {
+                self.value = JSONBText(json)
+            } else {
+                self.value = value
+            }
             self.type = type
         }
     }

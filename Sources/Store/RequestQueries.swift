@@ -65,7 +65,7 @@ public enum RequestQueries {
     /// response, and the stored response is completed the same way.
     public static func apply(_ apply: SQLCall?, response: JSON, completes: Bool, remember: Remember?) -> Statement? {
         func rememberSQL(_ n: Int) -> String { "ml_remember($\(n), $\(n + 1), $\(n + 2), $\(n + 3), $\(n + 4), $\(n + 5)::jsonb" }
-        let rememberParams: [any PostgresBindable] = remember.map { [$0.communityId, $0.actorId, $0.key, $0.method, $0.request, response] } ?? []
+        let rememberParams: [any PostgresBindable] = remember.map { [$0.communityId, $0.actorId, $0.key, $0.method, $0.request, JSONBText(response)] } ?? []
         guard let apply else {
             guard remember != nil else { return nil }
             return Statement("SELECT " + rememberSQL(1) + ") AS remembered", rememberParams)
