@@ -188,22 +188,9 @@ extension Instant {
         var out: [UInt8] = []
         out.reserveCapacity(27)
         func pad(_ v: Int64, _ n: Int) {
-            guard v >= 0 else {
-                let s = Array(String(v).utf8)
-                if s.count < n { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: n - s.count)) }
-                out.append(contentsOf: s)
-                return
-            }
-            var digits = 1, limit: Int64 = 10
-            while v >= limit && digits < 19 { digits += 1; limit = limit.multipliedReportingOverflow(by: 10).partialValue }
-            if digits < n { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: n - digits)) }
-            let first = out.count
-            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
-            var rest = v
-            for i in stride(from: first + digits - 1, through: first, by: -1) {
-                out[i] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-            }
+            let digits = String(v).utf8  // a few bytes: kept inline, nothing allocated
+            if digits.count < n { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: n - digits.count)) }
+            out.append(contentsOf: digits)
         }
         pad(y, 4); out.append(UInt8(ascii: "-")); pad(m, 2); out.append(UInt8(ascii: "-")); pad(d, 2)
         out.append(UInt8(ascii: "T")); pad(secOfDay / 3600, 2); out.append(UInt8(ascii: ":")); pad(secOfDay / 60 % 60, 2)

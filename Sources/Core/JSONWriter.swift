@@ -11,9 +11,7 @@ extension JSON {
     }
 
     /// Writes UTF-8 bytes; strings are copied in runs between the characters that need escaping.
-    public func write(to out: inout [UInt8]) { write(to: &out, sortingKeys: true) }
-
-    public func write(to out: inout [UInt8], sortingKeys: Bool) {
+    public func write(to out: inout [UInt8], sortingKeys: Bool = true) {
         switch self {
         case .null: out.append(contentsOf: JSON.nullBytes)
         case .bool(let b): out.append(contentsOf: b ? JSON.trueBytes : JSON.falseBytes)
