@@ -15,6 +15,16 @@ final class MeetingSeedTests: EndToEndTestCase {
         try MeetingWorld(self, label: label, settings: settings)
     }
 
+    /// The expert's agreed meetings on day 7 at 10:00 (the world's user) and 14:00 (`other`), and
+    /// a time half an hour into the first: where a new date for the second overlaps it.
+    func twoAgreedMeetings(_ label: String = #function) throws -> (w: MeetingWorld, other: String, first: String, second: String, overlapping: String) {
+        let w = try world(label)
+        let other = try w.addUser(name: "other")
+        let first = try w.agreed(start: day7)
+        let second = try w.agreed(start: MeetingTime.at(day: 7, hour: 14), by: other)
+        return (w, other, first, second, MeetingTime.shifted(day7, minutes: 30))
+    }
+
     // MARK: List of sessions
 
     /// "An expert can view a list of meetings he is assigned to that have not yet taken place
@@ -654,11 +664,7 @@ final class MeetingSeedTests: EndToEndTestCase {
     }
 
     func testConfirmingAnAlternateWarnsOfAnOverlappingAgreedMeeting() throws {
-        let w = try world()
-        let other = try w.addUser(name: "other")
-        let first = try w.agreed(start: day7)
-        let second = try w.agreed(start: MeetingTime.at(day: 7, hour: 14), by: other)
-        let overlapping = MeetingTime.shifted(day7, minutes: 30)
+        let (w, other, first, second, overlapping) = try twoAgreedMeetings()
         try w.act("meeting.reschedule", as: other, second, ["start": .string(overlapping)])
         _ = try w.drainOutbox()
         let shown = try w.meetingd.result("meeting.conflicts", as: w.expert, ["meeting_id": .string(second)])
@@ -702,11 +708,7 @@ final class MeetingSeedTests: EndToEndTestCase {
     /// alternate, so the user's approval stands; without it the user would meet a conflict only the
     /// expert could answer.
     func testTheExpertsAlternateOverTheirOwnMeetingIsWarnedAndTheirAcceptanceStands() throws {
-        let w = try world()
-        let other = try w.addUser(name: "other")
-        let first = try w.agreed(start: day7)
-        let second = try w.agreed(start: MeetingTime.at(day: 7, hour: 14), by: other)
-        let overlapping = MeetingTime.shifted(day7, minutes: 30)
+        let (w, other, first, second, overlapping) = try twoAgreedMeetings()
         let warned = try w.refuse("meeting.reschedule", as: w.expert, second, ["start": .string(overlapping)], code: 4010)
         XCTAssertEqual(warned["data"]?["meeting_ids"], [.string(first)], "the expert sees which meeting")
         XCTAssertEqual(try w.meeting(second)["alternate"], .null, "nothing proposed")
