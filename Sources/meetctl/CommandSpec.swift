@@ -187,6 +187,14 @@ enum CellFormat: Sendable {
     case serviceName
     /// A location id shown with its name.
     case location
+    /// A person id shown as `First Last (email)` (the id when the actor may not see them).
+    case person
+    /// An account id shown with what it is: `Sam Lee's wallet (acc_…)`.
+    case account
+    /// What an account is alone, for narrow columns: `Sam Lee's wallet` (its id when unknown).
+    case accountName
+    /// An account's owner by the names the row carries (`owner_first_name`, `owner_last_name`).
+    case ownerName
     /// `price (credit_status)` of a meeting; `price (charged credit_status)` when the user paid a share of it.
     case meetingCredits
     case minutes

@@ -65,7 +65,7 @@ enum Commands {
 
     static let transferRecord: OutputSpec = .record([
         Column(header: "Transfer", key: "id"), Column(header: "Kind", key: "kind"), Column(header: "Credits", key: "credits"),
-        Column(header: "From", key: "debit_account_id"), Column(header: "To", key: "credit_account_id"),
+        Column(header: "From", key: "debit_account_id", format: .account), Column(header: "To", key: "credit_account_id", format: .account),
         Column(header: "Time", key: "created_at", format: .time), Column(header: "Seq", key: "seq"),
     ])
 
@@ -309,7 +309,7 @@ enum Commands {
     ]
 
     static let accountColumns = [
-        Column(header: "ACCOUNT", key: "account_id"), Column(header: "KIND", key: "kind"), Column(header: "OWNER", key: "owner_id"),
+        Column(header: "ACCOUNT", key: "account_id"), Column(header: "KIND", key: "kind"), Column(header: "OWNER", key: "owner_id", format: .person),
         Column(header: "POSTED", key: "posted", format: .number), Column(header: "BLOCKED", key: "blocked", format: .number),
         Column(header: "AVAILABLE", key: "available", format: .number), Column(header: "INCOMING", key: "incoming", format: .number),
         Column(header: "AS OF", key: "as_of", format: .time),
@@ -401,13 +401,14 @@ enum Commands {
             output: .table(key: "transfers", [
                 Column(header: "SEQ", key: "seq", format: .number), Column(header: "TIME", key: "created_at", format: .time),
                 Column(header: "KIND", key: "kind"), Column(header: "PHASE", key: "phase"), Column(header: "CREDITS", key: "credits", format: .number),
-                Column(header: "FROM", key: "debit_account_id"), Column(header: "TO", key: "credit_account_id"), Column(header: "TRANSFER", key: "id"),
+                Column(header: "FROM", key: "debit_account_id", format: .accountName), Column(header: "TO", key: "credit_account_id", format: .accountName),
+                Column(header: "TRANSFER", key: "id"),
             ], empty: "No credits have moved for this meeting."),
             csv: [], run: FinanceCommands.read),
     ] + reports
 
     static let communityAccountColumns = [
-        Column(header: "ACCOUNT", key: "account_id"), Column(header: "KIND", key: "kind"), Column(header: "OWNER", key: "owner_id"),
+        Column(header: "ACCOUNT", key: "account_id"), Column(header: "KIND", key: "kind"), Column(header: "OWNER", key: "owner_id", format: .ownerName),
         Column(header: "EMAIL", key: "owner_email"), Column(header: "POSTED", key: "posted", format: .number),
         Column(header: "BLOCKED", key: "blocked", format: .number), Column(header: "AVAILABLE", key: "available", format: .number),
         Column(header: "INCOMING", key: "incoming", format: .number),
@@ -460,7 +461,7 @@ enum Commands {
             ],
             method: "report.earnings_due",
             output: .table(key: "items", [
-                Column(header: "EXPERT", key: "owner_id"), Column(header: "EMAIL", key: "owner_email"), Column(header: "DUE", key: "due", format: .number),
+                Column(header: "EXPERT", key: "owner_id", format: .ownerName), Column(header: "EMAIL", key: "owner_email"), Column(header: "DUE", key: "due", format: .number),
                 Column(header: "INCOMING", key: "incoming", format: .number), Column(header: "ACCOUNT", key: "account_id"),
             ], empty: "No earnings due."),
             csv: [], allPages: true, run: FinanceCommands.earnings),
@@ -510,7 +511,7 @@ enum Commands {
             output: .table(key: "items", [
                 Column(header: "SERVICE", key: "id"), Column(header: "NAME", key: "name"), Column(header: "KIND", key: "kind"),
                 Column(header: "LENGTH", key: "default_length_minutes", format: .minutes), Column(header: "PRICE", key: "price_credits", format: .number),
-                Column(header: "EXPERT", key: "expert_id"), Column(header: "SKILLS", key: "skills", format: .compact),
+                Column(header: "EXPERT", key: "expert_id", format: .person), Column(header: "SKILLS", key: "skills", format: .compact),
                 Column(header: "ACTIVE", key: "active", format: .bool),
             ], empty: "No services."),
             allPages: true),

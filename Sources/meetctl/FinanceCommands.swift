@@ -69,7 +69,8 @@ enum FinanceCommands {
             let at = b?["as_of"]?.stringValue.map { clock.format($0) } ?? missing
             return "\(label) (\(at)): posted \(Render.plain(b?["posted"] ?? nil)), blocked \(Render.plain(b?["blocked"] ?? nil)), available \(Render.plain(b?["available"] ?? nil))"
         }
-        session.out.line("Statement of \(Render.plain(params["account_id"]!))")
+        let account = Render.plain(params["account_id"]!)
+        session.out.line("Statement of " + (try session.accountName(account).map { "\($0) (\(account))" } ?? account))
         session.out.line(bound("Opening balance", result["opening"], missing: "before the first entry"))
         try CommandRunner.show(.object(result), session)
         session.out.line(bound("Closing balance", result["closing"], missing: "now"))

@@ -38,6 +38,18 @@ enum Render {
         case .location:
             guard let id = value.stringValue else { return plain(value) }
             return try session.locationName(id).map { "\($0) (\(id))" } ?? id
+        case .person:
+            guard let id = value.stringValue else { return plain(value) }
+            return try session.personName(id) ?? id
+        case .account:
+            guard let id = value.stringValue else { return plain(value) }
+            return try session.accountName(id).map { "\($0) (\(id))" } ?? id
+        case .accountName:
+            guard let id = value.stringValue else { return plain(value) }
+            return try session.accountName(id) ?? id
+        case .ownerName:
+            let name = [item["owner_first_name"]?.stringValue, item["owner_last_name"]?.stringValue].compactMap { $0 }.joined(separator: " ")
+            return name.isEmpty ? plain(value) : name
         case .meetingCredits:
             // A late cancellation's charge is a share of the price: "100 (50 paid)".
             let price = item["price_credits"].map(plain) ?? "-"

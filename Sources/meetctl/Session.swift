@@ -17,6 +17,8 @@ final class Session {
     private var servicesCache: [JSON]?
     private var locationsCache: [JSON]?
     private var emailCache: [String: String] = [:]
+    private var peopleCache: [String: JSON?] = [:]
+    private var accountsCache: [String: JSON?] = [:]
     private var savedIdentityCache: SavedIdentity??
     var out = Output()
 
@@ -190,6 +192,59 @@ final class Session {
         let all = try allPages("service.list").items
         servicesCache = all
         return all
+    }
+
+    /// A person as `person.get` gives them, asked once per run; nil when the acting person may
+    /// not see them (or they are not of the community).
+    func person(_ id: String) throws -> JSON? {
+        if let known = peopleCache[id] { return known }
+        let found = try readableOrNil { try call("person.get", ["person_id": .string(id)]) }
+        peopleCache[id] = found
+        return found
+    }
+
+    /// `First Last (email)` of a person, the e-mail being what --person and --user take.
+    func personName(_ id: String) throws -> String? {
+        guard let p = try person(id) else { return nil }
+        let name = Session.fullName(p)
+        guard let email = p["email"]?.stringValue else { return name.isEmpty ? nil : name }
+        return name.isEmpty ? email : "\(name) (\(email))"
+    }
+
+    /// An account's kind and owner (`ledger.balance`), asked once per run; nil when the acting
+    /// person may not read it.
+    func account(_ id: String) throws -> JSON? {
+        if let known = accountsCache[id] { return known }
+        let found = try readableOrNil { try call("ledger.balance", ["account_id": .string(id)])["accounts"]?.arrayValue?.first }
+        accountsCache[id] = found
+        return found
+    }
+
+    /// What an account is, in words: `Sam Lee's wallet`, `issuance`, `platform revenue`.
+    func accountName(_ id: String) throws -> String? {
+        guard let a = try account(id), let kind = a["kind"]?.stringValue else { return nil }
+        let words = Session.accountKindWords[kind] ?? kind
+        guard let owner = a["owner_id"]?.stringValue else { return words }
+        let who = try person(owner).map(Session.fullName) ?? ""
+        return "\(who.isEmpty ? owner : who)'s \(words)"
+    }
+
+    static func fullName(_ person: JSON) -> String {
+        [person["first_name"]?.stringValue, person["last_name"]?.stringValue].compactMap { $0 }.joined(separator: " ")
+    }
+
+    static let accountKindWords = [
+        "user_wallet": "wallet", "expert_earnings": "earnings", "platform_revenue": "platform revenue", "issuance": "issuance", "payouts": "payouts",
+    ]
+
+    /// The answer of `read`, or nil when the service refuses it as forbidden or not found: a
+    /// name meetctl adds to an id is left out rather than failing the command.
+    private func readableOrNil(_ read: () throws -> JSON?) throws -> JSON? {
+        do {
+            return try read()
+        } catch let e as ServiceError where e.code == 4003 || e.code == 4004 {
+            return nil
+        }
     }
 
     func serviceName(_ id: String) throws -> String? {

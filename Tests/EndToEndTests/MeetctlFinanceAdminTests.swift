@@ -23,7 +23,8 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         let earnings = try (try c.expert).ok(["balance"]).split(separator: "\n")
         XCTAssertTrue(earnings.first?.contains("INCOMING") ?? false, "\(earnings)")
         let row = try XCTUnwrap(earnings.first { $0.contains("expert_earnings") }).split(separator: " ", omittingEmptySubsequences: true)
-        XCTAssertEqual(Array(row[3...6]), ["0", "0", "0", "100"], "posted, blocked, available, incoming: \(row)")
+        // The owner's name and e-mail take three words; the as-of time the last six.
+        XCTAssertEqual(Array(row.dropLast(6).suffix(4)), ["0", "0", "0", "100"], "posted, blocked, available, incoming: \(row)")
         let csv = try finance.ok(["balance", "--account", walletId, "--csv"])
         XCTAssertEqual(csv, "account_id,account_kind,owner_id,posted,blocked,available,as_of_utc\r\n\(walletId),user_wallet,\(c.userId),500,100,400,2030-03-04 12:00:00\r\n")
         XCTAssertEqual(try (try c.user).json(["balance"])["account_id"]?.string, walletId, "without options: your own accounts")
@@ -69,6 +70,48 @@ final class MeetctlFinanceAdminTests: XCTestCase {
     }
 
     /// Statements list every page (the service pages by 500), in a table, as JSON and as one CSV.
+    /// Tables and records name the people and accounts behind the ids they show; a person the
+    /// reader may not see stays an id.
+    func testPeopleAndAccountsNamedBesideTheirIds() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let finance = try c.finance
+        let walletId = try XCTUnwrap(try finance.json(["balance", "--person", c.userId])["account_id"]?.string)
+
+        let balance = try finance.ok(["balance", "--person", c.userId])
+        XCTAssertTrue(balance.contains("Sam Lee (\(c.userEmail))"), balance)
+        XCTAssertFalse(balance.contains(c.userId), "the owner by name and e-mail, not by id: \(balance)")
+        XCTAssertTrue(try (try c.user).ok(["balance"]).contains("Sam Lee (\(c.userEmail))"), "a user's own accounts too")
+
+        let grant = try finance.ok(["grant", "--user", c.userEmail, "--credits", "5", "--reference", "names-\(c.tag)"])
+        XCTAssertTrue(grant.contains("\nFrom      issuance (acc_"), grant)
+        XCTAssertTrue(grant.contains("\nTo        Sam Lee's wallet (\(walletId))\n"), grant)
+        let adjust = try finance.ok(["adjust", "--account", walletId, "--credits", "-5", "--reason", "Names test"])
+        XCTAssertTrue(adjust.contains("\nFrom      Sam Lee's wallet (\(walletId))\n"), adjust)
+        XCTAssertTrue(try finance.ok(["statement", "--account", walletId]).hasPrefix("Statement of Sam Lee's wallet (\(walletId))\n"))
+        XCTAssertEqual(try finance.json(["grant", "--user", c.userEmail, "--credits", "1", "--reference", "names-json-\(c.tag)"])["credit_account_id"]?.string,
+                       walletId, "--json keeps the service's answer")
+
+        let accounts = try finance.ok(["accounts"]).split(separator: "\n")
+        XCTAssertTrue(accounts.contains { $0.contains("user_wallet") && $0.contains("Sam Lee  ") && !$0.contains(c.userId) }, "\(accounts)")
+        // A meeting's trail names both sides of each movement.
+        let meeting = try c.agreedMeeting(start: "2030-03-11 10:00")
+        let trail = try finance.ok(["trail", meeting])
+        XCTAssertTrue(trail.contains("Sam Lee's wallet") && trail.contains("Talia Kim's earnings"), trail)
+        try c.admin.ok(["clock", "set", "2030-03-11T15:30:00Z"])
+        try (try c.expert).ok(["log", meeting, "--attendance", "attended"])
+        let earnings = try finance.ok(["report", "earnings"])
+        XCTAssertTrue(earnings.contains("\nTalia Kim  \(c.expertEmail)"), earnings)
+        XCTAssertTrue(try finance.ok(["trail", meeting]).contains("platform revenue"), "the fee's side")
+
+        let other = try c.admin.json(["person", "add", "--email", "other-\(c.tag)@example.test", "--first", "Omar", "--last", "Other",
+                                      "--roles", "expert", "--tz", "UTC"])
+        let otherId = try XCTUnwrap(other["id"]?.string)
+        try c.admin.ok(["service", "add", "--name", "Essay coaching", "--kind", "expert_specific", "--length", "1h", "--price", "90", "--expert", otherId])
+        let services = try c.admin.ok(["services"])
+        XCTAssertTrue(services.contains("Omar Other (other-\(c.tag)@example.test)"), services)
+        XCTAssertTrue(try (try c.expert).ok(["services"]).contains(otherId), "an expert may not look another up: the id stays")
+    }
+
     func testStatementHasEveryPage() throws {
         let c = try MeetctlCommunity.make(#function)
         // --test-clock: the grants are stamped with the community's pinned time.
@@ -93,7 +136,7 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertTrue(lines[0].hasPrefix("seq,created_at_utc,transfer_id,transfer_kind"), String(lines[0]))
         XCTAssertEqual(lines.filter { $0.hasPrefix("seq,") }.count, 1, "the header once")
         let table = try finance.ok(["statement", "--person", c.userId, "--from", "2030-03-04", "--to", "2030-03-05"])
-        XCTAssertTrue(table.hasPrefix("Statement of acc_"), table)
+        XCTAssertTrue(table.hasPrefix("Statement of Sam Lee's wallet (acc_"), table)
         XCTAssertEqual(table.split(separator: "\n").count, 526, "title, opening balance, header, 521 entries, closing balance and change")
     }
 
