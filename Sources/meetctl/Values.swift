@@ -82,6 +82,8 @@ struct WeeklyRuleInput: Sendable, Equatable {
     let locations: [String]
     /// Empty: every service.
     var services: [String] = []
+    /// The rule as it was written on the command line, to name it in an error.
+    var text = ""
 
     static let dayNames = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -90,6 +92,7 @@ struct WeeklyRuleInput: Sendable, Equatable {
     static func parse(_ text: String) throws -> WeeklyRuleInput {
         let example = "write it like \"Mon 09:00-12:00 @LOC[,LOC] [#SERVICE[,SERVICE]]\" (days: Mon, Mon-Fri or Mon,Wed; LOC: a location id or name; "
             + "SERVICE: a service id or name, for a window offered to those services only)"
+        let written = text
         var text = Substring(text)
         var services: [String] = []
         if let hash = text.range(of: " #", options: .backwards) {
@@ -108,7 +111,7 @@ struct WeeklyRuleInput: Sendable, Equatable {
         guard times.count == 2, let start = LocalTimeOfDay(times[0]), let end = LocalTimeOfDay(times[1]), start < end else {
             throw UsageError(message: "cannot read the hours \"\(words[1])\" in the rule \"\(text)\"", hint: "hours are HH:MM-HH:MM, the end after the start")
         }
-        return WeeklyRuleInput(weekdays: days, start: start, end: end, locations: locations, services: services)
+        return WeeklyRuleInput(weekdays: days, start: start, end: end, locations: locations, services: services, text: written)
     }
 
     private static func weekday(_ word: String) -> Int? {

@@ -42,7 +42,9 @@ func runMeetctl(_ arguments: [String]) -> Int32 {
             // Times the service names are read on the person's clock, as every table shows them
             // (not when the service itself is in trouble: asking it again would only wait).
             let clock = e.data["retryable"] == true ? nil : try? session.clock()
-            for line in ErrorText.lines(e, keyless: keyless, option: ErrorText.option(for: e, invocation.command), clock: clock) { output.error(line) }
+            let rule = ErrorText.rule(for: e, invocation)
+            let option = rule?.option ?? ErrorText.option(for: e, invocation.command)
+            for line in ErrorText.lines(e, keyless: keyless, option: option, reason: rule?.reason, clock: clock) { output.error(line) }
             return 1
         } catch let e as ToolError {
             output.error("meetctl: \(e.message)")
@@ -74,6 +76,56 @@ enum ErrorText {
         return command.arguments.first(where: { $0.param == field })?.name
     }
 
+    /// The --rule a -32602 on `rules[N]…` comes from, as it was written, and the reason led by
+    /// the part of it the field names (`#SERVICE is …`, `@LOC …`): a rule of several days was
+    /// sent as one rule per day, so N counts days, not --rule options.
+    static func rule(for e: ServiceError, _ invocation: Invocation) -> (option: String, reason: String)? {
+        guard e.code == -32602, let field = e.data["field"]?.stringValue, field.hasPrefix("rules["),
+            let close = field.firstIndex(of: "]"), let n = Int(field[field.index(field.startIndex, offsetBy: 6)..<close])
+        else { return nil }
+        let rules = invocation.all("rule").flatMap { value -> [WeeklyRuleInput] in
+            if case .rules(let list) = value { return list }
+            return []
+        }
+        var first = 0
+        for rule in rules {
+            defer { first += rule.weekdays.count }
+            guard n < first + rule.weekdays.count else { continue }
+            let rest = field[field.index(after: close)...]
+            let part: String?
+            if let j = index(in: rest, after: ".service_ids["), j < rule.services.count {
+                part = "#" + rule.services[j]
+            } else if let j = index(in: rest, after: ".location_ids["), j < rule.locations.count {
+                part = "@" + rule.locations[j]
+            } else {
+                part = nil
+            }
+            let reason = e.data["reason"]?.stringValue ?? e.message
+            return ("--rule \"\(rule.text)\"", part.map { "\($0) \(reason)" } ?? reason)
+        }
+        return nil
+    }
+
+    /// N of `PREFIXN]` at the start of `text`.
+    private static func index(in text: Substring, after prefix: String) -> Int? {
+        guard text.hasPrefix(prefix), let close = text.firstIndex(of: "]") else { return nil }
+        return Int(text[text.index(text.startIndex, offsetBy: prefix.count)..<close])
+    }
+
+    /// A method the service names in parentheses, `(service.certify)`, as the command that
+    /// calls it: `(meetctl certify)`.
+    static func inMeetctlWords(_ text: String) -> String {
+        guard let regex = try? NSRegularExpression(pattern: #"\(([a-z_]+\.[a-z_]+)\)"#) else { return text }
+        var out = text
+        for match in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).reversed() {
+            guard let whole = Range(match.range, in: out), let name = Range(match.range(at: 1), in: out),
+                let command = Commands.all.first(where: { $0.method == String(out[name]) })
+            else { continue }
+            out.replaceSubrange(whole, with: "(meetctl \(command.path.joined(separator: " ")))")
+        }
+        return out
+    }
+
     /// Every RFC 3339 time in `text` (the service names them in UTC) as `clock` reads it.
     static func localTimes(_ text: String, _ clock: PersonClock) -> String {
         let pattern = #"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})"#
@@ -100,9 +152,10 @@ enum ErrorText {
 
     /// `keyless`: a command that changes something, run without --idempotency-key. `option`:
     /// the option whose value the service refused, named in place of the param it filled.
-    static func lines(_ e: ServiceError, keyless: Bool = false, option: String? = nil, clock: PersonClock? = nil) -> [String] {
+    static func lines(_ e: ServiceError, keyless: Bool = false, option: String? = nil, reason: String? = nil, clock: PersonClock? = nil) -> [String] {
         let local = { (text: String) in clock.map { localTimes(text, $0) } ?? text }
-        let first = option.map { "meetctl: \($0): \(local(e.data["reason"]?.stringValue ?? e.message))" } ?? "meetctl: \(local(e.message))"
+        let said = { (text: String) in inMeetctlWords(local(text)) }
+        let first = option.map { "meetctl: \($0): \(said(reason ?? e.data["reason"]?.stringValue ?? e.message))" } ?? "meetctl: \(said(e.message))"
         var lines = [first, "error \(e.code): \(e.dataCode)"]
         for (key, value) in (e.data.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) where !["code", "retryable"].contains(key) {
             // A file's problems (catalog.import_csv), each on its own line as `line N: …`.

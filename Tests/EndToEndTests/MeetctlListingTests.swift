@@ -140,6 +140,17 @@ final class MeetctlListingTests: EndToEndTestCase {
         let empty = try expert.fails(["availability", "set", "--rule", "Mon 09:00-12:00 @Room 101 #"], status: 2)
         XCTAssertTrue(empty.stderr.contains("empty service"), empty.stderr)
         XCTAssertEqual(try expert.json(["availability", "show", "--from", "2030-03-11"])["weekly"]?.array?.count, 3, "a refused set changes nothing")
+
+        // A service the expert does not offer, in the second --rule (sent as the sixth rule, one
+        // per day): the error names that --rule as written and the service in it, and says
+        // which meetctl command certifies.
+        try c.admin.ok(["service", "add", "--name", "PHYS9", "--kind", "generic", "--length", "1h", "--price", "50"])
+        let offered = try expert.fails(["availability", "set", "--rule", "Mon-Fri 09:00-12:00 @Room 101", "--rule", "Sat 10:00-12:00 @Video call #CHEM101,PHYS9"],
+                                       status: 1)
+        let first = offered.stderr.split(separator: "\n").first.map(String.init) ?? ""
+        XCTAssertTrue(first.hasPrefix("meetctl: --rule \"Sat 10:00-12:00 @Video call #CHEM101,PHYS9\": #PHYS9 is PHYS9, which this expert does not offer"), first)
+        XCTAssertTrue(first.contains("certify them in it first (meetctl certify)"), first)
+        XCTAssertTrue(offered.stderr.contains("field: rules[5].service_ids[1]"), "the service's own words below: \(offered.stderr)")
     }
 
     /// The one-off periods are listed with the ids `availability remove --period` takes, and one
