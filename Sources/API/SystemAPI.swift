@@ -10,17 +10,20 @@ enum SystemAPI {
 
     static let ping = MethodDefinition(
         "system.ping", "Liveness: the service version, its time, whether the database answers, and the person a pinned meetingd acts as",
-        audience: .anyone, mutating: false, params: [],
+        audience: .anyone, mutating: false,
+        params: [.init("actor", .id(.person), "A person whose community's time `now` gives: under meetingd --test-clock, its pinned time")],
         result: .object([
             .init("version", .text(), required: true), .init("now", .timestamp, required: true), .init("database", .oneOf(["ok", "unavailable"]), required: true),
             .init("pinned_actor", .id(.person), "Only under meetingd --pin-actor: the person every call acts as"),
         ]),
         examples: [Examples.ping],
-        body: .open { pipeline, _ in
+        body: .open { pipeline, params in
             var database = "ok"
             var now = SystemClock.now()
+            let person = try params.optionalString("actor") ?? pipeline.config.pinnedActor
+            let statement = person.map { SystemQueries.now(of: $0, testClock: pipeline.config.testClock) } ?? SystemQueries.now
             do {
-                now = try pipeline.db().query(SystemQueries.now).one().instant("now")
+                now = try pipeline.db().query(statement).one().instant("now")
             } catch {
                 database = "unavailable"
             }

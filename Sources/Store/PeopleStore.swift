@@ -137,4 +137,10 @@ public enum CommunityStore {
 public enum SystemQueries {
     /// The database's time.
     public static let now = Statement("SELECT now() AS now")
+
+    /// The service's time for `personId`'s community: its pinned time when `testClock` and it
+    /// has one, else the database's (also when there is no such person).
+    public static func now(of personId: String, testClock: Bool) -> Statement {
+        Statement("SELECT coalesce((SELECT ml_now(p.community_id, $2) FROM people p WHERE p.id = $1), now()) AS now", [personId, testClock])
+    }
 }

@@ -41,15 +41,19 @@ enum AvailabilityCommands {
         try (ids?.arrayValue ?? []).compactMap(\.stringValue).map { try session.locationName($0) ?? $0 }
     }
 
-    /// `availability show`: the next 7 days from today (on the person's clock) by default.
+    /// `availability show`: the next 7 days from today (on the person's clock, the service's
+    /// day: under --test-clock the community's pinned one) by default.
     @Sendable static func show(_ invocation: Invocation, _ session: Session) throws {
         var params = try params(session)
         let clock = try session.clock()
         if params["from"] == nil {
-            params["from"] = .string(clock.instant(.local(clock.localDate(SystemClock.now()), LocalTimeOfDay(minutes: 0))).rfc3339)
+            params["from"] = .string(clock.instant(.local(clock.localDate(try session.serviceNow()), LocalTimeOfDay(minutes: 0))).rfc3339)
         }
         if params["to"] == nil, let from = params["from"]?.stringValue, let start = try? Instant(rfc3339: from) {
-            params["to"] = .string(start.adding(minutes: 7 * 24 * 60).rfc3339)
+            // Seven days on the person's clock: the same wall-clock time a week on, whatever a
+            // change of summer time in between does to the hours.
+            let local = clock.local(start)
+            params["to"] = .string(clock.instant(.local(local.date.adding(days: 7), local.time)).rfc3339)
         }
         let result = try session.call("availability.get", params)
         if invocation.wantsJSON {
@@ -57,7 +61,8 @@ enum AvailabilityCommands {
             return
         }
         let from = clock.format(params["from"]!.stringValue!), to = clock.format(params["to"]!.stringValue!)
-        session.out.line("Availability of \(Render.plain(result["expert_id"] ?? nil)) from \(from) to \(to)")
+        let expert = Render.plain(result["expert_id"] ?? nil)
+        session.out.line("Availability of \(try session.personName(expert) ?? expert) from \(from) to \(to)")
         session.out.line()
         session.out.line("Weekly hours (\(Render.plain(result["time_zone"] ?? nil))):")
         let rules = try readableRules(["rules": result["weekly"] ?? []], session)["rules"]?.arrayValue ?? []

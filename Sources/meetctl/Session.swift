@@ -19,6 +19,7 @@ final class Session {
     private var emailCache: [String: String] = [:]
     private var peopleCache: [String: JSON?] = [:]
     private var accountsCache: [String: JSON?] = [:]
+    private var pingCache: JSON?
     private var savedIdentityCache: SavedIdentity??
     var out = Output()
 
@@ -160,6 +161,22 @@ final class Session {
     }
 
     /// The acting person's clock (UTC when the command has no actor).
+    /// meetingd's `system.ping` for the acting person, if there is one: its `now` is their
+    /// community's pinned time under --test-clock.
+    func ping() throws -> JSON {
+        if let pingCache { return pingCache }
+        var params: [String: JSON] = [:]
+        if let actor = try? actorId() { params["actor"] = .string(actor) }
+        let answer = try meetingd().call("system.ping", .object(params))
+        pingCache = answer
+        return answer
+    }
+
+    /// The service's time: what "today" means for defaults.
+    func serviceNow() throws -> Instant {
+        try ping()["now"]?.stringValue.flatMap { try? Instant(rfc3339: $0) } ?? SystemClock.now()
+    }
+
     func clock() throws -> PersonClock {
         if let clockCache { return clockCache }
         let zone = try actor()["time_zone"]?.stringValue ?? "UTC"

@@ -178,7 +178,13 @@ final class MeetctlFinanceAdminTests: XCTestCase {
     func testAdminCommands() throws {
         let c = try MeetctlCommunity.make(#function)
         let admin = c.admin
-        XCTAssertEqual(try admin.json(["ping"])["database"], "ok")
+        let ping = try admin.json(["ping"])
+        XCTAssertEqual(ping["database"], "ok")
+        XCTAssertEqual(ping["now"]?.string, MeetctlCommunity.start, "under --test-clock, the acting person's community's pinned time")
+        XCTAssertTrue(try admin.ok(["ping"]).contains("service time Mon 4 Mar 2030 12:00 UTC"))
+        // Today, for a default, is the community's day too: the week from its pinned date.
+        let week = try (try c.expert).ok(["availability", "show"])
+        XCTAssertTrue(week.hasPrefix("Availability of Talia Kim (\(c.expertEmail)) from Mon 4 Mar 2030 00:00 EST to Mon 11 Mar 2030 00:00 EDT\n"), week)
         XCTAssertEqual(try admin.json(["people"])["items"]?.array?.count, 4)
         let experts = try admin.json(["people", "--role", "expert"])["items"]?.array ?? []
         XCTAssertEqual(experts.map { $0["id"] }, [.string(c.expertId)])

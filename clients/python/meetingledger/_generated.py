@@ -14,7 +14,6 @@ VERSION = "0.2.0"
 # Methods that take no actor.
 OPEN_METHODS = frozenset({
     "rpc.discover",
-    "system.ping",
 })
 
 # Methods that change something: each call gets an idempotency key.
@@ -5303,16 +5302,20 @@ class SystemNamespace:
 
     def ping(
         self,
+        *,
+        actor: Optional[str] = None,
     ) -> SystemPingResult:
         """Liveness: the service version, its time, whether the database answers, and the person a pinned meetingd acts as.
 
         Who may call: anyone. Read-only.
 
+        actor (per_… id): A person whose community's time `now` gives: under meetingd --test-clock, its
+            pinned time
 
         Raises DatabaseUnavailableError, InvalidParamsError, InternalError, AnswerTooLargeError,
         BatchAnswerFullError.
         """
-        return self._client._call("system.ping", {}, False, SystemPingResult.from_json)
+        return self._client._call("system.ping", {"actor": actor}, False, SystemPingResult.from_json)
 
 
 class Namespaces:
