@@ -11,7 +11,7 @@ enum SystemAPI {
     static let ping = MethodDefinition(
         "system.ping", "Liveness: the service version, its time, whether the database answers, and the person a pinned meetingd acts as",
         audience: .anyone, mutating: false,
-        params: [.init("actor", .id(.person), "A person whose community's time `now` gives: under meetingd --test-clock, its pinned time")],
+        params: [.init("actor", .id(.person), "A person whose community's time `now` gives (under meetingd --test-clock, its pinned time); under meetingd --pin-actor only the pinned person, who is the default")],
         result: .object([
             .init("version", .text(), required: true), .init("now", .timestamp, required: true), .init("database", .oneOf(["ok", "unavailable"]), required: true),
             .init("pinned_actor", .id(.person), "Only under meetingd --pin-actor: the person every call acts as"),
@@ -20,7 +20,8 @@ enum SystemAPI {
         body: .open { pipeline, params in
             var database = "ok"
             var now = SystemClock.now()
-            let person = try params.optionalString("actor") ?? pipeline.config.pinnedActor
+            // A pinned meetingd answers for its person only, as every other call does.
+            let person = try RequestPipeline.pinActor(pipeline.config.pinnedActor, params.fields)["actor"]?.stringValue
             let statement = person.map { SystemQueries.now(of: $0, testClock: pipeline.config.testClock) } ?? SystemQueries.now
             do {
                 now = try pipeline.db().query(statement).one().instant("now")

@@ -110,7 +110,7 @@ public final class RequestPipeline {
     /// lend every other person's permissions. Pinned, every call acts as PERSON: a call without
     /// `actor` acts as them (the client need not know the id), one naming anyone else is refused.
     /// This is the only place the rule lives; every call that has an actor passes here first.
-    static func pinActor(_ pinned: String?, _ fields: [String: JSON]) throws -> [String: JSON] {
+    public static func pinActor(_ pinned: String?, _ fields: [String: JSON]) throws -> [String: JSON] {
         guard let pinned else { return fields }
         switch fields["actor"] {
         case nil, .null?:

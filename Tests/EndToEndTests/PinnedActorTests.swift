@@ -52,6 +52,8 @@ final class PinnedActorTests: EndToEndTestCase {
 
         let ping = try Meetingd.result(of: try pinned.call("system.ping"))
         XCTAssertEqual(ping["pinned_actor"], .string(p.expert), "ping tells the client who it is: \(ping)")
+        XCTAssertEqual(try Meetingd.result(of: try call(pinned, "system.ping", actor: .string(p.expert), [:]))["pinned_actor"], .string(p.expert))
+        assertPinnedRefusal(try call(pinned, "system.ping", actor: .string(p.user), [:]), "ping for another person's community")
 
         let before = try Meetingd.result(of: try call(pinned, "availability.get", actor: nil, own.merging(Self.week) { a, _ in a }))
         XCTAssertEqual(try Meetingd.result(of: try call(pinned, "availability.get", actor: .string(p.expert), own.merging(Self.week) { a, _ in a })), before)

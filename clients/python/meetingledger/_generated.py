@@ -5309,8 +5309,8 @@ class SystemNamespace:
 
         Who may call: anyone. Read-only.
 
-        actor (per_… id): A person whose community's time `now` gives: under meetingd --test-clock, its
-            pinned time
+        actor (per_… id): A person whose community's time `now` gives (under meetingd --test-clock, its
+            pinned time); under meetingd --pin-actor only the pinned person, who is the default
 
         Raises DatabaseUnavailableError, InvalidParamsError, InternalError, AnswerTooLargeError,
         BatchAnswerFullError.
