@@ -354,11 +354,13 @@ public enum Pricing {
     }
 
     /// The price of a meeting moved to a new length: a service price is worked out again from the
-    /// service; an expert's price scales pro rata from the meeting's own length.
+    /// service; an expert's price scales pro rata from the price and length the expert set (so a
+    /// length changed and changed back costs what it did).
     public static func price(of meeting: Meeting, service: ServiceFacts?, lengthMinutes: Int64) throws -> Int64 {
         guard lengthMinutes != meeting.state.lengthMinutes else { return meeting.state.priceCredits }
         if meeting.priceSource == .service, let service { return try price(of: service, lengthMinutes: lengthMinutes) }
-        return try scaled(meeting.state.priceCredits, from: meeting.state.lengthMinutes, to: lengthMinutes)
+        let basis = meeting.priceBasis ?? PriceBasis(credits: meeting.state.priceCredits, minutes: meeting.state.lengthMinutes)
+        return try scaled(basis.credits, from: basis.minutes, to: lengthMinutes)
     }
 
     static func scaled(_ credits: Int64, from baseMinutes: Int64, to minutes: Int64) throws -> Int64 {

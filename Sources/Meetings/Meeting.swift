@@ -58,6 +58,9 @@ public struct Meeting: Sendable, Equatable {
     /// What was returned to the user once its credits were (credit_status returned): its last
     /// release, read from the ledger; nil otherwise.
     public var returnedCredits: Int64? = nil
+    /// The price and length an expert's price was set on (price_source `expert`): every new
+    /// length is priced pro rata from them, not from a price already rounded for another length.
+    public var priceBasis: PriceBasis? = nil
 
     public init(
         id: String, state: MeetingState, priceSource: PriceSource, serviceId: String, skill: String?, userId: String, expertId: String,
@@ -172,5 +175,16 @@ extension Meeting {
         o["agenda_answers"] = []
         o["details_hidden"] = true
         return .object(o)
+    }
+}
+
+/// A price for a length, that other lengths are priced pro rata from.
+public struct PriceBasis: Sendable, Equatable {
+    public var credits: Int64
+    public var minutes: Int64
+
+    public init(credits: Int64, minutes: Int64) {
+        self.credits = credits
+        self.minutes = minutes
     }
 }

@@ -192,6 +192,7 @@ public enum MeetingDecider {
         attempt.expertProposesTime = true
         let verdict = try BookingRules.check(attempt, c)
         var m = newMeeting(c, ids: ids, state: d.next, priceSource: .expert, serviceId: service.id, user: user, expert: expert, studentId: input.studentId)
+        m.priceBasis = PriceBasis(credits: input.priceCredits, minutes: input.lengthMinutes)
         m.accept(verdict)
         m.skill = input.skill
         m.sessionType = input.sessionType

@@ -52,6 +52,9 @@ public enum Records {
         meeting.acceptedOverlaps = try j.strings("accepted_overlaps")
         meeting.followsMeetingId = try j.optionalString("follows_meeting_id")
         meeting.returnedCredits = try j.optionalInt("returned_credits")
+        if let credits = try j.optionalInt("price_basis_credits"), let minutes = try j.optionalInt("price_basis_minutes") {
+            meeting.priceBasis = PriceBasis(credits: credits, minutes: minutes)
+        }
         return meeting
     }
 

@@ -258,6 +258,28 @@ final class BookingRulesPathTests: EndToEndTestCase {
         XCTAssertEqual(try w.trail(try MeetingWorld.id(of: long)), ["hold pending 400"])
     }
 
+    /// An expert's price is priced from the price and length the expert set: a length changed
+    /// and changed back costs what it did (10 credits an hour → 5 minutes, 1 credit → an hour,
+    /// 10 credits, not 12 scaled from the rounded 1), held and agreed at that.
+    func testAnExpertsPriceComesBackWithItsLength() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let start = MeetingTime.at(day: 7, hour: 10)
+        let id = try MeetingWorld.id(of: try w.propose(start: start, price: 10, lengthMinutes: 60))
+        XCTAssertEqual(try w.act("meeting.reschedule", as: w.expert, id, ["start": .string(start), "length_minutes": 5])["price_credits"], 1)
+        XCTAssertEqual(try w.act("meeting.reschedule", as: w.expert, id, ["start": .string(start), "length_minutes": 60])["price_credits"], 10)
+        XCTAssertEqual(try w.act("meeting.reschedule", as: w.expert, id, ["start": .string(start), "length_minutes": 50])["price_credits"], 9)
+        let agreed = try w.act("meeting.confirm", as: w.user, id)
+        XCTAssertEqual([agreed["status"], agreed["price_credits"], agreed["held_credits"]], ["agreed", 9, 9])
+        // An agreed meeting moved to another length and back, through new dates both ways.
+        let later = MeetingTime.at(day: 8, hour: 10)
+        try w.act("meeting.reschedule", as: w.user, id, ["start": .string(later), "length_minutes": 45])
+        XCTAssertEqual(try w.act("meeting.confirm_alternate", as: w.expert, id)["price_credits"], 8)
+        try w.act("meeting.reschedule", as: w.user, id, ["start": .string(later), "length_minutes": 60])
+        let back = try w.act("meeting.confirm_alternate", as: w.expert, id)
+        XCTAssertEqual([back["price_credits"], back["held_credits"]], [10, 10])
+        XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(blocked: 10))
+    }
+
     /// `meeting.log_session` checks `expected_version`, as it publishes.
     func testLoggingChecksTheExpectedVersion() throws {
         let w = try MeetingWorld(self, label: #function)

@@ -132,10 +132,27 @@ final class MeetingDeciderTests: XCTestCase {
         var c = try context()
         var m = try proposal(c, start: T.at(day: 2, hour: 10))
         m.state.priceCredits = 80
+        m.priceBasis = PriceBasis(credits: 80, minutes: m.state.lengthMinutes)
         XCTAssertEqual(try Pricing.price(of: m, service: c.service, lengthMinutes: 90), 120)
         m.priceSource = .service
         XCTAssertEqual(try Pricing.price(of: m, service: c.service, lengthMinutes: 90), 150)
         c.meeting = m
+    }
+
+    /// An expert's price is scaled from the price and length they set, not from a price already
+    /// rounded up for another length: back at its length, it is what they set.
+    func testAnExpertsPriceScalesFromWhatTheExpertSet() throws {
+        let c = try context()
+        var m = try proposal(c, start: T.at(day: 2, hour: 10))
+        XCTAssertEqual(m.priceBasis, PriceBasis(credits: m.state.priceCredits, minutes: m.state.lengthMinutes), "a proposal keeps its own price as the basis")
+        m.priceBasis = PriceBasis(credits: 10, minutes: 60)
+        m.state.lengthMinutes = 5
+        m.state.priceCredits = 1
+        XCTAssertEqual(try Pricing.price(of: m, service: c.service, lengthMinutes: 60), 10)
+        XCTAssertEqual(try Pricing.price(of: m, service: c.service, lengthMinutes: 50), 9)
+        XCTAssertEqual(try Pricing.price(of: m, service: c.service, lengthMinutes: 5), 1, "its own length keeps its price")
+        m.priceBasis = nil
+        XCTAssertEqual(try Pricing.price(of: m, service: c.service, lengthMinutes: 60), 12, "without a basis (as before): from the current price")
     }
 
     /// A series occurrence that cannot be booked keeps the user's balance out of its shared
