@@ -54,7 +54,7 @@ enum MeetingAPI {
         .init("price_credits", .credits, required: true),
         .init("held_credits", .credits, required: true,
               "What the open hold holds (0 unless credit_status is blocked): the price, except while an expert's counter-offer of another length waits for the user, when the hold the user made stays until their answer replaces or releases it"),
-        .init("returned_credits", .nullable(.credits), required: true, "What was returned to the user once the credits were (credit_status returned): the hold released, which may differ from the price after a counter-offer of another length"),
+        .init("returned_credits", .nullable(.credits), required: true, "What went back to the user: the hold released (credit_status returned), which may differ from the price after a counter-offer of another length; or the part of the hold a partial late-cancellation charge did not take (credit_status paid; null when it took all)"),
         .init("charged_credits", .nullable(.credits), required: true, "What the user paid once the hold was captured (credit_status paid): the price, or a late cancellation's share of it"),
         .init("follows_meeting_id", .nullable(.id(.meeting)), required: true, "The meeting this one was proposed to follow (meeting.propose's from_meeting_id)"),
         .init("price_source", .oneOf(PriceSource.allCases.map(\.rawValue)), required: true),

@@ -253,7 +253,8 @@ public enum Lifecycle {
         if late && !confirmLate {
             let consequences = p == .expert
                 ? "The user's credits will be returned and the meeting cancelled on the video platform."
-                : (charge > 0 ? "\(charge) of the \(m.priceCredits) credits will be charged and the rest returned." : "The credits will be returned.")
+                : (charge >= m.priceCredits ? "The \(m.priceCredits) credits will be charged."
+                    : charge > 0 ? "\(charge) of the \(m.priceCredits) credits will be charged and the rest returned." : "The credits will be returned.")
             throw AppError.lateCancellationRequiresConfirmation(windowHours: s.cancellationWindowHours, consequences: consequences)
         }
         return (late, charge)

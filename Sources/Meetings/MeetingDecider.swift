@@ -452,10 +452,14 @@ public enum MeetingDecider {
                     feeCredits: Fees.platformFee(captured: credits, percent: percent), feePercent: percent))
                 m.holdTransferId = nil
                 m.chargedCredits = credits
+                // A partial charge returns the rest of the hold.
+                let held = before?.state.heldCredits ?? m.state.heldCredits
+                m.returnedCredits = held > credits ? held - credits : nil
             }
         }
-        // As a meeting is read back: what was returned only while its credits stand returned.
-        if m.state.creditStatus != .returned { m.returnedCredits = nil }
+        // As a meeting is read back: what was returned only while its credits stand returned, or
+        // the rest of a hold charged in part.
+        if m.state.creditStatus != .returned && m.state.creditStatus != .paid { m.returnedCredits = nil }
         // SEQUENCE is raised for every revision of an invitation already sent (RFC 5545
         // 3.8.7.4): a move, a cancellation, or a new place or video link of the agreed meeting,
         // which calendar clients would otherwise ignore as the version they already hold. The

@@ -195,7 +195,7 @@ enum CellFormat: Sendable {
     case accountName
     /// An account's owner by the names the row carries (`owner_first_name`, `owner_last_name`).
     case ownerName
-    /// `price (credit_status)` of a meeting; `price (charged credit_status)` when the user paid a share of it.
+    /// `price (credit_status)` of a meeting; `price (charged credit_status, returned returned)` when the user paid a share of it.
     case meetingCredits
     case minutes
     /// An ISO weekday (1 Monday … 7 Sunday) by its short name.

@@ -51,11 +51,12 @@ enum Render {
             let name = [item["owner_first_name"]?.stringValue, item["owner_last_name"]?.stringValue].compactMap { $0 }.joined(separator: " ")
             return name.isEmpty ? plain(value) : name
         case .meetingCredits:
-            // A late cancellation's charge is a share of the price: "100 (50 paid)".
+            // A late cancellation's charge is a share of the price: "100 (50 paid, 50 returned)".
             let price = item["price_credits"].map(plain) ?? "-"
             let status = item["credit_status"]?.stringValue ?? "-"
             if let charged = item["charged_credits"]?.intValue, charged != item["price_credits"]?.intValue {
-                return "\(price) (\(charged) \(status))"
+                let returned = item["returned_credits"]?.intValue.map { ", \($0) returned" } ?? ""
+                return "\(price) (\(charged) \(status)\(returned))"
             }
             // A counter-offer of another length leaves the user's earlier hold in place, and a
             // decline of it returns that hold, not the new price.

@@ -397,7 +397,7 @@ final class MeetingSeedTests: EndToEndTestCase {
         let id = try w.agreed(start: MeetingTime.at(day: 1, hour: 10))
         _ = try w.drainOutbox()
         let error = try w.refuse("meeting.cancel", as: w.user, id, ["reason_code": "illness"], code: 4013)
-        XCTAssertTrue(error["data"]?["consequences"]?.string?.contains("100 of the 100 credits") ?? false, "\(error)")
+        XCTAssertTrue(error["data"]?["consequences"]?.string?.contains("The 100 credits will be charged.") ?? false, "\(error)")
         XCTAssertEqual(try w.wallet(), held)
         assertMeeting(try w.act("meeting.cancel", as: w.user, id, ["reason_code": "illness", "confirm_late": true]), status: "cancelled", credit: "paid")
         let last = try w.timelineEvents(id).last
