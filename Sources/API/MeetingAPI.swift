@@ -65,7 +65,7 @@ enum MeetingAPI {
         .init("expert_approved", .boolean, required: true), .init("user_approved", .boolean, required: true),
         .init("proposed_by", party, required: true, "The side that proposed the meeting's date: the side that asked for it, or the last to propose another (a counter-offer, a new date after a decline)"),
         .init("alternate", .nullable(alternateSchema), required: true),
-        .init("awaiting_action_by", .nullable(party), required: true, "The side whose answer the meeting waits for, if any"),
+        .init("awaiting_action_by", .nullable(party), required: true, "The side whose answer the meeting waits for, if any; an agreed meeting that has ended waits for its expert to log the session (meeting.log_session)"),
         .init("topic", .nullable(.text()), required: true), .init("agenda_answers", .list(.text()), required: true),
         .init("session_type", .nullable(.text()), required: true), .init("hold_transfer_id", .nullable(.id(.transfer)), required: true),
         .init("conflict_accepted", .boolean, required: true, "The expert accepted an overlap with another agreed meeting"),
@@ -277,14 +277,16 @@ enum MeetingAPI {
         "meeting.get", "One meeting", audience: .member, mutating: false, params: [meetingId], result: meetingSchema, errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             statements: { scope, p in [MeetingQueries.meeting(communityId: scope.communityId, meetingId: try p.string("meeting_id"))] },
-            respond: { ctx, rows, p in try readable(ctx, try MeetingQueries.decodeMeeting(rows[0]), try p.string("meeting_id")).json(seenBy: ctx.actor.id) })))
+            respond: { ctx, rows, p in
+                try readable(ctx, try MeetingQueries.decodeMeeting(rows[0]), try p.string("meeting_id")).json(seenBy: ctx.actor.id, at: ctx.now)
+            })))
 
     static let list = MethodDefinition(
         "meeting.list",
         "The actor's meetings as user (or as the student a meeting is for) or expert — both without role, each marked with the person's side: those awaiting the actor's action first, then by start",
         audience: .member, mutating: false,
         params: [.init("role", .oneOf(["user", "expert"]), "One side only (default: both)"), .init("status", .oneOf(MeetingStatus.allCases.map(\.rawValue))),
-                 .init("from", .timestamp, "Meetings ending after this time (default: now)"), .init("to", .timestamp, "Meetings starting before this time"),
+                 .init("from", .timestamp, "Meetings ending after this time (default: now, and then the expert's agreed meetings that have ended too, their sessions still to log, listed first)"), .init("to", .timestamp, "Meetings starting before this time"),
                  .init("person_id", .id(.person), "Admins and office staff may list another person's meetings")] + Page.fields,
         result: Page.resultSchema(meetingSchema), errors: [DocErrors.notFound],
         body: .read(ReadPlan(
@@ -333,7 +335,7 @@ enum MeetingAPI {
         let items: [JSON] = try rows.map { r in
             guard let m = try MeetingQueries.meeting(in: r) else { throw AppError.internalError() }
             keys[m.id] = try key(r, m)
-            var o = m.json(seenBy: ctx.actor.id).objectValue ?? [:]
+            var o = m.json(seenBy: ctx.actor.id, at: ctx.now).objectValue ?? [:]
             o["side"] = .string(try r.string("side"))
             return .object(o)
         }

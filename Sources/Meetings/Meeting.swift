@@ -166,8 +166,14 @@ extension Meeting {
 
     /// The meeting as `personId` may see it: whole, or, when it hides its details from them, only
     /// that it was declined, with whom, for whom and the public reason.
-    public func json(seenBy personId: String) -> JSON {
-        guard hidesDetails(from: personId), var o = json.objectValue else { return json }
+    public func json(seenBy personId: String, at now: Instant? = nil) -> JSON {
+        var whole = json
+        // Read at a time, an ended agreed meeting waits for its session log.
+        if let now, var o = whole.objectValue {
+            o["awaiting_action_by"] = .optional(state.awaiting(at: now)?.rawValue)
+            whole = .object(o)
+        }
+        guard hidesDetails(from: personId), var o = whole.objectValue else { return whole }
         for key in ["start", "end", "length_minutes", "location_id", "video_url", "topic", "session_type", "note", "skill", "alternate",
                     "occurrence_date", "hold_transfer_id", "feedback"] {
             o[key] = .null

@@ -128,6 +128,14 @@ public struct MeetingState: Sendable, Equatable {
     /// office) must process it, giving session type and location (seed 003, steps 11–13).
     public var awaitingProcessing: Bool { status == .awaitingApproval && userApproved && expertApproved }
 
+    /// The party whose action the meeting waits for at `now`: as `awaiting`, and an agreed
+    /// meeting that has ended waits for its expert to log the session (seed 000: pending
+    /// sessions are shown first, with an action required).
+    public func awaiting(at now: Instant) -> Party? {
+        if let party = awaiting { return party }
+        return status == .agreed && end <= now ? .expert : nil
+    }
+
     /// The party whose action the meeting waits for, if any.
     public var awaiting: Party? {
         switch status {

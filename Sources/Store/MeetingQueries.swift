@@ -53,9 +53,10 @@ public enum MeetingQueries {
         }
         // The expert answers requests, new dates the user accepted (to make the session) and
         // the user's alternates; the user (not a student) answers the expert's.
+        // An agreed meeting that has ended waits for its expert's session log.
         let awaiting = """
             (CASE WHEN m.expert_id = $2
-                  THEN CASE WHEN \(expertSideAwaits) THEN 0 ELSE 1 END
+                  THEN CASE WHEN \(expertSideAwaits) OR (m.status = 'agreed' AND m.end_at <= ml_now($1, $8)) THEN 0 ELSE 1 END
                   ELSE CASE WHEN m.user_id = $2 AND ((m.status = 'awaiting_approval' AND NOT m.user_approved)
                               OR (m.status = 'agreed' AND m.alternate_proposed_by = 'expert')) THEN 0 ELSE 1 END
              END)
@@ -66,7 +67,10 @@ public enum MeetingQueries {
                    CASE WHEN m.expert_id = $2 THEN 'expert' ELSE 'user' END AS side
             FROM meetings m
             WHERE m.community_id = $1 AND \(people) AND ($3::text IS NULL OR m.status = $3)
-              AND m.end_at > coalesce($4::timestamptz, ml_now($1, $8)) AND ($5::timestamptz IS NULL OR m.start_at < $5)
+              AND (m.end_at > coalesce($4::timestamptz, ml_now($1, $8))
+                   -- From now by default, and the expert's sessions still to log, whenever they were.
+                   OR ($4::timestamptz IS NULL AND m.expert_id = $2 AND m.status = 'agreed'))
+              AND ($5::timestamptz IS NULL OR m.start_at < $5)
               AND ($6::int IS NULL OR (\(awaiting), m.start_at, m.id) > ($6::int, $7::timestamptz, $9::text))
             ORDER BY rank, m.start_at, m.id
             LIMIT $10

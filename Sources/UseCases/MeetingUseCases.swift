@@ -56,7 +56,7 @@ public enum MeetingUseCases {
                 let actor = try booker(ctx, userId: i.userId)
                 i.bookedByStaff = actor != .party(.user)
                 let change = try MeetingDecider.request(c, i)
-                return MeetingWrites.outcome(ctx, c, [change], by: actor, response: change.after.json(seenBy: ctx.actor.id))
+                return MeetingWrites.outcome(ctx, c, [change], by: actor, response: change.after.json(seenBy: ctx.actor.id, at: ctx.now))
             },
             translate: MeetingWrites.translate)
     }
@@ -107,7 +107,7 @@ public enum MeetingUseCases {
                 let i = try input(params, c)
                 let change = try MeetingDecider.act(c, by: person(ctx), i)
                 let actor = try MeetingDecider.meetingActor(meeting, person(ctx), allowAdmin: i.allowAdmin)
-                return MeetingWrites.outcome(ctx, c, [change], by: actor, response: change.after.json(seenBy: ctx.actor.id))
+                return MeetingWrites.outcome(ctx, c, [change], by: actor, response: change.after.json(seenBy: ctx.actor.id, at: ctx.now))
             },
             translate: MeetingWrites.translate)
     }
@@ -133,7 +133,7 @@ public enum MeetingUseCases {
                 if let (cancelled, series) = try SeriesDecider.cancelOccurrence(
                     c, by: person(ctx), reasonCode: i.reasonCode, note: i.note, confirmLate: i.confirmLate, expectedVersion: i.expectedVersion)
                 {
-                    var response = cancelled.after.json(seenBy: ctx.actor.id).objectValue ?? [:]
+                    var response = cancelled.after.json(seenBy: ctx.actor.id, at: ctx.now).objectValue ?? [:]
                     response["cancelled_occurrences"] = .array(series.meetings.dropFirst().map { .string($0.after.id) })
                     response["series_status"] = .string(series.series.status)
                     var writes = MeetingWrites.writeSet(ctx, c, series.meetings, by: actor)
@@ -143,7 +143,7 @@ public enum MeetingUseCases {
                 let change = try MeetingDecider.act(
                     c, by: person(ctx),
                     .init(command: .cancel(reasonCode: i.reasonCode, note: i.note, confirmLate: i.confirmLate), expectedVersion: i.expectedVersion))
-                return MeetingWrites.outcome(ctx, c, [change], by: actor, response: change.after.json(seenBy: ctx.actor.id))
+                return MeetingWrites.outcome(ctx, c, [change], by: actor, response: change.after.json(seenBy: ctx.actor.id, at: ctx.now))
             },
             translate: MeetingWrites.translate)
     }

@@ -86,7 +86,7 @@ enum Commands {
 
     static let experts: [CommandSpec] = [
         CommandSpec(
-            path: ["meetings"], section: .experts, summary: "Your meetings from now on, those awaiting your action first (marked *)",
+            path: ["meetings"], section: .experts, summary: "Your meetings from now on and sessions still to log, those awaiting your action first (marked *)",
             details: """
                 One list of the meetings you are in, as user and as expert (an AS column tells them apart where you are on
                 both sides); --role expert or --role user keeps one side.

@@ -61,7 +61,7 @@ enum MeetingCommands {
             columns.insert(Column(header: "AS", key: "side"), at: 2)
         }
         session.out.text(try Render.table(rows, columns, session))
-        if rows.contains(where: { $0["marker"] == "*" }) { session.out.line("* awaiting your action (meetctl confirm / decline / alternate …)") }
+        if rows.contains(where: { $0["marker"] == "*" }) { session.out.line("* awaiting your action (meetctl confirm / decline / alternate …; a session that has ended: meetctl log)") }
     }
 
     /// `meeting show`: the meeting, then its timeline.

@@ -119,6 +119,29 @@ final class MeetctlListingTests: EndToEndTestCase {
     /// SPEC 5.3: a weekly window may be for some services only. `availability set` takes them
     /// after " #" (by name or id), sends them as the window's service_ids, and both it and
     /// `availability show` list them; a window without them is for every service.
+    func testSessionsToLogAreListedFirstUntilLogged() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let expert = try c.expert
+        let ended = try c.agreedMeeting(start: "2030-03-05 10:00")
+        let upcoming = try c.agreedMeeting(start: "2030-03-12 10:00")
+        try c.admin.ok(["clock", "set", "2030-03-06T12:00:00Z"])
+        // A session that has ended waits for its expert's log, whenever it was: listed first.
+        let items = try expert.json(["meetings", "--role", "expert"])["items"]?.array ?? []
+        XCTAssertEqual(items.map { $0["id"]?.string }, [ended, upcoming])
+        XCTAssertEqual(items.map { $0["awaiting_action_by"] }, ["expert", .null])
+        XCTAssertEqual(try expert.json(["meeting", "show", ended])["meeting"]?["awaiting_action_by"], "expert")
+        let table = try expert.ok(["meetings"])
+        let rows = table.split(separator: "\n").map(String.init)
+        XCTAssertTrue(rows.count > 2 && rows[1].contains("*") && rows[1].contains(String(ended.suffix(6))), table)
+        XCTAssertTrue(table.contains("a session that has ended: meetctl log"), table)
+        // The user's side does not see an old meeting of theirs there.
+        XCTAssertEqual(try (try c.user).json(["meetings"])["items"]?.array?.map { $0["id"]?.string }, [upcoming])
+        // With a --from, the list is what it asks for.
+        XCTAssertEqual(try expert.json(["meetings", "--from", "2030-03-06 12:00"])["items"]?.array?.map { $0["id"]?.string }, [upcoming])
+        try expert.ok(["log", ended, "--attendance", "attended"])
+        XCTAssertEqual(try expert.json(["meetings"])["items"]?.array?.map { $0["id"]?.string }, [upcoming], "logged, it leaves the list")
+    }
+
     func testAWeeklyWindowCanBeForSomeServicesOnly() throws {
         let c = try MeetctlCommunity.make(#function)
         let expert = try c.expert

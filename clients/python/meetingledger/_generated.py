@@ -4055,7 +4055,8 @@ class MeetingNamespace:
             optional, and only the pinned person)
         role: One side only (default: both)
         status
-        from_ (date-time): Meetings ending after this time (default: now)
+        from_ (date-time): Meetings ending after this time (default: now, and then the expert's agreed
+            meetings that have ended too, their sessions still to log, listed first)
         to (date-time): Meetings starting before this time
         person_id (per_… id): Admins and office staff may list another person's meetings
         limit (1…500): Page size (default 50)
