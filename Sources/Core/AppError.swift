@@ -96,18 +96,29 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
             details: ["kind": .string(kind), "id": .string(id)])
     }
 
+    /// A step the meeting's state refuses. The message says the step in words (`action` stays
+    /// the method's name in the details) and, given a reason, that reason rather than the status.
     public static func invalidState(status: String, action: String, why: String? = nil) -> AppError {
-        AppError(
+        let step = stepWords[action] ?? action.replacingOccurrences(of: "_", with: " ")
+        return AppError(
             .invalidState,
-            message: "Cannot \(action) a meeting whose status is \(status)" + (why.map { ": \($0)" } ?? ""),
+            message: why.map { "Cannot \(step) this meeting: \($0)" } ?? "Cannot \(step) a meeting whose status is \(status)",
             details: ["status": .string(status), "action": .string(action)])
     }
+
+    /// A meeting step as a sentence says it: "Cannot log the session of this meeting".
+    static let stepWords = [
+        "log_session": "log the session of", "report_no_show": "report a no-show for", "reschedule": "give a new date to",
+        "confirm_alternate": "confirm the new date of", "reject_alternate": "reject the new date of",
+        "withdraw_alternate": "withdraw the new date of", "calendar": "give the calendar invitation of", "skip": "skip",
+        "set_video_link": "set the video link of",
+    ]
 
     public static func timeConflict(meetingIds: [String]) -> AppError {
         AppError(
             .timeConflict,
             message: "Time conflict: the expert already has an agreed meeting at that time; "
-                + "pass accept_conflicts: true to confirm anyway",
+                + "pass accept_conflicts: true to go ahead anyway",
             details: ["meeting_ids": .array(meetingIds.map { .string($0) })])
     }
 

@@ -291,6 +291,13 @@ final class LifecycleRulesTests: XCTestCase {
         XCTAssertEqual(noShow.ledger, [.capture(credits: 100)])
         XCTAssertTrue(noShow.countsAsUserNoShow)
         XCTAssertEqual(code { try self.decide(self.agreed, .logSession(attendance: .attended, durationAdjustMinutes: 0, feedback: nil), .party(.expert)) }, "invalid_state")
+        // The refusal says the step in words and its reason, not the status that allows logging.
+        do {
+            _ = try decide(agreed, .logSession(attendance: .attended, durationAdjustMinutes: 0, feedback: nil), .party(.expert))
+        } catch let e as AppError {
+            XCTAssertTrue(e.message.hasPrefix("Cannot log the session of this meeting: the meeting has not started yet"), e.message)
+            XCTAssertEqual(e.details["action"], "log_session", "the method's name stays in the details")
+        }
         // An attended session lasted some time: taking all 60 minutes off is refused.
         XCTAssertEqual(code { try self.decide(self.agreed, .logSession(attendance: .attended, durationAdjustMinutes: -60, feedback: nil), .party(.expert), now: after) }, "invalid_params")
     }
