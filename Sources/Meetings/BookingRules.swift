@@ -216,6 +216,12 @@ public enum BookingRules {
             guard let studentId = a.studentId else { return }
             guard let student = c.student, student.id == studentId else { throw AppError.notFound("student", studentId) }
             guard c.studentLinked else {
+                // Named in the call, the param is wrong; a meeting already for the student is
+                // refused for the link that has gone since.
+                guard a.path.createsMeeting else {
+                    throw AppError.forbidden(
+                        "this meeting is for a student the user no longer acts for; an admin or the office links them again with student.link")
+                }
                 throw AppError.invalidParams(
                     field: "student_id", reason: "is not a student this user acts for; an admin or the office links them with student.link")
             }

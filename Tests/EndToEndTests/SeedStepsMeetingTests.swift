@@ -101,6 +101,14 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         XCTAssertEqual(invites.first?["payload"]?["title"]?.string, "Alex and \(expertFirst) - TP")
         let ics = invites.first?["payload"]?["ics"]?.string ?? ""
         XCTAssertTrue(ics.contains("booked by"), ics)
+
+        // Unlinked since, the customer may not move the student's meeting: refused for the link,
+        // not for a param the call never had; cancelling stays theirs.
+        try w.meetingd.result("student.unlink", as: w.admin, ["customer_id": .string(customer), "student_id": .string(student)])
+        let moved = try w.refuse("meeting.reschedule", as: customer, id, ["start": .string(MeetingTime.at(day: 7, hour: 14))], code: 4003)
+        XCTAssertTrue(moved["message"]?.string?.contains("no longer acts for") ?? false, "\(moved)")
+        XCTAssertNil(moved["data"]?["field"], "\(moved)")
+        try w.act("meeting.cancel", as: customer, id, ["reason_code": "other"])
         try w.assertReconciled()
     }
 
