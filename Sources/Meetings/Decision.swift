@@ -61,12 +61,16 @@ public struct TimelineEvent: Sendable, Equatable {
     public var reasonCode: String?
     public var note: String?
     public var details: [String: JSON]
+    /// Taken by the service on a setting's behalf (an auto-accepted request's approval), not by
+    /// the person whose call caused it: recorded with the system as its actor.
+    public var bySystem: Bool
 
-    public init(_ kind: String, reasonCode: String? = nil, note: String? = nil, details: [String: JSON] = [:]) {
+    public init(_ kind: String, reasonCode: String? = nil, note: String? = nil, details: [String: JSON] = [:], bySystem: Bool = false) {
         self.kind = kind
         self.reasonCode = reasonCode
         self.note = note
         self.details = details
+        self.bySystem = bySystem
     }
 }
 

@@ -21,7 +21,7 @@ public enum Lifecycle {
         d.events = [TimelineEvent(bookedByStaff ? "requested_for_user" : "requested_by_user"), TimelineEvent("user_approval")]
         ensureHold(&d)
         if autoAccept {
-            d.events.append(TimelineEvent("expert_approval", details: ["auto_accept": true]))
+            d.events.append(TimelineEvent("expert_approval", details: ["auto_accept": true], bySystem: true))
             d.video = [.create]
             d.notifications = [Notification("meeting_confirmed", to: .user), Notification("meeting_confirmed", to: .expert)]
         } else {

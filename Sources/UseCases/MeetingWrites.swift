@@ -24,7 +24,11 @@ enum MeetingWrites {
         let authorId: String? = actor == .system ? nil : ctx.actor.id
         var writes = WriteSet(communityId: ctx.communityId, now: c.now, ledgerAt: ctx.testClock ? c.now : nil, actorId: authorId)
         for change in changes {
-            let events = change.decision.events.map { EventRecord(event: $0, actorId: authorId, actorRole: actor.role) }
+            let events = change.decision.events.map { event in
+                event.bySystem
+                    ? EventRecord(event: event, actorId: nil, actorRole: MeetingActor.system.role)
+                    : EventRecord(event: event, actorId: authorId, actorRole: actor.role)
+            }
             writes.meetings.append(MeetingWrite(change: change, events: events))
             writes.outbox += messages(change, eventId: events.first?.id, context: c, actor: actor)
             if let suspension = change.suspension {

@@ -177,6 +177,9 @@ final class MeetingSeedTests: EndToEndTestCase {
         let id = try MeetingWorld.id(of: m)
         assertMeeting(m, status: "agreed", credit: "blocked", expertApproved: true, userApproved: true)
         XCTAssertEqual(try w.timeline(id), ["requested_by_user", "user_approval", "expert_approval"])
+        // The approval is the community's setting at work, not the user's act.
+        let actors = try w.timelineEvents(id).map { [$0["actor_role"] ?? .null, $0["actor_id"] ?? .null] }
+        XCTAssertEqual(actors, [["user", .string(w.user)], ["user", .string(w.user)], ["system", .null]])
         XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["meeting_confirmed→expert", "meeting_confirmed→user", "video.create→video"]))
         XCTAssertEqual(try w.wallet(), held)
         try w.assertReconciled()
