@@ -112,6 +112,32 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// The weekly usage limit counts a student's meetings for the student, whoever booked them:
+    /// a customer with two students books one meeting for each in the same week under a limit
+    /// of one, and a student whose customer booked for them this week cannot book another.
+    func testTheWeeklyLimitCountsTheStudentsMeetings() throws {
+        let w = try tutorPlace(settings: ["weekly_usage_limit": 1])
+        let customer = w.user
+        let first = try w.addNamedUser(firstName: "Alex", lastName: "Young", credits: 500)
+        let second = try w.addNamedUser(firstName: "Bea", lastName: "Young", credits: 0)
+        for student in [first, second] {
+            try link(w, customer: customer, student: student)
+            try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(student), "expert_id": .string(w.expert)])
+        }
+        func forStudent(_ student: String, day: Int) -> [String: JSONValue] {
+            var params = w.requestParams(start: MeetingTime.at(day: day, hour: 10))
+            params["student_id"] = .string(student)
+            return params
+        }
+        try w.meetingd.result("meeting.request", as: customer, forStudent(first, day: 7))
+        try w.meetingd.result("meeting.request", as: customer, forStudent(second, day: 8))
+        let own = try w.meetingd.error("meeting.request", as: first, w.requestParams(start: MeetingTime.at(day: 9, hour: 10)), code: 4022)
+        XCTAssertEqual(own["data"]?["limit"], 1)
+        XCTAssertEqual(try w.wallet(first), MeetingWorld.wallet(granted: 500), "nothing held for the refused request")
+        try w.meetingd.result("meeting.request", as: first, w.requestParams(start: MeetingTime.at(day: 14, hour: 10)))
+        try w.assertReconciled()
+    }
+
     /// The student's invitation names the tutor they meet, not their own customer; and the
     /// first invitation of a request the tutor answered with another time is the invitation's
     /// first version ("Invitation:", SEQUENCE 0): no calendar held an earlier one.

@@ -3311,9 +3311,10 @@ class CommunityNamespace:
             time_conflict
         no_show_policy
         weekly_usage_limit (1…1000): Most meetings a user may have in one week (Monday to Monday in the
-            community's zone; null: no limit). It counts the meetings the user has committed to: requested,
-            agreed or completed; declined, expired and cancelled ones, and an expert's proposals not yet
-            accepted, do not count
+            community's zone; null: no limit). A student's meetings count for the student, whoever booked
+            them (a customer's bookings for a student are not the customer's). It counts the meetings the
+            user has committed to: requested, agreed or completed; declined, expired and cancelled ones, and
+            an expert's proposals not yet accepted, do not count
         labels
         short_name
         time_zone
