@@ -288,7 +288,14 @@ public enum BookingRules {
                     throw AppError.slotUnavailable("the expert already has a meeting or a held request at that time")
                 }
             }
-            throw AppError.slotUnavailable("the time is not within the expert's availability at that location")
+            // Why not, said as it is: hours kept for other services, hours at other places, or none.
+            if serviceId != nil, isAvailable(availability, serviceId: nil, start: a.start, end: a.end, locationId: locationId) {
+                throw AppError.slotUnavailable("the expert's hours at that time are for other services only")
+            }
+            if locationId != nil, isAvailable(availability, serviceId: serviceId, start: a.start, end: a.end, locationId: nil) {
+                throw AppError.slotUnavailable("the expert's hours at that time are at another location")
+            }
+            throw AppError.slotUnavailable("the time is not within the expert's hours")
         case .heldTime:
             let agreed = Set(c.agreed.map(\.meetingId))
             let held = c.occupying.filter { $0.meetingId != a.meetingId && !agreed.contains($0.meetingId) && $0.overlaps(start: a.start, end: a.end) }

@@ -189,6 +189,27 @@ final class SchedulingSearchTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// A time refused for the expert's hours says why: hours kept for other services, hours at
+    /// another location, or no hours then.
+    func testATimeOutsideTheHoursSaysWhy() throws {
+        let w = try world()
+        let (chem, bio) = (try w.addService("Why A \(TestEnvironment.uniqueTag())"), try w.addService("Why B \(TestEnvironment.uniqueTag())"))
+        let (room, video) = (try w.addLocation("Why room"), try w.addLocation("Why video", kind: "virtual"))
+        let gus = try w.addScheduledExpert(firstName: "Gus", timeZone: "UTC", services: [chem, bio], rules: [
+            weeklyRule(4, "06:00", "10:00", at: [room], services: [chem]), weeklyRule(5, "06:00", "10:00", at: [video]),
+        ])
+        func refusal(_ service: String, _ start: String) throws -> String {
+            let error = try w.meetingd.error("meeting.request", as: w.user, [
+                "service_id": .string(service), "expert_id": .string(gus), "start": .string(start), "location_id": .string(room),
+            ], code: 4011)
+            return error["message"]?.string ?? "\(error)"
+        }
+        XCTAssertTrue(try refusal(bio, "2030-03-14T07:00:00Z").hasSuffix("the expert's hours at that time are for other services only"))
+        XCTAssertTrue(try refusal(chem, "2030-03-15T07:00:00Z").hasSuffix("the expert's hours at that time are at another location"))
+        XCTAssertTrue(try refusal(chem, "2030-03-16T07:00:00Z").hasSuffix("the time is not within the expert's hours"))
+        try w.requestWith(start: "2030-03-14T07:00:00Z", expert: gus, ["service_id": .string(chem), "location_id": .string(room)])
+    }
+
     /// Starts fall on the community's grid: every `slot_minutes` from local midnight in the
     /// community's zone; `length_minutes` sets the meeting length searched for.
     func testSlotGranularityAndTheCommunitysGrid() throws {
