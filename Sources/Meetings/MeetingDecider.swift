@@ -267,10 +267,11 @@ public enum MeetingDecider {
         if details == nil, case .confirmAlternate = command, m.state.status == .awaitingApproval {
             details = ConfirmDetails(sessionType: nil, locationId: nil)
         }
-        if let details { try applyConfirmDetails(details, c, m, actor, &after) }
         var d = try Lifecycle.decide(
             m.state, command, by: actor, now: c.now, settings: c.settings, needsProcessing: ProcessingRule.needed(c.settings, sessionType: m.sessionType),
             dateAfterRejection: m.declineReason != nil)
+        // The session's details are asked for only of a step the meeting's state and time allow.
+        if let details { try applyConfirmDetails(details, c, m, actor, &after) }
         // The timeline keeps the session details the expert's side gave when making the session.
         if details != nil, let i = d.events.firstIndex(where: { ["expert_approval", "processed_by_expert"].contains($0.kind) }) {
             d.events[i].details["session_type"] = .optional(after.sessionType)

@@ -535,6 +535,11 @@ final class MeetingSeedTests: EndToEndTestCase {
         XCTAssertEqual(try w.refuse("meeting.confirm_alternate", as: w.expert, id, code: -32602)["data"]?["field"], "session_type")
         assertMeeting(try w.meeting(id), status: "awaiting_approval", credit: "blocked", start: day8)
         assertMeeting(try w.act("meeting.confirm", as: w.expert, id, ["session_type": "online"]), status: "agreed", credit: "blocked", start: day8)
+        // A step the meeting's state refuses is refused for that, before any detail is asked for:
+        // the expert's own proposal waits for the user, whatever the session type.
+        let proposal = try MeetingWorld.id(of: w.propose(start: day9))
+        let waiting = try w.refuse("meeting.confirm", as: w.expert, proposal, code: 4009)
+        XCTAssertTrue(waiting["message"]?.string?.contains("it waits for the user") ?? false, "\(waiting)")
         try w.assertReconciled()
     }
 
