@@ -36,6 +36,8 @@ enum SeriesAPI {
         ], additional: true))), required: true),
         .init("occurrences", .list(occurrenceSchema), required: true),
         .init("next_occurrence", .nullable(occurrenceSchema), required: true, "The next upcoming occurrence"),
+        .init("user_name", .nullable(.text()), "The user's name (null while the series has no occurrence)"),
+        .init("expert_name", .nullable(.text()), "The expert's name (null while the series has no occurrence)"),
     ], additional: true))
 
     static let create = MethodDefinition(

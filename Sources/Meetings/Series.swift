@@ -476,6 +476,8 @@ extension Series {
             "first_date": .string(firstDate.description), "length_minutes": .int(lengthMinutes), "weeks": .optional(weeks),
             "topic": .optional(booked.topic), "agenda_answers": .array(booked.agendaAnswers.map { .string($0) }),
             "skip_dates": .array(skipItems), "occurrences": .array(items), "next_occurrence": next ?? .null,
+            // The parties by name, as every occurrence carries them (none before the first).
+            "user_name": .optional(sortedOccurrences.first?.userName), "expert_name": .optional(sortedOccurrences.first?.expertName),
         ]
     }
 

@@ -174,7 +174,7 @@ struct Column: Sendable {
     var optional: Bool = false
 }
 
-enum CellFormat: Sendable {
+enum CellFormat: Sendable, Equatable {
     case text
     /// An instant shown on the acting person's clock.
     case time
@@ -187,8 +187,12 @@ enum CellFormat: Sendable {
     case serviceName
     /// A location id shown with its name.
     case location
+    /// A list of location ids by their names.
+    case locations
     /// A person id shown as `First Last (email)` (the id when the actor may not see them).
     case person
+    /// A person id shown by the name the item carries under this key, else as `person`.
+    case personNamed(String)
     /// An account id shown with what it is: `Sam Lee's wallet (acc_…)`.
     case account
     /// What an account is alone, for narrow columns: `Sam Lee's wallet` (its id when unknown).

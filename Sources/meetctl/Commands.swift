@@ -20,6 +20,7 @@ enum Commands {
     static let meetingRecord: OutputSpec = .record([
         Column(header: "Meeting", key: "id"),
         Column(header: "Status", key: "status"),
+        Column(header: "  reason", key: "decline_reason.label", optional: true),
         Column(header: "Awaiting", key: "awaiting_action_by", optional: true),
         Column(header: "Start", key: "start", format: .time),
         Column(header: "End", key: "end", format: .time),
@@ -71,7 +72,7 @@ enum Commands {
 
     static let periodRecord: OutputSpec = .record([
         Column(header: "Period", key: "id"), Column(header: "Kind", key: "kind"), Column(header: "Start", key: "start", format: .time),
-        Column(header: "End", key: "end", format: .time), Column(header: "Locations", key: "location_ids", format: .compact),
+        Column(header: "End", key: "end", format: .time), Column(header: "Locations", key: "location_ids", format: .locations),
     ])
 
     static let personRecord: OutputSpec = .record([
@@ -126,8 +127,8 @@ enum Commands {
             output: .table(key: "items", [
                 Column(header: "SERIES", key: "id"), Column(header: "STATUS", key: "status"), Column(header: "WEEKDAY", key: "weekday", format: .weekday),
                 Column(header: "TIME", key: "local_time"), Column(header: "ZONE", key: "time_zone"),
-                Column(header: "NEXT", key: "next_occurrence.start", format: .time), Column(header: "USER", key: "user_id"),
-                Column(header: "EXPERT", key: "expert_id"), Column(header: "SKIPPED", key: "skip_dates", format: .compact),
+                Column(header: "NEXT", key: "next_occurrence.start", format: .time), Column(header: "USER", key: "user_id", format: .personNamed("user_name")),
+                Column(header: "EXPERT", key: "expert_id", format: .personNamed("expert_name")), Column(header: "SKIPPED", key: "skip_dates", format: .compact),
             ], empty: "No series."),
             allPages: true),
         CommandSpec(
@@ -530,7 +531,7 @@ enum Commands {
             output: .record([
                 Column(header: "Service", key: "id"), Column(header: "Name", key: "name"), Column(header: "Kind", key: "kind"),
                 Column(header: "Length", key: "default_length_minutes", format: .minutes), Column(header: "Price", key: "price_credits"),
-                Column(header: "Expert", key: "expert_id", optional: true), Column(header: "Skills", key: "skills", format: .compact, optional: true),
+                Column(header: "Expert", key: "expert_id", format: .person, optional: true), Column(header: "Skills", key: "skills", format: .compact, optional: true),
                 Column(header: "Agenda", key: "agenda_questions", format: .compact, optional: true),
             ])),
         CommandSpec(
@@ -541,7 +542,11 @@ enum Commands {
                 OptionSpec(name: "remove", kind: .flag, help: "Decertify instead (booked meetings stay)"),
             ],
             method: "service.certify", mutating: true,
-            output: .message { r, _ in "\(Render.plain(r["expert_id"] ?? nil)) is \(r["certified"] == true ? "certified" : "not certified") for \(Render.plain(r["service_id"] ?? nil))." },
+            output: .message { r, session in
+                let expert = Render.plain(r["expert_id"] ?? nil), service = Render.plain(r["service_id"] ?? nil)
+                let who = try session.personName(expert) ?? expert, what = try session.serviceName(service) ?? service
+                return "\(who) is \(r["certified"] == true ? "certified" : "not certified") for \(what)."
+            },
             run: AdminCommands.certify),
         CommandSpec(
             path: ["retire"], section: .admin, summary: "Retire a service: not offered, searched or booked any more; booked meetings stay (--restore offers it again)",

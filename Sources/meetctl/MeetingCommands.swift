@@ -61,7 +61,12 @@ enum MeetingCommands {
             columns.insert(Column(header: "AS", key: "side"), at: 2)
         }
         session.out.text(try Render.table(rows, columns, session))
-        if rows.contains(where: { $0["marker"] == "*" }) { session.out.line("* awaiting your action (meetctl confirm / decline / alternate …; a session that has ended: meetctl log)") }
+        if rows.contains(where: { $0["marker"] == "*" }) {
+            // Another person's list (--person) marks what waits for them.
+            session.out.line(params["person_id"] == nil
+                ? "* awaiting your action (meetctl confirm / decline / alternate …; a session that has ended: meetctl log)"
+                : "* awaiting their action")
+        }
     }
 
     /// `meeting show`: the meeting, then its timeline.

@@ -38,6 +38,13 @@ enum Render {
         case .location:
             guard let id = value.stringValue else { return plain(value) }
             return try session.locationName(id).map { "\($0) (\(id))" } ?? id
+        case .locations:
+            let ids = (value.arrayValue ?? []).compactMap(\.stringValue)
+            return ids.isEmpty ? "-" : try ids.map { try session.locationName($0) ?? $0 }.joined(separator: ", ")
+        case .personNamed(let key):
+            if let name = item[key]?.stringValue, !name.isEmpty { return name }
+            guard let id = value.stringValue else { return plain(value) }
+            return try session.personName(id) ?? id
         case .person:
             guard let id = value.stringValue else { return plain(value) }
             return try session.personName(id) ?? id
@@ -91,6 +98,8 @@ enum Render {
             return items.map { item in
                 if let code = item["code"]?.stringValue, let label = item["label"]?.stringValue { return "\(code) (\(label))" }
                 if let q = item["question"]?.stringValue { return "\(q)=\(item["answer"].map(plain) ?? "")" }
+                // A skipped date of a series: `2030-03-18 (skipped by expert)`.
+                if let date = item["date"]?.stringValue, let reason = item["reason"]?.stringValue { return "\(date) (\(reason))" }
                 return plain(item)
             }.joined(separator: ", ")
         case .object(let fields):

@@ -206,7 +206,9 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertEqual(try admin.json(["services"])["items"]?.array?.count, 2)
         XCTAssertTrue(try admin.ok(["services", "--expert", c.expertId]).contains("Essay coaching"))
         XCTAssertEqual(try admin.json(["certify", "--service", c.serviceId, "--expert", c.expertId, "--remove"])["certified"], false)
-        XCTAssertTrue(try admin.ok(["certify", "--service", c.serviceId, "--expert", c.expertId]).hasSuffix("is certified for \(c.serviceId).\n"))
+        XCTAssertEqual(try admin.ok(["certify", "--service", c.serviceId, "--expert", c.expertId]), "Talia Kim (\(c.expertEmail)) is certified for CHEM101.\n")
+        XCTAssertTrue(try admin.ok(["service", "add", "--name", "Essay review", "--kind", "expert_specific", "--length", "1h", "--price", "50",
+                                    "--expert", c.expertId]).contains("\nExpert   Talia Kim (\(c.expertEmail))"), "the expert by name")
         XCTAssertEqual(try admin.json(["enroll", "--user", c.userId, "--service", c.serviceId])["enrolled"], true)
         XCTAssertEqual(try admin.json(["enroll", "--user", c.userId, "--service", c.serviceId, "--remove"])["enrolled"], false)
         XCTAssertTrue(try admin.fails(["enroll", "--user", c.userId], status: 2).stderr.contains("--service or --expert"))

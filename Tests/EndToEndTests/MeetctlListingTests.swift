@@ -134,6 +134,8 @@ final class MeetctlListingTests: EndToEndTestCase {
         let rows = table.split(separator: "\n").map(String.init)
         XCTAssertTrue(rows.count > 2 && rows[1].contains("*") && rows[1].contains(String(ended.suffix(6))), table)
         XCTAssertTrue(table.contains("a session that has ended: meetctl log"), table)
+        let forAdmin = try c.admin.ok(["meetings", "--person", c.expertId])
+        XCTAssertTrue(forAdmin.contains("* awaiting their action") && !forAdmin.contains("your action"), "another person's list: \(forAdmin)")
         // The user's side does not see an old meeting of theirs there.
         XCTAssertEqual(try (try c.user).json(["meetings"])["items"]?.array?.map { $0["id"]?.string }, [upcoming])
         // With a --from, the list is what it asks for.

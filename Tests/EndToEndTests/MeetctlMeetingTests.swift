@@ -135,7 +135,11 @@ final class MeetctlMeetingTests: XCTestCase {
         let declinedId = try XCTUnwrap(declined["id"]?.string)
         try user.ok(["reschedule", declinedId, "--start", "2030-03-14 16:00"])
         try expert.ok(["reschedule", declinedId, "--start", "2030-03-14 11:00", "--length", "120"])
-        XCTAssertEqual(try user.json(["decline", declinedId, "--reason", "schedule_conflict"])["returned_credits"], 100)
+        let declinedAnswer = try user.json(["decline", declinedId, "--reason", "schedule_conflict"])
+        XCTAssertEqual(declinedAnswer["returned_credits"], 100)
+        let label = try XCTUnwrap(declinedAnswer["decline_reason"]?["label"]?.string)
+        XCTAssertTrue(try user.ok(["meeting", "show", declinedId]).split(separator: "\n").contains { $0.hasPrefix("  reason") && $0.hasSuffix(label) },
+                      "the reason under the status")
         XCTAssertTrue(try user.ok(["meeting", "show", declinedId]).split(separator: "\n").contains { $0.hasSuffix("200 (100 returned)") },
                       "what came back, not the new price")
         XCTAssertEqual(try user.json(["confirm", id])["held_credits"], 150)
@@ -211,6 +215,8 @@ final class MeetctlMeetingTests: XCTestCase {
         let free = try expert.json(["availability", "free", "--start", "2030-03-17 13:00", "--end", "2030-03-17 15:00", "--location", "Room 101,Video call"])
         let freeId = try XCTUnwrap(free["id"]?.string)
         XCTAssertEqual(free["location_ids"]?.array?.count, 2)
+        XCTAssertTrue(try expert.ok(["availability", "free", "--start", "2030-03-18 13:00", "--end", "2030-03-18 14:00", "--location", "Room 101"])
+            .contains("\nLocations  Room 101\n"), "the place by name")
         let blocked = try expert.json(["availability", "block", "--start", "2030-03-12 08:00", "--end", "2030-03-12 12:00"])
         XCTAssertEqual(blocked["start"], "2030-03-12T12:00:00Z")
         let after = try expert.json(["availability", "show", "--from", "2030-03-11", "--to", "2030-03-18"])

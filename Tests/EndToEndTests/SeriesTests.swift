@@ -72,6 +72,12 @@ final class SeriesTests: EndToEndTestCase {
         XCTAssertTrue(table.contains(id) && table.contains(" Wed "), "the weekday by name: \(table)")
         XCTAssertTrue(try expert.ok(["series", "skip", id, "2030-03-13"]).contains("Skipped"))
         XCTAssertEqual(skipDates(try w.series(id)), ["2030-03-13"])
+        // The user by name, the skipped date with its reason.
+        let user = try XCTUnwrap(try w.meetingd.result("person.get", as: w.admin, ["person_id": .string(w.user)])["first_name"]?.string)
+        let skippedTable = try expert.ok(["series"])
+        XCTAssertTrue(skippedTable.contains(user) && !skippedTable.contains(w.user), skippedTable)
+        XCTAssertTrue(skippedTable.contains("2030-03-13 ("), skippedTable)
+        XCTAssertFalse(skippedTable.contains("date="), skippedTable)
         XCTAssertTrue(try expert.ok(["series", "cancel", id, "--reason", "illness"]).contains("cancelled"))
         XCTAssertEqual(try w.meetingd.allPages("series.list", as: w.user, ["status": "cancelled"]).compactMap { $0["id"]?.string }, [id])
     }

@@ -1560,6 +1560,8 @@ class Series:
     user_id: str
     weekday: int
     weeks: Optional[int]
+    expert_name: Optional[str] = None
+    user_name: Optional[str] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -2563,6 +2565,8 @@ _Series_FIELDS: Tuple[FieldSpec, ...] = (
     ("user_id", "user_id", None, True),
     ("weekday", "weekday", None, True),
     ("weeks", "weeks", None, True),
+    ("expert_name", "expert_name", None, False),
+    ("user_name", "user_name", None, False),
 )
 
 _Occurrence_FIELDS: Tuple[FieldSpec, ...] = (
