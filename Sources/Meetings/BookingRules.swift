@@ -288,7 +288,15 @@ public enum BookingRules {
                     throw AppError.slotUnavailable("the expert already has a meeting or a held request at that time")
                 }
             }
-            // Why not, said as it is: hours kept for other services, hours at other places, or none.
+            // Why not, said as it is: a period the expert blocked, hours kept for other services,
+            // hours at other places, or none.
+            if !availability.blocked.isEmpty {
+                var unblocked = availability
+                unblocked.blocked = []
+                if isAvailable(unblocked, serviceId: serviceId, start: a.start, end: a.end, locationId: locationId) {
+                    throw AppError.slotUnavailable("the expert has blocked that time in their availability")
+                }
+            }
             if serviceId != nil, isAvailable(availability, serviceId: nil, start: a.start, end: a.end, locationId: locationId) {
                 throw AppError.slotUnavailable("the expert's hours at that time are for other services only")
             }

@@ -46,7 +46,7 @@ final class BookingRulesPathTests: EndToEndTestCase {
             "expert_id": .string(w.expert), "start": .string(MeetingTime.at(day: 9, hour: 12)), "end": .string(MeetingTime.at(day: 9, hour: 18)),
         ])
         let refusedRequest = try w.meetingd.error("meeting.request", as: w.user, w.requestParams(start: blocked), code: 4011)
-        XCTAssertTrue(refusedRequest["message"]?.string?.contains("availability") == true, "\(refusedRequest)")
+        XCTAssertTrue(refusedRequest["message"]?.string?.contains("has blocked that time") == true, "\(refusedRequest)")
 
         let pending = try MeetingWorld.id(of: w.request(start: day7))
         let agreed = try w.agreed(start: MeetingTime.at(day: 8, hour: 10))
@@ -56,7 +56,7 @@ final class BookingRulesPathTests: EndToEndTestCase {
         for id in [pending, agreed, rejected] {
             let meeting = try w.meeting(id)
             let refused = try w.refuse("meeting.reschedule", as: w.user, id, ["start": .string(blocked)], code: 4011)
-            XCTAssertTrue(refused["message"]?.string?.contains("availability") == true, "\(refused)")
+            XCTAssertTrue(refused["message"]?.string?.contains("has blocked that time") == true, "\(refused)")
             XCTAssertEqual(try w.meeting(id), meeting, "a refused new date changed \(id)")
         }
         XCTAssertEqual(try w.wallet(), before)
@@ -278,6 +278,21 @@ final class BookingRulesPathTests: EndToEndTestCase {
         let back = try w.act("meeting.confirm_alternate", as: w.expert, id)
         XCTAssertEqual([back["price_credits"], back["held_credits"]], [10, 10])
         XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(blocked: 10))
+    }
+
+    /// A request whose start has passed can no longer be answered: it waits for nobody (until
+    /// the jobs expire it), and is not listed first as waiting for the expert.
+    func testARequestPastItsStartAwaitsNobody() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let stale = try MeetingWorld.id(of: try w.request(start: MeetingTime.at(day: 7, hour: 10)))
+        let fresh = try MeetingWorld.id(of: try w.request(start: MeetingTime.at(day: 8, hour: 10)))
+        XCTAssertEqual(try w.meeting(stale)["awaiting_action_by"], "expert")
+        try w.setClock(MeetingTime.at(day: 7, hour: 10, minute: 15))
+        XCTAssertEqual(try w.meetingd.result("meeting.get", as: w.expert, ["meeting_id": .string(stale)])["awaiting_action_by"], .null)
+        let listed = try w.meetingd.allPages("meeting.list", as: w.expert, ["role": "expert"])
+        XCTAssertEqual(listed.map { $0["id"]?.string }, [fresh, stale], "the answerable request first")
+        XCTAssertEqual(listed.map { $0["awaiting_action_by"] }, ["expert", .null])
+        try w.refuse("meeting.confirm", as: w.expert, stale, code: 4012)
     }
 
     /// `meeting.log_session` checks `expected_version`, as it publishes.
