@@ -55,7 +55,8 @@ public enum MeetingQueries {
         // the user's alternates; the user (not a student) answers the expert's.
         // An agreed meeting that has ended waits for its expert's session log.
         let awaiting = """
-            (CASE WHEN m.expert_id = $2
+            (CASE WHEN m.status = 'awaiting_approval' AND m.start_at <= ml_now($1, $8) THEN 1
+                  WHEN m.expert_id = $2
                   THEN CASE WHEN \(expertSideAwaits) OR (m.status = 'agreed' AND m.end_at <= ml_now($1, $8)) THEN 0 ELSE 1 END
                   ELSE CASE WHEN m.user_id = $2 AND ((m.status = 'awaiting_approval' AND NOT m.user_approved)
                               OR (m.status = 'agreed' AND m.alternate_proposed_by = 'expert')) THEN 0 ELSE 1 END
