@@ -82,6 +82,11 @@ enum AvailabilityAPI {
         try AvailabilityStore.addPeriod(ctx.db, communityId: ctx.communityId, expertId: expert, period: period)
         var json = period.json.objectValue!
         json["expert_id"] = .string(expert)
+        if kind == "blocked" {
+            // A block stops new bookings; the meetings already in it stay, and the expert is told.
+            let inside = try AvailabilityStore.meetingsWithin(ctx.db, communityId: ctx.communityId, expertId: expert, start: start, end: end)
+            json["meetings_within"] = .array(inside.map { .string($0) })
+        }
         return .object(json)
     }
 
@@ -95,7 +100,14 @@ enum AvailabilityAPI {
     static let block = MethodDefinition(
         "availability.block", "Blocks a period: no bookings then, whatever the weekly rules say", audience: .roles([.expert, .admin]), mutating: true,
         params: [expertId, .init("start", .timestamp, required: true), .init("end", .timestamp, required: true)],
-        result: periodSchema, errors: [DocErrors.notFound, DocErrors.sessionLog],
+        result: .object([
+            .init("id", .id(.availability), required: true), .init("kind", .oneOf(["blocked"]), required: true),
+            .init("start", .timestamp, required: true), .init("end", .timestamp, required: true), .init("location_ids", .list(.id(.location)), required: true),
+            .init("expert_id", .id(.person), required: true),
+            .init("meetings_within", .list(.id(.meeting)), required: true,
+                  "The expert's agreed meetings and open requests in the period (at most 100, soonest first): a block stops new bookings, these stay as they are until answered or cancelled"),
+        ], additional: true),
+        errors: [DocErrors.notFound, DocErrors.sessionLog],
         body: .transaction { ctx, params in try addPeriod(ctx, params, kind: "blocked") })
 
     static let remove = MethodDefinition(

@@ -86,6 +86,18 @@ public enum AvailabilityStore {
             [communityId, p.id, expertId, p.kind, p.start, p.end, PostgresTextArray(p.locationIds)])
     }
 
+    /// The expert's agreed meetings and open requests overlapping start…end, soonest first: what
+    /// a blocked period leaves standing.
+    public static func meetingsWithin(_ c: Connection, communityId: String, expertId: String, start: Instant, end: Instant) throws -> [String] {
+        try c.query(
+            """
+            SELECT id FROM meetings
+            WHERE community_id = $1 AND expert_id = $2 AND status IN ('agreed', 'awaiting_approval') AND start_at < $4 AND end_at > $3
+            ORDER BY start_at, id LIMIT 100
+            """, [communityId, expertId, start, end]
+        ).map { try $0.string("id") }
+    }
+
     /// Removes one period by id, or every period lying within start…end; returns how many.
     public static func removePeriods(_ c: Connection, communityId: String, expertId: String, id: String?, within: (Instant, Instant)?) throws -> Int {
         if let id {

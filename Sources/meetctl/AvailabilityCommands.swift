@@ -12,6 +12,18 @@ enum AvailabilityCommands {
         try CommandRunner.show(try session.call(invocation.command.method!, try params(session)), session)
     }
 
+    /// `availability block`: the period, and the meetings already in it, which stay.
+    @Sendable static func block(_ invocation: Invocation, _ session: Session) throws {
+        let result = try session.call("availability.block", try params(session))
+        try CommandRunner.show(result, session)
+        let inside = (result["meetings_within"]?.arrayValue ?? []).compactMap(\.stringValue)
+        guard !invocation.wantsJSON, !inside.isEmpty else { return }
+        session.out.line()
+        session.out.line("\(inside.count) meeting\(inside.count == 1 ? "" : "s") already in this period stay as they are (a block stops new bookings only):")
+        for id in inside { session.out.line("  \(id)") }
+        session.out.line("meetctl meeting show MEETING shows one; meetctl cancel MEETING (or decline, for a request) ends it.")
+    }
+
     @Sendable static func setWeekly(_ invocation: Invocation, _ session: Session) throws {
         var params = try params(session)
         if params["time_zone"] == nil { params["time_zone"] = .string(try session.clock().zoneName) }

@@ -298,7 +298,7 @@ enum Commands {
         CommandSpec(
             path: ["availability", "block"], section: .availability, summary: "Block a period: no bookings then, whatever the weekly hours say",
             options: [OptionSpec(name: "start", kind: .time, param: "start", required: true), OptionSpec(name: "end", kind: .time, param: "end", required: true), expert],
-            method: "availability.block", mutating: true, output: periodRecord, run: AvailabilityCommands.forExpert),
+            method: "availability.block", mutating: true, output: periodRecord, run: AvailabilityCommands.block),
         CommandSpec(
             path: ["availability", "remove"], section: .availability, summary: "Remove one-off free and blocked periods (one by id, or all within a range)",
             options: [

@@ -144,6 +144,22 @@ final class MeetctlListingTests: EndToEndTestCase {
         XCTAssertEqual(try expert.json(["meetings"])["items"]?.array?.map { $0["id"]?.string }, [upcoming], "logged, it leaves the list")
     }
 
+    /// A block stops new bookings; the meetings already in the period stay, and the expert is
+    /// told which.
+    func testABlockOverMeetingsNamesThem() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let expert = try c.expert
+        let inside = try c.agreedMeeting(start: "2030-03-12 10:00")
+        let outside = try c.agreedMeeting(start: "2030-03-13 10:00")
+        let block = try expert.json(["availability", "block", "--start", "2030-03-12 08:00", "--end", "2030-03-12 12:00"])
+        XCTAssertEqual(block["meetings_within"], [.string(inside)])
+        let said = try expert.ok(["availability", "block", "--start", "2030-03-12 09:00", "--end", "2030-03-12 11:00"])
+        XCTAssertTrue(said.contains("1 meeting already in this period stay as they are") && said.contains("  \(inside)\n"), said)
+        XCTAssertFalse(said.contains(outside), said)
+        XCTAssertEqual(try expert.json(["meeting", "show", inside])["meeting"]?["status"], "agreed", "the block leaves it")
+        XCTAssertFalse(try expert.ok(["availability", "block", "--start", "2030-03-14 08:00", "--end", "2030-03-14 12:00"]).contains("stay as they are"))
+    }
+
     func testAWeeklyWindowCanBeForSomeServicesOnly() throws {
         let c = try MeetctlCommunity.make(#function)
         let expert = try c.expert

@@ -1118,6 +1118,26 @@ class AvailabilityPeriod:
 
 
 @dataclass
+class AvailabilityBlockResult:
+    """The AvailabilityBlockResult object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    end: str
+    expert_id: str
+    id: str
+    kind: Literal["blocked"]
+    location_ids: List[str]
+    meetings_within: List[str]
+    start: str
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "AvailabilityBlockResult":
+        return decode(cls, value, _AvailabilityBlockResult_FIELDS)
+
+
+@dataclass
 class AvailabilityRemoveResult:
     """The AvailabilityRemoveResult object as meetingd answers it.
 
@@ -2347,6 +2367,16 @@ _AvailabilityPeriod_FIELDS: Tuple[FieldSpec, ...] = (
     ("expert_id", "expert_id", None, False),
 )
 
+_AvailabilityBlockResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("end", "end", None, True),
+    ("expert_id", "expert_id", None, True),
+    ("id", "id", None, True),
+    ("kind", "kind", None, True),
+    ("location_ids", "location_ids", None, True),
+    ("meetings_within", "meetings_within", None, True),
+    ("start", "start", None, True),
+)
+
 _AvailabilityRemoveResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("removed", "removed", None, True),
 )
@@ -2826,6 +2856,7 @@ __all__ = [
     "AvailabilitySetWeeklyResult",
     "WeeklyRule",
     "AvailabilityPeriod",
+    "AvailabilityBlockResult",
     "AvailabilityRemoveResult",
     "AvailabilityGetResult",
     "TimeRange",
@@ -2972,7 +3003,7 @@ class AvailabilityNamespace:
         end: str,
         actor: Optional[str] = None,
         idempotency_key: Optional[str] = None,
-    ) -> AvailabilityPeriod:
+    ) -> AvailabilityBlockResult:
         """Blocks a period: no bookings then, whatever the weekly rules say.
 
         Who may call: expert, admin. Mutating: accepts idempotency_key.
@@ -2989,7 +3020,7 @@ class AvailabilityNamespace:
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, SessionLogRequiredError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("availability.block", {"actor": actor, "expert_id": expert_id, "start": start, "end": end, "idempotency_key": idempotency_key}, True, AvailabilityPeriod.from_json)
+        return self._client._call("availability.block", {"actor": actor, "expert_id": expert_id, "start": start, "end": end, "idempotency_key": idempotency_key}, True, AvailabilityBlockResult.from_json)
 
     def get(
         self,
