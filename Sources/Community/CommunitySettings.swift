@@ -101,7 +101,7 @@ public struct CommunitySettings: Sendable {
             .init("min_notice_minutes", .integer(min: 0, max: 43_200)),
             .init("horizon_days", .integer(min: 1, max: 730)),
             .init("slot_minutes", .integer(min: 5, max: 240),
-                  "Meetings a user books start on the clock times local midnight + k × slot_minutes in the community's time_zone, the same times every day (clock changes included)"),
+                  "Meetings a user books start on the clock times local midnight + k × slot_minutes in the community's time_zone, the same times every day (clock changes included); it divides the day evenly. An expert's hours that begin between two grid times are bookable from the next one (with 45, hours from 10:00 from 10:30)"),
             .init("require_enrollment", .boolean),
             .init("allow_expert_filter", .boolean),
             .init("require_session_log", .boolean),
@@ -150,7 +150,14 @@ public struct CommunitySettings: Sendable {
             case "reminder_expert_minutes": reminderExpertMinutes = value.intValue!
             case "min_notice_minutes": minNoticeMinutes = value.intValue!
             case "horizon_days": horizonDays = value.intValue!
-            case "slot_minutes": slotMinutes = value.intValue!
+            case "slot_minutes":
+                // The grid starts at each local midnight: a length that does not divide the day
+                // would leave an odd last slot before every midnight (stored values stand as they are).
+                guard !given || 1440 % value.intValue! == 0 else {
+                    throw AppError.invalidParams(
+                        field: key, reason: "must divide the day (1440 minutes) evenly, so every day has the same grid: such as 5, 10, 15, 20, 30, 40, 45, 60, 90, 120, 180 or 240")
+                }
+                slotMinutes = value.intValue!
             case "require_enrollment": requireEnrollment = value.boolValue!
             case "allow_expert_filter": allowExpertFilter = value.boolValue!
             case "require_session_log": requireSessionLog = value.boolValue!

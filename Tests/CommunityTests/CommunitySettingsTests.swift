@@ -38,7 +38,21 @@ final class CommunitySettingsTests: XCTestCase {
         XCTAssertEqual(field(["platform_fee_percent": 101]), "platform_fee_percent")
         XCTAssertEqual(field(["rejection_reasons": [["code": "x", "label": "X"], ["code": "x", "label": "Y"]]]), "rejection_reasons")
         XCTAssertEqual(field(["slot_minutes": "thirty"]), "slot_minutes")
+        // The grid is the same every day: its length divides the day.
+        XCTAssertEqual(field(["slot_minutes": 7]), "slot_minutes")
+        XCTAssertEqual(field(["slot_minutes": 50]), "slot_minutes")
+        XCTAssertNil(field(["slot_minutes": 45]))
+        XCTAssertNil(field(["slot_minutes": 40]))
         XCTAssertEqual(field(["session_types": ["Tutoring", "Tutoring"]]), "session_types")
+    }
+
+    /// A length stored before the grid had to divide the day still reads back.
+    func testAStoredSlotLengthReadsBackAsItWas() throws {
+        var s = CommunitySettings()
+        try s.apply(["slot_minutes": 30, "short_name": "TP", "time_zone": "Europe/Prague"], path: "")
+        guard case .object(var o) = s.json else { return XCTFail("settings are an object") }
+        o["slot_minutes"] = 7
+        XCTAssertEqual(try CommunitySettings(stored: .object(o)).slotMinutes, 7)
     }
 
     func testAStoredDocumentReadsBackTheSame() throws {

@@ -3332,7 +3332,9 @@ class CommunityNamespace:
         min_notice_minutes (0…43200)
         horizon_days (1…730)
         slot_minutes (5…240): Meetings a user books start on the clock times local midnight + k ×
-            slot_minutes in the community's time_zone, the same times every day (clock changes included)
+            slot_minutes in the community's time_zone, the same times every day (clock changes included); it
+            divides the day evenly. An expert's hours that begin between two grid times are bookable from
+            the next one (with 45, hours from 10:00 from 10:30)
         require_enrollment
         allow_expert_filter
         require_session_log
