@@ -235,6 +235,11 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         assertMeeting(made, status: "agreed", credit: "blocked", start: proposed)
         XCTAssertEqual(made["session_type"], "Tutoring")
         XCTAssertEqual(try w.timeline(id).suffix(2), ["user_approval", "processed_by_expert"])
+        // The timeline names the place given, not its id.
+        let place = try XCTUnwrap(try w.meetingd.result("location.list", as: w.admin, [:])["items"]?.array?
+            .first { $0["id"]?.string == w.locationId }?["name"]?.string)
+        let shown = try tutor.ok(["meeting", "show", id])
+        XCTAssertTrue(shown.contains("location=\(place)") && !shown.contains("location_id="), shown)
         // Step 14: "Your customer will be notified of all updates automatically."
         XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["meeting_confirmed_by_expert→user", "video.create→video"]))
         try w.assertReconciled()
