@@ -161,8 +161,8 @@ public final class RequestPipeline {
     func command(
         _ plan: CommandPlan, _ method: MethodDefinition, _ scope: RequestScope, _ key: String?, _ params: Params, _ c: Connection
     ) throws -> JSON {
-        if plan.decidesFromActorAlone, !config.testClock, let actor = knownActors[scope.actorId],
-            let answer = try commandInOneRoundTrip(plan, method, scope, actor, key: key, params, c)
+        if plan.decidesFromActorAlone, key == nil, !config.testClock, let actor = knownActors[scope.actorId],
+            let answer = try commandInOneRoundTrip(plan, method, scope, actor, params, c)
         {
             return answer
         }
@@ -185,31 +185,23 @@ public final class RequestPipeline {
     }
 
     /// A command decided from the actor as this connection last read them: BEGIN, the locks, the
-    /// check that the actor is unchanged (and, with a key, that no answer is stored under it: the
-    /// first try), the apply (remembering the answer under the key) and COMMIT in one round
-    /// trip. Nil when the call must be made the long way: the actor changed, the key has a stored
-    /// answer (a retry, replayed there), or the decision refused on the earlier read (a refusal
-    /// is only given on a fresh one).
+    /// check that the actor is unchanged, the apply and COMMIT in one round trip. Nil when the
+    /// read must be made afresh (the actor changed, or the decision refused on the earlier read:
+    /// a refusal is only given on a fresh one).
     func commandInOneRoundTrip(
-        _ plan: CommandPlan, _ method: MethodDefinition, _ scope: RequestScope, _ actor: Actor, key: String?, _ params: Params, _ c: Connection
+        _ plan: CommandPlan, _ method: MethodDefinition, _ scope: RequestScope, _ actor: Actor, _ params: Params, _ c: Connection
     ) throws -> JSON? {
         guard method.audience.admits(actor) else { return nil }
-        let ctx = RequestContext(actor: actor, now: SystemClock.now(), testClock: false, keySubject: scope.keySubject)
-        let request = key.map { _ in RequestPipeline.canonicalRequest(method.name, params) }
-        guard let outcome = try? plan.decide(ctx, nil, params), let call = outcome.apply else { return nil }
-        // With a key, the stored record is read by the apply itself: a retry applies nothing and
-        // answers with it (or is refused as a reused key), in the same round trip.
-        let apply = remember(scope, key: key, method: method.name, request: request).map {
-            RequestQueries.applyUnlessStored(call, response: outcome.response, completes: outcome.applyCompletesResponse, remember: $0)
-        } ?? RequestQueries.apply(call, response: outcome.response, completes: outcome.applyCompletesResponse, remember: nil)!
+        let ctx = RequestContext(actor: actor, now: SystemClock.now(), testClock: false, keySubject: nil)
+        guard let outcome = try? plan.decide(ctx, nil, params),
+            let apply = RequestQueries.apply(outcome.apply, response: outcome.response, completes: outcome.applyCompletesResponse, remember: nil)
+        else { return nil }
         let expect = RequestQueries.expectActor(
             communityId: scope.communityId, actorId: actor.id, roles: actor.roles.map(\.rawValue).sorted(), timeZone: actor.timeZone)
         let statements = [RequestQueries.begin] + (try plan.locks(scope, params)) + [expect, apply, RequestQueries.commit]
         do {
             return try inTransaction(c) {
-                let applied = try c.pipeline(statements)[statements.count - 2]
-                if key != nil, let stored = try replay(try applied.one()) { return stored }
-                return try RequestPipeline.answer(outcome, applied: applied)
+                try RequestPipeline.answer(outcome, applied: try c.pipeline(statements)[statements.count - 2])
             }
         } catch let error as PostgresError where error.sqlState == RequestQueries.actorChangedState {
             knownActors[actor.id] = nil

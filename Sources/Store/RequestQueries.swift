@@ -63,29 +63,6 @@ public enum RequestQueries {
     /// The statement applying a decision, storing the response under the idempotency key in the
     /// same statement. When `completes`, the apply returns a JSON object that completes the
     /// response, and the stored response is completed the same way.
-    /// The apply of a keyed call made without reading its key first (the key's lock taken by an
-    /// earlier statement): when an answer is stored under the key (a retry), nothing is applied
-    /// or remembered and the row gives that record (`same_request`, `stored_response`, as `auth`
-    /// does); otherwise the apply runs and its answer is remembered (`result`, `remembered`).
-    public static func applyUnlessStored(_ apply: SQLCall, response: JSON, completes: Bool, remember r: Remember) -> Statement {
-        let n = apply.arguments.count
-        let answer = "$\(n + 6)::jsonb" + (completes ? " || coalesce(a.result, '{}'::jsonb)" : "")
-        // One line, as the server's log shows a statement.
-        let sql = [
-            "WITH stored AS MATERIALIZED (",
-            "SELECT k.request_hash = encode(sha256(convert_to($\(n + 5), 'UTF8')), 'hex') AS same_request, k.response AS stored_response",
-            "FROM idempotency_keys k WHERE k.community_id = $\(n + 1) AND k.actor_id = $\(n + 2) AND k.key = $\(n + 3)),",
-            "applied AS MATERIALIZED (SELECT \(apply.sql(firstParameter: 1)) AS result WHERE NOT EXISTS (SELECT 1 FROM stored))",
-            "SELECT a.result,",
-            "CASE WHEN s.same_request IS NULL THEN ml_remember($\(n + 1), $\(n + 2), $\(n + 3), $\(n + 4), $\(n + 5), \(answer)) END AS remembered,",
-            "s.same_request, s.stored_response",
-            "FROM (SELECT 1) one LEFT JOIN applied a ON true LEFT JOIN stored s ON true",
-        ].joined(separator: " ")
-        return Statement(
-            sql,
-            apply.params + [r.communityId, r.actorId, r.key, r.method, r.request, JSONBText(response)])
-    }
-
     public static func apply(_ apply: SQLCall?, response: JSON, completes: Bool, remember: Remember?) -> Statement? {
         func rememberSQL(_ n: Int) -> String { "ml_remember($\(n), $\(n + 1), $\(n + 2), $\(n + 3), $\(n + 4), $\(n + 5)::jsonb" }
         let rememberParams: [any PostgresBindable] = remember.map { [$0.communityId, $0.actorId, $0.key, $0.method, $0.request, JSONBText(response)] } ?? []

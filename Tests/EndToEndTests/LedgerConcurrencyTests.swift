@@ -198,31 +198,6 @@ final class LedgerConcurrencyTests: EndToEndTestCase {
         XCTAssertEqual(try setup.result("ledger.reconcile", as: ledger.financeId)["ok"], true)
     }
 
-    /// A keyed grant by a person the process has read before is made in one round trip, the
-    /// apply reading the key's record itself after the key's lock: four processes sending the same
-    /// keyed grant at once all answer the first response, and it takes effect once.
-    func testSimultaneousFirstTriesOfAKeyedGrantInOneRoundTripApplyOnce() throws {
-        let setup = try startMeetingd()
-        let ledger = try LedgerCommunity.make(on: setup, #function)
-        let user = try ledger.person(on: setup, ["user"])
-        let processes = try (0..<Self.processes).map { _ in try startMeetingd() }
-        // Each process reads the finance person once, so their grants take the one-round-trip path.
-        for meetingd in processes { try meetingd.result("ledger.balance", as: ledger.financeId, ["person_id": .string(user)]) }
-        let rounds = 8
-        for round in 0..<rounds {
-            let line = JSONValue.object(["jsonrpc": "2.0", "id": 1, "method": "credits.grant", "params": [
-                "actor": .string(ledger.financeId), "user_id": .string(user), "credits": 5, "reference": .string("first-\(round)"),
-                "idempotency_key": .string("first-\(round)"),
-            ]]).serialized
-            for meetingd in processes { try meetingd.send(line) }
-            let answers = try processes.map { try $0.readResponse() }
-            XCTAssertNotNil(answers[0]["result"]?["id"], "\(answers[0])")
-            XCTAssertEqual(Set(answers).count, 1, "round \(round): \(answers)")
-        }
-        XCTAssertEqual(try setup.result("ledger.balance", as: user, ["person_id": .string(user)])["posted"]?.int, 5 * Int64(rounds))
-        XCTAssertEqual(try setup.result("ledger.reconcile", as: ledger.financeId)["ok"], true)
-    }
-
     /// The trail checker itself finds what it is meant to find, so a green run means something.
     func testTrailCheckerFindsBrokenTrails() {
         func transfer(_ seq: Int64, _ kind: String, _ credits: Int64, id: String, pending: String? = nil) -> JSONValue {

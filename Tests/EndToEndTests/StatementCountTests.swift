@@ -234,38 +234,6 @@ final class StatementCountTests: EndToEndTestCase {
         XCTAssertEqual(replayed, 4, "BEGIN, the key's lock, the read finding the stored answer, COMMIT")
     }
 
-    /// A keyed grant by a person this process has read before goes as an unkeyed one does, in
-    /// one round trip: BEGIN, the key's lock, the actor's check, the apply that reads the key's
-    /// record itself, COMMIT. A retry of it (the same key and params) applies nothing and answers
-    /// the first answer; the key with other params is refused; both in that one round trip too.
-    func testAKeyedGrantOfAKnownPersonIsOneRoundTripAndItsRetryReplays() throws {
-        let counter = try counter(#function, arguments: [])
-        let c = try TestCommunity.bootstrap(#function)
-        let finance = try c.createPersonId(on: counter.meetingd, roles: ["finance"])
-        let user = try c.createPersonId(on: counter.meetingd, roles: ["user"])
-        func grant(_ reference: String, credits: Int64 = 5, key: String) throws -> ([Substring], JSONValue) {
-            try counter.statements {
-                try counter.meetingd.call("credits.grant", as: finance, [
-                    "user_id": .string(user), "credits": .int(credits), "reference": .string(reference), "idempotency_key": .string(key),
-                ])
-            }
-        }
-        _ = try grant("warm", key: "k-warm")
-        let (first, answer) = try grant("first", key: "k-1")
-        XCTAssertNotNil(answer["result"]?["id"], "\(answer)")
-        XCTAssertEqual(first.count, 5, "BEGIN, the key's lock, the actor, the apply, COMMIT: \(first)")
-        XCTAssertEqual(first.filter { $0.contains("ml_apply_transfer") }.count, 1, "\(first)")
-        XCTAssertEqual(first.filter { $0.contains("FROM idempotency_keys") }.count, 1, "the key's record read by the apply: \(first)")
-        let (retry, again) = try grant("first", key: "k-1")
-        XCTAssertEqual(again["result"], answer["result"], "the first answer, once more")
-        XCTAssertEqual(retry.count, 5, "\(retry)")
-        let (reused, refused) = try grant("other", credits: 6, key: "k-1")
-        XCTAssertEqual(refused["error"]?["data"]?["code"], "idempotency_key_reused", "\(refused)")
-        XCTAssertEqual(reused.count, 5, "\(reused)")
-        let wallet = try counter.meetingd.call("ledger.balance", as: finance, ["person_id": .string(user)])
-        XCTAssertEqual(wallet["result"]?["posted"], 10, "granted twice (warm and first), not four times: \(wallet)")
-    }
-
     /// A grant by a person this process has read before is decided on that read: BEGIN, the check
     /// that the person is unchanged, the write and COMMIT, sent in one round trip. Under a test
     /// clock (whose time can move between calls) every grant reads the actor afresh.
