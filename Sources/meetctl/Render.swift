@@ -41,11 +41,8 @@ enum Render {
         case .locations:
             let ids = (value.arrayValue ?? []).compactMap(\.stringValue)
             return ids.isEmpty ? "-" : try ids.map { try session.locationName($0) ?? $0 }.joined(separator: ", ")
-        case .personNamed(let key):
-            if let name = item[key]?.stringValue, !name.isEmpty { return name }
-            guard let id = value.stringValue else { return plain(value) }
-            return try session.personName(id) ?? id
-        case .person:
+        case .person, .personNamed:
+            if case .personNamed(let key) = column.format, let name = item[key]?.stringValue, !name.isEmpty { return name }
             guard let id = value.stringValue else { return plain(value) }
             return try session.personName(id) ?? id
         case .account:
@@ -55,7 +52,7 @@ enum Render {
             guard let id = value.stringValue else { return plain(value) }
             return try session.accountName(id) ?? id
         case .ownerName:
-            let name = [item["owner_first_name"]?.stringValue, item["owner_last_name"]?.stringValue].compactMap { $0 }.joined(separator: " ")
+            let name = Session.fullName(item, prefix: "owner_")
             return name.isEmpty ? plain(value) : name
         case .meetingCredits:
             // A late cancellation's charge is a share of the price: "100 (50 paid, 50 returned)".

@@ -151,8 +151,10 @@ final class Session {
     func actor() throws -> JSON {
         if let actorCache { return actorCache }
         let id = try actorId()
-        let person = try call("person.get", ["person_id": .string(id)])
+        // One read of a person per run, whether asked as the actor or by id (`person(_:)`).
+        let person = try peopleCache[id].flatMap { $0 } ?? call("person.get", ["person_id": .string(id)])
         actorCache = person
+        peopleCache[id] = person
         return person
     }
 
@@ -160,7 +162,6 @@ final class Session {
         try actor()["roles"]?.arrayValue?.contains(.string(role)) ?? false
     }
 
-    /// The acting person's clock (UTC when the command has no actor).
     /// meetingd's `system.ping` for the acting person, if there is one: its `now` is their
     /// community's pinned time under --test-clock.
     func ping() throws -> JSON {
@@ -177,6 +178,7 @@ final class Session {
         try ping()["now"]?.stringValue.flatMap { try? Instant(rfc3339: $0) } ?? SystemClock.now()
     }
 
+    /// The acting person's clock (UTC when the command has no actor).
     func clock() throws -> PersonClock {
         if let clockCache { return clockCache }
         let zone = try actor()["time_zone"]?.stringValue ?? "UTC"
@@ -242,12 +244,14 @@ final class Session {
         guard let a = try account(id), let kind = a["kind"]?.stringValue else { return nil }
         let words = Session.accountKindWords[kind] ?? kind
         guard let owner = a["owner_id"]?.stringValue else { return words }
-        let who = try person(owner).map(Session.fullName) ?? ""
+        let who = try person(owner).map { Session.fullName($0) } ?? ""
         return "\(who.isEmpty ? owner : who)'s \(words)"
     }
 
-    static func fullName(_ person: JSON) -> String {
-        [person["first_name"]?.stringValue, person["last_name"]?.stringValue].compactMap { $0 }.joined(separator: " ")
+    /// `First Last` from `first_name` and `last_name`, or from the fields with `prefix`
+    /// (`owner_first_name` in an account's row).
+    static func fullName(_ person: JSON, prefix: String = "") -> String {
+        [person[prefix + "first_name"]?.stringValue, person[prefix + "last_name"]?.stringValue].compactMap { $0 }.joined(separator: " ")
     }
 
     static let accountKindWords = [

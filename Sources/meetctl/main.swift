@@ -80,8 +80,8 @@ enum ErrorText {
     /// the part of it the field names (`#SERVICE is …`, `@LOC …`): a rule of several days was
     /// sent as one rule per day, so N counts days, not --rule options.
     static func rule(for e: ServiceError, _ invocation: Invocation) -> (option: String, reason: String)? {
-        guard e.code == -32602, let field = e.data["field"]?.stringValue, field.hasPrefix("rules["),
-            let close = field.firstIndex(of: "]"), let n = Int(field[field.index(field.startIndex, offsetBy: 6)..<close])
+        guard e.code == -32602, let field = e.data["field"]?.stringValue, let n = index(in: field[...], after: "rules["),
+            let close = field.firstIndex(of: "]")
         else { return nil }
         let rules = invocation.all("rule").flatMap { value -> [WeeklyRuleInput] in
             if case .rules(let list) = value { return list }
@@ -115,25 +115,26 @@ enum ErrorText {
     /// A method the service names in parentheses, `(service.certify)`, as the command that
     /// calls it: `(meetctl certify)`.
     static func inMeetctlWords(_ text: String) -> String {
-        guard let regex = try? NSRegularExpression(pattern: #"\(([a-z_]+\.[a-z_]+)\)"#) else { return text }
-        var out = text
-        for match in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).reversed() {
-            guard let whole = Range(match.range, in: out), let name = Range(match.range(at: 1), in: out),
-                let command = Commands.all.first(where: { $0.method == String(out[name]) })
-            else { continue }
-            out.replaceSubrange(whole, with: "(meetctl \(command.path.joined(separator: " ")))")
+        replacingMatches(of: #"\(([a-z_]+\.[a-z_]+)\)"#, in: text) { groups in
+            Commands.all.first(where: { $0.method == groups[1] }).map { "(meetctl \($0.path.joined(separator: " ")))" }
         }
-        return out
     }
 
     /// Every RFC 3339 time in `text` (the service names them in UTC) as `clock` reads it.
     static func localTimes(_ text: String, _ clock: PersonClock) -> String {
-        let pattern = #"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})"#
+        replacingMatches(of: #"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})"#, in: text) { clock.format($0[0]) }
+    }
+
+    /// `text` with each match of `pattern` replaced by what `replacement` makes of its groups
+    /// (the whole match first; a group that did not take part is empty); a match it gives nil for
+    /// stays.
+    static func replacingMatches(of pattern: String, in text: String, _ replacement: ([String]) -> String?) -> String {
         guard let regex = try? NSRegularExpression(pattern: pattern) else { return text }
         var out = text
         for match in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).reversed() {
-            guard let range = Range(match.range, in: out) else { continue }
-            out.replaceSubrange(range, with: clock.format(String(out[range])))
+            guard let whole = Range(match.range, in: out) else { continue }
+            let groups = (0..<match.numberOfRanges).map { i in Range(match.range(at: i), in: out).map { String(out[$0]) } ?? "" }
+            if let replaced = replacement(groups) { out.replaceSubrange(whole, with: replaced) }
         }
         return out
     }
