@@ -87,24 +87,29 @@ enum LedgerAPI {
 
     // MARK: Movements
 
-    /// An external reference as recorded and compared: without the spaces around it (a copied
-    /// "REF-1 " is REF-1, so it is granted or paid once), and never blank.
-    static func reference(_ params: Params) throws -> String {
-        let reference = try params.string("reference").trimmingCharacters(in: " \t\r\n")
-        guard !reference.isEmpty else { throw AppError.invalidParams(field: "reference", reason: "must not be blank") }
-        return reference
+    /// The movement's external reference as recorded and compared (`MovementText.reference`).
+    static func reference(_ params: Params) throws -> String { try MovementText.reference(try params.string("reference")) }
+
+    /// A grant, adjustment or payout never moves credits of the actor's own account: another
+    /// finance person (or an admin, for a grant) does it, so no one mints credits for themself
+    /// and pays them out alone. The ledger refuses it too (ML005).
+    static func requireNotOwn(_ ctx: RequestContext, owner: String?, _ refusal: String) throws {
+        guard owner == nil || owner != ctx.actor.id else { throw AppError.forbidden(refusal) }
     }
+
+    static let referenceRule = "one line of visible characters; whitespace around it is not part of it, and it is compared in Unicode NFKC form (a no-break space is a space, a fullwidth digit a digit)"
 
     static let grant = MethodDefinition(
         "credits.grant", "Adds purchased credits to a user's wallet; each external reference is granted once",
         audience: .roles([.finance, .admin]), mutating: true,
         params: [
             .init("user_id", .id(.person), required: true), .init("credits", .positiveCredits, required: true),
-            .init("reference", .text(min: 1, max: 200), required: true, "The purchase's external reference (order id); spaces around it are not part of it"),
+            .init("reference", .line(min: 1, max: 200), required: true, "The purchase's external reference (order id): \(referenceRule)"),
         ],
         result: transferSchema, errors: [DocErrors.notFound], examples: [Examples.creditsGrant],
         body: .command(move(translate: translate(accountOf: "user_id", "user wallet", holder: "user")) { ctx, params in
-            movement(
+            try requireNotOwn(ctx, owner: try params.string("user_id"), "no one grants credits to their own wallet; another finance person or an admin does it")
+            return movement(
                 ctx, debit: .owned(.issuance, owner: nil), credit: .owned(.userWallet, owner: try params.string("user_id")),
                 credits: try params.int("credits"), kind: "grant", reference: try reference(params))
         }))
@@ -115,7 +120,7 @@ enum LedgerAPI {
         params: [
             .init("account_id", .id(.account), required: true),
             .init("credits", .integer(min: -Limits.standard.maxCredits, max: Limits.standard.maxCredits), required: true, "Positive adds, negative removes"),
-            .init("reason", .text(min: 1, max: 2000), required: true),
+            .init("reason", .line(min: 1, max: 2000), required: true, "Why the account is corrected: one line, not blank"),
         ],
         result: transferSchema, errors: [DocErrors.notFound, DocErrors.insufficientCredits],
         body: .command(CommandPlan(
@@ -129,10 +134,12 @@ enum LedgerAPI {
                 guard kind != AccountKind.issuance.rawValue else {
                     throw AppError.invalidParams(field: "account_id", reason: "is the issuance account, the counterpart of every adjustment")
                 }
+                try requireNotOwn(ctx, owner: context?["owner_id"]?.stringValue, "no one adjusts their own account; another finance person does it")
+                let reason = try MovementText.reason(try params.string("reason"))
                 let account = LedgerQueries.Side.account(accountId), issuance = LedgerQueries.Side.owned(.issuance, owner: nil)
                 return movement(
                     ctx, debit: credits > 0 ? issuance : account, credit: credits > 0 ? account : issuance, credits: abs(credits), kind: "adjustment",
-                    reason: try params.string("reason"))
+                    reason: reason)
             },
             translate: translate(accountOf: "account_id", "account"))))
 
@@ -141,11 +148,12 @@ enum LedgerAPI {
         audience: .roles([.finance]), mutating: true,
         params: [
             .init("expert_id", .id(.person), required: true), .init("credits", .positiveCredits, required: true),
-            .init("reference", .text(min: 1, max: 200), required: true, "The payout's external reference (bank transfer id); spaces around it are not part of it"),
+            .init("reference", .line(min: 1, max: 200), required: true, "The payout's external reference (bank transfer id): \(referenceRule)"),
         ],
         result: transferSchema, errors: [DocErrors.notFound, DocErrors.insufficientCredits],
         body: .command(move(translate: translate(accountOf: "expert_id", "expert earnings account", holder: "expert")) { ctx, params in
-            movement(
+            try requireNotOwn(ctx, owner: try params.string("expert_id"), "no one pays out their own earnings; another finance person does it")
+            return movement(
                 ctx, debit: .owned(.expertEarnings, owner: try params.string("expert_id")), credit: .owned(.payouts, owner: nil),
                 credits: try params.int("credits"), kind: "payout", reference: try reference(params))
         }))

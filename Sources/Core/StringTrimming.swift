@@ -1,15 +1,24 @@
 extension String {
     /// The string without leading and trailing Unicode scalars from `set`, scalar by scalar: a
     /// set of "\r\n" trims a lone "\n" too (as Characters, "\r\n" is one, and "\n" not in it).
-    /// Walks indices and copies the kept scalars once (nothing when nothing is trimmed).
     public func trimmingCharacters(in set: String) -> String {
         let trimmed = set.unicodeScalars
+        return trimmingScalars { trimmed.contains($0) }
+    }
+
+    /// The string without the Unicode whitespace around it (spaces of every width, the no-break
+    /// space, tabs and line breaks).
+    public func trimmingWhitespace() -> String { trimmingScalars(where: \.properties.isWhitespace) }
+
+    /// The string without leading and trailing scalars for which `trim` holds. Walks indices and
+    /// copies the kept scalars once (nothing when nothing is trimmed).
+    public func trimmingScalars(where trim: (Unicode.Scalar) -> Bool) -> String {
         let scalars = unicodeScalars
         var start = scalars.startIndex, end = scalars.endIndex
-        while start < end, trimmed.contains(scalars[start]) { scalars.formIndex(after: &start) }
+        while start < end, trim(scalars[start]) { scalars.formIndex(after: &start) }
         while start < end {
             let last = scalars.index(before: end)
-            guard trimmed.contains(scalars[last]) else { break }
+            guard trim(scalars[last]) else { break }
             end = last
         }
         if start == scalars.startIndex && end == scalars.endIndex { return self }

@@ -181,6 +181,8 @@ public enum LedgerError {
             return AppError.insufficientCredits(available: Int64(error.detail ?? "") ?? 0, required: required)
         case "ML004":
             return AppError.notFound("account", "for this transfer")
+        case "ML005":
+            return AppError.forbidden("no one grants, adjusts or pays out credits of their own account; another finance person does it")
         case "ML002":
             return AppError.notFound("pending transfer", "")
         case "ML003":

@@ -15,4 +15,12 @@ final class StringTrimmingTests: XCTestCase {
         XCTAssertEqual("bank-7".trimmingCharacters(in: " "), "bank-7")
         XCTAssertEqual("".trimmingCharacters(in: " "), "")
     }
+
+    func testTrimsUnicodeWhitespaceOnly() {
+        XCTAssertEqual("\u{A0}order-2\u{3000}".trimmingWhitespace(), "order-2", "no-break and ideographic spaces")
+        XCTAssertEqual("\u{2003}\t order-2 \r\n".trimmingWhitespace(), "order-2")
+        XCTAssertEqual("order\u{A0}2".trimmingWhitespace(), "order\u{A0}2", "only the ends")
+        XCTAssertEqual("\u{200B}order-2".trimmingWhitespace(), "\u{200B}order-2", "a zero-width space is a format character, not whitespace")
+        XCTAssertEqual("\u{A0} \u{3000}".trimmingWhitespace(), "")
+    }
 }

@@ -206,6 +206,95 @@ final class LedgerMethodTests: EndToEndTestCase {
         XCTAssertEqual(try meetingd.balance(account: wallet, as: user)["posted"], 100)
     }
 
+    /// A reference is compared as a reader of a statement sees it: whitespace around it, no-break
+    /// spaces and compatibility forms (fullwidth digits) do not make another reference, and
+    /// invisible, reordering and control characters are refused. Nothing refused moves credits.
+    func testAReferenceIsComparedAsAReaderSeesIt() throws {
+        let meetingd = try startMeetingd()
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        let finance = ledger.financeId
+        let user = try ledger.person(on: meetingd, ["user"])
+        let expert = try ledger.person(on: meetingd, ["expert"])
+        let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
+        let earnings = try meetingd.accountId(of: expert, kind: "expert_earnings", as: expert)
+        try ledger.grant(on: meetingd, 100, to: user, reference: "order-2")
+        try meetingd.result("credits.adjust", as: finance, ["account_id": .string(earnings), "credits": 50, "reason": "opening earnings"])
+        try meetingd.result("payout.create", as: finance, ["expert_id": .string(expert), "credits": 10, "reference": "bank-2"])
+        let before = try meetingd.ledgerSnapshot(finance: finance, accounts: [wallet, earnings])
+
+        for same in ["order-2\u{A0}", "\u{A0}order-2", "order-\u{FF12}", "order-2\u{3000}", "\u{FF4F}rder-2"] {
+            let error = try meetingd.error("credits.grant", as: finance, ["user_id": .string(user), "credits": 500, "reference": .string(same)], code: -32602)
+            XCTAssertEqual(error["data"]?["field"], "reference", "\(same.debugDescription): \(error)")
+            XCTAssertTrue(error["message"]?.string?.contains("already granted") ?? false, "\(same.debugDescription): \(error)")
+        }
+        let payout = try meetingd.error("payout.create", as: finance, ["expert_id": .string(expert), "credits": 10, "reference": "bank-\u{FF12}"], code: -32602)
+        XCTAssertTrue(payout["message"]?.string?.contains("already paid out") ?? false, "\(payout)")
+        for hidden in ["order-\u{200B}2", "\u{200B}", "\u{FEFF}order-2", "x\u{202E}evil\u{202C}", "esc\u{1B}[31mred", "order\r\n2", "order-2\u{2028}"] {
+            let error = try meetingd.error("credits.grant", as: finance, ["user_id": .string(user), "credits": 500, "reference": .string(hidden)], code: -32602)
+            XCTAssertEqual(error["data"]?["field"], "reference", "\(hidden.debugDescription): \(error)")
+        }
+        for blank in ["   ", "\u{A0}\u{3000}"] {
+            let error = try meetingd.error("credits.adjust", as: finance, ["account_id": .string(wallet), "credits": 1, "reason": .string(blank)], code: -32602)
+            XCTAssertEqual(error["data"]?["field"], "reason", "\(error)")
+        }
+        let control = try meetingd.error("credits.adjust", as: finance, ["account_id": .string(wallet), "credits": 1, "reason": "\u{1B}]0;title\u{07}x"], code: -32602)
+        XCTAssertEqual(control["data"]?["field"], "reason", "\(control)")
+        XCTAssertEqual(try meetingd.ledgerSnapshot(finance: finance, accounts: [wallet, earnings]), before, "a refused reference or reason changed the ledger")
+
+        // A new reference written with a fullwidth digit is recorded in its plain form.
+        try ledger.grant(on: meetingd, 5, to: user, reference: "order-\u{FF13}")
+        let items = try XCTUnwrap(try meetingd.result("ledger.statement", as: finance, ["account_id": .string(wallet)])["items"]?.array)
+        XCTAssertEqual(items.compactMap { $0["reference"]?.string }, ["order-2", "order-3"])
+    }
+
+    /// No one grants, adjusts or pays out credits of their own account, whatever roles they hold:
+    /// another finance person (or an admin, for a grant) does. The ledger refuses it too.
+    func testNoOneMovesCreditsOfTheirOwnAccount() throws {
+        let meetingd = try startMeetingd()
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        let finance = ledger.financeId
+        let both = try ledger.person(on: meetingd, ["finance", "user", "expert"])
+        let adminUser = try ledger.person(on: meetingd, ["admin", "user"])
+        let wallet = try meetingd.accountId(of: both, kind: "user_wallet", as: both)
+        let earnings = try meetingd.accountId(of: both, kind: "expert_earnings", as: both)
+        let adminWallet = try meetingd.accountId(of: adminUser, kind: "user_wallet", as: adminUser)
+        try meetingd.result("credits.adjust", as: finance, ["account_id": .string(earnings), "credits": 50, "reason": "opening earnings"])
+        let before = try meetingd.ledgerSnapshot(finance: finance, accounts: [wallet, earnings, adminWallet])
+
+        let refused: [(String, String, [String: JSONValue])] = [
+            (both, "credits.grant", ["user_id": .string(both), "credits": 500, "reference": "self-1"]),
+            (both, "credits.adjust", ["account_id": .string(wallet), "credits": 500, "reason": "self"]),
+            (both, "credits.adjust", ["account_id": .string(earnings), "credits": 500, "reason": "self"]),
+            (both, "credits.adjust", ["account_id": .string(earnings), "credits": -5, "reason": "self"]),
+            (both, "payout.create", ["expert_id": .string(both), "credits": 50, "reference": "self-pay"]),
+            (adminUser, "credits.grant", ["user_id": .string(adminUser), "credits": 500, "reference": "self-2"]),
+        ]
+        for (actor, method, params) in refused {
+            let error = try meetingd.error(method, as: actor, params, code: 4003)
+            XCTAssertTrue(error["message"]?.string?.contains("their own") ?? false, "\(method): \(error)")
+        }
+        XCTAssertEqual(try meetingd.ledgerSnapshot(finance: finance, accounts: [wallet, earnings, adminWallet]), before, "a refused call changed the ledger")
+
+        // Behind the service, the ledger's own function refuses the same movement (ML005).
+        let apply = """
+            SELECT ml_apply_transfer(jsonb_build_object('community_id', community_id, 'id', 'trf_' || md5(random()::text), 'credits', 500,
+                'kind', 'grant', 'reference', 'self-3', 'actor_id', '\(both)', 'debit_kind', 'issuance', 'credit_kind', 'user_wallet',
+                'credit_owner', '\(both)'))
+            FROM accounts WHERE id = '\(wallet)'
+            """
+        let direct = try Psql.run(try TestEnvironment.databaseURL(), [apply])
+        XCTAssertFalse(direct.succeeded, "the ledger let a grant to the actor's own wallet through")
+        XCTAssertTrue(direct.stderr.contains("own account"), direct.stderr)
+        XCTAssertEqual(try meetingd.ledgerSnapshot(finance: finance, accounts: [wallet, earnings, adminWallet]), before)
+
+        // Someone else may.
+        try meetingd.result("credits.grant", as: finance, ["user_id": .string(both), "credits": 5, "reference": "for-both"])
+        try meetingd.result("credits.grant", as: both, ["user_id": .string(adminUser), "credits": 5, "reference": "for-admin"])
+        try meetingd.result("payout.create", as: finance, ["expert_id": .string(both), "credits": 50, "reference": "bank-both"])
+        XCTAssertEqual(try meetingd.balance(account: earnings, as: both)["available"], 0)
+        XCTAssertEqual(try meetingd.result("ledger.reconcile", as: finance)["ok"], true)
+    }
+
     func testAPayoutReferenceIsPaidOutOnce() throws {
         let meetingd = try startMeetingd()
         let ledger = try LedgerCommunity.make(on: meetingd, #function)
@@ -222,7 +311,7 @@ final class LedgerMethodTests: EndToEndTestCase {
         let before = try meetingd.ledgerSnapshot(finance: finance, accounts: [earnings, secondEarnings])
 
         // The same reference copied with spaces around it is the same reference; a blank one is none.
-        for (target, credits, reference) in [(expert, 40, "bank-7"), (expert, 10, " bank-7 "), (second, 40, "bank-7\t")] {
+        for (target, credits, reference) in [(expert, 40, "bank-7"), (expert, 10, " bank-7 "), (second, 40, "bank-7\u{A0}")] {
             let error = try meetingd.error(
                 "payout.create", as: finance, ["expert_id": .string(target), "credits": .int(Int64(credits)), "reference": .string(reference)], code: -32602)
             XCTAssertEqual(error["data"]?["field"], "reference", "\(error)")
@@ -541,7 +630,7 @@ final class LedgerMethodTests: EndToEndTestCase {
         let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
         let references = ["=cmd|' /C calc'!A0", "+SUM(1,2)", "-2+3", "@SUM(A1)", "order, \"quoted\"", "order-42"]
         for (i, reference) in references.enumerated() { try ledger.grant(on: meetingd, Int64(10 + i), to: user, reference: reference) }
-        let reasons = ["=HYPERLINK(\"http://evil.example\",\"a,b\")\nsecond line", "plain reason", "\t=1+1"]
+        let reasons = ["=HYPERLINK(\"http://evil.example\",\"a,b\") second part", "plain reason", "-1+1"]
         for (i, reason) in reasons.enumerated() {
             try meetingd.result("credits.adjust", as: finance, ["account_id": .string(wallet), "credits": .int(Int64(-1 - i)), "reason": .string(reason)])
         }
@@ -585,8 +674,8 @@ final class LedgerMethodTests: EndToEndTestCase {
         XCTAssertTrue(cells.contains("'-2+3"))
         XCTAssertTrue(cells.contains("'@SUM(A1)"))
         XCTAssertTrue(cells.contains("order, \"quoted\""), "commas and quotes survive quoting")
-        XCTAssertTrue(cells.contains("'" + reasons[0]), "a newline inside a quoted cell survives")
-        XCTAssertTrue(cells.contains("'\t=1+1"))
+        XCTAssertTrue(cells.contains("'" + reasons[0]), "commas and quotes in a reason survive quoting")
+        XCTAssertTrue(cells.contains("'-1+1"))
 
         // CSV pages like JSON.
         let firstPage = try meetingd.result("ledger.statement", as: finance, ["account_id": .string(wallet), "format": "csv", "limit": 4])
@@ -594,21 +683,31 @@ final class LedgerMethodTests: EndToEndTestCase {
         XCTAssertNotNil(firstPage["next_cursor"]?.string)
     }
 
-    /// A reference or reason holding CR LF then a formula stays inside its quoted cell: the
-    /// statement keeps one row per entry, and no line of any text cell starts a formula.
+    /// A reference or reason is one line: one breaking a line is refused and changes nothing.
+    /// One stored before that rule (holding CR LF then a formula) stays inside its quoted cell:
+    /// the statement keeps one row per entry, and no line of any text cell starts a formula.
     func testStatementCSVKeepsLineBreaksInsideTheirCell() throws {
         let meetingd = try startMeetingd(["--test-clock"])
         let ledger = try LedgerCommunity.make(on: meetingd, #function)
         try ledger.pinClock(on: meetingd, at: ledgerEpoch)
         let user = try ledger.person(on: meetingd, ["user"])
         let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
-        let hostile = HostileCSV.texts
-        for (i, reference) in hostile.enumerated() { try ledger.grant(on: meetingd, Int64(10 + i), to: user, reference: reference) }
-        for (i, reason) in hostile.enumerated() {
+        for text in HostileCSV.multiLine {
+            let grant = try meetingd.error(
+                "credits.grant", as: ledger.financeId, ["user_id": .string(user), "credits": 10, "reference": .string(text)], code: -32602)
+            XCTAssertEqual(grant["data"]?["field"], "reference", "\(grant)")
+            let adjust = try meetingd.error(
+                "credits.adjust", as: ledger.financeId, ["account_id": .string(wallet), "credits": 1, "reason": .string(text)], code: -32602)
+            XCTAssertEqual(adjust["data"]?["field"], "reason", "\(adjust)")
+        }
+        XCTAssertEqual(try meetingd.result("ledger.statement", as: user, ["account_id": .string(wallet)])["items"]?.array?.count, 0)
+        for (i, reference) in HostileCSV.oneLine.enumerated() { try ledger.grant(on: meetingd, Int64(10 + i), to: user, reference: reference) }
+        for (i, reason) in HostileCSV.oneLine.enumerated() {
             try meetingd.result("credits.adjust", as: ledger.financeId, ["account_id": .string(wallet), "credits": .int(Int64(-1 - i)), "reason": .string(reason)])
         }
+        try HostileCSV.storeMultiLine(wallet: wallet, actor: ledger.financeId)
         let items = try XCTUnwrap(try meetingd.result("ledger.statement", as: user, ["account_id": .string(wallet)])["items"]?.array)
-        XCTAssertEqual(items.count, 2 * hostile.count)
+        XCTAssertEqual(items.count, 2 * (HostileCSV.oneLine.count + HostileCSV.multiLine.count))
         let csv = try XCTUnwrap(try meetingd.result("ledger.statement", as: user, ["account_id": .string(wallet), "format": "csv"])["csv"]?.string)
         HostileCSV.assertDefused(try parseCSVWithPython(csv), items: items)
     }
@@ -794,9 +893,33 @@ final class LedgerMethodTests: EndToEndTestCase {
 
 /// References and reasons written to break a CSV row or run in a spreadsheet.
 enum HostileCSV {
-    static let texts = [
+    /// One-line texts a spreadsheet would run as formulas: what a reference or a reason may hold.
+    static let oneLine = ["=cmd|' /C calc'!A0", "@SUM(A1)", "+1,2 \"x\"", "-3", "order-42 =1+1"]
+    /// Texts breaking a line before a formula: refused in references and reasons, but found in
+    /// rows stored before that rule, which a statement still exports.
+    static let multiLine = [
         "order-42\r\n=cmd|' /C calc'!A0", "\r\n=cmd|' /C calc'!A0", "refund\r@SUM(A1)", "refund\n+1,2\r\n\r\n-3\t\"x\"", "\n\t=1+1",
     ]
+
+    /// Stores `multiLine` as grant references and adjustment reasons of `wallet` behind the
+    /// service's back, through the ledger's own function as the database owner: the rows an
+    /// earlier version accepted.
+    static func storeMultiLine(wallet: String, actor: String) throws {
+        let statements = multiLine.enumerated().flatMap { i, text in
+            [("issuance", "'\(wallet)'", 10 + i, "'grant'", Psql.literal(text), "NULL"),
+             ("'\(wallet)'", "issuance", 1 + i, "'adjustment'", "NULL", Psql.literal(text))].map { debit, credit, credits, kind, reference, reason in
+                """
+                SELECT ledger_transfer(a.community_id, 'trf_' || md5(random()::text), \(debit == "issuance" ? "ledger_account(a.community_id, 'issuance', NULL)" : debit),
+                    \(credit == "issuance" ? "ledger_account(a.community_id, 'issuance', NULL)" : credit), \(credits), \(kind), 'posted', NULL, \(reference), \(reason),
+                    '\(actor)', NULL)
+                FROM accounts a WHERE a.id = '\(wallet)'
+                """
+            }
+        }
+        let run = try Psql.run(try TestEnvironment.databaseURL(), statements)
+        XCTAssertTrue(run.succeeded, run.stderr)
+    }
+
     static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r", "\n"]
 
     /// Every line a spreadsheet shows of a cell: split at CR LF, CR and LF.

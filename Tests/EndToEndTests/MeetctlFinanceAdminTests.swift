@@ -146,12 +146,13 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         let c = try MeetctlCommunity.make(#function)
         let finance = try c.finance
         let wallet = try XCTUnwrap(try finance.json(["balance", "--person", c.userId])["account_id"]?.string)
-        for (i, text) in HostileCSV.texts.enumerated() {
+        for (i, text) in HostileCSV.oneLine.enumerated() {
             try finance.ok(["grant", "--user", c.userId, "--credits", String(10 + i), "--reference", text])
             try finance.ok(["adjust", "--account", wallet, "--credits", String(-1 - i), "--reason", text])
         }
+        try HostileCSV.storeMultiLine(wallet: wallet, actor: c.financeId)
         let items = try XCTUnwrap(try finance.json(["statement", "--account", wallet])["items"]?.array)
-        XCTAssertEqual(items.count, 1 + 2 * HostileCSV.texts.count, "the first grant, then the hostile ones")
+        XCTAssertEqual(items.count, 1 + 2 * (HostileCSV.oneLine.count + HostileCSV.multiLine.count), "the first grant, then the hostile ones")
         let csv = try finance.ok(["statement", "--account", wallet, "--csv"])
         HostileCSV.assertDefused(try parseCSVWithPython(csv), items: items)
     }

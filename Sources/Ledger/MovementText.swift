@@ -1,0 +1,28 @@
+import Core
+
+/// The texts finance staff give a movement of credits: an external reference (an order id, a
+/// bank transfer id) and an adjustment's reason, as they are recorded.
+public enum MovementText {
+    /// A reference as recorded and compared: without the whitespace around it (a copied
+    /// "REF-1 " or "REF-1" and a no-break space is REF-1, so it is granted or paid once), never
+    /// blank, one line, and without invisible formatting characters (a zero-width space would
+    /// make a second reference that reads the same). The ledger stores it in Unicode
+    /// normalization form NFKC, so a compatibility form (a fullwidth digit) is its plain form.
+    public static func reference(_ raw: String, field: String = "reference") throws -> String {
+        let reference = raw.trimmingWhitespace()
+        guard !reference.isEmpty else { throw AppError.invalidParams(field: field, reason: "must not be blank") }
+        if let bad = reference.unicodeScalars.first(where: { $0.breaksALine || $0.properties.generalCategory == .format }) {
+            throw AppError.invalidParams(
+                field: field, reason: "must be one line of visible characters: U+\(String(bad.value, radix: 16, uppercase: true)) is a control, reordering or invisible character")
+        }
+        return reference
+    }
+
+    /// An adjustment's reason as recorded: without the whitespace around it, and saying
+    /// something (a correction is only as good as its reason).
+    public static func reason(_ raw: String, field: String = "reason") throws -> String {
+        let reason = raw.trimmingWhitespace()
+        guard !reason.isEmpty else { throw AppError.invalidParams(field: field, reason: "must not be blank: say why the account is corrected") }
+        return reason
+    }
+}

@@ -1,0 +1,29 @@
+import Core
+import XCTest
+
+@testable import Ledger
+
+/// A reference is recorded as a reader sees it; a reason says something.
+final class MovementTextTests: XCTestCase {
+    func testAReferenceLosesTheWhitespaceAroundIt() throws {
+        XCTAssertEqual(try MovementText.reference(" order-2 "), "order-2")
+        XCTAssertEqual(try MovementText.reference("\u{A0}order-2\u{A0}"), "order-2")
+        XCTAssertEqual(try MovementText.reference("order 2"), "order 2", "spaces inside stay")
+        XCTAssertEqual(try MovementText.reference("Bestellung-Ä"), "Bestellung-Ä")
+    }
+
+    func testABlankOrInvisibleReferenceIsRefused() {
+        for bad in ["", "   ", "\u{A0}\u{3000}", "\u{200B}", "order-\u{200B}2", "\u{FEFF}order-2", "x\u{202E}evil", "esc\u{1B}[31m", "a\r\nb", "a\u{2028}b", "order\u{AD}2"] {
+            XCTAssertThrowsError(try MovementText.reference(bad), bad.debugDescription) { error in
+                XCTAssertEqual((error as? AppError)?.details["field"], "reference")
+            }
+        }
+    }
+
+    func testAReasonSaysSomething() throws {
+        XCTAssertEqual(try MovementText.reason("  duplicate purchase\u{A0}"), "duplicate purchase")
+        for blank in ["", "   ", "\u{A0}\u{2003}"] {
+            XCTAssertThrowsError(try MovementText.reason(blank), blank.debugDescription)
+        }
+    }
+}
