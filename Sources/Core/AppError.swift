@@ -168,8 +168,9 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
             message: "Usage limit reached: at most \(limit) \(limit == 1 ? "meeting" : "meetings") per week", details: ["limit": .int(limit)])
     }
 
-    public static func suspended(until: Instant) -> AppError {
-        AppError(.suspended, message: "The user is suspended until \(until.rfc3339)",
+    /// `who`: the person the meeting is for (the user, or the student booked for).
+    public static func suspended(until: Instant, who: String = "user") -> AppError {
+        AppError(.suspended, message: "The \(who) is suspended until \(until.rfc3339) (missed meetings) and cannot be booked before then",
             details: ["until": .string(until.rfc3339)])
     }
 

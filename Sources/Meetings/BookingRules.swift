@@ -252,7 +252,10 @@ public enum BookingRules {
                     "the user is not assigned to this \(s.labelsOf(["provider", "class"]).map { $0.lowercased() }.joined(separator: " or ")); ask your office")
             }
         case .suspension:
-            if let until = c.user?.suspendedUntil, until > c.now { throw AppError.suspended(until: until) }
+            // The person the meeting is for: a student's missed meetings suspend the student,
+            // whoever books for them (and not the customer's other students).
+            let learner = a.studentId == nil ? c.user : c.student
+            if let until = learner?.suspendedUntil, until > c.now { throw AppError.suspended(until: until, who: a.studentId == nil ? "user" : "student") }
         case .notice:
             guard a.start >= c.now.adding(minutes: s.minNoticeMinutes) else {
                 throw AppError.slotUnavailable("meetings must be booked at least \(s.minNoticeMinutes) minutes ahead")

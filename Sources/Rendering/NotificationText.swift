@@ -107,7 +107,13 @@ public enum NotificationText {
         case "request_expired":
             let asked = payload["meeting"]?["proposed_by"]?.stringValue == "expert" ? "proposal" : "request"
             (subject, line) = ("\(asked.capitalized) expired", "The meeting \(asked) for \(when) was not answered in time and has expired.\(returned)")
-        case "user_suspended": (subject, line) = ("Booking suspended", "Because of missed meetings you cannot book until \(payload["until"]?.stringValue.flatMap { try? Instant(rfc3339: $0) }.map { LocalTimeText.format($0, zone: recipient.timeZone) } ?? "later").")
+        case "user_suspended":
+            let until = payload["until"]?.stringValue.flatMap { try? Instant(rfc3339: $0) }.map { LocalTimeText.format($0, zone: recipient.timeZone) } ?? "later"
+            if let student = payload["student_name"]?.stringValue.map(PersonText.line) {
+                (subject, line) = ("Bookings for \(student) suspended", "Because of missed meetings \(student) cannot be booked until \(until).")
+            } else {
+                (subject, line) = ("Booking suspended", "Because of missed meetings you cannot book until \(until).")
+            }
         case "series_date_not_booked":
             // The reason both sides may read; the detail (the user's balance) only where sent.
             let why = PersonText.line(payload["reason"]?.stringValue ?? "").replacingOccurrences(of: "not booked: ", with: "")

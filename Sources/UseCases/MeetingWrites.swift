@@ -33,13 +33,19 @@ enum MeetingWrites {
             writes.outbox += messages(change, eventId: events.first?.id, context: c, actor: actor)
             if let suspension = change.suspension {
                 let policy = c.settings.noShowPolicy
-                writes.suspensions.append((change.after.userId, suspension.until))
+                // The learner is suspended (a student booked for, else the user); the user who
+                // books is told (of their student by name).
+                writes.suspensions.append((change.after.studentId ?? change.after.userId, suspension.until))
+                var payload: [String: JSON] = [
+                    "until": .string(suspension.until.rfc3339), "no_shows": .int(suspension.noShows), "window_days": .int(policy.windowDays),
+                    "recipient_role": "user",
+                ]
+                if let id = change.after.studentId {
+                    payload["student_id"] = .string(id)
+                    payload["student_name"] = .optional(change.after.studentName)
+                }
                 writes.outbox.append(OutboxMessage(
-                    kind: "user_suspended", channel: "notification", recipientId: change.after.userId, meetingId: nil, eventId: nil,
-                    payload: [
-                        "until": .string(suspension.until.rfc3339), "no_shows": .int(suspension.noShows), "window_days": .int(policy.windowDays),
-                        "recipient_role": "user",
-                    ]))
+                    kind: "user_suspended", channel: "notification", recipientId: change.after.userId, meetingId: nil, eventId: nil, payload: .object(payload)))
             }
         }
         writes.outbox += extraOutbox

@@ -138,6 +138,51 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// A student's missed meeting counts for the student and suspends the student, whoever
+    /// booked it: the customer's other student can still be booked, another customer linked to
+    /// the suspended student cannot book them, and the customer is told by the student's name.
+    func testAStudentsNoShowSuspendsTheStudentNotTheCustomer() throws {
+        let w = try tutorPlace(settings: ["no_show_policy": ["max_no_shows": 1, "window_days": 30, "suspension_days": 14]])
+        let customer = w.user
+        let first = try w.addNamedUser(firstName: "Alex", lastName: "Young", credits: 0)
+        let second = try w.addNamedUser(firstName: "Bea", lastName: "Young", credits: 0)
+        let guardian = try w.addNamedUser(firstName: "Gil", lastName: "Young", credits: 500)
+        for student in [first, second] {
+            try link(w, customer: customer, student: student)
+            try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(student), "expert_id": .string(w.expert)])
+        }
+        try link(w, customer: guardian, student: first)
+        func forStudent(_ student: String, day: Int) -> [String: JSONValue] {
+            var params = w.requestParams(start: MeetingTime.at(day: day, hour: 10))
+            params["student_id"] = .string(student)
+            return params
+        }
+        let missed = try MeetingWorld.id(of: try w.meetingd.result("meeting.request", as: customer, forStudent(first, day: 1)))
+        try w.act("meeting.confirm", as: w.expert, missed)
+        let logTime = MeetingTime.at(day: 1, hour: 12)
+        try w.setClock(logTime)
+        _ = try w.drainOutbox()
+        try w.act("meeting.log_session", as: w.expert, missed, ["attendance": "no_show"])
+
+        func suspendedUntil(_ person: String) throws -> JSONValue? {
+            try w.meetingd.result("person.get", as: w.admin, ["person_id": .string(person)])["suspended_until"]
+        }
+        let until = MeetingTime.shifted(logTime, minutes: 14 * 24 * 60)
+        XCTAssertEqual(try suspendedUntil(first), .string(until), "the student who missed the meeting is suspended")
+        XCTAssertEqual(try suspendedUntil(customer), .null, "not the customer who booked it")
+        let told = try w.drainOutbox().filter { $0.kind == "user_suspended" }
+        XCTAssertEqual(told.map(\.recipientId), [customer], "the customer who books for the student is told")
+        XCTAssertEqual(told.first?.raw["payload"]?["student_name"], "Alex Young")
+
+        try w.meetingd.result("meeting.request", as: customer, forStudent(second, day: 7))
+        for booker in [customer, guardian] {
+            let refused = try w.meetingd.error("meeting.request", as: booker, forStudent(first, day: 8), code: 4023)
+            XCTAssertEqual(refused["data"]?["until"], .string(until))
+            XCTAssertTrue(refused["message"]?.string?.contains("student") ?? false, "\(refused)")
+        }
+        try w.assertReconciled()
+    }
+
     /// The student's invitation names the tutor they meet, not their own customer; and the
     /// first invitation of a request the tutor answered with another time is the invitation's
     /// first version ("Invitation:", SEQUENCE 0): no calendar held an earlier one.
