@@ -63,7 +63,7 @@ enum MeetingAPI {
         .init("user_name", .text(), required: true), .init("expert_name", .text(), required: true),
         .init("location_id", .nullable(.id(.location)), required: true),
         .init("expert_approved", .boolean, required: true), .init("user_approved", .boolean, required: true),
-        .init("proposed_by", party, required: true, "The side that proposed the meeting's date: the side that asked for it, or the last to propose another (a counter-offer, a new date after a decline)"),
+        .init("proposed_by", party, required: true, "The side that proposed the meeting's date: the side that asked for it, or the last to propose another (a counter-offer, a new date after a decline, an alternate date once approved)"),
         .init("alternate", .nullable(alternateSchema), required: true),
         .init("awaiting_action_by", .nullable(party), required: true, "The side whose answer the meeting waits for, if any; an agreed meeting that has ended waits for its expert to log the session (meeting.log_session)"),
         .init("topic", .nullable(.text()), required: true), .init("agenda_answers", .list(.text()), required: true),
@@ -164,9 +164,7 @@ enum MeetingAPI {
         "The side that has not approved confirms (the office may for the expert): agreed once both have, credits held if not yet. Where the community requires session details, a user's acceptance of the expert's new date waits for the expert to make the session (awaiting_processing); the expert's confirm with session_type and location_id makes it. time_conflict (4010): the expert has an agreed meeting at that time (data.meeting_ids, the expert's side only); the expert or the office confirms anyway with accept_conflicts",
         audience: .member, mutating: true,
         params: [meetingId, acceptConflicts,
-                 .init("session_type", .text(min: 1, max: 64), "Required from the expert's side when the community requires confirmation details"),
-                 .init("location_id", .id(.location), "Sets the location; the request's stands otherwise (required where the community asks for session details and the meeting has no place yet)"),
-                 note, expectedVersion],
+                 sessionTypeParam, sessionLocationParam, note, expectedVersion],
         result: meetingSchema,
         errors: [
             DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted, DocErrors.timeConflict, DocErrors.insufficientCredits, DocErrors.sessionLog,
@@ -217,13 +215,31 @@ enum MeetingAPI {
                 expectedVersion: p.optionalInt("expected_version"), acceptConflicts: p.bool("accept_conflicts"))
         }))
 
-    static let confirmAlternate = action(
+    /// What the expert's side gives when making the session (meeting.confirm, and
+    /// meeting.confirm_alternate of a declined meeting's new date).
+    static let sessionTypeParam = Schema.Field("session_type", .text(min: 1, max: 64), "Required from the expert's side when the community requires confirmation details")
+    static let sessionLocationParam = Schema.Field(
+        "location_id", .id(.location), "Sets the location; the request's stands otherwise (required where the community asks for session details and the meeting has no place yet)")
+
+    static func confirmDetails(_ params: Params) -> MeetingDecider.ConfirmDetails? {
+        let details = MeetingDecider.ConfirmDetails(sessionType: params.optionalString("session_type"), locationId: params.optionalString("location_id"))
+        return details.sessionType == nil && details.locationId == nil ? nil : details
+    }
+
+    static let confirmAlternate = MethodDefinition(
         "meeting.confirm_alternate",
         "The other side approves the alternate date: it replaces the original. A declined meeting given a new date (meeting.reschedule) "
-            + "has that date as its alternative: the other side approves it here too (as meeting.confirm would)",
-        [acceptConflicts],
-        errors: [DocErrors.timeConflict, DocErrors.insufficientCredits, DocErrors.usageLimit, DocErrors.sessionLog, DocErrors.slotUnavailable, DocErrors.suspended]
-    ) { p, _ in .confirmAlternate(acceptConflicts: p.bool("accept_conflicts")) }
+            + "has that date as its alternative: the other side approves it here too, as meeting.confirm would (the expert's side giving "
+            + "session_type and location_id where the community requires session details)",
+        audience: .member, mutating: true, params: [meetingId, acceptConflicts, sessionTypeParam, sessionLocationParam, expectedVersion],
+        result: meetingSchema,
+        errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted, DocErrors.timeConflict, DocErrors.insufficientCredits,
+                 DocErrors.usageLimit, DocErrors.sessionLog, DocErrors.slotUnavailable, DocErrors.suspended],
+        body: .command(MeetingUseCases.act(extraLocation: { $0.optionalString("location_id") }) { params, _ in
+            MeetingDecider.ActInput(
+                command: .confirmAlternate(acceptConflicts: params.bool("accept_conflicts")), expectedVersion: params.optionalInt("expected_version"),
+                confirmDetails: confirmDetails(params))
+        }))
 
     static let rejectAlternate = action(
         "meeting.reject_alternate",

@@ -331,17 +331,21 @@ public enum BookingRules {
                 throw a.side == .expert ? AppError.timeConflict(meetingIds: overlaps.map(\.meetingId)) : AppError.timeConflictForUser()
             }
         case .credits:
-            guard a.creditsToHold > 0 else { return }
-            let available = c.walletAvailable + a.creditsReleased
-            guard available < a.creditsToHold else { return }
+            guard a.creditsToHold > 0, c.walletAvailable + a.creditsReleased < a.creditsToHold else { return }
+            // A new price replacing a hold needs only the difference from the wallet: that is what
+            // is said to be required, beside the wallet's available credits as ledger.balance
+            // shows them (the hold is not part of them).
+            let more = a.creditsToHold - a.creditsReleased
+            let needs = a.creditsReleased > 0 ? "\(more) more credits (\(a.creditsToHold) in all, \(a.creditsReleased) already held for this meeting)" : "\(more) credits"
             // The user's balance is theirs: the expert learns only that the credits are missing.
             if a.side == .expert {
                 throw AppError(
-                    .insufficientCredits,
-                    message: "Insufficient credits: the user does not have the \(a.creditsToHold) credits this needs",
-                    details: ["required": .int(a.creditsToHold)])
+                    .insufficientCredits, message: "Insufficient credits: the user does not have the \(needs) this needs", details: ["required": .int(more)])
             }
-            throw AppError.insufficientCredits(available: available, required: a.creditsToHold)
+            guard a.creditsReleased > 0 else { throw AppError.insufficientCredits(available: c.walletAvailable, required: more) }
+            throw AppError(
+                .insufficientCredits, message: "Insufficient credits: \(c.walletAvailable) available, \(needs) required",
+                details: ["available": .int(c.walletAvailable), "required": .int(more), "already_held": .int(a.creditsReleased)])
         }
     }
 

@@ -343,6 +343,8 @@ public enum Lifecycle {
         d.next.userApproved = true
         d.next.expertApproved = true
         d.next.priceCredits = alternate.priceCredits
+        // The date is now the one the alternate's proposer gave.
+        d.next.proposedBy = alternate.proposedBy
         ensureHold(&d)
         d.booking = BookingStep(
             path: p == .user ? .userConfirmsAlternate : .expertConfirmsAlternate, start: alternate.start, lengthMinutes: alternate.lengthMinutes,

@@ -263,14 +263,25 @@ public enum MeetingDecider {
         var after = m
         var details = input.confirmDetails
         // A waiting meeting's date confirmed as its alternative (a new date after a rejection) is
-        // a confirmation: the session's details are required as meeting.confirm requires them.
-        if details == nil, case .confirmAlternate = command, m.state.status == .awaitingApproval {
-            details = ConfirmDetails(sessionType: nil, locationId: nil)
+        // a confirmation: the session's details are taken and required as meeting.confirm takes
+        // and requires them. An agreed meeting's alternate moves a session already made.
+        var detailsNotTaken: ConfirmDetails?
+        if case .confirmAlternate = command {
+            if m.state.status == .awaitingApproval {
+                details = details ?? ConfirmDetails(sessionType: nil, locationId: nil)
+            } else {
+                (detailsNotTaken, details) = (details, nil)
+            }
         }
         var d = try Lifecycle.decide(
             m.state, command, by: actor, now: c.now, settings: c.settings, needsProcessing: ProcessingRule.needed(c.settings, sessionType: m.sessionType),
             dateAfterRejection: m.declineReason != nil)
         // The session's details are asked for only of a step the meeting's state and time allow.
+        if let given = detailsNotTaken {
+            throw AppError.invalidParams(
+                field: given.sessionType != nil ? "session_type" : "location_id",
+                reason: "is given when making the session; this meeting's session is made already (its alternate date moves it)")
+        }
         if let details { try applyConfirmDetails(details, c, m, actor, &after) }
         // The timeline keeps the session details the expert's side gave when making the session.
         if details != nil, let i = d.events.firstIndex(where: { ["expert_approval", "processed_by_expert"].contains($0.kind) }) {

@@ -6,6 +6,11 @@ enum Commands {
     // MARK: Shared pieces
 
     static let meetingId = ArgumentSpec(name: "MEETING", kind: .meeting, param: "meeting_id", help: "The meeting")
+    /// The session's details the expert's side gives when making the session.
+    static let sessionType = OptionSpec(
+        name: "session-type", kind: .text(placeholder: "TYPE"), param: "session_type",
+        help: "One of the community's session types (meetctl settings show), where it asks for one")
+    static let sessionLocation = OptionSpec(name: "location", kind: .location, param: "location_id", help: "Set the location while confirming")
     static let acceptConflicts = OptionSpec(
         name: "accept-conflicts", kind: .flag, param: "accept_conflicts", help: "Confirm even though the expert has an agreed meeting then (see meetctl conflicts)")
     static let proposeOverConflicts = OptionSpec(
@@ -181,8 +186,7 @@ enum Commands {
             arguments: [meetingId],
             options: [
                 acceptConflicts,
-                OptionSpec(name: "session-type", kind: .text(placeholder: "TYPE"), param: "session_type", help: "One of the community's session types (meetctl settings show), where it asks for one"),
-                OptionSpec(name: "location", kind: .location, param: "location_id", help: "Set the location while confirming"),
+                sessionType, sessionLocation,
                 OptionSpec(name: "note", kind: .text(placeholder: "TEXT"), param: "note", help: "A message to the other side with your answer"),
             ],
             method: "meeting.confirm", mutating: true, output: meetingRecord),
@@ -222,7 +226,12 @@ enum Commands {
             method: "meeting.reschedule", mutating: true, output: meetingRecord),
         CommandSpec(
             path: ["alternate", "confirm"], section: .experts, summary: "Approve the new date the other side proposed",
-            arguments: [meetingId], options: [acceptConflicts], method: "meeting.confirm_alternate", mutating: true, output: meetingRecord),
+            details: """
+                A declined meeting the user gave a new date is made by this approval: where the community requires
+                session details, give --session-type and --location as with meetctl confirm.
+                """,
+            arguments: [meetingId], options: [acceptConflicts, sessionType, sessionLocation], method: "meeting.confirm_alternate", mutating: true,
+            output: meetingRecord),
         CommandSpec(
             path: ["alternate", "reject"], section: .experts, summary: "Reject the proposed new date; the meeting keeps its date",
             arguments: [meetingId], options: [reason("rejection"), note], method: "meeting.reject_alternate", mutating: true, output: meetingRecord),

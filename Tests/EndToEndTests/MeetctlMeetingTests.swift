@@ -146,6 +146,25 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertTrue(try user.ok(["meeting", "show", id]).split(separator: "\n").contains { $0.hasSuffix("150 (blocked)") })
     }
 
+    /// Where the community requires session details, the expert makes a declined meeting's new
+    /// date with `alternate confirm --session-type --location`, as with `confirm`.
+    func testADeclinedMeetingsNewDateIsMadeWithAlternateConfirm() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let expert = try c.expert, user = try c.user
+        try c.admin.ok(["settings", "set", "require_confirm_details=true"])
+        let id = try XCTUnwrap(try expert.json([
+            "propose", "--user", c.userId, "--service", c.serviceId, "--start", "2030-03-11 10:00", "--length", "1h", "--price", "100",
+        ])["id"]?.string)
+        XCTAssertEqual(try user.json(["decline", id, "--reason", "schedule_conflict"])["status"], "rejected")
+        try user.ok(["reschedule", id, "--start", "2030-03-12 16:00"])
+        let missing = try expert.fails(["alternate", "confirm", id], status: 1)
+        XCTAssertTrue(missing.stderr.contains("session"), missing.stderr)
+        let made = try expert.json(["alternate", "confirm", id, "--session-type", "online", "--location", "Video call"])
+        XCTAssertEqual(made["status"], "agreed")
+        XCTAssertEqual(made["session_type"], "online")
+        XCTAssertEqual(made["location_id"]?.string, c.videoId)
+    }
+
     /// Where sessions must be logged, a refusal for an unlogged one says how, in meetctl's words.
     func testASessionToLogFirstIsNamedWithTheCommandThatLogsIt() throws {
         let c = try MeetctlCommunity.make(#function)

@@ -440,6 +440,7 @@ final class MeetingSeedTests: EndToEndTestCase {
         let approved = try w.act("meeting.confirm_alternate", as: w.user, id)
         assertMeeting(approved, status: "agreed", credit: "blocked", start: day8)
         XCTAssertEqual(approved["alternate"], .null)
+        XCTAssertEqual(approved["proposed_by"], "expert", "the date is now the one the expert proposed")
         XCTAssertEqual(try w.timeline(id).last, "alternative_date_approved_by_user")
         XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["alternative_date_approved_by_user→expert", "video.cancel→video", "video.create→video"]))
         XCTAssertEqual(try w.trail(id), ["hold pending 100"], "still exactly one hold, for the price")
@@ -534,7 +535,22 @@ final class MeetingSeedTests: EndToEndTestCase {
         try w.act("meeting.reschedule", as: w.user, id, ["start": .string(day8)])
         XCTAssertEqual(try w.refuse("meeting.confirm_alternate", as: w.expert, id, code: -32602)["data"]?["field"], "session_type")
         assertMeeting(try w.meeting(id), status: "awaiting_approval", credit: "blocked", start: day8)
-        assertMeeting(try w.act("meeting.confirm", as: w.expert, id, ["session_type": "online"]), status: "agreed", credit: "blocked", start: day8)
+        // The expert gives the session's details with either method (the user, who proposed the
+        // date, is refused for that first).
+        try w.refuse("meeting.confirm_alternate", as: w.user, id, ["session_type": "online"], code: 4009)
+        let made = try w.act("meeting.confirm_alternate", as: w.expert, id, ["session_type": "online", "location_id": .string(w.locationId)])
+        assertMeeting(made, status: "agreed", credit: "blocked", start: day8)
+        XCTAssertEqual(made["session_type"], "online")
+        let other = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 10, hour: 10)))
+        try w.act("meeting.decline", as: w.expert, other, ["reason_code": "schedule_conflict"])
+        try w.act("meeting.reschedule", as: w.user, other, ["start": .string(MeetingTime.at(day: 10, hour: 14))])
+        assertMeeting(try w.act("meeting.confirm", as: w.expert, other, ["session_type": "online"]), status: "agreed", credit: "blocked",
+                      start: MeetingTime.at(day: 10, hour: 14))
+        // An agreed meeting's alternate moves a session already made: its details are not given again.
+        try w.act("meeting.reschedule", as: w.user, id, ["start": .string(MeetingTime.at(day: 8, hour: 14))])
+        let again = try w.refuse("meeting.confirm_alternate", as: w.expert, id, ["session_type": "online"], code: -32602)
+        XCTAssertTrue(again["message"]?.string?.contains("made already") ?? false, "\(again)")
+        assertMeeting(try w.act("meeting.confirm_alternate", as: w.expert, id), status: "agreed", credit: "blocked", start: MeetingTime.at(day: 8, hour: 14))
         // A step the meeting's state refuses is refused for that, before any detail is asked for:
         // the expert's own proposal waits for the user, whatever the session type.
         let proposal = try MeetingWorld.id(of: w.propose(start: day9))
@@ -598,9 +614,14 @@ final class MeetingSeedTests: EndToEndTestCase {
         XCTAssertTrue(text.contains("The 100 credits held for your request stay held until you answer"), text)
         try w.assertReconciled()
 
+        // The refusal speaks of the wallet as ledger.balance shows it: 20 available, and the 50
+        // the new price needs beyond the 100 already held.
         let short = try w.refuse("meeting.confirm", as: tight, id, code: 4020)
         XCTAssertEqual(short["data"]?["code"], "insufficient_credits")
-        XCTAssertEqual(short["data"]?["required"], 150)
+        XCTAssertEqual(short["data"]?["required"], 50)
+        XCTAssertEqual(short["data"]?["available"], 20)
+        XCTAssertEqual(short["data"]?["already_held"], 100)
+        XCTAssertEqual(try w.wallet(tight).available, 20)
         let unchanged = try w.meeting(id)
         XCTAssertEqual(unchanged["version"], offer["version"], "a refused answer changes nothing")
         XCTAssertEqual(unchanged["held_credits"], 100)
@@ -699,8 +720,10 @@ final class MeetingSeedTests: EndToEndTestCase {
         let id = try MeetingWorld.id(of: w.request(start: day7, by: tight))
         try w.act("meeting.confirm", as: w.expert, id)
         let refused = try w.refuse("meeting.reschedule", as: tight, id, ["start": .string(day9), "length_minutes": 120], code: 4020)
-        XCTAssertEqual(refused["data"]?["required"], 200)
-        XCTAssertEqual(refused["data"]?["available"], 150, "the 50 free and the 100 the meeting holds")
+        XCTAssertEqual(refused["data"]?["required"], 100, "what the new price needs beyond the meeting's hold")
+        XCTAssertEqual(refused["data"]?["available"], 50, "the wallet's available credits, as ledger.balance says")
+        XCTAssertEqual(refused["data"]?["already_held"], 100)
+        XCTAssertTrue(refused["message"]?.string?.contains("50 available, 100 more credits (200 in all, 100 already held for this meeting) required") ?? false, "\(refused)")
         XCTAssertEqual(try w.meeting(id)["alternate"], .null, "nothing proposed")
         let longer = try w.act("meeting.reschedule", as: tight, id, ["start": .string(day9), "length_minutes": 90])
         XCTAssertEqual(longer["alternate"]?["price_credits"], 150)

@@ -419,7 +419,7 @@ class CommunitySettingsLabels:
 
 @dataclass
 class CommunitySettingsNoShowPolicy:
-    """The CommunitySettingsNoShowPolicy object as meetingd answers it.
+    """A user's no-shows logged within window_days, max_no_shows of them, suspend the person the meetings were for (the student a customer booked for, else the user) for suspension_days: no one can book for them meanwhile (person.unsuspend lifts it)
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
@@ -3325,8 +3325,12 @@ class CommunityNamespace:
             optional, and only the pinned person)
         auto_accept: Requests go straight to agreed
         cancellation_window_hours (0…720)
-        user_late_cancel_charge_percent (0…100)
-        platform_fee_percent (0…100)
+        user_late_cancel_charge_percent (0…100): The part of the price a user's late cancellation keeps for
+            the expert, in whole credits rounded down (33 % of 99 is 32); the rest is returned, and a charge
+            that rounds to 0 returns the whole hold
+        platform_fee_percent (0…100): The platform's share of what an expert is paid for a meeting (the
+            whole price for a logged session, the charge for a late cancellation), in whole credits rounded
+            down (15 % of 99 is 14, of a 32-credit charge 4)
         reminder_user_hours (1…720)
         reminder_expert_minutes (1…10080)
         min_notice_minutes (0…43200)
@@ -3346,7 +3350,9 @@ class CommunityNamespace:
         pending_holds_slot: A request holding credits takes the expert's time (default true); false: several
             users may request the same time, and confirming one that overlaps an agreed meeting gives
             time_conflict
-        no_show_policy
+        no_show_policy: A user's no-shows logged within window_days, max_no_shows of them, suspend the
+            person the meetings were for (the student a customer booked for, else the user) for
+            suspension_days: no one can book for them meanwhile (person.unsuspend lifts it)
         weekly_usage_limit (1…1000): Most meetings a user may have in one week (Monday to Monday in the
             community's zone; null: no limit). A student's meetings count for the student, whoever booked
             them (a customer's bookings for a student are not the customer's). It counts the meetings the
@@ -3500,7 +3506,7 @@ class CreditsNamespace:
             optional, and only the pinned person)
         account_id (acc_… id)
         credits (-1000000000000…1000000000000): Positive adds, negative removes
-        reason
+        reason: Why the account is corrected: one line, not blank
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
 
@@ -3527,7 +3533,9 @@ class CreditsNamespace:
             optional, and only the pinned person)
         user_id (per_… id)
         credits (1…1000000000000)
-        reference: The purchase's external reference (order id); spaces around it are not part of it
+        reference: The purchase's external reference (order id): one line of visible characters; whitespace
+            around it is not part of it, and it is compared in Unicode NFKC form (a no-break space is a
+            space, a fullwidth digit a digit)
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
 
@@ -3972,10 +3980,12 @@ class MeetingNamespace:
         meeting_id: str,
         actor: Optional[str] = None,
         accept_conflicts: Optional[bool] = UNSET,
+        session_type: Optional[str] = UNSET,
+        location_id: Optional[str] = UNSET,
         expected_version: Optional[int] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Meeting:
-        """The other side approves the alternate date: it replaces the original. A declined meeting given a new date (meeting.reschedule) has that date as its alternative: the other side approves it here too (as meeting.confirm would).
+        """The other side approves the alternate date: it replaces the original. A declined meeting given a new date (meeting.reschedule) has that date as its alternative: the other side approves it here too, as meeting.confirm would (the expert's side giving session_type and location_id where the community requires session details).
 
         Who may call: member. Mutating: accepts idempotency_key.
 
@@ -3984,6 +3994,9 @@ class MeetingNamespace:
         meeting_id (mtg_… id)
         accept_conflicts: Confirm even though the expert has an agreed meeting at that time (the expert's
             side only)
+        session_type: Required from the expert's side when the community requires confirmation details
+        location_id (loc_… id): Sets the location; the request's stands otherwise (required where the
+            community asks for session details and the meeting has no place yet)
         expected_version: Fail with invalid_state if the meeting changed since this version
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
@@ -3994,7 +4007,7 @@ class MeetingNamespace:
         UsageLimitReachedError, SessionLogRequiredError, SlotUnavailableError, SuspendedError,
         InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("meeting.confirm_alternate", {"actor": actor, "meeting_id": meeting_id, "accept_conflicts": accept_conflicts, "expected_version": expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
+        return self._client._call("meeting.confirm_alternate", {"actor": actor, "meeting_id": meeting_id, "accept_conflicts": accept_conflicts, "session_type": session_type, "location_id": location_id, "expected_version": expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
     def conflicts(
         self,
@@ -4612,7 +4625,9 @@ class PayoutNamespace:
             optional, and only the pinned person)
         expert_id (per_… id)
         credits (1…1000000000000)
-        reference: The payout's external reference (bank transfer id); spaces around it are not part of it
+        reference: The payout's external reference (bank transfer id): one line of visible characters;
+            whitespace around it is not part of it, and it is compared in Unicode NFKC form (a no-break
+            space is a space, a fullwidth digit a digit)
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
 
