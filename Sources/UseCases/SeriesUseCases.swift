@@ -23,6 +23,8 @@ public enum SeriesUseCases {
     static func outcome(_ ctx: RequestContext, _ c: SeriesContext, _ change: SeriesChange, by actor: MeetingActor) -> Outcome {
         var writes = MeetingWrites.writeSet(ctx, c.booking, change.meetings, by: actor)
         writes.add(change)
+        // A date the step could not book is told to both sides, as the scheduler tells it.
+        writes.outbox += JobsUseCases.notBookedNotices(change)
         return Outcome(response: response(c, change, ctx), apply: writes.call)
     }
 

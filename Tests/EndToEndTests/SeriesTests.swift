@@ -120,6 +120,23 @@ final class SeriesTests: EndToEndTestCase {
         XCTAssertEqual(try runJobs(w)["series_occurrences_created"], 0, "booked once")
     }
 
+    /// A week the series could not book when it was created is told to both sides as the
+    /// scheduler tells a week it could not book later (the user with the detail), once.
+    func testAWeekNotBookedWhenTheSeriesIsCreatedIsTold() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 21])
+        let tight = try w.addUser(name: "tight", credits: 250)
+        _ = try w.drainOutbox()
+        let series = try create(w, firstStart: "2030-03-06T10:00:00Z", by: tight)
+        XCTAssertEqual(try occurrences(series).map(\.date), ["2030-03-06", "2030-03-13"])
+        XCTAssertEqual(skipDates(series), ["2030-03-20"])
+        let told = try w.drainRaw().filter { $0["kind"]?.string == "series_date_not_booked" }
+        XCTAssertEqual(told.compactMap { $0["recipient_id"]?.string }.sorted(), [tight, w.expert].sorted())
+        XCTAssertEqual(told.first { $0["recipient_id"]?.string == w.expert }?["payload"]?["detail"], .null, "the user's balance is theirs")
+        XCTAssertNotEqual(told.first { $0["recipient_id"]?.string == tight }?["payload"]?["detail"], .null)
+        _ = try runJobs(w)
+        XCTAssertEqual(try w.drainOutbox().filter { $0.kind == "series_date_not_booked" }.count, 0, "told once")
+    }
+
     /// One scheduler run expires a request and books the next occurrence: the credits the
     /// expiry returns pay for the occurrence (they did not when occurrences were decided on the
     /// balance read before the run's expiries).
