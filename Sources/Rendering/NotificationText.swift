@@ -30,12 +30,12 @@ public enum NotificationText {
         }
     }
 
-    /// The service as a sentence names it: "Course CHEM101", or the name alone when it starts
-    /// with the community's word already ("Peer Mentoring with Talia K", not "Peer Mentor Peer
-    /// Mentoring with Talia K").
+    /// The service as a sentence names it: "Course CHEM101", or the name alone when it holds
+    /// the community's word already ("Peer Mentoring with Talia K" or "All available Peer
+    /// Mentoring", not "Peer Mentor All available Peer Mentoring").
     static func service(_ name: String, _ settings: CommunitySettings) -> String {
         let label = settings.label("class")
-        return name.lowercased().hasPrefix(label.lowercased()) ? name : "\(label) \(name)"
+        return name.lowercased().contains(label.lowercased()) ? name : "\(label) \(name)"
     }
 
     public static func compose(
@@ -65,6 +65,9 @@ public enum NotificationText {
         let byOffice = payload["actor_role"]?.stringValue == "office" && payload["recipient_role"]?.stringValue == "expert"
         var (subject, line): (String, String)
         switch kind {
+        case "meeting_request" where payload["actor_role"]?.stringValue == "admin":
+            // Seed 000: students or admins create appointments; the expert learns which.
+            (subject, line) = ("New meeting request for \(other), made by an admin", "An admin asked for a meeting with you on \(when) for \(what) for \(other). Please confirm or decline.")
         case "meeting_request": (subject, line) = ("New meeting request from \(other)", "\(other) asks to meet on \(when) for \(what). Please confirm or decline.")
         case "expert_meeting_invitation":
             (subject, line) = ("\(provider) \(other) invites you to a meeting", "\(other) proposes a meeting on \(when)\(Self.terms(meeting)) for \(what). Please confirm or decline; confirming holds its price.")
@@ -103,7 +106,10 @@ public enum NotificationText {
         case "meeting_link": (subject, line) = ("Your meeting starts soon", "Your meeting with \(other) starts \(when)." + (payload["video_url"]?.stringValue.map { " Join: \(PersonText.line($0))" } ?? ""))
         case "session_logged": (subject, line) = ("Session logged", "\(other) logged your session of \(when).\(Self.paid(payload))")
         case "user_no_show": (subject, line) = ("Missed meeting", "\(other) reported that you did not attend the meeting of \(when).\(Self.paid(payload))")
-        case "expert_no_show": (subject, line) = ("Missed meeting reported", "The meeting of \(when) was reported as missed by you; the credits were returned.")
+        case "expert_no_show":
+            // Who reported it, so the expert can answer it.
+            let reporter = payload["actor_role"]?.stringValue == "admin" ? "An admin" : other
+            (subject, line) = ("Missed meeting reported", "\(reporter) reported that you did not attend the meeting of \(when); the credits held for it were returned.")
         case "request_expired":
             let asked = payload["meeting"]?["proposed_by"]?.stringValue == "expert" ? "proposal" : "request"
             (subject, line) = ("\(asked.capitalized) expired", "The meeting \(asked) for \(when) was not answered in time and has expired.\(returned)")

@@ -29,14 +29,35 @@ final class NotificationTextTests: XCTestCase {
     }
 
     /// Seed 002 recommends "Peer Mentor" for both labels and services named "Peer Mentoring
-    /// with …": the label is not said twice.
-    func testAServiceThatStartsWithTheCommunitysWordIsNamedAlone() throws {
+    /// with …" and "All available Peer Mentoring": the label is not said twice.
+    func testAServiceThatHoldsTheCommunitysWordIsNamedAlone() throws {
         var s = CommunitySettings()
         try s.apply(["labels": ["provider": "Peer Mentor", "class": "Peer Mentor"]], path: "")
         XCTAssertEqual(NotificationText.service("Peer Mentoring with Talia K", s), "Peer Mentoring with Talia K")
+        XCTAssertEqual(NotificationText.service("All available Peer Mentoring", s), "All available Peer Mentoring")
         XCTAssertEqual(NotificationText.service("CHEM101", try settings()), "Course CHEM101")
         XCTAssertEqual(s.labelsOf(["provider", "class"]), ["Peer Mentor"])
         XCTAssertEqual(try settings().labelsOf(["provider", "class"]), ["Tutor", "Course"])
+    }
+
+    /// Seed 000: students or admins create appointments. The expert reads which, and who
+    /// reported them absent.
+    func testTheExpertIsToldWhoBookedAndWhoReportedThemAbsent() throws {
+        let byAdmin = NotificationText.compose(
+            kind: "meeting_request", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
+            payload: ["actor_role": "admin", "recipient_role": "expert"], settings: try settings())
+        XCTAssertEqual(byAdmin.subject, "[TP] New meeting request for Sam Lee, made by an admin")
+        XCTAssertTrue(byAdmin.body.contains("An admin asked for a meeting with you on Mon 11 Mar 2030 10:00 EDT for Course CHEM101 for Sam Lee."), byAdmin.body)
+        let own = NotificationText.compose(
+            kind: "meeting_request", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
+            payload: ["actor_role": "user", "recipient_role": "expert"], settings: try settings())
+        XCTAssertEqual(own.subject, "[TP] New meeting request from Sam Lee")
+        for (role, reporter) in [("user", "Sam Lee"), ("admin", "An admin")] {
+            let absent = NotificationText.compose(
+                kind: "expert_no_show", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
+                payload: ["actor_role": .string(role), "recipient_role": "expert"], settings: try settings())
+            XCTAssertTrue(absent.body.contains("\(reporter) reported that you did not attend the meeting of Mon 11 Mar 2030 10:00 EDT"), absent.body)
+        }
     }
 
     func testTheOtherSidesNoteGoesWithTheMessage() throws {
