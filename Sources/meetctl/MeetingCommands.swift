@@ -69,6 +69,16 @@ enum MeetingCommands {
         }
     }
 
+    /// A timeline actor's name: the meeting's parties by the names the meeting carries, anyone
+    /// else (an admin, the office) where the reader may look them up.
+    static func actorName(_ id: String, _ meeting: JSON, _ session: Session) throws -> String? {
+        for side in ["user", "expert"] where meeting["\(side)_id"]?.stringValue == id {
+            if let name = meeting["\(side)_name"]?.stringValue, !name.isEmpty { return name }
+        }
+        let name = try session.person(id).map { Session.fullName($0) } ?? ""
+        return name.isEmpty ? nil : name
+    }
+
     /// `meeting show`: the meeting, then its timeline.
     @Sendable static func show(_ invocation: Invocation, _ session: Session) throws {
         let params = try session.mappedParams()
@@ -98,11 +108,15 @@ enum MeetingCommands {
                 }.joined(separator: ", "))
             }
             o["said"] = .string(said.joined(separator: "; "))
+            // Who acted, by name where the reader may look them up, with the side they acted for.
+            let role = e["actor_role"]?.stringValue ?? ""
+            let name = try e["actor_id"]?.stringValue.flatMap { try actorName($0, meeting, session) }
+            o["by"] = .string(name.map { role.isEmpty ? $0 : "\($0) (\(role))" } ?? role)
             return .object(o)
         }
         session.out.text(try Render.table(rows, [
             Column(header: "TIME", key: "at", format: .time), Column(header: "EVENT", key: "kind"),
-            Column(header: "BY", key: "actor_role"), Column(header: "DETAILS", key: "said"),
+            Column(header: "BY", key: "by"), Column(header: "DETAILS", key: "said"),
         ], session))
     }
 

@@ -97,6 +97,8 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertTrue(userView.contains("Wed 13 Mar 2030 19:00 CET"), userView)
         XCTAssertTrue(userView.contains("Timeline:"), userView)
         XCTAssertTrue(userView.contains("\"Can we do Wednesday?\""), "the timeline shows notes: \(userView)")
+        let sessionLogged = userView.split(separator: "\n").first { $0.contains("session_logged") } ?? ""
+        XCTAssertTrue(sessionLogged.contains("Talia Kim (expert)"), "who acted, by name: \(userView)")
         XCTAssertTrue(try expert.ok(["meeting", "show", id]).contains("Wed 13 Mar 2030 14:00 EDT"))
 
         let ics = try expert.ok(["calendar", id])
