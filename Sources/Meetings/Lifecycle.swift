@@ -253,6 +253,7 @@ public enum Lifecycle {
         if late && !confirmLate {
             let consequences = p == .expert
                 ? "The user's credits will be returned and the meeting cancelled on the video platform."
+                : m.priceCredits == 0 ? "Nothing is charged: the meeting is free."
                 : (charge >= m.priceCredits ? "The \(m.priceCredits) credits will be charged."
                     : charge > 0 ? "\(charge) of the \(m.priceCredits) credits will be charged and the rest returned." : "The credits will be returned.")
             throw AppError.lateCancellationRequiresConfirmation(windowHours: s.cancellationWindowHours, consequences: consequences)
@@ -449,11 +450,11 @@ public enum Lifecycle {
         return d
     }
 
-    /// The alternate could no longer be taken: it closes, the agreed date and hold stay, and its
-    /// proposer is told.
+    /// The alternate could no longer be taken (its date, or the meeting's start, passed
+    /// unanswered): it closes, the agreed date and hold stay, and its proposer is told.
     static func expireAlternate(_ m: MeetingState, _ alternate: Alternate, _ now: Instant) throws -> Decision {
-        guard now >= alternate.start else {
-            throw AppError.invalidState(status: m.status.rawValue, action: "expire", why: "the proposed new date has not passed")
+        guard now >= alternate.start || now >= m.start else {
+            throw AppError.invalidState(status: m.status.rawValue, action: "expire", why: "neither the proposed new date nor the meeting's start has passed")
         }
         var d = Decision(next: m)
         d.next.alternate = nil

@@ -136,8 +136,10 @@ public struct MeetingState: Sendable, Equatable {
         // A request or proposal whose start has passed can no longer be answered: it waits for
         // nobody until the jobs expire it.
         if status == .awaitingApproval && start <= now { return nil }
-        if let party = awaiting { return party }
-        return status == .agreed && end <= now ? .expert : nil
+        // Nor is an agreed meeting's new date once the meeting has started; once it has ended
+        // the meeting waits for its expert's session log.
+        if status == .agreed && start <= now { return end <= now ? .expert : nil }
+        return awaiting
     }
 
     /// The party whose action the meeting waits for, if any.

@@ -99,7 +99,7 @@ public enum NotificationText {
             let stays = payload["meeting"]?["status"]?.stringValue == "rejected" ? "stays declined" : "stays on \(when)"
             (subject, line) = ("New date turned down by \(other)", "\(other) turned down the new date you proposed; the meeting \(stays).")
         case "alternative_date_expired":
-            (subject, line) = ("New date passed unanswered", "The new date you proposed for your meeting with \(other) passed without an answer; the meeting stays on \(when).")
+            (subject, line) = ("New date passed unanswered", "The new date you proposed for your meeting with \(other) was not answered in time; the meeting stays on \(when).")
         case let k where k.hasPrefix("alternative_date_cancelled"): (subject, line) = ("New date withdrawn by \(other)", "\(other) withdrew the new date they proposed; the meeting stays on \(when).")
         case let k where k.hasPrefix("alternative_date_"): (subject, line) = ("Alternate date update", "\(other) answered the alternate date for your meeting (now \(when)).")
         case "meeting_reminder": (subject, line) = ("Reminder: meeting on \(when)", "Your meeting with \(other) for \(what) starts \(when).")
@@ -203,12 +203,15 @@ public enum NotificationText {
         } else if recipient == "user", meeting["credit_status"]?.stringValue == "returned" {
             credits = " The credits held for it were returned."
         }
+        // The reason chosen from the community's list (seed 004), as a decline's is told.
+        let reason = payload["reason_code"]?.stringValue.flatMap { code in settings.cancellationReasons.first { $0.code == code } }
+            .map { " Reason: \(PersonText.line($0.label))." } ?? ""
         if recipient == endedBy {
             let did = skipped ? "You skipped your meeting" : "You cancelled your meeting"
-            return ("Your session has been cancelled", "\(did) with \(other) on \(when) for \(what); it is cancelled.\(credits)")
+            return ("Your session has been cancelled", "\(did) with \(other) on \(when) for \(what); it is cancelled.\(reason)\(credits)")
         }
         let did = skipped ? "skipped" : "cancelled"
-        return ("Meeting \(did) by \(other)", "\(other) \(did) the meeting on \(when) for \(what); it is cancelled.\(credits)")
+        return ("Meeting \(did) by \(other)", "\(other) \(did) the meeting on \(when) for \(what); it is cancelled.\(reason)\(credits)")
     }
 
     /// What the expert reads of an action the office took on their side of a meeting with

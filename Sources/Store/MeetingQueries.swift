@@ -56,6 +56,8 @@ public enum MeetingQueries {
         // An agreed meeting that has ended waits for its expert's session log.
         let awaiting = """
             (CASE WHEN m.status = 'awaiting_approval' AND m.start_at <= ml_now($1, $8) THEN 1
+                  WHEN m.status = 'agreed' AND m.start_at <= ml_now($1, $8)
+                  THEN CASE WHEN m.expert_id = $2 AND m.end_at <= ml_now($1, $8) THEN 0 ELSE 1 END
                   WHEN m.expert_id = $2
                   THEN CASE WHEN \(expertSideAwaits) OR (m.status = 'agreed' AND m.end_at <= ml_now($1, $8)) THEN 0 ELSE 1 END
                   ELSE CASE WHEN m.user_id = $2 AND ((m.status = 'awaiting_approval' AND NOT m.user_approved)
@@ -95,7 +97,7 @@ public enum MeetingQueries {
             SELECT ml_meeting_json(m.community_id, m.id) AS meeting, 'expert' AS side
             FROM meetings m
             WHERE m.community_id = $1 AND m.status IN ('awaiting_approval', 'agreed') AND \(expertSideAwaits)
-              AND m.end_at > ml_now($1, $2) AND ($3::text IS NULL OR m.expert_id = $3)
+              AND m.start_at > ml_now($1, $2) AND ($3::text IS NULL OR m.expert_id = $3)
               AND ($4::timestamptz IS NULL OR (m.start_at, m.id) > ($4::timestamptz, $5::text))
             ORDER BY m.start_at, m.id
             LIMIT $6

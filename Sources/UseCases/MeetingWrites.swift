@@ -65,7 +65,8 @@ enum MeetingWrites {
             return OutboxMessage(
                 kind: n.kind, channel: "notification", recipientId: recipient, meetingId: m.id, eventId: eventId,
                 payload: ["meeting": m.json(seenBy: recipient), "recipient_role": .string(n.recipient.rawValue), "actor_role": .string(actor.role),
-                          "note": hidden ? .null : .optional(d.events.first?.note), "details_hidden": .bool(hidden), "told": told])
+                          "note": hidden ? .null : .optional(d.events.first?.note), "reason_code": .optional(d.events.first?.reasonCode),
+                          "details_hidden": .bool(hidden), "told": told])
         }
         out += d.video.map { op in
             OutboxMessage(kind: op.rawValue, channel: "video", recipientId: nil, meetingId: m.id, eventId: eventId, payload: ["meeting": m.json])

@@ -278,10 +278,38 @@ final class MeetingOutboxJobsTests: EndToEndTestCase {
         XCTAssertEqual(try w.timeline(agreed).last, "alternative_date_expired")
         let told = try w.drainRaw().filter { $0["kind"] == "alternative_date_expired" }
         XCTAssertEqual(told.compactMap { $0["recipient_id"]?.string }, [w.user], "the proposer is told")
-        XCTAssertTrue(told.first?["rendered"]?["text"]?.string?.contains("passed without an answer") ?? false, "\(told)")
+        XCTAssertTrue(told.first?["rendered"]?["text"]?.string?.contains("was not answered in time") ?? false, "\(told)")
         XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["alternates_closed"], 0, "closed once")
         try w.act("meeting.reschedule", as: w.user, agreed, ["start": .string(MeetingTime.at(day: 4, hour: 10))])
         XCTAssertNotEqual(try w.meeting(agreed)["alternate"], .null, "another date may be proposed")
+        try w.assertReconciled()
+    }
+
+    /// A new date proposed for an agreed meeting can no longer be answered once the meeting
+    /// starts: from then it waits for no one, and the jobs close it at the start rather than at
+    /// its own, later date.
+    func testAProposedNewDateIsClosedWhenTheMeetingStarts() throws {
+        let w = try world()
+        let meetingStart = MeetingTime.at(day: 2, hour: 10), proposed = MeetingTime.at(day: 5, hour: 10)
+        let agreed = try w.agreed(start: meetingStart)
+        try w.act("meeting.reschedule", as: w.user, agreed, ["start": .string(proposed)])
+        XCTAssertEqual(try w.meeting(agreed)["awaiting_action_by"], "expert")
+        _ = try w.drainOutbox()
+        try w.setClock(MeetingTime.shifted(meetingStart, minutes: -1))
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["alternates_closed"], 0, "not before the meeting starts")
+        try w.setClock(meetingStart)
+        XCTAssertEqual(try w.meeting(agreed)["awaiting_action_by"], .null, "no one may answer it now")
+        let waiting = try w.meetingd.allPages("meeting.waiting", as: w.admin, [:]).compactMap { $0["id"]?.string }
+        XCTAssertFalse(waiting.contains(agreed), "not in the office's list: \(waiting)")
+        try w.refuse("meeting.confirm_alternate", as: w.expert, agreed, code: 4012)
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["alternates_closed"], 1)
+        let after = try w.meeting(agreed)
+        assertMeeting(after, status: "agreed", credit: "blocked", start: meetingStart)
+        XCTAssertEqual(after["alternate"], .null)
+        XCTAssertEqual(try w.timeline(agreed).last, "alternative_date_expired")
+        XCTAssertEqual(try w.drainRaw().filter { $0["kind"] == "alternative_date_expired" }.compactMap { $0["recipient_id"]?.string }, [w.user])
+        try w.setClock(MeetingTime.shifted(meetingStart, minutes: 60))
+        XCTAssertEqual(try w.meeting(agreed)["awaiting_action_by"], "expert", "the session to log")
         try w.assertReconciled()
     }
 

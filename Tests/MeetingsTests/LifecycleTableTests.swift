@@ -169,8 +169,19 @@ final class LifecycleTableTests: XCTestCase {
         XCTAssertEqual(checked, Self.states.count * Self.commands.count * Self.actors.count)
     }
 
+    /// A free meeting cancelled late by the user costs nothing, and the confirmation says so.
+    func testAFreeMeetingsLateCancellationSaysNothingIsCharged() {
+        var free = Self.state(.agreed, .none, user: true, expert: true, by: .expert)
+        free.priceCredits = 0
+        XCTAssertThrowsError(try Lifecycle.decide(
+            free, .cancel(reasonCode: "illness", note: nil, confirmLate: false), by: .party(.user), now: Self.start.adding(minutes: -60), settings: Self.settings)) { error in
+            XCTAssertEqual((error as? AppError)?.details["consequences"], "Nothing is charged: the meeting is free.")
+        }
+    }
+
     /// After the start only logging, a no-show report and expiry remain; every other action is
-    /// refused with meeting_started whatever the state. A no-show report waits for the end.
+    /// refused with meeting_started whatever the state. A no-show report waits for the end; an
+    /// agreed meeting's open new date expires with the start.
     func testAfterTheStartOnlyLogReportAndExpire() {
         let after = Self.start.adding(minutes: 1)
         for (stateName, m) in Self.states {
@@ -192,7 +203,10 @@ final class LifecycleTableTests: XCTestCase {
                         let atTheEnd = Self.outcome(m, c, a, now: m.end)
                         XCTAssertEqual(atTheEnd, !allowed ? "forbidden" : (m.status == .agreed ? "completed" : "invalid_state"), "\(stateName) × \(commandName) × \(actorName) at the end")
                     case "expire":
-                        let expected = actorName != "system" ? "forbidden" : (m.status == .awaitingApproval ? "expired" : "invalid_state")
+                        // A request expires; an agreed meeting's open new date closes at the start
+                        // (the meeting stays agreed).
+                        let expired = m.status == .awaitingApproval ? "expired" : m.status == .agreed && m.alternate != nil ? "agreed" : "invalid_state"
+                        let expected = actorName != "system" ? "forbidden" : expired
                         XCTAssertEqual(got, expected, "\(stateName) × \(commandName) × \(actorName)")
                     default:
                         // An ended meeting answers as it did before its start: for its state.

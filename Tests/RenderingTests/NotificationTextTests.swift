@@ -244,6 +244,13 @@ final class NotificationTextTests: XCTestCase {
             payload: ["meeting": charged, "recipient_role": "expert", "actor_role": "user"], settings: feeSettings)
         XCTAssertTrue(withFee.body.contains("50 of its 100 credits are charged and paid to you, less the platform's 20% fee."), withFee.body)
 
+        // Seed 004: the expert picks the cancellation's reason from the list; the user reads it.
+        let byExpert = NotificationText.compose(
+            kind: "cancellation_by_expert", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
+            payload: ["meeting": ["status": "cancelled", "credit_status": "returned", "price_credits": 100], "recipient_role": "user",
+                      "actor_role": "expert", "reason_code": "emergency"], settings: try settings())
+        XCTAssertTrue(byExpert.body.contains("Talia Kim cancelled the meeting on Mon 11 Mar 2030 15:00 CET for Course CHEM101; it is cancelled. Reason: Emergency. The credits held for it were returned."), byExpert.body)
+
         let returned: JSON = ["status": "cancelled", "credit_status": "returned", "price_credits": 100]
         let skipped = NotificationText.compose(
             kind: "occurrence_skipped_by_expert", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
