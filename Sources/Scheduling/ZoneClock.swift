@@ -41,18 +41,22 @@ public struct ZoneClock: Sendable {
     }
 
     /// The instant the zone's clocks show `time` on `date`; `24:00` is the next day's midnight.
+    /// In an overlap (clocks going back) the earlier of the two; in a gap (clocks going forward)
+    /// the reading with the offset in force before the change.
     public func instant(on date: LocalDate, at time: LocalTimeOfDay) -> Instant {
+        let wallSeconds = date.day * 86_400 + Int64(time.minutes) * 60
+        return readings(on: date, at: time).first ?? Instant(seconds: wallSeconds - offsetSeconds(atEpochSeconds: wallSeconds - 86_400))
+    }
+
+    /// Every instant at which the zone's clocks show `time` on `date`, earliest first: one, two
+    /// in an overlap, none in a gap.
+    public func readings(on date: LocalDate, at time: LocalTimeOfDay) -> [Instant] {
         let wallSeconds = date.day * 86_400 + Int64(time.minutes) * 60
         // Offsets stay well within a day, so these two readings bracket every instant that shows
         // this wall time (assuming no zone changes its offset twice within two days, which holds
-        // for every current rule).
-        let offsetBefore = offsetSeconds(atEpochSeconds: wallSeconds - 86_400)
-        let offsetAfter = offsetSeconds(atEpochSeconds: wallSeconds + 86_400)
-        let matching = [offsetBefore, offsetAfter].filter { offsetSeconds(atEpochSeconds: wallSeconds - $0) == $0 }
-        // Two matches are an overlap: the larger offset gives the earlier instant. No match is a
-        // gap: keep the offset in force before the change.
-        let offset = matching.max() ?? offsetBefore
-        return Instant(seconds: wallSeconds - offset)
+        // for every current rule). The larger offset gives the earlier instant.
+        let offsets = Set([offsetSeconds(atEpochSeconds: wallSeconds - 86_400), offsetSeconds(atEpochSeconds: wallSeconds + 86_400)])
+        return offsets.filter { offsetSeconds(atEpochSeconds: wallSeconds - $0) == $0 }.sorted(by: >).map { Instant(seconds: wallSeconds - $0) }
     }
 
     private func offsetSeconds(atEpochSeconds seconds: Int64) -> Int64 {

@@ -380,6 +380,14 @@ final class Session {
                         message: "\(date) \(time) does not exist on your clock (\(clock.zoneName)): the clocks skip it that day",
                         hint: "give a time that exists, such as \(read.date) \(read.time) (\(clock.format(instant)))")
                 }
+                // A wall-clock time the clock shows twice (summer time ends) is asked again with
+                // its offset, rather than taken as the first.
+                let readings = clock.readings(date, time)
+                if readings.count > 1 {
+                    throw UsageError(
+                        message: "\(date) \(time) happens twice on your clock (\(clock.zoneName)): the clocks go back that day",
+                        hint: "give it with its offset: " + readings.map { "\(clock.withOffset($0)) (\(clock.format($0)))" }.joined(separator: " or "))
+                }
             }
             return .string(instant.rfc3339)
         case .person(let p): return .string(Identifier.isValid(p, kind: .person) ? p : try personId(email: p))

@@ -35,6 +35,18 @@ struct PersonClock {
         return (l.date, l.time)
     }
 
+    /// Every instant this clock shows `time` on `date` (two when the clocks go back).
+    func readings(_ date: LocalDate, _ time: LocalTimeOfDay) -> [Instant] { clock.readings(on: date, at: time) }
+
+    /// `instant` as RFC 3339 with this clock's offset then: 2030-11-03T01:30:00-04:00.
+    func withOffset(_ instant: Instant) -> String {
+        let l = clock.local(instant)
+        let minutes = abs(l.offsetSeconds) / 60
+        let sign = l.offsetSeconds < 0 ? "-" : "+"
+        let hh = minutes / 60 < 10 ? "0\(minutes / 60)" : "\(minutes / 60)", mm = minutes % 60 < 10 ? "0\(minutes % 60)" : "\(minutes % 60)"
+        return "\(l.date)T\(l.time):00\(sign)\(hh):\(mm)"
+    }
+
     func instant(_ input: TimeInput) -> Instant {
         switch input {
         case .instant(let i): return i

@@ -233,6 +233,12 @@ final class MeetctlMeetingTests: XCTestCase {
         let skipped = try expert.fails(["availability", "block", "--start", "2030-03-10 02:30", "--end", "2030-03-10 04:00"], status: 2)
         XCTAssertTrue(skipped.stderr.contains("2030-03-10 02:30 does not exist on your clock (America/New_York)"), skipped.stderr)
         XCTAssertTrue(skipped.stderr.contains("03:30"), "says what it would have been: \(skipped.stderr)")
+        // 01:30 on 3 November 2030 happens twice (summer time ends): asked again with its offset.
+        let twice = try expert.fails(["availability", "block", "--start", "2030-11-03 01:30", "--end", "2030-11-03 04:00"], status: 2)
+        XCTAssertTrue(twice.stderr.contains("2030-11-03 01:30 happens twice on your clock (America/New_York)"), twice.stderr)
+        XCTAssertTrue(twice.stderr.contains("2030-11-03T01:30:00-04:00") && twice.stderr.contains("2030-11-03T01:30:00-05:00"), twice.stderr)
+        let second = try expert.json(["availability", "block", "--start", "2030-11-03T01:30:00-05:00", "--end", "2030-11-03 04:00"])
+        XCTAssertEqual(second["start"], "2030-11-03T06:30:00Z", "the second 01:30, as given")
         let free = try expert.json(["availability", "free", "--start", "2030-03-17 13:00", "--end", "2030-03-17 15:00", "--location", "Room 101,Video call"])
         let freeId = try XCTUnwrap(free["id"]?.string)
         XCTAssertEqual(free["location_ids"]?.array?.count, 2)

@@ -58,6 +58,15 @@ final class ZoneClockTests: XCTestCase {
         XCTAssertEqual(lordHowe.instant(on: date("2026-04-05"), at: time("01:45")), utc("2026-04-04T14:45:00Z"))
     }
 
+    func testReadingsAreOneTwoInAnOverlapAndNoneInAGap() throws {
+        let newYork = try XCTUnwrap(ZoneClock(identifier: "America/New_York"))
+        XCTAssertEqual(newYork.readings(on: date("2026-11-01"), at: time("01:30")), [utc("2026-11-01T05:30:00Z"), utc("2026-11-01T06:30:00Z")])
+        XCTAssertEqual(newYork.readings(on: date("2026-03-08"), at: time("02:30")), [])
+        XCTAssertEqual(newYork.readings(on: date("2026-03-08"), at: time("03:30")), [utc("2026-03-08T07:30:00Z")])
+        let lordHowe = try XCTUnwrap(ZoneClock(identifier: "Australia/Lord_Howe"))
+        XCTAssertEqual(lordHowe.readings(on: date("2026-04-05"), at: time("01:45")).count, 2, "a half-hour overlap")
+    }
+
     func testMidnightAtTwentyFourHundredIsTheNextDay() throws {
         let kolkata = try XCTUnwrap(ZoneClock(identifier: "Asia/Kolkata"))
         XCTAssertEqual(kolkata.instant(on: date("2026-03-08"), at: time("24:00")), utc("2026-03-08T18:30:00Z"))
