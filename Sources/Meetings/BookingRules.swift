@@ -270,6 +270,8 @@ public enum BookingRules {
                     "meetings start on the community's \(s.slotMinutes)-minute grid (\(s.timeZone)); search for slots with availability.search")
             }
         case .availability:
+            // The community's word for its experts, as the enrolment refusal says it.
+            let provider = s.label("provider").lowercased()
             let fromCalendar = a.path.booksFromCalendar
             guard a.locationId != nil || !fromCalendar else {
                 throw AppError.invalidParams(field: "location_id", reason: "is required")
@@ -288,7 +290,7 @@ public enum BookingRules {
             if !availability.busy.isEmpty {
                 availability.busy = []
                 if isAvailable(availability, serviceId: serviceId, start: a.start, end: a.end, locationId: locationId) {
-                    throw AppError.slotUnavailable("the expert already has a meeting or a held request at that time")
+                    throw AppError.slotUnavailable("the \(provider) already has a meeting or a held request at that time")
                 }
             }
             // Why not, said as it is: a period the expert blocked, hours kept for other services,
@@ -297,21 +299,21 @@ public enum BookingRules {
                 var unblocked = availability
                 unblocked.blocked = []
                 if isAvailable(unblocked, serviceId: serviceId, start: a.start, end: a.end, locationId: locationId) {
-                    throw AppError.slotUnavailable("the expert has blocked that time in their availability")
+                    throw AppError.slotUnavailable("the \(provider) has blocked that time in their availability")
                 }
             }
             if serviceId != nil, isAvailable(availability, serviceId: nil, start: a.start, end: a.end, locationId: locationId) {
-                throw AppError.slotUnavailable("the expert's hours at that time are for other services only")
+                throw AppError.slotUnavailable("the \(provider)'s hours at that time are for other services only")
             }
             if locationId != nil, isAvailable(availability, serviceId: serviceId, start: a.start, end: a.end, locationId: nil) {
-                throw AppError.slotUnavailable("the expert's hours at that time are at another location")
+                throw AppError.slotUnavailable("the \(provider)'s hours at that time are at another location")
             }
-            throw AppError.slotUnavailable("the time is not within the expert's hours")
+            throw AppError.slotUnavailable("the time is not within the \(provider)'s hours")
         case .heldTime:
             let agreed = Set(c.agreed.map(\.meetingId))
             let held = c.occupying.filter { $0.meetingId != a.meetingId && !agreed.contains($0.meetingId) && $0.overlaps(start: a.start, end: a.end) }
             guard held.isEmpty else {
-                throw AppError.slotUnavailable("another request holds the expert's time then; choose another time")
+                throw AppError.slotUnavailable("another request holds the \(s.label("provider").lowercased())'s time then; choose another time")
             }
         case .weeklyLimit:
             guard let limit = s.weeklyUsageLimit else { return }

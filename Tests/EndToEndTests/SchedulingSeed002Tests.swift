@@ -51,6 +51,10 @@ final class SchedulingSeed002Tests: EndToEndTestCase {
         let noFilter = try w.meetingd.error("availability.search", as: w.user, w.searchParams(service: nil, from: MeetingTime.at(day: 10, hour: 0),
                                                                                                to: MeetingTime.at(day: 11, hour: 0), ["expert_id": .string(talia)]), code: 4003)
         XCTAssertTrue(noFilter["message"]?.string?.contains("coach") ?? false, "\(noFilter)")
+        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(w.user), "expert_id": .string(talia)])
+        let outside = try w.meetingd.error(
+            "meeting.request", as: w.user, w.requestParams(start: MeetingTime.at(day: 10, hour: 3), expert: talia), code: 4011)
+        XCTAssertTrue(outside["message"]?.string?.contains("the coach's hours") ?? false, "\(outside)")
     }
 
     /// The provider-first set-up from the seed's three CSV files: each mentor's own service and
