@@ -273,7 +273,15 @@ public enum ImportDecider {
             try once("certification \(service.id) \(expert.id)", "this certification", line: row.line)
             let subject = "\(expert.email) in \(service.name)"
             let owner = service.expertId.flatMap { peopleById[$0] }
-            switch try CertificationRule.certify(expert, in: service, ownerName: owner?.fullName) {
+            // The rule names the method's params; a CSV line names its columns.
+            let outcome: CertificationRule.Outcome
+            do {
+                outcome = try CertificationRule.certify(expert, in: service, ownerName: owner?.fullName)
+            } catch let e as AppError {
+                let column = ["service_id": "service", "expert_id": "expert_email"][e.details["field"]?.stringValue ?? ""] ?? ""
+                throw invalid(column, e.details["reason"]?.stringValue ?? e.message)
+            }
+            switch outcome {
             case .holdsByOwnership:
                 record(row, .unchanged, subject)
             case .record:

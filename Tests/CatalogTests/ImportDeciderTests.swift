@@ -101,7 +101,9 @@ final class ImportDeciderTests: XCTestCase {
         let f = facts(people: [talia, bo], services: [own])
         XCTAssertEqual(try decide(.certifications, "service,expert_email\npeer mentoring with talia k,TALIA@x.example\n", f).changes.map(\.action), [.unchanged])
         XCTAssertThrowsError(try decide(.certifications, "service,expert_email\nPeer Mentoring with Talia K,bo@x.example\n", f)) {
-            XCTAssertTrue(($0 as? ImportProblems)?.list.first?.message.contains("Talia K's own service") ?? false, "\($0)")
+            let message = ($0 as? ImportProblems)?.list.first?.message ?? ""
+            XCTAssertTrue(message.contains("Talia K's own service"), "\($0)")
+            XCTAssertTrue(message.hasPrefix("service is "), "the CSV column, not the method's param: \(message)")
         }
     }
 
