@@ -299,7 +299,7 @@ enum MeetingAPI {
 
     static let list = MethodDefinition(
         "meeting.list",
-        "The actor's meetings as user (or as the student a meeting is for) or expert — both without role, each marked with the person's side: those awaiting the actor's action first, then by start",
+        "The actor's meetings as user (or as the student a meeting is for) or expert — both without role, each marked with the person's side: those awaiting the actor's action first, then by start. A meeting that changes while the list is paged is listed among the others by start, so no page skips it (it may come again, as it is now)",
         audience: .member, mutating: false,
         params: [.init("role", .oneOf(["user", "expert"]), "One side only (default: both)"), .init("status", .oneOf(MeetingStatus.allCases.map(\.rawValue))),
                  .init("from", .timestamp, "Meetings ending after this time (default: now, and then the expert's agreed meetings that have ended too, their sessions still to log, listed first)"), .init("to", .timestamp, "Meetings starting before this time"),
@@ -307,11 +307,13 @@ enum MeetingAPI {
         result: Page.resultSchema(meetingSchema), errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             statements: { scope, p in
-                let page = try Page(p, key: [.integer, .time, .text])
+                let page = try Page(p, key: [.integer, .time, .text, .integer])
                 let filter = MeetingQueries.ListFilter(
                     personId: p.optionalString("person_id") ?? scope.actorId, side: p.optionalString("role").flatMap(Party.init(rawValue:)),
                     status: p.optionalString("status"), from: try p.optionalInstant("from"), to: try p.optionalInstant("to"))
-                let after = page.after.map { (rank: $0[0].intValue ?? 0, start: page.afterString(1) ?? "", id: page.afterString(2) ?? "") }
+                let after = page.after.map {
+                    (rank: $0[0].intValue ?? 0, start: page.afterString(1) ?? "", id: page.afterString(2) ?? "", began: $0[3].intValue ?? 0)
+                }
                 return [MeetingQueries.list(communityId: scope.communityId, testClock: scope.testClock, filter: filter, after: after, limit: page.limit + 1)]
                     + (p.optionalString("person_id").map { [PeopleStore.found(communityId: scope.communityId, personId: $0)] } ?? [])
             },
@@ -320,8 +322,8 @@ enum MeetingAPI {
                     try ctx.actor.require(.admin, .office, to: "list another person's meetings")
                     try PeopleStore.requireFound(rows[1], personId: other)
                 }
-                return try listed(ctx, rows[0], try Page(p, key: [.integer, .time, .text])) { r, m in
-                    [.int(try r.int("rank")), .string(m.state.start.rfc3339), .string(m.id)]
+                return try listed(ctx, rows[0], try Page(p, key: [.integer, .time, .text, .integer])) { r, m in
+                    [.int(try r.int("rank")), .string(m.state.start.rfc3339), .string(m.id), .int(try r.int("began"))]
                 }
             })))
 

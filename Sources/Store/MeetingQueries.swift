@@ -42,7 +42,14 @@ public enum MeetingQueries {
     /// A page of a person's meetings on one side or both (a meeting's student is on the user's
     /// side; `side` says which, per row): those awaiting their action first (rank 0), then by
     /// start; ending after `from` (default: the service's time).
-    public static func list(communityId: String, testClock: Bool, filter f: ListFilter, after: (rank: Int64, start: String, id: String)?, limit: Int64) -> Statement {
+    /// A meeting that changes while the list is paged (a new date proposed, an answer given)
+    /// may change its rank: one with a timeline event after the listing began (`after.began`,
+    /// the last event's sequence number when the first page was read, which every row carries
+    /// for the cursor) is listed among the others by start (rank 1), so paging never skips it;
+    /// it may be listed again, as it is now.
+    public static func list(
+        communityId: String, testClock: Bool, filter f: ListFilter, after: (rank: Int64, start: String, id: String, began: Int64)?, limit: Int64
+    ) -> Statement {
         // The fragments are fixed texts chosen by the side, never the caller's text.
         let onUserSide = "(m.user_id = $2 OR m.student_id = $2)"
         let people: String
@@ -64,9 +71,12 @@ public enum MeetingQueries {
                               OR (m.status = 'agreed' AND m.alternate_proposed_by = 'expert')) THEN 0 ELSE 1 END
              END)
             """
+        let began = "coalesce($11::bigint, (SELECT coalesce(max(e.seq), 0) FROM meeting_events e))"
+        let changed = "EXISTS (SELECT 1 FROM meeting_events e WHERE e.community_id = m.community_id AND e.meeting_id = m.id AND e.seq > \(began))"
+        let rank = "(CASE WHEN \(awaiting) = 0 AND NOT \(changed) THEN 0 ELSE 1 END)"
         return Statement(
             """
-            SELECT ml_meeting_json(m.community_id, m.id) AS meeting, \(awaiting) AS rank,
+            SELECT ml_meeting_json(m.community_id, m.id) AS meeting, \(rank) AS rank, \(began) AS began,
                    CASE WHEN m.expert_id = $2 THEN 'expert' ELSE 'user' END AS side
             FROM meetings m
             WHERE m.community_id = $1 AND \(people) AND ($3::text IS NULL OR m.status = $3)
@@ -74,11 +84,11 @@ public enum MeetingQueries {
                    -- From now by default, and the expert's sessions still to log, whenever they were.
                    OR ($4::timestamptz IS NULL AND m.expert_id = $2 AND m.status = 'agreed'))
               AND ($5::timestamptz IS NULL OR m.start_at < $5)
-              AND ($6::int IS NULL OR (\(awaiting), m.start_at, m.id) > ($6::int, $7::timestamptz, $9::text))
+              AND ($6::int IS NULL OR (\(rank), m.start_at, m.id) > ($6::int, $7::timestamptz, $9::text))
             ORDER BY rank, m.start_at, m.id
             LIMIT $10
             """,
-            [communityId, f.personId, f.status, f.from, f.to, after?.rank, after?.start, testClock, after?.id, limit])
+            [communityId, f.personId, f.status, f.from, f.to, after?.rank, after?.start, testClock, after?.id, limit, after?.began])
     }
 
     /// What waits for the expert's side (the expert, or the office for them): a request to

@@ -86,6 +86,28 @@ final class MeetingListAccessTests: EndToEndTestCase {
         XCTAssertEqual(try w.meetingd.allPages("meeting.list", as: w.user, ["role": "expert"]).count, 0, "the user is no one's expert")
     }
 
+    /// A meeting that comes to wait for the user while they page (the expert proposes a new
+    /// date for one further down) is still listed: among the others by start, with its new
+    /// state, not in the top group the pages have already passed.
+    func testAMeetingThatComesToWaitForTheUserWhilePagingIsNotSkipped() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let first = try w.agreed(start: MeetingTime.at(day: 7, hour: 10))
+        let second = try w.agreed(start: MeetingTime.at(day: 14, hour: 10))
+        let third = try w.agreed(start: MeetingTime.at(day: 21, hour: 10))
+        let page1 = try w.meetingd.result("meeting.list", as: w.user, ["limit": 1])
+        XCTAssertEqual(page1["items"]?[0]?["id"]?.string, first)
+        try w.act("meeting.reschedule", as: w.expert, third, ["start": .string(MeetingTime.at(day: 22, hour: 10))])
+        var seen = [first], cursor = page1["next_cursor"]
+        while let next = cursor, next != .null {
+            let page = try w.meetingd.result("meeting.list", as: w.user, ["limit": 1, "cursor": next])
+            seen += (page["items"]?.array ?? []).compactMap { $0["id"]?.string }
+            cursor = page["next_cursor"]
+        }
+        XCTAssertEqual(seen, [first, second, third], "every meeting once, the changed one in its place by start")
+        let fresh = try w.meetingd.result("meeting.list", as: w.user, [:])["items"]?.array?.compactMap { $0["id"]?.string }
+        XCTAssertEqual(fresh, [third, first, second], "a new listing puts it first, awaiting the user")
+    }
+
     func testTheExpertsListPutsTheirPendingAnswersFirstAndPagesByKeyset() throws {
         let c = try calendar(#function)
         let w = c.w
