@@ -52,14 +52,22 @@ enum ChatAPI {
         errors: [DocErrors.notFound, DocErrors.sessionLog],
         body: .command(ChatUseCases.post()))
 
+    /// conversation.list's cursor: group (0, or 1 for a conversation active since the listing
+    /// began), latest activity, id, and the last message's sequence number when it began.
+    static let listKey: [Page.KeyPart] = [.integer, .time, .text, .integer]
+
     static let list = MethodDefinition(
-        "conversation.list", "Your conversations (admins: anyone's with person_id), latest activity first", audience: .member, mutating: false,
+        "conversation.list",
+        "Your conversations (admins: anyone's with person_id), latest activity first. One with a new message while the list is paged comes after the others, so no page skips it (it may come again, as it is now)",
+        audience: .member, mutating: false,
         params: [.init("person_id", .id(.person), "Whose conversations (admins); default: yours")] + Page.fields,
         result: Page.resultSchema(conversationSchema),
         body: .read(ReadPlan(
             statements: { scope, p in
-                let page = try Page(p, key: [.time, .text])
-                let after = try page.after.map { (at: try Instant(rfc3339: $0[0].stringValue!), id: $0[1].stringValue!) }
+                let page = try Page(p, key: ChatAPI.listKey)
+                let after = try page.after.map {
+                    (group: $0[0].intValue ?? 0, at: try Instant(rfc3339: $0[1].stringValue ?? ""), id: $0[2].stringValue ?? "", began: $0[3].intValue ?? 0)
+                }
                 return [ChatStore.conversations(
                     communityId: scope.communityId, personId: p.optionalString("person_id") ?? scope.actorId, after: after, limit: page.limit + 1)]
             },
@@ -70,7 +78,10 @@ enum ChatAPI {
                     item["active_at"] = .string(try r.instant("active_at").rfc3339)
                     return .object(item)
                 }
-                return try Page(p, key: [.time, .text]).result(items) { [$0["active_at"]!, $0["id"]!] }
+                let keys = try zip(rows[0], items).map { r, item in
+                    [JSON.int(try r.int("grp")), item["active_at"] ?? .null, item["id"] ?? .null, JSON.int(try r.int("began"))]
+                }
+                return try Page(p, key: ChatAPI.listKey).result(items, keys: keys)
             })))
 
     static let messages = MethodDefinition(

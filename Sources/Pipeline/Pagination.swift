@@ -19,7 +19,7 @@ public struct Page {
     public let after: [JSON]?
 
     /// The kinds of value a page key holds, checked when a cursor comes back.
-    public enum KeyPart {
+    public enum KeyPart: Sendable {
         case text, integer, time
     }
 
@@ -50,9 +50,15 @@ public struct Page {
 
     /// The page's items and next cursor, given up to `limit + 1` rows and each row's key.
     public func result(_ items: [JSON], key: (JSON) -> [JSON]) -> JSON {
+        result(items, keys: items.prefix(Int(limit)).map(key))
+    }
+
+    /// The page of `items`, each with its cursor key in `keys` (a key may hold what the item
+    /// does not show).
+    public func result(_ items: [JSON], keys: [[JSON]]) -> JSON {
         let hasMore = items.count > Int(limit)
         let shown = Array(items.prefix(Int(limit)))
-        let next: JSON = hasMore ? .string(Page.encode(key(shown.last!))) : .null
+        let next: JSON = hasMore ? .string(Page.encode(keys[shown.count - 1])) : .null
         return ["items": .array(shown), "next_cursor": next]
     }
 

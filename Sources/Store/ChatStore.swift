@@ -97,15 +97,29 @@ public enum ChatStore {
         Statement("SELECT ml_conversation_json(c) AS conversation FROM conversations c WHERE c.community_id = $1 AND c.id = $2", [communityId, id])
     }
 
-    /// A page of a person's conversations, latest activity first.
-    public static func conversations(communityId: String, personId: String, after: (at: Instant, id: String)?, limit: Int64) -> Statement {
-        Statement(
+    /// A page of a person's conversations, latest activity first. One with a message after the
+    /// listing began (`after.began`, the last message's sequence number when the first page was
+    /// read, which every row carries for the cursor) comes after the others (group 1), so a
+    /// conversation that becomes the latest while the list is paged is not skipped; it may come
+    /// again, as it is now.
+    public static func conversations(
+        communityId: String, personId: String, after: (group: Int64, at: Instant, id: String, began: Int64)?, limit: Int64
+    ) -> Statement {
+        let began = "coalesce($6::bigint, (SELECT coalesce(max(x.seq), 0) FROM meeting_messages x))"
+        let group = """
+            (CASE WHEN EXISTS (SELECT 1 FROM meeting_messages x WHERE x.community_id = c.community_id AND x.conversation_id = c.id
+                                AND x.seq > \(began)) THEN 1 ELSE 0 END)
             """
-            SELECT ml_conversation_json(c) AS conversation, coalesce(c.last_message_at, c.created_at) AS active_at FROM conversations c
+        return Statement(
+            """
+            SELECT ml_conversation_json(c) AS conversation, coalesce(c.last_message_at, c.created_at) AS active_at, \(group) AS grp,
+                   \(began) AS began
+            FROM conversations c
             WHERE c.community_id = $1 AND (c.user_id = $2 OR c.expert_id = $2)
-              AND ($3::timestamptz IS NULL OR (coalesce(c.last_message_at, c.created_at), c.id) < ($3, $4::text))
-            ORDER BY coalesce(c.last_message_at, c.created_at) DESC, c.id DESC LIMIT $5
-            """, [communityId, personId, after?.at, after?.id, limit])
+              AND ($3::timestamptz IS NULL OR \(group) > $7::int
+                   OR (\(group) = $7::int AND (coalesce(c.last_message_at, c.created_at), c.id) < ($3, $4::text)))
+            ORDER BY grp, coalesce(c.last_message_at, c.created_at) DESC, c.id DESC LIMIT $5
+            """, [communityId, personId, after?.at, after?.id, limit, after?.began, after?.group])
     }
 
     /// A page of a conversation's messages, oldest first.

@@ -8,6 +8,31 @@ final class SeedStepsPeopleChatTests: EndToEndTestCase {
         try w.meetingd.allPages("conversation.messages", as: actor, ["conversation_id": .string(conversation)]).compactMap { $0["text"]?.string }
     }
 
+    /// An inbox paged latest first does not lose a conversation that gets a message while it is
+    /// paged: the conversation comes after the others, with its new message count.
+    func testAConversationActiveWhilePagingIsNotSkipped() throws {
+        let w = try MeetingWorld(self, label: #function)
+        var ids: [String] = []
+        for i in 0..<4 {
+            let user = try w.addUser(name: "inbox\(i)")
+            let started = try w.meetingd.result("conversation.start", as: user, ["person_id": .string(w.expert), "text": .string("Hello \(i)")])
+            ids.append(try XCTUnwrap(started["conversation"]?["id"]?.string))
+            try w.advanceClock(minutes: 1)
+        }
+        let first = try w.meetingd.result("conversation.list", as: w.expert, ["limit": 2])
+        XCTAssertEqual(first["items"]?.array?.compactMap { $0["id"]?.string }, [ids[3], ids[2]], "latest activity first")
+        try w.meetingd.result("conversation.post", as: w.expert, ["conversation_id": .string(ids[0]), "text": "Answering the oldest"])
+        var seen = first["items"]?.array?.compactMap { $0["id"]?.string } ?? [], cursor = first["next_cursor"]
+        while let next = cursor, next != .null {
+            let page = try w.meetingd.result("conversation.list", as: w.expert, ["limit": 2, "cursor": next])
+            seen += (page["items"]?.array ?? []).compactMap { $0["id"]?.string }
+            cursor = page["next_cursor"]
+        }
+        XCTAssertEqual(seen, [ids[3], ids[2], ids[1], ids[0]], "each conversation once, the active one after the others")
+        let fresh = try w.meetingd.allPages("conversation.list", as: w.expert).compactMap { $0["id"]?.string }
+        XCTAssertEqual(fresh.first, ids[0], "a new listing puts it first")
+    }
+
     /// Seed 000 (students' booking flow): "You can chat with providers at this step if you want
     /// to ask them questions first." The conversation exists before any meeting; once booked,
     /// the meeting's chat continues it, and each message notifies the other side.

@@ -3390,7 +3390,7 @@ class ConversationNamespace:
         limit: Optional[int] = UNSET,
         cursor: Optional[str] = UNSET,
     ) -> ConversationListResult:
-        """Your conversations (admins: anyone's with person_id), latest activity first.
+        """Your conversations (admins: anyone's with person_id), latest activity first. One with a new message while the list is paged comes after the others, so no page skips it (it may come again, as it is now).
 
         Who may call: member. Read-only.
 
