@@ -29,6 +29,11 @@ public struct Migrator: Sendable {
         for (a, b) in zip(found, found.dropFirst()) where a.version == b.version {
             throw PostgresError(code: .migration, message: "two migrations share version \(a.version)")
         }
+        // A folder without them (its parent, a copy nested one level too deep) would migrate
+        // nothing and leave every call failing on missing tables.
+        guard !found.isEmpty else {
+            throw PostgresError(code: .migration, message: "\(directory) holds no NNNN_name.sql migration files: point MEETINGLEDGER_MIGRATIONS at the folder that does")
+        }
         migrations = found
     }
 
@@ -36,13 +41,14 @@ public struct Migrator: Sendable {
     /// (`/usr/local/bin/meetingd` → `/usr/local/share/meetingledger/migrations`).
     public static let installedPath = "share/meetingledger/migrations"
 
-    /// Finds the migrations from an explicit setting, the working directory, an installation's
+    /// Finds the migrations from an explicit setting (an empty one is none), an installation's
     /// `share/meetingledger/migrations` beside the executable's `bin` folder, or the folders above
-    /// the running executable (a SwiftPM build lives under `.build/` in the checkout).
+    /// the running executable (a SwiftPM build lives under `.build/` in the checkout). Never the
+    /// working directory: whoever controls it would choose the SQL run as the database owner.
     public static func locateDirectory(explicit: String?) -> String? {
         let fm = FileManager.default
-        if let explicit { return explicit }
-        var candidates = [fm.currentDirectoryPath + "/sql/migrations"]
+        if let explicit, !explicit.isEmpty { return explicit }
+        var candidates: [String] = []
         var dir = URL(fileURLWithPath: (try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
             .deletingLastPathComponent()
         candidates.append(dir.deletingLastPathComponent().path + "/" + installedPath)

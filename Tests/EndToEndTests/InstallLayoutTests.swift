@@ -30,4 +30,33 @@ final class InstallLayoutTests: EndToEndTestCase {
         let found = try migrate()
         XCTAssertTrue(found.succeeded, "\(found.termination): \(found.stderr)")
     }
+
+    /// The working directory never chooses the SQL run as the database owner: a sql/migrations
+    /// folder there is not read. A folder without migration files, or an empty setting, is
+    /// refused with what to do.
+    func testTheWorkingDirectoryNeverSuppliesMigrationsAndAnEmptyFolderIsRefused() throws {
+        let fm = FileManager.default
+        let place = fm.temporaryDirectory.appendingPathComponent("meetingledger-cwd-\(TestEnvironment.uniqueTag())")
+        defer { try? fm.removeItem(at: place) }
+        let bin = place.appendingPathComponent("bin"), work = place.appendingPathComponent("work")
+        try fm.createDirectory(at: bin, withIntermediateDirectories: true)
+        try fm.createDirectory(at: work.appendingPathComponent("sql/migrations"), withIntermediateDirectories: true)
+        try "CREATE TABLE planted_from_cwd (x int);".write(to: work.appendingPathComponent("sql/migrations/0999_planted.sql"), atomically: true, encoding: .utf8)
+        let installed = bin.appendingPathComponent("meetingd").path
+        try fm.copyItem(atPath: TestEnvironment.meetingdPath, toPath: installed)
+        let fromWork = try runTool("/bin/sh", ["-c", "unset MEETINGLEDGER_MIGRATIONS; cd \"$1\" && exec \"$0\" migrate", installed, work.path],
+                                   environment: ["DATABASE_URL": databaseURL])
+        XCTAssertEqual(fromWork.termination, .exited(1), fromWork.stderr)
+        XCTAssertTrue(fromWork.stderr.contains("cannot find the migrations"), fromWork.stderr)
+
+        let empty = place.appendingPathComponent("empty")
+        try fm.createDirectory(at: empty, withIntermediateDirectories: true)
+        let none = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": databaseURL, "MEETINGLEDGER_MIGRATIONS": empty.path])
+        XCTAssertEqual(none.termination, .exited(1), none.stderr)
+        XCTAssertTrue(none.stderr.contains("holds no NNNN_name.sql migration files"), none.stderr)
+        let blank = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": databaseURL, "MEETINGLEDGER_MIGRATIONS": ""])
+        XCTAssertTrue(blank.succeeded, "an empty setting is no setting: the build's migrations are found: \(blank.stderr)")
+        let planted = try Psql.run(databaseURL, ["SELECT to_regclass('planted_from_cwd') IS NULL"])
+        XCTAssertEqual(planted.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "t", "nothing from the working directory ran")
+    }
 }
