@@ -57,11 +57,19 @@ public final class Connection {
         _ = try simpleExecute("SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, YMD'; SET IntervalStyle TO 'iso_8601'; " + settings.setStatements)
     }
 
+    /// What a connection gets unless `conninfo` says otherwise: connecting gives up after 10 s,
+    /// and over TCP a peer that stops answering is found dead within about a minute.
+    static let connectionDefaults: [(String, String)] = [
+        ("connect_timeout", "10"), ("keepalives", "1"), ("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "3"),
+        ("tcp_user_timeout", "60000"),
+    ]
+
     /// Opens a session from `conninfo` (a connection string or URI), naming it
-    /// `applicationName` unless `conninfo` names it itself.
+    /// `applicationName` unless `conninfo` names it itself. The defaults come first: what
+    /// `conninfo` sets replaces them.
     private static func open(conninfo: String, applicationName: String) -> OpaquePointer? {
-        let keywords = ["dbname", "fallback_application_name"]
-        let values = [conninfo, applicationName]
+        let keywords = connectionDefaults.map(\.0) + ["dbname", "fallback_application_name"]
+        let values = connectionDefaults.map(\.1) + [conninfo, applicationName]
         return withCStringArray(keywords) { keywordPointers in
             withCStringArray(values) { valuePointers in
                 PQconnectdbParams(keywordPointers + [nil], valuePointers + [nil], 1)
@@ -114,10 +122,9 @@ public final class Connection {
         readSessionEnd(handle)
         let texts = params.map { $0.postgresText }
         let name = try preparedName(for: sql, parameterCount: texts.count, on: handle)
-        let result: OpaquePointer? = withCStringArray(texts) { pointers in
-            PQexecPrepared(handle, name, Int32(texts.count), pointers, nil, nil, 0)
-        }
-        return try consume(result)
+        return try consume(try exec(handle) {
+            withCStringArray(texts) { pointers in PQsendQueryPrepared(handle, name, Int32(texts.count), pointers, nil, nil, 0) }
+        })
     }
 
     @discardableResult
@@ -159,7 +166,7 @@ public final class Connection {
         var results = [Rows?](repeating: nil, count: statements.count)
         var firstError: PostgresError? = nil
         for answer in answers {
-            guard let result = PQgetResult(handle) else { throw lostInPipeline(after: firstError) }
+            guard let result = try nextResult(handle) else { throw lostInPipeline(after: firstError) }
             if PQresultStatus(result) == PGRES_PIPELINE_ABORTED {
                 PQclear(result)
             } else {
@@ -176,9 +183,9 @@ public final class Connection {
                 }
             }
             // Each command's answer ends with a NULL result.
-            while let extra = PQgetResult(handle) { PQclear(extra) }
+            while let extra = try nextResult(handle) { PQclear(extra) }
         }
-        guard let sync = PQgetResult(handle) else { throw lostInPipeline(after: firstError) }
+        guard let sync = try nextResult(handle) else { throw lostInPipeline(after: firstError) }
         let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
         PQclear(sync)
         guard synced else { throw lostInPipeline(after: firstError) }
@@ -203,20 +210,71 @@ public final class Connection {
         let cacheable = prepared.count < Connection.maxPreparedStatements
         if cacheable { preparedNameCount += 1 }
         let name = cacheable ? "s\(preparedNameCount)" : ""
-        _ = try consume(PQprepare(handle, name, sql, Int32(parameterCount), nil))
+        _ = try consume(try exec(handle) { PQsendPrepare(handle, name, sql, Int32(parameterCount), nil) })
         if cacheable { prepared[sql] = name }
         return name
     }
 
     /// Runs SQL without parameters through the simple protocol; several statements allowed.
     /// For fixed SQL only (migrations, BEGIN/COMMIT): never for text that contains values.
+    /// `unbounded`: no wait limit (a migration, which runs without statement_timeout).
     @discardableResult
-    public func simpleExecute(_ sql: String) throws -> Rows {
+    public func simpleExecute(_ sql: String, unbounded: Bool = false) throws -> Rows {
         guard let handle else {
             throw PostgresError(code: .connectionLost, message: "the database connection is not open")
         }
         readSessionEnd(handle)
-        return try consume(PQexec(handle, sql))
+        if unbounded { return try consume(PQexec(handle, sql)) }
+        return try consume(try exec(handle) { PQsendQuery(handle, sql) })
+    }
+
+    // MARK: Waiting for answers
+
+    /// The longest wait for one answer: the server's statement_timeout and 5 s more (nil when
+    /// statements are unbounded). A server that stops answering without closing the
+    /// connection (stopped, or behind a stalled proxy) makes the call fail then.
+    var answerWaitMs: Int? { settings.statementTimeoutMs > 0 ? settings.statementTimeoutMs + 5_000 : nil }
+
+    /// Sends with `send`, then collects the answer as PQexec would (the first error, or else
+    /// the last result), waiting at most `answerWaitMs` for each result.
+    private func exec(_ handle: OpaquePointer, _ send: () -> Int32) throws -> OpaquePointer? {
+        guard send() == 1 else { return nil }
+        var last: OpaquePointer? = nil, failed: OpaquePointer? = nil
+        while let result = try nextResult(handle) {
+            if failed == nil && PQresultStatus(result) == PGRES_FATAL_ERROR {
+                failed = result
+            } else {
+                if let previous = last { PQclear(previous) }
+                last = result
+            }
+        }
+        if let failed {
+            if let last { PQclear(last) }
+            return failed
+        }
+        return last
+    }
+
+    /// PQgetResult, but waiting on the socket at most `answerWaitMs`; past it the connection is
+    /// given up (opened again on the next call) and the call fails as a lost connection.
+    private func nextResult(_ handle: OpaquePointer) throws -> OpaquePointer? {
+        guard let waitMs = answerWaitMs else { return PQgetResult(handle) }
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .milliseconds(waitMs))
+        while PQisBusy(handle) == 1 {
+            let left = clock.now.duration(to: deadline)
+            guard left > .zero else {
+                mustReconnect = true
+                throw PostgresError(
+                    code: .connectionLost,
+                    message: "the database did not answer within \(waitMs) ms (statement timeout and 5 s); the connection is given up and opened again")
+            }
+            let leftMs = Int32(clamping: left.components.seconds * 1_000 + left.components.attoseconds / 1_000_000_000_000_000 + 1)
+            var socket = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+            if poll(&socket, 1, min(leftMs, 1_000)) < 0 && errno != EINTR { throw connectionOrServerError(nil) }
+            guard PQconsumeInput(handle) == 1 else { throw connectionOrServerError(nil) }
+        }
+        return PQgetResult(handle)
     }
 
     /// Inside a transaction, reads (without waiting) what the server sent since the last

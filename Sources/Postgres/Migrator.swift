@@ -106,7 +106,7 @@ public struct Migrator: Sendable {
                 try connection.transaction(maxAttempts: 1) { c in
                     // A migration may rewrite a large table: only waiting for locks stays bounded.
                     try c.simpleExecute("SET LOCAL statement_timeout = 0")
-                    try c.simpleExecute(migration.sql)
+                    try c.simpleExecute(migration.sql, unbounded: true)
                     try c.query(
                         "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
                         [migration.version, migration.name, checksum])

@@ -52,6 +52,38 @@ final class DatabaseRestartTests: EndToEndTestCase {
         XCTAssertEqual(created, [], "a failed request left no effect", file: file, line: line)
     }
 
+    /// A server that stops answering without closing the connection (its backend stopped, or
+    /// a stalled proxy) does not hold a call for ever: past the statement timeout and 5 s the
+    /// call fails as retryable and changes nothing, and the next call, the server back,
+    /// reconnects.
+    func testAServerThatStopsAnsweringFailsTheCallInsteadOfHangingIt() throws {
+        let url = try startOwnCluster()
+        let community = try TestCommunity.bootstrap("stalled", databaseURL: url)
+        let name = "stalled-\(TestEnvironment.uniqueTag())"
+        let meetingd = try startMeetingd(environment: [
+            "DATABASE_URL": Psql.conninfo(url, "application_name", name), "MEETINGLEDGER_STATEMENT_TIMEOUT_MS": "1000",
+        ])
+        try community.createPerson(on: meetingd, roles: ["user"])
+        let found = try Psql.run(url, ["SELECT pid FROM pg_stat_activity WHERE application_name = '\(name)'"])
+        let pid = try XCTUnwrap(Int32(found.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "the backend of meetingd: \(found.stdout) \(found.stderr)")
+        XCTAssertEqual(kill(pid, SIGSTOP), 0)
+        var resumed = false
+        defer { if !resumed { kill(pid, SIGCONT) } }
+        let params = TestCommunity.personParams(roles: ["expert"])
+        let started = Date()
+        let stalled = try meetingd.call("person.create", as: community.adminId, params)
+        let waited = Date().timeIntervalSince(started)
+        XCTAssertEqual(stalled["error"]?["code"], 5030, "\(stalled)")
+        XCTAssertEqual(stalled["error"]?["data"]?["retryable"], true)
+        XCTAssertGreaterThan(waited, 5.5, "not before the statement timeout and 5 s")
+        XCTAssertLessThan(waited, 30, "the call was not held for ever: \(waited) s")
+        kill(pid, SIGCONT)
+        resumed = true
+        XCTAssertEqual(try community.people(on: meetingd).filter { $0["email"] == params["email"] }, [], "nothing of the stalled call")
+        try meetingd.result("person.create", as: community.adminId, params)
+        XCTAssertEqual(try meetingd.call("system.ping")["result"]?["database"], "ok")
+    }
+
     /// Restarts PostgreSQL under a serving meetingd, both abruptly (immediate: connections are
     /// cut) and politely (fast: backends are told to terminate).
     func testPostgresRestartUnderneath() throws {
