@@ -262,7 +262,14 @@ class Generator:
         errors = [error_class(e["$ref"][len(ERROR_REF_PREFIX):] if "$ref" in e else e["message"]) for e in method.get("errors", [])]
         if errors:
             doc += [""] + textwrap.wrap("Raises " + ", ".join(errors) + ".", 100)
-        body = ", ".join(f"{json.dumps(p['name'])}: {attribute(p['name'])}" for p in params)
+        def value(p):
+            # None for a param that may not be null leaves it out, as the service refuses null
+            # where the schema does not allow it.
+            nullable = isinstance(p["schema"].get("type"), list) and "null" in p["schema"]["type"]
+            leave_out = not p.get("required") and not nullable and p["name"] not in ("actor", "idempotency_key")
+            return f"UNSET if {attribute(p['name'])} is None else {attribute(p['name'])}" if leave_out else attribute(p["name"])
+
+        body = ", ".join(f"{json.dumps(p['name'])}: {value(p)}" for p in params)
         call = f"self._client._call({json.dumps(method['name'])}, {{{body}}}, {mutating}"
         call += f", {convert})" if convert else ")"
         lines = [f"    def {parts[-1]}(", *[f"        {s}," for s in signature], f"    ) -> {result_annotation}:"]

@@ -123,7 +123,9 @@ extension Schema {
                     if field.required { throw AppError.invalidParams(field: prefix + field.name, reason: "is required") }
                     continue
                 }
-                if v.isNull && !field.required { continue }
+                // null is a value: allowed where the field's schema is nullable, never a way to
+                // leave a field out (an `expected_version: null` would skip its check).
+                if v.isNull, case .nullable = field.schema { continue }
                 try field.schema.validate(v, path: prefix + field.name, limits: limits)
             }
             if !additional {

@@ -16,6 +16,24 @@ final class EdgeInputTests: EndToEndTestCase {
     /// A hex cursor holding `key` as JSON, as Pagination encodes one.
     static func cursor(_ json: String) -> String { Array(json.utf8).map { String(format: "%02x", $0) }.joined() }
 
+    /// null is a value, not a way to leave a param out: where the schema does not allow it, it
+    /// is refused and nothing happens (an `expected_version: null` skipped its check, an
+    /// `idempotency_key: null` its replay).
+    func testNullForAParamThatMayNotBeNullIsRefused() throws {
+        let w = try MeetingWorld(self, label: "edge nulls")
+        let id = try w.agreed(start: MeetingTime.at(day: 7, hour: 10))
+        let before = try w.meeting(id)
+        for (name, extra) in [("expected_version", JSONValue.null), ("confirm_late", .null), ("idempotency_key", .null)] {
+            let refused = try w.refuse("meeting.cancel", as: w.user, id, ["reason_code": "illness", name: extra], code: -32602)
+            XCTAssertEqual(refused["data"]?["field"]?.string, name, "\(refused)")
+        }
+        XCTAssertEqual(try w.meeting(id), before, "nothing changed")
+        try w.meetingd.error("person.list", as: w.admin, ["limit": .null], code: -32602)
+        // A param that may be null still takes it: clearing the weekly limit.
+        try w.updateSettings(["weekly_usage_limit": 3])
+        try w.updateSettings(["weekly_usage_limit": .null])
+    }
+
     func testTimesOutsideTheSupportedRangeAreRefusedByEveryMethodTakingATime() throws {
         let w = try MeetingWorld(self, label: "edge times")
         let meetingId = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 10)))

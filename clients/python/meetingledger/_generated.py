@@ -2932,7 +2932,7 @@ class MeetingMessageNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
         InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("meeting.message.list", {"actor": actor, "meeting_id": meeting_id, "limit": limit, "cursor": cursor}, False, MeetingMessageListResult.from_json)
+        return self._client._call("meeting.message.list", {"actor": actor, "meeting_id": meeting_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, MeetingMessageListResult.from_json)
 
     def post(
         self,
@@ -3046,7 +3046,7 @@ class AvailabilityNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
         InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("availability.get", {"actor": actor, "expert_id": expert_id, "from": from_, "to": to, "service_id": service_id}, False, AvailabilityGetResult.from_json)
+        return self._client._call("availability.get", {"actor": actor, "expert_id": expert_id, "from": from_, "to": to, "service_id": UNSET if service_id is None else service_id}, False, AvailabilityGetResult.from_json)
 
     def remove(
         self,
@@ -3075,7 +3075,7 @@ class AvailabilityNamespace:
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, SessionLogRequiredError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("availability.remove", {"actor": actor, "expert_id": expert_id, "period_id": period_id, "start": start, "end": end, "idempotency_key": idempotency_key}, True, AvailabilityRemoveResult.from_json)
+        return self._client._call("availability.remove", {"actor": actor, "expert_id": expert_id, "period_id": UNSET if period_id is None else period_id, "start": UNSET if start is None else start, "end": UNSET if end is None else end, "idempotency_key": idempotency_key}, True, AvailabilityRemoveResult.from_json)
 
     def search(
         self,
@@ -3113,7 +3113,7 @@ class AvailabilityNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
         InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("availability.search", {"actor": actor, "service_id": service_id, "from": from_, "to": to, "location_id": location_id, "expert_id": expert_id, "length_minutes": length_minutes, "student_id": student_id, "limit": limit, "cursor": cursor}, False, AvailabilitySearchResult.from_json)
+        return self._client._call("availability.search", {"actor": actor, "service_id": service_id, "from": from_, "to": to, "location_id": UNSET if location_id is None else location_id, "expert_id": UNSET if expert_id is None else expert_id, "length_minutes": UNSET if length_minutes is None else length_minutes, "student_id": UNSET if student_id is None else student_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, AvailabilitySearchResult.from_json)
 
     def set_weekly(
         self,
@@ -3172,7 +3172,7 @@ class CatalogNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
         InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("catalog.export_csv", {"actor": actor, "kind": kind, "limit": limit, "cursor": cursor}, False, CatalogExportCsvResult.from_json)
+        return self._client._call("catalog.export_csv", {"actor": actor, "kind": kind, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, CatalogExportCsvResult.from_json)
 
     def import_csv(
         self,
@@ -3205,7 +3205,7 @@ class CatalogNamespace:
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("catalog.import_csv", {"actor": actor, "kind": kind, "csv": csv, "dry_run": dry_run, "idempotency_key": idempotency_key}, True, CatalogImportCsvResult.from_json)
+        return self._client._call("catalog.import_csv", {"actor": actor, "kind": kind, "csv": csv, "dry_run": UNSET if dry_run is None else dry_run, "idempotency_key": idempotency_key}, True, CatalogImportCsvResult.from_json)
 
 
 class ClockNamespace:
@@ -3373,7 +3373,7 @@ class CommunityNamespace:
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("community.update_settings", {"actor": actor, "auto_accept": auto_accept, "cancellation_window_hours": cancellation_window_hours, "user_late_cancel_charge_percent": user_late_cancel_charge_percent, "platform_fee_percent": platform_fee_percent, "reminder_user_hours": reminder_user_hours, "reminder_expert_minutes": reminder_expert_minutes, "min_notice_minutes": min_notice_minutes, "horizon_days": horizon_days, "slot_minutes": slot_minutes, "require_enrollment": require_enrollment, "allow_expert_filter": allow_expert_filter, "require_session_log": require_session_log, "require_confirm_details": require_confirm_details, "experts_may_propose": experts_may_propose, "email_user_on_decline": email_user_on_decline, "pending_holds_slot": pending_holds_slot, "no_show_policy": no_show_policy, "weekly_usage_limit": weekly_usage_limit, "labels": labels, "short_name": short_name, "time_zone": time_zone, "office_email": office_email, "session_types": session_types, "feedback_questions": feedback_questions, "rejection_reasons": rejection_reasons, "cancellation_reasons": cancellation_reasons, "idempotency_key": idempotency_key}, True, Community.from_json)
+        return self._client._call("community.update_settings", {"actor": actor, "auto_accept": UNSET if auto_accept is None else auto_accept, "cancellation_window_hours": UNSET if cancellation_window_hours is None else cancellation_window_hours, "user_late_cancel_charge_percent": UNSET if user_late_cancel_charge_percent is None else user_late_cancel_charge_percent, "platform_fee_percent": UNSET if platform_fee_percent is None else platform_fee_percent, "reminder_user_hours": UNSET if reminder_user_hours is None else reminder_user_hours, "reminder_expert_minutes": UNSET if reminder_expert_minutes is None else reminder_expert_minutes, "min_notice_minutes": UNSET if min_notice_minutes is None else min_notice_minutes, "horizon_days": UNSET if horizon_days is None else horizon_days, "slot_minutes": UNSET if slot_minutes is None else slot_minutes, "require_enrollment": UNSET if require_enrollment is None else require_enrollment, "allow_expert_filter": UNSET if allow_expert_filter is None else allow_expert_filter, "require_session_log": UNSET if require_session_log is None else require_session_log, "require_confirm_details": UNSET if require_confirm_details is None else require_confirm_details, "experts_may_propose": UNSET if experts_may_propose is None else experts_may_propose, "email_user_on_decline": UNSET if email_user_on_decline is None else email_user_on_decline, "pending_holds_slot": UNSET if pending_holds_slot is None else pending_holds_slot, "no_show_policy": UNSET if no_show_policy is None else no_show_policy, "weekly_usage_limit": weekly_usage_limit, "labels": UNSET if labels is None else labels, "short_name": UNSET if short_name is None else short_name, "time_zone": UNSET if time_zone is None else time_zone, "office_email": office_email, "session_types": UNSET if session_types is None else session_types, "feedback_questions": UNSET if feedback_questions is None else feedback_questions, "rejection_reasons": UNSET if rejection_reasons is None else rejection_reasons, "cancellation_reasons": UNSET if cancellation_reasons is None else cancellation_reasons, "idempotency_key": idempotency_key}, True, Community.from_json)
 
 
 class ConversationNamespace:
@@ -3404,7 +3404,7 @@ class ConversationNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
         InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("conversation.list", {"actor": actor, "person_id": person_id, "limit": limit, "cursor": cursor}, False, ConversationListResult.from_json)
+        return self._client._call("conversation.list", {"actor": actor, "person_id": UNSET if person_id is None else person_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, ConversationListResult.from_json)
 
     def messages(
         self,
@@ -3428,7 +3428,7 @@ class ConversationNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
         InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("conversation.messages", {"actor": actor, "conversation_id": conversation_id, "limit": limit, "cursor": cursor}, False, ConversationMessagesResult.from_json)
+        return self._client._call("conversation.messages", {"actor": actor, "conversation_id": conversation_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, ConversationMessagesResult.from_json)
 
     def post(
         self,
@@ -3480,7 +3480,7 @@ class ConversationNamespace:
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, SessionLogRequiredError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("conversation.start", {"actor": actor, "person_id": person_id, "as": as_, "text": text, "idempotency_key": idempotency_key}, True, ConversationStartResult.from_json)
+        return self._client._call("conversation.start", {"actor": actor, "person_id": person_id, "as": UNSET if as_ is None else as_, "text": UNSET if text is None else text, "idempotency_key": idempotency_key}, True, ConversationStartResult.from_json)
 
 
 class CreditsNamespace:
@@ -3577,7 +3577,7 @@ class EnrollmentNamespace:
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("enrollment.assign", {"actor": actor, "user_id": user_id, "service_id": service_id, "expert_id": expert_id, "idempotency_key": idempotency_key}, True, Enrollment.from_json)
+        return self._client._call("enrollment.assign", {"actor": actor, "user_id": user_id, "service_id": UNSET if service_id is None else service_id, "expert_id": UNSET if expert_id is None else expert_id, "idempotency_key": idempotency_key}, True, Enrollment.from_json)
 
     def list(
         self,
@@ -3606,7 +3606,7 @@ class EnrollmentNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
         InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("enrollment.list", {"actor": actor, "user_id": user_id, "service_id": service_id, "expert_id": expert_id, "limit": limit, "cursor": cursor}, False, EnrollmentListResult.from_json)
+        return self._client._call("enrollment.list", {"actor": actor, "user_id": UNSET if user_id is None else user_id, "service_id": UNSET if service_id is None else service_id, "expert_id": UNSET if expert_id is None else expert_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, EnrollmentListResult.from_json)
 
     def remove(
         self,
@@ -3633,7 +3633,7 @@ class EnrollmentNamespace:
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("enrollment.remove", {"actor": actor, "user_id": user_id, "service_id": service_id, "expert_id": expert_id, "idempotency_key": idempotency_key}, True, Enrollment.from_json)
+        return self._client._call("enrollment.remove", {"actor": actor, "user_id": user_id, "service_id": UNSET if service_id is None else service_id, "expert_id": UNSET if expert_id is None else expert_id, "idempotency_key": idempotency_key}, True, Enrollment.from_json)
 
 
 class JobsNamespace:
@@ -3698,7 +3698,7 @@ class LedgerNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
         InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("ledger.accounts", {"actor": actor, "kind": kind, "as_of": as_of, "format": format, "limit": limit, "cursor": cursor}, False, LedgerAccountsResult.from_json)
+        return self._client._call("ledger.accounts", {"actor": actor, "kind": UNSET if kind is None else kind, "as_of": UNSET if as_of is None else as_of, "format": UNSET if format is None else format, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, LedgerAccountsResult.from_json)
 
     def balance(
         self,
@@ -3726,7 +3726,7 @@ class LedgerNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
         InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("ledger.balance", {"actor": actor, "account_id": account_id, "person_id": person_id, "as_of": as_of, "format": format}, False, LedgerBalanceResult.from_json)
+        return self._client._call("ledger.balance", {"actor": actor, "account_id": UNSET if account_id is None else account_id, "person_id": UNSET if person_id is None else person_id, "as_of": UNSET if as_of is None else as_of, "format": UNSET if format is None else format}, False, LedgerBalanceResult.from_json)
 
     def meeting_trail(
         self,
@@ -3749,7 +3749,7 @@ class LedgerNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
         InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("ledger.meeting_trail", {"actor": actor, "meeting_id": meeting_id, "format": format}, False, LedgerMeetingTrailResult.from_json)
+        return self._client._call("ledger.meeting_trail", {"actor": actor, "meeting_id": meeting_id, "format": UNSET if format is None else format}, False, LedgerMeetingTrailResult.from_json)
 
     def reconcile(
         self,
@@ -3798,7 +3798,7 @@ class LedgerNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
         InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("ledger.statement", {"actor": actor, "account_id": account_id, "from": from_, "to": to, "format": format, "limit": limit, "cursor": cursor}, False, LedgerStatementResult.from_json)
+        return self._client._call("ledger.statement", {"actor": actor, "account_id": account_id, "from": UNSET if from_ is None else from_, "to": UNSET if to is None else to, "format": UNSET if format is None else format, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, LedgerStatementResult.from_json)
 
     def trial_balance(
         self,
@@ -3821,7 +3821,7 @@ class LedgerNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
         InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("ledger.trial_balance", {"actor": actor, "as_of": as_of, "format": format}, False, LedgerTrialBalanceResult.from_json)
+        return self._client._call("ledger.trial_balance", {"actor": actor, "as_of": UNSET if as_of is None else as_of, "format": UNSET if format is None else format}, False, LedgerTrialBalanceResult.from_json)
 
 
 class LocationNamespace:
@@ -3875,7 +3875,7 @@ class LocationNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
         InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("location.list", {"actor": actor, "limit": limit, "cursor": cursor}, False, LocationListResult.from_json)
+        return self._client._call("location.list", {"actor": actor, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, LocationListResult.from_json)
 
 
 class MeetingNamespace:
@@ -3935,7 +3935,7 @@ class MeetingNamespace:
         NotFoundError, InvalidStateError, MeetingStartedError, LateCancellationRequiresConfirmationError,
         SessionLogRequiredError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("meeting.cancel", {"actor": actor, "meeting_id": meeting_id, "reason_code": reason_code, "note": note, "confirm_late": confirm_late, "expected_version": expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
+        return self._client._call("meeting.cancel", {"actor": actor, "meeting_id": meeting_id, "reason_code": reason_code, "note": UNSET if note is None else note, "confirm_late": UNSET if confirm_late is None else confirm_late, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
     def confirm(
         self,
@@ -3972,7 +3972,7 @@ class MeetingNamespace:
         SessionLogRequiredError, SlotUnavailableError, UsageLimitReachedError, SuspendedError,
         InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("meeting.confirm", {"actor": actor, "meeting_id": meeting_id, "accept_conflicts": accept_conflicts, "session_type": session_type, "location_id": location_id, "note": note, "expected_version": expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
+        return self._client._call("meeting.confirm", {"actor": actor, "meeting_id": meeting_id, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "session_type": UNSET if session_type is None else session_type, "location_id": UNSET if location_id is None else location_id, "note": UNSET if note is None else note, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
     def confirm_alternate(
         self,
@@ -4007,7 +4007,7 @@ class MeetingNamespace:
         UsageLimitReachedError, SessionLogRequiredError, SlotUnavailableError, SuspendedError,
         InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("meeting.confirm_alternate", {"actor": actor, "meeting_id": meeting_id, "accept_conflicts": accept_conflicts, "session_type": session_type, "location_id": location_id, "expected_version": expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
+        return self._client._call("meeting.confirm_alternate", {"actor": actor, "meeting_id": meeting_id, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "session_type": UNSET if session_type is None else session_type, "location_id": UNSET if location_id is None else location_id, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
     def conflicts(
         self,
@@ -4034,7 +4034,7 @@ class MeetingNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
         InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("meeting.conflicts", {"actor": actor, "meeting_id": meeting_id, "start": start, "length_minutes": length_minutes, "expert_id": expert_id}, False, MeetingConflictsResult.from_json)
+        return self._client._call("meeting.conflicts", {"actor": actor, "meeting_id": UNSET if meeting_id is None else meeting_id, "start": UNSET if start is None else start, "length_minutes": UNSET if length_minutes is None else length_minutes, "expert_id": UNSET if expert_id is None else expert_id}, False, MeetingConflictsResult.from_json)
 
     def decline(
         self,
@@ -4064,7 +4064,7 @@ class MeetingNamespace:
         NotFoundError, InvalidStateError, MeetingStartedError, SessionLogRequiredError, InvalidParamsError,
         InternalError, BatchAnswerFullError.
         """
-        return self._client._call("meeting.decline", {"actor": actor, "meeting_id": meeting_id, "reason_code": reason_code, "note": note, "expected_version": expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
+        return self._client._call("meeting.decline", {"actor": actor, "meeting_id": meeting_id, "reason_code": reason_code, "note": UNSET if note is None else note, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
     def get(
         self,
@@ -4117,7 +4117,7 @@ class MeetingNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
         InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("meeting.list", {"actor": actor, "role": role, "status": status, "from": from_, "to": to, "person_id": person_id, "limit": limit, "cursor": cursor}, False, MeetingListResult.from_json)
+        return self._client._call("meeting.list", {"actor": actor, "role": UNSET if role is None else role, "status": UNSET if status is None else status, "from": UNSET if from_ is None else from_, "to": UNSET if to is None else to, "person_id": UNSET if person_id is None else person_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, MeetingListResult.from_json)
 
     def log_session(
         self,
@@ -4149,7 +4149,7 @@ class MeetingNamespace:
         NotFoundError, InvalidStateError, MeetingStartedError, InvalidParamsError, InternalError,
         BatchAnswerFullError.
         """
-        return self._client._call("meeting.log_session", {"actor": actor, "meeting_id": meeting_id, "attendance": attendance, "duration_adjust_minutes": duration_adjust_minutes, "feedback": feedback, "expected_version": expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
+        return self._client._call("meeting.log_session", {"actor": actor, "meeting_id": meeting_id, "attendance": attendance, "duration_adjust_minutes": UNSET if duration_adjust_minutes is None else duration_adjust_minutes, "feedback": UNSET if feedback is None else feedback, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
     def propose(
         self,
@@ -4199,7 +4199,7 @@ class MeetingNamespace:
         NotFoundError, SessionLogRequiredError, TimeConflictError, SlotUnavailableError, NotEnrolledError,
         InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("meeting.propose", {"actor": actor, "user_id": user_id, "service_id": service_id, "start": start, "length_minutes": length_minutes, "price_credits": price_credits, "skill": skill, "location_id": location_id, "note": note, "from_meeting_id": from_meeting_id, "student_id": student_id, "session_type": session_type, "accept_conflicts": accept_conflicts, "idempotency_key": idempotency_key}, True, Meeting.from_json)
+        return self._client._call("meeting.propose", {"actor": actor, "user_id": user_id, "service_id": service_id, "start": start, "length_minutes": length_minutes, "price_credits": price_credits, "skill": UNSET if skill is None else skill, "location_id": UNSET if location_id is None else location_id, "note": UNSET if note is None else note, "from_meeting_id": UNSET if from_meeting_id is None else from_meeting_id, "student_id": UNSET if student_id is None else student_id, "session_type": UNSET if session_type is None else session_type, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
     def reject_alternate(
         self,
@@ -4229,7 +4229,7 @@ class MeetingNamespace:
         NotFoundError, InvalidStateError, MeetingStartedError, SessionLogRequiredError, InvalidParamsError,
         InternalError, BatchAnswerFullError.
         """
-        return self._client._call("meeting.reject_alternate", {"actor": actor, "meeting_id": meeting_id, "reason_code": reason_code, "note": note, "expected_version": expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
+        return self._client._call("meeting.reject_alternate", {"actor": actor, "meeting_id": meeting_id, "reason_code": reason_code, "note": UNSET if note is None else note, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
     def report_no_show(
         self,
@@ -4255,7 +4255,7 @@ class MeetingNamespace:
         NotFoundError, InvalidStateError, MeetingStartedError, InvalidParamsError, InternalError,
         BatchAnswerFullError.
         """
-        return self._client._call("meeting.report_no_show", {"actor": actor, "meeting_id": meeting_id, "expected_version": expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
+        return self._client._call("meeting.report_no_show", {"actor": actor, "meeting_id": meeting_id, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
     def request(
         self,
@@ -4300,7 +4300,7 @@ class MeetingNamespace:
         UsageLimitReachedError, SuspendedError, TimeConflictError, InvalidParamsError, InternalError,
         BatchAnswerFullError.
         """
-        return self._client._call("meeting.request", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "start": start, "location_id": location_id, "length_minutes": length_minutes, "skill": skill, "topic": topic, "agenda_answers": agenda_answers, "student_id": student_id, "user_id": user_id, "idempotency_key": idempotency_key}, True, Meeting.from_json)
+        return self._client._call("meeting.request", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "start": start, "location_id": location_id, "length_minutes": UNSET if length_minutes is None else length_minutes, "skill": UNSET if skill is None else skill, "topic": UNSET if topic is None else topic, "agenda_answers": UNSET if agenda_answers is None else agenda_answers, "student_id": UNSET if student_id is None else student_id, "user_id": UNSET if user_id is None else user_id, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
     def reschedule(
         self,
@@ -4337,7 +4337,7 @@ class MeetingNamespace:
         SessionLogRequiredError, TimeConflictError, InsufficientCreditsError, SuspendedError,
         InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("meeting.reschedule", {"actor": actor, "meeting_id": meeting_id, "start": start, "length_minutes": length_minutes, "note": note, "expected_version": expected_version, "accept_conflicts": accept_conflicts, "idempotency_key": idempotency_key}, True, Meeting.from_json)
+        return self._client._call("meeting.reschedule", {"actor": actor, "meeting_id": meeting_id, "start": start, "length_minutes": UNSET if length_minutes is None else length_minutes, "note": UNSET if note is None else note, "expected_version": UNSET if expected_version is None else expected_version, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
     def set_video_link(
         self,
@@ -4386,7 +4386,7 @@ class MeetingNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
         InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("meeting.timeline", {"actor": actor, "meeting_id": meeting_id, "limit": limit, "cursor": cursor}, False, MeetingTimelineResult.from_json)
+        return self._client._call("meeting.timeline", {"actor": actor, "meeting_id": meeting_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, MeetingTimelineResult.from_json)
 
     def waiting(
         self,
@@ -4410,7 +4410,7 @@ class MeetingNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
         InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("meeting.waiting", {"actor": actor, "expert_id": expert_id, "limit": limit, "cursor": cursor}, False, MeetingWaitingResult.from_json)
+        return self._client._call("meeting.waiting", {"actor": actor, "expert_id": UNSET if expert_id is None else expert_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, MeetingWaitingResult.from_json)
 
     def withdraw(
         self,
@@ -4438,7 +4438,7 @@ class MeetingNamespace:
         NotFoundError, InvalidStateError, MeetingStartedError, SessionLogRequiredError, InvalidParamsError,
         InternalError, BatchAnswerFullError.
         """
-        return self._client._call("meeting.withdraw", {"actor": actor, "meeting_id": meeting_id, "note": note, "expected_version": expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
+        return self._client._call("meeting.withdraw", {"actor": actor, "meeting_id": meeting_id, "note": UNSET if note is None else note, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
     def withdraw_alternate(
         self,
@@ -4464,7 +4464,7 @@ class MeetingNamespace:
         NotFoundError, InvalidStateError, MeetingStartedError, SessionLogRequiredError, InvalidParamsError,
         InternalError, BatchAnswerFullError.
         """
-        return self._client._call("meeting.withdraw_alternate", {"actor": actor, "meeting_id": meeting_id, "expected_version": expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
+        return self._client._call("meeting.withdraw_alternate", {"actor": actor, "meeting_id": meeting_id, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
 
 class OutboxNamespace:
@@ -4496,7 +4496,7 @@ class OutboxNamespace:
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("outbox.ack", {"actor": actor, "ids": ids, "consumer": consumer, "idempotency_key": idempotency_key}, True, OutboxAckResult.from_json)
+        return self._client._call("outbox.ack", {"actor": actor, "ids": ids, "consumer": UNSET if consumer is None else consumer, "idempotency_key": idempotency_key}, True, OutboxAckResult.from_json)
 
     def claim(
         self,
@@ -4527,7 +4527,7 @@ class OutboxNamespace:
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("outbox.claim", {"actor": actor, "consumer": consumer, "limit": limit, "kinds": kinds, "channel": channel, "lease_seconds": lease_seconds, "idempotency_key": idempotency_key}, True, OutboxClaimResult.from_json)
+        return self._client._call("outbox.claim", {"actor": actor, "consumer": consumer, "limit": limit, "kinds": UNSET if kinds is None else kinds, "channel": UNSET if channel is None else channel, "lease_seconds": UNSET if lease_seconds is None else lease_seconds, "idempotency_key": idempotency_key}, True, OutboxClaimResult.from_json)
 
     def dead_letters(
         self,
@@ -4549,7 +4549,7 @@ class OutboxNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
         InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("outbox.dead_letters", {"actor": actor, "limit": limit, "cursor": cursor}, False, OutboxDeadLettersResult.from_json)
+        return self._client._call("outbox.dead_letters", {"actor": actor, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, OutboxDeadLettersResult.from_json)
 
     def fail(
         self,
@@ -4576,7 +4576,7 @@ class OutboxNamespace:
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("outbox.fail", {"actor": actor, "id": id, "error": error, "retry_after_seconds": retry_after_seconds, "idempotency_key": idempotency_key}, True, OutboxFailResult.from_json)
+        return self._client._call("outbox.fail", {"actor": actor, "id": id, "error": error, "retry_after_seconds": UNSET if retry_after_seconds is None else retry_after_seconds, "idempotency_key": idempotency_key}, True, OutboxFailResult.from_json)
 
     def retry(
         self,
@@ -4737,7 +4737,7 @@ class PersonNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
         InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("person.list", {"actor": actor, "role": role, "limit": limit, "cursor": cursor}, False, PersonListResult.from_json)
+        return self._client._call("person.list", {"actor": actor, "role": UNSET if role is None else role, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, PersonListResult.from_json)
 
     def profile(
         self,
@@ -4781,7 +4781,7 @@ class PersonNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
         InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("person.profiles", {"actor": actor, "service_id": service_id, "limit": limit, "cursor": cursor}, False, PersonProfilesResult.from_json)
+        return self._client._call("person.profiles", {"actor": actor, "service_id": UNSET if service_id is None else service_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, PersonProfilesResult.from_json)
 
     def set_profile(
         self,
@@ -4812,7 +4812,7 @@ class PersonNamespace:
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("person.set_profile", {"actor": actor, "person_id": person_id, "display_name": display_name, "bio": bio, "photo_url": photo_url, "languages": languages, "idempotency_key": idempotency_key}, True, ExpertProfile.from_json)
+        return self._client._call("person.set_profile", {"actor": actor, "person_id": person_id, "display_name": UNSET if display_name is None else display_name, "bio": UNSET if bio is None else bio, "photo_url": photo_url, "languages": UNSET if languages is None else languages, "idempotency_key": idempotency_key}, True, ExpertProfile.from_json)
 
     def unsuspend(
         self,
@@ -4866,7 +4866,7 @@ class ReportNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
         InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("report.credits_outstanding", {"actor": actor, "as_of": as_of, "format": format}, False, ReportCreditsOutstandingResult.from_json)
+        return self._client._call("report.credits_outstanding", {"actor": actor, "as_of": UNSET if as_of is None else as_of, "format": UNSET if format is None else format}, False, ReportCreditsOutstandingResult.from_json)
 
     def earnings_due(
         self,
@@ -4896,7 +4896,7 @@ class ReportNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
         InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("report.earnings_due", {"actor": actor, "as_of": as_of, "include_zero": include_zero, "format": format, "limit": limit, "cursor": cursor}, False, ReportEarningsDueResult.from_json)
+        return self._client._call("report.earnings_due", {"actor": actor, "as_of": UNSET if as_of is None else as_of, "include_zero": UNSET if include_zero is None else include_zero, "format": UNSET if format is None else format, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, ReportEarningsDueResult.from_json)
 
     def revenue_by_month(
         self,
@@ -4923,7 +4923,7 @@ class ReportNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
         InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("report.revenue_by_month", {"actor": actor, "from_month": from_month, "to_month": to_month, "format": format}, False, ReportRevenueByMonthResult.from_json)
+        return self._client._call("report.revenue_by_month", {"actor": actor, "from_month": UNSET if from_month is None else from_month, "to_month": UNSET if to_month is None else to_month, "format": UNSET if format is None else format}, False, ReportRevenueByMonthResult.from_json)
 
     def settlements_by_month(
         self,
@@ -4950,7 +4950,7 @@ class ReportNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
         InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("report.settlements_by_month", {"actor": actor, "from_month": from_month, "to_month": to_month, "format": format}, False, ReportSettlementsByMonthResult.from_json)
+        return self._client._call("report.settlements_by_month", {"actor": actor, "from_month": UNSET if from_month is None else from_month, "to_month": UNSET if to_month is None else to_month, "format": UNSET if format is None else format}, False, ReportSettlementsByMonthResult.from_json)
 
 
 class RpcNamespace:
@@ -5004,7 +5004,7 @@ class SeriesNamespace:
         NotFoundError, InvalidStateError, LateCancellationRequiresConfirmationError,
         SessionLogRequiredError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("series.cancel", {"actor": actor, "series_id": series_id, "reason_code": reason_code, "confirm_late": confirm_late, "idempotency_key": idempotency_key}, True, Series.from_json)
+        return self._client._call("series.cancel", {"actor": actor, "series_id": series_id, "reason_code": reason_code, "confirm_late": UNSET if confirm_late is None else confirm_late, "idempotency_key": idempotency_key}, True, Series.from_json)
 
     def create(
         self,
@@ -5047,7 +5047,7 @@ class SeriesNamespace:
         NotFoundError, SlotUnavailableError, InsufficientCreditsError, NotEnrolledError, SuspendedError,
         InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("series.create", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "first_start": first_start, "location_id": location_id, "weeks": weeks, "length_minutes": length_minutes, "user_id": user_id, "student_id": student_id, "topic": topic, "agenda_answers": agenda_answers, "idempotency_key": idempotency_key}, True, Series.from_json)
+        return self._client._call("series.create", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "first_start": first_start, "location_id": location_id, "weeks": UNSET if weeks is None else weeks, "length_minutes": UNSET if length_minutes is None else length_minutes, "user_id": UNSET if user_id is None else user_id, "student_id": UNSET if student_id is None else student_id, "topic": UNSET if topic is None else topic, "agenda_answers": UNSET if agenda_answers is None else agenda_answers, "idempotency_key": idempotency_key}, True, Series.from_json)
 
     def get(
         self,
@@ -5093,7 +5093,7 @@ class SeriesNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
         InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("series.list", {"actor": actor, "person_id": person_id, "status": status, "limit": limit, "cursor": cursor}, False, SeriesListResult.from_json)
+        return self._client._call("series.list", {"actor": actor, "person_id": UNSET if person_id is None else person_id, "status": UNSET if status is None else status, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, SeriesListResult.from_json)
 
     def skip(
         self,
@@ -5121,7 +5121,7 @@ class SeriesNamespace:
         NotFoundError, InvalidStateError, MeetingStartedError, LateCancellationRequiresConfirmationError,
         SessionLogRequiredError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("series.skip", {"actor": actor, "series_id": series_id, "date": date, "confirm_late": confirm_late, "idempotency_key": idempotency_key}, True, Series.from_json)
+        return self._client._call("series.skip", {"actor": actor, "series_id": series_id, "date": date, "confirm_late": UNSET if confirm_late is None else confirm_late, "idempotency_key": idempotency_key}, True, Series.from_json)
 
 
 class ServiceNamespace:
@@ -5188,7 +5188,7 @@ class ServiceNamespace:
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         InvalidParamsError, InternalError, BatchAnswerFullError.
         """
-        return self._client._call("service.create", {"actor": actor, "name": name, "kind": kind, "default_length_minutes": default_length_minutes, "price_credits": price_credits, "expert_id": expert_id, "skills": skills, "agenda_questions": agenda_questions, "idempotency_key": idempotency_key}, True, Service.from_json)
+        return self._client._call("service.create", {"actor": actor, "name": name, "kind": kind, "default_length_minutes": default_length_minutes, "price_credits": price_credits, "expert_id": UNSET if expert_id is None else expert_id, "skills": UNSET if skills is None else skills, "agenda_questions": UNSET if agenda_questions is None else agenda_questions, "idempotency_key": idempotency_key}, True, Service.from_json)
 
     def decertify(
         self,
@@ -5237,7 +5237,7 @@ class ServiceNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
         InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("service.list", {"actor": actor, "expert_id": expert_id, "limit": limit, "cursor": cursor}, False, ServiceListResult.from_json)
+        return self._client._call("service.list", {"actor": actor, "expert_id": UNSET if expert_id is None else expert_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, ServiceListResult.from_json)
 
     def set_active(
         self,
@@ -5320,7 +5320,7 @@ class StudentNamespace:
         LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
         InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("student.list", {"actor": actor, "customer_id": customer_id, "student_id": student_id, "limit": limit, "cursor": cursor}, False, StudentListResult.from_json)
+        return self._client._call("student.list", {"actor": actor, "customer_id": UNSET if customer_id is None else customer_id, "student_id": UNSET if student_id is None else student_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, StudentListResult.from_json)
 
     def unlink(
         self,

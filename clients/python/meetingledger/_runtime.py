@@ -9,8 +9,10 @@ from .errors import MissingMemberWarning, ProtocolError
 
 
 class _Unset:
-    """The default of an optional param: left out of the request. (None is sent as null, which
-    some params read as "clear this", such as community.update_settings' weekly_usage_limit.)"""
+    """The default of an optional param: left out of the request. None is sent as null where a
+    param may be null (read as "clear this", such as community.update_settings'
+    weekly_usage_limit) and leaves the param out elsewhere: the service refuses null for a param
+    whose schema does not allow it."""
 
     _instance = None
 
