@@ -128,6 +128,7 @@ enum OutboxAPI {
         ],
         result: .object([.init("id", .id(.outbox), required: true), .init("status", .oneOf(["pending", "dead"]), required: true),
                          .init("available_at", .timestamp, required: true), .init("attempts", .integer(min: 0, max: .max), required: true)]),
+        errors: [DocErrors.notFound],
         body: .transaction { ctx, params in
             let id = try params.string("id")
             guard let (attempts, status) = try OutboxStore.lockForFailure(ctx.db, communityId: ctx.communityId, id: id) else {

@@ -54,7 +54,7 @@ enum SeriesAPI {
                   "One answer per agenda question of the service, in the questions' order, for every occurrence; may be left out, and when given must answer every question"),
         ],
         result: seriesSchema,
-        errors: [DocErrors.notFound, DocErrors.slotUnavailable, DocErrors.insufficientCredits, DocErrors.notEnrolled, DocErrors.suspended],
+        errors: [DocErrors.notFound, DocErrors.slotUnavailable, DocErrors.insufficientCredits, DocErrors.notEnrolled, DocErrors.suspended, DocErrors.usageLimit],
         body: .command(SeriesUseCases.create { params, scope in
             SeriesDecider.CreateInput(
                 userId: params.optionalString("user_id") ?? scope.actorId, expertId: try params.string("expert_id"),

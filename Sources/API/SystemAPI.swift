@@ -16,6 +16,7 @@ enum SystemAPI {
             .init("version", .text(), required: true), .init("now", .timestamp, required: true), .init("database", .oneOf(["ok", "unavailable"]), required: true),
             .init("pinned_actor", .id(.person), "Only under meetingd --pin-actor: the person every call acts as"),
         ]),
+        errors: [AppError.forbidden("")],
         examples: [Examples.ping],
         body: .open { pipeline, params in
             var database = "ok"

@@ -173,6 +173,31 @@ final class OpenRPCTests: EndToEndTestCase {
 
     /// Every documented method is dispatched, and its declared required params are exactly what
     /// the service asks for.
+    /// The errors a method was seen to return are among those its entry lists (what a front end
+    /// and the Python client's "Raises" read).
+    func testErrorsMethodsReturnAreListed() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["weekly_usage_limit": 1])
+        let document = try Meetingd.result(of: try w.meetingd.call("rpc.discover"))
+        func listed(_ method: String) -> Set<Int64> {
+            let entry = document["methods"]?.array?.first { $0["name"]?.string == method }
+            return Set((entry?["errors"]?.array ?? []).compactMap { e -> Int64? in
+                guard let name = e["$ref"]?.string?.split(separator: "/").last.map(String.init) else { return e["code"]?.int }
+                return document["components"]?["errors"]?[name]?["code"]?.int
+            })
+        }
+        try w.request(start: MeetingTime.at(day: 7, hour: 10))
+        let series = try w.meetingd.error("series.create", as: w.user, [
+            "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "first_start": .string(MeetingTime.at(day: 8, hour: 10)),
+            "location_id": .string(w.locationId),
+        ], code: 4022)
+        XCTAssertTrue(listed("series.create").contains(4022), "\(series)")
+        try w.meetingd.error("outbox.fail", as: w.admin, ["id": .string("out_" + String(repeating: "0", count: 32)), "error": "gone"], code: 4004)
+        XCTAssertTrue(listed("outbox.fail").contains(4004))
+        let pinned = try startMeetingd(["--pin-actor", w.user])
+        try pinned.error("system.ping", as: w.expert, [:], code: 4003)
+        XCTAssertTrue(listed("system.ping").contains(4003))
+    }
+
     func testEveryDocumentedMethodIsCallable() throws {
         let community = try bootstrap()
         let meetingd = try startMeetingd()

@@ -4574,7 +4574,7 @@ class OutboxNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, BatchAnswerFullError.
+        NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("outbox.fail", {"actor": actor, "id": id, "error": error, "retry_after_seconds": UNSET if retry_after_seconds is None else retry_after_seconds, "idempotency_key": idempotency_key}, True, OutboxFailResult.from_json)
 
@@ -5045,7 +5045,7 @@ class SeriesNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, SlotUnavailableError, InsufficientCreditsError, NotEnrolledError, SuspendedError,
-        InvalidParamsError, InternalError, BatchAnswerFullError.
+        UsageLimitReachedError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("series.create", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "first_start": first_start, "location_id": location_id, "weeks": UNSET if weeks is None else weeks, "length_minutes": UNSET if length_minutes is None else length_minutes, "user_id": UNSET if user_id is None else user_id, "student_id": UNSET if student_id is None else student_id, "topic": UNSET if topic is None else topic, "agenda_answers": UNSET if agenda_answers is None else agenda_answers, "idempotency_key": idempotency_key}, True, Series.from_json)
 
@@ -5366,8 +5366,8 @@ class SystemNamespace:
         actor (per_… id): A person whose community's time `now` gives (under meetingd --test-clock, its
             pinned time); under meetingd --pin-actor only the pinned person, who is the default
 
-        Raises DatabaseUnavailableError, InvalidParamsError, InternalError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        Raises DatabaseUnavailableError, ForbiddenError, InvalidParamsError, InternalError,
+        AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("system.ping", {"actor": actor}, False, SystemPingResult.from_json)
 
