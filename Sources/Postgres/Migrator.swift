@@ -74,7 +74,15 @@ public struct Migrator: Sendable {
     /// Returns the versions applied by this call.
     @discardableResult
     public func apply(on connection: Connection) throws -> [Int] {
-        try connection.query("SELECT pg_advisory_lock($1)", [Migrator.advisoryLockKey])
+        do {
+            try connection.query("SELECT pg_advisory_lock($1)", [Migrator.advisoryLockKey])
+        } catch let error as PostgresError where error.sqlState == "55P03" {
+            // Another process holds the migrations' lock: it is applying them.
+            throw PostgresError(
+                code: .migration, sqlState: error.sqlState,
+                message: "another process is applying the migrations and did not finish within the lock timeout "
+                    + "(\(connection.settings.lockTimeoutMs) ms): run meetingd migrate again once it is done, or raise \(SessionSettings.lockTimeoutVariable)")
+        }
         defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [Migrator.advisoryLockKey]) }
         try connection.simpleExecute("""
             CREATE TABLE IF NOT EXISTS schema_migrations (

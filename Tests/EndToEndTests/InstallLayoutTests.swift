@@ -59,4 +59,20 @@ final class InstallLayoutTests: EndToEndTestCase {
         let planted = try Psql.run(databaseURL, ["SELECT to_regclass('planted_from_cwd') IS NULL"])
         XCTAssertEqual(planted.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "t", "nothing from the working directory ran")
     }
+
+    /// A `meetingd migrate` that meets another process applying the migrations past the lock
+    /// timeout says so, and what to do.
+    func testMigrateWhileAnotherProcessMigratesSaysSo() throws {
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: Psql.path)
+        holder.arguments = ["-X", "-q", "-d", databaseURL, "-c", "SELECT pg_advisory_lock(7710001), pg_sleep(4)"]
+        holder.standardOutput = FileHandle.nullDevice
+        try holder.run()
+        defer { holder.waitUntilExit() }
+        Thread.sleep(forTimeInterval: 1)
+        let migrate = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": databaseURL, "MEETINGLEDGER_LOCK_TIMEOUT_MS": "500"])
+        XCTAssertEqual(migrate.termination, .exited(1), migrate.stderr)
+        XCTAssertTrue(migrate.stderr.contains("another process is applying the migrations") && migrate.stderr.contains("MEETINGLEDGER_LOCK_TIMEOUT_MS"),
+                      migrate.stderr)
+    }
 }
