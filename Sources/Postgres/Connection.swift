@@ -122,7 +122,7 @@ public final class Connection {
         readSessionEnd(handle)
         let texts = params.map { $0.postgresText }
         let name = try preparedName(for: sql, parameterCount: texts.count, on: handle)
-        return try consume(try exec(handle) {
+        return try consume(try exec(handle, waitMs: answerWaitMs) {
             withCStringArray(texts) { pointers in PQsendQueryPrepared(handle, name, Int32(texts.count), pointers, nil, nil, 0) }
         })
     }
@@ -166,7 +166,7 @@ public final class Connection {
         var results = [Rows?](repeating: nil, count: statements.count)
         var firstError: PostgresError? = nil
         for answer in answers {
-            guard let result = try nextResult(handle) else { throw lostInPipeline(after: firstError) }
+            guard let result = try nextResult(handle, waitMs: answerWaitMs) else { throw lostInPipeline(after: firstError) }
             if PQresultStatus(result) == PGRES_PIPELINE_ABORTED {
                 PQclear(result)
             } else {
@@ -183,9 +183,9 @@ public final class Connection {
                 }
             }
             // Each command's answer ends with a NULL result.
-            while let extra = try nextResult(handle) { PQclear(extra) }
+            while let extra = try nextResult(handle, waitMs: answerWaitMs) { PQclear(extra) }
         }
-        guard let sync = try nextResult(handle) else { throw lostInPipeline(after: firstError) }
+        guard let sync = try nextResult(handle, waitMs: answerWaitMs) else { throw lostInPipeline(after: firstError) }
         let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
         PQclear(sync)
         guard synced else { throw lostInPipeline(after: firstError) }
@@ -210,7 +210,7 @@ public final class Connection {
         let cacheable = prepared.count < Connection.maxPreparedStatements
         if cacheable { preparedNameCount += 1 }
         let name = cacheable ? "s\(preparedNameCount)" : ""
-        _ = try consume(try exec(handle) { PQsendPrepare(handle, name, sql, Int32(parameterCount), nil) })
+        _ = try consume(try exec(handle, waitMs: answerWaitMs) { PQsendPrepare(handle, name, sql, Int32(parameterCount), nil) })
         if cacheable { prepared[sql] = name }
         return name
     }
@@ -224,8 +224,7 @@ public final class Connection {
             throw PostgresError(code: .connectionLost, message: "the database connection is not open")
         }
         readSessionEnd(handle)
-        if unbounded { return try consume(PQexec(handle, sql)) }
-        return try consume(try exec(handle) { PQsendQuery(handle, sql) })
+        return try consume(try exec(handle, waitMs: unbounded ? nil : answerWaitMs) { PQsendQuery(handle, sql) })
     }
 
     // MARK: Waiting for answers
@@ -236,11 +235,11 @@ public final class Connection {
     var answerWaitMs: Int? { settings.statementTimeoutMs > 0 ? settings.statementTimeoutMs + 5_000 : nil }
 
     /// Sends with `send`, then collects the answer as PQexec would (the first error, or else
-    /// the last result), waiting at most `answerWaitMs` for each result.
-    private func exec(_ handle: OpaquePointer, _ send: () -> Int32) throws -> OpaquePointer? {
+    /// the last result), waiting at most `waitMs` for each result (nil: as long as it takes).
+    private func exec(_ handle: OpaquePointer, waitMs: Int?, _ send: () -> Int32) throws -> OpaquePointer? {
         guard send() == 1 else { return nil }
         var last: OpaquePointer? = nil, failed: OpaquePointer? = nil
-        while let result = try nextResult(handle) {
+        while let result = try nextResult(handle, waitMs: waitMs) {
             if failed == nil && PQresultStatus(result) == PGRES_FATAL_ERROR {
                 failed = result
             } else {
@@ -255,10 +254,11 @@ public final class Connection {
         return last
     }
 
-    /// PQgetResult, but waiting on the socket at most `answerWaitMs`; past it the connection is
-    /// given up (opened again on the next call) and the call fails as a lost connection.
-    private func nextResult(_ handle: OpaquePointer) throws -> OpaquePointer? {
-        guard let waitMs = answerWaitMs else { return PQgetResult(handle) }
+    /// PQgetResult, but waiting on the socket at most `waitMs` (nil: as long as it takes); past
+    /// it the connection is given up (opened again on the next call) and the call fails as a
+    /// lost connection.
+    private func nextResult(_ handle: OpaquePointer, waitMs: Int?) throws -> OpaquePointer? {
+        guard let waitMs else { return PQgetResult(handle) }
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: .milliseconds(waitMs))
         while PQisBusy(handle) == 1 {

@@ -105,16 +105,15 @@ public enum ChatStore {
     public static func conversations(
         communityId: String, personId: String, after: (group: Int64, at: Instant, id: String, began: Int64)?, limit: Int64
     ) -> Statement {
-        let began = "coalesce($6::bigint, (SELECT coalesce(max(x.seq), 0) FROM meeting_messages x))"
         let group = """
             (CASE WHEN EXISTS (SELECT 1 FROM meeting_messages x WHERE x.community_id = c.community_id AND x.conversation_id = c.id
-                                AND x.seq > \(began)) THEN 1 ELSE 0 END)
+                                AND x.seq > b.began) THEN 1 ELSE 0 END)
             """
         return Statement(
             """
-            SELECT ml_conversation_json(c) AS conversation, coalesce(c.last_message_at, c.created_at) AS active_at, \(group) AS grp,
-                   \(began) AS began
+            SELECT ml_conversation_json(c) AS conversation, coalesce(c.last_message_at, c.created_at) AS active_at, \(group) AS grp, b.began
             FROM conversations c
+            CROSS JOIN (SELECT coalesce($6::bigint, (SELECT coalesce(max(x.seq), 0) FROM meeting_messages x)) AS began) b
             WHERE c.community_id = $1 AND (c.user_id = $2 OR c.expert_id = $2)
               AND ($3::timestamptz IS NULL OR \(group) > $7::int
                    OR (\(group) = $7::int AND (coalesce(c.last_message_at, c.created_at), c.id) < ($3, $4::text)))

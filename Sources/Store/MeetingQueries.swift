@@ -71,14 +71,14 @@ public enum MeetingQueries {
                               OR (m.status = 'agreed' AND m.alternate_proposed_by = 'expert')) THEN 0 ELSE 1 END
              END)
             """
-        let began = "coalesce($11::bigint, (SELECT coalesce(max(e.seq), 0) FROM meeting_events e))"
-        let changed = "EXISTS (SELECT 1 FROM meeting_events e WHERE e.community_id = m.community_id AND e.meeting_id = m.id AND e.seq > \(began))"
+        let changed = "EXISTS (SELECT 1 FROM meeting_events e WHERE e.community_id = m.community_id AND e.meeting_id = m.id AND e.seq > b.began)"
         let rank = "(CASE WHEN \(awaiting) = 0 AND NOT \(changed) THEN 0 ELSE 1 END)"
         return Statement(
             """
-            SELECT ml_meeting_json(m.community_id, m.id) AS meeting, \(rank) AS rank, \(began) AS began,
+            SELECT ml_meeting_json(m.community_id, m.id) AS meeting, \(rank) AS rank, b.began,
                    CASE WHEN m.expert_id = $2 THEN 'expert' ELSE 'user' END AS side
             FROM meetings m
+            CROSS JOIN (SELECT coalesce($11::bigint, (SELECT coalesce(max(e.seq), 0) FROM meeting_events e)) AS began) b
             WHERE m.community_id = $1 AND \(people) AND ($3::text IS NULL OR m.status = $3)
               AND (m.end_at > coalesce($4::timestamptz, ml_now($1, $8))
                    -- From now by default, and the expert's sessions still to log, whenever they were.

@@ -371,18 +371,18 @@ final class Session {
         case .time(let t):
             let clock = try clock()
             let instant = clock.instant(t)
-            // A wall-clock time the clock skips (summer time begins) would silently become
-            // another: refused, naming the time it would have been.
             if case .local(let date, let time) = t {
-                let read = clock.local(instant)
-                guard read.date == date && read.time == time else {
+                let readings = clock.readings(date, time)
+                // A wall-clock time the clock skips (summer time begins) would silently become
+                // another: refused, naming the time it would have been.
+                guard !readings.isEmpty else {
+                    let read = clock.local(instant)
                     throw UsageError(
                         message: "\(date) \(time) does not exist on your clock (\(clock.zoneName)): the clocks skip it that day",
                         hint: "give a time that exists, such as \(read.date) \(read.time) (\(clock.format(instant)))")
                 }
                 // A wall-clock time the clock shows twice (summer time ends) is asked again with
                 // its offset, rather than taken as the first.
-                let readings = clock.readings(date, time)
                 if readings.count > 1 {
                     throw UsageError(
                         message: "\(date) \(time) happens twice on your clock (\(clock.zoneName)): the clocks go back that day",

@@ -41,10 +41,9 @@ struct PersonClock {
     /// `instant` as RFC 3339 with this clock's offset then: 2030-11-03T01:30:00-04:00.
     func withOffset(_ instant: Instant) -> String {
         let l = clock.local(instant)
-        let minutes = abs(l.offsetSeconds) / 60
-        let sign = l.offsetSeconds < 0 ? "-" : "+"
-        let hh = minutes / 60 < 10 ? "0\(minutes / 60)" : "\(minutes / 60)", mm = minutes % 60 < 10 ? "0\(minutes % 60)" : "\(minutes % 60)"
-        return "\(l.date)T\(l.time):00\(sign)\(hh):\(mm)"
+        // An offset reads as a time of day does: HH:MM.
+        let offset = LocalTimeOfDay(minutes: Int(abs(l.offsetSeconds) / 60))
+        return "\(l.date)T\(l.time):00\(l.offsetSeconds < 0 ? "-" : "+")\(offset)"
     }
 
     func instant(_ input: TimeInput) -> Instant {
