@@ -254,7 +254,7 @@ enum AvailabilityAPI {
                 ["start": .string(s.start.rfc3339), "end": .string(s.end.rfc3339),
                  "experts": .array(s.experts.map { ["expert_id": .string($0.expertId), "location_ids": .array($0.locationIds.map { .string($0) })] })]
             }
-            let next: JSON = page.isCut ? .string(Page.encode([.string(page.slots.last!.start.rfc3339)])) : .null
+            let next: JSON = page.isCut ? .string(Page.cursor(after: [.string(page.slots.last!.start.rfc3339)], for: params)) : .null
             return ["service_id": .string(service.id), "length_minutes": .int(length), "slots": .array(items), "experts": .array(profiles.map(\.publicJSON)),
                     "truncated": .bool(page.isCut), "next_cursor": next]
         })

@@ -90,6 +90,6 @@ enum ImportAPI {
                 let page = Sheet.write(kind, rows: all.prefix(limit).map(\.cells))
                 let more = page.rows < all.count
                 return ["kind": .string(kind.rawValue), "csv": .string(page.csv), "rows": .int(Int64(page.rows)),
-                        "next_cursor": more && page.rows > 0 ? .string(Page.encode([.string(all[page.rows - 1].key)])) : .null]
+                        "next_cursor": more && page.rows > 0 ? .string(Page.cursor(after: [.string(all[page.rows - 1].key)], for: p)) : .null]
             })))
 }

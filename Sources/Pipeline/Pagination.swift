@@ -2,7 +2,9 @@ import Core
 import RPC
 
 /// Keyset pagination: a page is the rows after the last key seen, never an OFFSET. The cursor
-/// is that key, hex-encoded so callers treat it as opaque.
+/// is that key behind the scope it was read in (the method and its other params), hex-encoded
+/// so callers treat it as opaque: a cursor sent to another method, or with other filters, is
+/// refused rather than read as a place in a list it never belonged to.
 public struct Page {
     public static let defaultLimit: Int64 = 50
     public static let maxLimit: Int64 = 500
@@ -17,6 +19,8 @@ public struct Page {
     public let limit: Int64
     /// The key values of the last row of the previous page.
     public let after: [JSON]?
+    /// The list the page belongs to (`Page.scope`), carried by every cursor it hands out.
+    let scope: String
 
     /// The kinds of value a page key holds, checked when a cursor comes back.
     public enum KeyPart: Sendable {
@@ -26,13 +30,22 @@ public struct Page {
     /// `key` names the parts of this list's keyset; a cursor of any other shape is refused.
     public init(_ params: Params, key: [KeyPart]) throws {
         limit = params.optionalInt("limit") ?? Page.defaultLimit
+        scope = Page.scope(params)
         after = try Page.cursor(params, key: key)
     }
 
-    /// The key values in `params`' cursor, nil without one; a cursor of another shape is refused.
+    /// The key values in `params`' cursor, nil without one; a cursor of another shape, or one
+    /// handed out by another method or for other params, is refused.
     public static func cursor(_ params: Params, key: [KeyPart]) throws -> [JSON]? {
         guard let cursor = params.optionalString("cursor") else { return nil }
-        guard let decoded = Page.decode(cursor), decoded.count == key.count,
+        guard let scoped = Page.decode(cursor), let tag = scoped.first?.stringValue else { throw notACursor }
+        guard tag == scope(params) else {
+            throw AppError.invalidParams(
+                field: "cursor",
+                reason: "belongs to another list: send next_cursor back to the method that returned it, with the same params as the first page (only limit may change)")
+        }
+        let decoded = Array(scoped.dropFirst())
+        guard decoded.count == key.count,
             zip(decoded, key).allSatisfy({ value, part in
                 switch part {
                 case .text: return value.stringValue != nil
@@ -40,10 +53,25 @@ public struct Page {
                 case .time: return value.stringValue.map { (try? Instant(rfc3339: $0)) != nil } ?? false
                 }
             })
-        else {
-            throw AppError.invalidParams(field: "cursor", reason: "is not a cursor returned by this method")
-        }
+        else { throw notACursor }
         return decoded
+    }
+
+    static let notACursor = AppError.invalidParams(field: "cursor", reason: "is not a cursor returned by this method")
+
+    /// Which list `params` ask for: a digest of the method and every param but the cursor and the
+    /// page size (nulls left out, as the method reads them). Not a secret: it only tells one
+    /// list's cursors from another's.
+    static func scope(_ params: Params) -> String {
+        var fields = params.fields.filter { !$0.value.isNull }
+        fields["cursor"] = nil
+        fields["limit"] = nil
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a, 64 bits
+        for byte in (params.method + "\n" + JSON.object(fields).serialized()).utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        let digits = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 
     public func afterString(_ i: Int) -> String? { after.flatMap { i < $0.count ? $0[i].stringValue : nil } }
@@ -58,11 +86,14 @@ public struct Page {
     public func result(_ items: [JSON], keys: [[JSON]]) -> JSON {
         let hasMore = items.count > Int(limit)
         let shown = Array(items.prefix(Int(limit)))
-        let next: JSON = hasMore ? .string(Page.encode(keys[shown.count - 1])) : .null
+        let next: JSON = hasMore ? .string(Page.encode([.string(scope)] + keys[shown.count - 1])) : .null
         return ["items": .array(shown), "next_cursor": next]
     }
 
-    public static func encode(_ key: [JSON]) -> String {
+    /// The cursor after `key` in the list `params` ask for.
+    public static func cursor(after key: [JSON], for params: Params) -> String { encode([.string(scope(params))] + key) }
+
+    static func encode(_ key: [JSON]) -> String {
         let hex = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         for b in JSON.array(key).serialized().utf8 {

@@ -13,8 +13,16 @@ final class EdgeInputTests: EndToEndTestCase {
         XCTAssertEqual(response["error"]?["data"]?["field"]?.string, field, "\(what): \(response)", file: file, line: line)
     }
 
-    /// A hex cursor holding `key` as JSON, as Pagination encodes one.
-    static func cursor(_ json: String) -> String { Array(json.utf8).map { String(format: "%02x", $0) }.joined() }
+    /// A hex cursor holding `key` (a JSON array) behind the scope of `real`, a cursor the same
+    /// list handed out: what a caller who edits a cursor sends.
+    static func cursor(like real: String, _ key: String) -> String {
+        let bytes = stride(from: 0, to: real.utf8.count, by: 2).map { i -> UInt8 in
+            let pair = Array(real.utf8)[i..<i + 2]
+            return UInt8(String(decoding: pair, as: UTF8.self), radix: 16)!
+        }
+        let scope = String(decoding: bytes, as: UTF8.self).prefix(20)  // ["0123456789abcdef",
+        return Array((scope + key.dropFirst()).utf8).map { String(format: "%02x", $0) }.joined()
+    }
 
     /// null is a value, not a way to leave a param out: where the schema does not allow it, it
     /// is refused and nothing happens (an `expected_version: null` skipped its check, an
@@ -125,17 +133,60 @@ final class EdgeInputTests: EndToEndTestCase {
         }
     }
 
+    /// A cursor pages the list that handed it out, nothing else: sent to another method, or
+    /// with other filters, it was read as a place in that list (a meeting.list cursor given to
+    /// ledger.statement, or one read for role user sent for all roles, answered a page of the
+    /// wrong list, or an empty one that looked like its end).
+    func testACursorPagesOnlyTheListThatHandedItOut() throws {
+        let w = try MeetingWorld(self, label: "edge cursor scope")
+        try w.request(start: MeetingTime.at(day: 7, hour: 10))
+        try w.request(start: MeetingTime.at(day: 7, hour: 12))
+        let wallet = try w.meetingd.result("ledger.balance", as: w.user, ["person_id": .string(w.user)])["accounts"]?[0]?["account_id"]?.string ?? ""
+        let first = try w.meetingd.result("meeting.list", as: w.user, ["role": "user", "limit": 1])
+        let cursor = try XCTUnwrap(first["next_cursor"]?.string)
+        let second = try w.meetingd.result("meeting.list", as: w.user, ["role": "user", "limit": 5, "cursor": .string(cursor)])
+        XCTAssertEqual(second["items"]?.array?.count, 1, "the page size may change between pages: \(second)")
+        XCTAssertNotEqual(second["items"]?[0]?["id"], first["items"]?[0]?["id"])
+        for (method, params, what) in [
+            ("meeting.list", ["cursor": JSONValue.string(cursor)], "without the first page's role"),
+            ("meeting.list", ["role": "expert", "cursor": .string(cursor)], "for another role"),
+            ("meeting.list", ["role": "user", "person_id": .string(w.user), "cursor": .string(cursor)], "with a filter the first page had not"),
+            ("ledger.statement", ["account_id": .string(wallet), "cursor": .string(cursor)], "sent to another method"),
+        ] {
+            let response = try w.meetingd.call(method, as: w.user, params)
+            assertInvalid(response, field: "cursor", "a meeting.list cursor \(what)")
+            XCTAssertTrue(response["error"]?["data"]?["reason"]?.string?.hasPrefix("belongs to another list") ?? false, "\(what): \(response)")
+        }
+        _ = try w.addUser(name: "second user")
+        let people = try w.meetingd.result("person.list", as: w.admin, ["role": "user", "limit": 1])
+        let peopleCursor = try XCTUnwrap(people["next_cursor"]?.string, "the community has two users or more: \(people)")
+        assertInvalid(try w.meetingd.call("person.list", as: w.admin, ["role": "expert", "cursor": .string(peopleCursor)]), field: "cursor",
+                      "a person.list cursor for another role")
+        assertInvalid(try w.meetingd.call("person.list", as: w.finance, ["role": "user", "cursor": .string(peopleCursor)]), field: "cursor",
+                      "a person.list cursor sent by another person")
+    }
+
     func testAForgedCursorHoldingAnOutOfRangeTimeIsRefused() throws {
         let w = try MeetingWorld(self, label: "edge cursor")
+        try w.request(start: MeetingTime.at(day: 7, hour: 10))
+        try w.request(start: MeetingTime.at(day: 7, hour: 12))
         let wallet = try w.meetingd.result("ledger.balance", as: w.user, ["person_id": .string(w.user)])["accounts"]?[0]?["account_id"]?.string ?? ""
-        for bad in Self.outOfRange {
-            assertInvalid(try w.meetingd.call("meeting.list", as: w.user, ["role": "user", "cursor": .string(Self.cursor(#"[0,"\#(bad)","mtg_x"]"#))]),
-                          field: "cursor", "meeting.list cursor with \(bad)")
-            assertInvalid(try w.meetingd.call("ledger.statement", as: w.user, ["account_id": .string(wallet), "cursor": .string(Self.cursor(#"["\#(bad)",1]"#))]),
-                          field: "cursor", "ledger.statement cursor with \(bad)")
+        let listParams: [String: JSONValue] = ["role": "user"], statementParams: [String: JSONValue] = ["account_id": .string(wallet)]
+        func realCursor(_ method: String, _ params: [String: JSONValue]) throws -> String {
+            try XCTUnwrap(try w.meetingd.result(method, as: w.user, params.merging(["limit": 1]) { a, _ in a })["next_cursor"]?.string)
         }
-        assertInvalid(try w.meetingd.call("meeting.list", as: w.user, ["role": "user", "cursor": .string(Self.cursor("[12345678901234567890,\"2030-01-01T00:00:00Z\",\"x\"]"))]),
-                      field: "cursor", "a cursor with a number that is not an integer")
+        let list = try realCursor("meeting.list", listParams), statement = try realCursor("ledger.statement", statementParams)
+        func assertNotACursor(_ method: String, _ params: [String: JSONValue], _ cursor: String, _ what: String, line: UInt = #line) throws {
+            let response = try w.meetingd.call(method, as: w.user, params.merging(["cursor": .string(cursor)]) { a, _ in a })
+            assertInvalid(response, field: "cursor", what, line: line)
+            XCTAssertEqual(response["error"]?["data"]?["reason"]?.string, "is not a cursor returned by this method", what, line: line)
+        }
+        for bad in Self.outOfRange {
+            try assertNotACursor("meeting.list", listParams, Self.cursor(like: list, #"[0,"\#(bad)","mtg_x",0]"#), "meeting.list cursor with \(bad)")
+            try assertNotACursor("ledger.statement", statementParams, Self.cursor(like: statement, #"["\#(bad)",1]"#), "ledger.statement cursor with \(bad)")
+        }
+        try assertNotACursor("meeting.list", listParams, Self.cursor(like: list, "[12345678901234567890,\"2030-01-01T00:00:00Z\",\"x\",0]"),
+                             "a cursor with a number that is not an integer")
     }
 
     // MARK: Time zones
