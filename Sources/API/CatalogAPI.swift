@@ -40,14 +40,18 @@ enum CatalogAPI {
 
     static let list = MethodDefinition(
         "service.list", "The community's services; with expert_id, those the expert offers", audience: .member, mutating: false,
-        params: [.init("expert_id", .id(.person))] + Page.fields, result: Page.resultSchema(ServiceFacts.schema),
+        params: [.init("expert_id", .id(.person))] + Page.fields, result: Page.resultSchema(ServiceFacts.schema), errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             statements: { scope, p in
                 let page = try Page(p, key: [.text])
                 return [CatalogStore.listServices(
                     communityId: scope.communityId, expertId: p.optionalString("expert_id"), afterId: page.afterString(0), limit: page.limit + 1)]
+                    + Existence.check(communityId: scope.communityId, people: [p.optionalString("expert_id")])
             },
-            respond: { _, rows, p in try Page(p, key: [.text]).result(try rows[0].map { try CatalogStore.service($0).json }) { [$0["id"]!] } })))
+            respond: { _, rows, p in
+                try Existence.require(rows, at: 1)
+                return try Page(p, key: [.text]).result(try rows[0].map { try CatalogStore.service($0).json }) { [$0["id"]!] }
+            })))
 
     static let setActive = MethodDefinition(
         "service.set_active",
@@ -158,6 +162,7 @@ enum CatalogAPI {
             .init("target", .text(), required: true, "The service_id or expert_id the user is enrolled with (the page's order)"),
             .init("created_at", .timestamp, required: true),
         ], additional: true))),
+        errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             statements: { scope, p in
                 let page = try Page(p, key: [.text, .text])
@@ -165,10 +170,14 @@ enum CatalogAPI {
                 return [CatalogStore.listEnrollments(
                     communityId: scope.communityId, userId: p.optionalString("user_id"), serviceId: p.optionalString("service_id"),
                     expertId: p.optionalString("expert_id"), after: after, limit: page.limit + 1)]
+                    + Existence.check(
+                        communityId: scope.communityId, people: [p.optionalString("user_id"), p.optionalString("expert_id")],
+                        services: [p.optionalString("service_id")])
             },
             respond: { ctx, rows, p in
                 try EnrollmentListing.mayList(
                     actorId: ctx.actor.id, actorRoles: ctx.actor.roles, userId: p.optionalString("user_id"), expertId: p.optionalString("expert_id"))
+                try Existence.require(rows, at: 1)
                 return try Page(p, key: [.text, .text]).result(try rows[0].map(CatalogStore.enrollmentJSON)) { [$0["user_id"]!, $0["target"]!] }
             })))
 }

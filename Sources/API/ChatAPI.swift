@@ -61,7 +61,7 @@ enum ChatAPI {
         "Your conversations (admins: anyone's with person_id), latest activity first. One with a new message while the list is paged comes after the others, so no page skips it (it may come again, as it is now)",
         audience: .member, mutating: false,
         params: [.init("person_id", .id(.person), "Whose conversations (admins); default: yours")] + Page.fields,
-        result: Page.resultSchema(conversationSchema),
+        result: Page.resultSchema(conversationSchema), errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             statements: { scope, p in
                 let page = try Page(p, key: ChatAPI.listKey)
@@ -70,9 +70,11 @@ enum ChatAPI {
                 }
                 return [ChatStore.conversations(
                     communityId: scope.communityId, personId: p.optionalString("person_id") ?? scope.actorId, after: after, limit: page.limit + 1)]
+                    + Existence.check(communityId: scope.communityId, people: [p.optionalString("person_id")])
             },
             respond: { ctx, rows, p in
                 try ChatRules.mayList(actorId: ctx.actor.id, actorRoles: ctx.actor.roles, personId: p.optionalString("person_id") ?? ctx.actor.id)
+                try Existence.require(rows, at: 1)
                 let items = try rows[0].map { r -> JSON in
                     var item = try ChatStore.decodeConversation(r).json.objectValue ?? [:]
                     item["active_at"] = .string(try r.instant("active_at").rfc3339)

@@ -33,15 +33,17 @@ enum ProfileAPI {
     static let list = MethodDefinition(
         "person.profiles", "The public profiles of the community's experts (with service_id, those who offer it), for choosing one",
         audience: .member, mutating: false, params: [.init("service_id", .id(.service))] + Page.fields,
-        result: Page.resultSchema(profileSchema),
+        result: Page.resultSchema(profileSchema), errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             statements: { scope, p in
                 let page = try Page(p, key: [.text])
                 return [ProfileStore.experts(
                     communityId: scope.communityId, serviceId: p.optionalString("service_id"), afterId: page.afterString(0), limit: page.limit + 1)]
+                    + Existence.check(communityId: scope.communityId, services: [p.optionalString("service_id")])
             },
             respond: { _, rows, p in
-                try Page(p, key: [.text]).result(try rows[0].map { try ProfileStore.decode($0).profile.publicJSON }) { [$0["person_id"]!] }
+                try Existence.require(rows, at: 1)
+                return try Page(p, key: [.text]).result(try rows[0].map { try ProfileStore.decode($0).profile.publicJSON }) { [$0["person_id"]!] }
             })))
 
     static let set = MethodDefinition(

@@ -57,7 +57,7 @@ enum StudentAPI {
         "Customer–student links: a customer's students (customer_id), a student's customers (student_id), or the community's (staff). Customers and students see their own",
         audience: .member, mutating: false,
         params: [.init("customer_id", .id(.person)), .init("student_id", .id(.person))] + Page.fields,
-        result: Page.resultSchema(linkSchema),
+        result: Page.resultSchema(linkSchema), errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             statements: { scope, p in
                 let page = try Page(p, key: [.text, .text])
@@ -65,10 +65,12 @@ enum StudentAPI {
                 return [StudentStore.list(
                     communityId: scope.communityId, customerId: p.optionalString("customer_id"), studentId: p.optionalString("student_id"),
                     after: after, limit: page.limit + 1)]
+                    + Existence.check(communityId: scope.communityId, people: [p.optionalString("customer_id"), p.optionalString("student_id")])
             },
             respond: { ctx, rows, p in
                 let own = [p.optionalString("customer_id"), p.optionalString("student_id")].contains(ctx.actor.id)
                 if !own { try ctx.actor.require(.admin, .office, to: "list other people's students") }
+                try Existence.require(rows, at: 1)
                 return try Page(p, key: [.text, .text]).result(try rows[0].map(StudentStore.json)) { [$0["customer_id"]!, $0["student_id"]!] }
             })))
 }

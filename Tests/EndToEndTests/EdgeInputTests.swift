@@ -166,6 +166,34 @@ final class EdgeInputTests: EndToEndTestCase {
                       "a person.list cursor sent by another person")
     }
 
+    /// A list filtered by an id the community does not have says so (4004, naming it), as
+    /// meeting.list and series.list did: five lists answered an empty page, which a front end
+    /// shows as "none" for a mistyped id. Known ids still list, an empty page included.
+    func testAListFilteredByAnUnknownIdSaysSo() throws {
+        let w = try MeetingWorld(self, label: "edge unknown filter")
+        let person = "per_" + String(repeating: "0", count: 32), service = "svc_" + String(repeating: "0", count: 32)
+        let cases: [(String, String, [String: JSONValue], String, String)] = [
+            ("student.list", w.admin, ["customer_id": .string(person)], "person", person),
+            ("student.list", w.admin, ["student_id": .string(person)], "person", person),
+            ("service.list", w.user, ["expert_id": .string(person)], "person", person),
+            ("enrollment.list", w.admin, ["user_id": .string(person)], "person", person),
+            ("enrollment.list", w.admin, ["expert_id": .string(w.expert), "service_id": .string(service)], "service", service),
+            ("conversation.list", w.admin, ["person_id": .string(person)], "person", person),
+            ("person.profiles", w.user, ["service_id": .string(service)], "service", service),
+        ]
+        for (method, actor, params, kind, id) in cases {
+            let refused = try w.meetingd.error(method, as: actor, params, code: 4004)
+            XCTAssertEqual(refused["data"]?["kind"]?.string, kind, "\(method) \(params): \(refused)")
+            XCTAssertEqual(refused["data"]?["id"]?.string, id, "\(method) \(params): \(refused)")
+        }
+        XCTAssertEqual(try w.meetingd.result("student.list", as: w.admin, ["customer_id": .string(w.user)])["items"]?.array?.count, 0)
+        XCTAssertEqual(try w.meetingd.result("service.list", as: w.user, ["expert_id": .string(w.expert)])["items"]?.array?.count, 1)
+        XCTAssertEqual(try w.meetingd.result("person.profiles", as: w.user, ["service_id": .string(w.serviceId)])["items"]?.array?.count, 1)
+        XCTAssertEqual(try w.meetingd.result("conversation.list", as: w.admin, ["person_id": .string(w.user)])["items"]?.array?.count, 0)
+        // Who may not list another person's rows is told that first, not whether the id exists.
+        _ = try w.meetingd.error("student.list", as: w.user, ["customer_id": .string(person)], code: 4003)
+    }
+
     func testAForgedCursorHoldingAnOutOfRangeTimeIsRefused() throws {
         let w = try MeetingWorld(self, label: "edge cursor")
         try w.request(start: MeetingTime.at(day: 7, hour: 10))

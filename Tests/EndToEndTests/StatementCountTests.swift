@@ -147,6 +147,9 @@ final class StatementCountTests: EndToEndTestCase {
         try measure("meeting.calendar", "meeting.calendar", as: w.user, ["meeting_id": .string(m1)])
         try measure("meeting.message.list", "meeting.message.list", as: w.expert, ["meeting_id": .string(m1)])
         try measure("conversation.list", "conversation.list", as: w.expert, [:])
+        try measure("conversation.list (person_id)", "conversation.list", as: w.admin, ["person_id": .string(w.expert)])
+        try measure("enrollment.list (filtered)", "enrollment.list", as: w.admin,
+                    ["user_id": .string(w.user), "expert_id": .string(w.expert), "service_id": .string(w.serviceId)])
         try measure("conversation.messages", "conversation.messages", as: other, ["conversation_id": .string(conversation)])
         try measure("ledger.balance", "ledger.balance", as: w.user, ["person_id": .string(w.user)])
         let wallet = try counter.meetingd.result("ledger.balance", as: w.user, ["person_id": .string(w.user)])["account_id"]?.string ?? ""

@@ -3401,8 +3401,8 @@ class ConversationNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
-        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
-        InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
+        InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("conversation.list", {"actor": actor, "person_id": UNSET if person_id is None else person_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, ConversationListResult.from_json)
 
@@ -3603,8 +3603,8 @@ class EnrollmentNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
-        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
-        InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
+        InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("enrollment.list", {"actor": actor, "user_id": UNSET if user_id is None else user_id, "service_id": UNSET if service_id is None else service_id, "expert_id": UNSET if expert_id is None else expert_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, EnrollmentListResult.from_json)
 
@@ -4778,8 +4778,8 @@ class PersonNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
-        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
-        InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
+        InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("person.profiles", {"actor": actor, "service_id": UNSET if service_id is None else service_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, PersonProfilesResult.from_json)
 
@@ -5234,8 +5234,8 @@ class ServiceNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
-        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
-        InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
+        InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("service.list", {"actor": actor, "expert_id": UNSET if expert_id is None else expert_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, ServiceListResult.from_json)
 
@@ -5317,8 +5317,8 @@ class StudentNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
-        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, InvalidParamsError,
-        InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError, NotFoundError,
+        InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("student.list", {"actor": actor, "customer_id": UNSET if customer_id is None else customer_id, "student_id": UNSET if student_id is None else student_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, StudentListResult.from_json)
 
