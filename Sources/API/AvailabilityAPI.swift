@@ -14,11 +14,13 @@ enum AvailabilityAPI {
     static let expertId = Schema.Field("expert_id", .id(.person), required: true)
 
     /// Experts manage their own calendar; admins anyone's. Experts with unlogged sessions must
-    /// log them first where the community requires it.
+    /// log them first where the community requires it. The expert's calendar lock is taken
+    /// before anything is read, as bookings take it before they read the calendar.
     static func requireOwner(_ ctx: TransactionContext, _ expertId: String) throws {
         guard expertId == ctx.actor.id || ctx.actor.has(.admin) else {
             throw AppError.forbidden("experts manage only their own availability")
         }
+        try ctx.db.query(Locks.expertCalendar(communityId: ctx.communityId, expertId: expertId))
         _ = try ctx.requireExpert(expertId)
         if expertId == ctx.actor.id { try ctx.requireSessionsLogged(expertId: expertId) }
     }

@@ -59,6 +59,13 @@ public enum Locks {
         Statement("SELECT ml_lock($1, $2, $3)", [communityId, keySubject, LockClass.idempotencyKey.rawValue])
     }
 
+    /// One expert's calendar alone, for a change to their hours or blocks: it waits for a booking
+    /// that read them (which holds the same lock), and a booking waits for it, so a block never
+    /// lands beside a request it neither refused nor lists.
+    public static func expertCalendar(communityId: String, expertId: String) -> Statement {
+        Statement("SELECT ml_lock($1, $2, $3)", [communityId, expertId, LockClass.expertCalendar.rawValue])
+    }
+
     /// The community's directory lock (people and services, as imports and creations write them).
     public static func directory(communityId: String) -> Statement {
         Statement("SELECT ml_lock($1, 'directory', $2)", [communityId, LockClass.directory.rawValue])

@@ -134,4 +134,75 @@ final class DatabaseStallTests: EndToEndTestCase {
         XCTAssertEqual(try other.result("ledger.reconcile", as: ledger.financeId)["ok"], true)
         try stopped.finish()
     }
+
+    /// A change to an expert's hours or blocks waits for a booking in flight on the expert's
+    /// calendar, as a booking waits for it: availability.block went ahead beside a request that
+    /// had read the calendar, so the request was booked inside the block and the block's
+    /// meetings_within did not list it. A session holding the expert's calendar lock (what a
+    /// booking holds from its read to its commit) makes the block wait; past the lock timeout it
+    /// is refused retryably with nothing written.
+    func testABlockWaitsForABookingInFlightOnTheExpertsCalendar() throws {
+        let meetingd = try startMeetingd(environment: ["MEETINGLEDGER_LOCK_TIMEOUT_MS": "1000"])
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        let booking = try BookableExpert.make(on: meetingd, ledger.community, priceCredits: 1)
+        let c = Psql.literal(ledger.community.id), expert = Psql.literal(booking.expertId)
+        let day = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 86_400).rounded(.down) * 86_400 + 3 * 86_400)
+        let block: [String: JSONValue] = ["expert_id": .string(booking.expertId), "start": .string(rfc3339(day)),
+                                          "end": .string(rfc3339(day.addingTimeInterval(3_600)))]
+        func periods() throws -> [String] {
+            try Psql.query(databaseURL, "SELECT count(*) FROM availability_periods WHERE community_id = \(c) AND expert_id = \(expert)")
+        }
+        let before = try periods()
+        let holder = try PsqlSession(databaseURL)
+        try holder.query("BEGIN; SELECT pg_advisory_xact_lock(hashtextextended(\(c) || '/' || \(expert), 0));")
+        for method in ["availability.block", "availability.add_free", "availability.set_weekly", "availability.remove"] {
+            var params = block
+            if method == "availability.add_free" { params["location_ids"] = [.string(booking.locationId)] }
+            if method == "availability.set_weekly" { params = ["expert_id": .string(booking.expertId), "time_zone": "UTC", "rules": []] }
+            let refused = try meetingd.call(method, as: booking.expertId, params, timeout: 20)
+            XCTAssertEqual(refused["error"]?["data"]?["code"], "lock_timeout", "\(method) waits for the booking in flight: \(refused)")
+        }
+        XCTAssertEqual(try periods(), before, "nothing was written")
+        try holder.query("ROLLBACK;")
+        holder.close()
+        XCTAssertEqual(try meetingd.result("availability.block", as: booking.expertId, block)["meetings_within"], [])
+    }
+
+    /// The race itself, from two processes: each round a request and a block of the same hour
+    /// sent at once. Whichever goes first, the other sees it: the request is refused (4011) or
+    /// the block lists it in meetings_within.
+    func testARequestAndABlockSentAtOnceNeverMissEachOther() throws {
+        let setup = try startMeetingd()
+        let ledger = try LedgerCommunity.make(on: setup, #function)
+        let booking = try BookableExpert.make(on: setup, ledger.community, priceCredits: 1)
+        let user = try ledger.person(on: setup, ["user"])
+        try ledger.grant(on: setup, 1_000, to: user)
+        try setup.finish()
+        let requester = try startMeetingd(), blocker = try startMeetingd()
+        let firstDay = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 86_400).rounded(.down) * 86_400 + 3 * 86_400)
+        var outcomes: [String: Int] = [:]
+        for round in 0..<30 {
+            let start = firstDay.addingTimeInterval(Double(round) * 3_600)
+            let request = JSONValue.object(["jsonrpc": "2.0", "id": .int(Int64(round)), "method": "meeting.request",
+                                            "params": .object(booking.requestParams(start: start).merging(["actor": .string(user)]) { a, _ in a })])
+            let block = JSONValue.object(["jsonrpc": "2.0", "id": .int(Int64(round)), "method": "availability.block", "params": [
+                "actor": .string(booking.expertId), "expert_id": .string(booking.expertId), "start": .string(rfc3339(start)),
+                "end": .string(rfc3339(start.addingTimeInterval(3_600)))]])
+            try requester.send(request.serialized)
+            try blocker.send(block.serialized)
+            let requested = try requester.readResponse(), blocked = try Meetingd.result(of: try blocker.readResponse(), "availability.block")
+            let within = blocked["meetings_within"]?.array ?? []
+            if let meeting = requested["result"]?["id"] {
+                XCTAssertEqual(within, [meeting], "round \(round): the request was booked, so the block lists it: \(blocked)")
+                outcomes["booked, then blocked", default: 0] += 1
+            } else {
+                XCTAssertEqual(requested["error"]?["code"], 4011, "round \(round): \(requested)")
+                XCTAssertEqual(within, [], "round \(round): \(blocked)")
+                outcomes["blocked, then refused", default: 0] += 1
+            }
+        }
+        print("DatabaseStallTests: request and block at once, 30 rounds: \(outcomes)")
+        try requester.finish()
+        try blocker.finish()
+    }
 }
