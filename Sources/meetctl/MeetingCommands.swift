@@ -97,13 +97,14 @@ enum MeetingCommands {
             var o = e.objectValue ?? [:]
             var said: [String] = []
             if let r = e["reason_code"]?.stringValue { said.append("reason \(r)") }
-            if let n = e["note"]?.stringValue { said.append("\"\(n)\"") }
+            if let n = e["note"]?.stringValue { said.append(Render.quoted(n)) }
             if let details = e["details"]?.objectValue, !details.isEmpty {
                 said.append(try details.keys.sorted().map { key in
                     let value = details[key]!
                     // A place by its name, a time on the reader's clock.
                     if key == "location_id", let id = value.stringValue { return "location=\(try session.locationName(id) ?? id)" }
-                    let shown = value.stringValue.flatMap { try? Instant(rfc3339: $0) }.map { clock.format($0) } ?? Render.plain(value)
+                    let shown = value.stringValue.flatMap { try? Instant(rfc3339: $0) }.map { clock.format($0) }
+                        ?? value.stringValue.map(Render.quotedIfNeeded) ?? Render.plain(value)
                     return "\(key)=\(shown)"
                 }.joined(separator: ", "))
             }

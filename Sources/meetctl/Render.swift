@@ -87,17 +87,41 @@ enum Render {
         }
     }
 
-    /// Lists and objects on one readable line: `a, b`; `key=value`; reason lists as `code (label)`.
+    /// A person's text between double quotes, its own quotes and backslashes escaped, so it
+    /// cannot seem to end early and let what follows read as the line's own fields.
+    static func quoted(_ text: String) -> String {
+        var out = String.UnicodeScalarView(["\""])
+        for scalar in text.unicodeScalars {
+            if scalar == "\"" || scalar == "\\" { out.append("\\") }
+            out.append(scalar)
+        }
+        out.append("\"")
+        return String(out)
+    }
+
+    /// A person's text among others on a line: as it is when it holds none of the separators
+    /// (`,` `;` `=` `"`) nor edge spaces, else `quoted`.
+    static func quotedIfNeeded(_ text: String) -> String {
+        let plain = !text.isEmpty && !text.unicodeScalars.contains { [",", ";", "=", "\"", "\\"].contains($0) }
+            && text.unicodeScalars.first != " " && text.unicodeScalars.last != " "
+        return plain ? text : quoted(text)
+    }
+
+    /// Lists and objects on one readable line: `a, b`; `key=value`; reason lists as `code (label)`;
+    /// agenda answers as `question=answer`; a person's text quoted where it holds a separator,
+    /// so `a, b` is always two items.
     static func compact(_ value: JSON) -> String {
         switch value {
         case .array(let items):
             if items.isEmpty { return "-" }
             return items.map { item in
                 if let code = item["code"]?.stringValue, let label = item["label"]?.stringValue { return "\(code) (\(label))" }
-                if let q = item["question"]?.stringValue { return "\(q)=\(item["answer"].map(plain) ?? "")" }
+                if let q = item["question"]?.stringValue {
+                    return quotedIfNeeded(q) + "=" + quotedIfNeeded(item["answer"].map(plain) ?? "")
+                }
                 // A skipped date of a series: `2030-03-18 (skipped by expert)`.
                 if let date = item["date"]?.stringValue, let reason = item["reason"]?.stringValue { return "\(date) (\(reason))" }
-                return plain(item)
+                return item.stringValue.map(quotedIfNeeded) ?? plain(item)
             }.joined(separator: ", ")
         case .object(let fields):
             if fields.isEmpty { return "-" }

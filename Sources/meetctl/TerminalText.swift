@@ -2,7 +2,7 @@
 /// as control sequences (clear the screen, retitle the window, move back over the line that
 /// shows credits, reverse a line), so what a terminal would act on is shown as a visible escape:
 /// C0 controls, DEL and C1 controls as `\e`, `\r`, `\n`, `\t` or `\x07`, bidirectional
-/// overrides and isolates as `\u{202E}`. Decided on Unicode scalars, since CR LF is one Swift
+/// overrides and isolates and the line and paragraph separators as `\u{202E}`. Decided on Unicode scalars, since CR LF is one Swift
 /// Character equal to neither CR nor LF.
 enum TerminalText {
     /// One line: every control shown, line breaks included.
@@ -13,17 +13,26 @@ enum TerminalText {
     static func block(_ text: String) -> String { escaped(text, keepingLineEnds: true) }
 
     /// A document meant for a file (CSV) that is going to a terminal instead: its own layout
-    /// (CR, LF, TAB) kept, every other control and reordering mark shown.
-    static func document(_ text: String) -> String { escaped(text, keepingLineEnds: true, keeping: ["\r", "\t"]) }
+    /// (LF, a CR that ends a line before its LF, TAB) kept, every other control and reordering
+    /// mark shown. A CR inside a cell is shown: on a terminal it would return to the line's start
+    /// and the rest of the cell would be written over the row's own id and status.
+    static func document(_ text: String) -> String { escaped(text, keepingLineEnds: true, keepingTabs: true, keepingCRBeforeLF: true) }
 
-    private static func escaped(_ text: String, keepingLineEnds: Bool, keeping: Set<Unicode.Scalar> = []) -> String {
+    private static func escaped(_ text: String, keepingLineEnds: Bool, keepingTabs: Bool = false, keepingCRBeforeLF: Bool = false) -> String {
         var out = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            if let shown = visible(scalar), !(keepingLineEnds && scalar == "\n"), !keeping.contains(scalar) {
+        let scalars = text.unicodeScalars
+        var i = scalars.startIndex
+        while i < scalars.endIndex {
+            let scalar = scalars[i]
+            let next = scalars.index(after: i)
+            let kept = (keepingLineEnds && scalar == "\n") || (keepingTabs && scalar == "\t")
+                || (keepingCRBeforeLF && scalar == "\r" && next < scalars.endIndex && scalars[next] == "\n")
+            if !kept, let shown = visible(scalar) {
                 out.append(contentsOf: shown.unicodeScalars)
             } else {
                 out.append(scalar)
             }
+            i = next
         }
         return String(out)
     }
@@ -39,8 +48,10 @@ enum TerminalText {
         case 0x09: return "\\t"
         case 0x00...0x1F, 0x7F...0x9F: return "\\x" + String([hexDigits[Int(scalar.value >> 4)], hexDigits[Int(scalar.value & 0x0F)]])
         default:
-            // Every mark that reorders text (Core's one list of them), the one-character ones too.
-            return scalar.isBidiControl ? "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}" : nil
+            // Every mark that reorders text (Core's one list of them), the one-character ones too,
+            // and the line and paragraph separators a terminal may break a line at.
+            let shown = scalar.isBidiControl || scalar.value == 0x2028 || scalar.value == 0x2029
+            return shown ? "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}" : nil
         }
     }
 }

@@ -8,6 +8,8 @@ final class MeetctlTerminalTests: EndToEndTestCase {
     static let firstName = "\u{1B}]0;pwned\u{07}Sam"
     static let topic = "Algebra\r\u{1B}[2JCredits 0 (returned)"
     static let note = "Later?\u{1B}[1A\r\u{1B}[2K\u{9B}31m\u{202E}\u{7F}\u{08}"
+    /// A note that closes its own quotes and goes on as if it were the event's details.
+    static let forgedNote = #"Can we move it?"; length_minutes=60, start=Fri 22 Mar 2030 11:00 EDT (1 hour later) \"#
 
     /// Bytes a terminal acts on: ESC, BEL, a CR not followed by LF, other C0 controls but LF,
     /// DEL, and C1 controls (U+0080–U+009F) and bidirectional overrides.
@@ -68,16 +70,42 @@ final class MeetctlTerminalTests: EndToEndTestCase {
         XCTAssertEqual(exact["timeline"]?.array?.compactMap { $0["note"]?.string }, [Self.note])
     }
 
+    /// A note's own quotes are escaped in the timeline: a note that closed its quotes and went
+    /// on like the event's details showed the expert a start time the user never proposed
+    /// before the real one.
+    func testANoteCannotPassForTheEventsDetails() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let meetingd = try startMeetingd(["--test-clock"])
+        let service = try XCTUnwrap(try meetingd.result("service.create", as: c.adminId, [
+            "name": "Agenda", "kind": "generic", "default_length_minutes": 60, "price_credits": 10, "agenda_questions": ["Goal, today?"],
+        ])["id"]?.string)
+        try meetingd.result("service.certify", as: c.adminId, ["service_id": .string(service), "expert_id": .string(c.expertId)])
+        let id = try XCTUnwrap(try meetingd.result("meeting.request", as: c.userId, [
+            "service_id": .string(service), "expert_id": .string(c.expertId), "start": "2030-03-11T14:00:00Z", "location_id": .string(c.roomId),
+            "agenda_answers": [#"x", other="y"#],
+        ])["id"]?.string)
+        try meetingd.result("meeting.reschedule", as: c.userId, ["meeting_id": .string(id), "start": "2030-03-11T15:00:00Z", "note": .string(Self.forgedNote)])
+        let shown = try (try c.expert).ok(["meeting", "show", id])
+        XCTAssertTrue(shown.contains(#""Can we move it?\"; length_minutes=60, start=Fri 22 Mar 2030 11:00 EDT (1 hour later) \\"; length_minutes="#), shown)
+        // An answer that holds the list's separator is quoted: one answer, not two.
+        XCTAssertTrue(shown.split(separator: "\n").contains { $0.hasPrefix("Agenda ") && $0.hasSuffix(#"  "x\", other=\"y""#) }, shown)
+    }
+
     /// `export` at a terminal shows a stored service name's controls escaped; into a pipe the
     /// CSV is exact.
     func testExportAtATerminalIsEscaped() throws {
         let c = try MeetctlCommunity.make(#function)
-        let hostile = "Chem\u{1B}[2J\u{1B}]0;pwned\u{07}\u{9B}1"
+        let hostile = "Chem\u{1B}[2J\u{1B}]0;pwned\u{07}\u{9B}1\rsvc_0000,FAKE\u{2028}"
         _ = try Psql.query(try TestEnvironment.databaseURL(), "UPDATE services SET name = \(Psql.literal(hostile)) WHERE id = \(Psql.literal(c.serviceId)) RETURNING id")
         let shown = try c.admin.onTerminal(["export", "services"])
         XCTAssertEqual(shown.termination, .exited(0), shown.stdout)
         XCTAssertFalse(shown.stdout.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" || $0 == "\u{9B}" }, shown.stdout.debugDescription)
         XCTAssertTrue(shown.stdout.contains(#"Chem\e[2J\e]0;pwned\x07"#), shown.stdout.debugDescription)
+        // A CR inside a cell would return to the line's start and write over the row's id; the
+        // CSV's own CR LF line ends stay.
+        XCTAssertTrue(shown.stdout.contains(#"\x9b1\rsvc_0000,FAKE\u{2028}"#), shown.stdout.debugDescription)
+        XCTAssertFalse(shown.stdout.contains("\rsvc_0000"), shown.stdout.debugDescription)
+        XCTAssertTrue(shown.stdout.contains("\r\n"), shown.stdout.debugDescription)
         let piped = try c.admin.ok(["export", "services"])
         XCTAssertTrue(piped.contains(hostile), "a pipe gets the exact text")
     }
