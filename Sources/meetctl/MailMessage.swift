@@ -257,16 +257,18 @@ struct MailMessage {
         return words.joined(separator: "\n ")
     }
 
-    /// Encoded words for a display name, each holding whole words where they fit: readers of a
-    /// phrase put a space between two encoded words (RFC 2047 §6.2 says to drop it, but Python's
-    /// parser, for one, does not), so a split never falls inside a word that fits in one.
+    /// Encoded words for a display name, each holding whole words where they fit. The space
+    /// between two groups travels inside the later group's encoded word: RFC 2047 §6.2 has
+    /// readers drop the white space between two encoded words, so a space left between them
+    /// was lost ("KovářováPřemyslovna"). A reader that keeps that white space as well shows two
+    /// spaces there, never none.
     static func encodedPhrase(_ text: String) -> String {
         var groups: [String] = []
         for word in text.split(separator: " ").map(String.init) {
             if let last = groups.last, (last + " " + word).utf8.count <= encodedWordPayloadBytes {
                 groups[groups.count - 1] = last + " " + word
             } else {
-                groups.append(word)
+                groups.append(groups.isEmpty ? word : " " + word)
             }
         }
         return groups.map(encodedWords).joined(separator: "\n ")

@@ -7,6 +7,7 @@ file complete before it appears.
     PYTHONPATH=<this folder> python3 -m aiosmtpd -n -l 127.0.0.1:PORT -c smtp_sink.FolderHandler FOLDER
 """
 import email
+import email.header
 import email.policy
 import json
 import os
@@ -33,6 +34,10 @@ class FolderHandler:
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
             "headers": {name.lower(): str(value) for name, value in message.items()},
+            # As RFC 2047 decodes them (white space between encoded words dropped, §6.2), which
+            # Python's default policy does not do inside a display name.
+            "headers_rfc2047": {name.lower(): str(email.header.make_header(email.header.decode_header(value)))
+                                for name, value in email.message_from_bytes(raw, policy=email.policy.compat32).items()},
             "body": message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n"),
             "parts": [self._leaf(part) for part in message.walk() if not part.is_multipart()],
             "strict_error": self._strict_error(raw),
