@@ -137,11 +137,20 @@ public struct CalendarInvite: Sendable {
     }
 
     /// A parameter value (CN): DQUOTE-quoted, so `:`, `;` and `,` are plain text inside it; a
-    /// quoted value cannot hold DQUOTE, control characters or line breaks: DQUOTE and controls
+    /// quoted value cannot hold DQUOTE, control characters or line breaks. RFC 6868 writes a
+    /// DQUOTE as `^'` and `^` as `^^` (a reader of it took "Ann^nMarie" for two lines); controls
     /// are dropped, a line break (CR LF counted once) becomes a space, so words stay apart.
     static func parameter(_ value: String) -> String {
-        let oneLine = PersonText.line(value).unicodeScalars.filter { $0 != "\"" && $0 != "\u{FFFD}" && !isControl($0) }
-        return "\"" + String(String.UnicodeScalarView(oneLine)) + "\""
+        var out = String.UnicodeScalarView(["\""])
+        for scalar in PersonText.line(value).unicodeScalars where scalar != "\u{FFFD}" && !isControl(scalar) {
+            switch scalar {
+            case "\"": out.append(contentsOf: "^'".unicodeScalars)
+            case "^": out.append(contentsOf: "^^".unicodeScalars)
+            default: out.append(scalar)
+            }
+        }
+        out.append("\"")
+        return String(out)
     }
 
     /// Characters a URI holds as they are (RFC 3986: unreserved, reserved and `%`).

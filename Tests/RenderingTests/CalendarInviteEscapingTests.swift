@@ -203,6 +203,13 @@ final class CalendarInviteEscapingTests: XCTestCase {
         XCTAssertEqual(CalendarInvite.parameter("Zoë\r\nBcc: x\u{2028}y\u{202E}z\u{7}"), "\"Zoë Bcc: x yz\"")
     }
 
+    /// RFC 6868: `^` is written `^^` and DQUOTE `^'`, so a name holding `^n` or quotes reads as
+    /// written (a reader of RFC 6868 took "Ann^nMarie" for a line break, and quotes were lost).
+    func testCaretsAndQuotesInANameAreRFC6868Escapes() throws {
+        XCTAssertEqual(CalendarInvite.parameter("Ann^nMarie O^'Neil^^"), "\"Ann^^nMarie O^^'Neil^^^^\"")
+        XCTAssertEqual(CalendarInvite.parameter("Talia \"TK\" Kim"), "\"Talia ^'TK^' Kim\"")
+    }
+
     /// Addresses and links are URIs: whatever they hold, nothing but URI characters is written.
     func testAddressesAndLinksCarryNoControls() throws {
         let email = "sam@example.test\r\nATTENDEE:mailto:mallory@evil.example\u{1B}\u{2028}\"x\""
