@@ -18,6 +18,21 @@ enum Delivery {
         let error: String
     }
 
+    /// The most of a failure's text outbox.fail records (its `error` param's bound).
+    static let maxRecordedErrorScalars = 2000
+
+    /// A failure as outbox.fail takes it: the program's own words (its stderr may hold anything)
+    /// without NUL, cut to the bound in Unicode scalars, which is what the bound counts (a cut by
+    /// Characters let a text of combining marks run past it, and the refusal lost the failure).
+    static func recordedError(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars where scalar != "\u{0}" {
+            guard out.count < maxRecordedErrorScalars else { break }
+            out.append(scalar)
+        }
+        return out.isEmpty ? "delivery failed" : String(out)
+    }
+
     @Sendable static func deliver(_ invocation: Invocation, _ session: Session) throws {
         let environment = ProcessInfo.processInfo.environment
         let commandLine = invocation.string("sendmail") ?? environment["MEETINGLEDGER_SENDMAIL"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultSendmail
@@ -68,7 +83,7 @@ enum Delivery {
         }
         var retries: [JSON] = []
         for failure in failures {
-            let answer = try session.call("outbox.fail", ["id": .string(failure.id), "error": .string(String(failure.error.prefix(2000)))])
+            let answer = try session.call("outbox.fail", ["id": .string(failure.id), "error": .string(Self.recordedError(failure.error))])
             retries.append([
                 "id": .string(failure.id), "error": .string(failure.error), "status": answer["status"] ?? .null,
                 "attempts": answer["attempts"] ?? .null, "retry_at": answer["available_at"] ?? .null,

@@ -135,6 +135,21 @@ final class MeetctlMailTests: XCTestCase {
         let (run, summary) = try deliver(c, "/bin/sh -c 'cat >/dev/null; echo mailbox full >&2; exit 75'")
         XCTAssertEqual(run.termination, .exited(1))
         XCTAssertEqual(summary["failed"]?[0]?["error"], "/bin/sh exited with status 75: mailbox full")
+
+        // Whatever the program says is recorded: a NUL and 3,990 scalars of combining marks (1,995
+        // Characters) were refused by outbox.fail, and the failure was lost with the message leased.
+        try c.admin.ok(["clock", "advance", "120"])
+        let (_, noisy) = try deliver(c, #"/bin/sh -c 'cat >/dev/null; { printf "bad\000byte "; i=0; while [ $i -lt 1995 ]; do printf "e\314\201"; i=$((i+1)); done; } >&2; exit 75'"#)
+        let noisyFailures = noisy["failed"]?.array ?? []
+        XCTAssertFalse(noisyFailures.isEmpty, "\(noisy)")
+        for failure in noisyFailures {
+            XCTAssertNotEqual(failure["attempts"], .null, "outbox.fail recorded it: \(failure)")
+            XCTAssertEqual(failure["status"], "pending", "\(failure)")
+        }
+        let recorded = try Psql.query(try TestEnvironment.databaseURL(), """
+            SELECT length(last_error) FROM outbox WHERE id = \(Psql.literal(noisyFailures[0]["id"]?.string ?? ""))
+            """)
+        XCTAssertEqual(recorded, ["2000"], "the error, cut to its bound in scalars")
         let missing = try c.admin.fails(["outbox", "deliver", "--sendmail", "/nonexistent/sendmail -t"], status: 1)
         XCTAssertTrue(missing.stderr.contains("is not an executable"), missing.stderr)
     }
