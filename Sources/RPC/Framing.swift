@@ -86,8 +86,14 @@ public final class MessageReader {
     public func next() -> IncomingMessage? {
         while true {
             if resyncing && !skipToNextHeader() { return nil }
-            // Skip blank space between messages.
-            while start < buffer.count, [0x0A, 0x0D, 0x20, 0x09].contains(buffer[start]) { start += 1 }
+            // Skip blank space between messages (a byte compared as it is: this loop runs once per
+            // byte of what a caller may send in any amount).
+            let from = start
+            start = buffer.withUnsafeBufferPointer { bytes in
+                var i = from
+                while i < bytes.count, MessageReader.isBlank(bytes[i]) { i += 1 }
+                return i
+            }
             if available == 0 {
                 if !fill() { return nil }
                 continue
@@ -100,6 +106,8 @@ public final class MessageReader {
             return nextLine()
         }
     }
+
+    @inline(__always) private static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
 
     private static let lengthHeader = Array("content-length:".utf8)
     private static let typeHeader = Array("content-type:".utf8)
