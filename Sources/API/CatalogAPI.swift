@@ -34,9 +34,19 @@ enum CatalogAPI {
                 ServiceFacts(
                     id: Identifier.make(.service), name: try params.string("name"), kind: kind, expertId: expertId,
                     defaultLengthMinutes: try params.int("default_length_minutes"), priceCredits: try params.int("price_credits"),
-                    skills: params.stringList("skills"), agendaQuestions: params.stringList("agenda_questions"))
+                    skills: params.stringList("skills"), agendaQuestions: try agendaQuestions(params))
             ).json
         })
+
+    /// The questions as a file of services would import them: trimmed of white space (so an
+    /// export imports back unchanged), none blank.
+    static func agendaQuestions(_ params: Params) throws -> [String] {
+        try params.stringList("agenda_questions").enumerated().map { i, question in
+            let trimmed = question.trimmingWhitespace()
+            guard !trimmed.isEmpty else { throw AppError.invalidParams(field: "agenda_questions[\(i)]", reason: "is blank") }
+            return trimmed
+        }
+    }
 
     static let list = MethodDefinition(
         "service.list", "The community's services; with expert_id, those the expert offers", audience: .member, mutating: false,

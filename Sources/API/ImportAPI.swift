@@ -68,7 +68,7 @@ enum ImportAPI {
         params: [
             .init("kind", .oneOf(kinds), required: true),
             .init("limit", .integer(min: 1, max: Int64(Sheet.maxRows)),
-                  "Most rows in this page (default and most: \(Sheet.maxRows), services \(SheetKind.services.maxRowsPerPage)); a page also stops before \(Sheet.maxCharacters) characters"),
+                  "Most rows in this page (default and most: \(Sheet.maxRows), services \(SheetKind.services.maxRowsPerPage)); a page also stops before \(Sheet.maxPageJSONBytes) bytes as a JSON string with every character outside ASCII escaped, so it imports as it is"),
             .init("cursor", .text(min: 1, max: 1000), "next_cursor from the previous page"),
         ],
         result: .object([

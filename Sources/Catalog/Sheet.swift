@@ -77,8 +77,12 @@ public struct ImportProblems: Error, Sendable, Equatable {
 
 public enum Sheet {
     public static let maxRows = 10_000
-    /// The most characters of one file (the import's `csv` param); an export page stays within it.
+    /// The most characters (Unicode scalars) of one file, the import's `csv` param.
     public static let maxCharacters = 1_000_000
+    /// The most bytes an export page takes as a JSON string with every character outside ASCII
+    /// written `\uXXXX` (as the Python client sends it): so the page is within `maxCharacters`
+    /// and, sent back to catalog.import_csv by any client, within the default 1 MiB message.
+    public static let maxPageJSONBytes = 1_000_000
     public static let maxProblemsListed = 1000
     /// The columns that list several values (`cell` and `list`).
     public static let listColumns: Set<String> = ["roles", "skills", "agenda_questions"]
@@ -125,7 +129,8 @@ public enum Sheet {
         return (out, problems)
     }
 
-    /// The values of a list cell, in order, without blanks. A `;` or `\` inside a value is
+    /// The values of a list cell, in order, trimmed of white space (as service.create stores
+    /// them), without blanks. A `;` or `\` inside a value is
     /// written `\;` or `\\`; any other backslash is itself.
     public static func list(_ cell: String) -> [String] {
         var values: [String] = []
@@ -144,7 +149,7 @@ public enum Sheet {
             }
         }
         values.append(String(current))
-        return values.map { $0.trimmingCharacters(in: " \t") }.filter { !$0.isEmpty }
+        return values.map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
     }
 
     /// A list cell `list` reads back as `values`.
@@ -152,20 +157,39 @@ public enum Sheet {
         values.map { $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: ";", with: "\\;") }.joined(separator: ";")
     }
 
-    /// A page of an export: the header and the rows that fit in `maxCharacters`; how many did.
-    public static func write(_ kind: SheetKind, rows: [[JSON]]) -> (csv: String, rows: Int) {
+    /// A page of an export: the header and the rows that fit in `maxPageJSONBytes`; how many
+    /// did. (Counting Characters let a page of CR LF line ends pass the import's bound in
+    /// scalars, and one of accented text pass the message bound in bytes.)
+    public static func write(_ kind: SheetKind, rows: [[JSON]], maxBytes: Int = maxPageJSONBytes) -> (csv: String, rows: Int) {
         var csv = CSVWriter.table(header: kind.columns, rows: [])
-        // The length so far is kept, not counted again per row (String.count walks the text).
-        var characters = csv.count
+        // The size so far is kept, not counted again per row.
+        var bytes = jsonStringBytes(csv)
         var written = 0
         for row in rows {
             let line = CSVWriter.row(row)
-            let lineCharacters = line.count
-            guard characters + lineCharacters <= maxCharacters else { break }
+            let lineBytes = jsonStringBytes(line)
+            guard bytes + lineBytes <= maxBytes else { break }
             csv += line
-            characters += lineCharacters
+            bytes += lineBytes
             written += 1
         }
         return (csv, written)
+    }
+
+    /// The bytes of `text` inside a JSON string written with ASCII only: `"` `\` and the short
+    /// escapes two, other controls and every scalar outside ASCII six (twelve past U+FFFF, a
+    /// surrogate pair). Never fewer than its scalars or its UTF-8 bytes.
+    static func jsonStringBytes(_ text: String) -> Int {
+        var total = 0
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x22, 0x5C, 0x08, 0x09, 0x0A, 0x0C, 0x0D: total += 2
+            case 0x00..<0x20: total += 6
+            case 0x20..<0x80: total += 1
+            case 0x80...0xFFFF: total += 6
+            default: total += 12
+            }
+        }
+        return total
     }
 }

@@ -1,7 +1,8 @@
-import Catalog
+@testable import Catalog
 import Community
 import Core
 import Meetings
+import Foundation
 import XCTest
 
 final class SheetTests: XCTestCase {
@@ -38,7 +39,29 @@ final class SheetTests: XCTestCase {
         let row: [JSON] = [.string(String(repeating: "x", count: 200)), "generic", 60, 10, nil, nil, .string(String(repeating: "q", count: 9000))]
         let page = Sheet.write(.services, rows: Array(repeating: row, count: 200))
         XCTAssertLessThan(page.rows, 200)
-        XCTAssertLessThanOrEqual(page.csv.count, Sheet.maxCharacters)
+        XCTAssertLessThanOrEqual(page.csv.unicodeScalars.count, Sheet.maxCharacters)
+    }
+
+    /// A page imports as it is: within the import's bound in scalars (CR LF is one Character and
+    /// two scalars: 903 rows of 1,100 letters passed it by 36) and, as a JSON string from any
+    /// client, within the 1 MiB message (615,085 characters of accented letters were 1,215,685
+    /// bytes). The page is as long as those bounds allow, not shorter.
+    func testAPageFitsTheImportsBoundsInScalarsAndBytes() {
+        let ascii: [JSON] = ["Letters", "generic", 60, 10, nil, nil, .string([500, 500, 100].map { String(repeating: "a", count: $0) }.joined(separator: ";"))]
+        let accented: [JSON] = ["Accents", "generic", 60, 10, nil, nil, .string(String(repeating: "é", count: 500) + ";" + String(repeating: "ř", count: 500))]
+        for (what, row) in [("ASCII", ascii), ("accented", accented)] {
+            let rows = Array(repeating: row, count: 2_000)
+            let page = Sheet.write(.services, rows: rows)
+            XCTAssertGreaterThan(page.rows, 0, what)
+            XCTAssertLessThan(page.rows, rows.count, what)
+            XCTAssertLessThanOrEqual(page.csv.unicodeScalars.count, Sheet.maxCharacters, what)
+            XCTAssertLessThanOrEqual(Sheet.jsonStringBytes(page.csv), Sheet.maxPageJSONBytes, what)
+            let escaped = try? JSONSerialization.data(withJSONObject: [page.csv])
+            XCTAssertLessThanOrEqual((escaped?.count ?? .max) - 4, Sheet.maxPageJSONBytes, "\(what): as Foundation writes it")
+            XCTAssertGreaterThan(Sheet.jsonStringBytes(Sheet.write(.services, rows: Array(rows.prefix(page.rows + 1)), maxBytes: .max).csv),
+                                 Sheet.maxPageJSONBytes, "\(what): one row more would not fit")
+        }
+        XCTAssertEqual(Sheet.jsonStringBytes("a\"\\\r\n\u{1}é😀"), 1 + 2 + 2 + 2 + 2 + 6 + 6 + 12)
     }
 }
 

@@ -115,7 +115,7 @@ final class SeedStepsPeopleImportTests: EndToEndTestCase {
         let tag = TestEnvironment.uniqueTag()
         try w.meetingd.result("service.create", as: w.admin, [
             "name": .string("'=2+3 \(tag)"), "kind": "generic", "default_length_minutes": 30, "price_credits": 5,
-            "skills": ["a;b", "C:\\dir"], "agenda_questions": ["Which one; A or B?", "Q2"],
+            "skills": ["a;b", "C:\\dir"], "agenda_questions": ["Which one; A or B?", " Q2\t"],
         ])
         try w.meetingd.result("service.create", as: w.admin, [
             "name": .string("x\(tag) '-1"), "kind": "generic", "default_length_minutes": 30, "price_credits": 5,
@@ -135,6 +135,10 @@ final class SeedStepsPeopleImportTests: EndToEndTestCase {
         let services = try w.meetingd.result("service.list", as: w.admin)["items"]?.array ?? []
         let first = try XCTUnwrap(services.first { $0["name"]?.string == "'=2+3 \(tag)" })
         XCTAssertEqual(first["skills"], ["a;b", "C:\\dir"])
-        XCTAssertEqual(first["agenda_questions"], ["Which one; A or B?", "Q2"])
+        XCTAssertEqual(first["agenda_questions"], ["Which one; A or B?", "Q2"], "questions are stored trimmed, as an import reads them")
+        let blank = try w.meetingd.error("service.create", as: w.admin, [
+            "name": .string("Blank \(tag)"), "kind": "generic", "default_length_minutes": 30, "price_credits": 5, "agenda_questions": ["Q1", " \u{A0}"],
+        ], code: -32602)
+        XCTAssertEqual(blank["data"]?["field"], "agenda_questions[1]")
     }
 }

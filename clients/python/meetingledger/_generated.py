@@ -3165,7 +3165,8 @@ class CatalogNamespace:
             optional, and only the pinned person)
         kind
         limit (1…10000): Most rows in this page (default and most: 10000, services 1000); a page also stops
-            before 1000000 characters
+            before 1000000 bytes as a JSON string with every character outside ASCII escaped, so it imports
+            as it is
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, ContentionError,
