@@ -35,25 +35,25 @@ public final class Dispatcher {
     /// (a notification, or a batch of notifications only).
     public func handle(message bytes: [UInt8]) -> String? {
         guard bytes.count <= limits.maxMessageBytes else {
-            return Dispatcher.errorResponse(id: .null, error: Dispatcher.oversized(limits)).serialized()
+            return refused(id: .null, error: Dispatcher.oversized(limits)).serialized()
         }
         let parsed: JSON
         do {
             parsed = try JSONParser.parse(bytes, maxDepth: limits.maxJSONDepth)
         } catch {
             let e = RPCError(code: -32700, message: "Parse error: \(error)", data: nil)
-            return Dispatcher.errorResponse(id: .null, error: e).serialized()
+            return refused(id: .null, error: e).serialized()
         }
         if case .array(let entries) = parsed {
             guard !entries.isEmpty else {
-                return Dispatcher.errorResponse(id: .null, error: RPCError(code: -32600, message: "Invalid Request: empty batch", data: nil)).serialized()
+                return refused(id: .null, error: RPCError(code: -32600, message: "Invalid Request: empty batch", data: nil)).serialized()
             }
             guard entries.count <= limits.maxBatchEntries else {
                 let e = RPCError(code: -32600, message: "Invalid Request: a batch may hold at most \(limits.maxBatchEntries) entries, got \(entries.count)", data: nil)
-                return Dispatcher.errorResponse(id: .null, error: e).serialized()
+                return refused(id: .null, error: e).serialized()
             }
             guard let batch = BatchAnswer(entries: entries, maxBytes: limits.maxAnswerBytes) else {
-                return Dispatcher.errorResponse(id: .null, error: BatchAnswer.refusal(entries: entries.count, maxBytes: limits.maxAnswerBytes)).serialized()
+                return refused(id: .null, error: BatchAnswer.refusal(entries: entries.count, maxBytes: limits.maxAnswerBytes)).serialized()
             }
             if let batchRunner {
                 batchRunner(batch)
@@ -91,7 +91,7 @@ public final class Dispatcher {
 
     private func respond(to request: JSON, ranMutating: inout Bool) -> JSON? {
         guard case .object(let fields) = request else {
-            return Dispatcher.errorResponse(id: .null, error: RPCError(code: -32600, message: "Invalid Request: expected an object", data: nil))
+            return refused(id: .null, error: RPCError(code: -32600, message: "Invalid Request: expected an object", data: nil))
         }
         let idField = fields["id"]
         var id: JSON = .null
@@ -100,7 +100,7 @@ public final class Dispatcher {
             // Echoed untouched: a number keeps the text it was sent with.
             case .string, .int, .number, .null: id = idField
             default:
-                return Dispatcher.errorResponse(id: .null, error: RPCError(code: -32600, message: "Invalid Request: id must be a string, a number or null", data: nil))
+                return refused(id: .null, error: RPCError(code: -32600, message: "Invalid Request: id must be a string, a number or null", data: nil))
             }
         }
         let isNotification = idField == nil
@@ -112,13 +112,13 @@ public final class Dispatcher {
             }
         }
         guard fields["jsonrpc"] == .string("2.0") else {
-            return Dispatcher.errorResponse(id: id, error: RPCError(code: -32600, message: "Invalid Request: \"jsonrpc\" must be \"2.0\"", data: nil))
+            return refused(id: id, error: RPCError(code: -32600, message: "Invalid Request: \"jsonrpc\" must be \"2.0\"", data: nil))
         }
         guard case .string(let methodName)? = fields["method"] else {
-            return Dispatcher.errorResponse(id: id, error: RPCError(code: -32600, message: "Invalid Request: \"method\" must be a string", data: nil))
+            return refused(id: id, error: RPCError(code: -32600, message: "Invalid Request: \"method\" must be a string", data: nil))
         }
         if let unknown = fields.keys.first(where: { !["jsonrpc", "id", "method", "params"].contains($0) }) {
-            return Dispatcher.errorResponse(id: id, error: RPCError(code: -32600, message: "Invalid Request: unknown member \"\(unknown.prefix(50))\"", data: nil))
+            return refused(id: id, error: RPCError(code: -32600, message: "Invalid Request: unknown member \"\(unknown.prefix(50))\"", data: nil))
         }
         // JSON-RPC 2.0 §4.2: params, when present, is a structured value; anything else makes no
         // Request object at all (answered with its id, or null, as §5.1's example does).
@@ -129,7 +129,9 @@ public final class Dispatcher {
                 id: id, error: RPCError(code: -32600, message: "Invalid Request: \"params\" must be an object of named params, or left out", data: nil))
         }
         guard let spec = methods[methodName] else {
-            return reply(.failure(RPCError(code: -32601, message: "Method not found: \(methodName.prefix(100)); rpc.discover lists the methods", data: nil)))
+            let unknown = RPCError(code: -32601, message: "Method not found: \(methodName.prefix(100)); rpc.discover lists the methods", data: nil)
+            logger.log(.warning, "refused: \(unknown.message)", id: id, extra: ["code": .int(Int64(unknown.code))])
+            return reply(.failure(unknown))
         }
         let paramFields: [String: JSON]
         switch fields["params"] {
@@ -157,6 +159,14 @@ public final class Dispatcher {
         case .failure(let e): logger.log(.info, "error \(e.code)", method: methodName, id: id, durationMs: durationMs)
         }
         return reply(outcome)
+    }
+
+    /// The answer to a message refused before any method ran (it does not parse, is no request,
+    /// or names no method), logged: a caller sending such messages is seen in the log, not only
+    /// in its own answers.
+    func refused(id: JSON, error: RPCError) -> JSON {
+        logger.log(.warning, "refused: \(error.message)", id: id, extra: ["code": .int(Int64(error.code))])
+        return Dispatcher.errorResponse(id: id, error: error)
     }
 
     static func errorResponse(id: JSON, error: RPCError) -> JSON {

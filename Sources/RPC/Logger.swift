@@ -24,6 +24,19 @@ public struct Logger: Sendable {
 
     public init(minimum: Level) { self.minimum = minimum }
 
+    /// A request's id as the log shows it: as it was sent, unless its text passes 200
+    /// characters (an id may be any JSON string or number), then its first 200 and "…".
+    static func bounded(_ id: JSON) -> JSON {
+        let text: String
+        switch id {
+        case .string(let s): text = s
+        case .number(let lexeme): text = lexeme
+        default: return id
+        }
+        guard text.unicodeScalars.count > 200 else { return id }
+        return .string(String(String.UnicodeScalarView(text.unicodeScalars.prefix(200))) + "…")
+    }
+
     public func log(_ level: Level, _ message: String, method: String? = nil, id: JSON? = nil, durationMs: Double? = nil, extra: [String: JSON] = [:]) {
         guard level >= minimum else { return }
         var fields = extra
@@ -31,7 +44,7 @@ public struct Logger: Sendable {
         fields["level"] = .string(level.rawValue)
         fields["message"] = .string(String(message.prefix(2000)))
         if let method { fields["method"] = .string(String(method.prefix(200))) }
-        if let id { fields["id"] = id }
+        if let id { fields["id"] = Logger.bounded(id) }
         if let durationMs { fields["duration_ms"] = .decimal((durationMs * 1000).rounded() / 1000) }
         let line = JSON.object(fields).serialized() + "\n"
         let bytes = Array(line.utf8)

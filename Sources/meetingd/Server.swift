@@ -43,8 +43,11 @@ struct Server {
                 (response, framing) = (dispatcher.handle(message: bytes), f)
             case .oversized(let f, let head):
                 let message = "Invalid Request: a message may be at most \(limits.maxMessageBytes) bytes"
-                (response, framing) = (Self.error(-32600, message, id: RequestIdPeek.id(in: head) ?? .null), f)
+                let id = RequestIdPeek.id(in: head) ?? .null
+                logger.log(.warning, "refused: \(message)", id: id, extra: ["code": -32600])
+                (response, framing) = (Self.error(-32600, message, id: id), f)
             case .badHeader(let why):
+                logger.log(.warning, "refused: Parse error: \(why)", extra: ["code": -32700])
                 (response, framing) = (Self.error(-32700, "Parse error: \(why)"), .contentLength)
             }
             if let response, !ResponseWriter.write(response, framing: framing) {
@@ -53,7 +56,7 @@ struct Server {
             }
             if terminationRequested != 0 { break }
         }
-        logger.log(.info, "input closed; exiting")
+        logger.log(.info, terminationRequested != 0 ? "SIGTERM: the request in flight answered; exiting" : "input closed; exiting")
     }
 
     static func error(_ code: Int, _ message: String, id: JSON = .null) -> String {

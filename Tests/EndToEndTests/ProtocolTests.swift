@@ -467,6 +467,31 @@ final class ProtocolTests: EndToEndTestCase {
     }
 
     /// SIGTERM during a long batch: the batch is finished and answered, then the process exits 0.
+    /// Messages refused before any method runs are in the log too (they were answered and not
+    /// logged: an operator could not see a front end sending broken requests), each with its
+    /// code and id; an id thousands of digits long is logged cut.
+    func testRefusedMessagesAreLogged() throws {
+        let meetingd = try startMeetingd(environment: ["MEETINGLEDGER_MAX_MESSAGE_BYTES": "5000"])
+        let longId = String(repeating: "7", count: 3_000)
+        let messages: [(String, Int64)] = [
+            ("{not json", -32700), (#"{"jsonrpc":"2.0","id":"m","method":"no.such"}"#, -32601), (#"{"jsonrpc":"1.0","id":"v","method":"system.ping"}"#, -32600),
+            (#"{"jsonrpc":"2.0","id":"pad","method":"system.ping","params":{"x":"\#(String(repeating: "a", count: 6_000))"}}"#, -32600),
+            (#"{"jsonrpc":"2.0","id":"\#(longId)","method":"no.such"}"#, -32601), ("[]", -32600),
+        ]
+        for (message, code) in messages {
+            XCTAssertEqual(try meetingd.exchange(message)["error"]?["code"]?.int, code, message.prefix(60).description)
+        }
+        try meetingd.send(#"{"jsonrpc":"2.0","method":"no.such.notification"}"#)
+        try assertStillServing(meetingd)
+        let refusals = meetingd.stderrLines.compactMap { try? JSONValue.parse($0) }.filter { $0["message"]?.string?.hasPrefix("refused: ") ?? false }
+        XCTAssertEqual(refusals.compactMap { $0["code"]?.int }, messages.map(\.1) + [-32601], "\(refusals)")
+        XCTAssertEqual(refusals.map { $0["level"] }, Array(repeating: "warning", count: messages.count + 1))
+        XCTAssertEqual(refusals[1]["id"], "m")
+        XCTAssertEqual(refusals[3]["id"], "pad", "an oversized message's id, as its answer has it")
+        XCTAssertEqual(refusals[4]["id"]?.string, String(longId.prefix(200)) + "…")
+        XCTAssertTrue(meetingd.stderrLines.allSatisfy { $0.utf8.count < 5_000 }, "no log line carries a message's bulk")
+    }
+
     func testSIGTERMFinishesTheRequestInFlight() throws {
         let community = try bootstrap()
         let meetingd = try startMeetingd()
@@ -485,6 +510,7 @@ final class ProtocolTests: EndToEndTestCase {
         XCTAssertEqual(response.array?.count, count, "the whole batch is answered")
         XCTAssertEqual(response.array?.filter { $0["result"] != nil }.count, count)
         XCTAssertEqual(try meetingd.waitForExit(), .exited(0))
+        XCTAssertTrue(meetingd.stderrLines.last?.contains("SIGTERM") ?? false, "the log says why it stopped: \(meetingd.stderrLines.suffix(2))")
 
         let reader = try startMeetingd()
         XCTAssertEqual(try community.people(on: reader).count, count + 1, "every person of the batch was created")
