@@ -13,7 +13,8 @@ enum SystemAPI {
         audience: .anyone, mutating: false,
         params: [.init("actor", .id(.person), "A person whose community's time `now` gives (under meetingd --test-clock, its pinned time); under meetingd --pin-actor only the pinned person, who is the default")],
         result: .object([
-            .init("version", .text(), required: true), .init("now", .timestamp, required: true), .init("database", .oneOf(["ok", "unavailable"]), required: true),
+            .init("version", .text(), required: true), .init("now", .timestamp, required: true), .init("database", .oneOf(["ok", "unavailable", "refused"]), required: true,
+                  "ok; unavailable (down, full or unreachable: retry later); refused (it refuses meetingd's login: an operator must fix the settings)"),
             .init("pinned_actor", .id(.person), "Only under meetingd --pin-actor: the person every call acts as"),
         ]),
         errors: [AppError.forbidden("")],
@@ -26,6 +27,8 @@ enum SystemAPI {
             let statement = person.map { SystemQueries.now(of: $0, testClock: pipeline.config.testClock) } ?? SystemQueries.now
             do {
                 now = try pipeline.db().query(statement).one().instant("now")
+            } catch let error as AppError where error.code == .databaseRefused {
+                database = "refused"
             } catch {
                 database = "unavailable"
             }

@@ -36,6 +36,7 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
         public static let lockTimeout = Code(5032, "lock_timeout")
         public static let statementTimeout = Code(5033, "statement_timeout")
         public static let transactionIdleTimeout = Code(5034, "transaction_idle_timeout")
+        public static let databaseRefused = Code(5035, "database_refused")
         public static let answerTooLarge = Code(4130, "answer_too_large")
         public static let batchAnswerFull = Code(4131, "batch_answer_full")
     }
@@ -192,6 +193,14 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
             .databaseUnavailable,
             message: "The database is unavailable; nothing was changed unless a retry with the same idempotency_key says so. Retry shortly",
             retryable: true)
+    }
+
+    /// The database refuses meetingd's login for good (wrong password, no such role or
+    /// database): not the caller's fault, and not worth retrying until an operator fixes it.
+    public static func databaseRefused() -> AppError {
+        AppError(
+            .databaseRefused,
+            message: "The service cannot log in to its database (its operator must fix the connection settings; meetingd's log says why); nothing was changed")
     }
 
     /// Another session held a lock this request needed for longer than the lock timeout.

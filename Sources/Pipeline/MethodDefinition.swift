@@ -220,7 +220,7 @@ public struct MethodDefinition: Sendable {
         var list: [AppError] = []
         if case .anyone = audience {} else { list += [.unknownActor(nil), .forbidden("")] }
         if mutating { list.append(.idempotencyKeyReused()) }
-        list.append(.databaseUnavailable())
+        list += [.databaseUnavailable(), .databaseRefused()]
         if case .open = body {} else { list += DocErrors.databaseRetryable }
         return list + errors
     }

@@ -78,6 +78,10 @@ public final class RequestPipeline {
             try config.migrations?.ensureMigrated(on: c)
             return c
         } catch let error as PostgresError {
+            if error.isRefusedLogin {
+                logger.log(.error, "the database refuses meetingd's login (fix DATABASE_URL, the role or the database): \(error)")
+                throw AppError.databaseRefused()
+            }
             logger.log(error.isTemporary ? .warning : .error, "database unavailable: \(error)")
             throw AppError.databaseUnavailable()
         }

@@ -10,6 +10,9 @@ public final class MigrationGate: Sendable {
     /// Told the versions applied, on the connection that applied them, once.
     private let onMigrated: @Sendable (Connection, [Int]) -> Void
     private let migrated = Locked(false)
+    /// Why the migrations cannot be applied, once one failed for a reason other than the
+    /// database being away (its SQL, a changed file, a missing privilege): nil until then.
+    private let brokenReason = Locked<String?>(nil)
 
     public init(migrator: Migrator, onMigrated: @escaping @Sendable (Connection, [Int]) -> Void = { _, _ in }) {
         self.migrator = migrator
@@ -18,12 +21,22 @@ public final class MigrationGate: Sendable {
 
     public var isOpen: Bool { migrated.withLock { $0 } }
 
+    /// Set when the migrations failed for good: the process should stop, as it does when this
+    /// happens at start-up, rather than answer "unavailable" for ever.
+    public var broken: String? { brokenReason.withLock { $0 } }
+
     /// Returns at once when the schema is known to be current; otherwise applies what is
     /// missing on `connection` (one caller at a time) and throws what stopped it.
     public func ensureMigrated(on connection: Connection) throws {
         try migrated.withLock { done in
             if done { return }
-            let applied = try migrator.apply(on: connection)
+            let applied: [Int]
+            do {
+                applied = try migrator.apply(on: connection)
+            } catch let error as PostgresError where !error.isTemporary {
+                brokenReason.withLock { $0 = error.description }
+                throw error
+            }
             done = true
             onMigrated(connection, applied)
         }

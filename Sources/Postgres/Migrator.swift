@@ -68,7 +68,10 @@ public struct Migrator: Sendable {
                 + "the finance roles (CREATEROLE) and grant on what they create; give the role CREATEROLE, or run `meetingd migrate` once "
                 + "as a superuser or the database's owner with CREATEROLE, then start meetingd as before"
         }
-        return PostgresError(code: .migration, sqlState: error.sqlState, message: message, detail: error.detail, constraint: error.constraint)
+        // A connection lost or a wait given up midway is no fault of the migration: it keeps its
+        // kind, so it is retried as the database comes back rather than taken for a broken one.
+        return PostgresError(
+            code: error.isTemporary ? error.code : .migration, sqlState: error.sqlState, message: message, detail: error.detail, constraint: error.constraint)
     }
 
     /// Returns the versions applied by this call.

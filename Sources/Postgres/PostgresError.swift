@@ -65,7 +65,23 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
 
     /// The database cannot serve now but may soon: it cannot be reached, ended the session, or
     /// gave up waiting. Worth trying again later; not a fault of the request or the schema.
-    public var isTemporary: Bool { isConnectionProblem || isTransient || isLockTimeout || isStatementTimeout }
+    public var isTemporary: Bool { (isConnectionProblem && !isRefusedLogin) || isTransient || isLockTimeout || isStatementTimeout }
+
+    /// The server answered the connection and refused its settings for good: a wrong password,
+    /// a role or database that does not exist, no pg_hba.conf entry, a role that may not log in,
+    /// or a connection string libpq cannot read. Trying again changes nothing until an operator
+    /// fixes DATABASE_URL, the role or the database. (libpq gives no SQLSTATE for a failed
+    /// connection: the server's words are matched, as it writes them in English.)
+    public var isRefusedLogin: Bool {
+        guard code == .connectionFailed else { return false }
+        return Self.refusedLoginPhrases.contains { message.contains($0) }
+    }
+
+    static let refusedLoginPhrases = [
+        "password authentication failed", "authentication failed for user", "no pg_hba.conf entry", "does not exist",
+        "is not permitted to log in", "permission denied for database", "no password supplied", "invalid connection option",
+        "missing \"=\" after", "invalid URI", "invalid sslmode value", "invalid integer value",
+    ]
 
     public var isUniqueViolation: Bool { sqlState == "23505" }
     public var isExclusionViolation: Bool { sqlState == "23P01" }

@@ -20,7 +20,8 @@ struct Server {
     /// Connections used to run one batch's entries at once.
     let batchWorkers: Int
 
-    func run() {
+    /// Serves until end of input, SIGTERM or a broken schema; the process's exit status.
+    func run() -> Int32 {
         signal(SIGPIPE, SIG_IGN)
         signal(SIGTERM) { _ in terminationRequested = 1 }
         let methods = API.all
@@ -55,8 +56,15 @@ struct Server {
                 break
             }
             if terminationRequested != 0 { break }
+            // Met after start-up (the database was down then), a migration that cannot be applied
+            // stops meetingd as it would have at start-up.
+            if let broken = config.migrations?.broken {
+                logger.log(.error, "migration failed: \(broken); stopping")
+                return 1
+            }
         }
         logger.log(.info, terminationRequested != 0 ? "SIGTERM: the request in flight answered; exiting" : "input closed; exiting")
+        return 0
     }
 
     static func error(_ code: Int, _ message: String, id: JSON = .null) -> String {

@@ -31,6 +31,9 @@ let usage = """
     installed meetingd's bin folder, or sql/migrations beside the build.
     serve migrates first; while the database is down or full it answers system.ping (database:
     "unavailable") and every other call with the retryable error 5030, and migrates once it is back.
+    A database that refuses the login (password, role, database name) stops serve at start-up;
+    met later, calls get the error 5035 (database_refused) until it is fixed. A migration that
+    fails for a reason other than the database being away stops serve, at start-up or later.
 
     --pin-actor PERSON (a per_… id; serve only) makes every call act as that person: a call
     without "actor" acts as them, one naming anyone else is refused (4003), and system.ping
@@ -137,6 +140,10 @@ do {
     }
 }
 
+func failRefusedLogin(_ error: PostgresError) -> Never {
+    fail("the database refuses meetingd's login: \(error.message)\nfix DATABASE_URL (or the role, its password or the database it names) and run meetingd again", code: 1)
+}
+
 /// For the one-shot commands: the database must answer and migrate, or the command fails.
 @MainActor func migrate() -> Connection {
     let migrations = loadMigrations()
@@ -144,6 +151,8 @@ do {
         let connection = try Connection(conninfo: conninfo, settings: session)
         try migrations.ensureMigrated(on: connection)
         return connection
+    } catch let error as PostgresError where error.isRefusedLogin {
+        failRefusedLogin(error)
     } catch {
         fail("migration failed: \(error)", code: 1)
     }
@@ -190,11 +199,12 @@ case "serve":
         try migrations.ensureMigrated(on: try Connection(conninfo: conninfo, settings: session))
     } catch let error as PostgresError where error.isTemporary {
         logger.log(.warning, "the database is unavailable at start-up (\(error)); answering database_unavailable until it is back")
+    } catch let error as PostgresError where error.isRefusedLogin {
+        failRefusedLogin(error)
     } catch {
         fail("migration failed: \(error)", code: 1)
     }
-    Server(config: pipelineConfig(migrations: migrations), limits: limits, logger: logger, info: info, batchWorkers: batchWorkers).run()
-    exit(0)
+    exit(Server(config: pipelineConfig(migrations: migrations), limits: limits, logger: logger, info: info, batchWorkers: batchWorkers).run())
 default:
     fail("unknown command \(command)\n" + usage)
 }

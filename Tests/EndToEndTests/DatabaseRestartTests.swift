@@ -187,4 +187,54 @@ final class DatabaseRestartTests: EndToEndTestCase {
         XCTAssertEqual(try meetingd.result("community.get", as: community.adminId)["id"], .string(community.id))
         sessions.forEach { $0.close() }
     }
+
+    /// A database that refuses the login for good (no such database or role, a connection
+    /// string libpq cannot read) stops the start with what to fix; it was taken for a database
+    /// that is down, and answered the retryable 5030 for ever.
+    func testALoginTheDatabaseRefusesStopsTheStart() throws {
+        for (keyword, value, says) in [("dbname", "no_such_db_\(TestEnvironment.uniqueTag())", "does not exist"),
+                                       ("user", "no_such_role_\(TestEnvironment.uniqueTag())", "does not exist"), ("port", "abc", "invalid integer value")] {
+            let url = Psql.conninfo(databaseURL, keyword, value)
+            for command in [["serve"], ["migrate"]] {
+                let run = try runTool(TestEnvironment.meetingdPath, command, environment: ["DATABASE_URL": url], timeout: 30)
+                XCTAssertEqual(run.termination, .exited(1), "\(command) with \(keyword)=\(value): \(run.stderr)")
+                XCTAssertTrue(run.stderr.contains("the database refuses meetingd's login") && run.stderr.contains(says), run.stderr)
+                XCTAssertTrue(run.stderr.contains("fix DATABASE_URL"), run.stderr)
+            }
+        }
+    }
+
+    /// Met after start-up (the database was down then), a refused login is told apart from a
+    /// database that is down: ping says "refused" and calls get 5035, not retryable.
+    func testARefusedLoginMetAfterStartUpIsNotRetryable() throws {
+        let url = try startOwnCluster()
+        XCTAssertTrue(try scriptsDB(["stop", "--name", clusterName!]).succeeded)
+        let meetingd = try startMeetingd(environment: ["DATABASE_URL": Psql.conninfo(url, "dbname", "no_such_db")])
+        try assertUnavailable(meetingd, as: "per_" + String(repeating: "0", count: 32))
+        XCTAssertTrue(try scriptsDB(["start", "--name", clusterName!]).succeeded)
+        XCTAssertEqual(try meetingd.call("system.ping")["result"]?["database"], "refused")
+        let refused = try meetingd.error("community.get", as: "per_" + String(repeating: "0", count: 32), code: 5035)
+        XCTAssertEqual(refused["data"]?["code"], "database_refused")
+        XCTAssertEqual(refused["data"]?["retryable"], false)
+        XCTAssertTrue(meetingd.stderrText.contains("does not exist"), "the log says why: \(meetingd.stderrTail)")
+        XCTAssertTrue(meetingd.isRunning, "it serves on: an operator may create the database")
+    }
+
+    /// Met after start-up (the database was down then), a migration that cannot be applied stops
+    /// meetingd, as it does at start-up; it answered 5030 for ever.
+    func testABrokenMigrationMetAfterStartUpStopsMeetingd() throws {
+        let url = try startOwnCluster(migrated: false)
+        XCTAssertTrue(try scriptsDB(["stop", "--name", clusterName!]).succeeded)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("migrations-\(TestEnvironment.uniqueTag())")
+        try FileManager.default.copyItem(atPath: TestEnvironment.repoRoot + "/sql/migrations", toPath: folder.path)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try "SELECT * FROM no_such_table;\n".write(to: folder.appendingPathComponent("9999_broken.sql"), atomically: true, encoding: .utf8)
+        let meetingd = try startMeetingd(environment: ["DATABASE_URL": url, "MEETINGLEDGER_MIGRATIONS": folder.path])
+        try assertUnavailable(meetingd, as: "per_" + String(repeating: "0", count: 32))
+        XCTAssertTrue(try scriptsDB(["start", "--name", clusterName!]).succeeded)
+        let answer = try meetingd.call("system.ping")
+        XCTAssertEqual(answer["result"]?["database"], "unavailable", "the call that met it is answered: \(answer)")
+        XCTAssertEqual(try meetingd.waitForExit(), .exited(1))
+        XCTAssertTrue(meetingd.stderrText.contains("9999_broken failed") && meetingd.stderrText.contains("stopping"), meetingd.stderrTail)
+    }
 }
