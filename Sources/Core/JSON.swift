@@ -21,9 +21,58 @@ public enum JSON: Sendable, Equatable {
         return nil
     }
 
+    /// The whole number this value is: an integer, or a number written with a fraction or an
+    /// exponent whose value is whole and fits (`5.0`, `1e1`, `250e-2` is not), as JSON Schema's
+    /// "integer" counts it.
     public var intValue: Int64? {
-        if case .int(let i) = self { return i }
-        return nil
+        switch self {
+        case .int(let i): return i
+        case .number(let lexeme): return JSON.exactInteger(lexeme)
+        default: return nil
+        }
+    }
+
+    /// The value of a JSON number's text when it is a whole number within Int64, exactly (no
+    /// binary floating point on the way); nil otherwise.
+    static func exactInteger(_ lexeme: String) -> Int64? {
+        var scalars = Substring(lexeme).unicodeScalars[...]
+        let negative = scalars.first == "-"
+        if negative { scalars = scalars.dropFirst() }
+        var digits: [UInt8] = []
+        var fractionDigits = 0, seenPoint = false
+        while let s = scalars.first, s != "e" && s != "E" {
+            scalars = scalars.dropFirst()
+            if s == "." { seenPoint = true; continue }
+            guard s.value >= 48 && s.value <= 57 else { return nil }
+            digits.append(UInt8(s.value - 48))
+            if seenPoint { fractionDigits += 1 }
+        }
+        var exponent = 0
+        if !scalars.isEmpty {
+            scalars = scalars.dropFirst()
+            let sign = scalars.first == "-" ? -1 : 1
+            if scalars.first == "-" || scalars.first == "+" { scalars = scalars.dropFirst() }
+            guard !scalars.isEmpty, scalars.allSatisfy({ $0.value >= 48 && $0.value <= 57 }), scalars.count <= 6 else { return nil }
+            exponent = sign * Int(String(String.UnicodeScalarView(scalars)))!
+        }
+        exponent -= fractionDigits
+        while digits.first == 0 { digits.removeFirst() }
+        if digits.isEmpty { return 0 }
+        while exponent < 0 {
+            guard digits.last == 0 else { return nil }
+            digits.removeLast()
+            exponent += 1
+        }
+        guard digits.count + exponent <= 19 else { return nil }
+        var magnitude: UInt64 = 0
+        for d in digits + [UInt8](repeating: 0, count: exponent) {
+            let (times10, o1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(UInt64(d))
+            guard !o1, !o2 else { return nil }
+            magnitude = sum
+        }
+        if negative { return magnitude <= UInt64(Int64.max) + 1 ? Int64(truncatingIfNeeded: 0 &- magnitude) : nil }
+        return magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil
     }
 
     public var boolValue: Bool? {

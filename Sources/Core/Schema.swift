@@ -89,7 +89,7 @@ extension Schema {
         case .boolean:
             guard case .bool = value else { throw fail("must be a boolean, not \(value.typeName)") }
         case .integer(let min, let max):
-            guard case .int(let i) = value else {
+            guard let i = value.intValue else {
                 if case .number = value { throw fail("must be a whole number between \(min) and \(max)") }
                 throw fail("must be an integer, not \(value.typeName)")
             }

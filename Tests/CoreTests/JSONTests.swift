@@ -12,6 +12,25 @@ final class JSONTests: XCTestCase {
         XCTAssertFalse(v.serialized().contains("\n"), "one message per line: newlines are always escaped")
     }
 
+    /// A number written with a fraction or an exponent is a whole number when its value is
+    /// (JSON Schema's "integer": 5.0 is one), read exactly; it keeps its text otherwise.
+    func testWholeNumbersWrittenWithAFractionOrAnExponentAreIntegers() throws {
+        let whole: [(String, Int64)] = [
+            ("5.0", 5), ("5.000", 5), ("1e1", 10), ("1E+2", 100), ("250e-2", Int64?.none ?? 0), ("2500e-2", 25), ("-3.0", -3), ("0.0", 0), ("-0.0e5", 0),
+            ("9223372036854775807.0", .max), ("-9223372036854775808.0", .min), ("922337203685477580.7e1", .max),
+        ]
+        for (text, value) in whole where text != "250e-2" {
+            XCTAssertEqual(try JSONParser.parse(text).intValue, value, text)
+        }
+        for text in ["250e-2", "5.5", "1e-1", "9223372036854775808.0", "-9223372036854775809.0", "1e19", "1e999999999", "0.1e1000000"] {
+            XCTAssertNil(try JSONParser.parse(text).intValue, text)
+        }
+        XCTAssertEqual(try JSONParser.parse("[5.0]").serialized(), "[5.0]", "the text stays as it was sent")
+        XCTAssertNoThrow(try Schema.integer(min: 1, max: 10).validate(try JSONParser.parse("5.0"), path: "limit", limits: Limits()))
+        XCTAssertThrowsError(try Schema.integer(min: 1, max: 10).validate(try JSONParser.parse("5.5"), path: "limit", limits: Limits()))
+        XCTAssertThrowsError(try Schema.integer(min: 1, max: 10).validate(try JSONParser.parse("1.1e1"), path: "limit", limits: Limits()))
+    }
+
     func testEscapesControlCharactersAndLineSeparators() throws {
         let text = "a\"b\\c\u{01}\u{1F}\t\r\n\u{2028}\u{2029}é😀"
         let written = JSON.string(text).serialized()
