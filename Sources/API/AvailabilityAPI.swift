@@ -165,6 +165,8 @@ enum AvailabilityAPI {
         body: .transaction { ctx, params in
             let expert = try params.string("expert_id")
             _ = try ctx.requireExpert(expert)
+            // A service of another community (or none) is unknown here, not "all services".
+            if let service = params.optionalString("service_id") { _ = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: service) }
             let (from, requestedTo) = try range(params)
             var a = try AvailabilityStore.load(ctx.db, communityId: ctx.communityId, expertIds: [expert], from: from, to: requestedTo)[0]
             var free = try a.freePeriods(serviceId: params.optionalString("service_id"), from: from, to: requestedTo)

@@ -401,7 +401,8 @@ enum LedgerAPI {
         result: .object([
             .init("meeting_id", .id(.meeting), required: true), .init("credit_status", .oneOf(CreditStatus.allCases.map(\.rawValue)), required: true),
             .init("status", .oneOf(MeetingStatus.allCases.map(\.rawValue)), required: true),
-            .init("start", .timestamp, required: true), .init("length_minutes", .integer(min: 5, max: 1440), required: true),
+            .init("start", .nullable(.timestamp), required: true, "null when the meeting was declined and you are its user's side, as meeting.get hides it"),
+            .init("length_minutes", .nullable(.integer(min: 5, max: 1440)), required: true, "null when start is"),
             .init("price_credits", .credits, required: true),
             .init("held_credits", .credits, required: true, "What its open hold holds (0 without one)"),
             .init("charged_credits", .nullable(.credits), required: true, "What the user paid once the hold was captured"),
@@ -419,11 +420,14 @@ enum LedgerAPI {
                 guard m.party(of: ctx.actor.id) != nil || ctx.actor.hasAny([.finance, .admin]) else {
                     throw AppError.forbidden("only the meeting's parties, finance staff and admins may see its credits")
                 }
+                // A declined meeting's time is hidden from its user's side, as meeting.get hides it.
+                let hidden = m.hidesDetails(from: ctx.actor.id) && !ctx.actor.hasAny([.finance, .admin])
                 return FinanceFormat.respond(
                     // The meeting's money and whose it is: what finance reads of a meeting (its
                     // contents are for its parties and admins: meeting.get).
                     ["meeting_id": .string(m.id), "credit_status": .string(m.state.creditStatus.rawValue), "status": .string(m.state.status.rawValue),
-                     "start": .string(m.state.start.rfc3339), "length_minutes": .int(m.state.lengthMinutes), "price_credits": .int(m.state.priceCredits),
+                     "start": hidden ? .null : .string(m.state.start.rfc3339), "length_minutes": hidden ? .null : .int(m.state.lengthMinutes),
+                     "price_credits": .int(m.state.priceCredits),
                      "held_credits": .int(m.state.heldCredits), "charged_credits": .optional(m.chargedCredits), "service_id": .string(m.serviceId),
                      "user_id": .string(m.userId), "expert_id": .string(m.expertId),
                      "transfers": .array(try rows[1].map(MeetingQueries.trailJSON))],

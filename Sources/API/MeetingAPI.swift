@@ -409,6 +409,7 @@ enum MeetingAPI {
                 return [MeetingQueries.conflicts(
                     communityId: scope.communityId, meetingId: p.optionalString("meeting_id"), expertId: p.optionalString("expert_id") ?? scope.actorId,
                     start: try p.optionalInstant("start"), lengthMinutes: p.optionalInt("length_minutes"))]
+                    + (p.has("meeting_id") ? [] : Existence.check(communityId: scope.communityId, people: [p.optionalString("expert_id")]))
             },
             respond: { ctx, rows, p in
                 let row = try rows[0].one()
@@ -419,6 +420,7 @@ enum MeetingAPI {
                     }
                 } else if let expert = p.optionalString("expert_id"), expert != ctx.actor.id {
                     guard ctx.actor.hasAny([.admin, .office]) else { throw AppError.forbidden("only admins and the office see another expert's conflicts") }
+                    try Existence.require(rows, at: 1)
                 }
                 let list = try (row.json("conflicts").arrayValue ?? []).map { try Records.meeting(StoredJSON($0, path: "conflicts")).json }
                 return ["meetings": .array(list)]

@@ -90,8 +90,9 @@ enum SeriesAPI {
             respond: { ctx, rows, p in
                 guard let json = try rows[0].first?.optionalJSON("series") else { throw AppError.notFound("series", try p.string("series_id")) }
                 let (series, skips, occurrences) = try SeriesQueries.decodeSeries(StoredJSON(json, path: "series"))
-                guard [series.userId, series.expertId].contains(ctx.actor.id) || ctx.actor.hasAny([.admin, .office]) else {
-                    throw AppError.forbidden("only the series' user and expert (and staff) may see it")
+                // The student a series is booked for reads it, as they read its meetings.
+                guard [series.userId, series.expertId, series.studentId].contains(ctx.actor.id) || ctx.actor.hasAny([.admin, .office]) else {
+                    throw AppError.forbidden("only the series' user, student and expert (and staff) may see it")
                 }
                 let person = ActingPerson(id: ctx.actor.id, roles: ctx.actor.roles)
                 return series.json(skips: skips, occurrences: occurrences, now: ctx.now, showDetail: Series.showsDetail(to: person, userId: series.userId))

@@ -167,8 +167,9 @@ final class EdgeInputTests: EndToEndTestCase {
     }
 
     /// A list filtered by an id the community does not have says so (4004, naming it), as
-    /// meeting.list and series.list did: five lists answered an empty page, which a front end
-    /// shows as "none" for a mistyped id. Known ids still list, an empty page included.
+    /// meeting.list and series.list did: five lists, meeting.conflicts and availability.get
+    /// answered an empty page (or all services), which a front end shows as "none" for a
+    /// mistyped id. Known ids still list, an empty page included.
     func testAListFilteredByAnUnknownIdSaysSo() throws {
         let w = try MeetingWorld(self, label: "edge unknown filter")
         let person = "per_" + String(repeating: "0", count: 32), service = "svc_" + String(repeating: "0", count: 32)
@@ -180,6 +181,9 @@ final class EdgeInputTests: EndToEndTestCase {
             ("enrollment.list", w.admin, ["expert_id": .string(w.expert), "service_id": .string(service)], "service", service),
             ("conversation.list", w.admin, ["person_id": .string(person)], "person", person),
             ("person.profiles", w.user, ["service_id": .string(service)], "service", service),
+            ("meeting.conflicts", w.admin, ["expert_id": .string(person), "start": "2030-03-11T10:00:00Z", "length_minutes": 60], "person", person),
+            ("availability.get", w.user, ["expert_id": .string(w.expert), "from": "2030-03-11T00:00:00Z", "to": "2030-03-12T00:00:00Z",
+                                          "service_id": .string(service)], "service", service),
         ]
         for (method, actor, params, kind, id) in cases {
             let refused = try w.meetingd.error(method, as: actor, params, code: 4004)

@@ -133,6 +133,13 @@ final class SeedStepsMeetingListTests: EndToEndTestCase {
         let timeline = try w.meetingd.allPages("meeting.timeline", as: w.user, ["meeting_id": .string(id)])
         XCTAssertFalse(timeline.contains { $0["note"] != .null }, "no notes")
         try w.meetingd.error("meeting.calendar", as: w.user, ["meeting_id": .string(id)], code: 4009)
+        // Its credits are the user's to see, its time is not (it was, through the trail).
+        let trail = try w.meetingd.result("ledger.meeting_trail", as: w.user, ["meeting_id": .string(id)])
+        XCTAssertEqual(trail["start"], .null)
+        XCTAssertEqual(trail["length_minutes"], .null)
+        XCTAssertEqual(trail["transfers"]?.array?.count, 2, "the hold and its release: \(trail)")
+        XCTAssertEqual(try w.meetingd.result("ledger.meeting_trail", as: w.finance, ["meeting_id": .string(id)])["start"]?.string,
+                       MeetingTime.at(day: 7, hour: 10), "finance reads the whole trail")
 
         let forExpert = try w.meetingd.result("meeting.get", as: w.expert, ["meeting_id": .string(id)])
         XCTAssertEqual(forExpert["details_hidden"], false)

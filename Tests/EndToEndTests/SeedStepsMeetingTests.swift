@@ -233,6 +233,11 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         for o in occurrences {
             XCTAssertEqual(try w.meeting(o["meeting_id"]?.string ?? "")["student_id"]?.string, student)
         }
+        // The student reads the series booked for them, as they read its meetings.
+        let seriesId = try XCTUnwrap(series["id"]?.string)
+        XCTAssertEqual(try w.meetingd.result("series.get", as: student, ["series_id": .string(seriesId)])["occurrences"]?.array?.count, 3)
+        let outsider = try w.addNamedUser(firstName: "Olly", credits: 0)
+        try w.meetingd.error("series.get", as: outsider, ["series_id": .string(seriesId)], code: 4003)
         XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(blocked: 300))
         try w.assertReconciled()
     }
