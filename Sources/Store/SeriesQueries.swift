@@ -82,11 +82,12 @@ public enum SeriesQueries {
 
     // MARK: The scheduler
 
-    /// What jobs.run_due locks before it reads: the due series' parties, rows and wallets.
-    public static func lockDue(communityId: String, seriesLimit: Int) -> Statement {
+    /// What jobs.run_due locks before it reads: the series with something due (soonest first, at
+    /// most `seriesLimit`), their parties, rows and wallets; its context reads exactly those.
+    public static func lockDue(communityId: String, testClock: Bool, seriesLimit: Int) -> Statement {
         Statement(
-            "SELECT ml_lock_due_series($1, $2, $3, $4, $5)",
-            [communityId, seriesLimit, LockClass.jobs.rawValue, LockClass.userBookings.rawValue, LockClass.expertCalendar.rawValue])
+            "SELECT ml_lock_due_series($1, $2, $3, $4, $5, $6)",
+            [communityId, testClock, seriesLimit, LockClass.jobs.rawValue, LockClass.userBookings.rawValue, LockClass.expertCalendar.rawValue])
     }
 
     public static func jobsContext(communityId: String, testClock: Bool, expireLimit: Int, seriesLimit: Int, upcomingLimit: Int) -> SQLCall {

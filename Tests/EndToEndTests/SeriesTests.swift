@@ -158,6 +158,30 @@ final class SeriesTests: EndToEndTestCase {
 
     /// Occurrences up to the horizon, each holding the price; more as the horizon moves; a
     /// series of a few weeks stops there.
+    /// jobs.run_due books ahead for the series with something due, soonest first: once a
+    /// community had made 200 series, the first 200 by id (their weeks all passed, yet still
+    /// active in their rows) took every run, and no newer series was booked ahead again.
+    func testFinishedSeriesDoNotCrowdOutOnesStillRunning() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 14])
+        let buyer = try w.addUser(name: "buyer", credits: 100_000)
+        let entries: [String] = (0..<200).map { i in
+            let start = String(format: "2030-03-%02dT%02d:00:00Z", 5 + i / 16, 6 + i % 16)
+            let params: JSONValue = ["actor": .string(buyer), "service_id": .string(w.serviceId), "expert_id": .string(w.expert),
+                                     "first_start": .string(start), "location_id": .string(w.locationId), "weeks": 1]
+            return #"{"jsonrpc":"2.0","id":\#(i),"method":"series.create","params":\#(params.serialized)}"#
+        }
+        try w.meetingd.send("[" + entries.joined(separator: ",") + "]", timeout: 120)
+        let made = try w.meetingd.readResponse(timeout: 120).array ?? []
+        XCTAssertEqual(made.filter { $0["result"]?["status"] != nil }.count, 200, "200 one-week series: \(made.first { $0["error"] != nil } ?? [:])")
+
+        let other = try w.addExpert(name: "Other")
+        let running = try MeetingWorld.id(of: create(w, firstStart: "2030-03-05T10:00:00Z", expert: other))
+        XCTAssertEqual(try occurrences(try w.series(running)).map(\.date), ["2030-03-05", "2030-03-12"])
+        try w.setClock("2030-03-12T12:00:00Z")
+        XCTAssertEqual(try runJobs(w)["series_occurrences_created"], 2)
+        XCTAssertEqual(try occurrences(try w.series(running)).map(\.date), ["2030-03-05", "2030-03-12", "2030-03-19", "2030-03-26"])
+    }
+
     func testOccurrencesUpToTheHorizonEachHoldingItsCredits() throws {
         let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 21])
         let series = try create(w, firstStart: "2030-03-06T10:00:00Z")
