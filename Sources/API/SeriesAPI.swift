@@ -67,7 +67,8 @@ enum SeriesAPI {
         "series.skip",
         "Skips one date of a weekly series (on the day or ahead, one at a time): that occurrence is cancelled and the next one is made. "
             + "A pending occurrence's credits are returned; an agreed one ends as meeting.cancel ends it: inside the cancellation window only with "
-            + "confirm_late, and a user's late skip is charged user_late_cancel_charge_percent",
+            + "confirm_late, and a user's late skip is charged user_late_cancel_charge_percent. A date with no meeting yet (beyond the horizon, "
+            + "or one the series could not book) is skipped too, and both sides are told (series_date_skipped); a date not booked is then no longer tried again",
         audience: .member, mutating: true,
         params: [seriesId, .init("date", .date, required: true, "The local date (YYYY-MM-DD) of the occurrence to skip"),
                  .init("confirm_late", .boolean, "Needed when the occurrence is agreed and inside the cancellation window")],

@@ -318,7 +318,11 @@ public enum SeriesDecider {
         }
         let today = (ZoneClock(identifier: s.timeZone) ?? ZoneClock(identifier: "UTC")!).local(booking.now).date
         guard date >= today else { throw AppError.invalidParams(field: "date", reason: "is in the past; skip today's session or a later one") }
-        guard !c.skips.contains(where: { $0.date == date }) else { throw AppError.invalidParams(field: "date", reason: "is already a skip date") }
+        // A date the scheduler could not book may still be skipped: the skip takes its place, and
+        // the date is no longer tried again (migration 0072 swaps the two as it is written).
+        guard !c.skips.contains(where: { $0.date == date && !$0.isNotBooked }) else {
+            throw AppError.invalidParams(field: "date", reason: "is already a skip date")
+        }
         let onDate = c.occurrences.filter { $0.occurrenceDate == date }
         if let ended = onDate.first, !onDate.contains(where: { [.awaitingApproval, .agreed].contains($0.state.status) }) {
             // Seed 001: a session is skipped on its day or ahead; one that already took place or

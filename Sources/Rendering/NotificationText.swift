@@ -126,6 +126,11 @@ public enum NotificationText {
             let detail = payload["detail"]?.stringValue.map(PersonText.line).flatMap { $0 == why ? nil : " (\($0))" } ?? ""
             (subject, line) = ("Weekly session not booked: \(when)",
                                "The weekly session on \(when) could not be booked: \(why)\(detail). It is tried again while the date is ahead.")
+        case "series_date_skipped":
+            // Skipped before its meeting was made: nothing else tells it.
+            let own = payload["actor_role"] == payload["recipient_role"]
+            (subject, line) = ("Weekly session skipped: \(when)",
+                               (own ? "You skipped" : "\(other) skipped") + " the weekly session on \(when); no meeting is held that day.")
         case "calendar.invite": (subject, line) = invitation(payload, other: other, what: what, when: when)
         case "chat_message":
             let text = payload["text"]?.stringValue ?? ""

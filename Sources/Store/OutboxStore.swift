@@ -42,6 +42,7 @@ public enum OutboxStore {
             SELECT l.id, l.kind, l.channel, l.recipient_id, l.meeting_id, l.event_id, l.payload, l.attempts, l.status, l.lease_expires_at, l.created_at,
                    ml_person_json(l.community_id, l.recipient_id) AS recipient,
                    ml_person_json(l.community_id, CASE WHEN l.kind = 'chat_message' THEN l.payload ->> 'author_id'
+                                                       WHEN l.payload ? 'counterpart_id' THEN l.payload ->> 'counterpart_id'
                                                        WHEN m.expert_id = l.recipient_id THEN m.user_id ELSE m.expert_id END) AS counterpart,
                    s.name AS service_name, m.start_at, facts.meeting, loc.name AS location_name
             FROM leased l

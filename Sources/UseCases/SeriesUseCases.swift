@@ -15,8 +15,10 @@ public enum SeriesUseCases {
         let existing = c.occurrences.map { changed[$0.id] ?? $0 }
         let added = change.meetings.map(\.after).filter { m in !c.occurrences.contains { $0.id == m.id } }
         let person = MeetingUseCases.person(ctx)
+        // A skip written over a date not booked takes its place (migration 0072).
+        let kept = c.skips.filter { old in !change.skips.contains { $0.date == old.date } }
         return change.series.json(
-            skips: c.skips + change.skips, occurrences: existing + added, now: c.booking.now,
+            skips: kept + change.skips, occurrences: existing + added, now: c.booking.now,
             showDetail: Series.showsDetail(to: person, userId: change.series.userId))
     }
 
@@ -25,7 +27,29 @@ public enum SeriesUseCases {
         writes.add(change)
         // A date the step could not book is told to both sides, as the scheduler tells it.
         writes.outbox += JobsUseCases.notBookedNotices(change)
+        writes.outbox += skippedDateNotices(c, change, by: actor)
         return Outcome(response: response(c, change, ctx), apply: writes.call)
+    }
+
+    /// Both sides are told of a date skipped before its meeting was made (beyond the horizon,
+    /// or a date not booked): seed 001, "you will be notified that the session has been canceled
+    /// and removed from your calendar", and "When a Provider skips a session, you will be
+    /// notified through email". A date with a meeting is told through the meeting's own notices.
+    static func skippedDateNotices(_ c: SeriesContext, _ change: SeriesChange, by actor: MeetingActor) -> [OutboxMessage] {
+        let s = change.series
+        return change.skips.filter { !$0.isNotBooked }.flatMap { skip -> [OutboxMessage] in
+            let hadMeeting = c.occurrences.contains { $0.occurrenceDate == skip.date && [.awaitingApproval, .agreed].contains($0.state.status) }
+            guard !hadMeeting, let start = s.start(on: skip.date) else { return [] }
+            return [(s.userId, "user", s.expertId), (s.expertId, "expert", s.userId)].map { recipient, role, counterpart in
+                OutboxMessage(
+                    kind: "series_date_skipped", channel: "notification", recipientId: recipient, meetingId: nil, eventId: nil,
+                    payload: [
+                        "series_id": .string(s.id), "date": .string(skip.date.description), "start": .string(start.rfc3339),
+                        "actor_role": .string(actor.role), "recipient_role": .string(role), "counterpart_id": .string(counterpart),
+                    ],
+                    dedupeKey: "series_date_skipped:\(s.id):\(skip.date):\(recipient)")
+            }
+        }
     }
 
     /// `series.create`: `input` reads the params for the user it books for.

@@ -120,6 +120,29 @@ final class SeriesTests: EndToEndTestCase {
         XCTAssertEqual(try runJobs(w)["series_occurrences_created"], 0, "booked once")
     }
 
+    /// A date the series could not book may be skipped (it was refused as "already a skip
+    /// date", and then booked when credits came, inside the cancellation window and charged to
+    /// undo): the skip takes its place, the expert is told, and the date is not tried again.
+    func testADateNotBookedMayBeSkippedAndIsNotBookedLater() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 21])
+        let tight = try w.addUser(name: "tight", credits: 250)
+        let series = try create(w, firstStart: "2030-03-06T10:00:00Z", by: tight)
+        let id = try MeetingWorld.id(of: series)
+        XCTAssertEqual(skipDates(series), ["2030-03-20"])
+        _ = try w.drainOutbox()
+        let skipped = try skip(w, id, "2030-03-20", as: tight)
+        XCTAssertEqual(skipped["skip_dates"]?.array?.map { "\($0["date"]?.string ?? "") \($0["reason"]?.string ?? "")" }, ["2030-03-20 skipped by user"])
+        XCTAssertEqual(try w.drainRaw().filter { $0["kind"] == "series_date_skipped" }.count, 2, "both sides are told")
+        try w.grant(tight, 500)
+        try w.setClock("2030-03-18T12:00:00Z")
+        _ = try runJobs(w)
+        let later = try w.series(id)
+        let dates = try occurrences(later).map(\.date)
+        XCTAssertFalse(dates.contains("2030-03-20"), "a skipped date is not booked: \(dates)")
+        XCTAssertEqual(later["skip_dates"]?.array?.map { $0["reason"]?.string ?? "" }, ["skipped by user"])
+        try refuseSkip(w, id, "2030-03-20", as: tight, code: -32602)
+    }
+
     /// A week the series could not book when it was created is told to both sides as the
     /// scheduler tells a week it could not book later (the user with the detail), once.
     func testAWeekNotBookedWhenTheSeriesIsCreatedIsTold() throws {
@@ -392,9 +415,19 @@ final class SeriesTests: EndToEndTestCase {
         let id = try MeetingWorld.id(of: series)
         XCTAssertEqual(try occurrences(series).map(\.date), ["2030-03-06", "2030-03-13", "2030-03-20"])
 
+        _ = try w.drainOutbox()
         let skipped = try skip(w, id, "2030-04-10")
         XCTAssertEqual(skipDates(skipped), ["2030-04-10"], "only the date asked for is listed")
         XCTAssertEqual(try occurrences(skipped).map(\.date), ["2030-03-06", "2030-03-13", "2030-03-20"], "nothing new is booked ahead of the horizon")
+        // Seed 001: "you will be notified that the session has been canceled and removed from
+        // your calendar"; the expert learns of it too (nothing else tells them: no meeting yet).
+        let told = try w.drainRaw().filter { $0["kind"] == "series_date_skipped" }
+        XCTAssertEqual(told.compactMap { $0["recipient_id"]?.string }.sorted(), [w.user, w.expert].sorted())
+        let toUser = try XCTUnwrap(told.first { $0["recipient_id"]?.string == w.user }?["rendered"]?["text"]?.string)
+        XCTAssertTrue(toUser.contains("You skipped the weekly session on Wed 10 Apr 2030"), toUser)
+        let toExpert = try XCTUnwrap(told.first { $0["recipient_id"]?.string == w.expert }?["rendered"]?["text"]?.string)
+        let userName = try w.meetingd.result("person.get", as: w.admin, ["person_id": .string(w.user)])
+        XCTAssertTrue(toExpert.contains("\(userName["first_name"]?.string ?? "?") \(userName["last_name"]?.string ?? "?") skipped the weekly session on"), toExpert)
 
         try w.setClock("2030-03-20T12:00:00Z")  // the horizon reaches 2030-04-09
         _ = try runJobs(w)
