@@ -76,6 +76,26 @@ public indirect enum Schema: Sendable {
 extension Schema {
     /// Checks `value` against the schema, naming the offending field (`rules[2].start`) in the
     /// -32602 error. `limits` caps strings and lists beyond what each field declares.
+    /// `value` (valid for this schema) as one text per meaning: a time as its instant in UTC
+    /// (`11:00+01:00` and `10:00Z` are one time), a whole number written `5.0` as `5`. What
+    /// idempotency compares, so a retry that writes the same request differently is the same
+    /// request. A value already in that form is returned as it is.
+    public func canonical(_ value: JSON) -> JSON {
+        switch (self, value) {
+        case (.named(_, let inner), _): return inner.canonical(value)
+        case (.nullable(let inner), _): return value.isNull ? value : inner.canonical(value)
+        case (.string(let rule), .string(let text)):
+            guard case .timestamp = rule.format, let instant = try? Instant(rfc3339: text) else { return value }
+            return .string(instant.rfc3339)
+        case (.integer, .number): return value.intValue.map(JSON.int) ?? value
+        case (.array(let item, _, _), .array(let items)): return .array(items.map(item.canonical))
+        case (.object(let fields, _), .object(var members)):
+            for field in fields { if let member = members[field.name] { members[field.name] = field.schema.canonical(member) } }
+            return .object(members)
+        default: return value
+        }
+    }
+
     public func validate(_ value: JSON, path: String, limits: Limits) throws {
         func fail(_ reason: String) -> AppError { AppError.invalidParams(field: path, reason: reason) }
         switch self {

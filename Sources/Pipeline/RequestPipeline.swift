@@ -170,7 +170,7 @@ public final class RequestPipeline {
         {
             return answer
         }
-        let request = key.map { _ in RequestPipeline.canonicalRequest(method.name, params) }
+        let request = key.map { _ in RequestPipeline.canonicalRequest(method, params) }
         let contextCall = try plan.context(scope, params)
         return try inTransaction(c) {
             let (ctx, auth, stored) = try begin(c, try plan.locks(scope, params), scope, key: key, request: request, context: contextCall, method)
@@ -228,7 +228,7 @@ public final class RequestPipeline {
         _ body: (TransactionContext, Params) throws -> JSON, _ method: MethodDefinition, _ scope: RequestScope, _ key: String?,
         _ params: Params, _ c: Connection
     ) throws -> JSON {
-        let request = key.map { _ in RequestPipeline.canonicalRequest(method.name, params) }
+        let request = key.map { _ in RequestPipeline.canonicalRequest(method, params) }
         let locks = scope.keySubject.map { [Locks.key(communityId: scope.communityId, keySubject: $0)] } ?? []
         return try inTransaction(c) {
             let (ctx, _, stored) = try begin(c, locks, scope, key: key, request: request, context: nil, method)
@@ -314,11 +314,14 @@ public final class RequestPipeline {
         return try auth.json("stored_response")
     }
 
-    /// The method name and params (without the key itself) in one canonical text.
-    static func canonicalRequest(_ method: String, _ params: Params) -> String {
+    /// The method name and params (without the key itself) in one canonical text: each param as
+    /// its schema reads it (`Schema.canonical`: a time in UTC, a whole number as an integer), so
+    /// a retry that writes the same time with another offset is the same request.
+    static func canonicalRequest(_ method: MethodDefinition, _ params: Params) -> String {
         var fields = params.fields
         fields["idempotency_key"] = nil
-        return method + "\n" + JSON.object(fields).serialized()
+        for field in method.params { if let value = fields[field.name] { fields[field.name] = field.schema.canonical(value) } }
+        return method.name + "\n" + JSON.object(fields).serialized()
     }
 
     /// Database failures become errors a caller can act on: a lost connection is retryable,

@@ -145,4 +145,18 @@ final class SchemaTests: XCTestCase {
         XCTAssertThrowsError(try Schema.openObject(description: "any object").validate("text", path: "payload", limits: .standard))
         XCTAssertNoThrow(try Schema.openObject(description: "any object").validate(["k": 1], path: "payload", limits: .standard))
     }
+
+    /// One text per meaning, for idempotency: times in UTC, whole numbers as integers, nested
+    /// where the schema says; everything else, and what is canonical already, as it is.
+    func testCanonicalFormsOfTimesAndWholeNumbers() throws {
+        let schema = Schema.object([
+            .init("start", .timestamp), .init("limit", .integer(min: 1, max: 10)), .init("note", .text()),
+            .init("times", .list(.nullable(.timestamp))),
+        ])
+        let given = try JSONParser.parse(#"{"start":"2030-03-11T11:00:00.000+01:00","limit":5.0,"note":"2030-03-11T11:00:00+01:00","times":["2030-03-11T05:00:00-05:00",null],"extra":1.0}"#)
+        XCTAssertEqual(schema.canonical(given).serialized(),
+                       #"{"extra":1.0,"limit":5,"note":"2030-03-11T11:00:00+01:00","start":"2030-03-11T10:00:00Z","times":["2030-03-11T10:00:00Z",null]}"#)
+        let already = try JSONParser.parse(#"{"start":"2030-03-11T10:00:00Z","limit":5}"#)
+        XCTAssertEqual(schema.canonical(already), already)
+    }
 }

@@ -198,6 +198,27 @@ final class EdgeInputTests: EndToEndTestCase {
         _ = try w.meetingd.error("student.list", as: w.user, ["customer_id": .string(person)], code: 4003)
     }
 
+    /// A retry is the same request when it means the same: a time written with another offset,
+    /// a whole number written 5.0 (they were compared as text, and the retry refused 4090); a
+    /// retry that means something else is still refused.
+    func testARetryWritingTheSameRequestDifferentlyIsReplayed() throws {
+        let w = try MeetingWorld(self, label: "edge idempotent forms")
+        var params = w.requestParams(start: "2030-03-11T10:00:00Z")
+        params["idempotency_key"] = "book-once"
+        params["length_minutes"] = 60
+        let first = try w.meetingd.result("meeting.request", as: w.user, params)
+        // Written by hand: 60.0 as the text a client's float gives.
+        params["start"] = "2030-03-11T11:00:00+01:00"
+        params["actor"] = .string(w.user)
+        let line = #"{"jsonrpc":"2.0","id":"retry","method":"meeting.request","params":"# + JSONValue.object(params).serialized
+            .replacingOccurrences(of: #""length_minutes":60"#, with: #""length_minutes":60.0"#) + "}"
+        XCTAssertTrue(line.contains("60.0"), line)
+        XCTAssertEqual(try w.meetingd.exchange(line)["result"], first, "the first answer, replayed")
+        params["start"] = "2030-03-11T11:00:00Z"
+        XCTAssertEqual(try w.meetingd.error("meeting.request", as: w.user, params, code: 4090)["data"]?["code"], "idempotency_key_reused")
+        XCTAssertEqual(try w.meetingd.result("meeting.list", as: w.user, ["role": "user"])["items"]?.array?.count, 1, "one meeting")
+    }
+
     func testAForgedCursorHoldingAnOutOfRangeTimeIsRefused() throws {
         let w = try MeetingWorld(self, label: "edge cursor")
         try w.request(start: MeetingTime.at(day: 7, hour: 10))
