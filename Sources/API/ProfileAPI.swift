@@ -50,7 +50,7 @@ enum ProfileAPI {
         "person.set_profile", "Writes an expert's public profile (the expert themself or an admin); fields left out keep their value",
         audience: .member, mutating: true,
         params: [
-            .init("person_id", .id(.person), required: true), .init("display_name", .text(min: 1, max: ProfileRules.maxDisplayNameCharacters)),
+            .init("person_id", .id(.person), required: true), .init("display_name", .line(min: 1, max: ProfileRules.maxDisplayNameCharacters)),
             .init("bio", .text(max: ProfileRules.maxBioCharacters), "Plain text; line breaks are kept"),
             .init("photo_url", .nullable(.text(min: 1, max: ProfileRules.maxPhotoURLCharacters)), "https only; null removes it"),
             .init("languages", .list(.text(min: 1, max: 20), max: ProfileRules.maxLanguages), "BCP 47 tags: en, cs, pt-BR"),

@@ -243,7 +243,8 @@ extension Schema {
             switch rule.format {
             case .plain: break
             case .id(let kind): out["pattern"] = .string("^\(kind.rawValue)_[0-9a-f]{32}$")
-            case .timestamp: out["format"] = "date-time"
+            // RFC 3339 allows a leap second (:60), which no time here can be: the pattern says so.
+            case .timestamp: out["format"] = "date-time"; out["pattern"] = "^.{17}[0-5]"
             case .enumeration(let values): out["enum"] = .array(values.map { .string($0) })
             case .email: out["format"] = "email"
             case .timeOfDay: out["pattern"] = "^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"

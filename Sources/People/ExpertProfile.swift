@@ -90,9 +90,9 @@ public enum ProfileRules {
     }
 
     public static func displayName(_ text: String) throws -> String {
-        let name = text.trimmingCharacters(in: " ")
+        let name = text.trimmingWhitespace()
         guard !name.isEmpty else { throw AppError.invalidParams(field: "display_name", reason: "must not be blank") }
-        guard name.count <= maxDisplayNameCharacters else {
+        guard name.unicodeScalars.count <= maxDisplayNameCharacters else {
             throw AppError.invalidParams(field: "display_name", reason: "must have at most \(maxDisplayNameCharacters) characters")
         }
         if let bad = name.unicodeScalars.first(where: \.breaksALine) {

@@ -159,4 +159,16 @@ final class SchemaTests: XCTestCase {
         let already = try JSONParser.parse(#"{"start":"2030-03-11T10:00:00Z","limit":5}"#)
         XCTAssertEqual(schema.canonical(already), already)
     }
+
+    /// The published schema of a time refuses what the service does: a leap second (RFC 3339's
+    /// date-time allows one; no time here can be one).
+    func testThePublishedTimePatternRefusesALeapSecond() throws {
+        let pattern = try XCTUnwrap(Schema.timestamp.jsonSchema(limits: .standard)["pattern"]?.stringValue)
+        let regex = try NSRegularExpression(pattern: pattern)
+        func matches(_ text: String) -> Bool { regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil }
+        XCTAssertTrue(matches("2030-06-30T23:59:59Z"))
+        XCTAssertTrue(matches("2030-06-30T23:59:59.5+02:00"))
+        XCTAssertFalse(matches("2030-06-30T23:59:60Z"))
+        XCTAssertThrowsError(try Schema.timestamp.validate("2030-06-30T23:59:60Z", path: "now", limits: .standard))
+    }
 }
