@@ -51,7 +51,7 @@ final class LimitsTests: EndToEndTestCase {
         let community = try bootstrap()
         let meetingd = try startMeetingd()
         let user = try community.createPersonId(on: meetingd, roles: ["user"])
-        let texts = ["1000000000001", "0", "-5", "1.5", "1e3", "99999999999999999999", "\"10\"", "true", "null"]
+        let texts = ["1000000000001", "0", "-5", "1.5", "1e13", "1.0000000000001e12", "99999999999999999999", "\"10\"", "true", "null"]
         for text in texts {
             let request = #"{"jsonrpc":"2.0","id":"c","method":"credits.grant","params":{"actor":"\#(community.adminId)","user_id":"\#(user)","credits":\#(text),"reference":"order-\#(text.count)"}}"#
             let error = try Meetingd.error(of: try meetingd.exchange(request), code: -32602, "credits \(text)")
@@ -59,8 +59,11 @@ final class LimitsTests: EndToEndTestCase {
         }
         let granted = try meetingd.result("credits.grant", as: community.adminId, ["user_id": .string(user), "credits": 1_000_000_000_000, "reference": "max"])
         XCTAssertEqual(granted["credits"], 1_000_000_000_000, "the maximum itself is accepted")
+        // A whole number written with an exponent is that number (JSON Schema's integer).
+        let written = #"{"jsonrpc":"2.0","id":"e","method":"credits.grant","params":{"actor":"\#(community.adminId)","user_id":"\#(user)","credits":1e3,"reference":"exp"}}"#
+        XCTAssertEqual(try Meetingd.result(of: try meetingd.exchange(written), "credits 1e3")["credits"], 1_000)
         let balance = try meetingd.result("ledger.balance", as: user, ["person_id": .string(user)])
-        XCTAssertEqual(balance["available"], 1_000_000_000_000, "only the valid grant moved credits")
+        XCTAssertEqual(balance["available"], 1_000_000_001_000, "only the valid grants moved credits")
     }
 
     func testStringAndListLimits() throws {
