@@ -382,6 +382,16 @@ enum MeetingAPI {
                         o["note"] = .null
                         return .object(o)
                     }
+                } else if m.readerSide(of: ctx.actor.id) == .user {
+                    // A decline's note is the expert side's for good: once the meeting moves on (a
+                    // new date after the decline, its expiry) the user's side still reads only
+                    // the decline's public reason.
+                    events = events.map { e in
+                        guard e["kind"]?.stringValue == "rejected_by_expert", e["note"]?.isNull == false else { return e }
+                        var o = e.objectValue ?? [:]
+                        o["note"] = .null
+                        return .object(o)
+                    }
                 }
                 return try Page(p, key: [.integer]).result(events) { [$0["seq"]!] }
             })))

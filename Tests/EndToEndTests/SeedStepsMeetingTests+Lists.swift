@@ -109,6 +109,23 @@ final class SeedStepsMeetingListTests: EndToEndTestCase {
 
     // MARK: 7. Declined appointments
 
+    /// A decline's note stays with the expert's side once the meeting moves on: given a new date
+    /// after the decline, the meeting no longer hid its timeline, and the user read the note
+    /// the expert (or the office) wrote for their own side.
+    func testADeclinesNoteStaysPrivateAfterANewDate() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let id = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 10)))
+        try w.act("meeting.decline", as: w.expert, id, ["reason_code": "illness", "note": "PRIVATE: not this one"])
+        try w.act("meeting.reschedule", as: w.expert, id, ["start": .string(MeetingTime.at(day: 8, hour: 10)), "note": "How about Thursday?"])
+        let forUser = try w.meetingd.allPages("meeting.timeline", as: w.user, ["meeting_id": .string(id)])
+        let declined = try XCTUnwrap(forUser.first { $0["kind"] == "rejected_by_expert" })
+        XCTAssertEqual(declined["note"], .null, "\(forUser)")
+        XCTAssertEqual(declined["reason_code"], "illness", "the public reason stays")
+        XCTAssertTrue(forUser.contains { $0["note"] == "How about Thursday?" }, "the note written for the user is theirs: \(forUser)")
+        let forExpert = try w.meetingd.allPages("meeting.timeline", as: w.expert, ["meeting_id": .string(id)])
+        XCTAssertEqual(forExpert.first { $0["kind"] == "rejected_by_expert" }?["note"], "PRIVATE: not this one")
+    }
+
     /// Seed 000: "Although you will not be notified via email of a declined session, it will be
     /// visible on your Learn Screen. When you click into a declined session, no session details
     /// will be shown."
