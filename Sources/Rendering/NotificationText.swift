@@ -57,8 +57,11 @@ public enum NotificationText {
         // and the public reason; the note the other side wrote is theirs.
         let hidden = payload["details_hidden"]?.boolValue == true
         // What became of credits held for a meeting that ended unanswered or declined: said to
-        // the user, whose credits they were, and only when some were held.
+        // the user, whose credits they were, and only when this step returned them (a new date
+        // after a decline holds nothing: its expiry returns nothing). A message written before
+        // "released" was recorded goes by the credit status alone.
         let returned = payload["recipient_role"]?.stringValue != "expert" && payload["meeting"]?["credit_status"]?.stringValue == "returned"
+            && payload["released"]?.boolValue != false
             ? " The credits held for it are returned." : ""
         let meeting = payload["meeting"] ?? .null
         // What the office did for the expert is told to the expert as the office's doing.

@@ -57,6 +57,8 @@ enum MeetingWrites {
         let m = change.after, d = change.decision
         // The sides this event tells, so a copy never repeats what its reader gets on their own.
         let told: JSON = .array(Party.allCases.filter { p in d.notifications.contains { $0.recipient == p } }.map { .string($0.rawValue) })
+        // Whether this step returned a hold (a meeting declined earlier was returned then).
+        let released = change.ledger.contains { if case .release = $0 { return true } else { return false } }
         var out: [OutboxMessage] = d.notifications.map { n in
             let recipient = m.personId(of: n.recipient)
             // The message carries what the recipient may read of the meeting (Meeting.hidesDetails):
@@ -66,7 +68,7 @@ enum MeetingWrites {
                 kind: n.kind, channel: "notification", recipientId: recipient, meetingId: m.id, eventId: eventId,
                 payload: ["meeting": m.json(seenBy: recipient), "recipient_role": .string(n.recipient.rawValue), "actor_role": .string(actor.role),
                           "note": hidden ? .null : .optional(d.events.first?.note), "reason_code": .optional(d.events.first?.reasonCode),
-                          "details_hidden": .bool(hidden), "told": told])
+                          "details_hidden": .bool(hidden), "told": told, "released": .bool(released)])
         }
         out += d.video.map { op in
             OutboxMessage(kind: op.rawValue, channel: "video", recipientId: nil, meetingId: m.id, eventId: eventId, payload: ["meeting": m.json])

@@ -124,6 +124,15 @@ final class SeedStepsMeetingListTests: EndToEndTestCase {
         XCTAssertTrue(forUser.contains { $0["note"] == "How about Thursday?" }, "the note written for the user is theirs: \(forUser)")
         let forExpert = try w.meetingd.allPages("meeting.timeline", as: w.expert, ["meeting_id": .string(id)])
         XCTAssertEqual(forExpert.first { $0["kind"] == "rejected_by_expert" }?["note"], "PRIVATE: not this one")
+
+        // The new date held nothing, so its withdrawal returns nothing and does not say it does.
+        _ = try w.drainOutbox()
+        try w.act("meeting.withdraw", as: w.expert, id)
+        let told = try XCTUnwrap(try w.drainRaw().first { $0["recipient_id"]?.string == w.user && $0["kind"]?.string?.hasPrefix("meeting_withdrawn") == true })
+        let text = try XCTUnwrap(told["rendered"]?["text"]?.string)
+        XCTAssertTrue(text.contains("withdrew the meeting"), text)
+        XCTAssertFalse(text.contains("credits held for it are returned"), text)
+        XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(), "nothing held, nothing moved")
     }
 
     /// Seed 000: "Although you will not be notified via email of a declined session, it will be
