@@ -201,6 +201,9 @@ public enum Lifecycle {
         // community says so; the user sees it in their list.
         if p == .user || s.emailUserOnDecline {
             d.notifications = [Notification("meeting_rejected_by_\(p.rawValue)", to: p.other)]
+        } else if actor == .office {
+            // The user is not told, but the expert learns what the office did in their calendar.
+            d.notifications = [Notification("meeting_rejected_by_\(p.rawValue)", to: .expert)]
         }
         d.cancelledOrEnded = true
         return d

@@ -389,6 +389,13 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         let declined = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 9, hour: 10)))
         assertMeeting(try w.act("meeting.decline", as: olga, declined, ["reason_code": "schedule_conflict"]), status: "rejected", credit: "returned")
         XCTAssertEqual(try w.timelineEvents(declined).last?["actor_role"], "office")
+
+        // Where declines are not e-mailed to users, the tutor still learns what the office did.
+        try w.updateSettings(["email_user_on_decline": false])
+        let quiet = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 9, hour: 14)))
+        _ = try w.drainOutbox()
+        try w.act("meeting.decline", as: olga, quiet, ["reason_code": "schedule_conflict"])
+        XCTAssertEqual(try w.drainedSummary(), ["meeting_rejected_by_expert→expert"], "the tutor is told; the customer is not")
         try w.assertReconciled()
     }
 
