@@ -108,7 +108,10 @@ public enum NotificationText {
         case "meeting_reminder": (subject, line) = ("Reminder: meeting on \(when)", "Your meeting with \(other) for \(what) starts \(when).")
         case "meeting_link": (subject, line) = ("Your meeting starts soon", "Your meeting with \(other) starts \(when)." + (payload["video_url"]?.stringValue.map { " Join: \(PersonText.line($0))" } ?? ""))
         case "session_logged": (subject, line) = ("Session logged", "\(other) logged your session of \(when).\(Self.paid(payload))")
-        case "user_no_show": (subject, line) = ("Missed meeting", "\(other) reported that you did not attend the meeting of \(when).\(Self.paid(payload))")
+        case "user_no_show":
+            // A meeting booked for a student was missed by the student, not by the customer told.
+            let absent = payload["meeting"]?["student_name"]?.stringValue.flatMap { $0.isEmpty ? nil : PersonText.line($0) } ?? "you"
+            (subject, line) = ("Missed meeting", "\(other) reported that \(absent) did not attend the meeting of \(when).\(Self.paid(payload))")
         case "expert_no_show":
             // Who reported it, so the expert can answer it.
             let reporter = payload["actor_role"]?.stringValue == "admin" ? "An admin" : other

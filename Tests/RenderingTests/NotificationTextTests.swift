@@ -60,6 +60,19 @@ final class NotificationTextTests: XCTestCase {
         }
     }
 
+    /// Seed 003: a customer books for their student. The customer is told the student missed the
+    /// meeting (they were told they had missed it themself).
+    func testACustomerIsToldTheirStudentMissedAMeeting() throws {
+        let forStudent = NotificationText.compose(
+            kind: "user_no_show", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
+            payload: ["recipient_role": "user", "meeting": ["student_name": "Alex Young", "credit_status": "paid"]], settings: try settings())
+        XCTAssertTrue(forStudent.body.contains("Talia Kim reported that Alex Young did not attend the meeting of"), forStudent.body)
+        let own = NotificationText.compose(
+            kind: "user_no_show", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
+            payload: ["recipient_role": "user", "meeting": ["credit_status": "paid"]], settings: try settings())
+        XCTAssertTrue(own.body.contains("Talia Kim reported that you did not attend the meeting of"), own.body)
+    }
+
     func testTheOtherSidesNoteGoesWithTheMessage() throws {
         let t = NotificationText.compose(
             kind: "counter_offer_by_expert", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
