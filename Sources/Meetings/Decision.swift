@@ -5,7 +5,9 @@ public enum Command: Sendable, Equatable {
     case confirm(acceptConflicts: Bool)
     case decline(reasonCode: String, note: String?)
     case withdraw(note: String?)
-    case cancel(reasonCode: String, note: String?, confirmLate: Bool)
+    /// `seriesCancelled`: the meeting ends with its weekly series (told as such, with no note:
+    /// the reason is the series').
+    case cancel(reasonCode: String, note: String?, confirmLate: Bool, seriesCancelled: Bool = false)
     case reschedule(start: Instant, lengthMinutes: Int64, priceCredits: Int64, note: String?)
     case confirmAlternate(acceptConflicts: Bool)
     case rejectAlternate(reasonCode: String, note: String?)

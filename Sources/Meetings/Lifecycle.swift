@@ -70,7 +70,7 @@ public enum Lifecycle {
         case .confirm(let accept): d = try confirm(m, actor, accept, needsProcessing)
         case .decline(let reason, let note): d = try decline(m, actor, reason, note, settings)
         case .withdraw(let note): d = try withdraw(m, actor, note)
-        case .cancel(let reason, let note, let late): d = try cancel(m, actor, reason, note, late, now, settings)
+        case .cancel(let reason, let note, let late, let series): d = try cancel(m, actor, reason, note, late, series, now, settings)
         case .reschedule(let start, let length, let price, let note): d = try reschedule(m, actor, start, length, price, note, now)
         case .confirmAlternate(let accept):
             d = try isNewDateAfterRejection(m, dateAfterRejection)
@@ -229,7 +229,9 @@ public enum Lifecycle {
         start.microseconds - now.microseconds < windowHours * 3_600_000_000
     }
 
-    static func cancel(_ m: MeetingState, _ actor: MeetingActor, _ reason: String, _ note: String?, _ confirmLate: Bool, _ now: Instant, _ s: CommunitySettings) throws -> Decision {
+    static func cancel(
+        _ m: MeetingState, _ actor: MeetingActor, _ reason: String, _ note: String?, _ confirmLate: Bool, _ series: Bool, _ now: Instant, _ s: CommunitySettings
+    ) throws -> Decision {
         let p = try party(actor, action: "cancel")
         try requireStatus(m, [.agreed], "cancel", why: m.status == .awaitingApproval ? "withdraw or decline it instead" : nil)
         try requireReason(reason, in: s.cancellationReasons)
@@ -238,7 +240,9 @@ public enum Lifecycle {
         d.next.status = .cancelled
         d.next.alternate = nil
         settleEnding(&d, m, charge: terms.charge)
-        d.events = [TimelineEvent("cancelled_by_\(p.rawValue)", reasonCode: reason, note: note, details: ["late": .bool(terms.late), "charged_credits": .int(terms.charge)])]
+        var details: [String: JSON] = ["late": .bool(terms.late), "charged_credits": .int(terms.charge)]
+        if series { details["series_cancelled"] = true }
+        d.events = [TimelineEvent("cancelled_by_\(p.rawValue)", reasonCode: reason, note: note, details: details)]
         // Both sides are told: the other that it was cancelled, the one who cancelled that it
         // took effect (seeds 000, 001: "Your session has been cancelled").
         d.notifications = [Notification("cancellation_by_\(p.rawValue)", to: p.other), Notification("cancellation_by_\(p.rawValue)", to: p)]
@@ -508,11 +512,13 @@ public enum Lifecycle {
         d.next.status = .cancelled
         d.next.alternate = nil
         settleEnding(&d, m, charge: terms.charge)
-        let details: [String: JSON] = ["late": .bool(terms.late), "charged_credits": .int(terms.charge)]
+        var details: [String: JSON] = ["late": .bool(terms.late), "charged_credits": .int(terms.charge)]
+        if seriesCancelled != nil { details["series_cancelled"] = true }
         // Seed 001: whoever skips is "notified that the session has been canceled", as is the
-        // other side; an occurrence ended with its series is a cancellation, with its reason.
+        // other side; an occurrence ended with its series is a cancellation, with its reason
+        // (and no note: nobody wrote one).
         let kind = seriesCancelled == nil ? "occurrence_skipped_by_\(p.rawValue)" : "cancelled_by_\(p.rawValue)"
-        d.events = [TimelineEvent(kind, reasonCode: seriesCancelled, note: seriesCancelled.map { _ in "series cancelled" }, details: details)]
+        d.events = [TimelineEvent(kind, reasonCode: seriesCancelled, details: details)]
         let told = seriesCancelled == nil ? kind : "cancellation_by_\(p.rawValue)"
         d.notifications = [Notification(told, to: p.other), Notification(told, to: p)]
         if m.status == .agreed { d.video = [.cancel] }

@@ -377,7 +377,7 @@ public enum SeriesDecider {
             var one = c.booking
             one.meeting = m
             let command: Command = m.state.status == .agreed
-                ? .cancel(reasonCode: reasonCode, note: "series cancelled", confirmLate: confirmLate)
+                ? .cancel(reasonCode: reasonCode, note: nil, confirmLate: confirmLate, seriesCancelled: true)
                 : .skipOccurrence(confirmLate: false, seriesCancelled: reasonCode)
             change.meetings.append(try MeetingDecider.act(one, by: person, .init(command: command, actingAs: actor), ids: ids))
         }
@@ -412,12 +412,11 @@ public enum SeriesDecider {
         var change = SeriesChange(series: s, isNew: false)
         change.series.status = "cancelled"
         change.meetings = [first]
-        let why = "weekly series cancelled from \(m.occurrenceDate?.description ?? m.state.start.rfc3339)"
         for occurrence in later {
             var one = c
             one.meeting = occurrence
             let command: Command = occurrence.state.status == .agreed
-                ? .cancel(reasonCode: reasonCode, note: why, confirmLate: confirmLate)
+                ? .cancel(reasonCode: reasonCode, note: nil, confirmLate: confirmLate, seriesCancelled: true)
                 : .skipOccurrence(confirmLate: false, seriesCancelled: reasonCode)
             change.meetings.append(try MeetingDecider.act(one, by: person, .init(command: command), ids: ids))
         }

@@ -204,19 +204,25 @@ public enum NotificationText {
         let recipient = payload["recipient_role"]?.stringValue ?? ""
         let meeting = payload["meeting"] ?? .null
         var credits = ""
+        // The terms the ending was made under, as the message recorded them (a message written
+        // before they were recorded goes by the settings).
+        let windowHours = payload["window_hours"]?.intValue ?? settings.cancellationWindowHours
+        let feePercent = payload["fee_percent"]?.intValue ?? settings.platformFeePercent
         if let charged = meeting["charged_credits"]?.intValue, meeting["credit_status"]?.stringValue == "paid" {
             let price = meeting["price_credits"]?.intValue ?? charged
-            let late = "it was ended within \(settings.cancellationWindowHours) hours of its start"
+            let late = "it was ended within \(windowHours) hours of its start"
             credits = recipient == "user"
                 ? " As \(late), \(charged) of its \(price) credits were charged" + (charged < price ? "; the rest was returned." : ".")
                 : " As \(late), \(charged) of its \(price) credits are charged and paid to you"
-                    + (settings.platformFeePercent > 0 ? ", less the platform's \(settings.platformFeePercent)% fee." : ".")
+                    + (feePercent > 0 ? ", less the platform's \(feePercent)% fee." : ".")
         } else if recipient == "user", meeting["credit_status"]?.stringValue == "returned" {
             credits = " The credits held for it were returned."
         }
         // The reason chosen from the community's list (seed 004), as a decline's is told.
-        let reason = payload["reason_code"]?.stringValue.flatMap { code in settings.cancellationReasons.first { $0.code == code } }
-            .map { " Reason: \(PersonText.line($0.label))." } ?? ""
+        let label = payload["reason_label"]?.stringValue
+            ?? payload["reason_code"]?.stringValue.flatMap { code in settings.cancellationReasons.first { $0.code == code }?.label }
+        let series = payload["series_cancelled"]?.boolValue == true ? " The weekly series is cancelled with it." : ""
+        let reason = label.map { " Reason: \(PersonText.line($0))." }.map { series + $0 } ?? series
         if recipient == endedBy {
             let did = skipped ? "You skipped your meeting" : "You cancelled your meeting"
             return ("Your session has been cancelled", "\(did) with \(other) on \(when) for \(what); it is cancelled.\(reason)\(credits)")

@@ -59,6 +59,18 @@ enum MeetingWrites {
         let told: JSON = .array(Party.allCases.filter { p in d.notifications.contains { $0.recipient == p } }.map { .string($0.rawValue) })
         // Whether this step returned a hold (a meeting declined earlier was returned then).
         let released = change.ledger.contains { if case .release = $0 { return true } else { return false } }
+        // An ending is told by the terms it was made under, not those in force when the message
+        // is read (it may wait in the outbox, and settings change): the window, the fee, the
+        // reason's label, and whether the weekly series ended with it.
+        var terms: [String: JSON] = [:]
+        if let event = d.events.first, event.details["late"] != nil {
+            terms["window_hours"] = .int(c.settings.cancellationWindowHours)
+            terms["fee_percent"] = .int(c.settings.platformFeePercent)
+            if let code = event.reasonCode, let reason = c.settings.cancellationReasons.first(where: { $0.code == code }) {
+                terms["reason_label"] = .string(reason.label)
+            }
+            if event.details["series_cancelled"]?.boolValue == true { terms["series_cancelled"] = true }
+        }
         var out: [OutboxMessage] = d.notifications.map { n in
             let recipient = m.personId(of: n.recipient)
             // The message carries what the recipient may read of the meeting (Meeting.hidesDetails):
@@ -66,9 +78,11 @@ enum MeetingWrites {
             let hidden = m.hidesDetails(from: recipient)
             return OutboxMessage(
                 kind: n.kind, channel: "notification", recipientId: recipient, meetingId: m.id, eventId: eventId,
-                payload: ["meeting": m.json(seenBy: recipient), "recipient_role": .string(n.recipient.rawValue), "actor_role": .string(actor.role),
-                          "note": hidden ? .null : .optional(d.events.first?.note), "reason_code": .optional(d.events.first?.reasonCode),
-                          "details_hidden": .bool(hidden), "told": told, "released": .bool(released)])
+                payload: .object(terms.merging([
+                    "meeting": m.json(seenBy: recipient), "recipient_role": .string(n.recipient.rawValue), "actor_role": .string(actor.role),
+                    "note": hidden ? .null : .optional(d.events.first?.note), "reason_code": .optional(d.events.first?.reasonCode),
+                    "details_hidden": .bool(hidden), "told": told, "released": .bool(released),
+                ]) { _, given in given }))
         }
         out += d.video.map { op in
             OutboxMessage(kind: op.rawValue, channel: "video", recipientId: nil, meetingId: m.id, eventId: eventId, payload: ["meeting": m.json])

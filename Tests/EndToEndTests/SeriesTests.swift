@@ -551,13 +551,21 @@ final class SeriesTests: EndToEndTestCase {
         XCTAssertEqual(try w.trail(after[1].meetingId), ["hold pending 100", "release void_pending 100"])
         XCTAssertEqual(try w.trail(after[2].meetingId), ["hold pending 100", "release void_pending 100"])
         XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(spent: 100))
-        let told = try w.drainedSummary()
+        let messages = try w.drainOutbox()
+        let told = w.summary(messages).sorted()
         XCTAssertTrue(told.contains("cancellation_by_user→expert") && told.contains("cancellation_by_user→user"), "both sides are told: \(told)")
+        // Told as the series' end, with its reason; no note, as nobody wrote one (it read "Note
+        // from …: series cancelled").
+        for text in messages.filter({ $0.kind == "cancellation_by_user" }).compactMap({ $0.raw["rendered"]?["text"]?.string }) {
+            XCTAssertTrue(text.contains("The weekly series is cancelled with it. Reason: Schedule conflict."), text)
+            XCTAssertFalse(text.contains("note") || text.contains("Note"), text)
+        }
         XCTAssertFalse(told.contains { $0.hasPrefix("occurrence_skipped") }, "a cancelled series is told as cancelled, not skipped: \(told)")
         for o in after[1...] {
             let ended = try XCTUnwrap(try w.timelineEvents(o.meetingId).last)
             XCTAssertEqual(ended["kind"], "cancelled_by_user", "\(o)")
             XCTAssertEqual(ended["reason_code"], "schedule_conflict", "\(o)")
+            XCTAssertEqual(ended["note"], .null, "\(o)")
         }
         XCTAssertEqual(told.filter { $0.hasPrefix("calendar.invite") }.count, 2, "the agreed session leaves both calendars: \(told)")
 

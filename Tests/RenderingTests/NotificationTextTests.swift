@@ -227,6 +227,28 @@ final class NotificationTextTests: XCTestCase {
         XCTAssertTrue(approved.body.contains("Sam Lee approved the new date: your meeting is now on Mon 11 Mar 2030 10:00 EDT."), approved.body)
     }
 
+    /// An ending is told by the terms it was made under, recorded with the message: read after
+    /// the community changed its window, its fee and its reasons, the text said "within 12
+    /// hours" of a cancellation made 19 hours ahead, no fee, and no reason.
+    func testAnEndingIsToldByTheTermsItWasMadeUnder() throws {
+        var changed = try settings()
+        try changed.apply(["cancellation_window_hours": 12, "platform_fee_percent": 0,
+                           "cancellation_reasons": [["code": "other", "label": "Other"]]], path: "")
+        let charged: JSON = ["status": "cancelled", "credit_status": "paid", "price_credits": 100, "charged_credits": 50]
+        let toExpert = NotificationText.compose(
+            kind: "cancellation_by_user", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
+            payload: ["meeting": charged, "recipient_role": "expert", "actor_role": "user", "reason_code": "illness",
+                      "window_hours": 48, "fee_percent": 10, "reason_label": "Illness"], settings: changed)
+        XCTAssertTrue(toExpert.body.contains("Reason: Illness. As it was ended within 48 hours of its start, 50 of its 100 credits are charged and paid to you, less the platform's 10% fee."), toExpert.body)
+        // An occurrence cancelled with its series: said so, and no note nobody wrote.
+        let withSeries = NotificationText.compose(
+            kind: "cancellation_by_user", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
+            payload: ["meeting": ["status": "cancelled", "credit_status": "returned", "price_credits": 100], "recipient_role": "expert",
+                      "actor_role": "user", "reason_code": "other", "reason_label": "Other", "series_cancelled": true], settings: changed)
+        XCTAssertTrue(withSeries.body.contains("it is cancelled. The weekly series is cancelled with it. Reason: Other."), withSeries.body)
+        XCTAssertFalse(withSeries.body.contains("Note from"), withSeries.body)
+    }
+
     /// A cancellation or a skip is told to both sides (seeds 000, 001: "Your session has been
     /// cancelled"), each with what became of the credits; the one who acted reads their own note
     /// as theirs.
