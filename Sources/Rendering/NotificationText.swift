@@ -268,8 +268,10 @@ public enum NotificationText {
             return ("Cancelled: \(title) @ \(when)", "Your meeting with \(other) on \(when) is cancelled. The attached cancellation removes it from your calendar.")
         }
         if (payload["sequence"]?.intValue ?? 0) > 0 {
+            // An update may move the meeting or only change its details (a video link): it is
+            // told as an update, with the time as it stands, never as a move it may not be.
             return ("Updated invitation: \(title) @ \(when)",
-                    "Your meeting with \(other) for \(what) is now on \(when). The attached invitation updates the entry in your calendar.")
+                    "Your meeting with \(other) for \(what) on \(when) was updated (its details are below). The attached invitation updates the entry in your calendar.")
         }
         return ("Invitation: \(title) @ \(when)",
                 "Your meeting with \(other) for \(what) is on \(when). Accept the attached invitation to add it to your calendar.")

@@ -227,6 +227,17 @@ final class NotificationTextTests: XCTestCase {
         XCTAssertTrue(approved.body.contains("Sam Lee approved the new date: your meeting is now on Mon 11 Mar 2030 10:00 EDT."), approved.body)
     }
 
+    /// An updated invitation (a new video link, or a move) is told as an update at the time it
+    /// stands: "is now on" read as a move when only the link had changed.
+    func testAnUpdatedInvitationIsToldAsAnUpdate() throws {
+        let updated = NotificationText.compose(
+            kind: "calendar.invite", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
+            payload: ["method": "REQUEST", "sequence": 1, "title": "Sam and Talia - TP"], settings: try settings())
+        XCTAssertEqual(updated.subject, "[TP] Updated invitation: Sam and Talia - TP @ Mon 11 Mar 2030 15:00 CET")
+        XCTAssertTrue(updated.body.contains("Your meeting with Talia Kim for Course CHEM101 on Mon 11 Mar 2030 15:00 CET was updated"), updated.body)
+        XCTAssertFalse(updated.body.contains("is now on"), updated.body)
+    }
+
     /// An ending is told by the terms it was made under, recorded with the message: read after
     /// the community changed its window, its fee and its reasons, the text said "within 12
     /// hours" of a cancellation made 19 hours ahead, no fee, and no reason.
