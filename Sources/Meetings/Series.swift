@@ -264,7 +264,7 @@ public enum SeriesDecider {
             record(booked, in: &c)
             change.meetings.append(booked)
         } catch let e as AppError {
-            change.skips.append(SeriesSkip(date: date, reason: SeriesSkip.notBookedPrefix + ": " + sharedReason(e), detail: e.message))
+            change.skips.append(SeriesSkip(date: date, reason: SeriesSkip.notBookedPrefix + ": " + sharedReason(e, c.settings), detail: e.message))
         } catch {
             change.skips.append(SeriesSkip(date: date, reason: SeriesSkip.notBookedPrefix, detail: "\(error)"))
         }
@@ -272,10 +272,13 @@ public enum SeriesDecider {
 
     /// Why a date was not booked, in words both parties may read: never the user's balance or
     /// the end of their suspension (the user reads those in the detail).
-    static func sharedReason(_ e: AppError) -> String {
+    /// Why a date was not booked, as both sides may read it, in the community's word for its
+    /// users ("the student's credits did not cover it").
+    static func sharedReason(_ e: AppError, _ settings: CommunitySettings) -> String {
+        let who = "the " + settings.label("user").lowercased()
         switch e.dataCode {
-        case "insufficient_credits": return "the user's credits did not cover it"
-        case "suspended": return "the user could not book at the time"
+        case "insufficient_credits": return who + "'s credits did not cover it"
+        case "suspended": return who + " could not book at the time"
         default: return e.message
         }
     }

@@ -173,5 +173,13 @@ final class MeetingDeciderTests: XCTestCase {
             XCTAssertEqual(skip.reason, "not booked: the user's credits did not cover it")
             XCTAssertEqual(skip.detail, "Insufficient credits: 50 available, 100 required")
         }
+        // In the community's word for its users.
+        try c.settings.apply(["labels": ["user": "Student"]], path: "")
+        let worded = try SeriesDecider.create(
+            SeriesContext(series: nil, skips: [], occurrences: [], booking: c),
+            .init(userId: c.user!.id, expertId: c.expert!.id, serviceId: "svc_1", locationId: T.location, firstStart: T.at(day: 2, hour: 10),
+                  weeks: 2, lengthMinutes: nil),
+            ids: Self.ids)
+        XCTAssertEqual(worded.skips.map(\.reason), ["not booked: the student's credits did not cover it"])
     }
 }
