@@ -340,6 +340,11 @@ public enum MeetingDecider {
     /// The video platform's integration records the meeting's link.
     public static func setVideoLink(_ c: BookingContext, url: String, ids: IdSource = defaultIds) throws -> MeetingChange {
         guard let m = c.meeting else { throw AppError.notFound("meeting", "") }
+        // A link is for a meeting still to be held: one that ended, was cancelled or declined
+        // has no use for it (it was recorded, with an event, on any meeting).
+        guard [.awaitingApproval, .agreed].contains(m.state.status) else {
+            throw AppError.invalidState(status: m.state.status.rawValue, action: "set_video_link", why: "it is \(m.state.status.rawValue); a video link is for a meeting still to be held")
+        }
         var after = m
         after.videoURL = try WebAddress.https(url, field: "url", maxCharacters: 2000, example: "https://video.example.com/room-1")
         var d = Decision(next: m.state)

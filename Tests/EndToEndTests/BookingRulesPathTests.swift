@@ -306,6 +306,12 @@ final class BookingRulesPathTests: EndToEndTestCase {
         XCTAssertEqual(stale["data"]?["version"], .int(version + 1))
         let logged = try w.act("meeting.log_session", as: w.expert, id, ["attendance": "attended", "expected_version": .int(version + 1)])
         XCTAssertEqual(logged["status"], "completed")
+        // A link is for a meeting still to be held: on an ended one it is refused and recorded nowhere.
+        let events = try w.timelineEvents(id).count
+        let late = try w.refuse("meeting.set_video_link", as: w.admin, id, ["url": "https://video.example/late"], code: 4009)
+        XCTAssertEqual(late["data"]?["status"], "completed")
+        XCTAssertEqual(try w.timelineEvents(id).count, events)
+        XCTAssertEqual(try w.meeting(id)["video_url"], "https://video.example/x")
     }
 
     /// A person with the user and expert roles cannot book a meeting with themself: a clear

@@ -4366,7 +4366,7 @@ class MeetingNamespace:
         actor: Optional[str] = None,
         idempotency_key: Optional[str] = None,
     ) -> Meeting:
-        """The video platform's integration records the meeting's link.
+        """The video platform's integration records the meeting's link (a meeting awaiting approval or agreed; one that ended, was cancelled or declined: 4009).
 
         Who may call: admin. Mutating: accepts idempotency_key.
 
@@ -4379,7 +4379,8 @@ class MeetingNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        TransactionIdleTimeoutError, NotFoundError, InvalidStateError, InvalidParamsError, InternalError,
+        BatchAnswerFullError.
         """
         return self._client._call("meeting.set_video_link", {"actor": actor, "meeting_id": meeting_id, "url": url, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
