@@ -250,7 +250,7 @@ enum MeetingAPI {
     ) { p, _ in .rejectAlternate(reasonCode: try p.string("reason_code"), note: p.optionalString("note")) }
 
     static let withdrawAlternate = action(
-        "meeting.withdraw_alternate", "The proposer withdraws an alternate date not yet approved", [], errors: [DocErrors.sessionLog]
+        "meeting.withdraw_alternate", "The proposer withdraws an alternate date not yet approved; a new date given after a decline (answered with confirm_alternate or reject_alternate) is withdrawn with the meeting, as meeting.withdraw does", [], errors: [DocErrors.sessionLog]
     ) { _, _ in .withdrawAlternate }
 
     static let logSession = action(

@@ -78,7 +78,10 @@ public enum Lifecycle {
         case .rejectAlternate(let reason, let note):
             d = try isNewDateAfterRejection(m, dateAfterRejection)
                 ? rejectNewDateAfterRejection(m, actor, reason, note, settings) : rejectAlternate(m, actor, reason, note, settings)
-        case .withdrawAlternate: d = try withdrawAlternate(m, actor)
+        case .withdrawAlternate:
+            // A new date given after a decline is answered as an alternate (seed 004), and is
+            // pulled back as one: by its proposer, as withdrawing the meeting does.
+            d = try isNewDateAfterRejection(m, dateAfterRejection) ? withdraw(m, actor, nil) : withdrawAlternate(m, actor)
         case .logSession(let attendance, let adjust, let feedback): d = try logSession(m, actor, attendance, adjust, feedback, now)
         case .reportNoShow: d = try reportNoShow(m, actor, now)
         case .expire: d = try expire(m, actor, now)

@@ -126,8 +126,11 @@ final class SeedStepsMeetingListTests: EndToEndTestCase {
         XCTAssertEqual(forExpert.first { $0["kind"] == "rejected_by_expert" }?["note"], "PRIVATE: not this one")
 
         // The new date held nothing, so its withdrawal returns nothing and does not say it does.
+        // Answered as an alternate, it is pulled back as one too (withdraw_alternate answered
+        // 4009 "no open alternate"), by its proposer only.
         _ = try w.drainOutbox()
-        try w.act("meeting.withdraw", as: w.expert, id)
+        try w.refuse("meeting.withdraw_alternate", as: w.user, id, code: 4009)
+        try w.act("meeting.withdraw_alternate", as: w.expert, id)
         let told = try XCTUnwrap(try w.drainRaw().first { $0["recipient_id"]?.string == w.user && $0["kind"]?.string?.hasPrefix("meeting_withdrawn") == true })
         let text = try XCTUnwrap(told["rendered"]?["text"]?.string)
         XCTAssertTrue(text.contains("withdrew the meeting"), text)

@@ -4468,7 +4468,7 @@ class MeetingNamespace:
         expected_version: Optional[int] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Meeting:
-        """The proposer withdraws an alternate date not yet approved.
+        """The proposer withdraws an alternate date not yet approved; a new date given after a decline (answered with confirm_alternate or reject_alternate) is withdrawn with the meeting, as meeting.withdraw does.
 
         Who may call: member. Mutating: accepts idempotency_key.
 
