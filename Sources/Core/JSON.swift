@@ -32,9 +32,14 @@ public enum JSON: Sendable, Equatable {
         }
     }
 
+    /// The longest number text read as a whole number: Int64 has 19 digits, and a text much
+    /// longer than that (hundreds of thousands of zeros) is refused before any work on it.
+    static let maxIntegerLexemeLength = 64
+
     /// The value of a JSON number's text when it is a whole number within Int64, exactly (no
     /// binary floating point on the way); nil otherwise.
     static func exactInteger(_ lexeme: String) -> Int64? {
+        guard lexeme.utf8.count <= maxIntegerLexemeLength else { return nil }
         var scalars = Substring(lexeme).unicodeScalars[...]
         let negative = scalars.first == "-"
         if negative { scalars = scalars.dropFirst() }
@@ -52,8 +57,10 @@ public enum JSON: Sendable, Equatable {
             scalars = scalars.dropFirst()
             let sign = scalars.first == "-" ? -1 : 1
             if scalars.first == "-" || scalars.first == "+" { scalars = scalars.dropFirst() }
-            guard !scalars.isEmpty, scalars.allSatisfy({ $0.value >= 48 && $0.value <= 57 }), scalars.count <= 6 else { return nil }
-            exponent = sign * Int(String(String.UnicodeScalarView(scalars)))!
+            guard !scalars.isEmpty, scalars.allSatisfy({ $0.value >= 48 && $0.value <= 57 }) else { return nil }
+            let digitsOnly = String(String.UnicodeScalarView(scalars.drop { $0 == "0" }))
+            guard digitsOnly.count <= 6 else { return nil }
+            exponent = sign * (Int(digitsOnly) ?? 0)
         }
         exponent -= fractionDigits
         while digits.first == 0 { digits.removeFirst() }

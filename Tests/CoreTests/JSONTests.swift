@@ -25,6 +25,12 @@ final class JSONTests: XCTestCase {
         for text in ["250e-2", "5.5", "1e-1", "9223372036854775808.0", "-9223372036854775809.0", "1e19", "1e999999999", "0.1e1000000"] {
             XCTAssertNil(try JSONParser.parse(text).intValue, text)
         }
+        XCTAssertEqual(try JSONParser.parse("1e0000001").intValue, 10, "an exponent's leading zeros are zeros")
+        // A text of hundreds of thousands of digits is refused at once (it took seconds, quadratic).
+        let long = "0." + String(repeating: "0", count: 400_000) + "1e400001"
+        let started = Date()
+        XCTAssertNil(try JSONParser.parse(long).intValue)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 1, "refused without reading its digits one by one")
         XCTAssertEqual(try JSONParser.parse("[5.0]").serialized(), "[5.0]", "the text stays as it was sent")
         XCTAssertNoThrow(try Schema.integer(min: 1, max: 10).validate(try JSONParser.parse("5.0"), path: "limit", limits: Limits()))
         XCTAssertThrowsError(try Schema.integer(min: 1, max: 10).validate(try JSONParser.parse("5.5"), path: "limit", limits: Limits()))
