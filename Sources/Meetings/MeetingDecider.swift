@@ -345,6 +345,11 @@ public enum MeetingDecider {
         guard [.awaitingApproval, .agreed].contains(m.state.status) else {
             throw AppError.invalidState(status: m.state.status.rawValue, action: "set_video_link", why: "it is \(m.state.status.rawValue); a video link is for a meeting still to be held")
         }
+        // Agreed, its time over (its session still to log); awaiting an answer past its start.
+        guard c.now < (m.state.status == .agreed ? m.state.end : m.state.start) else {
+            throw AppError.invalidState(
+                status: m.state.status.rawValue, action: "set_video_link", why: "its time has passed; a video link is for a meeting still to be held")
+        }
         var after = m
         after.videoURL = try WebAddress.https(url, field: "url", maxCharacters: 2000, example: "https://video.example.com/room-1")
         var d = Decision(next: m.state)

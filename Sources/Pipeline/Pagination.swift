@@ -59,13 +59,29 @@ public struct Page {
 
     static let notACursor = AppError.invalidParams(field: "cursor", reason: "is not a cursor returned by this method")
 
-    /// Which list `params` ask for: a digest of the method and every param but the cursor and the
-    /// page size (nulls left out, as the method reads them). Not a secret: it only tells one
-    /// list's cursors from another's.
+    /// A param as it reads, whatever its schema: text that is a time as that time in UTC, a
+    /// number that is whole as an integer (only equality of lists depends on it).
+    static func readForm(_ value: JSON) -> JSON {
+        switch value {
+        case .string(let text):
+            guard text.utf8.count <= 64, let instant = try? Instant(rfc3339: text) else { return value }
+            return .string(instant.rfc3339)
+        case .number: return value.intValue.map(JSON.int) ?? value
+        case .array(let items): return .array(items.map(readForm))
+        case .object(let members): return .object(members.mapValues(readForm))
+        default: return value
+        }
+    }
+
+    /// Which list `params` ask for: a digest of the method and every param but the cursor, the
+    /// page size and the format (json or csv: the same list), each as it reads (nulls left out,
+    /// a time in UTC, a whole number as an integer: the forms idempotency treats as one). Not a
+    /// secret: it only tells one list's cursors from another's.
     static func scope(_ params: Params) -> String {
-        var fields = params.fields.filter { !$0.value.isNull }
+        var fields = params.fields.filter { !$0.value.isNull }.mapValues(readForm)
         fields["cursor"] = nil
         fields["limit"] = nil
+        fields["format"] = nil
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a, 64 bits
         for byte in (params.method + "\n" + JSON.object(fields).serialized()).utf8 {
             hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3

@@ -302,6 +302,8 @@ final class BookingRulesPathTests: EndToEndTestCase {
         let version = try XCTUnwrap(w.meeting(id)["version"]?.int)
         try w.act("meeting.set_video_link", as: w.admin, id, ["url": "https://video.example/x"])
         try w.setClock(MeetingTime.at(day: 7, hour: 11, minute: 5))
+        // Its time over, a link is refused though the session is still to log.
+        try w.refuse("meeting.set_video_link", as: w.admin, id, ["url": "https://video.example/after"], code: 4009)
         let stale = try w.refuse("meeting.log_session", as: w.expert, id, ["attendance": "attended", "expected_version": .int(version)], code: 4009)
         XCTAssertEqual(stale["data"]?["version"], .int(version + 1))
         let logged = try w.act("meeting.log_session", as: w.expert, id, ["attendance": "attended", "expected_version": .int(version + 1)])

@@ -147,6 +147,11 @@ final class EdgeInputTests: EndToEndTestCase {
         let second = try w.meetingd.result("meeting.list", as: w.user, ["role": "user", "limit": 5, "cursor": .string(cursor)])
         XCTAssertEqual(second["items"]?.array?.count, 1, "the page size may change between pages: \(second)")
         XCTAssertNotEqual(second["items"]?[0]?["id"], first["items"]?[0]?["id"])
+        // Params are compared as they read: the same time with another offset is the same list.
+        let since = try w.meetingd.result("meeting.list", as: w.user, ["role": "user", "limit": 1, "from": "2030-03-04T12:00:00Z"])
+        let sinceCursor = try XCTUnwrap(since["next_cursor"]?.string)
+        XCTAssertEqual(try w.meetingd.result("meeting.list", as: w.user, ["role": "user", "from": "2030-03-04T13:00:00+01:00",
+                                                                          "cursor": .string(sinceCursor)])["items"]?.array?.count, 1)
         for (method, params, what) in [
             ("meeting.list", ["cursor": JSONValue.string(cursor)], "without the first page's role"),
             ("meeting.list", ["role": "expert", "cursor": .string(cursor)], "for another role"),
