@@ -90,7 +90,8 @@ public enum ReportQueries {
                 SELECT a.id, a.owner_id, b.debits_posted, b.credits_posted, b.debits_pending, b.credits_pending
                 FROM accounts a
                 \(LedgerQueries.sums(asOf: "$2"))
-                WHERE a.community_id = $1 AND a.kind = 'expert_earnings'
+                -- Accounts open at the time asked for, as ledger.accounts and the trial balance count them.
+                WHERE a.community_id = $1 AND a.kind = 'expert_earnings' AND ($2::timestamptz IS NULL OR a.created_at <= $2)
             ), totals AS (
                 SELECT count(*) AS experts, coalesce(sum(debits_posted), 0) AS t_debits_posted, coalesce(sum(credits_posted), 0) AS t_credits_posted,
                        coalesce(sum(debits_pending), 0) AS t_debits_pending, coalesce(sum(credits_pending), 0) AS t_credits_pending

@@ -44,6 +44,9 @@ final class FinanceReportTests: EndToEndTestCase {
         let early = "2020-01-01T00:00:00Z"
         XCTAssertEqual(try meetingd.result("ledger.accounts", as: r.finance, ["as_of": .string(early)])["items"], [])
         XCTAssertEqual(try r.trial("user_wallet", asOf: early)["accounts"], 0)
+        let noEarnings = try meetingd.result("report.earnings_due", as: r.finance, ["as_of": .string(early), "include_zero": true])
+        XCTAssertEqual(noEarnings["totals"]?["experts"], 0, "no expert's account was open then, as the trial balance says: \(noEarnings)")
+        XCTAssertEqual(noEarnings["items"], [])
         // A later time than now is answered as of now, and says so.
         let later: JSONValue = "2040-01-01T00:00:00Z", now: JSONValue = "2031-02-10T12:00:00Z"
         XCTAssertEqual(try meetingd.result("ledger.accounts", as: r.finance, ["as_of": later])["as_of"], now)
