@@ -284,17 +284,16 @@ enum LedgerAPI {
                 let after = page.after.map { (createdAt: $0[0].stringValue ?? "", seq: $0[1].intValue ?? 0) }
                 let from = try p.optionalInstant("from"), to = try p.optionalInstant("to")
                 if let from, let to, to <= from { throw AppError.invalidParams(field: "to", reason: "must be after from") }
-                return [
-                    LedgerQueries.statementBounds(communityId: scope.communityId, accountId: accountId, from: from, to: to),
-                    LedgerQueries.statement(communityId: scope.communityId, accountId: accountId, after: after, from: from, to: to, limit: page.limit + 1),
-                ]
+                return [LedgerQueries.statementPage(
+                    communityId: scope.communityId, accountId: accountId, after: after, from: from, to: to, limit: page.limit + 1)]
             },
             respond: { ctx, rows, p in
                 let account = try readAccounts(ctx, rows[0], p)[0]
                 guard let (opening, closing) = try LedgerQueries.decodeBounds(rows[0]) else { throw AppError.notFound("account", account.id) }
                 let page = try Page(p, key: [.time, .integer])
                 let from = try p.optionalInstant("from"), to = try p.optionalInstant("to") ?? ctx.now
-                var result = page.result(try rows[1].map(LedgerQueries.statementEntry)) { [$0["created_at"]!, $0["seq"]!] }.objectValue!
+                let entries = try rows[0].filter { try !$0.isNull("seq") }.map(LedgerQueries.statementEntry)
+                var result = page.result(entries) { [$0["created_at"]!, $0["seq"]!] }.objectValue!
                 result["account_id"] = .string(account.id)
                 result["opening"] = boundJSON(opening, at: from)
                 result["closing"] = boundJSON(closing, at: to)

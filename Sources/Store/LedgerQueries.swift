@@ -73,36 +73,55 @@ public enum LedgerQueries {
     /// The accounts of a `balances` read (empty when none), and whether the person exists.
     public static func decodeBalances(_ rows: Rows) throws -> (accounts: [AccountBalance], personFound: Bool) {
         var accounts: [AccountBalance] = []
+        var seen: Set<String> = []
         var personFound = false
         for r in rows {
             personFound = try r.bool("person_found")
-            guard let id = try r.optionalString("id") else { continue }
+            // A statement's page repeats its account on every entry's row.
+            guard let id = try r.optionalString("id"), seen.insert(id).inserted else { continue }
             let balance = try r.isNull("debits_posted") ? Balance.zero : try Balance(row: r)
             accounts.append(AccountBalance(id: id, kind: try r.string("kind"), ownerId: try r.optionalString("owner_id"), balance: balance))
         }
         return (accounts, personFound)
     }
 
-    /// One account with its sums now (as `balances` reads it), its balance just before `from`
-    /// (`o_…`, zeros without `from`) and just before `to` (`c_…`, the sums now without `to`):
-    /// a statement's opening and closing balances.
-    public static func statementBounds(communityId: String, accountId: String, from: Instant?, to: Instant?) -> Statement {
+    /// A page of an account's statement in one statement, so its bounds and its entries are read
+    /// at one moment (read by two statements, a transfer committed between them made the closing
+    /// balance disagree with the entries' sum): on every row the account with its sums now (as
+    /// `balances` reads it), its balance just before `from` (`o_…`, zeros without `from`) and just
+    /// before `to` (`c_…`, the sums now without `to`), and one entry (`seq` null on the one row of
+    /// a page without entries) with the balances after it, oldest first, and for a resolution
+    /// the amount of the hold it resolved.
+    public static func statementPage(
+        communityId: String, accountId: String, after: (createdAt: String, seq: Int64)?, from: Instant?, to: Instant?, limit: Int64
+    ) -> Statement {
         Statement(
             """
             SELECT a.id, a.kind, a.owner_id, a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending, false AS person_found,
                    o.debits_posted AS o_debits_posted, o.credits_posted AS o_credits_posted,
                    o.debits_pending AS o_debits_pending, o.credits_pending AS o_credits_pending,
                    coalesce(c.debits_posted, a.debits_posted) AS c_debits_posted, coalesce(c.credits_posted, a.credits_posted) AS c_credits_posted,
-                   coalesce(c.debits_pending, a.debits_pending) AS c_debits_pending, coalesce(c.credits_pending, a.credits_pending) AS c_credits_pending
+                   coalesce(c.debits_pending, a.debits_pending) AS c_debits_pending, coalesce(c.credits_pending, a.credits_pending) AS c_credits_pending,
+                   e.*
             FROM (SELECT 1) one
             LEFT JOIN accounts a ON a.community_id = $1 AND a.id = $2
             LEFT JOIN LATERAL ledger_balance_as_of(a.community_id, a.id, $3::timestamptz - interval '1 microsecond') o ON true
             LEFT JOIN LATERAL (SELECT * FROM ledger_balance_as_of(a.community_id, a.id, $4::timestamptz - interval '1 microsecond')
                                WHERE $4::timestamptz IS NOT NULL) c ON true
-            """, [communityId, accountId, from, to])
+            LEFT JOIN LATERAL (
+                SELECT x.seq, x.transfer_id, x.transfer_kind, x.phase, x.side, x.amount, x.signed_amount, x.posted_balance_after, x.blocked_after,
+                       x.available_after, x.meeting_id, x.pending_id, p.amount AS pending_amount, x.reference, x.reason, x.created_at
+                FROM finance_transfers x
+                LEFT JOIN transfers p ON p.community_id = x.community_id AND p.id = x.pending_id
+                WHERE x.community_id = $1 AND x.account_id = a.id AND ($5::timestamptz IS NULL OR (x.created_at, x.seq) > ($5::timestamptz, $7::bigint))
+                  AND ($3::timestamptz IS NULL OR x.created_at >= $3) AND ($4::timestamptz IS NULL OR x.created_at < $4)
+                ORDER BY x.created_at, x.seq LIMIT $6
+            ) e ON true
+            ORDER BY e.created_at, e.seq
+            """, [communityId, accountId, from, to, after?.createdAt, limit, after?.seq])
     }
 
-    /// A statement's opening and closing balances from a `statementBounds` row.
+    /// A statement's opening and closing balances from a `statementPage` row.
     public static func decodeBounds(_ rows: Rows) throws -> (opening: Balance, closing: Balance)? {
         guard let r = rows.first, try !r.isNull("id") else { return nil }
         func sums(_ prefix: String) throws -> Balance {
@@ -112,23 +131,6 @@ public enum LedgerQueries {
                 debitsPending: try r.int(prefix + "debits_pending"), creditsPending: try r.int(prefix + "credits_pending"))
         }
         return (try sums("o_"), try sums("c_"))
-    }
-
-    /// A page of an account's entries with the balances after each, oldest first, and for a
-    /// resolution the amount of the hold it resolved.
-    public static func statement(
-        communityId: String, accountId: String, after: (createdAt: String, seq: Int64)?, from: Instant?, to: Instant?, limit: Int64
-    ) -> Statement {
-        Statement(
-            """
-            SELECT x.seq, x.transfer_id, x.transfer_kind, x.phase, x.side, x.amount, x.signed_amount, x.posted_balance_after, x.blocked_after,
-                   x.available_after, x.meeting_id, x.pending_id, p.amount AS pending_amount, x.reference, x.reason, x.created_at
-            FROM finance_transfers x
-            LEFT JOIN transfers p ON p.community_id = x.community_id AND p.id = x.pending_id
-            WHERE x.community_id = $1 AND x.account_id = $2 AND ($3::timestamptz IS NULL OR (x.created_at, x.seq) > ($3::timestamptz, $7::bigint))
-              AND ($4::timestamptz IS NULL OR x.created_at >= $4) AND ($5::timestamptz IS NULL OR x.created_at < $5)
-            ORDER BY x.created_at, x.seq LIMIT $6
-            """, [communityId, accountId, after?.createdAt, from, to, limit, after?.seq])
     }
 
     /// One statement entry: the balances after it and what it changed (StatementArithmetic).

@@ -152,6 +152,36 @@ final class LedgerConcurrencyTests: EndToEndTestCase {
     /// and has no further effect, even across processes — also when the retry arrives while the
     /// first attempt is still running (a front end retrying after a timeout, through another
     /// meetingd). Four processes get the same keyed grant, then the same keyed request, at once.
+    /// A statement is read at one moment: while another process grants to the account, every
+    /// statement's opening plus its entries' changes is its closing, and its last entry's
+    /// balance is that closing (read by two statements, 7 of 40 disagreed).
+    func testAStatementReadDuringWritesAgreesWithItself() throws {
+        let writer = try startMeetingd(), reader = try startMeetingd()
+        let ledger = try LedgerCommunity.make(on: writer, #function)
+        let user = try ledger.person(on: writer, ["user"])
+        try ledger.grant(on: writer, 100, to: user)
+        let wallet = try writer.accountId(of: user, kind: "user_wallet", as: user)
+        let grants = 400
+        for i in 0..<grants {
+            let params: JSONValue = ["actor": .string(ledger.financeId), "user_id": .string(user), "credits": 1, "reference": .string("drip-\(i)")]
+            try writer.send(#"{"jsonrpc":"2.0","id":\#(i),"method":"credits.grant","params":\#(params.serialized)}"#)
+        }
+        var checked = 0, withEntries = 0
+        for _ in 0..<40 {
+            let page = try reader.result("ledger.statement", as: ledger.financeId, ["account_id": .string(wallet), "from": "2000-01-01T00:00:00Z", "limit": 500])
+            let entries = page["items"]?.array ?? []
+            guard page["next_cursor"] == .null else { continue }  // the whole statement on one page
+            let opening = page["opening"]?["posted"]?.int ?? 0, closing = page["closing"]?["posted"]?.int ?? -1
+            XCTAssertEqual(opening + entries.compactMap { $0["posted_change"]?.int }.reduce(0, +), closing, "\(page["closing"] ?? .null)")
+            if let last = entries.last { XCTAssertEqual(last["posted_balance"]?.int, closing); withEntries += 1 }
+            XCTAssertEqual(page["change"]?["posted"]?.int, closing - opening)
+            checked += 1
+        }
+        for _ in 0..<grants { XCTAssertNotNil(try writer.readResponse(timeout: 60)["result"]) }
+        print("LedgerConcurrencyTests: \(checked) whole statements read during \(grants) grants (\(withEntries) with entries)")
+        XCTAssertGreaterThan(checked, 30)
+    }
+
     func testSimultaneousRetriesWithOneKeyAllGetTheFirstResponse() throws {
         let setup = try startMeetingd(["--test-clock"])
         let ledger = try LedgerCommunity.make(on: setup, #function)
