@@ -22,9 +22,11 @@ public enum Bootstrap {
         let communityId = Identifier.make(.community)
         let admin = PersonFacts(
             id: Identifier.make(.person), email: adminEmail, firstName: adminFirst, lastName: adminLast, roles: [.admin], timeZone: timeZone)
+        // A new community has no pinned clock yet: its accounts open at the server's time.
+        let now = SystemClock.now()
         try db.transaction { c in
-            try CommunityStore.create(c, communityId: communityId, name: community, settings: settings)
-            try PeopleStore.insert(c, communityId: communityId, person: admin)
+            try CommunityStore.create(c, communityId: communityId, name: community, settings: settings, now: now)
+            try PeopleStore.insert(c, communityId: communityId, person: admin, now: now)
         }
         return ["community_id": .string(communityId), "admin_id": .string(admin.id)]
     }

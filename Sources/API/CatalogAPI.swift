@@ -133,7 +133,7 @@ enum CatalogAPI {
         _ = try ctx.requireUser(userId)
         if let serviceId { _ = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: serviceId) }
         if let expertId { _ = try ctx.requireExpert(expertId) }
-        return try CatalogStore.enroll(ctx.db, communityId: ctx.communityId, userId: userId, serviceId: serviceId, expertId: expertId)
+        return try CatalogStore.enroll(ctx.db, communityId: ctx.communityId, userId: userId, serviceId: serviceId, expertId: expertId, now: ctx.now)
     }
 
     static let assign = MethodDefinition(

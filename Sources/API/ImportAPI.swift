@@ -50,7 +50,7 @@ enum ImportAPI {
             let names = rows.flatMap { row in [row["name"], row["service"]] }.filter { !$0.isEmpty }
             let facts = try ImportStore.facts(ctx.db, communityId: ctx.communityId, emails: emails, serviceNames: names)
             let plan = try ImportDecider.decide(kind, rows: rows, unread: unread, facts: facts) { Identifier.make($0) }
-            if !dryRun && !plan.writes.isEmpty { try ImportStore.apply(ctx.db, communityId: ctx.communityId, plan.writes) }
+            if !dryRun && !plan.writes.isEmpty { try ImportStore.apply(ctx.db, communityId: ctx.communityId, plan.writes, now: ctx.now) }
             return [
                 "kind": .string(kind.rawValue), "dry_run": .bool(dryRun), "created": .int(Int64(plan.count(.create))),
                 "updated": .int(Int64(plan.count(.update))), "unchanged": .int(Int64(plan.count(.unchanged))),

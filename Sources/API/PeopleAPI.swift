@@ -26,7 +26,7 @@ enum PeopleAPI {
                 id: Identifier.make(.person), email: try params.string("email"), firstName: try params.string("first_name"),
                 lastName: try params.string("last_name"), roles: Set(params.stringList("roles").compactMap(Role.init(rawValue:))), timeZone: zone)
             try ctx.db.query(Locks.directory(communityId: ctx.communityId))
-            try PeopleStore.insert(ctx.db, communityId: ctx.communityId, person: person)
+            try PeopleStore.insert(ctx.db, communityId: ctx.communityId, person: person, now: ctx.now)
             return try ctx.person(person.id).json
         })
 

@@ -85,10 +85,10 @@ public enum CatalogStore {
     }
 
     /// True when the enrolment is new.
-    public static func enroll(_ c: Connection, communityId: String, userId: String, serviceId: String?, expertId: String?) throws -> Bool {
+    public static func enroll(_ c: Connection, communityId: String, userId: String, serviceId: String?, expertId: String?, now: Instant) throws -> Bool {
         try c.query(
-            "INSERT INTO enrollments (community_id, user_id, service_id, expert_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            [communityId, userId, serviceId, expertId]
+            "INSERT INTO enrollments (community_id, user_id, service_id, expert_id, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            [communityId, userId, serviceId, expertId, now]
         ).affectedRows == 1
     }
 

@@ -22,7 +22,9 @@ public enum ImportStore {
             databaseZones: try TimeZoneNames.names(c))
     }
 
-    public static func apply(_ c: Connection, communityId: String, _ w: ImportWrites) throws {
+    /// `now`: when the accounts and enrolments it opens are opened (the community's pinned time
+    /// under --test-clock).
+    public static func apply(_ c: Connection, communityId: String, _ w: ImportWrites, now: Instant) throws {
         func person(_ p: PersonFacts) -> JSON {
             ["id": .string(p.id), "email": .string(p.email), "first_name": .string(p.firstName), "last_name": .string(p.lastName),
              "roles": .array(p.roles.map(\.rawValue).sorted().map { .string($0) }), "time_zone": .string(p.timeZone)]
@@ -33,6 +35,7 @@ public enum ImportStore {
              "skills": .array(s.skills.map { .string($0) }), "agenda_questions": .array(s.agendaQuestions.map { .string($0) })]
         }
         let p: JSON = [
+            "now": .string(now.rfc3339),
             "community_id": .string(communityId), "people_new": .array(w.newPeople.map(person)), "people_changed": .array(w.changedPeople.map(person)),
             "accounts": .array(w.accounts.map { ["id": .string($0.id), "kind": .string($0.kind.rawValue), "owner_id": .string($0.ownerId)] }),
             "services_new": .array(w.newServices.map(service)), "services_changed": .array(w.changedServices.map(service)),

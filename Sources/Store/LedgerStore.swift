@@ -29,23 +29,25 @@ public struct TransferResult: Sendable {
 /// accounts in id order), to be called inside the caller's transaction so a meeting's change
 /// and its credit movements commit together.
 public enum LedgerStore {
-    public static func openCommunityAccounts(_ c: Connection, communityId: String) throws {
+    /// Accounts are opened at the service's time (`now`: the community's pinned time under
+    /// --test-clock), as their transfers are stamped, so "as of" counts them with their movements.
+    public static func openCommunityAccounts(_ c: Connection, communityId: String, now: Instant) throws {
         for kind in [AccountKind.platformRevenue, .issuance, .payouts] {
             try c.query(
-                "INSERT INTO accounts (community_id, id, kind) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                [communityId, Identifier.make(.account), kind.rawValue])
+                "INSERT INTO accounts (community_id, id, kind, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                [communityId, Identifier.make(.account), kind.rawValue, now])
         }
     }
 
     /// Opens a wallet for a user and an earnings account for an expert (idempotent).
-    public static func openPersonAccounts(_ c: Connection, communityId: String, personId: String, user: Bool, expert: Bool) throws {
+    public static func openPersonAccounts(_ c: Connection, communityId: String, personId: String, user: Bool, expert: Bool, now: Instant) throws {
         var kinds: [AccountKind] = []
         if user { kinds.append(.userWallet) }
         if expert { kinds.append(.expertEarnings) }
         for kind in kinds {
             try c.query(
-                "INSERT INTO accounts (community_id, id, kind, owner_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                [communityId, Identifier.make(.account), kind.rawValue, personId])
+                "INSERT INTO accounts (community_id, id, kind, owner_id, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                [communityId, Identifier.make(.account), kind.rawValue, personId, now])
         }
     }
 

@@ -60,7 +60,7 @@ public enum PeopleStore {
     }
 
     /// Inserts a person and opens their ledger accounts (a wallet for users, earnings for experts).
-    public static func insert(_ c: Connection, communityId: String, person p: PersonFacts) throws {
+    public static func insert(_ c: Connection, communityId: String, person p: PersonFacts, now: Instant) throws {
         do {
             try c.query(
                 "INSERT INTO people (community_id, id, email, first_name, last_name, roles, time_zone) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -68,7 +68,7 @@ public enum PeopleStore {
         } catch let e as PostgresError where e.isUniqueViolation {
             throw AppError.invalidParams(field: "email", reason: "is already used by another person in this community")
         }
-        try LedgerStore.openPersonAccounts(c, communityId: communityId, personId: p.id, user: p.has(.user), expert: p.has(.expert))
+        try LedgerStore.openPersonAccounts(c, communityId: communityId, personId: p.id, user: p.has(.user), expert: p.has(.expert), now: now)
     }
 
     public static func unsuspend(_ c: Connection, communityId: String, id: String) throws {
@@ -107,9 +107,9 @@ public enum CommunityStore {
     }
 
     /// A new community with its own accounts (platform revenue, issuance, payouts).
-    public static func create(_ c: Connection, communityId: String, name: String, settings: CommunitySettings) throws {
+    public static func create(_ c: Connection, communityId: String, name: String, settings: CommunitySettings, now: Instant) throws {
         try c.query("INSERT INTO communities (community_id, name, settings) VALUES ($1, $2, $3)", [communityId, name, settings.json])
-        try LedgerStore.openCommunityAccounts(c, communityId: communityId)
+        try LedgerStore.openCommunityAccounts(c, communityId: communityId, now: now)
     }
 
     /// Pins the community's time (for processes run with --test-clock).

@@ -168,6 +168,29 @@ final class FinanceReportTests: EndToEndTestCase {
 
     /// A month left out is taken on the community's clock: to_month is this month there (the
     /// service's time, pinned here), from_month the 11 months before to_month.
+    /// Under the test clock, accounts and enrolments open at the pinned time, as transfers are
+    /// stamped: opened at the server's time, a wallet used in a pinned past was missing from
+    /// every "as of" read of those days (no accounts listed, 0 wallets beside 100 credits).
+    func testAccountsOpenAtTheServicesTime() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        try meetingd.result("clock.set", as: ledger.adminId, ["now": "2025-01-15T12:00:00Z"])
+        let user = try ledger.person(on: meetingd, ["user"])
+        try ledger.grant(on: meetingd, 100, to: user)
+        try meetingd.result("clock.set", as: ledger.adminId, ["now": "2025-02-15T12:00:00Z"])
+        let asOf: JSONValue = "2025-01-31T00:00:00Z"
+        let wallets = try meetingd.result("ledger.accounts", as: ledger.financeId, ["kind": "user_wallet", "as_of": asOf])["items"]?.array ?? []
+        XCTAssertEqual(wallets.compactMap { $0["owner_id"]?.string }, [user])
+        XCTAssertEqual(wallets.first?["created_at"], "2025-01-15T12:00:00Z")
+        let outstanding = try meetingd.result("report.credits_outstanding", as: ledger.financeId, ["as_of": asOf])
+        XCTAssertEqual(outstanding["wallets"], 1, "\(outstanding)")
+        XCTAssertEqual(outstanding["wallets_with_credits"], 1)
+        let expert = try ledger.person(on: meetingd, ["expert"])
+        try meetingd.result("enrollment.assign", as: ledger.adminId, ["user_id": .string(user), "expert_id": .string(expert)])
+        let enrolled = try meetingd.result("enrollment.list", as: ledger.adminId, ["user_id": .string(user)])["items"]?.array ?? []
+        XCTAssertEqual(enrolled.first?["created_at"], "2025-02-15T12:00:00Z")
+    }
+
     func testAMonthLeftOutIsTakenOnTheCommunityClock() throws {
         let meetingd = try startMeetingd(["--test-clock"])
         let ledger = try LedgerCommunity.make(on: meetingd, #function)

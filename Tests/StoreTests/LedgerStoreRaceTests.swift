@@ -26,14 +26,14 @@ final class LedgerStoreRaceTests: XCTestCase {
     func twoGrantedWallets(_ c: Connection) throws -> Wallets {
         let communityId = Identifier.make(.community)
         try c.query("INSERT INTO communities (community_id, name, settings) VALUES ($1, 'ledger race', '{}')", [communityId])
-        try LedgerStore.openCommunityAccounts(c, communityId: communityId)
+        try LedgerStore.openCommunityAccounts(c, communityId: communityId, now: SystemClock.now())
         var accounts: [String] = []
         for index in 0..<2 {
             let personId = Identifier.make(.person)
             try c.query(
                 "INSERT INTO people (community_id, id, email, first_name, last_name, roles, time_zone) VALUES ($1, $2, $3, 'Race', 'User', '{user}', 'UTC')",
                 [communityId, personId, "race\(index)-\(personId)@example.com"])
-            try LedgerStore.openPersonAccounts(c, communityId: communityId, personId: personId, user: true, expert: false)
+            try LedgerStore.openPersonAccounts(c, communityId: communityId, personId: personId, user: true, expert: false, now: SystemClock.now())
             let wallet = try XCTUnwrap(try c.query("SELECT ledger_account($1, 'user_wallet', $2) AS id", [communityId, personId]).first?.string("id"))
             _ = try LedgerStore.transfer(
                 c, communityId: communityId,

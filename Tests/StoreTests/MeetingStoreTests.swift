@@ -37,9 +37,9 @@ final class MeetingStoreTests: XCTestCase {
             service: ServiceFacts(id: Identifier.make(.service), name: "CHEM \(UUID())", kind: .generic, expertId: nil, defaultLengthMinutes: 60, priceCredits: 100),
             location: LocationFacts(id: Identifier.make(.location), name: "Room \(UUID())", kind: "in_person"))
         try c.transaction { c in
-            try CommunityStore.create(c, communityId: communityId, name: "Store tests", settings: settings)
-            try PeopleStore.insert(c, communityId: communityId, person: world.user)
-            try PeopleStore.insert(c, communityId: communityId, person: world.expert)
+            try CommunityStore.create(c, communityId: communityId, name: "Store tests", settings: settings, now: SystemClock.now())
+            try PeopleStore.insert(c, communityId: communityId, person: world.user, now: SystemClock.now())
+            try PeopleStore.insert(c, communityId: communityId, person: world.expert, now: SystemClock.now())
             _ = try CatalogStore.insertService(c, communityId: communityId, world.service)
             _ = try CatalogStore.insertLocation(c, communityId: communityId, world.location)
             _ = try CatalogStore.certify(c, communityId: communityId, serviceId: world.service.id, expertId: world.expert.id)
