@@ -100,7 +100,7 @@ enum SeriesAPI {
             })))
 
     static let list = MethodDefinition(
-        "series.list", "A person's weekly series, as user or expert, in the order they were made, each as series.get shows it",
+        "series.list", "A person's weekly series, as user, expert or the student they are booked for, in the order they were made, each as series.get shows it",
         audience: .member, mutating: false,
         params: [
             .init("person_id", .id(.person), "Whose series (default: the actor's; admins and office staff: anyone's)"),

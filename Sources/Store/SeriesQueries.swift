@@ -36,7 +36,7 @@ public enum SeriesQueries {
         Statement(
             """
             SELECT ml_series_json(s.community_id, s.id) AS series FROM series s
-            WHERE s.community_id = $1 AND (s.user_id = $2 OR s.expert_id = $2)
+            WHERE s.community_id = $1 AND (s.user_id = $2 OR s.expert_id = $2 OR s.student_id = $2)
               AND ($3::text IS NULL OR s.status = CASE $3 WHEN 'finished' THEN 'active' ELSE $3 END
                    AND ($3 = 'cancelled' OR (coalesce(ml_series_ends_at(s) <= ml_now($1, $6), false) = ($3 = 'finished'))))
               AND ($4::text IS NULL OR s.id > $4)

@@ -236,6 +236,7 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         // The student reads the series booked for them, as they read its meetings.
         let seriesId = try XCTUnwrap(series["id"]?.string)
         XCTAssertEqual(try w.meetingd.result("series.get", as: student, ["series_id": .string(seriesId)])["occurrences"]?.array?.count, 3)
+        XCTAssertEqual(try w.meetingd.result("series.list", as: student)["items"]?.array?.compactMap { $0["id"]?.string }, [seriesId], "and lists it")
         let outsider = try w.addNamedUser(firstName: "Olly", credits: 0)
         try w.meetingd.error("series.get", as: outsider, ["series_id": .string(seriesId)], code: 4003)
         XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(blocked: 300))

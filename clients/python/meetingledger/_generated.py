@@ -5101,7 +5101,7 @@ class SeriesNamespace:
         limit: Optional[int] = UNSET,
         cursor: Optional[str] = UNSET,
     ) -> SeriesListResult:
-        """A person's weekly series, as user or expert, in the order they were made, each as series.get shows it.
+        """A person's weekly series, as user, expert or the student they are booked for, in the order they were made, each as series.get shows it.
 
         Who may call: member. Read-only.
 
