@@ -81,7 +81,17 @@ public enum Lifecycle {
         case .withdrawAlternate:
             // A new date given after a decline is answered as an alternate (seed 004), and is
             // pulled back as one: by its proposer, as withdrawing the meeting does.
-            d = try isNewDateAfterRejection(m, dateAfterRejection) ? withdraw(m, actor, nil) : withdrawAlternate(m, actor)
+            if isNewDateAfterRejection(m, dateAfterRejection) {
+                let p = try party(actor, action: "withdraw the new date of")
+                guard m.approved(p) else {
+                    throw AppError.invalidState(
+                        status: m.status.rawValue, action: "withdraw_alternate",
+                        why: "the other side proposed this new date; answer it with confirm_alternate or reject_alternate")
+                }
+                d = try withdraw(m, actor, nil)
+            } else {
+                d = try withdrawAlternate(m, actor)
+            }
         case .logSession(let attendance, let adjust, let feedback): d = try logSession(m, actor, attendance, adjust, feedback, now)
         case .reportNoShow: d = try reportNoShow(m, actor, now)
         case .expire: d = try expire(m, actor, now)

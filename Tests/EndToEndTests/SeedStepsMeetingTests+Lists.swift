@@ -129,7 +129,8 @@ final class SeedStepsMeetingListTests: EndToEndTestCase {
         // Answered as an alternate, it is pulled back as one too (withdraw_alternate answered
         // 4009 "no open alternate"), by its proposer only.
         _ = try w.drainOutbox()
-        try w.refuse("meeting.withdraw_alternate", as: w.user, id, code: 4009)
+        let notTheirs = try w.refuse("meeting.withdraw_alternate", as: w.user, id, code: 4009)
+        XCTAssertTrue(notTheirs["message"]?.string?.contains("answer it with confirm_alternate or reject_alternate") ?? false, "\(notTheirs)")
         try w.act("meeting.withdraw_alternate", as: w.expert, id)
         let told = try XCTUnwrap(try w.drainRaw().first { $0["recipient_id"]?.string == w.user && $0["kind"]?.string?.hasPrefix("meeting_withdrawn") == true })
         let text = try XCTUnwrap(told["rendered"]?["text"]?.string)
