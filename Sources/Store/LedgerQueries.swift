@@ -36,6 +36,18 @@ public enum LedgerQueries {
         SQLCall("ml_account_json", [.init(communityId, "text"), .init(accountId, "text")])
     }
 
+    /// Whether account `a` counts at the time in parameter `asOf` (always when that is NULL): it
+    /// was opened by then, or had moved by then (under the test clock an account may be opened
+    /// at a later time than its transfers were stamped, as when the clock is pinned to a past
+    /// the community was made after). Every "as of" read counts accounts by this one rule.
+    static func open(asOf parameter: String) -> String {
+        """
+        (\(parameter)::timestamptz IS NULL OR a.created_at <= \(parameter)
+         OR EXISTS (SELECT 1 FROM transfers t WHERE t.community_id = a.community_id AND t.debit_account_id = a.id AND t.created_at <= \(parameter))
+         OR EXISTS (SELECT 1 FROM transfers t WHERE t.community_id = a.community_id AND t.credit_account_id = a.id AND t.created_at <= \(parameter)))
+        """
+    }
+
     /// Joins `b`, the four sums of account `a`: stored now, or recorded with its last transfer up
     /// to the time in parameter `asOf` when that is not NULL.
     static func sums(asOf parameter: String) -> String {
@@ -164,7 +176,7 @@ public enum LedgerQueries {
             LEFT JOIN people p ON p.community_id = a.community_id AND p.id = a.owner_id
             \(sums(asOf: "$3"))
             WHERE a.community_id = $1 AND ($2::text IS NULL OR a.kind = $2) AND ($4::text IS NULL OR (a.kind, a.id) > ($4::text, $5::text))
-              AND ($3::timestamptz IS NULL OR a.created_at <= $3)
+              AND \(open(asOf: "$3"))
             ORDER BY a.kind, a.id LIMIT $6
             """, [communityId, kind, asOf, after?.kind, after?.id, limit])
     }
@@ -188,7 +200,7 @@ public enum LedgerQueries {
     public static func trialBalance(communityId: String, asOf: Instant?) -> Statement {
         Statement(
             """
-            SELECT a.kind, count(*) FILTER (WHERE $2::timestamptz IS NULL OR a.created_at <= $2) AS accounts,
+            SELECT a.kind, count(*) FILTER (WHERE \(open(asOf: "$2"))) AS accounts,
                    coalesce(sum(b.debits_posted), 0) AS debits_posted, coalesce(sum(b.credits_posted), 0) AS credits_posted,
                    coalesce(sum(b.debits_pending), 0) AS debits_pending, coalesce(sum(b.credits_pending), 0) AS credits_pending
             FROM accounts a

@@ -10,7 +10,7 @@ public enum ReportQueries {
     public static func creditsOutstanding(communityId: String, asOf: Instant?) -> Statement {
         Statement(
             """
-            SELECT count(a.id) FILTER (WHERE $2::timestamptz IS NULL OR a.created_at <= $2) AS wallets,
+            SELECT count(a.id) FILTER (WHERE \(LedgerQueries.open(asOf: "$2"))) AS wallets,
                    count(a.id) FILTER (WHERE b.credits_posted - b.debits_posted <> 0 OR b.debits_pending <> 0) AS wallets_with_credits,
                    coalesce(sum(b.debits_posted), 0) AS debits_posted, coalesce(sum(b.credits_posted), 0) AS credits_posted,
                    coalesce(sum(b.debits_pending), 0) AS debits_pending, coalesce(sum(b.credits_pending), 0) AS credits_pending
@@ -91,7 +91,7 @@ public enum ReportQueries {
                 FROM accounts a
                 \(LedgerQueries.sums(asOf: "$2"))
                 -- Accounts open at the time asked for, as ledger.accounts and the trial balance count them.
-                WHERE a.community_id = $1 AND a.kind = 'expert_earnings' AND ($2::timestamptz IS NULL OR a.created_at <= $2)
+                WHERE a.community_id = $1 AND a.kind = 'expert_earnings' AND \(LedgerQueries.open(asOf: "$2"))
             ), totals AS (
                 SELECT count(*) AS experts, coalesce(sum(debits_posted), 0) AS t_debits_posted, coalesce(sum(credits_posted), 0) AS t_credits_posted,
                        coalesce(sum(debits_pending), 0) AS t_debits_pending, coalesce(sum(credits_pending), 0) AS t_credits_pending
