@@ -270,10 +270,9 @@ public enum SeriesDecider {
         }
     }
 
-    /// Why a date was not booked, in words both parties may read: never the user's balance or
-    /// the end of their suspension (the user reads those in the detail).
-    /// Why a date was not booked, as both sides may read it, in the community's word for its
-    /// users ("the student's credits did not cover it").
+    /// Why a date was not booked, in words both parties may read and in the community's word for
+    /// its users ("the student's credits did not cover it"): never the user's balance or the end
+    /// of their suspension (the user reads those in the detail).
     static func sharedReason(_ e: AppError, _ settings: CommunitySettings) -> String {
         let who = "the " + settings.label("user").lowercased()
         switch e.dataCode {
