@@ -315,12 +315,12 @@ enum MeetingAPI {
                     (rank: $0[0].intValue ?? 0, start: page.afterString(1) ?? "", id: page.afterString(2) ?? "", began: $0[3].intValue ?? 0)
                 }
                 return [MeetingQueries.list(communityId: scope.communityId, testClock: scope.testClock, filter: filter, after: after, limit: page.limit + 1)]
-                    + (p.optionalString("person_id").map { [PeopleStore.found(communityId: scope.communityId, personId: $0)] } ?? [])
+                    + Existence.check(communityId: scope.communityId, people: [p.optionalString("person_id")])
             },
             respond: { ctx, rows, p in
                 if let other = p.optionalString("person_id"), other != ctx.actor.id {
                     try ctx.actor.require(.admin, .office, to: "list another person's meetings")
-                    try PeopleStore.requireFound(rows[1], personId: other)
+                    try Existence.require(rows, at: 1)
                 }
                 return try listed(ctx, rows[0], try Page(p, key: [.integer, .time, .text, .integer])) { r, m in
                     [.int(try r.int("rank")), .string(m.state.start.rfc3339), .string(m.id), .int(try r.int("began"))]
@@ -339,10 +339,10 @@ enum MeetingAPI {
                 let after = page.after.map { (start: $0[0].stringValue ?? "", id: $0[1].stringValue ?? "") }
                 return [MeetingQueries.waiting(
                     communityId: scope.communityId, testClock: scope.testClock, expertId: p.optionalString("expert_id"), after: after, limit: page.limit + 1)]
-                    + (p.optionalString("expert_id").map { [PeopleStore.found(communityId: scope.communityId, personId: $0)] } ?? [])
+                    + Existence.check(communityId: scope.communityId, people: [p.optionalString("expert_id")])
             },
             respond: { ctx, rows, p in
-                if let expert = p.optionalString("expert_id") { try PeopleStore.requireFound(rows[1], personId: expert) }
+                try Existence.require(rows, at: 1)
                 return try listed(ctx, rows[0], try Page(p, key: [.time, .text])) { _, m in [.string(m.state.start.rfc3339), .string(m.id)] }
             })))
 

@@ -113,12 +113,12 @@ enum SeriesAPI {
                 return [SeriesQueries.list(
                     communityId: scope.communityId, testClock: scope.testClock, personId: p.optionalString("person_id") ?? scope.actorId, status: p.optionalString("status"),
                     afterId: page.afterString(0), limit: page.limit + 1)]
-                    + (p.optionalString("person_id").map { [PeopleStore.found(communityId: scope.communityId, personId: $0)] } ?? [])
+                    + Existence.check(communityId: scope.communityId, people: [p.optionalString("person_id")])
             },
             respond: { ctx, rows, p in
                 if let other = p.optionalString("person_id"), other != ctx.actor.id {
                     try ctx.actor.require(.admin, .office, to: "list another person's series")
-                    try PeopleStore.requireFound(rows[1], personId: other)
+                    try Existence.require(rows, at: 1)
                 }
                 let person = ActingPerson(id: ctx.actor.id, roles: ctx.actor.roles)
                 let items: [JSON] = try rows[0].map { r in

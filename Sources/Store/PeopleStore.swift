@@ -6,17 +6,6 @@ import Postgres
 
 /// People of a community: their rows and the ledger accounts their roles open.
 public enum PeopleStore {
-    /// Whether a person of this id is in the community: a list asked for someone unknown says so
-    /// instead of answering an empty page.
-    public static func found(communityId: String, personId: String) -> Statement {
-        Statement("SELECT EXISTS (SELECT 1 FROM people WHERE community_id = $1 AND id = $2) AS found", [communityId, personId])
-    }
-
-    /// Not found, when `rows` (of `found`) says the person is not in the community.
-    public static func requireFound(_ rows: Rows, personId: String) throws {
-        guard try rows.one().bool("found") else { throw AppError.notFound("person", personId) }
-    }
-
     static let columns = "id, email, first_name, last_name, roles, time_zone, suspended_until"
 
     public static func person(_ row: Row) throws -> PersonFacts {
