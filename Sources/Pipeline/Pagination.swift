@@ -31,15 +31,18 @@ public struct Page {
     public init(_ params: Params, key: [KeyPart]) throws {
         limit = params.optionalInt("limit") ?? Page.defaultLimit
         scope = Page.scope(params)
-        after = try Page.cursor(params, key: key)
+        after = try Page.cursor(params, key: key, scope: scope)
     }
 
     /// The key values in `params`' cursor, nil without one; a cursor of another shape, or one
     /// handed out by another method or for other params, is refused.
-    public static func cursor(_ params: Params, key: [KeyPart]) throws -> [JSON]? {
+    public static func cursor(_ params: Params, key: [KeyPart]) throws -> [JSON]? { try cursor(params, key: key, scope: scope(params)) }
+
+    /// `cursor(_:key:)` for the list whose digest (`scope(params)`) is known already.
+    static func cursor(_ params: Params, key: [KeyPart], scope: String) throws -> [JSON]? {
         guard let cursor = params.optionalString("cursor") else { return nil }
         guard let scoped = Page.decode(cursor), let tag = scoped.first?.stringValue else { throw notACursor }
-        guard tag == scope(params) else {
+        guard tag == scope else {
             throw AppError.invalidParams(
                 field: "cursor",
                 reason: "belongs to another list: send next_cursor back to the method that returned it, with the same params as the first page (only limit may change)")
@@ -102,12 +105,15 @@ public struct Page {
     public func result(_ items: [JSON], keys: [[JSON]]) -> JSON {
         let hasMore = items.count > Int(limit)
         let shown = Array(items.prefix(Int(limit)))
-        let next: JSON = hasMore ? .string(Page.encode([.string(scope)] + keys[shown.count - 1])) : .null
+        let next: JSON = hasMore ? .string(Page.cursor(scope: scope, after: keys[shown.count - 1])) : .null
         return ["items": .array(shown), "next_cursor": next]
     }
 
     /// The cursor after `key` in the list `params` ask for.
-    public static func cursor(after key: [JSON], for params: Params) -> String { encode([.string(scope(params))] + key) }
+    public static func cursor(after key: [JSON], for params: Params) -> String { cursor(scope: scope(params), after: key) }
+
+    /// The cursor after `key` in the list of digest `scope`: the digest first, then the key.
+    static func cursor(scope: String, after key: [JSON]) -> String { encode([.string(scope)] + key) }
 
     static func encode(_ key: [JSON]) -> String {
         let hex = Array("0123456789abcdef".utf8)
