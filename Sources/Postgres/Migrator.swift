@@ -2,8 +2,12 @@ import Foundation
 
 /// Applies `NNNN_name.sql` files in order, each in its own transaction, recording a checksum
 /// per file. A session advisory lock makes concurrent processes take turns, so a migration
-/// never runs twice; an applied file whose text changed is refused. Waiting for that lock, or
-/// for a table a migration changes, lasts at most the session's lock timeout.
+/// never runs twice. An applied file whose text changed is refused, unless the text applied is
+/// one of the file's earlier versions listed in `earlier_versions.txt` (a released text that was
+/// edited later, whose effect the later migrations restate: scripts/check-upgrades proves it). A
+/// database that applied a migration this folder does not have was made by a newer release and
+/// is refused. Waiting for that lock, or for a table a migration changes, lasts at most the
+/// session's lock timeout.
 public struct Migrator: Sendable {
     public struct Migration: Sendable {
         public let version: Int
@@ -14,6 +18,12 @@ public struct Migrator: Sendable {
     static let advisoryLockKey: Int64 = 7_710_001
 
     public let migrations: [Migration]
+    /// Per version, the checksums of the file's earlier released texts (`earlier_versions.txt`).
+    public let earlierChecksums: [Int: Set<String>]
+
+    /// The file beside the migrations that lists their earlier versions: one line per version,
+    /// `NNNN <sha256 of the earlier text> <the commit that replaced it>`; `#` starts a comment.
+    public static let earlierVersionsFile = "earlier_versions.txt"
 
     public init(directory: String) throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".sql") }.sorted()
@@ -35,6 +45,31 @@ public struct Migrator: Sendable {
             throw PostgresError(code: .migration, message: "\(directory) holds no NNNN_name.sql migration files: point MEETINGLEDGER_MIGRATIONS at the folder that does")
         }
         migrations = found
+        let listed = directory + "/" + Migrator.earlierVersionsFile
+        earlierChecksums = FileManager.default.fileExists(atPath: listed)
+            ? try Migrator.earlierChecksums(try String(contentsOfFile: listed, encoding: .utf8))
+            : [:]
+    }
+
+    /// Reads `earlier_versions.txt`: each line a version and a SHA-256 in hex. A version the
+    /// folder no longer has is a retired migration: a database that applied that text is
+    /// upgraded by the later migrations, which undo or restate it.
+    static func earlierChecksums(_ text: String) throws -> [Int: Set<String>] {
+        var sums: [Int: Set<String>] = [:]
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            guard !fields.isEmpty else { continue }
+            guard fields.count >= 2, let version = Int(fields[0]), version > 0,
+                fields[1].count == 64, fields[1].allSatisfy({ $0.isHexDigit && !$0.isUppercase })
+            else {
+                throw PostgresError(
+                    code: .migration,
+                    message: "\(earlierVersionsFile) line \(index + 1) is not `NNNN <sha256 in lowercase hex> <commit>`")
+            }
+            sums[version, default: []].insert(String(fields[1]))
+        }
+        return sums
     }
 
     /// Where an installed `meetingd` finds its migrations, beside its `bin` folder
@@ -95,21 +130,31 @@ public struct Migrator: Sendable {
                 applied_at timestamptz NOT NULL DEFAULT now()
             )
             """)
-        var applied: [Int: String] = [:]
-        for row in try connection.query("SELECT version, checksum FROM schema_migrations") {
-            applied[Int(try row.int("version"))] = try row.string("checksum")
+        var applied: [Int: (name: String, checksum: String)] = [:]
+        for row in try connection.query("SELECT version, name, checksum FROM schema_migrations") {
+            applied[Int(try row.int("version"))] = (try row.string("name"), try row.string("checksum"))
+        }
+        let known = Set(migrations.map(\.version))
+        let unknown = applied.filter { version, row in !known.contains(version) && earlierChecksums[version]?.contains(row.checksum) != true }
+        if let (version, row) = unknown.max(by: { $0.key < $1.key }) {
+            throw PostgresError(
+                code: .migration,
+                message: "this database has migration \(String(format: "%04d", version))_\(row.name), which this release of meetingd does not have: "
+                    + "a newer (or another) release migrated it. Run that release or a newer one against it (a database is never migrated back)")
         }
         var newlyApplied: [Int] = []
         for migration in migrations {
             let checksum = try connection.query(
                 "SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex') AS sum", [migration.sql]
             ).one().string("sum")
-            if let existing = applied[migration.version] {
-                guard existing == checksum else {
+            if let existing = applied[migration.version]?.checksum {
+                guard existing == checksum || earlierChecksums[migration.version]?.contains(existing) == true else {
                     throw PostgresError(
                         code: .migration,
-                        message: "migration \(migration.version)_\(migration.name) was changed after it was applied; "
-                            + "add a new migration instead of editing an applied one")
+                        message: "migration \(migration.version)_\(migration.name) was changed after it was applied: this database applied a text "
+                            + "(sha256 \(existing.prefix(12))…) that is neither this release's nor one of its earlier versions in \(Migrator.earlierVersionsFile). "
+                            + "If you edited the file, restore it and add a new migration instead; if another build made this database, "
+                            + "upgrade it with a release whose migrations list that text")
                 }
                 continue
             }
