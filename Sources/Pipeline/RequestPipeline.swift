@@ -170,7 +170,7 @@ public final class RequestPipeline {
         {
             return answer
         }
-        let request = key.map { _ in RequestPipeline.canonicalRequest(method, params) }
+        let request = key.map { _ in RequestPipeline.requestText(method, params) }
         let contextCall = try plan.context(scope, params)
         return try inTransaction(c) {
             let (ctx, auth, stored) = try begin(c, try plan.locks(scope, params), scope, key: key, request: request, context: contextCall, method)
@@ -228,7 +228,7 @@ public final class RequestPipeline {
         _ body: (TransactionContext, Params) throws -> JSON, _ method: MethodDefinition, _ scope: RequestScope, _ key: String?,
         _ params: Params, _ c: Connection
     ) throws -> JSON {
-        let request = key.map { _ in RequestPipeline.canonicalRequest(method, params) }
+        let request = key.map { _ in RequestPipeline.requestText(method, params) }
         let locks = scope.keySubject.map { [Locks.key(communityId: scope.communityId, keySubject: $0)] } ?? []
         return try inTransaction(c) {
             let (ctx, _, stored) = try begin(c, locks, scope, key: key, request: request, context: nil, method)
@@ -243,7 +243,7 @@ public final class RequestPipeline {
     /// stored idempotency record and the method's context. A stored answer to the same request
     /// ends the transaction and is returned as `stored`.
     func begin(
-        _ c: Connection, _ locks: [Statement], _ scope: RequestScope, key: String?, request: String?, context: SQLCall?, _ method: MethodDefinition
+        _ c: Connection, _ locks: [Statement], _ scope: RequestScope, key: String?, request: RequestQueries.RequestText?, context: SQLCall?, _ method: MethodDefinition
     ) throws -> (RequestContext, Row, stored: JSON?) {
         let rows = try c.pipeline([RequestQueries.begin] + locks + [auth(scope, key: key, request: request, context: context)])
         let (ctx, auth) = try authenticate(rows[rows.count - 1], scope, method)
@@ -283,14 +283,14 @@ public final class RequestPipeline {
         return community
     }
 
-    func auth(_ scope: RequestScope, key: String?, request: String?, context: SQLCall?) -> Statement {
+    func auth(_ scope: RequestScope, key: String?, request: RequestQueries.RequestText?, context: SQLCall?) -> Statement {
         RequestQueries.auth(
             communityId: scope.communityId, actorId: scope.actorId, testClock: scope.testClock, key: key, request: request, context: context)
     }
 
-    func remember(_ scope: RequestScope, key: String?, method: String, request: String?) -> RequestQueries.Remember? {
+    func remember(_ scope: RequestScope, key: String?, method: String, request: RequestQueries.RequestText?) -> RequestQueries.Remember? {
         guard let key, let request else { return nil }
-        return RequestQueries.Remember(communityId: scope.communityId, actorId: scope.actorId, key: key, method: method, request: request)
+        return RequestQueries.Remember(communityId: scope.communityId, actorId: scope.actorId, key: key, method: method, request: request.canonical)
     }
 
     func authenticate(_ rows: Rows, _ scope: RequestScope, _ method: MethodDefinition) throws -> (RequestContext, Row) {
@@ -316,12 +316,15 @@ public final class RequestPipeline {
 
     /// The method name and params (without the key itself) in one canonical text: each param as
     /// its schema reads it (`Schema.canonical`: a time in UTC, a whole number as an integer), so
-    /// a retry that writes the same time with another offset is the same request.
-    static func canonicalRequest(_ method: MethodDefinition, _ params: Params) -> String {
+    /// a retry that writes the same time with another offset is the same request; and the same
+    /// as sent, which releases before the canonical text stored (a retry sent across an upgrade
+    /// still matches its record: equal texts are equal params either way).
+    static func requestText(_ method: MethodDefinition, _ params: Params) -> RequestQueries.RequestText {
         var fields = params.fields
         fields["idempotency_key"] = nil
+        let asSent = method.name + "\n" + JSON.object(fields).serialized()
         for field in method.params { if let value = fields[field.name] { fields[field.name] = field.schema.canonical(value) } }
-        return method.name + "\n" + JSON.object(fields).serialized()
+        return RequestQueries.RequestText(canonical: method.name + "\n" + JSON.object(fields).serialized(), asSent: asSent)
     }
 
     /// Database failures become errors a caller can act on: a lost connection is retryable,

@@ -13,14 +13,28 @@ public enum RequestQueries {
         Statement("SELECT community_id FROM people WHERE id = $1", [personId])
     }
 
+    /// A keyed request's texts for its idempotency record: `canonical` (each param as its schema
+    /// reads it) is what a record stores; `asSent` (the params as written) also matches a record
+    /// stored by a release that compared requests as sent, so a retry across an upgrade replays.
+    public struct RequestText: Sendable {
+        public let canonical: String
+        public let asSent: String
+
+        public init(canonical: String, asSent: String) {
+            self.canonical = canonical
+            self.asSent = asSent
+        }
+    }
+
     /// The actor's roles and zone, the service's time, the stored response of the idempotency
     /// key (if any) and the method's context, in one statement. No row: no such actor.
-    public static func auth(communityId: String, actorId: String, testClock: Bool, key: String?, request: String?, context: SQLCall?) -> Statement {
+    public static func auth(communityId: String, actorId: String, testClock: Bool, key: String?, request: RequestText?, context: SQLCall?) -> Statement {
         var sql = """
             SELECT p.roles, p.time_zone, ml_now(p.community_id, $3) AS now,
-                   k.request_hash = encode(sha256(convert_to($5, 'UTF8')), 'hex') AS same_request, k.response AS stored_response
+                   k.request_hash IN (encode(sha256(convert_to($5, 'UTF8')), 'hex'), encode(sha256(convert_to($6, 'UTF8')), 'hex')) AS same_request,
+                   k.response AS stored_response
             """
-        var params: [any PostgresBindable] = [communityId, actorId, testClock, key, request]
+        var params: [any PostgresBindable] = [communityId, actorId, testClock, key, request?.canonical, request?.asSent]
         if let context {
             sql += ", " + context.sql(firstParameter: params.count + 1) + " AS context"
             params += context.params

@@ -224,6 +224,29 @@ final class EdgeInputTests: EndToEndTestCase {
         XCTAssertEqual(try w.meetingd.result("meeting.list", as: w.user, ["role": "user"])["items"]?.array?.count, 1, "one meeting")
     }
 
+    /// A record stored by a release that compared requests as sent (before a time was read in
+    /// UTC) still replays the same request after an upgrade: a client retrying across the
+    /// upgrade was refused 4090 while its booking stood. Another request under the key is still
+    /// refused.
+    func testARecordStoredAsSentByAnEarlierReleaseReplaysTheSameRequest() throws {
+        let w = try MeetingWorld(self, label: "edge idempotent upgrade")
+        var params = w.requestParams(start: "2030-03-11T11:00:00+01:00")
+        params["idempotency_key"] = "booked-before-upgrade"
+        let first = try w.meetingd.result("meeting.request", as: w.user, params)
+        var sent = params
+        sent["idempotency_key"] = nil
+        sent["actor"] = .string(w.user)
+        let text = "meeting.request\n" + JSONValue.object(sent).serialized
+        XCTAssertTrue(text.contains("+01:00"), text)
+        XCTAssertEqual(try Psql.query(databaseURL,
+            "UPDATE idempotency_keys SET request_hash = encode(sha256(convert_to($sent$\(text)$sent$, 'UTF8')), 'hex') "
+                + "WHERE actor_id = \(Psql.literal(w.user)) AND key = 'booked-before-upgrade' RETURNING 1"), ["1"], "the record, as an earlier release stored it")
+        XCTAssertEqual(try w.meetingd.result("meeting.request", as: w.user, params), first, "the first answer, replayed")
+        params["start"] = "2030-03-11T12:00:00+01:00"
+        XCTAssertEqual(try w.meetingd.error("meeting.request", as: w.user, params, code: 4090)["data"]?["code"], "idempotency_key_reused")
+        XCTAssertEqual(try w.meetingd.result("meeting.list", as: w.user, ["role": "user"])["items"]?.array?.count, 1, "one meeting")
+    }
+
     func testAForgedCursorHoldingAnOutOfRangeTimeIsRefused() throws {
         let w = try MeetingWorld(self, label: "edge cursor")
         try w.request(start: MeetingTime.at(day: 7, hour: 10))
