@@ -16,6 +16,8 @@ enum SystemAPI {
             .init("version", .text(), required: true), .init("now", .timestamp, required: true), .init("database", .oneOf(["ok", "unavailable", "refused"]), required: true,
                   "ok; unavailable (down, full or unreachable: retry later); refused (it refuses meetingd's login: an operator must fix the settings)"),
             .init("pinned_actor", .id(.person), "Only under meetingd --pin-actor: the person every call acts as"),
+            .init("schema_version", .integer(min: 1, max: 9999),
+                  "The newest migration this meetingd applies (the NNNN of its last sql/migrations file): two releases with other schemas tell apart by it. Absent when it serves without migrations"),
         ]),
         errors: [AppError.forbidden("")],
         examples: [Examples.ping],
@@ -34,6 +36,7 @@ enum SystemAPI {
             }
             var result: [String: JSON] = ["version": .string(PipelineConfig.version), "now": .string(now.rfc3339), "database": .string(database)]
             if let pinned = pipeline.config.pinnedActor { result["pinned_actor"] = .string(pinned) }
+            if let gate = pipeline.config.migrations { result["schema_version"] = .int(Int64(gate.newestVersion)) }
             return .object(result)
         })
 

@@ -21,6 +21,10 @@ public final class MigrationGate: Sendable {
 
     public var isOpen: Bool { migrated.withLock { $0 } }
 
+    /// The newest migration this process applies (`NNNN` of its last file): what tells two
+    /// releases' schemas apart.
+    public var newestVersion: Int { migrator.migrations.last?.version ?? 0 }
+
     /// Set when the migrations failed for good: the process should stop, as it does when this
     /// happens at start-up, rather than answer "unavailable" for ever.
     public var broken: String? { brokenReason.withLock { $0 } }

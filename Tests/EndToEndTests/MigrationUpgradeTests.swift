@@ -98,4 +98,13 @@ final class MigrationUpgradeTests: EndToEndTestCase {
         XCTAssertTrue(refused.stderr.contains("earlier_versions.txt line 3"), refused.stderr)
         XCTAssertEqual(try tables(s), [], "nothing ran")
     }
+
+    /// system.ping tells two releases' schemas apart: the newest migration this meetingd applies.
+    func testPingSaysTheNewestMigrationThisMeetingdApplies() throws {
+        let folder = URL(fileURLWithPath: TestEnvironment.repoRoot).appendingPathComponent("sql/migrations")
+        let newest = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }.sorted().last
+        let version = try XCTUnwrap(newest.flatMap { Int($0.prefix(4)) })
+        let meetingd = try startMeetingd()
+        XCTAssertEqual(try meetingd.call("system.ping")["result"]?["schema_version"], .int(Int64(version)))
+    }
 }

@@ -303,6 +303,7 @@ class SystemPingResult:
     now: str
     version: str
     pinned_actor: Optional[str] = None
+    schema_version: Optional[int] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -1988,6 +1989,7 @@ _SystemPingResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("now", "now", None, True),
     ("version", "version", None, True),
     ("pinned_actor", "pinned_actor", None, False),
+    ("schema_version", "schema_version", None, False),
 )
 
 _ClockSetResult_FIELDS: Tuple[FieldSpec, ...] = (
