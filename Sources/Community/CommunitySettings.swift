@@ -94,11 +94,12 @@ public struct CommunitySettings: Sendable {
         let label: Schema = given ? .givenName : .name
         return [
             .init("auto_accept", .boolean, "Requests go straight to agreed"),
-            .init("cancellation_window_hours", .integer(min: 0, max: 720)),
+            .init("cancellation_window_hours", .integer(min: 0, max: 720),
+                  "A cancellation (or skip) is late when the meeting starts less than this many hours after it; exactly this many hours before is not late. The window in force when the meeting is cancelled applies, also to meetings booked before a change"),
             .init("user_late_cancel_charge_percent", .integer(min: 0, max: 100),
-                  "The part of the price a user's late cancellation keeps for the expert, in whole credits rounded down (33 % of 99 is 32); the rest is returned, and a charge that rounds to 0 returns the whole hold"),
+                  "The part of the price a user's late cancellation keeps for the expert, in whole credits rounded down (33 % of 99 is 32); the rest is returned, and a charge that rounds to 0 returns the whole hold. The percent in force when the meeting is cancelled applies, also to meetings booked before a change (the cancellation's consequences and notice say the figure)"),
             .init("platform_fee_percent", .integer(min: 0, max: 100),
-                  "The platform's share of what an expert is paid for a meeting (the whole price for a logged session, the charge for a late cancellation), in whole credits rounded down (15 % of 99 is 14, of a 32-credit charge 4)"),
+                  "The platform's share of what an expert is paid for a meeting (the whole price for a logged session, the charge for a late cancellation), in whole credits rounded down (15 % of 99 is 14, of a 32-credit charge 4). The percent in force when the credits are captured applies"),
             .init("reminder_user_hours", .integer(min: 1, max: 720)),
             .init("reminder_expert_minutes", .integer(min: 1, max: 10_080)),
             .init("min_notice_minutes", .integer(min: 0, max: 43_200)),

@@ -3340,13 +3340,18 @@ class CommunityNamespace:
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
         auto_accept: Requests go straight to agreed
-        cancellation_window_hours (0…720)
+        cancellation_window_hours (0…720): A cancellation (or skip) is late when the meeting starts less
+            than this many hours after it; exactly this many hours before is not late. The window in force
+            when the meeting is cancelled applies, also to meetings booked before a change
         user_late_cancel_charge_percent (0…100): The part of the price a user's late cancellation keeps for
             the expert, in whole credits rounded down (33 % of 99 is 32); the rest is returned, and a charge
-            that rounds to 0 returns the whole hold
+            that rounds to 0 returns the whole hold. The percent in force when the meeting is cancelled
+            applies, also to meetings booked before a change (the cancellation's consequences and notice say
+            the figure)
         platform_fee_percent (0…100): The platform's share of what an expert is paid for a meeting (the
             whole price for a logged session, the charge for a late cancellation), in whole credits rounded
-            down (15 % of 99 is 14, of a 32-credit charge 4)
+            down (15 % of 99 is 14, of a 32-credit charge 4). The percent in force when the credits are
+            captured applies
         reminder_user_hours (1…720)
         reminder_expert_minutes (1…10080)
         min_notice_minutes (0…43200)
