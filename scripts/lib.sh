@@ -12,9 +12,10 @@ as_root() { [ "$(id -u)" = 0 ]; }
 
 # Debian packages the project needs; installed only when missing. openssh-server and -client:
 # the test of `meetctl --remote` runs its own sshd on 127.0.0.1 (where nothing stops it, the
-# package also starts the system's ssh service).
+# package also starts the system's ssh service). pgbouncer: the pooler tests run their own on
+# 127.0.0.1 in front of the test cluster.
 ensure_packages() {
-    local wanted=(postgresql postgresql-contrib libpq-dev pkg-config tzdata python3 python3-venv msmtp openssh-server openssh-client zsh fish)
+    local wanted=(postgresql postgresql-contrib libpq-dev pkg-config tzdata python3 python3-venv msmtp openssh-server openssh-client zsh fish pgbouncer)
     local missing=()
     for pkg in "${wanted[@]}"; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

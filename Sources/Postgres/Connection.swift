@@ -121,6 +121,11 @@ public final class Connection {
         }
         readSessionEnd(handle)
         let texts = params.map { $0.postgresText }
+        guard !settings.transactionPooled else {
+            return try consume(try exec(handle, waitMs: answerWaitMs) {
+                withCStringArray(texts) { pointers in PQsendQueryParams(handle, sql, Int32(texts.count), nil, pointers, nil, nil, 0) }
+            })
+        }
         let name = try preparedName(for: sql, parameterCount: texts.count, on: handle)
         return try consume(try exec(handle, waitMs: answerWaitMs) {
             withCStringArray(texts) { pointers in PQsendQueryPrepared(handle, name, Int32(texts.count), pointers, nil, nil, 0) }
@@ -148,7 +153,7 @@ public final class Connection {
         for (index, statement) in statements.enumerated() {
             let texts = statement.params.map { $0.postgresText }
             var name = prepared[statement.sql] ?? ""
-            if name.isEmpty && prepared.count + answers.count < Connection.maxPreparedStatements {
+            if name.isEmpty && !settings.transactionPooled && prepared.count + answers.count < Connection.maxPreparedStatements {
                 preparedNameCount += 1
                 name = "s\(preparedNameCount)"
                 guard PQsendPrepare(handle, name, statement.sql, Int32(texts.count), nil) == 1 else { throw connectionOrServerError(nil) }
@@ -337,6 +342,15 @@ public final class Connection {
         }
         let message = field("M") ?? handle.map { String(cString: PQerrorMessage($0)) } ?? "unknown error"
         if sqlState == "0A000" && message.contains("cached plan") { preparedAreStale = true }
+        // A name this session prepared is missing, or one it never prepared exists: the session
+        // is shared with other clients by a transaction-mode pooler.
+        if (sqlState == "42P05" || sqlState == "26000") && !settings.transactionPooled {
+            return PostgresError(
+                code: .configuration, sqlState: sqlState,
+                message: "\(message.trimmingTrailingNewlines()): DATABASE_URL seems to lead to a pooler in transaction mode, which shares "
+                    + "sessions between clients; set \(SessionSettings.poolerVariable)=transaction (README: Behind a connection pooler) "
+                    + "or use the pooler's session mode")
+        }
         return PostgresError(
             code: .server, sqlState: sqlState, message: message.trimmingTrailingNewlines(),
             detail: field("D"), constraint: field("n"))

@@ -1,8 +1,8 @@
 import Foundation
 
 /// Applies `NNNN_name.sql` files in order, each in its own transaction, recording a checksum
-/// per file. A session advisory lock makes concurrent processes take turns, so a migration
-/// never runs twice. An applied file whose text changed is refused, unless the text applied is
+/// per file. An advisory lock taken in each of its transactions makes concurrent processes take
+/// turns, so a migration never runs twice. An applied file whose text changed is refused, unless the text applied is
 /// one of the file's earlier versions listed in `earlier_versions.txt` (a released text that was
 /// edited later, whose effect the later migrations restate: scripts/check-upgrades proves it). A
 /// database that applied a migration this folder does not have was made by a newer release and
@@ -109,30 +109,45 @@ public struct Migrator: Sendable {
             code: error.isTemporary ? error.code : .migration, sqlState: error.sqlState, message: message, detail: error.detail, constraint: error.constraint)
     }
 
-    /// Returns the versions applied by this call.
-    @discardableResult
-    public func apply(on connection: Connection) throws -> [Int] {
+    /// Takes the migrations' lock for the rest of the transaction: held by no session between
+    /// two transactions, so a pooler in transaction mode cannot leave it behind on a session it
+    /// gives to another client. Waiting for it lasts at most the session's lock timeout.
+    static func lock(_ c: Connection) throws {
         do {
-            try connection.query("SELECT pg_advisory_lock($1)", [Migrator.advisoryLockKey])
+            try c.query("SELECT pg_advisory_xact_lock($1)", [Migrator.advisoryLockKey])
         } catch let error as PostgresError where error.sqlState == "55P03" {
             // Another process holds the migrations' lock: it is applying them.
             throw PostgresError(
                 code: .migration, sqlState: error.sqlState,
                 message: "another process is applying the migrations and did not finish within the lock timeout "
-                    + "(\(connection.settings.lockTimeoutMs) ms): run meetingd migrate again once it is done, or raise \(SessionSettings.lockTimeoutVariable)")
+                    + "(\(c.settings.lockTimeoutMs) ms): run meetingd migrate again once it is done, or raise \(SessionSettings.lockTimeoutVariable)")
         }
-        defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [Migrator.advisoryLockKey]) }
-        try connection.simpleExecute("""
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version integer PRIMARY KEY,
-                name text NOT NULL,
-                checksum text NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now()
-            )
-            """)
+    }
+
+    /// The applied migrations, by version: name and checksum.
+    static func applied(_ c: Connection) throws -> [Int: (name: String, checksum: String)] {
         var applied: [Int: (name: String, checksum: String)] = [:]
-        for row in try connection.query("SELECT version, name, checksum FROM schema_migrations") {
+        for row in try c.query("SELECT version, name, checksum FROM schema_migrations") {
             applied[Int(try row.int("version"))] = (try row.string("name"), try row.string("checksum"))
+        }
+        return applied
+    }
+
+    /// Returns the versions applied by this call. Each migration runs in a transaction of its
+    /// own, under the migrations' lock, after checking that no other process applied it since.
+    @discardableResult
+    public func apply(on connection: Connection) throws -> [Int] {
+        let applied = try connection.transaction(maxAttempts: 1) { c in
+            try Migrator.lock(c)
+            try c.simpleExecute("""
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version integer PRIMARY KEY,
+                    name text NOT NULL,
+                    checksum text NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now()
+                )
+                """)
+            return try Migrator.applied(c)
         }
         let known = Set(migrations.map(\.version))
         let unknown = applied.filter { version, row in !known.contains(version) && earlierChecksums[version]?.contains(row.checksum) != true }
@@ -148,30 +163,42 @@ public struct Migrator: Sendable {
                 "SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex') AS sum", [migration.sql]
             ).one().string("sum")
             if let existing = applied[migration.version]?.checksum {
-                guard existing == checksum || earlierChecksums[migration.version]?.contains(existing) == true else {
-                    throw PostgresError(
-                        code: .migration,
-                        message: "migration \(migration.version)_\(migration.name) was changed after it was applied: this database applied a text "
-                            + "(sha256 \(existing.prefix(12))…) that is neither this release's nor one of its earlier versions in \(Migrator.earlierVersionsFile). "
-                            + "If you edited the file, restore it and add a new migration instead; if another build made this database, "
-                            + "upgrade it with a release whose migrations list that text")
-                }
+                try check(migration, applied: existing, checksum: checksum)
                 continue
             }
             do {
-                try connection.transaction(maxAttempts: 1) { c in
+                let ran = try connection.transaction(maxAttempts: 1) { c -> Bool in
+                    try Migrator.lock(c)
+                    // Another process may have applied it since the first read.
+                    if let existing = try Migrator.applied(c)[migration.version]?.checksum {
+                        try check(migration, applied: existing, checksum: checksum)
+                        return false
+                    }
                     // A migration may rewrite a large table: only waiting for locks stays bounded.
                     try c.simpleExecute("SET LOCAL statement_timeout = 0")
                     try c.simpleExecute(migration.sql, unbounded: true)
                     try c.query(
                         "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
                         [migration.version, migration.name, checksum])
+                    return true
                 }
+                if ran { newlyApplied.append(migration.version) }
             } catch let error as PostgresError where error.code == .server {
                 throw Migrator.failed(migration, error)
             }
-            newlyApplied.append(migration.version)
         }
         return newlyApplied
+    }
+
+    /// An applied migration's recorded text must be this release's or one of its earlier ones.
+    func check(_ migration: Migration, applied existing: String, checksum: String) throws {
+        guard existing == checksum || earlierChecksums[migration.version]?.contains(existing) == true else {
+            throw PostgresError(
+                code: .migration,
+                message: "migration \(migration.version)_\(migration.name) was changed after it was applied: this database applied a text "
+                    + "(sha256 \(existing.prefix(12))…) that is neither this release's nor one of its earlier versions in \(Migrator.earlierVersionsFile). "
+                    + "If you edited the file, restore it and add a new migration instead; if another build made this database, "
+                    + "upgrade it with a release whose migrations list that text")
+        }
     }
 }

@@ -10,12 +10,20 @@ public struct SessionSettings: Sendable, Equatable {
     public var statementTimeoutMs: Int
     public var lockTimeoutMs: Int
     public var idleInTransactionTimeoutMs: Int
+    /// The connection goes through a pooler that hands each transaction to any of its server
+    /// sessions (PgBouncer's `pool_mode = transaction`): nothing is kept in a session, so no
+    /// statement is prepared under a name (each is parsed with its call), and the bounds above
+    /// must be the role's own settings (README: "Behind a connection pooler").
+    public var transactionPooled: Bool
 
-    public init(applicationName: String, statementTimeoutMs: Int, lockTimeoutMs: Int, idleInTransactionTimeoutMs: Int) {
+    public init(
+        applicationName: String, statementTimeoutMs: Int, lockTimeoutMs: Int, idleInTransactionTimeoutMs: Int, transactionPooled: Bool = false
+    ) {
         self.applicationName = applicationName
         self.statementTimeoutMs = statementTimeoutMs
         self.lockTimeoutMs = lockTimeoutMs
         self.idleInTransactionTimeoutMs = idleInTransactionTimeoutMs
+        self.transactionPooled = transactionPooled
     }
 
     public static let standard = SessionSettings(
@@ -25,6 +33,9 @@ public struct SessionSettings: Sendable, Equatable {
     public static let statementTimeoutVariable = "MEETINGLEDGER_STATEMENT_TIMEOUT_MS"
     public static let lockTimeoutVariable = "MEETINGLEDGER_LOCK_TIMEOUT_MS"
     public static let idleInTransactionTimeoutVariable = "MEETINGLEDGER_IDLE_IN_TRANSACTION_TIMEOUT_MS"
+    /// `transaction` when DATABASE_URL leads to a transaction-mode pooler; `none` (the default)
+    /// for PostgreSQL itself or a session-mode pooler.
+    public static let poolerVariable = "MEETINGLEDGER_POOLER"
 
     /// A bound must be positive (0 would mean "wait for ever") and at most a day.
     public static let timeoutRangeMs = 1...86_400_000
@@ -46,6 +57,14 @@ public struct SessionSettings: Sendable, Equatable {
         settings.statementTimeoutMs = try milliseconds(statementTimeoutVariable, default: settings.statementTimeoutMs)
         settings.lockTimeoutMs = try milliseconds(lockTimeoutVariable, default: settings.lockTimeoutMs)
         settings.idleInTransactionTimeoutMs = try milliseconds(idleInTransactionTimeoutVariable, default: settings.idleInTransactionTimeoutMs)
+        switch environment(poolerVariable) ?? "" {
+        case "", "none", "session": settings.transactionPooled = false
+        case "transaction": settings.transactionPooled = true
+        case let other:
+            throw PostgresError(
+                code: .configuration,
+                message: "\(poolerVariable) must be transaction (DATABASE_URL leads to a pooler in transaction mode) or none, not \(other.debugDescription)")
+        }
         return settings
     }
 

@@ -27,6 +27,8 @@ let usage = """
       MEETINGLEDGER_STATEMENT_TIMEOUT_MS            one statement (default 120000; migrations are exempt)
       MEETINGLEDGER_IDLE_IN_TRANSACTION_TIMEOUT_MS  a transaction left idle, e.g. a stopped process (default 30000)
     Sessions are named "meetingd" in pg_stat_activity unless DATABASE_URL sets application_name.
+    Behind a pooler in transaction mode (PgBouncer pool_mode = transaction) set MEETINGLEDGER_POOLER=transaction
+    and give the timeouts to meetingd's role (README: Behind a connection pooler).
     Migrations are read from MEETINGLEDGER_MIGRATIONS, ../share/meetingledger/migrations beside an
     installed meetingd's bin folder, or sql/migrations beside the build.
     serve migrates first; while the database is down or full it answers system.ping (database:

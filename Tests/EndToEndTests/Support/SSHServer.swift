@@ -117,24 +117,8 @@ final class SSHServer {
         let check = try runTool(SSHServer.sshd, ["-t", "-f", path("sshd_config")])
         guard check.succeeded else { throw HarnessError("sshd -t refuses the configuration: \(check.stderr)") }
 
-        let watchdogScript = try writeScript("watchdog", """
-            # Runs sshd for one test; ends it on TERM, when the test process ($1) is gone, or after $2 seconds.
-            test_pid=$1 limit_seconds=$2
-            shift 2
-            "$@" &
-            server=$!
-            trap 'kill "$server" 2>/dev/null; wait "$server"; exit 0' TERM INT
-            end=$(( $(date +%s) + limit_seconds ))
-            while kill -0 "$test_pid" 2>/dev/null && kill -0 "$server" 2>/dev/null && [ "$(date +%s)" -lt "$end" ]; do sleep 0.2; done
-            kill "$server" 2>/dev/null
-            wait "$server"
-
-            """)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: watchdogScript)
-        process.arguments = [String(getpid()), String(lifetimeSeconds), SSHServer.sshd, "-D", "-e", "-f", path("sshd_config")]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
+        let process = try Watchdog.process(
+            scriptPath: path("watchdog"), lifetimeSeconds: lifetimeSeconds, command: [SSHServer.sshd, "-D", "-e", "-f", path("sshd_config")])
         _ = FileManager.default.createFile(atPath: path("sshd.log"), contents: nil)
         process.standardError = try FileHandle(forWritingTo: folder.appendingPathComponent("sshd.log"))
         try process.run()

@@ -30,3 +30,35 @@ extension Process {
 
     private static func tail(_ log: String) -> String { log.isEmpty ? "" : ":\n" + log.suffix(2000) }
 }
+
+/// Runs a server for one test under a shell watchdog that ends it on SIGTERM, once the test
+/// process is gone, or after `lifetimeSeconds`, whichever comes first: a server a test started
+/// never outlives it.
+enum Watchdog {
+    static let script = """
+        #!/bin/sh
+        # Runs a server for one test; ends it on TERM, when the test process ($1) is gone, or after $2 seconds.
+        test_pid=$1 limit_seconds=$2
+        shift 2
+        "$@" &
+        server=$!
+        trap 'kill "$server" 2>/dev/null; wait "$server"; exit 0' TERM INT
+        end=$(( $(date +%s) + limit_seconds ))
+        while kill -0 "$test_pid" 2>/dev/null && kill -0 "$server" 2>/dev/null && [ "$(date +%s)" -lt "$end" ]; do sleep 0.2; done
+        kill "$server" 2>/dev/null
+        wait "$server"
+
+        """
+
+    /// Writes the watchdog to `scriptPath` and returns it, not yet running, set to run `command`.
+    static func process(scriptPath: String, lifetimeSeconds: Int, command: [String]) throws -> Process {
+        try script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
+        guard chmod(scriptPath, 0o755) == 0 else { throw HarnessError("chmod \(scriptPath) failed") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: scriptPath)
+        process.arguments = [String(getpid()), String(lifetimeSeconds)] + command
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        return process
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import XCTest
+
+/// meetingd behind a real PgBouncer in transaction mode, the pooler mode operators use most,
+/// where one server session serves many clients in turn (README: "Behind a connection pooler").
+final class PoolerTests: EndToEndTestCase {
+    /// Told so (MEETINGLEDGER_POOLER=transaction), meetingd keeps nothing in a session: two
+    /// processes sharing one server session through PgBouncer migrate, book, confirm, grant and
+    /// replay a keyed call in turn, and the ledger reconciles.
+    func testTwoProcessesShareOneServerSessionOfATransactionModePooler() throws {
+        let w = try MeetingWorld(self, label: "pooled transaction mode")
+        let pooler = try PgBouncer(before: databaseURL, mode: "transaction", poolSize: 1)
+        defer { pooler.stop() }
+        let pooled = ["DATABASE_URL": pooler.url, "MEETINGLEDGER_POOLER": "transaction"]
+        for round in 1...2 {
+            let migrate = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: pooled)
+            XCTAssertTrue(migrate.succeeded, "migrate \(round) through the pooler: \(migrate.stderr)")
+        }
+        let a = try startMeetingd(["--test-clock"], environment: pooled)
+        let b = try startMeetingd(["--test-clock"], environment: pooled)
+        XCTAssertEqual(try a.call("system.ping")["result"]?["database"], "ok")
+        XCTAssertEqual(try b.call("system.ping")["result"]?["database"], "ok")
+
+        var params = w.requestParams(start: MeetingTime.at(day: 7, hour: 10))
+        params["idempotency_key"] = "pooled-request"
+        let booked = try a.result("meeting.request", as: w.user, params)
+        let meetingId = try MeetingWorld.id(of: booked)
+        XCTAssertEqual(try b.result("meeting.confirm", as: w.expert, ["meeting_id": .string(meetingId)])["status"], "agreed")
+        XCTAssertEqual(try b.result("meeting.request", as: w.user, params), booked, "the keyed call replayed from the other process")
+        try b.result("credits.grant", as: w.finance, ["user_id": .string(w.user), "credits": 7, "reference": .string("pooled-\(TestEnvironment.uniqueTag())")])
+        for process in [a, b, a, b] {
+            let balance = try process.result("ledger.balance", as: w.user, ["person_id": .string(w.user)])
+            XCTAssertEqual(balance["available"], .int(MeetingWorld.granted + 7 - MeetingWorld.price), "\(balance)")
+        }
+        XCTAssertEqual(try a.result("ledger.reconcile", as: w.finance, [:])["ok"], true)
+        XCTAssertGreaterThanOrEqual(pooler.log.components(separatedBy: "login attempt: db=").count - 1, 4, "the migrations and both processes went through PgBouncer: \(pooler.log.suffix(800))")
+    }
+
+    /// Not told so, meetingd meets another client's prepared statements on the shared session
+    /// and says what to set, instead of a migration fault or an internal error.
+    func testATransactionModePoolerMeetingdWasNotToldOfIsNamedInTheError() throws {
+        let pooler = try PgBouncer(before: databaseURL, mode: "transaction", poolSize: 1)
+        defer { pooler.stop() }
+        var results: [ToolResult] = []
+        for _ in 1...2 {
+            results.append(try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": pooler.url]))
+        }
+        let failed = results.filter { !$0.succeeded }
+        XCTAssertFalse(failed.isEmpty, "the second process met the first one's statements: \(results.map(\.stderr))")
+        for run in failed {
+            XCTAssertTrue(run.stderr.contains("MEETINGLEDGER_POOLER=transaction"), run.stderr)
+            XCTAssertTrue(run.stderr.contains("transaction mode"), run.stderr)
+        }
+    }
+}
