@@ -21,7 +21,8 @@ public enum Bootstrap {
         settings.timeZone = timeZone
         let communityId = Identifier.make(.community)
         let admin = PersonFacts(
-            id: Identifier.make(.person), email: adminEmail, firstName: adminFirst, lastName: adminLast, roles: [.admin], timeZone: timeZone)
+            id: Identifier.make(.person), email: adminEmail,
+            firstName: try NameRule.stored(adminFirst, field: "--admin-first"), lastName: try NameRule.stored(adminLast, field: "--admin-last"), roles: [.admin], timeZone: timeZone)
         // A new community has no pinned clock yet: its accounts open at the server's time.
         let now = SystemClock.now()
         try db.transaction { c in

@@ -32,7 +32,7 @@ enum CatalogAPI {
             return try CatalogStore.insertService(
                 ctx.db, communityId: ctx.communityId,
                 ServiceFacts(
-                    id: Identifier.make(.service), name: try params.string("name"), kind: kind, expertId: expertId,
+                    id: Identifier.make(.service), name: try NameRule.stored(try params.string("name"), field: "name"), kind: kind, expertId: expertId,
                     defaultLengthMinutes: try params.int("default_length_minutes"), priceCredits: try params.int("price_credits"),
                     skills: params.stringList("skills"), agendaQuestions: try agendaQuestions(params))
             ).json

@@ -23,8 +23,9 @@ enum PeopleAPI {
             let zone = try params.string("time_zone")
             try TimeZoneNames.require(zone, on: ctx.db)
             let person = PersonFacts(
-                id: Identifier.make(.person), email: try params.string("email"), firstName: try params.string("first_name"),
-                lastName: try params.string("last_name"), roles: Set(params.stringList("roles").compactMap(Role.init(rawValue:))), timeZone: zone)
+                id: Identifier.make(.person), email: try params.string("email"),
+                firstName: try NameRule.stored(try params.string("first_name"), field: "first_name"),
+                lastName: try NameRule.stored(try params.string("last_name"), field: "last_name"), roles: Set(params.stringList("roles").compactMap(Role.init(rawValue:))), timeZone: zone)
             try ctx.db.query(Locks.directory(communityId: ctx.communityId))
             try PeopleStore.insert(ctx.db, communityId: ctx.communityId, person: person, now: ctx.now)
             return try ctx.person(person.id).json

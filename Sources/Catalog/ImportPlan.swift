@@ -130,7 +130,7 @@ public enum ImportDecider {
             self.newId = newId
             people = Dictionary(facts.people.map { ($0.email.lowercased(), $0) }) { a, _ in a }
             peopleById = Dictionary(facts.people.map { ($0.id, $0) }) { a, _ in a }
-            services = Dictionary(facts.services.map { ($0.name.lowercased(), $0) }) { a, _ in a }
+            services = Dictionary(facts.services.map { (NameRule.key($0.name), $0) }) { a, _ in a }
         }
 
         func invalid(_ column: String, _ reason: String) -> AppError { AppError.invalidParams(field: column, reason: reason) }
@@ -153,7 +153,7 @@ public enum ImportDecider {
         }
 
         func service(named name: String) throws -> ServiceFacts {
-            guard let s = services[name.lowercased()] else { throw invalid("service", "names no service of this community (\(name))") }
+            guard let s = services[NameRule.key(name)] else { throw invalid("service", "names no service of this community (\(name))") }
             return s
         }
 
@@ -175,6 +175,7 @@ public enum ImportDecider {
             try Self.validate(.email, email, "email")
             try once("person " + email.lowercased(), "the e-mail \(email)", line: row.line)
             for column in ["first_name", "last_name"] { try Self.validate(.givenName, row[column], column) }
+            let (first, last) = (try NameRule.stored(row["first_name"], field: "first_name"), try NameRule.stored(row["last_name"], field: "last_name"))
             let names = Sheet.list(row["roles"])
             guard !names.isEmpty else { throw invalid("roles", "is empty; give one or more of \(Role.allCases.map(\.rawValue).joined(separator: ";"))") }
             var roles: Set<Role> = []
@@ -187,7 +188,7 @@ public enum ImportDecider {
             let zone = row["time_zone"]
             if let reason = TimeZones.refusal(zone, databaseNames: facts.databaseZones) { throw invalid("time_zone", reason) }
             guard let existing = people[email.lowercased()] else {
-                let p = PersonFacts(id: newId(.person), email: email, firstName: row["first_name"], lastName: row["last_name"], roles: roles, timeZone: zone)
+                let p = PersonFacts(id: newId(.person), email: email, firstName: first, lastName: last, roles: roles, timeZone: zone)
                 plan.writes.newPeople.append(p)
                 openAccounts(p.id, roles)
                 record(row, .create, email)
@@ -201,8 +202,8 @@ public enum ImportDecider {
                         + "and never takes one away: write \(all)")
             }
             var changed = existing
-            changed.firstName = row["first_name"]
-            changed.lastName = row["last_name"]
+            changed.firstName = first
+            changed.lastName = last
             changed.roles = roles
             changed.timeZone = zone
             guard changed != existing else { return record(row, .unchanged, email) }
@@ -219,9 +220,9 @@ public enum ImportDecider {
         // MARK: Services
 
         mutating func service(_ row: SheetRow) throws {
-            let name = row["name"]
-            try Self.validate(.givenName, name, "name")
-            try once("service " + name.lowercased(), "the service \(name)", line: row.line)
+            try Self.validate(.givenName, row["name"], "name")
+            let name = try NameRule.stored(row["name"], field: "name")
+            try once("service " + NameRule.key(name), "the service \(name)", line: row.line)
             guard let kind = ServiceFacts.Kind(rawValue: row["kind"]) else { throw invalid("kind", "must be generic or expert_specific") }
             let length = try Self.number(row, "default_length_minutes", 5...1440)
             let price = try Self.number(row, "price_credits", 0...Limits.standard.maxCredits)
@@ -235,12 +236,12 @@ public enum ImportDecider {
             for (i, skill) in skills.enumerated() { try Self.validate(.givenName, skill, "skills[\(i)]") }
             for (i, question) in questions.enumerated() { try Self.validate(.text(min: 1, max: 500), question, "agenda_questions[\(i)]") }
             guard skills.count <= 100, questions.count <= 50 else { throw invalid("skills", "at most 100 skills and 50 agenda questions") }
-            guard let existing = services[name.lowercased()] else {
+            guard let existing = services[NameRule.key(name)] else {
                 let s = ServiceFacts(
                     id: newId(.service), name: name, kind: kind, expertId: expertId, defaultLengthMinutes: length, priceCredits: price, skills: skills,
                     agendaQuestions: questions)
                 plan.writes.newServices.append(s)
-                services[name.lowercased()] = s
+                services[NameRule.key(name)] = s
                 return record(row, .create, name)
             }
             // A service's kind and its expert are what its certifications and meetings rest on:

@@ -90,8 +90,7 @@ public enum ProfileRules {
     }
 
     public static func displayName(_ text: String) throws -> String {
-        let name = text.trimmingWhitespace()
-        guard !name.isEmpty else { throw AppError.invalidParams(field: "display_name", reason: "must not be blank") }
+        let name = try NameRule.stored(text, field: "display_name")
         guard name.unicodeScalars.count <= maxDisplayNameCharacters else {
             throw AppError.invalidParams(field: "display_name", reason: "must have at most \(maxDisplayNameCharacters) characters")
         }

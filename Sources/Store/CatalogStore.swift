@@ -23,8 +23,16 @@ public enum CatalogStore {
         return try service(row)
     }
 
-    /// A new service; its name must be new in the community.
+    /// A new service; its name must be new in the community by `NameRule.key`, which names
+    /// stored before the rule may not be in their stored form (the caller holds the directory lock).
     public static func insertService(_ c: Connection, communityId: String, _ s: ServiceFacts) throws -> ServiceFacts {
+        if let taken = try c.query(
+            "SELECT id, name FROM services WHERE community_id = $1 AND ml_name_key(name) = $2 ORDER BY id LIMIT 1", [communityId, NameRule.key(s.name)]
+        ).first {
+            throw AppError.invalidParams(
+                field: "name",
+                reason: "is already the name of service \(try taken.string("name")) (\(try taken.string("id"))), whatever the case, the Unicode form and the spaces around it; give another name")
+        }
         do {
             let row = try c.query(
                 """

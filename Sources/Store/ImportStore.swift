@@ -5,12 +5,13 @@ import Postgres
 
 /// The import's one read and one write, and the export's pages (`catalog.export_csv`).
 public enum ImportStore {
-    /// What the file names: people by e-mail and services by name (compared lower-cased), with
+    /// What the file names: people by e-mail (compared lower-cased) and services by name
+    /// (`NameRule.key`), with
     /// the zone names PostgreSQL reads.
     public static func facts(_ c: Connection, communityId: String, emails: [String], serviceNames: [String]) throws -> ImportFacts {
         let row = try c.query(
             "SELECT ml_import_context($1, $2, $3) AS context",
-            [communityId, PostgresTextArray(Array(Set(emails.map { $0.lowercased() }))), PostgresTextArray(Array(Set(serviceNames.map { $0.lowercased() })))]
+            [communityId, PostgresTextArray(Array(Set(emails.map { $0.lowercased() }))), PostgresTextArray(Array(Set(serviceNames.map(NameRule.key))))]
         ).one()
         let j = StoredJSON(try row.json("context"), path: "context")
         return ImportFacts(

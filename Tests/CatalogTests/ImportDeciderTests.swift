@@ -158,6 +158,22 @@ final class ImportDeciderTests: XCTestCase {
         XCTAssertEqual(cleared.writes.changedServices.map(\.agendaQuestions), [[]])
     }
 
+    /// Names are stored without the white space around them and in NFC, and a service's name
+    /// matches a stored one (and repeats one earlier in the file) whatever its case and form.
+    func testNamesAreStoredTrimmedInNFCAndMatchedWhateverTheirForm() throws {
+        let cafe = ServiceFacts(id: "svc_c", name: "Caf\u{E9}", kind: .generic, expertId: nil, defaultLengthMinutes: 60, priceCredits: 10)
+        let header = "name,kind,default_length_minutes,price_credits\n"
+        let plan = try decide(.services, header + "\"CAFE\u{301}\u{00A0}\",generic,60,20\nTe\u{301},generic,60,5\n", facts(services: [cafe]))
+        XCTAssertEqual(plan.changes.map(\.action), [.update, .create])
+        XCTAssertEqual(plan.writes.changedServices.map(\.id), ["svc_c"])
+        XCTAssertEqual(plan.writes.newServices.map { Array($0.name.unicodeScalars) }, [Array("T\u{E9}".unicodeScalars)])
+        XCTAssertThrowsError(try decide(.services, header + "Te\u{301},generic,60,5\nT\u{C9},generic,60,5\n", facts())) {
+            XCTAssertEqual(($0 as? ImportProblems)?.list.map(\.message), ["repeats the service T\u{C9} of line 2"])
+        }
+        let people = try decide(.people, "email,first_name,last_name,roles,time_zone\nr@x.example,\"\u{00A0}Ro\u{301}s\",Lee,user,UTC\n", facts())
+        XCTAssertEqual(people.writes.newPeople.map { Array($0.firstName.unicodeScalars) }, [Array("R\u{F3}s".unicodeScalars)])
+    }
+
     func testUnreadRowsAreReportedInLineOrderWithTheOthers() throws {
         let (rows, unread) = try Sheet.read(.services, csv: "name,kind,default_length_minutes,price_credits\nA,generic,60\nB,group,60,1\n")
         XCTAssertThrowsError(try ImportDecider.decide(.services, rows: rows, unread: unread, facts: facts()) { "\($0)" }) {

@@ -259,6 +259,60 @@ final class ImportCSVTests: EndToEndTestCase {
         XCTAssertEqual(refused["data"]?["code"], "not_enrolled", "Sam's good row was not kept")
     }
 
+    // MARK: One rule for names
+
+    /// A service's or a person's name is stored without the white space around it and in
+    /// Unicode NFC, and two service names equal after that and case folding are one service:
+    /// service.create refuses the second, naming the first, and an export imports back as it is.
+    func testNamesAreTrimmedNormalizedAndMatchedByOneRuleOnEveryPath() throws {
+        let s = try school()
+        let w = s.w
+        func create(_ name: String) throws -> JSONValue {
+            try w.meetingd.call("service.create", as: w.admin, ["name": .string(name), "kind": "generic", "default_length_minutes": 60, "price_credits": 99])
+        }
+        for name in ["CHEM101 ", "chem101", "\u{00A0}Chem101\u{2003}"] {
+            let refused = try Meetingd.error(of: try create(name), code: -32602, "service.create \(name.debugDescription)")
+            XCTAssertEqual(refused["data"]?["field"], "name")
+            XCTAssertTrue(refused["message"]?.string?.contains("CHEM101 (\(w.serviceId))") ?? false, "names the service that has it: \(refused)")
+        }
+        let cafe = try Meetingd.result(of: try create(" Cafe\u{301} "))
+        XCTAssertEqual(cafe["name"]?.string.map { Array($0.unicodeScalars) }, Array("Caf\u{E9}".unicodeScalars), "trimmed, in NFC")
+        let twin = try Meetingd.error(of: try create("CAF\u{C9}"), code: -32602)
+        XCTAssertTrue(twin["message"]?.string?.contains("Caf\u{E9} (") ?? false, "\(twin)")
+
+        let lead = try MeetingWorld.id(of: w.addPerson(roles: ["user"], firstName: " Lead", lastName: "Ro\u{301}s\u{2003}"))
+        let stored = try w.meetingd.result("person.get", as: w.admin, ["person_id": .string(lead)])
+        XCTAssertEqual(stored["first_name"]?.string, "Lead")
+        XCTAssertEqual(stored["last_name"]?.string.map { Array($0.unicodeScalars) }, Array("R\u{F3}s".unicodeScalars))
+
+        for kind in ["services", "people"] {
+            let page = try w.meetingd.result("catalog.export_csv", as: w.admin, ["kind": .string(kind)])
+            let again = try importCSV(w, kind, page["csv"]?.string ?? "")
+            XCTAssertTrue(again.created == 0 && again.updated == 0, "an export of \(kind) imports back unchanged: \(again)")
+        }
+        // A name the import writes follows the same rule, and matches whatever its form.
+        let header = "name,kind,default_length_minutes,price_credits\n"
+        XCTAssertTrue(try importCSV(w, "services", header + "CAFE\u{301},generic,60,100\n\"\u{00A0}Tea\",generic,60,5\n") == (1, 1, 0))
+        let all = try services(w)
+        XCTAssertEqual(all.count, 3, "CHEM101, Café and Tea: \(all.keys.sorted())")
+        XCTAssertEqual(all["Tea"]?["name"]?.string.map { Array($0.unicodeScalars) }, Array("Tea".unicodeScalars))
+    }
+
+    /// Names written before the rule are not rewritten, and an import still finds them.
+    func testAnImportFindsANameStoredBeforeTheRule() throws {
+        let s = try school()
+        let w = s.w
+        let psql = try PsqlSession(try TestEnvironment.databaseURL())
+        defer { psql.close() }
+        try psql.query(
+            "INSERT INTO services (community_id, id, name, kind, default_length_minutes, price_credits) "
+                + "VALUES ('\(w.community.id)', 'svc_\(String(repeating: "0", count: 31))1', U&' Cafe\\0301 Old ', 'generic', 60, 10);")
+        XCTAssertTrue(try importCSV(w, "services", "name,kind,default_length_minutes,price_credits\ncaf\u{E9} old,generic,60,20\n") == (0, 1, 0))
+        XCTAssertEqual(try services(w).count, 2, "updated, not created beside it")
+        let refused = try w.meetingd.error("service.create", as: w.admin, ["name": "Caf\u{E9} Old", "kind": "generic", "default_length_minutes": 60, "price_credits": 9], code: -32602)
+        XCTAssertEqual(refused["data"]?["field"], "name")
+    }
+
     // MARK: What spreadsheets write
 
     /// Quoted fields with commas, doubled quotes and line breaks; UTF-8 names; a byte-order

@@ -1,0 +1,22 @@
+import Foundation
+
+/// The one rule for a name a person gives: a service's name, a person's first and last name
+/// (and an expert's display name). Stored without the Unicode white space around it and in
+/// Unicode NFC, so "Cafe\u{301} " and "Café" are stored alike; two service names are the same
+/// service when their `key`s are equal. Every path that writes or matches such a name goes
+/// through here (service.create, person.create, person.set_profile, bootstrap, the imports).
+public enum NameRule {
+    /// The name as stored; blank (white space alone) is refused, naming `field`.
+    public static func stored(_ text: String, field: String) throws -> String {
+        let name = text.trimmingWhitespace().precomposedStringWithCanonicalMapping
+        guard !name.isEmpty else { throw AppError.invalidParams(field: field, reason: "must not be blank") }
+        return name
+    }
+
+    /// What two names are compared by: the stored form, case folded. Names stored before the
+    /// rule may not be in their stored form, so both sides are keyed. Its SQL twin, for reading
+    /// the services a file names, is `ml_name_key` (sql/migrations/0077_name_keys.sql).
+    public static func key(_ text: String) -> String {
+        text.trimmingWhitespace().precomposedStringWithCanonicalMapping.lowercased()
+    }
+}
