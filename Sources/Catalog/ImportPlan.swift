@@ -235,7 +235,9 @@ public enum ImportDecider {
             let skills = Sheet.list(row["skills"]), questions = Sheet.list(row["agenda_questions"])
             for (i, skill) in skills.enumerated() { try Self.validate(.givenName, skill, "skills[\(i)]") }
             for (i, question) in questions.enumerated() { try Self.validate(.text(min: 1, max: 500), question, "agenda_questions[\(i)]") }
-            guard skills.count <= 100, questions.count <= 50 else { throw invalid("skills", "at most 100 skills and 50 agenda questions") }
+            for (column, values, most) in [("skills", skills, 100), ("agenda_questions", questions, 50)] where values.count > most {
+                throw invalid(column, "has \(values.count) values; at most \(most)")
+            }
             guard let existing = services[NameRule.key(name)] else {
                 let s = ServiceFacts(
                     id: newId(.service), name: name, kind: kind, expertId: expertId, defaultLengthMinutes: length, priceCredits: price, skills: skills,

@@ -65,13 +65,15 @@ public struct ImportProblems: Error, Sendable, Equatable {
 
     mutating func add(_ line: Int, _ message: String) { list.append(ImportProblem(line: line, message: message)) }
 
-    /// The error a caller reads: nothing was imported, and why, line by line in `data.errors`.
+    /// The error a caller reads: nothing was imported, and why, line by line in `data.errors`
+    /// (the first `maxProblemsListed`; `data.total` counts them all, `data.truncated` says some were left out).
     public var error: AppError {
         AppError(
             .invalidParams,
             message: "Invalid params: csv has \(list.count) problem(s); nothing was imported. First: line \(list[0].line): \(list[0].message)",
             details: ["field": "csv", "reason": "has problems",
-                      "errors": .array(list.prefix(Sheet.maxProblemsListed).map { ["line": .int(Int64($0.line)), "message": .string($0.message)] })])
+                      "errors": .array(list.prefix(Sheet.maxProblemsListed).map { ["line": .int(Int64($0.line)), "message": .string($0.message)] }),
+                      "total": .int(Int64(list.count)), "truncated": .bool(list.count > Sheet.maxProblemsListed)])
     }
 }
 
@@ -113,7 +115,8 @@ public enum Sheet {
             columns.append(column)
         }
         for required in kind.required where !columns.contains(required) { problems.add(header.line, "missing column \(required)") }
-        let rows = records.dropFirst()
+        // A spreadsheet saves an empty row as commas alone: skipped, as an empty line is.
+        let rows = records.dropFirst().filter { !$0.fields.allSatisfy { $0.trimmingCharacters(in: " \t").isEmpty } }
         if rows.count > maxRows { problems.add(rows.first!.line, "at most \(maxRows) rows per import; split the file") }
         guard problems.list.isEmpty else { throw problems }
         var out: [SheetRow] = []

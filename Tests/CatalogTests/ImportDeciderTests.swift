@@ -42,6 +42,22 @@ final class SheetTests: XCTestCase {
         XCTAssertLessThanOrEqual(page.csv.unicodeScalars.count, Sheet.maxCharacters)
     }
 
+    /// A spreadsheet saves an empty row as commas alone: it is skipped, as an empty line is.
+    func testARowOfCommasAloneIsAnEmptyRow() throws {
+        let read = try Sheet.read(.services, csv: "name,kind,default_length_minutes,price_credits\n,,,\nA,generic,60,10\n , ,\"\",\n")
+        XCTAssertEqual(read.rows.map(\.line), [3])
+        XCTAssertEqual(read.problems.list, [])
+    }
+
+    /// The error lists at most `maxProblemsListed` problems and says how many there are.
+    func testACutProblemListSaysHowManyThereAre() {
+        let problems = ImportProblems((1...1_001).map { ImportProblem(line: $0 + 1, message: "bad") })
+        XCTAssertEqual(problems.error.details["errors"]?.arrayValue?.count, Sheet.maxProblemsListed)
+        XCTAssertEqual(problems.error.details["total"], 1_001)
+        XCTAssertEqual(problems.error.details["truncated"], true)
+        XCTAssertEqual(ImportProblems([ImportProblem(line: 2, message: "bad")]).error.details["truncated"], false)
+    }
+
     /// A page imports as it is: within the import's bound in scalars (CR LF is one Character and
     /// two scalars: 903 rows of 1,100 letters passed it by 36) and, as a JSON string from any
     /// client, within the 1 MiB message (615,085 characters of accented letters were 1,215,685
@@ -172,6 +188,16 @@ final class ImportDeciderTests: XCTestCase {
         }
         let people = try decide(.people, "email,first_name,last_name,roles,time_zone\nr@x.example,\"\u{00A0}Ro\u{301}s\",Lee,user,UTC\n", facts())
         XCTAssertEqual(people.writes.newPeople.map { Array($0.firstName.unicodeScalars) }, [Array("R\u{F3}s".unicodeScalars)])
+    }
+
+    /// Skills and agenda questions name the column and the bound a row breaks.
+    func testTooManySkillsOrQuestionsNameTheirColumnAndBound() {
+        let header = "name,kind,default_length_minutes,price_credits,skills,agenda_questions\n"
+        let skills = (1...101).map { "s\($0)" }.joined(separator: ";"), questions = (1...51).map { "q\($0)?" }.joined(separator: ";")
+        let csv = header + "A,generic,60,10,\(skills),\nB,generic,60,10,,\(questions)\n"
+        XCTAssertThrowsError(try decide(.services, csv, facts())) {
+            XCTAssertEqual(($0 as? ImportProblems)?.list.map(\.message), ["skills has 101 values; at most 100", "agenda_questions has 51 values; at most 50"])
+        }
     }
 
     func testUnreadRowsAreReportedInLineOrderWithTheOthers() throws {
