@@ -117,7 +117,9 @@ public enum Sheet {
         for required in kind.required where !columns.contains(required) { problems.add(header.line, "missing column \(required)") }
         // A spreadsheet saves an empty row as commas alone: skipped, as an empty line is.
         let rows = records.dropFirst().filter { !$0.fields.allSatisfy { $0.trimmingCharacters(in: " \t").isEmpty } }
-        if rows.count > maxRows { problems.add(rows.first!.line, "at most \(maxRows) rows per import; split the file") }
+        if rows.count > maxRows {
+            problems.add(rows[maxRows].line, "is row \(maxRows + 1), past the most one import takes (\(maxRows) rows); split the file here")
+        }
         guard problems.list.isEmpty else { throw problems }
         var out: [SheetRow] = []
         for record in rows {

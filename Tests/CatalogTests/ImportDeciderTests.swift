@@ -49,6 +49,16 @@ final class SheetTests: XCTestCase {
         XCTAssertEqual(read.problems.list, [])
     }
 
+    /// The "at most N rows" problem is on the first row past the bound, not on the first row.
+    func testTooManyRowsNamesTheFirstRowPastTheBound() {
+        let csv = "service,expert_email\n" + String(repeating: "A,a@x.example\n", count: Sheet.maxRows + 1)
+        XCTAssertThrowsError(try Sheet.read(.certifications, csv: csv)) {
+            let list = ($0 as? ImportProblems)?.list ?? []
+            XCTAssertEqual(list.map(\.line), [Sheet.maxRows + 2])
+            XCTAssertTrue(list.first?.message.contains("row \(Sheet.maxRows + 1)") ?? false, "\(list)")
+        }
+    }
+
     /// The error lists at most `maxProblemsListed` problems and says how many there are.
     func testACutProblemListSaysHowManyThereAre() {
         let problems = ImportProblems((1...1_001).map { ImportProblem(line: $0 + 1, message: "bad") })
