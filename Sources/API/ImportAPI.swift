@@ -23,8 +23,8 @@ enum ImportAPI {
         "Imports people, services, certifications or enrolments from CSV: all rows or none, each problem on its line; dry_run reports without changing anything",
         audience: .roles([.admin]), mutating: true,
         params: [
-            .init("kind", .oneOf(kinds), required: true, "Columns (header names match whatever their case, spaces and underscores) — \(columnsHelp). A service named again keeps its kind and expert (a row that changes them is a problem on its line) and what an optional column the file leaves out holds"),
-            .init("csv", .text(min: 1, max: Sheet.maxCharacters), required: true, "The file's text, with a header row; lists (roles, skills, agenda questions) separated by ; with a ; or \\ inside a value written \\; or \\\\"),
+            .init("kind", .oneOf(kinds), required: true, "Columns (header names match whatever their case, spaces and underscores) — \(columnsHelp). A service named again keeps its kind and expert (a row that changes them is a problem on its line) and what an optional column the file leaves out holds. A service's active is true or false (any case): false retires it and true offers it again, as service.set_active does; left out or blank, a new service is active and a named one keeps its state. Names match whatever their case, Unicode form and the spaces around them"),
+            .init("csv", .text(min: 1, max: Sheet.maxCharacters), required: true, "The file's text, with a header row; lists (roles, skills, agenda questions) separated by ; with a ; or \\ inside a value written \\; or \\\\; a row of empty fields is skipped. A file with problems is refused whole: data.errors lists the first \(Sheet.maxProblemsListed) by line, data.total counts them all and data.truncated says some were left out"),
             .init("dry_run", .boolean, "Decide and report, change nothing"),
         ],
         result: .object([
@@ -72,7 +72,7 @@ enum ImportAPI {
             .init("cursor", .text(min: 1, max: 1000), "next_cursor from the previous page"),
         ],
         result: .object([
-            .init("kind", .oneOf(kinds), required: true), .init("csv", .text(), required: true, "RFC 4180 with CRLF line ends and a header row"),
+            .init("kind", .oneOf(kinds), required: true), .init("csv", .text(), required: true, "RFC 4180 with CRLF line ends and a header row; services carry active (true, or false for a retired service)"),
             .init("rows", .integer(min: 0, max: .max), required: true), .init("next_cursor", .nullable(.text()), required: true),
         ]),
         // `import` and `export` are keywords in Python and JavaScript.

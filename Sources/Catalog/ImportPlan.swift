@@ -238,10 +238,18 @@ public enum ImportDecider {
             for (column, values, most) in [("skills", skills, 100), ("agenda_questions", questions, 50)] where values.count > most {
                 throw invalid(column, "has \(values.count) values; at most \(most)")
             }
+            // As service.set_active: false retires the service, true offers it again.
+            let active: Bool?
+            switch row["active"].lowercased() {
+            case "": active = nil
+            case "true": active = true
+            case "false": active = false
+            default: throw invalid("active", "must be true or false")
+            }
             guard let existing = services[NameRule.key(name)] else {
                 let s = ServiceFacts(
                     id: newId(.service), name: name, kind: kind, expertId: expertId, defaultLengthMinutes: length, priceCredits: price, skills: skills,
-                    agendaQuestions: questions)
+                    agendaQuestions: questions, active: active ?? true)
                 plan.writes.newServices.append(s)
                 services[NameRule.key(name)] = s
                 return record(row, .create, name)
@@ -263,6 +271,7 @@ public enum ImportDecider {
             // An optional column the file leaves out keeps what is stored.
             if row.has("skills") { changed.skills = skills }
             if row.has("agenda_questions") { changed.agendaQuestions = questions }
+            if let active { changed.active = active }
             guard changed != existing else { return record(row, .unchanged, name) }
             plan.writes.changedServices.append(changed)
             record(row, .update, name)

@@ -11,7 +11,7 @@ public enum SheetKind: String, Sendable, CaseIterable {
     public var columns: [String] {
         switch self {
         case .people: return ["email", "first_name", "last_name", "roles", "time_zone"]
-        case .services: return ["name", "kind", "default_length_minutes", "price_credits", "expert_email", "skills", "agenda_questions"]
+        case .services: return ["name", "kind", "default_length_minutes", "price_credits", "expert_email", "skills", "agenda_questions", "active"]
         case .certifications: return ["service", "expert_email"]
         case .enrollments: return ["user_email", "service", "expert_email"]
         }

@@ -33,7 +33,7 @@ public enum ImportStore {
         func service(_ s: ServiceFacts) -> JSON {
             ["id": .string(s.id), "name": .string(s.name), "kind": .string(s.kind.rawValue), "expert_id": .optional(s.expertId),
              "default_length_minutes": .int(s.defaultLengthMinutes), "price_credits": .int(s.priceCredits),
-             "skills": .array(s.skills.map { .string($0) }), "agenda_questions": .array(s.agendaQuestions.map { .string($0) })]
+             "skills": .array(s.skills.map { .string($0) }), "agenda_questions": .array(s.agendaQuestions.map { .string($0) }), "active": .bool(s.active)]
         }
         let p: JSON = [
             "now": .string(now.rfc3339),
@@ -60,7 +60,7 @@ public enum ImportStore {
         case .services:
             sql = """
                 SELECT s.id AS key, s.name, s.kind, s.default_length_minutes, s.price_credits, e.email AS expert_email,
-                       s.skills, s.agenda_questions
+                       s.skills, s.agenda_questions, s.active
                 FROM services s LEFT JOIN people e ON e.community_id = s.community_id AND e.id = s.expert_id
                 WHERE s.community_id = $1 AND ($2::text IS NULL OR s.id > $2) ORDER BY s.id LIMIT $3
                 """
@@ -94,6 +94,7 @@ public enum ImportStore {
     public static func exportRow(_ kind: SheetKind, _ r: Row) throws -> (key: String, cells: [JSON]) {
         let cells = try kind.columns.map { column -> JSON in
             if column == "default_length_minutes" || column == "price_credits" { return .int(try r.int(column)) }
+            if column == "active" { return .bool(try r.bool(column)) }
             if Sheet.listColumns.contains(column) {
                 let values = try r.stringArray(column)
                 return values.isEmpty ? .null : .string(Sheet.cell(values))

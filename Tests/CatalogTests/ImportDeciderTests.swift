@@ -25,7 +25,7 @@ final class SheetTests: XCTestCase {
     }
 
     func testAnExportedPageReadsBackAsItWasWrittenFormulaGuardsIncluded() throws {
-        let cells: [[JSON]] = [["=HYPERLINK(\"x\")", "generic", 60, 10, nil, "@skill;+other", "-Why?\n=again"]]
+        let cells: [[JSON]] = [["=HYPERLINK(\"x\")", "generic", 60, 10, nil, "@skill;+other", "-Why?\n=again", true]]
         let page = Sheet.write(.services, rows: cells)
         XCTAssertEqual(page.rows, 1)
         XCTAssertTrue(page.csv.contains("'=HYPERLINK"), page.csv)
@@ -198,6 +198,25 @@ final class ImportDeciderTests: XCTestCase {
         }
         let people = try decide(.people, "email,first_name,last_name,roles,time_zone\nr@x.example,\"\u{00A0}Ro\u{301}s\",Lee,user,UTC\n", facts())
         XCTAssertEqual(people.writes.newPeople.map { Array($0.firstName.unicodeScalars) }, [Array("R\u{F3}s".unicodeScalars)])
+    }
+
+    /// The optional `active` column retires a service or offers it again; left out (or blank), a
+    /// new service is active and a stored one keeps its state.
+    func testTheActiveColumnRetiresOrRestoresAServiceAndLeftOutKeepsItsState() throws {
+        let retired = ServiceFacts(id: "svc_r", name: "Old", kind: .generic, expertId: nil, defaultLengthMinutes: 60, priceCredits: 10, active: false)
+        let offered = ServiceFacts(id: "svc_o", name: "Live", kind: .generic, expertId: nil, defaultLengthMinutes: 60, priceCredits: 10)
+        let f = facts(services: [retired, offered])
+        let header = "name,kind,default_length_minutes,price_credits,active\n"
+        let plan = try decide(.services, header + "Old,generic,60,10,TRUE\nLive,generic,60,10,false\nNew,generic,60,10,false\nNewer,generic,60,10,\n", f)
+        XCTAssertEqual(plan.changes.map(\.action), [.update, .update, .create, .create])
+        XCTAssertEqual(plan.writes.changedServices.map(\.active), [true, false])
+        XCTAssertEqual(plan.writes.newServices.map(\.active), [false, true])
+        let kept = try decide(.services, "name,kind,default_length_minutes,price_credits\nOld,generic,60,10\nLive,generic,60,10\nNew,generic,60,10\n", f)
+        XCTAssertEqual(kept.changes.map(\.action), [.unchanged, .unchanged, .create])
+        XCTAssertEqual(kept.writes.newServices.map(\.active), [true])
+        XCTAssertThrowsError(try decide(.services, header + "Old,generic,60,10,retired\n", f)) {
+            XCTAssertEqual(($0 as? ImportProblems)?.list.map(\.message), ["active must be true or false"])
+        }
     }
 
     /// Skills and agenda questions name the column and the bound a row breaks.

@@ -259,6 +259,29 @@ final class ImportCSVTests: EndToEndTestCase {
         XCTAssertEqual(refused["data"]?["code"], "not_enrolled", "Sam's good row was not kept")
     }
 
+    /// A services export says which services are retired, and an import with `active` retires
+    /// or restores one as service.set_active does; a file without it keeps each one's state.
+    func testTheActiveColumnGoesOutWithTheExportAndBackWithTheImport() throws {
+        let s = try school()
+        let w = s.w
+        let retired = try w.addService("Old Course")
+        try w.meetingd.result("service.set_active", as: w.admin, ["service_id": .string(retired), "active": false])
+        let page = try w.meetingd.result("catalog.export_csv", as: w.admin, ["kind": "services"])
+        let csv = page["csv"]?.string ?? ""
+        XCTAssertTrue(csv.hasPrefix("name,kind,default_length_minutes,price_credits,expert_email,skills,agenda_questions,active\r\n"), csv)
+        XCTAssertTrue(csv.contains("Old Course,generic,") && csv.contains(",false\r\n") && csv.contains(",true\r\n"), csv)
+        XCTAssertTrue(try importCSV(w, "services", csv) == (0, 0, 2), "the export imports back unchanged")
+
+        let header = "name,kind,default_length_minutes,price_credits,active\n"
+        XCTAssertTrue(try importCSV(w, "services", header + "Old Course,generic,60,10,true\nCHEM101,generic,60,10,false\nNew Course,generic,30,5,false\n") == (1, 2, 0))
+        let all = try services(w)
+        XCTAssertEqual(all["Old Course"]?["active"], true)
+        XCTAssertEqual(all["CHEM101"]?["active"], false)
+        XCTAssertEqual(all["New Course"]?["active"], false)
+        XCTAssertTrue(try importCSV(w, "services", "name,kind,default_length_minutes,price_credits\nCHEM101,generic,60,10\n") == (0, 0, 1), "left out: kept")
+        XCTAssertEqual(try services(w)["CHEM101"]?["active"], false)
+    }
+
     // MARK: One rule for names
 
     /// A service's or a person's name is stored without the white space around it and in

@@ -31,11 +31,11 @@ final class SeedStepsPeopleImportTests: EndToEndTestCase {
 
         // "download the Courses CSV": the fixture's CHEM101 is in it; fill in two rows, upload.
         var courses = try admin.ok(["export", "services"])
-        XCTAssertTrue(courses.hasPrefix("name,kind,default_length_minutes,price_credits,expert_email,skills,agenda_questions\r\n"), courses)
-        XCTAssertTrue(courses.contains("CHEM101,generic,60,100,,,\r\n"), courses)
+        XCTAssertTrue(courses.hasPrefix("name,kind,default_length_minutes,price_credits,expert_email,skills,agenda_questions,active\r\n"), courses)
+        XCTAssertTrue(courses.contains("CHEM101,generic,60,100,,,,true\r\n"), courses)
         courses = courses.replacingOccurrences(of: "CHEM101,generic,60,100,", with: "CHEM101,generic,60,120,")
-        courses += "All available Peer Mentoring,generic,60,50,,,What would you like to talk about?\r\n"
-        courses += "Peer Mentoring with Talia K,expert_specific,60,50,\(talia),,\r\n"
+        courses += "All available Peer Mentoring,generic,60,50,,,What would you like to talk about?,\r\n"
+        courses += "Peer Mentoring with Talia K,expert_specific,60,50,\(talia),,,\r\n"
         let dry = try admin.ok(["import", "services", try file(courses, "courses"), "--dry-run"])
         XCTAssertTrue(dry.contains("1 updated") && dry.contains("2 created") && dry.contains("line 2: update CHEM101"), dry)
         XCTAssertTrue(try admin.ok(["export", "services"]).contains("CHEM101,generic,60,100,"), "the dry run changed nothing")
