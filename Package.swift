@@ -43,7 +43,7 @@ let package = Package(
                 "People", "Catalog",
             ]),
         .executableTarget(name: "meetingd", dependencies: ["API", "Pipeline", "RPC", "Postgres", "Core"]),
-        .executableTarget(name: "meetctl", dependencies: ["Core", "Scheduling"]),
+        .executableTarget(name: "meetctl", dependencies: ["Core", "Scheduling", "Catalog"]),
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
         .testTarget(name: "RPCTests", dependencies: ["RPC", "Core"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "Core"]),

@@ -77,6 +77,21 @@ public struct ImportProblems: Error, Sendable, Equatable {
     }
 }
 
+/// A page of a file too large for one import (`Sheet.pages`).
+public struct SheetPage: Sendable, Equatable {
+    public let csv: String
+    /// What a line of the page's rows adds to be the line of the file.
+    public let lineOffset: Int
+    /// The header's lines, the same in the page and the file.
+    public let headerLines: Int
+
+    /// The file's line of the page's first row.
+    public var firstLine: Int { headerLines + 1 + lineOffset }
+
+    /// The file's line of the page's `line`.
+    public func fileLine(_ line: Int) -> Int { line <= headerLines ? line : line + lineOffset }
+}
+
 public enum Sheet {
     public static let maxRows = 10_000
     /// The most characters (Unicode scalars) of one file, the import's `csv` param.
@@ -179,6 +194,35 @@ public enum Sheet {
             written += 1
         }
         return (csv, written)
+    }
+
+    /// A file cut between its rows into pages one import takes each: the header and at most
+    /// `maxRows` rows within `maxPageJSONBytes` (as an export page), each row as written. A file
+    /// one import takes, or one that cannot be read, is one page as it is (the import says why).
+    public static func pages(_ csv: String) -> [SheetPage] {
+        guard let records = try? CSVReader.parse(csv), let header = records.first, records.count - 1 > maxRows || jsonStringBytes(csv) > maxPageJSONBytes
+        else { return [SheetPage(csv: csv, lineOffset: 0, headerLines: 0)] }
+        var scalars = Array(csv.unicodeScalars)
+        let mark = scalars.first == "\u{FEFF}" ? String(scalars.removeFirst()) : ""
+        let head = mark + String(String.UnicodeScalarView(scalars[..<header.end]))
+        let headBytes = jsonStringBytes(head)
+        var pages: [SheetPage] = []
+        var start = header.end, startLine = header.nextLine, rows = 0, bytes = headBytes
+        func cut(at end: Int, nextLine: Int) {
+            pages.append(SheetPage(
+                csv: head + String(String.UnicodeScalarView(scalars[start..<end])), lineOffset: startLine - header.nextLine, headerLines: header.nextLine - 1))
+            (start, startLine, rows, bytes) = (end, nextLine, 0, headBytes)
+        }
+        var previous = header
+        for record in records.dropFirst() {
+            let recordBytes = jsonStringBytes(String(String.UnicodeScalarView(scalars[previous.end..<record.end])))
+            if rows > 0 && (rows == maxRows || bytes + recordBytes > maxPageJSONBytes) { cut(at: previous.end, nextLine: previous.nextLine) }
+            rows += 1
+            bytes += recordBytes
+            previous = record
+        }
+        cut(at: scalars.count, nextLine: previous.nextLine)
+        return pages
     }
 
     /// The bytes of `text` inside a JSON string written with ASCII only: `"` `\` and the short

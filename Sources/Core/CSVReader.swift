@@ -1,9 +1,13 @@
 /// RFC 4180 CSV: quoted fields (with commas, quotes doubled, line breaks), CRLF or LF line
 /// ends, an optional UTF-8 byte-order mark. Each record keeps the line it starts on, so errors
-/// can name it.
+/// can name it, and where it ends, so a file can be cut between records as it is written.
 public struct CSVRecord: Sendable, Equatable {
     public let line: Int
     public let fields: [String]
+    /// The offset, in Unicode scalars after any byte-order mark, just past the record's line end.
+    public let end: Int
+    /// The line after the record's line end.
+    public let nextLine: Int
 }
 
 public struct CSVError: Error, Equatable, Sendable {
@@ -28,9 +32,9 @@ public enum CSVReader {
             field = String.UnicodeScalarView()
             fieldWasQuoted = false
         }
-        func endRecord() {
+        func endRecord(end: Int, nextLine: Int) {
             endField()
-            if !(fields.count == 1 && fields[0].isEmpty) { records.append(CSVRecord(line: recordLine, fields: fields)) }
+            if !(fields.count == 1 && fields[0].isEmpty) { records.append(CSVRecord(line: recordLine, fields: fields, end: end, nextLine: nextLine)) }
             fields = []
         }
         while i < scalars.count {
@@ -63,11 +67,11 @@ public enum CSVReader {
                 endField()
             case "\r":
                 if i + 1 < scalars.count && scalars[i + 1] == "\n" { i += 1 }
-                endRecord()
+                endRecord(end: i + 1, nextLine: line + 1)
                 line += 1
                 recordLine = line
             case "\n":
-                endRecord()
+                endRecord(end: i + 1, nextLine: line + 1)
                 line += 1
                 recordLine = line
             default:
@@ -76,7 +80,7 @@ public enum CSVReader {
             i += 1
         }
         if inQuotes { throw CSVError(line: recordLine, message: "a quoted field is not closed") }
-        if !field.isEmpty || !fields.isEmpty { endRecord() }
+        if !field.isEmpty || !fields.isEmpty { endRecord(end: scalars.count, nextLine: line) }
         return records
     }
 }

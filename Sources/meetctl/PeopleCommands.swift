@@ -1,3 +1,4 @@
+import Catalog
 import Core
 
 /// Profiles and enrolments: what experts say about themselves, and who is assigned to whom.
@@ -56,7 +57,9 @@ extension Commands {
                 expert_email; enrollments: user_email[, service, expert_email]. Header names match whatever their case,
                 spaces and underscores; lists (roles, skills, agenda questions) are separated by ";". meetctl export
                 writes the same columns. A file with any problem changes nothing; each problem is listed with its line.
-                --dry-run says what the import would create and update, and changes nothing.
+                --dry-run says what the import would create and update, and changes nothing. A file larger than one import
+                (10,000 rows, or about 1 MB) goes in pages, each with the header: every page is dry-run first, and only if
+                all pass are they imported, one by one, each page whole or not at all.
                 """,
             arguments: [
                 ArgumentSpec(name: "KIND", kind: .choice(["people", "services", "certifications", "enrollments"]), param: "kind"),
@@ -144,9 +147,71 @@ extension PeopleCommands {
 }
 
 extension PeopleCommands {
-    /// `import`: the counts; with --dry-run, each row's outcome too.
+    /// `import`: the counts; with --dry-run, each row's outcome too. A file larger than one
+    /// import (`Sheet.pages`, as `export` joins its pages) goes in pages, each with the header:
+    /// every page is dry-run first, and only if all pass are they imported, one by one.
     @Sendable static func importFile(_ invocation: Invocation, _ session: Session) throws {
-        let result = try session.call("catalog.import_csv", try session.mappedParams())
+        var params = try session.mappedParams()
+        let pages = Sheet.pages(params["csv"]?.stringValue ?? "")
+        guard pages.count > 1 else { return report(try session.call("catalog.import_csv", params), invocation, session) }
+        let key = params.removeValue(forKey: "idempotency_key")?.stringValue
+        let dryRun = params["dry_run"] == true
+        if !invocation.wantsJSON {
+            session.out.line(
+                "The file is more than one import takes: \(pages.count) pages, each with the header. Every page is dry-run first; "
+                    + (dryRun ? "nothing is changed." : "only if all pass are they imported, one by one, each page whole or not at all."))
+        }
+        func run(_ page: Int, dryRun: Bool) throws -> JSON {
+            var p = params
+            p["csv"] = .string(pages[page].csv)
+            p["dry_run"] = .bool(dryRun)
+            if !dryRun, let key { p["idempotency_key"] = .string("\(key) page \(page + 1)") }
+            do {
+                return try session.call("catalog.import_csv", p)
+            } catch let e as ServiceError {
+                let done = dryRun || page == 0 ? "no page was imported" : "pages 1 to \(page) were imported, this one and those after it were not"
+                throw inFile(e, pages[page], "\(page + 1) of \(pages.count), from line \(pages[page].firstLine) of the file; \(done)")
+            }
+        }
+        var results = try pages.indices.map { try run($0, dryRun: true) }
+        if !dryRun {
+            results = []
+            for page in pages.indices {
+                results.append(try run(page, dryRun: false))
+                if !invocation.wantsJSON { session.out.line("Page \(page + 1) of \(pages.count) imported.") }
+            }
+        }
+        var total: [String: JSON] = ["kind": params["kind"] ?? .null, "dry_run": .bool(dryRun), "pages": .int(Int64(pages.count))]
+        for count in ["created", "updated", "unchanged"] { total[count] = .int(results.reduce(0) { $0 + ($1[count]?.intValue ?? 0) }) }
+        total["changes"] = .array(zip(pages, results).flatMap { page, result in
+            (result["changes"]?.arrayValue ?? []).map { change in
+                var c = change.objectValue ?? [:]
+                c["line"] = .int(Int64(page.fileLine(Int(change["line"]?.intValue ?? 0))))
+                return .object(c)
+            }
+        })
+        report(.object(total), invocation, session)
+    }
+
+    /// A page's refusal in the file's words: its lines are the file's, and `page` says which.
+    static func inFile(_ e: ServiceError, _ page: SheetPage, _ which: String) -> ServiceError {
+        guard var data = e.data.objectValue else { return e }
+        var message = e.message
+        if let problems = data["errors"]?.arrayValue {
+            data["errors"] = .array(problems.map { problem in
+                var p = problem.objectValue ?? [:]
+                p["line"] = .int(Int64(page.fileLine(Int(problem["line"]?.intValue ?? 0))))
+                return .object(p)
+            })
+            if let line = problems.first?["line"]?.intValue {
+                message = message.replacingOccurrences(of: "First: line \(line):", with: "First: line \(page.fileLine(Int(line))):")
+            }
+        }
+        data["page"] = .string(which)
+        return ServiceError(code: e.code, message: message + " (page \(which))", data: .object(data))
+    }
+
+    static func report(_ result: JSON, _ invocation: Invocation, _ session: Session) {
         if invocation.wantsJSON { return session.out.json(result) }
         let counts = "\(Render.plain(result["created"] ?? 0)) created, \(Render.plain(result["updated"] ?? 0)) updated, \(Render.plain(result["unchanged"] ?? 0)) unchanged"
         guard result["dry_run"] == true else { return session.out.line("Imported: \(counts).") }

@@ -68,6 +68,31 @@ final class SheetTests: XCTestCase {
         XCTAssertEqual(ImportProblems([ImportProblem(line: 2, message: "bad")]).error.details["truncated"], false)
     }
 
+    /// A file larger than one import is cut between its rows into pages that each fit one: the
+    /// header on every page, rows as written (quoted line breaks and apostrophes kept), and
+    /// what to add to a page's line to get the file's.
+    func testAFileIsCutIntoPagesWithinTheImportsBounds() throws {
+        let header = "\u{FEFF}name,kind,default_length_minutes,price_credits,agenda_questions\r\n"
+        let row = "'=Course,generic,60,10,\"\(String(repeating: "q", count: 300))\r\nsecond line\"\r\n"
+        let csv = header + "\r\n" + String(repeating: row, count: 4_000)
+        let pages = Sheet.pages(csv)
+        XCTAssertGreaterThan(pages.count, 1)
+        XCTAssertEqual(pages.map { try? Sheet.read(.services, csv: $0.csv).rows.count }.reduce(0) { $0 + ($1 ?? 0) }, 4_000)
+        for page in pages {
+            XCTAssertTrue(page.csv.hasPrefix(header), "every page has the header")
+            XCTAssertLessThanOrEqual(Sheet.jsonStringBytes(page.csv), Sheet.maxPageJSONBytes)
+            XCTAssertEqual(try Sheet.read(.services, csv: page.csv).rows.first?["name"], "=Course", "the apostrophe is as written")
+        }
+        // Row r (from 0) starts on line 3 + 2r of the file: the header, an empty line, two lines a row.
+        let second = try Sheet.read(.services, csv: pages[1].csv).rows
+        let rowsBefore = try Sheet.read(.services, csv: pages[0].csv).rows.count
+        XCTAssertEqual(pages[1].fileLine(second[0].line), 3 + 2 * rowsBefore)
+        XCTAssertEqual(pages[1].fileLine(1), 1, "the header is line 1 of the file too")
+        XCTAssertEqual(Sheet.pages(header + row).map(\.csv), [header + row], "a file one import takes is one page, as it is")
+        let many = "service,expert_email\n" + String(repeating: "A,a@x.example\n", count: Sheet.maxRows + 1)
+        XCTAssertEqual(try Sheet.pages(many).map { try Sheet.read(.certifications, csv: $0.csv).rows.count }, [Sheet.maxRows, 1])
+    }
+
     /// A page imports as it is: within the import's bound in scalars (CR LF is one Character and
     /// two scalars: 903 rows of 1,100 letters passed it by 36) and, as a JSON string from any
     /// client, within the 1 MiB message (615,085 characters of accented letters were 1,215,685

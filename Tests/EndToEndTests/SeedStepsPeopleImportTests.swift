@@ -141,4 +141,33 @@ final class SeedStepsPeopleImportTests: EndToEndTestCase {
         ], code: -32602)
         XCTAssertEqual(blank["data"]?["field"], "agenda_questions[1]")
     }
+
+    /// `meetctl export people` joins its pages into one file; a file larger than one import
+    /// (here 10,005 rows) goes back in pages within the import's bounds, each with the header:
+    /// every page is dry-run first and imported only if all pass, then one by one. A bad row on
+    /// the last page imports nothing, and is named by its line in the file and its page.
+    func testAFileLargerThanOneImportGoesInPages() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let admin = c.admin, tag = c.tag
+        let count = 10_005
+        let header = "email,first_name,last_name,roles,time_zone\n"
+        let rows = (1...count).map { "p\($0).\(tag)@bulk.example,P\($0),Bulk,user,UTC\n" }
+        var bad = rows
+        bad[count - 2] = "broken.\(tag)@bulk.example,,Bulk,user,UTC\n"
+        let refused = try admin.fails(["import", "people", try file(header + bad.joined(), "bad")], status: 1)
+        XCTAssertTrue(refused.stderr.contains("page 2 of 2"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("line \(count): first_name"), "the line in the file: \(refused.stderr)")
+        XCTAssertTrue(refused.stderr.contains("nothing was imported"), refused.stderr)
+        XCTAssertFalse(try admin.ok(["export", "people"]).contains("p1.\(tag)@"), "page 1 was not imported either")
+
+        let good = try file(header + rows.joined(), "good")
+        let dry = try admin.ok(["import", "people", good, "--dry-run"])
+        XCTAssertTrue(dry.contains("2 pages") && dry.contains("\(count) created, 0 updated, 0 unchanged"), dry)
+        XCTAssertTrue(dry.contains("line \(count + 1): create p\(count).\(tag)@bulk.example"), "lines of the file: \(dry.suffix(300))")
+        let done = try admin.ok(["import", "people", good])
+        XCTAssertTrue(done.contains("2 pages") && done.contains("one by one") && done.contains("Imported: \(count) created, 0 updated, 0 unchanged."), done)
+        let exported = try admin.ok(["export", "people"])
+        XCTAssertTrue(exported.contains("p1.\(tag)@") && exported.contains("p\(count).\(tag)@"))
+        XCTAssertTrue(try admin.ok(["import", "people", try file(exported, "again")]).contains("0 created, 0 updated"), "the joined export imports back")
+    }
 }
