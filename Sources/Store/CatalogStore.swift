@@ -27,7 +27,8 @@ public enum CatalogStore {
     /// stored before the rule may not be in their stored form (the caller holds the directory lock).
     public static func insertService(_ c: Connection, communityId: String, _ s: ServiceFacts) throws -> ServiceFacts {
         if let taken = try c.query(
-            "SELECT id, name FROM services WHERE community_id = $1 AND ml_name_key(name) = $2 ORDER BY id LIMIT 1", [communityId, NameRule.key(s.name)]
+            // Both keys by the SQL twin: the database's case mapping decides both sides alike.
+            "SELECT id, name FROM services WHERE community_id = $1 AND ml_name_key(name) = ml_name_key($2) ORDER BY id LIMIT 1", [communityId, s.name]
         ).first {
             throw AppError.invalidParams(
                 field: "name",

@@ -6,12 +6,12 @@ import Postgres
 /// The import's one read and one write, and the export's pages (`catalog.export_csv`).
 public enum ImportStore {
     /// What the file names: people by e-mail (compared lower-cased) and services by name
-    /// (`NameRule.key`), with
-    /// the zone names PostgreSQL reads.
+    /// (`NameRule.key`, worked out by its SQL twin on both sides, so that the database's own
+    /// case mapping decides both), with the zone names PostgreSQL reads.
     public static func facts(_ c: Connection, communityId: String, emails: [String], serviceNames: [String]) throws -> ImportFacts {
         let row = try c.query(
-            "SELECT ml_import_context($1, $2, $3) AS context",
-            [communityId, PostgresTextArray(Array(Set(emails.map { $0.lowercased() }))), PostgresTextArray(Array(Set(serviceNames.map(NameRule.key))))]
+            "SELECT ml_import_context($1, $2, ARRAY(SELECT DISTINCT ml_name_key(n) FROM unnest($3::text[]) n)) AS context",
+            [communityId, PostgresTextArray(Array(Set(emails.map { $0.lowercased() }))), PostgresTextArray(Array(Set(serviceNames)))]
         ).one()
         let j = StoredJSON(try row.json("context"), path: "context")
         return ImportFacts(

@@ -336,6 +336,33 @@ final class ImportCSVTests: EndToEndTestCase {
         XCTAssertEqual(refused["data"]?["field"], "name")
     }
 
+    /// Both sides of a name comparison are keyed by the database, so a database whose case
+    /// mapping knows ASCII alone (LC_CTYPE C) still refuses a service named as another one with
+    /// the same letters (its key of "ÉCOLE" kept the É; the service's own key was worked out in
+    /// Swift as "école", and a second "École" was created).
+    func testAServiceNameIsComparedByTheDatabasesCaseMappingOnBothSides() throws {
+        let db = "names_c_\(TestEnvironment.uniqueTag())".lowercased().filter { $0.isLetter || $0.isNumber || $0 == "_" }
+        guard try Psql.run(databaseURL, ["CREATE DATABASE \(db) TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'"]).succeeded else {
+            throw HarnessError("cannot create database \(db)")
+        }
+        addTeardownBlock { [databaseURL] in _ = try? Psql.run(databaseURL, ["DROP DATABASE IF EXISTS \(db) WITH (FORCE)"]) }
+        let url = Psql.conninfo(databaseURL, "dbname", db)
+        let migrated = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": url])
+        XCTAssertTrue(migrated.succeeded, migrated.stderr)
+        let community = try TestCommunity.bootstrap("names in C", databaseURL: url)
+        let meetingd = try startMeetingd(environment: ["DATABASE_URL": url])
+        func create(_ name: String) throws -> JSONValue {
+            try meetingd.call("service.create", as: community.adminId, ["name": .string(name), "kind": "generic", "default_length_minutes": 60, "price_credits": 9])
+        }
+        _ = try Meetingd.result(of: try create("\u{C9}COLE"))
+        let refused = try Meetingd.error(of: try create("\u{C9}cole"), code: -32602, "the same letters, whatever the case of the ASCII ones")
+        XCTAssertEqual(refused["data"]?["field"], "name")
+        let header = "name,kind,default_length_minutes,price_credits\n"
+        let imported = try meetingd.call("catalog.import_csv", as: community.adminId, ["kind": "services", "csv": .string(header + "\u{C9}cole,generic,60,12\n")])
+        XCTAssertEqual(imported["result"]?["created"], .int(0), "the import finds it: \(imported)")
+        XCTAssertEqual(imported["result"]?["updated"], .int(1), "the import updates its price: \(imported)")
+    }
+
     // MARK: What spreadsheets write
 
     /// Quoted fields with commas, doubled quotes and line breaks; UTF-8 names; a byte-order
