@@ -14,7 +14,7 @@ enum SystemAPI {
         params: [.init("actor", .id(.person), "A person whose community's time `now` gives (under meetingd --test-clock, its pinned time); under meetingd --pin-actor only the pinned person, who is the default")],
         result: .object([
             .init("version", .text(), required: true), .init("now", .timestamp, required: true), .init("database", .oneOf(["ok", "unavailable", "refused"]), required: true,
-                  "ok; unavailable (down, full or unreachable: retry later); refused (it refuses meetingd's login: an operator must fix the settings)"),
+                  "ok; unavailable (down, full or unreachable: retry later); refused (it refuses meetingd's login, or the connection is set up in a way meetingd cannot work with: an operator must fix the settings)"),
             .init("pinned_actor", .id(.person), "Only under meetingd --pin-actor: the person every call acts as"),
             .init("schema_version", .integer(min: 1, max: 9999),
                   "The newest migration this meetingd applies (the NNNN of its last sql/migrations file): two releases with other schemas tell apart by it. Absent when it serves without migrations"),
@@ -28,7 +28,7 @@ enum SystemAPI {
             let person = try RequestPipeline.pinActor(pipeline.config.pinnedActor, params.fields)["actor"]?.stringValue
             let statement = person.map { SystemQueries.now(of: $0, testClock: pipeline.config.testClock) } ?? SystemQueries.now
             do {
-                now = try pipeline.db().query(statement).one().instant("now")
+                now = try pipeline.withDatabaseErrors { try pipeline.db().query(statement).one().instant("now") }
             } catch let error as AppError where error.code == .databaseRefused {
                 database = "refused"
             } catch {

@@ -203,6 +203,14 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
             message: "The service cannot log in to its database (its operator must fix the connection settings; meetingd's log says why); nothing was changed")
     }
 
+    /// The database connection is set up in a way meetingd cannot work with (a pooler in
+    /// transaction mode it was not told of): as with a refused login, an operator must act.
+    public static func databaseMisconfigured() -> AppError {
+        AppError(
+            .databaseRefused,
+            message: "The service's database connection is set up in a way it cannot work with (its operator must fix the connection settings; meetingd's log says why); nothing was changed")
+    }
+
     /// Another session held a lock this request needed for longer than the lock timeout.
     public static func lockTimeout() -> AppError {
         AppError(

@@ -329,7 +329,7 @@ public final class RequestPipeline {
 
     /// Database failures become errors a caller can act on: a lost connection is retryable,
     /// a broken invariant is reported without internals.
-    func withDatabaseErrors<T>(_ body: () throws -> T) throws -> T {
+    public func withDatabaseErrors<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as PostgresError {
@@ -351,6 +351,10 @@ public final class RequestPipeline {
             }
             if error.isTransient {
                 throw AppError(.contention, message: "Too much contention on the same records; retry with the same idempotency_key", retryable: true)
+            }
+            if error.code == .configuration {
+                logger.log(.error, "the database connection is misconfigured: \(error)")
+                throw AppError.databaseMisconfigured()
             }
             logger.log(.error, "database error: \(error)")
             throw AppError.internalError()

@@ -52,4 +52,19 @@ final class PoolerTests: EndToEndTestCase {
             XCTAssertTrue(run.stderr.contains("transaction mode"), run.stderr)
         }
     }
+
+    /// Met while serving (its start-up migrations' session closed, the next one handed the same
+    /// server session): system.ping says refused and a call gets 5035, an operator's matter,
+    /// where it said unavailable and internal_error.
+    func testATransactionModePoolerMetWhileServingIsAnOperatorsMatter() throws {
+        let community = try bootstrap()
+        let pooler = try PgBouncer(before: databaseURL, mode: "transaction", poolSize: 1)
+        defer { pooler.stop() }
+        let meetingd = try startMeetingd(environment: ["DATABASE_URL": pooler.url])
+        XCTAssertEqual(try meetingd.call("system.ping")["result"]?["database"], "refused")
+        let refused = try meetingd.call("person.get", as: community.adminId, ["person_id": .string(community.adminId)])
+        XCTAssertEqual(refused["error"]?["code"], 5035, "\(refused)")
+        XCTAssertEqual(refused["error"]?["data"]?["retryable"], false)
+        XCTAssertTrue(meetingd.stderrText.contains("MEETINGLEDGER_POOLER=transaction"), "the log says what to set: \(meetingd.stderrText.suffix(1500))")
+    }
 }
