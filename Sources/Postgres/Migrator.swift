@@ -2,12 +2,12 @@ import Foundation
 
 /// Applies `NNNN_name.sql` files in order, each in its own transaction, recording a checksum
 /// per file. An advisory lock taken in each of its transactions makes concurrent processes take
-/// turns, so a migration never runs twice. An applied file whose text changed is refused, unless the text applied is
-/// one of the file's earlier versions listed in `earlier_versions.txt` (a released text that was
-/// edited later, whose effect the later migrations restate: scripts/check-upgrades proves it). A
-/// database that applied a migration this folder does not have was made by a newer release and
-/// is refused. Waiting for that lock, or for a table a migration changes, lasts at most the
-/// session's lock timeout.
+/// turns, so a migration never runs twice. An applied file whose text changed is refused, unless
+/// the text applied is one of the file's earlier versions listed in `earlier_versions.txt` (a
+/// released text that was edited later, whose effect the later migrations restate:
+/// scripts/check-upgrades proves it). A database that applied a migration this folder does not
+/// have was made by a newer release and is refused. Waiting for that lock, or for a table a
+/// migration changes, lasts at most the session's lock timeout.
 public struct Migrator: Sendable {
     public struct Migration: Sendable {
         public let version: Int
