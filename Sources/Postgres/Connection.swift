@@ -17,8 +17,13 @@ public final class Connection {
     private var mustReconnect = false
     /// Statements prepared on this connection, by SQL text: parsed and planned once, not per call.
     private var prepared: [String: String] = [:]
-    /// Numbers prepared statement names (`s1`, `s2`, …); never reused on one session.
+    /// Numbers prepared statement names; never reused on one session.
     private var preparedNameCount = 0
+    /// A random tag in every name this session prepares (`s<tag>_1`, `s<tag>_2`, …): where a
+    /// pooler in transaction mode shares the server session with other clients, a name of theirs
+    /// is never taken for one of ours (their statement run with our parameters); the clash shows
+    /// as a missing statement instead, an error that names the setting.
+    private var preparedNameTag = ""
     /// Set when the server said a prepared statement no longer fits the schema (another
     /// process migrated it): the statements are dropped before the next transaction.
     private var preparedAreStale = false
@@ -46,6 +51,7 @@ public final class Connection {
         handle = Connection.open(conninfo: conninfo, applicationName: settings.applicationName)
         mustReconnect = false
         prepared = [:]
+        preparedNameTag = String(UInt32.random(in: .min ... .max), radix: 36)
         stateOfSessionEnd = nil
         guard let handle, PQstatus(handle) == CONNECTION_OK else {
             let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
@@ -54,7 +60,12 @@ public final class Connection {
             throw PostgresError(code: .connectionFailed, message: message.trimmingTrailingNewlines())
         }
         PQsetNoticeReceiver(handle, recordSessionEnd, Unmanaged.passUnretained(self).toOpaque())
-        _ = try simpleExecute("SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, YMD'; SET IntervalStyle TO 'iso_8601'; " + settings.setStatements)
+        // Behind a pooler in transaction mode a session-level SET stays on whichever server
+        // session ran it: only what the pooler carries from client to client (TimeZone,
+        // DateStyle) is set; the bounds are the role's settings then (README).
+        _ = try simpleExecute(
+            "SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, YMD'"
+                + (settings.transactionPooled ? "" : "; SET IntervalStyle TO 'iso_8601'; " + settings.setStatements))
     }
 
     /// What a connection gets unless `conninfo` says otherwise: connecting gives up after 10 s,
@@ -155,7 +166,7 @@ public final class Connection {
             var name = prepared[statement.sql] ?? ""
             if name.isEmpty && !settings.transactionPooled && prepared.count + answers.count < Connection.maxPreparedStatements {
                 preparedNameCount += 1
-                name = "s\(preparedNameCount)"
+                name = "s\(preparedNameTag)_\(preparedNameCount)"
                 guard PQsendPrepare(handle, name, statement.sql, Int32(texts.count), nil) == 1 else { throw connectionOrServerError(nil) }
                 answers.append(.prepared(sql: statement.sql, name: name))
             }
@@ -214,7 +225,7 @@ public final class Connection {
         if let name = prepared[sql] { return name }
         let cacheable = prepared.count < Connection.maxPreparedStatements
         if cacheable { preparedNameCount += 1 }
-        let name = cacheable ? "s\(preparedNameCount)" : ""
+        let name = cacheable ? "s\(preparedNameTag)_\(preparedNameCount)" : ""
         _ = try consume(try exec(handle, waitMs: answerWaitMs) { PQsendPrepare(handle, name, sql, Int32(parameterCount), nil) })
         if cacheable { prepared[sql] = name }
         return name

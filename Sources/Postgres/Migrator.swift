@@ -21,8 +21,8 @@ public struct Migrator: Sendable {
     /// Per version, the checksums of the file's earlier released texts (`earlier_versions.txt`).
     public let earlierChecksums: [Int: Set<String>]
 
-    /// The file beside the migrations that lists their earlier versions: one line per version,
-    /// `NNNN <sha256 of the earlier text> <the commit that replaced it>`; `#` starts a comment.
+    /// The file beside the migrations that lists their earlier versions: one line per text,
+    /// `NNNN <sha256 of the earlier text> <the file it was>`; `#` starts a comment.
     public static let earlierVersionsFile = "earlier_versions.txt"
 
     public init(directory: String) throws {
@@ -33,7 +33,7 @@ public struct Migrator: Sendable {
             guard let underscore = stem.firstIndex(of: "_"), let version = Int(stem[..<underscore]) else {
                 throw PostgresError(code: .migration, message: "migration file \(file) is not named NNNN_name.sql")
             }
-            let sql = try String(contentsOfFile: directory + "/" + file, encoding: .utf8)
+            let sql = try Migrator.text(of: directory + "/" + file)
             found.append(Migration(version: version, name: String(stem[stem.index(after: underscore)...]), sql: sql))
         }
         for (a, b) in zip(found, found.dropFirst()) where a.version == b.version {
@@ -47,8 +47,16 @@ public struct Migrator: Sendable {
         migrations = found
         let listed = directory + "/" + Migrator.earlierVersionsFile
         earlierChecksums = FileManager.default.fileExists(atPath: listed)
-            ? try Migrator.earlierChecksums(try String(contentsOfFile: listed, encoding: .utf8))
+            ? try Migrator.earlierChecksums(try Migrator.text(of: listed))
             : [:]
+    }
+
+    /// A file of the folder as UTF-8 text; one that is not says which it is.
+    static func text(of path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw PostgresError(code: .migration, message: "\(path) cannot be read as UTF-8 text")
+        }
+        return text
     }
 
     /// Reads `earlier_versions.txt`: each line a version and a SHA-256 in hex. A version the
@@ -65,7 +73,7 @@ public struct Migrator: Sendable {
             else {
                 throw PostgresError(
                     code: .migration,
-                    message: "\(earlierVersionsFile) line \(index + 1) is not `NNNN <sha256 in lowercase hex> <commit>`")
+                    message: "\(earlierVersionsFile) line \(index + 1) is not `NNNN <sha256 in lowercase hex> <the file it was>`")
             }
             sums[version, default: []].insert(String(fields[1]))
         }
@@ -195,7 +203,7 @@ public struct Migrator: Sendable {
         guard existing == checksum || earlierChecksums[migration.version]?.contains(existing) == true else {
             throw PostgresError(
                 code: .migration,
-                message: "migration \(migration.version)_\(migration.name) was changed after it was applied: this database applied a text "
+                message: "migration \(String(format: "%04d", migration.version))_\(migration.name) was changed after it was applied: this database applied a text "
                     + "(sha256 \(existing.prefix(12))…) that is neither this release's nor one of its earlier versions in \(Migrator.earlierVersionsFile). "
                     + "If you edited the file, restore it and add a new migration instead; if another build made this database, "
                     + "upgrade it with a release whose migrations list that text")

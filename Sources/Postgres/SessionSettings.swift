@@ -63,7 +63,7 @@ public struct SessionSettings: Sendable, Equatable {
         case let other:
             throw PostgresError(
                 code: .configuration,
-                message: "\(poolerVariable) must be transaction (DATABASE_URL leads to a pooler in transaction mode) or none, not \(other.debugDescription)")
+                message: "\(poolerVariable) must be transaction (DATABASE_URL leads to a pooler in transaction mode), or session or none (the default), not \(other.debugDescription)")
         }
         return settings
     }

@@ -36,33 +36,24 @@ final class PoolerTests: EndToEndTestCase {
         XCTAssertGreaterThanOrEqual(pooler.log.components(separatedBy: "login attempt: db=").count - 1, 4, "the migrations and both processes went through PgBouncer: \(pooler.log.suffix(800))")
     }
 
-    /// Not told so, meetingd meets another client's prepared statements on the shared session
-    /// and says what to set, instead of a migration fault or an internal error.
-    func testATransactionModePoolerMeetingdWasNotToldOfIsNamedInTheError() throws {
-        let pooler = try PgBouncer(before: databaseURL, mode: "transaction", poolSize: 1)
-        defer { pooler.stop() }
-        var results: [ToolResult] = []
-        for _ in 1...2 {
-            results.append(try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": pooler.url]))
-        }
-        let failed = results.filter { !$0.succeeded }
-        XCTAssertFalse(failed.isEmpty, "the second process met the first one's statements: \(results.map(\.stderr))")
-        for run in failed {
-            XCTAssertTrue(run.stderr.contains("MEETINGLEDGER_POOLER=transaction"), run.stderr)
-            XCTAssertTrue(run.stderr.contains("transaction mode"), run.stderr)
-        }
-    }
-
-    /// Met while serving (its start-up migrations' session closed, the next one handed the same
-    /// server session): system.ping says refused and a call gets 5035, an operator's matter,
-    /// where it said unavailable and internal_error.
-    func testATransactionModePoolerMetWhileServingIsAnOperatorsMatter() throws {
+    /// Not told so, meetingd prepares statements under names that are its session's alone, so
+    /// another client's statement is never run in place of its own: when another client of the
+    /// shared server session discards them (or the pooler hands meetingd another session), the
+    /// call gets 5035, system.ping says refused, and the log names the setting, where it said
+    /// unavailable and internal_error, or ran another client's statement of the same name.
+    func testAPoolerMeetingdWasNotToldOfIsAnOperatorsMatterNamedInTheLog() throws {
         let community = try bootstrap()
         let pooler = try PgBouncer(before: databaseURL, mode: "transaction", poolSize: 1)
         defer { pooler.stop() }
         let meetingd = try startMeetingd(environment: ["DATABASE_URL": pooler.url])
+        XCTAssertEqual(try meetingd.call("system.ping")["result"]?["database"], "ok")
+        let read: [String: JSONValue] = ["person_id": .string(community.adminId)]
+        XCTAssertNotNil(try meetingd.call("person.get", as: community.adminId, read)["result"])
+        let discarded = try runTool(Psql.path, ["-X", "-q", "-d", pooler.url, "-c", "DISCARD ALL"])
+        XCTAssertTrue(discarded.succeeded, discarded.stderr)
+
         XCTAssertEqual(try meetingd.call("system.ping")["result"]?["database"], "refused")
-        let refused = try meetingd.call("person.get", as: community.adminId, ["person_id": .string(community.adminId)])
+        let refused = try meetingd.call("person.get", as: community.adminId, read)
         XCTAssertEqual(refused["error"]?["code"], 5035, "\(refused)")
         XCTAssertEqual(refused["error"]?["data"]?["retryable"], false)
         XCTAssertTrue(meetingd.stderrText.contains("MEETINGLEDGER_POOLER=transaction"), "the log says what to set: \(meetingd.stderrText.suffix(1500))")

@@ -15,6 +15,20 @@ final class ConnectionTests: XCTestCase {
         try Connection(conninfo: try databaseURL(), settings: settings)
     }
 
+    /// Two sessions never prepare a statement under the same name: where a pooler in
+    /// transaction mode shares one server session between clients, one client's name is never
+    /// taken for another's statement (run silently with the wrong SQL); it is missing instead.
+    func testTwoSessionsPrepareUnderNamesOfTheirOwn() throws {
+        func names(_ c: Connection) throws -> Set<String> {
+            _ = try c.query("SELECT $1::int + 1 AS n", [1])
+            _ = try c.pipeline([Statement("SELECT $1::text AS t", ["x"]), Statement("SELECT 2 AS two")])
+            return Set(try c.query("SELECT name FROM pg_prepared_statements").map { try $0.string("name") })
+        }
+        let a = try names(try connect()), b = try names(try connect())
+        XCTAssertEqual(a.count, 4, "the three statements and the catalog read: \(a)")
+        XCTAssertTrue(a.isDisjoint(with: b), "\(a) and \(b)")
+    }
+
     func testBoundParametersAndTypedRows() throws {
         let c = try connect()
         let hostile = "'; DROP TABLE people; --"
