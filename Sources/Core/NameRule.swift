@@ -13,9 +13,11 @@ public enum NameRule {
         return name
     }
 
-    /// What two names are compared by: the stored form, case folded. Names stored before the
-    /// rule may not be in their stored form, so both sides are keyed. Its SQL twin, for reading
-    /// the services a file names, is `ml_name_key` (sql/migrations/0077_name_keys.sql).
+    /// What two names are compared by: the stored form, lower-cased by Unicode's full mapping
+    /// ("İ" becomes "i" and U+0307, as ICU's root locale does; "ß" stays). Names stored before
+    /// the rule may not be in their stored form, so both sides are keyed. Its SQL twin, which
+    /// the database compares stored names by, is `ml_name_key` (sql/migrations/0077_name_keys.sql,
+    /// lower-casing by ICU since 0079_name_keys_lower_case_as_swift_does.sql).
     public static func key(_ text: String) -> String {
         text.trimmingWhitespace().precomposedStringWithCanonicalMapping.lowercased()
     }

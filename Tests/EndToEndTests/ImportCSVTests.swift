@@ -321,6 +321,24 @@ final class ImportCSVTests: EndToEndTestCase {
         XCTAssertEqual(all["Tea"]?["name"]?.string.map { Array($0.unicodeScalars) }, Array("Tea".unicodeScalars))
     }
 
+    /// The database keys names as NameRule.key does, character for character: "İzmir" and
+    /// "i̇zmir" (i and U+0307) are one name on every path. PostgreSQL's own lower() gave "izmir"
+    /// for the first, so service.create took the second beside it and an import of "İzmir,…,false"
+    /// retired the other one.
+    func testANameIsKeyedAlikeInSwiftAndInTheDatabase() throws {
+        let s = try school()
+        let w = s.w
+        func create(_ name: String) throws -> JSONValue {
+            try w.meetingd.call("service.create", as: w.admin, ["name": .string(name), "kind": "generic", "default_length_minutes": 30, "price_credits": 5])
+        }
+        let izmir = try MeetingWorld.id(of: try Meetingd.result(of: try create("\u{130}zmir")))
+        let twin = try Meetingd.error(of: try create("i\u{307}zmir"), code: -32602, "the same name by NameRule.key")
+        XCTAssertTrue(twin["message"]?.string?.contains(izmir) ?? false, "\(twin)")
+        let header = "name,kind,default_length_minutes,price_credits,active\n"
+        XCTAssertTrue(try importCSV(w, "services", header + "i\u{307}zmir,generic,30,6,false\n") == (0, 1, 0))
+        XCTAssertEqual(try services(w)["\u{130}zmir"]?["active"], false, "the service of that name was retired")
+    }
+
     /// Names written before the rule are not rewritten, and an import still finds them.
     func testAnImportFindsANameStoredBeforeTheRule() throws {
         let s = try school()
