@@ -135,10 +135,12 @@ public enum ImportDecider {
 
         func invalid(_ column: String, _ reason: String) -> AppError { AppError.invalidParams(field: column, reason: reason) }
 
-        /// Each e-mail, name or pair once per file: a second row would contradict or repeat the first.
-        mutating func once(_ key: String, _ what: String, line: Int) throws {
+        /// Each e-mail, name or pair once per file (`SheetKind.identity`): a second row would
+        /// contradict or repeat the first.
+        mutating func once(_ kind: SheetKind, _ row: SheetRow) throws {
+            let (key, what) = kind.identity(of: row)
             if let first = seen[key] { throw invalid("", "repeats \(what) of line \(first)") }
-            seen[key] = line
+            seen[key] = row.line
         }
 
         mutating func record(_ row: SheetRow, _ action: ImportChange.Action, _ subject: String) {
@@ -173,7 +175,7 @@ public enum ImportDecider {
         mutating func person(_ row: SheetRow) throws {
             let email = row["email"]
             try Self.validate(.email, email, "email")
-            try once("person " + email.lowercased(), "the e-mail \(email)", line: row.line)
+            try once(.people, row)
             for column in ["first_name", "last_name"] { try Self.validate(.givenName, row[column], column) }
             let (first, last) = (try NameRule.stored(row["first_name"], field: "first_name"), try NameRule.stored(row["last_name"], field: "last_name"))
             let names = Sheet.list(row["roles"])
@@ -222,7 +224,7 @@ public enum ImportDecider {
         mutating func service(_ row: SheetRow) throws {
             try Self.validate(.givenName, row["name"], "name")
             let name = try NameRule.stored(row["name"], field: "name")
-            try once("service " + NameRule.key(name), "the service \(name)", line: row.line)
+            try once(.services, row)
             guard let kind = ServiceFacts.Kind(rawValue: row["kind"]) else { throw invalid("kind", "must be generic or expert_specific") }
             let length = try Self.number(row, "default_length_minutes", 5...1440)
             let price = try Self.number(row, "price_credits", 0...Limits.standard.maxCredits)
@@ -282,7 +284,7 @@ public enum ImportDecider {
         mutating func certification(_ row: SheetRow) throws {
             let service = try service(named: row["service"])
             let expert = try person(email: row["expert_email"], role: .expert, column: "expert_email")
-            try once("certification \(service.id) \(expert.id)", "this certification", line: row.line)
+            try once(.certifications, row)
             let subject = "\(expert.email) in \(service.name)"
             let owner = service.expertId.flatMap { peopleById[$0] }
             // The rule names the method's params; a CSV line names its columns.
@@ -311,7 +313,7 @@ public enum ImportDecider {
             let service = serviceName.isEmpty ? nil : try service(named: serviceName)
             let expert = expertEmail.isEmpty ? nil : try person(email: expertEmail, role: .expert, column: "expert_email")
             let e = Enrollment(userId: user.id, serviceId: service?.id, expertId: expert?.id)
-            try once("enrollment \(e.userId) \(e.serviceId ?? e.expertId ?? "")", "this enrolment", line: row.line)
+            try once(.enrollments, row)
             let subject = "\(user.email) to \(service?.name ?? expert?.email ?? "")"
             if facts.enrollments.contains(e) { return record(row, .unchanged, subject) }
             plan.writes.enrollments.append(e)

@@ -17,6 +17,21 @@ public enum SheetKind: String, Sendable, CaseIterable {
         }
     }
 
+    /// What makes two rows of this kind one (an import takes each once per file), and how a
+    /// refusal names it: the e-mail (lower-cased), the service name (`NameRule.key`), or the pair
+    /// of them. The import's decider and meetctl's check across the pages of a file both ask here.
+    public func identity(of row: SheetRow) -> (key: String, what: String) {
+        func email(_ column: String) -> String { row[column].lowercased() }
+        switch self {
+        case .people: return ("person " + email("email"), "the e-mail \(row["email"])")
+        case .services: return ("service " + NameRule.key(row["name"]), "the service \(row["name"])")
+        case .certifications: return ("certification " + NameRule.key(row["service"]) + " " + email("expert_email"), "this certification")
+        case .enrollments:
+            let to = row["service"].isEmpty ? "expert " + email("expert_email") : "service " + NameRule.key(row["service"])
+            return ("enrollment " + email("user_email") + " " + to, "this enrolment")
+        }
+    }
+
     /// The columns a file must have.
     public var required: [String] {
         switch self {
@@ -112,7 +127,7 @@ public enum Sheet {
 
     /// The file's rows by column and the problems of the rows that could not be read (a wrong
     /// number of fields); a file whose header or quoting is broken throws its problems.
-    public static func read(_ kind: SheetKind, csv: String) throws -> (rows: [SheetRow], problems: ImportProblems) {
+    public static func read(_ kind: SheetKind, csv: String, rowLimit: Int = maxRows) throws -> (rows: [SheetRow], problems: ImportProblems) {
         let records: [CSVRecord]
         do { records = try CSVReader.parse(csv) } catch let e as CSVError { throw ImportProblems([ImportProblem(line: e.line, message: e.message)]) }
         guard let header = records.first else { throw ImportProblems([ImportProblem(line: 1, message: "the file is empty; the first row names the columns")]) }
@@ -132,8 +147,8 @@ public enum Sheet {
         for required in kind.required where !columns.contains(required) { problems.add(header.line, "missing column \(required)") }
         // A spreadsheet saves an empty row as commas alone: skipped, as an empty line is.
         let rows = records.dropFirst().filter { !$0.fields.allSatisfy { $0.trimmingCharacters(in: " \t").isEmpty } }
-        if rows.count > maxRows {
-            problems.add(rows[maxRows].line, "is row \(maxRows + 1), past the most one import takes (\(maxRows) rows); split the file here")
+        if rows.count > rowLimit {
+            problems.add(rows[rowLimit].line, "is row \(rowLimit + 1), past the most one import takes (\(rowLimit) rows); split the file here")
         }
         guard problems.list.isEmpty else { throw problems }
         var out: [SheetRow] = []

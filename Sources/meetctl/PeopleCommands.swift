@@ -154,6 +154,7 @@ extension PeopleCommands {
         var params = try session.mappedParams()
         let pages = Sheet.pages(params["csv"]?.stringValue ?? "")
         guard pages.count > 1 else { return report(try session.call("catalog.import_csv", params), invocation, session) }
+        try checkOnceAcrossPages(params)
         let key = params.removeValue(forKey: "idempotency_key")?.stringValue
         let dryRun = params["dry_run"] == true
         if !invocation.wantsJSON {
@@ -191,6 +192,26 @@ extension PeopleCommands {
             }
         })
         report(.object(total), invocation, session)
+    }
+
+    /// Each page is checked alone, so a row that repeats one of another page (the same e-mail,
+    /// service or pair: `SheetKind.identity`) is refused here, for the whole file, before any
+    /// page is sent: what one import of the file would refuse.
+    static func checkOnceAcrossPages(_ params: [String: JSON]) throws {
+        guard let kind = SheetKind(rawValue: params["kind"]?.stringValue ?? ""),
+            let (rows, _) = try? Sheet.read(kind, csv: params["csv"]?.stringValue ?? "", rowLimit: .max)
+        else { return }
+        var seen: [String: Int] = [:]
+        for row in rows {
+            let (key, what) = kind.identity(of: row)
+            if let first = seen[key] {
+                let problem = "line \(row.line): repeats \(what) of line \(first)"
+                throw ServiceError(
+                    code: -32602, message: "csv: \(problem), in another page of the file; no page was imported",
+                    data: ["code": "invalid_params", "field": "csv", "errors": [["line": .int(Int64(row.line)), "message": .string("repeats \(what) of line \(first)")]]])
+            }
+            seen[key] = row.line
+        }
     }
 
     /// A page's refusal in the file's words: its lines are the file's, and `page` says which.

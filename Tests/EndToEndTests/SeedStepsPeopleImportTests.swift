@@ -170,4 +170,20 @@ final class SeedStepsPeopleImportTests: EndToEndTestCase {
         XCTAssertTrue(exported.contains("p1.\(tag)@") && exported.contains("p\(count).\(tag)@"))
         XCTAssertTrue(try admin.ok(["import", "people", try file(exported, "again")]).contains("0 created, 0 updated"), "the joined export imports back")
     }
+
+    /// A row that repeats an e-mail of another page is refused for the whole file, as one import
+    /// of it would be: each page's dry run alone passed, and the later row silently overwrote the
+    /// earlier person.
+    func testARowRepeatingOneOfAnotherPageIsRefusedForTheWholeFile() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let admin = c.admin, tag = c.tag
+        let count = 10_005
+        let header = "email,first_name,last_name,roles,time_zone\n"
+        var rows = (1...count).map { "p\($0).\(tag)@bulk.example,P\($0),Bulk,user,UTC\n" }
+        rows[count - 2] = "P5.\(tag)@BULK.example,Again,Bulk,user,UTC\n"
+        let refused = try admin.fails(["import", "people", try file(header + rows.joined(), "repeat")], status: 1)
+        XCTAssertTrue(refused.stderr.contains("line \(count): repeats the e-mail P5.\(tag)@BULK.example of line 6"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("no page was imported"), refused.stderr)
+        XCTAssertFalse(try admin.ok(["export", "people"]).contains("p1.\(tag)@"), "nothing was imported")
+    }
 }
