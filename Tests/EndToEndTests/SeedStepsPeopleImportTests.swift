@@ -146,12 +146,16 @@ final class SeedStepsPeopleImportTests: EndToEndTestCase {
     /// (here 10,005 rows) goes back in pages within the import's bounds, each with the header:
     /// every page is dry-run first and imported only if all pass, then one by one. A bad row on
     /// the last page imports nothing, and is named by its line in the file and its page.
+    /// A people file's header and 10,005 rows (one more page than one import takes).
+    func bulkPeople(_ tag: String) -> (header: String, rows: [String]) {
+        ("email,first_name,last_name,roles,time_zone\n", (1...10_005).map { "p\($0).\(tag)@bulk.example,P\($0),Bulk,user,UTC\n" })
+    }
+
     func testAFileLargerThanOneImportGoesInPages() throws {
         let c = try MeetctlCommunity.make(#function)
         let admin = c.admin, tag = c.tag
-        let count = 10_005
-        let header = "email,first_name,last_name,roles,time_zone\n"
-        let rows = (1...count).map { "p\($0).\(tag)@bulk.example,P\($0),Bulk,user,UTC\n" }
+        let (header, rows) = bulkPeople(tag)
+        let count = rows.count
         var bad = rows
         bad[count - 2] = "broken.\(tag)@bulk.example,,Bulk,user,UTC\n"
         let refused = try admin.fails(["import", "people", try file(header + bad.joined(), "bad")], status: 1)
@@ -177,9 +181,8 @@ final class SeedStepsPeopleImportTests: EndToEndTestCase {
     func testARowRepeatingOneOfAnotherPageIsRefusedForTheWholeFile() throws {
         let c = try MeetctlCommunity.make(#function)
         let admin = c.admin, tag = c.tag
-        let count = 10_005
-        let header = "email,first_name,last_name,roles,time_zone\n"
-        var rows = (1...count).map { "p\($0).\(tag)@bulk.example,P\($0),Bulk,user,UTC\n" }
+        var (header, rows) = bulkPeople(tag)
+        let count = rows.count
         rows[count - 2] = "P5.\(tag)@BULK.example,Again,Bulk,user,UTC\n"
         let refused = try admin.fails(["import", "people", try file(header + rows.joined(), "repeat")], status: 1)
         XCTAssertTrue(refused.stderr.contains("line \(count): repeats the e-mail P5.\(tag)@BULK.example of line 6"), refused.stderr)
