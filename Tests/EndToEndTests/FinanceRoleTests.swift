@@ -71,6 +71,53 @@ final class FinanceRoleTests: EndToEndTestCase {
         XCTAssertEqual(try Psql.query(databaseURL, "SELECT count(*) FROM finance_roles WHERE role_name = \(Psql.literal(roleA.name))"), ["0"])
     }
 
+    /// What a restore leaves (README: Backups and restores). Restored into another cluster, a
+    /// role comes back with another oid and its row confined it to nothing: it saw no rows and
+    /// nothing said so. Restoring an older backup leaves a role made since without a row. Both are
+    /// listed by finance_role_problems() and at meetingd's start, with their fixes, which work.
+    func testWhatARestoreLeavesBetweenFinanceRolesAndTheirRowsIsListedAndFixed() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let s = try SeededLedger.make(on: meetingd, "finance restore")
+        let role = try FinanceSQLRole.create(databaseURL, community: s.ledger.community.id).dropAtEnd(of: self)
+        let name = Psql.literal(role.name)
+        func problems() throws -> [String] {
+            try Psql.query(databaseURL, "SELECT problem || ' => ' || fix FROM finance_role_problems() WHERE problem LIKE '%' || \(name) || '%'")
+        }
+        XCTAssertEqual(try problems(), [])
+
+        // The row as a dump from another cluster carries it: the oid the role had there.
+        _ = try Psql.query(databaseURL, "UPDATE finance_roles SET role_oid = (SELECT max(oid)::bigint + 100000 FROM pg_roles)::oid WHERE role_name = \(name) RETURNING 1")
+        let session = try PsqlSession(role.conninfo)
+        XCTAssertEqual(try viewCounts(session), ["0/0/0"], "confined to nothing")
+        let listed = try problems()
+        XCTAssertEqual(listed.count, 1)
+        XCTAssertTrue(listed.first?.contains("restored from another cluster") == true && listed.first?.contains("finance_role_reattach()") == true, "\(listed)")
+        let started = try startMeetingd()
+        _ = try started.call("system.ping")
+        XCTAssertTrue(started.stderrText.contains(role.name) && started.stderrText.contains("finance_role_reattach"), "meetingd warns at start: \(started.stderrText.suffix(1500))")
+        XCTAssertEqual(try Psql.query(databaseURL, "SELECT role_name FROM finance_role_reattach() WHERE role_name = \(name)"), [role.name])
+        XCTAssertEqual(try viewCounts(session), try baseCounts(s), "the role sees its community again")
+        XCTAssertEqual(try problems(), [])
+        session.close()
+
+        // An older backup restored: the role was made after it, so its row is gone.
+        _ = try Psql.query(databaseURL, "DELETE FROM finance_roles WHERE role_name = \(name) RETURNING 1")
+        let stranded = try problems()
+        XCTAssertTrue(stranded.count == 1 && stranded[0].contains("without a finance role's row") && stranded[0].contains("DROP ROLE"), "\(stranded)")
+        XCTAssertEqual(try Psql.query(databaseURL, "DROP ROLE \(role.name); SELECT finance_role_create(\(s.communityLiteral), \(name))"), [role.name],
+                       "the fix works: the role is made again")
+        XCTAssertEqual(try problems(), [])
+
+        // Restored without the cluster's roles: the group is missing (renamed here inside a
+        // transaction that is rolled back). The checks say so instead of failing.
+        let missing = try Psql.run(databaseURL, [
+            "BEGIN; ALTER ROLE meetingledger_finance RENAME TO meetingledger_finance_away; "
+                + "SELECT count(*) FROM finance_access_problems(); SELECT problem FROM finance_role_problems(); ROLLBACK"
+        ])
+        XCTAssertTrue(missing.succeeded, missing.stderr)
+        XCTAssertTrue(missing.stdout.hasPrefix("0\n") && missing.stdout.contains("meetingledger_finance does not exist"), missing.stdout)
+    }
+
     /// Everything a hostile finance user might try, with the role's defaults (read-only
     /// transactions, timeouts) switched off first — the guarantees must not rest on them.
     func testAFinanceRoleCanNeitherWriteNorLock() throws {
