@@ -94,7 +94,10 @@ final class FinanceRoleTests: EndToEndTestCase {
         XCTAssertTrue(listed.first?.contains("restored from another cluster") == true && listed.first?.contains("finance_role_reattach()") == true, "\(listed)")
         let started = try startMeetingd()
         _ = try started.call("system.ping")
-        XCTAssertTrue(started.stderrText.contains(role.name) && started.stderrText.contains("finance_role_reattach"), "meetingd warns at start: \(started.stderrText.suffix(1500))")
+        XCTAssertNoThrow(try started.waitForLog("meetingd warns at start", where: {
+            let message = $0["message"]?.string ?? ""
+            return message.contains(role.name) && message.contains("finance_role_reattach")
+        }))
         XCTAssertEqual(try Psql.query(databaseURL, "SELECT role_name FROM finance_role_reattach() WHERE role_name = \(name)"), [role.name])
         XCTAssertEqual(try viewCounts(session), try baseCounts(s), "the role sees its community again")
         XCTAssertEqual(try problems(), [])

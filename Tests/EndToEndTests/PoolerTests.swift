@@ -56,6 +56,7 @@ final class PoolerTests: EndToEndTestCase {
         let refused = try meetingd.call("person.get", as: community.adminId, read)
         XCTAssertEqual(refused["error"]?["code"], 5035, "\(refused)")
         XCTAssertEqual(refused["error"]?["data"]?["retryable"], false)
-        XCTAssertTrue(meetingd.stderrText.contains("MEETINGLEDGER_POOLER=transaction"), "the log says what to set: \(meetingd.stderrText.suffix(1500))")
+        // The log line is read from stderr as meetingd writes it: waited for, not raced.
+        XCTAssertNoThrow(try meetingd.waitForLog("the log says what to set", where: { $0["message"]?.string?.contains("MEETINGLEDGER_POOLER=transaction") == true }))
     }
 }
