@@ -103,6 +103,22 @@ final class FinanceRoleTests: EndToEndTestCase {
         XCTAssertEqual(try problems(), [])
         session.close()
 
+        // Restored twice over: each of two rows carries the oid the other role has here. One
+        // call attaches both.
+        let other = try FinanceSQLRole.create(databaseURL, community: s.ledger.community.id).dropAtEnd(of: self)
+        let otherName = Psql.literal(other.name)
+        _ = try Psql.query(databaseURL, """
+            UPDATE finance_roles SET role_oid = (SELECT max(oid)::bigint + 100000 FROM pg_roles)::oid WHERE role_name = \(name);
+            UPDATE finance_roles SET role_oid = \(name)::regrole WHERE role_name = \(otherName);
+            UPDATE finance_roles SET role_oid = \(otherName)::regrole WHERE role_name = \(name) RETURNING 1
+            """)
+        XCTAssertEqual(try Psql.query(databaseURL, "SELECT role_name FROM finance_role_reattach() ORDER BY 1"), [role.name, other.name].sorted())
+        XCTAssertEqual(try Psql.query(databaseURL, "SELECT count(*) FROM finance_role_problems() WHERE problem LIKE '%' || \(otherName) || '%'"), ["0"])
+        XCTAssertEqual(try problems(), [])
+        let again = try PsqlSession(other.conninfo)
+        XCTAssertEqual(try viewCounts(again), try baseCounts(s), "the other role sees its community again")
+        again.close()
+
         // An older backup restored: the role was made after it, so its row is gone.
         _ = try Psql.query(databaseURL, "DELETE FROM finance_roles WHERE role_name = \(name) RETURNING 1")
         let stranded = try problems()
