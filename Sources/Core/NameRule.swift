@@ -8,7 +8,7 @@ import Foundation
 public enum NameRule {
     /// The name as stored; blank (white space alone) is refused, naming `field`.
     public static func stored(_ text: String, field: String) throws -> String {
-        let name = text.trimmingWhitespace().precomposedStringWithCanonicalMapping
+        let name = form(text)
         guard !name.isEmpty else { throw AppError.invalidParams(field: field, reason: "must not be blank") }
         return name
     }
@@ -19,6 +19,11 @@ public enum NameRule {
     /// the database compares stored names by, is `ml_name_key` (sql/migrations/0077_name_keys.sql,
     /// lower-casing by ICU since 0079_name_keys_lower_case_as_swift_does.sql).
     public static func key(_ text: String) -> String {
-        text.trimmingWhitespace().precomposedStringWithCanonicalMapping.lowercased()
+        form(text).lowercased()
+    }
+
+    /// Trimmed of the Unicode white space around it, in NFC.
+    static func form(_ text: String) -> String {
+        text.trimmingWhitespace().precomposedStringWithCanonicalMapping
     }
 }
