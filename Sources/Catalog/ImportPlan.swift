@@ -123,7 +123,7 @@ public enum ImportDecider {
         var plan = ImportPlan()
         var problems = ImportProblems()
         /// The line where each e-mail, service name or pair first appeared in the file.
-        var seen: [String: Int] = [:]
+        var firstRows = OncePerFile()
 
         init(facts: ImportFacts, newId: @escaping (IdKind) -> String) {
             self.facts = facts
@@ -138,9 +138,7 @@ public enum ImportDecider {
         /// Each e-mail, name or pair once per file (`SheetKind.identity`): a second row would
         /// contradict or repeat the first.
         mutating func once(_ kind: SheetKind, _ row: SheetRow) throws {
-            let (key, what) = kind.identity(of: row)
-            if let first = seen[key] { throw invalid("", "repeats \(what) of line \(first)") }
-            seen[key] = row.line
+            if let problem = firstRows.repeated(kind, row) { throw invalid("", problem) }
         }
 
         mutating func record(_ row: SheetRow, _ action: ImportChange.Action, _ subject: String) {

@@ -92,6 +92,23 @@ public struct ImportProblems: Error, Sendable, Equatable {
     }
 }
 
+/// Each row once per file (`SheetKind.identity`): the first row of each identity is kept, and
+/// a later one is a problem naming it. The import's decider and meetctl's check across the pages
+/// of a file both count rows here.
+public struct OncePerFile: Sendable {
+    private var seen: [String: Int] = [:]
+
+    public init() {}
+
+    /// Nil the first time a row's identity is met; else the problem, naming the earlier line.
+    public mutating func repeated(_ kind: SheetKind, _ row: SheetRow) -> String? {
+        let (key, what) = kind.identity(of: row)
+        if let first = seen[key] { return "repeats \(what) of line \(first)" }
+        seen[key] = row.line
+        return nil
+    }
+}
+
 /// A page of a file too large for one import (`Sheet.pages`).
 public struct SheetPage: Sendable, Equatable {
     public let csv: String

@@ -201,16 +201,13 @@ extension PeopleCommands {
         guard let kind = SheetKind(rawValue: params["kind"]?.stringValue ?? ""),
             let (rows, _) = try? Sheet.read(kind, csv: params["csv"]?.stringValue ?? "", rowLimit: .max)
         else { return }
-        var seen: [String: Int] = [:]
+        var once = OncePerFile()
         for row in rows {
-            let (key, what) = kind.identity(of: row)
-            if let first = seen[key] {
-                let problem = "line \(row.line): repeats \(what) of line \(first)"
+            if let problem = once.repeated(kind, row) {
                 throw ServiceError(
-                    code: -32602, message: "csv: \(problem), in another page of the file; no page was imported",
-                    data: ["code": "invalid_params", "field": "csv", "errors": [["line": .int(Int64(row.line)), "message": .string("repeats \(what) of line \(first)")]]])
+                    code: -32602, message: "csv: line \(row.line): \(problem), in another page of the file; no page was imported",
+                    data: ["code": "invalid_params", "field": "csv", "errors": [["line": .int(Int64(row.line)), "message": .string(problem)]]])
             }
-            seen[key] = row.line
         }
     }
 
