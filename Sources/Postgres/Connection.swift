@@ -132,14 +132,13 @@ public final class Connection {
         }
         readSessionEnd(handle)
         let texts = params.map { $0.postgresText }
-        guard !settings.transactionPooled else {
-            return try consume(try exec(handle, waitMs: answerWaitMs) {
-                withCStringArray(texts) { pointers in PQsendQueryParams(handle, sql, Int32(texts.count), nil, pointers, nil, nil, 0) }
-            })
-        }
-        let name = try preparedName(for: sql, parameterCount: texts.count, on: handle)
+        // Behind a transaction-mode pooler nothing is prepared under a name: parsed with its call.
+        let name = settings.transactionPooled ? nil : try preparedName(for: sql, parameterCount: texts.count, on: handle)
         return try consume(try exec(handle, waitMs: answerWaitMs) {
-            withCStringArray(texts) { pointers in PQsendQueryPrepared(handle, name, Int32(texts.count), pointers, nil, nil, 0) }
+            withCStringArray(texts) { pointers in
+                name.map { PQsendQueryPrepared(handle, $0, Int32(texts.count), pointers, nil, nil, 0) }
+                    ?? PQsendQueryParams(handle, sql, Int32(texts.count), nil, pointers, nil, nil, 0)
+            }
         })
     }
 
