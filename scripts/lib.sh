@@ -120,6 +120,34 @@ CONF
     fi
 }
 
+# A hot standby NAME of the running cluster PRIMARY (pg_basebackup -R: it streams from PRIMARY
+# and answers read-only queries), on a socket of its own; started, its URL printed by the caller.
+cluster_standby() {
+    local name=$1 primary=$2 dir pdir bin
+    dir=$(cluster_dir "$name")
+    pdir=$(cluster_dir "$primary")
+    bin=$(pg_bin)
+    cluster_running "$primary" || { log "cluster $primary is not running"; exit 1; }
+    if [ ! -f "$dir/data/PG_VERSION" ]; then
+        mkdir -p "$dir"
+        if as_root; then chown postgres:postgres "$dir" "$(dirname "$dir")" 2>/dev/null || true; fi
+        log "creating a hot standby of $primary in $dir"
+        pg_run "$bin/pg_basebackup" -h "$pdir" -p "$PG_PORT" -U postgres -D "$dir/data" -R -X stream -c fast >"$dir/basebackup.log" 2>&1 \
+            || { cat "$dir/basebackup.log" >&2; exit 1; }
+        # The copy carries the primary's settings; the later line wins.
+        echo "unix_socket_directories = '$dir'" | pg_run tee -a "$dir/data/postgresql.conf" >/dev/null
+    fi
+    if ! cluster_running "$name"; then
+        pg_run "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
+            || { tail -n 20 "$dir/server.log" >&2; exit 1; }
+    fi
+}
+
+# Makes the standby NAME a primary (what a failover does).
+cluster_promote() {
+    pg_run "$(pg_bin)/pg_ctl" -D "$(cluster_dir "$1")/data" -w promote >/dev/null
+}
+
 cluster_stop() {
     local dir
     dir=$(cluster_dir "$1")

@@ -16,6 +16,8 @@ enum SystemAPI {
             .init("version", .text(), required: true), .init("now", .timestamp, required: true), .init("database", .oneOf(["ok", "unavailable", "refused"]), required: true,
                   "ok; unavailable (down, full or unreachable: retry later); refused (it refuses meetingd's login, or the connection is set up in a way meetingd cannot work with: an operator must fix the settings)"),
             .init("pinned_actor", .id(.person), "Only under meetingd --pin-actor: the person every call acts as"),
+            .init("read_database", .oneOf(["ok", "unavailable"]),
+                  "Only when meetingd has a read database (MEETINGLEDGER_READ_DATABASE_URL, a hot standby): ok, or unavailable (down, unreachable or not on this meetingd's schema; read-only calls go to the primary meanwhile)"),
             .init("schema_version", .integer(min: 1, max: 9999),
                   "The newest migration this meetingd applies (the NNNN of its last sql/migrations file): two releases with other schemas tell apart by it. Absent when it serves without migrations"),
         ]),
@@ -37,6 +39,7 @@ enum SystemAPI {
             var result: [String: JSON] = ["version": .string(PipelineConfig.version), "now": .string(now.rfc3339), "database": .string(database)]
             if let pinned = pipeline.config.pinnedActor { result["pinned_actor"] = .string(pinned) }
             if let gate = pipeline.config.migrations { result["schema_version"] = .int(Int64(gate.newestVersion)) }
+            if let standby = pipeline.standbyStatus() { result["read_database"] = .string(standby) }
             return .object(result)
         })
 

@@ -19,11 +19,13 @@ public struct PipelineConfig: Sendable {
     /// Passed before any use of a connection: the schema is migrated first (nil: the caller
     /// migrated already, or nothing is served from the database).
     public var migrations: MigrationGate?
+    /// `MEETINGLEDGER_READ_DATABASE_URL`: the hot standby read-only calls go to (nil: none).
+    public var readRouting: ReadRouting?
     public static let version = "0.2.0"
 
     public init(
         conninfo: String, testClock: Bool, limits: Limits, pinnedActor: String? = nil, session: SessionSettings = .standard,
-        migrations: MigrationGate? = nil
+        migrations: MigrationGate? = nil, readRouting: ReadRouting? = nil
     ) {
         self.conninfo = conninfo
         self.testClock = testClock
@@ -31,6 +33,7 @@ public struct PipelineConfig: Sendable {
         self.pinnedActor = pinnedActor
         self.session = session
         self.migrations = migrations
+        self.readRouting = readRouting
     }
 }
 
@@ -50,6 +53,10 @@ public final class RequestPipeline {
     public let config: PipelineConfig
     public let logger: Logger
     private var connection: Connection?
+    /// The hot standby's connection (`config.readRouting`), and when a standby that failed
+    /// may be tried again (seconds on the monotonic clock).
+    private var standby: Connection?
+    private var standbyRetryAt = 0.0
     /// Person id → community id. A person never changes community, so this never goes stale.
     private var communities: [String: String] = [:]
     /// Actors as this connection last read them (roles and zone), for commands decided from the
@@ -131,6 +138,7 @@ public final class RequestPipeline {
     public func execute(_ method: MethodDefinition, _ params: Params) throws -> JSON {
         if case .open(let body) = method.body { return try withDatabaseErrors { try body(self, params) } }
         let actorId = try params.string("actor")
+        if case .read(let plan) = method.body, let answer = readOnStandby(plan, method, actorId, params) { return answer }
         return try withDatabaseErrors {
             let c = try db()
             let key = method.mutating ? params.optionalString("idempotency_key") : nil
@@ -162,6 +170,82 @@ public final class RequestPipeline {
         return try plan.respond(ctx, Array(rows.dropFirst()), params)
     }
 
+    /// A read answered by the hot standby, or nil when the primary must answer it: no standby
+    /// is set or it failed lately, it has not replayed this process's latest writes, or the
+    /// read failed there (an actor or row it does not have yet, a query cancelled by replay,
+    /// the connection). Only answers come from the standby; every refusal is the primary's.
+    func readOnStandby(_ plan: ReadPlan, _ method: MethodDefinition, _ actorId: String, _ params: Params) -> JSON? {
+        guard let routing = config.readRouting, let mustSee = routing.mustSee, let standby = standbyConnection(routing) else { return nil }
+        do {
+            let scope = RequestScope(actorId: actorId, communityId: try community(of: actorId, standby), testClock: config.testClock, keySubject: nil)
+            let auth = RequestQueries.auth(
+                communityId: scope.communityId, actorId: scope.actorId, testClock: scope.testClock, key: nil, request: nil, context: nil, mustSee: mustSee)
+            let rows = try standby.pipeline([auth] + plan.statements(scope, params))
+            guard try rows[0].first?.bool("caught_up") == true else { return nil }
+            let (ctx, _) = try authenticate(rows[0], scope, method)
+            return try plan.respond(ctx, Array(rows.dropFirst()), params)
+        } catch let error as PostgresError {
+            if !standby.isConnected {
+                logger.log(.warning, "the read database (MEETINGLEDGER_READ_DATABASE_URL) is unavailable; reads go to the primary: \(error)")
+                standbyRetryAt = Self.monotonicSeconds() + routing.retryAfterSeconds
+            }
+            return nil
+        } catch {
+            return nil
+        }
+    }
+
+    /// The standby's connection, opened (one attempt) when it is not open; nil while one that
+    /// failed is left alone, or when it is not on this meetingd's schema (still replaying a
+    /// migration, or another release's).
+    func standbyConnection(_ routing: ReadRouting) -> Connection? {
+        if let standby, standby.isConnected { return standby }
+        guard Self.monotonicSeconds() >= standbyRetryAt else { return nil }
+        do {
+            let c: Connection
+            if let standby {
+                try standby.ensureConnected(attempts: 1)
+                c = standby
+            } else {
+                c = try Connection(conninfo: routing.conninfo, settings: config.session)
+                standby = c
+            }
+            if let gate = config.migrations {
+                let version = try c.query(SystemQueries.schemaVersion).one().int("version")
+                guard version == gate.newestVersion else {
+                    logger.log(.warning, "the read database (MEETINGLEDGER_READ_DATABASE_URL) has schema \(version), not \(gate.newestVersion); reads go to the primary")
+                    standby = nil
+                    standbyRetryAt = Self.monotonicSeconds() + routing.retryAfterSeconds
+                    return nil
+                }
+            }
+            return c
+        } catch {
+            logger.log(.warning, "the read database (MEETINGLEDGER_READ_DATABASE_URL) is unavailable; reads go to the primary: \(error)")
+            standbyRetryAt = Self.monotonicSeconds() + routing.retryAfterSeconds
+            return nil
+        }
+    }
+
+    /// `system.ping`'s word for the standby: ok, or unavailable (reads go to the primary).
+    public func standbyStatus() -> String? {
+        guard let routing = config.readRouting else { return nil }
+        guard let c = standbyConnection(routing) else { return "unavailable" }
+        do {
+            _ = try c.query(SystemQueries.now).one()
+            return "ok"
+        } catch {
+            standbyRetryAt = Self.monotonicSeconds() + routing.retryAfterSeconds
+            return "unavailable"
+        }
+    }
+
+    static func monotonicSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
     func command(
         _ plan: CommandPlan, _ method: MethodDefinition, _ scope: RequestScope, _ key: String?, _ params: Params, _ c: Connection
     ) throws -> JSON {
@@ -176,7 +260,7 @@ public final class RequestPipeline {
             let (ctx, auth, stored) = try begin(c, try plan.locks(scope, params), scope, key: key, request: request, context: contextCall, method)
             if let stored { return stored }
             let outcome = try plan.decide(ctx, contextCall == nil ? nil : try auth.optionalJSON("context"), params)
-            let applied: [Rows]
+            let applied: Rows?
             do {
                 applied = try finish(
                     c, outcome.apply, response: outcome.response, completes: outcome.applyCompletesResponse,
@@ -184,7 +268,7 @@ public final class RequestPipeline {
             } catch let error as PostgresError {
                 throw plan.translate(error, params) ?? error
             }
-            return try RequestPipeline.answer(outcome, applied: applied.first)
+            return try RequestPipeline.answer(outcome, applied: applied)
         }
     }
 
@@ -205,7 +289,9 @@ public final class RequestPipeline {
         let statements = [RequestQueries.begin] + (try plan.locks(scope, params)) + [expect, apply, RequestQueries.commit]
         do {
             return try inTransaction(c) {
-                try RequestPipeline.answer(outcome, applied: try c.pipeline(statements)[statements.count - 2])
+                let applied = try c.pipeline(statements)[statements.count - 2]
+                try noteWrite(applied)
+                return try RequestPipeline.answer(outcome, applied: applied)
             }
         } catch let error as PostgresError where error.sqlState == RequestQueries.actorChangedState {
             knownActors[actor.id] = nil
@@ -234,7 +320,7 @@ public final class RequestPipeline {
             let (ctx, _, stored) = try begin(c, locks, scope, key: key, request: request, context: nil, method)
             if let stored { return stored }
             let response = try body(TransactionContext(request: ctx, db: c), params)
-            _ = try finish(c, nil, response: response, completes: false, remember: remember(scope, key: key, method: method.name, request: request))
+            _ = try finish(c, nil, response: response, completes: false, remember: remember(scope, key: key, method: method.name, request: request), wrote: true)
             return response
         }
     }
@@ -249,13 +335,29 @@ public final class RequestPipeline {
         let (ctx, auth) = try authenticate(rows[rows.count - 1], scope, method)
         guard let stored = try replay(auth) else { return (ctx, auth, nil) }
         _ = try c.pipeline([RequestQueries.commit])
+        config.readRouting?.answeredFromStore()
         return (ctx, auth, stored)
     }
 
-    /// The second round trip: the apply statement (storing the response under its key) and COMMIT.
-    func finish(_ c: Connection, _ apply: SQLCall?, response: JSON, completes: Bool, remember: RequestQueries.Remember?) throws -> [Rows] {
-        let statement = RequestQueries.apply(apply, response: response, completes: completes, remember: remember)
-        return try c.pipeline((statement.map { [$0] } ?? []) + [RequestQueries.commit])
+    /// The second round trip: the apply statement (storing the response under its key) and
+    /// COMMIT. The apply statement's rows, nil when there was none.
+    /// `wrote`: the transaction wrote before (a transaction-shaped call), so a standby must
+    /// show it even when nothing is applied or remembered here.
+    func finish(
+        _ c: Connection, _ apply: SQLCall?, response: JSON, completes: Bool, remember: RequestQueries.Remember?, wrote: Bool = false
+    ) throws -> Rows? {
+        var statement = RequestQueries.apply(apply, response: response, completes: completes, remember: remember)
+        if statement == nil, wrote, config.readRouting != nil { statement = RequestQueries.writtenTransactionAlone }
+        let results = try c.pipeline((statement.map { [$0] } ?? []) + [RequestQueries.commit])
+        guard statement != nil else { return nil }
+        try noteWrite(results[0])
+        return results[0]
+    }
+
+    /// Tells the read routing of a committed write, by the apply statement's rows.
+    func noteWrite(_ applied: Rows) throws {
+        guard let routing = config.readRouting, let transaction = try RequestQueries.writtenTransaction(applied) else { return }
+        routing.wrote(transactionId: transaction)
     }
 
     // MARK: Pieces

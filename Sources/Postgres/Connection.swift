@@ -351,6 +351,16 @@ public final class Connection {
             return PostgresError(code: .connectionLost, sqlState: sqlState, message: message.trimmingTrailingNewlines())
         }
         let message = field("M") ?? handle.map { String(cString: PQerrorMessage($0)) } ?? "unknown error"
+        // A write refused because the server is read-only: this session reached a standby, or a
+        // primary that was demoted under it (a failover). The next call connects afresh, and
+        // libpq's target_session_attrs=read-write then finds the primary among DATABASE_URL's hosts.
+        if sqlState == "25006" {
+            mustReconnect = true
+            return PostgresError(
+                code: .connectionLost, sqlState: sqlState,
+                message: "\(message.trimmingTrailingNewlines()): the server is read-only (a standby, or a primary demoted by a failover); "
+                    + "reconnecting. Give DATABASE_URL every host with target_session_attrs=read-write so a reconnect finds the primary")
+        }
         if sqlState == "0A000" && message.contains("cached plan") { preparedAreStale = true }
         // A name this session prepared is missing, or one it never prepared exists: the session
         // is shared with other clients by a transaction-mode pooler.

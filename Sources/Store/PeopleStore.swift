@@ -127,6 +127,9 @@ public enum SystemQueries {
     /// The database's time.
     public static let now = Statement("SELECT now() AS now")
 
+    /// The newest migration applied to the database (0: none).
+    public static let schemaVersion = Statement("SELECT coalesce(max(version), 0) AS version FROM schema_migrations")
+
     /// The service's time for `personId`'s community: its pinned time when `testClock` and it
     /// has one, else the database's (also when there is no such person).
     public static func now(of personId: String, testClock: Bool) -> Statement {

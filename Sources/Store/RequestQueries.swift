@@ -28,13 +28,22 @@ public enum RequestQueries {
 
     /// The actor's roles and zone, the service's time, the stored response of the idempotency
     /// key (if any) and the method's context, in one statement. No row: no such actor.
-    public static func auth(communityId: String, actorId: String, testClock: Bool, key: String?, request: RequestText?, context: SQLCall?) -> Statement {
+    ///
+    /// On a hot standby, `mustSee` (transaction ids, `xid8`) adds `caught_up`: whether each of
+    /// them is committed in the standby's snapshot (`ReadRouting`).
+    public static func auth(
+        communityId: String, actorId: String, testClock: Bool, key: String?, request: RequestText?, context: SQLCall?, mustSee: [String]? = nil
+    ) -> Statement {
         var sql = """
             SELECT p.roles, p.time_zone, ml_now(p.community_id, $3) AS now,
                    k.request_hash IN (encode(sha256(convert_to($5, 'UTF8')), 'hex'), encode(sha256(convert_to($6, 'UTF8')), 'hex')) AS same_request,
                    k.response AS stored_response
             """
         var params: [any PostgresBindable] = [communityId, actorId, testClock, key, request?.canonical, request?.asSent]
+        if let mustSee {
+            sql += ", (SELECT coalesce(bool_and(pg_visible_in_snapshot(x, s)), true) FROM unnest($\(params.count + 1)::xid8[]) x, pg_current_snapshot() s) AS caught_up"
+            params.append(PostgresTextArray(mustSee))
+        }
         if let context {
             sql += ", " + context.sql(firstParameter: params.count + 1) + " AS context"
             params += context.params
@@ -77,17 +86,31 @@ public enum RequestQueries {
     /// The statement applying a decision, storing the response under the idempotency key in the
     /// same statement. When `completes`, the apply returns a JSON object that completes the
     /// response, and the stored response is completed the same way.
+    ///
+    /// Each form also returns `written_transaction`, the transaction's id (`xid8` as text), by
+    /// which a hot standby shows whether it has the write yet (`ReadRouting`).
     public static func apply(_ apply: SQLCall?, response: JSON, completes: Bool, remember: Remember?) -> Statement? {
         func rememberSQL(_ n: Int) -> String { "ml_remember($\(n), $\(n + 1), $\(n + 2), $\(n + 3), $\(n + 4), $\(n + 5)::jsonb" }
         let rememberParams: [any PostgresBindable] = remember.map { [$0.communityId, $0.actorId, $0.key, $0.method, $0.request, JSONBText(response)] } ?? []
         guard let apply else {
             guard remember != nil else { return nil }
-            return Statement("SELECT " + rememberSQL(1) + ") AS remembered", rememberParams)
+            return Statement("SELECT " + rememberSQL(1) + ") AS remembered, \(writtenTransaction)", rememberParams)
         }
-        guard remember != nil else { return Statement("SELECT \(apply.sql(firstParameter: 1)) AS result", apply.params) }
+        guard remember != nil else { return Statement("SELECT \(apply.sql(firstParameter: 1)) AS result, \(writtenTransaction)", apply.params) }
         let stored = rememberSQL(apply.arguments.count + 1) + (completes ? " || coalesce(result, '{}'::jsonb))" : ")")
         return Statement(
-            "WITH applied AS (SELECT \(apply.sql(firstParameter: 1)) AS result) SELECT result, \(stored) AS remembered FROM applied",
+            "WITH applied AS (SELECT \(apply.sql(firstParameter: 1)) AS result) SELECT result, \(stored) AS remembered, \(writtenTransaction) FROM applied",
             apply.params + rememberParams)
+    }
+
+    /// The column naming the writing transaction (its id is assigned by the write it makes).
+    static let writtenTransaction = "pg_current_xact_id()::text AS written_transaction"
+
+    /// The transaction's id alone, for a transaction that wrote through other statements.
+    public static let writtenTransactionAlone = Statement("SELECT \(writtenTransaction)")
+
+    /// The transaction id an apply statement's row reports (nil when it wrote nothing).
+    public static func writtenTransaction(_ rows: Rows?) throws -> String? {
+        try rows?.first?.optionalString("written_transaction")
     }
 }

@@ -38,6 +38,7 @@ struct Server {
         logger.log(.info, "serving", extra: settings)
         while true {
             guard let incoming = reader.next() else { break }
+            config.readRouting?.nextMessage()
             let (response, framing): (String?, Framing)
             switch incoming {
             case .message(let bytes, let f):

@@ -27,6 +27,10 @@ let usage = """
       MEETINGLEDGER_STATEMENT_TIMEOUT_MS            one statement (default 120000; migrations are exempt)
       MEETINGLEDGER_IDLE_IN_TRANSACTION_TIMEOUT_MS  a transaction left idle, e.g. a stopped process (default 30000)
     Sessions are named "meetingd" in pg_stat_activity unless DATABASE_URL sets application_name.
+    MEETINGLEDGER_READ_DATABASE_URL (a hot standby of DATABASE_URL's database) answers the read-only
+    calls; each process still reads its own writes, and reads go to the primary while the standby
+    is behind them, failing or away (README: Reading from a hot standby). For failover, give
+    DATABASE_URL every host with target_session_attrs=read-write.
     Behind a pooler in transaction mode (PgBouncer pool_mode = transaction) set MEETINGLEDGER_POOLER=transaction
     and give the timeouts to meetingd's role (README: Behind a connection pooler).
     Migrations are read from MEETINGLEDGER_MIGRATIONS, ../share/meetingledger/migrations beside an
@@ -160,8 +164,19 @@ func failRefusedLogin(_ error: PostgresError) -> Never {
     }
 }
 
+/// Set and empty is a mistake, not "none": it stops meetingd rather than leave every read on
+/// the primary unnoticed.
+let readRouting: ReadRouting? = environment("MEETINGLEDGER_READ_DATABASE_URL").map { url in
+    guard !url.trimmingCharacters(in: .whitespaces).isEmpty else {
+        fail("MEETINGLEDGER_READ_DATABASE_URL is set but empty: give a hot standby's connection string, or unset it\n" + usage)
+    }
+    return ReadRouting(conninfo: url)
+}
+
 @MainActor func pipelineConfig(migrations: MigrationGate? = nil) -> PipelineConfig {
-    PipelineConfig(conninfo: conninfo, testClock: testClock, limits: limits, pinnedActor: pinnedActor, session: session, migrations: migrations)
+    PipelineConfig(
+        conninfo: conninfo, testClock: testClock, limits: limits, pinnedActor: pinnedActor, session: session, migrations: migrations,
+        readRouting: command == "serve" ? readRouting : nil)
 }
 let info = OpenRPCInfo(
     title: "MeetingLedger", version: PipelineConfig.version,

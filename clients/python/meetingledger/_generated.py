@@ -303,6 +303,7 @@ class SystemPingResult:
     now: str
     version: str
     pinned_actor: Optional[str] = None
+    read_database: Optional[Literal["ok", "unavailable"]] = None
     schema_version: Optional[int] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -1989,6 +1990,7 @@ _SystemPingResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("now", "now", None, True),
     ("version", "version", None, True),
     ("pinned_actor", "pinned_actor", None, False),
+    ("read_database", "read_database", None, False),
     ("schema_version", "schema_version", None, False),
 )
 

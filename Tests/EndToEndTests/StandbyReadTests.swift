@@ -1,0 +1,238 @@
+import Foundation
+import XCTest
+
+/// SPEC §6: read-only methods can be pointed at a hot standby (MEETINGLEDGER_READ_DATABASE_URL),
+/// and libpq multi-host connection strings carry meetingd through a failover. Each test runs a
+/// primary and a real streaming standby of its own (scripts/db start, scripts/db standby).
+final class StandbyReadTests: EndToEndTestCase {
+    private var clusters: [String] = []
+    private var primaryURL = ""
+    private var standbyURL = ""
+
+    override func tearDownWithError() throws {
+        try super.tearDownWithError()  // kills the meetingd processes first
+        for name in clusters.reversed() { _ = try scriptsDB(["destroy", "--name", name]) }
+    }
+
+    private func scriptsDB(_ arguments: [String], environment: [String: String] = [:]) throws -> ToolResult {
+        try runTool("/bin/bash", [TestEnvironment.repoRoot + "/scripts/db"] + arguments, environment: environment, timeout: 180)
+    }
+
+    /// A migrated primary and its hot standby, both this test's own. Not `--fast`: the standby
+    /// streams what the primary has flushed.
+    private func startPrimaryAndStandby(migrations: String? = nil) throws {
+        let tag = TestEnvironment.uniqueTag()
+        let primary = "primary-\(tag)", standby = "standby-\(tag)"
+        clusters.append(primary)
+        let started = try scriptsDB(["start", "--name", primary])
+        guard started.succeeded, let url = started.stdout.split(separator: "\n").last.map(String.init) else {
+            throw HarnessError("scripts/db start --name \(primary) failed: \(started.stderr)")
+        }
+        primaryURL = url
+        var environment = ["DATABASE_URL": primaryURL]
+        if let migrations { environment["MEETINGLEDGER_MIGRATIONS"] = migrations }
+        let migrate = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: environment)
+        guard migrate.succeeded else { throw HarnessError("meetingd migrate failed: \(migrate.stderr)") }
+        clusters.append(standby)
+        let follows = try scriptsDB(["standby", "--name", standby, "--of", primary])
+        guard follows.succeeded, let url = follows.stdout.split(separator: "\n").last.map(String.init) else {
+            throw HarnessError("scripts/db standby --name \(standby) --of \(primary) failed: \(follows.stderr)")
+        }
+        standbyURL = url
+    }
+
+    private func sql(_ url: String, _ statement: String) throws -> String {
+        let run = try runTool(Psql.path, ["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", statement])
+        guard run.succeeded else { throw HarnessError("psql failed on \(statement): \(run.stderr)") }
+        return run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Waits until the standby has replayed everything the primary has written so far.
+    private func waitForReplay() throws {
+        let lsn = try sql(primaryURL, "SELECT pg_current_wal_lsn()")
+        let deadline = Date().addingTimeInterval(30)
+        while try sql(standbyURL, "SELECT pg_last_wal_replay_lsn() >= '\(lsn)'::pg_lsn") != "t" {
+            guard Date() < deadline else { throw HarnessError("the standby did not replay up to \(lsn) within 30 s") }
+            usleep(20_000)
+        }
+    }
+
+    private func emails(_ meetingd: Meetingd, _ community: TestCommunity) throws -> Set<String> {
+        Set(try community.people(on: meetingd).compactMap { $0["email"]?.string })
+    }
+
+    private func readingMeetingd(_ environment: [String: String] = [:]) throws -> Meetingd {
+        try startMeetingd(environment: ["DATABASE_URL": primaryURL, "MEETINGLEDGER_READ_DATABASE_URL": standbyURL].merging(environment) { $1 })
+    }
+
+    /// With replay paused, the standby is frozen: a process that wrote reads its own writes (from
+    /// the primary, as the standby lacks them), while a process that did not reads the frozen
+    /// standby, which shows the reads really are the standby's.
+    func testReadsGoToTheStandbyAndEachProcessReadsItsOwnWrites() throws {
+        try startPrimaryAndStandby()
+        let community = try TestCommunity.bootstrap("standby", databaseURL: primaryURL)
+        let writer = try readingMeetingd(), reader = try readingMeetingd()
+        XCTAssertEqual(try writer.call("system.ping")["result"]?["read_database"], "ok")
+        try waitForReplay()
+        let before = try emails(reader, community)
+        XCTAssertEqual(before.count, 1, "the admin")
+
+        _ = try sql(standbyURL, "SELECT pg_wal_replay_pause()")
+        let one = try community.createPerson(on: writer, roles: ["user"])
+        XCTAssertEqual(try emails(writer, community), before.union([one["email"]!.string!]), "the writer reads its own write")
+        XCTAssertEqual(try emails(reader, community), before, "the other process reads the paused standby, which lacks the write")
+        XCTAssertEqual(
+            try reader.result("person.get", as: community.adminId, ["person_id": one["id"]!])["email"], one["email"],
+            "a row the standby lacks is not reported missing: the primary answers")
+
+        // A batch's writes commit in any order across its connections: each one is waited for.
+        let batch = (0..<6).map { i -> String in
+            var params = TestCommunity.personParams(roles: ["user"])
+            params["actor"] = .string(community.adminId)
+            return JSONValue.object(["jsonrpc": "2.0", "id": .int(Int64(100 + i)), "method": "person.create", "params": .object(params)]).serialized
+        }
+        let answers = try writer.exchange("[" + batch.joined(separator: ",") + "]")
+        let created = try XCTUnwrap(answers.array).compactMap { $0["result"]?["email"]?.string }
+        XCTAssertEqual(created.count, 6, "\(answers)")
+        XCTAssertEqual(try emails(writer, community), before.union([one["email"]!.string!]).union(created))
+        XCTAssertEqual(try emails(reader, community), before)
+
+        _ = try sql(standbyURL, "SELECT pg_wal_replay_resume()")
+        try waitForReplay()
+        XCTAssertEqual(try emails(reader, community).count, 8, "replayed, the standby shows every write")
+        XCTAssertEqual(try writer.call("system.ping")["result"]?["database"], "ok")
+    }
+
+    /// A keyed call answered from its stored response may have committed in a transaction this
+    /// process never saw (its first answer was lost): reads go to the primary until it writes again.
+    func testAReplayedKeyedCallIsReadBackFromThePrimary() throws {
+        try startPrimaryAndStandby()
+        let community = try TestCommunity.bootstrap("standby-key", databaseURL: primaryURL)
+        var params = TestCommunity.personParams(roles: ["user"])
+        params["idempotency_key"] = "create-once"
+        let first = try readingMeetingd()
+        let made = try first.result("person.create", as: community.adminId, params)
+        try waitForReplay()
+        _ = try sql(standbyURL, "SELECT pg_wal_replay_pause()")
+        // Made by another process while the standby was paused, then retried here with its key.
+        var other = TestCommunity.personParams(roles: ["expert"])
+        other["idempotency_key"] = "made-elsewhere"
+        let elsewhere = try startMeetingd(environment: ["DATABASE_URL": primaryURL])
+        let madeElsewhere = try elsewhere.result("person.create", as: community.adminId, other)
+        let retrying = try readingMeetingd()
+        XCTAssertEqual(try retrying.result("person.create", as: community.adminId, other), madeElsewhere, "the stored answer")
+        XCTAssertTrue(try emails(retrying, community).contains(other["email"]!.string!), "read back from the primary")
+        XCTAssertFalse(try emails(first, community).contains(other["email"]!.string!), "another process still reads the paused standby")
+        XCTAssertTrue(try emails(first, community).contains(made["email"]!.string!))
+        _ = try sql(standbyURL, "SELECT pg_wal_replay_resume()")
+    }
+
+    /// A standby that is away costs no call anything but a warning: reads go to the primary.
+    func testAStandbyThatIsAwayLeavesReadsToThePrimary() throws {
+        try startPrimaryAndStandby()
+        let community = try TestCommunity.bootstrap("standby-away", databaseURL: primaryURL)
+        let meetingd = try readingMeetingd()
+        try community.createPerson(on: meetingd, roles: ["user"])
+        XCTAssertTrue(try scriptsDB(["stop", "--name", clusters[1]]).succeeded)
+        let started = Date()
+        XCTAssertEqual(try emails(meetingd, community).count, 2)
+        XCTAssertEqual(try meetingd.call("system.ping")["result"]?["read_database"], "unavailable")
+        XCTAssertEqual(try meetingd.call("system.ping")["result"]?["database"], "ok")
+        XCTAssertEqual(try emails(meetingd, community).count, 2)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5, "no call waits for the standby")
+        try meetingd.waitForLog("the standby's warning") {
+            $0["level"] == "warning" && ($0["message"]?.string ?? "").contains("MEETINGLEDGER_READ_DATABASE_URL")
+        }
+    }
+
+    /// A standby not on this meetingd's schema (a migration not replayed yet, or another
+    /// release's) answers nothing: reads go to the primary.
+    func testAStandbyOnAnotherSchemaIsNotRead() throws {
+        // The primary made by the release before (every migration but the newest), its standby
+        // paused there; this meetingd then migrates the primary.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-migrations-\(TestEnvironment.uniqueTag())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.copyItem(atPath: TestEnvironment.repoRoot + "/sql/migrations", toPath: folder.path)
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }.sorted()
+        let newest = try XCTUnwrap(files.last), before = files[files.count - 2]
+        try FileManager.default.removeItem(at: folder.appendingPathComponent(newest))
+        try startPrimaryAndStandby(migrations: folder.path)
+        try waitForReplay()
+        _ = try sql(standbyURL, "SELECT pg_wal_replay_pause()")
+        let meetingd = try readingMeetingd()
+        XCTAssertEqual(try meetingd.call("system.ping")["result"]?["read_database"], "unavailable")
+        let (older, version) = (Int(before.prefix(4))!, Int(newest.prefix(4))!)
+        try meetingd.waitForLog("the schema warning") { ($0["message"]?.string ?? "").contains("has schema \(older), not \(version)") }
+        let community = try TestCommunity.bootstrap("standby-schema", databaseURL: primaryURL)
+        try community.createPerson(on: meetingd, roles: ["user"])
+        XCTAssertEqual(try emails(meetingd, community).count, 2, "the primary answers")
+        _ = try sql(standbyURL, "SELECT pg_wal_replay_resume()")
+    }
+
+    /// A failover: the primary stops, its standby is promoted. With both hosts in DATABASE_URL
+    /// and target_session_attrs=read-write, the call that meets the lost connection is retryable
+    /// and the retry (same idempotency_key) runs on the new primary, once.
+    func testAFailoverToThePromotedStandby() throws {
+        try startPrimaryAndStandby()
+        let community = try TestCommunity.bootstrap("failover", databaseURL: primaryURL)
+        let both = try hosts(primaryURL, standbyURL) + " target_session_attrs=read-write"
+        let meetingd = try startMeetingd(environment: ["DATABASE_URL": both])
+        try community.createPerson(on: meetingd, roles: ["user"])
+        try waitForReplay()
+
+        XCTAssertTrue(try scriptsDB(["stop", "--name", clusters[0]]).succeeded)
+        XCTAssertTrue(try scriptsDB(["promote", "--name", clusters[1]]).succeeded)
+        var params = TestCommunity.personParams(roles: ["expert"])
+        params["idempotency_key"] = "after-failover"
+        let firstTry = try meetingd.call("person.create", as: community.adminId, params)
+        if let error = firstTry["error"] { XCTAssertEqual(error["data"]?["retryable"], true, "\(firstTry)") }
+        let retried = try meetingd.result("person.create", as: community.adminId, params)
+        if let first = firstTry["result"] { XCTAssertEqual(retried, first) }
+        XCTAssertEqual(try emails(meetingd, community).count, 3)
+        XCTAssertEqual(try sql(standbyURL, "SELECT count(*) FROM people WHERE email = '\(params["email"]!.string!)'"), "1", "written once, on the new primary")
+    }
+
+    /// A session whose server turned read-only under it (a primary demoted in a failover) gives
+    /// the retryable 5030 naming the fix, and the next call connects afresh.
+    func testAWriteOnAServerThatTurnedReadOnlyIsRetryable() throws {
+        try startPrimaryAndStandby()
+        let community = try TestCommunity.bootstrap("read-only", databaseURL: primaryURL)
+        let meetingd = try startMeetingd(environment: ["DATABASE_URL": primaryURL])
+        try community.createPerson(on: meetingd, roles: ["user"])
+        _ = try sql(primaryURL, "ALTER SYSTEM SET default_transaction_read_only = on")
+        _ = try sql(primaryURL, "SELECT pg_reload_conf()")
+        usleep(300_000)
+        let refused = try meetingd.error("person.create", as: community.adminId, TestCommunity.personParams(roles: ["user"]), code: 5030)
+        XCTAssertEqual(refused["data"]?["retryable"], true)
+        try meetingd.waitForLog("the read-only warning") { ($0["message"]?.string ?? "").contains("target_session_attrs=read-write") }
+        _ = try sql(primaryURL, "ALTER SYSTEM RESET default_transaction_read_only")
+        _ = try sql(primaryURL, "SELECT pg_reload_conf()")
+        usleep(300_000)
+        try community.createPerson(on: meetingd, roles: ["user"])
+        XCTAssertEqual(try emails(meetingd, community).count, 3)
+    }
+
+    /// Set but empty is a mistake (a template left unfilled), not "no standby": meetingd stops.
+    func testAnEmptyReadDatabaseURLStopsMeetingd() throws {
+        for value in ["", "  "] {
+            let run = try runTool(TestEnvironment.meetingdPath, ["discover"], environment: ["MEETINGLEDGER_READ_DATABASE_URL": value])
+            XCTAssertEqual(run.termination, .exited(2), "\(value.debugDescription): \(run.stderr)")
+            XCTAssertTrue(run.stderr.contains("MEETINGLEDGER_READ_DATABASE_URL is set but empty"), run.stderr)
+        }
+    }
+
+    /// Both clusters' hosts in one libpq string: "host=A,B port=P,P dbname=… user=…".
+    private func hosts(_ first: String, _ second: String) throws -> String {
+        func fields(_ url: String) -> [String: String] {
+            Dictionary(uniqueKeysWithValues: url.split(separator: " ").compactMap { pair -> (String, String)? in
+                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                return parts.count == 2 ? (parts[0], parts[1]) : nil
+            })
+        }
+        let a = fields(first), b = fields(second)
+        guard let hostA = a["host"], let hostB = b["host"], let db = a["dbname"], let user = a["user"] else {
+            throw HarnessError("not keyword/value strings: \(first), \(second)")
+        }
+        return "host=\(hostA),\(hostB) port=\(a["port"] ?? "5432"),\(b["port"] ?? "5432") dbname=\(db) user=\(user)"
+    }
+}
