@@ -18,7 +18,10 @@ enum Examples {
     static let wallet = "acc_01a2361473e7756da58f02ba7b980274"
     static let issuance = "acc_01a2361473117a29b6dae9b0c9a18249"
 
-    static func meetingJSON(status: String, creditStatus: String, expertApproved: Bool, version: Int64, awaiting: String?) -> JSON {
+    static func meetingJSON(
+        status: String, creditStatus: String, expertApproved: Bool, version: Int64, awaiting: String?, calendarSequence: Int64 = 0,
+        updatedAt: String = "2030-03-04T12:00:00Z"
+    ) -> JSON {
         [
             "id": .string(meeting), "status": .string(status), "credit_status": .string(creditStatus),
             "start": "2030-03-11T15:00:00Z", "end": "2030-03-11T16:00:00Z", "length_minutes": 60, "price_credits": 100, "price_source": "service",
@@ -30,7 +33,8 @@ enum Examples {
             "agenda_answers": ["Balancing equations"], "session_type": nil,
             "hold_transfer_id": creditStatus == "blocked" ? .string(hold) : nil, "conflict_accepted": false, "note": nil, "video_url": nil,
             "series_id": nil, "occurrence_date": nil, "attendance": nil, "duration_minutes": nil, "feedback": nil,
-            "calendar_sequence": 0, "version": .int(version), "created_at": "2030-03-04T12:00:00Z", "updated_at": "2030-03-04T12:00:00Z",
+            "calendar_sequence": .int(calendarSequence), "version": .int(version), "created_at": "2030-03-04T12:00:00Z",
+            "updated_at": .string(updatedAt),
             "student_id": nil, "student_name": nil, "awaiting_processing": false, "pending_holds_slot": true, "decline_reason": nil,
             "details_hidden": false,
         ]
@@ -86,9 +90,11 @@ enum Examples {
         result: meetingJSON(status: "agreed", creditStatus: "blocked", expertApproved: true, version: 2, awaiting: nil))
 
     static let cancel = MethodExample(
-        "Sam cancels a day ahead, inside the 48-hour window: the late-cancel charge is kept",
+        "Sam cancels a day ahead (2030-03-10T15:00Z), inside the 48-hour window: the late-cancel charge is kept",
         params: ["actor": .string(sam), "meeting_id": .string(meeting), "reason_code": "illness", "confirm_late": true],
-        result: meetingJSON(status: "cancelled", creditStatus: "paid", expertApproved: true, version: 3, awaiting: nil))
+        result: meetingJSON(
+            status: "cancelled", creditStatus: "paid", expertApproved: true, version: 3, awaiting: nil, calendarSequence: 1,
+            updatedAt: "2030-03-10T15:00:00Z"))
 
     static let balance = MethodExample(
         "Sam's wallet while a meeting holds 100 credits",
