@@ -13,4 +13,26 @@ final class DocsTests: XCTestCase {
         XCTAssertEqual(result.stdout, committed, "docs/METHODS.md is stale: run `meetingd discover | scripts/gen_method_docs.py > docs/METHODS.md`")
         XCTAssertTrue(committed.contains("## meeting.request"))
     }
+
+    /// `system.ping` answers the number of the newest migration applied; its published example
+    /// must show the newest one in sql/migrations, not the one current when it was written.
+    func testPingExampleShowsTheNewestMigration() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: TestEnvironment.repoRoot + "/sql/migrations")
+        let numbers = files.filter { $0.hasSuffix(".sql") }.compactMap { Int($0.prefix { $0.isNumber }) }
+        let newest = try XCTUnwrap(numbers.max(), "no migrations in sql/migrations")
+        let ping = try XCTUnwrap(try discoverDocument().methods.first { $0["name"] as? String == "system.ping" }, "system.ping is not published")
+        let examples = try XCTUnwrap(ping["examples"] as? [[String: Any]])
+        XCTAssertFalse(examples.isEmpty)
+        for example in examples {
+            let result = try XCTUnwrap((example["result"] as? [String: Any])?["value"] as? [String: Any])
+            XCTAssertEqual(result["schema_version"] as? Int, newest, "system.ping's example (Sources/API/Examples.swift) names another schema version")
+        }
+    }
+
+    private func discoverDocument() throws -> (info: [String: Any], methods: [[String: Any]]) {
+        let result = try runTool(TestEnvironment.meetingdPath, ["discover"])
+        XCTAssertTrue(result.succeeded, result.stderr)
+        let document = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        return (try XCTUnwrap(document["info"] as? [String: Any]), try XCTUnwrap(document["methods"] as? [[String: Any]]))
+    }
 }
