@@ -29,6 +29,20 @@ final class DocsTests: XCTestCase {
         }
     }
 
+    /// Every `meetingd X.Y.Z` README.md shows (meetctl ping's line, for one) is this release's
+    /// version, the one `rpc.discover` and `system.ping` answer.
+    func testReadmeShowsThisVersion() throws {
+        let version = try XCTUnwrap(try discoverDocument().info["version"] as? String)
+        let readme = try String(contentsOfFile: TestEnvironment.repoRoot + "/README.md", encoding: .utf8)
+        let mention = try NSRegularExpression(pattern: #"meetingd (\d+\.\d+\.\d+)"#)
+        let shown = mention.matches(in: readme, range: NSRange(readme.startIndex..., in: readme)).map { match in
+            String(readme[Range(match.range(at: 1), in: readme)!])
+        }
+        for other in shown where other != version {
+            XCTFail("README.md shows meetingd \(other); this release is \(version)")
+        }
+    }
+
     private func discoverDocument() throws -> (info: [String: Any], methods: [[String: Any]]) {
         let result = try runTool(TestEnvironment.meetingdPath, ["discover"])
         XCTAssertTrue(result.succeeded, result.stderr)
