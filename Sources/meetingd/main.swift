@@ -16,12 +16,12 @@ let usage = """
 
     meetingd speaks JSON-RPC 2.0 on stdin/stdout: one request per line (or Content-Length framed).
     The database is DATABASE_URL (a libpq connection string or URI).
-    A batch's entries run at once over N connections (default 4; MEETINGLEDGER_BATCH_WORKERS).
+    A batch's entries run at once over N connections (1…32, default 4; MEETINGLEDGER_BATCH_WORKERS).
     Limits: MEETINGLEDGER_MAX_MESSAGE_BYTES, MEETINGLEDGER_MAX_BATCH, MEETINGLEDGER_MAX_STRING, and
     MEETINGLEDGER_MAX_ANSWER_BYTES (one call's or one batch's answer, default 16 MiB; past it the rest
     of a batch is answered with batch_answer_full errors: send those requests again).
-    Memory: at most N MiB of heap and stacks (default 1024; 0 leaves the system's limit as it is;
-    MEETINGLEDGER_MAX_MEMORY_MB); a process that would pass it stops (SIGABRT) instead.
+    Memory: at most N MiB of heap and stacks (default 1024, at least 64; 0 leaves the system's limit
+    as it is; MEETINGLEDGER_MAX_MEMORY_MB); a process that would pass it stops (SIGABRT) instead.
     Every database session is bounded (milliseconds; a request past one gets a retryable error):
       MEETINGLEDGER_LOCK_TIMEOUT_MS                 waiting for a lock another session holds (default 10000)
       MEETINGLEDGER_STATEMENT_TIMEOUT_MS            one statement (default 120000; migrations are exempt)
@@ -117,10 +117,12 @@ limits.maxAnswerBytes = limit("MEETINGLEDGER_MAX_ANSWER_BYTES", unit: "bytes", d
 
 let testClock = flag("--test-clock")
 let batchWorkersText = option("--batch-workers") ?? environment("MEETINGLEDGER_BATCH_WORKERS") ?? "4"
-guard let batchWorkers = Int(batchWorkersText), (1...32).contains(batchWorkers) else { fail("--batch-workers takes 1…32\n" + usage) }
+guard let batchWorkers = Int(batchWorkersText), (1...32).contains(batchWorkers) else {
+    fail("--batch-workers (MEETINGLEDGER_BATCH_WORKERS) takes 1…32 (got \"\(batchWorkersText)\")\n" + usage)
+}
 let memoryText = option("--max-memory-mb") ?? environment("MEETINGLEDGER_MAX_MEMORY_MB") ?? String(MemoryCap.defaultMegabytes)
 guard let maxMemoryMB = Int(memoryText), maxMemoryMB == 0 || maxMemoryMB >= MemoryCap.minimumMegabytes else {
-    fail("--max-memory-mb takes 0 (no cap) or at least \(MemoryCap.minimumMegabytes)\n" + usage)
+    fail("--max-memory-mb (MEETINGLEDGER_MAX_MEMORY_MB) takes 0 (no cap) or at least \(MemoryCap.minimumMegabytes) (got \"\(memoryText)\")\n" + usage)
 }
 if let problem = MemoryCap.apply(megabytes: maxMemoryMB) { fail("cannot cap memory at \(maxMemoryMB) MiB: \(problem)", code: 1) }
 let levelName = option("--log-level") ?? environment("MEETINGLEDGER_LOG_LEVEL") ?? "info"

@@ -98,6 +98,26 @@ final class LimitsTests: EndToEndTestCase {
         XCTAssertEqual(try runTool(TestEnvironment.meetingdPath, ["discover"], environment: ["MEETINGLEDGER_MAX_BATCH": "7"]).termination, .exited(0))
     }
 
+    /// A batch-workers count or memory cap out of range stops meetingd (exit 2) with a message
+    /// naming both the flag and the variable, whichever of the two gave the value.
+    func testWorkersAndMemoryCapOutOfRangeNameTheFlagAndTheVariable() throws {
+        let refusals: [(arguments: [String], environment: [String: String], says: String)] = [
+            (["--batch-workers", "0"], [:], "--batch-workers (MEETINGLEDGER_BATCH_WORKERS) takes 1…32"),
+            ([], ["MEETINGLEDGER_BATCH_WORKERS": "33"], "--batch-workers (MEETINGLEDGER_BATCH_WORKERS) takes 1…32"),
+            (["--max-memory-mb", "10"], [:], "--max-memory-mb (MEETINGLEDGER_MAX_MEMORY_MB) takes 0 (no cap) or at least 64"),
+            ([], ["MEETINGLEDGER_MAX_MEMORY_MB": "63"], "--max-memory-mb (MEETINGLEDGER_MAX_MEMORY_MB) takes 0 (no cap) or at least 64"),
+        ]
+        for refusal in refusals {
+            let run = try runTool(TestEnvironment.meetingdPath, refusal.arguments + ["discover"], environment: refusal.environment)
+            XCTAssertEqual(run.termination, .exited(2), "\(refusal): \(run.stderr)")
+            XCTAssertTrue(run.stderr.hasPrefix(refusal.says), run.stderr)
+            XCTAssertEqual(run.stdout, "")
+        }
+        let bounds = try runTool(
+            TestEnvironment.meetingdPath, ["discover"], environment: ["MEETINGLEDGER_BATCH_WORKERS": "32", "MEETINGLEDGER_MAX_MEMORY_MB": "64"])
+        XCTAssertEqual(bounds.termination, .exited(0), bounds.stderr)
+    }
+
     /// The document a meetingd publishes gives the bounds it checks: with MEETINGLEDGER_MAX_STRING
     /// at 50, credits.adjust's reason says 50 (not the standard 2,000), and 51 characters are
     /// refused while 50 are taken.
