@@ -8,6 +8,19 @@ DB_NAME=meetingledger
 
 log() { printf '%s\n' "$*" >&2; }
 
+# `--help` or `-h` among a script's arguments prints the comment at the script's top (what it
+# does and how to call it) and exits 0, before anything is installed, built or started.
+exit_if_help() {
+    local argument
+    for argument in "$@"; do
+        case $argument in
+            -h | --help)
+                awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
+                exit 0 ;;
+        esac
+    done
+}
+
 as_root() { [ "$(id -u)" = 0 ]; }
 
 # Debian packages the project needs; installed only when missing. openssh-server and -client:
