@@ -26,9 +26,11 @@ as_root() { [ "$(id -u)" = 0 ]; }
 # Debian packages the project needs; installed only when missing. openssh-server and -client:
 # the test of `meetctl --remote` runs its own sshd on 127.0.0.1 (where nothing stops it, the
 # package also starts the system's ssh service). pgbouncer: the pooler tests run their own on
-# 127.0.0.1 in front of the test cluster.
+# 127.0.0.1 in front of the test cluster. postgresql-15-auto-failover, pg-auto-failover-cli:
+# scripts/check-failover runs a pg_auto_failover formation of its own on 127.0.0.1.
 ensure_packages() {
-    local wanted=(postgresql postgresql-contrib libpq-dev pkg-config tzdata python3 python3-venv msmtp openssh-server openssh-client zsh fish pgbouncer)
+    local wanted=(postgresql postgresql-contrib libpq-dev pkg-config tzdata python3 python3-venv msmtp openssh-server openssh-client zsh fish pgbouncer
+        postgresql-15-auto-failover pg-auto-failover-cli)
     local missing=()
     for pkg in "${wanted[@]}"; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -57,6 +57,9 @@ public final class RequestPipeline {
     /// may be tried again (seconds on the monotonic clock).
     private var standby: Connection?
     private var standbyRetryAt = 0.0
+    /// Since when the standby's connection has found a primary (a failover promoted its server):
+    /// past the retry time it is dropped, and reconnecting finds a standby again if there is one.
+    private var standbyOnPrimarySince: Double?
     /// Person id → community id. A person never changes community, so this never goes stale.
     private var communities: [String: String] = [:]
     /// Actors as this connection last read them (roles and zone), for commands decided from the
@@ -182,6 +185,7 @@ public final class RequestPipeline {
                 communityId: scope.communityId, actorId: scope.actorId, testClock: scope.testClock, key: nil, request: nil, context: nil, mustSee: mustSee)
             let rows = try standby.pipeline([auth] + plan.statements(scope, params))
             guard try rows[0].first?.bool("caught_up") == true else { return nil }
+            try noteStandbyRole(inRecovery: rows[0].one().bool("in_recovery"), routing)
             let (ctx, _) = try authenticate(rows[0], scope, method)
             return try plan.respond(ctx, Array(rows.dropFirst()), params)
         } catch let error as PostgresError {
@@ -192,6 +196,26 @@ public final class RequestPipeline {
             return nil
         } catch {
             return nil
+        }
+    }
+
+    /// A standby promoted under its connection answers as a primary, correctly but without
+    /// sparing the primary: after `retryAfterSeconds` of that the connection is dropped, and the
+    /// next read reconnects (libpq's `target_session_attrs=prefer-standby` then finds a standby).
+    func noteStandbyRole(inRecovery: Bool, _ routing: ReadRouting) {
+        guard !inRecovery else {
+            standbyOnPrimarySince = nil
+            return
+        }
+        let now = Self.monotonicSeconds()
+        guard let since = standbyOnPrimarySince else {
+            standbyOnPrimarySince = now
+            return
+        }
+        if now - since >= routing.retryAfterSeconds {
+            logger.log(.info, "the read database (MEETINGLEDGER_READ_DATABASE_URL) is a primary now; reconnecting to find a standby")
+            standby = nil
+            standbyOnPrimarySince = nil
         }
     }
 

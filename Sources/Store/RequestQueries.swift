@@ -30,7 +30,8 @@ public enum RequestQueries {
     /// key (if any) and the method's context, in one statement. No row: no such actor.
     ///
     /// On a hot standby, `mustSee` (transaction ids, `xid8`) adds `caught_up`: whether each of
-    /// them is committed in the standby's snapshot (`ReadRouting`).
+    /// them is committed in the standby's snapshot (`ReadRouting`), and `in_recovery`: whether
+    /// the server is a standby still (not one promoted by a failover).
     public static func auth(
         communityId: String, actorId: String, testClock: Bool, key: String?, request: RequestText?, context: SQLCall?, mustSee: [String]? = nil
     ) -> Statement {
@@ -42,6 +43,7 @@ public enum RequestQueries {
         var params: [any PostgresBindable] = [communityId, actorId, testClock, key, request?.canonical, request?.asSent]
         if let mustSee {
             sql += ", (SELECT coalesce(bool_and(pg_visible_in_snapshot(x, s)), true) FROM unnest($\(params.count + 1)::xid8[]) x, pg_current_snapshot() s) AS caught_up"
+            sql += ", pg_is_in_recovery() AS in_recovery"
             params.append(PostgresTextArray(mustSee))
         }
         if let context {

@@ -1,0 +1,342 @@
+"""A failover under load, with the engine operators run: pg_auto_failover (Debian's package).
+
+A monitor and two PostgreSQL nodes (a primary and its hot standby) on 127.0.0.1, each on a port
+of its own, under pg_autoctl as the postgres user, in a folder of the system's temporary
+directory. One meetingd is given the formation's URI (every host, target_session_attrs=read-write)
+as DATABASE_URL and the same hosts with target_session_attrs=prefer-standby as
+MEETINGLEDGER_READ_DATABASE_URL. It grants one credit at a time, each with its idempotency key,
+and reads the wallet's balance after each grant, while `pg_autoctl perform failover` swaps the
+nodes twice. Checked:
+
+- every grant took effect exactly once: retried with its key after a retryable error, the
+  wallet's balance and the number of grant transfers equal the grants made;
+- every balance read after a grant shows that grant (each process reads its own writes, from
+  the standby or the primary, across both failovers);
+- only retryable errors were met, and the service answered again within a bound;
+- both failovers happened (the nodes' roles swapped and swapped back), reads went to a standby,
+  and came back to one after the failovers (the read connection, promoted with its server,
+  reconnects), and ledger.reconcile finds nothing wrong at the end.
+
+Everything started here stops at the end, and a watchdog stops it if this process dies.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PG_BIN = "/usr/lib/postgresql/15/bin"
+
+
+def log(message):
+    print(f"[failover] {message}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Formation:
+    """The monitor and two nodes under pg_autoctl, as the postgres user when run as root."""
+
+    def __init__(self, folder, lifetime_seconds):
+        self.folder = folder
+        self.ports = {name: free_port() for name in ("monitor", "node_1", "node_2")}
+        self.env = dict(PATH=f"{PG_BIN}:/usr/bin:/bin", XDG_CONFIG_HOME=str(folder / "config"), XDG_DATA_HOME=str(folder / "data"),
+                        XDG_RUNTIME_DIR=str(folder / "run"), HOME=str(folder), LANG="C.UTF-8")
+        self.services = []
+        self.watchdog = subprocess.Popen(
+            ["/bin/bash", "-c", f"""
+                # Stops the formation once the check is gone, or after {lifetime_seconds} s in any case.
+                end=$((SECONDS + {lifetime_seconds}))
+                while kill -0 {os.getpid()} 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 1; done
+                pkill -f 'pg_autoctl.*{folder}' ; sleep 2
+                for d in node_1 node_2 monitor; do {self.runner_text()} {PG_BIN}/pg_ctl -D '{folder}/'$d -m immediate stop >/dev/null 2>&1; done
+                rm -rf '{folder}'
+            """], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+    @staticmethod
+    def as_root():
+        return os.geteuid() == 0
+
+    def runner(self):
+        return ["runuser", "-u", "postgres", "--"] if self.as_root() else []
+
+    def runner_text(self):
+        return "runuser -u postgres --" if self.as_root() else ""
+
+    def autoctl(self, *arguments, check=True, timeout=120):
+        done = subprocess.run(self.runner() + ["env", "-i"] + [f"{k}={v}" for k, v in self.env.items()] + ["pg_autoctl", *arguments],
+                              capture_output=True, text=True, timeout=timeout, cwd=self.folder)
+        if check and done.returncode != 0:
+            raise RuntimeError(f"pg_autoctl {' '.join(arguments)} failed ({done.returncode}): {done.stderr[-2000:]}")
+        return done
+
+    def run_service(self, name):
+        log_file = open(self.folder / f"{name}.log", "w")
+        self.services.append(subprocess.Popen(
+            self.runner() + ["env", "-i"] + [f"{k}={v}" for k, v in self.env.items()] + ["pg_autoctl", "run", "--pgdata", str(self.folder / name)],
+            stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file, cwd=self.folder))
+
+    @property
+    def monitor_uri(self):
+        return f"postgres://autoctl_node@127.0.0.1:{self.ports['monitor']}/pg_auto_failover?sslmode=require"
+
+    def node_url(self, name, database="meetingledger"):
+        return f"host=127.0.0.1 port={self.ports[name]} dbname={database} user=postgres sslmode=require"
+
+    def start(self):
+        common = ["--auth", "trust", "--ssl-self-signed", "--pgctl", f"{PG_BIN}/pg_ctl", "--hostname", "127.0.0.1"]
+        log("creating the monitor")
+        self.autoctl("create", "monitor", "--pgdata", str(self.folder / "monitor"), "--pgport", str(self.ports["monitor"]), *common)
+        # The monitor takes no --listen: it is set before it first runs, so it listens on loopback only.
+        self.autoctl("config", "set", "--pgdata", str(self.folder / "monitor"), "postgresql.listen_addresses", "127.0.0.1")
+        self.run_service("monitor")
+        self.wait(lambda: self.sql(self.node_url("monitor", "pg_auto_failover"), "SELECT 1") == "1", "the monitor answers", 60)
+        for name in ("node_1", "node_2"):
+            log(f"creating {name}")
+            self.autoctl("create", "postgres", "--pgdata", str(self.folder / name), "--pgport", str(self.ports[name]), "--listen", "127.0.0.1",
+                         "--dbname", "meetingledger", "--name", name, "--monitor", self.monitor_uri, *common, timeout=180)
+            self.run_service(name)
+            # pg_basebackup waits for a spread checkpoint on the primary; one is asked for at once.
+            self.wait(lambda name=name: self.settled(name), f"{name} joins the formation", 150, nudge=self.checkpoint)
+
+    def state(self):
+        done = self.autoctl("show", "state", "--pgdata", str(self.folder / "monitor"), "--json", check=False)
+        try:
+            return {node["nodename"]: node for node in json.loads(done.stdout)}
+        except (json.JSONDecodeError, KeyError, TypeError):
+            return {}
+
+    def roles(self):
+        """Node name → primary or secondary, once both have reached those states."""
+        state = self.state()
+        return {name: node.get("current_group_state") for name, node in state.items()
+                if node.get("current_group_state") == node.get("assigned_group_state") and node.get("current_group_state") in ("primary", "secondary")}
+
+    def settled(self, joined):
+        roles = self.roles()
+        if joined == "node_1":
+            return self.state().get("node_1", {}).get("current_group_state") in ("single", "wait_primary", "primary")
+        return sorted(roles.values()) == ["primary", "secondary"]
+
+    def checkpoint(self):
+        for name in ("node_1", "node_2"):
+            self.sql(self.node_url(name), "CHECKPOINT", check=False)
+
+    def sql(self, url, statement, check=True):
+        done = subprocess.run([f"{PG_BIN}/psql", "-X", "-A", "-t", "-d", url, "-c", statement], capture_output=True, text=True, timeout=30)
+        if check and done.returncode != 0:
+            return None
+        return done.stdout.strip()
+
+    def uri(self):
+        done = self.autoctl("show", "uri", "--pgdata", str(self.folder / "monitor"), "--formation", "default")
+        return done.stdout.strip()
+
+    @staticmethod
+    def wait(condition, what, seconds, nudge=None):
+        deadline = time.monotonic() + seconds
+        while not condition():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"timed out after {seconds} s waiting for: {what}")
+            if nudge:
+                nudge()
+            time.sleep(1)
+
+    def stop(self):
+        for name in ("node_2", "node_1", "monitor"):
+            self.autoctl("stop", "--pgdata", str(self.folder / name), check=False, timeout=60)
+        for service in self.services:
+            try:
+                service.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                service.kill()
+        self.watchdog.terminate()
+
+
+class Meetingd:
+    def __init__(self, binary, env, log_path):
+        self.process = subprocess.Popen([binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=open(log_path, "w"),
+                                        env=dict(os.environ, **env), text=True)
+        self.next_id = 0
+
+    def call(self, method, **params):
+        self.next_id += 1
+        self.process.stdin.write(json.dumps({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params}) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"meetingd exited with {self.process.wait()}")
+        return json.loads(line)
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--meetingd", required=True)
+    parser.add_argument("--seconds-between", type=float, default=8, help="load before, between and after the two failovers")
+    parser.add_argument("--answer-within", type=float, default=60, help="the longest a call may go unanswered by a retry")
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="meetingledger-failover-"))
+    os.chmod(folder, 0o755)
+    if Formation.as_root():
+        shutil.chown(folder, "postgres", "postgres")
+    formation = Formation(folder, lifetime_seconds=600)
+    failures = []
+    meetingd = None
+    try:
+        formation.start()
+        uri = formation.uri()
+        log(f"formation up: {uri}")
+        # The formation's URI as pg_autoctl prints it, the postgres role added; reads prefer the standby.
+        primary_url = uri.replace("postgres://", "postgres://postgres@", 1)
+        read_url = primary_url.replace("target_session_attrs=read-write", "target_session_attrs=prefer-standby")
+        env = {"DATABASE_URL": primary_url, "MEETINGLEDGER_READ_DATABASE_URL": read_url}
+        migrated = subprocess.run([args.meetingd, "migrate"], env=dict(os.environ, **env), capture_output=True, text=True)
+        if migrated.returncode != 0:
+            raise RuntimeError(f"meetingd migrate: {migrated.stderr}")
+        boot = subprocess.run([args.meetingd, "bootstrap", "--community", "Failover check", "--short-name", "FO", "--admin-email",
+                               "admin@failover.example", "--admin-first", "Ada", "--admin-last", "Admin"],
+                              env=dict(os.environ, **env), capture_output=True, text=True)
+        if boot.returncode != 0:
+            raise RuntimeError(f"meetingd bootstrap: {boot.stderr}")
+        admin = json.loads(boot.stdout)["admin_id"]
+        meetingd = Meetingd(args.meetingd, env, folder / "meetingd.log")
+
+        def result(reply, what):
+            if "result" not in reply:
+                raise RuntimeError(f"{what}: {reply}")
+            return reply["result"]
+
+        user = result(meetingd.call("person.create", actor=admin, email="sam@failover.example", first_name="Sam", last_name="Lee",
+                                    roles=["user"], time_zone="UTC"), "person.create")["id"]
+        finance = result(meetingd.call("person.create", actor=admin, email="fin@failover.example", first_name="Fin", last_name="Ance",
+                                       roles=["finance"], time_zone="UTC"), "person.create")["id"]
+        granted = 0
+        errors = {}
+        stale_reads = []
+        longest_gap = 0.0
+        roles_seen = [formation.roles()]
+
+        def grant_and_read(n):
+            nonlocal granted, longest_gap
+            started = time.monotonic()
+            while True:
+                reply = meetingd.call("credits.grant", actor=finance, user_id=user, credits=1, reference=f"failover-{n}",
+                                      idempotency_key=f"grant-{n}")
+                if "result" in reply:
+                    break
+                error = reply["error"]
+                errors[error["code"]] = errors.get(error["code"], 0) + 1
+                if not error.get("data", {}).get("retryable"):
+                    raise RuntimeError(f"grant {n}: a refusal that is not retryable: {reply}")
+                if time.monotonic() - started > args.answer_within:
+                    raise RuntimeError(f"grant {n}: no answer within {args.answer_within} s: {reply}")
+                time.sleep(0.2)
+            granted += 1
+            while True:
+                reply = meetingd.call("ledger.balance", actor=user, person_id=user)
+                if "result" in reply:
+                    break
+                error = reply["error"]
+                errors[f"read {error['code']}"] = errors.get(f"read {error['code']}", 0) + 1
+                if not error.get("data", {}).get("retryable") or time.monotonic() - started > args.answer_within:
+                    raise RuntimeError(f"balance after grant {n}: {reply}")
+                time.sleep(0.2)
+            if reply["result"]["posted"] != granted:
+                stale_reads.append((n, granted, reply["result"]["posted"]))
+            longest_gap = max(longest_gap, time.monotonic() - started)
+
+        def load(seconds):
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                grant_and_read(granted)
+
+        def standby_connections():
+            """meetingd's sessions on the current secondary: reads it answered there."""
+            secondary = next((n for n, r in formation.roles().items() if r == "secondary"), None)
+            if not secondary:
+                return 0
+            count = formation.sql(formation.node_url(secondary), "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'meetingd'")
+            return int(count or 0)
+
+        load(args.seconds_between)
+        standby_sessions = standby_connections()
+        for turn in (1, 2):
+            before = formation.roles()
+            log(f"failover {turn}: {before}")
+            failover = subprocess.Popen(
+                formation.runner() + ["env", "-i"] + [f"{k}={v}" for k, v in formation.env.items()]
+                + ["pg_autoctl", "perform", "failover", "--pgdata", str(folder / "monitor")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=folder)
+            while failover.poll() is None:
+                grant_and_read(granted)
+            if failover.returncode != 0:
+                raise RuntimeError(f"pg_autoctl perform failover: {failover.stderr.read()[-1000:]}")
+            formation.wait(lambda: formation.roles() not in ({}, before) and len(formation.roles()) == 2, "the nodes swap roles", 120,
+                           nudge=lambda: grant_and_read(granted))
+            roles_seen.append(formation.roles())
+            load(args.seconds_between)
+            standby_sessions = max(standby_sessions, standby_connections())
+            if turn == 1:
+                # The read connection was on the standby, which the failover promoted: it stays
+                # with its server, now the primary, until it has found a primary for a while;
+                # then it reconnects, and prefer-standby finds the new standby (the old primary).
+                returned = time.monotonic()
+                formation.wait(lambda: standby_connections() > 0, "reads return to a standby after the failover", 90, nudge=lambda: load(1))
+                returned = time.monotonic() - returned
+
+        reconcile = result(meetingd.call("ledger.reconcile", actor=finance), "ledger.reconcile")
+        balance = result(meetingd.call("ledger.balance", actor=finance, person_id=user), "ledger.balance")
+        primary = next(n for n, r in formation.roles().items() if r == "primary")
+        transfers = formation.sql(formation.node_url(primary), f"SELECT count(*) FROM transfers WHERE kind = 'grant' AND reference LIKE 'failover-%'")
+
+        def check(ok, what):
+            log(("ok: " if ok else "FAILED: ") + what)
+            if not ok:
+                failures.append(what)
+
+        log(f"{granted} grants, errors met {errors or 'none'}, longest wait for an answer {longest_gap:.1f} s, roles {roles_seen}")
+        check(balance["posted"] == granted, f"the wallet holds exactly the grants made ({balance['posted']} of {granted})")
+        check(transfers == str(granted), f"one grant transfer per grant made ({transfers} of {granted})")
+        check(not stale_reads, f"every read after a grant showed it ({len(stale_reads)} did not: {stale_reads[:5]})")
+        check(roles_seen[0] != roles_seen[1] and roles_seen[1] != roles_seen[2] and roles_seen[0] == roles_seen[2],
+              f"two failovers: the nodes swapped and swapped back ({roles_seen})")
+        check(standby_sessions > 0, f"reads were answered by a standby ({standby_sessions} meetingd sessions on it)")
+        log(f"reads were back on a standby {returned:.0f} s after the first failover's load")
+        check(reconcile["ok"], f"ledger.reconcile finds nothing wrong ({reconcile['problems']})")
+        check(all(str(code) in ("5030", "read 5030") for code in errors), f"only the retryable 5030 was met ({errors})")
+    except Exception as error:
+        failures.append(str(error))
+        log(f"FAILED: {error}")
+        for name in ("monitor", "node_1", "node_2", "meetingd"):
+            path = folder / f"{name}.log"
+            if path.exists():
+                log(f"--- last lines of {name}.log ---\n" + "\n".join(path.read_text(errors="replace").splitlines()[-15:]))
+    finally:
+        if meetingd:
+            try:
+                meetingd.close()
+            except Exception:
+                meetingd.process.kill()
+        formation.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    log("passed" if not failures else f"{len(failures)} check(s) failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
