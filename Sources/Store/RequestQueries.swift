@@ -89,26 +89,35 @@ public enum RequestQueries {
     /// same statement. When `completes`, the apply returns a JSON object that completes the
     /// response, and the stored response is completed the same way.
     ///
-    /// Each form also returns `written_transaction`, the transaction's id (`xid8` as text), by
-    /// which a hot standby shows whether it has the write yet (`ReadRouting`).
+    /// Each form also returns `written_transaction`, the id (`xid8` as text) the transaction was
+    /// given by its first write, by which a hot standby shows whether it has the write yet
+    /// (`ReadRouting`). It is read after the apply (from the apply's row), and with
+    /// `pg_current_xact_id_if_assigned`, which never assigns one itself: `pg_current_xact_id`
+    /// is among what finance_lockdown() takes from every role but a superuser.
     public static func apply(_ apply: SQLCall?, response: JSON, completes: Bool, remember: Remember?) -> Statement? {
         func rememberSQL(_ n: Int) -> String { "ml_remember($\(n), $\(n + 1), $\(n + 2), $\(n + 3), $\(n + 4), $\(n + 5)::jsonb" }
         let rememberParams: [any PostgresBindable] = remember.map { [$0.communityId, $0.actorId, $0.key, $0.method, $0.request, JSONBText(response)] } ?? []
         guard let apply else {
             guard remember != nil else { return nil }
-            return Statement("SELECT " + rememberSQL(1) + ") AS remembered, \(writtenTransaction)", rememberParams)
+            return Statement(
+                "WITH stored AS (SELECT " + rememberSQL(1) + ") AS remembered) SELECT remembered, \(writtenTransaction) FROM stored", rememberParams)
         }
-        guard remember != nil else { return Statement("SELECT \(apply.sql(firstParameter: 1)) AS result, \(writtenTransaction)", apply.params) }
+        guard remember != nil else {
+            return Statement("WITH applied AS (SELECT \(apply.sql(firstParameter: 1)) AS result) SELECT result, \(writtenTransaction) FROM applied", apply.params)
+        }
         let stored = rememberSQL(apply.arguments.count + 1) + (completes ? " || coalesce(result, '{}'::jsonb))" : ")")
         return Statement(
-            "WITH applied AS (SELECT \(apply.sql(firstParameter: 1)) AS result) SELECT result, \(stored) AS remembered, \(writtenTransaction) FROM applied",
+            """
+            WITH applied AS (SELECT \(apply.sql(firstParameter: 1)) AS result), stored AS (SELECT result, \(stored) AS remembered FROM applied)
+            SELECT result, remembered, \(writtenTransaction) FROM stored
+            """,
             apply.params + rememberParams)
     }
 
-    /// The column naming the writing transaction (its id is assigned by the write it makes).
-    static let writtenTransaction = "pg_current_xact_id()::text AS written_transaction"
+    /// The column naming the writing transaction, read from a row the writes produced.
+    static let writtenTransaction = "pg_current_xact_id_if_assigned()::text AS written_transaction"
 
-    /// The transaction's id alone, for a transaction that wrote through other statements.
+    /// The transaction's id alone, for a transaction that wrote through earlier statements.
     public static let writtenTransactionAlone = Statement("SELECT \(writtenTransaction)")
 
     /// The transaction id an apply statement's row reports (nil when it wrote nothing).

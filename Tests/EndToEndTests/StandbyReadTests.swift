@@ -84,6 +84,12 @@ final class StandbyReadTests: EndToEndTestCase {
         XCTAssertEqual(
             try reader.result("person.get", as: community.adminId, ["person_id": one["id"]!])["email"], one["email"],
             "a row the standby lacks is not reported missing: the primary answers")
+        // A keyed write (its response stored in the same statement) is read back the same way.
+        var keyedParams = TestCommunity.personParams(roles: ["expert"])
+        keyedParams["idempotency_key"] = "keyed-while-paused"
+        let keyed = try writer.result("person.create", as: community.adminId, keyedParams)
+        XCTAssertTrue(try emails(writer, community).contains(keyed["email"]!.string!), "the writer reads its own keyed write")
+        XCTAssertFalse(try emails(reader, community).contains(keyed["email"]!.string!))
 
         // A batch's writes commit in any order across its connections: each one is waited for.
         let batch = (0..<6).map { i -> String in
@@ -94,12 +100,12 @@ final class StandbyReadTests: EndToEndTestCase {
         let answers = try writer.exchange("[" + batch.joined(separator: ",") + "]")
         let created = try XCTUnwrap(answers.array).compactMap { $0["result"]?["email"]?.string }
         XCTAssertEqual(created.count, 6, "\(answers)")
-        XCTAssertEqual(try emails(writer, community), before.union([one["email"]!.string!]).union(created))
+        XCTAssertEqual(try emails(writer, community), before.union([one["email"]!.string!, keyed["email"]!.string!]).union(created))
         XCTAssertEqual(try emails(reader, community), before)
 
         _ = try sql(standbyURL, "SELECT pg_wal_replay_resume()")
         try waitForReplay()
-        XCTAssertEqual(try emails(reader, community).count, 8, "replayed, the standby shows every write")
+        XCTAssertEqual(try emails(reader, community).count, 9, "replayed, the standby shows every write")
         XCTAssertEqual(try writer.call("system.ping")["result"]?["database"], "ok")
     }
 
