@@ -60,6 +60,10 @@ public final class RequestPipeline {
     /// Since when the standby's connection has found a primary (a failover promoted its server):
     /// past the retry time it is dropped, and reconnecting finds a standby again if there is one.
     private var standbyOnPrimarySince: Double?
+    /// How long a read connection on a primary waits before reconnecting: `retryAfterSeconds`,
+    /// doubled (up to an hour) each time reconnecting finds a primary again (a read URL that
+    /// names the primary, or no standby up).
+    private var standbyOnPrimaryPatience: Double?
     /// Person id → community id. A person never changes community, so this never goes stale.
     private var communities: [String: String] = [:]
     /// Actors as this connection last read them (roles and zone), for commands decided from the
@@ -188,15 +192,24 @@ public final class RequestPipeline {
             try noteStandbyRole(inRecovery: rows[0].one().bool("in_recovery"), routing)
             let (ctx, _) = try authenticate(rows[0], scope, method)
             return try plan.respond(ctx, Array(rows.dropFirst()), params)
+        } catch let error as PostgresError where error.isTransient {
+            // A query cancelled by replay (or a deadlock): this read only.
+            return nil
         } catch let error as PostgresError {
-            if !standby.isConnected {
-                logger.log(.warning, "the read database (MEETINGLEDGER_READ_DATABASE_URL) is unavailable; reads go to the primary: \(error)")
-                standbyRetryAt = Self.monotonicSeconds() + routing.retryAfterSeconds
-            }
+            // Lost, timed out (a lock the replay holds), or refusing this meetingd's statements:
+            // set aside, so one read pays for it and not every read.
+            setStandbyAside(routing, because: "\(error)")
             return nil
         } catch {
             return nil
         }
+    }
+
+    /// Drops the standby's connection and leaves it alone for `retryAfterSeconds`, with a warning.
+    func setStandbyAside(_ routing: ReadRouting, because reason: String) {
+        logger.log(.warning, "the read database (MEETINGLEDGER_READ_DATABASE_URL) is unavailable; reads go to the primary for \(Int(routing.retryAfterSeconds)) s: \(reason)")
+        standby = nil
+        standbyRetryAt = Self.monotonicSeconds() + routing.retryAfterSeconds
     }
 
     /// A standby promoted under its connection answers as a primary, correctly but without
@@ -205,6 +218,7 @@ public final class RequestPipeline {
     func noteStandbyRole(inRecovery: Bool, _ routing: ReadRouting) {
         guard !inRecovery else {
             standbyOnPrimarySince = nil
+            standbyOnPrimaryPatience = nil
             return
         }
         let now = Self.monotonicSeconds()
@@ -212,54 +226,53 @@ public final class RequestPipeline {
             standbyOnPrimarySince = now
             return
         }
-        if now - since >= routing.retryAfterSeconds {
-            logger.log(.info, "the read database (MEETINGLEDGER_READ_DATABASE_URL) is a primary now; reconnecting to find a standby")
+        let patience = standbyOnPrimaryPatience ?? routing.retryAfterSeconds
+        if now - since >= patience {
+            logger.log(.info, "the read database (MEETINGLEDGER_READ_DATABASE_URL) is a primary, not a standby; reconnecting to find a standby")
             standby = nil
             standbyOnPrimarySince = nil
+            standbyOnPrimaryPatience = min(patience * 2, 3600)
         }
     }
 
-    /// The standby's connection, opened (one attempt) when it is not open; nil while one that
-    /// failed is left alone, or when it is not on this meetingd's schema (still replaying a
-    /// migration, or another release's).
+    /// The standby's connection, opened (one attempt) when it is not open and checked at each
+    /// opening: nil while one that failed is set aside, or when it is not on this meetingd's
+    /// schema (still replaying a migration, another release's, or no MeetingLedger database).
+    /// Its lock timeout is at most `standbyLockTimeoutMs`: a lock the replay holds (a table
+    /// altered on the primary) is waited out by the primary's answer, not by the reader.
     func standbyConnection(_ routing: ReadRouting) -> Connection? {
         if let standby, standby.isConnected { return standby }
         guard Self.monotonicSeconds() >= standbyRetryAt else { return nil }
         do {
-            let c: Connection
-            if let standby {
-                try standby.ensureConnected(attempts: 1)
-                c = standby
-            } else {
-                c = try Connection(conninfo: routing.conninfo, settings: config.session)
-                standby = c
-            }
+            var settings = config.session
+            settings.lockTimeoutMs = min(settings.lockTimeoutMs, Self.standbyLockTimeoutMs)
+            let c = try Connection(conninfo: routing.conninfo, settings: settings)
             if let gate = config.migrations {
                 let version = try c.query(SystemQueries.schemaVersion).one().int("version")
                 guard version == gate.newestVersion else {
-                    logger.log(.warning, "the read database (MEETINGLEDGER_READ_DATABASE_URL) has schema \(version), not \(gate.newestVersion); reads go to the primary")
-                    standby = nil
-                    standbyRetryAt = Self.monotonicSeconds() + routing.retryAfterSeconds
+                    setStandbyAside(routing, because: "it has schema \(version), not \(gate.newestVersion)")
                     return nil
                 }
             }
+            standby = c
             return c
         } catch {
-            logger.log(.warning, "the read database (MEETINGLEDGER_READ_DATABASE_URL) is unavailable; reads go to the primary: \(error)")
-            standbyRetryAt = Self.monotonicSeconds() + routing.retryAfterSeconds
+            setStandbyAside(routing, because: "\(error)")
             return nil
         }
     }
 
-    /// `system.ping`'s word for the standby: ok, or unavailable (reads go to the primary).
+    static let standbyLockTimeoutMs = 1000
+
+    /// `system.ping`'s word for the standby: ok, or unavailable (set aside: reads go to the primary).
     public func standbyStatus() -> String? {
         guard let routing = config.readRouting else { return nil }
         guard let c = standbyConnection(routing) else { return "unavailable" }
         do {
-            _ = try c.query(SystemQueries.now).one()
+            _ = try c.query(SystemQueries.schemaVersion).one()
             return "ok"
         } catch {
-            standbyRetryAt = Self.monotonicSeconds() + routing.retryAfterSeconds
+            setStandbyAside(routing, because: "\(error)")
             return "unavailable"
         }
     }

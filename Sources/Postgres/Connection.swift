@@ -359,7 +359,8 @@ public final class Connection {
             return PostgresError(
                 code: .connectionLost, sqlState: sqlState,
                 message: "\(message.trimmingTrailingNewlines()): the server is read-only (a standby, or a primary demoted by a failover); "
-                    + "reconnecting. Give DATABASE_URL every host with target_session_attrs=read-write so a reconnect finds the primary")
+                    + "the session is dropped. DATABASE_URL must lead to the primary: with every host and target_session_attrs=read-write, "
+                    + "connecting again finds it")
         }
         if sqlState == "0A000" && message.contains("cached plan") { preparedAreStale = true }
         // A name this session prepared is missing, or one it never prepared exists: the session

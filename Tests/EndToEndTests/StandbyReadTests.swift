@@ -175,6 +175,49 @@ final class StandbyReadTests: EndToEndTestCase {
         _ = try sql(standbyURL, "SELECT pg_wal_replay_resume()")
     }
 
+    /// A standby whose replay holds a lock on what reads need (a table locked or altered on the
+    /// primary, its commit not applied yet) costs one read a short wait, not every read: it is
+    /// set aside with a warning, and system.ping says so.
+    func testAStandbyHoldingAReplayedLockIsSetAside() throws {
+        try startPrimaryAndStandby()
+        let community = try TestCommunity.bootstrap("standby-lock", databaseURL: primaryURL)
+        try waitForReplay()
+        // The standby applies commits ten minutes late; the lock record before one, at once.
+        _ = try sql(standbyURL, "ALTER SYSTEM SET recovery_min_apply_delay = '10min'")
+        _ = try sql(standbyURL, "SELECT pg_reload_conf()")
+        _ = try sql(primaryURL, "BEGIN; LOCK TABLE people IN ACCESS EXCLUSIVE MODE; COMMIT;")
+        let deadline = Date().addingTimeInterval(30)
+        while try sql(standbyURL, "SELECT count(*) FROM pg_locks WHERE relation = 'people'::regclass AND mode = 'AccessExclusiveLock'") != "1" {
+            guard Date() < deadline else { throw HarnessError("the standby never replayed the lock") }
+            usleep(20_000)
+        }
+        let reader = try readingMeetingd()
+        let started = Date()
+        for _ in 0..<5 { XCTAssertEqual(try emails(reader, community).count, 1, "the primary answers") }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5, "one read waits a second at most, the others not at all")
+        XCTAssertEqual(try reader.call("system.ping")["result"]?["read_database"], "unavailable")
+        try reader.waitForLog("the standby's warning") {
+            $0["level"] == "warning" && ($0["message"]?.string ?? "").contains("MEETINGLEDGER_READ_DATABASE_URL")
+        }
+        _ = try sql(standbyURL, "ALTER SYSTEM RESET recovery_min_apply_delay")
+        _ = try sql(standbyURL, "SELECT pg_reload_conf()")
+    }
+
+    /// A read URL that leads to a database without MeetingLedger's schema (a wrong dbname) is
+    /// set aside at its first use, and stays aside: one warning, not one error per read.
+    func testAReadDatabaseWithoutTheSchemaIsSetAside() throws {
+        try startPrimaryAndStandby()
+        let community = try TestCommunity.bootstrap("standby-dbname", databaseURL: primaryURL)
+        let wrongDatabase = standbyURL.replacingOccurrences(of: "dbname=meetingledger", with: "dbname=postgres")
+        XCTAssertNotEqual(wrongDatabase, standbyURL)
+        let reader = try readingMeetingd(["MEETINGLEDGER_READ_DATABASE_URL": wrongDatabase])
+        XCTAssertEqual(try reader.call("system.ping")["result"]?["read_database"], "unavailable")
+        for _ in 0..<5 { XCTAssertEqual(try emails(reader, community).count, 1) }
+        XCTAssertEqual(try reader.call("system.ping")["result"]?["read_database"], "unavailable", "still set aside")
+        let warnings = reader.stderrText.split(separator: "\n").filter { $0.contains("MEETINGLEDGER_READ_DATABASE_URL") }
+        XCTAssertEqual(warnings.count, 1, "\(warnings)")
+    }
+
     /// A failover: the primary stops, its standby is promoted. With both hosts in DATABASE_URL
     /// and target_session_attrs=read-write, the call that meets the lost connection is retryable
     /// and the retry (same idempotency_key) runs on the new primary, once.
