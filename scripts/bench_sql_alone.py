@@ -156,14 +156,17 @@ def run(b, a):
     end = "(" + slot + " + interval '30 minutes')"
     expr = f"replace(replace({numbered(decision, ids)}, '@START@', {rfc3339(slot)}), '@END@', {rfc3339(end)})"
     apply_statement = f"SELECT ml_apply(({expr})::jsonb)"
-    # $13 and $14 are the context's from and to (the actor's five params, then the context's).
-    context_sql = bind(context[0], {n: v for n, v in context[1].items() if n not in (13, 14)})
-    context_sql = re.sub(r"\$13(?![0-9])", slot, context_sql)
+    # The context's from and to: ml_booking_context's 8th and 9th arguments (their numbers
+    # follow the actor's params, however many those are).
+    arguments = re.findall(r"\$([0-9]+)", context[0][context[0].index("ml_booking_context("):])
+    from_n, to_n = int(arguments[7]), int(arguments[8])
+    context_sql = bind(context[0], {n: v for n, v in context[1].items() if n not in (from_n, to_n)})
+    context_sql = re.sub(r"\$%d(?![0-9])" % from_n, slot, context_sql)
     # The end as captured: none (the service's length) or the same distance after the start.
-    captured_to = context[1].get(14)
+    captured_to = context[1].get(to_n)
     to = "NULL" if captured_to is None else (
-        f"({slot} + (timestamptz {literal(captured_to)} - timestamptz {literal(context[1][13])}))")
-    context_sql = re.sub(r"\$14(?![0-9])", to, context_sql)
+        f"({slot} + (timestamptz {literal(captured_to)} - timestamptz {literal(context[1][from_n])}))")
+    context_sql = re.sub(r"\$%d(?![0-9])" % to_n, to, context_sql)
     lock_sql = bind(lock[0], lock[1])
     b.pg.psql(b.service_url, "CREATE SEQUENCE sql_alone_slot")
     next_k = "SELECT nextval('sql_alone_slot') AS k \\gset\n"
