@@ -99,7 +99,11 @@ enum AdminCommands {
             session.out.json(result)
         } else {
             let pinned = result["pinned_actor"]?.stringValue.map { "; pinned to \($0)" } ?? ""
-            session.out.line("meetingd \(Render.plain(result["version"] ?? nil)); database \(Render.plain(result["database"] ?? nil)); service time \(PersonClock.utc.format(result["now"]?.stringValue ?? "-"))\(pinned)")
+            // Only when meetingd reads from a hot standby (MEETINGLEDGER_READ_DATABASE_URL).
+            let standby = result["read_database"].map { "; read database \(Render.plain($0))" } ?? ""
+            session.out.line(
+                "meetingd \(Render.plain(result["version"] ?? nil)); database \(Render.plain(result["database"] ?? nil))\(standby); "
+                    + "service time \(PersonClock.utc.format(result["now"]?.stringValue ?? "-"))\(pinned)")
         }
         guard result["database"]?.stringValue == "ok" else {
             throw ToolError(

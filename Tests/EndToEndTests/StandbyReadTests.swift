@@ -107,6 +107,14 @@ final class StandbyReadTests: EndToEndTestCase {
         try waitForReplay()
         XCTAssertEqual(try emails(reader, community).count, 9, "replayed, the standby shows every write")
         XCTAssertEqual(try writer.call("system.ping")["result"]?["database"], "ok")
+
+        // meetctl passes the setting to the meetingd it starts, and its ping shows the standby.
+        var meetctl = try Meetctl()
+        meetctl.environment["DATABASE_URL"] = primaryURL
+        meetctl.environment["MEETINGLEDGER_READ_DATABASE_URL"] = standbyURL
+        let ping = try meetctl.run(["ping"])
+        XCTAssertTrue(ping.succeeded, ping.stderr)
+        XCTAssertTrue(ping.stdout.contains("; database ok; read database ok; service time"), ping.stdout)
     }
 
     /// A keyed call answered from its stored response may have committed in a transaction this
