@@ -143,6 +143,12 @@ cluster_standby() {
     pdir=$(cluster_dir "$primary")
     bin=$(pg_bin)
     cluster_running "$primary" || { log "cluster $primary is not running"; exit 1; }
+    if [ -f "$dir/data/PG_VERSION" ] && ! pg_run test -f "$dir/data/standby.signal"; then
+        # Started again, it would be a second primary (a failed-over primary must be fenced, then
+        # copied afresh or rewound before it follows the new one).
+        log "cluster $name exists and is not a standby: destroy it first (scripts/db destroy --name $name), then make the standby"
+        exit 1
+    fi
     if [ ! -f "$dir/data/PG_VERSION" ]; then
         mkdir -p "$dir"
         if as_root; then chown postgres:postgres "$dir" "$(dirname "$dir")" 2>/dev/null || true; fi

@@ -30,8 +30,10 @@ public enum RequestQueries {
     /// key (if any) and the method's context, in one statement. No row: no such actor.
     ///
     /// On a hot standby, `mustSee` (transaction ids, `xid8`) adds `caught_up`: whether each of
-    /// them is committed in the standby's snapshot (`ReadRouting`), and `in_recovery`: whether
-    /// the server is a standby still (not one promoted by a failover).
+    /// them is committed in the standby's snapshot (`ReadRouting`), and the standby is not
+    /// behind what it has received (replay paused, delayed or slow) unless its replay is under a
+    /// second old; and `in_recovery`: whether the server is a standby still (not one promoted by
+    /// a failover).
     public static func auth(
         communityId: String, actorId: String, testClock: Bool, key: String?, request: RequestText?, context: SQLCall?, mustSee: [String]? = nil
     ) -> Statement {
@@ -42,7 +44,11 @@ public enum RequestQueries {
             """
         var params: [any PostgresBindable] = [communityId, actorId, testClock, key, request?.canonical, request?.asSent]
         if let mustSee {
-            sql += ", (SELECT coalesce(bool_and(pg_visible_in_snapshot(x, s)), true) FROM unnest($\(params.count + 1)::xid8[]) x, pg_current_snapshot() s) AS caught_up"
+            sql += """
+                , coalesce((SELECT coalesce(bool_and(pg_visible_in_snapshot(x, s)), true) FROM unnest($\(params.count + 1)::xid8[]) x, pg_current_snapshot() s)
+                    AND (coalesce(pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn(), true)
+                         OR clock_timestamp() - pg_last_xact_replay_timestamp() < interval '1 second'), false) AS caught_up
+                """
             sql += ", pg_is_in_recovery() AS in_recovery"
             params.append(PostgresTextArray(mustSee))
         }

@@ -3,7 +3,8 @@ import XCTest
 
 /// SPEC §6: read-only methods can be pointed at a hot standby (MEETINGLEDGER_READ_DATABASE_URL),
 /// and libpq multi-host connection strings carry meetingd through a failover. Each test runs a
-/// primary and a real streaming standby of its own (scripts/db start, scripts/db standby).
+/// primary and a real streaming standby of its own (scripts/db start, scripts/db standby); a
+/// standby cut off from its primary (no WAL streams to it) shows which server answered.
 final class StandbyReadTests: EndToEndTestCase {
     private var clusters: [String] = []
     private var primaryURL = ""
@@ -57,6 +58,30 @@ final class StandbyReadTests: EndToEndTestCase {
         }
     }
 
+    /// Cuts the standby off from its primary (no WAL streams to it; what it has is all replayed),
+    /// as a network partition would: it answers from a frozen state that looks current. Returns
+    /// how to reconnect it.
+    private func cutStandbyOff() throws -> () throws -> Void {
+        let conninfo = try sql(standbyURL, "SHOW primary_conninfo")
+        XCTAssertFalse(conninfo.isEmpty)
+        _ = try sql(standbyURL, "ALTER SYSTEM SET primary_conninfo = ''")
+        _ = try sql(standbyURL, "SELECT pg_reload_conf()")
+        let deadline = Date().addingTimeInterval(30)
+        while try sql(standbyURL, "SELECT count(*) FROM pg_stat_wal_receiver") != "0" {
+            guard Date() < deadline else { throw HarnessError("the standby's WAL receiver did not stop") }
+            usleep(20_000)
+        }
+        return {
+            _ = try self.sql(self.standbyURL, "ALTER SYSTEM SET primary_conninfo = '\(conninfo.replacingOccurrences(of: "'", with: "''"))'")
+            _ = try self.sql(self.standbyURL, "SELECT pg_reload_conf()")
+        }
+    }
+
+    /// The sessions of `applicationName` on a server.
+    private func sessions(_ url: String, _ applicationName: String) throws -> Int {
+        Int(try sql(url, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '\(applicationName)'")) ?? -1
+    }
+
     private func emails(_ meetingd: Meetingd, _ community: TestCommunity) throws -> Set<String> {
         Set(try community.people(on: meetingd).compactMap { $0["email"]?.string })
     }
@@ -65,9 +90,26 @@ final class StandbyReadTests: EndToEndTestCase {
         try startMeetingd(environment: ["DATABASE_URL": primaryURL, "MEETINGLEDGER_READ_DATABASE_URL": standbyURL].merging(environment) { $1 })
     }
 
-    /// With replay paused, the standby is frozen: a process that wrote reads its own writes (from
-    /// the primary, as the standby lacks them), while a process that did not reads the frozen
-    /// standby, which shows the reads really are the standby's.
+    /// Reads go to the standby: a process that only reads never opens a session on the primary.
+    func testAReaderIsAnsweredByTheStandbyAlone() throws {
+        try startPrimaryAndStandby()
+        let community = try TestCommunity.bootstrap("standby-reader", databaseURL: primaryURL)
+        try waitForReplay()
+        let name = "reader-\(TestEnvironment.uniqueTag())"
+        let reader = try startMeetingd(environment: [
+            "DATABASE_URL": primaryURL + " application_name=\(name)", "MEETINGLEDGER_READ_DATABASE_URL": standbyURL + " application_name=\(name)",
+        ])
+        for _ in 0..<5 { XCTAssertEqual(try emails(reader, community).count, 1) }
+        XCTAssertEqual(try sessions(standbyURL, name), 1, "the reads' session is on the standby")
+        XCTAssertEqual(try sessions(primaryURL, name), 0, "and none on the primary")
+        // system.ping asks the primary too.
+        XCTAssertEqual(try reader.call("system.ping")["result"]?["read_database"], "ok")
+        XCTAssertEqual(try sessions(primaryURL, name), 1)
+    }
+
+    /// A standby cut off from its primary answers from a frozen state: a process that wrote still
+    /// reads its own writes (from the primary, as the standby lacks them), while a process that
+    /// did not reads the frozen standby.
     func testReadsGoToTheStandbyAndEachProcessReadsItsOwnWrites() throws {
         try startPrimaryAndStandby()
         let community = try TestCommunity.bootstrap("standby", databaseURL: primaryURL)
@@ -77,16 +119,16 @@ final class StandbyReadTests: EndToEndTestCase {
         let before = try emails(reader, community)
         XCTAssertEqual(before.count, 1, "the admin")
 
-        _ = try sql(standbyURL, "SELECT pg_wal_replay_pause()")
+        let reconnect = try cutStandbyOff()
         let one = try community.createPerson(on: writer, roles: ["user"])
         XCTAssertEqual(try emails(writer, community), before.union([one["email"]!.string!]), "the writer reads its own write")
-        XCTAssertEqual(try emails(reader, community), before, "the other process reads the paused standby, which lacks the write")
+        XCTAssertEqual(try emails(reader, community), before, "the other process reads the frozen standby, which lacks the write")
         XCTAssertEqual(
             try reader.result("person.get", as: community.adminId, ["person_id": one["id"]!])["email"], one["email"],
             "a row the standby lacks is not reported missing: the primary answers")
         // A keyed write (its response stored in the same statement) is read back the same way.
         var keyedParams = TestCommunity.personParams(roles: ["expert"])
-        keyedParams["idempotency_key"] = "keyed-while-paused"
+        keyedParams["idempotency_key"] = "keyed-while-cut-off"
         let keyed = try writer.result("person.create", as: community.adminId, keyedParams)
         XCTAssertTrue(try emails(writer, community).contains(keyed["email"]!.string!), "the writer reads its own keyed write")
         XCTAssertFalse(try emails(reader, community).contains(keyed["email"]!.string!))
@@ -103,9 +145,9 @@ final class StandbyReadTests: EndToEndTestCase {
         XCTAssertEqual(try emails(writer, community), before.union([one["email"]!.string!, keyed["email"]!.string!]).union(created))
         XCTAssertEqual(try emails(reader, community), before)
 
-        _ = try sql(standbyURL, "SELECT pg_wal_replay_resume()")
+        try reconnect()
         try waitForReplay()
-        XCTAssertEqual(try emails(reader, community).count, 9, "replayed, the standby shows every write")
+        XCTAssertEqual(try emails(reader, community).count, 9, "reconnected, the standby shows every write")
         XCTAssertEqual(try writer.call("system.ping")["result"]?["database"], "ok")
 
         // meetctl passes the setting to the meetingd it starts, and its ping shows the standby.
@@ -115,6 +157,28 @@ final class StandbyReadTests: EndToEndTestCase {
         let ping = try meetctl.run(["ping"])
         XCTAssertTrue(ping.succeeded, ping.stderr)
         XCTAssertTrue(ping.stdout.contains("; database ok; read database ok; service time"), ping.stdout)
+    }
+
+    /// A standby behind what it has received (replay paused, delayed or slow) answers nobody:
+    /// finance's "as of now" must not be an older state. Reads go to the primary until it has
+    /// replayed what it received.
+    func testAStandbyBehindWhatItReceivedIsNotRead() throws {
+        try startPrimaryAndStandby()
+        let community = try TestCommunity.bootstrap("standby-behind", databaseURL: primaryURL)
+        try waitForReplay()
+        let writer = try readingMeetingd(), reader = try readingMeetingd()
+        XCTAssertEqual(try emails(reader, community).count, 1)
+        _ = try sql(standbyURL, "SELECT pg_wal_replay_pause()")
+        let one = try community.createPerson(on: writer, roles: ["user"])
+        let received = try sql(primaryURL, "SELECT pg_current_wal_lsn()")
+        let deadline = Date().addingTimeInterval(30)
+        while try sql(standbyURL, "SELECT pg_last_wal_receive_lsn() >= '\(received)'::pg_lsn") != "t" {
+            guard Date() < deadline else { throw HarnessError("the standby did not receive the write") }
+            usleep(20_000)
+        }
+        usleep(1_100_000)  // past the second a replay in progress is trusted for
+        XCTAssertTrue(try emails(reader, community).contains(one["email"]!.string!), "the primary answers while the standby is behind")
+        _ = try sql(standbyURL, "SELECT pg_wal_replay_resume()")
     }
 
     /// A keyed call answered from its stored response may have committed in a transaction this
@@ -127,8 +191,8 @@ final class StandbyReadTests: EndToEndTestCase {
         let first = try readingMeetingd()
         let made = try first.result("person.create", as: community.adminId, params)
         try waitForReplay()
-        _ = try sql(standbyURL, "SELECT pg_wal_replay_pause()")
-        // Made by another process while the standby was paused, then retried here with its key.
+        let reconnect = try cutStandbyOff()
+        // Made by another process while the standby was cut off, then retried here with its key.
         var other = TestCommunity.personParams(roles: ["expert"])
         other["idempotency_key"] = "made-elsewhere"
         let elsewhere = try startMeetingd(environment: ["DATABASE_URL": primaryURL])
@@ -136,9 +200,9 @@ final class StandbyReadTests: EndToEndTestCase {
         let retrying = try readingMeetingd()
         XCTAssertEqual(try retrying.result("person.create", as: community.adminId, other), madeElsewhere, "the stored answer")
         XCTAssertTrue(try emails(retrying, community).contains(other["email"]!.string!), "read back from the primary")
-        XCTAssertFalse(try emails(first, community).contains(other["email"]!.string!), "another process still reads the paused standby")
+        XCTAssertFalse(try emails(first, community).contains(other["email"]!.string!), "another process still reads the frozen standby")
         XCTAssertTrue(try emails(first, community).contains(made["email"]!.string!))
-        _ = try sql(standbyURL, "SELECT pg_wal_replay_resume()")
+        try reconnect()
     }
 
     /// A standby that is away costs no call anything but a warning: reads go to the primary.
