@@ -327,7 +327,7 @@ public final class RequestPipeline {
         do {
             return try inTransaction(c) {
                 let applied = try c.pipeline(statements)[statements.count - 2]
-                try noteWrite(applied)
+                noteWrite(applied)
                 return try RequestPipeline.answer(outcome, applied: applied)
             }
         } catch let error as PostgresError where error.sqlState == RequestQueries.actorChangedState {
@@ -387,14 +387,22 @@ public final class RequestPipeline {
         if statement == nil, wrote, config.readRouting != nil { statement = RequestQueries.writtenTransactionAlone }
         let results = try c.pipeline((statement.map { [$0] } ?? []) + [RequestQueries.commit])
         guard statement != nil else { return nil }
-        try noteWrite(results[0])
+        noteWrite(results[0])
         return results[0]
     }
 
     /// Tells the read routing of a committed write, by the apply statement's rows.
-    func noteWrite(_ applied: Rows) throws {
-        guard let routing = config.readRouting, let transaction = try RequestQueries.writtenTransaction(applied) else { return }
-        routing.wrote(transactionId: transaction)
+    /// Never fails the call: it runs after COMMIT, and the write stands whatever happens here.
+    func noteWrite(_ applied: Rows) {
+        guard let routing = config.readRouting else { return }
+        do {
+            // None: the transaction wrote nothing.
+            guard let transaction = try RequestQueries.writtenTransaction(applied) else { return }
+            routing.wrote(transactionId: transaction)
+        } catch {
+            // Unknown: this process's reads go to the primary until it writes again.
+            routing.answeredFromStore()
+        }
     }
 
     // MARK: Pieces
