@@ -54,7 +54,10 @@ class Formation:
         self.folder = folder
         self.ports = {name: free_port() for name in ("monitor", "node_1", "node_2")}
         self.env = dict(PATH=f"{PG_BIN}:/usr/bin:/bin", XDG_CONFIG_HOME=str(folder / "config"), XDG_DATA_HOME=str(folder / "data"),
-                        XDG_RUNTIME_DIR=str(folder / "run"), HOME=str(folder), LANG="C.UTF-8")
+                        XDG_RUNTIME_DIR=str(folder / "run"), TMPDIR=str(folder), HOME=str(folder), LANG="C.UTF-8")
+        # pg_autoctl keeps a runtime file per node under /tmp/pg_autoctl/<its data folder> whatever
+        # it is told: removed with the rest.
+        self.runtime = Path("/tmp/pg_autoctl") / str(folder).lstrip("/")
         self.services = []
         self.watchdog = subprocess.Popen(
             ["/bin/bash", "-c", f"""
@@ -63,7 +66,7 @@ class Formation:
                 while kill -0 {os.getpid()} 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 1; done
                 pkill -f 'pg_autoctl.*{folder}' ; sleep 2
                 for d in node_1 node_2 monitor; do {self.runner_text()} {PG_BIN}/pg_ctl -D '{folder}/'$d -m immediate stop >/dev/null 2>&1; done
-                rm -rf '{folder}'
+                rm -rf '{folder}' '/tmp/pg_autoctl/{str(folder).lstrip("/")}'
             """], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
     @staticmethod
@@ -164,6 +167,14 @@ class Formation:
             except subprocess.TimeoutExpired:
                 service.kill()
         self.watchdog.terminate()
+        shutil.rmtree(self.runtime, ignore_errors=True)
+        for parent in self.runtime.parents:  # the folders above it too, when nothing else is there
+            if parent == Path("/tmp"):
+                break
+            try:
+                parent.rmdir()
+            except OSError:
+                break
 
 
 class Meetingd:
