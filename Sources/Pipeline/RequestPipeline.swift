@@ -185,9 +185,7 @@ public final class RequestPipeline {
         guard let routing = config.readRouting, let mustSee = routing.mustSee, let standby = standbyConnection(routing) else { return nil }
         do {
             let scope = RequestScope(actorId: actorId, communityId: try community(of: actorId, standby), testClock: config.testClock, keySubject: nil)
-            let auth = RequestQueries.auth(
-                communityId: scope.communityId, actorId: scope.actorId, testClock: scope.testClock, key: nil, request: nil, context: nil, mustSee: mustSee)
-            let rows = try standby.pipeline([auth] + plan.statements(scope, params))
+            let rows = try standby.pipeline([auth(scope, key: nil, request: nil, context: nil, mustSee: mustSee)] + plan.statements(scope, params))
             guard try rows[0].first?.bool("caught_up") == true else { return nil }
             try noteStandbyRole(inRecovery: rows[0].one().bool("in_recovery"), routing)
             let (ctx, _) = try authenticate(rows[0], scope, method)
@@ -430,9 +428,10 @@ public final class RequestPipeline {
         return community
     }
 
-    func auth(_ scope: RequestScope, key: String?, request: RequestQueries.RequestText?, context: SQLCall?) -> Statement {
+    func auth(_ scope: RequestScope, key: String?, request: RequestQueries.RequestText?, context: SQLCall?, mustSee: [String]? = nil) -> Statement {
         RequestQueries.auth(
-            communityId: scope.communityId, actorId: scope.actorId, testClock: scope.testClock, key: key, request: request, context: context)
+            communityId: scope.communityId, actorId: scope.actorId, testClock: scope.testClock, key: key, request: request, context: context,
+            mustSee: mustSee)
     }
 
     func remember(_ scope: RequestScope, key: String?, method: String, request: RequestQueries.RequestText?) -> RequestQueries.Remember? {

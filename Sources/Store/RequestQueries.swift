@@ -127,7 +127,7 @@ public enum RequestQueries {
     public static let writtenTransactionAlone = Statement("SELECT \(writtenTransaction)")
 
     /// The transaction id an apply statement's row reports (nil when it wrote nothing).
-    public static func writtenTransaction(_ rows: Rows?) throws -> String? {
-        try rows?.first?.optionalString("written_transaction")
+    public static func writtenTransaction(_ rows: Rows) throws -> String? {
+        try rows.first?.optionalString("written_transaction")
     }
 }
