@@ -213,6 +213,9 @@ public enum LedgerQueries {
     /// Every broken ledger or meeting invariant of the community.
     public static func problems(communityId: String) -> Statement {
         Statement(
-            "SELECT kind, subject, detail FROM ledger_problems($1) UNION ALL SELECT kind, subject, detail FROM meeting_problems($1)", [communityId])
+            """
+            SELECT kind, subject, detail FROM ledger_problems($1) UNION ALL SELECT kind, subject, detail FROM ledger_time_problems($1)
+            UNION ALL SELECT kind, subject, detail FROM meeting_problems($1)
+            """, [communityId])
     }
 }

@@ -752,6 +752,56 @@ final class LedgerMethodTests: EndToEndTestCase {
         }
     }
 
+    /// A clock set back (as a system clock can be stepped back) never times a transfer before an
+    /// earlier transfer of either of its accounts: balances as of a time and statements agree,
+    /// and reconcile finds transfers timed out of order.
+    func testTransferTimesFollowTheirSequenceWhenTheClockGoesBack() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        let t1 = ledgerEpoch.addingTimeInterval(9 * 3_600)
+        try ledger.pinClock(on: meetingd, at: t1)
+        let user = try ledger.person(on: meetingd, ["user"])
+        let booking = try BookableExpert.make(on: meetingd, ledger.community, priceCredits: 30)
+        let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
+        try ledger.grant(on: meetingd, 100, to: user)
+
+        try ledger.pinClock(on: meetingd, at: t1.addingTimeInterval(-7_200))
+        try ledger.grant(on: meetingd, 50, to: user)
+        let meeting = try booking.request(on: meetingd, by: user, start: t1.addingTimeInterval(86_400))
+        let earnings = try meetingd.accountId(of: booking.expertId, kind: "expert_earnings", as: booking.expertId)
+
+        let items = try meetingd.result("ledger.statement", as: user, ["account_id": .string(wallet)])["items"]?.array ?? []
+        XCTAssertEqual(items.compactMap { $0["kind"]?.string }, ["grant", "grant", "hold"])
+        XCTAssertEqual(items.compactMap { $0["created_at"]?.string }, Array(repeating: rfc3339(t1), count: 3),
+                       "the later grant and the hold take the wallet's latest time, not the clock's earlier one")
+        let trail = try meetingd.result("ledger.meeting_trail", as: ledger.financeId, ["meeting_id": meeting["id"]!])
+        XCTAssertEqual(trail["transfers"]?.array?.first?["created_at"]?.string, rfc3339(t1))
+
+        func posted(_ account: String, as actor: String, asOf date: Date) throws -> Int64? {
+            try meetingd.balance(account: account, as: actor, asOf: rfc3339(date))["posted"]?.int
+        }
+        XCTAssertEqual(try posted(wallet, as: user, asOf: t1.addingTimeInterval(-3_600)), 0, "nothing was on the wallet before its first grant")
+        XCTAssertEqual(try meetingd.balance(account: wallet, as: user, asOf: rfc3339(t1.addingTimeInterval(-3_600)))["blocked"], 0)
+        XCTAssertEqual(try posted(wallet, as: user, asOf: t1), 150, "as the statement's last running balance")
+        XCTAssertEqual(try meetingd.balance(account: wallet, as: user, asOf: rfc3339(t1))["blocked"], 30)
+        XCTAssertEqual(try meetingd.balance(account: earnings, as: booking.expertId, asOf: rfc3339(t1.addingTimeInterval(-60)))["incoming"], 0,
+                       "the expert's earnings received the hold at the wallet's time")
+        XCTAssertEqual(try meetingd.result("ledger.reconcile", as: ledger.financeId)["problems"], [])
+
+        // A transfer timed before the one ahead of it (written past the ledger functions, in a
+        // transaction rolled back) is what reconcile's time check reports.
+        let community = Psql.literal(ledger.community.id)
+        let run = try Psql.run(databaseURL, [
+            "BEGIN", "SET LOCAL session_replication_role = replica",
+            "UPDATE transfers SET created_at = created_at - interval '3 hours' WHERE community_id = \(community) AND kind = 'hold'",
+            "SELECT kind || ' ' || subject FROM ledger_time_problems(\(community)) ORDER BY 1", "ROLLBACK",
+        ])
+        XCTAssertTrue(run.succeeded, run.stderr)
+        let reported = run.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(reported, ["latest_time \(earnings)", "time_order \(wallet)"].sorted(),
+                       "the wallet's hold is now before its second grant; the earnings' only transfer is before the time stored")
+    }
+
     func testTrialBalanceSumsToZeroAndReconcileFindsNoProblem() throws {
         let meetingd = try startMeetingd(["--test-clock"])
         let ledger = try LedgerCommunity.make(on: meetingd, #function)
