@@ -24,14 +24,16 @@ public enum ReportQueries {
     /// included; months on the community's clock), summed by month, kind, phase, the two
     /// accounts' kinds and, for a capture, the step that settled it; on every row the community's
     /// time zone and the two months. A month left out is the default: `toMonth` this month on the
-    /// community's clock (the service's time, pinned under --test-clock), `fromMonth` the
-    /// `monthsBefore` months before `toMonth` (never before 0001-01).
+    /// community's clock (the service's time, pinned under --test-clock; within 0001-01 … 9999-12
+    /// where the zone's month is just outside), `fromMonth` the `monthsBefore` months before
+    /// `toMonth` (never before 0001-01).
     public static func monthlyMovements(communityId: String, fromMonth: String?, toMonth: String?, monthsBefore: Int64, testClock: Bool) -> Statement {
         Statement(
             """
             WITH zone AS (SELECT coalesce(c.settings ->> 'time_zone', 'UTC') AS name FROM communities c WHERE c.community_id = $1),
             last AS (
-                SELECT z.name, coalesce(to_date($3, 'YYYY-MM'), date_trunc('month', ml_now($1, $5) AT TIME ZONE z.name)::date) AS month
+                SELECT z.name, coalesce(to_date($3, 'YYYY-MM'), least(date '9999-12-01', greatest(date '0001-01-01',
+                           date_trunc('month', ml_now($1, $5) AT TIME ZONE z.name)::date))) AS month
                 FROM zone z
             ),
             span AS (

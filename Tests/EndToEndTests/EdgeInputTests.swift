@@ -100,7 +100,18 @@ final class EdgeInputTests: EndToEndTestCase {
         let admin = other.adminId
         try w.meetingd.result("clock.set", as: admin, ["now": "9999-12-31T22:00:00Z"])
         assertInvalid(try w.meetingd.call("clock.advance", as: admin, ["minutes": 120]), field: "minutes", "the clock past 9999")
+        // A monthly report's default months stay in 0001-01 … 9999-12 where the community's zone
+        // has already passed the end of the range (or not yet reached its start).
+        let finance = try other.createPersonId(on: w.meetingd, roles: ["finance"])
+        try w.meetingd.result("community.update_settings", as: admin, ["time_zone": "Pacific/Kiritimati"])
+        func months(_ report: JSONValue) -> [String] { report["months"]?.array?.compactMap { $0["month"]?.string } ?? [] }
+        let lastMonths = try w.meetingd.result("report.revenue_by_month", as: finance)
+        XCTAssertEqual(months(lastMonths), (1...12).map { String(format: "9999-%02d", $0) }, "10000-01 on the community's clock: \(lastMonths)")
         try w.meetingd.result("clock.set", as: admin, ["now": "0001-01-01T01:00:00Z"])
+        try w.meetingd.result("community.update_settings", as: admin, ["time_zone": "Pacific/Pago_Pago"])
+        let firstMonths = try w.meetingd.result("report.revenue_by_month", as: finance)
+        XCTAssertEqual(months(firstMonths), ["0001-01"], "0000-12 on the community's clock: \(firstMonths)")
+        try w.meetingd.result("community.update_settings", as: admin, ["time_zone": "UTC"])
         assertInvalid(try w.meetingd.call("clock.advance", as: admin, ["minutes": -120]), field: "minutes", "the clock before 0001")
         XCTAssertEqual(try w.meetingd.result("clock.advance", as: admin, ["minutes": -60])["now"], "0001-01-01T00:00:00Z")
 
