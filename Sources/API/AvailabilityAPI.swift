@@ -242,7 +242,7 @@ enum AvailabilityAPI {
             _ = try to.adding(minutes: length, checkedFor: "to", what: "the end of the last slot")
             let query = SlotQuery(
                 from: from, to: to, lengthMinutes: length, slotMinutes: settings.slotMinutes,
-                earliestStart: ctx.now.adding(minutes: settings.minNoticeMinutes), latestStart: settings.horizonEnd(from: ctx.now),
+                earliestStart: settings.earliestStart(from: ctx.now), latestStart: settings.horizonEnd(from: ctx.now),
                 locationId: params.optionalString("location_id"), serviceId: service.id, gridTimeZone: settings.timeZone,
                 after: try Page.cursor(params, key: [.time])?[0].stringValue.map { try Instant(rfc3339: $0) },
                 maxSlots: Int(params.optionalInt("limit") ?? Int64(SchedulingLimits.defaultSlotsPerPage)))

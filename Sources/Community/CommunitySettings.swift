@@ -102,8 +102,10 @@ public struct CommunitySettings: Sendable {
                   "The platform's share of what an expert is paid for a meeting (the whole price for a logged session, the charge for a late cancellation), in whole credits rounded down (15 % of 99 is 14, of a 32-credit charge 4). The percent in force when the credits are captured applies"),
             .init("reminder_user_hours", .integer(min: 1, max: 720)),
             .init("reminder_expert_minutes", .integer(min: 1, max: 10_080)),
-            .init("min_notice_minutes", .integer(min: 0, max: 43_200)),
-            .init("horizon_days", .integer(min: 1, max: 730)),
+            .init("min_notice_minutes", .integer(min: 0, max: 43_200),
+                  "How far ahead of now a meeting a user books must start, exactly that far included; with 0 any start after now (a meeting starting now has started). Search offers the same starts"),
+            .init("horizon_days", .integer(min: 1, max: 730),
+                  "How far ahead of now a meeting a user books may start, in days, exactly that far included"),
             .init("slot_minutes", .integer(min: 5, max: 240),
                   "Meetings a user books start on the clock times local midnight + k × slot_minutes in the community's time_zone, the same times every day (clock changes included); it divides the day evenly. An expert's hours that begin between two grid times are bookable from the next one (with 45, hours from 10:00 from 10:30)"),
             .init("require_enrollment", .boolean),
@@ -237,6 +239,12 @@ public struct CommunitySettings: Sendable {
     }
 
     public func label(_ key: String) -> String { labels[key] ?? key.capitalized }
+
+    /// The earliest start a user may book from `now`: the minimum notice ahead, and always after
+    /// `now` itself (a meeting starting now has started), so search and request agree at notice 0.
+    public func earliestStart(from now: Instant) -> Instant {
+        max(now.adding(minutes: minNoticeMinutes), Instant(microseconds: now.microseconds + 1))
+    }
 
     /// The latest start a user may book from `now`: the booking horizon.
     public func horizonEnd(from now: Instant) -> Instant { now.adding(minutes: horizonDays * 24 * 60) }

@@ -257,7 +257,7 @@ public enum BookingRules {
             let learner = a.studentId == nil ? c.user : c.student
             if let until = learner?.suspendedUntil, until > c.now { throw AppError.suspended(until: until, who: a.studentId == nil ? "user" : "student") }
         case .notice:
-            guard a.start >= c.now.adding(minutes: s.minNoticeMinutes) else {
+            guard a.start >= s.earliestStart(from: c.now) else {
                 throw AppError.slotUnavailable("meetings must be booked at least \(s.minNoticeMinutes) minutes ahead")
             }
         case .horizon:

@@ -152,7 +152,7 @@ final class SchedulingSearchTests: EndToEndTestCase {
     // MARK: Notice, horizon, grid
 
     /// Minimum notice: no slot (and no request) starts sooner than now + notice; exactly the
-    /// notice is enough. The fixture's expert works 06:00–22:00 UTC every day.
+    /// notice is enough, and with no notice a slot starts after now. The fixture's expert works 06:00–22:00 UTC every day.
     func testMinimumNotice() throws {
         let w = try world(settings: ["min_notice_minutes": 120])
         let today = try w.search(from: "2030-03-04T00:00:00Z", to: "2030-03-05T00:00:00Z")
@@ -167,8 +167,11 @@ final class SchedulingSearchTests: EndToEndTestCase {
         XCTAssertEqual(try w.search(from: "2030-03-04T00:00:00Z", to: "2030-03-05T00:00:00Z").first?.start, "2030-03-04T15:00:00Z",
                        "14:30 is five minutes short; the meeting at 14:00 takes 14:00–15:00")
         try w.updateSettings(["min_notice_minutes": 0])
-        XCTAssertEqual(try w.search(from: "2030-03-04T00:00:00Z", to: "2030-03-05T00:00:00Z").first?.start, "2030-03-04T12:00:00Z",
-                       "no notice: from now on")
+        XCTAssertEqual(try w.search(from: "2030-03-04T00:00:00Z", to: "2030-03-05T00:00:00Z").first?.start, "2030-03-04T12:30:00Z",
+                       "no notice: from the first start after now (a meeting starting now has started)")
+        let startingNow = try w.meetingd.error("meeting.request", as: w.user, w.requestParams(start: "2030-03-04T12:00:00Z"), code: -32602)
+        XCTAssertEqual(startingNow["data"]?["field"], "start", "search and request agree: \(startingNow)")
+        try w.request(start: "2030-03-04T12:30:00Z")
         try w.assertReconciled()
     }
 

@@ -3361,8 +3361,11 @@ class CommunityNamespace:
             captured applies
         reminder_user_hours (1…720)
         reminder_expert_minutes (1…10080)
-        min_notice_minutes (0…43200)
-        horizon_days (1…730)
+        min_notice_minutes (0…43200): How far ahead of now a meeting a user books must start, exactly that
+            far included; with 0 any start after now (a meeting starting now has started). Search offers the
+            same starts
+        horizon_days (1…730): How far ahead of now a meeting a user books may start, in days, exactly that
+            far included
         slot_minutes (5…240): Meetings a user books start on the clock times local midnight + k ×
             slot_minutes in the community's time_zone, the same times every day (clock changes included); it
             divides the day evenly. An expert's hours that begin between two grid times are bookable from
