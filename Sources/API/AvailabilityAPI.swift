@@ -199,7 +199,7 @@ enum AvailabilityAPI {
         "availability.search", "One merged calendar of bookable slots for a service across its certified experts, a page at a time",
         audience: .roles([.user, .admin]), mutating: false,
         params: [.init("service_id", .id(.service), required: true), .init("from", .timestamp, required: true), .init("to", .timestamp, required: true),
-                 .init("location_id", .id(.location)), .init("expert_id", .id(.person), "Only where the community allows filtering by expert"),
+                 .init("location_id", .id(.location)), .init("expert_id", .id(.person), "Only where the community allows filtering by expert; an unknown person is not_found, one without the expert role invalid, an expert not certified in the service has no slots"),
                  .init("length_minutes", .integer(min: 5, max: 1440)),
                  .init("student_id", .id(.person), "Search for one of your students: their enrolment decides which experts are shown"),
                  .init("limit", .integer(min: 1, max: Int64(SchedulingLimits.maxSlotsPerPage)),
@@ -226,6 +226,7 @@ enum AvailabilityAPI {
             if onlyExpert != nil && !settings.allowExpertFilter && !ctx.actor.has(.admin) {
                 throw AppError.forbidden("this community does not allow filtering by \(settings.label("provider").lowercased())")
             }
+            if let onlyExpert { _ = try ctx.requireExpert(onlyExpert) }
             var experts = try CatalogStore.certifiedExperts(ctx.db, communityId: ctx.communityId, serviceId: service.id)
             if let onlyExpert { experts = experts.filter { $0 == onlyExpert } }
             // A customer searches for a student they act for (seed 003): the student's enrolment counts.

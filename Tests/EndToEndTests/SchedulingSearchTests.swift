@@ -139,6 +139,13 @@ final class SchedulingSearchTests: EndToEndTestCase {
         XCTAssertTrue(withLea.allSatisfy { $0.expertOrder == [lea] }, "only the filtered expert: \(withLea)")
         XCTAssertEqual(try w.search(service: service, from: from, to: to, ["expert_id": .string(lea), "location_id": .string(room)]), [],
                        "Lea does not offer the room")
+        let unknownExpert = "per_" + String(repeating: "0", count: 32)
+        let missing = try w.meetingd.error("availability.search", as: w.user,
+                                           w.searchParams(service: service, from: from, to: to, ["expert_id": .string(unknownExpert)]), code: 4004)
+        XCTAssertTrue(missing["message"]?.string?.contains(unknownExpert) ?? false, "an unknown expert is named, as an unknown location is: \(missing)")
+        let notAnExpert = try w.meetingd.error("availability.search", as: w.user,
+                                               w.searchParams(service: service, from: from, to: to, ["expert_id": .string(w.user)]), code: -32602)
+        XCTAssertEqual(notAnExpert["data"]?["field"], "expert_id")
 
         try w.updateSettings(["allow_expert_filter": false])
         let refused = try w.meetingd.error("availability.search", as: w.user,

@@ -3117,7 +3117,9 @@ class AvailabilityNamespace:
         from_ (date-time)
         to (date-time)
         location_id (loc_… id)
-        expert_id (per_… id): Only where the community allows filtering by expert
+        expert_id (per_… id): Only where the community allows filtering by expert; an unknown person is
+            not_found, one without the expert role invalid, an expert not certified in the service has no
+            slots
         length_minutes (5…1440)
         student_id (per_… id): Search for one of your students: their enrolment decides which experts are
             shown
