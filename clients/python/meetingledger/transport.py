@@ -25,6 +25,7 @@ meetingd_log = logging.getLogger("meetingledger.meetingd")
 
 STDERR_TAIL_LINES = 40
 CLOSE_GRACE_SECONDS = 10.0
+PIPE_BUFFER_BYTES = 1 << 16
 
 
 class _Pending:
@@ -54,7 +55,9 @@ class MeetingdProcess:
         try:
             self._proc = subprocess.Popen(
                 self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                env=dict(env) if env is not None else None, bufsize=0)
+                # Buffered: a line of an answer is read in blocks (readline on an unbuffered pipe
+                # reads a byte per system call); each request is flushed as it is written.
+                env=dict(env) if env is not None else None, bufsize=PIPE_BUFFER_BYTES)
         except OSError as error:
             raise MeetingdUnavailable(f"cannot start {self.command[0]}: {error}") from error
         self._stdout_done = threading.Event()

@@ -264,6 +264,23 @@ class ClientTests(unittest.TestCase):
         self.assertEqual(ml.person.get(person_id=self.admin).id, self.admin, "the client goes on, on the same meetingd")
         self.assertEqual(ml.meetingd_starts, 1)
 
+    def test_a_large_answer_is_read_in_blocks_not_a_byte_at_a_time(self):
+        """Answers may be megabytes (MEETINGLEDGER_MAX_ANSWER_BYTES): the pipe is read through a
+        buffer, so the read system calls this process makes grow with blocks, not with bytes."""
+        ml = self.client()
+        ml.system.ping()
+
+        def reads():
+            with open("/proc/self/io") as io:
+                return int(next(line for line in io if line.startswith("syscr:")).split()[1])
+
+        before = reads()
+        document = ml.call("rpc.discover", {})
+        made = reads() - before
+        size = len(json.dumps(document))
+        self.assertGreater(size, 100_000, "rpc.discover is a large answer")
+        self.assertLess(made, size // 100, f"{made} read calls for an answer of {size} bytes")
+
     def test_close_lets_meetingd_finish_and_exit_0(self):
         ml = Client(meetingd_path())
         ml.system.ping()
