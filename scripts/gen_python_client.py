@@ -161,8 +161,11 @@ class Generator:
         elif kind == "array":
             annotation = f"Sequence[{self.param_type(resolved.get('items', {}), suggested + 'Item')}]"
         else:
-            annotation = self.scalar(resolved)
+            # A time or a date may be given as the client's README says: an aware datetime, a date.
+            annotation = self.PARAM_FORMATS.get(resolved.get("format"), self.scalar(resolved)) if kind == "string" else self.scalar(resolved)
         return f"Optional[{annotation}]" if nullable else annotation
+
+    PARAM_FORMATS = {"date-time": "Union[str, datetime.datetime]", "date": "Union[str, datetime.date]"}
 
     def input_for(self, schema, suggested):
         """The TypedDict an object param is typed with: a shared shape's `<Name>Input`, an inline
@@ -286,8 +289,9 @@ class Generator:
             "# flake8: noqa",
             "from __future__ import annotations",
             "",
+            "import datetime",
             "from dataclasses import dataclass, field",
-            "from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Type, TypedDict",
+            "from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Type, TypedDict, Union",
             "",
             "from ._runtime import UNSET, FieldSpec, decode, list_of",
             "from .errors import ServiceError",

@@ -3,8 +3,9 @@
 # flake8: noqa
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Type, TypedDict
+from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Type, TypedDict, Union
 
 from ._runtime import UNSET, FieldSpec, decode, list_of
 from .errors import ServiceError
@@ -2983,8 +2984,8 @@ class AvailabilityNamespace:
         self,
         *,
         expert_id: str,
-        start: str,
-        end: str,
+        start: Union[str, datetime.datetime],
+        end: Union[str, datetime.datetime],
         location_ids: Sequence[str],
         actor: Optional[str] = None,
         idempotency_key: Optional[str] = None,
@@ -3013,8 +3014,8 @@ class AvailabilityNamespace:
         self,
         *,
         expert_id: str,
-        start: str,
-        end: str,
+        start: Union[str, datetime.datetime],
+        end: Union[str, datetime.datetime],
         actor: Optional[str] = None,
         idempotency_key: Optional[str] = None,
     ) -> AvailabilityBlockResult:
@@ -3041,8 +3042,8 @@ class AvailabilityNamespace:
         self,
         *,
         expert_id: str,
-        from_: str,
-        to: str,
+        from_: Union[str, datetime.datetime],
+        to: Union[str, datetime.datetime],
         actor: Optional[str] = None,
         service_id: Optional[str] = UNSET,
     ) -> AvailabilityGetResult:
@@ -3069,8 +3070,8 @@ class AvailabilityNamespace:
         expert_id: str,
         actor: Optional[str] = None,
         period_id: Optional[str] = UNSET,
-        start: Optional[str] = UNSET,
-        end: Optional[str] = UNSET,
+        start: Optional[Union[str, datetime.datetime]] = UNSET,
+        end: Optional[Union[str, datetime.datetime]] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> AvailabilityRemoveResult:
         """Removes one-off free and blocked periods: one by period_id, or all lying within start…end.
@@ -3097,8 +3098,8 @@ class AvailabilityNamespace:
         self,
         *,
         service_id: str,
-        from_: str,
-        to: str,
+        from_: Union[str, datetime.datetime],
+        to: Union[str, datetime.datetime],
         actor: Optional[str] = None,
         location_id: Optional[str] = UNSET,
         expert_id: Optional[str] = UNSET,
@@ -3265,7 +3266,7 @@ class ClockNamespace:
     def set(
         self,
         *,
-        now: str,
+        now: Union[str, datetime.datetime],
         actor: Optional[str] = None,
         idempotency_key: Optional[str] = None,
     ) -> ClockSetResult:
@@ -3711,7 +3712,7 @@ class LedgerNamespace:
         *,
         actor: Optional[str] = None,
         kind: Optional[Literal["user_wallet", "expert_earnings", "platform_revenue", "issuance", "payouts"]] = UNSET,
-        as_of: Optional[str] = UNSET,
+        as_of: Optional[Union[str, datetime.datetime]] = UNSET,
         format: Optional[Literal["json", "csv"]] = UNSET,
         limit: Optional[int] = UNSET,
         cursor: Optional[str] = UNSET,
@@ -3742,7 +3743,7 @@ class LedgerNamespace:
         actor: Optional[str] = None,
         account_id: Optional[str] = UNSET,
         person_id: Optional[str] = UNSET,
-        as_of: Optional[str] = UNSET,
+        as_of: Optional[Union[str, datetime.datetime]] = UNSET,
         format: Optional[Literal["json", "csv"]] = UNSET,
     ) -> LedgerBalanceResult:
         """Posted, blocked and available credits of an account (or a person's accounts), now or as of a past time.
@@ -3810,8 +3811,8 @@ class LedgerNamespace:
         *,
         account_id: str,
         actor: Optional[str] = None,
-        from_: Optional[str] = UNSET,
-        to: Optional[str] = UNSET,
+        from_: Optional[Union[str, datetime.datetime]] = UNSET,
+        to: Optional[Union[str, datetime.datetime]] = UNSET,
         format: Optional[Literal["json", "csv"]] = UNSET,
         limit: Optional[int] = UNSET,
         cursor: Optional[str] = UNSET,
@@ -3840,7 +3841,7 @@ class LedgerNamespace:
         self,
         *,
         actor: Optional[str] = None,
-        as_of: Optional[str] = UNSET,
+        as_of: Optional[Union[str, datetime.datetime]] = UNSET,
         format: Optional[Literal["json", "csv"]] = UNSET,
     ) -> LedgerTrialBalanceResult:
         """Totals per account kind, now or as of a past time; the grand total is always 0.
@@ -4052,7 +4053,7 @@ class MeetingNamespace:
         *,
         actor: Optional[str] = None,
         meeting_id: Optional[str] = UNSET,
-        start: Optional[str] = UNSET,
+        start: Optional[Union[str, datetime.datetime]] = UNSET,
         length_minutes: Optional[int] = UNSET,
         expert_id: Optional[str] = UNSET,
     ) -> MeetingConflictsResult:
@@ -4130,8 +4131,8 @@ class MeetingNamespace:
         actor: Optional[str] = None,
         role: Optional[Literal["user", "expert"]] = UNSET,
         status: Optional[Literal["awaiting_approval", "agreed", "rejected", "cancelled", "completed", "expired"]] = UNSET,
-        from_: Optional[str] = UNSET,
-        to: Optional[str] = UNSET,
+        from_: Optional[Union[str, datetime.datetime]] = UNSET,
+        to: Optional[Union[str, datetime.datetime]] = UNSET,
         person_id: Optional[str] = UNSET,
         limit: Optional[int] = UNSET,
         cursor: Optional[str] = UNSET,
@@ -4194,7 +4195,7 @@ class MeetingNamespace:
         *,
         user_id: str,
         service_id: str,
-        start: str,
+        start: Union[str, datetime.datetime],
         length_minutes: int,
         price_credits: int,
         actor: Optional[str] = None,
@@ -4300,7 +4301,7 @@ class MeetingNamespace:
         *,
         service_id: str,
         expert_id: str,
-        start: str,
+        start: Union[str, datetime.datetime],
         location_id: str,
         actor: Optional[str] = None,
         length_minutes: Optional[int] = UNSET,
@@ -4344,7 +4345,7 @@ class MeetingNamespace:
         self,
         *,
         meeting_id: str,
-        start: str,
+        start: Union[str, datetime.datetime],
         actor: Optional[str] = None,
         length_minutes: Optional[int] = UNSET,
         note: Optional[str] = UNSET,
@@ -4888,7 +4889,7 @@ class ReportNamespace:
         self,
         *,
         actor: Optional[str] = None,
-        as_of: Optional[str] = UNSET,
+        as_of: Optional[Union[str, datetime.datetime]] = UNSET,
         format: Optional[Literal["json", "csv"]] = UNSET,
     ) -> ReportCreditsOutstandingResult:
         """Credits users hold in their wallets, now or as of a past time: posted, blocked for meetings and available (the platform's liability).
@@ -4912,7 +4913,7 @@ class ReportNamespace:
         self,
         *,
         actor: Optional[str] = None,
-        as_of: Optional[str] = UNSET,
+        as_of: Optional[Union[str, datetime.datetime]] = UNSET,
         include_zero: Optional[bool] = UNSET,
         format: Optional[Literal["json", "csv"]] = UNSET,
         limit: Optional[int] = UNSET,
@@ -5052,7 +5053,7 @@ class SeriesNamespace:
         *,
         service_id: str,
         expert_id: str,
-        first_start: str,
+        first_start: Union[str, datetime.datetime],
         location_id: str,
         actor: Optional[str] = None,
         weeks: Optional[int] = UNSET,
@@ -5141,7 +5142,7 @@ class SeriesNamespace:
         self,
         *,
         series_id: str,
-        date: str,
+        date: Union[str, datetime.date],
         actor: Optional[str] = None,
         confirm_late: Optional[bool] = UNSET,
         idempotency_key: Optional[str] = None,

@@ -64,6 +64,38 @@ class GeneratedClientTests(unittest.TestCase):
         self.assertEqual(rules, typing.Sequence[meetingledger._generated.WeeklyRuleInput], "object params are TypedDicts")
         self.assertEqual(typing.get_type_hints(meetingledger.Meeting)["alternate"], typing.Optional[meetingledger.Alternate])
 
+    def test_times_and_dates_are_typed_as_the_readme_says_they_may_be_given(self):
+        """A time param takes an aware datetime and a date param a date (README), so a type checker
+        accepts them: every date-time and date param's annotation admits them beside the text."""
+        import datetime
+        import meetingledger
+        from meetingledger import Client
+        client = Client.__new__(Client)
+        meetingledger._generated.Namespaces.__init__(client, client)
+        formats = {"date-time": datetime.datetime, "date": datetime.date}
+        components = self.document["components"]["schemas"]
+        checked = set()
+        for method in self.document["methods"]:
+            target = client
+            for part in method["name"].split("."):
+                target = getattr(target, part)
+            hints = typing.get_type_hints(target)
+            for param in method["params"]:
+                schema = param["schema"]
+                schema = components[schema["$ref"].rsplit("/", 1)[-1]] if "$ref" in schema else schema
+                branches = [b for b in schema.get("oneOf", [schema]) if b.get("type") != "null"]
+                accepted = formats.get(branches[0].get("format")) if len(branches) == 1 else None
+                if accepted is None:
+                    continue
+                name = param["name"] + "_" if param["name"] in ("from", "class") else param["name"]
+                admitted = set(typing.get_args(hints[name]))
+                admitted |= {a for union in admitted for a in typing.get_args(union)}
+                self.assertIn(accepted, admitted, f"{method['name']} {name}: {hints[name]}")
+                self.assertIn(str, admitted, f"{method['name']} {name}: {hints[name]}")
+                checked.add(f"{method['name']} {name}")
+        self.assertIn("availability.search from_", checked)
+        self.assertIn("series.skip date", checked)
+
     def test_a_method_name_a_client_cannot_call_is_refused(self):
         """Issue 14: "method names that generate valid identifiers (import.csv gives self.import)"."""
         document = copy.deepcopy(self.document)
