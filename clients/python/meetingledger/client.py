@@ -184,8 +184,7 @@ class Client(_generated.Namespaces):
                 response = self._supervisor.process().request(method, params, self.timeout_seconds)
                 return self._result(method, response)
             except (ServiceError, MeetingdExited) as failure:
-                retryable = isinstance(failure, MeetingdExited) or failure.retryable
-                if not retryable or attempt >= policy.attempts:
+                if not failure.retryable or attempt >= policy.attempts:
                     raise
                 delay = policy.delay(attempt)
                 if time.monotonic() - started + delay > policy.deadline_seconds:

@@ -56,9 +56,18 @@ class MeetingdUnavailable(MeetingLedgerError):
 class MeetingdExited(MeetingdUnavailable):
     """The meetingd process ended (or was ended after a timeout) while a request was in flight.
     Retried by the client: a mutating call carries its idempotency key, so the retry takes effect
-    at most once."""
+    at most once. Not retryable (`retryable` False, `exit_status` 1 or 2) when meetingd stopped
+    by itself before answering anything: it refused to start (its settings, the database's
+    login, a migration fault), says what to fix in `stderr_tail`, and would stop again."""
 
     retryable = True
+
+    def __init__(self, message: str, stderr_tail: Optional[List[str]] = None, exit_status: Optional[int] = None,
+                 refused_to_start: bool = False):
+        super().__init__(message, stderr_tail)
+        self.exit_status = exit_status
+        if refused_to_start:
+            self.retryable = False
 
 
 class RequestTimeout(MeetingdExited):

@@ -24,6 +24,8 @@ log = logging.getLogger("meetingledger")
 meetingd_log = logging.getLogger("meetingledger.meetingd")
 
 STDERR_TAIL_LINES = 40
+# meetingd's own exit statuses for a fault only an operator can fix (1) and bad settings (2).
+REFUSED_TO_START_STATUSES = (1, 2)
 CLOSE_GRACE_SECONDS = 10.0
 PIPE_BUFFER_BYTES = 1 << 16
 
@@ -51,6 +53,7 @@ class MeetingdProcess:
         self._state_lock = threading.Lock()
         self._pending: Dict[Any, _Pending] = {}
         self._ended: Optional[str] = None
+        self._answered = False
         self.stderr_tail: Deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
         try:
             self._proc = subprocess.Popen(
@@ -144,6 +147,7 @@ class MeetingdProcess:
             if response_id is not None:
                 self._fail_all(ProtocolError(f"meetingd answered the id {response_id!r}, which was never sent (ids must come back exactly as sent)"))
             return
+        self._answered = True
         pending.response = response
         pending.done.set()
 
@@ -168,7 +172,11 @@ class MeetingdProcess:
 
     def _exited(self) -> MeetingdExited:
         self._stderr_reader.join(timeout=1.0)
-        return MeetingdExited(f"meetingd ended: {self._ended}", list(self.stderr_tail))
+        status = self._proc.poll()
+        if status in REFUSED_TO_START_STATUSES and not self._answered:
+            return MeetingdExited(f"meetingd refused to start (exit status {status}): fix what its log says; "
+                                  "starting it again would stop the same way", list(self.stderr_tail), status, refused_to_start=True)
+        return MeetingdExited(f"meetingd ended: {self._ended}", list(self.stderr_tail), status)
 
     def _end(self, why: str) -> None:
         with self._state_lock:

@@ -187,7 +187,27 @@ class ClientTests(unittest.TestCase):
         with self.assertRaises(MeetingdExited) as exited:
             broken.system.ping()
         self.assertIn("migration failed: checksum of 0003 changed", exited.exception.stderr_tail)
-        self.assertEqual(broken.meetingd_starts, 3, "restarts are bounded by the retry policy")
+        self.assertEqual(broken.meetingd_starts, 1, "a meetingd that refused to start is not started again for the same call")
+        self.assertFalse(exited.exception.retryable)
+        self.assertEqual(exited.exception.exit_status, 1)
+
+        # The database refusing the login: meetingd stops at start-up and says what to fix.
+        env = dict(os.environ, DATABASE_URL=os.environ["DATABASE_URL"] + " user=no_such_role_for_this_test")
+        refused = Client(meetingd_path(), env=env, retry=RetryPolicy(attempts=3, base_delay_seconds=0.01))
+        self.addCleanup(refused.close)
+        with self.assertRaises(MeetingdExited) as login:
+            refused.system.ping()
+        self.assertFalse(login.exception.retryable, str(login.exception))
+        self.assertIn("fix DATABASE_URL", str(login.exception))
+        self.assertEqual(refused.meetingd_starts, 1)
+
+        # A meetingd that dies otherwise (here: status 3) is started again, within the policy.
+        dying = Client(sys.executable, ["-c", "import sys; sys.exit(3)"], retry=RetryPolicy(attempts=3, base_delay_seconds=0.01))
+        self.addCleanup(dying.close)
+        with self.assertRaises(MeetingdExited) as died:
+            dying.system.ping()
+        self.assertTrue(died.exception.retryable)
+        self.assertEqual(dying.meetingd_starts, 3, "restarts are bounded by the retry policy")
 
     def test_ids_come_back_exactly_as_sent(self):
         """Issue 14: "Ids are echoed exactly as sent (today 12345678901234567890 comes back as 1.2345678901234567e+19)"."""
