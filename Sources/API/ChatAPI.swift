@@ -114,13 +114,14 @@ enum ChatAPI {
         body: .read(ReadPlan(
             statements: { scope, p in
                 let id = try p.string("meeting_id"), page = try Page(p, key: [.integer])
-                return [MeetingQueries.meeting(communityId: scope.communityId, meetingId: id),
-                        ChatStore.meetingMessages(communityId: scope.communityId, meetingId: id, afterSeq: page.after?.first?.intValue, limit: page.limit + 1)]
+                return [MeetingQueries.meeting(with: ChatStore.meetingMessages(
+                    communityId: scope.communityId, meetingId: id, afterSeq: page.after?.first?.intValue, limit: page.limit + 1))]
             },
             respond: { ctx, rows, p in
-                guard let m = try MeetingQueries.decodeMeeting(rows[0]) else { throw AppError.notFound("meeting", try p.string("meeting_id")) }
+                let (meeting, messages) = try MeetingQueries.decodeMeeting(withRows: rows[0])
+                guard let m = meeting else { throw AppError.notFound("meeting", try p.string("meeting_id")) }
                 try ChatRules.mayRead(
                     actorId: ctx.actor.id, actorRoles: ctx.actor.roles, Conversation(id: "", userId: m.userId, expertId: m.expertId))
-                return try Page(p, key: [.integer]).result(try rows[1].map(ChatStore.messageJSON)) { [$0["seq"]!] }
+                return try Page(p, key: [.integer]).result(try messages.map(ChatStore.messageJSON)) { [$0["seq"]!] }
             })))
 }

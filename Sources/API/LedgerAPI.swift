@@ -412,10 +412,11 @@ enum LedgerAPI {
         body: .read(ReadPlan(
             statements: { scope, p in
                 let id = try p.string("meeting_id")
-                return [MeetingQueries.meeting(communityId: scope.communityId, meetingId: id), MeetingQueries.trail(communityId: scope.communityId, meetingId: id)]
+                return [MeetingQueries.meeting(with: MeetingQueries.trail(communityId: scope.communityId, meetingId: id))]
             },
             respond: { ctx, rows, p in
-                guard let m = try MeetingQueries.decodeMeeting(rows[0]) else { throw AppError.notFound("meeting", try p.string("meeting_id")) }
+                let (meeting, trail) = try MeetingQueries.decodeMeeting(withRows: rows[0])
+                guard let m = meeting else { throw AppError.notFound("meeting", try p.string("meeting_id")) }
                 guard m.party(of: ctx.actor.id) != nil || ctx.actor.hasAny([.finance, .admin]) else {
                     throw AppError.forbidden("only the meeting's parties, finance staff and admins may see its credits")
                 }
@@ -429,7 +430,7 @@ enum LedgerAPI {
                      "price_credits": .int(m.state.priceCredits),
                      "held_credits": .int(m.state.heldCredits), "charged_credits": .optional(m.chargedCredits), "service_id": .string(m.serviceId),
                      "user_id": .string(m.userId), "expert_id": .string(m.expertId),
-                     "transfers": .array(try rows[1].map(MeetingQueries.trailJSON))],
+                     "transfers": .array(try trail.map(MeetingQueries.trailJSON))],
                     key: "transfers", FinanceTables.meetingTrail, p)
             })))
 }

@@ -368,12 +368,13 @@ enum MeetingAPI {
         body: .read(ReadPlan(
             statements: { scope, p in
                 let id = try p.string("meeting_id"), page = try Page(p, key: [.integer])
-                return [MeetingQueries.meeting(communityId: scope.communityId, meetingId: id),
-                        MeetingQueries.timeline(communityId: scope.communityId, meetingId: id, afterSeq: page.after?.first?.intValue, limit: page.limit + 1)]
+                return [MeetingQueries.meeting(with: MeetingQueries.timeline(
+                    communityId: scope.communityId, meetingId: id, afterSeq: page.after?.first?.intValue, limit: page.limit + 1))]
             },
             respond: { ctx, rows, p in
-                let m = try readable(ctx, try MeetingQueries.decodeMeeting(rows[0]), try p.string("meeting_id"))
-                var events = try rows[1].map(MeetingQueries.timelineJSON)
+                let (meeting, eventRows) = try MeetingQueries.decodeMeeting(withRows: rows[0])
+                let m = try readable(ctx, meeting, try p.string("meeting_id"))
+                var events = try eventRows.map(MeetingQueries.timelineJSON)
                 if m.hidesDetails(from: ctx.actor.id) {
                     // The declined meeting's times and notes stay with the expert's side.
                     events = events.map { e in

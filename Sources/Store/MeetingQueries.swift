@@ -14,6 +14,25 @@ public enum MeetingQueries {
         return try meeting(in: row)
     }
 
+    /// The meeting and `rows`, a statement whose $1 is the community and $2 the meeting (as every
+    /// read of a meeting's rows takes them), in one statement: one snapshot, so what the meeting
+    /// says (its credit status, what it hides from whom) is what its rows show. Two statements
+    /// under READ COMMITTED take two, and a change committed between them was half seen. One row
+    /// per row of `rows`, in their order (one with only the meeting when there are none).
+    public static func meeting(with rows: Statement) -> Statement {
+        Statement(
+            """
+            SELECT m.meeting, r.* FROM (SELECT ml_meeting_json($1, $2) AS meeting) m
+            LEFT JOIN LATERAL (SELECT row_number() OVER () AS meeting_row, x.* FROM (\(rows.sql)) x) r ON true
+            ORDER BY r.meeting_row
+            """, rows.params)
+    }
+
+    /// The meeting (nil: none) and its rows read by `meeting(with:)`.
+    public static func decodeMeeting(withRows rows: Rows) throws -> (meeting: Meeting?, rows: [Row]) {
+        (try decodeMeeting(rows), try rows.filter { !(try $0.isNull("meeting_row")) })
+    }
+
     /// The `meeting` column of a row (NULL: none).
     public static func meeting(in row: Row) throws -> Meeting? {
         guard let json = try row.optionalJSON("meeting") else { return nil }
