@@ -321,7 +321,7 @@ enum LedgerAPI {
         audience: .roles([.finance]), mutating: false,
         params: [
             .init("kind", .oneOf(AccountKind.allCases.map(\.rawValue)), "Only accounts of this kind"),
-            .init("as_of", .timestamp, "The balances after every transfer up to this time (a later time than now is answered as of now)"), FinanceFormat.param,
+            .init("as_of", .timestamp, "The balances after every transfer up to this time (a later time than now is answered as of now). Without it each page is as of its own time: to list every account at one instant over several pages, give a time already past (a transfer being written at that instant could land between pages)"), FinanceFormat.param,
         ] + Page.fields,
         result: .object(FinanceFormat.listFields("items", accountSchema, "The accounts") + [
             .init("next_cursor", .nullable(.text()), required: true), .init("as_of", .timestamp, required: true),

@@ -3725,7 +3725,9 @@ class LedgerNamespace:
             optional, and only the pinned person)
         kind: Only accounts of this kind
         as_of (date-time): The balances after every transfer up to this time (a later time than now is
-            answered as of now)
+            answered as of now). Without it each page is as of its own time: to list every account at one
+            instant over several pages, give a time already past (a transfer being written at that instant
+            could land between pages)
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
         limit (1…500): Page size (default 50)
