@@ -207,3 +207,14 @@ enum CellFormat: Sendable, Equatable {
     /// Lists and objects in a readable line.
     case compact
 }
+
+extension CellFormat {
+    /// Text people wrote or named (names, topics, lists of them), cut in a table when it is long;
+    /// never times, figures or a name shown with the id or e-mail that tells it apart.
+    var isPeoplesText: Bool {
+        switch self {
+        case .text, .personNamed, .serviceName, .accountName, .ownerName, .locations, .compact: return true
+        case .time, .bool, .number, .person, .service, .location, .account, .meetingCredits, .minutes, .weekday: return false
+        }
+    }
+}

@@ -130,14 +130,23 @@ enum Render {
         }
     }
 
-    /// An aligned table: headers, then one line per row; numbers aligned right.
-    static func table(_ headers: [String], _ rows: [[String]], rightAligned: Set<Int> = []) -> String {
-        var widths = headers.map(\.count)
-        for row in rows { for (i, c) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
+    /// The most terminal columns a cell of people's text takes in a table (a longer one is cut
+    /// with "…"), so one long name does not widen its column for every row.
+    static let maxCellWidth = 40
+
+    /// An aligned table: headers, then one line per row; numbers aligned right. Widths are
+    /// terminal columns (山田 takes four). The cells of the `capped` columns are cut to
+    /// `maxCellWidth`, but for the last column's: nothing follows it to push aside.
+    static func table(_ headers: [String], _ rows: [[String]], rightAligned: Set<Int> = [], capped: Set<Int> = []) -> String {
+        let rows = rows.map { row in
+            row.enumerated().map { i, c in capped.contains(i) && i != headers.count - 1 ? c.truncated(toTerminalWidth: maxCellWidth) : c }
+        }
+        var widths = headers.map(\.terminalWidth)
+        for row in rows { for (i, c) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], c.terminalWidth) } }
         func line(_ cells: [String]) -> String {
             var parts: [String] = []
             for (i, c) in cells.enumerated() {
-                let pad = String(repeating: " ", count: widths[i] - c.count)
+                let pad = String(repeating: " ", count: widths[i] - c.terminalWidth)
                 if i == cells.count - 1 && !rightAligned.contains(i) { parts.append(c) } else { parts.append(rightAligned.contains(i) ? pad + c : c + pad) }
             }
             return parts.joined(separator: "  ")
@@ -148,7 +157,8 @@ enum Render {
     static func table(_ items: [JSON], _ columns: [Column], _ session: Session) throws -> String {
         let rows = try items.map { item in try columns.map { try cell(item, $0, session) } }
         let right = Set(columns.enumerated().filter { $0.element.format == .number }.map(\.offset))
-        return table(columns.map(\.header), rows, rightAligned: right)
+        let capped = Set(columns.enumerated().filter { $0.element.format.isPeoplesText }.map(\.offset))
+        return table(columns.map(\.header), rows, rightAligned: right, capped: capped)
     }
 
     /// One field per line, labels aligned.

@@ -130,6 +130,36 @@ final class MeetctlTerminalTests: EndToEndTestCase {
         XCTAssertEqual(unknown.stderr.split(separator: "\n").count, 2, "the message and the hint, one line each: \(unknown.stderr)")
     }
 
+    /// Columns a terminal gives a text, as this test reckons them for its own names: the
+    /// ideographs two, the rest one.
+    static func columns(_ text: Substring) -> Int { text.unicodeScalars.reduce(0) { $0 + ((0x3000...0x9FFF).contains($1.value) ? 2 : 1) } }
+
+    /// A table lines up whatever script a name is written in (山田 takes four columns of a
+    /// terminal, not two), and one very long name is cut with "…" instead of widening its
+    /// column for every row; --json keeps every name whole.
+    func testWideAndLongNamesKeepTheColumnsAligned() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let long = String(repeating: "Bartholomew", count: 18)
+        for (email, first, last) in [("cjk-\(c.tag)@a.example", "山田", "太郎"), ("long-\(c.tag)@a.example", long, "Lee"), ("ok-\(c.tag)@a.example", "Zoë", "Ó")] {
+            try c.admin.ok(["person", "add", "--email", email, "--first", first, "--last", last, "--roles", "expert", "--tz", "Asia/Tokyo"])
+        }
+        let list = try c.admin.ok(["people", "--role", "expert"])
+        let lines = list.split(separator: "\n")
+        let header = try XCTUnwrap(lines.first)
+        let emailColumn = Self.columns(header[..<(try XCTUnwrap(header.range(of: "EMAIL")).lowerBound)])
+        for email in ["cjk-\(c.tag)@a.example", "long-\(c.tag)@a.example", "ok-\(c.tag)@a.example", c.expertEmail] {
+            let row = try XCTUnwrap(lines.first { $0.contains(email) }, list)
+            XCTAssertEqual(Self.columns(row[..<(try XCTUnwrap(row.range(of: email)).lowerBound)]), emailColumn, "EMAIL starts in one column:\n\(list)")
+        }
+        let longRow = String(try XCTUnwrap(lines.first { $0.contains("long-\(c.tag)") }))
+        XCTAssertTrue(longRow.contains(long.prefix(39) + "…  Lee"), "the long name is cut to 40 columns: \(longRow)")
+        XCTAssertFalse(longRow.contains(long), String(longRow))
+        XCTAssertEqual(emailColumn, 36 + 2 + 40 + 2 + "LAST".count + 2, "PERSON, FIRST (40 columns at most), LAST:\n\(list)")
+        let people = try c.admin.json(["people", "--role", "expert"])
+        XCTAssertTrue(people["items"]?.array?.contains { $0["first_name"]?.string == long } ?? false, "--json keeps the name whole")
+        XCTAssertTrue(try c.admin.ok(["export", "people"]).contains(long), "so does the CSV")
+    }
+
     /// `meetctl calendar > x.ics` writes the invitation as the service made it: CRLF line ends.
     func testCalendarWritesTheInvitationExactly() throws {
         let c = try MeetctlCommunity.make(#function, userName: (Self.firstName, "Lee"))
