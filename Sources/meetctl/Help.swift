@@ -43,7 +43,8 @@ enum Help {
             for c in inSection { out += "  " + pad(c.name, width) + "  " + c.summary + "\n" }
             out += "\n"
         }
-        out += "Options for every command:\n" + optionLines(GlobalOptions.all) + "\n"
+        out += "Options for every command:\n" + optionLines(GlobalOptions.common) + "\n"
+        out += "Options for some commands (those whose help lists them under \"Also:\"):\n" + optionLines(GlobalOptions.some) + "\n"
         out += environment + "\n\nRun meetctl COMMAND --help for a command's options, the JSON-RPC method it calls and what it shows.\n"
         return out
     }

@@ -21,12 +21,16 @@ enum GlobalOptions {
         name: "test-clock", kind: .flag, help: "Run meetingd with --test-clock (demos and tests: `meetctl clock` moves the time)")
     static let idempotencyKey = OptionSpec(
         name: "idempotency-key", kind: .text(placeholder: "KEY"),
-        help: "Make the change at most once: a retry with the same key returns the first answer")
+        help: "Make the change at most once: a retry with the same key returns the first answer (commands that change something)")
     static let help = OptionSpec(name: "help", kind: .flag, help: "Show help (also: meetctl help COMMAND)")
 
+    /// What every command takes.
     static let common = [actor, json, remote, meetingd, testClock, help]
+    /// What the commands that offer CSV (`csvOptions`) or change something (`--idempotency-key`)
+    /// take besides: their help lists them under "Also:".
+    static let some = csvOptions + [idempotencyKey]
     /// Every global option, for options given before the command is known.
-    static let all = common + csvOptions + [idempotencyKey]
+    static let all = common + some
     static let csvOptions = [csv, output, bom, noBOM]
 
     static func specs(for command: CommandSpec) -> [OptionSpec] {

@@ -29,6 +29,41 @@ final class MeetctlUsageTests: XCTestCase {
         XCTAssertTrue(try ctl.ok(["cancel", "-h"]).contains("--yes"))
     }
 
+    /// The overview's "Options for every command" are taken by every command; the CSV options and
+    /// --idempotency-key only by the commands whose help lists them under "Also:", and those
+    /// commands do take them.
+    func testHelpListsOptionsWhereTheyAreTaken() throws {
+        let ctl = try Meetctl()
+        let top = try ctl.ok(["--help"])
+        let sections = top.components(separatedBy: "\n\n")
+        let every = try XCTUnwrap(sections.first { $0.hasPrefix("Options for every command:") }, top)
+        let some = try XCTUnwrap(sections.first { $0.hasPrefix("Options for some commands") }, top)
+        XCTAssertTrue(some.contains("Also:"), "says which commands take them: \(some)")
+        for option in ["--as", "--json", "--remote", "--meetingd", "--test-clock", "--help"] {
+            XCTAssertTrue(every.contains("  \(option) ") || every.contains("  \(option)\n"), "\(option) is for every command: \(every)")
+        }
+        for option in ["--csv", "--output", "--bom", "--no-bom", "--idempotency-key"] {
+            XCTAssertFalse(every.contains("  \(option) ") || every.contains("  \(option)\n"), "\(option) is not for every command: \(every)")
+            XCTAssertTrue(some.contains("  \(option) ") || some.contains("  \(option)\n"), "\(option) is listed for some: \(some)")
+        }
+        // Each command's "Also:" names exactly the options it takes: nobody is acting, so a
+        // taken option goes on to "who is acting?" and one not taken is refused as unknown.
+        let commands: [(help: [String], run: [String])] = [
+            (["people"], ["people"]), (["export"], ["export", "people"]), (["meetings"], ["meetings"]), (["statement"], ["statement"]),
+            (["cancel"], ["cancel", "mtg_0190f3a1b2c37d4e8f9a0b1c2d3e4f50"]), (["location", "add"], ["location", "add", "--name", "X", "--kind", "virtual"]),
+        ]
+        for (path, command) in commands {
+            let help = try ctl.ok(path + ["--help"])
+            let also = try XCTUnwrap(help.split(separator: "\n").first { $0.hasPrefix("Also: ") }, help)
+            for option in [["--csv"], ["--output", "x.csv"], ["--bom"], ["--no-bom"], ["--idempotency-key", "k"]] {
+                let run = try ctl.run(command + option)
+                XCTAssertEqual(run.termination, .exited(2), "\(command) \(option): \(run.stderr)")
+                let listed = also.split(separator: " ").contains { $0 == option[0] }
+                XCTAssertEqual(!run.stderr.contains("unknown option"), listed, "\(command) \(option) is taken as its help says (\(also)): \(run.stderr)")
+            }
+        }
+    }
+
     func testUsageMistakesExitTwoWithAHint() throws {
         let ctl = try Meetctl(actor: "per_0190f3a1b2c37d4e8f9a0b1c2d3e4f50")
         let cases: [(arguments: [String], says: String, hint: String)] = [
