@@ -33,8 +33,7 @@ enum AdminCommands {
 
     /// `certify` (or with --remove, decertify).
     @Sendable static func certify(_ invocation: Invocation, _ session: Session) throws {
-        let method = invocation.has("remove") ? "service.decertify" : "service.certify"
-        try CommandRunner.show(try session.call(method, try session.mappedParams()), session)
+        try CommandRunner.show(try session.call(invocation.command.method(for: invocation)!, try session.mappedParams()), session)
     }
 
     /// `retire` (or with --restore, the service offered again).
@@ -50,8 +49,7 @@ enum AdminCommands {
         guard (params["service_id"] == nil) != (params["expert_id"] == nil) else {
             throw UsageError(message: "enroll needs --service or --expert (one of them)")
         }
-        let method = invocation.has("remove") ? "enrollment.remove" : "enrollment.assign"
-        try CommandRunner.show(try session.call(method, params), session)
+        try CommandRunner.show(try session.call(invocation.command.method(for: invocation)!, params), session)
     }
 
     static func settingsLines(_ community: JSON, _ session: Session) throws -> String {

@@ -13,6 +13,8 @@ struct CommandSpec: Sendable {
     var options: [OptionSpec] = []
     /// The JSON-RPC method; nil for commands that do not call meetingd in one step.
     var method: String? = nil
+    /// A flag that calls another method instead of `method` (`--remove` → `service.decertify`).
+    var flagMethod: (flag: String, method: String)? = nil
     /// Params every call carries whatever the options say (`channel: notification`).
     var fixedParams: [String: JSON] = [:]
     /// Accepts `--idempotency-key` (the method changes something).
@@ -30,6 +32,11 @@ struct CommandSpec: Sendable {
     var run: @Sendable (Invocation, Session) throws -> Void = CommandRunner.standard
 
     var name: String { path.joined(separator: " ") }
+    /// The method an invocation calls: `flagMethod`'s when its flag is given.
+    func method(for invocation: Invocation) -> String? {
+        if let flagMethod, invocation.has(flagMethod.flag) { return flagMethod.method }
+        return method
+    }
     var allOptions: [OptionSpec] { options + GlobalOptions.specs(for: self) }
 }
 

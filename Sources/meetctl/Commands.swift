@@ -550,7 +550,7 @@ enum Commands {
                 OptionSpec(name: "expert", kind: .person, param: "expert_id", required: true),
                 OptionSpec(name: "remove", kind: .flag, help: "Decertify instead (booked meetings stay)"),
             ],
-            method: "service.certify", mutating: true,
+            method: "service.certify", flagMethod: (flag: "remove", method: "service.decertify"), mutating: true,
             output: .message { r, session in
                 let expert = Render.plain(r["expert_id"] ?? nil), service = Render.plain(r["service_id"] ?? nil)
                 let who = try session.personName(expert) ?? expert, what = try session.serviceName(service) ?? service
@@ -574,7 +574,7 @@ enum Commands {
                 OptionSpec(name: "expert", kind: .person, param: "expert_id"),
                 OptionSpec(name: "remove", kind: .flag, help: "Remove the assignment instead"),
             ],
-            method: "enrollment.assign", mutating: true,
+            method: "enrollment.assign", flagMethod: (flag: "remove", method: "enrollment.remove"), mutating: true,
             output: .message { r, _ in "\(Render.plain(r["user_id"] ?? nil)) is \(r["enrolled"] == true ? "enrolled" : "not enrolled") (\(r["service_id"].flatMap(\.stringValue) ?? r["expert_id"].flatMap(\.stringValue) ?? "-"))." },
             run: AdminCommands.enroll),
         CommandSpec(

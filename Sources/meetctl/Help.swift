@@ -88,15 +88,27 @@ enum Help {
         if let method = command.method {
             out += "\nCalls \(method)"
             if !command.fixedParams.isEmpty { out += " with " + command.fixedParams.keys.sorted().map { "\($0): \(command.fixedParams[$0]!.serialized())" }.joined(separator: ", ") }
+            if let flagMethod = command.flagMethod { out += "; with --\(flagMethod.flag), \(flagMethod.method)" }
             out += command.allPages ? ", every page.\n" : ".\n"
         }
         switch command.output {
-        case .record(let columns) where !columns.isEmpty: out += "Shows: " + columns.map { $0.header.trimmingCharacters(in: " ") }.joined(separator: ", ") + ".\n"
+        case .record(let columns) where !columns.isEmpty: out += "Shows: " + recordFields(columns) + ".\n"
         case .table(_, let columns, _): out += "Shows a table: " + columns.map(\.header).filter { !$0.isEmpty }.joined(separator: ", ") + ".\n"
         default: break
         }
         if let keys = command.csv, !keys.isEmpty { out += "--csv columns: " + keys.joined(separator: ", ") + ".\n" }
         return out
+    }
+
+    /// A record's lines as the help names them: an indented line (a name under the id it is of)
+    /// in brackets after its own, `User (name), Expert (name)`.
+    static func recordFields(_ columns: [Column]) -> String {
+        var fields: [(name: String, details: [String])] = []
+        for column in columns {
+            let name = column.header.trimmingCharacters(in: " ")
+            if column.header.hasPrefix(" "), !fields.isEmpty { fields[fields.count - 1].details.append(name) } else { fields.append((name, [])) }
+        }
+        return fields.map { $0.details.isEmpty ? $0.name : "\($0.name) (\($0.details.joined(separator: ", ")))" }.joined(separator: ", ")
     }
 
     static func optionLines(_ options: [OptionSpec], showParams: Bool = false) -> String {

@@ -9,6 +9,12 @@ extension Commands {
         Column(header: "Bio", key: "bio", optional: true),
     ])
 
+    /// What `import` reads and `export` writes.
+    static let catalogKind = ArgumentSpec(
+        name: "KIND", kind: .choice(["people", "services", "certifications", "enrollments"]), param: "kind",
+        help: "people (with their roles and time zones), services, certifications (which expert gives which generic service) "
+            + "or enrollments (which user is assigned to which service or expert)")
+
     static let people: [CommandSpec] = [
         CommandSpec(
             path: ["profile", "show"], section: .experts, summary: "An expert's public profile, as users see it (default: yours)",
@@ -62,7 +68,7 @@ extension Commands {
                 all pass are they imported, one by one, each page whole or not at all.
                 """,
             arguments: [
-                ArgumentSpec(name: "KIND", kind: .choice(["people", "services", "certifications", "enrollments"]), param: "kind"),
+                catalogKind,
                 ArgumentSpec(name: "FILE", kind: .file, param: "csv", help: "A CSV file with a header row"),
             ],
             options: [OptionSpec(name: "dry-run", kind: .flag, param: "dry_run", help: "Report what would change; change nothing")],
@@ -70,7 +76,7 @@ extension Commands {
         CommandSpec(
             path: ["export"], section: .admin, summary: "Write people, services, certifications or enrollments as CSV, in the columns import takes",
             details: "Example: meetctl export people > people.csv; edit it in a spreadsheet; meetctl import people people.csv --dry-run",
-            arguments: [ArgumentSpec(name: "KIND", kind: .choice(["people", "services", "certifications", "enrollments"]), param: "kind")],
+            arguments: [catalogKind],
             method: "catalog.export_csv", run: PeopleCommands.export),
         CommandSpec(
             path: ["chats"], section: .experts, summary: "Your conversations, latest activity first",

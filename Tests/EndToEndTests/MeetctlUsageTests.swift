@@ -64,6 +64,24 @@ final class MeetctlUsageTests: XCTestCase {
         }
     }
 
+    /// What each command's help says it calls, takes and shows.
+    func testHelpSaysWhatEachCommandDoes() throws {
+        let ctl = try Meetctl()
+        let certify = try ctl.ok(["certify", "--help"])
+        XCTAssertTrue(certify.contains("service.certify") && certify.contains("service.decertify"), certify)
+        let enroll = try ctl.ok(["enroll", "--help"])
+        XCTAssertTrue(enroll.contains("enrollment.assign") && enroll.contains("enrollment.remove"), enroll)
+        for command in ["export", "import"] {
+            let help = try ctl.ok([command, "--help"])
+            let kind = try XCTUnwrap(help.split(separator: "\n").first { $0.hasPrefix("  KIND ") }, help)
+            XCTAssertTrue(kind.contains("people") && kind.contains("enrollments"), "\(command)'s KIND is described: \(kind)")
+        }
+        let cancel = try ctl.ok(["cancel", "--help"])
+        let shows = String(try XCTUnwrap(cancel.split(separator: "\n").first { $0.hasPrefix("Shows: ") }, cancel))
+        XCTAssertFalse(shows.contains(", name,"), "every field says what it is: \(shows)")
+        XCTAssertTrue(shows.contains("User (name)") && shows.contains("New date (proposed by, note)"), shows)
+    }
+
     func testUsageMistakesExitTwoWithAHint() throws {
         let ctl = try Meetctl(actor: "per_0190f3a1b2c37d4e8f9a0b1c2d3e4f50")
         let cases: [(arguments: [String], says: String, hint: String)] = [
