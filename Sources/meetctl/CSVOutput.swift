@@ -21,7 +21,9 @@ extension Session {
         do {
             try document.write(toFile: path, atomically: true, encoding: .utf8)
         } catch {
-            throw ToolError(message: "cannot write \(path): \((error as NSError).localizedDescription)", hint: "check that its folder exists and you may write there")
+            // The file system's own reason ("Permission denied"), not Foundation's wrapper of it.
+            let reason = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError ?? error as NSError).localizedDescription
+            throw ToolError(message: "cannot write \(path): \(reason)", hint: "check that its folder exists and you may write there")
         }
         out.error("Wrote \(path)\(invocation.wantsBOM ? " (UTF-8 with a byte-order mark)" : "").")
     }

@@ -1,4 +1,5 @@
 import Core
+import Foundation
 
 /// The options every command takes (and the few some take), shown once at the top level.
 enum GlobalOptions {
@@ -192,7 +193,7 @@ struct Parser {
         }
         if invocation.wantsJSON && invocation.wantsCSV { throw UsageError(message: "give --json or --csv (--output), not both") }
         if invocation.has("bom") && invocation.has("no-bom") { throw UsageError(message: "give --bom or --no-bom, not both") }
-        if invocation.string("output")?.isEmpty == true { throw UsageError(message: "--output needs a file name") }
+        if let output = invocation.string("output") { try Self.checkOutput(output) }
         if let destination = invocation.string("remote") {
             _ = try Remote.destination(destination)
             try Remote.checkUsage(invocation)
@@ -222,6 +223,21 @@ struct Parser {
             return try kind.parse(text, what: what)
         } catch let e as UsageError where e.hint == nil {
             throw UsageError(message: e.message, hint: "see meetctl \(command.name) --help")
+        }
+    }
+
+    /// `--output FILE` names a file in a folder that exists: said before anything is asked of
+    /// the service, in words rather than as the file system's error.
+    private static func checkOutput(_ path: String) throws {
+        guard !path.isEmpty else { throw UsageError(message: "--output needs a file name") }
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw UsageError(
+                message: "cannot write \(path) (--output): it is a folder", hint: "give a file name, e.g. --output \((path as NSString).appendingPathComponent("export.csv"))")
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty && !(FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue) {
+            throw UsageError(message: "cannot write \(path) (--output): there is no folder \(folder)", hint: "create the folder first, or give a file in one that exists")
         }
     }
 

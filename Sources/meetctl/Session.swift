@@ -135,7 +135,13 @@ final class Session {
             actorIdCache = given
             return given
         }
-        guard given.contains("@") else { throw UsageError(message: "--as: expects a person id per_… or an email (got \"\(given)\")") }
+        guard given.contains("@") else {
+            // Named as it was given: MEETINGLEDGER_ACTOR or the saved identity, when --as was not.
+            let source = try actorSource()
+            throw UsageError(
+                message: "\(source?.description ?? "--as"): expects a person id per_… or an email (got \"\(given)\")",
+                hint: source == .environment ? "set MEETINGLEDGER_ACTOR to a person id per_… or an email, or unset it" : nil)
+        }
         guard let lookup = try standingActor()?.given, Identifier.isValid(lookup, kind: .person) else {
             throw UsageError(
                 message: "cannot find who \(given) is: an e-mail is looked up as someone of the community, and nobody else is acting",

@@ -82,6 +82,26 @@ final class MeetctlUsageTests: XCTestCase {
         XCTAssertTrue(shows.contains("User (name)") && shows.contains("New date (proposed by, note)"), shows)
     }
 
+    /// A mistake is named as it was made: the folder --output was given, the variable that holds
+    /// no person.
+    func testMessagesNameWhatWasWrong() throws {
+        let ctl = try Meetctl()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("meetctl-folder-\(TestEnvironment.uniqueTag())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let intoFolder = try ctl.fails(["meetings", "--output", folder], status: 2)
+        XCTAssertTrue(intoFolder.stderr.contains("cannot write \(folder) (--output): it is a folder"), intoFolder.stderr)
+        XCTAssertTrue(intoFolder.stderr.contains("hint: give a file name"), intoFolder.stderr)
+        XCTAssertFalse(intoFolder.stderr.contains("NSCocoaErrorDomain"), intoFolder.stderr)
+        let nowhere = try ctl.fails(["meetings", "--output", folder + "/missing/meetings.csv"], status: 2)
+        XCTAssertTrue(nowhere.stderr.contains("cannot write \(folder)/missing/meetings.csv (--output): there is no folder \(folder)/missing"), nowhere.stderr)
+
+        let garbage = try ctl.run(["meetings"], environment: ["MEETINGLEDGER_ACTOR": "garbage"])
+        XCTAssertEqual(garbage.termination, .exited(2), garbage.stderr)
+        XCTAssertTrue(garbage.stderr.contains("MEETINGLEDGER_ACTOR: expects a person id per_… or an email (got \"garbage\")"), garbage.stderr)
+        XCTAssertFalse(garbage.stderr.contains("--as:"), "--as was not given: \(garbage.stderr)")
+    }
+
     func testUsageMistakesExitTwoWithAHint() throws {
         let ctl = try Meetctl(actor: "per_0190f3a1b2c37d4e8f9a0b1c2d3e4f50")
         let cases: [(arguments: [String], says: String, hint: String)] = [
