@@ -2,7 +2,7 @@ import Core
 import Foundation
 
 extension Session {
-    /// A document (CSV) on standard output: exact bytes for a pipe or a file; at a terminal,
+    /// A document (CSV, an .ics) on standard output: exact bytes for a pipe or a file; at a terminal,
     /// another person's text must not reach it as control sequences (the exact file is one
     /// redirection or --output away).
     func writeDocument(_ document: String) {

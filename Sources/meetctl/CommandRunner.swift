@@ -39,7 +39,7 @@ enum CommandRunner {
         case .message(let make):
             session.out.line(try make(result, session))
         case .document(let make):
-            session.out.exact(make(result))
+            session.writeDocument(make(result))
         }
     }
 

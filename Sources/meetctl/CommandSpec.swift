@@ -167,7 +167,8 @@ enum OutputSpec: Sendable {
     /// A one-line message made from the result.
     case message(@Sendable (JSON, Session) throws -> String)
     /// A document from the result, written exactly as the service made it (an .ics with its CRLF
-    /// line ends), for a file or another program.
+    /// line ends) into a file or another program; at a terminal with its controls and reordering
+    /// marks shown escaped (`Session.writeDocument`).
     case document(@Sendable (JSON) -> String)
 }
 

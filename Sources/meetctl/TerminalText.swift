@@ -12,7 +12,7 @@ enum TerminalText {
     /// control shown. Their cells were escaped as one line each before the layout.
     static func block(_ text: String) -> String { escaped(text, keepingLineEnds: true) }
 
-    /// A document meant for a file (CSV) that is going to a terminal instead: its own layout
+    /// A document meant for a file (CSV, an .ics) that is going to a terminal instead: its own layout
     /// (LF, a CR that ends a line before its LF, TAB) kept, every other control and reordering
     /// mark shown. A CR inside a cell is shown: on a terminal it would return to the line's start
     /// and the rest of the cell would be written over the row's own id and status.

@@ -160,6 +160,29 @@ final class MeetctlTerminalTests: EndToEndTestCase {
         XCTAssertTrue(try c.admin.ok(["export", "people"]).contains(long), "so does the CSV")
     }
 
+    /// At a terminal `calendar` shows a topic's reordering marks and controls escaped (as --csv
+    /// does there); into a file or a pipe the invitation stays exact.
+    func testCalendarAtATerminalIsEscaped() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let meetingd = try startMeetingd(["--test-clock"])
+        let topic = "Algebra \u{202E}gnp.exe"
+        let id = try XCTUnwrap(try meetingd.result("meeting.request", as: c.userId, [
+            "service_id": .string(c.serviceId), "expert_id": .string(c.expertId), "start": "2030-03-11T14:00:00Z", "location_id": .string(c.roomId),
+            "topic": .string(topic),
+        ])["id"]?.string)
+        let expert = try c.expert
+        // Long lines of an .ics are folded (CRLF, then a space); the terminal adds a CR to each LF.
+        func unfolded(_ ics: String) -> String { ics.replacingOccurrences(of: "\r\r\n ", with: "").replacingOccurrences(of: "\r\n ", with: "") }
+        let shown = try expert.onTerminal(["calendar", id])
+        XCTAssertEqual(shown.termination, .exited(0), shown.stdout)
+        XCTAssertFalse(shown.stdout.unicodeScalars.contains("\u{202E}"), shown.stdout.debugDescription)
+        XCTAssertTrue(unfolded(shown.stdout).contains(#"Algebra \u{202E}gnp.exe"#), shown.stdout.debugDescription)
+        XCTAssertTrue(shown.stdout.contains("BEGIN:VCALENDAR"), shown.stdout.debugDescription)
+        let piped = try expert.ok(["calendar", id])
+        XCTAssertTrue(unfolded(piped).contains(topic), "a pipe gets the exact text: \(piped.debugDescription)")
+        XCTAssertTrue(piped.contains("\r\n"), "with its CRLF line ends")
+    }
+
     /// `meetctl calendar > x.ics` writes the invitation as the service made it: CRLF line ends.
     func testCalendarWritesTheInvitationExactly() throws {
         let c = try MeetctlCommunity.make(#function, userName: (Self.firstName, "Lee"))
