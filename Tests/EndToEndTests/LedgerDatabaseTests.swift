@@ -88,6 +88,42 @@ final class LedgerDatabaseTests: EndToEndTestCase {
         XCTAssertEqual(try meetingd.result("ledger.reconcile", as: s.ledger.financeId)["ok"], true)
     }
 
+    /// Reconcile's meeting checks (meeting_problems) name a meeting whose credit status its
+    /// ledger contradicts and one with two open holds. The damage is done around every guard
+    /// (replica mode skips triggers and foreign keys), inside a transaction rolled back.
+    func testReconcileNamesMeetingsTheLedgerContradicts() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let s = try SeededLedger.make(on: meetingd, #function)
+        let c = s.communityLiteral, meeting = Psql.literal(s.meetingId)
+        let secondHold = "trf_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let run = try Psql.run(databaseURL, [
+            "BEGIN", "SET LOCAL session_replication_role = replica",
+            "SELECT count(*) FROM meeting_problems(\(c))",
+            "UPDATE meetings SET status = 'cancelled', credit_status = 'returned', hold_transfer_id = NULL WHERE community_id = \(c) AND id = \(meeting)",
+            "SELECT kind || ' ' || subject FROM meeting_problems(\(c)) ORDER BY 1",
+            """
+            INSERT INTO transfers (community_id, id, debit_account_id, credit_account_id, amount, kind, phase, meeting_id, created_at,
+                                   debit_debits_posted, debit_credits_posted, debit_debits_pending, debit_credits_pending,
+                                   credit_debits_posted, credit_credits_posted, credit_debits_pending, credit_credits_pending)
+            SELECT community_id, '\(secondHold)', debit_account_id, credit_account_id, amount, kind, phase, meeting_id, created_at, 0, 0, 0, 0, 0, 0, 0, 0
+            FROM transfers WHERE community_id = \(c) AND id = \(Psql.literal(s.holdId))
+            """,
+            """
+            UPDATE meetings SET status = 'awaiting_approval', credit_status = 'blocked', hold_transfer_id = \(Psql.literal(s.holdId))
+            WHERE community_id = \(c) AND id = \(meeting)
+            """,
+            "SELECT kind || ' ' || subject FROM meeting_problems(\(c)) ORDER BY 1",
+            "ROLLBACK",
+        ])
+        XCTAssertTrue(run.succeeded, run.stderr)
+        XCTAssertEqual(run.stdout.split(separator: "\n").map(String.init), [
+            "0",
+            "meeting_credit_status \(s.meetingId)",
+            "meeting_credit_status \(s.meetingId)", "meeting_open_holds \(s.meetingId)",
+        ], "returned with its hold open; then blocked with two open holds")
+        XCTAssertEqual(try meetingd.result("ledger.reconcile", as: s.ledger.financeId)["ok"], true, "all of it was rolled back")
+    }
+
     func testAPendingTransferIsResolvedAtMostOnce() throws {
         let meetingd = try startMeetingd(["--test-clock"])
         let s = try SeededLedger.make(on: meetingd, #function)
