@@ -103,7 +103,9 @@ public enum LedgerQueries {
     /// `balances` reads it), its balance just before `from` (`o_…`, zeros without `from`) and just
     /// before `to` (`c_…`, the sums now without `to`), and one entry (`seq` null on the one row of
     /// a page without entries) with the balances after it, oldest first, and for a resolution
-    /// the amount of the hold it resolved.
+    /// the amount of the hold it resolved. The page's entries come from
+    /// `ledger_statement_entries`, which reads each side of the account from its index as far as
+    /// the page: a page costs the same whatever the account's history.
     public static func statementPage(
         communityId: String, accountId: String, after: (createdAt: String, seq: Int64)?, from: Instant?, to: Instant?, limit: Int64
     ) -> Statement {
@@ -122,12 +124,9 @@ public enum LedgerQueries {
                                WHERE $4::timestamptz IS NOT NULL) c ON true
             LEFT JOIN LATERAL (
                 SELECT x.seq, x.transfer_id, x.transfer_kind, x.phase, x.side, x.amount, x.signed_amount, x.posted_balance_after, x.blocked_after,
-                       x.available_after, x.meeting_id, x.pending_id, p.amount AS pending_amount, x.reference, x.reason, x.created_at
-                FROM finance_transfers x
-                LEFT JOIN transfers p ON p.community_id = x.community_id AND p.id = x.pending_id
-                WHERE x.community_id = $1 AND x.account_id = a.id AND ($5::timestamptz IS NULL OR (x.created_at, x.seq) > ($5::timestamptz, $7::bigint))
-                  AND ($3::timestamptz IS NULL OR x.created_at >= $3) AND ($4::timestamptz IS NULL OR x.created_at < $4)
-                ORDER BY x.created_at, x.seq LIMIT $6
+                       x.available_after, x.meeting_id, x.pending_id, x.reference, x.reason, x.created_at,
+                       (SELECT p.amount FROM transfers p WHERE p.community_id = x.community_id AND p.id = x.pending_id) AS pending_amount
+                FROM ledger_statement_entries($1, a.id, $5::timestamptz, $7::bigint, $3::timestamptz, $4::timestamptz, $6::bigint) x
             ) e ON true
             ORDER BY e.created_at, e.seq
             """, [communityId, accountId, from, to, after?.createdAt, limit, after?.seq])
