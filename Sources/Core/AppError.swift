@@ -223,7 +223,7 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
     public static func statementTimeout() -> AppError {
         AppError(
             .statementTimeout,
-            message: "The database stopped this request because it ran too long; nothing was changed. Retry with the same idempotency_key",
+            message: "The database stopped this request because it ran longer than the statement timeout; nothing was changed. Retry (a change with the same idempotency_key); if it keeps happening, ask for less at once (a shorter range, a smaller page) or have the operator raise MEETINGLEDGER_STATEMENT_TIMEOUT_MS",
             retryable: true)
     }
 
