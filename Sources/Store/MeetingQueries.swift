@@ -90,6 +90,17 @@ public enum MeetingQueries {
                               OR (m.status = 'agreed' AND m.alternate_proposed_by = 'expert')) THEN 0 ELSE 1 END
              END)
             """
+        // Meetings ending after `from` (now by default) start after it less a day, the longest a
+        // meeting lasts (a CHECK): said as well, so the start_at indexes bound what is read to
+        // the window instead of the person's whole history. By default also the expert's sessions
+        // still to log, whenever they were (an index of their own: agreed by expert).
+        let window = f.from == nil
+            ? """
+              $4::timestamptz IS NULL AND ((m.start_at > ml_now($1, $8) - interval '1 day' AND m.end_at > ml_now($1, $8))
+                   OR (m.expert_id = $2 AND m.status = 'agreed'))
+              """
+            : "m.start_at > $4::timestamptz - interval '1 day' AND m.end_at > $4::timestamptz"
+        let until = f.to == nil ? "$5::timestamptz IS NULL" : "m.start_at < $5::timestamptz"
         let changed = "EXISTS (SELECT 1 FROM meeting_events e WHERE e.community_id = m.community_id AND e.meeting_id = m.id AND e.seq > b.began)"
         let rank = "(CASE WHEN \(awaiting) = 0 AND NOT \(changed) THEN 0 ELSE 1 END)"
         return Statement(
@@ -99,10 +110,7 @@ public enum MeetingQueries {
             FROM meetings m
             CROSS JOIN (SELECT coalesce($11::bigint, (SELECT coalesce(max(e.seq), 0) FROM meeting_events e)) AS began) b
             WHERE m.community_id = $1 AND \(people) AND ($3::text IS NULL OR m.status = $3)
-              AND (m.end_at > coalesce($4::timestamptz, ml_now($1, $8))
-                   -- From now by default, and the expert's sessions still to log, whenever they were.
-                   OR ($4::timestamptz IS NULL AND m.expert_id = $2 AND m.status = 'agreed'))
-              AND ($5::timestamptz IS NULL OR m.start_at < $5)
+              AND \(window) AND \(until)
               AND ($6::int IS NULL OR (\(rank), m.start_at, m.id) > ($6::int, $7::timestamptz, $9::text))
             ORDER BY rank, m.start_at, m.id
             LIMIT $10
