@@ -90,16 +90,23 @@ public enum MeetingQueries {
                               OR (m.status = 'agreed' AND m.alternate_proposed_by = 'expert')) THEN 0 ELSE 1 END
              END)
             """
-        // Meetings ending after `from` (now by default) start after it less a day, the longest a
-        // meeting lasts (a CHECK): said as well, so the start_at indexes bound what is read to
-        // the window instead of the person's whole history. By default also the expert's sessions
-        // still to log, whenever they were (an index of their own: agreed by expert).
-        let window = f.from == nil
+        // The candidates: meetings ending after `from` (now by default), which start after it
+        // less a day, the longest a meeting lasts (a CHECK), said so the start_at indexes bound
+        // the read to the window instead of the person's whole history; and by default the
+        // expert's sessions still to log, whenever they were (their own index: agreed, by end),
+        // a second arm rather than an OR, which a generic plan read as the whole history.
+        let candidates = f.from == nil
             ? """
-              $4::timestamptz IS NULL AND ((m.start_at > ml_now($1, $8) - interval '1 day' AND m.end_at > ml_now($1, $8))
-                   OR (m.expert_id = $2 AND m.status = 'agreed'))
+              (SELECT * FROM meetings m WHERE m.community_id = $1 AND \(people) AND $4::timestamptz IS NULL
+                   AND m.start_at > ml_now($1, $8) - interval '1 day' AND m.end_at > ml_now($1, $8)
+               UNION ALL
+               SELECT * FROM meetings m WHERE m.community_id = $1 AND \(people) AND m.expert_id = $2 AND m.status = 'agreed'
+                   AND m.end_at <= ml_now($1, $8))
               """
-            : "m.start_at > $4::timestamptz - interval '1 day' AND m.end_at > $4::timestamptz"
+            : """
+              (SELECT * FROM meetings m WHERE m.community_id = $1 AND \(people)
+                   AND m.start_at > $4::timestamptz - interval '1 day' AND m.end_at > $4::timestamptz)
+              """
         let until = f.to == nil ? "$5::timestamptz IS NULL" : "m.start_at < $5::timestamptz"
         let changed = "EXISTS (SELECT 1 FROM meeting_events e WHERE e.community_id = m.community_id AND e.meeting_id = m.id AND e.seq > b.began)"
         let rank = "(CASE WHEN \(awaiting) = 0 AND NOT \(changed) THEN 0 ELSE 1 END)"
@@ -107,10 +114,9 @@ public enum MeetingQueries {
             """
             SELECT ml_meeting_json(m.community_id, m.id) AS meeting, \(rank) AS rank, b.began,
                    CASE WHEN m.expert_id = $2 THEN 'expert' ELSE 'user' END AS side
-            FROM meetings m
+            FROM \(candidates) m
             CROSS JOIN (SELECT coalesce($11::bigint, (SELECT coalesce(max(e.seq), 0) FROM meeting_events e)) AS began) b
-            WHERE m.community_id = $1 AND \(people) AND ($3::text IS NULL OR m.status = $3)
-              AND \(window) AND \(until)
+            WHERE ($3::text IS NULL OR m.status = $3) AND \(until)
               AND ($6::int IS NULL OR (\(rank), m.start_at, m.id) > ($6::int, $7::timestamptz, $9::text))
             ORDER BY rank, m.start_at, m.id
             LIMIT $10
