@@ -100,7 +100,7 @@ enum FinanceCommands {
             guard paged, let next = result["next_cursor"], !next.isNull else { return out }
             page["cursor"] = next
         }
-        throw ToolError(message: "\(method) has more than 200 pages; narrow it (--from and --to, --kind)")
+        throw ToolError(message: "\(method) has more than 200 pages of 500; \(session.narrowingHint)")
     }
 
     @Sendable static func trialBalance(_ invocation: Invocation, _ session: Session) throws {

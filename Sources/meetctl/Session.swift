@@ -62,7 +62,15 @@ final class Session {
             guard let next = result["next_cursor"], !next.isNull else { return (items, result) }
             page["cursor"] = next
         }
-        throw ToolError(message: "\(method) returned more than \(maxPages) pages; narrow the request")
+        throw ToolError(message: "\(method) returned more than \(maxPages) pages of 500; \(narrowingHint)")
+    }
+
+    /// What to do about a listing too long to gather: the options of this command that narrow it.
+    var narrowingHint: String {
+        let narrowing = invocation.command.options.map(\.name).filter { ["from", "to", "kind", "status", "role", "as-of"].contains($0) }
+        return narrowing.isEmpty
+            ? "narrow the request"
+            : "narrow it with " + narrowing.map { "--" + $0 }.joined(separator: ", ")
     }
 
     // MARK: The acting person
