@@ -6,7 +6,7 @@ enum FinanceCommands {
     /// (`format: csv`); otherwise as the command's spec shows it.
     @Sendable static func read(_ invocation: Invocation, _ session: Session) throws {
         guard invocation.wantsCSV, let method = invocation.command.method else { return try CommandRunner.standard(invocation, session) }
-        try session.writeCSV(try serviceCSV(session, method, try session.mappedParams(), paged: invocation.command.allPages))
+        try writeServiceCSV(session, method, try session.mappedParams(), paged: invocation.command.allPages)
     }
 
     /// `balance`: the acting person's own accounts unless --person or --account says otherwise;
@@ -18,7 +18,7 @@ enum FinanceCommands {
             if try session.actorHasRole("finance") { return try accounts(invocation, session) }
             params["person_id"] = .string(try session.actorId())
         }
-        if invocation.wantsCSV { return try session.writeCSV(try serviceCSV(session, "ledger.balance", params, paged: false)) }
+        if invocation.wantsCSV { return try writeServiceCSV(session, "ledger.balance", params, paged: false) }
         try CommandRunner.show(try session.call("ledger.balance", params), session)
     }
 
@@ -31,7 +31,7 @@ enum FinanceCommands {
     static func accounts(_ invocation: Invocation, _ session: Session) throws {
         var params: [String: JSON] = [:]
         for (option, param) in [("kind", "kind"), ("as-of", "as_of")] { if let v = try session.value(option) { params[param] = v } }
-        if invocation.wantsCSV { return try session.writeCSV(try serviceCSV(session, "ledger.accounts", params, paged: true)) }
+        if invocation.wantsCSV { return try writeServiceCSV(session, "ledger.accounts", params, paged: true) }
         let (items, last) = try session.allPages("ledger.accounts", params)
         var result = last.objectValue ?? [:]
         result["items"] = .array(items)
@@ -58,7 +58,7 @@ enum FinanceCommands {
             }
             params["account_id"] = id
         }
-        if invocation.wantsCSV { return try session.writeCSV(try serviceCSV(session, "ledger.statement", params, paged: true)) }
+        if invocation.wantsCSV { return try writeServiceCSV(session, "ledger.statement", params, paged: true) }
         let (items, last) = try session.allPages("ledger.statement", params)
         var result = last.objectValue ?? [:]
         result["items"] = .array(items)
@@ -83,24 +83,30 @@ enum FinanceCommands {
         return n > 0 ? "+\(n)" : String(n)
     }
 
-    /// The service's CSV of `method`: one page, or every page joined with the header once.
-    static func serviceCSV(_ session: Session, _ method: String, _ params: [String: JSON], paged: Bool) throws -> String {
+    /// The most pages of 500 rows one CSV gathers (5 million rows): written as they come, so
+    /// meetctl holds one page at a time.
+    static let maxCSVPages = 10_000
+
+    /// The service's CSV of `method`: one page, or every page joined with the header once,
+    /// each written as it arrives.
+    static func writeServiceCSV(_ session: Session, _ method: String, _ params: [String: JSON], paged: Bool) throws {
         var page = params
         page["format"] = "csv"
         if paged { page["limit"] = 500 }
-        var out = ""
-        for pages in 0..<200 {
-            let result = try session.call(method, page)
-            let text = result["csv"]?.stringValue ?? ""
-            if pages == 0 {
-                out += text
-            } else if let headerEnd = text.range(of: "\r\n") {
-                out += text[headerEnd.upperBound...]
+        try session.writeCSV { emit in
+            for pages in 0..<maxCSVPages {
+                let result = try session.call(method, page)
+                let text = result["csv"]?.stringValue ?? ""
+                if pages == 0 {
+                    try emit(text)
+                } else if let headerEnd = text.range(of: "\r\n") {
+                    try emit(String(text[headerEnd.upperBound...]))
+                }
+                guard paged, let next = result["next_cursor"], !next.isNull else { return }
+                page["cursor"] = next
             }
-            guard paged, let next = result["next_cursor"], !next.isNull else { return out }
-            page["cursor"] = next
+            throw ToolError(message: "\(method) has more than \(maxCSVPages) pages of 500; \(session.narrowingHint)")
         }
-        throw ToolError(message: "\(method) has more than 200 pages of 500; \(session.narrowingHint)")
     }
 
     @Sendable static func trialBalance(_ invocation: Invocation, _ session: Session) throws {
@@ -141,7 +147,7 @@ enum FinanceCommands {
     @Sendable static func monthly(_ invocation: Invocation, _ session: Session) throws {
         let params = try session.mappedParams()
         guard let method = invocation.command.method else { return }
-        if invocation.wantsCSV { return try session.writeCSV(try serviceCSV(session, method, params, paged: false)) }
+        if invocation.wantsCSV { return try writeServiceCSV(session, method, params, paged: false) }
         let result = try session.call(method, params)
         if invocation.wantsJSON { return session.out.json(result) }
         var shown = result.objectValue ?? [:]

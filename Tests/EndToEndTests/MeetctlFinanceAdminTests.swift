@@ -140,6 +140,54 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertEqual(table.split(separator: "\n").count, 526, "title, opening balance, header, 521 entries, closing balance and change")
     }
 
+    /// A statement of more than 200 pages of 500 entries (a busy expert's account over years):
+    /// `--csv --output` writes it whole, a page at a time, where meetctl used to gather at most
+    /// 200 pages and refuse the rest.
+    func testAStatementOfMoreThanTwoHundredPagesIsWrittenWhole() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let finance = try c.finance
+        let wallet = try XCTUnwrap(try finance.json(["statement", "--person", c.userId])["account_id"]?.string)
+        let before = try finance.json(["statement", "--account", wallet])["items"]?.array?.count ?? 0
+        // 100,500 adjustments of 1 credit into the wallet, written as the ledger writes them (each
+        // with both accounts' balances after it), one second apart after the community's last.
+        let added = 100_500
+        let account = Psql.literal(wallet), actor = Psql.literal(c.financeId)
+        let community = "(SELECT community_id FROM accounts WHERE id = \(account))"
+        let bulk = try Psql.run(try TestEnvironment.databaseURL(), [
+            "BEGIN",
+            """
+            INSERT INTO transfers (community_id, id, debit_account_id, credit_account_id, amount, kind, phase, reason, actor_id, created_at,
+                                   debit_debits_posted, debit_credits_posted, debit_debits_pending, debit_credits_pending,
+                                   credit_debits_posted, credit_credits_posted, credit_debits_pending, credit_credits_pending)
+            SELECT w.community_id, 'trf_' || md5(w.id || g), i.id, w.id, 1, 'adjustment', 'posted', 'bulk', \(actor),
+                   w.last_transfer_at + make_interval(secs => g),
+                   i.debits_posted + g, i.credits_posted, i.debits_pending, i.credits_pending,
+                   w.debits_posted, w.credits_posted + g, w.debits_pending, w.credits_pending
+            FROM accounts w JOIN accounts i ON i.community_id = w.community_id AND i.kind = 'issuance', generate_series(1, \(added)) g
+            WHERE w.community_id = \(community) AND w.id = \(account)
+            """,
+            """
+            UPDATE accounts a SET debits_posted = a.debits_posted + CASE WHEN a.kind = 'issuance' THEN \(added) ELSE 0 END,
+                                  credits_posted = a.credits_posted + CASE WHEN a.id = \(account) THEN \(added) ELSE 0 END,
+                                  last_transfer_at = (SELECT max(created_at) FROM transfers t WHERE t.community_id = a.community_id)
+            WHERE a.community_id = \(community) AND (a.id = \(account) OR a.kind = 'issuance')
+            """,
+            "COMMIT",
+        ])
+        XCTAssertTrue(bulk.succeeded, bulk.stderr)
+        let path = NSTemporaryDirectory() + "statement-\(c.tag).csv"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let run = try finance.run(["statement", "--account", wallet, "--csv", "--output", path, "--no-bom"], timeout: 600)
+        XCTAssertEqual(run.termination, .exited(0), run.stderr)
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\r\n")
+        XCTAssertEqual(lines.count, 1 + 1 + before + added + 1, "the header, the opening balance, every entry and the closing balance")
+        XCTAssertEqual(lines.filter { $0.hasPrefix("seq,") }.count, 1, "the header once")
+        XCTAssertTrue(lines.last?.contains("closing_balance") ?? false, String(lines.last ?? ""))
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).contains { $0.hasPrefix("statement-\(c.tag).csv.partial") },
+                       "nothing is left beside the file")
+        XCTAssertEqual(try finance.json(["reconcile"])["ok"], true)
+    }
+
     /// `statement --csv` with hostile references and reasons: one row per entry, nothing a
     /// spreadsheet would run.
     func testStatementCSVWithHostileText() throws {
