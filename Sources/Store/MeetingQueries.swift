@@ -107,6 +107,7 @@ public enum MeetingQueries {
               (SELECT * FROM meetings m WHERE m.community_id = $1 AND \(people)
                    AND m.start_at > $4::timestamptz - interval '1 day' AND m.end_at > $4::timestamptz)
               """
+        // $4 and $5 are named even where they are not compared, so that every parameter has a type.
         let until = f.to == nil ? "$5::timestamptz IS NULL" : "m.start_at < $5::timestamptz"
         let changed = "EXISTS (SELECT 1 FROM meeting_events e WHERE e.community_id = m.community_id AND e.meeting_id = m.id AND e.seq > b.began)"
         let rank = "(CASE WHEN \(awaiting) = 0 AND NOT \(changed) THEN 0 ELSE 1 END)"

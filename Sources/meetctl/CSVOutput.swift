@@ -30,7 +30,7 @@ extension Session {
         }
         let partial = path + ".partial-\(getpid())"
         guard FileManager.default.createFile(atPath: partial, contents: Data(mark.utf8)), let file = FileHandle(forWritingAtPath: partial) else {
-            throw ToolError(message: "cannot write \(path): cannot create \(partial) beside it", hint: "check that its folder exists and you may write there")
+            throw cannotWrite(path, "cannot create \(partial) beside it")
         }
         do {
             try fileStep(path) { _ = try file.seekToEnd() }
@@ -55,8 +55,11 @@ extension Session {
         do {
             try body()
         } catch {
-            let reason = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError ?? error as NSError).localizedDescription
-            throw ToolError(message: "cannot write \(path): \(reason)", hint: "check that its folder exists and you may write there")
+            throw cannotWrite(path, ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError ?? error as NSError).localizedDescription)
         }
+    }
+
+    private func cannotWrite(_ path: String, _ reason: String) -> ToolError {
+        ToolError(message: "cannot write \(path): \(reason)", hint: "check that its folder exists and you may write there")
     }
 }

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import XCTest
 
@@ -12,39 +13,39 @@ final class ReadSnapshotTests: EndToEndTestCase {
         let w = try MeetingWorld(self, label: #function)
         try w.grant(w.user, 1_000_000)
         let reader = try startMeetingd(["--test-clock"])
-        let current = Guarded<String?>(nil), done = Guarded(false), writerFailure = Guarded<String?>(nil)
+        let current = Locked<String?>(nil), done = Locked(false), writerFailure = Locked<String?>(nil)
         let world = Unchecked(w)
 
         // The writer books, agrees and cancels, again and again: inside the 48-hour window (a
         // charge captured in part) and outside it (the hold released).
         let writer = Thread {
-            defer { done.set(true) }
+            defer { done.withLock { $0 = true } }
             let w = world.value
             do {
                 for cycle in 0..<Self.writerCycles {
                     let late = cycle % 2 == 0
                     let meeting = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: late ? 1 : 7, hour: 9)))
-                    current.set(meeting)
+                    current.withLock { $0 = meeting }
                     _ = try w.act("meeting.confirm", as: w.expert, meeting)
                     var cancel: [String: JSONValue] = ["meeting_id": .string(meeting), "reason_code": "other"]
                     if late { cancel["confirm_late"] = true }
                     try w.meetingd.result("meeting.cancel", as: w.user, cancel)
                 }
             } catch {
-                writerFailure.set("\(error)")
+                writerFailure.withLock { $0 = "\(error)" }
             }
         }
         writer.start()
 
         var reads = 0
         var torn: [String] = []
-        while !done.get() {
-            guard let meeting = current.get() else { continue }
+        while !done.withLock({ $0 }) {
+            guard let meeting = current.withLock({ $0 }) else { continue }
             let trail = try reader.result("ledger.meeting_trail", as: w.finance, ["meeting_id": .string(meeting)])
             reads += 1
             if let problem = Self.inconsistency(trail) { torn.append("\(problem): \(trail)") }
         }
-        XCTAssertNil(writerFailure.get())
+        XCTAssertNil(writerFailure.withLock { $0 })
         XCTAssertGreaterThan(reads, Self.writerCycles, "the reader read while the writer wrote")
         XCTAssertEqual(torn.count, 0, "\(torn.count) of \(reads) trails mixed two states, the first: \(torn.first ?? "")")
         try w.assertReconciled()
@@ -74,13 +75,4 @@ final class ReadSnapshotTests: EndToEndTestCase {
         if trail["status"] == "cancelled" && !open.isEmpty { return "cancelled with its hold open" }
         return nil
     }
-}
-
-/// A value threads share, read and written under a lock.
-final class Guarded<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: T
-    init(_ value: T) { self.value = value }
-    func get() -> T { lock.withLock { value } }
-    func set(_ newValue: T) { lock.withLock { value = newValue } }
 }
