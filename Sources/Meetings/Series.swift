@@ -319,13 +319,17 @@ public enum SeriesDecider {
                     + (s.weeks.map { " to \(s.date($0 - 1)), \($0) weeks" } ?? "") + ")")
         }
         let today = (ZoneClock(identifier: s.timeZone) ?? ZoneClock(identifier: "UTC")!).local(booking.now).date
-        guard date >= today else { throw AppError.invalidParams(field: "date", reason: "is in the past; skip today's session or a later one") }
+        let onDate = c.occurrences.filter { $0.occurrenceDate == date }
+        // A session moved to a later day is still skipped by its series date until it starts.
+        let movedAhead = onDate.contains { [.awaitingApproval, .agreed].contains($0.state.status) && $0.state.start > booking.now }
+        guard date >= today || movedAhead else {
+            throw AppError.invalidParams(field: "date", reason: "is in the past; skip today's session or a later one")
+        }
         // A date the scheduler could not book may still be skipped: the skip takes its place, and
         // the date is no longer tried again (migration 0072 swaps the two as it is written).
         guard !c.skips.contains(where: { $0.date == date && !$0.isNotBooked }) else {
             throw AppError.invalidParams(field: "date", reason: "is already a skip date")
         }
-        let onDate = c.occurrences.filter { $0.occurrenceDate == date }
         if let ended = onDate.first, !onDate.contains(where: { [.awaitingApproval, .agreed].contains($0.state.status) }) {
             // Seed 001: a session is skipped on its day or ahead; one that already took place or
             // ended another way has nothing left to skip.

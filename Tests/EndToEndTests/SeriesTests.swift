@@ -426,6 +426,31 @@ final class SeriesTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// A session moved to a later day is skipped by its series date while it is still to come,
+    /// though that date has passed; once it has started, the date is in the past.
+    func testASessionMovedPastItsDateIsSkippedByThatDate() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 21])
+        let id = try MeetingWorld.id(of: create(w, firstStart: "2030-03-06T10:00:00Z"))
+        let first = try XCTUnwrap(try occurrences(try w.series(id)).first { $0.date == "2030-03-06" })
+        try w.act("meeting.reschedule", as: w.user, first.meetingId, ["start": "2030-03-08T10:00:00Z"])
+        try w.setClock("2030-03-07T12:00:00Z")
+
+        let skipped = try skip(w, id, "2030-03-06")
+        let moved = try XCTUnwrap(try occurrences(skipped).first { $0.meetingId == first.meetingId })
+        XCTAssertEqual(moved.status, "cancelled", "\(moved)")
+        XCTAssertEqual(moved.credit, "returned")
+        XCTAssertEqual(skipDates(skipped), ["2030-03-06"])
+        XCTAssertEqual(try w.trail(first.meetingId), ["hold pending 100", "release void_pending 100"])
+
+        // Another session moved ahead, skipped once it has started: too late.
+        let second = try XCTUnwrap(try occurrences(skipped).first { $0.date == "2030-03-13" })
+        try w.act("meeting.reschedule", as: w.user, second.meetingId, ["start": "2030-03-15T10:00:00Z"])
+        try w.setClock("2030-03-15T10:30:00Z")
+        XCTAssertEqual(try refuseSkip(w, id, "2030-03-13", code: -32602)["data"]?["field"], "date", "in the past once started")
+        XCTAssertEqual(try w.meeting(second.meetingId)["status"], "awaiting_approval")
+        try w.assertReconciled()
+    }
+
     /// Seed 001's example: "skipping a 1/6/2023 session will create a new session for
     /// 1/13/23". With a short booking horizon only the upcoming session exists; skipping it
     /// cancels it (credits returned) and makes the next one, which is not itself a skip date.
