@@ -734,6 +734,37 @@ final class MeetingSeedTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// When the user's credits no longer cover their longer new date by the time the expert
+    /// approves it, the expert is told what is missing, not the user's balance.
+    func testTheExpertIsNotToldTheUsersBalanceWhenTheirNewDateIsNoLongerCovered() throws {
+        let w = try world()
+        let tight = try w.addUser(name: "tight", credits: 150)
+        let id = try MeetingWorld.id(of: w.request(start: day7, by: tight))
+        try w.act("meeting.confirm", as: w.expert, id)
+        try w.act("meeting.reschedule", as: tight, id, ["start": .string(day9), "length_minutes": 90])
+        var params = w.requestParams(start: MeetingTime.at(day: 8, hour: 10))
+        params["length_minutes"] = 30
+        try w.meetingd.result("meeting.request", as: tight, params)
+
+        let refused = try w.refuse("meeting.confirm_alternate", as: w.expert, id, code: 4020)
+        XCTAssertEqual(refused["data"]?["required"], 50, "the difference the new price needs")
+        XCTAssertNil(refused["data"]?["available"], "the user's balance is theirs: \(refused)")
+        XCTAssertNil(refused["data"]?["already_held"])
+        let message = try XCTUnwrap(refused["message"]?.string)
+        XCTAssertEqual(message, "Insufficient credits: the user does not have the 50 more credits (150 in all, 100 already held for this meeting) this needs")
+        let unchanged = try w.meeting(id)
+        assertMeeting(unchanged, status: "agreed", credit: "blocked", start: day7)
+        XCTAssertEqual(unchanged["held_credits"], 100)
+        XCTAssertEqual(unchanged["alternate"]?["price_credits"], 150, "the new date stays open")
+
+        // The user's own answer to the same shortfall says what they have.
+        try w.act("meeting.withdraw_alternate", as: tight, id)
+        let own = try w.refuse("meeting.reschedule", as: tight, id, ["start": .string(day9), "length_minutes": 90], code: 4020)
+        XCTAssertEqual(own["data"]?["available"], 0)
+        XCTAssertEqual(own["data"]?["already_held"], 100)
+        try w.assertReconciled()
+    }
+
     /// The expert's own new date for an agreed meeting over another of their agreed meetings: warned
     /// when proposing it (seed 004), and proposing it anyway is their acceptance, kept with the
     /// alternate, so the user's approval stands; without it the user would meet a conflict only the
