@@ -55,6 +55,7 @@ let package = Package(
         .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Meetings", "Community", "Core"]),
         .testTarget(name: "PeopleTests", dependencies: ["People", "Meetings", "Community", "Core"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Meetings", "Community", "Scheduling", "Core"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "RPC", "Core"]),
         .testTarget(
             name: "EndToEndTests", dependencies: ["Core"],
             exclude: ["Support/smtp_sink.py", "Support/zone_instants.py", "Support/ics_fields.py"]),

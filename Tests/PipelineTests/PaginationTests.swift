@@ -1,0 +1,96 @@
+import Core
+import RPC
+import XCTest
+
+@testable import Pipeline
+
+/// Keyset cursors: opaque, tied to the list they were handed out for, and refused in any other
+/// shape (SPEC §3.3: a forged or foreign cursor is invalid params, never a place in a list).
+final class PaginationTests: XCTestCase {
+    static let key: [Page.KeyPart] = [.time, .text]
+
+    func params(_ fields: [String: JSON], method: String = "meeting.list") -> Params { Params(fields: fields, method: method) }
+
+    func refusal(_ body: () throws -> Void, file: StaticString = #filePath, line: UInt = #line) -> AppError? {
+        do {
+            try body()
+            XCTFail("expected a refusal", file: file, line: line)
+            return nil
+        } catch let e as AppError {
+            XCTAssertEqual(e.code, .invalidParams, file: file, line: line)
+            XCTAssertEqual(e.details["field"], "cursor", file: file, line: line)
+            return e
+        } catch {
+            XCTFail("unexpected \(error)", file: file, line: line)
+            return nil
+        }
+    }
+
+    func testACursorComesBackAsTheKeyItWasMadeAfter() throws {
+        let first = params(["actor": "per_a", "status": "agreed"])
+        let cursor = Page.cursor(after: ["2030-03-04T10:00:00Z", "mtg_1"], for: first)
+        XCTAssertTrue(cursor.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }, "lower-case hex: \(cursor)")
+        let next = try Page(params(["actor": "per_a", "status": "agreed", "cursor": .string(cursor), "limit": 10]), key: Self.key)
+        XCTAssertEqual(next.after, ["2030-03-04T10:00:00Z", "mtg_1"], "only limit may change between pages")
+        XCTAssertEqual(next.limit, 10)
+        XCTAssertEqual(next.afterString(1), "mtg_1")
+        XCTAssertNil(next.afterString(2))
+        XCTAssertNil(try Page(first, key: Self.key).after, "no cursor: the first page")
+        XCTAssertEqual(try Page(first, key: Self.key).limit, Page.defaultLimit)
+    }
+
+    func testTheSameListWrittenAnotherWayKeepsItsCursors() throws {
+        let cursor = Page.cursor(after: ["2030-03-04T10:00:00Z", "mtg_1"], for: params(["actor": "per_a", "from": "2030-03-04T12:00:00+02:00", "limit": 5]))
+        let same = params(["actor": "per_a", "from": "2030-03-04T10:00:00Z", "status": nil, "format": "csv", "cursor": .string(cursor)])
+        XCTAssertEqual(try Page(same, key: Self.key).after?.count, 2, "a time in another offset, a null param and the format are the same list")
+    }
+
+    func testACursorOfAnotherListIsRefusedAsSuch() {
+        let cursor = Page.cursor(after: ["2030-03-04T10:00:00Z", "mtg_1"], for: params(["actor": "per_a", "status": "agreed"]))
+        let others = [
+            params(["actor": "per_a", "status": "cancelled", "cursor": .string(cursor)]),
+            params(["actor": "per_b", "status": "agreed", "cursor": .string(cursor)]),
+            params(["actor": "per_a", "status": "agreed", "cursor": .string(cursor)], method: "series.list"),
+        ]
+        for other in others {
+            let e = refusal { _ = try Page(other, key: Self.key) }
+            XCTAssertTrue(e?.message.contains("belongs to another list") ?? false, "\(String(describing: e))")
+        }
+    }
+
+    func testAForgedCursorIsRefused() {
+        let scope = Page.scope(params(["actor": "per_a"]))
+        let good = Page.cursor(scope: scope, after: ["2030-03-04T10:00:00Z", "mtg_1"])
+        let forged = [
+            String(good.dropLast()),  // odd length
+            good.uppercased(),  // not the hex it hands out
+            "zz" + good.dropFirst(2),  // not hex
+            Page.cursor(scope: scope, after: ["2030-03-04T10:00:00Z"]),  // too short
+            Page.cursor(scope: scope, after: ["2030-03-04T10:00:00Z", "mtg_1", 3]),  // too long
+            Page.cursor(scope: scope, after: ["not a time", "mtg_1"]),
+            Page.cursor(scope: scope, after: ["2030-03-04T10:00:00Z", 7]),
+            Page.encode([JSON.object(["a": 1])]),  // not an array of the scope first
+        ]
+        for cursor in forged {
+            let e = refusal { _ = try Page(params(["actor": "per_a", "cursor": .string(cursor)]), key: Self.key) }
+            XCTAssertEqual(e?.details["reason"], "is not a cursor returned by this method", cursor)
+        }
+    }
+
+    func testAKeyWithoutItsListIsRefused() {
+        let bare = Page.encode(["2030-03-04T10:00:00Z", "mtg_1"])
+        XCTAssertNotNil(refusal { _ = try Page(params(["actor": "per_a", "cursor": .string(bare)]), key: Self.key) })
+    }
+
+    func testAPageHasANextCursorOnlyWhenMoreRowsFollow() throws {
+        let p = params(["actor": "per_a", "limit": 2])
+        let page = try Page(p, key: [.integer])
+        let full = page.result([["n": 1], ["n": 2], ["n": 3]]) { [$0["n"]!] }
+        XCTAssertEqual(full["items"]?.arrayValue?.count, 2, "limit + 1 rows read, limit shown")
+        let next = try XCTUnwrap(full["next_cursor"]?.stringValue)
+        XCTAssertEqual(try Page(params(["actor": "per_a", "limit": 2, "cursor": .string(next)]), key: [.integer]).after, [2], "after the last row shown")
+        let last = page.result([["n": 1], ["n": 2]]) { [$0["n"]!] }
+        XCTAssertEqual(last["next_cursor"], .null, "exactly limit rows: the last page")
+        XCTAssertEqual(page.result([]) { [$0["n"]!] }["items"], [])
+    }
+}
