@@ -1,6 +1,7 @@
 import Community
 import Core
 import Meetings
+import People
 import Pipeline
 import RPC
 import Scheduling
@@ -8,7 +9,7 @@ import Store
 
 /// `person.*` and `location.*`.
 enum PeopleAPI {
-    static var all: [MethodDefinition] { [create, get, list, findByEmail, unsuspend, createLocation, listLocations] }
+    static var all: [MethodDefinition] { [create, get, list, update, findByEmail, unsuspend, createLocation, listLocations] }
 
     static let create = MethodDefinition(
         "person.create", "Adds a person to the community with their roles; opens their credit accounts",
@@ -55,6 +56,43 @@ enum PeopleAPI {
                     limit: page.limit + 1)]
             },
             respond: { _, rows, p in try Page(p, key: [.text]).result(try rows[0].map { try PeopleStore.person($0).json }) { [$0["id"]!] } })))
+
+    static let update = MethodDefinition(
+        "person.update",
+        "Changes a person: an admin changes anyone's e-mail, names, time zone and roles; a person changes their own names and time zone. "
+            + "A role is taken away only when nothing open needs it: expert or user while meetings on that side await an answer or are agreed "
+            + "(ended ones not logged yet included) or weekly series on that side are active (end them first), admin while no other admin "
+            + "would be left (4009, with the counts). A new user or expert role opens that person's wallet or earnings. An expert without the "
+            + "role is no longer searched, listed among profiles or booked; their certifications and hours are kept for a return. "
+            + "Names and time zone show at once wherever the person appears; an expert's weekly hours without a zone of their own follow the new zone",
+        audience: .member, mutating: true,
+        params: [
+            .init("person_id", .id(.person), required: true),
+            .init("email", .email, "Admins only"), .init("first_name", .givenName), .init("last_name", .givenName),
+            .init("time_zone", .text(min: 1, max: 64), "IANA time zone, e.g. Europe/Prague"),
+            .init("add_roles", .list(.oneOf(Role.allCases.map(\.rawValue)), min: 1, max: 5), "Admins only"),
+            .init("remove_roles", .list(.oneOf(Role.allCases.map(\.rawValue)), min: 1, max: 5), "Admins only"),
+        ],
+        result: PersonFacts.schema, errors: [DocErrors.notFound, DocErrors.invalidState],
+        body: .transaction { ctx, params in
+            let id = try params.string("person_id")
+            let change = PersonChange(
+                email: params.optionalString("email"),
+                firstName: try params.optionalString("first_name").map { try NameRule.stored($0, field: "first_name") },
+                lastName: try params.optionalString("last_name").map { try NameRule.stored($0, field: "last_name") },
+                timeZone: params.optionalString("time_zone"),
+                addRoles: Set(params.stringList("add_roles").compactMap(Role.init(rawValue:))),
+                removeRoles: Set(params.stringList("remove_roles").compactMap(Role.init(rawValue:))))
+            if let zone = change.timeZone { try TimeZoneNames.require(zone, on: ctx.db) }
+            for lock in PeopleStore.changeLocks(communityId: ctx.communityId, personId: id) { try ctx.db.query(lock) }
+            guard let (person, commitments) = try PeopleStore.changeFacts(ctx.db, communityId: ctx.communityId, id: id) else {
+                throw AppError.notFound("person", id)
+            }
+            let after = try PersonChangeRules.decide(
+                actorId: ctx.actor.id, actorRoles: ctx.actor.roles, person: person, commitments: commitments, change: change)
+            if after != person { try PeopleStore.update(ctx.db, communityId: ctx.communityId, person: after, now: ctx.now) }
+            return after.json
+        })
 
     static let findByEmail = MethodDefinition(
         "person.find_by_email",

@@ -83,12 +83,16 @@ public enum CatalogStore {
         ).affectedRows == 1
     }
 
-    /// The experts certified in a service (and the owner of an expert-specific one).
+    /// The experts certified in a service (and the owner of an expert-specific one) who hold the
+    /// expert role (one whose role was taken away keeps their certifications for a return).
     public static func certifiedExperts(_ c: Connection, communityId: String, serviceId: String) throws -> [String] {
         try c.query(
             """
-            SELECT expert_id AS id FROM certifications WHERE community_id = $1 AND service_id = $2
-            UNION SELECT expert_id FROM services WHERE community_id = $1 AND id = $2 AND expert_id IS NOT NULL
+            SELECT x.id FROM (
+                SELECT expert_id AS id FROM certifications WHERE community_id = $1 AND service_id = $2
+                UNION SELECT expert_id FROM services WHERE community_id = $1 AND id = $2 AND expert_id IS NOT NULL) x
+            JOIN people p ON p.community_id = $1 AND p.id = x.id AND 'expert' = ANY (p.roles)
+            ORDER BY x.id
             """, [communityId, serviceId]
         ).map { try $0.string("id") }
     }

@@ -2,6 +2,7 @@ import Community
 import Core
 import Ledger
 import Meetings
+import People
 import Postgres
 
 /// People of a community: their rows and the ledger accounts their roles open.
@@ -50,14 +51,57 @@ public enum PeopleStore {
 
     /// Inserts a person and opens their ledger accounts (a wallet for users, earnings for experts).
     public static func insert(_ c: Connection, communityId: String, person p: PersonFacts, now: Instant) throws {
+        try write(
+            c, "INSERT INTO people (community_id, id, email, first_name, last_name, roles, time_zone) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            communityId: communityId, person: p, now: now)
+    }
+
+    /// Writes a person with `sql` (its params: community, id, email, names, roles, zone), an
+    /// e-mail another person has refused by name, and opens the accounts their roles need.
+    static func write(_ c: Connection, _ sql: String, communityId: String, person p: PersonFacts, now: Instant) throws {
         do {
-            try c.query(
-                "INSERT INTO people (community_id, id, email, first_name, last_name, roles, time_zone) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                [communityId, p.id, p.email, p.firstName, p.lastName, PostgresTextArray(p.roles.map(\.rawValue).sorted()), p.timeZone])
+            try c.query(sql, [communityId, p.id, p.email, p.firstName, p.lastName, PostgresTextArray(p.roles.map(\.rawValue).sorted()), p.timeZone])
         } catch let e as PostgresError where e.isUniqueViolation {
             throw AppError.invalidParams(field: "email", reason: "is already used by another person in this community")
         }
         try LedgerStore.openPersonAccounts(c, communityId: communityId, personId: p.id, user: p.has(.user), expert: p.has(.expert), now: now)
+    }
+
+    /// A person with what they are still part of, for `person.update` (run under the locks of
+    /// `changeLocks`, so none of it moves before the change is written); nil: no such person.
+    public static func changeFacts(_ c: Connection, communityId: String, id: String) throws -> (PersonFacts, PersonCommitments)? {
+        let rows = try c.query(
+            """
+            SELECT \(columns),
+                (SELECT count(*) FROM meetings m WHERE m.community_id = p.community_id AND m.expert_id = p.id
+                   AND m.status IN ('awaiting_approval', 'agreed')) AS open_as_expert,
+                (SELECT count(*) FROM meetings m WHERE m.community_id = p.community_id AND (m.user_id = p.id OR m.student_id = p.id)
+                   AND m.status IN ('awaiting_approval', 'agreed')) AS open_as_user,
+                (SELECT count(*) FROM series s WHERE s.community_id = p.community_id AND s.expert_id = p.id AND s.status = 'active') AS series_as_expert,
+                (SELECT count(*) FROM series s WHERE s.community_id = p.community_id AND (s.user_id = p.id OR s.student_id = p.id)
+                   AND s.status = 'active') AS series_as_user,
+                (SELECT count(*) FROM people a WHERE a.community_id = p.community_id AND a.id <> p.id AND 'admin' = ANY (a.roles)) AS other_admins
+            FROM people p WHERE p.community_id = $1 AND p.id = $2
+            """, [communityId, id])
+        guard let row = rows.first else { return nil }
+        return (try person(row), PersonCommitments(
+            openMeetingsAsExpert: try row.int("open_as_expert"), openMeetingsAsUser: try row.int("open_as_user"),
+            activeSeriesAsExpert: try row.int("series_as_expert"), activeSeriesAsUser: try row.int("series_as_user"),
+            otherAdmins: try row.int("other_admins")))
+    }
+
+    /// The locks `person.update` takes before reading: the directory (e-mails, and the admins
+    /// that remain), and the person's bookings and calendar, which every booking for them holds
+    /// while it reads their roles.
+    public static func changeLocks(communityId: String, personId: String) -> [Statement] {
+        [Locks.directory(communityId: communityId), Locks.parties(communityId: communityId, keySubject: nil, userId: personId, expertId: personId)]
+    }
+
+    /// Writes a person as `PersonChangeRules` decided, opening the accounts a new role needs.
+    public static func update(_ c: Connection, communityId: String, person p: PersonFacts, now: Instant) throws {
+        try write(
+            c, "UPDATE people SET email = $3, first_name = $4, last_name = $5, roles = $6, time_zone = $7 WHERE community_id = $1 AND id = $2",
+            communityId: communityId, person: p, now: now)
     }
 
     public static func unsuspend(_ c: Connection, communityId: String, id: String) throws {

@@ -511,6 +511,20 @@ enum Commands {
             ],
             method: "person.create", mutating: true, output: personRecord),
         CommandSpec(
+            path: ["person", "set"], section: .admin,
+            summary: "Change a person: e-mail, names, time zone, roles (anyone may change their own names and time zone)",
+            details: "A role is taken away only when nothing open needs it (the expert's or user's open meetings and series, the last admin).",
+            arguments: [ArgumentSpec(name: "PERSON", kind: .person, param: "person_id")],
+            options: [
+                OptionSpec(name: "email", kind: .text(placeholder: "EMAIL"), param: "email"),
+                OptionSpec(name: "first", kind: .text(placeholder: "NAME"), param: "first_name"),
+                OptionSpec(name: "last", kind: .text(placeholder: "NAME"), param: "last_name"),
+                OptionSpec(name: "tz", kind: .text(placeholder: "ZONE"), param: "time_zone", help: "IANA time zone, e.g. Europe/Prague"),
+                OptionSpec(name: "add-roles", kind: .list(.choice(["user", "expert", "admin", "finance", "office"])), param: "add_roles"),
+                OptionSpec(name: "remove-roles", kind: .list(.choice(["user", "expert", "admin", "finance", "office"])), param: "remove_roles"),
+            ],
+            method: "person.update", mutating: true, output: personRecord),
+        CommandSpec(
             path: ["person", "show"], section: .admin, summary: "One person (default: yourself)",
             arguments: [ArgumentSpec(name: "PERSON", kind: .person, param: "person_id", help: "Default: yourself", required: false)],
             method: "person.get", output: personRecord, run: AdminCommands.showPerson),

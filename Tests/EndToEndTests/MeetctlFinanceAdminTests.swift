@@ -110,6 +110,14 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         let services = try c.admin.ok(["services"])
         XCTAssertTrue(services.contains("Omar Other (other-\(c.tag)@example.test)"), services)
         XCTAssertTrue(try (try c.expert).ok(["services"]).contains(otherId), "an expert may not look another up: the id stays")
+
+        // person set, naming the person by e-mail: names, zone and a role added.
+        let changed = try c.admin.json(["person", "set", "other-\(c.tag)@example.test", "--first", "Omid", "--tz", "Asia/Tehran", "--add-roles", "user"])
+        XCTAssertEqual(changed["first_name"], "Omid")
+        XCTAssertEqual(changed["time_zone"], "Asia/Tehran")
+        XCTAssertEqual(changed["roles"], ["expert", "user"])
+        let shown = try c.admin.ok(["person", "show", otherId])
+        XCTAssertTrue(shown.contains("Omid") && shown.contains("Asia/Tehran"), shown)
     }
 
     func testStatementHasEveryPage() throws {

@@ -57,6 +57,7 @@ MUTATING_METHODS = frozenset({
     "person.create",
     "person.set_profile",
     "person.unsuspend",
+    "person.update",
     "series.cancel",
     "series.create",
     "series.skip",
@@ -4879,6 +4880,42 @@ class PersonNamespace:
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("person.unsuspend", {"actor": actor, "person_id": person_id, "idempotency_key": idempotency_key}, True, Person.from_json)
+
+    def update(
+        self,
+        *,
+        person_id: str,
+        actor: Optional[str] = None,
+        email: Optional[str] = UNSET,
+        first_name: Optional[str] = UNSET,
+        last_name: Optional[str] = UNSET,
+        time_zone: Optional[str] = UNSET,
+        add_roles: Optional[Sequence[Literal["user", "expert", "admin", "finance", "office"]]] = UNSET,
+        remove_roles: Optional[Sequence[Literal["user", "expert", "admin", "finance", "office"]]] = UNSET,
+        idempotency_key: Optional[str] = None,
+    ) -> Person:
+        """Changes a person: an admin changes anyone's e-mail, names, time zone and roles; a person changes their own names and time zone. A role is taken away only when nothing open needs it: expert or user while meetings on that side await an answer or are agreed (ended ones not logged yet included) or weekly series on that side are active (end them first), admin while no other admin would be left (4009, with the counts). A new user or expert role opens that person's wallet or earnings. An expert without the role is no longer searched, listed among profiles or booked; their certifications and hours are kept for a return. Names and time zone show at once wherever the person appears; an expert's weekly hours without a zone of their own follow the new zone.
+
+        Who may call: member. Mutating: accepts idempotency_key.
+
+        actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
+            optional, and only the pinned person)
+        person_id (per_… id)
+        email (email): Admins only
+        first_name
+        last_name
+        time_zone: IANA time zone, e.g. Europe/Prague
+        add_roles: Admins only
+        remove_roles: Admins only
+        idempotency_key: A retry with the same key and params returns the first response and has no further
+            effect
+
+        Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidStateError, InvalidParamsError, InternalError,
+        BatchAnswerFullError.
+        """
+        return self._client._call("person.update", {"actor": actor, "person_id": person_id, "email": UNSET if email is None else email, "first_name": UNSET if first_name is None else first_name, "last_name": UNSET if last_name is None else last_name, "time_zone": UNSET if time_zone is None else time_zone, "add_roles": UNSET if add_roles is None else add_roles, "remove_roles": UNSET if remove_roles is None else remove_roles, "idempotency_key": idempotency_key}, True, Person.from_json)
 
 
 class ReportNamespace:
