@@ -61,10 +61,12 @@ enum PeopleAPI {
         "person.update",
         "Changes a person: an admin changes anyone's e-mail, names, time zone and roles; a person changes their own names and time zone. "
             + "A role is taken away only when nothing open needs it: expert or user while meetings on that side await an answer or are agreed "
-            + "(ended ones not logged yet included) or weekly series on that side are active (end them first), admin while no other admin "
-            + "would be left (4009, with the counts). A new user or expert role opens that person's wallet or earnings. An expert without the "
+            + "(ended ones not logged yet included) or weekly series on that side are active and not finished (end them first), admin while no "
+            + "other admin would be left (4009; for expert and user with the open meetings and series counted). A declined meeting can be given a "
+            + "new date, but not once either side has lost their role (4009). A new user or expert role opens that person's wallet or earnings. An expert without the "
             + "role is no longer searched, listed among profiles or booked; their certifications and hours are kept for a return. "
-            + "Names and time zone show at once wherever the person appears; an expert's weekly hours without a zone of their own follow the new zone",
+            + "Names and time zone show at once wherever the person appears (notifications claimed after the change give times on the new zone); an expert's "
+            + "weekly hours keep the zone they were set in (availability.set_weekly)",
         audience: .member, mutating: true,
         params: [
             .init("person_id", .id(.person), required: true),
@@ -85,12 +87,12 @@ enum PeopleAPI {
                 removeRoles: Set(params.stringList("remove_roles").compactMap(Role.init(rawValue:))))
             if let zone = change.timeZone { try TimeZoneNames.require(zone, on: ctx.db) }
             for lock in PeopleStore.changeLocks(communityId: ctx.communityId, personId: id) { try ctx.db.query(lock) }
-            guard let (person, commitments) = try PeopleStore.changeFacts(ctx.db, communityId: ctx.communityId, id: id) else {
+            guard let facts = try PeopleStore.changeFacts(ctx.db, communityId: ctx.communityId, id: id, actorId: ctx.actor.id, now: ctx.now) else {
                 throw AppError.notFound("person", id)
             }
             let after = try PersonChangeRules.decide(
-                actorId: ctx.actor.id, actorRoles: ctx.actor.roles, person: person, commitments: commitments, change: change)
-            if after != person { try PeopleStore.update(ctx.db, communityId: ctx.communityId, person: after, now: ctx.now) }
+                actorId: ctx.actor.id, actorRoles: facts.actorRoles, person: facts.person, commitments: facts.commitments, change: change)
+            if after != facts.person { try PeopleStore.update(ctx.db, communityId: ctx.communityId, person: after, now: ctx.now) }
             return after.json
         })
 

@@ -45,6 +45,11 @@ public enum BookingPath: String, Sendable, CaseIterable {
 public enum BookingRule: String, Sendable, CaseIterable {
     /// The user and the expert are two different people.
     case distinctParties
+    /// The user holds the user role and the expert the expert role: a role taken away
+    /// (`person.update`) stops every step that makes, accepts or moves their meetings, a new date
+    /// for a declined meeting included; their meetings can still be declined, withdrawn or
+    /// cancelled.
+    case roles
     /// The meeting ends within the supported range of times (years 0001–9999).
     case supportedTime
     /// The service is offered and the expert certified for it.
@@ -92,7 +97,7 @@ public enum BookingRule: String, Sendable, CaseIterable {
     /// meeting to become agreed, `credits` a hold to be made).
     public func applies(to path: BookingPath) -> Bool {
         switch self {
-        case .distinctParties, .supportedTime, .offered, .heldTime, .conflicts, .credits: return true
+        case .distinctParties, .roles, .supportedTime, .offered, .heldTime, .conflicts, .credits: return true
         case .studentLink: return path.userCommits || path == .propose
         case .skill: return path.createsMeeting
         case .agenda: return path == .request || path == .seriesOccurrence
@@ -203,6 +208,15 @@ public enum BookingRules {
         case .distinctParties:
             guard let user = c.user, let expert = c.expert, user.id != expert.id else {
                 throw AppError.invalidParams(field: "expert_id", reason: "must be someone other than the user: nobody meets themself")
+            }
+        case .roles:
+            guard let user = c.user, let expert = c.expert else { return }  // distinctParties refused a missing party
+            for (person, role, field) in [(user, Role.user, "user_id"), (expert, Role.expert, "expert_id")] where !person.has(role) {
+                if a.path.createsMeeting { throw AppError.invalidParams(field: field, reason: "must be a person with the \(role.rawValue) role") }
+                throw AppError(
+                    .invalidState,
+                    message: "The meeting's \(role.rawValue) no longer holds the \(role.rawValue) role: the meeting can be declined, withdrawn or cancelled, not accepted or moved",
+                    details: ["role": .string(role.rawValue)])
             }
         case .supportedTime:
             _ = try a.start.adding(minutes: a.lengthMinutes, checkedFor: "start", what: "the meeting's end")

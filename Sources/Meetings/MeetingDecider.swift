@@ -107,7 +107,7 @@ public enum MeetingDecider {
     /// its length held, the expert asked, or agreed at once under auto-accept.
     public static func request(_ c: BookingContext, _ input: RequestInput, ids: IdSource = defaultIds) throws -> MeetingChange {
         guard let service = c.service else { throw AppError.notFound("service", input.serviceId) }
-        let (user, expert) = try parties(c, userField: "user_id", userId: input.userId, expertId: input.expertId)
+        let (user, expert) = try parties(c, userId: input.userId, expertId: input.expertId)
         guard c.locations[input.locationId] != nil else { throw AppError.notFound("location", input.locationId) }
         let length = input.lengthMinutes ?? service.defaultLengthMinutes
         let price = try Pricing.price(of: service, lengthMinutes: length)
@@ -171,7 +171,7 @@ public enum MeetingDecider {
     /// An expert's proposal: approved by the expert at the price they set, waiting for the user.
     public static func propose(_ c: BookingContext, by person: ActingPerson, _ input: ProposeInput, ids: IdSource = defaultIds) throws -> MeetingChange {
         guard let service = c.service else { throw AppError.notFound("service", input.serviceId) }
-        let (user, expert) = try parties(c, userField: "user_id", userId: input.userId, expertId: person.id)
+        let (user, expert) = try parties(c, userId: input.userId, expertId: person.id)
         guard expert.id == person.id else { throw AppError.forbidden("experts propose meetings as themselves") }
         guard c.settings.expertsMayPropose else {
             throw AppError.forbidden(
@@ -359,12 +359,11 @@ public enum MeetingDecider {
 
     // MARK: Shared steps
 
-    /// The meeting's two people as read, named by the ids asked for when one is not found.
-    static func parties(_ c: BookingContext, userField: String, userId: String, expertId: String) throws -> (PersonFacts, PersonFacts) {
+    /// The meeting's two people as read, named by the ids asked for when one is not found (their
+    /// roles are the booking rule `roles`).
+    static func parties(_ c: BookingContext, userId: String, expertId: String) throws -> (PersonFacts, PersonFacts) {
         guard let user = c.user else { throw AppError.notFound("person", userId) }
         guard let expert = c.expert else { throw AppError.notFound("person", expertId) }
-        guard user.has(.user) else { throw AppError.invalidParams(field: userField, reason: "must be a person with the user role") }
-        guard expert.has(.expert) else { throw AppError.invalidParams(field: "expert_id", reason: "must be a person with the expert role") }
         return (user, expert)
     }
 

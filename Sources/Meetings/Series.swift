@@ -185,7 +185,7 @@ public enum SeriesDecider {
     public static func create(_ c: SeriesContext, _ input: CreateInput, ids: IdSource = MeetingDecider.defaultIds) throws -> SeriesChange {
         var booking = c.booking
         guard let service = booking.service else { throw AppError.notFound("service", input.serviceId) }
-        _ = try MeetingDecider.parties(booking, userField: "user_id", userId: input.userId, expertId: input.expertId)
+        _ = try MeetingDecider.parties(booking, userId: input.userId, expertId: input.expertId)
         guard let clock = ZoneClock(identifier: booking.expertTimeZone) else {
             throw AppError.invalidParams(
                 field: "expert_id", reason: "the expert's schedule has the zone \"\(booking.expertTimeZone)\" \(TimeZones.refusalReason); set a valid one first")

@@ -67,9 +67,14 @@ public enum PeopleStore {
         try LedgerStore.openPersonAccounts(c, communityId: communityId, personId: p.id, user: p.has(.user), expert: p.has(.expert), now: now)
     }
 
-    /// A person with what they are still part of, for `person.update` (run under the locks of
-    /// `changeLocks`, so none of it moves before the change is written); nil: no such person.
-    public static func changeFacts(_ c: Connection, communityId: String, id: String) throws -> (PersonFacts, PersonCommitments)? {
+    /// A person with what they are still part of at `now` (a finished series is not: as
+    /// `series.list` reads it), and the roles the actor holds now, for
+    /// `person.update` (run under the locks of `changeLocks`, so none of it moves before the
+    /// change is written: an admin demoted while their call waited acts as what they are now);
+    /// nil: no such person.
+    public static func changeFacts(
+        _ c: Connection, communityId: String, id: String, actorId: String, now: Instant
+    ) throws -> (person: PersonFacts, commitments: PersonCommitments, actorRoles: Set<Role>)? {
         let rows = try c.query(
             """
             SELECT \(columns),
@@ -77,17 +82,20 @@ public enum PeopleStore {
                    AND m.status IN ('awaiting_approval', 'agreed')) AS open_as_expert,
                 (SELECT count(*) FROM meetings m WHERE m.community_id = p.community_id AND (m.user_id = p.id OR m.student_id = p.id)
                    AND m.status IN ('awaiting_approval', 'agreed')) AS open_as_user,
-                (SELECT count(*) FROM series s WHERE s.community_id = p.community_id AND s.expert_id = p.id AND s.status = 'active') AS series_as_expert,
+                (SELECT count(*) FROM series s WHERE s.community_id = p.community_id AND s.expert_id = p.id
+                   AND s.status = 'active' AND NOT coalesce(ml_series_ends_at(s) <= $4, false)) AS series_as_expert,
                 (SELECT count(*) FROM series s WHERE s.community_id = p.community_id AND (s.user_id = p.id OR s.student_id = p.id)
-                   AND s.status = 'active') AS series_as_user,
-                (SELECT count(*) FROM people a WHERE a.community_id = p.community_id AND a.id <> p.id AND 'admin' = ANY (a.roles)) AS other_admins
+                   AND s.status = 'active' AND NOT coalesce(ml_series_ends_at(s) <= $4, false)) AS series_as_user,
+                (SELECT count(*) FROM people a WHERE a.community_id = p.community_id AND a.id <> p.id AND 'admin' = ANY (a.roles)) AS other_admins,
+                (SELECT a.roles FROM people a WHERE a.community_id = p.community_id AND a.id = $3) AS actor_roles
             FROM people p WHERE p.community_id = $1 AND p.id = $2
-            """, [communityId, id])
+            """, [communityId, id, actorId, now])
         guard let row = rows.first else { return nil }
         return (try person(row), PersonCommitments(
             openMeetingsAsExpert: try row.int("open_as_expert"), openMeetingsAsUser: try row.int("open_as_user"),
             activeSeriesAsExpert: try row.int("series_as_expert"), activeSeriesAsUser: try row.int("series_as_user"),
-            otherAdmins: try row.int("other_admins")))
+            otherAdmins: try row.int("other_admins")),
+            Set(try row.stringArray("actor_roles").compactMap(Role.init(rawValue:))))
     }
 
     /// The locks `person.update` takes before reading: the directory (e-mails, and the admins

@@ -56,6 +56,7 @@ final class BookingRulesTableTests: XCTestCase {
     /// How to break each rule alone, and the error code that says so.
     nonisolated(unsafe) static let violations: [(BookingRule, String, (inout BookingContext, inout BookingAttempt) -> Void)] = [
         (.distinctParties, "invalid_params", { c, _ in c.expert = PersonFacts(id: "per_u", email: "u@x.example", firstName: "Una", lastName: "User", roles: [.user, .expert], timeZone: "UTC") }),
+        (.roles, "invalid_params", { c, _ in c.expert?.roles = [.office] }),
         (.supportedTime, "invalid_params", { _, a in a.start = Instant.latestSupported.adding(minutes: -30) }),
         (.offered, "slot_unavailable", { c, _ in c.certified = false }),
         (.studentLink, "invalid_params", { c, a in
@@ -118,8 +119,11 @@ final class BookingRulesTableTests: XCTestCase {
                 // to the expert, who is warned of the overlap).
                 // A link gone since the meeting was made is refused for the link (forbidden), not
                 // for a student_id param only the steps that create a meeting take.
+                // A party who lost their role stops a meeting's steps as its state (invalid_state),
+                // not as a param of the steps that create one.
                 let expected = rule == .conflicts && path.booksFromCalendar ? "slot_unavailable"
-                    : rule == .studentLink && !path.createsMeeting ? "forbidden" : code
+                    : rule == .studentLink && !path.createsMeeting ? "forbidden"
+                    : rule == .roles && !path.createsMeeting ? "invalid_state" : code
                 XCTAssertEqual(outcome(a, c), rule.applies(to: path) ? expected : "ok", "\(rule) on \(path)")
             }
         }
@@ -137,7 +141,7 @@ final class BookingRulesTableTests: XCTestCase {
                 XCTAssertEqual(rule.applies(to: path), userChosen.contains(path), "\(rule) on \(path)")
             }
             XCTAssertEqual(BookingRule.enrolment.applies(to: path), fromCalendar.contains(path) || path == .propose, "enrolment on \(path)")
-            for rule in [BookingRule.distinctParties, .supportedTime, .offered, .conflicts, .credits] {
+            for rule in [BookingRule.distinctParties, .roles, .supportedTime, .offered, .conflicts, .credits] {
                 XCTAssertTrue(rule.applies(to: path), "\(rule) on \(path)")
             }
         }
