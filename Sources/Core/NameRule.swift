@@ -6,10 +6,16 @@ import Foundation
 /// service when their `key`s are equal. Every path that writes or matches such a name goes
 /// through here (service.create, person.create, person.set_profile, bootstrap, the imports).
 public enum NameRule {
-    /// The name as stored; blank (white space alone) is refused, naming `field`.
+    /// The name as stored; blank (white space alone) is refused, naming `field`, and so is a name
+    /// nobody can see: one of invisible characters alone (zero-width spaces and joiners, soft
+    /// hyphens, tag characters, Hangul fillers: Unicode's default-ignorable code points), which
+    /// would show as an empty name wherever it is read.
     public static func stored(_ text: String, field: String) throws -> String {
         let name = form(text)
         guard !name.isEmpty else { throw AppError.invalidParams(field: field, reason: "must not be blank") }
+        guard name.unicodeScalars.contains(where: { !$0.properties.isWhitespace && !$0.properties.isDefaultIgnorableCodePoint }) else {
+            throw AppError.invalidParams(field: field, reason: "must have a character that can be seen, not only invisible ones")
+        }
         return name
     }
 

@@ -41,6 +41,7 @@ final class PersonUpdateTests: EndToEndTestCase {
         XCTAssertEqual(try refuse(w, as: w.user, w.user, ["time_zone": "Mars/Olympus"], code: -32602)["data"]?["field"], "time_zone")
         XCTAssertEqual(try refuse(w, as: w.user, w.user, [:], code: -32602)["data"]?["field"], "person_id", "nothing to change")
         XCTAssertEqual(try refuse(w, as: w.user, w.user, ["first_name": "Bad\u{202E}Name"], code: -32602)["data"]?["field"], "first_name")
+        XCTAssertEqual(try refuse(w, as: w.user, w.user, ["last_name": "\u{200B}\u{2060}"], code: -32602)["data"]?["field"], "last_name", "a name nobody can see")
         try w.meetingd.error("person.update", as: w.admin, ["person_id": .string("per_" + String(repeating: "0", count: 32)), "first_name": "X"], code: 4004)
     }
 
