@@ -34,7 +34,7 @@ public struct PersonCommitments: Sendable, Equatable {
     /// a student's meetings are on the user's side.
     public var openMeetingsAsExpert: Int64
     public var openMeetingsAsUser: Int64
-    /// Weekly series not cancelled, on each side.
+    /// Weekly series neither cancelled nor finished, on each side.
     public var activeSeriesAsExpert: Int64
     public var activeSeriesAsUser: Int64
     /// Admins of the community other than this person.
