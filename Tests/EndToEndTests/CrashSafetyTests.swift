@@ -90,6 +90,26 @@ final class CrashSafetyTests: EndToEndTestCase {
         XCTAssertEqual(try second.allPages("location.list", as: community.adminId), [], "and created no location")
     }
 
+    /// A refused call leaves nothing under its key: once what was wrong is put right, the same
+    /// call with the same key is tried afresh (and then remembered).
+    func testARefusedCallStoresNothingUnderItsKey() throws {
+        let community = try bootstrap()
+        let meetingd = try startMeetingd()
+        let params = TestCommunity.personParams(roles: ["user"])
+        let taken = try Meetingd.result(of: try meetingd.exchange(createRequest(community, params, key: "first-\(TestEnvironment.uniqueTag())", id: 1)))
+        var again = TestCommunity.personParams(roles: ["user"])
+        again["email"] = params["email"]
+        let key = "create-\(TestEnvironment.uniqueTag())"
+        let refused = try Meetingd.error(of: try meetingd.exchange(createRequest(community, again, key: key, id: 2)), code: -32602)
+        XCTAssertEqual(refused["data"]?["field"], "email", "the e-mail is taken")
+        let holder = try XCTUnwrap(taken["id"]?.string)
+        try Meetingd.result(of: try meetingd.call(
+            "person.update", as: community.adminId, ["person_id": .string(holder), "email": .string("moved-\(TestEnvironment.uniqueTag())@example.test")]))
+        let created = try Meetingd.result(of: try meetingd.exchange(createRequest(community, again, key: key, id: 3)), "the same key, tried afresh")
+        XCTAssertEqual(created["email"], again["email"])
+        XCTAssertEqual(try Meetingd.result(of: try meetingd.exchange(createRequest(community, again, key: key, id: 4))), created, "and now remembered")
+    }
+
     /// One key used by many entries of a batch that runs them at once: one effect, and every
     /// entry with the same params gets the same answer; entries with other params are refused.
     func testOneKeyManyTimesInAConcurrentBatch() throws {
