@@ -5,12 +5,14 @@ import XCTest
 final class PersonUpdateTests: EndToEndTestCase {
     func person(_ w: MeetingWorld, _ id: String) throws -> JSONValue { try w.meetingd.result("person.get", as: w.admin, ["person_id": .string(id)]) }
 
+    @discardableResult
     func update(_ w: MeetingWorld, as actor: String, _ id: String, _ params: [String: JSONValue]) throws -> JSONValue {
         var p = params
         p["person_id"] = .string(id)
         return try w.meetingd.result("person.update", as: actor, p)
     }
 
+    @discardableResult
     func refuse(_ w: MeetingWorld, as actor: String, _ id: String, _ params: [String: JSONValue], code: Int64) throws -> JSONValue {
         var p = params
         p["person_id"] = .string(id)
