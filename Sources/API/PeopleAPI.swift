@@ -6,6 +6,7 @@ import Pipeline
 import RPC
 import Scheduling
 import Store
+import UseCases
 
 /// `person.*` and `location.*`.
 enum PeopleAPI {
@@ -20,17 +21,7 @@ enum PeopleAPI {
             .init("time_zone", .text(min: 1, max: 64), required: true, "IANA time zone, e.g. Europe/Prague"),
         ],
         result: PersonFacts.schema, examples: [Examples.personCreate],
-        body: .transaction { ctx, params in
-            let zone = try params.string("time_zone")
-            try TimeZoneNames.require(zone, on: ctx.db)
-            let person = PersonFacts(
-                id: Identifier.make(.person), email: try params.string("email"),
-                firstName: try NameRule.stored(try params.string("first_name"), field: "first_name"),
-                lastName: try NameRule.stored(try params.string("last_name"), field: "last_name"), roles: Set(params.stringList("roles").compactMap(Role.init(rawValue:))), timeZone: zone)
-            try ctx.db.query(Locks.directory(communityId: ctx.communityId))
-            try PeopleStore.insert(ctx.db, communityId: ctx.communityId, person: person, now: ctx.now)
-            return try ctx.person(person.id).json
-        })
+        body: .command(PeopleUseCases.create()))
 
     static let get = MethodDefinition(
         "person.get", "One person (yourself, or anyone for admins, office and finance staff)", audience: .member, mutating: false,
@@ -76,25 +67,7 @@ enum PeopleAPI {
             .init("remove_roles", .list(.oneOf(Role.allCases.map(\.rawValue)), min: 1, max: 5), "Admins only"),
         ],
         result: PersonFacts.schema, errors: [DocErrors.notFound, DocErrors.invalidState],
-        body: .transaction { ctx, params in
-            let id = try params.string("person_id")
-            let change = PersonChange(
-                email: params.optionalString("email"),
-                firstName: try params.optionalString("first_name").map { try NameRule.stored($0, field: "first_name") },
-                lastName: try params.optionalString("last_name").map { try NameRule.stored($0, field: "last_name") },
-                timeZone: params.optionalString("time_zone"),
-                addRoles: Set(params.stringList("add_roles").compactMap(Role.init(rawValue:))),
-                removeRoles: Set(params.stringList("remove_roles").compactMap(Role.init(rawValue:))))
-            if let zone = change.timeZone { try TimeZoneNames.require(zone, on: ctx.db) }
-            for lock in PeopleStore.changeLocks(communityId: ctx.communityId, personId: id) { try ctx.db.query(lock) }
-            guard let facts = try PeopleStore.changeFacts(ctx.db, communityId: ctx.communityId, id: id, actorId: ctx.actor.id, now: ctx.now) else {
-                throw AppError.notFound("person", id)
-            }
-            let after = try PersonChangeRules.decide(
-                actorId: ctx.actor.id, actorRoles: facts.actorRoles, person: facts.person, commitments: facts.commitments, change: change)
-            if after != facts.person { try PeopleStore.update(ctx.db, communityId: ctx.communityId, person: after, now: ctx.now) }
-            return after.json
-        })
+        body: .command(PeopleUseCases.update()))
 
     static let findByEmail = MethodDefinition(
         "person.find_by_email",

@@ -42,14 +42,6 @@ extension TransactionContext {
 }
 
 extension PersonFacts {
-    var json: JSON {
-        [
-            "id": .string(id), "email": .string(email), "first_name": .string(firstName), "last_name": .string(lastName),
-            "roles": .array(roles.map(\.rawValue).sorted().map { .string($0) }), "time_zone": .string(timeZone),
-            "suspended_until": .optional(suspendedUntil?.rfc3339),
-        ]
-    }
-
     static let schema: Schema = .named("Person", .object([
         .init("id", .id(.person), required: true), .init("email", .email, required: true),
         .init("first_name", .name, required: true), .init("last_name", .name, required: true),

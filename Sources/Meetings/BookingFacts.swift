@@ -26,6 +26,15 @@ public struct PersonFacts: Sendable, Equatable {
 
     public var fullName: String { firstName + " " + lastName }
     public func has(_ role: Role) -> Bool { roles.contains(role) }
+
+    /// The person as the API answers them (`person.get`, `person.create`, `person.update`).
+    public var json: JSON {
+        [
+            "id": .string(id), "email": .string(email), "first_name": .string(firstName), "last_name": .string(lastName),
+            "roles": .array(roles.map(\.rawValue).sorted().map { .string($0) }), "time_zone": .string(timeZone),
+            "suspended_until": .optional(suspendedUntil?.rfc3339),
+        ]
+    }
 }
 
 /// A service as the meeting rules see it.

@@ -211,12 +211,15 @@ public enum BookingRules {
             }
         case .roles:
             guard let user = c.user, let expert = c.expert else { return }  // distinctParties refused a missing party
-            for (person, role, field) in [(user, Role.user, "user_id"), (expert, Role.expert, "expert_id")] where !person.has(role) {
+            // A student is on the user's side and holds the user role as the user does.
+            let sides = [(user, Role.user, "user", "user_id"), (expert, .expert, "expert", "expert_id")]
+                + (c.student.map { [($0, Role.user, "student", "student_id")] } ?? [])
+            for (person, role, who, field) in sides where !person.has(role) {
                 if a.path.createsMeeting { throw AppError.invalidParams(field: field, reason: "must be a person with the \(role.rawValue) role") }
                 throw AppError(
                     .invalidState,
-                    message: "The meeting's \(role.rawValue) no longer holds the \(role.rawValue) role: the meeting can be declined, withdrawn or cancelled, not accepted or moved",
-                    details: ["role": .string(role.rawValue)])
+                    message: "The meeting's \(who) no longer holds the \(role.rawValue) role: the meeting can be declined, withdrawn or cancelled, not accepted or moved",
+                    details: ["role": .string(role.rawValue), "party": .string(who)])
             }
         case .supportedTime:
             _ = try a.start.adding(minutes: a.lengthMinutes, checkedFor: "start", what: "the meeting's end")

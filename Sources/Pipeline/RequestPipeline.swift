@@ -90,6 +90,8 @@ public final class RequestPipeline {
                 connection = c
             }
             try config.migrations?.ensureMigrated(on: c)
+            // Read once per process, so decisions check time zone names without a statement.
+            _ = try TimeZoneNames.names(c)
             return c
         } catch let error as PostgresError {
             if error.isRefusedLogin {

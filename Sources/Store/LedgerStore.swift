@@ -39,18 +39,6 @@ public enum LedgerStore {
         }
     }
 
-    /// Opens a wallet for a user and an earnings account for an expert (idempotent).
-    public static func openPersonAccounts(_ c: Connection, communityId: String, personId: String, user: Bool, expert: Bool, now: Instant) throws {
-        var kinds: [AccountKind] = []
-        if user { kinds.append(.userWallet) }
-        if expert { kinds.append(.expertEarnings) }
-        for kind in kinds {
-            try c.query(
-                "INSERT INTO accounts (community_id, id, kind, owner_id, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                [communityId, Identifier.make(.account), kind.rawValue, personId, now])
-        }
-    }
-
     /// Where one side of a movement is: an account id, or an account found by kind and owner
     /// within the same statement.
     public enum Side: Sendable {

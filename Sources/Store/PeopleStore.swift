@@ -49,67 +49,82 @@ public enum PeopleStore {
             """, [communityId, role?.rawValue, afterId, limit])
     }
 
-    /// Inserts a person and opens their ledger accounts (a wallet for users, earnings for experts).
-    public static func insert(_ c: Connection, communityId: String, person p: PersonFacts, now: Instant) throws {
+    /// Inserts a person and opens their ledger accounts (a wallet for users, earnings for experts),
+    /// in one statement; the person as stored.
+    @discardableResult
+    public static func insert(_ c: Connection, communityId: String, person p: PersonFacts, now: Instant) throws -> PersonFacts {
         try write(
             c, "INSERT INTO people (community_id, id, email, first_name, last_name, roles, time_zone) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            communityId: communityId, person: p, now: now)
+            communityId: communityId, person: p, openingFor: p.roles, now: now)
     }
 
-    /// Writes a person with `sql` (its params: community, id, email, names, roles, zone), an
-    /// e-mail another person has refused by name, and opens the accounts their roles need.
-    static func write(_ c: Connection, _ sql: String, communityId: String, person p: PersonFacts, now: Instant) throws {
+    /// Writes a person with `head` (an INSERT or UPDATE of `people` whose params are community,
+    /// id, email, names, roles, zone) and opens the accounts `openingFor`'s user and expert roles
+    /// need, in one statement; an e-mail another person has is refused by name.
+    static func write(_ c: Connection, _ head: String, communityId: String, person p: PersonFacts, openingFor roles: Set<Role>, now: Instant) throws -> PersonFacts {
+        let kinds = [(Role.user, AccountKind.userWallet), (.expert, .expertEarnings)].filter { roles.contains($0.0) }.map(\.1.rawValue)
         do {
-            try c.query(sql, [communityId, p.id, p.email, p.firstName, p.lastName, PostgresTextArray(p.roles.map(\.rawValue).sorted()), p.timeZone])
+            let rows = try c.query(
+                """
+                WITH p AS (\(head) RETURNING community_id, \(columns)),
+                a AS (INSERT INTO accounts (community_id, id, kind, owner_id, created_at)
+                      SELECT p.community_id, k.id, k.kind, p.id, $8 FROM p, unnest($9::text[], $10::text[]) AS k(kind, id)
+                      ON CONFLICT DO NOTHING)
+                SELECT \(columns) FROM p
+                """,
+                [communityId, p.id, p.email, p.firstName, p.lastName, PostgresTextArray(p.roles.map(\.rawValue).sorted()), p.timeZone, now,
+                 PostgresTextArray(kinds), PostgresTextArray(kinds.map { _ in Identifier.make(.account) })])
+            guard let row = rows.first else { throw AppError.notFound("person", p.id) }
+            return try person(row)
         } catch let e as PostgresError where e.isUniqueViolation {
             throw AppError.invalidParams(field: "email", reason: "is already used by another person in this community")
         }
-        try LedgerStore.openPersonAccounts(c, communityId: communityId, personId: p.id, user: p.has(.user), expert: p.has(.expert), now: now)
     }
 
-    /// A person with what they are still part of at `now` (a finished series is not: as
-    /// `series.list` reads it), and the roles the actor holds now, for
-    /// `person.update` (run under the locks of `changeLocks`, so none of it moves before the
-    /// change is written: an admin demoted while their call waited acts as what they are now);
-    /// nil: no such person.
-    public static func changeFacts(
-        _ c: Connection, communityId: String, id: String, actorId: String, now: Instant
-    ) throws -> (person: PersonFacts, commitments: PersonCommitments, actorRoles: Set<Role>)? {
-        let rows = try c.query(
-            """
-            SELECT \(columns),
-                (SELECT count(*) FROM meetings m WHERE m.community_id = p.community_id AND m.expert_id = p.id
-                   AND m.status IN ('awaiting_approval', 'agreed')) AS open_as_expert,
-                (SELECT count(*) FROM meetings m WHERE m.community_id = p.community_id AND (m.user_id = p.id OR m.student_id = p.id)
-                   AND m.status IN ('awaiting_approval', 'agreed')) AS open_as_user,
-                (SELECT count(*) FROM series s WHERE s.community_id = p.community_id AND s.expert_id = p.id
-                   AND s.status = 'active' AND NOT coalesce(ml_series_ends_at(s) <= $4, false)) AS series_as_expert,
-                (SELECT count(*) FROM series s WHERE s.community_id = p.community_id AND (s.user_id = p.id OR s.student_id = p.id)
-                   AND s.status = 'active' AND NOT coalesce(ml_series_ends_at(s) <= $4, false)) AS series_as_user,
-                (SELECT count(*) FROM people a WHERE a.community_id = p.community_id AND a.id <> p.id AND 'admin' = ANY (a.roles)) AS other_admins,
-                (SELECT a.roles FROM people a WHERE a.community_id = p.community_id AND a.id = $3) AS actor_roles
-            FROM people p WHERE p.community_id = $1 AND p.id = $2
-            """, [communityId, id, actorId, now])
-        guard let row = rows.first else { return nil }
-        return (try person(row), PersonCommitments(
-            openMeetingsAsExpert: try row.int("open_as_expert"), openMeetingsAsUser: try row.int("open_as_user"),
-            activeSeriesAsExpert: try row.int("series_as_expert"), activeSeriesAsUser: try row.int("series_as_user"),
-            otherAdmins: try row.int("other_admins")),
-            Set(try row.stringArray("actor_roles").compactMap(Role.init(rawValue:))))
+    // MARK: person.create and person.update as commands
+
+    /// The locks of a step on a person (`person`; nil for a new one), in one statement: the key's,
+    /// the community's directory, then the person's bookings and calendar (`ml_lock_person`).
+    public static func lock(communityId: String, keySubject: String?, personId: String?) -> Statement {
+        Statement(
+            "SELECT ml_lock_person($1, $2, $3, $4, $5, $6, $7)",
+            [communityId, keySubject, personId, LockClass.idempotencyKey.rawValue, LockClass.directory.rawValue, LockClass.userBookings.rawValue,
+             LockClass.expertCalendar.rawValue])
     }
 
-    /// The locks `person.update` takes before reading: the directory (e-mails, and the admins
-    /// that remain), and the person's bookings and calendar, which every booking for them holds
-    /// while it reads their roles.
-    public static func changeLocks(communityId: String, personId: String) -> [Statement] {
-        [Locks.directory(communityId: communityId), Locks.parties(communityId: communityId, keySubject: nil, userId: personId, expertId: personId)]
+    /// What a change to a person decides on (`ml_person_context`), read with the actor's roles.
+    public static func context(communityId: String, testClock: Bool, personId: String) -> SQLCall {
+        SQLCall("ml_person_context", [.init(communityId, "text"), .init(testClock, "boolean"), .init(personId, "text")])
     }
 
-    /// Writes a person as `PersonChangeRules` decided, opening the accounts a new role needs.
-    public static func update(_ c: Connection, communityId: String, person p: PersonFacts, now: Instant) throws {
-        try write(
-            c, "UPDATE people SET email = $3, first_name = $4, last_name = $5, roles = $6, time_zone = $7 WHERE community_id = $1 AND id = $2",
-            communityId: communityId, person: p, now: now)
+    /// The person (nil: none) and what they are still part of, from `ml_person_context`.
+    public static func decodeContext(_ json: JSON?) throws -> (person: PersonFacts?, commitments: PersonCommitments) {
+        let j = StoredJSON(json ?? .null, path: "context")
+        return (
+            try j.field("person").map(Records.person),
+            PersonCommitments(
+                openMeetingsAsExpert: try j.int("open_as_expert"), openMeetingsAsUser: try j.int("open_as_user"),
+                activeSeriesAsExpert: try j.int("series_as_expert"), activeSeriesAsUser: try j.int("series_as_user"),
+                otherAdmins: try j.int("other_admins")))
+    }
+
+    /// The one statement writing a person as decided (`isNew`: inserted), opening the accounts a
+    /// user or expert role in `openingFor` needs (the answer is the decided person, written as is).
+    public static func apply(communityId: String, person p: PersonFacts, isNew: Bool, openingFor roles: Set<Role>, now: Instant) -> SQLCall {
+        let open: [JSON] = [(Role.user, AccountKind.userWallet), (.expert, .expertEarnings)].filter { roles.contains($0.0) }.map {
+            ["kind": .string($0.1.rawValue), "id": .string(Identifier.make(.account))]
+        }
+        let json: JSON = [
+            "community_id": .string(communityId), "id": .string(p.id), "new": .bool(isNew), "email": .string(p.email),
+            "first_name": .string(p.firstName), "last_name": .string(p.lastName), "roles": .array(p.roles.map(\.rawValue).sorted().map { .string($0) }),
+            "time_zone": .string(p.timeZone), "now": .string(now.rfc3339), "open": .array(open),
+        ]
+        return SQLCall("ml_person_apply", [.init(json, "jsonb")])
+    }
+
+    /// An e-mail another person has, refused by name.
+    public static func translate(_ error: PostgresError) -> Error? {
+        error.isUniqueViolation ? AppError.invalidParams(field: "email", reason: "is already used by another person in this community") : nil
     }
 
     public static func unsuspend(_ c: Connection, communityId: String, id: String) throws {

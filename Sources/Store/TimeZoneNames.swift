@@ -12,7 +12,17 @@ public enum TimeZoneNames {
     /// Refuses `name` with -32602 naming `field`. `storedIn` says where a stored name came
     /// from, so the reader knows what to fix.
     public static func require(_ name: String, field: String = "time_zone", storedIn: String? = nil, on db: Connection) throws {
-        let databaseNames = TimeZones.isKnown(name) ? try names(db) : nil
+        try check(name, field: field, storedIn: storedIn, databaseNames: TimeZones.isKnown(name) ? try names(db) : nil)
+    }
+
+    /// `require(_:field:storedIn:on:)` for a decision, on the names every connection reads as it
+    /// opens (`RequestPipeline.db`).
+    public static func require(_ name: String, field: String = "time_zone") throws {
+        guard let loaded = cache.withLock({ $0 }) else { throw AppError.internalError() }
+        try check(name, field: field, storedIn: nil, databaseNames: TimeZones.isKnown(name) ? loaded : nil)
+    }
+
+    static func check(_ name: String, field: String, storedIn: String?, databaseNames: Set<String>?) throws {
         guard let reason = TimeZones.refusal(name, databaseNames: databaseNames) else { return }
         if let storedIn {
             throw AppError.invalidParams(

@@ -84,7 +84,7 @@ final class StatementCountTests: EndToEndTestCase {
         return Counter(meetingd: meetingd, role: role, adminURL: databaseURL, logPath: logPath)
     }
 
-    /// Every mutating meeting, chat, series, scheduler and ledger method, once without and once with an
+    /// Every mutating meeting, chat, series, scheduler, people and ledger method, once without and once with an
     /// idempotency key where a second call makes sense, and every read of them.
     func testEachCallStaysWithinItsStatementBudget() throws {
         let w = try MeetingWorld(self, label: #function)
@@ -204,6 +204,15 @@ final class StatementCountTests: EndToEndTestCase {
         try w.act("meeting.confirm", as: w.expert, firstOccurrence)
         try measure("meeting.cancel (a weekly occurrence and every later one)", "meeting.cancel", as: w.user,
                     ["meeting_id": .string(firstOccurrence), "reason_code": "other"], key: true)
+
+        // People: the community's list of time zone names is read once per process (the first call
+        // that checks a zone reads it), so one person is made before counting.
+        try counter.meetingd.result("person.create", as: w.admin, TestCommunity.personParams(roles: ["user"]))
+        let made = try measure("person.create", "person.create", as: w.admin, TestCommunity.personParams(roles: ["user", "expert"]), key: true)
+        try measure("person.update (names, zone, a role)", "person.update", as: w.admin, [
+            "person_id": made["id"] ?? .null, "first_name": "Renamed", "time_zone": "Europe/Prague", "add_roles": ["office"],
+        ], key: true)
+        try measure("person.update (a role taken away)", "person.update", as: w.admin, ["person_id": made["id"] ?? .null, "remove_roles": ["expert"]])
 
         // Series and the scheduler.
         let series = try measure("series.create", "series.create", as: w.user, [

@@ -129,6 +129,21 @@ final class BookingRulesTableTests: XCTestCase {
         }
     }
 
+    /// A student is on the user's side: one without the user role stops every path as the user
+    /// would (a param where the meeting is made, the meeting's state where it exists).
+    func testAStudentWithoutTheUserRoleStopsEveryPath() throws {
+        for path in BookingPath.allCases {
+            var c = try Self.context()
+            var a = Self.attempt(path)
+            a.studentId = "per_s"
+            c.student = PersonFacts(id: "per_s", email: "s@x.example", firstName: "Sol", lastName: "Student", roles: [.office], timeZone: "UTC")
+            c.studentLinked = true
+            XCTAssertEqual(outcome(a, c), path.createsMeeting ? "invalid_params" : "invalid_state", "\(path)")
+            c.student?.roles = [.user]
+            XCTAssertEqual(outcome(a, c), "ok", "\(path) with the role")
+        }
+    }
+
     /// The table itself, as the rules are meant: a time the user chooses, booked or proposed as
     /// a new date, keeps the expert's hours and blocked periods (one booked from the calendar
     /// must be free of meetings too); who may meet whom is checked where a meeting is made; what

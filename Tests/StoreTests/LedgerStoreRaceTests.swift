@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Ledger
+import Meetings
 import Postgres
 import Store
 import XCTest
@@ -30,10 +31,10 @@ final class LedgerStoreRaceTests: XCTestCase {
         var accounts: [String] = []
         for index in 0..<2 {
             let personId = Identifier.make(.person)
-            try c.query(
-                "INSERT INTO people (community_id, id, email, first_name, last_name, roles, time_zone) VALUES ($1, $2, $3, 'Race', 'User', '{user}', 'UTC')",
-                [communityId, personId, "race\(index)-\(personId)@example.com"])
-            try LedgerStore.openPersonAccounts(c, communityId: communityId, personId: personId, user: true, expert: false, now: SystemClock.now())
+            try PeopleStore.insert(
+                c, communityId: communityId,
+                person: PersonFacts(id: personId, email: "race\(index)-\(personId)@example.com", firstName: "Race", lastName: "User", roles: [.user], timeZone: "UTC"),
+                now: SystemClock.now())
             let wallet = try XCTUnwrap(try c.query("SELECT ledger_account($1, 'user_wallet', $2) AS id", [communityId, personId]).first?.string("id"))
             _ = try LedgerStore.transfer(
                 c, communityId: communityId,
