@@ -133,6 +133,25 @@ final class PersonUpdateTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// A student is on the user's side: without the user role they are not booked for.
+    func testAStudentWithoutTheUserRoleIsNotBookedFor() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let student = try w.addUser(name: "student", credits: 0)
+        try w.meetingd.result("student.link", as: w.admin, ["customer_id": .string(w.user), "student_id": .string(student)])
+        var params = w.requestParams(start: MeetingTime.at(day: 7, hour: 10))
+        params["student_id"] = .string(student)
+        let declined = try MeetingWorld.id(of: w.meetingd.result("meeting.request", as: w.user, params))
+        try w.act("meeting.decline", as: w.expert, declined, ["reason_code": "other"])
+        try update(w, as: w.admin, student, ["remove_roles": ["user"], "add_roles": ["office"]])
+
+        params["start"] = .string(MeetingTime.at(day: 8, hour: 10))
+        XCTAssertEqual(try w.meetingd.error("meeting.request", as: w.user, params, code: -32602)["data"]?["field"], "student_id")
+        let refused = try w.refuse("meeting.reschedule", as: w.user, declined, ["start": .string(MeetingTime.at(day: 9, hour: 10))], code: 4009)
+        XCTAssertEqual(refused["data"]?["party"], "student", "\(refused)")
+        XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(blocked: 0), "nothing held")
+        try w.assertReconciled()
+    }
+
     /// A weekly series that has finished holds no role; one still running does.
     func testAFinishedSeriesNoLongerHoldsTheRoles() throws {
         let w = try MeetingWorld(self, label: #function)
