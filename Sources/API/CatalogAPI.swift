@@ -49,7 +49,7 @@ enum CatalogAPI {
     }
 
     static let list = MethodDefinition(
-        "service.list", "The community's services; with expert_id, those the expert offers", audience: .member, mutating: false,
+        "service.list", "The community's services; with expert_id, those the expert offers (none while they do not hold the expert role)", audience: .member, mutating: false,
         params: [.init("expert_id", .id(.person))] + Page.fields, result: Page.resultSchema(ServiceFacts.schema), errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             statements: { scope, p in

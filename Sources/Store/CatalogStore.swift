@@ -56,13 +56,16 @@ public enum CatalogStore {
         return try service(row)
     }
 
-    /// A page of services in id order; with an expert, those the expert offers.
+    /// A page of services in id order; with an expert, those the expert offers (none while they
+    /// do not hold the expert role).
     public static func listServices(communityId: String, expertId: String?, afterId: String?, limit: Int64) -> Statement {
         Statement(
             """
             SELECT \(serviceColumns) FROM services s
-            WHERE community_id = $1 AND ($2::text IS NULL OR s.expert_id = $2 OR EXISTS (
-                SELECT 1 FROM certifications c WHERE c.community_id = $1 AND c.service_id = s.id AND c.expert_id = $2))
+            WHERE community_id = $1 AND ($2::text IS NULL OR (
+                EXISTS (SELECT 1 FROM people e WHERE e.community_id = $1 AND e.id = $2 AND 'expert' = ANY (e.roles))
+                AND (s.expert_id = $2 OR EXISTS (
+                    SELECT 1 FROM certifications c WHERE c.community_id = $1 AND c.service_id = s.id AND c.expert_id = $2))))
               AND ($3::text IS NULL OR s.id > $3)
             ORDER BY s.id LIMIT $4
             """, [communityId, expertId, afterId, limit])

@@ -100,6 +100,8 @@ final class PersonUpdateTests: EndToEndTestCase {
         XCTAssertEqual(try update(w, as: w.admin, w.expert, ["remove_roles": ["expert"], "add_roles": ["user"]])["roles"], ["user"])
 
         XCTAssertFalse(try searched().contains(w.expert), "no longer searched")
+        func offered() throws -> Int { try w.meetingd.result("service.list", as: w.user, ["expert_id": .string(w.expert)])["items"]?.array?.count ?? -1 }
+        XCTAssertEqual(try offered(), 0, "offers no service")
         let profiles = try w.meetingd.result("person.profiles", as: w.user, [:])["items"]?.array ?? []
         XCTAssertFalse(profiles.contains { $0["id"]?.string == w.expert || $0["expert_id"]?.string == w.expert }, "nor listed")
         XCTAssertEqual(try w.meetingd.error("meeting.request", as: w.user, w.requestParams(start: MeetingTime.at(day: 8, hour: 10)), code: -32602)["data"]?["field"],
@@ -107,6 +109,7 @@ final class PersonUpdateTests: EndToEndTestCase {
 
         try update(w, as: w.admin, w.expert, ["add_roles": ["expert"]])
         XCTAssertTrue(try searched().contains(w.expert), "back with the role: certifications and hours were kept")
+        XCTAssertEqual(try offered(), 1)
         try w.assertReconciled()
     }
 

@@ -188,13 +188,20 @@ final class SeedStepsPeopleChatTests: EndToEndTestCase {
         let community = TestCommunity(id: printed["community_id"]?.string ?? "", adminId: printed["admin_id"]?.string ?? "", name: "Chats")
         let meetingd = try startMeetingd(["--test-clock"], environment: environment)
         try meetingd.result("clock.set", as: community.adminId, ["now": .string(MeetingTime.startOfTest)])
-        let expert = try community.createPersonId(on: meetingd, roles: ["expert"])
-        let user = try community.createPersonId(on: meetingd, roles: ["user"])
-        // Written by SQL: service.create reads names by ml_name_key, which these migrations predate.
+        // Written by SQL: person.create and service.create use functions (ml_person_apply,
+        // ml_name_key) these migrations predate.
+        let expert = "per_" + String(repeating: "e", count: 32), user = "per_" + String(repeating: "d", count: 32)
         let service = "svc_" + String(repeating: "c", count: 32)
+        let c = Psql.literal(community.id)
         _ = try Psql.query(url, """
+            INSERT INTO people (community_id, id, email, first_name, last_name, roles, time_zone) VALUES
+                (\(c), \(Psql.literal(expert)), 'expert-\(tag)@example.test', 'Eve', 'Expert', '{expert}', 'UTC'),
+                (\(c), \(Psql.literal(user)), 'user-\(tag)@example.test', 'Una', 'User', '{user}', 'UTC');
+            INSERT INTO accounts (community_id, id, kind, owner_id) VALUES
+                (\(c), 'acc_\(String(repeating: "e", count: 32))', 'expert_earnings', \(Psql.literal(expert))),
+                (\(c), 'acc_\(String(repeating: "d", count: 32))', 'user_wallet', \(Psql.literal(user)));
             INSERT INTO services (community_id, id, name, kind, default_length_minutes, price_credits)
-            VALUES (\(Psql.literal(community.id)), \(Psql.literal(service)), 'CHEM101', 'generic', 60, 0)
+            VALUES (\(c), \(Psql.literal(service)), 'CHEM101', 'generic', 60, 0)
             """)
         try meetingd.result("service.certify", as: community.adminId, ["service_id": .string(service), "expert_id": .string(expert)])
         var meetings: [String] = []

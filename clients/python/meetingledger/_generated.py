@@ -5306,7 +5306,7 @@ class ServiceNamespace:
         limit: Optional[int] = UNSET,
         cursor: Optional[str] = UNSET,
     ) -> ServiceListResult:
-        """The community's services; with expert_id, those the expert offers.
+        """The community's services; with expert_id, those the expert offers (none while they do not hold the expert role).
 
         Who may call: member. Read-only.
 
