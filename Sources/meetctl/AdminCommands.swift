@@ -43,6 +43,15 @@ enum AdminCommands {
         try CommandRunner.show(try session.call("service.set_active", params), session)
     }
 
+    /// `person set`: at least one change, named by the command's own options.
+    @Sendable static func setPerson(_ invocation: Invocation, _ session: Session) throws {
+        let params = try session.mappedParams()
+        guard params.keys.contains(where: { $0 != "person_id" && $0 != "idempotency_key" }) else {
+            throw UsageError(message: "person set needs something to change: --email, --first, --last, --tz, --add-roles or --remove-roles")
+        }
+        try CommandRunner.show(try session.call("person.update", params), session)
+    }
+
     /// `enroll` (or with --remove, the assignment removed).
     @Sendable static func enroll(_ invocation: Invocation, _ session: Session) throws {
         let params = try session.mappedParams()

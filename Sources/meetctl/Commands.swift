@@ -523,7 +523,7 @@ enum Commands {
                 OptionSpec(name: "add-roles", kind: .list(.choice(["user", "expert", "admin", "finance", "office"])), param: "add_roles"),
                 OptionSpec(name: "remove-roles", kind: .list(.choice(["user", "expert", "admin", "finance", "office"])), param: "remove_roles"),
             ],
-            method: "person.update", mutating: true, output: personRecord),
+            method: "person.update", mutating: true, output: personRecord, run: AdminCommands.setPerson),
         CommandSpec(
             path: ["person", "show"], section: .admin, summary: "One person (default: yourself)",
             arguments: [ArgumentSpec(name: "PERSON", kind: .person, param: "person_id", help: "Default: yourself", required: false)],

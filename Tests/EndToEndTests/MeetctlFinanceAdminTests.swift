@@ -116,6 +116,8 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertEqual(changed["first_name"], "Omid")
         XCTAssertEqual(changed["time_zone"], "Asia/Tehran")
         XCTAssertEqual(changed["roles"], ["expert", "user"])
+        let nothing = try c.admin.fails(["person", "set", otherId], status: 2)
+        XCTAssertTrue(nothing.stderr.contains("--first"), "named by the command's options: \(nothing.stderr)")
         let shown = try c.admin.ok(["person", "show", otherId])
         XCTAssertTrue(shown.contains("Omid") && shown.contains("Asia/Tehran"), shown)
     }
