@@ -87,11 +87,12 @@ public final class RequestPipeline {
                 c = connection
             } else {
                 c = try Connection(conninfo: config.conninfo, settings: config.session)
+                // Read as the first connection opens (once per process), so decisions check time
+                // zone names without a statement.
+                _ = try TimeZoneNames.names(c)
                 connection = c
             }
             try config.migrations?.ensureMigrated(on: c)
-            // Read once per process, so decisions check time zone names without a statement.
-            _ = try TimeZoneNames.names(c)
             return c
         } catch let error as PostgresError {
             if error.isRefusedLogin {
