@@ -3,11 +3,11 @@
 /// nor LF.
 ///
 /// - A text cell holding a comma, a quote, CR or LF is quoted, so it stays one cell of one row.
-/// - A spreadsheet runs a line that starts with `=`, `+`, `-`, `@` or a tab as a formula: such a
-///   line gets an apostrophe, at the start of the cell and after every line break inside it, and
-///   so does a cell that starts with a line break. A line whose own apostrophes come before such
-///   a start gets one more, so `unguarded` takes exactly the one added and every text reads back
-///   as it was.
+/// - A spreadsheet runs a line that starts with `=`, `+`, `-`, `@` or a tab as a formula, and
+///   some trim the spaces before it first: such a line gets an apostrophe, at the start of the
+///   cell and after every line break inside it, and so does a cell that starts with a line break.
+///   A line whose own apostrophes and spaces come before such a start gets one more, so
+///   `unguarded` takes exactly the one added and every text reads back as it was.
 /// - Numbers are written as they are (a credit of -100 stays a number); only text is guarded.
 public enum CSVWriter {
     public static func table(header: [String], rows: [[JSON]]) -> String {
@@ -31,12 +31,15 @@ public enum CSVWriter {
 
     static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t"]
     static let lineBreaks: Set<Unicode.Scalar> = ["\r", "\n"]
+    /// What may come before a formula start and still leave it one: the line's own apostrophes,
+    /// and the spaces a spreadsheet trims (space, no-break space, ideographic space).
+    static let beforeFormula: Set<Unicode.Scalar> = ["'", " ", "\u{A0}", "\u{3000}"]
 
-    /// Whether the line starting at `index` needs the guard: after any apostrophes of its own, a
-    /// formula start, or (on the cell's first line only) a line break.
+    /// Whether the line starting at `index` needs the guard: after any apostrophes and spaces of
+    /// its own, a formula start, or (on the cell's first line only) a line break.
     static func needsGuard(_ scalars: [Unicode.Scalar], from index: Int, cellStart: Bool) -> Bool {
         var j = index
-        while j < scalars.count && scalars[j] == "'" { j += 1 }
+        while j < scalars.count && beforeFormula.contains(scalars[j]) { j += 1 }
         guard j < scalars.count else { return false }
         return formulaStarts.contains(scalars[j]) || (cellStart && lineBreaks.contains(scalars[j]))
     }

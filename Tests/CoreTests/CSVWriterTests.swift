@@ -7,6 +7,13 @@ import XCTest
 final class CSVWriterTests: XCTestCase {
     static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r", "\n"]
 
+    /// Whether a spreadsheet would run the line: its first scalar, once the spaces a spreadsheet
+    /// may trim are gone, starts a formula.
+    static func startsFormula(_ line: Substring) -> Bool {
+        let scalars = line.unicodeScalars.drop { $0 == " " || $0 == "\u{A0}" || $0 == "\u{3000}" }
+        return scalars.first.map(formulaStarts.contains) ?? false
+    }
+
     /// Every line a spreadsheet shows of a cell: the cell split at CR LF, CR and LF.
     static func linesOf(_ cell: String) -> [Substring] {
         cell.replacingOccurrences(of: "\r\n", with: "\n").split(omittingEmptySubsequences: false) { $0 == "\r" || $0 == "\n" }.map { $0[...] }
@@ -36,6 +43,12 @@ final class CSVWriterTests: XCTestCase {
             (.int(0), "0"),
             ("plain, \"quoted\"", "\"plain, \"\"quoted\"\"\""),
             ("é=1", "é=1"),
+            (" =1+1", "' =1+1"),
+            ("\u{A0}\u{A0}@SUM(A1)", "'\u{A0}\u{A0}@SUM(A1)"),
+            ("a\n  -2", "\"a\n'  -2\""),
+            ("\u{3000}+1", "'\u{3000}+1"),
+            (" plain", " plain"),
+            ("a = b", "a = b"),
         ]
         for (value, written) in cases {
             XCTAssertEqual(CSVWriter.cell(value), written, "\(value.serialized())")
@@ -45,13 +58,13 @@ final class CSVWriterTests: XCTestCase {
     /// A cell reads back as the text it was, apostrophes of its own included: the guard is one
     /// apostrophe more than the line already had before its formula start.
     func testEveryTextReadsBackAsItWas() throws {
-        let texts = ["'=2+3", "''=x", "'@SUM(A1)", "x\n'-1", "a\r\n''+1", "'\nx", "''\r\n", "'plain", "it's", "'", "''", "=x", "\n'", "a\n'\n=b"]
+        let texts = [" '=x", "' =x", " ", "' ", "x\n =1", "'=2+3", "''=x", "'@SUM(A1)", "x\n'-1", "a\r\n''+1", "'\nx", "''\r\n", "'plain", "it's", "'", "''", "=x", "\n'", "a\n'\n=b"]
         for text in texts {
             let written = CSVWriter.table(header: ["t"], rows: [[.string(text)]])
             let read = try CSVReader.parse(written)[1].fields[0]
             XCTAssertEqual(CSVWriter.unguarded(read), text, "\(text.debugDescription) written \(written.debugDescription)")
             for line in Self.linesOf(read) {
-                XCTAssertFalse(line.unicodeScalars.first.map(Self.formulaStarts.contains) ?? false, "\(text.debugDescription): a line starts a formula")
+                XCTAssertFalse(Self.startsFormula(line), "\(text.debugDescription): a line starts a formula")
             }
         }
         XCTAssertEqual(CSVWriter.cell("'=2+3"), "''=2+3")
@@ -61,7 +74,7 @@ final class CSVWriterTests: XCTestCase {
     func testHostileCellsNeverAddRowsOrFormulas() throws {
         let hostile: [JSON] = [
             "order-42\r\n=cmd|' /C calc'!A0", "\r\n=cmd|' /C calc'!A0", "x\r=HYPERLINK(\"http://evil.example\")", "x\n@SUM(A1)", "\n\n\n",
-            "a,b\r\n-2+3,\"q\"", "\u{0}\r\n+1", "ž\r\n\r\n=1",
+            "a,b\r\n-2+3,\"q\"", "\u{0}\r\n+1", "ž\r\n\r\n=1", " =HYPERLINK(\"http://evil.example\")", "x\r\n\u{A0}-1+2",
         ]
         let rows: [[JSON]] = hostile.enumerated().map { i, text in [.int(Int64(-100 - i)), text, .string("r\(i)")] }
         let text = CSVWriter.table(header: ["credits", "reference", "tag"], rows: rows)
@@ -72,9 +85,9 @@ final class CSVWriterTests: XCTestCase {
             XCTAssertEqual(record.fields[0], String(-100 - i), "numbers stay numbers")
             XCTAssertEqual(record.fields[2], "r\(i)")
             for line in Self.linesOf(record.fields[1]) {
-                XCTAssertFalse(line.unicodeScalars.first.map(Self.formulaStarts.contains) ?? false, "a line of \(record.fields[1].debugDescription) starts a formula")
+                XCTAssertFalse(Self.startsFormula(line), "a line of \(record.fields[1].debugDescription) starts a formula")
             }
-            XCTAssertFalse(record.fields[1].unicodeScalars.first.map(Self.formulaStarts.contains) ?? false)
+            XCTAssertFalse(Self.startsFormula(record.fields[1][...]))
         }
     }
 }
