@@ -39,11 +39,16 @@ def describe(schema):
         text = kind
     if schema.get("format"):
         text += f" ({schema['format']})"
-    if "pattern" in schema and schema["pattern"].startswith("^") and "_[0-9a-f]" in schema["pattern"]:
+    is_id = "pattern" in schema and schema["pattern"].startswith("^") and "_[0-9a-f]" in schema["pattern"]
+    if is_id:
         text += f" id `{schema['pattern'][1:4]}_…`"
+    # A text of one line (no control or reordering characters): its pattern says only that.
+    one_line = "pattern" in schema and schema["pattern"].startswith("^[^\\x00-\\x1f")
+    if one_line:
+        text += ", one line"
     if "minimum" in schema and "maximum" in schema:
         text += f" {schema['minimum']}…{schema['maximum']}"
-    if "maxLength" in schema and kind == "string" and "enum" not in schema and "pattern" not in schema:
+    if "maxLength" in schema and kind == "string" and "enum" not in schema and ("pattern" not in schema or one_line):
         text += f" ≤ {schema['maxLength']} chars"
     return text
 
