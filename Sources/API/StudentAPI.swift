@@ -37,7 +37,7 @@ enum StudentAPI {
             }
             _ = try ctx.requireUser(customerId, field: "customer_id")
             _ = try ctx.requireUser(studentId, field: "student_id")
-            _ = try StudentStore.link(ctx.db, communityId: ctx.communityId, customerId: customerId, studentId: studentId, by: ctx.actor.id)
+            _ = try StudentStore.link(ctx.db, communityId: ctx.communityId, customerId: customerId, studentId: studentId, by: ctx.actor.id, now: ctx.now)
             return ["customer_id": .string(customerId), "student_id": .string(studentId), "linked": true]
         })
 

@@ -3,13 +3,14 @@ import Postgres
 
 /// Which students a customer acts for (seed 003): the links an admin or the office records.
 public enum StudentStore {
-    /// Records the link; true when it is new.
-    public static func link(_ c: Connection, communityId: String, customerId: String, studentId: String, by actorId: String) throws -> Bool {
+    /// Records the link at `now` (the community's clock, which a test clock may have moved);
+    /// true when it is new.
+    public static func link(_ c: Connection, communityId: String, customerId: String, studentId: String, by actorId: String, now: Instant) throws -> Bool {
         try c.query(
             """
-            INSERT INTO student_links (community_id, customer_id, student_id, created_by) VALUES ($1, $2, $3, $4)
+            INSERT INTO student_links (community_id, customer_id, student_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5)
             ON CONFLICT DO NOTHING RETURNING 1 AS created
-            """, [communityId, customerId, studentId, actorId]
+            """, [communityId, customerId, studentId, actorId, now]
         ).count == 1
     }
 

@@ -44,6 +44,7 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         try link(w, customer: customer, student: student, as: office)
         let links = try w.meetingd.result("student.list", as: customer, ["customer_id": .string(customer)])["items"]?.array ?? []
         XCTAssertEqual(links.map { $0["student_name"]?.string ?? "" }, ["Alex Young"])
+        XCTAssertEqual(links.first?["linked_at"], .string(MeetingTime.startOfTest), "linked at the community's clock, as every other record")
         XCTAssertEqual(try w.meetingd.result("student.list", as: student, ["student_id": .string(student)])["items"]?.array?.count, 1)
         try w.meetingd.error("student.list", as: stranger, ["customer_id": .string(customer)], code: 4003)
 
