@@ -76,7 +76,7 @@ enum AvailabilityAPI {
         let (start, end) = (try params.instant("start"), try params.instant("end"))
         guard end > start else { throw AppError.invalidParams(field: "end", reason: "must be after start") }
         guard start.minutes(until: end) <= SchedulingLimits.maxRangeDays * 24 * 60 else {
-            throw AppError.invalidParams(field: "end", reason: "a period may span at most \(SchedulingLimits.maxRangeDays) days")
+            throw AppError.invalidParams(field: "end", reason: "must be at most \(SchedulingLimits.maxRangeDays) days after start")
         }
         let locations = params.stringList("location_ids")
         if !locations.isEmpty { try ctx.requireLocations(locations, field: "location_ids") }
@@ -138,7 +138,7 @@ enum AvailabilityAPI {
         let (from, to) = (try params.instant("from"), try params.instant("to"))
         guard to > from else { throw AppError.invalidParams(field: "to", reason: "must be after from") }
         guard from.minutes(until: to) <= SchedulingLimits.maxRangeDays * 24 * 60 else {
-            throw AppError.invalidParams(field: "to", reason: "the range may span at most \(SchedulingLimits.maxRangeDays) days")
+            throw AppError.invalidParams(field: "to", reason: "must be at most \(SchedulingLimits.maxRangeDays) days after from")
         }
         return (from, to)
     }

@@ -18,7 +18,7 @@ enum CatalogAPI {
             .init("expert_id", .id(.person), "Required for expert_specific"), .init("skills", .list(.givenName, max: 100)),
             .init("agenda_questions", .list(.text(min: 1, max: 500), max: 50)),
         ],
-        result: ServiceFacts.schema, examples: [Examples.serviceCreate],
+        result: ServiceFacts.schema, errors: [DocErrors.notFound], examples: [Examples.serviceCreate],
         body: .transaction { ctx, params in
             let kind = ServiceFacts.Kind(rawValue: try params.string("kind"))!
             let expertId = params.optionalString("expert_id")
@@ -123,7 +123,8 @@ enum CatalogAPI {
     static func enrollmentTarget(_ params: Params) throws -> (service: String?, expert: String?) {
         let service = params.optionalString("service_id"), expert = params.optionalString("expert_id")
         guard (service == nil) != (expert == nil) else {
-            throw AppError.invalidParams(field: "service_id", reason: "give exactly one of service_id or expert_id")
+            throw AppError.invalidParams(
+                field: "service_id", reason: service == nil ? "is needed when expert_id is not given: give exactly one of the two" : "must not be given with expert_id: give exactly one of the two")
         }
         return (service, expert)
     }

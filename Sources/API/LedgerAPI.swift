@@ -61,6 +61,9 @@ enum LedgerAPI {
             applyCompletesResponse: true)
     }
 
+    /// "an" before a vowel, "a" otherwise: "an expert", "a user".
+    static func article(_ word: String) -> String { word.first.map { "aeiou".contains($0) } == true ? "an" : "a" }
+
     /// The ledger's refusals, naming the param that pointed at a missing account.
     /// `holder`: the role whose people have such an account, named when a person has none.
     static func translate(accountOf param: String, _ what: String, holder: String? = nil) -> @Sendable (PostgresError, Params) -> Error? {
@@ -69,7 +72,7 @@ enum LedgerAPI {
                 let id = params.optionalString(param) ?? ""
                 guard let holder else { return AppError.notFound(what, id) }
                 return AppError(
-                    .notFound, message: "Not found: \(id) has no \(what) in this community: no such person here, or they are not a \(holder)",
+                    .notFound, message: "Not found: \(id) has no \(what) in this community: no such person here, or they are not \(Self.article(holder)) \(holder)",
                     details: ["kind": .string(what), "id": .string(id)])
             }
             return LedgerError.translate(error, required: params.optionalInt("credits").map(abs) ?? 0)

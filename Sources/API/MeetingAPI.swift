@@ -93,14 +93,16 @@ enum MeetingAPI {
         .init("series_status", .oneOf(["active", "cancelled"]), "In meeting.cancel of an occurrence of a weekly series: the series' status after it"),
     ], additional: true))
 
-    /// An action on one meeting, its command read from the params.
+    /// An action on one meeting, its command read from the params. `afterTheStart`: the action is
+    /// for a meeting whose time has come (logging it, reporting a no-show), so 4012 is not one of
+    /// its answers.
     static func action(
-        _ name: String, _ summary: String, _ extra: [Schema.Field], errors: [AppError], allowAdmin: Bool = false, examples: [MethodExample] = [],
-        _ command: @escaping @Sendable (Params, BookingContext) throws -> Command
+        _ name: String, _ summary: String, _ extra: [Schema.Field], errors: [AppError], allowAdmin: Bool = false, afterTheStart: Bool = false,
+        examples: [MethodExample] = [], _ command: @escaping @Sendable (Params, BookingContext) throws -> Command
     ) -> MethodDefinition {
         MethodDefinition(
             name, summary, audience: .member, mutating: true, params: [meetingId] + extra + [expectedVersion], result: meetingSchema,
-            errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted] + errors, examples: examples,
+            errors: [DocErrors.notFound, DocErrors.invalidState] + (afterTheStart ? [] : [DocErrors.meetingStarted]) + errors, examples: examples,
             body: .command(MeetingUseCases.act { params, c in
                 MeetingDecider.ActInput(command: try command(params, c), expectedVersion: params.optionalInt("expected_version"), allowAdmin: allowAdmin)
             }))
@@ -258,7 +260,7 @@ enum MeetingAPI {
         [.init("attendance", .oneOf(["attended", "no_show"]), required: true),
          .init("duration_adjust_minutes", .integer(min: -240, max: 240), "In steps of 5 minutes from the scheduled length"),
          .init("feedback", .list(feedbackSchema, max: 50))],
-        errors: []
+        errors: [], afterTheStart: true
     ) { p, _ in
         guard let attendance = Attendance(rawValue: try p.string("attendance")) else {
             throw AppError.invalidParams(field: "attendance", reason: "must be attended or no_show")
@@ -267,7 +269,8 @@ enum MeetingAPI {
     }
 
     static let reportNoShow = action(
-        "meeting.report_no_show", "The user (or an admin) reports, once the meeting's time is over, that the expert did not come: held credits return", [], errors: [], allowAdmin: true
+        "meeting.report_no_show", "The user (or an admin) reports, once the meeting's time is over, that the expert did not come: held credits return", [], errors: [], allowAdmin: true,
+        afterTheStart: true
     ) { _, _ in .reportNoShow }
 
     static let setVideoLink = MethodDefinition(

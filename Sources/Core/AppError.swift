@@ -103,9 +103,16 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
         let step = stepWords[action] ?? action.replacingOccurrences(of: "_", with: " ")
         return AppError(
             .invalidState,
-            message: why.map { "Cannot \(step) this meeting: \($0)" } ?? "Cannot \(step) a meeting whose status is \(status)",
+            message: why.map { "Cannot \(step) this meeting: \($0)" } ?? "Cannot \(step) a meeting whose status is \(status)" + (instead[action + " " + status] ?? ""),
             details: ["status": .string(status), "action": .string(action)])
     }
+
+    /// What the reader can do instead, where the status leaves them something.
+    static let instead = [
+        "decline agreed": ": it is agreed; cancel it instead (meeting.cancel)",
+        "withdraw agreed": ": it is agreed; cancel it instead (meeting.cancel)",
+        "confirm agreed": ": it is agreed already",
+    ]
 
     /// A meeting step as a sentence says it: "Cannot log the session of this meeting".
     static let stepWords = [
@@ -134,14 +141,18 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
             details: ["meeting_ids": []])
     }
 
+    /// `why` says what stands in the way; a `why` that does not already say what to do is
+    /// followed by where the free times are.
     public static func slotUnavailable(_ why: String) -> AppError {
-        AppError(.slotUnavailable, message: "Slot unavailable: \(why)")
+        let guided = why.contains("; ") || why.isEmpty
+        return AppError(.slotUnavailable, message: "Slot unavailable: \(why)" + (guided ? "" : " (availability.search lists the times that are free)"))
     }
 
     public static func meetingStarted(start: Instant) -> AppError {
         AppError(
             .meetingStarted,
-            message: "The meeting's scheduled start (\(start.rfc3339)) has passed",
+            message: "The meeting's scheduled start (\(start.rfc3339)) has passed: it can no longer be changed or cancelled. Once its time "
+                + "is over, the expert logs the session (meeting.log_session), or the user reports that the expert did not come (meeting.report_no_show)",
             details: ["start": .string(start.rfc3339)])
     }
 
@@ -163,10 +174,13 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
         AppError(.notEnrolled, message: "Not enrolled: \(why)")
     }
 
-    public static func usageLimitReached(limit: Int64) -> AppError {
-        AppError(
-            .usageLimitReached,
-            message: "Usage limit reached: at most \(limit) \(limit == 1 ? "meeting" : "meetings") per week", details: ["limit": .int(limit)])
+    /// `week`: the week (in the community's time zone) that is full, from its Monday's midnight.
+    public static func usageLimitReached(limit: Int64, week: (start: Instant, end: Instant)? = nil) -> AppError {
+        let full = week.map { ", and the week from \($0.start.rfc3339) to \($0.end.rfc3339) is full: choose a time in another week" } ?? ""
+        var details: [String: JSON] = ["limit": .int(limit)]
+        if let week { (details["week_start"], details["week_end"]) = (.string(week.start.rfc3339), .string(week.end.rfc3339)) }
+        return AppError(
+            .usageLimitReached, message: "Usage limit reached: at most \(limit) \(limit == 1 ? "meeting" : "meetings") per week" + full, details: details)
     }
 
     /// `who`: the person the meeting is for (the user, or the student booked for).

@@ -124,6 +124,8 @@ extension Schema {
             // limit (a whole CSV file) keeps its own bound, which the message size limit also caps.
             let maxLength = Schema.maxLength(declared: rule.maxLength ?? limits.maxStringLength, limits)
             guard length >= rule.minLength else {
+                // A time, date or id too short to be one is told what one looks like.
+                if rule.format.hasShape { try rule.format.check(s, fail: fail) }
                 throw fail(rule.minLength == 1 ? "must not be empty" : "must have at least \(rule.minLength) characters")
             }
             guard length <= maxLength else { throw fail("must have at most \(maxLength) characters, got \(length)") }
@@ -132,7 +134,7 @@ extension Schema {
         case .array(let item, let minItems, let maxItems):
             guard case .array(let items) = value else { throw fail("must be an array, not \(value.typeName)") }
             let cap = Schema.maxItems(declared: maxItems ?? limits.maxListItems, limits)
-            guard items.count >= minItems else { throw fail("must have at least \(minItems) items") }
+            guard items.count >= minItems else { throw fail("must have at least \(minItems) \(minItems == 1 ? "item" : "items")") }
             guard items.count <= cap else { throw fail("must have at most \(cap) items, got \(items.count)") }
             for (i, element) in items.enumerated() { try item.validate(element, path: "\(path)[\(i)]", limits: limits) }
         case .object(let fields, let additional):
@@ -159,11 +161,19 @@ extension Schema {
 }
 
 extension Schema.StringFormat {
+    /// A format whose own message says the shape a value must have (a time, a date, an id).
+    var hasShape: Bool {
+        switch self {
+        case .id, .timestamp, .timeOfDay, .date: return true
+        case .plain, .enumeration, .email, .line: return false
+        }
+    }
+
     func check(_ s: String, fail: (String) -> AppError) throws {
         switch self {
         case .plain: return
         case .id(let kind):
-            guard Identifier.isValid(s, kind: kind) else { throw fail("must be an id starting with \(kind.rawValue)_") }
+            guard Identifier.isValid(s, kind: kind) else { throw fail("must be an id: \(kind.rawValue)_ followed by 32 lowercase hexadecimal digits") }
         case .timestamp:
             do { _ = try Instant(rfc3339: s) } catch {
                 throw fail("must be an RFC 3339 time with an offset, like 2026-03-08T09:00:00-05:00 (\(error))")

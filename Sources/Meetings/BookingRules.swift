@@ -336,7 +336,7 @@ public enum BookingRules {
             guard let limit = s.weeklyUsageLimit else { return }
             let week = UsageWeek(containing: a.start, timeZone: s.timeZone)
             let used = c.userBookings.filter { $0.meetingId != a.meetingId && week.contains($0.start) }.count
-            if used >= limit { throw AppError.usageLimitReached(limit: limit) }
+            if used >= limit { throw AppError.usageLimitReached(limit: limit, week: (week.start, week.end)) }
         case .conflicts:
             if a.acceptConflicts && a.side == .user {
                 throw AppError.invalidParams(

@@ -42,7 +42,7 @@ func runMeetctl(_ arguments: [String]) -> Int32 {
             // Times the service names are read on the person's clock, as every table shows them
             // (not when the service itself is in trouble: asking it again would only wait).
             let clock = e.data["retryable"] == true ? nil : try? session.clock()
-            let rule = ErrorText.rule(for: e, invocation)
+            let rule = ErrorText.rule(for: e, invocation) ?? ErrorText.actor(e, session)
             let option = rule?.option ?? ErrorText.option(for: e, invocation.command)
             for line in ErrorText.lines(e, keyless: keyless, option: option, reason: rule?.reason, clock: clock) { output.error(line) }
             return 1
@@ -74,6 +74,13 @@ enum ErrorText {
         guard e.code == -32602, let field = e.data["field"]?.stringValue, e.data["reason"]?.stringValue != nil, e.data["errors"] == nil else { return nil }
         if let option = command.options.first(where: { $0.param == field }) { return "--" + option.name }
         return command.arguments.first(where: { $0.param == field })?.name
+    }
+
+    /// An unknown actor (4001), named by where meetctl took them from (`--as`,
+    /// MEETINGLEDGER_ACTOR, `meetctl use`): the reader never typed the service's "actor".
+    static func actor(_ e: ServiceError, _ session: Session) -> (option: String, reason: String)? {
+        guard e.dataCode == "unknown_actor", let source = try? session.actorSource(), let id = try? session.actorId() else { return nil }
+        return (source.description, "no person has the id \(id) (meetctl people lists everyone's id)")
     }
 
     /// The --rule a -32602 on `rules[N]…` comes from, as it was written, and the reason led by

@@ -11,6 +11,7 @@ final class SchemaTests: XCTestCase {
         .init("rules", .list(.object([.init("weekday", .integer(min: 1, max: 7), required: true)]), max: 3)),
         .init("kind", .oneOf(["in_person", "virtual"])),
         .init("person_id", .id(.person)),
+        .init("at", .timeOfDay), .init("on", .date), .init("tags", .list(.text(), min: 1, max: 5)),
     ])
 
     func reason(_ value: JSON) -> (field: String, reason: String)? {
@@ -101,6 +102,21 @@ final class SchemaTests: XCTestCase {
         XCTAssertEqual(reason(["name": "R", "person_id": .string("mtg_" + String(repeating: "a", count: 32))])?.field, "person_id")
         XCTAssertEqual(reason(["name": "R", "extra": 1])?.reason, "is not a known parameter")
         XCTAssertEqual(reason(["name": "a\u{0}b"])?.reason, "must not contain NUL characters")
+    }
+
+    /// A value that is not one says what one looks like, even when it is too short to be one
+    /// ("9:00" is not told it needs 5 characters), and counts read as English.
+    func testMessagesSayWhatAValueMustLookLike() {
+        XCTAssertEqual(reason(["name": "R", "at": "9:00"])?.reason, "must be a local time HH:MM between 00:00 and 24:00")
+        XCTAssertEqual(reason(["name": "R", "on": "2030-3-4"])?.reason, "must be a date YYYY-MM-DD")
+        XCTAssertEqual(reason(["name": "R", "person_id": "per_zzz"])?.reason, "must be an id: per_ followed by 32 lowercase hexadecimal digits")
+        XCTAssertEqual(reason(["name": "R", "person_id": .string("per_" + String(repeating: "A", count: 32))])?.reason,
+                       "must be an id: per_ followed by 32 lowercase hexadecimal digits")
+        XCTAssertEqual(reason(["name": "R", "start": "9"])?.field, "start")
+        XCTAssertTrue(reason(["name": "R", "start": "9"])?.reason.hasPrefix("must be an RFC 3339 time") ?? false)
+        XCTAssertEqual(reason(["name": "R", "tags": []])?.reason, "must have at least 1 item")
+        XCTAssertEqual(reason(["name": "R", "at": ""])?.reason, "must be a local time HH:MM between 00:00 and 24:00")
+        XCTAssertEqual(reason(["name": ""])?.reason, "must not be empty")
     }
 
     func testConfiguredStringLimitCapsOrdinaryFieldsOnly() throws {

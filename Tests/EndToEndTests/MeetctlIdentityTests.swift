@@ -44,6 +44,15 @@ final class MeetctlIdentityTests: XCTestCase {
         XCTAssertTrue(unknown.stderr.contains("no person with the e-mail nobody@example.test"), unknown.stderr)
         let noAs = try nobody.fails(["use"], status: 2)
         XCTAssertTrue(noAs.stderr.contains("use needs --as PERSON"), noAs.stderr)
+        // An id of nobody is named by where it was given, not by the service's "actor".
+        let ghost = "per_" + String(repeating: "0", count: 32)
+        let notAPerson = try nobody.fails(["--as", ghost, "meetings"], status: 1)
+        XCTAssertTrue(notAPerson.stderr.hasPrefix("meetctl: --as: no person has the id \(ghost)"), notAPerson.stderr)
+        XCTAssertFalse(notAPerson.stderr.contains("\"actor\""), notAPerson.stderr)
+        var ghostInEnvironment = nobody
+        ghostInEnvironment.environment["MEETINGLEDGER_ACTOR"] = ghost
+        let fromEnvironment = try ghostInEnvironment.fails(["meetings"], status: 1)
+        XCTAssertTrue(fromEnvironment.stderr.hasPrefix("meetctl: MEETINGLEDGER_ACTOR: no person has the id"), fromEnvironment.stderr)
         XCTAssertEqual(try nobody.json(["whoami"])["person"]?["id"]?.string, c.expertId)
 
         try FileManager.default.createDirectory(atPath: (config as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

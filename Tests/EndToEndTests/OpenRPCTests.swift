@@ -196,6 +196,47 @@ final class OpenRPCTests: EndToEndTestCase {
         let pinned = try startMeetingd(["--pin-actor", w.user])
         try pinned.error("system.ping", as: w.expert, [:], code: 4003)
         XCTAssertTrue(listed("system.ping").contains(4003))
+        // An expert_specific service for nobody of the community: 4004, listed.
+        try w.meetingd.error("service.create", as: w.admin, [
+            "name": "Solo", "kind": "expert_specific", "default_length_minutes": 60, "price_credits": 10,
+            "expert_id": .string("per_" + String(repeating: "0", count: 32)),
+        ], code: 4004)
+        XCTAssertTrue(listed("service.create").contains(4004))
+        // Logging a session and reporting a no-show are for a meeting whose time has come: before
+        // it they answer 4009, never 4012, and 4012 is not listed for them.
+        let agreed = try w.agreed(start: MeetingTime.at(day: 21, hour: 10))
+        let early = try w.refuse("meeting.log_session", as: w.expert, agreed, ["attendance": "attended"], code: 4009)
+        XCTAssertTrue(early["message"]?.string?.contains("has not started yet") ?? false, "\(early)")
+        try w.refuse("meeting.report_no_show", as: w.user, agreed, code: 4009)
+        for method in ["meeting.log_session", "meeting.report_no_show"] {
+            XCTAssertFalse(listed(method).contains(4012), method)
+            XCTAssertTrue(listed(method).contains(4009), method)
+        }
+        XCTAssertTrue(listed("meeting.cancel").contains(4012))
+    }
+
+    /// A refusal says what the reader can do instead: an agreed meeting is cancelled, not
+    /// declined or withdrawn; a time taken points to the free times; a started meeting to the
+    /// steps left for it.
+    func testRefusalsSayWhatToDoInstead() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let start = MeetingTime.at(day: 7, hour: 10)
+        let agreed = try w.agreed(start: start)
+        let declined = try w.refuse("meeting.decline", as: w.expert, agreed, ["reason_code": "schedule_conflict"], code: 4009)
+        XCTAssertEqual(declined["message"], "Cannot decline a meeting whose status is agreed: it is agreed; cancel it instead (meeting.cancel)")
+        let withdrawn = try w.refuse("meeting.withdraw", as: w.user, agreed, code: 4009)
+        XCTAssertEqual(withdrawn["message"], "Cannot withdraw a meeting whose status is agreed: it is agreed; cancel it instead (meeting.cancel)")
+        let taken = try w.meetingd.error("meeting.request", as: w.user, w.requestParams(start: start), code: 4011)
+        XCTAssertEqual(taken["message"], "Slot unavailable: the expert already has a meeting or a held request at that time (availability.search lists the times that are free)")
+        try w.setClock(MeetingTime.shifted(start, minutes: 5))
+        let started = try w.refuse("meeting.cancel", as: w.user, agreed, ["reason_code": "schedule_conflict"], code: 4012)
+        XCTAssertTrue(started["message"]?.string?.contains("meeting.log_session") ?? false, "\(started)")
+        XCTAssertTrue(started["message"]?.string?.contains("meeting.report_no_show") ?? false, "\(started)")
+        let finance = try MeetingWorld.id(of: w.addPerson(roles: ["finance"], firstName: "Fiona"))
+        let stranger = try w.meetingd.error("payout.create", as: finance, [
+            "expert_id": .string(w.user), "credits": 1, "reference": "bank-1",
+        ], code: 4004)
+        XCTAssertTrue(stranger["message"]?.string?.hasSuffix("or they are not an expert") ?? false, "\(stranger)")
     }
 
     func testEveryDocumentedMethodIsCallable() throws {

@@ -4188,8 +4188,8 @@ class MeetingNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
-        InvalidParamsError, InternalError, BatchAnswerFullError.
+        TransactionIdleTimeoutError, NotFoundError, InvalidStateError, InvalidParamsError, InternalError,
+        BatchAnswerFullError.
         """
         return self._client._call("meeting.log_session", {"actor": actor, "meeting_id": meeting_id, "attendance": attendance, "duration_adjust_minutes": UNSET if duration_adjust_minutes is None else duration_adjust_minutes, "feedback": UNSET if feedback is None else feedback, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4294,8 +4294,8 @@ class MeetingNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
-        InvalidParamsError, InternalError, BatchAnswerFullError.
+        TransactionIdleTimeoutError, NotFoundError, InvalidStateError, InvalidParamsError, InternalError,
+        BatchAnswerFullError.
         """
         return self._client._call("meeting.report_no_show", {"actor": actor, "meeting_id": meeting_id, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -5269,7 +5269,7 @@ class ServiceNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("service.create", {"actor": actor, "name": name, "kind": kind, "default_length_minutes": default_length_minutes, "price_credits": price_credits, "expert_id": UNSET if expert_id is None else expert_id, "skills": UNSET if skills is None else skills, "agenda_questions": UNSET if agenda_questions is None else agenda_questions, "idempotency_key": idempotency_key}, True, Service.from_json)
 
