@@ -61,18 +61,16 @@ enum LedgerAPI {
             applyCompletesResponse: true)
     }
 
-    /// "an" before a vowel, "a" otherwise: "an expert", "a user".
-    static func article(_ word: String) -> String { word.first.map { "aeiou".contains($0) } == true ? "an" : "a" }
-
     /// The ledger's refusals, naming the param that pointed at a missing account.
-    /// `holder`: the role whose people have such an account, named when a person has none.
+    /// `holder`: who has such an account, with its article ("a user", "an expert"), named when a
+    /// person has none.
     static func translate(accountOf param: String, _ what: String, holder: String? = nil) -> @Sendable (PostgresError, Params) -> Error? {
         { error, params in
             if error.sqlState == "ML004" {
                 let id = params.optionalString(param) ?? ""
                 guard let holder else { return AppError.notFound(what, id) }
                 return AppError(
-                    .notFound, message: "Not found: \(id) has no \(what) in this community: no such person here, or they are not \(Self.article(holder)) \(holder)",
+                    .notFound, message: "Not found: \(id) has no \(what) in this community: no such person here, or they are not \(holder)",
                     details: ["kind": .string(what), "id": .string(id)])
             }
             return LedgerError.translate(error, required: params.optionalInt("credits").map(abs) ?? 0)
@@ -110,7 +108,7 @@ enum LedgerAPI {
             .init("reference", .line(min: 1, max: 200), required: true, "The purchase's external reference (order id): \(referenceRule)"),
         ],
         result: transferSchema, errors: [DocErrors.notFound], examples: [Examples.creditsGrant],
-        body: .command(move(translate: translate(accountOf: "user_id", "user wallet", holder: "user")) { ctx, params in
+        body: .command(move(translate: translate(accountOf: "user_id", "user wallet", holder: "a user")) { ctx, params in
             try requireNotOwn(ctx, owner: try params.string("user_id"), "no one grants credits to their own wallet; another finance person or an admin does it")
             return movement(
                 ctx, debit: .owned(.issuance, owner: nil), credit: .owned(.userWallet, owner: try params.string("user_id")),
@@ -154,7 +152,7 @@ enum LedgerAPI {
             .init("reference", .line(min: 1, max: 200), required: true, "The payout's external reference (bank transfer id): \(referenceRule)"),
         ],
         result: transferSchema, errors: [DocErrors.notFound, DocErrors.insufficientCredits],
-        body: .command(move(translate: translate(accountOf: "expert_id", "expert earnings account", holder: "expert")) { ctx, params in
+        body: .command(move(translate: translate(accountOf: "expert_id", "expert earnings account", holder: "an expert")) { ctx, params in
             try requireNotOwn(ctx, owner: try params.string("expert_id"), "no one pays out their own earnings; another finance person does it")
             return movement(
                 ctx, debit: .owned(.expertEarnings, owner: try params.string("expert_id")), credit: .owned(.payouts, owner: nil),

@@ -161,8 +161,8 @@ final class LedgerMethodTests: EndToEndTestCase {
             XCTAssertEqual(error["data"]?["code"], "not_found", c.why)
             XCTAssertEqual(error["data"]?["retryable"], false, c.why)
             if c.method == "credits.grant" || c.method == "payout.create" {
-                let role = c.method == "credits.grant" ? "user" : "expert"
-                XCTAssertTrue(error["message"]?.string?.hasSuffix("no such person here, or they are not a \(role)") ?? false, "\(c.why): \(error)")
+                let role = c.method == "credits.grant" ? "a user" : "an expert"
+                XCTAssertTrue(error["message"]?.string?.hasSuffix("no such person here, or they are not \(role)") ?? false, "\(c.why): \(error)")
             }
         }
         XCTAssertEqual(try meetingd.ledgerSnapshot(finance: finance, accounts: [wallet, earnings]), before)
