@@ -113,7 +113,7 @@ public enum ChatStore {
             """
             SELECT ml_conversation_json(c) AS conversation, coalesce(c.last_message_at, c.created_at) AS active_at, \(group) AS grp, b.began
             FROM conversations c
-            CROSS JOIN (SELECT coalesce($6::bigint, (SELECT coalesce(max(x.seq), 0) FROM meeting_messages x)) AS began) b
+            CROSS JOIN (SELECT coalesce($6::bigint, (SELECT coalesce(max(x.seq), 0) FROM meeting_messages x WHERE x.community_id = $1)) AS began) b
             WHERE c.community_id = $1 AND (c.user_id = $2 OR c.expert_id = $2)
               AND ($3::timestamptz IS NULL OR \(group) > $7::int
                    OR (\(group) = $7::int AND (coalesce(c.last_message_at, c.created_at), c.id) < ($3, $4::text)))

@@ -116,7 +116,7 @@ public enum MeetingQueries {
             SELECT ml_meeting_json(m.community_id, m.id) AS meeting, \(rank) AS rank, b.began,
                    CASE WHEN m.expert_id = $2 THEN 'expert' ELSE 'user' END AS side
             FROM \(candidates) m
-            CROSS JOIN (SELECT coalesce($11::bigint, (SELECT coalesce(max(e.seq), 0) FROM meeting_events e)) AS began) b
+            CROSS JOIN (SELECT coalesce($11::bigint, (SELECT coalesce(max(e.seq), 0) FROM meeting_events e WHERE e.community_id = $1)) AS began) b
             WHERE ($3::text IS NULL OR m.status = $3) AND \(until)
               AND ($6::int IS NULL OR (\(rank), m.start_at, m.id) > ($6::int, $7::timestamptz, $9::text))
             ORDER BY rank, m.start_at, m.id
