@@ -53,31 +53,18 @@ final class CommunityNumbersTests: EndToEndTestCase {
     /// number is above every earlier one (cursors in flight and the ledger's time-order check
     /// compare with them), and from then on each community counts its own.
     func testNumbersWrittenBeforeStayBelowEveryNewOne() throws {
-        let databaseURL = try TestEnvironment.databaseURL()
         let tag = TestEnvironment.uniqueTag()
-        let database = "numbers_\(tag)"
-        _ = try Psql.query(databaseURL, "CREATE DATABASE \(database)")
-        addTeardownBlock { [databaseURL] in _ = try? Psql.run(databaseURL, ["DROP DATABASE IF EXISTS \(database) WITH (FORCE)"]) }
-        let url = Psql.conninfo(databaseURL, "dbname", database)
-        let all = TestEnvironment.repoRoot + "/sql/migrations"
-        let before = FileManager.default.temporaryDirectory.appendingPathComponent("migrations-\(tag)").path
-        try FileManager.default.createDirectory(atPath: before, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: before) }
-        for file in try FileManager.default.contentsOfDirectory(atPath: all) where file.hasSuffix(".sql") && file < "0085" {
-            try FileManager.default.copyItem(atPath: all + "/" + file, toPath: before + "/" + file)
-        }
-        let old = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": url, "MEETINGLEDGER_MIGRATIONS": before])
-        XCTAssertTrue(old.succeeded, old.stderr)
+        let (url, before) = try databaseMigrated(before: "0085", name: "numbers")
         func community(_ name: String) throws -> (admin: String, user: String) {
             let boot = try runTool(TestEnvironment.meetingdPath, [
                 "bootstrap", "--community", "\(name) \(tag)", "--short-name", "E2E", "--admin-email", "admin-\(name)-\(tag)@example.test",
                 "--admin-first", "Ada", "--admin-last", "Admin",
-            ], environment: ["DATABASE_URL": url, "MEETINGLEDGER_MIGRATIONS": before])
+            ], environment: before)
             let admin = try XCTUnwrap(try JSONValue.parse(boot.stdout)["admin_id"]?.string, boot.stderr)
             return (admin, "")
         }
         var (a, b) = (try community("A"), try community("B"))
-        let earlier = try startMeetingd([], environment: ["DATABASE_URL": url, "MEETINGLEDGER_MIGRATIONS": before])
+        let earlier = try startMeetingd([], environment: before)
         for i in [0, 1] {
             let person = try earlier.result("person.create", as: i == 0 ? a.admin : b.admin, TestCommunity.personParams(roles: ["user"]))
             if i == 0 { a.user = try MeetingWorld.id(of: person) } else { b.user = try MeetingWorld.id(of: person) }

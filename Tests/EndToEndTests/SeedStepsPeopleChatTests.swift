@@ -165,21 +165,7 @@ final class SeedStepsPeopleChatTests: EndToEndTestCase {
     /// database is migrated: one per user and expert, every message kept in order.
     func testMeetingChatsWrittenBeforeConversationsBecomeConversations() throws {
         let tag = TestEnvironment.uniqueTag()
-        let database = "chats_\(tag)"
-        _ = try Psql.query(databaseURL, "CREATE DATABASE \(database)")
-        addTeardownBlock { [databaseURL] in _ = try? Psql.run(databaseURL, ["DROP DATABASE IF EXISTS \(database) WITH (FORCE)"]) }
-        let url = Psql.conninfo(databaseURL, "dbname", database)
-        let all = TestEnvironment.repoRoot + "/sql/migrations"
-        let before = FileManager.default.temporaryDirectory.appendingPathComponent("migrations-\(tag)").path
-        try FileManager.default.createDirectory(atPath: before, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: before) }
-        for file in try FileManager.default.contentsOfDirectory(atPath: all) where file.hasSuffix(".sql") && file < "0031" {
-            try FileManager.default.copyItem(atPath: all + "/" + file, toPath: before + "/" + file)
-        }
-        let old = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": url, "MEETINGLEDGER_MIGRATIONS": before])
-        XCTAssertTrue(old.succeeded, old.stderr)
-
-        let environment = ["DATABASE_URL": url, "MEETINGLEDGER_MIGRATIONS": before]
+        let (url, environment) = try databaseMigrated(before: "0031", name: "chats")
         let boot = try runTool(TestEnvironment.meetingdPath, [
             "bootstrap", "--community", "Chats \(tag)", "--short-name", "E2E", "--admin-email", "admin-\(tag)@example.test", "--admin-first", "Ada",
             "--admin-last", "Admin",

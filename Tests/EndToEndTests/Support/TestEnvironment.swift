@@ -214,4 +214,27 @@ class EndToEndTestCase: XCTestCase {
     func bootstrap(_ label: String = #function) throws -> TestCommunity {
         try TestCommunity.bootstrap(String(label.prefix(40)))
     }
+
+    /// A database of its own (dropped at the end of the test) migrated by the migrations before
+    /// `first` only, as a release before that migration left it: its URL, and the environment
+    /// that runs meetingd on it with those migrations alone. `meetingd migrate` without
+    /// MEETINGLEDGER_MIGRATIONS then upgrades it.
+    func databaseMigrated(before first: String, name: String) throws -> (url: String, earlier: [String: String]) {
+        let tag = TestEnvironment.uniqueTag()
+        let database = "\(name)_\(tag)"
+        _ = try Psql.query(databaseURL, "CREATE DATABASE \(database)")
+        addTeardownBlock { [databaseURL] in _ = try? Psql.run(databaseURL, ["DROP DATABASE IF EXISTS \(database) WITH (FORCE)"]) }
+        let url = Psql.conninfo(databaseURL, "dbname", database)
+        let all = TestEnvironment.repoRoot + "/sql/migrations"
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("migrations-\(tag)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: folder) }
+        for file in try FileManager.default.contentsOfDirectory(atPath: all) where file.hasSuffix(".sql") && file < first {
+            try FileManager.default.copyItem(atPath: all + "/" + file, toPath: folder + "/" + file)
+        }
+        let environment = ["DATABASE_URL": url, "MEETINGLEDGER_MIGRATIONS": folder]
+        let migrated = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: environment)
+        guard migrated.succeeded else { throw HarnessError("meetingd migrate (before \(first)) failed: \(migrated.stderr)") }
+        return (url, environment)
+    }
 }
