@@ -283,8 +283,7 @@ enum LedgerAPI {
                 let accountId = try p.string("account_id")
                 let page = try Page(p, key: [.time, .integer])
                 let after = page.after.map { (createdAt: $0[0].stringValue ?? "", seq: $0[1].intValue ?? 0) }
-                let from = try p.optionalInstant("from"), to = try p.optionalInstant("to")
-                if let from, let to, to <= from { throw AppError.invalidParams(field: "to", reason: "must be after from") }
+                let (from, to) = try p.optionalWindow()
                 return [LedgerQueries.statementPage(
                     communityId: scope.communityId, accountId: accountId, after: after, from: from, to: to, limit: page.limit + 1)]
             },

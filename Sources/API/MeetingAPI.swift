@@ -311,9 +311,10 @@ enum MeetingAPI {
         body: .read(ReadPlan(
             statements: { scope, p in
                 let page = try Page(p, key: [.integer, .time, .text, .integer])
+                let (from, to) = try p.optionalWindow()
                 let filter = MeetingQueries.ListFilter(
                     personId: p.optionalString("person_id") ?? scope.actorId, side: p.optionalString("role").flatMap(Party.init(rawValue:)),
-                    status: p.optionalString("status"), from: try p.optionalInstant("from"), to: try p.optionalInstant("to"))
+                    status: p.optionalString("status"), from: from, to: to)
                 let after = page.after.map {
                     (rank: $0[0].intValue ?? 0, start: page.afterString(1) ?? "", id: page.afterString(2) ?? "", began: $0[3].intValue ?? 0)
                 }

@@ -129,6 +129,16 @@ public struct Params: Sendable {
         return try instant(key)
     }
 
+    /// `from` and `to`, each optional; both given, `to` must come after `from` (a window that
+    /// holds nothing is a mistake to say, not an empty answer).
+    public func optionalWindow() throws -> (from: Instant?, to: Instant?) {
+        let (from, to) = (try optionalInstant("from"), try optionalInstant("to"))
+        if let from, let to, to <= from {
+            throw AppError.invalidParams(field: "to", reason: "must be after from (\(from.rfc3339)), got \(to.rfc3339)")
+        }
+        return (from, to)
+    }
+
     public func stringList(_ key: String) -> [String] {
         (self[key]?.arrayValue ?? []).compactMap(\.stringValue)
     }

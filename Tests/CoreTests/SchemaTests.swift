@@ -100,7 +100,9 @@ final class SchemaTests: XCTestCase {
         XCTAssertEqual(reason(["name": "R", "rules": [[:], [:], [:], [:]]])?.reason, "must have at most 3 items, got 4")
         XCTAssertEqual(reason(["name": "R", "kind": "'; DROP TABLE people; --"])?.field, "kind")
         XCTAssertEqual(reason(["name": "R", "person_id": .string("mtg_" + String(repeating: "a", count: 32))])?.field, "person_id")
-        XCTAssertEqual(reason(["name": "R", "extra": 1])?.reason, "is not a known parameter")
+        XCTAssertEqual(reason(["name": "R", "extra": 1])?.reason,
+                       "is not a known parameter (known: name, credits, start, rules, kind, person_id, at, on, tags)")
+        XCTAssertEqual(reason(["name": "R", "rules": [["weekday": 1, "day": 2]]])?.reason, "is not a known parameter (known: weekday)")
         XCTAssertEqual(reason(["name": "a\u{0}b"])?.reason, "must not contain NUL characters")
     }
 

@@ -76,6 +76,14 @@ final class EdgeInputTests: EndToEndTestCase {
             }
         }
         XCTAssertEqual(try w.meeting(meetingId)["start"]?.string, MeetingTime.at(day: 7, hour: 10), "nothing changed")
+        // A window that holds nothing is a mistake, said the same by every method taking one.
+        for c in cases where c.fields == ["from", "to"] {
+            var params = c.params
+            (params["from"], params["to"]) = (.string(later), .string(good))
+            let error = try w.meetingd.error(c.method, as: c.actor, params, code: -32602)
+            XCTAssertEqual(error["data"]?["field"], "to", c.method)
+            XCTAssertEqual(error["data"]?["reason"]?.string?.hasPrefix("must be after from"), true, "\(c.method): \(error)")
+        }
         // The last supported microsecond itself is a time like any other.
         let edge = try w.meetingd.call("availability.get", as: w.user, ["expert_id": .string(w.expert), "from": "9999-12-30T00:00:00Z",
                                                                          "to": "9999-12-31T23:59:59.999999Z"])
