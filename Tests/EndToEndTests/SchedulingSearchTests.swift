@@ -214,9 +214,10 @@ final class SchedulingSearchTests: EndToEndTestCase {
             ], code: 4011)
             return error["message"]?.string ?? "\(error)"
         }
-        XCTAssertTrue(try refusal(bio, "2030-03-14T07:00:00Z").hasSuffix("the expert's hours at that time are for other services only"))
-        XCTAssertTrue(try refusal(chem, "2030-03-15T07:00:00Z").hasSuffix("the expert's hours at that time are at another location"))
-        XCTAssertTrue(try refusal(chem, "2030-03-16T07:00:00Z").hasSuffix("the time is not within the expert's hours"))
+        let free = " (availability.search lists the times that are free)"
+        XCTAssertEqual(try refusal(bio, "2030-03-14T07:00:00Z"), "Slot unavailable: the expert's hours at that time are for other services only" + free)
+        XCTAssertEqual(try refusal(chem, "2030-03-15T07:00:00Z"), "Slot unavailable: the expert's hours at that time are at another location" + free)
+        XCTAssertEqual(try refusal(chem, "2030-03-16T07:00:00Z"), "Slot unavailable: the time is not within the expert's hours" + free)
         try w.requestWith(start: "2030-03-14T07:00:00Z", expert: gus, ["service_id": .string(chem), "location_id": .string(room)])
     }
 
