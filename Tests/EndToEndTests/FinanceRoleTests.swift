@@ -160,6 +160,7 @@ final class FinanceRoleTests: EndToEndTestCase {
 
         let wallet = Psql.literal(s.wallet), expert = Psql.literal(s.expert)
         let anyId = Psql.literal("trf_" + String(repeating: "a", count: 32))
+        let counter = "ml_seq_transfers_" + s.ledger.community.id
         var refused: [(String, String)] = [
             ("SELECT pg_advisory_lock(hashtextextended(\(c) || '/' || \(expert), 0))", "permission denied for function pg_advisory_lock"),
             ("SELECT pg_advisory_lock(1, 2)", "permission denied for function pg_advisory_lock"),
@@ -179,8 +180,11 @@ final class FinanceRoleTests: EndToEndTestCase {
             ("SELECT pg_logical_emit_message(false, 'meetingledger', 'x')", "permission denied for function pg_logical_emit_message"),
             ("SELECT txid_current()", "permission denied for function txid_current"),
             ("SELECT pg_current_xact_id()", "permission denied for function pg_current_xact_id"),
-            ("SELECT nextval('transfers_seq_seq')", "permission denied for sequence transfers_seq_seq"),
-            ("SELECT setval('transfers_seq_seq', 1)", "permission denied for sequence transfers_seq_seq"),
+            // The community's own counters (migration 0085): neither read, nor taken, nor set.
+            ("SELECT nextval('\(counter)')", "permission denied for sequence \(counter)"),
+            ("SELECT setval('\(counter)', 1)", "permission denied for sequence \(counter)"),
+            ("SELECT last_value FROM \(counter)", "permission denied for sequence \(counter)"),
+            ("SELECT nextval(ml_number_sequence('meeting_events', \(c)))", "permission denied for function ml_number_sequence"),
             ("CREATE TEMP TABLE scratch (a int)", "permission denied to create temporary tables"),
             ("CREATE FUNCTION pg_temp.f() RETURNS int LANGUAGE sql AS 'SELECT 1'", "permission denied to create temporary tables"),
             ("CREATE TABLE public.scratch (a int)", "permission denied for schema public"),

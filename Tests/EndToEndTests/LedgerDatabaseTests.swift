@@ -102,10 +102,11 @@ final class LedgerDatabaseTests: EndToEndTestCase {
             "UPDATE meetings SET status = 'cancelled', credit_status = 'returned', hold_transfer_id = NULL WHERE community_id = \(c) AND id = \(meeting)",
             "SELECT kind || ' ' || subject FROM meeting_problems(\(c)) ORDER BY 1",
             """
-            INSERT INTO transfers (community_id, id, debit_account_id, credit_account_id, amount, kind, phase, meeting_id, created_at,
+            INSERT INTO transfers (community_id, id, seq, debit_account_id, credit_account_id, amount, kind, phase, meeting_id, created_at,
                                    debit_debits_posted, debit_credits_posted, debit_debits_pending, debit_credits_pending,
                                    credit_debits_posted, credit_credits_posted, credit_debits_pending, credit_credits_pending)
-            SELECT community_id, '\(secondHold)', debit_account_id, credit_account_id, amount, kind, phase, meeting_id, created_at, 0, 0, 0, 0, 0, 0, 0, 0
+            SELECT community_id, '\(secondHold)', nextval(ml_number_sequence('transfers', community_id)::regclass), debit_account_id,
+                   credit_account_id, amount, kind, phase, meeting_id, created_at, 0, 0, 0, 0, 0, 0, 0, 0
             FROM transfers WHERE community_id = \(c) AND id = \(Psql.literal(s.holdId))
             """,
             """
