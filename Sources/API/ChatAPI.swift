@@ -54,11 +54,11 @@ enum ChatAPI {
 
     /// conversation.list's cursor: group (0, or 1 for a conversation active since the listing
     /// began), latest activity, id, and the last message's sequence number when it began.
-    static let listKey: [Page.KeyPart] = [.integer, .time, .text, .integer]
+    static let listKey: [Page.KeyPart] = [.integer, .time, .text, .integer, .integer]
 
     static let list = MethodDefinition(
         "conversation.list",
-        "Your conversations (admins: anyone's with person_id), latest activity first. One with a new message while the list is paged comes after the others, so no page skips it (it may come again, as it is now)",
+        "Your conversations (admins: anyone's with person_id), latest activity first. One with a new message while the list is paged comes after the others, in the order of its first new message, so no page skips it (it may come again, as it is now)",
         audience: .member, mutating: false,
         params: [.init("person_id", .id(.person), "Whose conversations (admins); default: yours")] + Page.fields,
         result: Page.resultSchema(conversationSchema), errors: [DocErrors.notFound],
@@ -66,7 +66,8 @@ enum ChatAPI {
             statements: { scope, p in
                 let page = try Page(p, key: ChatAPI.listKey)
                 let after = try page.after.map {
-                    (group: $0[0].intValue ?? 0, at: try Instant(rfc3339: $0[1].stringValue ?? ""), id: $0[2].stringValue ?? "", began: $0[3].intValue ?? 0)
+                    (group: $0[0].intValue ?? 0, at: try Instant(rfc3339: $0[1].stringValue ?? ""), id: $0[2].stringValue ?? "", began: $0[3].intValue ?? 0,
+                     first: $0[4].intValue ?? 0)
                 }
                 return [ChatStore.conversations(
                     communityId: scope.communityId, personId: p.optionalString("person_id") ?? scope.actorId, after: after, limit: page.limit + 1)]
@@ -81,7 +82,7 @@ enum ChatAPI {
                     return .object(item)
                 }
                 let keys = try zip(rows[0], items).map { r, item in
-                    [JSON.int(try r.int("grp")), item["active_at"] ?? .null, item["id"] ?? .null, JSON.int(try r.int("began"))]
+                    [JSON.int(try r.int("grp")), item["active_at"] ?? .null, item["id"] ?? .null, JSON.int(try r.int("began")), JSON.int(try r.int("first"))]
                 }
                 return try Page(p, key: ChatAPI.listKey).result(items, keys: keys)
             })))

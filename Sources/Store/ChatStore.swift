@@ -101,24 +101,29 @@ public enum ChatStore {
     /// listing began (`after.began`, the last message's sequence number when the first page was
     /// read, which every row carries for the cursor) comes after the others (group 1), so a
     /// conversation that becomes the latest while the list is paged is not skipped; it may come
-    /// again, as it is now.
+    /// again, as it is now. Group 1 is in the order of each one's first message after the start
+    /// (`first`), which a later message does not change: ordered by their latest activity, one
+    /// written to again would move ahead of the page already read and be skipped.
     public static func conversations(
-        communityId: String, personId: String, after: (group: Int64, at: Instant, id: String, began: Int64)?, limit: Int64
+        communityId: String, personId: String, after: (group: Int64, at: Instant, id: String, began: Int64, first: Int64)?, limit: Int64
     ) -> Statement {
-        let group = """
-            (CASE WHEN EXISTS (SELECT 1 FROM meeting_messages x WHERE x.community_id = c.community_id AND x.conversation_id = c.id
-                                AND x.seq > b.began) THEN 1 ELSE 0 END)
+        Statement(
             """
-        return Statement(
-            """
-            SELECT ml_conversation_json(c) AS conversation, coalesce(c.last_message_at, c.created_at) AS active_at, \(group) AS grp, b.began
+            SELECT ml_conversation_json(c) AS conversation, coalesce(c.last_message_at, c.created_at) AS active_at,
+                   CASE WHEN n.first IS NULL THEN 0 ELSE 1 END AS grp, coalesce(n.first, 0) AS first, b.began
             FROM conversations c
             CROSS JOIN (SELECT coalesce($6::bigint, (SELECT coalesce(max(x.seq), 0) FROM meeting_messages x WHERE x.community_id = $1)) AS began) b
+            CROSS JOIN LATERAL (
+                SELECT min(x.seq) AS first FROM meeting_messages x
+                WHERE x.community_id = c.community_id AND x.conversation_id = c.id AND x.seq > b.began) n
             WHERE c.community_id = $1 AND (c.user_id = $2 OR c.expert_id = $2)
-              AND ($3::timestamptz IS NULL OR \(group) > $7::int
-                   OR (\(group) = $7::int AND (coalesce(c.last_message_at, c.created_at), c.id) < ($3, $4::text)))
-            ORDER BY grp, coalesce(c.last_message_at, c.created_at) DESC, c.id DESC LIMIT $5
-            """, [communityId, personId, after?.at, after?.id, limit, after?.began, after?.group])
+              AND ($7::int IS NULL
+                   OR ($7::int = 0 AND (n.first IS NOT NULL OR (coalesce(c.last_message_at, c.created_at), c.id) < ($3, $4::text)))
+                   OR ($7::int = 1 AND n.first > $8::bigint))
+            ORDER BY grp, CASE WHEN n.first IS NULL THEN coalesce(c.last_message_at, c.created_at) END DESC,
+                     CASE WHEN n.first IS NULL THEN c.id END DESC, n.first
+            LIMIT $5
+            """, [communityId, personId, after?.at, after?.id, limit, after?.began, after?.group, after?.first])
     }
 
     /// A page of a conversation's messages, oldest first.

@@ -33,6 +33,38 @@ final class SeedStepsPeopleChatTests: EndToEndTestCase {
         XCTAssertEqual(fresh.first, ids[0], "a new listing puts it first")
     }
 
+    /// A conversation written to again while the others written to since the listing began are
+    /// paged keeps its place among them: they come in the order of their first new message, so
+    /// a second message does not move it ahead of the pages already read.
+    func testAConversationWrittenToTwiceWhilePagingIsNotSkipped() throws {
+        let w = try MeetingWorld(self, label: #function)
+        var ids: [String] = []
+        for i in 0..<4 {
+            let user = try w.addUser(name: "twice\(i)")
+            let started = try w.meetingd.result("conversation.start", as: user, ["person_id": .string(w.expert), "text": .string("Hello \(i)")])
+            ids.append(try XCTUnwrap(started["conversation"]?["id"]?.string))
+            try w.advanceClock(minutes: 1)
+        }
+        func post(_ i: Int) throws {
+            try w.meetingd.result("conversation.post", as: w.expert, ["conversation_id": .string(ids[i]), "text": "Answer"])
+            try w.advanceClock(minutes: 1)
+        }
+        var page = try w.meetingd.result("conversation.list", as: w.expert, ["limit": 1])
+        var seen = (page["items"]?.array ?? []).compactMap { $0["id"]?.string }
+        func next() throws {
+            page = try w.meetingd.result("conversation.list", as: w.expert, ["limit": 1, "cursor": try XCTUnwrap(page["next_cursor"])])
+            seen += (page["items"]?.array ?? []).compactMap { $0["id"]?.string }
+        }
+        try post(0)
+        try post(1)
+        try next()  // ids[2], the last not written to since
+        try next()  // ids[0], the first written to since
+        try post(0)  // written to again: still before ids[1]
+        try post(1)
+        while page["next_cursor"] != nil && page["next_cursor"] != .null { try next() }
+        XCTAssertEqual(seen, [ids[3], ids[2], ids[0], ids[1]], "each conversation once")
+    }
+
     /// Seed 000 (students' booking flow): "You can chat with providers at this step if you want
     /// to ask them questions first." The conversation exists before any meeting; once booked,
     /// the meeting's chat continues it, and each message notifies the other side.

@@ -3425,7 +3425,7 @@ class ConversationNamespace:
         limit: Optional[int] = UNSET,
         cursor: Optional[str] = UNSET,
     ) -> ConversationListResult:
-        """Your conversations (admins: anyone's with person_id), latest activity first. One with a new message while the list is paged comes after the others, so no page skips it (it may come again, as it is now).
+        """Your conversations (admins: anyone's with person_id), latest activity first. One with a new message while the list is paged comes after the others, in the order of its first new message, so no page skips it (it may come again, as it is now).
 
         Who may call: member. Read-only.
 
