@@ -8,17 +8,24 @@ final class SeedStepsPeopleChatTests: EndToEndTestCase {
         try w.meetingd.allPages("conversation.messages", as: actor, ["conversation_id": .string(conversation)]).compactMap { $0["text"]?.string }
     }
 
-    /// An inbox paged latest first does not lose a conversation that gets a message while it is
-    /// paged: the conversation comes after the others, with its new message count.
-    func testAConversationActiveWhilePagingIsNotSkipped() throws {
-        let w = try MeetingWorld(self, label: #function)
+    /// `count` users who each start a conversation with the expert, a minute apart: their ids,
+    /// oldest first.
+    func inbox(_ w: MeetingWorld, _ count: Int, _ name: String) throws -> [String] {
         var ids: [String] = []
-        for i in 0..<4 {
-            let user = try w.addUser(name: "inbox\(i)")
+        for i in 0..<count {
+            let user = try w.addUser(name: "\(name)\(i)")
             let started = try w.meetingd.result("conversation.start", as: user, ["person_id": .string(w.expert), "text": .string("Hello \(i)")])
             ids.append(try XCTUnwrap(started["conversation"]?["id"]?.string))
             try w.advanceClock(minutes: 1)
         }
+        return ids
+    }
+
+    /// An inbox paged latest first does not lose a conversation that gets a message while it is
+    /// paged: the conversation comes after the others, with its new message count.
+    func testAConversationActiveWhilePagingIsNotSkipped() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let ids = try inbox(w, 4, "inbox")
         let first = try w.meetingd.result("conversation.list", as: w.expert, ["limit": 2])
         XCTAssertEqual(first["items"]?.array?.compactMap { $0["id"]?.string }, [ids[3], ids[2]], "latest activity first")
         try w.meetingd.result("conversation.post", as: w.expert, ["conversation_id": .string(ids[0]), "text": "Answering the oldest"])
@@ -38,13 +45,7 @@ final class SeedStepsPeopleChatTests: EndToEndTestCase {
     /// a second message does not move it ahead of the pages already read.
     func testAConversationWrittenToTwiceWhilePagingIsNotSkipped() throws {
         let w = try MeetingWorld(self, label: #function)
-        var ids: [String] = []
-        for i in 0..<4 {
-            let user = try w.addUser(name: "twice\(i)")
-            let started = try w.meetingd.result("conversation.start", as: user, ["person_id": .string(w.expert), "text": .string("Hello \(i)")])
-            ids.append(try XCTUnwrap(started["conversation"]?["id"]?.string))
-            try w.advanceClock(minutes: 1)
-        }
+        let ids = try inbox(w, 4, "twice")
         func post(_ i: Int) throws {
             try w.meetingd.result("conversation.post", as: w.expert, ["conversation_id": .string(ids[i]), "text": "Answer"])
             try w.advanceClock(minutes: 1)
