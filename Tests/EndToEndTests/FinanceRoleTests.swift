@@ -185,6 +185,10 @@ final class FinanceRoleTests: EndToEndTestCase {
             ("SELECT setval('\(counter)', 1)", "permission denied for sequence \(counter)"),
             ("SELECT last_value FROM \(counter)", "permission denied for sequence \(counter)"),
             ("SELECT nextval(ml_number_sequence('meeting_events', \(c)))", "permission denied for function ml_number_sequence"),
+            // Nor watch another community's activity through the statistics (migration 0086).
+            ("SELECT blks_hit FROM pg_statio_all_sequences", "permission denied for function pg_stat_get_"),
+            ("SELECT n_live_tup, n_tup_ins FROM pg_stat_user_tables", "permission denied for function pg_stat_get_"),
+            ("SELECT xact_commit FROM pg_stat_database", "permission denied for function pg_stat_get_"),
             ("CREATE TEMP TABLE scratch (a int)", "permission denied to create temporary tables"),
             ("CREATE FUNCTION pg_temp.f() RETURNS int LANGUAGE sql AS 'SELECT 1'", "permission denied to create temporary tables"),
             ("CREATE TABLE public.scratch (a int)", "permission denied for schema public"),
@@ -388,6 +392,7 @@ final class FinanceRoleTests: EndToEndTestCase {
         XCTAssertTrue(migrate.stderr.contains("finance SQL roles are not locked down"), "the start says what is still open: \(migrate.stderr)")
         let open = try Psql.query(serviceURL, "SELECT privilege FROM finance_access_problems()")
         XCTAssertTrue(open.contains("EXECUTE on pg_advisory_lock(bigint)") && open.contains("EXECUTE on lo_from_bytea(oid,bytea)"), "\(open)")
+        XCTAssertTrue(open.contains("EXECUTE on pg_stat_get_blocks_hit(oid)"), "the statistics too: \(open)")
         XCTAssertFalse(open.contains { $0.hasPrefix("TEMPORARY") || $0.hasPrefix("CREATE") }, "the database's owner closed what it owns: \(open)")
 
         let community = try TestCommunity.bootstrap("non-superuser", databaseURL: serviceURL)
@@ -411,6 +416,16 @@ final class FinanceRoleTests: EndToEndTestCase {
         var request = booking.requestParams(start: ledgerEpoch.addingTimeInterval(86_400))
         request["idempotency_key"] = "booking-1"
         XCTAssertEqual(try meetingd.result("meeting.request", as: user, request)["status"], "awaiting_approval")
+
+        // A community bootstrapped by another role (the superuser): its counters are the
+        // service's too, so its transfers and messages are written.
+        let other = try TestCommunity.bootstrap("superuser-made", databaseURL: superuserURL)
+        let otherLedger = LedgerCommunity(community: other, financeId: try other.createPersonId(on: meetingd, roles: ["finance"]))
+        let otherUser = try otherLedger.person(on: meetingd, ["user"])
+        try otherLedger.grant(on: meetingd, 50, to: otherUser)
+        XCTAssertEqual(try Psql.query(superuserURL, """
+            SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class WHERE relkind = 'S' AND relname LIKE 'ml\\_seq\\_%'
+            """), [serviceRole], "every counter is the service role's")
 
         let again = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": serviceURL])
         XCTAssertTrue(again.succeeded, again.stderr)
