@@ -109,9 +109,9 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
 
     /// What the reader can do instead, where the status leaves them something.
     static let instead = [
-        "decline agreed": ": it is agreed; cancel it instead (meeting.cancel)",
-        "withdraw agreed": ": it is agreed; cancel it instead (meeting.cancel)",
-        "confirm agreed": ": it is agreed already",
+        "decline agreed": ": cancel it instead (meeting.cancel)",
+        "withdraw agreed": ": cancel it instead (meeting.cancel)",
+        "confirm agreed": ": there is nothing left to confirm",
     ]
 
     /// A meeting step as a sentence says it: "Cannot log the session of this meeting".

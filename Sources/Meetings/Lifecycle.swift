@@ -246,7 +246,10 @@ public enum Lifecycle {
         _ m: MeetingState, _ actor: MeetingActor, _ reason: String, _ note: String?, _ confirmLate: Bool, _ series: Bool, _ now: Instant, _ s: CommunitySettings
     ) throws -> Decision {
         let p = try party(actor, action: "cancel")
-        try requireStatus(m, [.agreed], "cancel", why: m.status == .awaitingApproval ? "withdraw or decline it instead" : nil)
+        // A request is not cancelled: its proposer withdraws it, the other side declines it.
+        let instead = p == m.proposedBy
+            ? "it is not agreed yet; withdraw it instead (meeting.withdraw)" : "it is not agreed yet; decline it instead (meeting.decline)"
+        try requireStatus(m, [.agreed], "cancel", why: m.status == .awaitingApproval ? instead : nil)
         try requireReason(reason, in: s.cancellationReasons)
         let terms = try endingTerms(m, p, confirmLate, now, s)
         var d = Decision(next: m)
