@@ -62,12 +62,13 @@ public enum MeetingQueries {
     /// side; `side` says which, per row): those awaiting their action first (rank 0), then by
     /// start; ending after `from` (default: the service's time).
     /// A meeting that changes while the list is paged (a new date proposed, an answer given)
-    /// may change its rank: one with a timeline event after the listing began (`after.began`,
-    /// the last event's sequence number when the first page was read, which every row carries
-    /// for the cursor) is listed among the others by start (rank 1), so paging never skips it;
-    /// it may be listed again, as it is now.
+    /// may change its rank and its start: one with a timeline event after the listing began
+    /// (`after.began`, the last event's sequence number when the first page was read, which
+    /// every row carries for the cursor) is listed after the others (rank 2), in the order of
+    /// its first such event (`first`), which later changes leave as it is, so paging never
+    /// skips it; it may be listed again, as it is now.
     public static func list(
-        communityId: String, testClock: Bool, filter f: ListFilter, after: (rank: Int64, start: String, id: String, began: Int64)?, limit: Int64
+        communityId: String, testClock: Bool, filter f: ListFilter, after: (rank: Int64, start: String, id: String, began: Int64, first: Int64)?, limit: Int64
     ) -> Statement {
         // The fragments are fixed texts chosen by the side, never the caller's text.
         let onUserSide = "(m.user_id = $2 OR m.student_id = $2)"
@@ -109,20 +110,23 @@ public enum MeetingQueries {
               """
         // $4 and $5 are named even where they are not compared, so that every parameter has a type.
         let until = f.to == nil ? "$5::timestamptz IS NULL" : "m.start_at < $5::timestamptz"
-        let changed = "EXISTS (SELECT 1 FROM meeting_events e WHERE e.community_id = m.community_id AND e.meeting_id = m.id AND e.seq > b.began)"
-        let rank = "(CASE WHEN \(awaiting) = 0 AND NOT \(changed) THEN 0 ELSE 1 END)"
+        let rank = "(CASE WHEN n.first IS NOT NULL THEN 2 WHEN \(awaiting) = 0 THEN 0 ELSE 1 END)"
         return Statement(
             """
-            SELECT ml_meeting_json(m.community_id, m.id) AS meeting, \(rank) AS rank, b.began,
+            SELECT ml_meeting_json(m.community_id, m.id) AS meeting, \(rank) AS rank, b.began, coalesce(n.first, 0) AS first,
                    CASE WHEN m.expert_id = $2 THEN 'expert' ELSE 'user' END AS side
             FROM \(candidates) m
             CROSS JOIN (SELECT coalesce($11::bigint, (SELECT coalesce(max(e.seq), 0) FROM meeting_events e WHERE e.community_id = $1)) AS began) b
+            CROSS JOIN LATERAL (
+                SELECT min(e.seq) AS first FROM meeting_events e WHERE e.community_id = m.community_id AND e.meeting_id = m.id AND e.seq > b.began) n
             WHERE ($3::text IS NULL OR m.status = $3) AND \(until)
-              AND ($6::int IS NULL OR (\(rank), m.start_at, m.id) > ($6::int, $7::timestamptz, $9::text))
-            ORDER BY rank, m.start_at, m.id
+              AND ($6::int IS NULL
+                   OR ($6::int < 2 AND (\(rank), m.start_at, m.id) > ($6::int, $7::timestamptz, $9::text))
+                   OR ($6::int = 2 AND n.first > $12::bigint))
+            ORDER BY rank, CASE WHEN n.first IS NULL THEN m.start_at END, CASE WHEN n.first IS NULL THEN m.id END, n.first
             LIMIT $10
             """,
-            [communityId, f.personId, f.status, f.from, f.to, after?.rank, after?.start, testClock, after?.id, limit, after?.began])
+            [communityId, f.personId, f.status, f.from, f.to, after?.rank, after?.start, testClock, after?.id, limit, after?.began, after?.first])
     }
 
     /// What waits for the expert's side (the expert, or the office for them): a request to

@@ -86,26 +86,43 @@ final class MeetingListAccessTests: EndToEndTestCase {
         XCTAssertEqual(try w.meetingd.allPages("meeting.list", as: w.user, ["role": "expert"]).count, 0, "the user is no one's expert")
     }
 
+    /// The user's list paged one meeting at a time: the ids of the pages read until `cursor`
+    /// ends (nil: from the first page) or `pages` of them are read; the cursor left.
+    func page(_ w: MeetingWorld, from cursor: JSONValue? = nil, pages: Int = .max) throws -> (ids: [String], cursor: JSONValue?) {
+        var (ids, cursor, read) = ([String](), cursor, 0)
+        repeat {
+            let page = try w.meetingd.result("meeting.list", as: w.user, ["limit": 1].merging(cursor.map { ["cursor": $0] } ?? [:]) { a, _ in a })
+            ids += (page["items"]?.array ?? []).compactMap { $0["id"]?.string }
+            (cursor, read) = (page["next_cursor"], read + 1)
+        } while cursor != nil && cursor != .null && read < pages
+        return (ids, cursor)
+    }
+
     /// A meeting that comes to wait for the user while they page (the expert proposes a new
-    /// date for one further down) is still listed: among the others by start, with its new
-    /// state, not in the top group the pages have already passed.
+    /// date for one further down) is still listed: after the others, with its new state, not
+    /// in the top group the pages have already passed.
     func testAMeetingThatComesToWaitForTheUserWhilePagingIsNotSkipped() throws {
         let w = try MeetingWorld(self, label: #function)
-        let first = try w.agreed(start: MeetingTime.at(day: 7, hour: 10))
-        let second = try w.agreed(start: MeetingTime.at(day: 14, hour: 10))
-        let third = try w.agreed(start: MeetingTime.at(day: 21, hour: 10))
-        let page1 = try w.meetingd.result("meeting.list", as: w.user, ["limit": 1])
-        XCTAssertEqual(page1["items"]?[0]?["id"]?.string, first)
-        try w.act("meeting.reschedule", as: w.expert, third, ["start": .string(MeetingTime.at(day: 22, hour: 10))])
-        var seen = [first], cursor = page1["next_cursor"]
-        while let next = cursor, next != .null {
-            let page = try w.meetingd.result("meeting.list", as: w.user, ["limit": 1, "cursor": next])
-            seen += (page["items"]?.array ?? []).compactMap { $0["id"]?.string }
-            cursor = page["next_cursor"]
-        }
-        XCTAssertEqual(seen, [first, second, third], "every meeting once, the changed one in its place by start")
+        let agreed = try [7, 14, 21].map { try w.agreed(start: MeetingTime.at(day: $0, hour: 10)) }
+        let first = try page(w, pages: 1)
+        XCTAssertEqual(first.ids, [agreed[0]])
+        try w.act("meeting.reschedule", as: w.expert, agreed[2], ["start": .string(MeetingTime.at(day: 22, hour: 10))])
+        XCTAssertEqual(first.ids + (try page(w, from: first.cursor).ids), agreed, "every meeting once, the changed one after the others")
         let fresh = try w.meetingd.result("meeting.list", as: w.user, [:])["items"]?.array?.compactMap { $0["id"]?.string }
-        XCTAssertEqual(fresh, [third, first, second], "a new listing puts it first, awaiting the user")
+        XCTAssertEqual(fresh, [agreed[2], agreed[0], agreed[1]], "a new listing puts it first, awaiting the user")
+    }
+
+    /// A meeting further down the list that is moved to a date the pages have already passed
+    /// (a new date proposed and accepted while the user pages) is still listed, once.
+    func testAMeetingMovedBehindThePagesReadIsNotSkipped() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let agreed = try [7, 14, 21].map { try w.agreed(start: MeetingTime.at(day: $0, hour: 10)) }
+        let read = try page(w, pages: 2)
+        XCTAssertEqual(read.ids, [agreed[0], agreed[1]])
+        try w.act("meeting.reschedule", as: w.expert, agreed[2], ["start": .string(MeetingTime.at(day: 8, hour: 10))])
+        try w.act("meeting.confirm_alternate", as: w.user, agreed[2])
+        XCTAssertEqual(try w.meeting(agreed[2])["start"]?.string, MeetingTime.at(day: 8, hour: 10), "moved before the second")
+        XCTAssertEqual(read.ids + (try page(w, from: read.cursor).ids), agreed, "every meeting listed once")
     }
 
     func testTheExpertsListPutsTheirPendingAnswersFirstAndPagesByKeyset() throws {
