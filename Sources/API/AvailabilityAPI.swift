@@ -196,7 +196,7 @@ enum AvailabilityAPI {
         })
 
     static let search = MethodDefinition(
-        "availability.search", "One merged calendar of bookable slots for a service across its certified experts, a page at a time",
+        "availability.search", "One merged calendar of bookable slots for a service across its certified experts, a page at a time; a suspended user (or student searched for) is answered 4023 with until, as a request would be",
         audience: .roles([.user, .admin]), mutating: false,
         params: [.init("service_id", .id(.service), required: true), .init("from", .timestamp, required: true), .init("to", .timestamp, required: true),
                  .init("location_id", .id(.location)), .init("expert_id", .id(.person), "Only where the community allows filtering by expert; an unknown person is not_found, one without the expert role invalid, an expert not certified in the service has no slots"),
@@ -215,7 +215,7 @@ enum AvailabilityAPI {
             .init("experts", .list(ProfileAPI.profileSchema), required: true, "The public profile (person.profile) of every expert the page's slots name, each once"),
             .init("truncated", .boolean, required: true, "The answer stopped at its bound before the end of the range: ask again with cursor: next_cursor for the rest"),
             .init("next_cursor", .nullable(.text()), required: true)], additional: true),
-        errors: [DocErrors.notFound], examples: [Examples.search],
+        errors: [DocErrors.notFound, DocErrors.suspended], examples: [Examples.search],
         body: .transaction { ctx, params in
             let settings = try ctx.settings()
             let service = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: try params.string("service_id"))
@@ -233,6 +233,9 @@ enum AvailabilityAPI {
             let learner = params.optionalString("student_id") ?? ctx.actor.id
             if learner != ctx.actor.id, !(try StudentStore.isLinked(ctx.db, communityId: ctx.communityId, customerId: ctx.actor.id, studentId: learner)) {
                 throw AppError.invalidParams(field: "student_id", reason: "is not a student you act for; an admin or the office links them with student.link")
+            }
+            if ctx.actor.has(.user) || learner != ctx.actor.id {
+                try BookingRules.requireNotSuspended(try ctx.person(learner), asStudent: learner != ctx.actor.id, now: ctx.now)
             }
             if settings.requireEnrollment && !ctx.actor.has(.admin) {
                 // Users assigned to the service see all its experts; others only their assigned experts.

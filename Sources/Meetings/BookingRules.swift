@@ -192,6 +192,13 @@ public enum BookingRules {
             "\(service.name) is not offered any more" + (waiting ? "; decline the meeting (or withdraw it), and any credits held return to the user" : ""))
     }
 
+    /// The person a meeting is for (the student booked for, else the user) is not suspended
+    /// (missed meetings): no one books for them before `suspendedUntil`. A search for them is
+    /// told so at once, rather than shown times that every request would be refused.
+    public static func requireNotSuspended(_ learner: PersonFacts?, asStudent: Bool, now: Instant) throws {
+        if let until = learner?.suspendedUntil, until > now { throw AppError.suspended(until: until, who: asStudent ? "student" : "user") }
+    }
+
     /// Checks every rule that applies to the attempt's path, in a fixed order, and throws the
     /// first one broken. Errors shown to a user never name another user's meeting.
     public static func check(_ a: BookingAttempt, _ c: BookingContext) throws -> BookingVerdict {
@@ -271,8 +278,7 @@ public enum BookingRules {
         case .suspension:
             // The person the meeting is for: a student's missed meetings suspend the student,
             // whoever books for them (and not the customer's other students).
-            let learner = a.studentId == nil ? c.user : c.student
-            if let until = learner?.suspendedUntil, until > c.now { throw AppError.suspended(until: until, who: a.studentId == nil ? "user" : "student") }
+            try requireNotSuspended(a.studentId == nil ? c.user : c.student, asStudent: a.studentId != nil, now: c.now)
         case .notice:
             guard a.start >= s.earliestStart(from: c.now) else {
                 throw AppError.slotUnavailable("meetings must be booked at least \(s.minNoticeMinutes) minutes ahead")

@@ -177,11 +177,16 @@ final class SchedulingSeed000Tests: EndToEndTestCase {
             "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "first_start": .string(MeetingTime.at(day: 7, hour: 10)),
             "location_id": .string(w.locationId),
         ], code: 4023)
+        // Searching, the user is told at once, not shown times every request would refuse.
+        let search = try w.meetingd.error("availability.search", as: w.user, w.searchParams(
+            service: w.serviceId, from: MeetingTime.at(day: 7, hour: 0), to: MeetingTime.at(day: 8, hour: 0), [:]), code: 4023)
+        XCTAssertEqual(search["data"]?["until"], .string(until))
         let before = try w.wallet()
 
         try w.meetingd.error("person.unsuspend", as: w.expert, ["person_id": .string(w.user)], code: 4003)
         try w.meetingd.error("person.unsuspend", as: w.user, ["person_id": .string(w.user)], code: 4003)
         XCTAssertEqual(try w.meetingd.result("person.unsuspend", as: w.admin, ["person_id": .string(w.user)])["suspended_until"], .null)
+        XCTAssertFalse(try w.search(as: w.user, from: MeetingTime.at(day: 7, hour: 0), to: MeetingTime.at(day: 8, hour: 0)).isEmpty, "lifted: times again")
         try w.request(start: MeetingTime.at(day: 7, hour: 10))
         XCTAssertEqual(try w.wallet().blocked, before.blocked + 100)
         try w.assertReconciled()

@@ -181,6 +181,11 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
             XCTAssertEqual(refused["data"]?["until"], .string(until))
             XCTAssertTrue(refused["message"]?.string?.contains("student") ?? false, "\(refused)")
         }
+        let (dayStart, dayEnd) = (MeetingTime.at(day: 8, hour: 0), MeetingTime.at(day: 9, hour: 0))
+        let search = try w.meetingd.error("availability.search", as: customer,
+                                          w.searchParams(service: nil, from: dayStart, to: dayEnd, ["student_id": .string(first)]), code: 4023)
+        XCTAssertTrue(search["message"]?.string?.contains("student") ?? false, "searching for the suspended student: \(search)")
+        XCTAssertFalse(try w.search(as: customer, from: dayStart, to: dayEnd, ["student_id": .string(second)]).isEmpty, "the other student's times show")
         try w.assertReconciled()
     }
 

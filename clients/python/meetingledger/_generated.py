@@ -3109,7 +3109,7 @@ class AvailabilityNamespace:
         limit: Optional[int] = UNSET,
         cursor: Optional[str] = UNSET,
     ) -> AvailabilitySearchResult:
-        """One merged calendar of bookable slots for a service across its certified experts, a page at a time.
+        """One merged calendar of bookable slots for a service across its certified experts, a page at a time; a suspended user (or student searched for) is answered 4023 with until, as a request would be.
 
         Who may call: user, admin. Read-only.
 
@@ -3131,7 +3131,8 @@ class AvailabilityNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        NotFoundError, SuspendedError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("availability.search", {"actor": actor, "service_id": service_id, "from": from_, "to": to, "location_id": UNSET if location_id is None else location_id, "expert_id": UNSET if expert_id is None else expert_id, "length_minutes": UNSET if length_minutes is None else length_minutes, "student_id": UNSET if student_id is None else student_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, AvailabilitySearchResult.from_json)
 
