@@ -136,10 +136,7 @@ enum AvailabilityAPI {
 
     static func range(_ params: Params) throws -> (Instant, Instant) {
         let (from, to) = (try params.instant("from"), try params.instant("to"))
-        guard to > from else { throw AppError.invalidParams(field: "to", reason: "must be after from") }
-        guard from.minutes(until: to) <= SchedulingLimits.maxRangeDays * 24 * 60 else {
-            throw AppError.invalidParams(field: "to", reason: "must be at most \(SchedulingLimits.maxRangeDays) days after from")
-        }
+        try SchedulingLimits.checkRange(from: from, to: to)
         return (from, to)
     }
 

@@ -21,7 +21,8 @@ public enum SchedulingLimits {
 
     static let maxRangeMicroseconds = maxRangeDays * 86_400 * 1_000_000
 
-    static func checkRange(from: Instant, to: Instant) throws(AppError) {
+    /// A range a calendar read may cover: `to` after `from`, at most `maxRangeDays` later.
+    public static func checkRange(from: Instant, to: Instant) throws(AppError) {
         guard from < to else {
             throw .invalidParams(field: "to", reason: "must be after from (\(from.rfc3339)), got \(to.rfc3339)")
         }
