@@ -302,7 +302,7 @@ enum MeetingAPI {
 
     static let list = MethodDefinition(
         "meeting.list",
-        "The actor's meetings as user (or as the student a meeting is for) or expert — both without role, each marked with the person's side: those awaiting the actor's action first, then by start. A meeting that changes while the list is paged (a new date, an answer) is listed after the others, in the order it changed, so no page skips it (it may come again, as it is now)",
+        "The actor's meetings as user (or as the student a meeting is for) or expert — both without role, each marked with the person's side: those awaiting the actor's action first, then by start. A meeting that changes while the list is paged (a new date, an answer) is listed after the others, in the order it changed, so no page skips it (it may come again, as it is now); the pages of one pass read what awaits the actor, and what has ended, at the time of its first page",
         audience: .member, mutating: false,
         params: [.init("role", .oneOf(["user", "expert"]), "One side only (default: both)"), .init("status", .oneOf(MeetingStatus.allCases.map(\.rawValue))),
                  .init("from", .timestamp, "Meetings ending after this time (default: now, and then the expert's agreed meetings that have ended too, their sessions still to log, listed first)"), .init("to", .timestamp, "Meetings starting before this time"),
@@ -310,14 +310,14 @@ enum MeetingAPI {
         result: Page.resultSchema(meetingSchema), errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             statements: { scope, p in
-                let page = try Page(p, key: [.integer, .time, .text, .integer, .integer])
+                let page = try Page(p, key: [.integer, .time, .text, .integer, .integer, .time])
                 let (from, to) = try p.optionalWindow()
                 let filter = MeetingQueries.ListFilter(
                     personId: p.optionalString("person_id") ?? scope.actorId, side: p.optionalString("role").flatMap(Party.init(rawValue:)),
                     status: p.optionalString("status"), from: from, to: to)
-                let after = page.after.map {
+                let after = try page.after.map {
                     (rank: $0[0].intValue ?? 0, start: page.afterString(1) ?? "", id: page.afterString(2) ?? "", began: $0[3].intValue ?? 0,
-                     first: $0[4].intValue ?? 0)
+                     first: $0[4].intValue ?? 0, listedAt: try Instant(rfc3339: page.afterString(5) ?? ""))
                 }
                 return [MeetingQueries.list(communityId: scope.communityId, testClock: scope.testClock, filter: filter, after: after, limit: page.limit + 1)]
                     + Existence.check(communityId: scope.communityId, people: [p.optionalString("person_id")])
@@ -327,8 +327,9 @@ enum MeetingAPI {
                     try ctx.actor.require(.admin, .office, to: "list another person's meetings")
                     try Existence.require(rows, at: 1)
                 }
-                return try listed(ctx, rows[0], try Page(p, key: [.integer, .time, .text, .integer, .integer])) { r, m in
-                    [.int(try r.int("rank")), .string(m.state.start.rfc3339), .string(m.id), .int(try r.int("began")), .int(try r.int("first"))]
+                return try listed(ctx, rows[0], try Page(p, key: [.integer, .time, .text, .integer, .integer, .time])) { r, m in
+                    [.int(try r.int("rank")), .string(m.state.start.rfc3339), .string(m.id), .int(try r.int("began")), .int(try r.int("first")),
+                     .string(try r.instant("listed_at").rfc3339)]
                 }
             })))
 

@@ -66,9 +66,12 @@ public enum MeetingQueries {
     /// (`after.began`, the last event's sequence number when the first page was read, which
     /// every row carries for the cursor) is listed after the others (rank 2), in the order of
     /// its first such event (`first`), which later changes leave as it is, so paging never
-    /// skips it; it may be listed again, as it is now.
+    /// skips it; it may be listed again, as it is now. Which meetings await the reader, and which
+    /// have ended, is read at the time the first page was (`after.listedAt`): a meeting that ends
+    /// while the list is paged (the expert's session to log) keeps the place it had by start,
+    /// instead of moving up to a group the pages have passed.
     public static func list(
-        communityId: String, testClock: Bool, filter f: ListFilter, after: (rank: Int64, start: String, id: String, began: Int64, first: Int64)?, limit: Int64
+        communityId: String, testClock: Bool, filter f: ListFilter, after: (rank: Int64, start: String, id: String, began: Int64, first: Int64, listedAt: Instant)?, limit: Int64
     ) -> Statement {
         // The fragments are fixed texts chosen by the side, never the caller's text.
         let onUserSide = "(m.user_id = $2 OR m.student_id = $2)"
@@ -82,11 +85,11 @@ public enum MeetingQueries {
         // the user's alternates; the user (not a student) answers the expert's.
         // An agreed meeting that has ended waits for its expert's session log.
         let awaiting = """
-            (CASE WHEN m.status = 'awaiting_approval' AND m.start_at <= ml_now($1, $8) THEN 1
-                  WHEN m.status = 'agreed' AND m.start_at <= ml_now($1, $8)
-                  THEN CASE WHEN m.expert_id = $2 AND m.end_at <= ml_now($1, $8) THEN 0 ELSE 1 END
+            (CASE WHEN m.status = 'awaiting_approval' AND m.start_at <= coalesce($13::timestamptz, ml_now($1, $8)) THEN 1
+                  WHEN m.status = 'agreed' AND m.start_at <= coalesce($13::timestamptz, ml_now($1, $8))
+                  THEN CASE WHEN m.expert_id = $2 AND m.end_at <= coalesce($13::timestamptz, ml_now($1, $8)) THEN 0 ELSE 1 END
                   WHEN m.expert_id = $2
-                  THEN CASE WHEN \(expertSideAwaits) OR (m.status = 'agreed' AND m.end_at <= ml_now($1, $8)) THEN 0 ELSE 1 END
+                  THEN CASE WHEN \(expertSideAwaits) OR (m.status = 'agreed' AND m.end_at <= coalesce($13::timestamptz, ml_now($1, $8))) THEN 0 ELSE 1 END
                   ELSE CASE WHEN m.user_id = $2 AND ((m.status = 'awaiting_approval' AND NOT m.user_approved)
                               OR (m.status = 'agreed' AND m.alternate_proposed_by = 'expert')) THEN 0 ELSE 1 END
              END)
@@ -99,10 +102,10 @@ public enum MeetingQueries {
         let candidates = f.from == nil
             ? """
               (SELECT * FROM meetings m WHERE m.community_id = $1 AND \(people) AND $4::timestamptz IS NULL
-                   AND m.start_at > ml_now($1, $8) - interval '1 day' AND m.end_at > ml_now($1, $8)
+                   AND m.start_at > coalesce($13::timestamptz, ml_now($1, $8)) - interval '1 day' AND m.end_at > coalesce($13::timestamptz, ml_now($1, $8))
                UNION ALL
                SELECT * FROM meetings m WHERE m.community_id = $1 AND \(people) AND m.expert_id = $2 AND m.status = 'agreed'
-                   AND m.end_at <= ml_now($1, $8))
+                   AND m.end_at <= coalesce($13::timestamptz, ml_now($1, $8)))
               """
             : """
               (SELECT * FROM meetings m WHERE m.community_id = $1 AND \(people)
@@ -114,6 +117,7 @@ public enum MeetingQueries {
         return Statement(
             """
             SELECT ml_meeting_json(m.community_id, m.id) AS meeting, \(rank) AS rank, b.began, coalesce(n.first, 0) AS first,
+                   coalesce($13::timestamptz, ml_now($1, $8)) AS listed_at,
                    CASE WHEN m.expert_id = $2 THEN 'expert' ELSE 'user' END AS side
             FROM \(candidates) m
             CROSS JOIN (SELECT coalesce($11::bigint, (SELECT coalesce(max(e.seq), 0) FROM meeting_events e WHERE e.community_id = $1)) AS began) b
@@ -126,7 +130,7 @@ public enum MeetingQueries {
             ORDER BY rank, CASE WHEN n.first IS NULL THEN m.start_at END, CASE WHEN n.first IS NULL THEN m.id END, n.first
             LIMIT $10
             """,
-            [communityId, f.personId, f.status, f.from, f.to, after?.rank, after?.start, testClock, after?.id, limit, after?.began, after?.first])
+            [communityId, f.personId, f.status, f.from, f.to, after?.rank, after?.start, testClock, after?.id, limit, after?.began, after?.first, after?.listedAt])
     }
 
     /// What waits for the expert's side (the expert, or the office for them): a request to

@@ -86,12 +86,16 @@ final class MeetingListAccessTests: EndToEndTestCase {
         XCTAssertEqual(try w.meetingd.allPages("meeting.list", as: w.user, ["role": "expert"]).count, 0, "the user is no one's expert")
     }
 
-    /// The user's list paged one meeting at a time: the ids of the pages read until `cursor`
-    /// ends (nil: from the first page) or `pages` of them are read; the cursor left.
-    func page(_ w: MeetingWorld, from cursor: JSONValue? = nil, pages: Int = .max) throws -> (ids: [String], cursor: JSONValue?) {
+    /// A person's list (the user's by default) paged `limit` meetings at a time: the ids of the
+    /// pages read until `cursor` ends (nil: from the first page) or `pages` of them are read;
+    /// the cursor left.
+    func page(_ w: MeetingWorld, as reader: String? = nil, limit: Int64 = 1, from cursor: JSONValue? = nil, pages: Int = .max) throws
+        -> (ids: [String], cursor: JSONValue?)
+    {
         var (ids, cursor, read) = ([String](), cursor, 0)
         repeat {
-            let page = try w.meetingd.result("meeting.list", as: w.user, ["limit": 1].merging(cursor.map { ["cursor": $0] } ?? [:]) { a, _ in a })
+            let params: [String: JSONValue] = ["limit": .int(limit)].merging(cursor.map { ["cursor": $0] } ?? [:]) { a, _ in a }
+            let page = try w.meetingd.result("meeting.list", as: reader ?? w.user, params)
             ids += (page["items"]?.array ?? []).compactMap { $0["id"]?.string }
             (cursor, read) = (page["next_cursor"], read + 1)
         } while cursor != nil && cursor != .null && read < pages
@@ -123,6 +127,23 @@ final class MeetingListAccessTests: EndToEndTestCase {
         try w.act("meeting.confirm_alternate", as: w.user, agreed[2])
         XCTAssertEqual(try w.meeting(agreed[2])["start"]?.string, MeetingTime.at(day: 8, hour: 10), "moved before the second")
         XCTAssertEqual(read.ids + (try page(w, from: read.cursor).ids), agreed, "every meeting listed once")
+    }
+
+    /// Meetings that end while the expert pages (their sessions now to log, which a new listing
+    /// puts first) keep their place by start in the pass already begun: the pages have passed
+    /// the top group they would move up to.
+    func testMeetingsThatEndWhileTheExpertPagesAreNotSkipped() throws {
+        let w = try MeetingWorld(self, label: #function)
+        try w.grant(w.user, 1_000)
+        let agreed = try [13, 14, 15, 16].map { try w.agreed(start: MeetingTime.at(day: 1, hour: $0)) }
+        let requests = try [13, 14].map { try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 2, hour: $0))) }
+        let first = try page(w, as: w.expert, limit: 2, pages: 1)
+        XCTAssertEqual(first.ids, requests, "the requests to answer first")
+        try w.setClock(MeetingTime.at(day: 1, hour: 15))
+        let rest = try page(w, as: w.expert, limit: 2, from: first.cursor).ids
+        XCTAssertEqual(rest, agreed, "the agreed meetings by start, the two that ended meanwhile included")
+        let fresh = try w.meetingd.result("meeting.list", as: w.expert, [:])["items"]?.array?.compactMap { $0["id"]?.string }
+        XCTAssertEqual(Array(fresh?.prefix(2) ?? []), Array(agreed.prefix(2)), "a new listing puts the sessions to log first")
     }
 
     func testTheExpertsListPutsTheirPendingAnswersFirstAndPagesByKeyset() throws {

@@ -4141,7 +4141,7 @@ class MeetingNamespace:
         limit: Optional[int] = UNSET,
         cursor: Optional[str] = UNSET,
     ) -> MeetingListResult:
-        """The actor's meetings as user (or as the student a meeting is for) or expert — both without role, each marked with the person's side: those awaiting the actor's action first, then by start. A meeting that changes while the list is paged (a new date, an answer) is listed after the others, in the order it changed, so no page skips it (it may come again, as it is now).
+        """The actor's meetings as user (or as the student a meeting is for) or expert — both without role, each marked with the person's side: those awaiting the actor's action first, then by start. A meeting that changes while the list is paged (a new date, an answer) is listed after the others, in the order it changed, so no page skips it (it may come again, as it is now); the pages of one pass read what awaits the actor, and what has ended, at the time of its first page.
 
         Who may call: member. Read-only.
 
