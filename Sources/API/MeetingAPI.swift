@@ -335,22 +335,31 @@ enum MeetingAPI {
 
     static let waiting = MethodDefinition(
         "meeting.waiting",
-        "What waits for the experts' side across the community — requests to answer, new dates users accepted (sessions to make), users' new dates for agreed meetings — soonest first: the office's list to process (admins and office staff)",
+        "What waits for the experts' side across the community — requests to answer, new dates users accepted (sessions to make), users' new dates for agreed meetings — soonest first: the office's list to process (admins and office staff). One that changes while the list is paged (a new date, an answer) is listed after the others, in the order it changed, so no page skips it (it may come again, as it is now)",
         audience: .roles([.admin, .office]), mutating: false,
         params: [.init("expert_id", .id(.person), "Only this expert's")] + Page.fields,
         result: Page.resultSchema(meetingSchema), errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             statements: { scope, p in
-                let page = try Page(p, key: [.time, .text])
-                let after = page.after.map { (start: $0[0].stringValue ?? "", id: $0[1].stringValue ?? "") }
+                let page = try Page(p, key: waitingKey)
+                let after = page.after.map {
+                    (changed: $0[0].intValue ?? 0, start: page.afterString(1) ?? "", id: page.afterString(2) ?? "", began: $0[3].intValue ?? 0,
+                     first: $0[4].intValue ?? 0)
+                }
                 return [MeetingQueries.waiting(
                     communityId: scope.communityId, testClock: scope.testClock, expertId: p.optionalString("expert_id"), after: after, limit: page.limit + 1)]
                     + Existence.check(communityId: scope.communityId, people: [p.optionalString("expert_id")])
             },
             respond: { ctx, rows, p in
                 try Existence.require(rows, at: 1)
-                return try listed(ctx, rows[0], try Page(p, key: [.time, .text])) { _, m in [.string(m.state.start.rfc3339), .string(m.id)] }
+                return try listed(ctx, rows[0], try Page(p, key: waitingKey)) { r, m in
+                    [.int(try r.int("changed")), .string(m.state.start.rfc3339), .string(m.id), .int(try r.int("began")), .int(try r.int("first"))]
+                }
             })))
+
+    /// meeting.waiting's page key: changed since the listing began (0 or 1), start, id, the
+    /// listing's newest event, the meeting's first change.
+    static let waitingKey: [Page.KeyPart] = [.integer, .time, .text, .integer, .integer]
 
     /// A page of meetings as `ctx`'s actor may read them, each with its side; `key` is a row's
     /// page key (the meeting's real start, also where its details are hidden).

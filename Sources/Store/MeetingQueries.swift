@@ -120,9 +120,7 @@ public enum MeetingQueries {
                    coalesce($13::timestamptz, ml_now($1, $8)) AS listed_at,
                    CASE WHEN m.expert_id = $2 THEN 'expert' ELSE 'user' END AS side
             FROM \(candidates) m
-            CROSS JOIN (SELECT coalesce($11::bigint, (SELECT coalesce(max(e.seq), 0) FROM meeting_events e WHERE e.community_id = $1)) AS began) b
-            CROSS JOIN LATERAL (
-                SELECT min(e.seq) AS first FROM meeting_events e WHERE e.community_id = m.community_id AND e.meeting_id = m.id AND e.seq > b.began) n
+            \(changedSince(began: 11))
             WHERE ($3::text IS NULL OR m.status = $3) AND \(until)
               AND ($6::int IS NULL
                    OR ($6::int < 2 AND (\(rank), m.start_at, m.id) > ($6::int, $7::timestamptz, $9::text))
@@ -143,17 +141,38 @@ public enum MeetingQueries {
 
     /// A page of everything waiting for the experts' side in the community, soonest start
     /// first: the office's list of requests to process (seed 003).
-    public static func waiting(communityId: String, testClock: Bool, expertId: String?, after: (start: String, id: String)?, limit: Int64) -> Statement {
+    /// The community's newest timeline event when a listing began (`b.began`: parameter `began`,
+    /// the cursor's, or else now's) and each meeting's first event after it (`n.first`, null for
+    /// one unchanged since): how a list puts a meeting changed while it is paged after the others.
+    static func changedSince(began parameter: Int) -> String {
+        """
+        CROSS JOIN (SELECT coalesce($\(parameter)::bigint, (SELECT coalesce(max(e.seq), 0) FROM meeting_events e WHERE e.community_id = $1)) AS began) b
+                    CROSS JOIN LATERAL (
+                        SELECT min(e.seq) AS first FROM meeting_events e WHERE e.community_id = m.community_id AND e.meeting_id = m.id AND e.seq > b.began) n
+        """
+    }
+
+    /// A meeting changed since the listing began (`after.began`, as in `list`) comes after the
+    /// others, in the order of its first change: by start, one moved to a time the pages had
+    /// passed (a user's new date for their request) would be skipped.
+    public static func waiting(
+        communityId: String, testClock: Bool, expertId: String?, after: (changed: Int64, start: String, id: String, began: Int64, first: Int64)?,
+        limit: Int64
+    ) -> Statement {
         Statement(
             """
-            SELECT ml_meeting_json(m.community_id, m.id) AS meeting, 'expert' AS side
+            SELECT ml_meeting_json(m.community_id, m.id) AS meeting, 'expert' AS side, b.began, coalesce(n.first, 0) AS first,
+                   CASE WHEN n.first IS NULL THEN 0 ELSE 1 END AS changed
             FROM meetings m
+            \(changedSince(began: 7))
             WHERE m.community_id = $1 AND m.status IN ('awaiting_approval', 'agreed') AND \(expertSideAwaits)
               AND m.start_at > ml_now($1, $2) AND ($3::text IS NULL OR m.expert_id = $3)
-              AND ($4::timestamptz IS NULL OR (m.start_at, m.id) > ($4::timestamptz, $5::text))
-            ORDER BY m.start_at, m.id
+              AND ($8::int IS NULL
+                   OR ($8::int = 0 AND (n.first IS NOT NULL OR (m.start_at, m.id) > ($4::timestamptz, $5::text)))
+                   OR ($8::int = 1 AND n.first > $9::bigint))
+            ORDER BY changed, CASE WHEN n.first IS NULL THEN m.start_at END, CASE WHEN n.first IS NULL THEN m.id END, n.first
             LIMIT $6
-            """, [communityId, testClock, expertId, after?.start, after?.id, limit])
+            """, [communityId, testClock, expertId, after?.start, after?.id, limit, after?.began, after?.changed, after?.first])
     }
 
     /// A page of a meeting's timeline after event `afterSeq`.

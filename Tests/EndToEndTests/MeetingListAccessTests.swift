@@ -146,6 +146,23 @@ final class MeetingListAccessTests: EndToEndTestCase {
         XCTAssertEqual(Array(fresh?.prefix(2) ?? []), Array(agreed.prefix(2)), "a new listing puts the sessions to log first")
     }
 
+    /// The office's list of what waits for the experts (soonest first) does not lose a request
+    /// its user moves to a time the pages have passed: it comes after the others.
+    func testARequestMovedBehindTheOfficesPagesIsNotSkipped() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let requests = try [7, 14, 21].map { try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: $0, hour: 10))) }
+        var page = try w.meetingd.result("meeting.waiting", as: w.admin, ["limit": 1])
+        var seen = (page["items"]?.array ?? []).compactMap { $0["id"]?.string }
+        XCTAssertEqual(seen, [requests[0]])
+        try w.act("meeting.reschedule", as: w.user, requests[2], ["start": .string(MeetingTime.at(day: 6, hour: 10))])
+        XCTAssertEqual(try w.meeting(requests[2])["start"]?.string, MeetingTime.at(day: 6, hour: 10), "a request's new date is its date")
+        while let next = page["next_cursor"], next != .null {
+            page = try w.meetingd.result("meeting.waiting", as: w.admin, ["limit": 1, "cursor": next])
+            seen += (page["items"]?.array ?? []).compactMap { $0["id"]?.string }
+        }
+        XCTAssertEqual(seen, requests, "every request once, the moved one after the others")
+    }
+
     func testTheExpertsListPutsTheirPendingAnswersFirstAndPagesByKeyset() throws {
         let c = try calendar(#function)
         let w = c.w

@@ -4440,7 +4440,7 @@ class MeetingNamespace:
         limit: Optional[int] = UNSET,
         cursor: Optional[str] = UNSET,
     ) -> MeetingWaitingResult:
-        """What waits for the experts' side across the community — requests to answer, new dates users accepted (sessions to make), users' new dates for agreed meetings — soonest first: the office's list to process (admins and office staff).
+        """What waits for the experts' side across the community — requests to answer, new dates users accepted (sessions to make), users' new dates for agreed meetings — soonest first: the office's list to process (admins and office staff). One that changes while the list is paged (a new date, an answer) is listed after the others, in the order it changed, so no page skips it (it may come again, as it is now).
 
         Who may call: admin, office. Read-only.
 
