@@ -141,11 +141,10 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
             details: ["meeting_ids": []])
     }
 
-    /// `why` says what stands in the way; a `why` that does not already say what to do is
-    /// followed by where the free times are.
-    public static func slotUnavailable(_ why: String) -> AppError {
-        let guided = why.contains("; ") || why.isEmpty
-        return AppError(.slotUnavailable, message: "Slot unavailable: \(why)" + (guided ? "" : " (availability.search lists the times that are free)"))
+    /// `why` says what stands in the way, followed by where the free times are unless
+    /// `pointsToSearch` is false: a `why` that says itself what to do instead.
+    public static func slotUnavailable(_ why: String, pointsToSearch: Bool = true) -> AppError {
+        AppError(.slotUnavailable, message: "Slot unavailable: \(why)" + (pointsToSearch ? " (availability.search lists the times that are free)" : ""))
     }
 
     public static func meetingStarted(start: Instant) -> AppError {

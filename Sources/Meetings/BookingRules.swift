@@ -189,7 +189,8 @@ public enum BookingRules {
         guard !service.active else { return }
         let waiting = path.map { [.userConfirm, .expertConfirm].contains($0) } ?? false
         throw AppError.slotUnavailable(
-            "\(service.name) is not offered any more" + (waiting ? "; decline the meeting (or withdraw it), and any credits held return to the user" : ""))
+            "\(service.name) is not offered any more" + (waiting ? "; decline the meeting (or withdraw it), and any credits held return to the user" : ""),
+            pointsToSearch: !waiting)
     }
 
     /// The person a meeting is for (the student booked for, else the user) is not suspended
@@ -290,7 +291,8 @@ public enum BookingRules {
         case .slotGrid:
             guard SlotGrid.isOnGrid(a.start, slotMinutes: s.slotMinutes, timeZone: s.timeZone) else {
                 throw AppError.slotUnavailable(
-                    "meetings start on the community's \(s.slotMinutes)-minute grid (\(s.timeZone)); search for slots with availability.search")
+                    "meetings start on the community's \(s.slotMinutes)-minute grid (\(s.timeZone)); search for slots with availability.search",
+                    pointsToSearch: false)
             }
         case .availability:
             // The community's word for its experts, as the enrolment refusal says it.
@@ -336,7 +338,8 @@ public enum BookingRules {
             let agreed = Set(c.agreed.map(\.meetingId))
             let held = c.occupying.filter { $0.meetingId != a.meetingId && !agreed.contains($0.meetingId) && $0.overlaps(start: a.start, end: a.end) }
             guard held.isEmpty else {
-                throw AppError.slotUnavailable("another request holds the \(s.label("provider").lowercased())'s time then; choose another time")
+                throw AppError.slotUnavailable(
+                    "another request holds the \(s.label("provider").lowercased())'s time then; choose another time", pointsToSearch: false)
             }
         case .weeklyLimit:
             guard let limit = s.weeklyUsageLimit else { return }

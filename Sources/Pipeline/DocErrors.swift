@@ -5,7 +5,7 @@ public enum DocErrors {
     public static let notFound = AppError.notFound("", "")
     public static let invalidState = AppError.invalidState(status: "", action: "")
     public static let timeConflict = AppError.timeConflict(meetingIds: [])
-    public static let slotUnavailable = AppError.slotUnavailable("")
+    public static let slotUnavailable = AppError.slotUnavailable("", pointsToSearch: false)
     public static let meetingStarted = AppError.meetingStarted(start: Instant(seconds: 0))
     public static let lateCancellation = AppError.lateCancellationRequiresConfirmation(windowHours: 0, consequences: "")
     public static let insufficientCredits = AppError.insufficientCredits(available: 0, required: 0)
