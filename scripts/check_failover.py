@@ -31,6 +31,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -143,6 +144,24 @@ class Formation:
         if check and done.returncode != 0:
             return None
         return done.stdout.strip()
+
+    def nodes_seen(self):
+        """Each node as it answers now: standby or not, timeline, the grants it holds, and what
+        its commits wait for (synchronous_standby_names, the standbys it streams to)."""
+        seen = {}
+        for name in ("node_1", "node_2"):
+            seen[name] = self.sql(self.node_url(name), """
+                SELECT CASE WHEN pg_is_in_recovery() THEN 'standby' ELSE 'primary' END
+                    || ' timeline ' || (SELECT timeline_id FROM pg_control_checkpoint())
+                    || ' grants ' || (SELECT count(*) FROM transfers WHERE kind = 'grant' AND reference LIKE 'failover-%')
+                    || ' sync ' || quote_literal(current_setting('synchronous_standby_names'))
+                    || ' streams ' || coalesce((SELECT string_agg(application_name || ':' || state || ':' || sync_state, ',')
+                                                FROM pg_stat_replication), '-')""")
+        return seen
+
+    def events(self, count=40):
+        done = self.autoctl("show", "events", "--count", str(count), "--pgdata", str(self.folder / "monitor"), check=False)
+        return done.stdout
 
     def uri(self):
         done = self.autoctl("show", "uri", "--pgdata", str(self.folder / "monitor"), "--formation", "default")
@@ -321,11 +340,23 @@ def main():
             count = formation.sql(formation.node_url(secondary), "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'meetingd'")
             return int(count or 0)
 
+        # What each node was, second by second: printed when a check fails.
+        timeline, sampling = [], threading.Event()
+
+        def sample():
+            started = time.monotonic()
+            while not sampling.wait(1):
+                states = {name: f"{node.get('current_group_state')}/{node.get('assigned_group_state')}"
+                          for name, node in formation.state().items()}
+                timeline.append(f"{time.monotonic() - started:5.0f} s, {granted} grants made: {states} {formation.nodes_seen()}")
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         load(args.seconds_between)
         standby_sessions = standby_connections()
         for turn in (1, 2):
             before = formation.roles()
-            log(f"failover {turn}: {before}")
+            log(f"failover {turn}: {before}; grants made {granted}; nodes {formation.nodes_seen()}")
             failover = subprocess.Popen(
                 formation.runner() + ["env", "-i"] + [f"{k}={v}" for k, v in formation.env.items()]
                 + ["pg_autoctl", "perform", "failover", "--pgdata", str(folder / "monitor")],
@@ -337,6 +368,7 @@ def main():
             formation.wait(lambda: formation.roles() not in ({}, before) and len(formation.roles()) == 2, "the nodes swap roles", 120,
                            nudge=lambda: grant_and_read(granted))
             roles_seen.append(formation.roles())
+            log(f"after failover {turn}: {roles_seen[-1]}; grants made {granted}; nodes {formation.nodes_seen()}")
             load(args.seconds_between)
             standby_sessions = max(standby_sessions, standby_connections())
             if turn == 1:
@@ -347,6 +379,8 @@ def main():
                 formation.wait(lambda: standby_connections() > 0, "reads return to a standby after the failover", 90, nudge=lambda: load(1))
                 returned = time.monotonic() - returned
 
+        sampling.set()
+        sampler.join()
         reconcile = result(meetingd.call("ledger.reconcile", actor=finance), "ledger.reconcile")
         balance = result(meetingd.call("ledger.balance", actor=finance, person_id=user), "ledger.balance")
         primary = next(n for n, r in formation.roles().items() if r == "primary")
@@ -372,14 +406,30 @@ def main():
         log(f"reads were back on a standby {returned:.0f} s after the first failover's load")
         check(reconcile["ok"], f"ledger.reconcile finds nothing wrong ({reconcile['problems']})")
         check(all(str(code).endswith("5030") for code in errors), f"only the retryable 5030 was met ({errors})")
+        if failures:
+            present = formation.sql(formation.node_url(primary),
+                                    "SELECT string_agg(substr(reference, 10), ' ') FROM transfers WHERE kind = 'grant' AND reference LIKE 'failover-%'")
+            held = {int(n) for n in (present or "").split()}
+            missing = sorted(set(range(granted)) - held)
+            runs, first = [], None
+            for i, n in enumerate(missing):
+                if first is None:
+                    first = n
+                if i + 1 == len(missing) or missing[i + 1] != n + 1:
+                    runs.append(f"{first}..{n}")
+                    first = None
+            log(f"grants made but missing on the primary: {runs or 'none'}; nodes now {formation.nodes_seen()}")
+            log("--- the nodes, second by second ---\n" + "\n".join(timeline))
     except Exception as error:
         failures.append(str(error))
         log(f"FAILED: {error}")
-        for name in ("monitor", "node_1", "node_2", "meetingd"):
-            path = folder / f"{name}.log"
-            if path.exists():
-                log(f"--- last lines of {name}.log ---\n" + "\n".join(path.read_text(errors="replace").splitlines()[-15:]))
     finally:
+        if failures:
+            log("--- the monitor's last events ---\n" + formation.events())
+            for name in ("monitor", "node_1", "node_2", "meetingd"):
+                path = folder / f"{name}.log"
+                if path.exists():
+                    log(f"--- last lines of {name}.log ---\n" + "\n".join(path.read_text(errors="replace").splitlines()[-30:]))
         if meetingd:
             try:
                 meetingd.close()
