@@ -6,9 +6,9 @@ import Foundation
 ///
 /// A standby replays the primary's WAL in order, and a transaction is visible there once its
 /// commit record is replayed. The apply statement of every write reports its transaction id;
-/// a read on the standby is answered there only when each write this process made since the
-/// last message (`nextMessage`) that wrote is visible in the standby's snapshot, and by the
-/// primary otherwise. One write's visibility vouches for every write of earlier messages: each
+/// a read on the standby is answered there only when the standby has replayed the commit of
+/// each write this process made since the last message (`nextMessage`) that wrote
+/// (`RequestQueries.replayed`), and by the primary otherwise. One write's visibility vouches for every write of earlier messages: each
 /// earlier message was answered (its commits done) before this one's transaction began, so
 /// its commit records come first in the WAL. A batch's entries commit in any order, so all of
 /// a message's writes are kept.

@@ -29,8 +29,8 @@ public enum RequestQueries {
     /// The actor's roles and zone, the service's time, the stored response of the idempotency
     /// key (if any) and the method's context, in one statement. No row: no such actor.
     ///
-    /// On a hot standby, `mustSee` (transaction ids, `xid8`) adds `caught_up`: whether each of
-    /// them is committed in the standby's snapshot (`ReadRouting`), and the standby is not
+    /// On a hot standby, `mustSee` (transaction ids, `xid8`) adds `caught_up`: whether the
+    /// standby has replayed the commit of each of them (`replayed`, `ReadRouting`), and the standby is not
     /// behind what it has received (replay paused, delayed or slow) unless its replay is under a
     /// second old; and `in_recovery`: whether the server is a standby still (not one promoted by
     /// a failover).
@@ -45,7 +45,7 @@ public enum RequestQueries {
         var params: [any PostgresBindable] = [communityId, actorId, testClock, key, request?.canonical, request?.asSent]
         if let mustSee {
             sql += """
-                , coalesce((SELECT coalesce(bool_and(pg_visible_in_snapshot(x, s)), true) FROM unnest($\(params.count + 1)::xid8[]) x, pg_current_snapshot() s)
+                , coalesce((SELECT coalesce(bool_and(\(replayed("x", "s"))), true) FROM unnest($\(params.count + 1)::xid8[]) x, pg_current_snapshot() s)
                     AND (coalesce(pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn(), true)
                          OR clock_timestamp() - pg_last_xact_replay_timestamp() < interval '1 second'), false) AS caught_up
                 """
@@ -62,6 +62,18 @@ public enum RequestQueries {
             WHERE p.community_id = $1 AND p.id = $2
             """
         return Statement(sql, params)
+    }
+
+    /// Whether transaction `xid` (a primary's `xid8`) is committed on this server as a snapshot
+    /// taken now sees it; `snapshot` is `pg_current_snapshot()`. Not `pg_visible_in_snapshot`:
+    /// on a hot standby `pg_current_snapshot()` lists no transaction in progress (a standby keeps
+    /// them apart from the snapshot's own list), so a transaction whose commit the standby has not
+    /// replayed looked visible once any later one had. Below the snapshot's xmax the standby knows
+    /// the id (`pg_xact_status` refuses ids from its future); then its commit must be replayed.
+    /// An id too old for the commit log (null) was replayed long ago; an aborted one (another
+    /// server's history after a failover) is not caught up.
+    public static func replayed(_ xid: String, _ snapshot: String) -> String {
+        "CASE WHEN \(xid) < pg_snapshot_xmax(\(snapshot)) THEN coalesce(pg_xact_status(\(xid)), 'committed') = 'committed' ELSE false END"
     }
 
     /// Refuses (SQLSTATE ML090) unless the actor still has exactly `roles` and `timeZone`: what a

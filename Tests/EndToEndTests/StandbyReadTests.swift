@@ -160,6 +160,52 @@ final class StandbyReadTests: EndToEndTestCase {
         XCTAssertTrue(ping.stdout.contains("; database ok; read database ok; service time"), ping.stdout)
     }
 
+    /// A write whose commit the standby has not replayed is not read there, even when a later
+    /// transaction's commit has been replayed: on a standby, the snapshot lists no transaction in
+    /// progress, so comparing against it (pg_visible_in_snapshot) took such a write for done.
+    /// Here the writer's insert waits, its transaction id taken, on a row another session holds;
+    /// a later transaction commits and is replayed; the standby is cut off; then the write commits.
+    func testAWriteWhoseCommitTheStandbyHasNotReplayedIsReadFromThePrimary() throws {
+        try startPrimaryAndStandby()
+        let community = try TestCommunity.bootstrap("standby-in-progress", databaseURL: primaryURL)
+        let name = "writer-\(TestEnvironment.uniqueTag())"
+        let writer = try startMeetingd(environment: [
+            "DATABASE_URL": primaryURL + " application_name=\(name)", "MEETINGLEDGER_READ_DATABASE_URL": standbyURL + " application_name=\(name)",
+        ])
+        XCTAssertEqual(try emails(writer, community).count, 1)
+        var params = TestCommunity.personParams(roles: ["user"])
+        let email = params["email"]!.string!
+
+        // Another session holds an uncommitted row with the same e-mail: the writer's insert waits on it.
+        let holder = try PsqlSession(primaryURL)
+        try holder.query("""
+            BEGIN; INSERT INTO people (community_id, id, email, first_name, last_name, roles, time_zone)
+            SELECT community_id, 'per_' || md5(\(Psql.literal(email))), \(Psql.literal(email)), 'Held', 'Row', '{user}', 'UTC'
+            FROM people WHERE id = \(Psql.literal(community.adminId));
+            """)
+        params["actor"] = .string(community.adminId)
+        try writer.send(JSONValue.object(["jsonrpc": "2.0", "id": 7, "method": "person.create", "params": .object(params)]).serialized)
+        let deadline = Date().addingTimeInterval(30)
+        var waiting = ""
+        while waiting.isEmpty {
+            guard Date() < deadline else { throw HarnessError("the writer's insert never waited on the held row") }
+            usleep(20_000)
+            waiting = try sql(primaryURL, "SELECT coalesce(backend_xid::text, '') FROM pg_stat_activity WHERE application_name = '\(name)' AND wait_event_type = 'Lock'")
+        }
+        let later = try sql(primaryURL, "SELECT pg_current_xact_id()")
+        XCTAssertLessThan(UInt64(waiting) ?? .max, UInt64(later) ?? 0, "the writer's transaction id comes before the later one's")
+        try waitForReplay()
+        let reconnect = try cutStandbyOff()
+        _ = try holder.query("ROLLBACK;")
+        let created = try writer.readResponse(timeout: 30)
+        XCTAssertEqual(created["result"]?["email"]?.string, email, "\(created)")
+
+        XCTAssertTrue(try emails(writer, community).contains(email), "the writer reads its own write: the primary answers")
+        try reconnect()
+        try waitForReplay()
+        XCTAssertTrue(try emails(writer, community).contains(email))
+    }
+
     /// A standby behind what it has received (replay paused, delayed or slow) answers nobody:
     /// finance's "as of now" must not be an older state. Reads go to the primary until it has
     /// replayed what it received.
