@@ -51,7 +51,12 @@ final class Session {
         return try meetingd().call(method, .object(all))
     }
 
-    /// Every item of a paged list method (at most `maxPages` pages of 500).
+    /// Lists whose later pages give an item that changed during the pass again, as it is now
+    /// (docs/METHODS.md), so that no page skips it.
+    static let listsRepeatingChangedItems: Set<String> = ["meeting.list", "meeting.waiting", "conversation.list"]
+
+    /// Every item of a paged list method (at most `maxPages` pages of 500); of a list that may
+    /// give an item again, each id once, as it was last given, where it was last given.
     func allPages(_ method: String, _ params: [String: JSON] = [:], key: String = "items", maxPages: Int = 200) throws -> (items: [JSON], last: JSON) {
         var items: [JSON] = []
         var page = params
@@ -59,10 +64,25 @@ final class Session {
         for _ in 0..<maxPages {
             let result = try call(method, page)
             items += result[key]?.arrayValue ?? []
-            guard let next = result["next_cursor"], !next.isNull else { return (items, result) }
+            guard let next = result["next_cursor"], !next.isNull else {
+                return (Self.listsRepeatingChangedItems.contains(method) ? Self.latestOfEachId(items) : items, result)
+            }
             page["cursor"] = next
         }
         throw ToolError(message: "\(method) returned more than \(maxPages) pages of 500; \(narrowingHint)")
+    }
+
+    /// Each id's last occurrence, in the order of those occurrences; items without an id kept.
+    static func latestOfEachId(_ items: [JSON]) -> [JSON] {
+        var seen = Set<String>()
+        var kept: [JSON] = []
+        for item in items.reversed() {
+            if let id = item["id"]?.stringValue {
+                guard seen.insert(id).inserted else { continue }
+            }
+            kept.append(item)
+        }
+        return kept.reversed()
     }
 
     /// What to do about a listing too long to gather: the options of this command that narrow it.

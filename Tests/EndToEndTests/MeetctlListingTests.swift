@@ -224,4 +224,79 @@ final class MeetctlListingTests: EndToEndTestCase {
         let shown = try expert.json(["availability", "show", "--from", "2030-03-11"])
         XCTAssertEqual(shown["weekly"]?.array?.map { "\($0["weekday"]?.int ?? 0) \($0["start"]?.string ?? "")" }, ["1 09:00", "1 13:00", "3 13:00", "7 08:00"])
     }
+
+    /// meeting.list gives a meeting that changed between its pages again on a later page, as
+    /// it is now; meetctl gathers every page, and shows that meeting once, as it is now. Here
+    /// the user accepts the first of 501 proposals (more than one page of 500) between the
+    /// pages meetctl asks for: a meetingd between meetctl and the real one has the acceptance made,
+    /// by another meetingd, just before it passes on the request for the second page.
+    func testAMeetingThatChangesBetweenPagesIsShownOnceAsItIsNow() throws {
+        let c = try MeetctlCommunity.make(#function)
+        try c.admin.ok(["settings", "set", "horizon_days=365"])
+        let meetingd = try startMeetingd(["--test-clock"])
+        // Weekdays from 03-05, 15:00 to 20:00 UTC (inside the expert's New York hours in winter and summer time), every 30 minutes.
+        var starts: [String] = []
+        var day = try XCTUnwrap(ISO8601DateFormatter().date(from: "2030-03-05T00:00:00Z"))
+        while starts.count < 501 {
+            let weekday = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: day).weekday!
+            if (2...6).contains(weekday) {
+                for minutes in stride(from: 15 * 60, to: 20 * 60, by: 30) where starts.count < 501 {
+                    starts.append(ISO8601DateFormatter().string(from: day.addingTimeInterval(Double(minutes * 60))))
+                }
+            }
+            day = day.addingTimeInterval(86_400)
+        }
+        let entries = starts.enumerated().map { i, start in
+            #"{"jsonrpc":"2.0","id":\#(i),"method":"meeting.propose","params":{"actor":"\#(c.expertId)","user_id":"\#(c.userId)","service_id":"\#(c.serviceId)","start":"\#(start)","length_minutes":30,"price_credits":1,"location_id":"\#(c.videoId)"}}"#
+        }
+        try meetingd.send("[" + entries.joined(separator: ",") + "]", timeout: 120)
+        let proposed = (try meetingd.readResponse(timeout: 120).array ?? []).sorted { ($0["id"]?.int ?? 0) < ($1["id"]?.int ?? 0) }
+        let ids = proposed.compactMap { $0["result"]?["id"]?.string }
+        XCTAssertEqual(ids.count, 501, "\(proposed.first { $0["error"] != nil } ?? [:])")
+        let first = ids[0]
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("meetctl-between-pages-\(TestEnvironment.uniqueTag())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let between = folder.appendingPathComponent("meetingd-between")
+        try """
+            #!/usr/bin/env python3
+            import json, os, subprocess, sys
+            real = os.environ["REAL_MEETINGD"]
+            inner = subprocess.Popen([real] + sys.argv[1:], stdin=subprocess.PIPE, stdout=sys.stdout, text=True)
+            changed = False
+            for line in sys.stdin:
+                message = json.loads(line)
+                if not changed and message.get("method") == "meeting.list" and "cursor" in message.get("params", {}):
+                    done = subprocess.run([real, "--test-clock"], input=os.environ["CHANGE"] + "\\n", text=True, capture_output=True)
+                    if '"result"' not in done.stdout:
+                        sys.exit("the change between the pages failed: " + done.stdout + done.stderr)
+                    changed = True
+                inner.stdin.write(line)
+                inner.stdin.flush()
+            inner.stdin.close()
+            sys.exit(inner.wait())
+            """.write(to: between, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: between.path)
+        func change(_ id: String) -> String {
+            #"{"jsonrpc":"2.0","id":1,"method":"meeting.confirm","params":{"actor":"\#(c.userId)","meeting_id":"\#(id)"}}"#
+        }
+        var expert = try c.expert
+        expert.environment["REAL_MEETINGD"] = TestEnvironment.meetingdPath
+        expert.environment["MEETINGLEDGER_MEETINGD"] = between.path
+
+        expert.environment["CHANGE"] = change(first)
+        let rows = try spreadsheetRows(try expert.ok(["meetings", "--csv"]))
+        XCTAssertEqual(rows.count, 501, "one row per meeting")
+        XCTAssertEqual(Set(rows.compactMap { $0["id"]?.string }).count, 501)
+        XCTAssertEqual(rows.filter { $0["id"]?.string == first }.map { $0["status"]?.string }, ["agreed"], "once, as it is now")
+
+        expert.environment["CHANGE"] = change(ids[1])
+        let table = try expert.ok(["meetings"])
+        XCTAssertEqual(table.components(separatedBy: ids[1]).count - 1, 1, "the table shows it once too")
+        expert.environment["CHANGE"] = change(ids[2])
+        let json = try expert.json(["meetings"])
+        XCTAssertEqual(json["items"]?.array?.compactMap { $0["id"]?.string }.filter { $0 == ids[2] }.count, 1, "and --json")
+        XCTAssertEqual(json["items"]?.array?.count, 501)
+    }
 }
