@@ -74,7 +74,7 @@ def bounds(b):
         "its size, and notifications still run.",
         f"- **Lists** page with `limit` (default {b['page_limit_default']}, at most {b['page_limit_max']}) and `cursor`; "
         "an answer's `next_cursor` continues it, sent back to the same method with the same other params "
-        "(`limit` may change); a cursor sent with other params or to another method is refused (-32602, field `cursor`).",
+        "(`limit` may change, and `format` where a method takes it: one page as JSON, the next as CSV); a cursor sent with other params or to another method is refused (-32602, field `cursor`).",
         f"- **`availability.search`** covers at most {b['range_days_max']} days and answers one page: `limit` slots "
         f"(default {b['search_slots_default']:,}, at most {b['search_slots_max']:,}), ending earlier rather than list more than "
         f"{b['search_listings_max']:,} expert-location pairs, and it stops working once the page is full. `truncated` says the "

@@ -45,7 +45,7 @@ public struct Page {
         guard tag == scope else {
             throw AppError.invalidParams(
                 field: "cursor",
-                reason: "belongs to another list: send next_cursor back to the method that returned it, with the same params as the first page (only limit may change)")
+                reason: "belongs to another list: send next_cursor back to the method that returned it, with the same params as the first page (only limit, and format where the method takes it, may change)")
         }
         let decoded = Array(scoped.dropFirst())
         guard decoded.count == key.count,
