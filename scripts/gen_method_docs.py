@@ -77,7 +77,7 @@ def bounds(b):
         "(`limit` may change, and `format` where a method takes it: one page as JSON, the next as CSV); a cursor sent with other params or to another method is refused (-32602, field `cursor`).",
         f"- **`availability.search`** covers at most {b['range_days_max']} days and answers one page: `limit` slots "
         f"(default {b['search_slots_default']:,}, at most {b['search_slots_max']:,}), ending earlier rather than list more than "
-        f"{b['search_listings_max']:,} expert-location pairs, and it stops working once the page is full. `truncated` says the "
+        f"{b['search_listings_max']:,} expert-location pairs (a page holds its first slot whatever that slot lists: every free expert at each location), and it stops working once the page is full. `truncated` says the "
         "answer stopped before the end of the range: ask again with `cursor: next_cursor` (the last page may be empty).",
         f"- **`availability.get`** covers at most {b['range_days_max']} days and lists at most {b['availability_periods_max']:,} "
         "periods (free, blocked and one-off together); past that it says `truncated` and answers for `from`…`next_from` "

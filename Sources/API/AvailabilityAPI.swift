@@ -200,7 +200,7 @@ enum AvailabilityAPI {
                  .init("length_minutes", .integer(min: 5, max: 1440)),
                  .init("student_id", .id(.person), "Search for one of your students: their enrolment decides which experts are shown"),
                  .init("limit", .integer(min: 1, max: Int64(SchedulingLimits.maxSlotsPerPage)),
-                       "Most slots in this answer (default \(SchedulingLimits.defaultSlotsPerPage)); an answer also ends before it would list more than \(SchedulingLimits.maxListingsPerPage) expert-location pairs"),
+                       "Most slots in this answer (default \(SchedulingLimits.defaultSlotsPerPage)); an answer also ends before a slot that would take it past \(SchedulingLimits.maxListingsPerPage) expert-location pairs (its first slot is always listed, whatever it lists)"),
                  .init("cursor", .text(min: 1, max: 1000), "next_cursor from the previous answer, sent with the same other params")],
         result: .object([.init("service_id", .id(.service), required: true), .init("length_minutes", .integer(min: 5, max: 1440), required: true),
             .init("slots", .list(.named("Slot", .object([

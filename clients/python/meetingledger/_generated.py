@@ -3125,8 +3125,9 @@ class AvailabilityNamespace:
         length_minutes (5…1440)
         student_id (per_… id): Search for one of your students: their enrolment decides which experts are
             shown
-        limit (1…2000): Most slots in this answer (default 500); an answer also ends before it would list
-            more than 10000 expert-location pairs
+        limit (1…2000): Most slots in this answer (default 500); an answer also ends before a slot that
+            would take it past 10000 expert-location pairs (its first slot is always listed, whatever it
+            lists)
         cursor: next_cursor from the previous answer, sent with the same other params
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
