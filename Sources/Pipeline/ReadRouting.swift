@@ -8,10 +8,11 @@ import Foundation
 /// commit record is replayed. The apply statement of every write reports its transaction id;
 /// a read on the standby is answered there only when the standby has replayed the commit of
 /// each write this process made since the last message (`nextMessage`) that wrote
-/// (`RequestQueries.replayed`), and by the primary otherwise. One write's visibility vouches for every write of earlier messages: each
-/// earlier message was answered (its commits done) before this one's transaction began, so
-/// its commit records come first in the WAL. A batch's entries commit in any order, so all of
-/// a message's writes are kept.
+/// (`RequestQueries.replayed`), and by the primary otherwise. One write's replayed commit
+/// vouches for every write of earlier messages: each earlier message was answered (its
+/// commits done) before this one's transaction began, so its commit records come first in the
+/// WAL, which the standby replays in order. A batch's entries commit in any order, so all of a
+/// message's writes are kept.
 public final class ReadRouting: Sendable {
     /// The standby's libpq connection string (several hosts with
     /// `target_session_attrs=prefer-standby` are fine).

@@ -30,8 +30,8 @@ public enum RequestQueries {
     /// key (if any) and the method's context, in one statement. No row: no such actor.
     ///
     /// On a hot standby, `mustSee` (transaction ids, `xid8`) adds `caught_up`: whether the
-    /// standby has replayed the commit of each of them (`replayed`, `ReadRouting`), and the standby is not
-    /// behind what it has received (replay paused, delayed or slow) unless its replay is under a
+    /// standby has replayed the commit of each of them (`replayed`, `ReadRouting`), and the
+    /// standby is not behind what it has received (replay paused, delayed or slow) unless its replay is under a
     /// second old; and `in_recovery`: whether the server is a standby still (not one promoted by
     /// a failover).
     public static func auth(
