@@ -395,7 +395,7 @@ public final class Connection {
                     prepared = [:]
                     preparedAreStale = false
                 }
-                try simpleExecute("BEGIN")
+                try simpleExecute("BEGIN ISOLATION LEVEL READ COMMITTED")
                 inTransaction = true
                 let value = try body(self)
                 inTransaction = false

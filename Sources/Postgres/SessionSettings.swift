@@ -68,10 +68,13 @@ public struct SessionSettings: Sendable, Equatable {
         return settings
     }
 
-    /// The statements that apply the bounds to a new session. The values are integers, never
-    /// text from outside, so they can be part of the SQL.
+    /// The statements that apply the bounds to a new session, and READ COMMITTED whatever the
+    /// server's default: each statement sees what committed before it began, which the locks
+    /// taken in one statement and the reads in the next rest on (and a read on a standby, on the
+    /// commits its first statement found replayed). The values are integers, never text from
+    /// outside, so they can be part of the SQL.
     var setStatements: String {
         "SET statement_timeout = \(statementTimeoutMs); SET lock_timeout = \(lockTimeoutMs); "
-            + "SET idle_in_transaction_session_timeout = \(idleInTransactionTimeoutMs)"
+            + "SET idle_in_transaction_session_timeout = \(idleInTransactionTimeoutMs); SET default_transaction_isolation = 'read committed'"
     }
 }

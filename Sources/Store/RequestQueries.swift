@@ -5,7 +5,7 @@ import Postgres
 /// service's time and the stored idempotency record, storing a response under its key, and the
 /// transaction's bounds.
 public enum RequestQueries {
-    public static let begin = Statement("BEGIN")
+    public static let begin = Statement("BEGIN ISOLATION LEVEL READ COMMITTED")
     public static let commit = Statement("COMMIT")
 
     /// The community of a person (found by id alone: ids are unique across communities).
@@ -30,9 +30,12 @@ public enum RequestQueries {
     /// key (if any) and the method's context, in one statement. No row: no such actor.
     ///
     /// On a hot standby, `mustSee` (transaction ids, `xid8`) adds `caught_up`: whether the
-    /// standby has replayed the commit of each of them (`replayed`, `ReadRouting`), and the
-    /// standby is not behind what it has received (replay paused, delayed or slow) unless its replay is under a
-    /// second old; and `in_recovery`: whether the server is a standby still (not one promoted by
+    /// standby has replayed the commit of each of them (`replayed`, `ReadRouting`); the standby
+    /// is not behind what it has received (replay paused, delayed or slow) unless its replay is
+    /// under a second old; and the read runs READ COMMITTED, so each statement after this one
+    /// sees what the check found replayed (under REPEATABLE READ all would keep this
+    /// statement's snapshot, which may predate that replay: a transaction pooler's session,
+    /// which meetingd's own SET does not reach); and `in_recovery`: whether the server is a standby still (not one promoted by
     /// a failover).
     public static func auth(
         communityId: String, actorId: String, testClock: Bool, key: String?, request: RequestText?, context: SQLCall?, mustSee: [String]? = nil
@@ -47,7 +50,8 @@ public enum RequestQueries {
             sql += """
                 , coalesce((SELECT coalesce(bool_and(\(replayed("x", "s"))), true) FROM unnest($\(params.count + 1)::xid8[]) x, pg_current_snapshot() s)
                     AND (coalesce(pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn(), true)
-                         OR clock_timestamp() - pg_last_xact_replay_timestamp() < interval '1 second'), false) AS caught_up
+                         OR clock_timestamp() - pg_last_xact_replay_timestamp() < interval '1 second')
+                    AND current_setting('transaction_isolation') = 'read committed', false) AS caught_up
                 """
             sql += ", pg_is_in_recovery() AS in_recovery"
             params.append(PostgresTextArray(mustSee))
