@@ -28,6 +28,9 @@ public final class ReadRouting: Sendable {
         /// A write of this process whose transaction is not known (a keyed call answered from
         /// its stored response): reads go to the primary until a later message writes.
         var unseenWrite = false
+        /// The message that met the unseen write: a write of the same message (another entry
+        /// of its batch, committed in any order) does not vouch for it.
+        var unseenMessage = -1
     }
 
     private let marks = Locked(Marks())
@@ -48,7 +51,7 @@ public final class ReadRouting: Sendable {
             if m.markedMessage != m.message {
                 m.markedMessage = m.message
                 m.transactionIds = []
-                m.unseenWrite = false
+                m.unseenWrite = m.unseenWrite && m.unseenMessage == m.message
             }
             m.transactionIds.append(transactionId)
         }
@@ -57,7 +60,10 @@ public final class ReadRouting: Sendable {
     /// A keyed call was answered from its stored response: its write may have committed just
     /// now (its first answer was lost), in a transaction this process does not know.
     public func answeredFromStore() {
-        marks.withLock { $0.unseenWrite = true }
+        marks.withLock { m in
+            m.unseenWrite = true
+            m.unseenMessage = m.message
+        }
     }
 
     /// The transactions a standby must show committed before a read is answered there; nil

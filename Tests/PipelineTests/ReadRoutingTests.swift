@@ -30,4 +30,24 @@ final class ReadRoutingTests: XCTestCase {
         routing.wrote(transactionId: "9")
         XCTAssertEqual(routing.mustSee, ["9"])
     }
+
+    /// A batch's entries commit in any order: one answered from its stored response (a write
+    /// whose transaction this process does not know) is not vouched for by another entry's
+    /// write, only by a later message's.
+    func testAStoredAnswerInABatchIsNotVouchedForByTheBatchsOwnWrite() {
+        let routing = ReadRouting(conninfo: "host=/nowhere")
+        routing.nextMessage()
+        routing.answeredFromStore()
+        routing.wrote(transactionId: "200")
+        XCTAssertNil(routing.mustSee, "the stored answer's write may commit after the batch's other writes: the primary answers")
+        routing.nextMessage()
+        XCTAssertNil(routing.mustSee, "a message that only reads changes nothing")
+        routing.nextMessage()
+        routing.wrote(transactionId: "210")
+        XCTAssertEqual(routing.mustSee, ["210"], "a later message's write comes after it in the WAL")
+        routing.nextMessage()
+        routing.wrote(transactionId: "220")
+        routing.answeredFromStore()
+        XCTAssertNil(routing.mustSee, "in either order")
+    }
 }
