@@ -320,7 +320,9 @@ public final class RequestPipeline {
         guard method.audience.admits(actor) else { return nil }
         let ctx = RequestContext(actor: actor, now: SystemClock.now(), testClock: false, keySubject: nil)
         guard let outcome = try? plan.decide(ctx, nil, params),
-            let apply = RequestQueries.apply(outcome.apply, response: outcome.response, completes: outcome.applyCompletesResponse, remember: nil)
+            let apply = RequestQueries.apply(
+                outcome.apply, response: outcome.response, completes: outcome.applyCompletesResponse, remember: nil,
+                synchronousOnly: config.session.requireSynchronousStandby)
         else { return nil }
         let expect = RequestQueries.expectActor(
             communityId: scope.communityId, actorId: actor.id, roles: actor.roles.map(\.rawValue).sorted(), timeZone: actor.timeZone)
@@ -384,8 +386,11 @@ public final class RequestPipeline {
     func finish(
         _ c: Connection, _ apply: SQLCall?, response: JSON, completes: Bool, remember: RequestQueries.Remember?, wrote: Bool = false
     ) throws -> Rows? {
-        var statement = RequestQueries.apply(apply, response: response, completes: completes, remember: remember)
-        if statement == nil, wrote, config.readRouting != nil { statement = RequestQueries.writtenTransactionAlone }
+        let synchronousOnly = config.session.requireSynchronousStandby
+        var statement = RequestQueries.apply(apply, response: response, completes: completes, remember: remember, synchronousOnly: synchronousOnly)
+        if statement == nil, wrote, config.readRouting != nil || synchronousOnly {
+            statement = RequestQueries.writtenTransactionAlone(synchronousOnly: synchronousOnly)
+        }
         let results = try c.pipeline((statement.map { [$0] } ?? []) + [RequestQueries.commit])
         guard statement != nil else { return nil }
         noteWrite(results[0])
@@ -488,6 +493,10 @@ public final class RequestPipeline {
             }
             if error.isConnectionProblem {
                 logger.log(.warning, "database connection lost: \(error)")
+                throw AppError.databaseUnavailable()
+            }
+            if error.sqlState == RequestQueries.noSynchronousStandbyState {
+                logger.log(.warning, "a write refused (\(SessionSettings.requireSynchronousStandbyVariable)): \(error)")
                 throw AppError.databaseUnavailable()
             }
             if error.isLockTimeout {

@@ -15,6 +15,10 @@ public struct SessionSettings: Sendable, Equatable {
     /// statement is prepared under a name (each is parsed with its call), and the bounds above
     /// must be the role's own settings (README: "Behind a connection pooler").
     public var transactionPooled: Bool
+    /// Every write is refused (retryably) unless the primary commits it synchronously to a
+    /// standby: a primary that turned synchronous replication off (pg_auto_failover's
+    /// `wait_primary`) would otherwise acknowledge writes a failover can lose (README: Failover).
+    public var requireSynchronousStandby = false
 
     public init(
         applicationName: String, statementTimeoutMs: Int, lockTimeoutMs: Int, idleInTransactionTimeoutMs: Int, transactionPooled: Bool = false
@@ -36,6 +40,8 @@ public struct SessionSettings: Sendable, Equatable {
     /// `transaction` when DATABASE_URL leads to a transaction-mode pooler; `none` (the default)
     /// for PostgreSQL itself or a session-mode pooler.
     public static let poolerVariable = "MEETINGLEDGER_POOLER"
+    /// `1` (or `true`): writes only where a synchronous standby confirms them.
+    public static let requireSynchronousStandbyVariable = "MEETINGLEDGER_REQUIRE_SYNCHRONOUS_STANDBY"
 
     /// A bound must be positive (0 would mean "wait for ever") and at most a day.
     public static let timeoutRangeMs = 1...86_400_000
@@ -57,6 +63,14 @@ public struct SessionSettings: Sendable, Equatable {
         settings.statementTimeoutMs = try milliseconds(statementTimeoutVariable, default: settings.statementTimeoutMs)
         settings.lockTimeoutMs = try milliseconds(lockTimeoutVariable, default: settings.lockTimeoutMs)
         settings.idleInTransactionTimeoutMs = try milliseconds(idleInTransactionTimeoutVariable, default: settings.idleInTransactionTimeoutMs)
+        switch environment(requireSynchronousStandbyVariable) ?? "" {
+        case "", "0", "false": settings.requireSynchronousStandby = false
+        case "1", "true": settings.requireSynchronousStandby = true
+        case let other:
+            throw PostgresError(
+                code: .configuration,
+                message: "\(requireSynchronousStandbyVariable) must be 1 or true (writes only where a synchronous standby confirms them), or 0, false or empty (the default), not \(other.debugDescription)")
+        }
         switch environment(poolerVariable) ?? "" {
         case "", "none", "session": settings.transactionPooled = false
         case "transaction": settings.transactionPooled = true

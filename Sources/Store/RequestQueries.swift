@@ -116,31 +116,46 @@ public enum RequestQueries {
     /// (`ReadRouting`). It is read after the apply (from the apply's row), and with
     /// `pg_current_xact_id_if_assigned`, which never assigns one itself: `pg_current_xact_id`
     /// is among what finance_lockdown() takes from every role but a superuser.
-    public static func apply(_ apply: SQLCall?, response: JSON, completes: Bool, remember: Remember?) -> Statement? {
+    ///
+    /// `synchronousOnly` (MEETINGLEDGER_REQUIRE_SYNCHRONOUS_STANDBY): the statement first checks
+    /// that the commit will wait for a synchronous standby, and fails (SQLSTATE
+    /// `noSynchronousStandbyState`) before writing anything when it would not.
+    public static func apply(_ apply: SQLCall?, response: JSON, completes: Bool, remember: Remember?, synchronousOnly: Bool = false) -> Statement? {
         func rememberSQL(_ n: Int) -> String { "ml_remember($\(n), $\(n + 1), $\(n + 2), $\(n + 3), $\(n + 4), $\(n + 5)::jsonb" }
         let rememberParams: [any PostgresBindable] = remember.map { [$0.communityId, $0.actorId, $0.key, $0.method, $0.request, JSONBText(response)] } ?? []
+        let first = synchronousOnly ? " WHERE \(synchronousStandbyCheck)" : ""
         guard let apply else {
             guard remember != nil else { return nil }
             return Statement(
-                "WITH stored AS (SELECT " + rememberSQL(1) + ") AS remembered) SELECT remembered, \(writtenTransaction) FROM stored", rememberParams)
+                "WITH stored AS (SELECT " + rememberSQL(1) + ") AS remembered\(first)) SELECT remembered, \(writtenTransaction) FROM stored", rememberParams)
         }
         guard remember != nil else {
-            return Statement("WITH applied AS (SELECT \(apply.sql(firstParameter: 1)) AS result) SELECT result, \(writtenTransaction) FROM applied", apply.params)
+            return Statement(
+                "WITH applied AS (SELECT \(apply.sql(firstParameter: 1)) AS result\(first)) SELECT result, \(writtenTransaction) FROM applied", apply.params)
         }
         let stored = rememberSQL(apply.arguments.count + 1) + (completes ? " || coalesce(result, '{}'::jsonb))" : ")")
         return Statement(
             """
-            WITH applied AS (SELECT \(apply.sql(firstParameter: 1)) AS result), stored AS (SELECT result, \(stored) AS remembered FROM applied)
+            WITH applied AS (SELECT \(apply.sql(firstParameter: 1)) AS result\(first)), stored AS (SELECT result, \(stored) AS remembered FROM applied)
             SELECT result, remembered, \(writtenTransaction) FROM stored
             """,
             apply.params + rememberParams)
     }
 
+    /// The check of `apply(synchronousOnly:)`: true, or an error (migration 0087).
+    static let synchronousStandbyCheck = "ml_require_synchronous_standby()"
+
+    /// The SQLSTATE of a write refused for want of a synchronous standby.
+    public static let noSynchronousStandbyState = "ML091"
+
     /// The column naming the writing transaction, read from a row the writes produced.
     static let writtenTransaction = "pg_current_xact_id_if_assigned()::text AS written_transaction"
 
-    /// The transaction's id alone, for a transaction that wrote through earlier statements.
-    public static let writtenTransactionAlone = Statement("SELECT \(writtenTransaction)")
+    /// The transaction's id alone, for a transaction that wrote through earlier statements
+    /// (with `synchronousOnly`, after the check of `apply`).
+    public static func writtenTransactionAlone(synchronousOnly: Bool = false) -> Statement {
+        Statement("SELECT \(writtenTransaction)" + (synchronousOnly ? " WHERE \(synchronousStandbyCheck)" : ""))
+    }
 
     /// The transaction id an apply statement's row reports (nil when it wrote nothing).
     public static func writtenTransaction(_ rows: Rows) throws -> String? {

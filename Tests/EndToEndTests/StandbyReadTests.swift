@@ -240,6 +240,64 @@ final class StandbyReadTests: EndToEndTestCase {
         XCTAssertGreaterThan(Int(try sql(primaryURL, "SELECT count(*) FROM background_load")) ?? 0, 400, "the other clients wrote all the while")
     }
 
+    /// MEETINGLEDGER_REQUIRE_SYNCHRONOUS_STANDBY: a write is made only where the commit waits
+    /// for a synchronous standby. A primary with synchronous replication off (what
+    /// pg_auto_failover's monitor set on a primary it was failing over, which then acknowledged
+    /// writes the promoted standby never had) refuses it with the retryable 5030, nothing
+    /// written; the same call with its key takes effect once the standby is synchronous.
+    func testWritesOnlyWhereASynchronousStandbyConfirmsThem() throws {
+        try startPrimaryAndStandby()
+        let community = try TestCommunity.bootstrap("synchronous-only", databaseURL: primaryURL)
+        let guarded = try startMeetingd(environment: ["DATABASE_URL": primaryURL, "MEETINGLEDGER_REQUIRE_SYNCHRONOUS_STANDBY": "1"])
+        let plain = try startMeetingd(environment: ["DATABASE_URL": primaryURL])
+        let finance = try community.createPersonId(on: plain, roles: ["finance"])
+        let user = try community.createPersonId(on: plain, roles: ["user"])
+        func posted() throws -> Int64? { try plain.result("ledger.balance", as: finance, ["person_id": .string(user)])["posted"]?.int }
+        let grant: [String: JSONValue] = ["user_id": .string(user), "credits": 5, "reference": "sync-1", "idempotency_key": "sync-1"]
+
+        XCTAssertEqual(try sql(primaryURL, "SHOW synchronous_standby_names"), "", "asynchronous, as the cluster starts")
+        let refused = try guarded.call("credits.grant", as: finance, grant)
+        XCTAssertEqual(refused["error"]?["code"], 5030, "\(refused)")
+        XCTAssertEqual(refused["error"]?["data"]?["retryable"], true)
+        XCTAssertEqual(try posted(), 0, "nothing written")
+        let person = try guarded.call("person.create", as: community.adminId, TestCommunity.personParams(roles: ["user"]))
+        XCTAssertEqual(person["error"]?["code"], 5030, "every write: \(person)")
+        let expert = try community.createPersonId(on: plain, roles: ["expert"])
+        let block: [String: JSONValue] = ["expert_id": .string(expert), "start": "2030-03-05T09:00:00Z", "end": "2030-03-05T10:00:00Z"]
+        let blocked = try guarded.call("availability.block", as: community.adminId, block)
+        XCTAssertEqual(blocked["error"]?["code"], 5030, "a write of several statements too: \(blocked)")
+        XCTAssertEqual(try sql(primaryURL, "SELECT count(*) FROM availability_periods WHERE expert_id = '\(expert)'"), "0")
+        try guarded.waitForLog("the refusal's warning") {
+            $0["level"] == "warning" && ($0["message"]?.string ?? "").contains("MEETINGLEDGER_REQUIRE_SYNCHRONOUS_STANDBY")
+        }
+        _ = try plain.result("credits.grant", as: finance, ["user_id": .string(user), "credits": 1, "reference": "async-1"])
+        XCTAssertEqual(try posted(), 1, "without the setting, writes go on")
+
+        _ = try sql(primaryURL, "ALTER SYSTEM SET synchronous_standby_names = '*'")
+        _ = try sql(primaryURL, "SELECT pg_reload_conf()")
+        let deadline = Date().addingTimeInterval(30)
+        while try sql(primaryURL, "SELECT count(*) FROM pg_stat_replication WHERE sync_state IN ('sync', 'quorum')") != "1" {
+            guard Date() < deadline else { throw HarnessError("the standby never became synchronous") }
+            usleep(50_000)
+        }
+        _ = try guarded.result("credits.grant", as: finance, grant)
+        XCTAssertEqual(try posted(), 6, "the retry with its key, the standby synchronous")
+        XCTAssertNotNil(try guarded.result("person.create", as: community.adminId, TestCommunity.personParams(roles: ["user"]))["id"])
+        _ = try guarded.result("availability.block", as: community.adminId, block)
+        XCTAssertEqual(try sql(primaryURL, "SELECT count(*) FROM availability_periods WHERE expert_id = '\(expert)'"), "1")
+
+        // A commit that would not wait for the standby (synchronous_commit local) is refused too.
+        _ = try sql(primaryURL, "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET synchronous_commit = local', current_database()); END $$")
+        let local = try startMeetingd(environment: ["DATABASE_URL": primaryURL, "MEETINGLEDGER_REQUIRE_SYNCHRONOUS_STANDBY": "true"])
+        let refusedLocal = try local.call("credits.grant", as: finance, ["user_id": .string(user), "credits": 1, "reference": "sync-2"])
+        XCTAssertEqual(refusedLocal["error"]?["code"], 5030, "\(refusedLocal)")
+        XCTAssertEqual(try posted(), 6, "still the unguarded grant and the retried one alone")
+
+        let wrong = try runTool(TestEnvironment.meetingdPath, [], environment: ["DATABASE_URL": primaryURL, "MEETINGLEDGER_REQUIRE_SYNCHRONOUS_STANDBY": "yes please"])
+        XCTAssertEqual(wrong.termination, .exited(2), wrong.stderr)
+        XCTAssertTrue(wrong.stderr.contains("MEETINGLEDGER_REQUIRE_SYNCHRONOUS_STANDBY must be 1 or true"), wrong.stderr)
+    }
+
     /// A standby behind what it has received (replay paused, delayed or slow) answers nobody:
     /// finance's "as of now" must not be an older state. Reads go to the primary until it has
     /// replayed what it received.
