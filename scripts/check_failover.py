@@ -3,9 +3,9 @@
 A monitor and two PostgreSQL nodes (a primary and its hot standby) on 127.0.0.1, each on a port
 of its own, under pg_autoctl as the postgres user, in a folder of the system's temporary
 directory. One meetingd is given the formation's URI (every host, target_session_attrs=read-write)
-as DATABASE_URL and the same hosts with target_session_attrs=prefer-standby as
-MEETINGLEDGER_READ_DATABASE_URL. It grants one credit at a time, each with its idempotency key,
-and reads the wallet's balance after each grant; every fourth grant it also books a meeting (a
+as DATABASE_URL, the same hosts with target_session_attrs=prefer-standby as
+MEETINGLEDGER_READ_DATABASE_URL, and MEETINGLEDGER_REQUIRE_SYNCHRONOUS_STANDBY=1. It grants one
+credit at a time, each with its idempotency key, and reads the wallet's balance after each grant; every fourth grant it also books a meeting (a
 one-credit hold) with its key and reads the meeting back; all while `pg_autoctl perform failover`
 swaps the nodes twice. Checked:
 
@@ -316,7 +316,9 @@ def run_once(args):
         # The formation's URI as pg_autoctl prints it, the postgres role added; reads prefer the standby.
         primary_url = uri.replace("postgres://", "postgres://postgres@", 1)
         read_url = primary_url.replace("target_session_attrs=read-write", "target_session_attrs=prefer-standby")
-        env = {"DATABASE_URL": primary_url, "MEETINGLEDGER_READ_DATABASE_URL": read_url}
+        # Writes only where a synchronous standby confirms them: a primary the monitor left
+        # writable without one (README: Failover) acknowledges none of meetingd's writes.
+        env = {"DATABASE_URL": primary_url, "MEETINGLEDGER_READ_DATABASE_URL": read_url, "MEETINGLEDGER_REQUIRE_SYNCHRONOUS_STANDBY": "1"}
         migrated = subprocess.run([args.meetingd, "migrate"], env=dict(os.environ, **env), capture_output=True, text=True)
         if migrated.returncode != 0:
             raise RuntimeError(f"meetingd migrate: {migrated.stderr}")
