@@ -30,7 +30,8 @@ let usage = """
     MEETINGLEDGER_READ_DATABASE_URL (a hot standby of DATABASE_URL's database) answers the read-only
     calls; each process still reads its own writes, and reads go to the primary while the standby
     is behind them, failing or away (README: Reading from a hot standby). For failover, give
-    DATABASE_URL every host with target_session_attrs=read-write.
+    DATABASE_URL every host with target_session_attrs=read-write; MEETINGLEDGER_REQUIRE_SYNCHRONOUS_STANDBY=1
+    makes every write wait for a synchronous standby, refusing it (retryable 5030) where none is.
     Behind a pooler in transaction mode (PgBouncer pool_mode = transaction) set MEETINGLEDGER_POOLER=transaction
     and give the timeouts to meetingd's role (README: Behind a connection pooler).
     Migrations are read from MEETINGLEDGER_MIGRATIONS, ../share/meetingledger/migrations beside an
