@@ -35,8 +35,8 @@ public enum RequestQueries {
     /// under a second old; and the read runs READ COMMITTED, so each statement after this one
     /// sees what the check found replayed (under REPEATABLE READ all would keep this
     /// statement's snapshot, which may predate that replay: a transaction pooler's session,
-    /// which meetingd's own SET does not reach); and `in_recovery`: whether the server is a standby still (not one promoted by
-    /// a failover).
+    /// which meetingd's own SET does not reach); and `in_recovery`: whether the server is a
+    /// standby still (not one promoted by a failover).
     public static func auth(
         communityId: String, actorId: String, testClock: Bool, key: String?, request: RequestText?, context: SQLCall?, mustSee: [String]? = nil
     ) -> Statement {
