@@ -28,6 +28,8 @@ public enum Bootstrap {
         try db.transaction { c in
             try CommunityStore.create(c, communityId: communityId, name: community, settings: settings, now: now)
             try PeopleStore.insert(c, communityId: communityId, person: admin, now: now)
+            // MEETINGLEDGER_REQUIRE_SYNCHRONOUS_STANDBY holds for this write too.
+            if c.settings.requireSynchronousStandby { _ = try c.query(RequestQueries.writtenTransactionAlone(synchronousOnly: true)) }
         }
         return ["community_id": .string(communityId), "admin_id": .string(admin.id)]
     }

@@ -152,9 +152,12 @@ public enum RequestQueries {
     static let writtenTransaction = "pg_current_xact_id_if_assigned()::text AS written_transaction"
 
     /// The transaction's id alone, for a transaction that wrote through earlier statements
-    /// (with `synchronousOnly`, after the check of `apply`).
+    /// (with `synchronousOnly`, after the check of `apply` when it did write: one that only
+    /// read has no id, and is not refused).
     public static func writtenTransactionAlone(synchronousOnly: Bool = false) -> Statement {
-        Statement("SELECT \(writtenTransaction)" + (synchronousOnly ? " WHERE \(synchronousStandbyCheck)" : ""))
+        Statement(
+            "SELECT \(writtenTransaction)"
+                + (synchronousOnly ? " WHERE CASE WHEN pg_current_xact_id_if_assigned() IS NULL THEN true ELSE \(synchronousStandbyCheck) END" : ""))
     }
 
     /// The transaction id an apply statement's row reports (nil when it wrote nothing).

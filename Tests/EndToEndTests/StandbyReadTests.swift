@@ -267,6 +267,19 @@ final class StandbyReadTests: EndToEndTestCase {
         let blocked = try guarded.call("availability.block", as: community.adminId, block)
         XCTAssertEqual(blocked["error"]?["code"], 5030, "a write of several statements too: \(blocked)")
         XCTAssertEqual(try sql(primaryURL, "SELECT count(*) FROM availability_periods WHERE expert_id = '\(expert)'"), "0")
+        // A read made the same way (several statements in one transaction) writes nothing, and answers.
+        XCTAssertNotNil(
+            try guarded.result("availability.get", as: community.adminId, ["expert_id": .string(expert), "from": "2030-03-04T00:00:00Z", "to": "2030-03-11T00:00:00Z"])["periods"],
+            "a read is not refused")
+        // meetingd bootstrap writes a community: held to it too.
+        let communities = try sql(primaryURL, "SELECT count(*) FROM communities")
+        let boot = try runTool(TestEnvironment.meetingdPath, [
+            "bootstrap", "--community", "Refused \(TestEnvironment.uniqueTag())", "--short-name", "R", "--admin-email", "r-\(TestEnvironment.uniqueTag())@example.test",
+            "--admin-first", "Ren", "--admin-last", "Ro",
+        ], environment: ["DATABASE_URL": primaryURL, "MEETINGLEDGER_REQUIRE_SYNCHRONOUS_STANDBY": "1"])
+        XCTAssertEqual(boot.termination, .exited(1), boot.stdout + boot.stderr)
+        XCTAssertTrue(boot.stderr.contains("no synchronous standby"), boot.stderr)
+        XCTAssertEqual(try sql(primaryURL, "SELECT count(*) FROM communities"), communities, "no community written")
         try guarded.waitForLog("the refusal's warning") {
             $0["level"] == "warning" && ($0["message"]?.string ?? "").contains("MEETINGLEDGER_REQUIRE_SYNCHRONOUS_STANDBY")
         }
