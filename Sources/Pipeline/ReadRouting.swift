@@ -25,12 +25,13 @@ public final class ReadRouting: Sendable {
         var message = 0
         var markedMessage = -1
         var transactionIds: [String] = []
-        /// A write of this process whose transaction is not known (a keyed call answered from
-        /// its stored response): reads go to the primary until a later message writes.
-        var unseenWrite = false
-        /// The message that met the unseen write: a write of the same message (another entry
-        /// of its batch, committed in any order) does not vouch for it.
-        var unseenMessage = -1
+        /// The last message with a write of this process whose transaction is not known (a
+        /// keyed call answered from its stored response): reads go to the primary until a later
+        /// message writes. A write of the same message (another entry of its batch, committed
+        /// in any order) does not vouch for it.
+        var unseenMessage: Int?
+
+        var unseenWrite: Bool { unseenMessage.map { $0 >= markedMessage } ?? false }
     }
 
     private let marks = Locked(Marks())
@@ -51,7 +52,6 @@ public final class ReadRouting: Sendable {
             if m.markedMessage != m.message {
                 m.markedMessage = m.message
                 m.transactionIds = []
-                m.unseenWrite = m.unseenWrite && m.unseenMessage == m.message
             }
             m.transactionIds.append(transactionId)
         }
@@ -60,10 +60,7 @@ public final class ReadRouting: Sendable {
     /// A keyed call was answered from its stored response: its write may have committed just
     /// now (its first answer was lost), in a transaction this process does not know.
     public func answeredFromStore() {
-        marks.withLock { m in
-            m.unseenWrite = true
-            m.unseenMessage = m.message
-        }
+        marks.withLock { $0.unseenMessage = $0.message }
     }
 
     /// The transactions a standby must show committed before a read is answered there; nil
