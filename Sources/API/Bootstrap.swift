@@ -29,7 +29,7 @@ public enum Bootstrap {
             try CommunityStore.create(c, communityId: communityId, name: community, settings: settings, now: now)
             try PeopleStore.insert(c, communityId: communityId, person: admin, now: now)
             // MEETINGLEDGER_REQUIRE_SYNCHRONOUS_STANDBY holds for this write too.
-            if c.settings.requireSynchronousStandby { _ = try c.query(RequestQueries.writtenTransactionAlone(synchronousOnly: true)) }
+            if c.settings.requireSynchronousStandby { _ = try c.query(RequestQueries.requireSynchronousStandby) }
         }
         return ["community_id": .string(communityId), "admin_id": .string(admin.id)]
     }

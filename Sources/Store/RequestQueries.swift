@@ -145,6 +145,9 @@ public enum RequestQueries {
     /// The check of `apply(synchronousOnly:)`: true, or an error (migration 0087).
     static let synchronousStandbyCheck = "ml_require_synchronous_standby()"
 
+    /// The check alone, for a write made outside a request (`meetingd bootstrap`), before its COMMIT.
+    public static let requireSynchronousStandby = Statement("SELECT \(synchronousStandbyCheck)")
+
     /// The SQLSTATE of a write refused for want of a synchronous standby.
     public static let noSynchronousStandbyState = "ML091"
 
