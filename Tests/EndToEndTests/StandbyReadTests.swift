@@ -48,10 +48,11 @@ final class StandbyReadTests: EndToEndTestCase {
         return run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// Polls `query` on the standby until it says `expected`; fails with `failure` after 30 s.
-    private func waitForStandby(_ query: String, toSay expected: String, _ failure: String) throws {
+    /// Polls `query` on the standby (or on `url`) until it says `expected`; fails with
+    /// `failure` after 30 s.
+    private func waitFor(_ query: String, toSay expected: String, _ failure: String, on url: String? = nil) throws {
         let deadline = Date().addingTimeInterval(30)
-        while try sql(standbyURL, query) != expected {
+        while try sql(url ?? standbyURL, query) != expected {
             guard Date() < deadline else { throw HarnessError(failure) }
             usleep(20_000)
         }
@@ -60,7 +61,7 @@ final class StandbyReadTests: EndToEndTestCase {
     /// Waits until the standby has replayed everything the primary has written so far.
     private func waitForReplay() throws {
         let lsn = try sql(primaryURL, "SELECT pg_current_wal_lsn()")
-        try waitForStandby("SELECT pg_last_wal_replay_lsn() >= '\(lsn)'::pg_lsn", toSay: "t", "the standby did not replay up to \(lsn) within 30 s")
+        try waitFor("SELECT pg_last_wal_replay_lsn() >= '\(lsn)'::pg_lsn", toSay: "t", "the standby did not replay up to \(lsn) within 30 s")
     }
 
     /// Cuts the standby off from its primary (no WAL streams to it; what it has is all replayed),
@@ -71,7 +72,7 @@ final class StandbyReadTests: EndToEndTestCase {
         XCTAssertFalse(conninfo.isEmpty)
         _ = try sql(standbyURL, "ALTER SYSTEM SET primary_conninfo = ''")
         _ = try sql(standbyURL, "SELECT pg_reload_conf()")
-        try waitForStandby("SELECT count(*) FROM pg_stat_wal_receiver", toSay: "0", "the standby's WAL receiver did not stop")
+        try waitFor("SELECT count(*) FROM pg_stat_wal_receiver", toSay: "0", "the standby's WAL receiver did not stop")
         return {
             _ = try self.sql(self.standbyURL, "ALTER SYSTEM SET primary_conninfo = '\(conninfo.replacingOccurrences(of: "'", with: "''"))'")
             _ = try self.sql(self.standbyURL, "SELECT pg_reload_conf()")
@@ -288,11 +289,9 @@ final class StandbyReadTests: EndToEndTestCase {
 
         _ = try sql(primaryURL, "ALTER SYSTEM SET synchronous_standby_names = '*'")
         _ = try sql(primaryURL, "SELECT pg_reload_conf()")
-        let deadline = Date().addingTimeInterval(30)
-        while try sql(primaryURL, "SELECT count(*) FROM pg_stat_replication WHERE sync_state IN ('sync', 'quorum')") != "1" {
-            guard Date() < deadline else { throw HarnessError("the standby never became synchronous") }
-            usleep(50_000)
-        }
+        try waitFor(
+            "SELECT count(*) FROM pg_stat_replication WHERE sync_state IN ('sync', 'quorum')", toSay: "1", "the standby never became synchronous",
+            on: primaryURL)
         _ = try guarded.result("credits.grant", as: finance, grant)
         XCTAssertEqual(try posted(), 6, "the retry with its key, the standby synchronous")
         XCTAssertNotNil(try guarded.result("person.create", as: community.adminId, TestCommunity.personParams(roles: ["user"]))["id"])
@@ -323,7 +322,7 @@ final class StandbyReadTests: EndToEndTestCase {
         _ = try sql(standbyURL, "SELECT pg_wal_replay_pause()")
         let one = try community.createPerson(on: writer, roles: ["user"])
         let received = try sql(primaryURL, "SELECT pg_current_wal_lsn()")
-        try waitForStandby("SELECT pg_last_wal_receive_lsn() >= '\(received)'::pg_lsn", toSay: "t", "the standby did not receive the write")
+        try waitFor("SELECT pg_last_wal_receive_lsn() >= '\(received)'::pg_lsn", toSay: "t", "the standby did not receive the write")
         usleep(1_100_000)  // past the second a replay in progress is trusted for
         XCTAssertTrue(try emails(reader, community).contains(one["email"]!.string!), "the primary answers while the standby is behind")
         _ = try sql(standbyURL, "SELECT pg_wal_replay_resume()")
@@ -406,7 +405,7 @@ final class StandbyReadTests: EndToEndTestCase {
         _ = try sql(standbyURL, "ALTER SYSTEM SET recovery_min_apply_delay = '10min'")
         _ = try sql(standbyURL, "SELECT pg_reload_conf()")
         _ = try sql(primaryURL, "BEGIN; LOCK TABLE people IN ACCESS EXCLUSIVE MODE; COMMIT;")
-        try waitForStandby("SELECT count(*) FROM pg_locks WHERE relation = 'people'::regclass AND mode = 'AccessExclusiveLock'", toSay: "1", "the standby never replayed the lock")
+        try waitFor("SELECT count(*) FROM pg_locks WHERE relation = 'people'::regclass AND mode = 'AccessExclusiveLock'", toSay: "1", "the standby never replayed the lock")
         let reader = try readingMeetingd()
         let started = Date()
         for _ in 0..<5 { XCTAssertEqual(try emails(reader, community).count, 1, "the primary answers") }
