@@ -5,9 +5,9 @@ of its own, under pg_autoctl as the postgres user, in a folder of the system's t
 directory. One meetingd is given the formation's URI (every host, target_session_attrs=read-write)
 as DATABASE_URL, the same hosts with target_session_attrs=prefer-standby as
 MEETINGLEDGER_READ_DATABASE_URL, and MEETINGLEDGER_REQUIRE_SYNCHRONOUS_STANDBY=1. It grants one
-credit at a time, each with its idempotency key, and reads the wallet's balance after each grant; every fourth grant it also books a meeting (a
-one-credit hold) with its key and reads the meeting back; all while `pg_autoctl perform failover`
-swaps the nodes twice. Checked:
+credit at a time, each with its idempotency key, and reads the wallet's balance after each
+grant; every fourth grant it also books a meeting (a one-credit hold) with its key and reads the
+meeting back; all while `pg_autoctl perform failover` swaps the nodes twice. Checked:
 
 - every grant and every booking took effect exactly once: retried with its key after a
   retryable error, the wallet's posted and blocked credits, the grant transfers, the meetings
@@ -46,6 +46,8 @@ import time
 from pathlib import Path
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
+# The check's grants, as the SQL below reads them from a node.
+GRANTS = "transfers WHERE kind = 'grant' AND reference LIKE 'failover-%'"
 
 
 def log(message):
@@ -160,10 +162,10 @@ class Formation:
         its commits wait for (synchronous_standby_names, the standbys it streams to)."""
         seen = {}
         for name in ("node_1", "node_2"):
-            seen[name] = self.sql(self.node_url(name), """
+            seen[name] = self.sql(self.node_url(name), f"""
                 SELECT CASE WHEN pg_is_in_recovery() THEN 'standby' ELSE 'primary' END
                     || ' timeline ' || (SELECT timeline_id FROM pg_control_checkpoint())
-                    || ' grants ' || (SELECT count(*) FROM transfers WHERE kind = 'grant' AND reference LIKE 'failover-%')
+                    || ' grants ' || (SELECT count(*) FROM {GRANTS})
                     || ' sync ' || quote_literal(current_setting('synchronous_standby_names'))
                     || ' streams ' || coalesce((SELECT string_agg(application_name || ':' || state || ':' || sync_state, ',')
                                                 FROM pg_stat_replication), '-')""")
@@ -309,6 +311,8 @@ def run_once(args):
     formation = Formation(folder, lifetime_seconds=600)
     failures, lost = [], []
     meetingd = sentinel = None
+    # What each node was, second by second: printed when a check fails.
+    timeline, sampling = [], threading.Event()
     try:
         formation.start()
         uri = formation.uri()
@@ -421,9 +425,6 @@ def run_once(args):
             count = formation.sql(formation.node_url(secondary), "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'meetingd'")
             return int(count or 0)
 
-        # What each node was, second by second: printed when a check fails.
-        timeline, sampling = [], threading.Event()
-
         def sample():
             started = time.monotonic()
             while not sampling.wait(1):
@@ -470,7 +471,7 @@ def run_once(args):
         reconcile = result(meetingd.call("ledger.reconcile", actor=finance), "ledger.reconcile")
         balance = result(meetingd.call("ledger.balance", actor=finance, person_id=user), "ledger.balance")
         primary = next(n for n, r in formation.roles().items() if r == "primary")
-        transfers = formation.sql(formation.node_url(primary), f"SELECT count(*) FROM transfers WHERE kind = 'grant' AND reference LIKE 'failover-%'")
+        transfers = formation.sql(formation.node_url(primary), f"SELECT count(*) FROM {GRANTS}")
         meetings = formation.sql(formation.node_url(primary), "SELECT count(*) || ' ' || count(*) FILTER (WHERE credit_status = 'blocked') FROM meetings")
         holds = formation.sql(formation.node_url(primary), "SELECT count(*) FROM transfers WHERE kind = 'hold'")
         kept = formation.sql(formation.node_url(primary, "failover_sentinel"), "SELECT string_agg(n::text, ' ') FROM acknowledged")
@@ -497,7 +498,7 @@ def run_once(args):
         check(all(str(code).endswith("5030") for code in errors), f"only the retryable 5030 was met ({errors})")
         if failures:
             present = formation.sql(formation.node_url(primary),
-                                    "SELECT string_agg(substr(reference, 10), ' ') FROM transfers WHERE kind = 'grant' AND reference LIKE 'failover-%'")
+                                    f"SELECT string_agg(substr(reference, 10), ' ') FROM {GRANTS}")
             missing = set(range(granted)) - {int(n) for n in (present or "").split()}
             log(f"grants made but missing on the primary: {ranges(missing)}; nodes now {formation.nodes_seen()}")
             log("--- the nodes, second by second ---\n" + "\n".join(timeline))
@@ -511,6 +512,7 @@ def run_once(args):
                 path = folder / f"{name}.log"
                 if path.exists():
                     log(f"--- last lines of {name}.log ---\n" + "\n".join(path.read_text(errors="replace").splitlines()[-30:]))
+        sampling.set()
         if sentinel:
             sentinel.stop()
         if meetingd:
