@@ -483,7 +483,11 @@ final class ProtocolTests: EndToEndTestCase {
         }
         try meetingd.send(#"{"jsonrpc":"2.0","method":"no.such.notification"}"#)
         try assertStillServing(meetingd)
-        let refusals = meetingd.stderrLines.compactMap { try? JSONValue.parse($0) }.filter { $0["message"]?.string?.hasPrefix("refused: ") ?? false }
+        func refusalLines(_ lines: [String]) -> [JSONValue] {
+            lines.compactMap { try? JSONValue.parse($0) }.filter { $0["message"]?.string?.hasPrefix("refused: ") ?? false }
+        }
+        try meetingd.waitForStderr("a refusal logged for each message") { refusalLines($0).count >= messages.count + 1 }
+        let refusals = refusalLines(meetingd.stderrLines)
         XCTAssertEqual(refusals.compactMap { $0["code"]?.int }, messages.map(\.1) + [-32601], "\(refusals)")
         XCTAssertEqual(refusals.map { $0["level"] }, Array(repeating: "warning", count: messages.count + 1))
         XCTAssertEqual(refusals[1]["id"], "m")

@@ -429,6 +429,7 @@ final class StandbyReadTests: EndToEndTestCase {
         XCTAssertEqual(try reader.call("system.ping")["result"]?["read_database"], "unavailable")
         for _ in 0..<5 { XCTAssertEqual(try emails(reader, community).count, 1) }
         XCTAssertEqual(try reader.call("system.ping")["result"]?["read_database"], "unavailable", "still set aside")
+        try reader.finish()  // its whole log read
         let warnings = reader.stderrText.split(separator: "\n").filter { $0.contains("MEETINGLEDGER_READ_DATABASE_URL") }
         XCTAssertEqual(warnings.count, 1, "\(warnings)")
     }

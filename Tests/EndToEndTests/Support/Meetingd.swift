@@ -266,12 +266,25 @@ final class Meetingd {
     /// Waits until a stderr line, parsed as JSON, satisfies `predicate` (used to act while a
     /// request is in flight).
     func waitForLog(timeout: TimeInterval = defaultTimeout, _ what: String, where predicate: (JSONValue) -> Bool) throws {
+        try waitForStderr(timeout: timeout, "a log line: \(what)") { lines in
+            lines.contains(where: { (try? JSONValue.parse($0)).map(predicate) ?? false })
+        }
+    }
+
+    /// Waits until stderr's complete lines satisfy `predicate`. meetingd writes a log line before
+    /// the answer it belongs to, but the thread collecting stderr may not have read it yet when
+    /// the answer arrives: a test asserting on the log waits for it here.
+    func waitForStderr(timeout: TimeInterval = defaultTimeout, _ what: String, until predicate: ([String]) -> Bool) throws {
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if stderrLines.contains(where: { (try? JSONValue.parse($0)).map(predicate) ?? false }) { return }
+        while !predicate(stderrLines) {
+            guard Date() < deadline else { throw HarnessError("timed out waiting for \(what); \(stateDescription)") }
             usleep(5_000)
         }
-        throw HarnessError("timed out waiting for a log line: \(what); \(stateDescription)")
+    }
+
+    /// Waits until stderr contains `text`; false (with no wait beyond `timeout`) if it never does.
+    func stderrEventuallyContains(_ text: String, timeout: TimeInterval = defaultTimeout) -> Bool {
+        (try? waitForStderr(timeout: timeout, text.debugDescription) { _ in stderrText.contains(text) }) != nil
     }
 
     // MARK: Ending
