@@ -193,7 +193,7 @@ enum AvailabilityAPI {
         })
 
     static let search = MethodDefinition(
-        "availability.search", "One merged calendar of bookable slots for a service across its certified experts, a page at a time; a suspended user (or student searched for) is answered 4023 with until, as a request would be",
+        "availability.search", "One merged calendar of bookable slots for a service across its certified experts, a page at a time; a suspended user (or student searched for) is answered 4023 with until, as a request would be, and a week the user's (or student's) weekly usage limit has filled shows no slots, as a request then would be refused 4022",
         audience: .roles([.user, .admin]), mutating: false,
         params: [.init("service_id", .id(.service), required: true), .init("from", .timestamp, required: true), .init("to", .timestamp, required: true),
                  .init("location_id", .id(.location)), .init("expert_id", .id(.person), "Only where the community allows filtering by expert; an unknown person is not_found, one without the expert role invalid, an expert not certified in the service has no slots"),
@@ -241,13 +241,20 @@ enum AvailabilityAPI {
             }
             let length = params.optionalInt("length_minutes") ?? service.defaultLengthMinutes
             _ = try to.adding(minutes: length, checkedFor: "to", what: "the end of the last slot")
-            let query = SlotQuery(
+            var query = SlotQuery(
                 from: from, to: to, lengthMinutes: length, slotMinutes: settings.slotMinutes,
                 earliestStart: settings.earliestStart(from: ctx.now), latestStart: settings.horizonEnd(from: ctx.now),
                 locationId: params.optionalString("location_id"), serviceId: service.id, gridTimeZone: settings.timeZone,
                 after: try Page.cursor(params, key: [.time])?[0].stringValue.map { try Instant(rfc3339: $0) },
                 maxSlots: Int(params.optionalInt("limit") ?? Int64(SchedulingLimits.defaultSlotsPerPage)))
             let window = query.startWindow
+            // The weeks the learner's weekly limit has filled show no times: a request then is refused.
+            if settings.weeklyUsageLimit != nil, !window.isEmpty, ctx.actor.has(.user) || learner != ctx.actor.id {
+                let bookings = try BookingContextQuery.learnerBookings(
+                    ctx.db, communityId: ctx.communityId, testClock: ctx.request.testClock, userId: ctx.actor.id,
+                    studentId: learner == ctx.actor.id ? nil : learner, from: window.start, to: window.end)
+                query.closed = BookingRules.fullWeeks(bookings, settings: settings, within: window)
+            }
             let availability = window.isEmpty
                 ? [] : try AvailabilityStore.load(ctx.db, communityId: ctx.communityId, expertIds: experts.sorted(), from: window.start, to: window.end.adding(minutes: length))
             let page = try slots(for: availability, query: query)

@@ -344,8 +344,9 @@ public enum BookingRules {
         case .weeklyLimit:
             guard let limit = s.weeklyUsageLimit else { return }
             let week = UsageWeek(containing: a.start, timeZone: s.timeZone)
-            let used = c.userBookings.filter { $0.meetingId != a.meetingId && week.contains($0.start) }.count
-            if used >= limit { throw AppError.usageLimitReached(limit: limit, week: (week.start, week.end)) }
+            if week.counted(c.userBookings, except: a.meetingId) >= limit {
+                throw AppError.usageLimitReached(limit: limit, week: (week.start, week.end))
+            }
         case .conflicts:
             if a.acceptConflicts && a.side == .user {
                 throw AppError.invalidParams(
@@ -377,6 +378,21 @@ public enum BookingRules {
         }
     }
 
+    /// The weeks reaching into `window` whose bookings (the learner's, as the weekly limit counts
+    /// them) already reach the community's weekly limit, in order: the weekly-limit rule refuses
+    /// any new meeting starting in them, so a search lists none of their times. Empty without a
+    /// limit.
+    public static func fullWeeks(_ bookings: [MeetingSlot], settings s: CommunitySettings, within window: Period) -> [Period] {
+        guard let limit = s.weeklyUsageLimit, !window.isEmpty else { return [] }
+        var full: [Period] = []
+        var week = UsageWeek(containing: window.start, timeZone: s.timeZone)
+        while week.start < window.end {
+            if week.counted(bookings) >= limit { full.append(Period(start: week.start, end: week.end)) }
+            week = UsageWeek(containing: week.end, timeZone: s.timeZone)
+        }
+        return full
+    }
+
     /// The expert's agreed meetings overlapping the attempt, other than the meeting itself.
     static func overlapping(_ a: BookingAttempt, _ c: BookingContext) -> [MeetingSlot] {
         c.agreed.filter { $0.meetingId != a.meetingId && $0.overlaps(start: a.start, end: a.end) }
@@ -399,6 +415,12 @@ public struct UsageWeek: Sendable, Equatable {
     }
 
     public func contains(_ instant: Instant) -> Bool { start <= instant && instant < end }
+
+    /// The bookings the limit counts in this week: those starting in it, the meeting being
+    /// booked (`meetingId`, when it exists already) left out.
+    public func counted(_ bookings: [MeetingSlot], except meetingId: String? = nil) -> Int {
+        bookings.filter { $0.meetingId != meetingId && contains($0.start) }.count
+    }
 }
 
 /// What a meeting costs.

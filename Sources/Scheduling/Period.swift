@@ -12,6 +12,8 @@ public struct Period: Sendable, Hashable, CustomStringConvertible {
 
     public var isEmpty: Bool { end <= start }
 
+    public func contains(_ instant: Instant) -> Bool { start <= instant && instant < end }
+
     public var description: String { "[\(start.rfc3339), \(end.rfc3339))" }
 
     func clipped(to window: Period) -> Period {

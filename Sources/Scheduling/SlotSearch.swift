@@ -24,6 +24,9 @@ public struct SlotQuery: Sendable {
     /// Most expert-location listings in one page: a page ends before the slot that would pass
     /// it, though it always holds at least one slot.
     public var maxListings: Int
+    /// Sorted spans no slot starts in, whoever is free: the weeks the learner's weekly limit has
+    /// filled (`BookingRules.fullWeeks`), where a request would be refused.
+    public var closed: [Period] = []
 
     public init(
         from: Instant, to: Instant, lengthMinutes: Int64, slotMinutes: Int64, earliestStart: Instant,
@@ -110,7 +113,7 @@ public func slots(for experts: [ExpertAvailability], query: SlotQuery) throws(Ap
         throw .invalidParams(field: "expert_id", reason: "expert \(experts[a].expertId) is listed twice")
     }
 
-    let starts = SlotGrid.starts(in: query.startWindow, slotMinutes: query.slotMinutes, clock: gridClock)
+    let starts = open(SlotGrid.starts(in: query.startWindow, slotMinutes: query.slotMinutes, clock: gridClock), outside: query.closed)
     guard !starts.isEmpty, !experts.isEmpty else { return SlotPage(slots: [], isCut: false, startsChecked: 0) }
     guard experts.count * starts.count <= SchedulingLimits.maxExpertStartTimes else {
         throw .invalidParams(
@@ -185,6 +188,16 @@ private func slots(
         result.append(Slot(start: start, end: start.adding(minutes: query.lengthMinutes), experts: slotExperts))
     }
     return result
+}
+
+/// The starts (sorted) outside every closed span (sorted): one sweep over both.
+private func open(_ starts: [Instant], outside closed: [Period]) -> [Instant] {
+    guard !closed.isEmpty else { return starts }
+    var next = closed.startIndex
+    return starts.filter { start in
+        while next < closed.endIndex, closed[next].end <= start { next += 1 }
+        return next == closed.endIndex || !closed[next].contains(start)
+    }
 }
 
 private func firstIndex(in sorted: ArraySlice<Instant>, atOrAfter instant: Instant) -> Int {

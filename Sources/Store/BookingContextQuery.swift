@@ -22,6 +22,17 @@ public enum BookingContextQuery {
             ])
     }
 
+    /// The learner's bookings as the weekly limit counts them, from a week before `from` to a
+    /// week after `to`: the student's when `studentId` is set (a customer booking for them), else
+    /// the user's own. Read through the booking context, so they are the ones a request counts.
+    public static func learnerBookings(
+        _ db: Connection, communityId: String, testClock: Bool, userId: String, studentId: String?, from: Instant, to: Instant
+    ) throws -> [MeetingSlot] {
+        let json = try db.query(call(communityId: communityId, testClock: testClock, userId: userId, from: from, to: to, studentId: studentId).statement)
+            .one().json("result")
+        return try decode(json).userBookings
+    }
+
     public static func decode(_ json: JSON) throws -> BookingContext {
         let j = StoredJSON(json, path: "context")
         let settings = try SettingsMemo.settings(stored: j.field("settings")?.value ?? [:])

@@ -242,4 +242,32 @@ final class SchedulingSeed000Tests: EndToEndTestCase {
         try w.request(start: "2030-03-14T16:00:00Z", by: other)
         try w.assertReconciled()
     }
+
+    /// A search shows the user no time in a week their weekly limit has filled, where a request
+    /// would be refused 4022; the week shows again once a meeting in it is declined. Another
+    /// user sees every time, and weeks follow the community's clock.
+    func testASearchShowsNoTimeInAWeekTheUsersLimitHasFilled() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["weekly_usage_limit": 2, "time_zone": "America/New_York"])
+        try w.setWeekly(w.expert, timeZone: "UTC", dailyRules("00:00", "24:00", at: [w.locationId]))
+        let tuesday = try MeetingWorld.id(of: w.request(start: "2030-03-12T14:00:00Z"))
+        _ = try w.agreed(start: "2030-03-13T14:00:00Z")
+        let (from, to) = ("2030-03-11T00:00:00Z", "2030-03-25T00:00:00Z")
+        // The week of Monday 11 March on New York's clock (EDT since the 10th).
+        let week = (MeetingTime.date("2030-03-11T04:00:00Z"), MeetingTime.date("2030-03-18T04:00:00Z"))
+        func inWeek(_ slots: [FoundSlot]) -> Int { slots.filter { (week.0..<week.1).contains(MeetingTime.date($0.start)) }.count }
+        let refused = try w.meetingd.error("meeting.request", as: w.user, w.requestParams(start: "2030-03-14T14:00:00Z"), code: 4022)
+        XCTAssertEqual(refused["data"]?["week_start"]?.string.map(MeetingTime.date), week.0)
+
+        let full = try w.search(from: from, to: to)
+        XCTAssertEqual(inWeek(full), 0, "the full week shows no time: \(full.prefix(3))")
+        XCTAssertTrue(full.contains { $0.start == "2030-03-18T04:00:00Z" }, "the next week starts at Monday 00:00 in New York: \(full.prefix(3))")
+        XCTAssertFalse(full.contains { $0.start == "2030-03-18T03:30:00Z" }, "Sunday 23:30 in New York is still the full week")
+        let other = try w.addUser(name: "other")
+        XCTAssertGreaterThan(inWeek(try w.search(as: other, from: from, to: to)), 0, "another user sees the week")
+
+        try w.act("meeting.decline", as: w.expert, tuesday, ["reason_code": "schedule_conflict"])
+        XCTAssertGreaterThan(inWeek(try w.search(from: from, to: to)), 0, "a declined meeting does not count: the week has room again")
+        try w.request(start: "2030-03-14T14:00:00Z")
+        XCTAssertEqual(inWeek(try w.search(from: from, to: to)), 0)
+    }
 }

@@ -134,6 +134,18 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         try w.meetingd.result("meeting.request", as: customer, forStudent(second, day: 8))
         let own = try w.meetingd.error("meeting.request", as: first, w.requestParams(start: MeetingTime.at(day: 9, hour: 10)), code: 4022)
         XCTAssertEqual(own["data"]?["limit"], 1)
+        // A search shows no time that week for the student, whoever searches; the customer's own
+        // search does (bookings for a student are not the customer's).
+        let week = try XCTUnwrap(own["data"]?["week_start"]?.string.map(MeetingTime.date) ?? nil)..<XCTUnwrap(own["data"]?["week_end"]?.string.map(MeetingTime.date) ?? nil)
+        let (from, to) = (MeetingTime.at(day: 5, hour: 0), MeetingTime.at(day: 20, hour: 0))
+        func inWeek(_ slots: [FoundSlot]) -> Int { slots.filter { week.contains(MeetingTime.date($0.start)) }.count }
+        for (actor, extra) in [(first, [:]), (customer, ["student_id": JSONValue.string(first)])] {
+            let slots = try w.search(as: actor, from: from, to: to, extra)
+            XCTAssertEqual(inWeek(slots), 0, "\(extra)")
+            XCTAssertGreaterThan(slots.count, 0, "other weeks show")
+        }
+        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(customer), "expert_id": .string(w.expert)])
+        XCTAssertGreaterThan(inWeek(try w.search(as: customer, from: from, to: to)), 0)
         XCTAssertEqual(try w.wallet(first), MeetingWorld.wallet(granted: 500), "nothing held for the refused request")
         try w.meetingd.result("meeting.request", as: first, w.requestParams(start: MeetingTime.at(day: 14, hour: 10)))
         try w.assertReconciled()

@@ -306,6 +306,32 @@ final class BookingRulesTableTests: XCTestCase {
         XCTAssertEqual(prague.start, Self.now.adding(minutes: -60), "Monday 00:00 in Prague is 23:00 UTC on Sunday")
     }
 
+    /// The weeks a search leaves out are exactly those where the weekly-limit rule refuses a new
+    /// request: the same count, week by week on the community's clock.
+    func testFullWeeksAreTheWeeksTheLimitRefusesANewRequestIn() throws {
+        var c = try Self.context()  // a limit of 3 a week
+        func booked(day: Int64, _ count: Int) -> [MeetingSlot] {
+            (0..<count).map { MeetingSlot(meetingId: "mtg_d\(day)_\($0)", start: Self.at(day: day, hour: 8 + Int64($0)), end: Self.at(day: day, hour: 9 + Int64($0))) }
+        }
+        c.userBookings = booked(day: 1, 3) + booked(day: 8, 2) + booked(day: 15, 3) + booked(day: 29, 3)
+        let window = Period(start: Self.at(day: 0, hour: 12), end: Self.at(day: 20, hour: 0))
+        let full = BookingRules.fullWeeks(c.userBookings, settings: c.settings, within: window)
+        XCTAssertEqual(full, [Period(start: Self.now, end: Self.at(day: 7, hour: 0)), Period(start: Self.at(day: 14, hour: 0), end: Self.at(day: 21, hour: 0))],
+                       "weeks 1 and 3 are full; week 2 has room; week 5 lies outside the window")
+        for day: Int64 in [2, 10, 16] {
+            var a = Self.attempt(.request)
+            a.meetingId = nil
+            a.start = Self.at(day: day, hour: 12)
+            XCTAssertEqual(outcome(a, c), full.contains { $0.contains(a.start) } ? "usage_limit_reached" : "ok", "day \(day)")
+        }
+        c.settings.weeklyUsageLimit = nil
+        XCTAssertEqual(BookingRules.fullWeeks(c.userBookings, settings: c.settings, within: window), [], "no limit, no full week")
+        c.settings.weeklyUsageLimit = 3
+        c.settings.timeZone = "Asia/Tokyo"
+        XCTAssertEqual(BookingRules.fullWeeks(c.userBookings, settings: c.settings, within: window).first?.start, Self.now.adding(minutes: -9 * 60),
+                       "Monday 00:00 in Tokyo is 15:00 UTC on Sunday")
+    }
+
     func testThePriceFollowsTheLengthRoundedUp() throws {
         let service = ServiceFacts(id: "svc", name: "S", kind: .generic, expertId: nil, defaultLengthMinutes: 60, priceCredits: 100)
         XCTAssertEqual(try Pricing.price(of: service, lengthMinutes: 60), 100)

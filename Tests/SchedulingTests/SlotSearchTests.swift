@@ -45,6 +45,17 @@ final class SlotSearchTests: XCTestCase {
              "2026-03-02T10:30:00Z per_1@loc_a"])
     }
 
+    /// No slot starts in a closed span (a week the learner's limit has filled), whoever is free;
+    /// a slot starting just before one, and reaching into it, is listed.
+    func testNoSlotStartsInAClosedSpan() throws {
+        let experts = [expert("per_1", [rule(1, "09:00", "12:00", at: ["loc_a"]), rule(2, "09:00", "12:00", at: ["loc_a"])])]
+        var q = query("2026-03-02T00:00:00Z", "2026-03-04T00:00:00Z", slotMinutes: 60)
+        q.closed = [Period(start: utc("2026-03-02T10:00:00Z"), end: utc("2026-03-02T11:00:00Z")), Period(start: utc("2026-03-03T00:00:00Z"), end: utc("2026-03-03T10:30:00Z"))]
+        XCTAssertEqual(
+            lines(try allSlots(for: experts, query: q)),
+            ["2026-03-02T09:00:00Z per_1@loc_a", "2026-03-02T11:00:00Z per_1@loc_a", "2026-03-03T11:00:00Z per_1@loc_a"])
+    }
+
     func testMergesExpertsInDifferentZonesAndLocations() throws {
         // Monday 2026-01-05: Prague is UTC+1 and New York UTC-5, so both are free 09:00–11:00Z.
         let experts = [

@@ -3109,7 +3109,7 @@ class AvailabilityNamespace:
         limit: Optional[int] = UNSET,
         cursor: Optional[str] = UNSET,
     ) -> AvailabilitySearchResult:
-        """One merged calendar of bookable slots for a service across its certified experts, a page at a time; a suspended user (or student searched for) is answered 4023 with until, as a request would be.
+        """One merged calendar of bookable slots for a service across its certified experts, a page at a time; a suspended user (or student searched for) is answered 4023 with until, as a request would be, and a week the user's (or student's) weekly usage limit has filled shows no slots, as a request then would be refused 4022.
 
         Who may call: user, admin. Read-only.
 
@@ -3394,7 +3394,8 @@ class CommunityNamespace:
             community's zone; null: no limit). A student's meetings count for the student, whoever booked
             them (a customer's bookings for a student are not the customer's). It counts the meetings the
             user has committed to: requested, agreed or completed; declined, expired and cancelled ones, and
-            an expert's proposals not yet accepted, do not count
+            an expert's proposals not yet accepted, do not count. A week already full shows no times in the
+            user's (or student's) availability.search
         labels
         short_name
         time_zone
