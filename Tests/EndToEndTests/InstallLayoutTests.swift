@@ -62,17 +62,18 @@ final class InstallLayoutTests: EndToEndTestCase {
 
     /// A `meetingd migrate` that meets another process applying the migrations past the lock
     /// timeout says so, and what to do.
+    /// The lock is held on a database of the test's own: on the shared one it would hold up
+    /// every meetingd other tests start meanwhile.
     func testMigrateWhileAnotherProcessMigratesSaysSo() throws {
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: Psql.path)
-        holder.arguments = ["-X", "-q", "-d", databaseURL, "-c", "SELECT pg_advisory_lock(7710001), pg_sleep(4)"]
-        holder.standardOutput = FileHandle.nullDevice
-        try holder.run()
-        defer { holder.waitUntilExit() }
-        Thread.sleep(forTimeInterval: 1)
-        let migrate = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": databaseURL, "MEETINGLEDGER_LOCK_TIMEOUT_MS": "500"])
+        let (url, _) = try databaseMigrated(before: "9999", name: "migrate_lock")
+        let holder = try PsqlSession(url)
+        defer { holder.close() }
+        try holder.query("SELECT pg_advisory_lock(7710001);")
+        let migrate = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": url, "MEETINGLEDGER_LOCK_TIMEOUT_MS": "500"])
         XCTAssertEqual(migrate.termination, .exited(1), migrate.stderr)
         XCTAssertTrue(migrate.stderr.contains("another process is applying the migrations") && migrate.stderr.contains("MEETINGLEDGER_LOCK_TIMEOUT_MS"),
                       migrate.stderr)
+        try holder.query("SELECT pg_advisory_unlock(7710001);")
+        XCTAssertTrue(try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": url]).succeeded, "once the lock is free")
     }
 }

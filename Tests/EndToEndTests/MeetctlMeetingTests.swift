@@ -186,14 +186,11 @@ final class MeetctlMeetingTests: XCTestCase {
         let c = try MeetctlCommunity.make(#function)
         let finance = try c.finance
         let wallet = try XCTUnwrap(try finance.json(["balance", "--person", c.userId])["account_id"]?.string)
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        holder.arguments = ["psql", try TestEnvironment.databaseURL(), "-q", "-c",
-                            "BEGIN; SELECT 1 FROM accounts WHERE id = '\(wallet)' FOR UPDATE; SELECT pg_sleep(4); COMMIT;"]
-        holder.standardOutput = FileHandle.nullDevice
-        try holder.run()
-        defer { holder.waitUntilExit() }
-        usleep(700_000)
+        // The wallet stays locked until both grants have met the lock (a session held open, not a
+        // timed sleep that a slow machine outlasts).
+        let holder = try PsqlSession(try TestEnvironment.databaseURL())
+        defer { holder.close() }
+        try holder.query("BEGIN; SELECT 1 FROM accounts WHERE id = '\(wallet)' FOR UPDATE;")
         let timeout = ["MEETINGLEDGER_LOCK_TIMEOUT_MS": "300"]
         let keyless = try finance.run(["grant", "--user", c.userId, "--credits", "5", "--reference", "locked-1"], environment: timeout)
         XCTAssertEqual(keyless.termination, .exited(1), keyless.stderr)
@@ -201,6 +198,7 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertTrue(keyless.stderr.contains("run it with --idempotency-key KEY"), keyless.stderr)
         let keyed = try finance.run(["grant", "--user", c.userId, "--credits", "5", "--reference", "locked-2", "--idempotency-key", "k-2"], environment: timeout)
         XCTAssertTrue(keyed.stderr.contains("(temporary: trying again may succeed)"), keyed.stderr)
+        try holder.query("ROLLBACK;")
     }
 
     func testServiceErrorsExitOneWithTheirCode() throws {

@@ -114,12 +114,20 @@ class ClientTests(unittest.TestCase):
         ml = self.client(env=env, retry=FAST_RETRY)
         sam, fiona = self.people(ml)
         wallet = ml.as_actor(fiona.id).ledger.balance(person_id=sam.id).account_id
+        name = f"lock-holder-{os.getpid()}-{time.monotonic_ns()}"
         holder = subprocess.Popen(
             ["psql", os.environ["DATABASE_URL"], "-v", "ON_ERROR_STOP=1", "-q", "-c",
              f"BEGIN; SELECT 1 FROM accounts WHERE id = '{wallet}' FOR UPDATE; SELECT pg_sleep(1.5); COMMIT;"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=dict(os.environ, PGAPPNAME=name))
         self.addCleanup(holder.kill)
-        time.sleep(0.4)
+        # The row is locked once the holder's transaction has an id (FOR UPDATE gives it one).
+        deadline = time.monotonic() + 20
+        while subprocess.run(
+                ["psql", os.environ["DATABASE_URL"], "-X", "-A", "-t", "-c",
+                 f"SELECT 1 FROM pg_stat_activity WHERE application_name = '{name}' AND backend_xid IS NOT NULL"],
+                capture_output=True, text=True, check=True).stdout.strip() != "1":
+            self.assertLess(time.monotonic(), deadline, "the holder locked the wallet")
+            time.sleep(0.02)
         with RequestLog() as log:
             ml.as_actor(fiona.id).credits.grant(user_id=sam.id, credits=70, reference="order-py-2")
         tries = log.tries("credits.grant")
