@@ -148,12 +148,13 @@ final class CrashSafetyTests: EndToEndTestCase {
     /// it, with one person per entry.
     func testReplayingABatchKilledHalfway() throws {
         let community = try bootstrap()
-        let count = 150
+        let count = 400
         let entries = (0..<count).map { i in
             (params: TestCommunity.personParams(roles: ["user"]), key: "batch-\(i)-\(TestEnvironment.uniqueTag())")
         }
         let batch = "[" + entries.enumerated().map { i, e in createRequest(community, e.params, key: e.key, id: i) }.joined(separator: ",") + "]"
-        let doomed = try startMeetingd()
+        // One entry at a time, so the batch is still running when the kill comes on a slow machine.
+        let doomed = try startMeetingd(["--batch-workers", "1"])
         try doomed.send(batch)
         try doomed.waitForLog("the batch has started", where: { $0["method"] == "person.create" })
         try doomed.kill()

@@ -404,6 +404,7 @@ final class StandbyReadTests: EndToEndTestCase {
         // The standby applies commits ten minutes late; the lock record before one, at once.
         _ = try sql(standbyURL, "ALTER SYSTEM SET recovery_min_apply_delay = '10min'")
         _ = try sql(standbyURL, "SELECT pg_reload_conf()")
+        try waitFor("SHOW recovery_min_apply_delay", toSay: "10min", "the standby did not reload its settings")
         _ = try sql(primaryURL, "BEGIN; LOCK TABLE people IN ACCESS EXCLUSIVE MODE; COMMIT;")
         try waitFor("SELECT count(*) FROM pg_locks WHERE relation = 'people'::regclass AND mode = 'AccessExclusiveLock'", toSay: "1", "the standby never replayed the lock")
         let reader = try readingMeetingd()
@@ -466,13 +467,14 @@ final class StandbyReadTests: EndToEndTestCase {
         try community.createPerson(on: meetingd, roles: ["user"])
         _ = try sql(primaryURL, "ALTER SYSTEM SET default_transaction_read_only = on")
         _ = try sql(primaryURL, "SELECT pg_reload_conf()")
-        usleep(300_000)
+        // A new session shows it once the server has reloaded and told its sessions to.
+        try waitFor("SHOW default_transaction_read_only", toSay: "on", "the primary did not reload its settings", on: primaryURL)
         let refused = try meetingd.error("person.create", as: community.adminId, TestCommunity.personParams(roles: ["user"]), code: 5030)
         XCTAssertEqual(refused["data"]?["retryable"], true)
         try meetingd.waitForLog("the read-only warning") { ($0["message"]?.string ?? "").contains("target_session_attrs=read-write") }
         _ = try sql(primaryURL, "ALTER SYSTEM RESET default_transaction_read_only")
         _ = try sql(primaryURL, "SELECT pg_reload_conf()")
-        usleep(300_000)
+        try waitFor("SHOW default_transaction_read_only", toSay: "off", "the primary did not reload its settings", on: primaryURL)
         try community.createPerson(on: meetingd, roles: ["user"])
         XCTAssertEqual(try emails(meetingd, community).count, 3)
     }

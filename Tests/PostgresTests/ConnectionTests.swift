@@ -157,9 +157,14 @@ final class ConnectionTests: XCTestCase {
 
     func testATransactionLeftIdleIsEndedByTheServerAndTheConnectionComesBack() throws {
         let c = try connect(SessionSettings(applicationName: "meetingd-test", statementTimeoutMs: 60_000, lockTimeoutMs: 1_000, idleInTransactionTimeoutMs: 200))
+        let watcher = try connect(SessionSettings(applicationName: "meetingd-test-watcher", statementTimeoutMs: 60_000, lockTimeoutMs: 1_000, idleInTransactionTimeoutMs: 60_000))
         XCTAssertThrowsError(try c.transaction { c in
-            try c.query("SELECT 1")
-            usleep(800_000)  // as a stopped process would
+            let pid = try c.query("SELECT pg_backend_pid() AS pid").one().int("pid")
+            // Idle, as a stopped process would be, until the server has ended the session.
+            let deadline = Date().addingTimeInterval(20)
+            while try watcher.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1", [pid]).one().int("n") > 0, Date() < deadline {
+                usleep(20_000)
+            }
             try c.query("SELECT 2")
         }) { error in
             let e = error as? PostgresError

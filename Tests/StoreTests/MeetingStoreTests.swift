@@ -53,11 +53,13 @@ final class MeetingStoreTests: XCTestCase {
         return world
     }
 
-    /// Tomorrow (UTC) at `hour`:00, on the grid and inside the expert's hours.
+    /// The day the test books on: the day after tomorrow (UTC), read once per test, so a test
+    /// running across midnight keeps booking on one day.
+    private lazy var bookingDay = Instant(seconds: (SystemClock.now().epochSeconds / 86_400 + 2) * 86_400)
+
+    /// The booking day at `hour`:00, on the grid and inside the expert's hours.
     func tomorrow(_ hour: Int64) -> Instant {
-        let now = SystemClock.now()
-        let midnight = Instant(seconds: (now.epochSeconds / 86_400 + 2) * 86_400)
-        return midnight.adding(minutes: hour * 60)
+        bookingDay.adding(minutes: hour * 60)
     }
 
     func context(_ c: Connection, _ w: World, meetingId: String? = nil, start: Instant? = nil) throws -> BookingContext {

@@ -62,3 +62,17 @@ enum Watchdog {
         return process
     }
 }
+
+/// The processor time (user and system) a running process has used so far, from
+/// /proc/PID/stat: what a test compares when the clock would also count other processes' load.
+func processorSeconds(of pid: Int32) throws -> TimeInterval {
+    let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+    // The command name (field 2) is in parentheses and may hold spaces; utime and stime are
+    // fields 14 and 15, the 12th and 13th after it.
+    guard let close = stat.range(of: ")", options: .backwards) else { throw HarnessError("unreadable /proc/\(pid)/stat: \(stat)") }
+    let fields = stat[close.upperBound...].split(separator: " ")
+    guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else {
+        throw HarnessError("unreadable /proc/\(pid)/stat: \(stat)")
+    }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
