@@ -187,9 +187,20 @@ final class PersonUpdateTests: EndToEndTestCase {
         }
         // Both people rows held, so each call has read what it decides on before either writes.
         let holder = try PsqlSession(databaseURL)
+        let holderPid = try XCTUnwrap(try holder.query("SELECT pg_backend_pid();").first)
         try holder.query("BEGIN; SELECT id FROM people WHERE id IN (\(Psql.literal(w.admin)), \(Psql.literal(w.finance))) FOR UPDATE;")
         for (md, line) in calls { try md.send(line.serialized) }
-        Thread.sleep(forTimeInterval: 0.5)
+        // Both calls wait behind the held rows (the second perhaps behind the first), however
+        // long a loaded machine takes to send them there.
+        let blocked = """
+            WITH w AS (SELECT pid, pg_blocking_pids(pid) AS by FROM pg_stat_activity WHERE wait_event_type = 'Lock')
+            SELECT count(*) FROM w WHERE \(holderPid) = ANY (w.by) OR EXISTS (SELECT 1 FROM w AS v WHERE v.pid = ANY (w.by) AND \(holderPid) = ANY (v.by))
+            """
+        let deadline = Date().addingTimeInterval(20)
+        while try Psql.query(databaseURL, blocked) != ["2"] {
+            guard Date() < deadline else { throw HarnessError("the two calls did not both wait behind the held rows: \(try Psql.query(databaseURL, blocked))") }
+            usleep(20_000)
+        }
         try holder.query("ROLLBACK;")
         holder.close()
         let answers = try calls.map { md, _ in try md.readResponse() }

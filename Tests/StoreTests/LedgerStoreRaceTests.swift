@@ -141,13 +141,21 @@ final class LedgerStoreRaceTests: XCTestCase {
         try holder.query("BEGIN")
         try holder.query("SELECT 1 FROM accounts WHERE community_id = $1 AND id = $2 FOR UPDATE", [wallets.communityId, low])
         let done = DispatchSemaphore(value: 0)
+        let finished = Locked(false)
+        let moverPid = try mover.connection.query("SELECT pg_backend_pid() AS pid").one().int("pid")
         Thread {
             _ = try? LedgerStore.transfer(
                 mover.connection, communityId: wallets.communityId,
                 .init(debit: .account(high), credit: .account(low), amount: 1, kind: "adjustment", reason: "waits"), actorId: nil, at: nil)
+            finished.withLock { $0 = true }
             done.signal()
         }.start()
-        Thread.sleep(forTimeInterval: 0.5)
+        // Until the transfer waits on a lock (or has ended, which the next check reports).
+        let deadline = Date().addingTimeInterval(20)
+        while try setup.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'", [moverPid]).one().int("n") == 0,
+              !finished.withLock({ $0 }), Date() < deadline {
+            usleep(20_000)
+        }
         XCTAssertEqual(done.wait(timeout: .now()), .timedOut, "the transfer waits for the account another transaction holds")
         let free = try setup.query(
             "SELECT count(*) AS n FROM (SELECT 1 FROM accounts WHERE community_id = $1 AND id = $2 FOR UPDATE SKIP LOCKED) x", [wallets.communityId, high]
