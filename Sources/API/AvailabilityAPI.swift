@@ -151,9 +151,7 @@ enum AvailabilityAPI {
                             .init("location_id", .id(.location), required: true),
                          ], additional: true))), required: true, "Bookable time, per location"),
                          .init("weekly", .list(ruleSchema), required: true),
-                         .init("blocked", .list(.named("TimeRange", .object([
-                            .init("start", .timestamp, required: true), .init("end", .timestamp, required: true),
-                         ], additional: true))), required: true),
+                         .init("blocked", .list(timeRangeSchema), required: true),
                          .init("periods", .list(periodSchema), required: true, "The one-off free and blocked periods stored in the range"),
                          .init("truncated", .boolean, required: true,
                                "The answer stops at next_from (more than \(SchedulingLimits.maxPeriodsPerAnswer) periods): ask again with from: next_from for the rest"),
@@ -192,6 +190,10 @@ enum AvailabilityAPI {
                     "next_from": cut.map { .string($0.rfc3339) } ?? .null]
         })
 
+    static let timeRangeSchema: Schema = .named("TimeRange", .object([
+        .init("start", .timestamp, required: true), .init("end", .timestamp, required: true),
+    ], additional: true))
+
     static let search = MethodDefinition(
         "availability.search", "One merged calendar of bookable slots for a service across its certified experts, a page at a time; a suspended user (or student searched for) is answered 4023 with until, as a request would be, and a week the user's (or student's) weekly usage limit has filled shows no slots, as a request then would be refused 4022",
         audience: .roles([.user, .admin]), mutating: false,
@@ -211,7 +213,10 @@ enum AvailabilityAPI {
         ]))), required: true),
             .init("experts", .list(ProfileAPI.profileSchema), required: true, "The public profile (person.profile) of every expert the page's slots name, each once"),
             .init("truncated", .boolean, required: true, "The answer stopped at its bound before the end of the range: ask again with cursor: next_cursor for the rest"),
-            .init("next_cursor", .nullable(.text()), required: true)], additional: true),
+            .init("next_cursor", .nullable(.text()), required: true),
+            .init("full_weeks", .list(timeRangeSchema), required: true,
+                  "The weeks from this page on that the user's (or student's) weekly usage limit has filled: they show no slot, as a request there would be refused 4022 (empty without a limit)"),
+        ], additional: true),
         errors: [DocErrors.notFound, DocErrors.suspended], examples: [Examples.search],
         body: .transaction { ctx, params in
             let settings = try ctx.settings()
@@ -228,7 +233,8 @@ enum AvailabilityAPI {
             if let onlyExpert { experts = experts.filter { $0 == onlyExpert } }
             // A customer searches for a student they act for (seed 003): the student's enrolment counts.
             let learner = params.optionalString("student_id") ?? ctx.actor.id
-            if learner != ctx.actor.id, !(try StudentStore.isLinked(ctx.db, communityId: ctx.communityId, customerId: ctx.actor.id, studentId: learner)) {
+            if params.has("student_id"),
+                try learner == ctx.actor.id || !StudentStore.isLinked(ctx.db, communityId: ctx.communityId, customerId: ctx.actor.id, studentId: learner) {
                 throw AppError.invalidParams(field: "student_id", reason: "is not a student you act for; an admin or the office links them with student.link")
             }
             if ctx.actor.has(.user) || learner != ctx.actor.id {
@@ -268,6 +274,7 @@ enum AvailabilityAPI {
             }
             let next: JSON = page.isCut ? .string(Page.cursor(after: [.string(page.slots.last!.start.rfc3339)], for: params)) : .null
             return ["service_id": .string(service.id), "length_minutes": .int(length), "slots": .array(items), "experts": .array(profiles.map(\.publicJSON)),
-                    "truncated": .bool(page.isCut), "next_cursor": next]
+                    "truncated": .bool(page.isCut), "next_cursor": next,
+                    "full_weeks": .array(query.closed.map { ["start": .string($0.start.rfc3339), "end": .string($0.end.rfc3339)] })]
         })
 }

@@ -260,10 +260,14 @@ final class SchedulingSeed000Tests: EndToEndTestCase {
 
         let full = try w.search(from: from, to: to)
         XCTAssertEqual(inWeek(full), 0, "the full week shows no time: \(full.prefix(3))")
+        // The answer says why: the week it left out.
+        let answer = try w.meetingd.result("availability.search", as: w.user, w.searchParams(service: nil, from: from, to: to, [:]))
+        XCTAssertEqual(answer["full_weeks"], [["start": "2030-03-11T04:00:00Z", "end": "2030-03-18T04:00:00Z"]])
         XCTAssertTrue(full.contains { $0.start == "2030-03-18T04:00:00Z" }, "the next week starts at Monday 00:00 in New York: \(full.prefix(3))")
         XCTAssertFalse(full.contains { $0.start == "2030-03-18T03:30:00Z" }, "Sunday 23:30 in New York is still the full week")
         let other = try w.addUser(name: "other")
         XCTAssertGreaterThan(inWeek(try w.search(as: other, from: from, to: to)), 0, "another user sees the week")
+        XCTAssertEqual(try w.meetingd.result("availability.search", as: other, w.searchParams(service: nil, from: from, to: to, [:]))["full_weeks"], [])
 
         try w.act("meeting.decline", as: w.expert, tuesday, ["reason_code": "schedule_conflict"])
         XCTAssertGreaterThan(inWeek(try w.search(from: from, to: to)), 0, "a declined meeting does not count: the week has room again")

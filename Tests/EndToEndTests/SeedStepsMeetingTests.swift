@@ -146,6 +146,13 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         }
         try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(customer), "expert_id": .string(w.expert)])
         XCTAssertGreaterThan(inWeek(try w.search(as: customer, from: from, to: to)), 0)
+        // One's own id is no student of one's own, in a search as in a request.
+        for method in ["availability.search", "meeting.request"] {
+            var params = method == "meeting.request" ? w.requestParams(start: MeetingTime.at(day: 15, hour: 10)) : w.searchParams(service: nil, from: from, to: to, [:])
+            params["student_id"] = .string(customer)
+            let refused = try w.meetingd.error(method, as: customer, params, code: -32602)
+            XCTAssertEqual(refused["data"]?["field"], "student_id", "\(method): \(refused)")
+        }
         XCTAssertEqual(try w.wallet(first), MeetingWorld.wallet(granted: 500), "nothing held for the refused request")
         try w.meetingd.result("meeting.request", as: first, w.requestParams(start: MeetingTime.at(day: 14, hour: 10)))
         try w.assertReconciled()

@@ -1221,6 +1221,7 @@ class AvailabilitySearchResult:
     Members meetingd adds after this client was generated are kept in `extra`."""
 
     experts: List[ExpertProfile]
+    full_weeks: List[TimeRange]
     length_minutes: int
     next_cursor: Optional[str]
     service_id: str
@@ -2418,6 +2419,7 @@ _FreePeriod_FIELDS: Tuple[FieldSpec, ...] = (
 
 _AvailabilitySearchResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("experts", "experts", list_of(ExpertProfile.from_json), True),
+    ("full_weeks", "full_weeks", list_of(TimeRange.from_json), True),
     ("length_minutes", "length_minutes", None, True),
     ("next_cursor", "next_cursor", None, True),
     ("service_id", "service_id", None, True),
