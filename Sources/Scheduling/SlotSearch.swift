@@ -113,7 +113,7 @@ public func slots(for experts: [ExpertAvailability], query: SlotQuery) throws(Ap
         throw .invalidParams(field: "expert_id", reason: "expert \(experts[a].expertId) is listed twice")
     }
 
-    let starts = open(SlotGrid.starts(in: query.startWindow, slotMinutes: query.slotMinutes, clock: gridClock), outside: query.closed)
+    let starts = openStarts(SlotGrid.starts(in: query.startWindow, slotMinutes: query.slotMinutes, clock: gridClock), outside: query.closed)
     guard !starts.isEmpty, !experts.isEmpty else { return SlotPage(slots: [], isCut: false, startsChecked: 0) }
     guard experts.count * starts.count <= SchedulingLimits.maxExpertStartTimes else {
         throw .invalidParams(
@@ -191,7 +191,7 @@ private func slots(
 }
 
 /// The starts (sorted) outside every closed span (sorted): one sweep over both.
-private func open(_ starts: [Instant], outside closed: [Period]) -> [Instant] {
+private func openStarts(_ starts: [Instant], outside closed: [Period]) -> [Instant] {
     guard !closed.isEmpty else { return starts }
     var next = closed.startIndex
     return starts.filter { start in
