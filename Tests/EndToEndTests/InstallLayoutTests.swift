@@ -61,9 +61,8 @@ final class InstallLayoutTests: EndToEndTestCase {
     }
 
     /// A `meetingd migrate` that meets another process applying the migrations past the lock
-    /// timeout says so, and what to do.
-    /// The lock is held on a database of the test's own: on the shared one it would hold up
-    /// every meetingd other tests start meanwhile.
+    /// timeout says so, and what to do. The lock is held on a database of the test's own: on the
+    /// shared one it would hold up every meetingd other tests start meanwhile.
     func testMigrateWhileAnotherProcessMigratesSaysSo() throws {
         let (url, _) = try databaseMigrated(before: "9999", name: "migrate_lock")
         let holder = try PsqlSession(url)
