@@ -233,9 +233,12 @@ enum AvailabilityAPI {
             if let onlyExpert { experts = experts.filter { $0 == onlyExpert } }
             // A customer searches for a student they act for (seed 003): the student's enrolment counts.
             let learner = params.optionalString("student_id") ?? ctx.actor.id
-            if params.has("student_id"),
-                try learner == ctx.actor.id || !StudentStore.isLinked(ctx.db, communityId: ctx.communityId, customerId: ctx.actor.id, studentId: learner) {
-                throw AppError.invalidParams(field: "student_id", reason: "is not a student you act for; an admin or the office links them with student.link")
+            if params.has("student_id") {
+                // As a request answers: an unknown person is not found, a known one not linked is the wrong param.
+                guard try PeopleStore.find(ctx.db, communityId: ctx.communityId, id: learner) != nil else { throw AppError.notFound("student", learner) }
+                if try learner == ctx.actor.id || !StudentStore.isLinked(ctx.db, communityId: ctx.communityId, customerId: ctx.actor.id, studentId: learner) {
+                    throw AppError.invalidParams(field: "student_id", reason: "is not a student you act for; an admin or the office links them with student.link")
+                }
             }
             if ctx.actor.has(.user) || learner != ctx.actor.id {
                 try BookingRules.requireNotSuspended(try ctx.person(learner), asStudent: learner != ctx.actor.id, now: ctx.now)

@@ -152,6 +152,9 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
             params["student_id"] = .string(customer)
             let refused = try w.meetingd.error(method, as: customer, params, code: -32602)
             XCTAssertEqual(refused["data"]?["field"], "student_id", "\(method): \(refused)")
+            params["student_id"] = "per_00000000000000000000000000000001"
+            let unknown = try w.meetingd.error(method, as: customer, params, code: 4004)
+            XCTAssertTrue(unknown["message"]?.string?.contains("student") ?? false, "\(method): \(unknown)")
         }
         XCTAssertEqual(try w.wallet(first), MeetingWorld.wallet(granted: 500), "nothing held for the refused request")
         try w.meetingd.result("meeting.request", as: first, w.requestParams(start: MeetingTime.at(day: 14, hour: 10)))
