@@ -233,15 +233,20 @@ enum AvailabilityAPI {
             if let onlyExpert { experts = experts.filter { $0 == onlyExpert } }
             // A customer searches for a student they act for (seed 003): the student's enrolment counts.
             let learner = params.optionalString("student_id") ?? ctx.actor.id
+            var student: PersonFacts?
             if params.has("student_id") {
                 // As a request answers: an unknown person is not found, a known one not linked is the wrong param.
-                guard try PeopleStore.find(ctx.db, communityId: ctx.communityId, id: learner) != nil else { throw AppError.notFound("student", learner) }
+                guard let found = try PeopleStore.find(ctx.db, communityId: ctx.communityId, id: learner) else { throw AppError.notFound("student", learner) }
                 if try learner == ctx.actor.id || !StudentStore.isLinked(ctx.db, communityId: ctx.communityId, customerId: ctx.actor.id, studentId: learner) {
                     throw AppError.invalidParams(field: "student_id", reason: "is not a student you act for; an admin or the office links them with student.link")
                 }
+                student = found
             }
-            if ctx.actor.has(.user) || learner != ctx.actor.id {
-                try BookingRules.requireNotSuspended(try ctx.person(learner), asStudent: learner != ctx.actor.id, now: ctx.now)
+            // The search is for someone who books (a user, or the student named), so their suspension
+            // and weekly limit count, as they would in a request.
+            let searchesForBooker = ctx.actor.has(.user) || student != nil
+            if searchesForBooker {
+                try BookingRules.requireNotSuspended(try student ?? ctx.person(learner), asStudent: student != nil, now: ctx.now)
             }
             if settings.requireEnrollment && !ctx.actor.has(.admin) {
                 // Users assigned to the service see all its experts; others only their assigned experts.
@@ -258,10 +263,10 @@ enum AvailabilityAPI {
                 maxSlots: Int(params.optionalInt("limit") ?? Int64(SchedulingLimits.defaultSlotsPerPage)))
             let window = query.startWindow
             // The weeks the learner's weekly limit has filled show no times: a request then is refused.
-            if settings.weeklyUsageLimit != nil, !window.isEmpty, ctx.actor.has(.user) || learner != ctx.actor.id {
+            if settings.weeklyUsageLimit != nil, !window.isEmpty, searchesForBooker {
                 let bookings = try BookingContextQuery.learnerBookings(
                     ctx.db, communityId: ctx.communityId, testClock: ctx.request.testClock, userId: ctx.actor.id,
-                    studentId: learner == ctx.actor.id ? nil : learner, from: window.start, to: window.end)
+                    studentId: student?.id, from: window.start, to: window.end)
                 query.closed = BookingRules.fullWeeks(bookings, settings: settings, within: window)
             }
             let availability = window.isEmpty

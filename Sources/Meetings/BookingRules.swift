@@ -387,7 +387,7 @@ public enum BookingRules {
         var full: [Period] = []
         var week = UsageWeek(containing: window.start, timeZone: s.timeZone)
         while week.start < window.end {
-            if week.counted(bookings) >= limit { full.append(Period(start: week.start, end: week.end)) }
+            if week.counted(bookings) >= limit { full.append(week.period) }
             week = UsageWeek(containing: week.end, timeZone: s.timeZone)
         }
         return full
@@ -414,7 +414,9 @@ public struct UsageWeek: Sendable, Equatable {
         end = clock.instant(on: monday.adding(days: 7), at: midnight)
     }
 
-    public func contains(_ instant: Instant) -> Bool { start <= instant && instant < end }
+    public var period: Period { Period(start: start, end: end) }
+
+    public func contains(_ instant: Instant) -> Bool { period.contains(instant) }
 
     /// The bookings the limit counts in this week: those starting in it, the meeting being
     /// booked (`meetingId`, when it exists already) left out.
