@@ -124,9 +124,7 @@ final class DatabaseStallTests: EndToEndTestCase {
         XCTAssertNotNil(grant["result"], "\(grant)")
         XCTAssertLessThan(waited, Double(idleTimeoutMs) / 1000 + 3)
         // The ended session's locks go before its entry in pg_stat_activity does: wait for that.
-        let gone = Date().addingTimeInterval(10)
-        while try Psql.query(databaseURL, "SELECT count(*) FROM pg_stat_activity WHERE pid = \(backend)") != ["0"], Date() < gone { usleep(20_000) }
-        XCTAssertEqual(try Psql.query(databaseURL, "SELECT count(*) FROM pg_stat_activity WHERE pid = \(backend)"), ["0"], "the server ended the stopped session")
+        try Psql.waitFor(databaseURL, "SELECT count(*) FROM pg_stat_activity WHERE pid = \(backend)", toSay: ["0"], "the server ended the stopped session", timeout: 10)
 
         // Resumed, it answers every request: a result, or a retryable error with nothing done.
         stopped.signal(SIGCONT)

@@ -203,6 +203,17 @@ enum Psql {
         return run.stdout.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
     }
 
+    /// Polls `sql` until its output lines are `expected`; throws `failure` after `timeout`
+    /// seconds: for a test that must wait until the server has done something (a reload, a
+    /// session ended, a call waiting on a lock) instead of sleeping a guessed time.
+    static func waitFor(_ conninfo: String, _ sql: String, toSay expected: [String], _ failure: String, timeout: TimeInterval = 30) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while try query(conninfo, sql) != expected {
+            guard Date() < deadline else { throw HarnessError("\(failure) (after \(Int(timeout)) s \(sql) said \(try query(conninfo, sql)))") }
+            usleep(20_000)
+        }
+    }
+
     /// Quotes a text as an SQL literal (test values are ids and tags, but quote them anyway).
     static func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
 }

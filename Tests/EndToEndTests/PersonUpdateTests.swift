@@ -196,11 +196,7 @@ final class PersonUpdateTests: EndToEndTestCase {
             WITH w AS (SELECT pid, pg_blocking_pids(pid) AS by FROM pg_stat_activity WHERE wait_event_type = 'Lock')
             SELECT count(*) FROM w WHERE \(holderPid) = ANY (w.by) OR EXISTS (SELECT 1 FROM w AS v WHERE v.pid = ANY (w.by) AND \(holderPid) = ANY (v.by))
             """
-        let deadline = Date().addingTimeInterval(20)
-        while try Psql.query(databaseURL, blocked) != ["2"] {
-            guard Date() < deadline else { throw HarnessError("the two calls did not both wait behind the held rows: \(try Psql.query(databaseURL, blocked))") }
-            usleep(20_000)
-        }
+        try Psql.waitFor(databaseURL, blocked, toSay: ["2"], "the two calls did not both wait behind the held rows")
         try holder.query("ROLLBACK;")
         holder.close()
         let answers = try calls.map { md, _ in try md.readResponse() }

@@ -51,11 +51,7 @@ final class StandbyReadTests: EndToEndTestCase {
     /// Polls `query` on the standby (or on `url`) until it says `expected`; fails with
     /// `failure` after 30 s.
     private func waitFor(_ query: String, toSay expected: String, _ failure: String, on url: String? = nil) throws {
-        let deadline = Date().addingTimeInterval(30)
-        while try sql(url ?? standbyURL, query) != expected {
-            guard Date() < deadline else { throw HarnessError(failure) }
-            usleep(20_000)
-        }
+        try Psql.waitFor(url ?? standbyURL, query, toSay: [expected], failure)
     }
 
     /// Waits until the standby has replayed everything the primary has written so far.
