@@ -48,8 +48,10 @@ struct MailMessage {
             self.name = name
         }
 
-        /// As a header shows it: the name as a phrase (RFC 2047 words when not ASCII), then the address.
-        var header: String { name.map { "\(MailMessage.phrase($0)) <\(email)>" } ?? email }
+        /// As a header shows it: the name as a phrase (RFC 2047 words when not ASCII), then the
+        /// address, folded between words so that no line passes 78 characters where a break can
+        /// go (RFC 5322 §2.1.1).
+        var header: String { name.map { MailMessage.fold(MailMessage.phrase($0) + ["<\(email)>"]) } ?? email }
     }
 
     struct Invalid: Error {
@@ -94,7 +96,7 @@ struct MailMessage {
             ("From", from.header),
             ("To", to.header),
         ]
-        if !cc.isEmpty { headers.append(("Cc", cc.joined(separator: ", "))) }
+        if !cc.isEmpty { headers.append(("Cc", Self.fold(cc.enumerated().map { $0.offset < cc.count - 1 ? $0.element + "," : $0.element }))) }
         headers += [
             ("Subject", Self.headerText(subject)),
             ("Date", Self.rfc5322Date(date)),
@@ -137,7 +139,8 @@ struct MailMessage {
     /// quoted-printable text can hold, so no content can end a part early.
     static func multipart(_ subtype: String, boundary: String, _ parts: [String]) -> String {
         part(
-            contentType: "multipart/\(subtype); boundary=\"\(boundary)\"", encoding: nil,
+            // The boundary on a line of its own: with the header's name it passed 78 characters.
+            contentType: "multipart/\(subtype);\n boundary=\"\(boundary)\"", encoding: nil,
             // The line end before a delimiter belongs to the delimiter (RFC 2046 §5.1.1): one more
             // keeps each part's own last line end.
             parts.map { "--\(boundary)\n" + $0 + "\n" }.joined() + "--\(boundary)--\n")
@@ -179,14 +182,26 @@ struct MailMessage {
 
     // MARK: Header text (RFC 5322, RFC 2047)
 
-    /// A display name, its runs of spaces as one: as it is when it is plain ASCII words, quoted
-    /// when it has specials, encoded words when it is not ASCII or holds `=?`.
-    static func phrase(_ name: String) -> String {
+    /// A display name, its runs of spaces as one, as the words a header folds between: as it is
+    /// when it is plain ASCII words, one quoted string when it has specials, encoded words when it
+    /// is not ASCII, holds `=?`, or has a word or quoted string too long for a line of its own
+    /// (quoting doubles every `"` and `\\`, so 400 of them made one line of over 998 octets).
+    static func phrase(_ name: String) -> [String] {
         let clean = oneLine(name).split(separator: " ").joined(separator: " ")
-        if !clean.unicodeScalars.allSatisfy(\.isASCII) || clean.contains("=?") { return encodedPhrase(clean) }
-        if clean.unicodeScalars.allSatisfy({ RFC5322.atext.contains($0) || $0 == " " }) { return clean }
-        return "\"" + clean.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        let words = clean.split(separator: " ").map(String.init)
+        if clean.unicodeScalars.allSatisfy(\.isASCII) && !clean.contains("=?") {
+            if clean.unicodeScalars.allSatisfy({ RFC5322.atext.contains($0) || $0 == " " }) && words.allSatisfy({ $0.count <= maxFoldedWord }) {
+                return words
+            }
+            let quoted = "\"" + clean.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            if quoted.count <= maxFoldedWord { return [quoted] }
+        }
+        return encodedPhrase(clean)
     }
+
+    /// The longest word `fold` puts on a line with room to spare (76 less the first line's header
+    /// name); a longer one goes into encoded words, which are shorter.
+    static let maxFoldedWord = 66
 
     /// Unstructured header text (Subject): printable ASCII as it is, folded at spaces; encoded
     /// words when it is not ASCII, holds `=?` (which a reader would decode), or has a word too
@@ -194,8 +209,8 @@ struct MailMessage {
     static func headerText(_ text: String) -> String {
         let clean = oneLine(text)
         let words = clean.split(separator: " ", omittingEmptySubsequences: false)
-        guard clean.unicodeScalars.allSatisfy(\.isASCII), !clean.contains("=?"), words.allSatisfy({ $0.count <= 66 }) else {
-            return encodedWords(clean)
+        guard clean.unicodeScalars.allSatisfy(\.isASCII), !clean.contains("=?"), words.allSatisfy({ $0.count <= maxFoldedWord }) else {
+            return fold(encodedWords(clean))
         }
         return fold(words.map(String.init))
     }
@@ -230,8 +245,8 @@ struct MailMessage {
     static let encodedWordPayloadBytes = 39
 
     /// `=?UTF-8?B?…?=` words of at most 75 characters, split between characters (never inside
-    /// one), folded onto continuation lines.
-    static func encodedWords(_ text: String) -> String {
+    /// one), for `fold` to put on lines.
+    static func encodedWords(_ text: String) -> [String] {
         let maxPayload = encodedWordPayloadBytes
         var words: [String] = []
         var chunk: [UInt8] = []
@@ -254,7 +269,7 @@ struct MailMessage {
             }
         }
         if !chunk.isEmpty { words.append("=?UTF-8?B?" + base64(chunk) + "?=") }
-        return words.joined(separator: "\n ")
+        return words
     }
 
     /// Encoded words for a display name, each holding whole words where they fit. The space
@@ -262,7 +277,7 @@ struct MailMessage {
     /// readers drop the white space between two encoded words, so a space left between them
     /// was lost ("KovářováPřemyslovna"). A reader that keeps that white space as well shows two
     /// spaces there, never none.
-    static func encodedPhrase(_ text: String) -> String {
+    static func encodedPhrase(_ text: String) -> [String] {
         var groups: [String] = []
         for word in text.split(separator: " ").map(String.init) {
             if let last = groups.last, (last + " " + word).utf8.count <= encodedWordPayloadBytes {
@@ -271,7 +286,7 @@ struct MailMessage {
                 groups.append(groups.isEmpty ? word : " " + word)
             }
         }
-        return groups.map(encodedWords).joined(separator: "\n ")
+        return groups.flatMap(encodedWords)
     }
 
     static func base64(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }

@@ -193,6 +193,32 @@ final class MeetctlInviteMailTests: EndToEndTestCase {
         XCTAssertEqual(toUser["headers"]?["to"]?.string?.unicodeScalars.filter { $0 == "\u{1D167}" }.count, 199, "the name arrives whole")
     }
 
+    /// RFC 5322 §2.1.1: a header line must not pass 998 octets and should not pass 78. Quoting
+    /// doubles every `"` and `\`, so two 200-character names of them made a To: line of 1,004
+    /// octets; they now travel as encoded words, and a long name of plain words is folded between
+    /// its words. Each name arrives whole.
+    func testLongNamesAreFoldedIntoShortHeaderLines() throws {
+        let quoted = (Array(repeating: "\"", count: 100).joined(separator: " "), String(repeating: "\\", count: 200))
+        let plain = (Array(repeating: "Bartholomew", count: 16).joined(separator: " "), "Fitzgerald-" + String(repeating: "x", count: 49))
+        for (first, last) in [quoted, plain] {
+            let c = try MeetctlCommunity.make(#function, userName: (first, last))
+            let id = try requested(c, topic: "Moles")
+            try (try c.expert).ok(["confirm", id])
+            let before = try smtp.rawMessages().count
+            let toUser = try XCTUnwrap(invitations(try deliver(c))[c.userEmail])
+            let name = first + " " + last
+            let unfolded = toUser["headers_rfc2047"]?["to"]?.string?.replacingOccurrences(of: "\r\n ", with: " ").replacingOccurrences(of: "\n ", with: " ")
+            XCTAssertEqual(unfolded, "\(name) <\(c.userEmail)>",
+                           "the name arrives whole")
+            for raw in try smtp.rawMessages()[before...] {
+                let head = raw.components(separatedBy: "\r\n\r\n")[0]
+                for line in head.components(separatedBy: "\r\n") {
+                    XCTAssertLessThanOrEqual(line.utf8.count, 78, "RFC 5322 §2.1.1: \(line.prefix(100))…")
+                }
+            }
+        }
+    }
+
     /// A long name that is not ASCII takes several encoded words; the spaces between its words
     /// arrive, as RFC 2047 decodes the header (readers drop the white space between two encoded
     /// words, so the space travels inside one).
