@@ -30,6 +30,24 @@ public enum Command: Sendable, Equatable {
         }
     }
 
+    /// What the command does to a meeting, as a sentence says it ("only its parties may …").
+    public var doesToAMeeting: String {
+        switch self {
+        case .confirm: return "confirm it"
+        case .decline: return "decline it"
+        case .withdraw: return "withdraw it"
+        case .cancel: return "cancel it"
+        case .reschedule: return "give it a new date"
+        case .confirmAlternate: return "confirm its alternative date"
+        case .rejectAlternate: return "reject its alternative date"
+        case .withdrawAlternate: return "withdraw its alternative date"
+        case .logSession: return "log its session"
+        case .reportNoShow: return "report that its expert did not come"
+        case .expire: return "expire it"
+        case .skipOccurrence: return "skip it"
+        }
+    }
+
     public var name: String {
         switch self {
         case .confirm: return "confirm"

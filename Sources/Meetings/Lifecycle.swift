@@ -56,7 +56,7 @@ public enum Lifecycle {
         dateAfterRejection: Bool = false
     ) throws -> Decision {
         if actor == .office && !command.officeMayTake {
-            throw AppError.forbidden("the office confirms, declines and proposes new dates for experts; only the meeting's parties may \(command.name.replacingOccurrences(of: "_", with: " ")) it")
+            throw AppError.forbidden("the office confirms, declines and proposes new dates for experts; only the meeting's parties may \(command.doesToAMeeting)")
         }
         switch command {
         case .logSession, .reportNoShow, .expire: break

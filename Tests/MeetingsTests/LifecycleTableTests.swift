@@ -169,6 +169,28 @@ final class LifecycleTableTests: XCTestCase {
         XCTAssertEqual(checked, Self.states.count * Self.commands.count * Self.actors.count)
     }
 
+    /// What the office may not do is refused in a sentence ("…may log_session it" read "may log
+    /// session it").
+    func testTheOfficeIsToldWhatItMayNotDoInPlainWords() {
+        let agreed = Self.states.first { $0.0 == "agreed" }!.1
+        var refusals: [String: String] = [:]
+        for (commandName, c) in Self.commands where !Self.officeCommands.contains(commandName) {
+            do {
+                _ = try Lifecycle.decide(agreed, c, by: .office, now: Self.before, settings: Self.settings)
+                XCTFail("\(commandName): the office was not refused")
+            } catch let e as AppError {
+                refusals[commandName] = e.message
+            } catch {
+                XCTFail("\(commandName): \(error)")
+            }
+        }
+        let rule = "Forbidden: the office confirms, declines and proposes new dates for experts; only the meeting's parties may "
+        XCTAssertEqual(refusals, [
+            "cancel": rule + "cancel it", "log_session": rule + "log its session", "report_no_show": rule + "report that its expert did not come",
+            "expire": rule + "expire it", "skip_occurrence": rule + "skip it",
+        ])
+    }
+
     /// A free meeting cancelled late by the user costs nothing, and the confirmation says so.
     func testAFreeMeetingsLateCancellationSaysNothingIsCharged() {
         var free = Self.state(.agreed, .none, user: true, expert: true, by: .expert)
