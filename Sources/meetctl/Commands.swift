@@ -25,7 +25,8 @@ enum Commands {
     static let meetingRecord: OutputSpec = .record([
         Column(header: "Meeting", key: "id"),
         Column(header: "Status", key: "status"),
-        Column(header: "  reason", key: "decline_reason.label", optional: true),
+        // Also on a declined meeting given a new date since, so it says what it is a reason for.
+        Column(header: "  declined for", key: "decline_reason.label", optional: true),
         Column(header: "Awaiting", key: "awaiting_action_by", optional: true),
         Column(header: "Start", key: "start", format: .time),
         Column(header: "End", key: "end", format: .time),
@@ -257,7 +258,8 @@ enum Commands {
             ],
             method: "meeting.conflicts",
             output: .table(
-                key: "meetings", meetingColumns.filter { !["row", "marker", "with"].contains($0.key) } + [Column(header: "USER", key: "user_name")],
+                key: "meetings", meetingColumns.filter { !["row", "marker", "with"].contains($0.key) }
+                    + [Column(header: "USER", key: "user_name"), Column(header: "FOR", key: "student_name")],
                 empty: "No agreed meetings overlap.")),
         CommandSpec(
             path: ["calendar"], section: .experts, summary: "A meeting's iCalendar invitation (.ics) on stdout",

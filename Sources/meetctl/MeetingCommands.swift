@@ -7,7 +7,7 @@ enum MeetingCommands {
     static let csvColumns: [CSVColumn] =
         [.value("id"), .value("status"), .value("awaiting_action_by"), .instant("start"), .instant("end")]
         + ["length_minutes", "price_credits", "held_credits", "charged_credits", "credit_status", "service_id", "service_name", "location_id", "location_name", "user_id",
-           "user_name", "expert_id", "expert_name", "topic"].map { CSVColumn.value($0) }
+           "user_name", "student_id", "student_name", "expert_id", "expert_name", "topic"].map { CSVColumn.value($0) }
         + [.instant("alternate_start"), .value("series_id"), .value("video_url"), .value("side")]
 
     /// `meetings`: by default the one list of the meetings the person is in, as user or as

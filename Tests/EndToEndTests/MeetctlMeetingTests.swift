@@ -140,7 +140,7 @@ final class MeetctlMeetingTests: XCTestCase {
         let declinedAnswer = try user.json(["decline", declinedId, "--reason", "schedule_conflict"])
         XCTAssertEqual(declinedAnswer["returned_credits"], 100)
         let label = try XCTUnwrap(declinedAnswer["decline_reason"]?["label"]?.string)
-        XCTAssertTrue(try user.ok(["meeting", "show", declinedId]).split(separator: "\n").contains { $0.hasPrefix("  reason") && $0.hasSuffix(label) },
+        XCTAssertTrue(try user.ok(["meeting", "show", declinedId]).split(separator: "\n").contains { $0.hasPrefix("  declined for") && $0.hasSuffix(label) },
                       "the reason under the status")
         XCTAssertTrue(try user.ok(["meeting", "show", declinedId]).split(separator: "\n").contains { $0.hasSuffix("200 (100 returned)") },
                       "what came back, not the new price")
@@ -150,6 +150,33 @@ final class MeetctlMeetingTests: XCTestCase {
 
     /// Where the community requires session details, the expert makes a declined meeting's new
     /// date with `alternate confirm --session-type --location`, as with `confirm`.
+    /// A meeting a customer's student comes to names the student in the table, `--csv` and
+    /// `--json` alike (seed 003: the tutor sees "the customer making the request and the student
+    /// wanting the session"); the CSV had the customer alone.
+    func testAMeetingForAStudentNamesTheStudentInEveryOutput() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let expert = try c.expert
+        let student = try c.admin.json([
+            "person", "add", "--email", "student-\(c.tag)@example.test", "--first", "Alex", "--last", "Young", "--roles", "user", "--tz", "Europe/Prague",
+        ])
+        let studentId = try XCTUnwrap(student["id"]?.string)
+        let meetingd = try Meetingd(arguments: ["--test-clock"], environment: [:], executable: TestEnvironment.meetingdPath)
+        defer { meetingd.signal(SIGKILL) }
+        try meetingd.result("student.link", as: c.adminId, ["customer_id": .string(c.userId), "student_id": .string(studentId)])
+        let id = try XCTUnwrap(try expert.json([
+            "propose", "--user", c.userId, "--student", studentId, "--service", c.serviceId, "--start", "2030-03-11 10:00", "--length", "1h", "--price", "100",
+        ])["id"]?.string)
+        XCTAssertTrue(try expert.ok(["meetings"]).contains("Sam Lee for Alex Young"), "the table")
+        let listed = try expert.json(["meetings"])["items"]?.array ?? []
+        XCTAssertEqual(listed.first { $0["id"]?.string == id }?["student_name"], "Alex Young", "--json")
+        let csv = try expert.ok(["meetings", "--csv"]).components(separatedBy: "\r\n")
+        XCTAssertTrue(csv.first?.contains(",user_id,user_name,student_id,student_name,expert_id,expert_name,") ?? false, "the CSV's columns: \(csv)")
+        XCTAssertTrue(csv.contains { $0.hasPrefix(id + ",") && $0.contains(",\(c.userId),Sam Lee,\(studentId),Alex Young,\(c.expertId),") }, "--csv: \(csv)")
+        XCTAssertEqual(try c.user.json(["confirm", id])["status"], "agreed")
+        let overlapping = try expert.ok(["conflicts", "--start", "2030-03-11 10:30", "--length", "30"])
+        XCTAssertTrue(overlapping.contains("Sam Lee") && overlapping.contains("Alex Young"), "conflicts: \(overlapping)")
+    }
+
     func testADeclinedMeetingsNewDateIsMadeWithAlternateConfirm() throws {
         let c = try MeetctlCommunity.make(#function)
         let expert = try c.expert, user = try c.user
