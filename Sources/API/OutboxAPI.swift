@@ -58,7 +58,8 @@ enum OutboxAPI {
             details: claimed.meeting.map { m in
                 NotificationText.MeetingDetails(
                     lengthMinutes: m["length_minutes"]?.intValue, location: claimed.locationName, videoURL: m["video_url"]?.stringValue,
-                    topic: m["topic"]?.stringValue, sessionType: m["session_type"]?.stringValue)
+                    topic: m["topic"]?.stringValue, sessionType: m["session_type"]?.stringValue, loggedMinutes: m["attendance"] == "attended" ? m["duration_minutes"]?.intValue : nil,
+                    studentName: m["student_name"]?.stringValue)
             })
         fields["rendered"] = ["subject": .string(texts.subject), "text": .string(texts.body), "push": .string(texts.push)]
         fields["recipient"] = [

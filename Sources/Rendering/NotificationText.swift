@@ -20,13 +20,22 @@ public enum NotificationText {
         public var videoURL: String?
         public var topic: String?
         public var sessionType: String?
+        /// The session's length as the expert logged it.
+        public var loggedMinutes: Int64?
+        /// The student the meeting is for, where a message does not carry the meeting (reminders).
+        public var studentName: String?
 
-        public init(lengthMinutes: Int64? = nil, location: String? = nil, videoURL: String? = nil, topic: String? = nil, sessionType: String? = nil) {
+        public init(
+            lengthMinutes: Int64? = nil, location: String? = nil, videoURL: String? = nil, topic: String? = nil, sessionType: String? = nil,
+            loggedMinutes: Int64? = nil, studentName: String? = nil
+        ) {
             self.sessionType = sessionType
             self.lengthMinutes = lengthMinutes
             self.location = location
             self.videoURL = videoURL
             self.topic = topic
+            self.loggedMinutes = loggedMinutes
+            self.studentName = studentName
         }
     }
 
@@ -151,7 +160,8 @@ public enum NotificationText {
             (subject, line) = officeLine(kind, payload, other: other, when: when, what: what, zone: recipient.timeZone)
         }
         // Seed 003: meetings a customer booked for a student name the student.
-        let student = payload["meeting"]?["student_name"]?.stringValue.map { $0.isEmpty ? "" : " The meeting is for \(PersonText.line($0))." } ?? ""
+        let studentName = payload["meeting"]?["student_name"]?.stringValue ?? (payload["meeting"] == nil ? details?.studentName : nil)
+        let student = studentName.map { $0.isEmpty ? "" : " The meeting is for \(PersonText.line($0))." } ?? ""
         // A note the other side (or the office for the expert) wrote with the action (a
         // counter-offer's message, seed 003).
         // The side that acted is told of its own action with its own note as theirs.
@@ -282,6 +292,7 @@ public enum NotificationText {
         let oneLine = PersonText.line
         var rows: [(String, String)] = []
         if !when.isEmpty { rows.append(("When", when + (d.lengthMinutes.map { ", \($0) minutes" } ?? "") + " (your time zone: \(zone))")) }
+        if let logged = d.loggedMinutes { rows.append(("Logged", "\(logged) minutes")) }
         if let place = d.location { rows.append(("Where", oneLine(place))) }
         if let url = d.videoURL { rows.append(("Video", oneLine(url))) }
         if let service { rows.append((oneLine(settings.label("class")), oneLine(service))) }

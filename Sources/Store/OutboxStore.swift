@@ -13,7 +13,8 @@ public enum OutboxStore {
         public let serviceName: String?
         public let meetingStart: Instant?
         /// The meeting as the message was written (its payload's meeting; the meeting as it is
-        /// for messages that carry none, such as reminders): length, place, video link, topic.
+        /// for messages that carry none, such as reminders): length, place, video link, topic,
+        /// and whom it is for (the student's name).
         public let meeting: JSON?
         public let locationName: String?
     }
@@ -52,7 +53,8 @@ public enum OutboxStore {
                 SELECT CASE
                     WHEN l.payload ? 'meeting' THEN l.payload -> 'meeting'
                     WHEN m.id IS NOT NULL THEN jsonb_build_object(
-                        'length_minutes', m.length_minutes, 'location_id', m.location_id, 'video_url', m.video_url, 'topic', m.topic)
+                        'length_minutes', m.length_minutes, 'location_id', m.location_id, 'video_url', m.video_url, 'topic', m.topic,
+                        'student_name', (SELECT p.first_name || ' ' || p.last_name FROM people p WHERE p.community_id = m.community_id AND p.id = m.student_id))
                 END AS meeting
             ) facts ON true
             LEFT JOIN locations loc ON loc.community_id = l.community_id AND loc.id = facts.meeting ->> 'location_id'

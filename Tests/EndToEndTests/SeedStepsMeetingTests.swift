@@ -113,6 +113,32 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// The customer's reminder and the tutor's link name the student too: they carry no meeting
+    /// of their own, so the meeting as it is tells whom it is for.
+    func testRemindersOfAStudentsMeetingNameTheStudent() throws {
+        let w = try tutorPlace()
+        let customer = w.user
+        let student = try w.addNamedUser(firstName: "Alex", lastName: "Young", credits: 0)
+        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(student), "expert_id": .string(w.expert)])
+        try link(w, customer: customer, student: student)
+        let start = MeetingTime.at(day: 7, hour: 10)
+        var params = w.requestParams(start: start)
+        params["student_id"] = .string(student)
+        let id = try MeetingWorld.id(of: try w.meetingd.result("meeting.request", as: customer, params))
+        try w.act("meeting.confirm", as: w.expert, id, ["session_type": "Tutoring"])
+        _ = try w.drainOutbox()
+        try w.setClock(MeetingTime.shifted(start, minutes: -24 * 60))
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["reminders_queued"], 1)
+        try w.setClock(MeetingTime.shifted(start, minutes: -60))
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["links_queued"], 1)
+        let soon = try w.drainRaw()
+        for (kind, recipient) in [("meeting_reminder", customer), ("meeting_link", w.expert)] {
+            let message = try XCTUnwrap(soon.first { $0["kind"]?.string == kind }, "\(kind) in \(soon)")
+            XCTAssertEqual(message["recipient_id"]?.string, recipient)
+            XCTAssertTrue(message["rendered"]?["text"]?.string?.contains("The meeting is for Alex Young.") ?? false, "\(kind): \(message)")
+        }
+    }
+
     /// The weekly usage limit counts a student's meetings for the student, whoever booked them:
     /// a customer with two students books one meeting for each in the same week under a limit
     /// of one, and a student whose customer booked for them this week cannot book another.

@@ -73,6 +73,32 @@ final class NotificationTextTests: XCTestCase {
         XCTAssertTrue(own.body.contains("Talia Kim reported that you did not attend the meeting of"), own.body)
     }
 
+    /// Reminders and the expert's link carry no meeting of their own: the student comes from the
+    /// meeting as it is (seed 003: every message about a student's meeting names the student).
+    func testARemindersMeetingForAStudentNamesTheStudent() throws {
+        let details = NotificationText.MeetingDetails(lengthMinutes: 60, studentName: "Alex Young")
+        for (kind, recipient, counterpart) in [("meeting_reminder", sam, talia), ("meeting_link", talia, sam)] {
+            let t = NotificationText.compose(
+                kind: kind, recipient: recipient, counterpart: counterpart, service: "CHEM101", start: start,
+                payload: ["recipient_role": recipient == sam ? "user" : "expert", "meeting_id": "mtg_1"], settings: try settings(), details: details)
+            XCTAssertTrue(t.body.contains("The meeting is for Alex Young."), "\(kind): \(t.body)")
+        }
+        // A message that carries the meeting as it was goes by that meeting.
+        let own = NotificationText.compose(
+            kind: "meeting_confirmed_by_expert", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
+            payload: ["recipient_role": "user", "meeting": ["status": "agreed"]], settings: try settings(), details: details)
+        XCTAssertFalse(own.body.contains("Alex Young"), own.body)
+    }
+
+    /// The mail that tells a logged session says how long it was logged as, beside its booked length.
+    func testALoggedSessionSaysItsLoggedLength() throws {
+        let details = NotificationText.MeetingDetails(lengthMinutes: 60, loggedMinutes: 50)
+        let t = NotificationText.compose(
+            kind: "session_logged", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
+            payload: ["recipient_role": "user", "meeting": ["credit_status": "paid"]], settings: try settings(), details: details)
+        XCTAssertTrue(t.body.contains("When:   Mon 11 Mar 2030 15:00 CET, 60 minutes (your time zone: Europe/Prague)\nLogged: 50 minutes\n"), t.body)
+    }
+
     func testTheOtherSidesNoteGoesWithTheMessage() throws {
         let t = NotificationText.compose(
             kind: "counter_offer_by_expert", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
