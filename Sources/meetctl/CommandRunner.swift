@@ -5,9 +5,13 @@ enum CommandRunner {
     /// Calls the command's method with the params its options map to, then shows the result.
     @Sendable static func standard(_ invocation: Invocation, _ session: Session) throws {
         guard let method = invocation.command.method else { preconditionFailure("\(invocation.command.name) has neither a method nor a runner") }
-        let params = try session.mappedParams()
+        try call(method, try session.mappedParams(), session)
+    }
+
+    /// Calls `method` (every page, where the command lists them) and shows the result.
+    static func call(_ method: String, _ params: [String: JSON], _ session: Session) throws {
         let result: JSON
-        if invocation.command.allPages {
+        if session.invocation.command.allPages {
             let (items, last) = try session.allPages(method, params)
             var all = last.objectValue ?? [:]
             all["items"] = .array(items)

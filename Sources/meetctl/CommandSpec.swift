@@ -99,6 +99,8 @@ indirect enum ValueKind: Sendable {
     case service
     /// A meeting id, the end of one, or a row number of the last `meetctl meetings`.
     case meeting
+    /// A conversation id, or a meeting as `meeting` takes it: the chat of its user and expert.
+    case chat
     /// A file name; the value is the file's text.
     case file
     /// `key=value`, the value read as JSON when it parses, otherwise as text.
@@ -120,6 +122,7 @@ indirect enum ValueKind: Sendable {
         case .location: return "LOC"
         case .service: return "SERVICE"
         case .meeting: return "MEETING"
+        case .chat: return "CHAT"
         case .file: return "FILE"
         case .setting: return "KEY=VALUE"
         }
@@ -136,6 +139,9 @@ indirect enum ValueKind: Sendable {
         case .location: return "a location id or name"
         case .service: return "a service id svc_… or its name"
         case .meeting: return "a meeting id mtg_…, its last \(MeetingReference.minSuffixLength) or more characters, or a row number of the last meetctl meetings"
+        case .chat:
+            return "a conversation id cnv_…, or a meeting (its id mtg_…, its last \(MeetingReference.minSuffixLength) or more characters, or a row number of "
+                + "the last meetctl meetings) for the chat of its user and expert"
         case .list(let inner): return inner.explanation.map { "comma-separated; each \($0)" }
         default: return nil
         }

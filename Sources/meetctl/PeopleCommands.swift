@@ -3,6 +3,10 @@ import Core
 
 /// Profiles and enrolments: what experts say about themselves, and who is assigned to whom.
 extension Commands {
+    /// The chat `chat show` and `chat send` take: a conversation, or a meeting's.
+    static let chat = ArgumentSpec(
+        name: "CHAT", kind: .chat, param: "conversation_id", help: "A conversation id cnv_…, or a meeting (id, its end or a row number) for its user's and expert's chat")
+
     static let profileRecord: OutputSpec = .record([
         Column(header: "Expert", key: "person_id"), Column(header: "Name", key: "display_name"),
         Column(header: "Languages", key: "languages", format: .compact, optional: true), Column(header: "Photo", key: "photo_url", optional: true),
@@ -100,26 +104,40 @@ extension Commands {
                     + "and \(Render.plain(c["expert_name"] ?? nil)) (expert)\(r["message"].map { $0.isNull ? "" : "; message sent" } ?? "")."
             }),
         CommandSpec(
-            path: ["chat", "show"], section: .experts, summary: "A conversation's messages, oldest first",
-            arguments: [ArgumentSpec(name: "CONVERSATION_ID", kind: .id(.conversation), param: "conversation_id")],
+            path: ["chat", "show"], section: .experts, summary: "A conversation's messages, oldest first (a meeting's: its user's and expert's)",
+            arguments: [chat],
             method: "conversation.messages",
             output: .table(key: "items", [
                 Column(header: "TIME", key: "created_at", format: .time), Column(header: "FROM", key: "author_name"),
                 Column(header: "MEETING", key: "meeting_id"), Column(header: "TEXT", key: "text"),
             ], empty: "No messages yet."),
-            allPages: true),
+            allPages: true, run: PeopleCommands.chat(inMeeting: "meeting.message.list")),
         CommandSpec(
-            path: ["chat", "send"], section: .experts, summary: "Write a message in a conversation",
-            arguments: [
-                ArgumentSpec(name: "CONVERSATION_ID", kind: .id(.conversation), param: "conversation_id"),
-                ArgumentSpec(name: "TEXT", kind: .text(placeholder: "TEXT"), param: "text"),
-            ],
+            path: ["chat", "send"], section: .experts, summary: "Write a message in a conversation (or a meeting's chat, which starts it if need be)",
+            arguments: [chat, ArgumentSpec(name: "TEXT", kind: .text(placeholder: "TEXT"), param: "text")],
             method: "conversation.post", mutating: true,
-            output: .message { r, s in "Sent \(Render.plain(r["id"] ?? nil)) at \(try s.clock().format(r["created_at"]?.stringValue ?? "-"))." }),
+            output: .message { r, s in "Sent \(Render.plain(r["id"] ?? nil)) at \(try s.clock().format(r["created_at"]?.stringValue ?? "-"))." },
+            run: PeopleCommands.chat(inMeeting: "meeting.message.post")),
     ]
 }
 
 enum PeopleCommands {
+    /// `chat show` and `chat send` with a meeting in place of a conversation (seed 004: from a
+    /// meeting the expert switches to the chat): the chat of the meeting's user and expert, through
+    /// meeting.message.list and meeting.message.post.
+    static func chat(inMeeting meetingMethod: String) -> @Sendable (Invocation, Session) throws -> Void {
+        { invocation, session in
+            var params = try session.mappedParams()
+            var method = invocation.command.method ?? meetingMethod
+            if let id = params["conversation_id"]?.stringValue, Identifier.isValid(id, kind: .meeting) {
+                params["conversation_id"] = nil
+                params["meeting_id"] = .string(id)
+                method = meetingMethod
+            }
+            try CommandRunner.call(method, params, session)
+        }
+    }
+
     @Sendable static func showProfile(_ invocation: Invocation, _ session: Session) throws {
         var params = try session.mappedParams()
         if params["person_id"] == nil { params["person_id"] = .string(try session.actorId()) }

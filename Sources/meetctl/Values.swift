@@ -199,6 +199,14 @@ extension ValueKind {
                     hint: "give at least \(MeetingReference.minSuffixLength) characters of the id's end, or the row number meetctl meetings shows")
             }
             return .meeting(reference)
+        case .chat:
+            if Identifier.isValid(text, kind: .conversation) { return .json(.string(text)) }
+            guard let reference = MeetingReference.parse(text) else {
+                throw bad(
+                    "expects a conversation id cnv_…, or a meeting: its id mtg_…, its last \(MeetingReference.minSuffixLength) or more characters, or a row number of the last meetctl meetings",
+                    hint: "meetctl chats lists your conversations; a meeting's chat is its user's and expert's")
+            }
+            return .meeting(reference)
         case .file:
             guard let data = FileManager.default.contents(atPath: text) else { throw bad("cannot read the file") }
             guard var contents = String(data: data, encoding: .utf8) else { throw bad("the file is not UTF-8 text") }

@@ -177,6 +177,29 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertTrue(overlapping.contains("Sam Lee") && overlapping.contains("Alex Young"), "conflicts: \(overlapping)")
     }
 
+    /// Seed 004: "From the details of the meeting, the expert can switch to the chat or start a
+    /// chat with the user." `chat send` and `chat show` take the meeting (its id, its end or a row
+    /// number) as well as a conversation; before, a meeting id was refused as a malformed
+    /// conversation id.
+    func testAMeetingsChatIsReachedFromTheMeeting() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let expert = try c.expert, user = try c.user
+        let id = try c.agreedMeeting(start: "2030-03-11 10:00")
+        XCTAssertTrue(try expert.ok(["chat", "send", id, "Bring your lab notes"]).hasPrefix("Sent msg_"))
+        XCTAssertTrue(try user.ok(["chat", "show", String(id.suffix(8))]).contains("Bring your lab notes"), "the user reads it from the meeting")
+        _ = try expert.ok(["meetings"])
+        XCTAssertTrue(try expert.ok(["chat", "show", "1"]).contains("Talia Kim"), "by the row number of the listing")
+        let conversations = try expert.json(["chats"])["items"]?.array ?? []
+        XCTAssertEqual(conversations.count, 1, "the meeting's chat is the two people's conversation")
+        let conversation = try XCTUnwrap(conversations.first?["id"]?.string)
+        XCTAssertTrue(try user.ok(["chat", "send", conversation, "Will do"]).hasPrefix("Sent msg_"))
+        let messages = try expert.json(["chat", "show", id])["items"]?.array ?? []
+        XCTAssertEqual(messages.compactMap { $0["text"]?.string }, ["Bring your lab notes", "Will do"])
+        XCTAssertEqual(messages.first?["meeting_id"]?.string, id, "written from the meeting, it says so")
+        let bad = try expert.fails(["chat", "show", "per_0"], status: 2)
+        XCTAssertTrue(bad.stderr.contains("expects a conversation id cnv_…, or a meeting"), bad.stderr)
+    }
+
     func testADeclinedMeetingsNewDateIsMadeWithAlternateConfirm() throws {
         let c = try MeetctlCommunity.make(#function)
         let expert = try c.expert, user = try c.user
