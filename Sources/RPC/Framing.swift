@@ -28,6 +28,9 @@ public final class MessageReader {
     private var buffer: [UInt8] = []
     private var start = 0
     private var eof = false
+    /// A shutdown was requested (`shouldStop`): nothing more is read, the messages already read
+    /// whole are still given, and a part of one is dropped (the rest of it never came).
+    private var stopped = false
     /// After a header block that could not be read, where its body ends is unknown: input is
     /// skipped up to the next `Content-Length` header, so no byte of that body is ever taken
     /// for a message of its own (a refused message is never run).
@@ -60,6 +63,7 @@ public final class MessageReader {
             let ready = poll(&waiting, 1, MessageReader.pollMilliseconds)
             if shouldStop() {
                 eof = true
+                stopped = true
                 return false
             }
             if ready == 0 || (ready < 0 && errno == EINTR) { continue }
@@ -172,7 +176,7 @@ public final class MessageReader {
                 return skipOversizedLine(head: head(upTo: buffer.count))
             }
             if !fill() {
-                guard available > 0 else { return nil }
+                guard available > 0, !stopped else { return nil }
                 let line = Array(buffer[start..<buffer.count])
                 start = buffer.count
                 return .message(line, .line)
@@ -208,7 +212,7 @@ public final class MessageReader {
                 }
                 if !fill() {
                     start = buffer.count
-                    return .badHeader("end of input inside a Content-Length header")
+                    return stopped ? nil : .badHeader("end of input inside a Content-Length header")
                 }
                 continue
             }
@@ -238,8 +242,10 @@ public final class MessageReader {
         // A length too large to hold is a body too large to take: where it ends is unknown.
         guard let length = Int(text) else { return badHeader("Content-Length \(text.prefix(40)) is over the \(maxMessageBytes)-byte message limit") }
         if length > maxMessageBytes {
-            while available < RequestIdPeek.headBytes && fill() {}
-            let head = head(upTo: buffer.count)
+            // The id is read from the body's first bytes; no more are waited for than the body has.
+            let headBytes = min(RequestIdPeek.headBytes, length)
+            while available < headBytes && fill() {}
+            let head = head(upTo: start + min(headBytes, available))
             var remaining = length
             while remaining > 0 {
                 if available == 0 && !fill() { break }
@@ -252,7 +258,7 @@ public final class MessageReader {
         while available < length {
             if !fill() {
                 start = buffer.count
-                return .badHeader("end of input before \(length) body bytes")
+                return stopped ? nil : .badHeader("end of input before \(length) body bytes")
             }
         }
         let body = Array(buffer[start..<start + length])

@@ -7,8 +7,9 @@ import Pipeline
     import Glibc
 #endif
 
-/// Set by the SIGTERM handler; the loop finishes the request in flight, and the reader stops
-/// waiting for input, when it is set.
+/// Set by the SIGTERM handler: the reader reads no more input, and the loop answers what was
+/// read whole before the signal (the request in flight, and those read with it), as at the end
+/// of input.
 nonisolated(unsafe) var terminationRequested: sig_atomic_t = 0
 
 /// Reads messages until end of input (or SIGTERM), answering each in order.
@@ -56,7 +57,6 @@ struct Server {
                 logger.log(.warning, "stdout closed; stopping")
                 break
             }
-            if terminationRequested != 0 { break }
             // Met after start-up (the database was down then), a migration that cannot be applied
             // stops meetingd as it would have at start-up.
             if let broken = config.migrations?.broken {
@@ -64,7 +64,7 @@ struct Server {
                 return 1
             }
         }
-        logger.log(.info, terminationRequested != 0 ? "SIGTERM: the request in flight answered; exiting" : "input closed; exiting")
+        logger.log(.info, terminationRequested != 0 ? "SIGTERM: the requests read answered; exiting" : "input closed; exiting")
         return 0
     }
 

@@ -9,11 +9,6 @@ import XCTest
 /// wait for ever: every session meetingd opens has a lock timeout and an idle-in-transaction
 /// timeout. A request that meets one gets a retryable error and leaves nothing behind.
 final class DatabaseStallTests: EndToEndTestCase {
-    /// The wallet's balance as the database holds it (read beside meetingd, not through it).
-    func storedBalance(_ wallet: String) throws -> String {
-        try Psql.query(databaseURL, "SELECT credits_posted - debits_posted || '/' || debits_pending FROM accounts WHERE id = \(Psql.literal(wallet))")[0]
-    }
-
     func testAGrantWaitingOnAHeldWalletFailsRetryablyAndTheRetryTakesEffectOnce() throws {
         let lockTimeoutMs = 1_000
         let meetingd = try startMeetingd(environment: ["MEETINGLEDGER_LOCK_TIMEOUT_MS": "\(lockTimeoutMs)"])

@@ -38,8 +38,46 @@ final class FramingTests: XCTestCase {
         let input = Array("\(long)\n{\"ok\":1}\nContent-Length: 300\r\n\r\n\(String(repeating: "y", count: 300)){\"ok\":2}\n".utf8)
         XCTAssertEqual(messages(input), [
             .oversized(.line, head: Array(long.utf8)), .message(Array("{\"ok\":1}".utf8), .line),
-            .oversized(.contentLength, head: Array((String(repeating: "y", count: 300) + "{\"ok\":2}\n").utf8)), .message(Array("{\"ok\":2}".utf8), .line),
+            .oversized(.contentLength, head: Array(String(repeating: "y", count: 300).utf8)), .message(Array("{\"ok\":2}".utf8), .line),
         ])
+    }
+
+    /// A pipe whose write end stays open (a front end that waits for its answer), holding `input`.
+    func openPipe(holding input: String) -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&fds), 0)
+        _ = Array(input.utf8).withUnsafeBytes { Glibc.write(fds[1], $0.baseAddress, $0.count) }
+        return (fds[0], fds[1])
+    }
+
+    /// A frame over the limit whose body is all there is is refused at once: the reader waited
+    /// for more input to peek the id from (a front end waiting for the answer hung), and took
+    /// the id from the bytes after the body.
+    func testAnOversizedFrameIsRefusedWithoutWaitingForMoreInput() {
+        let body = #"{"jsonrpc":"2.0","id":"f","method":"system.ping","params":{"actor":""# + String(repeating: "x", count: 420) + #""}}"#
+        let fds = openPipe(holding: "Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        defer { close(fds.read); close(fds.write) }
+        let began = Date()
+        let reader = MessageReader(fd: fds.read, maxMessageBytes: 400) { Date().timeIntervalSince(began) > 3 }
+        XCTAssertEqual(reader.next(), .oversized(.contentLength, head: Array(body.utf8)))
+        XCTAssertLessThan(Date().timeIntervalSince(began), 1.5, "answered without waiting for input that does not come")
+    }
+
+    /// A shutdown (SIGTERM) reads nothing more: the messages already read whole are still given,
+    /// as at the end of input, and the start of one whose rest never came is dropped (at the
+    /// end of input it is a last line without its newline).
+    func testAStopGivesTheMessagesAlreadyReadAndDropsAPartOfOne() {
+        let fds = openPipe(holding: "{\"a\":1}\n{\"b\":2}\n{\"c\":")
+        defer { close(fds.read); close(fds.write) }
+        // The signal comes once the reader has read what was sent.
+        nonisolated(unsafe) var asked = 0
+        let reader = MessageReader(fd: fds.read, maxMessageBytes: 100) {
+            asked += 1
+            return asked > 1
+        }
+        var found: [IncomingMessage] = []
+        while let m = reader.next() { found.append(m) }
+        XCTAssertEqual(found, [.message(Array("{\"a\":1}".utf8), .line), .message(Array("{\"b\":2}".utf8), .line)])
     }
 
     func testALastLineWithoutNewlineAndABadHeader() {

@@ -211,6 +211,12 @@ class EndToEndTestCase: XCTestCase {
         return meetingd
     }
 
+    /// An account's balance as the database holds it, "posted/pending" (read beside meetingd,
+    /// not through it).
+    func storedBalance(_ account: String) throws -> String {
+        try Psql.query(databaseURL, "SELECT credits_posted - debits_posted || '/' || debits_pending FROM accounts WHERE id = \(Psql.literal(account))")[0]
+    }
+
     func bootstrap(_ label: String = #function) throws -> TestCommunity {
         try TestCommunity.bootstrap(String(label.prefix(40)))
     }
