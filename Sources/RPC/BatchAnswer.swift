@@ -122,7 +122,9 @@ public final class BatchAnswer: @unchecked Sendable {
     static func single(_ outcome: Dispatcher.Outcome, maxBytes: Int) -> String? {
         guard let response = outcome.response else { return nil }
         let text = response.serialized()
-        guard text.utf8.count > maxBytes, !outcome.mayHaveChanged else { return text }
+        // An error goes as it is: what makes it long is the id echoed, which the message limit
+        // bounds, and an answer_too_large in its place would be as long and hide the error.
+        guard text.utf8.count > maxBytes, !outcome.mayHaveChanged, response["result"] != nil else { return text }
         return Dispatcher.errorResponse(
             id: response["id"] ?? .null, error: tooLarge(answerBytes: text.utf8.count, maxBytes: maxBytes)
         ).serialized()

@@ -89,6 +89,18 @@ final class BatchAnswerTests: XCTestCase {
         XCTAssertNil(try answer(d, [Self.call("test.read", id: nil, bytes: 2000)]).value, "a notification still has no answer")
     }
 
+    /// An error whose echoed id makes it longer than the bound is answered as it is: it was
+    /// replaced by answer_too_large (as long, and the method's real error lost).
+    func testAnErrorLongerThanTheBoundIsAnsweredAsItIs() throws {
+        let d = dispatcher(maxAnswerBytes: 1000)
+        let id = JSON.string(String(repeating: "x", count: 2000))
+        let unknown = try XCTUnwrap(try answer(d, .object(["jsonrpc": "2.0", "id": id, "method": "no.such"])).value)
+        XCTAssertEqual(unknown["error"]?["code"], -32601, "\(unknown)")
+        XCTAssertEqual(unknown["id"], id)
+        let badParams = try XCTUnwrap(try answer(d, .object(["jsonrpc": "2.0", "id": id, "method": "test.read", "params": ["bytes": "many"]])).value)
+        XCTAssertEqual(badParams["error"]?["code"], -32602, "\(badParams)")
+    }
+
     /// The bound holds with the errors counted: 1,000 entries whose answers could each fit, and
     /// invalid entries whose own short errors are kept; a batch whose errors alone cannot fit is
     /// refused whole before anything runs.
