@@ -120,7 +120,8 @@ public final class RequestPipeline {
         if case .anyone = method.audience { return { $0 } }
         return { given in
             let fields = try pinActor(pinnedActor, given)
-            guard let actor = fields["actor"]?.stringValue else { throw AppError.unknownActor(nil) }
+            // Given but not text (a number, true, a list) it is not a person either, not missing.
+            guard let actor = fields["actor"]?.stringValue else { throw AppError.unknownActor(fields["actor"].flatMap { $0.isNull ? nil : $0.serialized() }) }
             guard Identifier.isValid(actor, kind: .person) else { throw AppError.unknownActor(actor) }
             return fields
         }

@@ -57,6 +57,12 @@ final class AuthorizationTests: EndToEndTestCase {
         assertRefused(missing["error"] ?? .null, 4001, "unknown_actor", "person.create without an actor: \(missing)")
         let notAPerson = try meetingd.call("community.get", as: community.id)
         assertRefused(notAPerson["error"] ?? .null, 4001, "unknown_actor", "a community id as the actor: \(notAPerson)")
+        XCTAssertEqual(missing["error"]?["message"]?.string?.hasPrefix("Missing actor"), true, "\(missing)")
+        for given: JSONValue in [5, true, ["per_x"]] {
+            let odd = try meetingd.call("community.get", .object(["actor": given]))
+            assertRefused(odd["error"] ?? .null, 4001, "unknown_actor", "\(given) as the actor: \(odd)")
+            XCTAssertEqual(odd["error"]?["message"]?.string?.hasPrefix("Unknown actor"), true, "given, so not missing: \(odd)")
+        }
         XCTAssertEqual(try snapshot(community, meetingd), before, "nothing changed")
     }
 
