@@ -554,6 +554,22 @@ final class ProtocolTests: EndToEndTestCase {
         XCTAssertEqual(try storedBalance(wallet), "10/0", "every grant read was made")
     }
 
+    /// The nesting bound is published (`x-bounds.max_nesting_depth`) and is the one the parser
+    /// holds: a message nested that deep is read, one level more is refused -32700.
+    func testTheNestingBoundIsPublishedAndHeld() throws {
+        let meetingd = try startMeetingd()
+        let depth = try XCTUnwrap(try Meetingd.result(of: try meetingd.call("rpc.discover"))["info"]?["x-bounds"]?["max_nesting_depth"]?.int)
+        XCTAssertEqual(depth, 64)
+        // The message is the first level and its params the second.
+        func ping(nesting levels: Int) throws -> JSONValue {
+            try meetingd.exchange(#"{"jsonrpc":"2.0","id":1,"method":"system.ping","params":{"x":\#(String(repeating: "[", count: levels - 2) + String(repeating: "]", count: levels - 2))}}"#)
+        }
+        XCTAssertEqual(try ping(nesting: Int(depth))["error"]?["code"], -32602, "read, and refused for its unknown param")
+        let deeper = try ping(nesting: Int(depth) + 1)
+        XCTAssertEqual(deeper["error"]?["code"], -32700)
+        XCTAssertTrue(deeper["error"]?["message"]?.string?.contains("nesting deeper than \(depth) levels") ?? false, "\(deeper)")
+    }
+
     // MARK: Framing mixes and exact ids
 
     func testLFAndCRLFFramesInOneWriteEachGetTheirAnswer() throws {
