@@ -153,8 +153,8 @@ extension Schema {
             if !additional {
                 let known = Set(fields.map(\.name))
                 if let unknown = given.keys.sorted().first(where: { !known.contains($0) }) {
-                    throw AppError.invalidParams(
-                        field: prefix + unknown, reason: "is not a known parameter (known: \(fields.map(\.name).joined(separator: ", ")))")
+                    let listed = fields.isEmpty ? "none is taken here" : "known: " + fields.map(\.name).joined(separator: ", ")
+                    throw AppError.invalidParams(field: prefix + unknown, reason: "is not a known parameter (\(listed))")
                 }
             }
         }

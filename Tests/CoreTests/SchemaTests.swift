@@ -103,6 +103,9 @@ final class SchemaTests: XCTestCase {
         XCTAssertEqual(reason(["name": "R", "extra": 1])?.reason,
                        "is not a known parameter (known: name, credits, start, rules, kind, person_id, at, on, tags)")
         XCTAssertEqual(reason(["name": "R", "rules": [["weekday": 1, "day": 2]]])?.reason, "is not a known parameter (known: weekday)")
+        XCTAssertThrowsError(try Schema.object([]).validate(["x": 1], path: "", limits: .standard)) { error in
+            XCTAssertEqual((error as? AppError)?.details["reason"], "is not a known parameter (none is taken here)", "not an empty list of known ones")
+        }
         XCTAssertEqual(reason(["name": "a\u{0}b"])?.reason, "must not contain NUL characters")
     }
 
