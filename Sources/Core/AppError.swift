@@ -150,8 +150,9 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
     public static func meetingStarted(start: Instant) -> AppError {
         AppError(
             .meetingStarted,
-            message: "The meeting's scheduled start (\(start.rfc3339)) has passed: it can no longer be changed or cancelled. Once its time "
-                + "is over, the expert logs the session (meeting.log_session), or the user reports that the expert did not come (meeting.report_no_show)",
+            message: "The meeting's scheduled start (\(start.rfc3339)) has passed: it can no longer be changed or cancelled. From its start "
+                + "the expert logs the session (meeting.log_session); once its time is over, the user may report that the expert did not come "
+                + "(meeting.report_no_show)",
             details: ["start": .string(start.rfc3339)])
     }
 
