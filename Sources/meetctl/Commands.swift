@@ -591,7 +591,18 @@ enum Commands {
                 OptionSpec(name: "remove", kind: .flag, help: "Remove the assignment instead"),
             ],
             method: "enrollment.assign", flagMethod: (flag: "remove", method: "enrollment.remove"), mutating: true,
-            output: .message { r, _ in "\(Render.plain(r["user_id"] ?? nil)) is \(r["enrolled"] == true ? "enrolled" : "not enrolled") (\(r["service_id"].flatMap(\.stringValue) ?? r["expert_id"].flatMap(\.stringValue) ?? "-"))." },
+            output: .message { r, session in
+                // By name, as certify says it.
+                let user = Render.plain(r["user_id"] ?? nil)
+                let whom: String
+                if let service = r["service_id"]?.stringValue {
+                    whom = "for " + (try session.serviceName(service) ?? service)
+                } else {
+                    let expert = Render.plain(r["expert_id"] ?? nil)
+                    whom = "with " + (try session.personName(expert) ?? expert)
+                }
+                return "\(try session.personName(user) ?? user) is \(r["enrolled"] == true ? "enrolled" : "not enrolled") \(whom)."
+            },
             run: AdminCommands.enroll),
         CommandSpec(
             path: ["settings", "show"], section: .admin, summary: "The community's settings (also: meetctl settings)",

@@ -270,6 +270,9 @@ final class MeetctlFinanceAdminTests: XCTestCase {
                                     "--expert", c.expertId]).contains("\nExpert   Talia Kim (\(c.expertEmail))"), "the expert by name")
         XCTAssertEqual(try admin.json(["enroll", "--user", c.userId, "--service", c.serviceId])["enrolled"], true)
         XCTAssertEqual(try admin.json(["enroll", "--user", c.userId, "--service", c.serviceId, "--remove"])["enrolled"], false)
+        let withExpert = try admin.ok(["enroll", "--user", c.userId, "--expert", c.expertId])
+        XCTAssertTrue(withExpert.hasPrefix("Sam Lee (\(c.userEmail)) is enrolled with Talia Kim ("), "by name, as certify says it: \(withExpert)")
+        XCTAssertEqual(try admin.ok(["enroll", "--user", c.userId, "--service", c.serviceId]), "Sam Lee (\(c.userEmail)) is enrolled for CHEM101.\n")
         XCTAssertTrue(try admin.fails(["enroll", "--user", c.userId], status: 2).stderr.contains("--service or --expert"))
 
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("meetctl-import-\(c.tag)")
