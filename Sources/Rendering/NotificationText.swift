@@ -73,6 +73,8 @@ public enum NotificationText {
             && payload["released"]?.boolValue != false
             ? " The credits held for it are returned." : ""
         let meeting = payload["meeting"] ?? .null
+        // The public reason of a decline, told to whichever side did not decline.
+        let declineReason = meeting["decline_reason"]?["label"]?.stringValue.map { " Reason: \(PersonText.line($0))." } ?? ""
         // What the office did for the expert is told to the expert as the office's doing.
         let byOffice = payload["actor_role"]?.stringValue == "office" && payload["recipient_role"]?.stringValue == "expert"
         var (subject, line): (String, String)
@@ -84,7 +86,7 @@ public enum NotificationText {
         case "expert_meeting_invitation":
             (subject, line) = ("\(provider) \(other) invites you to a meeting", "\(other) proposes a meeting on \(when)\(Self.terms(meeting)) for \(what). Please confirm or decline; confirming holds its price.")
         case "meeting_confirmed", "meeting_confirmed_by_expert", "meeting_confirmed_by_user": (subject, line) = ("Meeting confirmed: \(when)", "Your meeting with \(other) on \(when) for \(what) is confirmed.")
-        case "meeting_rejected_by_expert", "meeting_rejected_by_user": (subject, line) = ("Meeting declined", "\(other) declined the meeting on \(when).\(returned)")
+        case "meeting_rejected_by_expert", "meeting_rejected_by_user": (subject, line) = ("Meeting declined", "\(other) declined the meeting on \(when).\(returned)\(declineReason)")
         case "meeting_withdrawn_by_expert", "meeting_withdrawn_by_user": (subject, line) = ("Meeting withdrawn", "\(other) withdrew the meeting on \(when).\(returned)")
         case "cancellation_by_expert", "cancellation_by_user", "occurrence_skipped_by_expert", "occurrence_skipped_by_user":
             (subject, line) = ending(kind, payload, settings: settings, other: other, when: when, what: what)
@@ -154,8 +156,7 @@ public enum NotificationText {
         default: (subject, line) = ("Meeting update", "Your meeting on \(when) was updated.")
         }
         if hidden {
-            let reason = payload["meeting"]?["decline_reason"]?["label"]?.stringValue.map { " Reason: \(PersonText.line($0))." } ?? ""
-            (subject, line) = ("Meeting declined", "\(other) declined the meeting.\(returned)\(reason)")
+            (subject, line) = ("Meeting declined", "\(other) declined the meeting.\(returned)\(declineReason)")
         } else if byOffice {
             (subject, line) = officeLine(kind, payload, other: other, when: when, what: what, zone: recipient.timeZone)
         }

@@ -99,6 +99,16 @@ final class NotificationTextTests: XCTestCase {
         XCTAssertTrue(t.body.contains("When:   Mon 11 Mar 2030 15:00 CET, 60 minutes (your time zone: Europe/Prague)\nLogged: 50 minutes\n"), t.body)
     }
 
+    /// A customer's decline tells the tutor its public reason, as the tutor's decline tells the
+    /// customer (the tutor's mail had none).
+    func testADeclineTellsTheOtherSideItsReason() throws {
+        let t = NotificationText.compose(
+            kind: "meeting_rejected_by_user", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
+            payload: ["recipient_role": "expert", "meeting": ["status": "rejected", "decline_reason": ["code": "schedule_conflict", "label": "Schedule conflict"]]],
+            settings: try settings())
+        XCTAssertTrue(t.body.contains("Sam Lee declined the meeting on Mon 11 Mar 2030 10:00 EDT. Reason: Schedule conflict."), t.body)
+    }
+
     func testTheOtherSidesNoteGoesWithTheMessage() throws {
         let t = NotificationText.compose(
             kind: "counter_offer_by_expert", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
