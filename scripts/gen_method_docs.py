@@ -72,7 +72,8 @@ def bounds(b):
         "A read-only call whose answer alone would pass it gets error 4130 `answer_too_large` (ask for less). Once a batch's "
         "answer has reached it, each entry not yet answered gets error 4131 `batch_answer_full` (retryable: nothing was done "
         "for it; send it again, in another batch). An entry whose mutating method ran always gets its own answer, whatever "
-        "its size, and notifications still run.",
+        "its size, and notifications still run. A call's error answer that passes the bound only because of the id it "
+        "echoes (an id is bounded by the message limit alone) goes as it is: its 4130 would be as long.",
         f"- **Lists** page with `limit` (default {b['page_limit_default']}, at most {b['page_limit_max']}) and `cursor`; "
         "an answer's `next_cursor` continues it, sent back to the same method with the same other params "
         "(`limit` may change, and `format` where a method takes it: one page as JSON, the next as CSV); a cursor sent with other params or to another method is refused (-32602, field `cursor`).",

@@ -10,7 +10,9 @@ import Foundation
 /// whose errors alone would not fit is refused whole, before anything runs. An answer that would
 /// pass the bound is replaced by an error, but only where that hides nothing: an entry whose
 /// mutating method ran keeps its real answer whatever its size, since it may have changed
-/// something and must not be reported as not done (the one way past the bound). From the first
+/// something and must not be reported as not done (the one way past the bound in a batch; a
+/// single call's error answer also goes as it is where only its echoed id makes it long, see
+/// `single`). From the first
 /// answer that did not fit, no further entry with an id is run; each is answered with
 /// `batch_answer_full` (send it again). Notifications still run: they have no answer to bound,
 /// and their sender could never learn they were skipped.
@@ -118,16 +120,17 @@ public final class BatchAnswer: @unchecked Sendable {
     }
 
     /// One call's response text, or `answer_too_large` in its place when it passes `maxBytes`
-    /// and its method changed nothing.
+    /// and its method changed nothing. An error answer is kept when the `answer_too_large` would
+    /// pass the bound too: then the id it echoes is what makes any answer long (the message
+    /// limit bounds it), and the real error is the one worth reading.
     static func single(_ outcome: Dispatcher.Outcome, maxBytes: Int) -> String? {
         guard let response = outcome.response else { return nil }
         let text = response.serialized()
-        // An error goes as it is: what makes it long is the id echoed, which the message limit
-        // bounds, and an answer_too_large in its place would be as long and hide the error.
-        guard text.utf8.count > maxBytes, !outcome.mayHaveChanged, response["result"] != nil else { return text }
-        return Dispatcher.errorResponse(
+        guard text.utf8.count > maxBytes, !outcome.mayHaveChanged else { return text }
+        let refusal = Dispatcher.errorResponse(
             id: response["id"] ?? .null, error: tooLarge(answerBytes: text.utf8.count, maxBytes: maxBytes)
         ).serialized()
+        return response["error"] != nil && refusal.utf8.count > maxBytes ? text : refusal
     }
 
     static func isObject(_ entry: JSON) -> Bool {

@@ -90,7 +90,8 @@ final class BatchAnswerTests: XCTestCase {
     }
 
     /// An error whose echoed id makes it longer than the bound is answered as it is: it was
-    /// replaced by answer_too_large (as long, and the method's real error lost).
+    /// replaced by answer_too_large (as long, and the method's real error lost). An error long
+    /// for another reason is still replaced.
     func testAnErrorLongerThanTheBoundIsAnsweredAsItIs() throws {
         let d = dispatcher(maxAnswerBytes: 1000)
         let id = JSON.string(String(repeating: "x", count: 2000))
@@ -99,6 +100,12 @@ final class BatchAnswerTests: XCTestCase {
         XCTAssertEqual(unknown["id"], id)
         let badParams = try XCTUnwrap(try answer(d, .object(["jsonrpc": "2.0", "id": id, "method": "test.read", "params": ["bytes": "many"]])).value)
         XCTAssertEqual(badParams["error"]?["code"], -32602, "\(badParams)")
+        // Long for another reason (an unknown param's name is echoed in it), with a short id:
+        // answer_too_large, which fits.
+        let longKey = String(repeating: "k", count: 2000)
+        let (bytes, echoed) = try answer(d, .object(["jsonrpc": "2.0", "id": 7, "method": "test.read", "params": .object(["bytes": 1, longKey: 1])]))
+        XCTAssertEqual(echoed?["error"]?["code"], 4130, "\(String(describing: echoed))")
+        XCTAssertLessThanOrEqual(bytes, 1000)
     }
 
     /// The bound holds with the errors counted: 1,000 entries whose answers could each fit, and
