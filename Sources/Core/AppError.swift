@@ -37,6 +37,7 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
         public static let statementTimeout = Code(5033, "statement_timeout")
         public static let transactionIdleTimeout = Code(5034, "transaction_idle_timeout")
         public static let databaseRefused = Code(5035, "database_refused")
+        public static let shuttingDown = Code(5036, "shutting_down")
         public static let answerTooLarge = Code(4130, "answer_too_large")
         public static let batchAnswerFull = Code(4131, "batch_answer_full")
     }
@@ -223,6 +224,16 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
         AppError(
             .databaseRefused,
             message: "The service's database connection is set up in a way it cannot work with (its operator must fix the connection settings; meetingd's log says why); nothing was changed")
+    }
+
+    /// meetingd was told to stop (SIGTERM) and its time to answer what it had read ran out before
+    /// this request's turn: it was not run.
+    public static func shuttingDown() -> AppError {
+        AppError(
+            .shuttingDown,
+            message: "Not run: the service is stopping and its time to finish the requests it had read is over; nothing was changed. "
+                + "Send it again (a change with the same idempotency_key)",
+            retryable: true)
     }
 
     /// Another session held a lock this request needed for longer than the lock timeout.

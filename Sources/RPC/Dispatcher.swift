@@ -14,6 +14,10 @@ public final class Dispatcher {
     /// another here; a pool may run independent entries at once.
     public var batchRunner: ((BatchAnswer) -> Void)? = nil
 
+    /// Set when requests are no longer run (meetingd is stopping): each is answered with this
+    /// error instead, and a notification is dropped.
+    public var notRunning: AppError? = nil
+
     public init(methods: [MethodSpec], limits: Limits, logger: Logger, info: OpenRPCInfo) {
         self.limits = limits
         self.logger = logger
@@ -132,6 +136,10 @@ public final class Dispatcher {
             let unknown = RPCError(code: -32601, message: "Method not found: \(methodName.prefix(100)); rpc.discover lists the methods", data: nil)
             logger.log(.warning, "refused: \(unknown.message)", id: id, extra: ["code": .int(Int64(unknown.code))])
             return reply(.failure(unknown))
+        }
+        if let notRunning {
+            logger.log(.warning, "not run: \(notRunning.dataCode)", method: methodName, id: id)
+            return reply(.failure(RPCError(notRunning)))
         }
         let paramFields: [String: JSON]
         switch fields["params"] {

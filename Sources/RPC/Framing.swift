@@ -64,7 +64,7 @@ public final class MessageReader {
             if shouldStop() {
                 eof = true
                 stopped = true
-                return false
+                return drainReady(into: &chunk)
             }
             if ready == 0 || (ready < 0 && errno == EINTR) { continue }
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, MessageReader.chunkBytes) }
@@ -76,6 +76,21 @@ public final class MessageReader {
             eof = true
             return false
         }
+    }
+
+    /// On a shutdown, what was sent before it is answered whichever read would have taken it in:
+    /// what is ready now is read without waiting, up to one message's worth. True when any was.
+    private func drainReady(into chunk: inout [UInt8]) -> Bool {
+        var drained = 0
+        while drained < maxMessageBytes {
+            var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&ready, 1, 0) > 0 else { break }
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, MessageReader.chunkBytes) }
+            guard n > 0 else { break }
+            buffer.append(contentsOf: chunk[0..<n])
+            drained += n
+        }
+        return drained > 0
     }
 
     private func firstIndex(of byte: UInt8, from offset: Int) -> Int? {
@@ -187,14 +202,14 @@ public final class MessageReader {
     /// The first bytes of the message at `start`, at most up to `end`.
     private func head(upTo end: Int) -> [UInt8] { Array(buffer[start..<min(end, start + RequestIdPeek.headBytes)]) }
 
-    private func skipOversizedLine(head: [UInt8]) -> IncomingMessage {
+    private func skipOversizedLine(head: [UInt8]) -> IncomingMessage? {
         while true {
             if let nl = firstIndex(of: 0x0A, from: 0) {
                 start = nl + 1
                 return .oversized(.line, head: head)
             }
             start = buffer.count
-            if !fill() { return .oversized(.line, head: head) }
+            if !fill() { return stopped ? nil : .oversized(.line, head: head) }
         }
     }
 
@@ -253,7 +268,8 @@ public final class MessageReader {
                 start += take
                 remaining -= take
             }
-            return .oversized(.contentLength, head: head)
+            // Cut off by a shutdown, it is dropped as any message cut off is.
+            return remaining > 0 && stopped ? nil : .oversized(.contentLength, head: head)
         }
         while available < length {
             if !fill() {

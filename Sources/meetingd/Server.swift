@@ -7,9 +7,10 @@ import Pipeline
     import Glibc
 #endif
 
-/// Set by the SIGTERM handler: the reader reads no more input, and the loop answers what was
-/// read whole before the signal (the request in flight, and those read with it), as at the end
-/// of input.
+/// Set by the SIGTERM handler: the reader reads no more input than was sent before the signal,
+/// and the loop answers what it read whole, as at the end of input, running requests for
+/// `stopGraceMs` after it notices (the one then in flight finishes) and answering the rest
+/// shutting_down, not run.
 nonisolated(unsafe) var terminationRequested: sig_atomic_t = 0
 
 /// Reads messages until end of input (or SIGTERM), answering each in order.
@@ -20,6 +21,8 @@ struct Server {
     let info: OpenRPCInfo
     /// Connections used to run one batch's entries at once.
     let batchWorkers: Int
+    /// How long after SIGTERM requests already read are still run (MEETINGLEDGER_STOP_GRACE_MS).
+    let stopGraceMs: Int
 
     /// Serves until end of input, SIGTERM or a broken schema; the process's exit status.
     func run() -> Int32 {
@@ -37,8 +40,19 @@ struct Server {
         var settings: [String: JSON] = ["test_clock": .bool(config.testClock)]
         if let pinned = config.pinnedActor { settings["pinned_actor"] = .string(pinned) }
         logger.log(.info, "serving", extra: settings)
+        var stopNoticedNs: UInt64? = nil
         while true {
             guard let incoming = reader.next() else { break }
+            if terminationRequested != 0 && dispatcher.notRunning == nil {
+                let now = SystemClock.monotonicNanoseconds()
+                let noticed = stopNoticedNs ?? now
+                stopNoticedNs = noticed
+                if now - noticed >= UInt64(stopGraceMs) * 1_000_000 {
+                    logger.log(.warning, "SIGTERM: \(stopGraceMs) ms passed; the requests read and not run are answered shutting_down")
+                    dispatcher.notRunning = AppError.shuttingDown()
+                    dispatcher.batchRunner = nil
+                }
+            }
             config.readRouting?.nextMessage()
             let (response, framing): (String?, Framing)
             switch incoming {

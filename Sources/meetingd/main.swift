@@ -27,6 +27,8 @@ let usage = """
       MEETINGLEDGER_STATEMENT_TIMEOUT_MS            one statement (default 120000; migrations are exempt)
       MEETINGLEDGER_IDLE_IN_TRANSACTION_TIMEOUT_MS  a transaction left idle, e.g. a stopped process (default 30000)
     Sessions are named "meetingd" in pg_stat_activity unless DATABASE_URL sets application_name.
+    On SIGTERM meetingd reads nothing more and answers what it had read: for MEETINGLEDGER_STOP_GRACE_MS
+    (default 10000; 0 or more) it still runs them, then answers the rest shutting_down (not run).
     MEETINGLEDGER_READ_DATABASE_URL (a hot standby of DATABASE_URL's database) answers the read-only
     calls; each process still reads its own writes, and reads go to the primary while the standby
     is behind them, failing or away (README: Reading from a hot standby). For failover, give
@@ -115,6 +117,12 @@ limits.maxMessageBytes = limit("MEETINGLEDGER_MAX_MESSAGE_BYTES", unit: "bytes",
 limits.maxBatchEntries = limit("MEETINGLEDGER_MAX_BATCH", unit: "entries", default: limits.maxBatchEntries)
 limits.maxStringLength = limit("MEETINGLEDGER_MAX_STRING", unit: "characters", default: limits.maxStringLength)
 limits.maxAnswerBytes = limit("MEETINGLEDGER_MAX_ANSWER_BYTES", unit: "bytes", default: limits.maxAnswerBytes)
+
+/// After SIGTERM, how long the requests already read are still run (milliseconds, 0 or more).
+let stopGraceText = environment("MEETINGLEDGER_STOP_GRACE_MS") ?? "10000"
+guard let stopGraceMs = Int(stopGraceText), stopGraceMs >= 0 else {
+    fail("MEETINGLEDGER_STOP_GRACE_MS must be a whole number of milliseconds, 0 or more (got \"\(stopGraceText)\")\n" + usage)
+}
 
 let testClock = flag("--test-clock")
 let batchWorkersText = option("--batch-workers") ?? environment("MEETINGLEDGER_BATCH_WORKERS") ?? "4"
@@ -224,7 +232,7 @@ case "serve":
     } catch {
         fail("migration failed: \(error)", code: 1)
     }
-    exit(Server(config: pipelineConfig(migrations: migrations), limits: limits, logger: logger, info: info, batchWorkers: batchWorkers).run())
+    exit(Server(config: pipelineConfig(migrations: migrations), limits: limits, logger: logger, info: info, batchWorkers: batchWorkers, stopGraceMs: stopGraceMs).run())
 default:
     fail("unknown command \(command)\n" + usage)
 }

@@ -96,6 +96,13 @@ final class LimitsTests: EndToEndTestCase {
             }
         }
         XCTAssertEqual(try runTool(TestEnvironment.meetingdPath, ["discover"], environment: ["MEETINGLEDGER_MAX_BATCH": "7"]).termination, .exited(0))
+        // The stop grace may be 0 (run nothing more after SIGTERM), not less.
+        for value in ["10s", "-1", "abc"] {
+            let run = try runTool(TestEnvironment.meetingdPath, ["discover"], environment: ["MEETINGLEDGER_STOP_GRACE_MS": value])
+            XCTAssertEqual(run.termination, .exited(2), "MEETINGLEDGER_STOP_GRACE_MS=\(value): \(run.stderr)")
+            XCTAssertTrue(run.stderr.contains("MEETINGLEDGER_STOP_GRACE_MS must be a whole number"), run.stderr)
+        }
+        XCTAssertEqual(try runTool(TestEnvironment.meetingdPath, ["discover"], environment: ["MEETINGLEDGER_STOP_GRACE_MS": "0"]).termination, .exited(0))
     }
 
     /// A batch-workers count or memory cap out of range stops meetingd (exit 2) with a message

@@ -554,6 +554,38 @@ final class ProtocolTests: EndToEndTestCase {
         XCTAssertEqual(try storedBalance(wallet), "10/0", "every grant read was made")
     }
 
+    /// After SIGTERM, the requests read are run for MEETINGLEDGER_STOP_GRACE_MS; past it each is
+    /// answered shutting_down, retryable and not run, so a stop never waits on a long queue
+    /// (a database gone, locks held) for longer than that and the request then in flight.
+    func testAfterTheStopGraceTheRequestsReadAreAnsweredNotRun() throws {
+        let meetingd = try startMeetingd(environment: ["MEETINGLEDGER_STOP_GRACE_MS": "0"])
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        let user = try ledger.person(on: meetingd, ["user"])
+        let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
+        let holder = try PsqlSession(databaseURL)
+        let holderPid = try XCTUnwrap(try holder.query("SELECT pg_backend_pid();").first)
+        try holder.query("BEGIN; SELECT id FROM accounts WHERE id = \(Psql.literal(wallet)) FOR UPDATE;")
+        let lines = (1...3).map { i in
+            #"{"jsonrpc":"2.0","id":\#(i),"method":"credits.grant","params":{"actor":"\#(ledger.financeId)","user_id":"\#(user)","credits":1,"reference":"grace-\#(i)"}}"#
+        }
+        try meetingd.write(Array((lines.joined(separator: "\n") + "\n").utf8))
+        try Psql.waitFor(
+            databaseURL, "SELECT count(*) FROM pg_stat_activity WHERE \(holderPid) = ANY (pg_blocking_pids(pid))", toSay: ["1"],
+            "the first grant did not wait on the held wallet")
+        meetingd.signal(SIGTERM)
+        try holder.query("ROLLBACK;")
+        holder.close()
+        let answers = try lines.map { _ in try meetingd.readResponse() }
+        XCTAssertEqual(answers.compactMap { $0["id"]?.int }, [1, 2, 3])
+        XCTAssertNotNil(answers[0]["result"], "the request in flight finishes: \(answers[0])")
+        for refused in answers[1...] {
+            XCTAssertEqual(refused["error"]?["data"]?["code"], "shutting_down", "\(refused)")
+            XCTAssertEqual(refused["error"]?["data"]?["retryable"], true)
+        }
+        XCTAssertEqual(try meetingd.waitForExit(), .exited(0))
+        XCTAssertEqual(try storedBalance(wallet), "1/0", "only the request in flight was made")
+    }
+
     /// The nesting bound is published (`x-bounds.max_nesting_depth`) and is the one the parser
     /// holds: a message nested that deep is read, one level more is refused -32700.
     func testTheNestingBoundIsPublishedAndHeld() throws {

@@ -45,6 +45,30 @@ final class DispatcherTests: XCTestCase {
         XCTAssertEqual(entries[2]["error"]?["code"], -32601)
     }
 
+    /// Stopping, requests are answered shutting_down (retryable) without running, a batch's
+    /// entries each; a notification is dropped, not run.
+    func testStoppingAnswersEachRequestWithoutRunningIt() throws {
+        nonisolated(unsafe) var ran = 0
+        let counted = MethodSpec(name: "test.count", summary: "counts", access: .anyone, mutating: true, params: [], result: .boolean) { _ in
+            ran += 1
+            return true
+        }
+        let d = Dispatcher(methods: [counted], limits: .standard, logger: Logger(minimum: .error), info: OpenRPCInfo(title: "t", version: "1", description: "d"))
+        d.notRunning = AppError.shuttingDown()
+        func handle(_ text: String) throws -> JSON? { try d.handle(message: Array(text.utf8)).map { try JSONParser.parse($0) } }
+        let one = try XCTUnwrap(try handle(#"{"jsonrpc":"2.0","id":1,"method":"test.count"}"#))
+        XCTAssertEqual(one["error"]?["code"], 5036)
+        XCTAssertEqual(one["error"]?["data"]?["code"], "shutting_down")
+        XCTAssertEqual(one["error"]?["data"]?["retryable"], true)
+        XCTAssertNil(try handle(#"{"jsonrpc":"2.0","method":"test.count"}"#))
+        let batch = try XCTUnwrap(try handle(#"[{"jsonrpc":"2.0","id":2,"method":"test.count"},{"jsonrpc":"2.0","id":3,"method":"test.count"}]"#)?.arrayValue)
+        XCTAssertEqual(batch.map { $0["error"]?["code"] }, [5036, 5036])
+        XCTAssertEqual(ran, 0, "nothing ran")
+        d.notRunning = nil
+        XCTAssertEqual(try handle(#"{"jsonrpc":"2.0","id":4,"method":"test.count"}"#)?["result"], true)
+        XCTAssertEqual(ran, 1)
+    }
+
     func testDiscoverListsEveryRegisteredMethod() throws {
         let doc = try XCTUnwrap(try reply(#"{"jsonrpc":"2.0","id":1,"method":"rpc.discover"}"#)?["result"])
         XCTAssertEqual(doc["openrpc"], "1.2.6")

@@ -63,21 +63,24 @@ final class FramingTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(began), 1.5, "answered without waiting for input that does not come")
     }
 
-    /// A shutdown (SIGTERM) reads nothing more: the messages already read whole are still given,
-    /// as at the end of input, and the start of one whose rest never came is dropped (at the
-    /// end of input it is a last line without its newline).
-    func testAStopGivesTheMessagesAlreadyReadAndDropsAPartOfOne() {
-        let fds = openPipe(holding: "{\"a\":1}\n{\"b\":2}\n{\"c\":")
+    /// A shutdown (SIGTERM) waits for nothing more: what was sent before it is given whole,
+    /// whichever read takes it in (here a second write, not read yet when the stop comes), as at
+    /// the end of input, and the start of a message whose rest never came is dropped (at the end
+    /// of input it is a last line without its newline; an oversized one is dropped too).
+    func testAStopGivesWhatWasSentBeforeItAndDropsAPartOfAMessage() {
+        let fds = openPipe(holding: "{\"a\":1}\n")
         defer { close(fds.read); close(fds.write) }
-        // The signal comes once the reader has read what was sent.
-        nonisolated(unsafe) var asked = 0
-        let reader = MessageReader(fd: fds.read, maxMessageBytes: 100) {
-            asked += 1
-            return asked > 1
-        }
-        var found: [IncomingMessage] = []
-        while let m = reader.next() { found.append(m) }
-        XCTAssertEqual(found, [.message(Array("{\"a\":1}".utf8), .line), .message(Array("{\"b\":2}".utf8), .line)])
+        nonisolated(unsafe) var stopping = false
+        let reader = MessageReader(fd: fds.read, maxMessageBytes: 100) { stopping }
+        XCTAssertEqual(reader.next(), .message(Array("{\"a\":1}".utf8), .line))
+        _ = Array("{\"b\":2}\n{\"c\":".utf8).withUnsafeBytes { Glibc.write(fds.write, $0.baseAddress, $0.count) }
+        stopping = true
+        XCTAssertEqual(reader.next(), .message(Array("{\"b\":2}".utf8), .line), "sent before the stop, read after it")
+        XCTAssertNil(reader.next(), "the part of a message is dropped")
+
+        let oversized = openPipe(holding: String(repeating: "x", count: 150))
+        defer { close(oversized.read); close(oversized.write) }
+        XCTAssertNil(MessageReader(fd: oversized.read, maxMessageBytes: 100) { true }.next(), "an oversized line cut off by the stop")
     }
 
     func testALastLineWithoutNewlineAndABadHeader() {

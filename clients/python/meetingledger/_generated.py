@@ -183,6 +183,13 @@ class SessionLogRequiredError(ServiceError):
     data_code = "session_log_required"
 
 
+class ShuttingDownError(ServiceError):
+    """5036 `shutting_down`. Retryable: the client retries it itself."""
+
+    data_code = "shutting_down"
+    retryable = True
+
+
 class SlotUnavailableError(ServiceError):
     """4011 `slot_unavailable`."""
 
@@ -245,6 +252,7 @@ ERRORS: Dict[str, Type[ServiceError]] = {
     "not_enrolled": NotEnrolledError,
     "not_found": NotFoundError,
     "session_log_required": SessionLogRequiredError,
+    "shutting_down": ShuttingDownError,
     "slot_unavailable": SlotUnavailableError,
     "statement_timeout": StatementTimeoutError,
     "suspended": SuspendedError,
@@ -2816,6 +2824,7 @@ __all__ = [
     "NotEnrolledError",
     "NotFoundError",
     "SessionLogRequiredError",
+    "ShuttingDownError",
     "SlotUnavailableError",
     "StatementTimeoutError",
     "SuspendedError",
@@ -2945,8 +2954,9 @@ class MeetingMessageNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("meeting.message.list", {"actor": actor, "meeting_id": meeting_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, MeetingMessageListResult.from_json)
 
@@ -2970,7 +2980,7 @@ class MeetingMessageNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
         InternalError, BatchAnswerFullError.
         """
@@ -3007,7 +3017,7 @@ class AvailabilityNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
         InternalError, BatchAnswerFullError.
         """
@@ -3035,7 +3045,7 @@ class AvailabilityNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
         InternalError, BatchAnswerFullError.
         """
@@ -3062,8 +3072,9 @@ class AvailabilityNamespace:
         service_id (svc_… id)
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("availability.get", {"actor": actor, "expert_id": expert_id, "from": from_, "to": to, "service_id": UNSET if service_id is None else service_id}, False, AvailabilityGetResult.from_json)
 
@@ -3091,7 +3102,7 @@ class AvailabilityNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
         InternalError, BatchAnswerFullError.
         """
@@ -3133,9 +3144,9 @@ class AvailabilityNamespace:
         cursor: next_cursor from the previous answer, sent with the same other params
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, SuspendedError, InvalidParamsError, InternalError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, SuspendedError, InvalidParamsError, InternalError,
+        AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("availability.search", {"actor": actor, "service_id": service_id, "from": from_, "to": to, "location_id": UNSET if location_id is None else location_id, "expert_id": UNSET if expert_id is None else expert_id, "length_minutes": UNSET if length_minutes is None else length_minutes, "student_id": UNSET if student_id is None else student_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, AvailabilitySearchResult.from_json)
 
@@ -3161,7 +3172,7 @@ class AvailabilityNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
         InternalError, BatchAnswerFullError.
         """
@@ -3195,8 +3206,9 @@ class CatalogNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("catalog.export_csv", {"actor": actor, "kind": kind, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, CatalogExportCsvResult.from_json)
 
@@ -3233,7 +3245,7 @@ class CatalogNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("catalog.import_csv", {"actor": actor, "kind": kind, "csv": csv, "dry_run": UNSET if dry_run is None else dry_run, "idempotency_key": idempotency_key}, True, CatalogImportCsvResult.from_json)
@@ -3263,7 +3275,7 @@ class ClockNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("clock.advance", {"actor": actor, "minutes": minutes, "idempotency_key": idempotency_key}, True, ClockAdvanceResult.from_json)
@@ -3286,7 +3298,7 @@ class ClockNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("clock.set", {"actor": actor, "now": now, "idempotency_key": idempotency_key}, True, ClockSetResult.from_json)
@@ -3311,8 +3323,9 @@ class CommunityNamespace:
             optional, and only the pinned person)
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("community.get", {"actor": actor}, False, Community.from_json)
 
@@ -3410,7 +3423,7 @@ class CommunityNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("community.update_settings", {"actor": actor, "auto_accept": UNSET if auto_accept is None else auto_accept, "cancellation_window_hours": UNSET if cancellation_window_hours is None else cancellation_window_hours, "user_late_cancel_charge_percent": UNSET if user_late_cancel_charge_percent is None else user_late_cancel_charge_percent, "platform_fee_percent": UNSET if platform_fee_percent is None else platform_fee_percent, "reminder_user_hours": UNSET if reminder_user_hours is None else reminder_user_hours, "reminder_expert_minutes": UNSET if reminder_expert_minutes is None else reminder_expert_minutes, "min_notice_minutes": UNSET if min_notice_minutes is None else min_notice_minutes, "horizon_days": UNSET if horizon_days is None else horizon_days, "slot_minutes": UNSET if slot_minutes is None else slot_minutes, "require_enrollment": UNSET if require_enrollment is None else require_enrollment, "allow_expert_filter": UNSET if allow_expert_filter is None else allow_expert_filter, "require_session_log": UNSET if require_session_log is None else require_session_log, "require_confirm_details": UNSET if require_confirm_details is None else require_confirm_details, "experts_may_propose": UNSET if experts_may_propose is None else experts_may_propose, "email_user_on_decline": UNSET if email_user_on_decline is None else email_user_on_decline, "pending_holds_slot": UNSET if pending_holds_slot is None else pending_holds_slot, "no_show_policy": UNSET if no_show_policy is None else no_show_policy, "weekly_usage_limit": weekly_usage_limit, "labels": UNSET if labels is None else labels, "short_name": UNSET if short_name is None else short_name, "time_zone": UNSET if time_zone is None else time_zone, "office_email": office_email, "session_types": UNSET if session_types is None else session_types, "feedback_questions": UNSET if feedback_questions is None else feedback_questions, "rejection_reasons": UNSET if rejection_reasons is None else rejection_reasons, "cancellation_reasons": UNSET if cancellation_reasons is None else cancellation_reasons, "idempotency_key": idempotency_key}, True, Community.from_json)
@@ -3441,8 +3454,9 @@ class ConversationNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("conversation.list", {"actor": actor, "person_id": UNSET if person_id is None else person_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, ConversationListResult.from_json)
 
@@ -3465,8 +3479,9 @@ class ConversationNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("conversation.messages", {"actor": actor, "conversation_id": conversation_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, ConversationMessagesResult.from_json)
 
@@ -3490,7 +3505,7 @@ class ConversationNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
         InternalError, BatchAnswerFullError.
         """
@@ -3518,7 +3533,7 @@ class ConversationNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
         InternalError, BatchAnswerFullError.
         """
@@ -3553,7 +3568,7 @@ class CreditsNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InsufficientCreditsError, InvalidParamsError,
         InternalError, BatchAnswerFullError.
         """
@@ -3583,7 +3598,7 @@ class CreditsNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("credits.grant", {"actor": actor, "user_id": user_id, "credits": credits, "reference": reference, "idempotency_key": idempotency_key}, True, Transfer.from_json)
@@ -3617,7 +3632,7 @@ class EnrollmentNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("enrollment.assign", {"actor": actor, "user_id": user_id, "service_id": UNSET if service_id is None else service_id, "expert_id": UNSET if expert_id is None else expert_id, "idempotency_key": idempotency_key}, True, Enrollment.from_json)
@@ -3646,8 +3661,9 @@ class EnrollmentNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("enrollment.list", {"actor": actor, "user_id": UNSET if user_id is None else user_id, "service_id": UNSET if service_id is None else service_id, "expert_id": UNSET if expert_id is None else expert_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, EnrollmentListResult.from_json)
 
@@ -3673,7 +3689,7 @@ class EnrollmentNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("enrollment.remove", {"actor": actor, "user_id": user_id, "service_id": UNSET if service_id is None else service_id, "expert_id": UNSET if expert_id is None else expert_id, "idempotency_key": idempotency_key}, True, Enrollment.from_json)
@@ -3701,7 +3717,7 @@ class JobsNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("jobs.run_due", {"actor": actor, "idempotency_key": idempotency_key}, True, JobsRunDueResult.from_json)
@@ -3740,8 +3756,9 @@ class LedgerNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("ledger.accounts", {"actor": actor, "kind": UNSET if kind is None else kind, "as_of": UNSET if as_of is None else as_of, "format": UNSET if format is None else format, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, LedgerAccountsResult.from_json)
 
@@ -3768,8 +3785,9 @@ class LedgerNamespace:
             the list; json by default
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("ledger.balance", {"actor": actor, "account_id": UNSET if account_id is None else account_id, "person_id": UNSET if person_id is None else person_id, "as_of": UNSET if as_of is None else as_of, "format": UNSET if format is None else format}, False, LedgerBalanceResult.from_json)
 
@@ -3791,8 +3809,9 @@ class LedgerNamespace:
             the list; json by default
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("ledger.meeting_trail", {"actor": actor, "meeting_id": meeting_id, "format": UNSET if format is None else format}, False, LedgerMeetingTrailResult.from_json)
 
@@ -3809,8 +3828,9 @@ class LedgerNamespace:
             optional, and only the pinned person)
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("ledger.reconcile", {"actor": actor}, False, LedgerReconcileResult.from_json)
 
@@ -3840,8 +3860,9 @@ class LedgerNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("ledger.statement", {"actor": actor, "account_id": account_id, "from": UNSET if from_ is None else from_, "to": UNSET if to is None else to, "format": UNSET if format is None else format, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, LedgerStatementResult.from_json)
 
@@ -3863,8 +3884,9 @@ class LedgerNamespace:
             the list; json by default
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("ledger.trial_balance", {"actor": actor, "as_of": UNSET if as_of is None else as_of, "format": UNSET if format is None else format}, False, LedgerTrialBalanceResult.from_json)
 
@@ -3895,7 +3917,7 @@ class LocationNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("location.create", {"actor": actor, "name": name, "kind": kind, "idempotency_key": idempotency_key}, True, Location.from_json)
@@ -3917,8 +3939,9 @@ class LocationNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("location.list", {"actor": actor, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, LocationListResult.from_json)
 
@@ -3945,9 +3968,9 @@ class MeetingNamespace:
         meeting_id (mtg_… id)
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidStateError, InvalidParamsError, InternalError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidStateError, InvalidParamsError, InternalError,
+        AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("meeting.calendar", {"actor": actor, "meeting_id": meeting_id}, False, CalendarInvitation.from_json)
 
@@ -3977,7 +4000,7 @@ class MeetingNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
         LateCancellationRequiresConfirmationError, SessionLogRequiredError, InvalidParamsError,
         InternalError, BatchAnswerFullError.
@@ -4014,7 +4037,7 @@ class MeetingNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
         TimeConflictError, InsufficientCreditsError, SessionLogRequiredError, SlotUnavailableError,
         UsageLimitReachedError, SuspendedError, InvalidParamsError, InternalError, BatchAnswerFullError.
@@ -4049,7 +4072,7 @@ class MeetingNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
         TimeConflictError, InsufficientCreditsError, UsageLimitReachedError, SessionLogRequiredError,
         SlotUnavailableError, SuspendedError, InvalidParamsError, InternalError, BatchAnswerFullError.
@@ -4078,8 +4101,9 @@ class MeetingNamespace:
             calendar
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("meeting.conflicts", {"actor": actor, "meeting_id": UNSET if meeting_id is None else meeting_id, "start": UNSET if start is None else start, "length_minutes": UNSET if length_minutes is None else length_minutes, "expert_id": UNSET if expert_id is None else expert_id}, False, MeetingConflictsResult.from_json)
 
@@ -4107,7 +4131,7 @@ class MeetingNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
         SessionLogRequiredError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
@@ -4128,8 +4152,9 @@ class MeetingNamespace:
         meeting_id (mtg_… id)
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("meeting.get", {"actor": actor, "meeting_id": meeting_id}, False, Meeting.from_json)
 
@@ -4161,8 +4186,9 @@ class MeetingNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("meeting.list", {"actor": actor, "role": UNSET if role is None else role, "status": UNSET if status is None else status, "from": UNSET if from_ is None else from_, "to": UNSET if to is None else to, "person_id": UNSET if person_id is None else person_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, MeetingListResult.from_json)
 
@@ -4192,7 +4218,7 @@ class MeetingNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, InvalidParamsError, InternalError,
         BatchAnswerFullError.
         """
@@ -4242,7 +4268,7 @@ class MeetingNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, TimeConflictError,
         SlotUnavailableError, NotEnrolledError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
@@ -4272,7 +4298,7 @@ class MeetingNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
         SessionLogRequiredError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
@@ -4298,7 +4324,7 @@ class MeetingNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, InvalidParamsError, InternalError,
         BatchAnswerFullError.
         """
@@ -4342,7 +4368,7 @@ class MeetingNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SlotUnavailableError, InsufficientCreditsError,
         NotEnrolledError, UsageLimitReachedError, SuspendedError, TimeConflictError, InvalidParamsError,
         InternalError, BatchAnswerFullError.
@@ -4379,7 +4405,7 @@ class MeetingNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
         SlotUnavailableError, UsageLimitReachedError, SessionLogRequiredError, TimeConflictError,
         InsufficientCreditsError, SuspendedError, InvalidParamsError, InternalError, BatchAnswerFullError.
@@ -4406,7 +4432,7 @@ class MeetingNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, InvalidParamsError, InternalError,
         BatchAnswerFullError.
         """
@@ -4431,8 +4457,9 @@ class MeetingNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("meeting.timeline", {"actor": actor, "meeting_id": meeting_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, MeetingTimelineResult.from_json)
 
@@ -4455,8 +4482,9 @@ class MeetingNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("meeting.waiting", {"actor": actor, "expert_id": UNSET if expert_id is None else expert_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, MeetingWaitingResult.from_json)
 
@@ -4482,7 +4510,7 @@ class MeetingNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
         SessionLogRequiredError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
@@ -4508,7 +4536,7 @@ class MeetingNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
         SessionLogRequiredError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
@@ -4541,7 +4569,7 @@ class OutboxNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("outbox.ack", {"actor": actor, "ids": ids, "consumer": UNSET if consumer is None else consumer, "idempotency_key": idempotency_key}, True, OutboxAckResult.from_json)
@@ -4572,7 +4600,7 @@ class OutboxNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("outbox.claim", {"actor": actor, "consumer": consumer, "limit": limit, "kinds": UNSET if kinds is None else kinds, "channel": UNSET if channel is None else channel, "lease_seconds": UNSET if lease_seconds is None else lease_seconds, "idempotency_key": idempotency_key}, True, OutboxClaimResult.from_json)
@@ -4594,8 +4622,9 @@ class OutboxNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("outbox.dead_letters", {"actor": actor, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, OutboxDeadLettersResult.from_json)
 
@@ -4621,7 +4650,7 @@ class OutboxNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("outbox.fail", {"actor": actor, "id": id, "error": error, "retry_after_seconds": UNSET if retry_after_seconds is None else retry_after_seconds, "idempotency_key": idempotency_key}, True, OutboxFailResult.from_json)
@@ -4644,7 +4673,7 @@ class OutboxNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("outbox.retry", {"actor": actor, "ids": ids, "idempotency_key": idempotency_key}, True, OutboxRetryResult.from_json)
@@ -4680,7 +4709,7 @@ class PayoutNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InsufficientCreditsError, InvalidParamsError,
         InternalError, BatchAnswerFullError.
         """
@@ -4719,7 +4748,7 @@ class PersonNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("person.create", {"actor": actor, "email": email, "first_name": first_name, "last_name": last_name, "roles": roles, "time_zone": time_zone, "idempotency_key": idempotency_key}, True, Person.from_json)
@@ -4739,8 +4768,9 @@ class PersonNamespace:
         email (email)
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("person.find_by_email", {"actor": actor, "email": email}, False, PersonFindByEmailResult.from_json)
 
@@ -4759,8 +4789,9 @@ class PersonNamespace:
         person_id (per_… id)
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("person.get", {"actor": actor, "person_id": person_id}, False, Person.from_json)
 
@@ -4783,8 +4814,9 @@ class PersonNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("person.list", {"actor": actor, "role": UNSET if role is None else role, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, PersonListResult.from_json)
 
@@ -4803,8 +4835,9 @@ class PersonNamespace:
         person_id (per_… id)
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("person.profile", {"actor": actor, "person_id": person_id}, False, ExpertProfile.from_json)
 
@@ -4827,8 +4860,9 @@ class PersonNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("person.profiles", {"actor": actor, "service_id": UNSET if service_id is None else service_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, PersonProfilesResult.from_json)
 
@@ -4858,7 +4892,7 @@ class PersonNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("person.set_profile", {"actor": actor, "person_id": person_id, "display_name": UNSET if display_name is None else display_name, "bio": UNSET if bio is None else bio, "photo_url": photo_url, "languages": UNSET if languages is None else languages, "idempotency_key": idempotency_key}, True, ExpertProfile.from_json)
@@ -4881,7 +4915,7 @@ class PersonNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("person.unsuspend", {"actor": actor, "person_id": person_id, "idempotency_key": idempotency_key}, True, Person.from_json)
@@ -4916,7 +4950,7 @@ class PersonNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, InvalidParamsError, InternalError,
         BatchAnswerFullError.
         """
@@ -4948,8 +4982,9 @@ class ReportNamespace:
             the list; json by default
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("report.credits_outstanding", {"actor": actor, "as_of": UNSET if as_of is None else as_of, "format": UNSET if format is None else format}, False, ReportCreditsOutstandingResult.from_json)
 
@@ -4978,8 +5013,9 @@ class ReportNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("report.earnings_due", {"actor": actor, "as_of": UNSET if as_of is None else as_of, "include_zero": UNSET if include_zero is None else include_zero, "format": UNSET if format is None else format, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, ReportEarningsDueResult.from_json)
 
@@ -5005,8 +5041,9 @@ class ReportNamespace:
             the list; json by default
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("report.revenue_by_month", {"actor": actor, "from_month": UNSET if from_month is None else from_month, "to_month": UNSET if to_month is None else to_month, "format": UNSET if format is None else format}, False, ReportRevenueByMonthResult.from_json)
 
@@ -5032,8 +5069,9 @@ class ReportNamespace:
             the list; json by default
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("report.settlements_by_month", {"actor": actor, "from_month": UNSET if from_month is None else from_month, "to_month": UNSET if to_month is None else to_month, "format": UNSET if format is None else format}, False, ReportSettlementsByMonthResult.from_json)
 
@@ -5085,7 +5123,7 @@ class SeriesNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError,
         LateCancellationRequiresConfirmationError, SessionLogRequiredError, InvalidParamsError,
         InternalError, BatchAnswerFullError.
@@ -5129,7 +5167,7 @@ class SeriesNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SlotUnavailableError, InsufficientCreditsError,
         NotEnrolledError, SuspendedError, UsageLimitReachedError, InvalidParamsError, InternalError,
         BatchAnswerFullError.
@@ -5151,8 +5189,9 @@ class SeriesNamespace:
         series_id (ser_… id)
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("series.get", {"actor": actor, "series_id": series_id}, False, Series.from_json)
 
@@ -5177,8 +5216,9 @@ class SeriesNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("series.list", {"actor": actor, "person_id": UNSET if person_id is None else person_id, "status": UNSET if status is None else status, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, SeriesListResult.from_json)
 
@@ -5204,7 +5244,7 @@ class SeriesNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
         LateCancellationRequiresConfirmationError, SessionLogRequiredError, InvalidParamsError,
         InternalError, BatchAnswerFullError.
@@ -5238,7 +5278,7 @@ class ServiceNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("service.certify", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "idempotency_key": idempotency_key}, True, Certification.from_json)
@@ -5273,7 +5313,7 @@ class ServiceNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("service.create", {"actor": actor, "name": name, "kind": kind, "default_length_minutes": default_length_minutes, "price_credits": price_credits, "expert_id": UNSET if expert_id is None else expert_id, "skills": UNSET if skills is None else skills, "agenda_questions": UNSET if agenda_questions is None else agenda_questions, "idempotency_key": idempotency_key}, True, Service.from_json)
@@ -5298,7 +5338,7 @@ class ServiceNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("service.decertify", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "idempotency_key": idempotency_key}, True, Certification.from_json)
@@ -5322,8 +5362,9 @@ class ServiceNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("service.list", {"actor": actor, "expert_id": UNSET if expert_id is None else expert_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, ServiceListResult.from_json)
 
@@ -5347,7 +5388,7 @@ class ServiceNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("service.set_active", {"actor": actor, "service_id": service_id, "active": active, "idempotency_key": idempotency_key}, True, Service.from_json)
@@ -5379,7 +5420,7 @@ class StudentNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("student.link", {"actor": actor, "customer_id": customer_id, "student_id": student_id, "idempotency_key": idempotency_key}, True, StudentLinkState.from_json)
@@ -5405,8 +5446,9 @@ class StudentNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("student.list", {"actor": actor, "customer_id": UNSET if customer_id is None else customer_id, "student_id": UNSET if student_id is None else student_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, StudentListResult.from_json)
 
@@ -5430,7 +5472,7 @@ class StudentNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
         """
         return self._client._call("student.unlink", {"actor": actor, "customer_id": customer_id, "student_id": student_id, "idempotency_key": idempotency_key}, True, StudentLinkState.from_json)
@@ -5454,8 +5496,8 @@ class SystemNamespace:
         actor (per_… id): A person whose community's time `now` gives (under meetingd --test-clock, its
             pinned time); under meetingd --pin-actor only the pinned person, who is the default
 
-        Raises DatabaseUnavailableError, DatabaseRefusedError, ForbiddenError, InvalidParamsError,
-        InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        Raises DatabaseUnavailableError, DatabaseRefusedError, ShuttingDownError, ForbiddenError,
+        InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("system.ping", {"actor": actor}, False, SystemPingResult.from_json)
 
