@@ -522,20 +522,18 @@ final class ProtocolTests: EndToEndTestCase {
         XCTAssertEqual(try community.people(on: reader).count, count + 1, "every person of the batch was created")
     }
 
-    /// SIGTERM answers every request read before it, as the end of input does (SPEC: "SIGTERM
-    /// does the same"). A front end that had sent several at once got the one in flight answered
-    /// and the others dropped without an answer.
-    func testSIGTERMAnswersEveryRequestAlreadyRead() throws {
-        let meetingd = try startMeetingd()
-        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+    /// `count` grants to a new user sent in one write of less than PIPE_BUF bytes, which a pipe
+    /// moves whole (meetingd reads them at once); SIGTERM comes while the first waits on the
+    /// user's wallet, held by another session, which is then let go. The answers, in the order
+    /// read, and the wallet.
+    func grantsSignalledWhileTheFirstWaits(_ meetingd: Meetingd, count: Int, _ label: String) throws -> (answers: [JSONValue], wallet: String) {
+        let ledger = try LedgerCommunity.make(on: meetingd, label)
         let user = try ledger.person(on: meetingd, ["user"])
         let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
         let holder = try PsqlSession(databaseURL)
         let holderPid = try XCTUnwrap(try holder.query("SELECT pg_backend_pid();").first)
         try holder.query("BEGIN; SELECT id FROM accounts WHERE id = \(Psql.literal(wallet)) FOR UPDATE;")
-        // Ten grants in one write of less than PIPE_BUF bytes, which a pipe moves whole: meetingd
-        // reads them at once, and the first waits on the held wallet while the signal comes.
-        let lines = (1...10).map { i in
+        let lines = (1...count).map { i in
             #"{"jsonrpc":"2.0","id":\#(i),"method":"credits.grant","params":{"actor":"\#(ledger.financeId)","user_id":"\#(user)","credits":1,"reference":"sigterm-\#(i)"}}"#
         }
         let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
@@ -548,9 +546,17 @@ final class ProtocolTests: EndToEndTestCase {
         try holder.query("ROLLBACK;")
         holder.close()
         let answers = try lines.map { _ in try meetingd.readResponse() }
-        XCTAssertEqual(answers.compactMap { $0["id"]?.int }, Array(1...10), "each answered, in order")
-        XCTAssertEqual(answers.filter { $0["result"] != nil }.count, 10, "\(answers)")
+        XCTAssertEqual(answers.compactMap { $0["id"]?.int }, (1...count).map { Int64($0) }, "each answered, in order")
         XCTAssertEqual(try meetingd.waitForExit(), .exited(0))
+        return (answers, wallet)
+    }
+
+    /// SIGTERM answers every request read before it, as the end of input does (SPEC: "SIGTERM
+    /// does the same"). A front end that had sent several at once got the one in flight answered
+    /// and the others dropped without an answer.
+    func testSIGTERMAnswersEveryRequestAlreadyRead() throws {
+        let (answers, wallet) = try grantsSignalledWhileTheFirstWaits(try startMeetingd(), count: 10, #function)
+        XCTAssertEqual(answers.filter { $0["result"] != nil }.count, 10, "\(answers)")
         XCTAssertEqual(try storedBalance(wallet), "10/0", "every grant read was made")
     }
 
@@ -559,30 +565,12 @@ final class ProtocolTests: EndToEndTestCase {
     /// (a database gone, locks held) for longer than that and the request then in flight.
     func testAfterTheStopGraceTheRequestsReadAreAnsweredNotRun() throws {
         let meetingd = try startMeetingd(environment: ["MEETINGLEDGER_STOP_GRACE_MS": "0"])
-        let ledger = try LedgerCommunity.make(on: meetingd, #function)
-        let user = try ledger.person(on: meetingd, ["user"])
-        let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
-        let holder = try PsqlSession(databaseURL)
-        let holderPid = try XCTUnwrap(try holder.query("SELECT pg_backend_pid();").first)
-        try holder.query("BEGIN; SELECT id FROM accounts WHERE id = \(Psql.literal(wallet)) FOR UPDATE;")
-        let lines = (1...3).map { i in
-            #"{"jsonrpc":"2.0","id":\#(i),"method":"credits.grant","params":{"actor":"\#(ledger.financeId)","user_id":"\#(user)","credits":1,"reference":"grace-\#(i)"}}"#
-        }
-        try meetingd.write(Array((lines.joined(separator: "\n") + "\n").utf8))
-        try Psql.waitFor(
-            databaseURL, "SELECT count(*) FROM pg_stat_activity WHERE \(holderPid) = ANY (pg_blocking_pids(pid))", toSay: ["1"],
-            "the first grant did not wait on the held wallet")
-        meetingd.signal(SIGTERM)
-        try holder.query("ROLLBACK;")
-        holder.close()
-        let answers = try lines.map { _ in try meetingd.readResponse() }
-        XCTAssertEqual(answers.compactMap { $0["id"]?.int }, [1, 2, 3])
+        let (answers, wallet) = try grantsSignalledWhileTheFirstWaits(meetingd, count: 3, #function)
         XCTAssertNotNil(answers[0]["result"], "the request in flight finishes: \(answers[0])")
         for refused in answers[1...] {
             XCTAssertEqual(refused["error"]?["data"]?["code"], "shutting_down", "\(refused)")
             XCTAssertEqual(refused["error"]?["data"]?["retryable"], true)
         }
-        XCTAssertEqual(try meetingd.waitForExit(), .exited(0))
         XCTAssertEqual(try storedBalance(wallet), "1/0", "only the request in flight was made")
     }
 
