@@ -81,12 +81,13 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
 
     // MARK: Application errors (SPEC §3.3)
 
-    public static func unknownActor(_ actor: String?) -> AppError {
+    /// `given`: the call named an actor (not a person's id, or no person's), rather than none.
+    public static func unknownActor(given: Bool) -> AppError {
         AppError(
             .unknownActor,
-            message: actor == nil
-                ? "Missing actor: pass \"actor\" with the id of the signed-in person"
-                : "Unknown actor: no person has the id given in \"actor\"")
+            message: given
+                ? "Unknown actor: no person has the id given in \"actor\""
+                : "Missing actor: pass \"actor\" with the id of the signed-in person")
     }
 
     public static func forbidden(_ why: String) -> AppError {

@@ -23,28 +23,15 @@ public enum Command: Sendable, Equatable {
 
     /// What the office may do for the experts of its community (seed 003): confirm and make
     /// sessions, decline, propose new dates and answer them; not cancel, log or skip for them.
-    public var officeMayTake: Bool {
+    /// For what it may not, what it is told: who does it instead.
+    public var officeRefusal: String? {
         switch self {
-        case .confirm, .decline, .withdraw, .reschedule, .confirmAlternate, .rejectAlternate, .withdrawAlternate: return true
-        case .cancel, .logSession, .reportNoShow, .expire, .skipOccurrence: return false
-        }
-    }
-
-    /// What the command does to a meeting, as a sentence says it ("only its parties may …").
-    public var doesToAMeeting: String {
-        switch self {
-        case .confirm: return "confirm it"
-        case .decline: return "decline it"
-        case .withdraw: return "withdraw it"
-        case .cancel: return "cancel it"
-        case .reschedule: return "give it a new date"
-        case .confirmAlternate: return "confirm its alternative date"
-        case .rejectAlternate: return "reject its alternative date"
-        case .withdrawAlternate: return "withdraw its alternative date"
-        case .logSession: return "log its session"
-        case .reportNoShow: return "report that its expert did not come"
-        case .expire: return "expire it"
-        case .skipOccurrence: return "skip it"
+        case .confirm, .decline, .withdraw, .reschedule, .confirmAlternate, .rejectAlternate, .withdrawAlternate: return nil
+        case .cancel: return "only the meeting's user or expert cancels it"
+        case .logSession: return "only the meeting's expert logs its session"
+        case .reportNoShow: return "only the meeting's user (or an admin) reports that its expert did not come"
+        case .expire: return "only the scheduler expires a request"
+        case .skipOccurrence: return "only the series' user or expert skips one of its dates"
         }
     }
 

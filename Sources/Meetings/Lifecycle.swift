@@ -55,8 +55,8 @@ public enum Lifecycle {
         _ m: MeetingState, _ command: Command, by actor: MeetingActor, now: Instant, settings: CommunitySettings, needsProcessing: Bool = false,
         dateAfterRejection: Bool = false
     ) throws -> Decision {
-        if actor == .office && !command.officeMayTake {
-            throw AppError.forbidden("the office confirms, declines and proposes new dates for experts; only the meeting's parties may \(command.doesToAMeeting)")
+        if actor == .office, let refusal = command.officeRefusal {
+            throw AppError.forbidden("the office confirms, declines and proposes new dates for experts; \(refusal)")
         }
         switch command {
         case .logSession, .reportNoShow, .expire: break

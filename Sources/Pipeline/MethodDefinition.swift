@@ -218,7 +218,7 @@ public struct MethodDefinition: Sendable {
 
     var commonErrors: [AppError] {
         var list: [AppError] = []
-        if case .anyone = audience {} else { list += [.unknownActor(nil), .forbidden("")] }
+        if case .anyone = audience {} else { list += [.unknownActor(given: false), .forbidden("")] }
         if mutating { list.append(.idempotencyKeyReused()) }
         list += [.databaseUnavailable(), .databaseRefused(), .shuttingDown()]
         if case .open = body {} else { list += DocErrors.databaseRetryable }

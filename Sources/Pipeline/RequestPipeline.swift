@@ -121,8 +121,8 @@ public final class RequestPipeline {
         return { given in
             let fields = try pinActor(pinnedActor, given)
             // Given but not text (a number, true, a list) it is not a person either, not missing.
-            guard let actor = fields["actor"]?.stringValue else { throw AppError.unknownActor(fields["actor"].flatMap { $0.isNull ? nil : $0.serialized() }) }
-            guard Identifier.isValid(actor, kind: .person) else { throw AppError.unknownActor(actor) }
+            guard let actor = fields["actor"]?.stringValue else { throw AppError.unknownActor(given: !(fields["actor"]?.isNull ?? true)) }
+            guard Identifier.isValid(actor, kind: .person) else { throw AppError.unknownActor(given: true) }
             return fields
         }
     }
@@ -429,7 +429,7 @@ public final class RequestPipeline {
         if let known = communities[actorId] { return known }
         let lookup = RequestQueries.community(of: actorId)
         guard let row = try c.query(lookup.sql, lookup.params).first else {
-            throw AppError.unknownActor(actorId)
+            throw AppError.unknownActor(given: true)
         }
         let community = try row.string("community_id")
         if communities.count >= RequestPipeline.maxCachedPeople { communities.removeAll(keepingCapacity: true) }
@@ -449,7 +449,7 @@ public final class RequestPipeline {
     }
 
     func authenticate(_ rows: Rows, _ scope: RequestScope, _ method: MethodDefinition) throws -> (RequestContext, Row) {
-        guard let row = rows.first else { throw AppError.unknownActor(scope.actorId) }
+        guard let row = rows.first else { throw AppError.unknownActor(given: true) }
         let actor = Actor(
             id: scope.actorId, communityId: scope.communityId, roles: Set(try row.stringArray("roles").compactMap(Role.init(rawValue:))),
             timeZone: try row.string("time_zone"))

@@ -199,9 +199,14 @@ struct MailMessage {
         return encodedPhrase(clean)
     }
 
-    /// The longest word `fold` puts on a line with room to spare (76 less the first line's header
-    /// name); a longer one goes into encoded words, which are shorter.
-    static let maxFoldedWord = 66
+    /// How long `fold` makes a header line, counted without the line end (RFC 5322 §2.1.1: 78
+    /// at most where a break can go).
+    static let foldedLineWidth = 76
+    /// The room the first line keeps for the header's name and ": " ("Subject: " is 9).
+    static let headerNameWidth = 12
+    /// The longest word `fold` puts on a line: even the first line has room for it. A longer one
+    /// goes into encoded words, none of which is longer (64 characters).
+    static let maxFoldedWord = foldedLineWidth - headerNameWidth
 
     /// Unstructured header text (Subject): printable ASCII as it is, folded at spaces; encoded
     /// words when it is not ASCII, holds `=?` (which a reader would decode), or has a word too
@@ -215,12 +220,12 @@ struct MailMessage {
         return fold(words.map(String.init))
     }
 
-    /// Words joined by spaces, a line break before a word that would pass 76 characters (the
+    /// Words joined by spaces, a line break before a word that would pass `foldedLineWidth` (the
     /// first line leaves room for the header's name).
     static func fold(_ words: [String]) -> String {
-        var out = "", width = 12
+        var out = "", width = headerNameWidth
         for (i, word) in words.enumerated() {
-            if i > 0 && width + 1 + word.count > 76 && !word.isEmpty {
+            if i > 0 && width + 1 + word.count > foldedLineWidth && !word.isEmpty {
                 out += "\n "
                 width = 1
             } else if i > 0 {

@@ -4,8 +4,7 @@ import Core
 /// Profiles and enrolments: what experts say about themselves, and who is assigned to whom.
 extension Commands {
     /// The chat `chat show` and `chat send` take: a conversation, or a meeting's.
-    static let chat = ArgumentSpec(
-        name: "CHAT", kind: .chat, param: "conversation_id", help: "A conversation id cnv_…, or a meeting (id, its end or a row number) for its user's and expert's chat")
+    static let chat = ArgumentSpec(name: "CHAT", kind: .chat, param: "conversation_id", help: "The conversation, or the meeting whose chat it is")
 
     static let profileRecord: OutputSpec = .record([
         Column(header: "Expert", key: "person_id"), Column(header: "Name", key: "display_name"),
@@ -127,8 +126,8 @@ enum PeopleCommands {
     /// meeting.message.list and meeting.message.post.
     static func chat(inMeeting meetingMethod: String) -> @Sendable (Invocation, Session) throws -> Void {
         { invocation, session in
+            guard var method = invocation.command.method else { preconditionFailure("\(invocation.command.name) has no method") }
             var params = try session.mappedParams()
-            var method = invocation.command.method ?? meetingMethod
             if let id = params["conversation_id"]?.stringValue, Identifier.isValid(id, kind: .meeting) {
                 params["conversation_id"] = nil
                 params["meeting_id"] = .string(id)

@@ -202,9 +202,7 @@ extension ValueKind {
         case .chat:
             if Identifier.isValid(text, kind: .conversation) { return .json(.string(text)) }
             guard let reference = MeetingReference.parse(text) else {
-                throw bad(
-                    "expects a conversation id cnv_…, or a meeting: its id mtg_…, its last \(MeetingReference.minSuffixLength) or more characters, or a row number of the last meetctl meetings",
-                    hint: "meetctl chats lists your conversations; a meeting's chat is its user's and expert's")
+                throw bad("expects " + (explanation ?? ""), hint: "meetctl chats lists your conversations; a meeting's chat is its user's and expert's")
             }
             return .meeting(reference)
         case .file:

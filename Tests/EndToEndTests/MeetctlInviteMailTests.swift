@@ -195,12 +195,13 @@ final class MeetctlInviteMailTests: EndToEndTestCase {
 
     /// RFC 5322 §2.1.1: a header line must not pass 998 octets and should not pass 78. Quoting
     /// doubles every `"` and `\`, so two 200-character names of them made a To: line of 1,004
-    /// octets; they now travel as encoded words, and a long name of plain words is folded between
-    /// its words. Each name arrives whole.
+    /// octets; they now travel as encoded words, a long name of plain words is folded between its
+    /// words, and a word too long for a line travels as encoded words. Each name arrives whole.
     func testLongNamesAreFoldedIntoShortHeaderLines() throws {
         let quoted = (Array(repeating: "\"", count: 100).joined(separator: " "), String(repeating: "\\", count: 200))
         let plain = (Array(repeating: "Bartholomew", count: 16).joined(separator: " "), "Fitzgerald-" + String(repeating: "x", count: 49))
-        for (first, last) in [quoted, plain] {
+        let longWord = ("Bartholomew", "Fitzgerald-" + String(repeating: "x", count: 70))
+        for (first, last) in [quoted, plain, longWord] {
             let c = try MeetctlCommunity.make(#function, userName: (first, last))
             let id = try requested(c, topic: "Moles")
             try (try c.expert).ok(["confirm", id])

@@ -148,8 +148,6 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertTrue(try user.ok(["meeting", "show", id]).split(separator: "\n").contains { $0.hasSuffix("150 (blocked)") })
     }
 
-    /// Where the community requires session details, the expert makes a declined meeting's new
-    /// date with `alternate confirm --session-type --location`, as with `confirm`.
     /// A meeting a customer's student comes to names the student in the table, `--csv` and
     /// `--json` alike (seed 003: the tutor sees "the customer making the request and the student
     /// wanting the session"); the CSV had the customer alone.
@@ -200,6 +198,8 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("expects a conversation id cnv_…, or a meeting"), bad.stderr)
     }
 
+    /// Where the community requires session details, the expert makes a declined meeting's new
+    /// date with `alternate confirm --session-type --location`, as with `confirm`.
     func testADeclinedMeetingsNewDateIsMadeWithAlternateConfirm() throws {
         let c = try MeetctlCommunity.make(#function)
         let expert = try c.expert, user = try c.user

@@ -169,8 +169,8 @@ final class LifecycleTableTests: XCTestCase {
         XCTAssertEqual(checked, Self.states.count * Self.commands.count * Self.actors.count)
     }
 
-    /// What the office may not do is refused in a sentence ("…may log_session it" read "may log
-    /// session it").
+    /// What the office may not do is refused in a sentence that says who does it ("…may
+    /// log_session it" read "may log session it").
     func testTheOfficeIsToldWhatItMayNotDoInPlainWords() {
         let agreed = Self.states.first { $0.0 == "agreed" }!.1
         var refusals: [String: String] = [:]
@@ -184,10 +184,11 @@ final class LifecycleTableTests: XCTestCase {
                 XCTFail("\(commandName): \(error)")
             }
         }
-        let rule = "Forbidden: the office confirms, declines and proposes new dates for experts; only the meeting's parties may "
+        let rule = "Forbidden: the office confirms, declines and proposes new dates for experts; "
         XCTAssertEqual(refusals, [
-            "cancel": rule + "cancel it", "log_session": rule + "log its session", "report_no_show": rule + "report that its expert did not come",
-            "expire": rule + "expire it", "skip_occurrence": rule + "skip it",
+            "cancel": rule + "only the meeting's user or expert cancels it", "log_session": rule + "only the meeting's expert logs its session",
+            "report_no_show": rule + "only the meeting's user (or an admin) reports that its expert did not come",
+            "expire": rule + "only the scheduler expires a request", "skip_occurrence": rule + "only the series' user or expert skips one of its dates",
         ])
     }
 
