@@ -31,6 +31,7 @@ enum SystemAPI {
             let statement = person.map { SystemQueries.now(of: $0, testClock: pipeline.config.testClock) } ?? SystemQueries.now
             do {
                 now = try pipeline.withDatabaseErrors { try pipeline.db().query(statement).one().instant("now") }
+                if pipeline.sessionsMisconfigured { database = "refused" }
             } catch let error as AppError where error.code == .databaseRefused {
                 database = "refused"
             } catch {

@@ -146,11 +146,23 @@ public final class RequestPipeline {
         }
     }
 
+    /// Set when a call met database sessions shared by a transaction-mode pooler that meetingd
+    /// was not told of (the calls are refused database_refused), cleared when a call is served
+    /// from the primary again: `system.ping`, whose plain query passes there, answers "refused"
+    /// meanwhile, as the calls are.
+    public private(set) var sessionsMisconfigured = false
+
     public func execute(_ method: MethodDefinition, _ params: Params) throws -> JSON {
         if case .open(let body) = method.body { return try withDatabaseErrors { try body(self, params) } }
         let actorId = try params.string("actor")
         if case .read(let plan) = method.body, let answer = readOnStandby(plan, method, actorId, params) { return answer }
-        return try withDatabaseErrors {
+        let answer = try executeOnPrimary(method, params, actorId)
+        sessionsMisconfigured = false
+        return answer
+    }
+
+    private func executeOnPrimary(_ method: MethodDefinition, _ params: Params, _ actorId: String) throws -> JSON {
+        try withDatabaseErrors {
             let c = try db()
             let key = method.mutating ? params.optionalString("idempotency_key") : nil
             let scope = RequestScope(
@@ -512,6 +524,7 @@ public final class RequestPipeline {
                 throw AppError(.contention, message: "Too much contention on the same records; retry with the same idempotency_key", retryable: true)
             }
             if error.code == .configuration {
+                sessionsMisconfigured = true
                 logger.log(.error, "the database connection is misconfigured: \(error)")
                 throw AppError.databaseMisconfigured()
             }

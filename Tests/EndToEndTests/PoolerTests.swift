@@ -59,4 +59,20 @@ final class PoolerTests: EndToEndTestCase {
         // The log line is read from stderr as meetingd writes it: waited for, not raced.
         XCTAssertNoThrow(try meetingd.waitForLog("the log says what to set", where: { $0["message"]?.string?.contains("MEETINGLEDGER_POOLER=transaction") == true }))
     }
+
+    /// With several server sessions, the pooler replacing them (RECONNECT) gets the next call
+    /// refused while ping's own plain query passes on a fresh session: ping still says refused,
+    /// as the calls are (it said ok, and a health check saw a healthy meetingd).
+    func testPingSaysRefusedWhileCallsAre() throws {
+        let community = try bootstrap()
+        let pooler = try PgBouncer(before: databaseURL, mode: "transaction", poolSize: 4)
+        defer { pooler.stop() }
+        let meetingd = try startMeetingd(environment: ["DATABASE_URL": pooler.url])
+        let read: [String: JSONValue] = ["person_id": .string(community.adminId)]
+        XCTAssertNotNil(try meetingd.call("person.get", as: community.adminId, read)["result"])
+        try pooler.admin("RECONNECT \(pooler.dbname)")
+        let refused = try meetingd.call("person.get", as: community.adminId, read)
+        XCTAssertEqual(refused["error"]?["code"], 5035, "\(refused)")
+        XCTAssertEqual(try meetingd.call("system.ping")["result"]?["database"], "refused")
+    }
 }

@@ -53,6 +53,7 @@ final class PgBouncer {
             unix_socket_dir =
             auth_type = trust
             auth_file = \(folder.path)/users.txt
+            admin_users = \(user)
             pool_mode = \(mode)
             default_pool_size = \(poolSize)
             max_client_conn = 100
@@ -76,6 +77,12 @@ final class PgBouncer {
 
     /// How a client reaches the database through this PgBouncer.
     var url: String { "host=127.0.0.1 port=\(port) dbname=\(dbname) user=\(user)" }
+
+    /// Runs a command of PgBouncer's admin console (`RECONNECT`, `SHOW SERVERS`).
+    func admin(_ command: String) throws {
+        let run = try runTool(Psql.path, ["-X", "-q", "-d", "host=127.0.0.1 port=\(port) dbname=pgbouncer user=\(user)", "-c", command])
+        guard run.succeeded else { throw HarnessError("pgbouncer's \(command) failed: \(run.stderr)") }
+    }
     var log: String { (try? String(contentsOf: folder.appendingPathComponent("pgbouncer.log"), encoding: .utf8)) ?? "" }
 
     func stop() {
