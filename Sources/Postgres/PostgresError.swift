@@ -81,6 +81,9 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         "password authentication failed", "authentication failed for user", "no pg_hba.conf entry", "does not exist",
         "is not permitted to log in", "permission denied for database", "no password supplied", "invalid connection option",
         "missing \"=\" after", "invalid URI", "invalid sslmode value", "invalid integer value",
+        // libpq's other words for a connection string it cannot read (a quote left open, a
+        // broken %XX in a URI, a setting's unknown value, hosts and ports that do not pair).
+        "in connection info string", "in URI", "percent-encoded", " value: \"", "could not match", "invalid port number",
     ]
 
     public var isUniqueViolation: Bool { sqlState == "23505" }

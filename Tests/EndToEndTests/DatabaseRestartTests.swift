@@ -192,12 +192,14 @@ final class DatabaseRestartTests: EndToEndTestCase {
     /// string libpq cannot read) stops the start with what to fix; it was taken for a database
     /// that is down, and answered the retryable 5030 for ever.
     func testALoginTheDatabaseRefusesStopsTheStart() throws {
-        for (keyword, value, says) in [("dbname", "no_such_db_\(TestEnvironment.uniqueTag())", "does not exist"),
-                                       ("user", "no_such_role_\(TestEnvironment.uniqueTag())", "does not exist"), ("port", "abc", "invalid integer value")] {
-            let url = Psql.conninfo(databaseURL, keyword, value)
+        let unreadable = [(databaseURL + " sslmode=bogus", "invalid sslmode value"), (databaseURL + " dbname='meetingledger", "unterminated quoted string"),
+                          ("postgresql://%zz", "invalid percent-encoded token")]
+        for (url, says) in [("dbname", "no_such_db_\(TestEnvironment.uniqueTag())", "does not exist"),
+                            ("user", "no_such_role_\(TestEnvironment.uniqueTag())", "does not exist"), ("port", "abc", "invalid integer value")]
+            .map({ keyword, value, says in (Psql.conninfo(databaseURL, keyword, value), says) }) + unreadable {
             for command in [["serve"], ["migrate"]] {
                 let run = try runTool(TestEnvironment.meetingdPath, command, environment: ["DATABASE_URL": url], timeout: 30)
-                XCTAssertEqual(run.termination, .exited(1), "\(command) with \(keyword)=\(value): \(run.stderr)")
+                XCTAssertEqual(run.termination, .exited(1), "\(command) with \(url): \(run.stderr)")
                 XCTAssertTrue(run.stderr.contains("the database refuses meetingd's login") && run.stderr.contains(says), run.stderr)
                 XCTAssertTrue(run.stderr.contains("fix DATABASE_URL"), run.stderr)
             }
