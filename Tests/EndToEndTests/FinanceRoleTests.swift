@@ -137,6 +137,37 @@ final class FinanceRoleTests: EndToEndTestCase {
         XCTAssertTrue(missing.stdout.hasPrefix("0\n") && missing.stdout.contains("meetingledger_finance does not exist"), missing.stdout)
     }
 
+    /// A restore with --no-owner loses the default that keeps the functions meetingd's role
+    /// makes later from PUBLIC (migration 0010): finance roles could run a later migration's
+    /// functions, and nothing said so. finance_access_problems() lists it, and the functions left
+    /// open meanwhile, and finance_lockdown() sets it again and closes them. (In a transaction
+    /// rolled back: the shared database keeps its default.)
+    func testALostDefaultOfNoExecuteIsListedAndTheLockdownSetsItAgain() throws {
+        let run = try Psql.run(databaseURL, [
+            """
+            BEGIN;
+            DO $$ BEGIN EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %s GRANT EXECUTE ON FUNCTIONS TO PUBLIC',
+                (SELECT c.relowner::regrole FROM pg_class c WHERE c.oid = 'public.accounts'::regclass)); END $$;
+            SELECT 'listed: ' || fix FROM finance_access_problems();
+            CREATE FUNCTION ml_test_later_a() RETURNS int LANGUAGE sql AS 'SELECT 1';
+            SELECT 'before: ' || has_function_privilege('meetingledger_finance', 'ml_test_later_a()', 'EXECUTE');
+            SELECT 'open: ' || privilege FROM finance_access_problems();
+            SELECT 'still open: ' || count(*) FROM finance_lockdown();
+            CREATE FUNCTION ml_test_later_b() RETURNS int LANGUAGE sql AS 'SELECT 1';
+            SELECT 'after: ' || has_function_privilege('meetingledger_finance', 'ml_test_later_b()', 'EXECUTE')
+                || ' ' || has_function_privilege('meetingledger_finance', 'ml_test_later_a()', 'EXECUTE');
+            ROLLBACK;
+            """,
+        ])
+        XCTAssertTrue(run.succeeded, run.stderr)
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("listed: ALTER DEFAULT PRIVILEGES FOR ROLE ") && $0.hasSuffix("REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC") }, "\(lines)")
+        XCTAssertTrue(lines.contains("before: true"), "a later function was open to finance roles: \(lines)")
+        XCTAssertTrue(lines.contains("open: EXECUTE on ml_test_later_a()"), "the open function is listed: \(lines)")
+        XCTAssertTrue(lines.contains("still open: 0"), "\(lines)")
+        XCTAssertTrue(lines.contains("after: false false"), "the default set again, the open function closed: \(lines)")
+    }
+
     /// Everything a hostile finance user might try, with the role's defaults (read-only
     /// transactions, timeouts) switched off first — the guarantees must not rest on them.
     func testAFinanceRoleCanNeitherWriteNorLock() throws {
