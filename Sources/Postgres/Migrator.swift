@@ -26,7 +26,14 @@ public struct Migrator: Sendable {
     public static let earlierVersionsFile = "earlier_versions.txt"
 
     public init(directory: String) throws {
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".sql") }.sorted()
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder), isFolder.boolValue else {
+            throw PostgresError(code: .migration, message: "there is no folder there (MEETINGLEDGER_MIGRATIONS names the folder of sql/migrations)")
+        }
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
+            throw PostgresError(code: .migration, message: "the folder cannot be listed (check its permissions)")
+        }
+        let names = entries.filter { $0.hasSuffix(".sql") }.sorted()
         var found: [Migration] = []
         for file in names {
             let stem = String(file.dropLast(4))

@@ -54,6 +54,11 @@ final class InstallLayoutTests: EndToEndTestCase {
         let none = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": databaseURL, "MEETINGLEDGER_MIGRATIONS": empty.path])
         XCTAssertEqual(none.termination, .exited(1), none.stderr)
         XCTAssertTrue(none.stderr.contains("holds no NNNN_name.sql migration files"), none.stderr)
+        // A folder that is not there is said in words, not as Foundation's dump of its error.
+        let missing = try runTool(
+            TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": databaseURL, "MEETINGLEDGER_MIGRATIONS": place.appendingPathComponent("gone").path])
+        XCTAssertEqual(missing.termination, .exited(1), missing.stderr)
+        XCTAssertTrue(missing.stderr.contains("there is no folder there") && !missing.stderr.contains("NSCocoaErrorDomain"), missing.stderr)
         let blank = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": databaseURL, "MEETINGLEDGER_MIGRATIONS": ""])
         XCTAssertTrue(blank.succeeded, "an empty setting is no setting: the build's migrations are found: \(blank.stderr)")
         let planted = try Psql.run(databaseURL, ["SELECT to_regclass('planted_from_cwd') IS NULL"])
