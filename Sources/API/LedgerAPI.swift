@@ -19,6 +19,12 @@ enum LedgerAPI {
         .init("created_at", .timestamp, required: true),
         .init("phase", transferPhase, "Posted at once, pending (a hold), or the post or void resolving a pending one"),
         .init("pending_id", .nullable(.id(.transfer)), "The pending transfer a post or void resolves"),
+        .init("debit_account_kind", .oneOf(AccountKind.allCases.map(\.rawValue)), "In ledger.meeting_trail: what the debited account is"),
+        .init("debit_account_owner_id", .nullable(.id(.person)), "In ledger.meeting_trail: whose it is (null for the community's own)"),
+        .init("debit_account_owner_name", .nullable(.text()), "In ledger.meeting_trail: the owner's first and last name"),
+        .init("credit_account_kind", .oneOf(AccountKind.allCases.map(\.rawValue)), "In ledger.meeting_trail: what the credited account is"),
+        .init("credit_account_owner_id", .nullable(.id(.person)), "In ledger.meeting_trail: whose it is (null for the community's own)"),
+        .init("credit_account_owner_name", .nullable(.text()), "In ledger.meeting_trail: the owner's first and last name"),
     ], additional: true))
 
     static let anyCredits: Schema = .integer(min: .min, max: .max)

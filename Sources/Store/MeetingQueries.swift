@@ -218,8 +218,15 @@ public enum MeetingQueries {
     public static func trail(communityId: String, meetingId: String) -> Statement {
         Statement(
             """
-            SELECT transfer_id, seq, kind, phase, amount, debit_account_id, credit_account_id, pending_id, created_at
-            FROM finance_meeting_trail WHERE community_id = $1 AND meeting_id = $2 ORDER BY seq
+            SELECT t.transfer_id, t.seq, t.kind, t.phase, t.amount, t.debit_account_id, t.credit_account_id, t.pending_id, t.created_at,
+                   d.kind AS debit_kind, d.owner_id AS debit_owner_id, dp.first_name || ' ' || dp.last_name AS debit_owner_name,
+                   c.kind AS credit_kind, c.owner_id AS credit_owner_id, cp.first_name || ' ' || cp.last_name AS credit_owner_name
+            FROM finance_meeting_trail t
+            JOIN accounts d ON d.community_id = t.community_id AND d.id = t.debit_account_id
+            JOIN accounts c ON c.community_id = t.community_id AND c.id = t.credit_account_id
+            LEFT JOIN people dp ON dp.community_id = d.community_id AND dp.id = d.owner_id
+            LEFT JOIN people cp ON cp.community_id = c.community_id AND cp.id = c.owner_id
+            WHERE t.community_id = $1 AND t.meeting_id = $2 ORDER BY t.seq
             """, [communityId, meetingId])
     }
 
@@ -228,6 +235,12 @@ public enum MeetingQueries {
             "id": .string(try r.string("transfer_id")), "seq": .int(try r.int("seq")), "kind": .string(try r.string("kind")),
             "phase": .string(try r.string("phase")), "credits": .int(try r.int("amount")),
             "debit_account_id": .string(try r.string("debit_account_id")), "credit_account_id": .string(try r.string("credit_account_id")),
+            // What each account is, for a reader who may not look it up (a party, another's wallet):
+            // the meeting's parties and the community's own accounts, named as meeting.get names them.
+            "debit_account_kind": .string(try r.string("debit_kind")), "debit_account_owner_id": .optional(try r.optionalString("debit_owner_id")),
+            "debit_account_owner_name": .optional(try r.optionalString("debit_owner_name")),
+            "credit_account_kind": .string(try r.string("credit_kind")), "credit_account_owner_id": .optional(try r.optionalString("credit_owner_id")),
+            "credit_account_owner_name": .optional(try r.optionalString("credit_owner_name")),
             "pending_id": .optional(try r.optionalString("pending_id")), "created_at": .string(try r.instant("created_at").rfc3339),
         ]
     }

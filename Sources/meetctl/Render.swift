@@ -50,7 +50,12 @@ enum Render {
             return try session.accountName(id).map { "\($0) (\(id))" } ?? id
         case .accountName:
             guard let id = value.stringValue else { return plain(value) }
-            return try session.accountName(id) ?? id
+            if let name = try session.accountName(id) { return name }
+            // One the reader may not look up (the user's wallet and platform revenue, to a
+            // meeting's expert reading its trail): by the kind and owner the answer gives with it.
+            let side = column.key.hasSuffix("_id") ? String(column.key.dropLast(3)) : column.key
+            guard let kind = item[side + "_kind"]?.stringValue else { return id }
+            return try session.accountName(kind: kind, owner: item[side + "_owner_id"]?.stringValue, ownerName: item[side + "_owner_name"]?.stringValue)
         case .ownerName:
             let name = Session.fullName(item, prefix: "owner_")
             return name.isEmpty ? plain(value) : name

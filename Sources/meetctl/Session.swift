@@ -276,9 +276,15 @@ final class Session {
     /// What an account is, in words: `Sam Lee's wallet`, `issuance`, `platform revenue`.
     func accountName(_ id: String) throws -> String? {
         guard let a = try account(id), let kind = a["kind"]?.stringValue else { return nil }
+        return try accountName(kind: kind, owner: a["owner_id"]?.stringValue)
+    }
+
+    /// An account of `kind` (and `owner`) in words, as `accountName(_:)` says it; `ownerName`
+    /// where the owner is one the reader may not look up.
+    func accountName(kind: String, owner: String?, ownerName: String? = nil) throws -> String {
         let words = Session.accountKindWords[kind] ?? kind
-        guard let owner = a["owner_id"]?.stringValue else { return words }
-        let who = try person(owner).map { Session.fullName($0) } ?? ""
+        guard let owner else { return words }
+        let who = try person(owner).map { Session.fullName($0) } ?? ownerName ?? ""
         return "\(who.isEmpty ? owner : who)'s \(words)"
     }
 

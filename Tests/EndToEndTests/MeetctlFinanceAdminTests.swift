@@ -102,6 +102,11 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         let earnings = try finance.ok(["report", "earnings"])
         XCTAssertTrue(earnings.contains("\nTalia Kim  \(c.expertEmail)"), earnings)
         XCTAssertTrue(try finance.ok(["trail", meeting]).contains("platform revenue"), "the fee's side")
+        // The meeting's expert reads the same trail: the accounts the expert may not look up
+        // (the user's wallet, platform revenue) are named all the same (they were acc_ ids).
+        let expertsTrail = try (try c.expert).ok(["trail", meeting])
+        XCTAssertTrue(expertsTrail.contains("Talia Kim's earnings") && expertsTrail.contains("platform revenue") && expertsTrail.contains("Sam Lee's wallet"), expertsTrail)
+        XCTAssertFalse(expertsTrail.split(separator: "\n").dropFirst().contains { $0.contains("  acc_") }, "no account by its id alone: \(expertsTrail)")
 
         let other = try c.admin.json(["person", "add", "--email", "other-\(c.tag)@example.test", "--first", "Omar", "--last", "Other",
                                       "--roles", "expert", "--tz", "UTC"])

@@ -630,6 +630,12 @@ class Transfer:
     id: str
     kind: str
     seq: int
+    credit_account_kind: Optional[Literal["user_wallet", "expert_earnings", "platform_revenue", "issuance", "payouts"]] = None
+    credit_account_owner_id: Optional[str] = None
+    credit_account_owner_name: Optional[str] = None
+    debit_account_kind: Optional[Literal["user_wallet", "expert_earnings", "platform_revenue", "issuance", "payouts"]] = None
+    debit_account_owner_id: Optional[str] = None
+    debit_account_owner_name: Optional[str] = None
     pending_id: Optional[str] = None
     phase: Optional[Literal["posted", "pending", "post_pending", "void_pending"]] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
@@ -2138,6 +2144,12 @@ _Transfer_FIELDS: Tuple[FieldSpec, ...] = (
     ("id", "id", None, True),
     ("kind", "kind", None, True),
     ("seq", "seq", None, True),
+    ("credit_account_kind", "credit_account_kind", None, False),
+    ("credit_account_owner_id", "credit_account_owner_id", None, False),
+    ("credit_account_owner_name", "credit_account_owner_name", None, False),
+    ("debit_account_kind", "debit_account_kind", None, False),
+    ("debit_account_owner_id", "debit_account_owner_id", None, False),
+    ("debit_account_owner_name", "debit_account_owner_name", None, False),
     ("pending_id", "pending_id", None, False),
     ("phase", "phase", None, False),
 )
