@@ -220,7 +220,7 @@ public struct MethodDefinition: Sendable {
         var list: [AppError] = []
         if case .anyone = audience {} else { list += [.unknownActor(given: false), .forbidden("")] }
         if mutating { list.append(.idempotencyKeyReused()) }
-        list += [.databaseUnavailable(), .databaseRefused(), .shuttingDown()]
+        list += [.databaseUnavailable(), .databaseRefused()]
         if case .open = body {} else { list += DocErrors.databaseRetryable }
         return list + errors
     }

@@ -99,10 +99,11 @@ extension Dispatcher {
         return .object(doc)
     }
 
-    /// What the RPC layer itself may answer to any call: bad params, an internal error, and in a
-    /// batch an entry left unanswered; a read-only call's answer may be too large.
+    /// What the RPC layer itself may answer to any call: bad params, an internal error, a call
+    /// not run because meetingd is stopping, and in a batch an entry left unanswered; a read-only
+    /// call's answer may be too large.
     static func protocolErrors(mutating: Bool) -> [AppError] {
-        var list: [AppError] = [.invalidParams(field: "", reason: ""), .internalError()]
+        var list: [AppError] = [.invalidParams(field: "", reason: ""), .internalError(), .shuttingDown()]
         if !mutating { list.append(BatchAnswer.tooLargeError(answerBytes: 0, maxBytes: 0)) }
         list.append(BatchAnswer.fullError(maxBytes: 0))
         return list

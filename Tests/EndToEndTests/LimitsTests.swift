@@ -96,8 +96,8 @@ final class LimitsTests: EndToEndTestCase {
             }
         }
         XCTAssertEqual(try runTool(TestEnvironment.meetingdPath, ["discover"], environment: ["MEETINGLEDGER_MAX_BATCH": "7"]).termination, .exited(0))
-        // The stop grace may be 0 (run nothing more after SIGTERM), not less.
-        for value in ["10s", "-1", "abc"] {
+        // The stop grace may be 0 (run nothing more after SIGTERM), not less, and at most a day.
+        for value in ["10s", "-1", "abc", "86400001", "9223372036854775807"] {
             let run = try runTool(TestEnvironment.meetingdPath, ["discover"], environment: ["MEETINGLEDGER_STOP_GRACE_MS": value])
             XCTAssertEqual(run.termination, .exited(2), "MEETINGLEDGER_STOP_GRACE_MS=\(value): \(run.stderr)")
             XCTAssertTrue(run.stderr.contains("MEETINGLEDGER_STOP_GRACE_MS must be a whole number"), run.stderr)

@@ -2966,8 +2966,8 @@ class MeetingMessageNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
         BatchAnswerFullError.
         """
         return self._client._call("meeting.message.list", {"actor": actor, "meeting_id": meeting_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, MeetingMessageListResult.from_json)
@@ -2992,9 +2992,9 @@ class MeetingMessageNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("meeting.message.post", {"actor": actor, "meeting_id": meeting_id, "text": text, "idempotency_key": idempotency_key}, True, ChatMessage.from_json)
 
@@ -3029,9 +3029,9 @@ class AvailabilityNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("availability.add_free", {"actor": actor, "expert_id": expert_id, "start": start, "end": end, "location_ids": location_ids, "idempotency_key": idempotency_key}, True, AvailabilityPeriod.from_json)
 
@@ -3057,9 +3057,9 @@ class AvailabilityNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("availability.block", {"actor": actor, "expert_id": expert_id, "start": start, "end": end, "idempotency_key": idempotency_key}, True, AvailabilityBlockResult.from_json)
 
@@ -3084,8 +3084,8 @@ class AvailabilityNamespace:
         service_id (svc_… id)
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
         BatchAnswerFullError.
         """
         return self._client._call("availability.get", {"actor": actor, "expert_id": expert_id, "from": from_, "to": to, "service_id": UNSET if service_id is None else service_id}, False, AvailabilityGetResult.from_json)
@@ -3114,9 +3114,9 @@ class AvailabilityNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("availability.remove", {"actor": actor, "expert_id": expert_id, "period_id": UNSET if period_id is None else period_id, "start": UNSET if start is None else start, "end": UNSET if end is None else end, "idempotency_key": idempotency_key}, True, AvailabilityRemoveResult.from_json)
 
@@ -3156,8 +3156,8 @@ class AvailabilityNamespace:
         cursor: next_cursor from the previous answer, sent with the same other params
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, SuspendedError, InvalidParamsError, InternalError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, SuspendedError, InvalidParamsError, InternalError, ShuttingDownError,
         AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("availability.search", {"actor": actor, "service_id": service_id, "from": from_, "to": to, "location_id": UNSET if location_id is None else location_id, "expert_id": UNSET if expert_id is None else expert_id, "length_minutes": UNSET if length_minutes is None else length_minutes, "student_id": UNSET if student_id is None else student_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, AvailabilitySearchResult.from_json)
@@ -3184,9 +3184,9 @@ class AvailabilityNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("availability.set_weekly", {"actor": actor, "expert_id": expert_id, "time_zone": time_zone, "rules": rules, "idempotency_key": idempotency_key}, True, AvailabilitySetWeeklyResult.from_json)
 
@@ -3218,9 +3218,8 @@ class CatalogNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("catalog.export_csv", {"actor": actor, "kind": kind, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, CatalogExportCsvResult.from_json)
 
@@ -3257,8 +3256,9 @@ class CatalogNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
         """
         return self._client._call("catalog.import_csv", {"actor": actor, "kind": kind, "csv": csv, "dry_run": UNSET if dry_run is None else dry_run, "idempotency_key": idempotency_key}, True, CatalogImportCsvResult.from_json)
 
@@ -3287,8 +3287,9 @@ class ClockNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
         """
         return self._client._call("clock.advance", {"actor": actor, "minutes": minutes, "idempotency_key": idempotency_key}, True, ClockAdvanceResult.from_json)
 
@@ -3310,8 +3311,9 @@ class ClockNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
         """
         return self._client._call("clock.set", {"actor": actor, "now": now, "idempotency_key": idempotency_key}, True, ClockSetResult.from_json)
 
@@ -3335,9 +3337,8 @@ class CommunityNamespace:
             optional, and only the pinned person)
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("community.get", {"actor": actor}, False, Community.from_json)
 
@@ -3435,8 +3436,9 @@ class CommunityNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
         """
         return self._client._call("community.update_settings", {"actor": actor, "auto_accept": UNSET if auto_accept is None else auto_accept, "cancellation_window_hours": UNSET if cancellation_window_hours is None else cancellation_window_hours, "user_late_cancel_charge_percent": UNSET if user_late_cancel_charge_percent is None else user_late_cancel_charge_percent, "platform_fee_percent": UNSET if platform_fee_percent is None else platform_fee_percent, "reminder_user_hours": UNSET if reminder_user_hours is None else reminder_user_hours, "reminder_expert_minutes": UNSET if reminder_expert_minutes is None else reminder_expert_minutes, "min_notice_minutes": UNSET if min_notice_minutes is None else min_notice_minutes, "horizon_days": UNSET if horizon_days is None else horizon_days, "slot_minutes": UNSET if slot_minutes is None else slot_minutes, "require_enrollment": UNSET if require_enrollment is None else require_enrollment, "allow_expert_filter": UNSET if allow_expert_filter is None else allow_expert_filter, "require_session_log": UNSET if require_session_log is None else require_session_log, "require_confirm_details": UNSET if require_confirm_details is None else require_confirm_details, "experts_may_propose": UNSET if experts_may_propose is None else experts_may_propose, "email_user_on_decline": UNSET if email_user_on_decline is None else email_user_on_decline, "pending_holds_slot": UNSET if pending_holds_slot is None else pending_holds_slot, "no_show_policy": UNSET if no_show_policy is None else no_show_policy, "weekly_usage_limit": weekly_usage_limit, "labels": UNSET if labels is None else labels, "short_name": UNSET if short_name is None else short_name, "time_zone": UNSET if time_zone is None else time_zone, "office_email": office_email, "session_types": UNSET if session_types is None else session_types, "feedback_questions": UNSET if feedback_questions is None else feedback_questions, "rejection_reasons": UNSET if rejection_reasons is None else rejection_reasons, "cancellation_reasons": UNSET if cancellation_reasons is None else cancellation_reasons, "idempotency_key": idempotency_key}, True, Community.from_json)
 
@@ -3466,8 +3468,8 @@ class ConversationNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
         BatchAnswerFullError.
         """
         return self._client._call("conversation.list", {"actor": actor, "person_id": UNSET if person_id is None else person_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, ConversationListResult.from_json)
@@ -3491,8 +3493,8 @@ class ConversationNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
         BatchAnswerFullError.
         """
         return self._client._call("conversation.messages", {"actor": actor, "conversation_id": conversation_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, ConversationMessagesResult.from_json)
@@ -3517,9 +3519,9 @@ class ConversationNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("conversation.post", {"actor": actor, "conversation_id": conversation_id, "text": text, "idempotency_key": idempotency_key}, True, ChatMessage.from_json)
 
@@ -3545,9 +3547,9 @@ class ConversationNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("conversation.start", {"actor": actor, "person_id": person_id, "as": UNSET if as_ is None else as_, "text": UNSET if text is None else text, "idempotency_key": idempotency_key}, True, ConversationStartResult.from_json)
 
@@ -3580,9 +3582,9 @@ class CreditsNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InsufficientCreditsError, InvalidParamsError,
-        InternalError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("credits.adjust", {"actor": actor, "account_id": account_id, "credits": credits, "reason": reason, "idempotency_key": idempotency_key}, True, Transfer.from_json)
 
@@ -3610,8 +3612,9 @@ class CreditsNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
         """
         return self._client._call("credits.grant", {"actor": actor, "user_id": user_id, "credits": credits, "reference": reference, "idempotency_key": idempotency_key}, True, Transfer.from_json)
 
@@ -3644,8 +3647,9 @@ class EnrollmentNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
         """
         return self._client._call("enrollment.assign", {"actor": actor, "user_id": user_id, "service_id": UNSET if service_id is None else service_id, "expert_id": UNSET if expert_id is None else expert_id, "idempotency_key": idempotency_key}, True, Enrollment.from_json)
 
@@ -3673,8 +3677,8 @@ class EnrollmentNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
         BatchAnswerFullError.
         """
         return self._client._call("enrollment.list", {"actor": actor, "user_id": UNSET if user_id is None else user_id, "service_id": UNSET if service_id is None else service_id, "expert_id": UNSET if expert_id is None else expert_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, EnrollmentListResult.from_json)
@@ -3701,8 +3705,9 @@ class EnrollmentNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
         """
         return self._client._call("enrollment.remove", {"actor": actor, "user_id": user_id, "service_id": UNSET if service_id is None else service_id, "expert_id": UNSET if expert_id is None else expert_id, "idempotency_key": idempotency_key}, True, Enrollment.from_json)
 
@@ -3729,8 +3734,9 @@ class JobsNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
         """
         return self._client._call("jobs.run_due", {"actor": actor, "idempotency_key": idempotency_key}, True, JobsRunDueResult.from_json)
 
@@ -3768,9 +3774,8 @@ class LedgerNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("ledger.accounts", {"actor": actor, "kind": UNSET if kind is None else kind, "as_of": UNSET if as_of is None else as_of, "format": UNSET if format is None else format, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, LedgerAccountsResult.from_json)
 
@@ -3797,8 +3802,8 @@ class LedgerNamespace:
             the list; json by default
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
         BatchAnswerFullError.
         """
         return self._client._call("ledger.balance", {"actor": actor, "account_id": UNSET if account_id is None else account_id, "person_id": UNSET if person_id is None else person_id, "as_of": UNSET if as_of is None else as_of, "format": UNSET if format is None else format}, False, LedgerBalanceResult.from_json)
@@ -3821,8 +3826,8 @@ class LedgerNamespace:
             the list; json by default
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
         BatchAnswerFullError.
         """
         return self._client._call("ledger.meeting_trail", {"actor": actor, "meeting_id": meeting_id, "format": UNSET if format is None else format}, False, LedgerMeetingTrailResult.from_json)
@@ -3840,9 +3845,8 @@ class LedgerNamespace:
             optional, and only the pinned person)
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("ledger.reconcile", {"actor": actor}, False, LedgerReconcileResult.from_json)
 
@@ -3872,8 +3876,8 @@ class LedgerNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
         BatchAnswerFullError.
         """
         return self._client._call("ledger.statement", {"actor": actor, "account_id": account_id, "from": UNSET if from_ is None else from_, "to": UNSET if to is None else to, "format": UNSET if format is None else format, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, LedgerStatementResult.from_json)
@@ -3896,9 +3900,8 @@ class LedgerNamespace:
             the list; json by default
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("ledger.trial_balance", {"actor": actor, "as_of": UNSET if as_of is None else as_of, "format": UNSET if format is None else format}, False, LedgerTrialBalanceResult.from_json)
 
@@ -3929,8 +3932,9 @@ class LocationNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
         """
         return self._client._call("location.create", {"actor": actor, "name": name, "kind": kind, "idempotency_key": idempotency_key}, True, Location.from_json)
 
@@ -3951,9 +3955,8 @@ class LocationNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("location.list", {"actor": actor, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, LocationListResult.from_json)
 
@@ -3980,8 +3983,8 @@ class MeetingNamespace:
         meeting_id (mtg_… id)
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidStateError, InvalidParamsError, InternalError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidStateError, InvalidParamsError, InternalError, ShuttingDownError,
         AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("meeting.calendar", {"actor": actor, "meeting_id": meeting_id}, False, CalendarInvitation.from_json)
@@ -4012,10 +4015,10 @@ class MeetingNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
         LateCancellationRequiresConfirmationError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("meeting.cancel", {"actor": actor, "meeting_id": meeting_id, "reason_code": reason_code, "note": UNSET if note is None else note, "confirm_late": UNSET if confirm_late is None else confirm_late, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4049,10 +4052,11 @@ class MeetingNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
         TimeConflictError, InsufficientCreditsError, SessionLogRequiredError, SlotUnavailableError,
-        UsageLimitReachedError, SuspendedError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        UsageLimitReachedError, SuspendedError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
         """
         return self._client._call("meeting.confirm", {"actor": actor, "meeting_id": meeting_id, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "session_type": UNSET if session_type is None else session_type, "location_id": UNSET if location_id is None else location_id, "note": UNSET if note is None else note, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4084,10 +4088,11 @@ class MeetingNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
         TimeConflictError, InsufficientCreditsError, UsageLimitReachedError, SessionLogRequiredError,
-        SlotUnavailableError, SuspendedError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        SlotUnavailableError, SuspendedError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
         """
         return self._client._call("meeting.confirm_alternate", {"actor": actor, "meeting_id": meeting_id, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "session_type": UNSET if session_type is None else session_type, "location_id": UNSET if location_id is None else location_id, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4113,8 +4118,8 @@ class MeetingNamespace:
             calendar
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
         BatchAnswerFullError.
         """
         return self._client._call("meeting.conflicts", {"actor": actor, "meeting_id": UNSET if meeting_id is None else meeting_id, "start": UNSET if start is None else start, "length_minutes": UNSET if length_minutes is None else length_minutes, "expert_id": UNSET if expert_id is None else expert_id}, False, MeetingConflictsResult.from_json)
@@ -4143,9 +4148,9 @@ class MeetingNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
-        SessionLogRequiredError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        SessionLogRequiredError, InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("meeting.decline", {"actor": actor, "meeting_id": meeting_id, "reason_code": reason_code, "note": UNSET if note is None else note, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4164,8 +4169,8 @@ class MeetingNamespace:
         meeting_id (mtg_… id)
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
         BatchAnswerFullError.
         """
         return self._client._call("meeting.get", {"actor": actor, "meeting_id": meeting_id}, False, Meeting.from_json)
@@ -4198,8 +4203,8 @@ class MeetingNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
         BatchAnswerFullError.
         """
         return self._client._call("meeting.list", {"actor": actor, "role": UNSET if role is None else role, "status": UNSET if status is None else status, "from": UNSET if from_ is None else from_, "to": UNSET if to is None else to, "person_id": UNSET if person_id is None else person_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, MeetingListResult.from_json)
@@ -4230,9 +4235,9 @@ class MeetingNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, InvalidParamsError, InternalError,
-        BatchAnswerFullError.
+        ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("meeting.log_session", {"actor": actor, "meeting_id": meeting_id, "attendance": attendance, "duration_adjust_minutes": UNSET if duration_adjust_minutes is None else duration_adjust_minutes, "feedback": UNSET if feedback is None else feedback, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4280,9 +4285,10 @@ class MeetingNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, TimeConflictError,
-        SlotUnavailableError, NotEnrolledError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        SlotUnavailableError, NotEnrolledError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
         """
         return self._client._call("meeting.propose", {"actor": actor, "user_id": user_id, "service_id": service_id, "start": start, "length_minutes": length_minutes, "price_credits": price_credits, "skill": UNSET if skill is None else skill, "location_id": UNSET if location_id is None else location_id, "note": UNSET if note is None else note, "from_meeting_id": UNSET if from_meeting_id is None else from_meeting_id, "student_id": UNSET if student_id is None else student_id, "session_type": UNSET if session_type is None else session_type, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4310,9 +4316,9 @@ class MeetingNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
-        SessionLogRequiredError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        SessionLogRequiredError, InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("meeting.reject_alternate", {"actor": actor, "meeting_id": meeting_id, "reason_code": reason_code, "note": UNSET if note is None else note, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4336,9 +4342,9 @@ class MeetingNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, InvalidParamsError, InternalError,
-        BatchAnswerFullError.
+        ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("meeting.report_no_show", {"actor": actor, "meeting_id": meeting_id, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4380,10 +4386,10 @@ class MeetingNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SlotUnavailableError, InsufficientCreditsError,
         NotEnrolledError, UsageLimitReachedError, SuspendedError, TimeConflictError, InvalidParamsError,
-        InternalError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("meeting.request", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "start": start, "location_id": location_id, "length_minutes": UNSET if length_minutes is None else length_minutes, "skill": UNSET if skill is None else skill, "topic": UNSET if topic is None else topic, "agenda_answers": UNSET if agenda_answers is None else agenda_answers, "student_id": UNSET if student_id is None else student_id, "user_id": UNSET if user_id is None else user_id, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4417,10 +4423,11 @@ class MeetingNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
         SlotUnavailableError, UsageLimitReachedError, SessionLogRequiredError, TimeConflictError,
-        InsufficientCreditsError, SuspendedError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        InsufficientCreditsError, SuspendedError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
         """
         return self._client._call("meeting.reschedule", {"actor": actor, "meeting_id": meeting_id, "start": start, "length_minutes": UNSET if length_minutes is None else length_minutes, "note": UNSET if note is None else note, "expected_version": UNSET if expected_version is None else expected_version, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4444,9 +4451,9 @@ class MeetingNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, InvalidParamsError, InternalError,
-        BatchAnswerFullError.
+        ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("meeting.set_video_link", {"actor": actor, "meeting_id": meeting_id, "url": url, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4469,8 +4476,8 @@ class MeetingNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
         BatchAnswerFullError.
         """
         return self._client._call("meeting.timeline", {"actor": actor, "meeting_id": meeting_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, MeetingTimelineResult.from_json)
@@ -4494,8 +4501,8 @@ class MeetingNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
         BatchAnswerFullError.
         """
         return self._client._call("meeting.waiting", {"actor": actor, "expert_id": UNSET if expert_id is None else expert_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, MeetingWaitingResult.from_json)
@@ -4522,9 +4529,9 @@ class MeetingNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
-        SessionLogRequiredError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        SessionLogRequiredError, InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("meeting.withdraw", {"actor": actor, "meeting_id": meeting_id, "note": UNSET if note is None else note, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4548,9 +4555,9 @@ class MeetingNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
-        SessionLogRequiredError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        SessionLogRequiredError, InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("meeting.withdraw_alternate", {"actor": actor, "meeting_id": meeting_id, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4581,8 +4588,9 @@ class OutboxNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
         """
         return self._client._call("outbox.ack", {"actor": actor, "ids": ids, "consumer": UNSET if consumer is None else consumer, "idempotency_key": idempotency_key}, True, OutboxAckResult.from_json)
 
@@ -4612,8 +4620,9 @@ class OutboxNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
         """
         return self._client._call("outbox.claim", {"actor": actor, "consumer": consumer, "limit": limit, "kinds": UNSET if kinds is None else kinds, "channel": UNSET if channel is None else channel, "lease_seconds": UNSET if lease_seconds is None else lease_seconds, "idempotency_key": idempotency_key}, True, OutboxClaimResult.from_json)
 
@@ -4634,9 +4643,8 @@ class OutboxNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("outbox.dead_letters", {"actor": actor, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, OutboxDeadLettersResult.from_json)
 
@@ -4662,8 +4670,9 @@ class OutboxNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
         """
         return self._client._call("outbox.fail", {"actor": actor, "id": id, "error": error, "retry_after_seconds": UNSET if retry_after_seconds is None else retry_after_seconds, "idempotency_key": idempotency_key}, True, OutboxFailResult.from_json)
 
@@ -4685,8 +4694,9 @@ class OutboxNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
         """
         return self._client._call("outbox.retry", {"actor": actor, "ids": ids, "idempotency_key": idempotency_key}, True, OutboxRetryResult.from_json)
 
@@ -4721,9 +4731,9 @@ class PayoutNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InsufficientCreditsError, InvalidParamsError,
-        InternalError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("payout.create", {"actor": actor, "expert_id": expert_id, "credits": credits, "reference": reference, "idempotency_key": idempotency_key}, True, Transfer.from_json)
 
@@ -4760,8 +4770,9 @@ class PersonNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
         """
         return self._client._call("person.create", {"actor": actor, "email": email, "first_name": first_name, "last_name": last_name, "roles": roles, "time_zone": time_zone, "idempotency_key": idempotency_key}, True, Person.from_json)
 
@@ -4780,8 +4791,8 @@ class PersonNamespace:
         email (email)
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
         BatchAnswerFullError.
         """
         return self._client._call("person.find_by_email", {"actor": actor, "email": email}, False, PersonFindByEmailResult.from_json)
@@ -4801,8 +4812,8 @@ class PersonNamespace:
         person_id (per_… id)
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
         BatchAnswerFullError.
         """
         return self._client._call("person.get", {"actor": actor, "person_id": person_id}, False, Person.from_json)
@@ -4826,9 +4837,8 @@ class PersonNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("person.list", {"actor": actor, "role": UNSET if role is None else role, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, PersonListResult.from_json)
 
@@ -4847,8 +4857,8 @@ class PersonNamespace:
         person_id (per_… id)
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
         BatchAnswerFullError.
         """
         return self._client._call("person.profile", {"actor": actor, "person_id": person_id}, False, ExpertProfile.from_json)
@@ -4872,8 +4882,8 @@ class PersonNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
         BatchAnswerFullError.
         """
         return self._client._call("person.profiles", {"actor": actor, "service_id": UNSET if service_id is None else service_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, PersonProfilesResult.from_json)
@@ -4904,8 +4914,9 @@ class PersonNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
         """
         return self._client._call("person.set_profile", {"actor": actor, "person_id": person_id, "display_name": UNSET if display_name is None else display_name, "bio": UNSET if bio is None else bio, "photo_url": photo_url, "languages": UNSET if languages is None else languages, "idempotency_key": idempotency_key}, True, ExpertProfile.from_json)
 
@@ -4927,8 +4938,9 @@ class PersonNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
         """
         return self._client._call("person.unsuspend", {"actor": actor, "person_id": person_id, "idempotency_key": idempotency_key}, True, Person.from_json)
 
@@ -4962,9 +4974,9 @@ class PersonNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, InvalidParamsError, InternalError,
-        BatchAnswerFullError.
+        ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("person.update", {"actor": actor, "person_id": person_id, "email": UNSET if email is None else email, "first_name": UNSET if first_name is None else first_name, "last_name": UNSET if last_name is None else last_name, "time_zone": UNSET if time_zone is None else time_zone, "add_roles": UNSET if add_roles is None else add_roles, "remove_roles": UNSET if remove_roles is None else remove_roles, "idempotency_key": idempotency_key}, True, Person.from_json)
 
@@ -4994,9 +5006,8 @@ class ReportNamespace:
             the list; json by default
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("report.credits_outstanding", {"actor": actor, "as_of": UNSET if as_of is None else as_of, "format": UNSET if format is None else format}, False, ReportCreditsOutstandingResult.from_json)
 
@@ -5025,9 +5036,8 @@ class ReportNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("report.earnings_due", {"actor": actor, "as_of": UNSET if as_of is None else as_of, "include_zero": UNSET if include_zero is None else include_zero, "format": UNSET if format is None else format, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, ReportEarningsDueResult.from_json)
 
@@ -5053,9 +5063,8 @@ class ReportNamespace:
             the list; json by default
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("report.revenue_by_month", {"actor": actor, "from_month": UNSET if from_month is None else from_month, "to_month": UNSET if to_month is None else to_month, "format": UNSET if format is None else format}, False, ReportRevenueByMonthResult.from_json)
 
@@ -5081,9 +5090,8 @@ class ReportNamespace:
             the list; json by default
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("report.settlements_by_month", {"actor": actor, "from_month": UNSET if from_month is None else from_month, "to_month": UNSET if to_month is None else to_month, "format": UNSET if format is None else format}, False, ReportSettlementsByMonthResult.from_json)
 
@@ -5102,7 +5110,8 @@ class RpcNamespace:
         Who may call: anyone. Read-only.
 
 
-        Raises InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        Raises InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("rpc.discover", {}, False)
 
@@ -5135,10 +5144,10 @@ class SeriesNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError,
         LateCancellationRequiresConfirmationError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("series.cancel", {"actor": actor, "series_id": series_id, "reason_code": reason_code, "confirm_late": UNSET if confirm_late is None else confirm_late, "idempotency_key": idempotency_key}, True, Series.from_json)
 
@@ -5179,10 +5188,10 @@ class SeriesNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SlotUnavailableError, InsufficientCreditsError,
         NotEnrolledError, SuspendedError, UsageLimitReachedError, InvalidParamsError, InternalError,
-        BatchAnswerFullError.
+        ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("series.create", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "first_start": first_start, "location_id": location_id, "weeks": UNSET if weeks is None else weeks, "length_minutes": UNSET if length_minutes is None else length_minutes, "user_id": UNSET if user_id is None else user_id, "student_id": UNSET if student_id is None else student_id, "topic": UNSET if topic is None else topic, "agenda_answers": UNSET if agenda_answers is None else agenda_answers, "idempotency_key": idempotency_key}, True, Series.from_json)
 
@@ -5201,8 +5210,8 @@ class SeriesNamespace:
         series_id (ser_… id)
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
         BatchAnswerFullError.
         """
         return self._client._call("series.get", {"actor": actor, "series_id": series_id}, False, Series.from_json)
@@ -5228,8 +5237,8 @@ class SeriesNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
         BatchAnswerFullError.
         """
         return self._client._call("series.list", {"actor": actor, "person_id": UNSET if person_id is None else person_id, "status": UNSET if status is None else status, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, SeriesListResult.from_json)
@@ -5256,10 +5265,10 @@ class SeriesNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
         LateCancellationRequiresConfirmationError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("series.skip", {"actor": actor, "series_id": series_id, "date": date, "confirm_late": UNSET if confirm_late is None else confirm_late, "idempotency_key": idempotency_key}, True, Series.from_json)
 
@@ -5290,8 +5299,9 @@ class ServiceNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
         """
         return self._client._call("service.certify", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "idempotency_key": idempotency_key}, True, Certification.from_json)
 
@@ -5325,8 +5335,9 @@ class ServiceNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
         """
         return self._client._call("service.create", {"actor": actor, "name": name, "kind": kind, "default_length_minutes": default_length_minutes, "price_credits": price_credits, "expert_id": UNSET if expert_id is None else expert_id, "skills": UNSET if skills is None else skills, "agenda_questions": UNSET if agenda_questions is None else agenda_questions, "idempotency_key": idempotency_key}, True, Service.from_json)
 
@@ -5350,8 +5361,9 @@ class ServiceNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
         """
         return self._client._call("service.decertify", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "idempotency_key": idempotency_key}, True, Certification.from_json)
 
@@ -5374,8 +5386,8 @@ class ServiceNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
         BatchAnswerFullError.
         """
         return self._client._call("service.list", {"actor": actor, "expert_id": UNSET if expert_id is None else expert_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, ServiceListResult.from_json)
@@ -5400,8 +5412,9 @@ class ServiceNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
         """
         return self._client._call("service.set_active", {"actor": actor, "service_id": service_id, "active": active, "idempotency_key": idempotency_key}, True, Service.from_json)
 
@@ -5432,8 +5445,9 @@ class StudentNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
         """
         return self._client._call("student.link", {"actor": actor, "customer_id": customer_id, "student_id": student_id, "idempotency_key": idempotency_key}, True, StudentLinkState.from_json)
 
@@ -5458,8 +5472,8 @@ class StudentNamespace:
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
-        ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, AnswerTooLargeError,
+        ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
+        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
         BatchAnswerFullError.
         """
         return self._client._call("student.list", {"actor": actor, "customer_id": UNSET if customer_id is None else customer_id, "student_id": UNSET if student_id is None else student_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, StudentListResult.from_json)
@@ -5484,8 +5498,9 @@ class StudentNamespace:
             effect
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
-        DatabaseRefusedError, ShuttingDownError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, BatchAnswerFullError.
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
         """
         return self._client._call("student.unlink", {"actor": actor, "customer_id": customer_id, "student_id": student_id, "idempotency_key": idempotency_key}, True, StudentLinkState.from_json)
 
@@ -5508,8 +5523,8 @@ class SystemNamespace:
         actor (per_… id): A person whose community's time `now` gives (under meetingd --test-clock, its
             pinned time); under meetingd --pin-actor only the pinned person, who is the default
 
-        Raises DatabaseUnavailableError, DatabaseRefusedError, ShuttingDownError, ForbiddenError,
-        InvalidParamsError, InternalError, AnswerTooLargeError, BatchAnswerFullError.
+        Raises DatabaseUnavailableError, DatabaseRefusedError, ForbiddenError, InvalidParamsError,
+        InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("system.ping", {"actor": actor}, False, SystemPingResult.from_json)
 
