@@ -31,7 +31,9 @@ enum SystemAPI {
             let statement = person.map { SystemQueries.now(of: $0, testClock: pipeline.config.testClock) } ?? SystemQueries.now
             do {
                 now = try pipeline.withDatabaseErrors { try pipeline.db().query(statement).one().instant("now") }
-                if pipeline.sessionsMisconfigured { database = "refused" }
+                // A call refused for a pooler meetingd was not told of: ping's own plain query
+                // passes on a fresh session, the calls do not.
+                if pipeline.config.sessionHealth.recentlyMisconfigured { database = "refused" }
             } catch let error as AppError where error.code == .databaseRefused {
                 database = "refused"
             } catch {

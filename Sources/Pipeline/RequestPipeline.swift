@@ -21,6 +21,9 @@ public struct PipelineConfig: Sendable {
     public var migrations: MigrationGate?
     /// `MEETINGLEDGER_READ_DATABASE_URL`: the hot standby read-only calls go to (nil: none).
     public var readRouting: ReadRouting?
+    /// Shared by every pipeline made from this configuration (the main one and the batch
+    /// workers'), so system.ping sees what any of them met.
+    public let sessionHealth = SessionHealth()
     public static let version = "0.2.0"
 
     public init(
@@ -34,6 +37,24 @@ public struct PipelineConfig: Sendable {
         self.session = session
         self.migrations = migrations
         self.readRouting = readRouting
+    }
+}
+
+/// When a call of this meetingd last met database sessions shared by a transaction-mode pooler it
+/// was not told of (such a call is refused database_refused). system.ping answers "refused" for
+/// `refusedForSeconds` after: one call landing on a session that happens to hold its statements
+/// does not prove the pooler right, and a fixed pooler shows within that time without a call.
+public final class SessionHealth: Sendable {
+    public static let refusedForSeconds: UInt64 = 60
+    private let lastMisconfiguredNs = Locked<UInt64?>(nil)
+
+    public init() {}
+
+    func sawMisconfiguration() { lastMisconfiguredNs.withLock { $0 = SystemClock.monotonicNanoseconds() } }
+
+    public var recentlyMisconfigured: Bool {
+        guard let seen = lastMisconfiguredNs.withLock({ $0 }) else { return false }
+        return SystemClock.monotonicNanoseconds() - seen < SessionHealth.refusedForSeconds * 1_000_000_000
     }
 }
 
@@ -146,23 +167,11 @@ public final class RequestPipeline {
         }
     }
 
-    /// Set when a call met database sessions shared by a transaction-mode pooler that meetingd
-    /// was not told of (the calls are refused database_refused), cleared when a call is served
-    /// from the primary again: `system.ping`, whose plain query passes there, answers "refused"
-    /// meanwhile, as the calls are.
-    public private(set) var sessionsMisconfigured = false
-
     public func execute(_ method: MethodDefinition, _ params: Params) throws -> JSON {
         if case .open(let body) = method.body { return try withDatabaseErrors { try body(self, params) } }
         let actorId = try params.string("actor")
         if case .read(let plan) = method.body, let answer = readOnStandby(plan, method, actorId, params) { return answer }
-        let answer = try executeOnPrimary(method, params, actorId)
-        sessionsMisconfigured = false
-        return answer
-    }
-
-    private func executeOnPrimary(_ method: MethodDefinition, _ params: Params, _ actorId: String) throws -> JSON {
-        try withDatabaseErrors {
+        return try withDatabaseErrors {
             let c = try db()
             let key = method.mutating ? params.optionalString("idempotency_key") : nil
             let scope = RequestScope(
@@ -524,7 +533,7 @@ public final class RequestPipeline {
                 throw AppError(.contention, message: "Too much contention on the same records; retry with the same idempotency_key", retryable: true)
             }
             if error.code == .configuration {
-                sessionsMisconfigured = true
+                config.sessionHealth.sawMisconfiguration()
                 logger.log(.error, "the database connection is misconfigured: \(error)")
                 throw AppError.databaseMisconfigured()
             }
