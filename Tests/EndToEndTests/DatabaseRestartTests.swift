@@ -192,8 +192,10 @@ final class DatabaseRestartTests: EndToEndTestCase {
     /// string libpq cannot read) stops the start with what to fix; it was taken for a database
     /// that is down, and answered the retryable 5030 for ever.
     func testALoginTheDatabaseRefusesStopsTheStart() throws {
-        let unreadable = [(databaseURL + " sslmode=bogus", "invalid sslmode value"), (databaseURL + " dbname='meetingledger", "unterminated quoted string"),
-                          ("postgresql://%zz", "invalid percent-encoded token")]
+        // Words appended to a keyword/value string (a URI takes none).
+        let appendable = !databaseURL.hasPrefix("postgres")
+        let unreadable = (appendable ? [(databaseURL + " sslmode=bogus", "invalid sslmode value"), (databaseURL + " dbname='meetingledger", "unterminated quoted string")] : [])
+            + [("postgresql://%zz", "invalid percent-encoded token")]
         for (url, says) in [("dbname", "no_such_db_\(TestEnvironment.uniqueTag())", "does not exist"),
                             ("user", "no_such_role_\(TestEnvironment.uniqueTag())", "does not exist"), ("port", "abc", "invalid integer value")]
             .map({ keyword, value, says in (Psql.conninfo(databaseURL, keyword, value), says) }) + unreadable {
