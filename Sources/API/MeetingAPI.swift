@@ -192,7 +192,7 @@ enum MeetingAPI {
 
     static let cancel = MethodDefinition(
         "meeting.cancel",
-        "Either side cancels an agreed meeting; inside the cancellation window only with confirm_late (a user's late cancellation is charged). Cancelling an occurrence of a weekly series cancels every later occurrence and the series too (cancelled_occurrences); series.skip drops one date",
+        "Either side cancels an agreed meeting; inside the cancellation window only with confirm_late (a user's late cancellation is charged). Cancelling an occurrence of a weekly series (agreed, or by its user while it awaits the expert) cancels every later occurrence and the series too (cancelled_occurrences); series.skip drops one date",
         audience: .member, mutating: true,
         params: [meetingId, reasonCode, note, .init("confirm_late", .boolean, "Required inside the cancellation window"), expectedVersion],
         result: meetingSchema,

@@ -391,10 +391,12 @@ public enum SeriesDecider {
     }
 
     /// Seeds 000 and 001: "Canceling a weekly appointment will cancel all future weekly
-    /// appointments as well." Cancelling an agreed occurrence of an active series cancels it (by
-    /// the cancellation rules of a single meeting, late ones only with `confirmLate`), every later
-    /// occurrence (agreed ones by the same rules, pending ones withdrawn as a skip would) and the
-    /// series itself. Nil when the context's meeting is no occurrence of an active series.
+    /// appointments as well." Cancelling an occurrence of an active series cancels it (an agreed
+    /// one by the cancellation rules of a single meeting, late ones only with `confirmLate`; the
+    /// user's one still awaiting the expert as a skip would end it: it was refused, and
+    /// withdrawing it instead dropped that date alone), every later occurrence (agreed ones by
+    /// the same rules, pending ones as a skip would) and the series itself. Nil when the
+    /// context's meeting is no occurrence of an active series.
     public static func cancelOccurrence(
         _ c: BookingContext, by person: ActingPerson, reasonCode: String, note: String?, confirmLate: Bool, expectedVersion: Int64?,
         ids: IdSource = MeetingDecider.defaultIds
@@ -405,9 +407,12 @@ public enum SeriesDecider {
             .sorted { $0.state.start < $1.state.start }
         let first: MeetingChange
         do {
-            first = try MeetingDecider.act(
-                c, by: person, .init(command: .cancel(reasonCode: reasonCode, note: note, confirmLate: confirmLate), expectedVersion: expectedVersion),
-                ids: ids)
+            // The user's own request not answered yet; the expert still declines one date of theirs.
+            let usersPending = m.state.status == .awaitingApproval && m.party(of: person.id) == .user
+            let command: Command = usersPending
+                ? .skipOccurrence(confirmLate: false, seriesCancelled: reasonCode)
+                : .cancel(reasonCode: reasonCode, note: note, confirmLate: confirmLate)
+            first = try MeetingDecider.act(c, by: person, .init(command: command, expectedVersion: expectedVersion), ids: ids)
         } catch let e as AppError where e.code == .lateCancellationRequiresConfirmation {
             // Asked to confirm a late cancellation, the person is told all it does (seeds 000,
             // 001: "Canceling a weekly appointment will cancel all future weekly appointments").

@@ -58,6 +58,24 @@ final class SeedStepsMeetingListTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// A weekly appointment still pending (the expert has not confirmed it) is cancelled as an
+    /// agreed one is, with every later one and the series: it was refused "withdraw it instead",
+    /// and withdrawing dropped that date alone while the series went on.
+    func testCancelingAPendingWeeklyAppointmentCancelsTheSeriesToo() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let series = try createSeries(w, weeks: 3)
+        let occurrences = (series["occurrences"]?.array ?? []).compactMap { $0["meeting_id"]?.string }
+        try w.act("meeting.confirm", as: w.expert, occurrences[2])
+        let cancelled = try w.act("meeting.cancel", as: w.user, occurrences[1], ["reason_code": "schedule_conflict"])
+        assertMeeting(cancelled, status: "cancelled", credit: "returned")
+        XCTAssertEqual(cancelled["cancelled_occurrences"]?.array?.compactMap(\.string), [occurrences[2]])
+        XCTAssertEqual(cancelled["series_status"], "cancelled")
+        assertMeeting(try w.meeting(occurrences[0]), status: "awaiting_approval", credit: "blocked", "the earlier one stays")
+        assertMeeting(try w.meeting(occurrences[2]), status: "cancelled", credit: "returned", "the later agreed one goes with it")
+        XCTAssertEqual(try w.series(MeetingWorld.id(of: series))["status"], "cancelled")
+        try w.assertReconciled()
+    }
+
     /// Inside the 48-hour window the first cancel needs confirm_late and is charged as one; the
     /// rest are released. series.skip stays the way to drop one date.
     func testALateWeeklyCancelIsChargedOnceAndSkippingDropsOneDate() throws {

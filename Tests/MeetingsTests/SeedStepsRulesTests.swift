@@ -202,6 +202,20 @@ final class SeedStepsRulesTests: XCTestCase {
         let fromSecond = try XCTUnwrap(try SeriesDecider.cancelOccurrence(c, by: user, reasonCode: "other", note: nil, confirmLate: false, expectedVersion: nil, ids: Self.ids))
         XCTAssertEqual(fromSecond.series.meetings.map(\.after.id), Array(occurrences.map(\.id)[1...]), "earlier occurrences stay")
 
+        // From a date still pending (not agreed yet): the series and that date end all the same
+        // (it was refused "withdraw it instead", and withdrawing dropped that date alone).
+        c.meeting = occurrences[2]
+        let fromPending = try XCTUnwrap(try SeriesDecider.cancelOccurrence(c, by: user, reasonCode: "other", note: nil, confirmLate: false, expectedVersion: nil, ids: Self.ids))
+        XCTAssertEqual(fromPending.series.series.status, "cancelled")
+        XCTAssertEqual(fromPending.series.meetings.map(\.after.id), [occurrences[2].id])
+        XCTAssertEqual(fromPending.cancelled.after.state.status, .cancelled)
+        XCTAssertEqual(fromPending.cancelled.decision.ledger, [.release])
+        XCTAssertEqual(fromPending.cancelled.decision.events.first?.kind, "cancelled_by_user")
+        let expert = ActingPerson(id: "per_e", roles: [.expert])
+        XCTAssertThrowsError(try SeriesDecider.cancelOccurrence(c, by: expert, reasonCode: "other", note: nil, confirmLate: false, expectedVersion: nil, ids: Self.ids)) {
+            XCTAssertTrue(($0 as? AppError)?.message.contains("decline it instead") ?? false, "the expert answers a request by declining it: \($0)")
+        }
+
         c.series?.status = "cancelled"
         XCTAssertNil(try SeriesDecider.cancelOccurrence(c, by: user, reasonCode: "other", note: nil, confirmLate: false, expectedVersion: nil, ids: Self.ids),
                      "a cancelled series' meeting is cancelled alone")

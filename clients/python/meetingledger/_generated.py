@@ -4000,7 +4000,7 @@ class MeetingNamespace:
         expected_version: Optional[int] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Meeting:
-        """Either side cancels an agreed meeting; inside the cancellation window only with confirm_late (a user's late cancellation is charged). Cancelling an occurrence of a weekly series cancels every later occurrence and the series too (cancelled_occurrences); series.skip drops one date.
+        """Either side cancels an agreed meeting; inside the cancellation window only with confirm_late (a user's late cancellation is charged). Cancelling an occurrence of a weekly series (agreed, or by its user while it awaits the expert) cancels every later occurrence and the series too (cancelled_occurrences); series.skip drops one date.
 
         Who may call: member. Mutating: accepts idempotency_key.
 
