@@ -226,7 +226,8 @@ enum AvailabilityAPI {
             if let location = params.optionalString("location_id") { try ctx.requireLocation(location) }
             let onlyExpert = params.optionalString("expert_id")
             if onlyExpert != nil && !settings.allowExpertFilter && !ctx.actor.has(.admin) {
-                throw AppError.forbidden("this community does not allow filtering by \(settings.label("provider").lowercased())")
+                let provider = settings.label("provider").lowercased()
+                throw AppError.forbidden("this community does not allow filtering by \(provider): leave out expert_id to see every \(provider)'s times")
             }
             if let onlyExpert { _ = try ctx.requireExpert(onlyExpert) }
             var experts = try CatalogStore.certifiedExperts(ctx.db, communityId: ctx.communityId, serviceId: service.id)

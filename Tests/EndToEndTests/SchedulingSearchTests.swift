@@ -151,6 +151,7 @@ final class SchedulingSearchTests: EndToEndTestCase {
         let refused = try w.meetingd.error("availability.search", as: w.user,
                                            w.searchParams(service: service, from: from, to: to, ["expert_id": .string(kai)]), code: 4003)
         XCTAssertEqual(refused["data"]?["code"], "forbidden", "filtering by expert is off in this community")
+        XCTAssertTrue(refused["message"]?.string?.contains("leave out expert_id") ?? false, "it says what to do instead: \(refused)")
         XCTAssertEqual(try w.search(service: service, from: from, to: to, ["location_id": .string(room)]), inRoom,
                        "the location filter still works")
         XCTAssertEqual(try w.search(service: service, from: from, to: to), all)
