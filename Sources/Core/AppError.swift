@@ -178,7 +178,7 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
 
     /// `week`: the week (in the community's time zone) that is full, from its Monday's midnight.
     public static func usageLimitReached(limit: Int64, week: (start: Instant, end: Instant)? = nil) -> AppError {
-        let full = week.map { ", and the week from \($0.start.rfc3339) to \($0.end.rfc3339) is full: choose a time in another week" } ?? ""
+        let full = week.map { ", and the week from \($0.start.rfc3339) to \($0.end.rfc3339) is full: only a meeting in another week can be booked" } ?? ""
         var details: [String: JSON] = ["limit": .int(limit)]
         if let week { (details["week_start"], details["week_end"]) = (.string(week.start.rfc3339), .string(week.end.rfc3339)) }
         return AppError(

@@ -113,7 +113,7 @@ final class SchedulingSeed001Tests: EndToEndTestCase {
         let limited = try s.w.meetingd.error("meeting.request", as: s.sam, [
             "service_id": .string(s.service), "expert_id": .string(s.bo), "start": "2030-03-12T15:00:00Z", "location_id": .string(s.video),
         ], code: 4022)
-        XCTAssertEqual(limited["message"], "Usage limit reached: at most 1 meeting per week, and the week from 2030-03-11T00:00:00Z to 2030-03-18T00:00:00Z is full: choose a time in another week")
+        XCTAssertEqual(limited["message"], "Usage limit reached: at most 1 meeting per week, and the week from 2030-03-11T00:00:00Z to 2030-03-18T00:00:00Z is full: only a meeting in another week can be booked")
         XCTAssertEqual(limited["data"]?["week_start"], "2030-03-11T00:00:00Z", "the community's week (UTC here), from Monday")
         XCTAssertEqual(limited["data"]?["week_end"], "2030-03-18T00:00:00Z")
         try s.w.act("meeting.decline", as: s.talia, first, ["reason_code": "schedule_conflict"])
