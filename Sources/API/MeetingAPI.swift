@@ -98,12 +98,12 @@ enum MeetingAPI {
     /// its answers.
     static func action(
         _ name: String, _ summary: String, _ extra: [Schema.Field], errors: [AppError], allowAdmin: Bool = false, afterTheStart: Bool = false,
-        examples: [MethodExample] = [], _ command: @escaping @Sendable (Params, BookingContext) throws -> Command
+        locksSeries: Bool = false, examples: [MethodExample] = [], _ command: @escaping @Sendable (Params, BookingContext) throws -> Command
     ) -> MethodDefinition {
         MethodDefinition(
             name, summary, audience: .member, mutating: true, params: [meetingId] + extra + [expectedVersion], result: meetingSchema,
             errors: [DocErrors.notFound, DocErrors.invalidState] + (afterTheStart ? [] : [DocErrors.meetingStarted]) + errors, examples: examples,
-            body: .command(MeetingUseCases.act { params, c in
+            body: .command(MeetingUseCases.act(locksSeries: locksSeries) { params, c in
                 MeetingDecider.ActInput(command: try command(params, c), expectedVersion: params.optionalInt("expected_version"), allowAdmin: allowAdmin)
             }))
     }
@@ -186,8 +186,9 @@ enum MeetingAPI {
     ) { p, _ in .decline(reasonCode: try p.string("reason_code"), note: p.optionalString("note")) }
 
     static let withdraw = action(
-        "meeting.withdraw", "The proposer withdraws a meeting the other side has not answered; held credits return", [note],
-        errors: [DocErrors.sessionLog]
+        "meeting.withdraw",
+        "The proposer withdraws a meeting the other side has not answered; held credits return. A date of a weekly series withdrawn by its user becomes one of the series' skip dates; the series goes on",
+        [note], errors: [DocErrors.sessionLog], locksSeries: true
     ) { p, _ in .withdraw(note: p.optionalString("note")) }
 
     static let cancel = MethodDefinition(

@@ -434,6 +434,19 @@ public enum SeriesDecider {
         return (first, change)
     }
 
+    /// A date of an active weekly series that its user withdrew before the expert answered it: the
+    /// series goes on without it and lists it among its skip dates, as `series.skip` would (it
+    /// was dropped and listed nowhere). Nil for any other withdrawal.
+    public static func withdrawnDate(_ c: BookingContext, _ withdrawn: MeetingChange, by person: ActingPerson) -> SeriesChange? {
+        guard let m = c.meeting, let s = c.series, s.id == m.seriesId, s.isActive, let date = m.occurrenceDate,
+              m.party(of: person.id) == .user, withdrawn.after.state.status == .cancelled
+        else { return nil }
+        var change = SeriesChange(series: s, isNew: false)
+        change.meetings = [withdrawn]
+        change.skips = [SeriesSkip(date: date, reason: "withdrawn by user", actorId: person.id)]
+        return change
+    }
+
     /// What cancelling one date of a weekly series does to its later dates, said with its
     /// consequences.
     public static func laterDatesCancelled(_ count: Int) -> String {

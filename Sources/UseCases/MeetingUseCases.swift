@@ -85,14 +85,19 @@ public enum MeetingUseCases {
 
     /// Any action on one meeting named by `meeting_id`. `window` names a time the action may
     /// move the meeting to (a reschedule's start and length); `extraLocation` a location it may set.
+    /// `locksSeries`: the step may change the meeting's weekly series (a withdrawn date becomes
+    /// one of its skips), so it takes the series' locks, as a cancel does.
     public static func act(
         window actWindow: @escaping @Sendable (Params) throws -> (start: Instant, lengthMinutes: Int64?)? = { _ in nil },
-        extraLocation: @escaping @Sendable (Params) -> String? = { _ in nil },
+        extraLocation: @escaping @Sendable (Params) -> String? = { _ in nil }, locksSeries: Bool = false,
         _ input: @escaping @Sendable (Params, BookingContext) throws -> MeetingDecider.ActInput
     ) -> CommandPlan {
         CommandPlan(
             locks: { scope, params in
-                [Locks.meeting(communityId: scope.communityId, meetingId: try params.string("meeting_id"), keySubject: scope.keySubject)]
+                let meetingId = try params.string("meeting_id")
+                return [locksSeries
+                    ? Locks.meetingOrSeries(communityId: scope.communityId, meetingId: meetingId, keySubject: scope.keySubject)
+                    : Locks.meeting(communityId: scope.communityId, meetingId: meetingId, keySubject: scope.keySubject)]
             },
             context: { scope, params in
                 let target = try actWindow(params)
@@ -107,7 +112,13 @@ public enum MeetingUseCases {
                 let i = try input(params, c)
                 let change = try MeetingDecider.act(c, by: person(ctx), i)
                 let actor = try MeetingDecider.meetingActor(meeting, person(ctx), allowAdmin: i.allowAdmin)
-                return MeetingWrites.outcome(ctx, c, [change], by: actor, response: change.after.json(seenBy: ctx.actor.id, at: ctx.now))
+                let response = change.after.json(seenBy: ctx.actor.id, at: ctx.now)
+                if locksSeries, case .withdraw = i.command, let dropped = SeriesDecider.withdrawnDate(c, change, by: person(ctx)) {
+                    var writes = MeetingWrites.writeSet(ctx, c, dropped.meetings, by: actor)
+                    writes.add(dropped)
+                    return Outcome(response: response, apply: writes.call)
+                }
+                return MeetingWrites.outcome(ctx, c, [change], by: actor, response: response)
             },
             translate: MeetingWrites.translate)
     }

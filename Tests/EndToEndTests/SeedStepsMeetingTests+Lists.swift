@@ -76,6 +76,22 @@ final class SeedStepsMeetingListTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// A weekly date still pending that its user withdraws drops that date alone, and the series
+    /// lists it among its skip dates, as series.skip would (it was listed nowhere).
+    func testWithdrawingAPendingWeeklyDateListsItAsASkip() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let series = try createSeries(w, weeks: 3)
+        let id = try MeetingWorld.id(of: series)
+        let occurrences = (series["occurrences"]?.array ?? []).compactMap { $0["meeting_id"]?.string }
+        let second = try XCTUnwrap((series["occurrences"]?.array ?? []).dropFirst().first?["date"]?.string)
+        assertMeeting(try w.act("meeting.withdraw", as: w.user, occurrences[1]), status: "cancelled", credit: "returned")
+        let after = try w.series(id)
+        XCTAssertEqual(after["status"], "active", "the series goes on")
+        XCTAssertEqual(after["skip_dates"]?.array?.map { "\($0["date"]?.string ?? "") \($0["reason"]?.string ?? "")" }, ["\(second) withdrawn by user"])
+        assertMeeting(try w.meeting(occurrences[2]), status: "awaiting_approval", credit: "blocked", "the later date stays")
+        try w.assertReconciled()
+    }
+
     /// Inside the 48-hour window the first cancel needs confirm_late and is charged as one; the
     /// rest are released. series.skip stays the way to drop one date.
     func testALateWeeklyCancelIsChargedOnceAndSkippingDropsOneDate() throws {

@@ -216,8 +216,17 @@ final class SeedStepsRulesTests: XCTestCase {
             XCTAssertTrue(($0 as? AppError)?.message.contains("decline it instead") ?? false, "the expert answers a request by declining it: \($0)")
         }
 
+        // Its user withdrawing that pending date instead: the date alone ends, listed as a skip.
+        let withdrawn = try MeetingDecider.act(c, by: user, .init(command: .withdraw(note: nil)), ids: Self.ids)
+        let dropped = try XCTUnwrap(SeriesDecider.withdrawnDate(c, withdrawn, by: user))
+        XCTAssertEqual(dropped.series.status, "active")
+        XCTAssertEqual(dropped.skips, [SeriesSkip(date: series.date(2), reason: "withdrawn by user", actorId: "per_u")])
+        XCTAssertEqual(dropped.meetings.map(\.after.id), [occurrences[2].id])
+        XCTAssertNil(SeriesDecider.withdrawnDate(c, withdrawn, by: expert), "only the series' user's withdrawal is a skip")
+
         c.series?.status = "cancelled"
         XCTAssertNil(try SeriesDecider.cancelOccurrence(c, by: user, reasonCode: "other", note: nil, confirmLate: false, expectedVersion: nil, ids: Self.ids),
                      "a cancelled series' meeting is cancelled alone")
+        XCTAssertNil(SeriesDecider.withdrawnDate(c, withdrawn, by: user), "nor is a date of a cancelled series")
     }
 }
