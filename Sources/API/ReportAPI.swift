@@ -14,7 +14,7 @@ enum ReportAPI {
         .init("from_month", .text(min: 7, max: 7),
               "The first month, YYYY-MM, on the community's clock; default: the \(MonthRange.defaultMonths - 1) months before to_month"),
         .init("to_month", .text(min: 7, max: 7),
-              "The last month, YYYY-MM, included; at most \(MonthRange.maxMonths) months after from_month; default: this month on the community's clock"),
+              "The last month, YYYY-MM, included; at most \(MonthRange.maxMonths - 1) months after from_month (\(MonthRange.maxMonths) months in all); default: this month on the community's clock"),
         FinanceFormat.param,
     ]
 

@@ -41,7 +41,9 @@ public struct MonthRange: Sendable, Equatable {
         guard let to = Month(toText) else { throw AppError.invalidParams(field: "to_month", reason: MonthRange.notAMonth) }
         guard from <= to else { throw AppError.invalidParams(field: "to_month", reason: "must not be before from_month") }
         guard to.index - from.index < MonthRange.maxMonths else {
-            throw AppError.invalidParams(field: "to_month", reason: "must be at most \(MonthRange.maxMonths) months after from_month; ask for the years one by one")
+            throw AppError.invalidParams(
+                field: "to_month",
+                reason: "must be at most \(MonthRange.maxMonths - 1) months after from_month (a report covers at most \(MonthRange.maxMonths) months, both ends included); ask for the years one by one")
         }
         self.from = from
         self.to = to

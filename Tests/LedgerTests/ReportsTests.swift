@@ -11,6 +11,10 @@ final class ReportsTests: XCTestCase {
         XCTAssertEqual(r.months.map(\.description), ["2029-11", "2029-12", "2030-01", "2030-02"])
         XCTAssertEqual(try MonthRange(from: "0001-01", to: "0001-01").months.map(\.description), ["0001-01"])
         XCTAssertEqual(try MonthRange(from: "2020-01", to: "2029-12").months.count, 120)
+        XCTAssertThrowsError(try MonthRange(from: "2020-03", to: "2030-03")) { error in
+            XCTAssertTrue((error as? AppError)?.details["reason"]?.stringValue?.hasPrefix("must be at most 119 months after from_month") ?? false,
+                          "the limit said as it is checked (it said 120 after, and refused 120 after): \(error)")
+        }
 
         let refused: [(String, String, String)] = [
             ("2030-13", "2030-12", "from_month"), ("2030-1", "2030-12", "from_month"), ("2030-01-01", "2030-12", "from_month"),
