@@ -9,9 +9,10 @@ public enum FinanceTables {
     static let balanceColumns: [CSVColumn] = [.value("posted"), .value("blocked"), .value("available")]
     static let sums: [CSVColumn] = [.value("debits_posted"), .value("credits_posted"), .value("debits_pending"), .value("credits_pending")]
 
-    /// `ledger.balance`: one row per account.
+    /// `ledger.balance`: one row per account, with the figures its table and JSON show (an
+    /// expert's incoming earnings were missing from the file).
     public static let balance: [CSVColumn] =
-        [.value("account_id"), .value("kind", as: "account_kind"), .value("owner_id")] + balanceColumns + [.instant("as_of")]
+        [.value("account_id"), .value("kind", as: "account_kind"), .value("owner_id")] + balanceColumns + [.value("incoming")] + sums + [.instant("as_of")]
 
     /// `ledger.accounts`: every account with its owner and sums.
     public static let accounts: [CSVColumn] =

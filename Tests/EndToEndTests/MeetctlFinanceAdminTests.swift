@@ -26,7 +26,8 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         // The owner's name and e-mail take three words; the as-of time the last six.
         XCTAssertEqual(Array(row.dropLast(6).suffix(4)), ["0", "0", "0", "100"], "posted, blocked, available, incoming: \(row)")
         let csv = try finance.ok(["balance", "--account", walletId, "--csv"])
-        XCTAssertEqual(csv, "account_id,account_kind,owner_id,posted,blocked,available,as_of_utc\r\n\(walletId),user_wallet,\(c.userId),500,100,400,2030-03-04 12:00:00\r\n")
+        XCTAssertEqual(csv, "account_id,account_kind,owner_id,posted,blocked,available,incoming,debits_posted,credits_posted,debits_pending,credits_pending,as_of_utc\r\n"
+                       + "\(walletId),user_wallet,\(c.userId),500,100,400,0,0,500,100,0,2030-03-04 12:00:00\r\n", "the figures of the table and the JSON")
         XCTAssertEqual(try (try c.user).json(["balance"])["account_id"]?.string, walletId, "without options: your own accounts")
         XCTAssertEqual(try finance.json(["balance", "--person", c.userId, "--as-of", "2030-03-01"])["posted"], 0, "before the grant")
 
