@@ -272,7 +272,7 @@ enum LedgerAPI {
         "An account's entries, oldest first, each with what it changed and the balances after it; the opening balance (just before `from`) and the closing one (just before `to`, or now); format csv for spreadsheets",
         audience: .member, mutating: false,
         params: [
-            .init("account_id", .id(.account), required: true), .init("from", .timestamp, "Entries at or after this time"),
+            .init("account_id", .id(.account), required: true), .init("from", .timestamp, "Entries at or after this time (without to, not after now)"),
             .init("to", .timestamp, "Entries before this time"), FinanceFormat.param,
         ] + Page.fields,
         result: .object([
@@ -298,6 +298,11 @@ enum LedgerAPI {
                 guard let (opening, closing) = try LedgerQueries.decodeBounds(rows[0]) else { throw AppError.notFound("account", account.id) }
                 let page = try Page(p, key: [.time, .integer])
                 let from = try p.optionalInstant("from"), to = try p.optionalInstant("to") ?? ctx.now
+                // Without `to` the period ends now: one starting later would close before it opened.
+                if let from, from > to {
+                    throw AppError.invalidParams(
+                        field: "from", reason: "is after now (\(to.rfc3339)), where a statement without to ends: give an earlier from, or to as well")
+                }
                 let entries = try rows[0].filter { try !$0.isNull("seq") }.map(LedgerQueries.statementEntry)
                 var result = page.result(entries) { [$0["created_at"]!, $0["seq"]!] }.objectValue!
                 result["account_id"] = .string(account.id)

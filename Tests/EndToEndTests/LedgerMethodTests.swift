@@ -601,6 +601,12 @@ final class LedgerMethodTests: EndToEndTestCase {
         }
         let badFormat = try meetingd.error("ledger.statement", as: user, ["account_id": .string(wallet), "format": "xlsx"], code: -32602)
         XCTAssertEqual(badFormat["data"]?["field"], "format")
+        // Without `to` the period ends now: a `from` after it would close before it opened.
+        let ahead = try meetingd.error("ledger.statement", as: user, ["account_id": .string(wallet), "from": "2099-01-01T00:00:00Z"], code: -32602)
+        XCTAssertEqual(ahead["data"]?["field"], "from", "\(ahead)")
+        XCTAssertNotNil(try meetingd.result("ledger.statement", as: user, [
+            "account_id": .string(wallet), "from": "2099-01-01T00:00:00Z", "to": "2099-02-01T00:00:00Z",
+        ])["closing"], "with to as well, a period ahead is a period")
     }
 
     /// A cursor is opaque: one the service did not hand out is refused, not read as "from the

@@ -3868,7 +3868,7 @@ class LedgerNamespace:
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
         account_id (acc_… id)
-        from_ (date-time): Entries at or after this time
+        from_ (date-time): Entries at or after this time (without to, not after now)
         to (date-time): Entries before this time
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
@@ -5057,8 +5057,8 @@ class ReportNamespace:
             optional, and only the pinned person)
         from_month: The first month, YYYY-MM, on the community's clock; default: the 11 months before
             to_month
-        to_month: The last month, YYYY-MM, included; at most 120 months after from_month; default: this
-            month on the community's clock
+        to_month: The last month, YYYY-MM, included; at most 119 months after from_month (120 months in
+            all); default: this month on the community's clock
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
 
@@ -5084,8 +5084,8 @@ class ReportNamespace:
             optional, and only the pinned person)
         from_month: The first month, YYYY-MM, on the community's clock; default: the 11 months before
             to_month
-        to_month: The last month, YYYY-MM, included; at most 120 months after from_month; default: this
-            month on the community's clock
+        to_month: The last month, YYYY-MM, included; at most 119 months after from_month (120 months in
+            all); default: this month on the community's clock
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
 
