@@ -369,10 +369,7 @@ public enum SeriesDecider {
                 details: ["status": "finished"])
         }
         let settings = c.booking.settings
-        guard settings.cancellationReasons.contains(where: { $0.code == reasonCode }) else {
-            throw AppError.invalidParams(
-                field: "reason_code", reason: "must be one of the community's reasons: \(settings.cancellationReasons.map(\.code).joined(separator: ", "))")
-        }
+        try Lifecycle.requireReason(reasonCode, in: settings.cancellationReasons)
         if actor == .party(.expert) { try SessionLogRule.check(settings, unlogged: c.booking.unloggedMeetingIds) }
         var change = SeriesChange(series: s, isNew: false)
         change.series.status = "cancelled"
@@ -402,41 +399,49 @@ public enum SeriesDecider {
         ids: IdSource = MeetingDecider.defaultIds
     ) throws -> (cancelled: MeetingChange, series: SeriesChange)? {
         guard let m = c.meeting, let s = c.series, s.id == m.seriesId, s.isActive else { return nil }
+        // Checked here for every date: a date ended as a skip does not check it itself.
+        try Lifecycle.requireReason(reasonCode, in: c.settings.cancellationReasons)
         let later = c.seriesOccurrences
             .filter { $0.id != m.id && [.awaitingApproval, .agreed].contains($0.state.status) && $0.state.start > m.state.start }
             .sorted { $0.state.start < $1.state.start }
-        let first: MeetingChange
+        var change = SeriesChange(series: s, isNew: false)
+        change.series.status = "cancelled"
         do {
-            // The user's own request not answered yet; the expert still declines one date of theirs.
+            // The user's own request the expert has not answered yet (one the expert proposed is
+            // the user's to decline); the expert still declines one date of theirs.
             let usersPending = m.state.status == .awaitingApproval && m.party(of: person.id) == .user
+                && m.state.approved(.user) && !m.state.approved(.expert)
             let command: Command = usersPending
                 ? .skipOccurrence(confirmLate: false, seriesCancelled: reasonCode)
                 : .cancel(reasonCode: reasonCode, note: note, confirmLate: confirmLate)
-            first = try MeetingDecider.act(c, by: person, .init(command: command, expectedVersion: expectedVersion), ids: ids)
+            var first = try MeetingDecider.act(c, by: person, .init(command: command, expectedVersion: expectedVersion), ids: ids)
+            // The note the person wrote goes with the date they cancelled, whichever way it ended.
+            if usersPending, let note, !first.decision.events.isEmpty { first.decision.events[0].note = note }
+            change.meetings = [first]
+            for occurrence in later {
+                var one = c
+                one.meeting = occurrence
+                let command: Command = occurrence.state.status == .agreed
+                    ? .cancel(reasonCode: reasonCode, note: nil, confirmLate: confirmLate, seriesCancelled: true)
+                    : .skipOccurrence(confirmLate: false, seriesCancelled: reasonCode)
+                change.meetings.append(try MeetingDecider.act(one, by: person, .init(command: command), ids: ids))
+            }
         } catch let e as AppError where e.code == .lateCancellationRequiresConfirmation {
-            // Asked to confirm a late cancellation, the person is told all it does (seeds 000,
-            // 001: "Canceling a weekly appointment will cancel all future weekly appointments").
+            // Asked to confirm a late cancellation (of this date, or of a later agreed one when
+            // this one is still pending), the person is told all it does (seeds 000, 001:
+            // "Canceling a weekly appointment will cancel all future weekly appointments").
             throw AppError.lateCancellationRequiresConfirmation(
                 windowHours: e.details["window_hours"]?.intValue ?? c.settings.cancellationWindowHours,
                 consequences: (e.details["consequences"]?.stringValue ?? "") + Self.laterDatesCancelled(later.count))
         }
-        var change = SeriesChange(series: s, isNew: false)
-        change.series.status = "cancelled"
-        change.meetings = [first]
-        for occurrence in later {
-            var one = c
-            one.meeting = occurrence
-            let command: Command = occurrence.state.status == .agreed
-                ? .cancel(reasonCode: reasonCode, note: nil, confirmLate: confirmLate, seriesCancelled: true)
-                : .skipOccurrence(confirmLate: false, seriesCancelled: reasonCode)
-            change.meetings.append(try MeetingDecider.act(one, by: person, .init(command: command), ids: ids))
-        }
+        let first = change.meetings[0]
         return (first, change)
     }
 
     /// A date of an active weekly series that its user withdrew before the expert answered it: the
-    /// series goes on without it and lists it among its skip dates, as `series.skip` would (it
-    /// was dropped and listed nowhere). Nil for any other withdrawal.
+    /// series goes on without it and lists it among its skip dates (it was dropped and listed
+    /// nowhere); the next date is booked by the scheduler in its turn. Nil for any other
+    /// withdrawal.
     public static func withdrawnDate(_ c: BookingContext, _ withdrawn: MeetingChange, by person: ActingPerson) -> SeriesChange? {
         guard let m = c.meeting, let s = c.series, s.id == m.seriesId, s.isActive, let date = m.occurrenceDate,
               m.party(of: person.id) == .user, withdrawn.after.state.status == .cancelled

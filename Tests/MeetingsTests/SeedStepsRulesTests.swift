@@ -215,6 +215,20 @@ final class SeedStepsRulesTests: XCTestCase {
         XCTAssertThrowsError(try SeriesDecider.cancelOccurrence(c, by: expert, reasonCode: "other", note: nil, confirmLate: false, expectedVersion: nil, ids: Self.ids)) {
             XCTAssertTrue(($0 as? AppError)?.message.contains("decline it instead") ?? false, "the expert answers a request by declining it: \($0)")
         }
+        // The reason is checked whichever way the date ends, and the user's note stays with it.
+        XCTAssertThrowsError(try SeriesDecider.cancelOccurrence(c, by: user, reasonCode: "bogus", note: nil, confirmLate: false, expectedVersion: nil, ids: Self.ids)) {
+            XCTAssertEqual(($0 as? AppError)?.details["field"], "reason_code", "\($0)")
+        }
+        let noted = try XCTUnwrap(try SeriesDecider.cancelOccurrence(c, by: user, reasonCode: "other", note: "moving away", confirmLate: false, expectedVersion: nil, ids: Self.ids))
+        XCTAssertEqual(noted.cancelled.decision.events.first?.note, "moving away")
+        // A date the expert proposed waits for the user: the user declines it (one date), as before.
+        var proposed = c
+        proposed.meeting?.state.proposedBy = .expert
+        proposed.meeting?.state.userApproved = false
+        proposed.meeting?.state.expertApproved = true
+        XCTAssertThrowsError(try SeriesDecider.cancelOccurrence(proposed, by: user, reasonCode: "other", note: nil, confirmLate: false, expectedVersion: nil, ids: Self.ids)) {
+            XCTAssertTrue(($0 as? AppError)?.message.contains("decline it instead") ?? false, "\($0)")
+        }
 
         // Its user withdrawing that pending date instead: the date alone ends, listed as a skip.
         let withdrawn = try MeetingDecider.act(c, by: user, .init(command: .withdraw(note: nil)), ids: Self.ids)
