@@ -19,7 +19,7 @@ public enum Command: Sendable, Equatable {
     /// credits returned, an agreed one's by the cancellation window's terms (`confirmLate`).
     /// With `seriesCancelled`, the reason the whole series was cancelled for: the occurrence is
     /// cancelled with it (told as a cancellation, not a skip).
-    case skipOccurrence(confirmLate: Bool, seriesCancelled: String? = nil)
+    case skipOccurrence(confirmLate: Bool, seriesCancelled: String? = nil, note: String? = nil)
 
     /// What the office may do for the experts of its community (seed 003): confirm and make
     /// sessions, decline, propose new dates and answer them; not cancel, log or skip for them.

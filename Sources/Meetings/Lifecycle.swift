@@ -95,7 +95,7 @@ public enum Lifecycle {
         case .logSession(let attendance, let adjust, let feedback): d = try logSession(m, actor, attendance, adjust, feedback, now)
         case .reportNoShow: d = try reportNoShow(m, actor, now)
         case .expire: d = try expire(m, actor, now)
-        case .skipOccurrence(let late, let seriesCancelled): d = try skipOccurrence(m, actor, late, seriesCancelled, now, settings)
+        case .skipOccurrence(let late, let seriesCancelled, let note): d = try skipOccurrence(m, actor, late, seriesCancelled, note, now, settings)
         }
         // The expert learns what the office did in their calendar.
         if actor == .office {
@@ -519,7 +519,8 @@ public enum Lifecycle {
     /// credits are returned; an agreed one ends by the cancellation window's terms, as a cancel
     /// does: inside the window only with `confirmLate`, a user's late skip charged.
     static func skipOccurrence(
-        _ m: MeetingState, _ actor: MeetingActor, _ confirmLate: Bool, _ seriesCancelled: String?, _ now: Instant, _ s: CommunitySettings
+        _ m: MeetingState, _ actor: MeetingActor, _ confirmLate: Bool, _ seriesCancelled: String?, _ note: String?, _ now: Instant,
+        _ s: CommunitySettings
     ) throws -> Decision {
         let p = try party(actor, action: "skip")
         try requireStatus(m, [.awaitingApproval, .agreed], "skip")
@@ -532,9 +533,9 @@ public enum Lifecycle {
         if seriesCancelled != nil { details["series_cancelled"] = true }
         // Seed 001: whoever skips is "notified that the session has been canceled", as is the
         // other side; an occurrence ended with its series is a cancellation, with its reason
-        // (and no note: nobody wrote one).
+        // (and a note only where its person wrote one: the date they cancelled the series from).
         let kind = seriesCancelled == nil ? "occurrence_skipped_by_\(p.rawValue)" : "cancelled_by_\(p.rawValue)"
-        d.events = [TimelineEvent(kind, reasonCode: seriesCancelled, details: details)]
+        d.events = [TimelineEvent(kind, reasonCode: seriesCancelled, note: note, details: details)]
         let told = seriesCancelled == nil ? kind : "cancellation_by_\(p.rawValue)"
         d.notifications = [Notification(told, to: p.other), Notification(told, to: p)]
         if m.status == .agreed { d.video = [.cancel] }

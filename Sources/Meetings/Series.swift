@@ -412,12 +412,9 @@ public enum SeriesDecider {
             let usersPending = m.state.status == .awaitingApproval && m.party(of: person.id) == .user
                 && m.state.approved(.user) && !m.state.approved(.expert)
             let command: Command = usersPending
-                ? .skipOccurrence(confirmLate: false, seriesCancelled: reasonCode)
+                ? .skipOccurrence(confirmLate: false, seriesCancelled: reasonCode, note: note)
                 : .cancel(reasonCode: reasonCode, note: note, confirmLate: confirmLate)
-            var first = try MeetingDecider.act(c, by: person, .init(command: command, expectedVersion: expectedVersion), ids: ids)
-            // The note the person wrote goes with the date they cancelled, whichever way it ended.
-            if usersPending, let note, !first.decision.events.isEmpty { first.decision.events[0].note = note }
-            change.meetings = [first]
+            change.meetings = [try MeetingDecider.act(c, by: person, .init(command: command, expectedVersion: expectedVersion), ids: ids)]
             for occurrence in later {
                 var one = c
                 one.meeting = occurrence
