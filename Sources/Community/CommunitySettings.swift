@@ -93,7 +93,7 @@ public struct CommunitySettings: Sendable {
         let reasons: Schema = .list(given ? givenReasonSchema : reasonSchema, min: 1, max: 50)
         let label: Schema = given ? .givenName : .name
         return [
-            .init("auto_accept", .boolean, "Requests go straight to agreed"),
+            .init("auto_accept", .boolean, "Requests go straight to agreed; not on together with require_confirm_details"),
             .init("cancellation_window_hours", .integer(min: 0, max: 720),
                   "A cancellation (or skip) is late when the meeting starts less than this many hours after it; exactly this many hours before is not late. The window in force when the meeting is cancelled applies, also to meetings booked before a change"),
             .init("user_late_cancel_charge_percent", .integer(min: 0, max: 100),
@@ -112,7 +112,7 @@ public struct CommunitySettings: Sendable {
             .init("allow_expert_filter", .boolean),
             .init("require_session_log", .boolean),
             .init("require_confirm_details", .boolean,
-                  "Experts must give session_type when confirming a request, and location_id where the meeting has no place yet (the request's place stands unless another is given); a user's acceptance of an expert's new date then waits for the expert to make the session"),
+                  "Experts must give session_type when confirming a request, and location_id where the meeting has no place yet (the request's place stands unless another is given); a user's acceptance of an expert's new date, or of a proposal without a session type or a location, then waits for the expert to make the session. Not on together with auto_accept"),
             .init("experts_may_propose", .boolean, "Experts may create meetings with meeting.propose (default true)"),
             .init("email_user_on_decline", .boolean, "The user is notified when a request is declined (default true)"),
             .init("pending_holds_slot", .boolean,
@@ -184,13 +184,8 @@ public struct CommunitySettings: Sendable {
                 // where it is used, so a stored zone never locks the settings.
                 timeZone = value.stringValue!
             case "office_email": officeEmail = value.stringValue
-            case "session_types":
-                // Given twice, a type is refused; a document stored before that rule keeps each once.
-                let types = value.arrayValue!.map { $0.stringValue! }
-                guard !given || Set(types).count == types.count else { throw AppError.invalidParams(field: key, reason: "names the same type twice") }
-                var seen = Set<String>()
-                sessionTypes = types.filter { seen.insert($0).inserted }
-            case "feedback_questions": feedbackQuestions = value.arrayValue!.map { $0.stringValue! }
+            case "session_types": sessionTypes = try Self.distinct(value, key: key, given: given, what: "type")
+            case "feedback_questions": feedbackQuestions = try Self.distinct(value, key: key, given: given, what: "question")
             case "rejection_reasons", "cancellation_reasons":
                 let list = value.arrayValue!.map { Reason(code: $0["code"]!.stringValue!, label: $0["label"]!.stringValue!) }
                 guard Set(list.map(\.code)).count == list.count else {
@@ -201,6 +196,22 @@ public struct CommunitySettings: Sendable {
                 throw AppError.invalidParams(field: key, reason: "is not a known setting")
             }
         }
+        // Auto-accept agrees a request without the expert, so nobody would give the session's
+        // details that require_confirm_details asks the expert for.
+        if given, autoAccept, requireConfirmDetails, let key = ["auto_accept", "require_confirm_details"].first(where: { o[$0] != nil }) {
+            throw AppError.invalidParams(
+                field: key,
+                reason: "cannot be on while \(key == "auto_accept" ? "require_confirm_details" : "auto_accept") is: auto-accept agrees a request without the expert, who gives the session type and location the other asks for; turn one of them off")
+        }
+    }
+
+    /// A list of names given once each: given twice, a name is refused; a document stored before
+    /// that rule keeps each once.
+    static func distinct(_ value: JSON, key: String, given: Bool, what: String) throws -> [String] {
+        let items = value.arrayValue!.map { $0.stringValue! }
+        guard !given || Set(items).count == items.count else { throw AppError.invalidParams(field: key, reason: "names the same \(what) twice") }
+        var seen = Set<String>()
+        return items.filter { seen.insert($0).inserted }
     }
 
     public var json: JSON {

@@ -274,7 +274,7 @@ public enum MeetingDecider {
             }
         }
         var d = try Lifecycle.decide(
-            m.state, command, by: actor, now: c.now, settings: c.settings, needsProcessing: ProcessingRule.needed(c.settings, sessionType: m.sessionType),
+            m.state, command, by: actor, now: c.now, settings: c.settings, needsProcessing: ProcessingRule.needed(c.settings, sessionType: m.sessionType, locationId: m.locationId),
             dateAfterRejection: m.declineReason != nil)
         // The session's details are asked for only of a step the meeting's state and time allow.
         if let given = detailsNotTaken {
@@ -501,8 +501,8 @@ public enum MeetingDecider {
 /// the expert's side has given them; until then a user's acceptance of the expert's date waits
 /// for the expert to process it.
 public enum ProcessingRule {
-    public static func needed(_ settings: CommunitySettings, sessionType: String?) -> Bool {
-        settings.requireConfirmDetails && sessionType == nil
+    public static func needed(_ settings: CommunitySettings, sessionType: String?, locationId: String?) -> Bool {
+        settings.requireConfirmDetails && (sessionType == nil || locationId == nil)
     }
 }
 

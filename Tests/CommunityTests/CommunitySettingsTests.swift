@@ -44,6 +44,32 @@ final class CommunitySettingsTests: XCTestCase {
         XCTAssertNil(field(["slot_minutes": 45]))
         XCTAssertNil(field(["slot_minutes": 40]))
         XCTAssertEqual(field(["session_types": ["Tutoring", "Tutoring"]]), "session_types")
+        // A question asked twice could never be answered twice (log_session takes one answer each).
+        XCTAssertEqual(field(["feedback_questions": ["How was it?", "How was it?"]]), "feedback_questions")
+    }
+
+    /// Auto-accept agrees requests without the expert, who is the one to give the session's
+    /// details require_confirm_details asks for: the two are not on together, whichever comes second.
+    func testAutoAcceptAndRequiredSessionDetailsAreNotOnTogether() throws {
+        var s = CommunitySettings()
+        try s.apply(["auto_accept": true], path: "")
+        var refused = s
+        XCTAssertThrowsError(try refused.apply(["require_confirm_details": true], path: "")) { e in
+            XCTAssertEqual((e as? AppError)?.details["field"]?.stringValue, "require_confirm_details")
+        }
+        var fresh = CommunitySettings()
+        XCTAssertThrowsError(try fresh.apply(["auto_accept": true, "require_confirm_details": true], path: "")) { e in
+            XCTAssertEqual((e as? AppError)?.details["field"]?.stringValue, "auto_accept")
+        }
+        try s.apply(["auto_accept": false, "require_confirm_details": true], path: "")
+        XCTAssertThrowsError(try s.apply(["auto_accept": true], path: "")) { e in
+            XCTAssertEqual((e as? AppError)?.details["field"]?.stringValue, "auto_accept")
+        }
+        // A document stored with both still reads back, and other settings still change on it.
+        var stored = CommunitySettings()
+        try stored.apply(["auto_accept": true, "require_confirm_details": true], path: "", given: false)
+        try stored.apply(["platform_fee_percent": 12], path: "")
+        XCTAssertTrue(stored.autoAccept && stored.requireConfirmDetails)
     }
 
     /// A length stored before the grid had to divide the day still reads back.

@@ -62,6 +62,17 @@ final class SchedulingSeed003Tests: EndToEndTestCase {
         let proposal = try MeetingWorld.id(of: w.propose(
             start: MeetingTime.at(day: 8, hour: 10), extra: ["location_id": .string(w.locationId), "session_type": "Tutoring"]))
         assertMeeting(try w.act("meeting.confirm", as: w.user, proposal), status: "agreed", credit: "blocked")
+        // A proposal with a session type but no place is not a session yet: the user's
+        // acceptance waits for the tutor to give the location.
+        let placeless = try MeetingWorld.id(of: w.propose(start: MeetingTime.at(day: 9, hour: 10), extra: ["session_type": "Tutoring"]))
+        let accepted = try w.act("meeting.confirm", as: w.user, placeless)
+        assertMeeting(accepted, status: "awaiting_approval", credit: "blocked", expertApproved: true, userApproved: true)
+        XCTAssertEqual(accepted["awaiting_processing"], true)
+        XCTAssertEqual(accepted["location_id"], .null)
+        XCTAssertEqual(try w.refuse("meeting.confirm", as: w.expert, placeless, code: -32602)["data"]?["field"], "location_id")
+        let placed = try w.act("meeting.confirm", as: w.expert, placeless, ["location_id": .string(room2)])
+        assertMeeting(placed, status: "agreed", credit: "blocked")
+        XCTAssertEqual(placed["location_id"]?.string, room2)
         try w.assertReconciled()
     }
 
