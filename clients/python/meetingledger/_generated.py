@@ -3380,7 +3380,7 @@ class CommunityNamespace:
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
-        auto_accept: Requests go straight to agreed
+        auto_accept: Requests go straight to agreed; not on together with require_confirm_details
         cancellation_window_hours (0…720): A cancellation (or skip) is late when the meeting starts less
             than this many hours after it; exactly this many hours before is not late. The window in force
             when the meeting is cancelled applies, also to meetings booked before a change
@@ -3409,7 +3409,8 @@ class CommunityNamespace:
         require_session_log
         require_confirm_details: Experts must give session_type when confirming a request, and location_id
             where the meeting has no place yet (the request's place stands unless another is given); a
-            user's acceptance of an expert's new date then waits for the expert to make the session
+            user's acceptance of an expert's new date, or of a proposal without a session type or a
+            location, then waits for the expert to make the session. Not on together with auto_accept
         experts_may_propose: Experts may create meetings with meeting.propose (default true)
         email_user_on_decline: The user is notified when a request is declined (default true)
         pending_holds_slot: A request holding credits takes the expert's time (default true); false: several
