@@ -162,6 +162,8 @@ public enum SeriesDecider {
         public var studentId: String?
         public var topic: String?
         public var agendaAnswers: [String]
+        /// An admin or the office books the series for the user, who is told of each date booked.
+        public var bookedByStaff = false
 
         public init(
             userId: String, expertId: String, serviceId: String, locationId: String, firstStart: Instant, weeks: Int64?, lengthMinutes: Int64?,
@@ -209,16 +211,17 @@ public enum SeriesDecider {
         change.series.studentId = input.studentId
         change.series.topic = input.topic
         change.series.agendaAnswers = input.agendaAnswers
-        let first = try MeetingDecider.request(booking, occurrence(change.series, date: local.date, start: input.firstStart), ids: ids)
+        let first = try MeetingDecider.request(
+            booking, occurrence(change.series, date: local.date, start: input.firstStart, bookedByStaff: input.bookedByStaff), ids: ids)
         record(first, in: &booking)
         change.meetings.append(first)
-        bookAhead(&change, &booking, skipped: [], ids: ids)
+        bookAhead(&change, &booking, skipped: [], bookedByStaff: input.bookedByStaff, ids: ids)
         return change
     }
 
     /// Books the series' dates from `nextIndex` up to the horizon, in order, passing over listed
     /// and past dates; a date that cannot be booked is listed as skipped with the reason.
-    static func bookAhead(_ change: inout SeriesChange, _ c: inout BookingContext, skipped: Set<LocalDate>, ids: IdSource) {
+    static func bookAhead(_ change: inout SeriesChange, _ c: inout BookingContext, skipped: Set<LocalDate>, bookedByStaff: Bool = false, ids: IdSource) {
         let horizon = c.settings.horizonEnd(from: c.now)
         var steps: Int64 = 0
         while steps < maxOccurrencesPerStep, change.series.isActive, change.series.has(change.series.nextIndex) {
@@ -229,7 +232,7 @@ public enum SeriesDecider {
             change.series.nextIndex += 1
             steps += 1
             if start <= c.now || skipped.contains(date) { continue }
-            book(&change, &c, date: date, start: start, beyondHorizon: false, ids: ids)
+            book(&change, &c, date: date, start: start, beyondHorizon: false, bookedByStaff: bookedByStaff, ids: ids)
         }
     }
 
@@ -252,15 +255,19 @@ public enum SeriesDecider {
         }
     }
 
-    static func occurrence(_ s: Series, date: LocalDate, start: Instant, beyondHorizon: Bool = false) -> MeetingDecider.RequestInput {
+    static func occurrence(_ s: Series, date: LocalDate, start: Instant, beyondHorizon: Bool = false, bookedByStaff: Bool = false) -> MeetingDecider.RequestInput {
         MeetingDecider.RequestInput(
             serviceId: s.serviceId, expertId: s.expertId, userId: s.userId, start: start, lengthMinutes: s.lengthMinutes, locationId: s.locationId,
-            topic: s.topic, agendaAnswers: s.agendaAnswers, seriesId: s.id, occurrenceDate: date, beyondHorizon: beyondHorizon, studentId: s.studentId)
+            topic: s.topic, agendaAnswers: s.agendaAnswers, seriesId: s.id, occurrenceDate: date, beyondHorizon: beyondHorizon, studentId: s.studentId,
+            bookedByStaff: bookedByStaff)
     }
 
-    static func book(_ change: inout SeriesChange, _ c: inout BookingContext, date: LocalDate, start: Instant, beyondHorizon: Bool, ids: IdSource) {
+    static func book(
+        _ change: inout SeriesChange, _ c: inout BookingContext, date: LocalDate, start: Instant, beyondHorizon: Bool, bookedByStaff: Bool = false, ids: IdSource
+    ) {
         do {
-            let booked = try MeetingDecider.request(c, occurrence(change.series, date: date, start: start, beyondHorizon: beyondHorizon), ids: ids)
+            let booked = try MeetingDecider.request(
+                c, occurrence(change.series, date: date, start: start, beyondHorizon: beyondHorizon, bookedByStaff: bookedByStaff), ids: ids)
             record(booked, in: &c)
             change.meetings.append(booked)
         } catch let e as AppError {
@@ -292,12 +299,36 @@ public enum SeriesDecider {
         if m.state.creditStatus == .blocked { c.walletAvailable -= m.state.heldCredits }
     }
 
+    /// A meeting this step ended gives back its time and what its hold returns to the wallet, so
+    /// a later booking in the same step sees them (a skip books the next date with the credits
+    /// the skipped one released).
+    static func release(_ ended: MeetingChange, in c: inout BookingContext) {
+        let m = ended.after
+        guard [.cancelled, .rejected].contains(m.state.status), let held = ended.before?.state.heldCredits else { return }
+        c.occupying.removeAll { $0.meetingId == m.id }
+        c.agreed.removeAll { $0.meetingId == m.id }
+        c.userBookings.removeAll { $0.meetingId == m.id }
+        for move in ended.ledger {
+            switch move {
+            case .release: c.walletAvailable += held
+            case .capture(_, _, let credits, _, _, _): c.walletAvailable += held - credits
+            case .hold: break
+            }
+        }
+    }
+
     /// Who acts on a series: its user, or its expert where allowed, or an admin (for the user).
     public static func actor(_ s: Series, _ person: ActingPerson, expertToo: Bool) throws -> MeetingActor {
         if person.id == s.userId { return .party(.user) }
         if expertToo && person.id == s.expertId { return .party(.expert) }
         if person.has(.admin) { return .party(.user) }
         throw AppError.forbidden("only the series' user (or an admin) may do this")
+    }
+
+    /// Who a step on the series is recorded as: an admin acting for its user is the admin.
+    public static func recordedActor(_ s: Series, _ person: ActingPerson, expertToo: Bool) throws -> MeetingActor {
+        let side = try actor(s, person, expertToo: expertToo)
+        return person.id == s.userId || (expertToo && person.id == s.expertId) ? side : .admin
     }
 
     /// Skips one date (on the day or ahead, one at a time): its occurrence is cancelled, and the
@@ -342,9 +373,11 @@ public enum SeriesDecider {
         if let m = onDate.first(where: { [.awaitingApproval, .agreed].contains($0.state.status) }) {
             var one = booking
             one.meeting = m
-            change.meetings.append(try MeetingDecider.act(one, by: person, .init(command: .skipOccurrence(confirmLate: confirmLate), actingAs: actor), ids: ids))
+            let skipped = try MeetingDecider.act(one, by: person, .init(command: .skipOccurrence(confirmLate: confirmLate), actingAs: actor), ids: ids)
+            release(skipped, in: &booking)
+            change.meetings.append(skipped)
         }
-        change.skips.append(SeriesSkip(date: date, reason: "skipped by \(actor.role)", actorId: person.id))
+        change.skips.append(SeriesSkip(date: date, reason: "skipped by \(try recordedActor(s, person, expertToo: true).role)", actorId: person.id))
         let skipped = Set(c.skips.map(\.date) + [date])
         bookAhead(&change, &booking, skipped: skipped, ids: ids)
         let remaining = c.occurrences.filter { m in !change.meetings.contains { $0.after.id == m.id } } + change.meetings.map(\.after)

@@ -145,9 +145,9 @@ public enum NotificationText {
                                "The weekly session on \(when) could not be booked: \(why)\(detail). It is tried again while the date is ahead.")
         case "series_date_skipped":
             // Skipped before its meeting was made: nothing else tells it.
-            let own = payload["actor_role"] == payload["recipient_role"]
-            (subject, line) = ("Weekly session skipped: \(when)",
-                               (own ? "You skipped" : "\(other) skipped") + " the weekly session on \(when); no meeting is held that day.")
+            let role = payload["actor_role"]?.stringValue
+            let who = role == payload["recipient_role"]?.stringValue ? "You skipped" : role == "admin" ? "An admin skipped" : "\(other) skipped"
+            (subject, line) = ("Weekly session skipped: \(when)", who + " the weekly session on \(when); no meeting is held that day.")
         case "calendar.invite": (subject, line) = invitation(payload, other: other, what: what, when: when)
         case "chat_message":
             let text = payload["text"]?.stringValue ?? ""
@@ -234,6 +234,13 @@ public enum NotificationText {
             ?? payload["reason_code"]?.stringValue.flatMap { code in settings.cancellationReasons.first { $0.code == code }?.label }
         let series = payload["series_cancelled"]?.boolValue == true ? " The weekly series is cancelled with it." : ""
         let reason = label.map { " Reason: \(PersonText.line($0))." }.map { series + $0 } ?? series
+        if payload["actor_role"]?.stringValue == "admin" {
+            // An admin ends a series' date for its user: neither side did it themself.
+            let did = skipped ? "skipped" : "cancelled"
+            return recipient == endedBy
+                ? ("Your session has been cancelled", "An admin \(did) your meeting with \(other) on \(when) for \(what) for you; it is cancelled.\(reason)\(credits)")
+                : ("Meeting \(did) by an admin", "An admin \(did) \(other)'s meeting with you on \(when) for \(what); it is cancelled.\(reason)\(credits)")
+        }
         if recipient == endedBy {
             let did = skipped ? "You skipped your meeting" : "You cancelled your meeting"
             return ("Your session has been cancelled", "\(did) with \(other) on \(when) for \(what); it is cancelled.\(reason)\(credits)")

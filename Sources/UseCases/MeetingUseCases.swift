@@ -30,9 +30,9 @@ public enum MeetingUseCases {
 
     /// Who books: the user themself, or an admin or the office for them (seed 000: "Students or
     /// admins can create appointments").
-    static func booker(_ ctx: RequestContext, userId: String) throws -> MeetingActor {
+    static func booker(_ ctx: RequestContext, userId: String, what: String = "a meeting") throws -> MeetingActor {
         guard userId != ctx.actor.id else { return .party(.user) }
-        try ctx.actor.require(.admin, .office, to: "book a meeting for another user")
+        try ctx.actor.require(.admin, .office, to: "book \(what) for another user")
         return ctx.actor.has(.admin) ? .admin : .office
     }
 

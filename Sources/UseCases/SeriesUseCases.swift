@@ -66,11 +66,12 @@ public enum SeriesUseCases {
                     expertId: i.expertId, locationId: i.locationId, from: i.firstStart, studentId: i.studentId)
             },
             decide: { ctx, json, params in
-                let i = try input(params, ctx.scope)
-                if i.userId != ctx.actor.id { try ctx.actor.require(.admin, .office, to: "book a series for another user") }
+                var i = try input(params, ctx.scope)
+                let actor = try MeetingUseCases.booker(ctx, userId: i.userId, what: "a series")
+                i.bookedByStaff = actor != .party(.user)
                 guard let json else { throw AppError.internalError() }
                 let c = try SeriesQueries.decodeContext(json)
-                return outcome(ctx, c, try SeriesDecider.create(c, i), by: .party(.user))
+                return outcome(ctx, c, try SeriesDecider.create(c, i), by: actor)
             },
             translate: MeetingWrites.translate)
     }
@@ -90,7 +91,7 @@ public enum SeriesUseCases {
                 guard let series = c.series else { throw AppError.notFound("series", try params.string("series_id")) }
                 let person = MeetingUseCases.person(ctx)
                 let change = try decide(c, person, params)
-                return outcome(ctx, c, change, by: try SeriesDecider.actor(series, person, expertToo: true))
+                return outcome(ctx, c, change, by: try SeriesDecider.recordedActor(series, person, expertToo: true))
             },
             translate: MeetingWrites.translate)
     }

@@ -478,6 +478,45 @@ final class SeriesTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// A user whose credits cover one session at a time skips it: the next date is booked with
+    /// the credits the skip returned, not refused for the balance before it.
+    func testTheSkipsReturnedCreditsPayForTheNextSession() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 3])
+        let user = try w.addUser(name: "One Session", credits: MeetingWorld.price)
+        let id = try MeetingWorld.id(of: create(w, firstStart: "2030-03-06T10:00:00Z", by: user))
+        let skipped = try skip(w, id, "2030-03-06", as: user)
+        let after = try occurrences(skipped)
+        XCTAssertEqual(after.map(\.date), ["2030-03-06", "2030-03-13"], "\(skipped)")
+        XCTAssertEqual(after.map(\.credit), ["returned", "blocked"])
+        XCTAssertEqual(skipDates(skipped), ["2030-03-06"], "03-13 is booked, not listed as not booked: \(skipped["skip_dates"] ?? .null)")
+        XCTAssertEqual(try w.drainedSummary().filter { $0.hasPrefix("series_date_not_booked") }, [], "nobody is told of a shortage there is not")
+        try w.assertReconciled()
+    }
+
+    /// README, "Admins: booking for a user": `series.create` with `user_id` books for that user as
+    /// `meeting.request` does: the timeline says an admin asked for it, and the user is told. An
+    /// admin's skip is the admin's, not the user's.
+    func testAnAdminBooksAndSkipsASeriesForTheUser() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 10])
+        _ = try w.drainOutbox()
+        let series = try create(w, firstStart: "2030-03-06T10:00:00Z", by: w.admin, ["user_id": .string(w.user)])
+        let id = try MeetingWorld.id(of: series)
+        let first = try XCTUnwrap(try occurrences(series).first)
+        let opening = try w.timelineEvents(first.meetingId).first
+        XCTAssertEqual(opening?["kind"], "requested_for_user")
+        XCTAssertEqual(opening?["actor_role"], "admin")
+        XCTAssertEqual(opening?["actor_id"]?.string, w.admin)
+        XCTAssertEqual(try w.drainedSummary(), ["meeting_booked_for_user→user", "meeting_booked_for_user→user", "meeting_request→expert", "meeting_request→expert"],
+                       "each date booked is told to both sides")
+
+        let skipped = try skip(w, id, "2030-03-06", as: w.admin)
+        XCTAssertEqual(skipped["skip_dates"]?.array?.first?["reason"], "skipped by admin")
+        let ending = try XCTUnwrap(try w.timelineEvents(first.meetingId).last)
+        XCTAssertEqual(ending["actor_role"], "admin", "\(ending)")
+        XCTAssertEqual(ending["actor_id"]?.string, w.admin)
+        try w.assertReconciled()
+    }
+
     /// "If you are skipping a session that is more than a week out [...] you will see the Skip
     /// Session page with the date listed as a current skip date" (seed 001): a date beyond the
     /// horizon is listed and never booked, while the dates before and after it are booked as

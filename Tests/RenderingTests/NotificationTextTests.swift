@@ -349,6 +349,20 @@ final class NotificationTextTests: XCTestCase {
             kind: "cancellation_by_expert", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
             payload: ["meeting": returned, "recipient_role": "expert", "actor_role": "office"], settings: try settings())
         XCTAssertTrue(byOffice.body.contains("The office cancelled your meeting with Sam Lee"), byOffice.body)
+        // An admin ends a weekly date for the user: neither side is told they did it.
+        let adminSkip = NotificationText.compose(
+            kind: "occurrence_skipped_by_user", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
+            payload: ["meeting": returned, "recipient_role": "user", "actor_role": "admin"], settings: try settings())
+        XCTAssertTrue(adminSkip.body.contains("An admin skipped your meeting with Talia Kim on Mon 11 Mar 2030 15:00 CET for Course CHEM101 for you"), adminSkip.body)
+        let adminSkipToExpert = NotificationText.compose(
+            kind: "occurrence_skipped_by_user", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
+            payload: ["meeting": returned, "recipient_role": "expert", "actor_role": "admin"], settings: try settings())
+        XCTAssertEqual(adminSkipToExpert.subject, "[TP] Meeting skipped by an admin")
+        XCTAssertTrue(adminSkipToExpert.body.contains("An admin skipped Sam Lee's meeting with you"), adminSkipToExpert.body)
+        let dateSkipped = NotificationText.compose(
+            kind: "series_date_skipped", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
+            payload: ["recipient_role": "user", "actor_role": "admin"], settings: try settings())
+        XCTAssertTrue(dateSkipped.body.contains("An admin skipped the weekly session"), dateSkipped.body)
     }
 
     func testThePushTextFitsAPhone() throws {
