@@ -5,7 +5,8 @@ import Postgres
 /// list of them; the SQL lock functions take the numbers from here.
 ///
 /// Lock order, the same for every request so two requests never wait on each other in a
-/// circle: the caller's idempotency key, the community's scheduler run, the user's counted bookings, the expert's calendar,
+/// circle: the caller's idempotency key, the community's scheduler run, the counted bookings of the user and of the student
+/// a meeting is for (in id order), the expert's calendar,
 /// the meeting's row, the user's wallet, then the ledger's account rows in id order.
 public enum LockClass: Int32, Sendable, CaseIterable {
     /// One expert's calendar: overlap and availability checks and the writes that follow them.
@@ -29,12 +30,13 @@ public enum Locks {
     /// The subject of an idempotency key lock: the caller and their key.
     public static func keySubject(actorId: String, key: String?) -> String? { key.map { actorId + "/" + $0 } }
 
-    /// The locks of a step that books for a user with an expert (the key first when given).
-    public static func parties(communityId: String, keySubject: String?, userId: String?, expertId: String?) -> Statement {
+    /// The locks of a step that books for a user (and the student it is for, whose bookings are
+    /// counted) with an expert (the key first when given).
+    public static func parties(communityId: String, keySubject: String?, userId: String?, expertId: String?, studentId: String? = nil) -> Statement {
         Statement(
-            "SELECT ml_lock_parties($1, $2, $3, $4, $5, $6, $7)",
+            "SELECT ml_lock_parties($1, $2, $3, $4, $5, $6, $7, $8)",
             [communityId, keySubject, userId, expertId, LockClass.idempotencyKey.rawValue, LockClass.userBookings.rawValue,
-             LockClass.expertCalendar.rawValue])
+             LockClass.expertCalendar.rawValue, studentId])
     }
 
     /// The locks of a step on one existing meeting: its parties' locks, its row and the wallet.

@@ -24,8 +24,8 @@ public enum MeetingUseCases {
     static func person(_ ctx: RequestContext) -> ActingPerson { ActingPerson(id: ctx.actor.id, roles: ctx.actor.roles) }
 
     /// The locks of a booking for `userId` with `expertId` (the caller's key first).
-    static func partiesLock(_ scope: RequestScope, userId: String, expertId: String) -> Statement {
-        Locks.parties(communityId: scope.communityId, keySubject: scope.keySubject, userId: userId, expertId: expertId)
+    static func partiesLock(_ scope: RequestScope, userId: String, expertId: String, studentId: String?) -> Statement {
+        Locks.parties(communityId: scope.communityId, keySubject: scope.keySubject, userId: userId, expertId: expertId, studentId: studentId)
     }
 
     /// Who books: the user themself, or an admin or the office for them (seed 000: "Students or
@@ -41,7 +41,7 @@ public enum MeetingUseCases {
         CommandPlan(
             locks: { scope, params in
                 let i = try input(params, scope)
-                return [MeetingUseCases.partiesLock(scope, userId: i.userId, expertId: i.expertId)]
+                return [MeetingUseCases.partiesLock(scope, userId: i.userId, expertId: i.expertId, studentId: i.studentId)]
             },
             context: { scope, params in
                 let i = try input(params, scope)
@@ -66,7 +66,7 @@ public enum MeetingUseCases {
         CommandPlan(
             locks: { scope, params in
                 let i = try input(params)
-                return [partiesLock(scope, userId: i.userId, expertId: scope.actorId)]
+                return [partiesLock(scope, userId: i.userId, expertId: scope.actorId, studentId: i.studentId)]
             },
             context: { scope, params in
                 let i = try input(params)

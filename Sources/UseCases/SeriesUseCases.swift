@@ -57,7 +57,7 @@ public enum SeriesUseCases {
         CommandPlan(
             locks: { scope, params in
                 let i = try input(params, scope)
-                return [MeetingUseCases.partiesLock(scope, userId: i.userId, expertId: i.expertId)]
+                return [MeetingUseCases.partiesLock(scope, userId: i.userId, expertId: i.expertId, studentId: i.studentId)]
             },
             context: { scope, params in
                 let i = try input(params, scope)

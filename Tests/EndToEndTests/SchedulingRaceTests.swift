@@ -119,6 +119,39 @@ final class SchedulingRaceTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// A student's meetings count for the student, whoever books them (METHODS.md,
+    /// weekly_usage_limit): two customers of one student and the student themself book with
+    /// three experts at the same instant (three processes, one week, a limit of 1). Exactly one
+    /// wins; the others get 4022 and hold nothing.
+    func testBookingsForOneStudentByDifferentPeopleStayWithinTheWeeklyLimit() throws {
+        let a = try arena(#function, settings: ["weekly_usage_limit": 1])
+        let w = a.world
+        let student = a.users[0], customers = [a.users[1], a.users[2]]
+        for customer in customers {
+            try w.meetingd.result("student.link", as: w.admin, ["customer_id": .string(customer), "student_id": .string(student)])
+        }
+        let experts = [w.expert, try w.addExpert(name: "expert1"), try w.addExpert(name: "expert2")]
+        let bookers = [customers[0], customers[1], student]
+        for round in 0..<Self.rounds {
+            let label = "week \(round)"
+            let lanes: [() throws -> JSONValue] = bookers.indices.map { i in
+                let process = Unchecked(a.processes[(i + round) % a.processes.count])
+                var params = w.requestParams(start: MeetingTime.at(day: 7 * (round + 1) + i, hour: 10), expert: experts[i])
+                if bookers[i] != student { params["student_id"] = .string(student) }
+                let booker = bookers[i]
+                return { try process.value.call("meeting.request", as: booker, params) }
+            }
+            let responses = try raceAll(lanes)
+            XCTAssertEqual(responses.filter { $0["result"] != nil }.count, 1, "one booking a week for the student (\(label)): \(responses)")
+            for response in responses where response["result"] == nil {
+                XCTAssertEqual(response["error"]?["data"]?["code"], "usage_limit_reached", "\(label): \(response)")
+            }
+        }
+        let held = try bookers.reduce(Int64(0)) { $0 + (try w.wallet($1).blocked) }
+        XCTAssertEqual(held, MeetingWorld.price * Int64(Self.rounds), "one hold a week across the bookers")
+        try w.assertReconciled()
+    }
+
     /// A no-show policy under concurrency: two experts log the same user's no-shows at the same
     /// instant (two processes) with a policy of 2 no-shows → suspended. Each count must see the
     /// other, so every round ends with the user suspended and told once.
