@@ -409,15 +409,54 @@ public enum SeriesDecider {
         let future = c.occurrences
             .filter { [.awaitingApproval, .agreed].contains($0.state.status) && $0.state.start > c.booking.now }
             .sorted { $0.state.start < $1.state.start }
-        for m in future {
-            var one = c.booking
-            one.meeting = m
-            let command: Command = m.state.status == .agreed
-                ? .cancel(reasonCode: reasonCode, note: nil, confirmLate: confirmLate, seriesCancelled: true)
-                : .skipOccurrence(confirmLate: false, seriesCancelled: reasonCode)
-            change.meetings.append(try MeetingDecider.act(one, by: person, .init(command: command, actingAs: actor), ids: ids))
+        change.meetings = try endingAll(confirmLate: confirmLate, settings: settings) { confirmLate in
+            try future.map { m in
+                var one = c.booking
+                one.meeting = m
+                let command: Command = m.state.status == .agreed
+                    ? .cancel(reasonCode: reasonCode, note: nil, confirmLate: confirmLate, seriesCancelled: true)
+                    : .skipOccurrence(confirmLate: false, seriesCancelled: reasonCode)
+                return try MeetingDecider.act(one, by: person, .init(command: command, actingAs: actor), ids: ids)
+            }
         }
         return change
+    }
+
+    /// Ends several dates of a series in one step (`end` decides them all, late ones only when
+    /// told to). Asked to confirm a late ending, the person is told what the late dates cost
+    /// together, each by its own terms, not what the first of them costs alone; `suffix` says
+    /// what else the step does.
+    static func endingAll(
+        confirmLate: Bool, settings: CommunitySettings, suffix: String = "", _ end: (Bool) throws -> [MeetingChange]
+    ) throws -> [MeetingChange] {
+        do {
+            return try end(confirmLate)
+        } catch let e as AppError where e.code == .lateCancellationRequiresConfirmation {
+            let first = e.details["consequences"]?.stringValue ?? ""
+            let consequences = (try? end(true)).flatMap(lateConsequences) ?? first
+            throw AppError.lateCancellationRequiresConfirmation(
+                windowHours: e.details["window_hours"]?.intValue ?? settings.cancellationWindowHours, consequences: consequences + suffix)
+        }
+    }
+
+    /// What ending two or more dates inside the cancellation window does, in one sentence; nil
+    /// for one date or none (its own consequences say it).
+    static func lateConsequences(_ changes: [MeetingChange]) -> String? {
+        let late = changes.compactMap { change -> (ending: TimelineEvent, price: Int64)? in
+            guard let event = change.decision.events.first, event.details["late"]?.boolValue == true else { return nil }
+            return (event, change.before?.state.priceCredits ?? 0)
+        }
+        guard late.count > 1 else { return nil }
+        let charged = late.reduce(Int64(0)) { $0 + ($1.ending.details["charged_credits"]?.intValue ?? 0) }
+        let price = late.reduce(Int64(0)) { $0 + $1.price }
+        let dates = "\(late.count) of the dates start within the window: "
+        if late.allSatisfy({ $0.ending.kind.hasSuffix("_by_expert") }) {
+            return dates + "the user's credits for them will be returned and the meetings cancelled on the video platform."
+        }
+        return dates + (price == 0 ? "nothing is charged, they are free."
+            : charged >= price ? "their \(price) credits will be charged."
+            : charged > 0 ? "\(charged) of their \(price) credits will be charged and the rest returned."
+            : "their credits will be returned.")
     }
 
     /// Seeds 000 and 001: "Canceling a weekly appointment will cancel all future weekly
@@ -439,7 +478,10 @@ public enum SeriesDecider {
             .sorted { $0.state.start < $1.state.start }
         var change = SeriesChange(series: s, isNew: false)
         change.series.status = "cancelled"
-        do {
+        // Asked to confirm a late cancellation (of this date, or of a later agreed one when this
+        // one is still pending), the person is told all it does (seeds 000, 001: "Canceling a
+        // weekly appointment will cancel all future weekly appointments").
+        change.meetings = try endingAll(confirmLate: confirmLate, settings: c.settings, suffix: Self.laterDatesCancelled(later.count)) { confirmLate in
             // The user's own request the expert has not answered yet (one the expert proposed is
             // the user's to decline); the expert still declines one date of theirs.
             let usersPending = m.state.status == .awaitingApproval && m.party(of: person.id) == .user
@@ -447,22 +489,16 @@ public enum SeriesDecider {
             let command: Command = usersPending
                 ? .skipOccurrence(confirmLate: false, seriesCancelled: reasonCode, note: note)
                 : .cancel(reasonCode: reasonCode, note: note, confirmLate: confirmLate)
-            change.meetings = [try MeetingDecider.act(c, by: person, .init(command: command, expectedVersion: expectedVersion), ids: ids)]
+            var all = [try MeetingDecider.act(c, by: person, .init(command: command, expectedVersion: expectedVersion), ids: ids)]
             for occurrence in later {
                 var one = c
                 one.meeting = occurrence
                 let command: Command = occurrence.state.status == .agreed
                     ? .cancel(reasonCode: reasonCode, note: nil, confirmLate: confirmLate, seriesCancelled: true)
                     : .skipOccurrence(confirmLate: false, seriesCancelled: reasonCode)
-                change.meetings.append(try MeetingDecider.act(one, by: person, .init(command: command), ids: ids))
+                all.append(try MeetingDecider.act(one, by: person, .init(command: command), ids: ids))
             }
-        } catch let e as AppError where e.code == .lateCancellationRequiresConfirmation {
-            // Asked to confirm a late cancellation (of this date, or of a later agreed one when
-            // this one is still pending), the person is told all it does (seeds 000, 001:
-            // "Canceling a weekly appointment will cancel all future weekly appointments").
-            throw AppError.lateCancellationRequiresConfirmation(
-                windowHours: e.details["window_hours"]?.intValue ?? c.settings.cancellationWindowHours,
-                consequences: (e.details["consequences"]?.stringValue ?? "") + Self.laterDatesCancelled(later.count))
+            return all
         }
         let first = change.meetings[0]
         return (first, change)

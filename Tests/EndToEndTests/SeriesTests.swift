@@ -689,6 +689,33 @@ final class SeriesTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// The late-cancel warning says what the step costs: with two agreed dates inside a 10-day
+    /// window, both charged when confirmed, it names both charges, not the first one's alone;
+    /// the same from meeting.cancel on the first date, which ends the series with it.
+    func testTheLateCancelWarningNamesEveryDateItCharges() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 21, "cancellation_window_hours": 240])
+        let series = try create(w, firstStart: "2030-03-06T10:00:00Z", ["weeks": 3])
+        let id = try MeetingWorld.id(of: series)
+        let made = try occurrences(series)
+        for o in made { try w.act("meeting.confirm", as: w.expert, o.meetingId) }
+        let walletBefore = try w.wallet()
+
+        let warned = try w.meetingd.error("series.cancel", as: w.user, ["series_id": .string(id), "reason_code": "other"], code: 4013)
+        XCTAssertEqual(warned["data"]?["consequences"], "2 of the dates start within the window: their 200 credits will be charged.", "\(warned)")
+        let fromTheFirst = try w.meetingd.error("meeting.cancel", as: w.user, ["meeting_id": .string(made[0].meetingId), "reason_code": "other"], code: 4013)
+        XCTAssertEqual(fromTheFirst["data"]?["consequences"],
+                       "2 of the dates start within the window: their 200 credits will be charged. The weekly series is cancelled with it, and its 2 later dates.")
+        let byExpert = try w.meetingd.error("series.cancel", as: w.expert, ["series_id": .string(id), "reason_code": "other"], code: 4013)
+        XCTAssertEqual(byExpert["data"]?["consequences"],
+                       "2 of the dates start within the window: the user's credits for them will be returned and the meetings cancelled on the video platform.")
+        XCTAssertEqual(try w.wallet(), walletBefore, "a warning changes nothing")
+
+        XCTAssertEqual(walletBefore, MeetingWorld.wallet(blocked: 300))
+        try w.meetingd.result("series.cancel", as: w.user, ["series_id": .string(id), "reason_code": "other", "confirm_late": true])
+        XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(spent: 200), "what the warning said: 200 charged, the third date's 100 returned")
+        try w.assertReconciled()
+    }
+
     /// The reason must come from the community's list whatever the occurrences' state, even
     /// when none of them is agreed yet.
     func testCancellingTheSeriesNeedsAReasonFromTheList() throws {
