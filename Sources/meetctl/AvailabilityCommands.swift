@@ -59,13 +59,15 @@ enum AvailabilityCommands {
         var params = try params(session)
         let clock = try session.clock()
         if params["from"] == nil {
-            params["from"] = .string(clock.instant(.local(clock.localDate(try session.serviceNow()), LocalTimeOfDay(minutes: 0))).rfc3339)
+            params["from"] = .string(clock.instant(.day(clock.localDate(try session.serviceNow()))).rfc3339)
         }
         if params["to"] == nil, let from = params["from"]?.stringValue, let start = try? Instant(rfc3339: from) {
             // Seven days on the person's clock: the same wall-clock time a week on, whatever a
-            // change of summer time in between does to the hours.
+            // change of summer time in between does to the hours; from the start of a day, to
+            // the start of the day a week on (a day whose midnight is skipped starts at 01:00).
             let local = clock.local(start)
-            params["to"] = .string(clock.instant(.local(local.date.adding(days: 7), local.time)).rfc3339)
+            let fromDayStart = clock.instant(.day(local.date)) == start
+            params["to"] = .string(clock.instant(fromDayStart ? .day(local.date.adding(days: 7)) : .local(local.date.adding(days: 7), local.time)).rfc3339)
         }
         let result = try session.call("availability.get", params)
         if invocation.wantsJSON {

@@ -50,6 +50,9 @@ struct PersonClock {
         switch input {
         case .instant(let i): return i
         case .local(let date, let time): return clock.instant(on: date, at: time)
+        // In a gap the reading before the change is the moment the clocks jump; in an overlap
+        // the earlier reading comes first.
+        case .day(let date): return clock.instant(on: date, at: LocalTimeOfDay(minutes: 0))
         }
     }
 }

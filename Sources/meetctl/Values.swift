@@ -51,12 +51,15 @@ struct UsageError: Error {
 enum TimeInput: Sendable, Equatable {
     case instant(Instant)
     case local(LocalDate, LocalTimeOfDay)
+    /// The start of a day: its midnight, or where the clocks skip midnight the moment they
+    /// jump (01:00), or where midnight comes twice the first.
+    case day(LocalDate)
 
     /// `2030-03-13T14:00:00-04:00`, `2030-03-13T14:00Z`, `2030-03-13 14:00` (local),
-    /// `2030-03-13` (local midnight).
+    /// `2030-03-13` (the start of that day).
     static func parse(_ text: String) -> TimeInput? {
         let trimmed = text.trimmingCharacters(in: " ")
-        if let date = LocalDate(trimmed) { return .local(date, LocalTimeOfDay(minutes: 0)) }
+        if let date = LocalDate(trimmed) { return .day(date) }
         let chars = Array(trimmed)
         guard chars.count >= 16, chars[10] == "T" || chars[10] == "t" || chars[10] == " ",
             let date = LocalDate(String(chars[0..<10])), let time = LocalTimeOfDay(String(chars[11..<16])), time.minutes < 1440

@@ -307,6 +307,17 @@ final class MeetctlMeetingTests: XCTestCase {
                       "--tz defaults to the expert's own zone")
         // An admin looks at the expert's calendar.
         XCTAssertEqual(try c.admin.json(["availability", "show", "--expert", c.expertId, "--from", "2030-03-11"])["weekly"]?.array?.count, 1)
+
+        // A date is the start of its day, also where the clocks skip midnight (Havana, 9 March
+        // 2031: 00:00 becomes 01:00) or show it twice (2 November 2031): it was refused as a
+        // time that does not exist or happens twice.
+        _ = try c.admin.ok(["person", "set", c.expertId, "--tz", "America/Havana"])
+        let skippedMidnight = try expert.ok(["availability", "show", "--from", "2031-03-09"])
+        XCTAssertTrue(skippedMidnight.contains("from Sun 9 Mar 2031 01:00 CDT to Sun 16 Mar 2031 00:00 CDT"), skippedMidnight)
+        let toSkipped = try expert.ok(["availability", "show", "--from", "2031-03-08", "--to", "2031-03-09"])
+        XCTAssertTrue(toSkipped.contains("from Sat 8 Mar 2031 00:00 CST to Sun 9 Mar 2031 01:00 CDT"), toSkipped)
+        let twiceMidnight = try expert.ok(["availability", "show", "--from", "2031-11-02", "--to", "2031-11-03"])
+        XCTAssertTrue(twiceMidnight.contains("from Sun 2 Nov 2031 00:00 CDT to Mon 3 Nov 2031 00:00 CST"), twiceMidnight)
     }
 
     func testActingByEmail() throws {
