@@ -278,13 +278,15 @@ public enum SeriesDecider {
     }
 
     /// Why a date was not booked, in words both parties may read and in the community's word for
-    /// its users ("the student's credits did not cover it"): never the user's balance or the end
-    /// of their suspension (the user reads those in the detail).
+    /// its users ("the student's credits did not cover it"): never the user's balance, the end
+    /// of their suspension or their week's bookings (the user reads those in the detail).
     static func sharedReason(_ e: AppError, _ settings: CommunitySettings) -> String {
         let who = "the " + settings.label("user").lowercased()
         switch e.dataCode {
         case "insufficient_credits": return who + "'s credits did not cover it"
         case "suspended": return who + " could not book at the time"
+        // The limit's words name the user's other bookings that week.
+        case "usage_limit_reached": return who + "'s weekly limit of meetings was reached"
         default: return e.message
         }
     }

@@ -78,6 +78,12 @@ final class SeriesTests: EndToEndTestCase {
         XCTAssertTrue(skippedTable.contains(user) && !skippedTable.contains(w.user), skippedTable)
         XCTAssertTrue(skippedTable.contains("2030-03-13 ("), skippedTable)
         XCTAssertFalse(skippedTable.contains("date="), skippedTable)
+        // Inside the cancellation window the skip waits for --confirm-late, which meetctl names.
+        let first = try XCTUnwrap(try occurrences(try w.series(id)).first { $0.date == "2030-03-06" })
+        try w.act("meeting.confirm", as: w.expert, first.meetingId)
+        let late = try expert.fails(["series", "skip", id, "2030-03-06"], status: 1)
+        XCTAssertTrue(late.stderr.contains("run the command again with --confirm-late to go ahead anyway"), late.stderr)
+        XCTAssertTrue(try expert.ok(["series", "skip", id, "2030-03-06", "--confirm-late"]).contains("Skipped"))
         XCTAssertTrue(try expert.ok(["series", "cancel", id, "--reason", "illness"]).contains("cancelled"))
         XCTAssertEqual(try w.meetingd.allPages("series.list", as: w.user, ["status": "cancelled"]).compactMap { $0["id"]?.string }, [id])
     }

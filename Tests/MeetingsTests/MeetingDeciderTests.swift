@@ -181,5 +181,16 @@ final class MeetingDeciderTests: XCTestCase {
                   weeks: 2, lengthMinutes: nil),
             ids: Self.ids)
         XCTAssertEqual(worded.skips.map(\.reason), ["not booked: the student's credits did not cover it"])
+        // Nor the user's week: the limit is named, its detail kept for the user.
+        c.walletAvailable = 1_000
+        try c.settings.apply(["weekly_usage_limit": 1], path: "")
+        c.userBookings = [MeetingSlot(meetingId: "mtg_other", start: T.at(day: 10, hour: 10), end: T.at(day: 10, hour: 11))]
+        let limited = try SeriesDecider.create(
+            SeriesContext(series: nil, skips: [], occurrences: [], booking: c),
+            .init(userId: c.user!.id, expertId: c.expert!.id, serviceId: "svc_1", locationId: T.location, firstStart: T.at(day: 2, hour: 10),
+                  weeks: 2, lengthMinutes: nil),
+            ids: Self.ids)
+        XCTAssertEqual(limited.skips.map(\.reason), ["not booked: the student's weekly limit of meetings was reached"])
+        XCTAssertTrue(limited.skips.first?.detail?.hasPrefix("Usage limit reached") == true, "\(limited.skips)")
     }
 }
