@@ -34,18 +34,22 @@ enum CatalogAPI {
                 ServiceFacts(
                     id: Identifier.make(.service), name: try NameRule.stored(try params.string("name"), field: "name"), kind: kind, expertId: expertId,
                     defaultLengthMinutes: try params.int("default_length_minutes"), priceCredits: try params.int("price_credits"),
-                    skills: params.stringList("skills"), agendaQuestions: try agendaQuestions(params))
+                    skills: try trimmedList(params, "skills", distinct: true), agendaQuestions: try trimmedList(params, "agenda_questions"))
             ).json
         })
 
-    /// The questions as a file of services would import them: trimmed of white space (so an
-    /// export imports back unchanged), none blank.
-    static func agendaQuestions(_ params: Params) throws -> [String] {
-        try params.stringList("agenda_questions").enumerated().map { i, question in
-            let trimmed = question.trimmingWhitespace()
-            guard !trimmed.isEmpty else { throw AppError.invalidParams(field: "agenda_questions[\(i)]", reason: "is blank") }
+    /// Skills and questions as a file of services would import them: trimmed of white space (so
+    /// an export imports back unchanged), none blank; skills each named once.
+    static func trimmedList(_ params: Params, _ key: String, distinct: Bool = false) throws -> [String] {
+        let values = try params.stringList(key).enumerated().map { i, value in
+            let trimmed = value.trimmingWhitespace()
+            guard !trimmed.isEmpty else { throw AppError.invalidParams(field: "\(key)[\(i)]", reason: "is blank") }
             return trimmed
         }
+        if distinct, let twice = ImportDecider.repeated(values) {
+            throw AppError.invalidParams(field: key, reason: "names \"\(twice)\" twice")
+        }
+        return values
     }
 
     static let list = MethodDefinition(

@@ -91,6 +91,12 @@ public struct ImportPlan: Sendable, Equatable {
 
 /// The import's one decision (seed 002: "download, fill in, upload").
 public enum ImportDecider {
+    /// The first value given twice (a service's skills are each named once), if any.
+    public static func repeated(_ values: [String]) -> String? {
+        var seen = Set<String>()
+        return values.first { !seen.insert($0).inserted }
+    }
+
     /// `unread`: the problems of rows the file could not give (reported with the others, in line order).
     public static func decide(
         _ kind: SheetKind, rows: [SheetRow], unread: ImportProblems = ImportProblems(), facts: ImportFacts, newId: @escaping (IdKind) -> String
@@ -227,13 +233,18 @@ public enum ImportDecider {
             let length = try Self.number(row, "default_length_minutes", 5...1440)
             let price = try Self.number(row, "price_credits", 0...Limits.standard.maxCredits)
             var expertId: String? = nil
-            if kind == .expertSpecific {
+            if kind == .expertSpecific, !row.has("expert_email"), let existing = services[NameRule.key(name)], existing.kind == .expertSpecific {
+                // A file that leaves the column out keeps the service's expert, as it keeps the
+                // other optional columns.
+                expertId = existing.expertId
+            } else if kind == .expertSpecific {
                 expertId = try person(email: row["expert_email"], role: .expert, column: "expert_email").id
             } else if !row["expert_email"].isEmpty {
                 throw invalid("expert_email", "is only for expert_specific services")
             }
             let skills = Sheet.list(row["skills"]), questions = Sheet.list(row["agenda_questions"])
             for (i, skill) in skills.enumerated() { try Self.validate(.givenName, skill, "skills[\(i)]") }
+            if let twice = ImportDecider.repeated(skills) { throw invalid("skills", "names \"\(twice)\" twice") }
             for (i, question) in questions.enumerated() { try Self.validate(.text(min: 1, max: 500), question, "agenda_questions[\(i)]") }
             for (column, values, most) in [("skills", skills, 100), ("agenda_questions", questions, 50)] where values.count > most {
                 throw invalid(column, "has \(values.count) values; at most \(most)")

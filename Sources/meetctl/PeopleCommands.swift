@@ -62,10 +62,12 @@ extension Commands {
             path: ["import"], section: .admin, summary: "Import people, services, certifications or enrollments from a CSV file: all rows or none",
             details: """
                 Columns ([optional]) — people: email, first_name, last_name, roles, time_zone; services: name, kind,
-                default_length_minutes, price_credits[, expert_email, skills, agenda_questions]; certifications: service,
-                expert_email; enrollments: user_email[, service, expert_email]. Header names match whatever their case,
-                spaces and underscores; lists (roles, skills, agenda questions) are separated by ";". meetctl export
-                writes the same columns. A file with any problem changes nothing; each problem is listed with its line.
+                default_length_minutes, price_credits[, expert_email, skills, agenda_questions, active (true or false:
+                retired or offered again)]; certifications: service, expert_email; enrollments: user_email[, service,
+                expert_email]. Header names match whatever their case, spaces and underscores; lists (roles, skills,
+                agenda questions) are separated by ";". A service named again keeps what a column the file leaves out
+                holds (its expert too). meetctl export writes the same columns. A file with any problem changes
+                nothing; each problem is listed with its line.
                 --dry-run says what the import would create and update, and changes nothing. A file larger than one import
                 (10,000 rows, or about 1 MB) goes in pages, each with the header: every page is dry-run first, and only if
                 all pass are they imported, one by one, each page whole or not at all.

@@ -207,6 +207,19 @@ final class ImportDeciderTests: XCTestCase {
         let cleared = try decide(.services, "name,kind,default_length_minutes,price_credits,skills,agenda_questions\nGroup X,generic,60,50,,\n", f)
         XCTAssertEqual(cleared.writes.changedServices.map(\.skills), [[]])
         XCTAssertEqual(cleared.writes.changedServices.map(\.agendaQuestions), [[]])
+        // A file without the expert_email column keeps an expert's own service theirs (it was
+        // refused: "expert_email is empty"); a new one still needs its expert.
+        let ownRepriced = try decide(.services, "name,kind,default_length_minutes,price_credits\nCoaching with Talia,expert_specific,45,8\n", f)
+        XCTAssertEqual(ownRepriced.writes.changedServices.map(\.expertId), [talia.id])
+        XCTAssertEqual(ownRepriced.writes.changedServices.map(\.priceCredits), [8])
+        XCTAssertThrowsError(try decide(.services, "name,kind,default_length_minutes,price_credits\nNew Coaching,expert_specific,45,8\n", f))
+    }
+
+    /// A skill is named once (a meeting names one of them).
+    func testASkillGivenTwiceIsRefused() {
+        XCTAssertThrowsError(try decide(.services, "name,kind,default_length_minutes,price_credits,skills\nA,generic,60,10,Maths;Art;Maths\n", facts())) {
+            XCTAssertEqual(($0 as? ImportProblems)?.list.map(\.message), ["skills names \"Maths\" twice"])
+        }
     }
 
     /// Names are stored without the white space around them and in NFC, and a service's name

@@ -282,6 +282,26 @@ final class ImportCSVTests: EndToEndTestCase {
         XCTAssertEqual(try services(w)["CHEM101"]?["active"], false)
     }
 
+    /// service.create stores skills as an import reads them (trimmed, none blank, each once), so
+    /// an exported page imports back unchanged: padded skills came back as an update.
+    func testSkillsAreStoredAsAnImportReadsThem() throws {
+        let s = try school()
+        let w = s.w
+        func create(_ name: String, _ skills: [JSONValue]) throws -> JSONValue {
+            try w.meetingd.call("service.create", as: w.admin, [
+                "name": .string(name), "kind": "generic", "default_length_minutes": 30, "price_credits": 1, "skills": .array(skills),
+            ])
+        }
+        let made = try Meetingd.result(of: try create("Padded", [" x", "y ", "a;b"]))
+        XCTAssertEqual(made["skills"], ["x", "y", "a;b"])
+        XCTAssertEqual(try Meetingd.error(of: try create("Blank", ["x", "  "]), code: -32602)["data"]?["field"], "skills[1]")
+        XCTAssertEqual(try Meetingd.error(of: try create("Twice", ["a", "b", "a "]), code: -32602)["data"]?["field"], "skills")
+        XCTAssertNil(try services(w)["Blank"], "a refused service is not made")
+        let csv = try w.meetingd.result("catalog.export_csv", as: w.admin, ["kind": "services"])["csv"]?.string ?? ""
+        let padded = csv.split(separator: "\r\n").filter { $0.hasPrefix("Padded,") || $0.hasPrefix("name,") }.joined(separator: "\r\n") + "\r\n"
+        XCTAssertTrue(try importCSV(w, "services", padded) == (0, 0, 1), "the export imports back unchanged: \(padded)")
+    }
+
     // MARK: One rule for names
 
     /// A service's or a person's name is stored without the white space around it and in
