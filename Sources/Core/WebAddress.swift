@@ -1,7 +1,9 @@
 /// A web address a person's screen will open (a profile photo, a meeting's video link):
 /// `https://host/path…` and nothing else — no other scheme (a `javascript:` or `data:` URL runs
 /// in the front end that shows it), no credentials, ASCII without spaces or controls (so no
-/// line break reaches a mail, an invitation or a CSV cell), a host with a dot.
+/// line break reaches a mail, an invitation or a CSV cell), a host name with a dot (labels that
+/// neither start nor end with a hyphen), a port from 1 to 65535 if any, and well-formed percent
+/// escapes. The scheme is kept in its canonical lower case (RFC 3986 §3.1: `HTTPS://` is the same).
 public enum WebAddress {
     public static func https(_ text: String, field: String, maxCharacters: Int, example: String) throws -> String {
         func refuse(_ why: String) -> AppError { AppError.invalidParams(field: field, reason: why) }
@@ -13,11 +15,24 @@ public enum WebAddress {
         let rest = text.dropFirst("https://".count)
         let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         guard !authority.contains("@") else { throw refuse("must not carry a user name or password") }
-        let host = authority.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
-        let hostCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
-        guard host.contains("."), !host.hasPrefix("."), !host.hasSuffix("."), host.allSatisfy(hostCharacters.contains) else {
+        let parts = authority.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        let host = parts.first.map(String.init) ?? ""
+        let hostCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+        let labels = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count > 1, labels.allSatisfy({ !$0.isEmpty && !$0.hasPrefix("-") && !$0.hasSuffix("-") && $0.allSatisfy(hostCharacters.contains) }) else {
             throw refuse("must name a host, like \(example)")
         }
-        return text
+        if parts.count == 2 {
+            guard parts[1].allSatisfy({ $0.isASCII && $0.isNumber }), let port = Int(parts[1]), (1...65535).contains(port) else {
+                throw refuse("has a port that is not a number from 1 to 65535")
+            }
+        }
+        let scalars = Array(text.unicodeScalars)
+        for (i, s) in scalars.enumerated() where s == "%" {
+            guard i + 2 < scalars.count, scalars[i + 1].properties.isASCIIHexDigit, scalars[i + 2].properties.isASCIIHexDigit else {
+                throw refuse("has a % that is not followed by two hexadecimal digits (write a % itself as %25)")
+            }
+        }
+        return "https://" + rest
     }
 }

@@ -1,4 +1,5 @@
 import Core
+import Foundation
 
 /// The texts finance staff give a movement of credits: an external reference (an order id, a
 /// bank transfer id) and an adjustment's reason, as they are recorded.
@@ -15,8 +16,17 @@ public enum MovementText {
             throw AppError.invalidParams(
                 field: field, reason: "must be one line of visible characters: U+\(String(bad.value, radix: 16, uppercase: true)) is a control, reordering or invisible character")
         }
+        // The bound holds for the form stored: a ligature such as "ﬃ" is three letters there.
+        let stored = reference.precomposedStringWithCompatibilityMapping.unicodeScalars.count
+        guard stored <= maxReferenceCharacters else {
+            throw AppError.invalidParams(
+                field: field, reason: "is \(stored) characters in the form the ledger stores (Unicode NFKC); at most \(maxReferenceCharacters)")
+        }
         return reference
     }
+
+    /// The longest reference the ledger records, in characters of its stored (NFKC) form.
+    public static let maxReferenceCharacters = 200
 
     /// An adjustment's reason as recorded: without the whitespace around it, and saying
     /// something (a correction is only as good as its reason).

@@ -229,6 +229,13 @@ final class LedgerMethodTests: EndToEndTestCase {
         }
         let payout = try meetingd.error("payout.create", as: finance, ["expert_id": .string(expert), "credits": 10, "reference": "bank-\u{FF12}"], code: -32602)
         XCTAssertTrue(payout["message"]?.string?.contains("already paid out") ?? false, "\(payout)")
+        // Longer than 200 characters once stored (67 ligatures of three letters): refused on
+        // the field, not by the database's check as an internal error.
+        let ligatures = String(repeating: "\u{FB03}", count: 67)
+        for (method, params) in [("credits.grant", ["user_id": JSONValue.string(user)]), ("payout.create", ["expert_id": .string(expert)])] {
+            let long = try meetingd.error(method, as: finance, params.merging(["credits": 1, "reference": .string(ligatures)]) { a, _ in a }, code: -32602)
+            XCTAssertEqual(long["data"]?["field"], "reference", "\(method): \(long)")
+        }
         for hidden in ["order-\u{200B}2", "\u{200B}", "\u{FEFF}order-2", "x\u{202E}evil\u{202C}", "esc\u{1B}[31mred", "order\r\n2", "order-2\u{2028}"] {
             let error = try meetingd.error("credits.grant", as: finance, ["user_id": .string(user), "credits": 500, "reference": .string(hidden)], code: -32602)
             XCTAssertEqual(error["data"]?["field"], "reference", "\(hidden.debugDescription): \(error)")

@@ -23,9 +23,10 @@ final class SeedStepsPeopleTests: EndToEndTestCase {
         // The expert writes their own profile; an admin writes the fixture expert's.
         let written = try w.meetingd.result("person.set_profile", as: talia, [
             "person_id": .string(talia), "display_name": "Talia K", "bio": "Chemistry tutor.\nAsk me about stoichiometry.",
-            "photo_url": "https://photos.example.org/talia.jpg", "languages": ["EN", "cs"],
+            "photo_url": "HTTPS://photos.example.org/talia.jpg", "languages": ["EN", "cs"],
         ])
         XCTAssertEqual(written["languages"], ["en", "cs"])
+        XCTAssertEqual(written["photo_url"], "https://photos.example.org/talia.jpg", "the scheme in its canonical case (it was an internal error)")
         try w.meetingd.result("person.set_profile", as: w.admin, ["person_id": .string(w.expert), "display_name": "Expert E", "languages": ["de"]])
         let forbidden = try w.meetingd.error("person.set_profile", as: w.user, ["person_id": .string(talia), "display_name": "Hacked"], code: 4003)
         XCTAssertTrue(forbidden["message"]?.string?.contains("only the expert themself or an admin") ?? false, "\(forbidden)")

@@ -20,6 +20,18 @@ final class MovementTextTests: XCTestCase {
         }
     }
 
+    /// The 200-character bound is of the stored (NFKC) form: 67 "ﬃ" are 201 letters there, and
+    /// were refused by the database's check as an internal error.
+    func testAReferenceLongerOnceStoredIsRefused() throws {
+        XCTAssertEqual(try MovementText.reference(String(repeating: "\u{FB03}", count: 66)).count, 66)
+        XCTAssertThrowsError(try MovementText.reference(String(repeating: "\u{FB03}", count: 67))) { error in
+            XCTAssertEqual((error as? AppError)?.details["field"], "reference")
+            XCTAssertTrue((error as? AppError)?.message.contains("201 characters") ?? false, "\(error)")
+        }
+        XCTAssertThrowsError(try MovementText.reference(String(repeating: "\u{FDFA}", count: 12)), "one character of 18 letters once stored")
+        XCTAssertNoThrow(try MovementText.reference(String(repeating: "a", count: 200)))
+    }
+
     func testAReasonSaysSomething() throws {
         XCTAssertEqual(try MovementText.reason("  duplicate purchase\u{A0}"), "duplicate purchase")
         for blank in ["", "   ", "\u{A0}\u{2003}"] {

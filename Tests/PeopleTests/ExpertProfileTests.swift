@@ -42,8 +42,16 @@ final class ExpertProfileTests: XCTestCase {
     }
 
     func testPhotoURLsAreHTTPSToAHostAndNothingElse() {
-        for good in ["https://photos.example.org/talia.jpg", "HTTPS://cdn.example.com:8443/a/b.png?size=2", "https://x.example"] {
+        for good in ["https://photos.example.org/talia.jpg", "HTTPS://cdn.example.com:8443/a/b.png?size=2", "https://x.example", "https://x.example/a%20b.png"] {
             XCTAssertNoThrow(try ProfileRules.photoURL(good), good)
+        }
+        // The scheme in its canonical case, as the database's check wants it (HTTPS:// was an
+        // internal error there).
+        XCTAssertEqual(try ProfileRules.photoURL("HTTPS://cdn.example.com/A.png"), "https://cdn.example.com/A.png")
+        XCTAssertEqual(try ProfileRules.photoURL("Https://x.example"), "https://x.example")
+        for bad in ["https://x.example:99999/a.png", "https://x.example:0/", "https://x.example:+80/", "https://x.example:/", "https://-bad-.example/",
+                    "https://x..example/", "https://x.example/%zz", "https://x.example/100%", "https://[::1]/a.png"] {
+            XCTAssertThrowsError(try ProfileRules.photoURL(bad), bad) { XCTAssertEqual(self.field(of: $0), "photo_url") }
         }
         for bad in [
             "http://photos.example.org/t.jpg", "javascript:alert(1)", "data:image/png;base64,AAAA", "https://user:pw@photos.example.org/t.jpg",
