@@ -91,8 +91,14 @@ enum OutboxAPI {
         return copies
     }
 
+    /// A claim leases messages whose payloads come to at most this share of the answer bound:
+    /// each goes out with its payload and the text rendered from it (a little more again), so
+    /// the answer stays within the bound.
+    static let claimPayloadShare = 3
+
     static let claim = MethodDefinition(
-        "outbox.claim", "Leases up to `limit` ready messages to a consumer; unacknowledged leases come back when they expire",
+        "outbox.claim",
+        "Leases up to `limit` ready messages to a consumer, oldest first; fewer when their payloads come to more than a third of max_answer_bytes (the first is leased whatever its size), so the answer stays within its bound. Unacknowledged leases come back when they expire",
         audience: .roles([.admin]), mutating: true,
         params: [
             .init("consumer", .text(min: 1, max: 200), required: true), .init("limit", .integer(min: 1, max: 500), required: true),
@@ -105,7 +111,7 @@ enum OutboxAPI {
             let claimed = try OutboxStore.claim(
                 ctx.db, communityId: ctx.communityId, now: ctx.now, consumer: try params.string("consumer"), limit: try params.int("limit"),
                 kinds: params.has("kinds") ? params.stringList("kinds") : nil, channel: params.optionalString("channel"),
-                leaseSeconds: params.optionalInt("lease_seconds") ?? 60)
+                leaseSeconds: params.optionalInt("lease_seconds") ?? 60, payloadBytes: Int64(ctx.request.maxAnswerBytes / claimPayloadShare))
             return ["messages": .array(claimed.map { rendered($0, settings: settings) })]
         })
 

@@ -66,6 +66,9 @@ public struct RequestContext: Sendable {
     public let testClock: Bool
     /// The idempotency key's lock subject, when the call carries a key.
     public let keySubject: String?
+    /// The bound on an answer's size (`MEETINGLEDGER_MAX_ANSWER_BYTES`), for a call that
+    /// chooses how much to take on (outbox.claim leases what its answer can carry).
+    public var maxAnswerBytes = Limits.standard.maxAnswerBytes
 
     public var communityId: String { actor.communityId }
     /// The time to stamp on transfers: the service's time under a test clock, otherwise nil, so

@@ -340,7 +340,7 @@ public final class RequestPipeline {
         _ plan: CommandPlan, _ method: MethodDefinition, _ scope: RequestScope, _ actor: Actor, _ params: Params, _ c: Connection
     ) throws -> JSON? {
         guard method.audience.admits(actor) else { return nil }
-        let ctx = RequestContext(actor: actor, now: SystemClock.now(), testClock: false, keySubject: nil)
+        let ctx = RequestContext(actor: actor, now: SystemClock.now(), testClock: false, keySubject: nil, maxAnswerBytes: config.limits.maxAnswerBytes)
         guard let outcome = try? plan.decide(ctx, nil, params),
             let apply = RequestQueries.apply(
                 outcome.apply, response: outcome.response, completes: outcome.applyCompletesResponse, remember: nil,
@@ -477,7 +477,8 @@ public final class RequestPipeline {
         if !method.audience.admits(actor), case .roles(let wanted) = method.audience {
             throw AppError.forbidden("\(method.name) needs the role \(wanted.map(\.rawValue).joined(separator: " or "))")
         }
-        let ctx = RequestContext(actor: actor, now: try row.instant("now"), testClock: scope.testClock, keySubject: scope.keySubject)
+        let ctx = RequestContext(
+            actor: actor, now: try row.instant("now"), testClock: scope.testClock, keySubject: scope.keySubject, maxAnswerBytes: config.limits.maxAnswerBytes)
         if knownActors.count >= RequestPipeline.maxCachedPeople { knownActors.removeAll(keepingCapacity: true) }
         knownActors[actor.id] = actor
         return (ctx, row)

@@ -21,19 +21,29 @@ public enum OutboxStore {
 
     /// Leases up to `limit` ready messages (pending and due, or leased and expired) to
     /// `consumer`, oldest first, with what rendering them needs.
+    /// `payloadBytes`: what the leased messages' payloads may come to together; the first
+    /// message is leased whatever its size, and the next ones while they fit, so an answer stays
+    /// within its bound however large the messages are (a claim of hundreds of long messages was
+    /// built for minutes inside its transaction and never answered).
     public static func claim(
-        _ c: Connection, communityId: String, now: Instant, consumer: String, limit: Int64, kinds: [String]?, channel: String?, leaseSeconds: Int64
+        _ c: Connection, communityId: String, now: Instant, consumer: String, limit: Int64, kinds: [String]?, channel: String?, leaseSeconds: Int64,
+        payloadBytes: Int64
     ) throws -> [Claimed] {
         try c.query(
             """
-            WITH picked AS (
-                SELECT id FROM outbox
+            WITH ready AS (
+                SELECT id, available_at, seq, octet_length(payload::text) AS bytes FROM outbox
                 WHERE community_id = $1
                   AND ((status = 'pending' AND available_at <= $2) OR (status = 'leased' AND lease_expires_at <= $2))
                   AND ($4::text[] IS NULL OR kind = ANY ($4)) AND ($5::text IS NULL OR channel = $5)
                 ORDER BY available_at, seq
                 LIMIT $3
                 FOR UPDATE SKIP LOCKED
+            ), picked AS (
+                SELECT id FROM (
+                    SELECT id, row_number() OVER w AS n, sum(bytes) OVER w AS upto FROM ready
+                    WINDOW w AS (ORDER BY available_at, seq ROWS UNBOUNDED PRECEDING)
+                ) r WHERE n = 1 OR upto <= $8
             ), leased AS (
                 UPDATE outbox o SET status = 'leased', lease_owner = $6, lease_expires_at = $2::timestamptz + make_interval(secs => $7::int),
                     attempts = o.attempts + 1
@@ -60,7 +70,7 @@ public enum OutboxStore {
             LEFT JOIN locations loc ON loc.community_id = l.community_id AND loc.id = facts.meeting ->> 'location_id'
             ORDER BY l.seq
             """,
-            [communityId, now, limit, kinds.map(PostgresTextArray.init), channel, consumer, leaseSeconds]
+            [communityId, now, limit, kinds.map(PostgresTextArray.init), channel, consumer, leaseSeconds, payloadBytes]
         ).map { r in
             Claimed(
                 message: [

@@ -95,6 +95,41 @@ final class MeetingOutboxJobsTests: EndToEndTestCase {
         try w.meetingd.error("outbox.claim", as: w.admin, ["consumer": "mail", "limit": 0], code: -32602)
     }
 
+    /// A claim leases what its answer can carry: long messages (each request's topic of 20 KB
+    /// goes out in its notification) come a few at a time, oldest first, the first of a claim
+    /// whatever its size, every one once, and no answer passes MEETINGLEDGER_MAX_ANSWER_BYTES
+    /// (hundreds of long messages made one answer of 256 MB, built for minutes in its transaction).
+    func testAClaimLeasesWhatItsAnswerCanCarry() throws {
+        let w = try world()
+        let bounded = try startMeetingd(["--test-clock"], environment: ["MEETINGLEDGER_MAX_ANSWER_BYTES": "150000"])
+        try w.grant(w.user, 1_000)
+        _ = try w.drainOutbox()
+        let topic = String(repeating: "é", count: 10_000)
+        for day in 7..<13 {
+            var params = w.requestParams(start: MeetingTime.at(day: day, hour: 10))
+            params["topic"] = .string(topic)
+            try w.meetingd.result("meeting.request", as: w.user, params)
+        }
+        var claimed: [String] = []
+        for _ in 0..<10 {
+            let line = try bounded.call("outbox.claim", as: w.admin, ["consumer": "mail", "limit": 500, "channel": "notification"])
+            let messages = try XCTUnwrap(try Meetingd.result(of: line)["messages"]?.array)
+            if messages.isEmpty { break }
+            XCTAssertLessThanOrEqual(line.serialized.utf8.count, 150_000, "the answer stays within its bound")
+            XCTAssertLessThanOrEqual(messages.count, 2, "about 21 KB each: two fit a third of the bound")
+            claimed += messages.compactMap { $0["id"]?.string }
+        }
+        XCTAssertEqual(claimed.count, 6, "every request's message, each once")
+        XCTAssertEqual(Set(claimed).count, 6)
+        // A message larger than the share still goes, alone.
+        let tiny = try startMeetingd(["--test-clock"], environment: ["MEETINGLEDGER_MAX_ANSWER_BYTES": "30000"])
+        var params = w.requestParams(start: MeetingTime.at(day: 14, hour: 10))
+        params["topic"] = .string(topic)
+        try w.meetingd.result("meeting.request", as: w.user, params)
+        let alone = try tiny.call("outbox.claim", as: w.admin, ["consumer": "mail", "limit": 500, "channel": "notification"])
+        XCTAssertEqual(try Meetingd.result(of: alone)["messages"]?.array?.count, 1, "\(alone.serialized.prefix(300))")
+    }
+
     // MARK: Failures
 
     /// Each failure waits longer (30 s, doubling, capped at an hour); the eighth failed attempt
