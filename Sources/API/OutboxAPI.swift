@@ -98,7 +98,7 @@ enum OutboxAPI {
 
     static let claim = MethodDefinition(
         "outbox.claim",
-        "Leases up to `limit` ready messages to a consumer, oldest first; fewer when their payloads come to more than a third of max_answer_bytes (the first is leased whatever its size), so the answer stays within its bound. Unacknowledged leases come back when they expire",
+        "Leases up to `limit` ready messages to a consumer, oldest first; fewer when their payloads come to more than a third of max_answer_bytes (the first is leased whatever its size), so the answer stays within its bound. A lease that expires unacknowledged counts as a failed attempt: the message comes back after the same back-off, and is set aside as dead after the last attempt",
         audience: .roles([.admin]), mutating: true,
         params: [
             .init("consumer", .text(min: 1, max: 200), required: true), .init("limit", .integer(min: 1, max: 500), required: true),
@@ -111,7 +111,8 @@ enum OutboxAPI {
             let claimed = try OutboxStore.claim(
                 ctx.db, communityId: ctx.communityId, now: ctx.now, consumer: try params.string("consumer"), limit: try params.int("limit"),
                 kinds: params.has("kinds") ? params.stringList("kinds") : nil, channel: params.optionalString("channel"),
-                leaseSeconds: params.optionalInt("lease_seconds") ?? 60, payloadBytes: Int64(ctx.request.maxAnswerBytes / claimPayloadShare))
+                leaseSeconds: params.optionalInt("lease_seconds") ?? 60, payloadBytes: Int64(ctx.request.maxAnswerBytes / claimPayloadShare),
+                backoffSeconds: (0...maxAttempts).map { backoffSeconds(attempts: $0) })
             return ["messages": .array(claimed.map { rendered($0, settings: settings) })]
         })
 

@@ -25,16 +25,26 @@ public enum OutboxStore {
     /// message is leased whatever its size, and the next ones while they fit, so an answer stays
     /// within its bound however large the messages are (a claim of hundreds of long messages was
     /// built for minutes inside its transaction and never answered).
+    ///
+    /// A lease that ran out is an attempt that failed without a word: the message comes back
+    /// after the back-off a failure of that attempt would have (`backoffSeconds[attempts]`), and
+    /// one whose last attempt ended so is set aside as dead, as a failure would set it.
     public static func claim(
         _ c: Connection, communityId: String, now: Instant, consumer: String, limit: Int64, kinds: [String]?, channel: String?, leaseSeconds: Int64,
-        payloadBytes: Int64
+        payloadBytes: Int64, backoffSeconds: [Int64]
     ) throws -> [Claimed] {
-        try c.query(
+        let maxAttempts = Int64(backoffSeconds.count - 1)
+        return try c.query(
             """
-            WITH ready AS (
+            WITH given_up AS (
+                UPDATE outbox SET status = 'dead', done_at = $2, lease_owner = NULL, lease_expires_at = NULL,
+                    last_error = left(coalesce(last_error || '; then ', '') || 'attempt ' || attempts || ' ran out of its lease without an ack or a failure', 2000)
+                WHERE community_id = $1 AND status = 'leased' AND lease_expires_at <= $2 AND attempts >= $10
+            ), ready AS (
                 SELECT id, available_at, seq, octet_length(payload::text) AS bytes FROM outbox
                 WHERE community_id = $1
-                  AND ((status = 'pending' AND available_at <= $2) OR (status = 'leased' AND lease_expires_at <= $2))
+                  AND ((status = 'pending' AND available_at <= $2)
+                       OR (status = 'leased' AND attempts < $10 AND lease_expires_at + make_interval(secs => ($9::bigint[])[attempts + 1]) <= $2))
                   AND ($4::text[] IS NULL OR kind = ANY ($4)) AND ($5::text IS NULL OR channel = $5)
                 ORDER BY available_at, seq
                 LIMIT $3
@@ -70,7 +80,8 @@ public enum OutboxStore {
             LEFT JOIN locations loc ON loc.community_id = l.community_id AND loc.id = facts.meeting ->> 'location_id'
             ORDER BY l.seq
             """,
-            [communityId, now, limit, kinds.map(PostgresTextArray.init), channel, consumer, leaseSeconds, payloadBytes]
+            [communityId, now, limit, kinds.map(PostgresTextArray.init), channel, consumer, leaseSeconds, payloadBytes,
+             "{" + backoffSeconds.map(String.init).joined(separator: ",") + "}", maxAttempts]
         ).map { r in
             Claimed(
                 message: [

@@ -55,45 +55,58 @@ enum Delivery {
             messages += try session.call("outbox.claim", params)["messages"]?.arrayValue ?? []
         }
 
+        // Each message is acknowledged (or failed) as soon as the program has taken it (or not),
+        // so a run killed half-way sends nothing twice but the message in hand; SIGTERM or
+        // SIGINT stops the run after that message. Nothing is sent once its lease has run out
+        // (another run may have it by then): the rest come back when their leases expire.
+        let leaseEnds = Date().addingTimeInterval(Double(invocation.int("lease") ?? defaultLeaseSeconds))
+        StopRequest.catchSignals()
+        defer { StopRequest.releaseSignals() }
         var delivered: [String] = []
         var failures: [Failure] = []
-        for message in messages {
+        var notLeased: [JSON] = []
+        var retries: [JSON] = []
+        var left = 0
+        for (index, message) in messages.enumerated() {
             guard let id = message["id"]?.stringValue else { continue }
+            let leaseLeft = leaseEnds.timeIntervalSinceNow - leaseMarginSeconds
+            guard !StopRequest.isRequested, leaseLeft > 0 else {
+                left = messages.count - index
+                break
+            }
+            var failure: String?
             do {
                 let mail = try MailMessage.outboxMessage(message, from: from, now: SystemClock.now())
-                let run = try Subprocess.run(path, Array(program.dropFirst()), input: Array(mail.rendered.utf8), timeoutSeconds: programTimeoutSeconds)
-                if run.succeeded {
-                    delivered.append(id)
-                } else {
+                let run = try Subprocess.run(
+                    path, Array(program.dropFirst()), input: Array(mail.rendered.utf8), timeoutSeconds: min(programTimeoutSeconds, leaseLeft))
+                if !run.succeeded {
                     let said = run.stderr.split(whereSeparator: \.isNewline).map { String($0).trimmingCharacters(in: " \t") }.joined(separator: " ")
-                    failures.append(Failure(id: id, error: "\(executable) exited with status \(run.status)" + (said.isEmpty ? "" : ": \(said)")))
+                    failure = "\(executable) exited with status \(run.status)" + (said.isEmpty ? "" : ": \(said)")
                 }
             } catch let e as MailMessage.Invalid {
-                failures.append(Failure(id: id, error: "cannot write the email: \(e.reason)"))
+                failure = "cannot write the email: \(e.reason)"
             } catch let e as ToolError {
-                failures.append(Failure(id: id, error: e.message))
+                failure = e.message
             }
-        }
-
-        // Acknowledge what the program took; report the rest so they come back after a back-off.
-        var notLeased: [JSON] = []
-        if !delivered.isEmpty {
-            let ack = try session.call("outbox.ack", ["ids": .array(delivered.map { .string($0) }), "consumer": .string(consumer)])
-            notLeased = ack["not_leased"]?.arrayValue ?? []
-        }
-        var retries: [JSON] = []
-        for failure in failures {
-            let answer = try session.call("outbox.fail", ["id": .string(failure.id), "error": .string(Self.recordedError(failure.error))])
-            retries.append([
-                "id": .string(failure.id), "error": .string(failure.error), "status": answer["status"] ?? .null,
-                "attempts": answer["attempts"] ?? .null, "retry_at": answer["available_at"] ?? .null,
-            ])
+            if let failure {
+                // Reported so it comes back after a back-off.
+                failures.append(Failure(id: id, error: failure))
+                let answer = try session.call("outbox.fail", ["id": .string(id), "error": .string(Self.recordedError(failure))])
+                retries.append([
+                    "id": .string(id), "error": .string(failure), "status": answer["status"] ?? .null,
+                    "attempts": answer["attempts"] ?? .null, "retry_at": answer["available_at"] ?? .null,
+                ])
+            } else {
+                delivered.append(id)
+                let ack = try session.call("outbox.ack", ["ids": [.string(id)], "consumer": .string(consumer)])
+                notLeased += ack["not_leased"]?.arrayValue ?? []
+            }
         }
 
         if invocation.wantsJSON {
             session.out.json(JSON.object([
                 "claimed": .int(Int64(messages.count)), "delivered": .array(delivered.map { .string($0) }), "failed": .array(retries),
-                "ack_lost": .array(notLeased),
+                "ack_lost": .array(notLeased), "not_tried": .int(Int64(left)),
             ]))
         } else {
             for retry in retries {
@@ -104,8 +117,40 @@ enum Delivery {
             if !notLeased.isEmpty {
                 session.out.error("warning: \(notLeased.count) message(s) were sent after their lease ran out and may be sent again: \(notLeased.map(Render.plain).joined(separator: ", "))")
             }
+            if left > 0 {
+                session.out.error(
+                    "stopped \(StopRequest.isRequested ? "as asked" : "as the lease ran out") with \(left) message(s) not tried; they come back when their lease expires")
+            }
             session.out.line("Delivered \(delivered.count), failed \(failures.count) (of \(messages.count) claimed).")
         }
-        if !failures.isEmpty { throw Failed(message: "\(failures.count) message(s) not delivered; they stay in the outbox and will be retried") }
+        let dead = retries.filter { $0["status"] == "dead" }.count
+        if !failures.isEmpty {
+            let retried = failures.count - dead
+            throw Failed(message: [
+                retried > 0 ? "\(retried) message(s) not delivered; they stay in the outbox and will be retried" : nil,
+                dead > 0 ? "\(dead) message(s) given up and set aside as dead (meetctl outbox dead lists them; meetctl outbox retry sends them again)" : nil,
+            ].compactMap { $0 }.joined(separator: "; "))
+        }
+    }
+
+    /// Time kept between the end of a program's run and the end of the lease, for the ack.
+    static let leaseMarginSeconds = 5.0
+}
+
+/// SIGTERM or SIGINT asked a delivery to stop after the message in hand. A handler (not an
+/// ignored signal) so the programs it runs still stop on their own signals: a handler is reset
+/// in a new program, an ignored signal would be inherited.
+enum StopRequest {
+    nonisolated(unsafe) private static var requested: sig_atomic_t = 0
+
+    static var isRequested: Bool { requested != 0 }
+
+    static func catchSignals() {
+        requested = 0
+        for signalNumber in [SIGTERM, SIGINT] { signal(signalNumber) { _ in StopRequest.requested = 1 } }
+    }
+
+    static func releaseSignals() {
+        for signalNumber in [SIGTERM, SIGINT] { signal(signalNumber, SIG_DFL) }
     }
 }

@@ -26,8 +26,10 @@ final class MeetingOutboxJobsTests: EndToEndTestCase {
         try w.advanceClock(minutes: 1)
         XCTAssertEqual(try w.claim(consumer: "mailer-b", limit: 10).count, 0, "a minute of the lease is left")
         try w.advanceClock(minutes: 1)
+        XCTAssertEqual(try w.claim(consumer: "mailer-b", limit: 10).count, 0, "an expired lease is a failed attempt: its 30 s of back-off first")
+        try w.advanceClock(minutes: 1)
         let again = try w.claim(consumer: "mailer-b", limit: 10)
-        XCTAssertEqual(again.map(\.id), [message.id], "the expired lease comes back")
+        XCTAssertEqual(again.map(\.id), [message.id], "the expired lease comes back after the back-off")
         XCTAssertEqual(again.first?.attempts, 2)
 
         let stale = try w.meetingd.result("outbox.ack", as: w.admin, ["ids": [.string(message.id)], "consumer": "mailer-a"])
@@ -39,6 +41,29 @@ final class MeetingOutboxJobsTests: EndToEndTestCase {
         XCTAssertEqual(try w.claim(consumer: "mailer-a", limit: 10).count, 0, "a delivered message is never handed out again")
         let twice = try w.meetingd.result("outbox.ack", as: w.admin, ["ids": [.string(message.id)]])
         XCTAssertEqual(twice["not_leased"], [.string(message.id)])
+    }
+
+    /// A consumer that crashes on a message (its lease runs out, no ack, no fail) meets the same
+    /// back-off as one that reports the failure, and after the last attempt the message is set
+    /// aside as dead: it was handed out again every time its lease ran out, for ever.
+    func testALeaseThatRunsOutIsAFailedAttempt() throws {
+        let w = try world()
+        let meeting = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 10)))
+        let backoffMinutes = [1, 1, 2, 4, 8, 16, 32]  // 30 s doubling, to the next whole minute
+        for attempt in 1...8 {
+            let claimed = try w.claim(consumer: "crashy", limit: 10, extra: ["lease_seconds": 60, "channel": "notification"])
+            XCTAssertEqual(claimed.map(\.meetingId), [meeting], "attempt \(attempt)")
+            XCTAssertEqual(claimed.first?.attempts, Int64(attempt))
+            try w.advanceClock(minutes: 1)  // the lease runs out: no ack, no fail
+            guard attempt < 8 else { break }
+            XCTAssertEqual(try w.claim(consumer: "crashy", limit: 10, extra: ["channel": "notification"]).count, 0, "back-off after attempt \(attempt)")
+            try w.advanceClock(minutes: Int64(backoffMinutes[attempt - 1]))
+        }
+        XCTAssertEqual(try w.claim(consumer: "crashy", limit: 10, extra: ["channel": "notification"]).count, 0, "not handed out again")
+        let dead = try w.meetingd.allPages("outbox.dead_letters", as: w.admin, [:])
+        XCTAssertEqual(dead.compactMap { $0["meeting_id"]?.string }, [meeting], "set aside after the last attempt")
+        XCTAssertEqual(dead.first?["attempts"], 8)
+        XCTAssertTrue(dead.first?["last_error"]?.string?.contains("attempt 8 ran out of its lease without an ack or a failure") ?? false, "\(dead)")
     }
 
     /// Four consumers (four processes) claim and acknowledge small batches at the same time
