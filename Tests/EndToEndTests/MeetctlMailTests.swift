@@ -180,6 +180,18 @@ final class MeetctlMailTests: XCTestCase {
             SELECT length(last_error) FROM outbox WHERE id = \(Psql.literal(noisyFailures[0]["id"]?.string ?? ""))
             """)
         XCTAssertEqual(recorded, ["2000"], "the error, cut to its bound in scalars")
+        // The eighth failure sets the messages aside, and the run says so (not "will be retried").
+        var last = noisy
+        var lastRun: ToolResult?
+        for _ in 0..<8 where last["failed"]?.array?.first?["status"] != "dead" {
+            try c.admin.ok(["clock", "advance", "120"])
+            let run = try c.admin.run(["outbox", "deliver", "--sendmail", "/bin/sh -c 'cat >/dev/null; exit 75'"])
+            lastRun = run
+            last = run.stderr.contains("set aside as dead") ? ["failed": [["status": "dead"]]] : [:]
+        }
+        let given = try XCTUnwrap(lastRun)
+        XCTAssertTrue(given.stderr.contains("given up and set aside as dead (meetctl outbox dead lists them"), given.stderr)
+        XCTAssertFalse(given.stderr.contains("will be retried"), given.stderr)
         let missing = try c.admin.fails(["outbox", "deliver", "--sendmail", "/nonexistent/sendmail -t"], status: 1)
         XCTAssertTrue(missing.stderr.contains("is not an executable"), missing.stderr)
     }
