@@ -146,8 +146,11 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
     /// `why` says what stands in the way, followed by where the free times are unless
     /// `pointsToSearch` is false: a `why` that says itself what to do instead.
     public static func slotUnavailable(_ why: String, pointsToSearch: Bool = true) -> AppError {
-        AppError(.slotUnavailable, message: "Slot unavailable: \(why)" + (pointsToSearch ? " (availability.search lists the times that are free)" : ""))
+        AppError(.slotUnavailable, message: "Slot unavailable: \(why)" + (pointsToSearch ? searchHint : ""))
     }
+
+    /// What a caller of slot_unavailable is pointed to (not words for a person's mail).
+    public static let searchHint = " (availability.search lists the times that are free)"
 
     public static func meetingStarted(start: Instant) -> AppError {
         AppError(

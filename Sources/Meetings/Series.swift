@@ -287,6 +287,10 @@ public enum SeriesDecider {
         case "suspended": return who + " could not book at the time"
         // The limit's words name the user's other bookings that week.
         case "usage_limit_reached": return who + "'s weekly limit of meetings was reached"
+        // A customer whose link to the student was removed (the words name the method that links).
+        case "invalid_params" where e.details["field"]?.stringValue == "student_id": return who + " no longer acts for the student it was booked for"
+        // Mail is for people: not the method a front end searches with.
+        case "slot_unavailable": return e.message.replacingOccurrences(of: AppError.searchHint, with: "")
         default: return e.message
         }
     }

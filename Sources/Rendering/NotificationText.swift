@@ -140,7 +140,8 @@ public enum NotificationText {
         case "series_date_not_booked":
             // The reason both sides may read; the detail (the user's balance) only where sent.
             let why = PersonText.line(payload["reason"]?.stringValue ?? "").replacingOccurrences(of: "not booked: ", with: "")
-            let detail = payload["detail"]?.stringValue.map(PersonText.line).flatMap { $0 == why ? nil : " (\($0))" } ?? ""
+            // The detail where it says more than the reason (not the reason with a hint for callers).
+            let detail = payload["detail"]?.stringValue.map(PersonText.line).flatMap { $0.hasPrefix(why) ? nil : " (\($0))" } ?? ""
             (subject, line) = ("Weekly session not booked: \(when)",
                                "The weekly session on \(when) could not be booked: \(why)\(detail). It is tried again while the date is ahead.")
         case "series_date_skipped":

@@ -74,6 +74,8 @@ public enum JobsUseCases {
                     payload: [
                         "series_id": .string(change.series.id), "date": .string(skip.date.description), "start": .string(start.rfc3339),
                         "reason": .string(skip.reason), "detail": role == "user" ? .optional(skip.detail) : .null, "recipient_role": .string(role),
+                        // Both sides are told: the office is copied once, on the user's.
+                        "told": ["user", "expert"],
                     ],
                     dedupeKey: "series_date_not_booked:\(change.series.id):\(skip.date):\(recipient)")
             }

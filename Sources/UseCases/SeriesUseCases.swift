@@ -46,6 +46,7 @@ public enum SeriesUseCases {
                     payload: [
                         "series_id": .string(s.id), "date": .string(skip.date.description), "start": .string(start.rfc3339),
                         "actor_role": .string(actor.role), "recipient_role": .string(role), "counterpart_id": .string(counterpart),
+                        "told": ["user", "expert"],
                     ],
                     dedupeKey: "series_date_skipped:\(s.id):\(skip.date):\(recipient)")
             }

@@ -180,4 +180,26 @@ final class SchedulingSeed003Tests: EndToEndTestCase {
         XCTAssertNil(plain["cc"], "no office, no copy")
         try w.assertReconciled()
     }
+
+    /// A weekly date told to both sides (not booked, or skipped before its meeting was made)
+    /// copies the office once, on the customer's mail, as every other step told to both does.
+    func testASeriesDateToldToBothSidesCopiesTheOfficeOnce() throws {
+        let w = try world()
+        try w.meetingd.result("availability.block", as: w.expert, [
+            "expert_id": .string(w.expert), "start": .string(MeetingTime.at(day: 14, hour: 0)), "end": .string(MeetingTime.at(day: 15, hour: 0)),
+        ])
+        _ = try w.drainRaw()
+        let series = try w.meetingd.result("series.create", as: w.user, [
+            "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "first_start": .string(MeetingTime.at(day: 7, hour: 10)),
+            "location_id": .string(w.locationId), "weeks": 2,
+        ])
+        XCTAssertEqual(series["skip_dates"]?.array?.count, 1, "the blocked week is not booked: \(series)")
+        let reason = series["skip_dates"]?.array?.first?["reason"]?.string ?? ""
+        XCTAssertEqual(reason, "not booked: Slot unavailable: the expert has blocked that time in their availability", "in words for people, not the method to search with")
+        let notBooked = try w.drainRaw().filter { $0["kind"] == "series_date_not_booked" }
+        XCTAssertEqual(notBooked.count, 2, "both sides are told")
+        for n in notBooked {
+            XCTAssertEqual(n["cc"], n["recipient_id"]?.string == w.user ? [.string(Self.office)] : nil, "\(n["recipient_id"] ?? .null)")
+        }
+    }
 }

@@ -191,6 +191,9 @@ final class MeetingDeciderTests: XCTestCase {
                   weeks: 2, lengthMinutes: nil),
             ids: Self.ids)
         XCTAssertEqual(limited.skips.map(\.reason), ["not booked: the student's weekly limit of meetings was reached"])
+        // A customer no longer linked to the student: said in words, not as the API's refusal.
+        let unlinked = AppError.invalidParams(field: "student_id", reason: "is not a student this user acts for; an admin or the office links them with student.link")
+        XCTAssertEqual(SeriesDecider.sharedReason(unlinked, CommunitySettings()), "the user no longer acts for the student it was booked for")
         XCTAssertTrue(limited.skips.first?.detail?.hasPrefix("Usage limit reached") == true, "\(limited.skips)")
     }
 }
