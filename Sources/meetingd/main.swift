@@ -20,7 +20,7 @@ let usage = """
     Limits: MEETINGLEDGER_MAX_MESSAGE_BYTES, MEETINGLEDGER_MAX_BATCH, MEETINGLEDGER_MAX_STRING, and
     MEETINGLEDGER_MAX_ANSWER_BYTES (one call's or one batch's answer, default 16 MiB; past it the rest
     of a batch is answered with batch_answer_full errors: send those requests again).
-    Memory: at most N MiB of heap and stacks (default 1024, at least 64; 0 leaves the system's limit
+    Memory: at most N MiB of heap and stacks (default 1024, 64 to 16777216; 0 leaves the system's limit
     as it is; MEETINGLEDGER_MAX_MEMORY_MB); a process that would pass it stops (SIGABRT) instead.
     Every database session is bounded (milliseconds; a request past one gets a retryable error):
       MEETINGLEDGER_LOCK_TIMEOUT_MS                 waiting for a lock another session holds (default 10000)
@@ -103,12 +103,18 @@ if flag("--help") || flag("-h") || command == "help" {
     exit(0)
 }
 
+/// Digits only ("+5" and " 5" are not how a number of bytes is written), within Int.
+func wholeNumber(_ text: String) -> Int? {
+    guard !text.isEmpty, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+    return Int(text)
+}
+
 /// A limit from the environment: a whole number of at least 1, or the default when unset. A
 /// value that is not one stops meetingd (exit 2) rather than leaving the default in force
 /// unnoticed ("2M" is not two million).
 @MainActor func limit(_ variable: String, unit: String, default value: Int) -> Int {
     guard let text = environment(variable) else { return value }
-    guard let v = Int(text), v > 0 else { fail("\(variable) must be a whole number of \(unit) of at least 1 (got \"\(text)\")\n" + usage) }
+    guard let v = wholeNumber(text), v > 0 else { fail("\(variable) must be a whole number of \(unit) of at least 1 (got \"\(text)\")\n" + usage) }
     return v
 }
 
@@ -120,18 +126,20 @@ limits.maxAnswerBytes = limit("MEETINGLEDGER_MAX_ANSWER_BYTES", unit: "bytes", d
 
 /// After SIGTERM, how long the requests already read are still run (milliseconds, 0 or more).
 let stopGraceText = environment("MEETINGLEDGER_STOP_GRACE_MS") ?? "10000"
-guard let stopGraceMs = Int(stopGraceText), (0...86_400_000).contains(stopGraceMs) else {
+guard let stopGraceMs = wholeNumber(stopGraceText), (0...86_400_000).contains(stopGraceMs) else {
     fail("MEETINGLEDGER_STOP_GRACE_MS must be a whole number of milliseconds from 0 to 86400000 (a day) (got \"\(stopGraceText)\")\n" + usage)
 }
 
 let testClock = flag("--test-clock")
 let batchWorkersText = option("--batch-workers") ?? environment("MEETINGLEDGER_BATCH_WORKERS") ?? "4"
-guard let batchWorkers = Int(batchWorkersText), (1...32).contains(batchWorkers) else {
+guard let batchWorkers = wholeNumber(batchWorkersText), (1...32).contains(batchWorkers) else {
     fail("--batch-workers (MEETINGLEDGER_BATCH_WORKERS) takes 1…32 (got \"\(batchWorkersText)\")\n" + usage)
 }
 let memoryText = option("--max-memory-mb") ?? environment("MEETINGLEDGER_MAX_MEMORY_MB") ?? String(MemoryCap.defaultMegabytes)
-guard let maxMemoryMB = Int(memoryText), maxMemoryMB == 0 || maxMemoryMB >= MemoryCap.minimumMegabytes else {
-    fail("--max-memory-mb (MEETINGLEDGER_MAX_MEMORY_MB) takes 0 (no cap) or at least \(MemoryCap.minimumMegabytes) (got \"\(memoryText)\")\n" + usage)
+guard let maxMemoryMB = wholeNumber(memoryText), maxMemoryMB == 0 || (MemoryCap.minimumMegabytes...MemoryCap.maximumMegabytes).contains(maxMemoryMB) else {
+    fail(
+        "--max-memory-mb (MEETINGLEDGER_MAX_MEMORY_MB) takes 0 (no cap) or \(MemoryCap.minimumMegabytes) to \(MemoryCap.maximumMegabytes) (got \"\(memoryText)\")\n"
+            + usage)
 }
 if let problem = MemoryCap.apply(megabytes: maxMemoryMB) { fail("cannot cap memory at \(maxMemoryMB) MiB: \(problem)", code: 1) }
 let levelName = option("--log-level") ?? environment("MEETINGLEDGER_LOG_LEVEL") ?? "info"

@@ -276,7 +276,16 @@ final class AnswerBoundsTests: EndToEndTestCase {
         XCTAssertEqual(try dataLimit(try startMeetingd(environment: ["MEETINGLEDGER_MAX_MEMORY_MB": "0"])), "unlimited", "0 keeps the system's limit")
         let refused = try runTool(TestEnvironment.meetingdPath, ["--max-memory-mb", "10"])
         XCTAssertEqual(refused.termination, .exited(2))
-        XCTAssertTrue(refused.stderr.contains("at least 64"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("64 to 16777216"), refused.stderr)
+        // Past 16 TiB the cap in bytes wrapped (2^44 + 1 MiB became 1 MiB and the process could
+        // not start); a sign is not how a number is written.
+        for given in ["17592186044417", "99999999999999", "+300"] {
+            let wrapped = try runTool(TestEnvironment.meetingdPath, ["--max-memory-mb", given])
+            XCTAssertEqual(wrapped.termination, .exited(2), given)
+            XCTAssertTrue(wrapped.stderr.contains("(got \"\(given)\")"), wrapped.stderr)
+        }
+        let signed = try runTool(TestEnvironment.meetingdPath, [], environment: ["MEETINGLEDGER_MAX_MESSAGE_BYTES": "+5", "DATABASE_URL": "host=/nonexistent"])
+        XCTAssertEqual(signed.termination, .exited(2), signed.stderr)
     }
 
     /// With the answer bound lifted, 40 searches of 2,000 slots need far more than 64 MiB: the
