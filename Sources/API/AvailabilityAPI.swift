@@ -248,6 +248,9 @@ enum AvailabilityAPI {
             let searchesForBooker = ctx.actor.has(.user) || student != nil
             if searchesForBooker {
                 try BookingRules.requireNotSuspended(try student ?? ctx.person(learner), asStudent: student != nil, now: ctx.now)
+                // Nobody meets themself: a user (or the student) who is an expert too is not offered
+                // their own times, which a request would refuse.
+                experts.removeAll { $0 == ctx.actor.id || $0 == student?.id }
             }
             if settings.requireEnrollment && !ctx.actor.has(.admin) {
                 // Users assigned to the service see all its experts; others only their assigned experts.

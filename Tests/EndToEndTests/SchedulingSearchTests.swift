@@ -161,6 +161,23 @@ final class SchedulingSearchTests: EndToEndTestCase {
 
     /// Minimum notice: no slot (and no request) starts sooner than now + notice; exactly the
     /// notice is enough, and with no notice a slot starts after now. The fixture's expert works 06:00–22:00 UTC every day.
+    /// Nobody meets themself: a person who is a user and an expert is not offered their own
+    /// times (a request for them is refused), and is still offered the other experts'.
+    func testAUserWhoIsAnExpertIsNotOfferedTheirOwnTimes() throws {
+        let w = try world()
+        let service = try w.addService("Self \(TestEnvironment.uniqueTag())")
+        let room = try w.addLocation("Room")
+        let kai = try w.addScheduledExpert(firstName: "Kai", timeZone: "UTC", services: [service], rules: [weeklyRule(3, "09:00", "11:00", at: [room])])
+        let lea = try w.addScheduledExpert(firstName: "Lea", timeZone: "UTC", services: [service], rules: [weeklyRule(3, "10:00", "12:00", at: [room])])
+        try w.meetingd.result("person.update", as: w.admin, ["person_id": .string(kai), "add_roles": ["user"]])
+        try w.grant(kai, 500)
+        let from = "2030-03-13T00:00:00Z", to = "2030-03-14T00:00:00Z"
+        XCTAssertFalse(try w.search(service: service, from: from, to: to).allSatisfy { $0.experts[kai] == nil }, "others are offered Kai's times")
+        let own = try w.search(as: kai, service: service, from: from, to: to)
+        XCTAssertEqual(own.map(\.start), grid(from: "2030-03-13T10:00:00Z", through: "2030-03-13T11:00:00Z"), "Lea's times only")
+        XCTAssertTrue(own.allSatisfy { $0.experts.keys.sorted() == [lea] }, "\(own)")
+    }
+
     func testMinimumNotice() throws {
         let w = try world(settings: ["min_notice_minutes": 120])
         let today = try w.search(from: "2030-03-04T00:00:00Z", to: "2030-03-05T00:00:00Z")
