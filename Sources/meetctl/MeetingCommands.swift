@@ -39,11 +39,14 @@ enum MeetingCommands {
             session.out.line(role.map { "No meetings as \($0)." } ?? "No meetings.")
             return
         }
+        let listed = try params["person_id"]?.stringValue ?? session.actorId()
         let rows: [JSON] = items.enumerated().map { index, item in
             var o = item.objectValue ?? [:]
             let side = role ?? item["side"]?.stringValue ?? "user"
             o["row"] = .int(Int64(index + 1))
-            o["marker"] = .string(item["awaiting_action_by"]?.stringValue == side ? "*" : "")
+            // A student reads the meetings booked for them; only the customer acts on the user's side.
+            let acts = side != "user" || item["user_id"]?.stringValue == listed
+            o["marker"] = .string(acts && item["awaiting_action_by"]?.stringValue == side ? "*" : "")
             // The other party by name (the service sends both names), else by id.
             let other = side == "expert" ? (item["user_name"] ?? item["user_id"]) : (item["expert_name"] ?? item["expert_id"])
             // A meeting a parent booked for a student names the student too (seed 003).

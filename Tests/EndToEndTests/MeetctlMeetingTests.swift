@@ -170,6 +170,13 @@ final class MeetctlMeetingTests: XCTestCase {
         let csv = try expert.ok(["meetings", "--csv"]).components(separatedBy: "\r\n")
         XCTAssertTrue(csv.first?.contains(",user_id,user_name,student_id,student_name,expert_id,expert_name,") ?? false, "the CSV's columns: \(csv)")
         XCTAssertTrue(csv.contains { $0.hasPrefix(id + ",") && $0.contains(",\(c.userId),Sam Lee,\(studentId),Alex Young,\(c.expertId),") }, "--csv: \(csv)")
+        // The proposal waits for the customer: marked in the customer's list, not in the
+        // student's, who reads it but does not act on it.
+        let customers = try c.user.ok(["meetings"])
+        XCTAssertTrue(customers.contains("* awaiting your action"), customers)
+        let students = try c.admin.acting(as: studentId).ok(["meetings"])
+        XCTAssertTrue(students.contains("Alex Young") || students.contains(id.suffix(4)), students)
+        XCTAssertFalse(students.contains("*"), "nothing waits for the student: \(students)")
         XCTAssertEqual(try c.user.json(["confirm", id])["status"], "agreed")
         let overlapping = try expert.ok(["conflicts", "--start", "2030-03-11 10:30", "--length", "30"])
         XCTAssertTrue(overlapping.contains("Sam Lee") && overlapping.contains("Alex Young"), "conflicts: \(overlapping)")
