@@ -13,10 +13,16 @@ public enum NameRule {
     public static func stored(_ text: String, field: String) throws -> String {
         let name = form(text)
         guard !name.isEmpty else { throw AppError.invalidParams(field: field, reason: "must not be blank") }
-        guard name.unicodeScalars.contains(where: { !$0.properties.isWhitespace && !$0.properties.isDefaultIgnorableCodePoint }) else {
+        guard hasVisibleCharacter(name) else {
             throw AppError.invalidParams(field: field, reason: "must have a character that can be seen, not only invisible ones")
         }
         return name
+    }
+
+    /// Whether the text has a character that shows: not white space, not a default-ignorable
+    /// code point (zero-width spaces and joiners, soft hyphens, tag characters, Hangul fillers).
+    public static func hasVisibleCharacter(_ text: String) -> Bool {
+        text.unicodeScalars.contains { !$0.properties.isWhitespace && !$0.properties.isDefaultIgnorableCodePoint }
     }
 
     /// What two names are compared by: the stored form, lower-cased by Unicode's full mapping

@@ -56,9 +56,13 @@ public enum ChatRules {
     /// How much of a message a notification carries.
     public static let notificationTextCharacters = 500
 
-    /// A message's text: not blank (whitespace alone says nothing), at most 10,000 characters.
+    /// A message's text: not blank (whitespace alone says nothing, nor do invisible characters
+    /// alone, as a name's rule says), at most 10,000 characters.
     public static func text(_ text: String) throws -> String {
         guard !text.unicodeScalars.allSatisfy(\.properties.isWhitespace) else { throw AppError.invalidParams(field: "text", reason: "must not be blank") }
+        guard NameRule.hasVisibleCharacter(text) else {
+            throw AppError.invalidParams(field: "text", reason: "must have a character that can be seen, not only invisible ones")
+        }
         guard text.count <= maxTextCharacters else {
             throw AppError.invalidParams(field: "text", reason: "must have at most \(maxTextCharacters) characters")
         }
@@ -98,7 +102,7 @@ public enum ChatRules {
         let found = existing.first { $0.userId == userId && $0.expertId == expertId }
         if found == nil, expertId == actorId, acquaintanceRequired, !acquainted {
             throw AppError.forbidden(
-                "in this community an expert starts a chat only with someone they have a meeting or an assignment with; \(other.fullName) may write first")
+                "in this community an expert starts a chat only with someone they have a meeting or an assignment with; the user may write first")
         }
         let conversation = found ?? Conversation(id: conversationId, userId: userId, expertId: expertId)
         return try decision(conversation, started: found == nil, authorId: actorId, meetingId: nil, text: text, messageId: messageId)

@@ -74,6 +74,16 @@ final class ChatRulesTests: XCTestCase {
     /// Where assignments are required, an expert starts a chat only with someone they have a
     /// meeting or an assignment with; a conversation the user started is the expert's to answer,
     /// and a user may always write first.
+    /// A message says something: not white space alone, nor invisible characters alone (a
+    /// message of zero-width spaces was sent and notified as an empty one).
+    func testAMessageSaysSomethingVisible() throws {
+        for silent in ["", "  \n", "\u{200B}\u{200B}", "\u{2060}\u{FEFF} ", "\u{AD}"] {
+            XCTAssertThrowsError(try ChatRules.text(silent), silent.debugDescription) { XCTAssertEqual(($0 as? AppError)?.details["field"], "text") }
+        }
+        XCTAssertEqual(try ChatRules.text("ok\u{200B}"), "ok\u{200B}")
+        XCTAssertEqual(try ChatRules.text("👍"), "👍")
+    }
+
     func testAnExpertStartsChatsOnlyWithAcquaintancesWhereAssignmentsAreRequired() throws {
         let user = person("per_u", [.user]), expert = person("per_e", [.expert])
         func start(_ actor: String, _ roles: Set<Role>, _ other: PersonFacts, existing: [Conversation] = [], required: Bool, acquainted: Bool) throws -> ChatDecision {
@@ -83,6 +93,8 @@ final class ChatRulesTests: XCTestCase {
         }
         XCTAssertThrowsError(try start("per_e", [.expert], user, required: true, acquainted: false)) {
             XCTAssertEqual(($0 as? AppError)?.code, .forbidden)
+            // An expert who may not look the user up is not told their name by the refusal.
+            XCTAssertFalse(($0 as? AppError)?.message.contains(user.firstName) ?? true, "\($0)")
         }
         XCTAssertTrue(try start("per_e", [.expert], user, required: true, acquainted: true).started)
         XCTAssertTrue(try start("per_e", [.expert], user, required: false, acquainted: false).started, "open communities: anyone")
