@@ -118,7 +118,9 @@ struct Parser {
             break
         }
 
-        if wantsHelp || tokens.contains("--help") || tokens.contains("-h") {
+        // After "--" every word is a value ("--help" as a chat message's text).
+        let optionWords = tokens.prefix { $0 != "--" }
+        if wantsHelp || optionWords.contains("--help") || optionWords.contains("-h") {
             // Help for a word that is no command is not the general help: the word is wrong.
             if path.isEmpty, let word = tokens.first(where: { !$0.hasPrefix("-") }) {
                 throw UsageError(message: "unknown command \"\(word)\"", hint: Self.hint(Suggest.didYouMean(word, topWords), "meetctl --help"))

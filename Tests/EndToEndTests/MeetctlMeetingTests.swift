@@ -198,8 +198,10 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertEqual(conversations.count, 1, "the meeting's chat is the two people's conversation")
         let conversation = try XCTUnwrap(conversations.first?["id"]?.string)
         XCTAssertTrue(try user.ok(["chat", "send", conversation, "Will do"]).hasPrefix("Sent msg_"))
+        // After "--" a word is the text, even one that reads like an option (it printed the help).
+        XCTAssertTrue(try user.ok(["chat", "send", conversation, "--", "--help"]).hasPrefix("Sent msg_"))
         let messages = try expert.json(["chat", "show", id])["items"]?.array ?? []
-        XCTAssertEqual(messages.compactMap { $0["text"]?.string }, ["Bring your lab notes", "Will do"])
+        XCTAssertEqual(messages.compactMap { $0["text"]?.string }, ["Bring your lab notes", "Will do", "--help"])
         XCTAssertEqual(messages.first?["meeting_id"]?.string, id, "written from the meeting, it says so")
         let bad = try expert.fails(["chat", "show", "per_0"], status: 2)
         XCTAssertTrue(bad.stderr.contains("expects a conversation id cnv_…, or a meeting"), bad.stderr)
