@@ -49,7 +49,18 @@ enum OutboxAPI {
         guard channel == "notification" || channel == "calendar", var fields = claimed.message.objectValue, let recipient = claimed.recipient else {
             return claimed.message
         }
-        let payload = claimed.message["payload"] ?? .null
+        var payload = claimed.message["payload"] ?? .null
+        // An invitation is written for its people as they are now: the .ics names the address the
+        // mail goes to (one queued before an e-mail change named the old one).
+        if channel == "calendar", let people = claimed.meetingPeople, let facts = payload["invite"],
+            let invite = CalendarInvite(fields: facts, user: .init(people.user), expert: .init(people.expert), student: people.student.map(CalendarInvite.Person.init)),
+            var current = payload.objectValue
+        {
+            current["ics"] = .string(invite.ics)
+            current["title"] = .string(invite.title)
+            payload = .object(current)
+            fields["payload"] = payload
+        }
         // The time as it was when the message was written, not as the meeting is now.
         let written = (payload["meeting"]?["start"] ?? payload["start"])?.stringValue.flatMap { try? Instant(rfc3339: $0) }
         let texts = NotificationText.compose(

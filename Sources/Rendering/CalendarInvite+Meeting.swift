@@ -10,7 +10,7 @@ extension CalendarInvite {
     ) {
         let questions = service?.agendaQuestions ?? []
         let agenda = m.agendaAnswers.enumerated().map { i, answer in (i < questions.count ? questions[i] : "Answer \(i + 1):", answer) }
-        func person(_ p: PersonFacts) -> Person { Person(firstName: p.firstName, lastName: p.lastName, email: p.email) }
+        let person = Person.init(_:)
         self.init(
             meetingId: m.id, status: m.state.status, start: m.state.start, end: m.state.end, sequence: m.calendarSequence, user: person(user),
             expert: person(expert), communityShortName: shortName, serviceName: service?.name ?? "", location: location?.name,

@@ -17,6 +17,8 @@ public enum OutboxStore {
         /// and whom it is for (the student's name).
         public let meeting: JSON?
         public let locationName: String?
+        /// The meeting's user, expert and student as they are now (an invitation is written for them).
+        public var meetingPeople: (user: PersonFacts, expert: PersonFacts, student: PersonFacts?)? = nil
     }
 
     /// Leases up to `limit` ready messages (pending and due, or leased and expired) to
@@ -65,7 +67,10 @@ public enum OutboxStore {
                    ml_person_json(l.community_id, CASE WHEN l.kind = 'chat_message' THEN l.payload ->> 'author_id'
                                                        WHEN l.payload ? 'counterpart_id' THEN l.payload ->> 'counterpart_id'
                                                        WHEN m.expert_id = l.recipient_id THEN m.user_id ELSE m.expert_id END) AS counterpart,
-                   s.name AS service_name, m.start_at, facts.meeting, loc.name AS location_name
+                   s.name AS service_name, m.start_at, facts.meeting, loc.name AS location_name,
+                   CASE WHEN l.channel = 'calendar' THEN ml_person_json(m.community_id, m.user_id) END AS meeting_user,
+                   CASE WHEN l.channel = 'calendar' THEN ml_person_json(m.community_id, m.expert_id) END AS meeting_expert,
+                   CASE WHEN l.channel = 'calendar' THEN ml_person_json(m.community_id, m.student_id) END AS meeting_student
             FROM leased l
             LEFT JOIN meetings m ON m.community_id = l.community_id AND m.id = l.meeting_id
             LEFT JOIN services s ON s.community_id = m.community_id AND s.id = m.service_id
@@ -83,7 +88,10 @@ public enum OutboxStore {
             [communityId, now, limit, kinds.map(PostgresTextArray.init), channel, consumer, leaseSeconds, payloadBytes,
              "{" + backoffSeconds.map(String.init).joined(separator: ",") + "}", maxAttempts]
         ).map { r in
-            Claimed(
+            func person(_ column: String) throws -> PersonFacts? {
+                try r.optionalJSON(column).map { try Records.person(StoredJSON($0, path: column)) }
+            }
+            var claimed = Claimed(
                 message: [
                     "id": .string(try r.string("id")), "kind": .string(try r.string("kind")), "channel": .string(try r.string("channel")),
                     "recipient_id": .optional(try r.optionalString("recipient_id")), "meeting_id": .optional(try r.optionalString("meeting_id")),
@@ -95,6 +103,10 @@ public enum OutboxStore {
                 counterpart: try r.optionalJSON("counterpart").map { try Records.person(StoredJSON($0, path: "counterpart")) },
                 serviceName: try r.optionalString("service_name"), meetingStart: try r.optionalInstant("start_at"),
                 meeting: try r.optionalJSON("meeting"), locationName: try r.optionalString("location_name"))
+            if let user = try person("meeting_user"), let expert = try person("meeting_expert") {
+                claimed.meetingPeople = (user, expert, try person("meeting_student"))
+            }
+            return claimed
         }
     }
 

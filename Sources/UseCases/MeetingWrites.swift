@@ -94,6 +94,8 @@ enum MeetingWrites {
             // The meeting as invited, so the mail that carries the .ics describes this version.
             var payload = invite.json.objectValue ?? [:]
             payload["meeting"] = m.json
+            // Written again for the people as they are when the mail is sent (OutboxAPI.rendered).
+            payload["invite"] = invite.fields
             out += ([m.userId] + (m.studentId.map { [$0] } ?? []) + [m.expertId]).map { recipient in
                 OutboxMessage(kind: "calendar.invite", channel: "calendar", recipientId: recipient, meetingId: m.id, eventId: nil, payload: .object(payload))
             }

@@ -125,6 +125,26 @@ final class CalendarInviteTests: EndToEndTestCase {
         XCTAssertEqual(unstamped(shown), unstamped(invite), "meeting.calendar shows the invitation that was sent")
     }
 
+    /// An invitation queued before its user changed their e-mail and name is written for them as
+    /// they are when it is sent: its attendee is the address the mail goes to (RFC 6047), as
+    /// meeting.calendar shows it. It named the old address and name at the same SEQUENCE.
+    func testAnInvitationNamesThePeopleAsTheyAreWhenItIsSent() throws {
+        let s = try scene()
+        let id = try request(s, start: MeetingTime.at(day: 7, hour: 10))
+        try s.w.act("meeting.confirm", as: s.talia, id)
+        let newEmail = "samuel-\(TestEnvironment.uniqueTag())@example.test"
+        try s.w.meetingd.result("person.update", as: s.w.admin, ["person_id": .string(s.sam), "email": .string(newEmail), "first_name": "Samuel"])
+        let invite = try sentToBoth(s, meeting: id, method: "REQUEST")
+        let attendees = Set(invite["attendees"]?.array?.compactMap { $0["address"]?.string?.lowercased() } ?? [])
+        XCTAssertEqual(attendees, ["mailto:\(newEmail)".lowercased(), "mailto:\(s.taliaEmail)".lowercased()])
+        XCTAssertEqual(Set(invite["attendees"]?.array?.compactMap { $0["cn"]?.string } ?? []), ["Samuel Lee", "Talia Kim"])
+        XCTAssertEqual(invite["summary"], "Samuel and Talia - PEER")
+        XCTAssertEqual(invite["sequence"], 0)
+        XCTAssertEqual(invite["dtstamp"]?.string, MeetingTime.startOfTest, "the invitation as it was made, for its people as they are")
+        let shown = try calendar(s, id)
+        XCTAssertEqual(shown["attendees"], invite["attendees"], "meeting.calendar and the mail name the same people")
+    }
+
     // MARK: Moved
 
     /// A move (reschedule, then confirm_alternate) re-sends the invitation under the same UID
