@@ -100,8 +100,10 @@ public enum ProfileRules {
         return name
     }
 
-    /// Line breaks and tabs are kept (a bio has paragraphs); other controls are refused.
-    public static func bio(_ text: String) throws -> String {
+    /// Line breaks and tabs are kept (a bio has paragraphs), a Windows line break (CR LF) as LF;
+    /// other controls are refused, a CR alone too (it rewrites a terminal's line).
+    public static func bio(_ raw: String) throws -> String {
+        let text = raw.replacingOccurrences(of: "\r\n", with: "\n")
         guard text.count <= maxBioCharacters else {
             throw AppError.invalidParams(field: "bio", reason: "must have at most \(maxBioCharacters) characters")
         }

@@ -72,6 +72,7 @@ final class ExpertProfileTests: XCTestCase {
         XCTAssertThrowsError(try ProfileRules.bio("Hi\r")) { XCTAssertEqual(self.field(of: $0), "bio") }
         XCTAssertThrowsError(try ProfileRules.bio(String(repeating: "x", count: 2001))) { XCTAssertEqual(self.field(of: $0), "bio") }
         XCTAssertEqual(try ProfileRules.bio("Line one\n\tLine two"), "Line one\n\tLine two")
+        XCTAssertEqual(try ProfileRules.bio("Line one\r\n\r\nLine two"), "Line one\n\nLine two", "a Windows line break is a line break")
     }
 
     func testLanguageTags() throws {
