@@ -42,7 +42,14 @@ enum AvailabilityAPI {
             try requireOwner(ctx, expert)
             let zone = try params.string("time_zone")
             try TimeZoneNames.require(zone, on: ctx.db)
-            let rules = params["rules"]?.arrayValue ?? []
+            // A location or service named twice in a rule is named once (as a search reads it).
+            let rules = (params["rules"]?.arrayValue ?? []).map { rule -> JSON in
+                guard var o = rule.objectValue else { return rule }
+                for key in ["location_ids", "service_ids"] {
+                    if let ids = o[key]?.arrayValue { o[key] = .array(ids.compactMap(\.stringValue).uniqued().map { .string($0) }) }
+                }
+                return .object(o)
+            }
             for (i, r) in rules.enumerated() {
                 let start = LocalTimeOfDay(r["start"]!.stringValue!)!, end = LocalTimeOfDay(r["end"]!.stringValue!)!
                 guard start < end else { throw AppError.invalidParams(field: "rules[\(i)].end", reason: "must be after start") }
@@ -78,7 +85,7 @@ enum AvailabilityAPI {
         guard start.minutes(until: end) <= SchedulingLimits.maxRangeDays * 24 * 60 else {
             throw AppError.invalidParams(field: "end", reason: "must be at most \(SchedulingLimits.maxRangeDays) days after start")
         }
-        let locations = params.stringList("location_ids")
+        let locations = params.stringList("location_ids").uniqued()
         if !locations.isEmpty { try ctx.requireLocations(locations, field: "location_ids") }
         let period = AvailabilityStore.StoredPeriod(id: Identifier.make(.availability), kind: kind, start: start, end: end, locationIds: locations)
         try AvailabilityStore.addPeriod(ctx.db, communityId: ctx.communityId, expertId: expert, period: period)

@@ -178,6 +178,23 @@ final class SchedulingSearchTests: EndToEndTestCase {
         XCTAssertTrue(own.allSatisfy { $0.experts.keys.sorted() == [lea] }, "\(own)")
     }
 
+    /// A location named twice in a rule or a period is kept once (it was stored and echoed
+    /// twice, while search named it once).
+    func testALocationNamedTwiceIsKeptOnce() throws {
+        let w = try world()
+        let room = try w.addLocation("Room")
+        let set = try w.meetingd.result("availability.set_weekly", as: w.expert, [
+            "expert_id": .string(w.expert), "time_zone": "UTC", "rules": [weeklyRule(3, "09:00", "11:00", at: [room, room, w.locationId])],
+        ])
+        XCTAssertEqual(set["rules"]?.array?.first?["location_ids"], [.string(room), .string(w.locationId)])
+        let free = try w.meetingd.result("availability.add_free", as: w.expert, [
+            "expert_id": .string(w.expert), "start": "2030-03-14T09:00:00Z", "end": "2030-03-14T10:00:00Z", "location_ids": [.string(room), .string(room)],
+        ])
+        XCTAssertEqual(free["location_ids"], [.string(room)])
+        let stored = try w.meetingd.result("availability.get", as: w.expert, ["expert_id": .string(w.expert), "from": "2030-03-13T00:00:00Z", "to": "2030-03-15T00:00:00Z"])
+        XCTAssertEqual(stored["weekly"]?.array?.first?["location_ids"], [.string(room), .string(w.locationId)], "\(stored)")
+    }
+
     func testMinimumNotice() throws {
         let w = try world(settings: ["min_notice_minutes": 120])
         let today = try w.search(from: "2030-03-04T00:00:00Z", to: "2030-03-05T00:00:00Z")
