@@ -76,7 +76,7 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
     public static func internalError() -> AppError {
         AppError(
             .internalError,
-            message: "Internal error: the request was not completed; it is safe to retry with the same idempotency_key")
+            message: "Internal error: the request was not completed; it is safe to retry (a change with the same idempotency_key)")
     }
 
     // MARK: Application errors (SPEC §3.3)
@@ -210,7 +210,7 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
     public static func databaseUnavailable() -> AppError {
         AppError(
             .databaseUnavailable,
-            message: "The database is unavailable; nothing was changed unless a retry with the same idempotency_key says so. Retry shortly",
+            message: "The database is unavailable; nothing was changed unless a retry of a change with the same idempotency_key says so. Retry shortly",
             retryable: true)
     }
 
@@ -244,7 +244,7 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
     public static func lockTimeout() -> AppError {
         AppError(
             .lockTimeout,
-            message: "Another session held a record this request needed for too long; nothing was changed. Retry with the same idempotency_key",
+            message: "Another session held a record this request needed for too long; nothing was changed. Retry (a change with the same idempotency_key)",
             retryable: true)
     }
 
@@ -261,7 +261,7 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
     public static func transactionIdleTimeout() -> AppError {
         AppError(
             .transactionIdleTimeout,
-            message: "The database ended this request's transaction because the service paused inside it for too long; nothing was changed. Retry with the same idempotency_key",
+            message: "The database ended this request's transaction because the service paused inside it for too long; nothing was changed. Retry (a change with the same idempotency_key)",
             retryable: true)
     }
 }

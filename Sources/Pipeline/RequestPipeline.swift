@@ -531,7 +531,7 @@ public final class RequestPipeline {
                 throw AppError.statementTimeout()
             }
             if error.isTransient {
-                throw AppError(.contention, message: "Too much contention on the same records; retry with the same idempotency_key", retryable: true)
+                throw AppError(.contention, message: "Too much contention on the same records; retry (a change with the same idempotency_key)", retryable: true)
             }
             if error.code == .configuration {
                 config.sessionHealth.sawMisconfiguration()
