@@ -80,7 +80,9 @@ def bounds(b):
         f"- **`availability.search`** covers at most {b['range_days_max']} days and answers one page: `limit` slots "
         f"(default {b['search_slots_default']:,}, at most {b['search_slots_max']:,}), ending earlier rather than list more than "
         f"{b['search_listings_max']:,} expert-location pairs (a page holds its first slot whatever that slot lists: every free expert at each location), and it stops working once the page is full. `truncated` says the "
-        "answer stopped before the end of the range: ask again with `cursor: next_cursor` (the last page may be empty).",
+        "answer stopped before the end of the range: ask again with `cursor: next_cursor` (the last page may be empty). "
+        f"One search checks at most {b['search_expert_start_times_max']:,} expert × start-time pairs (certified experts times the "
+        "grid's start times in the range); past that it is refused on `to` (-32602): search a shorter range or filter by expert.",
         f"- **`availability.get`** covers at most {b['range_days_max']} days and lists at most {b['availability_periods_max']:,} "
         "periods (free, blocked and one-off together); past that it says `truncated` and answers for `from`…`next_from` "
         "exactly: ask again from `next_from`.",

@@ -12,6 +12,7 @@ extension API {
             "search_slots_default": .int(Int64(SchedulingLimits.defaultSlotsPerPage)),
             "search_slots_max": .int(Int64(SchedulingLimits.maxSlotsPerPage)),
             "search_listings_max": .int(Int64(SchedulingLimits.maxListingsPerPage)),
+            "search_expert_start_times_max": .int(Int64(SchedulingLimits.maxExpertStartTimes)),
             "availability_periods_max": .int(Int64(SchedulingLimits.maxPeriodsPerAnswer)),
         ]
     }

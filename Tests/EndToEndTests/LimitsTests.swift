@@ -111,8 +111,8 @@ final class LimitsTests: EndToEndTestCase {
         let refusals: [(arguments: [String], environment: [String: String], says: String)] = [
             (["--batch-workers", "0"], [:], "--batch-workers (MEETINGLEDGER_BATCH_WORKERS) takes 1…32"),
             ([], ["MEETINGLEDGER_BATCH_WORKERS": "33"], "--batch-workers (MEETINGLEDGER_BATCH_WORKERS) takes 1…32"),
-            (["--max-memory-mb", "10"], [:], "--max-memory-mb (MEETINGLEDGER_MAX_MEMORY_MB) takes 0 (no cap) or at least 64"),
-            ([], ["MEETINGLEDGER_MAX_MEMORY_MB": "63"], "--max-memory-mb (MEETINGLEDGER_MAX_MEMORY_MB) takes 0 (no cap) or at least 64"),
+            (["--max-memory-mb", "10"], [:], "--max-memory-mb (MEETINGLEDGER_MAX_MEMORY_MB) takes 0 (no cap) or 64 to 16777216"),
+            ([], ["MEETINGLEDGER_MAX_MEMORY_MB": "63"], "--max-memory-mb (MEETINGLEDGER_MAX_MEMORY_MB) takes 0 (no cap) or 64 to 16777216"),
         ]
         for refusal in refusals {
             let run = try runTool(TestEnvironment.meetingdPath, refusal.arguments + ["discover"], environment: refusal.environment)
@@ -139,6 +139,7 @@ final class LimitsTests: EndToEndTestCase {
         let document = try Meetingd.result(of: try lowered.call("rpc.discover"))
         XCTAssertEqual(reasonMax(document), 50)
         XCTAssertEqual(document["info"]?["x-bounds"]?["max_string_length"], 50)
+        XCTAssertEqual(document["info"]?["x-bounds"]?["search_expert_start_times_max"], 4_000_000, "the search's work bound is published")
         let community = try bootstrap()
         let user = try community.createPersonId(on: lowered, roles: ["user"])
         let finance = try community.createPersonId(on: lowered, roles: ["finance"])

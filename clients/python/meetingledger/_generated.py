@@ -3134,7 +3134,7 @@ class AvailabilityNamespace:
         limit: Optional[int] = UNSET,
         cursor: Optional[str] = UNSET,
     ) -> AvailabilitySearchResult:
-        """One merged calendar of bookable slots for a service across its certified experts, a page at a time; a suspended user (or student searched for) is answered 4023 with until, as a request would be, and a week the user's (or student's) weekly usage limit has filled shows no slots, as a request then would be refused 4022.
+        """One merged calendar of bookable slots for a service across its certified experts, a page at a time; a suspended user (or student searched for) is answered 4023 with until, as a request would be, and a week the user's (or student's) weekly usage limit has filled shows no slots, as a request then would be refused 4022. One search checks at most 4000000 expert × start-time pairs (x-bounds search_expert_start_times_max: about 800 experts over 90 days of 30-minute slots); past that it is refused on `to`: search a shorter range or filter by expert.
 
         Who may call: user, admin. Read-only.
 
