@@ -144,17 +144,24 @@ enum OutboxAPI {
         params: [
             .init("id", .id(.outbox), required: true), .init("error", .text(min: 1, max: 2000), required: true),
             .init("retry_after_seconds", .integer(min: 0, max: 86_400)),
+            .init("consumer", .text(min: 1, max: 200), "Only fails a lease held by this consumer (another's lease is refused 4009, as ack leaves it)"),
         ],
         result: .object([.init("id", .id(.outbox), required: true), .init("status", .oneOf(["pending", "dead"]), required: true),
                          .init("available_at", .timestamp, required: true), .init("attempts", .integer(min: 0, max: .max), required: true)]),
         errors: [DocErrors.notFound],
         body: .transaction { ctx, params in
             let id = try params.string("id")
-            guard let (attempts, status) = try OutboxStore.lockForFailure(ctx.db, communityId: ctx.communityId, id: id) else {
+            guard let (attempts, status, owner) = try OutboxStore.lockForFailure(ctx.db, communityId: ctx.communityId, id: id) else {
                 throw AppError.notFound("outbox message", id)
             }
             guard status == "leased" else {
                 throw AppError(.invalidState, message: "Only a leased message can fail; claim it first", details: ["status": .string(status)])
+            }
+            // A consumer whose lease ran out and went to another does not fail the other's delivery.
+            if let consumer = params.optionalString("consumer"), owner != consumer {
+                throw AppError(
+                    .invalidState, message: "The message is leased to another consumer now (this one's lease ran out); leave it to them",
+                    details: ["status": .string(status)])
             }
             let dead = attempts >= maxAttempts
             let wait = max(params.optionalInt("retry_after_seconds") ?? 0, backoffSeconds(attempts: attempts))

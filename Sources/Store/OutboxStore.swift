@@ -122,11 +122,12 @@ public enum OutboxStore {
     }
 
     /// A message's attempts and status, locked for a failure report (nil: no such message).
-    public static func lockForFailure(_ c: Connection, communityId: String, id: String) throws -> (attempts: Int64, status: String)? {
-        guard let row = try c.query("SELECT attempts, status FROM outbox WHERE community_id = $1 AND id = $2 FOR UPDATE", [communityId, id]).first else {
+    public static func lockForFailure(_ c: Connection, communityId: String, id: String) throws -> (attempts: Int64, status: String, owner: String?)? {
+        guard let row = try c.query("SELECT attempts, status, lease_owner FROM outbox WHERE community_id = $1 AND id = $2 FOR UPDATE", [communityId, id]).first
+        else {
             return nil
         }
-        return (try row.int("attempts"), try row.string("status"))
+        return (try row.int("attempts"), try row.string("status"), try row.optionalString("lease_owner"))
     }
 
     /// Records a failed delivery: back in the queue at `availableAt`, or set aside as dead.

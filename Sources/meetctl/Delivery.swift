@@ -24,13 +24,14 @@ enum Delivery {
     /// A failure as outbox.fail takes it: the program's own words (its stderr may hold anything)
     /// without NUL, cut to the bound in Unicode scalars, which is what the bound counts (a cut by
     /// Characters let a text of combining marks run past it, and the refusal lost the failure).
+    /// A longer text keeps its beginning and its end, where a program says what went wrong last.
     static func recordedError(_ text: String) -> String {
-        var out = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars where scalar != "\u{0}" {
-            guard out.count < maxRecordedErrorScalars else { break }
-            out.append(scalar)
-        }
-        return out.isEmpty ? "delivery failed" : String(out)
+        let scalars = text.unicodeScalars.filter { $0 != "\u{0}" }
+        guard !scalars.isEmpty else { return "delivery failed" }
+        guard scalars.count > maxRecordedErrorScalars else { return String(String.UnicodeScalarView(scalars)) }
+        let gap = Array(" … ".unicodeScalars), head = 200
+        let tail = maxRecordedErrorScalars - head - gap.count
+        return String(String.UnicodeScalarView(scalars.prefix(head) + gap + scalars.suffix(tail)))
     }
 
     @Sendable static func deliver(_ invocation: Invocation, _ session: Session) throws {
@@ -90,8 +91,15 @@ enum Delivery {
             }
             if let failure {
                 // Reported so it comes back after a back-off.
+                let answer: JSON
+                do {
+                    answer = try session.call("outbox.fail", ["id": .string(id), "error": .string(Self.recordedError(failure)), "consumer": .string(consumer)])
+                } catch let e as ServiceError where e.dataCode == "invalid_state" {
+                    // The lease ran out and another consumer has the message: theirs to deliver.
+                    notLeased.append(.string(id))
+                    continue
+                }
                 failures.append(Failure(id: id, error: failure))
-                let answer = try session.call("outbox.fail", ["id": .string(id), "error": .string(Self.recordedError(failure))])
                 retries.append([
                     "id": .string(id), "error": .string(failure), "status": answer["status"] ?? .null,
                     "attempts": answer["attempts"] ?? .null, "retry_at": answer["available_at"] ?? .null,

@@ -169,7 +169,7 @@ final class MeetctlMailTests: XCTestCase {
         // Whatever the program says is recorded: a NUL and 3,990 scalars of combining marks (1,995
         // Characters) were refused by outbox.fail, and the failure was lost with the message leased.
         try c.admin.ok(["clock", "advance", "120"])
-        let (_, noisy) = try deliver(c, #"/bin/sh -c 'cat >/dev/null; { printf "bad\000byte "; i=0; while [ $i -lt 1995 ]; do printf "e\314\201"; i=$((i+1)); done; } >&2; exit 75'"#)
+        let (_, noisy) = try deliver(c, #"/bin/sh -c 'cat >/dev/null; { printf "bad\000byte "; i=0; while [ $i -lt 1995 ]; do printf "e\314\201"; i=$((i+1)); done; printf " the real reason"; } >&2; exit 75'"#)
         let noisyFailures = noisy["failed"]?.array ?? []
         XCTAssertFalse(noisyFailures.isEmpty, "\(noisy)")
         for failure in noisyFailures {
@@ -180,6 +180,11 @@ final class MeetctlMailTests: XCTestCase {
             SELECT length(last_error) FROM outbox WHERE id = \(Psql.literal(noisyFailures[0]["id"]?.string ?? ""))
             """)
         XCTAssertEqual(recorded, ["2000"], "the error, cut to its bound in scalars")
+        // Cut in the middle: a program says what went wrong last, and that is kept.
+        let ends = try Psql.query(try TestEnvironment.databaseURL(), """
+            SELECT left(last_error, 30) || '|' || right(last_error, 16) FROM outbox WHERE id = \(Psql.literal(noisyFailures[0]["id"]?.string ?? ""))
+            """)
+        XCTAssertEqual(ends, ["/bin/sh exited with status 75:| the real reason"])
         // The eighth failure sets the messages aside, and the run says so (not "will be retried").
         var last = noisy
         var lastRun: ToolResult?

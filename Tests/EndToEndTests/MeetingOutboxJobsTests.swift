@@ -32,6 +32,8 @@ final class MeetingOutboxJobsTests: EndToEndTestCase {
         XCTAssertEqual(again.map(\.id), [message.id], "the expired lease comes back after the back-off")
         XCTAssertEqual(again.first?.attempts, 2)
 
+        // mailer-a's lease ran out: it may not fail mailer-b's delivery either.
+        try w.meetingd.error("outbox.fail", as: w.admin, ["id": .string(message.id), "error": "timed out", "consumer": "mailer-a"], code: 4009)
         let stale = try w.meetingd.result("outbox.ack", as: w.admin, ["ids": [.string(message.id)], "consumer": "mailer-a"])
         XCTAssertEqual(stale["acked"], [], "mailer-a's lease is gone")
         XCTAssertEqual(stale["not_leased"], [.string(message.id)])

@@ -4656,6 +4656,7 @@ class OutboxNamespace:
         error: str,
         actor: Optional[str] = None,
         retry_after_seconds: Optional[int] = UNSET,
+        consumer: Optional[str] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> OutboxFailResult:
         """Reports a failed delivery: the message is retried after a back-off, or set aside as dead after 8 attempts.
@@ -4667,6 +4668,8 @@ class OutboxNamespace:
         id (out_… id)
         error
         retry_after_seconds (0…86400)
+        consumer: Only fails a lease held by this consumer (another's lease is refused 4009, as ack leaves
+            it)
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
 
@@ -4675,7 +4678,7 @@ class OutboxNamespace:
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
         BatchAnswerFullError.
         """
-        return self._client._call("outbox.fail", {"actor": actor, "id": id, "error": error, "retry_after_seconds": UNSET if retry_after_seconds is None else retry_after_seconds, "idempotency_key": idempotency_key}, True, OutboxFailResult.from_json)
+        return self._client._call("outbox.fail", {"actor": actor, "id": id, "error": error, "retry_after_seconds": UNSET if retry_after_seconds is None else retry_after_seconds, "consumer": UNSET if consumer is None else consumer, "idempotency_key": idempotency_key}, True, OutboxFailResult.from_json)
 
     def retry(
         self,
