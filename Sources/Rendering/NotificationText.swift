@@ -111,7 +111,10 @@ public enum NotificationText {
             (subject, line) = ("New date approved by \(other)", "\(other) approved the new date: your meeting is now on \(when)\(Self.terms(meeting)).")
         case let k where k.hasPrefix("alternative_date_rejected"):
             let stays = payload["meeting"]?["status"]?.stringValue == "rejected" ? "stays declined" : "stays on \(when)"
-            (subject, line) = ("New date turned down by \(other)", "\(other) turned down the new date you proposed; the meeting \(stays).")
+            // The reason chosen from the community's list, as a decline's is told.
+            let reason = payload["reason_code"]?.stringValue.flatMap { code in settings.rejectionReasons.first { $0.code == code }?.label }
+                .map { " Reason: \(PersonText.line($0))." } ?? ""
+            (subject, line) = ("New date turned down by \(other)", "\(other) turned down the new date you proposed; the meeting \(stays).\(reason)")
         case "alternative_date_expired":
             (subject, line) = ("New date passed unanswered", "The new date you proposed for your meeting with \(other) was not answered in time; the meeting stays on \(when).")
         case let k where k.hasPrefix("alternative_date_cancelled"): (subject, line) = ("New date withdrawn by \(other)", "\(other) withdrew the new date they proposed; the meeting stays on \(when).")

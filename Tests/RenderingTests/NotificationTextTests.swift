@@ -257,6 +257,11 @@ final class NotificationTextTests: XCTestCase {
             payload: ["meeting": ["status": "agreed"], "recipient_role": "user"], settings: try settings())
         XCTAssertEqual(turnedDown.subject, "[TP] New date turned down by Talia Kim")
         XCTAssertTrue(turnedDown.body.contains("the meeting stays on Mon 11 Mar 2030 15:00 CET"), turnedDown.body)
+        // The reason it was turned down for, from the community's list, as a decline's is told.
+        let withReason = NotificationText.compose(
+            kind: "alternative_date_rejected_by_expert", recipient: sam, counterpart: talia, service: nil, start: start,
+            payload: ["meeting": ["status": "agreed"], "recipient_role": "user", "reason_code": "schedule_conflict"], settings: try settings())
+        XCTAssertTrue(withReason.body.contains("the meeting stays on Mon 11 Mar 2030 15:00 CET. Reason: Schedule conflict."), withReason.body)
         let approved = NotificationText.compose(
             kind: "alternative_date_approved_by_user", recipient: talia, counterpart: sam, service: nil, start: start,
             payload: ["meeting": ["status": "agreed"], "recipient_role": "expert"], settings: try settings())
