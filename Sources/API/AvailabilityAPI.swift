@@ -202,9 +202,11 @@ enum AvailabilityAPI {
     ], additional: true))
 
     static let search = MethodDefinition(
-        "availability.search", "One merged calendar of bookable slots for a service across its certified experts, a page at a time; a suspended user (or student searched for) is answered 4023 with until, as a request would be, and a week the user's (or student's) weekly usage limit has filled shows no slots, as a request then would be refused 4022. One search checks at most \(SchedulingLimits.maxExpertStartTimes) expert × start-time pairs (x-bounds search_expert_start_times_max: about 800 experts over 90 days of 30-minute slots); past that it is refused on `to`: search a shorter range or filter by expert",
-        audience: .roles([.user, .admin]), mutating: false,
+        "availability.search", "One merged calendar of bookable slots for a service across its certified experts, a page at a time; a suspended user (or student searched for) is answered 4023 with until, as a request would be, and a week the user's (or student's) weekly usage limit has filled shows no slots, as a request then would be refused 4022; a user who is an expert too is not offered their own times. One search checks at most \(SchedulingLimits.maxExpertStartTimes) expert × start-time pairs (x-bounds search_expert_start_times_max: about 800 experts over 90 days of 30-minute slots); past that it is refused on `to`: search a shorter range or filter by expert",
+        audience: .roles([.user, .admin, .office]), mutating: false,
         params: [.init("service_id", .id(.service), required: true), .init("from", .timestamp, required: true), .init("to", .timestamp, required: true),
+                 .init("user_id", .id(.person),
+                       "Admins and the office: search as this user would before booking for them (meeting.request with user_id): their enrolment, weekly limit and suspension count, and student_id names one of their students. The office searches for a user only"),
                  .init("location_id", .id(.location)), .init("expert_id", .id(.person), "Only where the community allows filtering by expert; an unknown person is not_found, one without the expert role invalid, an expert not certified in the service has no slots"),
                  .init("length_minutes", .integer(min: 5, max: 1440)),
                  .init("student_id", .id(.person), "Search for one of your students: their enrolment decides which experts are shown"),
@@ -232,34 +234,44 @@ enum AvailabilityAPI {
             let (from, to) = try range(params)
             if let location = params.optionalString("location_id") { try ctx.requireLocation(location) }
             let onlyExpert = params.optionalString("expert_id")
-            if onlyExpert != nil && !settings.allowExpertFilter && !ctx.actor.has(.admin) {
+            if onlyExpert != nil && !settings.allowExpertFilter && !ctx.actor.has(.admin) && !ctx.actor.has(.office) {
                 let provider = settings.label("provider").lowercased()
                 throw AppError.forbidden("this community does not allow filtering by \(provider): leave out expert_id to see every \(provider)'s times")
             }
             if let onlyExpert { _ = try ctx.requireExpert(onlyExpert) }
             var experts = try CatalogStore.certifiedExperts(ctx.db, communityId: ctx.communityId, serviceId: service.id)
             if let onlyExpert { experts = experts.filter { $0 == onlyExpert } }
+            // Staff search for the user they book for, as that user would (seed 000: admins book).
+            let forUser = params.optionalString("user_id").flatMap { $0 == ctx.actor.id ? nil : $0 }
+            if let forUser {
+                try ctx.actor.require(.admin, .office, to: "search for another user")
+                _ = try ctx.requireUser(forUser)
+            } else if !ctx.actor.has(.user) && !ctx.actor.has(.admin) {
+                throw AppError.forbidden("the office searches for the user it books for: give user_id")
+            }
+            let booker = forUser ?? ctx.actor.id
             // A customer searches for a student they act for (seed 003): the student's enrolment counts.
-            let learner = params.optionalString("student_id") ?? ctx.actor.id
+            let learner = params.optionalString("student_id") ?? booker
             var student: PersonFacts?
             if params.has("student_id") {
                 // As a request answers: an unknown person is not found, a known one not linked is the wrong param.
                 guard let found = try PeopleStore.find(ctx.db, communityId: ctx.communityId, id: learner) else { throw AppError.notFound("student", learner) }
-                if try learner == ctx.actor.id || !StudentStore.isLinked(ctx.db, communityId: ctx.communityId, customerId: ctx.actor.id, studentId: learner) {
-                    throw AppError.invalidParams(field: "student_id", reason: "is not a student you act for; an admin or the office links them with student.link")
+                if try learner == booker || !StudentStore.isLinked(ctx.db, communityId: ctx.communityId, customerId: booker, studentId: learner) {
+                    throw AppError.invalidParams(
+                        field: "student_id", reason: "is not a student \(forUser == nil ? "you act" : "this user acts") for; an admin or the office links them with student.link")
                 }
                 student = found
             }
-            // The search is for someone who books (a user, or the student named), so their suspension
-            // and weekly limit count, as they would in a request.
-            let searchesForBooker = ctx.actor.has(.user) || student != nil
+            // The search is for someone who books (a user, the user searched for, or the student
+            // named), so their suspension and weekly limit count, as they would in a request.
+            let searchesForBooker = forUser != nil || ctx.actor.has(.user) || student != nil
             if searchesForBooker {
                 try BookingRules.requireNotSuspended(try student ?? ctx.person(learner), asStudent: student != nil, now: ctx.now)
                 // Nobody meets themself: a user (or the student) who is an expert too is not offered
                 // their own times, which a request would refuse.
-                experts.removeAll { $0 == ctx.actor.id || $0 == student?.id }
+                experts.removeAll { $0 == booker || $0 == student?.id }
             }
-            if settings.requireEnrollment && !ctx.actor.has(.admin) {
+            if settings.requireEnrollment && (forUser != nil || !ctx.actor.has(.admin)) {
                 // Users assigned to the service see all its experts; others only their assigned experts.
                 let enrolled = try CatalogStore.enrolments(ctx.db, communityId: ctx.communityId, userId: learner, serviceId: service.id)
                 if !enrolled.inService { experts = experts.filter { enrolled.experts.contains($0) } }
@@ -276,7 +288,7 @@ enum AvailabilityAPI {
             // The weeks the learner's weekly limit has filled show no times: a request then is refused.
             if settings.weeklyUsageLimit != nil, !window.isEmpty, searchesForBooker {
                 let bookings = try BookingContextQuery.learnerBookings(
-                    ctx.db, communityId: ctx.communityId, testClock: ctx.request.testClock, userId: ctx.actor.id,
+                    ctx.db, communityId: ctx.communityId, testClock: ctx.request.testClock, userId: booker,
                     studentId: student?.id, from: window.start, to: window.end)
                 query.closed = BookingRules.fullWeeks(bookings, settings: settings, within: window)
             }

@@ -195,6 +195,30 @@ final class SchedulingSearchTests: EndToEndTestCase {
         XCTAssertEqual(stored["weekly"]?.array?.first?["location_ids"], [.string(room), .string(w.locationId)], "\(stored)")
     }
 
+    /// Admins and the office book for a user (meeting.request with user_id), and search for them
+    /// first as that user would: the user's enrolment decides the experts shown (an admin's own
+    /// search shows every one, and the office could not search at all).
+    func testStaffSearchForTheUserTheyBookFor() throws {
+        let w = try world(settings: ["require_enrollment": true])
+        let service = try w.addService("For \(TestEnvironment.uniqueTag())")
+        let room = try w.addLocation("Room")
+        let kai = try w.addScheduledExpert(firstName: "Kai", timeZone: "UTC", services: [service], rules: [weeklyRule(3, "09:00", "10:00", at: [room])])
+        let lea = try w.addScheduledExpert(firstName: "Lea", timeZone: "UTC", services: [service], rules: [weeklyRule(3, "11:00", "12:00", at: [room])])
+        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(w.user), "expert_id": .string(kai)])
+        let office = try MeetingWorld.id(of: w.addPerson(roles: ["office"], firstName: "Olga"))
+        let from = "2030-03-13T00:00:00Z", to = "2030-03-14T00:00:00Z"
+        func experts(_ slots: [FoundSlot]) -> Set<String> { Set(slots.flatMap(\.experts.keys)) }
+        XCTAssertEqual(experts(try w.search(as: w.admin, service: service, from: from, to: to)), [kai, lea], "an admin's own search shows every expert")
+        XCTAssertEqual(experts(try w.search(as: w.admin, service: service, from: from, to: to, ["user_id": .string(w.user)])), [kai], "as the user would")
+        XCTAssertEqual(experts(try w.search(as: office, service: service, from: from, to: to, ["user_id": .string(w.user)])), [kai])
+        XCTAssertEqual(experts(try w.search(service: service, from: from, to: to, ["user_id": .string(w.user)])), [kai], "a user naming themself")
+        try w.meetingd.error("availability.search", as: office, w.searchParams(service: service, from: from, to: to, [:]), code: 4003)
+        let other = try w.addNamedUser(firstName: "Other", credits: 0)
+        try w.meetingd.error("availability.search", as: other, w.searchParams(service: service, from: from, to: to, ["user_id": .string(w.user)]), code: 4003)
+        try w.meetingd.error("availability.search", as: w.admin, w.searchParams(service: service, from: from, to: to, ["user_id": "per_00000000000000000000000000000001"]), code: 4004)
+        XCTAssertEqual(try w.meetingd.error("availability.search", as: w.admin, w.searchParams(service: service, from: from, to: to, ["user_id": .string(kai)]), code: -32602)["data"]?["field"], "user_id")
+    }
+
     func testMinimumNotice() throws {
         let w = try world(settings: ["min_notice_minutes": 120])
         let today = try w.search(from: "2030-03-04T00:00:00Z", to: "2030-03-05T00:00:00Z")

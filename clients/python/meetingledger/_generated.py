@@ -3127,6 +3127,7 @@ class AvailabilityNamespace:
         from_: Union[str, datetime.datetime],
         to: Union[str, datetime.datetime],
         actor: Optional[str] = None,
+        user_id: Optional[str] = UNSET,
         location_id: Optional[str] = UNSET,
         expert_id: Optional[str] = UNSET,
         length_minutes: Optional[int] = UNSET,
@@ -3134,15 +3135,18 @@ class AvailabilityNamespace:
         limit: Optional[int] = UNSET,
         cursor: Optional[str] = UNSET,
     ) -> AvailabilitySearchResult:
-        """One merged calendar of bookable slots for a service across its certified experts, a page at a time; a suspended user (or student searched for) is answered 4023 with until, as a request would be, and a week the user's (or student's) weekly usage limit has filled shows no slots, as a request then would be refused 4022. One search checks at most 4000000 expert × start-time pairs (x-bounds search_expert_start_times_max: about 800 experts over 90 days of 30-minute slots); past that it is refused on `to`: search a shorter range or filter by expert.
+        """One merged calendar of bookable slots for a service across its certified experts, a page at a time; a suspended user (or student searched for) is answered 4023 with until, as a request would be, and a week the user's (or student's) weekly usage limit has filled shows no slots, as a request then would be refused 4022; a user who is an expert too is not offered their own times. One search checks at most 4000000 expert × start-time pairs (x-bounds search_expert_start_times_max: about 800 experts over 90 days of 30-minute slots); past that it is refused on `to`: search a shorter range or filter by expert.
 
-        Who may call: user, admin. Read-only.
+        Who may call: user, admin, office. Read-only.
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
         service_id (svc_… id)
         from_ (date-time)
         to (date-time)
+        user_id (per_… id): Admins and the office: search as this user would before booking for them
+            (meeting.request with user_id): their enrolment, weekly limit and suspension count, and
+            student_id names one of their students. The office searches for a user only
         location_id (loc_… id)
         expert_id (per_… id): Only where the community allows filtering by expert; an unknown person is
             not_found, one without the expert role invalid, an expert not certified in the service has no
@@ -3160,7 +3164,7 @@ class AvailabilityNamespace:
         NotFoundError, SuspendedError, InvalidParamsError, InternalError, ShuttingDownError,
         AnswerTooLargeError, BatchAnswerFullError.
         """
-        return self._client._call("availability.search", {"actor": actor, "service_id": service_id, "from": from_, "to": to, "location_id": UNSET if location_id is None else location_id, "expert_id": UNSET if expert_id is None else expert_id, "length_minutes": UNSET if length_minutes is None else length_minutes, "student_id": UNSET if student_id is None else student_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, AvailabilitySearchResult.from_json)
+        return self._client._call("availability.search", {"actor": actor, "service_id": service_id, "from": from_, "to": to, "user_id": UNSET if user_id is None else user_id, "location_id": UNSET if location_id is None else location_id, "expert_id": UNSET if expert_id is None else expert_id, "length_minutes": UNSET if length_minutes is None else length_minutes, "student_id": UNSET if student_id is None else student_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, AvailabilitySearchResult.from_json)
 
     def set_weekly(
         self,
