@@ -110,7 +110,9 @@ public enum JobsUseCases {
 struct SharedBookings {
     var expertSlots: [String: [MeetingSlot]] = [:]
     var expertAgreed: [String: [MeetingSlot]] = [:]
+    /// By learner (the student a meeting is for, else its user), as the weekly limit counts.
     var userSlots: [String: [MeetingSlot]] = [:]
+    /// By the user whose wallet pays.
     var userCredits: [String: Int64] = [:]
 
     func applied(to c: BookingContext) -> BookingContext {
@@ -120,7 +122,8 @@ struct SharedBookings {
             out.agreed += expertAgreed[expert] ?? []
         }
         if let user = c.user?.id {
-            out.userBookings += userSlots[user] ?? []
+            // The week counts the learner's meetings: the student's, whoever booked them.
+            out.userBookings += userSlots[c.student?.id ?? user] ?? []
             out.walletAvailable -= userCredits[user] ?? 0
         }
         return out
@@ -140,7 +143,7 @@ struct SharedBookings {
             let slot = MeetingSlot(meetingId: m.id, start: m.state.start, end: m.state.end)
             if m.state.status == .agreed || m.state.creditStatus == .blocked { expertSlots[m.expertId, default: []].append(slot) }
             if m.state.status == .agreed { expertAgreed[m.expertId, default: []].append(slot) }
-            userSlots[m.userId, default: []].append(slot)
+            userSlots[m.studentId ?? m.userId, default: []].append(slot)
             if m.state.creditStatus == .blocked { userCredits[m.userId, default: 0] += m.state.heldCredits }
         }
     }

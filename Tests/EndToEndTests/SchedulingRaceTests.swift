@@ -152,6 +152,43 @@ final class SchedulingRaceTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// The scheduler counts a student's week as a request does: a series date it books for the
+    /// student (one customer's weekly series) and another customer's request for the student in
+    /// the same week, at the same instant, never both stand past a limit of 1.
+    func testTheSchedulerAndARequestForOneStudentStayWithinTheWeeklyLimit() throws {
+        let a = try arena(#function, settings: ["weekly_usage_limit": 1, "horizon_days": 7])
+        let w = a.world
+        let student = a.users[0], first = a.users[1], second = a.users[2]
+        for customer in [first, second] {
+            try w.meetingd.result("student.link", as: w.admin, ["customer_id": .string(customer), "student_id": .string(student)])
+        }
+        let other = try w.addExpert(name: "expert1")
+        try w.grant(first, MeetingWorld.price * 10)
+        try w.grant(second, MeetingWorld.price * 10)
+        try w.meetingd.result("series.create", as: first, [
+            "student_id": .string(student), "service_id": .string(w.serviceId), "expert_id": .string(w.expert),
+            "first_start": .string(MeetingTime.at(day: 7, hour: 10)), "location_id": .string(w.locationId),
+        ])
+        for round in 1...4 {
+            // The horizon reaches the series' next date (a Monday); the other customer asks for the Tuesday.
+            try w.setClock(MeetingTime.at(day: 7 * round + 1, hour: 12))
+            let scheduler = Unchecked(a.processes[0]), booker = Unchecked(a.processes[1])
+            var params = w.requestParams(start: MeetingTime.at(day: 7 * (round + 1) + 1, hour: 10), expert: other)
+            params["student_id"] = .string(student)
+            let responses = try raceAll([
+                { try scheduler.value.call("jobs.run_due", as: w.admin) },
+                { try booker.value.call("meeting.request", as: second, params) },
+            ])
+            XCTAssertNotNil(responses[0]["result"], "\(responses[0])")
+            let week = try w.meetingd.allPages("meeting.list", as: w.admin, [
+                "person_id": .string(student), "from": .string(MeetingTime.at(day: 7 * (round + 1), hour: 0)),
+                "to": .string(MeetingTime.at(day: 7 * (round + 2), hour: 0)),
+            ]).filter { ["awaiting_approval", "agreed"].contains($0["status"]?.string ?? "") }
+            XCTAssertEqual(week.count, 1, "one meeting in the student's week \(round + 1): \(week.map { $0["start"] ?? .null }) \(responses)")
+        }
+        try w.assertReconciled()
+    }
+
     /// A no-show policy under concurrency: two experts log the same user's no-shows at the same
     /// instant (two processes) with a policy of 2 no-shows → suspended. Each count must see the
     /// other, so every round ends with the user suspended and told once.
