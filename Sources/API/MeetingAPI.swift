@@ -81,7 +81,7 @@ enum MeetingAPI {
               "The student the meeting is for (its user, a customer, booked and pays); null: the user themself"),
         .init("student_name", .nullable(.text()), required: true),
         .init("awaiting_processing", .boolean, required: true,
-              "The user accepted the expert's new date; the expert (or the office) makes the session with meeting.confirm, giving session_type and location_id"),
+              "The user accepted the expert's new date, or a proposal without a session type or a location, where the community requires session details; the expert (or the office) makes the session with meeting.confirm, giving session_type and location_id"),
         .init("pending_holds_slot", .boolean, required: true,
               "While awaiting approval with the user's credits held, the meeting takes the expert's time (the community's pending_holds_slot when it was made); an expert's proposal holds nothing, and takes no time, until the user accepts it"),
         .init("decline_reason", .nullable(CommunitySettings.reasonSchema), required: true, "The public reason of a decline: on a rejected meeting, and on one given a new date since that waits for an answer"),
@@ -145,7 +145,7 @@ enum MeetingAPI {
             .init("price_credits", .credits, required: true), .init("skill", .name, "One of the service's skills"), .init("location_id", .id(.location)),
             note, .init("from_meeting_id", .id(.meeting), "The meeting this proposal follows, one between you and the user (a proposal made from the chat needs none: a user and an expert have one conversation)"),
             .init("student_id", .id(.person), "The student of the user the meeting is for"),
-            .init("session_type", .text(min: 1, max: 64), "The session's type from the community's list; with it the user's acceptance makes the session"),
+            .init("session_type", .text(min: 1, max: 64), "The session's type from the community's list; with it and location_id the user's acceptance makes the session where the community requires session details"),
             proposeOverConflicts,
         ],
         result: meetingSchema,
@@ -163,7 +163,7 @@ enum MeetingAPI {
 
     static let confirm = MethodDefinition(
         "meeting.confirm",
-        "The side that has not approved confirms (the office may for the expert): agreed once both have, credits held if not yet. Where the community requires session details, a user's acceptance of the expert's new date waits for the expert to make the session (awaiting_processing); the expert's confirm with session_type and location_id makes it. time_conflict (4010): the expert has an agreed meeting at that time (data.meeting_ids, the expert's side only); the expert or the office confirms anyway with accept_conflicts",
+        "The side that has not approved confirms (the office may for the expert): agreed once both have, credits held if not yet. Where the community requires session details, a user's acceptance of the expert's new date, or of a proposal without a session type or a location, waits for the expert to make the session (awaiting_processing); the expert's confirm with session_type and location_id makes it. time_conflict (4010): the expert has an agreed meeting at that time (data.meeting_ids, the expert's side only); the expert or the office confirms anyway with accept_conflicts",
         audience: .member, mutating: true,
         params: [meetingId, acceptConflicts,
                  sessionTypeParam, sessionLocationParam, note, expectedVersion],

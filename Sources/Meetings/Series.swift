@@ -239,7 +239,9 @@ public enum SeriesDecider {
     /// Seed 001: once a skip leaves no session ahead, the next date of the series is booked at
     /// once, even past the horizon. Only the next uncreated date qualifies, so no date between
     /// is ever passed over.
-    static func bookNextIfNoneAhead(_ change: inout SeriesChange, _ c: inout BookingContext, existing: [Meeting], skipped: Set<LocalDate>, ids: IdSource) {
+    static func bookNextIfNoneAhead(
+        _ change: inout SeriesChange, _ c: inout BookingContext, existing: [Meeting], skipped: Set<LocalDate>, bookedByStaff: Bool = false, ids: IdSource
+    ) {
         let ahead = (existing + change.meetings.map(\.after)).contains { m in
             [.awaitingApproval, .agreed].contains(m.state.status) && m.state.start > c.now
         }
@@ -250,7 +252,7 @@ public enum SeriesDecider {
             guard let start = change.series.start(on: date), start.addingWithinRange(minutes: change.series.lengthMinutes) != nil else { break }
             change.series.nextIndex += 1
             if start <= c.now || skipped.contains(date) { continue }
-            book(&change, &c, date: date, start: start, beyondHorizon: true, ids: ids)
+            book(&change, &c, date: date, start: start, beyondHorizon: true, bookedByStaff: bookedByStaff, ids: ids)
             break
         }
     }
@@ -271,7 +273,8 @@ public enum SeriesDecider {
             record(booked, in: &c)
             change.meetings.append(booked)
         } catch let e as AppError {
-            change.skips.append(SeriesSkip(date: date, reason: SeriesSkip.notBookedPrefix + ": " + sharedReason(e, c.settings), detail: e.message))
+            change.skips.append(
+                SeriesSkip(date: date, reason: SeriesSkip.notBookedPrefix + ": " + sharedReason(e, c.settings, forStudent: change.series.studentId != nil), detail: e.message))
         } catch {
             change.skips.append(SeriesSkip(date: date, reason: SeriesSkip.notBookedPrefix, detail: "\(error)"))
         }
@@ -280,15 +283,15 @@ public enum SeriesDecider {
     /// Why a date was not booked, in words both parties may read and in the community's word for
     /// its users ("the student's credits did not cover it"): never the user's balance, the end
     /// of their suspension or their week's bookings (the user reads those in the detail).
-    static func sharedReason(_ e: AppError, _ settings: CommunitySettings) -> String {
+    static func sharedReason(_ e: AppError, _ settings: CommunitySettings, forStudent: Bool = false) -> String {
         let who = "the " + settings.label("user").lowercased()
         switch e.dataCode {
         case "insufficient_credits": return who + "'s credits did not cover it"
-        case "suspended": return who + " could not book at the time"
-        // The limit's words name the user's other bookings that week.
-        case "usage_limit_reached": return who + "'s weekly limit of meetings was reached"
+        case "suspended": return (forStudent ? "the student" : who) + " could not book at the time"
+        // The limit's words name the learner's other bookings that week (the student's, for one).
+        case "usage_limit_reached": return (forStudent ? "the student" : who) + "'s weekly limit of meetings was reached"
         // A customer whose link to the student was removed (the words name the method that links).
-        case "invalid_params" where e.details["field"]?.stringValue == "student_id": return who + " no longer acts for the student it was booked for"
+        case "invalid_params" where e.details["field"]?.stringValue == "student_id": return "the student is no longer linked to whoever booked the series"
         // Mail is for people: not the method a front end searches with.
         case "slot_unavailable": return e.message.replacingOccurrences(of: AppError.searchHint, with: "")
         default: return e.message
@@ -383,11 +386,14 @@ public enum SeriesDecider {
             release(skipped, in: &booking)
             change.meetings.append(skipped)
         }
-        change.skips.append(SeriesSkip(date: date, reason: "skipped by \(try recordedActor(s, person, expertToo: true).role)", actorId: person.id))
+        let recorded = try recordedActor(s, person, expertToo: true)
+        change.skips.append(SeriesSkip(date: date, reason: "skipped by \(recorded.role)", actorId: person.id))
         let skipped = Set(c.skips.map(\.date) + [date])
-        bookAhead(&change, &booking, skipped: skipped, ids: ids)
+        // A date an admin's skip books is the admin's booking for the user, told to them as such.
+        let byStaff = recorded == .admin
+        bookAhead(&change, &booking, skipped: skipped, bookedByStaff: byStaff, ids: ids)
         let remaining = c.occurrences.filter { m in !change.meetings.contains { $0.after.id == m.id } } + change.meetings.map(\.after)
-        bookNextIfNoneAhead(&change, &booking, existing: remaining, skipped: skipped, ids: ids)
+        bookNextIfNoneAhead(&change, &booking, existing: remaining, skipped: skipped, bookedByStaff: byStaff, ids: ids)
         return change
     }
 

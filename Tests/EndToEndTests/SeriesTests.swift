@@ -505,7 +505,7 @@ final class SeriesTests: EndToEndTestCase {
     func testAnAdminBooksAndSkipsASeriesForTheUser() throws {
         let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 10])
         _ = try w.drainOutbox()
-        let series = try create(w, firstStart: "2030-03-06T10:00:00Z", by: w.admin, ["user_id": .string(w.user)])
+        let series = try create(w, firstStart: "2030-03-06T10:00:00Z", by: w.admin, ["user_id": .string(w.user), "weeks": 2])
         let id = try MeetingWorld.id(of: series)
         let first = try XCTUnwrap(try occurrences(series).first)
         let opening = try w.timelineEvents(first.meetingId).first
@@ -520,7 +520,18 @@ final class SeriesTests: EndToEndTestCase {
         let ending = try XCTUnwrap(try w.timelineEvents(first.meetingId).last)
         XCTAssertEqual(ending["actor_role"], "admin", "\(ending)")
         XCTAssertEqual(ending["actor_id"]?.string, w.admin)
+
+        // A date the admin's skip books (none was ahead within a 3-day horizon) is the admin's too.
+        let near = try MeetingWorld(self, label: #function + "-near", settings: ["horizon_days": 3])
+        let nearId = try MeetingWorld.id(of: try create(near, firstStart: "2030-03-06T10:00:00Z", by: near.admin, ["user_id": .string(near.user)]))
+        _ = try near.drainOutbox()
+        let next = try XCTUnwrap(try occurrences(try skip(near, nearId, "2030-03-06", as: near.admin)).first { $0.date == "2030-03-13" })
+        let booked = try near.timelineEvents(next.meetingId).first
+        XCTAssertEqual(booked?["kind"], "requested_for_user", "\(booked ?? .null)")
+        XCTAssertEqual(booked?["actor_role"], "admin")
+        XCTAssertTrue(try near.drainedSummary().contains("meeting_booked_for_user→user"), "the user is told of the date booked for them")
         try w.assertReconciled()
+        try near.assertReconciled()
     }
 
     /// "If you are skipping a session that is more than a week out [...] you will see the Skip

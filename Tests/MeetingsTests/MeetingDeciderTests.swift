@@ -193,7 +193,9 @@ final class MeetingDeciderTests: XCTestCase {
         XCTAssertEqual(limited.skips.map(\.reason), ["not booked: the student's weekly limit of meetings was reached"])
         // A customer no longer linked to the student: said in words, not as the API's refusal.
         let unlinked = AppError.invalidParams(field: "student_id", reason: "is not a student this user acts for; an admin or the office links them with student.link")
-        XCTAssertEqual(SeriesDecider.sharedReason(unlinked, CommunitySettings()), "the user no longer acts for the student it was booked for")
+        XCTAssertEqual(SeriesDecider.sharedReason(unlinked, c.settings, forStudent: true), "the student is no longer linked to whoever booked the series")
+        let full = AppError(.usageLimitReached, message: "Usage limit reached: at most 1 meeting per week")
+        XCTAssertEqual(SeriesDecider.sharedReason(full, c.settings, forStudent: true), "the student's weekly limit of meetings was reached", "the student's own week")
         XCTAssertTrue(limited.skips.first?.detail?.hasPrefix("Usage limit reached") == true, "\(limited.skips)")
     }
 }

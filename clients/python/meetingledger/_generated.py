@@ -4039,7 +4039,7 @@ class MeetingNamespace:
         expected_version: Optional[int] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Meeting:
-        """The side that has not approved confirms (the office may for the expert): agreed once both have, credits held if not yet. Where the community requires session details, a user's acceptance of the expert's new date waits for the expert to make the session (awaiting_processing); the expert's confirm with session_type and location_id makes it. time_conflict (4010): the expert has an agreed meeting at that time (data.meeting_ids, the expert's side only); the expert or the office confirms anyway with accept_conflicts.
+        """The side that has not approved confirms (the office may for the expert): agreed once both have, credits held if not yet. Where the community requires session details, a user's acceptance of the expert's new date, or of a proposal without a session type or a location, waits for the expert to make the session (awaiting_processing); the expert's confirm with session_type and location_id makes it. time_conflict (4010): the expert has an agreed meeting at that time (data.meeting_ids, the expert's side only); the expert or the office confirms anyway with accept_conflicts.
 
         Who may call: member. Mutating: accepts idempotency_key.
 
@@ -4281,8 +4281,8 @@ class MeetingNamespace:
         from_meeting_id (mtg_… id): The meeting this proposal follows, one between you and the user (a
             proposal made from the chat needs none: a user and an expert have one conversation)
         student_id (per_… id): The student of the user the meeting is for
-        session_type: The session's type from the community's list; with it the user's acceptance makes the
-            session
+        session_type: The session's type from the community's list; with it and location_id the user's
+            acceptance makes the session where the community requires session details
         accept_conflicts: The expert's side proposes this time even though the expert has agreed meetings
             then (time_conflict otherwise, listing them): the user's acceptance then stands against those,
             not against one agreed since
