@@ -138,7 +138,7 @@ enum Commands {
             ], empty: "No series."),
             allPages: true),
         CommandSpec(
-            path: ["series", "skip"], section: .experts, summary: "Skip one date of a weekly series (credits returned, or charged as a late cancel inside the window; the next date booked)",
+            path: ["series", "skip"], section: .experts, summary: "Skip one date of a weekly series (credits returned, a user's late skip charged as a late cancel; the next date booked)",
             arguments: [
                 ArgumentSpec(name: "SERIES", kind: .id(.series), param: "series_id"),
                 ArgumentSpec(name: "DATE", kind: .text(placeholder: "YYYY-MM-DD"), param: "date", help: "The series' date to skip"),
