@@ -41,7 +41,10 @@ public enum OutboxStore {
             WITH given_up AS (
                 UPDATE outbox SET status = 'dead', done_at = $2, lease_owner = NULL, lease_expires_at = NULL,
                     last_error = left(coalesce(last_error || '; then ', '') || 'attempt ' || attempts || ' ran out of its lease without an ack or a failure', 2000)
-                WHERE community_id = $1 AND status = 'leased' AND lease_expires_at <= $2 AND attempts >= $10
+                WHERE community_id = $1 AND id IN (
+                    -- Those another claim is setting aside are its to finish: no waiting on it.
+                    SELECT id FROM outbox WHERE community_id = $1 AND status = 'leased' AND lease_expires_at <= $2 AND attempts >= $10
+                    FOR UPDATE SKIP LOCKED)
             ), ready AS (
                 SELECT id, available_at, seq, octet_length(payload::text) AS bytes FROM outbox
                 WHERE community_id = $1

@@ -643,16 +643,17 @@ enum Commands {
                 pipes it to the program. A notification goes to its recipient with the community office copied
                 (Cc); an invitation goes to its recipient alone with the .ics as a text/calendar part
                 (method=REQUEST or CANCEL) that mail clients show with accept/decline, and as invite.ics. Every
-                mail says Auto-Submitted: auto-generated. Messages the program accepts (exit 0) are acknowledged;
-                the others are reported failed with its stderr and retried later. Exit status 1 when any failed.
+                mail says Auto-Submitted: auto-generated. One message is leased at a time: one the program accepts
+                (exit 0) is acknowledged at once; the others are reported failed with its stderr and retried later.
+                SIGTERM or SIGINT stops the run after the message in hand. Exit status 1 when any failed.
                 """,
             options: [
                 OptionSpec(name: "limit", kind: .integer(1...500, placeholder: "N"), help: "At most this many messages (default 50)"),
                 OptionSpec(name: "channel", kind: .choice(Delivery.channels), help: "Only this channel; default: both, notifications first"),
                 OptionSpec(name: "sendmail", kind: .text(placeholder: "COMMAND"), help: "The program and its arguments; default: $MEETINGLEDGER_SENDMAIL or /usr/sbin/sendmail -t -i"),
                 OptionSpec(name: "from", kind: .text(placeholder: "ADDRESS"), help: "The From: address; default: $MEETINGLEDGER_MAIL_FROM or meetingledger@HOSTNAME"),
-                OptionSpec(name: "consumer", kind: .text(placeholder: "NAME"), help: "The name leases are held under (default meetctl-mail)"),
-                OptionSpec(name: "lease", kind: .integer(10...3600, placeholder: "SECONDS"), help: "How long the claim holds the messages (default 300)"),
+                OptionSpec(name: "consumer", kind: .text(placeholder: "NAME"), help: "The name leases are held under (default meetctl-mail@HOST:PID, one per run)"),
+                OptionSpec(name: "lease", kind: .integer(10...3600, placeholder: "SECONDS"), help: "How long a claim holds its message (default 300; the program gets at most half, up to 120 s)"),
             ],
             method: "outbox.claim", run: Delivery.deliver),
         CommandSpec(

@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import Synchronization
 
 /// `outbox deliver`: notifications and calendar invitations from the outbox to a
 /// sendmail-compatible program, each acknowledged only once the program accepted it.
@@ -43,60 +44,59 @@ enum Delivery {
             throw ToolError(message: "the sendmail program \(executable) is not an executable", hint: "install one (msmtp, a sendmail) or pass --sendmail \"PROGRAM ARGS\"")
         }
         let from = invocation.string("from") ?? environment["MEETINGLEDGER_MAIL_FROM"].flatMap { $0.isEmpty ? nil : $0 } ?? "meetingledger@\(ProcessInfo.processInfo.hostName)"
-        let consumer = invocation.string("consumer") ?? "meetctl-mail"
+        // Each run is a consumer of its own, so two runs at once never ack or fail each other's leases.
+        let consumer = invocation.string("consumer") ?? "meetctl-mail@\(ProcessInfo.processInfo.hostName):\(getpid())"
+        let leaseSeconds = invocation.int("lease") ?? defaultLeaseSeconds
+        // The program's time within the lease, with room for the ack after it.
+        let programSeconds = min(programTimeoutSeconds, max(1, (Double(leaseSeconds) - leaseMarginSeconds) / 2))
 
-        // One claim per channel (the video channel is another consumer's), within one limit.
-        let limit = invocation.int("limit") ?? defaultLimit
-        var messages: [JSON] = []
-        for channel in invocation.string("channel").map({ [$0] }) ?? channels where messages.count < limit {
-            let params: [String: JSON] = [
-                "consumer": .string(consumer), "channel": .string(channel), "limit": .int(limit - Int64(messages.count)),
-                "lease_seconds": .int(invocation.int("lease") ?? defaultLeaseSeconds),
-            ]
-            messages += try session.call("outbox.claim", params)["messages"]?.arrayValue ?? []
-        }
-
-        // Each message is acknowledged (or failed) as soon as the program has taken it (or not),
-        // so a run killed half-way sends nothing twice but the message in hand; SIGTERM or
-        // SIGINT stops the run after that message. Nothing is sent once its lease has run out
-        // (another run may have it by then): the rest come back when their leases expire.
-        let leaseEnds = Date().addingTimeInterval(Double(invocation.int("lease") ?? defaultLeaseSeconds))
+        // One message leased at a time, channel by channel (the video channel is another
+        // consumer's), and acknowledged (or failed) as soon as the program has taken it (or not):
+        // a run holds no lease on a message it is not sending, so one killed half-way sends
+        // nothing twice but the message in hand, and SIGTERM or SIGINT stops it after that one.
         StopRequest.catchSignals()
         defer { StopRequest.releaseSignals() }
+        let limit = invocation.int("limit") ?? defaultLimit
+        var claimed = 0
         var delivered: [String] = []
         var failures: [Failure] = []
         var notLeased: [JSON] = []
+        var failLost: [JSON] = []
         var retries: [JSON] = []
-        var left = 0
-        for (index, message) in messages.enumerated() {
-            guard let id = message["id"]?.stringValue else { continue }
-            let leaseLeft = leaseEnds.timeIntervalSinceNow - leaseMarginSeconds
-            guard !StopRequest.isRequested, leaseLeft > 0 else {
-                left = messages.count - index
-                break
-            }
-            var failure: String?
-            do {
-                let mail = try MailMessage.outboxMessage(message, from: from, now: SystemClock.now())
-                let run = try Subprocess.run(
-                    path, Array(program.dropFirst()), input: Array(mail.rendered.utf8), timeoutSeconds: min(programTimeoutSeconds, leaseLeft))
-                if !run.succeeded {
-                    let said = run.stderr.split(whereSeparator: \.isNewline).map { String($0).trimmingCharacters(in: " \t") }.joined(separator: " ")
-                    failure = "\(executable) exited with status \(run.status)" + (said.isEmpty ? "" : ": \(said)")
+        for channel in invocation.string("channel").map({ [$0] }) ?? channels {
+            while Int64(claimed) < limit, !StopRequest.isRequested {
+                let leasedAt = Date()
+                let params: [String: JSON] = ["consumer": .string(consumer), "channel": .string(channel), "limit": 1, "lease_seconds": .int(leaseSeconds)]
+                guard let message = try session.call("outbox.claim", params)["messages"]?.arrayValue?.first, let id = message["id"]?.stringValue else { break }
+                claimed += 1
+                var failure: String?
+                do {
+                    let mail = try MailMessage.outboxMessage(message, from: from, now: SystemClock.now())
+                    // Never run past the lease: another run may have the message by then.
+                    let timeout = min(programSeconds, leasedAt.addingTimeInterval(Double(leaseSeconds) - leaseMarginSeconds).timeIntervalSinceNow)
+                    let run = try Subprocess.run(path, Array(program.dropFirst()), input: Array(mail.rendered.utf8), timeoutSeconds: max(1, timeout))
+                    if !run.succeeded {
+                        let said = run.stderr.split(whereSeparator: \.isNewline).map { String($0).trimmingCharacters(in: " \t") }.joined(separator: " ")
+                        failure = "\(executable) exited with status \(run.status)" + (said.isEmpty ? "" : ": \(said)")
+                    }
+                } catch let e as MailMessage.Invalid {
+                    failure = "cannot write the email: \(e.reason)"
+                } catch let e as ToolError {
+                    failure = e.message
                 }
-            } catch let e as MailMessage.Invalid {
-                failure = "cannot write the email: \(e.reason)"
-            } catch let e as ToolError {
-                failure = e.message
-            }
-            if let failure {
+                guard let failure else {
+                    delivered.append(id)
+                    let ack = try session.call("outbox.ack", ["ids": [.string(id)], "consumer": .string(consumer)])
+                    notLeased += ack["not_leased"]?.arrayValue ?? []
+                    continue
+                }
                 // Reported so it comes back after a back-off.
                 let answer: JSON
                 do {
                     answer = try session.call("outbox.fail", ["id": .string(id), "error": .string(Self.recordedError(failure)), "consumer": .string(consumer)])
                 } catch let e as ServiceError where e.dataCode == "invalid_state" {
-                    // The lease ran out and another consumer has the message: theirs to deliver.
-                    notLeased.append(.string(id))
+                    // The lease ran out: the message is another consumer's now, or set aside.
+                    failLost.append(.string(id))
                     continue
                 }
                 failures.append(Failure(id: id, error: failure))
@@ -104,17 +104,13 @@ enum Delivery {
                     "id": .string(id), "error": .string(failure), "status": answer["status"] ?? .null,
                     "attempts": answer["attempts"] ?? .null, "retry_at": answer["available_at"] ?? .null,
                 ])
-            } else {
-                delivered.append(id)
-                let ack = try session.call("outbox.ack", ["ids": [.string(id)], "consumer": .string(consumer)])
-                notLeased += ack["not_leased"]?.arrayValue ?? []
             }
         }
 
         if invocation.wantsJSON {
             session.out.json(JSON.object([
-                "claimed": .int(Int64(messages.count)), "delivered": .array(delivered.map { .string($0) }), "failed": .array(retries),
-                "ack_lost": .array(notLeased), "not_tried": .int(Int64(left)),
+                "claimed": .int(Int64(claimed)), "delivered": .array(delivered.map { .string($0) }), "failed": .array(retries),
+                "ack_lost": .array(notLeased), "fail_lost": .array(failLost), "stopped": .bool(StopRequest.isRequested),
             ]))
         } else {
             for retry in retries {
@@ -125,11 +121,12 @@ enum Delivery {
             if !notLeased.isEmpty {
                 session.out.error("warning: \(notLeased.count) message(s) were sent after their lease ran out and may be sent again: \(notLeased.map(Render.plain).joined(separator: ", "))")
             }
-            if left > 0 {
+            if !failLost.isEmpty {
                 session.out.error(
-                    "stopped \(StopRequest.isRequested ? "as asked" : "as the lease ran out") with \(left) message(s) not tried; they come back when their lease expires")
+                    "warning: \(failLost.count) message(s) failed after their lease ran out, so the failure was not recorded; they come back as their lease ran out: \(failLost.map(Render.plain).joined(separator: ", "))")
             }
-            session.out.line("Delivered \(delivered.count), failed \(failures.count) (of \(messages.count) claimed).")
+            if StopRequest.isRequested { session.out.error("stopped as asked, after the message in hand") }
+            session.out.line("Delivered \(delivered.count), failed \(failures.count) (of \(claimed) claimed).")
         }
         let dead = retries.filter { $0["status"] == "dead" }.count
         if !failures.isEmpty {
@@ -147,15 +144,15 @@ enum Delivery {
 
 /// SIGTERM or SIGINT asked a delivery to stop after the message in hand. A handler (not an
 /// ignored signal) so the programs it runs still stop on their own signals: a handler is reset
-/// in a new program, an ignored signal would be inherited.
+/// in a new program, an ignored signal would be inherited. The handler only stores to an atomic.
 enum StopRequest {
-    nonisolated(unsafe) private static var requested: sig_atomic_t = 0
+    private static let requested = Atomic<Bool>(false)
 
-    static var isRequested: Bool { requested != 0 }
+    static var isRequested: Bool { requested.load(ordering: .relaxed) }
 
     static func catchSignals() {
-        requested = 0
-        for signalNumber in [SIGTERM, SIGINT] { signal(signalNumber) { _ in StopRequest.requested = 1 } }
+        requested.store(false, ordering: .relaxed)
+        for signalNumber in [SIGTERM, SIGINT] { signal(signalNumber) { _ in StopRequest.requested.store(true, ordering: .relaxed) } }
     }
 
     static func releaseSignals() {
