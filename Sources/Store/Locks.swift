@@ -33,10 +33,12 @@ public enum Locks {
     /// The locks of a step that books for a user (and the student it is for, whose bookings are
     /// counted) with an expert (the key first when given).
     public static func parties(communityId: String, keySubject: String?, userId: String?, expertId: String?, studentId: String? = nil) -> Statement {
-        Statement(
-            "SELECT ml_lock_parties($1, $2, $3, $4, $5, $6, $7, $8)",
-            [communityId, keySubject, userId, expertId, LockClass.idempotencyKey.rawValue, LockClass.userBookings.rawValue,
-             LockClass.expertCalendar.rawValue, studentId])
+        let params: [any PostgresBindable] = [
+            communityId, keySubject, userId, expertId, LockClass.idempotencyKey.rawValue, LockClass.userBookings.rawValue, LockClass.expertCalendar.rawValue,
+        ]
+        // Without a student, the form every schema since 0007 has.
+        guard let studentId else { return Statement("SELECT ml_lock_parties($1, $2, $3, $4, $5, $6, $7)", params) }
+        return Statement("SELECT ml_lock_parties($1, $2, $3, $4, $5, $6, $7, $8)", params + [studentId])
     }
 
     /// The locks of a step on one existing meeting: its parties' locks, its row and the wallet.
