@@ -242,9 +242,10 @@ public enum ImportDecider {
             } else if !row["expert_email"].isEmpty {
                 throw invalid("expert_email", "is only for expert_specific services")
             }
-            let skills = Sheet.list(row["skills"]), questions = Sheet.list(row["agenda_questions"])
+            // A skill named twice is kept once (an export of a service stored before skills had to
+            // be distinct still imports).
+            let skills = Sheet.list(row["skills"]).uniqued(), questions = Sheet.list(row["agenda_questions"])
             for (i, skill) in skills.enumerated() { try Self.validate(.givenName, skill, "skills[\(i)]") }
-            if let twice = ImportDecider.repeated(skills) { throw invalid("skills", "names \"\(twice)\" twice") }
             for (i, question) in questions.enumerated() { try Self.validate(.text(min: 1, max: 500), question, "agenda_questions[\(i)]") }
             for (column, values, most) in [("skills", skills, 100), ("agenda_questions", questions, 50)] where values.count > most {
                 throw invalid(column, "has \(values.count) values; at most \(most)")

@@ -15,7 +15,8 @@ enum MemoryCap {
     static let defaultMegabytes = 1024
     /// Below this the runtime, libpq and the time zone data do not fit.
     static let minimumMegabytes = 64
-    /// 16 TiB: past it the cap in bytes would not be what was asked (2^44 MiB wrapped to 0).
+    /// 16 TiB, more than any machine this serves on: a larger figure is a typing mistake (and
+    /// from 2^44 MiB on, the cap in bytes wrapped round to a small one).
     static let maximumMegabytes = 1 << 24
 
     /// Sets the cap; 0 leaves the system's limit as it is. Returns why it could not be set.

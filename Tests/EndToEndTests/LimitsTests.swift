@@ -120,6 +120,9 @@ final class LimitsTests: EndToEndTestCase {
             XCTAssertTrue(run.stderr.hasPrefix(refusal.says), run.stderr)
             XCTAssertEqual(run.stdout, "")
         }
+        XCTAssertEqual(try runTool(TestEnvironment.meetingdPath, ["discover"], environment: ["MEETINGLEDGER_MAX_MEMORY_MB": "16777216"]).termination, .exited(0),
+                       "16 TiB, the largest cap")
+        XCTAssertEqual(try runTool(TestEnvironment.meetingdPath, ["discover"], environment: ["MEETINGLEDGER_MAX_MEMORY_MB": "16777217"]).termination, .exited(2))
         let bounds = try runTool(
             TestEnvironment.meetingdPath, ["discover"], environment: ["MEETINGLEDGER_BATCH_WORKERS": "32", "MEETINGLEDGER_MAX_MEMORY_MB": "64"])
         XCTAssertEqual(bounds.termination, .exited(0), bounds.stderr)
