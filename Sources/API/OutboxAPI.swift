@@ -97,7 +97,8 @@ enum OutboxAPI {
         {
             copies.append(expert.email)
         }
-        let officeCopiedElsewhere = payload["recipient_role"] == "expert" && told.contains("user")
+        // The student's own copy of what their customer is told is not copied again.
+        let officeCopiedElsewhere = (payload["recipient_role"] == "expert" && told.contains("user")) || payload["recipient_role"] == "student"
         if let office = settings.officeEmail, !copies.contains(office), !officeCopiedElsewhere { copies.append(office) }
         return copies
     }

@@ -135,7 +135,9 @@ public enum NotificationText {
             (subject, line) = ("\(asked.capitalized) expired", "The meeting \(asked) for \(when) was not answered in time and has expired.\(returned)")
         case "user_suspended":
             let until = payload["until"]?.stringValue.flatMap { try? Instant(rfc3339: $0) }.map { LocalTimeText.format($0, zone: recipient.timeZone) } ?? "later"
-            if let student = payload["student_name"]?.stringValue.map(PersonText.line) {
+            if payload["recipient_role"]?.stringValue == "student" {
+                (subject, line) = ("Bookings suspended", "Because of missed meetings you cannot be booked until \(until).")
+            } else if let student = payload["student_name"]?.stringValue.map(PersonText.line) {
                 (subject, line) = ("Bookings for \(student) suspended", "Because of missed meetings \(student) cannot be booked until \(until).")
             } else {
                 (subject, line) = ("Booking suspended", "Because of missed meetings you cannot book until \(until).")

@@ -46,6 +46,12 @@ enum MeetingWrites {
                 }
                 writes.outbox.append(OutboxMessage(
                     kind: "user_suspended", channel: "notification", recipientId: change.after.userId, meetingId: nil, eventId: nil, payload: .object(payload)))
+                // The student suspended is told too: they are the one who cannot be booked.
+                if let student = change.after.studentId {
+                    payload["recipient_role"] = "student"
+                    writes.outbox.append(OutboxMessage(
+                        kind: "user_suspended", channel: "notification", recipientId: student, meetingId: nil, eventId: nil, payload: .object(payload)))
+                }
             }
         }
         writes.outbox += extraOutbox

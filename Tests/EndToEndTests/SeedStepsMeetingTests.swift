@@ -220,8 +220,12 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         XCTAssertEqual(try suspendedUntil(first), .string(until), "the student who missed the meeting is suspended")
         XCTAssertEqual(try suspendedUntil(customer), .null, "not the customer who booked it")
         let told = try w.drainOutbox().filter { $0.kind == "user_suspended" }
-        XCTAssertEqual(told.map(\.recipientId), [customer], "the customer who books for the student is told")
-        XCTAssertEqual(told.first?.raw["payload"]?["student_name"], "Alex Young")
+        XCTAssertEqual(Set(told.compactMap(\.recipientId)), [customer, first], "the customer who books for the student is told, and the student")
+        let toCustomer = told.first { $0.recipientId == customer }
+        XCTAssertEqual(toCustomer?.raw["payload"]?["student_name"], "Alex Young")
+        XCTAssertTrue(toCustomer?.raw["rendered"]?["text"]?.string?.contains("Alex Young cannot be booked until") ?? false, "\(toCustomer?.raw ?? .null)")
+        let toStudent = told.first { $0.recipientId == first }
+        XCTAssertTrue(toStudent?.raw["rendered"]?["text"]?.string?.contains("you cannot be booked until") ?? false, "\(toStudent?.raw ?? .null)")
 
         try w.meetingd.result("meeting.request", as: customer, forStudent(second, day: 7))
         for booker in [customer, guardian] {
