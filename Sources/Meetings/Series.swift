@@ -588,6 +588,7 @@ extension Series {
             "skip_dates": .array(skipItems), "occurrences": .array(items), "next_occurrence": next ?? .null,
             // The parties by name, as every occurrence carries them (none before the first).
             "user_name": .optional(sortedOccurrences.first?.userName), "expert_name": .optional(sortedOccurrences.first?.expertName),
+            "student_name": .optional(sortedOccurrences.first?.studentName),
         ]
     }
 

@@ -134,7 +134,9 @@ enum Commands {
                 Column(header: "SERIES", key: "id"), Column(header: "STATUS", key: "status"), Column(header: "WEEKDAY", key: "weekday", format: .weekday),
                 Column(header: "TIME", key: "local_time"), Column(header: "ZONE", key: "time_zone"),
                 Column(header: "NEXT", key: "next_occurrence.start", format: .time), Column(header: "USER", key: "user_id", format: .personNamed("user_name")),
-                Column(header: "EXPERT", key: "expert_id", format: .personNamed("expert_name")), Column(header: "SKIPPED", key: "skip_dates", format: .compact),
+                Column(header: "EXPERT", key: "expert_id", format: .personNamed("expert_name")),
+                Column(header: "FOR", key: "student_id", format: .personNamed("student_name")),
+                Column(header: "SKIPPED", key: "skip_dates", format: .compact),
             ], empty: "No series."),
             allPages: true),
         CommandSpec(

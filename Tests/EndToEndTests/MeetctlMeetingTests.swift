@@ -180,6 +180,13 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertEqual(try c.user.json(["confirm", id])["status"], "agreed")
         let overlapping = try expert.ok(["conflicts", "--start", "2030-03-11 10:30", "--length", "30"])
         XCTAssertTrue(overlapping.contains("Sam Lee") && overlapping.contains("Alex Young"), "conflicts: \(overlapping)")
+        // A weekly series the customer booked for the student names the student too.
+        try meetingd.result("series.create", as: c.userId, [
+            "student_id": .string(studentId), "service_id": .string(c.serviceId), "expert_id": .string(c.expertId),
+            "first_start": "2030-03-12T14:00:00Z", "location_id": .string(c.roomId), "weeks": 2,
+        ])
+        let series = try expert.ok(["series"])
+        XCTAssertTrue(series.contains("FOR") && series.contains("Alex Young"), "the series table: \(series)")
     }
 
     /// Seed 004: "From the details of the meeting, the expert can switch to the chat or start a

@@ -1607,6 +1607,7 @@ class Series:
     weekday: int
     weeks: Optional[int]
     expert_name: Optional[str] = None
+    student_name: Optional[str] = None
     user_name: Optional[str] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -2631,6 +2632,7 @@ _Series_FIELDS: Tuple[FieldSpec, ...] = (
     ("weekday", "weekday", None, True),
     ("weeks", "weeks", None, True),
     ("expert_name", "expert_name", None, False),
+    ("student_name", "student_name", None, False),
     ("user_name", "user_name", None, False),
 )
 
