@@ -23,7 +23,9 @@ public enum Lifecycle {
         if autoAccept {
             d.events.append(TimelineEvent("expert_approval", details: ["auto_accept": true], bySystem: true))
             d.video = [.create]
-            d.notifications = [Notification("meeting_confirmed", to: .user), Notification("meeting_confirmed", to: .expert)]
+            // Booked for the user by staff: both sides learn who booked it, and that it is agreed.
+            let kind = bookedByStaff ? "meeting_booked_for_user" : "meeting_confirmed"
+            d.notifications = [Notification(kind, to: .user), Notification(kind, to: .expert)]
         } else {
             d.notifications = [Notification("meeting_request", to: .expert)]
             if bookedByStaff { d.notifications.append(Notification("meeting_booked_for_user", to: .user)) }

@@ -106,6 +106,12 @@ public enum NotificationText {
         case "new_date_accepted_by_user" where payload["recipient_role"]?.stringValue == "user":
             (subject, line) = ("You accepted \(when)", "You accepted \(when) for \(what) with \(other). \(other) will now make the session; you will be told when it is made.")
         case "new_date_accepted_by_user": (subject, line) = ("\(other) accepted the date: please make the session", "\(other) accepted \(when) for \(what). Please process the request: give its session type and location to make the session.")
+        case "meeting_booked_for_user" where meeting["status"]?.stringValue == "agreed":
+            // Booked by staff and agreed at once (auto-accept).
+            let booker = payload["actor_role"]?.stringValue == "office" ? "the office" : "an admin"
+            (subject, line) = payload["recipient_role"]?.stringValue == "expert"
+                ? ("Meeting booked for \(other) by \(booker)", "\(booker.prefix(1).uppercased() + booker.dropFirst()) booked a meeting with you on \(when) for \(what) for \(other); it is confirmed.")
+                : ("Meeting confirmed: \(when)", "A meeting with \(other) on \(when) for \(what) was booked for you by \(booker); it is confirmed.")
         case "meeting_booked_for_user": (subject, line) = ("A meeting was requested for you", "A meeting with \(other) on \(when) for \(what) was requested for you. It waits for the \(provider.lowercased())'s confirmation.")
         case let k where k.hasPrefix("alternative_date_approved"):
             (subject, line) = ("New date approved by \(other)", "\(other) approved the new date: your meeting is now on \(when)\(Self.terms(meeting)).")
@@ -163,7 +169,7 @@ public enum NotificationText {
         }
         if hidden {
             (subject, line) = ("Meeting declined", "\(other) declined the meeting.\(returned)\(declineReason)")
-        } else if byOffice {
+        } else if byOffice, !(kind == "meeting_booked_for_user" && meeting["status"]?.stringValue == "agreed") {
             (subject, line) = officeLine(kind, payload, other: other, when: when, what: what, zone: recipient.timeZone)
         }
         // Seed 003: meetings a customer booked for a student name the student.

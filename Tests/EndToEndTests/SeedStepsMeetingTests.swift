@@ -492,4 +492,24 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         try w.propose(start: MeetingTime.at(day: 8, hour: 10))
         try w.assertReconciled()
     }
+
+    /// Under auto-accept a meeting the office books for a user is agreed at once, and both sides
+    /// learn who booked it: the user was told only "confirmed", and the tutor that the office
+    /// confirmed it.
+    func testAMeetingBookedForAUserUnderAutoAcceptSaysWhoBookedIt() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["auto_accept": true])
+        let olga = try MeetingWorld.id(of: w.addPerson(roles: ["office"], firstName: "Olga"))
+        var params = w.requestParams(start: MeetingTime.at(day: 7, hour: 10))
+        params["user_id"] = .string(w.user)
+        _ = try w.drainOutbox()
+        assertMeeting(try w.meetingd.result("meeting.request", as: olga, params), status: "agreed", credit: "blocked")
+        let told = try w.drainOutbox().filter { $0.channel == "notification" }
+        XCTAssertEqual(w.summary(told).sorted(), ["meeting_booked_for_user→expert", "meeting_booked_for_user→user"])
+        let toUser = told.first { $0.recipientId == w.user }?.raw["rendered"]?["text"]?.string ?? ""
+        XCTAssertTrue(toUser.contains("was booked for you by the office; it is confirmed."), toUser)
+        let toExpert = told.first { $0.recipientId == w.expert }?.raw["rendered"]?["text"]?.string ?? ""
+        XCTAssertTrue(toExpert.contains("The office booked a meeting with you on"), toExpert)
+        XCTAssertFalse(toExpert.contains("The office confirmed"), toExpert)
+        try w.assertReconciled()
+    }
 }
