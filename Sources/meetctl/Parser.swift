@@ -97,8 +97,11 @@ struct Parser {
             if token == "--help" || token == "-h" { wantsHelp = true; tokens.removeFirst(); continue }
             if token == "--version" && path.isEmpty { return .version }
             if token.hasPrefix("--") && token != "--" {
-                tokens.removeFirst()
                 let (name, inline) = Self.split(token)
+                // A command that has subcommands of its own (series; series skip) takes its
+                // options here: the words so far name it.
+                if !GlobalOptions.all.contains(where: { $0.name == name }), commands.contains(where: { $0.path == path }) { break }
+                tokens.removeFirst()
                 guard let spec = GlobalOptions.all.first(where: { $0.name == name }) else {
                     throw UsageError(
                         message: "unknown option --\(name)" + (path.isEmpty ? "" : " before the end of the command \"\(path.joined(separator: " "))\""),

@@ -86,6 +86,10 @@ final class SeriesTests: EndToEndTestCase {
         XCTAssertTrue(try expert.ok(["series", "skip", id, "2030-03-06", "--confirm-late"]).contains("Skipped"))
         XCTAssertTrue(try expert.ok(["series", "cancel", id, "--reason", "illness"]).contains("cancelled"))
         XCTAssertEqual(try w.meetingd.allPages("series.list", as: w.user, ["status": "cancelled"]).compactMap { $0["id"]?.string }, [id])
+        // `series` takes its own options though it has subcommands (they were refused as unknown).
+        let admin = try Meetctl(actor: w.admin)
+        XCTAssertTrue(try admin.ok(["series", "--person", w.user, "--status", "cancelled"]).contains(id))
+        XCTAssertEqual(try admin.ok(["series", "--person", w.user, "--status", "active"]), "No series.\n")
     }
 
     /// A week the series could not book when its turn came — the expert's hours had changed, the
