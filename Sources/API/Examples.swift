@@ -41,7 +41,7 @@ enum Examples {
     }
 
     static let ping = MethodExample(
-        "A healthy service", params: [:], result: ["version": "0.2.0", "now": "2030-03-04T12:00:00Z", "database": "ok", "schema_version": 90])
+        "A healthy service", params: [:], result: ["version": "0.2.0", "now": "2030-03-04T12:00:00Z", "database": "ok", "schema_version": 91])
 
     static let personCreate = MethodExample(
         "An admin adds a user",

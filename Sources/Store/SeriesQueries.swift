@@ -83,11 +83,14 @@ public enum SeriesQueries {
     // MARK: The scheduler
 
     /// What jobs.run_due locks before it reads: the series with something due (soonest first, at
-    /// most `seriesLimit`), their parties, rows and wallets; its context reads exactly those.
-    public static func lockDue(communityId: String, testClock: Bool, seriesLimit: Int) -> Statement {
+    /// most `seriesLimit`), their parties, rows and wallets, and the counted bookings of the users
+    /// whose requests it may expire (at most `expireLimit`, as its context picks them); its
+    /// context reads exactly those.
+    public static func lockDue(communityId: String, testClock: Bool, seriesLimit: Int, expireLimit: Int) -> Statement {
         Statement(
-            "SELECT ml_lock_due_series($1, $2, $3, $4, $5, $6)",
-            [communityId, testClock, seriesLimit, LockClass.jobs.rawValue, LockClass.userBookings.rawValue, LockClass.expertCalendar.rawValue])
+            "SELECT ml_lock_due_series($1, $2, $3, $4, $5, $6, $7)",
+            [communityId, testClock, seriesLimit, LockClass.jobs.rawValue, LockClass.userBookings.rawValue, LockClass.expertCalendar.rawValue,
+             expireLimit])
     }
 
     public static func jobsContext(communityId: String, testClock: Bool, expireLimit: Int, seriesLimit: Int, upcomingLimit: Int) -> SQLCall {

@@ -19,7 +19,7 @@ public enum JobsUseCases {
         CommandPlan(
             locks: { scope, _ in
                 (scope.keySubject.map { [Locks.key(communityId: scope.communityId, keySubject: $0)] } ?? [])
-                    + [SeriesQueries.lockDue(communityId: scope.communityId, testClock: scope.testClock, seriesLimit: maxSeriesPerRun)]
+                    + [SeriesQueries.lockDue(communityId: scope.communityId, testClock: scope.testClock, seriesLimit: maxSeriesPerRun, expireLimit: maxExpiredPerRun)]
             },
             context: { scope, _ in
                 SeriesQueries.jobsContext(

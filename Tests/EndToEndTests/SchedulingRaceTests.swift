@@ -189,6 +189,55 @@ final class SchedulingRaceTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// jobs.run_due expiring many requests (each returning a hold: the user's wallet and the
+    /// expert's earnings) while users confirm expert proposals (each holding: the wallet, then an
+    /// earnings row) never waits in a circle with them. PostgreSQL found deadlocks here and
+    /// broke each after deadlock_timeout (a second of stall; the calls were retried).
+    func testTheSchedulerExpiringRequestsNeverDeadlocksWithConfirms() throws {
+        let a = try arena(#function, settings: ["min_notice_minutes": 0])
+        let w = a.world
+        let users = Array(a.users.prefix(4))
+        var experts: [String] = []
+        for i in 0..<users.count { experts.append(try w.addExpert(name: "expert\(i)")) }
+        for user in users { try w.grant(user, 10_000) }
+        func deadlocks() throws -> Int {
+            Thread.sleep(forTimeInterval: 1.5)  // each backend reports its counts within a second of going idle
+            return Int(try Psql.query(try TestEnvironment.databaseURL(), "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()").first ?? "") ?? -1
+        }
+        let before = try deadlocks()
+        for round in 0..<4 {
+            let day = 1 + 2 * round
+            try w.setClock(MeetingTime.at(day: day, hour: 6))
+            var proposals: [[String]] = Array(repeating: [], count: experts.count)
+            for (i, user) in users.enumerated() {
+                for expert in experts { try w.request(start: MeetingTime.at(day: day, hour: 7 + i), by: user, expert: expert) }
+            }
+            for (j, expert) in experts.enumerated() {
+                for (i, user) in users.enumerated() {
+                    proposals[j].append(try MeetingWorld.id(of: w.propose(start: MeetingTime.at(day: day + 1, hour: 7 + i), to: user, by: expert, price: 10)))
+                }
+            }
+            try w.setClock(MeetingTime.at(day: day, hour: 20))  // every request's start has passed
+            var lanes: [() throws -> JSONValue] = experts.indices.map { j in
+                let process = Unchecked(a.processes[j])
+                let confirms = zip(proposals[j], users).map { ($0, $1) }
+                return {
+                    var last: JSONValue = .null
+                    for (meeting, user) in confirms { last = try process.value.call("meeting.confirm", as: user, ["meeting_id": .string(meeting)]) }
+                    return last
+                }
+            }
+            for k in 0..<2 {
+                let process = Unchecked(a.processes[experts.count + k])
+                lanes.append { try process.value.call("jobs.run_due", as: w.admin) }
+            }
+            let answers = try raceAll(lanes)
+            for answer in answers { XCTAssertNotNil(answer["result"], "round \(round): \(answer)") }
+        }
+        XCTAssertEqual(try deadlocks(), before, "no deadlock between the scheduler and the confirms")
+        try w.assertReconciled()
+    }
+
     /// A no-show policy under concurrency: two experts log the same user's no-shows at the same
     /// instant (two processes) with a policy of 2 no-shows → suspended. Each count must see the
     /// other, so every round ends with the user suspended and told once.
