@@ -180,6 +180,43 @@ enum Commands {
             ],
             method: "meeting.propose", mutating: true, output: meetingRecord),
         CommandSpec(
+            path: ["slots"], section: .experts, summary: "Bookable times of a service, as a user (or the user you book for) would see them",
+            details: """
+                Example: meetctl slots --service CHEM101 --from 2030-03-11 --to 2030-03-14 --user sam@example.org
+                Admins and the office give --user (and --student) to see the times as that user would: their enrolment,
+                weekly limit and suspension count. One page; --json has next_cursor for the rest.
+                """,
+            options: [
+                OptionSpec(name: "service", kind: .service, param: "service_id", help: "The service (meetctl services), by id or name", required: true),
+                OptionSpec(name: "from", kind: .time, param: "from", help: "From (a date is the start of that day)", required: true),
+                OptionSpec(name: "to", kind: .time, param: "to", help: "Until (at most 366 days after --from)", required: true),
+                OptionSpec(name: "user", kind: .person, param: "user_id", help: "Admins and the office: the user you book for"),
+                OptionSpec(name: "student", kind: .person, param: "student_id", help: "The user's student the meeting would be for"),
+                OptionSpec(name: "expert", kind: .person, param: "expert_id", help: "Only this expert's times"),
+                OptionSpec(name: "location", kind: .location, param: "location_id", help: "Only times at this location"),
+                OptionSpec(name: "length", kind: .minutes(5...1440), param: "length_minutes", help: "How long (default: the service's length)"),
+                OptionSpec(name: "limit", kind: .integer(1...2000, placeholder: "N"), param: "limit", help: "At most this many slots (default 500)"),
+            ],
+            method: "availability.search", run: MeetingCommands.slots),
+        CommandSpec(
+            path: ["book"], section: .experts, summary: "Request a meeting: for yourself, or (admins and the office) for a user",
+            details: """
+                Example: meetctl book --user sam@example.org --expert talia@example.org --service CHEM101 --start "2030-03-13 14:00" --location "Room 101"
+                The user's credits are held; the user is told the meeting was booked for them, and the expert confirms it
+                (at once under the community's auto-accept). meetctl slots shows the times that can be booked.
+                """,
+            options: [
+                OptionSpec(name: "user", kind: .person, param: "user_id", help: "Admins and the office: the user you book for (default: yourself)"),
+                OptionSpec(name: "expert", kind: .person, param: "expert_id", help: "The expert", required: true),
+                OptionSpec(name: "service", kind: .service, param: "service_id", help: "The service (meetctl services), by id or name", required: true),
+                OptionSpec(name: "start", kind: .time, param: "start", help: "When it starts", required: true),
+                OptionSpec(name: "location", kind: .location, param: "location_id", help: "Where", required: true),
+                OptionSpec(name: "length", kind: .minutes(5...1440), param: "length_minutes", help: "How long (default: the service's length; the price follows it)"),
+                OptionSpec(name: "student", kind: .person, param: "student_id", help: "The user's student the meeting is for"),
+                OptionSpec(name: "topic", kind: .text(placeholder: "TEXT"), param: "topic", help: "What it is about"),
+            ],
+            method: "meeting.request", mutating: true, output: meetingRecord),
+        CommandSpec(
             path: ["confirm"], section: .experts, summary: "Confirm a meeting awaiting your approval, or make the session a user accepted",
             details: """
                 If you already have an agreed meeting at that time the service refuses (time_conflict) unless --accept-conflicts.

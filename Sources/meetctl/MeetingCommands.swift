@@ -124,6 +124,44 @@ enum MeetingCommands {
         ], session))
     }
 
+    /// `slots`: one page of bookable times, each with the experts free then (by name) and where.
+    @Sendable static func slots(_ invocation: Invocation, _ session: Session) throws {
+        let result = try session.call("availability.search", try session.mappedParams())
+        if invocation.wantsJSON {
+            session.out.json(result)
+            return
+        }
+        let clock = try session.clock()
+        let names = Dictionary((result["experts"]?.arrayValue ?? []).compactMap { p -> (String, String)? in
+            guard let id = p["person_id"]?.stringValue else { return nil }
+            return (id, p["display_name"]?.stringValue ?? id)
+        }, uniquingKeysWith: { first, _ in first })
+        let rows: [[String]] = try (result["slots"]?.arrayValue ?? []).map { slot in
+            var experts: [String] = []
+            for e in slot["experts"]?.arrayValue ?? [] {
+                let id = e["expert_id"]?.stringValue ?? ""
+                var places: [String] = []
+                for location in (e["location_ids"]?.arrayValue ?? []).compactMap(\.stringValue) {
+                    places.append(TerminalText.line(try session.locationName(location) ?? location))
+                }
+                let name: String = TerminalText.line(names[id] ?? id)
+                experts.append(name + " @ " + places.joined(separator: ", "))
+            }
+            let start: String = clock.format(slot["start"]?.stringValue ?? "")
+            let end: String = clock.format(slot["end"]?.stringValue ?? "")
+            return [start, end, experts.joined(separator: "; ")]
+        }
+        if rows.isEmpty {
+            session.out.line("No bookable times in that range.")
+        } else {
+            session.out.text(Render.table(["START", "END", "EXPERTS"], rows, capped: [2]))
+        }
+        if let weeks = result["full_weeks"]?.arrayValue, !weeks.isEmpty {
+            session.out.line("Weeks the weekly limit has filled: " + weeks.map { clock.format($0["start"]?.stringValue ?? "") }.joined(separator: ", "))
+        }
+        if result["truncated"] == true { session.out.line("More times after these: ask again from the last one shown (or --json for next_cursor).") }
+    }
+
     /// `cancel`: inside the cancellation window the service wants confirm_late; ask on a
     /// terminal, or go ahead with --yes.
     @Sendable static func cancel(_ invocation: Invocation, _ session: Session) throws {

@@ -189,6 +189,25 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertTrue(series.contains("FOR") && series.contains("Alex Young"), "the series table: \(series)")
     }
 
+    /// Admins and the office book for a user from meetctl: `slots --user` shows the times as the
+    /// user would see them, `book --user` requests one from the user's wallet (they could only
+    /// through the API).
+    func testAdminsSearchAndBookForAUser() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let times = try c.admin.ok(["slots", "--service", c.serviceId, "--from", "2030-03-11", "--to", "2030-03-12", "--user", c.userId])
+        XCTAssertTrue(times.contains("START") && times.contains("EXPERTS") && times.contains("Mon 11 Mar 2030 09:00"), times)
+        XCTAssertTrue(times.contains("Room 101"), "where: \(times)")
+        let booked = try c.admin.json([
+            "book", "--user", c.userId, "--expert", c.expertId, "--service", c.serviceId, "--start", "2030-03-11 09:00", "--location", "Room 101",
+        ])
+        XCTAssertEqual(booked["status"], "awaiting_approval")
+        XCTAssertEqual(booked["user_id"]?.string, c.userId)
+        let after = try c.admin.ok(["slots", "--service", c.serviceId, "--from", "2030-03-11 09:00", "--to", "2030-03-11 10:00", "--user", c.userId])
+        XCTAssertFalse(after.contains("Mon 11 Mar 2030 09:00"), "the time is taken: \(after)")
+        let refused = try (try c.expert).fails(["book", "--user", c.userId, "--expert", c.expertId, "--service", c.serviceId, "--start", "2030-03-12 09:00", "--location", "Room 101"], status: 1)
+        XCTAssertTrue(refused.stderr.contains("4003"), refused.stderr)
+    }
+
     /// Seed 004: "From the details of the meeting, the expert can switch to the chat or start a
     /// chat with the user." `chat send` and `chat show` take the meeting (its id, its end or a row
     /// number) as well as a conversation; before, a meeting id was refused as a malformed
