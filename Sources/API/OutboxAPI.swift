@@ -173,7 +173,7 @@ enum OutboxAPI {
         })
 
     static let deadLetters = MethodDefinition(
-        "outbox.dead_letters", "Messages set aside as dead after \(maxAttempts) failed attempts, oldest first, with their last error",
+        "outbox.dead_letters", "Messages set aside as dead after \(maxAttempts) failed attempts (a last attempt whose lease ran out is dead from the end of its lease), oldest first, with their last error",
         audience: .roles([.admin]), mutating: false, params: Page.fields,
         result: Page.resultSchema(.named("DeadLetter", .object([
             .init("id", .id(.outbox), required: true), .init("seq", .integer(min: 1, max: .max), required: true, "The queue's order"),
@@ -185,7 +185,8 @@ enum OutboxAPI {
         body: .read(ReadPlan(
             statements: { scope, p in
                 let page = try Page(p, key: [.integer])
-                return [OutboxStore.deadLetters(communityId: scope.communityId, afterSeq: page.after?[0].intValue, limit: page.limit + 1)]
+                return [OutboxStore.deadLetters(
+                    communityId: scope.communityId, testClock: scope.testClock, afterSeq: page.after?[0].intValue, limit: page.limit + 1, maxAttempts: maxAttempts)]
             },
             respond: { _, rows, p in try Page(p, key: [.integer]).result(try rows[0].map(OutboxStore.deadLetter)) { [$0["seq"]!] } })))
 
@@ -196,7 +197,7 @@ enum OutboxAPI {
         result: .object([.init("retried", .list(.id(.outbox)), required: true), .init("not_dead", .list(.id(.outbox)), required: true)]),
         body: .transaction { ctx, params in
             let ids = params.stringList("ids")
-            let retried = Set(try OutboxStore.retry(ctx.db, communityId: ctx.communityId, ids: ids, now: ctx.now))
+            let retried = Set(try OutboxStore.retry(ctx.db, communityId: ctx.communityId, ids: ids, now: ctx.now, maxAttempts: maxAttempts))
             var seen = Set<String>()
             let unique = ids.filter { seen.insert($0).inserted }
             return [

@@ -39,7 +39,7 @@ public enum OutboxStore {
         return try c.query(
             """
             WITH given_up AS (
-                UPDATE outbox SET status = 'dead', done_at = $2, lease_owner = NULL, lease_expires_at = NULL,
+                UPDATE outbox SET status = 'dead', done_at = lease_expires_at, lease_owner = NULL, lease_expires_at = NULL,
                     last_error = left(coalesce(last_error || '; then ', '') || 'attempt ' || attempts || ' ran out of its lease without an ack or a failure', 2000)
                 WHERE community_id = $1 AND id IN (
                     -- Those another claim is setting aside are its to finish: no waiting on it.
@@ -145,13 +145,18 @@ public enum OutboxStore {
 
     /// A page of the community's dead messages (set aside after their last failed attempt),
     /// oldest first by sequence.
-    public static func deadLetters(communityId: String, afterSeq: Int64?, limit: Int64) -> Statement {
+    /// A message whose last attempt's lease ran out is dead from then, though the claim that
+    /// writes it so has not run yet (no deliverer may be running): listed, dead since its lease ended.
+    public static func deadLetters(communityId: String, testClock: Bool, afterSeq: Int64?, limit: Int64, maxAttempts: Int64) -> Statement {
         Statement(
             """
-            SELECT id, seq, kind, channel, recipient_id, meeting_id, attempts, last_error, created_at, done_at
-            FROM outbox WHERE community_id = $1 AND status = 'dead' AND ($2::bigint IS NULL OR seq > $2)
+            SELECT id, seq, kind, channel, recipient_id, meeting_id, attempts,
+                   coalesce(last_error, CASE WHEN status = 'leased' THEN 'attempt ' || attempts || ' ran out of its lease without an ack or a failure' END) AS last_error,
+                   created_at, coalesce(done_at, lease_expires_at) AS done_at
+            FROM outbox WHERE community_id = $1 AND ($2::bigint IS NULL OR seq > $2)
+              AND (status = 'dead' OR (status = 'leased' AND attempts >= $4 AND lease_expires_at <= ml_now($1, $5)))
             ORDER BY seq LIMIT $3
-            """, [communityId, afterSeq, limit])
+            """, [communityId, afterSeq, limit, maxAttempts, testClock])
     }
 
     public static func deadLetter(_ r: Row) throws -> JSON {
@@ -167,13 +172,14 @@ public enum OutboxStore {
     /// Puts dead messages back in the queue, due at `now` with their attempts counted afresh
     /// (their last error is kept until the next attempt); returns the ids put back. Messages
     /// that are not dead are left as they are.
-    public static func retry(_ c: Connection, communityId: String, ids: [String], now: Instant) throws -> [String] {
+    public static func retry(_ c: Connection, communityId: String, ids: [String], now: Instant, maxAttempts: Int64) throws -> [String] {
         try c.query(
             """
             UPDATE outbox SET status = 'pending', attempts = 0, available_at = $3, done_at = NULL, lease_owner = NULL, lease_expires_at = NULL
-            WHERE community_id = $1 AND id = ANY ($2) AND status = 'dead'
+            WHERE community_id = $1 AND id = ANY ($2)
+              AND (status = 'dead' OR (status = 'leased' AND attempts >= $4 AND lease_expires_at <= $3))
             RETURNING id
-            """, [communityId, PostgresTextArray(ids), now]
+            """, [communityId, PostgresTextArray(ids), now, maxAttempts]
         ).map { try $0.string("id") }
     }
 }

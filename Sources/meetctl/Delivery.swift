@@ -129,11 +129,12 @@ enum Delivery {
             session.out.line("Delivered \(delivered.count), failed \(failures.count) (of \(claimed) claimed).")
         }
         let dead = retries.filter { $0["status"] == "dead" }.count
-        if !failures.isEmpty {
+        if !failures.isEmpty || !failLost.isEmpty {
             let retried = failures.count - dead
             throw Failed(message: [
                 retried > 0 ? "\(retried) message(s) not delivered; they stay in the outbox and will be retried" : nil,
                 dead > 0 ? "\(dead) message(s) given up and set aside as dead (meetctl outbox dead lists them; meetctl outbox retry sends them again)" : nil,
+                failLost.isEmpty ? nil : "\(failLost.count) message(s) not delivered, past their lease; they come back as a lease that ran out does",
             ].compactMap { $0 }.joined(separator: "; "))
         }
     }

@@ -20,62 +20,107 @@ enum Subprocess {
     }
 
     /// Runs `executable` with `input` on its stdin; output goes to temporary files so neither
-    /// side can block on a full pipe. A program still running after `timeoutSeconds` is killed.
+    /// side can block on a full pipe. The program runs in a process group of its own: it is done
+    /// when it exits (a child it leaves running, such as a sendmail's queue runner, does not keep
+    /// us waiting), and one still running after `timeoutSeconds` is killed with its whole group.
+    /// Its input is written as it reads it, so a program that does not read cannot stall us past
+    /// the timeout either.
     static func run(
         _ executable: String, _ arguments: [String], input: [UInt8] = [], environment: [String: String]? = nil, timeoutSeconds: Double = 120
     ) throws -> Result {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("meetctl-\(getpid())-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let outURL = directory.appendingPathComponent("out"), errURL = directory.appendingPathComponent("err")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-        let stdin = Pipe()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        process.standardInput = stdin
-        process.standardOutput = out
-        process.standardError = err
-        do {
-            try process.run()
-        } catch {
-            throw ToolError(message: "cannot run \(executable): \(error.localizedDescription)")
+        let outPath = directory.appendingPathComponent("out").path, errPath = directory.appendingPathComponent("err").path
+
+        // Nothing else of meetctl's goes to the program: a child it leaves running would otherwise
+        // hold the pipe to meetctl's meetingd open, and meetctl would wait for it at the end.
+        closeDescriptorsOnExec()
+        var stdinPipe: [Int32] = [-1, -1]
+        guard pipe(&stdinPipe) == 0 else { throw ToolError(message: "cannot run \(executable): no pipe (errno \(errno))") }
+        let (readEnd, writeEnd) = (stdinPipe[0], stdinPipe[1])
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, readEnd, 0)
+        posix_spawn_file_actions_addclose(&actions, readEnd)
+        posix_spawn_file_actions_addclose(&actions, writeEnd)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // Its own process group (so a timeout stops all of it), with the signals meetctl ignores
+        // or catches at their defaults and none blocked.
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signalNumber in [SIGPIPE, SIGTERM, SIGINT] { sigaddset(&defaults, signalNumber) }
+        var noMask = sigset_t()
+        sigemptyset(&noMask)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &noMask)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        let env = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for e in env { free(e) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, env)
+        close(readEnd)
+        guard spawned == 0 else {
+            close(writeEnd)
+            throw ToolError(message: "cannot run \(executable): \(String(cString: strerror(spawned)))")
         }
-        let writer = stdin.fileHandleForWriting
-        if !input.isEmpty {
-            // A program that exits without reading everything must not kill us with SIGPIPE.
-            _ = input.withUnsafeBytes { buffer -> Bool in
-                var offset = 0
-                while offset < buffer.count {
-                    let n = write(writer.fileDescriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                    if n < 0 { if errno == EINTR { continue }; return false }
-                    offset += n
-                }
-                return true
-            }
-        }
-        try? writer.close()
+
+        // A program that exits without reading everything must not kill us with SIGPIPE: the
+        // write fails with EPIPE instead (the write end is non-blocking, written as it reads).
+        signal(SIGPIPE, SIG_IGN)
+        _ = fcntl(writeEnd, F_SETFL, fcntl(writeEnd, F_GETFL) | O_NONBLOCK)
+        var written = 0
+        var writing = true
+        if input.isEmpty { close(writeEnd); writing = false }
         let deadline = Date().addingTimeInterval(timeoutSeconds)
-        while process.isRunning {
-            if Date() > deadline {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-                try? out.close()
-                try? err.close()
-                throw ToolError(message: "\(executable) did not finish within \(Int(timeoutSeconds)) s; stopped it")
+        var status: Int32 = 0
+        while true {
+            if writing {
+                let n = input.withUnsafeBytes { write(writeEnd, $0.baseAddress! + written, $0.count - written) }
+                if n > 0 { written += n }
+                if written == input.count || (n < 0 && errno != EAGAIN && errno != EINTR) {
+                    close(writeEnd)
+                    writing = false
+                }
             }
-            usleep(5_000)
+            let done = waitpid(pid, &status, WNOHANG)
+            if done == pid { break }
+            if done < 0 && errno != EINTR { break }
+            if Date() > deadline {
+                kill(-pid, SIGKILL)
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                if writing { close(writeEnd) }
+                throw ToolError(message: "\(executable) did not finish within \(Int(timeoutSeconds.rounded(.up))) s; stopped it")
+            }
+            usleep(writing ? 1_000 : 5_000)
         }
-        try? out.close()
-        try? err.close()
-        let status = process.terminationReason == .exit ? process.terminationStatus : 128 + process.terminationStatus
+        if writing { close(writeEnd) }
+        // Exited: its code; stopped by a signal: 128 + the signal, as a shell says.
+        let signalNumber = status & 0x7f
+        let code = signalNumber == 0 ? (status >> 8) & 0xff : 128 + signalNumber
         return Result(
-            status: status,
-            stdout: String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self),
-            stderr: String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self))
+            status: code,
+            stdout: String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: outPath))) ?? Data(), as: UTF8.self),
+            stderr: String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: errPath))) ?? Data(), as: UTF8.self))
+    }
+
+    /// Marks every descriptor past stderr close-on-exec, so a program run gets only the ones its
+    /// spawn gives it.
+    static func closeDescriptorsOnExec() {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+        for fd in names.compactMap(Int32.init) where fd > 2 {
+            let flags = fcntl(fd, F_GETFD)
+            if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+        }
     }
 
     /// A program named on a command line: a bare name found on PATH, a path as it is; nil

@@ -160,6 +160,29 @@ final class MeetctlMailTests: XCTestCase {
         XCTAssertEqual(try JSONValue.parse(try c.admin.run(["outbox", "deliver", "--json", "--sendmail", "/bin/cat"]).stdout)["claimed"], 0, "nothing is left")
     }
 
+    /// A program is done when it exits: one that leaves a child running (a sendmail's queue
+    /// runner) is acknowledged at once, and one stuck in a child is stopped with all of it at its
+    /// timeout. meetctl waited for every process holding the program's descriptors: it reported
+    /// a program that had exited 0 as timed out (and the message went again), and a stuck child
+    /// kept it waiting past its lease and past SIGTERM.
+    func testAProgramIsDoneWhenItExits() throws {
+        let c = try MeetctlCommunity.make(#function)
+        _ = try c.agreedMeeting(start: "2030-03-11 10:00")
+        let started = Date()
+        let (leftRunning, quick) = try deliver(c, "/bin/sh -c 'cat >/dev/null; sleep 30 & exit 0'")
+        XCTAssertEqual(leftRunning.termination, .exited(0), leftRunning.stderr)
+        XCTAssertFalse(quick["delivered"]?.array?.isEmpty ?? true, "\(quick)")
+        XCTAssertEqual(quick["failed"]?.array?.count, 0, "\(quick)")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 20, "the children it left did not keep the run waiting")
+
+        _ = try c.agreedMeeting(start: "2030-03-12 10:00")
+        let stuckStart = Date()
+        let stuck = try c.admin.run(["outbox", "deliver", "--json", "--lease", "12", "--limit", "1", "--sendmail", "/bin/sh -c 'cat >/dev/null; sleep 100; exit 0'"])
+        XCTAssertEqual(stuck.termination, .exited(1), stuck.stderr)
+        XCTAssertTrue((try JSONValue.parse(stuck.stdout))["failed"]?[0]?["error"]?.string?.contains("did not finish within") ?? false, stuck.stdout)
+        XCTAssertLessThan(Date().timeIntervalSince(stuckStart), 15, "stopped at its timeout, child and all")
+    }
+
     func testAProgramThatRefusesTheMessageFailsIt() throws {
         let c = try MeetctlCommunity.make(#function)
         _ = try c.agreedMeeting(start: "2030-03-11 10:00")

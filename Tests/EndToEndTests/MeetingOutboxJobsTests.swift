@@ -61,11 +61,18 @@ final class MeetingOutboxJobsTests: EndToEndTestCase {
             XCTAssertEqual(try w.claim(consumer: "crashy", limit: 10, extra: ["channel": "notification"]).count, 0, "back-off after attempt \(attempt)")
             try w.advanceClock(minutes: Int64(backoffMinutes[attempt - 1]))
         }
-        XCTAssertEqual(try w.claim(consumer: "crashy", limit: 10, extra: ["channel": "notification"]).count, 0, "not handed out again")
+        // Dead as its last lease ran out, before any claim writes it so (no deliverer may run).
         let dead = try w.meetingd.allPages("outbox.dead_letters", as: w.admin, [:])
         XCTAssertEqual(dead.compactMap { $0["meeting_id"]?.string }, [meeting], "set aside after the last attempt")
         XCTAssertEqual(dead.first?["attempts"], 8)
         XCTAssertTrue(dead.first?["last_error"]?.string?.contains("attempt 8 ran out of its lease without an ack or a failure") ?? false, "\(dead)")
+        let deadAt = dead.first?["dead_at"]
+        XCTAssertEqual(try w.claim(consumer: "crashy", limit: 10, extra: ["channel": "notification"]).count, 0, "not handed out again")
+        let written = try w.meetingd.allPages("outbox.dead_letters", as: w.admin, [:])
+        XCTAssertEqual(written.first?["dead_at"], deadAt, "dead since its lease ended, once written so too")
+        let id = try XCTUnwrap(dead.first?["id"]?.string)
+        XCTAssertEqual(try w.meetingd.result("outbox.retry", as: w.admin, ["ids": [.string(id)]])["retried"], [.string(id)])
+        XCTAssertEqual(try w.claim(consumer: "fixed", limit: 10, extra: ["channel": "notification"]).map(\.id), [id], "back in the queue")
     }
 
     /// Four consumers (four processes) claim and acknowledge small batches at the same time

@@ -4640,7 +4640,7 @@ class OutboxNamespace:
         limit: Optional[int] = UNSET,
         cursor: Optional[str] = UNSET,
     ) -> OutboxDeadLettersResult:
-        """Messages set aside as dead after 8 failed attempts, oldest first, with their last error.
+        """Messages set aside as dead after 8 failed attempts (a last attempt whose lease ran out is dead from the end of its lease), oldest first, with their last error.
 
         Who may call: admin. Read-only.
 
