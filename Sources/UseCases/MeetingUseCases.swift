@@ -31,7 +31,13 @@ public enum MeetingUseCases {
     /// Who books: the user themself, or an admin or the office for them (seed 000: "Students or
     /// admins can create appointments").
     static func booker(_ ctx: RequestContext, userId: String, what: String = "a meeting") throws -> MeetingActor {
-        guard userId != ctx.actor.id else { return .party(.user) }
+        guard userId != ctx.actor.id else {
+            // Staff without the user role booking with user_id left out: say what is missing.
+            if !ctx.actor.has(.user) && (ctx.actor.has(.admin) || ctx.actor.has(.office)) {
+                throw AppError.invalidParams(field: "user_id", reason: "is required: you book \(what) for a user (you do not hold the user role yourself)")
+            }
+            return .party(.user)
+        }
         try ctx.actor.require(.admin, .office, to: "book \(what) for another user")
         return ctx.actor.has(.admin) ? .admin : .office
     }

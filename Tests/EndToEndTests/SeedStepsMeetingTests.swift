@@ -478,6 +478,13 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
 
         params["start"] = .string(MeetingTime.at(day: 7, hour: 12))
         XCTAssertEqual(try w.meetingd.result("meeting.request", as: olga, params)["user_id"]?.string, w.user, "the office books too")
+        // Left out, user_id is said to be missing (it read "must be a person with the user role").
+        var noUser = params
+        noUser["user_id"] = nil
+        noUser["start"] = .string(MeetingTime.at(day: 7, hour: 16))
+        let missing = try w.meetingd.error("meeting.request", as: olga, noUser, code: -32602)
+        XCTAssertEqual(missing["data"]?["field"], "user_id")
+        XCTAssertTrue(missing["message"]?.string?.contains("is required") ?? false, "\(missing)")
         let other = try w.addNamedUser(firstName: "Kim")
         params["start"] = .string(MeetingTime.at(day: 7, hour: 14))
         try w.meetingd.error("meeting.request", as: other, params, code: 4003)
