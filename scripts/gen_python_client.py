@@ -41,6 +41,12 @@ def error_class(data_code):
     return name if name.endswith("Error") else name + "Error"
 
 
+def escaped(text):
+    """Text for inside a docstring: a backslash stays a backslash (the service's texts write
+    escapes, such as "\\;"), and quotes cannot end the docstring."""
+    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+
+
 def attribute(name):
     """A JSON member or param name as a Python name: a keyword gets a trailing underscore."""
     if not name.isidentifier():
@@ -216,7 +222,7 @@ class Generator:
             raise GenerationError(f"class {name}: its members cannot all become distinct Python attributes")
         lines = ["@dataclass", f"class {name}:"]
         description = schema.get("description") or f"The {name} object as meetingd answers it."
-        lines += [f'    """{description}', "", f'    Members meetingd adds after this client was generated are kept in `{EXTRA}`."""', ""]
+        lines += [f'    """{escaped(description)}', "", f'    Members meetingd adds after this client was generated are kept in `{EXTRA}`."""', ""]
         specs = []
         ordered = [m for m in members if m[0] in required] + [m for m in members if m[0] not in required]
         for member, member_schema in ordered:
@@ -276,6 +282,7 @@ class Generator:
         call = f"self._client._call({json.dumps(method['name'])}, {{{body}}}, {mutating}"
         call += f", {convert})" if convert else ")"
         lines = [f"    def {parts[-1]}(", *[f"        {s}," for s in signature], f"    ) -> {result_annotation}:"]
+        doc = [escaped(line) for line in doc]
         lines += ['        """' + doc[0]] + [("        " + line) if line else "" for line in doc[1:]] + ['        """']
         lines += [f"        return {call}", ""]
         return parts, lines
@@ -341,7 +348,7 @@ class Generator:
                 raise GenerationError(f"{sorted(CLIENT_ATTRIBUTES & set(members + children))} would hide the client's own attributes")
             class_name = "Namespaces" if not path else camel("_".join(path)) + "Namespace"
             title = "The methods, by the first part of their names." if not path else f"The `{'.'.join(path)}.*` methods."
-            out += [f"class {class_name}:", f'    """{title}"""', "", "    def __init__(self, client: Any) -> None:",
+            out += [f"class {class_name}:", f'    """{escaped(title)}"""', "", "    def __init__(self, client: Any) -> None:",
                     "        self._client = client"]
             out += [f"        self.{c} = {camel('_'.join(path + (c,)))}Namespace(client)" for c in children]
             out.append("")

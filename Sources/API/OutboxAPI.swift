@@ -144,12 +144,13 @@ enum OutboxAPI {
         audience: .roles([.admin]), mutating: true,
         params: [
             .init("id", .id(.outbox), required: true), .init("error", .text(min: 1, max: 2000), required: true),
-            .init("retry_after_seconds", .integer(min: 0, max: 86_400)),
+            .init("retry_after_seconds", .integer(min: 0, max: 86_400),
+                  "Wait at least this long before the next attempt (a Retry-After the receiver gave); the back-off applies when it is longer"),
             .init("consumer", .text(min: 1, max: 200), "Only fails a lease held by this consumer (another's lease is refused 4009, as ack leaves it)"),
         ],
         result: .object([.init("id", .id(.outbox), required: true), .init("status", .oneOf(["pending", "dead"]), required: true),
                          .init("available_at", .timestamp, required: true), .init("attempts", .integer(min: 0, max: .max), required: true)]),
-        errors: [DocErrors.notFound],
+        errors: [DocErrors.notFound, DocErrors.invalidState],
         body: .transaction { ctx, params in
             let id = try params.string("id")
             guard let (attempts, status, owner) = try OutboxStore.lockForFailure(ctx.db, communityId: ctx.communityId, id: id) else {
@@ -161,7 +162,7 @@ enum OutboxAPI {
             // A consumer whose lease ran out and went to another does not fail the other's delivery.
             if let consumer = params.optionalString("consumer"), owner != consumer {
                 throw AppError(
-                    .invalidState, message: "The message is leased to another consumer now (this one's lease ran out); leave it to them",
+                    .invalidState, message: "The message is leased to another consumer; leave it to them",
                     details: ["status": .string(status)])
             }
             let dead = attempts >= maxAttempts

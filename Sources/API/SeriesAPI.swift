@@ -36,9 +36,9 @@ enum SeriesAPI {
         ], additional: true))), required: true),
         .init("occurrences", .list(occurrenceSchema), required: true),
         .init("next_occurrence", .nullable(occurrenceSchema), required: true, "The next upcoming occurrence"),
-        .init("user_name", .nullable(.text()), "The user's name (null while the series has no occurrence)"),
-        .init("expert_name", .nullable(.text()), "The expert's name (null while the series has no occurrence)"),
-        .init("student_name", .nullable(.text()), "The name of the student the series is for (null for the user themself, or while it has no occurrence)"),
+        .init("user_name", .nullable(.text()), required: true, "The user's name (null while the series has no occurrence)"),
+        .init("expert_name", .nullable(.text()), required: true, "The expert's name (null while the series has no occurrence)"),
+        .init("student_name", .nullable(.text()), required: true, "The name of the student the series is for (null for the user themself, or while it has no occurrence)"),
     ], additional: true))
 
     static let create = MethodDefinition(

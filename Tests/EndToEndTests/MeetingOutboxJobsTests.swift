@@ -34,6 +34,10 @@ final class MeetingOutboxJobsTests: EndToEndTestCase {
 
         // mailer-a's lease ran out: it may not fail mailer-b's delivery either.
         try w.meetingd.error("outbox.fail", as: w.admin, ["id": .string(message.id), "error": "timed out", "consumer": "mailer-a"], code: 4009)
+        let document = try Meetingd.result(of: try w.meetingd.call("rpc.discover"))
+        let fail = document["methods"]?.array?.first { $0["name"] == "outbox.fail" }
+        XCTAssertTrue(fail?["errors"]?.array?.contains { $0["code"] == 4009 || $0["$ref"]?.string?.hasSuffix("invalid_state") == true } ?? false,
+                      "the 4009 outbox.fail answers is declared: \(fail?["errors"] ?? .null)")
         let stale = try w.meetingd.result("outbox.ack", as: w.admin, ["ids": [.string(message.id)], "consumer": "mailer-a"])
         XCTAssertEqual(stale["acked"], [], "mailer-a's lease is gone")
         XCTAssertEqual(stale["not_leased"], [.string(message.id)])

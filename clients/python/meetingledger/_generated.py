@@ -1590,6 +1590,7 @@ class Series:
 
     agenda_answers: List[str]
     expert_id: str
+    expert_name: Optional[str]
     first_date: str
     id: str
     length_minutes: int
@@ -1601,14 +1602,13 @@ class Series:
     skip_dates: List[SkipDate]
     status: Literal["active", "finished", "cancelled"]
     student_id: Optional[str]
+    student_name: Optional[str]
     time_zone: str
     topic: Optional[str]
     user_id: str
+    user_name: Optional[str]
     weekday: int
     weeks: Optional[int]
-    expert_name: Optional[str] = None
-    student_name: Optional[str] = None
-    user_name: Optional[str] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -2615,6 +2615,7 @@ _MeetingMessageListResult_FIELDS: Tuple[FieldSpec, ...] = (
 _Series_FIELDS: Tuple[FieldSpec, ...] = (
     ("agenda_answers", "agenda_answers", None, True),
     ("expert_id", "expert_id", None, True),
+    ("expert_name", "expert_name", None, True),
     ("first_date", "first_date", None, True),
     ("id", "id", None, True),
     ("length_minutes", "length_minutes", None, True),
@@ -2626,14 +2627,13 @@ _Series_FIELDS: Tuple[FieldSpec, ...] = (
     ("skip_dates", "skip_dates", list_of(SkipDate.from_json), True),
     ("status", "status", None, True),
     ("student_id", "student_id", None, True),
+    ("student_name", "student_name", None, True),
     ("time_zone", "time_zone", None, True),
     ("topic", "topic", None, True),
     ("user_id", "user_id", None, True),
+    ("user_name", "user_name", None, True),
     ("weekday", "weekday", None, True),
     ("weeks", "weeks", None, True),
-    ("expert_name", "expert_name", None, False),
-    ("student_name", "student_name", None, False),
-    ("user_name", "user_name", None, False),
 )
 
 _Occurrence_FIELDS: Tuple[FieldSpec, ...] = (
@@ -3254,7 +3254,7 @@ class CatalogNamespace:
             active and a named one keeps its state. Names match whatever their case, Unicode form and the
             spaces around them
         csv: The file's text, with a header row; lists (roles, skills, agenda questions) separated by ; with
-            a ; or \ inside a value written \; or \\; a row of empty fields is skipped. A file with problems
+            a ; or \\ inside a value written \\; or \\\\; a row of empty fields is skipped. A file with problems
             is refused whole: data.errors lists the first 1000 by line, data.total counts them all and
             data.truncated says some were left out
         dry_run: Decide and report, change nothing
@@ -4673,7 +4673,8 @@ class OutboxNamespace:
             optional, and only the pinned person)
         id (out_… id)
         error
-        retry_after_seconds (0…86400)
+        retry_after_seconds (0…86400): Wait at least this long before the next attempt (a Retry-After the
+            receiver gave); the back-off applies when it is longer
         consumer: Only fails a lease held by this consumer (another's lease is refused 4009, as ack leaves
             it)
         idempotency_key: A retry with the same key and params returns the first response and has no further
@@ -4681,8 +4682,8 @@ class OutboxNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        TransactionIdleTimeoutError, NotFoundError, InvalidStateError, InvalidParamsError, InternalError,
+        ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("outbox.fail", {"actor": actor, "id": id, "error": error, "retry_after_seconds": UNSET if retry_after_seconds is None else retry_after_seconds, "consumer": UNSET if consumer is None else consumer, "idempotency_key": idempotency_key}, True, OutboxFailResult.from_json)
 
