@@ -40,7 +40,7 @@ public enum OutboxStore {
             """
             WITH given_up AS (
                 UPDATE outbox SET status = 'dead', done_at = lease_expires_at, lease_owner = NULL, lease_expires_at = NULL,
-                    last_error = left(coalesce(last_error || '; then ', '') || 'attempt ' || attempts || ' ran out of its lease without an ack or a failure', 2000)
+                    last_error = \(lostLeaseError)
                 WHERE community_id = $1 AND id IN (
                     -- Those another claim is setting aside are its to finish: no waiting on it.
                     SELECT id FROM outbox WHERE community_id = $1 AND status = 'leased' AND lease_expires_at <= $2 AND attempts >= $10
@@ -145,13 +145,17 @@ public enum OutboxStore {
 
     /// A page of the community's dead messages (set aside after their last failed attempt),
     /// oldest first by sequence.
+    /// The last error of a message whose last attempt's lease ran out (the listing says what the
+    /// claim that sets it aside writes).
+    static let lostLeaseError = "left(coalesce(last_error || '; then ', '') || 'attempt ' || attempts || ' ran out of its lease without an ack or a failure', 2000)"
+
     /// A message whose last attempt's lease ran out is dead from then, though the claim that
     /// writes it so has not run yet (no deliverer may be running): listed, dead since its lease ended.
     public static func deadLetters(communityId: String, testClock: Bool, afterSeq: Int64?, limit: Int64, maxAttempts: Int64) -> Statement {
         Statement(
             """
             SELECT id, seq, kind, channel, recipient_id, meeting_id, attempts,
-                   coalesce(last_error, CASE WHEN status = 'leased' THEN 'attempt ' || attempts || ' ran out of its lease without an ack or a failure' END) AS last_error,
+                   CASE WHEN status = 'leased' THEN \(lostLeaseError) ELSE last_error END AS last_error,
                    created_at, coalesce(done_at, lease_expires_at) AS done_at
             FROM outbox WHERE community_id = $1 AND ($2::bigint IS NULL OR seq > $2)
               AND (status = 'dead' OR (status = 'leased' AND attempts >= $4 AND lease_expires_at <= ml_now($1, $5)))

@@ -184,7 +184,7 @@ enum Commands {
             details: """
                 Example: meetctl slots --service CHEM101 --from 2030-03-11 --to 2030-03-14 --user sam@example.org
                 Admins and the office give --user (and --student) to see the times as that user would: their enrolment,
-                weekly limit and suspension count. One page; --json has next_cursor for the rest.
+                weekly limit and suspension count. One page: --cursor with the next_cursor it prints gives the next.
                 """,
             options: [
                 OptionSpec(name: "service", kind: .service, param: "service_id", help: "The service (meetctl services), by id or name", required: true),
@@ -196,6 +196,7 @@ enum Commands {
                 OptionSpec(name: "location", kind: .location, param: "location_id", help: "Only times at this location"),
                 OptionSpec(name: "length", kind: .minutes(5...1440), param: "length_minutes", help: "How long (default: the service's length)"),
                 OptionSpec(name: "limit", kind: .integer(1...2000, placeholder: "N"), param: "limit", help: "At most this many slots (default 500)"),
+                OptionSpec(name: "cursor", kind: .text(placeholder: "CURSOR"), param: "cursor", help: "The next page: the cursor the last page printed, with the same other options"),
             ],
             method: "availability.search", run: MeetingCommands.slots),
         CommandSpec(

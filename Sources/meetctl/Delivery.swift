@@ -123,7 +123,7 @@ enum Delivery {
             }
             if !failLost.isEmpty {
                 session.out.error(
-                    "warning: \(failLost.count) message(s) failed after their lease ran out, so the failure was not recorded; they come back as their lease ran out: \(failLost.map(Render.plain).joined(separator: ", "))")
+                    "warning: \(failLost.count) message(s) failed after their lease ran out, so the failure was not recorded; they come back after their back-off, or are set aside as dead after the last attempt (meetctl outbox dead): \(failLost.map(Render.plain).joined(separator: ", "))")
             }
             if StopRequest.isRequested { session.out.error("stopped as asked, after the message in hand") }
             session.out.line("Delivered \(delivered.count), failed \(failures.count) (of \(claimed) claimed).")
@@ -134,7 +134,7 @@ enum Delivery {
             throw Failed(message: [
                 retried > 0 ? "\(retried) message(s) not delivered; they stay in the outbox and will be retried" : nil,
                 dead > 0 ? "\(dead) message(s) given up and set aside as dead (meetctl outbox dead lists them; meetctl outbox retry sends them again)" : nil,
-                failLost.isEmpty ? nil : "\(failLost.count) message(s) not delivered, past their lease; they come back as a lease that ran out does",
+                failLost.isEmpty ? nil : "\(failLost.count) message(s) not delivered, past their lease; they come back after their back-off, or are dead after the last attempt",
             ].compactMap { $0 }.joined(separator: "; "))
         }
     }

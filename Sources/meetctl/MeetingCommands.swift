@@ -159,7 +159,9 @@ enum MeetingCommands {
         if let weeks = result["full_weeks"]?.arrayValue, !weeks.isEmpty {
             session.out.line("Weeks the weekly limit has filled: " + weeks.map { clock.format($0["start"]?.stringValue ?? "") }.joined(separator: ", "))
         }
-        if result["truncated"] == true { session.out.line("More times after these: ask again from the last one shown (or --json for next_cursor).") }
+        if result["truncated"] == true, let next = result["next_cursor"]?.stringValue {
+            session.out.line("More times after these: the same command with --cursor \(next)")
+        }
     }
 
     /// `cancel`: inside the cancellation window the service wants confirm_late; ask on a

@@ -94,7 +94,13 @@ enum Subprocess {
             }
             let done = waitpid(pid, &status, WNOHANG)
             if done == pid { break }
-            if done < 0 && errno != EINTR { break }
+            if done < 0 && errno != EINTR {
+                // Its status is lost (SIGCHLD ignored, or reaped elsewhere): not taken for success.
+                let reason = String(cString: strerror(errno))
+                kill(-pid, SIGKILL)
+                if writing { close(writeEnd) }
+                throw ToolError(message: "cannot tell how \(executable) ended: \(reason)")
+            }
             if Date() > deadline {
                 kill(-pid, SIGKILL)
                 while waitpid(pid, &status, 0) < 0 && errno == EINTR {}

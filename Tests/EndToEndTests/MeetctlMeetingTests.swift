@@ -197,6 +197,11 @@ final class MeetctlMeetingTests: XCTestCase {
         let times = try c.admin.ok(["slots", "--service", c.serviceId, "--from", "2030-03-11", "--to", "2030-03-12", "--user", c.userId])
         XCTAssertTrue(times.contains("START") && times.contains("EXPERTS") && times.contains("Mon 11 Mar 2030 09:00"), times)
         XCTAssertTrue(times.contains("Room 101"), "where: \(times)")
+        // One page at a time: the cursor it prints gives the next.
+        let first = try c.admin.ok(["slots", "--service", c.serviceId, "--from", "2030-03-11", "--to", "2030-03-12", "--user", c.userId, "--limit", "1"])
+        let cursor = try XCTUnwrap(first.components(separatedBy: "--cursor ").last?.trimmingCharacters(in: .whitespacesAndNewlines), first)
+        let second = try c.admin.ok(["slots", "--service", c.serviceId, "--from", "2030-03-11", "--to", "2030-03-12", "--user", c.userId, "--limit", "1", "--cursor", cursor])
+        XCTAssertTrue(first.contains("Mon 11 Mar 2030 09:00") && second.contains("Mon 11 Mar 2030 09:30"), "\(first)\n\(second)")
         let booked = try c.admin.json([
             "book", "--user", c.userId, "--expert", c.expertId, "--service", c.serviceId, "--start", "2030-03-11 09:00", "--location", "Room 101",
         ])

@@ -79,6 +79,25 @@ final class MeetingOutboxJobsTests: EndToEndTestCase {
         XCTAssertEqual(try w.claim(consumer: "fixed", limit: 10, extra: ["channel": "notification"]).map(\.id), [id], "back in the queue")
     }
 
+    /// A message that failed, then ran out of its last lease, is listed with both (the failure
+    /// first), the same before and after a claim sets it aside: the listing named only the failure.
+    func testADeadLettersLastErrorSaysTheFailureAndTheLostLease() throws {
+        let w = try world()
+        let meeting = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 10)))
+        for attempt in 1...8 {
+            let claimed = try w.claim(consumer: "mail", limit: 10, extra: ["lease_seconds": 60, "channel": "notification"])
+            XCTAssertEqual(claimed.map(\.meetingId), [meeting], "attempt \(attempt)")
+            if attempt < 8, let id = claimed.first?.id {
+                try w.meetingd.result("outbox.fail", as: w.admin, ["id": .string(id), "error": "msmtp exited with status 74", "consumer": "mail"])
+            }
+            try w.advanceClock(minutes: 120)
+        }
+        let listed = try w.meetingd.allPages("outbox.dead_letters", as: w.admin, [:]).first?["last_error"]
+        XCTAssertEqual(listed, "msmtp exited with status 74; then attempt 8 ran out of its lease without an ack or a failure")
+        XCTAssertEqual(try w.claim(consumer: "mail", limit: 10).count, 0)
+        XCTAssertEqual(try w.meetingd.allPages("outbox.dead_letters", as: w.admin, [:]).first?["last_error"], listed, "the same once written")
+    }
+
     /// Four consumers (four processes) claim and acknowledge small batches at the same time
     /// until the outbox is dry: every message is handed to exactly one of them.
     func testConsumersClaimingAtOnceNeverShareAMessage() throws {
