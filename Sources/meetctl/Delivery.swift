@@ -74,7 +74,7 @@ enum Delivery {
                     let mail = try MailMessage.outboxMessage(message, from: from, now: SystemClock.now())
                     // Never run past the lease: another run may have the message by then.
                     let timeout = min(programSeconds, leasedAt.addingTimeInterval(Double(leaseSeconds) - leaseMarginSeconds).timeIntervalSinceNow)
-                    let run = try Subprocess.run(path, Array(program.dropFirst()), input: Array(mail.rendered.utf8), timeoutSeconds: max(1, timeout))
+                    let run = try Subprocess.run(path, Array(program.dropFirst()), input: Array(mail.rendered.utf8), timeoutSeconds: max(1, timeout), ownGroup: true)
                     if !run.succeeded {
                         let said = run.stderr.split(whereSeparator: \.isNewline).map { String($0).trimmingCharacters(in: " \t") }.joined(separator: " ")
                         failure = "\(executable) exited with status \(run.status)" + (said.isEmpty ? "" : ": \(said)")

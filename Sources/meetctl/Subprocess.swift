@@ -20,13 +20,17 @@ enum Subprocess {
     }
 
     /// Runs `executable` with `input` on its stdin; output goes to temporary files so neither
-    /// side can block on a full pipe. The program runs in a process group of its own: it is done
-    /// when it exits (a child it leaves running, such as a sendmail's queue runner, does not keep
-    /// us waiting), and one still running after `timeoutSeconds` is killed with its whole group.
+    /// side can block on a full pipe. The program is done when it exits (a child it leaves
+    /// running, such as a sendmail's queue runner, does not keep us waiting), and one still
+    /// running after `timeoutSeconds` is killed (with its whole group when it has its own).
     /// Its input is written as it reads it, so a program that does not read cannot stall us past
     /// the timeout either.
+    /// `ownGroup`: the program runs in a process group of its own (a sendmail: its children are
+    /// stopped with it, and a terminal's Ctrl-C for meetctl does not reach it); otherwise in
+    /// meetctl's (meetingd bootstrap: Ctrl-C stops both).
     static func run(
-        _ executable: String, _ arguments: [String], input: [UInt8] = [], environment: [String: String]? = nil, timeoutSeconds: Double = 120
+        _ executable: String, _ arguments: [String], input: [UInt8] = [], environment: [String: String]? = nil, timeoutSeconds: Double = 120,
+        ownGroup: Bool = false
     ) throws -> Result {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("meetctl-\(getpid())-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -38,7 +42,15 @@ enum Subprocess {
         closeDescriptorsOnExec()
         var stdinPipe: [Int32] = [-1, -1]
         guard pipe(&stdinPipe) == 0 else { throw ToolError(message: "cannot run \(executable): no pipe (errno \(errno))") }
-        let (readEnd, writeEnd) = (stdinPipe[0], stdinPipe[1])
+        // Ends above stderr, so the spawn's dup2 to 0 and its closes never meet (meetctl may run
+        // with a standard descriptor closed).
+        func above(_ fd: Int32) -> Int32 {
+            guard fd < 3 else { return fd }
+            let moved = fcntl(fd, F_DUPFD_CLOEXEC, 3)
+            close(fd)
+            return moved
+        }
+        let (readEnd, writeEnd) = (above(stdinPipe[0]), above(stdinPipe[1]))
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -60,7 +72,7 @@ enum Subprocess {
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setsigmask(&attributes, &noMask)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        posix_spawnattr_setflags(&attributes, Int16((ownGroup ? POSIX_SPAWN_SETPGROUP : 0) | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for a in argv { free(a) } }
@@ -97,12 +109,12 @@ enum Subprocess {
             if done < 0 && errno != EINTR {
                 // Its status is lost (SIGCHLD ignored, or reaped elsewhere): not taken for success.
                 let reason = String(cString: strerror(errno))
-                kill(-pid, SIGKILL)
+                kill(ownGroup ? -pid : pid, SIGKILL)
                 if writing { close(writeEnd) }
                 throw ToolError(message: "cannot tell how \(executable) ended: \(reason)")
             }
             if Date() > deadline {
-                kill(-pid, SIGKILL)
+                kill(ownGroup ? -pid : pid, SIGKILL)
                 while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
                 if writing { close(writeEnd) }
                 throw ToolError(message: "\(executable) did not finish within \(Int(timeoutSeconds.rounded(.up))) s; stopped it")
