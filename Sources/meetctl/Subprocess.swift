@@ -62,8 +62,8 @@ enum Subprocess {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        // Its own process group (so a timeout stops all of it), with the signals meetctl ignores
-        // or catches at their defaults and none blocked.
+        // A process group of its own when asked (so a timeout stops all of it), and the signals
+        // meetctl ignores or catches at their defaults, none blocked.
         var defaults = sigset_t()
         sigemptyset(&defaults)
         for signalNumber in [SIGPIPE, SIGTERM, SIGINT] { sigaddset(&defaults, signalNumber) }
