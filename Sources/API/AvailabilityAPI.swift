@@ -226,11 +226,11 @@ enum AvailabilityAPI {
             .init("full_weeks", .list(timeRangeSchema), required: true,
                   "The weeks from this page on that the user's (or student's) weekly usage limit has filled: they show no slot, as a request there would be refused 4022 (empty without a limit)"),
         ], additional: true),
-        errors: [DocErrors.notFound, DocErrors.suspended], examples: [Examples.search],
+        errors: [DocErrors.notFound, DocErrors.suspended, DocErrors.slotUnavailable], examples: [Examples.search],
         body: .transaction { ctx, params in
             let settings = try ctx.settings()
             let service = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: try params.string("service_id"))
-            try BookingRules.requireOffered(service)
+            try BookingRules.requireOffered(service, forSearch: true)
             let (from, to) = try range(params)
             if let location = params.optionalString("location_id") { try ctx.requireLocation(location) }
             let onlyExpert = params.optionalString("expert_id")

@@ -185,12 +185,13 @@ public struct BookingVerdict: Sendable, Equatable {
 public enum BookingRules {
     /// A retired service is offered, searched and booked no more (`service.set_active`); a
     /// request for it still waiting can only be declined or withdrawn, and the refusal says so.
-    public static func requireOffered(_ service: ServiceFacts, path: BookingPath? = nil) throws {
+    /// `forSearch`: asked by availability.search itself, which is not pointed to.
+    public static func requireOffered(_ service: ServiceFacts, path: BookingPath? = nil, forSearch: Bool = false) throws {
         guard !service.active else { return }
         let waiting = path.map { [.userConfirm, .expertConfirm].contains($0) } ?? false
         throw AppError.slotUnavailable(
             "\(service.name) is not offered any more" + (waiting ? "; decline the meeting (or withdraw it), and any credits held return to the user" : ""),
-            pointsToSearch: !waiting)
+            pointsToSearch: !waiting && !forSearch)
     }
 
     /// The person a meeting is for (the student booked for, else the user) is not suspended

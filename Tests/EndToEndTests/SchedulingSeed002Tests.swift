@@ -100,6 +100,12 @@ final class SchedulingSeed002Tests: EndToEndTestCase {
         let window = w.searchParams(service: nil, from: MeetingTime.at(day: 4, hour: 0), to: MeetingTime.at(day: 5, hour: 0), [:])
         let refusedSearch = try w.meetingd.error("availability.search", as: w.user, window, code: 4011)
         XCTAssertTrue(refusedSearch["message"]?.string?.contains("not offered any more") ?? false, "\(refusedSearch)")
+        // The search does not point to itself, and declares the 4011 it answers.
+        XCTAssertFalse(refusedSearch["message"]?.string?.contains("availability.search") ?? true, "\(refusedSearch)")
+        let document = try Meetingd.result(of: try w.meetingd.call("rpc.discover"))
+        let search = document["methods"]?.array?.first { $0["name"] == "availability.search" }
+        XCTAssertTrue(search?["errors"]?.array?.contains { $0["code"] == 4011 || $0["$ref"]?.string?.hasSuffix("slot_unavailable") == true } ?? false,
+                      "\(search?["errors"] ?? .null)")
         try w.meetingd.error("meeting.request", as: w.user, w.requestParams(start: MeetingTime.at(day: 4, hour: 10)), code: 4011)
         // The agreed meeting stays; a request not yet confirmed can be declined, not confirmed.
         XCTAssertEqual(try w.meetingd.result("meeting.get", as: w.user, ["meeting_id": .string(booked)])["status"], "agreed")

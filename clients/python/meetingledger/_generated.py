@@ -3163,8 +3163,8 @@ class AvailabilityNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, SuspendedError, InvalidParamsError, InternalError, ShuttingDownError,
-        AnswerTooLargeError, BatchAnswerFullError.
+        NotFoundError, SuspendedError, SlotUnavailableError, InvalidParamsError, InternalError,
+        ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("availability.search", {"actor": actor, "service_id": service_id, "from": from_, "to": to, "user_id": UNSET if user_id is None else user_id, "location_id": UNSET if location_id is None else location_id, "expert_id": UNSET if expert_id is None else expert_id, "length_minutes": UNSET if length_minutes is None else length_minutes, "student_id": UNSET if student_id is None else student_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, AvailabilitySearchResult.from_json)
 
