@@ -46,7 +46,7 @@ enum CatalogAPI {
             guard !trimmed.isEmpty else { throw AppError.invalidParams(field: "\(key)[\(i)]", reason: "is blank") }
             return trimmed
         }
-        if distinct, let twice = ImportDecider.repeated(values) {
+        if distinct, let twice = values.firstRepeated() {
             throw AppError.invalidParams(field: key, reason: "names \"\(twice)\" twice")
         }
         return values

@@ -199,8 +199,7 @@ enum OutboxAPI {
         body: .transaction { ctx, params in
             let ids = params.stringList("ids")
             let retried = Set(try OutboxStore.retry(ctx.db, communityId: ctx.communityId, ids: ids, now: ctx.now, maxAttempts: maxAttempts))
-            var seen = Set<String>()
-            let unique = ids.filter { seen.insert($0).inserted }
+            let unique = ids.uniqued()
             return [
                 "retried": .array(unique.filter(retried.contains).map { .string($0) }),
                 "not_dead": .array(unique.filter { !retried.contains($0) }.map { .string($0) }),

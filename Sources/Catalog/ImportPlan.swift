@@ -91,12 +91,6 @@ public struct ImportPlan: Sendable, Equatable {
 
 /// The import's one decision (seed 002: "download, fill in, upload").
 public enum ImportDecider {
-    /// The first value given twice (a service's skills are each named once), if any.
-    public static func repeated(_ values: [String]) -> String? {
-        var seen = Set<String>()
-        return values.first { !seen.insert($0).inserted }
-    }
-
     /// `unread`: the problems of rows the file could not give (reported with the others, in line order).
     public static func decide(
         _ kind: SheetKind, rows: [SheetRow], unread: ImportProblems = ImportProblems(), facts: ImportFacts, newId: @escaping (IdKind) -> String

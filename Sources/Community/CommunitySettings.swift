@@ -188,7 +188,7 @@ public struct CommunitySettings: Sendable {
             case "feedback_questions": feedbackQuestions = try Self.distinct(value, key: key, given: given, what: "question")
             case "rejection_reasons", "cancellation_reasons":
                 let list = value.arrayValue!.map { Reason(code: $0["code"]!.stringValue!, label: $0["label"]!.stringValue!) }
-                guard Set(list.map(\.code)).count == list.count else {
+                guard list.map(\.code).firstRepeated() == nil else {
                     throw AppError.invalidParams(field: key, reason: "has the same code twice")
                 }
                 if key == "rejection_reasons" { rejectionReasons = list } else { cancellationReasons = list }
@@ -209,9 +209,8 @@ public struct CommunitySettings: Sendable {
     /// that rule keeps each once.
     static func distinct(_ value: JSON, key: String, given: Bool, what: String) throws -> [String] {
         let items = value.arrayValue!.map { $0.stringValue! }
-        guard !given || Set(items).count == items.count else { throw AppError.invalidParams(field: key, reason: "names the same \(what) twice") }
-        var seen = Set<String>()
-        return items.filter { seen.insert($0).inserted }
+        guard !given || items.firstRepeated() == nil else { throw AppError.invalidParams(field: key, reason: "names the same \(what) twice") }
+        return items.uniqued()
     }
 
     public var json: JSON {

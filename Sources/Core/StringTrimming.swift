@@ -25,11 +25,3 @@ extension String {
         return String(scalars[start..<end])
     }
 }
-
-extension Array where Element: Hashable {
-    /// Each element once, where it first comes.
-    public func uniqued() -> [Element] {
-        var seen = Set<Element>()
-        return filter { seen.insert($0).inserted }
-    }
-}
