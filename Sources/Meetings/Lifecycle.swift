@@ -276,14 +276,26 @@ public enum Lifecycle {
         let late = isLate(start: m.start, now: now, windowHours: s.cancellationWindowHours)
         let charge = p == .user && late ? Fees.lateCancelCharge(price: m.priceCredits, percent: s.userLateCancelChargePercent) : 0
         if late && !confirmLate {
-            let consequences = p == .expert
-                ? "The user's credits will be returned and the meeting cancelled on the video platform."
-                : m.priceCredits == 0 ? "Nothing is charged: the meeting is free."
-                : (charge >= m.priceCredits ? "The \(m.priceCredits) credits will be charged."
-                    : charge > 0 ? "\(charge) of the \(m.priceCredits) credits will be charged and the rest returned." : "The credits will be returned.")
-            throw AppError.lateCancellationRequiresConfirmation(windowHours: s.cancellationWindowHours, consequences: consequences)
+            throw AppError.lateCancellationRequiresConfirmation(
+                windowHours: s.cancellationWindowHours,
+                consequences: lateEndingConsequences(dates: 1, charged: charge, price: m.priceCredits, byExpert: p == .expert))
         }
         return (late, charge)
+    }
+
+    /// What ending `dates` meetings inside the cancellation window does, for the warning that asks
+    /// to confirm it: `charged` of their `price` credits charged (the rest returned), or, by the
+    /// expert, everything returned. One date is said on its own; several together, as a series
+    /// ending them says them.
+    static func lateEndingConsequences(dates: Int, charged: Int64, price: Int64, byExpert: Bool) -> String {
+        let one = dates == 1, the = dates == 1 ? "the" : "their"
+        let text = byExpert
+            ? "the user's credits" + (one ? " will be returned and the meeting" : " for them will be returned and the meetings") + " cancelled on the video platform."
+            : price == 0 ? (one ? "nothing is charged: the meeting is free." : "nothing is charged, they are free.")
+            : charged >= price ? "\(the) \(price) credits will be charged."
+            : charged > 0 ? "\(charged) of \(the) \(price) credits will be charged and the rest returned."
+            : "\(the) credits will be returned."
+        return one ? text.prefix(1).uppercased() + text.dropFirst() : "\(dates) of the dates start within the window: " + text
     }
 
     /// The hold of a meeting ended early: the late charge captured, or all of it returned.

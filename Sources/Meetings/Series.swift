@@ -459,16 +459,9 @@ public enum SeriesDecider {
             return (event, change.before?.state.priceCredits ?? 0)
         }
         guard late.count > 1 else { return nil }
-        let charged = late.reduce(Int64(0)) { $0 + ($1.ending.details["charged_credits"]?.intValue ?? 0) }
-        let price = late.reduce(Int64(0)) { $0 + $1.price }
-        let dates = "\(late.count) of the dates start within the window: "
-        if late.allSatisfy({ $0.ending.kind.hasSuffix("_by_expert") }) {
-            return dates + "the user's credits for them will be returned and the meetings cancelled on the video platform."
-        }
-        return dates + (price == 0 ? "nothing is charged, they are free."
-            : charged >= price ? "their \(price) credits will be charged."
-            : charged > 0 ? "\(charged) of their \(price) credits will be charged and the rest returned."
-            : "their credits will be returned.")
+        return Lifecycle.lateEndingConsequences(
+            dates: late.count, charged: late.reduce(Int64(0)) { $0 + ($1.ending.details["charged_credits"]?.intValue ?? 0) },
+            price: late.reduce(Int64(0)) { $0 + $1.price }, byExpert: late.allSatisfy { $0.ending.kind.hasSuffix("_by_expert") })
     }
 
     /// Seeds 000 and 001: "Canceling a weekly appointment will cancel all future weekly
