@@ -152,12 +152,17 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
     /// What a caller of slot_unavailable is pointed to (not words for a person's mail).
     public static let searchHint = " (availability.search lists the times that are free)"
 
-    public static func meetingStarted(start: Instant) -> AppError {
-        AppError(
+    /// `agreed`: whether the meeting was agreed. A request or proposal nobody agreed to in time
+    /// has no session to log: it expires, and its credits go back.
+    public static func meetingStarted(start: Instant, agreed: Bool = true) -> AppError {
+        let next = agreed
+            ? "From its start the expert logs the session (meeting.log_session); once its time is over, the user may report that the "
+                + "expert did not come (meeting.report_no_show)"
+            : "It was not agreed before its start, so there is no session to log: it expires when the scheduler next runs (jobs.run_due), "
+                + "and any credits it held go back to the user"
+        return AppError(
             .meetingStarted,
-            message: "The meeting's scheduled start (\(start.rfc3339)) has passed: it can no longer be changed or cancelled. From its start "
-                + "the expert logs the session (meeting.log_session); once its time is over, the user may report that the expert did not come "
-                + "(meeting.report_no_show)",
+            message: "The meeting's scheduled start (\(start.rfc3339)) has passed: it can no longer be changed or cancelled. " + next,
             details: ["start": .string(start.rfc3339)])
     }
 

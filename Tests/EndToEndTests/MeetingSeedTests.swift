@@ -87,6 +87,10 @@ final class MeetingSeedTests: EndToEndTestCase {
         let error = try w.refuse("meeting.confirm", as: w.expert, id, code: 4012)
         XCTAssertEqual(error["data"]?["code"], "meeting_started")
         XCTAssertEqual(error["data"]?["start"]?.string, start)
+        // Nobody agreed to it: the reader is told it expires, not to log a session it never had.
+        let message = error["message"]?.string ?? ""
+        XCTAssertTrue(message.contains("it expires"), message)
+        XCTAssertFalse(message.contains("log_session"), message)
         try w.refuse("meeting.decline", as: w.expert, id, ["reason_code": "schedule_conflict"], code: 4012)
         try w.refuse("meeting.withdraw", as: w.user, id, code: 4012)
         assertMeeting(try w.meeting(id), status: "awaiting_approval", credit: "blocked")
