@@ -216,6 +216,10 @@ public enum BookingRules {
         switch rule {
         case .distinctParties:
             guard let user = c.user, let expert = c.expert, user.id != expert.id else {
+                // Named as the caller gave it: an expert proposing names the user.
+                if a.path == .propose {
+                    throw AppError.invalidParams(field: "user_id", reason: "must be someone other than the expert: nobody meets themself")
+                }
                 throw AppError.invalidParams(field: "expert_id", reason: "must be someone other than the user: nobody meets themself")
             }
         case .roles:

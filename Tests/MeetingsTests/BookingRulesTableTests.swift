@@ -192,6 +192,18 @@ final class BookingRulesTableTests: XCTestCase {
         XCTAssertEqual(outcome(a, c), "not_found", "a student who is nobody of this community")
     }
 
+    /// A user and expert who are one person are refused on the field the caller gave: the
+    /// expert's on a request, the user's on an expert's proposal.
+    func testMeetingOneselfNamesTheFieldTheCallerGave() throws {
+        var c = try Self.context()
+        c.user = c.expert
+        for (path, field) in [(BookingPath.request, "expert_id"), (.propose, "user_id")] {
+            XCTAssertThrowsError(try BookingRules.check(Self.attempt(path), c), "\(path)") { error in
+                XCTAssertEqual((error as? AppError)?.details["field"], .string(field), "\(path)")
+            }
+        }
+    }
+
     func testSkillsAndAgendaAnswersNameTheField() throws {
         var c = try Self.context()
         c.service?.skills = ["stoichiometry", "titration"]
