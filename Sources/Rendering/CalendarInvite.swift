@@ -117,7 +117,8 @@ public struct CalendarInvite: Sendable {
     }
 
     /// TEXT (RFC 5545 §3.3.11): backslash, semicolon and comma escaped; each line break (CR LF
-    /// counting as one) written as `\n`; other control characters dropped.
+    /// counting as one) written as `\n`; other control characters dropped, and the marks that
+    /// reorder text (a topic's U+202E would show the rest of the description reversed).
     static func text(_ value: String) -> String {
         var out = String.UnicodeScalarView()
         var previous: Unicode.Scalar? = nil
@@ -129,7 +130,7 @@ public struct CalendarInvite: Sendable {
                 out.append(scalar)
             } else if scalar.isLineBreak {
                 out.append(contentsOf: "\\n".unicodeScalars)
-            } else if !isControl(scalar) {
+            } else if !isControl(scalar) && !scalar.isBidiControl {
                 out.append(scalar)
             }
         }

@@ -27,6 +27,7 @@ final class CalendarInviteEscapingTests: XCTestCase {
         ("U+2029", "Algebra\u{2029}END:VEVENT"),
         ("VT and FF", "Algebra\u{0B}METHOD:CANCEL\u{0C}END:VEVENT"),
         ("escapes", #"a\b;c,d"e\nf\\"#),
+        ("reordering marks", "Stoich\u{202E}live\u{2066}x\u{2069}\u{200F}"),
         ("long multi-byte", String(repeating: "Příliš žluťoučký kůň úpěl ďábelské ódy 🧪👩🏽‍🔬 ", count: 12)),
         ("a 4-byte character at every offset", String(repeating: "𝄞", count: 100) + "a" + String(repeating: "𝄞", count: 100) + "ab" + String(repeating: "😀", count: 60)),
     ]
@@ -106,7 +107,7 @@ final class CalendarInviteEscapingTests: XCTestCase {
             }
             if ["\n", "\r", "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}", "\u{2029}"].contains(s) {
                 out += "\n"
-            } else if s.value == 9 || !(s.value < 0x20 || (0x7F...0x9F).contains(s.value)) {
+            } else if s.value == 9 || !(s.value < 0x20 || (0x7F...0x9F).contains(s.value) || s.isBidiControl) {
                 out.unicodeScalars.append(s)
             }
             i += 1
