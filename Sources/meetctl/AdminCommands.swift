@@ -45,10 +45,12 @@ enum AdminCommands {
 
     /// `person set`: at least one change, named by the command's own options.
     @Sendable static func setPerson(_ invocation: Invocation, _ session: Session) throws {
-        let params = try session.mappedParams()
+        var params = try session.mappedParams()
         guard params.keys.contains(where: { $0 != "person_id" && $0 != "idempotency_key" }) else {
             throw UsageError(message: "person set needs something to change: --email, --first, --last, --tz, --add-roles or --remove-roles")
         }
+        // Without PERSON, yourself (as person show): anyone may change their own names and zone.
+        if params["person_id"] == nil { params["person_id"] = .string(try session.actorId()) }
         try CommandRunner.show(try session.call("person.update", params), session)
     }
 

@@ -12,6 +12,18 @@ enum AvailabilityCommands {
         try CommandRunner.show(try session.call(invocation.command.method!, try params(session)), session)
     }
 
+    /// `availability remove`: one period by --period, or those within --start and --end.
+    @Sendable static func remove(_ invocation: Invocation, _ session: Session) throws {
+        let params = try params(session)
+        let range = (params["start"] != nil, params["end"] != nil)
+        guard (params["period_id"] != nil) != (range.0 || range.1), params["period_id"] != nil || (range.0 && range.1) else {
+            throw UsageError(
+                message: "availability remove needs --period PERIOD, or --start and --end for every period within that range",
+                hint: "meetctl availability show lists the periods with their ids")
+        }
+        try CommandRunner.show(try session.call("availability.remove", params), session)
+    }
+
     /// `availability block`: the period, and the meetings already in it, which stay.
     @Sendable static func block(_ invocation: Invocation, _ session: Session) throws {
         let result = try session.call("availability.block", try params(session))
@@ -19,7 +31,9 @@ enum AvailabilityCommands {
         let inside = (result["meetings_within"]?.arrayValue ?? []).compactMap(\.stringValue)
         guard !invocation.wantsJSON, !inside.isEmpty else { return }
         session.out.line()
-        session.out.line("\(inside.count) meeting\(inside.count == 1 ? "" : "s") already in this period stay as they are (a block stops new bookings only):")
+        session.out.line(inside.count == 1
+            ? "1 meeting already in this period stays as it is (a block stops new bookings only):"
+            : "\(inside.count) meetings already in this period stay as they are (a block stops new bookings only):")
         for id in inside { session.out.line("  \(id)") }
         session.out.line("meetctl meeting show MEETING shows one; meetctl cancel MEETING (or decline, for a request) ends it.")
     }

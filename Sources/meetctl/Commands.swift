@@ -147,7 +147,12 @@ enum Commands {
             ],
             options: [OptionSpec(name: "confirm-late", kind: .flag, param: "confirm_late", help: "Skip inside the cancellation window, with its consequences")],
             method: "series.skip", mutating: true,
-            output: .message { r, _ in "Skipped; series \(Render.plain(r["id"] ?? nil)) is \(Render.plain(r["status"] ?? nil))." }),
+            output: .message { r, session in
+                // What seed 001's skip page shows: every skipped date, and the next date now.
+                let next = try r["next_occurrence"]?["start"]?.stringValue.map { try session.clock().format($0) } ?? "none"
+                return "Skipped; series \(Render.plain(r["id"] ?? nil)) is \(Render.plain(r["status"] ?? nil)).\n"
+                    + "Skipped dates: \(Render.compact(r["skip_dates"] ?? nil))\nNext date: \(next)"
+            }),
         CommandSpec(
             path: ["series", "cancel"], section: .experts, summary: "Cancel a weekly series and every future date of it",
             arguments: [ArgumentSpec(name: "SERIES", kind: .id(.series), param: "series_id")],
@@ -357,7 +362,7 @@ enum Commands {
                 OptionSpec(name: "start", kind: .time, param: "start"), OptionSpec(name: "end", kind: .time, param: "end"), expert,
             ],
             method: "availability.remove", mutating: true,
-            output: .message { result, _ in "Removed \(Render.plain(result["removed"] ?? 0)) period(s)." }, run: AvailabilityCommands.forExpert),
+            output: .message { result, _ in "Removed \(Render.plain(result["removed"] ?? 0)) period(s)." }, run: AvailabilityCommands.remove),
     ]
 
     static let accountColumns = [
@@ -556,7 +561,7 @@ enum Commands {
             path: ["person", "set"], section: .admin,
             summary: "Change a person: e-mail, names, time zone, roles (anyone may change their own names and time zone)",
             details: "A role is taken away only when nothing open needs it (the expert's or user's open meetings and series, the last admin).",
-            arguments: [ArgumentSpec(name: "PERSON", kind: .person, param: "person_id")],
+            arguments: [ArgumentSpec(name: "PERSON", kind: .person, param: "person_id", help: "Default: yourself", required: false)],
             options: [
                 OptionSpec(name: "email", kind: .text(placeholder: "EMAIL"), param: "email"),
                 OptionSpec(name: "first", kind: .text(placeholder: "NAME"), param: "first_name"),

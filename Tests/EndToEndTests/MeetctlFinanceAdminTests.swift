@@ -126,6 +126,9 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertTrue(nothing.stderr.contains("--first"), "named by the command's options: \(nothing.stderr)")
         let shown = try c.admin.ok(["person", "show", otherId])
         XCTAssertTrue(shown.contains("Omid") && shown.contains("Asia/Tehran"), shown)
+        // Without PERSON, yourself, as person show: an expert changes their own zone.
+        XCTAssertEqual(try (try c.expert).json(["person", "set", "--tz", "Asia/Tokyo"])["time_zone"], "Asia/Tokyo")
+        XCTAssertEqual(try c.admin.json(["person", "show", c.expertId])["time_zone"], "Asia/Tokyo")
     }
 
     func testStatementHasEveryPage() throws {

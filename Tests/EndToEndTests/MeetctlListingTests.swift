@@ -154,7 +154,7 @@ final class MeetctlListingTests: EndToEndTestCase {
         let block = try expert.json(["availability", "block", "--start", "2030-03-12 08:00", "--end", "2030-03-12 12:00"])
         XCTAssertEqual(block["meetings_within"], [.string(inside)])
         let said = try expert.ok(["availability", "block", "--start", "2030-03-12 09:00", "--end", "2030-03-12 11:00"])
-        XCTAssertTrue(said.contains("1 meeting already in this period stay as they are") && said.contains("  \(inside)\n"), said)
+        XCTAssertTrue(said.contains("1 meeting already in this period stays as it is") && said.contains("  \(inside)\n"), said)
         XCTAssertFalse(said.contains(outside), said)
         XCTAssertEqual(try expert.json(["meeting", "show", inside])["meeting"]?["status"], "agreed", "the block leaves it")
         XCTAssertFalse(try expert.ok(["availability", "block", "--start", "2030-03-14 08:00", "--end", "2030-03-14 12:00"]).contains("stay as they are"))

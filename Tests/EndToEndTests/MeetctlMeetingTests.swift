@@ -337,6 +337,12 @@ final class MeetctlMeetingTests: XCTestCase {
         let after = try expert.json(["availability", "show", "--from", "2030-03-11", "--to", "2030-03-18"])
         XCTAssertTrue(after["free"]?.array?.contains { $0["start"] == "2030-03-17T17:00:00Z" } ?? false, "the Sunday period is free: \(after)")
         XCTAssertTrue(try expert.ok(["availability", "show", "--from", "2030-03-11"]).contains("Blocked:"))
+        // Nothing named, or half a range: a usage mistake (exit 2), told before anything is sent.
+        for words in [["availability", "remove"], ["availability", "remove", "--start", "2030-03-12"],
+                      ["availability", "remove", "--period", freeId, "--start", "2030-03-12", "--end", "2030-03-13"]] {
+            let refused = try expert.fails(words, status: 2)
+            XCTAssertTrue(refused.stderr.contains("--period PERIOD, or --start and --end"), refused.stderr)
+        }
         XCTAssertEqual(try expert.ok(["availability", "remove", "--period", freeId]), "Removed 1 period(s).\n")
         XCTAssertEqual(try expert.json(["availability", "remove", "--start", "2030-03-12", "--end", "2030-03-13"])["removed"], 1)
 
