@@ -15,9 +15,24 @@ public struct JSONParser {
 
     public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws -> JSON {
         guard String(validating: bytes, as: UTF8.self) != nil else {
-            throw JSONParseError(offset: 0, reason: "input is not valid UTF-8")
+            throw JSONParseError(offset: firstInvalidUTF8Offset(bytes), reason: "input is not valid UTF-8")
         }
         return try parseValidUTF8(bytes, maxDepth: maxDepth)
+    }
+
+    /// Where the first byte sequence that is not UTF-8 starts (found only once the whole input
+    /// was refused, so valid input is walked once).
+    static func firstInvalidUTF8Offset(_ bytes: [UInt8]) -> Int {
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var offset = 0
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let scalar): offset += scalar.count
+            case .error: return offset
+            case .emptyInput: return bytes.count
+            }
+        }
     }
 
     /// A Swift String is valid UTF-8 already: its bytes are not checked a second time.

@@ -62,6 +62,13 @@ final class JSONTests: XCTestCase {
         XCTAssertThrowsError(try JSONParser.parse(String(repeating: "[", count: 65) + String(repeating: "]", count: 65)))
         XCTAssertNoThrow(try JSONParser.parse(String(repeating: "[", count: 64) + String(repeating: "]", count: 64)))
         XCTAssertThrowsError(try JSONParser.parse([0x22, 0xFF, 0x22]), "invalid UTF-8")
+        // The error names where the bad sequence starts: after valid multi-byte text too.
+        for (bytes, offset) in [([0x22, 0xFF, 0x22], 1), (Array("\"žž".utf8) + [0xC0, 0xAF, 0x22], 5),
+                                (Array("{\"a\":\"".utf8) + [0xED, 0xA0, 0x80, 0x22, 0x7D], 6), ([0x22, 0x61, 0xE2, 0x82], 2)] {
+            XCTAssertThrowsError(try JSONParser.parse(bytes)) { error in
+                XCTAssertEqual(error as? JSONParseError, JSONParseError(offset: offset, reason: "input is not valid UTF-8"), "\(bytes)")
+            }
+        }
     }
 
     /// A string is read in one run up to its first escape, then scalar by scalar: both parts join.
