@@ -21,7 +21,7 @@ enum SystemAPI {
             .init("schema_version", .integer(min: 1, max: 9999),
                   "The newest migration this meetingd applies (the NNNN of its last sql/migrations file): two releases with other schemas tell apart by it. Absent when it serves without migrations"),
         ]),
-        errors: [AppError.forbidden("")],
+        errors: [AppError.unknownActor(given: true), AppError.forbidden("")],
         examples: [Examples.ping],
         body: .open { pipeline, params in
             var database = "ok"
@@ -29,8 +29,11 @@ enum SystemAPI {
             // A pinned meetingd answers for its person only, as every other call does.
             let person = try RequestPipeline.pinActor(pipeline.config.pinnedActor, params.fields)["actor"]?.stringValue
             let statement = person.map { SystemQueries.now(of: $0, testClock: pipeline.config.testClock) } ?? SystemQueries.now
+            var found = true
             do {
-                now = try pipeline.withDatabaseErrors { try pipeline.db().query(statement).one().instant("now") }
+                let row = try pipeline.withDatabaseErrors { try pipeline.db().query(statement).one() }
+                now = try row.instant("now")
+                if person != nil { found = try row.bool("found") }
                 // A call refused for a pooler meetingd was not told of: ping's own plain query
                 // passes on a fresh session, the calls do not.
                 if pipeline.config.sessionHealth.recentlyMisconfigured { database = "refused" }
@@ -39,6 +42,10 @@ enum SystemAPI {
             } catch {
                 database = "unavailable"
             }
+            // A person nobody is (a mistyped id) would be answered with the server's clock, not
+            // their community's, under --test-clock hours apart: it is refused instead. (A pin
+            // to nobody still answers a ping that names no one: the pin's calls say 4001.)
+            guard found || params.fields["actor"]?.stringValue == nil else { throw AppError.unknownActor(given: true) }
             var result: [String: JSON] = ["version": .string(PipelineConfig.version), "now": .string(now.rfc3339), "database": .string(database)]
             if let pinned = pipeline.config.pinnedActor { result["pinned_actor"] = .string(pinned) }
             if let gate = pipeline.config.migrations { result["schema_version"] = .int(Int64(gate.newestVersion)) }

@@ -190,6 +190,8 @@ public enum SystemQueries {
     /// The service's time for `personId`'s community: its pinned time when `testClock` and it
     /// has one, else the database's (also when there is no such person).
     public static func now(of personId: String, testClock: Bool) -> Statement {
-        Statement("SELECT coalesce((SELECT ml_now(p.community_id, $2) FROM people p WHERE p.id = $1), now()) AS now", [personId, testClock])
+        Statement(
+            "SELECT coalesce(x.now, now()) AS now, x.now IS NOT NULL AS found FROM (SELECT (SELECT ml_now(p.community_id, $2) FROM people p WHERE p.id = $1) AS now) x",
+            [personId, testClock])
     }
 }

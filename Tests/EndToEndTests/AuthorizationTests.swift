@@ -41,6 +41,8 @@ final class AuthorizationTests: EndToEndTestCase {
             ("person.create", TestCommunity.personParams(roles: ["admin"])),
             ("community.update_settings", ["auto_accept": true]),
             ("location.create", ["name": "Ghost room", "kind": "virtual", "idempotency_key": "ghost-1"]),
+            // Its `now` would be the server's clock, not a community's: a mistyped id is told.
+            ("system.ping", [:]),
         ]
         for (method, params) in calls {
             assertRefused(try meetingd.error(method, as: ghost, params, code: 4001), 4001, "unknown_actor", "\(method) by an unknown actor")

@@ -5534,8 +5534,8 @@ class SystemNamespace:
         actor (per_… id): A person whose community's time `now` gives (under meetingd --test-clock, its
             pinned time); under meetingd --pin-actor only the pinned person, who is the default
 
-        Raises DatabaseUnavailableError, DatabaseRefusedError, ForbiddenError, InvalidParamsError,
-        InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
+        Raises DatabaseUnavailableError, DatabaseRefusedError, UnknownActorError, ForbiddenError,
+        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("system.ping", {"actor": actor}, False, SystemPingResult.from_json)
 
