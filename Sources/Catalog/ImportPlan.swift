@@ -145,11 +145,18 @@ public enum ImportDecider {
             plan.changes.append(ImportChange(line: row.line, action: action, subject: subject))
         }
 
-        func person(email: String, role: Role, column: String) throws -> PersonFacts {
+        /// The person a column names, holding `role` unless `roleOptional`: a row that only
+        /// repeats what is stored (a page exported after an expert's role was taken away, which
+        /// keeps their certifications for a return) names them without it.
+        func person(email: String, role: Role, column: String, roleOptional: Bool = false) throws -> PersonFacts {
             guard !email.isEmpty else { throw invalid(column, "is empty") }
             guard let p = people[email.lowercased()] else { throw invalid(column, "names no person of this community (\(email))") }
-            guard p.has(role) else { throw invalid(column, "\(email) does not have the \(role.rawValue) role") }
+            if !roleOptional { try requireRole(p, role, column) }
             return p
+        }
+
+        func requireRole(_ p: PersonFacts, _ role: Role, _ column: String) throws {
+            guard p.has(role) else { throw invalid(column, "\(p.email) does not have the \(role.rawValue) role") }
         }
 
         func service(named name: String) throws -> ServiceFacts {
@@ -232,7 +239,10 @@ public enum ImportDecider {
                 // other optional columns.
                 expertId = existing.expertId
             } else if kind == .expertSpecific {
-                expertId = try person(email: row["expert_email"], role: .expert, column: "expert_email").id
+                let expert = try person(email: row["expert_email"], role: .expert, column: "expert_email", roleOptional: true)
+                // Their own service as stored: the file repeats it; a new one needs an expert.
+                if services[NameRule.key(name)]?.expertId != expert.id { try requireRole(expert, .expert, "expert_email") }
+                expertId = expert.id
             } else if !row["expert_email"].isEmpty {
                 throw invalid("expert_email", "is only for expert_specific services")
             }
@@ -287,9 +297,15 @@ public enum ImportDecider {
 
         mutating func certification(_ row: SheetRow) throws {
             let service = try service(named: row["service"])
-            let expert = try person(email: row["expert_email"], role: .expert, column: "expert_email")
+            let expert = try person(email: row["expert_email"], role: .expert, column: "expert_email", roleOptional: true)
             try once(.certifications, row)
             let subject = "\(expert.email) in \(service.name)"
+            // What holds already (a certification, or the service being the expert's own) is
+            // repeated, whatever the expert's roles are now.
+            if facts.certifications.contains(Certification(serviceId: service.id, expertId: expert.id)) || service.expertId == expert.id {
+                return record(row, .unchanged, subject)
+            }
+            try requireRole(expert, .expert, "expert_email")
             let owner = service.expertId.flatMap { peopleById[$0] }
             // The rule names the method's params; a CSV line names its columns.
             let outcome: CertificationRule.Outcome
@@ -311,15 +327,18 @@ public enum ImportDecider {
         }
 
         mutating func enrollment(_ row: SheetRow) throws {
-            let user = try person(email: row["user_email"], role: .user, column: "user_email")
+            let user = try person(email: row["user_email"], role: .user, column: "user_email", roleOptional: true)
             let serviceName = row["service"], expertEmail = row["expert_email"]
             guard serviceName.isEmpty != expertEmail.isEmpty else { throw invalid("service", "or expert_email: give exactly one of the two") }
             let service = serviceName.isEmpty ? nil : try service(named: serviceName)
-            let expert = expertEmail.isEmpty ? nil : try person(email: expertEmail, role: .expert, column: "expert_email")
+            let expert = expertEmail.isEmpty ? nil : try person(email: expertEmail, role: .expert, column: "expert_email", roleOptional: true)
             let e = Enrollment(userId: user.id, serviceId: service?.id, expertId: expert?.id)
             try once(.enrollments, row)
             let subject = "\(user.email) to \(service?.name ?? expert?.email ?? "")"
+            // An enrolment that holds is repeated whatever the roles are now; a new one needs them.
             if facts.enrollments.contains(e) { return record(row, .unchanged, subject) }
+            try requireRole(user, .user, "user_email")
+            if let expert { try requireRole(expert, .expert, "expert_email") }
             plan.writes.enrollments.append(e)
             record(row, .create, subject)
         }

@@ -282,6 +282,32 @@ final class ImportCSVTests: EndToEndTestCase {
         XCTAssertEqual(try services(w)["CHEM101"]?["active"], false)
     }
 
+    /// A page exported after an expert's or a user's role was taken away (their services,
+    /// certifications and enrolments are kept for a return) imports back unchanged; a row that
+    /// would make something new for them still needs the role.
+    func testAPageExportedAfterARoleWasTakenAwayImportsBack() throws {
+        let s = try school()
+        let w = s.w
+        _ = try w.addService("Coaching with Talia", expertId: s.talia)
+        let general = try w.addService("Peer Mentoring")
+        try w.certify(s.talia, in: general)
+        XCTAssertTrue(try importCSV(w, "enrollments", "user_email,service,expert_email\n\(s.samEmail),,\(s.taliaEmail)\n\(s.kimEmail),Peer Mentoring,\n") == (2, 0, 0))
+        try w.meetingd.result("person.update", as: w.admin, ["person_id": .string(s.talia), "add_roles": ["user"], "remove_roles": ["expert"]])
+        try w.meetingd.result("person.update", as: w.admin, ["person_id": .string(s.kim), "add_roles": ["finance"], "remove_roles": ["user"]])
+        for kind in ["services", "certifications", "enrollments"] {
+            let csv = try w.meetingd.result("catalog.export_csv", as: w.admin, ["kind": .string(kind)])["csv"]?.string ?? ""
+            XCTAssertTrue(csv.contains(s.taliaEmail) || csv.contains(s.kimEmail), "\(kind): their rows are kept: \(csv)")
+            let counts = try importCSV(w, kind, csv)
+            XCTAssertEqual(counts.created + counts.updated, 0, "\(kind) imports back unchanged: \(csv)")
+        }
+        assertProblems(try problems(w, "certifications", "service,expert_email\nCHEM101,\(s.taliaEmail)\n"), [(2, "does not have the expert role")])
+        assertProblems(try problems(w, "enrollments", "user_email,service,expert_email\n\(s.kimEmail),CHEM101,\n"), [(2, "does not have the user role")])
+        XCTAssertTrue(try importCSV(w, "enrollments", "user_email,service,expert_email\n\(s.samEmail),,\(s.taliaEmail.uppercased())\n") == (0, 0, 1))
+        assertProblems(
+            try problems(w, "services", "name,kind,default_length_minutes,price_credits,expert_email\nTalia Two,expert_specific,60,10,\(s.taliaEmail)\n"),
+            [(2, "does not have the expert role")])
+    }
+
     /// service.create stores skills as an import reads them (trimmed, none blank, each once), so
     /// an exported page imports back unchanged: padded skills came back as an update.
     func testSkillsAreStoredAsAnImportReadsThem() throws {
