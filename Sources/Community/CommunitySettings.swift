@@ -125,9 +125,11 @@ public struct CommunitySettings: Sendable {
             .init("weekly_usage_limit", .nullable(.integer(min: 1, max: 1000)),
                   "Most meetings a user may have in one week (Monday to Monday in the community's zone; null: no limit). A student's meetings count for the student, whoever booked them (a customer's bookings for a student are not the customer's). It counts the meetings the user has committed to: requested, agreed or completed; declined, expired and cancelled ones, and an expert's proposals not yet accepted, do not count. A week already full shows no times in the user's (or student's) availability.search"),
             .init("labels", .object([
-                .init("provider", label), .init("class", label), .init("user", label),
-            ])),
-            .init("short_name", label),
+                .init("provider", label, "What experts are called (default Expert; e.g. Tutor, Peer Mentor)"),
+                .init("class", label, "What services are called (default Service; e.g. Course)"),
+                .init("user", label, "What users are called (default User; e.g. Student)"),
+            ]), "The words notifications and meetctl use for experts, services and users; the keys given are changed, the others kept. Each is trimmed and needs a character that can be seen"),
+            .init("short_name", label, "The community's name in invitation titles and mail subjects; trimmed, and needs a character that can be seen"),
             .init("time_zone", .text(min: 1, max: 64)),
             .init("office_email", .nullable(.email)),
             .init("session_types", .list(given ? .line(min: 1, max: 64) : .text(min: 1, max: 64), min: 1, max: 20)),
@@ -177,8 +179,9 @@ public struct CommunitySettings: Sendable {
                     suspensionDays: value["suspension_days"]!.intValue!)
             case "weekly_usage_limit": weeklyUsageLimit = value.intValue
             case "labels":
-                for (k, v) in value.objectValue! { labels[k] = v.stringValue! }
-            case "short_name": shortName = value.stringValue!
+                // Given, each is a name people read (trimmed, something visible), as names are.
+                for (k, v) in value.objectValue! { labels[k] = given ? try NameRule.stored(v.stringValue!, field: "labels.\(k)") : v.stringValue! }
+            case "short_name": shortName = given ? try NameRule.stored(value.stringValue!, field: key) : value.stringValue!
             case "time_zone":
                 // Checked against the database's zones where it is given (TimeZoneRule) and
                 // where it is used, so a stored zone never locks the settings.
@@ -187,7 +190,12 @@ public struct CommunitySettings: Sendable {
             case "session_types": sessionTypes = try Self.distinct(value, key: key, given: given, what: "type")
             case "feedback_questions": feedbackQuestions = try Self.distinct(value, key: key, given: given, what: "question")
             case "rejection_reasons", "cancellation_reasons":
-                let list = value.arrayValue!.map { Reason(code: $0["code"]!.stringValue!, label: $0["label"]!.stringValue!) }
+                let list = try value.arrayValue!.enumerated().map { i, item in
+                    let (code, label) = (item["code"]!.stringValue!, item["label"]!.stringValue!)
+                    guard given else { return Reason(code: code, label: label) }
+                    try Self.requireVisible(code, field: "\(key)[\(i)].code")
+                    return Reason(code: code, label: try NameRule.stored(label, field: "\(key)[\(i)].label"))
+                }
                 guard list.map(\.code).firstRepeated() == nil else {
                     throw AppError.invalidParams(field: key, reason: "has the same code twice")
                 }
@@ -209,8 +217,18 @@ public struct CommunitySettings: Sendable {
     /// that rule keeps each once.
     static func distinct(_ value: JSON, key: String, given: Bool, what: String) throws -> [String] {
         let items = value.arrayValue!.map { $0.stringValue! }
-        guard !given || items.firstRepeated() == nil else { throw AppError.invalidParams(field: key, reason: "names the same \(what) twice") }
-        return items.uniqued()
+        guard given else { return items.uniqued() }
+        for (i, item) in items.enumerated() { try requireVisible(item, field: "\(key)[\(i)]") }
+        guard items.firstRepeated() == nil else { throw AppError.invalidParams(field: key, reason: "names the same \(what) twice") }
+        return items
+    }
+
+    /// A code or a text people pick from a list: blank, or invisible characters alone, would
+    /// show as an empty choice.
+    static func requireVisible(_ text: String, field: String) throws {
+        guard NameRule.hasVisibleCharacter(text) else {
+            throw AppError.invalidParams(field: field, reason: "must have a character that can be seen, not only white space or invisible ones")
+        }
     }
 
     public var json: JSON {

@@ -46,6 +46,25 @@ final class CommunitySettingsTests: XCTestCase {
         XCTAssertEqual(field(["session_types": ["Tutoring", "Tutoring"]]), "session_types")
         // A question asked twice could never be answered twice (log_session takes one answer each).
         XCTAssertEqual(field(["feedback_questions": ["How was it?", "How was it?"]]), "feedback_questions")
+        // Text people read is never blank or invisible alone (an empty subject tag, title, choice).
+        XCTAssertEqual(field(["short_name": "   "]), "short_name")
+        XCTAssertEqual(field(["short_name": "\u{200B}"]), "short_name")
+        XCTAssertEqual(field(["labels": ["class": "  "]]), "labels.class")
+        XCTAssertEqual(field(["rejection_reasons": [["code": "busy", "label": "Busy"], ["code": "x", "label": " \u{2060} "]]]), "rejection_reasons[1].label")
+        XCTAssertEqual(field(["cancellation_reasons": [["code": " ", "label": "Other"]]]), "cancellation_reasons[0].code")
+        XCTAssertEqual(field(["session_types": ["online", "\u{200B}"]]), "session_types[1]")
+        XCTAssertEqual(field(["feedback_questions": ["  "]]), "feedback_questions[0]")
+        XCTAssertEqual(s.shortName, CommunitySettings().shortName, "nothing refused was kept")
+    }
+
+    /// Names people read are stored trimmed, as person names are.
+    func testLabelsAndTheShortNameAreStoredTrimmed() throws {
+        var s = CommunitySettings()
+        try s.apply(["short_name": " AUA ", "labels": ["provider": " Tutor "], "rejection_reasons": [["code": "busy", "label": " Busy "]]], path: "")
+        XCTAssertEqual(s.shortName, "AUA")
+        XCTAssertEqual(s.label("provider"), "Tutor")
+        XCTAssertEqual(s.label("user"), "User", "a label not given is kept")
+        XCTAssertEqual(s.rejectionReasons.map(\.label), ["Busy"])
     }
 
     /// Auto-accept agrees requests without the expert, who is the one to give the session's
