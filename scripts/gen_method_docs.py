@@ -35,6 +35,16 @@ def describe(schema):
         text = f"array of {describe(schema.get('items', {}))}"
     elif "enum" in schema:
         text = " \\| ".join(f"`{v}`" for v in schema["enum"])
+    elif kind == "object" and schema.get("properties"):
+        # Its members in the cell, so a param such as no_show_policy says what it holds.
+        required = set(schema.get("required", []))
+        parts = []
+        for name, member in schema["properties"].items():
+            part = f"`{name}`{' (required)' if name in required else ''}: {describe(member)}"
+            if member.get("description"):
+                part += f" — {member['description']}"
+            parts.append(part)
+        text = "object of " + "; ".join(parts)
     else:
         text = kind
     if schema.get("format"):

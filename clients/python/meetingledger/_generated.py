@@ -422,7 +422,7 @@ class Reason:
 
 @dataclass
 class CommunitySettingsLabels:
-    """The CommunitySettingsLabels object as meetingd answers it.
+    """The words notifications and meetctl use for experts, services and users; the keys given are changed, the others kept. Each is trimmed and needs a character that can be seen
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
@@ -3431,8 +3431,10 @@ class CommunityNamespace:
             user has committed to: requested, agreed or completed; declined, expired and cancelled ones, and
             an expert's proposals not yet accepted, do not count. A week already full shows no times in the
             user's (or student's) availability.search
-        labels
-        short_name
+        labels: The words notifications and meetctl use for experts, services and users; the keys given are
+            changed, the others kept. Each is trimmed and needs a character that can be seen
+        short_name: The community's name in invitation titles and mail subjects; trimmed, and needs a
+            character that can be seen
         time_zone
         office_email (email)
         session_types
