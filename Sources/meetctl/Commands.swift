@@ -572,6 +572,12 @@ enum Commands {
             ],
             method: "person.update", mutating: true, output: personRecord, run: AdminCommands.setPerson),
         CommandSpec(
+            path: ["person", "unsuspend"], section: .admin,
+            summary: "Lift a user's suspension for missed meetings, so they can book (and be booked for) again",
+            details: "The SUSPENDED UNTIL column of meetctl people shows who is suspended and until when (person.unsuspend).",
+            arguments: [ArgumentSpec(name: "PERSON", kind: .person, param: "person_id")],
+            method: "person.unsuspend", mutating: true, output: personRecord),
+        CommandSpec(
             path: ["person", "show"], section: .admin, summary: "One person (default: yourself)",
             arguments: [ArgumentSpec(name: "PERSON", kind: .person, param: "person_id", help: "Default: yourself", required: false)],
             method: "person.get", output: personRecord, run: AdminCommands.showPerson),
