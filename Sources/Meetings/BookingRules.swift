@@ -240,7 +240,13 @@ public enum BookingRules {
             guard let service = c.service else { throw AppError.notFound("service", "") }
             try requireOffered(service, path: a.path)
             guard c.certified else {
-                throw AppError.slotUnavailable("the \(s.label("provider").lowercased()) is not certified for \(service.name)")
+                // A meeting waiting for an answer cannot be booked elsewhere in the calendar: it
+                // is declined or withdrawn, as one of a retired service is.
+                let waiting = [.userConfirm, .expertConfirm].contains(a.path)
+                throw AppError.slotUnavailable(
+                    "the \(s.label("provider").lowercased()) is not certified for \(service.name)"
+                        + (waiting ? " any more; decline the meeting (or withdraw it), and any credits held return to the user" : ""),
+                    pointsToSearch: !waiting)
             }
         case .studentLink:
             guard let studentId = a.studentId else { return }

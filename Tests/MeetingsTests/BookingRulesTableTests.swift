@@ -204,6 +204,20 @@ final class BookingRulesTableTests: XCTestCase {
         }
     }
 
+    /// An expert no longer certified: a new booking is pointed to search; a meeting waiting for
+    /// an answer is told to be declined or withdrawn (search would not help it).
+    func testAnExpertNoLongerCertifiedSaysWhatToDoOnEachPath() throws {
+        var c = try Self.context()
+        c.certified = false
+        for (path, waiting) in [(BookingPath.request, false), (.expertConfirm, true), (.userConfirm, true)] {
+            XCTAssertThrowsError(try BookingRules.check(Self.attempt(path), c), "\(path)") { error in
+                let message = (error as? AppError)?.message ?? ""
+                XCTAssertEqual(message.contains("decline the meeting"), waiting, "\(path): \(message)")
+                XCTAssertEqual(message.hasSuffix(AppError.searchHint), !waiting, "\(path): \(message)")
+            }
+        }
+    }
+
     func testSkillsAndAgendaAnswersNameTheField() throws {
         var c = try Self.context()
         c.service?.skills = ["stoichiometry", "titration"]
