@@ -102,7 +102,8 @@ public enum PersonChangeRules {
         AppError(
             .invalidState,
             message: "The \(role.rawValue) role is still needed: \(meetings) open meeting(s) and \(series) weekly series on the \(role.rawValue)'s side; "
-                + "end them first (decline, withdraw or cancel the meetings, log the sessions that took place, cancel the series)",
+                + "end them first (decline, withdraw or cancel the meetings, log the sessions that took place, cancel the series); "
+                + "meeting.list and series.list with person_id list them",
             details: ["role": .string(role.rawValue), "open_meetings": .int(meetings), "active_series": .int(series)])
     }
 }

@@ -44,6 +44,7 @@ final class PersonChangeTests: XCTestCase {
         let expertOpen = refusal { try decide(.init(removeRoles: [.expert]), .init(openMeetingsAsExpert: 2, otherAdmins: 1)) }
         XCTAssertEqual(expertOpen?.code, .invalidState)
         XCTAssertEqual(expertOpen?.details["open_meetings"], 2)
+        XCTAssertTrue(expertOpen?.message.hasSuffix("meeting.list and series.list with person_id list them") ?? false, "where to find them")
         XCTAssertEqual(refusal { try decide(.init(removeRoles: [.expert]), .init(activeSeriesAsExpert: 1, otherAdmins: 1)) }?.details["active_series"], 1)
         XCTAssertEqual(refusal { try decide(.init(removeRoles: [.user]), .init(openMeetingsAsUser: 1, otherAdmins: 1)) }?.details["role"], "user")
         XCTAssertEqual(refusal { try decide(.init(removeRoles: [.user]), .init(activeSeriesAsUser: 1, otherAdmins: 1)) }?.details["role"], "user")
