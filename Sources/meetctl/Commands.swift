@@ -292,8 +292,9 @@ enum Commands {
                 OptionSpec(name: "attendance", kind: .choice(["attended", "no_show"]), param: "attendance", help: "Did the user come?", required: true),
                 OptionSpec(name: "adjust", kind: .integer(-240...240, placeholder: "MINUTES"), param: "duration_adjust_minutes", help: "Minutes more (or fewer, negative) than scheduled"),
                 OptionSpec(name: "feedback", kind: .feedback, param: "feedback", help: "An answer, QUESTION=ANSWER, to one of the community's feedback questions (meetctl settings shows them; any question where it sets none)", repeatable: true),
+                OptionSpec(name: "yes", kind: .flag, help: "Log a no-show without asking (at a terminal meetctl asks first)"),
             ],
-            method: "meeting.log_session", mutating: true, output: meetingRecord),
+            method: "meeting.log_session", mutating: true, output: meetingRecord, run: MeetingCommands.log),
         CommandSpec(
             path: ["conflicts"], section: .experts, summary: "Your agreed meetings that overlap a meeting (or a time): the warning before confirming",
             arguments: [ArgumentSpec(name: "MEETING", kind: .meeting, param: "meeting_id", help: "The meeting to check", required: false)],

@@ -166,6 +166,19 @@ enum MeetingCommands {
 
     /// `cancel`: inside the cancellation window the service wants confirm_late; ask on a
     /// terminal, or go ahead with --yes.
+    /// `log --attendance no_show` at a terminal asks first: a no-show may suspend the user
+    /// (seed 000: "make sure you really mean it!"). Without a terminal, or with --yes, it logs.
+    @Sendable static func log(_ invocation: Invocation, _ session: Session) throws {
+        let params = try session.mappedParams()
+        if params["attendance"]?.stringValue == "no_show", !invocation.has("yes"), session.canAsk {
+            session.out.error("A no-show is paid for as if attended and counts toward the community's no-show policy: it may suspend the user from booking.")
+            guard session.confirm("Log the user as a no-show?") else {
+                throw Failed(message: "Not logged. Run again with --attendance attended, or with --yes to log the no-show.")
+            }
+        }
+        try CommandRunner.show(try session.call("meeting.log_session", params), session)
+    }
+
     @Sendable static func cancel(_ invocation: Invocation, _ session: Session) throws {
         var params = try session.mappedParams()
         let result: JSON

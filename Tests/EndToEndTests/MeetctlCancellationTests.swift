@@ -79,6 +79,23 @@ final class MeetctlCancellationTests: XCTestCase {
         XCTAssertEqual(try c.admin.json(["meeting", "show", id])["meeting"]?["credit_status"], "returned", "an expert's cancellation returns the credits")
     }
 
+    /// Logging a no-show may suspend the user (seed 000: "make sure you really mean it!"): on a
+    /// terminal meetctl asks first; "n" logs nothing, "y" logs it.
+    func testANoShowIsAskedAboutOnATerminal() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let id = try c.agreedMeeting(start: "2030-03-18 10:00")
+        try c.admin.ok(["clock", "set", "2030-03-18T15:30:00Z"])
+        let expert = try c.expert
+        let no = try expert.onTerminal(["log", id, "--attendance", "no_show"], answering: "n")
+        XCTAssertEqual(no.termination, .exited(1), no.stdout)
+        XCTAssertTrue(no.stdout.contains("may suspend the user") && no.stdout.contains("Log the user as a no-show? [y/N]"), no.stdout)
+        XCTAssertTrue(no.stdout.contains("Not logged"), no.stdout)
+        XCTAssertEqual(try c.admin.json(["meeting", "show", id])["meeting"]?["status"], "agreed")
+        let yes = try expert.onTerminal(["log", id, "--attendance", "no_show"], answering: "y")
+        XCTAssertEqual(yes.termination, .exited(0), yes.stdout)
+        XCTAssertEqual(try c.admin.json(["meeting", "show", id])["meeting"]?["attendance"], "no_show")
+    }
+
     func testOutsideTheWindowNoQuestion() throws {
         let c = try MeetctlCommunity.make(#function)
         let id = try c.agreedMeeting(start: "2030-03-18 10:00")
