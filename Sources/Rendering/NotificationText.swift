@@ -138,7 +138,7 @@ public enum NotificationText {
             (subject, line) = ("Missed meeting reported", "\(reporter) reported that you did not attend the meeting of \(when); the credits held for it were returned.")
         case "request_expired":
             let asked = payload["meeting"]?["proposed_by"]?.stringValue == "expert" ? "proposal" : "request"
-            (subject, line) = ("\(asked.capitalized) expired", "The meeting \(asked) for \(when) was not answered in time and has expired.\(returned)")
+            (subject, line) = ("\(asked.capitalized) expired", "The meeting \(asked) with \(other) for \(when) was not answered in time and has expired.\(returned)")
         case "user_suspended":
             let until = payload["until"]?.stringValue.flatMap { try? Instant(rfc3339: $0) }.map { LocalTimeText.format($0, zone: recipient.timeZone) } ?? "later"
             if payload["recipient_role"]?.stringValue == "student" {

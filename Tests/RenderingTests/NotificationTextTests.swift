@@ -237,11 +237,16 @@ final class NotificationTextTests: XCTestCase {
         let expired = NotificationText.compose(
             kind: "request_expired", recipient: sam, counterpart: talia, service: nil, start: start,
             payload: ["meeting": ["status": "expired", "credit_status": "returned", "proposed_by": "user"], "recipient_role": "user"], settings: try settings())
-        XCTAssertTrue(expired.body.contains("The meeting request for Mon 11 Mar 2030 15:00 CET was not answered in time and has expired. The credits held for it are returned."), expired.body)
+        XCTAssertTrue(expired.body.contains("The meeting request with Talia Kim for Mon 11 Mar 2030 15:00 CET was not answered in time and has expired. The credits held for it are returned."), expired.body)
         let proposalExpired = NotificationText.compose(
             kind: "request_expired", recipient: sam, counterpart: talia, service: nil, start: start,
             payload: ["meeting": ["status": "expired", "credit_status": "none", "proposed_by": "expert"], "recipient_role": "user"], settings: try settings())
         XCTAssertEqual(proposalExpired.subject, "[TP] Proposal expired")
+        // The expert is told whose request it was (it named no one).
+        let toExpert = NotificationText.compose(
+            kind: "request_expired", recipient: talia, counterpart: sam, service: nil, start: start,
+            payload: ["meeting": ["status": "expired", "credit_status": "returned", "proposed_by": "user"], "recipient_role": "expert"], settings: try settings())
+        XCTAssertTrue(toExpert.body.contains("The meeting request with Sam Lee for "), toExpert.body)
         XCTAssertFalse(proposalExpired.body.contains("credits"), proposalExpired.body)
     }
 
