@@ -63,9 +63,11 @@ enum OutboxAPI {
         }
         // The time as it was when the message was written, not as the meeting is now.
         let written = (payload["meeting"]?["start"] ?? payload["start"])?.stringValue.flatMap { try? Instant(rfc3339: $0) }
+        let kind = claimed.message["kind"]?.stringValue ?? ""
+        let expertCopied = expertCopied(claimed, channel: channel, kind: kind, payload: payload)
         let texts = NotificationText.compose(
-            kind: claimed.message["kind"]?.stringValue ?? "", recipient: recipient, counterpart: claimed.counterpart, service: claimed.serviceName,
-            start: written ?? claimed.meetingStart, payload: payload, settings: settings,
+            kind: kind, recipient: recipient, counterpart: claimed.counterpart, service: claimed.serviceName,
+            start: written ?? claimed.meetingStart, payload: payload, settings: settings, counterpartCopied: expertCopied,
             details: claimed.meeting.map { m in
                 NotificationText.MeetingDetails(
                     lengthMinutes: m["length_minutes"]?.intValue, location: claimed.locationName, videoURL: m["video_url"]?.stringValue,
@@ -77,7 +79,7 @@ enum OutboxAPI {
             "email": .string(recipient.email), "first_name": .string(recipient.firstName), "last_name": .string(recipient.lastName),
             "time_zone": .string(recipient.timeZone),
         ]
-        let copies = copied(claimed, channel: channel, kind: claimed.message["kind"]?.stringValue ?? "", payload: payload, settings: settings)
+        let copies = copied(claimed, channel: channel, kind: kind, payload: payload, settings: settings)
         if !copies.isEmpty { fields["cc"] = .array(copies.map { .string($0) }) }
         return .object(fields)
     }
@@ -92,15 +94,19 @@ enum OutboxAPI {
         // copied on the user's, and the office is copied once, on the user's.
         let told = Set(payload["told"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         var copies: [String] = []
-        if payload["recipient_role"] == "user", payload["meeting"] != nil, kind != "meeting_reminder", !told.contains("expert"),
-            let expert = claimed.counterpart
-        {
-            copies.append(expert.email)
-        }
+        if expertCopied(claimed, channel: channel, kind: kind, payload: payload), let expert = claimed.counterpart { copies.append(expert.email) }
         // The student's own copy of what their customer is told is not copied again.
         let officeCopiedElsewhere = (payload["recipient_role"] == "expert" && told.contains("user")) || payload["recipient_role"] == "student"
         if let office = settings.officeEmail, !copies.contains(office), !officeCopiedElsewhere { copies.append(office) }
         return copies
+    }
+
+    /// Whether the meeting's expert (the user's counterpart) is copied on this message to its
+    /// user; then the mail says the time on the expert's clock too.
+    static func expertCopied(_ claimed: OutboxStore.Claimed, channel: String?, kind: String, payload: JSON) -> Bool {
+        guard channel == "notification", kind != "chat_message", kind != "meeting_reminder", claimed.counterpart != nil else { return false }
+        let told = Set(payload["told"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        return payload["recipient_role"] == "user" && payload["meeting"] != nil && !told.contains("expert")
     }
 
     /// A claim leases messages whose payloads come to at most this share of the answer bound:

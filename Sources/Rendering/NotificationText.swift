@@ -49,7 +49,7 @@ public enum NotificationText {
 
     public static func compose(
         kind: String, recipient: PersonFacts, counterpart: PersonFacts?, service: String?, start: Instant?, payload: JSON, settings: CommunitySettings,
-        details: MeetingDetails? = nil
+        counterpartCopied: Bool = false, details: MeetingDetails? = nil
     ) -> Texts {
         // Every text a person wrote is one line where it sits in a sentence, a note keeps its
         // paragraphs; nothing of theirs brings a control character or a reordering mark.
@@ -184,7 +184,14 @@ public enum NotificationText {
         // An expert's proposal carries its note on the meeting itself (meeting.propose's `note`).
         let written = payload["note"]?.stringValue ?? (kind == "expert_meeting_invitation" ? payload["meeting"]?["note"]?.stringValue : nil)
         let note = hidden ? "" : written.flatMap { $0.isEmpty ? nil : "\n\n\(noteHeading): \(PersonText.body($0))" } ?? ""
-        let listed = hidden ? "" : details.map { "\n\n" + detailLines($0, when: when, zone: recipient.timeZone, service: service, settings: settings) } ?? ""
+        // The expert copied on the user's mail reads the time on their own clock too.
+        let copiedClock = counterpartCopied ? counterpart.flatMap { c -> (String, String)? in
+            guard c.timeZone != recipient.timeZone, let start else { return nil }
+            return (PersonText.line("\(c.firstName) \(c.lastName)"), LocalTimeText.format(start, zone: c.timeZone) + " on \(PersonText.line(c.firstName))'s clock (\(c.timeZone))")
+        } : nil
+        let listed = hidden ? "" : details.map {
+            "\n\n" + detailLines($0, when: when, zone: recipient.timeZone, service: service, settings: settings, copiedClock: copiedClock)
+        } ?? ""
         let body = "\(greeting)\n\n\(line)\(student)\(note)\(listed)\n\n\(signature)"
         return Texts(subject: short + subject, body: body, push: String((short + line + student).prefix(140)))
     }
@@ -308,10 +315,17 @@ public enum NotificationText {
     }
 
     /// "When / Where / Video / Course / Topic" lines, labels aligned, each value on one line.
-    static func detailLines(_ d: MeetingDetails, when: String, zone: String, service: String?, settings: CommunitySettings) -> String {
+    /// `copiedClock`: the name and time of the expert copied on a user's mail, who lives on
+    /// another clock.
+    static func detailLines(
+        _ d: MeetingDetails, when: String, zone: String, service: String?, settings: CommunitySettings, copiedClock: (name: String, time: String)? = nil
+    ) -> String {
         let oneLine = PersonText.line
         var rows: [(String, String)] = []
         if !when.isEmpty { rows.append(("When", when + (d.lengthMinutes.map { ", \($0) minutes" } ?? "") + " (your time zone: \(zone))")) }
+        if !when.isEmpty, let copiedClock {
+            rows.append((oneLine(settings.label("provider")), "\(copiedClock.name), copied: \(copiedClock.time)"))
+        }
         if let logged = d.loggedMinutes { rows.append(("Logged", "\(logged) minutes")) }
         if let place = d.location { rows.append(("Where", oneLine(place))) }
         if let url = d.videoURL { rows.append(("Video", oneLine(url))) }

@@ -61,6 +61,8 @@ final class MeetctlMailTests: XCTestCase {
         XCTAssertTrue(invitationText.hasPrefix("Hello Zoë,\n"), invitationText)
         XCTAssertTrue(invitationText.contains("Mon 11 Mar 2030 15:00"), "the time on Zoë's clock (Prague): \(invitationText)")
         XCTAssertTrue(invitationText.contains("Course CHEM101"), invitationText)
+        // Talia, copied, reads the time on her own clock too.
+        XCTAssertTrue(invitationText.contains("Talia Kim, copied: Mon 11 Mar 2030 10:00 EDT on Talia's clock (America/New_York)"), invitationText)
 
         // The expert's messages, on New York's clock; one subject needs RFC 2047 words.
         let toExpert = messages.filter { $0["headers"]?["to"]?.string == "Talia Kim <\(c.expertEmail)>" }

@@ -403,6 +403,24 @@ final class NotificationTextTests: XCTestCase {
             """), t.body)
     }
 
+    /// The expert copied on the user's mail (seed 003) reads the time on their own clock too,
+    /// where it differs; the user's own mail without the copy does not carry it.
+    func testTheExpertCopiedReadsTheTimeOnTheirClock() throws {
+        let details = NotificationText.MeetingDetails(lengthMinutes: 60, location: "Room 101", videoURL: nil, topic: nil, sessionType: nil)
+        func body(_ recipient: PersonFacts, copied: Bool) throws -> String {
+            NotificationText.compose(
+                kind: "meeting_confirmed_by_expert", recipient: recipient, counterpart: talia, service: "CHEM101", start: start, payload: [:],
+                settings: try settings(), counterpartCopied: copied, details: details).body
+        }
+        let copied = try body(sam, copied: true)
+        XCTAssertTrue(copied.contains("When:   Mon 11 Mar 2030 15:00 CET, 60 minutes (your time zone: Europe/Prague)\n"), copied)
+        XCTAssertTrue(copied.contains("Tutor:  Talia Kim, copied: Mon 11 Mar 2030 10:00 EDT on Talia's clock (America/New_York)\n"), copied)
+        XCTAssertFalse(try body(sam, copied: false).contains("copied:"))
+        var sameZone = sam
+        sameZone.timeZone = talia.timeZone
+        XCTAssertFalse(try body(sameZone, copied: true).contains("copied:"), "one clock: said once")
+    }
+
     /// The mail that carries a calendar invitation says what the attached .ics does: a new
     /// entry, an update of the same entry after a move, or its removal.
     func testAnInvitationMailSaysWhatItsAttachmentDoes() throws {
