@@ -12,7 +12,11 @@ public enum MovementText {
     public static func reference(_ raw: String, field: String = "reference") throws -> String {
         let reference = raw.trimmingWhitespace()
         guard !reference.isEmpty else { throw AppError.invalidParams(field: field, reason: "must not be blank") }
-        if let bad = reference.unicodeScalars.first(where: { $0.breaksALine || $0.properties.generalCategory == .format }) {
+        // Format characters and every other default-ignorable code point (a combining grapheme
+        // joiner, variation selectors, Hangul fillers): each shows as nothing.
+        if let bad = reference.unicodeScalars.first(where: {
+            $0.breaksALine || $0.properties.generalCategory == .format || $0.properties.isDefaultIgnorableCodePoint
+        }) {
             throw AppError.invalidParams(
                 field: field, reason: "must be one line of visible characters: U+\(String(bad.value, radix: 16, uppercase: true)) is a control, reordering or invisible character")
         }

@@ -13,7 +13,9 @@ final class MovementTextTests: XCTestCase {
     }
 
     func testABlankOrInvisibleReferenceIsRefused() {
-        for bad in ["", "   ", "\u{A0}\u{3000}", "\u{200B}", "order-\u{200B}2", "\u{FEFF}order-2", "x\u{202E}evil", "esc\u{1B}[31m", "a\r\nb", "a\u{2028}b", "order\u{AD}2"] {
+        for bad in ["", "   ", "\u{A0}\u{3000}", "\u{200B}", "order-\u{200B}2", "\u{FEFF}order-2", "x\u{202E}evil", "esc\u{1B}[31m", "a\r\nb", "a\u{2028}b", "order\u{AD}2",
+                    // Default-ignorable too: a combining grapheme joiner, variation selectors, Hangul fillers.
+                    "order-2\u{34F}", "order-2\u{FE0F}", "order-2\u{FE00}", "order-2\u{3164}", "order-2\u{1160}", "order\u{115F}-2"] {
             XCTAssertThrowsError(try MovementText.reference(bad), bad.debugDescription) { error in
                 XCTAssertEqual((error as? AppError)?.details["field"], "reference")
             }
