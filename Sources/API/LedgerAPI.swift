@@ -192,14 +192,18 @@ enum LedgerAPI {
     static func accountParams(_ p: Params) throws -> (String?, String?) {
         let account = p.optionalString("account_id"), person = p.optionalString("person_id")
         guard account != nil || person != nil else { throw AppError.invalidParams(field: "account_id", reason: "is required (or give person_id)") }
-        return (account, account == nil ? person : nil)
+        // Both given would answer one and leave the other unread, as if it were checked.
+        guard account == nil || person == nil else {
+            throw AppError.invalidParams(field: "person_id", reason: "goes without account_id: give one account, or a person for all their accounts")
+        }
+        return (account, person)
     }
 
     static let balance = MethodDefinition(
         "ledger.balance", "Posted, blocked and available credits of an account (or a person's accounts), now or as of a past time",
         audience: .member, mutating: false,
         params: [
-            .init("account_id", .id(.account)), .init("person_id", .id(.person)),
+            .init("account_id", .id(.account), "One account (or person_id, not both)"), .init("person_id", .id(.person), "All of a person's accounts (or account_id, not both)"),
             .init("as_of", .timestamp, "The balance after every transfer up to this time (a later time than now is answered as of now)"), FinanceFormat.param,
         ],
         result: .object([

@@ -519,6 +519,17 @@ final class LedgerMethodTests: EndToEndTestCase {
         }
     }
 
+    /// One account, or a person's accounts, not both: the other would go unread as if checked.
+    func testABalanceNamesAnAccountOrAPersonNotBoth() throws {
+        let meetingd = try startMeetingd()
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        let user = try ledger.person(on: meetingd, ["user"]), other = try ledger.person(on: meetingd, ["user"])
+        let wallet = try XCTUnwrap(try meetingd.result("ledger.balance", as: user, ["person_id": .string(user)])["account_id"]?.string)
+        let both = try meetingd.error("ledger.balance", as: ledger.financeId, ["account_id": .string(wallet), "person_id": .string(other)], code: -32602)
+        XCTAssertEqual(both["data"]?["field"], "person_id")
+        XCTAssertEqual(try meetingd.result("ledger.balance", as: ledger.financeId, ["account_id": .string(wallet)])["account_id"]?.string, wallet)
+    }
+
     // MARK: Statements
 
     func testStatementPagesWithAKeysetCursorAndConsistentRunningBalances() throws {

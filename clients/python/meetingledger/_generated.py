@@ -3803,8 +3803,8 @@ class LedgerNamespace:
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
-        account_id (acc_… id)
-        person_id (per_… id)
+        account_id (acc_… id): One account (or person_id, not both)
+        person_id (per_… id): All of a person's accounts (or account_id, not both)
         as_of (date-time): The balance after every transfer up to this time (a later time than now is
             answered as of now)
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
