@@ -48,9 +48,18 @@ enum LedgerAPI {
 
     /// The time balances are given as of: `as_of`, or now when it asks for a later time (what is
     /// known is the ledger up to now, and the answer says so rather than label today's figures
-    /// with a future date).
-    static func asOfAnswered(_ p: Params, _ ctx: RequestContext) throws -> Instant? {
-        try p.optionalInstant("as_of").map { $0 > ctx.now ? ctx.now : $0 }
+    /// with a future date). Now is the later of the clock and the community's latest transfer
+    /// (`rows`' `latest_transfer_at`): after a clock set back, a transfer is stamped after the one
+    /// before it, and a balance that counts it is not labelled with a time before it.
+    static func asOfAnswered(_ p: Params, _ ctx: RequestContext, _ rows: Rows) throws -> Instant {
+        let now = try ledgerNow(ctx, rows)
+        return try p.optionalInstant("as_of").map { min($0, now) } ?? now
+    }
+
+    /// The later of the clock and the community's latest transfer (`latest_transfer_at`).
+    static func ledgerNow(_ ctx: RequestContext, _ rows: Rows) throws -> Instant {
+        let latest = try rows.first.flatMap { try $0.optionalInstant("latest_transfer_at") }
+        return latest.map { max($0, ctx.now) } ?? ctx.now
     }
 
     /// A posted transfer: the answer names it, the ledger completes it (sequence, time, accounts).
@@ -218,13 +227,13 @@ enum LedgerAPI {
                 return [LedgerQueries.balances(communityId: scope.communityId, accountId: account, personId: person, asOf: try p.optionalInstant("as_of"))]
             },
             respond: { ctx, rows, p in
-                let asOf = try asOfAnswered(p, ctx)
+                let asOf = try asOfAnswered(p, ctx, rows[0])
                 let list: [JSON] = try readAccounts(ctx, rows[0], p).map { a in
                     var o = a.balance.json.objectValue!
                     o["account_id"] = .string(a.id)
                     o["kind"] = .string(a.kind)
                     o["owner_id"] = .optional(a.ownerId)
-                    o["as_of"] = .string((asOf ?? ctx.now).rfc3339)
+                    o["as_of"] = .string(asOf.rfc3339)
                     return .object(o)
                 }
                 guard var first = list.first?.objectValue else {
@@ -301,7 +310,7 @@ enum LedgerAPI {
                 let account = try readAccounts(ctx, rows[0], p)[0]
                 guard let (opening, closing) = try LedgerQueries.decodeBounds(rows[0]) else { throw AppError.notFound("account", account.id) }
                 let page = try Page(p, key: [.time, .integer])
-                let from = try p.optionalInstant("from"), to = try p.optionalInstant("to") ?? ctx.now
+                let from = try p.optionalInstant("from"), to = try p.optionalInstant("to") ?? (try ledgerNow(ctx, rows[0]))
                 // Without `to` the period ends now: one starting later would close before it opened.
                 if let from, from > to {
                     throw AppError.invalidParams(
@@ -352,7 +361,7 @@ enum LedgerAPI {
                     after: page.after.map { (kind: $0[0].stringValue!, id: $0[1].stringValue!) }, limit: page.limit + 1)]
             },
             respond: { ctx, rows, p in
-                let asOf = try asOfAnswered(p, ctx) ?? ctx.now
+                let asOf = try asOfAnswered(p, ctx, rows[0])
                 let page = try Page(p, key: [.text, .text])
                 var result = page.result(try rows[0].map { try LedgerQueries.accountEntry($0, asOf: asOf) }) { [$0["kind"]!, $0["account_id"]!] }.objectValue!
                 result["as_of"] = .string(asOf.rfc3339)
@@ -373,7 +382,7 @@ enum LedgerAPI {
         body: .read(ReadPlan(
             statements: { scope, p in [LedgerQueries.trialBalance(communityId: scope.communityId, asOf: try p.optionalInstant("as_of"))] },
             respond: { ctx, rows, p in
-                let asOf = try asOfAnswered(p, ctx)
+                let asOf = try asOfAnswered(p, ctx, rows[0])
                 var total: Int64 = 0
                 var pendingTotal: Int64 = 0
                 let kinds: [JSON] = try rows[0].map { r in
@@ -386,7 +395,7 @@ enum LedgerAPI {
                     return .object(o)
                 }
                 return FinanceFormat.respond(
-                    ["as_of": .string((asOf ?? ctx.now).rfc3339), "kinds": .array(kinds), "total": .int(total), "pending_total": .int(pendingTotal)],
+                    ["as_of": .string(asOf.rfc3339), "kinds": .array(kinds), "total": .int(total), "pending_total": .int(pendingTotal)],
                     key: "kinds", FinanceTables.trialBalance, p)
             })))
 

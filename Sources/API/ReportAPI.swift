@@ -52,7 +52,7 @@ enum ReportAPI {
                 let r = try rows[0].one()
                 let balance = try Balance(row: r)
                 var o: [String: JSON] = [
-                    "as_of": .string((try LedgerAPI.asOfAnswered(p, ctx) ?? ctx.now).rfc3339), "wallets": .int(try r.int("wallets")),
+                    "as_of": .string(try LedgerAPI.asOfAnswered(p, ctx, rows[0]).rfc3339), "wallets": .int(try r.int("wallets")),
                     "wallets_with_credits": .int(try r.int("wallets_with_credits")), "posted": .int(balance.posted), "blocked": .int(balance.blocked),
                     "available": .int(balance.available),
                 ]
@@ -155,7 +155,7 @@ enum ReportAPI {
                     afterId: page.afterString(0), limit: page.limit + 1)]
             },
             respond: { ctx, rows, p in
-                let asOf = (try LedgerAPI.asOfAnswered(p, ctx) ?? ctx.now).rfc3339
+                let asOf = try LedgerAPI.asOfAnswered(p, ctx, rows[0]).rfc3339
                 let page = try Page(p, key: [.text])
                 var totals: JSON = .null
                 var items: [JSON] = []

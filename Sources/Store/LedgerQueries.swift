@@ -61,13 +61,18 @@ public enum LedgerQueries {
         """
     }
 
+    /// The community's latest transfer time, a column of every balance read: a transfer is
+    /// stamped after the one before it, so after a clock set back it can be later than now, and
+    /// an answer "as of now" is as of that time (`$1` is the community).
+    public static let latestTransfer = "(SELECT max(t.created_at) FROM transfers t WHERE t.community_id = $1) AS latest_transfer_at"
+
     /// The account named, or a person's accounts, each with its four sums now or as of a time;
     /// `person_found` says whether the person exists.
     public static func balances(communityId: String, accountId: String?, personId: String?, asOf: Instant?) -> Statement {
         Statement(
             """
             SELECT a.id, a.kind, a.owner_id, b.debits_posted, b.credits_posted, b.debits_pending, b.credits_pending,
-                   EXISTS (SELECT 1 FROM people p WHERE p.community_id = $1 AND p.id = $3) AS person_found
+                   EXISTS (SELECT 1 FROM people p WHERE p.community_id = $1 AND p.id = $3) AS person_found, \(latestTransfer)
             FROM (SELECT 1) one
             LEFT JOIN accounts a ON a.community_id = $1 AND (a.id = $2 OR a.owner_id = $3)
             \(sums(asOf: "$4"))
@@ -116,7 +121,7 @@ public enum LedgerQueries {
                    o.debits_pending AS o_debits_pending, o.credits_pending AS o_credits_pending,
                    coalesce(c.debits_posted, a.debits_posted) AS c_debits_posted, coalesce(c.credits_posted, a.credits_posted) AS c_credits_posted,
                    coalesce(c.debits_pending, a.debits_pending) AS c_debits_pending, coalesce(c.credits_pending, a.credits_pending) AS c_credits_pending,
-                   e.*
+                   \(latestTransfer), e.*
             FROM (SELECT 1) one
             LEFT JOIN accounts a ON a.community_id = $1 AND a.id = $2
             LEFT JOIN LATERAL ledger_balance_as_of(a.community_id, a.id, $3::timestamptz - interval '1 microsecond') o ON true
@@ -170,7 +175,7 @@ public enum LedgerQueries {
         Statement(
             """
             SELECT a.id, a.kind, a.owner_id, a.created_at, p.email AS owner_email, p.first_name AS owner_first_name, p.last_name AS owner_last_name,
-                   b.debits_posted, b.credits_posted, b.debits_pending, b.credits_pending
+                   b.debits_posted, b.credits_posted, b.debits_pending, b.credits_pending, \(latestTransfer)
             FROM accounts a
             LEFT JOIN people p ON p.community_id = a.community_id AND p.id = a.owner_id
             \(sums(asOf: "$3"))
@@ -201,7 +206,7 @@ public enum LedgerQueries {
             """
             SELECT a.kind, count(*) FILTER (WHERE \(open(asOf: "$2"))) AS accounts,
                    coalesce(sum(b.debits_posted), 0) AS debits_posted, coalesce(sum(b.credits_posted), 0) AS credits_posted,
-                   coalesce(sum(b.debits_pending), 0) AS debits_pending, coalesce(sum(b.credits_pending), 0) AS credits_pending
+                   coalesce(sum(b.debits_pending), 0) AS debits_pending, coalesce(sum(b.credits_pending), 0) AS credits_pending, \(latestTransfer)
             FROM accounts a
             \(sums(asOf: "$2"))
             WHERE a.community_id = $1

@@ -13,7 +13,8 @@ public enum ReportQueries {
             SELECT count(a.id) FILTER (WHERE \(LedgerQueries.open(asOf: "$2"))) AS wallets,
                    count(a.id) FILTER (WHERE b.credits_posted - b.debits_posted <> 0 OR b.debits_pending <> 0) AS wallets_with_credits,
                    coalesce(sum(b.debits_posted), 0) AS debits_posted, coalesce(sum(b.credits_posted), 0) AS credits_posted,
-                   coalesce(sum(b.debits_pending), 0) AS debits_pending, coalesce(sum(b.credits_pending), 0) AS credits_pending
+                   coalesce(sum(b.debits_pending), 0) AS debits_pending, coalesce(sum(b.credits_pending), 0) AS credits_pending,
+                   \(LedgerQueries.latestTransfer)
             FROM accounts a
             \(LedgerQueries.sums(asOf: "$2"))
             WHERE a.community_id = $1 AND a.kind = 'user_wallet'
@@ -100,7 +101,7 @@ public enum ReportQueries {
                 FROM earnings
             )
             SELECT t.*, e.id, e.owner_id, p.email AS owner_email, p.first_name AS owner_first_name, p.last_name AS owner_last_name,
-                   e.debits_posted, e.credits_posted, e.debits_pending, e.credits_pending
+                   e.debits_posted, e.credits_posted, e.debits_pending, e.credits_pending, \(LedgerQueries.latestTransfer)
             FROM totals t
             LEFT JOIN LATERAL (
                 SELECT * FROM earnings e

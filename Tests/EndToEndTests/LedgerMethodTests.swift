@@ -812,6 +812,21 @@ final class LedgerMethodTests: EndToEndTestCase {
                        "the expert's earnings received the hold at the wallet's time")
         XCTAssertEqual(try meetingd.result("ledger.reconcile", as: ledger.financeId)["problems"], [])
 
+        // An answer "now" counts transfers stamped after the clock: it is labelled with their
+        // time, so asking again as of that label gives the same figures (it was labelled with
+        // the clock's earlier time, which as_of answers without them).
+        let now = try meetingd.balance(account: wallet, as: user)
+        XCTAssertEqual(now["as_of"]?.string, rfc3339(t1))
+        XCTAssertEqual(try meetingd.balance(account: wallet, as: user, asOf: rfc3339(t1))["posted"], now["posted"])
+        let finance = ledger.financeId
+        for method in ["ledger.trial_balance", "report.credits_outstanding", "report.earnings_due", "ledger.accounts"] {
+            XCTAssertEqual(try meetingd.result(method, as: finance, [:])["as_of"]?.string, rfc3339(t1), method)
+        }
+        XCTAssertEqual(try meetingd.result("report.credits_outstanding", as: finance, ["as_of": .string(rfc3339(t1))])["posted"],
+                       try meetingd.result("report.credits_outstanding", as: finance, [:])["posted"])
+        let statement = try meetingd.result("ledger.statement", as: user, ["account_id": .string(wallet)])
+        XCTAssertEqual(statement["closing"]?["as_of"]?.string, rfc3339(t1), "the closing is as of the last entry's time, not before it")
+
         // A transfer timed before the one ahead of it (written past the ledger functions, in a
         // transaction rolled back) is what reconcile's time check reports.
         let community = Psql.literal(ledger.community.id)
