@@ -120,6 +120,16 @@ public final class RequestPipeline {
                 logger.log(.error, "the database refuses meetingd's login (fix DATABASE_URL, the role or the database): \(error)")
                 throw AppError.databaseRefused()
             }
+            // The database answered: a session's first statements stopped by its own bounds are
+            // those bounds' errors, not a database that is down.
+            if error.isStatementTimeout {
+                logger.log(.warning, "statement timed out opening the session (is \(SessionSettings.statementTimeoutVariable) too low?): \(error)")
+                throw AppError.statementTimeout()
+            }
+            if error.isLockTimeout {
+                logger.log(.warning, "lock wait timed out opening the session: \(error)")
+                throw AppError.lockTimeout()
+            }
             logger.log(error.isTemporary ? .warning : .error, "database unavailable: \(error)")
             throw AppError.databaseUnavailable()
         }

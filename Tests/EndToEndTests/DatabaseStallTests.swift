@@ -9,6 +9,16 @@ import XCTest
 /// wait for ever: every session meetingd opens has a lock timeout and an idle-in-transaction
 /// timeout. A request that meets one gets a retryable error and leaves nothing behind.
 final class DatabaseStallTests: EndToEndTestCase {
+    /// A statement timeout too short for the session's own first statements is told as the
+    /// retryable 5033 statement_timeout it is, not as a database that is down (5030).
+    func testATimeoutTooShortToOpenASessionIsAStatementTimeout() throws {
+        let community = try bootstrap()
+        let meetingd = try startMeetingd(environment: ["MEETINGLEDGER_STATEMENT_TIMEOUT_MS": "1"])
+        let error = try meetingd.error("person.list", as: community.adminId, [:], code: 5033)
+        XCTAssertEqual(error["data"]?["code"], "statement_timeout")
+        XCTAssertEqual(error["data"]?["retryable"], true)
+    }
+
     func testAGrantWaitingOnAHeldWalletFailsRetryablyAndTheRetryTakesEffectOnce() throws {
         let lockTimeoutMs = 1_000
         let meetingd = try startMeetingd(environment: ["MEETINGLEDGER_LOCK_TIMEOUT_MS": "\(lockTimeoutMs)"])
