@@ -50,7 +50,8 @@ public struct SessionSettings: Sendable, Equatable {
     /// replacing its bound. An unparsable or out-of-range value is an error that names it.
     public static func fromEnvironment(_ environment: (String) -> String?) throws -> SessionSettings {
         func milliseconds(_ name: String, default value: Int) throws -> Int {
-            guard let text = environment(name), !text.isEmpty else { return value }
+            // Set but empty is refused, as every number meetingd reads from its environment is.
+            guard let text = environment(name) else { return value }
             guard let parsed = Int(text), timeoutRangeMs.contains(parsed) else {
                 throw PostgresError(
                     code: .configuration,

@@ -22,12 +22,12 @@ let usage = """
     of a batch is answered with batch_answer_full errors: send those requests again).
     Memory: at most N MiB of heap and stacks (default 1024, 64 to 16777216; 0 leaves the system's limit
     as it is; MEETINGLEDGER_MAX_MEMORY_MB); a process that would pass it stops (SIGABRT) instead.
-    Every database session is bounded (milliseconds; a request past one gets a retryable error):
+    Every database session is bounded (milliseconds, 1 to 86400000; a request past one gets a retryable error):
       MEETINGLEDGER_LOCK_TIMEOUT_MS                 waiting for a lock another session holds (default 10000)
       MEETINGLEDGER_STATEMENT_TIMEOUT_MS            one statement (default 120000; migrations are exempt)
       MEETINGLEDGER_IDLE_IN_TRANSACTION_TIMEOUT_MS  a transaction left idle, e.g. a stopped process (default 30000)
     Sessions are named "meetingd" in pg_stat_activity unless DATABASE_URL sets application_name.
-    On SIGTERM meetingd reads nothing more and answers what it had read: for MEETINGLEDGER_STOP_GRACE_MS
+    On SIGTERM (or SIGINT) meetingd reads nothing more and answers what it had read: for MEETINGLEDGER_STOP_GRACE_MS
     (default 10000; 0 to a day) it still runs them, then answers the rest shutting_down (not run).
     MEETINGLEDGER_READ_DATABASE_URL (a hot standby of DATABASE_URL's database) answers the read-only
     calls; each process still reads its own writes, and reads go to the primary while the standby
@@ -143,7 +143,9 @@ guard let maxMemoryMB = wholeNumber(memoryText), maxMemoryMB == 0 || (MemoryCap.
 }
 if let problem = MemoryCap.apply(megabytes: maxMemoryMB) { fail("cannot cap memory at \(maxMemoryMB) MiB: \(problem)", code: 1) }
 let levelName = option("--log-level") ?? environment("MEETINGLEDGER_LOG_LEVEL") ?? "info"
-guard let level = Logger.Level(rawValue: levelName) else { fail("unknown log level \(levelName)\n" + usage) }
+guard let level = Logger.Level(rawValue: levelName) else {
+    fail("--log-level (MEETINGLEDGER_LOG_LEVEL) takes debug, info, warning or error (got \"\(levelName)\")\n" + usage)
+}
 let logger = Logger(minimum: level)
 let conninfo = environment("DATABASE_URL") ?? ""
 let session: SessionSettings

@@ -162,6 +162,33 @@ final class MeetctlMailTests: XCTestCase {
         XCTAssertEqual(try JSONValue.parse(try c.admin.run(["outbox", "deliver", "--json", "--sendmail", "/bin/cat"]).stdout)["claimed"], 0, "nothing is left")
     }
 
+    /// A Ctrl-C at the terminal signals meetctl's whole process group: meetctl stops after the
+    /// message in hand and acknowledges it through its meetingd, which runs in a group of its
+    /// own and so is not stopped first (the next run sends each of the rest once).
+    func testACtrlCStopsAfterTheMessageInHandAndAcknowledgesIt() throws {
+        let c = try MeetctlCommunity.make(#function)
+        _ = try c.agreedMeeting(start: "2030-03-11 10:00")
+        let sent = folder.appendingPathComponent("sent")
+        try FileManager.default.createDirectory(at: sent, withIntermediateDirectories: true)
+        // meetctl leads a process group of its own (setsid), as at a terminal; the program (in its
+        // own group) signals that group as the terminal's Ctrl-C does.
+        let program = #"/bin/sh -c 'cat > "$0/$$.eml"; kill -INT -$(cut -d" " -f5 /proc/$PPID/stat)' "# + sent.path
+        let stopped = try runTool(
+            "/usr/bin/setsid", [Meetctl.path, "--test-clock", "outbox", "deliver", "--json", "--sendmail", program], environment: c.admin.environment)
+        XCTAssertEqual(stopped.termination, .exited(0), stopped.stderr)
+        let first = try JSONValue.parse(stopped.stdout)
+        XCTAssertEqual(first["delivered"]?.array?.count, 1, "the message in hand, acknowledged: \(first)")
+        XCTAssertEqual(first["stopped"], true)
+        let rest = try c.admin.run(["outbox", "deliver", "--json", "--sendmail", #"/bin/sh -c 'cat > "$0/$$.eml"' "# + sent.path])
+        XCTAssertEqual(rest.termination, .exited(0), rest.stderr)
+        let ids = try FileManager.default.contentsOfDirectory(atPath: sent.path).map { name -> String in
+            let mail = try String(contentsOf: sent.appendingPathComponent(name), encoding: .utf8)
+            return mail.split(separator: "\r\n").first { $0.hasPrefix("X-MeetingLedger-Outbox-Id: ") }.map(String.init) ?? name
+        }
+        XCTAssertEqual(Set(ids).count, ids.count, "none twice: \(ids)")
+        XCTAssertEqual(try JSONValue.parse(try c.admin.run(["outbox", "deliver", "--json", "--sendmail", "/bin/cat"]).stdout)["claimed"], 0, "nothing is left")
+    }
+
     /// A program is done when it exits: one that leaves a child running (a sendmail's queue
     /// runner) is acknowledged at once, and one stuck in a child is stopped with all of it at its
     /// timeout. meetctl waited for every process holding the program's descriptors: it reported

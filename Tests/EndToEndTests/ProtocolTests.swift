@@ -29,7 +29,7 @@ final class ProtocolTests: EndToEndTestCase {
         XCTAssertTrue(bogus.stderr.contains("unknown command bogus"), bogus.stderr)
         let valueNotCommand = try runTool(TestEnvironment.meetingdPath, ["--log-level", "serve"])
         XCTAssertFalse(valueNotCommand.succeeded)
-        XCTAssertTrue(valueNotCommand.stderr.contains("unknown log level serve"), valueNotCommand.stderr)
+        XCTAssertTrue(valueNotCommand.stderr.contains("--log-level (MEETINGLEDGER_LOG_LEVEL) takes debug, info, warning or error (got \"serve\")"), valueNotCommand.stderr)
     }
 
     func testParseErrorHasNullId() throws {
@@ -464,6 +464,14 @@ final class ProtocolTests: EndToEndTestCase {
         let meetingd = try startMeetingd()
         try assertStillServing(meetingd)
         meetingd.signal(SIGTERM)
+        XCTAssertEqual(try meetingd.waitForExit(), .exited(0))
+    }
+
+    /// SIGINT (a Ctrl-C at meetingd's terminal) stops it as SIGTERM does; it killed it at once.
+    func testExitsZeroOnSIGINTWhenIdle() throws {
+        let meetingd = try startMeetingd()
+        try assertStillServing(meetingd)
+        meetingd.signal(SIGINT)
         XCTAssertEqual(try meetingd.waitForExit(), .exited(0))
     }
 

@@ -184,7 +184,8 @@ final class ConnectionTests: XCTestCase {
         XCTAssertEqual(set.lockTimeoutMs, 250)
         XCTAssertEqual(set.statementTimeoutMs, 9_000)
         XCTAssertEqual(set.idleInTransactionTimeoutMs, 1_500)
-        for bad in ["0", "-5", "1s", "86400001", " 10", "1e3"] {
+        // Set but empty is refused too, as every other number meetingd reads (it was the default).
+        for bad in ["0", "-5", "1s", "86400001", " 10", "1e3", ""] {
             XCTAssertThrowsError(try SessionSettings.fromEnvironment { $0 == "MEETINGLEDGER_LOCK_TIMEOUT_MS" ? bad : nil }) { error in
                 XCTAssertTrue("\(error)".contains("MEETINGLEDGER_LOCK_TIMEOUT_MS"), "the error names the variable: \(error)")
             }
