@@ -122,14 +122,7 @@ public final class RequestPipeline {
             }
             // The database answered: a session's first statements stopped by its own bounds are
             // those bounds' errors, not a database that is down.
-            if error.isStatementTimeout {
-                logger.log(.warning, "statement timed out opening the session (is \(SessionSettings.statementTimeoutVariable) too low?): \(error)")
-                throw AppError.statementTimeout()
-            }
-            if error.isLockTimeout {
-                logger.log(.warning, "lock wait timed out opening the session: \(error)")
-                throw AppError.lockTimeout()
-            }
+            if let bound = boundReached(error, "opening the session") { throw bound }
             logger.log(error.isTemporary ? .warning : .error, "database unavailable: \(error)")
             throw AppError.databaseUnavailable()
         }
@@ -514,6 +507,21 @@ public final class RequestPipeline {
         return RequestQueries.RequestText(canonical: method.name + "\n" + JSON.object(fields).serialized(), asSent: asSent)
     }
 
+    /// A session bound the statement ran into (MEETINGLEDGER_LOCK_TIMEOUT_MS,
+    /// MEETINGLEDGER_STATEMENT_TIMEOUT_MS) as the retryable error that names it, logged with
+    /// `when` it happened.
+    func boundReached(_ error: PostgresError, _ when: String) -> AppError? {
+        if error.isLockTimeout {
+            logger.log(.warning, "lock wait timed out \(when): \(error)")
+            return AppError.lockTimeout()
+        }
+        if error.isStatementTimeout {
+            logger.log(.warning, "statement timed out \(when) (\(SessionSettings.statementTimeoutVariable) is \(config.session.statementTimeoutMs) ms): \(error)")
+            return AppError.statementTimeout()
+        }
+        return nil
+    }
+
     /// Database failures become errors a caller can act on: a lost connection is retryable,
     /// a broken invariant is reported without internals.
     public func withDatabaseErrors<T>(_ body: () throws -> T) throws -> T {
@@ -532,14 +540,7 @@ public final class RequestPipeline {
                 logger.log(.warning, "a write refused (\(SessionSettings.requireSynchronousStandbyVariable)): \(error)")
                 throw AppError.databaseUnavailable()
             }
-            if error.isLockTimeout {
-                logger.log(.warning, "lock wait timed out: \(error)")
-                throw AppError.lockTimeout()
-            }
-            if error.isStatementTimeout {
-                logger.log(.warning, "statement timed out: \(error)")
-                throw AppError.statementTimeout()
-            }
+            if let bound = boundReached(error, "in a request") { throw bound }
             if error.isTransient {
                 throw AppError(.contention, message: "Too much contention on the same records; retry (a change with the same idempotency_key)", retryable: true)
             }
