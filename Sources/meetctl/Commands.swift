@@ -113,16 +113,17 @@ enum Commands {
             allPages: true, run: MeetingCommands.list),
         CommandSpec(
             path: ["waiting"], section: .admin, summary: "What waits for the experts' side across the community, soonest first (admins and office staff)",
-            details: "Requests to answer, new dates users accepted (sessions to make) and users' new dates for agreed meetings: the office's list to process (meeting.waiting).",
+            details: "Requests to answer, new dates users accepted (sessions to make) and users' new dates for agreed meetings: the office's list to process (meeting.waiting). Rows are numbered as meetctl meetings numbers them: until the next listing, commands take the number in place of the meeting's id.",
             options: [OptionSpec(name: "expert", kind: .person, param: "expert_id", help: "Only this expert's")],
             method: "meeting.waiting",
             output: .table(key: "items", [
+                Column(header: "#", key: "row", format: .number), Column(header: "NEXT STEP", key: "next_step"),
                 Column(header: "START", key: "start", format: .time), Column(header: "LENGTH", key: "length_minutes", format: .minutes),
                 Column(header: "STATUS", key: "status"), Column(header: "USER", key: "user_name"), Column(header: "FOR", key: "student_name"),
                 Column(header: "EXPERT", key: "expert_name"), Column(header: "SERVICE", key: "service_id", format: .serviceName),
                 Column(header: "NEW DATE?", key: "alternate.start", format: .time), Column(header: "MEETING", key: "id"),
             ], empty: "Nothing waits."),
-            allPages: true),
+            allPages: true, run: MeetingCommands.waiting),
         CommandSpec(
             path: ["series"], section: .experts, summary: "Your weekly series (as user or expert), each with its next date",
             options: [

@@ -72,6 +72,25 @@ enum MeetingCommands {
         }
     }
 
+    /// `waiting`: the office's list, numbered and kept as the last listing (a row number typed
+    /// after it acted on the listing before it), each row with the step it waits for.
+    @Sendable static func waiting(_ invocation: Invocation, _ session: Session) throws {
+        let items = try session.allPages("meeting.waiting", try session.mappedParams()).items
+        if invocation.wantsJSON {
+            session.out.json(JSON.object(["items": .array(items), "next_cursor": .null]))
+            return
+        }
+        ListingState(actorId: try session.actorId(), meetingIds: items.compactMap { $0["id"]?.stringValue }).save(session.out)
+        let rows: [JSON] = items.enumerated().map { index, item in
+            var o = item.objectValue ?? [:]
+            o["row"] = .int(Int64(index + 1))
+            o["next_step"] = .string(
+                item["awaiting_processing"] == true ? "make the session" : item["status"] == "agreed" ? "answer the new date" : "confirm or decline")
+            return .object(o)
+        }
+        try CommandRunner.show(["items": .array(rows)], session)
+    }
+
     /// A timeline actor's name: the meeting's parties by the names the meeting carries, anyone
     /// else (an admin, the office) where the reader may look them up.
     static func actorName(_ id: String, _ meeting: JSON, _ session: Session) throws -> String? {

@@ -418,8 +418,13 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         try w.meetingd.error("meeting.list", as: olga, ["person_id": "per_00000000000000000000000000000001"], code: 4004)
         try w.meetingd.error("meeting.waiting", as: outsider, [:], code: 4003)
         try w.meetingd.error("meeting.waiting", as: w.expert, [:], code: 4003)
-        let listed = try Meetctl(actor: olga).ok(["waiting"])
-        XCTAssertTrue(listed.contains(made) && listed.contains("awaiting_approval"), listed)
+        let officeTool = try Meetctl(actor: olga)
+        let listed = try officeTool.ok(["waiting"])
+        XCTAssertTrue(listed.contains(made) && listed.contains("awaiting_approval") && listed.contains("confirm or decline"), listed)
+        // Its rows are numbered and are the last listing: row 1 is this request (it was whatever
+        // the office's meetctl meetings listed before).
+        XCTAssertTrue(listed.hasPrefix("#  NEXT STEP"), listed)
+        XCTAssertEqual(try officeTool.json(["meeting", "show", "1"])["meeting"]?["id"]?.string, made)
         try w.refuse("meeting.confirm", as: outsider, made, ["session_type": "Tutoring"], code: 4003)
         // The office sees the tutor's clashes before it confirms for them, as the tutor would.
         XCTAssertEqual(try w.meetingd.result("meeting.conflicts", as: olga, ["meeting_id": .string(made)])["meetings"], [])
