@@ -128,7 +128,7 @@ public struct CommunitySettings: Sendable {
                 .init("provider", label, "What experts are called (default Expert; e.g. Tutor, Peer Mentor)"),
                 .init("class", label, "What services are called (default Service; e.g. Course)"),
                 .init("user", label, "What users are called (default User; e.g. Student)"),
-            ]), "The words notifications and meetctl use for experts, services and users; the keys given are changed, the others kept. Each is trimmed and needs a character that can be seen"),
+            ]), "The words notifications use for experts, services and users (meetctl's headers stay Expert, Service, User); the keys given are changed, the others kept. Each is trimmed and needs a character that can be seen"),
             .init("short_name", label, "The community's name in invitation titles and mail subjects; trimmed, and needs a character that can be seen"),
             .init("time_zone", .text(min: 1, max: 64)),
             .init("office_email", .nullable(.email)),

@@ -422,7 +422,7 @@ class Reason:
 
 @dataclass
 class CommunitySettingsLabels:
-    """The words notifications and meetctl use for experts, services and users; the keys given are changed, the others kept. Each is trimmed and needs a character that can be seen
+    """The words notifications use for experts, services and users (meetctl's headers stay Expert, Service, User); the keys given are changed, the others kept. Each is trimmed and needs a character that can be seen
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
@@ -3431,8 +3431,9 @@ class CommunityNamespace:
             user has committed to: requested, agreed or completed; declined, expired and cancelled ones, and
             an expert's proposals not yet accepted, do not count. A week already full shows no times in the
             user's (or student's) availability.search
-        labels: The words notifications and meetctl use for experts, services and users; the keys given are
-            changed, the others kept. Each is trimmed and needs a character that can be seen
+        labels: The words notifications use for experts, services and users (meetctl's headers stay Expert,
+            Service, User); the keys given are changed, the others kept. Each is trimmed and needs a
+            character that can be seen
         short_name: The community's name in invitation titles and mail subjects; trimmed, and needs a
             character that can be seen
         time_zone
