@@ -17,6 +17,11 @@ enum Commands {
         name: "accept-conflicts", kind: .flag, param: "accept_conflicts",
         help: "Propose the time even though you have an agreed meeting then (see meetctl conflicts); the user's yes then stands")
     static let note = OptionSpec(name: "note", kind: .text(placeholder: "TEXT"), param: "note", help: "A note to the other side")
+    /// Every step on a meeting: refused (4009) if the meeting changed since the version read, so
+    /// an answer given while someone else (the expert, the office) acted is not laid over theirs.
+    static let expectedVersion = OptionSpec(
+        name: "expected-version", kind: .integer(1...1_000_000_000, placeholder: "VERSION"), param: "expected_version",
+        help: "Only if the meeting is still at this version (meeting show's Version): what another person did meanwhile is not overwritten")
     static func reason(_ list: String) -> OptionSpec {
         OptionSpec(name: "reason", kind: .text(placeholder: "CODE"), param: "reason_code", help: "A code from the community's \(list) list (meetctl reasons)", required: true)
     }
@@ -235,6 +240,7 @@ enum Commands {
                 acceptConflicts,
                 sessionType, sessionLocation,
                 OptionSpec(name: "note", kind: .text(placeholder: "TEXT"), param: "note", help: "A message to the other side with your answer"),
+                expectedVersion,
             ],
             method: "meeting.confirm", mutating: true, output: meetingRecord),
         CommandSpec(
@@ -245,11 +251,12 @@ enum Commands {
                 OptionSpec(
                     name: "note", kind: .text(placeholder: "TEXT"), param: "note",
                     help: "A note kept on the timeline; a user declining writes it to the expert, while the user of a meeting the expert declines reads only the reason"),
+                expectedVersion,
             ],
             method: "meeting.decline", mutating: true, output: meetingRecord),
         CommandSpec(
             path: ["withdraw"], section: .experts, summary: "Withdraw your proposal before the other side answers",
-            arguments: [meetingId], options: [note], method: "meeting.withdraw", mutating: true, output: meetingRecord),
+            arguments: [meetingId], options: [note, expectedVersion], method: "meeting.withdraw", mutating: true, output: meetingRecord),
         CommandSpec(
             path: ["cancel"], section: .experts, summary: "Cancel an agreed meeting",
             details: """
@@ -259,7 +266,7 @@ enum Commands {
                 weekly series cancels the series and its later dates too (as the help centre says); meetctl lists them.
                 """,
             arguments: [meetingId],
-            options: [reason("cancellation"), note, OptionSpec(name: "yes", kind: .flag, help: "Cancel even inside the cancellation window, without asking")],
+            options: [reason("cancellation"), note, OptionSpec(name: "yes", kind: .flag, help: "Cancel even inside the cancellation window, without asking"), expectedVersion],
             method: "meeting.cancel", mutating: true, output: meetingRecord, run: MeetingCommands.cancel),
         CommandSpec(
             path: ["reschedule"], section: .experts, summary: "Propose a new date (agreed: an alternate the other side approves; otherwise a counter-offer)",
@@ -269,6 +276,7 @@ enum Commands {
                 OptionSpec(name: "length", kind: .minutes(5...1440), param: "length_minutes", help: "A new length"),
                 note,
                 proposeOverConflicts,
+                expectedVersion,
             ],
             method: "meeting.reschedule", mutating: true, output: meetingRecord),
         CommandSpec(
@@ -277,14 +285,14 @@ enum Commands {
                 A declined meeting the user gave a new date is made by this approval: where the community requires
                 session details, give --session-type and --location as with meetctl confirm.
                 """,
-            arguments: [meetingId], options: [acceptConflicts, sessionType, sessionLocation], method: "meeting.confirm_alternate", mutating: true,
+            arguments: [meetingId], options: [acceptConflicts, sessionType, sessionLocation, expectedVersion], method: "meeting.confirm_alternate", mutating: true,
             output: meetingRecord),
         CommandSpec(
             path: ["alternate", "reject"], section: .experts, summary: "Reject the proposed new date; the meeting keeps its date",
-            arguments: [meetingId], options: [reason("rejection"), note], method: "meeting.reject_alternate", mutating: true, output: meetingRecord),
+            arguments: [meetingId], options: [reason("rejection"), note, expectedVersion], method: "meeting.reject_alternate", mutating: true, output: meetingRecord),
         CommandSpec(
             path: ["alternate", "withdraw"], section: .experts, summary: "Withdraw the new date you proposed",
-            arguments: [meetingId], method: "meeting.withdraw_alternate", mutating: true, output: meetingRecord),
+            arguments: [meetingId], options: [expectedVersion], method: "meeting.withdraw_alternate", mutating: true, output: meetingRecord),
         CommandSpec(
             path: ["log"], section: .experts, summary: "Log a meeting after it started: attendance, duration, feedback",
             details: "attended (or the user's no_show) pays you; --adjust changes the logged length in steps of 5 minutes.",
@@ -294,6 +302,7 @@ enum Commands {
                 OptionSpec(name: "adjust", kind: .integer(-240...240, placeholder: "MINUTES"), param: "duration_adjust_minutes", help: "Minutes more (or fewer, negative) than scheduled"),
                 OptionSpec(name: "feedback", kind: .feedback, param: "feedback", help: "An answer, QUESTION=ANSWER, to one of the community's feedback questions (meetctl settings shows them; any question where it sets none)", repeatable: true),
                 OptionSpec(name: "yes", kind: .flag, help: "Log a no-show without asking (at a terminal meetctl asks first)"),
+                expectedVersion,
             ],
             method: "meeting.log_session", mutating: true, output: meetingRecord, run: MeetingCommands.log),
         CommandSpec(

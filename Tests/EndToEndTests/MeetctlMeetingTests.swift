@@ -114,6 +114,24 @@ final class MeetctlMeetingTests: XCTestCase {
     /// again safely: with --idempotency-key; with a key given, the plain note.
     /// A counter-offer of another length leaves the user's hold as they made it: meetctl shows
     /// the new price beside what is held ("150 (100 blocked)"), the CSV both columns.
+    /// --expected-version: a step taken on what the person read is refused (4009) once someone
+    /// else changed the meeting (the office answering while the expert does), and changes nothing.
+    func testAStepOnAStaleVersionIsRefused() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let id = try c.agreedMeeting(start: "2030-03-18 10:00")
+        let expert = try c.expert
+        let read = try XCTUnwrap(try expert.json(["meeting", "show", id])["meeting"]?["version"]?.int)
+        // Meanwhile a new date is proposed (by the expert's side: here the expert themself).
+        try expert.ok(["reschedule", id, "--start", "2030-03-19 10:00"])
+        let stale = try expert.fails(["alternate", "withdraw", id, "--expected-version", String(read)], status: 1)
+        XCTAssertTrue(stale.stderr.contains("4009"), stale.stderr)
+        let now = try XCTUnwrap(try expert.json(["meeting", "show", id])["meeting"])
+        XCTAssertEqual(now["version"]?.int, read + 1, "unchanged by the refused step")
+        XCTAssertNotEqual(now["alternate"], .null, "the new date stays proposed")
+        let current = try XCTUnwrap(now["version"]?.int)
+        XCTAssertEqual(try expert.json(["alternate", "withdraw", id, "--expected-version", String(current)])["version"]?.int, current + 1)
+    }
+
     func testACounterOfferShowsWhatStaysHeld() throws {
         let c = try MeetctlCommunity.make(#function)
         let expert = try c.expert, user = try c.user
