@@ -34,6 +34,19 @@ final class BookingRulesPathTests: EndToEndTestCase {
         assertMeeting(try w.act("meeting.confirm", as: w.user, nextWeek), status: "agreed", credit: "blocked", start: MeetingTime.at(day: 14, hour: 9))
     }
 
+    /// A meeting the expert did not come to leaves the user's week free: it was completed as the
+    /// expert's no-show, its credits returned, and it filled the week as if it had been held.
+    func testAMeetingTheExpertMissedDoesNotFillTheWeek() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["weekly_usage_limit": 1])
+        let missed = try w.agreed(start: MeetingTime.at(day: 7, hour: 9))
+        try w.meetingd.error("meeting.request", as: w.user, w.requestParams(start: MeetingTime.at(day: 9, hour: 9)), code: 4022)
+        try w.setClock(MeetingTime.at(day: 7, hour: 11))
+        assertMeeting(try w.act("meeting.report_no_show", as: w.user, missed), status: "completed", credit: "returned")
+        assertMeeting(try w.request(start: MeetingTime.at(day: 9, hour: 9)), status: "awaiting_approval", credit: "blocked")
+        // The new request fills the week in turn.
+        try w.meetingd.error("meeting.request", as: w.user, w.requestParams(start: MeetingTime.at(day: 10, hour: 9)), code: 4022)
+    }
+
     /// A new date the user proposes keeps the expert's hours and blocked periods, as a request's
     /// time does: a counter-offer, a date after a rejection and an alternate into a period the
     /// expert blocked are refused and change nothing; so is a counter-offer outside the expert's

@@ -3428,9 +3428,10 @@ class CommunityNamespace:
         weekly_usage_limit (1…1000): Most meetings a user may have in one week (Monday to Monday in the
             community's zone; null: no limit). A student's meetings count for the student, whoever booked
             them (a customer's bookings for a student are not the customer's). It counts the meetings the
-            user has committed to: requested, agreed or completed; declined, expired and cancelled ones, and
-            an expert's proposals not yet accepted, do not count. A week already full shows no times in the
-            user's (or student's) availability.search
+            user has committed to: requested, agreed or completed; declined, expired and cancelled ones, an
+            expert's proposals not yet accepted, and a meeting the expert did not come to (reported as the
+            expert's no-show), do not count. A week already full shows no times in the user's (or student's)
+            availability.search
         labels: The words notifications use for experts, services and users (meetctl's headers stay Expert,
             Service, User); the keys given are changed, the others kept. Each is trimmed and needs a
             character that can be seen
