@@ -270,12 +270,20 @@ public enum NotificationText {
 
     /// What the expert reads of an action the office took on their side of a meeting with
     /// `other` (seed 003: the office confirms, declines and proposes new dates for tutors).
+    /// The expert told that the office agreed a meeting over another of theirs (accept_conflicts):
+    /// they did not see the warning the office answered.
+    static func overlapAccepted(_ payload: JSON) -> String {
+        payload["meeting"]?["conflict_accepted"]?.boolValue == true
+            ? " It overlaps another of your agreed meetings at that time: the office accepted the overlap (meetctl conflicts shows them)." : ""
+    }
+
     static func officeLine(_ kind: String, _ payload: JSON, other: String, when: String, what: String, zone: String) -> (String, String) {
         let subject = "The office updated your meeting with \(other)"
         switch kind {
         case "meeting_request", "meeting_booked_for_user":
             return ("New meeting request for \(other), made by the office", "The office asked for a meeting with you on \(when) for \(what) for \(other). Please confirm or decline.")
-        case let k where k.hasPrefix("meeting_confirmed"): return (subject, "The office confirmed your meeting with \(other) on \(when) for \(what) for you.")
+        case let k where k.hasPrefix("meeting_confirmed"):
+            return (subject, "The office confirmed your meeting with \(other) on \(when) for \(what) for you." + overlapAccepted(payload))
         case let k where k.hasPrefix("meeting_rejected"): return (subject, "The office declined the meeting with \(other) on \(when) for you.")
         case let k where k.hasPrefix("meeting_withdrawn"): return (subject, "The office withdrew the meeting with \(other) on \(when) for you.")
         case let k where k.hasPrefix("rescheduling_agreed"):
@@ -285,7 +293,7 @@ public enum NotificationText {
         case let k where k.hasPrefix("counter_offer") || k.hasPrefix("rescheduling_"):
             return (subject, "The office proposed \(when) to \(other) for you, for \(what). It waits for \(other)'s answer.")
         case let k where k.hasPrefix("alternative_date_approved"):
-            return (subject, "The office approved the new date \(other) proposed for you: your meeting is now on \(when).")
+            return (subject, "The office approved the new date \(other) proposed for you: your meeting is now on \(when)." + overlapAccepted(payload))
         case let k where k.hasPrefix("alternative_date_rejected"):
             let stays = payload["meeting"]?["status"]?.stringValue == "rejected" ? "stays declined" : "stays on \(when)"
             return (subject, "The office turned down the new date \(other) proposed for you; the meeting \(stays).")

@@ -157,6 +157,15 @@ final class NotificationTextTests: XCTestCase {
             kind: "meeting_rejected_by_expert", recipient: talia, counterpart: sam, service: nil, start: start,
             payload: ["recipient_role": "expert", "actor_role": "office"], settings: try settings())
         XCTAssertTrue(declined.body.contains("The office declined the meeting with Sam Lee"), declined.body)
+        // A confirmation over another meeting of the expert's (accept_conflicts) says so: the
+        // expert never saw the warning the office answered.
+        for accepted in [true, false] {
+            let confirmed = NotificationText.compose(
+                kind: "meeting_confirmed_by_expert", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
+                payload: ["meeting": ["status": "agreed", "conflict_accepted": .bool(accepted)], "recipient_role": "expert", "actor_role": "office"],
+                settings: try settings())
+            XCTAssertEqual(confirmed.body.contains("the office accepted the overlap"), accepted, confirmed.body)
+        }
 
         // A new date the office proposes for an agreed meeting is the alternate's, not the agreed one.
         let moved = NotificationText.compose(
