@@ -17,6 +17,9 @@ public enum IdKind: String, Sendable, CaseIterable {
 }
 
 public enum Identifier {
+    /// Characters in an id: a three-letter prefix, `_`, 32 hex digits.
+    public static let length = 36
+
     public static func make(_ kind: IdKind, now: Instant = SystemClock.now()) -> String {
         var bytes = [UInt8](repeating: 0, count: 16)
         let ms = UInt64(max(0, now.microseconds / 1000))

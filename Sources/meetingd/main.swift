@@ -112,16 +112,20 @@ func wholeNumber(_ text: String) -> Int? {
 /// A limit from the environment: a whole number of at least 1, or the default when unset. A
 /// value that is not one stops meetingd (exit 2) rather than leaving the default in force
 /// unnoticed ("2M" is not two million).
-@MainActor func limit(_ variable: String, unit: String, default value: Int) -> Int {
+@MainActor func limit(_ variable: String, unit: String, default value: Int, minimum: Int = 1, why: String = "") -> Int {
     guard let text = environment(variable) else { return value }
-    guard let v = wholeNumber(text), v > 0 else { fail("\(variable) must be a whole number of \(unit) of at least 1 (got \"\(text)\")\n" + usage) }
+    guard let v = wholeNumber(text), v >= minimum else {
+        fail("\(variable) must be a whole number of \(unit) of at least \(minimum)\(why) (got \"\(text)\")\n" + usage)
+    }
     return v
 }
 
 var limits = Limits()
 limits.maxMessageBytes = limit("MEETINGLEDGER_MAX_MESSAGE_BYTES", unit: "bytes", default: limits.maxMessageBytes)
 limits.maxBatchEntries = limit("MEETINGLEDGER_MAX_BATCH", unit: "entries", default: limits.maxBatchEntries)
-limits.maxStringLength = limit("MEETINGLEDGER_MAX_STRING", unit: "characters", default: limits.maxStringLength)
+limits.maxStringLength = limit(
+    "MEETINGLEDGER_MAX_STRING", unit: "characters", default: limits.maxStringLength, minimum: Identifier.length,
+    why: " (an id is \(Identifier.length) characters: a smaller bound refuses every call that names a person)")
 limits.maxAnswerBytes = limit("MEETINGLEDGER_MAX_ANSWER_BYTES", unit: "bytes", default: limits.maxAnswerBytes)
 
 /// After SIGTERM, how long the requests already read are still run (milliseconds, 0 or more).

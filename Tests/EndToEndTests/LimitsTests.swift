@@ -96,6 +96,11 @@ final class LimitsTests: EndToEndTestCase {
             }
         }
         XCTAssertEqual(try runTool(TestEnvironment.meetingdPath, ["discover"], environment: ["MEETINGLEDGER_MAX_BATCH": "7"]).termination, .exited(0))
+        // A string bound shorter than an id would refuse every call naming a person.
+        let short = try runTool(TestEnvironment.meetingdPath, ["discover"], environment: ["MEETINGLEDGER_MAX_STRING": "35"])
+        XCTAssertEqual(short.termination, .exited(2), short.stderr)
+        XCTAssertTrue(short.stderr.contains("at least 36 (an id is 36 characters"), short.stderr)
+        XCTAssertEqual(try runTool(TestEnvironment.meetingdPath, ["discover"], environment: ["MEETINGLEDGER_MAX_STRING": "36"]).termination, .exited(0))
         // The stop grace may be 0 (run nothing more after SIGTERM), not less, and at most a day.
         for value in ["10s", "-1", "abc", "86400001", "9223372036854775807"] {
             let run = try runTool(TestEnvironment.meetingdPath, ["discover"], environment: ["MEETINGLEDGER_STOP_GRACE_MS": value])
