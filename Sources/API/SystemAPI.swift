@@ -13,8 +13,8 @@ enum SystemAPI {
         audience: .anyone, mutating: false,
         params: [.init("actor", .id(.person), "A person whose community's time `now` gives (under meetingd --test-clock, its pinned time); under meetingd --pin-actor only the pinned person, who is the default")],
         result: .object([
-            .init("version", .text(), required: true), .init("now", .timestamp, required: true), .init("database", .oneOf(["ok", "unavailable", "refused"]), required: true,
-                  "ok; unavailable (down, full or unreachable: retry later); refused (it refuses meetingd's login, or the connection is set up in a way meetingd cannot work with: an operator must fix the settings)"),
+            .init("version", .text(), required: true), .init("now", .timestamp, required: true), .init("database", .oneOf(["ok", "read_only", "unavailable", "refused"]), required: true,
+                  "ok; read_only (it answers but refuses writes: a standby, or a primary set read-only; every change is refused with 5030 until DATABASE_URL leads to a writable primary); unavailable (down, full or unreachable: retry later); refused (it refuses meetingd's login, or the connection is set up in a way meetingd cannot work with: an operator must fix the settings)"),
             .init("pinned_actor", .id(.person), "Only under meetingd --pin-actor: the person every call acts as"),
             .init("read_database", .oneOf(["ok", "unavailable"]),
                   "Only when meetingd has a read database (MEETINGLEDGER_READ_DATABASE_URL, a hot standby): ok, or unavailable (down, unreachable or not on this meetingd's schema; read-only calls go to the primary meanwhile)"),
@@ -34,6 +34,7 @@ enum SystemAPI {
                 let row = try pipeline.withDatabaseErrors { try pipeline.db().query(statement).one() }
                 now = try row.instant("now")
                 if person != nil { found = try row.bool("found") }
+                if try row.bool("read_only") { database = "read_only" }
                 // A call refused for a pooler meetingd was not told of: ping's own plain query
                 // passes on a fresh session, the calls do not.
                 if pipeline.config.sessionHealth.recentlyMisconfigured { database = "refused" }

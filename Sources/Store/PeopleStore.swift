@@ -182,7 +182,7 @@ public enum CommunityStore {
 
 public enum SystemQueries {
     /// The database's time.
-    public static let now = Statement("SELECT now() AS now")
+    public static let now = Statement("SELECT now() AS now, current_setting('transaction_read_only') = 'on' AS read_only")
 
     /// The newest migration applied to the database (0: none).
     public static let schemaVersion = Statement("SELECT coalesce(max(version), 0) AS version FROM schema_migrations")
@@ -191,7 +191,10 @@ public enum SystemQueries {
     /// has one, else the database's (also when there is no such person).
     public static func now(of personId: String, testClock: Bool) -> Statement {
         Statement(
-            "SELECT coalesce(x.now, now()) AS now, x.now IS NOT NULL AS found FROM (SELECT (SELECT ml_now(p.community_id, $2) FROM people p WHERE p.id = $1) AS now) x",
+            """
+            SELECT coalesce(x.now, now()) AS now, x.now IS NOT NULL AS found, current_setting('transaction_read_only') = 'on' AS read_only
+            FROM (SELECT (SELECT ml_now(p.community_id, $2) FROM people p WHERE p.id = $1) AS now) x
+            """,
             [personId, testClock])
     }
 }

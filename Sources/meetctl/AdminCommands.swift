@@ -114,6 +114,11 @@ enum AdminCommands {
                 "meetingd \(Render.plain(result["version"] ?? nil)); database \(Render.plain(result["database"] ?? nil))\(standby); "
                     + "service time \(PersonClock.utc.format(result["now"]?.stringValue ?? "-"))\(pinned)")
         }
+        if result["database"]?.stringValue == "read_only" {
+            throw ToolError(
+                message: "meetingd answers, but its database takes no writes (a standby, or a primary set read-only)",
+                hint: "DATABASE_URL must lead to the writable primary: with every host and target_session_attrs=read-write")
+        }
         guard result["database"]?.stringValue == "ok" else {
             throw ToolError(
                 message: "meetingd answers, but its database does not",

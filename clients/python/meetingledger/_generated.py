@@ -309,7 +309,7 @@ class SystemPingResult:
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
-    database: Literal["ok", "unavailable", "refused"]
+    database: Literal["ok", "read_only", "unavailable", "refused"]
     now: str
     version: str
     pinned_actor: Optional[str] = None
