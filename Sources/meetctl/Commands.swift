@@ -152,13 +152,7 @@ enum Commands {
                 ArgumentSpec(name: "DATE", kind: .text(placeholder: "YYYY-MM-DD"), param: "date", help: "The series' date to skip"),
             ],
             options: [OptionSpec(name: "confirm-late", kind: .flag, param: "confirm_late", help: "Skip inside the cancellation window, with its consequences")],
-            method: "series.skip", mutating: true,
-            output: .message { r, session in
-                // What seed 001's skip page shows: every skipped date, and the next date now.
-                let next = try r["next_occurrence"]?["start"]?.stringValue.map { try session.clock().format($0) } ?? "none"
-                return "Skipped; series \(Render.plain(r["id"] ?? nil)) is \(Render.plain(r["status"] ?? nil)).\n"
-                    + "Skipped dates: \(Render.compact(r["skip_dates"] ?? nil))\nNext date: \(next)"
-            }),
+            method: "series.skip", mutating: true, run: MeetingCommands.skipSeriesDate),
         CommandSpec(
             path: ["series", "cancel"], section: .experts, summary: "Cancel a weekly series and every future date of it",
             arguments: [ArgumentSpec(name: "SERIES", kind: .id(.series), param: "series_id")],

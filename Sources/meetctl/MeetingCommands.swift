@@ -183,8 +183,6 @@ enum MeetingCommands {
         }
     }
 
-    /// `cancel`: inside the cancellation window the service wants confirm_late; ask on a
-    /// terminal, or go ahead with --yes.
     /// `log --attendance no_show` at a terminal asks first: a no-show may suspend the user
     /// (seed 000: "make sure you really mean it!"). Without a terminal, or with --yes, it logs.
     @Sendable static func log(_ invocation: Invocation, _ session: Session) throws {
@@ -198,6 +196,19 @@ enum MeetingCommands {
         try CommandRunner.show(try session.call("meeting.log_session", params), session)
     }
 
+    /// `series skip`: what seed 001's skip page shows, each on its line: every skipped date, and
+    /// the next date now.
+    @Sendable static func skipSeriesDate(_ invocation: Invocation, _ session: Session) throws {
+        let result = try session.call("series.skip", try session.mappedParams())
+        if invocation.wantsJSON { return session.out.json(result) }
+        let next = try result["next_occurrence"]?["start"]?.stringValue.map { try session.clock().format($0) } ?? "none"
+        session.out.line("Skipped; series \(Render.plain(result["id"] ?? nil)) is \(Render.plain(result["status"] ?? nil)).")
+        session.out.line("Skipped dates: \(Render.compact(result["skip_dates"] ?? nil))")
+        session.out.line("Next date: \(next)")
+    }
+
+    /// `cancel`: inside the cancellation window the service wants confirm_late; ask on a
+    /// terminal, or go ahead with --yes.
     @Sendable static func cancel(_ invocation: Invocation, _ session: Session) throws {
         var params = try session.mappedParams()
         let result: JSON
