@@ -16,9 +16,16 @@ public enum Bootstrap {
         ]
         for (flag, value, schema) in fields { try schema.validate(.string(value), path: flag, limits: .standard) }
         try TimeZoneNames.require(timeZone, field: "--time-zone", on: db)
+        // The short name by the settings' own rule (trimmed, something visible), as
+        // community.update_settings gives it; the name as names are stored.
         var settings = CommunitySettings()
-        settings.shortName = shortName
+        do {
+            try settings.apply(["short_name": .string(shortName)], path: "")
+        } catch let e as AppError where e.code == .invalidParams {
+            throw AppError.invalidParams(field: "--short-name", reason: e.details["reason"]?.stringValue ?? e.message)
+        }
         settings.timeZone = timeZone
+        let name = try NameRule.stored(community, field: "--community")
         let communityId = Identifier.make(.community)
         let admin = PersonFacts(
             id: Identifier.make(.person), email: adminEmail,
@@ -26,7 +33,7 @@ public enum Bootstrap {
         // A new community has no pinned clock yet: its accounts open at the server's time.
         let now = SystemClock.now()
         try db.transaction { c in
-            try CommunityStore.create(c, communityId: communityId, name: community, settings: settings, now: now)
+            try CommunityStore.create(c, communityId: communityId, name: name, settings: settings, now: now)
             try PeopleStore.insert(c, communityId: communityId, person: admin, now: now)
             // MEETINGLEDGER_REQUIRE_SYNCHRONOUS_STANDBY holds for this write too.
             if c.settings.requireSynchronousStandby { _ = try c.query(RequestQueries.requireSynchronousStandby) }

@@ -312,6 +312,21 @@ final class EdgeInputTests: EndToEndTestCase {
                                                              "--admin-last", "B", "--time-zone", "GMT+0530"])
         XCTAssertFalse(run.succeeded, "bootstrap refuses GMT+0530: \(run.stdout)")
         XCTAssertTrue(run.stderr.contains("time_zone") || run.stderr.contains("time zone"), run.stderr)
+        // The short name by the settings' own rule: blank or invisible alone is refused, the
+        // spaces around it are not kept.
+        func bootstrap(shortName: String) throws -> ToolResult {
+            try runTool(TestEnvironment.meetingdPath, ["bootstrap", "--community", "Edge \(TestEnvironment.uniqueTag())", "--short-name", shortName,
+                                                      "--admin-email", "a-\(TestEnvironment.uniqueTag())@example.test", "--admin-first", "A", "--admin-last", "B"])
+        }
+        for blank in ["   ", "\u{200B}"] {
+            let refused = try bootstrap(shortName: blank)
+            XCTAssertFalse(refused.succeeded, "\(blank.debugDescription): \(refused.stdout)")
+            XCTAssertTrue(refused.stderr.contains("--short-name"), refused.stderr)
+        }
+        let made = try bootstrap(shortName: " EDGE ")
+        XCTAssertTrue(made.succeeded, made.stderr)
+        let admin = try XCTUnwrap(try JSONValue.parse(made.stdout)["admin_id"]?.string)
+        XCTAssertEqual(try w.meetingd.result("community.get", as: admin)["settings"]?["short_name"], "EDGE")
     }
 
     /// Every name accepted from a broad list is one PostgreSQL knows, and both sides give it the
