@@ -524,7 +524,8 @@ public enum Lifecycle {
         d.durationMinutes = 0
         release(&d)
         d.events = [TimelineEvent("expert_no_show_reported")]
-        d.notifications = [Notification("expert_no_show", to: .expert)]
+        // An admin's report is told to the user too, whose credits it returned.
+        d.notifications = [Notification("expert_no_show", to: .expert)] + (actor == .admin ? [Notification("expert_no_show", to: .user)] : [])
         d.cancelledOrEnded = true
         return d
     }

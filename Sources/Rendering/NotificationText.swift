@@ -132,6 +132,9 @@ public enum NotificationText {
             // A meeting booked for a student was missed by the student, not by the customer told.
             let absent = payload["meeting"]?["student_name"]?.stringValue.flatMap { $0.isEmpty ? nil : PersonText.line($0) } ?? "you"
             (subject, line) = ("Missed meeting", "\(other) reported that \(absent) did not attend the meeting of \(when).\(Self.paid(payload))")
+        case "expert_no_show" where payload["recipient_role"]?.stringValue == "user":
+            // An admin's report, told to the user whose credits it returned.
+            (subject, line) = ("Missed meeting: credits returned", "An admin recorded that \(other) did not attend your meeting of \(when).\(returned)")
         case "expert_no_show":
             // Who reported it, so the expert can answer it.
             let reporter = payload["actor_role"]?.stringValue == "admin" ? "An admin" : other
@@ -270,11 +273,12 @@ public enum NotificationText {
 
     /// What the expert reads of an action the office took on their side of a meeting with
     /// `other` (seed 003: the office confirms, declines and proposes new dates for tutors).
-    /// The expert told that the office agreed a meeting over another of theirs (accept_conflicts):
-    /// they did not see the warning the office answered.
+    /// The expert told that the office agreed a meeting that overlaps another of theirs (an
+    /// overlap accepted, by the office's accept_conflicts or the expert's own earlier): they may
+    /// not have seen the warning.
     static func overlapAccepted(_ payload: JSON) -> String {
         payload["meeting"]?["conflict_accepted"]?.boolValue == true
-            ? " It overlaps another of your agreed meetings at that time: the office accepted the overlap (meetctl conflicts shows them)." : ""
+            ? " It overlaps another of your agreed meetings at that time, an overlap accepted for it (meetctl conflicts shows them)." : ""
     }
 
     static func officeLine(_ kind: String, _ payload: JSON, other: String, when: String, what: String, zone: String) -> (String, String) {

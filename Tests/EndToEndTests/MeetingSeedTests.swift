@@ -948,6 +948,13 @@ final class MeetingSeedTests: EndToEndTestCase {
         XCTAssertEqual(try w.drainedSummary(), ["expert_no_show→expert"])
         XCTAssertEqual(try w.wallet(), untouched)
         try w.refuse("meeting.log_session", as: w.expert, id, ["attendance": "attended"], code: 4009)
+        // An admin's report is told to the user as well, whose credits it returned (they were
+        // told nothing).
+        let other = try w.agreed(start: MeetingTime.at(day: 2, hour: 10))
+        try w.setClock(MeetingTime.at(day: 2, hour: 12))
+        _ = try w.drainOutbox()
+        assertMeeting(try w.act("meeting.report_no_show", as: w.admin, other), status: "completed", credit: "returned")
+        XCTAssertEqual(try w.drainedSummary().sorted(), ["expert_no_show→expert", "expert_no_show→user"])
         try w.assertReconciled()
     }
 }

@@ -58,6 +58,10 @@ final class NotificationTextTests: XCTestCase {
                 payload: ["actor_role": .string(role), "recipient_role": "expert"], settings: try settings())
             XCTAssertTrue(absent.body.contains("\(reporter) reported that you did not attend the meeting of Mon 11 Mar 2030 10:00 EDT"), absent.body)
         }
+        let toUser = NotificationText.compose(
+            kind: "expert_no_show", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
+            payload: ["actor_role": "admin", "recipient_role": "user", "meeting": ["credit_status": "returned"]], settings: try settings())
+        XCTAssertTrue(toUser.body.contains("An admin recorded that Talia Kim did not attend your meeting of Mon 11 Mar 2030 15:00 CET. The credits held for it are returned."), toUser.body)
     }
 
     /// Seed 003: a customer books for their student. The customer is told the student missed the
@@ -164,7 +168,7 @@ final class NotificationTextTests: XCTestCase {
                 kind: "meeting_confirmed_by_expert", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
                 payload: ["meeting": ["status": "agreed", "conflict_accepted": .bool(accepted)], "recipient_role": "expert", "actor_role": "office"],
                 settings: try settings())
-            XCTAssertEqual(confirmed.body.contains("the office accepted the overlap"), accepted, confirmed.body)
+            XCTAssertEqual(confirmed.body.contains("an overlap accepted for it"), accepted, confirmed.body)
         }
 
         // A new date the office proposes for an agreed meeting is the alternate's, not the agreed one.
