@@ -232,8 +232,9 @@ enum MeetingAPI {
     static let confirmAlternate = MethodDefinition(
         "meeting.confirm_alternate",
         "The other side approves the alternate date: it replaces the original. A declined meeting given a new date (meeting.reschedule) "
-            + "has that date as its alternative: the other side approves it here too, as meeting.confirm would (the expert's side giving "
-            + "session_type and location_id where the community requires session details)",
+            + "is awaiting approval at that date (its start is the new date, alternate stays null, decline_reason keeps the decline's): the "
+            + "other side approves it here too, as meeting.confirm would (the expert's side giving session_type and location_id where the "
+            + "community requires session details)",
         audience: .member, mutating: true, params: [meetingId, acceptConflicts, sessionTypeParam, sessionLocationParam, expectedVersion],
         result: meetingSchema,
         errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted, DocErrors.timeConflict, DocErrors.insufficientCredits,
@@ -247,8 +248,8 @@ enum MeetingAPI {
     static let rejectAlternate = action(
         "meeting.reject_alternate",
         "The other side rejects the alternate date, with a reason; an agreed meeting keeps its date and hold. A declined meeting "
-            + "given a new date (meeting.reschedule) has that date as its alternative: rejecting it leaves the meeting rejected, with this "
-            + "reason, and returns the credits it blocked",
+            + "given a new date (meeting.reschedule: its start is that date, alternate stays null): rejecting it leaves the meeting "
+            + "rejected, with this reason, and returns the credits it blocked",
         [reasonCode, note], errors: [DocErrors.sessionLog]
     ) { p, _ in .rejectAlternate(reasonCode: try p.string("reason_code"), note: p.optionalString("note")) }
 

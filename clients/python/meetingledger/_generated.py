@@ -4082,7 +4082,7 @@ class MeetingNamespace:
         expected_version: Optional[int] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Meeting:
-        """The other side approves the alternate date: it replaces the original. A declined meeting given a new date (meeting.reschedule) has that date as its alternative: the other side approves it here too, as meeting.confirm would (the expert's side giving session_type and location_id where the community requires session details).
+        """The other side approves the alternate date: it replaces the original. A declined meeting given a new date (meeting.reschedule) is awaiting approval at that date (its start is the new date, alternate stays null, decline_reason keeps the decline's): the other side approves it here too, as meeting.confirm would (the expert's side giving session_type and location_id where the community requires session details).
 
         Who may call: member. Mutating: accepts idempotency_key.
 
@@ -4313,7 +4313,7 @@ class MeetingNamespace:
         expected_version: Optional[int] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Meeting:
-        """The other side rejects the alternate date, with a reason; an agreed meeting keeps its date and hold. A declined meeting given a new date (meeting.reschedule) has that date as its alternative: rejecting it leaves the meeting rejected, with this reason, and returns the credits it blocked.
+        """The other side rejects the alternate date, with a reason; an agreed meeting keeps its date and hold. A declined meeting given a new date (meeting.reschedule: its start is that date, alternate stays null): rejecting it leaves the meeting rejected, with this reason, and returns the credits it blocked.
 
         Who may call: member. Mutating: accepts idempotency_key.
 
