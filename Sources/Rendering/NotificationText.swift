@@ -81,7 +81,7 @@ public enum NotificationText {
         switch kind {
         case "meeting_request" where payload["actor_role"]?.stringValue == "admin":
             // Seed 000: students or admins create appointments; the expert learns which.
-            (subject, line) = ("New meeting request for \(other), made by an admin", "An admin asked for a meeting with you on \(when) for \(what) for \(other). Please confirm or decline.")
+            (subject, line) = ("New meeting request for \(other), made by an admin", "An admin asked for a meeting with you on \(when) for \(what), on \(other)'s behalf. Please confirm or decline.")
         case "meeting_request": (subject, line) = ("New meeting request from \(other)", "\(other) asks to meet on \(when) for \(what). Please confirm or decline.")
         case "expert_meeting_invitation":
             (subject, line) = ("\(provider) \(other) invites you to a meeting", "\(other) proposes a meeting on \(when)\(Self.terms(meeting)) for \(what). Please confirm or decline; confirming holds its price.")
@@ -105,7 +105,7 @@ public enum NotificationText {
             (subject, line) = ("\(other) proposes another time", "\(other) proposes \(when)\(Self.terms(payload["meeting"] ?? .null)) instead. Please confirm or decline.\(Self.heldStays(payload))")
         case "new_date_accepted_by_user" where payload["recipient_role"]?.stringValue == "user":
             (subject, line) = ("You accepted \(when)", "You accepted \(when) for \(what) with \(other). \(other) will now make the session; you will be told when it is made.")
-        case "new_date_accepted_by_user": (subject, line) = ("\(other) accepted the date: please make the session", "\(other) accepted \(when) for \(what). Please process the request: give its session type and location to make the session.")
+        case "new_date_accepted_by_user": (subject, line) = ("\(other) accepted the date: please make the session", "\(other) accepted \(when) for \(what). Please make the session: confirm it, giving its session type and place.")
         case "meeting_booked_for_user" where meeting["status"]?.stringValue == "agreed":
             // Booked by staff and agreed at once (auto-accept).
             let booker = payload["actor_role"]?.stringValue == "office" ? "the office" : "an admin"
@@ -134,11 +134,12 @@ public enum NotificationText {
             (subject, line) = ("Missed meeting", "\(other) reported that \(absent) did not attend the meeting of \(when).\(Self.paid(payload))")
         case "expert_no_show" where payload["recipient_role"]?.stringValue == "user":
             // An admin's report, told to the user whose credits it returned.
-            (subject, line) = ("Missed meeting: credits returned", "An admin recorded that \(other) did not attend your meeting of \(when).\(returned)")
+            (subject, line) = ("Missed meeting", "An admin recorded that \(other) did not attend your meeting of \(when).\(returned)")
         case "expert_no_show":
             // Who reported it, so the expert can answer it.
             let reporter = payload["actor_role"]?.stringValue == "admin" ? "An admin" : other
-            (subject, line) = ("Missed meeting reported", "\(reporter) reported that you did not attend the meeting of \(when); the credits held for it were returned.")
+            let released = meeting["credit_status"]?.stringValue == "returned" ? "; the credits held for it were returned" : ""
+            (subject, line) = ("Missed meeting reported", "\(reporter) reported that you did not attend the meeting of \(when)\(released).")
         case "request_expired":
             let asked = payload["meeting"]?["proposed_by"]?.stringValue == "expert" ? "proposal" : "request"
             (subject, line) = ("\(asked.capitalized) expired", "The meeting \(asked) with \(other) for \(when) was not answered in time and has expired.\(returned)")
@@ -174,6 +175,13 @@ public enum NotificationText {
             (subject, line) = ("Meeting declined", "\(other) declined the meeting.\(returned)\(declineReason)")
         } else if byOffice, !(kind == "meeting_booked_for_user" && meeting["status"]?.stringValue == "agreed") {
             (subject, line) = officeLine(kind, payload, other: other, when: when, what: what, zone: recipient.timeZone)
+        }
+        // The user reads the expert's side's step as the expert's; where the office took it, they
+        // are told so (it was told as the expert's own doing).
+        if payload["actor_role"]?.stringValue == "office", payload["recipient_role"]?.stringValue == "user", kind != "meeting_booked_for_user",
+            counterpart != nil
+        {
+            line += " The office acted for \(other)."
         }
         // Seed 003: meetings a customer booked for a student name the student.
         let studentName = payload["meeting"]?["student_name"]?.stringValue ?? (payload["meeting"] == nil ? details?.studentName : nil)
@@ -243,7 +251,7 @@ public enum NotificationText {
         let feePercent = payload["fee_percent"]?.intValue ?? settings.platformFeePercent
         if let charged = meeting["charged_credits"]?.intValue, meeting["credit_status"]?.stringValue == "paid" {
             let price = meeting["price_credits"]?.intValue ?? charged
-            let late = "it was ended within \(windowHours) hours of its start"
+            let late = "it was cancelled within \(windowHours) hours of its start"
             credits = recipient == "user"
                 ? " As \(late), \(charged) of its \(price) credits were charged" + (charged < price ? "; the rest was returned." : ".")
                 : " As \(late), \(charged) of its \(price) credits are charged and paid to you"
@@ -254,21 +262,23 @@ public enum NotificationText {
         // The reason chosen from the community's list (seed 004), as a decline's is told.
         let label = payload["reason_label"]?.stringValue
             ?? payload["reason_code"]?.stringValue.flatMap { code in settings.cancellationReasons.first { $0.code == code }?.label }
+        // A skip is a cancellation too: said so, where a cancellation says it itself.
+        let cancelled = skipped ? "; it is cancelled" : ""
         let series = payload["series_cancelled"]?.boolValue == true ? " The weekly series is cancelled with it." : ""
         let reason = label.map { " Reason: \(PersonText.line($0))." }.map { series + $0 } ?? series
         if payload["actor_role"]?.stringValue == "admin" {
             // An admin ends a series' date for its user: neither side did it themself.
             let did = skipped ? "skipped" : "cancelled"
             return recipient == endedBy
-                ? ("Your session has been cancelled", "An admin \(did) your meeting with \(other) on \(when) for \(what) for you; it is cancelled.\(reason)\(credits)")
-                : ("Meeting \(did) by an admin", "An admin \(did) \(other)'s meeting with you on \(when) for \(what); it is cancelled.\(reason)\(credits)")
+                ? ("Your session has been cancelled", "An admin \(did) your meeting with \(other) on \(when) for \(what), on your behalf\(cancelled).\(reason)\(credits)")
+                : ("Meeting \(did) by an admin", "An admin \(did) \(other)'s meeting with you on \(when) for \(what)\(cancelled).\(reason)\(credits)")
         }
         if recipient == endedBy {
             let did = skipped ? "You skipped your meeting" : "You cancelled your meeting"
-            return ("Your session has been cancelled", "\(did) with \(other) on \(when) for \(what); it is cancelled.\(reason)\(credits)")
+            return ("Your session has been cancelled", "\(did) with \(other) on \(when) for \(what)\(cancelled).\(reason)\(credits)")
         }
         let did = skipped ? "skipped" : "cancelled"
-        return ("Meeting \(did) by \(other)", "\(other) \(did) the meeting on \(when) for \(what); it is cancelled.\(reason)\(credits)")
+        return ("Meeting \(did) by \(other)", "\(other) \(did) the meeting on \(when) for \(what)\(cancelled).\(reason)\(credits)")
     }
 
     /// What the expert reads of an action the office took on their side of a meeting with
@@ -278,34 +288,34 @@ public enum NotificationText {
     /// not have seen the warning.
     static func overlapAccepted(_ payload: JSON) -> String {
         payload["meeting"]?["conflict_accepted"]?.boolValue == true
-            ? " It overlaps another of your agreed meetings at that time, an overlap accepted for it (meetctl conflicts shows them)." : ""
+            ? " It overlaps another of your agreed meetings; the overlap was accepted when it was agreed (meetctl conflicts lists them)." : ""
     }
 
     static func officeLine(_ kind: String, _ payload: JSON, other: String, when: String, what: String, zone: String) -> (String, String) {
         let subject = "The office updated your meeting with \(other)"
         switch kind {
         case "meeting_request", "meeting_booked_for_user":
-            return ("New meeting request for \(other), made by the office", "The office asked for a meeting with you on \(when) for \(what) for \(other). Please confirm or decline.")
+            return ("New meeting request for \(other), made by the office", "The office asked for a meeting with you on \(when) for \(what), on \(other)'s behalf. Please confirm or decline.")
         case let k where k.hasPrefix("meeting_confirmed"):
-            return (subject, "The office confirmed your meeting with \(other) on \(when) for \(what) for you." + overlapAccepted(payload))
-        case let k where k.hasPrefix("meeting_rejected"): return (subject, "The office declined the meeting with \(other) on \(when) for you.")
-        case let k where k.hasPrefix("meeting_withdrawn"): return (subject, "The office withdrew the meeting with \(other) on \(when) for you.")
+            return (subject, "The office confirmed your meeting with \(other) on \(when) for \(what), on your behalf." + overlapAccepted(payload))
+        case let k where k.hasPrefix("meeting_rejected"): return (subject, "The office declined the meeting with \(other) on \(when), on your behalf.")
+        case let k where k.hasPrefix("meeting_withdrawn"): return (subject, "The office withdrew the meeting with \(other) on \(when), on your behalf.")
         case let k where k.hasPrefix("rescheduling_agreed"):
             // The proposed date is the alternate; the agreed one stays until it is approved.
             let proposed = proposedStart(payload, zone: zone) ?? when
-            return (subject, "The office proposed to move your meeting with \(other) on \(when) to \(proposed) for you. It waits for \(other)'s answer.")
+            return (subject, "On your behalf, the office proposed to move your meeting with \(other) on \(when) to \(proposed). It waits for \(other)'s answer.")
         case let k where k.hasPrefix("counter_offer") || k.hasPrefix("rescheduling_"):
-            return (subject, "The office proposed \(when) to \(other) for you, for \(what). It waits for \(other)'s answer.")
+            return (subject, "On your behalf, the office proposed \(when) to \(other) for \(what). It waits for \(other)'s answer.")
         case let k where k.hasPrefix("alternative_date_approved"):
-            return (subject, "The office approved the new date \(other) proposed for you: your meeting is now on \(when)." + overlapAccepted(payload))
+            return (subject, "On your behalf, the office approved the new date \(other) proposed: your meeting is now on \(when)." + overlapAccepted(payload))
         case let k where k.hasPrefix("alternative_date_rejected"):
             let stays = payload["meeting"]?["status"]?.stringValue == "rejected" ? "stays declined" : "stays on \(when)"
-            return (subject, "The office turned down the new date \(other) proposed for you; the meeting \(stays).")
+            return (subject, "On your behalf, the office turned down the new date \(other) proposed; the meeting \(stays).")
         case let k where k.hasPrefix("alternative_date_cancelled"):
-            return (subject, "The office withdrew the new date it proposed to \(other) for you; the meeting stays on \(when).")
-        case let k where k.hasPrefix("cancellation_by"): return (subject, "The office cancelled your meeting with \(other) on \(when) for \(what) for you.")
-        case let k where k.hasPrefix("occurrence_skipped"): return (subject, "The office skipped your meeting with \(other) on \(when) for \(what) for you; it is cancelled.")
-        default: return (subject, "The office updated your meeting with \(other) on \(when) for you.")
+            return (subject, "On your behalf, the office withdrew the new date it proposed to \(other); the meeting stays on \(when).")
+        case let k where k.hasPrefix("cancellation_by"): return (subject, "The office cancelled your meeting with \(other) on \(when) for \(what), on your behalf.")
+        case let k where k.hasPrefix("occurrence_skipped"): return (subject, "The office skipped your meeting with \(other) on \(when) for \(what), on your behalf; it is cancelled.")
+        default: return (subject, "The office updated your meeting with \(other) on \(when), on your behalf.")
         }
     }
 

@@ -47,7 +47,7 @@ final class NotificationTextTests: XCTestCase {
             kind: "meeting_request", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
             payload: ["actor_role": "admin", "recipient_role": "expert"], settings: try settings())
         XCTAssertEqual(byAdmin.subject, "[TP] New meeting request for Sam Lee, made by an admin")
-        XCTAssertTrue(byAdmin.body.contains("An admin asked for a meeting with you on Mon 11 Mar 2030 10:00 EDT for Course CHEM101 for Sam Lee."), byAdmin.body)
+        XCTAssertTrue(byAdmin.body.contains("An admin asked for a meeting with you on Mon 11 Mar 2030 10:00 EDT for Course CHEM101, on Sam Lee's behalf."), byAdmin.body)
         let own = NotificationText.compose(
             kind: "meeting_request", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
             payload: ["actor_role": "user", "recipient_role": "expert"], settings: try settings())
@@ -150,7 +150,7 @@ final class NotificationTextTests: XCTestCase {
         let toExpert = NotificationText.compose(
             kind: "counter_offer_by_expert", recipient: talia, counterpart: sam, service: "CHEM101", start: start, payload: payload, settings: try settings())
         XCTAssertEqual(toExpert.subject, "[TP] The office updated your meeting with Sam Lee")
-        XCTAssertTrue(toExpert.body.contains("The office proposed Mon 11 Mar 2030 10:00 EDT to Sam Lee for you"), toExpert.body)
+        XCTAssertTrue(toExpert.body.contains("On your behalf, the office proposed Mon 11 Mar 2030 10:00 EDT to Sam Lee"), toExpert.body)
         XCTAssertTrue(toExpert.body.contains("Note from the office: Tom is busy at 10"), toExpert.body)
         XCTAssertFalse(toExpert.body.contains("Sam Lee proposes"), toExpert.body)
         let userPayload: JSON = ["meeting": ["status": "awaiting_approval"], "recipient_role": "user", "actor_role": "office", "note": "Tom is busy at 10"]
@@ -168,24 +168,34 @@ final class NotificationTextTests: XCTestCase {
                 kind: "meeting_confirmed_by_expert", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
                 payload: ["meeting": ["status": "agreed", "conflict_accepted": .bool(accepted)], "recipient_role": "expert", "actor_role": "office"],
                 settings: try settings())
-            XCTAssertEqual(confirmed.body.contains("an overlap accepted for it"), accepted, confirmed.body)
+            XCTAssertEqual(confirmed.body.contains("the overlap was accepted when it was agreed"), accepted, confirmed.body)
         }
+        // The user reads a step the office took for the tutor as the tutor's, and is told the
+        // office took it.
+        let declinedForUser = NotificationText.compose(
+            kind: "counter_offer_by_expert", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
+            payload: ["meeting": ["status": "awaiting_approval"], "recipient_role": "user", "actor_role": "office"], settings: try settings())
+        XCTAssertTrue(declinedForUser.body.contains("The office acted for Talia Kim."), declinedForUser.body)
+        let ownStep = NotificationText.compose(
+            kind: "counter_offer_by_expert", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
+            payload: ["meeting": ["status": "awaiting_approval"], "recipient_role": "user", "actor_role": "expert"], settings: try settings())
+        XCTAssertFalse(ownStep.body.contains("The office acted"), ownStep.body)
 
         // A new date the office proposes for an agreed meeting is the alternate's, not the agreed one.
         let moved = NotificationText.compose(
             kind: "rescheduling_agreed_by_expert", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
             payload: ["meeting": ["status": "agreed", "alternate": ["start": "2030-03-15T14:00:00Z"]], "recipient_role": "expert", "actor_role": "office"],
             settings: try settings())
-        XCTAssertTrue(moved.body.contains("move your meeting with Sam Lee on Mon 11 Mar 2030 10:00 EDT to Fri 15 Mar 2030 10:00 EDT for you"), moved.body)
+        XCTAssertTrue(moved.body.contains("the office proposed to move your meeting with Sam Lee on Mon 11 Mar 2030 10:00 EDT to Fri 15 Mar 2030 10:00 EDT"), moved.body)
         // Its answers to new dates say which answer.
         let turnedDown = NotificationText.compose(
             kind: "alternative_date_rejected_by_expert", recipient: talia, counterpart: sam, service: nil, start: start,
             payload: ["meeting": ["status": "rejected"], "recipient_role": "expert", "actor_role": "office"], settings: try settings())
-        XCTAssertTrue(turnedDown.body.contains("The office turned down the new date Sam Lee proposed for you; the meeting stays declined."), turnedDown.body)
+        XCTAssertTrue(turnedDown.body.contains("On your behalf, the office turned down the new date Sam Lee proposed; the meeting stays declined."), turnedDown.body)
         let approved = NotificationText.compose(
             kind: "alternative_date_approved_by_expert", recipient: talia, counterpart: sam, service: nil, start: start,
             payload: ["meeting": ["status": "agreed"], "recipient_role": "expert", "actor_role": "office"], settings: try settings())
-        XCTAssertTrue(approved.body.contains("The office approved the new date Sam Lee proposed for you: your meeting is now on Mon 11 Mar 2030 10:00 EDT."), approved.body)
+        XCTAssertTrue(approved.body.contains("On your behalf, the office approved the new date Sam Lee proposed: your meeting is now on Mon 11 Mar 2030 10:00 EDT."), approved.body)
     }
 
     /// Every text about what a meeting will cost or did cost says the amount: an invitation and a
@@ -309,13 +319,13 @@ final class NotificationTextTests: XCTestCase {
             kind: "cancellation_by_user", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
             payload: ["meeting": charged, "recipient_role": "expert", "actor_role": "user", "reason_code": "illness",
                       "window_hours": 48, "fee_percent": 10, "reason_label": "Illness"], settings: changed)
-        XCTAssertTrue(toExpert.body.contains("Reason: Illness. As it was ended within 48 hours of its start, 50 of its 100 credits are charged and paid to you, less the platform's 10% fee."), toExpert.body)
+        XCTAssertTrue(toExpert.body.contains("Reason: Illness. As it was cancelled within 48 hours of its start, 50 of its 100 credits are charged and paid to you, less the platform's 10% fee."), toExpert.body)
         // An occurrence cancelled with its series: said so, and no note nobody wrote.
         let withSeries = NotificationText.compose(
             kind: "cancellation_by_user", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
             payload: ["meeting": ["status": "cancelled", "credit_status": "returned", "price_credits": 100], "recipient_role": "expert",
                       "actor_role": "user", "reason_code": "other", "reason_label": "Other", "series_cancelled": true], settings: changed)
-        XCTAssertTrue(withSeries.body.contains("it is cancelled. The weekly series is cancelled with it. Reason: Other."), withSeries.body)
+        XCTAssertTrue(withSeries.body.contains("The weekly series is cancelled with it. Reason: Other."), withSeries.body)
         XCTAssertFalse(withSeries.body.contains("Note from"), withSeries.body)
     }
 
@@ -328,7 +338,7 @@ final class NotificationTextTests: XCTestCase {
             kind: "cancellation_by_user", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
             payload: ["meeting": charged, "recipient_role": "user", "actor_role": "user", "note": "Fever"], settings: try settings())
         XCTAssertEqual(toCanceller.subject, "[TP] Your session has been cancelled")
-        XCTAssertTrue(toCanceller.body.contains("You cancelled your meeting with Talia Kim on Mon 11 Mar 2030 15:00 CET for Course CHEM101; it is cancelled."), toCanceller.body)
+        XCTAssertTrue(toCanceller.body.contains("You cancelled your meeting with Talia Kim on Mon 11 Mar 2030 15:00 CET for Course CHEM101."), toCanceller.body)
         XCTAssertTrue(toCanceller.body.contains("within 48 hours of its start, 50 of its 100 credits were charged; the rest was returned."), toCanceller.body)
         XCTAssertTrue(toCanceller.body.contains("Your note: Fever") && !toCanceller.body.contains("Note from"), toCanceller.body)
         let toExpert = NotificationText.compose(
@@ -354,7 +364,7 @@ final class NotificationTextTests: XCTestCase {
             kind: "cancellation_by_expert", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
             payload: ["meeting": ["status": "cancelled", "credit_status": "returned", "price_credits": 100], "recipient_role": "user",
                       "actor_role": "expert", "reason_code": "emergency"], settings: try settings())
-        XCTAssertTrue(byExpert.body.contains("Talia Kim cancelled the meeting on Mon 11 Mar 2030 15:00 CET for Course CHEM101; it is cancelled. Reason: Emergency. The credits held for it were returned."), byExpert.body)
+        XCTAssertTrue(byExpert.body.contains("Talia Kim cancelled the meeting on Mon 11 Mar 2030 15:00 CET for Course CHEM101. Reason: Emergency. The credits held for it were returned."), byExpert.body)
 
         let returned: JSON = ["status": "cancelled", "credit_status": "returned", "price_credits": 100]
         let skipped = NotificationText.compose(
@@ -376,7 +386,7 @@ final class NotificationTextTests: XCTestCase {
         let adminSkip = NotificationText.compose(
             kind: "occurrence_skipped_by_user", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
             payload: ["meeting": returned, "recipient_role": "user", "actor_role": "admin"], settings: try settings())
-        XCTAssertTrue(adminSkip.body.contains("An admin skipped your meeting with Talia Kim on Mon 11 Mar 2030 15:00 CET for Course CHEM101 for you"), adminSkip.body)
+        XCTAssertTrue(adminSkip.body.contains("An admin skipped your meeting with Talia Kim on Mon 11 Mar 2030 15:00 CET for Course CHEM101, on your behalf; it is cancelled"), adminSkip.body)
         let adminSkipToExpert = NotificationText.compose(
             kind: "occurrence_skipped_by_user", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
             payload: ["meeting": returned, "recipient_role": "expert", "actor_role": "admin"], settings: try settings())
