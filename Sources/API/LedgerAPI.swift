@@ -294,7 +294,7 @@ enum LedgerAPI {
             .init("next_cursor", .nullable(.text()), required: true),
             .init("opening", boundSchema, required: true, "The balance just before from (as_of null: the account's start)"),
             .init("closing", boundSchema, required: true,
-                  "The balance just before to; without to, after every entry so far, its as_of now (or the latest entry's time, when a clock set back left it after now)"),
+                  "The balance just before to; without to, after every entry so far, its as_of now (or the community's latest transfer time, when a clock set back left it after now)"),
             .init("change", changeSchema, required: true, "closing less opening"),
         ], additional: true),
         errors: [DocErrors.notFound],

@@ -271,7 +271,7 @@ enum MeetingAPI {
     }
 
     static let reportNoShow = action(
-        "meeting.report_no_show", "The user (or an admin) reports, once the meeting's time is over, that the expert did not come: held credits return, the expert is told (and the user, when an admin reported it), and the meeting no longer counts toward the user's weekly limit", [], errors: [], allowAdmin: true,
+        "meeting.report_no_show", "The user (or an admin) reports, once the meeting's time is over, that the expert did not come: held credits return, the expert is told (and the user, when an admin reported it), and the meeting no longer counts toward the weekly limit (the user's, or the student's it was for)", [], errors: [], allowAdmin: true,
         afterTheStart: true
     ) { _, _ in .reportNoShow }
 

@@ -230,8 +230,6 @@ final class StatementCountTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
-    /// The counter itself sees statements: `system.ping` reads the database's time once, and a
-    /// credits.grant with a key is BEGIN, the key's lock, the read, the write and COMMIT.
     /// The booking context is read with a generic plan (0052): a migration that redefines the
     /// function resets its settings, and 0092 left it planned anew on every call until 0093.
     func testTheBookingContextKeepsItsGenericPlan() throws {
@@ -240,6 +238,8 @@ final class StatementCountTests: EndToEndTestCase {
         XCTAssertEqual(Set(settings), ["plan_cache_mode=force_generic_plan"], "every ml_booking_context keeps its generic plan")
     }
 
+    /// The counter itself sees statements: `system.ping` reads the database's time once, and a
+    /// credits.grant with a key is BEGIN, the key's lock, the read, the write and COMMIT.
     func testTheCounterSeesEveryStatement() throws {
         let counter = try counter(#function)
         let (one, _) = try counter.count { try counter.meetingd.call("system.ping") }

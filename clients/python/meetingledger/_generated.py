@@ -4341,7 +4341,7 @@ class MeetingNamespace:
         expected_version: Optional[int] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Meeting:
-        """The user (or an admin) reports, once the meeting's time is over, that the expert did not come: held credits return, the expert is told (and the user, when an admin reported it), and the meeting no longer counts toward the user's weekly limit.
+        """The user (or an admin) reports, once the meeting's time is over, that the expert did not come: held credits return, the expert is told (and the user, when an admin reported it), and the meeting no longer counts toward the weekly limit (the user's, or the student's it was for).
 
         Who may call: member. Mutating: accepts idempotency_key.
 
