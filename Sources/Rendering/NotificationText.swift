@@ -154,11 +154,19 @@ public enum NotificationText {
             }
         case "series_date_not_booked":
             // The reason both sides may read; the detail (the user's balance) only where sent.
-            let why = PersonText.line(payload["reason"]?.stringValue ?? "").replacingOccurrences(of: "not booked: ", with: "")
+            var why = PersonText.line(payload["reason"]?.stringValue ?? "").replacingOccurrences(of: "not booked: ", with: "")
             // The detail where it says more than the reason (not the reason with a hint for callers).
             let detail = payload["detail"]?.stringValue.map(PersonText.line).flatMap { $0.hasPrefix(why) ? nil : " (\($0))" } ?? ""
+            // The user reads of themself as "you" ("your credits did not cover it").
+            let userWord = "the " + PersonText.line(settings.label("user")).lowercased()
+            if payload["recipient_role"]?.stringValue == "user" {
+                if why.hasPrefix(userWord + "'s ") { why = "your " + why.dropFirst(userWord.count + 3) }
+                if why.hasPrefix(userWord + " ") { why = "you " + why.dropFirst(userWord.count + 1) }
+            }
+            // Whose session, and of what: an expert has several series.
+            let of = service.map { _ in " for \(what)" } ?? ""
             (subject, line) = ("Weekly session not booked: \(when)",
-                               "The weekly session on \(when) could not be booked: \(why)\(detail). It is tried again while the date is ahead.")
+                               "The weekly session with \(other) on \(when)\(of) could not be booked: \(why)\(detail). It is tried again while the date is ahead.")
         case "series_date_skipped":
             // Skipped before its meeting was made: nothing else tells it.
             let role = payload["actor_role"]?.stringValue

@@ -76,7 +76,7 @@ public enum OutboxStore {
                    CASE WHEN l.channel = 'calendar' THEN ml_person_json(m.community_id, m.student_id) END AS meeting_student
             FROM leased l
             LEFT JOIN meetings m ON m.community_id = l.community_id AND m.id = l.meeting_id
-            LEFT JOIN services s ON s.community_id = m.community_id AND s.id = m.service_id
+            LEFT JOIN services s ON s.community_id = l.community_id AND s.id = coalesce(m.service_id, l.payload ->> 'service_id')
             LEFT JOIN LATERAL (
                 SELECT CASE
                     WHEN l.payload ? 'meeting' THEN l.payload -> 'meeting'

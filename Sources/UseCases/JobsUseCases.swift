@@ -68,12 +68,15 @@ public enum JobsUseCases {
     static func notBookedNotices(_ change: SeriesChange) -> [OutboxMessage] {
         change.skips.filter(\.isNotBooked).flatMap { skip -> [OutboxMessage] in
             guard let start = change.series.start(on: skip.date) else { return [] }
-            return [(change.series.userId, "user"), (change.series.expertId, "expert")].map { recipient, role in
+            let s = change.series
+            return [(s.userId, "user", s.expertId), (s.expertId, "expert", s.userId)].map { recipient, role, counterpart in
                 OutboxMessage(
                     kind: "series_date_not_booked", channel: "notification", recipientId: recipient, meetingId: nil, eventId: nil,
                     payload: [
-                        "series_id": .string(change.series.id), "date": .string(skip.date.description), "start": .string(start.rfc3339),
+                        "series_id": .string(s.id), "date": .string(skip.date.description), "start": .string(start.rfc3339),
                         "reason": .string(skip.reason), "detail": role == "user" ? .optional(skip.detail) : .null, "recipient_role": .string(role),
+                        // Whose session and of what, for the words (an expert has several series).
+                        "counterpart_id": .string(counterpart), "service_id": .string(s.serviceId),
                         // Both sides are told: the office is copied once, on the user's.
                         "told": ["user", "expert"],
                     ],

@@ -170,6 +170,12 @@ final class SeriesTests: EndToEndTestCase {
         XCTAssertEqual(told.compactMap { $0["recipient_id"]?.string }.sorted(), [tight, w.expert].sorted())
         XCTAssertEqual(told.first { $0["recipient_id"]?.string == w.expert }?["payload"]?["detail"], .null, "the user's balance is theirs")
         XCTAssertNotEqual(told.first { $0["recipient_id"]?.string == tight }?["payload"]?["detail"], .null)
+        // Each reads whose session it is, of what; the user reads of their own credits.
+        let toExpert = told.first { $0["recipient_id"]?.string == w.expert }?["rendered"]?["text"]?.string ?? ""
+        XCTAssertTrue(toExpert.contains("The weekly session with ") && toExpert.contains(" for "), toExpert)
+        XCTAssertTrue(toExpert.contains("could not be booked: the user's credits did not cover it."), toExpert)
+        let toUser = told.first { $0["recipient_id"]?.string == tight }?["rendered"]?["text"]?.string ?? ""
+        XCTAssertTrue(toUser.contains("could not be booked: your credits did not cover it ("), toUser)
         _ = try runJobs(w)
         XCTAssertEqual(try w.drainOutbox().filter { $0.kind == "series_date_not_booked" }.count, 0, "told once")
     }
