@@ -81,6 +81,10 @@ enum AdminCommands {
         for pair in invocation.all("KEY=VALUE") {
             if case .json(.object(let fields)) = pair { params.merge(fields) { _, new in new } }
         }
+        // Not settings: who acts and the retry key are meetctl's own (--as, --idempotency-key).
+        for (key, option) in [("actor", "--as"), ("idempotency_key", "--idempotency-key")] where params[key] != nil {
+            throw UsageError(message: "\(key) is not a setting", hint: "give \(option) instead; meetctl settings shows the settings")
+        }
         if let key = invocation.string("idempotency-key") { params["idempotency_key"] = .string(key) }
         let community = try session.call("community.update_settings", params)
         if invocation.wantsJSON { session.out.json(community) } else { session.out.text(try settingsLines(community, session)) }
@@ -108,11 +112,14 @@ enum AdminCommands {
             session.out.json(result)
         } else {
             let pinned = result["pinned_actor"]?.stringValue.map { "; pinned to \($0)" } ?? ""
+            // On the acting person's clock, as every time meetctl shows; UTC when nobody acts
+            // (or the database that would say their zone is down).
+            let clock = (try? session.actorId()) != nil && result["database"] == "ok" ? ((try? session.clock()) ?? .utc) : PersonClock.utc
             // Only when meetingd reads from a hot standby (MEETINGLEDGER_READ_DATABASE_URL).
             let standby = result["read_database"].map { "; read database \(Render.plain($0))" } ?? ""
             session.out.line(
                 "meetingd \(Render.plain(result["version"] ?? nil)); database \(Render.plain(result["database"] ?? nil))\(standby); "
-                    + "service time \(PersonClock.utc.format(result["now"]?.stringValue ?? "-"))\(pinned)")
+                    + "service time \(clock.format(result["now"]?.stringValue ?? "-"))\(pinned)")
         }
         if result["database"]?.stringValue == "read_only" {
             throw ToolError(

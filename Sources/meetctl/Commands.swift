@@ -752,7 +752,7 @@ enum Commands {
             run: { invocation, session in
                 if case .json(.string(let shell))? = invocation.first("SHELL") { session.out.exact(Completion.script(shell, commands: Commands.all)) }
             }),
-        CommandSpec(path: ["ping"], section: .other, summary: "Is meetingd answering, and its database?", method: "system.ping", run: AdminCommands.ping),
+        CommandSpec(path: ["ping"], section: .other, summary: "Whether meetingd answers, and its database (the service time on your clock)", method: "system.ping", run: AdminCommands.ping),
         CommandSpec(
             path: ["clock", "set"], section: .other, summary: "Pin the community's service time (only with --test-clock)",
             arguments: [ArgumentSpec(name: "TIME", kind: .time, param: "now")], method: "clock.set", mutating: true,

@@ -177,6 +177,15 @@ struct Parser {
             invocation.add(name, try Self.parse(spec.kind, value ?? "", what: "--\(name)", command))
         }
 
+        // A group run as its default (`availability` as `availability show`): a first word close to
+        // one of its subcommands is a mistyped subcommand, not the default's argument.
+        if command.path != path, let word = positionals.first, let guess = Suggest.didYouMean(word, subcommands(of: path)),
+            !subcommands(of: path).contains(word)
+        {
+            throw UsageError(
+                message: "unknown command \"\(path.joined(separator: " ")) \(word)\": one of " + subcommands(of: path).joined(separator: ", "),
+                hint: guess)
+        }
         var remaining = positionals[...]
         for argument in command.arguments {
             if argument.variadic {

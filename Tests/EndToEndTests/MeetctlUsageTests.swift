@@ -116,6 +116,12 @@ final class MeetctlUsageTests: XCTestCase {
             (["propose", "--length", "an hour"], "--length: expects minutes", "see meetctl propose --help"),
             (["reasons", "--csv"], "unknown option --csv for reasons", "meetctl reasons --help"),
             (["alternate"], "\"alternate\" needs a subcommand: one of confirm, reject, withdraw", "meetctl alternate --help"),
+            // A group run as its default subcommand still knows a mistyped subcommand.
+            (["availability", "blok"], "unknown command \"availability blok\"", "did you mean \"block\"?"),
+            (["person", "shw"], "unknown command \"person shw\"", "did you mean \"show\"?"),
+            (["settings", "st", "x=1"], "unknown command \"settings st\"", "did you mean \"set\"?"),
+            // Not settings: meetctl's own options.
+            (["settings", "set", "actor=per_0190f3a1b2c37d4e8f9a0b1c2d3e4f50", "slot_minutes=30"], "actor is not a setting", "give --as instead"),
             (["availability", "set", "--rule", "Mon 9-12"], "names no location", "Mon 09:00-12:00 @LOC"),
             (["confirm", "mtg_0190f3a1b2c37d4e8f9a0b1c2d3e4f50", "extra"], "unexpected argument \"extra\"", "usage: meetctl confirm"),
             ([], "no command given", "meetctl --help"),
