@@ -80,9 +80,9 @@ extension Commands {
             method: "catalog.import_csv", mutating: true, run: PeopleCommands.importFile),
         CommandSpec(
             path: ["export"], section: .admin, summary: "Write people, services, certifications or enrollments as CSV, in the columns import takes",
-            details: "Example: meetctl export people > people.csv; edit it in a spreadsheet; meetctl import people people.csv --dry-run",
+            details: "Example: meetctl export people --output people.csv; edit it in a spreadsheet; meetctl import people people.csv --dry-run. --output writes a file with a byte-order mark, so spreadsheets read its names as UTF-8 (import takes the mark).",
             arguments: [catalogKind],
-            method: "catalog.export_csv", run: PeopleCommands.export),
+            method: "catalog.export_csv", csv: [], run: PeopleCommands.export),
         CommandSpec(
             path: ["chats"], section: .experts, summary: "Your conversations, latest activity first",
             method: "conversation.list",
@@ -268,14 +268,17 @@ extension PeopleCommands {
     @Sendable static func export(_ invocation: Invocation, _ session: Session) throws {
         var params = try session.mappedParams()
         var first = true
-        for _ in 0..<10_000 {
-            let page = try session.call("catalog.export_csv", params)
-            var csv = page["csv"]?.stringValue ?? ""
-            if !first, let end = csv.firstIndex(of: "\r\n") { csv = String(csv[csv.index(after: end)...]) }
-            session.writeDocument(csv)
-            first = false
-            guard let next = page["next_cursor"], !next.isNull else { return }
-            params["cursor"] = next
+        // Page by page, on stdout or into --output (with a byte-order mark there, or with --bom).
+        try session.writeCSV { write in
+            for _ in 0..<10_000 {
+                let page = try session.call("catalog.export_csv", params)
+                var csv = page["csv"]?.stringValue ?? ""
+                if !first, let end = csv.firstIndex(of: "\r\n") { csv = String(csv[csv.index(after: end)...]) }
+                try write(csv)
+                first = false
+                guard let next = page["next_cursor"], !next.isNull else { return }
+                params["cursor"] = next
+            }
         }
     }
 }

@@ -297,6 +297,13 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertTrue(failed.stderr.contains("invalid_params"), failed.stderr)
         XCTAssertTrue(failed.stderr.contains("line 2"), failed.stderr)
         XCTAssertTrue(try admin.fails(["import", "courses", good.path], status: 2).stderr.contains("people, services, certifications, enrollments"))
+        // export --output writes the file for a spreadsheet, with a byte-order mark, and it
+        // imports back unchanged.
+        let exported = folder.appendingPathComponent("people.csv")
+        _ = try admin.ok(["export", "people", "--output", exported.path])
+        let bytes = try Data(contentsOf: exported)
+        XCTAssertEqual(Array(bytes.prefix(3)), [0xEF, 0xBB, 0xBF], "a byte-order mark")
+        XCTAssertTrue(try admin.ok(["import", "people", exported.path, "--dry-run"]).contains("0 created, 0 updated"))
 
         let settings = try admin.ok(["settings"])
         XCTAssertTrue(settings.contains("cancellation_window_hours        48"), settings)
