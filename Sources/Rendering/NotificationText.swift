@@ -159,14 +159,17 @@ public enum NotificationText {
             let detail = payload["detail"]?.stringValue.map(PersonText.line).flatMap { $0.hasPrefix(why) ? nil : " (\($0))" } ?? ""
             // The user reads of themself as "you" ("your credits did not cover it").
             let userWord = "the " + PersonText.line(settings.label("user")).lowercased()
-            if payload["recipient_role"]?.stringValue == "user" {
+            // Only where the reason names the user who booked (a student's series names the student).
+            if payload["recipient_role"]?.stringValue == "user", payload["for_student"]?.boolValue == false {
                 if why.hasPrefix(userWord + "'s ") { why = "your " + why.dropFirst(userWord.count + 3) }
                 if why.hasPrefix(userWord + " ") { why = "you " + why.dropFirst(userWord.count + 1) }
             }
             // Whose session, and of what: an expert has several series.
             let of = service.map { _ in " for \(what)" } ?? ""
+            // With whom, where the message says (one queued before it did names nobody).
+            let with = counterpart.map { _ in " with \(other)" } ?? ""
             (subject, line) = ("Weekly session not booked: \(when)",
-                               "The weekly session with \(other) on \(when)\(of) could not be booked: \(why)\(detail). It is tried again while the date is ahead.")
+                               "The weekly session\(with) on \(when)\(of) could not be booked: \(why)\(detail). It is tried again while the date is ahead.")
         case "series_date_skipped":
             // Skipped before its meeting was made: nothing else tells it.
             let role = payload["actor_role"]?.stringValue
@@ -296,7 +299,7 @@ public enum NotificationText {
     /// not have seen the warning.
     static func overlapAccepted(_ payload: JSON) -> String {
         payload["meeting"]?["conflict_accepted"]?.boolValue == true
-            ? " It overlaps another of your agreed meetings; the overlap was accepted when it was agreed (meetctl conflicts lists them)." : ""
+            ? " It overlaps another of your agreed meetings; that overlap was accepted (meetctl conflicts lists them)." : ""
     }
 
     static func officeLine(_ kind: String, _ payload: JSON, other: String, when: String, what: String, zone: String) -> (String, String) {

@@ -76,7 +76,7 @@ public enum JobsUseCases {
                         "series_id": .string(s.id), "date": .string(skip.date.description), "start": .string(start.rfc3339),
                         "reason": .string(skip.reason), "detail": role == "user" ? .optional(skip.detail) : .null, "recipient_role": .string(role),
                         // Whose session and of what, for the words (an expert has several series).
-                        "counterpart_id": .string(counterpart), "service_id": .string(s.serviceId),
+                        "counterpart_id": .string(counterpart), "service_id": .string(s.serviceId), "for_student": .bool(s.studentId != nil),
                         // Both sides are told: the office is copied once, on the user's.
                         "told": ["user", "expert"],
                     ],

@@ -168,14 +168,14 @@ final class NotificationTextTests: XCTestCase {
                 kind: "meeting_confirmed_by_expert", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
                 payload: ["meeting": ["status": "agreed", "conflict_accepted": .bool(accepted)], "recipient_role": "expert", "actor_role": "office"],
                 settings: try settings())
-            XCTAssertEqual(confirmed.body.contains("the overlap was accepted when it was agreed"), accepted, confirmed.body)
+            XCTAssertEqual(confirmed.body.contains("that overlap was accepted"), accepted, confirmed.body)
         }
         // The user reads a step the office took for the tutor as the tutor's, and is told the
         // office took it.
-        let declinedForUser = NotificationText.compose(
+        let proposedForUser = NotificationText.compose(
             kind: "counter_offer_by_expert", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
             payload: ["meeting": ["status": "awaiting_approval"], "recipient_role": "user", "actor_role": "office"], settings: try settings())
-        XCTAssertTrue(declinedForUser.body.contains("The office acted for Talia Kim."), declinedForUser.body)
+        XCTAssertTrue(proposedForUser.body.contains("The office acted for Talia Kim."), proposedForUser.body)
         let ownStep = NotificationText.compose(
             kind: "counter_offer_by_expert", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
             payload: ["meeting": ["status": "awaiting_approval"], "recipient_role": "user", "actor_role": "expert"], settings: try settings())
@@ -424,6 +424,24 @@ final class NotificationTextTests: XCTestCase {
             Session: Assessment
             Topic:   Moles Bcc: eve@evil.example
             """), t.body)
+    }
+
+    /// A weekly date not booked: the user reads of their own credits, where the reason names the
+    /// user who booked; a student's series keeps the student's words; a message queued before it
+    /// named the other side names nobody.
+    func testAWeekNotBookedIsToldInTheReadersWords() throws {
+        func text(_ payload: JSON, counterpart: PersonFacts? = nil) throws -> String {
+            NotificationText.compose(
+                kind: "series_date_not_booked", recipient: sam, counterpart: counterpart, service: "CHEM101", start: start, payload: payload,
+                settings: try settings()).body
+        }
+        let label = try settings().label("user").lowercased()
+        let own = try text(["recipient_role": "user", "for_student": false, "reason": .string("not booked: the \(label)'s credits did not cover it")], counterpart: talia)
+        XCTAssertTrue(own.contains("The weekly session with Talia Kim on ") && own.contains("could not be booked: your credits did not cover it."), own)
+        let student = try text(["recipient_role": "user", "for_student": true, "reason": "not booked: the student's weekly limit of meetings was reached"], counterpart: talia)
+        XCTAssertTrue(student.contains("could not be booked: the student's weekly limit"), student)
+        let queuedBefore = try text(["recipient_role": "expert", "reason": "not booked: the time is not within the tutor's hours"])
+        XCTAssertTrue(queuedBefore.contains("The weekly session on "), queuedBefore)
     }
 
     /// The expert copied on the user's mail (seed 003) reads the time on their own clock too,
