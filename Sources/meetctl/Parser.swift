@@ -179,8 +179,10 @@ struct Parser {
 
         // A group run as its default (`availability` as `availability show`): a first word close to
         // one of its subcommands is a mistyped subcommand, not the default's argument.
+        // (A word the default takes as its argument, say an e-mail close to "show", is that.)
         if command.path != path, let word = positionals.first, let guess = Suggest.didYouMean(word, subcommands(of: path)),
-            !subcommands(of: path).contains(word)
+            !subcommands(of: path).contains(word),
+            command.arguments.first.map({ (try? Self.parse($0.kind, word, what: $0.name, command)) == nil }) ?? true
         {
             throw UsageError(
                 message: "unknown command \"\(path.joined(separator: " ")) \(word)\": one of " + subcommands(of: path).joined(separator: ", "),

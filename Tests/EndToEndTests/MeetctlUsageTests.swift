@@ -127,6 +127,10 @@ final class MeetctlUsageTests: XCTestCase {
             ([], "no command given", "meetctl --help"),
             (["--as", "per_0190f3a1b2c37d4e8f9a0b1c2d3e4f50", "--as", "per_0190f3a1b2c37d4e8f9a0b1c2d3e4f51", "whoami"], "--as is given twice", "give it once"),
         ]
+        // An e-mail close to a subcommand's name is the default's argument, not a mistyped
+        // subcommand: it goes on to the lookup (nobody acts here, so "who is acting?").
+        let email = try ctl.run(["person", "sh@o.w"])
+        XCTAssertFalse(email.stderr.contains("unknown command"), email.stderr)
         for c in cases {
             let result = try ctl.fails(c.arguments, status: 2)
             XCTAssertTrue(result.stderr.contains(c.says), "\(c.arguments): \(result.stderr)")
