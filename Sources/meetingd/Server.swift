@@ -31,6 +31,8 @@ struct Server {
         // SIGINT (a Ctrl-C at the terminal it runs in) stops it as SIGTERM does. (meetctl starts
         // its meetingd in a process group of its own, which a Ctrl-C at meetctl's terminal misses.)
         signal(SIGINT) { _ in terminationRequested = 1 }
+        // SIGHUP (its terminal gone) too: what was read is answered rather than dropped.
+        signal(SIGHUP) { _ in terminationRequested = 1 }
         let methods = API.all
         let dispatcher = Dispatcher(methods: RequestPipeline(config: config, logger: logger).methodSpecs(methods), limits: limits, logger: logger, info: info)
         if batchWorkers > 1 {

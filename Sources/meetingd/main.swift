@@ -27,7 +27,7 @@ let usage = """
       MEETINGLEDGER_STATEMENT_TIMEOUT_MS            one statement (default 120000; migrations are exempt)
       MEETINGLEDGER_IDLE_IN_TRANSACTION_TIMEOUT_MS  a transaction left idle, e.g. a stopped process (default 30000)
     Sessions are named "meetingd" in pg_stat_activity unless DATABASE_URL sets application_name.
-    On SIGTERM (or SIGINT) meetingd reads nothing more and answers what it had read: for MEETINGLEDGER_STOP_GRACE_MS
+    On SIGTERM (or SIGINT, SIGHUP) meetingd reads nothing more and answers what it had read: for MEETINGLEDGER_STOP_GRACE_MS
     (default 10000; 0 to a day) it still runs them, then answers the rest shutting_down (not run).
     MEETINGLEDGER_READ_DATABASE_URL (a hot standby of DATABASE_URL's database) answers the read-only
     calls; each process still reads its own writes, and reads go to the primary while the standby
@@ -151,6 +151,10 @@ guard let level = Logger.Level(rawValue: levelName) else {
     fail("--log-level (MEETINGLEDGER_LOG_LEVEL) takes debug, info, warning or error (got \"\(levelName)\")\n" + usage)
 }
 let logger = Logger(minimum: level)
+// Unset, libpq's defaults (PGHOST and the rest); set but empty is a mistake, as for the read database.
+if environment("DATABASE_URL")?.allSatisfy(\.isWhitespace) == true {
+    fail("DATABASE_URL is set but empty: give the database's connection string, or unset it for libpq's defaults (PGHOST, PGDATABASE …)\n" + usage)
+}
 let conninfo = environment("DATABASE_URL") ?? ""
 let session: SessionSettings
 do {

@@ -467,12 +467,23 @@ final class ProtocolTests: EndToEndTestCase {
         XCTAssertEqual(try meetingd.waitForExit(), .exited(0))
     }
 
-    /// SIGINT (a Ctrl-C at meetingd's terminal) stops it as SIGTERM does; it killed it at once.
-    func testExitsZeroOnSIGINTWhenIdle() throws {
-        let meetingd = try startMeetingd()
-        try assertStillServing(meetingd)
-        meetingd.signal(SIGINT)
-        XCTAssertEqual(try meetingd.waitForExit(), .exited(0))
+    /// SIGINT (a Ctrl-C at meetingd's terminal) and SIGHUP (its terminal gone) stop it as
+    /// SIGTERM does; each killed it at once.
+    func testExitsZeroOnSIGINTOrSIGHUPWhenIdle() throws {
+        for signal in [SIGINT, SIGHUP] {
+            let meetingd = try startMeetingd()
+            try assertStillServing(meetingd)
+            meetingd.signal(signal)
+            XCTAssertEqual(try meetingd.waitForExit(), .exited(0), "signal \(signal)")
+        }
+    }
+
+    /// DATABASE_URL set but empty is a mistake told at start (it served, unable to reach
+    /// anything); unset, libpq's defaults apply.
+    func testAnEmptyDatabaseURLStopsTheStart() throws {
+        let run = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": ""])
+        XCTAssertEqual(run.termination, .exited(2), run.stderr)
+        XCTAssertTrue(run.stderr.contains("DATABASE_URL is set but empty"), run.stderr)
     }
 
     /// SIGTERM during a long batch: the batch is finished and answered, then the process exits 0.
