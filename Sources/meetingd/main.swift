@@ -151,8 +151,9 @@ guard let level = Logger.Level(rawValue: levelName) else {
     fail("--log-level (MEETINGLEDGER_LOG_LEVEL) takes debug, info, warning or error (got \"\(levelName)\")\n" + usage)
 }
 let logger = Logger(minimum: level)
-// Unset, libpq's defaults (PGHOST and the rest); set but empty is a mistake, as for the read database.
-if environment("DATABASE_URL")?.allSatisfy(\.isWhitespace) == true {
+// Unset, libpq's defaults (PGHOST and the rest); set but empty is a mistake, as for the read
+// database (discover, which reads no database, does not mind).
+if command != "discover", environment("DATABASE_URL")?.allSatisfy(\.isWhitespace) == true {
     fail("DATABASE_URL is set but empty: give the database's connection string, or unset it for libpq's defaults (PGHOST, PGDATABASE …)\n" + usage)
 }
 let conninfo = environment("DATABASE_URL") ?? ""

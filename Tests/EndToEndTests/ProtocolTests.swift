@@ -484,6 +484,7 @@ final class ProtocolTests: EndToEndTestCase {
         let run = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": ""])
         XCTAssertEqual(run.termination, .exited(2), run.stderr)
         XCTAssertTrue(run.stderr.contains("DATABASE_URL is set but empty"), run.stderr)
+        XCTAssertTrue(try runTool(TestEnvironment.meetingdPath, ["discover"], environment: ["DATABASE_URL": ""]).succeeded, "discover reads no database")
     }
 
     /// SIGTERM during a long batch: the batch is finished and answered, then the process exits 0.
