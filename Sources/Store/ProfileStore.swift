@@ -16,14 +16,16 @@ public enum ProfileStore {
         Statement(select + " WHERE p.community_id = $1 AND p.id = $2" + (forUpdate ? " FOR NO KEY UPDATE OF p" : ""), [communityId, id])
     }
 
-    /// A page of the community's experts (with a service, those who offer it) in id order.
+    /// A page of the community's experts (with a service, those who offer it: nobody for a retired
+    /// one) in id order.
     public static func experts(communityId: String, serviceId: String?, afterId: String?, limit: Int64) -> Statement {
         Statement(
             select + """
                  WHERE p.community_id = $1 AND 'expert' = ANY (p.roles) AND ($3::text IS NULL OR p.id > $3)
                   AND ($2::text IS NULL
-                       OR EXISTS (SELECT 1 FROM certifications c WHERE c.community_id = $1 AND c.service_id = $2 AND c.expert_id = p.id)
-                       OR EXISTS (SELECT 1 FROM services s WHERE s.community_id = $1 AND s.id = $2 AND s.expert_id = p.id))
+                       OR (EXISTS (SELECT 1 FROM services s WHERE s.community_id = $1 AND s.id = $2 AND s.active)
+                           AND (EXISTS (SELECT 1 FROM certifications c WHERE c.community_id = $1 AND c.service_id = $2 AND c.expert_id = p.id)
+                                OR EXISTS (SELECT 1 FROM services s WHERE s.community_id = $1 AND s.id = $2 AND s.expert_id = p.id))))
                 ORDER BY p.id LIMIT $4
                 """, [communityId, serviceId, afterId, limit])
     }

@@ -217,6 +217,11 @@ final class EdgeInputTests: EndToEndTestCase {
         XCTAssertEqual(try w.meetingd.result("student.list", as: w.admin, ["customer_id": .string(w.user)])["items"]?.array?.count, 0)
         XCTAssertEqual(try w.meetingd.result("service.list", as: w.user, ["expert_id": .string(w.expert)])["items"]?.array?.count, 1)
         XCTAssertEqual(try w.meetingd.result("person.profiles", as: w.user, ["service_id": .string(w.serviceId)])["items"]?.array?.count, 1)
+        // A retired service is offered by nobody: its experts are not listed for it (a request
+        // for it is refused).
+        try w.meetingd.result("service.set_active", as: w.admin, ["service_id": .string(w.serviceId), "active": false])
+        XCTAssertEqual(try w.meetingd.result("person.profiles", as: w.user, ["service_id": .string(w.serviceId)])["items"]?.array?.count, 0)
+        try w.meetingd.result("service.set_active", as: w.admin, ["service_id": .string(w.serviceId), "active": true])
         XCTAssertEqual(try w.meetingd.result("conversation.list", as: w.admin, ["person_id": .string(w.user)])["items"]?.array?.count, 0)
         // Who may not list another person's rows is told that first, not whether the id exists.
         _ = try w.meetingd.error("student.list", as: w.user, ["customer_id": .string(person)], code: 4003)
