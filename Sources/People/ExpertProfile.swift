@@ -135,29 +135,52 @@ public enum ProfileRules {
 
     /// A language (2–3 letters) with optional script (4 letters) and region (2 letters or 3
     /// digits) subtags, or nil.
+    /// A BCP 47 (RFC 5646) tag in its usual case: language, then an optional script and region,
+    /// variants (`de-CH-1901`), extensions (`en-u-ca-gregory`) and private use (`en-US-x-twain`,
+    /// or a private tag alone, `x-private`); nil when it is not one. Grandfathered irregular tags
+    /// (`i-klingon`) are not taken.
     static func languageTag(_ tag: String) -> String? {
         let parts = tag.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
-        guard (1...3).contains(parts.count), parts.allSatisfy({ $0.unicodeScalars.allSatisfy { $0.isASCII && $0.properties.isAlphabetic || ("0"..."9").contains($0) } })
-        else { return nil }
-        let language = parts[0]
-        guard (2...3).contains(language.count), language.allSatisfy(\.isLetter) else { return nil }
-        var out = [language.lowercased()]
-        var rest = parts.dropFirst()
+        func alphanumeric(_ p: String) -> Bool { !p.isEmpty && p.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) } }
+        guard parts.allSatisfy(alphanumeric) else { return nil }
+        var rest = parts[...]
+        var out: [String] = []
+        // Private use: `x` and 1-8 characters each, to the end.
+        func privateUse() -> Bool {
+            guard rest.first?.lowercased() == "x", rest.count > 1, rest.dropFirst().allSatisfy({ (1...8).contains($0.count) }) else { return false }
+            out += rest.map { $0.lowercased() }
+            rest = []
+            return true
+        }
+        if privateUse() { return out.joined(separator: "-") }
+        guard let language = rest.popFirst(), (2...3).contains(language.count), language.allSatisfy(\.isLetter) else { return nil }
+        out.append(language.lowercased())
         if let script = rest.first, script.count == 4, script.allSatisfy(\.isLetter) {
             out.append(script.prefix(1).uppercased() + script.dropFirst().lowercased())
             rest = rest.dropFirst()
         }
-        if let region = rest.first {
-            if region.count == 2, region.allSatisfy(\.isLetter) {
-                out.append(region.uppercased())
-            } else if region.count == 3, region.allSatisfy(\.isNumber) {
-                out.append(region)
-            } else {
-                return nil
-            }
+        if let region = rest.first, (region.count == 2 && region.allSatisfy(\.isLetter)) || (region.count == 3 && region.allSatisfy(\.isNumber)) {
+            out.append(region.uppercased())
             rest = rest.dropFirst()
         }
-        return rest.isEmpty ? out.joined(separator: "-") : nil
+        // Variants: 5-8 characters, or a digit and 3 more.
+        while let variant = rest.first, (5...8).contains(variant.count) || (variant.count == 4 && variant.first!.isNumber) {
+            out.append(variant.lowercased())
+            rest = rest.dropFirst()
+        }
+        // Extensions: a singleton other than x, then subtags of 2-8 characters.
+        while let singleton = rest.first, singleton.count == 1, singleton.lowercased() != "x" {
+            rest = rest.dropFirst()
+            var subtags: [String] = []
+            while let subtag = rest.first, (2...8).contains(subtag.count) {
+                subtags.append(subtag.lowercased())
+                rest = rest.dropFirst()
+            }
+            guard !subtags.isEmpty else { return nil }
+            out += [singleton.lowercased()] + subtags
+        }
+        if !rest.isEmpty && !privateUse() { return nil }
+        return out.joined(separator: "-")
     }
 
     static func hex(_ s: Unicode.Scalar) -> String {

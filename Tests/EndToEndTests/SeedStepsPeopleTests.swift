@@ -28,6 +28,10 @@ final class SeedStepsPeopleTests: EndToEndTestCase {
         XCTAssertEqual(written["languages"], ["en", "cs"])
         XCTAssertEqual(written["photo_url"], "https://photos.example.org/talia.jpg", "the scheme in its canonical case (it was an internal error)")
         try w.meetingd.result("person.set_profile", as: w.admin, ["person_id": .string(w.expert), "display_name": "Expert E", "languages": ["de"]])
+        // A tag with a variant or private use is stored as BCP 47 writes it.
+        let tagged = try w.meetingd.result("person.set_profile", as: w.admin, ["person_id": .string(w.expert), "languages": ["de-ch-1901", "en-US-x-twain"]])
+        XCTAssertEqual(tagged["languages"], ["de-CH-1901", "en-US-x-twain"])
+        try w.meetingd.result("person.set_profile", as: w.admin, ["person_id": .string(w.expert), "languages": ["de"]])
         let forbidden = try w.meetingd.error("person.set_profile", as: w.user, ["person_id": .string(talia), "display_name": "Hacked"], code: 4003)
         XCTAssertTrue(forbidden["message"]?.string?.contains("only the expert themself or an admin") ?? false, "\(forbidden)")
 

@@ -50,7 +50,9 @@ final class ExpertProfileTests: XCTestCase {
         XCTAssertEqual(try ProfileRules.photoURL("HTTPS://cdn.example.com/A.png"), "https://cdn.example.com/A.png")
         XCTAssertEqual(try ProfileRules.photoURL("Https://x.example"), "https://x.example")
         for bad in ["https://x.example:99999/a.png", "https://x.example:0/", "https://x.example:+80/", "https://x.example:/", "https://-bad-.example/",
-                    "https://x..example/", "https://x.example/%zz", "https://x.example/100%", "https://[::1]/a.png"] {
+                    "https://x..example/", "https://x.example/%zz", "https://x.example/100%", "https://[::1]/a.png",
+                    // Characters a URL never holds as they are: markup a front end would paste.
+                    "https://p.example/a\"><script>", "https://p.example/<x>", "https://p.example/a{b}", "https://p.example/a|b", "https://p.example/a`b"] {
             XCTAssertThrowsError(try ProfileRules.photoURL(bad), bad) { XCTAssertEqual(self.field(of: $0), "photo_url") }
         }
         for bad in [
@@ -77,7 +79,10 @@ final class ExpertProfileTests: XCTestCase {
 
     func testLanguageTags() throws {
         XCTAssertEqual(try ProfileRules.languages(["cs", "zh-hant-tw", "es-419", "DE-at"]), ["cs", "zh-Hant-TW", "es-419", "de-AT"])
-        for bad in ["e", "english!", "en_US", "en-", "en-USA1", "x1", "", "en-US-x-private"] {
+        // Every part of a BCP 47 tag: variants, extensions and private use (they were refused).
+        XCTAssertEqual(try ProfileRules.languages(["de-CH-1901", "EN-us-X-Twain", "x-private", "sl-rozaj-biske", "en-u-ca-gregory"]),
+                       ["de-CH-1901", "en-US-x-twain", "x-private", "sl-rozaj-biske", "en-u-ca-gregory"])
+        for bad in ["e", "english!", "en_US", "en-", "en-USA1", "x1", "", "en-x", "en-a", "en-US-x-toolongpart", "x", "en-GB-oed"] {
             XCTAssertThrowsError(try ProfileRules.languages(["en", bad]), bad) { XCTAssertEqual(self.field(of: $0), "languages[1]") }
         }
         XCTAssertThrowsError(try ProfileRules.languages(Array(repeating: "en", count: 21))) { XCTAssertEqual(self.field(of: $0), "languages") }
