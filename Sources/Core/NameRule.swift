@@ -20,9 +20,14 @@ public enum NameRule {
     }
 
     /// Whether the text has a character that shows: not white space, not a default-ignorable
-    /// code point (zero-width spaces and joiners, soft hyphens, tag characters, Hangul fillers).
+    /// code point (zero-width spaces and joiners, soft hyphens, tag characters, Hangul fillers),
+    /// not a combining mark with nothing to sit on, not the blank Braille pattern (U+2800).
     public static func hasVisibleCharacter(_ text: String) -> Bool {
-        text.unicodeScalars.contains { !$0.properties.isWhitespace && !$0.properties.isDefaultIgnorableCodePoint }
+        text.unicodeScalars.contains { s in
+            // Nor a mark alone (it sits on nothing), nor the blank Braille pattern.
+            !s.properties.isWhitespace && !s.properties.isDefaultIgnorableCodePoint && s.value != 0x2800
+                && ![.nonspacingMark, .enclosingMark].contains(s.properties.generalCategory)
+        }
     }
 
     /// What two names are compared by: the stored form, lower-cased by Unicode's full mapping
