@@ -1,6 +1,7 @@
 /// A web address a person's screen will open (a profile photo, a meeting's video link):
 /// `https://host/path…` and nothing else — no other scheme (a `javascript:` or `data:` URL runs
-/// in the front end that shows it), no credentials, ASCII without spaces or controls (so no
+/// in the front end that shows it), no credentials, ASCII without spaces, controls or the
+/// characters a URL never holds as they are (quotes, angle brackets, braces…) (so no
 /// line break reaches a mail, an invitation or a CSV cell), a host name with a dot (labels that
 /// neither start nor end with a hyphen), a port from 1 to 65535 if any, and well-formed percent
 /// escapes. The scheme is kept in its canonical lower case (RFC 3986 §3.1: `HTTPS://` is the same).
@@ -11,6 +12,11 @@ public enum WebAddress {
         guard text.lowercased().hasPrefix("https://") else { throw refuse("must be an https:// URL") }
         guard !text.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value >= 0x7F }) else {
             throw refuse("must be written in ASCII without spaces or control characters (percent-encode the rest)")
+        }
+        // ASCII no URL holds as it is (RFC 3986): a front end that pastes the address into markup
+        // must not meet a quote or an angle bracket.
+        if let bad = text.first(where: { "\"<>\\^`{|}".contains($0) }) {
+            throw refuse("must not contain \(bad) (RFC 3986: percent-encode it)")
         }
         let rest = text.dropFirst("https://".count)
         let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
