@@ -33,6 +33,8 @@ def describe(schema):
         return describe(inner) + (" or null" if "null" in kind else "")
     if kind == "array":
         text = f"array of {describe(schema.get('items', {}))}"
+        if "maxItems" in schema:
+            text += f", at most {schema['maxItems']:,} items"
     elif "enum" in schema:
         text = " \\| ".join(f"`{v}`" for v in schema["enum"])
     elif kind == "object" and schema.get("properties"):
