@@ -45,6 +45,9 @@ final class MeetingdClient {
     private let output: FileHandle
     private var buffer: [UInt8] = []
     private var nextId: Int64 = 1
+    /// Set once meetingd (or the ssh that reaches it) was stopped for not answering: every later
+    /// call says so, rather than that it ended while being written to.
+    private var stoppedUnanswered: ToolError?
     private let answerTimeoutSeconds: Double
     /// Bound on one response line (meetingd's own message limit is 1 MiB; results can be larger).
     private static let maxResponseBytes = 64 << 20
@@ -86,6 +89,7 @@ final class MeetingdClient {
 
     /// Calls `method`; a JSON-RPC error comes back as a thrown `ServiceError`.
     func call(_ method: String, _ params: JSON) throws -> JSON {
+        if let stoppedUnanswered { throw stoppedUnanswered }
         let id = nextId
         nextId += 1
         let request: JSON = ["jsonrpc": "2.0", "id": .int(id), "method": .string(method), "params": params]
@@ -153,11 +157,16 @@ final class MeetingdClient {
         while true {
             let remaining = deadline.timeIntervalSinceNow
             guard remaining > 0 else {
-                process.terminate()
+                // Its whole process group: a wrapper script's ssh (its child, holding the pipes)
+                // kept meetctl waiting past the timeout. Foundation starts the child as the
+                // leader of a group of its own.
+                kill(-process.processIdentifier, SIGTERM)
                 waitForExit()
-                throw ToolError(
+                let error = ToolError(
                     message: "no answer from \(launch.name) within \(Int(answerTimeoutSeconds)) s; stopped it",
                     hint: "MEETINGLEDGER_ANSWER_TIMEOUT_SECONDS sets how long meetctl waits; \(launch.hint)")
+                stoppedUnanswered = error
+                throw error
             }
             var p = pollfd(fd: fd, events: events, revents: 0)
             let ready = poll(&p, 1, Int32(min(remaining, 1) * 1000) + 1)
@@ -171,6 +180,9 @@ final class MeetingdClient {
         let deadline = Date().addingTimeInterval(Self.exitTimeoutSeconds)
         while process.isRunning && Date() < deadline { usleep(5_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        // What is left of its group (a wrapper's children) goes too: they hold the pipes that
+        // waitUntilExit waits on.
+        kill(-process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 

@@ -149,11 +149,15 @@ final class MeetctlRemoteTests: EndToEndTestCase {
         let expertKey = try XCTUnwrap(keys["expert"])
         let closedPort = try SMTPSink.freePort()
         let silent = try server.writeScript("silent-ssh", "exec sleep 120\n")
+        // A wrapper that does not exec: its child holds the pipes after the wrapper is stopped
+        // (meetctl waited for it past the timeout).
+        let wrapped = try server.writeScript("wrapped-ssh", "sleep 120\n")
         let cases: [(what: String, sshCommand: String, timeout: String?, says: String)] = [
             ("nothing listens", server.sshCommand(key: expertKey).replacingOccurrences(of: "-p \(server.port)", with: "-p \(closedPort)"), nil, "Connection refused"),
             ("the key is not let in", server.sshCommand(key: stranger), nil, "Permission denied"),
             ("no such ssh", "/nonexistent/ssh -v", nil, "/nonexistent/ssh is not an executable"),
             ("the far side never answers", silent, "2", "no answer from ssh to \(server.destination) within 2 s"),
+            ("a wrapper's ssh never answers", wrapped, "2", "no answer from ssh to \(server.destination) within 2 s"),
         ]
         for (what, sshCommand, timeout, says) in cases {
             let started = Date()
