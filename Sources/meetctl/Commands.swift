@@ -310,7 +310,8 @@ enum Commands {
             output: .table(
                 key: "meetings", meetingColumns.filter { !["row", "marker", "with"].contains($0.key) }
                     + [Column(header: "USER", key: "user_name"), Column(header: "FOR", key: "student_name")],
-                empty: "No agreed meetings overlap.")),
+                empty: "No agreed meetings overlap."),
+            run: MeetingCommands.conflicts),
         CommandSpec(
             path: ["calendar"], section: .experts, summary: "A meeting's iCalendar invitation (.ics) on stdout",
             arguments: [meetingId], method: "meeting.calendar",

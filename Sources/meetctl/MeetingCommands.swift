@@ -196,6 +196,14 @@ enum MeetingCommands {
         try CommandRunner.show(try session.call("meeting.log_session", params), session)
     }
 
+    /// `conflicts`: a meeting, or a time, is what it checks; neither is a usage mistake.
+    @Sendable static func conflicts(_ invocation: Invocation, _ session: Session) throws {
+        guard invocation.has("MEETING") || invocation.has("start") else {
+            throw UsageError(message: "conflicts needs MEETING, or --start (and --length) for a time", hint: "see meetctl conflicts --help")
+        }
+        try CommandRunner.standard(invocation, session)
+    }
+
     /// `series skip`: what seed 001's skip page shows, each on its line: every skipped date, and
     /// the next date now.
     @Sendable static func skipSeriesDate(_ invocation: Invocation, _ session: Session) throws {

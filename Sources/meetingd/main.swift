@@ -47,7 +47,9 @@ let usage = """
     --pin-actor PERSON (a per_… id; serve only) makes every call act as that person: a call
     without "actor" acts as them, one naming anyone else is refused (4003), and system.ping
     says who it is. For an SSH forced command that gives one person, such as an expert, access:
-    command="meetingd --pin-actor per_…",restrict in authorized_keys (see README.md).
+    command="meetingd-for-experts --pin-actor per_…",restrict in authorized_keys, where that
+    wrapper sets DATABASE_URL (and MEETINGLEDGER_MIGRATIONS where meetingd is not installed
+    beside ../share/meetingledger/migrations) and execs meetingd (README: Giving an expert access).
 
     """
 
