@@ -199,7 +199,10 @@ enum MeetingCommands {
     /// `conflicts`: a meeting, or a time, is what it checks; neither is a usage mistake.
     @Sendable static func conflicts(_ invocation: Invocation, _ session: Session) throws {
         guard invocation.has("MEETING") || invocation.has("start") else {
-            throw UsageError(message: "conflicts needs MEETING, or --start (and --length) for a time", hint: "see meetctl conflicts --help")
+            throw UsageError(message: "conflicts needs MEETING, or --start and --length for a time", hint: "see meetctl conflicts --help")
+        }
+        guard invocation.has("MEETING") || invocation.has("length") else {
+            throw UsageError(message: "conflicts --start needs --length: how long the time to check is", hint: "see meetctl conflicts --help")
         }
         try CommandRunner.standard(invocation, session)
     }

@@ -157,10 +157,10 @@ final class MeetingdClient {
         while true {
             let remaining = deadline.timeIntervalSinceNow
             guard remaining > 0 else {
-                // Its whole process group: a wrapper script's ssh (its child, holding the pipes)
-                // kept meetctl waiting past the timeout. Foundation starts the child as the
-                // leader of a group of its own.
-                kill(-process.processIdentifier, SIGTERM)
+                // Its whole process group: a wrapper script's ssh (its child) kept meetctl waiting
+                // past the timeout. Foundation starts the child as the leader of a group of its
+                // own; signalled only while that leader is unreaped, so the number is still its.
+                if process.isRunning { kill(-process.processIdentifier, SIGTERM) }
                 waitForExit()
                 let error = ToolError(
                     message: "no answer from \(launch.name) within \(Int(answerTimeoutSeconds)) s; stopped it",
@@ -179,10 +179,10 @@ final class MeetingdClient {
     private func waitForExit() {
         let deadline = Date().addingTimeInterval(Self.exitTimeoutSeconds)
         while process.isRunning && Date() < deadline { usleep(5_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        // What is left of its group (a wrapper's children) goes too: they hold the pipes that
-        // waitUntilExit waits on.
-        kill(-process.processIdentifier, SIGKILL)
+        // Its group with it (a wrapper's children hold the descriptor Foundation's waitUntilExit
+        // waits on, and keep the leader unreaped meanwhile). Only while the leader is unreaped:
+        // once reaped, its number may already be another process's.
+        if process.isRunning { kill(-process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 

@@ -48,8 +48,8 @@ let usage = """
     without "actor" acts as them, one naming anyone else is refused (4003), and system.ping
     says who it is. For an SSH forced command that gives one person, such as an expert, access:
     command="meetingd-for-experts --pin-actor per_…",restrict in authorized_keys, where that
-    wrapper sets DATABASE_URL (and MEETINGLEDGER_MIGRATIONS where meetingd is not installed
-    beside ../share/meetingledger/migrations) and execs meetingd (README: Giving an expert access).
+    wrapper sets DATABASE_URL (and MEETINGLEDGER_MIGRATIONS where meetingd finds no migrations of
+    its own, see below) and execs meetingd (README: Giving an expert access).
 
     """
 

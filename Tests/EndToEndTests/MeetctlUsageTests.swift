@@ -120,7 +120,8 @@ final class MeetctlUsageTests: XCTestCase {
             (["availability", "blok"], "unknown command \"availability blok\"", "did you mean \"block\"?"),
             (["person", "shw"], "unknown command \"person shw\"", "did you mean \"show\"?"),
             (["settings", "st", "x=1"], "unknown command \"settings st\"", "did you mean \"set\"?"),
-            (["conflicts"], "conflicts needs MEETING, or --start", "meetctl conflicts --help"),
+            (["conflicts"], "conflicts needs MEETING, or --start and --length", "meetctl conflicts --help"),
+            (["conflicts", "--start", "2030-03-11T10:00:00Z"], "conflicts --start needs --length", "meetctl conflicts --help"),
             // Not settings: meetctl's own options.
             (["settings", "set", "actor=per_0190f3a1b2c37d4e8f9a0b1c2d3e4f50", "slot_minutes=30"], "actor is not a setting", "give --as instead"),
             (["availability", "set", "--rule", "Mon 9-12"], "names no location", "Mon 09:00-12:00 @LOC"),
