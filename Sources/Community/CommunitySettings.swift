@@ -193,7 +193,7 @@ public struct CommunitySettings: Sendable {
                 let list = try value.arrayValue!.enumerated().map { i, item in
                     let (code, label) = (item["code"]!.stringValue!, item["label"]!.stringValue!)
                     guard given else { return Reason(code: code, label: label) }
-                    try Self.requireVisible(code, field: "\(key)[\(i)].code")
+                    try NameRule.requireSeen(code, field: "\(key)[\(i)].code")
                     return Reason(code: code, label: try NameRule.stored(label, field: "\(key)[\(i)].label"))
                 }
                 guard list.map(\.code).firstRepeated() == nil else {
@@ -218,18 +218,11 @@ public struct CommunitySettings: Sendable {
     static func distinct(_ value: JSON, key: String, given: Bool, what: String) throws -> [String] {
         let items = value.arrayValue!.map { $0.stringValue! }
         guard given else { return items.uniqued() }
-        for (i, item) in items.enumerated() { try requireVisible(item, field: "\(key)[\(i)]") }
+        for (i, item) in items.enumerated() { try NameRule.requireSeen(item, field: "\(key)[\(i)]") }
         guard items.firstRepeated() == nil else { throw AppError.invalidParams(field: key, reason: "names the same \(what) twice") }
         return items
     }
 
-    /// A code or a text people pick from a list: blank, or invisible characters alone, would
-    /// show as an empty choice.
-    static func requireVisible(_ text: String, field: String) throws {
-        guard NameRule.hasVisibleCharacter(text) else {
-            throw AppError.invalidParams(field: field, reason: "must have a character that can be seen, not only white space or invisible ones")
-        }
-    }
 
     public var json: JSON {
         func reasons(_ list: [Reason]) -> JSON { .array(list.map { ["code": .string($0.code), "label": .string($0.label)] }) }

@@ -12,11 +12,17 @@ public enum NameRule {
     /// would show as an empty name wherever it is read.
     public static func stored(_ text: String, field: String) throws -> String {
         let name = form(text)
-        guard !name.isEmpty else { throw AppError.invalidParams(field: field, reason: "must not be blank") }
-        guard hasVisibleCharacter(name) else {
+        try requireSeen(name, field: field)
+        return name
+    }
+
+    /// Text people read (a name, a message, a choice from a list) must show something: white
+    /// space alone is blank, and invisible characters alone are refused too, naming `field`.
+    public static func requireSeen(_ text: String, field: String) throws {
+        guard !text.unicodeScalars.allSatisfy(\.properties.isWhitespace) else { throw AppError.invalidParams(field: field, reason: "must not be blank") }
+        guard hasVisibleCharacter(text) else {
             throw AppError.invalidParams(field: field, reason: "must have a character that can be seen, not only invisible ones")
         }
-        return name
     }
 
     /// Whether the text has a character that shows: not white space, not a default-ignorable

@@ -59,10 +59,7 @@ public enum ChatRules {
     /// A message's text: not blank (whitespace alone says nothing, nor do invisible characters
     /// alone, as a name's rule says), at most 10,000 characters.
     public static func text(_ text: String) throws -> String {
-        guard !text.unicodeScalars.allSatisfy(\.properties.isWhitespace) else { throw AppError.invalidParams(field: "text", reason: "must not be blank") }
-        guard NameRule.hasVisibleCharacter(text) else {
-            throw AppError.invalidParams(field: "text", reason: "must have a character that can be seen, not only invisible ones")
-        }
+        try NameRule.requireSeen(text, field: "text")
         guard text.count <= maxTextCharacters else {
             throw AppError.invalidParams(field: "text", reason: "must have at most \(maxTextCharacters) characters")
         }
