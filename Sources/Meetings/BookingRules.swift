@@ -188,9 +188,17 @@ public enum BookingRules {
     /// `forSearch`: asked by availability.search itself, which is not pointed to.
     public static func requireOffered(_ service: ServiceFacts, path: BookingPath? = nil, forSearch: Bool = false) throws {
         guard !service.active else { return }
+        throw noLongerBookable("\(service.name) is not offered any more", path: path, forSearch: forSearch)
+    }
+
+    /// What can no longer be booked (a retired service, an expert no longer certified): a new
+    /// booking is pointed to the free times; a meeting waiting for an answer cannot be booked
+    /// elsewhere in the calendar, so it is told to be declined or withdrawn (`whenWaiting`: its
+    /// words then, `why` by default).
+    static func noLongerBookable(_ why: String, whenWaiting: String? = nil, path: BookingPath?, forSearch: Bool = false) -> AppError {
         let waiting = path.map { [.userConfirm, .expertConfirm].contains($0) } ?? false
-        throw AppError.slotUnavailable(
-            "\(service.name) is not offered any more" + (waiting ? "; decline the meeting (or withdraw it), and any credits held return to the user" : ""),
+        return AppError.slotUnavailable(
+            waiting ? (whenWaiting ?? why) + "; decline the meeting (or withdraw it), and any credits held return to the user" : why,
             pointsToSearch: !waiting && !forSearch)
     }
 
@@ -240,13 +248,8 @@ public enum BookingRules {
             guard let service = c.service else { throw AppError.notFound("service", "") }
             try requireOffered(service, path: a.path)
             guard c.certified else {
-                // A meeting waiting for an answer cannot be booked elsewhere in the calendar: it
-                // is declined or withdrawn, as one of a retired service is.
-                let waiting = [.userConfirm, .expertConfirm].contains(a.path)
-                throw AppError.slotUnavailable(
-                    "the \(s.label("provider").lowercased()) is not certified for \(service.name)"
-                        + (waiting ? " any more; decline the meeting (or withdraw it), and any credits held return to the user" : ""),
-                    pointsToSearch: !waiting)
+                let why = "the \(s.label("provider").lowercased()) is not certified for \(service.name)"
+                throw noLongerBookable(why, whenWaiting: why + " any more", path: a.path)
             }
         case .studentLink:
             guard let studentId = a.studentId else { return }
