@@ -52,6 +52,28 @@ final class DatabaseRestartTests: EndToEndTestCase {
         XCTAssertEqual(created, [], "a failed request left no effect", file: file, line: line)
     }
 
+    /// A database that answers but takes no writes (a standby, a primary set read-only) is not
+    /// healthy: ping says read_only, where it said ok while every change was refused. On a
+    /// cluster of its own: turning the shared one read-only refused the writes of the tests
+    /// running beside it.
+    func testPingSaysReadOnlyWhereChangesAreRefused() throws {
+        let url = try startOwnCluster()
+        let community = try TestCommunity.bootstrap("read-only", databaseURL: url)
+        let meetingd = try startMeetingd(environment: ["DATABASE_URL": url])
+        XCTAssertEqual(try meetingd.call("system.ping")["result"]?["database"], "ok")
+        // The server turns read-only under the running meetingd (its session stays open).
+        func readOnly(_ on: Bool) throws {
+            let change = on ? "ALTER SYSTEM SET default_transaction_read_only = on" : "ALTER SYSTEM RESET default_transaction_read_only"
+            XCTAssertTrue(try Psql.run(url, [change, "SELECT pg_reload_conf()"]).succeeded)
+            try Psql.waitFor(url, "SHOW default_transaction_read_only", toSay: [on ? "on" : "off"], "the server did not reload")
+        }
+        try readOnly(true)
+        XCTAssertEqual(try meetingd.call("system.ping")["result"]?["database"], "read_only")
+        XCTAssertEqual(try meetingd.call("community.update_settings", as: community.adminId, ["horizon_days": 30])["error"]?["code"], 5030)
+        try readOnly(false)
+        XCTAssertEqual(try meetingd.call("system.ping")["result"]?["database"], "ok")
+    }
+
     /// A server that stops answering without closing the connection (its backend stopped, or
     /// a stalled proxy) does not hold a call for ever: past the statement timeout and 5 s the
     /// call fails as retryable and changes nothing, and the next call, the server back,
