@@ -159,6 +159,14 @@ if command != "discover", environment("DATABASE_URL")?.allSatisfy(\.isWhitespace
     fail("DATABASE_URL is set but empty: give the database's connection string, or unset it for libpq's defaults (PGHOST, PGDATABASE …)\n" + usage)
 }
 let conninfo = environment("DATABASE_URL") ?? ""
+/// libpq reads a DATABASE_URL with neither `=` nor `://` as the name of a database on its default
+/// host: said beside a database that cannot be reached, the likely slip an operator made.
+let conninfoHint: String = {
+    let text = conninfo.trimmingCharacters(in: .whitespaces)
+    guard !text.isEmpty, !text.contains("="), !text.contains("://") else { return "" }
+    return "; note: DATABASE_URL (\(text.debugDescription)) has neither \"=\" nor \"://\", so libpq reads it as the name of a database "
+        + "on its default host (PGHOST, or the local socket): give host=… dbname=… or postgresql://host/dbname"
+}()
 let session: SessionSettings
 do {
     session = try SessionSettings.fromEnvironment(environment)
@@ -179,7 +187,7 @@ do {
 }
 
 func failRefusedLogin(_ error: PostgresError) -> Never {
-    fail("the database refuses meetingd's login: \(error.message)\nfix DATABASE_URL (or the role, its password or the database it names) and run meetingd again", code: 1)
+    fail("the database refuses meetingd's login: \(error.message)\(conninfoHint)\nfix DATABASE_URL (or the role, its password or the database it names) and run meetingd again", code: 1)
 }
 
 /// For the one-shot commands: the database must answer and migrate, or the command fails.
@@ -192,7 +200,7 @@ func failRefusedLogin(_ error: PostgresError) -> Never {
     } catch let error as PostgresError where error.isRefusedLogin {
         failRefusedLogin(error)
     } catch {
-        fail("migration failed: \(error)", code: 1)
+        fail("migration failed: \(error)\(conninfoHint)", code: 1)
     }
 }
 
@@ -247,7 +255,7 @@ case "serve":
     do {
         try migrations.ensureMigrated(on: try Connection(conninfo: conninfo, settings: session))
     } catch let error as PostgresError where error.isTemporary {
-        logger.log(.warning, "the database is unavailable at start-up (\(error)); answering database_unavailable until it is back")
+        logger.log(.warning, "the database is unavailable at start-up (\(error)); answering database_unavailable until it is back\(conninfoHint)")
     } catch let error as PostgresError where error.isRefusedLogin {
         failRefusedLogin(error)
     } catch {

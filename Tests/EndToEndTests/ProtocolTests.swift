@@ -487,6 +487,19 @@ final class ProtocolTests: EndToEndTestCase {
         XCTAssertTrue(try runTool(TestEnvironment.meetingdPath, ["discover"], environment: ["DATABASE_URL": ""]).succeeded, "discover reads no database")
     }
 
+    /// A DATABASE_URL that is one bare word is a database name to libpq, on its default host:
+    /// the failure says so (it read "could not connect" and nothing of the slip).
+    func testABareWordDatabaseURLIsExplained() throws {
+        let run = try runTool(
+            TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": "meetingledger", "PGHOST": "/nonexistent-socket-folder"])
+        XCTAssertEqual(run.termination, .exited(1), run.stderr)
+        XCTAssertTrue(run.stderr.contains("libpq reads it as the name of a database on its default host"), run.stderr)
+        let spelled = try runTool(
+            TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": "host=/nonexistent-socket-folder dbname=x"])
+        XCTAssertEqual(spelled.termination, .exited(1), spelled.stderr)
+        XCTAssertFalse(spelled.stderr.contains("libpq reads it"), "a connection string is not a bare word: \(spelled.stderr)")
+    }
+
     /// SIGTERM during a long batch: the batch is finished and answered, then the process exits 0.
     /// Messages refused before any method runs are in the log too (they were answered and not
     /// logged: an operator could not see a front end sending broken requests), each with its
