@@ -168,7 +168,6 @@ enum Commands {
             arguments: [meetingId], method: "meeting.get", output: meetingRecord, run: MeetingCommands.show),
         CommandSpec(
             path: ["propose"], section: .experts, summary: "Propose a meeting to a user (you approve it; the user confirms)",
-            details: "Example: meetctl propose --user sam@example.org --service CHEM101 --start \"2030-03-13 14:00\" --length 1h --price 100 --location \"Video call\"",
             options: [
                 OptionSpec(name: "user", kind: .person, param: "user_id", help: "The user", required: true),
                 OptionSpec(name: "service", kind: .service, param: "service_id", help: "The service (meetctl services), by id or name", required: true),
@@ -187,7 +186,6 @@ enum Commands {
         CommandSpec(
             path: ["slots"], section: .experts, summary: "Bookable times of a service, as a user (or the user you book for) would see them",
             details: """
-                Example: meetctl slots --service CHEM101 --from 2030-03-11 --to 2030-03-14 --user sam@example.org
                 Admins and the office give --user (and --student) to see the times as that user would: their enrolment,
                 weekly limit and suspension count. One page: --cursor with the next_cursor it prints gives the next.
                 """,
@@ -207,7 +205,6 @@ enum Commands {
         CommandSpec(
             path: ["book"], section: .experts, summary: "Request a meeting: for yourself, or (admins and the office) for a user",
             details: """
-                Example: meetctl book --user sam@example.org --expert talia@example.org --service CHEM101 --start "2030-03-13 14:00" --location "Room 101"
                 The user's credits are held; the user is told the meeting was booked for them, and the expert confirms it
                 (at once under the community's auto-accept). meetctl slots shows the times that can be booked.
                 """,
@@ -337,8 +334,6 @@ enum Commands {
                 Each --rule is DAYS HH:MM-HH:MM @LOC[,LOC] [#SERVICE[,SERVICE]]: days like Mon, Mon-Fri or Tue,Thu; locations
                 by id or name; after " #", the only services the window is for (by id or name; without it, every service).
                 The rules replace all your weekly hours, their service lists too: give every window you keep.
-                Example: meetctl availability set --tz America/New_York --rule "Mon-Fri 09:00-12:00 @Room 101,Video call"
-                  --rule "Sat 10:00-12:00 @Video call #CHEM101"
                 """,
             options: [
                 OptionSpec(name: "tz", kind: .text(placeholder: "ZONE"), param: "time_zone", help: "IANA zone the hours are in; default: yours"),
@@ -666,7 +661,6 @@ enum Commands {
             method: "community.get", run: AdminCommands.showSettings),
         CommandSpec(
             path: ["settings", "set"], section: .admin, summary: "Change settings: KEY=VALUE …, values read as JSON when they parse",
-            details: "Example: meetctl settings set cancellation_window_hours=24 auto_accept=true office_email=office@example.org 'labels={\"provider\":\"Tutor\"}'",
             arguments: [ArgumentSpec(name: "KEY=VALUE", kind: .setting, variadic: true)],
             method: "community.update_settings", mutating: true, run: AdminCommands.setSettings),
         CommandSpec(
@@ -733,8 +727,8 @@ enum Commands {
         CommandSpec(
             path: ["use"], section: .other, summary: "Save who you act as (--as PERSON) for the commands that follow; --clear forgets",
             details: """
-                Example: meetctl use --as talia@example.org (an e-mail is looked up as the person acting now, so give an id
-                the first time, or set MEETINGLEDGER_ACTOR). Kept in $XDG_CONFIG_HOME/meetingledger/meetctl.json
+                An e-mail after --as is looked up as the person acting now, so give an id the first time (or set
+                MEETINGLEDGER_ACTOR). Kept in $XDG_CONFIG_HOME/meetingledger/meetctl.json
                 (~/.config by default). --as and MEETINGLEDGER_ACTOR still go first, and with --remote the person the
                 server pins you to.
                 """,

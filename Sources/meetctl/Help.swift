@@ -18,7 +18,7 @@ enum Help {
         """
 
     static func text(for path: [String], commands: [CommandSpec]) -> String {
-        if let command = commands.first(where: { $0.path == path }) { return commandHelp(command) }
+        if let command = commands.first(where: { $0.path == path }) { return commandHelp(command, commands: commands) }
         let members = commands.filter { $0.path.starts(with: path) }
         if path.isEmpty || members.isEmpty { return overview(commands) }
         return groupHelp(path, members)
@@ -69,7 +69,20 @@ enum Help {
         return parts.joined(separator: " ")
     }
 
-    static func commandHelp(_ command: CommandSpec) -> String {
+    /// The command's examples that its parser reads as a call of it (a debug build stops on one
+    /// that does not: an option renamed or a value no longer taken; a release leaves it out).
+    static func checkedExamples(_ command: CommandSpec, commands: [CommandSpec]) -> [CommandExample] {
+        CommandExamples.of(command.name).filter { example in
+            let parsed = try? Parser(commands: commands, readsFiles: false).parse(CommandExamples.words(example.words))
+            guard case .run(let invocation)? = parsed, invocation.command.path == command.path else {
+                assertionFailure("meetctl \(command.name): the example \"\(example.words)\" is not read as a call of it")
+                return false
+            }
+            return true
+        }
+    }
+
+    static func commandHelp(_ command: CommandSpec, commands: [CommandSpec]) -> String {
         var out = "usage: \(usageLine(command))\n\n\(command.summary).\n"
         if !command.details.isEmpty { out += "\n" + command.details + "\n" }
         if !command.arguments.isEmpty {
@@ -97,6 +110,10 @@ enum Help {
         default: break
         }
         if let keys = command.csv, !keys.isEmpty { out += "--csv columns: " + keys.joined(separator: ", ") + ".\n" }
+        let examples = checkedExamples(command, commands: commands)
+        if !examples.isEmpty {
+            out += "\nExamples:\n" + examples.map { "  meetctl \($0.words)\n      \($0.does).\n" }.joined()
+        }
         return out
     }
 

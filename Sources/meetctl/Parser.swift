@@ -85,6 +85,8 @@ enum ParseOutcome {
 /// before them), then the command's options and arguments in any order.
 struct Parser {
     let commands: [CommandSpec]
+    /// False for help's examples: a FILE they name is not read (it is not there).
+    var readsFiles = true
 
     func parse(_ arguments: [String]) throws -> ParseOutcome {
         var tokens = arguments[...]
@@ -151,7 +153,7 @@ struct Parser {
             if invocation.has(spec.name) && !spec.repeatable && !spec.flag {
                 throw UsageError(message: "--\(spec.name) is given twice", hint: "give it once; see meetctl \(command.name) --help")
             }
-            invocation.add(spec.name, try Self.parse(spec.kind, value ?? "", what: "--\(spec.name)", command))
+            invocation.add(spec.name, try parseValue(spec.kind, value ?? "", what: "--\(spec.name)", command))
         }
         var positionals: [String] = []
         var onlyPositionals = false
@@ -174,7 +176,7 @@ struct Parser {
                 throw UsageError(message: "--\(name) is given twice", hint: "give it once; see meetctl \(command.name) --help")
             }
             let value = try Self.value(for: spec, inline: inline, tokens: &tokens)
-            invocation.add(name, try Self.parse(spec.kind, value ?? "", what: "--\(name)", command))
+            invocation.add(name, try parseValue(spec.kind, value ?? "", what: "--\(name)", command))
         }
 
         // A group run as its default (`availability` as `availability show`): a first word close to
@@ -182,7 +184,7 @@ struct Parser {
         // (A word the default takes as its argument, say an e-mail close to "show", is that.)
         if command.path != path, let word = positionals.first, let guess = Suggest.didYouMean(word, subcommands(of: path)),
             !subcommands(of: path).contains(word),
-            command.arguments.first.map({ (try? Self.parse($0.kind, word, what: $0.name, command)) == nil }) ?? true
+            command.arguments.first.map({ (try? parseValue($0.kind, word, what: $0.name, command)) == nil }) ?? true
         {
             throw UsageError(
                 message: "unknown command \"\(path.joined(separator: " ")) \(word)\": one of " + subcommands(of: path).joined(separator: ", "),
@@ -194,9 +196,9 @@ struct Parser {
                 if remaining.isEmpty && argument.required {
                     throw UsageError(message: "\(command.name) needs \(argument.name)", hint: "usage: \(Help.usageLine(command))")
                 }
-                while let word = remaining.popFirst() { invocation.add(argument.name, try Self.parse(argument.kind, word, what: argument.name, command)) }
+                while let word = remaining.popFirst() { invocation.add(argument.name, try parseValue(argument.kind, word, what: argument.name, command)) }
             } else if let word = remaining.popFirst() {
-                invocation.add(argument.name, try Self.parse(argument.kind, word, what: argument.name, command))
+                invocation.add(argument.name, try parseValue(argument.kind, word, what: argument.name, command))
             } else if argument.required {
                 throw UsageError(message: "\(command.name) needs \(argument.name)", hint: "usage: \(Help.usageLine(command))")
             }
@@ -234,7 +236,8 @@ struct Parser {
     private var topWords: [String] { subcommands(of: []) + ["help"] }
 
     /// A value for `command`; a bad one points at the command's help.
-    private static func parse(_ kind: ValueKind, _ text: String, what: String, _ command: CommandSpec) throws -> Parsed {
+    private func parseValue(_ kind: ValueKind, _ text: String, what: String, _ command: CommandSpec) throws -> Parsed {
+        if !readsFiles, case .file = kind { return .json(.string(text)) }
         do {
             return try kind.parse(text, what: what)
         } catch let e as UsageError where e.hint == nil {

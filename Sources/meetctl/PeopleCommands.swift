@@ -25,7 +25,6 @@ extension Commands {
             method: "person.profile", output: profileRecord, run: PeopleCommands.showProfile),
         CommandSpec(
             path: ["profile", "set"], section: .experts, summary: "Write your public profile (admins: --person); options left out keep their value",
-            details: "Example: meetctl profile set --name \"Talia K\" --bio-file bio.txt --language en --language cs --photo https://photos.example.org/talia.jpg",
             options: [
                 OptionSpec(name: "person", kind: .person, param: "person_id", help: "Whose profile (admins); default: yours"),
                 OptionSpec(name: "name", kind: .text(placeholder: "NAME"), param: "display_name", help: "The name users see"),
@@ -80,7 +79,7 @@ extension Commands {
             method: "catalog.import_csv", mutating: true, run: PeopleCommands.importFile),
         CommandSpec(
             path: ["export"], section: .admin, summary: "Write people, services, certifications or enrollments as CSV, in the columns import takes",
-            details: "Example: meetctl export people --output people.csv; edit it in a spreadsheet; meetctl import people people.csv --dry-run. --output writes a file with a byte-order mark, so spreadsheets read its names as UTF-8 (import takes the mark).",
+            details: "Edit the file in a spreadsheet and import it again (a dry run of meetctl import first says what it would change). --output writes a file with a byte-order mark, so spreadsheets read its names as UTF-8 (import takes the mark).",
             arguments: [catalogKind],
             method: "catalog.export_csv", csv: [], run: PeopleCommands.export),
         CommandSpec(

@@ -67,8 +67,9 @@ final class MeetctlCompletionTests: XCTestCase {
         let answers = try bashCompletes(lines)
         for (i, path) in commands.enumerated() {
             XCTAssertTrue(answers[2 * i].contains(path.last!), "\(path.joined(separator: " ")) is completed from its first letters: \(answers[2 * i])")
-            // Its own options: the usage line and the option list, not another command's shown in an example.
-            let help = try ctl.ok(path + ["--help"]).split(separator: "\n").filter { !$0.hasPrefix("Example") }.joined(separator: "\n")
+            // Its own options: the usage line and the option list, not another command's in its examples
+            // (MeetctlUsageTests reads those).
+            let help = try ctl.ok(path + ["--help"]).components(separatedBy: "\nExamples:\n")[0]
             let options = Set(help.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "[" || $0 == "]" })
                 .filter { $0.hasPrefix("--") && $0.count > 2 && $0.dropFirst(2).allSatisfy { $0.isLetter || $0 == "-" } }.map(String.init))
             XCTAssertTrue(options.isSubset(of: Set(answers[2 * i + 1])), "\(path.joined(separator: " ")): \(options.subtracting(answers[2 * i + 1]))")

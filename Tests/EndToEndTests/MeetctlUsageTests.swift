@@ -82,6 +82,30 @@ final class MeetctlUsageTests: XCTestCase {
         XCTAssertTrue(shows.contains("User (name)") && shows.contains("New date (proposed by, note)"), shows)
     }
 
+    /// Every command's help ends with examples, each read by meetctl's own parser as a call of
+    /// that command before it is shown (a debug meetctl, as tests run it, stops on one that is not:
+    /// an option renamed, a value no longer taken).
+    func testEveryCommandHasExamplesItReads() throws {
+        let ctl = try Meetctl()
+        // The overview's command lines: "  availability show    Free periods…" (the name, then two spaces).
+        let commands = try ctl.ok(["--help"]).split(separator: "\n").compactMap { line -> [String]? in
+            guard line.hasPrefix("  "), let first = line.dropFirst(2).first, first.isLowercase,
+                let end = line.dropFirst(2).range(of: "  ")
+            else { return nil }
+            return line.dropFirst(2)[..<end.lowerBound].split(separator: " ").map(String.init)
+        }
+        XCTAssertGreaterThan(commands.count, 70, "the overview lists every command")
+        for path in commands {
+            let help = try ctl.ok(path + ["--help"])
+            let examples = help.components(separatedBy: "\nExamples:\n").dropFirst().first ?? ""
+            let calls = examples.split(separator: "\n").filter { $0.hasPrefix("  meetctl ") }
+            XCTAssertFalse(calls.isEmpty, "meetctl \(path.joined(separator: " ")) --help ends with examples: \(help)")
+            for call in calls {
+                XCTAssertTrue(call.contains(" " + path.joined(separator: " ")), "an example of \(path) calls it: \(call)")
+            }
+        }
+    }
+
     /// A mistake is named as it was made: the folder --output was given, the variable that holds
     /// no person.
     func testMessagesNameWhatWasWrong() throws {
