@@ -144,6 +144,11 @@ public struct BookingAttempt: Sendable {
     public var creditsReleased: Int64
     /// A series may book its next occurrence past the horizon when none is ahead (seed 001).
     public var beyondHorizon: Bool
+    /// Where the slot grid is checked, when not at `start`: a weekly series' dates keep its time on
+    /// its own clock, checked at its first date's start (a clock change in the series' zone that
+    /// the community's zone does not share moves its dates off the grid with nobody choosing
+    /// another time; a changed grid still stops them).
+    public var gridStart: Instant? = nil
     /// The student the meeting is for (nil: the user themself).
     public var studentId: String?
     /// The skill named for a new meeting, and a request's agenda answers.
@@ -153,8 +158,9 @@ public struct BookingAttempt: Sendable {
     public init(
         path: BookingPath, start: Instant, lengthMinutes: Int64, locationId: String?, meetingId: String?, becomesAgreed: Bool,
         acceptConflicts: Bool = false, side: BookingSide, creditsToHold: Int64 = 0, creditsReleased: Int64 = 0, beyondHorizon: Bool = false,
-        studentId: String? = nil, skill: String? = nil, agendaAnswers: [String] = []
+        gridStart: Instant? = nil, studentId: String? = nil, skill: String? = nil, agendaAnswers: [String] = []
     ) {
+        self.gridStart = gridStart
         self.studentId = studentId
         self.skill = skill
         self.agendaAnswers = agendaAnswers
@@ -303,7 +309,7 @@ public enum BookingRules {
                 throw AppError.slotUnavailable("meetings can be booked at most \(s.horizonDays) days ahead")
             }
         case .slotGrid:
-            guard SlotGrid.isOnGrid(a.start, slotMinutes: s.slotMinutes, timeZone: s.timeZone) else {
+            guard SlotGrid.isOnGrid(a.gridStart ?? a.start, slotMinutes: s.slotMinutes, timeZone: s.timeZone) else {
                 throw AppError.slotUnavailable(
                     "meetings start on the community's \(s.slotMinutes)-minute grid (\(s.timeZone)); search for slots with availability.search",
                     pointsToSearch: false)

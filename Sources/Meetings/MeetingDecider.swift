@@ -75,6 +75,8 @@ public enum MeetingDecider {
         public var seriesId: String?
         public var occurrenceDate: LocalDate?
         public var beyondHorizon: Bool
+        /// A series' first date's start, where its dates are checked against the slot grid.
+        public var gridStart: Instant?
         /// The student the meeting is for (nil: the user themself).
         public var studentId: String?
         /// An admin or the office books for the user (seed 000: "Students or admins can create
@@ -84,8 +86,10 @@ public enum MeetingDecider {
         public init(
             serviceId: String, expertId: String, userId: String, start: Instant, lengthMinutes: Int64?, locationId: String,
             skill: String? = nil, topic: String? = nil, agendaAnswers: [String] = [], seriesId: String? = nil,
-            occurrenceDate: LocalDate? = nil, beyondHorizon: Bool = false, studentId: String? = nil, bookedByStaff: Bool = false
+            occurrenceDate: LocalDate? = nil, beyondHorizon: Bool = false, gridStart: Instant? = nil, studentId: String? = nil,
+            bookedByStaff: Bool = false
         ) {
+            self.gridStart = gridStart
             self.studentId = studentId
             self.bookedByStaff = bookedByStaff
             self.serviceId = serviceId
@@ -119,7 +123,7 @@ public enum MeetingDecider {
             BookingAttempt(
                 path: path, start: input.start, lengthMinutes: length, locationId: input.locationId, meetingId: nil,
                 becomesAgreed: d.next.status == .agreed, side: .user, creditsToHold: d.ledger.contains(.hold) ? price : 0,
-                beyondHorizon: input.beyondHorizon, studentId: input.studentId, skill: input.skill, agendaAnswers: input.agendaAnswers), c)
+                beyondHorizon: input.beyondHorizon, gridStart: input.gridStart, studentId: input.studentId, skill: input.skill, agendaAnswers: input.agendaAnswers), c)
         var m = newMeeting(c, ids: ids, state: d.next, priceSource: .service, serviceId: service.id, user: user, expert: expert, studentId: input.studentId)
         m.skill = input.skill
         m.locationId = input.locationId

@@ -260,7 +260,8 @@ public enum SeriesDecider {
     static func occurrence(_ s: Series, date: LocalDate, start: Instant, beyondHorizon: Bool = false, bookedByStaff: Bool = false) -> MeetingDecider.RequestInput {
         MeetingDecider.RequestInput(
             serviceId: s.serviceId, expertId: s.expertId, userId: s.userId, start: start, lengthMinutes: s.lengthMinutes, locationId: s.locationId,
-            topic: s.topic, agendaAnswers: s.agendaAnswers, seriesId: s.id, occurrenceDate: date, beyondHorizon: beyondHorizon, studentId: s.studentId,
+            topic: s.topic, agendaAnswers: s.agendaAnswers, seriesId: s.id, occurrenceDate: date, beyondHorizon: beyondHorizon,
+            gridStart: s.start(on: s.firstDate), studentId: s.studentId,
             bookedByStaff: bookedByStaff)
     }
 

@@ -1,0 +1,58 @@
+import Community
+import Core
+import Scheduling
+import XCTest
+
+@testable import Meetings
+
+/// A weekly series keeps its time on its own clock. Where the community's zone does not change
+/// its clocks with the series' zone, a date after the change lies off the community's slot grid
+/// though nobody chose another time: the grid is checked at the series' first date, so the
+/// date is booked; a grid that changed still stops it.
+final class SeriesGridTests: XCTestCase {
+    /// Expert in Berlin, community in Tokyo with a 120-minute grid. Monday 25 March 2030 10:00 in
+    /// Berlin (CET) is 18:00 in Tokyo, on the grid; Berlin moves its clocks on 31 March, so
+    /// Monday 1 April 10:00 (CEST) is 17:00 in Tokyo, between two grid times.
+    func context(slotMinutes: Int) throws -> BookingContext {
+        var c = try BookingRulesTableTests.context()
+        c.settings.timeZone = "Asia/Tokyo"
+        c.settings.slotMinutes = Int64(slotMinutes)
+        c.settings.horizonDays = 60
+        c.settings.requireEnrollment = false
+        c.expertTimeZone = "Europe/Berlin"
+        c.expert?.timeZone = "Europe/Berlin"
+        return c
+    }
+
+    let series = Series(
+        id: "ser_1", userId: "per_u", expertId: "per_e", serviceId: "svc_1", locationId: BookingRulesTableTests.location, timeZone: "Europe/Berlin",
+        firstDate: LocalDate("2030-03-25")!, localMinutes: 10 * 60, lengthMinutes: 60, weeks: 4, nextIndex: 1, status: "active")
+
+    func testADateTheClockChangeMovedOffTheGridIsBooked() throws {
+        let date = LocalDate("2030-04-01")!
+        let start = try XCTUnwrap(series.start(on: date))
+        XCTAssertEqual(start.rfc3339, "2030-04-01T08:00:00Z", "10:00 in Berlin summer time")
+        let c = try context(slotMinutes: 120)
+        XCTAssertFalse(SlotGrid.isOnGrid(start, slotMinutes: 120, timeZone: "Asia/Tokyo"), "17:00 in Tokyo is off the grid")
+
+        let change = try MeetingDecider.request(c, SeriesDecider.occurrence(series, date: date, start: start))
+        XCTAssertEqual(change.after.state.start, start, "the series' date is booked at its own time")
+        XCTAssertEqual(change.after.seriesId, "ser_1")
+
+        // A user choosing that time alone is still held to the grid.
+        var alone = SeriesDecider.occurrence(series, date: date, start: start)
+        alone.seriesId = nil
+        alone.gridStart = nil
+        XCTAssertThrowsError(try MeetingDecider.request(c, alone)) { XCTAssertEqual(($0 as? AppError)?.dataCode, "slot_unavailable", "\($0)") }
+    }
+
+    /// A grid the series' first date is no longer on (240 minutes: 18:00 is not a multiple of 4
+    /// hours) stops its dates, as the README says of a changed slot_minutes or time_zone.
+    func testAChangedGridStillStopsTheDates() throws {
+        let date = LocalDate("2030-04-01")!
+        let start = try XCTUnwrap(series.start(on: date))
+        XCTAssertThrowsError(try MeetingDecider.request(try context(slotMinutes: 240), SeriesDecider.occurrence(series, date: date, start: start))) {
+            XCTAssertEqual(($0 as? AppError)?.dataCode, "slot_unavailable", "\($0)")
+        }
+    }
+}
