@@ -114,6 +114,9 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
         "decline agreed": ": cancel it instead (meeting.cancel)",
         "withdraw agreed": ": cancel it instead (meeting.cancel)",
         "confirm agreed": ": there is nothing left to confirm",
+        // Closed already (logged, or a no-show reported): what was recorded is changed by staff only.
+        "report_no_show completed": ": its session is already logged; to dispute what was logged, ask an admin (who can correct credits and lift a suspension)",
+        "log_session completed": ": it is already closed (its session logged, or a no-show reported); to dispute that, ask an admin (who can correct credits)",
     ]
 
     /// A meeting step as a sentence says it: "Cannot log the session of this meeting".

@@ -320,7 +320,10 @@ public enum Lifecycle {
         case .agreed:
             // An alternate whose date has passed can no longer be taken: a new one replaces it.
             if let open = m.alternate, open.start > now {
-                throw AppError.invalidState(status: m.status.rawValue, action: "reschedule", why: "an alternate date is already open; withdraw or answer it first")
+                let step = open.proposedBy == p
+                    ? "withdraw yours first (meeting.withdraw_alternate), then propose the new one"
+                    : "answer it first (meeting.confirm_alternate or meeting.reject_alternate)"
+                throw AppError.invalidState(status: m.status.rawValue, action: "reschedule", why: "a new date (\(open.start.rfc3339)) is already open; " + step)
             }
             guard start != m.start || length != m.lengthMinutes || price != m.priceCredits else {
                 throw AppError.invalidParams(field: "start", reason: "is the meeting's agreed date and length already; propose another date or length")

@@ -315,6 +315,34 @@ final class LifecycleRulesTests: XCTestCase {
                        .attended, "a session that took place may be logged once it started")
     }
 
+    /// A meeting closed by one side (logged, or a no-show reported) refuses the other side's
+    /// step with what they can still do: ask an admin, who can correct credits.
+    func testAClosedMeetingTellsTheOtherSideWhomToAsk() throws {
+        let end = start.adding(minutes: 60)
+        let logged = try decide(agreed, .logSession(attendance: .attended, durationAdjustMinutes: 0, feedback: nil), .party(.expert), now: end).next
+        let reported = try decide(agreed, .reportNoShow, .party(.user), now: end).next
+        for (closed, command, actor, words) in [
+            (logged, Command.reportNoShow, MeetingActor.party(.user), "Cannot report a no-show for a meeting whose status is completed: its session is already logged; to dispute what was logged, ask an admin"),
+            (reported, .logSession(attendance: .attended, durationAdjustMinutes: 0, feedback: nil), .party(.expert), "Cannot log the session of a meeting whose status is completed: it is already closed"),
+        ] {
+            XCTAssertThrowsError(try decide(closed, command, actor, now: end)) {
+                XCTAssertTrue(($0 as? AppError)?.message.hasPrefix(words) == true, "\($0)")
+            }
+        }
+    }
+
+    /// A second new date for an agreed meeting is refused with the step that frees the way:
+    /// the proposer withdraws theirs, the other side answers it.
+    func testASecondNewDateSaysWhoseStepComesFirst() throws {
+        let first = start.adding(minutes: 3 * 24 * 60), second = start.adding(minutes: 4 * 24 * 60)
+        let open = try decide(agreed, .reschedule(start: first, lengthMinutes: 60, priceCredits: 100, note: nil), .party(.user)).next
+        for (side, words) in [(Party.user, "withdraw yours first (meeting.withdraw_alternate)"), (.expert, "answer it first (meeting.confirm_alternate or meeting.reject_alternate)")] {
+            XCTAssertThrowsError(try decide(open, .reschedule(start: second, lengthMinutes: 60, priceCredits: 100, note: nil), .party(side))) {
+                XCTAssertTrue(($0 as? AppError)?.message.contains(words) == true, "\(side): \($0)")
+            }
+        }
+    }
+
     func testExpertNoShowReleasesAndExpiryReleases() throws {
         let after = start.adding(minutes: 5)
         let report = try decide(agreed, .reportNoShow, .party(.user), now: start.adding(minutes: 60))
