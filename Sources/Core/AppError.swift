@@ -172,7 +172,7 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
     public static func lateCancellationRequiresConfirmation(windowHours: Int64, consequences: String) -> AppError {
         AppError(
             .lateCancellationRequiresConfirmation,
-            message: "The meeting starts within \(windowHours) hours: \(consequences) Pass confirm_late: true to cancel anyway",
+            message: "The meeting starts within \(Counted.words(windowHours, "hour")): \(consequences) Pass confirm_late: true to cancel anyway",
             details: ["window_hours": .int(windowHours), "consequences": .string(consequences)])
     }
 

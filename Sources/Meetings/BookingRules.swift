@@ -302,11 +302,11 @@ public enum BookingRules {
             try requireNotSuspended(a.studentId == nil ? c.user : c.student, asStudent: a.studentId != nil, now: c.now)
         case .notice:
             guard a.start >= s.earliestStart(from: c.now) else {
-                throw AppError.slotUnavailable("meetings must be booked at least \(s.minNoticeMinutes) minutes ahead")
+                throw AppError.slotUnavailable("meetings must be booked at least \(Counted.words(s.minNoticeMinutes, "minute")) ahead")
             }
         case .horizon:
             guard a.beyondHorizon || a.start <= s.horizonEnd(from: c.now) else {
-                throw AppError.slotUnavailable("meetings can be booked at most \(s.horizonDays) days ahead")
+                throw AppError.slotUnavailable("meetings can be booked at most \(Counted.words(s.horizonDays, "day")) ahead")
             }
         case .slotGrid:
             guard SlotGrid.isOnGrid(a.gridStart ?? a.start, slotMinutes: s.slotMinutes, timeZone: s.timeZone) else {
@@ -385,7 +385,9 @@ public enum BookingRules {
             // is said to be required, beside the wallet's available credits as ledger.balance
             // shows them (the hold is not part of them).
             let more = a.creditsToHold - a.creditsReleased
-            let needs = a.creditsReleased > 0 ? "\(more) more credits (\(a.creditsToHold) in all, \(a.creditsReleased) already held for this meeting)" : "\(more) credits"
+            let needs = a.creditsReleased > 0
+                ? "\(more) more \(more == 1 ? "credit" : "credits") (\(a.creditsToHold) in all, \(a.creditsReleased) already held for this meeting)"
+                : Counted.words(more, "credit")
             // The user's balance is theirs: the expert learns only that the credits are missing.
             if a.side == .expert {
                 throw AppError(

@@ -292,8 +292,8 @@ public enum Lifecycle {
         let text = byExpert
             ? "the user's credits" + (one ? " will be returned and the meeting" : " for them will be returned and the meetings") + " cancelled on the video platform."
             : price == 0 ? (one ? "nothing is charged: the meeting is free." : "nothing is charged, they are free.")
-            : charged >= price ? "\(the) \(price) credits will be charged."
-            : charged > 0 ? "\(charged) of \(the) \(price) credits will be charged and the rest returned."
+            : charged >= price ? "\(the) \(Counted.words(price, "credit")) will be charged."
+            : charged > 0 ? "\(charged) of \(the) \(Counted.words(price, "credit")) will be charged and the rest returned."
             : "\(the) credits will be returned."
         return one ? text.prefix(1).uppercased() + text.dropFirst() : "\(dates) of the dates start within the window: " + text
     }

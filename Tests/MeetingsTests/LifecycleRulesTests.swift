@@ -343,6 +343,12 @@ final class LifecycleRulesTests: XCTestCase {
         }
     }
 
+    /// A price of one credit is said as one: "The 1 credits will be charged" read wrong.
+    func testOneCreditIsSaidInTheSingular() {
+        XCTAssertEqual(Lifecycle.lateEndingConsequences(dates: 1, charged: 1, price: 1, byExpert: false), "The 1 credit will be charged.")
+        XCTAssertEqual(Lifecycle.lateEndingConsequences(dates: 1, charged: 2, price: 2, byExpert: false), "The 2 credits will be charged.")
+    }
+
     func testExpertNoShowReleasesAndExpiryReleases() throws {
         let after = start.adding(minutes: 5)
         let report = try decide(agreed, .reportNoShow, .party(.user), now: start.adding(minutes: 60))
