@@ -158,7 +158,8 @@ enum CatalogAPI {
             let userId = try params.string("user_id")
             let (serviceId, expertId) = try enrollmentTarget(params)
             guard try CatalogStore.unenroll(ctx.db, communityId: ctx.communityId, userId: userId, serviceId: serviceId, expertId: expertId) else {
-                throw AppError.notFound("enrollment", userId)
+                // Named as decertify names a certification: whose, and to what.
+                throw AppError.notFound("enrollment", "of \(userId) to \(serviceId ?? expertId ?? "")")
             }
             return ["user_id": .string(userId), "service_id": .optional(serviceId), "expert_id": .optional(expertId), "enrolled": false]
         })

@@ -115,8 +115,8 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
         "withdraw agreed": ": cancel it instead (meeting.cancel)",
         "confirm agreed": ": there is nothing left to confirm",
         // Closed already (logged, or a no-show reported): what was recorded is changed by staff only.
-        "report_no_show completed": ": its session is already logged; to dispute what was logged, ask an admin (who can correct credits and lift a suspension)",
-        "log_session completed": ": it is already closed (its session logged, or a no-show reported); to dispute that, ask an admin (who can correct credits)",
+        "report_no_show completed": ": its session is already logged; to dispute what was logged, ask the community's staff (finance staff correct credits, an admin lifts a suspension)",
+        "log_session completed": ": it is already closed (its session logged, or a no-show reported); to dispute that, ask the community's finance staff, who correct credits",
     ]
 
     /// A meeting step as a sentence says it: "Cannot log the session of this meeting".
@@ -172,7 +172,7 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
     public static func lateCancellationRequiresConfirmation(windowHours: Int64, consequences: String) -> AppError {
         AppError(
             .lateCancellationRequiresConfirmation,
-            message: "The meeting starts within \(Counted.words(windowHours, "hour")): \(consequences) Pass confirm_late: true to cancel anyway",
+            message: "The meeting starts within \(Counted.words(windowHours, "hour")): \(consequences.prefix(1).lowercased() + consequences.dropFirst()) Pass confirm_late: true to cancel anyway",
             details: ["window_hours": .int(windowHours), "consequences": .string(consequences)])
     }
 

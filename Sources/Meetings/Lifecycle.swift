@@ -509,7 +509,7 @@ public enum Lifecycle {
     static func requireOver(_ m: MeetingState, _ now: Instant, _ action: String) throws {
         guard now >= m.end else {
             throw AppError.invalidState(
-                status: m.status.rawValue, action: action, why: "a no-show is recorded once the meeting's time is over (\(m.end.rfc3339)); log it then")
+                status: m.status.rawValue, action: action, why: "a no-show is recorded once the meeting's time is over (\(m.end.rfc3339)); \(action == "report_no_show" ? "report" : "log") it then")
         }
     }
 

@@ -211,8 +211,14 @@ public enum SeriesDecider {
         change.series.studentId = input.studentId
         change.series.topic = input.topic
         change.series.agendaAnswers = input.agendaAnswers
-        let first = try MeetingDecider.request(
-            booking, occurrence(change.series, date: local.date, start: input.firstStart, bookedByStaff: input.bookedByStaff), ids: ids)
+        let first: MeetingChange
+        do {
+            first = try MeetingDecider.request(
+                booking, occurrence(change.series, date: local.date, start: input.firstStart, bookedByStaff: input.bookedByStaff), ids: ids)
+        } catch let error as AppError where error.details["field"] == "start" {
+            // The series' param is first_start: a front end maps data.field to its input.
+            throw AppError.invalidParams(field: "first_start", reason: error.details["reason"]?.stringValue ?? "is not a time that can be booked")
+        }
         record(first, in: &booking)
         change.meetings.append(first)
         bookAhead(&change, &booking, skipped: [], bookedByStaff: input.bookedByStaff, ids: ids)
@@ -332,7 +338,7 @@ public enum SeriesDecider {
         if person.id == s.userId { return .party(.user) }
         if expertToo && person.id == s.expertId { return .party(.expert) }
         if person.has(.admin) { return .party(.user) }
-        throw AppError.forbidden("only the series' user (or an admin) may do this")
+        throw AppError.forbidden(expertToo ? "only the series' user or expert (or an admin) may do this" : "only the series' user (or an admin) may do this")
     }
 
     /// Who a step on the series is recorded as: an admin acting for its user is the admin.

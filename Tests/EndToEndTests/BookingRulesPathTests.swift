@@ -243,6 +243,10 @@ final class BookingRulesPathTests: EndToEndTestCase {
         ], code: 4021)
         XCTAssertEqual(refused["data"]?["code"], "not_enrolled")
         XCTAssertEqual(try w.meetingd.result("meeting.list", as: w.user)["items"]?.array?.count, 0, "nothing was made")
+        // Removing an assignment that is not there names whose and to what (it named the user as
+        // the enrolment's id).
+        let absent = try w.meetingd.error("enrollment.remove", as: w.admin, ["user_id": .string(w.user), "expert_id": .string(w.expert)], code: 4004)
+        XCTAssertEqual(absent["message"], .string("Not found: no enrollment of \(w.user) to \(w.expert) in this community"))
         try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(w.user), "expert_id": .string(w.expert)])
         XCTAssertEqual(try w.propose(start: day7)["status"], "awaiting_approval")
     }

@@ -383,6 +383,11 @@ final class SeriesTests: EndToEndTestCase {
             "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "first_start": "2030-03-06T10:00:00Z", "location_id": .string(w.locationId),
         ], code: 4020)
         XCTAssertEqual(broke["data"]?["code"], "insufficient_credits")
+        // A time in the past is named by the series' own param, which a front end maps to its input.
+        let past = try w.meetingd.error("series.create", as: w.user, [
+            "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "first_start": "2030-03-01T10:00:00Z", "location_id": .string(w.locationId),
+        ], code: -32602)
+        XCTAssertEqual(past["data"]?["field"], "first_start", "\(past)")
         XCTAssertEqual(try w.meetingd.allPages("meeting.list", as: w.expert, ["role": "expert"]), [], "no occurrence was left behind")
         XCTAssertEqual(try w.wallet(), MeetingWorld.wallet())
         try w.assertReconciled()
@@ -609,7 +614,8 @@ final class SeriesTests: EndToEndTestCase {
         let stranger = try w.addUser(name: "stranger")
         try refuseSkip(w, id, "2030-03-13", as: stranger, code: 4003)
         try w.meetingd.error("series.get", as: stranger, ["series_id": .string(id)], code: 4003)
-        try w.meetingd.error("series.cancel", as: stranger, ["series_id": .string(id), "reason_code": "other"], code: 4003)
+        let refused = try w.meetingd.error("series.cancel", as: stranger, ["series_id": .string(id), "reason_code": "other"], code: 4003)
+        XCTAssertEqual(refused["message"], "Forbidden: only the series' user or expert (or an admin) may do this", "its expert may too")
         XCTAssertEqual(try w.meetingd.result("series.get", as: w.expert, ["series_id": .string(id)])["id"]?.string, id, "the expert sees the series")
         try w.assertReconciled()
     }

@@ -316,13 +316,14 @@ final class LifecycleRulesTests: XCTestCase {
     }
 
     /// A meeting closed by one side (logged, or a no-show reported) refuses the other side's
-    /// step with what they can still do: ask an admin, who can correct credits.
+    /// step with what they can still do: ask the staff (finance correct credits, an admin lifts a
+    /// suspension).
     func testAClosedMeetingTellsTheOtherSideWhomToAsk() throws {
         let end = start.adding(minutes: 60)
         let logged = try decide(agreed, .logSession(attendance: .attended, durationAdjustMinutes: 0, feedback: nil), .party(.expert), now: end).next
         let reported = try decide(agreed, .reportNoShow, .party(.user), now: end).next
         for (closed, command, actor, words) in [
-            (logged, Command.reportNoShow, MeetingActor.party(.user), "Cannot report a no-show for a meeting whose status is completed: its session is already logged; to dispute what was logged, ask an admin"),
+            (logged, Command.reportNoShow, MeetingActor.party(.user), "Cannot report a no-show for a meeting whose status is completed: its session is already logged; to dispute what was logged, ask the community's staff"),
             (reported, .logSession(attendance: .attended, durationAdjustMinutes: 0, feedback: nil), .party(.expert), "Cannot log the session of a meeting whose status is completed: it is already closed"),
         ] {
             XCTAssertThrowsError(try decide(closed, command, actor, now: end)) {
