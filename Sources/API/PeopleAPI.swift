@@ -110,7 +110,7 @@ enum PeopleAPI {
         body: .transaction { ctx, params in
             try CatalogStore.insertLocation(
                 ctx.db, communityId: ctx.communityId,
-                LocationFacts(id: Identifier.make(.location), name: try params.string("name"), kind: try params.string("kind"))
+                LocationFacts(id: Identifier.make(.location), name: try NameRule.stored(try params.string("name"), field: "name"), kind: try params.string("kind"))
             ).json
         })
 

@@ -13,7 +13,13 @@ public enum NameRule {
     public static func stored(_ text: String, field: String) throws -> String {
         let name = form(text)
         try requireSeen(name, field: field)
+        // Nor hidden marks inside it: "Sa\u{200B}m" would be a second Sam nobody can tell apart.
+        if let hidden = name.unicodeScalars.first(where: \.isHiddenMark) { throw AppError.invalidParams(field: field, reason: hiddenMarkReason(hidden)) }
         return name
+    }
+
+    static func hiddenMarkReason(_ mark: Unicode.Scalar) -> String {
+        "must not hold invisible characters (found U+\(String(format: "%04X", mark.value))), which make one name pass for another"
     }
 
     /// Text people read (a name, a message, a choice from a list) must show something: white

@@ -39,6 +39,9 @@ public indirect enum Schema: Sendable {
         /// One line of a person's text that others see as it is (a person's name): no control
         /// characters, line breaks or reordering marks.
         case line
+        /// A name (of a person, service, skill or place): one line, and no mark that shows
+        /// nothing (`Unicode.Scalar.isHiddenMark`), which would make one name pass for another.
+        case name
     }
 
     public struct StringRule: Sendable {
@@ -56,7 +59,7 @@ public indirect enum Schema: Sendable {
     /// A name as given — a person's first or last name, a service's, a skill's, a location's: one
     /// line (`StringFormat.line`). Names read back are `name`: stored text is shown escaped
     /// wherever it goes, whatever it holds.
-    public static var givenName: Schema { .string(StringRule(minLength: 1, maxLength: Limits.standard.maxNameLength, format: .line)) }
+    public static var givenName: Schema { .string(StringRule(minLength: 1, maxLength: Limits.standard.maxNameLength, format: .name)) }
     public static func id(_ kind: IdKind) -> Schema { .string(StringRule(minLength: 1, maxLength: 100, format: .id(kind))) }
     public static var timestamp: Schema { .string(StringRule(minLength: 1, maxLength: 64, format: .timestamp)) }
     public static var email: Schema { .string(StringRule(minLength: 3, maxLength: 200, format: .email)) }
@@ -166,7 +169,7 @@ extension Schema.StringFormat {
     var hasShape: Bool {
         switch self {
         case .id, .timestamp, .timeOfDay, .date: return true
-        case .plain, .enumeration, .email, .line: return false
+        case .plain, .enumeration, .email, .line, .name: return false
         }
     }
 
@@ -187,9 +190,12 @@ extension Schema.StringFormat {
             guard LocalTimeOfDay(s) != nil else { throw fail("must be a local time HH:MM between 00:00 and 24:00") }
         case .date:
             guard LocalDate(s) != nil else { throw fail("must be a date YYYY-MM-DD") }
-        case .line:
+        case .line, .name:
             if let bad = s.unicodeScalars.first(where: \.breaksALine) {
                 throw fail("must be one line without control characters or reordering marks (found U+\(String(bad.value, radix: 16, uppercase: true)))")
+            }
+            if case .name = self, let hidden = s.unicodeScalars.first(where: \.isHiddenMark) {
+                throw fail(NameRule.hiddenMarkReason(hidden))
             }
         }
     }
@@ -260,7 +266,7 @@ extension Schema {
             case .email: out["format"] = "email"
             case .timeOfDay: out["pattern"] = "^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
             case .date: out["format"] = "date"
-            case .line: out["pattern"] = .string(Schema.linePattern)
+            case .line, .name: out["pattern"] = .string(Schema.linePattern)
             }
             return .object(out)
         case .array(let item, let minItems, let maxItems):

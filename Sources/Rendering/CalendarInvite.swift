@@ -130,7 +130,7 @@ public struct CalendarInvite: Sendable {
                 out.append(scalar)
             } else if scalar.isLineBreak {
                 out.append(contentsOf: "\\n".unicodeScalars)
-            } else if !isControl(scalar) && !scalar.isBidiControl {
+            } else if !isControl(scalar) && !scalar.isBidiControl && !scalar.isHiddenMark {
                 out.append(scalar)
             }
         }

@@ -394,7 +394,10 @@ public enum PersonText {
         for s in text.unicodeScalars {
             defer { afterCR = s == "\r" }
             if s == "\n" && afterCR { continue }
-            if s.isLineBreak {
+            if s.isHiddenMark {
+                // Shows nothing; a run of tag characters would carry text no reader sees.
+                continue
+            } else if s.isLineBreak {
                 out.append(lineBreak)
             } else if s == "\t" {
                 out.append(tab)

@@ -2,7 +2,8 @@
 /// as control sequences (clear the screen, retitle the window, move back over the line that
 /// shows credits, reverse a line), so what a terminal would act on is shown as a visible escape:
 /// C0 controls, DEL and C1 controls as `\e`, `\r`, `\n`, `\t` or `\x07`, bidirectional
-/// overrides and isolates and the line and paragraph separators as `\u{202E}`. Decided on Unicode scalars, since CR LF is one Swift
+/// overrides and isolates, the line and paragraph separators and the marks that show nothing
+/// (zero-width space, tags: `Unicode.Scalar.isHiddenMark`) as `\u{202E}`. Decided on Unicode scalars, since CR LF is one Swift
 /// Character equal to neither CR nor LF.
 enum TerminalText {
     /// One line: every control shown, line breaks included.
@@ -50,7 +51,8 @@ enum TerminalText {
         default:
             // Every mark that reorders text (Core's one list of them), the one-character ones too,
             // and the line and paragraph separators a terminal may break a line at.
-            let shown = scalar.isBidiControl || scalar.value == 0x2028 || scalar.value == 0x2029
+            // And marks that show nothing, so two texts that differ by them are told apart.
+            let shown = scalar.isBidiControl || scalar.value == 0x2028 || scalar.value == 0x2029 || scalar.isHiddenMark
             return shown ? "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}" : nil
         }
     }

@@ -23,11 +23,21 @@ final class NameRuleTests: XCTestCase {
             XCTAssertEqual(reason(invisible), "must have a character that can be seen, not only invisible ones",
                            invisible.unicodeScalars.map { String($0.value, radix: 16) }.joined(separator: " "))
         }
-        // Invisible characters beside visible ones stay: joiners shape some scripts and emoji.
+        // The joiners and variation selectors beside visible characters stay: they shape some
+        // scripts and emoji.
         XCTAssertNil(reason("\u{0645}\u{06CC}\u{200C}\u{062E}\u{0648}\u{0627}\u{0647}"))
         XCTAssertNil(reason("👩\u{200D}🔬 Ada"))
-        XCTAssertNil(reason("A\u{00AD}da"))
+        XCTAssertNil(reason("Ada \u{2615}\u{FE0F}"))
         XCTAssertNil(reason("Zo\u{0308}e"), "a mark on a letter")
         XCTAssertNil(reason("\u{0915}\u{093F}"), "Devanagari: a consonant with its vowel sign")
+    }
+
+    /// A mark that shows nothing inside a name makes a second "Sam" nobody can tell from the
+    /// first (in meetctl people, in a mail): refused, naming it.
+    func testAHiddenMarkInsideANameIsRefused() {
+        for (name, mark) in [("Sa\u{200B}m", "200B"), ("A\u{00AD}da", "00AD"), ("Le\u{FEFF}e", "FEFF"), ("Sam\u{E0049}\u{E0047}", "E0049"),
+                             ("Sa\u{2060}m", "2060"), ("CHEM\u{034F}101", "034F"), ("Kim\u{3164}", "3164")] {
+            XCTAssertEqual(reason(name), "must not hold invisible characters (found U+\(mark)), which make one name pass for another", name.debugDescription)
+        }
     }
 }

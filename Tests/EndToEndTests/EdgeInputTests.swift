@@ -408,7 +408,8 @@ final class EdgeInputTests: EndToEndTestCase {
     func testCatalogNamesWithControlsOrReorderingMarksAreRefused() throws {
         let w = try MeetingWorld(self, label: "edge catalog names")
         let locationsBefore = try w.meetingd.result("location.list", as: w.admin)
-        for name in ["Room\r\nBcc: x@evil.example", "\u{202E}1 mooR", "Room\u{1B}[2J"] {
+        // A mark that shows nothing makes a second "Room 1" nobody can tell apart.
+        for name in ["Room\r\nBcc: x@evil.example", "\u{202E}1 mooR", "Room\u{1B}[2J", "Room\u{200B} 1", "CHEM\u{00AD}101"] {
             assertInvalid(try w.meetingd.call("location.create", as: w.admin, ["name": .string(name), "kind": "in_person"]), field: "name", name.debugDescription)
             let service: [String: JSONValue] = ["name": .string(name), "kind": "generic", "default_length_minutes": 30, "price_credits": 5]
             assertInvalid(try w.meetingd.call("service.create", as: w.admin, service), field: "name", name.debugDescription)

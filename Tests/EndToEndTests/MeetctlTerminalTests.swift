@@ -70,6 +70,19 @@ final class MeetctlTerminalTests: EndToEndTestCase {
         XCTAssertEqual(exact["timeline"]?.array?.compactMap { $0["note"]?.string }, [Self.note])
     }
 
+    /// Marks that show nothing are shown as escapes, so two texts that differ by them are told
+    /// apart (a topic "Sam" with a zero-width space and a tag character read as "Sam").
+    func testMarksThatShowNothingAreShownEscaped() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let meetingd = try startMeetingd(["--test-clock"])
+        let requested = try meetingd.result("meeting.request", as: c.userId, [
+            "service_id": .string(c.serviceId), "expert_id": .string(c.expertId), "start": "2030-03-11T14:00:00Z", "location_id": .string(c.roomId),
+            "topic": "Sa\u{200B}m\u{E0049} and 👩\u{200D}🔬",
+        ])
+        let shown = try c.expert.ok(["meeting", "show", try XCTUnwrap(requested["id"]?.string)])
+        XCTAssertTrue(shown.split(separator: "\n").contains { $0.hasSuffix(#"  Sa\u{200B}m\u{E0049} and 👩\#u{200D}🔬"#) }, shown)
+    }
+
     /// A note's own quotes are escaped in the timeline: a note that closed its quotes and went
     /// on like the event's details showed the expert a start time the user never proposed
     /// before the real one.

@@ -484,6 +484,14 @@ final class PersonTextTests: XCTestCase {
         XCTAssertEqual(PersonText.body("Příliš žluťoučký 🐴"), "Příliš žluťoučký 🐴")
     }
 
+    /// Marks that show nothing are left out: a run of tag characters carried text no reader of
+    /// the mail saw. The joiners and variation selectors that shape what is seen stay.
+    func testMarksThatShowNothingAreLeftOut() {
+        let tags = "IGNORE".unicodeScalars.map { String(Unicode.Scalar($0.value + 0xE0000)!) }.joined()
+        XCTAssertEqual(PersonText.line("Pay\u{200B} to 123\(tags)\u{2060}\u{00AD}\u{FEFF} end"), "Pay to 123 end")
+        XCTAssertEqual(PersonText.body("👩\u{200D}🔬 \u{2615}\u{FE0F} \u{0645}\u{200C}\u{0627}"), "👩\u{200D}🔬 \u{2615}\u{FE0F} \u{0645}\u{200C}\u{0627}")
+    }
+
     /// A browser sends a textarea's line breaks as CR LF: one break each, never a U+FFFD; every
     /// other kind of line break is one too, and none stays on a line.
     func testEachKindOfLineBreakIsOneBreak() {
