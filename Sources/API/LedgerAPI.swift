@@ -113,7 +113,7 @@ enum LedgerAPI {
         guard owner == nil || owner != ctx.actor.id else { throw AppError.forbidden(refusal) }
     }
 
-    static let referenceRule = "one line of visible characters; whitespace around it is not part of it, and it is compared in Unicode NFKC form (a no-break space is a space, a fullwidth digit a digit)"
+    static let referenceRule = "one line of visible characters; whitespace around it is not part of it, and it is stored and compared in Unicode NFKC form (a no-break space is a space, a fullwidth digit a digit: statements show it so)"
 
     static let grant = MethodDefinition(
         "credits.grant", "Adds purchased credits to a user's wallet; each external reference is granted once",

@@ -108,7 +108,7 @@ public enum ProfileRules {
             throw AppError.invalidParams(field: "bio", reason: "must have at most \(maxBioCharacters) characters")
         }
         if let bad = text.unicodeScalars.first(where: { ($0 != "\n" && $0 != "\t" && $0.isControlCharacter) || $0.isBidiControl }) {
-            throw AppError.invalidParams(field: "bio", reason: "must not contain control characters other than line breaks and tabs (found U+\(hex(bad)))")
+            throw AppError.invalidParams(field: "bio", reason: "must not contain control characters or reordering marks (found U+\(hex(bad))); line breaks are LF or CR LF, and tabs are kept")
         }
         return text
     }

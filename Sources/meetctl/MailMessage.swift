@@ -299,9 +299,12 @@ struct MailMessage {
     // MARK: Body (RFC 2045 quoted-printable)
 
     /// Quoted-printable of the UTF-8 text: lines of at most 76 characters with soft breaks,
-    /// `=` and bytes outside printable ASCII as `=XX`, trailing spaces encoded.
+    /// `=` and bytes outside printable ASCII as `=XX`, trailing spaces encoded. A `.` or `F`
+    /// that begins a line is encoded too: a line of a lone dot ends the message for a sendmail
+    /// run without -i, and mbox files rewrite a line beginning "From ".
     static func quotedPrintable(_ text: String) -> String {
         let hex = Array("0123456789ABCDEF")
+        func encoded(_ b: UInt8) -> String { "=" + String(hex[Int(b >> 4)]) + String(hex[Int(b & 0x0F)]) }
         var out = ""
         let lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
         for (index, line) in lines.enumerated() {
@@ -309,16 +312,12 @@ struct MailMessage {
             var current = ""
             for (i, b) in bytes.enumerated() {
                 let isLast = i == bytes.count - 1
-                let token: String
-                if (b >= 33 && b <= 126 && b != 61) || ((b == 32 || b == 9) && !isLast) {
-                    token = String(UnicodeScalar(b))
-                } else {
-                    token = "=" + String(hex[Int(b >> 4)]) + String(hex[Int(b & 0x0F)])
-                }
+                var token = (b >= 33 && b <= 126 && b != 61) || ((b == 32 || b == 9) && !isLast) ? String(UnicodeScalar(b)) : encoded(b)
                 if current.count + token.count > 75 {
                     out += current + "=\n"
                     current = ""
                 }
+                if current.isEmpty && (b == UInt8(ascii: ".") || b == UInt8(ascii: "F")) { token = encoded(b) }
                 current += token
             }
             out += current

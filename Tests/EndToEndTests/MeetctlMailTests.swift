@@ -39,7 +39,9 @@ final class MeetctlMailTests: XCTestCase {
         let office = "office-\(TestEnvironment.uniqueTag())@example.test"
         let c = try MeetctlCommunity.make(#function, officeEmail: office, userName: ("Zoë", "Müller"))
         let meeting = try c.agreedMeeting(start: "2030-03-11 10:00")
-        try (try c.user).ok(["reschedule", meeting, "--start", "2030-03-13 19:00", "--note", "Mittwoch?"])
+        // A line of a lone dot, and one beginning "From ": a sendmail without -i ends the message at
+        // the first, an mbox rewrites the second; both travel encoded and arrive as written.
+        try (try c.user).ok(["reschedule", meeting, "--start", "2030-03-13 19:00", "--note", "Mittwoch?\n.\nFrom then on, Wednesdays"])
         let smtp = try sink()
         try smtp.start()
 
@@ -71,7 +73,11 @@ final class MeetctlMailTests: XCTestCase {
         XCTAssertTrue(confirmed["body"]?.string?.contains("Your meeting with Zoë Müller on Mon 11 Mar 2030 10:00") ?? false, "\(confirmed)")
         let newDate = try XCTUnwrap(toExpert.first { $0["headers"]?["subject"] == "[ACAD] New date proposed by Zoë Müller" })
         XCTAssertEqual(newDate["headers"]?["cc"]?.string, office)
+        XCTAssertTrue(newDate["body"]?.string?.contains("Mittwoch?\n.\nFrom then on, Wednesdays") ?? false, "\(newDate)")
         let raw = try smtp.rawMessages()
+        let noted = try XCTUnwrap(raw.first { $0.contains("Mittwoch?") }, "\(raw)")
+        XCTAssertTrue(noted.contains("\n=2E\n") || noted.contains("\r\n=2E\r\n"), noted)
+        XCTAssertTrue(noted.contains("\n=46rom then on") && !noted.contains("\nFrom then on"), noted)
         XCTAssertTrue(raw.contains { $0.contains("\nSubject: =?UTF-8?B?") }, "a non-ASCII subject is encoded")
         for message in raw {
             XCTAssertTrue(message.contains("\nMIME-Version: 1.0\n") || message.contains("\r\nMIME-Version: 1.0\r\n"), message)

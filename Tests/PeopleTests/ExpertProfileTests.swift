@@ -72,6 +72,11 @@ final class ExpertProfileTests: XCTestCase {
         XCTAssertThrowsError(try ProfileRules.displayName("   ")) { XCTAssertEqual(self.field(of: $0), "display_name") }
         XCTAssertThrowsError(try ProfileRules.bio("Hi\u{07}")) { XCTAssertEqual(self.field(of: $0), "bio") }
         XCTAssertThrowsError(try ProfileRules.bio("Hi\r")) { XCTAssertEqual(self.field(of: $0), "bio") }
+        // The refusal says which line breaks are taken (it said "other than line breaks" of a CR).
+        XCTAssertThrowsError(try ProfileRules.bio("Hi\u{85}there")) {
+            XCTAssertEqual(($0 as? AppError)?.details["reason"]?.stringValue,
+                           "must not contain control characters or reordering marks (found U+0085); line breaks are LF or CR LF, and tabs are kept")
+        }
         XCTAssertThrowsError(try ProfileRules.bio(String(repeating: "x", count: 2001))) { XCTAssertEqual(self.field(of: $0), "bio") }
         XCTAssertEqual(try ProfileRules.bio("Line one\n\tLine two"), "Line one\n\tLine two")
         XCTAssertEqual(try ProfileRules.bio("Line one\r\n\r\nLine two"), "Line one\n\nLine two", "a Windows line break is a line break")

@@ -3617,8 +3617,8 @@ class CreditsNamespace:
         user_id (per_… id)
         credits (1…1000000000000)
         reference: The purchase's external reference (order id): one line of visible characters; whitespace
-            around it is not part of it, and it is compared in Unicode NFKC form (a no-break space is a
-            space, a fullwidth digit a digit)
+            around it is not part of it, and it is stored and compared in Unicode NFKC form (a no-break
+            space is a space, a fullwidth digit a digit: statements show it so)
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
 
@@ -4740,8 +4740,8 @@ class PayoutNamespace:
         expert_id (per_… id)
         credits (1…1000000000000)
         reference: The payout's external reference (bank transfer id): one line of visible characters;
-            whitespace around it is not part of it, and it is compared in Unicode NFKC form (a no-break
-            space is a space, a fullwidth digit a digit)
+            whitespace around it is not part of it, and it is stored and compared in Unicode NFKC form (a
+            no-break space is a space, a fullwidth digit a digit: statements show it so)
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
 
