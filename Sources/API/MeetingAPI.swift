@@ -119,7 +119,7 @@ enum MeetingAPI {
             .init("start", .timestamp, required: true), .init("location_id", .id(.location), required: true),
             length, .init("skill", .name, "One of the service's skills"), .init("topic", .text(max: 10_000)),
             .init("agenda_answers", .list(.text(max: 10_000), max: 50),
-                  "One answer per agenda question of the service, in the questions' order; may be left out, and when given must answer every question"),
+                  "One answer per agenda question of the service, in the questions' order; may be left out, and when given must answer every question; 10,000 characters in all"),
             .init("student_id", .id(.person), "The student the meeting is for: one the user acts for (student.link); their enrolment decides whom they may book"),
             .init("user_id", .id(.person), "Admins and the office book for this user (default: the actor)"),
         ],

@@ -229,7 +229,11 @@ extension Schema {
         declared > Limits.standard.maxStringLength ? declared : Swift.min(declared, limits.maxStringLength)
     }
 
-    static func maxItems(declared: Int, _ limits: Limits) -> Int { Swift.min(declared, limits.maxListItems) }
+    /// The most items a list declared with `declared` may have under `limits`, as for strings: a
+    /// list declared larger than the standard limit (an import's every row) keeps its own bound.
+    static func maxItems(declared: Int, _ limits: Limits) -> Int {
+        declared > Limits.standard.maxListItems ? declared : Swift.min(declared, limits.maxListItems)
+    }
 
     /// The schema as JSON Schema (draft-07) under the standard limits.
     public var jsonSchema: JSON { jsonSchema(limits: .standard) }

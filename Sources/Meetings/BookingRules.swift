@@ -189,6 +189,9 @@ public struct BookingVerdict: Sendable, Equatable {
 }
 
 public enum BookingRules {
+    /// What a meeting's agenda answers may hold together, in characters (Unicode scalars).
+    public static let maxAgendaCharacters = 10_000
+
     /// A retired service is offered, searched and booked no more (`service.set_active`); a
     /// request for it still waiting can only be declined or withdrawn, and the refusal says so.
     /// `forSearch`: asked by availability.search itself, which is not pointed to.
@@ -283,6 +286,14 @@ public enum BookingRules {
                         : "must be one of the skills of \(service.name): \(service.skills.joined(separator: ", "))")
             }
         case .agenda:
+            // Every meeting carries its answers into every list, invitation and series' date: they
+            // are bounded together, as one text is (Unicode scalars, as the database counts).
+            let total = a.agendaAnswers.reduce(0) { $0 + $1.unicodeScalars.count }
+            guard total <= BookingRules.maxAgendaCharacters else {
+                throw AppError.invalidParams(
+                    field: "agenda_answers",
+                    reason: "hold \(total) characters in all, past the \(BookingRules.maxAgendaCharacters) the answers together may hold; shorten them (a long text belongs in the chat)")
+            }
             guard let service = c.service, !a.agendaAnswers.isEmpty, a.agendaAnswers.count != service.agendaQuestions.count else { return }
             let questions = service.agendaQuestions
             throw AppError.invalidParams(

@@ -11,7 +11,7 @@ public struct Page {
 
     public static var fields: [Schema.Field] {
         [
-            .init("limit", .integer(min: 1, max: maxLimit), "Page size (default \(defaultLimit))"),
+            .init("limit", .integer(min: 1, max: maxLimit), "Page size (default \(defaultLimit)); a page stops early, with next_cursor, once its items come to 4 MiB"),
             .init("cursor", .text(min: 1, max: 1000), "next_cursor from the previous page"),
         ]
     }
@@ -100,12 +100,22 @@ public struct Page {
         result(items, keys: items.prefix(Int(limit)).map(key))
     }
 
+    /// A page stops early, with next_cursor for the rest, once its items come to this many
+    /// bytes (a quarter of the default answer bound): a list of large items (long agenda
+    /// answers) is paged rather than refused as too large. Its first item is always shown.
+    public static let maxItemBytes = 4 << 20
+
     /// The page of `items`, each with its cursor key in `keys` (a key may hold what the item
     /// does not show).
     public func result(_ items: [JSON], keys: [[JSON]]) -> JSON {
-        let hasMore = items.count > Int(limit)
-        let shown = Array(items.prefix(Int(limit)))
-        let next: JSON = hasMore ? .string(Page.cursor(scope: scope, after: keys[shown.count - 1])) : .null
+        var shown: [JSON] = [], bytes = 0
+        for item in items.prefix(Int(limit)) {
+            let size = item.serialized().utf8.count
+            if !shown.isEmpty && bytes + size > Page.maxItemBytes { break }
+            shown.append(item)
+            bytes += size
+        }
+        let next: JSON = items.count > shown.count ? .string(Page.cursor(scope: scope, after: keys[shown.count - 1])) : .null
         return ["items": .array(shown), "next_cursor": next]
     }
 

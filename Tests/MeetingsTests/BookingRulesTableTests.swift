@@ -144,6 +144,18 @@ final class BookingRulesTableTests: XCTestCase {
         }
     }
 
+    /// A meeting's agenda answers are bounded together: each meeting carries them into every
+    /// list and invitation (50 answers of 9,999 characters made meetings of half a megabyte).
+    func testAgendaAnswersAreBoundedTogether() throws {
+        var c = try Self.context()
+        c.service?.agendaQuestions = ["Goal?", "Level?", "Anything else?"]
+        var a = Self.attempt(.request)
+        a.agendaAnswers = Array(repeating: String(repeating: "é", count: 3_334), count: 3)
+        XCTAssertEqual(outcome(a, c), "invalid_params", "10,002 characters")
+        a.agendaAnswers = Array(repeating: String(repeating: "é", count: 3_333), count: 3)
+        XCTAssertEqual(outcome(a, c), "ok", "9,999 characters")
+    }
+
     /// The table itself, as the rules are meant: a time the user chooses, booked or proposed as
     /// a new date, keeps the expert's hours and blocked periods (one booked from the calendar
     /// must be free of meetings too); who may meet whom is checked where a meeting is made; what

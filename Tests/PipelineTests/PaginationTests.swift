@@ -39,6 +39,27 @@ final class PaginationTests: XCTestCase {
         XCTAssertEqual(try Page(first, key: Self.key).limit, Page.defaultLimit)
     }
 
+    /// A page of large items stops once they come to Page.maxItemBytes, with a cursor after the
+    /// last one shown: a list of meetings with long agenda answers was built whole (255 MB) and
+    /// then refused as too large. A first item larger than that is shown alone.
+    func testAPageOfLargeItemsStopsEarlyWithACursor() throws {
+        let page = try Page(params(["actor": "per_a", "limit": 10]), key: Self.key)
+        let big = String(repeating: "x", count: Page.maxItemBytes / 3)
+        let items: [JSON] = (0..<5).map { ["id": .string("mtg_\($0)"), "topic": .string(big)] }
+        let answer = page.result(items) { [.string("2030-03-04T10:00:00Z"), $0["id"]!] }
+        XCTAssertEqual(answer["items"]?.arrayValue?.count, 2, "two fit in 4 MiB, the third does not")
+        let next = try Page(params(["actor": "per_a", "limit": 10, "cursor": answer["next_cursor"]!]), key: Self.key)
+        XCTAssertEqual(next.afterString(1), "mtg_1", "the next page starts after the last item shown")
+
+        let huge: [JSON] = [["id": "mtg_0", "topic": .string(String(repeating: "x", count: Page.maxItemBytes + 1))], ["id": "mtg_1"]]
+        let alone = page.result(huge) { [.string("2030-03-04T10:00:00Z"), $0["id"]!] }
+        XCTAssertEqual(alone["items"]?.arrayValue?.count, 1)
+        XCTAssertNotEqual(alone["next_cursor"], .null)
+        let small = page.result([["id": "mtg_0"], ["id": "mtg_1"]]) { [.string("2030-03-04T10:00:00Z"), $0["id"]!] }
+        XCTAssertEqual(small["items"]?.arrayValue?.count, 2)
+        XCTAssertEqual(small["next_cursor"], .null, "a short list has no next page")
+    }
+
     func testTheSameListWrittenAnotherWayKeepsItsCursors() throws {
         let cursor = Page.cursor(after: ["2030-03-04T10:00:00Z", "mtg_1"], for: params(["actor": "per_a", "from": "2030-03-04T12:00:00+02:00", "limit": 5]))
         let same = params(["actor": "per_a", "from": "2030-03-04T10:00:00Z", "status": nil, "format": "csv", "cursor": .string(cursor)])

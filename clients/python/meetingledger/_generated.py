@@ -2964,7 +2964,8 @@ class MeetingMessageNamespace:
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
         meeting_id (mtg_… id)
-        limit (1…500): Page size (default 50)
+        limit (1…500): Page size (default 50); a page stops early, with next_cursor, once its items come to
+            4 MiB
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
@@ -3475,7 +3476,8 @@ class ConversationNamespace:
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
         person_id (per_… id): Whose conversations (admins); default: yours
-        limit (1…500): Page size (default 50)
+        limit (1…500): Page size (default 50); a page stops early, with next_cursor, once its items come to
+            4 MiB
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
@@ -3500,7 +3502,8 @@ class ConversationNamespace:
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
         conversation_id (cnv_… id)
-        limit (1…500): Page size (default 50)
+        limit (1…500): Page size (default 50); a page stops early, with next_cursor, once its items come to
+            4 MiB
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
@@ -3684,7 +3687,8 @@ class EnrollmentNamespace:
         service_id (svc_… id)
         expert_id (per_… id): Enrolments with the expert, and with the expert's own (expert_specific)
             services
-        limit (1…500): Page size (default 50)
+        limit (1…500): Page size (default 50); a page stops early, with next_cursor, once its items come to
+            4 MiB
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
@@ -3781,7 +3785,8 @@ class LedgerNamespace:
             could land between pages)
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
-        limit (1…500): Page size (default 50)
+        limit (1…500): Page size (default 50); a page stops early, with next_cursor, once its items come to
+            4 MiB
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
@@ -3883,7 +3888,8 @@ class LedgerNamespace:
         to (date-time): Entries before this time
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
-        limit (1…500): Page size (default 50)
+        limit (1…500): Page size (default 50); a page stops early, with next_cursor, once its items come to
+            4 MiB
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
@@ -3962,7 +3968,8 @@ class LocationNamespace:
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
-        limit (1…500): Page size (default 50)
+        limit (1…500): Page size (default 50); a page stops early, with next_cursor, once its items come to
+            4 MiB
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
@@ -4210,7 +4217,8 @@ class MeetingNamespace:
             meetings that have ended too, their sessions still to log, listed first)
         to (date-time): Meetings starting before this time
         person_id (per_… id): Admins and office staff may list another person's meetings
-        limit (1…500): Page size (default 50)
+        limit (1…500): Page size (default 50); a page stops early, with next_cursor, once its items come to
+            4 MiB
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
@@ -4389,7 +4397,7 @@ class MeetingNamespace:
         skill: One of the service's skills
         topic
         agenda_answers: One answer per agenda question of the service, in the questions' order; may be left
-            out, and when given must answer every question
+            out, and when given must answer every question; 10,000 characters in all
         student_id (per_… id): The student the meeting is for: one the user acts for (student.link); their
             enrolment decides whom they may book
         user_id (per_… id): Admins and the office book for this user (default: the actor)
@@ -4483,7 +4491,8 @@ class MeetingNamespace:
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
         meeting_id (mtg_… id)
-        limit (1…500): Page size (default 50)
+        limit (1…500): Page size (default 50); a page stops early, with next_cursor, once its items come to
+            4 MiB
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
@@ -4508,7 +4517,8 @@ class MeetingNamespace:
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
         expert_id (per_… id): Only this expert's
-        limit (1…500): Page size (default 50)
+        limit (1…500): Page size (default 50); a page stops early, with next_cursor, once its items come to
+            4 MiB
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
@@ -4650,7 +4660,8 @@ class OutboxNamespace:
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
-        limit (1…500): Page size (default 50)
+        limit (1…500): Page size (default 50); a page stops early, with next_cursor, once its items come to
+            4 MiB
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
@@ -4848,7 +4859,8 @@ class PersonNamespace:
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
         role
-        limit (1…500): Page size (default 50)
+        limit (1…500): Page size (default 50); a page stops early, with next_cursor, once its items come to
+            4 MiB
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
@@ -4893,7 +4905,8 @@ class PersonNamespace:
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
         service_id (svc_… id)
-        limit (1…500): Page size (default 50)
+        limit (1…500): Page size (default 50); a page stops early, with next_cursor, once its items come to
+            4 MiB
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
@@ -5047,7 +5060,8 @@ class ReportNamespace:
         include_zero: Also list experts with nothing available (default false)
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
-        limit (1…500): Page size (default 50)
+        limit (1…500): Page size (default 50); a page stops early, with next_cursor, once its items come to
+            4 MiB
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
@@ -5198,7 +5212,7 @@ class SeriesNamespace:
         student_id (per_… id): The student of the user the series is for
         topic: What to work through, for every occurrence (its invitation says it)
         agenda_answers: One answer per agenda question of the service, in the questions' order, for every
-            occurrence; may be left out, and when given must answer every question
+            occurrence; may be left out, and when given must answer every question; 10,000 characters in all
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
 
@@ -5248,7 +5262,8 @@ class SeriesNamespace:
             optional, and only the pinned person)
         person_id (per_… id): Whose series (default: the actor's; admins and office staff: anyone's)
         status: As the series reads: active, finished or cancelled
-        limit (1…500): Page size (default 50)
+        limit (1…500): Page size (default 50); a page stops early, with next_cursor, once its items come to
+            4 MiB
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
@@ -5397,7 +5412,8 @@ class ServiceNamespace:
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
         expert_id (per_… id)
-        limit (1…500): Page size (default 50)
+        limit (1…500): Page size (default 50); a page stops early, with next_cursor, once its items come to
+            4 MiB
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
@@ -5483,7 +5499,8 @@ class StudentNamespace:
             optional, and only the pinned person)
         customer_id (per_… id)
         student_id (per_… id)
-        limit (1…500): Page size (default 50)
+        limit (1…500): Page size (default 50); a page stops early, with next_cursor, once its items come to
+            4 MiB
         cursor: next_cursor from the previous page
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
