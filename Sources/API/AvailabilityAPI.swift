@@ -34,7 +34,8 @@ enum AvailabilityAPI {
 
     static let setWeekly = MethodDefinition(
         "availability.set_weekly", "Replaces an expert's weekly rules, kept in their own time zone", audience: .roles([.expert, .admin]), mutating: true,
-        params: [expertId, .init("time_zone", .text(min: 1, max: 64), required: true), .init("rules", .list(ruleSchema, max: 200), required: true)],
+        params: [expertId, .init("time_zone", .text(min: 1, max: 64), required: true),
+                 .init("rules", .list(ruleSchema, max: 200), required: true, "Their location_ids together name at most 1,000 locations, and their service_ids 1,000 services")],
         result: .object([.init("expert_id", .id(.person), required: true), .init("time_zone", .text(), required: true), .init("rules", .list(ruleSchema), required: true)]),
         errors: [DocErrors.notFound, DocErrors.sessionLog],
         body: .transaction { ctx, params in
@@ -49,6 +50,14 @@ enum AvailabilityAPI {
                     if let ids = o[key]?.arrayValue { o[key] = .array(ids.compactMap(\.stringValue).uniqued().map { .string($0) }) }
                 }
                 return .object(o)
+            }
+            for key in ["location_ids", "service_ids"] {
+                let named = rules.reduce(0) { $0 + ($1[key]?.arrayValue?.count ?? 0) }
+                guard named <= SchedulingLimits.maxWeeklyReferences else {
+                    throw AppError.invalidParams(
+                        field: "rules",
+                        reason: "name \(named) \(key == "location_ids" ? "locations" : "services") in all, past the \(SchedulingLimits.maxWeeklyReferences) weekly hours may name (each window's \(key) added up); use fewer, longer windows")
+                }
             }
             for (i, r) in rules.enumerated() {
                 let start = LocalTimeOfDay(r["start"]!.stringValue!)!, end = LocalTimeOfDay(r["end"]!.stringValue!)!

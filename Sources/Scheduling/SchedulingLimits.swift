@@ -18,6 +18,10 @@ public enum SchedulingLimits {
     /// Periods (free, blocked, one-off) in one answer about an expert's calendar: up to about
     /// 200 bytes each.
     public static let maxPeriodsPerAnswer = 2000
+    /// Locations, and services, an expert's weekly hours name in all (each window's lists added
+    /// up): every search over the community reads every expert's, so 200 windows of 50 places
+    /// each for a thousand experts made one search of an hour run out of memory.
+    public static let maxWeeklyReferences = 1000
 
     static let maxRangeMicroseconds = maxRangeDays * 86_400 * 1_000_000
 

@@ -195,6 +195,24 @@ final class SchedulingSearchTests: EndToEndTestCase {
         XCTAssertEqual(stored["weekly"]?.array?.first?["location_ids"], [.string(room), .string(w.locationId)], "\(stored)")
     }
 
+    /// Weekly hours name at most 1,000 locations in all: a search reads every expert's, and 200
+    /// windows of 50 places each for many experts ran a search out of memory. The hours stay as
+    /// they were.
+    func testWeeklyHoursNameABoundedNumberOfPlaces() throws {
+        let w = try world()
+        let rooms = try (0..<50).map { try w.addLocation("Bound room \($0)") }
+        let before = try w.meetingd.result("availability.get", as: w.expert, ["expert_id": .string(w.expert), "from": "2030-03-13T00:00:00Z", "to": "2030-03-14T00:00:00Z"])
+        let rules: [JSONValue] = (0..<21).map { i in weeklyRule(i % 7 + 1, String(format: "%02d:00", i / 7 * 2), String(format: "%02d:00", i / 7 * 2 + 1), at: rooms) }
+        let refused = try w.meetingd.error("availability.set_weekly", as: w.expert, ["expert_id": .string(w.expert), "time_zone": "UTC", "rules": .array(rules)], code: -32602)
+        XCTAssertEqual(refused["data"]?["field"], "rules")
+        XCTAssertTrue(refused["data"]?["reason"]?.string?.hasPrefix("name 1050 locations in all, past the 1000") == true, "\(refused)")
+        let after = try w.meetingd.result("availability.get", as: w.expert, ["expert_id": .string(w.expert), "from": "2030-03-13T00:00:00Z", "to": "2030-03-14T00:00:00Z"])
+        XCTAssertEqual(after["weekly"], before["weekly"], "nothing changed")
+        XCTAssertEqual(try w.meetingd.result("availability.set_weekly", as: w.expert, [
+            "expert_id": .string(w.expert), "time_zone": "UTC", "rules": .array(Array(rules.prefix(20))),
+        ])["rules"]?.array?.count, 20, "1,000 are taken")
+    }
+
     /// Admins and the office book for a user (meeting.request with user_id), and search for them
     /// first as that user would: the user's enrolment decides the experts shown (an admin's own
     /// search shows every one, and the office could not search at all).

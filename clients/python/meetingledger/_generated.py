@@ -3186,7 +3186,8 @@ class AvailabilityNamespace:
             optional, and only the pinned person)
         expert_id (per_… id)
         time_zone
-        rules
+        rules: Their location_ids together name at most 1,000 locations, and their service_ids 1,000
+            services
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
 
