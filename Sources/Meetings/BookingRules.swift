@@ -192,6 +192,18 @@ public enum BookingRules {
     /// What a meeting's agenda answers may hold together, in characters (Unicode scalars).
     public static let maxAgendaCharacters = 10_000
 
+    /// Every meeting carries its answers into every list, invitation and series' date: they are
+    /// bounded together where they are given (a request, a new series), as one text is (Unicode
+    /// scalars, as the database counts). A series' later dates copy what it was given.
+    public static func checkAgendaSize(_ answers: [String]) throws {
+        let total = answers.reduce(0) { $0 + $1.unicodeScalars.count }
+        guard total <= maxAgendaCharacters else {
+            throw AppError.invalidParams(
+                field: "agenda_answers",
+                reason: "hold \(total) characters in all, past the \(maxAgendaCharacters) the answers together may hold; shorten them (a long text belongs in the chat)")
+        }
+    }
+
     /// A retired service is offered, searched and booked no more (`service.set_active`); a
     /// request for it still waiting can only be declined or withdrawn, and the refusal says so.
     /// `forSearch`: asked by availability.search itself, which is not pointed to.
@@ -286,14 +298,6 @@ public enum BookingRules {
                         : "must be one of the skills of \(service.name): \(service.skills.joined(separator: ", "))")
             }
         case .agenda:
-            // Every meeting carries its answers into every list, invitation and series' date: they
-            // are bounded together, as one text is (Unicode scalars, as the database counts).
-            let total = a.agendaAnswers.reduce(0) { $0 + $1.unicodeScalars.count }
-            guard total <= BookingRules.maxAgendaCharacters else {
-                throw AppError.invalidParams(
-                    field: "agenda_answers",
-                    reason: "hold \(total) characters in all, past the \(BookingRules.maxAgendaCharacters) the answers together may hold; shorten them (a long text belongs in the chat)")
-            }
             guard let service = c.service, !a.agendaAnswers.isEmpty, a.agendaAnswers.count != service.agendaQuestions.count else { return }
             let questions = service.agendaQuestions
             throw AppError.invalidParams(
@@ -397,7 +401,7 @@ public enum BookingRules {
             // shows them (the hold is not part of them).
             let more = a.creditsToHold - a.creditsReleased
             let needs = a.creditsReleased > 0
-                ? "\(more) more \(more == 1 ? "credit" : "credits") (\(a.creditsToHold) in all, \(a.creditsReleased) already held for this meeting)"
+                ? "\(Counted.words(more, "more credit", plural: "more credits")) (\(a.creditsToHold) in all, \(a.creditsReleased) already held for this meeting)"
                 : Counted.words(more, "credit")
             // The user's balance is theirs: the expert learns only that the credits are missing.
             if a.side == .expert {

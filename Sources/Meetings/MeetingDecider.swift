@@ -113,6 +113,8 @@ public enum MeetingDecider {
         guard let service = c.service else { throw AppError.notFound("service", input.serviceId) }
         let (user, expert) = try parties(c, userId: input.userId, expertId: input.expertId)
         guard c.locations[input.locationId] != nil else { throw AppError.notFound("location", input.locationId) }
+        // A series' dates copy the answers its creation took (checked there).
+        if input.seriesId == nil { try BookingRules.checkAgendaSize(input.agendaAnswers) }
         let length = input.lengthMinutes ?? service.defaultLengthMinutes
         let price = try Pricing.price(of: service, lengthMinutes: length)
         let path: BookingPath = input.seriesId == nil ? .request : .seriesOccurrence

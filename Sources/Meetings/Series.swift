@@ -212,9 +212,13 @@ public enum SeriesDecider {
         change.series.topic = input.topic
         change.series.agendaAnswers = input.agendaAnswers
         let first: MeetingChange
+        // The first date is the time asked for, on the grid as any request (its later dates are
+        // checked at it); its answers are new, and bounded as a request's are.
+        var asked = occurrence(change.series, date: local.date, start: input.firstStart, bookedByStaff: input.bookedByStaff)
+        asked.gridStart = nil
+        try BookingRules.checkAgendaSize(input.agendaAnswers)
         do {
-            first = try MeetingDecider.request(
-                booking, occurrence(change.series, date: local.date, start: input.firstStart, bookedByStaff: input.bookedByStaff), ids: ids)
+            first = try MeetingDecider.request(booking, asked, ids: ids)
         } catch let error as AppError where error.details["field"] == "start" {
             // The series' param is first_start: a front end maps data.field to its input.
             throw AppError.invalidParams(field: "first_start", reason: error.details["reason"]?.stringValue ?? "is not a time that can be booked")
@@ -363,7 +367,7 @@ public enum SeriesDecider {
             throw AppError.invalidParams(
                 field: "date",
                 reason: "is not a date of this series (every \(ZoneClock.weekdayNames[s.firstDate.isoWeekday - 1]) from \(s.firstDate)"
-                    + (s.weeks.map { " to \(s.date($0 - 1)), \($0) weeks" } ?? "") + ")")
+                    + (s.weeks.map { " to \(s.date($0 - 1)), \(Counted.words($0, "week"))" } ?? "") + ")")
         }
         let today = (ZoneClock(identifier: s.timeZone) ?? ZoneClock(identifier: "UTC")!).local(booking.now).date
         let onDate = c.occurrences.filter { $0.occurrenceDate == date }

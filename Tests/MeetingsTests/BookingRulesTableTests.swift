@@ -146,14 +146,22 @@ final class BookingRulesTableTests: XCTestCase {
 
     /// A meeting's agenda answers are bounded together: each meeting carries them into every
     /// list and invitation (50 answers of 9,999 characters made meetings of half a megabyte).
+    /// Where answers are given (a request, a new series; a series' later dates copy them, so a
+    /// series made before the bound goes on).
     func testAgendaAnswersAreBoundedTogether() throws {
         var c = try Self.context()
         c.service?.agendaQuestions = ["Goal?", "Level?", "Anything else?"]
-        var a = Self.attempt(.request)
-        a.agendaAnswers = Array(repeating: String(repeating: "é", count: 3_334), count: 3)
-        XCTAssertEqual(outcome(a, c), "invalid_params", "10,002 characters")
-        a.agendaAnswers = Array(repeating: String(repeating: "é", count: 3_333), count: 3)
-        XCTAssertEqual(outcome(a, c), "ok", "9,999 characters")
+        c.locations[Self.location] = LocationFacts(id: Self.location, name: "Room 1", kind: "in_person")
+        func request(_ each: Int, series: String? = nil) -> String {
+            let input = MeetingDecider.RequestInput(
+                serviceId: "svc_1", expertId: "per_e", userId: "per_u", start: Self.at(day: 2, hour: 10), lengthMinutes: 60, locationId: Self.location,
+                agendaAnswers: Array(repeating: String(repeating: "e\u{301}", count: each), count: 3), seriesId: series,
+                occurrenceDate: series.map { _ in LocalDate("2030-03-06")! })
+            do { _ = try MeetingDecider.request(c, input); return "ok" } catch let e as AppError { return e.dataCode } catch { return "\(error)" }
+        }
+        XCTAssertEqual(request(1_667), "invalid_params", "10,002 characters (scalars: an accent is one)")
+        XCTAssertEqual(request(1_666), "ok", "9,996 characters")
+        XCTAssertEqual(request(1_667, series: "ser_1"), "ok", "a series' date copies what its creation took")
     }
 
     /// The table itself, as the rules are meant: a time the user chooses, booked or proposed as

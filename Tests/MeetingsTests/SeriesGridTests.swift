@@ -46,6 +46,23 @@ final class SeriesGridTests: XCTestCase {
         XCTAssertThrowsError(try MeetingDecider.request(c, alone)) { XCTAssertEqual(($0 as? AppError)?.dataCode, "slot_unavailable", "\($0)") }
     }
 
+    /// A new series' first date is the time asked for and keeps the grid as a request does:
+    /// 10:00:30 (off a 30-minute grid) was booked, its later dates being checked at it.
+    func testANewSeriesFirstDateKeepsTheGrid() throws {
+        let c = try BookingRulesTableTests.context()
+        func create(_ start: Instant) throws -> SeriesChange {
+            try SeriesDecider.create(
+                SeriesContext(series: nil, skips: [], occurrences: [], booking: c),
+                .init(userId: "per_u", expertId: "per_e", serviceId: "svc_1", locationId: BookingRulesTableTests.location, firstStart: start, weeks: 2,
+                      lengthMinutes: 60))
+        }
+        let onGrid = BookingRulesTableTests.at(day: 2, hour: 10)
+        XCTAssertThrowsError(try create(Instant(microseconds: onGrid.microseconds + 30_000_000))) {
+            XCTAssertEqual(($0 as? AppError)?.dataCode, "slot_unavailable", "\($0)")
+        }
+        XCTAssertEqual(try create(onGrid).meetings.first?.after.state.start, onGrid)
+    }
+
     /// A grid the series' first date is no longer on (240 minutes: 18:00 is not a multiple of 4
     /// hours) stops its dates, as the README says of a changed slot_minutes or time_zone.
     func testAChangedGridStillStopsTheDates() throws {
