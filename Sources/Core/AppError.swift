@@ -115,7 +115,7 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
         "withdraw agreed": ": cancel it instead (meeting.cancel)",
         "confirm agreed": ": there is nothing left to confirm",
         // Closed already (logged, or a no-show reported): what was recorded is changed by staff only.
-        "report_no_show completed": ": its session is already logged; to dispute what was logged, ask the community's staff (finance staff correct credits, an admin lifts a suspension)",
+        "report_no_show completed": ": it is already closed (its session logged, or a no-show reported); to dispute that, ask the community's staff (finance staff correct credits, an admin lifts a suspension)",
         "log_session completed": ": it is already closed (its session logged, or a no-show reported); to dispute that, ask the community's finance staff, who correct credits",
     ]
 

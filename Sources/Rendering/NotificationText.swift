@@ -229,7 +229,7 @@ public enum NotificationText {
         guard payload["recipient_role"]?.stringValue != "expert", meeting["credit_status"]?.stringValue == "paid",
             let charged = meeting["charged_credits"]?.intValue
         else { return "" }
-        return " The \(Counted.words(charged, "credit")) held for it were paid."
+        return " The \(Counted.words(charged, "credit")) held for it \(charged == 1 ? "was" : "were") paid."
     }
 
     /// A counter-offer of another price leaves the user's hold as it was (SPEC §5.2): the user
@@ -239,7 +239,9 @@ public enum NotificationText {
         guard payload["recipient_role"]?.stringValue != "expert", meeting["credit_status"]?.stringValue == "blocked",
             let held = meeting["held_credits"]?.intValue, let price = meeting["price_credits"]?.intValue, held != price
         else { return "" }
-        return " The \(Counted.words(held, "credit")) held for your request stay held until you answer; confirming holds the new price in their place, declining returns them."
+        return held == 1
+            ? " The 1 credit held for your request stays held until you answer; confirming holds the new price in its place, declining returns it."
+            : " The \(held) credits held for your request stay held until you answer; confirming holds the new price in their place, declining returns them."
     }
 
     /// " (90 minutes, 150 credits)": the length and price a proposed time comes with.
@@ -264,8 +266,8 @@ public enum NotificationText {
             let price = meeting["price_credits"]?.intValue ?? charged
             let late = "it was cancelled within \(Counted.words(windowHours, "hour")) of its start"
             credits = recipient == "user"
-                ? " As \(late), \(charged) of its \(Counted.words(price, "credit")) were charged" + (charged < price ? "; the rest was returned." : ".")
-                : " As \(late), \(charged) of its \(Counted.words(price, "credit")) are charged and paid to you"
+                ? " As \(late), \(charged) of its \(Counted.words(price, "credit")) \(charged == 1 ? "was" : "were") charged" + (charged < price ? "; the rest was returned." : ".")
+                : " As \(late), \(charged) of its \(Counted.words(price, "credit")) \(charged == 1 ? "is" : "are") charged and paid to you"
                     + (feePercent > 0 ? ", less the platform's \(feePercent)% fee." : ".")
         } else if recipient == "user", meeting["credit_status"]?.stringValue == "returned" {
             credits = " The credits held for it were returned."

@@ -59,7 +59,7 @@ enum CommandExamples {
             .init(words: "series skip \(seriesId) 2030-03-20", does: "No session on 20 March; the user's credits come back"),
         ],
         "series cancel": [
-            .init(words: "series cancel \(seriesId) --reason schedule_conflict", does: "End the series; dates inside the cancellation window are refused"),
+            .init(words: "series cancel \(seriesId) --reason schedule_conflict", does: "End the series (refused, nothing cancelled, while a date is inside the cancellation window)"),
             .init(words: "series cancel \(seriesId) --reason illness --confirm-late", does: "End it, late dates too, with their consequences"),
         ],
         "meeting show": [
@@ -152,7 +152,7 @@ enum CommandExamples {
         // Availability
         "availability show": [
             .init(words: "availability show", does: "Your free periods, weekly hours and blocks for the next 7 days"),
-            .init(words: "availability show --expert talia@example.org --from 2030-03-01 --to 2030-03-31 --service CHEM101", does: "Talia's March, where CHEM101 can be given"),
+            .init(words: "availability show --expert talia@example.org --from 2030-03-01 --to 2030-04-01 --service CHEM101", does: "Talia's March, where CHEM101 can be given"),
         ],
         "availability set": [
             .init(

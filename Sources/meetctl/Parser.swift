@@ -85,7 +85,8 @@ enum ParseOutcome {
 /// before them), then the command's options and arguments in any order.
 struct Parser {
     let commands: [CommandSpec]
-    /// False for help's examples: a FILE they name is not read (it is not there).
+    /// False for help's examples: a FILE they name is not read, nor an --output checked (they
+    /// are not there, whatever the folder meetctl runs in holds).
     var readsFiles = true
 
     func parse(_ arguments: [String]) throws -> ParseOutcome {
@@ -211,7 +212,7 @@ struct Parser {
         }
         if invocation.wantsJSON && invocation.wantsCSV { throw UsageError(message: "give --json or --csv (--output), not both") }
         if invocation.has("bom") && invocation.has("no-bom") { throw UsageError(message: "give --bom or --no-bom, not both") }
-        if let output = invocation.string("output") { try Self.checkOutput(output) }
+        if readsFiles, let output = invocation.string("output") { try Self.checkOutput(output) }
         if let destination = invocation.string("remote") {
             _ = try Remote.destination(destination)
             try Remote.checkUsage(invocation)

@@ -200,7 +200,7 @@ func failRefusedLogin(_ error: PostgresError) -> Never {
     } catch let error as PostgresError where error.isRefusedLogin {
         failRefusedLogin(error)
     } catch {
-        fail("migration failed: \(error)\(conninfoHint)", code: 1)
+        fail("migration failed: \(error)" + ((error as? PostgresError)?.code == .connectionFailed ? conninfoHint : ""), code: 1)
     }
 }
 

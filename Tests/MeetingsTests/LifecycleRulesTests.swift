@@ -323,7 +323,7 @@ final class LifecycleRulesTests: XCTestCase {
         let logged = try decide(agreed, .logSession(attendance: .attended, durationAdjustMinutes: 0, feedback: nil), .party(.expert), now: end).next
         let reported = try decide(agreed, .reportNoShow, .party(.user), now: end).next
         for (closed, command, actor, words) in [
-            (logged, Command.reportNoShow, MeetingActor.party(.user), "Cannot report a no-show for a meeting whose status is completed: its session is already logged; to dispute what was logged, ask the community's staff"),
+            (logged, Command.reportNoShow, MeetingActor.party(.user), "Cannot report a no-show for a meeting whose status is completed: it is already closed (its session logged, or a no-show reported); to dispute that, ask the community's staff"),
             (reported, .logSession(attendance: .attended, durationAdjustMinutes: 0, feedback: nil), .party(.expert), "Cannot log the session of a meeting whose status is completed: it is already closed"),
         ] {
             XCTAssertThrowsError(try decide(closed, command, actor, now: end)) {

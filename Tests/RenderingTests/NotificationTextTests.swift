@@ -476,6 +476,23 @@ final class NotificationTextTests: XCTestCase {
     }
 }
 
+/// One credit is said in the singular, its verbs too ("The 1 credit held for it were paid").
+final class OneCreditTests: XCTestCase {
+    func testOneCreditReadsInTheSingular() {
+        func paid(_ n: Int64) -> String {
+            NotificationText.paid(["recipient_role": "user", "meeting": ["credit_status": "paid", "charged_credits": .int(n)]])
+        }
+        XCTAssertEqual(paid(1), " The 1 credit held for it was paid.")
+        XCTAssertEqual(paid(2), " The 2 credits held for it were paid.")
+        func stays(_ held: Int64) -> String {
+            NotificationText.heldStays(["recipient_role": "user", "meeting": ["credit_status": "blocked", "held_credits": .int(held), "price_credits": 5]])
+        }
+        XCTAssertEqual(stays(1), " The 1 credit held for your request stays held until you answer; confirming holds the new price in its place, declining returns it.")
+        XCTAssertTrue(stays(3).hasPrefix(" The 3 credits held for your request stay held"), stays(3))
+        XCTAssertEqual(NotificationText.terms(["length_minutes": 30, "price_credits": 1]), " (30 minutes, 1 credit)")
+    }
+}
+
 final class PersonTextTests: XCTestCase {
     func testControlsAndReorderingMarksBecomeReplacementCharactersAndAPushIsOneLine() {
         let hostile = "a\u{1B}[2J\u{9B}b\u{202E}c\u{2066}\nd\te\r"
