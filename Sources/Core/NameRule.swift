@@ -14,7 +14,7 @@ public enum NameRule {
         let name = form(text)
         try requireSeen(name, field: field)
         // Nor hidden marks inside it: "Sa\u{200B}m" would be a second Sam nobody can tell apart.
-        if let hidden = name.unicodeScalars.first(where: \.isHiddenMark) { throw AppError.invalidParams(field: field, reason: hiddenMarkReason(hidden)) }
+        if let hidden = HiddenMarks.first(in: name) { throw AppError.invalidParams(field: field, reason: hiddenMarkReason(hidden)) }
         return name
     }
 

@@ -194,7 +194,7 @@ extension Schema.StringFormat {
             if let bad = s.unicodeScalars.first(where: \.breaksALine) {
                 throw fail("must be one line without control characters or reordering marks (found U+\(String(bad.value, radix: 16, uppercase: true)))")
             }
-            if case .name = self, let hidden = s.unicodeScalars.first(where: \.isHiddenMark) {
+            if case .name = self, let hidden = HiddenMarks.first(in: s) {
                 throw fail(NameRule.hiddenMarkReason(hidden))
             }
         }

@@ -122,7 +122,7 @@ public struct CalendarInvite: Sendable {
     static func text(_ value: String) -> String {
         var out = String.UnicodeScalarView()
         var previous: Unicode.Scalar? = nil
-        for scalar in value.unicodeScalars {
+        for scalar in HiddenMarks.removed(from: value).unicodeScalars {
             defer { previous = scalar }
             if scalar == "\n" && previous == "\r" { continue }
             if scalar == "\\" || scalar == ";" || scalar == "," {
@@ -130,7 +130,7 @@ public struct CalendarInvite: Sendable {
                 out.append(scalar)
             } else if scalar.isLineBreak {
                 out.append(contentsOf: "\\n".unicodeScalars)
-            } else if !isControl(scalar) && !scalar.isBidiControl && !scalar.isHiddenMark {
+            } else if !isControl(scalar) && !scalar.isBidiControl {
                 out.append(scalar)
             }
         }

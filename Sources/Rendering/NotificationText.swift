@@ -392,14 +392,12 @@ public enum PersonText {
     /// Scalar by scalar: "\r\n" is one Character but two scalars, one line break.
     static func mapped(_ text: String, lineBreak: Unicode.Scalar, tab: Unicode.Scalar) -> String {
         var out = String.UnicodeScalarView()
-        var afterCR = false
-        for s in text.unicodeScalars {
-            defer { afterCR = s == "\r" }
-            if s == "\n" && afterCR { continue }
-            if s.isHiddenMark {
-                // Shows nothing; a run of tag characters would carry text no reader sees.
-                continue
-            } else if s.isLineBreak {
+        var previous: Unicode.Scalar?
+        // Marks that show nothing are left out: a run of tags would carry text no reader sees.
+        for s in HiddenMarks.removed(from: text).unicodeScalars {
+            defer { previous = s }
+            if s == "\n" && previous == "\r" { continue }
+            if s.isLineBreak {
                 out.append(lineBreak)
             } else if s == "\t" {
                 out.append(tab)

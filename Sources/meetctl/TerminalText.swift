@@ -1,9 +1,11 @@
+import Core
+
 /// Text on its way to a terminal. Another person's name, topic, note or reason must not reach it
 /// as control sequences (clear the screen, retitle the window, move back over the line that
 /// shows credits, reverse a line), so what a terminal would act on is shown as a visible escape:
 /// C0 controls, DEL and C1 controls as `\e`, `\r`, `\n`, `\t` or `\x07`, bidirectional
 /// overrides and isolates, the line and paragraph separators and the marks that show nothing
-/// (zero-width space, tags: `Unicode.Scalar.isHiddenMark`) as `\u{202E}`. Decided on Unicode scalars, since CR LF is one Swift
+/// where they stand (zero-width space, tags: `HiddenMarks`) as `\u{202E}`. Decided on Unicode scalars, since CR LF is one Swift
 /// Character equal to neither CR nor LF.
 enum TerminalText {
     /// One line: every control shown, line breaks included.
@@ -23,15 +25,18 @@ enum TerminalText {
         var out = String.UnicodeScalarView()
         let scalars = text.unicodeScalars
         var i = scalars.startIndex
+        // The last scalar written as it is: a mark is judged beside what it would shape.
+        var lastShown: Unicode.Scalar?
         while i < scalars.endIndex {
             let scalar = scalars[i]
             let next = scalars.index(after: i)
             let kept = (keepingLineEnds && scalar == "\n") || (keepingTabs && scalar == "\t")
                 || (keepingCRBeforeLF && scalar == "\r" && next < scalars.endIndex && scalars[next] == "\n")
-            if !kept, let shown = visible(scalar) {
+            if !kept, let shown = visible(scalar, after: lastShown) {
                 out.append(contentsOf: shown.unicodeScalars)
             } else {
                 out.append(scalar)
+                lastShown = scalar
             }
             i = next
         }
@@ -41,7 +46,7 @@ enum TerminalText {
     private static let hexDigits = Array("0123456789abcdef")
 
     /// How a scalar that a terminal would act on is shown; nil for any other.
-    static func visible(_ scalar: Unicode.Scalar) -> String? {
+    static func visible(_ scalar: Unicode.Scalar, after previous: Unicode.Scalar?) -> String? {
         switch scalar.value {
         case 0x1B: return "\\e"
         case 0x0D: return "\\r"
@@ -52,7 +57,7 @@ enum TerminalText {
             // Every mark that reorders text (Core's one list of them), the one-character ones too,
             // and the line and paragraph separators a terminal may break a line at.
             // And marks that show nothing, so two texts that differ by them are told apart.
-            let shown = scalar.isBidiControl || scalar.value == 0x2028 || scalar.value == 0x2029 || scalar.isHiddenMark
+            let shown = scalar.isBidiControl || scalar.value == 0x2028 || scalar.value == 0x2029 || HiddenMarks.isHidden(scalar, after: previous)
             return shown ? "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}" : nil
         }
     }

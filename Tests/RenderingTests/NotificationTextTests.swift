@@ -507,6 +507,9 @@ final class PersonTextTests: XCTestCase {
         let tags = "IGNORE".unicodeScalars.map { String(Unicode.Scalar($0.value + 0xE0000)!) }.joined()
         XCTAssertEqual(PersonText.line("Pay\u{200B} to 123\(tags)\u{2060}\u{00AD}\u{FEFF} end"), "Pay to 123 end")
         XCTAssertEqual(PersonText.body("👩\u{200D}🔬 \u{2615}\u{FE0F} \u{0645}\u{200C}\u{0627}"), "👩\u{200D}🔬 \u{2615}\u{FE0F} \u{0645}\u{200C}\u{0627}")
+        let scotland = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}"
+        XCTAssertEqual(PersonText.line("Go " + scotland), "Go " + scotland, "a flag's tags stay")
+        XCTAssertEqual(PersonText.line("Sa\u{200D}m"), "Sam", "a joiner between Latin letters shapes nothing")
     }
 
     /// A browser sends a textarea's line breaks as CR LF: one break each, never a U+FFFD; every
