@@ -170,6 +170,14 @@ public enum NotificationText {
             let with = counterpart.map { _ in " with \(other)" } ?? ""
             (subject, line) = ("Weekly session not booked: \(when)",
                                "The weekly session\(with) on \(when)\(of) could not be booked: \(why)\(detail). It is tried again while the date is ahead.")
+        case "series_date_booked":
+            // A date told as not booked, booked after all: nothing else tells the user.
+            let of = service.map { _ in " for \(what)" } ?? ""
+            let with = counterpart.map { _ in " with \(other)" } ?? ""
+            // The credits are the user's own (a customer's, for their student's series too).
+            let held = payload["held_credits"]?.intValue.map { " \(Counted.words($0, "credit")) of yours \($0 == 1 ? "is" : "are") held for it." } ?? ""
+            (subject, line) = ("Weekly session booked after all: \(when)",
+                               "The weekly session\(with) on \(when)\(of), which could not be booked before, is booked now and waits for \(other) to confirm.\(held)")
         case "series_date_skipped":
             // Skipped before its meeting was made: nothing else tells it.
             let role = payload["actor_role"]?.stringValue

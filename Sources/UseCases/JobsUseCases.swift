@@ -52,7 +52,7 @@ public enum JobsUseCases {
                     occurrences += change.meetings.count
                     var step = MeetingWrites.writeSet(ctx, series.booking, change.meetings, by: .system)
                     step.add(change)
-                    step.outbox += notBookedNotices(change)
+                    step.outbox += notBookedNotices(change) + bookedAfterAllNotices(change, listedNotBooked: Set(series.skips.filter(\.isNotBooked).map(\.date)))
                     writes.merge(step)
                 }
                 return Outcome(
@@ -61,6 +61,25 @@ public enum JobsUseCases {
                     apply: writes.call)
             },
             translate: MeetingWrites.translate)
+    }
+
+    /// A date the user was told could not be booked, booked now (their credits came, the
+    /// expert's time freed) and waiting for the expert: the user is told, as nothing else tells
+    /// them (the expert is asked as for any request; agreed at once, both are told so).
+    static func bookedAfterAllNotices(_ change: SeriesChange, listedNotBooked: Set<LocalDate>) -> [OutboxMessage] {
+        let s = change.series
+        return change.meetings.compactMap { booked -> OutboxMessage? in
+            let m = booked.after
+            guard let date = m.occurrenceDate, listedNotBooked.contains(date), m.state.status == .awaitingApproval else { return nil }
+            return OutboxMessage(
+                kind: "series_date_booked", channel: "notification", recipientId: s.userId, meetingId: m.id, eventId: nil,
+                payload: [
+                    "series_id": .string(s.id), "date": .string(date.description), "start": .string(m.state.start.rfc3339), "recipient_role": "user",
+                    "counterpart_id": .string(s.expertId), "service_id": .string(s.serviceId), "for_student": .bool(s.studentId != nil),
+                    "held_credits": .int(m.state.priceCredits), "told": ["user"],
+                ],
+                dedupeKey: "series_date_booked:\(s.id):\(date):\(m.state.start.rfc3339)")
+        }
     }
 
     /// Both parties of a series are told of a date it could not book when its turn came (the

@@ -127,6 +127,12 @@ final class SeriesTests: EndToEndTestCase {
 
         try hours("06:00")
         XCTAssertEqual(try runJobs(w)["series_occurrences_created"], 1)
+        // The user, told it could not be booked, is told it is booked after all (the expert is
+        // asked to confirm as for any request).
+        let booked = try w.drainRaw().filter { $0["kind"]?.string == "series_date_booked" }
+        XCTAssertEqual(booked.compactMap { $0["recipient_id"]?.string }, [w.user], "\(booked)")
+        let bookedText = booked.first?["rendered"]?["text"]?.string ?? ""
+        XCTAssertTrue(bookedText.contains("which could not be booked before, is booked now and waits for") && bookedText.contains("100 credits of yours are held for it."), bookedText)
         let after = try get()
         XCTAssertEqual(skipDates(after), [], "booked, so no longer a skip date")
         XCTAssertEqual(try occurrences(after).map { "\($0.date) \($0.status)/\($0.credit)" },
