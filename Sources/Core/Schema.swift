@@ -40,7 +40,7 @@ public indirect enum Schema: Sendable {
         /// characters, line breaks or reordering marks.
         case line
         /// A name (of a person, service, skill or place): one line, and no mark that shows
-        /// nothing (`Unicode.Scalar.isHiddenMark`), which would make one name pass for another.
+        /// nothing where it stands (`HiddenMarks`), which would make one name pass for another.
         case name
     }
 
