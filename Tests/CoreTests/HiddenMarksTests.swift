@@ -1,0 +1,21 @@
+import Core
+import XCTest
+
+/// Marks that show nothing, judged beside the character before them.
+final class HiddenMarksTests: XCTestCase {
+    func testARunOfTagsAfterALetterGoesWholeAndAFlagsTagsStay() {
+        let tags = "HIDE".unicodeScalars.map { String(Unicode.Scalar($0.value + 0xE0000)!) }.joined()
+        XCTAssertEqual(HiddenMarks.removed(from: "ok" + tags + "\u{E007F}!"), "ok!")
+        let scotland = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}"
+        XCTAssertEqual(HiddenMarks.removed(from: scotland), scotland)
+    }
+
+    func testJoinersAndSelectorsStayOnlyWhereTheyShape() {
+        XCTAssertEqual(HiddenMarks.removed(from: "Sa\u{200D}m Sa\u{200C}m Sa\u{FE0F}m"), "Sam Sam Sam")
+        for kept in ["👩\u{200D}🔬", "\u{2615}\u{FE0F}", "\u{0645}\u{200C}\u{0627}", "\u{0915}\u{094D}\u{200D}", "\u{845B}\u{E0100}", "\u{1820}\u{180B}"] {
+            XCTAssertEqual(HiddenMarks.removed(from: kept), kept, kept.unicodeScalars.map { String($0.value, radix: 16) }.joined(separator: " "))
+        }
+        XCTAssertEqual(HiddenMarks.first(in: "\u{200D}👩"), "\u{200D}", "nothing before it to shape")
+        XCTAssertNil(HiddenMarks.first(in: "Ada \u{202E}"), "a reordering mark is not this rule's (it breaks a line)")
+    }
+}
