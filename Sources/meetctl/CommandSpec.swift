@@ -220,6 +220,9 @@ enum CellFormat: Sendable, Equatable {
     case weekday
     /// Lists and objects in a readable line.
     case compact
+    /// Text with paragraphs (a bio): in a record, each line on a line of its own under the
+    /// first, every other control still shown escaped; in a table, one line.
+    case paragraphs
 }
 
 extension CellFormat {
@@ -227,7 +230,7 @@ extension CellFormat {
     /// never times, figures or a name shown with the id or e-mail that tells it apart.
     var isPeoplesText: Bool {
         switch self {
-        case .text, .personNamed, .serviceName, .accountName, .ownerName, .locations, .compact: return true
+        case .text, .personNamed, .serviceName, .accountName, .ownerName, .locations, .compact, .paragraphs: return true
         case .time, .bool, .number, .person, .service, .location, .account, .meetingCredits, .minutes, .weekday: return false
         }
     }

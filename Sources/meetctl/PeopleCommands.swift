@@ -9,7 +9,7 @@ extension Commands {
     static let profileRecord: OutputSpec = .record([
         Column(header: "Expert", key: "person_id"), Column(header: "Name", key: "display_name"),
         Column(header: "Languages", key: "languages", format: .compact, optional: true), Column(header: "Photo", key: "photo_url", optional: true),
-        Column(header: "Bio", key: "bio", optional: true),
+        Column(header: "Bio", key: "bio", format: .paragraphs, optional: true),
     ])
 
     /// What `import` reads and `export` writes.

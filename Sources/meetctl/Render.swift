@@ -21,7 +21,7 @@ enum Render {
         let value = lookup(item, column.key) ?? .null
         if value.isNull && column.format != .meetingCredits { return "-" }
         switch column.format {
-        case .text: return plain(value)
+        case .text, .paragraphs: return plain(value)
         case .time: return value.stringValue.map { (try? session.clock().format($0)) ?? $0 } ?? plain(value)
         case .bool: return value.boolValue.map { $0 ? "yes" : "no" } ?? plain(value)
         case .number: return plain(value)
@@ -172,10 +172,17 @@ enum Render {
         for column in columns {
             let value = lookup(item, column.key)
             if column.optional, value == nil || value!.isNull || value == .array([]) || value == .string("") { continue }
-            lines.append((column.header, try cell(item, column, session)))
+            if column.format == .paragraphs, let text = value?.stringValue {
+                // Each line escaped alone, then laid out under the first.
+                lines.append((column.header, text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { TerminalText.line(String($0)) }.joined(separator: "\n")))
+            } else {
+                lines.append((column.header, try cell(item, column, session)))
+            }
         }
         let width = lines.map(\.0.count).max() ?? 0
-        return lines.map { $0.0 + String(repeating: " ", count: width - $0.0.count) + "  " + $0.1 }.joined(separator: "\n") + "\n"
+        let indent = "\n" + String(repeating: " ", count: width + 2)
+        return lines.map { $0.0 + String(repeating: " ", count: width - $0.0.count) + "  " + $0.1.replacingOccurrences(of: "\n", with: indent) }
+            .joined(separator: "\n") + "\n"
     }
 
     /// CSV with raw values (instants in UTC as the service gives them), written as the service's

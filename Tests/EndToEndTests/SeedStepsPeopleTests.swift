@@ -90,7 +90,12 @@ final class SeedStepsPeopleTests: EndToEndTestCase {
                        "--photo", "https://photos.example.org/talia.jpg"])
         let shown = try user.ok(["profile", "show", c.expertId])
         XCTAssertTrue(shown.contains("Talia K"), shown)
-        XCTAssertTrue(shown.contains("Chemistry since 2010.\\nAsk me anything."), "one line per field, the line break shown escaped: \(shown)")
+        // The bio's paragraphs on lines of their own under its label (it holds no other control).
+        let bio = shown.components(separatedBy: "\n").drop { !$0.hasPrefix("Bio ") }.prefix(2)
+        XCTAssertEqual(bio.count, 2, shown)
+        XCTAssertTrue(bio.first?.hasSuffix("  Chemistry since 2010.") == true, shown)
+        let indent = (bio.first?.count ?? 0) - "Chemistry since 2010.".count
+        XCTAssertEqual(bio.last, String(repeating: " ", count: indent) + "Ask me anything.", "under the first line: \(shown)")
         XCTAssertFalse(shown.contains(c.expertEmail), shown)
         XCTAssertEqual(try user.json(["profile", "show", c.expertId])["bio"], "Chemistry since 2010.\nAsk me anything.", "no final line break")
         let experts = try user.ok(["experts", "--service", c.serviceId])
