@@ -9,12 +9,15 @@ import Postgres
 public enum ChatStore {
     /// The key's lock, then the pair's when the step may start their conversation: the pair is
     /// `personA` and `personB`, or the meeting's user and expert; none for an existing conversation.
+    /// Then the community's chat lock (`LockClass.chatMessages`), held to the commit, so messages
+    /// are numbered in the order they commit.
     public static func lock(
         communityId: String, keySubject: String?, conversationId: String?, meetingId: String?, personA: String?, personB: String?
     ) -> Statement {
         Statement(
-            "SELECT ml_lock_chat($1, $2, $3, $4, $5, $6, $7, $8)",
-            [communityId, keySubject, LockClass.idempotencyKey.rawValue, LockClass.conversationPair.rawValue, conversationId, meetingId, personA, personB])
+            "SELECT ml_lock_chat_post($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            [communityId, keySubject, LockClass.idempotencyKey.rawValue, LockClass.conversationPair.rawValue, conversationId, meetingId, personA, personB,
+             LockClass.chatMessages.rawValue])
     }
 
     public static func context(

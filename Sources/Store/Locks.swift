@@ -24,6 +24,9 @@ public enum LockClass: Int32, Sendable, CaseIterable {
     /// A community's scheduler run: two `jobs.run_due` calls of one community take turns (after
     /// the key's lock, before the series' parties), so each reads what the last queued.
     case jobs = 42
+    /// A community's chat messages, from a post's locks to its commit: messages are numbered in
+    /// the order they commit, so a list paged by number never skips one committed late.
+    case chatMessages = 43
 }
 
 public enum Locks {

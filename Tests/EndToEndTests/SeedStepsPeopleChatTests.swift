@@ -40,6 +40,29 @@ final class SeedStepsPeopleChatTests: EndToEndTestCase {
         XCTAssertEqual(fresh.first, ids[0], "a new listing puts it first")
     }
 
+    /// Messages are numbered in the order they commit. A post that took its number and waits to
+    /// commit (here on its conversation's row, held from psql) holds back a post in another
+    /// conversation: that one committed a later number first, a list paged past it, and the
+    /// waiting message's conversation was skipped when it committed.
+    func testAPostWaitingToCommitHoldsBackLaterNumbers() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let ids = try inbox(w, 2, "order")
+        func post(_ conversation: String, _ text: String, id: Int) -> String {
+            #"{"jsonrpc":"2.0","id":\#(id),"method":"conversation.post","params":{"actor":"\#(w.expert)","conversation_id":"\#(conversation)","text":"\#(text)"}}"#
+        }
+        let holder = try PsqlSession(databaseURL)
+        try holder.query("BEGIN; SELECT 1 FROM conversations WHERE id = \(Psql.literal(ids[0])) FOR UPDATE;")
+        let first = try startMeetingd(["--test-clock"]), second = try startMeetingd(["--test-clock"])
+        try first.send(post(ids[0], "first", id: 1))
+        Thread.sleep(forTimeInterval: 0.5)  // its number taken, waiting on the row
+        try second.send(post(ids[1], "second", id: 2))
+        XCTAssertThrowsError(try second.readResponse(timeout: 1.5), "the later post waits for the earlier one's commit")
+        try holder.query("ROLLBACK;")
+        holder.close()
+        let seqs = try [first, second].map { try XCTUnwrap(Meetingd.result(of: try $0.readResponse(timeout: 20))["seq"]?.int) }
+        XCTAssertLessThan(seqs[0], seqs[1], "numbers in commit order")
+    }
+
     /// A conversation written to again while the others written to since the listing began are
     /// paged keeps its place among them: they come in the order of their first new message, so
     /// a second message does not move it ahead of the pages already read.
