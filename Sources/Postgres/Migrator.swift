@@ -152,17 +152,29 @@ public struct Migrator: Sendable {
     /// own, under the migrations' lock, after checking that no other process applied it since.
     @discardableResult
     public func apply(on connection: Connection) throws -> [Int] {
-        let applied = try connection.transaction(maxAttempts: 1) { c in
-            try Migrator.lock(c)
-            try c.simpleExecute("""
-                CREATE TABLE IF NOT EXISTS schema_migrations (
-                    version integer PRIMARY KEY,
-                    name text NOT NULL,
-                    checksum text NOT NULL,
-                    applied_at timestamptz NOT NULL DEFAULT now()
-                )
-                """)
-            return try Migrator.applied(c)
+        let applied: [Int: (name: String, checksum: String)]
+        var readOnly: PostgresError?
+        do {
+            applied = try connection.transaction(maxAttempts: 1) { c in
+                try Migrator.lock(c)
+                try c.simpleExecute("""
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version integer PRIMARY KEY,
+                        name text NOT NULL,
+                        checksum text NOT NULL,
+                        applied_at timestamptz NOT NULL DEFAULT now()
+                    )
+                    """)
+                return try Migrator.applied(c)
+            }
+        } catch let error as PostgresError where error.sqlState == "25006" {
+            // A server that takes no writes (a standby, or a primary set read-only) is served as
+            // it is when its schema is this release's: checked below without writing; a migration
+            // it lacks cannot be applied there, and that error stands.
+            // (The refusal dropped the session, as one to a demoted primary is: opened again.)
+            guard (try? connection.ensureConnected()) != nil, let found = try? Migrator.applied(connection) else { throw error }
+            applied = found
+            readOnly = error
         }
         let known = Set(migrations.map(\.version))
         let unknown = applied.filter { version, row in !known.contains(version) && earlierChecksums[version]?.contains(row.checksum) != true }
@@ -181,6 +193,7 @@ public struct Migrator: Sendable {
                 try check(migration, applied: existing, checksum: checksum)
                 continue
             }
+            if let readOnly { throw readOnly }
             do {
                 let ran = try connection.transaction(maxAttempts: 1) { c -> Bool in
                     try Migrator.lock(c)

@@ -70,6 +70,13 @@ final class DatabaseRestartTests: EndToEndTestCase {
         try readOnly(true)
         XCTAssertEqual(try meetingd.call("system.ping")["result"]?["database"], "read_only")
         XCTAssertEqual(try meetingd.call("community.update_settings", as: community.adminId, ["horizon_days": 30])["error"]?["code"], 5030)
+        // A meetingd started now (meetctl starts one per command) reads the current schema
+        // without writing and says the same, and reads are served: it said unavailable and
+        // refused every call, its start-up's write refused.
+        let fresh = try startMeetingd(environment: ["DATABASE_URL": url])
+        XCTAssertEqual(try fresh.call("system.ping")["result"]?["database"], "read_only")
+        XCTAssertEqual(try fresh.result("community.get", as: community.adminId)["id"], .string(community.id))
+        XCTAssertEqual(try fresh.call("community.update_settings", as: community.adminId, ["horizon_days": 30])["error"]?["code"], 5030)
         try readOnly(false)
         XCTAssertEqual(try meetingd.call("system.ping")["result"]?["database"], "ok")
     }
