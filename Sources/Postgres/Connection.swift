@@ -57,7 +57,7 @@ public final class Connection {
             let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
             if let handle { PQfinish(handle) }
             self.handle = nil
-            throw PostgresError(code: .connectionFailed, message: message.trimmingTrailingNewlines())
+            throw PostgresError(code: .connectionFailed, message: Connection.redacted(message.trimmingTrailingNewlines()))
         }
         PQsetNoticeReceiver(handle, recordSessionEnd, Unmanaged.passUnretained(self).toOpaque())
         // Behind a pooler in transaction mode a session-level SET stays on whichever server
@@ -66,6 +66,22 @@ public final class Connection {
         _ = try simpleExecute(
             "SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, YMD'"
                 + (settings.transactionPooled ? "" : "; SET IntervalStyle TO 'iso_8601'; " + settings.setStatements))
+    }
+
+    /// libpq's words for a connection string it cannot read quote the part it stopped at, which
+    /// may be a password (`invalid percent-encoded token: "Se%zzcret"` for a password with a `%`
+    /// not written as `%25`; `missing "=" after "cret"` for one with a space): that part is left
+    /// out of every message, and so of the log.
+    static func redacted(_ message: String) -> String {
+        var out = message
+        for phrase in ["percent-encoded token: \"", "missing \"=\" after \""] {
+            var from = out.startIndex
+            while let found = out.range(of: phrase, range: from..<out.endIndex), let close = out[found.upperBound...].firstIndex(of: "\"") {
+                out.replaceSubrange(found.upperBound..<close, with: "…")
+                from = out.index(found.upperBound, offsetBy: 2, limitedBy: out.endIndex) ?? out.endIndex
+            }
+        }
+        return out
     }
 
     /// What a connection gets unless `conninfo` says otherwise: connecting gives up after 10 s,

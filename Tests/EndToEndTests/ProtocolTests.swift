@@ -500,6 +500,18 @@ final class ProtocolTests: EndToEndTestCase {
         XCTAssertFalse(spelled.stderr.contains("libpq reads it"), "a connection string is not a bare word: \(spelled.stderr)")
     }
 
+    /// libpq quotes the part of a connection string it cannot read, which may be a password (a
+    /// `%` not written `%25`, a space not quoted): it is left out of the message and the log.
+    func testAPasswordLibpqCannotReadStaysOutOfTheMessage() throws {
+        for (url, phrase) in [("postgresql://postgres:Se%zzcret@/meetingledger?host=/nonexistent", "percent-encoded token: \"…\""),
+                              ("host=/nonexistent dbname=x password=my secret", "missing \"=\" after \"…\"")] {
+            let run = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": url])
+            XCTAssertEqual(run.termination, .exited(1), run.stderr)
+            XCTAssertTrue(run.stderr.contains(phrase), run.stderr)
+            XCTAssertFalse(run.stderr.contains("zzcret") || run.stderr.contains("secret\""), run.stderr)
+        }
+    }
+
     /// SIGTERM during a long batch: the batch is finished and answered, then the process exits 0.
     /// Messages refused before any method runs are in the log too (they were answered and not
     /// logged: an operator could not see a front end sending broken requests), each with its
