@@ -148,6 +148,8 @@ public struct SeriesChange: Sendable {
 /// The series rules: booking its occurrences (each through `MeetingDecider.request`, so every
 /// booking rule holds), skipping one date, cancelling the rest.
 public enum SeriesDecider {
+    /// How far ahead a date may be skipped, in days.
+    public static let skipDaysAhead: Int64 = 366
     /// Occurrences created per series per step: a bound on the work of one request.
     public static let maxOccurrencesPerStep: Int64 = 60
 
@@ -375,6 +377,11 @@ public enum SeriesDecider {
         let movedAhead = onDate.contains { [.awaitingApproval, .agreed].contains($0.state.status) && $0.state.start > booking.now }
         guard date >= today || movedAhead else {
             throw AppError.invalidParams(field: "date", reason: "is in the past; skip today's session or a later one")
+        }
+        // Every skip date is listed with the series: they are taken a year ahead at most, so a
+        // series' list stays bounded (a thousand skips far ahead passed its documented bound).
+        guard date <= today.adding(days: SeriesDecider.skipDaysAhead) else {
+            throw AppError.invalidParams(field: "date", reason: "is more than \(SeriesDecider.skipDaysAhead) days ahead; skip it once it is within a year")
         }
         // A date the scheduler could not book may still be skipped: the skip takes its place, and
         // the date is no longer tried again (migration 0072 swaps the two as it is written).

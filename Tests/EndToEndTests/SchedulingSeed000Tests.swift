@@ -43,6 +43,14 @@ final class SchedulingSeed000Tests: EndToEndTestCase {
             "attendance": "attended", "feedback": [["question": .string(Self.questions[0]), "answer": "Yes"], ["question": .string(Self.questions[0]), "answer": "No"]],
         ], code: -32602)
         XCTAssertEqual(twice["data"]?["field"], "feedback[1].question", "one answer per question")
+        // Bounded together, as a meeting carries it into every read (50 answers of 10,000
+        // characters made meetings of half a megabyte).
+        let long = try w.refuse("meeting.log_session", as: w.expert, ids[0], [
+            "attendance": "attended",
+            "feedback": [["question": .string(Self.questions[0]), "answer": .string(String(repeating: "a", count: 6_000))],
+                         ["question": .string(Self.questions[1]), "answer": .string(String(repeating: "b", count: 6_000))]],
+        ], code: -32602)
+        XCTAssertEqual(long["data"]?["field"], "feedback", "\(long)")
         try w.refuse("meeting.log_session", as: w.expert, ids[0], ["attendance": "expert_no_show"], code: -32602)
         try w.refuse("meeting.log_session", as: w.user, ids[0], ["attendance": "attended"], code: 4003)
         assertMeeting(try w.meeting(ids[0]), status: "agreed", credit: "blocked", "refused logs change nothing")

@@ -426,6 +426,9 @@ final class SeriesTests: EndToEndTestCase {
         XCTAssertEqual(try refuseSkip(w, id, "2030-03-06", code: -32602)["data"]?["field"], "date", "already a skip date")
         XCTAssertEqual(try refuseSkip(w, id, "2030-03-14", code: -32602)["data"]?["field"], "date", "a Thursday is not a date of this series")
         XCTAssertEqual(try refuseSkip(w, id, "2030-02-27", code: -32602)["data"]?["field"], "date", "before the series began")
+        // A year ahead at most: every skip date is listed with the series (a thousand far ahead
+        // passed its list's bound).
+        XCTAssertTrue(try refuseSkip(w, id, "2031-03-12", code: -32602)["data"]?["reason"]?.string?.hasPrefix("is more than 366 days ahead") == true)
         try w.meetingd.error("series.skip", as: w.user, ["series_id": .string(id), "dates": ["2030-03-20", "2030-03-27"]], code: -32602)
 
         // On the day of the session, two hours ahead: allowed, nothing charged.
