@@ -18,11 +18,14 @@ public enum MeetingQueries {
     /// read of a meeting's rows takes them), in one statement: one snapshot, so what the meeting
     /// says (its credit status, what it hides from whom) is what its rows show. Two statements
     /// under READ COMMITTED take two, and a change committed between them was half seen. One row
-    /// per row of `rows`, in their order (one with only the meeting when there are none).
+    /// per row of `rows`, in their order (one with only the meeting when there are none); the
+    /// meeting on the first alone (it was sent again with every row: 500 messages of a large
+    /// meeting were 500 copies of it).
     public static func meeting(with rows: Statement) -> Statement {
         Statement(
             """
-            SELECT m.meeting, r.* FROM (SELECT ml_meeting_json($1, $2) AS meeting) m
+            SELECT CASE WHEN coalesce(r.meeting_row, 1) = 1 THEN m.meeting END AS meeting, r.*
+            FROM (SELECT ml_meeting_json($1, $2) AS meeting) m
             LEFT JOIN LATERAL (SELECT row_number() OVER () AS meeting_row, x.* FROM (\(rows.sql)) x) r ON true
             ORDER BY r.meeting_row
             """, rows.params)

@@ -109,6 +109,25 @@ final class MeetingStoreTests: XCTestCase {
         XCTAssertEqual(counted.userBookings.map(\.meetingId), [booked.after.id], "with a limit, the held request counts for the user")
     }
 
+    /// A meeting read beside its rows (timeline, trail, chat) comes once, on the first row: it
+    /// was sent again with every row, 500 copies of a large meeting for 500 messages.
+    func testAMeetingReadBesideItsRowsComesOnce() throws {
+        let c = try connect()
+        let w = try world(c)
+        let booked = try request(c, w, at: tomorrow(11))
+        let rows = Statement(
+            "SELECT g AS n FROM generate_series(1, 4) g WHERE $1::text IS NOT NULL AND $2::text IS NOT NULL ORDER BY g", [w.communityId, booked.after.id])
+        let read = try c.query(MeetingQueries.meeting(with: rows))
+        XCTAssertEqual(read.count, 4)
+        XCTAssertEqual(try read.map { try $0.optionalJSON("meeting") != nil }, [true, false, false, false])
+        let (meeting, listed) = try MeetingQueries.decodeMeeting(withRows: read)
+        XCTAssertEqual(meeting?.id, booked.after.id)
+        XCTAssertEqual(try listed.map { try $0.int("n") }, [1, 2, 3, 4], "the rows in their order")
+        let none = try c.query(MeetingQueries.meeting(with: Statement(
+            "SELECT 1 AS n WHERE $1::text IS NULL AND $2::text IS NULL", [w.communityId, booked.after.id])))
+        XCTAssertEqual(try MeetingQueries.decodeMeeting(withRows: none).meeting?.id, booked.after.id, "the meeting alone when it has no rows")
+    }
+
     func testAWriteOfAMeetingThatChangedSinceItWasReadIsRefused() throws {
         let c = try connect()
         let w = try world(c)
