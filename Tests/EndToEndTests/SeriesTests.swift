@@ -140,6 +140,27 @@ final class SeriesTests: EndToEndTestCase {
         XCTAssertEqual(try runJobs(w)["series_occurrences_created"], 0, "booked once")
     }
 
+    /// The scheduler reads the due series' contexts within a budget of bytes (32 MB), in their
+    /// turns' order, the first always: a user's hundred series with long topics made one read of
+    /// 250 MB that failed every run, for the whole community.
+    func testTheSchedulerReadsDueSeriesWithinABudget() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 14])
+        try w.grant(w.user, 10_000)
+        let ids = try ["2030-03-06T10:00:00Z", "2030-03-06T12:00:00Z", "2030-03-06T14:00:00Z"].map { try MeetingWorld.id(of: create(w, firstStart: $0)) }
+        func contexts(budget: String?) throws -> [String] {
+            let run = try Psql.run(databaseURL, [
+                "BEGIN", "SET LOCAL ml.due_series = '{\(ids.joined(separator: ","))}'", "SET LOCAL ml.jobs_series_bytes = '\(budget ?? "33554432")'",
+                "SELECT x -> 'series' -> 'series' ->> 'id' FROM jsonb_array_elements(ml_jobs_context(\(Psql.literal(w.community.id)), true, 500, 200, 5000) -> 'series') x",
+                "ROLLBACK",
+            ])
+            XCTAssertTrue(run.succeeded, run.stderr)
+            return run.stdout.split(separator: "\n").map(String.init)
+        }
+        XCTAssertEqual(try contexts(budget: nil), ids, "all three within 32 MB, in their turns' order")
+        XCTAssertEqual(try contexts(budget: "1"), [ids[0]], "the first always, then none past the budget")
+        XCTAssertEqual(try runJobs(w)["series_occurrences_created"], 0, "a run reads them and has nothing to book yet")
+    }
+
     /// A date the series could not book may be skipped (it was refused as "already a skip
     /// date", and then booked when credits came, inside the cancellation window and charged to
     /// undo): the skip takes its place, the expert is told, and the date is not tried again.
