@@ -23,22 +23,18 @@ enum TerminalText {
 
     private static func escaped(_ text: String, keepingLineEnds: Bool, keepingTabs: Bool = false, keepingCRBeforeLF: Bool = false) -> String {
         var out = String.UnicodeScalarView()
-        let scalars = text.unicodeScalars
-        var i = scalars.startIndex
-        // The last scalar written as it is: a mark is judged beside what it would shape.
-        var lastShown: Unicode.Scalar?
-        while i < scalars.endIndex {
-            let scalar = scalars[i]
-            let next = scalars.index(after: i)
-            let kept = (keepingLineEnds && scalar == "\n") || (keepingTabs && scalar == "\t")
-                || (keepingCRBeforeLF && scalar == "\r" && next < scalars.endIndex && scalars[next] == "\n")
-            if !kept, let shown = visible(scalar, after: lastShown) {
+        let scalars = Array(text.unicodeScalars)
+        // Marks that show nothing, judged on the text as written (a mark beside an escaped one
+        // shapes nothing, so it is escaped too).
+        let hidden = HiddenMarks.flags(scalars)
+        for (i, scalar) in scalars.enumerated() {
+            let next = i + 1 < scalars.count ? scalars[i + 1] : nil
+            let kept = (keepingLineEnds && scalar == "\n") || (keepingTabs && scalar == "\t") || (keepingCRBeforeLF && scalar == "\r" && next == "\n")
+            if !kept, let shown = visible(scalar, hidden: hidden[i]) {
                 out.append(contentsOf: shown.unicodeScalars)
             } else {
                 out.append(scalar)
-                lastShown = scalar
             }
-            i = next
         }
         return String(out)
     }
@@ -46,7 +42,7 @@ enum TerminalText {
     private static let hexDigits = Array("0123456789abcdef")
 
     /// How a scalar that a terminal would act on is shown; nil for any other.
-    static func visible(_ scalar: Unicode.Scalar, after previous: Unicode.Scalar?) -> String? {
+    static func visible(_ scalar: Unicode.Scalar, hidden: Bool) -> String? {
         switch scalar.value {
         case 0x1B: return "\\e"
         case 0x0D: return "\\r"
@@ -57,7 +53,7 @@ enum TerminalText {
             // Every mark that reorders text (Core's one list of them), the one-character ones too,
             // and the line and paragraph separators a terminal may break a line at.
             // And marks that show nothing, so two texts that differ by them are told apart.
-            let shown = scalar.isBidiControl || scalar.value == 0x2028 || scalar.value == 0x2029 || HiddenMarks.isHidden(scalar, after: previous)
+            let shown = scalar.isBidiControl || scalar.value == 0x2028 || scalar.value == 0x2029 || hidden
             return shown ? "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}" : nil
         }
     }

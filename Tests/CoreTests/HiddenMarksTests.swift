@@ -8,14 +8,20 @@ final class HiddenMarksTests: XCTestCase {
         XCTAssertEqual(HiddenMarks.removed(from: "ok" + tags + "\u{E007F}!"), "ok!")
         let scotland = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}"
         XCTAssertEqual(HiddenMarks.removed(from: scotland), scotland)
+        // After the flag, only a subdivision's shape: lower-case letters or digits, ended.
+        XCTAssertEqual(HiddenMarks.removed(from: "\u{1F3F4}" + tags + "\u{E007F}"), "\u{1F3F4}", "upper-case tags are text nobody sees")
+        XCTAssertEqual(HiddenMarks.removed(from: "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}"), "\u{1F3F4}", "not ended")
     }
 
     func testJoinersAndSelectorsStayOnlyWhereTheyShape() {
         XCTAssertEqual(HiddenMarks.removed(from: "Sa\u{200D}m Sa\u{200C}m Sa\u{FE0F}m"), "Sam Sam Sam")
-        for kept in ["👩\u{200D}🔬", "\u{2615}\u{FE0F}", "\u{0645}\u{200C}\u{0627}", "\u{0915}\u{094D}\u{200D}", "\u{845B}\u{E0100}", "\u{1820}\u{180B}"] {
+        for kept in ["👩\u{200D}🔬", "\u{2615}\u{FE0F}", "\u{0645}\u{200C}\u{0627}", "\u{0915}\u{094D}\u{200D}\u{0937}", "\u{845B}\u{E0100}", "\u{1820}\u{180B}",
+                     "1\u{FE0F}\u{20E3}", "\u{1000}\u{FE00}", "👩\u{200D}\u{2764}\u{FE0F}\u{200D}👨"] {
             XCTAssertEqual(HiddenMarks.removed(from: kept), kept, kept.unicodeScalars.map { String($0.value, radix: 16) }.joined(separator: " "))
         }
         XCTAssertEqual(HiddenMarks.first(in: "\u{200D}👩"), "\u{200D}", "nothing before it to shape")
+        XCTAssertEqual(HiddenMarks.first(in: "👩\u{200D}"), "\u{200D}", "nothing after it to join")
+        XCTAssertEqual(HiddenMarks.removed(from: "👩\u{200B}\u{200D}👩"), "👩👩", "a joiner beside a hidden mark joins nothing")
         XCTAssertNil(HiddenMarks.first(in: "Ada \u{202E}"), "a reordering mark is not this rule's (it breaks a line)")
     }
 }
