@@ -147,17 +147,25 @@ final class SeriesTests: EndToEndTestCase {
         let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 14])
         try w.grant(w.user, 10_000)
         let ids = try ["2030-03-06T10:00:00Z", "2030-03-06T12:00:00Z", "2030-03-06T14:00:00Z"].map { try MeetingWorld.id(of: create(w, firstStart: $0)) }
+        // As the run's lock step leaves them: the three chosen, each with its turn taken; then the
+        // contexts read, and the turns left.
         func contexts(budget: String?) throws -> [String] {
+            let list = "'{\(ids.joined(separator: ","))}'"
             let run = try Psql.run(databaseURL, [
-                "BEGIN", "SET LOCAL ml.due_series = '{\(ids.joined(separator: ","))}'", "SET LOCAL ml.jobs_series_bytes = '\(budget ?? "33554432")'",
-                "SELECT x -> 'series' -> 'series' ->> 'id' FROM jsonb_array_elements(ml_jobs_context(\(Psql.literal(w.community.id)), true, 500, 200, 5000) -> 'series') x",
+                "BEGIN", "SET LOCAL ml.due_series = \(list)", "SET LOCAL ml.jobs_series_bytes = '\(budget ?? "33554432")'",
+                "INSERT INTO series_turns (community_id, series_id, taken_at) SELECT \(Psql.literal(w.community.id)), x, clock_timestamp() FROM unnest(\(list)::text[]) x "
+                    + "ON CONFLICT (community_id, series_id) DO UPDATE SET taken_at = excluded.taken_at",
+                "SELECT 'read ' || (x -> 'series' -> 'series' ->> 'id') FROM jsonb_array_elements(ml_jobs_context(\(Psql.literal(w.community.id)), true, 500, 200, 5000) -> 'series') x",
+                "SELECT 'turn ' || series_id FROM series_turns WHERE community_id = \(Psql.literal(w.community.id)) ORDER BY taken_at",
                 "ROLLBACK",
             ])
             XCTAssertTrue(run.succeeded, run.stderr)
             return run.stdout.split(separator: "\n").map(String.init)
         }
-        XCTAssertEqual(try contexts(budget: nil), ids, "all three within 32 MB, in their turns' order")
-        XCTAssertEqual(try contexts(budget: "1"), [ids[0]], "the first always, then none past the budget")
+        XCTAssertEqual(try contexts(budget: nil), ids.map { "read " + $0 } + ids.map { "turn " + $0 }, "all three within 32 MB, in their turns' order")
+        // A series left out keeps its place at the head of the turns (it went behind every series
+        // read since, and could be left out for good).
+        XCTAssertEqual(try contexts(budget: "1"), ["read " + ids[0], "turn " + ids[0]], "the first always, then none past the budget; their turns given back")
         XCTAssertEqual(try runJobs(w)["series_occurrences_created"], 0, "a run reads them and has nothing to book yet")
     }
 
