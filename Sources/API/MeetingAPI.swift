@@ -261,7 +261,7 @@ enum MeetingAPI {
         "meeting.log_session", "The expert logs attendance, duration and feedback after the start (a user's no-show once the meeting's time is over); attended or a user's no-show pays the expert",
         [.init("attendance", .oneOf(["attended", "no_show"]), required: true),
          .init("duration_adjust_minutes", .integer(min: -240, max: 240), "In steps of 5 minutes from the scheduled length"),
-         .init("feedback", .list(feedbackSchema, max: 50), "10,000 characters in all, questions and answers")],
+         .init("feedback", .list(feedbackSchema, max: 50), "The answers hold 10,000 characters in all")],
         errors: [], afterTheStart: true
     ) { p, _ in
         guard let attendance = Attendance(rawValue: try p.string("attendance")) else {

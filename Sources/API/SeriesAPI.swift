@@ -68,7 +68,7 @@ enum SeriesAPI {
 
     static let skip = MethodDefinition(
         "series.skip",
-        "Skips one date of a weekly series (on the day or up to 366 days ahead, or a past date whose session was moved to a time still to come; one at a time): that occurrence is cancelled and the next one is made. "
+        "Skips one date of a weekly series (on the day or up to 366 days ahead, or the booking horizon and a week where that is longer, or a past date whose session was moved to a time still to come; one at a time): that occurrence is cancelled and the next one is made. "
             + "A pending occurrence's credits are returned; an agreed one ends as meeting.cancel ends it: inside the cancellation window only with "
             + "confirm_late, and a user's late skip is charged user_late_cancel_charge_percent. A date with no meeting yet (beyond the horizon, "
             + "or one the series could not book) is skipped too, and both sides are told (series_date_skipped); a date not booked is then no longer tried again",

@@ -437,19 +437,20 @@ public enum MeetingDecider {
         }
     }
 
-    /// What a session's feedback may hold together, questions and answers, in characters
-    /// (Unicode scalars): the meeting carries it into every read, list and series context.
+    /// What a session's feedback answers may hold together, in characters (Unicode scalars): the
+    /// meeting carries them into every read, list and series context (the questions are the
+    /// community's, bounded by its settings).
     public static let maxFeedbackCharacters = 10_000
 
     /// Each answer is to one of the community's questions, each question answered once, and
     /// all of it within `maxFeedbackCharacters`.
     static func checkFeedback(_ feedback: JSON?, _ s: CommunitySettings) throws {
         guard let answers = feedback?.arrayValue else { return }
-        let total = answers.reduce(0) { $0 + ($1["question"]?.stringValue?.unicodeScalars.count ?? 0) + ($1["answer"]?.stringValue?.unicodeScalars.count ?? 0) }
+        let total = answers.reduce(0) { $0 + ($1["answer"]?.stringValue?.unicodeScalars.count ?? 0) }
         guard total <= maxFeedbackCharacters else {
             throw AppError.invalidParams(
                 field: "feedback",
-                reason: "holds \(total) characters in all (questions and answers), past the \(maxFeedbackCharacters) a session's feedback may hold; shorten the answers")
+                reason: "answers hold \(total) characters in all, past the \(maxFeedbackCharacters) a session's feedback may hold; shorten them")
         }
         let asked = Set(s.feedbackQuestions)
         var answered: Set<String> = []

@@ -148,7 +148,8 @@ public struct SeriesChange: Sendable {
 /// The series rules: booking its occurrences (each through `MeetingDecider.request`, so every
 /// booking rule holds), skipping one date, cancelling the rest.
 public enum SeriesDecider {
-    /// How far ahead a date may be skipped, in days.
+    /// How far ahead a date may be skipped, in days (or the booking horizon and a week, where
+    /// that is longer).
     public static let skipDaysAhead: Int64 = 366
     /// Occurrences created per series per step: a bound on the work of one request.
     public static let maxOccurrencesPerStep: Int64 = 60
@@ -378,10 +379,12 @@ public enum SeriesDecider {
         guard date >= today || movedAhead else {
             throw AppError.invalidParams(field: "date", reason: "is in the past; skip today's session or a later one")
         }
-        // Every skip date is listed with the series: they are taken a year ahead at most, so a
+        // Every skip date is listed with the series: they are taken a year ahead at most (or as
+        // far as the booking horizon, where it is longer, so a date booked may be skipped), so a
         // series' list stays bounded (a thousand skips far ahead passed its documented bound).
-        guard date <= today.adding(days: SeriesDecider.skipDaysAhead) else {
-            throw AppError.invalidParams(field: "date", reason: "is more than \(SeriesDecider.skipDaysAhead) days ahead; skip it once it is within a year")
+        let daysAhead = max(SeriesDecider.skipDaysAhead, booking.settings.horizonDays + 7)
+        guard date <= today.adding(days: daysAhead) else {
+            throw AppError.invalidParams(field: "date", reason: "is more than \(daysAhead) days ahead; skip it once it is nearer")
         }
         // A date the scheduler could not book may still be skipped: the skip takes its place, and
         // the date is no longer tried again (migration 0072 swaps the two as it is written).

@@ -57,7 +57,7 @@ public final class Connection {
             let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
             if let handle { PQfinish(handle) }
             self.handle = nil
-            throw PostgresError(code: .connectionFailed, message: Connection.redacted(message.trimmingTrailingNewlines()))
+            throw PostgresError(code: .connectionFailed, message: Connection.redacted(message.trimmingTrailingNewlines(), conninfo: conninfo))
         }
         PQsetNoticeReceiver(handle, recordSessionEnd, Unmanaged.passUnretained(self).toOpaque())
         // Behind a pooler in transaction mode a session-level SET stays on whichever server
@@ -69,19 +69,23 @@ public final class Connection {
     }
 
     /// libpq's words for a connection string it cannot read quote the part it stopped at, which
-    /// may be a password (`invalid percent-encoded token: "Se%zzcret"` for a password with a `%`
-    /// not written as `%25`; `missing "=" after "cret"` for one with a space): that part is left
-    /// out of every message, and so of the log.
-    static func redacted(_ message: String) -> String {
-        var out = message
-        for phrase in ["percent-encoded token: \"", "missing \"=\" after \""] {
-            var from = out.startIndex
-            while let found = out.range(of: phrase, range: from..<out.endIndex), let close = out[found.upperBound...].firstIndex(of: "\"") {
-                out.replaceSubrange(found.upperBound..<close, with: "…")
-                from = out.index(found.upperBound, offsetBy: 2, limitedBy: out.endIndex) ?? out.endIndex
-            }
-        }
-        return out
+    /// may be a password (`invalid percent-encoded token: "Se%zzcret"` for a `%` not written
+    /// `%25`, `forbidden value %00 …`, `missing "=" after "cret"` or `invalid connection option
+    /// "secret"` for an unquoted space): where `conninfo` holds a password, what the message
+    /// quotes is left out of it, and so of the log (a wrong option is named where none is given).
+    static func redacted(_ message: String, conninfo: String) -> String {
+        let lowered = conninfo.lowercased()
+        // key=value with a password, or a URI with user:password@.
+        let uriPassword = lowered.range(of: "://").map { scheme in
+            let rest = lowered[scheme.upperBound...]
+            let authority = rest.prefix { $0 != "/" && $0 != "?" }
+            return authority.contains("@") && authority.prefix { $0 != "@" }.contains(":")
+        } ?? false
+        // A server's refusal ("connection to server … failed: …") quotes no part of the string.
+        guard lowered.contains("password") || uriPassword, !message.contains("connection to server"),
+            let open = message.firstIndex(of: "\""), let close = message.lastIndex(of: "\""), open < close
+        else { return message }
+        return String(message[...open]) + "…" + String(message[close...])
     }
 
     /// What a connection gets unless `conninfo` says otherwise: connecting gives up after 10 s,

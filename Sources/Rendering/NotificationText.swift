@@ -175,7 +175,7 @@ public enum NotificationText {
             let of = service.map { _ in " for \(what)" } ?? ""
             let with = counterpart.map { _ in " with \(other)" } ?? ""
             // The credits are the user's own (a customer's, for their student's series too).
-            let held = payload["held_credits"]?.intValue.map { " \(Counted.words($0, "credit")) of yours \($0 == 1 ? "is" : "are") held for it." } ?? ""
+            let held = payload["held_credits"]?.intValue.flatMap { $0 > 0 ? " \(Counted.words($0, "credit")) of yours \($0 == 1 ? "is" : "are") held for it." : nil } ?? ""
             (subject, line) = ("Weekly session booked after all: \(when)",
                                "The weekly session\(with) on \(when)\(of), which could not be booked before, is booked now and waits for \(other) to confirm.\(held)")
         case "series_date_skipped":

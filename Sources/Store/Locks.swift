@@ -7,7 +7,8 @@ import Postgres
 /// Lock order, the same for every request so two requests never wait on each other in a
 /// circle: the caller's idempotency key, the community's scheduler run, the counted bookings of the user and of the student
 /// a meeting is for (in id order), the expert's calendar,
-/// the meeting's row, the user's wallet, then the ledger's account rows in id order.
+/// the meeting's row, the user's wallet, then the ledger's account rows in id order. A chat step:
+/// the key, the pair whose conversation it may start, then the community's chat messages.
 public enum LockClass: Int32, Sendable, CaseIterable {
     /// One expert's calendar: overlap and availability checks and the writes that follow them.
     case expertCalendar = 0
@@ -16,7 +17,7 @@ public enum LockClass: Int32, Sendable, CaseIterable {
     /// One caller's idempotency key: a retry waits for the first attempt and then replays it.
     case idempotencyKey = 7
     /// The conversation of one user and one expert, while a step may start it (after the key's
-    /// lock; a chat step takes no other).
+    /// lock; a chat step takes no other but `chatMessages`, last).
     case conversationPair = 40
     /// A community's people and services as imports decide over them: an import, person.create
     /// and service.create take it first (after the key's lock), so each reads what the last wrote.

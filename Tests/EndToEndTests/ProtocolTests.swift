@@ -504,12 +504,18 @@ final class ProtocolTests: EndToEndTestCase {
     /// `%` not written `%25`, a space not quoted): it is left out of the message and the log.
     func testAPasswordLibpqCannotReadStaysOutOfTheMessage() throws {
         for (url, phrase) in [("postgresql://postgres:Se%zzcret@/meetingledger?host=/nonexistent", "percent-encoded token: \"…\""),
-                              ("host=/nonexistent dbname=x password=my secret", "missing \"=\" after \"…\"")] {
+                              ("postgresql://postgres:Se%00cret@/meetingledger?host=/nonexistent", "percent-encoded value: \"…\""),
+                              ("postgresql://postgres:Se%zz\"cret@/meetingledger?host=/nonexistent", "percent-encoded token: \"…\""),
+                              ("host=/nonexistent dbname=x password=my secret=1", "invalid connection option \"…\""),
+                              ("host=/nonexistent dbname=x password=my secret", "missing \"…\" in connection info string")] {
             let run = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": url])
             XCTAssertEqual(run.termination, .exited(1), run.stderr)
             XCTAssertTrue(run.stderr.contains(phrase), run.stderr)
-            XCTAssertFalse(run.stderr.contains("zzcret") || run.stderr.contains("secret\""), run.stderr)
+            XCTAssertFalse(run.stderr.contains("cret"), run.stderr)
         }
+        // Without a password in it, a misspelt option is named.
+        let misspelt = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": "host=/nonexistent dbnmae=x"])
+        XCTAssertTrue(misspelt.stderr.contains("invalid connection option \"dbnmae\""), misspelt.stderr)
     }
 
     /// SIGTERM during a long batch: the batch is finished and answered, then the process exits 0.

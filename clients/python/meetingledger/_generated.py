@@ -4249,7 +4249,7 @@ class MeetingNamespace:
         meeting_id (mtg_… id)
         attendance
         duration_adjust_minutes (-240…240): In steps of 5 minutes from the scheduled length
-        feedback: 10,000 characters in all, questions and answers
+        feedback: The answers hold 10,000 characters in all
         expected_version: Fail with invalid_state if the meeting changed since this version
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
@@ -5283,7 +5283,7 @@ class SeriesNamespace:
         confirm_late: Optional[bool] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Series:
-        """Skips one date of a weekly series (on the day or up to 366 days ahead, or a past date whose session was moved to a time still to come; one at a time): that occurrence is cancelled and the next one is made. A pending occurrence's credits are returned; an agreed one ends as meeting.cancel ends it: inside the cancellation window only with confirm_late, and a user's late skip is charged user_late_cancel_charge_percent. A date with no meeting yet (beyond the horizon, or one the series could not book) is skipped too, and both sides are told (series_date_skipped); a date not booked is then no longer tried again.
+        """Skips one date of a weekly series (on the day or up to 366 days ahead, or the booking horizon and a week where that is longer, or a past date whose session was moved to a time still to come; one at a time): that occurrence is cancelled and the next one is made. A pending occurrence's credits are returned; an agreed one ends as meeting.cancel ends it: inside the cancellation window only with confirm_late, and a user's late skip is charged user_late_cancel_charge_percent. A date with no meeting yet (beyond the horizon, or one the series could not book) is skipped too, and both sides are told (series_date_skipped); a date not booked is then no longer tried again.
 
         Who may call: member. Mutating: accepts idempotency_key.
 
