@@ -44,16 +44,24 @@ enum CommandExamples {
         // Experts (and users) managing meetings
         "meetings": [
             .init(words: "meetings", does: "Your meetings from now on; those waiting for you first, marked *"),
-            .init(words: "meetings --role expert --status awaiting_approval", does: "Requests waiting for your answer"),
+            .init(words: "meetings --role expert --status awaiting_approval", does: "As expert, what is not agreed yet: yours to answer marked *, your proposals waiting for the user"),
             .init(words: "meetings --from 2030-03-01 --to 2030-04-01 --output march.csv", does: "March's meetings as a spreadsheet file"),
         ],
         "waiting": [
-            .init(words: "waiting", does: "What waits for the experts' side, soonest first; then: meetctl confirm 1"),
+            .init(words: "waiting", does: "What waits for the experts' side, soonest first; office staff then act on a row: meetctl confirm 1"),
             .init(words: "waiting --expert talia@example.org", does: "Only Talia's"),
         ],
         "series": [
             .init(words: "series", does: "Your weekly series with their next dates"),
             .init(words: "series --status active --person sam@example.org", does: "Sam's active series (admins and the office)"),
+        ],
+        "series create": [
+            .init(
+                words: "series create --expert talia@example.org --service CHEM101 --start \"2030-03-13 14:00\" --location \"Room 101\" --weeks 10",
+                does: "Ten Wednesdays at 14:00 with Talia, each date holding its credits"),
+            .init(
+                words: "series create --user sam@example.org --expert talia@example.org --service CHEM101 --start \"2030-03-13 14:00\" --location \"Video call\"",
+                does: "Weekly for Sam until cancelled (admins and the office)"),
         ],
         "series skip": [
             .init(words: "series skip \(seriesId) 2030-03-20", does: "No session on 20 March; the user's credits come back"),
@@ -109,7 +117,7 @@ enum CommandExamples {
             .init(words: "alternate withdraw 3", does: "Take back the new date you proposed"),
         ],
         "log": [
-            .init(words: "log 2 --attendance attended", does: "The session happened as planned; the credits are paid out"),
+            .init(words: "log 2 --attendance attended", does: "The session happened as planned; its credits go to your earnings"),
             .init(words: "log 2 --attendance attended --adjust 15 --feedback \"Topic covered=Titration\"", does: "It ran 15 minutes over, with an answer to a feedback question"),
             .init(words: "log 2 --attendance no_show --yes", does: "The user did not come (meetctl asks first at a terminal)"),
         ],
@@ -198,7 +206,7 @@ enum CommandExamples {
             .init(words: "payout --expert talia@example.org --credits 300 --reference transfer-2030-03", does: "Pay 300 of Talia's available earnings out"),
         ],
         "trail": [
-            .init(words: "trail 4f5a6b", does: "Every credit movement of one meeting: held, returned, paid"),
+            .init(words: "trail \(meetingId)", does: "Every credit movement of one meeting: held, returned, paid (finance staff give the whole id)"),
         ],
         "report outstanding": [
             .init(words: "report outstanding --as-of 2030-04-01", does: "Credits users held at the start of April"),
@@ -224,7 +232,7 @@ enum CommandExamples {
         ],
         "export": [
             .init(words: "export people --output people.csv", does: "The people in the columns import takes; edit, then meetctl import people people.csv"),
-            .init(words: "export certifications > certifications.csv", does: "Who gives which generic service"),
+            .init(words: "export certifications > certifications.csv", does: "Which expert gives which service"),
         ],
         "bootstrap": [
             .init(

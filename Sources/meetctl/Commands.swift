@@ -118,7 +118,7 @@ enum Commands {
             allPages: true, run: MeetingCommands.list),
         CommandSpec(
             path: ["waiting"], section: .admin, summary: "What waits for the experts' side across the community, soonest first (admins and office staff)",
-            details: "Requests to answer, new dates users accepted (sessions to make) and users' new dates for agreed meetings: the office's list to process (meeting.waiting). Rows are numbered as meetctl meetings numbers them: until the next listing, commands take the number in place of the meeting's id.",
+            details: "Requests to answer, new dates users accepted (sessions to make) and users' new dates for agreed meetings: the office's list to process (meeting.waiting; admins see it, office staff act on it, for the experts). Rows are numbered as meetctl meetings numbers them: until the next listing, commands take the number in place of the meeting's id.",
             options: [OptionSpec(name: "expert", kind: .person, param: "expert_id", help: "Only this expert's")],
             method: "meeting.waiting",
             output: .table(key: "items", [
@@ -145,6 +145,33 @@ enum Commands {
                 Column(header: "SKIPPED", key: "skip_dates", format: .compact),
             ], empty: "No series."),
             allPages: true),
+        CommandSpec(
+            path: ["series", "create"], section: .experts, summary: "Book a weekly series: the first date now, the later ones as the booking horizon reaches them",
+            details: """
+                The first date must be bookable (as meetctl book would book it); the series repeats at its time on the expert's
+                clock every week, for --weeks dates or until cancelled, each date holding its own credits. Admins and the office
+                book for a user with --user (and --student).
+                """,
+            options: [
+                OptionSpec(name: "user", kind: .person, param: "user_id", help: "Admins and the office: the user you book for (default: yourself)"),
+                OptionSpec(name: "expert", kind: .person, param: "expert_id", help: "The expert", required: true),
+                OptionSpec(name: "service", kind: .service, param: "service_id", help: "The service (meetctl services), by id or name", required: true),
+                OptionSpec(name: "start", kind: .time, param: "first_start", help: "The first date's start", required: true),
+                OptionSpec(name: "location", kind: .location, param: "location_id", help: "Where", required: true),
+                OptionSpec(name: "weeks", kind: .integer(1...520, placeholder: "N"), param: "weeks", help: "How many weekly dates (default: until cancelled)"),
+                OptionSpec(name: "length", kind: .minutes(5...1440), param: "length_minutes", help: "How long each (default: the service's length; the price follows it)"),
+                OptionSpec(name: "student", kind: .person, param: "student_id", help: "The user's student the series is for"),
+                OptionSpec(name: "topic", kind: .text(placeholder: "TEXT"), param: "topic", help: "What to work through, for every date"),
+            ],
+            method: "series.create", mutating: true,
+            output: .record([
+                Column(header: "Series", key: "id"), Column(header: "Status", key: "status"), Column(header: "Weekday", key: "weekday", format: .weekday),
+                Column(header: "Time", key: "local_time"), Column(header: "Zone", key: "time_zone"), Column(header: "Weeks", key: "weeks"),
+                Column(header: "Next", key: "next_occurrence.start", format: .time), Column(header: "User", key: "user_id", format: .personNamed("user_name")),
+                Column(header: "Expert", key: "expert_id", format: .personNamed("expert_name")),
+                Column(header: "For", key: "student_id", format: .personNamed("student_name"), optional: true),
+                Column(header: "Not booked", key: "skip_dates", format: .compact, optional: true),
+            ])),
         CommandSpec(
             path: ["series", "skip"], section: .experts, summary: "Skip one date of a weekly series (credits returned, a user's late skip charged as a late cancel; the next date booked)",
             arguments: [
@@ -380,7 +407,7 @@ enum Commands {
             options: [
                 OptionSpec(name: "person", kind: .person, param: "person_id", help: "Whose accounts; default: yours"),
                 OptionSpec(name: "account", kind: .id(.account), param: "account_id", help: "One account"),
-                OptionSpec(name: "as-of", kind: .time, param: "as_of", help: "The balance at a past time"),
+                OptionSpec(name: "as-of", kind: .time, param: "as_of", help: "The balance at a past time (a time ahead is read as now)"),
             ],
             method: "ledger.balance", output: .table(key: "accounts", accountColumns, empty: "No accounts."),
             csv: [], run: FinanceCommands.balance),
@@ -388,7 +415,7 @@ enum Commands {
             path: ["accounts"], section: .finance, summary: "Every account of the community with its owner and posted, blocked and available credits",
             options: [
                 OptionSpec(name: "kind", kind: .choice(["user_wallet", "expert_earnings", "platform_revenue", "issuance", "payouts"]), param: "kind", help: "Only accounts of this kind"),
-                OptionSpec(name: "as-of", kind: .time, param: "as_of", help: "The balances at a past time"),
+                OptionSpec(name: "as-of", kind: .time, param: "as_of", help: "The balances at a past time (a time ahead is read as now)"),
             ],
             method: "ledger.accounts", output: .table(key: "items", communityAccountColumns, empty: "No accounts."), csv: [], allPages: true,
             run: FinanceCommands.accountsCommand),
@@ -417,7 +444,7 @@ enum Commands {
             csv: [], run: FinanceCommands.statement),
         CommandSpec(
             path: ["trial-balance"], section: .finance, summary: "Totals per account kind; the grand total is always 0",
-            options: [OptionSpec(name: "as-of", kind: .time, param: "as_of", help: "At a past time")],
+            options: [OptionSpec(name: "as-of", kind: .time, param: "as_of", help: "At a past time (a time ahead is read as now)")],
             method: "ledger.trial_balance",
             output: .table(key: "kinds", [
                 Column(header: "KIND", key: "kind"), Column(header: "ACCOUNTS", key: "accounts", format: .number),
@@ -480,7 +507,7 @@ enum Commands {
     static let reports: [CommandSpec] = [
         CommandSpec(
             path: ["report", "outstanding"], section: .finance, summary: "Credits users hold: posted, blocked for meetings and available (the platform's liability)",
-            options: [OptionSpec(name: "as-of", kind: .time, param: "as_of", help: "At a past time")],
+            options: [OptionSpec(name: "as-of", kind: .time, param: "as_of", help: "At a past time (a time ahead is read as now)")],
             method: "report.credits_outstanding",
             output: .record([
                 Column(header: "Wallets", key: "wallets"), Column(header: "With credits", key: "wallets_with_credits"),
@@ -490,7 +517,7 @@ enum Commands {
             csv: [], run: FinanceCommands.read),
         CommandSpec(
             path: ["report", "revenue"], section: .finance, summary: "The platform's revenue per month: fees, corrections, late-cancel charges",
-            details: "Months on the community's clock; the last row is the total. revenue = fees + adjustments, the change of platform_revenue's posted balance.",
+            details: "Months on the community's clock; the table's last row is the total (--csv has the months alone). revenue = fees + adjustments, the change of platform_revenue's posted balance.",
             options: monthOptions, method: "report.revenue_by_month",
             output: .table(key: "months", [
                 Column(header: "MONTH", key: "month"), Column(header: "FEES", key: "fees", format: .number),
@@ -501,7 +528,7 @@ enum Commands {
             csv: [], run: FinanceCommands.monthly),
         CommandSpec(
             path: ["report", "settlements"], section: .finance, summary: "Holds, captures and releases per month",
-            details: "Months on the community's clock; the last row is the total. blocked ± = held − captured − returned on capture − released.",
+            details: "Months on the community's clock; the table's last row is the total (--csv has the months alone). blocked ± = held − captured − returned on capture − released.",
             options: monthOptions, method: "report.settlements_by_month",
             output: .table(key: "months", [
                 Column(header: "MONTH", key: "month"), Column(header: "HOLDS", key: "holds", format: .number), Column(header: "HELD", key: "held", format: .number),
@@ -514,7 +541,7 @@ enum Commands {
         CommandSpec(
             path: ["report", "earnings"], section: .finance, summary: "Experts' earnings due for payout, with what is still incoming from held meetings",
             options: [
-                OptionSpec(name: "as-of", kind: .time, param: "as_of", help: "At a past time"),
+                OptionSpec(name: "as-of", kind: .time, param: "as_of", help: "At a past time (a time ahead is read as now)"),
                 OptionSpec(name: "all", kind: .flag, param: "include_zero", help: "Also experts with nothing due"),
             ],
             method: "report.earnings_due",
@@ -753,7 +780,7 @@ enum Commands {
             arguments: [ArgumentSpec(name: "TIME", kind: .time, param: "now")], method: "clock.set", mutating: true,
             output: .message { r, s in "Service time: \(try s.clock().format(r["now"]?.stringValue ?? "-"))" }),
         CommandSpec(
-            path: ["clock", "advance"], section: .other, summary: "Move the community's service time by minutes (only with --test-clock)",
+            path: ["clock", "advance"], section: .other, summary: "Move the community's service time on by minutes, 90m or 1h30 (only with --test-clock)",
             arguments: [ArgumentSpec(name: "MINUTES", kind: .minutes(-525_600...525_600), param: "minutes")], method: "clock.advance", mutating: true,
             output: .message { r, s in "Service time: \(try s.clock().format(r["now"]?.stringValue ?? "-"))" }),
     ]

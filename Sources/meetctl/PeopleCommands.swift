@@ -15,7 +15,7 @@ extension Commands {
     /// What `import` reads and `export` writes.
     static let catalogKind = ArgumentSpec(
         name: "KIND", kind: .choice(["people", "services", "certifications", "enrollments"]), param: "kind",
-        help: "people (with their roles and time zones), services, certifications (which expert gives which generic service) "
+        help: "people (with their roles and time zones), services, certifications (which expert gives which service) "
             + "or enrollments (which user is assigned to which service or expert)")
 
     static let people: [CommandSpec] = [

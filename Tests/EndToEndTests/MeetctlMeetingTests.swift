@@ -231,6 +231,24 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("4003"), refused.stderr)
     }
 
+    /// A weekly series is booked from meetctl too (the office for a user, or a user for
+    /// themself): it had only skip and cancel, and a series could be made only over JSON-RPC.
+    func testTheOfficeBooksAWeeklySeriesForAUser() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let shown = try c.admin.ok([
+            "series", "create", "--user", c.userId, "--expert", c.expertId, "--service", "CHEM101", "--start", "2030-03-11 09:00", "--location", "Room 101",
+            "--weeks", "3",
+        ])
+        XCTAssertTrue(shown.contains("Weekday  Mon") && shown.contains("Weeks    3") && shown.contains("ser_"), shown)
+        let listed = try c.user.json(["series"])
+        let series = try XCTUnwrap(listed["items"]?.array?.first, "\(listed)")
+        XCTAssertEqual(series["weeks"]?.int, 3)
+        XCTAssertEqual(series["user_id"]?.string, c.userId)
+        XCTAssertEqual(series["occurrences"]?.array?.count, 3, "its dates within the horizon are booked")
+        let refused = try c.user.fails(["series", "create", "--expert", c.expertId, "--service", "CHEM101", "--start", "2030-03-11 09:00", "--location", "Room 101"], status: 1)
+        XCTAssertTrue(refused.stderr.contains("slot_unavailable") || refused.stderr.contains("time_conflict"), "the time is taken: \(refused.stderr)")
+    }
+
     /// Seed 004: "From the details of the meeting, the expert can switch to the chat or start a
     /// chat with the user." `chat send` and `chat show` take the meeting (its id, its end or a row
     /// number) as well as a conversation; before, a meeting id was refused as a malformed
