@@ -96,6 +96,13 @@ enum Commands {
 
     static let all: [CommandSpec] = experts + people + availability + finance + admin + delivery + other
 
+    /// Whom a booking is for, with whom and of what: `book` and `series create` take them alike.
+    static let bookingParties: [OptionSpec] = [
+        OptionSpec(name: "user", kind: .person, param: "user_id", help: "Admins and the office: the user you book for (default: yourself)"),
+        OptionSpec(name: "expert", kind: .person, param: "expert_id", help: "The expert", required: true),
+        OptionSpec(name: "service", kind: .service, param: "service_id", help: "The service (meetctl services), by id or name", required: true),
+    ]
+
     static let experts: [CommandSpec] = [
         CommandSpec(
             path: ["meetings"], section: .experts, summary: "Your meetings from now on and sessions still to log, those awaiting your action first (marked *)",
@@ -152,10 +159,7 @@ enum Commands {
                 clock every week, for --weeks dates or until cancelled, each date holding its own credits. Admins and the office
                 book for a user with --user (and --student).
                 """,
-            options: [
-                OptionSpec(name: "user", kind: .person, param: "user_id", help: "Admins and the office: the user you book for (default: yourself)"),
-                OptionSpec(name: "expert", kind: .person, param: "expert_id", help: "The expert", required: true),
-                OptionSpec(name: "service", kind: .service, param: "service_id", help: "The service (meetctl services), by id or name", required: true),
+            options: bookingParties + [
                 OptionSpec(name: "start", kind: .time, param: "first_start", help: "The first date's start", required: true),
                 OptionSpec(name: "location", kind: .location, param: "location_id", help: "Where", required: true),
                 OptionSpec(name: "weeks", kind: .integer(1...520, placeholder: "N"), param: "weeks", help: "How many weekly dates (default: until cancelled)"),
@@ -235,10 +239,7 @@ enum Commands {
                 The user's credits are held; the user is told the meeting was booked for them, and the expert confirms it
                 (at once under the community's auto-accept). meetctl slots shows the times that can be booked.
                 """,
-            options: [
-                OptionSpec(name: "user", kind: .person, param: "user_id", help: "Admins and the office: the user you book for (default: yourself)"),
-                OptionSpec(name: "expert", kind: .person, param: "expert_id", help: "The expert", required: true),
-                OptionSpec(name: "service", kind: .service, param: "service_id", help: "The service (meetctl services), by id or name", required: true),
+            options: bookingParties + [
                 OptionSpec(name: "start", kind: .time, param: "start", help: "When it starts", required: true),
                 OptionSpec(name: "location", kind: .location, param: "location_id", help: "Where", required: true),
                 OptionSpec(name: "length", kind: .minutes(5...1440), param: "length_minutes", help: "How long (default: the service's length; the price follows it)"),
