@@ -51,6 +51,9 @@ enum Commands {
         Column(header: "Note", key: "note", optional: true),
         Column(header: "New date", key: "alternate.start", format: .time, optional: true),
         Column(header: "  proposed by", key: "alternate.proposed_by", optional: true),
+        // What the new date comes with: a length (and so a price) other than the meeting's own.
+        Column(header: "  length", key: "alternate.length_minutes", format: .minutes, optional: true),
+        Column(header: "  credits", key: "alternate.price_credits", optional: true),
         Column(header: "  note", key: "alternate.note", optional: true),
         Column(header: "Session type", key: "session_type", optional: true),
         Column(header: "Video", key: "video_url", optional: true),

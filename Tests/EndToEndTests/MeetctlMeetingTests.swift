@@ -55,6 +55,10 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertEqual(try user.json(["alternate", "reject", id, "--reason", "schedule_conflict"])["alternate"], .null)
         XCTAssertNotEqual(try expert.json(["reschedule", id, "--start", "2030-03-12 12:00"])["alternate"], .null)
         XCTAssertEqual(try expert.json(["alternate", "withdraw", id])["alternate"], .null)
+        // A new date of another length shows what it comes with (the record showed its date alone).
+        let longer = try expert.ok(["reschedule", id, "--start", "2030-03-12 12:00", "--length", "90"])
+        XCTAssertTrue(longer.contains("  length") && longer.contains("90 min") && longer.contains("  credits"), longer)
+        XCTAssertEqual(try expert.json(["alternate", "withdraw", id])["alternate"], .null)
         // The user types 19:00 on their clock (Prague): 14:00 in New York, 18:00 UTC.
         let moved = try user.json(["reschedule", id, "--start", "2030-03-13 19:00", "--note", "Can we do Wednesday?"])
         XCTAssertEqual(moved["alternate"]?["start"], "2030-03-13T18:00:00Z")

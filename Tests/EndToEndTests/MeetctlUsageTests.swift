@@ -79,7 +79,7 @@ final class MeetctlUsageTests: XCTestCase {
         let cancel = try ctl.ok(["cancel", "--help"])
         let shows = String(try XCTUnwrap(cancel.split(separator: "\n").first { $0.hasPrefix("Shows: ") }, cancel))
         XCTAssertFalse(shows.contains(", name,"), "every field says what it is: \(shows)")
-        XCTAssertTrue(shows.contains("User (name)") && shows.contains("New date (proposed by, note)"), shows)
+        XCTAssertTrue(shows.contains("User (name)") && shows.contains("New date (proposed by, length, credits, note)"), shows)
     }
 
     /// Every command's help ends with examples, each read by meetctl's own parser as a call of
