@@ -269,7 +269,7 @@ enum AvailabilityAPI {
                 guard let found = try PeopleStore.find(ctx.db, communityId: ctx.communityId, id: learner) else { throw AppError.notFound("student", learner) }
                 if try learner == booker || !StudentStore.isLinked(ctx.db, communityId: ctx.communityId, customerId: booker, studentId: learner) {
                     throw AppError.invalidParams(
-                        field: "student_id", reason: "is not a student \(forUser == nil ? "you act" : "this user acts") for; an admin or the office links them with student.link")
+                        field: "student_id", reason: "is not a student \(forUser == nil ? "you act" : "this user acts") for; an admin or the office links them with student.link (meetctl student link)")
                 }
                 student = found
             }

@@ -283,7 +283,7 @@ public enum BookingRules {
                         "this meeting is for a student the user no longer acts for; an admin or the office links them again with student.link")
                 }
                 throw AppError.invalidParams(
-                    field: "student_id", reason: "is not a student this user acts for; an admin or the office links them with student.link")
+                    field: "student_id", reason: "is not a student this user acts for; an admin or the office links them with student.link (meetctl student link)")
             }
             guard student.id != c.expert?.id else {
                 throw AppError.invalidParams(field: "student_id", reason: "must be someone other than the expert: nobody meets themself")
@@ -308,8 +308,12 @@ public enum BookingRules {
                         + questions.enumerated().map { "\($0.offset + 1). \($0.element)" }.joined(separator: " "))
         case .enrolment:
             guard !s.requireEnrollment || c.enrolled else {
+                // Whose enrolment counts: the student's, for a meeting booked for one. Staff assign
+                // them; a user asks them.
+                let who = a.studentId == nil ? "the user" : "the student the meeting is for"
                 throw AppError.notEnrolled(
-                    "the user is not assigned to this \(s.labelsOf(["provider", "class"]).map { $0.lowercased() }.joined(separator: " or ")); ask your office")
+                    "\(who) is not assigned to this \(s.labelsOf(["provider", "class"]).map { $0.lowercased() }.joined(separator: " or ")); "
+                        + "an admin or the office assigns them (enrollment.assign, meetctl enroll): ask your office")
             }
         case .suspension:
             // The person the meeting is for: a student's missed meetings suspend the student,

@@ -6,6 +6,9 @@ import Scheduling
 /// What a person reads for one outbox notification: a subject, a plain-text body and a short
 /// push text, in the community's words, with times on the recipient's clock.
 public enum NotificationText {
+    /// The most characters a push text (a phone's notification line) takes.
+    static let pushCharacters = 140
+
     public struct Texts: Sendable, Equatable {
         public let subject: String
         public let body: String
@@ -146,11 +149,11 @@ public enum NotificationText {
         case "user_suspended":
             let until = payload["until"]?.stringValue.flatMap { try? Instant(rfc3339: $0) }.map { LocalTimeText.format($0, zone: recipient.timeZone) } ?? "later"
             if payload["recipient_role"]?.stringValue == "student" {
-                (subject, line) = ("Bookings suspended", "Because of missed meetings you cannot be booked until \(until).")
+                (subject, line) = ("Bookings suspended", "Because of missed meetings, you cannot be booked until \(until).")
             } else if let student = payload["student_name"]?.stringValue.map(PersonText.line) {
-                (subject, line) = ("Bookings for \(student) suspended", "Because of missed meetings \(student) cannot be booked until \(until).")
+                (subject, line) = ("Bookings for \(student) suspended", "Because of missed meetings, \(student) cannot be booked until \(until).")
             } else {
-                (subject, line) = ("Booking suspended", "Because of missed meetings you cannot book until \(until).")
+                (subject, line) = ("Booking suspended", "Because of missed meetings, you cannot book until \(until).")
             }
         case "series_date_not_booked":
             // The reason both sides may read; the detail (the user's balance) only where sent.
@@ -187,7 +190,7 @@ public enum NotificationText {
         case "chat_message":
             let text = payload["text"]?.stringValue ?? ""
             let body = "\(greeting)\n\n\(other) wrote:\n\n\(PersonText.body(text))\n\nReply in the chat.\n\n\(signature)"
-            return Texts(subject: short + "New message from \(other)", body: body, push: String((short + "\(other): " + PersonText.line(text)).prefix(140)))
+            return Texts(subject: short + "New message from \(other)", body: body, push: PersonText.cut(short + "\(other): " + PersonText.line(text), to: Self.pushCharacters))
         default: (subject, line) = ("Meeting update", "Your meeting on \(when) was updated.")
         }
         if hidden {
@@ -223,7 +226,7 @@ public enum NotificationText {
             "\n\n" + detailLines($0, when: when, zone: recipient.timeZone, service: service, settings: settings, copiedClock: copiedClock)
         } ?? ""
         let body = "\(greeting)\n\n\(line)\(student)\(note)\(listed)\n\n\(signature)"
-        return Texts(subject: short + subject, body: body, push: String((short + line + student).prefix(140)))
+        return Texts(subject: short + subject, body: body, push: PersonText.cut(short + line + student, to: Self.pushCharacters))
     }
 
     /// The start of the new date proposed for an agreed meeting (its alternate), on `zone`'s clock.
@@ -309,7 +312,7 @@ public enum NotificationText {
     /// not have seen the warning.
     static func overlapAccepted(_ payload: JSON) -> String {
         payload["meeting"]?["conflict_accepted"]?.boolValue == true
-            ? " It overlaps another of your agreed meetings; that overlap was accepted (meetctl conflicts lists them)." : ""
+            ? " It overlaps another of your agreed meetings; that overlap was accepted." : ""
     }
 
     static func officeLine(_ kind: String, _ payload: JSON, other: String, when: String, what: String, zone: String) -> (String, String) {
@@ -396,6 +399,16 @@ public enum PersonText {
     public static func body(_ text: String) -> String { mapped(text, lineBreak: "\n", tab: "\t") }
 
     public static func line(_ text: String) -> String { mapped(text, lineBreak: " ", tab: " ") }
+
+    /// `text` in at most `limit` characters: whole, or cut at the last space that leaves room for
+    /// "…" (a push text cut mid-word read "confirm or decline; con"); a text without a space in
+    /// reach is cut where the limit falls.
+    public static func cut(_ text: String, to limit: Int) -> String {
+        guard text.count > limit else { return text }
+        let head = text.prefix(limit - 1)
+        let atSpace = head.lastIndex(of: " ").map { head[..<$0] } ?? head
+        return String(atSpace.count >= limit / 2 ? atSpace : head).trimmingCharacters(in: .whitespaces) + "…"
+    }
 
     /// Scalar by scalar: "\r\n" is one Character but two scalars, one line break.
     static func mapped(_ text: String, lineBreak: Unicode.Scalar, tab: Unicode.Scalar) -> String {

@@ -278,6 +278,13 @@ enum CommandExamples {
             .init(words: "enroll --user sam@example.org --service CHEM101", does: "Assign Sam to CHEM101"),
             .init(words: "enroll --user sam@example.org --expert talia@example.org --remove", does: "Take back Sam's assignment to Talia"),
         ],
+        "students": [
+            .init(words: "students --customer pat@example.org", does: "The students Pat books for"),
+        ],
+        "student link": [
+            .init(words: "student link --customer pat@example.org --student alex@example.org", does: "Pat books Alex's meetings, paid from Pat's credits"),
+            .init(words: "student link --customer pat@example.org --student alex@example.org --remove", does: "End it; Alex's meetings stay"),
+        ],
         "settings show": [
             .init(words: "settings show", does: "The community's settings"),
         ],

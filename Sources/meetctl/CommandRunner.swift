@@ -4,7 +4,8 @@ import Core
 enum CommandRunner {
     /// Calls the command's method with the params its options map to, then shows the result.
     @Sendable static func standard(_ invocation: Invocation, _ session: Session) throws {
-        guard let method = invocation.command.method else { preconditionFailure("\(invocation.command.name) has neither a method nor a runner") }
+        // The flag's method where the flag is given (`--remove`).
+        guard let method = invocation.command.method(for: invocation) else { preconditionFailure("\(invocation.command.name) has neither a method nor a runner") }
         try call(method, try session.mappedParams(), session)
     }
 

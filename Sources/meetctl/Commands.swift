@@ -688,6 +688,34 @@ enum Commands {
             },
             run: AdminCommands.enroll),
         CommandSpec(
+            path: ["students"], section: .admin, summary: "Which students customers act for (admins and the office; a customer or student: their own)",
+            options: [
+                OptionSpec(name: "customer", kind: .person, param: "customer_id", help: "This customer's students"),
+                OptionSpec(name: "student", kind: .person, param: "student_id", help: "This student's customers"),
+            ],
+            method: "student.list",
+            output: .table(key: "items", [
+                Column(header: "CUSTOMER", key: "customer_id", format: .personNamed("customer_name")),
+                Column(header: "STUDENT", key: "student_id", format: .personNamed("student_name")),
+                Column(header: "SINCE", key: "linked_at", format: .time),
+            ], empty: "No students."),
+            allPages: true),
+        CommandSpec(
+            path: ["student", "link"], section: .admin,
+            summary: "Let a customer act for a student: book their meetings, paid from the customer's credits (--remove ends it)",
+            details: "The student's own enrolment decides whom they may be booked with; their meetings stay as they are when the link ends.",
+            options: [
+                OptionSpec(name: "customer", kind: .person, param: "customer_id", help: "The user who books and pays (a parent)", required: true),
+                OptionSpec(name: "student", kind: .person, param: "student_id", help: "The person the meetings are for", required: true),
+                OptionSpec(name: "remove", kind: .flag, help: "End the link instead"),
+            ],
+            method: "student.link", flagMethod: (flag: "remove", method: "student.unlink"), mutating: true,
+            output: .message { r, session in
+                let customer = Render.plain(r["customer_id"] ?? nil), student = Render.plain(r["student_id"] ?? nil)
+                let (who, whom) = (try session.personName(customer) ?? customer, try session.personName(student) ?? student)
+                return r["linked"] == true ? "\(who) acts for \(whom)." : "\(who) no longer acts for \(whom)."
+            }),
+        CommandSpec(
             path: ["settings", "show"], section: .admin, summary: "The community's settings (also: meetctl settings)",
             method: "community.get", run: AdminCommands.showSettings),
         CommandSpec(

@@ -180,9 +180,10 @@ final class MeetctlMeetingTests: XCTestCase {
             "person", "add", "--email", "student-\(c.tag)@example.test", "--first", "Alex", "--last", "Young", "--roles", "user", "--tz", "Europe/Prague",
         ])
         let studentId = try XCTUnwrap(student["id"]?.string)
-        let meetingd = try Meetingd(arguments: ["--test-clock"], environment: [:], executable: TestEnvironment.meetingdPath)
-        defer { meetingd.signal(SIGKILL) }
-        try meetingd.result("student.link", as: c.adminId, ["customer_id": .string(c.userId), "student_id": .string(studentId)])
+        // Linked with meetctl (it took JSON-RPC: meetctl had no command for it).
+        XCTAssertEqual(try c.admin.ok(["student", "link", "--customer", c.userId, "--student", studentId]), "Sam Lee (\(c.userEmail)) acts for Alex Young (student-\(c.tag)@example.test).\n")
+        let links = try c.admin.ok(["students", "--customer", c.userId])
+        XCTAssertTrue(links.contains("CUSTOMER") && links.contains("Sam Lee") && links.contains("Alex Young"), links)
         let id = try XCTUnwrap(try expert.json([
             "propose", "--user", c.userId, "--student", studentId, "--service", c.serviceId, "--start", "2030-03-11 10:00", "--length", "1h", "--price", "100",
         ])["id"]?.string)
@@ -203,12 +204,16 @@ final class MeetctlMeetingTests: XCTestCase {
         let overlapping = try expert.ok(["conflicts", "--start", "2030-03-11 10:30", "--length", "30"])
         XCTAssertTrue(overlapping.contains("Sam Lee") && overlapping.contains("Alex Young"), "conflicts: \(overlapping)")
         // A weekly series the customer booked for the student names the student too.
-        try meetingd.result("series.create", as: c.userId, [
-            "student_id": .string(studentId), "service_id": .string(c.serviceId), "expert_id": .string(c.expertId),
-            "first_start": "2030-03-12T14:00:00Z", "location_id": .string(c.roomId), "weeks": 2,
+        try c.user.ok([
+            "series", "create", "--student", studentId, "--service", c.serviceId, "--expert", c.expertId, "--start", "2030-03-12T14:00:00Z",
+            "--location", c.roomId, "--weeks", "2",
         ])
         let series = try expert.ok(["series"])
         XCTAssertTrue(series.contains("FOR") && series.contains("Alex Young"), "the series table: \(series)")
+        // Ending the link leaves the meetings as they are.
+        XCTAssertEqual(try c.admin.ok(["student", "link", "--customer", c.userId, "--student", studentId, "--remove"]), "Sam Lee (\(c.userEmail)) no longer acts for Alex Young (student-\(c.tag)@example.test).\n")
+        XCTAssertEqual(try c.admin.ok(["students", "--customer", c.userId]), "No students.\n")
+        XCTAssertEqual(try expert.json(["meeting", "show", id])["meeting"]?["student_name"], "Alex Young")
     }
 
     /// Admins and the office book for a user from meetctl: `slots --user` shows the times as the

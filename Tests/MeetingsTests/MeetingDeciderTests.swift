@@ -192,7 +192,7 @@ final class MeetingDeciderTests: XCTestCase {
             ids: Self.ids)
         XCTAssertEqual(limited.skips.map(\.reason), ["not booked: the student's weekly limit of meetings was reached"])
         // A customer no longer linked to the student: said in words, not as the API's refusal.
-        let unlinked = AppError.invalidParams(field: "student_id", reason: "is not a student this user acts for; an admin or the office links them with student.link")
+        let unlinked = AppError.invalidParams(field: "student_id", reason: "is not a student this user acts for; an admin or the office links them with student.link (meetctl student link)")
         XCTAssertEqual(SeriesDecider.sharedReason(unlinked, c.settings, forStudent: true), "the student is no longer linked to whoever booked the series")
         let full = AppError(.usageLimitReached, message: "Usage limit reached: at most 1 meeting per week")
         XCTAssertEqual(SeriesDecider.sharedReason(full, c.settings, forStudent: true), "the student's weekly limit of meetings was reached", "the student's own week")

@@ -494,6 +494,18 @@ final class OneCreditTests: XCTestCase {
 }
 
 final class PersonTextTests: XCTestCase {
+    /// A push text is cut at a word with "…" (it was cut mid-word: "confirm or decline; con").
+    func testAPushTextIsCutAtAWord() {
+        let long = "Talia Kim proposes a new date for your meeting: Tue 12 Mar 2030 16:00 CET (90 minutes, 150 credits). Please confirm or decline; confirming holds the new price."
+        let cut = PersonText.cut(long, to: 140)
+        XCTAssertLessThanOrEqual(cut.count, 140)
+        XCTAssertTrue(cut.hasSuffix("…") && long.hasPrefix(String(cut.dropLast())), cut)
+        XCTAssertTrue(long.dropFirst(cut.count - 1).hasPrefix(" "), "cut where a word ends: \(cut)")
+        XCTAssertEqual(PersonText.cut("short", to: 140), "short")
+        let word = String(repeating: "x", count: 200)
+        XCTAssertEqual(PersonText.cut(word, to: 140), String(repeating: "x", count: 139) + "…", "one long word is cut where the limit falls")
+    }
+
     func testControlsAndReorderingMarksBecomeReplacementCharactersAndAPushIsOneLine() {
         let hostile = "a\u{1B}[2J\u{9B}b\u{202E}c\u{2066}\nd\te\r"
         XCTAssertEqual(PersonText.body(hostile), "a\u{FFFD}[2J\u{FFFD}b\u{FFFD}c\u{FFFD}\nd\te\n")
