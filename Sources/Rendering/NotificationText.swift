@@ -114,8 +114,12 @@ public enum NotificationText {
             let booker = payload["actor_role"]?.stringValue == "office" ? "the office" : "an admin"
             (subject, line) = payload["recipient_role"]?.stringValue == "expert"
                 ? ("Meeting booked for \(other) by \(booker)", "\(booker.prefix(1).uppercased() + booker.dropFirst()) booked a meeting with you on \(when) for \(what) for \(other); it is confirmed.")
-                : ("Meeting confirmed: \(when)", "A meeting with \(other) on \(when) for \(what) was booked for you by \(booker); it is confirmed.")
-        case "meeting_booked_for_user": (subject, line) = ("A meeting was requested for you", "A meeting with \(other) on \(when) for \(what) was requested for you. It waits for the \(provider.lowercased())'s confirmation.")
+                : ("Meeting confirmed: \(when)", "A meeting with \(other) on \(when) for \(what) was booked for you by \(booker); it is confirmed.\(Self.heldForYou(meeting))")
+        case "meeting_booked_for_user":
+            // Who booked it, and what of the user's it holds: they did not ask for it themselves.
+            let booker = payload["actor_role"]?.stringValue == "office" ? " by the office" : payload["actor_role"]?.stringValue == "admin" ? " by an admin" : ""
+            (subject, line) = ("A meeting was requested for you",
+                               "A meeting with \(other) on \(when) for \(what) was requested for you\(booker).\(Self.heldForYou(meeting)) It waits for the \(provider.lowercased())'s confirmation.")
         case let k where k.hasPrefix("alternative_date_approved"):
             (subject, line) = ("New date approved by \(other)", "\(other) approved the new date: your meeting is now on \(when)\(Self.terms(meeting)).")
         case let k where k.hasPrefix("alternative_date_rejected"):
@@ -125,7 +129,8 @@ public enum NotificationText {
                 .map { " Reason: \(PersonText.line($0))." } ?? ""
             (subject, line) = ("New date turned down by \(other)", "\(other) turned down the new date you proposed; the meeting \(stays).\(reason)")
         case "alternative_date_expired":
-            (subject, line) = ("New date passed unanswered", "The new date you proposed for your meeting with \(other) was not answered in time; the meeting stays on \(when).")
+            // Closed when its own date or the meeting's start passed: the meeting kept its date.
+            (subject, line) = ("New date passed unanswered", "The new date you proposed for your meeting with \(other) was not answered in time; the meeting kept its date, \(when).")
         case let k where k.hasPrefix("alternative_date_cancelled"): (subject, line) = ("New date withdrawn by \(other)", "\(other) withdrew the new date they proposed; the meeting stays on \(when).")
         case let k where k.hasPrefix("alternative_date_"): (subject, line) = ("Alternate date update", "\(other) answered the alternate date for your meeting (now \(when)).")
         case "meeting_reminder": (subject, line) = ("Reminder: meeting on \(when)", "Your meeting with \(other) for \(what) starts \(when).")
@@ -241,6 +246,12 @@ public enum NotificationText {
             let charged = meeting["charged_credits"]?.intValue
         else { return "" }
         return " The \(Counted.words(charged, "credit")) held for it \(charged == 1 ? "was" : "were") paid."
+    }
+
+    /// " 100 credits of yours are held for it.": what a meeting booked for the user holds of theirs.
+    static func heldForYou(_ meeting: JSON) -> String {
+        guard meeting["credit_status"]?.stringValue == "blocked", let held = meeting["held_credits"]?.intValue ?? meeting["price_credits"]?.intValue, held > 0 else { return "" }
+        return " \(Counted.words(held, "credit")) of yours \(held == 1 ? "is" : "are") held for it."
     }
 
     /// A counter-offer of another price leaves the user's hold as it was (SPEC §5.2): the user

@@ -479,7 +479,11 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         let first = try XCTUnwrap(try w.timelineEvents(MeetingWorld.id(of: booked)).first)
         XCTAssertEqual(first["kind"], "requested_for_user")
         XCTAssertEqual(first["actor_role"], "admin")
-        XCTAssertEqual(try w.drainedSummary(), ["meeting_booked_for_user→user", "meeting_request→expert"])
+        let told = try w.drainOutbox().filter { $0.channel == "notification" }
+        XCTAssertEqual(w.summary(told).sorted(), ["meeting_booked_for_user→user", "meeting_request→expert"])
+        // The user did not ask for it: told who did, and what of theirs it holds.
+        let toUser = told.first { $0.recipientId == w.user }?.raw["rendered"]?["text"]?.string ?? ""
+        XCTAssertTrue(toUser.contains("was requested for you by an admin. 100 credits of yours are held for it. It waits for"), toUser)
 
         params["start"] = .string(MeetingTime.at(day: 7, hour: 12))
         XCTAssertEqual(try w.meetingd.result("meeting.request", as: olga, params)["user_id"]?.string, w.user, "the office books too")
@@ -518,7 +522,7 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         let told = try w.drainOutbox().filter { $0.channel == "notification" }
         XCTAssertEqual(w.summary(told).sorted(), ["meeting_booked_for_user→expert", "meeting_booked_for_user→user"])
         let toUser = told.first { $0.recipientId == w.user }?.raw["rendered"]?["text"]?.string ?? ""
-        XCTAssertTrue(toUser.contains("was booked for you by the office; it is confirmed."), toUser)
+        XCTAssertTrue(toUser.contains("was booked for you by the office; it is confirmed. 100 credits of yours are held for it."), toUser)
         let toExpert = told.first { $0.recipientId == w.expert }?.raw["rendered"]?["text"]?.string ?? ""
         XCTAssertTrue(toExpert.contains("The office booked a meeting with you on"), toExpert)
         XCTAssertFalse(toExpert.contains("The office confirmed"), toExpert)
