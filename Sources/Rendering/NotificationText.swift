@@ -183,9 +183,9 @@ public enum NotificationText {
             let of = service.map { _ in " for \(what)" } ?? ""
             let with = counterpart.map { _ in " with \(other)" } ?? ""
             // The credits are the user's own (a customer's, for their student's series too).
-            let held = payload["held_credits"]?.intValue.flatMap { $0 > 0 ? " \(Counted.words($0, "credit")) of yours \($0 == 1 ? "is" : "are") held for it." : nil } ?? ""
             (subject, line) = ("Weekly session booked after all: \(when)",
-                               "The weekly session\(with) on \(when)\(of), which could not be booked before, is booked now and waits for \(other) to confirm.\(held)")
+                               "The weekly session\(with) on \(when)\(of), which could not be booked before, is booked now and waits for \(other) to confirm."
+                                   + Self.heldForYou(credits: payload["held_credits"]?.intValue))
         case "series_date_skipped":
             // Skipped before its meeting was made: nothing else tells it.
             let role = payload["actor_role"]?.stringValue
@@ -250,7 +250,13 @@ public enum NotificationText {
 
     /// " 100 credits of yours are held for it.": what a meeting booked for the user holds of theirs.
     static func heldForYou(_ meeting: JSON) -> String {
-        guard meeting["credit_status"]?.stringValue == "blocked", let held = meeting["held_credits"]?.intValue ?? meeting["price_credits"]?.intValue, held > 0 else { return "" }
+        guard meeting["credit_status"]?.stringValue == "blocked" else { return "" }
+        return heldForYou(credits: meeting["held_credits"]?.intValue ?? meeting["price_credits"]?.intValue)
+    }
+
+    /// The same of a number of credits (nothing for none).
+    static func heldForYou(credits: Int64?) -> String {
+        guard let held = credits, held > 0 else { return "" }
         return " \(Counted.words(held, "credit")) of yours \(held == 1 ? "is" : "are") held for it."
     }
 

@@ -73,13 +73,19 @@ public enum JobsUseCases {
             guard let date = m.occurrenceDate, listedNotBooked.contains(date), m.state.status == .awaitingApproval else { return nil }
             return OutboxMessage(
                 kind: "series_date_booked", channel: "notification", recipientId: s.userId, meetingId: m.id, eventId: nil,
-                payload: [
-                    "series_id": .string(s.id), "date": .string(date.description), "start": .string(m.state.start.rfc3339), "recipient_role": "user",
-                    "counterpart_id": .string(s.expertId), "service_id": .string(s.serviceId), "for_student": .bool(s.studentId != nil),
-                    "held_credits": .int(m.state.priceCredits), "told": ["user"],
-                ],
+                payload: .object(seriesDate(s, date: date, start: m.state.start, role: "user").merging(
+                    ["held_credits": .int(m.state.priceCredits), "told": ["user"]]) { _, added in added }),
                 dedupeKey: "series_date_booked:\(s.id):\(date):\(m.state.start.rfc3339)")
         }
+    }
+
+    /// What a notice of one of a series' dates says to `role`'s side: which series and date, and
+    /// whose session and of what, for the words (an expert has several series).
+    static func seriesDate(_ s: Series, date: LocalDate, start: Instant, role: String) -> [String: JSON] {
+        [
+            "series_id": .string(s.id), "date": .string(date.description), "start": .string(start.rfc3339), "recipient_role": .string(role),
+            "counterpart_id": .string(role == "user" ? s.expertId : s.userId), "service_id": .string(s.serviceId), "for_student": .bool(s.studentId != nil),
+        ]
     }
 
     /// Both parties of a series are told of a date it could not book when its turn came (the
@@ -88,17 +94,14 @@ public enum JobsUseCases {
         change.skips.filter(\.isNotBooked).flatMap { skip -> [OutboxMessage] in
             guard let start = change.series.start(on: skip.date) else { return [] }
             let s = change.series
-            return [(s.userId, "user", s.expertId), (s.expertId, "expert", s.userId)].map { recipient, role, counterpart in
+            return [(s.userId, "user"), (s.expertId, "expert")].map { recipient, role in
                 OutboxMessage(
                     kind: "series_date_not_booked", channel: "notification", recipientId: recipient, meetingId: nil, eventId: nil,
-                    payload: [
-                        "series_id": .string(s.id), "date": .string(skip.date.description), "start": .string(start.rfc3339),
-                        "reason": .string(skip.reason), "detail": role == "user" ? .optional(skip.detail) : .null, "recipient_role": .string(role),
-                        // Whose session and of what, for the words (an expert has several series).
-                        "counterpart_id": .string(counterpart), "service_id": .string(s.serviceId), "for_student": .bool(s.studentId != nil),
+                    payload: .object(seriesDate(s, date: skip.date, start: start, role: role).merging([
+                        "reason": .string(skip.reason), "detail": role == "user" ? .optional(skip.detail) : .null,
                         // Both sides are told: the office is copied once, on the user's.
                         "told": ["user", "expert"],
-                    ],
+                    ]) { _, added in added }),
                     dedupeKey: "series_date_not_booked:\(change.series.id):\(skip.date):\(recipient)")
             }
         }
