@@ -312,14 +312,14 @@ enum MeetingAPI {
         result: Page.resultSchema(meetingSchema), errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             statements: { scope, p in
-                let page = try Page(p, key: [.integer, .time, .text, .integer, .integer, .time])
+                let page = try Page(p, key: listKey)
                 let (from, to) = try p.optionalWindow()
                 let filter = MeetingQueries.ListFilter(
                     personId: p.optionalString("person_id") ?? scope.actorId, side: p.optionalString("role").flatMap(Party.init(rawValue:)),
                     status: p.optionalString("status"), from: from, to: to)
                 let after = try page.after.map {
-                    (rank: $0[0].intValue ?? 0, start: page.afterString(1) ?? "", id: page.afterString(2) ?? "", began: $0[3].intValue ?? 0,
-                     first: $0[4].intValue ?? 0, listedAt: try Instant(rfc3339: page.afterString(5) ?? ""))
+                    (rank: $0[0].intValue ?? 0, start: page.afterString(1) ?? "", id: page.afterString(2) ?? "", changes: try changes(page, at: 3),
+                     listedAt: try Instant(rfc3339: page.afterString(6) ?? ""))
                 }
                 return [MeetingQueries.list(communityId: scope.communityId, testClock: scope.testClock, filter: filter, after: after, limit: page.limit + 1)]
                     + Existence.check(communityId: scope.communityId, people: [p.optionalString("person_id")])
@@ -329,9 +329,8 @@ enum MeetingAPI {
                     try ctx.actor.require(.admin, .office, to: "list another person's meetings")
                     try Existence.require(rows, at: 1)
                 }
-                return try listed(ctx, rows[0], try Page(p, key: [.integer, .time, .text, .integer, .integer, .time])) { r, m in
-                    [.int(try r.int("rank")), .string(m.state.start.rfc3339), .string(m.id), .int(try r.int("began")), .int(try r.int("first")),
-                     .string(try r.instant("listed_at").rfc3339)]
+                return try listed(ctx, rows[0], try Page(p, key: listKey)) { r, m in
+                    [.int(try r.int("rank")), .string(m.state.start.rfc3339), .string(m.id)] + (try changesKey(r)) + [.string(try r.instant("listed_at").rfc3339)]
                 }
             })))
 
@@ -344,9 +343,8 @@ enum MeetingAPI {
         body: .read(ReadPlan(
             statements: { scope, p in
                 let page = try Page(p, key: waitingKey)
-                let after = page.after.map {
-                    (changed: $0[0].intValue ?? 0, start: page.afterString(1) ?? "", id: page.afterString(2) ?? "", began: $0[3].intValue ?? 0,
-                     first: $0[4].intValue ?? 0)
+                let after = try page.after.map {
+                    (changed: $0[0].intValue ?? 0, start: page.afterString(1) ?? "", id: page.afterString(2) ?? "", changes: try changes(page, at: 3))
                 }
                 return [MeetingQueries.waiting(
                     communityId: scope.communityId, testClock: scope.testClock, expertId: p.optionalString("expert_id"), after: after, limit: page.limit + 1)]
@@ -355,13 +353,35 @@ enum MeetingAPI {
             respond: { ctx, rows, p in
                 try Existence.require(rows, at: 1)
                 return try listed(ctx, rows[0], try Page(p, key: waitingKey)) { r, m in
-                    [.int(try r.int("changed")), .string(m.state.start.rfc3339), .string(m.id), .int(try r.int("began")), .int(try r.int("first"))]
+                    [.int(try r.int("changed")), .string(m.state.start.rfc3339), .string(m.id)] + (try changesKey(r))
                 }
             })))
 
-    /// meeting.waiting's page key: changed since the listing began (0 or 1), start, id, the
-    /// listing's newest event, the meeting's first change.
-    static let waitingKey: [Page.KeyPart] = [.integer, .time, .text, .integer, .integer]
+    /// meeting.waiting's page key: changed since the listing began (0 or 1), start, id, and
+    /// where the pages stand among the changed meetings (`changesKey`).
+    static let waitingKey: [Page.KeyPart] = [.integer, .time, .text, .text, .text, .integer]
+
+    /// meeting.list's: its group (awaiting the reader, the others, changed since the listing
+    /// began), start, id, where the pages stand among the changed meetings, and when the
+    /// listing began.
+    static let listKey: [Page.KeyPart] = [.integer, .time, .text, .text, .text, .integer, .time]
+
+    /// The cursor's place among the changed meetings (`ChangePage`), from its key parts at
+    /// `index`: two snapshots and a transaction; a snapshot PostgreSQL could not have written
+    /// is refused as no cursor of this method's.
+    static func changes(_ page: Page, at index: Int) throws -> ChangePage {
+        guard let prev = page.afterString(index).flatMap(TransactionSnapshot.init(text:)),
+            let cur = page.afterString(index + 1).flatMap(TransactionSnapshot.init(text:)),
+            let changedBy = page.after?[index + 2].intValue
+        else { throw Page.notACursor }
+        return ChangePage(prev: prev, cur: cur, changedBy: changedBy)
+    }
+
+    /// The key parts `changes(_:at:)` reads, after `row`.
+    static func changesKey(_ row: Row) throws -> [JSON] {
+        let place = try ChangePage.after(row)
+        return [.string(place.prev.text), .string(place.cur.text), .int(place.changedBy)]
+    }
 
     /// A page of meetings as `ctx`'s actor may read them, each with its side; `key` is a row's
     /// page key (the meeting's real start, also where its details are hidden).

@@ -12,7 +12,7 @@ public struct Page {
     public static var fields: [Schema.Field] {
         [
             .init("limit", .integer(min: 1, max: maxLimit), "Page size (default \(defaultLimit)); a page stops early, with next_cursor, once its items come to 4 MiB"),
-            .init("cursor", .text(min: 1, max: 1000), "next_cursor from the previous page"),
+            .init("cursor", .text(min: 1, max: 4000), "next_cursor from the previous page"),
         ]
     }
 
@@ -60,7 +60,7 @@ public struct Page {
         return decoded
     }
 
-    static let notACursor = AppError.invalidParams(field: "cursor", reason: "is not a cursor returned by this method")
+    public static let notACursor = AppError.invalidParams(field: "cursor", reason: "is not a cursor returned by this method")
 
     /// A param as it reads, whatever its schema: text that is a time as that time in UTC, a
     /// number that is whole as an integer (only equality of lists depends on it).

@@ -65,16 +65,14 @@ public enum MeetingQueries {
     /// side; `side` says which, per row): those awaiting their action first (rank 0), then by
     /// start; ending after `from` (default: the service's time).
     /// A meeting that changes while the list is paged (a new date proposed, an answer given)
-    /// may change its rank and its start: one with a timeline event after the listing began
-    /// (`after.began`, the last event's sequence number when the first page was read, which
-    /// every row carries for the cursor) is listed after the others (rank 2), in the order of
-    /// its first such event (`first`), which later changes leave as it is, so paging never
-    /// skips it; it may be listed again, as it is now. Which meetings await the reader, and which
-    /// have ended, is read at the time the first page was (`after.listedAt`): a meeting that ends
-    /// while the list is paged (the expert's session to log) keeps the place it had by start,
-    /// instead of moving up to a group the pages have passed.
+    /// may change its rank and its start: one written by a transaction the first page's snapshot
+    /// did not see is listed after the others (rank 2), in the order of the changes read
+    /// (`ChangePage`), so paging never skips it; it may be listed again, as it is now. Which
+    /// meetings await the reader, and which have ended, is read at the time the first page was
+    /// (`after.listedAt`): a meeting that ends while the list is paged (the expert's session to
+    /// log) keeps the place it had by start, instead of moving up to a group the pages have passed.
     public static func list(
-        communityId: String, testClock: Bool, filter f: ListFilter, after: (rank: Int64, start: String, id: String, began: Int64, first: Int64, listedAt: Instant)?, limit: Int64
+        communityId: String, testClock: Bool, filter f: ListFilter, after: (rank: Int64, start: String, id: String, changes: ChangePage, listedAt: Instant)?, limit: Int64
     ) -> Statement {
         // The fragments are fixed texts chosen by the side, never the caller's text.
         let onUserSide = "(m.user_id = $2 OR m.student_id = $2)"
@@ -116,22 +114,23 @@ public enum MeetingQueries {
               """
         // $4 and $5 are named even where they are not compared, so that every parameter has a type.
         let until = f.to == nil ? "$5::timestamptz IS NULL" : "m.start_at < $5::timestamptz"
-        let rank = "(CASE WHEN n.first IS NOT NULL THEN 2 WHEN \(awaiting) = 0 THEN 0 ELSE 1 END)"
+        let rank = "(CASE WHEN c.changed THEN 2 WHEN \(awaiting) = 0 THEN 0 ELSE 1 END)"
         return Statement(
             """
-            SELECT ml_meeting_json(m.community_id, m.id) AS meeting, \(rank) AS rank, b.began, coalesce(n.first, 0) AS first,
+            SELECT ml_meeting_json(m.community_id, m.id) AS meeting, \(rank) AS rank, \(ChangePage.columns),
                    coalesce($13::timestamptz, ml_now($1, $8)) AS listed_at,
                    CASE WHEN m.expert_id = $2 THEN 'expert' ELSE 'user' END AS side
             FROM \(candidates) m
-            \(changedSince(began: 11))
+            \(ChangePage.join(prev: 11, cur: 12))
             WHERE ($3::text IS NULL OR m.status = $3) AND \(until)
               AND ($6::int IS NULL
                    OR ($6::int < 2 AND (\(rank), m.start_at, m.id) > ($6::int, $7::timestamptz, $9::text))
-                   OR ($6::int = 2 AND n.first > $12::bigint))
-            ORDER BY rank, CASE WHEN n.first IS NULL THEN m.start_at END, CASE WHEN n.first IS NULL THEN m.id END, n.first
+                   OR ($6::int = 2 AND \(ChangePage.after(changedBy: 14, id: 9))))
+            ORDER BY rank, \(ChangePage.order)
             LIMIT $10
             """,
-            [communityId, f.personId, f.status, f.from, f.to, after?.rank, after?.start, testClock, after?.id, limit, after?.began, after?.first, after?.listedAt])
+            [communityId, f.personId, f.status, f.from, f.to, after?.rank, after?.start, testClock, after?.id, limit,
+             after?.changes.prev.text, after?.changes.cur.text, after?.listedAt, after?.changes.changedBy])
     }
 
     /// What waits for the expert's side (the expert, or the office for them): a request to
@@ -143,39 +142,29 @@ public enum MeetingQueries {
         """
 
     /// A page of everything waiting for the experts' side in the community, soonest start
-    /// first: the office's list of requests to process (seed 003).
-    /// The community's newest timeline event when a listing began (`b.began`: parameter `began`,
-    /// the cursor's, or else now's) and each meeting's first event after it (`n.first`, null for
-    /// one unchanged since): how a list puts a meeting changed while it is paged after the others.
-    static func changedSince(began parameter: Int) -> String {
-        """
-        CROSS JOIN (SELECT coalesce($\(parameter)::bigint, (SELECT coalesce(max(e.seq), 0) FROM meeting_events e WHERE e.community_id = $1)) AS began) b
-                    CROSS JOIN LATERAL (
-                        SELECT min(e.seq) AS first FROM meeting_events e WHERE e.community_id = m.community_id AND e.meeting_id = m.id AND e.seq > b.began) n
-        """
-    }
-
-    /// A meeting changed since the listing began (`after.began`, as in `list`) comes after the
-    /// others, in the order of its first change: by start, one moved to a time the pages had
-    /// passed (a user's new date for their request) would be skipped.
+    /// first: the office's list of requests to process (seed 003). A meeting changed since the
+    /// listing began comes after the others (`changed` 1), in the order of the changes read
+    /// (`ChangePage`): by start, one moved to a time the pages had passed (a user's new date for
+    /// their request) would be skipped.
     public static func waiting(
-        communityId: String, testClock: Bool, expertId: String?, after: (changed: Int64, start: String, id: String, began: Int64, first: Int64)?,
+        communityId: String, testClock: Bool, expertId: String?, after: (changed: Int64, start: String, id: String, changes: ChangePage)?,
         limit: Int64
     ) -> Statement {
         Statement(
             """
-            SELECT ml_meeting_json(m.community_id, m.id) AS meeting, 'expert' AS side, b.began, coalesce(n.first, 0) AS first,
-                   CASE WHEN n.first IS NULL THEN 0 ELSE 1 END AS changed
+            SELECT ml_meeting_json(m.community_id, m.id) AS meeting, 'expert' AS side, \(ChangePage.columns),
+                   CASE WHEN c.changed THEN 1 ELSE 0 END AS changed
             FROM meetings m
-            \(changedSince(began: 7))
+            \(ChangePage.join(prev: 7, cur: 8))
             WHERE m.community_id = $1 AND m.status IN ('awaiting_approval', 'agreed') AND \(expertSideAwaits)
               AND m.start_at > ml_now($1, $2) AND ($3::text IS NULL OR m.expert_id = $3)
-              AND ($8::int IS NULL
-                   OR ($8::int = 0 AND (n.first IS NOT NULL OR (m.start_at, m.id) > ($4::timestamptz, $5::text)))
-                   OR ($8::int = 1 AND n.first > $9::bigint))
-            ORDER BY changed, CASE WHEN n.first IS NULL THEN m.start_at END, CASE WHEN n.first IS NULL THEN m.id END, n.first
+              AND ($9::int IS NULL
+                   OR ($9::int = 0 AND (c.changed OR (m.start_at, m.id) > ($4::timestamptz, $5::text)))
+                   OR ($9::int = 1 AND \(ChangePage.after(changedBy: 10, id: 5))))
+            ORDER BY c.changed, \(ChangePage.order)
             LIMIT $6
-            """, [communityId, testClock, expertId, after?.start, after?.id, limit, after?.began, after?.changed, after?.first])
+            """, [communityId, testClock, expertId, after?.start, after?.id, limit, after?.changes.prev.text, after?.changes.cur.text, after?.changed,
+                  after?.changes.changedBy])
     }
 
     /// A page of a meeting's timeline after event `afterSeq`.

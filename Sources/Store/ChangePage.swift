@@ -1,0 +1,63 @@
+import Core
+import Postgres
+
+/// Where a paged list of meetings stands among the meetings changed since its first page.
+///
+/// The first page reads in a snapshot (`prev` and `cur` both that one) and lists the meetings by
+/// their own order. A meeting written since by a transaction that snapshot did not see
+/// (`meetings.changed_by`, set by a trigger on every write) is listed after the others, in
+/// rounds: a round lists, by (transaction, id), the meetings whose last change `prev` did not
+/// see and `cur` does; when a round runs out, the next takes `cur` as its `prev` and the page's
+/// own snapshot as its `cur`. A round's meetings are fixed (a change `cur` sees has committed:
+/// none can join it later, and one changed again leaves it for a later round), so a page never
+/// skips one, whatever order transactions commit in; a meeting changed again is listed again.
+public struct ChangePage: Sendable {
+    public var prev: TransactionSnapshot
+    public var cur: TransactionSnapshot
+    /// The last change listed in the round: the transaction (0 outside the changed group); its
+    /// meeting id is the cursor's id.
+    public var changedBy: Int64
+
+    public init(prev: TransactionSnapshot, cur: TransactionSnapshot, changedBy: Int64) {
+        self.prev = prev
+        self.cur = cur
+        self.changedBy = changedBy
+    }
+
+    /// The round's snapshots (`b`), and for meeting `m` whether it changed since `prev`
+    /// (`c.changed`) and in the next round (`c.later`, after `cur`); `prev` and `cur` are the
+    /// cursor's, or the statement's own snapshot on a first page.
+    static func join(prev: Int, cur: Int) -> String {
+        """
+        CROSS JOIN (SELECT coalesce($\(prev)::text::pg_snapshot, pg_current_snapshot()) AS prev,
+                           coalesce($\(cur)::text::pg_snapshot, pg_current_snapshot()) AS cur, pg_current_snapshot() AS now) b
+        CROSS JOIN LATERAL (
+            SELECT coalesce(NOT pg_visible_in_snapshot(m.changed_by, b.prev), false) AS changed,
+                   coalesce(NOT pg_visible_in_snapshot(m.changed_by, b.cur), false) AS later) c
+        """
+    }
+
+    /// Each row's place for the cursor after it: the round it is in, and its change.
+    static let columns = """
+        CASE WHEN c.later THEN b.cur ELSE b.prev END::text AS changes_prev, CASE WHEN c.later THEN b.now ELSE b.cur END::text AS changes_cur,
+        CASE WHEN c.changed THEN m.changed_by::text::bigint ELSE 0 END AS changed_by
+        """
+
+    /// A changed meeting after the cursor's: in its round, after its change; or in the next.
+    static func after(changedBy: Int, id: Int) -> String {
+        "c.changed AND (c.later OR (m.changed_by, m.id) > (greatest($\(changedBy)::bigint, 0)::text::xid8, $\(id)::text))"
+    }
+
+    /// The order after a list's own key: unchanged meetings by start, changed ones by round and change.
+    static let order = """
+        CASE WHEN NOT c.changed THEN m.start_at END, CASE WHEN NOT c.changed THEN m.id END, c.later, m.changed_by, m.id
+        """
+
+    /// The place after `row` (a row read with `columns`).
+    public static func after(_ row: Row) throws -> ChangePage {
+        guard let prev = TransactionSnapshot(text: try row.string("changes_prev")), let cur = TransactionSnapshot(text: try row.string("changes_cur")) else {
+            throw AppError.internalError()
+        }
+        return ChangePage(prev: prev.bounded(), cur: cur.bounded(), changedBy: try row.int("changed_by"))
+    }
+}

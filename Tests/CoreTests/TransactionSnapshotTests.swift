@@ -1,0 +1,39 @@
+import XCTest
+
+@testable import Core
+
+/// Snapshots come back from callers inside cursors: only what PostgreSQL writes is read, and a
+/// bounded one never sees more than the snapshot it bounds.
+final class TransactionSnapshotTests: XCTestCase {
+    func testReadsWhatPostgreSQLWrites() throws {
+        let s = try XCTUnwrap(TransactionSnapshot(text: "740:752:741,745,750"))
+        XCTAssertEqual(s.xmin, 740)
+        XCTAssertEqual(s.xmax, 752)
+        XCTAssertEqual(s.inProgress, [741, 745, 750])
+        XCTAssertEqual(s.text, "740:752:741,745,750")
+        XCTAssertEqual(TransactionSnapshot(text: "5:5:")?.text, "5:5:")
+    }
+
+    func testRefusesWhatPgSnapshotWouldRefuseOrCouldNotHaveWritten() {
+        for text in [
+            "", "1:2", "1:2:3:4", "0:5:", "6:5:", "1:5:5", "3:9:2", "3:9:4,4", "3:9:6,4", "a:5:", "1:5:+2", "-1:5:", "1:5: 2",
+            "1:5:2,", "1:5:,2", "1:99999999999999999999:", "1:9223372036854775808:", "\u{0660}:5:", String(repeating: "1", count: 2_001),
+        ] {
+            XCTAssertNil(TransactionSnapshot(text: text), "\(text.prefix(40)) is not a snapshot")
+        }
+    }
+
+    func testABoundedSnapshotSeesNoMoreThanTheOneItBounds() throws {
+        let many = (1...60).map { Int64(100 + 2 * $0) }
+        let s = TransactionSnapshot(xmin: 100, xmax: 300, inProgress: many)
+        let b = s.bounded(maxInProgress: 50)
+        XCTAssertEqual(b.inProgress.count, 50)
+        XCTAssertEqual(b.xmax, many[50], "everything from the first left out is not seen")
+        XCTAssertNotNil(TransactionSnapshot(text: b.text), "still a snapshot PostgreSQL reads")
+        func sees(_ s: TransactionSnapshot, _ xid: Int64) -> Bool { xid < s.xmin || (xid < s.xmax && !s.inProgress.contains(xid)) }
+        for xid in Int64(90)...310 where sees(b, xid) {
+            XCTAssertTrue(sees(s, xid), "\(xid) seen by the bounded one only")
+        }
+        XCTAssertEqual(TransactionSnapshot(xmin: 1, xmax: 9, inProgress: [2, 3]).bounded(maxInProgress: 50).text, "1:9:2,3", "short ones stay")
+    }
+}
