@@ -46,7 +46,9 @@ extension Instant {
         guard let result = addingWithinRange(minutes: minutes) else {
             throw AppError.invalidParams(
                 field: field,
-                reason: "puts \(what) (\(minutes) minutes after \(rfc3339)) outside the supported times \(Instant.supportedRangeText); choose an earlier time")
+                reason: minutes < 0
+                    ? "puts \(what) (\(-minutes) minutes before \(rfc3339)) outside the supported times \(Instant.supportedRangeText); choose a later time"
+                    : "puts \(what) (\(minutes) minutes after \(rfc3339)) outside the supported times \(Instant.supportedRangeText); choose an earlier time")
         }
         return result
     }
