@@ -27,6 +27,10 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public init(day: Int64) { self.day = day }
 
+    /// The last date a reader takes (`init?(_:)` reads four-digit years): a time up to
+    /// `Instant.latestSupported` is already 10000-01-01 in zones east of UTC.
+    public static let latestSupported = LocalDate(day: Civil.daysFromCivil(year: 9999, month: 12, day: 31))
+
     public init?(_ text: String) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,

@@ -66,7 +66,8 @@ public struct Series: Sendable, Equatable {
 
     /// The occurrence's start on `date`; nil when the series' zone is unknown here.
     public func start(on date: LocalDate) -> Instant? {
-        ZoneClock(identifier: timeZone)?.instant(on: date, at: LocalTimeOfDay(minutes: localMinutes))
+        guard date <= .latestSupported else { return nil }
+        return ZoneClock(identifier: timeZone)?.instant(on: date, at: LocalTimeOfDay(minutes: localMinutes))
     }
 
     /// The index of `date` in the series, if it is one of its dates.
@@ -196,13 +197,18 @@ public enum SeriesDecider {
                 field: "expert_id", reason: "the expert's schedule has the zone \"\(booking.expertTimeZone)\" \(TimeZones.refusalReason); set a valid one first")
         }
         let local = clock.local(input.firstStart)
+        guard local.date <= .latestSupported else {
+            throw AppError.invalidParams(
+                field: "first_start",
+                reason: "falls on \(local.date) in the expert's zone (\(booking.expertTimeZone)), after \(LocalDate.latestSupported), the last supported date; choose an earlier time")
+        }
         let length = input.lengthMinutes ?? service.defaultLengthMinutes
         if let weeks = input.weeks {
-            let lastStart = clock.instant(on: local.date.adding(days: 7 * (weeks - 1)), at: local.time)
-            guard lastStart.addingWithinRange(minutes: length) != nil else {
+            let lastDate = local.date.adding(days: 7 * (weeks - 1))
+            guard lastDate <= .latestSupported, clock.instant(on: lastDate, at: local.time).addingWithinRange(minutes: length) != nil else {
                 throw AppError.invalidParams(
                     field: "weeks",
-                    reason: "puts the last of the \(weeks) weekly dates after \(Instant.latestSupported.rfc3339), the last supported time; ask for fewer weeks")
+                    reason: "puts the last of the \(weeks) weekly dates after \(Instant.latestSupported.rfc3339) (\(LocalDate.latestSupported) in the expert's zone), the last supported time; ask for fewer weeks")
             }
         }
         var change = SeriesChange(

@@ -120,7 +120,10 @@ final class EdgeInputTests: EndToEndTestCase {
         let firstMonths = try w.meetingd.result("report.revenue_by_month", as: finance)
         XCTAssertEqual(months(firstMonths), ["0001-01"], "0000-12 on the community's clock: \(firstMonths)")
         try w.meetingd.result("community.update_settings", as: admin, ["time_zone": "UTC"])
-        assertInvalid(try w.meetingd.call("clock.advance", as: admin, ["minutes": -120]), field: "minutes", "the clock before 0001")
+        let before = try w.meetingd.call("clock.advance", as: admin, ["minutes": -120])
+        assertInvalid(before, field: "minutes", "the clock before 0001")
+        XCTAssertEqual(before["error"]?["data"]?["reason"]?.string?.hasPrefix("puts the clock (120 minutes before 0001-01-01T01:00:00Z)"), true, "\(before)")
+        XCTAssertEqual(before["error"]?["data"]?["reason"]?.string?.hasSuffix("choose a later time"), true, "it said earlier: \(before)")
         XCTAssertEqual(try w.meetingd.result("clock.advance", as: admin, ["minutes": -60])["now"], "0001-01-01T00:00:00Z")
 
         // Bookings and series near the end of the range, on that clock.
@@ -144,6 +147,24 @@ final class EdgeInputTests: EndToEndTestCase {
         params["weeks"] = nil
         let series = try w.meetingd.result("series.create", as: user, params)
         XCTAssertEqual(series["status"], "active", "an open-ended series stops at the end of the range: \(series)")
+        // An expert whose zone is in year 10000 on the range's last day: a series dated there was
+        // kept, and no read of it (series.get, the scheduler's) could read its date back.
+        let eastern = try other.createPersonId(on: w.meetingd, roles: ["expert"])
+        try w.meetingd.result("service.certify", as: admin, ["service_id": .string(service), "expert_id": .string(eastern)])
+        try w.meetingd.result("availability.set_weekly", as: admin, ["expert_id": .string(eastern), "time_zone": "Pacific/Kiritimati",
+                                                                    "rules": .array(dailyRules("00:00", "24:00", at: [location]))])
+        try w.meetingd.result("clock.set", as: admin, ["now": "9999-12-31T09:00:00Z"])
+        var east = params
+        east["expert_id"] = .string(eastern)
+        east["first_start"] = "9999-12-31T12:00:00Z"
+        let refused = try w.meetingd.call("series.create", as: user, east)
+        assertInvalid(refused, field: "first_start", "a series whose first date is 10000-01-01 in the expert's zone")
+        XCTAssertEqual(refused["error"]?["data"]?["reason"]?.string?.hasPrefix("falls on 10000-01-01 in the expert's zone (Pacific/Kiritimati)"), true, "\(refused)")
+        east["first_start"] = "9999-12-30T12:00:00Z"
+        east["weeks"] = 2
+        assertInvalid(try w.meetingd.call("series.create", as: user, east), field: "weeks", "a second date on 10000-01-07 there")
+        XCTAssertEqual(try w.meetingd.result("series.list", as: user, [:])["items"]?.array?.count, 1, "the series made above, read back")
+        try w.meetingd.result("jobs.run_due", as: admin, [:])
         let slots = try w.meetingd.result("availability.search", as: user, ["service_id": .string(service), "from": "9999-12-31T20:00:00Z",
                                                                             "to": "9999-12-31T22:00:00Z"])
         XCTAssertFalse(slots["slots"]?.array?.isEmpty ?? true, "\(slots)")
