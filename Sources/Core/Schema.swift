@@ -113,7 +113,12 @@ extension Schema {
             guard case .bool = value else { throw fail("must be a boolean, not \(value.typeName)") }
         case .integer(let min, let max):
             guard let i = value.intValue else {
-                if case .number = value { throw fail("must be a whole number between \(min) and \(max)") }
+                if case .number(let lexeme) = value {
+                    if lexeme.utf8.count > JSON.maxIntegerLexemeLength {
+                        throw fail("is a number written with \(lexeme.utf8.count) characters; write a whole number between \(min) and \(max) with at most \(JSON.maxIntegerLexemeLength) (5, 5.0 or 5e0)")
+                    }
+                    throw fail("must be a whole number between \(min) and \(max)")
+                }
                 throw fail("must be an integer, not \(value.typeName)")
             }
             guard i >= min, i <= max else { throw fail("must be between \(min) and \(max), got \(i)") }

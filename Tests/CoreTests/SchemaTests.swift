@@ -94,6 +94,9 @@ final class SchemaTests: XCTestCase {
         XCTAssertEqual(reason(["name": .string(String(repeating: "x", count: 201))])?.field, "name")
         XCTAssertEqual(reason(["name": "R", "credits": 0])?.field, "credits")
         XCTAssertEqual(reason(["name": "R", "credits": .number("1.5")])?.reason, "must be a whole number between 1 and 1000000000000")
+        // A whole number written too long to be read says so, rather than that it is not whole.
+        XCTAssertEqual(reason(["name": "R", "credits": .number("5." + String(repeating: "0", count: 100))])?.reason,
+                       "is a number written with 102 characters; write a whole number between 1 and 1000000000000 with at most 64 (5, 5.0 or 5e0)")
         XCTAssertEqual(reason(["name": "R", "credits": "5"])?.reason, "must be an integer, not string")
         XCTAssertEqual(reason(["name": "R", "start": "2026-02-30T09:00:00Z"])?.field, "start")
         XCTAssertEqual(reason(["name": "R", "rules": [["weekday": 8]]])?.field, "rules[0].weekday")
