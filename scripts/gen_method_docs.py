@@ -79,7 +79,8 @@ def bounds(b):
         f"- **Requests:** a message at most {b['max_message_bytes']:,} bytes (`MEETINGLEDGER_MAX_MESSAGE_BYTES`), a batch at most "
         f"{b['max_batch_entries']:,} entries (`MEETINGLEDGER_MAX_BATCH`), a string at most {b['max_string_length']:,} characters "
         f"unless its param says otherwise (`MEETINGLEDGER_MAX_STRING`), a list at most {b['max_list_items']:,} items, JSON nested at "
-        f"most {b['max_nesting_depth']} levels deep (deeper: -32700, as the parser stops there).",
+        f"most {b['max_nesting_depth']} levels deep (deeper: -32700, as the parser stops there), a whole number written with at most "
+        f"{b['max_integer_text_length']} characters (`5`, `5.0` and `5e0` are the same number).",
         f"- **Answers:** one call's answer, or one batch's, at most {b['max_answer_bytes']:,} bytes (`MEETINGLEDGER_MAX_ANSWER_BYTES`). "
         "A read-only call whose answer alone would pass it gets error 4130 `answer_too_large` (ask for less). Once a batch's "
         "answer has reached it, each entry not yet answered gets error 4131 `batch_answer_full` (retryable: nothing was done "

@@ -34,7 +34,7 @@ public enum JSON: Sendable, Equatable {
 
     /// The longest number text read as a whole number: Int64 has 19 digits, and a text much
     /// longer than that (hundreds of thousands of zeros) is refused before any work on it.
-    static let maxIntegerLexemeLength = 64
+    public static let maxIntegerLexemeLength = 64
 
     /// The value of a JSON number's text when it is a whole number within Int64, exactly (no
     /// binary floating point on the way); nil otherwise.

@@ -47,6 +47,7 @@ extension Dispatcher {
             "max_message_bytes": .int(Int64(limits.maxMessageBytes)), "max_batch_entries": .int(Int64(limits.maxBatchEntries)),
             "max_answer_bytes": .int(Int64(limits.maxAnswerBytes)), "max_string_length": .int(Int64(limits.maxStringLength)),
             "max_list_items": .int(Int64(limits.maxListItems)), "max_nesting_depth": .int(Int64(limits.maxJSONDepth)),
+            "max_integer_text_length": .int(Int64(JSON.maxIntegerLexemeLength)),
         ]
         var infoFields: [String: JSON] = [
             "title": .string(info.title), "version": .string(info.version), "description": .string(info.description),
