@@ -218,7 +218,7 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
     public static func databaseUnavailable() -> AppError {
         AppError(
             .databaseUnavailable,
-            message: "The database is unavailable; nothing was changed unless a retry of a change with the same idempotency_key says so. Retry shortly",
+            message: "The database is unavailable; retry shortly. A change whose connection was lost as it committed may have been made: its retry with the same idempotency_key answers what was done (without a key, read before sending it again)",
             retryable: true)
     }
 
