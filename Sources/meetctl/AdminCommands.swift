@@ -13,7 +13,12 @@ enum AdminCommands {
         environment["DATABASE_URL"] = try Locator.databaseURL()
         let run = try Subprocess.run(executable, arguments, environment: environment)
         guard run.succeeded else {
-            let message = run.stderr.split(separator: "\n").filter { !$0.hasPrefix("{") }.joined(separator: " ")
+            // Its log lines are JSON; the one saying why it stopped is at level error.
+            let message = run.stderr.split(separator: "\n").compactMap { line -> String? in
+                guard line.hasPrefix("{") else { return String(line) }
+                guard let entry = try? JSONParser.parse(String(line)), entry["level"]?.stringValue == "error" else { return nil }
+                return entry["message"]?.stringValue
+            }.joined(separator: " ")
             throw ToolError(message: message.isEmpty ? "meetingd bootstrap failed (exit status \(run.status))" : message)
         }
         guard let result = try? JSONParser.parse(run.stdout.trimmingCharacters(in: "\n")) else {

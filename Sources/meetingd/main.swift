@@ -53,9 +53,17 @@ let usage = """
 
     """
 
-func fail(_ message: String, code: Int32 = 2) -> Never {
+/// A usage mistake: said in plain text with the usage, exit status 2.
+func fail(_ message: String) -> Never {
     FileDescriptorWriter.stderr(message + "\n")
-    exit(code)
+    exit(2)
+}
+
+/// A failure that stops meetingd (exit status 1): a log line like every other it writes, so a
+/// log reader that takes JSON lines reads why it stopped.
+func fatal(_ message: String) -> Never {
+    Logger(minimum: .error).log(.error, message)
+    exit(1)
 }
 
 enum FileDescriptorWriter {
@@ -147,7 +155,7 @@ guard let maxMemoryMB = wholeNumber(memoryText), maxMemoryMB == 0 || (MemoryCap.
         "--max-memory-mb (MEETINGLEDGER_MAX_MEMORY_MB) takes 0 (no cap) or \(MemoryCap.minimumMegabytes) to \(MemoryCap.maximumMegabytes) (got \"\(memoryText)\")\n"
             + usage)
 }
-if let problem = MemoryCap.apply(megabytes: maxMemoryMB) { fail("cannot cap memory at \(maxMemoryMB) MiB: \(problem)", code: 1) }
+if let problem = MemoryCap.apply(megabytes: maxMemoryMB) { fatal("cannot cap memory at \(maxMemoryMB) MiB: \(problem)") }
 let levelName = option("--log-level") ?? environment("MEETINGLEDGER_LOG_LEVEL") ?? "info"
 guard let level = Logger.Level(rawValue: levelName) else {
     fail("--log-level (MEETINGLEDGER_LOG_LEVEL) takes debug, info, warning or error (got \"\(levelName)\")\n" + usage)
@@ -176,18 +184,18 @@ do {
 
 @MainActor func loadMigrations() -> MigrationGate {
     guard let directory = Migrator.locateDirectory(explicit: environment("MEETINGLEDGER_MIGRATIONS")) else {
-        fail("cannot find the migrations: install them as ../\(Migrator.installedPath) beside meetingd's bin folder, "
-            + "or set MEETINGLEDGER_MIGRATIONS to the folder (sql/migrations of the source)", code: 1)
+        fatal("cannot find the migrations: install them as ../\(Migrator.installedPath) beside meetingd's bin folder, "
+            + "or set MEETINGLEDGER_MIGRATIONS to the folder (sql/migrations of the source)")
     }
     do {
         return MigrationGate(migrator: try Migrator(directory: directory), onMigrated: StartupReport.migrated(logger))
     } catch {
-        fail("cannot read the migrations in \(directory): \(error)", code: 1)
+        fatal("cannot read the migrations in \(directory): \(error)")
     }
 }
 
 func failRefusedLogin(_ error: PostgresError) -> Never {
-    fail("the database refuses meetingd's login: \(error.message)\(conninfoHint)\nfix DATABASE_URL (or the role, its password or the database it names) and run meetingd again", code: 1)
+    fatal("the database refuses meetingd's login: \(error.message)\(conninfoHint); fix DATABASE_URL (or the role, its password or the database it names) and run meetingd again")
 }
 
 /// For the one-shot commands: the database must answer and migrate, or the command fails.
@@ -200,7 +208,7 @@ func failRefusedLogin(_ error: PostgresError) -> Never {
     } catch let error as PostgresError where error.isRefusedLogin {
         failRefusedLogin(error)
     } catch {
-        fail("migration failed: \(error)" + ((error as? PostgresError)?.code == .connectionFailed ? conninfoHint : ""), code: 1)
+        fatal("migration failed: \(error)" + ((error as? PostgresError)?.code == .connectionFailed ? conninfoHint : ""))
     }
 }
 
@@ -243,9 +251,9 @@ case "bootstrap":
         FileDescriptorWriter.stdout(result.serialized() + "\n")
         exit(0)
     } catch let e as AppError {
-        fail("bootstrap failed: \(e.message)", code: 1)
+        fatal("bootstrap failed: \(e.message)")
     } catch {
-        fail("bootstrap failed: \(error)", code: 1)
+        fatal("bootstrap failed: \(error)")
     }
 case "serve":
     guard arguments.isEmpty else { fail("unknown arguments: \(arguments.joined(separator: " "))\n" + usage) }
@@ -259,7 +267,7 @@ case "serve":
     } catch let error as PostgresError where error.isRefusedLogin {
         failRefusedLogin(error)
     } catch {
-        fail("migration failed: \(error)", code: 1)
+        fatal("migration failed: \(error)")
     }
     exit(Server(config: pipelineConfig(migrations: migrations), limits: limits, logger: logger, info: info, batchWorkers: batchWorkers, stopGraceMs: stopGraceMs).run())
 default:

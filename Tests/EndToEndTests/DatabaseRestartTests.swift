@@ -232,6 +232,10 @@ final class DatabaseRestartTests: EndToEndTestCase {
                 let run = try runTool(TestEnvironment.meetingdPath, command, environment: ["DATABASE_URL": url], timeout: 30)
                 XCTAssertEqual(run.termination, .exited(1), "\(command) with \(url): \(run.stderr)")
                 XCTAssertTrue(run.stderr.contains("the database refuses meetingd's login") && run.stderr.contains(says), run.stderr)
+                // Said as a log line, as everything else meetingd logs (it was plain text).
+                let last = try JSONValue.parse(String(run.stderr.split(separator: "\n").last ?? ""))
+                XCTAssertEqual(last["level"], "error", run.stderr)
+                XCTAssertEqual(last["message"]?.string?.hasPrefix("the database refuses meetingd's login"), true, run.stderr)
                 XCTAssertTrue(run.stderr.contains("fix DATABASE_URL"), run.stderr)
             }
         }

@@ -5,6 +5,17 @@ import XCTest
 final class MeetctlFinanceAdminTests: XCTestCase {
     override func setUpWithError() throws { _ = try TestEnvironment.databaseURL() }
 
+    /// A bootstrap meetingd refuses says why: meetctl read its reason from the log line it
+    /// writes (a JSON line), where it dropped every line of that shape and said only the status.
+    func testABootstrapRefusedSaysWhy() throws {
+        let url = Psql.conninfo(try TestEnvironment.databaseURL(), "dbname", "no_such_db_\(TestEnvironment.uniqueTag())")
+        let run = try Meetctl().run(["bootstrap", "--community", "Nowhere", "--short-name", "NO", "--admin-email", "a@example.test",
+                                     "--admin-first", "A", "--admin-last", "B"], environment: ["DATABASE_URL": url])
+        XCTAssertEqual(run.termination, .exited(1), run.stderr)
+        XCTAssertTrue(run.stderr.contains("the database refuses meetingd's login") && run.stderr.contains("does not exist"), run.stderr)
+        XCTAssertFalse(run.stderr.contains("{"), "the reason, not the log line: \(run.stderr)")
+    }
+
     func testFinanceCommands() throws {
         let c = try MeetctlCommunity.make(#function)
         let finance = try c.finance
