@@ -106,6 +106,19 @@ class GeneratedClientTests(unittest.TestCase):
         self.assertIn("availability.search from_", checked)
         self.assertIn("series.skip date", checked)
 
+    def test_the_generators_run_as_the_readme_says(self):
+        """`meetingd discover | scripts/gen_python_client.py > …` runs the script itself: it must be
+        executable, with its interpreter named on its first line (and gen_method_docs.py too)."""
+        for script in (GENERATOR, ROOT / "scripts" / "gen_method_docs.py"):
+            self.assertTrue(os.access(script, os.X_OK), f"{script.name} is not executable")
+            self.assertEqual(script.read_text().splitlines()[0], "#!/usr/bin/env python3", script.name)
+            tracked = subprocess.run(["git", "ls-files", "-s", str(script.relative_to(ROOT))], cwd=ROOT, capture_output=True, text=True)
+            if tracked.returncode == 0 and tracked.stdout:
+                self.assertTrue(tracked.stdout.startswith("100755 "), f"git has {script.name} as {tracked.stdout.split()[0]}")
+        ran = subprocess.run([str(GENERATOR)], input=json.dumps(self.document), capture_output=True, text=True, timeout=60)
+        self.assertEqual(ran.returncode, 0, ran.stderr)
+        self.assertEqual(ran.stdout, COMMITTED.read_text())
+
     def test_a_method_name_a_client_cannot_call_is_refused(self):
         """Issue 14: "method names that generate valid identifiers (import.csv gives self.import)"."""
         document = copy.deepcopy(self.document)
