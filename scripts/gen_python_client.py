@@ -244,6 +244,25 @@ class Generator:
         table = [f"_{name}_FIELDS: Tuple[FieldSpec, ...] = ("] + [f"    {spec}," for spec in specs] + [")", ""]
         return lines, table
 
+    @staticmethod
+    def typed_dict(name, schema, members):
+        """An object param's TypedDict: its required members required, the others optional. The
+        functional form, as a member may be a keyword (`class`); with both kinds, a total one of
+        the required and a total=False one of the others, and the TypedDict both of them."""
+        required = [(m, t) for m, t in members if m in schema.get("required", [])]
+        optional = [(m, t) for m, t in members if m not in schema.get("required", [])]
+        listed = ", ".join(f"`{m}`" for m in schema.get("required", []))
+        lines = [f"# An object param's members{' (' + listed + ' required)' if listed else ''}; a plain dict of them will do."]
+
+        def functional(class_name, of, total):
+            return ([f"{class_name} = TypedDict({json.dumps(class_name)}, {{"] + [f"    {json.dumps(m)}: {t}," for m, t in of]
+                    + ["})" if total else "}, total=False)"])
+
+        if not optional or not required:
+            return lines + functional(name, members, total=bool(required)) + ["", ""]
+        lines += functional(f"_{name}Required", required, total=True) + functional(f"_{name}Optional", optional, total=False)
+        return lines + [f"class {name}(_{name}Required, _{name}Optional):", f'    """{escaped(lines[0][2:])}"""', "", ""]
+
     def method(self, method, mutating):
         parts = method_parts(method["name"])
         result_annotation, convert = self.result_type(method["result"]["schema"], camel(method["name"]) + "Result")
@@ -325,9 +344,7 @@ class Generator:
             for depth in range(len(path)):
                 namespaces.setdefault(path[:depth], [])
         for name, (schema, members) in self.inputs.items():
-            required = ", ".join(f"`{m}`" for m in schema.get("required", []))
-            out += [f"# An object param's members{' (' + required + ' required)' if required else ''}; a plain dict of them will do.",
-                    f"{name} = TypedDict({json.dumps(name)}, {{"] + [f"    {json.dumps(m)}: {t}," for m, t in members] + ["}, total=False)", "", ""]
+            out += self.typed_dict(name, schema, members)
         for name in self.order:
             class_lines, _ = self.dataclass(name)
             out += class_lines

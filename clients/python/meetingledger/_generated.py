@@ -268,7 +268,7 @@ CommunityUpdateSettingsNoShowPolicyInput = TypedDict("CommunityUpdateSettingsNoS
     "max_no_shows": int,
     "suspension_days": int,
     "window_days": int,
-}, total=False)
+})
 
 
 # An object param's members; a plain dict of them will do.
@@ -283,24 +283,28 @@ CommunityUpdateSettingsLabelsInput = TypedDict("CommunityUpdateSettingsLabelsInp
 GivenReasonInput = TypedDict("GivenReasonInput", {
     "code": str,
     "label": str,
-}, total=False)
+})
 
 
 # An object param's members (`weekday`, `start`, `end`, `location_ids` required); a plain dict of them will do.
-WeeklyRuleInput = TypedDict("WeeklyRuleInput", {
+_WeeklyRuleInputRequired = TypedDict("_WeeklyRuleInputRequired", {
     "end": str,
     "location_ids": Sequence[str],
-    "service_ids": Optional[Sequence[str]],
     "start": str,
     "weekday": int,
+})
+_WeeklyRuleInputOptional = TypedDict("_WeeklyRuleInputOptional", {
+    "service_ids": Optional[Sequence[str]],
 }, total=False)
+class WeeklyRuleInput(_WeeklyRuleInputRequired, _WeeklyRuleInputOptional):
+    """An object param's members (`weekday`, `start`, `end`, `location_ids` required); a plain dict of them will do."""
 
 
 # An object param's members (`question`, `answer` required); a plain dict of them will do.
 FeedbackAnswerInput = TypedDict("FeedbackAnswerInput", {
     "answer": str,
     "question": str,
-}, total=False)
+})
 
 
 @dataclass

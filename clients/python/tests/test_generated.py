@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import keyword
 import typing
 import json
 import os
@@ -22,6 +23,24 @@ COMMITTED = ROOT / "clients" / "python" / "meetingledger" / "_generated.py"
 
 def generate(document):
     return subprocess.run([sys.executable, str(GENERATOR)], input=json.dumps(document), capture_output=True, text=True, timeout=60)
+
+
+def python_name(param):
+    """A param's keyword in the typed method: a Python keyword gets a trailing underscore."""
+    return param + "_" if keyword.iskeyword(param) or keyword.issoftkeyword(param) else param
+
+
+def typed_methods(document):
+    """(method, its typed method, the typed method's type hints) for every method of `document`."""
+    import meetingledger
+    from meetingledger import Client
+    client = Client.__new__(Client)
+    meetingledger._generated.Namespaces.__init__(client, client)
+    for method in document["methods"]:
+        target = client
+        for part in method["name"].split("."):
+            target = getattr(target, part)
+        yield method, target, typing.get_type_hints(target)  # every annotation names a type that exists
 
 
 class GeneratedClientTests(unittest.TestCase):
@@ -53,15 +72,11 @@ class GeneratedClientTests(unittest.TestCase):
         from meetingledger import Client
         client = Client.__new__(Client)
         meetingledger._generated.Namespaces.__init__(client, client)
-        for method in self.document["methods"]:
-            target = client
-            for part in method["name"].split("."):
-                target = getattr(target, part)
+        for method, target, hints in typed_methods(self.document):
             self.assertTrue(callable(target), method["name"])
-            hints = typing.get_type_hints(target)  # every annotation names a type that exists
             required = {p["name"] for p in method["params"] if p.get("required") and p["name"] != "actor"}
             self.assertEqual({n for n, p in inspect.signature(target).parameters.items() if p.default is inspect.Parameter.empty},
-                             {n + "_" if n in ("from", "class") else n for n in required}, method["name"])
+                             {python_name(n) for n in required}, method["name"])
             self.assertIn("return", hints)
         errors = {e.get("data", {}).get("code"): e for e in self.document["components"]["errors"].values()}
         for code, cls in meetingledger.ERRORS.items():
@@ -74,22 +89,86 @@ class GeneratedClientTests(unittest.TestCase):
         self.assertEqual(rules, typing.Sequence[meetingledger._generated.WeeklyRuleInput], "object params are TypedDicts")
         self.assertEqual(typing.get_type_hints(meetingledger.Meeting)["alternate"], typing.Optional[meetingledger.Alternate])
 
+    def test_an_object_param_requires_the_members_its_schema_requires(self):
+        """A TypedDict's required keys are the schema's `required`, the rest may be left out: a rule
+        without its weekday is a type error, not a refusal from meetingd."""
+        if sys.version_info < (3, 9):
+            self.skipTest("TypedDict keeps __required_keys__ from Python 3.9")
+        components = self.document["components"]["schemas"]
+
+        def resolved(schema):
+            schema = components[schema["$ref"].rsplit("/", 1)[-1]] if "$ref" in schema else schema
+            branches = [b for b in schema.get("oneOf", [schema]) if b.get("type") != "null"]
+            return resolved(branches[0]) if len(branches) == 1 and branches[0] is not schema else schema
+
+        def typed_dict(annotation):
+            if isinstance(annotation, type) and issubclass(annotation, dict) and hasattr(annotation, "__total__"):
+                return annotation
+            found = [t for t in map(typed_dict, typing.get_args(annotation)) if t is not None]
+            return found[0] if found else None
+
+        checked = {}
+
+        def check(annotation, schema, where):
+            schema = resolved(schema)
+            if schema.get("type") == "array":
+                return check(annotation, schema.get("items", {}), where)
+            if schema.get("type") != "object" or not schema.get("properties"):
+                return
+            cls = typed_dict(annotation)
+            self.assertIsNotNone(cls, where)
+            required = set(schema.get("required", []))
+            self.assertEqual(set(cls.__required_keys__), required, f"{where}: {cls.__name__}")
+            self.assertEqual(set(cls.__optional_keys__), set(schema["properties"]) - required, f"{where}: {cls.__name__}")
+            checked[cls.__name__] = required
+            hints = typing.get_type_hints(cls)
+            for member, member_schema in schema["properties"].items():
+                check(hints[member], member_schema, f"{where}.{member}")
+
+        for method, _, hints in typed_methods(self.document):
+            for param in method["params"]:
+                name = python_name(param["name"])
+                check(hints[name], param["schema"], f"{method['name']} {name}")
+        self.assertEqual(checked["WeeklyRuleInput"], {"weekday", "start", "end", "location_ids"})
+        self.assertEqual(checked["FeedbackAnswerInput"], {"question", "answer"})
+        self.assertEqual(checked["CommunityUpdateSettingsLabelsInput"], set(), "all optional, one of them the keyword `class`")
+
+    def test_mypy_strict_refuses_an_object_param_without_a_required_member(self):
+        """Where mypy is installed: a rule without its weekday does not type-check; a whole one does."""
+        try:
+            from mypy import api as mypy
+        except ImportError:
+            self.skipTest("mypy is not installed")
+        program = ("from typing import List\n"
+                   "from meetingledger import FeedbackAnswerInput, WeeklyRuleInput\n"
+                   "whole: List[WeeklyRuleInput] = [{'weekday': 1, 'start': '09:00', 'end': '12:00', 'location_ids': ['loc_1']}]\n"
+                   "also: List[WeeklyRuleInput] = [{'weekday': 1, 'start': '09:00', 'end': '12:00', 'location_ids': [], 'service_ids': None}]\n"
+                   "answer: FeedbackAnswerInput = {'question': 'q', 'answer': 'a'}\n")
+        missing = "rules: List[WeeklyRuleInput] = [{'start': '09:00'}]\n"
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "uses.py")
+            config = os.path.join(folder, "mypy.ini")
+            with open(config, "w") as f:
+                f.write(f"[mypy]\nmypy_path = {ROOT / 'clients' / 'python'}\n# As where it is installed: the client's own modules are read, not reported on.\nfollow_imports = silent\n")
+            for source, clean in ((program, True), (program + missing, False)):
+                with open(path, "w") as f:
+                    f.write(source)
+                out, err, status = mypy.run(["--strict", "--config-file", config, "--no-incremental", "--cache-dir", os.path.join(folder, "cache"), path])
+                if clean:
+                    self.assertEqual(status, 0, out + err)
+                else:
+                    self.assertEqual(status, 1, out + err)
+                    self.assertRegex(out, r'uses\.py:6: error: Missing keys \("end", "location_ids", "weekday"\) for TypedDict "WeeklyRuleInput"', err)
+                    self.assertEqual(out.count(": error:"), 1, out)
+
     def test_times_and_dates_are_typed_as_the_readme_says_they_may_be_given(self):
         """A time param takes an aware datetime and a date param a date (README), so a type checker
         accepts them: every date-time and date param's annotation admits them beside the text."""
         import datetime
-        import meetingledger
-        from meetingledger import Client
-        client = Client.__new__(Client)
-        meetingledger._generated.Namespaces.__init__(client, client)
         formats = {"date-time": datetime.datetime, "date": datetime.date}
         components = self.document["components"]["schemas"]
         checked = set()
-        for method in self.document["methods"]:
-            target = client
-            for part in method["name"].split("."):
-                target = getattr(target, part)
-            hints = typing.get_type_hints(target)
+        for method, _, hints in typed_methods(self.document):
             for param in method["params"]:
                 schema = param["schema"]
                 schema = components[schema["$ref"].rsplit("/", 1)[-1]] if "$ref" in schema else schema
@@ -97,7 +176,7 @@ class GeneratedClientTests(unittest.TestCase):
                 accepted = formats.get(branches[0].get("format")) if len(branches) == 1 else None
                 if accepted is None:
                     continue
-                name = param["name"] + "_" if param["name"] in ("from", "class") else param["name"]
+                name = python_name(param["name"])
                 admitted = set(typing.get_args(hints[name]))
                 admitted |= {a for union in admitted for a in typing.get_args(union)}
                 self.assertIn(accepted, admitted, f"{method['name']} {name}: {hints[name]}")
