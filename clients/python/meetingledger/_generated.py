@@ -7,7 +7,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Type, TypedDict, Union
 
-from ._runtime import UNSET, FieldSpec, decode, list_of
+from ._runtime import UNSET, FieldSpec, date_only, decode, list_of
 from .errors import ServiceError
 
 VERSION = "0.2.0"
@@ -5305,7 +5305,7 @@ class SeriesNamespace:
         LateCancellationRequiresConfirmationError, SessionLogRequiredError, InvalidParamsError,
         InternalError, ShuttingDownError, BatchAnswerFullError.
         """
-        return self._client._call("series.skip", {"actor": actor, "series_id": series_id, "date": date, "confirm_late": UNSET if confirm_late is None else confirm_late, "idempotency_key": idempotency_key}, True, Series.from_json)
+        return self._client._call("series.skip", {"actor": actor, "series_id": series_id, "date": date_only("date", date), "confirm_late": UNSET if confirm_late is None else confirm_late, "idempotency_key": idempotency_key}, True, Series.from_json)
 
 
 class ServiceNamespace:

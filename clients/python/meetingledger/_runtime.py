@@ -2,6 +2,7 @@
 into the generated dataclasses."""
 from __future__ import annotations
 
+import datetime
 import warnings
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -29,6 +30,17 @@ class _Unset:
 
 
 UNSET: Any = _Unset()
+
+def date_only(name: str, value: Any) -> Any:
+    """A date param's value as given, but not a datetime (a `date` to a type checker): which day
+    an instant falls on depends on the time zone meant, so the caller says (`.date()`, or
+    `.astimezone(zone).date()`)."""
+    for item in value if isinstance(value, (list, tuple)) else (value,):
+        if isinstance(item, datetime.datetime):
+            raise TypeError(f"{name}: the datetime {item.isoformat()} is not a date; meetingd needs the day alone "
+                            "(a datetime.date or YYYY-MM-DD): pass its .date() in the time zone you mean")
+    return value
+
 
 Converter = Callable[[Any], Any]
 # (JSON name, attribute name, converter or None, required)

@@ -286,6 +286,19 @@ class ClientTests(unittest.TestCase):
         self.assertIn("has no time zone", str(naive.exception))
         with self.assertRaises(TypeError):
             ml.person.create(email="o@py.example", first_name="O", last_name="B", roles={"user"}, time_zone="UTC")
+        # A datetime is a date to a type checker, but a date param wants the day alone: which day
+        # an aware datetime falls on depends on the time zone meant, so it is refused, not cut.
+        series = "ser_" + "0" * 32
+        with RequestLog() as log:
+            with self.assertRaises(TypeError) as timed:
+                ml.series.skip(series_id=series, date=datetime.datetime(2030, 3, 11, 9, 0, tzinfo=datetime.timezone.utc))
+            self.assertEqual(log.tries("series.skip"), [], "refused before it is sent")
+            self.assertIn("date: the datetime 2030-03-11T09:00:00+00:00 is not a date", str(timed.exception))
+            with self.assertRaises(meetingledger.NotFoundError):
+                ml.series.skip(series_id=series, date=datetime.date(2030, 3, 11))
+            with self.assertRaises(meetingledger.NotFoundError):
+                ml.series.skip(series_id=series, date="2030-03-11")
+        self.assertEqual([t["date"] for t in log.tries("series.skip")], [datetime.date(2030, 3, 11), "2030-03-11"])
         with self.assertRaises(meetingledger.InvalidParamsError) as unknown:
             ml.call("person.get", {"person_id": self.admin, "colour": "red"})
         self.assertEqual(unknown.exception.data["field"], "colour")
