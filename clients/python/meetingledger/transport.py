@@ -66,8 +66,10 @@ class MeetingdProcess:
         self._stdout_done = threading.Event()
         self._reader = threading.Thread(target=self._read_answers, name="meetingd-stdout", daemon=True)
         self._stderr_reader = threading.Thread(target=self._read_log, name="meetingd-stderr", daemon=True)
-        self._reader.start()
+        # The log's reader first: a meetingd that exits at once ends the answers' reader, which
+        # joins the log's reader to report its last lines.
         self._stderr_reader.start()
+        self._reader.start()
 
     @property
     def pid(self) -> int:
@@ -96,7 +98,13 @@ class MeetingdProcess:
                     self._proc.stdin.write(line.encode("ascii"))
                     self._proc.stdin.flush()
             except (BrokenPipeError, ValueError, OSError):
-                self._end("its standard input closed")
+                # It closed its input by exiting, most likely: its exit status (1 or 2 before any
+                # answer: it refused to start) decides whether a retry can help, so wait for it.
+                try:
+                    self._proc.wait(timeout=CLOSE_GRACE_SECONDS)
+                    self._end("its standard input closed")
+                except subprocess.TimeoutExpired:
+                    self.kill(f"it closed its standard input but had not exited {CLOSE_GRACE_SECONDS:g} seconds later")
             if not pending.done.wait(timeout_seconds):
                 with self._state_lock:
                     self._pending.pop(request_id, None)

@@ -217,6 +217,28 @@ class ClientTests(unittest.TestCase):
         self.assertTrue(died.exception.retryable)
         self.assertEqual(dying.meetingd_starts, 3, "restarts are bounded by the retry policy")
 
+    def test_a_meetingd_that_exits_at_once_is_started_once_and_reported_without_a_thread_traceback(self):
+        """Exiting before its log was being read, or before a request's write met the closed pipe,
+        raced the client: a reader thread joined one not started yet (a traceback on stderr), and a
+        write refused before the exit status was known made the call retryable (started twice)."""
+        runs = 60
+        script = (
+            "import sys\n"
+            f"sys.path.insert(0, {str(ROOT / 'clients' / 'python')!r})\n"
+            "from meetingledger import Client, MeetingdExited, RetryPolicy\n"
+            "outcomes = set()\n"
+            f"for _ in range({runs}):\n"
+            "    ml = Client('/bin/sh', args=['-c', \"echo 'bad DATABASE_URL' >&2; exit 2\"], retry=RetryPolicy(base_delay_seconds=0.001))\n"
+            "    try:\n"
+            "        ml.system.ping()\n"
+            "    except MeetingdExited as e:\n"
+            "        outcomes.add((ml.meetingd_starts, e.retryable, e.exit_status, 'bad DATABASE_URL' in e.stderr_tail))\n"
+            "    ml.close()\n"
+            "print(sorted(outcomes))\n")
+        ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+        self.assertEqual((ran.returncode, ran.stderr), (0, ""))
+        self.assertEqual(ran.stdout, "[(1, False, 2, True)]\n", "each started once, refused to start, with its log")
+
     def test_ids_come_back_exactly_as_sent(self):
         """Issue 14: "Ids are echoed exactly as sent (today 12345678901234567890 comes back as 1.2345678901234567e+19)"."""
         raw = subprocess.run([meetingd_path()], input='{"jsonrpc":"2.0","id":12345678901234567890,"method":"system.ping"}\n',
