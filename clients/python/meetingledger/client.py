@@ -119,13 +119,17 @@ class Client(_generated.Namespaces):
         self.actor = actor
         self.timeout_seconds = timeout_seconds
         self.retry = retry
+        self._owns_meetingd = True
         super().__init__(self)
 
     def as_actor(self, actor: str) -> "Client":
-        """A client over the same meetingd whose calls act for `actor` unless they name another."""
+        """A client over the same meetingd whose calls act for `actor` unless they name another.
+        The view does not own that meetingd: its `close()` (and leaving its `with` block) leaves it
+        running for the client and its other views; closing the client closes it for all."""
         view = object.__new__(type(self))
         view.__dict__.update({key: value for key, value in self.__dict__.items()})
         view.actor = actor
+        view._owns_meetingd = False
         _generated.Namespaces.__init__(view, view)
         return view
 
@@ -140,8 +144,9 @@ class Client(_generated.Namespaces):
         return process.pid if process is not None and process.alive else None
 
     def close(self) -> Optional[int]:
-        """Lets meetingd finish and exit (closing its input); returns its exit status."""
-        return self._supervisor.close()
+        """Lets meetingd finish and exit (closing its input); returns its exit status. On a view made
+        by `as_actor`, does nothing and returns None: the meetingd is the client's."""
+        return self._supervisor.close() if self._owns_meetingd else None
 
     def __enter__(self) -> "Client":
         return self

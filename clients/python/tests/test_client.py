@@ -344,6 +344,23 @@ class ClientTests(unittest.TestCase):
         self.assertGreater(size, 100_000, "rpc.discover is a large answer")
         self.assertLess(made, size // 100, f"{made} read calls for an answer of {size} bytes")
 
+    def test_a_view_for_another_actor_leaves_the_shared_meetingd_open(self):
+        """`with ml.as_actor(x) as a:` ends the view, not the meetingd the client and its other views
+        share; closing the client closes it for every view."""
+        ml = Client(meetingd_path(), actor=self.admin)
+        self.addCleanup(ml.close)
+        other = ml.as_actor(self.admin)
+        with ml.as_actor(self.admin) as view:
+            self.assertEqual(view.system.ping().database, "ok")
+        self.assertIsNone(view.close(), "a view has no meetingd of its own to close")
+        self.assertEqual(ml.system.ping().database, "ok")
+        self.assertEqual(other.person.get(person_id=self.admin).id, self.admin)
+        self.assertEqual(view.system.ping().database, "ok", "a view left is still a view of the open client")
+        self.assertEqual(ml.meetingd_starts, 1)
+        self.assertEqual(ml.close(), 0)
+        with self.assertRaises(MeetingdUnavailable):
+            other.system.ping()
+
     def test_close_lets_meetingd_finish_and_exit_0(self):
         ml = Client(meetingd_path())
         ml.system.ping()
