@@ -24,7 +24,7 @@ import sys
 REF_PREFIX = "#/components/schemas/"
 ERROR_REF_PREFIX = "#/components/errors/"
 # Attributes of Client itself, which a namespace must not hide.
-CLIENT_ATTRIBUTES = {"actor", "as_actor", "call", "close", "retry", "timeout_seconds", "meetingd_starts", "meetingd_pid"}
+CLIENT_ATTRIBUTES = {"actor", "as_actor", "call", "close", "iterate", "pages", "retry", "timeout_seconds", "meetingd_starts", "meetingd_pid"}
 EXTRA = "extra"
 
 

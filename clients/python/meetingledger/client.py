@@ -17,7 +17,7 @@ import time
 import uuid
 import weakref
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Type, TypeVar
+from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Sequence, Type, TypeVar
 
 from . import _generated
 from .errors import MeetingdExited, MeetingdUnavailable, MeetingLedgerError, ProtocolError, ServiceError
@@ -27,6 +27,8 @@ T = TypeVar("T")
 
 # JSON-RPC's own refusals: the request itself was wrong, so no retry can help.
 PROTOCOL_CODES = {-32700: "parse error", -32600: "invalid request", -32601: "method not found"}
+# Where a paged answer says its next page starts, and the param that asks for it.
+PAGE_MEMBERS = (("next_cursor", "cursor"), ("next_from", "from_"))
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,37 @@ class Client(_generated.Namespaces):
         view._owns_meetingd = False
         _generated.Namespaces.__init__(view, view)
         return view
+
+    def pages(self, method: Callable[..., T], **params: Any) -> Iterator[T]:
+        """Each page of a paged method's answer, from the first to the last: `method` (a typed
+        method, such as `ml.person.list` or a view's) is called with `params`, then again with the
+        same params and `cursor=` the page's `next_cursor` until that is None. A method that pages
+        by `next_from` instead (availability.get, whose answer stops there when `truncated`) is
+        called again with `from_=` it. Each page is one call, retried as any call is."""
+        name = getattr(method, "__qualname__", repr(method))
+        while True:
+            page = method(**params)
+            paged_by = next(((member, param) for member, param in PAGE_MEMBERS if hasattr(page, member)), None)
+            if paged_by is None:
+                raise TypeError(f"{name}: its answers are not paged (they have no {' or '.join(m for m, _ in PAGE_MEMBERS)})")
+            yield page
+            member, param = paged_by
+            after = getattr(page, member)
+            if not after:  # None (or empty): this was the last page
+                return
+            if after == params.get(param):
+                raise ProtocolError(f"{name}: the next page was said to start where this one did ({after!r})")
+            params = dict(params, **{param: after})
+
+    def iterate(self, method: Callable[..., Any], **params: Any) -> Iterator[Any]:
+        """Each item of a paged method's answer across all its pages (`pages`), each once: the
+        `items` of each page in turn, as `for person in ml.iterate(ml.person.list, role="user"):`.
+        For an answer with no `items` (availability.search's slots, catalog.export_csv's rows), use
+        `pages`."""
+        for page in self.pages(method, **params):
+            if not hasattr(page, "items"):
+                raise TypeError(f"{getattr(method, '__qualname__', repr(method))}: its pages have no items; use pages()")
+            yield from page.items
 
     @property
     def meetingd_starts(self) -> int:

@@ -361,6 +361,51 @@ class ClientTests(unittest.TestCase):
         with self.assertRaises(MeetingdUnavailable):
             other.system.ping()
 
+    def test_paging_yields_each_item_once_across_pages_sending_the_same_params(self):
+        ml = self.client()
+        for i in range(4):
+            ml.person.create(email=f"page{i}@py.example", first_name=f"Page{i}", last_name="P", roles=["user"], time_zone="UTC")
+        everyone = [p.id for p in ml.person.list().items]
+        self.assertEqual(len(everyone), 5, "the admin and four users")
+        with RequestLog() as log:
+            pages = list(ml.pages(ml.person.list, limit=2))
+            ids = [p.id for p in ml.iterate(ml.person.list, limit=2)]
+        self.assertEqual([len(p.items) for p in pages], [2, 2, 1])
+        self.assertIsNone(pages[-1].next_cursor)
+        self.assertEqual(ids, everyone, "each item once, in order")
+        tries = log.tries("person.list")
+        self.assertEqual(len(tries), 6)
+        self.assertEqual([t.get("cursor") for t in tries[:3]], [None, pages[0].next_cursor, pages[1].next_cursor])
+        self.assertEqual({t["limit"] for t in tries}, {2})
+        self.assertEqual([p.email for p in ml.iterate(ml.person.list, role="user", limit=3)], [f"page{i}@py.example" for i in range(4)],
+                         "other params are sent with every page")
+        # A view's typed method pages as that view's actor.
+        self.assertEqual([p.id for p in ml.iterate(ml.as_actor(self.admin).person.list, limit=4)], everyone)
+        with self.assertRaises(TypeError) as unpaged:
+            list(ml.pages(ml.system.ping))
+        self.assertIn("not paged", str(unpaged.exception))
+        with self.assertRaises(TypeError) as itemless:
+            list(ml.iterate(ml.catalog.export_csv, kind="services"))
+        self.assertIn("no items", str(itemless.exception))
+
+    def test_paging_by_next_from_asks_again_from_there(self):
+        """availability.get stops at next_from (truncated) rather than at a cursor: the next page
+        is asked for with from_ moved there."""
+        from types import SimpleNamespace
+        asked = []
+        answers = {"2030-01-01T00:00:00Z": SimpleNamespace(free=[1, 2], truncated=True, next_from="2030-01-05T00:00:00Z"),
+                   "2030-01-05T00:00:00Z": SimpleNamespace(free=[3], truncated=False, next_from=None)}
+
+        def get(**params):
+            asked.append(params)
+            return answers[params["from_"]]
+
+        ml = Client.__new__(Client)
+        pages = list(Client.pages(ml, get, expert_id="per_x", from_="2030-01-01T00:00:00Z", to="2030-02-01T00:00:00Z"))
+        self.assertEqual([p.free for p in pages], [[1, 2], [3]])
+        self.assertEqual(asked, [{"expert_id": "per_x", "from_": "2030-01-01T00:00:00Z", "to": "2030-02-01T00:00:00Z"},
+                                 {"expert_id": "per_x", "from_": "2030-01-05T00:00:00Z", "to": "2030-02-01T00:00:00Z"}])
+
     def test_close_lets_meetingd_finish_and_exit_0(self):
         ml = Client(meetingd_path())
         ml.system.ping()
