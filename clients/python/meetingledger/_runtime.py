@@ -3,6 +3,8 @@ into the generated dataclasses."""
 from __future__ import annotations
 
 import datetime
+import os
+import sys
 import warnings
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -55,6 +57,18 @@ def list_of(convert: Converter) -> Converter:
     return converted
 
 
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _callers_level() -> int:
+    """The `stacklevel` of the first frame outside this package, for the function that calls
+    this: a warning points at the caller's line, however deep in the client it was raised."""
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE:
+        level, frame = level + 1, frame.f_back
+    return level
+
+
 def decode(cls: Any, value: Any, fields: Sequence[FieldSpec]) -> Any:
     """`cls` built from a JSON object: each declared member converted, members the schema does not
     declare (a newer meetingd's) kept in `extra`."""
@@ -68,7 +82,7 @@ def decode(cls: Any, value: Any, fields: Sequence[FieldSpec]) -> Any:
                 # is read as far as it goes rather than reported as a failure.
                 warnings.warn(
                     f"{cls.__name__}: the answer lacks {json_name!r}, which this client expects (is meetingd older than the client?); it reads as None",
-                    MissingMemberWarning, stacklevel=2)
+                    MissingMemberWarning, stacklevel=_callers_level())
             known[attribute] = None
             continue
         member = value[json_name]

@@ -240,7 +240,8 @@ class Client(_generated.Namespaces):
             raise ProtocolError(f"{method}: the answer has neither a result nor an error: {str(response)[:200]}")
         code, message, data = error["code"], str(error.get("message", "")), error.get("data")
         if code in PROTOCOL_CODES:
-            raise ProtocolError(f"{method}: meetingd refused the request ({PROTOCOL_CODES[code]}): {message}", code)
+            raise ProtocolError(f"{method}: meetingd refused the request ({PROTOCOL_CODES[code]}): {message}", code,
+                                service_message=message, data=data, method=method)
         data_code = data.get("code") if isinstance(data, dict) else None
         error_class: Type[ServiceError] = _generated.ERRORS.get(data_code, ServiceError)
         raise error_class(code, message, data, method)

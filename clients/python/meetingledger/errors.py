@@ -35,12 +35,22 @@ class ServiceError(MeetingLedgerError):
 
 
 class ProtocolError(MeetingLedgerError):
-    """meetingd answered something that is not a JSON-RPC response to this request, or refused the
-    request itself (parse error, invalid request, unknown method): a bug on one side."""
+    """meetingd refused the request as a whole (-32700 parse error, -32600 invalid request, such as
+    one over its size bound: a catalog.import_csv too large to send at once; -32601 unknown
+    method), or answered something that is not a JSON-RPC response to it (a bug on one side).
+    Not retryable: the same request would be refused again. Its attributes are a
+    `ServiceError`'s, for handlers of either: `code` (None when meetingd's answer was not an
+    error), `message` (meetingd's, else the client's account of the answer), `data` (the error's
+    details; {} when it has none), `data_code` (None unless they name one) and `method`."""
 
-    def __init__(self, message: str, code: Optional[int] = None):
+    def __init__(self, message: str, code: Optional[int] = None, *, service_message: Optional[str] = None,
+                 data: Optional[Dict[str, Any]] = None, method: str = ""):
         super().__init__(message)
         self.code = code
+        self.message = service_message if service_message is not None else message
+        self.data: Dict[str, Any] = data if isinstance(data, dict) else {}
+        self.data_code: Optional[str] = str(self.data["code"]) if "code" in self.data else None
+        self.method = method
 
 
 class MeetingdUnavailable(MeetingLedgerError):

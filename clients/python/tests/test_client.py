@@ -406,6 +406,39 @@ class ClientTests(unittest.TestCase):
         self.assertEqual(asked, [{"expert_id": "per_x", "from_": "2030-01-01T00:00:00Z", "to": "2030-02-01T00:00:00Z"},
                                  {"expert_id": "per_x", "from_": "2030-01-05T00:00:00Z", "to": "2030-02-01T00:00:00Z"}])
 
+    def test_a_refused_request_has_the_attributes_of_every_other_error(self):
+        """A request over meetingd's size bound (here a large catalog.import_csv) is refused as a
+        whole (-32600): a ProtocolError, with code, message, data and data_code as a ServiceError has."""
+        ml = self.client()
+        csv = "name,kind,default_length_minutes,price_credits\n" + "Service,generic,30,10\n" * 60000
+        with self.assertRaises(ProtocolError) as refused:
+            ml.catalog.import_csv(kind="services", csv=csv)
+        error = refused.exception
+        self.assertEqual((error.code, error.data_code, error.data, error.method), (-32600, None, {}, "catalog.import_csv"))
+        self.assertIn("at most", error.message)
+        self.assertIn(error.message, str(error))
+        self.assertFalse(error.retryable)
+        self.assertTrue(error.idempotency_key.startswith("py-"))
+        bare = ProtocolError("x")
+        self.assertEqual((bare.code, bare.message, bare.data, bare.data_code, bare.method), (None, "x", {}, None, ""))
+        for failure in (error, meetingledger.NotFoundError(-32004, "gone", {"code": "not_found"}, "person.get")):
+            self.assertIsInstance(failure.data, dict)
+            failure.data_code, failure.message, failure.code  # what a handler of either reads
+
+    def test_a_missing_member_warning_points_at_the_callers_line(self):
+        from meetingledger import MissingMemberWarning
+        older = Client(sys.executable, ["-c", (
+            "import json, sys\n"
+            "for line in sys.stdin:\n"
+            "    r = json.loads(line)\n"
+            "    print(json.dumps({'jsonrpc': '2.0', 'id': r['id'], 'result': {'database': 'ok'}}), flush=True)\n")])
+        self.addCleanup(older.close)
+        with self.assertWarns(MissingMemberWarning) as warned:
+            line = sys._getframe().f_lineno + 1
+            pong = older.system.ping()
+        self.assertEqual(pong.database, "ok")
+        self.assertEqual((warned.filename, warned.lineno), (__file__, line), str(warned.warning))
+
     def test_close_lets_meetingd_finish_and_exit_0(self):
         ml = Client(meetingd_path())
         ml.system.ping()

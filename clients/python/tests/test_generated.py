@@ -161,6 +161,27 @@ class GeneratedClientTests(unittest.TestCase):
                     self.assertRegex(out, r'uses\.py:6: error: Missing keys \("end", "location_ids", "weekday"\) for TypedDict "WeeklyRuleInput"', err)
                     self.assertEqual(out.count(": error:"), 1, out)
 
+    def test_the_readme_names_every_renamed_param_and_member(self):
+        """A param or result member named by a Python keyword gets a trailing underscore (`from`
+        is `from_`): the README says so of each one rpc.discover has."""
+        readme = (ROOT / "clients" / "python" / "README.md").read_text()
+        renamed = {p["name"] for m in self.document["methods"] for p in m["params"] if python_name(p["name"]) != p["name"]}
+
+        def members(schema):
+            if isinstance(schema, dict):
+                renamed.update(n for n in schema.get("properties", {}) if python_name(n) != n)
+                for value in schema.values():
+                    members(value)
+            elif isinstance(schema, list):
+                for value in schema:
+                    members(value)
+
+        members([m["result"] for m in self.document["methods"]])
+        members(self.document["components"]["schemas"])
+        self.assertTrue({"from", "as", "class"} <= renamed, renamed)
+        for name in renamed:
+            self.assertIn(f"`{name}` is `{name}_`", readme)
+
     def test_times_and_dates_are_typed_as_the_readme_says_they_may_be_given(self):
         """A time param takes an aware datetime and a date param a date (README), so a type checker
         accepts them: every date-time and date param's annotation admits them beside the text."""
