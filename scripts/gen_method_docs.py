@@ -105,6 +105,30 @@ def bounds(b):
     ]
 
 
+def text_rules():
+    """How text params are read and stored: the rules a schema's pattern cannot say whole."""
+    return [
+        "## Text",
+        "",
+        "Text comes back as it was sent (topics, notes, agenda and feedback answers, chat messages: every character "
+        "kept, line breaks included), except where a param says otherwise:",
+        "",
+        "- **One line** (the schema's pattern): no control characters (C0, DEL, C1), line or paragraph separators, "
+        "or marks that reorder text (U+200E/F, U+061C, U+202A…U+202E, U+2066…U+2069).",
+        "- **Names** (of people, services, skills, places; a profile's display name): one line, stored without the "
+        "white space around it and in Unicode NFC (`e` and a combining acute accent are stored as `é`), and never blank: "
+        "a name needs a character that can be seen. Invisible characters inside a name (zero-width spaces, soft "
+        "hyphens, byte order marks, tag characters, Hangul fillers) are refused, as they make one name pass for "
+        "another; a joiner or a variation selector that shapes what is shown (inside an emoji, between letters of a "
+        "joining script, a flag's tags) is kept. These are refused -32602 on the param.",
+        "- **A profile's bio:** plain text; line feeds and tabs are kept, a CR LF is stored as LF; other control "
+        "characters, a CR alone and reordering marks are refused.",
+        "- **Ledger texts:** a movement's `reference` is one line of visible characters, trimmed, and stored (and "
+        "compared) in Unicode NFKC; an adjustment's `reason` is trimmed and never blank.",
+        "",
+    ]
+
+
 def booking_rules(rules):
     """The booking rules as published in `info.x-booking-rules`: which path each is checked on."""
     if not rules:
@@ -197,6 +221,7 @@ def main():
         "is refused with 4003 `forbidden`; `system.ping` answers `pinned_actor`.",
         "",
         *bounds(doc["info"].get("x-bounds")),
+        *text_rules(),
         *booking_rules(doc["info"].get("x-booking-rules")),
         "| method | summary |",
         "|---|---|",

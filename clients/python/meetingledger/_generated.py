@@ -4940,7 +4940,8 @@ class PersonNamespace:
             optional, and only the pinned person)
         person_id (per_… id)
         display_name
-        bio: Plain text; line breaks are kept
+        bio: Plain text: line feeds and tabs are kept, a CR LF is stored as LF; other control characters, a
+            CR alone and reordering marks are refused
         photo_url: https only; null removes it
         languages: BCP 47 tags: en, cs, pt-BR
         idempotency_key: A retry with the same key and params returns the first response and has no further
