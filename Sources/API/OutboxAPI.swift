@@ -73,7 +73,7 @@ enum OutboxAPI {
                     lengthMinutes: m["length_minutes"]?.intValue, location: claimed.locationName, videoURL: m["video_url"]?.stringValue,
                     topic: m["topic"]?.stringValue, sessionType: m["session_type"]?.stringValue, loggedMinutes: m["attendance"] == "attended" ? m["duration_minutes"]?.intValue : nil,
                     studentName: m["student_name"]?.stringValue)
-            })
+            }, counterpartName: claimed.authorName)
         fields["rendered"] = ["subject": .string(texts.subject), "text": .string(texts.body), "push": .string(texts.push)]
         fields["recipient"] = [
             "email": .string(recipient.email), "first_name": .string(recipient.firstName), "last_name": .string(recipient.lastName),

@@ -52,12 +52,14 @@ public enum NotificationText {
 
     public static func compose(
         kind: String, recipient: PersonFacts, counterpart: PersonFacts?, service: String?, start: Instant?, payload: JSON, settings: CommunitySettings,
-        counterpartCopied: Bool = false, details: MeetingDetails? = nil
+        counterpartCopied: Bool = false, details: MeetingDetails? = nil, counterpartName: String? = nil
     ) -> Texts {
         // Every text a person wrote is one line where it sits in a sentence, a note keeps its
         // paragraphs; nothing of theirs brings a control character or a reordering mark.
         let provider = PersonText.line(settings.label("provider"))
-        let other = counterpart.map { PersonText.line("\($0.firstName) \($0.lastName)") } ?? "your \(provider.lowercased())"
+        // `counterpartName`: the name the recipient knows them by where it is not their legal name
+        // (a chat message's author as the chat shows them).
+        let other = counterpartName.map(PersonText.line) ?? counterpart.map { PersonText.line("\($0.firstName) \($0.lastName)") } ?? "your \(provider.lowercased())"
         let when = start.map { LocalTimeText.format($0, zone: recipient.timeZone) } ?? ""
         let what = service.map { PersonText.line(Self.service($0, settings)) } ?? "your meeting"
         let shortName = PersonText.line(settings.shortName)

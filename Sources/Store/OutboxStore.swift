@@ -19,6 +19,8 @@ public enum OutboxStore {
         public let locationName: String?
         /// The meeting's user, expert and student as they are now (an invitation is written for them).
         public var meetingPeople: (user: PersonFacts, expert: PersonFacts, student: PersonFacts?)? = nil
+        /// A chat message's author as the chat shows them (an expert's profile name, if any).
+        public var authorName: String? = nil
     }
 
     /// Leases up to `limit` ready messages (pending and due, or leased and expired) to
@@ -70,6 +72,7 @@ public enum OutboxStore {
                    ml_person_json(l.community_id, CASE WHEN l.kind = 'chat_message' THEN l.payload ->> 'author_id'
                                                        WHEN l.payload ? 'counterpart_id' THEN l.payload ->> 'counterpart_id'
                                                        WHEN m.expert_id = l.recipient_id THEN m.user_id ELSE m.expert_id END) AS counterpart,
+                   CASE WHEN l.kind = 'chat_message' THEN ml_display_name(l.community_id, l.payload ->> 'author_id') END AS author_name,
                    s.name AS service_name, m.start_at, facts.meeting, loc.name AS location_name,
                    CASE WHEN l.channel = 'calendar' THEN ml_person_json(m.community_id, m.user_id) END AS meeting_user,
                    CASE WHEN l.channel = 'calendar' THEN ml_person_json(m.community_id, m.expert_id) END AS meeting_expert,
@@ -106,6 +109,7 @@ public enum OutboxStore {
                 counterpart: try r.optionalJSON("counterpart").map { try Records.person(StoredJSON($0, path: "counterpart")) },
                 serviceName: try r.optionalString("service_name"), meetingStart: try r.optionalInstant("start_at"),
                 meeting: try r.optionalJSON("meeting"), locationName: try r.optionalString("location_name"))
+            claimed.authorName = try r.optionalString("author_name")
             if let user = try person("meeting_user"), let expert = try person("meeting_expert") {
                 claimed.meetingPeople = (user, expert, try person("meeting_student"))
             }

@@ -110,9 +110,14 @@ final class SeedStepsPeopleChatTests: EndToEndTestCase {
         XCTAssertEqual(rendered?["subject"], "[E2E] New message from Pat Tester")
         XCTAssertTrue(rendered?["text"]?.string?.contains("Do you cover titrations?") ?? false, "\(String(describing: rendered))")
 
+        // The expert's profile name is what the chat shows them by, and so the mail about it.
+        try w.meetingd.result("person.set_profile", as: w.admin, ["person_id": .string(w.expert), "display_name": "Dr. Talia"])
         let reply = try w.meetingd.result("conversation.post", as: w.expert, ["conversation_id": .string(conversation), "text": "Yes, book any Monday."])
         XCTAssertEqual(reply["conversation_id"]?.string, conversation)
-        XCTAssertEqual(try w.drainOutbox().filter { $0.kind == "chat_message" }.map(\.recipientId), [w.user], "the user is notified")
+        XCTAssertEqual(reply["author_name"]?.string, "Dr. Talia")
+        let toUser = try w.drainOutbox().filter { $0.kind == "chat_message" }
+        XCTAssertEqual(toUser.map(\.recipientId), [w.user], "the user is notified")
+        XCTAssertEqual(toUser.first?.raw["rendered"]?["subject"], "[E2E] New message from Dr. Talia", "the name the chat shows, not the legal name")
         let again = try w.meetingd.result("conversation.start", as: w.user, ["person_id": .string(w.expert)])
         XCTAssertEqual(again["started"], false)
         XCTAssertEqual(again["conversation"]?["id"]?.string, conversation, "one conversation per user and expert")
