@@ -25,6 +25,15 @@ enum MeetingReference: Sendable, Equatable {
     /// The last characters of an id (lowercase hex).
     case suffix(String)
 
+    /// As it was typed: the id, the row number, or the end of the id.
+    var typed: String {
+        switch self {
+        case .id(let id): return id
+        case .row(let row): return String(row)
+        case .suffix(let end): return end
+        }
+    }
+
     static let minSuffixLength = 6
     /// Row numbers have at most this many digits; a longer number is the end of an id.
     static let maxRowDigits = 5

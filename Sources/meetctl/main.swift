@@ -44,7 +44,7 @@ func runMeetctl(_ arguments: [String]) -> Int32 {
             let clock = e.data["retryable"] == true ? nil : try? session.clock()
             let rule = ErrorText.rule(for: e, invocation) ?? ErrorText.actor(e, session)
             let option = rule?.option ?? ErrorText.option(for: e, invocation.command)
-            for line in ErrorText.lines(e, keyless: keyless, option: option, reason: rule?.reason, clock: clock, command: invocation.command) { output.error(line) }
+            for line in ErrorText.lines(e, keyless: keyless, option: option, reason: rule?.reason, clock: clock, invocation: invocation) { output.error(line) }
             return 1
         } catch let e as ToolError {
             output.error("meetctl: \(e.message)")
@@ -147,11 +147,17 @@ enum ErrorText {
     }
 
     /// What to do about a refusal, said in meetctl's words where the service's name its methods.
-    static func hint(_ e: ServiceError, _ command: CommandSpec? = nil) -> String? {
+    static func hint(_ e: ServiceError, _ invocation: Invocation? = nil) -> String? {
         switch e.dataCode {
         case "late_cancellation_requires_confirmation":
             // The service says to pass confirm_late: the command's own flag for it.
-            return command?.options.first { $0.param == "confirm_late" }.map { "run the command again with --\($0.name) to go ahead anyway" }
+            return invocation?.command.options.first { $0.param == "confirm_late" }.map { "run the command again with --\($0.name) to go ahead anyway" }
+        case "forbidden" where e.message.contains("meeting.reschedule"):
+            return "a meeting of yours moves to a new date with meetctl reschedule MEETING --start TIME"
+        case "invalid_state" where invocation?.has("expected-version") == true && e.data["version"]?.intValue != nil:
+            // Refused for --expected-version: the meeting as it is now, under the name it was given by.
+            let meeting = invocation?.first("MEETING").flatMap { if case .meeting(let reference) = $0 { return reference.typed } else { return nil } } ?? "MEETING"
+            return "meetctl meeting show \(meeting) shows what changed and its Version now; run the command again with that --expected-version if it still applies"
         case "session_log_required":
             return "log each of them first: meetctl log MEETING --attendance attended (or no_show); meetctl meeting show MEETING shows one"
         case "time_conflict" where !(e.data["meeting_ids"]?.arrayValue ?? []).isEmpty:
@@ -164,7 +170,7 @@ enum ErrorText {
     /// `keyless`: a command that changes something, run without --idempotency-key. `option`:
     /// the option whose value the service refused, named in place of the param it filled.
     static func lines(
-        _ e: ServiceError, keyless: Bool = false, option: String? = nil, reason: String? = nil, clock: PersonClock? = nil, command: CommandSpec? = nil
+        _ e: ServiceError, keyless: Bool = false, option: String? = nil, reason: String? = nil, clock: PersonClock? = nil, invocation: Invocation? = nil
     ) -> [String] {
         let local = { (text: String) in clock.map { localTimes(text, $0) } ?? text }
         let said = { (text: String) in inMeetctlWords(local(text)) }
@@ -178,7 +184,7 @@ enum ErrorText {
             }
             lines.append("  \(key): \(local(Render.plain(value)))")
         }
-        if let hint = hint(e, command) { lines.append("  (\(hint))") }
+        if let hint = hint(e, invocation) { lines.append("  (\(hint))") }
         if e.data["retryable"] == true {
             lines.append(keyless
                 ? "  (temporary: trying again may succeed; run it with --idempotency-key KEY, the same KEY on each try, so that a retry never does it twice)"

@@ -317,6 +317,24 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertTrue(try (try c.expert).ok(["log", id, "--attendance", "attended"]).contains("completed"))
     }
 
+    /// A refusal that names the service's method, or asks to read the meeting again, says which
+    /// meetctl command does it.
+    func testRefusalsNameTheCommandThatDoesWhatTheyAsk() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let expert = try c.expert
+        let id = try c.agreedMeeting(start: "2030-03-11 10:00")
+        try c.admin.ok(["settings", "set", "experts_may_propose=false"])
+        let refused = try expert.fails([
+            "propose", "--user", c.userId, "--service", c.serviceId, "--start", "2030-03-12 10:00", "--length", "60", "--price", "100",
+        ], status: 1)
+        XCTAssertTrue(refused.stderr.contains("error 4003: forbidden"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("meetctl reschedule MEETING --start TIME"), "in meetctl's words: \(refused.stderr)")
+        let reference = String(id.suffix(8))
+        let stale = try expert.fails(["reschedule", reference, "--start", "2030-03-12 11:00", "--expected-version", "1"], status: 1)
+        XCTAssertTrue(stale.stderr.contains("error 4009: invalid_state"), stale.stderr)
+        XCTAssertTrue(stale.stderr.contains("meetctl meeting show \(reference)"), "says how to read it again: \(stale.stderr)")
+    }
+
     func testATemporaryRefusalSaysHowToRetrySafely() throws {
         let c = try MeetctlCommunity.make(#function)
         let finance = try c.finance
