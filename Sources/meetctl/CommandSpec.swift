@@ -80,7 +80,8 @@ indirect enum ValueKind: Sendable {
     case id(IdKind)
     /// A person: `per_…`, or an email resolved through `person.list`.
     case person
-    case integer(ClosedRange<Int64>, placeholder: String)
+    /// A whole number within the range, a multiple of `step` (the logged length's 5 minutes).
+    case integer(ClosedRange<Int64>, placeholder: String, step: Int64 = 1)
     /// Minutes: `90`, `90m`, `1h`, `1h30`, `1:30`.
     case minutes(ClosedRange<Int64>)
     /// RFC 3339, or `YYYY-MM-DD HH:MM` (or a date) on the acting person's clock.
@@ -111,7 +112,7 @@ indirect enum ValueKind: Sendable {
         case .text(let p): return p
         case .id(let kind): return IdPlaceholder.name(kind)
         case .person: return "PERSON"
-        case .integer(_, let p): return p
+        case .integer(_, let p, _): return p
         case .minutes: return "MINUTES"
         case .time: return "TIME"
         case .choice(let values): return values.joined(separator: "|")
@@ -133,7 +134,9 @@ indirect enum ValueKind: Sendable {
         switch self {
         case .id(let kind): return "an id \(kind.rawValue)_…"
         case .person: return "a person id per_… or an email"
-        case .integer(let range, _): return range.lowerBound == Int64.min ? nil : "\(range.lowerBound)…\(range.upperBound)"
+        case .integer(let range, _, let step):
+            guard range.lowerBound != Int64.min else { return nil }
+            return "\(range.lowerBound)…\(range.upperBound)" + (step == 1 ? "" : ", in steps of \(step)")
         case .minutes: return "minutes: 90, 90m, 1h30, 1:30"
         case .time: return "RFC 3339, or YYYY-MM-DD HH:MM in your time zone"
         case .location: return "a location id or name"

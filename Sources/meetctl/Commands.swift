@@ -321,7 +321,9 @@ enum Commands {
             arguments: [meetingId],
             options: [
                 OptionSpec(name: "attendance", kind: .choice(["attended", "no_show"]), param: "attendance", help: "Did the user come?", required: true),
-                OptionSpec(name: "adjust", kind: .integer(-240...240, placeholder: "MINUTES"), param: "duration_adjust_minutes", help: "Minutes more (or fewer, negative) than scheduled"),
+                OptionSpec(
+                    name: "adjust", kind: .integer(-240...240, placeholder: "MINUTES", step: 5), param: "duration_adjust_minutes",
+                    help: "Minutes more (or fewer, negative) than scheduled"),
                 OptionSpec(name: "feedback", kind: .feedback, param: "feedback", help: "An answer, QUESTION=ANSWER, to one of the community's feedback questions (meetctl settings shows them; any question where it sets none)", repeatable: true),
                 OptionSpec(name: "yes", kind: .flag, help: "Log a no-show without asking (at a terminal meetctl asks first)"),
                 expectedVersion,

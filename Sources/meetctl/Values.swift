@@ -167,9 +167,13 @@ extension ValueKind {
             if Identifier.isValid(text, kind: .person) { return .person(text) }
             guard text.contains("@"), !text.contains(" ") else { throw bad("expects a person id per_… or an email") }
             return .person(text)
-        case .integer(let range, _):
+        case .integer(let range, _, let step):
             guard let n = Int64(text) else { throw bad("expects a whole number") }
             guard range.contains(n) else { throw bad("must be within \(range.lowerBound)…\(range.upperBound)") }
+            guard n % step == 0 else {
+                let below = n - ((n % step) + step) % step
+                throw bad("must be a multiple of \(step)", hint: "the nearest are \(below) or \(below + step)")
+            }
             return .json(.int(n))
         case .minutes(let range):
             guard let n = Self.minutes(text) else { throw bad("expects minutes such as 60, 90m, 1h30 or 1:30") }

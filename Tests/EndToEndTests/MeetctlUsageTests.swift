@@ -137,6 +137,9 @@ final class MeetctlUsageTests: XCTestCase {
             (["confirm", "mtg_12"], "MEETING: expects a meeting id mtg_", "at least 6 characters"),
             (["decline", "mtg_0190f3a1b2c37d4e8f9a0b1c2d3e4f50"], "decline needs --reason CODE", "usage: meetctl decline"),
             (["log", "mtg_0190f3a1b2c37d4e8f9a0b1c2d3e4f50", "--attendance", "late"], "must be one of attended, no_show", "see meetctl log --help"),
+            // Logged lengths change in steps of 5 minutes, checked here as the range is.
+            (["log", "mtg_0190f3a1b2c37d4e8f9a0b1c2d3e4f50", "--attendance", "attended", "--adjust", "7"], "--adjust: must be a multiple of 5", "5 or 10"),
+            (["log", "mtg_0190f3a1b2c37d4e8f9a0b1c2d3e4f50", "--attendance", "attended", "--adjust", "300"], "--adjust: must be within -240…240", ""),
             (["propose", "--length", "an hour"], "--length: expects minutes", "see meetctl propose --help"),
             (["reasons", "--csv"], "unknown option --csv for reasons", "meetctl reasons --help"),
             (["alternate"], "\"alternate\" needs a subcommand: one of confirm, reject, withdraw", "meetctl alternate --help"),
