@@ -33,6 +33,8 @@ enum Commands {
         // Also on a declined meeting given a new date since, so it says what it is a reason for.
         Column(header: "  declined for", key: "decline_reason.label", optional: true),
         Column(header: "Awaiting", key: "awaiting_action_by", optional: true),
+        // `meeting show` to the expert's side: what it does next, and with which command.
+        Column(header: "Next step", key: "next_step", optional: true),
         Column(header: "Start", key: "start", format: .time),
         Column(header: "End", key: "end", format: .time),
         Column(header: "Length", key: "length_minutes", format: .minutes),
@@ -111,7 +113,9 @@ enum Commands {
             path: ["meetings"], section: .experts, summary: "Your meetings from now on and sessions still to log, those awaiting your action first (marked *)",
             details: """
                 One list of the meetings you are in, as user and as expert (an AS column tells them apart where you are on
-                both sides); --role expert or --role user keeps one side.
+                both sides); --role expert or --role user keeps one side. A meeting awaiting you as expert has your next step
+                beside its status, as meetctl waiting words it: confirm or decline, answer the new date, or make the session
+                (a new date the user accepted where the community requires session details; meetctl meeting show gives the command).
                 Rows are numbered: until the next listing, other commands take the number in place of the meeting's id
                 (meetctl confirm 2), as they take the id's last 6 or more characters. --json prints {role, items} with
                 every page of meeting.list; --csv one row per meeting with names beside ids, times in UTC as spreadsheets

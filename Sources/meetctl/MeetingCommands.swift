@@ -56,6 +56,11 @@ enum MeetingCommands {
                 o["with"] = other ?? .null
             }
             o["side"] = .string(side)
+            // The step the expert's side takes, as `waiting` says it: a new date the user accepted
+            // reads like the request it was until the session is made.
+            if acts, side == "expert", item["awaiting_action_by"] == "expert", let step = expertsNextStep(item) {
+                o["status"] = .string("\(item["status"]?.stringValue ?? "-") (\(step))")
+            }
             return .object(o)
         }
         guard case .table(_, var columns, _) = invocation.command.output else { return }
@@ -69,6 +74,29 @@ enum MeetingCommands {
             session.out.line(params["person_id"] == nil
                 ? "* awaiting your action (meetctl confirm / decline / alternate …; a session that has ended: meetctl log)"
                 : "* awaiting their action")
+        }
+        if rows.contains(where: { $0["awaiting_processing"] == true && $0["side"] == "expert" }) {
+            session.out.line("make the session: \(stepCommand("make the session", "MEETING"))")
+        }
+    }
+
+    /// What the expert's side does next with a meeting that waits for it (`waiting`'s NEXT STEP):
+    /// nil for an agreed one with nothing to answer (a session that has ended waits for its log).
+    static func expertsNextStep(_ meeting: JSON) -> String? {
+        if meeting["awaiting_processing"] == true { return "make the session" }
+        switch meeting["status"]?.stringValue {
+        case "awaiting_approval": return "confirm or decline"
+        case "agreed" where meeting["alternate"]?["proposed_by"] == "user": return "answer the new date"
+        default: return nil
+        }
+    }
+
+    /// The command (or commands) that take `step` for `meeting`.
+    static func stepCommand(_ step: String, _ meeting: String) -> String {
+        switch step {
+        case "make the session": return "meetctl confirm \(meeting) --session-type TYPE --location LOC"
+        case "answer the new date": return "meetctl alternate confirm \(meeting), or meetctl alternate reject \(meeting) --reason CODE"
+        default: return "meetctl confirm \(meeting), or meetctl decline \(meeting) --reason CODE"
         }
     }
 
@@ -84,8 +112,7 @@ enum MeetingCommands {
         let rows: [JSON] = items.enumerated().map { index, item in
             var o = item.objectValue ?? [:]
             o["row"] = .int(Int64(index + 1))
-            o["next_step"] = .string(
-                item["awaiting_processing"] == true ? "make the session" : item["status"] == "agreed" ? "answer the new date" : "confirm or decline")
+            o["next_step"] = expertsNextStep(item).map { .string($0) } ?? .null
             return .object(o)
         }
         try CommandRunner.show(["items": .array(rows)], session)
@@ -111,7 +138,15 @@ enum MeetingCommands {
             return
         }
         guard case .record(let columns) = invocation.command.output else { return }
-        session.out.text(try Render.record(meeting, columns, session))
+        var shown = meeting.objectValue ?? [:]
+        // The expert's side (the expert, the office) is told what it does next; the user's side is not.
+        let reader = try session.actorId()
+        if meeting["awaiting_action_by"] == "expert", ![meeting["user_id"], meeting["student_id"]].contains(.string(reader)),
+            let step = expertsNextStep(meeting), let id = meeting["id"]?.stringValue
+        {
+            shown["next_step"] = .string("\(step): \(stepCommand(step, id))")
+        }
+        session.out.text(try Render.record(.object(shown), columns, session))
         session.out.line()
         session.out.line("Timeline:")
         let clock = try session.clock()

@@ -354,6 +354,33 @@ final class MeetctlMeetingTests: XCTestCase {
         try holder.query("ROLLBACK;")
     }
 
+    /// Where the community requires session details, a new date the user accepted waits for the
+    /// expert to make the session: `meetings` and `meeting show` say so, as `waiting` does.
+    func testANewDateTheUserAcceptedTellsTheExpertToMakeTheSession() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let expert = try c.expert, user = try c.user
+        try c.admin.ok(["settings", "set", "require_confirm_details=true"])
+        let id = try XCTUnwrap(try user.json([
+            "book", "--expert", c.expertId, "--service", c.serviceId, "--start", "2030-03-11T14:00:00Z", "--location", "Room 101",
+        ])["id"]?.string)
+        try expert.ok(["reschedule", id, "--start", "2030-03-12 10:00"])
+        XCTAssertEqual(try user.json(["confirm", id])["awaiting_processing"], true)
+
+        let table = try expert.ok(["meetings"])
+        let row = try XCTUnwrap(table.split(separator: "\n").first { $0.contains(id) }, table)
+        XCTAssertTrue(row.contains("make the session"), "the row says the next step: \(table)")
+        XCTAssertTrue(table.contains("meetctl confirm MEETING --session-type TYPE --location LOC"), table)
+        let shown = try expert.ok(["meeting", "show", id])
+        let step = try XCTUnwrap(shown.split(separator: "\n").first { $0.hasPrefix("Next step ") }, shown)
+        XCTAssertTrue(step.hasSuffix("  make the session: meetctl confirm \(id) --session-type TYPE --location LOC"), shown)
+        // The step is the expert's: the user reads no step of theirs.
+        XCTAssertFalse(try user.ok(["meeting", "show", id]).contains("Next step"))
+        XCTAssertFalse(try user.ok(["meetings"]).contains("make the session"))
+
+        XCTAssertEqual(try expert.json(["confirm", id, "--session-type", "online", "--location", "Video call"])["status"], "agreed")
+        XCTAssertFalse(try expert.ok(["meeting", "show", id]).contains("Next step"), "nothing waits once it is made")
+    }
+
     func testServiceErrorsExitOneWithTheirCode() throws {
         let c = try MeetctlCommunity.make(#function)
         let missing = try c.admin.fails(["meeting", "show", "mtg_0190f3a1b2c37d4e8f9a0b1c2d3e4f50"], status: 1)
