@@ -187,6 +187,7 @@ enum CommandExamples {
             .init(words: "accounts --as-of 2030-01-01 --output accounts.csv", does: "Every account at the year's start, as a spreadsheet file"),
         ],
         "statement": [
+            .init(words: "statement --from 2030-03-01", does: "Your own account's entries since March (as balance, yours when no --account or --person says whose)"),
             .init(words: "statement --person sam@example.org --from 2030-03-01 --to 2030-04-01", does: "Sam's entries in March, with the running balance"),
             .init(words: "statement --account \(accountId) --csv > account.csv", does: "One account's every entry as CSV"),
         ],

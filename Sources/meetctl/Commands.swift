@@ -437,7 +437,7 @@ enum Commands {
                 entry changed, and POSTED, BLOCKED and AVAILABLE the balances after it.
                 """,
             options: [
-                OptionSpec(name: "account", kind: .id(.account), param: "account_id", help: "The account"),
+                OptionSpec(name: "account", kind: .id(.account), param: "account_id", help: "The account; default: your own (as balance)"),
                 OptionSpec(name: "person", kind: .person, help: "The person whose only account it is (instead of --account)"),
                 OptionSpec(name: "from", kind: .time, param: "from", help: "Entries at or after"),
                 OptionSpec(name: "to", kind: .time, param: "to", help: "Entries before"),

@@ -44,20 +44,12 @@ enum FinanceCommands {
     @Sendable static func accountsCommand(_ invocation: Invocation, _ session: Session) throws { try accounts(invocation, session) }
 
     /// `statement`: every page, between its opening and closing balances; `--csv` joins the
-    /// service's CSV pages under one header (the opening row first, the closing row last).
+    /// service's CSV pages under one header (the opening row first, the closing row last). The
+    /// account is --account's, else the only one of --person, else (as `balance`) your own.
     @Sendable static func statement(_ invocation: Invocation, _ session: Session) throws {
         var params = try session.mappedParams()
         try personOrAccount(person: try session.value("person"), account: params["account_id"])
-        if params["account_id"] == nil {
-            guard let person = try session.value("person") else {
-                throw UsageError(message: "statement needs --account ACCOUNT_ID (or --person PERSON)", hint: "meetctl balance --person PERSON shows a person's accounts")
-            }
-            let accounts = try session.call("ledger.balance", ["person_id": person])["accounts"]?.arrayValue ?? []
-            guard accounts.count == 1, let id = accounts[0]["account_id"] else {
-                throw UsageError(message: "\(Render.plain(person)) has \(accounts.count) accounts: choose one with --account", hint: "meetctl balance --person \(Render.plain(person))")
-            }
-            params["account_id"] = id
-        }
+        if params["account_id"] == nil { params["account_id"] = try onlyAccount(of: try session.value("person"), session) }
         if invocation.wantsCSV { return try writeServiceCSV(session, "ledger.statement", params, paged: true) }
         let (items, last) = try session.allPages("ledger.statement", params)
         var result = last.objectValue ?? [:]
@@ -76,6 +68,20 @@ enum FinanceCommands {
         session.out.line(bound("Closing balance", result["closing"], missing: "now"))
         let change = result["change"]
         session.out.line("Change: posted \(signed(change?["posted"])), blocked \(signed(change?["blocked"])), available \(signed(change?["available"]))")
+    }
+
+    /// The one account of `person`, or of the acting person when nil; none or several is a
+    /// usage mistake that says how to choose.
+    static func onlyAccount(of person: JSON?, _ session: Session) throws -> JSON {
+        let owner = try person ?? .string(session.actorId())
+        let accounts = try session.call("ledger.balance", ["person_id": owner])["accounts"]?.arrayValue ?? []
+        if accounts.count == 1, let id = accounts[0]["account_id"] { return id }
+        guard let person else {
+            throw UsageError(
+                message: accounts.isEmpty ? "you have no account of your own: give --account ACCOUNT_ID or --person PERSON" : "you have \(accounts.count) accounts: choose one with --account",
+                hint: accounts.isEmpty ? "meetctl balance --person PERSON shows a person's accounts" : "meetctl balance shows them")
+        }
+        throw UsageError(message: "\(Render.plain(person)) has \(accounts.count) accounts: choose one with --account", hint: "meetctl balance --person \(Render.plain(person))")
     }
 
     static func signed(_ value: JSON??) -> String {

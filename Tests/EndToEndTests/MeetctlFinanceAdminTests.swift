@@ -142,6 +142,21 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertEqual(try c.admin.json(["person", "show", c.expertId])["time_zone"], "Asia/Tokyo")
     }
 
+    /// `statement`, as `balance`, reads your own account unless --account or --person says whose.
+    func testStatementIsOfYourOwnAccountByDefault() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let user = try c.user
+        let wallet = try XCTUnwrap(try user.json(["balance"])["account_id"]?.string)
+        XCTAssertEqual(try user.json(["statement"])["account_id"]?.string, wallet)
+        XCTAssertTrue(try user.ok(["statement"]).hasPrefix("Statement of Sam Lee's wallet (\(wallet))\n"))
+        let earnings = try XCTUnwrap(try (try c.expert).json(["balance"])["account_id"]?.string)
+        XCTAssertEqual(try (try c.expert).json(["statement"])["account_id"]?.string, earnings)
+        // Someone with no account of their own names one.
+        let none = try c.admin.fails(["statement"], status: 2)
+        XCTAssertTrue(none.stderr.contains("you have no account of your own"), none.stderr)
+        XCTAssertTrue(none.stderr.contains("hint: "), none.stderr)
+    }
+
     func testStatementHasEveryPage() throws {
         let c = try MeetctlCommunity.make(#function)
         // --test-clock: the grants are stamped with the community's pinned time.
