@@ -169,7 +169,7 @@ enum MeetingCommands {
             // Who acted, by name where the reader may look them up, with the side they acted for.
             let role = e["actor_role"]?.stringValue ?? ""
             let name = try e["actor_id"]?.stringValue.flatMap { try actorName($0, meeting, session) }
-            o["by"] = .string(name.map { role.isEmpty ? $0 : "\($0) (\(role))" } ?? role)
+            o["by"] = .string(name.map { role.isEmpty ? $0 : Render.cut($0, keeping: " (\(role))") } ?? role)
             return .object(o)
         }
         session.out.text(try Render.table(rows, [

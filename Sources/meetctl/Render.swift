@@ -139,6 +139,12 @@ enum Render {
     /// with "…"), so one long name does not widen its column for every row.
     static let maxCellWidth = 40
 
+    /// A capped cell of people's text followed by what says what it is (a name's " (user)"):
+    /// the text is cut, so the cell fits `maxCellWidth` with `suffix` whole.
+    static func cut(_ text: String, keeping suffix: String) -> String {
+        TerminalText.line(text).truncated(toTerminalWidth: maxCellWidth - suffix.terminalWidth) + suffix
+    }
+
     /// An aligned table: headers, then one line per row; numbers aligned right. Widths are
     /// terminal columns (山田 takes four). The cells of the `capped` columns are cut to
     /// `maxCellWidth`, but for the last column's: nothing follows it to push aside.

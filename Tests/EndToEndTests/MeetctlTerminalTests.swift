@@ -173,6 +173,18 @@ final class MeetctlTerminalTests: EndToEndTestCase {
         XCTAssertTrue(try c.admin.ok(["export", "people"]).contains(long), "so does the CSV")
     }
 
+    /// A timeline's BY column cuts a long name, not the side the person acted for.
+    func testALongNameInATimelineKeepsItsSide() throws {
+        let long = String(repeating: "L", count: 200)
+        let c = try MeetctlCommunity.make(#function, userName: (long, "Lee"))
+        let id = try c.agreedMeeting(start: "2030-03-11 10:00")
+        let shown = try (try c.expert).ok(["meeting", "show", id])
+        let timeline = try XCTUnwrap(shown.components(separatedBy: "Timeline:\n").last)
+        let confirmed = try XCTUnwrap(timeline.split(separator: "\n").first { $0.contains("(user)") }, shown)
+        XCTAssertTrue(confirmed.contains(String(repeating: "L", count: 30) + "… (user)"), String(confirmed))
+        XCTAssertFalse(confirmed.contains(long), String(confirmed))
+    }
+
     /// A topic's reordering mark never reaches the invitation (its TEXT drops them, as it drops
     /// controls), at a terminal or in a pipe; into a file or a pipe the invitation stays exact.
     func testCalendarAtATerminalIsEscaped() throws {
