@@ -91,8 +91,25 @@ enum AdminCommands {
             throw UsageError(message: "\(key) is not a setting", hint: "give \(option) instead; meetctl settings shows the settings")
         }
         if let key = invocation.string("idempotency-key") { params["idempotency_key"] = .string(key) }
-        let community = try session.call("community.update_settings", params)
+        let community: JSON
+        do {
+            community = try session.call("community.update_settings", params)
+        } catch let e as ServiceError where e.code == -32602 && e.data["reason"]?.stringValue?.hasPrefix("is not a known parameter") == true {
+            guard let key = e.data["field"]?.stringValue, params[key] != nil else { throw e }
+            throw try unknownSetting(key, e, session)
+        }
         if invocation.wantsJSON { session.out.json(community) } else { session.out.text(try settingsLines(community, session)) }
+    }
+
+    /// The service's refusal of an unknown key, told with the settings there are: it lists every
+    /// param of the call, among them meetctl's own (who acts, the retry key).
+    static func unknownSetting(_ key: String, _ e: ServiceError, _ session: Session) throws -> ServiceError {
+        let settings = (try session.call("community.get")["settings"]?.objectValue ?? [:]).keys.sorted()
+        let guess = Suggest.didYouMean(key, settings).map { "; \($0)" } ?? ""
+        let reason = "is not a setting\(guess) (settings: \(settings.joined(separator: ", ")))"
+        var data = e.data.objectValue ?? [:]
+        data["reason"] = .string(reason)
+        return ServiceError(code: e.code, message: "Invalid params: \(key) \(reason)", data: .object(data))
     }
 
     /// `reasons`: the codes --reason accepts.

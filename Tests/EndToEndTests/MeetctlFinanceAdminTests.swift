@@ -269,6 +269,18 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertEqual(try (try c.finance).run(["reconcile", "--json"]).termination, .exited(1))
     }
 
+    /// An unknown setting is told with the settings there are, not with the request's own
+    /// params (the acting person and the retry key are meetctl's --as and --idempotency-key).
+    func testAnUnknownSettingIsToldWithTheSettings() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let refused = try c.admin.fails(["settings", "set", "max_no_shows=1"], status: 1)
+        XCTAssertTrue(refused.stderr.contains("max_no_shows is not a setting"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("auto_accept") && refused.stderr.contains("require_confirm_details"), refused.stderr)
+        XCTAssertFalse(refused.stderr.contains("idempotency_key"), refused.stderr)
+        XCTAssertFalse(refused.stderr.contains("actor,") || refused.stderr.contains(", actor"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("error -32602: invalid_params"), refused.stderr)
+    }
+
     func testAdminCommands() throws {
         let c = try MeetctlCommunity.make(#function)
         let admin = c.admin
