@@ -117,7 +117,8 @@ enum Commands {
                 beside its status, as meetctl waiting words it: confirm or decline, answer the new date, or make the session
                 (a new date the user accepted where the community requires session details; meetctl meeting show gives the command).
                 Rows are numbered: until the next listing, other commands take the number in place of the meeting's id
-                (meetctl confirm 2), as they take the id's last 6 or more characters. --json prints {role, items} with
+                (meetctl confirm 2), as they take the id's last 6 or more characters. A listing printed with --json or --csv
+                is the last listing too, numbered as its table would be (its Nth item is row N). --json prints {role, items} with
                 every page of meeting.list; --csv one row per meeting with names beside ids, times in UTC as spreadsheets
                 read them (--output FILE writes it into a file).
                 """,
@@ -132,7 +133,7 @@ enum Commands {
             allPages: true, run: MeetingCommands.list),
         CommandSpec(
             path: ["waiting"], section: .admin, summary: "What waits for the experts' side across the community, soonest first (admins and office staff)",
-            details: "Requests to answer, new dates users accepted (sessions to make) and users' new dates for agreed meetings: the office's list to process (meeting.waiting; admins see it, office staff act on it, for the experts). Rows are numbered as meetctl meetings numbers them: until the next listing, commands take the number in place of the meeting's id.",
+            details: "Requests to answer, new dates users accepted (sessions to make) and users' new dates for agreed meetings: the office's list to process (meeting.waiting; admins see it, office staff act on it, for the experts). Rows are numbered as meetctl meetings numbers them: until the next listing, commands take the number in place of the meeting's id (with --json, its Nth item is row N).",
             options: [OptionSpec(name: "expert", kind: .person, param: "expert_id", help: "Only this expert's")],
             method: "meeting.waiting",
             output: .table(key: "items", [

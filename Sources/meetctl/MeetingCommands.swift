@@ -19,6 +19,8 @@ enum MeetingCommands {
         if params["role"]?.stringValue == "all" { params["role"] = nil }
         let role = params["role"]?.stringValue
         let items = try session.allPages("meeting.list", params).items
+        // Every listing renumbers, --json and --csv too: their items in order, as the table numbers them.
+        ListingState(actorId: try session.actorId(), meetingIds: items.compactMap { $0["id"]?.stringValue }).save(session.out)
         if invocation.wantsJSON {
             session.out.json(JSON.object(["role": .string(role ?? "all"), "items": .array(items), "next_cursor": .null]))
             return
@@ -34,7 +36,6 @@ enum MeetingCommands {
             try session.writeCSV(CSVWriter.table(csvColumns, rows))
             return
         }
-        ListingState(actorId: try session.actorId(), meetingIds: items.compactMap { $0["id"]?.stringValue }).save(session.out)
         guard !items.isEmpty else {
             session.out.line(role.map { "No meetings as \($0)." } ?? "No meetings.")
             return
@@ -104,11 +105,11 @@ enum MeetingCommands {
     /// after it acted on the listing before it), each row with the step it waits for.
     @Sendable static func waiting(_ invocation: Invocation, _ session: Session) throws {
         let items = try session.allPages("meeting.waiting", try session.mappedParams()).items
+        ListingState(actorId: try session.actorId(), meetingIds: items.compactMap { $0["id"]?.stringValue }).save(session.out)
         if invocation.wantsJSON {
             session.out.json(JSON.object(["items": .array(items), "next_cursor": .null]))
             return
         }
-        ListingState(actorId: try session.actorId(), meetingIds: items.compactMap { $0["id"]?.stringValue }).save(session.out)
         let rows: [JSON] = items.enumerated().map { index, item in
             var o = item.objectValue ?? [:]
             o["row"] = .int(Int64(index + 1))

@@ -83,6 +83,22 @@ final class MeetctlLookupTests: XCTestCase {
         XCTAssertTrue(none.stderr.contains(#"no meeting of yours ends in "ffffff""#), none.stderr)
     }
 
+    /// A listing printed as --json or --csv numbers its meetings as its table would (in order,
+    /// from 1): a row number then names one of them, not a row of an older table.
+    func testAListingAsJSONOrCSVRenumbersTheRows() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let ids = try ["2030-03-11 10:00", "2030-03-12 10:00", "2030-03-13 10:00"].map { try c.agreedMeeting(start: $0) }
+        let expert = try c.expert
+        XCTAssertTrue(try expert.ok(["meetings"]).contains(ids[2]))
+        let later = try expert.json(["meetings", "--from", "2030-03-12"])
+        XCTAssertEqual(later["items"]?.array?.compactMap { $0["id"]?.string }, [ids[1], ids[2]])
+        XCTAssertEqual(try expert.json(["meeting", "show", "1"])["meeting"]?["id"]?.string, ids[1], "row 1 of the --json listing")
+        let beyond = try expert.fails(["meeting", "show", "3"], status: 2)
+        XCTAssertTrue(beyond.stderr.contains("the last listing has 2 rows"), beyond.stderr)
+        try expert.ok(["meetings", "--csv", "--from", "2030-03-13"])
+        XCTAssertEqual(try expert.json(["meeting", "show", "1"])["meeting"]?["id"]?.string, ids[2], "row 1 of the --csv listing")
+    }
+
     /// Listings written at the same moment leave one whole listing: each run writes a file of
     /// its own and renames it over the last.
     func testListingsWrittenAtOnceLeaveOneWholeListing() throws {
