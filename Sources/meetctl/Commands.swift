@@ -20,7 +20,7 @@ enum Commands {
     /// Every step on a meeting: refused (4009) if the meeting changed since the version read, so
     /// an answer given while someone else (the expert, the office) acted is not laid over theirs.
     static let expectedVersion = OptionSpec(
-        name: "expected-version", kind: .integer(1...1_000_000_000, placeholder: "VERSION"), param: "expected_version",
+        name: "expected-version", kind: .integer(1...Int64.max, placeholder: "VERSION"), param: "expected_version",
         help: "Only if the meeting is still at this version (meeting show's Version): what another person did meanwhile is not overwritten")
     static func reason(_ list: String) -> OptionSpec {
         OptionSpec(name: "reason", kind: .text(placeholder: "CODE"), param: "reason_code", help: "A code from the community's \(list) list (meetctl reasons)", required: true)

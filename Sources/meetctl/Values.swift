@@ -238,20 +238,40 @@ extension ValueKind {
         }
     }
 
+    /// Minutes as written: 90, 90m, 90min, 1h30, 1h30m, 1h or 1:30, with one sign before the
+    /// whole (`-1h`); every part plain digits ("1h-30" is no length). A length past Int64 is
+    /// read as the largest one, which a range then refuses (it was a trap: meetctl crashed).
     static func minutes(_ text: String) -> Int64? {
-        let t = text.lowercased()
-        if let n = Int64(t) { return n }
-        if t.hasSuffix("m"), let n = Int64(t.dropLast()) { return n }
-        if t.hasSuffix("min"), let n = Int64(t.dropLast(3)) { return n }
+        var t = Substring(text.lowercased())
+        var negative = false
+        if let sign = t.first, sign == "-" || sign == "+" {
+            negative = sign == "-"
+            t = t.dropFirst()
+        }
+        guard let magnitude = unsignedMinutes(t) else { return nil }
+        return negative ? -magnitude : magnitude
+    }
+
+    private static func unsignedMinutes(_ t: Substring) -> Int64? {
+        func digits(_ s: Substring) -> Int64? {
+            guard !s.isEmpty, s.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+            return Int64(s) ?? .max
+        }
+        func hours(_ h: Int64, _ m: Int64) -> Int64 {
+            let (inMinutes, over) = h.multipliedReportingOverflow(by: 60)
+            return over ? .max : (inMinutes <= .max - m ? inMinutes + m : .max)
+        }
+        if let n = digits(t) { return n }
+        if t.hasSuffix("min"), let n = digits(t.dropLast(3)) { return n }
+        if t.hasSuffix("m"), let n = digits(t.dropLast()) { return n }
         let colon = t.split(separator: ":", omittingEmptySubsequences: false)
-        if colon.count == 2, let h = Int64(colon[0]), colon[1].count == 2, let m = Int64(colon[1]), m < 60 { return h * 60 + m }
-        if let h = t.firstIndex(of: "h") {
-            guard let hours = Int64(t[..<h]) else { return nil }
-            var rest = t[t.index(after: h)...]
+        if colon.count == 2, let h = digits(colon[0]), colon[1].count == 2, let m = digits(colon[1]), m < 60 { return hours(h, m) }
+        if let mark = t.firstIndex(of: "h"), let h = digits(t[..<mark]) {
+            var rest = t[t.index(after: mark)...]
             if rest.hasSuffix("m") { rest = rest.dropLast() }
-            if rest.isEmpty { return hours * 60 }
-            guard let m = Int64(rest), m < 60 else { return nil }
-            return hours * 60 + m
+            if rest.isEmpty { return hours(h, 0) }
+            guard let m = digits(rest), m < 60 else { return nil }
+            return hours(h, m)
         }
         return nil
     }

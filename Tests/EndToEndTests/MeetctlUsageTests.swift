@@ -141,6 +141,14 @@ final class MeetctlUsageTests: XCTestCase {
             (["log", "mtg_0190f3a1b2c37d4e8f9a0b1c2d3e4f50", "--attendance", "attended", "--adjust", "7"], "--adjust: must be a multiple of 5", "5 or 10"),
             (["log", "mtg_0190f3a1b2c37d4e8f9a0b1c2d3e4f50", "--attendance", "attended", "--adjust", "300"], "--adjust: must be within -240…240", ""),
             (["propose", "--length", "an hour"], "--length: expects minutes", "see meetctl propose --help"),
+            // Lengths past what a number holds are out of range (meetctl crashed on them), and
+            // every part of a length is plain digits ("1h-30" was read as 30 minutes).
+            (["propose", "--length", "153722867280912931h"], "--length: must be within", "see meetctl propose --help"),
+            (["propose", "--length", "9223372036854775807:00"], "--length: must be within", "see meetctl propose --help"),
+            (["clock", "advance", "--", "-153722867280912931h"], "must be within", ""),
+            (["propose", "--length", "1h-30"], "--length: expects minutes", "see meetctl propose --help"),
+            (["propose", "--length", "1h+30"], "--length: expects minutes", "see meetctl propose --help"),
+            (["propose", "--length", "1:-3"], "--length: expects minutes", "see meetctl propose --help"),
             (["reasons", "--csv"], "unknown option --csv for reasons", "meetctl reasons --help"),
             (["alternate"], "\"alternate\" needs a subcommand: one of confirm, reject, withdraw", "meetctl alternate --help"),
             // A group run as its default subcommand still knows a mistyped subcommand.
