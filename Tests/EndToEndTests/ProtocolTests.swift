@@ -510,12 +510,17 @@ final class ProtocolTests: EndToEndTestCase {
                               ("host=/nonexistent dbname=x password=my secret", "missing \"…\" in connection info string")] {
             let run = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": url])
             XCTAssertEqual(run.termination, .exited(1), run.stderr)
-            XCTAssertTrue(run.stderr.contains(phrase), run.stderr)
+            XCTAssertTrue(try loggedMessage(run.stderr).contains(phrase), run.stderr)
             XCTAssertFalse(run.stderr.contains("cret"), run.stderr)
         }
         // Without a password in it, a misspelt option is named.
         let misspelt = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": "host=/nonexistent dbnmae=x"])
-        XCTAssertTrue(misspelt.stderr.contains("invalid connection option \"dbnmae\""), misspelt.stderr)
+        XCTAssertTrue(try loggedMessage(misspelt.stderr).contains("invalid connection option \"dbnmae\""), misspelt.stderr)
+    }
+
+    /// The message of the log line meetingd stopped with (its last line on stderr).
+    func loggedMessage(_ stderr: String) throws -> String {
+        try JSONValue.parse(String(stderr.split(separator: "\n").last ?? ""))["message"]?.string ?? ""
     }
 
     /// SIGTERM during a long batch: the batch is finished and answered, then the process exits 0.
