@@ -370,8 +370,8 @@ enum MeetingAPI {
     /// `index`: two snapshots and a transaction; a snapshot PostgreSQL could not have written
     /// is refused as no cursor of this method's.
     static func changes(_ page: Page, at index: Int) throws -> ChangePage {
-        guard let prev = page.afterString(index).flatMap(TransactionSnapshot.init(text:)),
-            let cur = page.afterString(index + 1).flatMap(TransactionSnapshot.init(text:)),
+        guard let prev = page.afterString(index).flatMap(TransactionSnapshot.init(cursor:)),
+            let cur = page.afterString(index + 1).flatMap(TransactionSnapshot.init(cursor:)),
             let changedBy = page.after?[index + 2].intValue
         else { throw Page.notACursor }
         return ChangePage(prev: prev, cur: cur, changedBy: changedBy)
@@ -380,7 +380,7 @@ enum MeetingAPI {
     /// The key parts `changes(_:at:)` reads, after `row`.
     static func changesKey(_ row: Row) throws -> [JSON] {
         let place = try ChangePage.after(row)
-        return [.string(place.prev.text), .string(place.cur.text), .int(place.changedBy)]
+        return [.string(place.prev.cursor), .string(place.cur.cursor), .int(place.changedBy)]
     }
 
     /// A page of meetings as `ctx`'s actor may read them, each with its side; `key` is a row's

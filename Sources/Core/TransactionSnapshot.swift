@@ -1,31 +1,34 @@
-/// A PostgreSQL snapshot as `pg_snapshot` writes it, `xmin:xmax:xip,…`: which transactions it
-/// sees (every one before `xmin`; those before `xmax` that are not in `inProgress`). Lists keep
-/// one in their cursors to tell what changed since their first page; it comes back from callers,
-/// so it is read strictly here before the database sees it.
+/// A PostgreSQL snapshot: which transactions it sees (every one before `xmin`; those before
+/// `xmax` that are not in `inProgress`). Lists keep the ones they read in their cursors to tell
+/// what changed since their first page; they come back from callers, so they are read strictly
+/// here before the database sees them.
 public struct TransactionSnapshot: Equatable, Sendable {
     public let xmin: Int64
     public let xmax: Int64
     /// In progress when it was taken: ascending, each within `xmin..<xmax`.
     public let inProgress: [Int64]
 
-    /// At most this many transactions in progress are kept (`bounded`): a cursor stays short
-    /// whatever the server's load.
-    public static let maxInProgress = 50
+    /// At most this many transactions in progress are kept (`bounded`), and a cursor's form of a
+    /// snapshot holds at most this many: 1,000 open transactions is far past what a server's
+    /// connections allow as a rule (PostgreSQL's default is 100).
+    public static let maxInProgress = 1_000
 
-    /// Nil for anything `pg_snapshot` would refuse or PostgreSQL could not have written: a text
-    /// over 2,000 bytes, numbers not in order or not in range.
+    /// `pg_snapshot`'s own form, `xmin:xmax:xip,…`, as the database writes it; nil for anything
+    /// it would refuse or could not have written.
     public init?(text: String) {
-        guard text.utf8.count <= 2_000 else { return nil }
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 3, let xmin = Self.number(parts[0]), let xmax = Self.number(parts[1]), xmin >= 1, xmin <= xmax else { return nil }
-        var inProgress: [Int64] = []
-        if !parts[2].isEmpty {
-            for part in parts[2].split(separator: ",", omittingEmptySubsequences: false) {
-                guard let xid = Self.number(part), xmin <= xid, xmax > xid, (inProgress.last ?? xmin - 1) < xid else { return nil }
-                inProgress.append(xid)
-            }
+        guard let (xmin, xmax, xips) = Self.parts(text, maxBytes: 200_000), let s = Self(xmin: xmin, xmax: xmax, offsets: xips.map { $0 - xmin }) else {
+            return nil
         }
-        self.init(xmin: xmin, xmax: xmax, inProgress: inProgress)
+        self = s
+    }
+
+    /// The form a cursor carries, `xmin:(xmax − xmin):(xip − xmin),…`: the same snapshot in a
+    /// third of the characters (transactions open together are numbered close together).
+    public init?(cursor: String) {
+        guard let (xmin, span, offsets) = Self.parts(cursor, maxBytes: 21 * (Self.maxInProgress + 2)), offsets.count <= Self.maxInProgress,
+            span <= Int64.max - xmin, let s = Self(xmin: xmin, xmax: xmin + span, offsets: offsets)
+        else { return nil }
+        self = s
     }
 
     init(xmin: Int64, xmax: Int64, inProgress: [Int64]) {
@@ -34,7 +37,22 @@ public struct TransactionSnapshot: Equatable, Sendable {
         self.inProgress = inProgress
     }
 
+    /// Nil unless 1 ≤ xmin ≤ xmax and the offsets rise strictly and stay below xmax − xmin.
+    private init?(xmin: Int64, xmax: Int64, offsets: [Int64]) {
+        guard xmin >= 1, xmin <= xmax else { return nil }
+        var last: Int64 = -1
+        for offset in offsets {
+            guard offset > last, offset < xmax - xmin else { return nil }
+            last = offset
+        }
+        self.init(xmin: xmin, xmax: xmax, inProgress: offsets.map { xmin + $0 })
+    }
+
+    /// As `pg_snapshot` reads it.
     public var text: String { "\(xmin):\(xmax):" + inProgress.map(String.init).joined(separator: ",") }
+
+    /// As a cursor carries it (`init?(cursor:)`).
+    public var cursor: String { "\(xmin):\(xmax - xmin):" + inProgress.map { String($0 - xmin) }.joined(separator: ",") }
 
     /// This snapshot, or where it lists more than `maxInProgress` transactions in progress, one
     /// that sees less: everything from the first one left out counts as not seen (its `xmax`).
@@ -42,6 +60,21 @@ public struct TransactionSnapshot: Equatable, Sendable {
     public func bounded(maxInProgress: Int = TransactionSnapshot.maxInProgress) -> TransactionSnapshot {
         guard inProgress.count > maxInProgress else { return self }
         return TransactionSnapshot(xmin: xmin, xmax: inProgress[maxInProgress], inProgress: Array(inProgress.prefix(maxInProgress)))
+    }
+
+    /// Three fields `a:b:c,d,…` of plain decimal numbers, none past Int64; nil otherwise.
+    private static func parts(_ text: String, maxBytes: Int) -> (Int64, Int64, [Int64])? {
+        guard text.utf8.count <= maxBytes else { return nil }
+        let fields = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard fields.count == 3, let a = number(fields[0]), let b = number(fields[1]) else { return nil }
+        var list: [Int64] = []
+        if !fields[2].isEmpty {
+            for part in fields[2].split(separator: ",", omittingEmptySubsequences: false) {
+                guard let n = number(part) else { return nil }
+                list.append(n)
+            }
+        }
+        return (a, b, list)
     }
 
     static func number(_ digits: Substring) -> Int64? {

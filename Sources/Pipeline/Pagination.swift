@@ -12,9 +12,14 @@ public struct Page {
     public static var fields: [Schema.Field] {
         [
             .init("limit", .integer(min: 1, max: maxLimit), "Page size (default \(defaultLimit)); a page stops early, with next_cursor, once its items come to 4 MiB"),
-            .init("cursor", .text(min: 1, max: 4000), "next_cursor from the previous page"),
+            .init("cursor", .text(min: 1, max: maxCursorCharacters), "next_cursor from the previous page"),
         ]
     }
+
+    /// A cursor's longest form: a meeting list's carries two snapshots of up to 1,000 open
+    /// transactions each (`TransactionSnapshot.maxInProgress`, at most 20 characters each),
+    /// written in hex.
+    public static let maxCursorCharacters = 100_000
 
     public let limit: Int64
     /// The key values of the last row of the previous page.

@@ -4,13 +4,20 @@ import Postgres
 /// Where a paged list of meetings stands among the meetings changed since its first page.
 ///
 /// The first page reads in a snapshot (`prev` and `cur` both that one) and lists the meetings by
-/// their own order. A meeting written since by a transaction that snapshot did not see
-/// (`meetings.changed_by`, set by a trigger on every write) is listed after the others, in
-/// rounds: a round lists, by (transaction, id), the meetings whose last change `prev` did not
-/// see and `cur` does; when a round runs out, the next takes `cur` as its `prev` and the page's
-/// own snapshot as its `cur`. A round's meetings are fixed (a change `cur` sees has committed:
-/// none can join it later, and one changed again leaves it for a later round), so a page never
-/// skips one, whatever order transactions commit in; a meeting changed again is listed again.
+/// their own order. A meeting whose row was written since by a transaction that snapshot did
+/// not see is listed after the others, in rounds: a round lists, by (transaction, id), the
+/// meetings whose last change `prev` did not see and `cur` does; when a round runs out, the next
+/// takes `cur` as its `prev` and the page's own snapshot as its `cur`. A round's meetings are
+/// fixed (a change `cur` sees has committed: none can join it later, and one changed again
+/// leaves it for a later round), so a page never skips one, whatever order transactions commit
+/// in; a meeting changed again is listed again.
+///
+/// The transaction that last wrote a row is its version's xmin (PostgreSQL keeps it with every
+/// row version, whatever path wrote it), widened to 64 bits against the reading statement's own
+/// snapshot: exact for every transaction of the last two billion, and a row older than that (its
+/// xmin frozen or reused) reads as long seen. Meetings are never written in a subtransaction
+/// (a savepoint, a PL/pgSQL block with EXCEPTION): its xid is not in a snapshot's list of
+/// transactions in progress, and its change would read as seen while its transaction was open.
 public struct ChangePage: Sendable {
     public var prev: TransactionSnapshot
     public var cur: TransactionSnapshot
@@ -24,33 +31,36 @@ public struct ChangePage: Sendable {
         self.changedBy = changedBy
     }
 
-    /// The round's snapshots (`b`), and for meeting `m` whether it changed since `prev`
+    /// The round's snapshots (`b`), and for meeting `m` (its row version's xmin, `rowXmin`) the
+    /// transaction that last wrote it (`x.changed_by`), whether it changed since `prev`
     /// (`c.changed`) and in the next round (`c.later`, after `cur`); `prev` and `cur` are the
     /// cursor's, or the statement's own snapshot on a first page.
-    static func join(prev: Int, cur: Int) -> String {
+    static func join(prev: Int, cur: Int, rowXmin: String = "m.xmin") -> String {
         """
         CROSS JOIN (SELECT coalesce($\(prev)::text::pg_snapshot, pg_current_snapshot()) AS prev,
-                           coalesce($\(cur)::text::pg_snapshot, pg_current_snapshot()) AS cur, pg_current_snapshot() AS now) b
+                           coalesce($\(cur)::text::pg_snapshot, pg_current_snapshot()) AS cur, pg_current_snapshot() AS now,
+                           pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax) b
         CROSS JOIN LATERAL (
-            SELECT coalesce(NOT pg_visible_in_snapshot(m.changed_by, b.prev), false) AS changed,
-                   coalesce(NOT pg_visible_in_snapshot(m.changed_by, b.cur), false) AS later) c
+            SELECT greatest(b.xmax - ((b.xmax % 4294967296) - \(rowXmin)::text::bigint + 4294967296) % 4294967296, 1)::text::xid8 AS changed_by) x
+        CROSS JOIN LATERAL (
+            SELECT NOT pg_visible_in_snapshot(x.changed_by, b.prev) AS changed, NOT pg_visible_in_snapshot(x.changed_by, b.cur) AS later) c
         """
     }
 
     /// Each row's place for the cursor after it: the round it is in, and its change.
     static let columns = """
         CASE WHEN c.later THEN b.cur ELSE b.prev END::text AS changes_prev, CASE WHEN c.later THEN b.now ELSE b.cur END::text AS changes_cur,
-        CASE WHEN c.changed THEN m.changed_by::text::bigint ELSE 0 END AS changed_by
+        CASE WHEN c.changed THEN x.changed_by::text::bigint ELSE 0 END AS changed_by
         """
 
     /// A changed meeting after the cursor's: in its round, after its change; or in the next.
     static func after(changedBy: Int, id: Int) -> String {
-        "c.changed AND (c.later OR (m.changed_by, m.id) > (greatest($\(changedBy)::bigint, 0)::text::xid8, $\(id)::text))"
+        "c.changed AND (c.later OR (x.changed_by, m.id) > (greatest($\(changedBy)::bigint, 0)::text::xid8, $\(id)::text))"
     }
 
     /// The order after a list's own key: unchanged meetings by start, changed ones by round and change.
     static let order = """
-        CASE WHEN NOT c.changed THEN m.start_at END, CASE WHEN NOT c.changed THEN m.id END, c.later, m.changed_by, m.id
+        CASE WHEN NOT c.changed THEN m.start_at END, CASE WHEN NOT c.changed THEN m.id END, c.later, x.changed_by, m.id
         """
 
     /// The place after `row` (a row read with `columns`).

@@ -102,14 +102,14 @@ public enum MeetingQueries {
         // a second arm rather than an OR, which a generic plan read as the whole history.
         let candidates = f.from == nil
             ? """
-              (SELECT * FROM meetings m WHERE m.community_id = $1 AND \(people) AND $4::timestamptz IS NULL
+              (SELECT m.*, m.xmin AS row_xmin FROM meetings m WHERE m.community_id = $1 AND \(people) AND $4::timestamptz IS NULL
                    AND m.start_at > coalesce($13::timestamptz, ml_now($1, $8)) - interval '1 day' AND m.end_at > coalesce($13::timestamptz, ml_now($1, $8))
                UNION ALL
-               SELECT * FROM meetings m WHERE m.community_id = $1 AND \(people) AND m.expert_id = $2 AND m.status = 'agreed'
+               SELECT m.*, m.xmin AS row_xmin FROM meetings m WHERE m.community_id = $1 AND \(people) AND m.expert_id = $2 AND m.status = 'agreed'
                    AND m.end_at <= coalesce($13::timestamptz, ml_now($1, $8)))
               """
             : """
-              (SELECT * FROM meetings m WHERE m.community_id = $1 AND \(people)
+              (SELECT m.*, m.xmin AS row_xmin FROM meetings m WHERE m.community_id = $1 AND \(people)
                    AND m.start_at > $4::timestamptz - interval '1 day' AND m.end_at > $4::timestamptz)
               """
         // $4 and $5 are named even where they are not compared, so that every parameter has a type.
@@ -121,7 +121,7 @@ public enum MeetingQueries {
                    coalesce($13::timestamptz, ml_now($1, $8)) AS listed_at,
                    CASE WHEN m.expert_id = $2 THEN 'expert' ELSE 'user' END AS side
             FROM \(candidates) m
-            \(ChangePage.join(prev: 11, cur: 12))
+            \(ChangePage.join(prev: 11, cur: 12, rowXmin: "m.row_xmin"))
             WHERE ($3::text IS NULL OR m.status = $3) AND \(until)
               AND ($6::int IS NULL
                    OR ($6::int < 2 AND (\(rank), m.start_at, m.id) > ($6::int, $7::timestamptz, $9::text))

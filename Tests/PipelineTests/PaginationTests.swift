@@ -114,4 +114,19 @@ final class PaginationTests: XCTestCase {
         XCTAssertEqual(last["next_cursor"], .null, "exactly limit rows: the last page")
         XCTAssertEqual(page.result([]) { [$0["n"]!] }["items"], [])
     }
+
+    /// The longest cursor a meeting list hands out (two snapshots of as many open transactions
+    /// as a cursor holds, each numbered as far from xmin as a number goes) is one its cursor
+    /// param takes back.
+    func testTheLongestMeetingListCursorIsOneTheParamTakes() {
+        let far = Int64.max - 1
+        let snapshot = TransactionSnapshot(text: "1:\(far):" + (0..<TransactionSnapshot.maxInProgress).map { String(far - 1 - Int64(TransactionSnapshot.maxInProgress) + Int64($0)) }.joined(separator: ","))
+        XCTAssertNotNil(snapshot)
+        let cursor = snapshot?.cursor ?? ""
+        let key: [JSON] = [.int(2), .string("2030-03-04T12:00:00Z"), .string("mtg_" + String(repeating: "f", count: 32)), .string(cursor), .string(cursor),
+                           .int(Int64.max), .string("2030-03-04T12:00:00.000000Z")]
+        let text = Page.cursor(scope: String(repeating: "0", count: 16), after: key)
+        XCTAssertLessThanOrEqual(text.count, Page.maxCursorCharacters, "\(text.count) characters")
+        XCTAssertGreaterThan(text.count, Page.maxCursorCharacters / 2, "the bound is not far past it either")
+    }
 }
