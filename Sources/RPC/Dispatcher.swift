@@ -45,9 +45,29 @@ public final class Dispatcher {
         do {
             parsed = try JSONParser.parse(bytes, maxDepth: limits.maxJSONDepth)
         } catch {
-            let e = RPCError(code: -32700, message: "Parse error: \(error)", data: nil)
-            return refused(id: .null, error: e).serialized()
+            return unreadable(error)
         }
+        return handle(parsed)
+    }
+
+    /// A message that is not one JSON value: -32700 with id null.
+    func unreadable(_ error: Error) -> String? {
+        refused(id: .null, error: RPCError(code: -32700, message: "Parse error: \(error)", data: nil)).serialized()
+    }
+
+    /// `message`, read from a frame: the answer, and whether its body was not one JSON value
+    /// (then its length was most likely wrong: `MessageReader.skipToNextFrame`).
+    public func handle(frame bytes: [UInt8]) -> (answer: String?, unreadable: Bool) {
+        guard bytes.count <= limits.maxMessageBytes else { return (handle(message: bytes), false) }
+        do {
+            return (handle(try JSONParser.parse(bytes, maxDepth: limits.maxJSONDepth)), false)
+        } catch {
+            return (unreadable(error), true)
+        }
+    }
+
+    /// A message read whole.
+    func handle(_ parsed: JSON) -> String? {
         if case .array(let entries) = parsed {
             guard !entries.isEmpty else {
                 return refused(id: .null, error: RPCError(code: -32600, message: "Invalid Request: empty batch", data: nil)).serialized()

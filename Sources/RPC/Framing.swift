@@ -35,10 +35,6 @@ public final class MessageReader {
     /// skipped up to the next `Content-Length` header, so no byte of that body is ever taken
     /// for a message of its own (a refused message is never run).
     private var resyncing = false
-    /// The last message was a frame: what follows is another header, or a line that is JSON.
-    /// Anything else means its `Content-Length` was wrong (counted in characters, not bytes):
-    /// the rest of its body, or the start of the next header, is what follows.
-    private var afterFrame = false
     private static let chunkBytes = 65_536
     private static let maxHeaderBytes = 8_192
     private static let pollMilliseconds: Int32 = 200
@@ -121,37 +117,21 @@ public final class MessageReader {
                 if !fill() { return nil }
                 continue
             }
-            if startsWithContentLength() {
-                let framed = nextFramed()
-                afterFrame = true
-                return framed
-            }
+            if startsWithContentLength() { return nextFramed() }
             if available < 15 && !eof && !buffer[start...].contains(0x0A) {
                 if !fill() { continue }
                 continue
-            }
-            if afterFrame {
-                afterFrame = false
-                if strayAfterFrame() {
-                    return badHeader("input after a Content-Length body begins no message: was the length not the body's size in bytes?")
-                }
             }
             return nextLine()
         }
     }
 
-    /// What follows a frame is not a message of its own: it does not start as JSON does, or the
-    /// line it starts holds a `Content-Length` header (the tail of a body cut short before it).
-    private func strayAfterFrame() -> Bool {
-        guard buffer[start] == UInt8(ascii: "{") || buffer[start] == UInt8(ascii: "[") else { return true }
-        let lineEnd = firstIndex(of: 0x0A, from: 0) ?? buffer.count
-        var i = start + 1
-        while i + MessageReader.lengthHeader.count <= lineEnd {
-            if matches(MessageReader.lengthHeader, at: i) { return true }
-            i += 1
-        }
-        return false
-    }
+    /// The frame just read was not one JSON value: its `Content-Length` was most likely not its
+    /// body's size in bytes (counted in characters), so the rest of its body, or the start of
+    /// the next header, follows it. Input is skipped up to the next header, as after a header
+    /// that could not be read; a client that frames its messages loses that frame and the one
+    /// it ran into, not every frame after them.
+    public func skipToNextFrame() { resyncing = true }
 
     @inline(__always) private static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
 

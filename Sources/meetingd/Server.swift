@@ -61,8 +61,12 @@ struct Server {
             config.readRouting?.nextMessage()
             let (response, framing): (String?, Framing)
             switch incoming {
-            case .message(let bytes, let f):
-                (response, framing) = (dispatcher.handle(message: bytes), f)
+            case .message(let bytes, .line):
+                (response, framing) = (dispatcher.handle(message: bytes), .line)
+            case .message(let bytes, .contentLength):
+                let (answer, unreadable) = dispatcher.handle(frame: bytes)
+                if unreadable { reader.skipToNextFrame() }
+                (response, framing) = (answer, .contentLength)
             case .oversized(let f, let head):
                 let message = "Invalid Request: a message may be at most \(limits.maxMessageBytes) bytes"
                 let id = RequestIdPeek.id(in: head) ?? .null
