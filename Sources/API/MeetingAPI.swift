@@ -311,6 +311,7 @@ enum MeetingAPI {
                  .init("person_id", .id(.person), "Admins and office staff may list another person's meetings")] + Page.fields,
         result: Page.resultSchema(meetingSchema), errors: [DocErrors.notFound],
         body: .read(ReadPlan(
+            primaryOnly: true,
             statements: { scope, p in
                 let page = try Page(p, key: listKey)
                 let (from, to) = try p.optionalWindow()
@@ -341,6 +342,7 @@ enum MeetingAPI {
         params: [.init("expert_id", .id(.person), "Only this expert's")] + Page.fields,
         result: Page.resultSchema(meetingSchema), errors: [DocErrors.notFound],
         body: .read(ReadPlan(
+            primaryOnly: true,
             statements: { scope, p in
                 let page = try Page(p, key: waitingKey)
                 let after = try page.after.map {

@@ -96,11 +96,17 @@ public struct RequestScope: Sendable {
 public struct ReadPlan: Sendable {
     public let statements: @Sendable (RequestScope, Params) throws -> [Statement]
     public let respond: @Sendable (RequestContext, [Rows], Params) throws -> JSON
+    /// Answered by the primary alone, never a hot standby: a read whose answer (a cursor) holds
+    /// the server's snapshot, which a standby's does not show whole (it lists no transaction in
+    /// progress), and which the pages of one pass must take from one history.
+    public let primaryOnly: Bool
 
     public init(
+        primaryOnly: Bool = false,
         statements: @escaping @Sendable (RequestScope, Params) throws -> [Statement],
         respond: @escaping @Sendable (RequestContext, [Rows], Params) throws -> JSON
     ) {
+        self.primaryOnly = primaryOnly
         self.statements = statements
         self.respond = respond
     }

@@ -210,7 +210,7 @@ public final class RequestPipeline {
     /// read failed there (an actor or row it does not have yet, a query cancelled by replay,
     /// the connection). Only answers come from the standby; every refusal is the primary's.
     func readOnStandby(_ plan: ReadPlan, _ method: MethodDefinition, _ actorId: String, _ params: Params) -> JSON? {
-        guard let routing = config.readRouting, let mustSee = routing.mustSee, let standby = standbyConnection(routing) else { return nil }
+        guard !plan.primaryOnly, let routing = config.readRouting, let mustSee = routing.mustSee, let standby = standbyConnection(routing) else { return nil }
         do {
             let scope = RequestScope(actorId: actorId, communityId: try community(of: actorId, standby), testClock: config.testClock, keySubject: nil)
             let rows = try standby.pipeline([auth(scope, key: nil, request: nil, context: nil, mustSee: mustSee)] + plan.statements(scope, params))

@@ -105,6 +105,25 @@ final class StandbyReadTests: EndToEndTestCase {
         XCTAssertEqual(try sessions(primaryURL, name), 1)
     }
 
+    /// The meeting lists' cursors hold the server's snapshot, which a standby's does not show
+    /// whole (it lists no transaction in progress: a change still open when the first page was
+    /// read counted as seen, and its meeting could be skipped): they are the primary's to answer.
+    func testTheMeetingListsAreAnsweredByThePrimary() throws {
+        try startPrimaryAndStandby()
+        let community = try TestCommunity.bootstrap("standby-lists", databaseURL: primaryURL)
+        try waitForReplay()
+        let name = "lists-\(TestEnvironment.uniqueTag())"
+        let reader = try startMeetingd(environment: [
+            "DATABASE_URL": primaryURL + " application_name=\(name)", "MEETINGLEDGER_READ_DATABASE_URL": standbyURL + " application_name=\(name)",
+        ])
+        XCTAssertEqual(try emails(reader, community).count, 1)
+        XCTAssertEqual(try sessions(primaryURL, name), 0, "other reads stay on the standby")
+        XCTAssertEqual(try reader.result("meeting.list", as: community.adminId)["items"]?.array?.count, 0)
+        XCTAssertEqual(try sessions(primaryURL, name), 1, "meeting.list is read on the primary")
+        XCTAssertEqual(try reader.result("meeting.waiting", as: community.adminId)["items"]?.array?.count, 0)
+        XCTAssertEqual(try sessions(standbyURL, name), 1)
+    }
+
     /// A standby cut off from its primary answers from a frozen state: a process that wrote still
     /// reads its own writes (from the primary, as the standby lacks them), while a process that
     /// did not reads the frozen standby.
