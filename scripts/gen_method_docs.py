@@ -89,7 +89,10 @@ def bounds(b):
         "echoes (an id is bounded by the message limit alone) goes as it is: its 4130 would be as long.",
         f"- **Lists** page with `limit` (default {b['page_limit_default']}, at most {b['page_limit_max']}) and `cursor`; "
         "an answer's `next_cursor` continues it, sent back to the same method with the same other params "
-        "(`limit` may change, and `format` where a method takes it: one page as JSON, the next as CSV); a cursor sent with other params or to another method is refused (-32602, field `cursor`).",
+        "(`limit` may change, and `format` where a method takes it: one page as JSON, the next as CSV); a cursor sent with other params or to another method is refused (-32602, field `cursor`). "
+        "A cursor of `meeting.list` or `meeting.waiting` carries the primary's snapshots (which transactions its first page "
+        "and its latest saw): a few hundred characters as a rule, at most 100,000 with a thousand transactions open at once, "
+        "which `MEETINGLEDGER_MAX_MESSAGE_BYTES` must leave room for.",
         f"- **`availability.search`** covers at most {b['range_days_max']} days and answers one page: `limit` slots "
         f"(default {b['search_slots_default']:,}, at most {b['search_slots_max']:,}), ending earlier rather than list more than "
         f"{b['search_listings_max']:,} expert-location pairs (a page holds its first slot whatever that slot lists: every free expert at each location), and it stops working once the page is full. `truncated` says the "

@@ -37,12 +37,15 @@ public struct TransactionSnapshot: Equatable, Sendable {
         self.inProgress = inProgress
     }
 
-    /// Nil unless 1 ≤ xmin ≤ xmax and the offsets rise strictly and stay below xmax − xmin.
+    /// Nil unless 1 ≤ xmin ≤ xmax and the offsets rise strictly and stay below xmax − xmin, and
+    /// no number is one no transaction has: PostgreSQL refuses a snapshot whose xmin or xmax is
+    /// 0 in its low 32 bits (every epoch's invalid id), and assigns none of 0, 1 and 2 there.
     private init?(xmin: Int64, xmax: Int64, offsets: [Int64]) {
-        guard xmin >= 1, xmin <= xmax else { return nil }
+        func assignable(_ xid: Int64) -> Bool { xid & 0xFFFF_FFFF >= 3 }
+        guard xmin >= 1, xmin <= xmax, xmin & 0xFFFF_FFFF != 0, xmax & 0xFFFF_FFFF != 0 else { return nil }
         var last: Int64 = -1
         for offset in offsets {
-            guard offset > last, offset < xmax - xmin else { return nil }
+            guard offset > last, offset < xmax - xmin, assignable(xmin + offset) else { return nil }
             last = offset
         }
         self.init(xmin: xmin, xmax: xmax, inProgress: offsets.map { xmin + $0 })

@@ -14,10 +14,12 @@ import Postgres
 ///
 /// The transaction that last wrote a row is its version's xmin (PostgreSQL keeps it with every
 /// row version, whatever path wrote it), widened to 64 bits against the reading statement's own
-/// snapshot: exact for every transaction of the last two billion, and a row older than that (its
-/// xmin frozen or reused) reads as long seen. Meetings are never written in a subtransaction
-/// (a savepoint, a PL/pgSQL block with EXCEPTION): its xid is not in a snapshot's list of
-/// transactions in progress, and its change would read as seen while its transaction was open.
+/// snapshot: exact for every transaction of the last 2^32. A row not written in that long
+/// (frozen, its raw xmin kept) widens to the recent id of the same low 32 bits: it reads as a
+/// change only if that id is one of the few a pass's snapshots did not see (about one chance in
+/// 2^32 / the ids open at once), and is then listed again. Meetings are never written in a
+/// subtransaction (a savepoint, a PL/pgSQL block with EXCEPTION): its xid is not in a snapshot's
+/// list of transactions in progress, and its change would read as seen while its transaction was open.
 public struct ChangePage: Sendable {
     public var prev: TransactionSnapshot
     public var cur: TransactionSnapshot

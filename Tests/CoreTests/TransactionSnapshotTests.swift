@@ -23,7 +23,12 @@ final class TransactionSnapshotTests: XCTestCase {
         ] {
             XCTAssertNil(TransactionSnapshot(text: text), "\(text.prefix(40)) is not a snapshot")
         }
-        for cursor in ["", "0:0:", "5:-1:", "1:5:5", "1:5:3,2", "1:5:2,2", "9223372036854775807:1:", "1:x:", "1:5:1,"] {
+        // PostgreSQL refuses an xmin or xmax of 0 in its low 32 bits (it answered -32603).
+        for text in ["4294967296:4294967300:", "4294967290:8589934592:", "4294967290:4294967300:4294967296"] {
+            XCTAssertNil(TransactionSnapshot(text: text), text)
+        }
+        XCTAssertNotNil(TransactionSnapshot(text: "4294967290:4294967300:4294967299"), "an epoch's first ids after 2")
+        for cursor in ["", "0:0:", "5:-1:", "1:5:5", "1:5:3,2", "1:5:2,2", "9223372036854775807:1:", "1:x:", "1:5:1,", "4294967296:0:"] {
             XCTAssertNil(TransactionSnapshot(cursor: cursor), "\(cursor) is not a cursor's snapshot")
         }
         let many = (0...TransactionSnapshot.maxInProgress).map(String.init).joined(separator: ",")

@@ -316,7 +316,7 @@ final class EdgeInputTests: EndToEndTestCase {
         // A list's place among changed meetings holds snapshots: one PostgreSQL could not have
         // written is refused before the database reads it; a forged transaction number is a place.
         let at = "\"2030-01-01T00:00:00Z\""
-        for snapshot in ["5:-1:", "1:5:7", "1:5:3,2", "x", "0:0:", "1:18446744073709551615:", "9223372036854775807:1:"] {
+        for snapshot in ["5:-1:", "1:5:7", "1:5:3,2", "x", "0:0:", "1:18446744073709551615:", "9223372036854775807:1:", "4294967296:0:"] {
             try assertNotACursor("meeting.list", listParams, Self.cursor(like: list, #"[2,\#(at),"mtg_x","\#(snapshot)","5:0:",0,\#(at)]"#),
                                  "a cursor with the snapshot \(snapshot)")
         }

@@ -157,10 +157,11 @@ class Client(_generated.Namespaces):
             params = dict(params, **{param: after})
 
     def iterate(self, method: Callable[..., Any], **params: Any) -> Iterator[Any]:
-        """Each item of a paged method's answer across all its pages (`pages`), each once: the
-        `items` of each page in turn, as `for person in ml.iterate(ml.person.list, role="user"):`.
-        For an answer with no `items` (availability.search's slots, catalog.export_csv's rows), use
-        `pages`."""
+        """Each item of a paged method's answer across all its pages (`pages`): the `items` of each
+        page in turn, as `for person in ml.iterate(ml.person.list, role="user"):`. meeting.list and
+        meeting.waiting list a meeting that changed while they were paged again, as it is now: it
+        comes each time (keep the last of each id). For an answer with no `items`
+        (availability.search's slots, catalog.export_csv's rows), use `pages`."""
         for page in self.pages(method, **params):
             if not hasattr(page, "items"):
                 raise TypeError(f"{getattr(method, '__qualname__', repr(method))}: its pages have no items; use pages()")
