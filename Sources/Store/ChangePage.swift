@@ -36,12 +36,15 @@ public struct ChangePage: Sendable {
     /// The round's snapshots (`b`), and for meeting `m` (its row version's xmin, `rowXmin`) the
     /// transaction that last wrote it (`x.changed_by`), whether it changed since `prev`
     /// (`c.changed`) and in the next round (`c.later`, after `cur`); `prev` and `cur` are the
-    /// cursor's, or the statement's own snapshot on a first page.
+    /// cursor's, or the statement's own snapshot on a first page. `OFFSET 0` keeps `b` a row of
+    /// its own, read once: pulled up into the scan, the snapshots were parsed and taken again
+    /// for every candidate row (with 300 transactions open, 60 ms instead of 0.5 ms for 2,754
+    /// rows).
     static func join(prev: Int, cur: Int, rowXmin: String = "m.xmin") -> String {
         """
         CROSS JOIN (SELECT coalesce($\(prev)::text::pg_snapshot, pg_current_snapshot()) AS prev,
                            coalesce($\(cur)::text::pg_snapshot, pg_current_snapshot()) AS cur, pg_current_snapshot() AS now,
-                           pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax) b
+                           pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax OFFSET 0) b
         CROSS JOIN LATERAL (
             SELECT greatest(b.xmax - ((b.xmax % 4294967296) - \(rowXmin)::text::bigint + 4294967296) % 4294967296, 1)::text::xid8 AS changed_by) x
         CROSS JOIN LATERAL (
