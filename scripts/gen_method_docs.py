@@ -92,7 +92,8 @@ def bounds(b):
         "(`limit` may change, and `format` where a method takes it: one page as JSON, the next as CSV); a cursor sent with other params or to another method is refused (-32602, field `cursor`). "
         "A cursor of `meeting.list` or `meeting.waiting` carries the primary's snapshots (which transactions its first page "
         "and its latest saw): a few hundred characters as a rule, at most 100,000 with a thousand transactions open at once, "
-        "which `MEETINGLEDGER_MAX_MESSAGE_BYTES` must leave room for.",
+        "which `MEETINGLEDGER_MAX_MESSAGE_BYTES` must leave room for (past a thousand open at once, it keeps the first "
+        "thousand, and a pass may give a meeting again that did not change; it never skips one).",
         f"- **`availability.search`** covers at most {b['range_days_max']} days and answers one page: `limit` slots "
         f"(default {b['search_slots_default']:,}, at most {b['search_slots_max']:,}), ending earlier rather than list more than "
         f"{b['search_listings_max']:,} expert-location pairs (a page holds its first slot whatever that slot lists: every free expert at each location), and it stops working once the page is full. `truncated` says the "
