@@ -91,9 +91,9 @@ def bounds(b):
         "an answer's `next_cursor` continues it, sent back to the same method with the same other params "
         "(`limit` may change, and `format` where a method takes it: one page as JSON, the next as CSV); a cursor sent with other params or to another method is refused (-32602, field `cursor`). "
         "A cursor of `meeting.list` or `meeting.waiting` carries the primary's snapshots (which transactions its first page "
-        "and its latest saw): a few hundred characters as a rule, at most 100,000 with a thousand transactions open at once, "
-        "which `MEETINGLEDGER_MAX_MESSAGE_BYTES` must leave room for (past a thousand open at once, it keeps the first "
-        "thousand, and a pass may give a meeting again that did not change; it never skips one).",
+        "and its latest saw): a few hundred characters as a rule, at most 420,000 with 5,000 transactions open at once, "
+        "which `MEETINGLEDGER_MAX_MESSAGE_BYTES` must leave room for. Past 5,000 open at once it keeps the first 5,000: a "
+        "pass never skips a meeting, but may give unchanged ones again, and may not end while that many stay open.",
         f"- **`availability.search`** covers at most {b['range_days_max']} days and answers one page: `limit` slots "
         f"(default {b['search_slots_default']:,}, at most {b['search_slots_max']:,}), ending earlier rather than list more than "
         f"{b['search_listings_max']:,} expert-location pairs (a page holds its first slot whatever that slot lists: every free expert at each location), and it stops working once the page is full. `truncated` says the "

@@ -9,9 +9,9 @@ public struct TransactionSnapshot: Equatable, Sendable {
     public let inProgress: [Int64]
 
     /// At most this many transactions in progress are kept (`bounded`), and a cursor's form of a
-    /// snapshot holds at most this many: 1,000 open transactions is far past what a server's
-    /// connections allow as a rule (PostgreSQL's default is 100).
-    public static let maxInProgress = 1_000
+    /// snapshot holds at most this many: far past what a server's connections allow as a rule
+    /// (PostgreSQL's default is 100), and two such snapshots still fit a message.
+    public static let maxInProgress = 5_000
 
     /// `pg_snapshot`'s own form, `xmin:xmax:xip,…`, as the database writes it; nil for anything
     /// it would refuse or could not have written.

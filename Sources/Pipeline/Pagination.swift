@@ -16,10 +16,10 @@ public struct Page {
         ]
     }
 
-    /// A cursor's longest form: a meeting list's carries two snapshots of up to 1,000 open
+    /// A cursor's longest form: a meeting list's carries two snapshots of up to 5,000 open
     /// transactions each (`TransactionSnapshot.maxInProgress`, at most 20 characters each),
-    /// written in hex.
-    public static let maxCursorCharacters = 100_000
+    /// written in hex; it still fits a message of the default size.
+    public static let maxCursorCharacters = 420_000
 
     public let limit: Int64
     /// The key values of the last row of the previous page.

@@ -122,16 +122,41 @@ public final class MessageReader {
                 if !fill() { continue }
                 continue
             }
+            if afterUnreadableFrame {
+                afterUnreadableFrame = false
+                // The whole line is looked at (a header glued to a body's tail is in it).
+                while firstIndex(of: 0x0A, from: 0) == nil && available <= maxMessageBytes && fill() {}
+                if strayAfterFrame() {
+                    resyncing = true
+                    continue
+                }
+            }
             return nextLine()
         }
     }
 
-    /// The frame just read was not one JSON value: its `Content-Length` was most likely not its
-    /// body's size in bytes (counted in characters), so the rest of its body, or the start of
-    /// the next header, follows it. Input is skipped up to the next header, as after a header
-    /// that could not be read; a client that frames its messages loses that frame and the one
-    /// it ran into, not every frame after them.
-    public func skipToNextFrame() { resyncing = true }
+    /// The frame just read was not one JSON value (`skipToNextFrame`): what follows it is looked at.
+    private var afterUnreadableFrame = false
+
+    /// The frame just read was not one JSON value: its `Content-Length` may have been wrong
+    /// (counted in characters, not bytes), leaving the rest of its body, or taking the start of
+    /// the next header. Unless what follows is a header or a line of its own, input is skipped
+    /// up to the next header, as after a header that could not be read: a client that frames
+    /// its messages loses that frame and the one it ran into, not every frame after them.
+    public func skipToNextFrame() { afterUnreadableFrame = true }
+
+    /// What follows an unreadable frame is not a message of its own: it does not start as JSON
+    /// does, or its line holds a `Content-Length` header (the tail of a body cut short before it).
+    private func strayAfterFrame() -> Bool {
+        guard buffer[start] == UInt8(ascii: "{") || buffer[start] == UInt8(ascii: "[") else { return true }
+        let lineEnd = firstIndex(of: 0x0A, from: 0) ?? buffer.count
+        var i = start + 1
+        while i + MessageReader.lengthHeader.count <= lineEnd {
+            if matches(MessageReader.lengthHeader, at: i) { return true }
+            i += 1
+        }
+        return false
+    }
 
     @inline(__always) private static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
 

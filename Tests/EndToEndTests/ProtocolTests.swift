@@ -688,6 +688,10 @@ final class ProtocolTests: EndToEndTestCase {
         XCTAssertEqual(try JSONValue.parse(try meetingd.readFrame().body)["id"]?.string, "f5")
         XCTAssertEqual(try meetingd.readResponse()["error"]?["code"], -32700, "hello is a line, not JSON")
         XCTAssertEqual(try meetingd.readResponse()["id"], "Content-Length: 10")
+        // A frame of the right length that is not JSON, then a line: the line is answered.
+        try meetingd.write(Array((frame("{]") + ping("l1") + "\n").utf8))
+        XCTAssertEqual(try JSONValue.parse(try meetingd.readFrame().body)["error"]?["code"], -32700)
+        XCTAssertEqual(try meetingd.readResponse()["id"], "l1", "a line after an unreadable frame is a line")
     }
 
     func testIdsComeBackExactlyAsSent() throws {

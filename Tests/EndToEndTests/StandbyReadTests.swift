@@ -120,8 +120,14 @@ final class StandbyReadTests: EndToEndTestCase {
         XCTAssertEqual(try sessions(primaryURL, name), 0, "other reads stay on the standby")
         XCTAssertEqual(try reader.result("meeting.list", as: community.adminId)["items"]?.array?.count, 0)
         XCTAssertEqual(try sessions(primaryURL, name), 1, "meeting.list is read on the primary")
-        XCTAssertEqual(try reader.result("meeting.waiting", as: community.adminId)["items"]?.array?.count, 0)
-        XCTAssertEqual(try sessions(standbyURL, name), 1)
+        // meeting.waiting as the first read of another process.
+        let office = "office-\(TestEnvironment.uniqueTag())"
+        let second = try startMeetingd(environment: [
+            "DATABASE_URL": primaryURL + " application_name=\(office)", "MEETINGLEDGER_READ_DATABASE_URL": standbyURL + " application_name=\(office)",
+        ])
+        XCTAssertEqual(try second.result("meeting.waiting", as: community.adminId)["items"]?.array?.count, 0)
+        XCTAssertEqual(try sessions(primaryURL, office), 1, "meeting.waiting is read on the primary")
+        XCTAssertEqual(try sessions(standbyURL, office), 0, "and not on the standby")
     }
 
     /// A standby cut off from its primary answers from a frozen state: a process that wrote still

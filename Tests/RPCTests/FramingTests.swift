@@ -188,6 +188,20 @@ final class FramingTests: XCTestCase {
         close(fds[0])
     }
 
+    /// After an unreadable frame of the right length, a line of JSON is a line: nothing is skipped.
+    func testALineAfterAnUnreadableFrameIsALine() {
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&fds), 0)
+        let input = bytes("Content-Length: 2\r\n\r\n{]{\"id\":1}\n")
+        _ = input.withUnsafeBytes { Glibc.write(fds[1], $0.baseAddress, $0.count) }
+        close(fds[1])
+        let reader = MessageReader(fd: fds[0], maxMessageBytes: 1000)
+        XCTAssertEqual(reader.next(), .message(bytes("{]"), .contentLength))
+        reader.skipToNextFrame()
+        XCTAssertEqual(reader.next(), .message(bytes("{\"id\":1}"), .line))
+        close(fds[0])
+    }
+
     /// LSP's other header may come first.
     func testAContentTypeHeaderMayComeFirst() {
         let body = #"{"a":1}"#
