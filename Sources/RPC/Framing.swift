@@ -117,45 +117,47 @@ public final class MessageReader {
                 if !fill() { return nil }
                 continue
             }
-            if startsWithContentLength() { return nextFramed() }
+            if startsWithContentLength() {
+                framingInDoubt = false
+                return nextFramed()
+            }
             if available < 15 && !eof && !buffer[start...].contains(0x0A) {
                 if !fill() { continue }
                 continue
             }
-            if afterUnreadableFrame {
-                afterUnreadableFrame = false
-                // The whole line is looked at (a header glued to a body's tail is in it).
-                while firstIndex(of: 0x0A, from: 0) == nil && available <= maxMessageBytes && fill() {}
-                if strayAfterFrame() {
-                    resyncing = true
-                    continue
-                }
+            if framingInDoubt, let header = headerInsideLine() {
+                // The tail of a body cut short, glued to the next header: skipped, not answered.
+                start = header
+                continue
             }
             return nextLine()
         }
     }
 
-    /// The frame just read was not one JSON value (`skipToNextFrame`): what follows it is looked at.
-    private var afterUnreadableFrame = false
+    /// A frame was not one JSON value, and no header has started a message since
+    /// (`frameWasUnreadable`).
+    private var framingInDoubt = false
 
     /// The frame just read was not one JSON value: its `Content-Length` may have been wrong
-    /// (counted in characters, not bytes), leaving the rest of its body, or taking the start of
-    /// the next header. Unless what follows is a header or a line of its own, input is skipped
-    /// up to the next header, as after a header that could not be read: a client that frames
-    /// its messages loses that frame and the one it ran into, not every frame after them.
-    public func skipToNextFrame() { afterUnreadableFrame = true }
+    /// (counted in characters, not bytes), leaving the rest of its body before the next header,
+    /// or taking the start of that header with it. Until a header starts a message again, a line
+    /// that holds a `Content-Length` header after its start is read from that header: the bytes
+    /// before it are the body's tail, not a message, and the next frame is read as a frame (its
+    /// header glued to them was read as part of a line, and every later frame with it). Any
+    /// other line is a line as ever.
+    public func frameWasUnreadable() { framingInDoubt = true }
 
-    /// What follows an unreadable frame is not a message of its own: it does not start as JSON
-    /// does, or its line holds a `Content-Length` header (the tail of a body cut short before it).
-    private func strayAfterFrame() -> Bool {
-        guard buffer[start] == UInt8(ascii: "{") || buffer[start] == UInt8(ascii: "[") else { return true }
+    /// Where a `Content-Length` header starts inside the line at `start` (past its first byte),
+    /// the whole line read first; nil when there is none.
+    private func headerInsideLine() -> Int? {
+        while firstIndex(of: 0x0A, from: 0) == nil && available <= maxMessageBytes && fill() {}
         let lineEnd = firstIndex(of: 0x0A, from: 0) ?? buffer.count
         var i = start + 1
         while i + MessageReader.lengthHeader.count <= lineEnd {
-            if matches(MessageReader.lengthHeader, at: i) { return true }
+            if matches(MessageReader.lengthHeader, at: i) { return i }
             i += 1
         }
-        return false
+        return nil
     }
 
     @inline(__always) private static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }

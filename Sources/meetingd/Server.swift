@@ -65,7 +65,7 @@ struct Server {
                 (response, framing) = (dispatcher.handle(message: bytes), .line)
             case .message(let bytes, .contentLength):
                 let (answer, unreadable) = dispatcher.handle(frame: bytes)
-                if unreadable { reader.skipToNextFrame() }
+                if unreadable { reader.frameWasUnreadable() }
                 (response, framing) = (answer, .contentLength)
             case .oversized(let f, let head):
                 let message = "Invalid Request: a message may be at most \(limits.maxMessageBytes) bytes"

@@ -666,10 +666,10 @@ final class ProtocolTests: EndToEndTestCase {
     }
 
     /// A frame whose Content-Length counts characters, not bytes ("café" in it), is answered
-    /// -32700 and costs only itself and the frame it ran into: reading goes on at the next
-    /// header, and every answer after it is framed. Its leftover was read as a line glued to the
-    /// next header, and every later frame was answered unframed and never ran. A line after a
-    /// frame that was read whole is a line as ever, whatever it holds.
+    /// -32700 and costs only itself and the frame it ran into: the next frame is read from its
+    /// header. Its leftover was read as a line glued to the next header, and every later frame
+    /// was answered unframed and never ran. A line after a frame read whole, or after an
+    /// unreadable one, is a line as ever, whatever it holds.
     func testAWrongContentLengthCostsOnlyTheFramesItTouches() throws {
         let meetingd = try startMeetingd()
         func ping(_ id: String) -> String { #"{"jsonrpc":"2.0","id":"\#(id)","method":"system.ping"}"# }
@@ -679,9 +679,11 @@ final class ProtocolTests: EndToEndTestCase {
         try meetingd.write(Array((frame(cafe, length: cafe.count) + frame(ping("f2")) + frame(ping("f3"))).utf8))
         XCTAssertEqual(try JSONValue.parse(try meetingd.readFrame().body)["error"]?["code"], -32700)
         for id in ["f2", "f3"] { XCTAssertEqual(try JSONValue.parse(try meetingd.readFrame().body)["id"]?.string, id) }
-        // Too long: it takes the start of the next header, and that frame with it.
+        // Too long: it takes the start of the next header, and that frame with it; the header's
+        // rest ("gth: 50") is a line, answered as one, and the frame after is a frame again.
         try meetingd.write(Array((frame(cafe, length: cafe.utf8.count + 11) + frame(ping("lost")) + frame(ping("f4"))).utf8))
         XCTAssertEqual(try JSONValue.parse(try meetingd.readFrame().body)["error"]?["code"], -32700)
+        XCTAssertEqual(try meetingd.readResponse()["error"]?["code"], -32700, "the rest of the header it took")
         XCTAssertEqual(try JSONValue.parse(try meetingd.readFrame().body)["id"]?.string, "f4")
         // Lines after a frame read whole, one of them not JSON, one naming a header in its text.
         try meetingd.write(Array((frame(ping("f5")) + "hello\n" + ping("Content-Length: 10") + "\n").utf8))

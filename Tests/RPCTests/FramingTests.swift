@@ -170,9 +170,9 @@ final class FramingTests: XCTestCase {
         XCTAssertTrue(isBadHeader(alone.first))
     }
 
-    /// Told that a frame was not one JSON value (its length most likely wrong), the reader skips
-    /// to the next header: the rest of that frame's body, or the start of the next header, is
-    /// never read as a line with the next header glued to it.
+    /// Told that a frame was not one JSON value (its length most likely wrong), the reader reads
+    /// the next frame from its header: the rest of that frame's body is never read as a line with
+    /// the next header glued to it.
     func testAfterAnUnreadableFrameReadingGoesOnAtTheNextHeader() {
         var fds: [Int32] = [0, 0]
         XCTAssertEqual(pipe(&fds), 0)
@@ -182,7 +182,7 @@ final class FramingTests: XCTestCase {
         close(fds[1])
         let reader = MessageReader(fd: fds[0], maxMessageBytes: 1000)
         XCTAssertEqual(reader.next(), .message(Array(first.utf8.dropLast()), .contentLength), "one byte short")
-        reader.skipToNextFrame()
+        reader.frameWasUnreadable()
         XCTAssertEqual(reader.next(), .message(bytes(second), .contentLength), "the next frame, not '}Content-Length: 8' as a line")
         XCTAssertNil(reader.next())
         close(fds[0])
@@ -197,7 +197,7 @@ final class FramingTests: XCTestCase {
         close(fds[1])
         let reader = MessageReader(fd: fds[0], maxMessageBytes: 1000)
         XCTAssertEqual(reader.next(), .message(bytes("{]"), .contentLength))
-        reader.skipToNextFrame()
+        reader.frameWasUnreadable()
         XCTAssertEqual(reader.next(), .message(bytes("{\"id\":1}"), .line))
         close(fds[0])
     }
