@@ -37,32 +37,18 @@ public final class Dispatcher {
 
     /// The response text for one message, or nil when nothing is to be written
     /// (a notification, or a batch of notifications only).
-    public func handle(message bytes: [UInt8]) -> String? {
-        guard bytes.count <= limits.maxMessageBytes else {
-            return refused(id: .null, error: Dispatcher.oversized(limits)).serialized()
-        }
-        let parsed: JSON
-        do {
-            parsed = try JSONParser.parse(bytes, maxDepth: limits.maxJSONDepth)
-        } catch {
-            return unreadable(error)
-        }
-        return handle(parsed)
-    }
+    public func handle(message bytes: [UInt8]) -> String? { handle(frame: bytes).answer }
 
-    /// A message that is not one JSON value: -32700 with id null.
-    func unreadable(_ error: Error) -> String? {
-        refused(id: .null, error: RPCError(code: -32700, message: "Parse error: \(error)", data: nil)).serialized()
-    }
-
-    /// `message`, read from a frame: the answer, and whether its body was not one JSON value
-    /// (then its length was most likely wrong: `MessageReader.skipToNextFrame`).
+    /// `handle(message:)`, and whether the message was not one JSON value (a frame's length was
+    /// then perhaps wrong: `MessageReader.frameWasUnreadable`).
     public func handle(frame bytes: [UInt8]) -> (answer: String?, unreadable: Bool) {
-        guard bytes.count <= limits.maxMessageBytes else { return (handle(message: bytes), false) }
+        guard bytes.count <= limits.maxMessageBytes else {
+            return (refused(id: .null, error: Dispatcher.oversized(limits)).serialized(), false)
+        }
         do {
             return (handle(try JSONParser.parse(bytes, maxDepth: limits.maxJSONDepth)), false)
         } catch {
-            return (unreadable(error), true)
+            return (refused(id: .null, error: RPCError(code: -32700, message: "Parse error: \(error)", data: nil)).serialized(), true)
         }
     }
 
