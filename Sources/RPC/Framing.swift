@@ -151,9 +151,13 @@ public final class MessageReader {
     /// the whole line read first; nil when there is none.
     private func headerInsideLine() -> Int? {
         while firstIndex(of: 0x0A, from: 0) == nil && available <= maxMessageBytes && fill() {}
-        let lineEnd = firstIndex(of: 0x0A, from: 0) ?? buffer.count
-        var i = start + 1
-        while i + MessageReader.lengthHeader.count <= lineEnd {
+        return lengthHeader(from: start + 1, before: firstIndex(of: 0x0A, from: 0) ?? buffer.count)
+    }
+
+    /// Where the first `Content-Length:` starts within `from..<end` of the buffer, whole.
+    private func lengthHeader(from: Int, before end: Int) -> Int? {
+        var i = from
+        while i + MessageReader.lengthHeader.count <= end {
             if matches(MessageReader.lengthHeader, at: i) { return i }
             i += 1
         }
@@ -183,19 +187,14 @@ public final class MessageReader {
 
     /// Drops input up to the next `Content-Length:`; false at end of input.
     private func skipToNextHeader() -> Bool {
-        let name = MessageReader.lengthHeader
         while true {
-            var i = start
-            while i + name.count <= buffer.count {
-                if matches(name, at: i) {
-                    start = i
-                    resyncing = false
-                    return true
-                }
-                i += 1
+            if let header = lengthHeader(from: start, before: buffer.count) {
+                start = header
+                resyncing = false
+                return true
             }
             // Keep a tail that may be the start of the header, read on.
-            start = max(start, buffer.count - (name.count - 1))
+            start = max(start, buffer.count - (MessageReader.lengthHeader.count - 1))
             if !fill() {
                 start = buffer.count
                 return false
