@@ -81,7 +81,7 @@ public struct TransactionSnapshot: Equatable, Sendable {
     }
 
     static func number(_ digits: Substring) -> Int64? {
-        guard !digits.isEmpty, digits.utf8.count <= 19, digits.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        guard digits.isASCIIDigits, digits.utf8.count <= 19 else { return nil }
         return Int64(digits)
     }
 }

@@ -284,7 +284,7 @@ public final class MessageReader {
             }
         }
         guard Set(lengths).count <= 1 else { return badHeader("conflicting Content-Length headers") }
-        guard let text = lengths.first, !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+        guard let text = lengths.first, text.isASCIIDigits else {
             return badHeader("Content-Length is missing or not a number")
         }
         // A length too large to hold is a body too large to take: where it ends is unknown.

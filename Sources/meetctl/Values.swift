@@ -254,7 +254,7 @@ extension ValueKind {
 
     private static func unsignedMinutes(_ t: Substring) -> Int64? {
         func digits(_ s: Substring) -> Int64? {
-            guard !s.isEmpty, s.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+            guard s.isASCIIDigits else { return nil }
             return Int64(s) ?? .max
         }
         func hours(_ h: Int64, _ m: Int64) -> Int64 {
