@@ -88,15 +88,21 @@ final class StandbyReadTests: EndToEndTestCase {
         try startMeetingd(environment: ["DATABASE_URL": primaryURL, "MEETINGLEDGER_READ_DATABASE_URL": standbyURL].merging(environment) { $1 })
     }
 
+    /// A reading meetingd whose sessions on both servers are named `prefix-…` (`sessions`
+    /// counts them); returns it and the name.
+    private func namedReadingMeetingd(_ prefix: String) throws -> (meetingd: Meetingd, name: String) {
+        let name = "\(prefix)-\(TestEnvironment.uniqueTag())"
+        return (try startMeetingd(environment: [
+            "DATABASE_URL": primaryURL + " application_name=\(name)", "MEETINGLEDGER_READ_DATABASE_URL": standbyURL + " application_name=\(name)",
+        ]), name)
+    }
+
     /// Reads go to the standby: a process that only reads never opens a session on the primary.
     func testAReaderIsAnsweredByTheStandbyAlone() throws {
         try startPrimaryAndStandby()
         let community = try TestCommunity.bootstrap("standby-reader", databaseURL: primaryURL)
         try waitForReplay()
-        let name = "reader-\(TestEnvironment.uniqueTag())"
-        let reader = try startMeetingd(environment: [
-            "DATABASE_URL": primaryURL + " application_name=\(name)", "MEETINGLEDGER_READ_DATABASE_URL": standbyURL + " application_name=\(name)",
-        ])
+        let (reader, name) = try namedReadingMeetingd("reader")
         for _ in 0..<5 { XCTAssertEqual(try emails(reader, community).count, 1) }
         XCTAssertEqual(try sessions(standbyURL, name), 1, "the reads' session is on the standby")
         XCTAssertEqual(try sessions(primaryURL, name), 0, "and none on the primary")
@@ -112,19 +118,13 @@ final class StandbyReadTests: EndToEndTestCase {
         try startPrimaryAndStandby()
         let community = try TestCommunity.bootstrap("standby-lists", databaseURL: primaryURL)
         try waitForReplay()
-        let name = "lists-\(TestEnvironment.uniqueTag())"
-        let reader = try startMeetingd(environment: [
-            "DATABASE_URL": primaryURL + " application_name=\(name)", "MEETINGLEDGER_READ_DATABASE_URL": standbyURL + " application_name=\(name)",
-        ])
+        let (reader, name) = try namedReadingMeetingd("lists")
         XCTAssertEqual(try emails(reader, community).count, 1)
         XCTAssertEqual(try sessions(primaryURL, name), 0, "other reads stay on the standby")
         XCTAssertEqual(try reader.result("meeting.list", as: community.adminId)["items"]?.array?.count, 0)
         XCTAssertEqual(try sessions(primaryURL, name), 1, "meeting.list is read on the primary")
         // meeting.waiting as the first read of another process.
-        let office = "office-\(TestEnvironment.uniqueTag())"
-        let second = try startMeetingd(environment: [
-            "DATABASE_URL": primaryURL + " application_name=\(office)", "MEETINGLEDGER_READ_DATABASE_URL": standbyURL + " application_name=\(office)",
-        ])
+        let (second, office) = try namedReadingMeetingd("office")
         XCTAssertEqual(try second.result("meeting.waiting", as: community.adminId)["items"]?.array?.count, 0)
         XCTAssertEqual(try sessions(primaryURL, office), 1, "meeting.waiting is read on the primary")
         XCTAssertEqual(try sessions(standbyURL, office), 0, "and not on the standby")
@@ -190,10 +190,7 @@ final class StandbyReadTests: EndToEndTestCase {
     func testAWriteWhoseCommitTheStandbyHasNotReplayedIsReadFromThePrimary() throws {
         try startPrimaryAndStandby()
         let community = try TestCommunity.bootstrap("standby-in-progress", databaseURL: primaryURL)
-        let name = "writer-\(TestEnvironment.uniqueTag())"
-        let writer = try startMeetingd(environment: [
-            "DATABASE_URL": primaryURL + " application_name=\(name)", "MEETINGLEDGER_READ_DATABASE_URL": standbyURL + " application_name=\(name)",
-        ])
+        let (writer, name) = try namedReadingMeetingd("writer")
         XCTAssertEqual(try emails(writer, community).count, 1)
         var params = TestCommunity.personParams(roles: ["user"])
         let email = params["email"]!.string!
