@@ -388,15 +388,15 @@ enum MeetingAPI {
     /// A page of meetings as `ctx`'s actor may read them, each with its side; `key` is a row's
     /// page key (the meeting's real start, also where its details are hidden).
     static func listed(_ ctx: RequestContext, _ rows: Rows, _ page: Page, key: (Row, Meeting) throws -> [JSON]) throws -> JSON {
-        var keys: [String: [JSON]] = [:]
+        var read: [(row: Row, meeting: Meeting)] = []
         let items: [JSON] = try rows.map { r in
             guard let m = try MeetingQueries.meeting(in: r) else { throw AppError.internalError() }
-            keys[m.id] = try key(r, m)
+            read.append((r, m))
             var o = m.json(seenBy: ctx.actor.id, at: ctx.now).objectValue ?? [:]
             o["side"] = .string(try r.string("side"))
             return .object(o)
         }
-        return page.result(items) { item in keys[item["id"]!.stringValue!]! }
+        return try page.result(items) { try key(read[$0].row, read[$0].meeting) }
     }
 
     static let timeline = MethodDefinition(

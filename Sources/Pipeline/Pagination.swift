@@ -102,7 +102,7 @@ public struct Page {
 
     /// The page's items and next cursor, given up to `limit + 1` rows and each row's key.
     public func result(_ items: [JSON], key: (JSON) -> [JSON]) -> JSON {
-        result(items, keys: items.prefix(Int(limit)).map(key))
+        result(items) { key(items[$0]) }
     }
 
     /// A page stops early, with next_cursor for the rest, once its items come to this many
@@ -113,6 +113,13 @@ public struct Page {
     /// The page of `items`, each with its cursor key in `keys` (a key may hold what the item
     /// does not show).
     public func result(_ items: [JSON], keys: [[JSON]]) -> JSON {
+        result(items) { keys[$0] }
+    }
+
+    /// The page of `items`; `keyAt(i)` is item i's cursor key, asked for the last item shown
+    /// alone, and only when the page goes on (a key may cost a parse: a meeting list's holds
+    /// snapshots).
+    public func result(_ items: [JSON], keyAt: (Int) throws -> [JSON]) rethrows -> JSON {
         var shown: [JSON] = [], bytes = 0
         for item in items.prefix(Int(limit)) {
             let size = item.serialized().utf8.count
@@ -120,7 +127,7 @@ public struct Page {
             shown.append(item)
             bytes += size
         }
-        let next: JSON = items.count > shown.count ? .string(Page.cursor(scope: scope, after: keys[shown.count - 1])) : .null
+        let next: JSON = items.count > shown.count ? .string(Page.cursor(scope: scope, after: try keyAt(shown.count - 1))) : .null
         return ["items": .array(shown), "next_cursor": next]
     }
 
