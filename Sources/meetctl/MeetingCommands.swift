@@ -255,18 +255,21 @@ enum MeetingCommands {
     }
 
     /// `cancel`: inside the cancellation window the service wants confirm_late; ask on a
-    /// terminal, or go ahead with --yes.
+    /// terminal, or go ahead with --yes. With --yes the first call already says confirm_late
+    /// (what --yes answers in advance), so running the same command again with the same
+    /// --idempotency-key sends the same call and shows its first answer.
     @Sendable static func cancel(_ invocation: Invocation, _ session: Session) throws {
         var params = try session.mappedParams()
+        if invocation.has("yes") { params["confirm_late"] = true }
         let result: JSON
         do {
             result = try session.call("meeting.cancel", params)
         } catch let e as ServiceError where e.dataCode == "late_cancellation_requires_confirmation" {
             let window = "the \(e.data["window_hours"].map(Render.plain) ?? "?")-hour cancellation window"
-            if invocation.has("yes") || session.canAsk {
+            if session.canAsk {
                 session.out.error("This meeting starts within \(window). \(e.data["consequences"]?.stringValue ?? "")")
             }
-            guard invocation.has("yes") || session.confirm("Cancel anyway?") else {
+            guard session.confirm("Cancel anyway?") else {
                 throw ServiceError(
                     code: e.code, message: "Not cancelled: the meeting starts within \(window). Run again with --yes to cancel anyway.", data: e.data)
             }
@@ -274,6 +277,11 @@ enum MeetingCommands {
             // The first attempt failed, so its key did nothing; the confirmed call is a new request.
             if let key = params["idempotency_key"]?.stringValue { params["idempotency_key"] = .string(key + ":confirm_late") }
             result = try session.call("meeting.cancel", params)
+        }
+        // What --yes agreed to in advance, said once it is done: a late cancellation's charge.
+        if invocation.has("yes"), result["credit_status"]?.stringValue == "paid", let charged = result["charged_credits"]?.intValue, charged > 0 {
+            let price = result["price_credits"]?.intValue ?? charged
+            session.out.error("Cancelled within the cancellation window: \(charged) of its \(Counted.words(price, "credit")) \(charged == 1 ? "was" : "were") charged.")
         }
         try CommandRunner.show(result, session)
         // A date of a weekly series takes the series and its later dates with it (seeds 000, 001).

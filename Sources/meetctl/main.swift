@@ -158,6 +158,14 @@ enum ErrorText {
             // Refused for --expected-version: the meeting as it is now, under the name it was given by.
             let meeting = invocation?.first("MEETING").flatMap { if case .meeting(let reference) = $0 { return reference.typed } else { return nil } } ?? "MEETING"
             return "meetctl meeting show \(meeting) shows what changed and its Version now; run the command again with that --expected-version if it still applies"
+        case "idempotency_key_reused":
+            // A row number names whatever the last listing put there: after a new listing the
+            // same command may name another meeting than the key was first used for.
+            guard let row = invocation?.first("MEETING").flatMap({ value -> Int? in
+                if case .meeting(.row(let row)) = value { return row } else { return nil }
+            }) else { return nil }
+            return "row \(row) is the meeting in the last listing, which may not be the one this key was first used for: "
+                + "run the command again with the meeting's id in place of \(row)"
         case "session_log_required":
             return "log each of them first: meetctl log MEETING --attendance attended (or no_show); meetctl meeting show MEETING shows one"
         case "time_conflict" where !(e.data["meeting_ids"]?.arrayValue ?? []).isEmpty:

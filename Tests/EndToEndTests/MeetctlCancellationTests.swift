@@ -32,14 +32,46 @@ final class MeetctlCancellationTests: XCTestCase {
         let user = try c.user
         let result = try user.run(["cancel", id, "--reason", "illness", "--note", "Fever", "--yes", "--json"])
         XCTAssertEqual(result.termination, .exited(0), result.stderr)
-        XCTAssertTrue(result.stderr.contains("The 100 credits will be charged."), "the consequences are shown: \(result.stderr)")
-        XCTAssertFalse(result.stderr.contains("the rest returned"), "nothing is returned at 100%: \(result.stderr)")
+        XCTAssertTrue(
+            result.stderr.contains("Cancelled within the cancellation window: 100 of its 100 credits were charged."),
+            "what --yes agreed to is said: \(result.stderr)")
         let cancelled = try JSONValue.parse(result.stdout)
         XCTAssertEqual(cancelled["status"], "cancelled")
         XCTAssertEqual(cancelled["credit_status"], "paid", "a user's late cancellation is charged")
         XCTAssertEqual(try user.json(["balance"])["posted"], 400)
         let events = try user.json(["meeting", "show", id])["timeline"]?.array?.compactMap { $0["kind"]?.string } ?? []
         XCTAssertEqual(events.last, "cancelled_by_user")
+    }
+
+    /// README: "run the same command (the same options) with the same key again after a lost
+    /// answer; it is made at most once, and the second run shows the first one's answer" — a late
+    /// cancellation with --yes too (its retry was refused as cancelling a cancelled meeting).
+    func testALateCancellationRunAgainWithItsKeyShowsTheFirstAnswer() throws {
+        let (c, id) = try lateMeeting(#function)
+        let user = try c.user
+        let command = ["cancel", id, "--reason", "illness", "--yes", "--idempotency-key", "cancel-\(c.tag)", "--json"]
+        let first = try JSONValue.parse(try user.ok(command))
+        let again = try user.run(command)
+        XCTAssertEqual(again.termination, .exited(0), again.stderr)
+        XCTAssertEqual(try JSONValue.parse(again.stdout), first, "the first answer, shown again")
+        XCTAssertEqual(first["credit_status"], "paid")
+        XCTAssertEqual(try user.json(["balance"])["posted"], 400, "charged once")
+    }
+
+    /// A row number names whatever the last listing put there: the same command with the same
+    /// key after a new listing may name another meeting, and the refusal (4090) says so.
+    func testAKeyReusedThroughARowNumberSaysTheRowMayNameAnotherMeeting() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let user = try c.user, expert = try c.expert
+        for start in ["2030-03-11T14:00:00Z", "2030-03-12T14:00:00Z"] {
+            try user.ok(["book", "--expert", c.expertId, "--service", c.serviceId, "--start", start, "--location", "Room 101"])
+        }
+        _ = try expert.ok(["meetings"])
+        try expert.ok(["confirm", "1", "--idempotency-key", "confirm-\(c.tag)"])
+        _ = try expert.ok(["meetings"])
+        let refused = try expert.fails(["confirm", "1", "--idempotency-key", "confirm-\(c.tag)"], status: 1)
+        XCTAssertTrue(refused.stderr.contains("error 4090: idempotency_key_reused"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("row 1 is the meeting in the last listing, which may not be the one this key was first used for"), refused.stderr)
     }
 
     /// With half the price charged, the meeting shows what was paid, not the whole price.
