@@ -35,6 +35,9 @@ public struct MeetingChange: Sendable {
     public var ledger: [LedgerMove]
     /// A no-show that suspends the user: until when, and the count that did it.
     public var suspension: (until: Instant, noShows: Int64)?
+    /// Later dates of its weekly series ended in the same step: told in this change's
+    /// notifications, not each in its own (`Series.toldTogether`).
+    public var laterDates: LaterDatesEnded? = nil
 
     /// The agreed date appeared, moved or was cancelled: invitations are sent again.
     public var invitationChanged: Bool {
@@ -47,6 +50,21 @@ public struct MeetingChange: Sendable {
     /// length, its place or its video link.
     static func invitationDiffers(_ a: Meeting, _ b: Meeting) -> Bool {
         a.state.start != b.state.start || a.state.lengthMinutes != b.state.lengthMinutes || a.locationId != b.locationId || a.videoURL != b.videoURL
+    }
+}
+
+/// Dates of a weekly series ended together with an earlier date of it, as that date's
+/// notifications count them.
+public struct LaterDatesEnded: Sendable, Equatable {
+    public var count: Int
+    /// Of their holds: what went back to the user, and what late ones the user ended charged.
+    public var returnedCredits: Int64
+    public var chargedCredits: Int64
+
+    public init(count: Int, returnedCredits: Int64, chargedCredits: Int64) {
+        self.count = count
+        self.returnedCredits = returnedCredits
+        self.chargedCredits = chargedCredits
     }
 }
 

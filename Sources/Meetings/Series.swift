@@ -458,7 +458,27 @@ public enum SeriesDecider {
                 return try MeetingDecider.act(one, by: person, .init(command: command, actingAs: actor), ids: ids)
             }
         }
+        change.meetings = toldTogether(change.meetings)
         return change
+    }
+
+    /// Seeds 000 and 001 tell a cancellation once ("Your session has been cancelled"): the dates
+    /// ended with their series are told in the first date's notifications, which count them and
+    /// their credits, not each in its own (a series booked a year ahead sent each side 52 mails).
+    /// Each keeps its own timeline event, calendar cancellation and video cancellation.
+    static func toldTogether(_ changes: [MeetingChange]) -> [MeetingChange] {
+        guard var first = changes.first, changes.count > 1 else { return changes }
+        let later = changes.dropFirst().map { change -> MeetingChange in
+            var quiet = change
+            quiet.decision.notifications = []
+            return quiet
+        }
+        let charged = later.map { $0.decision.events.first?.details["charged_credits"]?.intValue ?? 0 }
+        let held = later.map { change in change.before.map { $0.state.holdOpen ? $0.state.heldCredits : 0 } ?? 0 }
+        first.laterDates = LaterDatesEnded(
+            count: later.count, returnedCredits: zip(held, charged).reduce(Int64(0)) { $0 + max($1.0 - $1.1, 0) },
+            chargedCredits: charged.reduce(0, +))
+        return [first] + later
     }
 
     /// Ends several dates of a series in one step (`end` decides them all, late ones only when
@@ -532,6 +552,7 @@ public enum SeriesDecider {
             }
             return all
         }
+        change.meetings = toldTogether(change.meetings)
         let first = change.meetings[0]
         return (first, change)
     }

@@ -280,6 +280,23 @@ public enum NotificationText {
         return " (\(minutes) minutes, \(Counted.words(credits, "credit")))"
     }
 
+    /// What became of the credits of the later dates a series' cancellation ended with the date
+    /// it tells (`later_dates`): the user told what was returned and charged, the expert what is
+    /// paid to them; nothing where nothing was.
+    static func laterDatesCredits(_ later: JSON, recipient: String, windowHours: Int64, feePercent: Int64) -> String {
+        let returned = later["returned_credits"]?.intValue ?? 0, charged = later["charged_credits"]?.intValue ?? 0
+        let one = later["count"]?.intValue == 1
+        let dates = one ? "the later date" : "the later dates", late = "cancelled within \(Counted.words(windowHours, "hour")) of \(one ? "its" : "their") start"
+        if recipient == "user" {
+            guard charged > 0 else { return returned > 0 ? " The \(Counted.words(returned, "credit")) held for \(dates) \(returned == 1 ? "was" : "were") returned." : "" }
+            return " For \(dates), \(Counted.words(charged, "credit")) \(charged == 1 ? "was" : "were") charged, as \(one ? "it was" : "they were") \(late)"
+                + (returned > 0 ? "; \(returned) \(returned == 1 ? "was" : "were") returned." : ".")
+        }
+        guard recipient == "expert", charged > 0 else { return "" }
+        return " For \(dates), \(Counted.words(charged, "credit")) \(charged == 1 ? "is" : "are") charged and paid to you, as \(one ? "it was" : "they were") \(late)"
+            + (feePercent > 0 ? ", less the platform's \(feePercent)% fee." : ".")
+    }
+
     /// A cancelled or skipped meeting, told to the side that ended it ("Your session has been
     /// cancelled", seeds 000 and 001) and to the other side, with what became of the credits.
     static func ending(_ kind: String, _ payload: JSON, settings: CommunitySettings, other: String, when: String, what: String) -> (String, String) {
@@ -302,12 +319,16 @@ public enum NotificationText {
         } else if recipient == "user", meeting["credit_status"]?.stringValue == "returned" {
             credits = " The credits held for it were returned."
         }
+        credits += laterDatesCredits(payload["later_dates"] ?? .null, recipient: recipient, windowHours: windowHours, feePercent: feePercent)
         // The reason chosen from the community's list (seed 004), as a decline's is told.
         let label = payload["reason_label"]?.stringValue
             ?? payload["reason_code"]?.stringValue.flatMap { code in settings.cancellationReasons.first { $0.code == code }?.label }
         // A skip is a cancellation too: said so, where a cancellation says it itself.
         let cancelled = skipped ? "; it is cancelled" : ""
-        let series = payload["series_cancelled"]?.boolValue == true ? " The weekly series is cancelled with it." : ""
+        // The later dates ended with it are told here, not each in a message of its own.
+        let laterDates = payload["later_dates"]?["count"]?.intValue ?? 0
+        let series = payload["series_cancelled"]?.boolValue != true && laterDates == 0 ? ""
+            : " The weekly series is cancelled with it" + (laterDates == 0 ? "." : ", and its \(Counted.words(laterDates, "later date")).")
         let reason = label.map { " Reason: \(PersonText.line($0))." }.map { series + $0 } ?? series
         if payload["actor_role"]?.stringValue == "admin" {
             // An admin ends a series' date for its user: neither side did it themself.

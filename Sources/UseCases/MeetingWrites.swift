@@ -77,6 +77,11 @@ enum MeetingWrites {
             }
             if event.details["series_cancelled"]?.boolValue == true { terms["series_cancelled"] = true }
         }
+        if let later = change.laterDates {
+            terms["later_dates"] = [
+                "count": .int(Int64(later.count)), "returned_credits": .int(later.returnedCredits), "charged_credits": .int(later.chargedCredits),
+            ]
+        }
         var out: [OutboxMessage] = d.notifications.map { n in
             let recipient = m.personId(of: n.recipient)
             // The message carries what the recipient may read of the meeting (Meeting.hidesDetails):

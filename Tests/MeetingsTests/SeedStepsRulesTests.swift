@@ -196,7 +196,10 @@ final class SeedStepsRulesTests: XCTestCase {
         XCTAssertEqual(result.series.meetings.map { $0.decision.events.first?.kind }, ["cancelled_by_user", "cancelled_by_user", "cancelled_by_user"],
                        "a pending occurrence ends as a cancellation too")
         XCTAssertEqual(result.series.meetings.map { $0.decision.events.first?.reasonCode }, ["other", "other", "other"])
-        XCTAssertEqual(result.series.meetings.last?.decision.notifications.map(\.kind), ["cancellation_by_user", "cancellation_by_user"])
+        // Told once, by the first date's notifications, which count the later ones.
+        XCTAssertEqual(result.series.meetings.map { $0.decision.notifications.map(\.kind) },
+                       [["cancellation_by_user", "cancellation_by_user"], [], []])
+        XCTAssertEqual(result.series.meetings.map(\.laterDates), [LaterDatesEnded(count: 2, returnedCredits: 200, chargedCredits: 0), nil, nil])
 
         c.meeting = occurrences[1]
         let fromSecond = try XCTUnwrap(try SeriesDecider.cancelOccurrence(c, by: user, reasonCode: "other", note: nil, confirmLate: false, expectedVersion: nil, ids: Self.ids))

@@ -329,6 +329,31 @@ final class NotificationTextTests: XCTestCase {
         XCTAssertFalse(withSeries.body.contains("Note from"), withSeries.body)
     }
 
+    /// A series' cancellation is told once, by its first date's message, which counts the later
+    /// dates ended with it and says what became of their credits: to the user what was returned
+    /// and charged, to the expert what is paid to them.
+    func testTheLaterDatesOfACancelledSeriesAreToldWithTheFirst() throws {
+        let returned: JSON = ["status": "cancelled", "credit_status": "returned", "price_credits": 100]
+        let later: JSON = ["count": 3, "returned_credits": 250, "charged_credits": 50]
+        func told(_ recipient: PersonFacts, _ role: String, _ later: JSON) throws -> String {
+            NotificationText.compose(
+                kind: "cancellation_by_user", recipient: recipient, counterpart: recipient.id == sam.id ? talia : sam, service: "CHEM101", start: start,
+                payload: ["meeting": returned, "recipient_role": .string(role), "actor_role": "user", "reason_code": "other", "reason_label": "Other",
+                          "series_cancelled": true, "window_hours": 48, "fee_percent": 10, "later_dates": later], settings: try settings()).body
+        }
+        let toUser = try told(sam, "user", later)
+        XCTAssertTrue(toUser.contains(
+            "The weekly series is cancelled with it, and its 3 later dates. Reason: Other. The credits held for it were returned. "
+                + "For the later dates, 50 credits were charged, as they were cancelled within 48 hours of their start; 250 were returned."), toUser)
+        let toExpert = try told(talia, "expert", later)
+        XCTAssertTrue(toExpert.contains(
+            "and its 3 later dates. Reason: Other. For the later dates, 50 credits are charged and paid to you, as they were cancelled "
+                + "within 48 hours of their start, less the platform's 10% fee."), toExpert)
+        let oneReturned = try told(sam, "user", ["count": 1, "returned_credits": 100, "charged_credits": 0])
+        XCTAssertTrue(oneReturned.contains("and its 1 later date. Reason: Other. The credits held for it were returned. The 100 credits held for the later date were returned."), oneReturned)
+        XCTAssertFalse(try told(talia, "expert", ["count": 1, "returned_credits": 100, "charged_credits": 0]).contains("later date were"))
+    }
+
     /// A cancellation or a skip is told to both sides (seeds 000, 001: "Your session has been
     /// cancelled"), each with what became of the credits; the one who acted reads their own note
     /// as theirs.
