@@ -121,7 +121,7 @@ public struct CommunitySettings: Sendable {
                 .init("max_no_shows", .integer(min: 0, max: 100), required: true, "0 turns suspensions off"),
                 .init("window_days", .integer(min: 1, max: 365), required: true),
                 .init("suspension_days", .integer(min: 1, max: 365), required: true),
-            ]), "A user's no-shows logged within window_days, max_no_shows of them, suspend the person the meetings were for (the student a customer booked for, else the user) for suspension_days: no one can book for them meanwhile (person.unsuspend lifts it)"),
+            ]), "A user's no-shows logged within the last window_days (one logged exactly window_days earlier no longer counts), max_no_shows of them, suspend the person the meetings were for (the student a customer booked for, else the user) for suspension_days, to the next whole minute: no one can book for them meanwhile (person.unsuspend lifts it)"),
             .init("weekly_usage_limit", .nullable(.integer(min: 1, max: 1000)),
                   "Most meetings a user may have in one week (Monday to Monday in the community's zone; null: no limit). A student's meetings count for the student, whoever booked them (a customer's bookings for a student are not the customer's). It counts the meetings the user has committed to: requested, agreed or completed; declined, expired and cancelled ones, an expert's proposals not yet accepted, and a meeting the expert did not come to (reported as the expert's no-show), do not count. A week already full shows no times in the user's (or student's) availability.search"),
             .init("labels", .object([

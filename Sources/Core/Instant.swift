@@ -13,6 +13,11 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// Whole minutes from self to other (truncated toward zero).
     public func minutes(until other: Instant) -> Int64 { (other.microseconds - microseconds) / 60_000_000 }
+    /// The first whole minute at or after this instant.
+    public var roundedUpToMinute: Instant {
+        let past = microseconds % 60_000_000
+        return past == 0 ? self : Instant(microseconds: microseconds - past + (past > 0 ? 60_000_000 : 0))
+    }
 
     public var epochSeconds: Int64 { microseconds >= 0 ? microseconds / 1_000_000 : (microseconds - 999_999) / 1_000_000 }
 

@@ -20,6 +20,16 @@ final class InstantRangeTests: XCTestCase {
         XCTAssertEqual(try Instant(rfc3339: "0001-01-01T23:59:00+23:59").rfc3339, "0001-01-01T00:00:00Z")
     }
 
+    func testRoundingUpToAWholeMinute() throws {
+        for (given, rounded) in [
+            ("2030-03-05T15:05:59Z", "2030-03-05T15:06:00Z"), ("2030-03-05T15:05:00.000001Z", "2030-03-05T15:06:00Z"),
+            ("2030-03-05T15:05:00Z", "2030-03-05T15:05:00Z"), ("1969-12-31T23:59:30Z", "1970-01-01T00:00:00Z"),
+            ("1969-12-31T23:58:00Z", "1969-12-31T23:58:00Z"),
+        ] {
+            XCTAssertEqual(try Instant(rfc3339: given).roundedUpToMinute.rfc3339, rounded, given)
+        }
+    }
+
     func testOneMicrosecondPastEitherEndIsRefusedEvenThroughAnOffset() {
         for outside in [
             "0001-01-01T05:29:59.999999+05:30", "0001-01-01T00:00:00+00:01", "0001-01-01T00:00:00+23:59",

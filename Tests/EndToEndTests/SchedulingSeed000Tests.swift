@@ -157,6 +157,22 @@ final class SchedulingSeed000Tests: EndToEndTestCase {
     // MARK: No-shows
 
     /// "Marking students as Absent ('No one showed up') may incur suspensions": with a policy of
+    /// A suspension ends on a whole minute, so the notice that tells its end to the minute tells
+    /// it exactly: one from a no-show logged at 15:05:59 ended at 15:05:59 and was told as
+    /// "until … 15:05", a time the user was still refused at.
+    func testASuspensionEndsOnTheWholeMinuteItsNoticeTells() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["no_show_policy": ["max_no_shows": 1, "window_days": 30, "suspension_days": 14]])
+        let id = try w.agreed(start: MeetingTime.at(day: 1, hour: 10))
+        try w.setClock(MeetingTime.shifted(MeetingTime.at(day: 1, hour: 15, minute: 5), seconds: 59))
+        _ = try w.drainOutbox()
+        try log(w, id, "no_show")
+        let until = MeetingTime.shifted(MeetingTime.at(day: 1, hour: 15, minute: 6), seconds: 14 * 24 * 3600)
+        XCTAssertEqual(try w.meetingd.result("person.get", as: w.admin, ["person_id": .string(w.user)])["suspended_until"], .string(until))
+        let notice = try XCTUnwrap(try w.drainOutbox().first { $0.kind == "user_suspended" })
+        XCTAssertEqual(notice.raw["payload"]?["until"], .string(until))
+        XCTAssertTrue(notice.raw["rendered"]?["text"]?.string?.contains("15:06") ?? false, "\(notice.raw)")
+    }
+
     /// 2 no-shows in 30 days → 14 days' suspension, the second no-show suspends the user, who
     /// then gets 4023 suspended (with data.until) when booking, until an admin lifts it.
     func testNoShowsSuspendTheUserUntilAnAdminLiftsIt() throws {

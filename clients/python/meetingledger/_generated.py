@@ -442,7 +442,7 @@ class CommunitySettingsLabels:
 
 @dataclass
 class CommunitySettingsNoShowPolicy:
-    """A user's no-shows logged within window_days, max_no_shows of them, suspend the person the meetings were for (the student a customer booked for, else the user) for suspension_days: no one can book for them meanwhile (person.unsuspend lifts it)
+    """A user's no-shows logged within the last window_days (one logged exactly window_days earlier no longer counts), max_no_shows of them, suspend the person the meetings were for (the student a customer booked for, else the user) for suspension_days, to the next whole minute: no one can book for them meanwhile (person.unsuspend lifts it)
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
@@ -3428,9 +3428,10 @@ class CommunityNamespace:
         pending_holds_slot: A request holding credits takes the expert's time (default true); false: several
             users may request the same time, and confirming one that overlaps an agreed meeting gives
             time_conflict
-        no_show_policy: A user's no-shows logged within window_days, max_no_shows of them, suspend the
-            person the meetings were for (the student a customer booked for, else the user) for
-            suspension_days: no one can book for them meanwhile (person.unsuspend lifts it)
+        no_show_policy: A user's no-shows logged within the last window_days (one logged exactly window_days
+            earlier no longer counts), max_no_shows of them, suspend the person the meetings were for (the
+            student a customer booked for, else the user) for suspension_days, to the next whole minute: no
+            one can book for them meanwhile (person.unsuspend lifts it)
         weekly_usage_limit (1…1000): Most meetings a user may have in one week (Monday to Monday in the
             community's zone; null: no limit). A student's meetings count for the student, whoever booked
             them (a customer's bookings for a student are not the customer's). It counts the meetings the
