@@ -376,7 +376,8 @@ public enum SeriesDecider {
             throw AppError.invalidParams(
                 field: "date",
                 reason: "is not a date of this series (every \(ZoneClock.weekdayNames[s.firstDate.isoWeekday - 1]) from \(s.firstDate)"
-                    + (s.weeks.map { " to \(s.date($0 - 1)), \(Counted.words($0, "week"))" } ?? "") + ")")
+                    + (s.weeks.map { " to \(s.date($0 - 1)), \(Counted.words($0, "week"))" } ?? "")
+                    + ", dated on the expert's clock, \(s.timeZone): a date on another clock may differ by a day)")
         }
         let today = (ZoneClock(identifier: s.timeZone) ?? ZoneClock(identifier: "UTC")!).local(booking.now).date
         let onDate = c.occurrences.filter { $0.occurrenceDate == date }
