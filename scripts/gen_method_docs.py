@@ -58,9 +58,15 @@ def describe(schema):
     one_line = "pattern" in schema and schema["pattern"].startswith("^[^\\x00-\\x1f")
     if one_line:
         text += ", one line"
+    # Any text without a rule of its own: its pattern says only that it holds no NUL. A pattern
+    # of an e-mail address or a web address is said in words in the notes.
+    no_nul = schema.get("pattern") == "^[^\\x00]*$"
+    said = schema.get("pattern", "").startswith(("^[\\x21", "^[Hh][Tt][Tt][Pp][Ss]://"))
+    if "not" in schema and "const" in schema["not"]:
+        text += f", not {schema['not']['const']}"
     if "minimum" in schema and "maximum" in schema:
         text += f" {schema['minimum']}…{schema['maximum']}"
-    if "maxLength" in schema and kind == "string" and "enum" not in schema and ("pattern" not in schema or one_line):
+    if "maxLength" in schema and kind == "string" and "enum" not in schema and ("pattern" not in schema or one_line or no_nul or said):
         text += f" ≤ {schema['maxLength']} chars"
     return text
 
@@ -117,6 +123,8 @@ def text_rules():
         "Text comes back as it was sent (topics, notes, agenda and feedback answers, chat messages: every character "
         "kept, line breaks included), except where a param says otherwise:",
         "",
+        "- **No NUL** (U+0000) in any text: every string param's schema says so (a pattern `^[^\\x00]*$` where it has "
+        "no pattern of its own); it is refused -32602 on the param.",
         "- **One line** (the schema's pattern): no control characters (C0, DEL, C1), line or paragraph separators, "
         "or marks that reorder text (U+200E/F, U+061C, U+202A…U+202E, U+2066…U+2069).",
         "- **Names** (of people, services, skills, places; a profile's display name): one line, stored without the "
@@ -237,7 +245,8 @@ def main():
         if m["params"]:
             out += ["| param | required | type | notes |", "|---|---|---|---|"]
             for p in m["params"]:
-                notes = p.get("description") or p["schema"].get("description", "")
+                # A rule's own words may hold a | (what a URL may not): escaped, as in a cell.
+                notes = ". ".join(filter(None, [p.get("description"), p["schema"].get("description")])).replace("|", "\\|")
                 out.append(f"| `{p['name']}` | {'yes' if p['required'] else ''} | {describe(p['schema'])} | {notes} |")
         else:
             out.append("No params.")

@@ -135,7 +135,7 @@ enum LedgerAPI {
         audience: .roles([.finance]), mutating: true,
         params: [
             .init("account_id", .id(.account), required: true),
-            .init("credits", .integer(min: -Limits.standard.maxCredits, max: Limits.standard.maxCredits), required: true, "Positive adds, negative removes"),
+            .init("credits", .excluding(0, .integer(min: -Limits.standard.maxCredits, max: Limits.standard.maxCredits)), required: true, "Positive adds, negative removes; never 0"),
             .init("reason", .line(min: 1, max: 2000), required: true, "Why the account is corrected: one line, not blank"),
         ],
         result: transferSchema, errors: [DocErrors.notFound, DocErrors.insufficientCredits],
@@ -145,7 +145,6 @@ enum LedgerAPI {
             decide: { ctx, context, params in
                 let accountId = try params.string("account_id")
                 let credits = try params.int("credits")
-                guard credits != 0 else { throw AppError.invalidParams(field: "credits", reason: "must not be 0") }
                 guard let kind = context?["kind"]?.stringValue else { throw AppError.notFound("account", accountId) }
                 guard kind != AccountKind.issuance.rawValue else {
                     throw AppError.invalidParams(field: "account_id", reason: "is the issuance account, the counterpart of every adjustment")

@@ -277,7 +277,7 @@ enum MeetingAPI {
 
     static let setVideoLink = MethodDefinition(
         "meeting.set_video_link", "The video platform's integration records the meeting's link (a meeting awaiting approval or agreed; one that ended, was cancelled or declined: 4009)", audience: .roles([.admin]), mutating: true,
-        params: [meetingId, .init("url", .text(min: 8, max: 2000), required: true)], result: meetingSchema, errors: [DocErrors.notFound, DocErrors.invalidState],
+        params: [meetingId, .init("url", .https(max: MeetingDecider.maxVideoURLCharacters, example: MeetingDecider.videoURLExample), required: true, "The meeting's video link, https only")], result: meetingSchema, errors: [DocErrors.notFound, DocErrors.invalidState],
         body: .command(MeetingUseCases.setVideoLink()))
 
     // MARK: Reading

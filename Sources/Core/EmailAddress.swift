@@ -3,7 +3,18 @@
 /// takes (MailMessage.isPlainAddress, which also takes an operator's From on a dotless host),
 /// so an address taken is never one whose messages then die at delivery.
 public enum EmailAddress {
-    public static let rule = "must be an e-mail address such as sam@example.org: ASCII, no spaces, and none of < > ( ) [ ] , ; : \\ \""
+    public static let rule = "must be " + shape
+    static let shape = "an e-mail address such as sam@example.org: ASCII, no spaces, and none of < > ( ) [ ] , ; : \\ \""
+    /// The rule as the published schema says it, beside `pattern`.
+    public static let description = "Must be " + shape + "; at most 64 characters before the @, and a domain with a dot"
+
+    /// `isValid` as a JSON Schema pattern (ECMA-262, Python `re` and ICU alike), published with
+    /// `format: email` so a client checking the schema refuses what this refuses: one `@`, at
+    /// most 64 characters before it, after it labels joined by dots (two at least).
+    public static let pattern = "^\(localCharacter){1,64}@\(labelCharacter)+(\\.\(labelCharacter)+)+$"
+    /// Printable ASCII but RFC 5322's specials, `@` and (in a domain's label) `.`.
+    static let labelCharacter = "[\\x21\\x23-\\x27\\x2a\\x2b\\x2d\\x2f-\\x39\\x3d\\x3f\\x41-\\x5a\\x5e-\\x7e]"
+    static let localCharacter = "[\\x21\\x23-\\x27\\x2a\\x2b\\x2d-\\x39\\x3d\\x3f\\x41-\\x5a\\x5e-\\x7e]"
 
     /// `local@domain`: printable ASCII without the characters that would need quoting in a mail
     /// header (RFC 5322's specials), a domain of dot-separated labels with at least one dot.

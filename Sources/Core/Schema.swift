@@ -10,6 +10,8 @@ public indirect enum Schema: Sendable {
     /// An object whose members are not fixed (a message's payload, a published document).
     case openObject(description: String)
     case nullable(Schema)
+    /// Any value of the inner schema but one (`credits.adjust` moves no credits of 0).
+    case excluding(JSON, Schema)
     /// A shared shape (a meeting, a transfer): published once under `components.schemas` and
     /// referred to by `$ref` wherever it appears.
     case named(String, Schema)
@@ -42,6 +44,8 @@ public indirect enum Schema: Sendable {
         /// A name (of a person, service, skill or place): one line, and no mark that shows
         /// nothing where it stands (`HiddenMarks`), which would make one name pass for another.
         case name
+        /// A web address a person's screen opens (`WebAddress`): https and nothing else.
+        case https(example: String)
     }
 
     public struct StringRule: Sendable {
@@ -63,6 +67,10 @@ public indirect enum Schema: Sendable {
     public static func id(_ kind: IdKind) -> Schema { .string(StringRule(minLength: 1, maxLength: 100, format: .id(kind))) }
     public static var timestamp: Schema { .string(StringRule(minLength: 1, maxLength: 64, format: .timestamp)) }
     public static var email: Schema { .string(StringRule(minLength: 3, maxLength: 200, format: .email)) }
+    /// An https:// address (`WebAddress`), `example` shown to a caller who sent another.
+    public static func https(min: Int = 8, max: Int, example: String) -> Schema {
+        .string(StringRule(minLength: min, maxLength: max, format: .https(example: example)))
+    }
     public static var timeOfDay: Schema { .string(StringRule(minLength: 5, maxLength: 5, format: .timeOfDay)) }
     public static var date: Schema { .string(StringRule(minLength: 10, maxLength: 10, format: .date)) }
     public static func oneOf(_ values: [String]) -> Schema { .string(StringRule(minLength: 1, maxLength: 200, format: .enumeration(values))) }
@@ -87,6 +95,7 @@ extension Schema {
         switch (self, value) {
         case (.named(_, let inner), _): return inner.canonical(value)
         case (.nullable(let inner), _): return value.isNull ? value : inner.canonical(value)
+        case (.excluding(_, let inner), _): return inner.canonical(value)
         case (.string(let rule), .string(let text)):
             guard case .timestamp = rule.format, let instant = try? Instant(rfc3339: text) else { return value }
             return .string(instant.rfc3339)
@@ -107,6 +116,9 @@ extension Schema {
             try inner.validate(value, path: path, limits: limits)
         case .named(_, let inner):
             try inner.validate(value, path: path, limits: limits)
+        case .excluding(let excluded, let inner):
+            try inner.validate(value, path: path, limits: limits)
+            guard inner.canonical(value) != excluded else { throw fail("must not be \(excluded.serialized())") }
         case .openObject:
             guard case .object = value else { throw fail("must be an object, not \(value.typeName)") }
         case .boolean:
@@ -174,7 +186,7 @@ extension Schema.StringFormat {
     var hasShape: Bool {
         switch self {
         case .id, .timestamp, .timeOfDay, .date: return true
-        case .plain, .enumeration, .email, .line, .name: return false
+        case .plain, .enumeration, .email, .line, .name, .https: return false
         }
     }
 
@@ -195,6 +207,10 @@ extension Schema.StringFormat {
             guard LocalTimeOfDay(s) != nil else { throw fail("must be a local time HH:MM between 00:00 and 24:00") }
         case .date:
             guard LocalDate(s) != nil else { throw fail("must be a date YYYY-MM-DD") }
+        case .https(let example):
+            do { _ = try WebAddress.https(s, field: "", maxCharacters: Int.max, example: example) } catch let refused as AppError {
+                throw fail(refused.details["reason"]?.stringValue ?? WebAddress.description)
+            }
         case .line, .name:
             if let bad = s.unicodeScalars.first(where: \.breaksALine) {
                 throw fail("must be one line without control characters or reordering marks (found U+\(String(bad.value, radix: 16, uppercase: true)))")
@@ -212,6 +228,19 @@ extension Schema {
     /// `StringFormat.line` as a JSON Schema pattern (ECMA-262 and Python `re` alike).
     static let linePattern = "^[^\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029\\u200e\\u200f\\u061c\\u202a-\\u202e\\u2066-\\u2069]*$"
 
+    /// What every string without a pattern of its own says it holds: no NUL (U+0000), which the
+    /// service refuses in any text (PostgreSQL's text cannot hold it). Patterns of the other
+    /// formats refuse NUL themselves.
+    static let noNULPattern = "^[^\\x00]*$"
+
+    /// A published schema with a field's description: the field's words first, then what the
+    /// schema's own rule says (an e-mail address's), so neither is lost.
+    static func described(_ schema: JSON, _ description: String) -> JSON {
+        guard !description.isEmpty, case .object(var o) = schema else { return schema }
+        o["description"] = .string([description, o["description"]?.stringValue].compactMap { $0 }.joined(separator: ". "))
+        return .object(o)
+    }
+
     /// Where a named schema is published in the OpenRPC document.
     public static func reference(_ name: String) -> String { "#/components/schemas/\(name)" }
 
@@ -223,7 +252,7 @@ extension Schema {
         case .boolean: return "boolean"
         case .object, .openObject: return "object"
         case .array: return "array"
-        case .nullable(let inner), .named(_, let inner): return inner.jsonType
+        case .nullable(let inner), .named(_, let inner), .excluding(_, let inner): return inner.jsonType
         }
     }
 
@@ -257,6 +286,10 @@ extension Schema {
             out["type"] = typeOrNull
             if case .array(let values)? = out["enum"] { out["enum"] = .array(values + [.null]) }
             return .object(out)
+        case .excluding(let excluded, let inner):
+            guard case .object(var out) = inner.jsonSchema(limits: limits) else { return inner.jsonSchema(limits: limits) }
+            out["not"] = ["const": excluded]
+            return .object(out)
         case .openObject(let description):
             return ["type": "object", "additionalProperties": true, "description": .string(description)]
         case .boolean:
@@ -272,11 +305,19 @@ extension Schema {
             // RFC 3339 allows a leap second (:60), which no time here can be: the pattern says so.
             case .timestamp: out["format"] = "date-time"; out["pattern"] = "^.{17}[0-5]"
             case .enumeration(let values): out["enum"] = .array(values.map { .string($0) })
-            case .email: out["format"] = "email"
+            case .email:
+                // Not `format: email`: RFC 5322's addresses, which some validators check, are not
+                // the ones taken here (a quoted local part, a bare host).
+                out["pattern"] = .string(EmailAddress.pattern)
+                out["description"] = .string(EmailAddress.description)
+            case .https:
+                out["pattern"] = .string(WebAddress.pattern)
+                out["description"] = .string(WebAddress.description)
             case .timeOfDay: out["pattern"] = "^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
             case .date: out["format"] = "date"
             case .line, .name: out["pattern"] = .string(Schema.linePattern)
             }
+            if out["pattern"] == nil, out["enum"] == nil { out["pattern"] = .string(Schema.noNULPattern) }
             return .object(out)
         case .array(let item, let minItems, let maxItems):
             var out: [String: JSON] = ["type": "array", "items": item.jsonSchema(limits: limits), "minItems": .int(Int64(minItems))]
@@ -285,12 +326,7 @@ extension Schema {
         case .object(let fields, let additional):
             var properties: [String: JSON] = [:]
             for f in fields {
-                var s = f.schema.jsonSchema(limits: limits)
-                if !f.description.isEmpty, case .object(var o) = s {
-                    o["description"] = .string(f.description)
-                    s = .object(o)
-                }
-                properties[f.name] = s
+                properties[f.name] = Schema.described(f.schema.jsonSchema(limits: limits), f.description)
             }
             var out: [String: JSON] = [
                 "type": "object", "properties": .object(properties), "additionalProperties": .bool(additional),
@@ -314,7 +350,7 @@ extension Schema {
             }
             found[name] = published
             inner.collectNamedSchemas(into: &found, conflicts: &conflicts)
-        case .nullable(let inner), .array(let inner, _, _):
+        case .nullable(let inner), .array(let inner, _, _), .excluding(_, let inner):
             inner.collectNamedSchemas(into: &found, conflicts: &conflicts)
         case .object(let fields, _):
             for f in fields { f.schema.collectNamedSchemas(into: &found, conflicts: &conflicts) }

@@ -6,6 +6,19 @@
 /// neither start nor end with a hyphen), a port from 1 to 65535 if any, and well-formed percent
 /// escapes. The scheme is kept in its canonical lower case (RFC 3986 §3.1: `HTTPS://` is the same).
 public enum WebAddress {
+    /// The rule as the published schema says it, beside `pattern`.
+    public static let description = "Must be an https:// URL (the scheme in any case) naming a host with a dot: "
+        + "ASCII without spaces or control characters, no user name or password, a port from 1 to 65535 if any, none of \" < > \\ ^ ` { | } "
+        + "and a % only before two hexadecimal digits"
+
+    /// `https` as a JSON Schema pattern (ECMA-262, Python `re` and ICU alike): what a client
+    /// checking the schema refuses is what `https` refuses, the length aside (the schema's maxLength).
+    public static let pattern = "^[Hh][Tt][Tt][Pp][Ss]://\(label)(\\.\(label))+(:0*(\(port)))?([/?#](\(pathCharacter)|%[0-9A-Fa-f]{2})*)?$"
+    static let label = "[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+    static let port = "[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]"
+    /// Printable ASCII but % and what a URL never holds as it is: " < > \ ^ ` { | }.
+    static let pathCharacter = "[\\x21\\x23\\x24\\x26-\\x3b\\x3d\\x3f-\\x5b\\x5d\\x5f\\x61-\\x7a\\x7e]"
+
     public static func https(_ text: String, field: String, maxCharacters: Int, example: String) throws -> String {
         func refuse(_ why: String) -> AppError { AppError.invalidParams(field: field, reason: why) }
         guard text.count <= maxCharacters else { throw refuse("must have at most \(maxCharacters) characters") }

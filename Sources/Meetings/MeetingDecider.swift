@@ -77,6 +77,10 @@ public typealias IdSource = @Sendable (IdKind) -> String
 public enum MeetingDecider {
     public static let defaultIds: IdSource = { Identifier.make($0) }
 
+    /// A video link's bound, and what one looks like (told to a caller who sent another).
+    public static let maxVideoURLCharacters = 2000
+    public static let videoURLExample = "https://video.example.com/room-1"
+
     // MARK: New meetings
 
     public struct RequestInput: Sendable {
@@ -375,7 +379,7 @@ public enum MeetingDecider {
                 status: m.state.status.rawValue, action: "set_video_link", why: "its time has passed; a video link is for a meeting still to be held")
         }
         var after = m
-        after.videoURL = try WebAddress.https(url, field: "url", maxCharacters: 2000, example: "https://video.example.com/room-1")
+        after.videoURL = try WebAddress.https(url, field: "url", maxCharacters: MeetingDecider.maxVideoURLCharacters, example: MeetingDecider.videoURLExample)
         var d = Decision(next: m.state)
         d.events = [TimelineEvent("video_link_set")]
         return try finish(c, before: m, after: after, decision: d, ids: ids)

@@ -115,8 +115,11 @@ public enum ProfileRules {
 
     /// An https address of a photo (`WebAddress`).
     public static func photoURL(_ text: String) throws -> String {
-        try WebAddress.https(text, field: "photo_url", maxCharacters: maxPhotoURLCharacters, example: "https://photos.example.org/talia.jpg")
+        try WebAddress.https(text, field: "photo_url", maxCharacters: maxPhotoURLCharacters, example: photoURLExample)
     }
+
+    /// What a photo's address looks like, told to a caller who sent another.
+    public static let photoURLExample = "https://photos.example.org/talia.jpg"
 
     /// BCP 47 tags, written in their usual case (`pt-BR`, `zh-Hant`), each once.
     public static func languages(_ tags: [String]) throws -> [String] {

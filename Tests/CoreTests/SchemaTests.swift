@@ -195,4 +195,84 @@ final class SchemaTests: XCTestCase {
         XCTAssertFalse(matches("2030-06-30T23:59:60Z"))
         XCTAssertThrowsError(try Schema.timestamp.validate("2030-06-30T23:59:60Z", path: "now", limits: .standard))
     }
+
+    /// Whether `pattern`, as a client's JSON Schema validator reads it (ICU here; ECMA-262 and
+    /// Python `re` read these the same), finds a match in `text`.
+    func pattern(_ pattern: String, matches text: String) throws -> Bool {
+        let regex = try NSRegularExpression(pattern: pattern)
+        return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+    }
+
+    /// NUL is refused in every string param; the published schema of every string says so: a
+    /// pattern of its own that refuses it, or an enum, or the pattern that says only that.
+    func testEveryPublishedStringRefusesNUL() throws {
+        let strings: [Schema] = [.text(), .text(min: 1, max: 200), .line(), .givenName, .name, .id(.person), .timestamp, .email, .timeOfDay, .date,
+                                 .oneOf(["a"]), .https(max: 100, example: "https://x.example/")]
+        for schema in strings {
+            let published = schema.jsonSchema(limits: .standard)
+            guard let pattern = published["pattern"]?.stringValue else {
+                XCTAssertNotNil(published["enum"], "\(published): neither a pattern nor an enum")
+                continue
+            }
+            XCTAssertFalse(try self.pattern(pattern, matches: "a\u{0}b"), "\(pattern) takes a NUL")
+            XCTAssertThrowsError(try schema.validate("a\u{0}b", path: "p", limits: .standard))
+        }
+        let text = try XCTUnwrap(Schema.text().jsonSchema(limits: .standard)["pattern"]?.stringValue)
+        for given in ["", "any text\r\nat all \u{202E}", "a\u{0}", "\u{0}"] {
+            XCTAssertEqual(try self.pattern(text, matches: given), (try? Schema.text().validate(.string(given), path: "p", limits: .standard)) != nil,
+                           given.debugDescription)
+        }
+    }
+
+    /// The published pattern of an e-mail address takes what the service takes and refuses what
+    /// it refuses (RFC 5322's `format: email` took quoted and dotless addresses it refuses).
+    func testThePublishedEmailPatternIsTheServicesRule() throws {
+        let published = Schema.email.jsonSchema(limits: .standard)
+        let pattern = try XCTUnwrap(published["pattern"]?.stringValue)
+        XCTAssertEqual(published["description"]?.stringValue, EmailAddress.description)
+        let local64 = String(repeating: "l", count: 64)
+        for address in ["sam@example.org", "sam.o'neil+tag@mail.example.co.uk", "x_y-z@a.b", "UPPER@Example.ORG", "a..b@x.y", ".a@x.y", "!#$%&'*+/=?^_`{|}~-@x.y",
+                        "a,b@x.test", "zoë@x.test", "sam@exämple.org", "<x>@y.z", "a\"b@x.y", "a b@x.y", "a@localhost", "a@b..c", "a@.b", "a@b.", "@x.y", "a@@x.y",
+                        "a@x.y\u{1B}[2J", "a\u{202E}@x.y", "a;b@x.y", "a:b@x.y", "(a)@x.y", "a\\b@x.y", "a[b]@x.y", "a@x_y.z", local64 + "@x.y", local64 + "l@x.y",
+                        "a@x.y\u{0}", "a\t@x.y", "a@x.y.", "a@x.y\u{7F}"] {
+            XCTAssertEqual(try self.pattern(pattern, matches: address), EmailAddress.isValid(address), address.debugDescription)
+        }
+    }
+
+    /// A web address's published pattern takes what `WebAddress.https` takes, and the params
+    /// declared with it are refused by the same check, naming the param. (A line break at the
+    /// very end is left out: JSON Schema's `$` is ECMA-262's, the end of the text, where ICU's
+    /// and Python's also match before a last line break.)
+    func testThePublishedWebAddressPatternIsTheServicesRule() throws {
+        let schema = Schema.https(max: 2000, example: "https://video.example.com/room-1")
+        let pattern = try XCTUnwrap(schema.jsonSchema(limits: .standard)["pattern"]?.stringValue)
+        for url in ["https://video.example.com/room-1", "HTTPS://a.b", "https://a.b:443/x?y=1#z", "https://a.b:08080", "https://a.b:65535", "https://a-b.c9.d/%41%7e",
+                    "https://a.b/[]@!$&'()*+,;=:~._-", "http://a.b", "javascript:alert(1)", "https://a", "https://-a.b", "https://a-.b", "https://a..b", "https://a.b:0",
+                    "https://a.b:65536", "https://a.b:", "https://u:p@a.b", "https://u@a.b/", "https://a.b/x y", "https://a.b/\"", "https://a.b/<", "https://a.b/{}",
+                    "https://a.b/|", "https://a.b/^", "https://a.b/`", "https://a.b/\\", "https://a.b/%4", "https://a.b/%zz", "https://a.b/%", "https://a_b.c",
+                    "https://a.b/é", "https://a.b/\u{0}", "https://a.b?x", "https://a.b#", "https://a.b/\u{7F}", " https://a.b"] {
+            let taken = (try? WebAddress.https(url, field: "url", maxCharacters: 2000, example: "")) != nil
+            XCTAssertEqual(try self.pattern(pattern, matches: url), taken, url.debugDescription)
+            XCTAssertEqual((try? schema.validate(.string(url), path: "url", limits: .standard)) != nil, taken, url.debugDescription)
+        }
+        XCTAssertThrowsError(try Schema.object([.init("url", schema)]).validate(["url": "http://a.b"], path: "", limits: .standard)) { error in
+            XCTAssertEqual((error as? AppError)?.details["field"], "url")
+            XCTAssertEqual((error as? AppError)?.details["reason"], "must be an https:// URL")
+        }
+    }
+
+    /// A value excluded from a schema (credits.adjust's 0) is refused however it is written, and
+    /// published as `not: {const: …}`.
+    func testAnExcludedValueIsRefusedAndPublished() {
+        let credits = Schema.excluding(0, .integer(min: -10, max: 10))
+        XCTAssertEqual(credits.jsonSchema(limits: .standard)["not"], ["const": 0])
+        XCTAssertEqual(credits.jsonSchema(limits: .standard)["minimum"], -10)
+        for zero: JSON in [0, .number("-0"), .number("0.0"), .number("0e5")] {
+            XCTAssertThrowsError(try credits.validate(zero, path: "credits", limits: .standard)) { error in
+                XCTAssertEqual((error as? AppError)?.details["reason"], "must not be 0")
+            }
+        }
+        XCTAssertNoThrow(try credits.validate(-3, path: "credits", limits: .standard))
+        XCTAssertThrowsError(try credits.validate(11, path: "credits", limits: .standard), "the inner schema's bounds still hold")
+    }
 }

@@ -3445,7 +3445,8 @@ class CommunityNamespace:
         short_name: The community's name in invitation titles and mail subjects; trimmed, and needs a
             character that can be seen
         time_zone
-        office_email (email)
+        office_email: Must be an e-mail address such as sam@example.org: ASCII, no spaces, and none of < > (
+            ) [ ] , ; : \\ "; at most 64 characters before the @, and a domain with a dot
         session_types
         feedback_questions
         rejection_reasons
@@ -3596,7 +3597,7 @@ class CreditsNamespace:
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
         account_id (acc_… id)
-        credits (-1000000000000…1000000000000): Positive adds, negative removes
+        credits (-1000000000000…1000000000000): Positive adds, negative removes; never 0
         reason: Why the account is corrected: one line, not blank
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
@@ -4471,7 +4472,7 @@ class MeetingNamespace:
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
         meeting_id (mtg_… id)
-        url
+        url: The meeting's video link, https only
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
 
@@ -4793,7 +4794,8 @@ class PersonNamespace:
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
-        email (email)
+        email: Must be an e-mail address such as sam@example.org: ASCII, no spaces, and none of < > ( ) [ ]
+            , ; : \\ "; at most 64 characters before the @, and a domain with a dot
         first_name
         last_name
         roles
@@ -4820,7 +4822,8 @@ class PersonNamespace:
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
-        email (email)
+        email: Must be an e-mail address such as sam@example.org: ASCII, no spaces, and none of < > ( ) [ ]
+            , ; : \\ "; at most 64 characters before the @, and a domain with a dot
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
@@ -4999,7 +5002,7 @@ class PersonNamespace:
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
         person_id (per_… id)
-        email (email): Admins only
+        email: Admins only
         first_name
         last_name
         time_zone: IANA time zone, e.g. Europe/Prague
