@@ -62,7 +62,7 @@ enum OutboxAPI {
             fields["payload"] = payload
         }
         // The time as it was when the message was written, not as the meeting is now.
-        let written = (payload["meeting"]?["start"] ?? payload["start"])?.stringValue.flatMap { try? Instant(rfc3339: $0) }
+        let written = (payload["meeting"]?["start"] ?? payload["start"])?.stringValue.flatMap { try? Instant(lenient: $0) }
         let kind = claimed.message["kind"]?.stringValue ?? ""
         let expertCopied = expertCopied(claimed, channel: channel, kind: kind, payload: payload)
         let texts = NotificationText.compose(

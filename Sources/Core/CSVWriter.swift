@@ -118,7 +118,7 @@ extension CSVWriter {
 
     /// An instant column's value as a spreadsheet reads it; any other value unchanged.
     static func cell(_ value: JSON, _ column: CSVColumn) -> JSON {
-        guard column.isInstant, let text = value.stringValue, let instant = try? Instant(rfc3339: text) else { return value }
+        guard column.isInstant, let text = value.stringValue, let instant = try? Instant(lenient: text) else { return value }
         return .string(spreadsheetTime(instant))
     }
 

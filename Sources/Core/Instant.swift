@@ -107,9 +107,17 @@ public struct TimeParseError: Error, CustomStringConvertible {
 }
 
 extension Instant {
-    /// Parses an RFC 3339 timestamp that carries an offset (`Z` or `±HH:MM`). Impossible dates
-    /// (Feb 30, hour 24, …) are refused. PostgreSQL's ISO output (`2026-03-08 14:00:00+00`) is also read.
-    public init(rfc3339 text: String) throws {
+    /// Parses an RFC 3339 timestamp that carries an offset (`Z` or `±HH:MM`), as every param's
+    /// schema publishes it (`format: date-time`): a `T` (or `t`) between date and time, never a
+    /// space. Impossible dates (Feb 30, hour 24, …) are refused.
+    public init(rfc3339 text: String) throws { try self.init(parsing: text, strict: true) }
+
+    /// As `init(rfc3339:)`, and also PostgreSQL's ISO output (`2026-03-08 14:00:00+00`: a space
+    /// for the `T`, an offset of hours alone or `+HHMM`): for text the database wrote, or a
+    /// person typed (meetctl sends it on as RFC 3339). Never for params.
+    public init(lenient text: String) throws { try self.init(parsing: text, strict: false) }
+
+    private init(parsing text: String, strict: Bool) throws {
         let b = Array(text.utf8)
         var i = 0
         func digits(_ n: Int) throws -> Int64 {
@@ -134,7 +142,10 @@ extension Instant {
         let month = try digits(2)
         try expect("-")
         let day = try digits(2)
-        try expect("Tt ")
+        if strict, i < b.count, b[i] == UInt8(ascii: " ") {
+            throw TimeParseError(reason: "a T between the date and the time, not a space (RFC 3339), at position \(i + 1)")
+        }
+        try expect(strict ? "Tt" : "Tt ")
         let hour = try digits(2)
         try expect(":")
         let minute = try digits(2)
@@ -163,6 +174,8 @@ extension Instant {
             if i < b.count, b[i] == UInt8(ascii: ":") {
                 i += 1
                 om = try digits(2)
+            } else if strict {
+                throw TimeParseError(reason: "an offset is written ±HH:MM (RFC 3339), like -05:00, at position \(i + 1)")
             } else if i < b.count {
                 om = try digits(2)
             }

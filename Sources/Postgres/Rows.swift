@@ -90,7 +90,7 @@ public struct Row: Sendable {
 
     public func instant(_ column: String) throws -> Instant {
         let text = try required(column)
-        do { return try Instant(rfc3339: text) } catch {
+        do { return try Instant(lenient: text) } catch {
             throw PostgresError(code: .decoding, message: "column \"\(column)\" is not a timestamp within \(Instant.supportedRangeText): \(text)")
         }
     }

@@ -19,8 +19,8 @@ extension CalendarInvite {
     /// The invitation of `fields` for these people; nil when the fields are not an invitation's.
     public init?(fields f: JSON, user: Person, expert: Person, student: Person?) {
         guard let meetingId = f["meeting_id"]?.stringValue, let status = f["status"]?.stringValue.flatMap(MeetingStatus.init(rawValue:)),
-            let start = f["start"]?.stringValue.flatMap({ try? Instant(rfc3339: $0) }), let end = f["end"]?.stringValue.flatMap({ try? Instant(rfc3339: $0) }),
-            let sequence = f["sequence"]?.intValue, let stamp = f["stamp"]?.stringValue.flatMap({ try? Instant(rfc3339: $0) })
+            let start = f["start"]?.stringValue.flatMap({ try? Instant(lenient: $0) }), let end = f["end"]?.stringValue.flatMap({ try? Instant(lenient: $0) }),
+            let sequence = f["sequence"]?.intValue, let stamp = f["stamp"]?.stringValue.flatMap({ try? Instant(lenient: $0) })
         else { return nil }
         let agenda = (f["agenda"]?.arrayValue ?? []).compactMap { pair -> (String, String)? in
             guard let q = pair.arrayValue?.first?.stringValue, let a = pair.arrayValue?.last?.stringValue, pair.arrayValue?.count == 2 else { return nil }

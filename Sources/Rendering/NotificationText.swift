@@ -154,7 +154,7 @@ public enum NotificationText {
             let asked = payload["meeting"]?["proposed_by"]?.stringValue == "expert" ? "proposal" : "request"
             (subject, line) = ("\(asked.capitalized) expired", "The meeting \(asked) with \(other) for \(when) was not answered in time and has expired.\(returned)")
         case "user_suspended":
-            let until = payload["until"]?.stringValue.flatMap { try? Instant(rfc3339: $0) }.map { LocalTimeText.format($0, zone: recipient.timeZone) } ?? "later"
+            let until = payload["until"]?.stringValue.flatMap { try? Instant(lenient: $0) }.map { LocalTimeText.format($0, zone: recipient.timeZone) } ?? "later"
             if payload["recipient_role"]?.stringValue == "student" {
                 (subject, line) = ("Bookings suspended", "Because of missed meetings, you cannot be booked until \(until).")
             } else if let student = payload["student_name"]?.stringValue.map(PersonText.line) {
@@ -238,7 +238,7 @@ public enum NotificationText {
 
     /// The start of the new date proposed for an agreed meeting (its alternate), on `zone`'s clock.
     static func proposedStart(_ payload: JSON, zone: String) -> String? {
-        (payload["meeting"]?["alternate"]?["start"]?.stringValue).flatMap { try? Instant(rfc3339: $0) }.map { LocalTimeText.format($0, zone: zone) }
+        (payload["meeting"]?["alternate"]?["start"]?.stringValue).flatMap { try? Instant(lenient: $0) }.map { LocalTimeText.format($0, zone: zone) }
     }
 
     /// What a logged session (or a missed one) cost its user, said to them: the credits paid.

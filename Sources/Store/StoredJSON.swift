@@ -51,7 +51,7 @@ public struct StoredJSON: Sendable {
     }
 
     public func instant(_ key: String) throws -> Instant {
-        guard let text = value[key]?.stringValue, let instant = try? Instant(rfc3339: text) else { throw fail(key, "is not a time") }
+        guard let text = value[key]?.stringValue, let instant = try? Instant(lenient: text) else { throw fail(key, "is not a time") }
         return instant
     }
 

@@ -81,7 +81,7 @@ enum TimeInput: Sendable, Equatable {
             rest = String(rest.dropFirst(1 + digits.count))
         }
         if rest.isEmpty { return seconds == ":00" || seconds == ":00.0" ? .local(date, time) : nil }
-        guard let instant = try? Instant(rfc3339: "\(date)T\(time)\(seconds)\(rest)") else { return nil }
+        guard let instant = try? Instant(lenient: "\(date)T\(time)\(seconds)\(rest)") else { return nil }
         return .instant(instant)
     }
 }

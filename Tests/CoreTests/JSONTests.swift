@@ -104,10 +104,25 @@ final class InstantTests: XCTestCase {
     func testRFC3339WithOffsetsAndImpossibleDates() throws {
         XCTAssertEqual(try Instant(rfc3339: "2026-03-08T09:00:00-05:00").rfc3339, "2026-03-08T14:00:00Z")
         XCTAssertEqual(try Instant(rfc3339: "2024-02-29T23:59:59.5+05:30").rfc3339, "2024-02-29T18:29:59.500000Z")
-        XCTAssertEqual(try Instant(rfc3339: "2026-11-22 16:31:29.120696+00").rfc3339, "2026-11-22T16:31:29.120696Z")
+        XCTAssertEqual(try Instant(lenient: "2026-11-22 16:31:29.120696+00").rfc3339, "2026-11-22T16:31:29.120696Z")
         for bad in ["2026-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T10:00:00", "2026-01-01", "2026-04-31T00:00:00Z"] {
             XCTAssertThrowsError(try Instant(rfc3339: bad), bad)
         }
+    }
+
+    /// Params are read as their schema publishes them (RFC 3339's date-time): PostgreSQL's way
+    /// of writing a time (a space for the T, an offset of hours alone or without its colon) is
+    /// refused there, and read only from the database (`lenient`).
+    func testRFC3339IsReadExactlyAndPostgresOutputOnlyLeniently() throws {
+        XCTAssertEqual(try Instant(rfc3339: "2030-03-12t15:00:00z").rfc3339, "2030-03-12T15:00:00Z")
+        for postgres in ["2030-03-12 15:00:00Z", "2030-03-12 15:00:00+00", "2030-03-12T15:00:00+00", "2030-03-12T15:00:00+0000", "2030-03-12T15:00:00-0530"] {
+            XCTAssertThrowsError(try Instant(rfc3339: postgres), postgres)
+            XCTAssertNoThrow(try Instant(lenient: postgres), postgres)
+        }
+        XCTAssertThrowsError(try Instant(rfc3339: "2030-03-12 15:00:00Z")) { error in
+            XCTAssertTrue("\(error)".contains("a T between the date and the time, not a space"), "\(error)")
+        }
+        XCTAssertThrowsError(try Schema.timestamp.validate("2030-03-12 15:00:00Z", path: "now", limits: .standard))
     }
 
     func testCivilCalendarRoundTrip() {

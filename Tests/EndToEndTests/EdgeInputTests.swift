@@ -42,12 +42,14 @@ final class EdgeInputTests: EndToEndTestCase {
         try w.updateSettings(["weekly_usage_limit": .null])
     }
 
-    func testTimesOutsideTheSupportedRangeAreRefusedByEveryMethodTakingATime() throws {
-        let w = try MeetingWorld(self, label: "edge times")
-        let meetingId = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 10)))
+    typealias TimeCase = (method: String, actor: String, params: [String: JSONValue], fields: [String])
+
+    /// Every method taking a time, with params it takes (times on day 8 at 10:00 and 12:00) and which
+    /// of them are times; `meetingId` is a meeting requested for day 7 at 10:00.
+    func methodsTakingATime(_ w: MeetingWorld, meetingId: String) throws -> [TimeCase] {
         let wallet = try w.meetingd.result("ledger.balance", as: w.user, ["person_id": .string(w.user)])["accounts"]?[0]?["account_id"]?.string ?? ""
         let good = MeetingTime.at(day: 8, hour: 10), later = MeetingTime.at(day: 8, hour: 12)
-        let cases: [(method: String, actor: String, params: [String: JSONValue], fields: [String])] = [
+        return [
             ("meeting.request", w.user, w.requestParams(start: good), ["start"]),
             ("meeting.propose", w.expert, ["user_id": .string(w.user), "service_id": .string(w.serviceId), "start": .string(good),
                                            "length_minutes": 60, "price_credits": 10], ["start"]),
@@ -66,6 +68,13 @@ final class EdgeInputTests: EndToEndTestCase {
                                        "location_id": .string(w.locationId), "weeks": 2], ["first_start"]),
             ("clock.set", w.admin, ["now": .string(MeetingTime.startOfTest)], ["now"]),
         ]
+    }
+
+    func testTimesOutsideTheSupportedRangeAreRefusedByEveryMethodTakingATime() throws {
+        let w = try MeetingWorld(self, label: "edge times")
+        let meetingId = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 10)))
+        let good = MeetingTime.at(day: 8, hour: 10), later = MeetingTime.at(day: 8, hour: 12)
+        let cases = try methodsTakingATime(w, meetingId: meetingId)
         for c in cases {
             for field in c.fields {
                 for bad in Self.outOfRange {
@@ -88,6 +97,29 @@ final class EdgeInputTests: EndToEndTestCase {
         let edge = try w.meetingd.call("availability.get", as: w.user, ["expert_id": .string(w.expert), "from": "9999-12-30T00:00:00Z",
                                                                          "to": "9999-12-31T23:59:59.999999Z"])
         XCTAssertNotNil(edge["result"], "\(edge)")
+    }
+
+    /// A time is RFC 3339 as every time param's schema says (`format: date-time`): a T between
+    /// date and time and an offset ±HH:MM. PostgreSQL's way of writing one (a space, `+05`,
+    /// `+0500`) was taken, which a client checking the schema refuses.
+    func testTimesNotWrittenAsRFC3339AreRefusedByEveryMethodTakingATime() throws {
+        let w = try MeetingWorld(self, label: "edge time text")
+        let meetingId = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 10)))
+        for c in try methodsTakingATime(w, meetingId: meetingId) {
+            for field in c.fields {
+                let given = c.params[field]?.string ?? ""
+                let written = String(given.prefix(19))
+                for bad in [written.replacingOccurrences(of: "T", with: " ") + "Z", written + "+00", written + "+0000"] {
+                    var params = c.params
+                    params[field] = .string(bad)
+                    assertInvalid(try w.meetingd.call(c.method, as: c.actor, params), field: field, "\(c.method) \(field) \(bad)")
+                }
+            }
+        }
+        XCTAssertEqual(try w.meeting(meetingId)["start"]?.string, MeetingTime.at(day: 7, hour: 10), "nothing changed")
+        let refused = try w.meetingd.error("clock.set", as: w.admin, ["now": "2030-03-12 15:00:00Z"], code: -32602)
+        XCTAssertEqual(refused["data"]?["reason"]?.string?.contains("a T between the date and the time, not a space"), true, "\(refused)")
+        XCTAssertNotNil(try w.meetingd.call("clock.set", as: w.admin, ["now": "2030-03-12t15:00:00z"])["result"], "RFC 3339's lower-case t and z")
     }
 
     func testComputedEndsPastTheLastSupportedTimeAreRefused() throws {
