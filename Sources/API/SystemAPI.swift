@@ -11,7 +11,7 @@ enum SystemAPI {
     static let ping = MethodDefinition(
         "system.ping", "Liveness: the service version, its time, whether the database answers, and the person a pinned meetingd acts as",
         audience: .anyone, mutating: false,
-        params: [.init("actor", .id(.person), "A person whose community's time `now` gives (under meetingd --test-clock, its pinned time); under meetingd --pin-actor only the pinned person, who is the default")],
+        params: [.init("actor", .nullable(.id(.person)), "A person whose community's time `now` gives (under meetingd --test-clock, its pinned time); under meetingd --pin-actor only the pinned person, who is the default. null is the same as leaving it out, as for every method")],
         result: .object([
             .init("version", .text(), required: true), .init("now", .timestamp, required: true), .init("database", .oneOf(["ok", "read_only", "unavailable", "refused"]), required: true,
                   "ok; read_only (it answers but refuses writes: a standby, or a primary set read-only; every change is refused with 5030 until DATABASE_URL leads to a writable primary); unavailable (down, full or unreachable: retry later); refused (it refuses meetingd's login, or the connection is set up in a way meetingd cannot work with: an operator must fix the settings)"),

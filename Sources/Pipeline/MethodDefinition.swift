@@ -209,15 +209,16 @@ public struct MethodDefinition: Sendable {
         self.body = body
     }
 
+    /// The signed-in person, a param of every method but those open to anyone.
+    public static let actor = Schema.Field(
+        "actor", .id(.person), required: true,
+        "The signed-in person on whose behalf the call is made (under meetingd --pin-actor: optional, and only the pinned person)")
+
     /// Params as published: the declared ones plus `actor` and, for mutating methods,
     /// `idempotency_key`.
     public var publishedParams: [Schema.Field] {
         var fields: [Schema.Field] = []
-        if case .anyone = audience {} else {
-            fields.append(.init(
-                "actor", .id(.person), required: true,
-                "The signed-in person on whose behalf the call is made (under meetingd --pin-actor: optional, and only the pinned person)"))
-        }
+        if case .anyone = audience {} else { fields.append(MethodDefinition.actor) }
         fields += params
         if mutating {
             fields.append(.init("idempotency_key", .text(min: 1, max: 200), "A retry with the same key and params returns the first response and has no further effect"))

@@ -138,15 +138,17 @@ public final class RequestPipeline {
         }
     }
 
-    /// A call without a person's id in `actor` is refused as unknown_actor (SPEC §3.3), before
-    /// its other params are looked at; a pinned meetingd settles the actor first.
+    /// The actor, before a call's other params are looked at: one given that is not a person's
+    /// id as its schema publishes it (a number, "", an id of another kind) is a param refused
+    /// -32602, as any other param is; a call without one (left out or null) is refused as
+    /// unknown_actor (SPEC §3.3: "actor missing"), as is an id of no person once it is looked
+    /// up. A pinned meetingd settles the actor first.
     static func actorPreflight(_ method: MethodDefinition, pinnedActor: String?) -> @Sendable ([String: JSON]) throws -> [String: JSON] {
         if case .anyone = method.audience { return { $0 } }
         return { given in
+            if let actor = given["actor"], !actor.isNull { try MethodDefinition.actor.schema.validate(actor, path: "actor", limits: .standard) }
             let fields = try pinActor(pinnedActor, given)
-            // Given but not text (a number, true, a list) it is not a person either, not missing.
-            guard let actor = fields["actor"]?.stringValue else { throw AppError.unknownActor(given: !(fields["actor"]?.isNull ?? true)) }
-            guard Identifier.isValid(actor, kind: .person) else { throw AppError.unknownActor(given: true) }
+            guard fields["actor"]?.stringValue != nil else { throw AppError.unknownActor(given: false) }
             return fields
         }
     }

@@ -50,21 +50,44 @@ final class AuthorizationTests: EndToEndTestCase {
         XCTAssertEqual(try snapshot(community, meetingd), before, "nothing changed")
     }
 
-    /// SPEC §3.3: 4001 unknown_actor when the actor is "missing or not a person".
-    func testMissingOrNonPersonActorIsUnknownActor() throws {
+    /// SPEC §3.3: 4001 unknown_actor when the actor is "missing" (left out, or null) or "not a
+    /// person" (an id no person has: testUnknownActorIsRefused).
+    func testMissingActorIsUnknownActor() throws {
         let community = try bootstrap()
         let meetingd = try startMeetingd()
         let before = try snapshot(community, meetingd)
         let missing = try meetingd.call("person.create", .object(TestCommunity.personParams(roles: ["user"])))
         assertRefused(missing["error"] ?? .null, 4001, "unknown_actor", "person.create without an actor: \(missing)")
-        let notAPerson = try meetingd.call("community.get", as: community.id)
-        assertRefused(notAPerson["error"] ?? .null, 4001, "unknown_actor", "a community id as the actor: \(notAPerson)")
         XCTAssertEqual(missing["error"]?["message"]?.string?.hasPrefix("Missing actor"), true, "\(missing)")
-        for given: JSONValue in [5, true, ["per_x"]] {
-            let odd = try meetingd.call("community.get", .object(["actor": given]))
-            assertRefused(odd["error"] ?? .null, 4001, "unknown_actor", "\(given) as the actor: \(odd)")
-            XCTAssertEqual(odd["error"]?["message"]?.string?.hasPrefix("Unknown actor"), true, "given, so not missing: \(odd)")
+        let null = try meetingd.call("community.get", .object(["actor": .null]))
+        assertRefused(null["error"] ?? .null, 4001, "unknown_actor", "a null actor: \(null)")
+        XCTAssertEqual(null["error"]?["message"]?.string?.hasPrefix("Missing actor"), true, "\(null)")
+        XCTAssertEqual(try snapshot(community, meetingd), before, "nothing changed")
+    }
+
+    /// An actor that is no person's id as its schema publishes it (^per_[0-9a-f]{32}$: not a
+    /// string, "", upper case, another kind's id) is a param refused -32602 on `actor`, on every
+    /// method as on system.ping, before the call's other params are read; null on system.ping
+    /// is the actor left out, as on every other method.
+    func testMalformedActorIsInvalidParamsOnEveryMethod() throws {
+        let community = try bootstrap()
+        let meetingd = try startMeetingd()
+        let before = try snapshot(community, meetingd)
+        let person = String(community.adminId.dropFirst(4))
+        let calls: [(String, [String: JSONValue])] = [
+            ("system.ping", [:]), ("community.get", [:]), ("person.list", ["limit": "not a number"]),
+            ("person.create", TestCommunity.personParams(roles: ["admin"])), ("location.create", ["name": "Odd room", "kind": "virtual"]),
+        ]
+        for (method, params) in calls {
+            for given: JSONValue in [7, true, ["per_x"], "", .string("PER_" + person), .string("per_" + person.uppercased()), .string(community.id),
+                                     .string("per_" + person + " ")] {
+                var sent = params
+                sent["actor"] = given
+                let refused = try Meetingd.error(of: try meetingd.call(method, .object(sent)), code: -32602, "\(method) as \(given)")
+                XCTAssertEqual(refused["data"]?["field"], "actor", "\(method) as \(given): \(refused)")
+            }
         }
+        XCTAssertNotNil(try meetingd.call("system.ping", .object(["actor": .null]))["result"], "null: the actor left out")
         XCTAssertEqual(try snapshot(community, meetingd), before, "nothing changed")
     }
 

@@ -44,7 +44,7 @@ final class PinnedActorTests: EndToEndTestCase {
     }
 
     /// Without an actor, with the pinned actor, and with anyone else's (admins', finance's,
-    /// a user's, malformed ones), for a mutating and a read-only method.
+    /// a user's), for a mutating and a read-only method; a malformed one is a malformed param.
     func testPinnedCallsActAsThePinnedPersonAndRefuseAnyoneElse() throws {
         let p = try people()
         let pinned = try startMeetingd(["--pin-actor", p.expert])
@@ -63,8 +63,14 @@ final class PinnedActorTests: EndToEndTestCase {
         let others: [(String, JSONValue)] = [
             ("the community's first admin", .string(p.community.adminId)), ("another admin", .string(p.otherAdmin)),
             ("finance staff", .string(p.finance)), ("a user", .string(p.user)), ("an unknown person", .string(AuthorizationTests.ghostId())),
-            ("an empty string", ""), ("a number", 7), ("a list", .array([.string(p.expert)])),
         ]
+        // What is no person's id is a malformed param, pinned or not (-32602 on actor), never run.
+        for actor: JSONValue in ["", 7, .array([.string(p.expert)])] {
+            for method in ["availability.block", "system.ping"] {
+                let refused = try Meetingd.error(of: try call(pinned, method, actor: actor, own.merging(Self.hour) { a, _ in a }), code: -32602)
+                XCTAssertEqual(refused["data"]?["field"], "actor", "\(method) as \(actor): \(refused)")
+            }
+        }
         for (who, actor) in others {
             assertPinnedRefusal(try call(pinned, "availability.block", actor: actor, own.merging(Self.hour) { a, _ in a }), "availability.block as \(who)")
             assertPinnedRefusal(try call(pinned, "availability.get", actor: actor, own.merging(Self.week) { a, _ in a }), "availability.get as \(who)")

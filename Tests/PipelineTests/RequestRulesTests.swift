@@ -30,13 +30,21 @@ final class RequestRulesTests: XCTestCase {
         XCTAssertEqual(try RequestPipeline.pinActor(nil, ["actor": "per_any"])["actor"], "per_any", "not pinned: as sent")
     }
 
+    /// Missing (left out or null), the actor is unknown (SPEC §3.3); given, it is a param like any
+    /// other, refused -32602 on `actor` when it is no person's id as its schema says, pinned or not.
     func testACallWithoutAPersonIsAnUnknownActorBeforeItsParamsAreRead() throws {
         let check = RequestPipeline.actorPreflight(method(), pinnedActor: nil)
         XCTAssertEqual(code { try check([:]) }, .unknownActor)
-        XCTAssertEqual(code { try check(["actor": 12]) }, .unknownActor)
-        XCTAssertEqual(code { try check(["actor": "mtg_notaperson"]) }, .unknownActor)
+        XCTAssertEqual(code { try check(["actor": nil]) }, .unknownActor)
+        XCTAssertEqual(code { try check(["actor": 12]) }, .invalidParams)
+        XCTAssertEqual(code { try check(["actor": "mtg_notaperson"]) }, .invalidParams)
         let person = "per_" + String(repeating: "0a", count: 16)
-        XCTAssertEqual(code { try check(["actor": "per_abc"]) }, .unknownActor, "not an id a person can have")
+        XCTAssertEqual(code { try check(["actor": "per_abc"]) }, .invalidParams, "not an id a person can have")
+        XCTAssertEqual(code { try check(["actor": .string(person.uppercased())]) }, .invalidParams)
+        XCTAssertEqual(code { try RequestPipeline.actorPreflight(self.method(), pinnedActor: person)(["actor": 5]) }, .invalidParams)
+        XCTAssertThrowsError(try check(["actor": ""])) { error in
+            XCTAssertEqual((error as? AppError)?.details["field"], "actor")
+        }
         XCTAssertEqual(try check(["actor": .string(person), "start": "nonsense"])["start"], "nonsense", "params are the method's to check")
         let open = RequestPipeline.actorPreflight(method(.anyone, mutating: false), pinnedActor: nil)
         XCTAssertEqual(try open([:]), [:], "a method open to anyone takes no actor")

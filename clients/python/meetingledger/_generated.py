@@ -5563,7 +5563,8 @@ class SystemNamespace:
         Who may call: anyone. Read-only.
 
         actor (per_… id): A person whose community's time `now` gives (under meetingd --test-clock, its
-            pinned time); under meetingd --pin-actor only the pinned person, who is the default
+            pinned time); under meetingd --pin-actor only the pinned person, who is the default. null is the
+            same as leaving it out, as for every method
 
         Raises DatabaseUnavailableError, DatabaseRefusedError, UnknownActorError, ForbiddenError,
         InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
