@@ -135,6 +135,7 @@ enum AvailabilityAPI {
         audience: .roles([.expert, .admin]), mutating: true,
         params: [expertId, .init("period_id", .id(.availability)), .init("start", .timestamp), .init("end", .timestamp)],
         result: .object([.init("removed", .integer(min: 0, max: .max), required: true)]), errors: [DocErrors.notFound, DocErrors.sessionLog],
+        paramRules: [.anyGroup([["period_id"], ["start", "end"]])],
         body: .transaction { ctx, params in
             let expert = try params.string("expert_id")
             try requireOwner(ctx, expert)
@@ -143,9 +144,6 @@ enum AvailabilityAPI {
                 removed = try AvailabilityStore.removePeriods(ctx.db, communityId: ctx.communityId, expertId: expert, id: id, within: nil)
                 guard removed == 1 else { throw AppError.notFound("availability period", id) }
             } else {
-                guard params.has("start"), params.has("end") else {
-                    throw AppError.invalidParams(field: "period_id", reason: "is required (or give start and end)")
-                }
                 removed = try AvailabilityStore.removePeriods(
                     ctx.db, communityId: ctx.communityId, expertId: expert, id: nil, within: (try params.instant("start"), try params.instant("end")))
             }

@@ -124,14 +124,7 @@ enum CatalogAPI {
     ]))
 
     /// Exactly one of service_id / expert_id names what the user is assigned to.
-    static func enrollmentTarget(_ params: Params) throws -> (service: String?, expert: String?) {
-        let service = params.optionalString("service_id"), expert = params.optionalString("expert_id")
-        guard (service == nil) != (expert == nil) else {
-            throw AppError.invalidParams(
-                field: "service_id", reason: service == nil ? "is needed when expert_id is not given: give exactly one of the two" : "must not be given with expert_id: give exactly one of the two")
-        }
-        return (service, expert)
-    }
+    static let enrollmentTarget = ParamRule.exactlyOne("service_id", "expert_id")
 
     /// Assigns a user; true when the enrolment is new.
     static func enroll(_ ctx: TransactionContext, userId: String, serviceId: String?, expertId: String?) throws -> Bool {
@@ -143,20 +136,20 @@ enum CatalogAPI {
 
     static let assign = MethodDefinition(
         "enrollment.assign", "Assigns a user to a service or to an expert", audience: .roles([.admin]), mutating: true,
-        params: enrollmentParams, result: enrollmentResult, errors: [DocErrors.notFound],
+        params: enrollmentParams, result: enrollmentResult, errors: [DocErrors.notFound], paramRules: [enrollmentTarget],
         body: .transaction { ctx, params in
             let userId = try params.string("user_id")
-            let (serviceId, expertId) = try enrollmentTarget(params)
+            let (serviceId, expertId) = (params.optionalString("service_id"), params.optionalString("expert_id"))
             _ = try enroll(ctx, userId: userId, serviceId: serviceId, expertId: expertId)
             return ["user_id": .string(userId), "service_id": .optional(serviceId), "expert_id": .optional(expertId), "enrolled": true]
         })
 
     static let remove = MethodDefinition(
         "enrollment.remove", "Removes a user's assignment to a service or an expert", audience: .roles([.admin]), mutating: true,
-        params: enrollmentParams, result: enrollmentResult, errors: [DocErrors.notFound],
+        params: enrollmentParams, result: enrollmentResult, errors: [DocErrors.notFound], paramRules: [enrollmentTarget],
         body: .transaction { ctx, params in
             let userId = try params.string("user_id")
-            let (serviceId, expertId) = try enrollmentTarget(params)
+            let (serviceId, expertId) = (params.optionalString("service_id"), params.optionalString("expert_id"))
             guard try CatalogStore.unenroll(ctx.db, communityId: ctx.communityId, userId: userId, serviceId: serviceId, expertId: expertId) else {
                 // Named as decertify names a certification: whose, and to what.
                 throw AppError.notFound("enrollment", "of \(userId) to \(serviceId ?? expertId ?? "")")

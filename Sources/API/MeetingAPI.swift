@@ -451,12 +451,10 @@ enum MeetingAPI {
         params: [.init("meeting_id", .id(.meeting)), .init("start", .timestamp), .init("length_minutes", .integer(min: 5, max: 1440)),
                  .init("expert_id", .id(.person), "For admins and the office (who confirm for experts); experts see their own calendar")],
         result: .object([.init("meetings", .list(meetingSchema), required: true)]), errors: [DocErrors.notFound],
+        paramRules: [.anyGroup([["meeting_id"], ["start", "length_minutes"]])],
         body: .read(ReadPlan(
             statements: { scope, p in
-                guard p.has("meeting_id") || (p.has("start") && p.has("length_minutes")) else {
-                    throw AppError.invalidParams(field: "meeting_id", reason: "is required (or give start and length_minutes)")
-                }
-                return [MeetingQueries.conflicts(
+                [MeetingQueries.conflicts(
                     communityId: scope.communityId, meetingId: p.optionalString("meeting_id"), expertId: p.optionalString("expert_id") ?? scope.actorId,
                     start: try p.optionalInstant("start"), lengthMinutes: p.optionalInt("length_minutes"))]
                     + (p.has("meeting_id") ? [] : Existence.check(communityId: scope.communityId, people: [p.optionalString("expert_id")]))

@@ -67,6 +67,7 @@ enum PeopleAPI {
             .init("remove_roles", .list(.oneOf(Role.allCases.map(\.rawValue)), min: 1, max: 5), "Admins only"),
         ],
         result: PersonFacts.schema, errors: [DocErrors.notFound, DocErrors.invalidState],
+        paramRules: [.somethingToChange(["first_name", "last_name", "time_zone", "email", "add_roles", "remove_roles"], on: "person_id")],
         body: .command(PeopleUseCases.update()))
 
     static let findByEmail = MethodDefinition(

@@ -24,8 +24,6 @@ public struct PersonChange: Sendable, Equatable {
         self.addRoles = addRoles
         self.removeRoles = removeRoles
     }
-
-    var isEmpty: Bool { self == PersonChange() }
 }
 
 /// What a person is still part of: a role whose commitments are open is not taken away.
@@ -58,10 +56,6 @@ public enum PersonChangeRules {
     public static func decide(
         actorId: String, actorRoles: Set<Role>, person: PersonFacts, commitments: PersonCommitments, change: PersonChange
     ) throws -> PersonFacts {
-        guard !change.isEmpty else {
-            throw AppError.invalidParams(
-                field: "person_id", reason: "has nothing to change: give first_name, last_name, time_zone, email, add_roles or remove_roles")
-        }
         let isAdmin = actorRoles.contains(.admin)
         guard isAdmin || actorId == person.id else { throw AppError.forbidden("only the person themself or an admin may change a person") }
         if !isAdmin {

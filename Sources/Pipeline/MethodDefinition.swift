@@ -177,6 +177,8 @@ public struct MethodDefinition: Sendable {
     public let params: [Schema.Field]
     public let result: Schema
     public let errors: [AppError]
+    /// Rules over several params the schema cannot say (`ParamRule`): checked before the body runs.
+    public let paramRules: [ParamRule]
     /// Earlier names the method still answers to (see `MethodAlias`).
     public let aliases: [MethodAlias]
     /// Worked calls published in `rpc.discover`; a test checks each against the schemas.
@@ -195,7 +197,7 @@ public struct MethodDefinition: Sendable {
 
     public init(
         _ name: String, _ summary: String, audience: Audience, mutating: Bool, params: [Schema.Field], result: Schema, errors: [AppError] = [],
-        aliases: [MethodAlias] = [], examples: [MethodExample] = [], body: Body
+        paramRules: [ParamRule] = [], aliases: [MethodAlias] = [], examples: [MethodExample] = [], body: Body
     ) {
         self.name = name
         self.summary = summary
@@ -204,6 +206,7 @@ public struct MethodDefinition: Sendable {
         self.params = params
         self.result = result
         self.errors = errors
+        self.paramRules = paramRules
         self.aliases = aliases
         self.examples = examples
         self.body = body

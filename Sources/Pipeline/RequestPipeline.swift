@@ -133,7 +133,7 @@ public final class RequestPipeline {
         methods.map { m in
             MethodSpec(
                 name: m.name, summary: m.summary, access: m.audience.access, mutating: m.mutating, params: m.publishedParams,
-                result: m.result, errors: m.commonErrors, aliases: m.aliases, examples: m.examples, preflight: RequestPipeline.actorPreflight(m, pinnedActor: config.pinnedActor)
+                result: m.result, errors: m.commonErrors, paramRules: m.paramRules, aliases: m.aliases, examples: m.examples, preflight: RequestPipeline.actorPreflight(m, pinnedActor: config.pinnedActor)
             ) { params in try self.execute(m, params) }
         }
     }

@@ -159,6 +159,7 @@ public final class Dispatcher {
         do {
             let checkedFields = try spec.preflight(paramFields)
             try spec.paramsSchema.validate(.object(checkedFields), path: "", limits: limits)
+            for rule in spec.paramRules { try rule.check(checkedFields) }
             ranMutating = spec.mutating
             outcome = .success(try spec.handler(Params(fields: checkedFields, method: methodName)))
         } catch let error as AppError {

@@ -51,6 +51,8 @@ public struct MethodSpec {
     public let params: [Schema.Field]
     public let result: Schema
     public let errors: [AppError]
+    /// Rules over several params (`ParamRule`), checked after the schema and published.
+    public let paramRules: [ParamRule]
     public let aliases: [MethodAlias]
     public let examples: [MethodExample]
     /// Runs before the params are checked against the schema (the actor check, whose failure
@@ -61,7 +63,7 @@ public struct MethodSpec {
 
     public init(
         name: String, summary: String, access: Access, mutating: Bool, params: [Schema.Field], result: Schema,
-        errors: [AppError] = [], aliases: [MethodAlias] = [], examples: [MethodExample] = [],
+        errors: [AppError] = [], paramRules: [ParamRule] = [], aliases: [MethodAlias] = [], examples: [MethodExample] = [],
         preflight: @escaping ([String: JSON]) throws -> [String: JSON] = { $0 }, handler: @escaping (Params) throws -> JSON
     ) {
         self.name = name
@@ -71,6 +73,7 @@ public struct MethodSpec {
         self.params = params
         self.result = result
         self.errors = errors
+        self.paramRules = paramRules
         self.aliases = aliases
         self.examples = examples
         self.preflight = preflight

@@ -71,7 +71,9 @@ extension Dispatcher {
         var doc: [String: JSON] = [
             "name": .string(spec.name),
             "summary": .string(spec.summary),
-            "description": .string("Who may call: \(spec.access.text)." + (spec.mutating ? " Mutating: accepts idempotency_key." : " Read-only.")),
+            "description": .string(
+                "Who may call: \(spec.access.text)." + (spec.mutating ? " Mutating: accepts idempotency_key." : " Read-only.")
+                    + spec.paramRules.map { " \($0.text)." }.joined()),
             "paramStructure": "by-name",
             "params": .array(params),
             "result": ["name": .string(spec.name + ".result"), "schema": spec.result.jsonSchema],

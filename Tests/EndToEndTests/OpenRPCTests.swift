@@ -376,4 +376,59 @@ final class OpenRPCTests: EndToEndTestCase {
         XCTAssertEqual(documented["credits.grant"]?.params["credits"]?["schema"]?["maximum"], 1_000_000_000_000)
         XCTAssertTrue(documented["person.get"]?.errorCodes.contains(4004) ?? false, "person.get documents not_found")
     }
+
+    /// What the server refuses, the document says: rules over several params in the method's
+    /// description, a param's own rule (an https:// link, credits never 0, an e-mail address as
+    /// the server takes one, no NUL in text) in its schema, so a client checking the document
+    /// refuses it too. Each refusal is -32602 on the param.
+    func testWhatTheServerRefusesTheDocumentSays() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let document = try Meetingd.result(of: try w.meetingd.call("rpc.discover"))
+        func method(_ name: String) -> JSONValue? { document["methods"]?.array?.first { $0["name"]?.string == name } }
+        func pattern(_ name: String, _ param: String) throws -> NSRegularExpression {
+            let schema = method(name)?["params"]?.array?.first { $0["name"]?.string == param }?["schema"]
+            return try NSRegularExpression(pattern: try XCTUnwrap(schema?["pattern"]?.string, "\(name) \(param) has a pattern"))
+        }
+        func matches(_ regex: NSRegularExpression, _ text: String) -> Bool { regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil }
+        let at = MeetingTime.at(day: 8, hour: 10)
+        let rules: [(method: String, actor: String, params: [String: JSONValue], field: String, rule: String)] = [
+            ("enrollment.assign", w.admin, ["user_id": .string(w.user)], "service_id", "Give exactly one of service_id and expert_id."),
+            ("enrollment.remove", w.admin, ["user_id": .string(w.user), "service_id": .string(w.serviceId), "expert_id": .string(w.expert)], "service_id",
+             "Give exactly one of service_id and expert_id."),
+            ("availability.remove", w.expert, ["expert_id": .string(w.expert), "start": .string(at)], "period_id", "Give period_id, or start and end."),
+            ("meeting.conflicts", w.expert, ["start": .string(at)], "meeting_id", "Give meeting_id, or start and length_minutes."),
+            ("person.update", w.user, ["person_id": .string(w.user)], "person_id",
+             "Give at least one of first_name, last_name, time_zone, email, add_roles or remove_roles."),
+        ]
+        for r in rules {
+            XCTAssertEqual(try w.meetingd.error(r.method, as: r.actor, r.params, code: -32602)["data"]?["field"]?.string, r.field, r.method)
+            XCTAssertTrue(method(r.method)?["description"]?.string?.contains(r.rule) ?? false, "\(r.method): \(method(r.method)?["description"] ?? .null)")
+        }
+
+        let meetingId = try MeetingWorld.id(of: w.request(start: at))
+        let http = try w.meetingd.error("meeting.set_video_link", as: w.admin, ["meeting_id": .string(meetingId), "url": "http://video.example.com/1"], code: -32602)
+        XCTAssertEqual(http["data"]?["field"], "url")
+        XCTAssertFalse(matches(try pattern("meeting.set_video_link", "url"), "http://video.example.com/1"))
+        XCTAssertTrue(matches(try pattern("meeting.set_video_link", "url"), "https://video.example.com/1"))
+
+        let wallet = try w.meetingd.result("ledger.balance", as: w.user, ["person_id": .string(w.user)])["accounts"]?[0]?["account_id"]?.string ?? ""
+        let zero = try w.meetingd.error("credits.adjust", as: w.finance, ["account_id": .string(wallet), "credits": 0, "reason": "none"], code: -32602)
+        XCTAssertEqual(zero["data"]?["field"], "credits")
+        let credits = method("credits.adjust")?["params"]?.array?.first { $0["name"]?.string == "credits" }?["schema"]
+        XCTAssertEqual(credits?["not"], ["const": 0])
+
+        for address in ["sam@localhost", "sam,o@example.org", "zoë@example.org"] {
+            var params = TestCommunity.personParams(roles: ["user"])
+            params["email"] = .string(address)
+            XCTAssertEqual(try w.meetingd.error("person.create", as: w.admin, params, code: -32602)["data"]?["field"], "email", address)
+            XCTAssertFalse(matches(try pattern("person.create", "email"), address), address)
+        }
+        XCTAssertNil(method("person.create")?["params"]?.array?.first { $0["name"]?.string == "email" }?["schema"]?["format"],
+                     "not RFC 5322's format: email, which takes addresses the server refuses")
+
+        let nul = try w.meetingd.error("location.create", as: w.admin, ["name": "Room", "kind": "virtual", "idempotency_key": "a\u{0}b"], code: -32602)
+        XCTAssertEqual(nul["data"]?["field"], "idempotency_key")
+        XCTAssertFalse(matches(try pattern("location.create", "idempotency_key"), "a\u{0}b"))
+        XCTAssertTrue(matches(try pattern("location.create", "idempotency_key"), "any key at all\n"))
+    }
 }

@@ -3109,7 +3109,7 @@ class AvailabilityNamespace:
     ) -> AvailabilityRemoveResult:
         """Removes one-off free and blocked periods: one by period_id, or all lying within start…end.
 
-        Who may call: expert, admin. Mutating: accepts idempotency_key.
+        Who may call: expert, admin. Mutating: accepts idempotency_key. Give period_id, or start and end.
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
@@ -3657,7 +3657,7 @@ class EnrollmentNamespace:
     ) -> Enrollment:
         """Assigns a user to a service or to an expert.
 
-        Who may call: admin. Mutating: accepts idempotency_key.
+        Who may call: admin. Mutating: accepts idempotency_key. Give exactly one of service_id and expert_id.
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
@@ -3716,7 +3716,7 @@ class EnrollmentNamespace:
     ) -> Enrollment:
         """Removes a user's assignment to a service or an expert.
 
-        Who may call: admin. Mutating: accepts idempotency_key.
+        Who may call: admin. Mutating: accepts idempotency_key. Give exactly one of service_id and expert_id.
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
@@ -4132,7 +4132,7 @@ class MeetingNamespace:
     ) -> MeetingConflictsResult:
         """The expert's agreed meetings overlapping a meeting (or a proposed time): the confirmation dialog's warning.
 
-        Who may call: expert, admin, office. Read-only.
+        Who may call: expert, admin, office. Read-only. Give meeting_id, or start and length_minutes.
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
@@ -4997,7 +4997,7 @@ class PersonNamespace:
     ) -> Person:
         """Changes a person: an admin changes anyone's e-mail, names, time zone and roles; a person changes their own names and time zone. A role is taken away only when nothing open needs it: expert or user while meetings on that side await an answer or are agreed (ended ones not logged yet included) or weekly series on that side are active and not finished (end them first), admin while no other admin would be left (4009; for expert and user with the open meetings and series counted). A declined meeting can be given a new date, but not once either side has lost their role (4009). A new user or expert role opens that person's wallet or earnings. An expert without the role is no longer searched, listed among profiles or booked; their certifications and hours are kept for a return. Names and time zone show at once wherever the person appears (notifications claimed after the change give times on the new zone); an expert's weekly hours keep the zone they were set in (availability.set_weekly).
 
-        Who may call: member. Mutating: accepts idempotency_key.
+        Who may call: member. Mutating: accepts idempotency_key. Give at least one of first_name, last_name, time_zone, email, add_roles or remove_roles.
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
