@@ -141,6 +141,22 @@ def text_rules():
     ]
 
 
+def error_data(doc):
+    """What each error's data holds beyond code and retryable, from info.x-error-data (the
+    error's data under components.errors shows an example value of each)."""
+    described = doc["info"].get("x-error-data")
+    if not described:
+        return []
+    errors = doc.get("components", {}).get("errors", {})
+    out = ["## Error data", "",
+           "Every error's `data` has `code` (stable, to branch on) and `retryable`; these carry more:", "",
+           "| error | data member | holds |", "|---|---|---|"]
+    for code in sorted(described, key=lambda c: (errors.get(c, {}).get("code", 0), c)):
+        for name, about in sorted(described[code].items()):
+            out.append(f"| {errors.get(code, {}).get('code', '')} `{code}` | `{name}` | {about.replace('|', chr(92) + '|')} |")
+    return out + [""]
+
+
 def booking_rules(rules):
     """The booking rules as published in `info.x-booking-rules`: which path each is checked on."""
     if not rules:
@@ -234,6 +250,7 @@ def main():
         "",
         *bounds(doc["info"].get("x-bounds")),
         *text_rules(),
+        *error_data(doc),
         *booking_rules(doc["info"].get("x-booking-rules")),
         "| method | summary |",
         "|---|---|",

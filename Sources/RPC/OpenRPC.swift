@@ -28,16 +28,17 @@ extension Dispatcher {
         var schemas: [String: JSON] = [:]
         var conflicts = Set<String>()
         var errors: [String: JSON] = [:]
+        var errorData: [String: JSON] = [:]
         let methodDocs: [JSON] = specs.map { spec in
             spec.result.collectNamedSchemas(into: &schemas, conflicts: &conflicts)
             for field in spec.params { field.schema.collectNamedSchemas(into: &schemas, conflicts: &conflicts) }
             var refs: [JSON] = []
             var listed = Set<String>()
             for e in spec.errors + Dispatcher.protocolErrors(mutating: spec.mutating) where listed.insert(e.dataCode).inserted {
-                errors[e.dataCode] = [
-                    "code": .int(Int64(e.code.number)), "message": .string(e.dataCode),
-                    "data": ["code": .string(e.dataCode), "retryable": .bool(e.retryable)],
-                ]
+                errors[e.dataCode] = ["code": .int(Int64(e.code.number)), "message": .string(e.dataCode), "data": e.publishedData]
+                if let members = AppError.dataMembers[e.code] {
+                    errorData[e.dataCode] = .object(Dictionary(uniqueKeysWithValues: members.map { ($0.name, JSON.string($0.about)) }))
+                }
                 refs.append(["$ref": .string("#/components/errors/\(e.dataCode)")])
             }
             return methodDocument(spec, errors: refs)
@@ -52,6 +53,9 @@ extension Dispatcher {
         var infoFields: [String: JSON] = [
             "title": .string(info.title), "version": .string(info.version), "description": .string(info.description),
             "x-bounds": .object(limitBounds.merging(info.bounds) { own, _ in own }),
+            // What each member of an error's data holds beyond code and retryable (the error's
+            // data under components.errors shows an example of each).
+            "x-error-data": .object(errorData),
         ]
         for (name, value) in info.extensions { infoFields["x-" + name] = value }
         return [

@@ -191,6 +191,15 @@ final class OpenRPCTests: EndToEndTestCase {
             "location_id": .string(w.locationId),
         ], code: 4022)
         XCTAssertTrue(listed("series.create").contains(4022), "\(series)")
+        // What an error's data holds is published with it (an example of each member).
+        func assertDataPublished(_ error: JSONValue, file: StaticString = #filePath, line: UInt = #line) {
+            let code = error["data"]?["code"]?.string ?? ""
+            let published = Set(document["components"]?["errors"]?[code]?["data"]?.object?.keys.map { $0 } ?? [])
+            let sent = Set(error["data"]?.object?.keys.map { $0 } ?? [])
+            XCTAssertTrue(sent.isSubset(of: published), "\(code) sends \(sent.subtracting(published).sorted()), not published", file: file, line: line)
+        }
+        XCTAssertNotNil(series["data"]?["week_start"], "\(series)")
+        assertDataPublished(series)
         try w.meetingd.error("outbox.fail", as: w.admin, ["id": .string("out_" + String(repeating: "0", count: 32)), "error": "gone"], code: 4004)
         XCTAssertTrue(listed("outbox.fail").contains(4004))
         let pinned = try startMeetingd(["--pin-actor", w.user])
@@ -207,6 +216,7 @@ final class OpenRPCTests: EndToEndTestCase {
         let agreed = try w.agreed(start: MeetingTime.at(day: 21, hour: 10))
         let early = try w.refuse("meeting.log_session", as: w.expert, agreed, ["attendance": "attended"], code: 4009)
         XCTAssertTrue(early["message"]?.string?.contains("has not started yet") ?? false, "\(early)")
+        assertDataPublished(early)
         try w.refuse("meeting.report_no_show", as: w.user, agreed, code: 4009)
         for method in ["meeting.log_session", "meeting.report_no_show"] {
             XCTAssertFalse(listed(method).contains(4012), method)

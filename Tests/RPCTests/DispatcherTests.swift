@@ -86,7 +86,35 @@ final class DispatcherTests: XCTestCase {
         // Errors are listed once, under components, and referred to: the RPC layer's own included.
         XCTAssertEqual(echo?["errors"]?.arrayValue?.contains(["$ref": "#/components/errors/invalid_params"]), true)
         XCTAssertEqual(echo?["errors"]?.arrayValue?.contains(["$ref": "#/components/errors/answer_too_large"]), true, "a read-only answer may be too large")
-        XCTAssertEqual(document["components"]?["errors"]?["batch_answer_full"]?["data"], ["code": "batch_answer_full", "retryable": true])
+        XCTAssertEqual(document["components"]?["errors"]?["batch_answer_full"]?["data"], ["code": "batch_answer_full", "retryable": true, "max_answer_bytes": 1_048_576])
         XCTAssertEqual(document["components"]?["errors"]?["internal_error"]?["code"], -32603)
+    }
+
+    /// Each error's data members beyond code and retryable are published: an example of each in
+    /// the error's data, and what each holds in info.x-error-data, from AppError.dataMembers; the
+    /// errors the RPC layer makes itself carry no other detail.
+    func testErrorsPublishEveryMemberOfTheirData() throws {
+        let errors: [AppError] = [
+            .notFound("", ""), .invalidState(status: "", action: ""), .timeConflict(meetingIds: []), .meetingStarted(start: Instant(seconds: 0)),
+            .lateCancellationRequiresConfirmation(windowHours: 0, consequences: ""), .insufficientCredits(available: 0, required: 0),
+            .usageLimitReached(limit: 0), .suspended(until: Instant(seconds: 0)), .sessionLogRequired(meetingIds: []),
+        ]
+        let spec = MethodSpec(name: "test.all", summary: "all", access: .anyone, mutating: false, params: [], result: .boolean, errors: errors) { _ in true }
+        let document = Dispatcher(methods: [spec], limits: .standard, logger: Logger(minimum: .error), info: OpenRPCInfo(title: "t", version: "1", description: "d"))
+            .openRPCDocument()
+        let published = try XCTUnwrap(document["components"]?["errors"]?.objectValue)
+        for error in errors + Dispatcher.protocolErrors(mutating: false) {
+            let data = try XCTUnwrap(published[error.dataCode]?["data"], error.dataCode)
+            let members = Set(AppError.dataMembers[error.code]?.map(\.name) ?? [])
+            XCTAssertEqual(Set(data.objectValue?.keys.map { $0 } ?? []), members.union(["code", "retryable"]), error.dataCode)
+            XCTAssertTrue(Set(error.details.keys).isSubset(of: members), "\(error.dataCode) makes details it does not publish: \(error.details.keys.sorted())")
+            XCTAssertEqual(Set(document["info"]?["x-error-data"]?[error.dataCode]?.objectValue?.keys.map { $0 } ?? []), members, error.dataCode)
+        }
+        for (code, members) in [("insufficient_credits", ["available", "required"]), ("usage_limit_reached", ["limit", "week_start", "week_end"]),
+                                ("time_conflict", ["meeting_ids"]), ("session_log_required", ["meeting_ids"]), ("not_found", ["id", "kind"]),
+                                ("invalid_state", ["status", "action", "version"]), ("meeting_started", ["start"]),
+                                ("late_cancellation_requires_confirmation", ["window_hours", "consequences"]), ("invalid_params", ["field", "reason"])] {
+            for member in members { XCTAssertNotNil(published[code]?["data"]?[member], "\(code).\(member)") }
+        }
     }
 }
