@@ -449,7 +449,12 @@ public enum SeriesDecider {
         let future = c.occurrences
             .filter { [.awaitingApproval, .agreed].contains($0.state.status) && $0.state.start > c.booking.now }
             .sorted { $0.state.start < $1.state.start }
-        change.meetings = try endingAll(confirmLate: confirmLate, settings: settings) { confirmLate in
+        // Asked to confirm a late ending, the person is told what becomes of the other dates too.
+        let late = future.filter { $0.state.status == .agreed && Lifecycle.isLate(start: $0.state.start, now: c.booking.now, windowHours: settings.cancellationWindowHours) }
+        let others = future.count - late.count
+        let suffix = others == 0 ? ""
+            : " Its \(Counted.words(Int64(others), "other date")) \(others == 1 ? "is" : "are") cancelled too, and the credits held for \(others == 1 ? "it" : "them") returned."
+        change.meetings = try endingAll(confirmLate: confirmLate, settings: settings, suffix: suffix) { confirmLate in
             try future.map { m in
                 var one = c.booking
                 one.meeting = m
@@ -541,7 +546,7 @@ public enum SeriesDecider {
                 && m.state.approved(.user) && !m.state.approved(.expert)
             let command: Command = usersPending
                 ? .skipOccurrence(confirmLate: false, seriesCancelled: reasonCode, note: note)
-                : .cancel(reasonCode: reasonCode, note: note, confirmLate: confirmLate)
+                : .cancel(reasonCode: reasonCode, note: note, confirmLate: confirmLate, seriesCancelled: true)
             var all = [try MeetingDecider.act(c, by: person, .init(command: command, expectedVersion: expectedVersion), ids: ids)]
             for occurrence in later {
                 var one = c

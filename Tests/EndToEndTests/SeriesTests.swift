@@ -775,6 +775,27 @@ final class SeriesTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// Cancelling a series' last date with meeting.cancel ends the series too, and both sides
+    /// read so (the messages said only that the meeting was cancelled).
+    func testCancellingTheLastDateTellsTheSeriesEndsWithIt() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 21])
+        let series = try create(w, firstStart: "2030-03-06T10:00:00Z", ["weeks": 2])
+        let made = try occurrences(series)
+        for o in made { try w.act("meeting.confirm", as: w.expert, o.meetingId) }
+        _ = try w.drainOutbox()
+        let cancelled = try w.act("meeting.cancel", as: w.user, made[1].meetingId, ["reason_code": "other", "note": "Moving away"])
+        XCTAssertEqual(cancelled["series_status"], "cancelled")
+        XCTAssertEqual(cancelled["cancelled_occurrences"], [])
+        let told = try w.drainOutbox().filter { $0.kind == "cancellation_by_user" }
+        XCTAssertEqual(told.count, 2, "\(told.map(\.raw))")
+        for text in told.compactMap({ $0.raw["rendered"]?["text"]?.string }) {
+            XCTAssertTrue(text.contains("The weekly series is cancelled with it. Reason: Other."), text)
+        }
+        let ended = try XCTUnwrap(try w.timelineEvents(made[1].meetingId).last)
+        XCTAssertEqual(ended["details"]?["series_cancelled"], true)
+        XCTAssertEqual(ended["note"], "Moving away", "the note its person wrote stays")
+    }
+
     /// The late-cancel warning says what the step costs: with two agreed dates inside a 10-day
     /// window, both charged when confirmed, it names both charges, not the first one's alone;
     /// the same from meeting.cancel on the first date, which ends the series with it.
@@ -787,13 +808,16 @@ final class SeriesTests: EndToEndTestCase {
         let walletBefore = try w.wallet()
 
         let warned = try w.meetingd.error("series.cancel", as: w.user, ["series_id": .string(id), "reason_code": "other"], code: 4013)
-        XCTAssertEqual(warned["data"]?["consequences"], "2 of the dates start within the window: their 200 credits will be charged.", "\(warned)")
+        XCTAssertEqual(warned["data"]?["consequences"],
+                       "2 of the dates start within the window: their 200 credits will be charged. Its 1 other date is cancelled too, and the credits held for it returned.",
+                       "\(warned)")
         let fromTheFirst = try w.meetingd.error("meeting.cancel", as: w.user, ["meeting_id": .string(made[0].meetingId), "reason_code": "other"], code: 4013)
         XCTAssertEqual(fromTheFirst["data"]?["consequences"],
                        "2 of the dates start within the window: their 200 credits will be charged. The weekly series is cancelled with it, and its 2 later dates.")
         let byExpert = try w.meetingd.error("series.cancel", as: w.expert, ["series_id": .string(id), "reason_code": "other"], code: 4013)
         XCTAssertEqual(byExpert["data"]?["consequences"],
-                       "2 of the dates start within the window: the user's credits for them will be returned and the meetings cancelled on the video platform.")
+                       .string("2 of the dates start within the window: the user's credits for them will be returned and the meetings cancelled on the video platform. "
+                        + "Its 1 other date is cancelled too, and the credits held for it returned."))
         XCTAssertEqual(try w.wallet(), walletBefore, "a warning changes nothing")
 
         XCTAssertEqual(walletBefore, MeetingWorld.wallet(blocked: 300))
