@@ -255,31 +255,32 @@ enum MeetingCommands {
     }
 
     /// `cancel`: inside the cancellation window the service wants confirm_late; ask on a
-    /// terminal, or go ahead with --yes. With --yes the first call already says confirm_late
-    /// (what --yes answers in advance), so running the same command again with the same
-    /// --idempotency-key sends the same call and shows its first answer.
+    /// terminal, or go ahead with --yes (whose first call already says confirm_late). The
+    /// confirmed call keeps the command's --idempotency-key (a refused call holds nothing under
+    /// it), so the same command run again shows the first answer (`cancelCall`).
     @Sendable static func cancel(_ invocation: Invocation, _ session: Session) throws {
         var params = try session.mappedParams()
         if invocation.has("yes") { params["confirm_late"] = true }
+        var consequencesShown = false
         let result: JSON
         do {
-            result = try session.call("meeting.cancel", params)
+            result = try cancelCall(params, session)
         } catch let e as ServiceError where e.dataCode == "late_cancellation_requires_confirmation" {
             let window = "the \(e.data["window_hours"].map(Render.plain) ?? "?")-hour cancellation window"
             if session.canAsk {
                 session.out.error("This meeting starts within \(window). \(e.data["consequences"]?.stringValue ?? "")")
+                consequencesShown = true
             }
             guard session.confirm("Cancel anyway?") else {
                 throw ServiceError(
                     code: e.code, message: "Not cancelled: the meeting starts within \(window). Run again with --yes to cancel anyway.", data: e.data)
             }
             params["confirm_late"] = true
-            // The first attempt failed, so its key did nothing; the confirmed call is a new request.
-            if let key = params["idempotency_key"]?.stringValue { params["idempotency_key"] = .string(key + ":confirm_late") }
             result = try session.call("meeting.cancel", params)
         }
-        // What --yes agreed to in advance, said once it is done: a late cancellation's charge.
-        if invocation.has("yes"), result["credit_status"]?.stringValue == "paid", let charged = result["charged_credits"]?.intValue, charged > 0 {
+        // A late cancellation's charge, said once it is done where it was not said before asking
+        // (--yes agreed to it in advance; a run again shows the first answer).
+        if !consequencesShown, result["credit_status"]?.stringValue == "paid", let charged = result["charged_credits"]?.intValue, charged > 0 {
             let price = result["price_credits"]?.intValue ?? charged
             session.out.error("Cancelled within the cancellation window: \(charged) of its \(Counted.words(price, "credit")) \(charged == 1 ? "was" : "were") charged.")
         }
@@ -288,6 +289,21 @@ enum MeetingCommands {
         if let later = result["cancelled_occurrences"]?.arrayValue, !session.invocation.wantsJSON {
             let ids = later.compactMap(\.stringValue)
             session.out.error("The weekly series is cancelled too" + (ids.isEmpty ? "." : ", with its later dates: " + ids.joined(separator: ", ")))
+        }
+    }
+
+    /// meeting.cancel under the command's key. The key holds the call its first run made,
+    /// confirmed or not (that run was asked on a terminal, or had --yes, or needed neither): a
+    /// run again that meets the key used with other params (4090) tries the call the other way
+    /// once, which answers what the first run did if that was it; otherwise the 4090 stands.
+    static func cancelCall(_ params: [String: JSON], _ session: Session) throws -> JSON {
+        do {
+            return try session.call("meeting.cancel", params)
+        } catch let e as ServiceError where e.dataCode == "idempotency_key_reused" {
+            var otherWay = params
+            otherWay["confirm_late"] = params["confirm_late"] == true ? nil : true
+            guard let first = try? session.call("meeting.cancel", otherWay) else { throw e }
+            return first
         }
     }
 }

@@ -58,6 +58,29 @@ final class MeetctlCancellationTests: XCTestCase {
         XCTAssertEqual(try user.json(["balance"])["posted"], 400, "charged once")
     }
 
+    /// The same on a terminal: the run again is answered with the first run's cancellation and
+    /// its charge, without asking again (it asked, then failed on a cancelled meeting: the
+    /// confirmed call had gone under another key).
+    func testOnATerminalARunAgainWithItsKeyShowsTheFirstAnswer() throws {
+        let (c, id) = try lateMeeting(#function)
+        let user = try c.user
+        let command = ["cancel", id, "--reason", "illness", "--idempotency-key", "asked-\(c.tag)"]
+        let first = try user.onTerminal(command, answering: "y")
+        XCTAssertEqual(first.termination, .exited(0), first.stdout)
+        XCTAssertTrue(first.stdout.contains("Cancel anyway? [y/N]"), first.stdout)
+        let again = try user.onTerminal(command, answering: "y")
+        XCTAssertEqual(again.termination, .exited(0), again.stdout)
+        XCTAssertFalse(again.stdout.contains("Cancel anyway?"), "nothing to ask: it is done: \(again.stdout)")
+        XCTAssertTrue(again.stdout.contains("Status    cancelled"), again.stdout)
+        XCTAssertTrue(again.stdout.contains("Cancelled within the cancellation window: 100 of its 100 credits were charged."), again.stdout)
+        XCTAssertEqual(try user.json(["balance"])["posted"], 400, "charged once")
+        // Outside the window too: the run again may add --yes.
+        let early = try c.agreedMeeting(start: "2030-03-25 10:00")
+        let once = try JSONValue.parse(try user.ok(["cancel", early, "--reason", "illness", "--idempotency-key", "early-\(c.tag)", "--json"]))
+        let withYes = try JSONValue.parse(try user.ok(["cancel", early, "--reason", "illness", "--idempotency-key", "early-\(c.tag)", "--json", "--yes"]))
+        XCTAssertEqual(withYes, once)
+    }
+
     /// A row number names whatever the last listing put there: the same command with the same
     /// key after a new listing may name another meeting, and the refusal (4090) says so.
     func testAKeyReusedThroughARowNumberSaysTheRowMayNameAnotherMeeting() throws {
