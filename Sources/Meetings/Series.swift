@@ -580,7 +580,7 @@ public enum SeriesDecider {
     /// What cancelling one date of a weekly series does to its later dates, said with its
     /// consequences.
     public static func laterDatesCancelled(_ count: Int) -> String {
-        " The weekly series is cancelled with it" + (count == 0 ? "." : count == 1 ? ", and its 1 later date." : ", and its \(count) later dates.")
+        " The weekly series is cancelled with it" + (count == 0 ? "." : count == 1 ? ", and so is its 1 later date." : ", and so are its \(count) later dates.")
     }
 
     /// For the scheduler: books what is due of an active series as the horizon moves.

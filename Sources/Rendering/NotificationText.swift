@@ -327,8 +327,7 @@ public enum NotificationText {
         let cancelled = skipped ? "; it is cancelled" : ""
         // The later dates ended with it are told here, not each in a message of its own.
         let laterDates = payload["later_dates"]?["count"]?.intValue ?? 0
-        let series = payload["series_cancelled"]?.boolValue != true && laterDates == 0 ? ""
-            : " The weekly series is cancelled with it" + (laterDates == 0 ? "." : ", and its \(Counted.words(laterDates, "later date")).")
+        let series = payload["series_cancelled"]?.boolValue != true && laterDates == 0 ? "" : SeriesDecider.laterDatesCancelled(Int(laterDates))
         let reason = label.map { " Reason: \(PersonText.line($0))." }.map { series + $0 } ?? series
         if payload["actor_role"]?.stringValue == "admin" {
             // An admin ends a series' date for its user: neither side did it themself.

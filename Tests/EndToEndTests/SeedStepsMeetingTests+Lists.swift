@@ -106,7 +106,7 @@ final class SeedStepsMeetingListTests: EndToEndTestCase {
         try w.setClock(MeetingTime.at(day: 6, hour: 12))
         let late = try w.refuse("meeting.cancel", as: w.user, occurrences[0], ["reason_code": "other"], code: 4013)
         XCTAssertEqual(late["data"]?["code"], "late_cancellation_requires_confirmation")
-        XCTAssertTrue(late["data"]?["consequences"]?.string?.hasSuffix("The weekly series is cancelled with it, and its 1 later date.") ?? false,
+        XCTAssertTrue(late["data"]?["consequences"]?.string?.hasSuffix("The weekly series is cancelled with it, and so is its 1 later date.") ?? false,
                       "the confirmation says all it does: \(late)")
         assertMeeting(try w.meeting(occurrences[2]), status: "agreed", credit: "blocked", "a refused cancel changes nothing")
         let cancelled = try w.act("meeting.cancel", as: w.user, occurrences[0], ["reason_code": "other", "confirm_late": true])

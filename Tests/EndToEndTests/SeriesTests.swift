@@ -751,7 +751,7 @@ final class SeriesTests: EndToEndTestCase {
         // Told as the series' end, with its reason; no note, as nobody wrote one (it read "Note
         // from …: series cancelled").
         for text in messages.filter({ $0.kind == "cancellation_by_user" }).compactMap({ $0.raw["rendered"]?["text"]?.string }) {
-            XCTAssertTrue(text.contains("The weekly series is cancelled with it, and its 1 later date. Reason: Schedule conflict."), text)
+            XCTAssertTrue(text.contains("The weekly series is cancelled with it, and so is its 1 later date. Reason: Schedule conflict."), text)
             XCTAssertFalse(text.contains("note") || text.contains("Note"), text)
         }
         let toUser = try XCTUnwrap(messages.first { $0.kind == "cancellation_by_user" && $0.recipientId == w.user })
@@ -813,7 +813,7 @@ final class SeriesTests: EndToEndTestCase {
                        "\(warned)")
         let fromTheFirst = try w.meetingd.error("meeting.cancel", as: w.user, ["meeting_id": .string(made[0].meetingId), "reason_code": "other"], code: 4013)
         XCTAssertEqual(fromTheFirst["data"]?["consequences"],
-                       "2 of the dates start within the window: their 200 credits will be charged. The weekly series is cancelled with it, and its 2 later dates.")
+                       "2 of the dates start within the window: their 200 credits will be charged. The weekly series is cancelled with it, and so are its 2 later dates.")
         let byExpert = try w.meetingd.error("series.cancel", as: w.expert, ["series_id": .string(id), "reason_code": "other"], code: 4013)
         XCTAssertEqual(byExpert["data"]?["consequences"],
                        .string("2 of the dates start within the window: the user's credits for them will be returned and the meetings cancelled on the video platform. "

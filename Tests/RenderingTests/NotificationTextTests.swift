@@ -343,14 +343,14 @@ final class NotificationTextTests: XCTestCase {
         }
         let toUser = try told(sam, "user", later)
         XCTAssertTrue(toUser.contains(
-            "The weekly series is cancelled with it, and its 3 later dates. Reason: Other. The credits held for it were returned. "
+            "The weekly series is cancelled with it, and so are its 3 later dates. Reason: Other. The credits held for it were returned. "
                 + "For the later dates, 50 credits were charged, as they were cancelled within 48 hours of their start; 250 were returned."), toUser)
         let toExpert = try told(talia, "expert", later)
         XCTAssertTrue(toExpert.contains(
-            "and its 3 later dates. Reason: Other. For the later dates, 50 credits are charged and paid to you, as they were cancelled "
+            "and so are its 3 later dates. Reason: Other. For the later dates, 50 credits are charged and paid to you, as they were cancelled "
                 + "within 48 hours of their start, less the platform's 10% fee."), toExpert)
         let oneReturned = try told(sam, "user", ["count": 1, "returned_credits": 100, "charged_credits": 0])
-        XCTAssertTrue(oneReturned.contains("and its 1 later date. Reason: Other. The credits held for it were returned. The 100 credits held for the later date were returned."), oneReturned)
+        XCTAssertTrue(oneReturned.contains("and so is its 1 later date. Reason: Other. The credits held for it were returned. The 100 credits held for the later date were returned."), oneReturned)
         XCTAssertFalse(try told(talia, "expert", ["count": 1, "returned_credits": 100, "charged_credits": 0]).contains("later date were"))
     }
 
