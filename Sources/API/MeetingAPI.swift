@@ -454,9 +454,12 @@ enum MeetingAPI {
         paramRules: [.anyGroup([["meeting_id"], ["start", "length_minutes"]])],
         body: .read(ReadPlan(
             statements: { scope, p in
-                [MeetingQueries.conflicts(
+                let start = try p.optionalInstant("start"), length = p.optionalInt("length_minutes")
+                // A proposed time is one a meeting could have: its end within the supported times.
+                if let start, let length { _ = try start.adding(minutes: length, checkedFor: "start", what: "the meeting's end") }
+                return [MeetingQueries.conflicts(
                     communityId: scope.communityId, meetingId: p.optionalString("meeting_id"), expertId: p.optionalString("expert_id") ?? scope.actorId,
-                    start: try p.optionalInstant("start"), lengthMinutes: p.optionalInt("length_minutes"))]
+                    start: start, lengthMinutes: length)]
                     + (p.has("meeting_id") ? [] : Existence.check(communityId: scope.communityId, people: [p.optionalString("expert_id")]))
             },
             respond: { ctx, rows, p in

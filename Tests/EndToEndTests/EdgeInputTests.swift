@@ -134,6 +134,8 @@ final class EdgeInputTests: EndToEndTestCase {
         assertInvalid(try w.meetingd.call("availability.search", as: w.user, [
             "service_id": .string(w.serviceId), "from": "9999-12-31T00:00:00Z", "to": .string(late),
         ]), field: "to", "a search whose last slot would end in year 10000")
+        assertInvalid(try w.meetingd.call("meeting.conflicts", as: w.expert, ["start": .string(late), "length_minutes": 60]),
+                      field: "start", "a proposed time ending in year 10000")
 
         // A community whose test clock stands at the end of the range.
         let other = try bootstrap("edge ends clock")
