@@ -275,7 +275,7 @@ public enum MeetingDecider {
     /// alternates, logging, no-show reports, skips and expiry.
     public static func act(_ c: BookingContext, by person: ActingPerson?, _ input: ActInput, ids: IdSource = defaultIds) throws -> MeetingChange {
         guard let m = c.meeting else { throw AppError.notFound("meeting", "") }
-        let actor = try input.actingAs ?? meetingActor(m, person, allowAdmin: input.allowAdmin)
+        let actor = try input.actingAs ?? meetingActor(m, person, allowAdmin: input.allowAdmin, for: input.command)
         if let expected = input.expectedVersion, expected != m.version {
             throw AppError(.invalidState, message: "The meeting changed since version \(expected) (now \(m.version)); read it again",
                 details: ["status": .string(m.state.status.rawValue), "version": .int(m.version)])
@@ -411,13 +411,14 @@ public enum MeetingDecider {
     }
 
     /// The actor's relation to the meeting: a party; an admin where allowed; a person with the
-    /// office role, on the expert's side (seed 003). Anyone else is refused.
-    public static func meetingActor(_ m: Meeting, _ person: ActingPerson?, allowAdmin: Bool) throws -> MeetingActor {
+    /// office role, on the expert's side (seed 003). Anyone else is refused, told who may take
+    /// `command` where it says so (an admin cancelling read that the office might).
+    public static func meetingActor(_ m: Meeting, _ person: ActingPerson?, allowAdmin: Bool, for command: Command? = nil) throws -> MeetingActor {
         guard let person else { return .system }
         if let p = m.party(of: person.id) { return .party(p) }
         if allowAdmin && person.has(.admin) { return .admin }
         if person.has(.office) { return .office }
-        throw AppError.forbidden("only the meeting's user and expert (or the office) may act on it")
+        throw AppError.forbidden(command?.officeRefusal ?? "only the meeting's user and expert (or the office) may act on it")
     }
 
     static func checkSessionType(_ type: String, _ s: CommunitySettings) throws {

@@ -146,7 +146,8 @@ public enum MeetingUseCases {
                 let c = try context(json)
                 guard let meeting = c.meeting else { throw AppError.notFound("meeting", try params.string("meeting_id")) }
                 let i = try input(params)
-                let actor = try MeetingDecider.meetingActor(meeting, person(ctx), allowAdmin: false)
+                let actor = try MeetingDecider.meetingActor(
+                    meeting, person(ctx), allowAdmin: false, for: .cancel(reasonCode: i.reasonCode, note: i.note, confirmLate: i.confirmLate))
                 if let (cancelled, series) = try SeriesDecider.cancelOccurrence(
                     c, by: person(ctx), reasonCode: i.reasonCode, note: i.note, confirmLate: i.confirmLate, expectedVersion: i.expectedVersion)
                 {

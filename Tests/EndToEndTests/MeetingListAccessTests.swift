@@ -297,6 +297,10 @@ final class MeetingListAccessTests: EndToEndTestCase {
             try w.refuse("meeting.log_session", as: otherExpert, id, ["attendance": "attended"], code: 4003)
             try w.refuse("meeting.set_video_link", as: stranger, id, ["url": "https://evil.example/x"], code: 4003)
         }
+        // An admin is told who cancels a meeting (it read "user and expert (or the office)", and
+        // the office may not cancel either).
+        let byAdmin = try w.refuse("meeting.cancel", as: w.admin, agreed, ["reason_code": "other"], code: 4003)
+        XCTAssertEqual(byAdmin["message"]?.string?.contains("only the meeting's user or expert cancels it"), true, "\(byAdmin)")
         try w.meetingd.error("ledger.balance", as: stranger, ["person_id": .string(w.user)], code: 4003)
         XCTAssertEqual(try w.meetingd.allPages("meeting.list", as: stranger, ["role": "user"]).count, 0)
         XCTAssertEqual([try w.meeting(agreed), try w.meeting(pending)], before, "nothing changed")
