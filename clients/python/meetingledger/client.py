@@ -158,7 +158,7 @@ class Client(_generated.Namespaces):
 
     def iterate(self, method: Callable[..., Any], **params: Any) -> Iterator[Any]:
         """Each item of a paged method's answer across all its pages (`pages`): the `items` of each
-        page in turn, as `for person in ml.iterate(ml.person.list, role="user"):`. meeting.list and
+        page in turn, as `for person in ml.iterate(ml.as_actor(admin).person.list, role="user"):`. meeting.list and
         meeting.waiting list a meeting that changed while they were paged again, as it is now: it
         comes each time (keep the last of each id). For an answer with no `items`
         (availability.search's slots, catalog.export_csv's rows), use `pages`."""
