@@ -221,9 +221,13 @@ enum MeetingCommands {
 
     /// `log --attendance no_show` at a terminal asks first: a no-show may suspend the user
     /// (seed 000: "make sure you really mean it!"). Without a terminal, or with --yes, it logs.
+    /// It asks only about a meeting still agreed: one already logged (a run again with its key
+    /// shows the first answer) or ended otherwise is the service's to answer, not a question.
     @Sendable static func log(_ invocation: Invocation, _ session: Session) throws {
         let params = try session.mappedParams()
-        if params["attendance"]?.stringValue == "no_show", !invocation.has("yes"), session.canAsk {
+        if params["attendance"]?.stringValue == "no_show", !invocation.has("yes"), session.canAsk,
+            try session.call("meeting.get", ["meeting_id": params["meeting_id"] ?? .null])["status"]?.stringValue == "agreed"
+        {
             session.out.error("A no-show is paid for as if attended and counts toward the community's no-show policy: it may suspend the user from booking.")
             guard session.confirm("Log the user as a no-show?") else {
                 throw Failed(message: "Not logged. Run again with --attendance attended, or with --yes to log the no-show.")

@@ -164,8 +164,8 @@ enum ErrorText {
             guard let row = invocation?.first("MEETING").flatMap({ value -> Int? in
                 if case .meeting(.row(let row)) = value { return row } else { return nil }
             }) else { return nil }
-            return "row \(row) is the meeting in the last listing, which may not be the one this key was first used for: "
-                + "run the command again with the meeting's id in place of \(row)"
+            return "the key was first used with other options, or for another meeting: row \(row) is the meeting in the last listing, "
+                + "which may not be the one it named then; run the command again as first run, with the meeting's id in place of \(row), or use a new key"
         case "session_log_required":
             return "log each of them first: meetctl log MEETING --attendance attended (or no_show); meetctl meeting show MEETING shows one"
         case "time_conflict" where !(e.data["meeting_ids"]?.arrayValue ?? []).isEmpty:

@@ -94,7 +94,7 @@ final class MeetctlCancellationTests: XCTestCase {
         _ = try expert.ok(["meetings"])
         let refused = try expert.fails(["confirm", "1", "--idempotency-key", "confirm-\(c.tag)"], status: 1)
         XCTAssertTrue(refused.stderr.contains("error 4090: idempotency_key_reused"), refused.stderr)
-        XCTAssertTrue(refused.stderr.contains("row 1 is the meeting in the last listing, which may not be the one this key was first used for"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("the key was first used with other options, or for another meeting: row 1 is the meeting in the last listing"), refused.stderr)
     }
 
     /// With half the price charged, the meeting shows what was paid, not the whole price.
@@ -146,9 +146,23 @@ final class MeetctlCancellationTests: XCTestCase {
         XCTAssertTrue(no.stdout.contains("may suspend the user") && no.stdout.contains("Log the user as a no-show? [y/N]"), no.stdout)
         XCTAssertTrue(no.stdout.contains("Not logged"), no.stdout)
         XCTAssertEqual(try c.admin.json(["meeting", "show", id])["meeting"]?["status"], "agreed")
-        let yes = try expert.onTerminal(["log", id, "--attendance", "no_show"], answering: "y")
+        let command = ["log", id, "--attendance", "no_show", "--idempotency-key", "noshow-\(c.tag)"]
+        let yes = try expert.onTerminal(command, answering: "y")
         XCTAssertEqual(yes.termination, .exited(0), yes.stdout)
         XCTAssertEqual(try c.admin.json(["meeting", "show", id])["meeting"]?["attendance"], "no_show")
+        // Run again with its key, it shows the first answer and asks nothing (it asked again, and
+        // "n" said "Not logged" of a no-show logged).
+        let again = try expert.onTerminal(command, answering: "n")
+        XCTAssertEqual(again.termination, .exited(0), again.stdout)
+        XCTAssertFalse(again.stdout.contains("Log the user as a no-show?"), again.stdout)
+        XCTAssertTrue(again.stdout.contains("no_show"), again.stdout)
+        // A meeting that is no longer agreed is the service's to refuse, not a question.
+        let other = try c.agreedMeeting(start: "2030-03-25 10:00")
+        try expert.ok(["cancel", other, "--reason", "illness"])
+        let ended = try expert.onTerminal(["log", other, "--attendance", "no_show"], answering: "n")
+        XCTAssertEqual(ended.termination, .exited(1), ended.stdout)
+        XCTAssertFalse(ended.stdout.contains("Log the user as a no-show?"), ended.stdout)
+        XCTAssertTrue(ended.stdout.contains("error 4009"), ended.stdout)
     }
 
     func testOutsideTheWindowNoQuestion() throws {
