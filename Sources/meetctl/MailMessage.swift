@@ -240,9 +240,11 @@ struct MailMessage {
 
     /// Line breaks in header values would start new headers, and other controls have no place
     /// in one: each becomes a space (C0 and C1 controls, DEL, and Unicode's line separators).
+    /// As in the texts the service renders (a name stored before names were checked), marks that
+    /// show nothing are left out and reordering marks are replaced by U+FFFD.
     static func oneLine(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.map { s in
-            s.value < 0x20 || (0x7F...0x9F).contains(s.value) || s.value == 0x2028 || s.value == 0x2029 ? " " : s
+        String(String.UnicodeScalarView(HiddenMarks.removed(from: text).unicodeScalars.map { s in
+            s.value < 0x20 || (0x7F...0x9F).contains(s.value) || s.value == 0x2028 || s.value == 0x2029 ? " " : s.isBidiControl ? "\u{FFFD}" : s
         }))
     }
 

@@ -232,6 +232,17 @@ final class MeetctlInviteMailTests: EndToEndTestCase {
         XCTAssertEqual(toUser["strict_error"], .null, "Python's strict e-mail policy finds no defect: \(toUser)")
     }
 
+    /// A name stored before names were checked keeps no mark that shows nothing and no
+    /// reordering mark in a header, as the mail's text and invitation keep none (the To header
+    /// carried a zero-width space and a right-to-left override).
+    func testInvisibleAndReorderingMarksOfANameStayOutOfHeaders() throws {
+        let c = try MeetctlCommunity.make(#function, userName: ("Sa\u{200B}m", "Lee\u{202E}gro.live"))
+        let id = try requested(c)
+        try (try c.expert).ok(["confirm", id])
+        let toUser = try XCTUnwrap(invitations(try deliver(c))[c.userEmail])
+        XCTAssertEqual(toUser["headers_rfc2047"]?["to"], .string("Sam Lee\u{FFFD}gro.live <\(c.userEmail)>"), "\(toUser)")
+    }
+
     /// Names and topics are anyone's text: a line break in them must not add a header or a
     /// recipient, text that looks like an encoded word must not be decoded as one, and
     /// non-ASCII text travels as RFC 2047 words.
