@@ -48,7 +48,7 @@ extension AppError {
         .meetingStarted: [DataMember("start", "2030-03-12T15:00:00Z", "The meeting's scheduled start, passed")],
         .lateCancellationRequiresConfirmation: [
             DataMember("window_hours", 48, "The community's cancellation window, in hours"),
-            DataMember("consequences", "The user is charged 100% of the price.", "What cancelling now does to the credits, in words for a person"),
+            DataMember("consequences", "The 100 credits will be charged.", "What cancelling now does to the credits, in words for a person"),
         ],
         .insufficientCredits: [
             DataMember("available", 3, "The credits the wallet has free (absent when the expert is told: the user's balance is theirs)"),
