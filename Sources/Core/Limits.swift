@@ -13,5 +13,9 @@ public struct Limits: Sendable {
 
     public init() {}
 
+    /// An idempotency key's longest, in characters (fixed: keys stored by one setting must
+    /// still be taken by another).
+    public static let idempotencyKeyCharacters = 200
+
     public static let standard = Limits()
 }

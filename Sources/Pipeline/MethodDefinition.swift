@@ -224,7 +224,7 @@ public struct MethodDefinition: Sendable {
         if case .anyone = audience {} else { fields.append(MethodDefinition.actor) }
         fields += params
         if mutating {
-            fields.append(.init("idempotency_key", .text(min: 1, max: 200), "A retry with the same key and params returns the first response and has no further effect"))
+            fields.append(.init("idempotency_key", .text(min: 1, max: Limits.idempotencyKeyCharacters), "A retry with the same key and params returns the first response and has no further effect"))
         }
         return fields
     }

@@ -90,7 +90,7 @@ enum AdminCommands {
         for (key, option) in [("actor", "--as"), ("idempotency_key", "--idempotency-key")] where params[key] != nil {
             throw UsageError(message: "\(key) is not a setting", hint: "give \(option) instead; meetctl settings shows the settings")
         }
-        if let key = invocation.string("idempotency-key") { params["idempotency_key"] = .string(key) }
+        if let key = try session.idempotencyKey() { params["idempotency_key"] = .string(key) }
         let community: JSON
         do {
             community = try session.call("community.update_settings", params)

@@ -477,8 +477,20 @@ final class Session {
             guard let param = option.param, let v = try value(option.name) else { continue }
             params[param] = v
         }
-        if command.mutating, let key = invocation.string("idempotency-key") { params["idempotency_key"] = .string(key) }
+        if command.mutating, let key = try idempotencyKey() { params["idempotency_key"] = .string(key) }
         return params
+    }
+
+    /// --idempotency-key as the service takes it: a longer one is a usage mistake here, not a
+    /// refusal by the service after meetctl has started it.
+    func idempotencyKey() throws -> String? {
+        guard let key = invocation.string("idempotency-key") else { return nil }
+        guard key.unicodeScalars.count <= Limits.idempotencyKeyCharacters else {
+            throw UsageError(
+                message: "--idempotency-key: must have at most \(Limits.idempotencyKeyCharacters) characters, got \(key.unicodeScalars.count)",
+                hint: "a retry key only has to be unique to one change: a short name or a UUID")
+        }
+        return key
     }
 
     /// Whether a person can answer questions: standard input is a terminal.

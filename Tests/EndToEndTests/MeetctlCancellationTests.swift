@@ -81,6 +81,20 @@ final class MeetctlCancellationTests: XCTestCase {
         XCTAssertEqual(withYes, once)
     }
 
+    /// A retry key longer than the service takes is a usage mistake meetctl tells itself (exit 2,
+    /// nothing sent), as an empty one is; it was the service's -32602 (exit 1).
+    func testAKeyTooLongIsAUsageMistake() throws {
+        let (c, id) = try lateMeeting(#function)
+        let tooLong = String(repeating: "k", count: 201)
+        let refused = try (try c.user).fails(["cancel", id, "--reason", "illness", "--yes", "--idempotency-key", tooLong], status: 2)
+        XCTAssertTrue(refused.stderr.contains("--idempotency-key: must have at most 200 characters, got 201"), refused.stderr)
+        XCTAssertEqual(try c.admin.json(["meeting", "show", id])["meeting"]?["status"], "agreed", "nothing was sent")
+        let setting = try c.admin.fails(["settings", "set", "horizon_days=30", "--idempotency-key", tooLong], status: 2)
+        XCTAssertTrue(setting.stderr.contains("at most 200 characters"), setting.stderr)
+        let longest = try JSONValue.parse(try (try c.user).ok(["cancel", id, "--reason", "illness", "--yes", "--idempotency-key", String(tooLong.dropFirst()), "--json"]))
+        XCTAssertEqual(longest["status"], "cancelled", "200 characters are taken")
+    }
+
     /// A row number names whatever the last listing put there: the same command with the same
     /// key after a new listing may name another meeting, and the refusal (4090) says so.
     func testAKeyReusedThroughARowNumberSaysTheRowMayNameAnotherMeeting() throws {
