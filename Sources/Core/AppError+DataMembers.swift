@@ -29,14 +29,14 @@ extension AppError {
         ],
         .notFound: [
             DataMember("kind", "meeting", "What was not found (meeting, person, service, account, availability period, enrollment, …)"),
-            DataMember("id", .string(meetingExample.stringValue ?? ""), "The id given (or what names it: `of per_… to svc_…`)"),
+            DataMember("id", meetingExample, "The id given (or what names it: `of per_… to svc_…`)"),
         ],
         .invalidState: [
             DataMember("status", "cancelled", "The status that refuses the step: the meeting's (the series' or the outbox message's where those are refused; "
                        + "`resolved`: a credit hold already captured or released); absent where a role refuses it"),
             DataMember("action", "confirm", "The step refused, as the method's last part (confirm, cancel, log_session, …), where a meeting's lifecycle refused it"),
             DataMember("version", 4, "With expected_version: the meeting's version now"),
-            DataMember("meeting_id", .string(meetingExample.stringValue ?? ""), "series.skip: the meeting of that date, already ended"),
+            DataMember("meeting_id", meetingExample, "series.skip: the meeting of that date, already ended"),
             DataMember("role", "expert", "The role that stands in the way: one person.update cannot take away, or one a meeting's party no longer holds"),
             DataMember("party", "user", "With role, for a meeting's party who lost it: user, expert or student"),
             DataMember("open_meetings", 2, "person.update: the open meetings on that role's side"),

@@ -8,9 +8,9 @@ public enum EmailAddress {
     /// The rule as the published schema says it, beside `pattern`.
     public static let description = "Must be " + shape + "; at most 64 characters before the @, and a domain with a dot"
 
-    /// `isValid` as a JSON Schema pattern (ECMA-262, Python `re` and ICU alike), published with
-    /// `format: email` so a client checking the schema refuses what this refuses: one `@`, at
-    /// most 64 characters before it, after it labels joined by dots (two at least).
+    /// `isValid` as a JSON Schema pattern (ECMA-262, Python `re` and ICU alike), published in
+    /// place of `format: email` so a client checking the schema refuses what this refuses: one
+    /// `@`, at most 64 characters before it, after it labels joined by dots (two at least).
     public static let pattern = "^\(localCharacter){1,64}@\(labelCharacter)+(\\.\(labelCharacter)+)+$"
     /// Printable ASCII but RFC 5322's specials, `@` and (in a domain's label) `.`.
     static let labelCharacter = "[\\x21\\x23-\\x27\\x2a\\x2b\\x2d\\x2f-\\x39\\x3d\\x3f\\x41-\\x5a\\x5e-\\x7e]"

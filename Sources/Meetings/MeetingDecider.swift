@@ -60,12 +60,6 @@ public struct LaterDatesEnded: Sendable, Equatable {
     /// Of their holds: what went back to the user, and what late ones the user ended charged.
     public var returnedCredits: Int64
     public var chargedCredits: Int64
-
-    public init(count: Int, returnedCredits: Int64, chargedCredits: Int64) {
-        self.count = count
-        self.returnedCredits = returnedCredits
-        self.chargedCredits = chargedCredits
-    }
 }
 
 /// Makes ids for new rows; tests pass a deterministic one.
