@@ -135,7 +135,7 @@ enum AvailabilityAPI {
         audience: .roles([.expert, .admin]), mutating: true,
         params: [expertId, .init("period_id", .id(.availability)), .init("start", .timestamp), .init("end", .timestamp)],
         result: .object([.init("removed", .integer(min: 0, max: .max), required: true)]), errors: [DocErrors.notFound, DocErrors.sessionLog],
-        paramRules: [.anyGroup([["period_id"], ["start", "end"]])],
+        paramRules: [.oneGroup([["period_id"], ["start", "end"]])],
         body: .transaction { ctx, params in
             let expert = try params.string("expert_id")
             try requireOwner(ctx, expert)

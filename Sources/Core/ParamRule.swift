@@ -7,6 +7,10 @@ public enum ParamRule: Sendable, Equatable {
     /// Every param of one of the groups at least (`period_id`, or `start` and `end`); the
     /// refusal names the first group's first param.
     case anyGroup([[String]])
+    /// Every param of one of the groups, and nothing of the others (`period_id`, or `start` and
+    /// `end`, not both ways at once): a call naming its target two ways is refused rather than
+    /// read one way.
+    case oneGroup([[String]])
     /// Something to change: one of the params at least; the refusal names `on` (the record changed).
     case somethingToChange([String], on: String)
 
@@ -15,6 +19,7 @@ public enum ParamRule: Sendable, Equatable {
         switch self {
         case .exactlyOne(let a, let b): return "Give exactly one of \(a) and \(b)"
         case .anyGroup(let groups): return "Give " + ParamRule.either(groups.map { $0.joined(separator: " and ") }, ", or ")
+        case .oneGroup(let groups): return ParamRule.anyGroup(groups).text + ", not both"
         case .somethingToChange(let names, _): return "Give at least one of " + ParamRule.either(names, " or ")
         }
     }
@@ -33,6 +38,13 @@ public enum ParamRule: Sendable, Equatable {
             guard !groups.contains(where: { $0.allSatisfy(given) }), let first = groups.first?.first else { return }
             let others = groups.dropFirst().map { $0.joined(separator: " and ") }
             throw AppError.invalidParams(field: first, reason: "is required" + (others.isEmpty ? "" : " (or give \(ParamRule.either(others, ", or ")))"))
+        case .oneGroup(let groups):
+            let named = groups.filter { $0.contains(where: given) }
+            if named.count > 1, let first = named[0].first(where: given), let second = named[1].first(where: given) {
+                throw AppError.invalidParams(
+                    field: second, reason: "must not be given with \(first): give " + ParamRule.either(groups.map { $0.joined(separator: " and ") }, ", or "))
+            }
+            try ParamRule.anyGroup(groups).check(params)
         case .somethingToChange(let names, let on):
             guard !names.contains(where: given) else { return }
             throw AppError.invalidParams(field: on, reason: "has nothing to change: give " + ParamRule.either(names, " or "))

@@ -37,6 +37,19 @@ final class ParamRuleTests: XCTestCase {
         }
     }
 
+    func testOneGroupAndNoOther() {
+        let rule = ParamRule.oneGroup([["period_id"], ["start", "end"]])
+        XCTAssertEqual(rule.text, "Give period_id, or start and end, not both")
+        XCTAssertNil(refusal(rule, ["period_id": "avl", "start": nil]))
+        XCTAssertNil(refusal(rule, ["start": "s", "end": "e"]))
+        XCTAssertEqual(refusal(rule, ["start": "s"])?.reason, "is required (or give start and end)")
+        for params: [String: JSON] in [["period_id": "avl", "start": "s"], ["period_id": "avl", "start": "s", "end": "e"], ["period_id": "avl", "end": "e"]] {
+            let refused = refusal(rule, params)
+            XCTAssertEqual(refused?.field, params["start"] == nil ? "end" : "start", "\(params)")
+            XCTAssertEqual(refused?.reason, "must not be given with period_id: give period_id, or start and end", "\(params)")
+        }
+    }
+
     func testSomethingToChange() {
         let rule = ParamRule.somethingToChange(["first_name", "last_name", "email"], on: "person_id")
         XCTAssertEqual(rule.text, "Give at least one of first_name, last_name or email")

@@ -3109,7 +3109,7 @@ class AvailabilityNamespace:
     ) -> AvailabilityRemoveResult:
         """Removes one-off free and blocked periods: one by period_id, or all lying within start…end.
 
-        Who may call: expert, admin. Mutating: accepts idempotency_key. Give period_id, or start and end.
+        Who may call: expert, admin. Mutating: accepts idempotency_key. Give period_id, or start and end, not both.
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
