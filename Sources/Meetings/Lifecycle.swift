@@ -290,7 +290,7 @@ public enum Lifecycle {
     static func lateEndingConsequences(dates: Int, charged: Int64, price: Int64, byExpert: Bool) -> String {
         let one = dates == 1, the = dates == 1 ? "the" : "their"
         let text = byExpert
-            ? "the user's credits" + (one ? " will be returned and the meeting" : " for them will be returned and the meetings") + " cancelled on the video platform."
+            ? "the user's credits" + (one ? "" : " for them") + " will be returned."
             : price == 0 ? (one ? "nothing is charged: the meeting is free." : "nothing is charged, they are free.")
             : charged >= price ? "\(the) \(Counted.words(price, "credit")) will be charged."
             : charged > 0 ? "\(charged) of \(the) \(Counted.words(price, "credit")) will be charged and the rest returned."

@@ -486,8 +486,10 @@ public enum MeetingDecider {
 
     /// Turns the lifecycle's credit operations into movements with ids and the platform's fee,
     /// and stamps the row: hold id, calendar sequence, version and time.
-    static func finish(_ c: BookingContext, before: Meeting?, after: Meeting, decision d: Decision, ids: IdSource) throws -> MeetingChange {
+    static func finish(_ c: BookingContext, before: Meeting?, after: Meeting, decision: Decision, ids: IdSource) throws -> MeetingChange {
         var m = after
+        var d = decision
+        d.video = VideoRoom.operations(d.video, before: before, after: after, c)
         var moves: [LedgerMove] = []
         for op in d.ledger {
             switch op {
@@ -529,6 +531,29 @@ public enum MeetingDecider {
         m.version += 1
         m.updatedAt = c.now
         return MeetingChange(before: before, after: m, decision: d, ledger: moves, suspension: nil)
+    }
+}
+
+/// A video room is made for a meeting agreed at a virtual place (or at none given), and only
+/// for one: an in-person meeting has no room to create, move or cancel (seed 000: "If a virtual
+/// session, the link is embedded in the session").
+public enum VideoRoom {
+    /// Whether a meeting at `locationId` has a room: a virtual location's, or one with no
+    /// location (a room is where such a meeting can happen).
+    public static func needed(at locationId: String?, _ c: BookingContext) -> Bool {
+        guard let id = locationId, let location = c.locations[id] else { return true }
+        return location.kind != "in_person"
+    }
+
+    /// The lifecycle's video operations for a change from `before` to `after`: a room is
+    /// cancelled only where the meeting had one, and created only where it will have one.
+    public static func operations(_ ops: [VideoOp], before: Meeting?, after: Meeting, _ c: BookingContext) -> [VideoOp] {
+        ops.filter { op in
+            switch op {
+            case .create: return needed(at: after.locationId, c)
+            case .cancel: return needed(at: (before ?? after).locationId, c)
+            }
+        }
     }
 }
 

@@ -74,7 +74,7 @@ final class MeetingWorld {
         admin = community.adminId
         try meetingd.result("clock.set", as: admin, ["now": .string(MeetingTime.startOfTest)])
         if !settings.isEmpty { try meetingd.result("community.update_settings", as: admin, settings) }
-        locationId = try Self.id(of: meetingd.result("location.create", as: admin, ["name": "Room 1", "kind": "in_person"]))
+        locationId = try Self.id(of: meetingd.result("location.create", as: admin, ["name": "Online room", "kind": "virtual"]))
         serviceId = try Self.id(of: meetingd.result(
             "service.create", as: admin,
             ["name": "CHEM101", "kind": "generic", "default_length_minutes": .int(Self.lengthMinutes), "price_credits": .int(Self.price),

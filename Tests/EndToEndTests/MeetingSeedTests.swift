@@ -189,6 +189,28 @@ final class MeetingSeedTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// Seed 000: "If a virtual session, the link is embedded in the session." A meeting at an
+    /// in-person place is agreed, moved and cancelled without a word to the video platform, its
+    /// people told as ever; one at a virtual place gets its room.
+    func testOnlyAVirtualPlaceGetsAVideoRoom() throws {
+        let w = try world()
+        let room = try MeetingWorld.id(of: w.meetingd.result("location.create", as: w.admin, ["name": "Room 1", "kind": "in_person"]))
+        let rules: [JSONValue] = (1...7).map { ["weekday": .int(Int64($0)), "start": "06:00", "end": "22:00", "location_ids": [.string(room)]] }
+        try w.meetingd.result("availability.set_weekly", as: w.admin, ["expert_id": .string(w.expert), "time_zone": "UTC", "rules": .array(rules)])
+        var params = w.requestParams(start: day7)
+        params["location_id"] = .string(room)
+        let id = try MeetingWorld.id(of: w.meetingd.result("meeting.request", as: w.user, params))
+        _ = try w.drainOutbox()
+        assertMeeting(try w.act("meeting.confirm", as: w.expert, id), status: "agreed", credit: "blocked")
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["meeting_confirmed_by_expert→user"]))
+        try w.act("meeting.reschedule", as: w.user, id, ["start": .string(day8)])
+        try w.act("meeting.confirm_alternate", as: w.expert, id)
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["alternative_date_approved_by_expert→user", "rescheduling_agreed_by_user→expert"]))
+        try w.act("meeting.cancel", as: w.user, id, ["reason_code": "schedule_conflict"])
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["cancellation_by_user→expert", "cancellation_by_user→user"]))
+        try w.assertReconciled()
+    }
+
     // MARK: Decline a user-suggested meeting
 
     func testExpertDeclinesUserRequestWithAReason() throws {

@@ -642,7 +642,7 @@ final class SeriesTests: EndToEndTestCase {
 
         // The session is agreed and starts within 48 hours: the expert confirms, as for a cancel.
         let late = try refuseSkip(w, id, "2030-03-06", as: w.expert, code: 4013)
-        XCTAssertEqual(late["data"]?["consequences"], "The user's credits will be returned and the meeting cancelled on the video platform.")
+        XCTAssertEqual(late["data"]?["consequences"], "The user's credits will be returned.")
         XCTAssertEqual(try occurrences(try w.series(id)).map(\.status), ["agreed", "agreed"], "nothing skipped without confirmation")
         XCTAssertEqual(try w.drainedSummary(), [])
         let skipped = try skip(w, id, "2030-03-06", as: w.expert, confirmLate: true)
@@ -816,7 +816,7 @@ final class SeriesTests: EndToEndTestCase {
                        "2 of the dates start within the window: their 200 credits will be charged. The weekly series is cancelled with it, and so are its 2 later dates.")
         let byExpert = try w.meetingd.error("series.cancel", as: w.expert, ["series_id": .string(id), "reason_code": "other"], code: 4013)
         XCTAssertEqual(byExpert["data"]?["consequences"],
-                       .string("2 of the dates start within the window: the user's credits for them will be returned and the meetings cancelled on the video platform. "
+                       .string("2 of the dates start within the window: the user's credits for them will be returned. "
                         + "Its 1 other date is cancelled too, and the credits held for it returned."))
         XCTAssertEqual(try w.wallet(), walletBefore, "a warning changes nothing")
 

@@ -198,4 +198,37 @@ final class MeetingDeciderTests: XCTestCase {
         XCTAssertEqual(SeriesDecider.sharedReason(full, c.settings, forStudent: true), "the student's weekly limit of meetings was reached", "the student's own week")
         XCTAssertTrue(limited.skips.first?.detail?.hasPrefix("Usage limit reached") == true, "\(limited.skips)")
     }
+
+    /// A video room is made, moved and cancelled for a meeting at a virtual place only: an
+    /// in-person meeting agreed, moved or cancelled sends the video platform nothing.
+    func testVideoRoomsOnlyForVirtualPlaces() throws {
+        for (kind, expected) in [("in_person", [VideoOp]()), ("virtual", [.create])] {
+            var c = try context(autoAccept: true)
+            c.locations[T.location]?.kind = kind
+            let booked = try request(c)
+            XCTAssertEqual(booked.after.state.status, .agreed, kind)
+            XCTAssertEqual(booked.decision.video, expected, "agreed at once, \(kind)")
+            c.meeting = booked.after
+            let cancelled = try MeetingDecider.act(
+                c, by: ActingPerson(id: c.user!.id, roles: [.user]), .init(command: .cancel(reasonCode: c.settings.cancellationReasons[0].code, note: nil, confirmLate: false)),
+                ids: Self.ids)
+            XCTAssertEqual(cancelled.after.state.status, .cancelled, kind)
+            XCTAssertEqual(cancelled.decision.video, expected.isEmpty ? [] : [.cancel], "cancelled, \(kind)")
+        }
+        // Confirmed by the expert, and moved to an alternate date: the same rule.
+        for (kind, confirmed, moved) in [("in_person", [VideoOp](), [VideoOp]()), ("virtual", [.create], [.cancel, .create])] {
+            var c = try context()
+            c.locations[T.location]?.kind = kind
+            c.meeting = try request(c).after
+            let expert = ActingPerson(id: c.expert!.id, roles: [.expert])
+            let agreed = try MeetingDecider.act(c, by: expert, .init(command: .confirm(acceptConflicts: false)), ids: Self.ids)
+            XCTAssertEqual(agreed.decision.video, confirmed, "confirmed, \(kind)")
+            c.meeting = agreed.after
+            c.meeting = try MeetingDecider.act(
+                c, by: ActingPerson(id: c.user!.id, roles: [.user]),
+                .init(command: .reschedule(start: T.at(day: 3, hour: 10), lengthMinutes: 60, priceCredits: 100, note: nil)), ids: Self.ids).after
+            let accepted = try MeetingDecider.act(c, by: expert, .init(command: .confirmAlternate(acceptConflicts: false)), ids: Self.ids)
+            XCTAssertEqual(accepted.decision.video, moved, "moved, \(kind)")
+        }
+    }
 }
