@@ -92,13 +92,23 @@ enum MeetingCommands {
         }
     }
 
-    /// The command (or commands) that take `step` for `meeting`.
-    static func stepCommand(_ step: String, _ meeting: String) -> String {
+    /// The command (or commands) that take `step` for `meeting`; `detailsRequired`: the community
+    /// requires the session's details with the expert's confirm (seed 003: "add location and
+    /// session type to confirm").
+    static func stepCommand(_ step: String, _ meeting: String, detailsRequired: Bool = false) -> String {
         switch step {
         case "make the session": return "meetctl confirm \(meeting) --session-type TYPE --location LOC"
         case "answer the new date": return "meetctl alternate confirm \(meeting), or meetctl alternate reject \(meeting) --reason CODE"
-        default: return "meetctl confirm \(meeting), or meetctl decline \(meeting) --reason CODE"
+        default:
+            return "meetctl confirm \(meeting)" + (detailsRequired ? " --session-type TYPE --location LOC" : "") + ", or meetctl decline \(meeting) --reason CODE"
         }
+    }
+
+    /// Whether confirming `meeting` needs the session's details given with it: the community
+    /// requires them and the meeting lacks one (as the service decides it, `ProcessingRule`).
+    static func confirmNeedsDetails(_ meeting: JSON, _ session: Session) throws -> Bool {
+        guard meeting["session_type"]?.stringValue == nil || meeting["location_id"]?.stringValue == nil else { return false }
+        return try session.call("community.get")["settings"]?["require_confirm_details"] == true
     }
 
     /// `waiting`: the office's list, numbered and kept as the last listing (a row number typed
@@ -145,7 +155,8 @@ enum MeetingCommands {
         if meeting["awaiting_action_by"] == "expert", ![meeting["user_id"], meeting["student_id"]].contains(.string(reader)),
             let step = expertsNextStep(meeting), let id = meeting["id"]?.stringValue
         {
-            shown["next_step"] = .string("\(step): \(stepCommand(step, id))")
+            let detailsRequired = step == "confirm or decline" ? try confirmNeedsDetails(meeting, session) : false
+            shown["next_step"] = .string("\(step): \(stepCommand(step, id, detailsRequired: detailsRequired))")
         }
         session.out.text(try Render.record(.object(shown), columns, session))
         session.out.line()

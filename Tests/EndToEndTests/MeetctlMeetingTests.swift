@@ -381,6 +381,24 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertFalse(try expert.ok(["meeting", "show", id]).contains("Next step"), "nothing waits once it is made")
     }
 
+    /// Where the community requires session details, a request's next step says to give them
+    /// with the confirm: the command it prints is one that works as printed.
+    func testARequestsNextStepGivesTheSessionDetailsTheCommunityRequires() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let expert = try c.expert, user = try c.user
+        let book = ["book", "--expert", c.expertId, "--service", c.serviceId, "--location", "Room 101", "--start"]
+        let plain = try XCTUnwrap(try user.json(book + ["2030-03-11T14:00:00Z"])["id"]?.string)
+        let said = try expert.ok(["meeting", "show", plain])
+        XCTAssertTrue(said.contains("confirm or decline: meetctl confirm \(plain), or meetctl decline \(plain) --reason CODE"), said)
+
+        try c.admin.ok(["settings", "set", "require_confirm_details=true"])
+        let id = try XCTUnwrap(try user.json(book + ["2030-03-12T14:00:00Z"])["id"]?.string)
+        let shown = try expert.ok(["meeting", "show", id])
+        let step = try XCTUnwrap(shown.split(separator: "\n").first { $0.hasPrefix("Next step ") }, shown)
+        XCTAssertTrue(step.hasSuffix("confirm or decline: meetctl confirm \(id) --session-type TYPE --location LOC, or meetctl decline \(id) --reason CODE"), shown)
+        XCTAssertEqual(try expert.json(["confirm", id, "--session-type", "online", "--location", "Video call"])["status"], "agreed")
+    }
+
     func testServiceErrorsExitOneWithTheirCode() throws {
         let c = try MeetctlCommunity.make(#function)
         let missing = try c.admin.fails(["meeting", "show", "mtg_0190f3a1b2c37d4e8f9a0b1c2d3e4f50"], status: 1)
