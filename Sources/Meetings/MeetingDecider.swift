@@ -271,7 +271,11 @@ public enum MeetingDecider {
         guard let m = c.meeting else { throw AppError.notFound("meeting", "") }
         let actor = try input.actingAs ?? meetingActor(m, person, allowAdmin: input.allowAdmin, for: input.command)
         if let expected = input.expectedVersion, expected != m.version {
-            throw AppError(.invalidState, message: "The meeting changed since version \(expected) (now \(m.version)); read it again",
+            // A version ahead of the meeting's is one it never had: not a change since it was read.
+            let said = expected < m.version
+                ? "The meeting changed since version \(expected) (now \(m.version)); read it again"
+                : "The meeting has never had version \(expected): it is at version \(m.version); read it again"
+            throw AppError(.invalidState, message: said,
                 details: ["status": .string(m.state.status.rawValue), "version": .int(m.version)])
         }
         var command = input.command

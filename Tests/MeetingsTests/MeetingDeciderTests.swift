@@ -97,6 +97,13 @@ final class MeetingDeciderTests: XCTestCase {
         let log = Command.logSession(attendance: .attended, durationAdjustMinutes: 0, feedback: nil)
         XCTAssertEqual(code { try MeetingDecider.act(c, by: expert, .init(command: log, expectedVersion: 2), ids: Self.ids) }, "invalid_state")
         XCTAssertEqual(code { try MeetingDecider.act(c, by: expert, .init(command: log, expectedVersion: 3), ids: Self.ids) }, "ok")
+        // A version behind is a change since; one ahead is a version the meeting never had.
+        func message(_ version: Int64) -> String? {
+            do { _ = try MeetingDecider.act(c, by: expert, .init(command: log, expectedVersion: version), ids: Self.ids) } catch let e as AppError { return e.message } catch {}
+            return nil
+        }
+        XCTAssertEqual(message(2), "The meeting changed since version 2 (now 3); read it again")
+        XCTAssertEqual(message(5), "The meeting has never had version 5: it is at version 3; read it again")
     }
 
     /// Nobody books a meeting with themself, even holding both roles.
