@@ -119,11 +119,16 @@ enum ErrorText {
         return Int(text[text.index(text.startIndex, offsetBy: prefix.count)..<close])
     }
 
-    /// A method the service names in parentheses, `(service.certify)`, as the command that
-    /// calls it: `(meetctl certify)`.
+    /// Methods the service names in parentheses, `(service.certify)` or `(meeting.confirm_alternate
+    /// or meeting.reject_alternate)`, as the commands that call them: `(meetctl certify)`; left
+    /// as they are unless meetctl has a command for each.
     static func inMeetctlWords(_ text: String) -> String {
-        replacingMatches(of: #"\(([a-z_]+\.[a-z_]+)\)"#, in: text) { groups in
-            Commands.all.first(where: { $0.method == groups[1] }).map { "(meetctl \($0.path.joined(separator: " ")))" }
+        replacingMatches(of: #"\(([a-z_]+\.[a-z_]+(?: or [a-z_]+\.[a-z_]+)*)\)"#, in: text) { groups in
+            let commands = groups[1].components(separatedBy: " or ").map { method in
+                Commands.all.first(where: { $0.method == method }).map { "meetctl " + $0.path.joined(separator: " ") }
+            }
+            guard commands.allSatisfy({ $0 != nil }) else { return nil }
+            return "(" + commands.compactMap { $0 }.joined(separator: " or ") + ")"
         }
     }
 

@@ -62,6 +62,11 @@ final class MeetctlMeetingTests: XCTestCase {
         // The user types 19:00 on their clock (Prague): 14:00 in New York, 18:00 UTC.
         let moved = try user.json(["reschedule", id, "--start", "2030-03-13 19:00", "--note", "Can we do Wednesday?"])
         XCTAssertEqual(moved["alternate"]?["start"], "2030-03-13T18:00:00Z")
+        // A second new date while one is open: what to do first, in meetctl's words for each side.
+        let again = try user.fails(["reschedule", id, "--start", "2030-03-13 20:00"], status: 1)
+        XCTAssertTrue(again.stderr.contains("withdraw yours first (meetctl alternate withdraw), then propose the new one"), again.stderr)
+        let answerFirst = try expert.fails(["reschedule", id, "--start", "2030-03-13 15:00"], status: 1)
+        XCTAssertTrue(answerFirst.stderr.contains("answer it first (meetctl alternate confirm or meetctl alternate reject)"), answerFirst.stderr)
         let expertList = try expert.ok(["meetings"])
         XCTAssertTrue(expertList.contains("*  Mon 11 Mar 2030 10:00 EDT"), "the expert must answer the new date: \(expertList)")
         XCTAssertTrue(expertList.contains("Sam Lee"), "the expert sees whom they meet by name: \(expertList)")
