@@ -171,7 +171,7 @@ struct Parser {
             guard let spec = options.first(where: { $0.name == name }) else {
                 throw UsageError(
                     message: "unknown option --\(name) for \(command.name)",
-                    hint: Self.hint(Suggest.didYouMean("--" + name, options.map { "--" + $0.name }), "meetctl \(command.name) --help"))
+                    hint: Self.hint(Suggest.option("--" + name, options.map { "--" + $0.name }), "meetctl \(command.name) --help"))
             }
             if invocation.has(name) && !spec.repeatable && !spec.flag {
                 throw UsageError(message: "--\(name) is given twice", hint: "give it once; see meetctl \(command.name) --help")

@@ -279,6 +279,16 @@ extension ValueKind {
 
 /// "Did you mean …?" for a mistyped word.
 enum Suggest {
+    /// Words meetctl's commands use for the same thing, one command one way and another the
+    /// other (`slots --from/--to`, `availability free --start/--end`).
+    static let sameMeaning: [String: String] = ["--from": "--start", "--to": "--end", "--start": "--from", "--end": "--to"]
+
+    /// An option named as another command names it, or one mistyped.
+    static func option(_ word: String, _ candidates: [String]) -> String? {
+        if let other = sameMeaning[word], candidates.contains(other) { return "this command calls it \"\(other)\"." }
+        return didYouMean(word, candidates)
+    }
+
     static func didYouMean(_ word: String, _ candidates: [String]) -> String? {
         let scored = candidates.map { ($0, distance(word.lowercased(), $0.lowercased())) }.filter { $0.1 <= max(1, word.count / 3) }
         if let best = scored.min(by: { $0.1 < $1.1 }) { return "did you mean \"\(best.0)\"?" }

@@ -150,6 +150,9 @@ final class MeetctlUsageTests: XCTestCase {
             (["propose", "--length", "1h+30"], "--length: expects minutes", "see meetctl propose --help"),
             (["propose", "--length", "1:-3"], "--length: expects minutes", "see meetctl propose --help"),
             (["reasons", "--csv"], "unknown option --csv for reasons", "meetctl reasons --help"),
+            // A range named as another command names it.
+            (["availability", "free", "--from", "2030-03-23 10:00"], "unknown option --from for availability free", "this command calls it \"--start\"."),
+            (["slots", "--end", "2030-03-23 10:00"], "unknown option --end for slots", "this command calls it \"--to\"."),
             (["alternate"], "\"alternate\" needs a subcommand: one of confirm, reject, withdraw", "meetctl alternate --help"),
             // A group run as its default subcommand still knows a mistyped subcommand.
             (["availability", "blok"], "unknown command \"availability blok\"", "did you mean \"block\"?"),
