@@ -232,6 +232,8 @@ enum AvailabilityAPI {
             .init("experts", .list(ProfileAPI.profileSchema), required: true, "The public profile (person.profile) of every expert the page's slots name, each once"),
             .init("truncated", .boolean, required: true, "The answer stopped at its bound before the end of the range: ask again with cursor: next_cursor for the rest"),
             .init("next_cursor", .nullable(.text()), required: true),
+            .init("experts_not_assigned", .integer(min: 0, max: .max), required: true,
+                  "Where the community requires enrolment: how many of the service's experts (of those searched) the user (or student) is not assigned to, whose times are left out — a request to one would be refused 4021; the office or an admin assigns them (enrollment.assign). 0 otherwise"),
             .init("full_weeks", .list(timeRangeSchema), required: true,
                   "The weeks from this page on that the user's (or student's) weekly usage limit has filled: they show no slot, as a request there would be refused 4022 (empty without a limit)"),
         ], additional: true),
@@ -280,10 +282,17 @@ enum AvailabilityAPI {
                 // their own times, which a request would refuse.
                 experts.removeAll { $0 == booker || $0 == student?.id }
             }
+            // Experts whose times the learner may not book for want of an assignment: counted, so an
+            // empty calendar says why (seed 002: the office assigns students to providers).
+            var notAssigned = 0
             if settings.requireEnrollment && (forUser != nil || !ctx.actor.has(.admin)) {
                 // Users assigned to the service see all its experts; others only their assigned experts.
                 let enrolled = try CatalogStore.enrolments(ctx.db, communityId: ctx.communityId, userId: learner, serviceId: service.id)
-                if !enrolled.inService { experts = experts.filter { enrolled.experts.contains($0) } }
+                if !enrolled.inService {
+                    let certified = experts.count
+                    experts = experts.filter { enrolled.experts.contains($0) }
+                    notAssigned = certified - experts.count
+                }
             }
             let length = params.optionalInt("length_minutes") ?? service.defaultLengthMinutes
             _ = try to.adding(minutes: length, checkedFor: "to", what: "the end of the last slot")
@@ -314,7 +323,7 @@ enum AvailabilityAPI {
             }
             let next: JSON = page.isCut ? .string(Page.cursor(after: [.string(page.slots.last!.start.rfc3339)], for: params)) : .null
             return ["service_id": .string(service.id), "length_minutes": .int(length), "slots": .array(items), "experts": .array(profiles.map(\.publicJSON)),
-                    "truncated": .bool(page.isCut), "next_cursor": next,
+                    "truncated": .bool(page.isCut), "next_cursor": next, "experts_not_assigned": .int(Int64(notAssigned)),
                     "full_weeks": .array(query.closed.map { ["start": .string($0.start.rfc3339), "end": .string($0.end.rfc3339)] })]
         })
 }

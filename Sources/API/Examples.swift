@@ -72,7 +72,7 @@ enum Examples {
     static let search = MethodExample(
         "Free CHEM101 slots on one morning",
         params: ["actor": .string(sam), "service_id": .string(chem), "from": "2030-03-11T09:00:00-04:00", "to": "2030-03-11T10:00:00-04:00"],
-        result: ["service_id": .string(chem), "length_minutes": 60, "truncated": false, "next_cursor": nil, "full_weeks": [], "slots": [
+        result: ["service_id": .string(chem), "length_minutes": 60, "truncated": false, "next_cursor": nil, "experts_not_assigned": 0, "full_weeks": [], "slots": [
             ["start": "2030-03-11T13:00:00Z", "end": "2030-03-11T14:00:00Z", "experts": [["expert_id": .string(talia), "location_ids": [.string(room)]]]],
             ["start": "2030-03-11T13:30:00Z", "end": "2030-03-11T14:30:00Z", "experts": [["expert_id": .string(talia), "location_ids": [.string(room)]]]],
         ], "experts": [

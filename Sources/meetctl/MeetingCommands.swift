@@ -192,7 +192,8 @@ enum MeetingCommands {
 
     /// `slots`: one page of bookable times, each with the experts free then (by name) and where.
     @Sendable static func slots(_ invocation: Invocation, _ session: Session) throws {
-        let result = try session.call("availability.search", try session.mappedParams())
+        let params = try session.mappedParams()
+        let result = try session.call("availability.search", params)
         if invocation.wantsJSON {
             session.out.json(result)
             return
@@ -221,6 +222,12 @@ enum MeetingCommands {
             session.out.line("No bookable times in that range.")
         } else {
             session.out.text(Render.table(["START", "END", "EXPERTS"], rows, capped: [2]))
+        }
+        if let left = result["experts_not_assigned"]?.intValue, left > 0 {
+            // Whom the search was for: the one searching, or the user or student named.
+            let whom = params["student_id"] != nil || params["user_id"] != nil ? "them" : "you"
+            session.out.line((left == 1 ? "1 expert of this service is" : "\(left) experts of this service are")
+                + " not assigned to \(whom): their times are not shown (the office or an admin assigns \(whom)).")
         }
         if let weeks = result["full_weeks"]?.arrayValue, !weeks.isEmpty {
             session.out.line("Weeks the weekly limit has filled: " + weeks.map { clock.format($0["start"]?.stringValue ?? "") }.joined(separator: ", "))

@@ -243,6 +243,12 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertFalse(after.contains("Mon 11 Mar 2030 09:00"), "the time is taken: \(after)")
         let refused = try (try c.expert).fails(["book", "--user", c.userId, "--expert", c.expertId, "--service", c.serviceId, "--start", "2030-03-12 09:00", "--location", "Room 101"], status: 1)
         XCTAssertTrue(refused.stderr.contains("4003"), refused.stderr)
+        // Where enrolment is required, an empty calendar says whom the user is not assigned to.
+        try c.admin.ok(["settings", "set", "require_enrollment=true"])
+        let unassigned = try c.admin.ok(["slots", "--service", c.serviceId, "--from", "2030-03-12", "--to", "2030-03-13", "--user", c.userId])
+        XCTAssertTrue(unassigned.contains("No bookable times in that range.\n1 expert of this service is not assigned to them: their times are not shown"), unassigned)
+        let own = try (try c.user).ok(["slots", "--service", c.serviceId, "--from", "2030-03-12", "--to", "2030-03-13"])
+        XCTAssertTrue(own.contains("1 expert of this service is not assigned to you"), own)
     }
 
     /// A weekly series is booked from meetctl too (the office for a user, or a user for

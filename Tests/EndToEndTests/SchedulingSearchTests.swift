@@ -230,6 +230,14 @@ final class SchedulingSearchTests: EndToEndTestCase {
         XCTAssertEqual(experts(try w.search(as: w.admin, service: service, from: from, to: to, ["user_id": .string(w.user)])), [kai], "as the user would")
         XCTAssertEqual(experts(try w.search(as: office, service: service, from: from, to: to, ["user_id": .string(w.user)])), [kai])
         XCTAssertEqual(experts(try w.search(service: service, from: from, to: to, ["user_id": .string(w.user)])), [kai], "a user naming themself")
+        // What the enrolment left out is counted, so an empty calendar says why.
+        func leftOut(as actor: String, _ extra: [String: JSONValue]) throws -> JSONValue? {
+            try w.meetingd.result("availability.search", as: actor, w.searchParams(service: service, from: from, to: to, extra))["experts_not_assigned"]
+        }
+        XCTAssertEqual(try leftOut(as: w.user, [:]), 1, "Lea is not the user's")
+        XCTAssertEqual(try leftOut(as: w.user, ["expert_id": .string(lea)]), 1, "filtered to Lea: nothing shown, and why")
+        XCTAssertEqual(try leftOut(as: w.user, ["expert_id": .string(kai)]), 0)
+        XCTAssertEqual(try leftOut(as: w.admin, [:]), 0, "an admin's own search leaves nobody out")
         try w.meetingd.error("availability.search", as: office, w.searchParams(service: service, from: from, to: to, [:]), code: 4003)
         let other = try w.addNamedUser(firstName: "Other", credits: 0)
         try w.meetingd.error("availability.search", as: other, w.searchParams(service: service, from: from, to: to, ["user_id": .string(w.user)]), code: 4003)

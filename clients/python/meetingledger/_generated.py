@@ -1239,6 +1239,7 @@ class AvailabilitySearchResult:
     Members meetingd adds after this client was generated are kept in `extra`."""
 
     experts: List[ExpertProfile]
+    experts_not_assigned: int
     full_weeks: List[TimeRange]
     length_minutes: int
     next_cursor: Optional[str]
@@ -2444,6 +2445,7 @@ _FreePeriod_FIELDS: Tuple[FieldSpec, ...] = (
 
 _AvailabilitySearchResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("experts", "experts", list_of(ExpertProfile.from_json), True),
+    ("experts_not_assigned", "experts_not_assigned", None, True),
     ("full_weeks", "full_weeks", list_of(TimeRange.from_json), True),
     ("length_minutes", "length_minutes", None, True),
     ("next_cursor", "next_cursor", None, True),
