@@ -38,7 +38,11 @@ enum AvailabilityAPI {
         audience: .roles([.expert, .admin]), mutating: true,
         params: [expertId, .init("time_zone", .text(min: 1, max: 64), required: true),
                  .init("rules", .list(ruleSchema, max: 200), required: true, "Their location_ids together name at most 1,000 locations, and their service_ids 1,000 services")],
-        result: .object([.init("expert_id", .id(.person), required: true), .init("time_zone", .text(), required: true), .init("rules", .list(ruleSchema), required: true)]),
+        result: .object([
+            .init("expert_id", .id(.person), required: true), .init("time_zone", .text(), required: true), .init("rules", .list(ruleSchema), required: true),
+            .init("meetings_outside_hours", .list(.id(.meeting)), required: true,
+                  "The expert's meetings still to come (agreed, or requests awaiting an answer; of the soonest 100) that the new hours and one-off free periods no longer hold at their place and for their service: new hours stop new bookings, these stay as they are until answered, moved or cancelled"),
+        ]),
         errors: [DocErrors.notFound, DocErrors.sessionLog],
         body: .transaction { ctx, params in
             let expert = try params.string("expert_id")
@@ -79,8 +83,24 @@ enum AvailabilityAPI {
             }
             let ordered = zip(try Records.weeklyRules(.array(rules)), rules).sorted { WeeklyRule.listedBefore($0.0, $1.0) }.map(\.1)
             try AvailabilityStore.setWeekly(ctx.db, communityId: ctx.communityId, expertId: expert, timeZone: zone, rules: .array(ordered), now: ctx.now)
-            return ["expert_id": .string(expert), "time_zone": .string(zone), "rules": .array(ordered)]
+            return ["expert_id": .string(expert), "time_zone": .string(zone), "rules": .array(ordered),
+                    "meetings_outside_hours": .array(try meetingsOutsideHours(ctx, expert).map { .string($0) })]
         })
+
+    /// New hours stop new bookings outside them; the meetings already made stay. These are the
+    /// expert's meetings still to come (agreed or awaiting an answer, the soonest 100) whose time
+    /// the weekly hours and one-off free periods no longer hold at their place for their service,
+    /// so the expert is told of them, as a block tells of the meetings within it.
+    static func meetingsOutsideHours(_ ctx: TransactionContext, _ expert: String) throws -> [String] {
+        let upcoming = try AvailabilityStore.upcomingMeetings(ctx.db, communityId: ctx.communityId, expertId: expert, now: ctx.now, limit: 100)
+        guard let first = upcoming.first?.start, let last = upcoming.map(\.end).max(),
+            var hours = try AvailabilityStore.load(ctx.db, communityId: ctx.communityId, expertIds: [expert], from: first, to: last).first
+        else { return [] }
+        // The hours alone: the meetings themselves and blocked periods are not what is asked.
+        hours.busy = []
+        hours.blocked = []
+        return upcoming.filter { !isAvailable(hours, serviceId: $0.serviceId, start: $0.start, end: $0.end, locationId: $0.locationId) }.map(\.id)
+    }
 
     static let periodSchema: Schema = .named("AvailabilityPeriod", .object([
         .init("id", .id(.availability), required: true), .init("kind", .oneOf(["free", "blocked"]), required: true),

@@ -98,6 +98,30 @@ public enum AvailabilityStore {
         ).map { try $0.string("id") }
     }
 
+    /// An expert's meeting still to come, as the hours that should hold it are checked.
+    public struct Upcoming: Sendable {
+        public let id: String
+        public let start: Instant
+        public let end: Instant
+        public let serviceId: String?
+        public let locationId: String?
+    }
+
+    /// The expert's agreed meetings and open requests not yet ended (at most `limit`, soonest first).
+    public static func upcomingMeetings(_ c: Connection, communityId: String, expertId: String, now: Instant, limit: Int64) throws -> [Upcoming] {
+        try c.query(
+            """
+            SELECT id, start_at, end_at, service_id, location_id FROM meetings
+            WHERE community_id = $1 AND expert_id = $2 AND status IN ('agreed', 'awaiting_approval') AND end_at > $3
+            ORDER BY start_at, id LIMIT $4
+            """, [communityId, expertId, now, limit]
+        ).map { row in
+            Upcoming(
+                id: try row.string("id"), start: try row.instant("start_at"), end: try row.instant("end_at"),
+                serviceId: try row.optionalString("service_id"), locationId: try row.optionalString("location_id"))
+        }
+    }
+
     /// Removes one period by id, or every period lying within start…end; returns how many.
     public static func removePeriods(_ c: Connection, communityId: String, expertId: String, id: String?, within: (Instant, Instant)?) throws -> Int {
         if let id {

@@ -28,14 +28,8 @@ enum AvailabilityCommands {
     @Sendable static func block(_ invocation: Invocation, _ session: Session) throws {
         let result = try session.call("availability.block", try params(session))
         try CommandRunner.show(result, session)
-        let inside = (result["meetings_within"]?.arrayValue ?? []).compactMap(\.stringValue)
-        guard !invocation.wantsJSON, !inside.isEmpty else { return }
-        session.out.line()
-        session.out.line(inside.count == 1
-            ? "1 meeting already in this period stays as it is (a block stops new bookings only):"
-            : "\(inside.count) meetings already in this period stay as they are (a block stops new bookings only):")
-        for id in inside { session.out.line("  \(id)") }
-        session.out.line("meetctl meeting show MEETING shows one; meetctl cancel MEETING (or decline, for a request) ends it.")
+        guard !invocation.wantsJSON else { return }
+        tellMeetingsThatStay(result["meetings_within"], "in this period", "a block stops new bookings only", session)
     }
 
     @Sendable static func setWeekly(_ invocation: Invocation, _ session: Session) throws {
@@ -48,6 +42,20 @@ enum AvailabilityCommands {
         }
         session.out.line("Weekly hours (\(Render.plain(result["time_zone"] ?? nil))):")
         try CommandRunner.show(readableRules(result, session), session)
+        tellMeetingsThatStay(result["meetings_outside_hours"], "outside these hours", "new hours stop new bookings only", session)
+    }
+
+    /// Meetings an availability change leaves standing (`where` they are, `why` they stay), each
+    /// by id with how to look at or end one; nothing when there are none.
+    static func tellMeetingsThatStay(_ ids: JSON?, _ place: String, _ why: String, _ session: Session) {
+        let meetings = (ids?.arrayValue ?? []).compactMap(\.stringValue)
+        guard !meetings.isEmpty else { return }
+        session.out.line()
+        session.out.line(meetings.count == 1
+            ? "1 meeting already \(place) stays as it is (\(why)):"
+            : "\(meetings.count) meetings already \(place) stay as they are (\(why)):")
+        for id in meetings { session.out.line("  \(id)") }
+        session.out.line("meetctl meeting show MEETING shows one; meetctl cancel MEETING (or decline, for a request) ends it.")
     }
 
     /// Rules with day names and location names, as `availability set` and `show` print them.

@@ -249,6 +249,10 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertTrue(unassigned.contains("No bookable times in that range.\n1 expert of this service is not assigned to them: their times are not shown"), unassigned)
         let own = try (try c.user).ok(["slots", "--service", c.serviceId, "--from", "2030-03-12", "--to", "2030-03-13"])
         XCTAssertTrue(own.contains("1 expert of this service is not assigned to you"), own)
+        // New hours that leave the booked request outside them say so; the request stays.
+        let hours = try (try c.expert).ok(["availability", "set", "--rule", "Sat 10:00-12:00 @Video call"])
+        let bookedId = try XCTUnwrap(booked["id"]?.string)
+        XCTAssertTrue(hours.contains("1 meeting already outside these hours stays as it is (new hours stop new bookings only):\n  \(bookedId)\n"), hours)
     }
 
     /// A weekly series is booked from meetctl too (the office for a user, or a user for

@@ -245,6 +245,37 @@ final class SchedulingSearchTests: EndToEndTestCase {
         XCTAssertEqual(try w.meetingd.error("availability.search", as: w.admin, w.searchParams(service: service, from: from, to: to, ["user_id": .string(kai)]), code: -32602)["data"]?["field"], "user_id")
     }
 
+    /// Seed 000 ("Setting Up & Editing Hours"): new weekly hours name the meetings still to come
+    /// that they no longer hold, as a block names those within it; the meetings stay.
+    func testNewHoursNameTheMeetingsTheyNoLongerHold() throws {
+        let w = try world()
+        let requested = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 10)))
+        let agreed = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 8, hour: 15)))
+        try w.act("meeting.confirm", as: w.expert, agreed)
+        func setHours(_ start: String, _ end: String, services: [String]? = nil) throws -> [String] {
+            var rule: [String: JSONValue] = ["weekday": 1, "start": .string(start), "end": .string(end), "location_ids": [.string(w.locationId)]]
+            if let services { rule["service_ids"] = .array(services.map { .string($0) }) }
+            let rules: [JSONValue] = (1...7).map { day in var r = rule; r["weekday"] = .int(Int64(day)); return .object(r) }
+            let set = try w.meetingd.result("availability.set_weekly", as: w.expert, ["expert_id": .string(w.expert), "time_zone": "UTC", "rules": .array(rules)])
+            return set["meetings_outside_hours"]?.array?.compactMap(\.string) ?? []
+        }
+        XCTAssertEqual(try setHours("12:00", "14:00"), [requested, agreed], "soonest first")
+        XCTAssertEqual(try setHours("09:00", "16:00"), [], "both held again")
+        XCTAssertEqual(try setHours("09:00", "10:30"), [requested, agreed], "an hour's meeting from 10:00 ends past 10:30")
+        XCTAssertEqual(try setHours("14:00", "17:00"), [requested])
+        // A one-off free period holds a meeting the weekly hours do not.
+        try w.meetingd.result("availability.add_free", as: w.expert, [
+            "expert_id": .string(w.expert), "start": .string(MeetingTime.at(day: 7, hour: 9)), "end": .string(MeetingTime.at(day: 7, hour: 12)),
+            "location_ids": [.string(w.locationId)]])
+        XCTAssertEqual(try setHours("14:00", "17:00"), [])
+        // Hours kept for another service do not hold a meeting of this one.
+        let other = try w.addService("Other \(TestEnvironment.uniqueTag())")
+        try w.meetingd.result("service.certify", as: w.admin, ["service_id": .string(other), "expert_id": .string(w.expert)])
+        XCTAssertEqual(try setHours("06:00", "22:00", services: [other]), [agreed])
+        XCTAssertEqual(try w.meeting(requested)["status"], "awaiting_approval", "the meetings stay")
+        XCTAssertEqual(try w.meeting(agreed)["status"], "agreed")
+    }
+
     func testMinimumNotice() throws {
         let w = try world(settings: ["min_notice_minutes": 120])
         let today = try w.search(from: "2030-03-04T00:00:00Z", to: "2030-03-05T00:00:00Z")

@@ -1100,6 +1100,7 @@ class AvailabilitySetWeeklyResult:
     Members meetingd adds after this client was generated are kept in `extra`."""
 
     expert_id: str
+    meetings_outside_hours: List[str]
     rules: List[WeeklyRule]
     time_zone: str
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
@@ -2386,6 +2387,7 @@ _CatalogExportCsvResult_FIELDS: Tuple[FieldSpec, ...] = (
 
 _AvailabilitySetWeeklyResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("expert_id", "expert_id", None, True),
+    ("meetings_outside_hours", "meetings_outside_hours", None, True),
     ("rules", "rules", list_of(WeeklyRule.from_json), True),
     ("time_zone", "time_zone", None, True),
 )
