@@ -205,7 +205,7 @@ enum MeetingAPI {
 
     static let reschedule = MethodDefinition(
         "meeting.reschedule",
-        "Proposes a new date (and length: the price follows it): an alternate for an agreed meeting, a new date for a rejected one, a counter-offer while awaiting approval",
+        "Proposes a new date (and length: the price follows it): an alternate for an agreed meeting, a new date for a rejected one, a counter-offer while awaiting approval. An agreed meeting keeps its date until the other side accepts the alternate, so a user's alternate need only be within the expert's hours: the expert is warned of their meetings overlapping it when accepting it (time_conflict). A user's new date for a rejected or waiting meeting holds its time at once, as a request does, so it must also be free of the expert's meetings and held requests (slot_unavailable). The expert's side is told of the expert's agreed meetings overlapping any date it proposes (time_conflict; accept_conflicts proposes it anyway)",
         audience: .member, mutating: true, params: [meetingId, .init("start", .timestamp, required: true), length, note, expectedVersion, proposeOverConflicts],
         result: meetingSchema,
         errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted, DocErrors.slotUnavailable, DocErrors.usageLimit, DocErrors.sessionLog,
