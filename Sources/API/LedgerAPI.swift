@@ -46,11 +46,16 @@ enum LedgerAPI {
         .init("as_of", .timestamp, required: true),
     ] + balanceFields, additional: true))
 
+    /// What `as_of` says of the figures, in every method that takes it.
+    static let asOfDescription = "The figures just before this time: every transfer made before it, none made at it (those begin the period that starts then, as a month's or a statement's). A time not before now is answered as of now, with every transfer so far"
+
     /// The time balances are given as of: `as_of`, or now when it asks for a later time (what is
     /// known is the ledger up to now, and the answer says so rather than label today's figures
     /// with a future date). Now is the later of the clock and the community's latest transfer
     /// (`rows`' `latest_transfer_at`): after a clock set back, a transfer is stamped after the one
-    /// before it, and a balance that counts it is not labelled with a time before it.
+    /// before it, and a balance that counts it is not labelled with a time before it. The reads
+    /// take the figures just before `as_of` by the same rule (`LedgerQueries.cut`): as of now they
+    /// are the figures now, every transfer so far counted.
     static func asOfAnswered(_ p: Params, _ ctx: RequestContext, _ rows: Rows) throws -> Instant {
         let now = try ledgerNow(ctx, rows)
         return try p.optionalInstant("as_of").map { min($0, now) } ?? now
@@ -212,7 +217,7 @@ enum LedgerAPI {
         audience: .member, mutating: false,
         params: [
             .init("account_id", .id(.account), "One account (or person_id, not both)"), .init("person_id", .id(.person), "All of a person's accounts (or account_id, not both)"),
-            .init("as_of", .timestamp, "The balance after every transfer up to this time (a later time than now is answered as of now)"), FinanceFormat.param,
+            .init("as_of", .timestamp, asOfDescription), FinanceFormat.param,
         ],
         result: .object([
             .init("account_id", .nullable(.id(.account)), required: true, "The first account's (a person's wallet before their earnings); null when there is none"),
@@ -223,7 +228,8 @@ enum LedgerAPI {
         body: .read(ReadPlan(
             statements: { scope, p in
                 let (account, person) = try accountParams(p)
-                return [LedgerQueries.balances(communityId: scope.communityId, accountId: account, personId: person, asOf: try p.optionalInstant("as_of"))]
+                return [LedgerQueries.balances(
+                    communityId: scope.communityId, accountId: account, personId: person, asOf: try p.optionalInstant("as_of"), testClock: scope.testClock)]
             },
             respond: { ctx, rows, p in
                 let asOf = try asOfAnswered(p, ctx, rows[0])
@@ -345,7 +351,7 @@ enum LedgerAPI {
         audience: .roles([.finance]), mutating: false,
         params: [
             .init("kind", .oneOf(AccountKind.allCases.map(\.rawValue)), "Only accounts of this kind"),
-            .init("as_of", .timestamp, "The balances after every transfer up to this time (a later time than now is answered as of now). Without it each page is as of its own time: to list every account at one instant over several pages, give a time already past (a transfer being written at that instant could land between pages)"), FinanceFormat.param,
+            .init("as_of", .timestamp, asOfDescription + ". Without it each page is as of its own time: to list every account at one instant over several pages, give a time already past (a transfer being written at that instant could land between pages)"), FinanceFormat.param,
         ] + Page.fields,
         result: .object(FinanceFormat.listFields("items", accountSchema, "The accounts") + [
             .init("next_cursor", .nullable(.text()), required: true), .init("as_of", .timestamp, required: true),
@@ -357,7 +363,7 @@ enum LedgerAPI {
                     throw AppError.invalidParams(field: "cursor", reason: "is not a cursor returned by this method")
                 }
                 return [LedgerQueries.accounts(
-                    communityId: scope.communityId, kind: p.optionalString("kind"), asOf: try p.optionalInstant("as_of"),
+                    communityId: scope.communityId, kind: p.optionalString("kind"), asOf: try p.optionalInstant("as_of"), testClock: scope.testClock,
                     after: page.after.map { (kind: $0[0].stringValue!, id: $0[1].stringValue!) }, limit: page.limit + 1)]
             },
             respond: { ctx, rows, p in
@@ -370,7 +376,7 @@ enum LedgerAPI {
 
     static let trialBalance = MethodDefinition(
         "ledger.trial_balance", "Totals per account kind, now or as of a past time; the grand total is always 0",
-        audience: .roles([.finance]), mutating: false, params: [.init("as_of", .timestamp), FinanceFormat.param],
+        audience: .roles([.finance]), mutating: false, params: [.init("as_of", .timestamp, asOfDescription), FinanceFormat.param],
         result: .object([
             .init("as_of", .timestamp, required: true),
         ] + FinanceFormat.listFields("kinds", .named("KindTotals", .object([
@@ -380,7 +386,7 @@ enum LedgerAPI {
             .init("pending_total", anyCredits, required: true, "The pending balances' sum: always 0"),
         ], additional: true),
         body: .read(ReadPlan(
-            statements: { scope, p in [LedgerQueries.trialBalance(communityId: scope.communityId, asOf: try p.optionalInstant("as_of"))] },
+            statements: { scope, p in [LedgerQueries.trialBalance(communityId: scope.communityId, asOf: try p.optionalInstant("as_of"), testClock: scope.testClock)] },
             respond: { ctx, rows, p in
                 let asOf = try asOfAnswered(p, ctx, rows[0])
                 var total: Int64 = 0

@@ -37,7 +37,7 @@ enum ReportAPI {
     static let creditsOutstanding = MethodDefinition(
         "report.credits_outstanding",
         "Credits users hold in their wallets, now or as of a past time: posted, blocked for meetings and available (the platform's liability)",
-        audience: .roles([.finance]), mutating: false, params: [.init("as_of", .timestamp, "The figures after every transfer up to this time (a later time than now is answered as of now)"), FinanceFormat.param],
+        audience: .roles([.finance]), mutating: false, params: [.init("as_of", .timestamp, LedgerAPI.asOfDescription), FinanceFormat.param],
         result: .object([
             .init("as_of", .timestamp, required: true), .init("wallets", .integer(min: 0, max: .max), required: true, "Users' wallets"),
             .init("wallets_with_credits", .integer(min: 0, max: .max), required: true, "Wallets with posted or blocked credits"),
@@ -47,7 +47,7 @@ enum ReportAPI {
             .init("format", .oneOf(["csv"]), "csv when the figures are given as CSV too"),
         ], additional: true),
         body: .read(ReadPlan(
-            statements: { scope, p in [ReportQueries.creditsOutstanding(communityId: scope.communityId, asOf: try p.optionalInstant("as_of"))] },
+            statements: { scope, p in [ReportQueries.creditsOutstanding(communityId: scope.communityId, asOf: try p.optionalInstant("as_of"), testClock: scope.testClock)] },
             respond: { ctx, rows, p in
                 let r = try rows[0].one()
                 let balance = try Balance(row: r)
@@ -137,7 +137,7 @@ enum ReportAPI {
         "Experts' earnings due for payout (available now, or as of a past time) and incoming from held meetings, one expert per row by account id, with totals over every expert",
         audience: .roles([.finance]), mutating: false,
         params: [
-            .init("as_of", .timestamp, "The figures after every transfer up to this time (a later time than now is answered as of now)"), .init("include_zero", .boolean, "Also list experts with nothing available (default false)"),
+            .init("as_of", .timestamp, LedgerAPI.asOfDescription), .init("include_zero", .boolean, "Also list experts with nothing available (default false)"),
             FinanceFormat.param,
         ] + Page.fields,
         result: .object(FinanceFormat.listFields("items", earningsSchema, "One expert per row, by account id") + [
@@ -151,7 +151,7 @@ enum ReportAPI {
             statements: { scope, p in
                 let page = try Page(p, key: [.text])
                 return [ReportQueries.earningsDue(
-                    communityId: scope.communityId, asOf: try p.optionalInstant("as_of"), includeZero: p.bool("include_zero"),
+                    communityId: scope.communityId, asOf: try p.optionalInstant("as_of"), testClock: scope.testClock, includeZero: p.bool("include_zero"),
                     afterId: page.afterString(0), limit: page.limit + 1)]
             },
             respond: { ctx, rows, p in

@@ -36,30 +36,42 @@ public enum LedgerQueries {
         SQLCall("ml_account_json", [.init(communityId, "text"), .init(accountId, "text")])
     }
 
-    /// Whether account `a` counts at the time in parameter `asOf` (always when that is NULL): it
-    /// was opened by then, or had moved by then (under the test clock an account may be opened
-    /// at a later time than its transfers were stamped, as when the clock is pinned to a past
-    /// the community was made after). Every "as of" read counts accounts by this one rule.
-    static func open(asOf parameter: String) -> String {
+    /// The FROM item `cut`, whose one column `before` is the time the figures are taken just
+    /// before: the time in parameter `asOf`, or NULL (the figures now) when none is given or it
+    /// is not before now — the later of the service's time (`ml_now`, with parameter
+    /// `testClock`) and the community's latest transfer, as `LedgerAPI.asOfAnswered` labels the
+    /// answer. A figure as of T leaves out the transfers made at T, which belong to the period
+    /// starting then (months, a statement's `to`); one as of now counts every transfer so far,
+    /// those made at a pinned test clock's very time too. `$1` is the community.
+    static func cut(asOf parameter: String, testClock: String) -> String {
         """
-        (\(parameter)::timestamptz IS NULL OR a.created_at <= \(parameter)
-         OR EXISTS (SELECT 1 FROM transfers t WHERE t.community_id = a.community_id AND t.debit_account_id = a.id AND t.created_at <= \(parameter))
-         OR EXISTS (SELECT 1 FROM transfers t WHERE t.community_id = a.community_id AND t.credit_account_id = a.id AND t.created_at <= \(parameter)))
+        (SELECT CASE WHEN \(parameter)::timestamptz < greatest(ml_now($1, \(testClock)::boolean), max(t.created_at))
+                     THEN \(parameter)::timestamptz END AS before
+         FROM transfers t WHERE t.community_id = $1) cut
         """
     }
 
-    /// Joins `b`, the four sums of account `a`: stored now, or recorded with its last transfer up
-    /// to the time in parameter `asOf` when that is not NULL.
-    static func sums(asOf parameter: String) -> String {
+    /// Whether account `a` counts just before `cut.before` (always when that is NULL): it was
+    /// opened before then, or had moved before then (under the test clock an account may be
+    /// opened at a later time than its transfers were stamped, as when the clock is pinned to a
+    /// past the community was made after). An account opened at that very time belongs to the
+    /// period starting then. Every "as of" read counts accounts by this one rule.
+    static let open = """
+        (cut.before IS NULL OR a.created_at < cut.before
+         OR EXISTS (SELECT 1 FROM transfers t WHERE t.community_id = a.community_id AND t.debit_account_id = a.id AND t.created_at < cut.before)
+         OR EXISTS (SELECT 1 FROM transfers t WHERE t.community_id = a.community_id AND t.credit_account_id = a.id AND t.created_at < cut.before))
         """
+
+    /// Joins `b`, the four sums of account `a`: stored now, or recorded with its last transfer
+    /// before `cut.before` when that is not NULL.
+    static let sums = """
         LEFT JOIN LATERAL (
-            SELECT a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending WHERE \(parameter)::timestamptz IS NULL
+            SELECT a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending WHERE cut.before IS NULL
             UNION ALL
             SELECT h.debits_posted, h.credits_posted, h.debits_pending, h.credits_pending
-            FROM ledger_balance_as_of(a.community_id, a.id, \(parameter)) h WHERE \(parameter)::timestamptz IS NOT NULL
+            FROM ledger_balance_as_of(a.community_id, a.id, cut.before) h WHERE cut.before IS NOT NULL
         ) b ON true
         """
-    }
 
     /// The community's latest transfer time, a column of every balance read: a transfer is
     /// stamped after the one before it, so after a clock set back it can be later than now, and
@@ -68,16 +80,16 @@ public enum LedgerQueries {
 
     /// The account named, or a person's accounts, each with its four sums now or as of a time;
     /// `person_found` says whether the person exists.
-    public static func balances(communityId: String, accountId: String?, personId: String?, asOf: Instant?) -> Statement {
+    public static func balances(communityId: String, accountId: String?, personId: String?, asOf: Instant?, testClock: Bool) -> Statement {
         Statement(
             """
             SELECT a.id, a.kind, a.owner_id, b.debits_posted, b.credits_posted, b.debits_pending, b.credits_pending,
                    EXISTS (SELECT 1 FROM people p WHERE p.community_id = $1 AND p.id = $3) AS person_found, \(latestTransfer)
-            FROM (SELECT 1) one
+            FROM \(cut(asOf: "$4", testClock: "$5"))
             LEFT JOIN accounts a ON a.community_id = $1 AND (a.id = $2 OR a.owner_id = $3)
-            \(sums(asOf: "$4"))
+            \(sums)
             ORDER BY a.kind DESC
-            """, [communityId, accountId, personId, asOf])
+            """, [communityId, accountId, personId, asOf, testClock])
     }
 
     public struct AccountBalance: Sendable {
@@ -124,8 +136,8 @@ public enum LedgerQueries {
                    \(latestTransfer), e.*
             FROM (SELECT 1) one
             LEFT JOIN accounts a ON a.community_id = $1 AND a.id = $2
-            LEFT JOIN LATERAL ledger_balance_as_of(a.community_id, a.id, $3::timestamptz - interval '1 microsecond') o ON true
-            LEFT JOIN LATERAL (SELECT * FROM ledger_balance_as_of(a.community_id, a.id, $4::timestamptz - interval '1 microsecond')
+            LEFT JOIN LATERAL ledger_balance_as_of(a.community_id, a.id, $3::timestamptz) o ON true
+            LEFT JOIN LATERAL (SELECT * FROM ledger_balance_as_of(a.community_id, a.id, $4::timestamptz)
                                WHERE $4::timestamptz IS NOT NULL) c ON true
             LEFT JOIN LATERAL (
                 SELECT x.seq, x.transfer_id, x.transfer_kind, x.phase, x.side, x.amount, x.signed_amount, x.posted_balance_after, x.blocked_after,
@@ -171,18 +183,20 @@ public enum LedgerQueries {
     /// A page of the community's accounts (of one kind, or all), by kind then id, each with its
     /// owner and its four sums now or as of a time (then only the accounts open by then, as the
     /// trial balance counts them).
-    public static func accounts(communityId: String, kind: String?, asOf: Instant?, after: (kind: String, id: String)?, limit: Int64) -> Statement {
+    public static func accounts(
+        communityId: String, kind: String?, asOf: Instant?, testClock: Bool, after: (kind: String, id: String)?, limit: Int64
+    ) -> Statement {
         Statement(
             """
             SELECT a.id, a.kind, a.owner_id, a.created_at, p.email AS owner_email, p.first_name AS owner_first_name, p.last_name AS owner_last_name,
                    b.debits_posted, b.credits_posted, b.debits_pending, b.credits_pending, \(latestTransfer)
-            FROM accounts a
+            FROM \(cut(asOf: "$3", testClock: "$7")) CROSS JOIN accounts a
             LEFT JOIN people p ON p.community_id = a.community_id AND p.id = a.owner_id
-            \(sums(asOf: "$3"))
+            \(sums)
             WHERE a.community_id = $1 AND ($2::text IS NULL OR a.kind = $2) AND ($4::text IS NULL OR (a.kind, a.id) > ($4::text, $5::text))
-              AND \(open(asOf: "$3"))
+              AND \(open)
             ORDER BY a.kind, a.id LIMIT $6
-            """, [communityId, kind, asOf, after?.kind, after?.id, limit])
+            """, [communityId, kind, asOf, after?.kind, after?.id, limit, testClock])
     }
 
     /// An account of an `accounts` page with its owner's name and address.
@@ -201,17 +215,17 @@ public enum LedgerQueries {
     }
 
     /// Totals per account kind, now or as of a time (counting the accounts open by then).
-    public static func trialBalance(communityId: String, asOf: Instant?) -> Statement {
+    public static func trialBalance(communityId: String, asOf: Instant?, testClock: Bool) -> Statement {
         Statement(
             """
-            SELECT a.kind, count(*) FILTER (WHERE \(open(asOf: "$2"))) AS accounts,
+            SELECT a.kind, count(*) FILTER (WHERE \(open)) AS accounts,
                    coalesce(sum(b.debits_posted), 0) AS debits_posted, coalesce(sum(b.credits_posted), 0) AS credits_posted,
                    coalesce(sum(b.debits_pending), 0) AS debits_pending, coalesce(sum(b.credits_pending), 0) AS credits_pending, \(latestTransfer)
-            FROM accounts a
-            \(sums(asOf: "$2"))
+            FROM \(cut(asOf: "$2", testClock: "$3")) CROSS JOIN accounts a
+            \(sums)
             WHERE a.community_id = $1
             GROUP BY a.kind ORDER BY a.kind
-            """, [communityId, asOf])
+            """, [communityId, asOf, testClock])
     }
 
     /// Every broken ledger or meeting invariant of the community.

@@ -7,18 +7,18 @@ import Postgres
 public enum ReportQueries {
     /// The four sums of every user wallet added up, now or as of a time, with how many wallets
     /// there are (open by then) and how many hold or block any credit.
-    public static func creditsOutstanding(communityId: String, asOf: Instant?) -> Statement {
+    public static func creditsOutstanding(communityId: String, asOf: Instant?, testClock: Bool) -> Statement {
         Statement(
             """
-            SELECT count(a.id) FILTER (WHERE \(LedgerQueries.open(asOf: "$2"))) AS wallets,
+            SELECT count(a.id) FILTER (WHERE \(LedgerQueries.open)) AS wallets,
                    count(a.id) FILTER (WHERE b.credits_posted - b.debits_posted <> 0 OR b.debits_pending <> 0) AS wallets_with_credits,
                    coalesce(sum(b.debits_posted), 0) AS debits_posted, coalesce(sum(b.credits_posted), 0) AS credits_posted,
                    coalesce(sum(b.debits_pending), 0) AS debits_pending, coalesce(sum(b.credits_pending), 0) AS credits_pending,
                    \(LedgerQueries.latestTransfer)
-            FROM accounts a
-            \(LedgerQueries.sums(asOf: "$2"))
+            FROM \(LedgerQueries.cut(asOf: "$2", testClock: "$3")) CROSS JOIN accounts a
+            \(LedgerQueries.sums)
             WHERE a.community_id = $1 AND a.kind = 'user_wallet'
-            """, [communityId, asOf])
+            """, [communityId, asOf, testClock])
     }
 
     /// The community's movements of the months `fromMonth` … `toMonth` (`YYYY-MM`, both
@@ -86,15 +86,17 @@ public enum ReportQueries {
     /// time — only those with credits available unless `includeZero` — and on every row the
     /// totals over all of the community's earnings accounts (one row of totals when the page is
     /// empty).
-    public static func earningsDue(communityId: String, asOf: Instant?, includeZero: Bool, afterId: String?, limit: Int64) -> Statement {
+    public static func earningsDue(
+        communityId: String, asOf: Instant?, testClock: Bool, includeZero: Bool, afterId: String?, limit: Int64
+    ) -> Statement {
         Statement(
             """
             WITH earnings AS MATERIALIZED (
                 SELECT a.id, a.owner_id, b.debits_posted, b.credits_posted, b.debits_pending, b.credits_pending
-                FROM accounts a
-                \(LedgerQueries.sums(asOf: "$2"))
+                FROM \(LedgerQueries.cut(asOf: "$2", testClock: "$6")) CROSS JOIN accounts a
+                \(LedgerQueries.sums)
                 -- Accounts open at the time asked for, as ledger.accounts and the trial balance count them.
-                WHERE a.community_id = $1 AND a.kind = 'expert_earnings' AND \(LedgerQueries.open(asOf: "$2"))
+                WHERE a.community_id = $1 AND a.kind = 'expert_earnings' AND \(LedgerQueries.open)
             ), totals AS (
                 SELECT count(*) AS experts, coalesce(sum(debits_posted), 0) AS t_debits_posted, coalesce(sum(credits_posted), 0) AS t_credits_posted,
                        coalesce(sum(debits_pending), 0) AS t_debits_pending, coalesce(sum(credits_pending), 0) AS t_credits_pending
@@ -110,6 +112,6 @@ public enum ReportQueries {
             ) e ON true
             LEFT JOIN people p ON p.community_id = $1 AND p.id = e.owner_id
             ORDER BY e.id
-            """, [communityId, asOf, includeZero, afterId, limit])
+            """, [communityId, asOf, includeZero, afterId, limit, testClock])
     }
 }

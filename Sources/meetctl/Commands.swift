@@ -411,6 +411,11 @@ enum Commands {
         Column(header: "AS OF", key: "as_of", format: .time),
     ]
 
+    /// The figures just before T, as the service takes as_of: a month-end close as of 1 May is
+    /// the end of April.
+    static let asOf = OptionSpec(
+        name: "as-of", kind: .time, param: "as_of", help: "Just before a past time: transfers made at it are left out (a time ahead is read as now)")
+
     static let finance: [CommandSpec] = [
         CommandSpec(
             path: ["balance"], section: .finance, summary: "Posted, blocked and available credits of a person's accounts or one account",
@@ -418,7 +423,7 @@ enum Commands {
             options: [
                 OptionSpec(name: "person", kind: .person, param: "person_id", help: "Whose accounts; default: yours"),
                 OptionSpec(name: "account", kind: .id(.account), param: "account_id", help: "One account"),
-                OptionSpec(name: "as-of", kind: .time, param: "as_of", help: "The balance at a past time (a time ahead is read as now)"),
+                asOf,
             ],
             method: "ledger.balance", output: .table(key: "accounts", accountColumns, empty: "No accounts."),
             csv: [], run: FinanceCommands.balance),
@@ -426,7 +431,7 @@ enum Commands {
             path: ["accounts"], section: .finance, summary: "Every account of the community with its owner and posted, blocked and available credits",
             options: [
                 OptionSpec(name: "kind", kind: .choice(["user_wallet", "expert_earnings", "platform_revenue", "issuance", "payouts"]), param: "kind", help: "Only accounts of this kind"),
-                OptionSpec(name: "as-of", kind: .time, param: "as_of", help: "The balances at a past time (a time ahead is read as now)"),
+                asOf,
             ],
             method: "ledger.accounts", output: .table(key: "items", communityAccountColumns, empty: "No accounts."), csv: [], allPages: true,
             run: FinanceCommands.accountsCommand),
@@ -455,7 +460,7 @@ enum Commands {
             csv: [], run: FinanceCommands.statement),
         CommandSpec(
             path: ["trial-balance"], section: .finance, summary: "Totals per account kind; the grand total is always 0",
-            options: [OptionSpec(name: "as-of", kind: .time, param: "as_of", help: "At a past time (a time ahead is read as now)")],
+            options: [asOf],
             method: "ledger.trial_balance",
             output: .table(key: "kinds", [
                 Column(header: "KIND", key: "kind"), Column(header: "ACCOUNTS", key: "accounts", format: .number),
@@ -518,7 +523,7 @@ enum Commands {
     static let reports: [CommandSpec] = [
         CommandSpec(
             path: ["report", "outstanding"], section: .finance, summary: "Credits users hold: posted, blocked for meetings and available (the platform's liability)",
-            options: [OptionSpec(name: "as-of", kind: .time, param: "as_of", help: "At a past time (a time ahead is read as now)")],
+            options: [asOf],
             method: "report.credits_outstanding",
             output: .record([
                 Column(header: "Wallets", key: "wallets"), Column(header: "With credits", key: "wallets_with_credits"),
@@ -552,7 +557,7 @@ enum Commands {
         CommandSpec(
             path: ["report", "earnings"], section: .finance, summary: "Experts' earnings due for payout, with what is still incoming from held meetings",
             options: [
-                OptionSpec(name: "as-of", kind: .time, param: "as_of", help: "At a past time (a time ahead is read as now)"),
+                asOf,
                 OptionSpec(name: "all", kind: .flag, param: "include_zero", help: "Also experts with nothing due"),
             ],
             method: "report.earnings_due",

@@ -199,6 +199,78 @@ final class FinanceReportTests: EndToEndTestCase {
         XCTAssertEqual(enrolled.first?["created_at"], "2001-02-15T12:00:00Z")
     }
 
+    /// A month-end close "as of 1 May 00:00" is the end of April: every figure as of a time is
+    /// the balance just before it, as months and statements end just before their next one, so
+    /// the transfers made at midnight (a session logged, a late cancellation, a grant) and a
+    /// wallet opened then belong to May. Without as_of, or as of now, they count.
+    func testAsOfAMonthsMidnightIsTheEndOfTheMonthBefore() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        try meetingd.result("community.update_settings", as: ledger.adminId, [
+            "time_zone": "America/New_York", "platform_fee_percent": 20, "user_late_cancel_charge_percent": 50,
+        ])
+        func at(_ text: String) throws -> Date { try parseRFC3339(text) }
+        try ledger.pinClock(on: meetingd, at: try at("2030-04-10T12:00:00Z"))
+        let user = try ledger.person(on: meetingd, ["user"])
+        let expert = try BookableExpert.make(on: meetingd, ledger.community, priceCredits: 100, lengthMinutes: 60)
+        try ledger.grant(on: meetingd, 500, to: user)
+        var meetings: [JSONValue] = []
+        for start in ["2030-04-15T14:00:00Z", "2030-04-30T20:00:00Z", "2030-05-01T14:00:00Z"] {
+            let meeting = try expert.request(on: meetingd, by: user, start: try at(start))["id"]!
+            try meetingd.result("meeting.confirm", as: expert.expertId, ["meeting_id": meeting])
+            meetings.append(meeting)
+        }
+        try ledger.pinClock(on: meetingd, at: try at("2030-04-20T12:00:00Z"))
+        try meetingd.result("meeting.log_session", as: expert.expertId, ["meeting_id": meetings[0], "attendance": "attended"])
+        let midnight = "2030-05-01T04:00:00Z"
+        try ledger.pinClock(on: meetingd, at: try at(midnight))
+        try meetingd.result("meeting.log_session", as: expert.expertId, ["meeting_id": meetings[1], "attendance": "attended"])
+        try meetingd.result("meeting.cancel", as: user, ["meeting_id": meetings[2], "reason_code": "other", "confirm_late": true])
+        try ledger.grant(on: meetingd, 7, to: user)
+        try ledger.person(on: meetingd, ["user"])
+        let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
+        let earnings = try meetingd.accountId(of: expert.expertId, kind: "expert_earnings", as: expert.expertId)
+        func trial(_ kind: String, asOf: String? = nil) throws -> JSONValue { try meetingd.trialBalanceKind(kind, as: ledger.financeId, asOf: asOf) }
+
+        // Now is midnight: everything made at the pinned time counts, as_of now or not.
+        let now = try meetingd.balance(account: wallet, as: user)
+        XCTAssertEqual(now["posted"], 257, "500 − 100 − 100 − 50 + 7")
+        XCTAssertEqual(now["as_of"]?.string, midnight)
+        XCTAssertEqual(try meetingd.balance(account: wallet, as: user, asOf: midnight), now, "as of now is now")
+        XCTAssertEqual(try trial("platform_revenue", asOf: midnight), try trial("platform_revenue"))
+        XCTAssertEqual(try trial("platform_revenue")["posted"], 50)
+
+        try ledger.pinClock(on: meetingd, at: try at("2030-05-02T12:00:00Z"))
+        let finance = ledger.financeId
+        let april: [String: JSONValue] = ["from_month": "2030-04", "to_month": "2030-04"]
+        let revenue = try meetingd.result("report.revenue_by_month", as: finance, april)
+        XCTAssertEqual(revenue["totals"]?["revenue"], 20, "April's one session logged in April")
+        for asOf in [midnight, "2030-05-01T00:00:00-04:00"] {
+            XCTAssertEqual(try trial("platform_revenue", asOf: asOf)["posted"], revenue["totals"]?["revenue"],
+                           "the months' revenue is platform_revenue's posted balance as of the next month's start (\(asOf))")
+        }
+        let settlements = try meetingd.result("report.settlements_by_month", as: finance, april)
+        let outstanding = try meetingd.result("report.credits_outstanding", as: finance, ["as_of": .string(midnight)])
+        XCTAssertEqual(settlements["totals"]?["blocked_change"], 200, "two holds still open at the end of April")
+        XCTAssertEqual(outstanding["blocked"], settlements["totals"]?["blocked_change"])
+        XCTAssertEqual(outstanding["wallets"], 1, "the wallet opened at midnight was not open before it")
+        XCTAssertEqual(try trial("user_wallet", asOf: midnight)["accounts"], 1)
+        let listed = try meetingd.result("ledger.accounts", as: finance, ["kind": "user_wallet", "as_of": .string(midnight)])["items"]?.array ?? []
+        XCTAssertEqual(listed.compactMap { $0["account_id"]?.string }, [wallet])
+
+        let statement = try meetingd.result("ledger.statement", as: finance, ["account_id": .string(wallet), "from": "2030-04-01T04:00:00Z", "to": .string(midnight)])
+        let balance = try meetingd.balance(account: wallet, as: finance, asOf: midnight)
+        XCTAssertEqual(statement["closing"]?["posted"], 400, "the grant and the session captured in April")
+        for figure in ["posted", "blocked", "available"] {
+            XCTAssertEqual(balance[figure], statement["closing"]?[figure], "the balance as of midnight is the statement's closing to midnight: \(figure)")
+        }
+        let earned = try meetingd.result("ledger.statement", as: finance, ["account_id": .string(earnings), "to": .string(midnight)])
+        let due = try meetingd.result("report.earnings_due", as: finance, ["as_of": .string(midnight)])
+        XCTAssertEqual(due["totals"]?["due"], earned["closing"]?["available"])
+        XCTAssertEqual(due["totals"]?["due"], 80, "April's session, less its fee")
+        XCTAssertEqual(try meetingd.balance(account: earnings, as: finance, asOf: midnight)["incoming"], 200, "the two holds on their way in")
+    }
+
     func testAMonthLeftOutIsTakenOnTheCommunityClock() throws {
         let meetingd = try startMeetingd(["--test-clock"])
         let ledger = try LedgerCommunity.make(on: meetingd, #function)

@@ -752,10 +752,11 @@ final class LedgerMethodTests: EndToEndTestCase {
 
         func posted(asOf date: String) throws -> Int64? { try meetingd.balance(account: wallet, as: user, asOf: date)["posted"]?.int }
         XCTAssertEqual(try posted(asOf: rfc3339(t1.addingTimeInterval(-60))), 0, "before the first grant")
-        XCTAssertEqual(try posted(asOf: rfc3339(t1)), 100, "as of the first grant's own time")
+        XCTAssertEqual(try posted(asOf: rfc3339(t1)), 0, "as of the first grant's own time: just before it, as a statement to then closes")
+        XCTAssertEqual(try posted(asOf: rfc3339(t1.addingTimeInterval(1))), 100, "a second after it")
         XCTAssertEqual(try posted(asOf: rfc3339(t1.addingTimeInterval(1_800))), 100, "between the grants")
         XCTAssertEqual(try posted(asOf: "2031-01-06T04:30:00-05:00"), 100, "the same instant written with an offset")
-        XCTAssertEqual(try posted(asOf: rfc3339(t2)), 150)
+        XCTAssertEqual(try posted(asOf: rfc3339(t2)), 150, "as of now, the clock pinned at the second grant's time: every transfer so far")
         XCTAssertEqual(try meetingd.balance(account: wallet, as: user)["posted"], 150, "now")
         let between = try meetingd.balance(account: wallet, as: user, asOf: rfc3339(t1.addingTimeInterval(1_800)))
         XCTAssertEqual(between["available"], 100)

@@ -3790,10 +3790,11 @@ class LedgerNamespace:
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
         kind: Only accounts of this kind
-        as_of (date-time): The balances after every transfer up to this time (a later time than now is
-            answered as of now). Without it each page is as of its own time: to list every account at one
-            instant over several pages, give a time already past (a transfer being written at that instant
-            could land between pages)
+        as_of (date-time): The figures just before this time: every transfer made before it, none made at it
+            (those begin the period that starts then, as a month's or a statement's). A time not before now
+            is answered as of now, with every transfer so far. Without it each page is as of its own time:
+            to list every account at one instant over several pages, give a time already past (a transfer
+            being written at that instant could land between pages)
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
         limit (1…500): Page size (default 50); a page stops early, with next_cursor, once its items come to
@@ -3823,8 +3824,9 @@ class LedgerNamespace:
             optional, and only the pinned person)
         account_id (acc_… id): One account (or person_id, not both)
         person_id (per_… id): All of a person's accounts (or account_id, not both)
-        as_of (date-time): The balance after every transfer up to this time (a later time than now is
-            answered as of now)
+        as_of (date-time): The figures just before this time: every transfer made before it, none made at it
+            (those begin the period that starts then, as a month's or a statement's). A time not before now
+            is answered as of now, with every transfer so far
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
 
@@ -3923,7 +3925,9 @@ class LedgerNamespace:
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
-        as_of (date-time)
+        as_of (date-time): The figures just before this time: every transfer made before it, none made at it
+            (those begin the period that starts then, as a month's or a statement's). A time not before now
+            is answered as of now, with every transfer so far
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
 
@@ -5042,8 +5046,9 @@ class ReportNamespace:
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
-        as_of (date-time): The figures after every transfer up to this time (a later time than now is
-            answered as of now)
+        as_of (date-time): The figures just before this time: every transfer made before it, none made at it
+            (those begin the period that starts then, as a month's or a statement's). A time not before now
+            is answered as of now, with every transfer so far
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
 
@@ -5069,8 +5074,9 @@ class ReportNamespace:
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
-        as_of (date-time): The figures after every transfer up to this time (a later time than now is
-            answered as of now)
+        as_of (date-time): The figures just before this time: every transfer made before it, none made at it
+            (those begin the period that starts then, as a month's or a statement's). A time not before now
+            is answered as of now, with every transfer so far
         include_zero: Also list experts with nothing available (default false)
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
