@@ -136,23 +136,6 @@ public enum LedgerStore {
             actorId: actorId, at: at)
         return [posted, feeTransfer]
     }
-
-    // MARK: Reading
-
-    public static func balance(_ c: Connection, communityId: String, accountId: String, asOf: Instant?) throws -> Balance? {
-        let row: Row?
-        if let asOf {
-            guard try c.query("SELECT 1 FROM accounts WHERE community_id = $1 AND id = $2", [communityId, accountId]).first != nil else { return nil }
-            row = try c.query("SELECT * FROM ledger_balance_as_of($1, $2, $3)", [communityId, accountId, asOf]).first
-            guard let row else { return .zero }
-            return try Balance(row: row)
-        }
-        row = try c.query(
-            "SELECT debits_posted, credits_posted, debits_pending, credits_pending FROM accounts WHERE community_id = $1 AND id = $2",
-            [communityId, accountId]
-        ).first
-        return try row.map(Balance.init(row:))
-    }
 }
 
 extension Balance {
