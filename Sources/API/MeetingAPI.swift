@@ -67,7 +67,9 @@ enum MeetingAPI {
         .init("alternate", .nullable(alternateSchema), required: true),
         .init("awaiting_action_by", .nullable(party), required: true, "The side whose answer the meeting waits for, if any; an agreed meeting that has ended waits for its expert to log the session (meeting.log_session)"),
         .init("topic", .nullable(.text()), required: true), .init("agenda_answers", .list(.text()), required: true),
-        .init("session_type", .nullable(.text()), required: true), .init("hold_transfer_id", .nullable(.id(.transfer)), required: true),
+        .init("session_type", .nullable(.text()), required: true),
+        .init("class_name", .nullable(.text()), required: true, "The session's class, and its room within its location: given by the expert's side with the session's details (seed 003's optional fields)"),
+        .init("room", .nullable(.text()), required: true), .init("hold_transfer_id", .nullable(.id(.transfer)), required: true),
         .init("conflict_accepted", .boolean, required: true, "The expert accepted an overlap with another agreed meeting"),
         .init("note", .nullable(.text()), required: true), .init("video_url", .nullable(.text()), required: true),
         .init("series_id", .nullable(.id(.series)), required: true), .init("occurrence_date", .nullable(.date), required: true),
@@ -146,7 +148,7 @@ enum MeetingAPI {
             note, .init("from_meeting_id", .id(.meeting), "The meeting this proposal follows, one between you and the user (a proposal made from the chat needs none: a user and an expert have one conversation)"),
             .init("student_id", .id(.person), "The student of the user the meeting is for"),
             .init("session_type", .text(min: 1, max: 64), "The session's type from the community's list; with it and location_id the user's acceptance makes the session where the community requires session details"),
-            proposeOverConflicts,
+            classNameParam, roomParam, proposeOverConflicts,
         ],
         result: meetingSchema,
         errors: [DocErrors.notFound, DocErrors.sessionLog, DocErrors.timeConflict, DocErrors.slotUnavailable, DocErrors.notEnrolled],
@@ -156,7 +158,7 @@ enum MeetingAPI {
                 lengthMinutes: try params.int("length_minutes"), priceCredits: try params.int("price_credits"), skill: params.optionalString("skill"),
                 locationId: params.optionalString("location_id"), note: params.optionalString("note"), fromMeetingId: params.optionalString("from_meeting_id"),
                 studentId: params.optionalString("student_id"), sessionType: params.optionalString("session_type"),
-                acceptConflicts: params.bool("accept_conflicts"))
+                className: params.optionalString("class_name"), room: params.optionalString("room"), acceptConflicts: params.bool("accept_conflicts"))
         }))
 
     // MARK: Acting
@@ -166,7 +168,7 @@ enum MeetingAPI {
         "The side that has not approved confirms (the office may for the expert): agreed once both have, credits held if not yet. Where the community requires session details, a user's acceptance of the expert's new date, or of a proposal without a session type or a location, waits for the expert to make the session (awaiting_processing); the expert's confirm with session_type and location_id makes it. time_conflict (4010): the expert has an agreed meeting at that time (data.meeting_ids, the expert's side only); the expert or the office confirms anyway with accept_conflicts",
         audience: .member, mutating: true,
         params: [meetingId, acceptConflicts,
-                 sessionTypeParam, sessionLocationParam, note, expectedVersion],
+                 sessionTypeParam, sessionLocationParam, classNameParam, roomParam, note, expectedVersion],
         result: meetingSchema,
         errors: [
             DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted, DocErrors.timeConflict, DocErrors.insufficientCredits, DocErrors.sessionLog,
@@ -176,7 +178,7 @@ enum MeetingAPI {
         body: .command(MeetingUseCases.act(extraLocation: { $0.optionalString("location_id") }) { params, _ in
             MeetingDecider.ActInput(
                 command: .confirm(acceptConflicts: params.bool("accept_conflicts")), expectedVersion: params.optionalInt("expected_version"),
-                confirmDetails: .init(sessionType: params.optionalString("session_type"), locationId: params.optionalString("location_id")),
+                confirmDetails: confirmDetails(params) ?? .init(sessionType: nil, locationId: nil),
                 note: params.optionalString("note"))
         }))
 
@@ -224,9 +226,17 @@ enum MeetingAPI {
     static let sessionLocationParam = Schema.Field(
         "location_id", .id(.location), "Sets the location; the request's stands otherwise (required where the community asks for session details and the meeting has no place yet)")
 
+    /// Seed 003's optional fields of a session, given with its other details.
+    static let classNameParam = Schema.Field(
+        "class_name", .line(min: 1, max: SessionDetail.maxCharacters), "The session's class (seed 003: optional, given by the expert's side with the session's details)")
+    static let roomParam = Schema.Field(
+        "room", .line(min: 1, max: SessionDetail.maxCharacters), "The session's room within its location (seed 003: optional, given by the expert's side with the session's details)")
+
     static func confirmDetails(_ params: Params) -> MeetingDecider.ConfirmDetails? {
-        let details = MeetingDecider.ConfirmDetails(sessionType: params.optionalString("session_type"), locationId: params.optionalString("location_id"))
-        return details.sessionType == nil && details.locationId == nil ? nil : details
+        let details = MeetingDecider.ConfirmDetails(
+            sessionType: params.optionalString("session_type"), locationId: params.optionalString("location_id"),
+            className: params.optionalString("class_name"), room: params.optionalString("room"))
+        return details.given.isEmpty ? nil : details
     }
 
     static let confirmAlternate = MethodDefinition(
@@ -235,7 +245,7 @@ enum MeetingAPI {
             + "is awaiting approval at that date (its start is the new date, alternate stays null, decline_reason keeps the decline's): the "
             + "other side approves it here too, as meeting.confirm would (the expert's side giving session_type and location_id where the "
             + "community requires session details)",
-        audience: .member, mutating: true, params: [meetingId, acceptConflicts, sessionTypeParam, sessionLocationParam, expectedVersion],
+        audience: .member, mutating: true, params: [meetingId, acceptConflicts, sessionTypeParam, sessionLocationParam, classNameParam, roomParam, expectedVersion],
         result: meetingSchema,
         errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted, DocErrors.timeConflict, DocErrors.insufficientCredits,
                  DocErrors.usageLimit, DocErrors.sessionLog, DocErrors.slotUnavailable, DocErrors.suspended],

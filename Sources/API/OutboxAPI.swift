@@ -70,9 +70,10 @@ enum OutboxAPI {
             start: written ?? claimed.meetingStart, payload: payload, settings: settings, counterpartCopied: expertCopied,
             details: claimed.meeting.map { m in
                 NotificationText.MeetingDetails(
-                    lengthMinutes: m["length_minutes"]?.intValue, location: claimed.locationName, videoURL: m["video_url"]?.stringValue,
-                    topic: m["topic"]?.stringValue, sessionType: m["session_type"]?.stringValue, loggedMinutes: m["attendance"] == "attended" ? m["duration_minutes"]?.intValue : nil,
-                    studentName: m["student_name"]?.stringValue)
+                    lengthMinutes: m["length_minutes"]?.intValue, location: CalendarInvite.place(claimed.locationName, room: m["room"]?.stringValue),
+                    videoURL: m["video_url"]?.stringValue, topic: m["topic"]?.stringValue, sessionType: m["session_type"]?.stringValue,
+                    loggedMinutes: m["attendance"] == "attended" ? m["duration_minutes"]?.intValue : nil, studentName: m["student_name"]?.stringValue,
+                    className: m["class_name"]?.stringValue)
             }, counterpartName: claimed.authorName)
         fields["rendered"] = ["subject": .string(texts.subject), "text": .string(texts.body), "push": .string(texts.push)]
         fields["recipient"] = [

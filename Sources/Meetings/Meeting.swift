@@ -20,6 +20,10 @@ public struct Meeting: Sendable, Equatable {
     public var topic: String?
     public var agendaAnswers: [String]
     public var sessionType: String?
+    /// The session's class and room (within its location), given by the expert's side when it
+    /// makes the session (seed 003: "non compulsory fields … Class, Room").
+    public var className: String? = nil
+    public var room: String? = nil
     public var holdTransferId: String?
     public var conflictAccepted: Bool
     /// The agreed meetings whose overlap the expert accepted for this one (when proposing its
@@ -144,7 +148,7 @@ extension Meeting {
             "proposed_by": .string(s.proposedBy.rawValue), "alternate": alternate,
             "awaiting_action_by": .optional(s.awaiting?.rawValue), "topic": .optional(topic),
             "agenda_answers": .array(agendaAnswers.map { .string($0) }),
-            "session_type": .optional(sessionType), "hold_transfer_id": .optional(holdTransferId),
+            "session_type": .optional(sessionType), "class_name": .optional(className), "room": .optional(room), "hold_transfer_id": .optional(holdTransferId),
             "conflict_accepted": .bool(conflictAccepted), "note": .optional(note), "video_url": .optional(videoURL),
             "series_id": .optional(seriesId), "occurrence_date": .optional(occurrenceDate?.description),
             "attendance": .optional(attendance?.rawValue), "duration_minutes": .optional(durationMinutes),
@@ -174,7 +178,7 @@ extension Meeting {
             whole = .object(o)
         }
         guard hidesDetails(from: personId), var o = whole.objectValue else { return whole }
-        for key in ["start", "end", "length_minutes", "location_id", "video_url", "topic", "session_type", "note", "skill", "alternate",
+        for key in ["start", "end", "length_minutes", "location_id", "video_url", "topic", "session_type", "class_name", "room", "note", "skill", "alternate",
                     "occurrence_date", "hold_transfer_id", "feedback"] {
             o[key] = .null
         }

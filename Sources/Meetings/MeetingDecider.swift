@@ -168,14 +168,20 @@ public enum MeetingDecider {
         public var studentId: String?
         /// The session's type, given up front: the user's acceptance then makes the session.
         public var sessionType: String?
+        /// The session's class and room, given up front (`ConfirmDetails`).
+        public var className: String? = nil
+        public var room: String? = nil
         /// The expert proposes the time knowing it overlaps their agreed meetings.
         public var acceptConflicts: Bool
 
         public init(
             userId: String, serviceId: String, start: Instant, lengthMinutes: Int64, priceCredits: Int64, skill: String?, locationId: String?,
-            note: String?, fromMeetingId: String?, studentId: String? = nil, sessionType: String? = nil, acceptConflicts: Bool = false
+            note: String?, fromMeetingId: String?, studentId: String? = nil, sessionType: String? = nil, className: String? = nil, room: String? = nil,
+            acceptConflicts: Bool = false
         ) {
             self.acceptConflicts = acceptConflicts
+            self.className = className
+            self.room = room
             self.studentId = studentId
             self.sessionType = sessionType
             self.userId = userId
@@ -218,6 +224,8 @@ public enum MeetingDecider {
         m.accept(verdict)
         m.skill = input.skill
         m.sessionType = input.sessionType
+        m.className = try SessionDetail.text(input.className, field: "class_name")
+        m.room = try SessionDetail.text(input.room, field: "room")
         m.locationId = input.locationId
         m.note = input.note
         m.followsMeetingId = input.fromMeetingId
@@ -230,10 +238,20 @@ public enum MeetingDecider {
     public struct ConfirmDetails: Sendable, Equatable {
         public var sessionType: String?
         public var locationId: String?
+        /// Seed 003's "non compulsory fields": the session's class, and its room within the location.
+        public var className: String?
+        public var room: String?
 
-        public init(sessionType: String?, locationId: String?) {
+        public init(sessionType: String?, locationId: String?, className: String? = nil, room: String? = nil) {
             self.sessionType = sessionType
             self.locationId = locationId
+            self.className = className
+            self.room = room
+        }
+
+        /// The params given, in the order a refusal names the first.
+        public var given: [String] {
+            [("session_type", sessionType), ("location_id", locationId), ("class_name", className), ("room", room)].filter { $0.1 != nil }.map(\.0)
         }
     }
 
@@ -305,7 +323,7 @@ public enum MeetingDecider {
         // The session's details are asked for only of a step the meeting's state and time allow.
         if let given = detailsNotTaken {
             throw AppError.invalidParams(
-                field: given.sessionType != nil ? "session_type" : "location_id",
+                field: given.given.first ?? "session_type",
                 reason: "is given when making the session; this meeting's session is made already (its alternate date moves it)")
         }
         if let details { try applyConfirmDetails(details, c, m, actor, &after) }
@@ -313,6 +331,8 @@ public enum MeetingDecider {
         if details != nil, let i = d.events.firstIndex(where: { ["expert_approval", "processed_by_expert"].contains($0.kind) }) {
             d.events[i].details["session_type"] = .optional(after.sessionType)
             d.events[i].details["location_id"] = .optional(after.locationId)
+            if after.className != nil { d.events[i].details["class_name"] = .optional(after.className) }
+            if after.room != nil { d.events[i].details["room"] = .optional(after.room) }
         }
         if let note = input.note, case .confirm = command, !d.events.isEmpty { d.events[0].note = note }
         if let step = d.booking {
@@ -431,13 +451,8 @@ public enum MeetingDecider {
     static func applyConfirmDetails(_ details: ConfirmDetails, _ c: BookingContext, _ m: Meeting, _ actor: MeetingActor, _ after: inout Meeting) throws {
         let s = c.settings
         let expertSide = actor.side == .expert
-        if !expertSide {
-            if details.sessionType != nil {
-                throw AppError.invalidParams(field: "session_type", reason: "is given by the expert (or the office) when making the session")
-            }
-            if details.locationId != nil {
-                throw AppError.invalidParams(field: "location_id", reason: "is given by the expert (or the office) when making the session")
-            }
+        if !expertSide, let field = details.given.first {
+            throw AppError.invalidParams(field: field, reason: "is given by the expert (or the office) when making the session")
         }
         if expertSide, s.requireConfirmDetails {
             guard details.sessionType != nil || m.sessionType != nil else {
@@ -456,6 +471,8 @@ public enum MeetingDecider {
             guard c.locations[location] != nil else { throw AppError.notFound("location", location) }
             after.locationId = location
         }
+        if let name = try SessionDetail.text(details.className, field: "class_name") { after.className = name }
+        if let room = try SessionDetail.text(details.room, field: "room") { after.room = room }
     }
 
     /// What a session's feedback answers may hold together, in characters (Unicode scalars): the
@@ -558,6 +575,16 @@ public enum VideoRoom {
             case .cancel: return needed(at: (before ?? after).locationId, c)
             }
         }
+    }
+}
+
+/// Seed 003's optional session fields, a class and a room: one line each, as a name is kept
+/// (trimmed, NFC, nothing invisible), at most `maxCharacters`.
+public enum SessionDetail {
+    public static let maxCharacters = 100
+
+    static func text(_ given: String?, field: String) throws -> String? {
+        try given.map { try NameRule.stored($0, field: field) }
     }
 }
 

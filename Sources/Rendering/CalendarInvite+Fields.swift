@@ -12,7 +12,7 @@ extension CalendarInvite {
             "sequence": .int(sequence), "community_short_name": .string(communityShortName), "service_name": .string(serviceName),
             "location": .optional(location), "video_url": .optional(videoURL), "topic": .optional(topic),
             "agenda": .array(agenda.map { .array([.string($0.0), .string($0.1)]) }), "stamp": .string(stamp.rfc3339),
-            "session_type": .optional(sessionType),
+            "session_type": .optional(sessionType), "class_name": .optional(className),
         ]
     }
 
@@ -32,6 +32,7 @@ extension CalendarInvite {
             location: f["location"]?.stringValue, videoURL: f["video_url"]?.stringValue, topic: f["topic"]?.stringValue, agenda: agenda, stamp: stamp)
         self.student = student
         self.sessionType = f["session_type"]?.stringValue
+        self.className = f["class_name"]?.stringValue
     }
 }
 

@@ -13,10 +13,11 @@ extension CalendarInvite {
         let person = Person.init(_:)
         self.init(
             meetingId: m.id, status: m.state.status, start: m.state.start, end: m.state.end, sequence: m.calendarSequence, user: person(user),
-            expert: person(expert), communityShortName: shortName, serviceName: service?.name ?? "", location: location?.name,
+            expert: person(expert), communityShortName: shortName, serviceName: service?.name ?? "", location: Self.place(location?.name, room: m.room),
             videoURL: m.videoURL, topic: m.topic, agenda: agenda, stamp: stamp)
         self.student = m.studentId == nil ? nil : student.map(person)
         self.sessionType = m.sessionType
+        self.className = m.className
     }
 
     /// The stable UID of a meeting's invitation.

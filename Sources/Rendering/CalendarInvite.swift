@@ -35,6 +35,15 @@ public struct CalendarInvite: Sendable {
     public var student: Person? = nil
     /// The session's type, once the expert made the session (seed 003: a lesson, an assessment).
     public var sessionType: String? = nil
+    /// The session's class (seed 003's optional field), once the expert's side gave it.
+    public var className: String? = nil
+
+    /// Where a meeting is, as people read it: its location, and the room within it when the
+    /// expert's side gave one ("Library, Room 12").
+    public static func place(_ location: String?, room: String?) -> String? {
+        guard let room, !room.isEmpty else { return location }
+        return location.map { "\($0), \(room)" } ?? room
+    }
 
     public init(
         meetingId: String, status: MeetingStatus, start: Instant, end: Instant, sequence: Int64, user: Person, expert: Person,
@@ -77,6 +86,7 @@ public struct CalendarInvite: Sendable {
         var description = [serviceName]
         if let student { description.append("For \(student.firstName) \(student.lastName), booked by \(user.firstName) \(user.lastName)") }
         if let sessionType, !sessionType.isEmpty { description.append("Session: \(sessionType)") }
+        if let className, !className.isEmpty { description.append("Class: \(className)") }
         if let topic, !topic.isEmpty { description.append("Topic: \(topic)") }
         for (question, answer) in agenda { description.append("\(question) \(answer)") }
         if let videoURL { description.append("Video: \(videoURL)") }

@@ -23,6 +23,8 @@ public enum NotificationText {
         public var videoURL: String?
         public var topic: String?
         public var sessionType: String?
+        /// The session's class (seed 003), shown with the service.
+        public var className: String?
         /// The session's length as the expert logged it.
         public var loggedMinutes: Int64?
         /// The student the meeting is for, where a message does not carry the meeting (reminders).
@@ -30,9 +32,10 @@ public enum NotificationText {
 
         public init(
             lengthMinutes: Int64? = nil, location: String? = nil, videoURL: String? = nil, topic: String? = nil, sessionType: String? = nil,
-            loggedMinutes: Int64? = nil, studentName: String? = nil
+            loggedMinutes: Int64? = nil, studentName: String? = nil, className: String? = nil
         ) {
             self.sessionType = sessionType
+            self.className = className
             self.lengthMinutes = lengthMinutes
             self.location = location
             self.videoURL = videoURL
@@ -414,7 +417,10 @@ public enum NotificationText {
         if let logged = d.loggedMinutes { rows.append(("Logged", "\(logged) minutes")) }
         if let place = d.location { rows.append(("Where", oneLine(place))) }
         if let url = d.videoURL { rows.append(("Video", oneLine(url))) }
-        if let service { rows.append((oneLine(settings.label("class")), oneLine(service))) }
+        if let service {
+            let ofClass = d.className.flatMap { $0.isEmpty ? nil : ", class " + oneLine($0) } ?? ""
+            rows.append((oneLine(settings.label("class")), oneLine(service) + ofClass))
+        }
         if let type = d.sessionType, !type.isEmpty { rows.append(("Session", oneLine(type))) }
         if let topic = d.topic, !topic.isEmpty { rows.append(("Topic", oneLine(topic))) }
         let width = rows.map { $0.0.count }.max() ?? 0

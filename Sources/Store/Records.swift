@@ -43,6 +43,8 @@ public enum Records {
             calendarSequence: try j.int("calendar_sequence"), version: try j.int("version"), createdAt: try j.instant("created_at"),
             updatedAt: try j.instant("updated_at"), userName: try j.optionalString("user_name") ?? "", expertName: try j.optionalString("expert_name") ?? "")
         meeting.studentId = try j.optionalString("student_id")
+        meeting.className = try j.optionalString("class_name")
+        meeting.room = try j.optionalString("room")
         meeting.studentName = try j.optionalString("student_name")
         if let reason = j.field("decline_reason") {
             meeting.declineReason = Reason(code: try reason.string("code"), label: try reason.string("label"))
@@ -66,6 +68,7 @@ public enum Records {
             "expert_id": .string(m.expertId), "location_id": .optional(m.locationId), "start_at": .string(s.start.rfc3339),
             "length_minutes": .int(s.lengthMinutes), "price_credits": .int(s.priceCredits), "price_source": .string(m.priceSource.rawValue),
             "topic": .optional(m.topic), "agenda_answers": .array(m.agendaAnswers.map { .string($0) }), "session_type": .optional(m.sessionType),
+            "class_name": .optional(m.className), "room": .optional(m.room),
             "status": .string(s.status.rawValue), "proposed_by": .string(s.proposedBy.rawValue), "expert_approved": .bool(s.expertApproved),
             "user_approved": .bool(s.userApproved), "credit_status": .string(s.creditStatus.rawValue),
             "hold_transfer_id": .optional(m.holdTransferId), "conflict_accepted": .bool(m.conflictAccepted),

@@ -11,6 +11,9 @@ enum Commands {
         name: "session-type", kind: .text(placeholder: "TYPE"), param: "session_type",
         help: "One of the community's session types (meetctl settings show), where it asks for one")
     static let sessionLocation = OptionSpec(name: "location", kind: .location, param: "location_id", help: "Set the location while confirming")
+    /// Seed 003's optional fields of a session: its class, and its room within the location.
+    static let sessionClass = OptionSpec(name: "class", kind: .text(placeholder: "CLASS"), param: "class_name", help: "The session's class (optional)")
+    static let sessionRoom = OptionSpec(name: "room", kind: .text(placeholder: "ROOM"), param: "room", help: "The session's room within its location (optional)")
     static let acceptConflicts = OptionSpec(
         name: "accept-conflicts", kind: .flag, param: "accept_conflicts", help: "Confirm even though the expert has an agreed meeting then (see meetctl conflicts)")
     static let proposeOverConflicts = OptionSpec(
@@ -58,6 +61,8 @@ enum Commands {
         Column(header: "  credits", key: "alternate.price_credits", optional: true),
         Column(header: "  note", key: "alternate.note", optional: true),
         Column(header: "Session type", key: "session_type", optional: true),
+        Column(header: "Class", key: "class_name", optional: true),
+        Column(header: "Room", key: "room", optional: true),
         Column(header: "Video", key: "video_url", optional: true),
         Column(header: "Series", key: "series_id", optional: true),
         Column(header: "Follows", key: "follows_meeting_id", optional: true),
@@ -219,7 +224,7 @@ enum Commands {
                 OptionSpec(name: "after", kind: .meeting, param: "from_meeting_id", help: "The meeting this proposal follows"),
                 OptionSpec(name: "student", kind: .person, param: "student_id", help: "The user's student the meeting is for"),
                 OptionSpec(name: "session-type", kind: .text(placeholder: "TYPE"), param: "session_type", help: "The session's type, so the user's acceptance makes the session"),
-                proposeOverConflicts,
+                sessionClass, sessionRoom, proposeOverConflicts,
             ],
             method: "meeting.propose", mutating: true, output: meetingRecord),
         CommandSpec(
@@ -265,7 +270,7 @@ enum Commands {
             arguments: [meetingId],
             options: [
                 acceptConflicts,
-                sessionType, sessionLocation,
+                sessionType, sessionLocation, sessionClass, sessionRoom,
                 OptionSpec(name: "note", kind: .text(placeholder: "TEXT"), param: "note", help: "A message to the other side with your answer"),
                 expectedVersion,
             ],
@@ -312,7 +317,8 @@ enum Commands {
                 A declined meeting the user gave a new date is made by this approval: where the community requires
                 session details, give --session-type and --location as with meetctl confirm.
                 """,
-            arguments: [meetingId], options: [acceptConflicts, sessionType, sessionLocation, expectedVersion], method: "meeting.confirm_alternate", mutating: true,
+            arguments: [meetingId], options: [acceptConflicts, sessionType, sessionLocation, sessionClass, sessionRoom, expectedVersion],
+            method: "meeting.confirm_alternate", mutating: true,
             output: meetingRecord),
         CommandSpec(
             path: ["alternate", "reject"], section: .experts, summary: "Reject the proposed new date; the meeting keeps its date",

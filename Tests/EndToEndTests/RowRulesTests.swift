@@ -38,6 +38,8 @@ final class RowRulesTests: EndToEndTestCase {
             ("meetings_decline_reason_check", meetings("decline_reason = '[]'::jsonb")),
             ("meetings_duration_minutes_check", meetings("duration_minutes = -1")),
             ("meetings_hold_matches_status", meetings("hold_transfer_id = NULL")),
+            ("meetings_class_name_check", meetings("class_name = ''")),
+            ("meetings_room_check", meetings("room = \(long(101))")),
             ("meetings_id_check", meetings("id = 'mtg_1'")),
             ("meetings_id_check", meetings("id = 'mtg_' || repeat('a', 31) || 'é'")),
             ("meetings_id_check", meetings("id = 'mtg_' || repeat('a', 31) || 'g'")),

@@ -340,17 +340,33 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         let missing = try tutor.fails(["confirm", id], status: 1)
         XCTAssertTrue(missing.stderr.contains("session_type"), missing.stderr)
         assertMeeting(try w.meeting(id), status: "awaiting_approval", credit: "blocked")
-        let made = try tutor.json(["confirm", id, "--session-type", "Tutoring", "--location", w.locationId])
+        // "Add data to non compulsory fields if required: Class, Room", one line each, seen.
+        let blank = try tutor.fails(["confirm", id, "--session-type", "Tutoring", "--location", w.locationId, "--class", " \u{200B} "], status: 1)
+        XCTAssertTrue(blank.stderr.contains("class_name"), blank.stderr)
+        let made = try tutor.json([
+            "confirm", id, "--session-type", "Tutoring", "--location", w.locationId, "--class", " Year 10 Chemistry ", "--room", "Room 12",
+        ])
         assertMeeting(made, status: "agreed", credit: "blocked", start: proposed)
         XCTAssertEqual(made["session_type"], "Tutoring")
+        XCTAssertEqual(made["class_name"], "Year 10 Chemistry", "kept as a name is: trimmed")
+        XCTAssertEqual(made["room"], "Room 12")
         XCTAssertEqual(try w.timeline(id).suffix(2), ["user_approval", "processed_by_expert"])
+        XCTAssertEqual(try w.timelineEvents(id).last?["details"]?["room"], "Room 12")
         // The timeline names the place given, not its id.
         let place = try XCTUnwrap(try w.meetingd.result("location.list", as: w.admin, [:])["items"]?.array?
             .first { $0["id"]?.string == w.locationId }?["name"]?.string)
         let shown = try tutor.ok(["meeting", "show", id])
         XCTAssertTrue(shown.contains("location=\(place)") && !shown.contains("location_id="), shown)
+        XCTAssertTrue(shown.contains("Class") && shown.contains("Year 10 Chemistry") && shown.contains("Room 12"), shown)
         // Step 14: "Your customer will be notified of all updates automatically."
-        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["meeting_confirmed_by_expert→user", "video.create→video"]))
+        let messages = try w.drainOutbox()
+        XCTAssertEqual(w.summary(messages).sorted(), MeetingWorld.withInvites(["meeting_confirmed_by_expert→user", "video.create→video"]))
+        // The class and the room are where the session is said: the customer's mail and both invitations.
+        let mail = try XCTUnwrap(messages.first { $0.kind == "meeting_confirmed_by_expert" }?.raw["rendered"]?["text"]?.string)
+        XCTAssertTrue(mail.contains("\(place), Room 12") && mail.contains(", class Year 10 Chemistry"), mail)
+        let ics = try XCTUnwrap(try w.meetingd.result("meeting.calendar", as: w.user, ["meeting_id": .string(id)])["ics"]?.string)
+        let unfolded = ics.replacingOccurrences(of: "\r\n ", with: "")
+        XCTAssertTrue(unfolded.contains("LOCATION:\(place)\\, Room 12\r\n") && unfolded.contains("\\nClass: Year 10 Chemistry"), unfolded)
         try w.assertReconciled()
     }
 

@@ -238,4 +238,32 @@ final class MeetingDeciderTests: XCTestCase {
             XCTAssertEqual(accepted.decision.video, moved, "moved, \(kind)")
         }
     }
+
+    /// Seed 003's optional fields, a class and a room: given by the expert's side with the
+    /// session's details (kept as a name is), refused from the user's side.
+    func testTheExpertsSideGivesTheClassAndRoom() throws {
+        var c = try context()
+        c.meeting = try request(c).after
+        let expert = ActingPerson(id: c.expert!.id, roles: [.expert]), user = ActingPerson(id: c.user!.id, roles: [.user])
+        let made = try MeetingDecider.act(
+            c, by: expert, .init(command: .confirm(acceptConflicts: false), confirmDetails: .init(sessionType: nil, locationId: nil, className: " Year 10 ", room: "Room 12")),
+            ids: Self.ids)
+        XCTAssertEqual(made.after.className, "Year 10")
+        XCTAssertEqual(made.after.room, "Room 12")
+        XCTAssertEqual(made.decision.events.first?.details["room"], "Room 12")
+        XCTAssertEqual(made.after.json["class_name"], "Year 10")
+        for hidden in ["", " ", "Year\u{200B}10"] {
+            XCTAssertEqual(code { try MeetingDecider.act(
+                c, by: expert, .init(command: .confirm(acceptConflicts: false), confirmDetails: .init(sessionType: nil, locationId: nil, className: hidden)),
+                ids: Self.ids) }, "invalid_params", hidden.debugDescription)
+        }
+        // A proposal the user confirms: the room is the expert's to give, not the user's.
+        c.meeting = try proposal(c, start: T.at(day: 2, hour: 10))
+        do {
+            _ = try MeetingDecider.act(c, by: user, .init(command: .confirm(acceptConflicts: false), confirmDetails: .init(sessionType: nil, locationId: nil, room: "12")), ids: Self.ids)
+            XCTFail("the user gave a room")
+        } catch let e as AppError {
+            XCTAssertEqual(e.details["field"], "room")
+        }
+    }
 }

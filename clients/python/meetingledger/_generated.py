@@ -1298,6 +1298,7 @@ class Meeting:
     awaiting_processing: bool
     calendar_sequence: int
     charged_credits: Optional[int]
+    class_name: Optional[str]
     conflict_accepted: bool
     created_at: str
     credit_status: Literal["none", "blocked", "returned", "paid"]
@@ -1322,6 +1323,7 @@ class Meeting:
     price_source: Literal["service", "expert"]
     proposed_by: Literal["user", "expert"]
     returned_credits: Optional[int]
+    room: Optional[str]
     series_id: Optional[str]
     service_id: str
     session_type: Optional[str]
@@ -2475,6 +2477,7 @@ _Meeting_FIELDS: Tuple[FieldSpec, ...] = (
     ("awaiting_processing", "awaiting_processing", None, True),
     ("calendar_sequence", "calendar_sequence", None, True),
     ("charged_credits", "charged_credits", None, True),
+    ("class_name", "class_name", None, True),
     ("conflict_accepted", "conflict_accepted", None, True),
     ("created_at", "created_at", None, True),
     ("credit_status", "credit_status", None, True),
@@ -2499,6 +2502,7 @@ _Meeting_FIELDS: Tuple[FieldSpec, ...] = (
     ("price_source", "price_source", None, True),
     ("proposed_by", "proposed_by", None, True),
     ("returned_credits", "returned_credits", None, True),
+    ("room", "room", None, True),
     ("series_id", "series_id", None, True),
     ("service_id", "service_id", None, True),
     ("session_type", "session_type", None, True),
@@ -4063,6 +4067,8 @@ class MeetingNamespace:
         accept_conflicts: Optional[bool] = UNSET,
         session_type: Optional[str] = UNSET,
         location_id: Optional[str] = UNSET,
+        class_name: Optional[str] = UNSET,
+        room: Optional[str] = UNSET,
         note: Optional[str] = UNSET,
         expected_version: Optional[int] = UNSET,
         idempotency_key: Optional[str] = None,
@@ -4079,6 +4085,10 @@ class MeetingNamespace:
         session_type: Required from the expert's side when the community requires confirmation details
         location_id (loc_… id): Sets the location; the request's stands otherwise (required where the
             community asks for session details and the meeting has no place yet)
+        class_name: The session's class (seed 003: optional, given by the expert's side with the session's
+            details)
+        room: The session's room within its location (seed 003: optional, given by the expert's side with
+            the session's details)
         note
         expected_version: Fail with invalid_state if the meeting changed since this version
         idempotency_key: A retry with the same key and params returns the first response and has no further
@@ -4091,7 +4101,7 @@ class MeetingNamespace:
         UsageLimitReachedError, SuspendedError, InvalidParamsError, InternalError, ShuttingDownError,
         BatchAnswerFullError.
         """
-        return self._client._call("meeting.confirm", {"actor": actor, "meeting_id": meeting_id, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "session_type": UNSET if session_type is None else session_type, "location_id": UNSET if location_id is None else location_id, "note": UNSET if note is None else note, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
+        return self._client._call("meeting.confirm", {"actor": actor, "meeting_id": meeting_id, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "session_type": UNSET if session_type is None else session_type, "location_id": UNSET if location_id is None else location_id, "class_name": UNSET if class_name is None else class_name, "room": UNSET if room is None else room, "note": UNSET if note is None else note, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
     def confirm_alternate(
         self,
@@ -4101,6 +4111,8 @@ class MeetingNamespace:
         accept_conflicts: Optional[bool] = UNSET,
         session_type: Optional[str] = UNSET,
         location_id: Optional[str] = UNSET,
+        class_name: Optional[str] = UNSET,
+        room: Optional[str] = UNSET,
         expected_version: Optional[int] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Meeting:
@@ -4116,6 +4128,10 @@ class MeetingNamespace:
         session_type: Required from the expert's side when the community requires confirmation details
         location_id (loc_… id): Sets the location; the request's stands otherwise (required where the
             community asks for session details and the meeting has no place yet)
+        class_name: The session's class (seed 003: optional, given by the expert's side with the session's
+            details)
+        room: The session's room within its location (seed 003: optional, given by the expert's side with
+            the session's details)
         expected_version: Fail with invalid_state if the meeting changed since this version
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
@@ -4127,7 +4143,7 @@ class MeetingNamespace:
         SlotUnavailableError, SuspendedError, InvalidParamsError, InternalError, ShuttingDownError,
         BatchAnswerFullError.
         """
-        return self._client._call("meeting.confirm_alternate", {"actor": actor, "meeting_id": meeting_id, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "session_type": UNSET if session_type is None else session_type, "location_id": UNSET if location_id is None else location_id, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
+        return self._client._call("meeting.confirm_alternate", {"actor": actor, "meeting_id": meeting_id, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "session_type": UNSET if session_type is None else session_type, "location_id": UNSET if location_id is None else location_id, "class_name": UNSET if class_name is None else class_name, "room": UNSET if room is None else room, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
     def conflicts(
         self,
@@ -4290,6 +4306,8 @@ class MeetingNamespace:
         from_meeting_id: Optional[str] = UNSET,
         student_id: Optional[str] = UNSET,
         session_type: Optional[str] = UNSET,
+        class_name: Optional[str] = UNSET,
+        room: Optional[str] = UNSET,
         accept_conflicts: Optional[bool] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Meeting:
@@ -4312,6 +4330,10 @@ class MeetingNamespace:
         student_id (per_… id): The student of the user the meeting is for
         session_type: The session's type from the community's list; with it and location_id the user's
             acceptance makes the session where the community requires session details
+        class_name: The session's class (seed 003: optional, given by the expert's side with the session's
+            details)
+        room: The session's room within its location (seed 003: optional, given by the expert's side with
+            the session's details)
         accept_conflicts: The expert's side proposes this time even though the expert has agreed meetings
             then (time_conflict otherwise, listing them): the user's acceptance then stands against those,
             not against one agreed since
@@ -4324,7 +4346,7 @@ class MeetingNamespace:
         SlotUnavailableError, NotEnrolledError, InvalidParamsError, InternalError, ShuttingDownError,
         BatchAnswerFullError.
         """
-        return self._client._call("meeting.propose", {"actor": actor, "user_id": user_id, "service_id": service_id, "start": start, "length_minutes": length_minutes, "price_credits": price_credits, "skill": UNSET if skill is None else skill, "location_id": UNSET if location_id is None else location_id, "note": UNSET if note is None else note, "from_meeting_id": UNSET if from_meeting_id is None else from_meeting_id, "student_id": UNSET if student_id is None else student_id, "session_type": UNSET if session_type is None else session_type, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "idempotency_key": idempotency_key}, True, Meeting.from_json)
+        return self._client._call("meeting.propose", {"actor": actor, "user_id": user_id, "service_id": service_id, "start": start, "length_minutes": length_minutes, "price_credits": price_credits, "skill": UNSET if skill is None else skill, "location_id": UNSET if location_id is None else location_id, "note": UNSET if note is None else note, "from_meeting_id": UNSET if from_meeting_id is None else from_meeting_id, "student_id": UNSET if student_id is None else student_id, "session_type": UNSET if session_type is None else session_type, "class_name": UNSET if class_name is None else class_name, "room": UNSET if room is None else room, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
     def reject_alternate(
         self,
