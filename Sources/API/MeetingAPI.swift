@@ -488,7 +488,7 @@ enum MeetingAPI {
             })))
 
     static let calendar = MethodDefinition(
-        "meeting.calendar", "The meeting's iCalendar invitation (METHOD:REQUEST, or CANCEL once cancelled)", audience: .member, mutating: false,
+        "meeting.calendar", "The meeting's iCalendar invitation as its parties are mailed it: METHOD:REQUEST once agreed, with the same SEQUENCE as the last one mailed, or CANCEL once an agreed meeting is cancelled. A request not agreed yet has none (4009: the invitation is mailed when it is agreed), nor has a meeting declined, withdrawn or expired before it was agreed", audience: .member, mutating: false,
         params: [meetingId],
         result: .named("CalendarInvitation", .object([
             .init("method", .oneOf(["REQUEST", "CANCEL"]), required: true), .init("ics", .text(), required: true, "The iCalendar text (RFC 5545, CRLF lines)"),
@@ -503,9 +503,7 @@ enum MeetingAPI {
                 let c = try BookingContextQuery.decode(try rows[0].one().json("result"))
                 let m = try readable(ctx, c.meeting, try p.string("meeting_id"))
                 guard let user = c.user, let expert = c.expert else { throw AppError.notFound("meeting", m.id) }
-                if m.hidesDetails(from: ctx.actor.id) {
-                    throw AppError.invalidState(status: m.state.status.rawValue, action: "calendar", why: "a declined meeting shows no session details")
-                }
+                if let why = m.withoutInvitation { throw AppError.invalidState(status: m.state.status.rawValue, action: "calendar", why: why) }
                 return CalendarInvite(
                     meeting: m, user: user, expert: expert, service: c.service, location: m.locationId.flatMap { c.locations[$0] },
                     shortName: c.settings.shortName, stamp: c.now, student: c.student

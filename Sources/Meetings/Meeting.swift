@@ -161,6 +161,23 @@ extension Meeting {
 
     static func reasonJSON(_ r: Reason) -> JSON { ["code": .string(r.code), "label": .string(r.label)] }
 
+    /// Why the meeting has no calendar invitation, or nil when it has one. Its parties are mailed
+    /// the invitation when it is agreed, at SEQUENCE 0, and each revision after that at a higher
+    /// one (MeetingChange.invitationChanged); an .ics handed out before would say SEQUENCE 0 for a
+    /// time and status still changing, and a calendar that imported a later one of those would
+    /// ignore the mailed invitation as older. A meeting cancelled once agreed was sent its
+    /// cancellation, which raised its SEQUENCE; one withdrawn, declined or expired before that
+    /// was never invited.
+    public var withoutInvitation: String? {
+        switch state.status {
+        case .agreed, .completed: return nil
+        case .cancelled where calendarSequence > 0: return nil
+        case .awaitingApproval:
+            return "it is not agreed yet; its calendar invitation is mailed to both parties when it is agreed, and meeting.calendar gives it from then on"
+        case .rejected, .expired, .cancelled: return "it ended before it was agreed, so it has no calendar invitation"
+        }
+    }
+
     /// Whether `personId` sees the meeting without its session details: a declined meeting, to
     /// its user's side (seed 000: "When you click into a declined session, no session details
     /// will be shown").

@@ -354,7 +354,7 @@ enum Commands {
                 empty: "No agreed meetings overlap."),
             run: MeetingCommands.conflicts),
         CommandSpec(
-            path: ["calendar"], section: .experts, summary: "A meeting's iCalendar invitation (.ics) on stdout",
+            path: ["calendar"], section: .experts, summary: "An agreed meeting's iCalendar invitation (.ics), as its parties were mailed it, on stdout",
             arguments: [meetingId], method: "meeting.calendar",
             output: .document { result in result["ics"]?.stringValue ?? "" }),
         CommandSpec(

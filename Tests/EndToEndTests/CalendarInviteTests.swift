@@ -215,6 +215,40 @@ final class CalendarInviteTests: EndToEndTestCase {
         XCTAssertTrue(try invitations(s.w).isEmpty, "nothing was in anyone's calendar")
     }
 
+    /// A request has no invitation to hand out: its date and status still change, and the file
+    /// meeting.calendar gave (TENTATIVE at SEQUENCE 0, still SEQUENCE 0 after a move and once
+    /// agreed) would make a calendar that imported it ignore the invitation mailed later. From
+    /// when it is agreed meeting.calendar gives the invitation mailed, at its SEQUENCE; a request
+    /// ended before that (withdrawn, declined) was never in anyone's calendar and has none.
+    func testARequestHasNoInvitationUntilItIsAgreed() throws {
+        let s = try scene()
+        let id = try request(s, start: MeetingTime.at(day: 7, hour: 10))
+        for person in [s.sam, s.talia] {
+            let refused = try s.w.meetingd.error("meeting.calendar", as: person, ["meeting_id": .string(id)], code: 4009)
+            XCTAssertTrue(refused["message"]?.string?.contains("not agreed yet; its calendar invitation is mailed to both parties when it is agreed") ?? false,
+                          "\(refused)")
+        }
+        let moved = MeetingTime.at(day: 8, hour: 10)
+        try s.w.act("meeting.reschedule", as: s.talia, id, ["start": .string(moved)])
+        try s.w.meetingd.error("meeting.calendar", as: s.sam, ["meeting_id": .string(id)], code: 4009)
+        try s.w.act("meeting.confirm", as: s.sam, id)
+        let invite = try sentToBoth(s, meeting: id, method: "REQUEST")
+        XCTAssertEqual(invite["sequence"], 0)
+        XCTAssertEqual(invite["dtstart"]?.string, moved)
+        let shown = try calendar(s, id)
+        XCTAssertEqual([shown["sequence"], shown["dtstart"], shown["status"]], [invite["sequence"], invite["dtstart"], "CONFIRMED"], "the invitation mailed")
+
+        let withdrawn = try request(s, start: MeetingTime.at(day: 9, hour: 10))
+        try s.w.act("meeting.withdraw", as: s.sam, withdrawn)
+        let declined = try request(s, start: MeetingTime.at(day: 10, hour: 10))
+        try s.w.act("meeting.decline", as: s.talia, declined, ["reason_code": "schedule_conflict"])
+        for (ended, person) in [(withdrawn, s.sam), (withdrawn, s.talia), (declined, s.sam), (declined, s.talia)] {
+            let refused = try s.w.meetingd.error("meeting.calendar", as: person, ["meeting_id": .string(ended)], code: 4009)
+            XCTAssertTrue(refused["message"]?.string?.contains("ended before it was agreed") ?? false, "\(refused)")
+        }
+        XCTAssertTrue(try invitations(s.w).isEmpty, "nothing was in anyone's calendar")
+    }
+
     /// A video link recorded by the integration goes into the invitation (URL, description),
     /// which is sent again as a revision (SEQUENCE raised, so calendars take it); the same link
     /// again changes nothing.

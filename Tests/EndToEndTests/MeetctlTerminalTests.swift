@@ -195,6 +195,7 @@ final class MeetctlTerminalTests: EndToEndTestCase {
             "service_id": .string(c.serviceId), "expert_id": .string(c.expertId), "start": "2030-03-11T14:00:00Z", "location_id": .string(c.roomId),
             "topic": .string(topic),
         ])["id"]?.string)
+        try meetingd.result("meeting.confirm", as: c.expertId, ["meeting_id": .string(id)])
         let expert = try c.expert
         // Long lines of an .ics are folded (CRLF, then a space); the terminal adds a CR to each LF.
         func unfolded(_ ics: String) -> String { ics.replacingOccurrences(of: "\r\r\n ", with: "").replacingOccurrences(of: "\r\n ", with: "") }
@@ -214,6 +215,7 @@ final class MeetctlTerminalTests: EndToEndTestCase {
         let c = try MeetctlCommunity.make(#function, userName: (Self.firstName, "Lee"))
         let expert = try c.expert
         let id = try hostileMeeting(c)
+        try expert.ok(["confirm", id])
         let written = try expert.ok(["calendar", id])
         let ics = try XCTUnwrap(try expert.json(["calendar", id])["ics"]?.string)
         XCTAssertEqual(Array(written.utf8), Array(ics.utf8), "stdout is the ics, byte for byte")

@@ -266,4 +266,31 @@ final class MeetingDeciderTests: XCTestCase {
             XCTAssertEqual(e.details["field"], "room")
         }
     }
+
+    /// A meeting has a calendar invitation once it is agreed, when its parties are mailed one at
+    /// SEQUENCE 0, and not before: a request's date and status still change, and an .ics handed
+    /// out then (TENTATIVE, SEQUENCE 0, again after each move) kept SEQUENCE 0 as they did. One
+    /// cancelled once agreed has its cancellation, at a higher SEQUENCE; one ended before it was
+    /// agreed has none.
+    func testOnlyAMeetingOnceAgreedHasACalendarInvitation() throws {
+        var c = try context()
+        let user = ActingPerson(id: c.user!.id, roles: [.user]), expert = ActingPerson(id: c.expert!.id, roles: [.expert])
+        func act(_ by: ActingPerson, _ command: Command) throws -> Meeting { try MeetingDecider.act(c, by: by, .init(command: command), ids: Self.ids).after }
+        c.meeting = try request(c).after
+        XCTAssertNotNil(c.meeting?.withoutInvitation, "a request")
+        c.meeting = try act(expert, .reschedule(start: T.at(day: 3, hour: 10), lengthMinutes: 60, priceCredits: 100, note: nil))
+        XCTAssertNotNil(c.meeting?.withoutInvitation, "an expert's counter-offer")
+        let withdrawn = try act(expert, .withdraw(note: nil))
+        XCTAssertEqual(withdrawn.state.status, .cancelled)
+        XCTAssertEqual(withdrawn.withoutInvitation, "it ended before it was agreed, so it has no calendar invitation")
+        let declined = try act(user, .decline(reasonCode: c.settings.rejectionReasons[0].code, note: nil))
+        XCTAssertNotNil(declined.withoutInvitation, "declined")
+        c.meeting = try act(user, .confirm(acceptConflicts: false))
+        XCTAssertEqual(c.meeting?.state.status, .agreed)
+        XCTAssertNil(c.meeting?.withoutInvitation, "agreed: its parties were mailed the invitation")
+        XCTAssertEqual(c.meeting?.calendarSequence, 0, "the one mailed first")
+        let cancelled = try act(user, .cancel(reasonCode: c.settings.cancellationReasons[0].code, note: nil, confirmLate: false))
+        XCTAssertEqual(cancelled.calendarSequence, 1)
+        XCTAssertNil(cancelled.withoutInvitation, "cancelled once agreed: its cancellation")
+    }
 }
