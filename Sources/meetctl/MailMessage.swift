@@ -33,7 +33,7 @@ struct MailMessage {
         init?(_ text: String) {
             let trimmed = text.trimmingCharacters(in: " ")
             if let inner = MailMessage.angleAddress(trimmed) {
-                let name = String(trimmed[..<trimmed.lastIndex(of: "<")!]).trimmingCharacters(in: " \"")
+                let name = MailMessage.displayName(String(trimmed[..<trimmed.lastIndex(of: "<")!]).trimmingCharacters(in: " "))
                 email = inner
                 self.name = name.isEmpty ? nil : name
             } else {
@@ -178,6 +178,31 @@ struct MailMessage {
     static func angleAddress(_ s: String) -> String? {
         guard let open = s.lastIndex(of: "<"), let close = s.lastIndex(of: ">"), open < close else { return nil }
         return String(s[s.index(after: open)..<close])
+    }
+
+    /// The display name written before `<address>`: one quoted string (RFC 5322 §3.2.4) is read
+    /// without its quotes and with its `\` escapes undone, `"Demo \"HQ\""` as `Demo "HQ"`; any
+    /// other text is the name as written, quotes and all, so `Demo "HQ"` keeps its closing quote.
+    static func displayName(_ written: String) -> String {
+        let scalars = Array(written.unicodeScalars)
+        guard scalars.count >= 2, scalars.first == "\"", scalars.last == "\"" else { return written }
+        var name = String.UnicodeScalarView()
+        var i = 1
+        while i < scalars.count - 1 {
+            switch scalars[i] {
+            case "\\" where i + 1 < scalars.count - 1:
+                name.append(scalars[i + 1])
+                i += 2
+            case "\\", "\"":
+                // A quote that ends the string early, or an escape of the closing one: not one
+                // quoted string.
+                return written
+            default:
+                name.append(scalars[i])
+                i += 1
+            }
+        }
+        return String(name)
     }
 
     // MARK: Header text (RFC 5322, RFC 2047)

@@ -96,6 +96,32 @@ final class MeetctlMailTests: XCTestCase {
         XCTAssertEqual(try smtp.messages().count, 5)
     }
 
+    /// RFC 5322 §3.2.4: a From name with quotes in it travels as one quoted string, each quote
+    /// escaped, whether --from writes it plain or quoted; the closing quote of `Demo "HQ"` was
+    /// dropped (`"Demo \"HQ"`), where `A "B" C` kept its quotes.
+    func testQuotesInTheFromNameAreEscaped() throws {
+        let c = try MeetctlCommunity.make(#function)
+        _ = try c.agreedMeeting(start: "2030-03-11 10:00")
+        let smtp = try sink()
+        try smtp.start()
+        let sendmail = try msmtpCommand(port: smtp.port)
+        let forms = [
+            (#"Demo "HQ" <noreply@demo.example>"#, #"From: "Demo \"HQ\"" <noreply@demo.example>"#),
+            (#"A "B" C <noreply@demo.example>"#, #"From: "A \"B\" C" <noreply@demo.example>"#),
+            (#""Demo \"HQ\"" <noreply@demo.example>"#, #"From: "Demo \"HQ\"" <noreply@demo.example>"#),
+            (#""Demo Academy" <noreply@demo.example>"#, "From: Demo Academy <noreply@demo.example>"),
+        ]
+        for (from, _) in forms {
+            XCTAssertEqual(try c.admin.ok(["outbox", "deliver", "--limit", "1", "--sendmail", sendmail, "--from", from]),
+                           "Delivered 1, failed 0 (of 1 claimed).\n", from)
+        }
+        let fromLines = try smtp.rawMessages().map { raw in raw.components(separatedBy: "\r\n").first { $0.hasPrefix("From:") } ?? raw }
+        XCTAssertEqual(fromLines, forms.map(\.1))
+        let parsed = try smtp.messages()
+        XCTAssertEqual(parsed.map { $0["strict_error"] }, Array(repeating: .null, count: forms.count), "Python's strict policy finds no defect")
+        XCTAssertEqual(parsed.map { $0["headers"]?["from"]?.string }, forms.map { $0.1.replacingOccurrences(of: "From: ", with: "") })
+    }
+
     func testAFailedDeliveryStaysInTheOutboxAndIsSentOnceLater() throws {
         let c = try MeetctlCommunity.make(#function, officeEmail: "office-\(TestEnvironment.uniqueTag())@example.test")
         _ = try c.agreedMeeting(start: "2030-03-11 10:00")
