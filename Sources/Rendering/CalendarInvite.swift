@@ -77,8 +77,9 @@ public struct CalendarInvite: Sendable {
         }
     }
     /// "[student first name] and [expert first name] - [community short name]" (seed 001): the
-    /// student is the user, or the student a customer booked for.
-    public var title: String { "\((student ?? user).firstName) and \(expert.firstName) - \(communityShortName)" }
+    /// student is the user, or the student a customer booked for. One line, as the mail's
+    /// Subject shows it, whatever a name stored earlier holds (a line break, a tab).
+    public var title: String { PersonText.line("\((student ?? user).firstName) and \(expert.firstName) - \(communityShortName)") }
 
     /// Every text from a person goes through `text`, `parameter` or `uri`, so none can end its
     /// line and start a property, an attendee or an event of its own.

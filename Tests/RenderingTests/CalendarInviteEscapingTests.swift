@@ -175,11 +175,22 @@ final class CalendarInviteEscapingTests: XCTestCase {
             let ics = invite.ics
             let expected = Self.expectedText(text)
             XCTAssertEqual(value(ics, "LOCATION").map(Self.unescaped), expected, what)
-            XCTAssertEqual(value(ics, "SUMMARY").map(Self.unescaped), "\(expected) and Talia\(expected) - \(expected)", what)
+            XCTAssertEqual(value(ics, "SUMMARY").map(Self.unescaped), PersonText.line("\(text) and Talia\(text) - \(text)"), "\(what): on one line")
             let description = try XCTUnwrap(value(ics, "DESCRIPTION").map(Self.unescaped))
             XCTAssertEqual(description, [expected, "Session: \(expected)", "Topic: \(expected)", "\(expected) \(expected)", "Anything to bring? \(expected)",
                                          "Video: https://video.example/r?x=\(expected)"].joined(separator: "\n"), what)
         }
+    }
+
+    /// The title is one line, as the mail's Subject shows it: a name stored before names were
+    /// checked keeps no line break or tab in SUMMARY (it read "Bad\nBcc: x@evil.com\n\nInjected").
+    func testTheTitleIsOneLine() {
+        var invite = Self.invite("Sam")
+        invite.user = .init(firstName: "Bad\r\nBcc: x@evil.com\r\n\r\nInjected\tName", lastName: "Lee", email: "bad@example.test")
+        XCTAssertEqual(invite.title, "Bad Bcc: x@evil.com  Injected Name and TaliaSam - Sam")
+        XCTAssertEqual(value(invite.ics, "SUMMARY"), "Bad Bcc: x@evil.com  Injected Name and TaliaSam - Sam")
+        invite.student = .init(firstName: "Al\u{2028}ex", lastName: "Young", email: "alex@example.test")
+        XCTAssertEqual(invite.title, "Al ex and TaliaSam - Sam", "the student a customer booked for, the same way")
     }
 
     /// CN is a quoted parameter value: no DQUOTE and no control inside it.
