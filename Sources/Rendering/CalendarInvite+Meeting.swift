@@ -9,7 +9,7 @@ extension CalendarInvite {
         stamp: Instant, student: PersonFacts? = nil
     ) {
         let questions = service?.agendaQuestions ?? []
-        let agenda = m.agendaAnswers.enumerated().map { i, answer in (i < questions.count ? questions[i] : "Answer \(i + 1):", answer) }
+        let agenda = m.agendaAnswers.enumerated().map { i, answer in (i < questions.count ? questions[i] : "Answer \(i + 1)", answer) }
         let person = Person.init(_:)
         self.init(
             meetingId: m.id, status: m.state.status, start: m.state.start, end: m.state.end, sequence: m.calendarSequence, user: person(user),

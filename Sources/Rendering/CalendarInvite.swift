@@ -89,7 +89,7 @@ public struct CalendarInvite: Sendable {
         if let sessionType, !sessionType.isEmpty { description.append("Session: \(sessionType)") }
         if let className, !className.isEmpty { description.append("Class: \(className)") }
         if let topic, !topic.isEmpty { description.append("Topic: \(topic)") }
-        for (question, answer) in agenda { description.append("\(question) \(answer)") }
+        for (question, answer) in agenda { description.append(Self.agendaLine(question, answer)) }
         if let videoURL { description.append("Video: \(videoURL)") }
         var lines = [
             "BEGIN:VCALENDAR", "PRODID:-//MeetingLedger//Meetings//EN", "VERSION:2.0", "CALSCALE:GREGORIAN", "METHOD:\(method)",
@@ -111,6 +111,16 @@ public struct CalendarInvite: Sendable {
         }
         lines += ["END:VEVENT", "END:VCALENDAR"]
         return lines.map(Self.fold).joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// Marks a question may end in that already set its answer apart.
+    static let questionEnds: Set<Unicode.Scalar> = ["?", ":", "\u{FF1F}", "\u{FF1A}"]
+
+    /// An agenda answer after its question, set apart by ": " ("Year of study: 2nd year"), or by a
+    /// space after a question's own `?` or `:` ("What do you want to discuss? Internships").
+    static func agendaLine(_ question: String, _ answer: String) -> String {
+        let asked = question.trimmingWhitespace()
+        return asked + (asked.unicodeScalars.last.map(questionEnds.contains) == true ? " " : ": ") + answer
     }
 
     static func utc(_ instant: Instant) -> String {

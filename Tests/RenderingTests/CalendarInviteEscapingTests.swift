@@ -177,7 +177,8 @@ final class CalendarInviteEscapingTests: XCTestCase {
             XCTAssertEqual(value(ics, "LOCATION").map(Self.unescaped), expected, what)
             XCTAssertEqual(value(ics, "SUMMARY").map(Self.unescaped), PersonText.line("\(text) and Talia\(text) - \(text)"), "\(what): on one line")
             let description = try XCTUnwrap(value(ics, "DESCRIPTION").map(Self.unescaped))
-            XCTAssertEqual(description, [expected, "Session: \(expected)", "Topic: \(expected)", "\(expected) \(expected)", "Anything to bring? \(expected)",
+            let asked = expected.trimmingWhitespace(), ownMark = asked.hasSuffix("?") || asked.hasSuffix(":")
+            XCTAssertEqual(description, [expected, "Session: \(expected)", "Topic: \(expected)", asked + (ownMark ? " " : ": ") + expected, "Anything to bring? \(expected)",
                                          "Video: https://video.example/r?x=\(expected)"].joined(separator: "\n"), what)
         }
     }
@@ -191,6 +192,16 @@ final class CalendarInviteEscapingTests: XCTestCase {
         XCTAssertEqual(value(invite.ics, "SUMMARY"), "Bad Bcc: x@evil.com  Injected Name and TaliaSam - Sam")
         invite.student = .init(firstName: "Al\u{2028}ex", lastName: "Young", email: "alex@example.test")
         XCTAssertEqual(invite.title, "Al ex and TaliaSam - Sam", "the student a customer booked for, the same way")
+    }
+
+    /// Each agenda answer is set apart from its question: by ": ", or by a space after the
+    /// question's own `?` or `:` (it read "Year of study 2nd year").
+    func testAnAnswerIsSetApartFromItsQuestion() throws {
+        var invite = Self.invite("Algebra")
+        invite.agenda = [("What do you want to discuss?", "Internships"), ("Year of study", "2nd year"), ("Room: ", "B2"), ("学年？", "2"), ("Level ", "A")]
+        let description = try XCTUnwrap(value(invite.ics, "DESCRIPTION").map(Self.unescaped))
+        XCTAssertTrue(description.contains("\nWhat do you want to discuss? Internships\nYear of study: 2nd year\nRoom: B2\n学年？ 2\nLevel: A\n"),
+                      description)
     }
 
     /// CN is a quoted parameter value: no DQUOTE and no control inside it.
