@@ -85,6 +85,9 @@ public indirect enum Schema: Sendable {
 // MARK: Validation
 
 extension Schema {
+    /// The most of an unknown param's name an error echoes (JSON-RPC's unknown members too).
+    public static let echoedNameCharacters = 50
+
     /// Checks `value` against the schema, naming the offending field (`rules[2].start`) in the
     /// -32602 error. `limits` caps strings and lists beyond what each field declares.
     /// `value` (valid for this schema) as one text per meaning: a time as its instant in UTC
@@ -174,7 +177,10 @@ extension Schema {
                 let known = Set(fields.map(\.name))
                 if let unknown = given.keys.sorted().first(where: { !known.contains($0) }) {
                     let listed = fields.isEmpty ? "none is taken here" : "known: " + fields.map(\.name).joined(separator: ", ")
-                    throw AppError.invalidParams(field: prefix + unknown, reason: "is not a known parameter (\(listed))")
+                    // A name may be as long as the message: echoed cut, as a method name is.
+                    let name = unknown.cut(toCharacters: Schema.echoedNameCharacters)
+                    let cutNote = name == unknown ? "" : "; its name is cut here to its first \(Schema.echoedNameCharacters) characters"
+                    throw AppError.invalidParams(field: prefix + name, reason: "is not a known parameter (\(listed))\(cutNote)")
                 }
             }
         }

@@ -1,4 +1,11 @@
 extension String {
+    /// The string's first `characters` characters and "…" when it is longer: a name a caller
+    /// sent, echoed in an answer without its bulk.
+    public func cut(toCharacters characters: Int) -> String {
+        guard let end = index(startIndex, offsetBy: characters, limitedBy: endIndex), end < endIndex else { return self }
+        return String(self[..<end]) + "…"
+    }
+
     /// The string without leading and trailing Unicode scalars from `set`, scalar by scalar: a
     /// set of "\r\n" trims a lone "\n" too (as Characters, "\r\n" is one, and "\n" not in it).
     public func trimmingCharacters(in set: String) -> String {

@@ -128,7 +128,7 @@ public final class Dispatcher {
             return refused(id: id, error: RPCError(code: -32600, message: "Invalid Request: \"method\" must be a string", data: nil))
         }
         if let unknown = fields.keys.first(where: { !["jsonrpc", "id", "method", "params"].contains($0) }) {
-            return refused(id: id, error: RPCError(code: -32600, message: "Invalid Request: unknown member \"\(unknown.prefix(50))\"", data: nil))
+            return refused(id: id, error: RPCError(code: -32600, message: "Invalid Request: unknown member \"\(unknown.cut(toCharacters: Schema.echoedNameCharacters))\"", data: nil))
         }
         // JSON-RPC 2.0 §4.2: params, when present, is a structured value; anything else makes no
         // Request object at all (answered with its id, or null, as §5.1's example does).

@@ -112,6 +112,21 @@ final class SchemaTests: XCTestCase {
         XCTAssertEqual(reason(["name": "a\u{0}b"])?.reason, "must not contain NUL characters")
     }
 
+    /// An unknown param's name is echoed cut to 50 characters, saying so, in data.field and the
+    /// message alike: a name of 1,000,000 characters came back whole, twice (a 2 MB answer).
+    func testAnUnknownParamsLongNameIsEchoedCut() throws {
+        let long = String(repeating: "n", count: 1_000_000)
+        let error = try XCTUnwrap(
+            { () -> AppError? in
+                do { try schema.validate(["name": "R", "rules": [["weekday": 1, long: 2]]], path: "", limits: .standard) } catch { return error as? AppError }
+                return nil
+            }())
+        XCTAssertEqual(error.details["field"]?.stringValue, "rules[0]." + String(repeating: "n", count: 50) + "…")
+        XCTAssertEqual(error.details["reason"]?.stringValue, "is not a known parameter (known: weekday); its name is cut here to its first 50 characters")
+        XCTAssertLessThan(error.message.utf8.count, 300, error.message.prefix(300).description)
+        XCTAssertEqual(reason(["name": "R", String(repeating: "x", count: 50): 1])?.field, String(repeating: "x", count: 50), "50 characters are not cut")
+    }
+
     /// A value that is not one says what one looks like, even when it is too short to be one
     /// ("9:00" is not told it needs 5 characters), and counts read as English.
     func testMessagesSayWhatAValueMustLookLike() {
