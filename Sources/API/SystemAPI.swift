@@ -21,7 +21,7 @@ enum SystemAPI {
             .init("schema_version", .integer(min: 1, max: 9999),
                   "The newest migration this meetingd applies (the NNNN of its last sql/migrations file): two releases with other schemas tell apart by it. Absent when it serves without migrations"),
         ]),
-        errors: [AppError.unknownActor(given: true), AppError.forbidden("")],
+        errors: [AppError.unknownActor(given: true), AppError.forbidden(""), AppError.statementTimeout()],
         examples: [Examples.ping],
         body: .open { pipeline, params in
             var database = "ok"
@@ -40,6 +40,10 @@ enum SystemAPI {
                 if pipeline.config.sessionHealth.recentlyMisconfigured { database = "refused" }
             } catch let error as AppError where error.code == .databaseRefused {
                 database = "refused"
+            } catch let error as AppError where error.code == .statementTimeout {
+                // The database answers; the timeout is too low for even ping's statements (or a
+                // session's first ones): told as every call tells it, not as a database down.
+                throw error
             } catch {
                 database = "unavailable"
             }

@@ -19,6 +19,18 @@ final class DatabaseStallTests: EndToEndTestCase {
         XCTAssertEqual(error["data"]?["retryable"], true)
     }
 
+    /// system.ping tells such a timeout as the calls do (5033): it answered database
+    /// "unavailable", sending an operator after a database that was up.
+    func testPingTellsATimeoutTooShortAsAStatementTimeout() throws {
+        let community = try bootstrap()
+        let meetingd = try startMeetingd(["--test-clock"], environment: ["MEETINGLEDGER_STATEMENT_TIMEOUT_MS": "1"])
+        for params: [String: JSONValue] in [[:], ["actor": .string(community.adminId)]] {
+            let answer = try meetingd.call("system.ping", .object(params))
+            XCTAssertEqual(answer["error"]?["code"], 5033, "\(params): \(answer)")
+            XCTAssertEqual(answer["error"]?["data"]?["code"], "statement_timeout")
+        }
+    }
+
     func testAGrantWaitingOnAHeldWalletFailsRetryablyAndTheRetryTakesEffectOnce() throws {
         let lockTimeoutMs = 1_000
         let meetingd = try startMeetingd(environment: ["MEETINGLEDGER_LOCK_TIMEOUT_MS": "\(lockTimeoutMs)"])

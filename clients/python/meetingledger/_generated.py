@@ -5599,7 +5599,8 @@ class SystemNamespace:
             same as leaving it out, as for every method
 
         Raises DatabaseUnavailableError, DatabaseRefusedError, UnknownActorError, ForbiddenError,
-        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
+        StatementTimeoutError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
+        BatchAnswerFullError.
         """
         return self._client._call("system.ping", {"actor": actor}, False, SystemPingResult.from_json)
 
