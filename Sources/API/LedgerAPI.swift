@@ -412,17 +412,24 @@ enum LedgerAPI {
             .init("ok", .boolean, required: true),
             .init("problems", .list(.named("LedgerProblem", .object([
                 .init("kind", .text(), required: true), .init("subject", .text(), required: true), .init("detail", .text(), required: true),
-            ], additional: true))), required: true),
+            ], additional: true)), max: maxProblemsListed), required: true, "The first \(maxProblemsListed) problems found"),
+            .init("problems_total", .integer(min: 0, max: Int64.max), required: true, "How many problems there are in all, listed or not"),
+            .init("truncated", .boolean, required: true, "More problems were found than problems lists (problems_total counts them)"),
             .init("checked_at", .timestamp, required: true),
         ]),
         body: .read(ReadPlan(
-            statements: { scope, _ in [LedgerQueries.problems(communityId: scope.communityId)] },
+            statements: { scope, _ in [LedgerQueries.problems(communityId: scope.communityId, limit: maxProblemsListed)] },
             respond: { ctx, rows, _ in
                 let problems: [JSON] = try rows[0].map {
                     ["kind": .string(try $0.string("kind")), "subject": .string(try $0.string("subject")), "detail": .string(try $0.string("detail"))]
                 }
-                return ["ok": .bool(problems.isEmpty), "problems": .array(problems), "checked_at": .string(ctx.now.rfc3339)]
+                let total = try rows[0].first?.int("problems_total") ?? 0
+                return ["ok": .bool(problems.isEmpty), "problems": .array(problems), "problems_total": .int(total),
+                        "truncated": .bool(total > Int64(problems.count)), "checked_at": .string(ctx.now.rfc3339)]
             })))
+
+    /// The most problems `ledger.reconcile` lists: a ledger at its worst still gets an answer.
+    static let maxProblemsListed = Limits.standard.maxListItems
 
     static let meetingTrail = MethodDefinition(
         "ledger.meeting_trail", "Every credit movement of one meeting, in order, with its price, status, times and parties: what finance staff read of a meeting", audience: .member, mutating: false,

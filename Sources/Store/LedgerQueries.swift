@@ -228,12 +228,16 @@ public enum LedgerQueries {
             """, [communityId, asOf, testClock])
     }
 
-    /// Every broken ledger or meeting invariant of the community.
-    public static func problems(communityId: String) -> Statement {
+    /// The community's broken ledger or meeting invariants, the first `limit` of them, each row
+    /// with `problems_total`, how many there are in all.
+    public static func problems(communityId: String, limit: Int) -> Statement {
         Statement(
             """
-            SELECT kind, subject, detail FROM ledger_problems($1) UNION ALL SELECT kind, subject, detail FROM ledger_time_problems($1)
-            UNION ALL SELECT kind, subject, detail FROM meeting_problems($1)
-            """, [communityId])
+            SELECT kind, subject, detail, count(*) OVER () AS problems_total FROM (
+                SELECT kind, subject, detail FROM ledger_problems($1) UNION ALL SELECT kind, subject, detail FROM ledger_time_problems($1)
+                UNION ALL SELECT kind, subject, detail FROM meeting_problems($1)
+            ) AS problems
+            LIMIT $2
+            """, [communityId, limit])
     }
 }

@@ -132,6 +132,7 @@ enum FinanceCommands {
     @Sendable static func reconcile(_ invocation: Invocation, _ session: Session) throws {
         let result = try session.call("ledger.reconcile")
         let problems = result["problems"]?.arrayValue ?? []
+        let total = Render.plain(result["problems_total"] ?? .int(Int64(problems.count)))
         if invocation.wantsJSON {
             session.out.json(result)
         } else if problems.isEmpty {
@@ -139,11 +140,14 @@ enum FinanceCommands {
         } else {
             session.out.text(try Render.table(problems, [Column(header: "PROBLEM", key: "kind"), Column(header: "SUBJECT", key: "subject"), Column(header: "DETAIL", key: "detail")], session))
             session.out.line("")
+            if result["truncated"] == true {
+                session.out.line("Only the first \(problems.count) of the \(total) problems are listed: mend these and run reconcile again for the rest.")
+            }
             session.out.line("An account_balance detail gives four figures: debits posted/credits posted/debits pending/credits pending.")
             session.out.line("The ledger disagrees with its own transfers: correct nothing by hand (transfers are never edited);")
             session.out.line("give this output to your operators, and keep payouts from the accounts named until they have answered.")
         }
-        if result["ok"] != true { throw Failed(message: "the ledger has \(problems.count) problem(s)") }
+        if result["ok"] != true { throw Failed(message: "the ledger has \(total) problem(s)") }
     }
 
     // MARK: Reports

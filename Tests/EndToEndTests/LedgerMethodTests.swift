@@ -62,6 +62,38 @@ final class LedgerMethodTests: EndToEndTestCase {
         XCTAssertEqual(try meetingd.result("ledger.reconcile", as: finance)["ok"], true)
     }
 
+    /// A ledger at its worst still gets an answer within the published bound: reconcile lists
+    /// the first 1,000 problems and says how many there are. It answered all 1,225 of 1,212
+    /// damaged accounts (155 KB), past the bound METHODS publishes, with no sign of any bound.
+    func testReconcileListsAtMostItsBoundAndCountsTheRest() throws {
+        let meetingd = try startMeetingd()
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        let users = (0..<1_000).map { i -> String in
+            var params = TestCommunity.personParams(roles: ["user"])
+            params["actor"] = .string(ledger.adminId)
+            return #"{"jsonrpc":"2.0","id":\#(i),"method":"person.create","params":\#(JSONValue.object(params).serialized)}"#
+        }
+        try meetingd.send("[" + users.joined(separator: ",") + "]")
+        XCTAssertEqual(try meetingd.readResponse(timeout: 120).array?.filter { $0["result"] != nil }.count, users.count)
+        let damaged = try Psql.query(databaseURL, """
+            WITH d AS (UPDATE accounts SET credits_posted = credits_posted + 1 WHERE community_id = \(Psql.literal(ledger.community.id)) RETURNING 1)
+            SELECT count(*) FROM d
+            """)
+        let accounts = try XCTUnwrap(Int64(damaged.first ?? ""))
+        XCTAssertGreaterThan(accounts, 1_000)
+
+        let reconcile = try meetingd.result("ledger.reconcile", as: ledger.financeId)
+        XCTAssertEqual(reconcile["ok"], false)
+        XCTAssertEqual(reconcile["problems"]?.array?.count, 1_000, "the published bound")
+        XCTAssertEqual(reconcile["problems_total"]?.int, accounts + 1, "each account, and the posted total")
+        XCTAssertEqual(reconcile["truncated"], true)
+
+        let fine = try LedgerCommunity.make(on: meetingd, #function + "-fine")
+        let clean = try meetingd.result("ledger.reconcile", as: fine.financeId)
+        XCTAssertEqual(clean["problems_total"], 0)
+        XCTAssertEqual(clean["truncated"], false)
+    }
+
     func testAmountsOutOfRangeAreRefusedAndChangeNothing() throws {
         let meetingd = try startMeetingd()
         let ledger = try LedgerCommunity.make(on: meetingd, #function)

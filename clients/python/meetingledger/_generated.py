@@ -885,6 +885,8 @@ class LedgerReconcileResult:
     checked_at: str
     ok: bool
     problems: List[LedgerProblem]
+    problems_total: int
+    truncated: bool
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -2294,6 +2296,8 @@ _LedgerReconcileResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("checked_at", "checked_at", None, True),
     ("ok", "ok", None, True),
     ("problems", "problems", list_of(LedgerProblem.from_json), True),
+    ("problems_total", "problems_total", None, True),
+    ("truncated", "truncated", None, True),
 )
 
 _LedgerProblem_FIELDS: Tuple[FieldSpec, ...] = (
