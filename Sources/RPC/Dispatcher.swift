@@ -14,9 +14,10 @@ public final class Dispatcher {
     /// another here; a pool may run independent entries at once.
     public var batchRunner: ((BatchAnswer) -> Void)? = nil
 
-    /// Set when requests are no longer run (meetingd is stopping): each is answered with this
-    /// error instead, and a notification is dropped.
-    public var notRunning: AppError? = nil
+    /// Asked as each request is about to run, each entry of a batch too: an error when requests
+    /// are no longer run (meetingd is stopping), which each is then answered with instead, a
+    /// notification dropped.
+    public var notRunning: () -> AppError? = { nil }
 
     public init(methods: [MethodSpec], limits: Limits, logger: Logger, info: OpenRPCInfo) {
         self.limits = limits
@@ -143,7 +144,7 @@ public final class Dispatcher {
             logger.log(.warning, "refused: \(unknown.message)", id: id, extra: ["code": .int(Int64(unknown.code))])
             return reply(.failure(unknown))
         }
-        if let notRunning {
+        if let notRunning = notRunning() {
             logger.log(.warning, "not run: \(notRunning.dataCode)", method: methodName, id: id)
             return reply(.failure(RPCError(notRunning)))
         }

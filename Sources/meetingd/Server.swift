@@ -7,13 +7,10 @@ import Pipeline
     import Glibc
 #endif
 
-/// Set by the SIGTERM handler: the reader reads no more input than was sent before the signal,
-/// and the loop answers what it read whole, as at the end of input, running requests for
-/// `stopGraceMs` after it notices (the one then in flight finishes) and answering the rest
-/// shutting_down, not run.
-nonisolated(unsafe) var terminationRequested: sig_atomic_t = 0
-
-/// Reads messages until end of input (or SIGTERM), answering each in order.
+/// Reads messages until end of input (or a stop signal), answering each in order. After the
+/// signal the reader reads no more input than was sent before it, and the loop answers what it
+/// read whole, as at the end of input: running requests for `stopGraceMs` counted from the signal
+/// (the one then in flight finishes) and answering the rest shutting_down, not run.
 struct Server {
     let config: PipelineConfig
     let limits: Limits
@@ -21,43 +18,35 @@ struct Server {
     let info: OpenRPCInfo
     /// Connections used to run one batch's entries at once.
     let batchWorkers: Int
-    /// How long after SIGTERM requests already read are still run (MEETINGLEDGER_STOP_GRACE_MS).
+    /// For how long after a stop signal requests already read are still started (MEETINGLEDGER_STOP_GRACE_MS).
     let stopGraceMs: Int
 
     /// Serves until end of input, SIGTERM or a broken schema; the process's exit status.
     func run() -> Int32 {
         signal(SIGPIPE, SIG_IGN)
-        signal(SIGTERM) { _ in terminationRequested = 1 }
-        // SIGINT (a Ctrl-C at the terminal it runs in) stops it as SIGTERM does. (meetctl starts
-        // its meetingd in a process group of its own, which a Ctrl-C at meetctl's terminal misses.)
-        signal(SIGINT) { _ in terminationRequested = 1 }
-        // SIGHUP (its terminal gone) too: what was read is answered rather than dropped.
-        signal(SIGHUP) { _ in terminationRequested = 1 }
+        // SIGTERM, and SIGINT (a Ctrl-C at the terminal it runs in; meetctl starts its meetingd
+        // in a process group of its own, which a Ctrl-C at meetctl's terminal misses) and SIGHUP
+        // (its terminal gone): what was read is answered rather than dropped.
+        let stop = StopSignal(graceMs: stopGraceMs, logger: logger)
+        stop.install()
         let methods = API.all
-        let dispatcher = Dispatcher(methods: RequestPipeline(config: config, logger: logger).methodSpecs(methods), limits: limits, logger: logger, info: info)
+        // Each request, each batch entry too, is started only within the grace.
+        func makeDispatcher() -> Dispatcher {
+            let d = Dispatcher(methods: RequestPipeline(config: config, logger: logger).methodSpecs(methods), limits: limits, logger: logger, info: info)
+            d.notRunning = stop.refusal
+            return d
+        }
+        let dispatcher = makeDispatcher()
         if batchWorkers > 1 {
-            let pool = BatchPool(size: batchWorkers) {
-                Dispatcher(methods: RequestPipeline(config: config, logger: logger).methodSpecs(methods), limits: limits, logger: logger, info: info)
-            }
+            let pool = BatchPool(size: batchWorkers, makeDispatcher: makeDispatcher)
             dispatcher.batchRunner = { pool.run($0) }
         }
-        let reader = MessageReader(fd: 0, maxMessageBytes: limits.maxMessageBytes) { terminationRequested != 0 }
+        let reader = MessageReader(fd: 0, maxMessageBytes: limits.maxMessageBytes) { stop.isRequested }
         var settings: [String: JSON] = ["test_clock": .bool(config.testClock)]
         if let pinned = config.pinnedActor { settings["pinned_actor"] = .string(pinned) }
         logger.log(.info, "serving", extra: settings)
-        var stopNoticedNs: UInt64? = nil
         while true {
             guard let incoming = reader.next() else { break }
-            if terminationRequested != 0 && dispatcher.notRunning == nil {
-                let now = SystemClock.monotonicNanoseconds()
-                let noticed = stopNoticedNs ?? now
-                stopNoticedNs = noticed
-                if now - noticed >= UInt64(stopGraceMs) * 1_000_000 {
-                    logger.log(.warning, "SIGTERM: \(stopGraceMs) ms passed; the requests read and not run are answered shutting_down")
-                    dispatcher.notRunning = AppError.shuttingDown()
-                    dispatcher.batchRunner = nil
-                }
-            }
             config.readRouting?.nextMessage()
             let (response, framing): (String?, Framing)
             switch incoming {
@@ -87,7 +76,7 @@ struct Server {
                 return 1
             }
         }
-        logger.log(.info, terminationRequested != 0 ? "SIGTERM: the requests read answered; exiting" : "input closed; exiting")
+        logger.log(.info, stop.isRequested ? "\(stop.signalName): the requests read answered; exiting" : "input closed; exiting")
         return 0
     }
 

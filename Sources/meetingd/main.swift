@@ -28,7 +28,8 @@ let usage = """
       MEETINGLEDGER_IDLE_IN_TRANSACTION_TIMEOUT_MS  a transaction left idle, e.g. a stopped process (default 30000)
     Sessions are named "meetingd" in pg_stat_activity unless DATABASE_URL sets application_name.
     On SIGTERM (or SIGINT, SIGHUP) meetingd reads nothing more and answers what it had read: for MEETINGLEDGER_STOP_GRACE_MS
-    (default 10000; 0 to a day) it still runs them, then answers the rest shutting_down (not run).
+    from the signal (default 10000; 0 to a day) it still starts them, a batch's entries each, then answers the rest
+    shutting_down (not run).
     MEETINGLEDGER_READ_DATABASE_URL (a hot standby of DATABASE_URL's database) answers the read-only
     calls; each process still reads its own writes, and reads go to the primary while the standby
     is behind them, failing or away (README: Reading from a hot standby). For failover, give
@@ -138,7 +139,7 @@ limits.maxStringLength = limit(
     why: " (an id is \(Identifier.length) characters: a smaller bound refuses every call that names a person)")
 limits.maxAnswerBytes = limit("MEETINGLEDGER_MAX_ANSWER_BYTES", unit: "bytes", default: limits.maxAnswerBytes)
 
-/// After SIGTERM, how long the requests already read are still run (milliseconds, 0 or more).
+/// After a stop signal, for how long from it the requests already read are still started (milliseconds, 0 or more).
 let stopGraceText = environment("MEETINGLEDGER_STOP_GRACE_MS") ?? "10000"
 guard let stopGraceMs = wholeNumber(stopGraceText), (0...86_400_000).contains(stopGraceMs) else {
     fail("MEETINGLEDGER_STOP_GRACE_MS must be a whole number of milliseconds from 0 to 86400000 (a day) (got \"\(stopGraceText)\")\n" + usage)

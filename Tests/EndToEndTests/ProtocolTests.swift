@@ -475,6 +475,9 @@ final class ProtocolTests: EndToEndTestCase {
             try assertStillServing(meetingd)
             meetingd.signal(signal)
             XCTAssertEqual(try meetingd.waitForExit(), .exited(0), "signal \(signal)")
+            // The log names the signal that came; every one was called SIGTERM.
+            let name = signal == SIGINT ? "SIGINT" : "SIGHUP"
+            XCTAssertTrue(meetingd.stderrLines.last?.contains("\(name): the requests read answered") ?? false, "\(meetingd.stderrLines.suffix(1))")
         }
     }
 
@@ -583,28 +586,107 @@ final class ProtocolTests: EndToEndTestCase {
     /// user's wallet, held by another session, which is then let go. The answers, in the order
     /// read, and the wallet.
     func grantsSignalledWhileTheFirstWaits(_ meetingd: Meetingd, count: Int, _ label: String) throws -> (answers: [JSONValue], wallet: String) {
-        let ledger = try LedgerCommunity.make(on: meetingd, label)
-        let user = try ledger.person(on: meetingd, ["user"])
-        let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
-        let holder = try PsqlSession(databaseURL)
-        let holderPid = try XCTUnwrap(try holder.query("SELECT pg_backend_pid();").first)
-        try holder.query("BEGIN; SELECT id FROM accounts WHERE id = \(Psql.literal(wallet)) FOR UPDATE;")
-        let lines = (1...count).map { i in
-            #"{"jsonrpc":"2.0","id":\#(i),"method":"credits.grant","params":{"actor":"\#(ledger.financeId)","user_id":"\#(user)","credits":1,"reference":"sigterm-\#(i)"}}"#
-        }
+        let held = try HeldWallet(on: meetingd, label, databaseURL: databaseURL)
+        let lines = held.grants(count)
         let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
         XCTAssertLessThan(bytes.count, Int(PIPE_BUF))
         try meetingd.write(bytes)
-        try Psql.waitFor(
-            databaseURL, "SELECT count(*) FROM pg_stat_activity WHERE \(holderPid) = ANY (pg_blocking_pids(pid))", toSay: ["1"],
-            "the first grant did not wait on the held wallet")
+        try held.waitUntilWaitedOn(by: 1)
         meetingd.signal(SIGTERM)
-        try holder.query("ROLLBACK;")
-        holder.close()
+        try held.release()
         let answers = try lines.map { _ in try meetingd.readResponse() }
         XCTAssertEqual(answers.compactMap { $0["id"]?.int }, (1...count).map { Int64($0) }, "each answered, in order")
         XCTAssertEqual(try meetingd.waitForExit(), .exited(0))
-        return (answers, wallet)
+        return (answers, held.wallet)
+    }
+
+    /// A new user's wallet locked by another session (psql), which grants to it wait on.
+    struct HeldWallet {
+        let ledger: LedgerCommunity
+        let user: String
+        let wallet: String
+        let holder: PsqlSession
+        let holderPid: String
+        let databaseURL: String
+
+        init(on meetingd: Meetingd, _ label: String, databaseURL: String) throws {
+            self.databaseURL = databaseURL
+            ledger = try LedgerCommunity.make(on: meetingd, label)
+            user = try ledger.person(on: meetingd, ["user"])
+            wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
+            holder = try PsqlSession(databaseURL)
+            holderPid = try XCTUnwrap(try holder.query("SELECT pg_backend_pid();").first)
+            try holder.query("BEGIN; SELECT id FROM accounts WHERE id = \(Psql.literal(wallet)) FOR UPDATE;")
+        }
+
+        /// `count` grants of 1 credit to the user, ids 1…count, as JSON-RPC requests.
+        func grants(_ count: Int) -> [String] {
+            (1...count).map { i in
+                #"{"jsonrpc":"2.0","id":\#(i),"method":"credits.grant","params":{"actor":"\#(ledger.financeId)","user_id":"\#(user)","credits":1,"reference":"sigterm-\#(i)"}}"#
+            }
+        }
+
+        /// Until `sessions` wait on the holder, or on one that waits on it (a row's later waiters
+        /// queue behind its first).
+        func waitUntilWaitedOn(by sessions: Int) throws {
+            try Psql.waitFor(
+                databaseURL, """
+                    WITH RECURSIVE waiting (pid) AS (
+                        SELECT pid FROM pg_stat_activity WHERE \(holderPid) = ANY (pg_blocking_pids(pid))
+                        UNION SELECT a.pid FROM pg_stat_activity a JOIN waiting w ON w.pid = ANY (pg_blocking_pids(a.pid)))
+                    SELECT count(*) >= \(sessions) FROM waiting
+                    """, toSay: ["t"], "fewer than \(sessions) grants waited on the held wallet")
+        }
+
+        func release() throws {
+            try holder.query("ROLLBACK;")
+            holder.close()
+        }
+    }
+
+    /// The grace is counted from the signal, and no request is started once it is over: the
+    /// one in flight waits out its lock timeout, past the grace, and the rest are answered
+    /// shutting_down. The grace was counted from the end of the request in flight, so the next
+    /// one was started and waited out a lock timeout of its own.
+    func testTheStopGraceIsCountedFromTheSignal() throws {
+        let meetingd = try startMeetingd(environment: ["MEETINGLEDGER_STOP_GRACE_MS": "1000", "MEETINGLEDGER_LOCK_TIMEOUT_MS": "3000"])
+        let held = try HeldWallet(on: meetingd, #function, databaseURL: databaseURL)
+        let lines = held.grants(10)
+        try meetingd.write(Array((lines.joined(separator: "\n") + "\n").utf8))
+        try held.waitUntilWaitedOn(by: 1)
+        usleep(500_000)
+        meetingd.signal(SIGTERM)
+        let answers = try lines.map { _ in try meetingd.readResponse() }
+        try held.release()
+        XCTAssertEqual(try meetingd.waitForExit(), .exited(0))
+        XCTAssertEqual(answers[0]["error"]?["data"]?["code"], "lock_timeout", "the request in flight ran to its end: \(answers[0])")
+        XCTAssertEqual(answers[1...].map { $0["error"]?["data"]?["code"] }, Array(repeating: "shutting_down", count: 9), "\(answers[1])")
+        XCTAssertEqual(try storedBalance(held.wallet), "0/0")
+    }
+
+    /// A batch's entries not started when the grace is over are each answered shutting_down, the
+    /// batch's answer whole and in order: the grace bounds a batch as it bounds a queue of lines.
+    /// A 40-entry batch waiting on a held wallet ran every entry, 24 s past the signal.
+    func testTheStopGraceBoundsABatch() throws {
+        let workers = 4
+        let meetingd = try startMeetingd(
+            ["--batch-workers", "\(workers)"], environment: ["MEETINGLEDGER_STOP_GRACE_MS": "1000", "MEETINGLEDGER_LOCK_TIMEOUT_MS": "2000"])
+        let held = try HeldWallet(on: meetingd, #function, databaseURL: databaseURL)
+        let entries = held.grants(40)
+        try meetingd.send("[" + entries.joined(separator: ",") + "]")
+        // As many entries run at once as the machine has cores, up to the workers.
+        try held.waitUntilWaitedOn(by: 1)
+        usleep(500_000)
+        meetingd.signal(SIGTERM)
+        let answer = try XCTUnwrap(try meetingd.readResponse().array)
+        try held.release()
+        XCTAssertEqual(try meetingd.waitForExit(), .exited(0))
+        XCTAssertEqual(answer.compactMap { $0["id"]?.int }, (1...40).map { Int64($0) }, "each entry answered, in order")
+        let codes = answer.map { $0["error"]?["data"]?["code"]?.string ?? "ok" }
+        let ranToTheirEnd = codes.filter { $0 == "lock_timeout" }.count
+        XCTAssertTrue((1...workers).contains(ranToTheirEnd), "only the entries in flight ran to their end: \(codes)")
+        XCTAssertEqual(codes.filter { $0 == "shutting_down" }.count, 40 - ranToTheirEnd, "\(codes)")
+        XCTAssertEqual(try storedBalance(held.wallet), "0/0")
     }
 
     /// SIGTERM answers every request read before it, as the end of input does (SPEC: "SIGTERM

@@ -45,16 +45,22 @@ final class DispatcherTests: XCTestCase {
         XCTAssertEqual(entries[2]["error"]?["code"], -32601)
     }
 
+    /// A dispatcher of one mutating method, test.count, and how many times it ran.
+    func countingDispatcher() -> (Dispatcher, Locked<Int>) {
+        let runs = Locked(0)
+        let counted = MethodSpec(name: "test.count", summary: "counts", access: .anyone, mutating: true, params: [], result: .boolean) { _ in
+            runs.withLock { $0 += 1 }
+            return true
+        }
+        return (Dispatcher(methods: [counted], limits: .standard, logger: Logger(minimum: .error), info: OpenRPCInfo(title: "t", version: "1", description: "d")), runs)
+    }
+
     /// Stopping, requests are answered shutting_down (retryable) without running, a batch's
     /// entries each; a notification is dropped, not run.
     func testStoppingAnswersEachRequestWithoutRunningIt() throws {
-        nonisolated(unsafe) var ran = 0
-        let counted = MethodSpec(name: "test.count", summary: "counts", access: .anyone, mutating: true, params: [], result: .boolean) { _ in
-            ran += 1
-            return true
-        }
-        let d = Dispatcher(methods: [counted], limits: .standard, logger: Logger(minimum: .error), info: OpenRPCInfo(title: "t", version: "1", description: "d"))
-        d.notRunning = AppError.shuttingDown()
+        let (d, runs) = countingDispatcher()
+        var ran: Int { runs.withLock { $0 } }
+        d.notRunning = { AppError.shuttingDown() }
         func handle(_ text: String) throws -> JSON? { try d.handle(message: Array(text.utf8)).map { try JSONParser.parse($0) } }
         let one = try XCTUnwrap(try handle(#"{"jsonrpc":"2.0","id":1,"method":"test.count"}"#))
         XCTAssertEqual(one["error"]?["code"], 5036)
@@ -64,9 +70,23 @@ final class DispatcherTests: XCTestCase {
         let batch = try XCTUnwrap(try handle(#"[{"jsonrpc":"2.0","id":2,"method":"test.count"},{"jsonrpc":"2.0","id":3,"method":"test.count"}]"#)?.arrayValue)
         XCTAssertEqual(batch.map { $0["error"]?["code"] }, [5036, 5036])
         XCTAssertEqual(ran, 0, "nothing ran")
-        d.notRunning = nil
+        d.notRunning = { nil }
         XCTAssertEqual(try handle(#"{"jsonrpc":"2.0","id":4,"method":"test.count"}"#)?["result"], true)
         XCTAssertEqual(ran, 1)
+    }
+
+    /// A stop that comes during a batch spares the entries not yet started: each is answered
+    /// shutting_down, the batch's answer whole. A batch read before the stop ran every entry.
+    func testAStopDuringABatchAnswersTheEntriesNotStarted() throws {
+        let (d, runs) = countingDispatcher()
+        var ran: Int { runs.withLock { $0 } }
+        d.notRunning = { ran >= 2 ? AppError.shuttingDown() : nil }
+        let entries = (1...5).map { #"{"jsonrpc":"2.0","id":\#($0),"method":"test.count"}"# }
+        let batch = try XCTUnwrap(try d.handle(message: Array(("[" + entries.joined(separator: ",") + "]").utf8)).map { try JSONParser.parse($0) }?.arrayValue)
+        XCTAssertEqual(batch.map { $0["id"] }, [1, 2, 3, 4, 5])
+        XCTAssertEqual(batch.map { $0["result"] != nil }, [true, true, false, false, false])
+        XCTAssertEqual(batch[2...].map { $0["error"]?["data"]?["code"] }, ["shutting_down", "shutting_down", "shutting_down"])
+        XCTAssertEqual(ran, 2)
     }
 
     func testDiscoverListsEveryRegisteredMethod() throws {
