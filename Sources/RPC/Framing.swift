@@ -318,21 +318,48 @@ public final class MessageReader {
 
 /// Writes each response whole and flushes it at once.
 public enum ResponseWriter {
-    public static func write(_ text: String, framing: Framing, fd: Int32 = 1) -> Bool {
+    public enum Outcome: Equatable {
+        case written
+        /// The reader is gone (the output is closed or failed).
+        case closed
+        /// Given up at the caller's word (`abandon`) while the output took nothing.
+        case abandoned
+    }
+
+    /// How long one wait for the output to take more lasts before `abandon` is asked again.
+    static let waitMilliseconds: Int32 = 200
+
+    /// Writes `text` framed. The output is waited on in slices and written at most PIPE_BUF bytes
+    /// at a time (what a pipe that polls writable takes without blocking), so a reader that
+    /// takes nothing never holds the writer past `abandon`, asked while it waits with how long
+    /// the output has taken nothing: true gives the rest of `text` up.
+    public static func write(
+        _ text: String, framing: Framing, fd: Int32 = 1, abandon: (_ stalledNanoseconds: UInt64) -> Bool = { _ in false }
+    ) -> Outcome {
         var bytes = Array(text.utf8)
         switch framing {
         case .line: bytes.append(0x0A)
         case .contentLength: bytes = Array("Content-Length: \(bytes.count)\r\n\r\n".utf8) + bytes
         }
         var offset = 0
+        var lastProgressNs = SystemClock.monotonicNanoseconds()
         while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            var output = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            let ready = poll(&output, 1, ResponseWriter.waitMilliseconds)
+            if ready < 0 && errno != EINTR { return .closed }
+            if ready <= 0 {
+                if abandon(SystemClock.monotonicNanoseconds() - lastProgressNs) { return .abandoned }
+                continue
+            }
+            let end = min(bytes.count, offset + Int(PIPE_BUF))
+            let n = bytes[offset..<end].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
             if n < 0 {
-                if errno == EINTR { continue }
-                return false
+                if errno == EINTR || errno == EAGAIN { continue }
+                return .closed
             }
             offset += n
+            lastProgressNs = SystemClock.monotonicNanoseconds()
         }
-        return true
+        return .written
     }
 }

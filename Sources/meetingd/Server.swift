@@ -21,6 +21,10 @@ struct Server {
     /// For how long after a stop signal requests already read are still started (MEETINGLEDGER_STOP_GRACE_MS).
     let stopGraceMs: Int
 
+    /// Once the stop grace is over, how long stdout may take nothing of an answer before the
+    /// answers not written are dropped and meetingd exits (status 1).
+    static let stalledOutputLimitMs = 5_000
+
     /// Serves until end of input, SIGTERM or a broken schema; the process's exit status.
     func run() -> Int32 {
         signal(SIGPIPE, SIG_IGN)
@@ -65,9 +69,21 @@ struct Server {
                 logger.log(.warning, "refused: Parse error: \(why)", extra: ["code": -32700])
                 (response, framing) = (Self.error(-32700, "Parse error: \(why)"), .contentLength)
             }
-            if let response, !ResponseWriter.write(response, framing: framing) {
-                logger.log(.warning, "stdout closed; stopping")
-                break
+            if let response {
+                // Stopping, past the grace, a caller that reads no more answers does not keep
+                // meetingd waiting for ever.
+                let written = ResponseWriter.write(response, framing: framing) { stalledNs in
+                    stop.graceIsOver && stalledNs >= UInt64(Server.stalledOutputLimitMs) * 1_000_000
+                }
+                if written == .closed {
+                    logger.log(.warning, "stdout closed; stopping")
+                    break
+                }
+                if written == .abandoned {
+                    logger.log(.error, "\(stop.signalName): stdout took nothing for \(Server.stalledOutputLimitMs) ms after the stop grace "
+                        + "(the caller reads no more answers); the answers not written are dropped; exiting")
+                    return 1
+                }
             }
             // Met after start-up (the database was down then), a migration that cannot be applied
             // stops meetingd as it would have at start-up.

@@ -29,7 +29,8 @@ let usage = """
     Sessions are named "meetingd" in pg_stat_activity unless DATABASE_URL sets application_name.
     On SIGTERM (or SIGINT, SIGHUP) meetingd reads nothing more and answers what it had read: for MEETINGLEDGER_STOP_GRACE_MS
     from the signal (default 10000; 0 to a day) it still starts them, a batch's entries each, then answers the rest
-    shutting_down (not run).
+    shutting_down (not run). Past the grace, an answer stdout takes nothing of for \(Server.stalledOutputLimitMs / 1000) s is given up with the rest
+    (exit status 1).
     MEETINGLEDGER_READ_DATABASE_URL (a hot standby of DATABASE_URL's database) answers the read-only
     calls; each process still reads its own writes, and reads go to the primary while the standby
     is behind them, failing or away (README: Reading from a hot standby). For failover, give
