@@ -43,12 +43,14 @@ public enum NameRule {
     }
 
     /// What two names are compared by: the stored form, lower-cased by Unicode's full mapping
-    /// ("İ" becomes "i" and U+0307, as ICU's root locale does; "ß" stays). Names stored before
-    /// the rule may not be in their stored form, so both sides are keyed. Its SQL twin, which
-    /// the database compares stored names by, is `ml_name_key` (sql/migrations/0077_name_keys.sql,
-    /// lower-casing by ICU since 0079_name_keys_lower_case_as_swift_does.sql).
+    /// ("İ" becomes "i" and U+0307, as ICU's root locale does; "ß" stays), with the Greek final
+    /// sigma "ς" read as "σ" (ICU lower-cases a capital Σ to either by where it stands in a
+    /// word, Swift always to "σ": "ΟΔΟΣ" and "οδος" are one name). Names stored before the rule
+    /// may not be in their stored form, so both sides are keyed. Its SQL twin, which the
+    /// database compares stored names by, is `ml_name_key` (sql/migrations/0077_name_keys.sql,
+    /// lower-casing by ICU since 0079, the final sigma since 0103).
     public static func key(_ text: String) -> String {
-        form(text).lowercased()
+        form(text).lowercased().replacingOccurrences(of: "\u{3C2}", with: "\u{3C3}")
     }
 
     /// Trimmed of the Unicode white space around it, in NFC.

@@ -13,6 +13,9 @@ final class NameRuleTests: XCTestCase {
     func testANameIsStoredTrimmedAndComposed() throws {
         XCTAssertEqual(try NameRule.stored("  Cafe\u{301}\u{3000}", field: "first_name"), "Café")
         XCTAssertEqual(NameRule.key(" İzmir"), "i\u{307}zmir")
+        // The final sigma is a sigma, wherever a capital Σ stood.
+        XCTAssertEqual(NameRule.key("ΟΔΟΣ"), NameRule.key("οδος"))
+        XCTAssertEqual(NameRule.key("Οδοσ3"), NameRule.key("οδος3"))
     }
 
     func testANameNobodyCanSeeIsRefused() {

@@ -385,6 +385,29 @@ final class ImportCSVTests: EndToEndTestCase {
         XCTAssertEqual(try services(w)["\u{130}zmir"]?["active"], false, "the service of that name was retired")
     }
 
+    /// The database's guard on service names is the key itself: "ΟΔΟΣ" and "οδος" are one
+    /// name on every path (an import created the second beside the first, which service.create
+    /// refused), and "ISTANBUL", another name than "İstanbul" by the key, is imported beside it
+    /// (a unique index on the database's own lower() took them for one, and the import that
+    /// planned it ended in an internal error).
+    func testTheDatabaseGuardsServiceNamesByTheKey() throws {
+        let s = try school()
+        let w = s.w
+        func create(_ name: String) throws -> JSONValue {
+            try w.meetingd.call("service.create", as: w.admin, ["name": .string(name), "kind": "generic", "default_length_minutes": 30, "price_credits": 5])
+        }
+        let odos = try MeetingWorld.id(of: try Meetingd.result(of: try create("ΟΔΟΣ")))
+        let header = "name,kind,default_length_minutes,price_credits\n"
+        XCTAssertTrue(try importCSV(w, "services", header + "οδος,generic,30,6\n") == (0, 1, 0), "the same service, its price changed")
+        XCTAssertEqual(try services(w)["ΟΔΟΣ"]?["id"]?.string, odos)
+        XCTAssertNil(try services(w)["οδος"])
+        XCTAssertTrue(try Meetingd.error(of: try create("Οδοσ"), code: -32602)["message"]?.string?.contains(odos) ?? false)
+
+        _ = try MeetingWorld.id(of: try Meetingd.result(of: try create("\u{130}stanbul")))
+        XCTAssertTrue(try importCSV(w, "services", header + "ISTANBUL,generic,30,1\n") == (1, 0, 0))
+        XCTAssertNotNil(try services(w)["ISTANBUL"])
+    }
+
     /// Names written before the rule are not rewritten, and an import still finds them.
     func testAnImportFindsANameStoredBeforeTheRule() throws {
         let s = try school()
