@@ -55,6 +55,11 @@ final class ImportCSVTests: EndToEndTestCase {
         Dictionary(uniqueKeysWithValues: try w.meetingd.allPages("service.list", as: w.admin).map { ($0["name"]?.string ?? "", $0) })
     }
 
+    /// service.create's answer (a result or an error) for a generic service of that name.
+    func createService(_ w: MeetingWorld, _ name: String) throws -> JSONValue {
+        try w.meetingd.call("service.create", as: w.admin, ["name": .string(name), "kind": "generic", "default_length_minutes": 30, "price_credits": 5])
+    }
+
     func serviceIds(offeredBy expert: String, _ w: MeetingWorld) throws -> Set<String> {
         Set(try w.meetingd.allPages("service.list", as: w.admin, ["expert_id": .string(expert)]).compactMap { $0["id"]?.string })
     }
@@ -374,9 +379,7 @@ final class ImportCSVTests: EndToEndTestCase {
     func testANameIsKeyedAlikeInSwiftAndInTheDatabase() throws {
         let s = try school()
         let w = s.w
-        func create(_ name: String) throws -> JSONValue {
-            try w.meetingd.call("service.create", as: w.admin, ["name": .string(name), "kind": "generic", "default_length_minutes": 30, "price_credits": 5])
-        }
+        let create = { (name: String) in try self.createService(w, name) }
         let izmir = try MeetingWorld.id(of: try Meetingd.result(of: try create("\u{130}zmir")))
         let twin = try Meetingd.error(of: try create("i\u{307}zmir"), code: -32602, "the same name by NameRule.key")
         XCTAssertTrue(twin["message"]?.string?.contains(izmir) ?? false, "\(twin)")
@@ -393,9 +396,7 @@ final class ImportCSVTests: EndToEndTestCase {
     func testTheDatabaseGuardsServiceNamesByTheKey() throws {
         let s = try school()
         let w = s.w
-        func create(_ name: String) throws -> JSONValue {
-            try w.meetingd.call("service.create", as: w.admin, ["name": .string(name), "kind": "generic", "default_length_minutes": 30, "price_credits": 5])
-        }
+        let create = { (name: String) in try self.createService(w, name) }
         let odos = try MeetingWorld.id(of: try Meetingd.result(of: try create("ΟΔΟΣ")))
         let header = "name,kind,default_length_minutes,price_credits\n"
         XCTAssertTrue(try importCSV(w, "services", header + "οδος,generic,30,6\n") == (0, 1, 0), "the same service, its price changed")
