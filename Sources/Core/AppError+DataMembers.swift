@@ -39,8 +39,8 @@ extension AppError {
             DataMember("meeting_id", meetingExample, "series.skip: the meeting of that date, already ended"),
             DataMember("role", "expert", "The role that stands in the way: one person.update cannot take away, or one a meeting's party no longer holds"),
             DataMember("party", "user", "With role, for a meeting's party who lost it: user, expert or student"),
-            DataMember("open_meetings", 2, "person.update: the open meetings on that role's side"),
-            DataMember("active_series", 0, "person.update: the weekly series on that role's side not finished"),
+            DataMember("open_meetings", 2, "person.update: how many meetings on that role's side are still open (awaiting approval or agreed)"),
+            DataMember("active_series", 0, "person.update: how many weekly series on that role's side are not finished"),
         ],
         .timeConflict: [
             DataMember("meeting_ids", [meetingExample], "The expert's agreed meetings at that time (empty when it is told to the user, who may not see them)"),
