@@ -64,7 +64,8 @@ extension Commands {
                 default_length_minutes, price_credits[, expert_email, skills, agenda_questions, active (true or false:
                 retired or offered again)]; certifications: service, expert_email; enrollments: user_email[, service,
                 expert_email]. Header names match whatever their case, spaces and underscores; lists (roles, skills,
-                agenda questions) are separated by ";". A service named again keeps what a column the file leaves out
+                agenda questions) are separated by ";", and a ";" or "\\" inside one is written "\\;" or "\\\\" (another "\\" is
+                kept as it is). A service named again keeps what a column the file leaves out
                 holds (its expert too). meetctl export writes the same columns. A file with any problem changes
                 nothing; each problem is listed with its line.
                 --dry-run says what the import would create and update, and changes nothing. A file larger than one import
