@@ -13,6 +13,8 @@ let usage = """
            meetingd migrate
            meetingd bootstrap --community NAME --short-name SHORT --admin-email EMAIL --admin-first FIRST --admin-last LAST [--time-zone ZONE]
            meetingd discover        (prints the OpenRPC document)
+    --log-level and --max-memory-mb go with every command; the other options only where shown. Anything
+    else (an unknown option or word) is a usage mistake: nothing is done, exit status 2.
 
     meetingd speaks JSON-RPC 2.0 on stdin/stdout: one request per line (or Content-Length framed).
     The database is DATABASE_URL (a libpq connection string or URI).
@@ -147,9 +149,15 @@ guard let stopGraceMs = wholeNumber(stopGraceText), (0...86_400_000).contains(st
 }
 
 let testClock = flag("--test-clock")
-let batchWorkersText = option("--batch-workers") ?? environment("MEETINGLEDGER_BATCH_WORKERS") ?? "4"
+let batchWorkersOption = option("--batch-workers")
+let batchWorkersText = batchWorkersOption ?? environment("MEETINGLEDGER_BATCH_WORKERS") ?? "4"
 guard let batchWorkers = wholeNumber(batchWorkersText), (1...32).contains(batchWorkers) else {
     fail("--batch-workers (MEETINGLEDGER_BATCH_WORKERS) takes 1…32 (got \"\(batchWorkersText)\")\n" + usage)
+}
+// The options of serve alone (--pin-actor is checked above); --log-level and --max-memory-mb go
+// with every command.
+for (given, name) in [(testClock, "--test-clock"), (batchWorkersOption != nil, "--batch-workers")] where given && command != "serve" {
+    fail("\(name) goes only with serve, not with \(command)\n" + usage)
 }
 let memoryText = option("--max-memory-mb") ?? environment("MEETINGLEDGER_MAX_MEMORY_MB") ?? String(MemoryCap.defaultMegabytes)
 guard let maxMemoryMB = wholeNumber(memoryText), maxMemoryMB == 0 || (MemoryCap.minimumMegabytes...MemoryCap.maximumMegabytes).contains(maxMemoryMB) else {
@@ -223,6 +231,12 @@ let readRouting: ReadRouting? = environment("MEETINGLEDGER_READ_DATABASE_URL").m
     return ReadRouting(conninfo: url)
 }
 
+/// Whatever a command has not taken by now is no argument of it: a usage mistake, refused before
+/// anything is done (`meetingd migrate --dry-run` must not migrate).
+@MainActor func refuseUnknownArguments() {
+    guard arguments.isEmpty else { fail("unknown arguments: \(arguments.joined(separator: " "))\n" + usage) }
+}
+
 @MainActor func pipelineConfig(migrations: MigrationGate? = nil) -> PipelineConfig {
     PipelineConfig(
         conninfo: conninfo, testClock: testClock, limits: limits, pinnedActor: pinnedActor, session: session, migrations: migrations,
@@ -236,9 +250,11 @@ let info = OpenRPCInfo(
 
 switch command {
 case "migrate":
+    refuseUnknownArguments()
     _ = migrate()
     exit(0)
 case "discover":
+    refuseUnknownArguments()
     let dispatcher = Dispatcher(
         methods: RequestPipeline(config: pipelineConfig(), logger: logger).methodSpecs(API.all), limits: limits, logger: logger, info: info)
     FileDescriptorWriter.stdout(dispatcher.openRPCDocument().serialized() + "\n")
@@ -247,6 +263,7 @@ case "bootstrap":
     let community = option("--community"), shortName = option("--short-name"), email = option("--admin-email")
     let first = option("--admin-first"), last = option("--admin-last"), zone = option("--time-zone") ?? "UTC"
     guard let community, let shortName, let email, let first, let last else { fail("bootstrap needs every option\n" + usage) }
+    refuseUnknownArguments()
     let connection = migrate()
     do {
         let result = try Bootstrap.run(db: connection, community: community, shortName: shortName, adminEmail: email, adminFirst: first, adminLast: last, timeZone: zone)
@@ -258,7 +275,7 @@ case "bootstrap":
         fatal("bootstrap failed: \(error)")
     }
 case "serve":
-    guard arguments.isEmpty else { fail("unknown arguments: \(arguments.joined(separator: " "))\n" + usage) }
+    refuseUnknownArguments()
     // A database that is down, full or busy does not stop the start: calls are answered with
     // retryable errors until it is back, and the first connection that can then migrates.
     let migrations = loadMigrations()
