@@ -111,9 +111,12 @@ public struct Migrator: Sendable {
 
     /// A migration the server refused, named, with what to do when the role lacks a privilege
     /// (SQLSTATE 42501): the migrations create and alter the finance roles and their grants.
-    static func failed(_ migration: Migration, _ error: PostgresError) -> PostgresError {
+    static func failed(_ migration: Migration, _ error: PostgresError, lockTimeoutMs: Int) -> PostgresError {
         var message = "migration \(String(format: "%04d", migration.version))_\(migration.name) failed, nothing of it applied: \(error.message)"
-        if error.sqlState == "42501" {
+        if error.isLockTimeout {
+            message += ": a table it changes is locked by another session past the lock timeout (\(lockTimeoutMs) ms; pg_locks shows the session). "
+                + "Run meetingd migrate again once that session is done, or raise \(SessionSettings.lockTimeoutVariable)"
+        } else if error.sqlState == "42501" {
             message += ". The database role meetingd connects as lacks a privilege this migration needs: the migrations create and alter "
                 + "the finance roles (CREATEROLE) and grant on what they create; give the role CREATEROLE, or run `meetingd migrate` once "
                 + "as a superuser or the database's owner with CREATEROLE, then start meetingd as before"
@@ -122,6 +125,27 @@ public struct Migrator: Sendable {
         // kind, so it is retried as the database comes back rather than taken for a broken one.
         return PostgresError(
             code: error.isTemporary ? error.code : .migration, sqlState: error.sqlState, message: message, detail: error.detail, constraint: error.constraint)
+    }
+
+    /// The role lacks a privilege before any migration runs (the migrations' lock, which
+    /// finance_lockdown() leaves to the owner of MeetingLedger's tables, or creating their
+    /// table): it is not the role that owns the database and its tables, which meetingd's role
+    /// must be. Names both roles when the server says them.
+    static func notTheOwner(_ error: PostgresError, _ connection: Connection) -> PostgresError {
+        var who = "the role meetingd connects as does not own the database and its tables"
+        if let row = try? connection.query(
+            """
+            SELECT current_user AS role, current_database() AS database,
+                   coalesce((SELECT c.relowner::regrole::text FROM pg_class c WHERE c.oid = to_regclass('public.schema_migrations')),
+                            (SELECT pg_get_userbyid(d.datdba) FROM pg_database d WHERE d.datname = current_database())) AS owner
+            """
+        ).one(), let role = try? row.string("role"), let database = try? row.string("database"), let owner = try? row.string("owner") {
+            who = "the role \(role) does not own the database \(database) and its tables (\(owner) does)"
+        }
+        return PostgresError(
+            code: .migration, sqlState: error.sqlState,
+            message: "\(error.message), nothing applied: \(who), and meetingd's role must own the database and what "
+                + "the migrations made (README: Backups and restores). Set DATABASE_URL's user to the owning role, then run meetingd again")
     }
 
     /// Takes the migrations' lock for the rest of the transaction: held by no session between
@@ -167,6 +191,14 @@ public struct Migrator: Sendable {
                     """)
                 return try Migrator.applied(c)
             }
+        } catch let error as PostgresError where error.sqlState == "42501" {
+            throw Migrator.notTheOwner(error, connection)
+        } catch let error as PostgresError where error.isLockTimeout && error.code == .server {
+            throw PostgresError(
+                code: .server, sqlState: error.sqlState,
+                message: "the migrations' table (schema_migrations) is locked by another session past the lock timeout "
+                    + "(\(connection.settings.lockTimeoutMs) ms; pg_locks shows the session), nothing applied: run meetingd migrate again "
+                    + "once that session is done, or raise \(SessionSettings.lockTimeoutVariable)")
         } catch let error as PostgresError where error.sqlState == "25006" {
             // A server that takes no writes (a standby, or a primary set read-only) is served as
             // it is when its schema is this release's: checked below without writing; a migration
@@ -212,7 +244,7 @@ public struct Migrator: Sendable {
                 }
                 if ran { newlyApplied.append(migration.version) }
             } catch let error as PostgresError where error.code == .server {
-                throw Migrator.failed(migration, error)
+                throw Migrator.failed(migration, error, lockTimeoutMs: connection.settings.lockTimeoutMs)
             }
         }
         return newlyApplied

@@ -41,7 +41,9 @@ let usage = """
     Behind a pooler in transaction mode (PgBouncer pool_mode = transaction) set MEETINGLEDGER_POOLER=transaction
     and give the timeouts to meetingd's role (README: Behind a connection pooler).
     Migrations are read from MEETINGLEDGER_MIGRATIONS, ../share/meetingledger/migrations beside an
-    installed meetingd's bin folder, or sql/migrations beside the build.
+    installed meetingd's bin folder, or sql/migrations beside the build. migrate and bootstrap exit 75 when
+    something that passes stopped them (the database away, a lock held past the lock timeout: run them
+    again) and 1 for a fault to fix (a changed migration, a role that does not own the database).
     serve migrates first; while the database is down or full it answers system.ping (database:
     "unavailable") and every other call with the retryable error 5030, and migrates once it is back.
     A database that refuses the login (password, role, database name) stops serve at start-up;
@@ -63,12 +65,17 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
-/// A failure that stops meetingd (exit status 1): a log line like every other it writes, so a
-/// log reader that takes JSON lines reads why it stopped.
-func fatal(_ message: String) -> Never {
+/// A failure that stops meetingd (exit status 1, or `temporaryFailureStatus`): a log line like
+/// every other it writes, so a log reader that takes JSON lines reads why it stopped.
+func fatal(_ message: String, status: Int32 = 1) -> Never {
     Logger(minimum: .error).log(.error, message)
-    exit(1)
+    exit(status)
 }
+
+/// A one-shot command stopped by something that passes (the database away, a lock held past the
+/// lock timeout): nothing is wrong, running it again is the remedy. EX_TEMPFAIL of sysexits.h,
+/// so a script can tell it from a fault to fix (1).
+let temporaryFailureStatus: Int32 = 75
 
 enum FileDescriptorWriter {
     static func stderr(_ s: String) { _ = Array(s.utf8).withUnsafeBytes { write(2, $0.baseAddress, $0.count) } }
@@ -208,7 +215,8 @@ func failRefusedLogin(_ error: PostgresError) -> Never {
     fatal("the database refuses meetingd's login: \(error.message)\(conninfoHint); fix DATABASE_URL (or the role, its password or the database it names) and run meetingd again")
 }
 
-/// For the one-shot commands: the database must answer and migrate, or the command fails.
+/// For the one-shot commands: the database must answer and migrate, or the command fails,
+/// saying whether running it again is the remedy (exit status 75) or something must be fixed (1).
 @MainActor func migrate() -> Connection {
     let migrations = loadMigrations()
     do {
@@ -217,8 +225,21 @@ func failRefusedLogin(_ error: PostgresError) -> Never {
         return connection
     } catch let error as PostgresError where error.isRefusedLogin {
         failRefusedLogin(error)
+    } catch let error as PostgresError where error.isTemporary {
+        let again = "run meetingd \(command) again"
+        let why: String
+        if error.code == .connectionFailed {
+            why = "cannot reach the database (\(error.message))\(conninfoHint); nothing was migrated: start PostgreSQL or fix DATABASE_URL, then \(again)"
+        } else if error.isConnectionProblem {
+            why = "the database went away while migrating (\(error.message)); each migration is applied whole or not at all: \(again) once it is back"
+        } else if error.isLockTimeout {
+            why = "the migrations could not finish: \(error.message)" + (command == "migrate" ? "" : "; meetingd \(command) migrates first, so \(again) then")
+        } else {
+            why = "the migrations could not finish, the database being busy (\(error.message)): \(again)"
+        }
+        fatal(why + " (a passing failure: exit status \(temporaryFailureStatus))", status: temporaryFailureStatus)
     } catch {
-        fatal("migration failed: \(error)" + ((error as? PostgresError)?.code == .connectionFailed ? conninfoHint : ""))
+        fatal("migration failed: \((error as? PostgresError)?.message ?? "\(error)")")
     }
 }
 

@@ -2,7 +2,9 @@ import Foundation
 import XCTest
 
 /// `meetingd`'s one-shot commands as an operator meets them (README, "Configuration"): a
-/// command given what it does not take does nothing and says so (exit status 2, the usage).
+/// command given what it does not take does nothing and says so (exit status 2, the usage); a
+/// migration that cannot finish says why and what to do, a passing hindrance (exit status 75,
+/// run it again) told apart from a fault to fix (exit status 1).
 final class MeetingdCommandTests: EndToEndTestCase {
     /// An empty database of the test's own: a command refused must leave it empty.
     private func emptyDatabase(_ name: String) throws -> String {
@@ -43,5 +45,60 @@ final class MeetingdCommandTests: EndToEndTestCase {
         XCTAssertEqual(try meetingd(["discover", "--max-memory-mb", "2048"], [:]).termination, .exited(0))
         let made = try meetingd(bootstrap + ["--log-level", "error"], ["DATABASE_URL": url])
         XCTAssertEqual(made.termination, .exited(0), made.stderr)
+    }
+
+    /// A server that cannot be reached is a passing hindrance: exit status 75, run it again.
+    func testAnUnreachableDatabaseIsToldAsTemporary() throws {
+        let socketless = "host=/nonexistent-\(TestEnvironment.uniqueTag()) dbname=meetingledger connect_timeout=2"
+        let tag = TestEnvironment.uniqueTag()
+        for (arguments, command) in [
+            (["migrate"], "meetingd migrate"),
+            (["bootstrap", "--community", "U \(tag)", "--short-name", "U", "--admin-email", "u-\(tag)@example.test", "--admin-first", "U",
+              "--admin-last", "U"], "meetingd bootstrap"),
+        ] {
+            let run = try meetingd(arguments, ["DATABASE_URL": socketless])
+            XCTAssertEqual(run.termination, .exited(75), run.stderr)
+            XCTAssertTrue(run.stderr.contains("cannot reach the database"), run.stderr)
+            XCTAssertTrue(run.stderr.contains("run \(command) again"), run.stderr)
+            XCTAssertFalse(run.stderr.contains("migration failed"), run.stderr)
+        }
+    }
+
+    /// A table the migrations read, locked by another session past the lock timeout: the lock is
+    /// named and running it again is the remedy (exit status 75).
+    func testATableLockedPastTheLockTimeoutIsToldAsTemporary() throws {
+        let (url, environment) = try databaseMigrated(before: "9999", name: "migrate_table_lock")
+        let holder = try PsqlSession(url)
+        defer { holder.close() }
+        try holder.query("BEGIN; LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE;")
+        let run = try meetingd(["migrate"], environment.merging(["MEETINGLEDGER_LOCK_TIMEOUT_MS": "500"]) { $1 })
+        XCTAssertEqual(run.termination, .exited(75), run.stderr)
+        for words in ["schema_migrations", "locked by another session", "run meetingd migrate again", "MEETINGLEDGER_LOCK_TIMEOUT_MS"] {
+            XCTAssertTrue(run.stderr.contains(words), "\(words): \(run.stderr)")
+        }
+        try holder.query("ROLLBACK;")
+        XCTAssertEqual(try meetingd(["migrate"], environment).termination, .exited(0), "once the lock is free")
+    }
+
+    /// A role that does not own the database cannot migrate it, and is told so (a fault to fix:
+    /// exit status 1); so is a migration file changed after it was applied.
+    func testFaultsSayWhatToFix() throws {
+        let (url, environment) = try databaseMigrated(before: "9999", name: "migrate_faults")
+        let role = "not_owner_\(TestEnvironment.uniqueTag())"
+        _ = try Psql.query(databaseURL, "CREATE ROLE \(role) LOGIN")
+        addTeardownBlock { [databaseURL] in _ = try? Psql.run(databaseURL, ["DROP ROLE IF EXISTS \(role)"]) }
+        let stranger = try meetingd(["migrate"], environment.merging(["DATABASE_URL": Psql.conninfo(url, user: role)]) { $1 })
+        XCTAssertEqual(stranger.termination, .exited(1), stranger.stderr)
+        XCTAssertTrue(stranger.stderr.contains("must own the database"), stranger.stderr)
+
+        let folder = try XCTUnwrap(environment["MEETINGLEDGER_MIGRATIONS"])
+        let first = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".sql") }.sorted().first)
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: folder + "/" + first))
+        handle.seekToEndOfFile()
+        handle.write(Data("\n-- edited after it was applied\n".utf8))
+        handle.closeFile()
+        let changed = try meetingd(["migrate"], environment)
+        XCTAssertEqual(changed.termination, .exited(1), changed.stderr)
+        XCTAssertTrue(changed.stderr.contains("was changed after it was applied"), changed.stderr)
     }
 }
