@@ -35,12 +35,7 @@ final class BackupRestoreTests: EndToEndTestCase {
         try before.finish()
 
         // As README says: pg_dump of the database, restored into an empty one.
-        let restoredName = "restored_\(TestEnvironment.uniqueTag())"
-        _ = try Psql.query(databaseURL, "CREATE DATABASE \(restoredName)")
-        addTeardownBlock { [databaseURL] in _ = try? Psql.run(databaseURL, ["DROP DATABASE IF EXISTS \(restoredName) WITH (FORCE)"]) }
-        let restored = Psql.conninfo(databaseURL, "dbname", restoredName)
-        let copied = try runTool("/bin/bash", ["-c", "set -o pipefail; pg_dump -d \"$0\" | psql -X -q -v ON_ERROR_STOP=1 -d \"$1\" >/dev/null", url, restored])
-        XCTAssertTrue(copied.succeeded, copied.stderr)
+        let restored = try restoredCopy(of: url, name: "restored")
 
         let migrated = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": restored])
         XCTAssertTrue(migrated.succeeded, migrated.stderr)

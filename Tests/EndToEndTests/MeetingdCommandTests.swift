@@ -6,20 +6,13 @@ import XCTest
 /// migration that cannot finish says why and what to do, a passing hindrance (exit status 75,
 /// run it again) told apart from a fault to fix (exit status 1).
 final class MeetingdCommandTests: EndToEndTestCase {
-    /// An empty database of the test's own: a command refused must leave it empty.
-    private func emptyDatabase(_ name: String) throws -> String {
-        let database = "\(name)_\(TestEnvironment.uniqueTag())"
-        _ = try Psql.query(databaseURL, "CREATE DATABASE \(database)")
-        addTeardownBlock { [databaseURL] in _ = try? Psql.run(databaseURL, ["DROP DATABASE IF EXISTS \(database) WITH (FORCE)"]) }
-        return Psql.conninfo(databaseURL, "dbname", database)
-    }
-
     private func meetingd(_ arguments: [String], _ environment: [String: String]) throws -> ToolResult {
         try runTool(TestEnvironment.meetingdPath, arguments, environment: environment)
     }
 
     func testEveryCommandRefusesWhatItDoesNotTake() throws {
-        let url = try emptyDatabase("unknown_arguments")
+        // A command refused must leave the database as it was: empty.
+        let url = try emptyDatabase("unknown_arguments").url
         let tag = TestEnvironment.uniqueTag()
         let bootstrap = [
             "bootstrap", "--community", "Args \(tag)", "--short-name", "ARG", "--admin-email", "admin-\(tag)@example.test", "--admin-first", "Ada",

@@ -221,16 +221,31 @@ class EndToEndTestCase: XCTestCase {
         try TestCommunity.bootstrap(String(label.prefix(40)))
     }
 
+    /// An empty database of the test's own beside the shared one (`name_TAG`), dropped after
+    /// the test; its name and connection string.
+    func emptyDatabase(_ name: String) throws -> (name: String, url: String) {
+        let database = "\(name)_\(TestEnvironment.uniqueTag())"
+        _ = try Psql.query(databaseURL, "CREATE DATABASE \(database)")
+        addTeardownBlock { [databaseURL] in _ = try? Psql.run(databaseURL, ["DROP DATABASE IF EXISTS \(database) WITH (FORCE)"]) }
+        return (database, Psql.conninfo(databaseURL, "dbname", database))
+    }
+
+    /// A copy of the database at `url` restored as README says (`pg_dump` into an empty
+    /// database); its connection string.
+    func restoredCopy(of url: String, name: String) throws -> String {
+        let (database, copy) = try emptyDatabase(name)
+        let copied = try runTool("/bin/bash", ["-c", "set -o pipefail; pg_dump -d \"$0\" | psql -X -q -v ON_ERROR_STOP=1 -d \"$1\" >/dev/null", url, copy])
+        guard copied.succeeded else { throw HarnessError("pg_dump of \(url) into \(database) failed: \(copied.stderr)") }
+        return copy
+    }
+
     /// A database of its own (dropped at the end of the test) migrated by the migrations before
     /// `first` only, as a release before that migration left it: its URL, and the environment
     /// that runs meetingd on it with those migrations alone. `meetingd migrate` without
     /// MEETINGLEDGER_MIGRATIONS then upgrades it.
     func databaseMigrated(before first: String, name: String) throws -> (url: String, earlier: [String: String]) {
         let tag = TestEnvironment.uniqueTag()
-        let database = "\(name)_\(tag)"
-        _ = try Psql.query(databaseURL, "CREATE DATABASE \(database)")
-        addTeardownBlock { [databaseURL] in _ = try? Psql.run(databaseURL, ["DROP DATABASE IF EXISTS \(database) WITH (FORCE)"]) }
-        let url = Psql.conninfo(databaseURL, "dbname", database)
+        let url = try emptyDatabase(name).url
         let all = TestEnvironment.repoRoot + "/sql/migrations"
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("migrations-\(tag)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
