@@ -17,7 +17,7 @@ enum SystemAPI {
                   "ok; read_only (it answers but refuses writes: a standby, or a primary set read-only; every change is refused with 5030 until DATABASE_URL leads to a writable primary); unavailable (down, full or unreachable: retry later); refused (it refuses meetingd's login, or the connection is set up in a way meetingd cannot work with: an operator must fix the settings)"),
             .init("pinned_actor", .id(.person), "Only under meetingd --pin-actor: the person every call acts as"),
             .init("read_database", .oneOf(["ok", "unavailable"]),
-                  "Only when meetingd has a read database (MEETINGLEDGER_READ_DATABASE_URL, a hot standby): ok, or unavailable (down, unreachable or not on this meetingd's schema; read-only calls go to the primary meanwhile)"),
+                  "Only when meetingd has a read database (MEETINGLEDGER_READ_DATABASE_URL, a hot standby): ok, or unavailable (down, unreachable, not on this meetingd's schema, or no hot standby of DATABASE_URL's cluster, such as a restored copy; read-only calls go to the primary meanwhile)"),
             .init("schema_version", .integer(min: 1, max: 9999),
                   "The newest migration this meetingd applies (the NNNN of its last sql/migrations file): two releases with other schemas tell apart by it. Absent when it serves without migrations"),
         ]),

@@ -35,10 +35,20 @@ public final class ReadRouting: Sendable {
     }
 
     private let marks = Locked(Marks())
+    /// The primary's cluster (`pg_control_system()`'s system identifier) once a connection to it
+    /// has said it: a read database must be a standby of that cluster, whose transaction ids are
+    /// the primary's. A failover keeps it (a promoted standby has its primary's identifier).
+    private let primaryCluster = Locked<String?>(nil)
 
     public init(conninfo: String, retryAfterSeconds: Double = 30) {
         self.conninfo = conninfo
         self.retryAfterSeconds = retryAfterSeconds
+    }
+
+    public var primarySystemIdentifier: String? { primaryCluster.withLock { $0 } }
+
+    public func notePrimary(systemIdentifier: String) {
+        primaryCluster.withLock { $0 = systemIdentifier }
     }
 
     /// A new message (one call or one batch) begins: writes from here on belong to it.

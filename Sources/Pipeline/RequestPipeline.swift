@@ -81,9 +81,10 @@ public final class RequestPipeline {
     /// Since when the standby's connection has found a primary (a failover promoted its server):
     /// past the retry time it is dropped, and reconnecting finds a standby again if there is one.
     private var standbyOnPrimarySince: Double?
-    /// How long a read connection on a primary waits before reconnecting: `retryAfterSeconds`,
-    /// doubled (up to an hour) each time reconnecting finds a primary again (a read URL that
-    /// names the primary, or no standby up).
+    /// How long a read connection on a primary waits before reconnecting, and a read database
+    /// found not to be a standby of the primary's cluster is left alone: `retryAfterSeconds`,
+    /// doubled (up to an hour) each time reconnecting finds such a database again (a read URL
+    /// that names the primary or a restored copy, or no standby up).
     private var standbyOnPrimaryPatience: Double?
     /// Person id → community id. A person never changes community, so this never goes stale.
     private var communities: [String: String] = [:]
@@ -233,11 +234,52 @@ public final class RequestPipeline {
         }
     }
 
-    /// Drops the standby's connection and leaves it alone for `retryAfterSeconds`, with a warning.
-    func setStandbyAside(_ routing: ReadRouting, because reason: String) {
-        logger.log(.warning, "the read database (MEETINGLEDGER_READ_DATABASE_URL) is unavailable; reads go to the primary for \(Int(routing.retryAfterSeconds)) s: \(reason)")
+    /// Drops the standby's connection and leaves it alone for `seconds` (`retryAfterSeconds`
+    /// unless said), with a warning.
+    func setStandbyAside(_ routing: ReadRouting, because reason: String, seconds: Double? = nil) {
+        let seconds = seconds ?? routing.retryAfterSeconds
+        logger.log(.warning, "the read database (MEETINGLEDGER_READ_DATABASE_URL) is unavailable; reads go to the primary for \(Int(seconds)) s: \(reason)")
         standby = nil
-        standbyRetryAt = Self.monotonicSeconds() + routing.retryAfterSeconds
+        standbyRetryAt = Self.monotonicSeconds() + seconds
+    }
+
+    /// Records the primary's cluster, which every read database is checked against.
+    public static func notePrimary(_ primary: Connection, _ routing: ReadRouting) throws {
+        routing.notePrimary(systemIdentifier: try primary.query(SystemQueries.serverIdentity).one().string("system_identifier"))
+    }
+
+    /// The primary's cluster, asked of the primary when meetingd's start-up could not (the
+    /// database was away then); nil when it cannot be asked now either, the read database set
+    /// aside meanwhile.
+    func primaryCluster(_ routing: ReadRouting) -> String? {
+        if let known = routing.primarySystemIdentifier { return known }
+        do {
+            try Self.notePrimary(try db(), routing)
+            return routing.primarySystemIdentifier
+        } catch {
+            setStandbyAside(routing, because: "the primary cannot be asked which cluster it is (\(error)), so the read database cannot be checked against it")
+            return nil
+        }
+    }
+
+    /// Why the server of `candidate` must not answer reads, or nil when it is a hot standby of
+    /// `primary`'s cluster. Only there does "the standby shows this process's transactions
+    /// committed" (`pg_xact_status`) mean it has its writes: a restored copy or another cluster
+    /// counts transaction ids of its own, and a primary (not in recovery) replays nothing of
+    /// this one's.
+    func notAStandbyOfThePrimary(_ candidate: Connection, primary: String) throws -> String? {
+        let identity = try candidate.query(SystemQueries.serverIdentity).one()
+        let cluster = try identity.string("system_identifier")
+        let fix = "point MEETINGLEDGER_READ_DATABASE_URL at a hot standby streaming from DATABASE_URL's primary (pg_basebackup -R; README: Reading from a hot standby)"
+        if cluster != primary {
+            return "it belongs to another cluster than DATABASE_URL's (system identifier \(cluster), the primary's \(primary)): "
+                + "a restored copy or another service's database, whose rows and transaction ids are not the primary's; \(fix)"
+        }
+        guard try identity.bool("in_recovery") else {
+            return "it is not a hot standby (pg_is_in_recovery() is false): a primary (a restored copy, a promoted standby, "
+                + "the primary itself) answers from its own history, not by replaying the primary's; \(fix)"
+        }
+        return nil
     }
 
     /// A standby promoted under its connection answers as a primary, correctly but without
@@ -264,17 +306,25 @@ public final class RequestPipeline {
     }
 
     /// The standby's connection, opened (one attempt) when it is not open and checked at each
-    /// opening: nil while one that failed is set aside, or when it is not on this meetingd's
+    /// opening: nil while one that failed is set aside, when it is no hot standby of the
+    /// primary's cluster (`notAStandbyOfThePrimary`), or when it is not on this meetingd's
     /// schema (still replaying a migration, another release's, or no MeetingLedger database).
     /// Its lock timeout is at most `standbyLockTimeoutMs`: a lock the replay holds (a table
     /// altered on the primary) is waited out by the primary's answer, not by the reader.
     func standbyConnection(_ routing: ReadRouting) -> Connection? {
         if let standby, standby.isConnected { return standby }
         guard Self.monotonicSeconds() >= standbyRetryAt else { return nil }
+        guard let primary = primaryCluster(routing) else { return nil }
         do {
             var settings = config.session
             settings.lockTimeoutMs = min(settings.lockTimeoutMs, Self.standbyLockTimeoutMs)
             let c = try Connection(conninfo: routing.conninfo, settings: settings)
+            if let refusal = try notAStandbyOfThePrimary(c, primary: primary) {
+                let patience = standbyOnPrimaryPatience ?? routing.retryAfterSeconds
+                standbyOnPrimaryPatience = min(patience * 2, 3600)
+                setStandbyAside(routing, because: refusal, seconds: patience)
+                return nil
+            }
             if let gate = config.migrations {
                 let version = try c.query(SystemQueries.schemaVersion).one().int("version")
                 guard version == gate.newestVersion else {

@@ -184,6 +184,12 @@ public enum SystemQueries {
     /// The database's time.
     public static let now = Statement("SELECT now() AS now, current_setting('transaction_read_only') = 'on' AS read_only")
 
+    /// Which cluster the server belongs to (a standby has its primary's system identifier; a
+    /// restored copy or another service's cluster has its own), and whether it is a standby.
+    /// `pg_control_system()` is PUBLIC's to call.
+    public static let serverIdentity = Statement(
+        "SELECT system_identifier::text AS system_identifier, pg_is_in_recovery() AS in_recovery FROM pg_control_system()")
+
     /// The newest migration applied to the database (0: none).
     public static let schemaVersion = Statement("SELECT coalesce(max(version), 0) AS version FROM schema_migrations")
 

@@ -35,7 +35,8 @@ let usage = """
     (exit status 1).
     MEETINGLEDGER_READ_DATABASE_URL (a hot standby of DATABASE_URL's database) answers the read-only
     calls; each process still reads its own writes, and reads go to the primary while the standby
-    is behind them, failing or away (README: Reading from a hot standby). For failover, give
+    is behind them, failing or away, or is no standby of DATABASE_URL's cluster (a restored copy, a
+    primary: set aside with a warning) (README: Reading from a hot standby). For failover, give
     DATABASE_URL every host with target_session_attrs=read-write; MEETINGLEDGER_REQUIRE_SYNCHRONOUS_STANDBY=1
     makes every write wait for a synchronous standby, refusing it (retryable 5030) where none is.
     Behind a pooler in transaction mode (PgBouncer pool_mode = transaction) set MEETINGLEDGER_POOLER=transaction
@@ -301,7 +302,11 @@ case "serve":
     // retryable errors until it is back, and the first connection that can then migrates.
     let migrations = loadMigrations()
     do {
-        try migrations.ensureMigrated(on: try Connection(conninfo: conninfo, settings: session))
+        let primary = try Connection(conninfo: conninfo, settings: session)
+        try migrations.ensureMigrated(on: primary)
+        // Which cluster a read database must belong to, learnt here so that a process that only
+        // reads keeps no session on the primary; unknown, the first read database opened asks.
+        if let readRouting { try? RequestPipeline.notePrimary(primary, readRouting) }
     } catch let error as PostgresError where error.isTemporary {
         logger.log(.warning, "the database is unavailable at start-up (\(error)); answering database_unavailable until it is back\(conninfoHint)")
     } catch let error as PostgresError where error.isRefusedLogin {

@@ -453,6 +453,48 @@ final class StandbyReadTests: EndToEndTestCase {
         XCTAssertEqual(warnings.count, 1, "\(warnings)")
     }
 
+    /// A read database that is not a hot standby of the primary answers nothing, whatever it
+    /// holds: here a restored copy of the primary's database beside it (a primary itself, not in
+    /// recovery), whose transaction ids the primary's writes also reach, so each looks replayed
+    /// there. Its stale balance is never read, the process reads its own grant, and the log and
+    /// system.ping say the read database is set aside.
+    func testARestoredCopyIsNotTakenForAStandby() throws {
+        let community = try TestCommunity.bootstrap("standby-restored-copy")
+        let plain = try startMeetingd(environment: ["DATABASE_URL": databaseURL])
+        let user = try community.createPersonId(on: plain, roles: ["user"])
+        func grant(_ md: Meetingd, _ credits: Int64) throws {
+            _ = try md.result("credits.grant", as: community.adminId, [
+                "user_id": .string(user), "credits": .int(credits), "reference": .string("copy-\(TestEnvironment.uniqueTag())"),
+            ])
+        }
+        func posted(_ md: Meetingd) throws -> Int64? { try md.result("ledger.balance", as: user, ["person_id": .string(user)])["accounts"]?[0]?["posted"]?.int }
+        try grant(plain, 7)
+        let copy = try restoredCopy(of: databaseURL, name: "restored_copy")
+
+        let reader = try startMeetingd(environment: ["DATABASE_URL": databaseURL, "MEETINGLEDGER_READ_DATABASE_URL": copy])
+        try grant(reader, 5)
+        XCTAssertEqual(try posted(reader), 12, "the process reads its own grant: the primary answers, not the copy (7)")
+        XCTAssertEqual(try reader.call("system.ping")["result"]?["read_database"], "unavailable")
+        try reader.waitForLog("the read database's warning") {
+            $0["level"] == "warning" && ($0["message"]?.string ?? "").contains("MEETINGLEDGER_READ_DATABASE_URL")
+                && ($0["message"]?.string ?? "").contains("not a hot standby")
+        }
+    }
+
+    /// A hot standby of another cluster (another service's, or a restored copy's) is no
+    /// standby of this primary: its transaction ids are another count, so it is set aside.
+    func testAStandbyOfAnotherClusterIsNotRead() throws {
+        try startPrimaryAndStandby()
+        let community = try TestCommunity.bootstrap("standby-other-cluster")
+        let reader = try startMeetingd(environment: ["DATABASE_URL": databaseURL, "MEETINGLEDGER_READ_DATABASE_URL": standbyURL])
+        XCTAssertEqual(try reader.call("system.ping")["result"]?["read_database"], "unavailable")
+        try community.createPerson(on: reader, roles: ["user"])
+        XCTAssertEqual(try emails(reader, community).count, 2, "the primary answers")
+        try reader.waitForLog("the read database's warning") {
+            $0["level"] == "warning" && ($0["message"]?.string ?? "").contains("another cluster")
+        }
+    }
+
     /// A failover: the primary stops, its standby is promoted. With both hosts in DATABASE_URL
     /// and target_session_attrs=read-write, the call that meets the lost connection is retryable
     /// and the retry (same idempotency_key) runs on the new primary, once.
