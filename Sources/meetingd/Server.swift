@@ -71,9 +71,11 @@ struct Server {
             }
             if let response {
                 // Stopping, past the grace, a caller that reads no more answers does not keep
-                // meetingd waiting for ever.
+                // meetingd waiting for ever: stdout has the limit to take something, counted from
+                // the later of the grace's end and the write's start.
                 let written = ResponseWriter.write(response, framing: framing) { stalledNs in
-                    stop.graceIsOver && stalledNs >= UInt64(Server.stalledOutputLimitMs) * 1_000_000
+                    guard let pastGraceNs = stop.nanosecondsPastGrace else { return false }
+                    return min(stalledNs, pastGraceNs) >= UInt64(Server.stalledOutputLimitMs) * 1_000_000
                 }
                 if written == .closed {
                     logger.log(.warning, "stdout closed; stopping")

@@ -63,6 +63,13 @@ final class StopSignal: @unchecked Sendable {
         return true
     }
 
+    /// How long ago the grace ended; nil while it is not over (or no stop was asked for).
+    var nanosecondsPastGrace: UInt64? {
+        guard graceIsOver else { return nil }
+        let passedNs = SystemClock.monotonicNanoseconds() &- stopSignalNanoseconds
+        return passedNs &- UInt64(graceMs) * 1_000_000
+    }
+
     /// The error a request not started gets once the grace is over (`Dispatcher.notRunning`).
     func refusal() -> AppError? { graceIsOver ? AppError.shuttingDown() : nil }
 }

@@ -716,19 +716,22 @@ final class ProtocolTests: EndToEndTestCase {
     /// over, an answer stdout takes nothing of for 5 s is given up with the rest, logged, and
     /// meetingd exits 1 (not all answers were delivered). It waited for ever, blocked writing.
     func testAStopGivesUpAnswersNobodyReads() throws {
-        let meetingd = try startMeetingd(environment: ["MEETINGLEDGER_STOP_GRACE_MS": "0"])
+        let meetingd = try startMeetingd(environment: ["MEETINGLEDGER_STOP_GRACE_MS": "1000"])
         // Far more answers than a pipe holds (64 KiB), none read.
         let id = String(repeating: "i", count: 500)
         let pings = (1...150).map { #"{"jsonrpc":"2.0","id":"\#(id)-\#($0)","method":"system.ping"}"# }
         try meetingd.send(pings.joined(separator: "\n"))
         try meetingd.waitForStderr("pings answered") { $0.filter { $0.contains(#""method":"system.ping""#) }.count >= 50 }
-        usleep(500_000)
+        // The writer has waited on stdout for a while before the signal: its 5 s count from the
+        // grace's end all the same (they were counted from the write's start, so it gave up at
+        // the grace's end).
+        usleep(2_500_000)
         let signalled = Date()
         meetingd.signal(SIGTERM)
         XCTAssertEqual(try meetingd.waitForExit(timeout: 20), .exited(1))
         let waited = Date().timeIntervalSince(signalled)
-        XCTAssertGreaterThanOrEqual(waited, 4.5, "stdout had 5 s to take more")
-        XCTAssertLessThan(waited, 10)
+        XCTAssertGreaterThanOrEqual(waited, 5.8, "the grace, then 5 s for stdout to take more")
+        XCTAssertLessThan(waited, 12)
         let last = try JSONValue.parse(try XCTUnwrap(meetingd.stderrLines.last))
         XCTAssertEqual(last["level"], "error")
         XCTAssertTrue(last["message"]?.string?.hasPrefix("SIGTERM: stdout took nothing for 5000 ms after the stop grace") ?? false, "\(last)")
