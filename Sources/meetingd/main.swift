@@ -293,6 +293,12 @@ case "bootstrap":
         exit(0)
     } catch let e as AppError {
         fatal("bootstrap failed: \(e.message)")
+    } catch let error as PostgresError where error.isTemporary {
+        // One transaction: whatever stopped it, nothing was created.
+        fatal(
+            "bootstrap stopped, nothing created: \(error.message); run meetingd bootstrap again"
+                + (error.isLockTimeout ? " (or raise MEETINGLEDGER_LOCK_TIMEOUT_MS)" : "") + " (a passing failure: exit status \(temporaryFailureStatus))",
+            status: temporaryFailureStatus)
     } catch {
         fatal("bootstrap failed: \(error)")
     }

@@ -71,6 +71,16 @@ final class MeetingdCommandTests: EndToEndTestCase {
         }
         try holder.query("ROLLBACK;")
         XCTAssertEqual(try meetingd(["migrate"], environment).termination, .exited(0), "once the lock is free")
+
+        // bootstrap, its migrations done, stopped by a table its transaction must write.
+        try holder.query("BEGIN; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE;")
+        let bootstrap = ["bootstrap", "--community", "Locked", "--short-name", "LK", "--admin-email", "lk@locked.example", "--admin-first", "A", "--admin-last", "B"]
+        let stopped = try meetingd(bootstrap, environment.merging(["MEETINGLEDGER_LOCK_TIMEOUT_MS": "500"]) { $1 })
+        XCTAssertEqual(stopped.termination, .exited(75), stopped.stderr)
+        XCTAssertTrue(stopped.stderr.contains("nothing created") && stopped.stderr.contains("run meetingd bootstrap again"), stopped.stderr)
+        try holder.query("ROLLBACK;")
+        XCTAssertEqual(try Psql.query(url, "SELECT count(*) FROM people WHERE email = 'lk@locked.example'"), ["0"], "nothing was created")
+        XCTAssertEqual(try meetingd(bootstrap, environment).termination, .exited(0), "once the lock is free")
     }
 
     /// A role that does not own the database cannot migrate it, and is told so (a fault to fix:
