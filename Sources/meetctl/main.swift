@@ -162,6 +162,10 @@ enum ErrorText {
         case "invalid_state" where invocation?.has("expected-version") == true && e.data["version"]?.intValue != nil:
             // Refused for --expected-version: the meeting as it is now, under the name it was given by.
             let meeting = invocation?.first("MEETING").flatMap { if case .meeting(let reference) = $0 { return reference.typed } else { return nil } } ?? "MEETING"
+            // A version ahead of the meeting's was never read: nothing changed since, it was mistyped.
+            if let given = invocation?.int("expected-version"), let now = e.data["version"]?.intValue, given > now {
+                return "meetctl meeting show \(meeting) shows its Version; run the command again with that --expected-version"
+            }
             return "meetctl meeting show \(meeting) shows what changed and its Version now; run the command again with that --expected-version if it still applies"
         case "idempotency_key_reused":
             // A row number names whatever the last listing put there: after a new listing the

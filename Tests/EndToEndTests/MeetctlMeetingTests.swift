@@ -134,6 +134,12 @@ final class MeetctlMeetingTests: XCTestCase {
         try expert.ok(["reschedule", id, "--start", "2030-03-19 10:00"])
         let stale = try expert.fails(["alternate", "withdraw", id, "--expected-version", String(read)], status: 1)
         XCTAssertTrue(stale.stderr.contains("4009"), stale.stderr)
+        XCTAssertTrue(stale.stderr.contains("shows what changed and its Version now"), stale.stderr)
+        // A version ahead of the meeting's was never read: the hint says no change.
+        let ahead = try expert.fails(["alternate", "withdraw", id, "--expected-version", String(read + 5)], status: 1)
+        XCTAssertTrue(ahead.stderr.contains("has never had version \(read + 5)"), ahead.stderr)
+        XCTAssertTrue(ahead.stderr.contains("shows its Version; run the command again with that --expected-version"), ahead.stderr)
+        XCTAssertFalse(ahead.stderr.contains("what changed"), ahead.stderr)
         let now = try XCTUnwrap(try expert.json(["meeting", "show", id])["meeting"])
         XCTAssertEqual(now["version"]?.int, read + 1, "unchanged by the refused step")
         XCTAssertNotEqual(now["alternate"], .null, "the new date stays proposed")
