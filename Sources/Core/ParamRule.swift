@@ -36,6 +36,13 @@ public enum ParamRule: Sendable, Equatable {
             }
         case .anyGroup(let groups):
             guard !groups.contains(where: { $0.allSatisfy(given) }), let first = groups.first?.first else { return }
+            // A group begun and not finished: its first missing param is what is missing.
+            if let begun = groups.first(where: { $0.contains(where: given) }), let missing = begun.first(where: { !given($0) }) {
+                let others = groups.filter { $0 != begun }.map { $0.joined(separator: " and ") }
+                throw AppError.invalidParams(
+                    field: missing,
+                    reason: "is required with " + ParamRule.either(begun.filter(given), " and ") + (others.isEmpty ? "" : " (or give \(ParamRule.either(others, ", or ")) instead)"))
+            }
             let others = groups.dropFirst().map { $0.joined(separator: " and ") }
             throw AppError.invalidParams(field: first, reason: "is required" + (others.isEmpty ? "" : " (or give \(ParamRule.either(others, ", or ")))"))
         case .oneGroup(let groups):

@@ -31,10 +31,16 @@ final class ParamRuleTests: XCTestCase {
         XCTAssertNil(refusal(rule, ["period_id": "avl"]))
         XCTAssertNil(refusal(rule, ["start": "s", "end": "e"]))
         XCTAssertNil(refusal(rule, ["period_id": "avl", "start": "s"]))
-        for params: [String: JSON] in [[:], ["start": "s"], ["end": "e"], ["period_id": nil, "start": "s", "end": nil]] {
+        for params: [String: JSON] in [[:], ["period_id": nil, "start": nil]] {
             XCTAssertEqual(refusal(rule, params)?.field, "period_id", "\(params)")
             XCTAssertEqual(refusal(rule, params)?.reason, "is required (or give start and end)", "\(params)")
         }
+        // A group begun names what it lacks.
+        for params: [String: JSON] in [["start": "s"], ["period_id": nil, "start": "s", "end": nil]] {
+            XCTAssertEqual(refusal(rule, params)?.field, "end", "\(params)")
+            XCTAssertEqual(refusal(rule, params)?.reason, "is required with start (or give period_id instead)", "\(params)")
+        }
+        XCTAssertEqual(refusal(rule, ["end": "e"])?.field, "start")
     }
 
     func testOneGroupAndNoOther() {
@@ -42,7 +48,7 @@ final class ParamRuleTests: XCTestCase {
         XCTAssertEqual(rule.text, "Give period_id, or start and end, not both")
         XCTAssertNil(refusal(rule, ["period_id": "avl", "start": nil]))
         XCTAssertNil(refusal(rule, ["start": "s", "end": "e"]))
-        XCTAssertEqual(refusal(rule, ["start": "s"])?.reason, "is required (or give start and end)")
+        XCTAssertEqual(refusal(rule, ["start": "s"])?.reason, "is required with start (or give period_id instead)")
         for params: [String: JSON] in [["period_id": "avl", "start": "s"], ["period_id": "avl", "start": "s", "end": "e"], ["period_id": "avl", "end": "e"]] {
             let refused = refusal(rule, params)
             XCTAssertEqual(refused?.field, params["start"] == nil ? "end" : "start", "\(params)")

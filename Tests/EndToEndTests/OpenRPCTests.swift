@@ -405,10 +405,11 @@ final class OpenRPCTests: EndToEndTestCase {
             ("enrollment.assign", w.admin, ["user_id": .string(w.user)], "service_id", "Give exactly one of service_id and expert_id."),
             ("enrollment.remove", w.admin, ["user_id": .string(w.user), "service_id": .string(w.serviceId), "expert_id": .string(w.expert)], "service_id",
              "Give exactly one of service_id and expert_id."),
-            ("availability.remove", w.expert, ["expert_id": .string(w.expert), "start": .string(at)], "period_id", "Give period_id, or start and end, not both."),
+            ("availability.remove", w.expert, ["expert_id": .string(w.expert), "start": .string(at)], "end", "Give period_id, or start and end, not both."),
             ("availability.remove", w.expert, ["expert_id": .string(w.expert), "period_id": "avl_0193a1c47e2b7d4f9a0b1c2d3e4f2233", "start": .string(at), "end": .string(at)],
              "start", "Give period_id, or start and end, not both."),
-            ("meeting.conflicts", w.expert, ["start": .string(at)], "meeting_id", "Give meeting_id, or start and length_minutes."),
+            ("meeting.conflicts", w.expert, ["start": .string(at)], "length_minutes", "Give meeting_id, or start and length_minutes."),
+            ("meeting.conflicts", w.expert, [:], "meeting_id", "Give meeting_id, or start and length_minutes."),
             ("person.update", w.user, ["person_id": .string(w.user)], "person_id",
              "Give at least one of first_name, last_name, time_zone, email, add_roles or remove_roles."),
         ]
