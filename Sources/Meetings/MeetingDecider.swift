@@ -321,9 +321,9 @@ public enum MeetingDecider {
             m.state, command, by: actor, now: c.now, settings: c.settings, needsProcessing: ProcessingRule.needed(c.settings, sessionType: m.sessionType, locationId: m.locationId),
             dateAfterRejection: m.declineReason != nil)
         // The session's details are asked for only of a step the meeting's state and time allow.
-        if let given = detailsNotTaken {
+        if let notTaken = detailsNotTaken {
             throw AppError.invalidParams(
-                field: given.given.first ?? "session_type",
+                field: notTaken.given.first ?? "session_type",
                 reason: "is given when making the session; this meeting's session is made already (its alternate date moves it)")
         }
         if let details { try applyConfirmDetails(details, c, m, actor, &after) }
@@ -331,8 +331,8 @@ public enum MeetingDecider {
         if details != nil, let i = d.events.firstIndex(where: { ["expert_approval", "processed_by_expert"].contains($0.kind) }) {
             d.events[i].details["session_type"] = .optional(after.sessionType)
             d.events[i].details["location_id"] = .optional(after.locationId)
-            if after.className != nil { d.events[i].details["class_name"] = .optional(after.className) }
-            if after.room != nil { d.events[i].details["room"] = .optional(after.room) }
+            if let name = after.className { d.events[i].details["class_name"] = .string(name) }
+            if let room = after.room { d.events[i].details["room"] = .string(room) }
         }
         if let note = input.note, case .confirm = command, !d.events.isEmpty { d.events[0].note = note }
         if let step = d.booking {
