@@ -443,14 +443,24 @@ def run_once(args):
         for turn in (1, 2):
             before = formation.roles()
             log(f"failover {turn}: {before}; grants made {granted}; nodes {formation.nodes_seen()}")
-            failover = subprocess.Popen(
-                formation.runner() + ["env", "-i"] + [f"{k}={v}" for k, v in formation.env.items()]
-                + ["pg_autoctl", "perform", "failover", "--pgdata", str(folder / "monitor")],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=folder)
-            while failover.poll() is None:
-                grant_and_read(granted)
-            if failover.returncode != 0:
-                raise RuntimeError(f"pg_autoctl perform failover: {failover.stderr.read()[-1000:]}")
+            for attempt in range(1, 4):
+                failover = subprocess.Popen(
+                    formation.runner() + ["env", "-i"] + [f"{k}={v}" for k, v in formation.env.items()]
+                    + ["pg_autoctl", "perform", "failover", "--pgdata", str(folder / "monitor")],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=folder)
+                while failover.poll() is None:
+                    grant_and_read(granted)
+                if failover.returncode == 0:
+                    break
+                refusal = failover.stderr.read()
+                # The monitor's own functions can deadlock with a node reporting its state at the
+                # same moment (seen: perform_failover's UPDATE of pgautofailover.node against a
+                # node_active call's advisory lock); PostgreSQL cancels one and nothing changed, so
+                # the operator's remedy is to ask again. Anything else is a failure.
+                if "deadlock detected" not in refusal or formation.roles() != before or attempt == 3:
+                    raise RuntimeError(f"pg_autoctl perform failover: {refusal[-1000:]}")
+                log(f"failover {turn}: the monitor deadlocked with a node's report (nothing changed); asking again")
+                time.sleep(2)
             formation.wait(lambda: formation.roles() not in ({}, before) and len(formation.roles()) == 2, "the nodes swap roles", 120,
                            nudge=lambda: grant_and_read(granted))
             roles_seen.append(formation.roles())
