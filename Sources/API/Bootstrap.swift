@@ -32,12 +32,19 @@ public enum Bootstrap {
             firstName: try NameRule.stored(adminFirst, field: "--admin-first"), lastName: try NameRule.stored(adminLast, field: "--admin-last"), roles: [.admin], timeZone: timeZone)
         // A new community has no pinned clock yet: its accounts open at the server's time.
         let now = SystemClock.now()
+        // Run again (a provisioning script's retry), it finds the community it made: one of this
+        // name whose admin has this e-mail. Two runs at once take turns.
+        var found: (communityId: String, adminId: String)?
         try db.transaction { c in
+            _ = try c.query(Locks.bootstrap(communityName: name))
+            found = try CommunityStore.bootstrapped(c, name: name, adminEmail: adminEmail)
+            guard found == nil else { return }
             try CommunityStore.create(c, communityId: communityId, name: name, settings: settings, now: now)
             try PeopleStore.insert(c, communityId: communityId, person: admin, now: now)
             // MEETINGLEDGER_REQUIRE_SYNCHRONOUS_STANDBY holds for this write too.
             if c.settings.requireSynchronousStandby { _ = try c.query(RequestQueries.requireSynchronousStandby) }
         }
-        return ["community_id": .string(communityId), "admin_id": .string(admin.id)]
+        if let found { return ["community_id": .string(found.communityId), "admin_id": .string(found.adminId), "created": false] }
+        return ["community_id": .string(communityId), "admin_id": .string(admin.id), "created": true]
     }
 }

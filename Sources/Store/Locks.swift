@@ -28,6 +28,9 @@ public enum LockClass: Int32, Sendable, CaseIterable {
     /// A community's chat messages, from a post's locks to its commit: messages are numbered in
     /// the order they commit, so a list paged by number never skips one committed late.
     case chatMessages = 43
+    /// A community's bootstrap by its name: two `meetingd bootstrap` runs for one community take
+    /// turns, so the second finds what the first made.
+    case bootstrap = 44
 }
 
 public enum Locks {
@@ -72,6 +75,11 @@ public enum Locks {
     /// lands beside a request it neither refused nor lists.
     public static func expertCalendar(communityId: String, expertId: String) -> Statement {
         Statement("SELECT ml_lock($1, $2, $3)", [communityId, expertId, LockClass.expertCalendar.rawValue])
+    }
+
+    /// A bootstrap's lock, by the community's name (there is no community id yet).
+    public static func bootstrap(communityName: String) -> Statement {
+        Statement("SELECT ml_lock('bootstrap', $1, $2)", [communityName, LockClass.bootstrap.rawValue])
     }
 
     /// The community's directory lock (people and services, as imports and creations write them).

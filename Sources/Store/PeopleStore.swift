@@ -153,6 +153,18 @@ public enum CommunityStore {
     }
 
     /// A new community with its own accounts (platform revenue, issuance, payouts).
+    /// A community of this name with an admin of this e-mail (whatever its case): what a
+    /// bootstrap run again finds, as (community, admin) ids.
+    public static func bootstrapped(_ c: Connection, name: String, adminEmail: String) throws -> (communityId: String, adminId: String)? {
+        try c.query(
+            """
+            SELECT c.community_id, p.id FROM communities c
+            JOIN people p ON p.community_id = c.community_id AND lower(p.email) = lower($2) AND 'admin' = ANY (p.roles)
+            WHERE c.name = $1 ORDER BY c.community_id LIMIT 1
+            """, [name, adminEmail]
+        ).first.map { (try $0.string("community_id"), try $0.string("id")) }
+    }
+
     public static func create(_ c: Connection, communityId: String, name: String, settings: CommunitySettings, now: Instant) throws {
         try c.query("INSERT INTO communities (community_id, name, settings) VALUES ($1, $2, $3)", [communityId, name, settings.json])
         try LedgerStore.openCommunityAccounts(c, communityId: communityId, now: now)

@@ -25,6 +25,9 @@ enum AdminCommands {
             throw ToolError(message: "meetingd bootstrap printed something unexpected: \(run.stdout.prefix(200))")
         }
         try CommandRunner.show(result, session)
+        if !invocation.wantsJSON, result["created"] == false {
+            session.out.line("Made before: a community of that name with that admin exists; nothing was created.")
+        }
         if !invocation.wantsJSON, let admin = result["admin_id"]?.stringValue {
             session.out.line("Next: meetctl use --as \(admin)    (or export MEETINGLEDGER_ACTOR=\(admin))")
         }

@@ -16,6 +16,19 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertFalse(run.stderr.contains("{"), "the reason, not the log line: \(run.stderr)")
     }
 
+    /// meetctl bootstrap run again says it made nothing, and shows the community made before.
+    func testABootstrapRunAgainSaysItMadeNothing() throws {
+        let tag = TestEnvironment.uniqueTag()
+        let arguments = ["bootstrap", "--community", "Twice \(tag)", "--short-name", "TW", "--admin-email", "twice-\(tag)@example.test",
+                         "--admin-first", "A", "--admin-last", "B"]
+        let first = try Meetctl().ok(arguments)
+        XCTAssertFalse(first.contains("Made before"), first)
+        let again = try Meetctl().ok(arguments)
+        XCTAssertTrue(again.contains("Made before: a community of that name with that admin exists; nothing was created."), again)
+        let id = { (text: String) in text.split(separator: "\n").first { $0.hasPrefix("Community") }.map(String.init) }
+        XCTAssertEqual(id(first), id(again), "the same community")
+    }
+
     func testFinanceCommands() throws {
         let c = try MeetctlCommunity.make(#function)
         let finance = try c.finance

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import XCTest
 
@@ -38,6 +39,41 @@ final class MeetingdCommandTests: EndToEndTestCase {
         XCTAssertEqual(try meetingd(["discover", "--max-memory-mb", "2048"], [:]).termination, .exited(0))
         let made = try meetingd(bootstrap + ["--log-level", "error"], ["DATABASE_URL": url])
         XCTAssertEqual(made.termination, .exited(0), made.stderr)
+    }
+
+    /// bootstrap run again (a provisioning script's retry) answers the community it made: the
+    /// same ids, `created: false`, nothing made twice, also when two runs go at once; another
+    /// admin's e-mail is another community.
+    func testBootstrapRunAgainFindsTheCommunityItMade() throws {
+        let url = try emptyDatabase("bootstrap_again").url
+        let tag = TestEnvironment.uniqueTag()
+        func bootstrap(_ email: String) -> [String] {
+            ["bootstrap", "--community", "Again \(tag)", "--short-name", "AG", "--admin-email", email, "--admin-first", "Ada", "--admin-last", "Admin"]
+        }
+        func answer(_ run: ToolResult) throws -> JSONValue {
+            XCTAssertEqual(run.termination, .exited(0), run.stderr)
+            return try JSONValue.parse(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        let first = try answer(try meetingd(bootstrap("ada-\(tag)@example.test"), ["DATABASE_URL": url]))
+        XCTAssertEqual(first["created"], true)
+        let again = try answer(try meetingd(bootstrap("ADA-\(tag)@example.test"), ["DATABASE_URL": url]))
+        XCTAssertEqual(again["created"], false)
+        XCTAssertEqual(again["community_id"], first["community_id"])
+        XCTAssertEqual(again["admin_id"], first["admin_id"])
+        let other = try answer(try meetingd(bootstrap("bo-\(tag)@example.test"), ["DATABASE_URL": url]))
+        XCTAssertEqual(other["created"], true)
+        XCTAssertNotEqual(other["community_id"], first["community_id"])
+        // Two at once: one makes it, the other finds it.
+        let arguments = bootstrap("cy-\(tag)@example.test"), path = TestEnvironment.meetingdPath
+        let results = Locked<[ToolResult]>([])
+        DispatchQueue.concurrentPerform(iterations: 2) { _ in
+            if let run = try? runTool(path, arguments, environment: ["DATABASE_URL": url]) { results.withLock { $0.append(run) } }
+        }
+        let runs = try results.withLock { $0 }.map(answer)
+        guard runs.count == 2 else { return XCTFail("two runs answered: \(runs)") }
+        XCTAssertEqual(runs.compactMap { $0["created"]?.bool }.sorted { !$0 && $1 }, [false, true], "one made it, the other found it")
+        XCTAssertEqual(runs[0]["community_id"], runs[1]["community_id"])
+        XCTAssertEqual(try Psql.query(url, "SELECT count(*) FROM communities"), ["3"])
     }
 
     /// A server that cannot be reached is a passing hindrance: exit status 75, run it again.
