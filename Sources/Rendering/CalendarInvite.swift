@@ -85,7 +85,7 @@ public struct CalendarInvite: Sendable {
     /// line and start a property, an attendee or an event of its own.
     public var ics: String {
         var description = [serviceName]
-        if let student { description.append("For \(student.firstName) \(student.lastName), booked by \(user.firstName) \(user.lastName)") }
+        if let student { description.append(PersonText.line("For \(student.firstName) \(student.lastName), booked by \(user.firstName) \(user.lastName)")) }
         if let sessionType, !sessionType.isEmpty { description.append("Session: \(sessionType)") }
         if let className, !className.isEmpty { description.append("Class: \(className)") }
         if let topic, !topic.isEmpty { description.append("Topic: \(topic)") }

@@ -185,13 +185,16 @@ final class CalendarInviteEscapingTests: XCTestCase {
 
     /// The title is one line, as the mail's Subject shows it: a name stored before names were
     /// checked keeps no line break or tab in SUMMARY (it read "Bad\nBcc: x@evil.com\n\nInjected").
-    func testTheTitleIsOneLine() {
+    func testTheTitleIsOneLine() throws {
         var invite = Self.invite("Sam")
         invite.user = .init(firstName: "Bad\r\nBcc: x@evil.com\r\n\r\nInjected\tName", lastName: "Lee", email: "bad@example.test")
         XCTAssertEqual(invite.title, "Bad Bcc: x@evil.com  Injected Name and TaliaSam - Sam")
         XCTAssertEqual(value(invite.ics, "SUMMARY"), "Bad Bcc: x@evil.com  Injected Name and TaliaSam - Sam")
         invite.student = .init(firstName: "Al\u{2028}ex", lastName: "Young", email: "alex@example.test")
         XCTAssertEqual(invite.title, "Al ex and TaliaSam - Sam", "the student a customer booked for, the same way")
+        // And the description's line of whom it is for and who booked it.
+        let description = try XCTUnwrap(value(invite.ics, "DESCRIPTION").map(Self.unescaped))
+        XCTAssertTrue(description.contains("For Al ex Young, booked by Bad Bcc: x@evil.com  Injected Name Lee\n"), description)
     }
 
     /// Each agenda answer is set apart from its question: by ": ", or by a space after the
