@@ -81,24 +81,25 @@ enum AvailabilityAPI {
                     }
                 }
             }
-            let ordered = zip(try Records.weeklyRules(.array(rules)), rules).sorted { WeeklyRule.listedBefore($0.0, $1.0) }.map(\.1)
+            let parsed = zip(try Records.weeklyRules(.array(rules)), rules).sorted { WeeklyRule.listedBefore($0.0, $1.0) }
+            let ordered = parsed.map(\.1)
             try AvailabilityStore.setWeekly(ctx.db, communityId: ctx.communityId, expertId: expert, timeZone: zone, rules: .array(ordered), now: ctx.now)
+            let hours = ExpertAvailability(expertId: expert, timeZone: zone, weekly: parsed.map(\.0))
             return ["expert_id": .string(expert), "time_zone": .string(zone), "rules": .array(ordered),
-                    "meetings_outside_hours": .array(try meetingsOutsideHours(ctx, expert).map { .string($0) })]
+                    "meetings_outside_hours": .array(try meetingsOutsideHours(ctx, hours).map { .string($0) })]
         })
 
     /// New hours stop new bookings outside them; the meetings already made stay. These are the
     /// expert's meetings still to come (agreed or awaiting an answer, the soonest 100) whose time
-    /// the weekly hours and one-off free periods no longer hold at their place for their service,
-    /// so the expert is told of them, as a block tells of the meetings within it.
-    static func meetingsOutsideHours(_ ctx: TransactionContext, _ expert: String) throws -> [String] {
-        let upcoming = try AvailabilityStore.upcomingMeetings(ctx.db, communityId: ctx.communityId, expertId: expert, now: ctx.now, limit: 100)
-        guard let first = upcoming.first?.start, let last = upcoming.map(\.end).max(),
-            var hours = try AvailabilityStore.load(ctx.db, communityId: ctx.communityId, expertIds: [expert], from: first, to: last).first
-        else { return [] }
-        // The hours alone: the meetings themselves and blocked periods are not what is asked.
-        hours.busy = []
-        hours.blocked = []
+    /// the new weekly `hours` and the one-off free periods no longer hold at their place for their
+    /// service, so the expert is told of them, as a block tells of the meetings within it. The
+    /// hours alone are asked: not the meetings themselves, nor blocked periods.
+    static func meetingsOutsideHours(_ ctx: TransactionContext, _ hours: ExpertAvailability) throws -> [String] {
+        let upcoming = try AvailabilityStore.upcomingMeetings(ctx.db, communityId: ctx.communityId, expertId: hours.expertId, now: ctx.now, limit: 100)
+        guard let first = upcoming.first?.start, let last = upcoming.map(\.end).max() else { return [] }
+        var hours = hours
+        hours.free = try AvailabilityStore.periods(ctx.db, communityId: ctx.communityId, expertId: hours.expertId, from: first, to: last)
+            .filter { $0.kind == "free" }.map { FreePeriod(start: $0.start, end: $0.end, locationIds: $0.locationIds) }
         return upcoming.filter { !isAvailable(hours, serviceId: $0.serviceId, start: $0.start, end: $0.end, locationId: $0.locationId) }.map(\.id)
     }
 
