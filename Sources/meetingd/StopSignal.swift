@@ -47,12 +47,12 @@ final class StopSignal: @unchecked Sendable {
         }
     }
 
-    /// True once the grace after the signal is over: nothing more is started. Its end is logged
-    /// when first found.
-    var graceIsOver: Bool {
-        guard isRequested else { return false }
-        let passedNs = SystemClock.monotonicNanoseconds() &- stopSignalNanoseconds
-        guard passedNs >= UInt64(graceMs) * 1_000_000 else { return false }
+    /// How long ago the grace after the signal ended; nil while it is not over (or no stop was
+    /// asked for). Its end is logged when first found.
+    var nanosecondsPastGrace: UInt64? {
+        guard isRequested else { return nil }
+        let passedNs = SystemClock.monotonicNanoseconds() &- stopSignalNanoseconds, graceNs = UInt64(graceMs) * 1_000_000
+        guard passedNs >= graceNs else { return nil }
         let first = graceEndLogged.withLock { logged in
             defer { logged = true }
             return !logged
@@ -60,15 +60,11 @@ final class StopSignal: @unchecked Sendable {
         if first {
             logger.log(.warning, "\(signalName): \(graceMs) ms passed since it came; the requests read and not started are answered shutting_down")
         }
-        return true
+        return passedNs - graceNs
     }
 
-    /// How long ago the grace ended; nil while it is not over (or no stop was asked for).
-    var nanosecondsPastGrace: UInt64? {
-        guard graceIsOver else { return nil }
-        let passedNs = SystemClock.monotonicNanoseconds() &- stopSignalNanoseconds
-        return passedNs &- UInt64(graceMs) * 1_000_000
-    }
+    /// True once the grace is over: nothing more is started.
+    var graceIsOver: Bool { nanosecondsPastGrace != nil }
 
     /// The error a request not started gets once the grace is over (`Dispatcher.notRunning`).
     func refusal() -> AppError? { graceIsOver ? AppError.shuttingDown() : nil }
