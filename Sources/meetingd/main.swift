@@ -78,6 +78,11 @@ func fatal(_ message: String, status: Int32 = 1) -> Never {
 /// so a script can tell it from a fault to fix (1).
 let temporaryFailureStatus: Int32 = 75
 
+/// A one-shot command stopped by something that passes, said so with its exit status.
+func failPassing(_ why: String) -> Never {
+    fatal(why + " (a passing failure: exit status \(temporaryFailureStatus))", status: temporaryFailureStatus)
+}
+
 enum FileDescriptorWriter {
     static func stderr(_ s: String) { _ = Array(s.utf8).withUnsafeBytes { write(2, $0.baseAddress, $0.count) } }
     static func stdout(_ s: String) { _ = Array(s.utf8).withUnsafeBytes { write(1, $0.baseAddress, $0.count) } }
@@ -238,7 +243,7 @@ func failRefusedLogin(_ error: PostgresError) -> Never {
         } else {
             why = "the migrations could not finish, the database being busy (\(error.message)): \(again)"
         }
-        fatal(why + " (a passing failure: exit status \(temporaryFailureStatus))", status: temporaryFailureStatus)
+        failPassing(why)
     } catch {
         fatal("migration failed: \((error as? PostgresError)?.message ?? "\(error)")")
     }
@@ -295,10 +300,7 @@ case "bootstrap":
         fatal("bootstrap failed: \(e.message)")
     } catch let error as PostgresError where error.isTemporary {
         // One transaction: whatever stopped it, nothing was created.
-        fatal(
-            "bootstrap stopped, nothing created: \(error.message); run meetingd bootstrap again"
-                + (error.isLockTimeout ? " (or raise MEETINGLEDGER_LOCK_TIMEOUT_MS)" : "") + " (a passing failure: exit status \(temporaryFailureStatus))",
-            status: temporaryFailureStatus)
+        failPassing("bootstrap stopped, nothing created: \(error.message); run meetingd bootstrap again" + (error.isLockTimeout ? " (or raise MEETINGLEDGER_LOCK_TIMEOUT_MS)" : ""))
     } catch {
         fatal("bootstrap failed: \(error)")
     }
