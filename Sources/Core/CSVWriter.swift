@@ -3,8 +3,9 @@
 /// nor LF.
 ///
 /// - A text cell holding a comma, a quote, CR or LF is quoted, so it stays one cell of one row.
-/// - A spreadsheet runs a line that starts with `=`, `+`, `-`, `@` or a tab as a formula, and
-///   some trim the spaces before it first: such a line gets an apostrophe, at the start of the
+/// - A spreadsheet runs a line that starts with `=`, `+`, `-`, `@` or a tab as a formula (and
+///   some, set for East Asian input, their fullwidth forms `＝＋－＠` as well), and some trim
+///   the spaces before it first: such a line gets an apostrophe, at the start of the
 ///   cell and after every line break inside it, and so does a cell that starts with a line break.
 ///   A line whose own apostrophes and spaces come before such a start gets one more, so
 ///   `unguarded` takes exactly the one added and every text reads back as it was.
@@ -29,7 +30,7 @@ public enum CSVWriter {
         }
     }
 
-    static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t"]
+    static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\u{FF1D}", "\u{FF0B}", "\u{FF0D}", "\u{FF20}"]
     static let lineBreaks: Set<Unicode.Scalar> = ["\r", "\n"]
     /// What may come before a formula start and still leave it one: the line's own apostrophes,
     /// and the spaces a spreadsheet trims (space, no-break space, ideographic space).

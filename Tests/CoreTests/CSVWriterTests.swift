@@ -5,7 +5,7 @@ import XCTest
 /// The CSV that finance opens in a spreadsheet: a hostile reference or reason can neither add a
 /// row nor run as a formula, at the start of a cell or after a line break inside it.
 final class CSVWriterTests: XCTestCase {
-    static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r", "\n"]
+    static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠"]
 
     /// Whether a spreadsheet would run the line: its first scalar, once the spaces a spreadsheet
     /// may trim are gone, starts a formula.
@@ -49,6 +49,11 @@ final class CSVWriterTests: XCTestCase {
             ("\u{3000}+1", "'\u{3000}+1"),
             (" plain", " plain"),
             ("a = b", "a = b"),
+            ("＝1+1", "'＝1+1"),
+            ("＠SUM(A1)", "'＠SUM(A1)"),
+            ("\u{3000}＋1", "'\u{3000}＋1"),
+            ("a\n－1", "\"a\n'－1\""),
+            ("1＝1", "1＝1"),
         ]
         for (value, written) in cases {
             XCTAssertEqual(CSVWriter.cell(value), written, "\(value.serialized())")
@@ -58,7 +63,7 @@ final class CSVWriterTests: XCTestCase {
     /// A cell reads back as the text it was, apostrophes of its own included: the guard is one
     /// apostrophe more than the line already had before its formula start.
     func testEveryTextReadsBackAsItWas() throws {
-        let texts = [" '=x", "' =x", " ", "' ", "x\n =1", "'=2+3", "''=x", "'@SUM(A1)", "x\n'-1", "a\r\n''+1", "'\nx", "''\r\n", "'plain", "it's", "'", "''", "=x", "\n'", "a\n'\n=b"]
+        let texts = [" '=x", "' =x", " ", "' ", "x\n =1", "'=2+3", "''=x", "'@SUM(A1)", "x\n'-1", "a\r\n''+1", "'\nx", "''\r\n", "'plain", "it's", "'", "''", "=x", "\n'", "a\n'\n=b", "＝x", "'＠x", " ＋1"]
         for text in texts {
             let written = CSVWriter.table(header: ["t"], rows: [[.string(text)]])
             let read = try CSVReader.parse(written)[1].fields[0]
@@ -74,7 +79,7 @@ final class CSVWriterTests: XCTestCase {
     func testHostileCellsNeverAddRowsOrFormulas() throws {
         let hostile: [JSON] = [
             "order-42\r\n=cmd|' /C calc'!A0", "\r\n=cmd|' /C calc'!A0", "x\r=HYPERLINK(\"http://evil.example\")", "x\n@SUM(A1)", "\n\n\n",
-            "a,b\r\n-2+3,\"q\"", "\u{0}\r\n+1", "ž\r\n\r\n=1", " =HYPERLINK(\"http://evil.example\")", "x\r\n\u{A0}-1+2",
+            "a,b\r\n-2+3,\"q\"", "\u{0}\r\n+1", "ž\r\n\r\n=1", " =HYPERLINK(\"http://evil.example\")", "x\r\n\u{A0}-1+2", "＝HYPERLINK(\"http://evil.example\")",
         ]
         let rows: [[JSON]] = hostile.enumerated().map { i, text in [.int(Int64(-100 - i)), text, .string("r\(i)")] }
         let text = CSVWriter.table(header: ["credits", "reference", "tag"], rows: rows)
