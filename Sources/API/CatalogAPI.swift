@@ -8,7 +8,7 @@ import Store
 
 /// `service.*` and `enrollment.*`: what can be booked, by whom.
 enum CatalogAPI {
-    static var all: [MethodDefinition] { [create, list, setActive, certify, decertify, assign, remove, listEnrollments] }
+    static var all: [MethodDefinition] { [create, update, list, setActive, certify, decertify, assign, remove, listEnrollments] }
 
     static let create = MethodDefinition(
         "service.create", "Adds a service: generic (any certified expert) or expert-specific", audience: .roles([.admin]), mutating: true,
@@ -36,6 +36,32 @@ enum CatalogAPI {
                     defaultLengthMinutes: try params.int("default_length_minutes"), priceCredits: try params.int("price_credits"),
                     skills: try trimmedList(params, "skills", distinct: true), agendaQuestions: try trimmedList(params, "agenda_questions"))
             ).json
+        })
+
+    static let updatable = ["name", "default_length_minutes", "price_credits", "skills", "agenda_questions"]
+
+    static let update = MethodDefinition(
+        "service.update",
+        "Changes a service's name, default length, price, skills or agenda questions (each left out stays). Meetings already booked keep their length, price, skill and answers; a new booking, a new length and a weekly series' later dates take the service as it is then",
+        audience: .roles([.admin]), mutating: true,
+        params: [
+            .init("service_id", .id(.service), required: true), .init("name", .givenName),
+            .init("default_length_minutes", .integer(min: 5, max: 1440)), .init("price_credits", .credits),
+            .init("skills", .list(.givenName, max: 100), "The whole list: it replaces the one the service had"),
+            .init("agenda_questions", .list(.text(min: 1, max: 500), max: 50), "The whole list: it replaces the one the service had"),
+        ],
+        result: ServiceFacts.schema, errors: [DocErrors.notFound], paramRules: [.somethingToChange(updatable, on: "service_id")],
+        examples: [Examples.serviceUpdate],
+        body: .transaction { ctx, params in
+            // The directory lock serializes names, as service.create takes it.
+            try ctx.db.query(Locks.directory(communityId: ctx.communityId))
+            var service = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: try params.string("service_id"))
+            if params.has("name") { service.name = try NameRule.stored(try params.string("name"), field: "name") }
+            if params.has("default_length_minutes") { service.defaultLengthMinutes = try params.int("default_length_minutes") }
+            if params.has("price_credits") { service.priceCredits = try params.int("price_credits") }
+            if params.has("skills") { service.skills = try trimmedList(params, "skills", distinct: true) }
+            if params.has("agenda_questions") { service.agendaQuestions = try trimmedList(params, "agenda_questions") }
+            return try CatalogStore.updateService(ctx.db, communityId: ctx.communityId, service).json
         })
 
     /// Skills and questions as a file of services would import them: trimmed of white space (so

@@ -58,6 +58,12 @@ enum Examples {
         result: ["id": .string(chem), "name": "CHEM101", "kind": "generic", "expert_id": nil, "default_length_minutes": 60, "price_credits": 100,
                  "skills": [], "agenda_questions": ["What do you want to work on?"], "active": true])
 
+    static let serviceUpdate = MethodExample(
+        "CHEM101 renamed and its price raised: booked meetings keep theirs",
+        params: ["actor": .string(admin), "service_id": .string(chem), "name": "CHEM 101: General Chemistry", "price_credits": 120],
+        result: ["id": .string(chem), "name": "CHEM 101: General Chemistry", "kind": "generic", "expert_id": nil, "default_length_minutes": 60,
+                 "price_credits": 120, "skills": [], "agenda_questions": ["What do you want to work on?"], "active": true])
+
     static let studentLink = MethodExample(
         "An admin lets Sam (a parent) book for Noa, paid from Sam's wallet",
         params: ["actor": .string(admin), "customer_id": .string(sam), "student_id": .string(noa)],

@@ -26,14 +26,7 @@ public enum CatalogStore {
     /// A new service; its name must be new in the community by `NameRule.key`, which names
     /// stored before the rule may not be in their stored form (the caller holds the directory lock).
     public static func insertService(_ c: Connection, communityId: String, _ s: ServiceFacts) throws -> ServiceFacts {
-        if let taken = try c.query(
-            // Both keys by the SQL twin: the database's case mapping decides both sides alike.
-            "SELECT id, name FROM services WHERE community_id = $1 AND ml_name_key(name) = ml_name_key($2) ORDER BY id LIMIT 1", [communityId, s.name]
-        ).first {
-            throw AppError.invalidParams(
-                field: "name",
-                reason: "is already the name of service \(try taken.string("name")) (\(try taken.string("id"))), whatever the case, the Unicode form and the spaces around it; give another name")
-        }
+        try requireNameFree(c, communityId: communityId, s.name, for: s.id)
         do {
             let row = try c.query(
                 """
@@ -42,6 +35,37 @@ public enum CatalogStore {
                 """,
                 [communityId, s.id, s.name, s.kind.rawValue, s.expertId, s.defaultLengthMinutes, s.priceCredits, PostgresTextArray(s.skills),
                  PostgresTextArray(s.agendaQuestions)])
+            return try service(row.one())
+        } catch let e as PostgresError where e.isUniqueViolation {
+            throw AppError.invalidParams(field: "name", reason: "is already the name of another service")
+        }
+    }
+
+    /// The name is no other service's by `NameRule.key` (refused naming the one that has it).
+    static func requireNameFree(_ c: Connection, communityId: String, _ name: String, for id: String) throws {
+        if let taken = try c.query(
+            // Both keys by the SQL twin: the database's case mapping decides both sides alike.
+            "SELECT id, name FROM services WHERE community_id = $1 AND ml_name_key(name) = ml_name_key($2) AND id <> $3 ORDER BY id LIMIT 1",
+            [communityId, name, id]
+        ).first {
+            throw AppError.invalidParams(
+                field: "name",
+                reason: "is already the name of service \(try taken.string("name")) (\(try taken.string("id"))), whatever the case, the Unicode form and the spaces around it; give another name")
+        }
+    }
+
+    /// A service's name, default length, price, skills and agenda questions as `s` has them
+    /// (kind, expert and whether it is offered stay); the name as `insertService` keeps it new
+    /// (the caller holds the directory lock).
+    public static func updateService(_ c: Connection, communityId: String, _ s: ServiceFacts) throws -> ServiceFacts {
+        try requireNameFree(c, communityId: communityId, s.name, for: s.id)
+        do {
+            let row = try c.query(
+                """
+                UPDATE services SET name = $3, default_length_minutes = $4, price_credits = $5, skills = $6, agenda_questions = $7
+                WHERE community_id = $1 AND id = $2 RETURNING \(serviceColumns)
+                """,
+                [communityId, s.id, s.name, s.defaultLengthMinutes, s.priceCredits, PostgresTextArray(s.skills), PostgresTextArray(s.agendaQuestions)])
             return try service(row.one())
         } catch let e as PostgresError where e.isUniqueViolation {
             throw AppError.invalidParams(field: "name", reason: "is already the name of another service")

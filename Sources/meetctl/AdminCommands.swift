@@ -62,6 +62,19 @@ enum AdminCommands {
         try CommandRunner.show(try session.call("person.update", params), session)
     }
 
+    /// `service set`: at least one change; --no-skills and --no-questions give empty lists.
+    @Sendable static func setService(_ invocation: Invocation, _ session: Session) throws {
+        var params = try session.mappedParams()
+        for (flag, option, key) in [("no-skills", "skills", "skills"), ("no-questions", "question", "agenda_questions")] where invocation.has(flag) {
+            guard params[key] == nil else { throw UsageError(message: "give --\(flag) or --\(option), not both") }
+            params[key] = .array([])
+        }
+        guard params.keys.contains(where: { $0 != "service_id" && $0 != "idempotency_key" }) else {
+            throw UsageError(message: "service set needs something to change: --name, --length, --price, --skills, --no-skills, --question or --no-questions")
+        }
+        try CommandRunner.show(try session.call("service.update", params), session)
+    }
+
     /// `enroll` (or with --remove, the assignment removed).
     @Sendable static func enroll(_ invocation: Invocation, _ session: Session) throws {
         let params = try session.mappedParams()

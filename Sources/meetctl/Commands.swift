@@ -96,6 +96,12 @@ enum Commands {
         Column(header: "End", key: "end", format: .time), Column(header: "Locations", key: "location_ids", format: .locations),
     ])
 
+    static let serviceRecord: OutputSpec = .record([
+        Column(header: "Service", key: "id"), Column(header: "Name", key: "name"), Column(header: "Kind", key: "kind"),
+        Column(header: "Length", key: "default_length_minutes", format: .minutes), Column(header: "Price", key: "price_credits"),
+        Column(header: "Expert", key: "expert_id", format: .person, optional: true), Column(header: "Skills", key: "skills", format: .compact, optional: true),
+        Column(header: "Agenda", key: "agenda_questions", format: .compact, optional: true),
+    ])
     static let personRecord: OutputSpec = .record([
         Column(header: "Person", key: "id"), Column(header: "First name", key: "first_name"), Column(header: "Last name", key: "last_name"),
         Column(header: "Email", key: "email"), Column(header: "Roles", key: "roles", format: .compact),
@@ -653,13 +659,22 @@ enum Commands {
                 OptionSpec(name: "skills", kind: .list(.text(placeholder: "SKILL")), param: "skills"),
                 OptionSpec(name: "question", kind: .text(placeholder: "TEXT"), param: "agenda_questions", help: "An agenda question users answer when booking", repeatable: true),
             ],
-            method: "service.create", mutating: true,
-            output: .record([
-                Column(header: "Service", key: "id"), Column(header: "Name", key: "name"), Column(header: "Kind", key: "kind"),
-                Column(header: "Length", key: "default_length_minutes", format: .minutes), Column(header: "Price", key: "price_credits"),
-                Column(header: "Expert", key: "expert_id", format: .person, optional: true), Column(header: "Skills", key: "skills", format: .compact, optional: true),
-                Column(header: "Agenda", key: "agenda_questions", format: .compact, optional: true),
-            ])),
+            method: "service.create", mutating: true, output: serviceRecord),
+        CommandSpec(
+            path: ["service", "set"], section: .admin,
+            summary: "Change a service: name, default length, price, skills, agenda questions (booked meetings keep theirs)",
+            details: "--skills and the --question options give the whole new list; --no-skills and --no-questions leave none.",
+            options: [
+                OptionSpec(name: "service", kind: .service, param: "service_id", required: true),
+                OptionSpec(name: "name", kind: .text(placeholder: "NAME"), param: "name"),
+                OptionSpec(name: "length", kind: .minutes(5...1440), param: "default_length_minutes", help: "Default length"),
+                OptionSpec(name: "price", kind: .integer(0...1_000_000_000_000, placeholder: "CREDITS"), param: "price_credits"),
+                OptionSpec(name: "skills", kind: .list(.text(placeholder: "SKILL")), param: "skills"),
+                OptionSpec(name: "no-skills", kind: .flag, help: "List no skills any more"),
+                OptionSpec(name: "question", kind: .text(placeholder: "TEXT"), param: "agenda_questions", help: "An agenda question (repeat for each)", repeatable: true),
+                OptionSpec(name: "no-questions", kind: .flag, help: "Ask no agenda questions any more"),
+            ],
+            method: "service.update", mutating: true, output: serviceRecord, run: AdminCommands.setService),
         CommandSpec(
             path: ["certify"], section: .admin, summary: "Certify an expert in a generic service (--remove takes it back)",
             options: [

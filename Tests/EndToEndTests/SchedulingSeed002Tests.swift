@@ -125,6 +125,67 @@ final class SchedulingSeed002Tests: EndToEndTestCase {
         XCTAssertTrue(try c.admin.ok(["retire", "--service", c.serviceId, "--restore"]).contains("is offered again."))
     }
 
+    /// An admin renames a service and changes its price, length, skills and questions: booked
+    /// meetings keep what they were booked with, new bookings take the service as it is now.
+    func testAServiceIsRenamedAndRepricedAndItsBookedMeetingsKeepTheirs() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let booked = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 3, hour: 10)))
+        let other = try w.meetingd.result("service.create", as: w.admin, [
+            "name": "Physics", "kind": "generic", "default_length_minutes": 30, "price_credits": 10,
+        ])
+        let update = { (extra: [String: JSONValue]) in ["service_id": JSONValue.string(w.serviceId)].merging(extra) { $1 } }
+        try w.meetingd.error("service.update", as: w.user, update(["price_credits": 1]), code: 4003)
+        let nothing = try w.meetingd.error("service.update", as: w.admin, update([:]), code: -32602)
+        XCTAssertEqual(nothing["data"]?["field"], "service_id", "\(nothing)")
+        XCTAssertTrue(nothing["data"]?["reason"]?.string?.contains("has nothing to change") ?? false, "\(nothing)")
+        let taken = try w.meetingd.error("service.update", as: w.admin, update(["name": " PHYSICS "]), code: -32602)
+        XCTAssertTrue(taken["data"]?["reason"]?.string?.contains("already the name of service Physics") ?? false, "\(taken)")
+        try w.meetingd.error("service.update", as: w.admin, ["service_id": "svc_00000000000000000000000000000000", "price_credits": 1], code: 4004)
+        try w.meetingd.error("service.update", as: w.admin, update(["skills": ["Stoichiometry", "Stoichiometry "]]), code: -32602)
+        let unchanged = try w.meetingd.allPages("service.list", as: w.admin).first { $0["id"]?.string == w.serviceId }
+        XCTAssertEqual(unchanged?["name"], "CHEM101", "a refused change changes nothing")
+        XCTAssertEqual(unchanged?["price_credits"]?.int, MeetingWorld.price)
+
+        let changed = try w.meetingd.result("service.update", as: w.admin, update([
+            "name": " Chemistry 101 ", "price_credits": 160, "default_length_minutes": 90, "skills": ["Stoichiometry"],
+            "agenda_questions": ["What do you want to work on?"],
+        ]))
+        XCTAssertEqual(changed["name"], "Chemistry 101")
+        XCTAssertEqual(changed["price_credits"], 160)
+        XCTAssertEqual(changed["default_length_minutes"], 90)
+        XCTAssertEqual(changed["skills"], ["Stoichiometry"])
+        XCTAssertEqual(changed["kind"], "generic")
+        XCTAssertEqual(changed["active"], true)
+        // Its own name in another case is its own.
+        XCTAssertEqual(try w.meetingd.result("service.update", as: w.admin, update(["name": "CHEMISTRY 101"]))["name"], "CHEMISTRY 101")
+        XCTAssertEqual(try w.meetingd.result("service.update", as: w.admin, update(["agenda_questions": []]))["agenda_questions"], [])
+        XCTAssertEqual(try w.meetingd.result("service.update", as: w.admin, update(["name": "Chemistry 101"]))["price_credits"], 160, "a change leaves the rest")
+
+        let kept = try w.meeting(booked)
+        XCTAssertEqual(kept["price_credits"]?.int, MeetingWorld.price, "a booked meeting keeps its price")
+        XCTAssertEqual(kept["length_minutes"]?.int, MeetingWorld.lengthMinutes)
+        let fresh = try w.meetingd.result("meeting.request", as: w.user, [
+            "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "location_id": .string(w.locationId),
+            "start": .string(MeetingTime.at(day: 4, hour: 10)), "skill": "Stoichiometry",
+        ])
+        XCTAssertEqual(fresh["price_credits"], 160, "a new booking takes the new price")
+        XCTAssertEqual(fresh["length_minutes"], 90, "and the new default length")
+        XCTAssertEqual(try w.wallet().blocked, MeetingWorld.price + 160)
+        try w.assertReconciled()
+        _ = other
+
+        let c = try MeetctlCommunity.make(#function)
+        let shown = try c.admin.ok(["service", "set", "--service", c.serviceId, "--name", "Chemistry", "--price", "120", "--question", "Topic?"])
+        XCTAssertTrue(shown.contains("Chemistry") && shown.contains("120") && shown.contains("Topic?"), shown)
+        let listed = try c.admin.json(["services"])["items"]?.array?.first { $0["id"]?.string == c.serviceId }
+        XCTAssertEqual(listed?["name"], "Chemistry")
+        XCTAssertEqual(try c.admin.json(["service", "set", "--service", "Chemistry", "--no-questions"])["agenda_questions"], [])
+        let empty = try c.admin.fails(["service", "set", "--service", c.serviceId], status: 2)
+        XCTAssertTrue(empty.stderr.contains("needs something to change"), empty.stderr)
+        let both = try c.admin.fails(["service", "set", "--service", c.serviceId, "--no-skills", "--skills", "A"], status: 2)
+        XCTAssertTrue(both.stderr.contains("not both"), both.stderr)
+    }
+
     func testProviderFirstSetUpFromTheThreeCSVFiles() throws {
         let w = try MeetingWorld(self, label: #function, settings: ["require_enrollment": true])
         let tag = TestEnvironment.uniqueTag()

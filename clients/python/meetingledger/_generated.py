@@ -65,6 +65,7 @@ MUTATING_METHODS = frozenset({
     "service.create",
     "service.decertify",
     "service.set_active",
+    "service.update",
     "student.link",
     "student.unlink",
     "import.csv",
@@ -5494,6 +5495,40 @@ class ServiceNamespace:
         BatchAnswerFullError.
         """
         return self._client._call("service.set_active", {"actor": actor, "service_id": service_id, "active": active, "idempotency_key": idempotency_key}, True, Service.from_json)
+
+    def update(
+        self,
+        *,
+        service_id: str,
+        actor: Optional[str] = None,
+        name: Optional[str] = UNSET,
+        default_length_minutes: Optional[int] = UNSET,
+        price_credits: Optional[int] = UNSET,
+        skills: Optional[Sequence[str]] = UNSET,
+        agenda_questions: Optional[Sequence[str]] = UNSET,
+        idempotency_key: Optional[str] = None,
+    ) -> Service:
+        """Changes a service's name, default length, price, skills or agenda questions (each left out stays). Meetings already booked keep their length, price, skill and answers; a new booking, a new length and a weekly series' later dates take the service as it is then.
+
+        Who may call: admin. Mutating: accepts idempotency_key. Give at least one of name, default_length_minutes, price_credits, skills or agenda_questions.
+
+        actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
+            optional, and only the pinned person)
+        service_id (svc_… id)
+        name
+        default_length_minutes (5…1440)
+        price_credits (0…1000000000000)
+        skills: The whole list: it replaces the one the service had
+        agenda_questions: The whole list: it replaces the one the service had
+        idempotency_key: A retry with the same key and params returns the first response and has no further
+            effect
+
+        Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
+        """
+        return self._client._call("service.update", {"actor": actor, "service_id": service_id, "name": UNSET if name is None else name, "default_length_minutes": UNSET if default_length_minutes is None else default_length_minutes, "price_credits": UNSET if price_credits is None else price_credits, "skills": UNSET if skills is None else skills, "agenda_questions": UNSET if agenda_questions is None else agenda_questions, "idempotency_key": idempotency_key}, True, Service.from_json)
 
 
 class StudentNamespace:
