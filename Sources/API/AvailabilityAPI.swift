@@ -264,7 +264,7 @@ enum AvailabilityAPI {
             let service = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: try params.string("service_id"))
             try BookingRules.requireOffered(service, forSearch: true)
             let (from, to) = try range(params)
-            if let location = params.optionalString("location_id") { try ctx.requireLocation(location) }
+            if let location = params.optionalString("location_id") { try ctx.requireLocation(location, field: "location_id") }
             let onlyExpert = params.optionalString("expert_id")
             if onlyExpert != nil && !settings.allowExpertFilter && !ctx.actor.has(.admin) && !ctx.actor.has(.office) {
                 let provider = settings.label("provider").lowercased()
@@ -331,8 +331,11 @@ enum AvailabilityAPI {
                     studentId: student?.id, from: window.start, to: window.end)
                 query.closed = BookingRules.fullWeeks(bookings, settings: settings, within: window)
             }
+            // Hours at a retired location offer no time.
+            let retired = window.isEmpty ? [] : try CatalogStore.retiredLocationIds(ctx.db, communityId: ctx.communityId)
             let availability = window.isEmpty
                 ? [] : try AvailabilityStore.load(ctx.db, communityId: ctx.communityId, expertIds: experts.sorted(), from: window.start, to: window.end.adding(minutes: length))
+                    .map { $0.without(locations: retired) }
             let page = try slots(for: availability, query: query)
             // Each free expert named, once per page, with the profile a picker shows (seed 000:
             // "view provider profiles, and pick one"); slots refer to them by id.

@@ -42,7 +42,7 @@ enum Examples {
 
     static let ping = MethodExample(
         "A healthy service, with the time of the admin's community", params: ["actor": .string(admin)],
-        result: ["version": "0.2.0", "now": "2030-03-04T12:00:00Z", "database": "ok", "schema_version": 103])
+        result: ["version": "0.2.0", "now": "2030-03-04T12:00:00Z", "database": "ok", "schema_version": 104])
 
     static let personCreate = MethodExample(
         "An admin adds a user",
@@ -63,6 +63,11 @@ enum Examples {
         params: ["actor": .string(admin), "service_id": .string(chem), "name": "CHEM 101: General Chemistry", "price_credits": 120],
         result: ["id": .string(chem), "name": "CHEM 101: General Chemistry", "kind": "generic", "expert_id": nil, "default_length_minutes": 60,
                  "price_credits": 120, "skills": [], "agenda_questions": ["What do you want to work on?"], "active": true])
+
+    static let locationRetire = MethodExample(
+        "The library room closes: nothing is booked there any more",
+        params: ["actor": .string(admin), "location_id": "loc_01a20440e2a3fcd0a1b2c3d4e5f60718", "active": false],
+        result: ["id": "loc_01a20440e2a3fcd0a1b2c3d4e5f60718", "name": "Library Room 101", "kind": "in_person", "active": false])
 
     static let studentLink = MethodExample(
         "An admin lets Sam (a parent) book for Noa, paid from Sam's wallet",

@@ -10,7 +10,7 @@ import UseCases
 
 /// `person.*` and `location.*`.
 enum PeopleAPI {
-    static var all: [MethodDefinition] { [create, get, list, update, findByEmail, unsuspend, createLocation, listLocations] }
+    static var all: [MethodDefinition] { [create, get, list, update, findByEmail, unsuspend, createLocation, updateLocation, listLocations] }
 
     static let create = MethodDefinition(
         "person.create", "Adds a person to the community with their roles; opens their credit accounts",
@@ -112,6 +112,21 @@ enum PeopleAPI {
             try CatalogStore.insertLocation(
                 ctx.db, communityId: ctx.communityId,
                 LocationFacts(id: Identifier.make(.location), name: try NameRule.stored(try params.string("name"), field: "name"), kind: try params.string("kind"))
+            ).json
+        })
+
+    static let updateLocation = MethodDefinition(
+        "location.update",
+        "Renames a location, or retires it (active false: no meeting is booked there or moved to it any more, its hours offer no times and new hours may not name it; meetings there stay and are held, cancelled or declined as before, and a request there is confirmed only with another location_id) or offers it again",
+        audience: .roles([.admin]), mutating: true,
+        params: [.init("location_id", .id(.location), required: true), .init("name", .givenName), .init("active", .boolean)],
+        result: LocationFacts.schema, errors: [DocErrors.notFound], paramRules: [.somethingToChange(["name", "active"], on: "location_id")],
+        examples: [Examples.locationRetire],
+        body: .transaction { ctx, params in
+            try CatalogStore.updateLocation(
+                ctx.db, communityId: ctx.communityId, id: try params.string("location_id"),
+                name: try params.optionalString("name").map { try NameRule.stored($0, field: "name") },
+                active: params.has("active") ? params.bool("active") : nil
             ).json
         })
 

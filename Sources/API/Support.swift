@@ -23,14 +23,21 @@ extension TransactionContext {
         return p
     }
 
+    /// Locations that exist and are offered: a retired one takes no new hours or searches.
     func requireLocations(_ ids: [String], field: String) throws {
-        guard try CatalogStore.countLocations(db, communityId: communityId, ids: ids) == Set(ids).count else {
-            throw AppError.invalidParams(field: field, reason: "names a location that does not exist")
-        }
+        let named = try CatalogStore.namedLocations(db, communityId: communityId, ids: ids)
+        guard named.count == Set(ids).count else { throw AppError.invalidParams(field: field, reason: "names a location that does not exist") }
+        if let retired = named.retired.first { throw AppError.invalidParams(field: field, reason: Self.retiredReason(retired)) }
     }
 
-    func requireLocation(_ id: String) throws {
-        guard try CatalogStore.countLocations(db, communityId: communityId, ids: [id]) == 1 else { throw AppError.notFound("location", id) }
+    func requireLocation(_ id: String, field: String) throws {
+        let named = try CatalogStore.namedLocations(db, communityId: communityId, ids: [id])
+        guard named.count == 1 else { throw AppError.notFound("location", id) }
+        if let retired = named.retired.first { throw AppError.invalidParams(field: field, reason: Self.retiredReason(retired)) }
+    }
+
+    static func retiredReason(_ name: String) -> String {
+        "names \(name), a retired location: nothing is booked there any more; an admin offers it again with location.update (meetctl location set --restore)"
     }
 
     /// An expert with unlogged sessions may only log them (where the community requires it).
@@ -69,10 +76,11 @@ extension ServiceFacts {
 }
 
 extension LocationFacts {
-    var json: JSON { ["id": .string(id), "name": .string(name), "kind": .string(kind)] }
+    var json: JSON { ["id": .string(id), "name": .string(name), "kind": .string(kind), "active": .bool(active)] }
 
     static let schema: Schema = .named("Location", .object([
         .init("id", .id(.location), required: true), .init("name", .name, required: true),
         .init("kind", .oneOf(["in_person", "virtual"]), required: true),
+        .init("active", .boolean, required: true, "False once retired (location.update): no meeting is booked there or moved to it, and its hours offer no times"),
     ], additional: true))
 }

@@ -76,11 +76,14 @@ public struct LocationFacts: Sendable, Equatable {
     public var id: String
     public var name: String
     public var kind: String
+    /// False once retired (`location.update`): no meeting is booked there or moved to it.
+    public var active: Bool
 
-    public init(id: String, name: String, kind: String) {
+    public init(id: String, name: String, kind: String, active: Bool = true) {
         self.id = id
         self.name = name
         self.kind = kind
+        self.active = active
     }
 }
 

@@ -52,7 +52,8 @@ public enum BookingRule: String, Sendable, CaseIterable {
     case roles
     /// The meeting ends within the supported range of times (years 0001–9999).
     case supportedTime
-    /// The service is offered and the expert certified for it.
+    /// The service is offered, the expert certified for it, and the meeting's location not
+    /// retired.
     case offered
     /// A meeting for a student is booked by a customer the student is linked to, and the student
     /// is not the expert (seed 003: "the customer associated with a student").
@@ -271,6 +272,9 @@ public enum BookingRules {
             guard c.certified else {
                 let why = "the \(s.label("provider").lowercased()) is not certified for \(service.name)"
                 throw noLongerBookable(why, whenWaiting: why + " any more", path: a.path)
+            }
+            if let id = a.locationId, let location = c.locations[id], !location.active {
+                throw noLongerBookable("\(location.name) is retired: no meeting is booked there or moved to it any more; choose another location", path: a.path)
             }
         case .studentLink:
             guard let studentId = a.studentId else { return }

@@ -75,6 +75,15 @@ public struct BusyPeriod: Sendable, Hashable {
 
 /// Everything that decides when one expert is free. Blocked and busy periods apply at every
 /// location, since an expert can only be in one place at a time.
+extension WeeklyRule {
+    /// The rule at its other locations; nil when it had no other.
+    func without(_ locations: Set<String>) -> WeeklyRule? {
+        let kept = locationIds.filter { !locations.contains($0) }
+        guard kept.count < locationIds.count else { return self }
+        return kept.isEmpty ? nil : try? WeeklyRule(weekday: weekday, start: start, end: end, locationIds: kept, serviceIds: serviceIds)
+    }
+}
+
 public struct ExpertAvailability: Sendable {
     public var expertId: String
     /// IANA zone the weekly rules are written in.
@@ -94,5 +103,18 @@ public struct ExpertAvailability: Sendable {
         self.free = free
         self.blocked = blocked
         self.busy = busy
+    }
+
+    /// The availability at the other locations: hours and free periods at retired locations
+    /// offer no time (a window at several keeps the others).
+    public func without(locations retired: Set<String>) -> ExpertAvailability {
+        guard !retired.isEmpty else { return self }
+        var kept = self
+        kept.weekly = weekly.compactMap { $0.without(retired) }
+        kept.free = free.compactMap { p in
+            let ids = p.locationIds.filter { !retired.contains($0) }
+            return ids.isEmpty ? nil : FreePeriod(start: p.start, end: p.end, locationIds: ids)
+        }
+        return kept
     }
 }

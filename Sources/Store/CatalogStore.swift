@@ -198,19 +198,44 @@ public enum CatalogStore {
 
     public static func listLocations(communityId: String, afterId: String?, limit: Int64) -> Statement {
         Statement(
-            "SELECT id, name, kind FROM locations WHERE community_id = $1 AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT $3",
+            "SELECT id, name, kind, active FROM locations WHERE community_id = $1 AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT $3",
             [communityId, afterId, limit])
     }
 
     public static func location(_ row: Row) throws -> LocationFacts {
-        LocationFacts(id: try row.string("id"), name: try row.string("name"), kind: try row.string("kind"))
+        LocationFacts(id: try row.string("id"), name: try row.string("name"), kind: try row.string("kind"), active: try row.bool("active"))
     }
 
-    /// How many of the ids name locations of the community.
-    public static func countLocations(_ c: Connection, communityId: String, ids: [String]) throws -> Int {
-        guard !ids.isEmpty else { return 0 }
-        return Int(try c.query(
-            "SELECT count(*) AS n FROM locations WHERE community_id = $1 AND id = ANY ($2)", [communityId, PostgresTextArray(ids)]
-        ).one().int("n"))
+    /// A location's new name and whether it is offered (nil: as it was); the name stays unique
+    /// in the community, as `insertLocation` keeps it.
+    public static func updateLocation(_ c: Connection, communityId: String, id: String, name: String?, active: Bool?) throws -> LocationFacts {
+        do {
+            guard let row = try c.query(
+                """
+                UPDATE locations SET name = coalesce($3, name), active = coalesce($4, active)
+                WHERE community_id = $1 AND id = $2 RETURNING id, name, kind, active
+                """, [communityId, id, name, active]
+            ).first else { throw AppError.notFound("location", id) }
+            return try location(row)
+        } catch let e as PostgresError where e.isUniqueViolation {
+            throw AppError.invalidParams(field: "name", reason: "is already the name of another location")
+        }
+    }
+
+    /// The ids of the community's retired locations: their hours offer no times.
+    public static func retiredLocationIds(_ c: Connection, communityId: String) throws -> Set<String> {
+        Set(try c.query("SELECT id FROM locations WHERE community_id = $1 AND NOT active", [communityId]).map { try $0.string("id") })
+    }
+
+    /// How many of the ids name locations of the community, and the names of those retired.
+    public static func namedLocations(_ c: Connection, communityId: String, ids: [String]) throws -> (count: Int, retired: [String]) {
+        guard !ids.isEmpty else { return (0, []) }
+        let row = try c.query(
+            """
+            SELECT count(*) AS n, coalesce(array_agg(name ORDER BY name) FILTER (WHERE NOT active), '{}') AS retired
+            FROM locations WHERE community_id = $1 AND id = ANY ($2)
+            """, [communityId, PostgresTextArray(ids)]
+        ).one()
+        return (Int(try row.int("n")), try row.stringArray("retired"))
     }
 }

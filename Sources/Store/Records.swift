@@ -103,7 +103,7 @@ public enum Records {
     }
 
     public static func location(_ j: StoredJSON) throws -> LocationFacts {
-        LocationFacts(id: try j.string("id"), name: try j.string("name"), kind: try j.string("kind"))
+        LocationFacts(id: try j.string("id"), name: try j.string("name"), kind: try j.string("kind"), active: try j.bool("active"))
     }
 
     // MARK: Availability

@@ -75,7 +75,20 @@ enum AdminCommands {
         try CommandRunner.show(try session.call("service.update", params), session)
     }
 
-    /// `enroll` (or with --remove, the assignment removed).
+    /// `location set`: a new name, --retire or --restore (not both).
+    @Sendable static func setLocation(_ invocation: Invocation, _ session: Session) throws {
+        var params = try session.mappedParams()
+        switch (invocation.has("retire"), invocation.has("restore")) {
+        case (true, true): throw UsageError(message: "give --retire or --restore, not both")
+        case (true, false): params["active"] = false
+        case (false, true): params["active"] = true
+        case (false, false):
+            guard params["name"] != nil else { throw UsageError(message: "location set needs something to change: --name, --retire or --restore") }
+        }
+        try CommandRunner.show(try session.call("location.update", params), session)
+    }
+
+
     @Sendable static func enroll(_ invocation: Invocation, _ session: Session) throws {
         let params = try session.mappedParams()
         guard (params["service_id"] == nil) != (params["expert_id"] == nil) else {

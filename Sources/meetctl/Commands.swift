@@ -102,6 +102,10 @@ enum Commands {
         Column(header: "Expert", key: "expert_id", format: .person, optional: true), Column(header: "Skills", key: "skills", format: .compact, optional: true),
         Column(header: "Agenda", key: "agenda_questions", format: .compact, optional: true),
     ])
+    static let locationRecord: OutputSpec = .record([
+        Column(header: "Location", key: "id"), Column(header: "Name", key: "name"), Column(header: "Kind", key: "kind"),
+        Column(header: "Active", key: "active", format: .bool),
+    ])
     static let personRecord: OutputSpec = .record([
         Column(header: "Person", key: "id"), Column(header: "First name", key: "first_name"), Column(header: "Last name", key: "last_name"),
         Column(header: "Email", key: "email"), Column(header: "Roles", key: "roles", format: .compact),
@@ -758,7 +762,10 @@ enum Commands {
         CommandSpec(
             path: ["locations"], section: .admin, summary: "The community's locations",
             method: "location.list",
-            output: .table(key: "items", [Column(header: "LOCATION", key: "id"), Column(header: "NAME", key: "name"), Column(header: "KIND", key: "kind")], empty: "No locations."),
+            output: .table(key: "items", [
+                Column(header: "LOCATION", key: "id"), Column(header: "NAME", key: "name"), Column(header: "KIND", key: "kind"),
+                Column(header: "ACTIVE", key: "active", format: .bool),
+            ], empty: "No locations."),
             allPages: true),
         CommandSpec(
             path: ["location", "add"], section: .admin, summary: "Add a place or a virtual room",
@@ -766,8 +773,17 @@ enum Commands {
                 OptionSpec(name: "name", kind: .text(placeholder: "NAME"), param: "name", required: true),
                 OptionSpec(name: "kind", kind: .choice(["in_person", "virtual"]), param: "kind", required: true),
             ],
-            method: "location.create", mutating: true,
-            output: .record([Column(header: "Location", key: "id"), Column(header: "Name", key: "name"), Column(header: "Kind", key: "kind")])),
+            method: "location.create", mutating: true, output: locationRecord),
+        CommandSpec(
+            path: ["location", "set"], section: .admin,
+            summary: "Rename a location, or retire it: nothing booked or moved there any more, meetings there stay (--restore offers it again)",
+            options: [
+                OptionSpec(name: "location", kind: .location, param: "location_id", required: true),
+                OptionSpec(name: "name", kind: .text(placeholder: "NAME"), param: "name"),
+                OptionSpec(name: "retire", kind: .flag, help: "No meeting is booked there or moved to it any more; its hours offer no times"),
+                OptionSpec(name: "restore", kind: .flag, help: "Offer it again"),
+            ],
+            method: "location.update", mutating: true, output: locationRecord, run: AdminCommands.setLocation),
         CommandSpec(
             path: ["jobs", "run"], section: .admin, summary: "Run due work: expire unanswered requests, queue reminders, create series occurrences",
             method: "jobs.run_due", mutating: true,

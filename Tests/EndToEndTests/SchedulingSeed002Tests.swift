@@ -186,6 +186,75 @@ final class SchedulingSeed002Tests: EndToEndTestCase {
         XCTAssertTrue(both.stderr.contains("not both"), both.stderr)
     }
 
+    /// An admin renames a location and retires it: nothing is booked there or moved to it, its
+    /// hours offer no times and take no new hours, its meetings stay; restored, it is offered again.
+    func testALocationIsRenamedAndRetiredAndItsMeetingsStay() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let library = try MeetingWorld.id(of: w.meetingd.result("location.create", as: w.admin, ["name": "Library", "kind": "in_person"]))
+        try w.meetingd.result("availability.set_weekly", as: w.expert, [
+            "expert_id": .string(w.expert), "time_zone": "UTC", "rules": .array(dailyRules("06:00", "22:00", at: [w.locationId, library])),
+        ])
+        let waiting = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 3, hour: 10)))
+        let agreed = try w.agreed(start: MeetingTime.at(day: 3, hour: 12))
+        let update = { (extra: [String: JSONValue]) in ["location_id": JSONValue.string(w.locationId)].merging(extra) { $1 } }
+        try w.meetingd.error("location.update", as: w.user, update(["active": false]), code: 4003)
+        let nothing = try w.meetingd.error("location.update", as: w.admin, update([:]), code: -32602)
+        XCTAssertEqual(nothing["data"]?["field"], "location_id", "\(nothing)")
+        let taken = try w.meetingd.error("location.update", as: w.admin, update(["name": "LIBRARY"]), code: -32602)
+        XCTAssertTrue(taken["data"]?["reason"]?.string?.contains("already the name of another location") ?? false, "\(taken)")
+        try w.meetingd.error("location.update", as: w.admin, ["location_id": "loc_00000000000000000000000000000000", "active": false], code: 4004)
+
+        let renamed = try w.meetingd.result("location.update", as: w.admin, update(["name": " Video room "]))
+        XCTAssertEqual(renamed["name"], "Video room")
+        XCTAssertEqual(renamed["active"], true)
+        let retired = try w.meetingd.result("location.update", as: w.admin, update(["active": false]))
+        XCTAssertEqual(retired["active"], false)
+        XCTAssertEqual(retired["name"], "Video room", "retiring keeps the name")
+        let listed = try w.meetingd.allPages("location.list", as: w.user).first { $0["id"]?.string == w.locationId }
+        XCTAssertEqual(listed?["active"], false)
+
+        // Its hours offer no times (a window at two locations keeps the other); a search there, a
+        // request there and new hours there are refused.
+        let found = try w.search(from: MeetingTime.at(day: 4, hour: 0), to: MeetingTime.at(day: 5, hour: 0))
+        XCTAssertFalse(found.isEmpty)
+        XCTAssertTrue(found.allSatisfy { $0.experts[w.expert] == [library] }, "no time at a retired location: \(found)")
+        let searched = try w.meetingd.error(
+            "availability.search", as: w.user,
+            w.searchParams(service: nil, from: MeetingTime.at(day: 4, hour: 0), to: MeetingTime.at(day: 5, hour: 0), ["location_id": .string(w.locationId)]),
+            code: -32602)
+        XCTAssertTrue(searched["data"]?["reason"]?.string?.contains("Video room, a retired location") ?? false, "\(searched)")
+        let refused = try w.meetingd.error("meeting.request", as: w.user, w.requestParams(start: MeetingTime.at(day: 4, hour: 10)), code: 4011)
+        XCTAssertTrue(refused["message"]?.string?.contains("Video room is retired") ?? false, "\(refused)")
+        let hours: [JSONValue] = [["weekday": 1, "start": "09:00", "end": "17:00", "location_ids": [.string(w.locationId)]]]
+        let newHours = try w.meetingd.error(
+            "availability.set_weekly", as: w.expert, ["expert_id": .string(w.expert), "time_zone": "UTC", "rules": .array(hours)], code: -32602)
+        XCTAssertTrue(newHours["data"]?["reason"]?.string?.contains("a retired location") ?? false, "\(newHours)")
+        // A request waiting there can be declined, not confirmed; the agreed meeting stays and is
+        // not moved to another time there.
+        let notConfirmed = try w.refuse("meeting.confirm", as: w.expert, waiting, code: 4011)
+        XCTAssertTrue(notConfirmed["message"]?.string?.contains("decline the meeting") ?? false, "\(notConfirmed)")
+        XCTAssertEqual(try w.meeting(agreed)["status"], "agreed")
+        try w.refuse("meeting.reschedule", as: w.expert, agreed, ["start": .string(MeetingTime.at(day: 3, hour: 15))], code: 4011)
+        try w.act("meeting.decline", as: w.expert, waiting, ["reason_code": "other"])
+        try w.assertReconciled()
+
+        // Restored, it is offered again.
+        XCTAssertEqual(try w.meetingd.result("location.update", as: w.admin, update(["active": true]))["active"], true)
+        let again = try w.search(from: MeetingTime.at(day: 4, hour: 0), to: MeetingTime.at(day: 5, hour: 0))
+        XCTAssertTrue(again.contains { $0.experts[w.expert] == [w.locationId, library].sorted() }, "\(again)")
+        try w.request(start: MeetingTime.at(day: 4, hour: 10))
+
+        let c = try MeetctlCommunity.make(#function)
+        let room = try XCTUnwrap(try c.admin.json(["locations"])["items"]?.array?.first?["name"]?.string)
+        XCTAssertTrue(try c.admin.ok(["location", "set", "--location", room, "--retire"]).contains("no"), "Active no")
+        XCTAssertTrue(try c.admin.ok(["locations"]).contains("ACTIVE"))
+        XCTAssertEqual(try c.admin.json(["location", "set", "--location", room, "--restore", "--name", "Room B"])["name"], "Room B")
+        let both = try c.admin.fails(["location", "set", "--location", "Room B", "--retire", "--restore"], status: 2)
+        XCTAssertTrue(both.stderr.contains("not both"), both.stderr)
+        let empty = try c.admin.fails(["location", "set", "--location", "Room B"], status: 2)
+        XCTAssertTrue(empty.stderr.contains("needs something to change"), empty.stderr)
+    }
+
     func testProviderFirstSetUpFromTheThreeCSVFiles() throws {
         let w = try MeetingWorld(self, label: #function, settings: ["require_enrollment": true])
         let tag = TestEnvironment.uniqueTag()

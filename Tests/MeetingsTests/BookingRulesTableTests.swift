@@ -238,6 +238,29 @@ final class BookingRulesTableTests: XCTestCase {
         }
     }
 
+    /// A retired location: no path books a meeting there or moves one to it; a meeting waiting
+    /// for an answer there is told to be declined; a step at another location goes ahead.
+    func testARetiredLocationIsRefusedOnEveryPath() throws {
+        var c = try Self.context()
+        c.locations[Self.location]?.active = false
+        let other = "loc_00000000000000000000000000000002"
+        c.locations[other] = LocationFacts(id: other, name: "Room 2", kind: "in_person")
+        c.weeklyRules = try (1...7).map {
+            try WeeklyRule(weekday: $0, start: LocalTimeOfDay("06:00")!, end: LocalTimeOfDay("22:00")!, locationIds: [Self.location, other])
+        }
+        for path in BookingPath.allCases {
+            var a = Self.attempt(path)
+            XCTAssertThrowsError(try BookingRules.check(a, c), "\(path)") { error in
+                XCTAssertEqual((error as? AppError)?.dataCode, "slot_unavailable", "\(path)")
+                let message = (error as? AppError)?.message ?? ""
+                XCTAssertTrue(message.contains("Room 1 is retired"), "\(path): \(message)")
+                XCTAssertEqual(message.contains("decline the meeting"), [.userConfirm, .expertConfirm].contains(path), "\(path): \(message)")
+            }
+            a.locationId = other
+            XCTAssertEqual(outcome(a, c), "ok", "\(path) at another location")
+        }
+    }
+
     func testSkillsAndAgendaAnswersNameTheField() throws {
         var c = try Self.context()
         c.service?.skills = ["stoichiometry", "titration"]

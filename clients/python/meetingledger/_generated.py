@@ -35,6 +35,7 @@ MUTATING_METHODS = frozenset({
     "enrollment.remove",
     "jobs.run_due",
     "location.create",
+    "location.update",
     "meeting.cancel",
     "meeting.confirm",
     "meeting.confirm_alternate",
@@ -515,6 +516,7 @@ class Location:
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
+    active: bool
     id: str
     kind: Literal["in_person", "virtual"]
     name: str
@@ -2106,6 +2108,7 @@ _PersonFindByEmailResult_FIELDS: Tuple[FieldSpec, ...] = (
 )
 
 _Location_FIELDS: Tuple[FieldSpec, ...] = (
+    ("active", "active", None, True),
     ("id", "id", None, True),
     ("kind", "kind", None, True),
     ("name", "name", None, True),
@@ -4001,6 +4004,34 @@ class LocationNamespace:
         InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
         """
         return self._client._call("location.list", {"actor": actor, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, LocationListResult.from_json)
+
+    def update(
+        self,
+        *,
+        location_id: str,
+        actor: Optional[str] = None,
+        name: Optional[str] = UNSET,
+        active: Optional[bool] = UNSET,
+        idempotency_key: Optional[str] = None,
+    ) -> Location:
+        """Renames a location, or retires it (active false: no meeting is booked there or moved to it any more, its hours offer no times and new hours may not name it; meetings there stay and are held, cancelled or declined as before, and a request there is confirmed only with another location_id) or offers it again.
+
+        Who may call: admin. Mutating: accepts idempotency_key. Give at least one of name or active.
+
+        actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
+            optional, and only the pinned person)
+        location_id (loc_… id)
+        name
+        active
+        idempotency_key: A retry with the same key and params returns the first response and has no further
+            effect
+
+        Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
+        DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
+        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError.
+        """
+        return self._client._call("location.update", {"actor": actor, "location_id": location_id, "name": UNSET if name is None else name, "active": UNSET if active is None else active, "idempotency_key": idempotency_key}, True, Location.from_json)
 
 
 class MeetingNamespace:
