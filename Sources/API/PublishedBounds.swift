@@ -30,8 +30,10 @@ extension API {
             "price": .string(
                 "A meeting's price follows its length: pro rata to the service's price for its default length, rounded up to whole credits "
                     + "(a 60-minute, 100-credit service: 45 minutes cost 75, 50 minutes 84, 4 hours 400), unless the expert's proposal "
-                    + "set the price, which then scales the same way from the price and length the proposal set when the meeting is moved to "
-                    + "another length (never from a price already rounded for another length: back at its length, it is what the expert set). A hold already made stays through a move to another length until the user approves the new price, which the hold then becomes "
+                    + "set the price, which then scales the same way from the price and length the proposal set. A meeting moved to another "
+                    + "length scales from what it was booked on (the service's price then, or the expert's): a later change to the service's "
+                    + "price reaches no meeting already booked, and a price is never scaled from one already rounded for another length "
+                    + "(back at its length, a meeting costs what it did). A hold already made stays through a move to another length until the user approves the new price, which the hold then becomes "
                     + "(a user's own counter-offer or new date is that approval; declining returns what was held; `held_credits` says what is held meanwhile)."),
         ]
     }

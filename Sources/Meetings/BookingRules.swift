@@ -478,12 +478,18 @@ public enum Pricing {
         try scaled(service.priceCredits, from: service.defaultLengthMinutes, to: lengthMinutes)
     }
 
-    /// The price of a meeting moved to a new length: a service price is worked out again from the
-    /// service; an expert's price scales pro rata from the price and length the expert set (so a
-    /// length changed and changed back costs what it did).
-    public static func price(of meeting: Meeting, service: ServiceFacts?, lengthMinutes: Int64) throws -> Int64 {
+    /// The basis a booking is priced on: the service's price for its default length.
+    public static func basis(of service: ServiceFacts) -> PriceBasis {
+        PriceBasis(credits: service.priceCredits, minutes: service.defaultLengthMinutes)
+    }
+
+    /// The price of a meeting moved to a new length: pro rata from the basis it was booked on
+    /// (the service's price for its default length then, or the price and length the expert
+    /// set), so a change to the service's price reaches no meeting booked before it, and a length
+    /// changed and changed back costs what it did. A meeting booked before its basis was kept
+    /// scales from its own price and length.
+    public static func price(of meeting: Meeting, lengthMinutes: Int64) throws -> Int64 {
         guard lengthMinutes != meeting.state.lengthMinutes else { return meeting.state.priceCredits }
-        if meeting.priceSource == .service, let service { return try price(of: service, lengthMinutes: lengthMinutes) }
         let basis = meeting.priceBasis ?? PriceBasis(credits: meeting.state.priceCredits, minutes: meeting.state.lengthMinutes)
         return try scaled(basis.credits, from: basis.minutes, to: lengthMinutes)
     }

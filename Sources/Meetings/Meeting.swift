@@ -62,8 +62,10 @@ public struct Meeting: Sendable, Equatable {
     /// What was returned to the user once its credits were (credit_status returned): its last
     /// release, read from the ledger; nil otherwise.
     public var returnedCredits: Int64? = nil
-    /// The price and length an expert's price was set on (price_source `expert`): every new
-    /// length is priced pro rata from them, not from a price already rounded for another length.
+    /// The price and length the meeting was booked on (the service's price for its default
+    /// length then, or the price and length the expert set): every new length is priced pro rata
+    /// from them, not from the service's price now nor from a price already rounded for another
+    /// length. Nil for a service-priced meeting booked before it was kept.
     public var priceBasis: PriceBasis? = nil
 
     public init(

@@ -143,6 +143,7 @@ public enum MeetingDecider {
                 becomesAgreed: d.next.status == .agreed, side: .user, creditsToHold: d.ledger.contains(.hold) ? price : 0,
                 beyondHorizon: input.beyondHorizon, gridStart: input.gridStart, studentId: input.studentId, skill: input.skill, agendaAnswers: input.agendaAnswers), c)
         var m = newMeeting(c, ids: ids, state: d.next, priceSource: .service, serviceId: service.id, user: user, expert: expert, studentId: input.studentId)
+        m.priceBasis = Pricing.basis(of: service)
         m.skill = input.skill
         m.locationId = input.locationId
         m.topic = input.topic
@@ -302,7 +303,7 @@ public enum MeetingDecider {
         }
         if case .logSession(_, _, let feedback) = command { try checkFeedback(feedback, c.settings) }
         if case .reschedule(let start, let length, _, let note) = command {
-            command = .reschedule(start: start, lengthMinutes: length, priceCredits: try Pricing.price(of: m, service: c.service, lengthMinutes: length), note: note)
+            command = .reschedule(start: start, lengthMinutes: length, priceCredits: try Pricing.price(of: m, lengthMinutes: length), note: note)
         }
         var after = m
         var details = input.confirmDetails

@@ -67,6 +67,7 @@ public enum Records {
             "id": .string(m.id), "service_id": .string(m.serviceId), "skill": .optional(m.skill), "user_id": .string(m.userId),
             "expert_id": .string(m.expertId), "location_id": .optional(m.locationId), "start_at": .string(s.start.rfc3339),
             "length_minutes": .int(s.lengthMinutes), "price_credits": .int(s.priceCredits), "price_source": .string(m.priceSource.rawValue),
+            "price_basis_credits": .optional(m.priceBasis?.credits), "price_basis_minutes": .optional(m.priceBasis?.minutes),
             "topic": .optional(m.topic), "agenda_answers": .array(m.agendaAnswers.map { .string($0) }), "session_type": .optional(m.sessionType),
             "class_name": .optional(m.className), "room": .optional(m.room),
             "status": .string(s.status.rawValue), "proposed_by": .string(s.proposedBy.rawValue), "expert_approved": .bool(s.expertApproved),

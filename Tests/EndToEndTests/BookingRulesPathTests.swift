@@ -275,6 +275,29 @@ final class BookingRulesPathTests: EndToEndTestCase {
         XCTAssertEqual(try w.trail(try MeetingWorld.id(of: long)), ["hold pending 400"])
     }
 
+    /// A meeting moved to another length is priced from what it was booked on: the service's
+    /// price changed since (raised, or dropped to nothing) reaches no meeting already booked;
+    /// a new booking takes the new price.
+    func testAServicePriceChangedLaterReachesNoBookedMeeting() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let agreed = try w.agreed(start: day7)
+        let waiting = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 8, hour: 10)))
+        try w.meetingd.result("service.update", as: w.admin, ["service_id": .string(w.serviceId), "price_credits": 200, "default_length_minutes": 30])
+        // An hour of the old 100 moved to 90 minutes costs 150, not 600 at the new 200 a half-hour.
+        let moved = try w.act("meeting.reschedule", as: w.user, agreed, ["start": .string(MeetingTime.at(day: 9, hour: 10)), "length_minutes": 90])
+        XCTAssertEqual(moved["alternate"]?["price_credits"], 150, "\(moved)")
+        XCTAssertEqual(try w.act("meeting.confirm_alternate", as: w.expert, agreed)["price_credits"], 150)
+        let countered = try w.act("meeting.reschedule", as: w.expert, waiting, ["start": .string(MeetingTime.at(day: 8, hour: 10)), "length_minutes": 30])
+        XCTAssertEqual(countered["alternate"]?["price_credits"] ?? countered["price_credits"], 50, "\(countered)")
+        try w.meetingd.result("service.update", as: w.admin, ["service_id": .string(w.serviceId), "price_credits": 0])
+        let back = try w.act("meeting.reschedule", as: w.user, agreed, ["start": .string(MeetingTime.at(day: 9, hour: 10)), "length_minutes": 60])
+        XCTAssertEqual(back["alternate"]?["price_credits"], 100, "a price dropped to nothing leaves the booked hour at 100: \(back)")
+        var params = w.requestParams(start: MeetingTime.at(day: 10, hour: 10))
+        params["length_minutes"] = 60
+        XCTAssertEqual(try w.meetingd.result("meeting.request", as: w.user, params)["price_credits"], 0, "a new booking takes the price now")
+        try w.assertReconciled()
+    }
+
     /// An expert's price is priced from the price and length the expert set: a length changed
     /// and changed back costs what it did (10 credits an hour → 5 minutes, 1 credit → an hour,
     /// 10 credits, not 12 scaled from the rounded 1), held and agreed at that.

@@ -140,10 +140,21 @@ final class MeetingDeciderTests: XCTestCase {
         var m = try proposal(c, start: T.at(day: 2, hour: 10))
         m.state.priceCredits = 80
         m.priceBasis = PriceBasis(credits: 80, minutes: m.state.lengthMinutes)
-        XCTAssertEqual(try Pricing.price(of: m, service: c.service, lengthMinutes: 90), 120)
-        m.priceSource = .service
-        XCTAssertEqual(try Pricing.price(of: m, service: c.service, lengthMinutes: 90), 150)
+        XCTAssertEqual(try Pricing.price(of: m, lengthMinutes: 90), 120)
         c.meeting = m
+    }
+
+    /// A request keeps the service's price for its default length as its basis: a later change
+    /// to the service's price does not reach it (only a new booking).
+    func testARequestIsPricedOnTheServiceAsItWasBooked() throws {
+        var c = try context()
+        var m = try request(c, length: 45).after
+        XCTAssertEqual(m.state.priceCredits, 75)
+        XCTAssertEqual(m.priceBasis, PriceBasis(credits: 100, minutes: 60))
+        c.service?.priceCredits = 400
+        XCTAssertEqual(try Pricing.price(of: m, lengthMinutes: 90), 150, "from the price it was booked on, not the service's now")
+        m.priceBasis = nil
+        XCTAssertEqual(try Pricing.price(of: m, lengthMinutes: 90), 150, "a meeting booked before the basis was kept: from its own price and length")
     }
 
     /// An expert's price is scaled from the price and length they set, not from a price already
@@ -155,11 +166,11 @@ final class MeetingDeciderTests: XCTestCase {
         m.priceBasis = PriceBasis(credits: 10, minutes: 60)
         m.state.lengthMinutes = 5
         m.state.priceCredits = 1
-        XCTAssertEqual(try Pricing.price(of: m, service: c.service, lengthMinutes: 60), 10)
-        XCTAssertEqual(try Pricing.price(of: m, service: c.service, lengthMinutes: 50), 9)
-        XCTAssertEqual(try Pricing.price(of: m, service: c.service, lengthMinutes: 5), 1, "its own length keeps its price")
+        XCTAssertEqual(try Pricing.price(of: m, lengthMinutes: 60), 10)
+        XCTAssertEqual(try Pricing.price(of: m, lengthMinutes: 50), 9)
+        XCTAssertEqual(try Pricing.price(of: m, lengthMinutes: 5), 1, "its own length keeps its price")
         m.priceBasis = nil
-        XCTAssertEqual(try Pricing.price(of: m, service: c.service, lengthMinutes: 60), 12, "without a basis (as before): from the current price")
+        XCTAssertEqual(try Pricing.price(of: m, lengthMinutes: 60), 12, "without a basis (as before): from the current price")
     }
 
     /// A series occurrence that cannot be booked keeps the user's balance out of its shared
