@@ -229,13 +229,14 @@ final class SchedulingSeed002Tests: EndToEndTestCase {
         let newHours = try w.meetingd.error(
             "availability.set_weekly", as: w.expert, ["expert_id": .string(w.expert), "time_zone": "UTC", "rules": .array(hours)], code: -32602)
         XCTAssertTrue(newHours["data"]?["reason"]?.string?.contains("a retired location") ?? false, "\(newHours)")
-        // A request waiting there can be declined, not confirmed; the agreed meeting stays and is
-        // not moved to another time there.
+        // A request waiting there is confirmed only at another location; the agreed meeting stays
+        // and is not moved to another time there.
         let notConfirmed = try w.refuse("meeting.confirm", as: w.expert, waiting, code: 4011)
         XCTAssertTrue(notConfirmed["message"]?.string?.contains("decline the meeting") ?? false, "\(notConfirmed)")
         XCTAssertEqual(try w.meeting(agreed)["status"], "agreed")
         try w.refuse("meeting.reschedule", as: w.expert, agreed, ["start": .string(MeetingTime.at(day: 3, hour: 15))], code: 4011)
-        try w.act("meeting.decline", as: w.expert, waiting, ["reason_code": "other"])
+        let elsewhere = try w.act("meeting.confirm", as: w.expert, waiting, ["location_id": .string(library)])
+        XCTAssertEqual([elsewhere["status"], elsewhere["location_id"]], ["agreed", .string(library)], "confirmed at another location")
         try w.assertReconciled()
 
         // Restored, it is offered again.
