@@ -98,9 +98,10 @@ enum CatalogAPI {
         "Retires a service (active false: it is not offered, searched or booked any more; agreed meetings stay, a request not yet confirmed can only be declined or withdrawn) or offers it again",
         audience: .roles([.admin]), mutating: true,
         params: [.init("service_id", .id(.service), required: true), .init("active", .boolean, required: true)],
-        result: ServiceFacts.schema, errors: [DocErrors.notFound],
+        result: .object(ServiceFacts.fields + OpenWork.fields, additional: true), errors: [DocErrors.notFound],
         body: .transaction { ctx, params in
-            try CatalogStore.setActive(ctx.db, communityId: ctx.communityId, id: try params.string("service_id"), active: params.bool("active")).json
+            let service = try CatalogStore.setActive(ctx.db, communityId: ctx.communityId, id: try params.string("service_id"), active: params.bool("active"))
+            return OpenWork.json(service.json, try CatalogStore.openWork(ctx.db, communityId: ctx.communityId, serviceId: service.id))
         })
 
     static let certificationResult: Schema = .named("Certification", .object([

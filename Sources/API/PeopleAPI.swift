@@ -120,14 +120,14 @@ enum PeopleAPI {
         "Renames a location, or retires it (active false: no meeting is booked there or moved to it any more, its hours offer no times and new hours may not name it; meetings there stay and are held, cancelled or declined as before, and a request there is confirmed only with another location_id) or offers it again",
         audience: .roles([.admin]), mutating: true,
         params: [.init("location_id", .id(.location), required: true), .init("name", .givenName), .init("active", .boolean)],
-        result: LocationFacts.schema, errors: [DocErrors.notFound], paramRules: [.somethingToChange(["name", "active"], on: "location_id")],
-        examples: [Examples.locationRetire],
+        result: .object(LocationFacts.fields + OpenWork.fields, additional: true), errors: [DocErrors.notFound],
+        paramRules: [.somethingToChange(["name", "active"], on: "location_id")], examples: [Examples.locationRetire],
         body: .transaction { ctx, params in
-            try CatalogStore.updateLocation(
+            let location = try CatalogStore.updateLocation(
                 ctx.db, communityId: ctx.communityId, id: try params.string("location_id"),
                 name: try params.optionalString("name").map { try NameRule.stored($0, field: "name") },
-                active: params.has("active") ? params.bool("active") : nil
-            ).json
+                active: params.has("active") ? params.bool("active") : nil)
+            return OpenWork.json(location.json, try CatalogStore.openWork(ctx.db, communityId: ctx.communityId, locationId: location.id))
         })
 
     static let listLocations = MethodDefinition(

@@ -66,21 +66,41 @@ extension ServiceFacts {
         ]
     }
 
-    static let schema: Schema = .named("Service", .object([
+    static let fields: [Schema.Field] = [
         .init("id", .id(.service), required: true), .init("name", .name, required: true),
         .init("kind", .oneOf(["generic", "expert_specific"]), required: true), .init("expert_id", .nullable(.id(.person)), required: true),
         .init("default_length_minutes", .integer(min: 5, max: 1440), required: true), .init("price_credits", .credits, required: true),
         .init("skills", .list(.text()), required: true), .init("agenda_questions", .list(.text()), required: true),
         .init("active", .boolean, required: true),
-    ], additional: true))
+    ]
+    static let schema: Schema = .named("Service", .object(fields, additional: true))
+}
+
+/// What a service or location leaves open as it is retired (`CatalogStore.openWork`), told
+/// with the answer so the admin knows what still waits on it.
+enum OpenWork {
+    static let fields: [Schema.Field] = [
+        .init("waiting_meetings", .list(.id(.meeting)), required: true,
+              "Requests for it still waiting for an answer (at most 100, soonest first): while it is retired they can only be declined or withdrawn (credits held return then, or when they expire at their start)"),
+        .init("active_series", .list(.id(.series)), required: true,
+              "Weekly series that go on: while it is retired their dates are not booked (both sides told each time) until it is offered again or the series is cancelled (series.cancel)"),
+    ]
+
+    static func json(_ base: JSON, _ work: (waiting: [String], series: [String])) -> JSON {
+        var fields = base.objectValue ?? [:]
+        fields["waiting_meetings"] = .array(work.waiting.map { .string($0) })
+        fields["active_series"] = .array(work.series.map { .string($0) })
+        return .object(fields)
+    }
 }
 
 extension LocationFacts {
     var json: JSON { ["id": .string(id), "name": .string(name), "kind": .string(kind), "active": .bool(active)] }
 
-    static let schema: Schema = .named("Location", .object([
+    static let fields: [Schema.Field] = [
         .init("id", .id(.location), required: true), .init("name", .name, required: true),
         .init("kind", .oneOf(["in_person", "virtual"]), required: true),
         .init("active", .boolean, required: true, "False once retired (location.update): no meeting is booked there or moved to it, and its hours offer no times"),
-    ], additional: true))
+    ]
+    static let schema: Schema = .named("Location", .object(fields, additional: true))
 }

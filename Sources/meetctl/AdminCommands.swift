@@ -75,6 +75,22 @@ enum AdminCommands {
         try CommandRunner.show(try session.call("service.update", params), session)
     }
 
+    /// What a retired service or location leaves open, said after it (nothing when restored or
+    /// when nothing is open): requests still waiting for an answer and series going on.
+    static func openWorkNote(_ r: JSON, what: String) -> String {
+        guard r["active"] == false else { return "" }
+        var note = ""
+        if let waiting = r["waiting_meetings"]?.arrayValue, !waiting.isEmpty {
+            let requests = Counted.words(Int64(waiting.count), "request")
+            note += " \(requests) for \(what) still \(waiting.count == 1 ? "waits" : "wait") for an answer: decline \(waiting.count == 1 ? "it" : "them") (meetctl decline MEETING) or let \(waiting.count == 1 ? "it" : "them") expire at the start."
+        }
+        if let series = r["active_series"]?.arrayValue, !series.isEmpty {
+            let weekly = Counted.words(Int64(series.count), "weekly series", plural: "weekly series")
+            note += " \(weekly) \(series.count == 1 ? "goes" : "go") on without booking \(what): meetctl series cancel SERIES ends one (\(series.compactMap(\.stringValue).joined(separator: ", ")))."
+        }
+        return note
+    }
+
     /// `location set`: a new name, --retire or --restore (not both).
     @Sendable static func setLocation(_ invocation: Invocation, _ session: Session) throws {
         var params = try session.mappedParams()
@@ -85,7 +101,10 @@ enum AdminCommands {
         case (false, false):
             guard params["name"] != nil else { throw UsageError(message: "location set needs something to change: --name, --retire or --restore") }
         }
-        try CommandRunner.show(try session.call("location.update", params), session)
+        let result = try session.call("location.update", params)
+        try CommandRunner.show(result, session)
+        let note = openWorkNote(result, what: "it")
+        if !invocation.wantsJSON && !note.isEmpty { session.out.line(String(note.dropFirst())) }
     }
 
 

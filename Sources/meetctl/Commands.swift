@@ -700,7 +700,9 @@ enum Commands {
                 OptionSpec(name: "restore", kind: .flag, help: "Offer it again"),
             ],
             method: "service.set_active", mutating: true,
-            output: .message { r, _ in "\(Render.plain(r["name"] ?? nil)) is \(r["active"] == true ? "offered again" : "retired")." },
+            output: .message { r, _ in
+                "\(Render.plain(r["name"] ?? nil)) is \(r["active"] == true ? "offered again" : "retired")." + AdminCommands.openWorkNote(r, what: "it")
+            },
             run: AdminCommands.retire),
         CommandSpec(
             path: ["enroll"], section: .admin, summary: "Assign a user to a service or an expert (--remove takes it back)",

@@ -97,6 +97,8 @@ final class SchedulingSeed002Tests: EndToEndTestCase {
         try w.meetingd.error("service.set_active", as: w.user, ["service_id": .string(w.serviceId), "active": false], code: 4003)
         let retired = try w.meetingd.result("service.set_active", as: w.admin, ["service_id": .string(w.serviceId), "active": false])
         XCTAssertEqual(retired["active"], false)
+        XCTAssertEqual(retired["waiting_meetings"], [.string(waiting)], "the request still waiting is named")
+        XCTAssertEqual(retired["active_series"], [])
         let window = w.searchParams(service: nil, from: MeetingTime.at(day: 4, hour: 0), to: MeetingTime.at(day: 5, hour: 0), [:])
         let refusedSearch = try w.meetingd.error("availability.search", as: w.user, window, code: 4011)
         XCTAssertTrue(refusedSearch["message"]?.string?.contains("not offered any more") ?? false, "\(refusedSearch)")
@@ -118,7 +120,13 @@ final class SchedulingSeed002Tests: EndToEndTestCase {
         try w.request(start: MeetingTime.at(day: 4, hour: 10))
 
         let c = try MeetctlCommunity.make(#function)
-        XCTAssertTrue(try c.admin.ok(["retire", "--service", c.serviceId]).contains("is retired."))
+        let series = try c.admin.json([
+            "series", "create", "--user", c.userId, "--expert", c.expertId, "--service", "CHEM101", "--start", "2030-03-11 09:00", "--location", "Room 101",
+            "--weeks", "2",
+        ])
+        let said = try c.admin.ok(["retire", "--service", c.serviceId])
+        XCTAssertTrue(said.contains("is retired. 2 requests for it still wait for an answer: decline them (meetctl decline MEETING)"), said)
+        XCTAssertTrue(said.contains("1 weekly series goes on without booking it: meetctl series cancel SERIES ends one (\(series["id"]?.string ?? "?"))"), said)
         let listed = try c.admin.json(["services"])["items"]?.array?.first { $0["id"]?.string == c.serviceId }
         XCTAssertEqual(listed?["active"], false, "the list shows it retired")
         XCTAssertTrue(try c.admin.ok(["services"]).contains("ACTIVE"))
@@ -210,6 +218,7 @@ final class SchedulingSeed002Tests: EndToEndTestCase {
         let retired = try w.meetingd.result("location.update", as: w.admin, update(["active": false]))
         XCTAssertEqual(retired["active"], false)
         XCTAssertEqual(retired["name"], "Video room", "retiring keeps the name")
+        XCTAssertEqual(retired["waiting_meetings"], [.string(waiting)], "the request still waiting there is named")
         let listed = try w.meetingd.allPages("location.list", as: w.user).first { $0["id"]?.string == w.locationId }
         XCTAssertEqual(listed?["active"], false)
 

@@ -528,6 +528,25 @@ class Location:
 
 
 @dataclass
+class LocationUpdateResult:
+    """The LocationUpdateResult object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    active: bool
+    active_series: List[str]
+    id: str
+    kind: Literal["in_person", "virtual"]
+    name: str
+    waiting_meetings: List[str]
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "LocationUpdateResult":
+        return decode(cls, value, _LocationUpdateResult_FIELDS)
+
+
+@dataclass
 class LocationListResult:
     """The LocationListResult object as meetingd answers it.
 
@@ -975,6 +994,30 @@ class ServiceListResult:
     @classmethod
     def from_json(cls, value: Any) -> "ServiceListResult":
         return decode(cls, value, _ServiceListResult_FIELDS)
+
+
+@dataclass
+class ServiceSetActiveResult:
+    """The ServiceSetActiveResult object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    active: bool
+    active_series: List[str]
+    agenda_questions: List[str]
+    default_length_minutes: int
+    expert_id: Optional[str]
+    id: str
+    kind: Literal["generic", "expert_specific"]
+    name: str
+    price_credits: int
+    skills: List[str]
+    waiting_meetings: List[str]
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "ServiceSetActiveResult":
+        return decode(cls, value, _ServiceSetActiveResult_FIELDS)
 
 
 @dataclass
@@ -2114,6 +2157,15 @@ _Location_FIELDS: Tuple[FieldSpec, ...] = (
     ("name", "name", None, True),
 )
 
+_LocationUpdateResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("active", "active", None, True),
+    ("active_series", "active_series", None, True),
+    ("id", "id", None, True),
+    ("kind", "kind", None, True),
+    ("name", "name", None, True),
+    ("waiting_meetings", "waiting_meetings", None, True),
+)
+
 _LocationListResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("items", "items", list_of(Location.from_json), True),
     ("next_cursor", "next_cursor", None, True),
@@ -2342,6 +2394,20 @@ _Service_FIELDS: Tuple[FieldSpec, ...] = (
 _ServiceListResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("items", "items", list_of(Service.from_json), True),
     ("next_cursor", "next_cursor", None, True),
+)
+
+_ServiceSetActiveResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("active", "active", None, True),
+    ("active_series", "active_series", None, True),
+    ("agenda_questions", "agenda_questions", None, True),
+    ("default_length_minutes", "default_length_minutes", None, True),
+    ("expert_id", "expert_id", None, True),
+    ("id", "id", None, True),
+    ("kind", "kind", None, True),
+    ("name", "name", None, True),
+    ("price_credits", "price_credits", None, True),
+    ("skills", "skills", None, True),
+    ("waiting_meetings", "waiting_meetings", None, True),
 )
 
 _Certification_FIELDS: Tuple[FieldSpec, ...] = (
@@ -2883,6 +2949,7 @@ __all__ = [
     "PersonListResult",
     "PersonFindByEmailResult",
     "Location",
+    "LocationUpdateResult",
     "LocationListResult",
     "ExpertProfile",
     "PersonProfilesResult",
@@ -2905,6 +2972,7 @@ __all__ = [
     "LedgerMeetingTrailResult",
     "Service",
     "ServiceListResult",
+    "ServiceSetActiveResult",
     "Certification",
     "Enrollment",
     "EnrollmentListResult",
@@ -4013,7 +4081,7 @@ class LocationNamespace:
         name: Optional[str] = UNSET,
         active: Optional[bool] = UNSET,
         idempotency_key: Optional[str] = None,
-    ) -> Location:
+    ) -> LocationUpdateResult:
         """Renames a location, or retires it (active false: no meeting is booked there or moved to it any more, its hours offer no times and new hours may not name it; meetings there stay and are held, cancelled or declined as before, and a request there is confirmed only with another location_id) or offers it again.
 
         Who may call: admin. Mutating: accepts idempotency_key. Give at least one of name or active.
@@ -4031,7 +4099,7 @@ class LocationNamespace:
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
         BatchAnswerFullError.
         """
-        return self._client._call("location.update", {"actor": actor, "location_id": location_id, "name": UNSET if name is None else name, "active": UNSET if active is None else active, "idempotency_key": idempotency_key}, True, Location.from_json)
+        return self._client._call("location.update", {"actor": actor, "location_id": location_id, "name": UNSET if name is None else name, "active": UNSET if active is None else active, "idempotency_key": idempotency_key}, True, LocationUpdateResult.from_json)
 
 
 class MeetingNamespace:
@@ -5508,7 +5576,7 @@ class ServiceNamespace:
         active: bool,
         actor: Optional[str] = None,
         idempotency_key: Optional[str] = None,
-    ) -> Service:
+    ) -> ServiceSetActiveResult:
         """Retires a service (active false: it is not offered, searched or booked any more; agreed meetings stay, a request not yet confirmed can only be declined or withdrawn) or offers it again.
 
         Who may call: admin. Mutating: accepts idempotency_key.
@@ -5525,7 +5593,7 @@ class ServiceNamespace:
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
         BatchAnswerFullError.
         """
-        return self._client._call("service.set_active", {"actor": actor, "service_id": service_id, "active": active, "idempotency_key": idempotency_key}, True, Service.from_json)
+        return self._client._call("service.set_active", {"actor": actor, "service_id": service_id, "active": active, "idempotency_key": idempotency_key}, True, ServiceSetActiveResult.from_json)
 
     def update(
         self,
