@@ -42,7 +42,7 @@ enum StudentAPI {
         })
 
     static let unlink = MethodDefinition(
-        "student.unlink", "Ends a customer's acting for a student (their meetings stay as they are)",
+        "student.unlink", "Ends a customer's acting for a student: their meetings stay as they are and can be declined, withdrawn, cancelled or logged, but neither side accepts or moves them until the two are linked again",
         audience: .roles([.admin, .office]), mutating: true, params: pair, result: linkResult, errors: [DocErrors.notFound],
         body: .transaction { ctx, params in
             let customerId = try params.string("customer_id"), studentId = try params.string("student_id")

@@ -56,7 +56,12 @@ public enum BookingRule: String, Sendable, CaseIterable {
     /// retired.
     case offered
     /// A meeting for a student is booked by a customer the student is linked to, and the student
-    /// is not the expert (seed 003: "the customer associated with a student").
+    /// is not the expert (seed 003: "the customer associated with a student"). The link holds on
+    /// every step that makes, accepts or moves the meeting, the expert's side included: once it
+    /// ends (`student.unlink`), neither side accepts or moves the student's meetings (a yes or a
+    /// new date would wait for a customer who can no longer give theirs); they can still be
+    /// declined, withdrawn or cancelled, and logged, and go on once an admin or the office links
+    /// the two again.
     case studentLink
     /// A skill named for the meeting is one of the service's skills.
     case skill
@@ -98,8 +103,7 @@ public enum BookingRule: String, Sendable, CaseIterable {
     /// meeting to become agreed, `credits` a hold to be made).
     public func applies(to path: BookingPath) -> Bool {
         switch self {
-        case .distinctParties, .roles, .supportedTime, .offered, .heldTime, .conflicts, .credits: return true
-        case .studentLink: return path.userCommits || path == .propose
+        case .distinctParties, .roles, .supportedTime, .offered, .studentLink, .heldTime, .conflicts, .credits: return true
         case .skill: return path.createsMeeting
         case .agenda: return path == .request || path == .seriesOccurrence
         case .enrolment: return path.booksFromCalendar || path == .propose
@@ -281,10 +285,13 @@ public enum BookingRules {
             guard let student = c.student, student.id == studentId else { throw AppError.notFound("student", studentId) }
             guard c.studentLinked else {
                 // Named in the call, the param is wrong; a meeting already for the student is
-                // refused for the link that has gone since.
+                // stopped, as its state, by the link that has gone since (as by a role taken away).
                 guard a.path.createsMeeting else {
-                    throw AppError.forbidden(
-                        "this meeting is for a student the user no longer acts for; an admin or the office links them again with student.link")
+                    throw AppError(
+                        .invalidState,
+                        message: "This meeting is for a student the user no longer acts for: the meeting can be declined, withdrawn or cancelled, "
+                            + "not accepted or moved; an admin or the office links them again with student.link (meetctl student link)",
+                        details: ["party": .string("student"), "student_id": .string(studentId)])
                 }
                 throw AppError.invalidParams(
                     field: "student_id", reason: "is not a student this user acts for; an admin or the office links them with student.link (meetctl student link)")

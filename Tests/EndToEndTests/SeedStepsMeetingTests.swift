@@ -19,6 +19,14 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         XCTAssertEqual(linked["linked"], true)
     }
 
+    /// Alex Young, assigned to the world's tutor and linked to the world's user (the customer).
+    func linkedStudent(_ w: MeetingWorld) throws -> String {
+        let student = try w.addNamedUser(firstName: "Alex", lastName: "Young", credits: 0)
+        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(student), "expert_id": .string(w.expert)])
+        try link(w, customer: w.user, student: student)
+        return student
+    }
+
     // MARK: 1. Customers and students
 
     /// Seed 003, step 1: "When a session request is made it will come from the customer
@@ -104,12 +112,51 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         XCTAssertTrue(ics.contains("booked by"), ics)
 
         // Unlinked since, the customer may not move the student's meeting: refused for the link,
-        // not for a param the call never had; cancelling stays theirs.
+        // as the meeting's state, not for a param the call never had; cancelling stays theirs.
         try w.meetingd.result("student.unlink", as: w.admin, ["customer_id": .string(customer), "student_id": .string(student)])
-        let moved = try w.refuse("meeting.reschedule", as: customer, id, ["start": .string(MeetingTime.at(day: 7, hour: 14))], code: 4003)
+        let moved = try w.refuse("meeting.reschedule", as: customer, id, ["start": .string(MeetingTime.at(day: 7, hour: 14))], code: 4009)
         XCTAssertTrue(moved["message"]?.string?.contains("no longer acts for") ?? false, "\(moved)")
         XCTAssertNil(moved["data"]?["field"], "\(moved)")
         try w.act("meeting.cancel", as: customer, id, ["reason_code": "other"])
+        try w.assertReconciled()
+    }
+
+    /// Once the link ends, the student's meetings are neither accepted nor moved by either side:
+    /// the tutor's yes or new date would wait for a customer who may no longer give theirs. They
+    /// can still be declined, withdrawn, cancelled and logged; linked again, they go on.
+    func testAnEndedLinkStopsEitherSideAcceptingOrMovingTheStudentsMeetings() throws {
+        let w = try tutorPlace()
+        let customer = w.user
+        let student = try linkedStudent(w)
+        func requested(day: Int) throws -> String {
+            var params = w.requestParams(start: MeetingTime.at(day: day, hour: 10))
+            params["student_id"] = .string(student)
+            return try MeetingWorld.id(of: w.meetingd.result("meeting.request", as: customer, params))
+        }
+        let (waiting, agreed, withdrawn, later) = (try requested(day: 7), try requested(day: 8), try requested(day: 9), try requested(day: 10))
+        try w.act("meeting.confirm", as: w.expert, agreed, ["session_type": "Tutoring"])
+        try w.meetingd.result("student.unlink", as: w.admin, ["customer_id": .string(customer), "student_id": .string(student)])
+
+        let elsewhere = MeetingTime.at(day: 11, hour: 14)
+        for (method, actor, id, extra) in [
+            ("meeting.confirm", w.expert, waiting, ["session_type": "Tutoring"]), ("meeting.reschedule", w.expert, waiting, ["start": .string(elsewhere)]),
+            ("meeting.reschedule", w.expert, agreed, ["start": .string(elsewhere)]), ("meeting.reschedule", customer, agreed, ["start": .string(elsewhere)]),
+        ] as [(String, String, String, [String: JSONValue])] {
+            let before = try w.meeting(id)
+            let refused = try w.refuse(method, as: actor, id, extra, code: 4009)
+            let message = refused["message"]?.string ?? ""
+            XCTAssertTrue(message.contains("no longer acts for") && message.contains("declined, withdrawn or cancelled, not accepted or moved"), "\(method): \(message)")
+            XCTAssertTrue(message.contains("student.link"), "\(method): \(message)")
+            XCTAssertEqual(try w.meeting(id), before, "\(method) by \(actor) changed \(id)")
+        }
+        // What ends a meeting stays possible on both sides, and the session held is logged.
+        assertMeeting(try w.act("meeting.decline", as: w.expert, waiting, ["reason_code": "other"]), status: "rejected", credit: "returned")
+        assertMeeting(try w.act("meeting.withdraw", as: customer, withdrawn), status: "cancelled", credit: "returned")
+        try w.setClock(MeetingTime.at(day: 8, hour: 11, minute: 5))
+        assertMeeting(try w.act("meeting.log_session", as: w.expert, agreed, ["attendance": "attended"]), status: "completed", credit: "paid")
+        // Linked again, the tutor makes the session.
+        try link(w, customer: customer, student: student)
+        assertMeeting(try w.act("meeting.confirm", as: w.expert, later, ["session_type": "Tutoring"]), status: "agreed", credit: "blocked")
         try w.assertReconciled()
     }
 
@@ -118,9 +165,7 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
     func testRemindersOfAStudentsMeetingNameTheStudent() throws {
         let w = try tutorPlace()
         let customer = w.user
-        let student = try w.addNamedUser(firstName: "Alex", lastName: "Young", credits: 0)
-        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(student), "expert_id": .string(w.expert)])
-        try link(w, customer: customer, student: student)
+        let student = try linkedStudent(w)
         let start = MeetingTime.at(day: 7, hour: 10)
         var params = w.requestParams(start: start)
         params["student_id"] = .string(student)

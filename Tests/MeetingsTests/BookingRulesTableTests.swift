@@ -117,13 +117,11 @@ final class BookingRulesTableTests: XCTestCase {
                 // agreed over an accepted conflict: a time booked from the calendar meets the
                 // availability rule before the conflict rule (a new date the user proposes goes
                 // to the expert, who is warned of the overlap).
-                // A link gone since the meeting was made is refused for the link (forbidden), not
-                // for a student_id param only the steps that create a meeting take.
-                // A party who lost their role stops a meeting's steps as its state (invalid_state),
-                // not as a param of the steps that create one.
+                // A party who lost their role, or a link gone since the meeting was made, stops a
+                // meeting's steps as its state (invalid_state), not as a param (a student_id) of
+                // the steps that create one.
                 let expected = rule == .conflicts && path.booksFromCalendar ? "slot_unavailable"
-                    : rule == .studentLink && !path.createsMeeting ? "forbidden"
-                    : rule == .roles && !path.createsMeeting ? "invalid_state" : code
+                    : [.roles, .studentLink].contains(rule) && !path.createsMeeting ? "invalid_state" : code
                 XCTAssertEqual(outcome(a, c), rule.applies(to: path) ? expected : "ok", "\(rule) on \(path)")
             }
         }
@@ -166,8 +164,9 @@ final class BookingRulesTableTests: XCTestCase {
 
     /// The table itself, as the rules are meant: a time the user chooses, booked or proposed as
     /// a new date, keeps the expert's hours and blocked periods (one booked from the calendar
-    /// must be free of meetings too); who may meet whom is checked where a meeting is made; what
-    /// the user commits to is counted and needs the user in good standing.
+    /// must be free of meetings too); who may meet whom is checked where a meeting is made, and a
+    /// student's link wherever their meeting is made, accepted or moved; what the user commits to
+    /// is counted and needs the user in good standing.
     func testTheTableReadsAsIntended() {
         let userChosen: Set<BookingPath> = [.request, .userReschedule, .seriesOccurrence]
         let fromCalendar: Set<BookingPath> = [.request, .seriesOccurrence]
@@ -176,7 +175,7 @@ final class BookingRulesTableTests: XCTestCase {
                 XCTAssertEqual(rule.applies(to: path), userChosen.contains(path), "\(rule) on \(path)")
             }
             XCTAssertEqual(BookingRule.enrolment.applies(to: path), fromCalendar.contains(path) || path == .propose, "enrolment on \(path)")
-            for rule in [BookingRule.distinctParties, .roles, .supportedTime, .offered, .conflicts, .credits] {
+            for rule in [BookingRule.distinctParties, .roles, .supportedTime, .offered, .studentLink, .conflicts, .credits] {
                 XCTAssertTrue(rule.applies(to: path), "\(rule) on \(path)")
             }
         }
@@ -186,11 +185,9 @@ final class BookingRulesTableTests: XCTestCase {
         XCTAssertTrue(BookingRule.weeklyLimit.applies(to: .expertConfirmsAlternate))
         XCTAssertFalse(BookingRule.suspension.applies(to: .expertConfirm))
         XCTAssertTrue(BookingRule.suspension.applies(to: .userConfirmsAlternate))
-        // A student's link is checked wherever the customer commits for them and when an expert
-        // proposes for them; skills where a meeting is created; agenda answers on a request and on
-        // a series' occurrences (the answers its booking gave).
+        // Skills are checked where a meeting is created; agenda answers on a request and on a
+        // series' occurrences (the answers its booking gave).
         for path in BookingPath.allCases {
-            XCTAssertEqual(BookingRule.studentLink.applies(to: path), path.userCommits || path == .propose, "studentLink on \(path)")
             XCTAssertEqual(BookingRule.skill.applies(to: path), [.request, .propose, .seriesOccurrence].contains(path), "skill on \(path)")
             XCTAssertEqual(BookingRule.agenda.applies(to: path), path == .request || path == .seriesOccurrence, "agenda on \(path)")
         }

@@ -5698,7 +5698,7 @@ class StudentNamespace:
         actor: Optional[str] = None,
         idempotency_key: Optional[str] = None,
     ) -> StudentLinkState:
-        """Ends a customer's acting for a student (their meetings stay as they are).
+        """Ends a customer's acting for a student: their meetings stay as they are and can be declined, withdrawn, cancelled or logged, but neither side accepts or moves them until the two are linked again.
 
         Who may call: admin, office. Mutating: accepts idempotency_key.
 
