@@ -124,7 +124,7 @@ enum AvailabilityAPI {
         var json = period.json.objectValue!
         json["expert_id"] = .string(expert)
         if kind == "blocked" {
-            // A block stops new bookings; the meetings already in it stay, and the expert is told.
+            // A block stops every time chosen in it; the meetings already in it stay, and the expert is told.
             let inside = try AvailabilityStore.meetingsWithin(ctx.db, communityId: ctx.communityId, expertId: expert, start: start, end: end)
             json["meetings_within"] = .array(inside.map { .string($0) })
         }
@@ -139,14 +139,14 @@ enum AvailabilityAPI {
         body: .transaction { ctx, params in try addPeriod(ctx, params, kind: "free") })
 
     static let block = MethodDefinition(
-        "availability.block", "Blocks a period: no bookings then, whatever the weekly rules say", audience: .roles([.expert, .admin]), mutating: true,
+        "availability.block", "Blocks a period: no meeting is booked, proposed, agreed or moved into it, by either side, whatever the weekly rules say (availability.remove lifts it)", audience: .roles([.expert, .admin]), mutating: true,
         params: [expertId, .init("start", .timestamp, required: true), .init("end", .timestamp, required: true)],
         result: .object([
             .init("id", .id(.availability), required: true), .init("kind", .oneOf(["blocked"]), required: true),
             .init("start", .timestamp, required: true), .init("end", .timestamp, required: true), .init("location_ids", .list(.id(.location)), required: true),
             .init("expert_id", .id(.person), required: true),
             .init("meetings_within", .list(.id(.meeting)), required: true,
-                  "The expert's agreed meetings and open requests in the period (at most 100, soonest first): a block stops new bookings, these stay as they are until answered or cancelled"),
+                  "The expert's agreed meetings and open requests in the period (at most 100, soonest first): they stay as they are, but a request there is no longer agreed at that time (it can be declined or moved to another time), and nothing is moved into the period"),
         ], additional: true),
         errors: [DocErrors.notFound, DocErrors.sessionLog],
         body: .transaction { ctx, params in try addPeriod(ctx, params, kind: "blocked") })

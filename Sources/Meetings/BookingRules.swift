@@ -25,8 +25,8 @@ public enum BookingPath: String, Sendable, CaseIterable {
     case seriesOccurrence
 
     /// The user chose this time, booking it or proposing it as a new date: it keeps the
-    /// community's notice, horizon and slot grid, and the expert's hours and blocked periods (the
-    /// expert may still propose any time themselves).
+    /// community's notice, horizon and slot grid, and the expert's hours (the expert may still
+    /// propose any time outside their blocked periods themselves).
     public var userChoosesTime: Bool { [.request, .userReschedule, .seriesOccurrence].contains(self) }
     /// The user books a time straight from the expert's calendar, with nobody to approve it
     /// first: it must be free of meetings there too, and the user allowed to book that expert. A
@@ -82,9 +82,15 @@ public enum BookingRule: String, Sendable, CaseIterable {
     case horizon
     /// A time the user chooses starts on the community's slot grid.
     case slotGrid
+    /// No meeting is booked, proposed, agreed or moved into a period the expert blocked
+    /// (`availability.block`), whoever chose the time: a block is an explicit "not available
+    /// then", which the expert's own choices keep too (they lift it with `availability.remove`).
+    /// A meeting waiting for an answer in it can be declined or moved to another time.
+    case blockedPeriod
     /// A time the user chooses is within the expert's availability: one booked from the calendar
     /// at its location and free of the expert's meetings, a new date the user proposes within
-    /// the expert's hours at any location and outside their blocked periods.
+    /// the expert's hours at any location (and, as every time, outside their blocked periods:
+    /// `blockedPeriod`).
     case availability
     /// A meeting never takes a time another request holds (its credits held, where the
     /// community's `pending_holds_slot` lets a request hold the expert's time): no acceptance of
@@ -103,7 +109,7 @@ public enum BookingRule: String, Sendable, CaseIterable {
     /// meeting to become agreed, `credits` a hold to be made).
     public func applies(to path: BookingPath) -> Bool {
         switch self {
-        case .distinctParties, .roles, .supportedTime, .offered, .studentLink, .heldTime, .conflicts, .credits: return true
+        case .distinctParties, .roles, .supportedTime, .offered, .studentLink, .blockedPeriod, .heldTime, .conflicts, .credits: return true
         case .skill: return path.createsMeeting
         case .agenda: return path == .request || path == .seriesOccurrence
         case .enrolment: return path.booksFromCalendar || path == .propose
@@ -344,6 +350,19 @@ public enum BookingRules {
                     "meetings start on the community's \(s.slotMinutes)-minute grid (\(s.timeZone)); search for slots with availability.search",
                     pointsToSearch: false)
             }
+        case .blockedPeriod:
+            guard c.blockedPeriods.contains(where: { $0.start < a.end && a.start < $0.end }) else { return }
+            // The community's word for its experts, as the availability rule says it.
+            let provider = s.label("provider").lowercased()
+            var why = "the \(provider) has blocked that time in their availability"
+            let waiting = [.userConfirm, .expertConfirm, .userConfirmsAlternate, .expertConfirmsAlternate].contains(a.path)
+            if waiting {
+                why += [.userConfirm, .expertConfirm].contains(a.path)
+                    ? "; the meeting can be declined, or moved to another time (meeting.reschedule)"
+                    : "; the new date can be declined (meeting.reject_alternate), or another time proposed (meeting.reschedule)"
+            }
+            if a.side == .expert { why += "; the \(provider) lifts the block with availability.remove to meet then" }
+            throw AppError.slotUnavailable(why, pointsToSearch: a.side == .user && !waiting)
         case .availability:
             // The community's word for its experts, as the enrolment refusal says it.
             let provider = s.label("provider").lowercased()
@@ -353,9 +372,9 @@ public enum BookingRules {
             }
             var availability = c.availability(excluding: a.meetingId)
             // A new date the user proposes settles where it happens: it keeps the expert's hours
-            // (at any of their locations) and blocked periods. For an agreed meeting it goes to the
-            // expert, who is warned of overlapping meetings when approving it (seed 004), not the
-            // meetings in it; for a request it holds its time at once, so it is free of them.
+            // (at any of their locations). For an agreed meeting it goes to the expert, who is
+            // warned of overlapping meetings when approving it (seed 004), not the meetings in it;
+            // for a request it holds its time at once, so it is free of them.
             if a.proposesAlternate { availability.busy = [] }
             let serviceId = c.service?.id
             let locationId = fromCalendar ? a.locationId : nil
@@ -368,15 +387,8 @@ public enum BookingRules {
                     throw AppError.slotUnavailable("the \(provider) already has a meeting or a held request at that time")
                 }
             }
-            // Why not, said as it is: a period the expert blocked, hours kept for other services,
-            // hours at other places, or none.
-            if !availability.blocked.isEmpty {
-                var unblocked = availability
-                unblocked.blocked = []
-                if isAvailable(unblocked, serviceId: serviceId, start: a.start, end: a.end, locationId: locationId) {
-                    throw AppError.slotUnavailable("the \(provider) has blocked that time in their availability")
-                }
-            }
+            // Why not, said as it is (a blocked period is `blockedPeriod`'s, checked before):
+            // hours kept for other services, hours at other places, or none.
             if serviceId != nil, isAvailable(availability, serviceId: nil, start: a.start, end: a.end, locationId: locationId) {
                 throw AppError.slotUnavailable("the \(provider)'s hours at that time are for other services only")
             }

@@ -407,7 +407,7 @@ enum Commands {
             ],
             method: "availability.add_free", mutating: true, output: periodRecord, run: AvailabilityCommands.forExpert),
         CommandSpec(
-            path: ["availability", "block"], section: .availability, summary: "Block a period: no bookings then, whatever the weekly hours say",
+            path: ["availability", "block"], section: .availability, summary: "Block a period: nothing booked, agreed or moved into it, whatever the weekly hours say",
             options: [OptionSpec(name: "start", kind: .time, param: "start", required: true), OptionSpec(name: "end", kind: .time, param: "end", required: true), expert],
             method: "availability.block", mutating: true, output: periodRecord, run: AvailabilityCommands.block),
         CommandSpec(

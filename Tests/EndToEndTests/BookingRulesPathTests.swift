@@ -50,8 +50,9 @@ final class BookingRulesPathTests: EndToEndTestCase {
     /// A new date the user proposes keeps the expert's hours and blocked periods, as a request's
     /// time does: a counter-offer, a date after a rejection and an alternate into a period the
     /// expert blocked are refused and change nothing; so is a counter-offer outside the expert's
-    /// hours at every location. The expert may still propose those times. (Over another meeting,
-    /// or at hours the expert offers elsewhere, it still goes to the expert, who answers it.)
+    /// hours at every location. The expert may still propose a time outside their hours, not one
+    /// they blocked. (Over another meeting, or at hours the expert offers elsewhere, it still goes
+    /// to the expert, who answers it.)
     func testAUsersNewDateKeepsTheExpertsAvailability() throws {
         let w = try MeetingWorld(self, label: #function)
         let blocked = MeetingTime.at(day: 9, hour: 14)
@@ -82,10 +83,64 @@ final class BookingRulesPathTests: EndToEndTestCase {
         XCTAssertEqual(countered["start"], .string(MeetingTime.at(day: 11, hour: 12)))
         XCTAssertEqual(try w.act("meeting.reschedule", as: w.expert, proposal, ["start": .string(MeetingTime.at(day: 11, hour: 3))])["start"],
                        .string(MeetingTime.at(day: 11, hour: 3)))
-        // A free time is still the user's to propose, and the expert may propose the blocked one.
+        // A free time is still the user's to propose; the blocked one is not the expert's either.
         try w.act("meeting.reschedule", as: w.user, pending, ["start": .string(MeetingTime.at(day: 9, hour: 10))])
-        let moved = try w.act("meeting.reschedule", as: w.expert, agreed, ["start": .string(blocked)])
-        XCTAssertEqual(moved["alternate"]?["start"], .string(blocked))
+        try w.refuse("meeting.reschedule", as: w.expert, agreed, ["start": .string(blocked)], code: 4011)
+        XCTAssertEqual(try w.meeting(agreed)["alternate"], .null)
+        try w.assertReconciled()
+    }
+
+    /// A blocked period is "not available then" on every path, the expert's side included: no
+    /// confirmation, proposal, new date or alternate agrees or proposes a time in it (a waiting
+    /// meeting there is told it can be declined or moved; the expert's side is pointed to
+    /// availability.remove). Outside the block the expert still chooses any time; once the block
+    /// is removed, its times can be agreed again.
+    func testABlockedPeriodStopsTheExpertsSideToo() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let (blockStart, blockEnd) = (MeetingTime.at(day: 9, hour: 0), MeetingTime.at(day: 10, hour: 0))
+        let inside = MeetingTime.at(day: 9, hour: 14)
+        let agreed = try w.agreed(start: MeetingTime.at(day: 9, hour: 10))
+        let request = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 9, hour: 12)))
+        let proposal = try MeetingWorld.id(of: w.propose(start: MeetingTime.at(day: 9, hour: 16)))
+        let usersAlternate = try w.agreed(start: MeetingTime.at(day: 11, hour: 10))
+        try w.act("meeting.reschedule", as: w.user, usersAlternate, ["start": .string(MeetingTime.at(day: 9, hour: 18))])
+        let expertsAlternate = try w.agreed(start: MeetingTime.at(day: 12, hour: 10))
+        try w.act("meeting.reschedule", as: w.expert, expertsAlternate, ["start": .string(MeetingTime.at(day: 9, hour: 20))])
+        let elsewhere = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 13, hour: 10)))
+        let block = try w.meetingd.result("availability.block", as: w.expert, [
+            "expert_id": .string(w.expert), "start": .string(blockStart), "end": .string(blockEnd),
+        ])
+        XCTAssertEqual(Set(block["meetings_within"]?.array?.compactMap(\.string) ?? []), [agreed, request, proposal])
+        let wallet = try w.wallet()
+
+        for (method, actor, id, extra, waiting) in [
+            ("meeting.confirm", w.expert, request, [:], true), ("meeting.confirm", w.user, proposal, [:], true),
+            ("meeting.reschedule", w.expert, agreed, ["start": .string(inside)], false),
+            ("meeting.reschedule", w.expert, elsewhere, ["start": .string(inside), "accept_conflicts": true], false),
+            ("meeting.confirm_alternate", w.expert, usersAlternate, [:], true), ("meeting.confirm_alternate", w.user, expertsAlternate, [:], true),
+        ] as [(String, String, String, [String: JSONValue], Bool)] {
+            let before = try w.meeting(id)
+            let refused = try w.refuse(method, as: actor, id, extra, code: 4011)
+            let message = refused["message"]?.string ?? ""
+            XCTAssertTrue(message.contains("the expert has blocked that time in their availability"), "\(method) by \(actor): \(message)")
+            XCTAssertEqual(message.contains("declined"), waiting, "\(method) by \(actor): \(message)")
+            XCTAssertEqual(message.contains("availability.remove"), actor == w.expert, "\(method) by \(actor): \(message)")
+            XCTAssertEqual(try w.meeting(id), before, "\(method) by \(actor) changed \(id)")
+        }
+        try w.meetingd.error("meeting.propose", as: w.expert, [
+            "user_id": .string(w.user), "service_id": .string(w.serviceId), "start": .string(inside), "length_minutes": 60, "price_credits": 100,
+            "accept_conflicts": true,
+        ], code: 4011)
+        XCTAssertEqual(try w.wallet(), wallet)
+
+        // Outside the block the expert chooses any time, their hours or not.
+        let moved = try w.act("meeting.reschedule", as: w.expert, request, ["start": .string(MeetingTime.at(day: 10, hour: 3))])
+        XCTAssertEqual(moved["start"], .string(MeetingTime.at(day: 10, hour: 3)))
+        assertMeeting(try w.act("meeting.confirm", as: w.user, request), status: "agreed", credit: "blocked")
+        // The block removed, its time can be agreed again.
+        try w.meetingd.result("availability.remove", as: w.expert, ["expert_id": .string(w.expert), "period_id": block["id"] ?? .null])
+        assertMeeting(try w.act("meeting.confirm_alternate", as: w.expert, usersAlternate), status: "agreed", credit: "blocked",
+                      start: MeetingTime.at(day: 9, hour: 18))
         try w.assertReconciled()
     }
 

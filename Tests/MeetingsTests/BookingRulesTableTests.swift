@@ -77,6 +77,7 @@ final class BookingRulesTableTests: XCTestCase {
         (.notice, "slot_unavailable", { _, a in a.start = at(day: 0, hour: 1) }),
         (.horizon, "slot_unavailable", { _, a in a.start = at(day: 40, hour: 10) }),
         (.slotGrid, "slot_unavailable", { _, a in a.start = at(day: 2, hour: 10, minute: 15) }),
+        (.blockedPeriod, "slot_unavailable", { c, _ in c.blockedPeriods = [BlockedPeriod(start: at(day: 2, hour: 10, minute: 30), end: at(day: 2, hour: 12))] }),
         (.availability, "slot_unavailable", { _, a in a.start = at(day: 2, hour: 3) }),
         (.heldTime, "slot_unavailable", { c, _ in
             c.occupying = [MeetingSlot(meetingId: "mtg_held", start: at(day: 2, hour: 10, minute: 30), end: at(day: 2, hour: 11, minute: 30))]
@@ -163,10 +164,11 @@ final class BookingRulesTableTests: XCTestCase {
     }
 
     /// The table itself, as the rules are meant: a time the user chooses, booked or proposed as
-    /// a new date, keeps the expert's hours and blocked periods (one booked from the calendar
-    /// must be free of meetings too); who may meet whom is checked where a meeting is made, and a
-    /// student's link wherever their meeting is made, accepted or moved; what the user commits to
-    /// is counted and needs the user in good standing.
+    /// a new date, keeps the expert's hours (one booked from the calendar must be free of
+    /// meetings too); every time, whoever chooses it, keeps out of the expert's blocked periods;
+    /// who may meet whom is checked where a meeting is made, and a student's link wherever their
+    /// meeting is made, accepted or moved; what the user commits to is counted and needs the user
+    /// in good standing.
     func testTheTableReadsAsIntended() {
         let userChosen: Set<BookingPath> = [.request, .userReschedule, .seriesOccurrence]
         let fromCalendar: Set<BookingPath> = [.request, .seriesOccurrence]
@@ -175,7 +177,7 @@ final class BookingRulesTableTests: XCTestCase {
                 XCTAssertEqual(rule.applies(to: path), userChosen.contains(path), "\(rule) on \(path)")
             }
             XCTAssertEqual(BookingRule.enrolment.applies(to: path), fromCalendar.contains(path) || path == .propose, "enrolment on \(path)")
-            for rule in [BookingRule.distinctParties, .roles, .supportedTime, .offered, .studentLink, .conflicts, .credits] {
+            for rule in [BookingRule.distinctParties, .roles, .supportedTime, .offered, .studentLink, .blockedPeriod, .heldTime, .conflicts, .credits] {
                 XCTAssertTrue(rule.applies(to: path), "\(rule) on \(path)")
             }
         }

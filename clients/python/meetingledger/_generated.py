@@ -3135,7 +3135,7 @@ class AvailabilityNamespace:
         actor: Optional[str] = None,
         idempotency_key: Optional[str] = None,
     ) -> AvailabilityBlockResult:
-        """Blocks a period: no bookings then, whatever the weekly rules say.
+        """Blocks a period: no meeting is booked, proposed, agreed or moved into it, by either side, whatever the weekly rules say (availability.remove lifts it).
 
         Who may call: expert, admin. Mutating: accepts idempotency_key.
 
