@@ -96,7 +96,8 @@ public enum BookingRule: String, Sendable, CaseIterable {
     /// community's `pending_holds_slot` lets a request hold the expert's time): no acceptance of
     /// a conflict overrides it, so a time proposed there could never be agreed.
     case heldTime
-    /// The user's meetings in the week stay within the community's weekly limit.
+    /// The user's meetings in the week stay within the community's weekly limit (a meeting the
+    /// week counts already, moved within it, adds nothing).
     case weeklyLimit
     /// A meeting becoming agreed does not overlap the expert's agreed meetings, unless the
     /// expert (or the office for them) accepts the conflict: when confirming, or already when
@@ -406,6 +407,9 @@ public enum BookingRules {
         case .weeklyLimit:
             guard let limit = s.weeklyUsageLimit else { return }
             let week = UsageWeek(containing: a.start, timeZone: s.timeZone)
+            // A meeting the week already counts, moved within it, adds nothing to it (even in a
+            // week over a limit lowered since).
+            if let id = a.meetingId, c.userBookings.contains(where: { $0.meetingId == id && week.contains($0.start) }) { return }
             if week.counted(c.userBookings, except: a.meetingId) >= limit {
                 throw AppError.usageLimitReached(limit: limit, week: (week.start, week.end))
             }

@@ -237,6 +237,29 @@ final class BookingRulesTableTests: XCTestCase {
         }
     }
 
+    /// A meeting the week counts already, moved within that week, adds nothing to it: allowed
+    /// even where a limit lowered since leaves the week over it; moved to another week, it counts
+    /// there.
+    func testAMeetingMovedWithinItsWeekAddsNothingToTheWeeklyLimit() throws {
+        var c = try Self.context()
+        c.settings.weeklyUsageLimit = 1
+        c.userBookings = [
+            MeetingSlot(meetingId: "mtg_this", start: Self.at(day: 2, hour: 10), end: Self.at(day: 2, hour: 11)),
+            MeetingSlot(meetingId: "mtg_other", start: Self.at(day: 3, hour: 10), end: Self.at(day: 3, hour: 11)),
+            MeetingSlot(meetingId: "mtg_next", start: Self.at(day: 8, hour: 10), end: Self.at(day: 8, hour: 11)),
+        ]
+        for path in [BookingPath.userReschedule, .userConfirmsAlternate, .expertConfirmsAlternate] {
+            var a = Self.attempt(path)
+            a.start = Self.at(day: 4, hour: 14)
+            XCTAssertEqual(outcome(a, c), "ok", "\(path): within its week")
+            a.start = Self.at(day: 9, hour: 14)
+            XCTAssertEqual(outcome(a, c), "usage_limit_reached", "\(path): to a full week")
+        }
+        var a = Self.attempt(.userConfirm)
+        a.meetingId = "mtg_proposed"
+        XCTAssertEqual(outcome(a, c), "usage_limit_reached", "a meeting the week does not count yet counts")
+    }
+
     /// A retired location: no path books a meeting there or moves one to it; a meeting waiting
     /// for an answer there is told to be declined; a step at another location goes ahead.
     func testARetiredLocationIsRefusedOnEveryPath() throws {

@@ -3521,8 +3521,9 @@ class CommunityNamespace:
             them (a customer's bookings for a student are not the customer's). It counts the meetings the
             user has committed to: requested, agreed or completed; declined, expired and cancelled ones, an
             expert's proposals not yet accepted, and a meeting the expert did not come to (reported as the
-            expert's no-show), do not count. A week already full shows no times in the user's (or student's)
-            availability.search
+            expert's no-show), do not count. A meeting the week counts already, moved within it, adds
+            nothing to it (allowed even in a week over a limit lowered since). A week already full shows no
+            times in the user's (or student's) availability.search
         labels: The words notifications use for experts, services and users (meetctl's headers stay Expert,
             Service, User); the keys given are changed, the others kept. Each is trimmed and needs a
             character that can be seen
