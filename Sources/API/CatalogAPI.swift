@@ -172,7 +172,9 @@ enum CatalogAPI {
         })
 
     static let remove = MethodDefinition(
-        "enrollment.remove", "Removes a user's assignment to a service or an expert", audience: .roles([.admin]), mutating: true,
+        "enrollment.remove",
+        "Removes a user's assignment to a service or an expert. Where the community requires enrolment, the meetings it allowed stay as they are: they can be declined, withdrawn or cancelled, but neither side accepts or moves them (not_enrolled) until the user is assigned again",
+        audience: .roles([.admin]), mutating: true,
         params: enrollmentParams, result: enrollmentResult, errors: [DocErrors.notFound], paramRules: [enrollmentTarget],
         body: .transaction { ctx, params in
             let userId = try params.string("user_id")

@@ -72,7 +72,10 @@ public enum BookingRule: String, Sendable, CaseIterable {
     case agenda
     /// A user books only the experts (or services) assigned to them, and an expert proposes
     /// only to users (or students) assigned to them, where the community requires it (seed 003:
-    /// "customers cannot make requests to a tutor that is not assigned").
+    /// "customers cannot make requests to a tutor that is not assigned"). It holds on every step
+    /// that accepts or moves a meeting too, as a certification does: once an assignment is
+    /// removed (a student moved to another tutor), neither side accepts or moves the meetings it
+    /// allowed; they can be declined, withdrawn or cancelled.
     case enrolment
     /// A suspended user cannot commit to meetings.
     case suspension
@@ -110,10 +113,9 @@ public enum BookingRule: String, Sendable, CaseIterable {
     /// meeting to become agreed, `credits` a hold to be made).
     public func applies(to path: BookingPath) -> Bool {
         switch self {
-        case .distinctParties, .roles, .supportedTime, .offered, .studentLink, .blockedPeriod, .heldTime, .conflicts, .credits: return true
+        case .distinctParties, .roles, .supportedTime, .offered, .studentLink, .enrolment, .blockedPeriod, .heldTime, .conflicts, .credits: return true
         case .skill: return path.createsMeeting
         case .agenda: return path == .request || path == .seriesOccurrence
-        case .enrolment: return path.booksFromCalendar || path == .propose
         case .suspension: return path.userCommits
         case .notice, .horizon, .slotGrid: return path.userChoosesTime
         case .availability: return path.userChoosesTime
@@ -329,9 +331,13 @@ public enum BookingRules {
                 // Whose enrolment counts: the student's, for a meeting booked for one. Staff assign
                 // them; a user asks them.
                 let who = a.studentId == nil ? "the user" : "the student the meeting is for"
+                let what = s.labelsOf(["provider", "class"]).map { $0.lowercased() }.joined(separator: " or ")
+                // A meeting made before the assignment was removed stays, and is not accepted or
+                // moved while it is gone.
+                let existing = a.path.createsMeeting ? "" : " any more: the meeting can be declined, withdrawn or cancelled, not accepted or moved, until"
                 throw AppError.notEnrolled(
-                    "\(who) is not assigned to this \(s.labelsOf(["provider", "class"]).map { $0.lowercased() }.joined(separator: " or ")); "
-                        + "an admin or the office assigns them (enrollment.assign, meetctl enroll): ask your office")
+                    "\(who) is not assigned to this \(what)\(existing.isEmpty ? "; " : existing + " ")"
+                        + "an admin or the office assigns them (enrollment.assign, meetctl enroll)\(existing.isEmpty ? ": ask your office" : "")")
             }
         case .suspension:
             // The person the meeting is for: a student's missed meetings suspend the student,

@@ -26,10 +26,16 @@ final class SchedulingSeed003Tests: EndToEndTestCase {
         XCTAssertEqual(refused["data"]?["code"], "not_enrolled")
         XCTAssertEqual(try w.search(from: MeetingTime.at(day: 7, hour: 0), to: MeetingTime.at(day: 8, hour: 0)).flatMap(\.expertOrder).filter { $0 == other }, [],
                        "the search shows only the assigned tutor")
-        try w.request(start: MeetingTime.at(day: 7, hour: 10))
+        let waiting = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 10)))
 
         try w.meetingd.result("enrollment.remove", as: w.admin, ["user_id": .string(w.user), "expert_id": .string(w.expert)])
         try w.meetingd.error("meeting.request", as: w.user, w.requestParams(start: MeetingTime.at(day: 7, hour: 12)), code: 4021)
+        // The request made while assigned stays; the tutor no longer accepts or moves it, and may decline it.
+        let notConfirmed = try w.refuse("meeting.confirm", as: w.expert, waiting, code: 4021)
+        XCTAssertTrue(notConfirmed["message"]?.string?.contains("can be declined, withdrawn or cancelled, not accepted or moved") ?? false, "\(notConfirmed)")
+        try w.refuse("meeting.reschedule", as: w.expert, waiting, ["start": .string(MeetingTime.at(day: 8, hour: 10))], code: 4021)
+        assertMeeting(try w.meeting(waiting), status: "awaiting_approval", credit: "blocked", "refused steps change nothing")
+        try w.act("meeting.decline", as: w.expert, waiting, ["reason_code": "other"])
         try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(w.user), "expert_id": .string(other)])
         try w.request(start: MeetingTime.at(day: 7, hour: 12), expert: other)
         try w.assertReconciled()

@@ -171,13 +171,11 @@ final class BookingRulesTableTests: XCTestCase {
     /// in good standing.
     func testTheTableReadsAsIntended() {
         let userChosen: Set<BookingPath> = [.request, .userReschedule, .seriesOccurrence]
-        let fromCalendar: Set<BookingPath> = [.request, .seriesOccurrence]
         for path in BookingPath.allCases {
             for rule in [BookingRule.notice, .horizon, .slotGrid, .availability] {
                 XCTAssertEqual(rule.applies(to: path), userChosen.contains(path), "\(rule) on \(path)")
             }
-            XCTAssertEqual(BookingRule.enrolment.applies(to: path), fromCalendar.contains(path) || path == .propose, "enrolment on \(path)")
-            for rule in [BookingRule.distinctParties, .roles, .supportedTime, .offered, .studentLink, .blockedPeriod, .heldTime, .conflicts, .credits] {
+            for rule in [BookingRule.distinctParties, .roles, .supportedTime, .offered, .studentLink, .enrolment, .blockedPeriod, .heldTime, .conflicts, .credits] {
                 XCTAssertTrue(rule.applies(to: path), "\(rule) on \(path)")
             }
         }

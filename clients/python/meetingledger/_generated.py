@@ -3799,7 +3799,7 @@ class EnrollmentNamespace:
         expert_id: Optional[str] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Enrollment:
-        """Removes a user's assignment to a service or an expert.
+        """Removes a user's assignment to a service or an expert. Where the community requires enrolment, the meetings it allowed stay as they are: they can be declined, withdrawn or cancelled, but neither side accepts or moves them (not_enrolled) until the user is assigned again.
 
         Who may call: admin. Mutating: accepts idempotency_key. Give exactly one of service_id and expert_id.
 
