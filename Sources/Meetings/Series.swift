@@ -595,7 +595,7 @@ public enum SeriesDecider {
     /// Dates the series could not book when their turn came (the user's credits, the expert's
     /// time) are tried again while they are ahead and within the horizon: once the credits are
     /// there or the time is free, the week is booked. A date that still cannot be booked stays
-    /// listed as it was.
+    /// listed, saying why as it is now (the parties were told once, when it was first not booked).
     static func retryNotBooked(_ c: SeriesContext, _ change: inout SeriesChange, _ booking: inout BookingContext, ids: IdSource) {
         let horizon = booking.settings.horizonEnd(from: booking.now)
         let held = Set(c.occurrences.compactMap(\.occurrenceDate))
@@ -606,6 +606,7 @@ public enum SeriesDecider {
             var attempt = SeriesChange(series: change.series, isNew: false)
             book(&attempt, &booking, date: skip.date, start: start, beyondHorizon: false, ids: ids)
             change.meetings += attempt.meetings
+            change.skips += attempt.skips.filter { $0.reason != skip.reason || $0.detail != skip.detail }
         }
     }
 }

@@ -442,5 +442,13 @@ final class BookingRulesPathTests: EndToEndTestCase {
         }
         let asUser = try w.meetingd.result("series.get", as: poor, ["series_id": .string(id)])
         XCTAssertEqual(asUser["skip_dates"]?[0]?["detail"], "Insufficient credits: 50 available, 100 required")
+        // Tried again and still not booked, a date says why as it is now, not as it was.
+        try w.grant(poor, 30)
+        _ = try w.drainOutbox()
+        try w.meetingd.result("jobs.run_due", as: w.admin, [:])
+        XCTAssertEqual(try w.drainOutbox().filter { $0.kind == "series_date_not_booked" }.count, 0, "the parties were told once")
+        let again = try w.meetingd.result("series.get", as: poor, ["series_id": .string(id)])
+        XCTAssertEqual(again["skip_dates"]?.array?.count, 2, "\(again)")
+        XCTAssertEqual(again["skip_dates"]?[0]?["detail"], "Insufficient credits: 80 available, 100 required", "\(again)")
     }
 }
