@@ -37,7 +37,7 @@ extension TransactionContext {
     }
 
     static func retiredReason(_ name: String) -> String {
-        "names \(name), a retired location: nothing is booked there any more; an admin offers it again with location.update (meetctl location set --restore)"
+        "names \(name), a retired location: nothing is booked there any more; an admin offers it again with location.update (meetctl location set --location LOCATION --restore)"
     }
 
     /// An expert with unlogged sessions may only log them (where the community requires it).
