@@ -26,6 +26,21 @@ final class ExpansionTests: XCTestCase {
         XCTAssertEqual(free, expected, "\(zone) \(day)", file: file, line: line)
     }
 
+    /// Hours and free periods at a retired location offer no time; a window at several keeps
+    /// the others, and one at the retired location alone is gone.
+    func testRetiredLocationsOfferNoTime() throws {
+        let availability = ExpertAvailability(
+            expertId: "per_1", timeZone: "UTC",
+            weekly: [rule(3, "09:00", "12:00", at: ["loc_a", "loc_b"]), rule(3, "14:00", "16:00", at: ["loc_b"])],
+            free: [FreePeriod(start: utc("2026-03-11T18:00:00Z"), end: utc("2026-03-11T19:00:00Z"), locationIds: ["loc_b"])])
+        let day = (utc("2026-03-11T00:00:00Z"), utc("2026-03-12T00:00:00Z"))
+        let all = try availability.freePeriods(serviceId: nil, from: day.0, to: day.1)
+        XCTAssertEqual(Set(all.keys), ["loc_a", "loc_b"])
+        let kept = try availability.without(locations: ["loc_b"]).freePeriods(serviceId: nil, from: day.0, to: day.1)
+        XCTAssertEqual(kept, ["loc_a": [period("2026-03-11T09:00:00Z", "2026-03-11T12:00:00Z")]])
+        XCTAssertEqual(try availability.without(locations: []).freePeriods(serviceId: nil, from: day.0, to: day.1), all)
+    }
+
     func testNewYorkSpringForward() throws {
         try checkExpansion(
             zone: "America/New_York", day: "2026-03-08",
