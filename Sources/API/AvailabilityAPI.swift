@@ -186,7 +186,7 @@ enum AvailabilityAPI {
                          .init("free", .list(.named("FreePeriod", .object([
                             .init("start", .timestamp, required: true), .init("end", .timestamp, required: true),
                             .init("location_id", .id(.location), required: true),
-                         ], additional: true))), required: true, "Bookable time, per location"),
+                         ], additional: true))), required: true, "Bookable time, per location (none at a retired location)"),
                          .init("weekly", .list(ruleSchema), required: true),
                          .init("blocked", .list(timeRangeSchema), required: true),
                          .init("periods", .list(periodSchema), required: true, "The one-off free and blocked periods stored in the range"),
@@ -201,7 +201,9 @@ enum AvailabilityAPI {
             if let service = params.optionalString("service_id") { _ = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: service) }
             let (from, requestedTo) = try range(params)
             var a = try AvailabilityStore.load(ctx.db, communityId: ctx.communityId, expertIds: [expert], from: from, to: requestedTo)[0]
-            var free = try a.freePeriods(serviceId: params.optionalString("service_id"), from: from, to: requestedTo)
+            // Bookable time is at offered locations; the weekly rules are listed as written.
+            let retired = try CatalogStore.retiredLocationIds(ctx.db, communityId: ctx.communityId)
+            var free = try a.without(locations: retired).freePeriods(serviceId: params.optionalString("service_id"), from: from, to: requestedTo)
             var stored = try AvailabilityStore.periods(ctx.db, communityId: ctx.communityId, expertId: expert, from: from, to: requestedTo)
             // Past the bound, the answer covers [from, cut) exactly, free periods cut there.
             let cut = listingCut(

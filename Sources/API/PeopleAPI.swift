@@ -117,7 +117,7 @@ enum PeopleAPI {
 
     static let updateLocation = MethodDefinition(
         "location.update",
-        "Renames a location, or retires it (active false: no meeting is booked there or moved to it any more, its hours offer no times and new hours may not name it; meetings there stay and are held, cancelled or declined as before, and a request there is confirmed only with another location_id) or offers it again",
+        "Renames a location, or retires it (active false: no meeting is booked there or moved to it any more, its hours offer no times and new hours may not name it; meetings there stay and are held, cancelled or declined as before, an agreed one may move to another time there, and a request there is confirmed only with another location_id) or offers it again",
         audience: .roles([.admin]), mutating: true,
         params: [.init("location_id", .id(.location), required: true), .init("name", .givenName), .init("active", .boolean)],
         result: .object(LocationFacts.fields + OpenWork.fields, additional: true), errors: [DocErrors.notFound],

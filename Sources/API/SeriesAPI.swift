@@ -54,7 +54,7 @@ enum SeriesAPI {
             .init("student_id", .id(.person), "The student of the user the series is for"),
             .init("topic", .text(max: 10_000), "What to work through, for every occurrence (its invitation says it)"),
             .init("agenda_answers", .list(.text(max: 10_000), max: 50),
-                  "One answer per agenda question of the service, in the questions' order, for every occurrence; may be left out, and when given must answer every question; 10,000 characters in all"),
+                  "One answer per agenda question of the service, in the questions' order, for every occurrence; may be left out, and when given must answer every question; 10,000 characters in all. Once the service's questions change in number (service.update), later dates are booked without them"),
         ],
         result: seriesSchema,
         errors: [DocErrors.notFound, DocErrors.slotUnavailable, DocErrors.insufficientCredits, DocErrors.notEnrolled, DocErrors.suspended, DocErrors.usageLimit],

@@ -53,7 +53,7 @@ public enum BookingRule: String, Sendable, CaseIterable {
     /// The meeting ends within the supported range of times (years 0001–9999).
     case supportedTime
     /// The service is offered, the expert certified for it, and the meeting's location not
-    /// retired.
+    /// retired (a meeting agreed there may still move to another time there).
     case offered
     /// A meeting for a student is booked by a customer the student is linked to, and the student
     /// is not the expert (seed 003: "the customer associated with a student"). The link holds on
@@ -286,8 +286,14 @@ public enum BookingRules {
                 let why = "the \(s.label("provider").lowercased()) is not certified for \(service.name)"
                 throw noLongerBookable(why, whenWaiting: why + " any more", path: a.path)
             }
-            if let id = a.locationId, let location = c.locations[id], !location.active {
-                throw noLongerBookable("\(location.name) is retired: no meeting is booked there or moved to it any more; choose another location", path: a.path)
+            // A retired location books nothing: no new meeting, no request agreed there, no
+            // meeting moved to it. A meeting agreed there may still move to another time there.
+            if let id = a.locationId, let location = c.locations[id], !location.active,
+                a.path.createsMeeting || [.userConfirm, .expertConfirm].contains(a.path) || id != c.meeting?.locationId {
+                let instead = a.path == .seriesOccurrence ? "the series books its dates there: cancel it and book one elsewhere"
+                    : [.userConfirm, .expertConfirm].contains(a.path) ? "the expert's side confirms it at another location (location_id)"
+                    : "choose another location"
+                throw noLongerBookable("\(location.name) is retired: no meeting is booked there or moved to it any more; \(instead)", path: a.path)
             }
         case .studentLink:
             guard let studentId = a.studentId else { return }

@@ -287,9 +287,13 @@ public enum SeriesDecider {
     static func book(
         _ change: inout SeriesChange, _ c: inout BookingContext, date: LocalDate, start: Instant, beyondHorizon: Bool, bookedByStaff: Bool = false, ids: IdSource
     ) {
+        var input = occurrence(change.series, date: date, start: start, beyondHorizon: beyondHorizon, bookedByStaff: bookedByStaff)
+        // A later date carries the series' answers while the service asks as many questions; once
+        // its questions changed (service.update), the date is booked without them rather than not
+        // at all (the answers belong to questions no longer asked).
+        if input.agendaAnswers.count != c.service?.agendaQuestions.count { input.agendaAnswers = [] }
         do {
-            let booked = try MeetingDecider.request(
-                c, occurrence(change.series, date: date, start: start, beyondHorizon: beyondHorizon, bookedByStaff: bookedByStaff), ids: ids)
+            let booked = try MeetingDecider.request(c, input, ids: ids)
             record(booked, in: &c)
             change.meetings.append(booked)
         } catch let e as AppError {

@@ -80,9 +80,11 @@ enum AdminCommands {
     static func openWorkNote(_ r: JSON, what: String) -> String {
         guard r["active"] == false else { return "" }
         var note = ""
-        if let waiting = r["waiting_meetings"]?.arrayValue, !waiting.isEmpty {
+        if let waiting = r["waiting_meetings"]?.arrayValue?.compactMap(\.stringValue), !waiting.isEmpty {
             let requests = Counted.words(Int64(waiting.count), "request")
-            note += " \(requests) for \(what) still \(waiting.count == 1 ? "waits" : "wait") for an answer: decline \(waiting.count == 1 ? "it" : "them") (meetctl decline MEETING) or let \(waiting.count == 1 ? "it" : "them") expire at the start."
+            let listed = waiting.prefix(5).joined(separator: ", ") + (waiting.count > 5 ? ", …" : "")
+            let one = waiting.count == 1
+            note += " \(requests) for \(what) still \(one ? "waits" : "wait") for an answer (\(listed)): \(one ? "its" : "their") experts or the office decline \(one ? "it" : "them"), or \(one ? "it expires" : "they expire") at the start."
         }
         if let series = r["active_series"]?.arrayValue, !series.isEmpty {
             let weekly = Counted.words(Int64(series.count), "weekly series", plural: "weekly series")

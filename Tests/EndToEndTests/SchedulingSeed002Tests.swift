@@ -125,7 +125,8 @@ final class SchedulingSeed002Tests: EndToEndTestCase {
             "--weeks", "2",
         ])
         let said = try c.admin.ok(["retire", "--service", c.serviceId])
-        XCTAssertTrue(said.contains("is retired. 2 requests for it still wait for an answer: decline them (meetctl decline MEETING)"), said)
+        XCTAssertTrue(said.contains("is retired. 2 requests for it still wait for an answer (mtg_"), said)
+        XCTAssertTrue(said.contains("): their experts or the office decline them, or they expire at the start."), said)
         XCTAssertTrue(said.contains("1 weekly series goes on without booking it: meetctl series cancel SERIES ends one (\(series["id"]?.string ?? "?"))"), said)
         let listed = try c.admin.json(["services"])["items"]?.array?.first { $0["id"]?.string == c.serviceId }
         XCTAssertEqual(listed?["active"], false, "the list shows it retired")
@@ -238,12 +239,20 @@ final class SchedulingSeed002Tests: EndToEndTestCase {
         let newHours = try w.meetingd.error(
             "availability.set_weekly", as: w.expert, ["expert_id": .string(w.expert), "time_zone": "UTC", "rules": .array(hours)], code: -32602)
         XCTAssertTrue(newHours["data"]?["reason"]?.string?.contains("a retired location") ?? false, "\(newHours)")
-        // A request waiting there is confirmed only at another location; the agreed meeting stays
-        // and is not moved to another time there.
+        // A request waiting there is confirmed only at another location; the agreed meeting stays.
         let notConfirmed = try w.refuse("meeting.confirm", as: w.expert, waiting, code: 4011)
         XCTAssertTrue(notConfirmed["message"]?.string?.contains("decline the meeting") ?? false, "\(notConfirmed)")
         XCTAssertEqual(try w.meeting(agreed)["status"], "agreed")
-        try w.refuse("meeting.reschedule", as: w.expert, agreed, ["start": .string(MeetingTime.at(day: 3, hour: 15))], code: 4011)
+        // Its agreed meeting may still move to another time there (nothing new is booked there).
+        let moved = try w.act("meeting.reschedule", as: w.expert, agreed, ["start": .string(MeetingTime.at(day: 3, hour: 15))])
+        XCTAssertEqual(moved["alternate"]?["start"]?.string, MeetingTime.at(day: 3, hour: 15), "\(moved)")
+        XCTAssertEqual(try w.act("meeting.confirm_alternate", as: w.user, agreed)["start"]?.string, MeetingTime.at(day: 3, hour: 15))
+        // Its hours offer no free time in the expert's availability either.
+        let offered = try w.meetingd.result("availability.get", as: w.user, [
+            "expert_id": .string(w.expert), "from": .string(MeetingTime.at(day: 4, hour: 0)), "to": .string(MeetingTime.at(day: 5, hour: 0)),
+        ])
+        let freeAt = Set(offered["free"]?.array?.compactMap { $0["location_id"]?.string } ?? [])
+        XCTAssertEqual(freeAt, [library], "\(offered)")
         let elsewhere = try w.act("meeting.confirm", as: w.expert, waiting, ["location_id": .string(library)])
         XCTAssertEqual([elsewhere["status"], elsewhere["location_id"]], ["agreed", .string(library)], "confirmed at another location")
         try w.assertReconciled()

@@ -51,6 +51,25 @@ final class SeriesTests: EndToEndTestCase {
 
     // MARK: Occurrences
 
+    /// A series booked with agenda answers goes on when the service's questions change (in
+    /// number): its later dates are booked without the answers, not refused every week.
+    func testASeriesGoesOnWhenTheServicesQuestionsChange() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 14])
+        try w.meetingd.result("service.update", as: w.admin, ["service_id": .string(w.serviceId), "agenda_questions": ["Goal?"]])
+        let id = try MeetingWorld.id(of: try create(w, firstStart: "2030-03-06T10:00:00Z", ["agenda_answers": ["pass the exam"], "weeks": 4]))
+        let booked = try occurrences(try w.series(id))
+        XCTAssertEqual(booked.map(\.date), ["2030-03-06", "2030-03-13"])
+        XCTAssertEqual(try w.meeting(booked[1].meetingId)["agenda_answers"], ["pass the exam"])
+        try w.meetingd.result("service.update", as: w.admin, ["service_id": .string(w.serviceId), "agenda_questions": ["Goal?", "Chapter?"]])
+        try w.advanceClock(minutes: 7 * 1440)
+        try w.meetingd.result("jobs.run_due", as: w.admin, [:])
+        let later = try w.series(id)
+        XCTAssertEqual(skipDates(later), [], "\(later)")
+        let third = try XCTUnwrap(try occurrences(later).first { $0.date == "2030-03-20" }, "\(later)")
+        XCTAssertEqual(try w.meeting(third.meetingId)["agenda_answers"], [], "booked without answers to questions no longer asked")
+        XCTAssertEqual(try w.meeting(booked[1].meetingId)["agenda_answers"], ["pass the exam"], "a date booked before keeps its answers")
+    }
+
     /// A person lists their series (as user or as expert), staff anyone's; meetctl lists,
     /// skips and cancels them.
     func testAPersonListsTheirSeriesAndMeetctlSkipsAndCancelsThem() throws {

@@ -279,6 +279,18 @@ final class BookingRulesTableTests: XCTestCase {
             a.locationId = other
             XCTAssertEqual(outcome(a, c), "ok", "\(path) at another location")
         }
+        // A meeting there already moves to another time there; a request there is not agreed there.
+        var m = try MeetingDecider.request(
+            try Self.context(),
+            .init(serviceId: "svc_1", expertId: "per_e", userId: "per_u", start: Self.at(day: 2, hour: 10), lengthMinutes: nil, locationId: Self.location),
+            ids: MeetingDeciderTests.ids
+        ).after
+        m.locationId = Self.location
+        c.meeting = m
+        for path in BookingPath.allCases {
+            let agreesThere = path.createsMeeting || [.userConfirm, .expertConfirm].contains(path)
+            XCTAssertEqual(outcome(Self.attempt(path), c) == "ok", !agreesThere, "\(path) of a meeting already there")
+        }
     }
 
     func testSkillsAndAgendaAnswersNameTheField() throws {

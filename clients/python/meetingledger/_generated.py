@@ -4083,7 +4083,7 @@ class LocationNamespace:
         active: Optional[bool] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> LocationUpdateResult:
-        """Renames a location, or retires it (active false: no meeting is booked there or moved to it any more, its hours offer no times and new hours may not name it; meetings there stay and are held, cancelled or declined as before, and a request there is confirmed only with another location_id) or offers it again.
+        """Renames a location, or retires it (active false: no meeting is booked there or moved to it any more, its hours offer no times and new hours may not name it; meetings there stay and are held, cancelled or declined as before, an agreed one may move to another time there, and a request there is confirmed only with another location_id) or offers it again.
 
         Who may call: admin. Mutating: accepts idempotency_key. Give at least one of name or active.
 
@@ -5359,7 +5359,9 @@ class SeriesNamespace:
         student_id (per_… id): The student of the user the series is for
         topic: What to work through, for every occurrence (its invitation says it)
         agenda_answers: One answer per agenda question of the service, in the questions' order, for every
-            occurrence; may be left out, and when given must answer every question; 10,000 characters in all
+            occurrence; may be left out, and when given must answer every question; 10,000 characters in
+            all. Once the service's questions change in number (service.update), later dates are booked
+            without them
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
 
@@ -5608,7 +5610,7 @@ class ServiceNamespace:
         agenda_questions: Optional[Sequence[str]] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Service:
-        """Changes a service's name, default length, price, skills or agenda questions (each left out stays). Meetings already booked keep their length, price, skill and answers; a new booking, a new length and a weekly series' later dates take the service as it is then.
+        """Changes a service's name, default length, price, skills or agenda questions (each left out stays). Meetings already booked keep their length, price, skill and answers; a new booking, a new length and a weekly series' later dates take the service as it is then (a series whose answers no longer match the questions in number books its later dates without them).
 
         Who may call: admin. Mutating: accepts idempotency_key. Give at least one of name, default_length_minutes, price_credits, skills or agenda_questions.
 
