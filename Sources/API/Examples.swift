@@ -30,7 +30,7 @@ enum Examples {
             "service_id": .string(chem), "skill": nil, "user_id": .string(sam), "expert_id": .string(talia), "user_name": "Sam Lee",
             "expert_name": "Talia Kim", "location_id": .string(room), "expert_approved": .bool(expertApproved), "user_approved": true,
             "proposed_by": "user", "alternate": nil, "awaiting_action_by": .optional(awaiting), "topic": "Stoichiometry",
-            "agenda_answers": ["Balancing equations"], "session_type": nil, "class_name": nil, "room": nil,
+            "agenda_answers": ["Balancing equations"], "agenda_questions": ["What do you want to work on?"], "session_type": nil, "class_name": nil, "room": nil,
             "hold_transfer_id": creditStatus == "blocked" ? .string(hold) : nil, "conflict_accepted": false, "note": nil, "video_url": nil,
             "series_id": nil, "occurrence_date": nil, "attendance": nil, "duration_minutes": nil, "feedback": nil,
             "calendar_sequence": .int(calendarSequence), "version": .int(version), "created_at": "2030-03-04T12:00:00Z",
@@ -42,7 +42,7 @@ enum Examples {
 
     static let ping = MethodExample(
         "A healthy service, with the time of the admin's community", params: ["actor": .string(admin)],
-        result: ["version": "0.2.0", "now": "2030-03-04T12:00:00Z", "database": "ok", "schema_version": 106])
+        result: ["version": "0.2.0", "now": "2030-03-04T12:00:00Z", "database": "ok", "schema_version": 107])
 
     static let personCreate = MethodExample(
         "An admin adds a user",

@@ -67,6 +67,8 @@ enum MeetingAPI {
         .init("alternate", .nullable(alternateSchema), required: true),
         .init("awaiting_action_by", .nullable(party), required: true, "The side whose answer the meeting waits for, if any; an agreed meeting that has ended waits for its expert to log the session (meeting.log_session)"),
         .init("topic", .nullable(.text()), required: true), .init("agenda_answers", .list(.text()), required: true),
+        .init("agenda_questions", .nullable(.list(.text())), required: true,
+              "The questions agenda_answers answer, in order, as the service asked them when the meeting was booked (a later change to the service's questions leaves them); null without answers, or for a meeting booked before they were kept"),
         .init("session_type", .nullable(.text()), required: true),
         .init("class_name", .nullable(.text()), required: true, "The session's class, and its room within its location: given by the expert's side with the session's details (seed 003's optional fields)"),
         .init("room", .nullable(.text()), required: true), .init("hold_transfer_id", .nullable(.id(.transfer)), required: true),

@@ -19,6 +19,10 @@ public struct Meeting: Sendable, Equatable {
     public var locationId: String?
     public var topic: String?
     public var agendaAnswers: [String]
+    /// The questions its answers answer, as the service asked them when it was booked (nil for
+    /// a meeting booked without answers, or before they were kept): an invitation pairs the
+    /// answers with these, not with the service's questions as they are now.
+    public var agendaQuestions: [String]? = nil
     public var sessionType: String?
     /// The session's class and room (within its location), given by the expert's side when it
     /// makes the session (seed 003: "non compulsory fields … Class, Room").
@@ -150,6 +154,7 @@ extension Meeting {
             "proposed_by": .string(s.proposedBy.rawValue), "alternate": alternate,
             "awaiting_action_by": .optional(s.awaiting?.rawValue), "topic": .optional(topic),
             "agenda_answers": .array(agendaAnswers.map { .string($0) }),
+            "agenda_questions": agendaQuestions.map { .array($0.map { .string($0) }) } ?? .null,
             "session_type": .optional(sessionType), "class_name": .optional(className), "room": .optional(room), "hold_transfer_id": .optional(holdTransferId),
             "conflict_accepted": .bool(conflictAccepted), "note": .optional(note), "video_url": .optional(videoURL),
             "series_id": .optional(seriesId), "occurrence_date": .optional(occurrenceDate?.description),
@@ -198,7 +203,7 @@ extension Meeting {
         }
         guard hidesDetails(from: personId), var o = whole.objectValue else { return whole }
         for key in ["start", "end", "length_minutes", "location_id", "video_url", "topic", "session_type", "class_name", "room", "note", "skill", "alternate",
-                    "occurrence_date", "hold_transfer_id", "feedback"] {
+                    "occurrence_date", "hold_transfer_id", "feedback", "agenda_questions"] {
             o[key] = .null
         }
         o["agenda_answers"] = []

@@ -148,6 +148,7 @@ public enum MeetingDecider {
         m.locationId = input.locationId
         m.topic = input.topic
         m.agendaAnswers = input.agendaAnswers
+        m.agendaQuestions = input.agendaAnswers.isEmpty ? nil : service.agendaQuestions
         m.seriesId = input.seriesId
         m.occurrenceDate = input.occurrenceDate
         m.accept(verdict)

@@ -3,12 +3,13 @@ import Meetings
 
 extension CalendarInvite {
     /// The invitation for a meeting as it stands, with the agenda's answers paired with the
-    /// service's questions.
+    /// questions they answered (the service's as it asked them then; as it asks them now for a
+    /// meeting booked before they were kept).
     public init(
         meeting m: Meeting, user: PersonFacts, expert: PersonFacts, service: ServiceFacts?, location: LocationFacts?, shortName: String,
         stamp: Instant, student: PersonFacts? = nil
     ) {
-        let questions = service?.agendaQuestions ?? []
+        let questions = m.agendaQuestions ?? service?.agendaQuestions ?? []
         let agenda = m.agendaAnswers.enumerated().map { i, answer in (i < questions.count ? questions[i] : "Answer \(i + 1)", answer) }
         let person = Person.init(_:)
         self.init(

@@ -43,6 +43,7 @@ public enum Records {
             calendarSequence: try j.int("calendar_sequence"), version: try j.int("version"), createdAt: try j.instant("created_at"),
             updatedAt: try j.instant("updated_at"), userName: try j.optionalString("user_name") ?? "", expertName: try j.optionalString("expert_name") ?? "")
         meeting.studentId = try j.optionalString("student_id")
+        meeting.agendaQuestions = j.field("agenda_questions") == nil ? nil : try j.strings("agenda_questions")
         meeting.className = try j.optionalString("class_name")
         meeting.room = try j.optionalString("room")
         meeting.studentName = try j.optionalString("student_name")
@@ -69,6 +70,7 @@ public enum Records {
             "length_minutes": .int(s.lengthMinutes), "price_credits": .int(s.priceCredits), "price_source": .string(m.priceSource.rawValue),
             "price_basis_credits": .optional(m.priceBasis?.credits), "price_basis_minutes": .optional(m.priceBasis?.minutes),
             "topic": .optional(m.topic), "agenda_answers": .array(m.agendaAnswers.map { .string($0) }), "session_type": .optional(m.sessionType),
+            "agenda_questions": m.agendaQuestions.map { .array($0.map { .string($0) }) } ?? .null,
             "class_name": .optional(m.className), "room": .optional(m.room),
             "status": .string(s.status.rawValue), "proposed_by": .string(s.proposedBy.rawValue), "expert_approved": .bool(s.expertApproved),
             "user_approved": .bool(s.userApproved), "credit_status": .string(s.creditStatus.rawValue),

@@ -195,6 +195,34 @@ final class SchedulingSeed002Tests: EndToEndTestCase {
         XCTAssertTrue(both.stderr.contains("not both"), both.stderr)
     }
 
+    /// A meeting keeps the questions its answers answer: the service's questions changed since,
+    /// its invitation still shows each answer under the question the user was asked.
+    func testABookedMeetingKeepsTheQuestionsItsAnswersAnswer() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let update = { (questions: [JSONValue]) in
+            try w.meetingd.result("service.update", as: w.admin, ["service_id": .string(w.serviceId), "agenda_questions": .array(questions)])
+        }
+        try update(["What is your goal?", "Which chapter?"])
+        var params = w.requestParams(start: MeetingTime.at(day: 3, hour: 10))
+        params["agenda_answers"] = ["Pass the exam", "Chapter 3"]
+        let booked = try w.meetingd.result("meeting.request", as: w.user, params)
+        XCTAssertEqual(booked["agenda_questions"], ["What is your goal?", "Which chapter?"])
+        let id = try MeetingWorld.id(of: booked)
+        try w.act("meeting.confirm", as: w.expert, id)
+        try update(["How long have you studied?", "Anything else?"])
+        let calendar = try w.meetingd.result("meeting.calendar", as: w.user, ["meeting_id": .string(id)])
+        let ics = calendar["ics"]?.string ?? ""
+        let unfolded = ics.replacingOccurrences(of: "\r\n ", with: "")
+        XCTAssertTrue(unfolded.contains("What is your goal?") && unfolded.contains("Which chapter?"), ics)
+        XCTAssertFalse(unfolded.contains("How long have you studied?"), "the answers stay under the questions asked: \(ics)")
+        XCTAssertEqual(try w.meeting(id)["agenda_questions"], ["What is your goal?", "Which chapter?"])
+        params["start"] = .string(MeetingTime.at(day: 4, hour: 10))
+        XCTAssertEqual(try w.meetingd.result("meeting.request", as: w.user, params)["agenda_questions"], ["How long have you studied?", "Anything else?"])
+        params["start"] = .string(MeetingTime.at(day: 5, hour: 10))
+        params["agenda_answers"] = nil
+        XCTAssertEqual(try w.meetingd.result("meeting.request", as: w.user, params)["agenda_questions"], .null, "no answers, no questions")
+    }
+
     /// An admin renames a location and retires it: nothing is booked there or moved to it, its
     /// hours offer no times and take no new hours, its meetings stay; restored, it is offered again.
     func testALocationIsRenamedAndRetiredAndItsMeetingsStay() throws {

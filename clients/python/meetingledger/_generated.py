@@ -1340,6 +1340,7 @@ class Meeting:
     Members meetingd adds after this client was generated are kept in `extra`."""
 
     agenda_answers: List[str]
+    agenda_questions: Optional[List[str]]
     alternate: Optional[Alternate]
     attendance: Optional[Literal["attended", "no_show", "expert_no_show"]]
     awaiting_action_by: Optional[Literal["user", "expert"]]
@@ -2545,6 +2546,7 @@ _SlotExpert_FIELDS: Tuple[FieldSpec, ...] = (
 
 _Meeting_FIELDS: Tuple[FieldSpec, ...] = (
     ("agenda_answers", "agenda_answers", None, True),
+    ("agenda_questions", "agenda_questions", None, True),
     ("alternate", "alternate", Alternate.from_json, True),
     ("attendance", "attendance", None, True),
     ("awaiting_action_by", "awaiting_action_by", None, True),
