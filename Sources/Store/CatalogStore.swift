@@ -205,12 +205,24 @@ public enum CatalogStore {
     // MARK: Locations
 
     public static func insertLocation(_ c: Connection, communityId: String, _ l: LocationFacts) throws -> LocationFacts {
+        try requireLocationNameFree(c, communityId: communityId, l.name, for: l.id)
         do {
             try c.query("INSERT INTO locations (community_id, id, name, kind) VALUES ($1, $2, $3, $4)", [communityId, l.id, l.name, l.kind])
             return l
         } catch let e as PostgresError where e.isUniqueViolation {
             throw AppError.invalidParams(field: "name", reason: "is already the name of another location")
         }
+    }
+
+    /// The name is no other location's, whatever its case (as the unique index compares them):
+    /// refused naming the one that has it, as a service's name is. The index still decides
+    /// between two callers at once.
+    static func requireLocationNameFree(_ c: Connection, communityId: String, _ name: String, for id: String) throws {
+        guard let taken = try c.query(
+            "SELECT id, name FROM locations WHERE community_id = $1 AND lower(name) = lower($2) AND id <> $3 ORDER BY id LIMIT 1", [communityId, name, id]
+        ).first else { return }
+        throw AppError.invalidParams(
+            field: "name", reason: "is already the name of location \(try taken.string("name")) (\(try taken.string("id"))), whatever the case; give another name")
     }
 
     public static func listLocations(communityId: String, afterId: String?, limit: Int64) -> Statement {
@@ -226,6 +238,7 @@ public enum CatalogStore {
     /// A location's new name and whether it is offered (nil: as it was); the name stays unique
     /// in the community, as `insertLocation` keeps it.
     public static func updateLocation(_ c: Connection, communityId: String, id: String, name: String?, active: Bool?) throws -> LocationFacts {
+        if let name { try requireLocationNameFree(c, communityId: communityId, name, for: id) }
         do {
             guard let row = try c.query(
                 """

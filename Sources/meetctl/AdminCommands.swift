@@ -105,7 +105,8 @@ enum AdminCommands {
         }
         let result = try session.call("location.update", params)
         try CommandRunner.show(result, session)
-        let note = openWorkNote(result, what: "it")
+        // What it leaves open is said as it is retired, not again at each rename.
+        let note = invocation.has("retire") ? openWorkNote(result, what: "it") : ""
         if !invocation.wantsJSON && !note.isEmpty { session.out.line(String(note.dropFirst())) }
     }
 

@@ -238,7 +238,9 @@ final class SchedulingSeed002Tests: EndToEndTestCase {
         let nothing = try w.meetingd.error("location.update", as: w.admin, update([:]), code: -32602)
         XCTAssertEqual(nothing["data"]?["field"], "location_id", "\(nothing)")
         let taken = try w.meetingd.error("location.update", as: w.admin, update(["name": "LIBRARY"]), code: -32602)
-        XCTAssertTrue(taken["data"]?["reason"]?.string?.contains("already the name of another location") ?? false, "\(taken)")
+        XCTAssertTrue(taken["data"]?["reason"]?.string?.contains("already the name of location Library (\(library))") ?? false, "\(taken)")
+        let twice = try w.meetingd.error("location.create", as: w.admin, ["name": " library ", "kind": "virtual"], code: -32602)
+        XCTAssertTrue(twice["data"]?["reason"]?.string?.contains("already the name of location Library (\(library))") ?? false, "\(twice)")
         try w.meetingd.error("location.update", as: w.admin, ["location_id": "loc_00000000000000000000000000000000", "active": false], code: 4004)
 
         let renamed = try w.meetingd.result("location.update", as: w.admin, update(["name": " Video room "]))
