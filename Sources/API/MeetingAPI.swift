@@ -174,7 +174,7 @@ enum MeetingAPI {
         result: meetingSchema,
         errors: [
             DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted, DocErrors.timeConflict, DocErrors.insufficientCredits, DocErrors.sessionLog,
-            DocErrors.slotUnavailable, DocErrors.usageLimit, DocErrors.suspended,
+            DocErrors.slotUnavailable, DocErrors.usageLimit, DocErrors.suspended, DocErrors.notEnrolled,
         ],
         examples: [Examples.confirm],
         body: .command(MeetingUseCases.act(extraLocation: { $0.optionalString("location_id") }) { params, _ in
@@ -213,7 +213,7 @@ enum MeetingAPI {
         audience: .member, mutating: true, params: [meetingId, .init("start", .timestamp, required: true), length, note, expectedVersion, proposeOverConflicts],
         result: meetingSchema,
         errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted, DocErrors.slotUnavailable, DocErrors.usageLimit, DocErrors.sessionLog,
-                 DocErrors.timeConflict, DocErrors.insufficientCredits, DocErrors.suspended],
+                 DocErrors.timeConflict, DocErrors.insufficientCredits, DocErrors.suspended, DocErrors.notEnrolled],
         body: .command(MeetingUseCases.act(window: { p in (try p.instant("start"), p.optionalInt("length_minutes")) }) { p, c in
             let length = p.optionalInt("length_minutes") ?? c.meeting?.state.lengthMinutes ?? 0
             // The price is worked out by the decision from the new length.
@@ -250,7 +250,7 @@ enum MeetingAPI {
         audience: .member, mutating: true, params: [meetingId, acceptConflicts, sessionTypeParam, sessionLocationParam, classNameParam, roomParam, expectedVersion],
         result: meetingSchema,
         errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted, DocErrors.timeConflict, DocErrors.insufficientCredits,
-                 DocErrors.usageLimit, DocErrors.sessionLog, DocErrors.slotUnavailable, DocErrors.suspended],
+                 DocErrors.usageLimit, DocErrors.sessionLog, DocErrors.slotUnavailable, DocErrors.suspended, DocErrors.notEnrolled],
         body: .command(MeetingUseCases.act(extraLocation: { $0.optionalString("location_id") }) { params, _ in
             MeetingDecider.ActInput(
                 command: .confirmAlternate(acceptConflicts: params.bool("accept_conflicts")), expectedVersion: params.optionalInt("expected_version"),

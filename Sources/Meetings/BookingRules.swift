@@ -286,11 +286,12 @@ public enum BookingRules {
                 let why = "the \(s.label("provider").lowercased()) is not certified for \(service.name)"
                 throw noLongerBookable(why, whenWaiting: why + " any more", path: a.path)
             }
-            // A retired location books nothing: no new meeting, no request agreed there, no
-            // meeting moved to it. A meeting agreed there may still move to another time there.
+            // A retired location books nothing: no new meeting, no request agreed or moved there,
+            // no meeting moved to it. A meeting agreed there may still move to another time there.
+            let agreedThere = c.meeting.map { $0.state.status == .agreed && $0.locationId == a.locationId } ?? false
             if let id = a.locationId, let location = c.locations[id], !location.active,
-                a.path.createsMeeting || [.userConfirm, .expertConfirm].contains(a.path) || id != c.meeting?.locationId {
-                let instead = a.path == .seriesOccurrence ? "the series books its dates there: cancel it and book one elsewhere"
+                a.path.createsMeeting || [.userConfirm, .expertConfirm].contains(a.path) || !agreedThere {
+                let instead = a.path == .seriesOccurrence ? "a weekly series there books no date: book the series at another location"
                     : [.userConfirm, .expertConfirm].contains(a.path) ? "the expert's side confirms it at another location (location_id)"
                     : "choose another location"
                 throw noLongerBookable("\(location.name) is retired: no meeting is booked there or moved to it any more; \(instead)", path: a.path)
@@ -343,7 +344,7 @@ public enum BookingRules {
                 let existing = a.path.createsMeeting ? "" : " any more: the meeting can be declined, withdrawn or cancelled, not accepted or moved, until"
                 throw AppError.notEnrolled(
                     "\(who) is not assigned to this \(what)\(existing.isEmpty ? "; " : existing + " ")"
-                        + "an admin or the office assigns them (enrollment.assign, meetctl enroll)\(existing.isEmpty ? ": ask your office" : "")")
+                        + "an admin assigns them (enrollment.assign, meetctl enroll)\(existing.isEmpty ? ": ask your office" : "")")
             }
         case .suspension:
             // The person the meeting is for: a student's missed meetings suspend the student,

@@ -77,14 +77,17 @@ enum AdminCommands {
 
     /// What a retired service or location leaves open, said after it (nothing when restored or
     /// when nothing is open): requests still waiting for an answer and series going on.
-    static func openWorkNote(_ r: JSON, what: String) -> String {
+    static func openWorkNote(_ r: JSON, what: String, elsewhere: Bool = false) -> String {
         guard r["active"] == false else { return "" }
         var note = ""
         if let waiting = r["waiting_meetings"]?.arrayValue?.compactMap(\.stringValue), !waiting.isEmpty {
             let requests = Counted.words(Int64(waiting.count), "request")
             let listed = waiting.prefix(5).joined(separator: ", ") + (waiting.count > 5 ? ", …" : "")
             let one = waiting.count == 1
-            note += " \(requests) for \(what) still \(one ? "waits" : "wait") for an answer (\(listed)): \(one ? "its" : "their") experts or the office decline \(one ? "it" : "them"), or \(one ? "it expires" : "they expire") at the start."
+            let (them, their) = one ? ("it", "its") : ("them", "their")
+            let expertSide = elsewhere ? "confirms \(them) at another location or declines \(them)" : "declines \(them)"
+            note += " \(requests) for \(what) still \(one ? "waits" : "wait") for an answer (\(listed)): \(their) expert (or the office) \(expertSide),"
+                + " \(their) \(one ? "user withdraws" : "users withdraw") \(them), or \(one ? "it expires" : "they expire") at the start."
         }
         if let series = r["active_series"]?.arrayValue, !series.isEmpty {
             let weekly = Counted.words(Int64(series.count), "weekly series", plural: "weekly series")
@@ -106,7 +109,7 @@ enum AdminCommands {
         let result = try session.call("location.update", params)
         try CommandRunner.show(result, session)
         // What it leaves open is said as it is retired, not again at each rename.
-        let note = invocation.has("retire") ? openWorkNote(result, what: "it") : ""
+        let note = invocation.has("retire") ? openWorkNote(result, what: "it", elsewhere: true) : ""
         if !invocation.wantsJSON && !note.isEmpty { session.out.line(String(note.dropFirst())) }
     }
 

@@ -273,11 +273,11 @@ enum CommandExamples {
         ],
         "location set": [
             .init(words: "location set --location \"Room 101\" --name \"Library Room 101\"", does: "Rename it"),
-            .init(words: "location set --location \"Room 101\" --retire", does: "Book nothing there any more; meetings there stay"),
+            .init(words: "location set --location \"Library Room 101\" --retire", does: "Book nothing there any more; meetings there stay"),
         ],
         "service set": [
             .init(words: "service set --service CHEM101 --name \"CHEM 101: General Chemistry\" --price 120", does: "Rename it and raise its price; booked meetings keep theirs"),
-            .init(words: "service set --service CHEM101 --question \"What do you want to work on?\" --question \"Which chapter?\"", does: "Ask these two agenda questions from now on"),
+            .init(words: "service set --service \"CHEM 101: General Chemistry\" --question \"What do you want to work on?\" --question \"Which chapter?\"", does: "Ask these two agenda questions from now on"),
         ],
         "retire": [
             .init(words: "retire --service CHEM101", does: "No longer offered; booked meetings stay"),

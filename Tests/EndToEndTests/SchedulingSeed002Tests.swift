@@ -126,7 +126,7 @@ final class SchedulingSeed002Tests: EndToEndTestCase {
         ])
         let said = try c.admin.ok(["retire", "--service", c.serviceId])
         XCTAssertTrue(said.contains("is retired. 2 requests for it still wait for an answer (mtg_"), said)
-        XCTAssertTrue(said.contains("): their experts or the office decline them, or they expire at the start."), said)
+        XCTAssertTrue(said.contains("): their expert (or the office) declines them, their users withdraw them, or they expire at the start."), said)
         XCTAssertTrue(said.contains("1 weekly series goes on without booking it: meetctl series cancel SERIES ends one (\(series["id"]?.string ?? "?"))"), said)
         let listed = try c.admin.json(["services"])["items"]?.array?.first { $0["id"]?.string == c.serviceId }
         XCTAssertEqual(listed?["active"], false, "the list shows it retired")

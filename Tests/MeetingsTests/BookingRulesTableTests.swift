@@ -279,7 +279,8 @@ final class BookingRulesTableTests: XCTestCase {
             a.locationId = other
             XCTAssertEqual(outcome(a, c), "ok", "\(path) at another location")
         }
-        // A meeting there already moves to another time there; a request there is not agreed there.
+        // A meeting agreed there moves to another time there; a request there is neither agreed
+        // nor moved there (nobody could agree it then).
         var m = try MeetingDecider.request(
             try Self.context(),
             .init(serviceId: "svc_1", expertId: "per_e", userId: "per_u", start: Self.at(day: 2, hour: 10), lengthMinutes: nil, locationId: Self.location),
@@ -288,8 +289,12 @@ final class BookingRulesTableTests: XCTestCase {
         m.locationId = Self.location
         c.meeting = m
         for path in BookingPath.allCases {
+            XCTAssertEqual(outcome(Self.attempt(path), c), "slot_unavailable", "\(path) of a request there")
+        }
+        c.meeting?.state.status = .agreed
+        for path in BookingPath.allCases {
             let agreesThere = path.createsMeeting || [.userConfirm, .expertConfirm].contains(path)
-            XCTAssertEqual(outcome(Self.attempt(path), c) == "ok", !agreesThere, "\(path) of a meeting already there")
+            XCTAssertEqual(outcome(Self.attempt(path), c) == "ok", !agreesThere, "\(path) of a meeting agreed there")
         }
     }
 

@@ -4205,8 +4205,8 @@ class MeetingNamespace:
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
         TimeConflictError, InsufficientCreditsError, SessionLogRequiredError, SlotUnavailableError,
-        UsageLimitReachedError, SuspendedError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        UsageLimitReachedError, SuspendedError, NotEnrolledError, InvalidParamsError, InternalError,
+        ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("meeting.confirm", {"actor": actor, "meeting_id": meeting_id, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "session_type": UNSET if session_type is None else session_type, "location_id": UNSET if location_id is None else location_id, "class_name": UNSET if class_name is None else class_name, "room": UNSET if room is None else room, "note": UNSET if note is None else note, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4247,8 +4247,8 @@ class MeetingNamespace:
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
         TimeConflictError, InsufficientCreditsError, UsageLimitReachedError, SessionLogRequiredError,
-        SlotUnavailableError, SuspendedError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        SlotUnavailableError, SuspendedError, NotEnrolledError, InvalidParamsError, InternalError,
+        ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("meeting.confirm_alternate", {"actor": actor, "meeting_id": meeting_id, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "session_type": UNSET if session_type is None else session_type, "location_id": UNSET if location_id is None else location_id, "class_name": UNSET if class_name is None else class_name, "room": UNSET if room is None else room, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4589,8 +4589,8 @@ class MeetingNamespace:
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
         SlotUnavailableError, UsageLimitReachedError, SessionLogRequiredError, TimeConflictError,
-        InsufficientCreditsError, SuspendedError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        InsufficientCreditsError, SuspendedError, NotEnrolledError, InvalidParamsError, InternalError,
+        ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("meeting.reschedule", {"actor": actor, "meeting_id": meeting_id, "start": start, "length_minutes": UNSET if length_minutes is None else length_minutes, "note": UNSET if note is None else note, "expected_version": UNSET if expected_version is None else expected_version, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
