@@ -35,6 +35,9 @@ public enum BookingPath: String, Sendable, CaseIterable {
     public var booksFromCalendar: Bool { [.request, .seriesOccurrence].contains(self) }
     /// The step creates the meeting (its skill and agenda are given then).
     public var createsMeeting: Bool { [.request, .propose, .seriesOccurrence].contains(self) }
+    /// The step answers a meeting waiting for an answer (a request or a proposal): it would agree
+    /// the meeting as it stands, so what it cannot agree there it can only decline (or withdraw).
+    public var answersWaitingMeeting: Bool { [.userConfirm, .expertConfirm].contains(self) }
     /// The user commits to the meeting by this step.
     public var userCommits: Bool {
         [.request, .userConfirm, .userReschedule, .userConfirmsAlternate, .seriesOccurrence].contains(self)
@@ -231,7 +234,7 @@ public enum BookingRules {
     /// elsewhere in the calendar, so it is told to be declined or withdrawn (`whenWaiting`: its
     /// words then, `why` by default).
     static func noLongerBookable(_ why: String, whenWaiting: String? = nil, path: BookingPath?, forSearch: Bool = false) -> AppError {
-        let waiting = path.map { [.userConfirm, .expertConfirm].contains($0) } ?? false
+        let waiting = path?.answersWaitingMeeting ?? false
         return AppError.slotUnavailable(
             waiting ? (whenWaiting ?? why) + "; decline the meeting (or withdraw it), and any credits held return to the user" : why,
             pointsToSearch: !waiting && !forSearch)
@@ -290,9 +293,9 @@ public enum BookingRules {
             // no meeting moved to it. A meeting agreed there may still move to another time there.
             let agreedThere = c.meeting.map { $0.state.status == .agreed && $0.locationId == a.locationId } ?? false
             if let id = a.locationId, let location = c.locations[id], !location.active,
-                a.path.createsMeeting || [.userConfirm, .expertConfirm].contains(a.path) || !agreedThere {
+                a.path.createsMeeting || a.path.answersWaitingMeeting || !agreedThere {
                 let instead = a.path == .seriesOccurrence ? "a weekly series there books no date: book the series at another location"
-                    : [.userConfirm, .expertConfirm].contains(a.path) ? "the expert's side confirms it at another location (location_id)"
+                    : a.path.answersWaitingMeeting ? "the expert's side confirms it at another location (location_id)"
                     : "choose another location"
                 throw noLongerBookable("\(location.name) is retired: no meeting is booked there or moved to it any more; \(instead)", path: a.path)
             }
@@ -371,7 +374,7 @@ public enum BookingRules {
             var why = "the \(provider) has blocked that time in their availability"
             let waiting = [.userConfirm, .expertConfirm, .userConfirmsAlternate, .expertConfirmsAlternate].contains(a.path)
             if waiting {
-                why += [.userConfirm, .expertConfirm].contains(a.path)
+                why += a.path.answersWaitingMeeting
                     ? "; the meeting can be declined, or moved to another time (meeting.reschedule)"
                     : "; the new date can be declined (meeting.reject_alternate), or another time proposed (meeting.reschedule)"
             }
