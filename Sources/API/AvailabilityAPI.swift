@@ -146,7 +146,7 @@ enum AvailabilityAPI {
             .init("start", .timestamp, required: true), .init("end", .timestamp, required: true), .init("location_ids", .list(.id(.location)), required: true),
             .init("expert_id", .id(.person), required: true),
             .init("meetings_within", .list(.id(.meeting)), required: true,
-                  "The expert's agreed meetings and open requests in the period (at most 100, soonest first): they stay as they are, but a request there is no longer agreed at that time (it can be declined or moved to another time), and nothing is moved into the period"),
+                  "The expert's agreed meetings and open requests in the period, and those whose open new date lies in it (at most 100, soonest first): they stay as they are, but a request there is no longer agreed at that time (it can be declined or moved to another time), a new date there is no longer accepted, and nothing is moved into the period"),
         ], additional: true),
         errors: [DocErrors.notFound, DocErrors.sessionLog],
         body: .transaction { ctx, params in try addPeriod(ctx, params, kind: "blocked") })

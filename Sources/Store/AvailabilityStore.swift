@@ -86,13 +86,15 @@ public enum AvailabilityStore {
             [communityId, p.id, expertId, p.kind, p.start, p.end, PostgresTextArray(p.locationIds)])
     }
 
-    /// The expert's agreed meetings and open requests overlapping start…end, soonest first: what
-    /// a blocked period leaves standing.
+    /// The expert's agreed meetings and open requests overlapping start…end, or whose open new
+    /// date does, soonest first: what a blocked period leaves standing.
     public static func meetingsWithin(_ c: Connection, communityId: String, expertId: String, start: Instant, end: Instant) throws -> [String] {
         try c.query(
             """
             SELECT id FROM meetings
-            WHERE community_id = $1 AND expert_id = $2 AND status IN ('agreed', 'awaiting_approval') AND start_at < $4 AND end_at > $3
+            WHERE community_id = $1 AND expert_id = $2 AND status IN ('agreed', 'awaiting_approval')
+              AND ((start_at < $4 AND end_at > $3)
+                OR (alternate_start_at < $4 AND alternate_start_at + make_interval(mins => alternate_length_minutes) > $3))
             ORDER BY start_at, id LIMIT 100
             """, [communityId, expertId, start, end]
         ).map { try $0.string("id") }

@@ -29,7 +29,7 @@ enum AvailabilityCommands {
         let result = try session.call("availability.block", try params(session))
         try CommandRunner.show(result, session)
         guard !invocation.wantsJSON else { return }
-        tellMeetingsThatStay(result["meetings_within"], "in this period", "a block stops new bookings and moves into it; a request in it is not agreed there", session)
+        tellMeetingsThatStay(result["meetings_within"], "in this period", "a block stops new bookings and moves into it; a request in it is not agreed there, nor a new date proposed in it", session)
     }
 
     @Sendable static func setWeekly(_ invocation: Invocation, _ session: Session) throws {
