@@ -31,6 +31,8 @@ enum SeriesAPI {
         .init("weeks", .nullable(.integer(min: 1, max: 520)), required: true, "How many weekly dates; null: until cancelled"),
         .init("topic", .nullable(.text()), required: true, "Given when it was booked; every occurrence carries it"),
         .init("agenda_answers", .list(.text()), required: true, "Given when it was booked; every occurrence carries them"),
+        .init("agenda_questions", .nullable(.list(.text())), required: true,
+              "The questions agenda_answers answer, as the service asked them when the series was booked (null: no answers, or a series booked before meetings kept them)"),
         .init("skip_dates", .list(.named("SkipDate", .object([
             .init("date", .date, required: true), .init("reason", .text(), required: true,
                   "Why the date is skipped, for both parties; one beginning \"not booked\" (the user's credits, the expert's time) is tried again by jobs.run_due while it is ahead, and leaves this list once booked"),
@@ -54,7 +56,7 @@ enum SeriesAPI {
             .init("student_id", .id(.person), "The student of the user the series is for"),
             .init("topic", .text(max: 10_000), "What to work through, for every occurrence (its invitation says it)"),
             .init("agenda_answers", .list(.text(max: 10_000), max: 50),
-                  "One answer per agenda question of the service, in the questions' order, for every occurrence; may be left out, and when given must answer every question; 10,000 characters in all. Once the service's questions change in number (service.update), later dates are booked without them"),
+                  "One answer per agenda question of the service, in the questions' order, for every occurrence; may be left out, and when given must answer every question; 10,000 characters in all. Every date carries them with the questions they answer, as the service asked them at the booking, whatever it asks later (service.update)"),
         ],
         result: seriesSchema,
         errors: [DocErrors.notFound, DocErrors.slotUnavailable, DocErrors.insufficientCredits, DocErrors.notEnrolled, DocErrors.suspended, DocErrors.usageLimit],

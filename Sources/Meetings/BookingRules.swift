@@ -171,12 +171,16 @@ public struct BookingAttempt: Sendable {
     /// The skill named for a new meeting, and a request's agenda answers.
     public var skill: String?
     public var agendaAnswers: [String]
+    /// The questions those answers answer when not the service's as it asks them now: a
+    /// series' later dates carry the questions its booking answered.
+    public var agendaQuestions: [String]? = nil
 
     public init(
         path: BookingPath, start: Instant, lengthMinutes: Int64, locationId: String?, meetingId: String?, becomesAgreed: Bool,
         acceptConflicts: Bool = false, side: BookingSide, creditsToHold: Int64 = 0, creditsReleased: Int64 = 0, beyondHorizon: Bool = false,
-        gridStart: Instant? = nil, studentId: String? = nil, skill: String? = nil, agendaAnswers: [String] = []
+        gridStart: Instant? = nil, studentId: String? = nil, skill: String? = nil, agendaAnswers: [String] = [], agendaQuestions: [String]? = nil
     ) {
+        self.agendaQuestions = agendaQuestions
         self.gridStart = gridStart
         self.studentId = studentId
         self.skill = skill
@@ -328,8 +332,9 @@ public enum BookingRules {
                         : "must be one of the skills of \(service.name): \(service.skills.joined(separator: ", "))")
             }
         case .agenda:
-            guard let service = c.service, !a.agendaAnswers.isEmpty, a.agendaAnswers.count != service.agendaQuestions.count else { return }
-            let questions = service.agendaQuestions
+            guard let service = c.service, !a.agendaAnswers.isEmpty else { return }
+            let questions = a.agendaQuestions ?? service.agendaQuestions
+            guard a.agendaAnswers.count != questions.count else { return }
             throw AppError.invalidParams(
                 field: "agenda_answers",
                 reason: questions.isEmpty

@@ -87,6 +87,9 @@ public enum MeetingDecider {
         public var skill: String?
         public var topic: String?
         public var agendaAnswers: [String]
+        /// The questions the answers answer, when not the service's as it asks them now (a
+        /// series' later dates keep the questions its booking answered).
+        public var agendaQuestions: [String]? = nil
         /// For a series' occurrences.
         public var seriesId: String?
         public var occurrenceDate: LocalDate?
@@ -101,10 +104,11 @@ public enum MeetingDecider {
 
         public init(
             serviceId: String, expertId: String, userId: String, start: Instant, lengthMinutes: Int64?, locationId: String,
-            skill: String? = nil, topic: String? = nil, agendaAnswers: [String] = [], seriesId: String? = nil,
+            skill: String? = nil, topic: String? = nil, agendaAnswers: [String] = [], agendaQuestions: [String]? = nil, seriesId: String? = nil,
             occurrenceDate: LocalDate? = nil, beyondHorizon: Bool = false, gridStart: Instant? = nil, studentId: String? = nil,
             bookedByStaff: Bool = false
         ) {
+            self.agendaQuestions = agendaQuestions
             self.gridStart = gridStart
             self.studentId = studentId
             self.bookedByStaff = bookedByStaff
@@ -141,14 +145,15 @@ public enum MeetingDecider {
             BookingAttempt(
                 path: path, start: input.start, lengthMinutes: length, locationId: input.locationId, meetingId: nil,
                 becomesAgreed: d.next.status == .agreed, side: .user, creditsToHold: d.ledger.contains(.hold) ? price : 0,
-                beyondHorizon: input.beyondHorizon, gridStart: input.gridStart, studentId: input.studentId, skill: input.skill, agendaAnswers: input.agendaAnswers), c)
+                beyondHorizon: input.beyondHorizon, gridStart: input.gridStart, studentId: input.studentId, skill: input.skill, agendaAnswers: input.agendaAnswers,
+                agendaQuestions: input.agendaQuestions), c)
         var m = newMeeting(c, ids: ids, state: d.next, priceSource: .service, serviceId: service.id, user: user, expert: expert, studentId: input.studentId)
         m.priceBasis = Pricing.basis(of: service)
         m.skill = input.skill
         m.locationId = input.locationId
         m.topic = input.topic
         m.agendaAnswers = input.agendaAnswers
-        m.agendaQuestions = input.agendaAnswers.isEmpty ? nil : service.agendaQuestions
+        m.agendaQuestions = input.agendaAnswers.isEmpty ? nil : input.agendaQuestions ?? service.agendaQuestions
         m.seriesId = input.seriesId
         m.occurrenceDate = input.occurrenceDate
         m.accept(verdict)

@@ -23,9 +23,12 @@ public struct Series: Sendable, Equatable {
     public var studentId: String? = nil
     /// What the user wants to work through and their answers to the service's agenda questions,
     /// given when it was booked and carried by every occurrence (seed 001: each invitation has
-    /// them). Kept on the occurrences, read back from its first one.
+    /// them), with the questions the answers answer as the service asked them then (nil: the
+    /// first date was booked before meetings kept them). Kept on the occurrences, read back from
+    /// its first one.
     public var topic: String? = nil
     public var agendaAnswers: [String] = []
+    public var agendaQuestions: [String]? = nil
 
     public init(
         id: String, userId: String, expertId: String, serviceId: String, locationId: String, timeZone: String, firstDate: LocalDate,
@@ -86,6 +89,7 @@ public struct Series: Sendable, Equatable {
         var s = self
         s.topic = first.topic
         s.agendaAnswers = first.agendaAnswers
+        s.agendaQuestions = first.agendaQuestions
         return s
     }
 
@@ -220,6 +224,7 @@ public enum SeriesDecider {
         change.series.studentId = input.studentId
         change.series.topic = input.topic
         change.series.agendaAnswers = input.agendaAnswers
+        change.series.agendaQuestions = input.agendaAnswers.isEmpty ? nil : service.agendaQuestions
         let first: MeetingChange
         // The first date is the time asked for, on the grid as any request (its later dates are
         // checked at it); its answers are new, and bounded as a request's are.
@@ -279,7 +284,7 @@ public enum SeriesDecider {
     static func occurrence(_ s: Series, date: LocalDate, start: Instant, beyondHorizon: Bool = false, bookedByStaff: Bool = false) -> MeetingDecider.RequestInput {
         MeetingDecider.RequestInput(
             serviceId: s.serviceId, expertId: s.expertId, userId: s.userId, start: start, lengthMinutes: s.lengthMinutes, locationId: s.locationId,
-            topic: s.topic, agendaAnswers: s.agendaAnswers, seriesId: s.id, occurrenceDate: date, beyondHorizon: beyondHorizon,
+            topic: s.topic, agendaAnswers: s.agendaAnswers, agendaQuestions: s.agendaQuestions, seriesId: s.id, occurrenceDate: date, beyondHorizon: beyondHorizon,
             gridStart: s.start(on: s.firstDate), studentId: s.studentId,
             bookedByStaff: bookedByStaff)
     }
@@ -288,10 +293,10 @@ public enum SeriesDecider {
         _ change: inout SeriesChange, _ c: inout BookingContext, date: LocalDate, start: Instant, beyondHorizon: Bool, bookedByStaff: Bool = false, ids: IdSource
     ) {
         var input = occurrence(change.series, date: date, start: start, beyondHorizon: beyondHorizon, bookedByStaff: bookedByStaff)
-        // A later date carries the series' answers while the service asks as many questions; once
-        // its questions changed (service.update), the date is booked without them rather than not
-        // at all (the answers belong to questions no longer asked).
-        if input.agendaAnswers.count != c.service?.agendaQuestions.count { input.agendaAnswers = [] }
+        // A later date carries the series' answers with the questions they answer, whatever the
+        // service asks now (service.update). A series booked before meetings kept their questions
+        // carries its answers while the service asks as many, and is booked without them after.
+        if input.agendaQuestions == nil, input.agendaAnswers.count != c.service?.agendaQuestions.count { input.agendaAnswers = [] }
         do {
             let booked = try MeetingDecider.request(c, input, ids: ids)
             record(booked, in: &c)
@@ -637,6 +642,7 @@ extension Series {
             "weekday": .int(Int64(firstDate.isoWeekday)), "local_time": .string(LocalTimeOfDay(minutes: localMinutes).description),
             "first_date": .string(firstDate.description), "length_minutes": .int(lengthMinutes), "weeks": .optional(weeks),
             "topic": .optional(booked.topic), "agenda_answers": .array(booked.agendaAnswers.map { .string($0) }),
+            "agenda_questions": booked.agendaQuestions.map { .array($0.map { .string($0) }) } ?? .null,
             "skip_dates": .array(skipItems), "occurrences": .array(items), "next_occurrence": next ?? .null,
             // The parties by name, as every occurrence carries them (none before the first).
             "user_name": .optional(sortedOccurrences.first?.userName), "expert_name": .optional(sortedOccurrences.first?.expertName),

@@ -51,8 +51,9 @@ final class SeriesTests: EndToEndTestCase {
 
     // MARK: Occurrences
 
-    /// A series booked with agenda answers goes on when the service's questions change (in
-    /// number): its later dates are booked without the answers, not refused every week.
+    /// A series booked with agenda answers goes on when the service's questions change, in
+    /// number or in words: its later dates carry the answers with the questions they answered
+    /// at the booking, not the service's new ones, and are not refused.
     func testASeriesGoesOnWhenTheServicesQuestionsChange() throws {
         let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 14])
         try w.meetingd.result("service.update", as: w.admin, ["service_id": .string(w.serviceId), "agenda_questions": ["Goal?"]])
@@ -60,14 +61,25 @@ final class SeriesTests: EndToEndTestCase {
         let booked = try occurrences(try w.series(id))
         XCTAssertEqual(booked.map(\.date), ["2030-03-06", "2030-03-13"])
         XCTAssertEqual(try w.meeting(booked[1].meetingId)["agenda_answers"], ["pass the exam"])
+        XCTAssertEqual(try w.series(id)["agenda_questions"], ["Goal?"])
+        // Reworded, as many: the next date keeps the words the answer answered.
+        try w.meetingd.result("service.update", as: w.admin, ["service_id": .string(w.serviceId), "agenda_questions": ["Which book?"]])
+        try w.advanceClock(minutes: 7 * 1440)
+        try w.meetingd.result("jobs.run_due", as: w.admin, [:])
+        // Two questions now: the date after too.
         try w.meetingd.result("service.update", as: w.admin, ["service_id": .string(w.serviceId), "agenda_questions": ["Goal?", "Chapter?"]])
         try w.advanceClock(minutes: 7 * 1440)
         try w.meetingd.result("jobs.run_due", as: w.admin, [:])
         let later = try w.series(id)
         XCTAssertEqual(skipDates(later), [], "\(later)")
-        let third = try XCTUnwrap(try occurrences(later).first { $0.date == "2030-03-20" }, "\(later)")
-        XCTAssertEqual(try w.meeting(third.meetingId)["agenda_answers"], [], "booked without answers to questions no longer asked")
+        for date in ["2030-03-20", "2030-03-27"] {
+            let occurrence = try XCTUnwrap(try occurrences(later).first { $0.date == date }, "\(date): \(later)")
+            let meeting = try w.meeting(occurrence.meetingId)
+            XCTAssertEqual(meeting["agenda_answers"], ["pass the exam"], date)
+            XCTAssertEqual(meeting["agenda_questions"], ["Goal?"], "\(date): the question the answer answered")
+        }
         XCTAssertEqual(try w.meeting(booked[1].meetingId)["agenda_answers"], ["pass the exam"], "a date booked before keeps its answers")
+        XCTAssertEqual(later["agenda_questions"], ["Goal?"])
     }
 
     /// A person lists their series (as user or as expert), staff anyone's; meetctl lists,

@@ -1646,6 +1646,7 @@ class Series:
     Members meetingd adds after this client was generated are kept in `extra`."""
 
     agenda_answers: List[str]
+    agenda_questions: Optional[List[str]]
     expert_id: str
     expert_name: Optional[str]
     first_date: str
@@ -2702,6 +2703,7 @@ _MeetingMessageListResult_FIELDS: Tuple[FieldSpec, ...] = (
 
 _Series_FIELDS: Tuple[FieldSpec, ...] = (
     ("agenda_answers", "agenda_answers", None, True),
+    ("agenda_questions", "agenda_questions", None, True),
     ("expert_id", "expert_id", None, True),
     ("expert_name", "expert_name", None, True),
     ("first_date", "first_date", None, True),
@@ -5362,8 +5364,8 @@ class SeriesNamespace:
         topic: What to work through, for every occurrence (its invitation says it)
         agenda_answers: One answer per agenda question of the service, in the questions' order, for every
             occurrence; may be left out, and when given must answer every question; 10,000 characters in
-            all. Once the service's questions change in number (service.update), later dates are booked
-            without them
+            all. Every date carries them with the questions they answer, as the service asked them at the
+            booking, whatever it asks later (service.update)
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
 
