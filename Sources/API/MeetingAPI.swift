@@ -191,7 +191,7 @@ enum MeetingAPI {
 
     static let withdraw = action(
         "meeting.withdraw",
-        "The proposer withdraws a meeting the other side has not answered; held credits return. A date of a weekly series withdrawn by its user becomes one of the series' skip dates; the series goes on",
+        "The proposer (or the office, for a date the expert's side proposed) withdraws a meeting the other side has not answered; held credits return. A date of a weekly series withdrawn by its user becomes one of the series' skip dates; the series goes on",
         [note], errors: [DocErrors.sessionLog], locksSeries: true
     ) { p, _ in .withdraw(note: p.optionalString("note")) }
 

@@ -4683,7 +4683,7 @@ class MeetingNamespace:
         expected_version: Optional[int] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Meeting:
-        """The proposer withdraws a meeting the other side has not answered; held credits return. A date of a weekly series withdrawn by its user becomes one of the series' skip dates; the series goes on.
+        """The proposer (or the office, for a date the expert's side proposed) withdraws a meeting the other side has not answered; held credits return. A date of a weekly series withdrawn by its user becomes one of the series' skip dates; the series goes on.
 
         Who may call: member. Mutating: accepts idempotency_key.
 
