@@ -129,6 +129,86 @@ final class LedgerDatabaseTests: EndToEndTestCase {
         XCTAssertEqual(try meetingd.result("ledger.reconcile", as: s.ledger.financeId)["ok"], true, "all of it was rolled back")
     }
 
+    /// Each kind of transfer moves credits between its own kinds of account, and staff's
+    /// movements carry who made them and their reference or reason: ledger_transfer refuses the
+    /// rest from the account rows it locks, whoever calls it. An account never changes hands, and
+    /// the meetings' timelines cannot be truncated.
+    func testEachTransferKindMovesCreditsBetweenItsOwnAccounts() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let s = try SeededLedger.make(on: meetingd, #function)
+        let c = s.communityLiteral, wallet = Psql.literal(s.wallet), earnings = Psql.literal(s.earnings), actor = Psql.literal(s.ledger.financeId)
+        let revenue = "ledger_account(\(c), 'platform_revenue', NULL)", issuance = "ledger_account(\(c), 'issuance', NULL)"
+        let payouts = "ledger_account(\(c), 'payouts', NULL)", meeting = Psql.literal(s.meetingId)
+        func transfer(_ debit: String, _ credit: String, _ kind: String, _ phase: String = "posted", meeting: String = "NULL",
+                      reference: String = "'ref-1'", reason: String = "'why'", actor: String = actor) -> String {
+            "SELECT * FROM ledger_transfer(\(c), 'trf_' || md5(random()::text), \(debit), \(credit), 5, '\(kind)', '\(phase)', \(meeting), "
+                + "\(reference), \(reason), \(actor), NULL)"
+        }
+        let refused = [
+            transfer(wallet, revenue, "fee", meeting: meeting),
+            transfer(wallet, earnings, "fee", meeting: meeting),
+            transfer(wallet, revenue, "hold", "pending", meeting: meeting),
+            transfer(earnings, wallet, "hold", "pending", meeting: meeting),
+            transfer(wallet, payouts, "payout"),
+            transfer(earnings, wallet, "payout"),
+            transfer(earnings, payouts, "payout", reference: "NULL"),
+            transfer(issuance, earnings, "grant"),
+            transfer(issuance, wallet, "grant", actor: "NULL"),
+            transfer(issuance, wallet, "grant", reference: "NULL"),
+            transfer(wallet, earnings, "adjustment"),
+            transfer(issuance, wallet, "adjustment", reason: "NULL"),
+            transfer(issuance, wallet, "adjustment", actor: "NULL"),
+        ]
+        for statement in refused {
+            let report = try refusedInRolledBackTransaction(statement)
+            XCTAssertTrue(report.contains("23514") && report.contains("transfers_kind_accounts"), "\(statement): \(report)")
+        }
+        // What the service moves is allowed (and rolled back).
+        let allowed = try Psql.run(databaseURL, [
+            "BEGIN",
+            transfer(issuance, wallet, "grant", reference: "'ref-allowed'"), transfer(wallet, earnings, "hold", "pending", meeting: meeting),
+            transfer(earnings, revenue, "fee", meeting: meeting), transfer(earnings, payouts, "payout", reference: "'payout-allowed'"),
+            transfer(issuance, earnings, "adjustment"), transfer(wallet, issuance, "adjustment"),
+            "ROLLBACK",
+        ])
+        XCTAssertTrue(allowed.succeeded, allowed.stderr)
+
+        for statement in [
+            "UPDATE accounts SET owner_id = \(Psql.literal(s.expert)) WHERE community_id = \(c) AND id = \(wallet)",
+            "UPDATE accounts SET kind = 'expert_earnings' WHERE community_id = \(c) AND id = \(wallet)",
+        ] {
+            let report = try refusedInRolledBackTransaction(statement)
+            XCTAssertTrue(report.contains("55000") && report.contains("keeps its community, kind and owner"), "\(statement): \(report)")
+        }
+        let (own, _) = try databaseMigrated(before: "9999", name: "timeline")
+        let truncated = try refusedInRolledBackTransaction("TRUNCATE meeting_events", conninfo: own)
+        XCTAssertTrue(truncated.contains("55000") && truncated.contains("append-only"), truncated)
+        XCTAssertEqual(try meetingd.result("ledger.reconcile", as: s.ledger.financeId)["ok"], true)
+    }
+
+    /// Reconcile names a meeting whose story ended with its credits still held, and a hold drawn
+    /// from someone other than its meeting's user: written around every guard (replica mode skips
+    /// triggers and the row rules' foreign keys; the row rules are a CHECK, so the rows are
+    /// changed where those allow), inside a transaction rolled back.
+    func testReconcileNamesMeetingsEndedHoldingCreditsAndHoldsOfOtherPeople() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let s = try SeededLedger.make(on: meetingd, #function)
+        let c = s.communityLiteral, meeting = Psql.literal(s.meetingId)
+        let run = try Psql.run(databaseURL, [
+            "BEGIN", "SET LOCAL session_replication_role = replica",
+            "ALTER TABLE meetings DROP CONSTRAINT meetings_row_rules",
+            "UPDATE meetings SET status = 'cancelled' WHERE community_id = \(c) AND id = \(meeting)",
+            "UPDATE accounts SET owner_id = \(Psql.literal(s.ledger.financeId)) WHERE community_id = \(c) AND id = \(Psql.literal(s.wallet))",
+            "SELECT kind || ' ' || subject FROM meeting_problems(\(c)) ORDER BY 1",
+            "ROLLBACK",
+        ])
+        XCTAssertTrue(run.succeeded, run.stderr)
+        XCTAssertEqual(run.stdout.split(separator: "\n").map(String.init), [
+            "meeting_hold_parties \(s.meetingId)", "meeting_status \(s.meetingId)",
+        ])
+        XCTAssertEqual(try meetingd.result("ledger.reconcile", as: s.ledger.financeId)["ok"], true, "all of it was rolled back")
+    }
+
     func testAPendingTransferIsResolvedAtMostOnce() throws {
         let meetingd = try startMeetingd(["--test-clock"])
         let s = try SeededLedger.make(on: meetingd, #function)

@@ -54,6 +54,10 @@ final class RowRulesTests: EndToEndTestCase {
             ("meetings_student_not_expert", meetings("student_id = expert_id")),
             ("meetings_topic_check", meetings("topic = \(long(10_001))")),
             ("meetings_video_url_check", meetings("video_url = \(long(2_001))")),
+            ("meetings_ended_holds_nothing", meetings("status = 'cancelled'")),
+            ("meetings_ended_holds_nothing", meetings("status = 'expired'")),
+            ("meetings_paid_once_ended", meetings("credit_status = 'paid', hold_transfer_id = NULL")),
+            ("meetings_completed_logged", meetings("status = 'completed', credit_status = 'returned', hold_transfer_id = NULL")),
         ])
 
         // Transfers are append-only: each rule is met by a new row, a copy of the meeting's hold
@@ -84,15 +88,21 @@ final class RowRulesTests: EndToEndTestCase {
         ])
 
         func account(_ set: String) -> String { "UPDATE accounts SET \(set) WHERE community_id = \(c) AND id = \(wallet)" }
+        // An account's id, kind and owner never change (a trigger refuses that first): a new row,
+        // a copy of the wallet with one thing changed, meets those rules.
+        func newAccount(_ changes: String) -> String {
+            "INSERT INTO accounts SELECT (jsonb_populate_record(a, '{\"id\": \"acc_\(String(repeating: "7", count: 32))\", \(changes)}'::jsonb)).* "
+                + "FROM accounts a WHERE community_id = \(c) AND id = \(wallet)"
+        }
         try assertRefused([
             ("accounts_credits_pending_check", account("credits_pending = -1")),
             ("accounts_credits_posted_check", account("credits_posted = -1")),
             ("accounts_debits_pending_check", account("debits_pending = -1")),
             ("accounts_debits_posted_check", account("debits_posted = -1")),
-            ("accounts_id_check", account("id = 'acc_1'")),
-            ("accounts_kind_check", account("kind = 'gift'")),
+            ("accounts_id_check", newAccount("\"id\": \"acc_1\"")),
+            ("accounts_kind_check", newAccount("\"kind\": \"gift\"")),
             ("accounts_no_overdraft", account("debits_posted = credits_posted + 1")),
-            ("accounts_owner", account("owner_id = NULL")),
+            ("accounts_owner", newAccount("\"owner_id\": null")),
         ])
 
         func event(_ column: String, _ value: String) -> String {
