@@ -59,6 +59,12 @@ public struct Meeting: Sendable, Equatable {
     /// While it is a request holding credits, the meeting takes the expert's time (the
     /// community's `pending_holds_slot` when it was requested).
     public var pendingHoldsSlot = true
+
+    /// Whether the meeting takes the expert's time, as the database's `occupies` column says:
+    /// agreed, or requested with credits held where a request holds its slot.
+    public var occupiesTime: Bool {
+        state.status == .agreed || (state.status == .awaitingApproval && state.creditStatus == .blocked && pendingHoldsSlot)
+    }
     /// What the user paid once the meeting's hold was captured (all of the price, or a late
     /// cancellation's share of it); nil until then. The ledger's capture is the record: this is
     /// read from it, not stored on the meeting.

@@ -331,7 +331,7 @@ public enum SeriesDecider {
     static func record(_ booked: MeetingChange, in c: inout BookingContext) {
         let m = booked.after
         let slot = MeetingSlot(meetingId: m.id, start: m.state.start, end: m.state.end)
-        if m.state.status == .agreed || (m.state.creditStatus == .blocked && m.pendingHoldsSlot) { c.occupying.append(slot) }
+        if m.occupiesTime { c.occupying.append(slot) }
         if m.state.status == .agreed { c.agreed.append(slot) }
         c.userBookings.append(slot)
         if m.state.creditStatus == .blocked { c.walletAvailable -= m.state.heldCredits }

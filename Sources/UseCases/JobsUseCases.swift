@@ -166,7 +166,7 @@ struct SharedBookings {
         for change in changes {
             let m = change.after
             let slot = MeetingSlot(meetingId: m.id, start: m.state.start, end: m.state.end)
-            if m.state.status == .agreed || m.state.creditStatus == .blocked { expertSlots[m.expertId, default: []].append(slot) }
+            if m.occupiesTime { expertSlots[m.expertId, default: []].append(slot) }
             if m.state.status == .agreed { expertAgreed[m.expertId, default: []].append(slot) }
             userSlots[m.studentId ?? m.userId, default: []].append(slot)
             if m.state.creditStatus == .blocked { userCredits[m.userId, default: 0] += m.state.heldCredits }

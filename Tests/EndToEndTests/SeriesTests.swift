@@ -82,6 +82,24 @@ final class SeriesTests: EndToEndTestCase {
         XCTAssertEqual(later["agenda_questions"], ["Goal?"])
     }
 
+    /// Where a request does not hold its slot (pending_holds_slot false), two users' series
+    /// with one expert at one weekly time are both booked by the same run of the jobs: the
+    /// first one's new request does not take the time from the second (as the database's
+    /// `occupies` says), as it does not when each is booked on its own.
+    func testOneRunBooksTwoSeriesAtOneTimeWhereRequestsDoNotHoldTheSlot() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 7, "pending_holds_slot": false, "auto_accept": false])
+        let other = try w.addNamedUser(firstName: "Noor", credits: 1000)
+        let first = try MeetingWorld.id(of: try create(w, firstStart: "2030-03-05T10:00:00Z", ["weeks": 3]))
+        let second = try MeetingWorld.id(of: try create(w, firstStart: "2030-03-05T10:00:00Z", by: other, ["weeks": 3]))
+        try w.advanceClock(minutes: 7 * 1440)
+        try runJobs(w)
+        for (id, who) in [(first, w.user), (second, other)] {
+            let series = try w.meetingd.result("series.get", as: who, ["series_id": .string(id)])
+            XCTAssertEqual(skipDates(series), [], "\(series)")
+            XCTAssertEqual(try occurrences(series).first { $0.date == "2030-03-12" }?.status, "awaiting_approval", "\(series)")
+        }
+    }
+
     /// A person lists their series (as user or as expert), staff anyone's; meetctl lists,
     /// skips and cancels them.
     func testAPersonListsTheirSeriesAndMeetctlSkipsAndCancelsThem() throws {
