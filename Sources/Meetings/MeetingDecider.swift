@@ -622,12 +622,16 @@ public enum SessionLogRule {
 public enum NoShowRule {
     /// The suspension this no-show brings, if any (the context counts the earlier ones): it ends
     /// on a whole minute, so the notice that tells its end to the minute tells it exactly (one
-    /// logged at 13:59:59 ended at 14:59:59 two weeks later, told as "until 14:59").
+    /// logged at 13:59:59 ended at 14:59:59 two weeks later, told as "until 14:59"). A
+    /// suspension never gets shorter: one running longer (the policy's days lowered since) keeps
+    /// its end, which the notice tells.
     public static func suspension(_ c: BookingContext) -> (until: Instant, noShows: Int64)? {
         let policy = c.settings.noShowPolicy
         guard policy.maxNoShows > 0 else { return nil }
         let count = c.recentNoShows + 1
         guard count >= policy.maxNoShows else { return nil }
-        return (c.now.adding(minutes: policy.suspensionDays * 24 * 60).roundedUpToMinute, count)
+        let until = c.now.adding(minutes: policy.suspensionDays * 24 * 60).roundedUpToMinute
+        let running = (c.student ?? c.user)?.suspendedUntil
+        return (max(until, running ?? until), count)
     }
 }
