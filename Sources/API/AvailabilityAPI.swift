@@ -308,7 +308,8 @@ enum AvailabilityAPI {
             // Experts whose times the learner may not book for want of an assignment: counted, so an
             // empty calendar says why (seed 002: the office assigns students to providers).
             var notAssigned = 0
-            if settings.requireEnrollment && (forUser != nil || !ctx.actor.has(.admin)) {
+            // The same learner: an admin browsing for nobody sees every certified expert.
+            if settings.requireEnrollment && searchesForBooker {
                 // Users assigned to the service see all its experts; others only their assigned experts.
                 let enrolled = try CatalogStore.enrolments(ctx.db, communityId: ctx.communityId, userId: learner, serviceId: service.id)
                 if !enrolled.inService {

@@ -238,6 +238,11 @@ final class SchedulingSearchTests: EndToEndTestCase {
         XCTAssertEqual(try leftOut(as: w.user, ["expert_id": .string(lea)]), 1, "filtered to Lea: nothing shown, and why")
         XCTAssertEqual(try leftOut(as: w.user, ["expert_id": .string(kai)]), 0)
         XCTAssertEqual(try leftOut(as: w.admin, [:]), 0, "an admin's own search leaves nobody out")
+        // An admin who is a user too searches as the user they would book as: their own
+        // enrolment decides, as their request would.
+        let both = try MeetingWorld.id(of: w.addPerson(roles: ["admin", "user"], firstName: "Ada"))
+        XCTAssertEqual(experts(try w.search(as: both, service: service, from: from, to: to)), [], "enrolled with nobody")
+        XCTAssertEqual(try leftOut(as: both, [:]), 2)
         try w.meetingd.error("availability.search", as: office, w.searchParams(service: service, from: from, to: to, [:]), code: 4003)
         let other = try w.addNamedUser(firstName: "Other", credits: 0)
         try w.meetingd.error("availability.search", as: other, w.searchParams(service: service, from: from, to: to, ["user_id": .string(w.user)]), code: 4003)
