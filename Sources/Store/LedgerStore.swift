@@ -121,21 +121,6 @@ public enum LedgerStore {
     public static func release(_ c: Connection, communityId: String, holdId: String, actorId: String?, reason: String?, at: Instant?) throws -> TransferResult {
         try resolve(c, communityId: communityId, pendingId: holdId, post: false, actorId: actorId, reason: reason, at: at)
     }
-
-    /// Pays `amount` of the hold (all of it by default) to the expert, the rest back to the
-    /// user, then moves the platform's fee from the expert's earnings, in the caller's transaction.
-    public static func capture(
-        _ c: Connection, communityId: String, holdId: String, amount: Int64?, feePercent: Int64, expertId: String, meetingId: String, actorId: String?, reason: String?, at: Instant?
-    ) throws -> [TransferResult] {
-        let posted = try resolve(c, communityId: communityId, pendingId: holdId, post: true, amount: amount, actorId: actorId, reason: reason, at: at)
-        let fee = Fees.platformFee(captured: posted.amount, percent: feePercent)
-        guard fee > 0 else { return [posted] }
-        let feeTransfer = try transfer(
-            c, communityId: communityId,
-            Movement(debit: .owned(.expertEarnings, owner: expertId), credit: .owned(.platformRevenue, owner: nil), amount: fee, kind: "fee", meetingId: meetingId, reason: "platform fee \(feePercent)%"),
-            actorId: actorId, at: at)
-        return [posted, feeTransfer]
-    }
 }
 
 extension Balance {
