@@ -7,15 +7,21 @@ import Store
 import XCTest
 
 /// LedgerStore against the real PostgreSQL that scripts/test starts (DATABASE_URL), with
-/// several connections moving credits between two wallets at once. Skipped without a database.
+/// several connections moving credits out of two wallets at once. Skipped without a database.
 final class LedgerStoreRaceTests: XCTestCase {
     static let connections = 4
     static let runSeconds: TimeInterval = 4
     static let grantCredits: Int64 = 100
+    /// Who grants and adjusts: staff's movements name their actor (the ledger refuses them
+    /// without one); no row of theirs is needed.
+    static let staff = Identifier.make(.person)
 
     struct Wallets {
         let communityId: String
         let accounts: [String]
+        /// An expert's earnings, where the wallets' holds go.
+        let earnings: String
+        let issuance: String
     }
 
     func connect() throws -> Connection {
@@ -39,17 +45,25 @@ final class LedgerStoreRaceTests: XCTestCase {
             _ = try LedgerStore.transfer(
                 c, communityId: communityId,
                 .init(debit: .owned(.issuance, owner: nil), credit: .account(wallet), amount: Self.grantCredits, kind: "grant", reference: "race-\(index)"),
-                actorId: nil, at: nil)
+                actorId: Self.staff, at: nil)
             accounts.append(wallet)
         }
-        return Wallets(communityId: communityId, accounts: accounts)
+        let expertId = Identifier.make(.person)
+        try PeopleStore.insert(
+            c, communityId: communityId,
+            person: PersonFacts(id: expertId, email: "race-expert-\(expertId)@example.com", firstName: "Race", lastName: "Expert", roles: [.expert], timeZone: "UTC"),
+            now: SystemClock.now())
+        let ids = try c.query(
+            "SELECT ledger_account($1, 'expert_earnings', $2) AS earnings, ledger_account($1, 'issuance', NULL) AS issuance", [communityId, expertId]
+        ).one()
+        return Wallets(communityId: communityId, accounts: accounts, earnings: try ids.string("earnings"), issuance: try ids.string("issuance"))
     }
 
     /// SPEC §4: a transfer is refused only when the credits are not there, and the refusal's
     /// `available` is the balance it was decided on — never enough for what was asked, even
-    /// when another connection changes the wallet at the same moment. Each connection moves
-    /// random amounts (some more than a wallet can hold) between the two wallets, posted or as
-    /// a hold it releases again.
+    /// when another connection changes the wallet at the same moment. Each connection holds
+    /// random amounts (some more than a wallet can hold) of either wallet for an expert, and
+    /// releases each hold again.
     func testRefusalsReportTheBalanceTheyWereDecidedOn() throws {
         let setup = try connect()
         let wallets = try twoGrantedWallets(setup)
@@ -66,13 +80,11 @@ final class LedgerStoreRaceTests: XCTestCase {
                 while Date() < deadline {
                     let from = Int.random(in: 0...1, using: &generator)
                     let amount = Int64.random(in: 1...(Self.grantCredits * 2), using: &generator)
-                    let hold = Bool.random(using: &generator)
                     let movement = LedgerStore.Movement(
-                        debit: .account(wallets.accounts[from]), credit: .account(wallets.accounts[1 - from]), amount: amount,
-                        kind: hold ? "hold" : "adjustment", pending: hold, reason: hold ? nil : "race \(worker)")
+                        debit: .account(wallets.accounts[from]), credit: .account(wallets.earnings), amount: amount, kind: "hold", pending: true)
                     do {
                         let result = try LedgerStore.transfer(c.connection, communityId: wallets.communityId, movement, actorId: nil, at: nil)
-                        if hold { _ = try LedgerStore.release(c.connection, communityId: wallets.communityId, holdId: result.id, actorId: nil, reason: nil, at: nil) }
+                        _ = try LedgerStore.release(c.connection, communityId: wallets.communityId, holdId: result.id, actorId: nil, reason: "race \(worker)", at: nil)
                         tally.locked { $0.moved += 1 }
                     } catch let error as AppError where error.dataCode == "insufficient_credits" {
                         let available = error.details["available"]?.intValue ?? -1
@@ -106,13 +118,15 @@ final class LedgerStoreRaceTests: XCTestCase {
     }
 
     /// SPEC §4: a transfer locks its two accounts in id order, whatever order its scan visits
-    /// them in; otherwise two transfers between the same accounts can deadlock. The account with
+    /// them in; otherwise two transfers between the same accounts can deadlock (adjustments
+    /// between a wallet and the issuance account go either way). The account with
     /// the lower id is moved so that its row lies after the other's in the table; while another
     /// transaction holds it, a transfer between the two waits for it without holding the other.
     func testATransferLocksItsAccountsInIdOrder() throws {
         let setup = try connect()
         let wallets = try twoGrantedWallets(setup)
-        let (low, high) = (wallets.accounts.min()!, wallets.accounts.max()!)
+        let pair = [wallets.accounts[0], wallets.issuance]
+        let (low, high) = (pair.min()!, pair.max()!)
         // The moving connection has run transfers before, as a running meetingd has: its plans
         // are the cached, generic ones (a sequential scan of a small table visits rows as they lie).
         try setup.query("ANALYZE accounts")
@@ -120,7 +134,7 @@ final class LedgerStoreRaceTests: XCTestCase {
         for _ in 0..<8 {
             _ = try LedgerStore.transfer(
                 mover.connection, communityId: wallets.communityId,
-                .init(debit: .account(low), credit: .account(high), amount: 1, kind: "adjustment", reason: "warm"), actorId: nil, at: nil)
+                .init(debit: .account(low), credit: .account(high), amount: 1, kind: "adjustment", reason: "warm"), actorId: Self.staff, at: nil)
         }
         func tableOrder() throws -> [String] {
             try setup.query(
@@ -146,7 +160,7 @@ final class LedgerStoreRaceTests: XCTestCase {
         Thread {
             _ = try? LedgerStore.transfer(
                 mover.connection, communityId: wallets.communityId,
-                .init(debit: .account(high), credit: .account(low), amount: 1, kind: "adjustment", reason: "waits"), actorId: nil, at: nil)
+                .init(debit: .account(high), credit: .account(low), amount: 1, kind: "adjustment", reason: "waits"), actorId: Self.staff, at: nil)
             finished.withLock { $0 = true }
             done.signal()
         }.start()

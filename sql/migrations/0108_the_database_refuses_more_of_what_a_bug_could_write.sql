@@ -81,7 +81,7 @@ BEGIN
         WHEN 'hold' THEN v_debit.kind = 'user_wallet' AND v_credit.kind = 'expert_earnings'
         WHEN 'fee' THEN v_debit.kind = 'expert_earnings' AND v_credit.kind = 'platform_revenue'
         ELSE false END, false) THEN
-        RAISE EXCEPTION 'a % transfer may not move credits from a % account to a % account (actor %, reference %, reason %)',
+        RAISE EXCEPTION 'a % transfer may not move credits from % to % (actor %, reference %, reason %)',
             p_kind, v_debit.kind, v_credit.kind, coalesce(p_actor, 'none'), coalesce(p_reference, 'none'), coalesce(p_reason, 'none')
             USING ERRCODE = '23514', CONSTRAINT = 'transfers_kind_accounts';
     END IF;
