@@ -156,7 +156,9 @@ enum OutboxAPI {
             .init("consumer", .text(min: 1, max: 200), "Only fails a lease held by this consumer (another's lease is refused 4009, as ack leaves it)"),
         ],
         result: .object([.init("id", .id(.outbox), required: true), .init("status", .oneOf(["pending", "dead"]), required: true),
-                         .init("available_at", .timestamp, required: true), .init("attempts", .integer(min: 0, max: .max), required: true)]),
+                         .init("available_at", .timestamp, required: true,
+                               "When the next attempt may claim it; for a dead message, when it was set aside (no attempt follows, as outbox.dead_letters' dead_at says)"),
+                         .init("attempts", .integer(min: 0, max: .max), required: true)]),
         errors: [DocErrors.notFound, DocErrors.invalidState],
         body: .transaction { ctx, params in
             let id = try params.string("id")
@@ -174,7 +176,7 @@ enum OutboxAPI {
             }
             let dead = attempts >= maxAttempts
             let wait = max(params.optionalInt("retry_after_seconds") ?? 0, backoffSeconds(attempts: attempts))
-            let availableAt = ctx.now.adding(seconds: wait)
+            let availableAt = dead ? ctx.now : ctx.now.adding(seconds: wait)
             try OutboxStore.fail(
                 ctx.db, communityId: ctx.communityId, id: id, dead: dead, error: try params.string("error"), availableAt: availableAt, now: ctx.now)
             return ["id": .string(id), "status": .string(dead ? "dead" : "pending"), "available_at": .string(availableAt.rfc3339), "attempts": .int(attempts)]

@@ -208,6 +208,9 @@ final class MeetingOutboxJobsTests: EndToEndTestCase {
             XCTAssertEqual(failed["attempts"]?.int, Int64(attempt), label)
             if attempt == 8 {
                 XCTAssertEqual(failed["status"], "dead", label)
+                XCTAssertEqual(failed["available_at"]?.string, now, "set aside now: no attempt follows")
+                let dead = try w.meetingd.result("outbox.dead_letters", as: w.admin, [:])["items"]?.array?.first { $0["id"]?.string == id }
+                XCTAssertEqual(dead?["dead_at"]?.string, now)
                 break
             }
             XCTAssertEqual(failed["status"], "pending", label)
