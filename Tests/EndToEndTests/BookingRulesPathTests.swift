@@ -90,6 +90,42 @@ final class BookingRulesPathTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// A user's new date keeps the meeting's location, so it must lie in the expert's hours
+    /// there, as a request at that location must: hours kept at another location then do not
+    /// hold it (it was accepted, and could be agreed, at a place the expert does not offer then).
+    /// A meeting proposed without a location may move to the expert's hours at any.
+    func testAUsersNewDateKeepsTheExpertsHoursAtTheMeetingsLocation() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let other = try MeetingWorld.id(of: try w.meetingd.result("location.create", as: w.admin, ["name": .string("Room B \(TestEnvironment.uniqueTag())"), "kind": "in_person"]))
+        let rules: [JSONValue] = (1...7).flatMap { day -> [JSONValue] in [
+            ["weekday": .int(Int64(day)), "start": "09:00", "end": "12:00", "location_ids": [.string(w.locationId)]],
+            ["weekday": .int(Int64(day)), "start": "13:00", "end": "15:00", "location_ids": [.string(other)]],
+        ] }
+        try w.meetingd.result("availability.set_weekly", as: w.expert, ["expert_id": .string(w.expert), "time_zone": "UTC", "rules": .array(rules)])
+        let elsewhere = MeetingTime.at(day: 9, hour: 13)
+        try w.meetingd.error("meeting.request", as: w.user, [
+            "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "start": .string(elsewhere), "location_id": .string(w.locationId),
+        ], code: 4011)
+
+        let request = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 9, hour: 9)))
+        let agreed = try w.agreed(start: MeetingTime.at(day: 10, hour: 9))
+        for (id, start) in [(request, elsewhere), (agreed, MeetingTime.at(day: 10, hour: 13))] {
+            let before = try w.meeting(id)
+            let refused = try w.refuse("meeting.reschedule", as: w.user, id, ["start": .string(start)], code: 4011)
+            XCTAssertTrue((refused["message"]?.string ?? "").contains("at another location (a new date keeps the meeting's location)"), "\(refused)")
+            XCTAssertEqual(try w.meeting(id), before)
+        }
+        // Within the hours at its location the move goes ahead.
+        XCTAssertEqual(try w.act("meeting.reschedule", as: w.user, request, ["start": .string(MeetingTime.at(day: 9, hour: 11))])["start"],
+                       .string(MeetingTime.at(day: 9, hour: 11)))
+        // A proposal without a location takes the expert's hours wherever they are.
+        let proposal = try MeetingWorld.id(of: w.propose(start: MeetingTime.at(day: 11, hour: 9)))
+        XCTAssertEqual(try w.meeting(proposal)["location_id"], .null)
+        XCTAssertEqual(try w.act("meeting.reschedule", as: w.user, proposal, ["start": .string(MeetingTime.at(day: 11, hour: 13))])["start"],
+                       .string(MeetingTime.at(day: 11, hour: 13)))
+        try w.assertReconciled()
+    }
+
     /// A blocked period is "not available then" on every path, the expert's side included: no
     /// confirmation, proposal, new date or alternate agrees or proposes a time in it (a waiting
     /// meeting there is told it can be declined or moved; the expert's side is pointed to

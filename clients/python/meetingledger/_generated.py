@@ -4570,7 +4570,7 @@ class MeetingNamespace:
         accept_conflicts: Optional[bool] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Meeting:
-        """Proposes a new date (and length: the price follows it): an alternate for an agreed meeting, a new date for a rejected one, a counter-offer while awaiting approval. An agreed meeting keeps its date until the other side accepts the alternate, so a user's alternate need only be within the expert's hours: the expert is warned of their meetings overlapping it when accepting it (time_conflict). A user's new date for a rejected or waiting meeting holds its time at once, as a request does, so it must also be free of the expert's meetings and held requests (slot_unavailable). The expert's side is told of the expert's agreed meetings overlapping any date it proposes (time_conflict; accept_conflicts proposes it anyway).
+        """Proposes a new date (and length: the price follows it): an alternate for an agreed meeting, a new date for a rejected one, a counter-offer while awaiting approval. An agreed meeting keeps its date until the other side accepts the alternate, so a user's alternate need only be within the expert's hours at the meeting's location (a move keeps its location): the expert is warned of their meetings overlapping it when accepting it (time_conflict). A user's new date for a rejected or waiting meeting holds its time at once, as a request does, so it must also be free of the expert's meetings and held requests (slot_unavailable). The expert's side is told of the expert's agreed meetings overlapping any date it proposes (time_conflict; accept_conflicts proposes it anyway).
 
         Who may call: member. Mutating: accepts idempotency_key.
 
