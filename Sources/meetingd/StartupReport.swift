@@ -1,13 +1,38 @@
 import Postgres
 import RPC
 
-/// What meetingd says once the schema is current: the migrations it applied, and whether
-/// finance staff's SQL roles can still do more than read (closing that needs a superuser).
+/// What meetingd says once the schema is current: the migrations it applied, whether finance
+/// staff's SQL roles can still do more than read, and whether its own role can still make
+/// itself more than it should (closing either needs a superuser).
 enum StartupReport {
     static func migrated(_ logger: Logger) -> @Sendable (Connection, [Int]) -> Void {
         { connection, applied in
             if !applied.isEmpty { logger.log(.info, "applied migrations \(applied.map(String.init).joined(separator: ", "))") }
             warnIfFinanceRolesAreOpen(on: connection, logger)
+            warnIfTheRoleCanGrantServerRoles(on: connection, logger)
+        }
+    }
+
+    /// Before PostgreSQL 16 a role with CREATEROLE may grant itself any role but a superuser's,
+    /// pg_execute_server_program among them (programs run as the server's OS user): meetingd's
+    /// role needs it only while a migration makes or alters finance roles, so every start says
+    /// so while the role keeps it.
+    static func warnIfTheRoleCanGrantServerRoles(on connection: Connection, _ logger: Logger) {
+        do {
+            let row = try connection.query("""
+                SELECT current_user AS role, r.rolcreaterole AND NOT r.rolsuper AND current_setting('server_version_num')::int < 160000 AS open
+                FROM pg_roles r WHERE r.rolname = current_user
+                """).one()
+            guard try row.bool("open") else { return }
+            let role = try row.string("role")
+            logger.log(
+                .warning,
+                "meetingd's role \(role) has CREATEROLE, which on this PostgreSQL lets it make itself a member of pg_execute_server_program "
+                    + "(programs run as the server's OS user) and pg_read_server_files: its password would give the whole server. It needs "
+                    + "CREATEROLE only while it migrates; take it away as a superuser (ALTER ROLE \(role) NOCREATEROLE) and create finance "
+                    + "roles as a superuser (README: Finance staff's SQL access)")
+        } catch {
+            logger.log(.warning, "could not check meetingd's role's attributes (pg_roles): \(error)")
         }
     }
 

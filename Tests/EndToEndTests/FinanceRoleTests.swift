@@ -432,6 +432,11 @@ final class FinanceRoleTests: EndToEndTestCase {
         let migrate = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": serviceURL])
         XCTAssertTrue(migrate.succeeded, migrate.stderr)
         XCTAssertTrue(migrate.stderr.contains("finance SQL roles are not locked down"), "the start says what is still open: \(migrate.stderr)")
+        XCTAssertTrue(migrate.stderr.contains("has CREATEROLE") && migrate.stderr.contains("NOCREATEROLE"),
+                      "and that its role can grant itself the server's roles: \(migrate.stderr)")
+        // It can: PostgreSQL 15 lets a CREATEROLE role grant itself pg_execute_server_program.
+        let granted = try Psql.run(serviceURL, ["BEGIN", "GRANT pg_execute_server_program TO \(serviceRole)", "ROLLBACK"])
+        XCTAssertTrue(granted.succeeded, "what the warning is about: \(granted.stderr)")
         let open = try Psql.query(serviceURL, "SELECT privilege FROM finance_access_problems()")
         XCTAssertTrue(open.contains("EXECUTE on pg_advisory_lock(bigint)") && open.contains("EXECUTE on lo_from_bytea(oid,bytea)"), "\(open)")
         XCTAssertTrue(open.contains("EXECUTE on pg_stat_get_blocks_hit(oid)"), "the statistics too: \(open)")
@@ -448,7 +453,12 @@ final class FinanceRoleTests: EndToEndTestCase {
         XCTAssertTrue(try Psql.run(finance, ["SELECT pg_advisory_lock(1)"]).stderr.contains("permission denied for function pg_advisory_lock"))
         XCTAssertEqual(try Psql.query(finance, "SELECT count(*) FROM finance_accounts"), try Psql.query(superuserURL, "SELECT count(*) FROM accounts"))
 
-        // meetingd, as that role, still takes its own advisory locks (a booking takes three).
+        // Migrated, the role needs CREATEROLE no more: taken away, it can grant itself nothing,
+        // and meetingd, as that role, serves and still takes its own advisory locks (a booking
+        // takes three).
+        _ = try Psql.query(superuserURL, "ALTER ROLE \(serviceRole) NOCREATEROLE")
+        let closed = try Psql.run(serviceURL, ["BEGIN", "GRANT pg_execute_server_program TO \(serviceRole)", "ROLLBACK"])
+        XCTAssertFalse(closed.succeeded, closed.stdout)
         let meetingd = try startMeetingd(["--test-clock"], environment: ["DATABASE_URL": serviceURL])
         let ledger = LedgerCommunity(community: community, financeId: try community.createPersonId(on: meetingd, roles: ["finance"]))
         try ledger.pinClock(on: meetingd, at: ledgerEpoch)
@@ -472,5 +482,6 @@ final class FinanceRoleTests: EndToEndTestCase {
         let again = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": serviceURL])
         XCTAssertTrue(again.succeeded, again.stderr)
         XCTAssertFalse(again.stderr.contains("not locked down"), "nothing left to say once a superuser closed it: \(again.stderr)")
+        XCTAssertFalse(again.stderr.contains("CREATEROLE"), "nor of the role once CREATEROLE is gone: \(again.stderr)")
     }
 }
