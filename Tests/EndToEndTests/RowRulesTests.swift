@@ -58,7 +58,14 @@ final class RowRulesTests: EndToEndTestCase {
             ("meetings_ended_holds_nothing", meetings("status = 'expired'")),
             ("meetings_paid_once_ended", meetings("credit_status = 'paid', hold_transfer_id = NULL")),
             ("meetings_completed_logged", meetings("status = 'completed', credit_status = 'returned', hold_transfer_id = NULL")),
+            // A version only moves on (the trigger below refuses an UPDATE first): the rule that a
+            // new row meets, asked of the row with version 0.
+            ("meetings_version_check",
+             "SELECT ml_meetings_row_rules(jsonb_populate_record(m, '{\"version\": 0}'::jsonb)) FROM meetings m WHERE community_id = \(c) AND id = \(meeting)"),
         ])
+        // A version never goes back (a trigger: the rule compares the row with its last version).
+        let back = try refusedInRolledBackTransaction(meetings("version = version + 1") + "; " + meetings("version = version - 1"))
+        XCTAssertTrue(back.contains("55000") && back.contains("would take it back"), back)
 
         // Transfers are append-only: each rule is met by a new row, a copy of the meeting's hold
         // with one thing changed.

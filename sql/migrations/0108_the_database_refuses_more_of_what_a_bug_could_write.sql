@@ -11,7 +11,8 @@
 -- - a hold drawn from or paid to other people than its meeting's user and expert: meeting_problems
 --   names it (`meeting_hold_parties`);
 -- - an account changing hands (its community, kind or owner): refused, as a transfer is changed;
--- - TRUNCATE of the meetings' timelines: refused, as their rows' UPDATE and DELETE are.
+-- - TRUNCATE of the meetings' timelines: refused, as their rows' UPDATE and DELETE are;
+-- - a meeting's version below 1 or going back (every step's expected_version rests on it).
 -- The rest of each function is as before (ml_meetings_row_rules as in 0102, ledger_transfer as in
 -- 0081, meeting_problems as in 0082).
 
@@ -48,6 +49,7 @@ BEGIN
     IF NOT ((r.status NOT IN ('rejected', 'cancelled', 'completed', 'expired')) OR (r.credit_status <> 'blocked')) THEN PERFORM ml_check_failed('meetings', 'meetings_ended_holds_nothing'); END IF;
     IF NOT ((r.credit_status <> 'paid') OR (r.status IN ('cancelled', 'completed'))) THEN PERFORM ml_check_failed('meetings', 'meetings_paid_once_ended'); END IF;
     IF NOT ((r.status <> 'completed') OR (r.attendance IS NOT NULL AND r.logged_at IS NOT NULL)) THEN PERFORM ml_check_failed('meetings', 'meetings_completed_logged'); END IF;
+    IF NOT (r.version >= 1) THEN PERFORM ml_check_failed('meetings', 'meetings_version_check'); END IF;
     RETURN true;
 END $$;
 
@@ -161,3 +163,11 @@ CREATE TRIGGER accounts_keep_their_owner BEFORE UPDATE ON accounts FOR EACH ROW
     EXECUTE FUNCTION ledger_refuse_account_change();
 
 CREATE TRIGGER meeting_events_no_truncate BEFORE TRUNCATE ON meeting_events FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
+
+CREATE FUNCTION ml_refuse_version_going_back() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'meeting % is at version %: % would take it back', OLD.id, OLD.version, NEW.version USING ERRCODE = '55000';
+END $$;
+
+CREATE TRIGGER meetings_version_never_back BEFORE UPDATE ON meetings FOR EACH ROW
+    WHEN (NEW.version < OLD.version) EXECUTE FUNCTION ml_refuse_version_going_back();
