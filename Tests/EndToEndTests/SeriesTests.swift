@@ -733,6 +733,23 @@ final class SeriesTests: EndToEndTestCase {
     /// An expert in New York, a series every Thursday at 10:00 there: 15:00 UTC before the
     /// change of 2030-03-10, 14:00 UTC after it, and back to 15:00 after 2030-11-03 (zoneinfo
     /// is the reference). Each occurrence holds its own credits.
+    /// A series whose last date falls in the hour New York repeats (01:30 on 3 November 2030)
+    /// is booked at the first 01:30 (EDT, 05:30Z) and finished once that date has ended, not an
+    /// hour later as the second 01:30 would have it.
+    func testASeriesEndingInARepeatedHourFinishesWhenItsLastDateEnds() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 30])
+        let ny = try w.addScheduledExpert(firstName: "Nell", timeZone: "America/New_York", services: [w.serviceId],
+                                          rules: [weeklyRule(7, "00:00", "03:00", at: [w.locationId])])
+        try w.setClock("2030-10-21T12:00:00Z")
+        let series = try create(w, firstStart: "2030-10-27T05:30:00Z", expert: ny, ["weeks": 2])
+        XCTAssertEqual(try occurrences(series).map(\.start), ["2030-10-27T05:30:00Z", "2030-11-03T05:30:00Z"], "01:30 EDT both weeks")
+        let id = try MeetingWorld.id(of: series)
+        try w.setClock("2030-11-03T06:29:00Z")
+        XCTAssertEqual(try w.series(id)["status"], "active", "its last date has not ended")
+        try w.setClock("2030-11-03T06:30:00Z")
+        XCTAssertEqual(try w.series(id)["status"], "finished")
+    }
+
     func testTheWallClockTimeIsKeptAcrossDaylightSavingChanges() throws {
         let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 30])
         let ny = try w.addScheduledExpert(firstName: "Nora", timeZone: "America/New_York", services: [w.serviceId],
