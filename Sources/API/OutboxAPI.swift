@@ -26,7 +26,7 @@ enum OutboxAPI {
         .init("channel", channel, required: true),
         .init("recipient_id", .nullable(.id(.person)), required: true), .init("meeting_id", .nullable(.id(.meeting)), required: true),
         .init("event_id", .nullable(.id(.event)), required: true),
-        .init("payload", .openObject(description: "The message's content, by kind: the meeting as it was, the invitation, the video call"), required: true),
+        .init("payload", .openObject(description: "The message's content, by kind: the meeting as it was, the invitation, the video call, a chat message; people's words in it are as they wrote them (rendered has them made safe to send)"), required: true),
         .init("attempts", .integer(min: 0, max: .max), required: true), .init("status", .text(), required: true),
         .init("lease_expires_at", .nullable(.timestamp), required: true), .init("created_at", .timestamp, required: true),
         .init("rendered", .named("RenderedNotification", .object([
