@@ -124,19 +124,32 @@ public enum ChatRules {
         guard conversation.isParty(actorId) || actorRoles.contains(.admin) else {
             throw AppError.forbidden("only the meeting's user and expert (and admins) take part in its chat")
         }
+        try keepsTheirSide(actorId: actorId, actorRoles: actorRoles, conversation)
         return try decision(conversation, started: found == nil, authorId: actorId, meetingId: meetingId, text: text, messageId: messageId)
     }
 
-    /// The two people of a conversation write in it; admins may too (a community's moderators).
+    /// The two people of a conversation write in it while they keep the role of their side (a
+    /// chat is between a user and an expert); admins may too (a community's moderators).
     public static func mayWrite(actorId: String, actorRoles: Set<Role>, _ conversation: Conversation) throws {
+        try mayRead(actorId: actorId, actorRoles: actorRoles, conversation)
+        try keepsTheirSide(actorId: actorId, actorRoles: actorRoles, conversation)
+    }
+
+    /// The two people of a conversation and admins read it, whatever roles they hold now.
+    public static func mayRead(actorId: String, actorRoles: Set<Role>, _ conversation: Conversation) throws {
         guard conversation.isParty(actorId) || actorRoles.contains(.admin) else {
             throw AppError.forbidden("only the conversation's user and expert (and admins) take part in it")
         }
     }
 
-    /// Reading follows writing: the two people and admins.
-    public static func mayRead(actorId: String, actorRoles: Set<Role>, _ conversation: Conversation) throws {
-        try mayWrite(actorId: actorId, actorRoles: actorRoles, conversation)
+    /// A party who no longer holds the role of their side (an expert who is an expert no more)
+    /// reads the conversation but writes in it no more; an admin writes as a moderator.
+    static func keepsTheirSide(actorId: String, actorRoles: Set<Role>, _ conversation: Conversation) throws {
+        guard !actorRoles.contains(.admin) else { return }
+        let side: Role = actorId == conversation.userId ? .user : .expert
+        guard actorRoles.contains(side) else {
+            throw AppError.forbidden("you are no longer a\(side == .expert ? "n" : "") \(side.rawValue) here: a chat is between a user and an expert, so you may read this one but not write in it")
+        }
     }
 
     /// Whose conversations a caller may list: their own; an admin's, anyone's.

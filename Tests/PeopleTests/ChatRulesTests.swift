@@ -58,6 +58,24 @@ final class ChatRulesTests: XCTestCase {
         XCTAssertNoThrow(try ChatRules.mayList(actorId: "per_a", actorRoles: [.admin], personId: "per_e"))
     }
 
+    /// A party who lost the role of their side (an expert no more, a user no more) reads the
+    /// conversation but no longer writes in it, there or from a meeting; an admin still does.
+    func testAPartyWritesWhileTheyKeepTheirSide() throws {
+        let c = Conversation(id: "cnv_1", userId: "per_u", expertId: "per_e")
+        for (actor, roles) in [("per_e", Set<Role>([.office])), ("per_u", [.finance]), ("per_e", [.user])] {
+            XCTAssertThrowsError(try ChatRules.post(actorId: actor, actorRoles: roles, conversation: c, meetingId: nil, text: "Hi", messageId: "m")) {
+                XCTAssertEqual(($0 as? AppError)?.code, .forbidden)
+                XCTAssertTrue(($0 as? AppError)?.message.contains("you may read this one but not write in it") ?? false, "\($0)")
+            }
+            XCTAssertNoThrow(try ChatRules.mayRead(actorId: actor, actorRoles: roles, c), "\(actor) still reads it")
+            XCTAssertThrowsError(try ChatRules.postInMeeting(
+                actorId: actor, actorRoles: roles, meetingId: "mtg_1", userId: "per_u", expertId: "per_e", existing: [c], text: "Hi", conversationId: "c",
+                messageId: "m"))
+        }
+        XCTAssertNoThrow(try ChatRules.post(actorId: "per_e", actorRoles: [.office, .admin], conversation: c, meetingId: nil, text: "Hi", messageId: "m"))
+        XCTAssertNoThrow(try ChatRules.post(actorId: "per_u", actorRoles: [.user, .expert], conversation: c, meetingId: nil, text: "Hi", messageId: "m"))
+    }
+
     func testAMeetingsMessageContinuesThePairsConversation() throws {
         let existing = [Conversation(id: "cnv_1", userId: "per_u", expertId: "per_e"), Conversation(id: "cnv_2", userId: "per_e", expertId: "per_u")]
         let d = try ChatRules.postInMeeting(
