@@ -42,7 +42,7 @@ enum CatalogAPI {
 
     static let update = MethodDefinition(
         "service.update",
-        "Changes a service's name, default length, price, skills or agenda questions (each left out stays). Meetings already booked keep their length, price, skill and answers; a new booking, a new length and a weekly series' later dates take the service as it is then (a series whose answers no longer match the questions in number books its later dates without them)",
+        "Changes a service's name, default length, price, skills or agenda questions (each left out stays). Meetings already booked keep their length, price, skill, answers and the questions they answer; a new booking and a new length take the service as it is then, and a weekly series' later dates take its price and length then but keep the answers and questions the series was booked with",
         audience: .roles([.admin]), mutating: true,
         params: [
             .init("service_id", .id(.service), required: true), .init("name", .givenName),

@@ -147,7 +147,7 @@ enum OutboxAPI {
         })
 
     static let fail = MethodDefinition(
-        "outbox.fail", "Reports a failed delivery: the message is retried after a back-off, or set aside as dead after \(maxAttempts) attempts",
+        "outbox.fail", "Reports a failed delivery: the message is retried after a back-off (available_at: when the next attempt may claim it), or set aside as dead after \(maxAttempts) attempts (available_at: when it was set aside, as outbox.dead_letters' dead_at)",
         audience: .roles([.admin]), mutating: true,
         params: [
             .init("id", .id(.outbox), required: true), .init("error", .text(min: 1, max: 2000), required: true),

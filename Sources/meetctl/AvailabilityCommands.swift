@@ -29,7 +29,10 @@ enum AvailabilityCommands {
         let result = try session.call("availability.block", try params(session))
         try CommandRunner.show(result, session)
         guard !invocation.wantsJSON else { return }
-        tellMeetingsThatStay(result["meetings_within"], "in this period", "a block stops new bookings and moves into it; a request in it is not agreed there, nor a new date proposed in it", session)
+        tellMeetingsThatStay(
+            result["meetings_within"], "in this period (or with a new date in it)",
+            "a block stops new bookings and moves into it; a request in it is not agreed there, nor a new date proposed in it", session,
+            newDates: true)
     }
 
     @Sendable static func setWeekly(_ invocation: Invocation, _ session: Session) throws {
@@ -47,7 +50,7 @@ enum AvailabilityCommands {
 
     /// Meetings an availability change leaves standing (`where` they are, `why` they stay), each
     /// by id with how to look at or end one; nothing when there are none.
-    static func tellMeetingsThatStay(_ ids: JSON?, _ place: String, _ why: String, _ session: Session) {
+    static func tellMeetingsThatStay(_ ids: JSON?, _ place: String, _ why: String, _ session: Session, newDates: Bool = false) {
         let meetings = (ids?.arrayValue ?? []).compactMap(\.stringValue)
         guard !meetings.isEmpty else { return }
         session.out.line()
@@ -56,6 +59,7 @@ enum AvailabilityCommands {
             : "\(meetings.count) meetings already \(place) stay as they are (\(why)):")
         for id in meetings { session.out.line("  \(id)") }
         session.out.line("meetctl meeting show MEETING shows one; meetctl cancel MEETING (or decline, for a request) ends it.")
+        if newDates { session.out.line("A new date in the period: meetctl alternate reject MEETING turns it down (alternate withdraw, one you proposed).") }
     }
 
     /// Rules with day names and location names, as `availability set` and `show` print them.

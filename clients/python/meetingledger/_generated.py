@@ -444,7 +444,7 @@ class CommunitySettingsLabels:
 
 @dataclass
 class CommunitySettingsNoShowPolicy:
-    """A user's no-shows logged within the last window_days (one logged exactly window_days earlier no longer counts), max_no_shows of them, suspend the person the meetings were for (the student a customer booked for, else the user) for suspension_days, to the next whole minute: no one can book for them meanwhile (person.unsuspend lifts it)
+    """A user's no-shows logged within the last window_days (one logged exactly window_days earlier no longer counts), max_no_shows of them, suspend the person the meetings were for (the student a customer booked for, else the user) for suspension_days, to the next whole minute (a longer suspension already running keeps its end, which the notice tells): no one can book for them meanwhile (person.unsuspend lifts it)
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
@@ -3241,7 +3241,9 @@ class AvailabilityNamespace:
         to (date-time)
         user_id (per_… id): Admins and the office: search as this user would before booking for them
             (meeting.request with user_id): their enrolment, weekly limit and suspension count, and
-            student_id names one of their students. The office searches for a user only
+            student_id names one of their students. The office searches for a user only. Without it, a
+            caller with the user role searches as the user they book as (an admin who is a user too: their
+            own enrolment); an admin who is not a user sees every certified expert
         location_id (loc_… id)
         expert_id (per_… id): Only where the community allows filtering by expert; an unknown person is
             not_found, one without the expert role invalid, an expert not certified in the service has no
@@ -3518,8 +3520,9 @@ class CommunityNamespace:
             time_conflict
         no_show_policy: A user's no-shows logged within the last window_days (one logged exactly window_days
             earlier no longer counts), max_no_shows of them, suspend the person the meetings were for (the
-            student a customer booked for, else the user) for suspension_days, to the next whole minute: no
-            one can book for them meanwhile (person.unsuspend lifts it)
+            student a customer booked for, else the user) for suspension_days, to the next whole minute (a
+            longer suspension already running keeps its end, which the notice tells): no one can book for
+            them meanwhile (person.unsuspend lifts it)
         weekly_usage_limit (1…1000): Most meetings a user may have in one week (Monday to Monday in the
             community's zone; null: no limit). A student's meetings count for the student, whoever booked
             them (a customer's bookings for a student are not the customer's). It counts the meetings the
@@ -4570,7 +4573,7 @@ class MeetingNamespace:
         accept_conflicts: Optional[bool] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Meeting:
-        """Proposes a new date (and length: the price follows it): an alternate for an agreed meeting, a new date for a rejected one, a counter-offer while awaiting approval. An agreed meeting keeps its date until the other side accepts the alternate, so a user's alternate need only be within the expert's hours at the meeting's location (a move keeps its location): the expert is warned of their meetings overlapping it when accepting it (time_conflict). A user's new date for a rejected or waiting meeting holds its time at once, as a request does, so it must also be free of the expert's meetings and held requests (slot_unavailable). The expert's side is told of the expert's agreed meetings overlapping any date it proposes (time_conflict; accept_conflicts proposes it anyway).
+        """Proposes a new date (and length: the price follows it): an alternate for an agreed meeting, a new date for a rejected one, a counter-offer while awaiting approval. An agreed meeting keeps its date until the other side accepts the alternate, so a user's alternate need only be within the expert's hours at the meeting's location (a move keeps its location; a meeting without one may move to the expert's hours at any, and one at a retired location to another time the expert kept there): the expert is warned of their meetings overlapping it when accepting it (time_conflict). A user's new date for a rejected or waiting meeting holds its time at once, as a request does, so it must also be free of the expert's meetings and held requests (slot_unavailable). The expert's side is told of the expert's agreed meetings overlapping any date it proposes (time_conflict; accept_conflicts proposes it anyway).
 
         Who may call: member. Mutating: accepts idempotency_key.
 
@@ -4826,7 +4829,7 @@ class OutboxNamespace:
         consumer: Optional[str] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> OutboxFailResult:
-        """Reports a failed delivery: the message is retried after a back-off, or set aside as dead after 8 attempts.
+        """Reports a failed delivery: the message is retried after a back-off (available_at: when the next attempt may claim it), or set aside as dead after 8 attempts (available_at: when it was set aside, as outbox.dead_letters' dead_at).
 
         Who may call: admin. Mutating: accepts idempotency_key.
 
@@ -5614,7 +5617,7 @@ class ServiceNamespace:
         agenda_questions: Optional[Sequence[str]] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> Service:
-        """Changes a service's name, default length, price, skills or agenda questions (each left out stays). Meetings already booked keep their length, price, skill and answers; a new booking, a new length and a weekly series' later dates take the service as it is then (a series whose answers no longer match the questions in number books its later dates without them).
+        """Changes a service's name, default length, price, skills or agenda questions (each left out stays). Meetings already booked keep their length, price, skill, answers and the questions they answer; a new booking and a new length take the service as it is then, and a weekly series' later dates take its price and length then but keep the answers and questions the series was booked with.
 
         Who may call: admin. Mutating: accepts idempotency_key. Give at least one of name, default_length_minutes, price_credits, skills or agenda_questions.
 
