@@ -155,14 +155,30 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
     /// What a caller of slot_unavailable is pointed to (not words for a person's mail).
     public static let searchHint = " (availability.search lists the times that are free)"
 
-    /// `agreed`: whether the meeting was agreed. A request or proposal nobody agreed to in time
-    /// has no session to log: it expires, and its credits go back.
-    public static func meetingStarted(start: Instant, agreed: Bool = true) -> AppError {
-        let next = agreed
-            ? "From its start the expert logs the session (meeting.log_session); once its time is over, the user may report that the "
+    /// What became of a meeting whose start passed, as `meetingStarted` tells it.
+    public enum StartedAs: Sendable {
+        /// Agreed: the session is logged, or the expert's absence reported.
+        case agreed
+        /// Still waiting for an answer: it expires, and its credits go back.
+        case waiting
+        /// Declined: nothing is held for it, and it stays declined.
+        case declined
+    }
+
+    /// A request or proposal nobody agreed to in time has no session to log: it expires, and its
+    /// credits go back; a declined one holds nothing and stays as it is.
+    public static func meetingStarted(start: Instant, as state: StartedAs = .agreed) -> AppError {
+        let next: String
+        switch state {
+        case .agreed:
+            next = "From its start the expert logs the session (meeting.log_session); once its time is over, the user may report that the "
                 + "expert did not come (meeting.report_no_show)"
-            : "It was not agreed before its start, so there is no session to log: it expires when the scheduler next runs (jobs.run_due), "
+        case .waiting:
+            next = "It was not agreed before its start, so there is no session to log: it expires when the scheduler next runs (jobs.run_due), "
                 + "and any credits it held go back to the user"
+        case .declined:
+            next = "It was declined and holds no credits; it stays declined. Another time is a new request (meeting.request) or the expert's proposal (meeting.propose)"
+        }
         return AppError(
             .meetingStarted,
             message: "The meeting's scheduled start (\(start.rfc3339)) has passed: it can no longer be changed or cancelled. " + next,
@@ -198,7 +214,8 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
 
     /// `who`: the person the meeting is for (the user, or the student booked for).
     public static func suspended(until: Instant, who: String = "user") -> AppError {
-        AppError(.suspended, message: "The \(who) is suspended until \(until.rfc3339) (missed meetings) and cannot be booked before then",
+        AppError(.suspended, message: "The \(who) is suspended until \(until.rfc3339) (missed meetings): no meeting is booked for them until then, whatever its date; "
+            + "an admin may lift it sooner (person.unsuspend)",
             details: ["until": .string(until.rfc3339)])
     }
 

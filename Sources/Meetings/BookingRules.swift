@@ -244,6 +244,17 @@ public enum BookingRules {
             pointsToSearch: !waiting && !forSearch)
     }
 
+    /// How a meeting a rule no longer lets be accepted or moved can still end, as its state
+    /// allows: an agreed one is cancelled, a waiting one declined or withdrawn (each side has one
+    /// of the two), a declined one stays as it is.
+    static func endings(_ c: BookingContext) -> String {
+        switch c.meeting?.state.status {
+        case .agreed?: return "cancelled"
+        case .rejected?: return "left as it is"
+        default: return "declined or withdrawn"
+        }
+    }
+
     /// The person a meeting is for (the student booked for, else the user) is not suspended
     /// (missed meetings): no one books for them before `suspendedUntil`. A search for them is
     /// told so at once, rather than shown times that every request would be refused.
@@ -281,7 +292,7 @@ public enum BookingRules {
                 if a.path.createsMeeting { throw AppError.invalidParams(field: field, reason: "must be a person with the \(role.rawValue) role") }
                 throw AppError(
                     .invalidState,
-                    message: "The meeting's \(who) no longer holds the \(role.rawValue) role: the meeting can be declined, withdrawn or cancelled, not accepted or moved",
+                    message: "The meeting's \(who) no longer holds the \(role.rawValue) role: the meeting can be \(endings(c)), not accepted or moved",
                     details: ["role": .string(role.rawValue), "party": .string(who)])
             }
         case .supportedTime:
@@ -312,7 +323,7 @@ public enum BookingRules {
                 guard a.path.createsMeeting else {
                     throw AppError(
                         .invalidState,
-                        message: "This meeting is for a student the user no longer acts for: the meeting can be declined, withdrawn or cancelled, "
+                        message: "This meeting is for a student the user no longer acts for: the meeting can be \(endings(c)), "
                             + "not accepted or moved; an admin or the office links them again with student.link (meetctl student link)",
                         details: ["party": .string("student"), "student_id": .string(studentId)])
                 }
@@ -349,7 +360,7 @@ public enum BookingRules {
                 let what = s.labelsOf(["provider", "class"]).map { $0.lowercased() }.joined(separator: " or ")
                 // A meeting made before the assignment was removed stays, and is not accepted or
                 // moved while it is gone.
-                let existing = a.path.createsMeeting ? "" : " any more: the meeting can be declined, withdrawn or cancelled, not accepted or moved, until"
+                let existing = a.path.createsMeeting ? "" : " any more: the meeting can be \(endings(c)), not accepted or moved, until"
                 throw AppError.notEnrolled(
                     "\(who) is not assigned to this \(what)\(existing.isEmpty ? "; " : existing + " ")"
                         + "an admin assigns them (enrollment.assign, meetctl enroll)\(existing.isEmpty ? ": ask your office" : "")")

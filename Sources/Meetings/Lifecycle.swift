@@ -65,7 +65,9 @@ public enum Lifecycle {
         default:
             // A meeting whose story is over is refused for what it is, whenever it is asked:
             // "its start has passed" would send the reader looking at the wrong thing.
-            guard m.status.isFinal || now < m.start else { throw AppError.meetingStarted(start: m.start, agreed: m.status == .agreed) }
+            guard m.status.isFinal || now < m.start else {
+                throw AppError.meetingStarted(start: m.start, as: m.status == .agreed ? .agreed : m.status == .rejected ? .declined : .waiting)
+            }
         }
         var d: Decision
         switch command {

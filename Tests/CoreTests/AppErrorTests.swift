@@ -10,7 +10,7 @@ final class AppErrorTests: XCTestCase {
         let made: [AppError] = [
             .invalidParams(field: "start", reason: "why"), .internalError(), .unknownActor(given: true), .forbidden("why"), .notFound("meeting", "mtg_x"),
             .invalidState(status: "agreed", action: "decline"), .timeConflict(meetingIds: ["mtg_x"]), .timeConflictForUser(), .slotUnavailable("taken"),
-            .meetingStarted(start: week.start), .meetingStarted(start: week.start, agreed: false),
+            .meetingStarted(start: week.start), .meetingStarted(start: week.start, as: .waiting), .meetingStarted(start: week.start, as: .declined),
             .lateCancellationRequiresConfirmation(windowHours: 48, consequences: "Charged."), .insufficientCredits(available: 1, required: 2),
             .notEnrolled("why"), .usageLimitReached(limit: 1), .usageLimitReached(limit: 1, week: week), .suspended(until: week.end),
             .sessionLogRequired(meetingIds: ["mtg_x"]), .idempotencyKeyReused(), .databaseUnavailable(), .databaseRefused(), .databaseMisconfigured(),

@@ -682,8 +682,20 @@ final class MeetingSeedTests: EndToEndTestCase {
         try w.act("meeting.cancel", as: w.user, cancelled, ["reason_code": "other"])
         XCTAssertEqual(try w.refuse("meeting.reschedule", as: w.expert, cancelled, ["start": .string(day8)], code: 4009)["data"]?["status"], "cancelled")
         let started = try w.agreed(start: MeetingTime.at(day: 1, hour: 10))
+        let declined = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 1, hour: 12)))
+        try w.act("meeting.decline", as: w.expert, declined, ["reason_code": "other"])
+        let waiting = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 1, hour: 14)))
         try w.setClock(MeetingTime.at(day: 1, hour: 10, minute: 1))
-        try w.refuse("meeting.reschedule", as: w.expert, started, ["start": .string(day8)], code: 4012)
+        let agreedStarted = try w.refuse("meeting.reschedule", as: w.expert, started, ["start": .string(day8)], code: 4012)
+        XCTAssertTrue(agreedStarted["message"]?.string?.contains("logs the session") ?? false, "\(agreedStarted)")
+        // Each says what became of it: a declined meeting holds nothing and stays declined (it
+        // was told it would expire and give credits back); a waiting one expires.
+        try w.setClock(MeetingTime.at(day: 1, hour: 14, minute: 1))
+        let declinedStarted = try w.refuse("meeting.reschedule", as: w.user, declined, ["start": .string(day8)], code: 4012)
+        XCTAssertTrue(declinedStarted["message"]?.string?.contains("It was declined and holds no credits; it stays declined") ?? false, "\(declinedStarted)")
+        XCTAssertFalse(declinedStarted["message"]?.string?.contains("expires") ?? true, "\(declinedStarted)")
+        let waitingStarted = try w.refuse("meeting.confirm", as: w.expert, waiting, code: 4012)
+        XCTAssertTrue(waitingStarted["message"]?.string?.contains("it expires when the scheduler next runs") ?? false, "\(waitingStarted)")
         let past = try w.refuse("meeting.reschedule", as: w.user, try w.agreed(start: day9), ["start": .string(MeetingTime.at(day: 1, hour: 9))], code: -32602)
         XCTAssertEqual(past["data"]?["field"], "start", "a new date in the past is refused")
     }

@@ -32,7 +32,7 @@ final class SchedulingSeed003Tests: EndToEndTestCase {
         try w.meetingd.error("meeting.request", as: w.user, w.requestParams(start: MeetingTime.at(day: 7, hour: 12)), code: 4021)
         // The request made while assigned stays; the tutor no longer accepts or moves it, and may decline it.
         let notConfirmed = try w.refuse("meeting.confirm", as: w.expert, waiting, code: 4021)
-        XCTAssertTrue(notConfirmed["message"]?.string?.contains("can be declined, withdrawn or cancelled, not accepted or moved") ?? false, "\(notConfirmed)")
+        XCTAssertTrue(notConfirmed["message"]?.string?.contains("can be declined or withdrawn, not accepted or moved") ?? false, "\(notConfirmed)")
         try w.refuse("meeting.reschedule", as: w.expert, waiting, ["start": .string(MeetingTime.at(day: 8, hour: 10))], code: 4021)
         assertMeeting(try w.meeting(waiting), status: "awaiting_approval", credit: "blocked", "refused steps change nothing")
         try w.act("meeting.decline", as: w.expert, waiting, ["reason_code": "other"])
