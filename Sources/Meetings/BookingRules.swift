@@ -404,14 +404,14 @@ public enum BookingRules {
                 throw AppError.invalidParams(field: "location_id", reason: "is required")
             }
             var availability = c.availability(excluding: a.meetingId)
-            // A new date the user proposes keeps the expert's hours where the meeting happens
-            // (at its location, when it has one: the move does not change it). For an agreed
-            // meeting it goes to the expert, who is warned of overlapping meetings when approving
+            // A new date the user proposes keeps the expert's hours, at any of their locations:
+            // it goes to the expert, who says where it happens when accepting it (location_id).
+            // For an agreed meeting the expert is warned of overlapping meetings when approving
             // it (seed 004), not the meetings in it; for a request it holds its time at once, so
             // it is free of them.
             if a.proposesAlternate { availability.busy = [] }
             let serviceId = c.service?.id
-            let locationId = fromCalendar || a.path == .userReschedule ? a.locationId : nil
+            let locationId = fromCalendar ? a.locationId : nil
             if isAvailable(availability, serviceId: serviceId, start: a.start, end: a.end, locationId: locationId) { return }
             // Without its meetings, is the time free? Then a meeting stands in the way (asked only
             // when there were meetings to set aside).
@@ -427,8 +427,7 @@ public enum BookingRules {
                 throw AppError.slotUnavailable("the \(provider)'s hours at that time are for other services only")
             }
             if locationId != nil, isAvailable(availability, serviceId: serviceId, start: a.start, end: a.end, locationId: nil) {
-                let keeps = a.path == .userReschedule ? " (a new date keeps the meeting's location)" : ""
-                throw AppError.slotUnavailable("the \(provider)'s hours at that time are at another location\(keeps)")
+                throw AppError.slotUnavailable("the \(provider)'s hours at that time are at another location")
             }
             throw AppError.slotUnavailable("the time is not within the \(provider)'s hours")
         case .heldTime:

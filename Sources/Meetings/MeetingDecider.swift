@@ -315,13 +315,15 @@ public enum MeetingDecider {
         var details = input.confirmDetails
         // A waiting meeting's date confirmed as its alternative (a new date after a rejection) is
         // a confirmation: the session's details are taken and required as meeting.confirm takes
-        // and requires them. An agreed meeting's alternate moves a session already made.
+        // and requires them. An agreed meeting's alternate moves a session already made: its
+        // type stays, and the expert's side may say where the new date happens (location_id,
+        // class_name, room), as the user's new date may lie in hours kept at another location.
         var detailsNotTaken: ConfirmDetails?
         if case .confirmAlternate = command {
             if m.state.status == .awaitingApproval {
                 details = details ?? ConfirmDetails(sessionType: nil, locationId: nil)
-            } else {
-                (detailsNotTaken, details) = (details, nil)
+            } else if let given = details, given.sessionType != nil {
+                (detailsNotTaken, details) = (given, nil)
             }
         }
         var d = try Lifecycle.decide(
@@ -330,8 +332,8 @@ public enum MeetingDecider {
         // The session's details are asked for only of a step the meeting's state and time allow.
         if let notTaken = detailsNotTaken {
             throw AppError.invalidParams(
-                field: notTaken.given.first ?? "session_type",
-                reason: "is given when making the session; this meeting's session is made already (its alternate date moves it)")
+                field: "session_type",
+                reason: "is given when making the session; this meeting's session is made already (its alternate date moves it, location_id saying where)")
         }
         if let details { try applyConfirmDetails(details, c, m, actor, &after) }
         // The timeline keeps the session details the expert's side gave when making the session.

@@ -325,7 +325,9 @@ enum Commands {
             path: ["alternate", "confirm"], section: .experts, summary: "Approve the new date the other side proposed",
             details: """
                 A declined meeting the user gave a new date is made by this approval: where the community requires
-                session details, give --session-type and --location as with meetctl confirm.
+                session details, give --session-type and --location as with meetctl confirm. A user's new date for an
+                agreed meeting may lie in hours you keep at another location: --location says where it happens
+                (--class and --room too; its session type stays as it was made).
                 """,
             arguments: [meetingId], options: [acceptConflicts, sessionType, sessionLocation, sessionClass, sessionRoom, expectedVersion],
             method: "meeting.confirm_alternate", mutating: true,

@@ -90,11 +90,11 @@ final class BookingRulesPathTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
-    /// A user's new date keeps the meeting's location, so it must lie in the expert's hours
-    /// there, as a request at that location must: hours kept at another location then do not
-    /// hold it (it was accepted, and could be agreed, at a place the expert does not offer then).
-    /// A meeting proposed without a location may move to the expert's hours at any.
-    func testAUsersNewDateKeepsTheExpertsHoursAtTheMeetingsLocation() throws {
+    /// A user's new date may lie in the expert's hours at any of their locations (seed 001's
+    /// walkthrough: a Monday in the library moved to a Wednesday the tutor keeps by video); the
+    /// expert's side, accepting it, says where it happens: location_id on confirm for a request,
+    /// and on confirm_alternate for an agreed meeting (whose session type stays as it was made).
+    func testTheExpertSaysWhereAUsersNewDateHappens() throws {
         let w = try MeetingWorld(self, label: #function)
         let other = try MeetingWorld.id(of: try w.meetingd.result("location.create", as: w.admin, ["name": .string("Room B \(TestEnvironment.uniqueTag())"), "kind": "in_person"]))
         let rules: [JSONValue] = (1...7).flatMap { day -> [JSONValue] in [
@@ -102,27 +102,34 @@ final class BookingRulesPathTests: EndToEndTestCase {
             ["weekday": .int(Int64(day)), "start": "13:00", "end": "15:00", "location_ids": [.string(other)]],
         ] }
         try w.meetingd.result("availability.set_weekly", as: w.expert, ["expert_id": .string(w.expert), "time_zone": "UTC", "rules": .array(rules)])
-        let elsewhere = MeetingTime.at(day: 9, hour: 13)
         try w.meetingd.error("meeting.request", as: w.user, [
-            "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "start": .string(elsewhere), "location_id": .string(w.locationId),
+            "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "start": .string(MeetingTime.at(day: 9, hour: 13)),
+            "location_id": .string(w.locationId),
         ], code: 4011)
 
+        // A request moved by its user to the other room's hours; the expert confirms it there.
         let request = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 9, hour: 9)))
+        try w.act("meeting.reschedule", as: w.user, request, ["start": .string(MeetingTime.at(day: 9, hour: 13))])
+        let confirmed = try w.act("meeting.confirm", as: w.expert, request, ["location_id": .string(other)])
+        XCTAssertEqual(confirmed["location_id"], .string(other))
+        XCTAssertEqual(confirmed["status"], "agreed")
+
+        // An agreed meeting's alternate there: the expert approves it and says where.
         let agreed = try w.agreed(start: MeetingTime.at(day: 10, hour: 9))
-        for (id, start) in [(request, elsewhere), (agreed, MeetingTime.at(day: 10, hour: 13))] {
-            let before = try w.meeting(id)
-            let refused = try w.refuse("meeting.reschedule", as: w.user, id, ["start": .string(start)], code: 4011)
-            XCTAssertTrue((refused["message"]?.string ?? "").contains("at another location (a new date keeps the meeting's location)"), "\(refused)")
-            XCTAssertEqual(try w.meeting(id), before)
-        }
-        // Within the hours at its location the move goes ahead.
-        XCTAssertEqual(try w.act("meeting.reschedule", as: w.user, request, ["start": .string(MeetingTime.at(day: 9, hour: 11))])["start"],
-                       .string(MeetingTime.at(day: 9, hour: 11)))
-        // A proposal without a location takes the expert's hours wherever they are.
-        let proposal = try MeetingWorld.id(of: w.propose(start: MeetingTime.at(day: 11, hour: 9)))
-        XCTAssertEqual(try w.meeting(proposal)["location_id"], .null)
-        XCTAssertEqual(try w.act("meeting.reschedule", as: w.user, proposal, ["start": .string(MeetingTime.at(day: 11, hour: 13))])["start"],
-                       .string(MeetingTime.at(day: 11, hour: 13)))
+        try w.act("meeting.reschedule", as: w.user, agreed, ["start": .string(MeetingTime.at(day: 10, hour: 13))])
+        let before = try w.meeting(agreed)
+        let typed = try w.refuse("meeting.confirm_alternate", as: w.expert, agreed, ["session_type": "Tutoring"], code: -32602)
+        XCTAssertEqual(typed["data"]?["field"], "session_type", "the session's type was made with it")
+        XCTAssertEqual(try w.meeting(agreed), before)
+        let moved = try w.act("meeting.confirm_alternate", as: w.expert, agreed, ["location_id": .string(other), "room": "B-12"])
+        XCTAssertEqual(moved["start"], .string(MeetingTime.at(day: 10, hour: 13)))
+        XCTAssertEqual(moved["location_id"], .string(other))
+        XCTAssertEqual(moved["room"], "B-12")
+
+        // The user answering the expert's new date does not say where: the expert did.
+        try w.act("meeting.reschedule", as: w.expert, agreed, ["start": .string(MeetingTime.at(day: 11, hour: 9))])
+        let userPlace = try w.refuse("meeting.confirm_alternate", as: w.user, agreed, ["location_id": .string(w.locationId)], code: -32602)
+        XCTAssertEqual(userPlace["data"]?["field"], "location_id")
         try w.assertReconciled()
     }
 
