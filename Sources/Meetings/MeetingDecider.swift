@@ -48,7 +48,7 @@ public struct MeetingChange: Sendable {
 
     /// Whether the two versions of a meeting show differently on its invitation: its time, its
     /// length, its place or its video link.
-    static func invitationDiffers(_ a: Meeting, _ b: Meeting) -> Bool {
+    public static func invitationDiffers(_ a: Meeting, _ b: Meeting) -> Bool {
         a.state.start != b.state.start || a.state.lengthMinutes != b.state.lengthMinutes || a.locationId != b.locationId || a.videoURL != b.videoURL
     }
 }

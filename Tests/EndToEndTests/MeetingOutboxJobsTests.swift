@@ -286,6 +286,24 @@ final class MeetingOutboxJobsTests: EndToEndTestCase {
         XCTAssertTrue(try runDue() == (0, 0), "nothing more before the start")
     }
 
+    /// The expert's link message says the video link as it was when queued: a new link before
+    /// it is sent withdraws it, and the next run queues it again with the new link (it told
+    /// the old link beside the new one, and a push carried the old one alone).
+    func testANewVideoLinkRequeuesTheLinkNotYetSent() throws {
+        let w = try world()
+        let start = MeetingTime.at(day: 3, hour: 10)
+        let id = try w.agreed(start: start)
+        try w.act("meeting.set_video_link", as: w.admin, id, ["url": "https://video.example/room-1"])
+        _ = try w.drainOutbox()
+        try w.setClock(MeetingTime.shifted(start, minutes: -60))
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["links_queued"], 1)
+        try w.act("meeting.set_video_link", as: w.admin, id, ["url": "https://video.example/room-2"])
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["links_queued"], 1, "queued again with the new link")
+        let links = try w.drainOutbox().filter { $0.kind == "meeting_link" }
+        XCTAssertEqual(links.map { $0.raw["payload"]?["video_url"] }, [.string("https://video.example/room-2")], "the old one was withdrawn")
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["links_queued"], 0)
+    }
+
     func testNoRemindersForACancelledMeeting() throws {
         let w = try world()
         let start = MeetingTime.at(day: 3, hour: 10)
