@@ -299,7 +299,7 @@ enum LedgerAPI {
             .init("next_cursor", .nullable(.text()), required: true),
             .init("opening", boundSchema, required: true, "The balance just before from (as_of null: the account's start)"),
             .init("closing", boundSchema, required: true,
-                  "The balance just before to; without to, after every entry so far, its as_of now (or the community's latest transfer time, when a clock set back left it after now)"),
+                  "The balance just before to; without to, or with a to not before now, after every entry so far (as a balance as of now counts them), its as_of now (or the community's latest transfer time, when a clock set back left it after now)"),
             .init("change", changeSchema, required: true, "closing less opening"),
         ], additional: true),
         errors: [DocErrors.notFound],
@@ -310,18 +310,22 @@ enum LedgerAPI {
                 let after = page.after.map { (createdAt: $0[0].stringValue ?? "", seq: $0[1].intValue ?? 0) }
                 let (from, to) = try p.optionalWindow()
                 return [LedgerQueries.statementPage(
-                    communityId: scope.communityId, accountId: accountId, after: after, from: from, to: to, limit: page.limit + 1)]
+                    communityId: scope.communityId, accountId: accountId, testClock: scope.testClock, after: after, from: from, to: to, limit: page.limit + 1)]
             },
             respond: { ctx, rows, p in
                 let account = try readAccounts(ctx, rows[0], p)[0]
                 guard let (opening, closing) = try LedgerQueries.decodeBounds(rows[0]) else { throw AppError.notFound("account", account.id) }
                 let page = try Page(p, key: [.time, .integer])
-                let from = try p.optionalInstant("from"), to = try p.optionalInstant("to") ?? (try ledgerNow(ctx, rows[0]))
+                let now = try ledgerNow(ctx, rows[0])
+                let from = try p.optionalInstant("from"), asked = try p.optionalInstant("to")
                 // Without `to` the period ends now: one starting later would close before it opened.
-                if let from, from > to {
+                if let from, from > (asked ?? now) {
                     throw AppError.invalidParams(
-                        field: "from", reason: "is after now (\(to.rfc3339)), where a statement without to ends: give an earlier from, or to as well")
+                        field: "from", reason: "is after now (\(now.rfc3339)), where a statement without to ends: give an earlier from, or to as well")
                 }
+                // A `to` not before now closes it now, every transfer so far counted, as a balance
+                // as of that time counts them (`LedgerQueries.cut`).
+                let to = min(asked ?? now, now)
                 let entries = try rows[0].filter { try !$0.isNull("seq") }.map(LedgerQueries.statementEntry)
                 var result = page.result(entries) { [$0["created_at"]!, $0["seq"]!] }.objectValue!
                 result["account_id"] = .string(account.id)

@@ -123,8 +123,10 @@ public enum LedgerQueries {
     /// the amount of the hold it resolved. The page's entries come from
     /// `ledger_statement_entries`, which reads each side of the account from its index as far as
     /// the page: a page costs the same whatever the account's history.
+    /// A `to` not before now closes the statement now, as a balance as of now counts every
+    /// transfer so far (`cut`): those made at that very time too.
     public static func statementPage(
-        communityId: String, accountId: String, after: (createdAt: String, seq: Int64)?, from: Instant?, to: Instant?, limit: Int64
+        communityId: String, accountId: String, testClock: Bool, after: (createdAt: String, seq: Int64)?, from: Instant?, to: Instant?, limit: Int64
     ) -> Statement {
         Statement(
             """
@@ -135,18 +137,19 @@ public enum LedgerQueries {
                    coalesce(c.debits_pending, a.debits_pending) AS c_debits_pending, coalesce(c.credits_pending, a.credits_pending) AS c_credits_pending,
                    \(latestTransfer), e.*
             FROM (SELECT 1) one
+            CROSS JOIN \(cut(asOf: "$4", testClock: "$8"))
             LEFT JOIN accounts a ON a.community_id = $1 AND a.id = $2
             LEFT JOIN LATERAL ledger_balance_as_of(a.community_id, a.id, $3::timestamptz) o ON true
-            LEFT JOIN LATERAL (SELECT * FROM ledger_balance_as_of(a.community_id, a.id, $4::timestamptz)
-                               WHERE $4::timestamptz IS NOT NULL) c ON true
+            LEFT JOIN LATERAL (SELECT * FROM ledger_balance_as_of(a.community_id, a.id, cut.before)
+                               WHERE cut.before IS NOT NULL) c ON true
             LEFT JOIN LATERAL (
                 SELECT x.seq, x.transfer_id, x.transfer_kind, x.phase, x.side, x.amount, x.signed_amount, x.posted_balance_after, x.blocked_after,
                        x.available_after, x.meeting_id, x.pending_id, x.reference, x.reason, x.created_at,
                        (SELECT p.amount FROM transfers p WHERE p.community_id = x.community_id AND p.id = x.pending_id) AS pending_amount
-                FROM ledger_statement_entries($1, a.id, $5::timestamptz, $7::bigint, $3::timestamptz, $4::timestamptz, $6::bigint) x
+                FROM ledger_statement_entries($1, a.id, $5::timestamptz, $7::bigint, $3::timestamptz, cut.before, $6::bigint) x
             ) e ON true
             ORDER BY e.created_at, e.seq
-            """, [communityId, accountId, from, to, after?.createdAt, limit, after?.seq])
+            """, [communityId, accountId, from, to, after?.createdAt, limit, after?.seq, testClock])
     }
 
     /// A statement's opening and closing balances from a `statementPage` row.

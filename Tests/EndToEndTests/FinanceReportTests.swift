@@ -239,6 +239,14 @@ final class FinanceReportTests: EndToEndTestCase {
         XCTAssertEqual(try meetingd.balance(account: wallet, as: user, asOf: midnight), now, "as of now is now")
         XCTAssertEqual(try trial("platform_revenue", asOf: midnight), try trial("platform_revenue"))
         XCTAssertEqual(try trial("platform_revenue")["posted"], 50)
+        // A statement to now closes now as well: the transfers made at the pinned time count,
+        // as in the balance as of that time (it left them out, closing at 0 change).
+        let toNow = try meetingd.result("ledger.statement", as: ledger.financeId, ["account_id": .string(wallet), "to": .string(midnight)])
+        XCTAssertEqual(toNow["closing"]?["posted"], now["posted"])
+        XCTAssertEqual(toNow["closing"]?["as_of"]?.string, midnight)
+        let later = try meetingd.result("ledger.statement", as: ledger.financeId, ["account_id": .string(wallet), "to": "2030-06-01T00:00:00Z"])
+        XCTAssertEqual(later["closing"]?["posted"], now["posted"])
+        XCTAssertEqual(later["closing"]?["as_of"]?.string, midnight, "a to after now closes now")
 
         try ledger.pinClock(on: meetingd, at: try at("2030-05-02T12:00:00Z"))
         let finance = ledger.financeId
