@@ -173,7 +173,7 @@ final class Session {
         guard let lookup = try standingActor()?.given, Identifier.isValid(lookup, kind: .person) else {
             throw UsageError(
                 message: "cannot find who \(given) is: an e-mail is looked up as someone of the community, and nobody else is acting",
-                hint: "give --as per_… (meetctl people shows ids), or set MEETINGLEDGER_ACTOR (or meetctl use) to a person of the community and use --as EMAIL")
+                hint: "give --as per_… (your id: your admin or office has it, from meetctl people), or set MEETINGLEDGER_ACTOR (or meetctl use) to a person of the community and use --as EMAIL")
         }
         actorIdCache = lookup
         let id = try personId(email: given)
@@ -229,7 +229,9 @@ final class Session {
         do {
             found = try call("person.find_by_email", ["email": .string(email)])
         } catch let e as ServiceError where e.dataCode == "not_found" {
-            throw ToolError(message: "no person with the e-mail \(email) in your community", hint: "check the address; an admin sees everyone with meetctl people")
+            throw ToolError(
+                message: "nobody you may look up has the e-mail \(email) in your community (someone who is only a user looks up experts and themself)",
+                hint: "check the address; an admin or the office sees everyone with meetctl people")
         } catch let e as ServiceError where e.code == -32602 {
             throw UsageError(message: "\(email) is not an e-mail address", hint: "give a person id per_… or an e-mail such as sam@example.org")
         }

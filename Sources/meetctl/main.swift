@@ -80,7 +80,7 @@ enum ErrorText {
     /// MEETINGLEDGER_ACTOR, `meetctl use`): the reader never typed the service's "actor".
     static func actor(_ e: ServiceError, _ session: Session) -> (option: String, reason: String)? {
         guard e.dataCode == "unknown_actor", let source = try? session.actorSource(), let id = try? session.actorId() else { return nil }
-        return (source.description, "no person has the id \(id) (meetctl people lists everyone's id)")
+        return (source.description, "no person has the id \(id) (an admin or the office lists everyone's id with meetctl people)")
     }
 
     /// The --rule a -32602 on `rules[N]…` comes from, as it was written, and the reason led by
@@ -121,15 +121,26 @@ enum ErrorText {
 
     /// Methods the service names in parentheses, `(service.certify)` or `(meeting.confirm_alternate
     /// or meeting.reject_alternate)`, as the commands that call them: `(meetctl certify)`; left
-    /// as they are unless meetctl has a command for each.
-    static func inMeetctlWords(_ text: String) -> String {
-        replacingMatches(of: #"\(([a-z_]+\.[a-z_]+(?: or [a-z_]+\.[a-z_]+)*)\)"#, in: text) { groups in
-            let commands = groups[1].components(separatedBy: " or ").map { method in
-                Commands.all.first(where: { $0.method == method }).map { "meetctl " + $0.path.joined(separator: " ") }
-            }
+    /// as they are unless meetctl has a command for each. A method named in running text
+    /// ("availability.search lists the times that are free", "jobs.run_due needs the role
+    /// admin") reads as its command too, and a param of the command run (`accept_conflicts:
+    /// true`, `idempotency_key`) as its option (`--accept-conflicts`).
+    static func inMeetctlWords(_ text: String, _ command: CommandSpec? = nil) -> String {
+        let grouped = replacingMatches(of: #"\(([a-z_]+\.[a-z_]+(?: or [a-z_]+\.[a-z_]+)*)\)"#, in: text) { groups in
+            let commands = groups[1].components(separatedBy: " or ").map(commandName)
             guard commands.allSatisfy({ $0 != nil }) else { return nil }
             return "(" + commands.compactMap { $0 }.joined(separator: " or ") + ")"
         }
+        let named = replacingMatches(of: #"(?<![\w.@/:-])([a-z_]+\.[a-z_]+)(?![\w.@/-])"#, in: grouped) { commandName($0[1]) }
+        let options = (command?.options ?? []) + [OptionSpec(name: "idempotency-key", kind: .text(placeholder: "KEY"), param: "idempotency_key", help: "")]
+        return replacingMatches(of: #"(?<![\w.-])([a-z]+_[a-z_]+)(: true)?(?![\w.-])"#, in: named) { groups in
+            options.first { $0.param == groups[1] }.map { "--" + $0.name }
+        }
+    }
+
+    /// The meetctl command that calls `method`, if one does.
+    static func commandName(_ method: String) -> String? {
+        Commands.all.first(where: { $0.method == method }).map { "meetctl " + $0.path.joined(separator: " ") }
     }
 
     /// Every RFC 3339 time in `text` (the service names them in UTC) as `clock` reads it.
@@ -190,7 +201,7 @@ enum ErrorText {
         _ e: ServiceError, keyless: Bool = false, option: String? = nil, reason: String? = nil, clock: PersonClock? = nil, invocation: Invocation? = nil
     ) -> [String] {
         let local = { (text: String) in clock.map { localTimes(text, $0) } ?? text }
-        let said = { (text: String) in inMeetctlWords(local(text)) }
+        let said = { (text: String) in inMeetctlWords(local(text), invocation?.command) }
         let first = option.map { "meetctl: \($0): \(said(reason ?? e.data["reason"]?.stringValue ?? e.message))" } ?? "meetctl: \(said(e.message))"
         var lines = [first, "error \(e.code): \(e.dataCode)"]
         for (key, value) in (e.data.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) where !["code", "retryable"].contains(key) {

@@ -41,7 +41,7 @@ final class MeetctlIdentityTests: XCTestCase {
 
         // Bad input changes nothing.
         let unknown = try nobody.fails(["use", "--as", "nobody@example.test"], status: 1)
-        XCTAssertTrue(unknown.stderr.contains("no person with the e-mail nobody@example.test"), unknown.stderr)
+        XCTAssertTrue(unknown.stderr.contains("nobody you may look up has the e-mail nobody@example.test"), unknown.stderr)
         let noAs = try nobody.fails(["use"], status: 2)
         XCTAssertTrue(noAs.stderr.contains("use needs --as PERSON"), noAs.stderr)
         // An id of nobody is named by where it was given, not by the service's "actor".

@@ -7,6 +7,18 @@ import XCTest
 final class MeetctlLookupTests: XCTestCase {
     override func setUpWithError() throws { _ = try TestEnvironment.databaseURL() }
 
+    /// A refusal at the terminal names meetctl's commands and options, not the service's methods
+    /// and params, in running text as in parentheses: the role a command needs, where free times
+    /// are listed, the flag that goes ahead anyway.
+    func testRefusalsNameCommandsAndOptions() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let expert = try c.expert
+        let jobs = try expert.fails(["jobs", "run"], status: 1)
+        XCTAssertTrue(jobs.stderr.contains("meetctl jobs run needs the role admin") && !jobs.stderr.contains("jobs.run_due"), jobs.stderr)
+        let late = try (try c.user).fails(["book", "--expert", c.expertId, "--service", c.serviceId, "--start", "2030-03-11 03:00", "--location", "Room 101"], status: 1)
+        XCTAssertTrue(late.stderr.contains("meetctl slots lists the times that are free") && !late.stderr.contains("availability.search"), late.stderr)
+    }
+
     /// Seed 004, "Designing a meeting by a user": the expert fills in the user, the service, the
     /// date, time, length and price — here the user by e-mail and the service by name, as an
     /// expert knows them (the expert may not list the community's people).
@@ -21,7 +33,7 @@ final class MeetctlLookupTests: XCTestCase {
 
         let unknown = try expert.fails(["propose", "--user", "nobody@example.test", "--service", "CHEM101", "--start", "2030-03-11 12:00",
                                         "--length", "1h", "--price", "100"], status: 1)
-        XCTAssertTrue(unknown.stderr.contains("no person with the e-mail nobody@example.test in your community"), unknown.stderr)
+        XCTAssertTrue(unknown.stderr.contains("nobody you may look up has the e-mail nobody@example.test in your community"), unknown.stderr)
         let noService = try expert.fails(["propose", "--user", c.userEmail, "--service", "Biology", "--start", "2030-03-11 12:00",
                                           "--length", "1h", "--price", "100"], status: 2)
         XCTAssertTrue(noService.stderr.contains(#"no service called "Biology""#), noService.stderr)

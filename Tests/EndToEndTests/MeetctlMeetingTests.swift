@@ -504,7 +504,7 @@ final class MeetctlMeetingTests: XCTestCase {
         let me = try c.admin.json(["person", "show", "--as", c.expertEmail])
         XCTAssertEqual(me["id"]?.string, c.expertId)
         let unknown = try c.admin.fails(["--as", "nobody-\(c.tag)@example.test", "meetings"], status: 1)
-        XCTAssertTrue(unknown.stderr.contains("no person with the e-mail"), unknown.stderr)
+        XCTAssertTrue(unknown.stderr.contains("nobody you may look up has the e-mail"), unknown.stderr)
         // Experts and users look people up too (MeetctlLookupTests).
     }
 }
