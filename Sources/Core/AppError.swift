@@ -114,6 +114,9 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
         "decline agreed": ": cancel it instead (meeting.cancel)",
         "withdraw agreed": ": cancel it instead (meeting.cancel)",
         "confirm agreed": ": there is nothing left to confirm",
+        "confirm rejected": ": it was declined; a new date for it is proposed with meeting.reschedule, which the other side then confirms (meeting.confirm_alternate)",
+        "log_session awaiting_approval": ": it was never agreed, so there is no session to log; nobody confirming it before its start, it expires then",
+        "log_session rejected": ": it was declined, so there is no session to log",
         // Closed already (logged, or a no-show reported): what was recorded is changed by staff only.
         "report_no_show completed": ": it is already closed (its session logged, or a no-show reported); to dispute that, ask the community's staff (finance staff correct credits, an admin lifts a suspension)",
         "log_session completed": ": it is already closed (its session logged, or a no-show reported); to dispute that, ask the community's finance staff, who correct credits",

@@ -207,7 +207,7 @@ public enum Lifecycle {
         try requireStatus(m, [.awaitingApproval], "decline")
         // The expert may still delete a request the user accepted a new date for.
         guard !m.approved(p) || (m.awaitingProcessing && p == .expert) else {
-            throw AppError.invalidState(status: m.status.rawValue, action: "decline", why: "you proposed this date; withdraw it instead")
+            throw AppError.invalidState(status: m.status.rawValue, action: "decline", why: "you proposed this date; withdraw it instead (meeting.withdraw)")
         }
         try requireReason(reason, in: s.rejectionReasons)
         var d = Decision(next: m)
@@ -230,7 +230,7 @@ public enum Lifecycle {
         let p = try party(actor, action: "withdraw")
         try requireStatus(m, [.awaitingApproval], "withdraw")
         guard (m.approved(p) && !m.approved(p.other)) || (m.awaitingProcessing && p == .user) else {
-            throw AppError.invalidState(status: m.status.rawValue, action: "withdraw", why: "only the side waiting for an answer may withdraw; decline it instead")
+            throw AppError.invalidState(status: m.status.rawValue, action: "withdraw", why: "only the side waiting for an answer may withdraw; decline it instead (meeting.decline)")
         }
         var d = Decision(next: m)
         d.next.status = .cancelled
@@ -362,7 +362,8 @@ public enum Lifecycle {
 
     static func openAlternate(_ m: MeetingState, _ action: String) throws -> Alternate {
         guard let alternate = m.alternate else {
-            throw AppError.invalidState(status: m.status.rawValue, action: action, why: "there is no open alternate date")
+            let waiting = m.status == .awaitingApproval ? "; a date waiting for an answer is confirmed with meeting.confirm (or declined with meeting.decline)" : ""
+            throw AppError.invalidState(status: m.status.rawValue, action: action, why: "there is no open alternate date" + waiting)
         }
         return alternate
     }
@@ -403,7 +404,7 @@ public enum Lifecycle {
         let p = try party(actor, action: "reject the alternate of")
         let alternate = try openAlternate(m, "reject_alternate")
         guard !alternate.approved(by: p) else {
-            throw AppError.invalidState(status: m.status.rawValue, action: "reject_alternate", why: "you proposed it; withdraw it instead")
+            throw AppError.invalidState(status: m.status.rawValue, action: "reject_alternate", why: "you proposed it; withdraw it instead (meeting.withdraw_alternate)")
         }
         try requireReason(reason, in: s.rejectionReasons)
         // Alternates are opened on agreed meetings only: the meeting keeps its date and hold.
@@ -437,7 +438,7 @@ public enum Lifecycle {
     static func rejectNewDateAfterRejection(_ m: MeetingState, _ actor: MeetingActor, _ reason: String, _ note: String?, _ s: CommunitySettings) throws -> Decision {
         let p = try party(actor, action: "reject the new date of")
         guard !m.approved(p) else {
-            throw AppError.invalidState(status: m.status.rawValue, action: "reject_alternate", why: "you proposed this date; withdraw it instead")
+            throw AppError.invalidState(status: m.status.rawValue, action: "reject_alternate", why: "you proposed this date; withdraw it instead (meeting.withdraw)")
         }
         // A decline of the meeting, told as the new date's rejection.
         var d = try decline(m, actor, reason, note, s)

@@ -21,6 +21,20 @@ final class LifecycleRulesTests: XCTestCase {
         do { _ = try body(); return nil } catch let e as AppError { return e.dataCode } catch { return "\(error)" }
     }
 
+    /// A step the meeting's state refuses says what the reader can do instead.
+    func testRefusedStepsSayWhatToDoInstead() throws {
+        func message(_ m: MeetingState, _ c: Command, _ a: MeetingActor, now: Instant? = nil) -> String {
+            do { _ = try decide(m, c, a, now: now); return "accepted" } catch { return (error as? AppError)?.message ?? "\(error)" }
+        }
+        let declined = try decide(userRequest, .decline(reasonCode: settings.rejectionReasons[0].code, note: nil), .party(.expert)).next
+        XCTAssertTrue(message(declined, .confirm(acceptConflicts: false), .party(.expert)).contains("a new date for it is proposed with meeting.reschedule"))
+        let afterStart = start.adding(minutes: 90)
+        XCTAssertTrue(message(userRequest, .logSession(attendance: .attended, durationAdjustMinutes: 0, feedback: nil), .party(.expert), now: afterStart)
+            .contains("it was never agreed, so there is no session to log"))
+        XCTAssertTrue(message(userRequest, .confirmAlternate(acceptConflicts: false), .party(.expert)).contains("is confirmed with meeting.confirm"))
+        XCTAssertTrue(message(userRequest, .withdraw(note: nil), .party(.expert)).contains("decline it instead (meeting.decline)"))
+    }
+
     func testRequestHoldsAndAsksTheExpert() throws {
         let d = try Lifecycle.request(start: start, lengthMinutes: 60, priceCredits: 100, autoAccept: false, now: LifecycleTableTests.before)
         XCTAssertEqual(d.next.status, .awaitingApproval)
