@@ -101,7 +101,7 @@ enum CatalogAPI {
         result: .object(ServiceFacts.fields + OpenWork.fields, additional: true), errors: [DocErrors.notFound],
         body: .transaction { ctx, params in
             let service = try CatalogStore.setActive(ctx.db, communityId: ctx.communityId, id: try params.string("service_id"), active: params.bool("active"))
-            return OpenWork.json(service.json, try CatalogStore.openWork(ctx.db, communityId: ctx.communityId, serviceId: service.id))
+            return OpenWork.json(service.json, try CatalogStore.openWork(ctx.db, communityId: ctx.communityId, now: ctx.now, serviceId: service.id))
         })
 
     static let certificationResult: Schema = .named("Certification", .object([

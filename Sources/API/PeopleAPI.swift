@@ -127,7 +127,7 @@ enum PeopleAPI {
                 ctx.db, communityId: ctx.communityId, id: try params.string("location_id"),
                 name: try params.optionalString("name").map { try NameRule.stored($0, field: "name") },
                 active: params.has("active") ? params.bool("active") : nil)
-            return OpenWork.json(location.json, try CatalogStore.openWork(ctx.db, communityId: ctx.communityId, locationId: location.id))
+            return OpenWork.json(location.json, try CatalogStore.openWork(ctx.db, communityId: ctx.communityId, now: ctx.now, locationId: location.id))
         })
 
     static let listLocations = MethodDefinition(

@@ -109,12 +109,13 @@ public enum AvailabilityStore {
         public let locationId: String?
     }
 
-    /// The expert's agreed meetings and open requests not yet ended (at most `limit`, soonest first).
+    /// The expert's agreed meetings not yet ended and requests not yet started (at most `limit`,
+    /// soonest first): a request whose start has passed waits for nobody, and expires.
     public static func upcomingMeetings(_ c: Connection, communityId: String, expertId: String, now: Instant, limit: Int64) throws -> [Upcoming] {
         try c.query(
             """
             SELECT id, start_at, end_at, service_id, location_id FROM meetings
-            WHERE community_id = $1 AND expert_id = $2 AND status IN ('agreed', 'awaiting_approval') AND end_at > $3
+            WHERE community_id = $1 AND expert_id = $2 AND ((status = 'agreed' AND end_at > $3) OR (status = 'awaiting_approval' AND start_at > $3))
             ORDER BY start_at, id LIMIT $4
             """, [communityId, expertId, now, limit]
         ).map { row in

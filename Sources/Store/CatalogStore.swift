@@ -81,18 +81,21 @@ public enum CatalogStore {
     }
 
     /// What a retired service or location leaves open: requests for it still waiting for an
-    /// answer (at most 100, soonest first) and weekly series that go on booking it.
-    public static func openWork(_ c: Connection, communityId: String, serviceId: String? = nil, locationId: String? = nil) throws -> (waiting: [String], series: [String]) {
+    /// answer (at most 100, soonest first: one whose start has passed waits for nobody, and
+    /// expires) and weekly series that go on booking it.
+    public static func openWork(
+        _ c: Connection, communityId: String, now: Instant, serviceId: String? = nil, locationId: String? = nil
+    ) throws -> (waiting: [String], series: [String]) {
         let row = try c.query(
             """
             SELECT
                 (SELECT coalesce(array_agg(w.id ORDER BY w.start_at, w.id), '{}') FROM (
                     SELECT m.id, m.start_at FROM meetings m
-                    WHERE m.community_id = $1 AND m.status = 'awaiting_approval'
+                    WHERE m.community_id = $1 AND m.status = 'awaiting_approval' AND m.start_at > $4
                       AND (m.service_id = $2 OR m.location_id = $3) ORDER BY m.start_at, m.id LIMIT 100) w) AS waiting,
                 (SELECT coalesce(array_agg(s.id ORDER BY s.id), '{}') FROM series s
                  WHERE s.community_id = $1 AND s.status = 'active' AND (s.service_id = $2 OR s.location_id = $3)) AS series
-            """, [communityId, serviceId, locationId]
+            """, [communityId, serviceId, locationId, now]
         ).one()
         return (try row.stringArray("waiting"), try row.stringArray("series"))
     }

@@ -94,6 +94,9 @@ final class SchedulingSeed002Tests: EndToEndTestCase {
         let booked = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 3, hour: 10)))
         try w.meetingd.result("meeting.confirm", as: w.expert, ["meeting_id": .string(booked)])
         let waiting = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 3, hour: 12)))
+        // A request whose start has passed waits for nobody (it expires): it is not named.
+        _ = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 1, hour: 10)))
+        try w.setClock(MeetingTime.at(day: 1, hour: 11))
         try w.meetingd.error("service.set_active", as: w.user, ["service_id": .string(w.serviceId), "active": false], code: 4003)
         let retired = try w.meetingd.result("service.set_active", as: w.admin, ["service_id": .string(w.serviceId), "active": false])
         XCTAssertEqual(retired["active"], false)
