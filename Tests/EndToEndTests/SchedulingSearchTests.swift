@@ -279,6 +279,12 @@ final class SchedulingSearchTests: EndToEndTestCase {
         XCTAssertEqual(try setHours("06:00", "22:00", services: [other]), [agreed])
         XCTAssertEqual(try w.meeting(requested)["status"], "awaiting_approval", "the meetings stay")
         XCTAssertEqual(try w.meeting(agreed)["status"], "agreed")
+        // Once its start has passed, the request waits for nobody (it expires): not named.
+        try w.meetingd.result("availability.remove", as: w.expert, [
+            "expert_id": .string(w.expert), "start": .string(MeetingTime.at(day: 7, hour: 0)), "end": .string(MeetingTime.at(day: 8, hour: 0))])
+        XCTAssertEqual(try setHours("12:00", "14:00"), [requested, agreed])
+        try w.setClock(MeetingTime.at(day: 7, hour: 10, minute: 30))
+        XCTAssertEqual(try setHours("12:00", "14:00"), [agreed])
     }
 
     func testMinimumNotice() throws {
