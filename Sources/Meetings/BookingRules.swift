@@ -449,7 +449,7 @@ public enum BookingRules {
         case .conflicts:
             if a.acceptConflicts && a.side == .user {
                 throw AppError.invalidParams(
-                    field: "accept_conflicts", reason: "only the expert (or the office for them) may accept a time conflict")
+                    field: "accept_conflicts", reason: "is given by the expert (or the office for them) alone: only they accept a time conflict")
             }
             guard a.becomesAgreed || a.expertProposesTime else { return }
             let overlaps = overlapping(a, c)

@@ -16,6 +16,8 @@ final class BookingRulesPathTests: EndToEndTestCase {
         let othersMeeting = try w.agreed(start: day7, by: other)
         let refused = try w.refuse("meeting.confirm", as: w.user, proposal, ["accept_conflicts": true], code: -32602)
         XCTAssertEqual(refused["data"]?["field"], "accept_conflicts")
+        XCTAssertTrue(refused["message"]?.string?.contains("accept_conflicts is given by the expert (or the office for them) alone") ?? false,
+                      "the field and its reason read as a sentence: \(refused)")
         let conflict = try w.refuse("meeting.confirm", as: w.user, proposal, code: 4010)
         XCTAssertFalse(conflict.serialized.contains(othersMeeting), "another user's meeting is named: \(conflict)")
         assertMeeting(try w.meeting(proposal), status: "awaiting_approval", credit: "none", start: day7)
