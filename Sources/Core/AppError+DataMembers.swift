@@ -19,6 +19,9 @@ extension AppError {
     static let meetingExample: JSON = "mtg_0190f5a1c2d37e4f8a9b0c1d2e3f4a5b"
 
     public static let dataMembers: [Code: [DataMember]] = [
+        .forbidden: [
+            DataMember("roles", ["admin", "office"], "Where a role is what the caller lacks: the roles any one of which the step needs"),
+        ],
         .invalidParams: [
             DataMember("field", "rules[2].start", "The param refused, as a path into the params (`rules[2].start`); `params` when they are not an object"),
             DataMember("reason", "must be an RFC 3339 time with an offset", "Why, and what it must be"),

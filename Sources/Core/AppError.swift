@@ -94,6 +94,14 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
         AppError(.forbidden, message: "Forbidden: \(why)")
     }
 
+    /// `action` (a method, or a step of one) is for people with one of `roles`, and the caller
+    /// has none of them: the roles are in `data`, for a front end to say who may.
+    public static func roleRequired(_ action: String, roles: [String]) -> AppError {
+        AppError(
+            .forbidden, message: "Forbidden: \(action) needs the role \(roles.joined(separator: " or ")) (an admin gives roles, person.update)",
+            details: ["roles": .array(roles.map { .string($0) })])
+    }
+
     public static func notFound(_ kind: String, _ id: String) -> AppError {
         AppError(.notFound, message: "Not found: no \(kind) \(id) in this community",
             details: ["kind": .string(kind), "id": .string(id)])

@@ -23,7 +23,7 @@ public struct Actor: Sendable {
     /// Refuses the call unless the actor holds one of `roles`.
     public func require(_ roles: Role..., to action: String) throws {
         guard hasAny(roles) else {
-            throw AppError.forbidden("\(action) needs the role \(roles.map(\.rawValue).joined(separator: " or "))")
+            throw AppError.roleRequired(action, roles: roles.map(\.rawValue))
         }
     }
 

@@ -530,7 +530,7 @@ public final class RequestPipeline {
             id: scope.actorId, communityId: scope.communityId, roles: Set(try row.stringArray("roles").compactMap(Role.init(rawValue:))),
             timeZone: try row.string("time_zone"))
         if !method.audience.admits(actor), case .roles(let wanted) = method.audience {
-            throw AppError.forbidden("\(method.name) needs the role \(wanted.map(\.rawValue).joined(separator: " or "))")
+            throw AppError.roleRequired(method.name, roles: wanted.map(\.rawValue))
         }
         let ctx = RequestContext(
             actor: actor, now: try row.instant("now"), testClock: scope.testClock, keySubject: scope.keySubject, maxAnswerBytes: config.limits.maxAnswerBytes)

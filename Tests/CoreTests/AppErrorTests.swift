@@ -8,7 +8,7 @@ final class AppErrorTests: XCTestCase {
     func testEveryDetailAnErrorIsMadeWithIsPublished() {
         let week = (start: Instant(seconds: 0), end: Instant(seconds: 604_800))
         let made: [AppError] = [
-            .invalidParams(field: "start", reason: "why"), .internalError(), .unknownActor(given: true), .forbidden("why"), .notFound("meeting", "mtg_x"),
+            .invalidParams(field: "start", reason: "why"), .internalError(), .unknownActor(given: true), .forbidden("why"), .roleRequired("x.y", roles: ["admin"]), .notFound("meeting", "mtg_x"),
             .invalidState(status: "agreed", action: "decline"), .timeConflict(meetingIds: ["mtg_x"]), .timeConflictForUser(), .slotUnavailable("taken"),
             .meetingStarted(start: week.start), .meetingStarted(start: week.start, as: .waiting), .meetingStarted(start: week.start, as: .declined),
             .lateCancellationRequiresConfirmation(windowHours: 48, consequences: "Charged."), .insufficientCredits(available: 1, required: 2),

@@ -186,6 +186,10 @@ final class AuthorizationTests: EndToEndTestCase {
                 assertRefused(try meetingd.error(method, as: actor, params, code: 4003), 4003, "forbidden", "\(method) by a non-admin")
             }
         }
+        // The roles a step needs are in data, for a front end to say who may.
+        let settings = try meetingd.error("community.update_settings", as: user, ["auto_accept": true], code: 4003)
+        XCTAssertEqual(settings["data"]?["roles"], ["admin"])
+        XCTAssertTrue(settings["message"]?.string?.contains("an admin gives roles") ?? false, "\(settings)")
         assertRefused(
             try meetingd.error("person.get", as: user, ["person_id": .string(expert)], code: 4003), 4003, "forbidden",
             "a user reading another person")
