@@ -100,6 +100,8 @@ enum CatalogAPI {
         params: [.init("service_id", .id(.service), required: true), .init("active", .boolean, required: true)],
         result: .object(ServiceFacts.fields + OpenWork.fields, additional: true), errors: [DocErrors.notFound],
         body: .transaction { ctx, params in
+            // After the bookings that read it, before those that will: the list below has every request made.
+            try ctx.db.query(Locks.catalogEntry(communityId: ctx.communityId, id: try params.string("service_id")))
             let service = try CatalogStore.setActive(ctx.db, communityId: ctx.communityId, id: try params.string("service_id"), active: params.bool("active"))
             return OpenWork.json(service.json, try CatalogStore.openWork(ctx.db, communityId: ctx.communityId, now: ctx.now, serviceId: service.id))
         })

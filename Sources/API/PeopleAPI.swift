@@ -123,6 +123,8 @@ enum PeopleAPI {
         result: .object(LocationFacts.fields + OpenWork.fields, additional: true), errors: [DocErrors.notFound],
         paramRules: [.somethingToChange(["name", "active"], on: "location_id")], examples: [Examples.locationRetire],
         body: .transaction { ctx, params in
+            // After the bookings that read it, before those that will: the list below has every request made.
+            try ctx.db.query(Locks.catalogEntry(communityId: ctx.communityId, id: try params.string("location_id")))
             let location = try CatalogStore.updateLocation(
                 ctx.db, communityId: ctx.communityId, id: try params.string("location_id"),
                 name: try params.optionalString("name").map { try NameRule.stored($0, field: "name") },

@@ -7,8 +7,10 @@ import Postgres
 /// Lock order, the same for every request so two requests never wait on each other in a
 /// circle: the caller's idempotency key, the community's scheduler run, the counted bookings of the user and of the student
 /// a meeting is for (in id order), the expert's calendar,
-/// the meeting's row, the user's wallet, then the ledger's account rows in id order. A chat step:
-/// the key, the pair whose conversation it may start, then the community's chat messages.
+/// the meeting's row, the user's wallet, the catalog entries the step books (shared, in id
+/// order), then the ledger's account rows in id order. A chat step: the key, the pair whose
+/// conversation it may start, then the community's chat messages. A retirement takes its catalog
+/// entry alone (after the key's lock).
 public enum LockClass: Int32, Sendable, CaseIterable {
     /// One expert's calendar: overlap and availability checks and the writes that follow them.
     case expertCalendar = 0
@@ -31,6 +33,10 @@ public enum LockClass: Int32, Sendable, CaseIterable {
     /// A community's bootstrap by its name: two `meetingd bootstrap` runs for one community take
     /// turns, so the second finds what the first made.
     case bootstrap = 44
+    /// A service or a location as bookings read it: a step that books for a service or at a
+    /// location holds it shared, a retirement takes it exclusively, so the retirement's list of
+    /// what it leaves waiting has every request that did not see it (migration 0110).
+    case catalogEntry = 45
 }
 
 public enum Locks {
@@ -38,22 +44,40 @@ public enum Locks {
     public static func keySubject(actorId: String, key: String?) -> String? { key.map { actorId + "/" + $0 } }
 
     /// The locks of a step that books for a user (and the student it is for, whose bookings are
-    /// counted) with an expert (the key first when given).
-    public static func parties(communityId: String, keySubject: String?, userId: String?, expertId: String?, studentId: String? = nil) -> Statement {
-        let params: [any PostgresBindable] = [
+    /// counted) with an expert (the key first when given), then the catalog entries it books
+    /// (its service and location), shared, in the same statement.
+    public static func parties(
+        communityId: String, keySubject: String?, userId: String?, expertId: String?, studentId: String? = nil, catalog: [String?] = []
+    ) -> Statement {
+        var params: [any PostgresBindable] = [
             communityId, keySubject, userId, expertId, LockClass.idempotencyKey.rawValue, LockClass.userBookings.rawValue, LockClass.expertCalendar.rawValue,
         ]
         // Without a student, the form every schema since 0007 has.
-        guard let studentId else { return Statement("SELECT ml_lock_parties($1, $2, $3, $4, $5, $6, $7)", params) }
-        return Statement("SELECT ml_lock_parties($1, $2, $3, $4, $5, $6, $7, $8)", params + [studentId])
+        var sql = "SELECT ml_lock_parties($1, $2, $3, $4, $5, $6, $7"
+        if let studentId {
+            params.append(studentId)
+            sql += ", $\(params.count)"
+        }
+        sql += ")"
+        let entries = Set(catalog.compactMap { $0 }).sorted()
+        if !entries.isEmpty {
+            params.append(LockClass.catalogEntry.rawValue)
+            let classParam = params.count
+            for entry in entries {
+                params.append(entry)
+                sql += ", ml_lock_shared($1, $\(params.count), $\(classParam))"
+            }
+        }
+        return Statement(sql, params)
     }
 
-    /// The locks of a step on one existing meeting: its parties' locks, its row and the wallet.
+    /// The locks of a step on one existing meeting: its parties' locks, its row and the wallet,
+    /// then its service and location, shared.
     public static func meeting(communityId: String, meetingId: String, keySubject: String?) -> Statement {
         Statement(
-            "SELECT ml_lock_meeting($1, $2, $3, $4, $5, $6)",
+            "SELECT ml_lock_meeting($1, $2, $3, $4, $5, $6), ml_lock_meeting_catalog($1, $2, $7)",
             [communityId, meetingId, keySubject, LockClass.idempotencyKey.rawValue, LockClass.userBookings.rawValue,
-             LockClass.expertCalendar.rawValue])
+             LockClass.expertCalendar.rawValue, LockClass.catalogEntry.rawValue])
     }
 
     /// The locks of cancelling a meeting: those of its series' step when it is a weekly
@@ -63,6 +87,12 @@ public enum Locks {
             "SELECT ml_lock_meeting_series($1, $2, $3, $4, $5, $6)",
             [communityId, meetingId, keySubject, LockClass.idempotencyKey.rawValue, LockClass.userBookings.rawValue,
              LockClass.expertCalendar.rawValue])
+    }
+
+    /// A retirement's lock on the service or location it retires: it waits for the bookings
+    /// that read it, and they for it (`catalogEntry`).
+    public static func catalogEntry(communityId: String, id: String) -> Statement {
+        Statement("SELECT ml_lock($1, $2, $3)", [communityId, id, LockClass.catalogEntry.rawValue])
     }
 
     /// Only the idempotency key's lock (steps that touch nothing else a lock must protect).

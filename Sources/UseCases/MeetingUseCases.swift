@@ -23,9 +23,10 @@ public enum MeetingUseCases {
 
     static func person(_ ctx: RequestContext) -> ActingPerson { ActingPerson(id: ctx.actor.id, roles: ctx.actor.roles) }
 
-    /// The locks of a booking for `userId` with `expertId` (the caller's key first).
-    static func partiesLock(_ scope: RequestScope, userId: String, expertId: String, studentId: String?) -> Statement {
-        Locks.parties(communityId: scope.communityId, keySubject: scope.keySubject, userId: userId, expertId: expertId, studentId: studentId)
+    /// The locks of a booking for `userId` with `expertId` (the caller's key first), and of the
+    /// service and location it books (`catalog`), shared.
+    static func partiesLock(_ scope: RequestScope, userId: String, expertId: String, studentId: String?, catalog: [String?]) -> Statement {
+        Locks.parties(communityId: scope.communityId, keySubject: scope.keySubject, userId: userId, expertId: expertId, studentId: studentId, catalog: catalog)
     }
 
     /// Who books: the user themself, or an admin or the office for them (seed 000: "Students or
@@ -47,7 +48,7 @@ public enum MeetingUseCases {
         CommandPlan(
             locks: { scope, params in
                 let i = try input(params, scope)
-                return [MeetingUseCases.partiesLock(scope, userId: i.userId, expertId: i.expertId, studentId: i.studentId)]
+                return [MeetingUseCases.partiesLock(scope, userId: i.userId, expertId: i.expertId, studentId: i.studentId, catalog: [i.serviceId, i.locationId])]
             },
             context: { scope, params in
                 let i = try input(params, scope)
@@ -72,7 +73,7 @@ public enum MeetingUseCases {
         CommandPlan(
             locks: { scope, params in
                 let i = try input(params)
-                return [partiesLock(scope, userId: i.userId, expertId: scope.actorId, studentId: i.studentId)]
+                return [partiesLock(scope, userId: i.userId, expertId: scope.actorId, studentId: i.studentId, catalog: [i.serviceId, i.locationId])]
             },
             context: { scope, params in
                 let i = try input(params)

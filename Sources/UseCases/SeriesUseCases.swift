@@ -58,7 +58,7 @@ public enum SeriesUseCases {
         CommandPlan(
             locks: { scope, params in
                 let i = try input(params, scope)
-                return [MeetingUseCases.partiesLock(scope, userId: i.userId, expertId: i.expertId, studentId: i.studentId)]
+                return [MeetingUseCases.partiesLock(scope, userId: i.userId, expertId: i.expertId, studentId: i.studentId, catalog: [i.serviceId, i.locationId])]
             },
             context: { scope, params in
                 let i = try input(params, scope)

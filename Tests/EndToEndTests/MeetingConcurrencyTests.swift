@@ -52,6 +52,45 @@ final class MeetingConcurrencyTests: EndToEndTestCase {
         return ok(a)
     }
 
+    // MARK: Retirement against booking
+
+    /// A retirement answers what it leaves waiting (`waiting_meetings`): a request racing it is
+    /// either refused (it saw the retirement) or in that list (the retirement waited for it).
+    /// Without the catalog entry's lock, both succeeded and the list was empty in about a third
+    /// of such rounds (a black-box race audit).
+    func testARetirementListsEveryRequestThatDidNotSeeIt() throws {
+        let (w, second) = try setUp(#function)
+        var requested = 0
+        for round in 0..<Self.rounds {
+            let service = try w.addService("Race \(round) \(TestEnvironment.uniqueTag())")
+            try w.certify(w.expert, in: service)
+            let room = try w.addLocation("Race room \(round) \(TestEnvironment.uniqueTag())")
+            let hours: [JSONValue] = (1...7).map { day in
+                ["weekday": .int(Int64(day)), "start": "06:00", "end": "22:00", "location_ids": [.string(w.locationId), .string(room)]]
+            }
+            try w.meetingd.result("availability.set_weekly", as: w.expert, ["expert_id": .string(w.expert), "time_zone": "UTC", "rules": .array(hours)])
+            for (retire, params) in [
+                (Call(method: "service.set_active", actor: w.admin, params: ["service_id": .string(service), "active": false]),
+                 w.requestParams(start: slot(2 * round)).merging(["service_id": .string(service)]) { $1 }),
+                (Call(method: "location.update", actor: w.admin, params: ["location_id": .string(room), "active": false]),
+                 w.requestParams(start: slot(2 * round + 1)).merging(["location_id": .string(room)]) { $1 }),
+            ] {
+                let (booking, retired) = try race(w, second, round: round, Call(method: "meeting.request", actor: w.user, params: params), retire)
+                XCTAssertTrue(ok(retired), "\(retired)")
+                let waiting = retired["result"]?["waiting_meetings"]?.array ?? []
+                if ok(booking) {
+                    requested += 1
+                    XCTAssertEqual(waiting, [booking["result"]?["id"] ?? .null], "round \(round), \(retire.method): a request that did not see the retirement is listed")
+                } else {
+                    XCTAssertEqual(code(booking), 4011, "round \(round): \(booking)")
+                    XCTAssertEqual(waiting, [], "round \(round)")
+                }
+            }
+        }
+        print("MeetingConcurrencyTests: \(requested) of \(2 * Self.rounds) requests went ahead of their retirement")
+        try w.assertReconciled()
+    }
+
     // MARK: Confirm against withdraw / cancel
 
     func testExpertConfirmRacesUserWithdraw() throws {
