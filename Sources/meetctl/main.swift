@@ -121,20 +121,26 @@ enum ErrorText {
 
     /// Methods the service names in parentheses, `(service.certify)` or `(meeting.confirm_alternate
     /// or meeting.reject_alternate)`, as the commands that call them: `(meetctl certify)`; left
-    /// as they are unless meetctl has a command for each. A method named in running text
-    /// ("availability.search lists the times that are free", "jobs.run_due needs the role
-    /// admin") reads as its command too, and a param of the command run (`accept_conflicts:
-    /// true`, `idempotency_key`) as its option (`--accept-conflicts`).
+    /// as they are unless meetctl has a command for each. A method leading a hint in
+    /// parentheses ("(availability.search lists the times that are free)") or a role's refusal
+    /// ("jobs.run_due needs the role admin") reads as its command too, and a param of the
+    /// command run (`accept_conflicts: true`, `idempotency_key`) as its option (`--accept-conflicts`).
     static func inMeetctlWords(_ text: String, _ command: CommandSpec? = nil) -> String {
         let grouped = replacingMatches(of: #"\(([a-z_]+\.[a-z_]+(?: or [a-z_]+\.[a-z_]+)*)\)"#, in: text) { groups in
             let commands = groups[1].components(separatedBy: " or ").map(commandName)
             guard commands.allSatisfy({ $0 != nil }) else { return nil }
             return "(" + commands.compactMap { $0 }.joined(separator: " or ") + ")"
         }
-        let named = replacingMatches(of: #"(?<![\w.@/:-])([a-z_]+\.[a-z_]+)(?![\w.@/-])"#, in: grouped) { commandName($0[1]) }
+        // Only where the service's own words put a method (a hint in parentheses led by it, a
+        // role's refusal) or a param ("pass accept_conflicts: true", "idempotency_key"): names of
+        // people, services and places it quotes stay as they were written.
+        let named = replacingMatches(of: #"(\(|^Forbidden: )([a-z_]+\.[a-z_]+)( (?:lists|gives|shows|needs) )"#, in: grouped) { groups in
+            commandName(groups[2]).map { groups[1] + $0 + groups[3] }
+        }
         let options = (command?.options ?? []) + [OptionSpec(name: "idempotency-key", kind: .text(placeholder: "KEY"), param: "idempotency_key", help: "")]
-        return replacingMatches(of: #"(?<![\w.-])([a-z]+_[a-z_]+)(: true)?(?![\w.-])"#, in: named) { groups in
-            options.first { $0.param == groups[1] }.map { "--" + $0.name }
+        return replacingMatches(of: #"(?<![\w.-])(idempotency_key|[a-z]+_[a-z_]+: true)(?![\w.-])"#, in: named) { groups in
+            let param = groups[1].hasSuffix(": true") ? String(groups[1].dropLast(6)) : groups[1]
+            return options.first { $0.param == param }.map { "--" + $0.name }
         }
     }
 

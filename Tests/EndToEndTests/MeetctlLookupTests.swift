@@ -17,6 +17,12 @@ final class MeetctlLookupTests: XCTestCase {
         XCTAssertTrue(jobs.stderr.contains("meetctl jobs run needs the role admin") && !jobs.stderr.contains("jobs.run_due"), jobs.stderr)
         let late = try (try c.user).fails(["book", "--expert", c.expertId, "--service", c.serviceId, "--start", "2030-03-11 03:00", "--location", "Room 101"], status: 1)
         XCTAssertTrue(late.stderr.contains("meetctl slots lists the times that are free") && !late.stderr.contains("availability.search"), late.stderr)
+        // Names the service quotes stay as written, even one spelled like a method.
+        let odd = try c.admin.json(["location", "add", "--name", "meeting.request", "--kind", "in_person"])
+        let oddId = try XCTUnwrap(odd["id"]?.string)
+        try c.admin.ok(["location", "set", "--location", oddId, "--retire"])
+        let retired = try (try c.user).fails(["book", "--expert", c.expertId, "--service", c.serviceId, "--start", "2030-03-11 10:00", "--location", oddId], status: 1)
+        XCTAssertTrue(retired.stderr.contains("meeting.request is retired"), retired.stderr)
     }
 
     /// Seed 004, "Designing a meeting by a user": the expert fills in the user, the service, the
