@@ -319,13 +319,14 @@ enum LedgerAPI {
                 let now = try ledgerNow(ctx, rows[0])
                 let from = try p.optionalInstant("from"), asked = try p.optionalInstant("to")
                 // Without `to` the period ends now: one starting later would close before it opened.
-                if let from, from > (asked ?? now) {
+                if let from, asked == nil, from > now {
                     throw AppError.invalidParams(
                         field: "from", reason: "is after now (\(now.rfc3339)), where a statement without to ends: give an earlier from, or to as well")
                 }
                 // A `to` not before now closes it now, every transfer so far counted, as a balance
-                // as of that time counts them (`LedgerQueries.cut`).
-                let to = min(asked ?? now, now)
+                // as of that time counts them (`LedgerQueries.cut`); a period wholly ahead (a `from`
+                // after now, with `to`) opens and closes at its `from`, as it stands now.
+                let to = max(min(asked ?? now, now), from ?? now)
                 let entries = try rows[0].filter { try !$0.isNull("seq") }.map(LedgerQueries.statementEntry)
                 var result = page.result(entries) { [$0["created_at"]!, $0["seq"]!] }.objectValue!
                 result["account_id"] = .string(account.id)

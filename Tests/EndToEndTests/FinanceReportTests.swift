@@ -247,6 +247,14 @@ final class FinanceReportTests: EndToEndTestCase {
         let later = try meetingd.result("ledger.statement", as: ledger.financeId, ["account_id": .string(wallet), "to": "2030-06-01T00:00:00Z"])
         XCTAssertEqual(later["closing"]?["posted"], now["posted"])
         XCTAssertEqual(later["closing"]?["as_of"]?.string, midnight, "a to after now closes now")
+        // A period wholly ahead opens and closes at its from, as it stands now (never closing
+        // before it opens).
+        let ahead = try meetingd.result("ledger.statement", as: ledger.financeId, [
+            "account_id": .string(wallet), "from": "2030-05-15T00:00:00Z", "to": "2030-06-01T00:00:00Z"])
+        XCTAssertEqual(ahead["opening"]?["as_of"], "2030-05-15T00:00:00Z")
+        XCTAssertEqual(ahead["closing"]?["as_of"], "2030-05-15T00:00:00Z")
+        XCTAssertEqual(ahead["closing"]?["posted"], now["posted"])
+        XCTAssertEqual(ahead["change"]?["posted"], 0)
 
         try ledger.pinClock(on: meetingd, at: try at("2030-05-02T12:00:00Z"))
         let finance = ledger.financeId
