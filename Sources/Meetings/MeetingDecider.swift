@@ -336,8 +336,11 @@ public enum MeetingDecider {
                 reason: "is given when making the session; this meeting's session is made already (its alternate date moves it, location_id saying where)")
         }
         if let details { try applyConfirmDetails(details, c, m, actor, &after) }
-        // The timeline keeps the session details the expert's side gave when making the session.
-        if details != nil, let i = d.events.firstIndex(where: { ["expert_approval", "processed_by_expert"].contains($0.kind) }) {
+        // The timeline keeps the session details the expert's side gave when making the session,
+        // or with an agreed meeting's new date (where it happens).
+        if details != nil, let i = d.events.firstIndex(where: {
+            ["expert_approval", "processed_by_expert", "alternative_date_approved_by_expert"].contains($0.kind)
+        }) {
             d.events[i].details["session_type"] = .optional(after.sessionType)
             d.events[i].details["location_id"] = .optional(after.locationId)
             if let name = after.className { d.events[i].details["class_name"] = .string(name) }

@@ -127,6 +127,9 @@ final class BookingRulesPathTests: EndToEndTestCase {
         XCTAssertEqual(moved["start"], .string(MeetingTime.at(day: 10, hour: 13)))
         XCTAssertEqual(moved["location_id"], .string(other))
         XCTAssertEqual(moved["room"], "B-12")
+        let approval = try w.timelineEvents(agreed).last { $0["kind"] == "alternative_date_approved_by_expert" }
+        XCTAssertEqual(approval?["details"]?["location_id"], .string(other), "the timeline says where the new date happens")
+        XCTAssertEqual(approval?["details"]?["room"], "B-12")
 
         // The user answering the expert's new date does not say where: the expert did.
         try w.act("meeting.reschedule", as: w.expert, agreed, ["start": .string(MeetingTime.at(day: 11, hour: 9))])
