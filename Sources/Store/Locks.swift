@@ -35,7 +35,7 @@ public enum LockClass: Int32, Sendable, CaseIterable {
     case bootstrap = 44
     /// A service or a location as bookings read it: a step that books for a service or at a
     /// location holds it shared, a retirement takes it exclusively, so the retirement's list of
-    /// what it leaves waiting has every request that did not see it (migration 0110).
+    /// what it leaves waiting has every request that did not see it.
     case catalogEntry = 45
 }
 
@@ -65,19 +65,31 @@ public enum Locks {
             let classParam = params.count
             for entry in entries {
                 params.append(entry)
-                sql += ", ml_lock_shared($1, $\(params.count), $\(classParam))"
+                sql += ", \(sharedLock(subject: "$\(params.count)", classParam: classParam))"
             }
         }
         return Statement(sql, params)
     }
 
     /// The locks of a step on one existing meeting: its parties' locks, its row and the wallet,
-    /// then its service and location, shared.
+    /// then its service and location, shared (in id order).
     public static func meeting(communityId: String, meetingId: String, keySubject: String?) -> Statement {
         Statement(
-            "SELECT ml_lock_meeting($1, $2, $3, $4, $5, $6), ml_lock_meeting_catalog($1, $2, $7)",
+            """
+            SELECT ml_lock_meeting($1, $2, $3, $4, $5, $6),
+                   (SELECT count(*) FROM (
+                        SELECT \(sharedLock(subject: "x.id", classParam: 7)) FROM meetings m, LATERAL (VALUES (m.service_id), (m.location_id)) x(id)
+                        WHERE m.community_id = $1 AND m.id = $2 AND x.id IS NOT NULL ORDER BY x.id) catalog)
+            """,
             [communityId, meetingId, keySubject, LockClass.idempotencyKey.rawValue, LockClass.userBookings.rawValue,
              LockClass.expertCalendar.rawValue, LockClass.catalogEntry.rawValue])
+    }
+
+    /// A transaction-scoped shared advisory lock on `subject` of the community in `$1`, keyed as
+    /// `ml_lock` keys its exclusive one (PostgreSQL's own function: a statement every schema
+    /// serves).
+    static func sharedLock(subject: String, classParam: Int) -> String {
+        "pg_advisory_xact_lock_shared(hashtextextended($1 || '/' || \(subject), $\(classParam)))"
     }
 
     /// The locks of cancelling a meeting: those of its series' step when it is a weekly
