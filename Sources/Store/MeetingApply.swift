@@ -91,10 +91,10 @@ public struct MeetingWrite: Sendable {
         }
         return [
             "row": Records.row(change.after), "expected_version": .optional(change.before?.version), "ledger": .array(moves),
+            "events": .array(events.map(\.json)),
             // A reminder says the meeting's time, place and link as they were when it was queued:
             // those not sent yet are withdrawn when any of them changes (the next run queues them
             // again as the meeting is then), or when the meeting ends.
-            "events": .array(events.map(\.json)),
             "withdraw_reminders": .bool(change.before.map { d.timeChanged || d.cancelledOrEnded || MeetingChange.invitationDiffers($0, change.after) } ?? false),
         ]
     }

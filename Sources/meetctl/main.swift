@@ -137,10 +137,10 @@ enum ErrorText {
         let named = replacingMatches(of: #"(\(|^Forbidden: )([a-z_]+\.[a-z_]+)( (?:lists|gives|shows|needs) )"#, in: grouped) { groups in
             commandName(groups[2]).map { groups[1] + $0 + groups[3] }
         }
-        let options = (command?.options ?? []) + [OptionSpec(name: "idempotency-key", kind: .text(placeholder: "KEY"), param: "idempotency_key", help: "")]
         return replacingMatches(of: #"(?<![\w.-])(idempotency_key|[a-z]+_[a-z_]+: true)(?![\w.-])"#, in: named) { groups in
-            let param = groups[1].hasSuffix(": true") ? String(groups[1].dropLast(6)) : groups[1]
-            return options.first { $0.param == param }.map { "--" + $0.name }
+            if groups[1] == "idempotency_key" { return "--" + GlobalOptions.idempotencyKey.name }
+            let param = String(groups[1].dropLast(": true".count))
+            return command?.options.first { $0.param == param }.map { "--" + $0.name }
         }
     }
 

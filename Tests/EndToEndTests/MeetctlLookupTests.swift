@@ -17,6 +17,10 @@ final class MeetctlLookupTests: XCTestCase {
         XCTAssertTrue(jobs.stderr.contains("meetctl jobs run needs the role admin") && !jobs.stderr.contains("jobs.run_due"), jobs.stderr)
         let late = try (try c.user).fails(["book", "--expert", c.expertId, "--service", c.serviceId, "--start", "2030-03-11 03:00", "--location", "Room 101"], status: 1)
         XCTAssertTrue(late.stderr.contains("meetctl slots lists the times that are free") && !late.stderr.contains("availability.search"), late.stderr)
+        // A param of the command run reads as its option: the key reused with other options.
+        try expert.ok(["availability", "block", "--start", "2030-03-20 08:00", "--end", "2030-03-20 09:00", "--idempotency-key", "block-1"])
+        let reused = try expert.fails(["availability", "block", "--start", "2030-03-20 08:00", "--end", "2030-03-20 10:00", "--idempotency-key", "block-1"], status: 1)
+        XCTAssertTrue(reused.stderr.contains("This --idempotency-key was already used") && !reused.stderr.contains("This idempotency_key"), reused.stderr)
         // Names the service quotes stay as written, even one spelled like a method.
         let odd = try c.admin.json(["location", "add", "--name", "meeting.request", "--kind", "in_person"])
         let oddId = try XCTUnwrap(odd["id"]?.string)
