@@ -95,14 +95,12 @@ enum PeopleAPI {
             })))
 
     static let unsuspend = MethodDefinition(
-        "person.unsuspend", "Lifts a user's suspension (no-shows) so they can book again", audience: .roles([.admin]), mutating: true,
+        "person.unsuspend",
+        "Lifts a user's suspension (no-shows) before its end so they can book, or be booked, again: the person and the customers who book for them as "
+            + "their student are told (user_unsuspended, with the end it had). A person with no suspension running is answered unchanged, and no one is told",
+        audience: .roles([.admin]), mutating: true,
         params: [.init("person_id", .id(.person), required: true)], result: PersonFacts.schema, errors: [DocErrors.notFound],
-        body: .transaction { ctx, params in
-            let id = try params.string("person_id")
-            _ = try ctx.person(id)
-            try PeopleStore.unsuspend(ctx.db, communityId: ctx.communityId, id: id)
-            return try ctx.person(id).json
-        })
+        body: .command(PeopleUseCases.unsuspend()))
 
     static let createLocation = MethodDefinition(
         "location.create", "Adds a place (or a virtual room) where meetings happen", audience: .roles([.admin]), mutating: true,

@@ -165,6 +165,14 @@ public enum NotificationText {
             } else {
                 (subject, line) = ("Booking suspended", "Because of missed meetings, you cannot book until \(until).")
             }
+        case "user_unsuspended":
+            if payload["recipient_role"]?.stringValue == "student" {
+                (subject, line) = ("Bookings open again", "An admin lifted your suspension: you can be booked again.")
+            } else if let student = payload["student_name"]?.stringValue.map(PersonText.line) {
+                (subject, line) = ("Bookings for \(student) open again", "An admin lifted \(student)'s suspension: \(student) can be booked again.")
+            } else {
+                (subject, line) = ("Booking open again", "An admin lifted your suspension: you can book again.")
+            }
         case "series_date_not_booked":
             // The reason both sides may read; the detail (the user's balance) only where sent.
             var why = PersonText.line(payload["reason"]?.stringValue ?? "").replacingOccurrences(of: "not booked: ", with: "")

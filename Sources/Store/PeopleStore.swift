@@ -117,8 +117,24 @@ public enum PeopleStore {
         error.isUniqueViolation ? AppError.invalidParams(field: "email", reason: "is already used by another person in this community") : nil
     }
 
-    public static func unsuspend(_ c: Connection, communityId: String, id: String) throws {
-        try c.query("UPDATE people SET suspended_until = NULL WHERE community_id = $1 AND id = $2", [communityId, id])
+    /// What lifting a suspension decides on (`ml_suspension_context`): the person and the
+    /// customers who book for them as their student.
+    public static func suspensionContext(communityId: String, testClock: Bool, personId: String) -> SQLCall {
+        SQLCall("ml_suspension_context", [.init(communityId, "text"), .init(testClock, "boolean"), .init(personId, "text")])
+    }
+
+    /// The person (nil: none) and the ids of their customers, from `ml_suspension_context`.
+    public static func decodeSuspensionContext(_ json: JSON?) throws -> (person: PersonFacts?, customerIds: [String]) {
+        let j = StoredJSON(json ?? .null, path: "context")
+        return (try j.field("person").map(Records.person), try j.strings("customers"))
+    }
+
+    /// The one statement lifting the person's suspension running at `now`, with its notices.
+    public static func liftSuspension(communityId: String, personId: String, now: Instant, outbox: [OutboxMessage]) -> SQLCall {
+        let p: JSON = [
+            "community_id": .string(communityId), "person_id": .string(personId), "now": .string(now.rfc3339), "outbox": .array(outbox.map(\.json)),
+        ]
+        return SQLCall("ml_suspension_lift", [.init(p, "jsonb")])
     }
 
     /// The expert's past agreed meetings not logged yet (at most 20), for the session-log rule.

@@ -60,4 +60,36 @@ public enum PeopleUseCases {
             },
             translate: { error, _ in PeopleStore.translate(error) })
     }
+
+    /// `person.unsuspend`: decided on the person as they are once the locks are held (a no-show
+    /// logged meanwhile may have suspended them longer: the lift ends that one).
+    public static func unsuspend() -> CommandPlan {
+        CommandPlan(
+            locks: { scope, p in [PeopleStore.lock(communityId: scope.communityId, keySubject: scope.keySubject, personId: try p.string("person_id"))] },
+            context: { scope, p in
+                PeopleStore.suspensionContext(communityId: scope.communityId, testClock: scope.testClock, personId: try p.string("person_id"))
+            },
+            decide: { ctx, json, params in
+                let id = try params.string("person_id")
+                let (stored, customerIds) = try PeopleStore.decodeSuspensionContext(json)
+                guard var person = stored else { throw AppError.notFound("person", id) }
+                guard let notices = SuspensionLift.notices(person: person, customerIds: customerIds, now: ctx.now) else {
+                    return Outcome(response: person.json, apply: nil)
+                }
+                let lifted = person.suspendedUntil
+                person.suspendedUntil = nil
+                let outbox = notices.map { notice in
+                    var payload: [String: JSON] = ["recipient_role": .string(notice.recipientRole), "suspended_until": .optional(lifted?.rfc3339)]
+                    if let student = notice.student {
+                        payload["student_id"] = .string(student.id)
+                        payload["student_name"] = .string(student.fullName)
+                    }
+                    return OutboxMessage(
+                        kind: "user_unsuspended", channel: "notification", recipientId: notice.recipientId, meetingId: nil, eventId: nil,
+                        payload: .object(payload))
+                }
+                return Outcome(
+                    response: person.json, apply: PeopleStore.liftSuspension(communityId: ctx.communityId, personId: id, now: ctx.now, outbox: outbox))
+            })
+    }
 }

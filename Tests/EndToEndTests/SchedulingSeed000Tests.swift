@@ -214,8 +214,18 @@ final class SchedulingSeed000Tests: EndToEndTestCase {
         try w.meetingd.error("person.unsuspend", as: w.user, ["person_id": .string(w.user)], code: 4003)
         // The admin lifts it with meetctl, as they see it in meetctl people.
         let admin = try Meetctl(actor: w.admin)
+        _ = try w.drainOutbox()
         XCTAssertEqual(try admin.json(["person", "unsuspend", w.user])["suspended_until"], .null)
         XCTAssertEqual(try w.meetingd.result("person.get", as: w.admin, ["person_id": .string(w.user)])["suspended_until"], .null)
+        // The user is told they can book again, with the end the suspension had.
+        let lifted = try w.drainOutbox()
+        XCTAssertEqual(w.summary(lifted), ["user_unsuspended→user"])
+        XCTAssertEqual(lifted.first?.raw["payload"]?["suspended_until"], .string(until))
+        XCTAssertEqual(lifted.first?.raw["rendered"]?["text"]?.string?.contains("An admin lifted your suspension: you can book again."), true,
+                       "\(lifted.first?.raw ?? .null)")
+        // Lifting again finds nothing to lift: the person is answered as they are, no one is told.
+        XCTAssertEqual(try w.meetingd.result("person.unsuspend", as: w.admin, ["person_id": .string(w.user)])["suspended_until"], .null)
+        XCTAssertEqual(try w.drainOutbox().count, 0)
         XCTAssertFalse(try w.search(as: w.user, from: MeetingTime.at(day: 7, hour: 0), to: MeetingTime.at(day: 8, hour: 0)).isEmpty, "lifted: times again")
         try w.request(start: MeetingTime.at(day: 7, hour: 10))
         XCTAssertEqual(try w.wallet().blocked, before.blocked + 100)

@@ -285,6 +285,19 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
                                           w.searchParams(service: nil, from: dayStart, to: dayEnd, ["student_id": .string(first)]), code: 4023)
         XCTAssertTrue(search["message"]?.string?.contains("student") ?? false, "searching for the suspended student: \(search)")
         XCTAssertFalse(try w.search(as: customer, from: dayStart, to: dayEnd, ["student_id": .string(second)]).isEmpty, "the other student's times show")
+
+        // Lifted by an admin, the student and both customers who book for them are told.
+        _ = try w.drainOutbox()
+        XCTAssertEqual(try w.meetingd.result("person.unsuspend", as: w.admin, ["person_id": .string(first)])["suspended_until"], .null)
+        let lifted = try w.drainOutbox()
+        XCTAssertEqual(lifted.map(\.kind), ["user_unsuspended", "user_unsuspended", "user_unsuspended"])
+        XCTAssertEqual(Set(lifted.compactMap(\.recipientId)), [first, customer, guardian])
+        let liftedForCustomer = lifted.first { $0.recipientId == customer }
+        XCTAssertEqual(liftedForCustomer?.raw["payload"]?["student_id"], .string(first))
+        XCTAssertTrue(liftedForCustomer?.raw["rendered"]?["text"]?.string?.contains("Alex Young can be booked again") ?? false, "\(liftedForCustomer?.raw ?? .null)")
+        let liftedForStudent = lifted.first { $0.recipientId == first }
+        XCTAssertTrue(liftedForStudent?.raw["rendered"]?["text"]?.string?.contains("you can be booked again") ?? false, "\(liftedForStudent?.raw ?? .null)")
+        try w.meetingd.result("meeting.request", as: guardian, forStudent(first, day: 8))
         try w.assertReconciled()
     }
 

@@ -5107,7 +5107,7 @@ class PersonNamespace:
         actor: Optional[str] = None,
         idempotency_key: Optional[str] = None,
     ) -> Person:
-        """Lifts a user's suspension (no-shows) so they can book again.
+        """Lifts a user's suspension (no-shows) before its end so they can book, or be booked, again: the person and the customers who book for them as their student are told (user_unsuspended, with the end it had). A person with no suspension running is answered unchanged, and no one is told.
 
         Who may call: admin. Mutating: accepts idempotency_key.
 
