@@ -63,6 +63,11 @@ extension AppError {
             DataMember("week_start", "2030-03-11T04:00:00Z", "The full week's start (its Monday's midnight in the community's time zone), when one week is full"),
             DataMember("week_end", "2030-03-18T04:00:00Z", "The full week's end, with week_start"),
         ],
+        .notEnrolled: [
+            DataMember("user_id", "per_0190f5a1c2d37e4f8a9b0c1d2e3f4a5c", "The person the meeting is for (the student booked for, else the user), not assigned"),
+            DataMember("service_id", "svc_0190f5a1c2d37e4f8a9b0c1d2e3f4a5d", "The meeting's service: an assignment to it would do (enrollment.assign)"),
+            DataMember("expert_id", "per_0190f5a1c2d37e4f8a9b0c1d2e3f4a5e", "The meeting's expert: an assignment to them would do too"),
+        ],
         .suspended: [DataMember("until", "2030-04-01T00:00:00Z", "When the suspension ends")],
         .sessionLogRequired: [DataMember("meeting_ids", [meetingExample], "The past meetings whose sessions are to be logged first")],
         .answerTooLarge: [

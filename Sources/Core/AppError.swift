@@ -210,8 +210,14 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
             details: ["available": .int(available), "required": .int(required)])
     }
 
-    public static func notEnrolled(_ why: String) -> AppError {
-        AppError(.notEnrolled, message: "Not enrolled: \(why)")
+    /// `userId`, `serviceId`, `expertId`: enrollment.assign's params for either assignment that
+    /// would do (the person the meeting is for, to the service or to the expert).
+    public static func notEnrolled(_ why: String, userId: String? = nil, serviceId: String? = nil, expertId: String? = nil) -> AppError {
+        var details: [String: JSON] = [:]
+        details["user_id"] = userId.map(JSON.string)
+        details["service_id"] = serviceId.map(JSON.string)
+        details["expert_id"] = expertId.map(JSON.string)
+        return AppError(.notEnrolled, message: "Not enrolled: \(why)", details: details)
     }
 
     /// `week`: the week (in the community's time zone) that is full, from its Monday's midnight.

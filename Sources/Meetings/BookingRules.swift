@@ -363,7 +363,8 @@ public enum BookingRules {
                 let existing = a.path.createsMeeting ? "" : " any more: the meeting can be \(endings(c)), not accepted or moved, until"
                 throw AppError.notEnrolled(
                     "\(who) is not assigned to this \(what)\(existing.isEmpty ? "; " : existing + " ")"
-                        + "an admin assigns them (enrollment.assign, meetctl enroll)\(existing.isEmpty ? ": ask your office" : "")")
+                        + "an admin assigns them (enrollment.assign, meetctl enroll)\(existing.isEmpty ? ": ask your office" : "")",
+                    userId: a.studentId ?? c.user?.id, serviceId: c.service?.id, expertId: c.expert?.id)
             }
         case .suspension:
             // The person the meeting is for: a student's missed meetings suspend the student,

@@ -24,6 +24,10 @@ final class SchedulingSeed003Tests: EndToEndTestCase {
         let other = try w.addExpert(name: "other tutor")
         let refused = try w.meetingd.error("meeting.request", as: w.user, w.requestParams(start: MeetingTime.at(day: 7, hour: 10), expert: other), code: 4021)
         XCTAssertEqual(refused["data"]?["code"], "not_enrolled")
+        // The data names the assignment that would do: the user, to the service or to the tutor.
+        XCTAssertEqual(refused["data"]?["user_id"], .string(w.user))
+        XCTAssertEqual(refused["data"]?["expert_id"], .string(other))
+        XCTAssertEqual(refused["data"]?["service_id"], .string(w.serviceId))
         XCTAssertEqual(try w.search(from: MeetingTime.at(day: 7, hour: 0), to: MeetingTime.at(day: 8, hour: 0)).flatMap(\.expertOrder).filter { $0 == other }, [],
                        "the search shows only the assigned tutor")
         let waiting = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 10)))

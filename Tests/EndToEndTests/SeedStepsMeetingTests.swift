@@ -70,7 +70,8 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         let other = try w.addExpert(name: "other tutor")
         var toOther = params
         toOther["expert_id"] = .string(other)
-        try w.meetingd.error("meeting.request", as: customer, toOther, code: 4021)
+        let notTheStudents = try w.meetingd.error("meeting.request", as: customer, toOther, code: 4021)
+        XCTAssertEqual(notTheStudents["data"]?["user_id"], .string(student), "the student's assignment is the one missing")
         try w.meetingd.error("meeting.request", as: customer, w.requestParams(start: start), code: 4021)
 
         let requested = try w.meetingd.result("meeting.request", as: customer, params)
