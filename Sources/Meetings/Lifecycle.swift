@@ -162,7 +162,9 @@ public enum Lifecycle {
         try requireStatus(m, [.awaitingApproval], "confirm")
         if m.awaitingProcessing { return try process(m, p, acceptConflicts) }
         guard !m.approved(p) else {
-            throw AppError.invalidState(status: m.status.rawValue, action: "confirm", why: "you have already approved it; it waits for the \(p.other.rawValue)")
+            // The office approves for the expert: it reads of the expert's approval, not its own.
+            let approved = actor == .party(p) ? "you have already approved it" : "the \(p.rawValue) has already approved it"
+            throw AppError.invalidState(status: m.status.rawValue, action: "confirm", why: "\(approved); it waits for the \(p.other.rawValue)")
         }
         var d = Decision(next: m)
         if p == .user { d.next.userApproved = true } else { d.next.expertApproved = true }

@@ -33,6 +33,9 @@ final class LifecycleRulesTests: XCTestCase {
             .contains("it was never agreed, so there is no session to log"))
         XCTAssertTrue(message(userRequest, .confirmAlternate(acceptConflicts: false), .party(.expert)).contains("is confirmed with meeting.confirm"))
         XCTAssertTrue(message(userRequest, .withdraw(note: nil), .party(.expert)).contains("decline it instead (meeting.decline)"))
+        // Confirming a date already approved on one's side: the office reads of the expert's approval.
+        XCTAssertTrue(message(expertProposal, .confirm(acceptConflicts: false), .party(.expert)).contains("you have already approved it; it waits for the user"))
+        XCTAssertTrue(message(expertProposal, .confirm(acceptConflicts: false), .office).contains("the expert has already approved it; it waits for the user"))
     }
 
     func testRequestHoldsAndAsksTheExpert() throws {
