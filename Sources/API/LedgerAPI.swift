@@ -121,7 +121,9 @@ enum LedgerAPI {
     static let referenceRule = "one line of visible characters; whitespace around it is not part of it, and it is stored and compared in Unicode NFKC form (a no-break space is a space, a fullwidth digit a digit: statements show it so)"
 
     static let grant = MethodDefinition(
-        "credits.grant", "Adds purchased credits to a user's wallet; each external reference is granted once",
+        "credits.grant",
+        "Adds purchased credits to a user's wallet; each external reference is granted once. The person holds the user role now: one who lost it "
+            + "keeps their wallet, which credits.adjust corrects, but is granted no more (4004)",
         audience: .roles([.finance, .admin]), mutating: true,
         params: [
             .init("user_id", .id(.person), required: true), .init("credits", .positiveCredits, required: true),
@@ -131,7 +133,9 @@ enum LedgerAPI {
         body: .command(move(translate: translate(accountOf: "user_id", "user wallet", holder: "a user")) { ctx, params in
             try requireNotOwn(ctx, owner: try params.string("user_id"), "no one grants credits to their own wallet; another finance person or an admin does it")
             return movement(
-                ctx, debit: .owned(.issuance, owner: nil), credit: .owned(.userWallet, owner: try params.string("user_id")),
+                // Credits are bought for a user: someone who lost the role buys no more (their
+                // wallet stays for adjustments).
+                ctx, debit: .owned(.issuance, owner: nil), credit: .owned(.userWallet, owner: try params.string("user_id"), holding: .user),
                 credits: try params.int("credits"), kind: "grant", reference: try reference(params))
         }))
 

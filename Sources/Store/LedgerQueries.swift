@@ -1,3 +1,4 @@
+import Community
 import Core
 import Ledger
 import Postgres
@@ -5,10 +6,11 @@ import Postgres
 /// The ledger's writes decided in Swift (one `ml_apply_transfer`) and its reads, each one
 /// statement.
 public enum LedgerQueries {
-    /// One side of a posted transfer: an account id, or the account of a kind and owner.
+    /// One side of a posted transfer: an account id, or the account of a kind and owner (who,
+    /// with `holding`, must hold that role now, or has no such account for the call).
     public enum Side: Sendable {
         case account(String)
-        case owned(AccountKind, owner: String?)
+        case owned(AccountKind, owner: String?, holding: Role? = nil)
     }
 
     /// The apply call for one posted transfer.
@@ -23,9 +25,10 @@ public enum LedgerQueries {
         for (prefix, side) in [("debit", debit), ("credit", credit)] {
             switch side {
             case .account(let id): p["\(prefix)_account_id"] = .string(id)
-            case .owned(let kind, let owner):
+            case .owned(let kind, let owner, let role):
                 p["\(prefix)_kind"] = .string(kind.rawValue)
                 p["\(prefix)_owner"] = .optional(owner)
+                if let role { p["\(prefix)_owner_role"] = .string(role.rawValue) }
             }
         }
         return SQLCall("ml_apply_transfer", [.init(JSON.object(p), "jsonb")])

@@ -539,6 +539,26 @@ final class LedgerMethodTests: EndToEndTestCase {
         XCTAssertEqual(try meetingd.result("ledger.reconcile", as: finance)["ok"], true)
     }
 
+    /// Credits are bought for a user: a person who lost the user role is granted no more (4004,
+    /// as a person without a wallet), while finance still corrects the wallet they keep.
+    func testAPersonWhoLostTheUserRoleIsGrantedNoMore() throws {
+        let meetingd = try startMeetingd()
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        let user = try ledger.person(on: meetingd, ["user", "expert"])
+        let finance = ledger.financeId
+        try meetingd.result("credits.grant", as: finance, ["user_id": .string(user), "credits": 7, "reference": "before"])
+        try meetingd.result("person.update", as: ledger.adminId, ["person_id": .string(user), "remove_roles": ["user"]])
+        let refused = try meetingd.error("credits.grant", as: finance, ["user_id": .string(user), "credits": 5, "reference": "after"], code: 4004)
+        XCTAssertTrue(refused["message"]?.string?.hasSuffix("no such person here, or they are not a user") ?? false, "\(refused)")
+        let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: finance)
+        try meetingd.result("credits.adjust", as: finance, ["account_id": .string(wallet), "credits": -7, "reason": "refunded on leaving"])
+        XCTAssertEqual(try meetingd.result("ledger.balance", as: finance, ["account_id": .string(wallet)])["posted"], 0)
+        // Given the role back, they are granted again, the reference refused before still free.
+        try meetingd.result("person.update", as: ledger.adminId, ["person_id": .string(user), "add_roles": ["user"]])
+        try meetingd.result("credits.grant", as: finance, ["user_id": .string(user), "credits": 5, "reference": "after"])
+        XCTAssertEqual(try meetingd.result("ledger.reconcile", as: finance)["ok"], true)
+    }
+
     /// A person with no accounts (an admin) is still someone else: their balance is not the
     /// reader's business (SPEC §7: owner, finance).
     func testReadingTheBalanceOfAPersonWithoutAccountsIsForbidden() throws {

@@ -3710,7 +3710,7 @@ class CreditsNamespace:
         actor: Optional[str] = None,
         idempotency_key: Optional[str] = None,
     ) -> Transfer:
-        """Adds purchased credits to a user's wallet; each external reference is granted once.
+        """Adds purchased credits to a user's wallet; each external reference is granted once. The person holds the user role now: one who lost it keeps their wallet, which credits.adjust corrects, but is granted no more (4004).
 
         Who may call: finance, admin. Mutating: accepts idempotency_key.
 
