@@ -90,7 +90,9 @@ def bounds(b):
         f"- **Answers:** one call's answer, or one batch's, at most {b['max_answer_bytes']:,} bytes (`MEETINGLEDGER_MAX_ANSWER_BYTES`). "
         "A read-only call whose answer alone would pass it gets error 4130 `answer_too_large` (ask for less). Once a batch's "
         "answer has reached it, each entry not yet answered gets error 4131 `batch_answer_full` (retryable: nothing was done "
-        "for it; send it again, in another batch). An entry whose mutating method ran always gets its own answer, whatever "
+        "for it; send it again, in another batch). Room for those errors is kept from the start (each as long as its entry's "
+        "id makes it), so a batch whose errors alone would not fit is refused whole with -32600 before any entry runs "
+        "(send fewer entries per batch). An entry whose mutating method ran always gets its own answer, whatever "
         "its size, and notifications still run. A call's error answer that passes the bound only because of the id it "
         "echoes (an id is bounded by the message limit alone) goes as it is: its 4130 would be as long.",
         f"- **Lists** page with `limit` (default {b['page_limit_default']}, at most {b['page_limit_max']}) and `cursor`; "

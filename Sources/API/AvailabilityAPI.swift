@@ -236,7 +236,9 @@ enum AvailabilityAPI {
     static let search = MethodDefinition(
         "availability.search", "One merged calendar of bookable slots for a service across its certified experts, a page at a time; a suspended user (or student searched for) is answered 4023 with until, as a request would be, and a week the user's (or student's) weekly usage limit has filled shows no slots, as a request then would be refused 4022; a user who is an expert too is not offered their own times. One search checks at most \(SchedulingLimits.maxExpertStartTimes) expert × start-time pairs (x-bounds search_expert_start_times_max: about 800 experts over 90 days of 30-minute slots); past that it is refused on `to`: search a shorter range or filter by expert",
         audience: .roles([.user, .admin, .office]), mutating: false,
-        params: [.init("service_id", .id(.service), required: true), .init("from", .timestamp, required: true), .init("to", .timestamp, required: true),
+        params: [.init("service_id", .id(.service), required: true),
+                 .init("from", .timestamp, required: true, "The earliest start offered"),
+                 .init("to", .timestamp, required: true, "The latest start offered (exclusive); a slot starting before it may end after it"),
                  .init("user_id", .id(.person),
                        "Admins and the office: search as this user would before booking for them (meeting.request with user_id): their enrolment, weekly limit and suspension count, and student_id names one of their students. The office searches for a user only. Without it, a caller with the user role searches as the user they book as (an admin who is a user too: their own enrolment); an admin who is not a user sees every certified expert"),
                  .init("location_id", .id(.location)), .init("expert_id", .id(.person), "Only where the community allows filtering by expert; an unknown person is not_found, one without the expert role invalid, an expert not certified in the service has no slots"),

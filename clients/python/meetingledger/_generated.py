@@ -3237,8 +3237,8 @@ class AvailabilityNamespace:
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
         service_id (svc_… id)
-        from_ (date-time)
-        to (date-time)
+        from_ (date-time): The earliest start offered
+        to (date-time): The latest start offered (exclusive); a slot starting before it may end after it
         user_id (per_… id): Admins and the office: search as this user would before booking for them
             (meeting.request with user_id): their enrolment, weekly limit and suspension count, and
             student_id names one of their students. The office searches for a user only. Without it, a
@@ -3508,7 +3508,10 @@ class CommunityNamespace:
             the next one (with 45, hours from 10:00 from 10:30)
         require_enrollment
         allow_expert_filter
-        require_session_log
+        require_session_log: An expert with a past agreed meeting not logged yet does nothing else until it
+            is logged (meeting.log_session): their other meeting steps, chat and series are refused 4024
+            with the meetings' ids in data.meeting_ids; the office and admins acting for them, and users,
+            are not held
         require_confirm_details: Experts must give session_type when confirming a request, and location_id
             where the meeting has no place yet (the request's place stands unless another is given); a
             user's acceptance of an expert's new date, or of a proposal without a session type or a
