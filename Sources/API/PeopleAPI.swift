@@ -72,23 +72,29 @@ enum PeopleAPI {
 
     static let findByEmail = MethodDefinition(
         "person.find_by_email",
-        "The person of your community with this e-mail: id, names and roles (for client tools that take e-mails). Someone who is only a user finds themself and experts (their expert role alone); anyone else is not found for them",
+        "The person of your community with this e-mail: id, names and roles (for client tools that take e-mails). Someone who is only a user finds themself, experts (their expert role alone) and the students they book for (their names and id, no roles); anyone else is not found for them",
         audience: .member, mutating: false, params: [.init("email", .email, required: true)],
         result: .object([.init("id", .id(.person), required: true), .init("first_name", .name, required: true), .init("last_name", .name, required: true),
                          .init("roles", .list(.oneOf(Role.allCases.map(\.rawValue))), required: true)]),
         errors: [DocErrors.notFound],
         body: .read(ReadPlan(
-            statements: { scope, p in [PeopleStore.byEmail(communityId: scope.communityId, email: try p.string("email"))] },
+            statements: { scope, p in [PeopleStore.byEmail(communityId: scope.communityId, email: try p.string("email"), reader: scope.actorId)] },
             respond: { ctx, rows, params in
                 let email = try params.string("email")
                 guard let row = rows[0].first else { throw AppError.notFound("person with e-mail", email) }
                 let p = try PeopleStore.person(row)
-                // A user needs experts' ids (to book them) and their own, not who else is a
-                // member nor anyone's other roles: an address is not an oracle for them.
+                // A user needs experts' ids (to book them), their own and their students' (to
+                // book for them), not who else is a member nor anyone's other roles: an address
+                // is not an oracle for them.
                 var roles = p.roles
                 if !ctx.actor.hasAny([.expert, .admin, .office, .finance]) && p.id != ctx.actor.id {
-                    guard p.has(.expert) else { throw AppError.notFound("person with e-mail", email) }
-                    roles = [.expert]
+                    if p.has(.expert) {
+                        roles = [.expert]
+                    } else if try row.bool("reader_books_for") {
+                        roles = []
+                    } else {
+                        throw AppError.notFound("person with e-mail", email)
+                    }
                 }
                 return ["id": .string(p.id), "first_name": .string(p.firstName), "last_name": .string(p.lastName),
                         "roles": .array(roles.map(\.rawValue).sorted().map { .string($0) })]

@@ -1,6 +1,7 @@
 import Community
 import Core
 import Pipeline
+import Postgres
 import RPC
 import Store
 
@@ -54,7 +55,7 @@ enum StudentAPI {
 
     static let list = MethodDefinition(
         "student.list",
-        "Customer–student links: a customer's students (customer_id), a student's customers (student_id), or the community's (staff). Customers and students see their own",
+        "Customer–student links: a customer's students (customer_id), a student's customers (student_id), or, with neither, the community's (admins and the office) or one's own (anyone else: the links they are part of, as customer or as student). Customers and students see their own",
         audience: .member, mutating: false,
         params: [.init("customer_id", .id(.person)), .init("student_id", .id(.person))] + Page.fields,
         result: Page.resultSchema(linkSchema), errors: [DocErrors.notFound],
@@ -62,15 +63,27 @@ enum StudentAPI {
             statements: { scope, p in
                 let page = try Page(p, key: [.text, .text])
                 let after = page.after.map { _ in (page.afterString(0) ?? "", page.afterString(1) ?? "") }
-                return [StudentStore.list(
-                    communityId: scope.communityId, customerId: p.optionalString("customer_id"), studentId: p.optionalString("student_id"),
-                    after: after, limit: page.limit + 1)]
-                    + Existence.check(communityId: scope.communityId, people: [p.optionalString("customer_id"), p.optionalString("student_id")])
+                let (customer, student) = (p.optionalString("customer_id"), p.optionalString("student_id"))
+                guard customer != nil || student != nil else {
+                    // Neither named: the community's links, or the reader's own. Both are read
+                    // (the reader's roles are known once answered); the answer shows one.
+                    return [nil, scope.actorId].map {
+                        StudentStore.list(communityId: scope.communityId, customerId: nil, studentId: nil, involving: $0, after: after, limit: page.limit + 1)
+                    }
+                }
+                return [StudentStore.list(communityId: scope.communityId, customerId: customer, studentId: student, after: after, limit: page.limit + 1)]
+                    + Existence.check(communityId: scope.communityId, people: [customer, student])
             },
             respond: { ctx, rows, p in
-                let own = [p.optionalString("customer_id"), p.optionalString("student_id")].contains(ctx.actor.id)
-                if !own { try ctx.actor.require(.admin, .office, to: "list other people's students") }
-                try Existence.require(rows, at: 1)
-                return try Page(p, key: [.text, .text]).result(try rows[0].map(StudentStore.json)) { [$0["customer_id"]!, $0["student_id"]!] }
+                let named = [p.optionalString("customer_id"), p.optionalString("student_id")]
+                let links: Rows
+                if named.allSatisfy({ $0 == nil }) {
+                    links = ctx.actor.hasAny([.admin, .office]) ? rows[0] : rows[1]
+                } else {
+                    if !named.contains(ctx.actor.id) { try ctx.actor.require(.admin, .office, to: "list other people's students") }
+                    try Existence.require(rows, at: 1)
+                    links = rows[0]
+                }
+                return try Page(p, key: [.text, .text]).result(try links.map(StudentStore.json)) { [$0["customer_id"]!, $0["student_id"]!] }
             })))
 }

@@ -20,8 +20,15 @@ public enum PeopleStore {
         Statement("SELECT \(columns) FROM people WHERE community_id = $1 AND id = $2", [communityId, id])
     }
 
-    public static func byEmail(communityId: String, email: String) -> Statement {
-        Statement("SELECT \(columns) FROM people WHERE community_id = $1 AND lower(email) = lower($2)", [communityId, email])
+    /// The person with the e-mail, and whether `reader` books for them as their student
+    /// (`reader_books_for`).
+    public static func byEmail(communityId: String, email: String, reader: String? = nil) -> Statement {
+        Statement(
+            """
+            SELECT \(columns), EXISTS (SELECT 1 FROM student_links k WHERE k.community_id = $1 AND k.customer_id = $3::text AND k.student_id = people.id)
+                AS reader_books_for
+            FROM people WHERE community_id = $1 AND lower(email) = lower($2)
+            """, [communityId, email, reader])
     }
 
     /// A person of the community, or nil.

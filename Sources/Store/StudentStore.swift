@@ -31,8 +31,11 @@ public enum StudentStore {
     }
 
     /// A page of links of one customer, or of one student, or (both nil) of the community, by
-    /// (customer, student), after the pair `after`.
-    public static func list(communityId: String, customerId: String?, studentId: String?, after: (String, String)?, limit: Int64) -> Statement {
+    /// (customer, student), after the pair `after`; with `involving`, only the links that person
+    /// is part of, as customer or as student.
+    public static func list(
+        communityId: String, customerId: String?, studentId: String?, involving: String? = nil, after: (String, String)?, limit: Int64
+    ) -> Statement {
         Statement(
             """
             SELECT k.customer_id, c.first_name || ' ' || c.last_name AS customer_name, k.student_id, s.first_name || ' ' || s.last_name AS student_name,
@@ -42,9 +45,10 @@ public enum StudentStore {
             JOIN people s ON s.community_id = k.community_id AND s.id = k.student_id
             WHERE k.community_id = $1 AND ($2::text IS NULL OR k.customer_id = $2) AND ($3::text IS NULL OR k.student_id = $3)
               AND ($4::text IS NULL OR (k.customer_id, k.student_id) > ($4::text, $5::text))
+              AND ($7::text IS NULL OR k.customer_id = $7 OR k.student_id = $7)
             ORDER BY k.customer_id, k.student_id
             LIMIT $6
-            """, [communityId, customerId, studentId, after?.0, after?.1, limit])
+            """, [communityId, customerId, studentId, after?.0, after?.1, limit, involving])
     }
 
     public static func json(_ r: Row) throws -> JSON {

@@ -289,6 +289,7 @@ enum CommandExamples {
         ],
         "students": [
             .init(words: "students --customer pat@example.org", does: "The students Pat books for"),
+            .init(words: "students", does: "As a customer or a student: the links you are part of"),
         ],
         "student link": [
             .init(words: "student link --customer pat@example.org --student alex@example.org", does: "Pat books Alex's meetings, paid from Pat's credits"),

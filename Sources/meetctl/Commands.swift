@@ -729,7 +729,8 @@ enum Commands {
             },
             run: AdminCommands.enroll),
         CommandSpec(
-            path: ["students"], section: .admin, summary: "Which students customers act for (admins and the office; a customer or student: their own)",
+            path: ["students"], section: .admin,
+            summary: "Which students customers act for (admins and the office: everyone's; anyone else: their own, as customer or as student)",
             options: [
                 OptionSpec(name: "customer", kind: .person, param: "customer_id", help: "This customer's students"),
                 OptionSpec(name: "student", kind: .person, param: "student_id", help: "This student's customers"),

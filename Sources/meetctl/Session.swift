@@ -229,9 +229,12 @@ final class Session {
         do {
             found = try call("person.find_by_email", ["email": .string(email)])
         } catch let e as ServiceError where e.dataCode == "not_found" {
+            // meetctl people is the admin's and the office's: anyone else asks them.
+            let seesEveryone = ((try? actorHasRole("admin")) ?? false) || ((try? actorHasRole("office")) ?? false)
             throw ToolError(
-                message: "nobody you may look up has the e-mail \(email) in your community (someone who is only a user looks up experts and themself)",
-                hint: "check the address; an admin or the office sees everyone with meetctl people")
+                message: "nobody you may look up has the e-mail \(email) in your community "
+                    + "(someone who is only a user looks up experts, themself and the students they book for)",
+                hint: seesEveryone ? "check the address; meetctl people lists everyone" : "check the address, or ask your office for the person's id")
         } catch let e as ServiceError where e.code == -32602 {
             throw UsageError(message: "\(email) is not an e-mail address", hint: "give a person id per_… or an e-mail such as sam@example.org")
         }

@@ -144,7 +144,7 @@ final class AuthorizationTests: EndToEndTestCase {
     }
 
     /// person.find_by_email is for tools that take e-mails: a user finds experts (shown as
-    /// experts only) and themself; another user, an admin or a finance person is "not found"
+    /// experts only), themself and the students they book for; another user, an admin or a finance person is "not found"
     /// for them, as an unknown address is. Experts and staff find anyone.
     func testAUserFindsExpertsByEmailAndNobodyElse() throws {
         let community = try bootstrap()
@@ -164,6 +164,14 @@ final class AuthorizationTests: EndToEndTestCase {
             XCTAssertEqual(try find(hidden, as: user.id)["error"]?["code"], 4004, hidden)
         }
         XCTAssertEqual(try find(other.email, as: expertAdmin.id)["result"]?["roles"], ["user"], "an expert finds a user to propose to")
+        // A customer finds the students they book for (no roles shown), and only while linked.
+        try meetingd.result("student.link", as: community.adminId, ["customer_id": .string(user.id), "student_id": .string(other.id)])
+        let student = try find(other.email, as: user.id)
+        XCTAssertEqual(student["result"]?["id"]?.string, other.id, "\(student)")
+        XCTAssertEqual(student["result"]?["roles"], [], "a customer sees their student's name and id, not their roles")
+        XCTAssertEqual(try find(user.email, as: other.id)["error"]?["code"], 4004, "the student does not find their customer by it")
+        try meetingd.result("student.unlink", as: community.adminId, ["customer_id": .string(user.id), "student_id": .string(other.id)])
+        XCTAssertEqual(try find(other.email, as: user.id)["error"]?["code"], 4004, "unlinked: hidden again")
         XCTAssertEqual(try find(expertAdmin.email, as: finance.id)["result"]?["roles"], ["admin", "expert"], "staff see every role")
     }
 

@@ -44,6 +44,8 @@ final class MeetctlLookupTests: XCTestCase {
         let unknown = try expert.fails(["propose", "--user", "nobody@example.test", "--service", "CHEM101", "--start", "2030-03-11 12:00",
                                         "--length", "1h", "--price", "100"], status: 1)
         XCTAssertTrue(unknown.stderr.contains("nobody you may look up has the e-mail nobody@example.test in your community"), unknown.stderr)
+        // meetctl people is not the expert's to run: they are sent to their office instead.
+        XCTAssertTrue(unknown.stderr.contains("ask your office for the person's id") && !unknown.stderr.contains("meetctl people"), unknown.stderr)
         let noService = try expert.fails(["propose", "--user", c.userEmail, "--service", "Biology", "--start", "2030-03-11 12:00",
                                           "--length", "1h", "--price", "100"], status: 2)
         XCTAssertTrue(noService.stderr.contains(#"no service called "Biology""#), noService.stderr)

@@ -195,6 +195,10 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertEqual(try c.admin.ok(["student", "link", "--customer", c.userId, "--student", studentId]), "Sam Lee (\(c.userEmail)) acts for Alex Young (student-\(c.tag)@example.test).\n")
         let links = try c.admin.ok(["students", "--customer", c.userId])
         XCTAssertTrue(links.contains("CUSTOMER") && links.contains("Sam Lee") && links.contains("Alex Young"), links)
+        // The customer and the student each list their own links without naming themselves.
+        for own in [try c.user.ok(["students"]), try c.admin.acting(as: studentId).ok(["students"])] {
+            XCTAssertTrue(own.contains("Sam Lee") && own.contains("Alex Young"), own)
+        }
         let id = try XCTUnwrap(try expert.json([
             "propose", "--user", c.userId, "--student", studentId, "--service", c.serviceId, "--start", "2030-03-11 10:00", "--length", "1h", "--price", "100",
         ])["id"]?.string)
@@ -214,9 +218,10 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertEqual(try c.user.json(["confirm", id])["status"], "agreed")
         let overlapping = try expert.ok(["conflicts", "--start", "2030-03-11 10:30", "--length", "30"])
         XCTAssertTrue(overlapping.contains("Sam Lee") && overlapping.contains("Alex Young"), "conflicts: \(overlapping)")
-        // A weekly series the customer booked for the student names the student too.
+        // A weekly series the customer booked for the student names the student too; the
+        // customer names the student by e-mail, as they know them.
         try c.user.ok([
-            "series", "create", "--student", studentId, "--service", c.serviceId, "--expert", c.expertId, "--start", "2030-03-12T14:00:00Z",
+            "series", "create", "--student", "student-\(c.tag)@example.test", "--service", c.serviceId, "--expert", c.expertId, "--start", "2030-03-12T14:00:00Z",
             "--location", c.roomId, "--weeks", "2",
         ])
         let series = try expert.ok(["series"])

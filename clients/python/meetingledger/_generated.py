@@ -4961,7 +4961,7 @@ class PersonNamespace:
         email: str,
         actor: Optional[str] = None,
     ) -> PersonFindByEmailResult:
-        """The person of your community with this e-mail: id, names and roles (for client tools that take e-mails). Someone who is only a user finds themself and experts (their expert role alone); anyone else is not found for them.
+        """The person of your community with this e-mail: id, names and roles (for client tools that take e-mails). Someone who is only a user finds themself, experts (their expert role alone) and the students they book for (their names and id, no roles); anyone else is not found for them.
 
         Who may call: member. Read-only.
 
@@ -5684,7 +5684,7 @@ class StudentNamespace:
         limit: Optional[int] = UNSET,
         cursor: Optional[str] = UNSET,
     ) -> StudentListResult:
-        """Customer–student links: a customer's students (customer_id), a student's customers (student_id), or the community's (staff). Customers and students see their own.
+        """Customer–student links: a customer's students (customer_id), a student's customers (student_id), or, with neither, the community's (admins and the office) or one's own (anyone else: the links they are part of, as customer or as student). Customers and students see their own.
 
         Who may call: member. Read-only.
 
