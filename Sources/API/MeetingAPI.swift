@@ -499,13 +499,22 @@ enum MeetingAPI {
         errors: [DocErrors.notFound, DocErrors.invalidState],
         body: .read(ReadPlan(
             statements: { scope, p in
-                [BookingContextQuery.call(communityId: scope.communityId, testClock: scope.testClock, meetingId: try p.string("meeting_id")).statement]
+                let id = try p.string("meeting_id")
+                return [BookingContextQuery.call(communityId: scope.communityId, testClock: scope.testClock, meetingId: id).statement,
+                        OutboxStore.lastInvitation(communityId: scope.communityId, meetingId: id)]
             },
             respond: { ctx, rows, p in
                 let c = try BookingContextQuery.decode(try rows[0].one().json("result"))
                 let m = try readable(ctx, c.meeting, try p.string("meeting_id"))
                 guard let user = c.user, let expert = c.expert else { throw AppError.notFound("meeting", m.id) }
                 if let why = m.withoutInvitation { throw AppError.invalidState(status: m.state.status.rawValue, action: "calendar", why: why) }
+                // The invitation as mailed (a service or place renamed since is not in it: no
+                // update was sent), for the people as they are, as its mail is written.
+                if let facts = try rows[1].first?.optionalJSON("invite"),
+                    let mailed = CalendarInvite(fields: facts, user: .init(user), expert: .init(expert), student: c.student.map(CalendarInvite.Person.init))
+                {
+                    return mailed.json
+                }
                 return CalendarInvite(
                     meeting: m, user: user, expert: expert, service: c.service, location: m.locationId.flatMap { c.locations[$0] },
                     shortName: c.settings.shortName, stamp: c.now, student: c.student

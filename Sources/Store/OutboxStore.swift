@@ -33,6 +33,16 @@ public enum OutboxStore {
     /// A lease that ran out is an attempt that failed without a word: the message comes back
     /// after the back-off a failure of that attempt would have (`backoffSeconds[attempts]`), and
     /// one whose last attempt ended so is set aside as dead, as a failure would set it.
+    /// The facts of the last invitation queued for the meeting (`invite`: what its parties are
+    /// mailed), if any was.
+    public static func lastInvitation(communityId: String, meetingId: String) -> Statement {
+        Statement(
+            """
+            SELECT payload -> 'invite' AS invite FROM outbox
+            WHERE community_id = $1 AND meeting_id = $2 AND channel = 'calendar' ORDER BY seq DESC LIMIT 1
+            """, [communityId, meetingId])
+    }
+
     public static func claim(
         _ c: Connection, communityId: String, now: Instant, consumer: String, limit: Int64, kinds: [String]?, channel: String?, leaseSeconds: Int64,
         payloadBytes: Int64, backoffSeconds: [Int64]

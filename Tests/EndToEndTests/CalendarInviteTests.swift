@@ -145,6 +145,31 @@ final class CalendarInviteTests: EndToEndTestCase {
         XCTAssertEqual(shown["attendees"], invite["attendees"], "meeting.calendar and the mail name the same people")
     }
 
+    /// A service or place renamed after the invitation was mailed sends no update: the
+    /// invitation meeting.calendar gives is still the one mailed, at its SEQUENCE (it showed
+    /// the new names under the old SEQUENCE, which a calendar importing it takes for the same
+    /// version of the event). The next update, a move, carries the new names.
+    func testARenameLeavesTheInvitationAsMailed() throws {
+        let s = try scene()
+        let id = try request(s, start: MeetingTime.at(day: 7, hour: 10))
+        try s.w.act("meeting.confirm", as: s.talia, id)
+        let mailed = try sentToBoth(s, meeting: id, method: "REQUEST")
+        try s.w.meetingd.result("service.update", as: s.w.admin, ["service_id": .string(s.service), "name": "Chemistry II"])
+        try s.w.meetingd.result("location.update", as: s.w.admin, ["location_id": .string(s.room), "name": "Hall B"])
+        XCTAssertTrue(try invitations(s.w).isEmpty, "a rename sends no invitation")
+        let shown = try calendar(s, id)
+        XCTAssertEqual(shown["sequence"], mailed["sequence"])
+        XCTAssertEqual(shown["location"]?.string, Scene.roomName, "the place as mailed")
+        XCTAssertTrue(shown["description"]?.string?.contains(Scene.serviceName) ?? false, "the service as mailed: \(shown)")
+
+        try s.w.act("meeting.reschedule", as: s.talia, id, ["start": .string(MeetingTime.at(day: 8, hour: 10))])
+        try s.w.act("meeting.confirm_alternate", as: s.sam, id)
+        let moved = try sentToBoth(s, meeting: id, method: "REQUEST")
+        XCTAssertEqual(moved["location"]?.string, "Hall B")
+        XCTAssertTrue(moved["description"]?.string?.contains("Chemistry II") ?? false, "\(moved)")
+        XCTAssertEqual(try calendar(s, id)["location"]?.string, "Hall B")
+    }
+
     // MARK: Moved
 
     /// A move (reschedule, then confirm_alternate) re-sends the invitation under the same UID
@@ -365,7 +390,12 @@ final class CalendarInviteTests: EndToEndTestCase {
         let resent = try invitations(s.w)
         XCTAssertEqual(resent.count, 2)
         for ics in resent.map({ $0.payload["ics"]?.string ?? "" }) { assertShape(ics, method: "REQUEST") }
+        // meeting.calendar writes the invitation last queued, as mailed: the link is put there.
         _ = try Psql.query(try TestEnvironment.databaseURL(), "UPDATE meetings SET video_url = \(Psql.literal(url)) WHERE id = \(Psql.literal(id)) RETURNING id")
+        _ = try Psql.query(try TestEnvironment.databaseURL(), """
+            UPDATE outbox SET payload = jsonb_set(payload, '{invite,video_url}', to_jsonb(\(Psql.literal(url))::text))
+            WHERE meeting_id = \(Psql.literal(id)) AND channel = 'calendar' RETURNING id
+            """)
         let shown = try s.w.meetingd.result("meeting.calendar", as: s.sam, ["meeting_id": .string(id)])["ics"]?.string ?? ""
         assertShape(shown, method: "REQUEST")
         for invite in try PythonReference.invitations([shown]) {
