@@ -48,7 +48,7 @@ extension Commands {
             path: ["enrollments"], section: .admin, summary: "Enrolments of a user, a service or an expert (admins: all without options)",
             options: [
                 OptionSpec(name: "user", kind: .person, param: "user_id", help: "This user's enrolments"),
-                OptionSpec(name: "service", kind: .id(.service), param: "service_id", help: "The users assigned to this service"),
+                OptionSpec(name: "service", kind: .service, param: "service_id", help: "The users assigned to this service"),
                 OptionSpec(name: "expert", kind: .person, param: "expert_id", help: "The users assigned to this expert"),
             ],
             method: "enrollment.list",

@@ -162,6 +162,8 @@ final class SeedStepsPeopleTests: EndToEndTestCase {
         try c.admin.ok(["enroll", "--user", c.userEmail, "--service", c.serviceId])
         let table = try c.admin.ok(["enrollments", "--service", c.serviceId])
         XCTAssertTrue(table.contains(c.userId) && table.contains("Sam Lee") && table.contains("CHEM101"), table)
+        // --service takes the service's name, as every other --service does.
+        XCTAssertEqual(try c.admin.ok(["enrollments", "--service", "chem101"]), table)
         XCTAssertTrue(try (try c.user).ok(["enrollments", "--user", c.userId]).contains("CHEM101"))
     }
 }
