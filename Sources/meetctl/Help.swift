@@ -96,7 +96,8 @@ enum Help {
         if !command.options.isEmpty {
             out += "\nOptions:\n" + optionLines(command.options, showParams: true)
         }
-        let globals = GlobalOptions.specs(for: command).map { "--\($0.name)" }
+        // A command that runs meetingd here is refused over --remote (Remote.checkUsage): not offered.
+        let globals = GlobalOptions.specs(for: command).filter { !(command.local && $0.name == "remote") }.map { "--\($0.name)" }
         out += "\nAlso: \(globals.joined(separator: " ")) (see meetctl --help).\n"
         if let method = command.method {
             out += "\nCalls \(method)"

@@ -62,6 +62,10 @@ final class MeetctlUsageTests: XCTestCase {
                 XCTAssertEqual(!run.stderr.contains("unknown option"), listed, "\(command) \(option) is taken as its help says (\(also)): \(run.stderr)")
             }
         }
+        // A command that runs meetingd on this machine does not offer --remote, which refuses it.
+        let bootstrapAlso = try XCTUnwrap(try ctl.ok(["bootstrap", "--help"]).split(separator: "\n").first { $0.hasPrefix("Also: ") })
+        XCTAssertFalse(bootstrapAlso.split(separator: " ").contains("--remote"), String(bootstrapAlso))
+        XCTAssertTrue(try ctl.ok(["meetings", "--help"]).contains("--remote"))
     }
 
     /// What each command's help says it calls, takes and shows.
