@@ -81,15 +81,15 @@ public enum LedgerQueries {
     /// an answer "as of now" is as of that time (`$1` is the community).
     public static let latestTransfer = "(SELECT max(t.created_at) FROM transfers t WHERE t.community_id = $1) AS latest_transfer_at"
 
-    /// The account named, or a person's accounts, each with its four sums now or as of a time;
-    /// `person_found` says whether the person exists.
+    /// The account named, or a person's accounts (as of a time, those open by then: `open`),
+    /// each with its four sums now or as of a time; `person_found` says whether the person exists.
     public static func balances(communityId: String, accountId: String?, personId: String?, asOf: Instant?, testClock: Bool) -> Statement {
         Statement(
             """
             SELECT a.id, a.kind, a.owner_id, b.debits_posted, b.credits_posted, b.debits_pending, b.credits_pending,
                    EXISTS (SELECT 1 FROM people p WHERE p.community_id = $1 AND p.id = $3) AS person_found, \(latestTransfer)
             FROM \(cut(asOf: "$4", testClock: "$5"))
-            LEFT JOIN accounts a ON a.community_id = $1 AND (a.id = $2 OR a.owner_id = $3)
+            LEFT JOIN accounts a ON a.community_id = $1 AND (a.id = $2 OR (a.owner_id = $3 AND \(open)))
             \(sums)
             ORDER BY a.kind DESC
             """, [communityId, accountId, personId, asOf, testClock])

@@ -815,6 +815,16 @@ final class LedgerMethodTests: EndToEndTestCase {
         XCTAssertEqual(between["as_of"]?.string, rfc3339(t1.addingTimeInterval(1_800)))
         let byPerson = try meetingd.result("ledger.balance", as: user, ["person_id": .string(user), "as_of": .string(rfc3339(t1.addingTimeInterval(1_800)))])
         XCTAssertEqual(byPerson["posted"], 100)
+        // Earnings opened later (the person made an expert at t2) are not among their accounts
+        // as of a time before: only the accounts opened (or moved) by then count, as in
+        // ledger.accounts and the trial balance.
+        try meetingd.result("person.update", as: ledger.adminId, ["person_id": .string(user), "add_roles": ["expert"]])
+        func kinds(asOf date: String) throws -> [String] {
+            try meetingd.result("ledger.balance", as: ledger.financeId, ["person_id": .string(user), "as_of": .string(date)])["accounts"]?.array?
+                .compactMap { $0["kind"]?.string } ?? []
+        }
+        XCTAssertEqual(try kinds(asOf: rfc3339(t1.addingTimeInterval(1_800))), ["user_wallet"])
+        XCTAssertEqual(Set(try kinds(asOf: rfc3339(t2.addingTimeInterval(60)))), ["user_wallet", "expert_earnings"], "as of now: both")
 
         let trialBetween = try meetingd.result("ledger.trial_balance", as: ledger.financeId, ["as_of": .string(rfc3339(t1.addingTimeInterval(1_800)))])
         XCTAssertEqual(trialBetween["total"], 0)
