@@ -13,11 +13,12 @@ enum Render {
 
     /// A cell as a terminal shows it: one line, control characters escaped (TerminalText), so
     /// the columns' widths are measured on what is shown.
-    static func cell(_ item: JSON, _ column: Column, _ session: Session) throws -> String {
-        TerminalText.line(try content(item, column, session))
+    /// `inTable`: a person's name is cut to `maxCellWidth`, their e-mail kept whole beside it.
+    static func cell(_ item: JSON, _ column: Column, _ session: Session, inTable: Bool = false) throws -> String {
+        TerminalText.line(try content(item, column, session, inTable: inTable))
     }
 
-    static func content(_ item: JSON, _ column: Column, _ session: Session) throws -> String {
+    static func content(_ item: JSON, _ column: Column, _ session: Session, inTable: Bool = false) throws -> String {
         let value = lookup(item, column.key) ?? .null
         if value.isNull && column.format != .meetingCredits { return "-" }
         switch column.format {
@@ -44,7 +45,7 @@ enum Render {
         case .person, .personNamed:
             if case .personNamed(let key) = column.format, let name = item[key]?.stringValue, !name.isEmpty { return name }
             guard let id = value.stringValue else { return plain(value) }
-            return try session.personName(id) ?? id
+            return try session.personName(id, nameWidth: inTable ? maxCellWidth : nil) ?? id
         case .account:
             guard let id = value.stringValue else { return plain(value) }
             return try session.accountName(id).map { "\($0) (\(id))" } ?? id
@@ -166,7 +167,7 @@ enum Render {
     }
 
     static func table(_ items: [JSON], _ columns: [Column], _ session: Session) throws -> String {
-        let rows = try items.map { item in try columns.map { try cell(item, $0, session) } }
+        let rows = try items.map { item in try columns.map { try cell(item, $0, session, inTable: true) } }
         let right = Set(columns.enumerated().filter { $0.element.format == .number }.map(\.offset))
         let capped = Set(columns.enumerated().filter { $0.element.format.isPeoplesText }.map(\.offset))
         return table(columns.map(\.header), rows, rightAligned: right, capped: capped)

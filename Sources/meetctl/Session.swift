@@ -262,9 +262,14 @@ final class Session {
     }
 
     /// `First Last (email)` of a person, the e-mail being what --person and --user take.
-    func personName(_ id: String) throws -> String? {
+    func personName(_ id: String) throws -> String? { try personName(id, nameWidth: nil) }
+
+    /// The person's name with their e-mail, the name cut to `nameWidth` terminal columns (a
+    /// table's cell: the e-mail beside it tells two cut names apart).
+    func personName(_ id: String, nameWidth: Int?) throws -> String? {
         guard let p = try person(id) else { return nil }
-        let name = Session.fullName(p)
+        var name = Session.fullName(p)
+        if let nameWidth { name = name.truncated(toTerminalWidth: nameWidth) }
         guard let email = p["email"]?.stringValue else { return name.isEmpty ? nil : name }
         return name.isEmpty ? email : "\(name) (\(email))"
     }

@@ -171,6 +171,10 @@ final class MeetctlTerminalTests: EndToEndTestCase {
         let people = try c.admin.json(["people", "--role", "expert"])
         XCTAssertTrue(people["items"]?.array?.contains { $0["first_name"]?.string == long } ?? false, "--json keeps the name whole")
         XCTAssertTrue(try c.admin.ok(["export", "people"]).contains(long), "so does the CSV")
+        // Every table cuts it alike: a balance's OWNER as the accounts' (the name was whole
+        // there), the e-mail beside it kept.
+        let balance = try (try c.finance).ok(["balance", "--person", "long-\(c.tag)@a.example"])
+        XCTAssertTrue(balance.contains(long.prefix(39) + "… (long-\(c.tag)@a.example)") && !balance.contains(long), balance)
     }
 
     /// A timeline's BY column cuts a long name, not the side the person acted for.
