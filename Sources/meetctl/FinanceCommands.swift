@@ -76,12 +76,19 @@ enum FinanceCommands {
         let owner = try person ?? .string(session.actorId())
         let accounts = try session.call("ledger.balance", ["person_id": owner])["accounts"]?.arrayValue ?? []
         if accounts.count == 1, let id = accounts[0]["account_id"] { return id }
+        // Each account by its kind, so the reader picks without another command.
+        let listed = accounts.map { a in
+            "--account \(Render.plain(a["account_id"] ?? nil)) (\((a["kind"]?.stringValue ?? "").replacingOccurrences(of: "_", with: " ")))"
+        }.joined(separator: ", ")
         guard let person else {
             throw UsageError(
-                message: accounts.isEmpty ? "you have no account of your own: give --account ACCOUNT_ID or --person PERSON" : "you have \(accounts.count) accounts: choose one with --account",
+                message: accounts.isEmpty ? "you have no account of your own: give --account ACCOUNT_ID or --person PERSON" : "you have \(accounts.count) accounts: choose one: \(listed)",
                 hint: accounts.isEmpty ? "meetctl balance --person PERSON shows a person's accounts" : "meetctl balance shows them")
         }
-        throw UsageError(message: "\(Render.plain(person)) has \(accounts.count) accounts: choose one with --account", hint: "meetctl balance --person \(Render.plain(person))")
+        let who = try person.stringValue.flatMap { try session.personName($0) } ?? Render.plain(person)
+        throw UsageError(
+            message: accounts.isEmpty ? "\(who) has no account: give --account ACCOUNT_ID" : "\(who) has \(accounts.count) accounts: choose one: \(listed)",
+            hint: "meetctl balance --person \(Render.plain(person))")
     }
 
     static func signed(_ value: JSON??) -> String {

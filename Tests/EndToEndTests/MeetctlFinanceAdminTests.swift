@@ -146,6 +146,10 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertEqual(changed["first_name"], "Omid")
         XCTAssertEqual(changed["time_zone"], "Asia/Tehran")
         XCTAssertEqual(changed["roles"], ["expert", "user"])
+        // Now a user and an expert, their statement asks which account, naming each by its kind.
+        let which = try finance.fails(["statement", "--person", "other-\(c.tag)@example.test"], status: 2)
+        XCTAssertTrue(which.stderr.contains("Omid Other (other-\(c.tag)@example.test) has 2 accounts: choose one: --account acc_")
+                      && which.stderr.contains("(user wallet)") && which.stderr.contains("(expert earnings)"), which.stderr)
         let nothing = try c.admin.fails(["person", "set", otherId], status: 2)
         XCTAssertTrue(nothing.stderr.contains("--first"), "named by the command's options: \(nothing.stderr)")
         let shown = try c.admin.ok(["person", "show", otherId])
