@@ -105,13 +105,39 @@ public enum ImportDecider {
                 case .certifications: try state.certification(row)
                 case .enrollments: try state.enrollment(row)
                 }
+            } catch let e as RowChecks {
+                for problem in e.found { state.problems.add(row.line, Self.words(problem)) }
             } catch let e as AppError {
-                let field = e.details["field"]?.stringValue ?? ""
-                state.problems.add(row.line, e.details["reason"].flatMap(\.stringValue).map { field.isEmpty ? $0 : "\(field) \($0)" } ?? e.message)
+                state.problems.add(row.line, Self.words(e))
             }
         }
         guard state.problems.list.isEmpty else { throw ImportProblems(state.problems.list.sorted { $0.line < $1.line }) }
         return state.plan
+    }
+
+    /// A row's problem as the import lists it: the column, then what is wrong with it.
+    static func words(_ e: AppError) -> String {
+        let field = e.details["field"]?.stringValue ?? ""
+        return e.details["reason"].flatMap(\.stringValue).map { field.isEmpty ? $0 : "\(field) \($0)" } ?? e.message
+    }
+
+    /// Every column's problem of one row, not only the first, so a file is mended in one pass:
+    /// each check runs, and the row then fails with all that failed.
+    struct RowChecks: Error {
+        var found: [AppError] = []
+
+        /// The check's value, or nil (its problem kept) when it fails.
+        mutating func check<T>(_ body: () throws -> T) -> T? {
+            do { return try body() } catch let e as AppError {
+                found.append(e)
+                return nil
+            } catch {
+                found.append(AppError.invalidParams(field: "", reason: "\(error)"))
+                return nil
+            }
+        }
+
+        func throwIfAny() throws { if !found.isEmpty { throw self } }
     }
 
     struct State {
@@ -179,21 +205,31 @@ public enum ImportDecider {
 
         mutating func person(_ row: SheetRow) throws {
             let email = row["email"]
-            try Self.validate(.email, email, "email")
+            var checks = RowChecks()
+            checks.check { try Self.validate(.email, email, "email") }
             try once(.people, row)
-            for column in ["first_name", "last_name"] { try Self.validate(.givenName, row[column], column) }
-            let (first, last) = (try NameRule.stored(row["first_name"], field: "first_name"), try NameRule.stored(row["last_name"], field: "last_name"))
-            let names = Sheet.list(row["roles"])
-            guard !names.isEmpty else { throw invalid("roles", "is empty; give one or more of \(Role.allCases.map(\.rawValue).joined(separator: ";"))") }
-            var roles: Set<Role> = []
-            for name in names {
-                guard let role = Role(rawValue: name.lowercased()) else {
-                    throw invalid("roles", "has \(name), which is not one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+            let names = ["first_name", "last_name"].map { column in
+                checks.check { () throws -> String in
+                    try Self.validate(.givenName, row[column], column)
+                    return try NameRule.stored(row[column], field: column)
                 }
-                roles.insert(role)
+            }
+            let roles = checks.check { () throws -> Set<Role> in
+                let names = Sheet.list(row["roles"])
+                guard !names.isEmpty else { throw invalid("roles", "is empty; give one or more of \(Role.allCases.map(\.rawValue).joined(separator: ";"))") }
+                var roles: Set<Role> = []
+                for name in names {
+                    guard let role = Role(rawValue: name.lowercased()) else {
+                        throw invalid("roles", "has \(name), which is not one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    roles.insert(role)
+                }
+                return roles
             }
             let zone = row["time_zone"]
-            if let reason = TimeZones.refusal(zone, databaseNames: facts.databaseZones) { throw invalid("time_zone", reason) }
+            checks.check { if let reason = TimeZones.refusal(zone, databaseNames: facts.databaseZones) { throw invalid("time_zone", reason) } }
+            try checks.throwIfAny()
+            guard let first = names[0], let last = names[1], let roles else { preconditionFailure("every check passed") }
             guard let existing = people[email.lowercased()] else {
                 let p = PersonFacts(id: newId(.person), email: email, firstName: first, lastName: last, roles: roles, timeZone: zone)
                 plan.writes.newPeople.append(p)
@@ -227,12 +263,40 @@ public enum ImportDecider {
         // MARK: Services
 
         mutating func service(_ row: SheetRow) throws {
-            try Self.validate(.givenName, row["name"], "name")
-            let name = try NameRule.stored(row["name"], field: "name")
+            var checks = RowChecks()
+            let named = checks.check { () throws -> String in
+                try Self.validate(.givenName, row["name"], "name")
+                return try NameRule.stored(row["name"], field: "name")
+            }
             try once(.services, row)
-            guard let kind = ServiceFacts.Kind(rawValue: row["kind"]) else { throw invalid("kind", "must be generic or expert_specific") }
-            let length = try Self.number(row, "default_length_minutes", 5...1440)
-            let price = try Self.number(row, "price_credits", 0...Limits.standard.maxCredits)
+            let kind = checks.check { () throws -> ServiceFacts.Kind in
+                guard let kind = ServiceFacts.Kind(rawValue: row["kind"]) else { throw invalid("kind", "must be generic or expert_specific") }
+                return kind
+            }
+            let length = checks.check { try Self.number(row, "default_length_minutes", 5...1440) }
+            let price = checks.check { try Self.number(row, "price_credits", 0...Limits.standard.maxCredits) }
+            // A skill named twice is kept once (an export of a service stored before skills had to
+            // be distinct still imports).
+            let skills = Sheet.list(row["skills"]).uniqued(), questions = Sheet.list(row["agenda_questions"])
+            checks.check {
+                for (i, skill) in skills.enumerated() { try Self.validate(.givenName, skill, "skills[\(i)]") }
+                if skills.count > 100 { throw invalid("skills", "has \(skills.count) values; at most 100") }
+            }
+            checks.check {
+                for (i, question) in questions.enumerated() { try Self.validate(.text(min: 1, max: 500), question, "agenda_questions[\(i)]") }
+                if questions.count > 50 { throw invalid("agenda_questions", "has \(questions.count) values; at most 50") }
+            }
+            // As service.set_active: false retires the service, true offers it again.
+            let active = checks.check { () throws -> Bool? in
+                switch row["active"].lowercased() {
+                case "": return nil
+                case "true": return true
+                case "false": return false
+                default: throw invalid("active", "must be true or false")
+                }
+            }
+            try checks.throwIfAny()
+            guard let name = named, let kind, let length, let price, let active else { preconditionFailure("every check passed") }
             var expertId: String? = nil
             if kind == .expertSpecific, !row.has("expert_email"), let existing = services[NameRule.key(name)], existing.kind == .expertSpecific {
                 // A file that leaves the column out keeps the service's expert, as it keeps the
@@ -245,22 +309,6 @@ public enum ImportDecider {
                 expertId = expert.id
             } else if !row["expert_email"].isEmpty {
                 throw invalid("expert_email", "is only for expert_specific services")
-            }
-            // A skill named twice is kept once (an export of a service stored before skills had to
-            // be distinct still imports).
-            let skills = Sheet.list(row["skills"]).uniqued(), questions = Sheet.list(row["agenda_questions"])
-            for (i, skill) in skills.enumerated() { try Self.validate(.givenName, skill, "skills[\(i)]") }
-            for (i, question) in questions.enumerated() { try Self.validate(.text(min: 1, max: 500), question, "agenda_questions[\(i)]") }
-            for (column, values, most) in [("skills", skills, 100), ("agenda_questions", questions, 50)] where values.count > most {
-                throw invalid(column, "has \(values.count) values; at most \(most)")
-            }
-            // As service.set_active: false retires the service, true offers it again.
-            let active: Bool?
-            switch row["active"].lowercased() {
-            case "": active = nil
-            case "true": active = true
-            case "false": active = false
-            default: throw invalid("active", "must be true or false")
             }
             guard let existing = services[NameRule.key(name)] else {
                 let s = ServiceFacts(

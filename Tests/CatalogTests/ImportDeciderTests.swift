@@ -169,6 +169,28 @@ final class ImportDeciderTests: XCTestCase {
         }
     }
 
+    /// Every column's problem of a row is listed, not only the first: an admin mends the
+    /// row in one pass (a bad role hid the bad zone until the role was fixed).
+    func testARowWithSeveralBadColumnsListsEachOfThem() throws {
+        let people = """
+            email,first_name,last_name,roles,time_zone
+            not-an-email,,B,user;wizard,Mars/Base
+            """
+        XCTAssertThrowsError(try decide(.people, people, facts())) { error in
+            let list = (error as? ImportProblems)?.list ?? []
+            XCTAssertEqual(list.map(\.line), [2, 2, 2, 2])
+            XCTAssertEqual(list.map { String($0.message.prefix { $0 != " " }) }, ["email", "first_name", "roles", "time_zone"], "\(list)")
+        }
+        let services = """
+            name,kind,default_length_minutes,price_credits,active
+            Chemistry,shared,0,-5,maybe
+            """
+        XCTAssertThrowsError(try decide(.services, services, facts())) { error in
+            let list = (error as? ImportProblems)?.list ?? []
+            XCTAssertEqual(list.map { String($0.message.prefix { $0 != " " }) }, ["kind", "default_length_minutes", "price_credits", "active"], "\(list)")
+        }
+    }
+
     func testCertifyingInAnExpertsOwnServiceIsUnchangedAndAnyoneElseIsAProblem() throws {
         let own = ServiceFacts(id: "svc_t", name: "Peer Mentoring with Talia K", kind: .expertSpecific, expertId: talia.id, defaultLengthMinutes: 60, priceCredits: 5)
         let bo = PersonFacts(id: "per_b", email: "bo@x.example", firstName: "Bo", lastName: "N", roles: [.expert], timeZone: "UTC")
