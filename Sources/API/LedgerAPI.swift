@@ -330,7 +330,8 @@ enum LedgerAPI {
                 // A `to` not before now closes it now, every transfer so far counted, as a balance
                 // as of that time counts them (`LedgerQueries.cut`); a period wholly ahead (a `from`
                 // after now, with `to`) opens and closes at its `from`, as it stands now.
-                let to = max(min(asked ?? now, now), from ?? now)
+                let closedAt = min(asked ?? now, now)
+                let to = from.map { max(closedAt, $0) } ?? closedAt
                 let entries = try rows[0].filter { try !$0.isNull("seq") }.map(LedgerQueries.statementEntry)
                 var result = page.result(entries) { [$0["created_at"]!, $0["seq"]!] }.objectValue!
                 result["account_id"] = .string(account.id)

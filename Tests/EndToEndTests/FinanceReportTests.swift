@@ -247,6 +247,12 @@ final class FinanceReportTests: EndToEndTestCase {
         let later = try meetingd.result("ledger.statement", as: ledger.financeId, ["account_id": .string(wallet), "to": "2030-06-01T00:00:00Z"])
         XCTAssertEqual(later["closing"]?["posted"], now["posted"])
         XCTAssertEqual(later["closing"]?["as_of"]?.string, midnight, "a to after now closes now")
+        // A past to without from closes at that to, dated so, as the balance as of then (it was
+        // dated now, with the figures of then).
+        let past = "2030-04-25T00:00:00Z"
+        let toPast = try meetingd.result("ledger.statement", as: ledger.financeId, ["account_id": .string(wallet), "to": .string(past)])
+        XCTAssertEqual(toPast["closing"]?["as_of"]?.string, past)
+        XCTAssertEqual(toPast["closing"]?["posted"], try meetingd.balance(account: wallet, as: user, asOf: past)["posted"])
         // A period wholly ahead opens and closes at its from, as it stands now (never closing
         // before it opens).
         let ahead = try meetingd.result("ledger.statement", as: ledger.financeId, [
