@@ -163,7 +163,12 @@ enum AvailabilityAPI {
             let removed: Int
             if let id = params.optionalString("period_id") {
                 removed = try AvailabilityStore.removePeriods(ctx.db, communityId: ctx.communityId, expertId: expert, id: id, within: nil)
-                guard removed == 1 else { throw AppError.notFound("availability period", id) }
+                guard removed == 1 else {
+                    // Another expert's period is not theirs to remove, whether or not it exists.
+                    throw AppError(
+                        .notFound, message: "Not found: expert \(expert) has no availability period \(id); availability.get lists their periods",
+                        details: ["kind": "availability period", "id": .string(id)])
+                }
             } else {
                 removed = try AvailabilityStore.removePeriods(
                     ctx.db, communityId: ctx.communityId, expertId: expert, id: nil, within: (try params.instant("start"), try params.instant("end")))

@@ -185,6 +185,11 @@ final class BookingRulesPathTests: EndToEndTestCase {
         let moved = try w.act("meeting.reschedule", as: w.expert, request, ["start": .string(MeetingTime.at(day: 10, hour: 3))])
         XCTAssertEqual(moved["start"], .string(MeetingTime.at(day: 10, hour: 3)))
         assertMeeting(try w.act("meeting.confirm", as: w.user, request), status: "agreed", credit: "blocked")
+        // Another expert has no such period to remove: the refusal says so of them, not that
+        // none exists in the community.
+        let other = try w.addExpert(name: "other expert")
+        let notTheirs = try w.meetingd.error("availability.remove", as: w.admin, ["expert_id": .string(other), "period_id": block["id"] ?? .null], code: 4004)
+        XCTAssertTrue(notTheirs["message"]?.string?.contains("expert \(other) has no availability period") ?? false, "\(notTheirs)")
         // The block removed, its time can be agreed again.
         try w.meetingd.result("availability.remove", as: w.expert, ["expert_id": .string(w.expert), "period_id": block["id"] ?? .null])
         assertMeeting(try w.act("meeting.confirm_alternate", as: w.expert, usersAlternate), status: "agreed", credit: "blocked",
