@@ -42,7 +42,7 @@ enum CatalogAPI {
 
     static let update = MethodDefinition(
         "service.update",
-        "Changes a service's name, default length, price, skills or agenda questions (each left out stays). Meetings already booked keep their length, price, skill, answers and the questions they answer; a new booking and a new length take the service as it is then, and a weekly series' later dates take its price and length then but keep the answers and questions the series was booked with",
+        "Changes a service's name, default length, price, skills or agenda questions (each left out stays). Meetings already booked keep their length, price, skill, answers and the questions they answer, and one moved to another length is priced from what it was booked on; a new booking takes the service as it is then; a weekly series' later dates keep the series' length, priced pro rata from the service's price and default length then, and the answers and questions the series was booked with",
         audience: .roles([.admin]), mutating: true,
         params: [
             .init("service_id", .id(.service), required: true), .init("name", .givenName),

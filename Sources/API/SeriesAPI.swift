@@ -137,8 +137,10 @@ enum SeriesAPI {
         "jobs.run_due", "Runs due work: expires unanswered requests, closes proposed new dates that passed unanswered, queues reminders, creates series occurrences (for at most 200 series a run, as many as are read within 32 MB, in turns: those it took longest ago first, then those whose next week comes soonest; call it every few minutes)",
         audience: .roles([.admin]), mutating: true, params: [],
         result: .object([
-            .init("requests_expired", .integer(min: 0, max: .max), required: true), .init("reminders_queued", .integer(min: 0, max: .max), required: true),
-            .init("links_queued", .integer(min: 0, max: .max), required: true),
+            .init("requests_expired", .integer(min: 0, max: .max), required: true),
+            .init("reminders_queued", .integer(min: 0, max: .max), required: true, "The users' reminders (reminder_user_hours ahead: meeting_reminder)"),
+            .init("links_queued", .integer(min: 0, max: .max), required: true,
+                  "The experts' reminders, which carry the video link (reminder_expert_minutes ahead: meeting_link)"),
             .init("alternates_closed", .integer(min: 0, max: .max), required: true, "Agreed meetings whose proposed new date passed unanswered (the date stays)"),
             .init("series_occurrences_created", .integer(min: 0, max: .max), required: true),
         ]),
