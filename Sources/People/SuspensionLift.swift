@@ -21,14 +21,29 @@ public enum SuspensionLift {
         }
     }
 
-    /// The notices of lifting the person's suspension, told to everyone a suspension tells; nil
-    /// when no suspension runs at `now` (nothing to lift: the person is answered unchanged).
-    public static func notices(person: PersonFacts, customerIds: [String], now: Instant) -> [Notice]? {
+    /// One notice of the suspension itself, as it was told: to whom, in which words, and of
+    /// which student (nil: the person themself).
+    public struct Told: Sendable, Equatable {
+        public var recipientId: String
+        public var recipientRole: String
+        public var studentId: String?
+
+        public init(recipientId: String, recipientRole: String, studentId: String?) {
+            self.recipientId = recipientId
+            self.recipientRole = recipientRole
+            self.studentId = studentId
+        }
+    }
+
+    /// The notices of lifting the person's suspension: to whom the suspension was told, in the
+    /// same words (a customer who booked for the student of their student by name), or, where
+    /// no notice of it is known, to the person; nil when no suspension runs at `now` (nothing
+    /// to lift: the person is answered unchanged).
+    public static func notices(person: PersonFacts, told: [Told], now: Instant) -> [Notice]? {
         guard let until = person.suspendedUntil, until > now else { return nil }
-        // A person customers book for reads "you can be booked" (as the suspension's notice told
-        // them "you cannot be booked"); anyone else, "you can book".
-        let ownRole = customerIds.isEmpty ? "user" : "student"
-        return [Notice(recipientId: person.id, recipientRole: ownRole, student: nil)]
-            + customerIds.filter { $0 != person.id }.map { Notice(recipientId: $0, recipientRole: "user", student: person) }
+        guard !told.isEmpty else { return [Notice(recipientId: person.id, recipientRole: "user", student: nil)] }
+        return told.map { t in
+            Notice(recipientId: t.recipientId, recipientRole: t.recipientRole, student: t.recipientId == person.id ? nil : person)
+        }
     }
 }

@@ -125,15 +125,19 @@ public enum PeopleStore {
     }
 
     /// What lifting a suspension decides on (`ml_suspension_context`): the person and the
-    /// customers who book for them as their student.
+    /// notices their running suspension was told in.
     public static func suspensionContext(communityId: String, testClock: Bool, personId: String) -> SQLCall {
         SQLCall("ml_suspension_context", [.init(communityId, "text"), .init(testClock, "boolean"), .init(personId, "text")])
     }
 
-    /// The person (nil: none) and the ids of their customers, from `ml_suspension_context`.
-    public static func decodeSuspensionContext(_ json: JSON?) throws -> (person: PersonFacts?, customerIds: [String]) {
+    /// The person (nil: none) and to whom their running suspension was told, from
+    /// `ml_suspension_context`.
+    public static func decodeSuspensionContext(_ json: JSON?) throws -> (person: PersonFacts?, told: [SuspensionLift.Told]) {
         let j = StoredJSON(json ?? .null, path: "context")
-        return (try j.field("person").map(Records.person), try j.strings("customers"))
+        return (try j.field("person").map(Records.person), try j.list("told").map { t in
+            SuspensionLift.Told(recipientId: try t.string("recipient_id"), recipientRole: try t.string("recipient_role"),
+                                studentId: try t.optionalString("student_id"))
+        })
     }
 
     /// The one statement lifting the person's suspension running at `now`, with its notices.

@@ -287,12 +287,13 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         XCTAssertTrue(search["message"]?.string?.contains("student") ?? false, "searching for the suspended student: \(search)")
         XCTAssertFalse(try w.search(as: customer, from: dayStart, to: dayEnd, ["student_id": .string(second)]).isEmpty, "the other student's times show")
 
-        // Lifted by an admin, the student and both customers who book for them are told.
+        // Lifted by an admin, the lift is told to whom the suspension was: the student and the
+        // customer who booked the missed meeting, not the other customer, never told of it.
         _ = try w.drainOutbox()
         XCTAssertEqual(try w.meetingd.result("person.unsuspend", as: w.admin, ["person_id": .string(first)])["suspended_until"], .null)
         let lifted = try w.drainOutbox()
-        XCTAssertEqual(lifted.map(\.kind), ["user_unsuspended", "user_unsuspended", "user_unsuspended"])
-        XCTAssertEqual(Set(lifted.compactMap(\.recipientId)), [first, customer, guardian])
+        XCTAssertEqual(lifted.map(\.kind), ["user_unsuspended", "user_unsuspended"])
+        XCTAssertEqual(Set(lifted.compactMap(\.recipientId)), [first, customer])
         let liftedForCustomer = lifted.first { $0.recipientId == customer }
         XCTAssertEqual(liftedForCustomer?.raw["payload"]?["student_id"], .string(first))
         XCTAssertTrue(liftedForCustomer?.raw["rendered"]?["text"]?.string?.contains("Alex Young can be booked again") ?? false, "\(liftedForCustomer?.raw ?? .null)")
@@ -300,6 +301,26 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         XCTAssertTrue(liftedForStudent?.raw["rendered"]?["text"]?.string?.contains("you can be booked again") ?? false, "\(liftedForStudent?.raw ?? .null)")
         try w.meetingd.result("meeting.request", as: guardian, forStudent(first, day: 8))
         try w.assertReconciled()
+    }
+
+    /// A student who also books for themself and misses their own meeting was told "you cannot
+    /// book" and no customer was told: the lift says "you can book again" to them alone (it told
+    /// every customer linked to them, and the person that they could "be booked").
+    func testALiftIsToldAsTheSuspensionWas() throws {
+        let w = try tutorPlace(settings: ["no_show_policy": ["max_no_shows": 1, "window_days": 30, "suspension_days": 14]])
+        let student = try w.addNamedUser(firstName: "Stu", lastName: "Dent")
+        try link(w, customer: w.user, student: student)
+        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(student), "expert_id": .string(w.expert)])
+        let own = try MeetingWorld.id(of: try w.meetingd.result("meeting.request", as: student, w.requestParams(start: MeetingTime.at(day: 1, hour: 10))))
+        try w.act("meeting.confirm", as: w.expert, own)
+        try w.setClock(MeetingTime.at(day: 1, hour: 12))
+        try w.act("meeting.log_session", as: w.expert, own, ["attendance": "no_show"])
+        XCTAssertEqual(try w.drainOutbox().filter { $0.kind == "user_suspended" }.compactMap(\.recipientId), [student], "told them alone")
+        try w.meetingd.result("person.unsuspend", as: w.admin, ["person_id": .string(student)])
+        let lifted = try w.drainOutbox()
+        XCTAssertEqual(lifted.map(\.kind), ["user_unsuspended"])
+        XCTAssertEqual(lifted.first?.recipientId, student)
+        XCTAssertTrue(lifted.first?.raw["rendered"]?["text"]?.string?.contains("you can book again") ?? false, "\(lifted.first?.raw ?? .null)")
     }
 
     /// The student's invitation names the tutor they meet, not their own customer; and the
