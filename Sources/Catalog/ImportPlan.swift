@@ -295,40 +295,35 @@ public enum ImportDecider {
                 default: throw invalid("active", "must be true or false")
                 }
             }
-            try checks.throwIfAny()
-            guard let name = named, let kind, let length, let price, let active else { preconditionFailure("every check passed") }
-            var expertId: String? = nil
-            if kind == .expertSpecific, !row.has("expert_email"), let existing = services[NameRule.key(name)], existing.kind == .expertSpecific {
-                // A file that leaves the column out keeps the service's expert, as it keeps the
-                // other optional columns.
-                expertId = existing.expertId
-            } else if kind == .expertSpecific {
-                let expert = try person(email: row["expert_email"], role: .expert, column: "expert_email", roleOptional: true)
-                // Their own service as stored: the file repeats it; a new one needs an expert.
-                if services[NameRule.key(name)]?.expertId != expert.id { try requireRole(expert, .expert, "expert_email") }
-                expertId = expert.id
-            } else if !row["expert_email"].isEmpty {
-                throw invalid("expert_email", "is only for expert_specific services")
+            // The service's expert, once its name and kind are read; a service already stored
+            // keeps its kind and its expert.
+            let existing = named.flatMap { services[NameRule.key($0)] }
+            let owner = kind.flatMap { kind in checks.check { try expert(of: row, kind: kind, existing: existing) } }
+            if let existing, let kind, let owner, let name = named {
+                // A service's kind and its expert are what its certifications and meetings rest
+                // on: a file does not turn a shared service into someone's own or hand it to
+                // another expert (service.certify keeps the same rule).
+                checks.check {
+                    guard kind == existing.kind else {
+                        throw invalid(
+                            "kind", "cannot change from \(existing.kind.rawValue) to \(kind.rawValue): its certifications and meetings rest on it; give the new kind a service of another name")
+                    }
+                    guard owner.id == existing.expertId else {
+                        let stored = existing.expertId.flatMap { peopleById[$0] }
+                        throw invalid(
+                            "expert_email", "cannot change: \(name) is \(stored.map { "\($0.fullName)'s (\($0.email))" } ?? "another expert's") own service; give the other expert a service of another name")
+                    }
+                }
             }
-            guard let existing = services[NameRule.key(name)] else {
+            try checks.throwIfAny()
+            guard let name = named, let kind, let length, let price, let active, let owner else { preconditionFailure("every check passed") }
+            guard let existing else {
                 let s = ServiceFacts(
-                    id: newId(.service), name: name, kind: kind, expertId: expertId, defaultLengthMinutes: length, priceCredits: price, skills: skills,
+                    id: newId(.service), name: name, kind: kind, expertId: owner.id, defaultLengthMinutes: length, priceCredits: price, skills: skills,
                     agendaQuestions: questions, active: active ?? true)
                 plan.writes.newServices.append(s)
                 services[NameRule.key(name)] = s
                 return record(row, .create, name)
-            }
-            // A service's kind and its expert are what its certifications and meetings rest on:
-            // a file does not turn a shared service into someone's own or hand it to another
-            // expert (service.certify keeps the same rule).
-            guard kind == existing.kind else {
-                throw invalid(
-                    "kind", "cannot change from \(existing.kind.rawValue) to \(kind.rawValue): its certifications and meetings rest on it; give the new kind a service of another name")
-            }
-            guard expertId == existing.expertId else {
-                let owner = existing.expertId.flatMap { peopleById[$0] }
-                throw invalid(
-                    "expert_email", "cannot change: \(name) is \(owner.map { "\($0.fullName)'s (\($0.email))" } ?? "another expert's") own service; give the other expert a service of another name")
             }
             var changed = existing
             (changed.defaultLengthMinutes, changed.priceCredits) = (length, price)
@@ -339,6 +334,29 @@ public enum ImportDecider {
             guard changed != existing else { return record(row, .unchanged, name) }
             plan.writes.changedServices.append(changed)
             record(row, .update, name)
+        }
+
+        /// Whose own service a row's is (`id` nil: a generic service's, nobody's).
+        struct ServiceExpert {
+            let id: String?
+        }
+
+        /// The expert of a row's service of `kind`: the one it names, or, for a stored expert's
+        /// own service the file leaves the column out of, the one it has.
+        func expert(of row: SheetRow, kind: ServiceFacts.Kind, existing: ServiceFacts?) throws -> ServiceExpert {
+            if kind == .expertSpecific, !row.has("expert_email"), let existing, existing.kind == .expertSpecific {
+                // A file that leaves the column out keeps the service's expert, as it keeps the
+                // other optional columns.
+                return ServiceExpert(id: existing.expertId)
+            }
+            if kind == .expertSpecific {
+                let expert = try person(email: row["expert_email"], role: .expert, column: "expert_email", roleOptional: true)
+                // Their own service as stored: the file repeats it; a new one needs an expert.
+                if existing?.expertId != expert.id { try requireRole(expert, .expert, "expert_email") }
+                return ServiceExpert(id: expert.id)
+            }
+            guard row["expert_email"].isEmpty else { throw invalid("expert_email", "is only for expert_specific services") }
+            return ServiceExpert(id: nil)
         }
 
         // MARK: Certifications and enrolments

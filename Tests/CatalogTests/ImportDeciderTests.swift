@@ -189,6 +189,19 @@ final class ImportDeciderTests: XCTestCase {
             let list = (error as? ImportProblems)?.list ?? []
             XCTAssertEqual(list.map { String($0.message.prefix { $0 != " " }) }, ["kind", "default_length_minutes", "price_credits", "active"], "\(list)")
         }
+        // The expert column is checked with the rest: a generic service naming one, and a
+        // stored service given another kind, beside a bad price.
+        let stored = ServiceFacts(id: "svc_c", name: "Chem", kind: .generic, expertId: nil, defaultLengthMinutes: 60, priceCredits: 10)
+        let experts = """
+            name,kind,default_length_minutes,price_credits,expert_email
+            Bio,generic,60,abc,talia@x.example
+            Chem,expert_specific,60,-1,talia@x.example
+            """
+        XCTAssertThrowsError(try decide(.services, experts, facts(people: [talia], services: [stored]))) { error in
+            let list = (error as? ImportProblems)?.list ?? []
+            XCTAssertEqual(list.map(\.line), [2, 2, 3, 3])
+            XCTAssertEqual(list.map { String($0.message.prefix { $0 != " " }) }, ["price_credits", "expert_email", "price_credits", "kind"], "\(list)")
+        }
     }
 
     func testCertifyingInAnExpertsOwnServiceIsUnchangedAndAnyoneElseIsAProblem() throws {
