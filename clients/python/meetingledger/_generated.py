@@ -4126,7 +4126,7 @@ class MeetingNamespace:
         meeting_id: str,
         actor: Optional[str] = None,
     ) -> CalendarInvitation:
-        """The meeting's iCalendar invitation as its parties are mailed it: METHOD:REQUEST once agreed, with the same SEQUENCE as the last one mailed, or CANCEL once an agreed meeting is cancelled. A request not agreed yet has none (4009: the invitation is mailed when it is agreed), nor has a meeting declined, withdrawn or expired before it was agreed.
+        """The meeting's iCalendar invitation as its parties are mailed it: the last one queued for them (a service or place renamed since is in the next update), METHOD:REQUEST once agreed, with its SEQUENCE, or CANCEL once an agreed meeting is cancelled. A request not agreed yet has none (4009: the invitation is mailed when it is agreed), nor has a meeting declined, withdrawn or expired before it was agreed.
 
         Who may call: member. Read-only.
 
