@@ -149,7 +149,8 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         // Now a user and an expert, their statement asks which account, naming each by its kind.
         let which = try finance.fails(["statement", "--person", "other-\(c.tag)@example.test"], status: 2)
         XCTAssertTrue(which.stderr.contains("Omid Other (other-\(c.tag)@example.test) has 2 accounts: choose one: --account acc_")
-                      && which.stderr.contains("(user wallet)") && which.stderr.contains("(expert earnings)"), which.stderr)
+                      && which.stderr.contains("(user wallet)") && which.stderr.contains("(expert earnings)")
+                      && which.stderr.contains("meetctl balance --person other-\(c.tag)@example.test"), which.stderr)
         let nothing = try c.admin.fails(["person", "set", otherId], status: 2)
         XCTAssertTrue(nothing.stderr.contains("--first"), "named by the command's options: \(nothing.stderr)")
         let shown = try c.admin.ok(["person", "show", otherId])
