@@ -2,8 +2,7 @@ import Core
 import Meetings
 
 /// `person.unsuspend`: an admin lifts a no-show suspension before its end. Pure: the caller
-/// reads the person and the customers who book for them as their student, and writes what this
-/// decides.
+/// reads the person and the notices their suspension was told in, and writes what this decides.
 public enum SuspensionLift {
     /// One notice of the lift: the person, in the words of their side (a student is booked, a
     /// user books), or a customer told of their student by name.

@@ -23,16 +23,6 @@ public enum OutboxStore {
         public var authorName: String? = nil
     }
 
-    /// Leases up to `limit` ready messages (pending and due, or leased and expired) to
-    /// `consumer`, oldest first, with what rendering them needs.
-    /// `payloadBytes`: what the leased messages' payloads may come to together; the first
-    /// message is leased whatever its size, and the next ones while they fit, so an answer stays
-    /// within its bound however large the messages are (a claim of hundreds of long messages was
-    /// built for minutes inside its transaction and never answered).
-    ///
-    /// A lease that ran out is an attempt that failed without a word: the message comes back
-    /// after the back-off a failure of that attempt would have (`backoffSeconds[attempts]`), and
-    /// one whose last attempt ended so is set aside as dead, as a failure would set it.
     /// The facts of the last invitation queued for the meeting (`invite`: what its parties are
     /// mailed), if any was.
     public static func lastInvitation(communityId: String, meetingId: String) -> Statement {
@@ -43,6 +33,16 @@ public enum OutboxStore {
             """, [communityId, meetingId])
     }
 
+    /// Leases up to `limit` ready messages (pending and due, or leased and expired) to
+    /// `consumer`, oldest first, with what rendering them needs.
+    /// `payloadBytes`: what the leased messages' payloads may come to together; the first
+    /// message is leased whatever its size, and the next ones while they fit, so an answer stays
+    /// within its bound however large the messages are (a claim of hundreds of long messages was
+    /// built for minutes inside its transaction and never answered).
+    ///
+    /// A lease that ran out is an attempt that failed without a word: the message comes back
+    /// after the back-off a failure of that attempt would have (`backoffSeconds[attempts]`), and
+    /// one whose last attempt ended so is set aside as dead, as a failure would set it.
     public static func claim(
         _ c: Connection, communityId: String, now: Instant, consumer: String, limit: Int64, kinds: [String]?, channel: String?, leaseSeconds: Int64,
         payloadBytes: Int64, backoffSeconds: [Int64]
