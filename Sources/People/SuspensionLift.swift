@@ -20,29 +20,31 @@ public enum SuspensionLift {
         }
     }
 
-    /// One notice of the suspension itself, as it was told: to whom, in which words, and of
-    /// which student (nil: the person themself).
+    /// One notice of a suspension, as it was told: to whom and in which words (`user` or
+    /// `student`).
     public struct Told: Sendable, Equatable {
         public var recipientId: String
         public var recipientRole: String
-        public var studentId: String?
 
-        public init(recipientId: String, recipientRole: String, studentId: String?) {
+        public init(recipientId: String, recipientRole: String) {
             self.recipientId = recipientId
             self.recipientRole = recipientRole
-            self.studentId = studentId
         }
     }
 
-    /// The notices of lifting the person's suspension: to whom the suspension was told, in the
-    /// same words (a customer who booked for the student of their student by name), or, where
-    /// no notice of it is known, to the person; nil when no suspension runs at `now` (nothing
-    /// to lift: the person is answered unchanged).
-    public static func notices(person: PersonFacts, told: [Told], now: Instant) -> [Notice]? {
+    /// The notices of lifting the person's suspension, nil when none runs at `now` (nothing to
+    /// lift: the person is answered unchanged). `told`: the notices of the suspensions since
+    /// their last lift. The person is always told, once: as a user where any of those told them
+    /// so (they booked a meeting they missed), as a student where they were told only so, and,
+    /// with no notice known, as a student where customers book for them (`customerIds`), else
+    /// as a user. Each customer told of the student is told of the lift, once, by the
+    /// student's name; a customer never told is not.
+    public static func notices(person: PersonFacts, told: [Told], customerIds: [String], now: Instant) -> [Notice]? {
         guard let until = person.suspendedUntil, until > now else { return nil }
-        guard !told.isEmpty else { return [Notice(recipientId: person.id, recipientRole: "user", student: nil)] }
-        return told.map { t in
-            Notice(recipientId: t.recipientId, recipientRole: t.recipientRole, student: t.recipientId == person.id ? nil : person)
-        }
+        let own = told.filter { $0.recipientId == person.id }.map(\.recipientRole)
+        let role = own.contains("user") ? "user" : own.contains("student") ? "student" : customerIds.isEmpty ? "user" : "student"
+        let customers = told.filter { $0.recipientId != person.id }.map(\.recipientId).uniqued()
+        return [Notice(recipientId: person.id, recipientRole: role, student: nil)]
+            + customers.map { Notice(recipientId: $0, recipientRole: "user", student: person) }
     }
 }

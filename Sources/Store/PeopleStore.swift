@@ -130,14 +130,12 @@ public enum PeopleStore {
         SQLCall("ml_suspension_context", [.init(communityId, "text"), .init(testClock, "boolean"), .init(personId, "text")])
     }
 
-    /// The person (nil: none) and to whom their running suspension was told, from
-    /// `ml_suspension_context`.
-    public static func decodeSuspensionContext(_ json: JSON?) throws -> (person: PersonFacts?, told: [SuspensionLift.Told]) {
+    /// The person (nil: none), to whom their suspensions since the last lift were told, and the
+    /// customers who book for them, from `ml_suspension_context`.
+    public static func decodeSuspensionContext(_ json: JSON?) throws -> (person: PersonFacts?, told: [SuspensionLift.Told], customerIds: [String]) {
         let j = StoredJSON(json ?? .null, path: "context")
-        return (try j.field("person").map(Records.person), try j.list("told").map { t in
-            SuspensionLift.Told(recipientId: try t.string("recipient_id"), recipientRole: try t.string("recipient_role"),
-                                studentId: try t.optionalString("student_id"))
-        })
+        let told = try j.list("told").map { t in SuspensionLift.Told(recipientId: try t.string("recipient_id"), recipientRole: try t.string("recipient_role")) }
+        return (try j.field("person").map(Records.person), told, try j.strings("customers"))
     }
 
     /// The one statement lifting the person's suspension running at `now`, with its notices.

@@ -71,9 +71,9 @@ public enum PeopleUseCases {
             },
             decide: { ctx, json, params in
                 let id = try params.string("person_id")
-                let (stored, told) = try PeopleStore.decodeSuspensionContext(json)
+                let (stored, told, customerIds) = try PeopleStore.decodeSuspensionContext(json)
                 guard var person = stored else { throw AppError.notFound("person", id) }
-                guard let notices = SuspensionLift.notices(person: person, told: told, now: ctx.now) else {
+                guard let notices = SuspensionLift.notices(person: person, told: told, customerIds: customerIds, now: ctx.now) else {
                     return Outcome(response: person.json, apply: nil)
                 }
                 let lifted = person.suspendedUntil

@@ -323,6 +323,40 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         XCTAssertTrue(lifted.first?.raw["rendered"]?["text"]?.string?.contains("you can book again") ?? false, "\(lifted.first?.raw ?? .null)")
     }
 
+    /// A lift is told to whom the suspensions since the last lift were told: a suspension a
+    /// second customer's missed meeting extended tells both customers, and one that ends at the
+    /// very minute of a suspension lifted before tells only its own people (the first counted
+    /// only the notices of the running end: the first customer was not told, then the earlier
+    /// people were told again, the student twice).
+    func testALiftCountsTheNoticesSinceTheLastLift() throws {
+        let w = try tutorPlace(settings: ["no_show_policy": ["max_no_shows": 1, "window_days": 30, "suspension_days": 14]])
+        let student = try w.addNamedUser(firstName: "Stu", lastName: "Dent")
+        let first = try w.addNamedUser(firstName: "Cai", lastName: "One"), second = try w.addNamedUser(firstName: "Cal", lastName: "Two")
+        for customer in [first, second] { try link(w, customer: customer, student: student) }
+        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(student), "expert_id": .string(w.expert)])
+        func book(_ booker: String, hour: Int, forStudent: Bool) throws -> String {
+            var params = w.requestParams(start: MeetingTime.at(day: 1, hour: hour))
+            if forStudent { params["student_id"] = .string(student) }
+            let id = try MeetingWorld.id(of: try w.meetingd.result("meeting.request", as: booker, params))
+            try w.act("meeting.confirm", as: w.expert, id)
+            return id
+        }
+        let byFirst = try book(first, hour: 9, forStudent: true), bySecond = try book(second, hour: 10, forStudent: true)
+        let own = try book(student, hour: 11, forStudent: false)
+        func lifted() throws -> Set<String> {
+            _ = try w.drainOutbox()
+            try w.meetingd.result("person.unsuspend", as: w.admin, ["person_id": .string(student)])
+            return Set(try w.drainOutbox().filter { $0.kind == "user_unsuspended" }.map { "\($0.recipientId ?? "-") \($0.raw["payload"]?["recipient_role"]?.string ?? "-")" })
+        }
+        try w.setClock(MeetingTime.at(day: 1, hour: 12))
+        try w.act("meeting.log_session", as: w.expert, byFirst, ["attendance": "no_show"])
+        try w.setClock(MeetingTime.at(day: 1, hour: 13))
+        try w.act("meeting.log_session", as: w.expert, bySecond, ["attendance": "no_show"])
+        XCTAssertEqual(try lifted(), ["\(student) student", "\(first) user", "\(second) user"], "both customers and the student, once")
+        try w.act("meeting.log_session", as: w.expert, own, ["attendance": "no_show"])
+        XCTAssertEqual(try lifted(), ["\(student) user"], "the student's own missed meeting: them alone, as one who books")
+    }
+
     /// The student's invitation names the tutor they meet, not their own customer; and the
     /// first invitation of a request the tutor answered with another time is the invitation's
     /// first version ("Invitation:", SEQUENCE 0): no calendar held an earlier one.
