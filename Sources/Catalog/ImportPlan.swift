@@ -295,26 +295,18 @@ public enum ImportDecider {
                 default: throw invalid("active", "must be true or false")
                 }
             }
-            // The service's expert, once its name and kind are read; a service already stored
-            // keeps its kind and its expert.
+            // The service's expert, once its name and kind are read. A service's kind and its
+            // expert are what its certifications and meetings rest on: a file does not turn a
+            // shared service into someone's own or the other way (`kind`), nor hand it to another
+            // expert (`expert(of:)`; service.certify keeps the same rule).
             let existing = named.flatMap { services[NameRule.key($0)] }
-            let owner = kind.flatMap { kind in checks.check { try expert(of: row, kind: kind, existing: existing) } }
-            if let existing, let kind, let owner, let name = named {
-                // A service's kind and its expert are what its certifications and meetings rest
-                // on: a file does not turn a shared service into someone's own or hand it to
-                // another expert (service.certify keeps the same rule).
+            if let existing, let kind, kind != existing.kind {
                 checks.check {
-                    guard kind == existing.kind else {
-                        throw invalid(
-                            "kind", "cannot change from \(existing.kind.rawValue) to \(kind.rawValue): its certifications and meetings rest on it; give the new kind a service of another name")
-                    }
-                    guard owner.id == existing.expertId else {
-                        let stored = existing.expertId.flatMap { peopleById[$0] }
-                        throw invalid(
-                            "expert_email", "cannot change: \(name) is \(stored.map { "\($0.fullName)'s (\($0.email))" } ?? "another expert's") own service; give the other expert a service of another name")
-                    }
+                    throw invalid(
+                        "kind", "cannot change from \(existing.kind.rawValue) to \(kind.rawValue): its certifications and meetings rest on it; give the new kind a service of another name")
                 }
             }
+            let owner = kind.flatMap { kind in checks.check { try expert(of: row, kind: kind, existing: existing) } }
             try checks.throwIfAny()
             guard let name = named, let kind, let length, let price, let active, let owner else { preconditionFailure("every check passed") }
             guard let existing else {
@@ -351,8 +343,18 @@ public enum ImportDecider {
             }
             if kind == .expertSpecific {
                 let expert = try person(email: row["expert_email"], role: .expert, column: "expert_email", roleOptional: true)
-                // Their own service as stored: the file repeats it; a new one needs an expert.
-                if existing?.expertId != expert.id { try requireRole(expert, .expert, "expert_email") }
+                if let existing, existing.kind == .expertSpecific {
+                    // Their own service as stored: the file repeats it (whatever their roles now).
+                    guard expert.id == existing.expertId else {
+                        let stored = existing.expertId.flatMap { peopleById[$0] }
+                        throw invalid(
+                            "expert_email",
+                            "cannot change: \(existing.name) is \(stored.map { "\($0.fullName)'s (\($0.email))" } ?? "another expert's") own service; give the other expert a service of another name")
+                    }
+                    return ServiceExpert(id: expert.id)
+                }
+                // A new one (or a shared one, whose kind is refused) needs an expert.
+                try requireRole(expert, .expert, "expert_email")
                 return ServiceExpert(id: expert.id)
             }
             guard row["expert_email"].isEmpty else { throw invalid("expert_email", "is only for expert_specific services") }

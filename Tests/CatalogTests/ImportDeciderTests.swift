@@ -202,6 +202,24 @@ final class ImportDeciderTests: XCTestCase {
             XCTAssertEqual(list.map(\.line), [2, 2, 3, 3])
             XCTAssertEqual(list.map { String($0.message.prefix { $0 != " " }) }, ["price_credits", "expert_email", "price_credits", "kind"], "\(list)")
         }
+        // A stored service's kind is refused whatever the expert column says, and another
+        // person named for an expert's own service is told whose it is, expert or not.
+        let own = ServiceFacts(id: "svc_o", name: "Own", kind: .expertSpecific, expertId: talia.id, defaultLengthMinutes: 60, priceCredits: 10)
+        let changes = """
+            name,kind,default_length_minutes,price_credits,expert_email
+            Chem,expert_specific,30,zz,nobody@x.example
+            Own,generic,30,-3,talia@x.example
+            Own2,expert_specific,30,5,ann@x.example
+            """
+        let own2 = ServiceFacts(id: "svc_o2", name: "Own2", kind: .expertSpecific, expertId: talia.id, defaultLengthMinutes: 60, priceCredits: 10)
+        XCTAssertThrowsError(try decide(.services, changes, facts(people: [talia, ann], services: [stored, own, own2]))) { error in
+            let list = (error as? ImportProblems)?.list ?? []
+            XCTAssertEqual(list.map(\.line), [2, 2, 2, 3, 3, 3, 4])
+            XCTAssertEqual(list.map { String($0.message.prefix { $0 != " " }) },
+                           ["price_credits", "kind", "expert_email", "price_credits", "kind", "expert_email", "expert_email"], "\(list)")
+            let last = list.last?.message ?? ""
+            XCTAssertTrue(last.contains("cannot change: Own2 is Talia K's (talia@x.example) own service"), last)
+        }
     }
 
     func testCertifyingInAnExpertsOwnServiceIsUnchangedAndAnyoneElseIsAProblem() throws {
