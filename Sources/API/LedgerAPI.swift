@@ -83,14 +83,14 @@ enum LedgerAPI {
 
     /// The ledger's refusals, naming the param that pointed at a missing account.
     /// `holder`: who has such an account, with its article ("a user", "an expert"), named when a
-    /// person has none.
-    static func translate(accountOf param: String, _ what: String, holder: String? = nil) -> @Sendable (PostgresError, Params) -> Error? {
+    /// person has none; `instead`: what the reader may do then.
+    static func translate(accountOf param: String, _ what: String, holder: String? = nil, instead: String = "") -> @Sendable (PostgresError, Params) -> Error? {
         { error, params in
             if error.sqlState == "ML004" {
                 let id = params.optionalString(param) ?? ""
                 guard let holder else { return AppError.notFound(what, id) }
                 return AppError(
-                    .notFound, message: "Not found: \(id) has no \(what) in this community: no such person here, or they are not \(holder)",
+                    .notFound, message: "Not found: no \(what) of \(id) in this community: no such person here, or they are not \(holder)\(instead)",
                     details: ["kind": .string(what), "id": .string(id)])
             }
             return LedgerError.translate(error, required: params.optionalInt("credits").map(abs) ?? 0)
@@ -130,12 +130,14 @@ enum LedgerAPI {
             .init("reference", .line(min: 1, max: 200), required: true, "The purchase's external reference (order id): \(referenceRule)"),
         ],
         result: transferSchema, errors: [DocErrors.notFound], examples: [Examples.creditsGrant],
-        body: .command(move(translate: translate(accountOf: "user_id", "user wallet", holder: "a user")) { ctx, params in
+        body: .command(move(translate: translate(
+            accountOf: "user_id", "user wallet", holder: "a user",
+            instead: " (now: credits are granted to users; a wallet kept by someone who lost the role is corrected with credits.adjust)")) { ctx, params in
             try requireNotOwn(ctx, owner: try params.string("user_id"), "no one grants credits to their own wallet; another finance person or an admin does it")
             return movement(
-                // Credits are bought for a user: someone who lost the role buys no more (their
-                // wallet stays for adjustments).
-                ctx, debit: .owned(.issuance, owner: nil), credit: .owned(.userWallet, owner: try params.string("user_id"), holding: .user),
+                // Credits are bought for a user: the apply finds no wallet of a person who lost
+                // the role (ml_apply_transfer), which stays for adjustments.
+                ctx, debit: .owned(.issuance, owner: nil), credit: .owned(.userWallet, owner: try params.string("user_id")),
                 credits: try params.int("credits"), kind: "grant", reference: try reference(params))
         }))
 

@@ -1,4 +1,3 @@
-import Community
 import Core
 import Ledger
 import Postgres
@@ -6,11 +5,10 @@ import Postgres
 /// The ledger's writes decided in Swift (one `ml_apply_transfer`) and its reads, each one
 /// statement.
 public enum LedgerQueries {
-    /// One side of a posted transfer: an account id, or the account of a kind and owner (who,
-    /// with `holding`, must hold that role now, or has no such account for the call).
+    /// One side of a posted transfer: an account id, or the account of a kind and owner.
     public enum Side: Sendable {
         case account(String)
-        case owned(AccountKind, owner: String?, holding: Role? = nil)
+        case owned(AccountKind, owner: String?)
     }
 
     /// The apply call for one posted transfer.
@@ -25,10 +23,9 @@ public enum LedgerQueries {
         for (prefix, side) in [("debit", debit), ("credit", credit)] {
             switch side {
             case .account(let id): p["\(prefix)_account_id"] = .string(id)
-            case .owned(let kind, let owner, let role):
+            case .owned(let kind, let owner):
                 p["\(prefix)_kind"] = .string(kind.rawValue)
                 p["\(prefix)_owner"] = .optional(owner)
-                if let role { p["\(prefix)_owner_role"] = .string(role.rawValue) }
             }
         }
         return SQLCall("ml_apply_transfer", [.init(JSON.object(p), "jsonb")])

@@ -130,11 +130,14 @@ public enum PeopleStore {
         SQLCall("ml_suspension_context", [.init(communityId, "text"), .init(testClock, "boolean"), .init(personId, "text")])
     }
 
-    /// The person (nil: none), to whom their suspensions since the last lift were told, and the
-    /// customers who book for them, from `ml_suspension_context`.
+    /// The person (nil: none), to whom their running suspensions since the last lift were told,
+    /// and the customers who book for them, from `ml_suspension_context`.
     public static func decodeSuspensionContext(_ json: JSON?) throws -> (person: PersonFacts?, told: [SuspensionLift.Told], customerIds: [String]) {
         let j = StoredJSON(json ?? .null, path: "context")
-        let told = try j.list("told").map { t in SuspensionLift.Told(recipientId: try t.string("recipient_id"), recipientRole: try t.string("recipient_role")) }
+        // A notice of an unknown reader's words is read as one to someone who books.
+        let told = try j.list("told").map { t in
+            SuspensionLift.Told(recipientId: try t.string("recipient_id"), reader: SuspensionLift.Reader(rawValue: try t.string("recipient_role")) ?? .user)
+        }
         return (try j.field("person").map(Records.person), told, try j.strings("customers"))
     }
 

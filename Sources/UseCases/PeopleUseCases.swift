@@ -79,7 +79,7 @@ public enum PeopleUseCases {
                 let lifted = person.suspendedUntil
                 person.suspendedUntil = nil
                 let outbox = notices.map { notice in
-                    var payload: [String: JSON] = ["recipient_role": .string(notice.recipientRole), "suspended_until": .optional(lifted?.rfc3339)]
+                    var payload: [String: JSON] = ["recipient_role": .string(notice.reader.rawValue), "suspended_until": .optional(lifted?.rfc3339)]
                     if let student = notice.student {
                         payload["student_id"] = .string(student.id)
                         payload["student_name"] = .string(student.fullName)

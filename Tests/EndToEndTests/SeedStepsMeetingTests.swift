@@ -357,6 +357,30 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         XCTAssertEqual(try lifted(), ["\(student) user"], "the student's own missed meeting: them alone, as one who books")
     }
 
+    /// A suspension that ran out by itself is over: its people are not told of a later one's
+    /// lift (the first customer was told "open again" of a suspension they never heard of).
+    func testALiftLeavesOutTheNoticesOfASuspensionThatRanOut() throws {
+        let w = try tutorPlace(settings: ["no_show_policy": ["max_no_shows": 1, "window_days": 7, "suspension_days": 3]])
+        let student = try w.addNamedUser(firstName: "Stu", lastName: "Dent")
+        let first = try w.addNamedUser(firstName: "Cai", lastName: "One"), second = try w.addNamedUser(firstName: "Cal", lastName: "Two")
+        for customer in [first, second] { try link(w, customer: customer, student: student) }
+        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(student), "expert_id": .string(w.expert)])
+        func missed(by booker: String, day: Int) throws {
+            var params = w.requestParams(start: MeetingTime.at(day: day, hour: 10))
+            params["student_id"] = .string(student)
+            let id = try MeetingWorld.id(of: try w.meetingd.result("meeting.request", as: booker, params))
+            try w.act("meeting.confirm", as: w.expert, id)
+            try w.setClock(MeetingTime.at(day: day, hour: 12))
+            try w.act("meeting.log_session", as: w.expert, id, ["attendance": "no_show"])
+        }
+        try missed(by: first, day: 1)
+        try w.setClock(MeetingTime.at(day: 12, hour: 8))
+        try missed(by: second, day: 14)
+        _ = try w.drainOutbox()
+        try w.meetingd.result("person.unsuspend", as: w.admin, ["person_id": .string(student)])
+        XCTAssertEqual(Set(try w.drainOutbox().filter { $0.kind == "user_unsuspended" }.compactMap(\.recipientId)), [student, second])
+    }
+
     /// The student's invitation names the tutor they meet, not their own customer; and the
     /// first invitation of a request the tutor answered with another time is the invitation's
     /// first version ("Invitation:", SEQUENCE 0): no calendar held an earlier one.
