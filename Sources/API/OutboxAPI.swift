@@ -65,6 +65,7 @@ enum OutboxAPI {
         let written = (payload["meeting"]?["start"] ?? payload["start"])?.stringValue.flatMap { try? Instant(lenient: $0) }
         let kind = claimed.message["kind"]?.stringValue ?? ""
         let expertCopied = expertCopied(claimed, channel: channel, kind: kind, payload: payload)
+        let copies = copied(claimed, channel: channel, kind: kind, payload: payload, settings: settings)
         let texts = NotificationText.compose(
             kind: kind, recipient: recipient, counterpart: claimed.counterpart, service: claimed.serviceName,
             start: written ?? claimed.meetingStart, payload: payload, settings: settings, counterpartCopied: expertCopied,
@@ -74,13 +75,12 @@ enum OutboxAPI {
                     videoURL: m["video_url"]?.stringValue, topic: m["topic"]?.stringValue, sessionType: m["session_type"]?.stringValue,
                     loggedMinutes: m["attendance"] == "attended" ? m["duration_minutes"]?.intValue : nil, studentName: m["student_name"]?.stringValue,
                     className: m["class_name"]?.stringValue)
-            }, counterpartName: claimed.authorName)
+            }, counterpartName: claimed.authorName, readByOthers: !copies.isEmpty)
         fields["rendered"] = ["subject": .string(texts.subject), "text": .string(texts.body), "push": .string(texts.push)]
         fields["recipient"] = [
             "email": .string(recipient.email), "first_name": .string(recipient.firstName), "last_name": .string(recipient.lastName),
             "time_zone": .string(recipient.timeZone),
         ]
-        let copies = copied(claimed, channel: channel, kind: kind, payload: payload, settings: settings)
         if !copies.isEmpty { fields["cc"] = .array(copies.map { .string($0) }) }
         return .object(fields)
     }

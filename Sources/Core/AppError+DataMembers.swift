@@ -55,7 +55,7 @@ extension AppError {
             DataMember("consequences", "The 100 credits will be charged.", "What cancelling now does to the credits, in words for a person"),
         ],
         .insufficientCredits: [
-            DataMember("available", 3, "The credits the wallet has free (absent when the expert is told: the user's balance is theirs)"),
+            DataMember("available", 3, "The credits the wallet has free (absent when the expert or staff booking for the user are told: the user's balance is theirs)"),
             DataMember("required", 10, "The credits the call needs (for a meeting holding credits already, what it needs more)"),
             DataMember("already_held", 5, "For a meeting holding credits already: the credits it holds"),
         ],

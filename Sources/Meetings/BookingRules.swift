@@ -155,6 +155,10 @@ public struct BookingAttempt: Sendable {
     /// for a request or a declined meeting holds its time at once, as a request does.
     public var proposesAlternate: Bool = false
     public var side: BookingSide
+    /// The one taking the step owns the wallet (the user, or the customer booking for their
+    /// student): a refusal for want of credits tells them their balance. Staff booking for a
+    /// user are told only what is required, as the expert is: a user's balance is theirs.
+    public var readsBalance: Bool = true
     /// Credits a new hold takes (0: none).
     public var creditsToHold: Int64
     /// Credits of the meeting's old hold, returned in the same step before the new hold.
@@ -468,8 +472,9 @@ public enum BookingRules {
             let needs = a.creditsReleased > 0
                 ? "\(Counted.words(more, "more credit", plural: "more credits")) (\(a.creditsToHold) in all, \(a.creditsReleased) already held for this meeting)"
                 : Counted.words(more, "credit")
-            // The user's balance is theirs: the expert learns only that the credits are missing.
-            if a.side == .expert {
+            // The user's balance is theirs: the expert, or staff booking for the user, learn only
+            // that the credits are missing.
+            if a.side == .expert || !a.readsBalance {
                 throw AppError(
                     .insufficientCredits, message: "Insufficient credits: the user does not have the \(needs) this needs", details: ["required": .int(more)])
             }

@@ -141,12 +141,13 @@ public enum MeetingDecider {
         let d = try Lifecycle.request(
             start: input.start, lengthMinutes: length, priceCredits: price, autoAccept: c.settings.autoAccept, now: c.now, path: path,
             bookedByStaff: input.bookedByStaff)
-        let verdict = try BookingRules.check(
-            BookingAttempt(
-                path: path, start: input.start, lengthMinutes: length, locationId: input.locationId, meetingId: nil,
-                becomesAgreed: d.next.status == .agreed, side: .user, creditsToHold: d.ledger.contains(.hold) ? price : 0,
-                beyondHorizon: input.beyondHorizon, gridStart: input.gridStart, studentId: input.studentId, skill: input.skill, agendaAnswers: input.agendaAnswers,
-                agendaQuestions: input.agendaQuestions), c)
+        var attempt = BookingAttempt(
+            path: path, start: input.start, lengthMinutes: length, locationId: input.locationId, meetingId: nil,
+            becomesAgreed: d.next.status == .agreed, side: .user, creditsToHold: d.ledger.contains(.hold) ? price : 0,
+            beyondHorizon: input.beyondHorizon, gridStart: input.gridStart, studentId: input.studentId, skill: input.skill, agendaAnswers: input.agendaAnswers,
+            agendaQuestions: input.agendaQuestions)
+        attempt.readsBalance = !input.bookedByStaff
+        let verdict = try BookingRules.check(attempt, c)
         var m = newMeeting(c, ids: ids, state: d.next, priceSource: .service, serviceId: service.id, user: user, expert: expert, studentId: input.studentId)
         m.priceBasis = Pricing.basis(of: service)
         m.skill = input.skill

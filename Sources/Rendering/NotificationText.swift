@@ -55,7 +55,7 @@ public enum NotificationText {
 
     public static func compose(
         kind: String, recipient: PersonFacts, counterpart: PersonFacts?, service: String?, start: Instant?, payload: JSON, settings: CommunitySettings,
-        counterpartCopied: Bool = false, details: MeetingDetails? = nil, counterpartName: String? = nil
+        counterpartCopied: Bool = false, details: MeetingDetails? = nil, counterpartName: String? = nil, readByOthers: Bool = false
     ) -> Texts {
         // Every text a person wrote is one line where it sits in a sentence, a note keeps its
         // paragraphs; nothing of theirs brings a control character or a reordering mark.
@@ -174,10 +174,11 @@ public enum NotificationText {
                 (subject, line) = ("Booking open again", "An admin lifted your suspension: you can book again.")
             }
         case "series_date_not_booked":
-            // The reason both sides may read; the detail (the user's balance) only where sent.
+            // The reason both sides may read; the detail (the user's balance) only where sent,
+            // and only to them: a copy (the office's) does not carry it.
             var why = PersonText.line(payload["reason"]?.stringValue ?? "").replacingOccurrences(of: "not booked: ", with: "")
             // The detail where it says more than the reason (not the reason with a hint for callers).
-            let detail = payload["detail"]?.stringValue.map(PersonText.line).flatMap { $0.hasPrefix(why) ? nil : " (\($0))" } ?? ""
+            let detail = readByOthers ? "" : payload["detail"]?.stringValue.map(PersonText.line).flatMap { $0.hasPrefix(why) ? nil : " (\($0))" } ?? ""
             // The user reads of themself as "you" ("your credits did not cover it").
             let userWord = "the " + PersonText.line(settings.label("user")).lowercased()
             // Only where the reason names the user who booked (a student's series names the student).

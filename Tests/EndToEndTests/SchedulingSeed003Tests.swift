@@ -191,6 +191,34 @@ final class SchedulingSeed003Tests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// A customer's balance is theirs: staff booking for them, and the office copied on their
+    /// mail, learn that credits are missing, not how many they have (the office read "50
+    /// available" in a 4020 and in its copy of the customer's "not booked" mail).
+    func testStaffAndTheOfficesCopyAreNotToldACustomersBalance() throws {
+        let w = try world()
+        let poor = try w.addNamedUser(firstName: "Pat", lastName: "Poor", credits: 150)
+        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(poor), "expert_id": .string(w.expert)])
+        var long = w.requestParams(start: MeetingTime.at(day: 7, hour: 10))
+        long["length_minutes"] = 120
+        let own = try w.meetingd.error("meeting.request", as: poor, long, code: 4020)
+        XCTAssertEqual(own["data"]?["available"], 150, "the customer reads their own balance")
+        long["user_id"] = .string(poor)
+        let staff = try w.meetingd.error("meeting.request", as: w.admin, long, code: 4020)
+        XCTAssertNil(staff["data"]?["available"], "\(staff)")
+        XCTAssertEqual(staff["data"]?["required"], 200)
+        XCTAssertFalse(staff["message"]?.string?.contains("150") ?? true, "\(staff)")
+        _ = try w.drainRaw()
+        let series = try w.meetingd.result("series.create", as: poor, [
+            "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "first_start": .string(MeetingTime.at(day: 7, hour: 10)),
+            "location_id": .string(w.locationId), "weeks": 2,
+        ])
+        XCTAssertTrue(series["skip_dates"]?.array?.first?["detail"]?.string?.contains("50 available") ?? false, "the customer's own view: \(series)")
+        let mail = try XCTUnwrap(try w.drainRaw().first { $0["kind"] == "series_date_not_booked" && $0["recipient_id"]?.string == poor })
+        XCTAssertEqual(mail["cc"], [.string(Self.office)])
+        let text = mail["rendered"]?["text"]?.string ?? ""
+        XCTAssertTrue(text.contains("could not be booked") && !text.contains("50 available"), text)
+    }
+
     /// A weekly date told to both sides (not booked, or skipped before its meeting was made)
     /// copies the office once, on the customer's mail, as every other step told to both does.
     func testASeriesDateToldToBothSidesCopiesTheOfficeOnce() throws {
