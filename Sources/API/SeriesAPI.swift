@@ -138,7 +138,7 @@ enum SeriesAPI {
         audience: .roles([.admin]), mutating: true, params: [],
         result: .object([
             .init("requests_expired", .integer(min: 0, max: .max), required: true),
-            .init("reminders_queued", .integer(min: 0, max: .max), required: true, "The users' reminders (reminder_user_hours ahead: meeting_reminder)"),
+            .init("reminders_queued", .integer(min: 0, max: .max), required: true, "The users' reminders, and the students' booked for (reminder_user_hours ahead: meeting_reminder)"),
             .init("links_queued", .integer(min: 0, max: .max), required: true,
                   "The experts' reminders, which carry the video link (reminder_expert_minutes ahead: meeting_link)"),
             .init("alternates_closed", .integer(min: 0, max: .max), required: true, "Agreed meetings whose proposed new date passed unanswered (the date stays)"),

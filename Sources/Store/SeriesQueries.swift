@@ -104,6 +104,8 @@ public enum SeriesQueries {
     public struct Upcoming: Sendable {
         public let meetingId: String
         public let userId: String
+        /// The student the meeting is for, who comes to it (nil: the user themself).
+        public let studentId: String?
         public let expertId: String
         public let start: Instant
         public let videoURL: String?
@@ -126,7 +128,8 @@ public enum SeriesQueries {
             due: try j.list("due").map(Records.meeting),
             upcoming: try j.list("upcoming").map {
                 Upcoming(
-                    meetingId: try $0.string("id"), userId: try $0.string("user_id"), expertId: try $0.string("expert_id"), start: try $0.instant("start"),
+                    meetingId: try $0.string("id"), userId: try $0.string("user_id"), studentId: try $0.optionalString("student_id"),
+                    expertId: try $0.string("expert_id"), start: try $0.instant("start"),
                     videoURL: try $0.optionalString("video_url"), queued: Set(try $0.strings("queued")))
             },
             series: try j.list("series").map { try decodeContext($0.value) })

@@ -107,15 +107,19 @@ public enum JobsUseCases {
         }
     }
 
-    /// One reminder per agreed meeting and start time: the dedupe key holds the start, so a
-    /// moved meeting is reminded of its new time, and one already queued is not queued again.
+    /// One reminder per agreed meeting, start time and reader: the dedupe key holds the start,
+    /// so a moved meeting is reminded of its new time, and one already queued is not queued
+    /// again. The user is reminded (a student booked for too, who comes to it), the expert sent
+    /// the link.
     static func queueReminders(_ jobs: SeriesQueries.JobsContext, into writes: inout WriteSet) -> (reminders: Int, links: Int) {
         let userLead = jobs.now.adding(minutes: jobs.settings.reminderUserHours * 60)
         let expertLead = jobs.now.adding(minutes: jobs.settings.reminderExpertMinutes)
         var counts = (reminders: 0, links: 0)
         for m in jobs.upcoming {
-            for (kind, recipient, role, lead) in [("meeting_reminder", m.userId, "user", userLead), ("meeting_link", m.expertId, "expert", expertLead)] {
-                let key = "\(kind):\(m.meetingId):\(m.start.rfc3339)"
+            let student = m.studentId.map { [("meeting_reminder", $0, "student", userLead)] } ?? []
+            for (kind, recipient, role, lead) in [("meeting_reminder", m.userId, "user", userLead)] + student + [("meeting_link", m.expertId, "expert", expertLead)] {
+                // The user's and the expert's keys as they always were; the student's names them.
+                let key = "\(kind):\(m.meetingId):\(m.start.rfc3339)" + (role == "student" ? ":student" : "")
                 guard m.start <= lead, !m.queued.contains(key) else { continue }
                 writes.outbox.append(OutboxMessage(
                     kind: kind, channel: "notification", recipientId: recipient, meetingId: m.meetingId, eventId: nil,

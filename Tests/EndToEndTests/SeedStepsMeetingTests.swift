@@ -164,7 +164,8 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
     }
 
     /// The customer's reminder and the tutor's link name the student too: they carry no meeting
-    /// of their own, so the meeting as it is tells whom it is for.
+    /// of their own, so the meeting as it is tells whom it is for. The student, who comes to the
+    /// meeting, is reminded too (the customer alone was).
     func testRemindersOfAStudentsMeetingNameTheStudent() throws {
         let w = try tutorPlace()
         let customer = w.user
@@ -176,15 +177,24 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         try w.act("meeting.confirm", as: w.expert, id, ["session_type": "Tutoring"])
         _ = try w.drainOutbox()
         try w.setClock(MeetingTime.shifted(start, minutes: -24 * 60))
-        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["reminders_queued"], 1)
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["reminders_queued"], 2, "the customer's and the student's")
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["reminders_queued"], 0, "each once")
         try w.setClock(MeetingTime.shifted(start, minutes: -60))
         XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["links_queued"], 1)
         let soon = try w.drainRaw()
         for (kind, recipient) in [("meeting_reminder", customer), ("meeting_link", w.expert)] {
-            let message = try XCTUnwrap(soon.first { $0["kind"]?.string == kind }, "\(kind) in \(soon)")
-            XCTAssertEqual(message["recipient_id"]?.string, recipient)
+            let message = try XCTUnwrap(soon.first { $0["kind"]?.string == kind && $0["recipient_id"]?.string == recipient }, "\(kind) in \(soon)")
             XCTAssertTrue(message["rendered"]?["text"]?.string?.contains("The meeting is for Alex Young.") ?? false, "\(kind): \(message)")
         }
+        let toStudent = try XCTUnwrap(soon.first { $0["kind"]?.string == "meeting_reminder" && $0["recipient_id"]?.string == student }, "\(soon)")
+        XCTAssertEqual(toStudent["payload"]?["recipient_role"], "student")
+        XCTAssertTrue(toStudent["rendered"]?["text"]?.string?.contains("Your meeting with") ?? false, "\(toStudent)")
+        // A move withdraws both reminders not yet sent; the next run reminds both of the new time.
+        let later = MeetingTime.shifted(start, minutes: 24 * 60)
+        try w.act("meeting.reschedule", as: w.expert, id, ["start": .string(later)])
+        try w.act("meeting.confirm_alternate", as: customer, id)
+        try w.setClock(MeetingTime.shifted(later, minutes: -24 * 60))
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["reminders_queued"], 2)
     }
 
     /// The weekly usage limit counts a student's meetings for the student, whoever booked them:
