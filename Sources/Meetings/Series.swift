@@ -302,8 +302,11 @@ public enum SeriesDecider {
             record(booked, in: &c)
             change.meetings.append(booked)
         } catch let e as AppError {
-            change.skips.append(
-                SeriesSkip(date: date, reason: SeriesSkip.notBookedPrefix + ": " + sharedReason(e, c.settings, forStudent: change.series.studentId != nil), detail: e.message))
+            // The detail is the user's (their balance, the end of their suspension); a refused
+            // param is a caller's words, which the reason already says for people.
+            change.skips.append(SeriesSkip(
+                date: date, reason: SeriesSkip.notBookedPrefix + ": " + sharedReason(e, c.settings, forStudent: change.series.studentId != nil),
+                detail: e.dataCode == "invalid_params" ? nil : e.message))
         } catch {
             change.skips.append(SeriesSkip(date: date, reason: SeriesSkip.notBookedPrefix, detail: "\(error)"))
         }

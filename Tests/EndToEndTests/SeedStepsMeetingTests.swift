@@ -197,6 +197,25 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["reminders_queued"], 2)
     }
 
+    /// A weekly date of a student no longer linked to the customer is not booked, and the
+    /// customer reads why in words, not as the API's refusal of a param (their mail carried
+    /// "Invalid params: student_id is not a student this user acts for…").
+    func testASeriesDateOfAStudentNoLongerLinkedSaysWhyInWords() throws {
+        let w = try tutorPlace(settings: ["horizon_days": 10, "office_email": .null])  // no copy: the customer reads every word
+        let student = try linkedStudent(w)
+        try w.meetingd.result("series.create", as: w.user, [
+            "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "first_start": .string(MeetingTime.at(day: 7, hour: 10)),
+            "location_id": .string(w.locationId), "weeks": 3, "student_id": .string(student),
+        ])
+        try w.meetingd.result("student.unlink", as: w.admin, ["customer_id": .string(w.user), "student_id": .string(student)])
+        _ = try w.drainRaw()
+        try w.setClock(MeetingTime.at(day: 8, hour: 12))
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["series_occurrences_created"], 0)
+        let told = try XCTUnwrap(try w.drainRaw().first { $0["kind"] == "series_date_not_booked" && $0["recipient_id"]?.string == w.user })
+        let text = told["rendered"]?["text"]?.string ?? ""
+        XCTAssertTrue(text.contains("the student is no longer linked to whoever booked the series") && !text.contains("Invalid params"), text)
+    }
+
     /// The weekly usage limit counts a student's meetings for the student, whoever booked them:
     /// a customer with two students books one meeting for each in the same week under a limit
     /// of one, and a student whose customer booked for them this week cannot book another.
