@@ -126,13 +126,11 @@ public enum ImportDecider {
     struct RowChecks: Error {
         var found: [AppError] = []
 
-        /// The check's value, or nil (its problem kept) when it fails.
-        mutating func check<T>(_ body: () throws -> T) -> T? {
+        /// The check's value, or nil (its problem kept) when it fails; an error that is no row's
+        /// problem goes on as it is.
+        mutating func check<T>(_ body: () throws -> T) rethrows -> T? {
             do { return try body() } catch let e as AppError {
                 found.append(e)
-                return nil
-            } catch {
-                found.append(AppError.invalidParams(field: "", reason: "\(error)"))
                 return nil
             }
         }
@@ -206,15 +204,15 @@ public enum ImportDecider {
         mutating func person(_ row: SheetRow) throws {
             let email = row["email"]
             var checks = RowChecks()
-            checks.check { try Self.validate(.email, email, "email") }
-            try once(.people, row)
-            let names = ["first_name", "last_name"].map { column in
-                checks.check { () throws -> String in
+            try checks.check { try Self.validate(.email, email, "email") }
+            try checks.check { try once(.people, row) }
+            let names = try ["first_name", "last_name"].map { column in
+                try checks.check { () throws -> String in
                     try Self.validate(.givenName, row[column], column)
                     return try NameRule.stored(row[column], field: column)
                 }
             }
-            let roles = checks.check { () throws -> Set<Role> in
+            let roles = try checks.check { () throws -> Set<Role> in
                 let names = Sheet.list(row["roles"])
                 guard !names.isEmpty else { throw invalid("roles", "is empty; give one or more of \(Role.allCases.map(\.rawValue).joined(separator: ";"))") }
                 var roles: Set<Role> = []
@@ -227,7 +225,7 @@ public enum ImportDecider {
                 return roles
             }
             let zone = row["time_zone"]
-            checks.check { if let reason = TimeZones.refusal(zone, databaseNames: facts.databaseZones) { throw invalid("time_zone", reason) } }
+            try checks.check { if let reason = TimeZones.refusal(zone, databaseNames: facts.databaseZones) { throw invalid("time_zone", reason) } }
             try checks.throwIfAny()
             guard let first = names[0], let last = names[1], let roles else { preconditionFailure("every check passed") }
             guard let existing = people[email.lowercased()] else {
@@ -264,30 +262,30 @@ public enum ImportDecider {
 
         mutating func service(_ row: SheetRow) throws {
             var checks = RowChecks()
-            let named = checks.check { () throws -> String in
+            let named = try checks.check { () throws -> String in
                 try Self.validate(.givenName, row["name"], "name")
                 return try NameRule.stored(row["name"], field: "name")
             }
-            try once(.services, row)
-            let kind = checks.check { () throws -> ServiceFacts.Kind in
+            try checks.check { try once(.services, row) }
+            let kind = try checks.check { () throws -> ServiceFacts.Kind in
                 guard let kind = ServiceFacts.Kind(rawValue: row["kind"]) else { throw invalid("kind", "must be generic or expert_specific") }
                 return kind
             }
-            let length = checks.check { try Self.number(row, "default_length_minutes", 5...1440) }
-            let price = checks.check { try Self.number(row, "price_credits", 0...Limits.standard.maxCredits) }
+            let length = try checks.check { try Self.number(row, "default_length_minutes", 5...1440) }
+            let price = try checks.check { try Self.number(row, "price_credits", 0...Limits.standard.maxCredits) }
             // A skill named twice is kept once (an export of a service stored before skills had to
             // be distinct still imports).
             let skills = Sheet.list(row["skills"]).uniqued(), questions = Sheet.list(row["agenda_questions"])
-            checks.check {
+            try checks.check {
                 for (i, skill) in skills.enumerated() { try Self.validate(.givenName, skill, "skills[\(i)]") }
                 if skills.count > 100 { throw invalid("skills", "has \(skills.count) values; at most 100") }
             }
-            checks.check {
+            try checks.check {
                 for (i, question) in questions.enumerated() { try Self.validate(.text(min: 1, max: 500), question, "agenda_questions[\(i)]") }
                 if questions.count > 50 { throw invalid("agenda_questions", "has \(questions.count) values; at most 50") }
             }
             // As service.set_active: false retires the service, true offers it again.
-            let active = checks.check { () throws -> Bool? in
+            let active = try checks.check { () throws -> Bool? in
                 switch row["active"].lowercased() {
                 case "": return nil
                 case "true": return true
@@ -301,12 +299,12 @@ public enum ImportDecider {
             // expert (`expert(of:)`; service.certify keeps the same rule).
             let existing = named.flatMap { services[NameRule.key($0)] }
             if let existing, let kind, kind != existing.kind {
-                checks.check {
+                try checks.check {
                     throw invalid(
                         "kind", "cannot change from \(existing.kind.rawValue) to \(kind.rawValue): its certifications and meetings rest on it; give the new kind a service of another name")
                 }
             }
-            let owner = kind.flatMap { kind in checks.check { try expert(of: row, kind: kind, existing: existing) } }
+            let owner = try kind.flatMap { kind in try checks.check { try expert(of: row, kind: kind, existing: existing) } }
             try checks.throwIfAny()
             guard let name = named, let kind, let length, let price, let active, let owner else { preconditionFailure("every check passed") }
             guard let existing else {

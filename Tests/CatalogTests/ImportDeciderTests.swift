@@ -181,6 +181,17 @@ final class ImportDeciderTests: XCTestCase {
             XCTAssertEqual(list.map(\.line), [2, 2, 2, 2])
             XCTAssertEqual(list.map { String($0.message.prefix { $0 != " " }) }, ["email", "first_name", "roles", "time_zone"], "\(list)")
         }
+        // A row repeating an earlier one is told so beside its own bad columns.
+        let repeated = """
+            email,first_name,last_name,roles,time_zone
+            a@x.example,A,B,user,UTC
+            A@x.example,A,B,wizard,UTC
+            """
+        XCTAssertThrowsError(try decide(.people, repeated, facts())) { error in
+            let list = (error as? ImportProblems)?.list ?? []
+            XCTAssertEqual(list.map(\.line), [3, 3], "\(list)")
+            XCTAssertEqual(list.map { String($0.message.prefix { $0 != " " }) }, ["repeats", "roles"], "\(list)")
+        }
         let services = """
             name,kind,default_length_minutes,price_credits,active
             Chemistry,shared,0,-5,maybe
