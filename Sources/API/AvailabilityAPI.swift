@@ -165,9 +165,7 @@ enum AvailabilityAPI {
                 removed = try AvailabilityStore.removePeriods(ctx.db, communityId: ctx.communityId, expertId: expert, id: id, within: nil)
                 guard removed == 1 else {
                     // Another expert's period is not theirs to remove, whether or not it exists.
-                    throw AppError(
-                        .notFound, message: "Not found: expert \(expert) has no availability period \(id); availability.get lists their periods",
-                        details: ["kind": "availability period", "id": .string(id)])
+                    throw AppError.notFound("availability period", id, saying: "expert \(expert) has no availability period \(id); availability.get lists their periods")
                 }
             } else {
                 removed = try AvailabilityStore.removePeriods(

@@ -89,9 +89,7 @@ enum LedgerAPI {
             if error.sqlState == "ML004" {
                 let id = params.optionalString(param) ?? ""
                 guard let holder else { return AppError.notFound(what, id) }
-                return AppError(
-                    .notFound, message: "Not found: no \(what) of \(id) in this community: no such person here, or they are not \(holder)\(instead)",
-                    details: ["kind": .string(what), "id": .string(id)])
+                return AppError.notFound(what, id, saying: "no \(what) of \(id) in this community: no such person here, or they are not \(holder)\(instead)")
             }
             return LedgerError.translate(error, required: params.optionalInt("credits").map(abs) ?? 0)
         }

@@ -510,9 +510,7 @@ enum MeetingAPI {
                 if let why = m.withoutInvitation { throw AppError.invalidState(status: m.state.status.rawValue, action: "calendar", why: why) }
                 // The invitation as mailed (a service or place renamed since is not in it: no
                 // update was sent), for the people as they are, as its mail is written.
-                if let facts = try rows[1].first?.optionalJSON("invite"),
-                    let mailed = CalendarInvite(fields: facts, user: .init(user), expert: .init(expert), student: c.student.map(CalendarInvite.Person.init))
-                {
+                if let facts = try rows[1].first?.optionalJSON("invite"), let mailed = CalendarInvite.asMailed(facts, user: user, expert: expert, student: c.student) {
                     return mailed.json
                 }
                 return CalendarInvite(

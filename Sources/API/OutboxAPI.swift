@@ -53,7 +53,7 @@ enum OutboxAPI {
         // An invitation is written for its people as they are now: the .ics names the address the
         // mail goes to (one queued before an e-mail change named the old one).
         if channel == "calendar", let people = claimed.meetingPeople, let facts = payload["invite"],
-            let invite = CalendarInvite(fields: facts, user: .init(people.user), expert: .init(people.expert), student: people.student.map(CalendarInvite.Person.init)),
+            let invite = CalendarInvite.asMailed(facts, user: people.user, expert: people.expert, student: people.student),
             var current = payload.objectValue
         {
             current["ics"] = .string(invite.ics)

@@ -103,8 +103,12 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
     }
 
     public static func notFound(_ kind: String, _ id: String) -> AppError {
-        AppError(.notFound, message: "Not found: no \(kind) \(id) in this community",
-            details: ["kind": .string(kind), "id": .string(id)])
+        notFound(kind, id, saying: "no \(kind) \(id) in this community")
+    }
+
+    /// Not found, said in the words of where it was looked for (`what`: after "Not found: ").
+    public static func notFound(_ kind: String, _ id: String, saying what: String) -> AppError {
+        AppError(.notFound, message: "Not found: \(what)", details: ["kind": .string(kind), "id": .string(id)])
     }
 
     /// A step the meeting's state refuses. The message says the step in words (`action` stays

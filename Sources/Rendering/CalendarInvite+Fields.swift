@@ -36,6 +36,15 @@ extension CalendarInvite {
     }
 }
 
+extension CalendarInvite {
+    /// The invitation as mailed: its queued facts, written for its people as they are now (the
+    /// one rule the mail and `meeting.calendar` share); nil when the facts are not an
+    /// invitation's.
+    public static func asMailed(_ facts: JSON, user: PersonFacts, expert: PersonFacts, student: PersonFacts?) -> CalendarInvite? {
+        CalendarInvite(fields: facts, user: .init(user), expert: .init(expert), student: student.map(Person.init))
+    }
+}
+
 extension CalendarInvite.Person {
     public init(_ p: PersonFacts) { self.init(firstName: p.firstName, lastName: p.lastName, email: p.email) }
 }

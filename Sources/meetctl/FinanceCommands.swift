@@ -86,7 +86,7 @@ enum FinanceCommands {
                 hint: accounts.isEmpty ? "meetctl balance --person PERSON shows a person's accounts" : "meetctl balance shows them")
         }
         let who = try person.stringValue.flatMap { try session.personName($0) } ?? Render.plain(person)
-        // The person as they are typed: by their e-mail where it is known.
+        // The person as people type them: by their e-mail where it is known.
         let typed = try person.stringValue.flatMap { try session.person($0)?["email"]?.stringValue } ?? Render.plain(person)
         throw UsageError(
             message: accounts.isEmpty ? "\(who) has no account: give --account ACCOUNT_ID" : "\(who) has \(accounts.count) accounts: choose one: \(listed)",

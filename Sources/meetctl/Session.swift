@@ -229,8 +229,9 @@ final class Session {
         do {
             found = try call("person.find_by_email", ["email": .string(email)])
         } catch let e as ServiceError where e.dataCode == "not_found" {
-            // meetctl people is the admin's and the office's: anyone else asks them.
-            let seesEveryone = ((try? actorHasRole("admin")) ?? false) || ((try? actorHasRole("office")) ?? false)
+            // meetctl people is staff's (person.list: admins, the office, finance): anyone else
+            // asks the office.
+            let seesEveryone = try ["admin", "office", "finance"].contains { try actorHasRole($0) }
             throw ToolError(
                 message: "nobody you may look up has the e-mail \(email) in your community "
                     + "(someone who is only a user looks up experts, themself and the students they book for)",
