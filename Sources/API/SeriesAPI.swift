@@ -36,7 +36,7 @@ enum SeriesAPI {
         .init("skip_dates", .list(.named("SkipDate", .object([
             .init("date", .date, required: true), .init("reason", .text(), required: true,
                   "Why the date is skipped, for both parties; one beginning \"not booked\" (the user's credits, the expert's time) is tried again by jobs.run_due while it is ahead, and leaves this list once booked"),
-            .init("detail", .text(), "More (such as the user's balance), for the series' user and staff only"),
+            .init("detail", .text(), "More (such as the user's balance), for the series' user only (their wallet and bookings)"),
         ], additional: true))), required: true),
         .init("occurrences", .list(occurrenceSchema), required: true),
         .init("next_occurrence", .nullable(occurrenceSchema), required: true, "The next upcoming occurrence"),

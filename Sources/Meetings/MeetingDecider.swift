@@ -101,6 +101,9 @@ public enum MeetingDecider {
         /// An admin or the office books for the user (seed 000: "Students or admins can create
         /// appointments").
         public var bookedByStaff: Bool
+        /// A refusal is kept for the user to read (a series' date not booked), whoever booked:
+        /// it tells them their balance, which staff booking for them are not told.
+        public var refusalReadByUser = false
 
         public init(
             serviceId: String, expertId: String, userId: String, start: Instant, lengthMinutes: Int64?, locationId: String,
@@ -146,7 +149,7 @@ public enum MeetingDecider {
             becomesAgreed: d.next.status == .agreed, side: .user, creditsToHold: d.ledger.contains(.hold) ? price : 0,
             beyondHorizon: input.beyondHorizon, gridStart: input.gridStart, studentId: input.studentId, skill: input.skill, agendaAnswers: input.agendaAnswers,
             agendaQuestions: input.agendaQuestions)
-        attempt.readsBalance = !input.bookedByStaff
+        attempt.readsBalance = !input.bookedByStaff || input.refusalReadByUser
         let verdict = try BookingRules.check(attempt, c)
         var m = newMeeting(c, ids: ids, state: d.next, priceSource: .service, serviceId: service.id, user: user, expert: expert, studentId: input.studentId)
         m.priceBasis = Pricing.basis(of: service)

@@ -293,6 +293,8 @@ public enum SeriesDecider {
         _ change: inout SeriesChange, _ c: inout BookingContext, date: LocalDate, start: Instant, beyondHorizon: Bool, bookedByStaff: Bool = false, ids: IdSource
     ) {
         var input = occurrence(change.series, date: date, start: start, beyondHorizon: beyondHorizon, bookedByStaff: bookedByStaff)
+        // A date not booked keeps its refusal for the user to read, whoever booked the series.
+        input.refusalReadByUser = true
         // A later date carries the series' answers with the questions they answer, whatever the
         // service asks now (service.update). A series booked before meetings kept their questions
         // carries its answers while the service asks as many, and is booked without them after.
@@ -653,8 +655,9 @@ extension Series {
         ]
     }
 
-    /// Who may read a skip's private detail: the series' user and staff.
+    /// Who may read a skip's private detail (the user's balance, the end of their suspension,
+    /// their week's bookings): the series' user alone, whose wallet and bookings they are.
     public static func showsDetail(to person: ActingPerson, userId: String) -> Bool {
-        person.id == userId || person.has(.admin) || person.has(.office)
+        person.id == userId
     }
 }

@@ -213,10 +213,22 @@ final class SchedulingSeed003Tests: EndToEndTestCase {
             "location_id": .string(w.locationId), "weeks": 2,
         ])
         XCTAssertTrue(series["skip_dates"]?.array?.first?["detail"]?.string?.contains("50 available") ?? false, "the customer's own view: \(series)")
+        // Staff read why a date was not booked, not the balance (series.get gave them the detail).
+        let byAdmin = try w.meetingd.result("series.get", as: w.admin, ["series_id": series["id"] ?? .null])
+        XCTAssertEqual(byAdmin["skip_dates"]?.array?.first?["detail"], nil, "\(byAdmin)")
+        XCTAssertEqual(byAdmin["skip_dates"]?.array?.first?["reason"], "not booked: the user's credits did not cover it")
         let mail = try XCTUnwrap(try w.drainRaw().first { $0["kind"] == "series_date_not_booked" && $0["recipient_id"]?.string == poor })
         XCTAssertEqual(mail["cc"], [.string(Self.office)])
         let text = mail["rendered"]?["text"]?.string ?? ""
         XCTAssertTrue(text.contains("could not be booked") && !text.contains("50 available"), text)
+        // A series staff book for the customer: the customer still reads their balance in it.
+        try w.grant(poor, 100)
+        let booked = try w.meetingd.result("series.create", as: w.admin, [
+            "user_id": .string(poor), "service_id": .string(w.serviceId), "expert_id": .string(w.expert),
+            "first_start": .string(MeetingTime.at(day: 8, hour: 10)), "location_id": .string(w.locationId), "weeks": 2,
+        ])
+        let ownView = try w.meetingd.result("series.get", as: poor, ["series_id": booked["id"] ?? .null])
+        XCTAssertTrue(ownView["skip_dates"]?.array?.first?["detail"]?.string?.contains("available") ?? false, "\(ownView)")
     }
 
     /// A weekly date told to both sides (not booked, or skipped before its meeting was made)
