@@ -130,7 +130,7 @@ enum LedgerAPI {
         result: transferSchema, errors: [DocErrors.notFound], examples: [Examples.creditsGrant],
         body: .command(move(translate: translate(
             accountOf: "user_id", "user wallet", holder: "a user",
-            instead: " (now: credits are granted to users; a wallet kept by someone who lost the role is corrected with credits.adjust)")) { ctx, params in
+            instead: " (credits are granted to users; a wallet kept by someone who lost the role is corrected with credits.adjust)")) { ctx, params in
             try requireNotOwn(ctx, owner: try params.string("user_id"), "no one grants credits to their own wallet; another finance person or an admin does it")
             return movement(
                 // Credits are bought for a user: the apply finds no wallet of a person who lost

@@ -103,8 +103,8 @@ enum PeopleAPI {
     static let unsuspend = MethodDefinition(
         "person.unsuspend",
         "Lifts a user's suspension (no-shows) before its end so they can book, or be booked, again (user_unsuspended, with the end it had): the "
-            + "person is told, and each customer who was told of a suspension of them as their student since the last lift. A person with no "
-            + "suspension running is answered unchanged, and no one is told",
+            + "person is told, and each customer still linked to them who was told of a suspension of them as their student that is still running "
+            + "and came since the last lift. A person with no suspension running is answered unchanged, and no one is told",
         audience: .roles([.admin]), mutating: true,
         params: [.init("person_id", .id(.person), required: true)], result: PersonFacts.schema, errors: [DocErrors.notFound],
         body: .command(PeopleUseCases.unsuspend()))

@@ -226,7 +226,9 @@ public enum NotificationText {
         }
         // Seed 003: meetings a customer booked for a student name the student.
         let studentName = payload["meeting"]?["student_name"]?.stringValue ?? (payload["meeting"] == nil ? details?.studentName : nil)
-        let student = studentName.map { $0.isEmpty ? "" : " The meeting is for \(PersonText.line($0))." } ?? ""
+        // The student reads of their own meeting without being named to themself.
+        let toStudent = payload["recipient_role"]?.stringValue == "student"
+        let student = studentName.map { $0.isEmpty || toStudent ? "" : " The meeting is for \(PersonText.line($0))." } ?? ""
         // A note the other side (or the office for the expert) wrote with the action (a
         // counter-offer's message, seed 003).
         // The side that acted is told of its own action with its own note as theirs.

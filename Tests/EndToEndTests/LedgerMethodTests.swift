@@ -549,7 +549,7 @@ final class LedgerMethodTests: EndToEndTestCase {
         try meetingd.result("credits.grant", as: finance, ["user_id": .string(user), "credits": 7, "reference": "before"])
         try meetingd.result("person.update", as: ledger.adminId, ["person_id": .string(user), "remove_roles": ["user"]])
         let refused = try meetingd.error("credits.grant", as: finance, ["user_id": .string(user), "credits": 5, "reference": "after"], code: 4004)
-        XCTAssertTrue(refused["message"]?.string?.contains("no such person here, or they are not a user (now: credits are granted to users; "
+        XCTAssertTrue(refused["message"]?.string?.contains("no such person here, or they are not a user (credits are granted to users; "
                                                             + "a wallet kept by someone who lost the role is corrected with credits.adjust)") ?? false, "\(refused)")
         let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: finance)
         try meetingd.result("credits.adjust", as: finance, ["account_id": .string(wallet), "credits": -7, "reason": "refunded on leaving"])

@@ -188,7 +188,8 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         }
         let toStudent = try XCTUnwrap(soon.first { $0["kind"]?.string == "meeting_reminder" && $0["recipient_id"]?.string == student }, "\(soon)")
         XCTAssertEqual(toStudent["payload"]?["recipient_role"], "student")
-        XCTAssertTrue(toStudent["rendered"]?["text"]?.string?.contains("Your meeting with") ?? false, "\(toStudent)")
+        let studentsText = toStudent["rendered"]?["text"]?.string ?? ""
+        XCTAssertTrue(studentsText.contains("Your meeting with") && !studentsText.contains("The meeting is for"), "not named to themself: \(toStudent)")
         // A move withdraws both reminders not yet sent; the next run reminds both of the new time.
         let later = MeetingTime.shifted(start, minutes: 24 * 60)
         try w.act("meeting.reschedule", as: w.expert, id, ["start": .string(later)])
