@@ -5110,7 +5110,7 @@ class PersonNamespace:
         actor: Optional[str] = None,
         idempotency_key: Optional[str] = None,
     ) -> Person:
-        """Lifts a user's suspension (no-shows) before its end so they can book, or be booked, again (user_unsuspended, with the end it had): the person is told, and each customer who was told of a suspension of them as their student since the last lift. A person with no suspension running is answered unchanged, and no one is told.
+        """Lifts a user's suspension (no-shows) before its end so they can book, or be booked, again (user_unsuspended, with the end it had): the person is told, and each customer still linked to them who was told of a suspension of them as their student that is still running and came since the last lift. A person with no suspension running is answered unchanged, and no one is told.
 
         Who may call: admin. Mutating: accepts idempotency_key.
 
