@@ -353,6 +353,15 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         XCTAssertTrue(lifted.first?.raw["rendered"]?["text"]?.string?.contains("you can book again") ?? false, "\(lifted.first?.raw ?? .null)")
     }
 
+    /// A student assigned to the world's tutor, linked to two customers of their own.
+    func studentOfTwoCustomers(_ w: MeetingWorld) throws -> (student: String, first: String, second: String) {
+        let student = try w.addNamedUser(firstName: "Stu", lastName: "Dent")
+        let first = try w.addNamedUser(firstName: "Cai", lastName: "One"), second = try w.addNamedUser(firstName: "Cal", lastName: "Two")
+        for customer in [first, second] { try link(w, customer: customer, student: student) }
+        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(student), "expert_id": .string(w.expert)])
+        return (student, first, second)
+    }
+
     /// A lift is told to whom the suspensions since the last lift were told: a suspension a
     /// second customer's missed meeting extended tells both customers, and one that ends at the
     /// very minute of a suspension lifted before tells only its own people (the first counted
@@ -360,10 +369,7 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
     /// people were told again, the student twice).
     func testALiftCountsTheNoticesSinceTheLastLift() throws {
         let w = try tutorPlace(settings: ["no_show_policy": ["max_no_shows": 1, "window_days": 30, "suspension_days": 14]])
-        let student = try w.addNamedUser(firstName: "Stu", lastName: "Dent")
-        let first = try w.addNamedUser(firstName: "Cai", lastName: "One"), second = try w.addNamedUser(firstName: "Cal", lastName: "Two")
-        for customer in [first, second] { try link(w, customer: customer, student: student) }
-        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(student), "expert_id": .string(w.expert)])
+        let (student, first, second) = try studentOfTwoCustomers(w)
         func book(_ booker: String, hour: Int, forStudent: Bool) throws -> String {
             var params = w.requestParams(start: MeetingTime.at(day: 1, hour: hour))
             if forStudent { params["student_id"] = .string(student) }
@@ -391,10 +397,7 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
     /// lift (the first customer was told "open again" of a suspension they never heard of).
     func testALiftLeavesOutTheNoticesOfASuspensionThatRanOut() throws {
         let w = try tutorPlace(settings: ["no_show_policy": ["max_no_shows": 1, "window_days": 7, "suspension_days": 3]])
-        let student = try w.addNamedUser(firstName: "Stu", lastName: "Dent")
-        let first = try w.addNamedUser(firstName: "Cai", lastName: "One"), second = try w.addNamedUser(firstName: "Cal", lastName: "Two")
-        for customer in [first, second] { try link(w, customer: customer, student: student) }
-        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(student), "expert_id": .string(w.expert)])
+        let (student, first, second) = try studentOfTwoCustomers(w)
         func missed(by booker: String, day: Int) throws {
             var params = w.requestParams(start: MeetingTime.at(day: day, hour: 10))
             params["student_id"] = .string(student)
