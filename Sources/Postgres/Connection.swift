@@ -138,9 +138,10 @@ public final class Connection {
         throw lastError
     }
 
-    /// Runs one statement with bound parameters (`$1`, `$2`, …) as a prepared statement.
+    /// Runs one statement with bound parameters (`$1`, `$2`, …) as a prepared statement
+    /// (`plannedEachCall`: through the unnamed statement, planned for these values).
     @discardableResult
-    public func query(_ sql: String, _ params: [any PostgresBindable] = []) throws -> Rows {
+    public func query(_ sql: String, _ params: [any PostgresBindable] = [], plannedEachCall: Bool = false) throws -> Rows {
         guard let handle, isConnected else {
             throw PostgresError(code: .connectionLost, message: "the database connection is not open")
         }
@@ -153,7 +154,7 @@ public final class Connection {
         readSessionEnd(handle)
         let texts = params.map { $0.postgresText }
         // Behind a transaction-mode pooler nothing is prepared under a name: parsed with its call.
-        let name = settings.transactionPooled ? nil : try preparedName(for: sql, parameterCount: texts.count, on: handle)
+        let name = settings.transactionPooled || plannedEachCall ? nil : try preparedName(for: sql, parameterCount: texts.count, on: handle)
         return try consume(try exec(handle, waitMs: answerWaitMs) {
             withCStringArray(texts) { pointers in
                 name.map { PQsendQueryPrepared(handle, $0, Int32(texts.count), pointers, nil, nil, 0) }
@@ -163,7 +164,7 @@ public final class Connection {
     }
 
     @discardableResult
-    public func query(_ statement: Statement) throws -> Rows { try query(statement.sql, statement.params) }
+    public func query(_ statement: Statement) throws -> Rows { try query(statement.sql, statement.params, plannedEachCall: statement.plannedEachCall) }
 
     /// Sends every statement at once in libpq's pipeline mode and waits for the answers: one
     /// round trip for all of them. They run in order, each with its own snapshot under READ
@@ -182,8 +183,9 @@ public final class Connection {
         var answers: [Answer] = []
         for (index, statement) in statements.enumerated() {
             let texts = statement.params.map { $0.postgresText }
-            var name = prepared[statement.sql] ?? ""
-            if name.isEmpty && !settings.transactionPooled && prepared.count + answers.count < Connection.maxPreparedStatements {
+            var name = statement.plannedEachCall ? "" : prepared[statement.sql] ?? ""
+            if name.isEmpty && !statement.plannedEachCall && !settings.transactionPooled
+                && prepared.count + answers.count < Connection.maxPreparedStatements {
                 preparedNameCount += 1
                 name = "s\(preparedNameTag)_\(preparedNameCount)"
                 guard PQsendPrepare(handle, name, statement.sql, Int32(texts.count), nil) == 1 else { throw connectionOrServerError(nil) }

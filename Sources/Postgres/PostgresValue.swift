@@ -57,10 +57,17 @@ public struct PostgresTextArray: PostgresBindable {
 public struct Statement: Sendable {
     public let sql: String
     public let params: [any PostgresBindable]
+    /// Planned at every call for the values bound, never kept prepared on the session. For a
+    /// statement that reads all of a community's rows of a kind: a plan kept on a long-lived
+    /// session was made for the tables as they were then, and PostgreSQL makes a new one only
+    /// after the tables are analyzed, so a community grown since (a fresh cluster, an import)
+    /// would be read with joins chosen for a handful of rows (seconds, then minutes).
+    public let plannedEachCall: Bool
 
-    public init(_ sql: String, _ params: [any PostgresBindable] = []) {
+    public init(_ sql: String, _ params: [any PostgresBindable] = [], plannedEachCall: Bool = false) {
         self.sql = sql
         self.params = params
+        self.plannedEachCall = plannedEachCall
     }
 }
 

@@ -232,7 +232,8 @@ public enum LedgerQueries {
     }
 
     /// The community's broken ledger or meeting invariants, the first `limit` of them, each row
-    /// with `problems_total`, how many there are in all.
+    /// with `problems_total`, how many there are in all. It reads every transfer, account and
+    /// meeting of the community: planned at each call, for the rows there are now.
     public static func problems(communityId: String, limit: Int) -> Statement {
         Statement(
             """
@@ -241,6 +242,6 @@ public enum LedgerQueries {
                 UNION ALL SELECT kind, subject, detail FROM meeting_problems($1)
             ) AS problems
             LIMIT $2
-            """, [communityId, limit])
+            """, [communityId, limit], plannedEachCall: true)
     }
 }

@@ -118,8 +118,9 @@ struct LedgerCommunity {
 
     var adminId: String { community.adminId }
 
-    static func make(on meetingd: Meetingd, _ label: String) throws -> LedgerCommunity {
-        let community = try TestCommunity.bootstrap(String(label.prefix(40)))
+    /// `databaseURL`: a database of the test's own, which `meetingd` serves (else the shared one).
+    static func make(on meetingd: Meetingd, _ label: String, databaseURL: String? = nil) throws -> LedgerCommunity {
+        let community = try TestCommunity.bootstrap(String(label.prefix(40)), databaseURL: databaseURL)
         return LedgerCommunity(community: community, financeId: try community.createPersonId(on: meetingd, roles: ["finance"]))
     }
 
