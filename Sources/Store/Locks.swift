@@ -8,7 +8,9 @@ import Postgres
 /// circle: the caller's idempotency key, the community's scheduler run, the counted bookings of the user and of the student
 /// a meeting is for (in id order), the expert's calendar,
 /// the meeting's row, the user's wallet, the catalog entries the step books (shared, in id
-/// order), then the ledger's account rows in id order. A chat step: the key, the pair whose
+/// order), then the ledger's account rows in id order. Rows are locked FOR NO KEY UPDATE, as an
+/// UPDATE of them locks them: a row only referring to a locked one (an outbox message naming a
+/// meeting, an event) is written beside the lock without waiting for it. A chat step: the key, the pair whose
 /// conversation it may start, then the community's chat messages. A retirement takes its catalog
 /// entry alone (after the key's lock).
 public enum LockClass: Int32, Sendable, CaseIterable {
