@@ -13,7 +13,7 @@ enum LedgerAPI {
     static var all: [MethodDefinition] { [grant, adjust, payout, balance, accounts, statement, trialBalance, reconcile, meetingTrail] }
 
     static let transferSchema: Schema = .named("Transfer", .object([
-        .init("id", .id(.transfer), required: true), .init("seq", .integer(min: 1, max: .max), required: true),
+        .init("id", .id(.transfer), required: true), .init("seq", .integer(min: 1, max: .max), required: true, LedgerAPI.seqDescription),
         .init("kind", .text(), required: true), .init("credits", .positiveCredits, required: true),
         .init("debit_account_id", .id(.account), required: true), .init("credit_account_id", .id(.account), required: true),
         .init("created_at", .timestamp, required: true),
@@ -27,6 +27,8 @@ enum LedgerAPI {
         .init("credit_account_owner_name", .nullable(.text()), "In ledger.meeting_trail: the owner's first and last name"),
     ], additional: true))
 
+    /// What a transfer's number promises, and what it does not.
+    static let seqDescription = "The transfer's number in its community, increasing in the order transfers were made; a transfer numbered in a transaction that did not commit (a payout with a reference used before, a step run again after a conflict) leaves its number unused, so a gap is not a missing entry"
     static let anyCredits: Schema = .integer(min: .min, max: .max)
     /// A sum of amounts over an account or a period: each amount is at most 10^12, their sum is not.
     static let totalCredits: Schema = .integer(min: 0, max: .max)
@@ -259,7 +261,7 @@ enum LedgerAPI {
     ] + balanceFields.filter { !["posted", "blocked", "available"].contains($0.name) }.map { .init($0.name, $0.schema, $0.description) }
 
     static let statementEntrySchema: Schema = .named("StatementEntry", .object([
-        .init("seq", .integer(min: 1, max: .max), required: true), .init("transfer_id", .id(.transfer), required: true),
+        .init("seq", .integer(min: 1, max: .max), required: true, LedgerAPI.seqDescription), .init("transfer_id", .id(.transfer), required: true),
         .init("kind", .text(), required: true), .init("phase", transferPhase, required: true),
         .init("side", .oneOf(["debit", "credit"]), required: true),
         .init("credits", anyCredits, required: true,
