@@ -63,4 +63,43 @@ final class StepLockTests: EndToEndTestCase {
                        ["cancelled"], "the cancel withdrew the reminder run_due queued")
         XCTAssertEqual(try jobs.result("ledger.reconcile", as: ledger.financeId)["ok"], true)
     }
+
+    /// run_due expires only the requests of the users its lock step locked, as of the time that
+    /// step read: its context, read by a later statement, took the clock and the meetings afresh,
+    /// and expired a request that fell due in between without its user's lock (whose release then
+    /// deadlocked with that user's own step). Here the lock step waits for the first user's lock
+    /// while the clock moves on past a second user's request: that request waits for the next run.
+    func testRunDueExpiresOnlyTheRequestsOfTheUsersItLocked() throws {
+        let setup = try startMeetingd(["--test-clock"]), jobs = try startMeetingd(["--test-clock"])
+        let ledger = try LedgerCommunity.make(on: setup, #function)
+        try ledger.pinClock(on: setup, at: ledgerEpoch)
+        let offer = try BookableExpert.make(on: setup, ledger.community, priceCredits: 10)
+        let first = try ledger.person(on: setup, ["user"]), second = try ledger.person(on: setup, ["user"])
+        try ledger.grant(on: setup, 100, to: first)
+        try ledger.grant(on: setup, 100, to: second)
+        let due = try XCTUnwrap(try offer.request(on: setup, by: first, start: ledgerEpoch.addingTimeInterval(3_600))["id"]?.string)
+        let later = try XCTUnwrap(try offer.request(on: setup, by: second, start: ledgerEpoch.addingTimeInterval(3 * 3_600))["id"]?.string)
+        try ledger.advanceClock(on: setup, minutes: 120)
+
+        let holder = try PsqlSession(databaseURL)
+        defer { holder.close() }
+        let holderPid = try XCTUnwrap(try holder.run("SELECT pg_backend_pid();").output.first)
+        try holder.run("BEGIN; SELECT ml_lock(\(Psql.literal(ledger.community.id)), \(Psql.literal(first)), 2);")
+        try jobs.send(#"{"jsonrpc":"2.0","id":1,"method":"jobs.run_due","params":{"actor":"\#(ledger.adminId)"}}"#)
+        let deadline = Date().addingTimeInterval(20)
+        while try Psql.query(databaseURL, "SELECT count(*) FROM pg_stat_activity WHERE \(holderPid) = ANY (pg_blocking_pids(pid))") != ["1"] {
+            guard Date() < deadline else { return XCTFail("run_due never waited for the first user's lock") }
+            usleep(20_000)
+        }
+        // The second request falls due while run_due waits.
+        try ledger.advanceClock(on: setup, minutes: 120)
+        try holder.run("ROLLBACK;")
+        let ran = try jobs.readResponse(timeout: 60)
+        XCTAssertEqual(ran["result"]?["requests_expired"], 1, "\(ran)")
+        XCTAssertEqual(try setup.result("meeting.get", as: ledger.adminId, ["meeting_id": .string(due)])["status"], "expired")
+        XCTAssertEqual(try setup.result("meeting.get", as: ledger.adminId, ["meeting_id": .string(later)])["status"], "awaiting_approval",
+                       "expired by a run that had not locked its user")
+        XCTAssertEqual(try jobs.result("jobs.run_due", as: ledger.adminId)["requests_expired"], 1, "the next run expires it")
+        XCTAssertEqual(try setup.result("meeting.get", as: ledger.adminId, ["meeting_id": .string(later)])["credit_status"], "returned")
+    }
 }
