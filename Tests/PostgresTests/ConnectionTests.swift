@@ -29,6 +29,22 @@ final class ConnectionTests: XCTestCase {
         XCTAssertTrue(a.isDisjoint(with: b), "\(a) and \(b)")
     }
 
+    /// A statement planned at each call is never kept prepared, alone or in a pipeline, and
+    /// answers as a prepared one does; the statements around it are prepared as before.
+    func testAStatementPlannedEachCallIsNeverKeptPrepared() throws {
+        let c = try connect()
+        let each = Statement("SELECT $1::int * 2 AS n", [21], plannedEachCall: true)
+        for _ in 0..<3 {
+            XCTAssertEqual(try c.query(each).one().int("n"), 42)
+            let rows = try c.pipeline([Statement("SELECT $1::int + 1 AS n", [1]), each])
+            XCTAssertEqual(try rows[0].one().int("n"), 2)
+            XCTAssertEqual(try rows[1].one().int("n"), 42)
+        }
+        let kept = try c.query("SELECT statement FROM pg_prepared_statements").map { try $0.string("statement") }
+        XCTAssertFalse(kept.contains(each.sql), "\(kept)")
+        XCTAssertTrue(kept.contains("SELECT $1::int + 1 AS n"), "\(kept)")
+    }
+
     func testBoundParametersAndTypedRows() throws {
         let c = try connect()
         let hostile = "'; DROP TABLE people; --"
