@@ -43,6 +43,9 @@ public enum OutboxStore {
     /// A lease that ran out is an attempt that failed without a word: the message comes back
     /// after the back-off a failure of that attempt would have (`backoffSeconds[attempts]`), and
     /// one whose last attempt ended so is set aside as dead, as a failure would set it.
+    ///
+    /// A reminder whose meeting is no longer agreed, or has started, is withdrawn instead of
+    /// leased (it takes a place of the claim's `limit`, so a claim may lease fewer).
     public static func claim(
         _ c: Connection, communityId: String, now: Instant, consumer: String, limit: Int64, kinds: [String]?, channel: String?, leaseSeconds: Int64,
         payloadBytes: Int64, backoffSeconds: [Int64]
@@ -58,7 +61,7 @@ public enum OutboxStore {
                     SELECT id FROM outbox WHERE community_id = $1 AND status = 'leased' AND lease_expires_at <= $2 AND attempts >= $10
                     FOR UPDATE SKIP LOCKED)
             ), ready AS (
-                SELECT id, available_at, seq, octet_length(payload::text) AS bytes FROM outbox
+                SELECT id, kind, meeting_id, available_at, seq, octet_length(payload::text) AS bytes FROM outbox
                 WHERE community_id = $1
                   AND ((status = 'pending' AND available_at <= $2)
                        OR (status = 'leased' AND attempts < $10 AND lease_expires_at + make_interval(secs => ($9::bigint[])[attempts + 1]) <= $2))
@@ -66,9 +69,18 @@ public enum OutboxStore {
                 ORDER BY available_at, seq
                 LIMIT $3
                 FOR UPDATE SKIP LOCKED
+            ), stale AS (
+                -- A reminder of a meeting no longer agreed, or already started, is withdrawn, not
+                -- delivered: a run that read the meeting agreed may queue it after a cancel
+                -- withdrew the reminders queued before.
+                SELECT r.id FROM ready r JOIN meetings m ON m.community_id = $1 AND m.id = r.meeting_id
+                WHERE r.kind IN ('meeting_reminder', 'meeting_link') AND (m.status <> 'agreed' OR m.start_at <= $2)
+            ), withdrawn AS (
+                UPDATE outbox o SET status = 'cancelled', done_at = $2, dedupe_key = NULL, lease_owner = NULL, lease_expires_at = NULL
+                FROM stale WHERE o.community_id = $1 AND o.id = stale.id
             ), picked AS (
                 SELECT id FROM (
-                    SELECT id, row_number() OVER w AS n, sum(bytes) OVER w AS upto FROM ready
+                    SELECT id, row_number() OVER w AS n, sum(bytes) OVER w AS upto FROM ready WHERE id NOT IN (SELECT id FROM stale)
                     WINDOW w AS (ORDER BY available_at, seq ROWS UNBOUNDED PRECEDING)
                 ) r WHERE n = 1 OR upto <= $8
             ), leased AS (

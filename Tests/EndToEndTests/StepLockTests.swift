@@ -102,4 +102,50 @@ final class StepLockTests: EndToEndTestCase {
         XCTAssertEqual(try jobs.result("jobs.run_due", as: ledger.adminId)["requests_expired"], 1, "the next run expires it")
         XCTAssertEqual(try setup.result("meeting.get", as: ledger.adminId, ["meeting_id": .string(later)])["credit_status"], "returned")
     }
+
+    /// A reminder run_due queued for a meeting cancelled while it ran (its context read the
+    /// meeting agreed; the cancel committed, withdrawing the reminders already queued, before
+    /// run_due wrote this one) is withdrawn when a deliverer claims it, never delivered.
+    func testAReminderQueuedForAMeetingCancelledMeanwhileIsNeverDelivered() throws {
+        let setup = try startMeetingd(["--test-clock"]), jobs = try startMeetingd(["--test-clock"])
+        let ledger = try LedgerCommunity.make(on: setup, #function)
+        try ledger.pinClock(on: setup, at: ledgerEpoch)
+        let reminding = try BookableExpert.make(on: setup, ledger.community, priceCredits: 10)
+        let expiring = try BookableExpert.make(on: setup, ledger.community, priceCredits: 10)
+        let late = try ledger.person(on: setup, ["user"]), booked = try ledger.person(on: setup, ["user"])
+        try ledger.grant(on: setup, 100, to: late)
+        try ledger.grant(on: setup, 100, to: booked)
+        try expiring.request(on: setup, by: late, start: ledgerEpoch.addingTimeInterval(3_600))
+        let meeting = try XCTUnwrap(try reminding.request(on: setup, by: booked, start: ledgerEpoch.addingTimeInterval(3 * 3_600))["id"]?.string)
+        try setup.result("meeting.confirm", as: reminding.expertId, ["meeting_id": .string(meeting)])
+        try ledger.advanceClock(on: setup, minutes: 90)
+        let wallet = try setup.accountId(of: late, kind: "user_wallet", as: ledger.financeId)
+
+        // run_due has read the meeting agreed and waits (releasing the expired request's hold)
+        // while the meeting is cancelled.
+        let holder = try PsqlSession(databaseURL)
+        defer { holder.close() }
+        let holderPid = try XCTUnwrap(try holder.run("SELECT pg_backend_pid();").output.first)
+        try holder.run("BEGIN; SELECT 1 FROM accounts WHERE id = \(Psql.literal(wallet)) FOR NO KEY UPDATE;")
+        try jobs.send(#"{"jsonrpc":"2.0","id":1,"method":"jobs.run_due","params":{"actor":"\#(ledger.adminId)"}}"#)
+        let deadline = Date().addingTimeInterval(20)
+        while try Psql.query(databaseURL, "SELECT count(*) FROM pg_stat_activity WHERE \(holderPid) = ANY (pg_blocking_pids(pid))") != ["1"] {
+            guard Date() < deadline else { return XCTFail("run_due never waited for the wallet") }
+            usleep(20_000)
+        }
+        let cancelled = try setup.result("meeting.cancel", as: reminding.expertId, [
+            "meeting_id": .string(meeting), "reason_code": "illness", "confirm_late": true,
+        ])
+        XCTAssertEqual(cancelled["status"], "cancelled")
+        try holder.run("ROLLBACK;")
+        let ran = try jobs.readResponse(timeout: 60)
+        XCTAssertEqual(ran["result"]?["reminders_queued"], 1, "run_due queued the reminder it had read due: \(ran)")
+
+        let claimed = try setup.result("outbox.claim", as: ledger.adminId, ["consumer": "mailer", "limit": 100])["messages"]?.array ?? []
+        XCTAssertEqual(claimed.filter { $0["meeting_id"]?.string == meeting && $0["kind"] == "meeting_reminder" }, [],
+                       "a reminder for a cancelled meeting was handed to the deliverer")
+        XCTAssertTrue(claimed.contains { $0["meeting_id"]?.string == meeting && $0["kind"] == "cancellation_by_expert" }, "\(claimed)")
+        XCTAssertEqual(try Psql.query(databaseURL, "SELECT status FROM outbox WHERE meeting_id = \(Psql.literal(meeting)) AND kind = 'meeting_reminder'"),
+                       ["cancelled"])
+    }
 }
