@@ -5,6 +5,22 @@ import XCTest
 /// row that only refers to them (an outbox message, an event) is written beside it without
 /// waiting: jobs.run_due and a meeting's own step never wait on each other in a circle.
 final class StepLockTests: EndToEndTestCase {
+    /// Holds `lock` (statements run in a transaction left open) in a session of its own, sends
+    /// jobs.run_due to `jobs`, and returns the session once run_due waits for it.
+    func runDue(on jobs: Meetingd, as admin: String, waitingBehind lock: String, url: String? = nil) throws -> PsqlSession {
+        let url = url ?? databaseURL
+        let holder = try PsqlSession(url)
+        let pid = try XCTUnwrap(try holder.run("SELECT pg_backend_pid();").output.first)
+        try holder.run("BEGIN; " + lock)
+        try jobs.send(#"{"jsonrpc":"2.0","id":1,"method":"jobs.run_due","params":{"actor":"\#(admin)"}}"#)
+        let deadline = Date().addingTimeInterval(20)
+        while try Psql.query(url, "SELECT count(*) FROM pg_stat_activity WHERE \(pid) = ANY (pg_blocking_pids(pid))") != ["1"] {
+            guard Date() < deadline else { throw HarnessError("jobs.run_due never waited behind: \(lock)") }
+            usleep(20_000)
+        }
+        return holder
+    }
+
     /// run_due releases one request's hold (taking the expert's earnings row) and then queues a
     /// reminder for another meeting of the expert, which the expert is cancelling: the cancel
     /// locked that meeting and waits for the earnings row. The reminder no longer waits for the
@@ -30,25 +46,17 @@ final class StepLockTests: EndToEndTestCase {
         try ledger.advanceClock(on: jobs, minutes: 90)
         let earnings = try jobs.accountId(of: offer.expertId, kind: "expert_earnings", as: ledger.financeId)
 
-        func waiting() throws -> Int {
-            Int(try Psql.query(url, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'").first ?? "") ?? -1
-        }
-        func waitUntil(_ sessions: Int, _ what: String) throws {
-            let deadline = Date().addingTimeInterval(20)
-            while try waiting() < sessions {
-                guard Date() < deadline else { throw HarnessError("\(what) never waited for the earnings row") }
-                usleep(20_000)
-            }
-        }
         // The earnings row held, run_due waits for it first, then the cancel (whose meeting is locked).
-        let holder = try PsqlSession(url)
+        let holder = try runDue(
+            on: jobs, as: ledger.adminId, waitingBehind: "SELECT 1 FROM accounts WHERE id = \(Psql.literal(earnings)) FOR NO KEY UPDATE;", url: url)
         defer { holder.close() }
-        try holder.run("BEGIN; SELECT 1 FROM accounts WHERE id = \(Psql.literal(earnings)) FOR NO KEY UPDATE;")
-        try jobs.send(#"{"jsonrpc":"2.0","id":1,"method":"jobs.run_due","params":{"actor":"\#(ledger.adminId)"}}"#)
-        try waitUntil(1, "jobs.run_due")
         let cancel: JSONValue = .object(["actor": .string(offer.expertId), "meeting_id": .string(meeting), "reason_code": "illness", "confirm_late": true])
         try canceller.send(#"{"jsonrpc":"2.0","id":2,"method":"meeting.cancel","params":\#(cancel.serialized)}"#)
-        try waitUntil(2, "meeting.cancel")
+        let deadline = Date().addingTimeInterval(20)
+        while try Psql.query(url, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") != ["2"] {
+            guard Date() < deadline else { return XCTFail("the cancel never waited for the earnings row") }
+            usleep(20_000)
+        }
         let released = Date()
         try holder.run("ROLLBACK;")
         let ran = try jobs.readResponse(timeout: 60), cancelled = try canceller.readResponse(timeout: 60)
@@ -81,16 +89,9 @@ final class StepLockTests: EndToEndTestCase {
         let later = try XCTUnwrap(try offer.request(on: setup, by: second, start: ledgerEpoch.addingTimeInterval(3 * 3_600))["id"]?.string)
         try ledger.advanceClock(on: setup, minutes: 120)
 
-        let holder = try PsqlSession(databaseURL)
+        let holder = try runDue(
+            on: jobs, as: ledger.adminId, waitingBehind: "SELECT ml_lock(\(Psql.literal(ledger.community.id)), \(Psql.literal(first)), 2);")
         defer { holder.close() }
-        let holderPid = try XCTUnwrap(try holder.run("SELECT pg_backend_pid();").output.first)
-        try holder.run("BEGIN; SELECT ml_lock(\(Psql.literal(ledger.community.id)), \(Psql.literal(first)), 2);")
-        try jobs.send(#"{"jsonrpc":"2.0","id":1,"method":"jobs.run_due","params":{"actor":"\#(ledger.adminId)"}}"#)
-        let deadline = Date().addingTimeInterval(20)
-        while try Psql.query(databaseURL, "SELECT count(*) FROM pg_stat_activity WHERE \(holderPid) = ANY (pg_blocking_pids(pid))") != ["1"] {
-            guard Date() < deadline else { return XCTFail("run_due never waited for the first user's lock") }
-            usleep(20_000)
-        }
         // The second request falls due while run_due waits.
         try ledger.advanceClock(on: setup, minutes: 120)
         try holder.run("ROLLBACK;")
@@ -123,16 +124,8 @@ final class StepLockTests: EndToEndTestCase {
 
         // run_due has read the meeting agreed and waits (releasing the expired request's hold)
         // while the meeting is cancelled.
-        let holder = try PsqlSession(databaseURL)
+        let holder = try runDue(on: jobs, as: ledger.adminId, waitingBehind: "SELECT 1 FROM accounts WHERE id = \(Psql.literal(wallet)) FOR NO KEY UPDATE;")
         defer { holder.close() }
-        let holderPid = try XCTUnwrap(try holder.run("SELECT pg_backend_pid();").output.first)
-        try holder.run("BEGIN; SELECT 1 FROM accounts WHERE id = \(Psql.literal(wallet)) FOR NO KEY UPDATE;")
-        try jobs.send(#"{"jsonrpc":"2.0","id":1,"method":"jobs.run_due","params":{"actor":"\#(ledger.adminId)"}}"#)
-        let deadline = Date().addingTimeInterval(20)
-        while try Psql.query(databaseURL, "SELECT count(*) FROM pg_stat_activity WHERE \(holderPid) = ANY (pg_blocking_pids(pid))") != ["1"] {
-            guard Date() < deadline else { return XCTFail("run_due never waited for the wallet") }
-            usleep(20_000)
-        }
         let cancelled = try setup.result("meeting.cancel", as: reminding.expertId, [
             "meeting_id": .string(meeting), "reason_code": "illness", "confirm_late": true,
         ])
