@@ -44,8 +44,9 @@ public enum OutboxStore {
     /// after the back-off a failure of that attempt would have (`backoffSeconds[attempts]`), and
     /// one whose last attempt ended so is set aside as dead, as a failure would set it.
     ///
-    /// A reminder whose meeting is no longer agreed, or has started, is withdrawn instead of
-    /// leased (it takes a place of the claim's `limit`, so a claim may lease fewer).
+    /// A reminder its meeting no longer matches (`isStaleReminder`) is withdrawn instead of
+    /// leased, without taking a place of the claim's `limit` (those among the first
+    /// `staleLookahead` ready messages are withdrawn at each claim).
     public static func claim(
         _ c: Connection, communityId: String, now: Instant, consumer: String, limit: Int64, kinds: [String]?, channel: String?, leaseSeconds: Int64,
         payloadBytes: Int64, backoffSeconds: [Int64]
@@ -60,27 +61,27 @@ public enum OutboxStore {
                     -- Those another claim is setting aside are its to finish: no waiting on it.
                     SELECT id FROM outbox WHERE community_id = $1 AND status = 'leased' AND lease_expires_at <= $2 AND attempts >= $10
                     FOR UPDATE SKIP LOCKED)
+            ), head AS (
+                -- The first ready messages (at most \(staleLookahead)), the reminders among them checked.
+                SELECT id, kind, meeting_id, payload FROM outbox
+                WHERE community_id = $1 AND \(isReady) AND ($4::text[] IS NULL OR kind = ANY ($4)) AND ($5::text IS NULL OR channel = $5)
+                ORDER BY available_at, seq
+                LIMIT \(staleLookahead)
+            ), withdrawn AS (
+                UPDATE outbox o SET status = 'cancelled', done_at = $2, dedupe_key = NULL, lease_owner = NULL, lease_expires_at = NULL
+                WHERE o.community_id = $1 AND o.id IN (
+                    SELECT x.id FROM outbox x WHERE x.community_id = $1 AND x.id IN (SELECT h.id FROM head h WHERE \(isStaleReminder("h")))
+                    FOR UPDATE SKIP LOCKED)
             ), ready AS (
-                SELECT id, kind, meeting_id, available_at, seq, octet_length(payload::text) AS bytes FROM outbox
-                WHERE community_id = $1
-                  AND ((status = 'pending' AND available_at <= $2)
-                       OR (status = 'leased' AND attempts < $10 AND lease_expires_at + make_interval(secs => ($9::bigint[])[attempts + 1]) <= $2))
-                  AND ($4::text[] IS NULL OR kind = ANY ($4)) AND ($5::text IS NULL OR channel = $5)
+                SELECT id, available_at, seq, octet_length(payload::text) AS bytes FROM outbox r
+                WHERE community_id = $1 AND \(isReady) AND ($4::text[] IS NULL OR kind = ANY ($4)) AND ($5::text IS NULL OR channel = $5)
+                  AND NOT \(isStaleReminder("r"))
                 ORDER BY available_at, seq
                 LIMIT $3
                 FOR UPDATE SKIP LOCKED
-            ), stale AS (
-                -- A reminder of a meeting no longer agreed, or already started, is withdrawn, not
-                -- delivered: a run that read the meeting agreed may queue it after a cancel
-                -- withdrew the reminders queued before.
-                SELECT r.id FROM ready r JOIN meetings m ON m.community_id = $1 AND m.id = r.meeting_id
-                WHERE r.kind IN ('meeting_reminder', 'meeting_link') AND (m.status <> 'agreed' OR m.start_at <= $2)
-            ), withdrawn AS (
-                UPDATE outbox o SET status = 'cancelled', done_at = $2, dedupe_key = NULL, lease_owner = NULL, lease_expires_at = NULL
-                FROM stale WHERE o.community_id = $1 AND o.id = stale.id
             ), picked AS (
                 SELECT id FROM (
-                    SELECT id, row_number() OVER w AS n, sum(bytes) OVER w AS upto FROM ready WHERE id NOT IN (SELECT id FROM stale)
+                    SELECT id, row_number() OVER w AS n, sum(bytes) OVER w AS upto FROM ready
                     WINDOW w AS (ORDER BY available_at, seq ROWS UNBOUNDED PRECEDING)
                 ) r WHERE n = 1 OR upto <= $8
             ), leased AS (
@@ -173,6 +174,29 @@ public enum OutboxStore {
     /// oldest first by sequence.
     /// The last error of a message whose last attempt's lease ran out (the listing says what the
     /// claim that sets it aside writes).
+    /// A message a claim may lease: pending and due, or leased and its lease run out (and its
+    /// back-off passed) with attempts left (`$2` now, `$9` the back-offs, `$10` the attempts).
+    static let isReady = """
+        ((status = 'pending' AND available_at <= $2)
+         OR (status = 'leased' AND attempts < $10 AND lease_expires_at + make_interval(secs => ($9::bigint[])[attempts + 1]) <= $2))
+        """
+
+    /// Whether the outbox row `row` is a reminder its meeting no longer matches: not agreed,
+    /// started (`$2` now), or at another time or video link than the reminder says. Such a
+    /// reminder is withdrawn, not delivered: a run that read the meeting as it was may queue it
+    /// after a cancel or a move withdrew the reminders queued before.
+    static func isStaleReminder(_ row: String) -> String {
+        """
+        (\(row).kind IN ('meeting_reminder', 'meeting_link') AND EXISTS (
+            SELECT 1 FROM meetings m WHERE m.community_id = $1 AND m.id = \(row).meeting_id
+              AND (m.status <> 'agreed' OR m.start_at <= $2 OR (\(row).payload ->> 'start')::timestamptz <> m.start_at
+                   OR (\(row).payload ->> 'video_url') IS DISTINCT FROM m.video_url)))
+        """
+    }
+
+    /// How many of the first ready messages a claim checks for stale reminders (and withdraws).
+    static let staleLookahead = 500
+
     static let lostLeaseError = "left(coalesce(last_error || '; then ', '') || 'attempt ' || attempts || ' ran out of its lease without an ack or a failure', 2000)"
 
     /// A message whose last attempt's lease ran out is dead from then, though the claim that

@@ -326,6 +326,29 @@ final class MeetingOutboxJobsTests: EndToEndTestCase {
         XCTAssertEqual(try w.drainOutbox().count, 0)
     }
 
+    /// A claim never hands out a reminder its meeting no longer matches (here another start than
+    /// it says: a run that read the meeting before a move may queue it after the move withdrew
+    /// the others), and such a reminder at the head of the queue does not take the claim's
+    /// place: a claim of one withdraws it and leases the next message.
+    func testAStaleReminderIsWithdrawnAtClaimAndTheNextMessageIsLeased() throws {
+        let w = try world()
+        let start = MeetingTime.at(day: 3, hour: 10)
+        let first = try w.agreed(start: start)
+        let second = try w.agreed(start: MeetingTime.at(day: 3, hour: 11))
+        _ = try w.drainOutbox()
+        try w.setClock(MeetingTime.shifted(start, minutes: -23 * 60))
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["reminders_queued"], 2)
+        // The first reminder as a run that read the meeting at another time would have queued it.
+        _ = try Psql.query(databaseURL, """
+            UPDATE outbox SET payload = jsonb_set(payload, '{start}', '"2031-01-01T09:00:00Z"')
+            WHERE meeting_id = \(Psql.literal(first)) AND kind = 'meeting_reminder'
+            """)
+        let claimed = try w.claim(consumer: "mailer", limit: 1, extra: ["kinds": ["meeting_reminder"]])
+        XCTAssertEqual(claimed.map(\.meetingId), [second], "the stale reminder was leased, or took the claim's place")
+        XCTAssertEqual(try Psql.query(databaseURL, "SELECT status FROM outbox WHERE meeting_id = \(Psql.literal(first)) AND kind = 'meeting_reminder'"),
+                       ["cancelled"])
+    }
+
     func testAMovedMeetingIsRemindedOfItsNewTime() throws {
         let w = try world()
         let start = MeetingTime.at(day: 3, hour: 10), newStart = MeetingTime.at(day: 5, hour: 10)
