@@ -170,10 +170,6 @@ public enum OutboxStore {
             """, [communityId, id, dead ? "dead" : "pending", error, availableAt, now])
     }
 
-    /// A page of the community's dead messages (set aside after their last failed attempt),
-    /// oldest first by sequence.
-    /// The last error of a message whose last attempt's lease ran out (the listing says what the
-    /// claim that sets it aside writes).
     /// A message a claim may lease: pending and due, or leased and its lease run out (and its
     /// back-off passed) with attempts left (`$2` now, `$9` the back-offs, `$10` the attempts).
     static let isReady = """
@@ -197,8 +193,12 @@ public enum OutboxStore {
     /// How many of the first ready messages a claim checks for stale reminders (and withdraws).
     static let staleLookahead = 500
 
+    /// The last error of a message whose last attempt's lease ran out (the listing says what the
+    /// claim that sets it aside writes).
     static let lostLeaseError = "left(coalesce(last_error || '; then ', '') || 'attempt ' || attempts || ' ran out of its lease without an ack or a failure', 2000)"
 
+    /// A page of the community's dead messages (set aside after their last failed attempt),
+    /// oldest first by sequence.
     /// A message whose last attempt's lease ran out is dead from then, though the claim that
     /// writes it so has not run yet (no deliverer may be running): listed, dead since its lease ended.
     public static func deadLetters(communityId: String, testClock: Bool, afterSeq: Int64?, limit: Int64, maxAttempts: Int64) -> Statement {
