@@ -43,27 +43,15 @@ final class GrowingDatabaseTests: EndToEndTestCase {
         }
 
         try ledger.grant(on: meetingd, 10_000, to: user)
-        // 500 requests, 400 of them declined (a hold and its release each), sent 50 at a time,
-        // each answer read before the next 50 are sent (answers unread would fill the pipe).
-        func calls(_ method: String, _ params: [[String: JSONValue]]) throws -> [JSONValue] {
-            var results: [JSONValue] = []
-            for first in stride(from: 0, to: params.count, by: 50) {
-                let chunk = params[first..<min(first + 50, params.count)]
-                for (offset, p) in chunk.enumerated() {
-                    try meetingd.send(#"{"jsonrpc":"2.0","id":\#(first + offset),"method":"\#(method)","params":\#(JSONValue.object(p).serialized)}"#)
-                }
-                for _ in chunk { results.append(try meetingd.readResponse(timeout: 60)["result"] ?? .null) }
-            }
-            return results
-        }
+        // 500 requests, then 400 of them declined (a hold and its release each), each set as one batch.
         let meetings = 500
-        let requested = try calls("meeting.request", (0..<meetings).map { slot in
-            offer.requestParams(start: ledgerEpoch.addingTimeInterval(Double(slot + 4) * 1_800)).merging(["actor": .string(user)]) { $1 }
+        let requested = try meetingd.batch((0..<meetings).map { slot in
+            ("meeting.request", .object(offer.requestParams(start: ledgerEpoch.addingTimeInterval(Double(slot + 4) * 1_800)).merging(["actor": .string(user)]) { $1 }))
         })
         let ids = requested.compactMap { $0["id"]?.string }
         XCTAssertEqual(ids.count, meetings, "every request was booked")
-        let declined = try calls("meeting.decline", ids.prefix(400).map {
-            ["actor": .string(offer.expertId), "meeting_id": .string($0), "reason_code": "schedule_conflict"]
+        let declined = try meetingd.batch(ids.prefix(400).map {
+            ("meeting.decline", ["actor": .string(offer.expertId), "meeting_id": .string($0), "reason_code": "schedule_conflict"])
         })
         XCTAssertEqual(declined.filter { $0["credit_status"] == "returned" }.count, 400, "every decline released its hold")
 

@@ -67,6 +67,15 @@ struct BookableExpert {
 }
 
 extension Meetingd {
+    /// Calls sent as one JSON-RPC batch, each answered with a result (in order).
+    func batch(_ calls: [(String, JSONValue)]) throws -> [JSONValue] {
+        let entries = calls.enumerated().map { i, call in #"{"jsonrpc":"2.0","id":\#(i),"method":"\#(call.0)","params":\#(call.1.serialized)}"# }
+        try send("[" + entries.joined(separator: ",") + "]", timeout: 120)
+        let answers = (try readResponse(timeout: 120).array ?? []).sorted { ($0["id"]?.int ?? 0) < ($1["id"]?.int ?? 0) }
+        XCTAssertEqual(answers.filter { $0["result"] != nil }.count, calls.count, "\(answers.first { $0["error"] != nil } ?? [:])")
+        return answers.map { $0["result"] ?? .null }
+    }
+
     /// `ledger.balance` of one account, as `actor`.
     func balance(account accountId: String, as actor: String, asOf: String? = nil) throws -> JSONValue {
         var params: [String: JSONValue] = ["account_id": .string(accountId)]

@@ -309,28 +309,19 @@ final class SeriesTests: EndToEndTestCase {
         XCTAssertEqual(try occurrences(try w.series(running)).map(\.date), ["2030-03-05", "2030-03-12", "2030-03-19", "2030-03-26"])
     }
 
-    /// Calls sent as one JSON-RPC batch, each answered with a result (in order).
-    func batch(_ w: MeetingWorld, _ calls: [(String, JSONValue)]) throws -> [JSONValue] {
-        let entries = calls.enumerated().map { i, call in #"{"jsonrpc":"2.0","id":\#(i),"method":"\#(call.0)","params":\#(call.1.serialized)}"# }
-        try w.meetingd.send("[" + entries.joined(separator: ",") + "]", timeout: 120)
-        let answers = (try w.meetingd.readResponse(timeout: 120).array ?? []).sorted { ($0["id"]?.int ?? 0) < ($1["id"]?.int ?? 0) }
-        XCTAssertEqual(answers.filter { $0["result"] != nil }.count, calls.count, "\(answers.first { $0["error"] != nil } ?? [:])")
-        return answers.map { $0["result"] ?? .null }
-    }
-
     /// 200 series of 200 users who can pay for one week each, on three experts from 03-05 to
     /// 03-10 (the fixture's clock at 03-04): every later week is "not booked".
     func seriesShortOfCredits(_ w: MeetingWorld, _ extra: [String: JSONValue] = [:]) throws {
         let experts = [w.expert, try w.addExpert(name: "Two"), try w.addExpert(name: "Three")]
-        let people = try batch(w, (0..<200).map { _ in
+        let people = try w.meetingd.batch((0..<200).map { _ in
             var params = TestCommunity.personParams(roles: ["user"])
             params["actor"] = .string(w.admin)
             return ("person.create", .object(params))
         }).compactMap { $0["id"]?.string }
-        _ = try batch(w, people.enumerated().map { i, user in
+        _ = try w.meetingd.batch(people.enumerated().map { i, user in
             ("credits.grant", ["actor": .string(w.finance), "user_id": .string(user), "credits": 100, "reference": .string("tight-\(i)")])
         })
-        _ = try batch(w, people.enumerated().map { i, user in
+        _ = try w.meetingd.batch(people.enumerated().map { i, user in
             let start = String(format: "2030-03-%02dT%02d:00:00Z", 5 + (i / 3) / 16, 6 + (i / 3) % 16)
             return ("series.create", .object(extra.merging([
                 "actor": .string(user), "service_id": .string(w.serviceId), "expert_id": .string(experts[i % 3]), "first_start": .string(start),
