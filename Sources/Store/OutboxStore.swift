@@ -64,7 +64,7 @@ public enum OutboxStore {
             ), head AS (
                 -- The first ready messages (at most \(staleLookahead)), the reminders among them checked.
                 SELECT id, kind, meeting_id, payload FROM outbox
-                WHERE community_id = $1 AND \(isReady) AND ($4::text[] IS NULL OR kind = ANY ($4)) AND ($5::text IS NULL OR channel = $5)
+                WHERE community_id = $1 AND \(isClaimable)
                 ORDER BY available_at, seq
                 LIMIT \(staleLookahead)
             ), withdrawn AS (
@@ -74,7 +74,7 @@ public enum OutboxStore {
                     FOR UPDATE SKIP LOCKED)
             ), ready AS (
                 SELECT id, available_at, seq, octet_length(payload::text) AS bytes FROM outbox r
-                WHERE community_id = $1 AND \(isReady) AND ($4::text[] IS NULL OR kind = ANY ($4)) AND ($5::text IS NULL OR channel = $5)
+                WHERE community_id = $1 AND \(isClaimable)
                   AND NOT \(isStaleReminder("r"))
                 ORDER BY available_at, seq
                 LIMIT $3
@@ -171,10 +171,12 @@ public enum OutboxStore {
     }
 
     /// A message a claim may lease: pending and due, or leased and its lease run out (and its
-    /// back-off passed) with attempts left (`$2` now, `$9` the back-offs, `$10` the attempts).
-    static let isReady = """
+    /// back-off passed) with attempts left (`$2` now, `$9` the back-offs, `$10` the attempts), of
+    /// the kinds (`$4`) and channel (`$5`) asked for.
+    static let isClaimable = """
         ((status = 'pending' AND available_at <= $2)
          OR (status = 'leased' AND attempts < $10 AND lease_expires_at + make_interval(secs => ($9::bigint[])[attempts + 1]) <= $2))
+        AND ($4::text[] IS NULL OR kind = ANY ($4)) AND ($5::text IS NULL OR channel = $5)
         """
 
     /// Whether the outbox row `row` is a reminder its meeting no longer matches: not agreed,
