@@ -154,7 +154,7 @@ public final class Connection {
         readSessionEnd(handle)
         let texts = params.map { $0.postgresText }
         // Behind a transaction-mode pooler nothing is prepared under a name: parsed with its call.
-        let name = settings.transactionPooled || plannedEachCall ? nil : try preparedName(for: sql, parameterCount: texts.count, on: handle)
+        let name = keepsPrepared(plannedEachCall: plannedEachCall) ? try preparedName(for: sql, parameterCount: texts.count, on: handle) : nil
         return try consume(try exec(handle, waitMs: answerWaitMs) {
             withCStringArray(texts) { pointers in
                 name.map { PQsendQueryPrepared(handle, $0, Int32(texts.count), pointers, nil, nil, 0) }
@@ -162,6 +162,10 @@ public final class Connection {
             }
         })
     }
+
+    /// Whether a statement is prepared under a name and kept: not behind a transaction-mode
+    /// pooler (nothing is, each is parsed with its call), nor one planned at each call.
+    private func keepsPrepared(plannedEachCall: Bool) -> Bool { !settings.transactionPooled && !plannedEachCall }
 
     @discardableResult
     public func query(_ statement: Statement) throws -> Rows { try query(statement.sql, statement.params, plannedEachCall: statement.plannedEachCall) }
@@ -183,9 +187,9 @@ public final class Connection {
         var answers: [Answer] = []
         for (index, statement) in statements.enumerated() {
             let texts = statement.params.map { $0.postgresText }
-            var name = statement.plannedEachCall ? "" : prepared[statement.sql] ?? ""
-            if name.isEmpty && !statement.plannedEachCall && !settings.transactionPooled
-                && prepared.count + answers.count < Connection.maxPreparedStatements {
+            let keeps = keepsPrepared(plannedEachCall: statement.plannedEachCall)
+            var name = keeps ? prepared[statement.sql] ?? "" : ""
+            if name.isEmpty && keeps && prepared.count + answers.count < Connection.maxPreparedStatements {
                 preparedNameCount += 1
                 name = "s\(preparedNameTag)_\(preparedNameCount)"
                 guard PQsendPrepare(handle, name, statement.sql, Int32(texts.count), nil) == 1 else { throw connectionOrServerError(nil) }
