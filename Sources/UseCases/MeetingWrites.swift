@@ -34,7 +34,8 @@ enum MeetingWrites {
             if let suspension = change.suspension {
                 let policy = c.settings.noShowPolicy
                 // The learner is suspended (a student booked for, else the user); the user who
-                // books is told (of their student by name).
+                // books is told (of their student by name), and so is every other customer linked
+                // to the student, who can no longer book them either.
                 writes.suspensions.append((change.after.studentId ?? change.after.userId, suspension.until))
                 var payload: [String: JSON] = [
                     "until": .string(suspension.until.rfc3339), "no_shows": .int(suspension.noShows), "window_days": .int(policy.windowDays),
@@ -44,8 +45,14 @@ enum MeetingWrites {
                     payload["student_id"] = .string(id)
                     payload["student_name"] = .optional(change.after.studentName)
                 }
-                writes.outbox.append(OutboxMessage(
-                    kind: "user_suspended", channel: "notification", recipientId: change.after.userId, meetingId: nil, eventId: nil, payload: .object(payload)))
+                var customers = [change.after.userId]
+                if let student = change.after.studentId {
+                    customers += c.studentCustomerIds.filter { $0 != student && !customers.contains($0) }
+                }
+                for customer in customers {
+                    writes.outbox.append(OutboxMessage(
+                        kind: "user_suspended", channel: "notification", recipientId: customer, meetingId: nil, eventId: nil, payload: .object(payload)))
+                }
                 // The student suspended is told too: they are the one who cannot be booked.
                 if let student = change.after.studentId {
                     payload["recipient_role"] = "student"

@@ -267,7 +267,7 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
 
     /// A student's missed meeting counts for the student and suspends the student, whoever
     /// booked it: the customer's other student can still be booked, another customer linked to
-    /// the suspended student cannot book them, and the customer is told by the student's name.
+    /// the suspended student cannot book them, and both customers are told by the student's name.
     func testAStudentsNoShowSuspendsTheStudentNotTheCustomer() throws {
         let w = try tutorPlace(settings: ["no_show_policy": ["max_no_shows": 1, "window_days": 30, "suspension_days": 14]])
         let customer = w.user
@@ -298,10 +298,13 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         XCTAssertEqual(try suspendedUntil(first), .string(until), "the student who missed the meeting is suspended")
         XCTAssertEqual(try suspendedUntil(customer), .null, "not the customer who booked it")
         let told = try w.drainOutbox().filter { $0.kind == "user_suspended" }
-        XCTAssertEqual(Set(told.compactMap(\.recipientId)), [customer, first], "the customer who books for the student is told, and the student")
-        let toCustomer = told.first { $0.recipientId == customer }
-        XCTAssertEqual(toCustomer?.raw["payload"]?["student_name"], "Alex Young")
-        XCTAssertTrue(toCustomer?.raw["rendered"]?["text"]?.string?.contains("Alex Young cannot be booked until") ?? false, "\(toCustomer?.raw ?? .null)")
+        XCTAssertEqual(told.compactMap(\.recipientId).sorted(), [customer, guardian, first].sorted(),
+                       "the customer who booked for the student is told, the other customer linked to the student, and the student, once each")
+        for parent in [customer, guardian] {
+            let toCustomer = told.first { $0.recipientId == parent }
+            XCTAssertEqual(toCustomer?.raw["payload"]?["student_name"], "Alex Young")
+            XCTAssertTrue(toCustomer?.raw["rendered"]?["text"]?.string?.contains("Alex Young cannot be booked until") ?? false, "\(toCustomer?.raw ?? .null)")
+        }
         let toStudent = told.first { $0.recipientId == first }
         XCTAssertTrue(toStudent?.raw["rendered"]?["text"]?.string?.contains("you cannot be booked until") ?? false, "\(toStudent?.raw ?? .null)")
 
@@ -317,16 +320,18 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         XCTAssertTrue(search["message"]?.string?.contains("student") ?? false, "searching for the suspended student: \(search)")
         XCTAssertFalse(try w.search(as: customer, from: dayStart, to: dayEnd, ["student_id": .string(second)]).isEmpty, "the other student's times show")
 
-        // Lifted by an admin, the lift is told to whom the suspension was: the student and the
-        // customer who booked the missed meeting, not the other customer, never told of it.
+        // Lifted by an admin, the lift is told to whom the suspension was: the student and both
+        // customers linked to them.
         _ = try w.drainOutbox()
         XCTAssertEqual(try w.meetingd.result("person.unsuspend", as: w.admin, ["person_id": .string(first)])["suspended_until"], .null)
         let lifted = try w.drainOutbox()
-        XCTAssertEqual(lifted.map(\.kind), ["user_unsuspended", "user_unsuspended"])
-        XCTAssertEqual(Set(lifted.compactMap(\.recipientId)), [first, customer])
-        let liftedForCustomer = lifted.first { $0.recipientId == customer }
-        XCTAssertEqual(liftedForCustomer?.raw["payload"]?["student_id"], .string(first))
-        XCTAssertTrue(liftedForCustomer?.raw["rendered"]?["text"]?.string?.contains("Alex Young can be booked again") ?? false, "\(liftedForCustomer?.raw ?? .null)")
+        XCTAssertEqual(lifted.map(\.kind), ["user_unsuspended", "user_unsuspended", "user_unsuspended"])
+        XCTAssertEqual(lifted.compactMap(\.recipientId).sorted(), [first, customer, guardian].sorted())
+        for parent in [customer, guardian] {
+            let liftedForCustomer = lifted.first { $0.recipientId == parent }
+            XCTAssertEqual(liftedForCustomer?.raw["payload"]?["student_id"], .string(first))
+            XCTAssertTrue(liftedForCustomer?.raw["rendered"]?["text"]?.string?.contains("Alex Young can be booked again") ?? false, "\(liftedForCustomer?.raw ?? .null)")
+        }
         let liftedForStudent = lifted.first { $0.recipientId == first }
         XCTAssertTrue(liftedForStudent?.raw["rendered"]?["text"]?.string?.contains("you can be booked again") ?? false, "\(liftedForStudent?.raw ?? .null)")
         try w.meetingd.result("meeting.request", as: guardian, forStudent(first, day: 8))
@@ -407,9 +412,16 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
             try w.act("meeting.log_session", as: w.expert, id, ["attendance": "no_show"])
         }
         try missed(by: first, day: 1)
+        XCTAssertEqual(Set(try w.drainOutbox().filter { $0.kind == "user_suspended" }.compactMap(\.recipientId)), [student, first, second])
         try w.setClock(MeetingTime.at(day: 12, hour: 8))
+        // The first customer, unlinked while the student misses another meeting, is told of the
+        // second suspension neither then nor when it is lifted (linked again by then): only of
+        // the first, which ran out.
+        let link: [String: JSONValue] = ["customer_id": .string(first), "student_id": .string(student)]
+        try w.meetingd.result("student.unlink", as: w.admin, link)
         try missed(by: second, day: 14)
-        _ = try w.drainOutbox()
+        XCTAssertEqual(Set(try w.drainOutbox().filter { $0.kind == "user_suspended" }.compactMap(\.recipientId)), [student, second])
+        try w.meetingd.result("student.link", as: w.admin, link)
         try w.meetingd.result("person.unsuspend", as: w.admin, ["person_id": .string(student)])
         XCTAssertEqual(Set(try w.drainOutbox().filter { $0.kind == "user_unsuspended" }.compactMap(\.recipientId)), [student, second])
     }
