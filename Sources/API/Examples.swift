@@ -42,7 +42,7 @@ enum Examples {
 
     static let ping = MethodExample(
         "A healthy service, with the time of the admin's community", params: ["actor": .string(admin)],
-        result: ["version": "0.2.0", "now": "2030-03-04T12:00:00Z", "database": "ok", "schema_version": 122])
+        result: ["version": "0.2.0", "now": "2030-03-04T12:00:00Z", "database": "ok", "schema_version": 123])
 
     static let personCreate = MethodExample(
         "An admin adds a user",

@@ -269,7 +269,9 @@ enum LedgerAPI {
         .init("amount", .positiveCredits, required: true, "The transfer's credits"),
         .init("posted_change", anyCredits, required: true), .init("blocked_change", anyCredits, required: true),
         .init("available_change", anyCredits, required: true, "What the entry changed of each balance: each column sums to the statement's change"),
+        .init("incoming_change", anyCredits, required: true, "What the entry changed of the credits on their way in (a hold to the account, until it is captured or released)"),
         .init("posted_balance", anyCredits, required: true), .init("blocked", LedgerAPI.totalCredits, required: true), .init("available", anyCredits, required: true),
+        .init("incoming", LedgerAPI.totalCredits, required: true, "Pending credits on their way in after the entry (an expert's earnings from meetings not settled yet)"),
         .init("meeting_id", .nullable(.id(.meeting)), required: true), .init("pending_id", .nullable(.id(.transfer)), required: true, "The hold a post or void resolves"),
         .init("reference", .nullable(.text()), required: true), .init("reason", .nullable(.text()), required: true),
         .init("created_at", .timestamp, required: true),
@@ -278,17 +280,19 @@ enum LedgerAPI {
     /// A statement's opening or closing balance (`boundJSON`).
     static let boundSchema: Schema = .named("StatementBound", .object([
         .init("posted", anyCredits, required: true), .init("blocked", LedgerAPI.totalCredits, required: true),
-        .init("available", anyCredits, required: true), .init("as_of", .nullable(.timestamp), required: true, "The bound it is taken at"),
+        .init("available", anyCredits, required: true), .init("incoming", LedgerAPI.totalCredits, required: true, "Pending credits on their way in"),
+        .init("as_of", .nullable(.timestamp), required: true, "The bound it is taken at"),
     ]))
 
     /// What a statement's entries changed (`BalanceChange.json`): each column's sum.
     static let changeSchema: Schema = .named("BalanceChange", .object([
         .init("posted", anyCredits, required: true), .init("blocked", anyCredits, required: true), .init("available", anyCredits, required: true),
+        .init("incoming", anyCredits, required: true),
     ]))
 
     /// A statement's opening or closing balance as answered: the balance and the bound it is taken at.
     static func boundJSON(_ b: Balance, at: Instant?) -> JSON {
-        ["posted": .int(b.posted), "blocked": .int(b.blocked), "available": .int(b.available), "as_of": .optional(at?.rfc3339)]
+        ["posted": .int(b.posted), "blocked": .int(b.blocked), "available": .int(b.available), "incoming": .int(b.incoming), "as_of": .optional(at?.rfc3339)]
     }
 
     static let statement = MethodDefinition(

@@ -27,6 +27,8 @@ public enum FinanceTables {
         .value("amount"), .value("posted_change"), .value("blocked_change"), .value("available_change"),
         .value("posted_balance", as: "posted_after"), .value("blocked", as: "blocked_after"), .value("available", as: "available_after"),
         .value("meeting_id"), .value("pending_id"), .value("reference"), .value("reason"),
+        // Added after the others, so files read by column position keep their columns.
+        .value("incoming_change"), .value("incoming", as: "incoming_after"),
     ]
 
     /// The opening or closing row of a statement's CSV: `transfer_kind` says which, the time is
@@ -34,7 +36,7 @@ public enum FinanceTables {
     public static func statementBound(_ kind: String, at: Instant?, _ balance: Balance) -> JSON {
         [
             "kind": .string(kind), "created_at": .optional(at?.rfc3339), "posted_balance": .int(balance.posted), "blocked": .int(balance.blocked),
-            "available": .int(balance.available),
+            "available": .int(balance.available), "incoming": .int(balance.incoming),
         ]
     }
 

@@ -144,7 +144,7 @@ public enum LedgerQueries {
                                WHERE cut.before IS NOT NULL) c ON true
             LEFT JOIN LATERAL (
                 SELECT x.seq, x.transfer_id, x.transfer_kind, x.phase, x.side, x.amount, x.signed_amount, x.posted_balance_after, x.blocked_after,
-                       x.available_after, x.meeting_id, x.pending_id, x.reference, x.reason, x.created_at,
+                       x.available_after, x.incoming_after, x.meeting_id, x.pending_id, x.reference, x.reason, x.created_at,
                        (SELECT p.amount FROM transfers p WHERE p.community_id = x.community_id AND p.id = x.pending_id) AS pending_amount
                 FROM ledger_statement_entries($1, a.id, $5::timestamptz, $7::bigint, $3::timestamptz, cut.before, $6::bigint) x
             ) e ON true
@@ -174,9 +174,10 @@ public enum LedgerQueries {
             "seq": .int(try r.int("seq")), "transfer_id": .string(try r.string("transfer_id")), "kind": .string(try r.string("transfer_kind")),
             "phase": .string(phase.rawValue), "side": .string(side.rawValue), "credits": .int(try r.int("signed_amount")),
             "amount": .int(try r.int("amount")), "posted_change": .int(change.posted), "blocked_change": .int(change.blocked),
-            "available_change": .int(change.available),
+            "available_change": .int(change.available), "incoming_change": .int(change.incoming),
             "posted_balance": .int(try r.int("posted_balance_after")), "blocked": .int(try r.int("blocked_after")),
-            "available": .int(try r.int("available_after")), "meeting_id": .optional(try r.optionalString("meeting_id")),
+            "available": .int(try r.int("available_after")), "incoming": .int(try r.int("incoming_after")),
+            "meeting_id": .optional(try r.optionalString("meeting_id")),
             "pending_id": .optional(try r.optionalString("pending_id")),
             "reference": .optional(try r.optionalString("reference")), "reason": .optional(try r.optionalString("reason")),
             "created_at": .string(try r.instant("created_at").rfc3339),

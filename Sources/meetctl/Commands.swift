@@ -457,8 +457,9 @@ enum Commands {
             path: ["statement"], section: .finance, summary: "An account's entries with the running balance, oldest first (every page)",
             details: """
                 CREDITS is the entry's amount signed by side (negative where credits leave the account, whatever the phase:
-                a release on a wallet reads negative though it gives the credits back); POSTED ± and BLOCKED ± are what the
-                entry changed, and POSTED, BLOCKED and AVAILABLE the balances after it.
+                a release on a wallet reads negative though it gives the credits back); POSTED ±, BLOCKED ± and INCOMING ± are
+                what the entry changed, and POSTED, BLOCKED, AVAILABLE and INCOMING the balances after it (INCOMING: holds to
+                the account, such as an expert's earnings from meetings not settled yet).
                 """,
             options: [
                 OptionSpec(name: "account", kind: .id(.account), param: "account_id", help: "The account; default: your own (as balance)"),
@@ -471,8 +472,10 @@ enum Commands {
                 Column(header: "SEQ", key: "seq", format: .number), Column(header: "TIME", key: "created_at", format: .time),
                 Column(header: "KIND", key: "kind"), Column(header: "PHASE", key: "phase"), Column(header: "CREDITS", key: "credits", format: .number),
                 Column(header: "POSTED ±", key: "posted_change", format: .number), Column(header: "BLOCKED ±", key: "blocked_change", format: .number),
+                Column(header: "INCOMING ±", key: "incoming_change", format: .number),
                 Column(header: "POSTED", key: "posted_balance", format: .number), Column(header: "BLOCKED", key: "blocked", format: .number),
-                Column(header: "AVAILABLE", key: "available", format: .number), Column(header: "MEETING", key: "meeting_id"),
+                Column(header: "AVAILABLE", key: "available", format: .number), Column(header: "INCOMING", key: "incoming", format: .number),
+                Column(header: "MEETING", key: "meeting_id"),
                 Column(header: "REFERENCE", key: "reference"), Column(header: "REASON", key: "reason"),
             ], empty: "No entries."),
             csv: [], run: FinanceCommands.statement),

@@ -59,7 +59,7 @@ enum FinanceCommands {
         let clock = try session.clock()
         func bound(_ label: String, _ b: JSON?, missing: String) -> String {
             let at = b?["as_of"]?.stringValue.map { clock.format($0) } ?? missing
-            return "\(label) (\(at)): posted \(Render.plain(b?["posted"] ?? nil)), blocked \(Render.plain(b?["blocked"] ?? nil)), available \(Render.plain(b?["available"] ?? nil))"
+            return "\(label) (\(at)): posted \(Render.plain(b?["posted"] ?? nil)), blocked \(Render.plain(b?["blocked"] ?? nil)), available \(Render.plain(b?["available"] ?? nil)), incoming \(Render.plain(b?["incoming"] ?? nil))"
         }
         let account = Render.plain(params["account_id"]!)
         session.out.line("Statement of " + (try session.accountName(account).map { "\($0) (\(account))" } ?? account))
@@ -67,7 +67,7 @@ enum FinanceCommands {
         try CommandRunner.show(.object(result), session)
         session.out.line(bound("Closing balance", result["closing"], missing: "now"))
         let change = result["change"]
-        session.out.line("Change: posted \(signed(change?["posted"])), blocked \(signed(change?["blocked"])), available \(signed(change?["available"]))")
+        session.out.line("Change: posted \(signed(change?["posted"])), blocked \(signed(change?["blocked"])), available \(signed(change?["available"])), incoming \(signed(change?["incoming"]))")
     }
 
     /// The one account of `person`, or of the acting person when nil; none or several is a

@@ -111,6 +111,14 @@ final class FinanceReportMeetctlTests: XCTestCase {
         XCTAssertTrue(statement.contains("Opening balance (Tue 5 Mar 2030 00:00 EST): posted 500, blocked 100, available 400"), statement)
         XCTAssertTrue(statement.contains("Closing balance (Mon 11 Mar 2030 11:30 EDT): posted 400, blocked 0, available 400"), statement)
         XCTAssertTrue(statement.contains("Change: posted -100, blocked -100, available 0"), statement)
+        // The expert's earnings: the hold came in as incoming credits and left them when captured.
+        let earned = try finance.ok(["statement", "--person", c.expertEmail])
+        XCTAssertTrue(earned.contains("INCOMING ±") && earned.contains("  INCOMING  "), earned)
+        XCTAssertTrue(earned.contains("Change: posted +80, blocked 0, available +80, incoming 0"), earned)
+        let earnedRows = try XCTUnwrap(try finance.json(["statement", "--person", c.expertEmail])["items"]?.array)
+        XCTAssertEqual(earnedRows.map { $0["kind"]?.string ?? "" }, ["hold", "capture", "fee"])
+        XCTAssertEqual(earnedRows.map { $0["incoming_change"] }, [100, -100, 0])
+        XCTAssertEqual(earnedRows.map { $0["incoming"] }, [100, 0, 0])
         let account = try XCTUnwrap(try finance.json(["balance", "--person", c.userId])["accounts"]?[0]?["account_id"]?.string)
         for command in ["statement", "balance"] {
             let both = try finance.fails([command, "--person", c.userId, "--account", account], status: 2)

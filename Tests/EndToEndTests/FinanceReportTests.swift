@@ -328,13 +328,16 @@ final class FinanceReportTests: EndToEndTestCase {
             // A period after the clock's now: with its end given (without it, it is refused: it would close before it opened).
             ["from": "2031-03-01T00:00:00Z", "to": "2031-04-01T00:00:00Z"],
         ]
+        // A wallet, and an expert's earnings, which receive holds as incoming credits.
+        let earningsX = try meetingd.accountId(of: r.expertX, kind: "expert_earnings", as: r.finance)
+        for account in [r.walletA, earningsX] {
         for range in ranges {
             var items: [JSONValue] = []
             var cursor: JSONValue? = nil
             var last: JSONValue = .null
             for _ in 0..<10 {
                 var params = range
-                params["account_id"] = .string(r.walletA)
+                params["account_id"] = .string(account)
                 params["limit"] = 2
                 if let cursor { params["cursor"] = cursor }
                 last = try meetingd.result("ledger.statement", as: r.finance, params)
@@ -343,19 +346,29 @@ final class FinanceReportTests: EndToEndTestCase {
                 if cursor == nil || cursor == .null { break }
             }
             let opening = try XCTUnwrap(last["opening"]), closing = try XCTUnwrap(last["closing"])
-            for figure in ["posted", "blocked", "available"] {
+            for figure in ["posted", "blocked", "available", "incoming"] {
                 let sum = items.compactMap { $0["\(figure)_change"]?.int }.reduce(0, +)
-                XCTAssertEqual(sum, closing[figure]!.int! - opening[figure]!.int!, "\(range): the \(figure) changes sum to closing less opening")
+                XCTAssertEqual(items.compactMap { $0["\(figure)_change"]?.int }.count, items.count, "every entry says its \(figure) change")
+                XCTAssertEqual(sum, closing[figure]!.int! - opening[figure]!.int!, "\(account) \(range): the \(figure) changes sum to closing less opening")
                 XCTAssertEqual(last["change"]?[figure]?.int, sum)
             }
             var running = opening
             for item in items {
                 let posted = running["posted"]!.int! + item["posted_change"]!.int!, blocked = running["blocked"]!.int! + item["blocked_change"]!.int!
-                XCTAssertEqual([item["posted_balance"]?.int, item["blocked"]?.int], [posted, blocked], "each row's balance is the one before plus its change")
-                running = ["posted": .int(posted), "blocked": .int(blocked)]
+                let incoming = running["incoming"]!.int! + item["incoming_change"]!.int!
+                XCTAssertEqual([item["posted_balance"]?.int, item["blocked"]?.int, item["incoming"]?.int], [posted, blocked, incoming],
+                               "each row's balance is the one before plus its change")
+                running = ["posted": .int(posted), "blocked": .int(blocked), "incoming": .int(incoming)]
             }
             XCTAssertEqual(opening["as_of"], try range["from"].map { .string(rfc3339(try parseRFC3339($0.string!))) } ?? .null)
         }
+        }
+        // The expert's holds: incoming while held, and what is incoming now is what the balance says.
+        let expertWhole = try meetingd.result("ledger.statement", as: r.finance, ["account_id": .string(earningsX)])
+        let holds = try XCTUnwrap(expertWhole["items"]?.array?.filter { $0["kind"] == "hold" })
+        XCTAssertFalse(holds.isEmpty)
+        XCTAssertTrue(holds.allSatisfy { $0["incoming_change"] == $0["amount"] && $0["posted_change"] == 0 && $0["blocked_change"] == 0 }, "\(holds)")
+        XCTAssertEqual(expertWhole["closing"]?["incoming"], try meetingd.balance(account: earningsX, as: r.finance)["incoming"])
         // The whole history: opening at zero, closing as the balance now.
         let whole = try meetingd.result("ledger.statement", as: r.finance, ["account_id": .string(r.walletA)])
         XCTAssertEqual(whole["opening"]?["posted"], 0)
@@ -372,7 +385,7 @@ final class FinanceReportTests: EndToEndTestCase {
         XCTAssertEqual(kinds.first, "opening_balance")
         XCTAssertEqual(kinds.last, "closing_balance")
         XCTAssertEqual(kinds.count, (whole["items"]?.array?.count ?? 0) + 2)
-        for figure in ["posted", "blocked", "available"] {
+        for figure in ["posted", "blocked", "available", "incoming"] {
             let changes = try csvColumn(rows, "\(figure)_change").compactMap { Int64($0) }.reduce(0, +)
             let after = try csvColumn(rows, "\(figure)_after").compactMap { Int64($0) }
             XCTAssertEqual(changes, after.last! - after.first!, "\(figure): the column sums to closing less opening")

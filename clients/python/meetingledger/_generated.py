@@ -800,6 +800,7 @@ class BalanceChange:
 
     available: int
     blocked: int
+    incoming: int
     posted: int
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -817,6 +818,7 @@ class StatementBound:
     as_of: Optional[str]
     available: int
     blocked: int
+    incoming: int
     posted: int
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -838,6 +840,8 @@ class StatementEntry:
     blocked_change: int
     created_at: str
     credits: int
+    incoming: int
+    incoming_change: int
     kind: str
     meeting_id: Optional[str]
     pending_id: Optional[str]
@@ -2297,6 +2301,7 @@ _LedgerStatementResult_FIELDS: Tuple[FieldSpec, ...] = (
 _BalanceChange_FIELDS: Tuple[FieldSpec, ...] = (
     ("available", "available", None, True),
     ("blocked", "blocked", None, True),
+    ("incoming", "incoming", None, True),
     ("posted", "posted", None, True),
 )
 
@@ -2304,6 +2309,7 @@ _StatementBound_FIELDS: Tuple[FieldSpec, ...] = (
     ("as_of", "as_of", None, True),
     ("available", "available", None, True),
     ("blocked", "blocked", None, True),
+    ("incoming", "incoming", None, True),
     ("posted", "posted", None, True),
 )
 
@@ -2315,6 +2321,8 @@ _StatementEntry_FIELDS: Tuple[FieldSpec, ...] = (
     ("blocked_change", "blocked_change", None, True),
     ("created_at", "created_at", None, True),
     ("credits", "credits", None, True),
+    ("incoming", "incoming", None, True),
+    ("incoming_change", "incoming_change", None, True),
     ("kind", "kind", None, True),
     ("meeting_id", "meeting_id", None, True),
     ("pending_id", "pending_id", None, True),
