@@ -37,7 +37,9 @@ public final class MigrationGate: Sendable {
             let applied: [Int]
             do {
                 applied = try migrator.apply(on: connection)
-            } catch let error as PostgresError where !error.isTemporary {
+            } catch let error as PostgresError where !error.isTemporary && error.code != .configuration {
+                // A session a pooler shares with other clients (`.configuration`) is not a fault
+                // of the migrations: every call says what to set, as it would once migrated.
                 brokenReason.withLock { $0 = error.description }
                 throw error
             }

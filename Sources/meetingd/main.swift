@@ -319,6 +319,12 @@ case "serve":
         logger.log(.warning, "the database is unavailable at start-up (\(error)); answering database_unavailable until it is back\(conninfoHint)")
     } catch let error as PostgresError where error.isRefusedLogin {
         failRefusedLogin(error)
+    } catch let error as PostgresError where error.code == .configuration {
+        // A pooler in transaction mode meetingd was not told of: it serves, and every call meets
+        // it as 5035 database_refused with what to set, as once started (README: Behind a
+        // connection pooler); not a migration fault, and not a reason to stop some processes and
+        // not others as the pooler happens to hand out sessions.
+        logger.log(.error, "the database refused at start-up: \(error.message); answering database_refused until it is fixed")
     } catch {
         fatal("migration failed: \(error)")
     }
