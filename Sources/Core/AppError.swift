@@ -260,6 +260,18 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
             retryable: true)
     }
 
+    /// A write refused because no synchronous standby would confirm its commit, where the
+    /// operator asked for one (MEETINGLEDGER_REQUIRE_SYNCHRONOUS_STANDBY): the database answers,
+    /// so "unavailable" alone would send the reader looking for an outage that is not there.
+    public static func noSynchronousStandby() -> AppError {
+        AppError(
+            .databaseUnavailable,
+            message: "Not written: this service writes only where a synchronous standby confirms each commit, and its database has none now "
+                + "(a standby away or catching up, or a failover under way); nothing was changed. Retry shortly (a change with the same "
+                + "idempotency_key); reads are answered meanwhile",
+            retryable: true)
+    }
+
     /// The database refuses meetingd's login for good (wrong password, no such role or
     /// database): not the caller's fault, and not worth retrying until an operator fixes it.
     public static func databaseRefused() -> AppError {

@@ -590,7 +590,7 @@ public final class RequestPipeline {
             }
             if error.sqlState == RequestQueries.noSynchronousStandbyState {
                 logger.log(.warning, "a write refused (\(SessionSettings.requireSynchronousStandbyVariable)): \(error)")
-                throw AppError.databaseUnavailable()
+                throw AppError.noSynchronousStandby()
             }
             if let bound = boundReached(error, "in a request") { throw bound }
             if error.isTransient {

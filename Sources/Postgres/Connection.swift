@@ -384,9 +384,10 @@ public final class Connection {
             mustReconnect = true
             return PostgresError(
                 code: .connectionLost, sqlState: sqlState,
-                message: "\(message.trimmingTrailingNewlines()): the server is read-only (a standby, or a primary demoted by a failover); "
+                message: "\(message.trimmingTrailingNewlines()): the server takes no writes: a standby, a primary demoted by a failover, "
+                    + "or a primary set read-only (default_transaction_read_only on, for the database, the role or the server); "
                     + "the session is dropped. DATABASE_URL must lead to the primary: with every host and target_session_attrs=read-write, "
-                    + "connecting again finds it")
+                    + "connecting again finds it; a primary set read-only takes writes once that setting is off again")
         }
         if sqlState == "0A000" && message.contains("cached plan") { preparedAreStale = true }
         // A name this session prepared is missing, or one it never prepared exists: the session

@@ -70,6 +70,10 @@ final class DatabaseRestartTests: EndToEndTestCase {
         try readOnly(true)
         XCTAssertEqual(try meetingd.call("system.ping")["result"]?["database"], "read_only")
         XCTAssertEqual(try meetingd.call("community.update_settings", as: community.adminId, ["horizon_days": 30])["error"]?["code"], 5030)
+        // The log names this case and its remedy too, not only a failover's (DATABASE_URL).
+        try meetingd.waitForLog("the refusal's warning names a primary set read-only") {
+            ($0["message"]?.string ?? "").contains("a primary set read-only (default_transaction_read_only")
+        }
         // A meetingd started now (meetctl starts one per command) reads the current schema
         // without writing and says the same, and reads are served: it said unavailable and
         // refused every call, its start-up's write refused.

@@ -278,6 +278,9 @@ final class StandbyReadTests: EndToEndTestCase {
         let refused = try guarded.call("credits.grant", as: finance, grant)
         XCTAssertEqual(refused["error"]?["code"], 5030, "\(refused)")
         XCTAssertEqual(refused["error"]?["data"]?["retryable"], true)
+        XCTAssertTrue(refused["error"]?["message"]?.string?.contains("synchronous standby") ?? false,
+                      "the caller is told why, not of an outage ping does not show: \(refused)")
+        XCTAssertEqual(try guarded.call("system.ping")["result"]?["database"], "ok")
         XCTAssertEqual(try posted(), 0, "nothing written")
         let person = try guarded.call("person.create", as: community.adminId, TestCommunity.personParams(roles: ["user"]))
         XCTAssertEqual(person["error"]?["code"], 5030, "every write: \(person)")
