@@ -1,5 +1,6 @@
 import Core
 import RPC
+import Pipeline
 
 /// The worked calls `rpc.discover` publishes for the main methods: the walkthrough of
 /// examples/quickstart.ndjson (Sam books Talia for CHEM101, Talia confirms, Sam cancels late),
@@ -42,7 +43,7 @@ enum Examples {
 
     static let ping = MethodExample(
         "A healthy service, with the time of the admin's community", params: ["actor": .string(admin)],
-        result: ["version": "0.2.0", "now": "2030-03-04T12:00:00Z", "database": "ok", "schema_version": 123])
+        result: ["version": "0.2.0", "now": "2030-03-04T12:00:00Z", "database": "ok", "schema_version": .int(Int64(PipelineConfig.schemaVersion))])
 
     static let personCreate = MethodExample(
         "An admin adds a user",

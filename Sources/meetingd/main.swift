@@ -210,11 +210,20 @@ do {
         fatal("cannot find the migrations: install them as ../\(Migrator.installedPath) beside meetingd's bin folder, "
             + "or set MEETINGLEDGER_MIGRATIONS to the folder (sql/migrations of the source)")
     }
+    let migrator: Migrator
     do {
-        return MigrationGate(migrator: try Migrator(directory: directory), onMigrated: StartupReport.migrated(logger))
+        migrator = try Migrator(directory: directory)
     } catch {
         fatal("cannot read the migrations in \(directory): \(error)")
     }
+    // A folder of a later release would be applied and served by SQL written for an earlier
+    // schema (an earlier folder is how the upgrade check makes earlier states).
+    if let newest = migrator.migrations.last, newest.version > PipelineConfig.schemaVersion {
+        fatal("the migrations in \(directory) go up to \(String(format: "%04d", newest.version))_\(newest.name), newer than this meetingd, "
+            + "which is written for \(String(format: "%04d", PipelineConfig.schemaVersion)): nothing was migrated. Install the meetingd of the "
+            + "release those migrations came with, or set MEETINGLEDGER_MIGRATIONS to this release's folder")
+    }
+    return MigrationGate(migrator: migrator, onMigrated: StartupReport.migrated(logger))
 }
 
 func failRefusedLogin(_ error: PostgresError) -> Never {

@@ -65,6 +65,26 @@ final class InstallLayoutTests: EndToEndTestCase {
         XCTAssertEqual(planted.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "t", "nothing from the working directory ran")
     }
 
+    /// A migrations folder of a later release (a binary and folder installed apart, one of
+    /// them updated) is refused before anything is applied: it was applied, and ping then
+    /// answered the folder's schema_version for SQL written for an earlier one.
+    func testAFolderOfALaterReleaseIsRefused() throws {
+        let (url, environment) = try databaseMigrated(before: "9999", name: "later_folder")
+        let folder = try XCTUnwrap(environment["MEETINGLEDGER_MIGRATIONS"])
+        let newest = try FileManager.default.contentsOfDirectory(atPath: folder).compactMap { Int($0.prefix { $0.isNumber }) }.max() ?? 0
+        let later = String(format: "%04d", newest + 1) + "_of_a_later_release.sql"
+        try "CREATE TABLE later_release_marker (x int);".write(toFile: folder + "/" + later, atomically: true, encoding: .utf8)
+        for arguments in [["migrate"], []] {
+            let refused = try runTool(TestEnvironment.meetingdPath, arguments, environment: environment)
+            XCTAssertEqual(refused.termination, .exited(1), "\(arguments): \(refused.stderr)")
+            XCTAssertTrue(refused.stderr.contains("newer than this meetingd") && refused.stderr.contains(later.replacingOccurrences(of: ".sql", with: "")),
+                          refused.stderr)
+            XCTAssertEqual(refused.stdout, "", "nothing served")
+        }
+        let marker = try Psql.run(url, ["SELECT to_regclass('later_release_marker') IS NULL"])
+        XCTAssertEqual(marker.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "t", "nothing applied")
+    }
+
     /// A `meetingd migrate` that meets another process applying the migrations past the lock
     /// timeout says so, and what to do (exit status 75: run it again). The lock is held on a database of the test's own: on the
     /// shared one it would hold up every meetingd other tests start meanwhile.
