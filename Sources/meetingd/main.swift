@@ -19,8 +19,11 @@ let usage = """
     meetingd speaks JSON-RPC 2.0 on stdin/stdout: one request per line (or Content-Length framed).
     The database is DATABASE_URL (a libpq connection string or URI).
     A batch's entries run at once over N connections (1…32, default 4; MEETINGLEDGER_BATCH_WORKERS).
-    Limits: MEETINGLEDGER_MAX_MESSAGE_BYTES, MEETINGLEDGER_MAX_BATCH, MEETINGLEDGER_MAX_STRING, and
-    MEETINGLEDGER_MAX_ANSWER_BYTES (one call's or one batch's answer, default 16 MiB; past it the rest
+    Logs: JSON lines on stderr, --log-level or MEETINGLEDGER_LOG_LEVEL (debug, info, warning, error;
+    default info: a line per call).
+    Limits: MEETINGLEDGER_MAX_MESSAGE_BYTES (one message, default 1 MiB), MEETINGLEDGER_MAX_BATCH (a
+    batch's entries, default 1000), MEETINGLEDGER_MAX_STRING (characters of one string, default 10000),
+    and MEETINGLEDGER_MAX_ANSWER_BYTES (one call's or one batch's answer, default 16 MiB; past it the rest
     of a batch is answered with batch_answer_full errors: send those requests again).
     Memory: at most N MiB of heap and stacks (default 1024, 64 to 16777216; 0 leaves the system's limit
     as it is; MEETINGLEDGER_MAX_MEMORY_MB); a process that would pass it stops (SIGABRT) instead.
@@ -42,7 +45,8 @@ let usage = """
     Behind a pooler in transaction mode (PgBouncer pool_mode = transaction) set MEETINGLEDGER_POOLER=transaction
     and give the timeouts to meetingd's role (README: Behind a connection pooler).
     Migrations are read from MEETINGLEDGER_MIGRATIONS, ../share/meetingledger/migrations beside an
-    installed meetingd's bin folder, or sql/migrations beside the build. migrate and bootstrap exit 75 when
+    installed meetingd's bin folder, or sql/migrations beside the build; a folder holding a migration newer
+    than this meetingd (another release's) is refused, exit status 1. migrate and bootstrap exit 75 when
     something that passes stopped them (the database away, a lock held past the lock timeout: run them
     again) and 1 for a fault to fix (a changed migration, a role that does not own the database).
     serve migrates first; while the database is down or full it answers system.ping (database:
