@@ -162,7 +162,9 @@ public final class Dispatcher {
             try spec.paramsSchema.validate(.object(checkedFields), path: "", limits: limits)
             for rule in spec.paramRules { try rule.check(checkedFields) }
             ranMutating = spec.mutating
-            outcome = .success(try spec.handler(Params(fields: checkedFields, method: methodName)))
+            outcome = .success(try Logger.$request.withValue(Logger.RequestTag(method: methodName, id: id)) {
+                try spec.handler(Params(fields: checkedFields, method: methodName))
+            })
         } catch let error as AppError {
             outcome = .failure(RPCError(error))
         } catch {

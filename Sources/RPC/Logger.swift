@@ -24,6 +24,17 @@ public struct Logger: Sendable {
 
     public init(minimum: Level) { self.minimum = minimum }
 
+    /// The request a line is logged while handling: its method and id.
+    public struct RequestTag: Sendable {
+        public let method: String
+        public let id: JSON
+    }
+
+    /// The request being handled (on this thread or task), which every line logged while it
+    /// runs names: a warning met deep inside a call (a lock timeout, a lost connection) is told
+    /// with the call's method and id, so an operator can pair it with the call's own line.
+    @TaskLocal public static var request: RequestTag?
+
     /// A request's id as the log shows it: as it was sent, unless its text passes 200
     /// characters (an id may be any JSON string or number), then its first 200 and "…".
     static func bounded(_ id: JSON) -> JSON {
@@ -43,8 +54,8 @@ public struct Logger: Sendable {
         fields["ts"] = .string(SystemClock.now().rfc3339)
         fields["level"] = .string(level.rawValue)
         fields["message"] = .string(String(message.prefix(2000)))
-        if let method { fields["method"] = .string(String(method.prefix(200))) }
-        if let id { fields["id"] = Logger.bounded(id) }
+        if let method = method ?? Logger.request?.method { fields["method"] = .string(String(method.prefix(200))) }
+        if let id = id ?? Logger.request?.id { fields["id"] = Logger.bounded(id) }
         if let durationMs { fields["duration_ms"] = .decimal((durationMs * 1000).rounded() / 1000) }
         let line = JSON.object(fields).serialized() + "\n"
         let bytes = Array(line.utf8)

@@ -71,8 +71,9 @@ final class DatabaseRestartTests: EndToEndTestCase {
         XCTAssertEqual(try meetingd.call("system.ping")["result"]?["database"], "read_only")
         XCTAssertEqual(try meetingd.call("community.update_settings", as: community.adminId, ["horizon_days": 30])["error"]?["code"], 5030)
         // The log names this case and its remedy too, not only a failover's (DATABASE_URL).
-        try meetingd.waitForLog("the refusal's warning names a primary set read-only") {
+        try meetingd.waitForLog("the refusal's warning names a primary set read-only, and the call it met") {
             ($0["message"]?.string ?? "").contains("a primary set read-only (default_transaction_read_only")
+                && $0["method"] == "community.update_settings" && $0["id"] != nil
         }
         // A meetingd started now (meetctl starts one per command) reads the current schema
         // without writing and says the same, and reads are served: it said unavailable and
