@@ -285,7 +285,8 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
     public static func databaseMisconfigured() -> AppError {
         AppError(
             .databaseRefused,
-            message: "The service's database connection is set up in a way it cannot work with (its operator must fix the connection settings; meetingd's log says why); nothing was changed")
+            message: "The service's database connection is set up in a way it cannot work with (its operator must fix the connection settings, "
+                + "such as MEETINGLEDGER_POOLER=transaction behind a pooler in transaction mode; meetingd's log says why); nothing was changed")
     }
 
     /// meetingd was told to stop (SIGTERM) and its time to answer what it had read ran out before

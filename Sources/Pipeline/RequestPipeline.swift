@@ -53,7 +53,7 @@ public final class SessionHealth: Sendable {
 
     public init() {}
 
-    func sawMisconfiguration() { lastMisconfiguredNs.withLock { $0 = SystemClock.monotonicNanoseconds() } }
+    public func sawMisconfiguration() { lastMisconfiguredNs.withLock { $0 = SystemClock.monotonicNanoseconds() } }
 
     public var recentlyMisconfigured: Bool {
         guard let seen = lastMisconfiguredNs.withLock({ $0 }) else { return false }
@@ -127,6 +127,7 @@ public final class RequestPipeline {
             // The database answered: a session's first statements stopped by its own bounds are
             // those bounds' errors, not a database that is down.
             if let bound = boundReached(error, "opening the session") { throw bound }
+            if error.code == .configuration { throw misconfigured(error) }
             logger.log(error.isTemporary ? .warning : .error, "database unavailable: \(error)")
             throw AppError.databaseUnavailable()
         }
@@ -577,6 +578,15 @@ public final class RequestPipeline {
         return nil
     }
 
+    /// A connection set up in a way meetingd cannot work with (a pooler in transaction mode it
+    /// was not told of), met opening a session or in a call: system.ping says refused, and the
+    /// caller gets 5035, not retryable.
+    func misconfigured(_ error: PostgresError) -> AppError {
+        config.sessionHealth.sawMisconfiguration()
+        logger.log(.error, "the database connection is misconfigured: \(error)")
+        return AppError.databaseMisconfigured()
+    }
+
     /// Database failures become errors a caller can act on: a lost connection is retryable,
     /// a broken invariant is reported without internals.
     public func withDatabaseErrors<T>(_ body: () throws -> T) throws -> T {
@@ -599,11 +609,7 @@ public final class RequestPipeline {
             if error.isTransient {
                 throw AppError(.contention, message: "Too much contention on the same records; retry (a change with the same idempotency_key)", retryable: true)
             }
-            if error.code == .configuration {
-                config.sessionHealth.sawMisconfiguration()
-                logger.log(.error, "the database connection is misconfigured: \(error)")
-                throw AppError.databaseMisconfigured()
-            }
+            if error.code == .configuration { throw misconfigured(error) }
             logger.log(.error, "database error: \(error)")
             throw AppError.internalError()
         }

@@ -209,7 +209,10 @@ do {
     fail(error.message + "\n" + usage)
 }
 
-@MainActor func loadMigrations() -> MigrationGate {
+/// `serving`: the command serves calls or writes (serve, bootstrap), so the folder must be this
+/// release's whole; `migrate` alone may apply an earlier release's (how the upgrade check and
+/// tests make earlier states).
+@MainActor func loadMigrations(serving: Bool = true) -> MigrationGate {
     guard let directory = Migrator.locateDirectory(explicit: environment("MEETINGLEDGER_MIGRATIONS")) else {
         fatal("cannot find the migrations: install them as ../\(Migrator.installedPath) beside meetingd's bin folder, "
             + "or set MEETINGLEDGER_MIGRATIONS to the folder (sql/migrations of the source)")
@@ -227,6 +230,15 @@ do {
             + "which is written for \(String(format: "%04d", PipelineConfig.schemaVersion)): nothing was migrated. Install the meetingd of the "
             + "release those migrations came with, or set MEETINGLEDGER_MIGRATIONS to this release's folder")
     }
+    // An earlier release's folder leaves the schema behind the SQL this meetingd sends: calls
+    // would fail one by one (a column it reads is not there) while ping said ok.
+    if serving, (migrator.migrations.last?.version ?? 0) < PipelineConfig.schemaVersion, environment("MEETINGLEDGER_SERVE_EARLIER_SCHEMA") != "1" {
+        let newest = migrator.migrations.last.map { String(format: "%04d", $0.version) + "_" + $0.name } ?? "none"
+        fatal("the migrations in \(directory) go up to \(newest), older than this meetingd, which is written for "
+            + "\(String(format: "%04d", PipelineConfig.schemaVersion)): nothing was migrated or served. Set MEETINGLEDGER_MIGRATIONS to this "
+            + "release's folder (meetingd migrate alone applies an earlier folder, to make an earlier release's database; tests that write "
+            + "an earlier release's rows through this meetingd set MEETINGLEDGER_SERVE_EARLIER_SCHEMA=1)")
+    }
     return MigrationGate(migrator: migrator, onMigrated: StartupReport.migrated(logger))
 }
 
@@ -237,7 +249,7 @@ func failRefusedLogin(_ error: PostgresError) -> Never {
 /// For the one-shot commands: the database must answer and migrate, or the command fails,
 /// saying whether running it again is the remedy (exit status 75) or something must be fixed (1).
 @MainActor func migrate() -> Connection {
-    let migrations = loadMigrations()
+    let migrations = loadMigrations(serving: command != "migrate")
     do {
         let connection = try Connection(conninfo: conninfo, settings: session)
         try migrations.ensureMigrated(on: connection)
@@ -322,6 +334,7 @@ case "serve":
     // A database that is down, full or busy does not stop the start: calls are answered with
     // retryable errors until it is back, and the first connection that can then migrates.
     let migrations = loadMigrations()
+    let config = pipelineConfig(migrations: migrations)
     do {
         let primary = try Connection(conninfo: conninfo, settings: session)
         try migrations.ensureMigrated(on: primary)
@@ -337,11 +350,12 @@ case "serve":
         // it as 5035 database_refused with what to set, as once started (README: Behind a
         // connection pooler); not a migration fault, and not a reason to stop some processes and
         // not others as the pooler happens to hand out sessions.
+        config.sessionHealth.sawMisconfiguration()
         logger.log(.error, "the database refused at start-up: \(error.message); answering database_refused until it is fixed")
     } catch {
         fatal("migration failed: \(error)")
     }
-    exit(Server(config: pipelineConfig(migrations: migrations), limits: limits, logger: logger, info: info, batchWorkers: batchWorkers, stopGraceMs: stopGraceMs).run())
+    exit(Server(config: config, limits: limits, logger: logger, info: info, batchWorkers: batchWorkers, stopGraceMs: stopGraceMs).run())
 default:
     fail("unknown command \(command)\n" + usage)
 }

@@ -270,13 +270,15 @@ final class DatabaseRestartTests: EndToEndTestCase {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("migrations-\(TestEnvironment.uniqueTag())")
         try FileManager.default.copyItem(atPath: TestEnvironment.repoRoot + "/sql/migrations", toPath: folder.path)
         defer { try? FileManager.default.removeItem(at: folder) }
-        try "SELECT * FROM no_such_table;\n".write(to: folder.appendingPathComponent("9999_broken.sql"), atomically: true, encoding: .utf8)
+        // The newest migration broken (a folder with one newer than meetingd is refused at once).
+        let newest = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }.sorted().last)
+        try "SELECT * FROM no_such_table;\n".write(to: folder.appendingPathComponent(newest), atomically: true, encoding: .utf8)
         let meetingd = try startMeetingd(environment: ["DATABASE_URL": url, "MEETINGLEDGER_MIGRATIONS": folder.path])
         try assertUnavailable(meetingd, as: "per_" + String(repeating: "0", count: 32))
         XCTAssertTrue(try scriptsDB(["start", "--name", clusterName!]).succeeded)
         let answer = try meetingd.call("system.ping")
         XCTAssertEqual(answer["result"]?["database"], "unavailable", "the call that met it is answered: \(answer)")
         XCTAssertEqual(try meetingd.waitForExit(), .exited(1))
-        XCTAssertTrue(meetingd.stderrText.contains("9999_broken failed") && meetingd.stderrText.contains("stopping"), meetingd.stderrTail)
+        XCTAssertTrue(meetingd.stderrText.contains(newest.replacingOccurrences(of: ".sql", with: "") + " failed") && meetingd.stderrText.contains("stopping"), meetingd.stderrTail)
     }
 }

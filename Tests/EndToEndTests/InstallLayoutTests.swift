@@ -85,6 +85,30 @@ final class InstallLayoutTests: EndToEndTestCase {
         XCTAssertEqual(marker.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "t", "nothing applied")
     }
 
+    /// An earlier release's folder is served by nothing: its schema lacks what this meetingd's
+    /// SQL reads (ping said ok, and calls failed one by one with internal errors). `meetingd
+    /// migrate` alone applies it, which is how an earlier release's database is made.
+    func testAFolderOfAnEarlierReleaseIsMigratedButNeverServed() throws {
+        let all = try FileManager.default.contentsOfDirectory(atPath: TestEnvironment.repoRoot + "/sql/migrations").filter { $0.hasSuffix(".sql") }.sorted()
+        let newest = try XCTUnwrap(all.last)
+        var (url, environment) = try databaseMigrated(before: newest, name: "earlier_folder")
+        environment["MEETINGLEDGER_SERVE_EARLIER_SCHEMA"] = nil
+        let applied = try Psql.run(url, ["SELECT max(version) FROM schema_migrations"])
+        XCTAssertEqual(Int(applied.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), Int(all[all.count - 2].prefix(4)), "migrate applied the earlier folder")
+        for arguments in [[], ["bootstrap", "--community", "Early", "--short-name", "E", "--admin-email", "e@example.test", "--admin-first", "E",
+                                "--admin-last", "Arly"]] {
+            let refused = try runTool(TestEnvironment.meetingdPath, arguments, environment: environment)
+            XCTAssertEqual(refused.termination, .exited(1), "\(arguments): \(refused.stderr)")
+            XCTAssertTrue(refused.stderr.contains("older than this meetingd"), refused.stderr)
+            XCTAssertEqual(refused.stdout, "", "nothing served or created")
+        }
+        environment["MEETINGLEDGER_SERVE_EARLIER_SCHEMA"] = "1"
+        let told = try runTool(TestEnvironment.meetingdPath, [], environment: environment)
+        XCTAssertTrue(told.succeeded && told.stdout.isEmpty, "told to, it serves the earlier schema (for tests): \(told.stderr)")
+        let upgraded = try runTool(TestEnvironment.meetingdPath, ["migrate"], environment: ["DATABASE_URL": url])
+        XCTAssertTrue(upgraded.succeeded, "this release's folder upgrades it: \(upgraded.stderr)")
+    }
+
     /// A `meetingd migrate` that meets another process applying the migrations past the lock
     /// timeout says so, and what to do (exit status 75: run it again). The lock is held on a database of the test's own: on the
     /// shared one it would hold up every meetingd other tests start meanwhile.

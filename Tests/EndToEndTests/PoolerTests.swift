@@ -75,17 +75,19 @@ final class PoolerTests: EndToEndTestCase {
         // its own, which three processes at once get from the pooler's three sessions in turn).
         for _ in 1...10 where refusedAtStart == 0 {
             let processes = try (0..<3).map { _ in try startMeetingd(environment: ["DATABASE_URL": pooler.url]) }
-            for meetingd in processes {
-                let database = try meetingd.call("system.ping")["result"]?["database"]
-                XCTAssertTrue(database == "ok" || database == "refused", "\(database ?? .null)")
-                let answer = try meetingd.call("person.get", as: community.adminId, read)
-                XCTAssertTrue(answer["result"] != nil || answer["error"]?["code"] == 5035, "\(answer)")
+            let answers = try processes.map { meetingd in
+                (ping: try meetingd.call("system.ping")["result"]?["database"], call: try meetingd.call("person.get", as: community.adminId, read))
             }
-            for meetingd in processes {
+            for (meetingd, answer) in zip(processes, answers) {
+                XCTAssertTrue(answer.call["result"] != nil || answer.call["error"]?["code"] == 5035, "never the retryable 5030: \(answer.call)")
                 try meetingd.finish()
                 if meetingd.stderrText.contains("the database refused at start-up") {
                     refusedAtStart += 1
                     XCTAssertTrue(meetingd.stderrText.contains("MEETINGLEDGER_POOLER=transaction"), meetingd.stderrTail)
+                    XCTAssertEqual(answer.ping, "refused", "a process that met it at start-up says so")
+                    XCTAssertTrue(answer.call["error"]?["message"]?.string?.contains("MEETINGLEDGER_POOLER=transaction") ?? true, "\(answer.call)")
+                } else {
+                    XCTAssertTrue(answer.ping == "ok" || answer.ping == "refused", "\(answer.ping ?? .null)")
                 }
             }
         }
