@@ -118,9 +118,9 @@ public struct BookingContext: Sendable {
     /// linked to them (acts for them).
     public var student: PersonFacts?
     public var studentLinked: Bool
-    /// The customers linked to the student (oldest link first): each is told of the student's
-    /// suspension.
-    public var studentCustomerIds: [String]
+    /// The customers linked to the learner (the student, else the user; oldest link first), read
+    /// for a meeting's steps: each is told of the learner's suspension.
+    public var learnerCustomerIds: [String]
     /// The weekly series the meeting is an occurrence of, with its open occurrences from the
     /// meeting on (what cancelling it reaches); no skips.
     public var series: Series?
@@ -163,7 +163,7 @@ public struct BookingContext: Sendable {
         self.expert = nil
         self.student = nil
         self.studentLinked = false
-        self.studentCustomerIds = []
+        self.learnerCustomerIds = []
         self.series = nil
         self.seriesSkips = []
         self.seriesOccurrences = []

@@ -44,7 +44,7 @@ public enum BookingContextQuery {
         c.expert = try j.field("expert").map(Records.person)
         c.student = try j.field("student").map(Records.person)
         c.studentLinked = j.has("student_linked") ? try j.bool("student_linked") : false
-        c.studentCustomerIds = j.has("student_customers") ? try j.strings("student_customers") : []
+        c.learnerCustomerIds = j.has("learner_customers") ? try j.strings("learner_customers") : []
         if let stored = j.field("series") {
             let (series, skips, occurrences) = try SeriesQueries.decodeSeries(stored)
             (c.series, c.seriesSkips, c.seriesOccurrences) = (series, skips, occurrences)

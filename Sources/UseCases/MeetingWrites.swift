@@ -32,37 +32,35 @@ enum MeetingWrites {
             writes.meetings.append(MeetingWrite(change: change, events: events))
             writes.outbox += messages(change, eventId: events.first?.id, context: c, actor: actor)
             if let suspension = change.suspension {
-                let policy = c.settings.noShowPolicy
-                // The learner is suspended (a student booked for, else the user); the user who
-                // books is told (of their student by name), and so is every other customer linked
-                // to the student, who can no longer book them either.
+                // The learner is suspended (a student booked for, else the user).
                 writes.suspensions.append((change.after.studentId ?? change.after.userId, suspension.until))
-                var payload: [String: JSON] = [
-                    "until": .string(suspension.until.rfc3339), "no_shows": .int(suspension.noShows), "window_days": .int(policy.windowDays),
-                    "recipient_role": "user",
-                ]
-                if let id = change.after.studentId {
-                    payload["student_id"] = .string(id)
-                    payload["student_name"] = .optional(change.after.studentName)
-                }
-                var customers = [change.after.userId]
-                if let student = change.after.studentId {
-                    customers += c.studentCustomerIds.filter { $0 != student && !customers.contains($0) }
-                }
-                for customer in customers {
-                    writes.outbox.append(OutboxMessage(
-                        kind: "user_suspended", channel: "notification", recipientId: customer, meetingId: nil, eventId: nil, payload: .object(payload)))
-                }
-                // The student suspended is told too: they are the one who cannot be booked.
-                if let student = change.after.studentId {
-                    payload["recipient_role"] = "student"
-                    writes.outbox.append(OutboxMessage(
-                        kind: "user_suspended", channel: "notification", recipientId: student, meetingId: nil, eventId: nil, payload: .object(payload)))
-                }
+                writes.outbox += suspensionNotices(change.after, noShows: suspension.noShows, until: suspension.until, context: c)
             }
         }
         writes.outbox += extraOutbox
         return writes
+    }
+
+    /// Who is told of the learner's suspension, each once: the user who booked (of their student
+    /// by name, or of themself), every other customer linked to the learner (who can no longer
+    /// book them either), and the student suspended.
+    static func suspensionNotices(_ m: Meeting, noShows: Int64, until: Instant, context c: BookingContext) -> [OutboxMessage] {
+        let learner = (id: m.studentId ?? m.userId, name: m.studentId == nil ? m.userName : m.studentName)
+        func notice(to recipient: String, as role: String, naming named: Bool) -> OutboxMessage {
+            var payload: [String: JSON] = [
+                "until": .string(until.rfc3339), "no_shows": .int(noShows), "window_days": .int(c.settings.noShowPolicy.windowDays),
+                "recipient_role": .string(role),
+            ]
+            if named {
+                payload["student_id"] = .string(learner.id)
+                payload["student_name"] = .optional(learner.name)
+            }
+            return OutboxMessage(kind: "user_suspended", channel: "notification", recipientId: recipient, meetingId: nil, eventId: nil, payload: .object(payload))
+        }
+        var out = [notice(to: m.userId, as: "user", naming: m.studentId != nil)]
+        out += c.learnerCustomerIds.filter { $0 != learner.id && $0 != m.userId }.map { notice(to: $0, as: "user", naming: true) }
+        if let student = m.studentId { out.append(notice(to: student, as: "student", naming: true)) }
+        return out
     }
 
     /// The notifications, video operations and calendar invitations one change sends.

@@ -338,9 +338,11 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
-    /// A student who also books for themself and misses their own meeting was told "you cannot
-    /// book" and no customer was told: the lift says "you can book again" to them alone (it told
-    /// every customer linked to them, and the person that they could "be booked").
+    /// A student who also books for themself and misses their own meeting is told "you cannot
+    /// book", and the customer linked to them, who can no longer book them either, is told by the
+    /// student's name (no customer was told, and learnt of it only from a refused booking); the
+    /// lift is told the same way: "you can book again" to the student (it said they could "be
+    /// booked"), the student's name to the customer.
     func testALiftIsToldAsTheSuspensionWas() throws {
         let w = try tutorPlace(settings: ["no_show_policy": ["max_no_shows": 1, "window_days": 30, "suspension_days": 14]])
         let student = try w.addNamedUser(firstName: "Stu", lastName: "Dent")
@@ -350,12 +352,17 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         try w.act("meeting.confirm", as: w.expert, own)
         try w.setClock(MeetingTime.at(day: 1, hour: 12))
         try w.act("meeting.log_session", as: w.expert, own, ["attendance": "no_show"])
-        XCTAssertEqual(try w.drainOutbox().filter { $0.kind == "user_suspended" }.compactMap(\.recipientId), [student], "told them alone")
+        let told = try w.drainOutbox().filter { $0.kind == "user_suspended" }
+        XCTAssertEqual(told.compactMap(\.recipientId), [student, w.user], "them, then the customer linked to them")
+        XCTAssertTrue(told.first?.raw["rendered"]?["text"]?.string?.contains("you cannot book until") ?? false, "\(told.first?.raw ?? .null)")
+        XCTAssertEqual(told.last?.raw["payload"]?["student_id"], .string(student))
+        XCTAssertTrue(told.last?.raw["rendered"]?["text"]?.string?.contains("Stu Dent cannot be booked until") ?? false, "\(told.last?.raw ?? .null)")
         try w.meetingd.result("person.unsuspend", as: w.admin, ["person_id": .string(student)])
         let lifted = try w.drainOutbox()
-        XCTAssertEqual(lifted.map(\.kind), ["user_unsuspended"])
-        XCTAssertEqual(lifted.first?.recipientId, student)
-        XCTAssertTrue(lifted.first?.raw["rendered"]?["text"]?.string?.contains("you can book again") ?? false, "\(lifted.first?.raw ?? .null)")
+        XCTAssertEqual(lifted.map(\.kind), ["user_unsuspended", "user_unsuspended"])
+        let toStudent = lifted.first { $0.recipientId == student }, toCustomer = lifted.first { $0.recipientId == w.user }
+        XCTAssertTrue(toStudent?.raw["rendered"]?["text"]?.string?.contains("you can book again") ?? false, "\(toStudent?.raw ?? .null)")
+        XCTAssertTrue(toCustomer?.raw["rendered"]?["text"]?.string?.contains("Stu Dent can be booked again") ?? false, "\(toCustomer?.raw ?? .null)")
     }
 
     /// A student assigned to the world's tutor, linked to two customers of their own.
@@ -395,7 +402,8 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         try w.act("meeting.log_session", as: w.expert, bySecond, ["attendance": "no_show"])
         XCTAssertEqual(try lifted(), ["\(student) student", "\(first) user", "\(second) user"], "both customers and the student, once")
         try w.act("meeting.log_session", as: w.expert, own, ["attendance": "no_show"])
-        XCTAssertEqual(try lifted(), ["\(student) user"], "the student's own missed meeting: them alone, as one who books")
+        XCTAssertEqual(try lifted(), ["\(student) user", "\(first) user", "\(second) user"],
+                       "the student's own missed meeting: them, as one who books, and both customers, who can no longer book them")
     }
 
     /// A suspension that ran out by itself is over: its people are not told of a later one's
