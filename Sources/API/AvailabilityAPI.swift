@@ -40,8 +40,10 @@ enum AvailabilityAPI {
                  .init("rules", .list(ruleSchema, max: 200), required: true, "Their location_ids together name at most 1,000 locations, and their service_ids 1,000 services")],
         result: .object([
             .init("expert_id", .id(.person), required: true), .init("time_zone", .text(), required: true), .init("rules", .list(ruleSchema), required: true),
-            .init("meetings_outside_hours", .list(.id(.meeting)), required: true,
+            .init("meetings_outside_hours", .list(.id(.meeting), max: Int(Listed.atMost)), required: true,
                   "The expert's meetings still to come (agreed, or requests awaiting an answer; of the soonest 100) that the new hours and one-off free periods no longer hold at their place and for their service: new hours stop new bookings, these stay as they are until answered, moved or cancelled"),
+            .init("meetings_checked_all", .boolean, required: true,
+                  "Whether every meeting still to come was checked: false when the expert has more than 100, of which only the soonest 100 were (meeting.list shows the rest)"),
         ]),
         errors: [DocErrors.notFound, DocErrors.sessionLog],
         body: .transaction { ctx, params in
@@ -85,8 +87,9 @@ enum AvailabilityAPI {
             let ordered = parsed.map(\.1)
             try AvailabilityStore.setWeekly(ctx.db, communityId: ctx.communityId, expertId: expert, timeZone: zone, rules: .array(ordered), now: ctx.now)
             let hours = ExpertAvailability(expertId: expert, timeZone: zone, weekly: parsed.map(\.0))
+            let outside = try meetingsOutsideHours(ctx, hours)
             return ["expert_id": .string(expert), "time_zone": .string(zone), "rules": .array(ordered),
-                    "meetings_outside_hours": .array(try meetingsOutsideHours(ctx, hours).map { .string($0) })]
+                    "meetings_outside_hours": .array(outside.ids.map { .string($0) }), "meetings_checked_all": .bool(outside.checkedAll)]
         })
 
     /// New hours stop new bookings outside them; the meetings already made stay. These are the
@@ -94,13 +97,15 @@ enum AvailabilityAPI {
     /// the new weekly `hours` and the one-off free periods no longer hold at their place for their
     /// service, so the expert is told of them, as a block tells of the meetings within it. The
     /// hours alone are asked: not the meetings themselves, nor blocked periods.
-    static func meetingsOutsideHours(_ ctx: TransactionContext, _ hours: ExpertAvailability) throws -> [String] {
-        let upcoming = try AvailabilityStore.upcomingMeetings(ctx.db, communityId: ctx.communityId, expertId: hours.expertId, now: ctx.now, limit: 100)
-        guard let first = upcoming.first?.start, let last = upcoming.map(\.end).max() else { return [] }
+    /// Of the soonest `Listed.atMost` (one more is read to know whether there are others).
+    static func meetingsOutsideHours(_ ctx: TransactionContext, _ hours: ExpertAvailability) throws -> (ids: [String], checkedAll: Bool) {
+        let read = try AvailabilityStore.upcomingMeetings(ctx.db, communityId: ctx.communityId, expertId: hours.expertId, now: ctx.now, limit: Listed.atMost + 1)
+        let upcoming = read.prefix(Int(Listed.atMost)), checkedAll = read.count <= Int(Listed.atMost)
+        guard let first = upcoming.first?.start, let last = upcoming.map(\.end).max() else { return ([], checkedAll) }
         var hours = hours
         hours.free = try AvailabilityStore.periods(ctx.db, communityId: ctx.communityId, expertId: hours.expertId, from: first, to: last)
             .filter { $0.kind == "free" }.map { FreePeriod(start: $0.start, end: $0.end, locationIds: $0.locationIds) }
-        return upcoming.filter { !isAvailable(hours, serviceId: $0.serviceId, start: $0.start, end: $0.end, locationId: $0.locationId) }.map(\.id)
+        return (upcoming.filter { !isAvailable(hours, serviceId: $0.serviceId, start: $0.start, end: $0.end, locationId: $0.locationId) }.map(\.id), checkedAll)
     }
 
     static let periodSchema: Schema = .named("AvailabilityPeriod", .object([
@@ -126,7 +131,8 @@ enum AvailabilityAPI {
         if kind == "blocked" {
             // A block stops every time chosen in it; the meetings already in it stay, and the expert is told.
             let inside = try AvailabilityStore.meetingsWithin(ctx.db, communityId: ctx.communityId, expertId: expert, start: start, end: end)
-            json["meetings_within"] = .array(inside.map { .string($0) })
+            json["meetings_within"] = .array(inside.ids.map { .string($0) })
+            json["meetings_within_count"] = .int(inside.count)
         }
         return .object(json)
     }
@@ -145,8 +151,9 @@ enum AvailabilityAPI {
             .init("id", .id(.availability), required: true), .init("kind", .oneOf(["blocked"]), required: true),
             .init("start", .timestamp, required: true), .init("end", .timestamp, required: true), .init("location_ids", .list(.id(.location)), required: true),
             .init("expert_id", .id(.person), required: true),
-            .init("meetings_within", .list(.id(.meeting)), required: true,
-                  "The expert's agreed meetings and open requests in the period, and those whose open new date lies in it (at most 100, soonest first): they stay as they are, but a request there is no longer agreed at that time (it can be declined or moved to another time), a new date there is no longer accepted, and nothing is moved into the period"),
+            .init("meetings_within", .list(.id(.meeting), max: Int(Listed.atMost)), required: true,
+                  "The expert's agreed meetings and open requests in the period, and those whose open new date lies in it (the soonest 100; meetings_within_count says how many in all): they stay as they are, but a request there is no longer agreed at that time (it can be declined or moved to another time), a new date there is no longer accepted, and nothing is moved into the period"),
+            .init("meetings_within_count", .integer(min: 0, max: .max), required: true, "How many meetings the period holds in all"),
         ], additional: true),
         errors: [DocErrors.notFound, DocErrors.sessionLog],
         body: .transaction { ctx, params in try addPeriod(ctx, params, kind: "blocked") })
@@ -189,10 +196,10 @@ enum AvailabilityAPI {
                          .init("free", .list(.named("FreePeriod", .object([
                             .init("start", .timestamp, required: true), .init("end", .timestamp, required: true),
                             .init("location_id", .id(.location), required: true),
-                         ], additional: true))), required: true, "Bookable time, per location (none at a retired location)"),
+                         ], additional: true)), max: SchedulingLimits.maxPeriodsPerAnswer), required: true, "Bookable time, per location (none at a retired location)"),
                          .init("weekly", .list(ruleSchema), required: true),
-                         .init("blocked", .list(timeRangeSchema), required: true),
-                         .init("periods", .list(periodSchema), required: true, "The one-off free and blocked periods stored in the range"),
+                         .init("blocked", .list(timeRangeSchema, max: SchedulingLimits.maxPeriodsPerAnswer), required: true),
+                         .init("periods", .list(periodSchema, max: SchedulingLimits.maxPeriodsPerAnswer), required: true, "The one-off free and blocked periods stored in the range"),
                          .init("truncated", .boolean, required: true,
                                "The answer stops at next_from (more than \(SchedulingLimits.maxPeriodsPerAnswer) periods): ask again with from: next_from for the rest"),
                          .init("next_from", .nullable(.timestamp), required: true)], additional: true),
@@ -256,7 +263,7 @@ enum AvailabilityAPI {
             .init("experts", .list(.named("SlotExpert", .object([
                 .init("expert_id", .id(.person), required: true), .init("location_ids", .list(.id(.location)), required: true),
             ]))), required: true, "The experts free then, each with the locations they offer"),
-        ]))), required: true),
+        ])), max: SchedulingLimits.maxSlotsPerPage), required: true),
             .init("experts", .list(ProfileAPI.profileSchema), required: true, "The public profile (person.profile) of every expert the page's slots name, each once"),
             .init("truncated", .boolean, required: true, "The answer stopped at its bound before the end of the range: ask again with cursor: next_cursor for the rest"),
             .init("next_cursor", .nullable(.text()), required: true),

@@ -69,7 +69,7 @@ enum Examples {
         "The library room closes: nothing is booked there any more",
         params: ["actor": .string(admin), "location_id": "loc_01a20440e2a3fcd0a1b2c3d4e5f60718", "active": false],
         result: ["id": "loc_01a20440e2a3fcd0a1b2c3d4e5f60718", "name": "Library Room 101", "kind": "in_person", "active": false,
-                 "waiting_meetings": [], "active_series": []])
+                 "waiting_meetings": [], "waiting_meetings_count": 0, "active_series": [], "active_series_count": 0])
 
     static let studentLink = MethodExample(
         "An admin lets Sam (a parent) book for Noa, paid from Sam's wallet",

@@ -462,7 +462,10 @@ enum MeetingAPI {
         audience: .roles([.expert, .admin, .office]), mutating: false,
         params: [.init("meeting_id", .id(.meeting)), .init("start", .timestamp), .init("length_minutes", .integer(min: 5, max: 1440)),
                  .init("expert_id", .id(.person), "For admins and the office (who confirm for experts); experts see their own calendar")],
-        result: .object([.init("meetings", .list(meetingSchema), required: true)]), errors: [DocErrors.notFound],
+        result: .object([
+            .init("meetings", .list(meetingSchema, max: Int(Listed.atMost)), required: true, "The soonest 100 (count says how many in all)"),
+            .init("count", .integer(min: 0, max: .max), required: true, "How many agreed meetings overlap in all"),
+        ]), errors: [DocErrors.notFound],
         paramRules: [.anyGroup([["meeting_id"], ["start", "length_minutes"]])],
         body: .read(ReadPlan(
             statements: { scope, p in
@@ -486,7 +489,7 @@ enum MeetingAPI {
                     try Existence.require(rows, at: 1)
                 }
                 let list = try (row.json("conflicts").arrayValue ?? []).map { try Records.meeting(StoredJSON($0, path: "conflicts")).json }
-                return ["meetings": .array(list)]
+                return ["meetings": .array(list), "count": .int(try row.int("conflicts_count"))]
             })))
 
     static let calendar = MethodDefinition(

@@ -80,16 +80,20 @@ extension ServiceFacts {
 /// with the answer so the admin knows what still waits on it.
 enum OpenWork {
     static let fields: [Schema.Field] = [
-        .init("waiting_meetings", .list(.id(.meeting)), required: true,
-              "Requests for it still waiting for an answer (at most 100, soonest first): while it is retired they can only be declined or withdrawn (credits held return then, or when they expire at their start)"),
-        .init("active_series", .list(.id(.series)), required: true,
-              "Weekly series that go on: while it is retired their dates are not booked (both sides told each time) until it is offered again or the series is cancelled (series.cancel)"),
+        .init("waiting_meetings", .list(.id(.meeting), max: Int(Listed.atMost)), required: true,
+              "Requests for it still waiting for an answer (the soonest 100; waiting_meetings_count says how many in all): while it is retired they can only be declined or withdrawn (credits held return then, or when they expire at their start)"),
+        .init("waiting_meetings_count", .integer(min: 0, max: .max), required: true, "How many requests for it wait in all"),
+        .init("active_series", .list(.id(.series), max: Int(Listed.atMost)), required: true,
+              "Weekly series that go on (the first 100 by id; active_series_count says how many in all): while it is retired their dates are not booked (both sides told each time) until it is offered again or the series is cancelled (series.cancel)"),
+        .init("active_series_count", .integer(min: 0, max: .max), required: true, "How many of its weekly series go on in all"),
     ]
 
-    static func json(_ base: JSON, _ work: (waiting: [String], series: [String])) -> JSON {
+    static func json(_ base: JSON, _ work: CatalogStore.OpenWork) -> JSON {
         var fields = base.objectValue ?? [:]
         fields["waiting_meetings"] = .array(work.waiting.map { .string($0) })
+        fields["waiting_meetings_count"] = .int(work.waitingCount)
         fields["active_series"] = .array(work.series.map { .string($0) })
+        fields["active_series_count"] = .int(work.seriesCount)
         return .object(fields)
     }
 }

@@ -87,17 +87,18 @@ public enum AvailabilityStore {
     }
 
     /// The expert's agreed meetings and open requests overlapping start…end, or whose open new
-    /// date does, soonest first: what a blocked period leaves standing.
-    public static func meetingsWithin(_ c: Connection, communityId: String, expertId: String, start: Instant, end: Instant) throws -> [String] {
-        try c.query(
+    /// date does, soonest first (at most `Listed.atMost`), and how many in all: what a blocked
+    /// period leaves standing.
+    public static func meetingsWithin(_ c: Connection, communityId: String, expertId: String, start: Instant, end: Instant) throws -> (ids: [String], count: Int64) {
+        let rows = try c.query(
             """
-            SELECT id FROM meetings
+            SELECT id, count(*) OVER () AS count FROM meetings
             WHERE community_id = $1 AND expert_id = $2 AND status IN ('agreed', 'awaiting_approval')
               AND ((start_at < $4 AND end_at > $3)
                 OR (alternate_start_at < $4 AND alternate_start_at + make_interval(mins => alternate_length_minutes) > $3))
-            ORDER BY start_at, id LIMIT 100
-            """, [communityId, expertId, start, end]
-        ).map { try $0.string("id") }
+            ORDER BY start_at, id LIMIT \(Listed.atMost)
+            """, [communityId, expertId, start, end])
+        return (try rows.map { try $0.string("id") }, try rows.first?.int("count") ?? 0)
     }
 
     /// An expert's meeting still to come, as the hours that should hold it are checked.

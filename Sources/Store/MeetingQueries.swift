@@ -197,13 +197,18 @@ public enum MeetingQueries {
                                 m.length_minutes) AS length_minutes
                 FROM (SELECT 1) one LEFT JOIN meetings m ON m.community_id = $1 AND m.id = $2
             )
+            , overlapping AS (
+                SELECT o.id, o.start_at
+                FROM target t JOIN meetings o ON o.community_id = $1 AND o.expert_id = t.expert_id AND o.status = 'agreed'
+                 AND o.id IS DISTINCT FROM $2
+                 AND tstzrange(o.start_at, o.end_at) && tstzrange(t.start_at, t.start_at + make_interval(mins => t.length_minutes))
+                WHERE t.start_at IS NOT NULL AND t.length_minutes IS NOT NULL
+            )
             SELECT ml_meeting_json($1, $2) AS meeting,
-                   (SELECT coalesce(jsonb_agg(ml_meeting_json($1, o.id) ORDER BY o.start_at, o.id), '[]')
-                    FROM target t JOIN meetings o ON o.community_id = $1 AND o.expert_id = t.expert_id AND o.status = 'agreed'
-                     AND o.id IS DISTINCT FROM $2
-                     AND tstzrange(o.start_at, o.end_at) && tstzrange(t.start_at, t.start_at + make_interval(mins => t.length_minutes))
-                    WHERE t.start_at IS NOT NULL AND t.length_minutes IS NOT NULL) AS conflicts
-            """, [communityId, meetingId, expertId, start, lengthMinutes])
+                   (SELECT coalesce(jsonb_agg(ml_meeting_json($1, f.id) ORDER BY f.start_at, f.id), '[]')
+                    FROM (SELECT id, start_at FROM overlapping ORDER BY start_at, id LIMIT $6) f) AS conflicts,
+                   (SELECT count(*) FROM overlapping) AS conflicts_count
+            """, [communityId, meetingId, expertId, start, lengthMinutes, Listed.atMost])
     }
 
     /// Every credit movement of one meeting, in order.

@@ -81,17 +81,20 @@ enum AdminCommands {
         guard r["active"] == false else { return "" }
         var note = ""
         if let waiting = r["waiting_meetings"]?.arrayValue?.compactMap(\.stringValue), !waiting.isEmpty {
-            let requests = Counted.words(Int64(waiting.count), "request")
-            let listed = waiting.prefix(5).joined(separator: ", ") + (waiting.count > 5 ? ", …" : "")
-            let one = waiting.count == 1
+            let count = r["waiting_meetings_count"]?.intValue ?? Int64(waiting.count)
+            let requests = Counted.words(count, "request")
+            let listed = waiting.prefix(5).joined(separator: ", ") + (count > 5 ? ", …" : "")
+            let one = count == 1
             let (them, their) = one ? ("it", "its") : ("them", "their")
             let expertSide = elsewhere ? "confirms \(them) at another location or declines \(them)" : "declines \(them)"
             note += " \(requests) for \(what) still \(one ? "waits" : "wait") for an answer (\(listed)): \(their) expert (or the office) \(expertSide),"
                 + " \(their) \(one ? "user withdraws" : "users withdraw") \(them), or \(one ? "it expires" : "they expire") at the start."
         }
         if let series = r["active_series"]?.arrayValue, !series.isEmpty {
-            let weekly = Counted.words(Int64(series.count), "weekly series", plural: "weekly series")
-            note += " \(weekly) \(series.count == 1 ? "goes" : "go") on without booking \(what): meetctl series cancel SERIES ends one (\(series.compactMap(\.stringValue).joined(separator: ", ")))."
+            let count = r["active_series_count"]?.intValue ?? Int64(series.count)
+            let weekly = Counted.words(count, "weekly series", plural: "weekly series")
+            let ids = series.compactMap(\.stringValue).joined(separator: ", ") + (count > Int64(series.count) ? ", …" : "")
+            note += " \(weekly) \(count == 1 ? "goes" : "go") on without booking \(what): meetctl series cancel SERIES ends one (\(ids))."
         }
         return note
     }

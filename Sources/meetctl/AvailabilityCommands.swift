@@ -33,6 +33,9 @@ enum AvailabilityCommands {
             result["meetings_within"], "in this period (or with a new date in it)",
             "a block stops new bookings and moves into it; a request in it is not agreed there, nor a new date proposed in it", session,
             newDates: true)
+        if let more = Render.unlisted(result, list: "meetings_within", count: "meetings_within_count", what: "in this period stay as they are") {
+            session.out.line(more)
+        }
     }
 
     @Sendable static func setWeekly(_ invocation: Invocation, _ session: Session) throws {
@@ -46,6 +49,9 @@ enum AvailabilityCommands {
         session.out.line("Weekly hours (\(Render.plain(result["time_zone"] ?? nil))):")
         try CommandRunner.show(readableRules(result, session), session)
         tellMeetingsThatStay(result["meetings_outside_hours"], "outside these hours", "new hours stop new bookings only", session)
+        if result["meetings_checked_all"] == false {
+            session.out.line("Only your soonest 100 meetings to come were checked against these hours: meetctl meetings lists the later ones.")
+        }
     }
 
     /// Meetings an availability change leaves standing (`where` they are, `why` they stay), each

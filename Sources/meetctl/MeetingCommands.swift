@@ -262,7 +262,11 @@ enum MeetingCommands {
         guard invocation.has("MEETING") || invocation.has("length") else {
             throw UsageError(message: "conflicts --start needs --length: how long the time to check is", hint: "see meetctl conflicts --help")
         }
-        try CommandRunner.standard(invocation, session)
+        let result = try session.call("meeting.conflicts", try session.mappedParams())
+        try CommandRunner.show(result, session)
+        if !invocation.wantsJSON, let more = Render.unlisted(result, list: "meetings", count: "count", what: "agreed meetings overlap") {
+            session.out.line(more)
+        }
     }
 
     /// `series skip`: what seed 001's skip page shows, each on its line: every skipped date, and

@@ -307,3 +307,49 @@ final class AnswerBoundsTests: EndToEndTestCase {
         print("40 searches of 2,000 slots, answer bound lifted: peak RSS \(try peakResidentMiB(roomy)) MiB")
     }
 }
+
+/// The meetings and series an answer tells of in passing are the first 100, with a count of
+/// them all: an expert's 1,160 meetings on a day made a block's answer list 100 with nothing to
+/// say more were there, and meeting.conflicts, unpaged, answered 4130 for ever once an expert
+/// had some 700 overlapping agreed meetings.
+final class ListedInPassingTests: EndToEndTestCase {
+    func testAnswersListTheFirst100AndCountThemAll() throws {
+        // Requests that leave their slot free, so 102 of them share one hour.
+        let w = try MeetingWorld(self, label: "listed in passing", settings: ["pending_holds_slot": false])
+        let n = 102
+        try w.grant(w.user, Int64(n) * MeetingWorld.price)
+        let start = MeetingTime.at(day: 7, hour: 10)
+        var request = w.requestParams(start: start)
+        request["actor"] = .string(w.user)
+        let ids = try w.meetingd.batch(Array(repeating: ("meeting.request", JSONValue.object(request)), count: n)).map { try MeetingWorld.id(of: $0) }
+        XCTAssertEqual(Set(ids).count, n)
+
+        let retired = try w.meetingd.result("service.set_active", as: w.admin, ["service_id": .string(w.serviceId), "active": false])
+        XCTAssertEqual(retired["waiting_meetings"]?.array?.count, 100)
+        XCTAssertEqual(retired["waiting_meetings_count"], .int(Int64(n)))
+        XCTAssertEqual(retired["active_series_count"], 0)
+        try w.meetingd.result("service.set_active", as: w.admin, ["service_id": .string(w.serviceId), "active": true])
+
+        let evenings: [JSONValue] = (1...7).map { ["weekday": .int(Int64($0)), "start": "18:00", "end": "22:00", "location_ids": [.string(w.locationId)]] }
+        let hours = try w.meetingd.result("availability.set_weekly", as: w.expert, ["expert_id": .string(w.expert), "time_zone": "UTC", "rules": .array(evenings)])
+        XCTAssertEqual(hours["meetings_outside_hours"]?.array?.count, 100, "the soonest 100 checked, each outside the new hours")
+        XCTAssertEqual(hours["meetings_checked_all"], false)
+        let days: [JSONValue] = (1...7).map { ["weekday": .int(Int64($0)), "start": "06:00", "end": "22:00", "location_ids": [.string(w.locationId)]] }
+        let restored = try w.meetingd.result("availability.set_weekly", as: w.expert, ["expert_id": .string(w.expert), "time_zone": "UTC", "rules": .array(days)])
+        XCTAssertEqual(restored["meetings_outside_hours"], [])
+
+        _ = try w.meetingd.batch(ids.map { ("meeting.confirm", ["actor": .string(w.expert), "meeting_id": .string($0), "accept_conflicts": true]) })
+        let conflicts = try w.meetingd.result("meeting.conflicts", as: w.expert, ["meeting_id": .string(ids[0])])
+        XCTAssertEqual(conflicts["meetings"]?.array?.count, 100, "the soonest 100 of the others")
+        XCTAssertEqual(conflicts["count"], .int(Int64(n - 1)))
+        let shown = try Meetctl(actor: w.expert).run(["conflicts", ids[0]])
+        XCTAssertTrue(shown.succeeded, shown.stderr)
+        XCTAssertTrue(shown.stdout.contains("… and 1 more agreed meetings overlap (101 in all; the soonest 100 are listed)"), shown.stdout)
+
+        let block = try w.meetingd.result("availability.block", as: w.expert, [
+            "expert_id": .string(w.expert), "start": .string(MeetingTime.at(day: 7, hour: 9)), "end": .string(MeetingTime.at(day: 7, hour: 12)),
+        ])
+        XCTAssertEqual(block["meetings_within"]?.array?.count, 100)
+        XCTAssertEqual(block["meetings_within_count"], .int(Int64(n)))
+    }
+}

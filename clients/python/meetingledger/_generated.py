@@ -535,10 +535,12 @@ class LocationUpdateResult:
 
     active: bool
     active_series: List[str]
+    active_series_count: int
     id: str
     kind: Literal["in_person", "virtual"]
     name: str
     waiting_meetings: List[str]
+    waiting_meetings_count: int
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -1008,6 +1010,7 @@ class ServiceSetActiveResult:
 
     active: bool
     active_series: List[str]
+    active_series_count: int
     agenda_questions: List[str]
     default_length_minutes: int
     expert_id: Optional[str]
@@ -1017,6 +1020,7 @@ class ServiceSetActiveResult:
     price_credits: int
     skills: List[str]
     waiting_meetings: List[str]
+    waiting_meetings_count: int
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -1152,6 +1156,7 @@ class AvailabilitySetWeeklyResult:
     Members meetingd adds after this client was generated are kept in `extra`."""
 
     expert_id: str
+    meetings_checked_all: bool
     meetings_outside_hours: List[str]
     rules: List[WeeklyRule]
     time_zone: str
@@ -1211,6 +1216,7 @@ class AvailabilityBlockResult:
     kind: Literal["blocked"]
     location_ids: List[str]
     meetings_within: List[str]
+    meetings_within_count: int
     start: str
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -1512,6 +1518,7 @@ class MeetingConflictsResult:
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
+    count: int
     meetings: List[Meeting]
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -2166,10 +2173,12 @@ _Location_FIELDS: Tuple[FieldSpec, ...] = (
 _LocationUpdateResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("active", "active", None, True),
     ("active_series", "active_series", None, True),
+    ("active_series_count", "active_series_count", None, True),
     ("id", "id", None, True),
     ("kind", "kind", None, True),
     ("name", "name", None, True),
     ("waiting_meetings", "waiting_meetings", None, True),
+    ("waiting_meetings_count", "waiting_meetings_count", None, True),
 )
 
 _LocationListResult_FIELDS: Tuple[FieldSpec, ...] = (
@@ -2409,6 +2418,7 @@ _ServiceListResult_FIELDS: Tuple[FieldSpec, ...] = (
 _ServiceSetActiveResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("active", "active", None, True),
     ("active_series", "active_series", None, True),
+    ("active_series_count", "active_series_count", None, True),
     ("agenda_questions", "agenda_questions", None, True),
     ("default_length_minutes", "default_length_minutes", None, True),
     ("expert_id", "expert_id", None, True),
@@ -2418,6 +2428,7 @@ _ServiceSetActiveResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("price_credits", "price_credits", None, True),
     ("skills", "skills", None, True),
     ("waiting_meetings", "waiting_meetings", None, True),
+    ("waiting_meetings_count", "waiting_meetings_count", None, True),
 )
 
 _Certification_FIELDS: Tuple[FieldSpec, ...] = (
@@ -2473,6 +2484,7 @@ _CatalogExportCsvResult_FIELDS: Tuple[FieldSpec, ...] = (
 
 _AvailabilitySetWeeklyResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("expert_id", "expert_id", None, True),
+    ("meetings_checked_all", "meetings_checked_all", None, True),
     ("meetings_outside_hours", "meetings_outside_hours", None, True),
     ("rules", "rules", list_of(WeeklyRule.from_json), True),
     ("time_zone", "time_zone", None, True),
@@ -2502,6 +2514,7 @@ _AvailabilityBlockResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("kind", "kind", None, True),
     ("location_ids", "location_ids", None, True),
     ("meetings_within", "meetings_within", None, True),
+    ("meetings_within_count", "meetings_within_count", None, True),
     ("start", "start", None, True),
 )
 
@@ -2653,6 +2666,7 @@ _MeetingEvent_FIELDS: Tuple[FieldSpec, ...] = (
 )
 
 _MeetingConflictsResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("count", "count", None, True),
     ("meetings", "meetings", list_of(Meeting.from_json), True),
 )
 
