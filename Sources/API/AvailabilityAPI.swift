@@ -262,9 +262,9 @@ enum AvailabilityAPI {
             .init("start", .timestamp, required: true), .init("end", .timestamp, required: true),
             .init("experts", .list(.named("SlotExpert", .object([
                 .init("expert_id", .id(.person), required: true), .init("location_ids", .list(.id(.location)), required: true),
-            ]))), required: true, "The experts free then, each with the locations they offer"),
+            ])), max: SchedulingLimits.maxListingsPerPage), required: true, "The experts free then, each with the locations they offer"),
         ])), max: SchedulingLimits.maxSlotsPerPage), required: true),
-            .init("experts", .list(ProfileAPI.profileSchema), required: true, "The public profile (person.profile) of every expert the page's slots name, each once"),
+            .init("experts", .list(ProfileAPI.profileSchema, max: SchedulingLimits.maxListingsPerPage), required: true, "The public profile (person.profile) of every expert the page's slots name, each once"),
             .init("truncated", .boolean, required: true, "The answer stopped at its bound before the end of the range: ask again with cursor: next_cursor for the rest"),
             .init("next_cursor", .nullable(.text()), required: true),
             .init("experts_not_assigned", .integer(min: 0, max: .max), required: true,

@@ -265,7 +265,7 @@ enum LedgerAPI {
         .init("kind", .text(), required: true), .init("phase", transferPhase, required: true),
         .init("side", .oneOf(["debit", "credit"]), required: true),
         .init("credits", anyCredits, required: true,
-              "The amount signed by side (negative on the debit side), whatever the phase: a release on a wallet reads negative though it returns credits; posted_change, blocked_change and available_change say what the entry changed"),
+              "The amount signed by side (negative on the debit side), whatever the phase: a release on a wallet reads negative though it returns credits; posted_change, blocked_change, available_change and incoming_change say what the entry changed"),
         .init("amount", .positiveCredits, required: true, "The transfer's credits"),
         .init("posted_change", anyCredits, required: true), .init("blocked_change", anyCredits, required: true),
         .init("available_change", anyCredits, required: true, "What the entry changed of each balance: each column sums to the statement's change"),

@@ -88,7 +88,7 @@ enum OpenWork {
         .init("active_series_count", .integer(min: 0, max: .max), required: true, "How many of its weekly series go on in all"),
     ]
 
-    static func json(_ base: JSON, _ work: CatalogStore.OpenWork) -> JSON {
+    static func json(_ base: JSON, _ work: CatalogStore.LeftOpen) -> JSON {
         var fields = base.objectValue ?? [:]
         fields["waiting_meetings"] = .array(work.waiting.map { .string($0) })
         fields["waiting_meetings_count"] = .int(work.waitingCount)

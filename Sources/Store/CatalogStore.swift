@@ -85,31 +85,31 @@ public enum CatalogStore {
     /// expires) and weekly series that go on booking it.
     public static func openWork(
         _ c: Connection, communityId: String, now: Instant, serviceId: String? = nil, locationId: String? = nil
-    ) throws -> OpenWork {
+    ) throws -> LeftOpen {
         let row = try c.query(
             """
             WITH waiting AS (
                 SELECT m.id, m.start_at FROM meetings m
                 WHERE m.community_id = $1 AND m.status = 'awaiting_approval' AND m.start_at > $4 AND (m.service_id = $2 OR m.location_id = $3)
-            ), series AS (
+            ), going_on AS (
                 SELECT s.id FROM series s WHERE s.community_id = $1 AND s.status = 'active' AND (s.service_id = $2 OR s.location_id = $3)
             )
             SELECT
                 (SELECT coalesce(array_agg(w.id ORDER BY w.start_at, w.id), '{}') FROM (
                     SELECT id, start_at FROM waiting ORDER BY start_at, id LIMIT $5) w) AS waiting,
                 (SELECT count(*) FROM waiting) AS waiting_count,
-                (SELECT coalesce(array_agg(s.id ORDER BY s.id), '{}') FROM (SELECT id FROM series ORDER BY id LIMIT $5) s) AS series,
-                (SELECT count(*) FROM series) AS series_count
+                (SELECT coalesce(array_agg(g.id ORDER BY g.id), '{}') FROM (SELECT id FROM going_on ORDER BY id LIMIT $5) g) AS series,
+                (SELECT count(*) FROM going_on) AS series_count
             """, [communityId, serviceId, locationId, now, Listed.atMost]
         ).one()
-        return OpenWork(
+        return LeftOpen(
             waiting: try row.stringArray("waiting"), waitingCount: try row.int("waiting_count"),
             series: try row.stringArray("series"), seriesCount: try row.int("series_count"))
     }
 
     /// What a retired service or location leaves open: its waiting requests (the soonest
     /// `Listed.atMost`) and active series (the first by id), each with how many in all.
-    public struct OpenWork: Sendable {
+    public struct LeftOpen: Sendable {
         public let waiting: [String]
         public let waitingCount: Int64
         public let series: [String]

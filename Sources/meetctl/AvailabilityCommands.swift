@@ -33,7 +33,7 @@ enum AvailabilityCommands {
             result["meetings_within"], "in this period (or with a new date in it)",
             "a block stops new bookings and moves into it; a request in it is not agreed there, nor a new date proposed in it", session,
             newDates: true)
-        if let more = Render.unlisted(result, list: "meetings_within", count: "meetings_within_count", what: "in this period stay as they are") {
+        if let more = Render.unlisted(result, list: "meetings_within", count: "meetings_within_count") {
             session.out.line(more)
         }
     }
@@ -50,7 +50,8 @@ enum AvailabilityCommands {
         try CommandRunner.show(readableRules(result, session), session)
         tellMeetingsThatStay(result["meetings_outside_hours"], "outside these hours", "new hours stop new bookings only", session)
         if result["meetings_checked_all"] == false {
-            session.out.line("Only your soonest 100 meetings to come were checked against these hours: meetctl meetings lists the later ones.")
+            session.out.line("Only the soonest 100 meetings to come were checked against these hours: meetctl meetings (with --person for another "
+                + "expert's) lists the later ones.")
         }
     }
 

@@ -264,7 +264,7 @@ enum MeetingCommands {
         }
         let result = try session.call("meeting.conflicts", try session.mappedParams())
         try CommandRunner.show(result, session)
-        if !invocation.wantsJSON, let more = Render.unlisted(result, list: "meetings", count: "count", what: "agreed meetings overlap") {
+        if !invocation.wantsJSON, let more = Render.unlisted(result, list: "meetings", count: "count") {
             session.out.line(more)
         }
     }

@@ -6,10 +6,10 @@ import Scheduling
 enum Render {
     /// The line under a list an answer cut short (`list`, with `count` saying how many in all):
     /// how many more there are; nil when every one is listed.
-    static func unlisted(_ result: JSON, list: String, count: String, what: String) -> String? {
+    static func unlisted(_ result: JSON, list: String, count: String) -> String? {
         let listed = Int64(result[list]?.arrayValue?.count ?? 0)
         guard let total = result[count]?.intValue, total > listed else { return nil }
-        return "… and \(total - listed) more \(what) (\(total) in all; the soonest \(listed) are listed)"
+        return "… and \(total - listed) more not listed here (\(total) in all; the soonest \(listed) are listed)"
     }
 
     /// The value at a dotted key (`alternate.start`).

@@ -52,8 +52,11 @@ let usage = """
     serve migrates first; while the database is down or full it answers system.ping (database:
     "unavailable") and every other call with the retryable error 5030, and migrates once it is back.
     A database that refuses the login (password, role, database name) stops serve at start-up;
-    met later, calls get the error 5035 (database_refused) until it is fixed. A migration that
-    fails for a reason other than the database being away stops serve, at start-up or later.
+    met later, calls get the error 5035 (database_refused) until it is fixed, as they do behind a
+    pooler in transaction mode meetingd was not told of (MEETINGLEDGER_POOLER). A migration that
+    fails for another reason stops serve, at start-up or later. serve and bootstrap refuse a
+    migrations folder of an earlier release (exit status 1; MEETINGLEDGER_SERVE_EARLIER_SCHEMA=1
+    lets tests that write an earlier release's rows through this meetingd do so).
 
     --pin-actor PERSON (a per_… id; serve only) makes every call act as that person: a call
     without "actor" acts as them, one naming anyone else is refused (4003), and system.ping
@@ -212,6 +215,17 @@ do {
 /// `serving`: the command serves calls or writes (serve, bootstrap), so the folder must be this
 /// release's whole; `migrate` alone may apply an earlier release's (how the upgrade check and
 /// tests make earlier states).
+/// MEETINGLEDGER_SERVE_EARLIER_SCHEMA, read as the other switches are (1 or true; 0, false or
+/// empty; anything else is a mistake).
+let serveEarlierSchema: Bool = {
+    switch environment("MEETINGLEDGER_SERVE_EARLIER_SCHEMA") ?? "" {
+    case "", "0", "false": return false
+    case "1", "true": return true
+    case let other:
+        fail("MEETINGLEDGER_SERVE_EARLIER_SCHEMA must be 1 or true (tests that write an earlier release's rows), or 0, false or empty (the default), not \(other.debugDescription)\n" + usage)
+    }
+}()
+
 @MainActor func loadMigrations(serving: Bool = true) -> MigrationGate {
     guard let directory = Migrator.locateDirectory(explicit: environment("MEETINGLEDGER_MIGRATIONS")) else {
         fatal("cannot find the migrations: install them as ../\(Migrator.installedPath) beside meetingd's bin folder, "
@@ -232,7 +246,7 @@ do {
     }
     // An earlier release's folder leaves the schema behind the SQL this meetingd sends: calls
     // would fail one by one (a column it reads is not there) while ping said ok.
-    if serving, (migrator.migrations.last?.version ?? 0) < PipelineConfig.schemaVersion, environment("MEETINGLEDGER_SERVE_EARLIER_SCHEMA") != "1" {
+    if serving, (migrator.migrations.last?.version ?? 0) < PipelineConfig.schemaVersion, !serveEarlierSchema {
         let newest = migrator.migrations.last.map { String(format: "%04d", $0.version) + "_" + $0.name } ?? "none"
         fatal("the migrations in \(directory) go up to \(newest), older than this meetingd, which is written for "
             + "\(String(format: "%04d", PipelineConfig.schemaVersion)): nothing was migrated or served. Set MEETINGLEDGER_MIGRATIONS to this "
@@ -269,6 +283,8 @@ func failRefusedLogin(_ error: PostgresError) -> Never {
             why = "the migrations could not finish, the database being busy (\(error.message)): \(again)"
         }
         failPassing(why)
+    } catch let error as PostgresError where error.code == .configuration {
+        fatal("the database connection is set up in a way meetingd cannot work with, nothing was migrated: \(error.message)")
     } catch {
         fatal("migration failed: \((error as? PostgresError)?.message ?? "\(error)")")
     }
@@ -351,7 +367,7 @@ case "serve":
         // connection pooler); not a migration fault, and not a reason to stop some processes and
         // not others as the pooler happens to hand out sessions.
         config.sessionHealth.sawMisconfiguration()
-        logger.log(.error, "the database refused at start-up: \(error.message); answering database_refused until it is fixed")
+        logger.log(.error, "the database refused at start-up: \(error.message); serving: calls that meet it answer database_refused (each tries the migrations again)")
     } catch {
         fatal("migration failed: \(error)")
     }

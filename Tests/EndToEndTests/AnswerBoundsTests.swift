@@ -344,7 +344,7 @@ final class ListedInPassingTests: EndToEndTestCase {
         XCTAssertEqual(conflicts["count"], .int(Int64(n - 1)))
         let shown = try Meetctl(actor: w.expert).run(["conflicts", ids[0]])
         XCTAssertTrue(shown.succeeded, shown.stderr)
-        XCTAssertTrue(shown.stdout.contains("… and 1 more agreed meetings overlap (101 in all; the soonest 100 are listed)"), shown.stdout)
+        XCTAssertTrue(shown.stdout.contains("… and 1 more not listed here (101 in all; the soonest 100 are listed)"), shown.stdout)
 
         let block = try w.meetingd.result("availability.block", as: w.expert, [
             "expert_id": .string(w.expert), "start": .string(MeetingTime.at(day: 7, hour: 9)), "end": .string(MeetingTime.at(day: 7, hour: 12)),

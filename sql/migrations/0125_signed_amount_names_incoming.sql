@@ -1,0 +1,3 @@
+-- finance_transfers.signed_amount's comment says where each balance's change is read: incoming
+-- credits too (0123 added incoming_after, the account's open holds to it just after the movement).
+COMMENT ON COLUMN finance_transfers.signed_amount IS 'amount, negative on the debit side, whatever the phase: the movement''s direction for account_id, not its effect on a balance (a release on a wallet''s debit side reads -amount though it gives the amount back). What it did to a balance: posted_balance_after, blocked_after, available_after or incoming_after minus the same column on the account''s previous row (ORDER BY created_at, seq).';
