@@ -256,7 +256,7 @@ public final class MessageReader {
             guard let newline = firstIndex(of: 0x0A, from: lineOffset) else {
                 if available > MessageReader.maxHeaderBytes {
                     start = buffer.count
-                    return badHeader("header block too long")
+                    return badHeader("header block over \(MessageReader.maxHeaderBytes) bytes")
                 }
                 if !fill() {
                     start = buffer.count
@@ -271,7 +271,7 @@ public final class MessageReader {
             if line.isEmpty { break }
             if lineOffset > MessageReader.maxHeaderBytes {
                 start += lineOffset
-                return badHeader("header block too long")
+                return badHeader("header block over \(MessageReader.maxHeaderBytes) bytes")
             }
             headerLines.append(String(decoding: line, as: UTF8.self))
         }

@@ -164,6 +164,10 @@ final class FramingTests: XCTestCase {
                 XCTAssertEqual(Array(found.dropFirst()), [.message(bytes("{\"id\":7}"), .contentLength), .message(bytes("{\"id\":8}"), .line)], header)
             }
         }
+        // A header block past 8,192 bytes is refused saying so (the limit is in the words).
+        let long = messages(bytes("Content-Length: 8\r\nX-Pad: " + String(repeating: "p", count: 9_000) + "\r\n\r\n{\"id\":6}" + next), limit: 100_000)
+        guard case .badHeader(let why)? = long.first else { return XCTFail("\(long)") }
+        XCTAssertTrue(why.contains("over 8192 bytes"), why)
         // With no header after it, the rest of the input is the bad frame's.
         let alone = messages(bytes("Content-Length: 99999999999999999999\r\n\r\n{\"id\":1}\n"))
         XCTAssertEqual(alone.count, 1, "\(alone)")
