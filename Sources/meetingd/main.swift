@@ -149,7 +149,7 @@ func wholeNumber(_ text: String) -> Int? {
 @MainActor func limit(_ variable: String, unit: String, default value: Int, minimum: Int = 1, why: String = "") -> Int {
     guard let text = environment(variable) else { return value }
     guard let v = wholeNumber(text), v >= minimum else {
-        fail("\(variable) must be a whole number of \(unit) of at least \(minimum)\(why) (got \"\(text)\")\n" + usage)
+        fail("\(variable) must be a whole number of \(unit) of at least \(minimum)\(why) and at most \(Int.max) (got \"\(text.prefix(40))\")\n" + usage)
     }
     return v
 }

@@ -88,10 +88,11 @@ final class LimitsTests: EndToEndTestCase {
     /// message naming the variable, instead of serving with the default unnoticed.
     func testALimitThatIsNotAWholeNumberStopsMeetingd() throws {
         for variable in ["MEETINGLEDGER_MAX_MESSAGE_BYTES", "MEETINGLEDGER_MAX_BATCH", "MEETINGLEDGER_MAX_STRING", "MEETINGLEDGER_MAX_ANSWER_BYTES"] {
-            for value in ["2M", "0", "-5", "abc"] {
+            for value in ["2M", "0", "-5", "abc", "99999999999999999999999"] {
                 let run = try runTool(TestEnvironment.meetingdPath, ["discover"], environment: [variable: value])
                 XCTAssertEqual(run.termination, .exited(2), "\(variable)=\(value): \(run.stderr)")
                 XCTAssertTrue(run.stderr.contains("\(variable) must be a whole number"), run.stderr)
+                XCTAssertTrue(run.stderr.contains("at most 9223372036854775807"), "a value too large to hold is told the bound it passed: \(run.stderr)")
                 XCTAssertEqual(run.stdout, "")
             }
         }
