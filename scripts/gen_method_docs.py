@@ -84,7 +84,7 @@ def bounds(b):
         "",
         f"- **Requests:** a message at most {b['max_message_bytes']:,} bytes (`MEETINGLEDGER_MAX_MESSAGE_BYTES`), a batch at most "
         f"{b['max_batch_entries']:,} entries (`MEETINGLEDGER_MAX_BATCH`), a string at most {b['max_string_length']:,} characters "
-        f"unless its param says otherwise (`MEETINGLEDGER_MAX_STRING`), a list at most {b['max_list_items']:,} items, JSON nested at "
+        f"unless its param says otherwise (`MEETINGLEDGER_MAX_STRING` is the bound of a string whose param states none, and lowers a stated bound of up to 10,000 that is above it, down to 36; it raises no stated bound: a bio's 2,000 characters stay 2,000, and an import's whole file keeps its own), a list at most {b['max_list_items']:,} items, JSON nested at "
         f"most {b['max_nesting_depth']} levels deep (deeper: -32700, as the parser stops there), a whole number written with at most "
         f"{b['max_integer_text_length']} characters (`5`, `5.0` and `5e0` are the same number).",
         f"- **Answers:** one call's answer, or one batch's, at most {b['max_answer_bytes']:,} bytes (`MEETINGLEDGER_MAX_ANSWER_BYTES`). "
