@@ -251,8 +251,7 @@ class Generator:
         table = [f"_{name}_FIELDS: Tuple[FieldSpec, ...] = ("] + [f"    {spec}," for spec in specs] + [")", ""]
         return lines, table
 
-    @staticmethod
-    def typed_dict(name, schema, members):
+    def typed_dict(self, name, schema, members):
         """An object param's TypedDict: its required members required, the others optional. The
         functional form, as a member may be a keyword (`class`); with both kinds, a total one of
         the required and a total=False one of the others, and the TypedDict both of them."""
@@ -261,8 +260,14 @@ class Generator:
         listed = ", ".join(f"`{m}`" for m in schema.get("required", []))
         lines = [f"# An object param's members{' (' + listed + ' required)' if listed else ''}; a plain dict of them will do."]
 
+        def member(m, t):
+            # What the member means (its description and bounds) beside it, as a param's docstring says.
+            spec = schema.get("properties", {}).get(m, {})
+            text = (self.hint(spec).strip() + " " + (spec.get("description") or "")).strip()
+            return f"    {json.dumps(m)}: {t}," + (f"  # {text}" if text else "")
+
         def functional(class_name, of, total):
-            return ([f"{class_name} = TypedDict({json.dumps(class_name)}, {{"] + [f"    {json.dumps(m)}: {t}," for m, t in of]
+            return ([f"{class_name} = TypedDict({json.dumps(class_name)}, {{"] + [member(m, t) for m, t in of]
                     + ["})" if total else "}, total=False)"])
 
         if not optional or not required:

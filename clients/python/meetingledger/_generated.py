@@ -267,17 +267,17 @@ ERRORS: Dict[str, Type[ServiceError]] = {
 
 # An object param's members (`max_no_shows`, `window_days`, `suspension_days` required); a plain dict of them will do.
 CommunityUpdateSettingsNoShowPolicyInput = TypedDict("CommunityUpdateSettingsNoShowPolicyInput", {
-    "max_no_shows": int,
-    "suspension_days": int,
-    "window_days": int,
+    "max_no_shows": int,  # (0…100) 0 turns suspensions off
+    "suspension_days": int,  # (1…365)
+    "window_days": int,  # (1…365)
 })
 
 
 # An object param's members; a plain dict of them will do.
 CommunityUpdateSettingsLabelsInput = TypedDict("CommunityUpdateSettingsLabelsInput", {
-    "class": str,
-    "provider": str,
-    "user": str,
+    "class": str,  # What services are called (default Service; e.g. Course)
+    "provider": str,  # What experts are called (default Expert; e.g. Tutor, Peer Mentor)
+    "user": str,  # What users are called (default User; e.g. Student)
 }, total=False)
 
 
@@ -290,13 +290,13 @@ GivenReasonInput = TypedDict("GivenReasonInput", {
 
 # An object param's members (`weekday`, `start`, `end`, `location_ids` required); a plain dict of them will do.
 _WeeklyRuleInputRequired = TypedDict("_WeeklyRuleInputRequired", {
-    "end": str,
-    "location_ids": Sequence[str],
-    "start": str,
-    "weekday": int,
+    "end": str,  # Local HH:MM (24:00 ends the day)
+    "location_ids": Sequence[str],  # (items: loc_… id)
+    "start": str,  # Local HH:MM
+    "weekday": int,  # (1…7) ISO weekday: 1 Monday … 7 Sunday
 })
 _WeeklyRuleInputOptional = TypedDict("_WeeklyRuleInputOptional", {
-    "service_ids": Optional[Sequence[str]],
+    "service_ids": Optional[Sequence[str]],  # (items: svc_… id) Only these services in this window (absent or null: all)
 }, total=False)
 class WeeklyRuleInput(_WeeklyRuleInputRequired, _WeeklyRuleInputOptional):
     """An object param's members (`weekday`, `start`, `end`, `location_ids` required); a plain dict of them will do."""

@@ -55,11 +55,12 @@ class ProtocolError(MeetingLedgerError):
 
 class MeetingdUnavailable(MeetingLedgerError):
     """meetingd could not be started, or kept dying or hanging through every retry. `stderr_tail`
-    holds its last log lines."""
+    holds its log's lines: its first ones (where a meetingd that refused to start says why) and
+    its last ones, with a line saying how many were left out between them."""
 
     def __init__(self, message: str, stderr_tail: Optional[List[str]] = None):
         tail = "\n".join(stderr_tail or [])
-        super().__init__(message + (f"\nmeetingd's last log lines:\n{tail}" if tail else ""))
+        super().__init__(message + (f"\nmeetingd's log:\n{tail}" if tail else ""))
         self.stderr_tail = list(stderr_tail or [])
 
 

@@ -24,6 +24,9 @@ log = logging.getLogger("meetingledger")
 meetingd_log = logging.getLogger("meetingledger.meetingd")
 
 STDERR_TAIL_LINES = 40
+# The log's first lines are kept too: a meetingd that refuses to start says why first, then its
+# usage (more than the tail's lines).
+STDERR_HEAD_LINES = 10
 # meetingd's own exit statuses for a fault only an operator can fix (1) and bad settings (2).
 REFUSED_TO_START_STATUSES = (1, 2)
 CLOSE_GRACE_SECONDS = 10.0
@@ -54,7 +57,9 @@ class MeetingdProcess:
         self._pending: Dict[Any, _Pending] = {}
         self._ended: Optional[str] = None
         self._answered = False
+        self.stderr_head: List[str] = []
         self.stderr_tail: Deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
+        self._stderr_lines = 0
         try:
             self._proc = subprocess.Popen(
                 self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -110,7 +115,7 @@ class MeetingdProcess:
                     self._pending.pop(request_id, None)
                 self.kill(f"no answer to {method} within {timeout_seconds:g} seconds")
                 raise RequestTimeout(f"meetingd gave no answer to {method} within {timeout_seconds:g} seconds; it was stopped",
-                                     list(self.stderr_tail))
+                                     self.log_lines())
             if pending.failure is not None:
                 raise pending.failure
             assert pending.response is not None
@@ -163,7 +168,11 @@ class MeetingdProcess:
         try:
             for raw in iter(self._proc.stderr.readline, b""):
                 line = raw.decode("utf-8", errors="replace").rstrip("\n")
-                self.stderr_tail.append(line)
+                self._stderr_lines += 1
+                if len(self.stderr_head) < STDERR_HEAD_LINES:
+                    self.stderr_head.append(line)
+                else:
+                    self.stderr_tail.append(line)
                 meetingd_log.debug("%s", line)
         except (OSError, ValueError):
             pass
@@ -183,8 +192,15 @@ class MeetingdProcess:
         status = self._proc.poll()
         if status in REFUSED_TO_START_STATUSES and not self._answered:
             return MeetingdExited(f"meetingd refused to start (exit status {status}): fix what its log says; "
-                                  "starting it again would stop the same way", list(self.stderr_tail), status, refused_to_start=True)
-        return MeetingdExited(f"meetingd ended: {self._ended}", list(self.stderr_tail), status)
+                                  "starting it again would stop the same way", self.log_lines(), status, refused_to_start=True)
+        return MeetingdExited(f"meetingd ended: {self._ended}", self.log_lines(), status)
+
+    def log_lines(self) -> List[str]:
+        """The log's first lines and its last ones, with a line saying how many were left out
+        between them, if any were."""
+        tail = list(self.stderr_tail)
+        left_out = self._stderr_lines - len(self.stderr_head) - len(tail)
+        return self.stderr_head + ([f"… ({left_out} lines of the log left out)"] if left_out > 0 else []) + tail
 
     def _end(self, why: str) -> None:
         with self._state_lock:

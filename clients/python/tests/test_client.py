@@ -209,6 +209,17 @@ class ClientTests(unittest.TestCase):
         self.assertIn("fix DATABASE_URL", str(login.exception))
         self.assertEqual(refused.meetingd_starts, 1)
 
+        # A mistaken argument: meetingd says so on its first line, then prints its usage (some
+        # 60 lines); the first line is kept with the last ones.
+        mistaken = Client(meetingd_path(), ["--no-such-option"], retry=RetryPolicy(attempts=3, base_delay_seconds=0.01))
+        self.addCleanup(mistaken.close)
+        with self.assertRaises(MeetingdExited) as usage:
+            mistaken.system.ping()
+        self.assertEqual(usage.exception.exit_status, 2)
+        self.assertIn("--no-such-option", usage.exception.stderr_tail[0], usage.exception.stderr_tail[:3])
+        self.assertIn("--no-such-option", str(usage.exception))
+        self.assertTrue(any(line.startswith("… (") and "left out" in line for line in usage.exception.stderr_tail), usage.exception.stderr_tail)
+
         # A meetingd that dies otherwise (here: status 3) is started again, within the policy.
         dying = Client(sys.executable, ["-c", "import sys; sys.exit(3)"], retry=RetryPolicy(attempts=3, base_delay_seconds=0.01))
         self.addCleanup(dying.close)
