@@ -452,6 +452,11 @@ public enum MeetingDecider {
         if let p = m.party(of: person.id) { return .party(p) }
         if allowAdmin && person.has(.admin) { return .admin }
         if person.has(.office) { return .office }
+        // The student a customer booked for reads the meeting; the customer answers for them.
+        if let student = m.studentId, student == person.id {
+            throw AppError.forbidden(
+                "this meeting is for you, booked by \(m.userName), who acts on it (accepts, declines, moves or cancels it); you may read it")
+        }
         throw AppError.forbidden(command?.officeRefusal ?? "only the meeting's user and expert (or the office) may act on it")
     }
 

@@ -101,7 +101,11 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         XCTAssertEqual(studentsList.map { $0["id"]?.string ?? "" }, [id])
         XCTAssertEqual(studentsList.first?["side"], "user")
         try w.meetingd.error("meeting.get", as: stranger, ["meeting_id": .string(id)], code: 4003)
-        try w.refuse("meeting.withdraw", as: student, id, code: 4003)
+        // The student is told who answers for them, not that only "the meeting's user" may act.
+        for method in ["meeting.withdraw", "meeting.confirm"] {
+            let refused = try w.refuse(method, as: student, id, code: 4003)
+            XCTAssertTrue(refused["message"]?.string?.contains("booked by \(requested["user_name"]?.string ?? "-"), who acts on it") ?? false, "\(refused)")
+        }
 
         // The session made: the invitation goes to customer, student and tutor, titled for the student.
         try w.act("meeting.confirm", as: w.expert, id, ["session_type": "Tutoring"])
