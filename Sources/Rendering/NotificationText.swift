@@ -110,7 +110,9 @@ public enum NotificationText {
         case "rescheduling_rejected_by_expert", "rescheduling_rejected_by_user":
             (subject, line) = ("New date proposed by \(other)", "\(other) proposes a new date for the declined meeting: \(when)\(Self.terms(meeting)). Please confirm or decline.")
         case "counter_offer_by_expert", "counter_offer_by_user":
-            (subject, line) = ("\(other) proposes another time", "\(other) proposes \(when)\(Self.terms(payload["meeting"] ?? .null)) instead. Please confirm or decline.\(Self.heldStays(payload))")
+            let instead = (payload["previous_start"]?.stringValue).flatMap { try? Instant(lenient: $0) }
+                .map { " instead of " + LocalTimeText.format($0, zone: recipient.timeZone) } ?? " instead"
+            (subject, line) = ("\(other) proposes another time", "\(other) proposes \(when)\(Self.terms(payload["meeting"] ?? .null))\(instead). Please confirm or decline.\(Self.heldStays(payload))")
         case "new_date_accepted_by_user" where payload["recipient_role"]?.stringValue == "user":
             (subject, line) = ("You accepted \(when)", "You accepted \(when) for \(what) with \(other). \(other) will now make the session; you will be told when it is made.")
         case "new_date_accepted_by_user": (subject, line) = ("\(other) accepted the date: please make the session", "\(other) accepted \(when) for \(what). Please make the session: confirm it, giving its session type and place.")

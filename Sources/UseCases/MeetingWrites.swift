@@ -82,6 +82,10 @@ enum MeetingWrites {
             }
             if event.details["series_cancelled"]?.boolValue == true { terms["series_cancelled"] = true }
         }
+        // A counter-offer moves a request: its reader is told from which time.
+        if let before = change.before, before.state.start != m.state.start, d.notifications.contains(where: { $0.kind.hasPrefix("counter_offer_by_") }) {
+            terms["previous_start"] = .string(before.state.start.rfc3339)
+        }
         if let later = change.laterDates {
             terms["later_dates"] = [
                 "count": .int(Int64(later.count)), "returned_credits": .int(later.returnedCredits), "charged_credits": .int(later.chargedCredits),

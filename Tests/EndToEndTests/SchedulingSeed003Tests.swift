@@ -141,6 +141,9 @@ final class SchedulingSeed003Tests: EndToEndTestCase {
         XCTAssertEqual(offer["recipient_id"]?.string, w.user)
         let readable = [offer["payload"]?.serialized ?? "", offer["rendered"]?["text"]?.string ?? ""]
         XCTAssertTrue(readable.contains { $0.contains(note) }, "the customer's message carries the tutor's note: \(offer)")
+        // And which request it answers: the time asked for beside the one proposed.
+        let text = offer["rendered"]?["text"]?.string ?? ""
+        XCTAssertTrue(text.contains("14:00") && text.contains("instead of") && text.contains("10:00"), text)
     }
 
     /// Step 12: "Press on the request to action. You will also see the customer's response":
