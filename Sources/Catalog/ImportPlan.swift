@@ -224,8 +224,12 @@ public enum ImportDecider {
                 }
                 return roles
             }
-            let zone = row["time_zone"]
-            try checks.check { if let reason = TimeZones.refusal(zone, databaseNames: facts.databaseZones) { throw invalid("time_zone", reason) } }
+            // A zone's name in another case (america/new_york) is the zone PostgreSQL names so.
+            let zone = TimeZones.canonical(row["time_zone"], among: facts.databaseZones)
+            try checks.check {
+                if zone.isEmpty { throw invalid("time_zone", "is empty; give an IANA time zone name such as Europe/Prague or America/New_York") }
+                if let reason = TimeZones.refusal(zone, databaseNames: facts.databaseZones) { throw invalid("time_zone", reason) }
+            }
             try checks.throwIfAny()
             guard let first = names[0], let last = names[1], let roles else { preconditionFailure("every check passed") }
             guard let existing = people[email.lowercased()] else {
@@ -268,7 +272,10 @@ public enum ImportDecider {
             }
             try checks.check { try once(.services, row) }
             let kind = try checks.check { () throws -> ServiceFacts.Kind in
-                guard let kind = ServiceFacts.Kind(rawValue: row["kind"]) else { throw invalid("kind", "must be generic or expert_specific") }
+                // Spreadsheets capitalise a cell's first letter (Generic): any case is the kind.
+                guard let kind = ServiceFacts.Kind(rawValue: row["kind"].lowercased()) else {
+                    throw invalid("kind", row["kind"].isEmpty ? "is empty; give generic or expert_specific" : "must be generic or expert_specific")
+                }
                 return kind
             }
             let length = try checks.check { try Self.number(row, "default_length_minutes", 5...1440) }

@@ -150,11 +150,23 @@ public enum Sheet {
         guard let header = records.first else { throw ImportProblems([ImportProblem(line: 1, message: "the file is empty; the first row names the columns")]) }
         var problems = ImportProblems()
         let known = Dictionary(uniqueKeysWithValues: kind.columns.map { (headerKey($0), $0) })
+        // A header of one cell holding semicolons: the file was saved with another separator
+        // (a spreadsheet set for a comma decimal mark saves "CSV" so).
+        if header.fields.count == 1, header.fields[0].contains(";") {
+            throw ImportProblems([ImportProblem(
+                line: header.line, message: "the columns are separated by semicolons (;); save the file as CSV with commas (\"CSV UTF-8\")")])
+        }
         var columns: [String?] = []
-        for cell in header.fields {
+        for (index, cell) in header.fields.enumerated() {
             let name = cell.trimmingCharacters(in: " \t")
+            // Columns a spreadsheet saved without a name (commas at the end of each row) hold
+            // nothing: left out, as long as every row leaves them empty.
+            if name.isEmpty {
+                columns.append(nil)
+                continue
+            }
             guard let column = known[headerKey(name)] else {
-                problems.add(header.line, "unknown column \(name); expected \(kind.columns.joined(separator: ", "))")
+                problems.add(header.line, "unknown column \(name) (column \(index + 1)); expected \(kind.columns.joined(separator: ", "))")
                 columns.append(nil)
                 continue
             }
@@ -175,7 +187,19 @@ public enum Sheet {
                 continue
             }
             var values: [String: String] = [:]
-            for (column, value) in zip(columns, record.fields) { values[column!] = CSVWriter.unguarded(value.trimmingCharacters(in: " \t")) }
+            var unnamed: Int? = nil
+            for (index, (column, value)) in zip(columns, record.fields).enumerated() {
+                let trimmed = value.trimmingCharacters(in: " \t")
+                guard let column else {
+                    if !trimmed.isEmpty && unnamed == nil { unnamed = index + 1 }
+                    continue
+                }
+                values[column] = CSVWriter.unguarded(trimmed)
+            }
+            if let unnamed {
+                problems.add(record.line, "column \(unnamed) holds a value but has no name in the header; name it (\(kind.columns.joined(separator: ", "))) or empty it")
+                continue
+            }
             out.append(SheetRow(line: record.line, values: values))
         }
         return (out, problems)

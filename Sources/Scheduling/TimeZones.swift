@@ -30,6 +30,14 @@ public enum TimeZones {
 
     public static func isKnown(_ name: String) -> Bool { refusal(name) == nil }
 
+    /// `name` as `names` spell it when it is one of them in another case (`america/new_york`),
+    /// else as it is. Zone names never differ by case alone.
+    public static func canonical(_ name: String, among names: Set<String>?) -> String {
+        guard let names, !names.contains(name) else { return name }
+        let key = name.lowercased()
+        return names.first { $0.lowercased() == key } ?? name
+    }
+
     /// The names of `listed` (`pg_timezone_names`) that PostgreSQL reads as the zone itself.
     /// PostgreSQL reads a name that is also an abbreviation (`pg_timezone_abbrevs`) as that
     /// abbreviation's fixed offset in `AT TIME ZONE`: `CET` is always +01:00 there, while the

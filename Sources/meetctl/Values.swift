@@ -151,6 +151,27 @@ struct WeeklyRuleInput: Sendable, Equatable {
 }
 
 extension ValueKind {
+    /// Why `bytes` are not UTF-8 text, where a person can find it: UTF-16 (a byte-order mark a
+    /// spreadsheet's "Unicode text" starts with), or the line and byte of the first that is not
+    /// UTF-8 (a file saved in a Windows code page: "José" as 0xE9).
+    static func notUTF8(_ bytes: [UInt8]) -> String {
+        if bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) { return "the file is UTF-16 text, not UTF-8" }
+        var iterator = bytes.makeIterator()
+        var parser = Unicode.UTF8.ForwardParser()
+        var offset = 0
+        loop: while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let scalar): offset += scalar.count
+            case .emptyInput: break loop
+            case .error: break loop
+            }
+        }
+        guard offset < bytes.count else { return "the file is not UTF-8 text" }
+        let line = bytes[..<offset].filter { $0 == 0x0A }.count + 1
+        return "the file is not UTF-8 text: line \(line) has the byte 0x\(String(bytes[offset], radix: 16, uppercase: true)), which UTF-8 never has there "
+            + "(a file saved in another encoding, such as Windows-1252)"
+    }
+
     /// Reads one command-line word; a bad value is a usage error naming `what`.
     func parse(_ text: String, what: String) throws -> Parsed {
         func bad(_ reason: String, hint: String? = nil) -> UsageError {
@@ -223,7 +244,9 @@ extension ValueKind {
             return .meeting(reference)
         case .file:
             guard let data = FileManager.default.contents(atPath: text) else { throw bad("cannot read the file") }
-            guard var contents = String(data: data, encoding: .utf8) else { throw bad("the file is not UTF-8 text") }
+            guard var contents = String(data: data, encoding: .utf8) else {
+                throw bad(ValueKind.notUTF8(Array(data)), hint: "save it as UTF-8 text (a spreadsheet's \"CSV UTF-8\"), then run the command again")
+            }
             // A text file ends its last line with a line break, which is not part of the text
             // (a bio written in an editor does not end in an empty line).
             if contents.hasSuffix("\n") || contents.hasSuffix("\r\n") { contents.removeLast() }

@@ -17,7 +17,7 @@ final class SheetTests: XCTestCase {
             let list = (error as? ImportProblems)?.list ?? []
             XCTAssertEqual(list.map(\.line), [1, 1, 1, 1, 1, 1])
             XCTAssertEqual(list.map(\.message), [
-                "column email is given twice", "unknown column colour; expected email, first_name, last_name, roles, time_zone",
+                "column email is given twice", "unknown column colour (column 3); expected email, first_name, last_name, roles, time_zone",
                 "missing column first_name", "missing column last_name", "missing column roles", "missing column time_zone",
             ])
         }
@@ -47,6 +47,28 @@ final class SheetTests: XCTestCase {
         let read = try Sheet.read(.services, csv: "name,kind,default_length_minutes,price_credits\n,,,\nA,generic,60,10\n , ,\"\",\n")
         XCTAssertEqual(read.rows.map(\.line), [3])
         XCTAssertEqual(read.problems.list, [])
+    }
+
+    /// A spreadsheet that saved empty columns after the named ones (commas at each row's end)
+    /// is read without them; a value in such a column is a problem of its line, said so.
+    func testColumnsWithoutANameAreLeftOutWhileTheyHoldNothing() throws {
+        let read = try Sheet.read(.services, csv: "name,kind,default_length_minutes,price_credits,,\r\nTrail,generic,30,10,,\r\n,,,,,\r\n")
+        XCTAssertEqual(read.rows, [SheetRow(line: 2, values: ["name": "Trail", "kind": "generic", "default_length_minutes": "30", "price_credits": "10"])])
+        XCTAssertEqual(read.problems.list, [])
+        let held = try Sheet.read(.services, csv: "name,kind,default_length_minutes,price_credits,\nA,generic,30,10,oops\nB,generic,30,10,\n")
+        XCTAssertEqual(held.rows.map(\.line), [3])
+        XCTAssertEqual(held.problems.list.map(\.line), [2])
+        XCTAssertTrue(held.problems.list.first?.message.contains("column 5 holds a value but has no name in the header") ?? false, "\(held.problems.list)")
+    }
+
+    /// A file saved with semicolons between its columns is told so, once, not as five unknown
+    /// and missing columns.
+    func testColumnsSeparatedBySemicolonsAreToldSo() {
+        XCTAssertThrowsError(try Sheet.read(.services, csv: "name;kind;default_length_minutes;price_credits\r\nSemi;generic;30;10\r\n")) { error in
+            let list = (error as? ImportProblems)?.list ?? []
+            XCTAssertEqual(list.count, 1, "\(list)")
+            XCTAssertTrue(list.first?.message.contains("separated by semicolons") ?? false, "\(list)")
+        }
     }
 
     /// The "at most N rows" problem is on the first row past the bound, not on the first row.
@@ -166,6 +188,23 @@ final class ImportDeciderTests: XCTestCase {
             XCTAssertTrue(list[4].message.hasPrefix("first_name "), list[4].message)
             XCTAssertTrue(list[5].message.hasPrefix("roles is empty"), list[5].message)
             XCTAssertEqual(list[6].message, "repeats the e-mail C@X.example of line 4")
+        }
+    }
+
+    /// A spreadsheet's capitals are no mistake: a kind in any case is the kind, a zone's name in
+    /// any case the zone PostgreSQL names; an empty kind or zone is told as empty.
+    func testKindsAndZonesAreReadInAnyCaseAndAnEmptyOneIsToldSo() throws {
+        let services = "name,kind,default_length_minutes,price_credits\nA,Generic,30,10\nB,GENERIC,45,0\n"
+        XCTAssertEqual(try decide(.services, services, facts()).changes.map(\.action), [.create, .create])
+        XCTAssertThrowsError(try decide(.services, "name,kind,default_length_minutes,price_credits\nC,,30,10\n", facts())) { error in
+            XCTAssertEqual((error as? ImportProblems)?.list.first?.message, "kind is empty; give generic or expert_specific")
+        }
+        var zoned = facts()
+        zoned.databaseZones = ["America/New_York", "UTC"]
+        let people = "email,first_name,last_name,roles,time_zone\neli@x.example,Eli,Fox,expert,america/new_york\n"
+        XCTAssertEqual(try decide(.people, people, zoned).writes.newPeople.map(\.timeZone), ["America/New_York"])
+        XCTAssertThrowsError(try decide(.people, "email,first_name,last_name,roles,time_zone\nfay@x.example,Fay,Fox,user,\n", zoned)) { error in
+            XCTAssertTrue((error as? ImportProblems)?.list.first?.message.hasPrefix("time_zone is empty") ?? false, "\(error)")
         }
     }
 

@@ -353,6 +353,14 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertTrue(failed.stderr.contains("invalid_params"), failed.stderr)
         XCTAssertTrue(failed.stderr.contains("line 2"), failed.stderr)
         XCTAssertTrue(try admin.fails(["import", "courses", good.path], status: 2).stderr.contains("people, services, certifications, enrollments"))
+        // A file in another encoding is told where and how to save it: the line and byte of a
+        // Windows code page's "é", or UTF-16 by its byte-order mark.
+        let latin1 = folder.appendingPathComponent("latin1.csv"), utf16 = folder.appendingPathComponent("utf16.csv")
+        try Data("name,kind,default_length_minutes,price_credits\r\nPeer Mentoring with Jos".utf8 + [0xE9] + Data(" R,generic,30,10\r\n".utf8)).write(to: latin1)
+        try ("name,kind,default_length_minutes,price_credits\r\n".data(using: .utf16) ?? Data()).write(to: utf16)
+        let latin = try admin.fails(["import", "services", latin1.path, "--dry-run"], status: 2)
+        XCTAssertTrue(latin.stderr.contains("line 2 has the byte 0xE9") && latin.stderr.contains("CSV UTF-8"), latin.stderr)
+        XCTAssertTrue(try admin.fails(["import", "services", utf16.path, "--dry-run"], status: 2).stderr.contains("UTF-16"))
         // export --output writes the file for a spreadsheet, with a byte-order mark, and it
         // imports back unchanged.
         let exported = folder.appendingPathComponent("people.csv")
