@@ -218,7 +218,13 @@ public enum Lifecycle {
         d.events = [TimelineEvent("rejected_by_\(p.rawValue)", reasonCode: reason, note: note)]
         // Seed 000: "you will not be notified via email of a declined session" where the
         // community says so; the user sees it in their list.
-        if p == .user || s.emailUserOnDecline {
+        if p == .user {
+            // Seed 003, step 15: the customer is mailed of every update of their request, their
+            // own too (a receipt, the office copied), as when they accept a new date or cancel;
+            // not where the community mails users no declines (seed 000).
+            d.notifications = [Notification("meeting_rejected_by_user", to: .expert)]
+                + (s.emailUserOnDecline ? [Notification("meeting_rejected_by_user", to: .user)] : [])
+        } else if s.emailUserOnDecline {
             d.notifications = [Notification("meeting_rejected_by_\(p.rawValue)", to: p.other)]
         } else if actor == .office {
             // The user is not told, but the expert learns what the office did in their calendar.
@@ -343,6 +349,8 @@ public enum Lifecycle {
             // the new price if it changed (SPEC §5.2).
             replaceDate(&d, by: p, start: start, length: length, price: price)
             d.notifications = [Notification("counter_offer_by_\(p.rawValue)", to: p.other)]
+            // The user's own counter-offer is confirmed to them too, as their decline is.
+            if p == .user { d.notifications.append(Notification("counter_offer_by_user", to: .user)) }
         }
         d.booking = BookingStep(path: p == .user ? .userReschedule : .expertReschedule, start: start, lengthMinutes: length, becomesAgreed: false)
         return d

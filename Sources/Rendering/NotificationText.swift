@@ -94,6 +94,8 @@ public enum NotificationText {
         case "expert_meeting_invitation":
             (subject, line) = ("\(provider) \(other) invites you to a meeting", "\(other) proposes a meeting on \(when)\(Self.terms(meeting)) for \(what). Please confirm or decline; confirming holds its price.")
         case "meeting_confirmed", "meeting_confirmed_by_expert", "meeting_confirmed_by_user": (subject, line) = ("Meeting confirmed: \(when)", "Your meeting with \(other) on \(when) for \(what) is confirmed.")
+        case "meeting_rejected_by_user" where payload["recipient_role"]?.stringValue == "user":
+            (subject, line) = ("You declined \(when)", "You declined the meeting on \(when) with \(other).\(returned)")
         case "meeting_rejected_by_expert", "meeting_rejected_by_user": (subject, line) = ("Meeting declined", "\(other) declined the meeting on \(when).\(returned)\(declineReason)")
         case "meeting_withdrawn_by_expert", "meeting_withdrawn_by_user": (subject, line) = ("Meeting withdrawn", "\(other) withdrew the meeting on \(when).\(returned)")
         case "cancellation_by_expert", "cancellation_by_user", "occurrence_skipped_by_expert", "occurrence_skipped_by_user":
@@ -109,9 +111,11 @@ public enum NotificationText {
             (subject, line) = ("New date proposed by \(other)", "\(other) proposes to move your meeting on \(when)\(proposed)\(terms). The original date stays in effect until you approve the new one.")
         case "rescheduling_rejected_by_expert", "rescheduling_rejected_by_user":
             (subject, line) = ("New date proposed by \(other)", "\(other) proposes a new date for the declined meeting: \(when)\(Self.terms(meeting)). Please confirm or decline.")
+        case "counter_offer_by_user" where payload["recipient_role"]?.stringValue == "user":
+            let instead = Self.previousStart(payload, zone: recipient.timeZone).map { " instead of " + $0 } ?? ""
+            (subject, line) = ("You proposed \(when)", "You proposed \(when)\(Self.terms(payload["meeting"] ?? .null))\(instead) to \(other), who will confirm or decline it.")
         case "counter_offer_by_expert", "counter_offer_by_user":
-            let instead = (payload["previous_start"]?.stringValue).flatMap { try? Instant(lenient: $0) }
-                .map { " instead of " + LocalTimeText.format($0, zone: recipient.timeZone) } ?? " instead"
+            let instead = Self.previousStart(payload, zone: recipient.timeZone).map { " instead of " + $0 } ?? " instead"
             (subject, line) = ("\(other) proposes another time", "\(other) proposes \(when)\(Self.terms(payload["meeting"] ?? .null))\(instead). Please confirm or decline.\(Self.heldStays(payload))")
         case "new_date_accepted_by_user" where payload["recipient_role"]?.stringValue == "user":
             (subject, line) = ("You accepted \(when)", "You accepted \(when) for \(what) with \(other). \(other) will now make the session; you will be told when it is made.")
@@ -253,6 +257,11 @@ public enum NotificationText {
     }
 
     /// The start of the new date proposed for an agreed meeting (its alternate), on `zone`'s clock.
+    /// The time a counter-offer moved the request from, on the reader's clock.
+    static func previousStart(_ payload: JSON, zone: String) -> String? {
+        (payload["previous_start"]?.stringValue).flatMap { try? Instant(lenient: $0) }.map { LocalTimeText.format($0, zone: zone) }
+    }
+
     static func proposedStart(_ payload: JSON, zone: String) -> String? {
         (payload["meeting"]?["alternate"]?["start"]?.stringValue).flatMap { try? Instant(lenient: $0) }.map { LocalTimeText.format($0, zone: zone) }
     }

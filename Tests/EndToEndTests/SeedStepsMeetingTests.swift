@@ -592,10 +592,17 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         XCTAssertEqual(update["recipient_id"]?.string, w.user)
         XCTAssertEqual(update["cc"], [.string(expertEmail), .string(Self.office)])
 
-        // The customer answers with another time: the tutor's mail copies only the office.
+        // The customer answers with another time (step 15: the customer is mailed of every
+        // update): the tutor is asked, and the customer gets a receipt, which the office is
+        // copied on, once, as on any event told to both sides.
         try w.act("meeting.reschedule", as: w.user, id, ["start": .string(MeetingTime.at(day: 7, hour: 12))])
-        let toTutor = try XCTUnwrap(try w.drainRaw().first { $0["kind"] == "counter_offer_by_user" })
-        XCTAssertEqual(toTutor["cc"], [.string(Self.office)])
+        let countered = try w.drainRaw().filter { $0["kind"] == "counter_offer_by_user" }
+        let toTutor = try XCTUnwrap(countered.first { $0["recipient_id"]?.string == w.expert })
+        let receipt = try XCTUnwrap(countered.first { $0["recipient_id"]?.string == w.user })
+        XCTAssertEqual(toTutor["cc"] ?? [], [], "\(toTutor)")
+        XCTAssertEqual(receipt["cc"], [.string(Self.office)])
+        let receiptText = receipt["rendered"]?["text"]?.string ?? ""
+        XCTAssertTrue(receiptText.contains("You proposed") && receiptText.contains("instead of") && receiptText.contains("who will confirm or decline it"), receiptText)
 
         // An event that tells both sides (a cancellation) is read once each: the tutor gets their
         // own mail, not a copy of the customer's, and the office one copy.

@@ -105,7 +105,11 @@ final class SeedStepsRulesTests: XCTestCase {
         XCTAssertEqual(d.notifications, [])
         XCTAssertEqual(d.ledger, [.release])
         let byUser = try Lifecycle.decide(L.states[1].1, .decline(reasonCode: "other", note: nil), by: .party(.user), now: L.before, settings: s)
-        XCTAssertEqual(byUser.notifications, [Notification("meeting_rejected_by_user", to: .expert)], "the expert is still told")
+        XCTAssertEqual(byUser.notifications, [Notification("meeting_rejected_by_user", to: .expert)], "the expert is still told; the user no receipt")
+        s.emailUserOnDecline = true
+        let mailed = try Lifecycle.decide(L.states[1].1, .decline(reasonCode: "other", note: nil), by: .party(.user), now: L.before, settings: s)
+        XCTAssertEqual(mailed.notifications, [Notification("meeting_rejected_by_user", to: .expert), Notification("meeting_rejected_by_user", to: .user)],
+                       "where users are mailed of declines, the user's own comes to them as a receipt")
     }
 
     func testADeclinedMeetingShowsItsUserNoDetails() throws {

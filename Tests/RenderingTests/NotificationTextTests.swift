@@ -113,6 +113,21 @@ final class NotificationTextTests: XCTestCase {
         XCTAssertTrue(t.body.contains("Sam Lee declined the meeting on Mon 11 Mar 2030 10:00 EDT. Reason: Schedule conflict."), t.body)
     }
 
+    /// The customer's own decline and counter-offer come back to them as receipts in their own
+    /// words: what they did, with whom (not "Talia Kim declined", the other side's wording).
+    func testTheCustomersOwnStepsAreConfirmedToThemInTheirWords() throws {
+        let declined = NotificationText.compose(
+            kind: "meeting_rejected_by_user", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
+            payload: ["recipient_role": "user", "meeting": ["status": "rejected", "credit_status": "returned"]], settings: try settings())
+        XCTAssertTrue(declined.body.contains("You declined the meeting on Mon 11 Mar 2030 15:00 CET with Talia Kim. The credits held for it are returned."), declined.body)
+        XCTAssertFalse(declined.body.contains("Talia Kim declined"), declined.body)
+        let countered = NotificationText.compose(
+            kind: "counter_offer_by_user", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
+            payload: ["recipient_role": "user", "previous_start": "2030-03-11T12:00:00Z", "meeting": ["length_minutes": 60, "price_credits": 100]],
+            settings: try settings())
+        XCTAssertTrue(countered.body.contains("You proposed Mon 11 Mar 2030 15:00 CET (60 minutes, 100 credits) instead of Mon 11 Mar 2030 13:00 CET to Talia Kim, who will confirm or decline it."), countered.body)
+    }
+
     func testTheOtherSidesNoteGoesWithTheMessage() throws {
         let t = NotificationText.compose(
             kind: "counter_offer_by_expert", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
