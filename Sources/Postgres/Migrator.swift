@@ -13,7 +13,13 @@ public struct Migrator: Sendable {
         public let version: Int
         public let name: String
         public let sql: String
+
+        /// Its file's name without `.sql`, as messages name it (`0123_statements_show_incoming_credits`).
+        public var label: String { Migrator.number(version) + "_" + name }
     }
+
+    /// A migration's number as its file writes it: four digits (`0123`).
+    public static func number(_ version: Int) -> String { String(format: "%04d", version) }
 
     static let advisoryLockKey: Int64 = 7_710_001
 
@@ -112,7 +118,7 @@ public struct Migrator: Sendable {
     /// A migration the server refused, named, with what to do when the role lacks a privilege
     /// (SQLSTATE 42501): the migrations create and alter the finance roles and their grants.
     static func failed(_ migration: Migration, _ error: PostgresError, lockTimeoutMs: Int) -> PostgresError {
-        var message = "migration \(String(format: "%04d", migration.version))_\(migration.name) failed, nothing of it applied: \(error.message)"
+        var message = "migration \(migration.label) failed, nothing of it applied: \(error.message)"
         if error.isLockTimeout {
             message += ": a table it changes is locked by another session past the lock timeout (\(lockTimeoutMs) ms; pg_locks shows the session). "
                 + "Run meetingd migrate again once that session is done, or raise \(SessionSettings.lockTimeoutVariable)"
@@ -213,7 +219,7 @@ public struct Migrator: Sendable {
         if let (version, row) = unknown.max(by: { $0.key < $1.key }) {
             throw PostgresError(
                 code: .migration,
-                message: "this database has migration \(String(format: "%04d", version))_\(row.name), which this release of meetingd does not have: "
+                message: "this database has migration \(Migrator.number(version))_\(row.name), which this release of meetingd does not have: "
                     + "a newer (or another) release migrated it. Run that release or a newer one against it (a database is never migrated back)")
         }
         var newlyApplied: [Int] = []
@@ -255,7 +261,7 @@ public struct Migrator: Sendable {
         guard existing == checksum || earlierChecksums[migration.version]?.contains(existing) == true else {
             throw PostgresError(
                 code: .migration,
-                message: "migration \(String(format: "%04d", migration.version))_\(migration.name) was changed after it was applied: this database applied a text "
+                message: "migration \(migration.label) was changed after it was applied: this database applied a text "
                     + "(sha256 \(existing.prefix(12))…) that is neither this release's nor one of its earlier versions in \(Migrator.earlierVersionsFile). "
                     + "If you edited the file, restore it and add a new migration instead; if another build made this database, "
                     + "upgrade it with a release whose migrations list that text")

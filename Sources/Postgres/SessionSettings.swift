@@ -43,6 +43,16 @@ public struct SessionSettings: Sendable, Equatable {
     /// `1` (or `true`): writes only where a synchronous standby confirms them.
     public static let requireSynchronousStandbyVariable = "MEETINGLEDGER_REQUIRE_SYNCHRONOUS_STANDBY"
 
+    /// A switch read from the environment: on for `1` or `true`, off for `0`, `false`, empty or
+    /// unset; nil for anything else, a mistake its reader refuses.
+    public static func switchValue(_ text: String?) -> Bool? {
+        switch text ?? "" {
+        case "", "0", "false": return false
+        case "1", "true": return true
+        default: return nil
+        }
+    }
+
     /// A bound must be positive (0 would mean "wait for ever") and at most a day.
     public static let timeoutRangeMs = 1...86_400_000
 
@@ -64,14 +74,13 @@ public struct SessionSettings: Sendable, Equatable {
         settings.statementTimeoutMs = try milliseconds(statementTimeoutVariable, default: settings.statementTimeoutMs)
         settings.lockTimeoutMs = try milliseconds(lockTimeoutVariable, default: settings.lockTimeoutMs)
         settings.idleInTransactionTimeoutMs = try milliseconds(idleInTransactionTimeoutVariable, default: settings.idleInTransactionTimeoutMs)
-        switch environment(requireSynchronousStandbyVariable) ?? "" {
-        case "", "0", "false": settings.requireSynchronousStandby = false
-        case "1", "true": settings.requireSynchronousStandby = true
-        case let other:
+        let synchronousOnly = environment(requireSynchronousStandbyVariable)
+        guard let requireSynchronousStandby = switchValue(synchronousOnly) else {
             throw PostgresError(
                 code: .configuration,
-                message: "\(requireSynchronousStandbyVariable) must be 1 or true (writes only where a synchronous standby confirms them), or 0, false or empty (the default), not \(other.debugDescription)")
+                message: "\(requireSynchronousStandbyVariable) must be 1 or true (writes only where a synchronous standby confirms them), or 0, false or empty (the default), not \((synchronousOnly ?? "").debugDescription)")
         }
+        settings.requireSynchronousStandby = requireSynchronousStandby
         switch environment(poolerVariable) ?? "" {
         case "", "none", "session": settings.transactionPooled = false
         case "transaction": settings.transactionPooled = true

@@ -212,20 +212,18 @@ do {
     fail(error.message + "\n" + usage)
 }
 
+/// MEETINGLEDGER_SERVE_EARLIER_SCHEMA, read as the other switches are.
+let serveEarlierSchema: Bool = {
+    let text = environment("MEETINGLEDGER_SERVE_EARLIER_SCHEMA")
+    guard let on = SessionSettings.switchValue(text) else {
+        fail("MEETINGLEDGER_SERVE_EARLIER_SCHEMA must be 1 or true (tests that write an earlier release's rows), or 0, false or empty (the default), not \((text ?? "").debugDescription)\n" + usage)
+    }
+    return on
+}()
+
 /// `serving`: the command serves calls or writes (serve, bootstrap), so the folder must be this
 /// release's whole; `migrate` alone may apply an earlier release's (how the upgrade check and
 /// tests make earlier states).
-/// MEETINGLEDGER_SERVE_EARLIER_SCHEMA, read as the other switches are (1 or true; 0, false or
-/// empty; anything else is a mistake).
-let serveEarlierSchema: Bool = {
-    switch environment("MEETINGLEDGER_SERVE_EARLIER_SCHEMA") ?? "" {
-    case "", "0", "false": return false
-    case "1", "true": return true
-    case let other:
-        fail("MEETINGLEDGER_SERVE_EARLIER_SCHEMA must be 1 or true (tests that write an earlier release's rows), or 0, false or empty (the default), not \(other.debugDescription)\n" + usage)
-    }
-}()
-
 @MainActor func loadMigrations(serving: Bool = true) -> MigrationGate {
     guard let directory = Migrator.locateDirectory(explicit: environment("MEETINGLEDGER_MIGRATIONS")) else {
         fatal("cannot find the migrations: install them as ../\(Migrator.installedPath) beside meetingd's bin folder, "
@@ -237,19 +235,19 @@ let serveEarlierSchema: Bool = {
     } catch {
         fatal("cannot read the migrations in \(directory): \(error)")
     }
+    let newest = migrator.migrations.last, release = Migrator.number(PipelineConfig.schemaVersion)
     // A folder of a later release would be applied and served by SQL written for an earlier
     // schema (an earlier folder is how the upgrade check makes earlier states).
-    if let newest = migrator.migrations.last, newest.version > PipelineConfig.schemaVersion {
-        fatal("the migrations in \(directory) go up to \(String(format: "%04d", newest.version))_\(newest.name), newer than this meetingd, "
-            + "which is written for \(String(format: "%04d", PipelineConfig.schemaVersion)): nothing was migrated. Install the meetingd of the "
+    if let newest, newest.version > PipelineConfig.schemaVersion {
+        fatal("the migrations in \(directory) go up to \(newest.label), newer than this meetingd, "
+            + "which is written for \(release): nothing was migrated. Install the meetingd of the "
             + "release those migrations came with, or set MEETINGLEDGER_MIGRATIONS to this release's folder")
     }
     // An earlier release's folder leaves the schema behind the SQL this meetingd sends: calls
     // would fail one by one (a column it reads is not there) while ping said ok.
-    if serving, (migrator.migrations.last?.version ?? 0) < PipelineConfig.schemaVersion, !serveEarlierSchema {
-        let newest = migrator.migrations.last.map { String(format: "%04d", $0.version) + "_" + $0.name } ?? "none"
-        fatal("the migrations in \(directory) go up to \(newest), older than this meetingd, which is written for "
-            + "\(String(format: "%04d", PipelineConfig.schemaVersion)): nothing was migrated or served. Set MEETINGLEDGER_MIGRATIONS to this "
+    if serving, (newest?.version ?? 0) < PipelineConfig.schemaVersion, !serveEarlierSchema {
+        fatal("the migrations in \(directory) go up to \(newest?.label ?? "none"), older than this meetingd, which is written for "
+            + "\(release): nothing was migrated or served. Set MEETINGLEDGER_MIGRATIONS to this "
             + "release's folder (meetingd migrate alone applies an earlier folder, to make an earlier release's database; tests that write "
             + "an earlier release's rows through this meetingd set MEETINGLEDGER_SERVE_EARLIER_SCHEMA=1)")
     }
