@@ -41,9 +41,9 @@ enum AvailabilityAPI {
         result: .object([
             .init("expert_id", .id(.person), required: true), .init("time_zone", .text(), required: true), .init("rules", .list(ruleSchema), required: true),
             .init("meetings_outside_hours", .list(.id(.meeting), max: Int(Listed.atMost)), required: true,
-                  "The expert's meetings still to come (agreed, or requests awaiting an answer; of the soonest 100) that the new hours and one-off free periods no longer hold at their place and for their service: new hours stop new bookings, these stay as they are until answered, moved or cancelled"),
+                  "The expert's meetings still to come (agreed, or requests awaiting an answer; of the soonest \(Listed.atMost)) that the new hours and one-off free periods no longer hold at their place and for their service: new hours stop new bookings, these stay as they are until answered, moved or cancelled"),
             .init("meetings_checked_all", .boolean, required: true,
-                  "Whether every meeting still to come was checked: false when the expert has more than 100, of which only the soonest 100 were (meeting.list shows the rest)"),
+                  "Whether every meeting still to come was checked: false when the expert has more than \(Listed.atMost), of which only the soonest \(Listed.atMost) were (meeting.list shows the rest)"),
         ]),
         errors: [DocErrors.notFound, DocErrors.sessionLog],
         body: .transaction { ctx, params in
@@ -152,7 +152,7 @@ enum AvailabilityAPI {
             .init("start", .timestamp, required: true), .init("end", .timestamp, required: true), .init("location_ids", .list(.id(.location)), required: true),
             .init("expert_id", .id(.person), required: true),
             .init("meetings_within", .list(.id(.meeting), max: Int(Listed.atMost)), required: true,
-                  "The expert's agreed meetings and open requests in the period, and those whose open new date lies in it (the soonest 100; meetings_within_count says how many in all): they stay as they are, but a request there is no longer agreed at that time (it can be declined or moved to another time), a new date there is no longer accepted, and nothing is moved into the period"),
+                  "The expert's agreed meetings and open requests in the period, and those whose open new date lies in it (the soonest \(Listed.atMost); meetings_within_count says how many in all): they stay as they are, but a request there is no longer agreed at that time (it can be declined or moved to another time), a new date there is no longer accepted, and nothing is moved into the period"),
             .init("meetings_within_count", .integer(min: 0, max: .max), required: true, "How many meetings the period holds in all"),
         ], additional: true),
         errors: [DocErrors.notFound, DocErrors.sessionLog],

@@ -463,7 +463,7 @@ enum MeetingAPI {
         params: [.init("meeting_id", .id(.meeting)), .init("start", .timestamp), .init("length_minutes", .integer(min: 5, max: 1440)),
                  .init("expert_id", .id(.person), "For admins and the office (who confirm for experts); experts see their own calendar")],
         result: .object([
-            .init("meetings", .list(meetingSchema, max: Int(Listed.atMost)), required: true, "The soonest 100 (count says how many in all)"),
+            .init("meetings", .list(meetingSchema, max: Int(Listed.atMost)), required: true, "The soonest \(Listed.atMost) (count says how many in all)"),
             .init("count", .integer(min: 0, max: .max), required: true, "How many agreed meetings overlap in all"),
         ]), errors: [DocErrors.notFound],
         paramRules: [.anyGroup([["meeting_id"], ["start", "length_minutes"]])],

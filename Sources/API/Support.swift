@@ -81,10 +81,10 @@ extension ServiceFacts {
 enum OpenWork {
     static let fields: [Schema.Field] = [
         .init("waiting_meetings", .list(.id(.meeting), max: Int(Listed.atMost)), required: true,
-              "Requests for it still waiting for an answer (the soonest 100; waiting_meetings_count says how many in all): while it is retired they can only be declined or withdrawn (credits held return then, or when they expire at their start)"),
+              "Requests for it still waiting for an answer (the soonest \(Listed.atMost); waiting_meetings_count says how many in all): while it is retired they can only be declined or withdrawn (credits held return then, or when they expire at their start)"),
         .init("waiting_meetings_count", .integer(min: 0, max: .max), required: true, "How many requests for it wait in all"),
         .init("active_series", .list(.id(.series), max: Int(Listed.atMost)), required: true,
-              "Weekly series that go on (the first 100 by id; active_series_count says how many in all): while it is retired their dates are not booked (both sides told each time) until it is offered again or the series is cancelled (series.cancel)"),
+              "Weekly series that go on (the first \(Listed.atMost) by id; active_series_count says how many in all): while it is retired their dates are not booked (both sides told each time) until it is offered again or the series is cancelled (series.cancel)"),
         .init("active_series_count", .integer(min: 0, max: .max), required: true, "How many of its weekly series go on in all"),
     ]
 
