@@ -74,17 +74,14 @@ public enum Locks {
     }
 
     /// The locks of a step on one existing meeting: its parties' locks, its row and the wallet,
-    /// then its service and location, shared (in id order).
-    public static func meeting(communityId: String, meetingId: String, keySubject: String?) -> Statement {
+    /// then its service and location and the catalog entries the step may move it to (`also`: a
+    /// confirm's other location), shared, in id order. The function reads the meeting's entries
+    /// in a statement of its own after the waits, so they are those of the meeting as it is.
+    public static func meeting(communityId: String, meetingId: String, keySubject: String?, also: [String] = []) -> Statement {
         Statement(
-            """
-            SELECT ml_lock_meeting($1, $2, $3, $4, $5, $6),
-                   (SELECT count(*) FROM (
-                        SELECT \(sharedLock(subject: "x.id", classParam: 7)) FROM meetings m, LATERAL (VALUES (m.service_id), (m.location_id)) x(id)
-                        WHERE m.community_id = $1 AND m.id = $2 AND x.id IS NOT NULL ORDER BY x.id) catalog)
-            """,
+            "SELECT ml_lock_meeting($1, $2, $3, $4, $5, $6, $7, $8::text[])",
             [communityId, meetingId, keySubject, LockClass.idempotencyKey.rawValue, LockClass.userBookings.rawValue,
-             LockClass.expertCalendar.rawValue, LockClass.catalogEntry.rawValue])
+             LockClass.expertCalendar.rawValue, LockClass.catalogEntry.rawValue, PostgresTextArray(also)])
     }
 
     /// A transaction-scoped shared advisory lock on `subject` of the community in `$1`, keyed as

@@ -5,12 +5,13 @@ import Postgres
 
 /// Weekly series: their locks, reads and rows.
 public enum SeriesQueries {
-    /// The locks of a step on one series: the key, its parties, its row, its open meetings, the wallet.
+    /// The locks of a step on one series: the key, its parties, its row, its open meetings, the
+    /// wallet, then its service and location, shared (an occurrence is booked there).
     public static func lock(communityId: String, seriesId: String, keySubject: String?) -> Statement {
         Statement(
-            "SELECT ml_lock_series($1, $2, $3, $4, $5, $6)",
+            "SELECT ml_lock_series($1, $2, $3, $4, $5, $6, $7)",
             [communityId, seriesId, keySubject, LockClass.idempotencyKey.rawValue, LockClass.userBookings.rawValue,
-             LockClass.expertCalendar.rawValue])
+             LockClass.expertCalendar.rawValue, LockClass.catalogEntry.rawValue])
     }
 
     /// A series' context (`seriesId`), or a new series' (its parties, service and location), from `from`.
@@ -84,13 +85,14 @@ public enum SeriesQueries {
 
     /// What jobs.run_due locks before it reads: the series with something due (soonest first, at
     /// most `seriesLimit`), their parties, rows and wallets, and the counted bookings of the users
-    /// whose requests it may expire (at most `expireLimit`, as its context picks them); its
-    /// context reads exactly those.
+    /// whose requests it may expire (at most `expireLimit`, as its context picks them), then the
+    /// series' services and locations, shared (occurrences are booked there); its context reads
+    /// exactly those.
     public static func lockDue(communityId: String, testClock: Bool, seriesLimit: Int, expireLimit: Int) -> Statement {
         Statement(
-            "SELECT ml_lock_due_series($1, $2, $3, $4, $5, $6, $7)",
+            "SELECT ml_lock_due_series($1, $2, $3, $4, $5, $6, $7, $8)",
             [communityId, testClock, seriesLimit, LockClass.jobs.rawValue, LockClass.userBookings.rawValue, LockClass.expertCalendar.rawValue,
-             expireLimit])
+             expireLimit, LockClass.catalogEntry.rawValue])
     }
 
     public static func jobsContext(communityId: String, testClock: Bool, expireLimit: Int, seriesLimit: Int, upcomingLimit: Int) -> SQLCall {

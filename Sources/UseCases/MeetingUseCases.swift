@@ -104,7 +104,9 @@ public enum MeetingUseCases {
                 let meetingId = try params.string("meeting_id")
                 return [locksSeries
                     ? Locks.meetingOrSeries(communityId: scope.communityId, meetingId: meetingId, keySubject: scope.keySubject)
-                    : Locks.meeting(communityId: scope.communityId, meetingId: meetingId, keySubject: scope.keySubject)]
+                    : Locks.meeting(
+                        communityId: scope.communityId, meetingId: meetingId, keySubject: scope.keySubject,
+                        also: extraLocation(params).map { [$0] } ?? [])]
             },
             context: { scope, params in
                 let target = try actWindow(params)
