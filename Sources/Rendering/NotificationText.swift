@@ -182,9 +182,12 @@ public enum NotificationText {
         case "series_date_not_booked":
             // The reason both sides may read; the detail (the user's balance) only where sent,
             // and only to them: a copy (the office's) does not carry it.
-            var why = PersonText.line(payload["reason"]?.stringValue ?? "").replacingOccurrences(of: "not booked: ", with: "")
+            // Their times (a full week's, a suspension's end) on the reader's clock, as the
+            // rest of the message: the service's words name them in UTC.
+            let local = { (text: String) in LocalTimeText.times(in: PersonText.line(text), zone: recipient.timeZone) }
+            var why = local(payload["reason"]?.stringValue ?? "").replacingOccurrences(of: "not booked: ", with: "")
             // The detail where it says more than the reason (not the reason with a hint for callers).
-            let detail = readByOthers ? "" : payload["detail"]?.stringValue.map(PersonText.line).flatMap { $0.hasPrefix(why) ? nil : " (\($0))" } ?? ""
+            let detail = readByOthers ? "" : payload["detail"]?.stringValue.map(local).flatMap { $0.hasPrefix(why) ? nil : " (\($0))" } ?? ""
             // The user reads of themself as "you" ("your credits did not cover it").
             let userWord = "the " + PersonText.line(settings.label("user")).lowercased()
             // Only where the reason names the user who booked (a student's series names the student).
@@ -453,8 +456,15 @@ public enum NotificationText {
 /// "Mon 9 Mar 2026 09:00 EDT" in a person's zone.
 public enum LocalTimeText {
     public static func format(_ instant: Instant, zone: String) -> String {
-        (ZoneClock(identifier: zone) ?? ZoneClock(identifier: "UTC")!).describe(instant)
+        clock(zone).describe(instant)
     }
+
+    /// Every RFC 3339 time in `text` in the person's zone, as `format` writes it.
+    public static func times(in text: String, zone: String) -> String {
+        clock(zone).describingTimes(in: text)
+    }
+
+    static func clock(_ zone: String) -> ZoneClock { ZoneClock(identifier: zone) ?? ZoneClock(identifier: "UTC")! }
 }
 
 /// A person's text where other people read it (a chat message, a name, a note, a service's

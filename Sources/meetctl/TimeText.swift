@@ -21,6 +21,9 @@ struct PersonClock {
 
     func format(_ instant: Instant) -> String { clock.describe(instant) }
 
+    /// Every RFC 3339 time in `text` (the service names them in UTC) on this clock.
+    func describingTimes(in text: String) -> String { clock.describingTimes(in: text) }
+
     /// A service timestamp on this clock; text that is not a timestamp is shown as it is.
     func format(_ text: String) -> String {
         guard let instant = try? Instant(rfc3339: text) else { return text }

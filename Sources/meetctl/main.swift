@@ -149,11 +149,6 @@ enum ErrorText {
         Commands.all.first(where: { $0.method == method }).map { "meetctl " + $0.path.joined(separator: " ") }
     }
 
-    /// Every RFC 3339 time in `text` (the service names them in UTC) as `clock` reads it.
-    static func localTimes(_ text: String, _ clock: PersonClock) -> String {
-        replacingMatches(of: #"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})"#, in: text) { clock.format($0[0]) }
-    }
-
     /// `text` with each match of `pattern` replaced by what `replacement` makes of its groups
     /// (the whole match first; a group that did not take part is empty); a match it gives nil for
     /// stays.
@@ -206,7 +201,7 @@ enum ErrorText {
     static func lines(
         _ e: ServiceError, keyless: Bool = false, option: String? = nil, reason: String? = nil, clock: PersonClock? = nil, invocation: Invocation? = nil
     ) -> [String] {
-        let local = { (text: String) in clock.map { localTimes(text, $0) } ?? text }
+        let local = { (text: String) in clock.map { $0.describingTimes(in: text) } ?? text }
         let said = { (text: String) in inMeetctlWords(local(text), invocation?.command) }
         let first = option.map { "meetctl: \($0): \(said(reason ?? e.data["reason"]?.stringValue ?? e.message))" } ?? "meetctl: \(said(e.message))"
         var lines = [first, "error \(e.code): \(e.dataCode)"]

@@ -484,6 +484,21 @@ final class NotificationTextTests: XCTestCase {
         XCTAssertTrue(queuedBefore.contains("The weekly session on "), queuedBefore)
     }
 
+    /// The weekly limit's full week, named in UTC by the service's refusal, is read on the
+    /// reader's clock like the rest of the mail (it read "the week from 2030-03-10T23:00:00Z
+    /// to 2030-03-17T23:00:00Z is full").
+    func testAWeekNotBookedNamesTheFullWeekOnTheReadersClock() throws {
+        let week = (start: try Instant(rfc3339: "2030-03-10T23:00:00Z"), end: try Instant(rfc3339: "2030-03-17T23:00:00Z"))
+        let refusal = AppError.usageLimitReached(limit: 2, week: week)
+        let body = NotificationText.compose(
+            kind: "series_date_not_booked", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
+            payload: ["recipient_role": "user", "for_student": false, "reason": "not booked: your weekly limit of meetings was reached",
+                      "detail": .string(refusal.message)],
+            settings: try settings()).body
+        XCTAssertTrue(body.contains("the week from Mon 11 Mar 2030 00:00 CET to Mon 18 Mar 2030 00:00 CET is full"), body)
+        XCTAssertFalse(body.contains("T23:00:00Z"), body)
+    }
+
     /// The expert copied on the user's mail (seed 003) reads the time on their own clock too,
     /// where it differs; the user's own mail without the copy does not carry it.
     func testTheExpertCopiedReadsTheTimeOnTheirClock() throws {
