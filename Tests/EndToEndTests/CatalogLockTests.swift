@@ -11,23 +11,6 @@ import XCTest
 /// took no lock on the location they booked at, and answered at once, booking at a location
 /// retired a moment later.
 final class CatalogLockTests: EndToEndTestCase {
-    /// The backend pid of `session`.
-    func backendPid(_ session: PsqlSession) throws -> String {
-        try XCTUnwrap(try session.run("SELECT pg_backend_pid();").output.first)
-    }
-
-    /// Waits until a backend of the database waits for `pid`; returns its pid.
-    @discardableResult
-    func backend(waitingFor pid: String, _ failure: String) throws -> String {
-        let deadline = Date().addingTimeInterval(10)
-        while true {
-            let waiting = try Psql.query(databaseURL, "SELECT pid FROM pg_stat_activity WHERE \(pid) = ANY (pg_blocking_pids(pid))")
-            if let first = waiting.first, !first.isEmpty { return first }
-            guard Date() < deadline else { throw HarnessError(failure) }
-            usleep(20_000)
-        }
-    }
-
     /// Retires `locationId` through `retirer`, held after its lock on the location and before
     /// its change of the row (which the returned session holds in an open transaction); returns
     /// the session and the retirement's backend pid.
