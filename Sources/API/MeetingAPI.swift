@@ -458,7 +458,8 @@ enum MeetingAPI {
     ], additional: true))
 
     static let conflicts = MethodDefinition(
-        "meeting.conflicts", "The expert's agreed meetings overlapping a meeting (or a proposed time): the confirmation dialog's warning",
+        "meeting.conflicts",
+        "The expert's agreed meetings overlapping a meeting (or a proposed time): the confirmation dialog's warning. They are every agreed meeting the expert attends: as the expert, and as the user or student of another expert's meeting (a person with both roles), as confirm, propose and the other booking steps count them",
         audience: .roles([.expert, .admin, .office]), mutating: false,
         params: [.init("meeting_id", .id(.meeting)), .init("start", .timestamp), .init("length_minutes", .integer(min: 5, max: 1440)),
                  .init("expert_id", .id(.person), "For admins and the office (who confirm for experts); experts see their own calendar")],

@@ -91,6 +91,40 @@ final class MeetingConcurrencyTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// The meetings an expert attends as a user count as their conflicts, and change under
+    /// their lock as a user: an expert's confirm takes that lock too, so it waits for another
+    /// expert's confirm of a meeting they attend as a user at that time, and then meets it as a
+    /// conflict. Before, the two confirms shared no lock: both went through, and the expert had
+    /// two agreed meetings at once, one they never saw as a conflict.
+    func testAnExpertsConfirmWaitsForTheirMeetingAsAUserBeingConfirmed() throws {
+        let (w, second) = try setUp(#function)
+        let both = try w.addExpert(name: "both", roles: ["expert", "user"])
+        try w.grant(both, 500)
+        let asked = try MeetingWorld.id(of: w.request(start: slot(0), expert: both))
+        let attending = try MeetingWorld.id(of: w.request(start: slot(0), by: both))
+        let wallet = try w.meetingd.accountId(of: both, kind: "user_wallet", as: w.finance)
+
+        // The confirm of the meeting `both` attends is held at their wallet, after its people's locks.
+        let holder = try PsqlSession(databaseURL)
+        defer { holder.close() }
+        let holderPid = try backendPid(holder)
+        try holder.run("BEGIN; SELECT 1 FROM accounts WHERE id = \(Psql.literal(wallet)) FOR UPDATE;")
+        let confirm: (String, String) -> String = { actor, meeting in
+            #"{"jsonrpc":"2.0","id":"c","method":"meeting.confirm","params":{"actor":"\#(actor)","meeting_id":"\#(meeting)"}}"#
+        }
+        try w.meetingd.send(confirm(w.expert, attending))
+        let confirming = try backend(waitingFor: holderPid, "the confirm of the meeting `both` attends never waited for their wallet")
+        try second.send(confirm(both, asked))
+        try backend(waitingFor: confirming, "the expert's confirm did not wait for the confirm of the meeting they attend as a user")
+        try holder.run("ROLLBACK;")
+        let attended = try w.meetingd.readResponse(timeout: 60), refused = try second.readResponse(timeout: 60)
+        XCTAssertEqual(attended["result"]?["status"], "agreed", "\(attended)")
+        XCTAssertEqual(code(refused), 4010, "\(refused)")
+        XCTAssertEqual(refused["error"]?["data"]?["meeting_ids"], [.string(attending)], "\(refused)")
+        XCTAssertEqual(try w.meeting(asked)["status"], "awaiting_approval")
+        try w.assertReconciled()
+    }
+
     // MARK: Confirm against withdraw / cancel
 
     func testExpertConfirmRacesUserWithdraw() throws {

@@ -174,6 +174,48 @@ final class MeetingSeedTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// An expert who is also a user "already has another appointment at the given time" when
+    /// they attend one as a user (seed 004's confirmation dialog): before, only meetings where
+    /// they were the expert counted, so they confirmed a request over it unwarned, and search
+    /// offered them then. Now confirming is refused with time_conflict naming that meeting (theirs)
+    /// until they accept it, meeting.conflicts lists it, search offers nobody at that time, and a
+    /// user confirming that expert's proposal then is told of a conflict, without its id.
+    func testAnExpertsMeetingAsAUserIsTheirConflictToo() throws {
+        let w = try world()
+        let both = try w.addExpert(name: "both", roles: ["expert", "user"])
+        try w.grant(both, 500)
+        let other = try w.addUser(name: "other")
+        // Asked of `both` as an expert: a request at 10:00 and their proposal at 11:00 ...
+        let asked = try MeetingWorld.id(of: w.request(start: day7, expert: both))
+        let proposal = try MeetingWorld.id(of: w.propose(start: MeetingTime.shifted(day7, minutes: 60), to: other, by: both))
+        // ... then, as a user, `both` agrees a meeting with the world's expert at 10:30–11:30.
+        let attended = try w.agreed(start: MeetingTime.shifted(day7, minutes: 30), by: both)
+
+        let refused = try w.refuse("meeting.confirm", as: both, asked, code: 4010)
+        XCTAssertEqual(refused["data"]?["meeting_ids"], [.string(attended)], "\(refused)")
+        XCTAssertEqual(try w.meeting(asked)["status"], "awaiting_approval", "refused: nothing changed")
+        let listed = try w.meetingd.result("meeting.conflicts", as: both, ["meeting_id": .string(asked)])
+        XCTAssertEqual(listed["count"], 1)
+        XCTAssertEqual(listed["meetings"]?.array?.compactMap { $0["id"]?.string }, [attended])
+        // The user accepting the expert's proposal meets the conflict, told without its id.
+        let told = try w.refuse("meeting.confirm", as: other, proposal, code: 4010)
+        XCTAssertEqual(told["data"]?["meeting_ids"]?.array ?? [], [], "a user is not shown another person's meetings: \(told)")
+
+        // A time `both` attends as a user is not offered with them, nor requested of them.
+        try w.agreed(start: day8, by: both)
+        let search = try w.meetingd.result("availability.search", as: other, [
+            "service_id": .string(w.serviceId), "expert_id": .string(both), "from": .string(MeetingTime.shifted(day8, minutes: -60)),
+            "to": .string(MeetingTime.shifted(day8, minutes: 120))])
+        XCTAssertEqual((search["slots"]?.array ?? []).compactMap { $0["start"]?.string },
+                       [MeetingTime.shifted(day8, minutes: -60), MeetingTime.shifted(day8, minutes: 60), MeetingTime.shifted(day8, minutes: 90)])
+        try w.meetingd.error("meeting.request", as: other, w.requestParams(start: day8, expert: both), code: 4011)
+
+        let accepted = try w.act("meeting.confirm", as: both, asked, ["accept_conflicts": true])
+        XCTAssertEqual(accepted["status"], "agreed")
+        XCTAssertEqual(accepted["conflict_accepted"], true)
+        try w.assertReconciled()
+    }
+
     /// With the community's auto-accept, a request is agreed at once and both sides are told.
     func testAutoAcceptAgreesARequestAtOnce() throws {
         let w = try world(settings: ["auto_accept": true])

@@ -4291,7 +4291,7 @@ class MeetingNamespace:
         length_minutes: Optional[int] = UNSET,
         expert_id: Optional[str] = UNSET,
     ) -> MeetingConflictsResult:
-        """The expert's agreed meetings overlapping a meeting (or a proposed time): the confirmation dialog's warning.
+        """The expert's agreed meetings overlapping a meeting (or a proposed time): the confirmation dialog's warning. They are every agreed meeting the expert attends: as the expert, and as the user or student of another expert's meeting (a person with both roles), as confirm, propose and the other booking steps count them.
 
         Who may call: expert, admin, office. Read-only. Give meeting_id, or start and length_minutes.
 
