@@ -42,7 +42,7 @@ let package = Package(
                 "Core", "Postgres", "Ledger", "Scheduling", "Community", "Meetings", "Rendering", "RPC", "Store", "Pipeline", "UseCases",
                 "People", "Catalog",
             ]),
-        .executableTarget(name: "meetingd", dependencies: ["API", "Pipeline", "RPC", "Postgres", "Core"]),
+        .executableTarget(name: "meetingd", dependencies: ["API", "Pipeline", "RPC", "Postgres", "Store", "Core"]),
         .executableTarget(name: "meetctl", dependencies: ["Core", "Scheduling", "Catalog"]),
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
         .testTarget(name: "RPCTests", dependencies: ["RPC", "Core"]),

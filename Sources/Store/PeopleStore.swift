@@ -233,6 +233,19 @@ public enum SystemQueries {
     /// The newest migration applied to the database (0: none).
     public static let schemaVersion = Statement("SELECT coalesce(max(version), 0) AS version FROM schema_migrations")
 
+    /// Whether meetingd's role may still make itself a member of the server's roles: CREATEROLE
+    /// without superuser before PostgreSQL 16 (`role`, `open`).
+    public static let roleCanGrantServerRoles = Statement("""
+        SELECT current_user AS role, r.rolcreaterole AND NOT r.rolsuper AND current_setting('server_version_num')::int < 160000 AS open
+        FROM pg_roles r WHERE r.rolname = current_user
+        """)
+
+    /// What finance staff's SQL roles may still do that a read-only role must not (`privilege`).
+    public static let financeAccessProblems = Statement("SELECT privilege FROM finance_access_problems()")
+
+    /// What a restore can leave between the finance roles and their rows (`problem`, `fix`).
+    public static let financeRoleProblems = Statement("SELECT problem, fix FROM finance_role_problems()")
+
     /// The service's time for `personId`'s community: its pinned time when `testClock` and it
     /// has one, else the database's (also when there is no such person).
     public static func now(of personId: String, testClock: Bool) -> Statement {

@@ -1,5 +1,6 @@
 import Postgres
 import RPC
+import Store
 
 /// What meetingd says once the schema is current: the migrations it applied, whether finance
 /// staff's SQL roles can still do more than read, and whether its own role can still make
@@ -19,10 +20,7 @@ enum StartupReport {
     /// so while the role keeps it.
     static func warnIfTheRoleCanGrantServerRoles(on connection: Connection, _ logger: Logger) {
         do {
-            let row = try connection.query("""
-                SELECT current_user AS role, r.rolcreaterole AND NOT r.rolsuper AND current_setting('server_version_num')::int < 160000 AS open
-                FROM pg_roles r WHERE r.rolname = current_user
-                """).one()
+            let row = try connection.query(SystemQueries.roleCanGrantServerRoles).one()
             guard try row.bool("open") else { return }
             let role = try row.string("role")
             logger.log(
@@ -41,7 +39,7 @@ enum StartupReport {
     static func warnIfFinanceRolesAreOpen(on connection: Connection, _ logger: Logger) {
         let rows: Rows
         do {
-            rows = try connection.query("SELECT privilege FROM finance_access_problems()")
+            rows = try connection.query(SystemQueries.financeAccessProblems)
         } catch {
             return logger.log(.warning, "could not check finance SQL roles' privileges (finance_access_problems()): \(error)")
         }
@@ -59,7 +57,7 @@ enum StartupReport {
     /// row, the finance group missing): each with the statement that fixes it.
     static func warnOfFinanceRoleProblems(on connection: Connection, _ logger: Logger) {
         do {
-            for row in try connection.query("SELECT problem, fix FROM finance_role_problems()") {
+            for row in try connection.query(SystemQueries.financeRoleProblems) {
                 logger.log(.warning, "finance SQL roles: \(try row.string("problem")); fix: \(try row.string("fix")) (README: Backups and restores)")
             }
         } catch {
