@@ -36,6 +36,23 @@ final class BookingRulesPathTests: EndToEndTestCase {
         assertMeeting(try w.act("meeting.confirm", as: w.user, nextWeek), status: "agreed", credit: "blocked", start: MeetingTime.at(day: 14, hour: 9))
     }
 
+    /// A request the expert answers with another time still holds the user's credits and keeps
+    /// its place in the week: a further request there is refused, and the user accepts the
+    /// counter-offer, also in a week over a limit lowered since. Before, the counter-offer no
+    /// longer counted: the further request went through and the acceptance was refused 4022.
+    func testACounterOfferedRequestKeepsItsPlaceInTheWeek() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["weekly_usage_limit": 2])
+        let countered = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 9)))
+        try w.request(start: MeetingTime.at(day: 8, hour: 9))
+        assertMeeting(try w.act("meeting.reschedule", as: w.expert, countered, ["start": .string(MeetingTime.at(day: 7, hour: 11))]),
+                      status: "awaiting_approval", credit: "blocked", start: MeetingTime.at(day: 7, hour: 11))
+        let refused = try w.meetingd.error("meeting.request", as: w.user, w.requestParams(start: MeetingTime.at(day: 9, hour: 9)), code: 4022)
+        XCTAssertEqual(refused["data"]?["limit"], 2)
+        try w.meetingd.result("community.update_settings", as: w.admin, ["weekly_usage_limit": 1])
+        assertMeeting(try w.act("meeting.confirm", as: w.user, countered), status: "agreed", credit: "blocked", start: MeetingTime.at(day: 7, hour: 11))
+        try w.assertReconciled()
+    }
+
     /// A meeting the expert did not come to leaves the user's week free: it was completed as the
     /// expert's no-show, its credits returned, and it filled the week as if it had been held.
     func testAMeetingTheExpertMissedDoesNotFillTheWeek() throws {

@@ -3551,7 +3551,8 @@ class CommunityNamespace:
         weekly_usage_limit (1…1000): Most meetings a user may have in one week (Monday to Monday in the
             community's zone; null: no limit). A student's meetings count for the student, whoever booked
             them (a customer's bookings for a student are not the customer's). It counts the meetings the
-            user has committed to: requested, agreed or completed; declined, expired and cancelled ones, an
+            user has committed to: requested (also one the expert answered with another time, which still
+            holds the user's credits), agreed or completed; declined, expired and cancelled ones, an
             expert's proposals not yet accepted, and a meeting the expert did not come to (reported as the
             expert's no-show), do not count. A meeting the week counts already, moved within it, adds
             nothing to it (allowed even in a week over a limit lowered since). A week already full shows no
