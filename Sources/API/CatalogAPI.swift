@@ -106,9 +106,10 @@ enum CatalogAPI {
             return OpenWork.json(service.json, try CatalogStore.openWork(ctx.db, communityId: ctx.communityId, now: ctx.now, serviceId: service.id))
         })
 
-    static let certificationResult: Schema = .named("Certification", .object([
+    static let certificationFields: [Schema.Field] = [
         .init("service_id", .id(.service), required: true), .init("expert_id", .id(.person), required: true), .init("certified", .boolean, required: true),
-    ]))
+    ]
+    static let certificationResult: Schema = .named("Certification", .object(certificationFields))
 
     /// Certifies an expert in a service (`CertificationRule`); true when a certification row is new.
     static func certifyExpert(_ ctx: TransactionContext, serviceId: String, expertId: String) throws -> Bool {
@@ -132,16 +133,24 @@ enum CatalogAPI {
         })
 
     static let decertify = MethodDefinition(
-        "service.decertify", "Removes an expert's certification (booked meetings stay)", audience: .roles([.admin]), mutating: true,
+        "service.decertify",
+        "Removes an expert's certification: the expert is not offered or booked in the service any more; agreed meetings stay (they are held, cancelled and logged as before, and not moved to another time), and the answer lists the expert's requests and weekly series in the service that are left open",
+        audience: .roles([.admin]), mutating: true,
         params: [.init("service_id", .id(.service), required: true), .init("expert_id", .id(.person), required: true)],
-        result: certificationResult, errors: [DocErrors.notFound],
+        result: .named("Decertification", .object(
+            certificationFields + OpenWork.fields(while: "the expert is not certified in it", until: "the expert is certified again"))),
+        errors: [DocErrors.notFound],
         body: .transaction { ctx, params in
             let (serviceId, expertId) = (try params.string("service_id"), try params.string("expert_id"))
+            // As a retirement: after the bookings that read the certification, before those that will.
+            try ctx.db.query(Locks.catalogEntry(communityId: ctx.communityId, id: serviceId))
             try CertificationRule.decertify(expertId, from: try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: serviceId))
             guard try CatalogStore.decertify(ctx.db, communityId: ctx.communityId, serviceId: serviceId, expertId: expertId) else {
                 throw AppError.notFound("certification", "\(expertId) in \(serviceId)")
             }
-            return ["service_id": .string(serviceId), "expert_id": .string(expertId), "certified": false]
+            return OpenWork.json(
+                ["service_id": .string(serviceId), "expert_id": .string(expertId), "certified": false],
+                try CatalogStore.openWork(ctx.db, communityId: ctx.communityId, now: ctx.now, serviceId: serviceId, expertId: expertId))
         })
 
     static let enrollmentParams: [Schema.Field] = [

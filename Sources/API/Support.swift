@@ -79,14 +79,19 @@ extension ServiceFacts {
 /// What a service or location leaves open as it is retired (`CatalogStore.openWork`), told
 /// with the answer so the admin knows what still waits on it.
 enum OpenWork {
-    static let fields: [Schema.Field] = [
-        .init("waiting_meetings", .list(.id(.meeting), max: Int(Listed.atMost)), required: true,
-              "Requests for it still waiting for an answer (the soonest \(Listed.atMost); waiting_meetings_count says how many in all): while it is retired they can only be declined or withdrawn (credits held return then, or when they expire at their start)"),
-        .init("waiting_meetings_count", .integer(min: 0, max: .max), required: true, "How many requests for it wait in all"),
-        .init("active_series", .list(.id(.series), max: Int(Listed.atMost)), required: true,
-              "Weekly series that go on (the first \(Listed.atMost) by id; active_series_count says how many in all): while it is retired their dates are not booked (both sides told each time) until it is offered again or the series is cancelled (series.cancel)"),
-        .init("active_series_count", .integer(min: 0, max: .max), required: true, "How many of its weekly series go on in all"),
-    ]
+    static let fields = fields(while: "it is retired", until: "it is offered again")
+
+    /// The fields, saying what holds `while` the change lasts, `until` what.
+    static func fields(while change: String, until undone: String) -> [Schema.Field] {
+        [
+            .init("waiting_meetings", .list(.id(.meeting), max: Int(Listed.atMost)), required: true,
+                  "Requests for it still waiting for an answer (the soonest \(Listed.atMost); waiting_meetings_count says how many in all): while \(change) they can only be declined or withdrawn (credits held return then, or when they expire at their start)"),
+            .init("waiting_meetings_count", .integer(min: 0, max: .max), required: true, "How many requests for it wait in all"),
+            .init("active_series", .list(.id(.series), max: Int(Listed.atMost)), required: true,
+                  "Weekly series that go on (the first \(Listed.atMost) by id; active_series_count says how many in all): while \(change) their dates are not booked (both sides told each time) until \(undone) or the series is cancelled (series.cancel)"),
+            .init("active_series_count", .integer(min: 0, max: .max), required: true, "How many of its weekly series go on in all"),
+        ]
+    }
 
     static func json(_ base: JSON, _ work: CatalogStore.LeftOpen) -> JSON {
         var fields = base.objectValue ?? [:]

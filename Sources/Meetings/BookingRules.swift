@@ -232,20 +232,24 @@ public enum BookingRules {
     /// A retired service is offered, searched and booked no more (`service.set_active`); a
     /// request for it still waiting can only be declined or withdrawn, and the refusal says so.
     /// `forSearch`: asked by availability.search itself, which is not pointed to.
-    public static func requireOffered(_ service: ServiceFacts, path: BookingPath? = nil, forSearch: Bool = false) throws {
+    public static func requireOffered(_ service: ServiceFacts, path: BookingPath? = nil, forSearch: Bool = false, endings: String? = nil) throws {
         guard !service.active else { return }
-        throw noLongerBookable("\(service.name) is not offered any more", path: path, forSearch: forSearch)
+        throw noLongerBookable("\(service.name) is not offered any more", path: path, forSearch: forSearch, endings: endings)
     }
 
     /// What can no longer be booked (a retired service, an expert no longer certified): a new
-    /// booking is pointed to the free times; a meeting waiting for an answer cannot be booked
+    /// request is pointed to the free times; a meeting waiting for an answer cannot be booked
     /// elsewhere in the calendar, so it is told to be declined or withdrawn (`whenWaiting`: its
-    /// words then, `why` by default).
-    static func noLongerBookable(_ why: String, whenWaiting: String? = nil, path: BookingPath?, forSearch: Bool = false) -> AppError {
+    /// words then, `why` by default); a meeting moved to another time is told how it can end
+    /// (`endings`), since no time is free for it; a weekly series' date is pointed nowhere.
+    static func noLongerBookable(_ why: String, whenWaiting: String? = nil, path: BookingPath?, forSearch: Bool = false, endings: String? = nil) -> AppError {
         let waiting = path?.answersWaitingMeeting ?? false
+        if let path, !path.createsMeeting, !waiting, let endings {
+            return AppError.slotUnavailable((whenWaiting ?? why) + ": the meeting can be \(endings), not moved to another time", pointsToSearch: false)
+        }
         return AppError.slotUnavailable(
             waiting ? (whenWaiting ?? why) + "; decline the meeting (or withdraw it), and any credits held return to the user" : why,
-            pointsToSearch: !waiting && !forSearch)
+            pointsToSearch: !waiting && !forSearch && path != .seriesOccurrence)
     }
 
     /// How a meeting a rule no longer lets be accepted or moved can still end, as its state
@@ -303,10 +307,10 @@ public enum BookingRules {
             _ = try a.start.adding(minutes: a.lengthMinutes, checkedFor: "start", what: "the meeting's end")
         case .offered:
             guard let service = c.service else { throw AppError.notFound("service", "") }
-            try requireOffered(service, path: a.path)
+            try requireOffered(service, path: a.path, endings: endings(c))
             guard c.certified else {
                 let why = "the \(s.label("provider").lowercased()) is not certified for \(service.name)"
-                throw noLongerBookable(why, whenWaiting: why + " any more", path: a.path)
+                throw noLongerBookable(why, whenWaiting: why + " any more", path: a.path, endings: endings(c))
             }
             // A retired location books nothing: no new meeting, no request agreed or moved there,
             // no meeting moved to it. A meeting agreed there may still move to another time there.
@@ -384,9 +388,12 @@ public enum BookingRules {
             }
         case .slotGrid:
             guard SlotGrid.isOnGrid(a.gridStart ?? a.start, slotMinutes: s.slotMinutes, timeZone: s.timeZone) else {
+                // A series keeps its weekly time: off the grid, none of its dates is booked again.
+                let instead = a.path == .seriesOccurrence
+                    ? "the series' weekly time is off it, so its dates are not booked: cancel the series and book it again at a time on the grid"
+                    : "search for slots with availability.search"
                 throw AppError.slotUnavailable(
-                    "meetings start on the community's \(s.slotMinutes)-minute grid (\(s.timeZone)); search for slots with availability.search",
-                    pointsToSearch: false)
+                    "meetings start on the community's \(s.slotMinutes)-minute grid (\(s.timeZone)); \(instead)", pointsToSearch: false)
             }
         case .blockedPeriod:
             guard c.blockedPeriods.contains(where: { $0.start < a.end && a.start < $0.end }) else { return }

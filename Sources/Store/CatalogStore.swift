@@ -84,15 +84,17 @@ public enum CatalogStore {
     /// answer (at most 100, soonest first: one whose start has passed waits for nobody, and
     /// expires) and weekly series that go on booking it.
     public static func openWork(
-        _ c: Connection, communityId: String, now: Instant, serviceId: String? = nil, locationId: String? = nil
+        _ c: Connection, communityId: String, now: Instant, serviceId: String? = nil, locationId: String? = nil, expertId: String? = nil
     ) throws -> LeftOpen {
         let row = try c.query(
             """
             WITH waiting AS (
                 SELECT m.id, m.start_at FROM meetings m
                 WHERE m.community_id = $1 AND m.status = 'awaiting_approval' AND m.start_at > $4 AND (m.service_id = $2 OR m.location_id = $3)
+                  AND ($6::text IS NULL OR m.expert_id = $6)
             ), going_on AS (
                 SELECT s.id FROM series s WHERE s.community_id = $1 AND s.status = 'active' AND (s.service_id = $2 OR s.location_id = $3)
+                  AND ($6::text IS NULL OR s.expert_id = $6)
             )
             SELECT
                 (SELECT coalesce(array_agg(w.id ORDER BY w.start_at, w.id), '{}') FROM (
@@ -100,15 +102,16 @@ public enum CatalogStore {
                 (SELECT count(*) FROM waiting) AS waiting_count,
                 (SELECT coalesce(array_agg(g.id ORDER BY g.id), '{}') FROM (SELECT id FROM going_on ORDER BY id LIMIT $5) g) AS series,
                 (SELECT count(*) FROM going_on) AS series_count
-            """, [communityId, serviceId, locationId, now, Listed.atMost]
+            """, [communityId, serviceId, locationId, now, Listed.atMost, expertId]
         ).one()
         return LeftOpen(
             waiting: try row.stringArray("waiting"), waitingCount: try row.int("waiting_count"),
             series: try row.stringArray("series"), seriesCount: try row.int("series_count"))
     }
 
-    /// What a retired service or location leaves open: its waiting requests (the soonest
-    /// `Listed.atMost`) and active series (the first by id), each with how many in all.
+    /// What a retired service or location (or an expert's certification removed) leaves open:
+    /// its waiting requests (the soonest `Listed.atMost`) and active series (the first by id),
+    /// each with how many in all.
     public struct LeftOpen: Sendable {
         public let waiting: [String]
         public let waitingCount: Int64

@@ -75,10 +75,11 @@ enum AdminCommands {
         try CommandRunner.show(try session.call("service.update", params), session)
     }
 
-    /// What a retired service or location leaves open, said after it (nothing when restored or
-    /// when nothing is open): requests still waiting for an answer and series going on.
+    /// What a retired service or location (or a certification removed) leaves open, said after
+    /// it (nothing when restored or when nothing is open): requests still waiting for an answer
+    /// and series going on.
     static func openWorkNote(_ r: JSON, what: String, elsewhere: Bool = false) -> String {
-        guard r["active"] == false else { return "" }
+        guard r["active"] == false || r["certified"] == false else { return "" }
         var note = ""
         if let waiting = r["waiting_meetings"]?.arrayValue?.compactMap(\.stringValue), !waiting.isEmpty {
             let count = r["waiting_meetings_count"]?.intValue ?? Int64(waiting.count)

@@ -689,13 +689,14 @@ enum Commands {
             options: [
                 OptionSpec(name: "service", kind: .service, param: "service_id", required: true),
                 OptionSpec(name: "expert", kind: .person, param: "expert_id", required: true),
-                OptionSpec(name: "remove", kind: .flag, help: "Decertify instead (booked meetings stay)"),
+                OptionSpec(name: "remove", kind: .flag, help: "Decertify instead (agreed meetings stay; the requests and series left open are listed)"),
             ],
             method: "service.certify", flagMethod: (flag: "remove", method: "service.decertify"), mutating: true,
             output: .message { r, session in
                 let expert = Render.plain(r["expert_id"] ?? nil), service = Render.plain(r["service_id"] ?? nil)
                 let who = try session.personName(expert) ?? expert, what = try session.serviceName(service) ?? service
                 return "\(who) is \(r["certified"] == true ? "certified" : "not certified") for \(what)."
+                    + AdminCommands.openWorkNote(r, what: "\(what) with \(who)")
             },
             run: AdminCommands.certify),
         CommandSpec(

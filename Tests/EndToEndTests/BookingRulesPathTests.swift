@@ -385,6 +385,58 @@ final class BookingRulesPathTests: EndToEndTestCase {
         XCTAssertEqual(try w.wallet(), MeetingWorld.wallet(blocked: MeetingWorld.price))
     }
 
+    /// A series whose weekly time the grid no longer holds (slot_minutes changed) is told so in
+    /// words a person acts on: its dates are not booked again, and it is cancelled and booked
+    /// again; before, both sides were told weekly to "search for slots with availability.search".
+    func testASeriesOffANewGridIsToldToBeBookedAgain() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["slot_minutes": 30, "horizon_days": 14])
+        try w.meetingd.result("series.create", as: w.user, [
+            "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "location_id": .string(w.locationId),
+            "first_start": "2030-03-06T10:30:00Z",
+        ])
+        try w.meetingd.result("community.update_settings", as: w.admin, ["slot_minutes": 60])
+        try w.setClock("2030-03-07T12:00:00Z")
+        _ = try w.drainOutbox()
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["series_occurrences_created"], 0)
+        let told = try w.drainRaw().filter { $0["kind"]?.string == "series_date_not_booked" }
+        XCTAssertEqual(told.count, 2, "both sides: \(told)")
+        for message in told {
+            let text = message["rendered"]?["text"]?.string ?? ""
+            XCTAssertTrue(text.contains("60-minute grid") && text.contains("cancel the series and book it again at a time on the grid"), text)
+            XCTAssertFalse(text.contains("availability.search"), text)
+        }
+    }
+
+    /// An expert no longer certified in a service: the decertification lists the requests and
+    /// series it leaves open (as a retirement does), and an agreed meeting moved to another time
+    /// is told how it can end instead of being pointed to free times that cannot be booked.
+    func testADecertificationListsWhatItLeavesOpen() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let waiting = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 9)))
+        let agreed = try w.agreed(start: MeetingTime.at(day: 8, hour: 9))
+        let series = try MeetingWorld.id(of: w.meetingd.result("series.create", as: w.user, [
+            "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "location_id": .string(w.locationId),
+            "first_start": .string(MeetingTime.at(day: 9, hour: 9)), "weeks": 2,
+        ]))
+        let other = try w.addExpert(name: "other")
+        try w.meetingd.result("meeting.request", as: w.user, w.requestParams(start: MeetingTime.at(day: 7, hour: 12), expert: other))
+
+        let answer = try w.meetingd.result("service.decertify", as: w.admin, ["service_id": .string(w.serviceId), "expert_id": .string(w.expert)])
+        XCTAssertEqual(answer["certified"], false)
+        XCTAssertEqual(answer["waiting_meetings"]?.array?.first, .string(waiting), "the soonest first: \(answer)")
+        XCTAssertEqual(answer["waiting_meetings_count"], 3, "the request and the series' two dates, not the other expert's: \(answer)")
+        XCTAssertEqual(answer["active_series"], [.string(series)])
+        XCTAssertFalse(answer["waiting_meetings"]?.array?.contains(.string(agreed)) ?? true)
+
+        let moved = try w.refuse("meeting.reschedule", as: w.user, agreed, ["start": .string(MeetingTime.at(day: 8, hour: 11))], code: 4011)
+        let message = moved["message"]?.string ?? ""
+        XCTAssertTrue(message.contains("not certified for CHEM101 any more: the meeting can be cancelled, not moved to another time"), message)
+        XCTAssertFalse(message.contains("availability.search"), message)
+        let confirm = try w.refuse("meeting.confirm", as: w.expert, waiting, code: 4011)
+        XCTAssertTrue(confirm["message"]?.string?.contains("decline the meeting") == true, "\(confirm)")
+        try w.assertReconciled()
+    }
+
     /// The price follows the length: four hours of a 60-minute, 100-credit service hold 400.
     func testThePriceFollowsTheLength() throws {
         let w = try MeetingWorld(self, label: #function)

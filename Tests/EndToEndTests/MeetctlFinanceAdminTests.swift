@@ -331,7 +331,10 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertEqual(special["skills"], ["essays", "grammar"])
         XCTAssertEqual(try admin.json(["services"])["items"]?.array?.count, 2)
         XCTAssertTrue(try admin.ok(["services", "--expert", c.expertId]).contains("Essay coaching"))
-        XCTAssertEqual(try admin.json(["certify", "--service", c.serviceId, "--expert", c.expertId, "--remove"])["certified"], false)
+        try (try c.user).ok(["book", "--expert", c.expertId, "--service", c.serviceId, "--start", "2030-03-11T10:00:00-04:00", "--location", "Room 101"])
+        let decertified = try admin.ok(["certify", "--service", c.serviceId, "--expert", c.expertId, "--remove"])
+        XCTAssertTrue(decertified.hasPrefix("Talia Kim (\(c.expertEmail)) is not certified for CHEM101. 1 request for CHEM101 with Talia Kim"), decertified)
+        XCTAssertTrue(decertified.contains("still waits for an answer (mtg_") && decertified.contains("its expert (or the office) declines it"), decertified)
         XCTAssertEqual(try admin.ok(["certify", "--service", c.serviceId, "--expert", c.expertId]), "Talia Kim (\(c.expertEmail)) is certified for CHEM101.\n")
         XCTAssertTrue(try admin.ok(["service", "add", "--name", "Essay review", "--kind", "expert_specific", "--length", "1h", "--price", "50",
                                     "--expert", c.expertId]).contains("\nExpert   Talia Kim (\(c.expertEmail))"), "the expert by name")

@@ -1045,6 +1045,26 @@ class Certification:
 
 
 @dataclass
+class Decertification:
+    """The Decertification object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    active_series: List[str]
+    active_series_count: int
+    certified: bool
+    expert_id: str
+    service_id: str
+    waiting_meetings: List[str]
+    waiting_meetings_count: int
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "Decertification":
+        return decode(cls, value, _Decertification_FIELDS)
+
+
+@dataclass
 class Enrollment:
     """The Enrollment object as meetingd answers it.
 
@@ -2437,6 +2457,16 @@ _Certification_FIELDS: Tuple[FieldSpec, ...] = (
     ("service_id", "service_id", None, True),
 )
 
+_Decertification_FIELDS: Tuple[FieldSpec, ...] = (
+    ("active_series", "active_series", None, True),
+    ("active_series_count", "active_series_count", None, True),
+    ("certified", "certified", None, True),
+    ("expert_id", "expert_id", None, True),
+    ("service_id", "service_id", None, True),
+    ("waiting_meetings", "waiting_meetings", None, True),
+    ("waiting_meetings_count", "waiting_meetings_count", None, True),
+)
+
 _Enrollment_FIELDS: Tuple[FieldSpec, ...] = (
     ("enrolled", "enrolled", None, True),
     ("expert_id", "expert_id", None, True),
@@ -3000,6 +3030,7 @@ __all__ = [
     "ServiceListResult",
     "ServiceSetActiveResult",
     "Certification",
+    "Decertification",
     "Enrollment",
     "EnrollmentListResult",
     "EnrollmentListing",
@@ -5560,8 +5591,8 @@ class ServiceNamespace:
         expert_id: str,
         actor: Optional[str] = None,
         idempotency_key: Optional[str] = None,
-    ) -> Certification:
-        """Removes an expert's certification (booked meetings stay).
+    ) -> Decertification:
+        """Removes an expert's certification: the expert is not offered or booked in the service any more; agreed meetings stay (they are held, cancelled and logged as before, and not moved to another time), and the answer lists the expert's requests and weekly series in the service that are left open.
 
         Who may call: admin. Mutating: accepts idempotency_key.
 
@@ -5577,7 +5608,7 @@ class ServiceNamespace:
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
         BatchAnswerFullError.
         """
-        return self._client._call("service.decertify", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "idempotency_key": idempotency_key}, True, Certification.from_json)
+        return self._client._call("service.decertify", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "idempotency_key": idempotency_key}, True, Decertification.from_json)
 
     def list(
         self,
