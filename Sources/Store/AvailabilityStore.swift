@@ -37,18 +37,22 @@ public enum AvailabilityStore {
         }
         // Every agreed meeting and held request takes its time (`occupies`, one over an accepted
         // conflict too), and so does an agreed meeting the expert attends as a user or student
-        // (a person with both roles), as a booking counts it; a meeting lasts at most a day, so
-        // only those starting within a day before the range are read, however long the history.
+        // (a person with both roles), as a booking counts it, each read through its person's
+        // index; a meeting lasts at most a day, so only those starting within a day before the
+        // range are read, however long the history.
         for row in try c.query(
             """
-            WITH within AS (
-                SELECT * FROM meetings
-                WHERE community_id = $1 AND start_at < $4 AND end_at > $3 AND start_at > $3::timestamptz - interval '1 day')
-            SELECT expert_id AS person_id, start_at, end_at FROM within WHERE expert_id = ANY ($2) AND (occupies OR status = 'agreed')
+            SELECT expert_id AS person_id, start_at, end_at FROM meetings
+            WHERE community_id = $1 AND expert_id = ANY ($2) AND (occupies OR status = 'agreed')
+              AND start_at < $4 AND end_at > $3 AND start_at > $3::timestamptz - interval '1 day'
             UNION ALL
-            SELECT user_id, start_at, end_at FROM within WHERE user_id = ANY ($2) AND status = 'agreed'
+            SELECT user_id, start_at, end_at FROM meetings
+            WHERE community_id = $1 AND user_id = ANY ($2) AND status = 'agreed'
+              AND start_at < $4 AND end_at > $3 AND start_at > $3::timestamptz - interval '1 day'
             UNION ALL
-            SELECT student_id, start_at, end_at FROM within WHERE student_id = ANY ($2) AND status = 'agreed'
+            SELECT student_id, start_at, end_at FROM meetings
+            WHERE community_id = $1 AND student_id = ANY ($2) AND status = 'agreed'
+              AND start_at < $4 AND end_at > $3 AND start_at > $3::timestamptz - interval '1 day'
             """, [communityId, ids, from, to])
         {
             byExpert[try row.string("person_id")]?.busy.append(BusyPeriod(start: try row.instant("start_at"), end: try row.instant("end_at")))
