@@ -125,6 +125,40 @@ final class MeetingConcurrencyTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// The scheduler books a series' date with an expert who is also a user: it takes the
+    /// expert's lock as a user too, so it waits for the expert's own request as a user at that
+    /// time (agreed at once with auto-accept), and then leaves the date unbooked. Before, it took
+    /// the expert's calendar lock only, did not wait, and both meetings were agreed at once.
+    func testTheSchedulerWaitsForItsExpertsOwnRequestAsAUser() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["auto_accept": true, "horizon_days": 14])
+        let both = try w.addExpert(name: "both", roles: ["expert", "user"])
+        try w.grant(both, 500)
+        try w.meetingd.result("series.create", as: w.user, [
+            "service_id": .string(w.serviceId), "expert_id": .string(both), "location_id": .string(w.locationId),
+            "first_start": "2030-03-06T10:00:00Z",
+        ])
+        try w.setClock("2030-03-07T12:00:00Z")
+        let wallet = try w.meetingd.accountId(of: both, kind: "user_wallet", as: w.finance)
+        let jobs = try startMeetingd(["--test-clock"])
+
+        // `both`'s own request at the date the scheduler is due to book is held at their wallet,
+        // after its people's locks.
+        let holder = try PsqlSession(databaseURL)
+        defer { holder.close() }
+        let holderPid = try backendPid(holder)
+        try holder.run("BEGIN; SELECT 1 FROM accounts WHERE id = \(Psql.literal(wallet)) FOR UPDATE;")
+        let request: JSONValue = .object(w.requestParams(start: "2030-03-20T10:00:00Z").merging(["actor": .string(both)]) { $1 })
+        try w.meetingd.send(#"{"jsonrpc":"2.0","id":"r","method":"meeting.request","params":\#(request.serialized)}"#)
+        let requesting = try backend(waitingFor: holderPid, "the request of `both` never waited for their wallet")
+        try jobs.send(#"{"jsonrpc":"2.0","id":"j","method":"jobs.run_due","params":{"actor":"\#(w.admin)"}}"#)
+        try backend(waitingFor: requesting, "jobs.run_due did not wait for the request its series' expert makes as a user")
+        try holder.run("ROLLBACK;")
+        let requested = try w.meetingd.readResponse(timeout: 60), ran = try jobs.readResponse(timeout: 60)
+        XCTAssertEqual(requested["result"]?["status"], "agreed", "\(requested)")
+        XCTAssertEqual(ran["result"]?["series_occurrences_created"], 0, "\(ran)")
+        try w.assertReconciled()
+    }
+
     // MARK: Confirm against withdraw / cancel
 
     func testExpertConfirmRacesUserWithdraw() throws {
