@@ -167,7 +167,7 @@ enum MeetingAPI {
 
     static let confirm = MethodDefinition(
         "meeting.confirm",
-        "The side that has not approved confirms (the office may for the expert): agreed once both have, credits held if not yet. Where the community requires session details, a user's acceptance of the expert's new date, or of a proposal without a session type or a location, waits for the expert to make the session (awaiting_processing); the expert's confirm with session_type and location_id makes it. time_conflict (4010): the expert has an agreed meeting at that time (data.meeting_ids, the expert's side only); the expert or the office confirms anyway with accept_conflicts",
+        "The side that has not approved confirms (the office may for the expert): agreed once both have, credits held if not yet. Where the community requires session details, a user's acceptance of the expert's new date, or of a proposal without a session type or a location, waits for the expert to make the session (awaiting_processing); the expert's confirm with session_type and location_id makes it. time_conflict (4010): the expert has an agreed meeting at that time, as the expert or as a user (data.meeting_ids, the expert's side only); the expert or the office confirms anyway with accept_conflicts; or the meeting's user (or student) is agreed then as the expert of another meeting (no meeting named; not to be accepted)",
         audience: .member, mutating: true,
         params: [meetingId, acceptConflicts,
                  sessionTypeParam, sessionLocationParam, classNameParam, roomParam, note, expectedVersion],

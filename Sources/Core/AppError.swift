@@ -161,6 +161,15 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
             details: ["meeting_ids": []])
     }
 
+    /// The learner (the user, or the student booked for) is an expert too, agreed at that time as
+    /// the expert of another meeting: no meeting named, as the other side may be the one asking.
+    public static func timeConflictOfTheLearner(_ who: String) -> AppError {
+        AppError(
+            .timeConflict,
+            message: "Time conflict: the \(who) has an agreed meeting at that time as the expert of another meeting; choose another time",
+            details: ["meeting_ids": []])
+    }
+
     /// `why` says what stands in the way, followed by where the free times are unless
     /// `pointsToSearch` is false: a `why` that says itself what to do instead.
     public static func slotUnavailable(_ why: String, pointsToSearch: Bool = true) -> AppError {

@@ -148,6 +148,9 @@ public struct BookingContext: Sendable {
     public var agreed: [MeetingSlot]
     /// The user's meetings that count toward the weekly usage limit.
     public var userBookings: [MeetingSlot]
+    /// The learner's (the student's, else the user's) agreed meetings as the expert of other
+    /// meetings: a person with both roles attends those then.
+    public var learnerAgreedAsExpert: [MeetingSlot]
     /// The expert's past agreed meetings that are not logged yet.
     public var unloggedMeetingIds: [String]
     /// The user's no-shows inside the community's no-show window.
@@ -178,6 +181,7 @@ public struct BookingContext: Sendable {
         self.occupying = []
         self.agreed = []
         self.userBookings = []
+        self.learnerAgreedAsExpert = []
         self.unloggedMeetingIds = []
         self.recentNoShows = 0
     }

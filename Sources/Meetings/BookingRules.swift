@@ -463,6 +463,12 @@ public enum BookingRules {
                 throw AppError.invalidParams(
                     field: "accept_conflicts", reason: "is given by the expert (or the office for them) alone: only they accept a time conflict")
             }
+            // The learner attends their own agreed meetings as an expert (a person with both
+            // roles): a time they commit to, or one agreed for them, may not overlap those.
+            if a.becomesAgreed || a.path.userCommits,
+               c.learnerAgreedAsExpert.contains(where: { $0.meetingId != a.meetingId && $0.overlaps(start: a.start, end: a.end) }) {
+                throw AppError.timeConflictOfTheLearner(c.student != nil ? "student" : s.label("user").lowercased())
+            }
             guard a.becomesAgreed || a.expertProposesTime else { return }
             let overlaps = overlapping(a, c)
             if !a.acceptConflicts && !overlaps.allSatisfy({ a.acceptedOverlaps.contains($0.meetingId) }) {

@@ -76,6 +76,9 @@ public enum BookingContextQuery {
         c.userBookings = try j.list("user_bookings").map {
             MeetingSlot(meetingId: try $0.string("id"), start: try $0.instant("start"), end: try $0.instant("end"))
         }
+        c.learnerAgreedAsExpert = try (j.has("learner_expert_meetings") ? j.list("learner_expert_meetings") : []).map {
+            MeetingSlot(meetingId: try $0.string("id"), start: try $0.instant("start"), end: try $0.instant("end"))
+        }
         c.unloggedMeetingIds = try j.strings("unlogged")
         c.recentNoShows = try j.int("recent_no_shows")
         return c

@@ -91,6 +91,26 @@ final class MeetingConcurrencyTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// `first` confirms, held at `wallet` (a session of the test's holds the row) after its
+    /// people's locks; `then` confirms from the second process and must wait behind it. Returns
+    /// both answers once the wallet is free.
+    func confirmBehindAHeldConfirm(_ w: MeetingWorld, _ second: Meetingd, holding wallet: String,
+                                   first: (actor: String, meeting: String), then: (actor: String, meeting: String)) throws -> (JSONValue, JSONValue) {
+        let holder = try PsqlSession(databaseURL)
+        defer { holder.close() }
+        let holderPid = try backendPid(holder)
+        try holder.run("BEGIN; SELECT 1 FROM accounts WHERE id = \(Psql.literal(wallet)) FOR UPDATE;")
+        let confirm: (String, String) -> String = { actor, meeting in
+            #"{"jsonrpc":"2.0","id":"c","method":"meeting.confirm","params":{"actor":"\#(actor)","meeting_id":"\#(meeting)"}}"#
+        }
+        try w.meetingd.send(confirm(first.actor, first.meeting))
+        let confirming = try backend(waitingFor: holderPid, "the first confirm never waited for the wallet")
+        try second.send(confirm(then.actor, then.meeting))
+        try backend(waitingFor: confirming, "the second confirm did not wait for the first, which books the same person")
+        try holder.run("ROLLBACK;")
+        return (try w.meetingd.readResponse(timeout: 60), try second.readResponse(timeout: 60))
+    }
+
     /// The meetings an expert attends as a user count as their conflicts, and change under
     /// their lock as a user: an expert's confirm takes that lock too, so it waits for another
     /// expert's confirm of a meeting they attend as a user at that time, and then meets it as a
@@ -102,26 +122,32 @@ final class MeetingConcurrencyTests: EndToEndTestCase {
         try w.grant(both, 500)
         let asked = try MeetingWorld.id(of: w.request(start: slot(0), expert: both))
         let attending = try MeetingWorld.id(of: w.request(start: slot(0), by: both))
-        let wallet = try w.meetingd.accountId(of: both, kind: "user_wallet", as: w.finance)
-
-        // The confirm of the meeting `both` attends is held at their wallet, after its people's locks.
-        let holder = try PsqlSession(databaseURL)
-        defer { holder.close() }
-        let holderPid = try backendPid(holder)
-        try holder.run("BEGIN; SELECT 1 FROM accounts WHERE id = \(Psql.literal(wallet)) FOR UPDATE;")
-        let confirm: (String, String) -> String = { actor, meeting in
-            #"{"jsonrpc":"2.0","id":"c","method":"meeting.confirm","params":{"actor":"\#(actor)","meeting_id":"\#(meeting)"}}"#
-        }
-        try w.meetingd.send(confirm(w.expert, attending))
-        let confirming = try backend(waitingFor: holderPid, "the confirm of the meeting `both` attends never waited for their wallet")
-        try second.send(confirm(both, asked))
-        try backend(waitingFor: confirming, "the expert's confirm did not wait for the confirm of the meeting they attend as a user")
-        try holder.run("ROLLBACK;")
-        let attended = try w.meetingd.readResponse(timeout: 60), refused = try second.readResponse(timeout: 60)
+        let (attended, refused) = try confirmBehindAHeldConfirm(
+            w, second, holding: try w.meetingd.accountId(of: both, kind: "user_wallet", as: w.finance),
+            first: (w.expert, attending), then: (both, asked))
         XCTAssertEqual(attended["result"]?["status"], "agreed", "\(attended)")
         XCTAssertEqual(code(refused), 4010, "\(refused)")
         XCTAssertEqual(refused["error"]?["data"]?["meeting_ids"], [.string(attending)], "\(refused)")
         XCTAssertEqual(try w.meeting(asked)["status"], "awaiting_approval")
+        try w.assertReconciled()
+    }
+
+    /// The other order: the expert who is also a user confirms a request as the expert while
+    /// another expert confirms their own request as a user at that time. The second waits, then
+    /// meets the meeting its user now attends as the expert, told without naming it.
+    func testAConfirmWaitsForItsUsersMeetingAsAnExpertBeingConfirmed() throws {
+        let (w, second) = try setUp(#function)
+        let both = try w.addExpert(name: "both", roles: ["expert", "user"])
+        try w.grant(both, 500)
+        let asked = try MeetingWorld.id(of: w.request(start: slot(0), expert: both))
+        let attending = try MeetingWorld.id(of: w.request(start: slot(0), by: both))
+        let (agreed, refused) = try confirmBehindAHeldConfirm(
+            w, second, holding: try w.meetingd.accountId(of: w.user, kind: "user_wallet", as: w.finance),
+            first: (both, asked), then: (w.expert, attending))
+        XCTAssertEqual(agreed["result"]?["status"], "agreed", "\(agreed)")
+        XCTAssertEqual(code(refused), 4010, "\(refused)")
+        XCTAssertEqual(refused["error"]?["data"]?["meeting_ids"], [], "\(refused)")
+        XCTAssertEqual(try w.meeting(attending)["status"], "awaiting_approval")
         try w.assertReconciled()
     }
 

@@ -202,7 +202,7 @@ final class MeetingSeedTests: EndToEndTestCase {
         XCTAssertEqual(told["data"]?["meeting_ids"]?.array ?? [], [], "a user is not shown another person's meetings: \(told)")
 
         // A time `both` attends as a user is not offered with them, nor requested of them.
-        try w.agreed(start: day8, by: both)
+        _ = try w.agreed(start: day8, by: both)
         let search = try w.meetingd.result("availability.search", as: other, [
             "service_id": .string(w.serviceId), "expert_id": .string(both), "from": .string(MeetingTime.shifted(day8, minutes: -60)),
             "to": .string(MeetingTime.shifted(day8, minutes: 120))])
@@ -213,6 +213,28 @@ final class MeetingSeedTests: EndToEndTestCase {
         let accepted = try w.act("meeting.confirm", as: both, asked, ["accept_conflicts": true])
         XCTAssertEqual(accepted["status"], "agreed")
         XCTAssertEqual(accepted["conflict_accepted"], true)
+        try w.assertReconciled()
+    }
+
+    /// The other way round: a user who is an expert too attends their agreed meetings as the
+    /// expert, so they do not request a meeting over one, and another expert's confirm of their
+    /// request over one agreed since is refused, naming no meeting. Before, both went through.
+    func testAUsersMeetingAsAnExpertIsTheirConflictToo() throws {
+        let w = try world()
+        let both = try w.addExpert(name: "both", roles: ["expert", "user"])
+        try w.grant(both, 500)
+        let other = try w.addUser(name: "other")
+        _ = try w.agreed(start: day7, by: other, expert: both)
+
+        let refused = try w.meetingd.error("meeting.request", as: both, w.requestParams(start: MeetingTime.shifted(day7, minutes: 30)), code: 4010)
+        XCTAssertTrue(refused["message"]?.string?.contains("has an agreed meeting at that time as the expert of another meeting") == true, "\(refused)")
+        XCTAssertEqual(refused["data"]?["meeting_ids"], [])
+
+        let asked = try MeetingWorld.id(of: w.request(start: day8, by: both))
+        _ = try w.agreed(start: day8, by: other, expert: both)
+        let told = try w.refuse("meeting.confirm", as: w.expert, asked, code: 4010)
+        XCTAssertEqual(told["data"]?["meeting_ids"], [], "the expert is not shown the user's other meetings: \(told)")
+        XCTAssertEqual(try w.meeting(asked)["status"], "awaiting_approval")
         try w.assertReconciled()
     }
 
