@@ -241,8 +241,13 @@ def run(b, a):
     md = B.Meetingd(b, "sql-alone-stream", test_clock=True)
     grants = B.Meetingd(b, "sql-alone-grants")
     try:
-        base = {"actor": c["user"], "service_id": c["service"], "expert_id": c["expert"], "location_id": c["location"]}
-        offset = 30_000  # after every replayed slot (625 days on), inside the 730-day horizon
+        # A community of its own: the replays above book slots 100 + k of the first one's expert,
+        # k counting every replay of every script (tens of thousands, however fast they ran),
+        # where a stream in the same calendar met them (4011).
+        s = b.meeting_community(md, "sql-alone-stream")
+        md.call("community.update_settings", actor=s["admin"], horizon_days=730)
+        base = {"actor": s["user"], "service_id": s["service"], "expert_id": s["expert"], "location_id": s["location"]}
+        offset = 2  # an hour after the community's clock: past the minimum notice
 
         def line(i):
             params = dict(base, start=B.iso(first + datetime.timedelta(minutes=30 * (offset + i))))
