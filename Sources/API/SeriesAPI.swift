@@ -60,7 +60,7 @@ enum SeriesAPI {
                   "One answer per agenda question of the service, in the questions' order, for every occurrence; may be left out, and when given must answer every question; 10,000 characters in all. Every date carries them with the questions they answer, as the service asked them at the booking, whatever it asks later (service.update)"),
         ],
         result: seriesSchema,
-        errors: [DocErrors.notFound, DocErrors.slotUnavailable, DocErrors.insufficientCredits, DocErrors.notEnrolled, DocErrors.suspended, DocErrors.usageLimit],
+        errors: [DocErrors.notFound, DocErrors.slotUnavailable, DocErrors.insufficientCredits, DocErrors.notEnrolled, DocErrors.suspended, DocErrors.usageLimit, DocErrors.timeConflict],
         body: .command(SeriesUseCases.create { params, scope in
             SeriesDecider.CreateInput(
                 userId: params.optionalString("user_id") ?? scope.actorId, expertId: try params.string("expert_id"),

@@ -390,7 +390,7 @@ public enum BookingRules {
             guard SlotGrid.isOnGrid(a.gridStart ?? a.start, slotMinutes: s.slotMinutes, timeZone: s.timeZone) else {
                 // A series keeps its weekly time: off the grid, none of its dates is booked again.
                 let instead = a.path == .seriesOccurrence
-                    ? "the series' weekly time is off it, so its dates are not booked: cancel the series and book it again at a time on the grid"
+                    ? "the series' weekly time is off it; to go on, cancel the series and book it again at a time on the grid"
                     : "search for slots with availability.search"
                 throw AppError.slotUnavailable(
                     "meetings start on the community's \(s.slotMinutes)-minute grid (\(s.timeZone)); \(instead)", pointsToSearch: false)

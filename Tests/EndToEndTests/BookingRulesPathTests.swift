@@ -402,8 +402,10 @@ final class BookingRulesPathTests: EndToEndTestCase {
         XCTAssertEqual(told.count, 2, "both sides: \(told)")
         for message in told {
             let text = message["rendered"]?["text"]?.string ?? ""
-            XCTAssertTrue(text.contains("60-minute grid") && text.contains("cancel the series and book it again at a time on the grid"), text)
+            XCTAssertTrue(text.contains("meetings start on the community's 60-minute grid (UTC); the series' weekly time is off it; "
+                + "to go on, cancel the series and book it again at a time on the grid."), text)
             XCTAssertFalse(text.contains("availability.search"), text)
+            XCTAssertEqual(text.components(separatedBy: "60-minute grid").count, 2, "said once: \(text)")
         }
     }
 
