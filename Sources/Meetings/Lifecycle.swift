@@ -346,7 +346,10 @@ public enum Lifecycle {
             d.notifications = [Notification("rescheduling_rejected_by_\(p.rawValue)", to: p.other)]
         default:
             // A counter-offer: credits already held stay held; the user's approval makes the hold
-            // the new price if it changed (SPEC §5.2).
+            // the new price if it changed (SPEC §5.2). The expert's answer to a time the user
+            // approved records that time: the user's weekly limit counts the request there until
+            // the user accepts the new one (a move within its week then adds nothing).
+            if p == .expert, m.userApproved { d.events[0].details["previous_start"] = .string(m.start.rfc3339) }
             replaceDate(&d, by: p, start: start, length: length, price: price)
             d.notifications = [Notification("counter_offer_by_\(p.rawValue)", to: p.other)]
             // The user's own counter-offer is confirmed to them too, as their decline is.

@@ -53,6 +53,23 @@ final class BookingRulesPathTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// A counter-offer into another week counts there only once the user accepts it, as a new
+    /// booking: into a week the limit has filled, the acceptance is refused 4022 and the request
+    /// keeps its place in its own week. Before, it was let through as a meeting moved within its
+    /// week (two meetings in a week whose limit was one).
+    func testACounterOfferIntoAFullWeekIsRefusedOnAcceptance() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["weekly_usage_limit": 1])
+        let countered = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 9)))
+        try w.request(start: MeetingTime.at(day: 14, hour: 9))
+        try w.act("meeting.reschedule", as: w.expert, countered, ["start": .string(MeetingTime.at(day: 15, hour: 10))])
+        // Until the user accepts, it holds its place in its own week.
+        try w.meetingd.error("meeting.request", as: w.user, w.requestParams(start: MeetingTime.at(day: 8, hour: 9)), code: 4022)
+        let refused = try w.refuse("meeting.confirm", as: w.user, countered, code: 4022)
+        XCTAssertEqual(refused["data"]?["limit"], 1)
+        assertMeeting(try w.meeting(countered), status: "awaiting_approval", credit: "blocked", start: MeetingTime.at(day: 15, hour: 10))
+        try w.assertReconciled()
+    }
+
     /// A meeting the expert did not come to leaves the user's week free: it was completed as the
     /// expert's no-show, its credits returned, and it filled the week as if it had been held.
     func testAMeetingTheExpertMissedDoesNotFillTheWeek() throws {
