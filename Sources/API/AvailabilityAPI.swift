@@ -244,7 +244,7 @@ enum AvailabilityAPI {
     ], additional: true))
 
     static let search = MethodDefinition(
-        "availability.search", "One merged calendar of bookable slots for a service across its certified experts, a page at a time; a suspended user (or student searched for) is answered 4023 with until, as a request would be, and a week the user's (or student's) weekly usage limit has filled shows no slots, as a request then would be refused 4022; a user who is an expert too is not offered their own times. One search checks at most \(SchedulingLimits.maxExpertStartTimes) expert × start-time pairs (x-bounds search_expert_start_times_max: about 800 experts over 90 days of 30-minute slots); past that it is refused on `to`: search a shorter range or filter by expert",
+        "availability.search", "One merged calendar of bookable slots for a service across its certified experts, a page at a time; a suspended user (or student searched for) is answered 4023 with until, as a request would be, and a week the user's (or student's) weekly usage limit has filled shows no slots, as a request then would be refused 4022; a user who is an expert too is not offered their own times, nor a time they attend as the expert of another meeting (a request then is refused 4010). One search checks at most \(SchedulingLimits.maxExpertStartTimes) expert × start-time pairs (x-bounds search_expert_start_times_max: about 800 experts over 90 days of 30-minute slots); past that it is refused on `to`: search a shorter range or filter by expert",
         audience: .roles([.user, .admin, .office]), mutating: false,
         params: [.init("service_id", .id(.service), required: true),
                  .init("from", .timestamp, required: true, "The earliest start offered"),
@@ -339,12 +339,15 @@ enum AvailabilityAPI {
                 after: try Page.cursor(params, key: [.time])?[0].stringValue.map { try Instant(rfc3339: $0) },
                 maxSlots: Int(params.optionalInt("limit") ?? Int64(SchedulingLimits.defaultSlotsPerPage)))
             let window = query.startWindow
-            // The weeks the learner's weekly limit has filled show no times: a request then is refused.
-            if settings.weeklyUsageLimit != nil, !window.isEmpty, searchesForBooker {
-                let bookings = try BookingContextQuery.learnerBookings(
+            // The weeks the learner's weekly limit has filled show no times, nor do the times the
+            // learner attends as the expert of other meetings: a request then is refused.
+            var fullWeeks: [Period] = []
+            if !window.isEmpty, searchesForBooker {
+                let learner = try BookingContextQuery.learnerFacts(
                     ctx.db, communityId: ctx.communityId, testClock: ctx.request.testClock, userId: booker,
-                    studentId: student?.id, from: window.start, to: window.end)
-                query.closed = BookingRules.fullWeeks(bookings, settings: settings, within: window)
+                    studentId: student?.id, from: window.start, to: window.end.adding(minutes: length))
+                fullWeeks = BookingRules.fullWeeks(learner.bookings, settings: settings, within: window)
+                query.closed = (fullWeeks + BookingRules.learnerBusy(learner.agreedAsExpert, lengthMinutes: length)).normalized()
             }
             // Hours at a retired location offer no time.
             let retired = window.isEmpty ? [] : try CatalogStore.retiredLocationIds(ctx.db, communityId: ctx.communityId)
@@ -363,6 +366,6 @@ enum AvailabilityAPI {
             let next: JSON = page.isCut ? .string(Page.cursor(after: [.string(page.slots.last!.start.rfc3339)], for: params)) : .null
             return ["service_id": .string(service.id), "length_minutes": .int(length), "slots": .array(items), "experts": .array(profiles.map(\.publicJSON)),
                     "truncated": .bool(page.isCut), "next_cursor": next, "experts_not_assigned": .int(Int64(notAssigned)),
-                    "full_weeks": .array(query.closed.map { ["start": .string($0.start.rfc3339), "end": .string($0.end.rfc3339)] })]
+                    "full_weeks": .array(fullWeeks.map { ["start": .string($0.start.rfc3339), "end": .string($0.end.rfc3339)] })]
         })
 }

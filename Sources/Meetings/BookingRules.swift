@@ -513,6 +513,14 @@ public enum BookingRules {
         return full
     }
 
+    /// The spans no slot of `lengthMinutes` may start in for a learner who attends `meetings` as
+    /// the expert of other meetings (a person with both roles): a request then would meet them
+    /// (the conflicts rule), so a search does not offer it.
+    public static func learnerBusy(_ meetings: [MeetingSlot], lengthMinutes: Int64) -> [Period] {
+        // A slot starting exactly its length before a meeting ends as it begins: it stays open.
+        meetings.map { Period(start: $0.start.adding(seconds: -lengthMinutes * 60 + 1), end: $0.end) }
+    }
+
     /// The expert's agreed meetings overlapping the attempt, other than the meeting itself.
     static func overlapping(_ a: BookingAttempt, _ c: BookingContext) -> [MeetingSlot] {
         c.agreed.filter { $0.meetingId != a.meetingId && $0.overlaps(start: a.start, end: a.end) }

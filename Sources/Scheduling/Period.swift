@@ -24,7 +24,7 @@ public struct Period: Sendable, Hashable, CustomStringConvertible {
 /// Operations on lists of periods. "Normalized" means sorted by start, non-empty, and neither
 /// overlapping nor touching, the form every result of this module takes.
 extension [Period] {
-    func normalized() -> [Period] {
+    public func normalized() -> [Period] {
         var out: [Period] = []
         out.reserveCapacity(count)
         for period in sorted(by: { $0.start < $1.start }) where !period.isEmpty {

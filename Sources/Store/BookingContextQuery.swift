@@ -23,14 +23,16 @@ public enum BookingContextQuery {
     }
 
     /// The learner's bookings as the weekly limit counts them, from a week before `from` to a
-    /// week after `to`: the student's when `studentId` is set (a customer booking for them), else
-    /// the user's own. Read through the booking context, so they are the ones a request counts.
-    public static func learnerBookings(
+    /// week after `to`, and their agreed meetings as the expert of other meetings overlapping
+    /// `from`…`to`: the student's when `studentId` is set (a customer booking for them), else the
+    /// user's own. Read through the booking context, so they are the ones a request counts.
+    public static func learnerFacts(
         _ db: Connection, communityId: String, testClock: Bool, userId: String, studentId: String?, from: Instant, to: Instant
-    ) throws -> [MeetingSlot] {
+    ) throws -> (bookings: [MeetingSlot], agreedAsExpert: [MeetingSlot]) {
         let json = try db.query(call(communityId: communityId, testClock: testClock, userId: userId, from: from, to: to, studentId: studentId).statement)
             .one().json("result")
-        return try decode(json).userBookings
+        let c = try decode(json)
+        return (c.userBookings, c.learnerAgreedAsExpert)
     }
 
     public static func decode(_ json: JSON) throws -> BookingContext {

@@ -217,8 +217,9 @@ final class MeetingSeedTests: EndToEndTestCase {
     }
 
     /// The other way round: a user who is an expert too attends their agreed meetings as the
-    /// expert, so they do not request a meeting over one, and another expert's confirm of their
-    /// request over one agreed since is refused, naming no meeting. Before, both went through.
+    /// expert, so they do not request a meeting over one (nor are offered one in search), and
+    /// another expert's confirm of their request over one agreed since is refused, naming no
+    /// meeting. Before, all three went through.
     func testAUsersMeetingAsAnExpertIsTheirConflictToo() throws {
         let w = try world()
         let both = try w.addExpert(name: "both", roles: ["expert", "user"])
@@ -229,6 +230,13 @@ final class MeetingSeedTests: EndToEndTestCase {
         let refused = try w.meetingd.error("meeting.request", as: both, w.requestParams(start: MeetingTime.shifted(day7, minutes: 30)), code: 4010)
         XCTAssertTrue(refused["message"]?.string?.contains("has an agreed meeting at that time as the expert of another meeting") == true, "\(refused)")
         XCTAssertEqual(refused["data"]?["meeting_ids"], [])
+        // Nor is it offered that time: searching as themself, `both` is shown no slot that meets it.
+        let search = try w.meetingd.result("availability.search", as: both, [
+            "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "from": .string(MeetingTime.shifted(day7, minutes: -60)),
+            "to": .string(MeetingTime.shifted(day7, minutes: 120))])
+        XCTAssertEqual((search["slots"]?.array ?? []).compactMap { $0["start"]?.string },
+                       [MeetingTime.shifted(day7, minutes: -60), MeetingTime.shifted(day7, minutes: 60), MeetingTime.shifted(day7, minutes: 90)])
+        XCTAssertEqual(search["full_weeks"], [], "not a full week")
 
         let asked = try MeetingWorld.id(of: w.request(start: day8, by: both))
         _ = try w.agreed(start: day8, by: other, expert: both)

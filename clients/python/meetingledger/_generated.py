@@ -3283,7 +3283,7 @@ class AvailabilityNamespace:
         limit: Optional[int] = UNSET,
         cursor: Optional[str] = UNSET,
     ) -> AvailabilitySearchResult:
-        """One merged calendar of bookable slots for a service across its certified experts, a page at a time; a suspended user (or student searched for) is answered 4023 with until, as a request would be, and a week the user's (or student's) weekly usage limit has filled shows no slots, as a request then would be refused 4022; a user who is an expert too is not offered their own times. One search checks at most 4000000 expert × start-time pairs (x-bounds search_expert_start_times_max: about 800 experts over 90 days of 30-minute slots); past that it is refused on `to`: search a shorter range or filter by expert.
+        """One merged calendar of bookable slots for a service across its certified experts, a page at a time; a suspended user (or student searched for) is answered 4023 with until, as a request would be, and a week the user's (or student's) weekly usage limit has filled shows no slots, as a request then would be refused 4022; a user who is an expert too is not offered their own times, nor a time they attend as the expert of another meeting (a request then is refused 4010). One search checks at most 4000000 expert × start-time pairs (x-bounds search_expert_start_times_max: about 800 experts over 90 days of 30-minute slots); past that it is refused on `to`: search a shorter range or filter by expert.
 
         Who may call: user, admin, office. Read-only.
 
@@ -3583,9 +3583,10 @@ class CommunityNamespace:
             community's zone; null: no limit). A student's meetings count for the student, whoever booked
             them (a customer's bookings for a student are not the customer's). It counts the meetings the
             user has committed to: requested (also one the expert answered with another time, which still
-            holds the user's credits), agreed or completed; declined, expired and cancelled ones, an
-            expert's proposals not yet accepted, and a meeting the expert did not come to (reported as the
-            expert's no-show), do not count. A meeting the week counts already, moved within it, adds
+            holds the user's credits: it counts at the time the user asked for until they accept the new
+            one, which then counts in its own week), agreed or completed; declined, expired and cancelled
+            ones, an expert's proposals not yet accepted, and a meeting the expert did not come to (reported
+            as the expert's no-show), do not count. A meeting the week counts already, moved within it, adds
             nothing to it (allowed even in a week over a limit lowered since). A week already full shows no
             times in the user's (or student's) availability.search
         labels: The words notifications use for experts, services and users (meetctl's headers stay Expert,
@@ -5432,8 +5433,8 @@ class SeriesNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SlotUnavailableError, InsufficientCreditsError,
-        NotEnrolledError, SuspendedError, UsageLimitReachedError, InvalidParamsError, InternalError,
-        ShuttingDownError, BatchAnswerFullError.
+        NotEnrolledError, SuspendedError, UsageLimitReachedError, TimeConflictError, InvalidParamsError,
+        InternalError, ShuttingDownError, BatchAnswerFullError.
         """
         return self._client._call("series.create", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "first_start": first_start, "location_id": location_id, "weeks": UNSET if weeks is None else weeks, "length_minutes": UNSET if length_minutes is None else length_minutes, "user_id": UNSET if user_id is None else user_id, "student_id": UNSET if student_id is None else student_id, "topic": UNSET if topic is None else topic, "agenda_answers": UNSET if agenda_answers is None else agenda_answers, "idempotency_key": idempotency_key}, True, Series.from_json)
 
