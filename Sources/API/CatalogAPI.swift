@@ -90,7 +90,7 @@ enum CatalogAPI {
             },
             respond: { _, rows, p in
                 try Existence.require(rows, at: 1)
-                return try Page(p, key: [.text]).result(try rows[0].map { try CatalogStore.service($0).json }) { [$0["id"]!] }
+                return try Page(p, key: [.text]).result(try rows[0].map { try CatalogStore.service($0).json }, keyFields: "id")
             })))
 
     static let setActive = MethodDefinition(
@@ -227,6 +227,6 @@ enum CatalogAPI {
                 try EnrollmentListing.mayList(
                     actorId: ctx.actor.id, actorRoles: ctx.actor.roles, userId: p.optionalString("user_id"), expertId: p.optionalString("expert_id"))
                 try Existence.require(rows, at: 1)
-                return try Page(p, key: [.text, .text]).result(try rows[0].map(CatalogStore.enrollmentJSON)) { [$0["user_id"]!, $0["target"]!] }
+                return try Page(p, key: [.text, .text]).result(try rows[0].map(CatalogStore.enrollmentJSON), keyFields: "user_id", "target")
             })))
 }

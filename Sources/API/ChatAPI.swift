@@ -100,7 +100,7 @@ enum ChatAPI {
             respond: { ctx, rows, p in
                 guard let row = rows[0].first else { throw AppError.notFound("conversation", try p.string("conversation_id")) }
                 try ChatRules.mayRead(actorId: ctx.actor.id, actorRoles: ctx.actor.roles, try ChatStore.decodeConversation(row).conversation)
-                return try Page(p, key: [.integer]).result(try rows[1].map(ChatStore.messageJSON)) { [$0["seq"]!] }
+                return try Page(p, key: [.integer]).result(try rows[1].map(ChatStore.messageJSON), keyFields: "seq")
             })))
 
     static let postInMeeting = MethodDefinition(
@@ -123,6 +123,6 @@ enum ChatAPI {
                 guard let m = meeting else { throw AppError.notFound("meeting", try p.string("meeting_id")) }
                 try ChatRules.mayRead(
                     actorId: ctx.actor.id, actorRoles: ctx.actor.roles, Conversation(id: "", userId: m.userId, expertId: m.expertId))
-                return try Page(p, key: [.integer]).result(try messages.map(ChatStore.messageJSON)) { [$0["seq"]!] }
+                return try Page(p, key: [.integer]).result(try messages.map(ChatStore.messageJSON), keyFields: "seq")
             })))
 }

@@ -339,7 +339,7 @@ enum LedgerAPI {
                 let closedAt = min(asked ?? now, now)
                 let to = from.map { max(closedAt, $0) } ?? closedAt
                 let entries = try rows[0].filter { try !$0.isNull("seq") }.map(LedgerQueries.statementEntry)
-                var result = page.result(entries) { [$0["created_at"]!, $0["seq"]!] }.objectValue!
+                var result = try page.resultFields(entries, keyFields: "created_at", "seq")
                 result["account_id"] = .string(account.id)
                 result["opening"] = boundJSON(opening, at: from)
                 result["closing"] = boundJSON(closing, at: to)
@@ -385,7 +385,7 @@ enum LedgerAPI {
             respond: { ctx, rows, p in
                 let asOf = try asOfAnswered(p, ctx, rows[0])
                 let page = try Page(p, key: [.text, .text])
-                var result = page.result(try rows[0].map { try LedgerQueries.accountEntry($0, asOf: asOf) }) { [$0["kind"]!, $0["account_id"]!] }.objectValue!
+                var result = try page.resultFields(try rows[0].map { try LedgerQueries.accountEntry($0, asOf: asOf) }, keyFields: "kind", "account_id")
                 result["as_of"] = .string(asOf.rfc3339)
                 return FinanceFormat.respond(result, key: "items", FinanceTables.accounts, p)
             })))

@@ -445,7 +445,7 @@ enum MeetingAPI {
                         return .object(o)
                     }
                 }
-                return try Page(p, key: [.integer]).result(events) { [$0["seq"]!] }
+                return try Page(p, key: [.integer]).result(events, keyFields: "seq")
             })))
 
     static let eventSchema: Schema = .named("MeetingEvent", .object([

@@ -198,7 +198,7 @@ enum OutboxAPI {
                 return [OutboxStore.deadLetters(
                     communityId: scope.communityId, testClock: scope.testClock, afterSeq: page.after?[0].intValue, limit: page.limit + 1, maxAttempts: maxAttempts)]
             },
-            respond: { _, rows, p in try Page(p, key: [.integer]).result(try rows[0].map(OutboxStore.deadLetter)) { [$0["seq"]!] } })))
+            respond: { _, rows, p in try Page(p, key: [.integer]).result(try rows[0].map(OutboxStore.deadLetter), keyFields: "seq") })))
 
     static let retry = MethodDefinition(
         "outbox.retry", "Puts dead messages back in the queue: due now, with \(maxAttempts) attempts again; ids that are not dead are listed, unchanged",

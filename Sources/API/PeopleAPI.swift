@@ -46,7 +46,7 @@ enum PeopleAPI {
                     communityId: scope.communityId, role: p.optionalString("role").flatMap(Role.init(rawValue:)), afterId: page.afterString(0),
                     limit: page.limit + 1)]
             },
-            respond: { _, rows, p in try Page(p, key: [.text]).result(try rows[0].map { try PeopleStore.person($0).json }) { [$0["id"]!] } })))
+            respond: { _, rows, p in try Page(p, key: [.text]).result(try rows[0].map { try PeopleStore.person($0).json }, keyFields: "id") })))
 
     static let update = MethodDefinition(
         "person.update",
@@ -145,7 +145,7 @@ enum PeopleAPI {
                 let page = try Page(p, key: [.text])
                 return [CatalogStore.listLocations(communityId: scope.communityId, afterId: page.afterString(0), limit: page.limit + 1)]
             },
-            respond: { _, rows, p in try Page(p, key: [.text]).result(try rows[0].map { try CatalogStore.location($0).json }) { [$0["id"]!] } })))
+            respond: { _, rows, p in try Page(p, key: [.text]).result(try rows[0].map { try CatalogStore.location($0).json }, keyFields: "id") })))
 }
 
 /// `community.*` and the operator's bootstrap.

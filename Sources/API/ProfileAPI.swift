@@ -43,7 +43,7 @@ enum ProfileAPI {
             },
             respond: { _, rows, p in
                 try Existence.require(rows, at: 1)
-                return try Page(p, key: [.text]).result(try rows[0].map { try ProfileStore.decode($0).profile.publicJSON }) { [$0["person_id"]!] }
+                return try Page(p, key: [.text]).result(try rows[0].map { try ProfileStore.decode($0).profile.publicJSON }, keyFields: "person_id")
             })))
 
     static let set = MethodDefinition(

@@ -174,7 +174,7 @@ enum ReportAPI {
                         "available": .int(b.available), "due": .int(b.available), "incoming": .int(b.incoming), "as_of": .string(asOf),
                     ])
                 }
-                var result = page.result(items) { [$0["account_id"]!] }.objectValue!
+                var result = try page.resultFields(items, keyFields: "account_id")
                 result["totals"] = totals
                 result["as_of"] = .string(asOf)
                 return FinanceFormat.respond(result, key: "items", FinanceTables.earningsDue, p)

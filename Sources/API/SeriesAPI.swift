@@ -131,7 +131,7 @@ enum SeriesAPI {
                     let (series, skips, occurrences) = try SeriesQueries.decodeSeries(StoredJSON(try r.json("series"), path: "series"))
                     return series.json(skips: skips, occurrences: occurrences, now: ctx.now, showDetail: Series.showsDetail(to: person, userId: series.userId))
                 }
-                return try Page(p, key: [.text]).result(items) { [$0["id"]!] }
+                return try Page(p, key: [.text]).result(items, keyFields: "id")
             })))
 
     static let runDue = MethodDefinition(

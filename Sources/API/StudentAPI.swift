@@ -84,6 +84,6 @@ enum StudentAPI {
                     try Existence.require(rows, at: 1)
                     links = rows[0]
                 }
-                return try Page(p, key: [.text, .text]).result(try links.map(StudentStore.json)) { [$0["customer_id"]!, $0["student_id"]!] }
+                return try Page(p, key: [.text, .text]).result(try links.map(StudentStore.json), keyFields: "customer_id", "student_id")
             })))
 }

@@ -120,6 +120,28 @@ public struct Page {
     /// alone, and only when the page goes on (a key may cost a parse: a meeting list's holds
     /// snapshots).
     public func result(_ items: [JSON], keyAt: (Int) throws -> [JSON]) rethrows -> JSON {
+        .object(try resultFields(items, keyAt: keyAt))
+    }
+
+    /// The page of `items`, each item's cursor key its fields `keyFields`, in order (columns the
+    /// list's every item carries: one missing is an internal error, not a crash).
+    public func result(_ items: [JSON], keyFields: String...) throws -> JSON {
+        .object(try resultFields(items, keyAt: { try Self.fields(keyFields, of: items[$0]) }))
+    }
+
+    /// `result` as the answer's fields, for an answer that adds its own beside them.
+    public func resultFields(_ items: [JSON], keyFields: String...) throws -> [String: JSON] {
+        try resultFields(items, keyAt: { try Self.fields(keyFields, of: items[$0]) })
+    }
+
+    static func fields(_ names: [String], of item: JSON) throws -> [JSON] {
+        try names.map { name in
+            guard let value = item[name] else { throw AppError.internalError() }
+            return value
+        }
+    }
+
+    public func resultFields(_ items: [JSON], keyAt: (Int) throws -> [JSON]) rethrows -> [String: JSON] {
         var shown: [JSON] = [], bytes = 0
         for item in items.prefix(Int(limit)) {
             let size = item.serialized().utf8.count

@@ -60,6 +60,20 @@ final class PaginationTests: XCTestCase {
         XCTAssertEqual(small["next_cursor"], .null, "a short list has no next page")
     }
 
+    /// A page keyed by its items' own fields reads them for the cursor of a page that goes on;
+    /// an item without one is an internal error (the list's own columns), where the key was an
+    /// unwrap that stopped the process.
+    func testAPageKeyedByItsItemsFieldsReadsThemOrSaysItCannot() throws {
+        let page = try Page(params(["actor": "per_a", "limit": 1]), key: Self.key)
+        let answer = try page.result([["at": "2030-03-04T10:00:00Z", "id": "mtg_1"], ["at": "2030-03-04T11:00:00Z", "id": "mtg_2"]], keyFields: "at", "id")
+        let next = try Page(params(["actor": "per_a", "limit": 1, "cursor": answer["next_cursor"]!]), key: Self.key)
+        XCTAssertEqual(next.after, ["2030-03-04T10:00:00Z", "mtg_1"])
+        XCTAssertEqual(try page.resultFields([["id": "mtg_1"]], keyFields: "at", "id")["next_cursor"], .null, "one page: no key read")
+        XCTAssertThrowsError(try page.resultFields([["id": "mtg_1"], ["id": "mtg_2"]], keyFields: "at", "id")) { error in
+            XCTAssertEqual((error as? AppError)?.code, .internalError)
+        }
+    }
+
     func testTheSameListWrittenAnotherWayKeepsItsCursors() throws {
         let cursor = Page.cursor(after: ["2030-03-04T10:00:00Z", "mtg_1"], for: params(["actor": "per_a", "from": "2030-03-04T12:00:00+02:00", "limit": 5]))
         let same = params(["actor": "per_a", "from": "2030-03-04T10:00:00Z", "status": nil, "format": "csv", "cursor": .string(cursor)])
