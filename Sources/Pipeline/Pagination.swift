@@ -126,18 +126,20 @@ public struct Page {
     /// The page of `items`, each item's cursor key its fields `keyFields`, in order (columns the
     /// list's every item carries: one missing is an internal error, not a crash).
     public func result(_ items: [JSON], keyFields: String...) throws -> JSON {
-        .object(try resultFields(items, keyAt: { try Self.fields(keyFields, of: items[$0]) }))
+        .object(try resultFields(items, keyedBy: keyFields))
     }
 
     /// `result` as the answer's fields, for an answer that adds its own beside them.
     public func resultFields(_ items: [JSON], keyFields: String...) throws -> [String: JSON] {
-        try resultFields(items, keyAt: { try Self.fields(keyFields, of: items[$0]) })
+        try resultFields(items, keyedBy: keyFields)
     }
 
-    static func fields(_ names: [String], of item: JSON) throws -> [JSON] {
-        try names.map { name in
-            guard let value = item[name] else { throw AppError.internalError() }
-            return value
+    func resultFields(_ items: [JSON], keyedBy names: [String]) throws -> [String: JSON] {
+        try resultFields(items) { i in
+            try names.map { name in
+                guard let value = items[i][name] else { throw AppError.internalError() }
+                return value
+            }
         }
     }
 
