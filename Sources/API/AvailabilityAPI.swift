@@ -273,99 +273,114 @@ enum AvailabilityAPI {
                   "The weeks from this page on that the user's (or student's) weekly usage limit has filled: they show no slot, as a request there would be refused 4022 (empty without a limit)"),
         ], additional: true),
         errors: [DocErrors.notFound, DocErrors.suspended, DocErrors.slotUnavailable], examples: [Examples.search],
-        body: .transaction { ctx, params in
-            let settings = try ctx.settings()
-            let service = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: try params.string("service_id"))
-            try BookingRules.requireOffered(service, forSearch: true)
-            let (from, to) = try range(params)
-            if let location = params.optionalString("location_id") { try ctx.requireLocation(location, field: "location_id") }
-            let onlyExpert = params.optionalString("expert_id")
-            if onlyExpert != nil && !settings.allowExpertFilter && !ctx.actor.has(.admin) && !ctx.actor.has(.office) {
+        body: .read(ReadPlan(
+            // One statement with the actor's reads every fact the search decides on; the experts'
+            // calendars and the page's profiles are one statement each.
+            context: { scope, params in
+                let (from, to) = try range(params)
+                // Over the longest slot: the learner's meetings and weeks reaching past `to`.
+                let readTo = to.addingWithinRange(minutes: params.optionalInt("length_minutes") ?? 1440) ?? Instant.latestSupported
+                return SearchContextQuery.call(
+                    communityId: scope.communityId, testClock: scope.testClock, serviceId: try params.string("service_id"),
+                    userId: params.optionalString("user_id") ?? scope.actorId, studentId: params.optionalString("student_id"),
+                    expertId: params.optionalString("expert_id"), locationId: params.optionalString("location_id"), from: from, to: readTo)
+            },
+            respond: { ctx, context, params, readMore in try searchAnswer(ctx, try SearchContextQuery.decode(context), params, readMore) })))
+
+    /// The search decided on its facts: who searches for whom, which experts they are shown,
+    /// then the slots of those experts' calendars.
+    static func searchAnswer(_ ctx: RequestContext, _ facts: SearchFacts, _ params: Params, _ readMore: ReadPlan.ReadMore) throws -> JSON {
+        let c = facts.booking
+        let settings = c.settings
+        let serviceId = try params.string("service_id")
+        guard let service = c.service else { throw AppError.notFound("service", serviceId) }
+        try BookingRules.requireOffered(service, forSearch: true)
+        let (from, to) = try range(params)
+        if let location = params.optionalString("location_id") {
+            guard let named = c.locations[location] else { throw AppError.notFound("location", location) }
+            if !named.active { throw AppError.invalidParams(field: "location_id", reason: TransactionContext.retiredReason(named.name)) }
+        }
+        let onlyExpert = params.optionalString("expert_id")
+        if let onlyExpert {
+            if !settings.allowExpertFilter && !ctx.actor.has(.admin) && !ctx.actor.has(.office) {
                 let provider = settings.label("provider").lowercased()
                 throw AppError.forbidden("this community does not allow filtering by \(provider): leave out expert_id to see every \(provider)'s times")
             }
-            if let onlyExpert { _ = try ctx.requireExpert(onlyExpert) }
-            var experts = try CatalogStore.certifiedExperts(ctx.db, communityId: ctx.communityId, serviceId: service.id)
-            if let onlyExpert { experts = experts.filter { $0 == onlyExpert } }
-            // Staff search for the user they book for, as that user would (seed 000: admins book).
-            let forUser = params.optionalString("user_id").flatMap { $0 == ctx.actor.id ? nil : $0 }
-            if let forUser {
-                try ctx.actor.require(.admin, .office, to: "search for another user")
-                _ = try ctx.requireUser(forUser)
-            } else if !ctx.actor.has(.user) && !ctx.actor.has(.admin) {
-                throw AppError.forbidden("the office searches for the user it books for: give user_id")
+            guard let expert = facts.filterExpert else { throw AppError.notFound("person", onlyExpert) }
+            guard expert.has(.expert) else { throw AppError.invalidParams(field: "expert_id", reason: "must be a person with the expert role") }
+        }
+        // Staff search for the user they book for, as that user would (seed 000: admins book).
+        let forUser = params.optionalString("user_id").flatMap { $0 == ctx.actor.id ? nil : $0 }
+        if let forUser {
+            try ctx.actor.require(.admin, .office, to: "search for another user")
+            guard let user = c.user else { throw AppError.notFound("person", forUser) }
+            guard user.has(.user) else { throw AppError.invalidParams(field: "user_id", reason: "must be a person with the user role") }
+        } else if !ctx.actor.has(.user) && !ctx.actor.has(.admin) {
+            throw AppError.forbidden("the office searches for the user it books for: give user_id")
+        }
+        let booker = forUser ?? ctx.actor.id
+        // A customer searches for a student they act for (seed 003): the student's enrolment counts.
+        if let studentId = params.optionalString("student_id") {
+            // As a request answers: an unknown person is not found, a known one not linked is the wrong param.
+            guard c.student != nil else { throw AppError.notFound("student", studentId) }
+            if studentId == booker || !c.studentLinked {
+                throw AppError.invalidParams(
+                    field: "student_id", reason: "is not a student \(forUser == nil ? "you act" : "this user acts") for; an admin or the office links them with student.link (meetctl student link)")
             }
-            let booker = forUser ?? ctx.actor.id
-            // A customer searches for a student they act for (seed 003): the student's enrolment counts.
-            let learner = params.optionalString("student_id") ?? booker
-            var student: PersonFacts?
-            if params.has("student_id") {
-                // As a request answers: an unknown person is not found, a known one not linked is the wrong param.
-                guard let found = try PeopleStore.find(ctx.db, communityId: ctx.communityId, id: learner) else { throw AppError.notFound("student", learner) }
-                if try learner == booker || !StudentStore.isLinked(ctx.db, communityId: ctx.communityId, customerId: booker, studentId: learner) {
-                    throw AppError.invalidParams(
-                        field: "student_id", reason: "is not a student \(forUser == nil ? "you act" : "this user acts") for; an admin or the office links them with student.link (meetctl student link)")
-                }
-                student = found
-            }
-            // The search is for someone who books (a user, the user searched for, or the student
-            // named), so their suspension and weekly limit count, as they would in a request.
-            let searchesForBooker = forUser != nil || ctx.actor.has(.user) || student != nil
-            if searchesForBooker {
-                try BookingRules.requireNotSuspended(try student ?? ctx.person(learner), asStudent: student != nil, now: ctx.now)
-                // Nobody meets themself: a user (or the student) who is an expert too is not offered
-                // their own times, which a request would refuse.
-                experts.removeAll { $0 == booker || $0 == student?.id }
-            }
-            // Experts whose times the learner may not book for want of an assignment: counted, so an
-            // empty calendar says why (seed 002: the office assigns students to providers).
-            var notAssigned = 0
-            // The same learner: an admin browsing for nobody sees every certified expert.
-            if settings.requireEnrollment && searchesForBooker {
-                // Users assigned to the service see all its experts; others only their assigned experts.
-                let enrolled = try CatalogStore.enrolments(ctx.db, communityId: ctx.communityId, userId: learner, serviceId: service.id)
-                if !enrolled.inService {
-                    let certified = experts.count
-                    experts = experts.filter { enrolled.experts.contains($0) }
-                    notAssigned = certified - experts.count
-                }
-            }
-            let length = params.optionalInt("length_minutes") ?? service.defaultLengthMinutes
-            _ = try to.adding(minutes: length, checkedFor: "to", what: "the end of the last slot")
-            var query = SlotQuery(
-                from: from, to: to, lengthMinutes: length, slotMinutes: settings.slotMinutes,
-                earliestStart: settings.earliestStart(from: ctx.now), latestStart: settings.horizonEnd(from: ctx.now),
-                locationId: params.optionalString("location_id"), serviceId: service.id, gridTimeZone: settings.timeZone,
-                after: try Page.cursor(params, key: [.time])?[0].stringValue.map { try Instant(rfc3339: $0) },
-                maxSlots: Int(params.optionalInt("limit") ?? Int64(SchedulingLimits.defaultSlotsPerPage)))
-            let window = query.startWindow
-            // The weeks the learner's weekly limit has filled show no times, nor do the times the
-            // learner attends as the expert of other meetings: a request then is refused.
-            var fullWeeks: [Period] = []
-            if !window.isEmpty, searchesForBooker {
-                let learner = try BookingContextQuery.learnerFacts(
-                    ctx.db, communityId: ctx.communityId, testClock: ctx.request.testClock, userId: booker,
-                    studentId: student?.id, from: window.start, to: window.end.adding(minutes: length))
-                fullWeeks = BookingRules.fullWeeks(learner.bookings, settings: settings, within: window)
-                query.closed = (fullWeeks + BookingRules.learnerBusy(learner.agreedAsExpert, lengthMinutes: length)).normalized()
-            }
-            // Hours at a retired location offer no time.
-            let retired = window.isEmpty ? [] : try CatalogStore.retiredLocationIds(ctx.db, communityId: ctx.communityId)
-            let availability = window.isEmpty
-                ? [] : try AvailabilityStore.load(ctx.db, communityId: ctx.communityId, expertIds: experts.sorted(), from: window.start, to: window.end.adding(minutes: length))
-                    .map { $0.without(locations: retired) }
-            let page = try slots(for: availability, query: query)
-            // Each free expert named, once per page, with the profile a picker shows (seed 000:
-            // "view provider profiles, and pick one"); slots refer to them by id.
-            let listed = Set(page.slots.flatMap { $0.experts.map(\.expertId) }).sorted()
-            let profiles = listed.isEmpty ? [] : try ctx.db.query(ProfileStore.profiles(communityId: ctx.communityId, ids: listed)).map { try ProfileStore.decode($0).profile }
-            let items: [JSON] = page.slots.map { s in
-                ["start": .string(s.start.rfc3339), "end": .string(s.end.rfc3339),
-                 "experts": .array(s.experts.map { ["expert_id": .string($0.expertId), "location_ids": .array($0.locationIds.map { .string($0) })] })]
-            }
-            let next: JSON = page.isCut ? .string(Page.cursor(after: [.string(page.slots.last!.start.rfc3339)], for: params)) : .null
-            return ["service_id": .string(service.id), "length_minutes": .int(length), "slots": .array(items), "experts": .array(profiles.map(\.publicJSON)),
-                    "truncated": .bool(page.isCut), "next_cursor": next, "experts_not_assigned": .int(Int64(notAssigned)),
-                    "full_weeks": .array(fullWeeks.map { ["start": .string($0.start.rfc3339), "end": .string($0.end.rfc3339)] })]
-        })
+        }
+        let student = params.has("student_id") ? c.student : nil
+        // The search is for someone who books (a user, the user searched for, or the student
+        // named), so their suspension and weekly limit count, as they would in a request.
+        let searchesForBooker = forUser != nil || ctx.actor.has(.user) || student != nil
+        if searchesForBooker {
+            guard let learner = student ?? c.user else { throw AppError.notFound("person", booker) }
+            try BookingRules.requireNotSuspended(learner, asStudent: student != nil, now: ctx.now)
+        }
+        // Experts whose times the learner may not book for want of an assignment are counted, so
+        // an empty calendar says why (seed 002: the office assigns students to providers).
+        let (experts, notAssigned) = BookingRules.searchedExperts(
+            certified: facts.certifiedExperts, only: onlyExpert,
+            learner: searchesForBooker
+                ? SearchLearner(selves: Set([booker] + (student.map { [$0.id] } ?? [])), enrolledInService: facts.enrolledInService,
+                                assignedExperts: facts.assignedExperts)
+                : nil,
+            settings: settings)
+        let length = params.optionalInt("length_minutes") ?? service.defaultLengthMinutes
+        _ = try to.adding(minutes: length, checkedFor: "to", what: "the end of the last slot")
+        var query = SlotQuery(
+            from: from, to: to, lengthMinutes: length, slotMinutes: settings.slotMinutes,
+            earliestStart: settings.earliestStart(from: ctx.now), latestStart: settings.horizonEnd(from: ctx.now),
+            locationId: params.optionalString("location_id"), serviceId: service.id, gridTimeZone: settings.timeZone,
+            after: try Page.cursor(params, key: [.time])?[0].stringValue.map { try Instant(rfc3339: $0) },
+            maxSlots: Int(params.optionalInt("limit") ?? Int64(SchedulingLimits.defaultSlotsPerPage)))
+        let window = query.startWindow
+        // The weeks the learner's weekly limit has filled show no times, nor do the times the
+        // learner attends as the expert of other meetings: a request then is refused.
+        var fullWeeks: [Period] = []
+        if !window.isEmpty, searchesForBooker {
+            fullWeeks = BookingRules.fullWeeks(c.userBookings, settings: settings, within: window)
+            query.closed = (fullWeeks + BookingRules.learnerBusy(c.learnerAgreedAsExpert, lengthMinutes: length)).normalized()
+        }
+        // Hours at a retired location offer no time.
+        let calendarEnd = window.end.adding(minutes: length)
+        let availability = window.isEmpty || experts.isEmpty
+            ? []
+            : try AvailabilityStore.decodeCalendars(
+                try readMore(AvailabilityStore.calendars(communityId: ctx.communityId, expertIds: experts, from: window.start, to: calendarEnd)),
+                expertIds: experts
+            ).map { $0.without(locations: facts.retiredLocations) }
+        let page = try slots(for: availability, query: query)
+        // Each free expert named, once per page, with the profile a picker shows (seed 000:
+        // "view provider profiles, and pick one"); slots refer to them by id.
+        let listed = Set(page.slots.flatMap { $0.experts.map(\.expertId) }).sorted()
+        let profiles = listed.isEmpty ? [] : try readMore(ProfileStore.profiles(communityId: ctx.communityId, ids: listed)).map { try ProfileStore.decode($0).profile }
+        let items: [JSON] = page.slots.map { s in
+            ["start": .string(s.start.rfc3339), "end": .string(s.end.rfc3339),
+             "experts": .array(s.experts.map { ["expert_id": .string($0.expertId), "location_ids": .array($0.locationIds.map { .string($0) })] })]
+        }
+        let next: JSON = page.isCut ? .string(Page.cursor(after: [.string(page.slots.last!.start.rfc3339)], for: params)) : .null
+        return ["service_id": .string(service.id), "length_minutes": .int(length), "slots": .array(items), "experts": .array(profiles.map(\.publicJSON)),
+                "truncated": .bool(page.isCut), "next_cursor": next, "experts_not_assigned": .int(Int64(notAssigned)),
+                "full_weeks": .array(fullWeeks.map { ["start": .string($0.start.rfc3339), "end": .string($0.end.rfc3339)] })]
+    }
 }

@@ -513,6 +513,23 @@ public enum BookingRules {
         return full
     }
 
+    /// The experts a search shows, of those certified in the service, and how many of them it
+    /// leaves out for want of an assignment. `learner` is nil for an admin browsing for nobody, who
+    /// sees every certified expert; otherwise nobody meets themself (the booker and the learner are
+    /// not offered their own times), and where the community requires enrolment a learner assigned
+    /// to the service sees all its experts, others only the experts they are assigned to — as a
+    /// request's enrolment rule decides.
+    public static func searchedExperts(
+        certified: [String], only: String?, learner: SearchLearner?, settings s: CommunitySettings
+    ) -> (experts: [String], notAssigned: Int) {
+        var experts = certified.filter { only == nil || $0 == only }
+        guard let learner else { return (experts, 0) }
+        experts.removeAll { learner.selves.contains($0) }
+        guard s.requireEnrollment, !learner.enrolledInService else { return (experts, 0) }
+        let assigned = experts.filter { learner.assignedExperts.contains($0) }
+        return (assigned, experts.count - assigned.count)
+    }
+
     /// The spans no slot of `lengthMinutes` may start in for a learner who attends `meetings` as
     /// the expert of other meetings (a person with both roles): a request then would meet them
     /// (the conflicts rule), so a search does not offer it.
@@ -586,5 +603,20 @@ public enum Pricing {
                 field: "length_minutes", reason: "makes the price \(price) credits, above the limit of \(Limits.standard.maxCredits)")
         }
         return price
+    }
+}
+
+/// Whom a search is for, as its expert rules see them.
+public struct SearchLearner: Sendable {
+    /// The booker and the student searched for: never offered their own times.
+    public var selves: Set<String>
+    public var enrolledInService: Bool
+    /// The experts the learner is assigned to (in any service).
+    public var assignedExperts: Set<String>
+
+    public init(selves: Set<String>, enrolledInService: Bool, assignedExperts: Set<String>) {
+        self.selves = selves
+        self.enrolledInService = enrolledInService
+        self.assignedExperts = assignedExperts
     }
 }

@@ -93,9 +93,19 @@ public struct RequestScope: Sendable {
 
 /// A read-only call: statements run with the actor's in one round trip (no explicit
 /// transaction), then a pure step turns their rows into the answer.
+///
+/// A read whose later statements depend on what the first found (availability.search: the
+/// calendars of the experts the learner may book, then the profiles its page names) reads its
+/// context in the actor's statement, as a command does, and sends each further statement through
+/// `ReadMore`, a round trip each; every statement counts toward the read's budget.
 public struct ReadPlan: Sendable {
+    /// Runs one more statement on the connection the read is answered from.
+    public typealias ReadMore = (Statement) throws -> Rows
+
     public let statements: @Sendable (RequestScope, Params) throws -> [Statement]
-    public let respond: @Sendable (RequestContext, [Rows], Params) throws -> JSON
+    /// A function returning JSON, read in the actor's statement (nil: none).
+    public let context: @Sendable (RequestScope, Params) throws -> SQLCall?
+    let answer: @Sendable (RequestContext, JSON?, [Rows], Params, ReadMore) throws -> JSON
     /// Answered by the primary alone, never a hot standby: a read whose answer (a cursor) holds
     /// the server's snapshot, which a standby's does not show whole (it lists no transaction in
     /// progress), and which the pages of one pass must take from one history.
@@ -108,7 +118,28 @@ public struct ReadPlan: Sendable {
     ) {
         self.primaryOnly = primaryOnly
         self.statements = statements
-        self.respond = respond
+        self.context = { _, _ in nil }
+        self.answer = { ctx, _, rows, params, _ in try respond(ctx, rows, params) }
+    }
+
+    /// A read from a context, with further statements as its answer needs them.
+    public init(
+        primaryOnly: Bool = false,
+        context: @escaping @Sendable (RequestScope, Params) throws -> SQLCall,
+        respond: @escaping @Sendable (RequestContext, JSON, Params, ReadMore) throws -> JSON
+    ) {
+        self.primaryOnly = primaryOnly
+        self.statements = { _, _ in [] }
+        self.context = context
+        self.answer = { ctx, context, _, params, more in
+            guard let context else { throw PostgresError(code: .decoding, message: "the read's context is missing") }
+            return try respond(ctx, context, params, more)
+        }
+    }
+
+    /// The answer from the actor's row (its `context`) and the statements' rows.
+    func respond(_ ctx: RequestContext, auth: Row, hasContext: Bool, _ rows: [Rows], _ params: Params, more: ReadMore) throws -> JSON {
+        try answer(ctx, hasContext ? try auth.optionalJSON("context") : nil, rows, params, more)
     }
 }
 

@@ -27,7 +27,7 @@ public struct PipelineConfig: Sendable {
     public static let version = "0.2.0"
     /// The newest migration this release's SQL is written for (`NNNN` of sql/migrations' last
     /// file): a migrations folder with a newer one is another release's, and is refused.
-    public static let schemaVersion = 131
+    public static let schemaVersion = 132
 
     public init(
         conninfo: String, testClock: Bool, limits: Limits, pinnedActor: String? = nil, session: SessionSettings = .standard,
@@ -207,9 +207,10 @@ public final class RequestPipeline {
     // MARK: The three shapes
 
     func read(_ plan: ReadPlan, _ method: MethodDefinition, _ scope: RequestScope, _ params: Params, _ c: Connection) throws -> JSON {
-        let rows = try c.pipeline([auth(scope, key: nil, request: nil, context: nil)] + plan.statements(scope, params))
-        let (ctx, _) = try authenticate(rows[0], scope, method)
-        return try plan.respond(ctx, Array(rows.dropFirst()), params)
+        let context = try plan.context(scope, params)
+        let rows = try c.pipeline([auth(scope, key: nil, request: nil, context: context)] + plan.statements(scope, params))
+        let (ctx, auth) = try authenticate(rows[0], scope, method)
+        return try plan.respond(ctx, auth: auth, hasContext: context != nil, Array(rows.dropFirst()), params, more: { try c.query($0) })
     }
 
     /// A read answered by the hot standby, or nil when the primary must answer it: no standby
@@ -220,11 +221,12 @@ public final class RequestPipeline {
         guard !plan.primaryOnly, let routing = config.readRouting, let mustSee = routing.mustSee, let standby = standbyConnection(routing) else { return nil }
         do {
             let scope = RequestScope(actorId: actorId, communityId: try community(of: actorId, standby), testClock: config.testClock, keySubject: nil)
-            let rows = try standby.pipeline([auth(scope, key: nil, request: nil, context: nil, mustSee: mustSee)] + plan.statements(scope, params))
+            let context = try plan.context(scope, params)
+            let rows = try standby.pipeline([auth(scope, key: nil, request: nil, context: context, mustSee: mustSee)] + plan.statements(scope, params))
             guard try rows[0].first?.bool("caught_up") == true else { return nil }
             try noteStandbyRole(inRecovery: rows[0].one().bool("in_recovery"), routing)
-            let (ctx, _) = try authenticate(rows[0], scope, method)
-            return try plan.respond(ctx, Array(rows.dropFirst()), params)
+            let (ctx, auth) = try authenticate(rows[0], scope, method)
+            return try plan.respond(ctx, auth: auth, hasContext: context != nil, Array(rows.dropFirst()), params, more: { try standby.query($0) })
         } catch let error as PostgresError where error.isTransient {
             // A query cancelled by replay (or a deadlock): this read only.
             return nil

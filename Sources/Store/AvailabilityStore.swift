@@ -5,59 +5,31 @@ import Scheduling
 /// Experts' availability: weekly rules in their own zone, one-off free and blocked periods, and
 /// the meetings that take their time.
 public enum AvailabilityStore {
-    /// Experts' availability for a time range in three statements, whatever the number of
-    /// experts: weekly rules, one-off periods, and the meetings that take their time.
-    public static func load(_ c: Connection, communityId: String, expertIds: [String], from: Instant, to: Instant) throws -> [ExpertAvailability] {
-        guard !expertIds.isEmpty else { return [] }
-        let ids = PostgresTextArray(expertIds)
+    /// Experts' availability for a time range in one statement, whatever the number of experts
+    /// (`ml_expert_calendars`): weekly rules, one-off periods, and the meetings that take their
+    /// time — every agreed meeting and held request as the expert (`occupies`, one over an
+    /// accepted conflict too), and every agreed meeting they attend as a user or student (a
+    /// person with both roles), as a booking counts them.
+    public static func calendars(communityId: String, expertIds: [String], from: Instant, to: Instant) -> Statement {
+        Statement("SELECT ml_expert_calendars($1, $2, $3, $4) AS result", [communityId, PostgresTextArray(expertIds), from, to])
+    }
+
+    /// The calendars `calendars` read, in the order of `expertIds` (an id of no person left out).
+    public static func decodeCalendars(_ rows: Rows, expertIds: [String]) throws -> [ExpertAvailability] {
         var byExpert: [String: ExpertAvailability] = [:]
-        for row in try c.query(
-            """
-            SELECT p.id, coalesce(w.time_zone, p.time_zone) AS time_zone, coalesce(w.rules, '[]') AS rules
-            FROM people p LEFT JOIN weekly_schedules w ON w.community_id = p.community_id AND w.expert_id = p.id
-            WHERE p.community_id = $1 AND p.id = ANY ($2)
-            """, [communityId, ids])
-        {
-            let id = try row.string("id")
-            byExpert[id] = ExpertAvailability(expertId: id, timeZone: try row.string("time_zone"), weekly: try Records.weeklyRules(try row.json("rules")))
-        }
-        for row in try c.query(
-            """
-            SELECT expert_id, kind, start_at, end_at, location_ids FROM availability_periods
-            WHERE community_id = $1 AND expert_id = ANY ($2) AND start_at < $4 AND end_at > $3
-            """, [communityId, ids, from, to])
-        {
-            let id = try row.string("expert_id")
-            let (start, end) = (try row.instant("start_at"), try row.instant("end_at"))
-            if try row.string("kind") == "free" {
-                byExpert[id]?.free.append(FreePeriod(start: start, end: end, locationIds: try row.stringArray("location_ids")))
-            } else {
-                byExpert[id]?.blocked.append(BlockedPeriod(start: start, end: end))
-            }
-        }
-        // Every agreed meeting and held request takes its time (`occupies`, one over an accepted
-        // conflict too), and so does an agreed meeting the expert attends as a user or student
-        // (a person with both roles), as a booking counts it, each read through its person's
-        // index; a meeting lasts at most a day, so only those starting within a day before the
-        // range are read, however long the history.
-        for row in try c.query(
-            """
-            SELECT expert_id AS person_id, start_at, end_at FROM meetings
-            WHERE community_id = $1 AND expert_id = ANY ($2) AND (occupies OR status = 'agreed')
-              AND start_at < $4 AND end_at > $3 AND start_at > $3::timestamptz - interval '1 day'
-            UNION ALL
-            SELECT user_id, start_at, end_at FROM meetings
-            WHERE community_id = $1 AND user_id = ANY ($2) AND status = 'agreed'
-              AND start_at < $4 AND end_at > $3 AND start_at > $3::timestamptz - interval '1 day'
-            UNION ALL
-            SELECT student_id, start_at, end_at FROM meetings
-            WHERE community_id = $1 AND student_id = ANY ($2) AND status = 'agreed'
-              AND start_at < $4 AND end_at > $3 AND start_at > $3::timestamptz - interval '1 day'
-            """, [communityId, ids, from, to])
-        {
-            byExpert[try row.string("person_id")]?.busy.append(BusyPeriod(start: try row.instant("start_at"), end: try row.instant("end_at")))
+        for e in try StoredJSON(try rows.one().json("result"), path: "calendars").elements() {
+            let id = try e.string("expert_id")
+            let (free, blocked) = try Records.availabilityPeriods(try e.list("periods"))
+            byExpert[id] = ExpertAvailability(
+                expertId: id, timeZone: try e.string("time_zone"), weekly: try Records.weeklyRules(e.value["rules"] ?? []), free: free, blocked: blocked,
+                busy: try e.list("busy").map { BusyPeriod(start: try $0.instant("start"), end: try $0.instant("end")) })
         }
         return expertIds.compactMap { byExpert[$0] }
+    }
+
+    public static func load(_ c: Connection, communityId: String, expertIds: [String], from: Instant, to: Instant) throws -> [ExpertAvailability] {
+        guard !expertIds.isEmpty else { return [] }
+        return try decodeCalendars(try c.query(calendars(communityId: communityId, expertIds: expertIds, from: from, to: to)), expertIds: expertIds)
     }
 
     /// Replaces an expert's weekly rules (stored as given) and zone.

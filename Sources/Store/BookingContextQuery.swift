@@ -22,19 +22,6 @@ public enum BookingContextQuery {
             ])
     }
 
-    /// The learner's bookings as the weekly limit counts them, from a week before `from` to a
-    /// week after `to`, and their agreed meetings as the expert of other meetings overlapping
-    /// `from`…`to`: the student's when `studentId` is set (a customer booking for them), else the
-    /// user's own. Read through the booking context, so they are the ones a request counts.
-    public static func learnerFacts(
-        _ db: Connection, communityId: String, testClock: Bool, userId: String, studentId: String?, from: Instant, to: Instant
-    ) throws -> (bookings: [MeetingSlot], agreedAsExpert: [MeetingSlot]) {
-        let json = try db.query(call(communityId: communityId, testClock: testClock, userId: userId, from: from, to: to, studentId: studentId).statement)
-            .one().json("result")
-        let c = try decode(json)
-        return (c.userBookings, c.learnerAgreedAsExpert)
-    }
-
     public static func decode(_ json: JSON) throws -> BookingContext {
         let j = StoredJSON(json, path: "context")
         let settings = try SettingsMemo.settings(stored: j.field("settings")?.value ?? [:])
@@ -62,14 +49,7 @@ public enum BookingContextQuery {
             c.expertTimeZone = try schedule.string("time_zone")
             c.weeklyRules = try Records.weeklyRules(schedule.value["rules"] ?? [])
         }
-        for p in try j.list("periods") {
-            let (start, end) = (try p.instant("start"), try p.instant("end"))
-            if try p.string("kind") == "free" {
-                c.freePeriods.append(FreePeriod(start: start, end: end, locationIds: try p.strings("location_ids")))
-            } else {
-                c.blockedPeriods.append(BlockedPeriod(start: start, end: end))
-            }
-        }
+        (c.freePeriods, c.blockedPeriods) = try Records.availabilityPeriods(try j.list("periods"))
         for m in try j.list("expert_meetings") {
             let slot = MeetingSlot(meetingId: try m.string("id"), start: try m.instant("start"), end: try m.instant("end"))
             if try m.bool("occupies") { c.occupying.append(slot) }

@@ -181,21 +181,6 @@ public enum CatalogStore {
         ).affectedRows == 1
     }
 
-    /// The user's enrolments: whether they are assigned to the service itself, and the experts
-    /// they are assigned to.
-    public static func enrolments(_ c: Connection, communityId: String, userId: String, serviceId: String) throws -> (inService: Bool, experts: Set<String>) {
-        let rows = try c.query(
-            "SELECT service_id, expert_id FROM enrollments WHERE community_id = $1 AND user_id = $2 AND (service_id = $3 OR expert_id IS NOT NULL)",
-            [communityId, userId, serviceId])
-        var inService = false
-        var experts: Set<String> = []
-        for r in rows {
-            if try r.optionalString("service_id") == serviceId { inService = true }
-            if let e = try r.optionalString("expert_id") { experts.insert(e) }
-        }
-        return (inService, experts)
-    }
-
     /// A page of enrolments, optionally of one user, service or expert (with the expert, or with
     /// the expert's own service: both assign the user to them), in (user, target) order, with
     /// the names a list shows (an expert's profile name, never an e-mail).

@@ -111,6 +111,21 @@ public enum Records {
 
     // MARK: Availability
 
+    /// One-off periods as the context functions list them (`kind`, `start`, `end`, `location_ids`).
+    public static func availabilityPeriods(_ list: [StoredJSON]) throws -> (free: [FreePeriod], blocked: [BlockedPeriod]) {
+        var free: [FreePeriod] = []
+        var blocked: [BlockedPeriod] = []
+        for p in list {
+            let (start, end) = (try p.instant("start"), try p.instant("end"))
+            if try p.string("kind") == "free" {
+                free.append(FreePeriod(start: start, end: end, locationIds: try p.strings("location_ids")))
+            } else {
+                blocked.append(BlockedPeriod(start: start, end: end))
+            }
+        }
+        return (free, blocked)
+    }
+
     /// Weekly rules as `availability.set_weekly` stores them.
     public static func weeklyRules(_ json: JSON) throws -> [WeeklyRule] {
         try (json.arrayValue ?? []).map { r in

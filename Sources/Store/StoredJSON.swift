@@ -69,6 +69,12 @@ public struct StoredJSON: Sendable {
         }
     }
 
+    /// The document itself as a list (a function that returns one).
+    public func elements() throws -> [StoredJSON] {
+        guard let items = value.arrayValue else { throw PostgresError(code: .decoding, message: "\(path.isEmpty ? "the document" : path) is not a list") }
+        return items.enumerated().map { i, item in StoredJSON(item, path: "\(path)[\(i)]") }
+    }
+
     public func list(_ key: String) throws -> [StoredJSON] {
         guard let v = value[key], !v.isNull else { return [] }
         guard let items = v.arrayValue else { throw fail(key, "is not a list") }

@@ -14,14 +14,6 @@ public enum StudentStore {
         ).count == 1
     }
 
-    /// Whether the customer acts for the student.
-    public static func isLinked(_ c: Connection, communityId: String, customerId: String, studentId: String) throws -> Bool {
-        try c.query(
-            "SELECT 1 AS linked FROM student_links WHERE community_id = $1 AND customer_id = $2 AND student_id = $3",
-            [communityId, customerId, studentId]
-        ).count == 1
-    }
-
     /// Removes the link; false when there was none.
     public static func unlink(_ c: Connection, communityId: String, customerId: String, studentId: String) throws -> Bool {
         try c.query(

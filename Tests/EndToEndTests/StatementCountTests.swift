@@ -98,7 +98,7 @@ final class StatementCountTests: EndToEndTestCase {
             if key { p["idempotency_key"] = .string("k-\(TestEnvironment.uniqueTag())") }
             let (n, answer) = try counter.count(method, as: actor, p)
             let limit = ["get", "list", "timeline", "conflicts", "calendar", "balance", "statement", "trial_balance", "reconcile", "meeting_trail",
-                         "accounts", "credits_outstanding", "revenue_by_month", "settlements_by_month", "earnings_due", "dead_letters", "messages"]
+                         "accounts", "credits_outstanding", "revenue_by_month", "settlements_by_month", "earnings_due", "dead_letters", "messages", "search"]
                 .contains(where: { method.hasSuffix("." + $0) }) ? Self.readLimit : Self.mutatingLimit
             counts.append((label + (key ? " (key)" : ""), n, limit))
             if n > limit { failures.append("\(label)\(key ? " with a key" : ""): \(n) statements, at most \(limit)") }
@@ -166,6 +166,17 @@ final class StatementCountTests: EndToEndTestCase {
         try measure("report.revenue_by_month", "report.revenue_by_month", as: w.finance, ["from_month": "2021-01", "to_month": "2030-12"])
         try measure("report.settlements_by_month", "report.settlements_by_month", as: w.finance, ["from_month": "2030-01", "to_month": "2030-12", "format": "csv"])
         try measure("report.earnings_due", "report.earnings_due", as: w.finance, ["include_zero": true, "as_of": .string(slot(7, 0))])
+        // A search reads its facts with the actor's row, then the calendars of the experts it
+        // shows and the profiles its page names: three statements, for whomever it searches.
+        let week: [String: JSONValue] = ["service_id": .string(w.serviceId), "from": .string(slot(7, 0)), "to": .string(slot(14, 0))]
+        let found = try measure("availability.search", "availability.search", as: w.user, week)
+        if found["slots"]?.array?.isEmpty != false { failures.append("availability.search found no slot to count the profiles' statement on") }
+        try measure("availability.search (an admin for a user, by expert, at a location)", "availability.search", as: w.admin,
+                    week.merging(["user_id": .string(w.user), "expert_id": .string(w.expert), "location_id": .string(w.locationId)]) { $1 })
+        try w.meetingd.result("community.update_settings", as: w.admin, ["weekly_usage_limit": 5, "require_enrollment": true])
+        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(w.user), "service_id": .string(w.serviceId)])
+        try measure("availability.search (a weekly limit, enrolment)", "availability.search", as: w.user, week)
+        try w.meetingd.result("community.update_settings", as: w.admin, ["weekly_usage_limit": .null, "require_enrollment": false])
         try measure("outbox.dead_letters", "outbox.dead_letters", as: w.admin, [:])
         try measure("outbox.retry", "outbox.retry", as: w.admin, ["ids": [.string("out_" + String(repeating: "0", count: 32))]], key: true)
 
