@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "Pipeline", dependencies: ["Core", "Postgres", "Community", "RPC", "Store"]),
         .target(
             name: "UseCases",
-            dependencies: ["Core", "Postgres", "Ledger", "Scheduling", "Community", "Meetings", "Rendering", "RPC", "Store", "Pipeline", "People"]),
+            dependencies: ["Core", "Postgres", "Ledger", "Scheduling", "Community", "Meetings", "Rendering", "RPC", "Store", "Pipeline", "People", "Catalog"]),
         .target(
             name: "API",
             dependencies: [

@@ -6,6 +6,7 @@ import Pipeline
 import RPC
 import Scheduling
 import Store
+import UseCases
 
 /// `availability.*`: experts' free time and the merged search over it.
 enum AvailabilityAPI {
@@ -46,67 +47,7 @@ enum AvailabilityAPI {
                   "Whether every meeting still to come was checked: false when the expert has more than \(Listed.atMost), of which only the soonest \(Listed.atMost) were (meeting.list shows the rest)"),
         ]),
         errors: [DocErrors.notFound, DocErrors.sessionLog],
-        body: .transaction { ctx, params in
-            let expert = try params.string("expert_id")
-            try requireOwner(ctx, expert)
-            let zone = try params.string("time_zone")
-            try TimeZoneNames.require(zone, on: ctx.db)
-            // A location or service named twice in a rule is named once (as a search reads it).
-            let rules = (params["rules"]?.arrayValue ?? []).map { rule -> JSON in
-                guard var o = rule.objectValue else { return rule }
-                for key in ["location_ids", "service_ids"] {
-                    if let ids = o[key]?.arrayValue { o[key] = .array(ids.compactMap(\.stringValue).uniqued().map { .string($0) }) }
-                }
-                return .object(o)
-            }
-            for key in ["location_ids", "service_ids"] {
-                let named = rules.reduce(0) { $0 + ($1[key]?.arrayValue?.count ?? 0) }
-                guard named <= SchedulingLimits.maxWeeklyReferences else {
-                    throw AppError.invalidParams(
-                        field: "rules",
-                        reason: "name \(named) \(key == "location_ids" ? "locations" : "services") in all, past the \(SchedulingLimits.maxWeeklyReferences) weekly hours may name (each window's \(key) added up); use fewer, longer windows")
-                }
-            }
-            for (i, r) in rules.enumerated() {
-                let start = LocalTimeOfDay(r["start"]!.stringValue!)!, end = LocalTimeOfDay(r["end"]!.stringValue!)!
-                guard start < end else { throw AppError.invalidParams(field: "rules[\(i)].end", reason: "must be after start") }
-                let locations = (r["location_ids"]?.arrayValue ?? []).compactMap(\.stringValue)
-                if !locations.isEmpty { try ctx.requireLocations(locations, field: "rules[\(i)].location_ids") }
-                for (j, s) in (r["service_ids"]?.arrayValue ?? []).compactMap(\.stringValue).enumerated() {
-                    let service = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: s)
-                    // Hours for a service the expert does not offer could never be booked.
-                    guard try CatalogStore.certifiedExperts(ctx.db, communityId: ctx.communityId, serviceId: s).contains(expert) else {
-                        // Another expert's own service is theirs alone; a generic one takes a certification.
-                        let remedy = service.kind == .expertSpecific ? "it is another expert's own service; leave it out" : "certify them in it first (service.certify), or leave it out"
-                        throw AppError.invalidParams(
-                            field: "rules[\(i)].service_ids[\(j)]", reason: "is \(service.name), which this expert does not offer: \(remedy)")
-                    }
-                }
-            }
-            let parsed = zip(try Records.weeklyRules(.array(rules)), rules).sorted { WeeklyRule.listedBefore($0.0, $1.0) }
-            let ordered = parsed.map(\.1)
-            try AvailabilityStore.setWeekly(ctx.db, communityId: ctx.communityId, expertId: expert, timeZone: zone, rules: .array(ordered), now: ctx.now)
-            let hours = ExpertAvailability(expertId: expert, timeZone: zone, weekly: parsed.map(\.0))
-            let outside = try meetingsOutsideHours(ctx, hours)
-            return ["expert_id": .string(expert), "time_zone": .string(zone), "rules": .array(ordered),
-                    "meetings_outside_hours": .array(outside.ids.map { .string($0) }), "meetings_checked_all": .bool(outside.checkedAll)]
-        })
-
-    /// New hours stop new bookings outside them; the meetings already made stay. These are the
-    /// expert's meetings still to come (agreed or awaiting an answer, the soonest 100) whose time
-    /// the new weekly `hours` and the one-off free periods no longer hold at their place for their
-    /// service, so the expert is told of them, as a block tells of the meetings within it. The
-    /// hours alone are asked: not the meetings themselves, nor blocked periods.
-    /// Of the soonest `Listed.atMost` (one more is read to know whether there are others).
-    static func meetingsOutsideHours(_ ctx: TransactionContext, _ hours: ExpertAvailability) throws -> (ids: [String], checkedAll: Bool) {
-        let read = try AvailabilityStore.upcomingMeetings(ctx.db, communityId: ctx.communityId, expertId: hours.expertId, now: ctx.now, limit: Listed.atMost + 1)
-        let upcoming = read.prefix(Int(Listed.atMost)), checkedAll = read.count <= Int(Listed.atMost)
-        guard let first = upcoming.first?.start, let last = upcoming.map(\.end).max() else { return ([], checkedAll) }
-        var hours = hours
-        hours.free = try AvailabilityStore.periods(ctx.db, communityId: ctx.communityId, expertId: hours.expertId, from: first, to: last)
-            .filter { $0.kind == "free" }.map { FreePeriod(start: $0.start, end: $0.end, locationIds: $0.locationIds) }
-        return (upcoming.filter { !isAvailable(hours, serviceId: $0.serviceId, start: $0.start, end: $0.end, locationId: $0.locationId) }.map(\.id), checkedAll)
-    }
+        body: .command(AvailabilityUseCases.setWeekly()))
 
     static let periodSchema: Schema = .named("AvailabilityPeriod", .object([
         .init("id", .id(.availability), required: true), .init("kind", .oneOf(["free", "blocked"]), required: true),
@@ -298,7 +239,7 @@ enum AvailabilityAPI {
         let (from, to) = try range(params)
         if let location = params.optionalString("location_id") {
             guard let named = c.locations[location] else { throw AppError.notFound("location", location) }
-            if !named.active { throw AppError.invalidParams(field: "location_id", reason: TransactionContext.retiredReason(named.name)) }
+            if !named.active { throw AppError.invalidParams(field: "location_id", reason: LocationFacts.retiredReason(named.name)) }
         }
         let onlyExpert = params.optionalString("expert_id")
         if let onlyExpert {

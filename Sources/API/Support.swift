@@ -27,17 +27,13 @@ extension TransactionContext {
     func requireLocations(_ ids: [String], field: String) throws {
         let named = try CatalogStore.namedLocations(db, communityId: communityId, ids: ids)
         guard named.count == Set(ids).count else { throw AppError.invalidParams(field: field, reason: "names a location that does not exist") }
-        if let retired = named.retired.first { throw AppError.invalidParams(field: field, reason: Self.retiredReason(retired)) }
+        if let retired = named.retired.first { throw AppError.invalidParams(field: field, reason: LocationFacts.retiredReason(retired)) }
     }
 
     func requireLocation(_ id: String, field: String) throws {
         let named = try CatalogStore.namedLocations(db, communityId: communityId, ids: [id])
         guard named.count == 1 else { throw AppError.notFound("location", id) }
-        if let retired = named.retired.first { throw AppError.invalidParams(field: field, reason: Self.retiredReason(retired)) }
-    }
-
-    static func retiredReason(_ name: String) -> String {
-        "names \(name), a retired location: nothing is booked there any more; an admin offers it again with location.update (meetctl location set --location LOCATION --restore)"
+        if let retired = named.retired.first { throw AppError.invalidParams(field: field, reason: LocationFacts.retiredReason(retired)) }
     }
 
     /// An expert with unlogged sessions may only log them (where the community requires it).

@@ -85,6 +85,11 @@ public struct LocationFacts: Sendable, Equatable {
         self.kind = kind
         self.active = active
     }
+
+    /// Why a retired location is refused where new hours, periods or searches name it.
+    public static func retiredReason(_ name: String) -> String {
+        "names \(name), a retired location: nothing is booked there any more; an admin offers it again with location.update (meetctl location set --location LOCATION --restore)"
+    }
 }
 
 /// Another meeting's time, for overlaps and counts.

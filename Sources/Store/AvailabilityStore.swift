@@ -1,4 +1,6 @@
+import Catalog
 import Core
+import Meetings
 import Postgres
 import Scheduling
 
@@ -32,13 +34,42 @@ public enum AvailabilityStore {
         return try decodeCalendars(try c.query(calendars(communityId: communityId, expertIds: expertIds, from: from, to: to)), expertIds: expertIds)
     }
 
-    /// Replaces an expert's weekly rules (stored as given) and zone.
-    public static func setWeekly(_ c: Connection, communityId: String, expertId: String, timeZone: String, rules: JSON, now: Instant) throws {
-        try c.query(
-            """
-            INSERT INTO weekly_schedules (community_id, expert_id, time_zone, rules, updated_at) VALUES ($1, $2, $3, $4, $5)
-            ON CONFLICT (community_id, expert_id) DO UPDATE SET time_zone = EXCLUDED.time_zone, rules = EXCLUDED.rules, updated_at = EXCLUDED.updated_at
-            """, [communityId, expertId, timeZone, rules, now])
+    /// What new weekly hours are decided on (`ml_weekly_context`), read with the actor's row once
+    /// the expert's calendar is locked: the meetings still to come, `upcoming` of them.
+    public static func weeklyContext(
+        communityId: String, testClock: Bool, expertId: String, locationIds: [String], serviceIds: [String], upcoming: Int64
+    ) -> SQLCall {
+        SQLCall(
+            "ml_weekly_context",
+            [.init(communityId, "text"), .init(testClock, "boolean"), .init(expertId, "text"), .init(PostgresTextArray(locationIds), "text[]"),
+             .init(PostgresTextArray(serviceIds), "text[]"), .init(upcoming, "integer")])
+    }
+
+    public static func decodeWeeklyContext(_ json: JSON) throws -> WeeklyHoursFacts {
+        let j = StoredJSON(json, path: "weekly")
+        let c = try BookingContextQuery.decode(json)
+        var services: [String: WeeklyHoursFacts.NamedService] = [:]
+        for s in try j.list("services") {
+            guard let kind = ServiceFacts.Kind(rawValue: try s.string("kind")) else { throw PostgresError(code: .decoding, message: "weekly.services: unknown kind") }
+            let id = try s.string("id")
+            services[id] = .init(id: id, name: try s.string("name"), kind: kind, offered: try s.bool("offered"))
+        }
+        return WeeklyHoursFacts(
+            settings: c.settings, expert: c.expert, unloggedMeetingIds: c.unloggedMeetingIds, locations: c.locations, services: services,
+            upcoming: try j.list("upcoming").map {
+                .init(id: try $0.string("id"), start: try $0.instant("start"), end: try $0.instant("end"),
+                      serviceId: try $0.optionalString("service_id"), locationId: try $0.optionalString("location_id"))
+            },
+            upcomingFree: try Records.availabilityPeriods(try j.list("upcoming_free")).free)
+    }
+
+    /// Replaces an expert's weekly rules (stored as given) and zone (`ml_weekly_apply`).
+    public static func weeklyApply(communityId: String, expertId: String, timeZone: String, rules: JSON, now: Instant) -> SQLCall {
+        let p: JSON = [
+            "community_id": .string(communityId), "expert_id": .string(expertId), "time_zone": .string(timeZone), "rules": rules,
+            "now": .string(now.rfc3339),
+        ]
+        return SQLCall("ml_weekly_apply", [.init(p, "jsonb")])
     }
 
     public struct StoredPeriod: Sendable {
@@ -83,32 +114,6 @@ public enum AvailabilityStore {
         return (try rows.map { try $0.string("id") }, try rows.first?.int("count") ?? 0)
     }
 
-    /// An expert's meeting still to come, as the hours that should hold it are checked.
-    public struct Upcoming: Sendable {
-        public let id: String
-        public let start: Instant
-        public let end: Instant
-        public let serviceId: String?
-        public let locationId: String?
-    }
-
-    /// The expert's agreed meetings not yet ended and requests not yet started (at most `limit`,
-    /// soonest first): a request whose start has passed waits for nobody, and expires.
-    public static func upcomingMeetings(_ c: Connection, communityId: String, expertId: String, now: Instant, limit: Int64) throws -> [Upcoming] {
-        try c.query(
-            """
-            SELECT id, start_at, end_at, service_id, location_id FROM meetings
-            WHERE community_id = $1 AND expert_id = $2 AND ((status = 'agreed' AND end_at > $3) OR (status = 'awaiting_approval' AND start_at > $3))
-            ORDER BY start_at, id LIMIT $4
-            """, [communityId, expertId, now, limit]
-        ).map { row in
-            Upcoming(
-                id: try row.string("id"), start: try row.instant("start_at"), end: try row.instant("end_at"),
-                serviceId: try row.optionalString("service_id"), locationId: try row.optionalString("location_id"))
-        }
-    }
-
-    /// Removes one period by id, or every period lying within start…end; returns how many.
     public static func removePeriods(_ c: Connection, communityId: String, expertId: String, id: String?, within: (Instant, Instant)?) throws -> Int {
         if let id {
             return try c.query(

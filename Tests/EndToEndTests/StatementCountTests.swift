@@ -177,6 +177,13 @@ final class StatementCountTests: EndToEndTestCase {
         try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(w.user), "service_id": .string(w.serviceId)])
         try measure("availability.search (a weekly limit, enrolment)", "availability.search", as: w.user, week)
         try w.meetingd.result("community.update_settings", as: w.admin, ["weekly_usage_limit": .null, "require_enrollment": false])
+        // New weekly hours: the calendar's lock, one read, one write, whoever sets them.
+        let hours: [JSONValue] = (1...7).map { ["weekday": .int(Int64($0)), "start": "06:00", "end": "22:00", "location_ids": [.string(w.locationId)],
+                                               "service_ids": [.string(w.serviceId)]] }
+        try measure("availability.set_weekly", "availability.set_weekly", as: w.expert,
+                    ["expert_id": .string(w.expert), "time_zone": "UTC", "rules": .array(hours)], key: true)
+        try measure("availability.set_weekly (an admin)", "availability.set_weekly", as: w.admin,
+                    ["expert_id": .string(w.expert), "time_zone": "UTC", "rules": .array(hours)])
         try measure("outbox.dead_letters", "outbox.dead_letters", as: w.admin, [:])
         try measure("outbox.retry", "outbox.retry", as: w.admin, ["ids": [.string("out_" + String(repeating: "0", count: 32))]], key: true)
 

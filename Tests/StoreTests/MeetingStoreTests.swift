@@ -44,7 +44,7 @@ final class MeetingStoreTests: XCTestCase {
             _ = try CatalogStore.insertLocation(c, communityId: communityId, world.location)
             _ = try CatalogStore.certify(c, communityId: communityId, serviceId: world.service.id, expertId: world.expert.id)
             let rules: JSON = .array((1...7).map { ["weekday": .int(Int64($0)), "start": "06:00", "end": "22:00", "location_ids": [.string(world.location.id)]] })
-            try AvailabilityStore.setWeekly(c, communityId: communityId, expertId: world.expert.id, timeZone: "UTC", rules: rules, now: SystemClock.now())
+            try c.query(AvailabilityStore.weeklyApply(communityId: communityId, expertId: world.expert.id, timeZone: "UTC", rules: rules, now: SystemClock.now()).statement)
             _ = try LedgerStore.transfer(
                 c, communityId: communityId,
                 .init(debit: .owned(.issuance, owner: nil), credit: .owned(.userWallet, owner: world.user.id), amount: 500, kind: "grant", reference: "store-\(UUID())"),
