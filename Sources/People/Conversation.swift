@@ -53,8 +53,6 @@ public struct ChatDecision: Sendable, Equatable {
 /// The rules of chat, one place for `conversation.*` and `meeting.message.*`.
 public enum ChatRules {
     public static let maxTextCharacters = 10_000
-    /// How much of a message a notification carries.
-    public static let notificationTextCharacters = 500
 
     /// A message's text: not blank (whitespace alone says nothing, nor do invisible characters
     /// alone, as a name's rule says), at most 10,000 characters.
@@ -166,7 +164,4 @@ public enum ChatRules {
         let recipients = message == nil ? [] : [conversation.userId, conversation.expertId].filter { $0 != authorId }
         return ChatDecision(conversation: conversation, started: started, message: message, recipients: recipients)
     }
-
-    /// The start of a message a notification carries.
-    public static func notificationText(_ text: String) -> String { String(text.prefix(notificationTextCharacters)) }
 }

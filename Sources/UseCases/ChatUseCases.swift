@@ -112,14 +112,15 @@ public enum ChatUseCases {
             applyCompletesResponse: true)
     }
 
-    /// A `chat_message` notification to each of the pair but the author, with the message's start.
+    /// A `chat_message` notification to each of the pair but the author, with the whole message
+    /// (at most `ChatRules.maxTextCharacters`): the mail carries every word, the push line is cut.
     static func notifications(_ d: ChatDecision) -> [OutboxMessage] {
         guard let m = d.message else { return [] }
         return d.recipients.map { recipient in
             OutboxMessage(
                 kind: "chat_message", channel: "notification", recipientId: recipient, meetingId: m.meetingId, eventId: nil,
                 payload: ["conversation_id": .string(m.conversationId), "message_id": .string(m.id), "author_id": .string(m.authorId),
-                          "text": .string(ChatRules.notificationText(m.text))])
+                          "text": .string(m.text)])
         }
     }
 }

@@ -175,6 +175,23 @@ final class SeedStepsPeopleChatTests: EndToEndTestCase {
         XCTAssertEqual(found["conversation"]?["id"], asked["conversation"]?["id"])
     }
 
+    /// A long message reaches the other side whole: the mail carries every word of it, and the
+    /// payload the message as written; only the push line is cut (and says so).
+    func testALongMessageIsNotifiedWhole() throws {
+        let w = try MeetingWorld(self, label: #function)
+        _ = try w.drainOutbox()
+        let words = (1...400).map { "word\($0)" }.joined(separator: " ") + " é" + String(repeating: "x", count: 600) + " the end."
+        XCTAssertGreaterThan(words.count, 3_000)
+        try w.meetingd.result("conversation.start", as: w.user, ["person_id": .string(w.expert), "text": .string(words)])
+        let told = try XCTUnwrap(try w.drainOutbox().first { $0.kind == "chat_message" })
+        XCTAssertEqual(told.raw["payload"]?["text"]?.string, words, "the payload's text is the message as written")
+        let body = told.raw["rendered"]?["text"]?.string ?? ""
+        XCTAssertTrue(body.contains("word400 é" + String(repeating: "x", count: 600) + " the end."), body)
+        let push = told.raw["rendered"]?["push"]?.string ?? ""
+        XCTAssertLessThanOrEqual(push.count, 140)
+        XCTAssertTrue(push.hasSuffix("…"), push)
+    }
+
     /// Hostile text is kept exactly where it is data, and made harmless where a person reads it:
     /// the notification's text replaces controls and bidirectional overrides, and its push is
     /// one line; meetctl shows them escaped.
