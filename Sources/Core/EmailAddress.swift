@@ -4,26 +4,29 @@
 /// so an address taken is never one whose messages then die at delivery.
 public enum EmailAddress {
     public static let rule = "must be " + shape
-    static let shape = "an e-mail address such as sam@example.org: ASCII, no spaces, and none of < > ( ) [ ] , ; : \\ \""
+    static let shape = "an e-mail address such as sam@example.org: ASCII, no spaces, none of < > ( ) [ ] , ; : \\ \", and dots only between other characters"
     /// The rule as the published schema says it, beside `pattern`.
     public static let description = "Must be " + shape + "; at most 64 characters before the @, and a domain with a dot"
 
     /// `isValid` as a JSON Schema pattern (ECMA-262, Python `re` and ICU alike), published in
     /// place of `format: email` so a client checking the schema refuses what this refuses: one
-    /// `@`, at most 64 characters before it, after it labels joined by dots (two at least).
-    public static let pattern = "^\(localCharacter){1,64}@\(labelCharacter)+(\\.\(labelCharacter)+)+$"
-    /// Printable ASCII but RFC 5322's specials, `@` and (in a domain's label) `.`.
+    /// `@`, at most 64 characters before it (a lookahead), words joined by single dots on both
+    /// sides of it, two at least after it.
+    public static let pattern = "^(?=[^@]{1,64}@)\(labelCharacter)+(\\.\(labelCharacter)+)*@\(labelCharacter)+(\\.\(labelCharacter)+)+$"
+    /// Printable ASCII but RFC 5322's specials, `@` and `.`: the characters of a word between dots.
     static let labelCharacter = "[\\x21\\x23-\\x27\\x2a\\x2b\\x2d\\x2f-\\x39\\x3d\\x3f\\x41-\\x5a\\x5e-\\x7e]"
-    static let localCharacter = "[\\x21\\x23-\\x27\\x2a\\x2b\\x2d-\\x39\\x3d\\x3f\\x41-\\x5a\\x5e-\\x7e]"
 
     /// `local@domain`: printable ASCII without the characters that would need quoting in a mail
-    /// header (RFC 5322's specials), a domain of dot-separated labels with at least one dot.
+    /// header (RFC 5322's specials); both sides dot-atoms (RFC 5322 §3.2.3: words joined by single
+    /// dots, so no dot first, last or beside another, which mail servers refuse unquoted), the
+    /// domain with at least one dot.
     public static func isValid(_ s: String) -> Bool {
         let specials = Set("<>()[],;:\\\"".unicodeScalars)
         guard s.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 && !specials.contains($0) }) else { return false }
         let parts = s.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64 else { return false }
+        let words = parts[0].split(separator: ".", omittingEmptySubsequences: false)
         let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
-        return labels.count >= 2 && labels.allSatisfy { !$0.isEmpty }
+        return words.allSatisfy { !$0.isEmpty } && labels.count >= 2 && labels.allSatisfy { !$0.isEmpty }
     }
 }

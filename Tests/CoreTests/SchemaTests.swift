@@ -249,8 +249,19 @@ final class SchemaTests: XCTestCase {
         for address in ["sam@example.org", "sam.o'neil+tag@mail.example.co.uk", "x_y-z@a.b", "UPPER@Example.ORG", "a..b@x.y", ".a@x.y", "!#$%&'*+/=?^_`{|}~-@x.y",
                         "a,b@x.test", "zoë@x.test", "sam@exämple.org", "<x>@y.z", "a\"b@x.y", "a b@x.y", "a@localhost", "a@b..c", "a@.b", "a@b.", "@x.y", "a@@x.y",
                         "a@x.y\u{1B}[2J", "a\u{202E}@x.y", "a;b@x.y", "a:b@x.y", "(a)@x.y", "a\\b@x.y", "a[b]@x.y", "a@x_y.z", local64 + "@x.y", local64 + "l@x.y",
-                        "a@x.y\u{0}", "a\t@x.y", "a@x.y.", "a@x.y\u{7F}"] {
+                        "a@x.y\u{0}", "a\t@x.y", "a@x.y.", "a@x.y\u{7F}", "a.@x.y", "a.b.c@x.y", ".@x.y", local64 + ".@x.y", String(repeating: "a.", count: 32) + "a@x.y"] {
             XCTAssertEqual(try self.pattern(pattern, matches: address), EmailAddress.isValid(address), address.debugDescription)
+        }
+    }
+
+    /// A local part is words joined by single dots (RFC 5322's dot-atom): an address with a dot
+    /// first, last or beside another would travel unquoted, which mail servers refuse.
+    func testAnAddressWithADotAtAnEndOrBesideAnotherIsRefused() {
+        for address in [".a@demo.example", "a.@demo.example", "a..b@demo.example", ".@demo.example"] {
+            XCTAssertFalse(EmailAddress.isValid(address), address)
+        }
+        for address in ["a.b@demo.example", "tal.ia+x@demo.example", "a@b.c"] {
+            XCTAssertTrue(EmailAddress.isValid(address), address)
         }
     }
 

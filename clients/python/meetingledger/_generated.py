@@ -3595,8 +3595,9 @@ class CommunityNamespace:
         short_name: The community's name in invitation titles and mail subjects; trimmed, and needs a
             character that can be seen
         time_zone
-        office_email: Must be an e-mail address such as sam@example.org: ASCII, no spaces, and none of < > (
-            ) [ ] , ; : \\ "; at most 64 characters before the @, and a domain with a dot
+        office_email: Must be an e-mail address such as sam@example.org: ASCII, no spaces, none of < > ( ) [
+            ] , ; : \\ ", and dots only between other characters; at most 64 characters before the @, and a
+            domain with a dot
         session_types
         feedback_questions
         rejection_reasons
@@ -4994,8 +4995,9 @@ class PersonNamespace:
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
-        email: Must be an e-mail address such as sam@example.org: ASCII, no spaces, and none of < > ( ) [ ]
-            , ; : \\ "; at most 64 characters before the @, and a domain with a dot
+        email: Must be an e-mail address such as sam@example.org: ASCII, no spaces, none of < > ( ) [ ] , ;
+            : \\ ", and dots only between other characters; at most 64 characters before the @, and a domain
+            with a dot
         first_name
         last_name
         roles
@@ -5022,8 +5024,9 @@ class PersonNamespace:
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
-        email: Must be an e-mail address such as sam@example.org: ASCII, no spaces, and none of < > ( ) [ ]
-            , ; : \\ "; at most 64 characters before the @, and a domain with a dot
+        email: Must be an e-mail address such as sam@example.org: ASCII, no spaces, none of < > ( ) [ ] , ;
+            : \\ ", and dots only between other characters; at most 64 characters before the @, and a domain
+            with a dot
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
