@@ -232,7 +232,7 @@ enum MeetingAPI {
     static let classNameParam = Schema.Field(
         "class_name", .line(min: 1, max: SessionDetail.maxCharacters), "The session's class (seed 003: optional, given by the expert's side with the session's details)")
     static let roomParam = Schema.Field(
-        "room", .line(min: 1, max: SessionDetail.maxCharacters), "The session's room within its location (seed 003: optional, given by the expert's side with the session's details)")
+        "room", .line(min: 1, max: SessionDetail.maxCharacters), "The session's room within its location (seed 003: optional, given by the expert's side with the session's details); a location_id naming another place without a room leaves the meeting with none, the old place's room staying behind")
 
     static func confirmDetails(_ params: Params) -> MeetingDecider.ConfirmDetails? {
         let details = MeetingDecider.ConfirmDetails(

@@ -490,6 +490,9 @@ public enum MeetingDecider {
         }
         if let location = details.locationId {
             guard c.locations[location] != nil else { throw AppError.notFound("location", location) }
+            // A room is within its location: a meeting moved to another place leaves the old
+            // place's room behind unless a room is given with it.
+            if location != m.locationId { after.room = nil }
             after.locationId = location
         }
         if let name = try SessionDetail.text(details.className, field: "class_name") { after.className = name }

@@ -164,6 +164,11 @@ final class BookingRulesPathTests: EndToEndTestCase {
         let approval = try w.timelineEvents(agreed).last { $0["kind"] == "alternative_date_approved_by_expert" }
         XCTAssertEqual(approval?["details"]?["location_id"], .string(other), "the timeline says where the new date happens")
         XCTAssertEqual(approval?["details"]?["room"], "B-12")
+        // Moved back to the first place with no room said: B-12 is a room of the other place.
+        try w.act("meeting.reschedule", as: w.user, agreed, ["start": .string(MeetingTime.at(day: 12, hour: 9))])
+        let back = try w.act("meeting.confirm_alternate", as: w.expert, agreed, ["location_id": .string(w.locationId)])
+        XCTAssertEqual(back["location_id"], .string(w.locationId))
+        XCTAssertEqual(back["room"], .null, "the other place's room does not follow the meeting")
 
         // The user answering the expert's new date does not say where: the expert did.
         try w.act("meeting.reschedule", as: w.expert, agreed, ["start": .string(MeetingTime.at(day: 11, hour: 9))])

@@ -4259,7 +4259,8 @@ class MeetingNamespace:
         class_name: The session's class (seed 003: optional, given by the expert's side with the session's
             details)
         room: The session's room within its location (seed 003: optional, given by the expert's side with
-            the session's details)
+            the session's details); a location_id naming another place without a room leaves the meeting
+            with none, the old place's room staying behind
         note
         expected_version: Fail with invalid_state if the meeting changed since this version
         idempotency_key: A retry with the same key and params returns the first response and has no further
@@ -4302,7 +4303,8 @@ class MeetingNamespace:
         class_name: The session's class (seed 003: optional, given by the expert's side with the session's
             details)
         room: The session's room within its location (seed 003: optional, given by the expert's side with
-            the session's details)
+            the session's details); a location_id naming another place without a room leaves the meeting
+            with none, the old place's room staying behind
         expected_version: Fail with invalid_state if the meeting changed since this version
         idempotency_key: A retry with the same key and params returns the first response and has no further
             effect
@@ -4504,7 +4506,8 @@ class MeetingNamespace:
         class_name: The session's class (seed 003: optional, given by the expert's side with the session's
             details)
         room: The session's room within its location (seed 003: optional, given by the expert's side with
-            the session's details)
+            the session's details); a location_id naming another place without a room leaves the meeting
+            with none, the old place's room staying behind
         accept_conflicts: The expert's side proposes this time even though the expert has agreed meetings
             then (time_conflict otherwise, listing them): the user's acceptance then stands against those,
             not against one agreed since
