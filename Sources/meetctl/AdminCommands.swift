@@ -207,9 +207,7 @@ enum AdminCommands {
                 hint: "DATABASE_URL must lead to the writable primary: with every host and target_session_attrs=read-write")
         }
         guard result["database"]?.stringValue == "ok" else {
-            throw ToolError(
-                message: "meetingd answers, but its database does not",
-                hint: "check DATABASE_URL and that the database is running (scripts/db start for the embedded one)")
+            throw ToolError(message: "meetingd answers, but its database does not", hint: try session.meetingd().databaseHint)
         }
     }
 }

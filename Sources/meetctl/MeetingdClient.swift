@@ -22,17 +22,21 @@ struct MeetingdLaunch {
     let environment: [String: String]
     /// What the messages call it: "meetingd", "ssh to expert@host".
     let name: String
-    /// What to check when it ends before answering.
+    /// What to check when it does not answer in time.
     let hint: String
+    /// What to check when it ends, with this exit status, before answering.
+    let exitHint: @Sendable (Int32) -> String
+    /// What to do when meetingd answers but its database does not.
+    let databaseHint: String
 
     /// meetingd on this machine, on `databaseURL`; its log goes to our stderr (errors only).
     static func local(executable: String, databaseURL: String, testClock: Bool) -> MeetingdLaunch {
         var environment = ProcessInfo.processInfo.environment
         environment["DATABASE_URL"] = databaseURL
+        let hint = "check DATABASE_URL and that the database is running (scripts/db start for the embedded one)"
         return MeetingdLaunch(
             executable: executable, arguments: ["serve", "--log-level", "error"] + (testClock ? ["--test-clock"] : []),
-            environment: environment, name: "meetingd",
-            hint: "check DATABASE_URL and that the database is running (scripts/db start for the embedded one)")
+            environment: environment, name: "meetingd", hint: hint, exitHint: { _ in hint }, databaseHint: hint)
     }
 }
 
@@ -110,6 +114,9 @@ final class MeetingdClient {
     }
 
     /// Ends meetingd the normal way: end of input, then wait (a bounded time) for it.
+    /// What to do when meetingd answers but its database does not.
+    var databaseHint: String { launch.databaseHint }
+
     func finish() {
         try? input.close()
         waitForExit()
@@ -190,6 +197,6 @@ final class MeetingdClient {
         waitForExit()
         return ToolError(
             message: "\(launch.name) ended (exit status \(process.terminationStatus)) \(when); its message, if any, is above",
-            hint: launch.hint)
+            hint: launch.exitHint(process.terminationStatus))
     }
 }

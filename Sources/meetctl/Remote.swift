@@ -37,11 +37,33 @@ enum Remote {
                 message: "cannot run the ssh command \"\(commandLine)\": \(words.first ?? "it is empty") is not an executable",
                 hint: "install openssh-client, or set MEETINGLEDGER_SSH_COMMAND to your ssh and its options")
         }
+        let access = accessHint(destination, sshCommand: commandLine)
         return MeetingdLaunch(
             executable: path, arguments: Array(words.dropFirst()) + sshOptions + [destination], environment: environment,
-            name: "ssh to \(destination)",
-            hint: "check that \(destination) answers ssh and lets your key in (try: ssh -T \(destination) </dev/null) "
-                + "and MEETINGLEDGER_SSH_COMMAND; the machine's operator gives access (README: Giving an expert access)")
+            name: "ssh to \(destination)", hint: access,
+            exitHint: { status in status == sshFailed ? access : serverHint(destination, status: status) },
+            databaseHint: "the database of the meetingd at \(destination) does not answer: try again in a while, and if it lasts, tell that machine's operator")
+    }
+
+    /// ssh's own exit status for its own failures (no connection, a key or host key refused);
+    /// any other is the status of the program the far side ran.
+    static let sshFailed: Int32 = 255
+
+    /// What to check when ssh itself failed, with a test that runs what meetctl runs (the
+    /// user's ssh command and options) and shows the far side's answer to a ping.
+    static func accessHint(_ destination: String, sshCommand: String) -> String {
+        let ping = #"{"jsonrpc":"2.0","id":1,"method":"system.ping"}"#
+        return "check that \(destination) answers ssh and lets your key in (try: echo '\(ping)' | \(sshCommand) -T \(destination); "
+            + "it prints meetingd's answer) and MEETINGLEDGER_SSH_COMMAND; the first time, accept the machine's host key with a plain "
+            + "ssh \(destination) (meetctl's ssh never asks); the machine's operator gives access (README: Giving an expert access)"
+    }
+
+    /// ssh got in, and the program the key runs there ended before answering: a fault on that
+    /// machine, not of the key.
+    static func serverHint(_ destination: String, status: Int32) -> String {
+        "ssh reached \(destination), and the program its key runs there ended (exit status \(status)) before answering: a fault on that "
+            + "machine (its meetingd, the wrapper the key runs, or its database), not of your key; tell that machine's operator, "
+            + "with the lines above (README: Giving an expert access)"
     }
 
     /// What cannot be done over --remote: commands that run meetingd here, and the options that

@@ -171,6 +171,42 @@ final class MeetctlRemoteTests: EndToEndTestCase {
         }
     }
 
+    /// A fault on the server (a wrapper that cannot run meetingd, a database that is down) is
+    /// told as its operator's to fix, not as the expert's key; when ssh itself fails, the test it
+    /// suggests runs the ssh command the expert set, with its options.
+    func testAFaultOnTheServerIsToldAsItsOperatorsToFix() throws {
+        let c = try MeetctlCommunity.make(#function, credits: 0)
+        let server = try SSHServer()
+        self.server = server
+        let broken = try server.writeScript("broken-wrapper", "exec /nonexistent/meetingd \"$@\"\n")
+        let databaseDown = try server.writeScript("database-down", """
+            DATABASE_URL='host=/nonexistent-socket-folder port=5432 dbname=meetingledger user=postgres connect_timeout=2'
+            export DATABASE_URL
+            exec \(SSHServer.shellQuoted(TestEnvironment.meetingdPath)) "$@" --log-level error
+
+            """)
+        let brokenKey = try server.makeKey("broken"), downKey = try server.makeKey("down"), stranger = try server.makeKey("stranger")
+        try server.authorize(key: brokenKey, forcedCommand: broken + " --pin-actor \(c.expertId)")
+        try server.authorize(key: downKey, forcedCommand: databaseDown + " --pin-actor \(c.expertId)")
+        try server.start()
+
+        let missing = try Meetctl().overSSH(server.destination, sshCommand: server.sshCommand(key: brokenKey)).run(["meetings"], timeout: 60)
+        XCTAssertEqual(missing.termination, .exited(1), missing.stderr)
+        XCTAssertTrue(missing.stderr.contains("ended (exit status 127)"), missing.stderr)
+        XCTAssertTrue(missing.stderr.contains("not of your key; tell that machine's operator"), missing.stderr)
+        XCTAssertFalse(missing.stderr.contains("lets your key in"), missing.stderr)
+
+        let down = try Meetctl().overSSH(server.destination, sshCommand: server.sshCommand(key: downKey)).run(["ping"], timeout: 60)
+        XCTAssertEqual(down.termination, .exited(1), down.stderr)
+        XCTAssertTrue(down.stderr.contains("the database of the meetingd at \(server.destination) does not answer"), down.stderr)
+        XCTAssertFalse(down.stderr.contains("check DATABASE_URL"), "the expert has no DATABASE_URL: \(down.stderr)")
+
+        let refused = try Meetctl().overSSH(server.destination, sshCommand: server.sshCommand(key: stranger)).run(["meetings"], timeout: 60)
+        XCTAssertEqual(refused.termination, .exited(1), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("lets your key in (try: echo '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"system.ping\"}' | "
+                                              + server.sshCommand(key: stranger) + " -T \(server.destination);"), refused.stderr)
+    }
+
     /// What needs this machine's meetingd and database is a usage error with --remote, and so
     /// is a destination ssh could read as an option; nothing is run.
     func testRemoteRefusesWhatNeedsTheLocalDatabase() throws {
