@@ -109,7 +109,7 @@ enum AvailabilityCommands {
         }
         let from = clock.format(params["from"]!.stringValue!), to = clock.format(params["to"]!.stringValue!)
         let expert = Render.plain(result["expert_id"] ?? nil)
-        session.out.line("Availability of \(try session.personName(expert) ?? expert) from \(from) to \(to)")
+        session.out.line("Availability of \(try session.expertName(expert) ?? expert) from \(from) to \(to)")
         session.out.line()
         session.out.line("Weekly hours (\(Render.plain(result["time_zone"] ?? nil))):")
         let rules = try readableRules(["rules": result["weekly"] ?? []], session)["rules"]?.arrayValue ?? []

@@ -28,7 +28,7 @@ enum Commands {
     static func reason(_ list: String) -> OptionSpec {
         OptionSpec(name: "reason", kind: .text(placeholder: "CODE"), param: "reason_code", help: "A code from the community's \(list) list (meetctl reasons)", required: true)
     }
-    static let expert = OptionSpec(name: "expert", kind: .person, param: "expert_id", help: "Whose availability (admins); default: yourself")
+    static let expert = OptionSpec(name: "expert", kind: .person, param: "expert_id", help: "Whose availability; default: yourself. Anyone may show an expert's free times; only admins change another's")
 
     static let meetingRecord: OutputSpec = .record([
         Column(header: "Meeting", key: "id"),

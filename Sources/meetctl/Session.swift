@@ -275,6 +275,13 @@ final class Session {
         return name.isEmpty ? email : "\(name) (\(email))"
     }
 
+    /// An expert as anyone may name them: their name and e-mail where the acting person may read
+    /// the person, else the name their public profile shows (`person.profile`).
+    func expertName(_ id: String) throws -> String? {
+        if let name = try personName(id) { return name }
+        return try readableOrNil { try call("person.profile", ["person_id": .string(id)]) }?["display_name"]?.stringValue
+    }
+
     /// An account's kind and owner (`ledger.balance`), asked once per run; nil when the acting
     /// person may not read it.
     func account(_ id: String) throws -> JSON? {

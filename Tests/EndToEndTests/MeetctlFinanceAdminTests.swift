@@ -311,6 +311,9 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         // Today, for a default, is the community's day too: the week from its pinned date.
         let week = try (try c.expert).ok(["availability", "show"])
         XCTAssertTrue(week.hasPrefix("Availability of Talia Kim (\(c.expertEmail)) from Mon 4 Mar 2030 00:00 EST to Mon 11 Mar 2030 00:00 EDT\n"), week)
+        // A user may not read the expert's person, and sees the name the expert's profile shows.
+        let asUser = try (try c.user).ok(["availability", "show", "--expert", c.expertId])
+        XCTAssertTrue(asUser.hasPrefix("Availability of Talia Kim from "), asUser)
         XCTAssertEqual(try admin.json(["people"])["items"]?.array?.count, 4)
         let experts = try admin.json(["people", "--role", "expert"])["items"]?.array ?? []
         XCTAssertEqual(experts.map { $0["id"] }, [.string(c.expertId)])
