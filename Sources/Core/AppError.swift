@@ -163,10 +163,11 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
 
     /// The learner (the user, or the student booked for) is an expert too, agreed at that time as
     /// the expert of another meeting: no meeting named, as the other side may be the one asking.
-    public static func timeConflictOfTheLearner(_ who: String) -> AppError {
+    /// `whoHas`: "you have" to the learner asking, else "the user has", "the student has".
+    public static func timeConflictOfTheLearner(_ whoHas: String) -> AppError {
         AppError(
             .timeConflict,
-            message: "Time conflict: the \(who) has an agreed meeting at that time as the expert of another meeting; choose another time",
+            message: "Time conflict: \(whoHas) an agreed meeting at that time as the expert of another meeting; choose another time",
             details: ["meeting_ids": []])
     }
 

@@ -228,7 +228,8 @@ final class MeetingSeedTests: EndToEndTestCase {
         _ = try w.agreed(start: day7, by: other, expert: both)
 
         let refused = try w.meetingd.error("meeting.request", as: both, w.requestParams(start: MeetingTime.shifted(day7, minutes: 30)), code: 4010)
-        XCTAssertTrue(refused["message"]?.string?.contains("has an agreed meeting at that time as the expert of another meeting") == true, "\(refused)")
+        XCTAssertTrue(refused["message"]?.string?.contains("Time conflict: you have an agreed meeting at that time as the expert of another meeting") == true,
+                      "the user asking is told of their own meeting as theirs: \(refused)")
         XCTAssertEqual(refused["data"]?["meeting_ids"], [])
         // Nor is it offered that time: searching as themself, `both` is shown no slot that meets it.
         let search = try w.meetingd.result("availability.search", as: both, [
@@ -242,6 +243,7 @@ final class MeetingSeedTests: EndToEndTestCase {
         _ = try w.agreed(start: day8, by: other, expert: both)
         let told = try w.refuse("meeting.confirm", as: w.expert, asked, code: 4010)
         XCTAssertEqual(told["data"]?["meeting_ids"], [], "the expert is not shown the user's other meetings: \(told)")
+        XCTAssertTrue(told["message"]?.string?.contains("Time conflict: the user has an agreed meeting at that time") == true, "\(told)")
         XCTAssertEqual(try w.meeting(asked)["status"], "awaiting_approval")
         try w.assertReconciled()
     }
