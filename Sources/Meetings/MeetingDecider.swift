@@ -591,11 +591,13 @@ public enum VideoRoom {
     }
 
     /// The lifecycle's video operations for a change from `before` to `after`: a room is
-    /// cancelled only where the meeting had one, and created only where it will have one.
+    /// cancelled only where the meeting had one, and created only where it will have one and has
+    /// none yet (a request whose link was recorded before it was agreed keeps that room; a new
+    /// date cancels the old room and makes another).
     public static func operations(_ ops: [VideoOp], before: Meeting?, after: Meeting, _ c: BookingContext) -> [VideoOp] {
         ops.filter { op in
             switch op {
-            case .create: return needed(at: after.locationId, c)
+            case .create: return needed(at: after.locationId, c) && (after.videoURL == nil || ops.contains(.cancel))
             case .cancel: return needed(at: (before ?? after).locationId, c)
             }
         }

@@ -285,6 +285,23 @@ final class MeetingSeedTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// A request whose room was recorded before it was agreed (the integration, or an admin with
+    /// a standing room) has its room: agreeing it asks the platform for no second one; a new date
+    /// then moves it (the old room cancelled, a new one made).
+    func testAMeetingWhoseLinkWasSetBeforeItWasAgreedGetsNoSecondRoom() throws {
+        let w = try world()
+        let id = try MeetingWorld.id(of: w.request(start: day7))
+        try w.act("meeting.set_video_link", as: w.admin, id, ["url": "https://video.example/standing-room"])
+        _ = try w.drainOutbox()
+        try w.act("meeting.confirm", as: w.expert, id)
+        XCTAssertEqual(try w.drainedSummary(), MeetingWorld.withInvites(["meeting_confirmed_by_expert→user"]), "no video.create")
+        XCTAssertEqual(try w.meeting(id)["video_url"], "https://video.example/standing-room")
+        try w.act("meeting.reschedule", as: w.user, id, ["start": .string(day8)])
+        try w.act("meeting.confirm_alternate", as: w.expert, id)
+        XCTAssertTrue(try w.drainedSummary().contains("video.create→video"), "a new date moves the room")
+        try w.assertReconciled()
+    }
+
     // MARK: Decline a user-suggested meeting
 
     func testExpertDeclinesUserRequestWithAReason() throws {
