@@ -73,7 +73,9 @@ enum PeopleAPI {
     static let findByEmail = MethodDefinition(
         "person.find_by_email",
         "The person of your community with this e-mail: id, names and roles (for client tools that take e-mails). Someone who is only a user finds themself, experts (their expert role alone) and the students they book for (their names and id, no roles); anyone else is not found for them",
-        audience: .member, mutating: false, params: [.init("email", .email, required: true)],
+        audience: .member, mutating: false,
+        params: [.init("email", .text(min: 1, max: 200),
+                       required: true, "The address as stored, matched without regard to case: an address nobody has is not found (one stored before today's rule for new addresses is found too)")],
         result: .object([.init("id", .id(.person), required: true), .init("first_name", .name, required: true), .init("last_name", .name, required: true),
                          .init("roles", .list(.oneOf(Role.allCases.map(\.rawValue))), required: true)]),
         errors: [DocErrors.notFound],

@@ -173,6 +173,11 @@ final class AuthorizationTests: EndToEndTestCase {
         try meetingd.result("student.unlink", as: community.adminId, ["customer_id": .string(user.id), "student_id": .string(other.id)])
         XCTAssertEqual(try find(other.email, as: user.id)["error"]?["code"], 4004, "unlinked: hidden again")
         XCTAssertEqual(try find(expertAdmin.email, as: finance.id)["result"]?["roles"], ["admin", "expert"], "staff see every role")
+        // An address stored before addresses had to be dot-atoms is still found by it.
+        let older = ".older..\(TestEnvironment.uniqueTag())@example.test"
+        _ = try Psql.query(try TestEnvironment.databaseURL(), "UPDATE people SET email = \(Psql.literal(older)) WHERE id = \(Psql.literal(other.id)) RETURNING id")
+        XCTAssertEqual(try find(older, as: expertAdmin.id)["result"]?["id"]?.string, other.id, "found by the address it was stored with")
+        XCTAssertEqual(try find("no-at-sign", as: expertAdmin.id)["error"]?["code"], 4004, "an address nobody has is not found")
     }
 
     func testUsersAndExpertsCannotCallAdminMethods() throws {

@@ -5027,9 +5027,8 @@ class PersonNamespace:
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
-        email: Must be an e-mail address such as sam@example.org: ASCII, no spaces, none of < > ( ) [ ] , ;
-            : \\ ", and dots only between other characters; at most 64 characters before the @, and a domain
-            with a dot
+        email: The address as stored, matched without regard to case: an address nobody has is not found
+            (one stored before today's rule for new addresses is found too)
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
