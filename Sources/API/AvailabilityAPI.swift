@@ -218,9 +218,12 @@ enum AvailabilityAPI {
             // One statement with the actor's reads every fact the search decides on; the experts'
             // calendars and the page's profiles are one statement each.
             context: { scope, params in
-                let (from, to) = try range(params)
+                // The range is checked once the actor's roles and the service are known, as the
+                // answer's errors come in that order; a range that will be refused reads nothing.
+                let start = try params.instant("from")
+                let (from, to) = (try? range(params)) ?? (start, start)
                 // Over the longest slot: the learner's meetings and weeks reaching past `to`.
-                let readTo = to.addingWithinRange(minutes: params.optionalInt("length_minutes") ?? 1440) ?? Instant.latestSupported
+                let readTo = to == from ? to : to.addingWithinRange(minutes: params.optionalInt("length_minutes") ?? 1440) ?? Instant.latestSupported
                 return SearchContextQuery.call(
                     communityId: scope.communityId, testClock: scope.testClock, serviceId: try params.string("service_id"),
                     userId: params.optionalString("user_id") ?? scope.actorId, studentId: params.optionalString("student_id"),

@@ -78,8 +78,7 @@ public enum WeeklyHoursRules {
     }
 
     /// The rules as given, a location or service named twice in a rule named once (as a search
-    /// reads it), within the bound on how many they name in all, each window ending after it
-    /// starts.
+    /// reads it), within the bound on how many they name in all.
     public static func normalized(_ given: [JSON]) throws -> [JSON] {
         let rules = given.map { rule -> JSON in
             guard var o = rule.objectValue else { return rule }
@@ -96,18 +95,23 @@ public enum WeeklyHoursRules {
                     reason: "name \(named) \(key == "location_ids" ? "locations" : "services") in all, past the \(SchedulingLimits.maxWeeklyReferences) weekly hours may name (each window's \(key) added up); use fewer, longer windows")
             }
         }
-        for (i, r) in rules.enumerated() {
-            guard let start = r["start"]?.stringValue.flatMap(LocalTimeOfDay.init), let end = r["end"]?.stringValue.flatMap(LocalTimeOfDay.init), start < end else {
-                throw AppError.invalidParams(field: "rules[\(i)].end", reason: "must be after start")
-            }
-        }
         return rules
     }
 
-    /// Each window is at offered locations, for services the expert offers (hours for another
-    /// could never be booked).
-    public static func check(_ rules: [WeeklyRule], facts: WeeklyHoursFacts) throws {
-        for (i, r) in rules.enumerated() {
+    /// The windows, each checked in turn: it ends after it starts, at offered locations, for
+    /// services the expert offers (hours for another could never be booked). The first fault
+    /// met is the one named.
+    public static func check(_ given: [JSON], facts: WeeklyHoursFacts) throws -> [WeeklyRule] {
+        var rules: [WeeklyRule] = []
+        for (i, json) in given.enumerated() {
+            guard let weekday = json["weekday"]?.intValue, let start = json["start"]?.stringValue.flatMap(LocalTimeOfDay.init),
+                let end = json["end"]?.stringValue.flatMap(LocalTimeOfDay.init)
+            else { throw AppError.invalidParams(field: "rules[\(i)]", reason: "must give weekday, start and end") }
+            guard start < end else { throw AppError.invalidParams(field: "rules[\(i)].end", reason: "must be after start") }
+            let r = try WeeklyRule(
+                weekday: Int(weekday), start: start, end: end, locationIds: (json["location_ids"]?.arrayValue ?? []).compactMap(\.stringValue),
+                serviceIds: json["service_ids"]?.arrayValue?.compactMap(\.stringValue))
+            rules.append(r)
             let field = "rules[\(i)].location_ids"
             for id in r.locationIds {
                 guard facts.locations[id] != nil else { throw AppError.invalidParams(field: field, reason: "names a location that does not exist") }
@@ -124,6 +128,7 @@ public enum WeeklyHoursRules {
                 }
             }
         }
+        return rules
     }
 
     /// New hours stop new bookings outside them; the meetings already made stay. These are the

@@ -32,8 +32,7 @@ public enum AvailabilityUseCases {
                 let zone = try params.string("time_zone")
                 try TimeZoneNames.require(zone)
                 let rules = try WeeklyHoursRules.normalized(params["rules"]?.arrayValue ?? [])
-                let parsed = try Records.weeklyRules(.array(rules))
-                try WeeklyHoursRules.check(parsed, facts: facts)
+                let parsed = try WeeklyHoursRules.check(rules, facts: facts)
                 let ordered = zip(parsed, rules).sorted { WeeklyRule.listedBefore($0.0, $1.0) }
                 let hours = ExpertAvailability(expertId: expert, timeZone: zone, weekly: ordered.map(\.0))
                 let outside = WeeklyHoursRules.meetingsOutsideHours(hours, facts: facts, atMost: Int(Listed.atMost))

@@ -213,6 +213,24 @@ final class SchedulingSearchTests: EndToEndTestCase {
         ])["rules"]?.array?.count, 20, "1,000 are taken")
     }
 
+    /// A call with two faults names the one checked first: who may search, then the service,
+    /// then the range; new hours window by window, each window's times before its places.
+    func testTheFirstFaultIsTheOneNamed() throws {
+        let w = try world()
+        let finance = try MeetingWorld.id(of: w.addPerson(roles: ["finance"], firstName: "Fin"))
+        let empty = w.searchParams(service: w.serviceId, from: "2030-03-13T00:00:00Z", to: "2030-03-13T00:00:00Z", [:])
+        XCTAssertEqual(try w.meetingd.error("availability.search", as: finance, empty, code: 4003)["data"]?["code"], "forbidden")
+        var unknown = empty
+        unknown["service_id"] = "svc_00000000000000000000000000000001"
+        XCTAssertEqual(try w.meetingd.error("availability.search", as: w.user, unknown, code: 4004)["data"]?["kind"], "service")
+        XCTAssertEqual(try w.meetingd.error("availability.search", as: w.user, empty, code: -32602)["data"]?["field"], "to")
+
+        let room = try w.addLocation("Order room")
+        let rules: [JSONValue] = [weeklyRule(1, "09:00", "10:00", at: ["loc_00000000000000000000000000000001"]), weeklyRule(2, "11:00", "10:00", at: [room])]
+        let refused = try w.meetingd.error("availability.set_weekly", as: w.expert, ["expert_id": .string(w.expert), "time_zone": "UTC", "rules": .array(rules)], code: -32602)
+        XCTAssertEqual(refused["data"]?["field"], "rules[0].location_ids", "the first window's place, before the second's times")
+    }
+
     /// Admins and the office book for a user (meeting.request with user_id), and search for them
     /// first as that user would: the user's enrolment decides the experts shown (an admin's own
     /// search shows every one, and the office could not search at all).
