@@ -226,8 +226,15 @@ enum Locator {
 
     /// DATABASE_URL, or the URL of the checkout's embedded cluster when it is running.
     static func databaseURL() throws -> String {
-        if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty { return url }
         let howTo = "export DATABASE_URL=… (a libpq connection string or URI)"
+        if let url = ProcessInfo.processInfo.environment["DATABASE_URL"] {
+            // Set but empty (a broken env file) is not unset: the embedded database is never
+            // taken in its place, as meetingd refuses it too.
+            guard !url.allSatisfy(\.isWhitespace) else {
+                throw ToolError(message: "DATABASE_URL is set but empty", hint: "give the database's connection string (\(howTo)), or unset it to use the checkout's embedded database (scripts/db)")
+            }
+            return url
+        }
         guard let root = repositoryRoot() else {
             throw ToolError(
                 message: "DATABASE_URL is not set and no MeetingLedger checkout (scripts/db) was found near meetctl",

@@ -16,6 +16,17 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertFalse(run.stderr.contains("{"), "the reason, not the log line: \(run.stderr)")
     }
 
+    /// A DATABASE_URL set but empty (a broken env file) is refused, as meetingd refuses it, and
+    /// not read as unset: meetctl would otherwise act on the checkout's embedded database.
+    func testAnEmptyDatabaseURLIsRefusedNotReadAsUnset() throws {
+        for empty in ["", "  "] {
+            let run = try Meetctl().run(["ping"], environment: ["DATABASE_URL": empty])
+            XCTAssertEqual(run.termination, .exited(1), run.stderr)
+            XCTAssertTrue(run.stderr.contains("DATABASE_URL is set but empty"), run.stderr)
+            XCTAssertTrue(run.stdout.isEmpty, run.stdout)
+        }
+    }
+
     /// meetctl bootstrap run again says it made nothing, and shows the community made before.
     func testABootstrapRunAgainSaysItMadeNothing() throws {
         let tag = TestEnvironment.uniqueTag()
