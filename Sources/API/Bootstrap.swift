@@ -15,7 +15,7 @@ public enum Bootstrap {
             ("--admin-first", adminFirst, .givenName), ("--admin-last", adminLast, .givenName),
         ]
         for (flag, value, schema) in fields { try schema.validate(.string(value), path: flag, limits: .standard) }
-        try TimeZoneNames.require(timeZone, field: "--time-zone", on: db)
+        let timeZone = try TimeZoneNames.require(timeZone, field: "--time-zone", on: db)
         // The short name by the settings' own rule (trimmed, something visible), as
         // community.update_settings gives it; the name as names are stored.
         var settings = CommunitySettings()

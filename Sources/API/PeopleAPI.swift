@@ -184,7 +184,7 @@ enum CommunityAPI {
             var settings = stored
             var given = params.fields
             for key in ["actor", "idempotency_key"] { given[key] = nil }
-            if let zone = given["time_zone"]?.stringValue { try TimeZoneNames.require(zone, on: ctx.db) }
+            if let zone = given["time_zone"]?.stringValue { given["time_zone"] = .string(try TimeZoneNames.require(zone, on: ctx.db)) }
             try settings.apply(.object(given.filter { !$0.value.isNull || $0.key == "weekly_usage_limit" || $0.key == "office_email" }), path: "")
             try CommunityStore.saveSettings(ctx.db, communityId: ctx.communityId, settings)
             return json(ctx.communityId, name, settings)

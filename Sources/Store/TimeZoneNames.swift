@@ -9,17 +9,25 @@ import Scheduling
 public enum TimeZoneNames {
     private static let cache = Locked<Set<String>?>(nil)
 
-    /// Refuses `name` with -32602 naming `field`. `storedIn` says where a stored name came
-    /// from, so the reader knows what to fix.
-    public static func require(_ name: String, field: String = "time_zone", storedIn: String? = nil, on db: Connection) throws {
-        try check(name, field: field, storedIn: storedIn, databaseNames: TimeZones.isKnown(name) ? try names(db) : nil)
+    /// The name as PostgreSQL's list spells it (`america/new_york` is `America/New_York`: zone
+    /// names never differ by case alone), or -32602 naming `field`. `storedIn` says where a
+    /// stored name came from, so the reader knows what to fix.
+    @discardableResult
+    public static func require(_ name: String, field: String = "time_zone", storedIn: String? = nil, on db: Connection) throws -> String {
+        let listed = try names(db)
+        let spelled = TimeZones.canonical(name, among: listed)
+        try check(spelled, field: field, storedIn: storedIn, databaseNames: TimeZones.isKnown(spelled) ? listed : nil)
+        return spelled
     }
 
     /// `require(_:field:storedIn:on:)` for a decision, on the names every connection reads as it
     /// opens (`RequestPipeline.db`).
-    public static func require(_ name: String, field: String = "time_zone") throws {
+    @discardableResult
+    public static func require(_ name: String, field: String = "time_zone") throws -> String {
         guard let loaded = cache.withLock({ $0 }) else { throw AppError.internalError() }
-        try check(name, field: field, storedIn: nil, databaseNames: TimeZones.isKnown(name) ? loaded : nil)
+        let spelled = TimeZones.canonical(name, among: loaded)
+        try check(spelled, field: field, storedIn: nil, databaseNames: TimeZones.isKnown(spelled) ? loaded : nil)
+        return spelled
     }
 
     static func check(_ name: String, field: String, storedIn: String?, databaseNames: Set<String>?) throws {

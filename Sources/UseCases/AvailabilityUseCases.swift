@@ -29,8 +29,7 @@ public enum AvailabilityUseCases {
                 guard let json else { throw AppError.internalError() }
                 let facts = try AvailabilityStore.decodeWeeklyContext(json)
                 try WeeklyHoursRules.requireOwner(expertId: expert, actorId: ctx.actor.id, actorIsAdmin: ctx.actor.has(.admin), facts: facts)
-                let zone = try params.string("time_zone")
-                try TimeZoneNames.require(zone)
+                let zone = try TimeZoneNames.require(try params.string("time_zone"))
                 let rules = try WeeklyHoursRules.normalized(params["rules"]?.arrayValue ?? [])
                 let parsed = try WeeklyHoursRules.check(rules, facts: facts)
                 let ordered = zip(parsed, rules).sorted { WeeklyRule.listedBefore($0.0, $1.0) }

@@ -18,8 +18,7 @@ public enum PeopleUseCases {
             locks: { scope, _ in [PeopleStore.lock(communityId: scope.communityId, keySubject: scope.keySubject, personId: nil)] },
             context: { _, _ in nil },
             decide: { ctx, _, params in
-                let zone = try params.string("time_zone")
-                try TimeZoneNames.require(zone)
+                let zone = try TimeZoneNames.require(try params.string("time_zone"))
                 let person = PersonFacts(
                     id: Identifier.make(.person), email: try params.string("email"),
                     firstName: try NameRule.stored(try params.string("first_name"), field: "first_name"),
@@ -44,10 +43,9 @@ public enum PeopleUseCases {
                     email: params.optionalString("email"),
                     firstName: try params.optionalString("first_name").map { try NameRule.stored($0, field: "first_name") },
                     lastName: try params.optionalString("last_name").map { try NameRule.stored($0, field: "last_name") },
-                    timeZone: params.optionalString("time_zone"),
+                    timeZone: try params.optionalString("time_zone").map { try TimeZoneNames.require($0) },
                     addRoles: Set(params.stringList("add_roles").compactMap(Role.init(rawValue:))),
                     removeRoles: Set(params.stringList("remove_roles").compactMap(Role.init(rawValue:))))
-                if let zone = change.timeZone { try TimeZoneNames.require(zone) }
                 let (stored, commitments) = try PeopleStore.decodeContext(json)
                 guard let person = stored else { throw AppError.notFound("person", id) }
                 let after = try PersonChangeRules.decide(

@@ -41,6 +41,11 @@ final class PersonUpdateTests: EndToEndTestCase {
         try refuse(w, as: w.user, w.user, ["add_roles": ["admin"]], code: 4003)
         try refuse(w, as: w.user, w.expert, ["first_name": "Mallory"], code: 4003)
         XCTAssertEqual(try refuse(w, as: w.user, w.user, ["time_zone": "Mars/Olympus"], code: -32602)["data"]?["field"], "time_zone")
+        // A zone given in another case is kept as the zone database spells it, as the import keeps it.
+        XCTAssertEqual(try update(w, as: w.user, w.user, ["time_zone": "asia/TOKYO"])["time_zone"], "Asia/Tokyo")
+        XCTAssertEqual(try w.meetingd.result("person.create", as: w.admin, TestCommunity.personParams(roles: ["user"]).merging(["time_zone": "europe/prague"]) { $1 })["time_zone"],
+                       "Europe/Prague")
+        XCTAssertEqual(try w.meetingd.result("community.update_settings", as: w.admin, ["time_zone": "america/new_york"])["settings"]?["time_zone"], "America/New_York")
         XCTAssertEqual(try refuse(w, as: w.user, w.user, [:], code: -32602)["data"]?["field"], "person_id", "nothing to change")
         XCTAssertEqual(try refuse(w, as: w.user, w.user, ["first_name": "Bad\u{202E}Name"], code: -32602)["data"]?["field"], "first_name")
         XCTAssertEqual(try refuse(w, as: w.user, w.user, ["last_name": "\u{200B}\u{2060}"], code: -32602)["data"]?["field"], "last_name", "a name nobody can see")
