@@ -93,7 +93,7 @@ public struct CommunitySettings: Sendable {
         let reasons: Schema = .list(given ? givenReasonSchema : reasonSchema, min: 1, max: 50)
         let label: Schema = given ? .givenName : .name
         return [
-            .init("auto_accept", .boolean, "Requests go straight to agreed; not on together with require_confirm_details"),
+            .init("auto_accept", .boolean, "Requests go straight to agreed; not on together with require_confirm_details. Turned on, it agrees the requests made from then on: those already waiting stay for the expert to answer"),
             .init("cancellation_window_hours", .integer(min: 0, max: 720),
                   "A cancellation (or skip) is late when the meeting starts less than this many hours after it; exactly this many hours before is not late. The window in force when the meeting is cancelled applies, also to meetings booked before a change"),
             .init("user_late_cancel_charge_percent", .integer(min: 0, max: 100),

@@ -366,9 +366,9 @@ public enum BookingRules {
                 // them; a user asks them.
                 let who = a.studentId == nil ? "the user" : "the student the meeting is for"
                 let what = s.labelsOf(["provider", "class"]).map { $0.lowercased() }.joined(separator: " or ")
-                // A meeting made before the assignment was removed stays, and is not accepted or
-                // moved while it is gone.
-                let existing = a.path.createsMeeting ? "" : " any more: the meeting can be \(endings(c)), not accepted or moved, until"
+                // A meeting made without an assignment now wanted (one removed since, or required
+                // since) stays, and is not accepted or moved while there is none.
+                let existing = a.path.createsMeeting ? "" : ": the meeting can be \(endings(c)), not accepted or moved, until"
                 throw AppError.notEnrolled(
                     "\(who) is not assigned to this \(what)\(existing.isEmpty ? "; " : existing + " ")"
                         + "an admin assigns them (enrollment.assign, meetctl enroll)\(existing.isEmpty ? ": ask your office" : "")",

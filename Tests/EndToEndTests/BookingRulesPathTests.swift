@@ -398,6 +398,22 @@ final class BookingRulesPathTests: EndToEndTestCase {
         XCTAssertEqual(try w.propose(start: day7)["status"], "awaiting_approval")
     }
 
+    /// A request made before the community required assignments waits for an assignment to be
+    /// confirmed; the refusal says how it can end, without telling a user never assigned that
+    /// they are not assigned "any more".
+    func testARequestMadeBeforeAssignmentsWereRequiredIsToldHowItCanEnd() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let id = try MeetingWorld.id(of: w.request(start: day7))
+        try w.meetingd.result("community.update_settings", as: w.admin, ["require_enrollment": true])
+        let refused = try w.refuse("meeting.confirm", as: w.expert, id, code: 4021)
+        let message = refused["message"]?.string ?? ""
+        XCTAssertFalse(message.contains("any more"), message)
+        XCTAssertTrue(message.contains("the user is not assigned to this expert or service: the meeting can be"), message)
+        XCTAssertTrue(message.contains("not accepted or moved, until an admin assigns them"), message)
+        try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(w.user), "expert_id": .string(w.expert)])
+        XCTAssertEqual(try w.act("meeting.confirm", as: w.expert, id)["status"], "agreed")
+    }
+
     /// A user's time falls on the community's slot grid.
     func testAStartOffTheSlotGridIsRefused() throws {
         let w = try MeetingWorld(self, label: #function, settings: ["slot_minutes": 30])

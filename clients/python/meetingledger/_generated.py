@@ -3535,7 +3535,9 @@ class CommunityNamespace:
 
         actor (per_… id): The signed-in person on whose behalf the call is made (under meetingd --pin-actor:
             optional, and only the pinned person)
-        auto_accept: Requests go straight to agreed; not on together with require_confirm_details
+        auto_accept: Requests go straight to agreed; not on together with require_confirm_details. Turned
+            on, it agrees the requests made from then on: those already waiting stay for the expert to
+            answer
         cancellation_window_hours (0…720): A cancellation (or skip) is late when the meeting starts less
             than this many hours after it; exactly this many hours before is not late. The window in force
             when the meeting is cancelled applies, also to meetings booked before a change
