@@ -7,24 +7,61 @@ import Scheduling
 /// Experts' availability: weekly rules in their own zone, one-off free and blocked periods, and
 /// the meetings that take their time.
 public enum AvailabilityStore {
-    /// Experts' availability for a time range in one statement, whatever the number of experts
-    /// (`ml_expert_calendars`): weekly rules, one-off periods, and the meetings that take their
-    /// time — every agreed meeting and held request as the expert (`occupies`, one over an
-    /// accepted conflict too), and every agreed meeting they attend as a user or student (a
-    /// person with both roles), as a booking counts them.
+    /// Experts' availability for a time range in one statement, whatever the number of experts:
+    /// their weekly rules and zone (`week` rows), their one-off periods (`period`), and the times
+    /// their meetings take (`busy`): every agreed meeting and held request as the expert
+    /// (`occupies`, one over an accepted conflict too), and every agreed meeting they attend as a
+    /// user or student (a person with both roles), as a booking counts them. Each part is one scan
+    /// of its table for all the experts (`= ANY`), so its plan holds whatever the statistics say
+    /// (one lookup per expert, planned on a table thought empty, scanned it once per expert); a
+    /// meeting lasts at most a day, so only those starting within a day before the range are read.
     public static func calendars(communityId: String, expertIds: [String], from: Instant, to: Instant) -> Statement {
-        Statement("SELECT ml_expert_calendars($1, $2, $3, $4) AS result", [communityId, PostgresTextArray(expertIds), from, to])
+        Statement(
+            """
+            SELECT 'week' AS part, p.id AS person_id, coalesce(w.time_zone, p.time_zone) AS time_zone, coalesce(w.rules, '[]') AS rules,
+                   NULL::text AS kind, NULL::timestamptz AS start_at, NULL::timestamptz AS end_at, NULL::text[] AS location_ids
+            FROM people p LEFT JOIN weekly_schedules w ON w.community_id = p.community_id AND w.expert_id = p.id
+            WHERE p.community_id = $1 AND p.id = ANY ($2)
+            UNION ALL
+            SELECT 'period', expert_id, NULL, NULL, kind, start_at, end_at, location_ids FROM availability_periods
+            WHERE community_id = $1 AND expert_id = ANY ($2) AND start_at < $4 AND end_at > $3
+            UNION ALL
+            SELECT 'busy', expert_id, NULL, NULL, NULL, start_at, end_at, NULL FROM meetings
+            WHERE community_id = $1 AND expert_id = ANY ($2) AND (occupies OR status = 'agreed')
+              AND start_at < $4 AND end_at > $3 AND start_at > $3::timestamptz - interval '1 day'
+            UNION ALL
+            SELECT 'busy', user_id, NULL, NULL, NULL, start_at, end_at, NULL FROM meetings
+            WHERE community_id = $1 AND user_id = ANY ($2) AND status = 'agreed'
+              AND start_at < $4 AND end_at > $3 AND start_at > $3::timestamptz - interval '1 day'
+            UNION ALL
+            SELECT 'busy', student_id, NULL, NULL, NULL, start_at, end_at, NULL FROM meetings
+            WHERE community_id = $1 AND student_id = ANY ($2) AND status = 'agreed'
+              AND start_at < $4 AND end_at > $3 AND start_at > $3::timestamptz - interval '1 day'
+            """, [communityId, PostgresTextArray(expertIds), from, to])
     }
 
     /// The calendars `calendars` read, in the order of `expertIds` (an id of no person left out).
     public static func decodeCalendars(_ rows: Rows, expertIds: [String]) throws -> [ExpertAvailability] {
         var byExpert: [String: ExpertAvailability] = [:]
-        for e in try StoredJSON(try rows.one().json("result"), path: "calendars").elements() {
-            let id = try e.string("expert_id")
-            let (free, blocked) = try Records.availabilityPeriods(try e.list("periods"))
-            byExpert[id] = ExpertAvailability(
-                expertId: id, timeZone: try e.string("time_zone"), weekly: try Records.weeklyRules(e.value["rules"] ?? []), free: free, blocked: blocked,
-                busy: try e.list("busy").map { BusyPeriod(start: try $0.instant("start"), end: try $0.instant("end")) })
+        for row in rows where try row.string("part") == "week" {
+            let id = try row.string("person_id")
+            byExpert[id] = ExpertAvailability(expertId: id, timeZone: try row.string("time_zone"), weekly: try Records.weeklyRules(try row.json("rules")))
+        }
+        for row in rows {
+            let id = try row.string("person_id")
+            switch try row.string("part") {
+            case "period":
+                let (start, end) = (try row.instant("start_at"), try row.instant("end_at"))
+                if try row.string("kind") == "free" {
+                    byExpert[id]?.free.append(FreePeriod(start: start, end: end, locationIds: try row.stringArray("location_ids")))
+                } else {
+                    byExpert[id]?.blocked.append(BlockedPeriod(start: start, end: end))
+                }
+            case "busy":
+                byExpert[id]?.busy.append(BusyPeriod(start: try row.instant("start_at"), end: try row.instant("end_at")))
+            default:
+                continue
+            }
         }
         return expertIds.compactMap { byExpert[$0] }
     }
