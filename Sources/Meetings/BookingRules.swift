@@ -467,8 +467,9 @@ public enum BookingRules {
             // roles): a time they commit to, or one agreed for them, may not overlap those.
             if a.becomesAgreed || a.path.userCommits,
                c.learnerAgreedAsExpert.contains(where: { $0.meetingId != a.meetingId && $0.overlaps(start: a.start, end: a.end) }) {
-                // Told to the learner asking as their own; to anyone else as the learner's.
-                let asking = a.side == .user && a.readsBalance && c.student == nil
+                // Told to the learner asking as their own; to anyone else as the learner's (a
+                // weekly date's refusal is read by both sides and by staff).
+                let asking = a.side == .user && a.readsBalance && c.student == nil && a.path != .seriesOccurrence
                 throw AppError.timeConflictOfTheLearner(asking ? "you have" : "the \(c.student != nil ? "student" : s.label("user").lowercased()) has")
             }
             guard a.becomesAgreed || a.expertProposesTime else { return }

@@ -244,6 +244,13 @@ final class MeetingSeedTests: EndToEndTestCase {
         let told = try w.refuse("meeting.confirm", as: w.expert, asked, code: 4010)
         XCTAssertEqual(told["data"]?["meeting_ids"], [], "the expert is not shown the user's other meetings: \(told)")
         XCTAssertTrue(told["message"]?.string?.contains("Time conflict: the user has an agreed meeting at that time") == true, "\(told)")
+        // A weekly date refused for it is read by both sides (and staff): it is the user's.
+        _ = try w.agreed(start: MeetingTime.at(day: 16, hour: 14), by: other, expert: both)
+        let weekly = try w.meetingd.result("series.create", as: both, [
+            "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "location_id": .string(w.locationId),
+            "first_start": .string(MeetingTime.at(day: 9, hour: 14)), "weeks": 2])
+        let reason = weekly["skip_dates"]?.array?.first?["reason"]?.string ?? ""
+        XCTAssertTrue(reason.contains("not booked: Time conflict: the user has an agreed meeting at that time"), "\(weekly)")
         XCTAssertEqual(try w.meeting(asked)["status"], "awaiting_approval")
         try w.assertReconciled()
     }
