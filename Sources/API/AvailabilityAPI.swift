@@ -3,6 +3,7 @@ import Core
 import Meetings
 import People
 import Pipeline
+import Postgres
 import RPC
 import Scheduling
 import Store
@@ -145,40 +146,56 @@ enum AvailabilityAPI {
                                "The answer stops at next_from (more than \(SchedulingLimits.maxPeriodsPerAnswer) periods): ask again with from: next_from for the rest"),
                          .init("next_from", .nullable(.timestamp), required: true)], additional: true),
         errors: [DocErrors.notFound],
-        body: .transaction { ctx, params in
-            let expert = try params.string("expert_id")
-            _ = try ctx.requireExpert(expert)
-            // A service of another community (or none) is unknown here, not "all services".
-            if let service = params.optionalString("service_id") { _ = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: service) }
-            let (from, requestedTo) = try range(params)
-            var a = try AvailabilityStore.load(ctx.db, communityId: ctx.communityId, expertIds: [expert], from: from, to: requestedTo)[0]
-            // Bookable time is at offered locations; the weekly rules are listed as written.
-            let retired = try CatalogStore.retiredLocationIds(ctx.db, communityId: ctx.communityId)
-            var free = try a.without(locations: retired).freePeriods(serviceId: params.optionalString("service_id"), from: from, to: requestedTo)
-            var stored = try AvailabilityStore.periods(ctx.db, communityId: ctx.communityId, expertId: expert, from: from, to: requestedTo)
-            // Past the bound, the answer covers [from, cut) exactly, free periods cut there.
-            let cut = listingCut(
-                starts: free.values.flatMap { $0.map(\.start) } + a.blocked.map(\.start) + stored.map(\.start),
-                maxItems: SchedulingLimits.maxPeriodsPerAnswer)
-            let to = cut ?? requestedTo
-            if cut != nil {
-                free = free.mapValues { $0.filter { $0.start < to }.map { Period(start: $0.start, end: min($0.end, to)) } }
-                a.blocked.removeAll { $0.start >= to }
-                stored.removeAll { $0.start >= to }
-            }
-            let items: [(Instant, String, JSON)] = free.flatMap { location, periods in
-                periods.map { p in (p.start, location, JSON.object(["start": .string(p.start.rfc3339), "end": .string(p.end.rfc3339), "location_id": .string(location)])) }
-            }
-            let sorted = items.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
-            let weekly: [JSON] = a.weekly.sorted(by: WeeklyRule.listedBefore).map { r in
-                ["weekday": .int(Int64(r.weekday)), "start": .string(r.start.description), "end": .string(r.end.description),
-                 "location_ids": .array(r.locationIds.map { .string($0) }), "service_ids": r.serviceIds.map { .array($0.map { .string($0) }) } ?? .null]
-            }
-            let blocked: [JSON] = a.blocked.map { ["start": .string($0.start.rfc3339), "end": .string($0.end.rfc3339)] }
-            return ["expert_id": .string(expert), "time_zone": .string(a.timeZone), "free": .array(sorted), "weekly": .array(weekly),
-                    "blocked": .array(blocked), "periods": .array(stored.map(\.json)), "truncated": .bool(cut != nil),
-                    "next_from": cut.map { .string($0.rfc3339) } ?? .null]
-        })
+        body: .read(ReadPlan(
+            // Two statements with the actor's: the expert and what else the answer names, and the
+            // calendar. A range that will be refused reads nothing; it is refused in its turn.
+            statements: { scope, params in
+                let expert = try params.string("expert_id")
+                let start = try params.instant("from")
+                let (from, to) = (try? range(params)) ?? (start, start)
+                return [
+                    AvailabilityStore.getFacts(communityId: scope.communityId, expertId: expert, serviceId: params.optionalString("service_id"), from: from, to: to),
+                    AvailabilityStore.calendars(communityId: scope.communityId, expertIds: [expert], from: from, to: to),
+                ]
+            },
+            respond: { _, rows, params in try availabilityAnswer(rows, params) })))
+
+    /// `availability.get`'s answer from its two statements' rows.
+    static func availabilityAnswer(_ rows: [Rows], _ params: Params) throws -> JSON {
+        let expert = try params.string("expert_id")
+        let facts = try AvailabilityStore.decodeGetFacts(rows[0])
+        guard let person = facts.expert else { throw AppError.notFound("person", expert) }
+        guard person.has(.expert) else { throw AppError.invalidParams(field: "expert_id", reason: "must be a person with the expert role") }
+        // A service of another community (or none) is unknown here, not "all services".
+        if let service = params.optionalString("service_id"), !facts.serviceKnown { throw AppError.notFound("service", service) }
+        let (from, requestedTo) = try range(params)
+        guard var a = try AvailabilityStore.decodeCalendars(rows[1], expertIds: [expert]).first else { throw AppError.notFound("person", expert) }
+        // Bookable time is at offered locations; the weekly rules are listed as written.
+        var free = try a.without(locations: facts.retired).freePeriods(serviceId: params.optionalString("service_id"), from: from, to: requestedTo)
+        var stored = facts.stored
+        // Past the bound, the answer covers [from, cut) exactly, free periods cut there.
+        let cut = listingCut(
+            starts: free.values.flatMap { $0.map(\.start) } + a.blocked.map(\.start) + stored.map(\.start),
+            maxItems: SchedulingLimits.maxPeriodsPerAnswer)
+        let to = cut ?? requestedTo
+        if cut != nil {
+            free = free.mapValues { $0.filter { $0.start < to }.map { Period(start: $0.start, end: min($0.end, to)) } }
+            a.blocked.removeAll { $0.start >= to }
+            stored.removeAll { $0.start >= to }
+        }
+        let items: [(Instant, String, JSON)] = free.flatMap { location, periods in
+            periods.map { p in (p.start, location, JSON.object(["start": .string(p.start.rfc3339), "end": .string(p.end.rfc3339), "location_id": .string(location)])) }
+        }
+        let sorted = items.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
+        let weekly: [JSON] = a.weekly.sorted(by: WeeklyRule.listedBefore).map { r in
+            ["weekday": .int(Int64(r.weekday)), "start": .string(r.start.description), "end": .string(r.end.description),
+             "location_ids": .array(r.locationIds.map { .string($0) }), "service_ids": r.serviceIds.map { .array($0.map { .string($0) }) } ?? .null]
+        }
+        let blocked: [JSON] = a.blocked.map { ["start": .string($0.start.rfc3339), "end": .string($0.end.rfc3339)] }
+        return ["expert_id": .string(expert), "time_zone": .string(a.timeZone), "free": .array(sorted), "weekly": .array(weekly),
+                "blocked": .array(blocked), "periods": .array(stored.map(\.json)), "truncated": .bool(cut != nil),
+                "next_from": cut.map { .string($0.rfc3339) } ?? .null]
+    }
 
     static let timeRangeSchema: Schema = .named("TimeRange", .object([
         .init("start", .timestamp, required: true), .init("end", .timestamp, required: true),

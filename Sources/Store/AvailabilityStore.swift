@@ -66,11 +66,6 @@ public enum AvailabilityStore {
         return expertIds.compactMap { byExpert[$0] }
     }
 
-    public static func load(_ c: Connection, communityId: String, expertIds: [String], from: Instant, to: Instant) throws -> [ExpertAvailability] {
-        guard !expertIds.isEmpty else { return [] }
-        return try decodeCalendars(try c.query(calendars(communityId: communityId, expertIds: expertIds, from: from, to: to)), expertIds: expertIds)
-    }
-
     /// What new weekly hours are decided on (`ml_weekly_context`), read with the actor's row once
     /// the expert's calendar is locked: the meetings still to come, `upcoming` of them.
     public static func weeklyContext(
@@ -164,16 +159,28 @@ public enum AvailabilityStore {
         ).affectedRows
     }
 
-    public static func periods(_ c: Connection, communityId: String, expertId: String, from: Instant, to: Instant) throws -> [StoredPeriod] {
-        try c.query(
+    /// What `availability.get` answers besides the calendar, in one statement: the expert (null:
+    /// nobody has that id), whether the service named exists in the community (true when none
+    /// is named), the retired locations, and the one-off periods stored in the range with their ids.
+    public static func getFacts(communityId: String, expertId: String, serviceId: String?, from: Instant, to: Instant) -> Statement {
+        Statement(
             """
-            SELECT id, kind, start_at, end_at, location_ids FROM availability_periods
-            WHERE community_id = $1 AND expert_id = $2 AND start_at < $4 AND end_at > $3 ORDER BY start_at, id
-            """, [communityId, expertId, from, to]
-        ).map { r in
-            StoredPeriod(
-                id: try r.string("id"), kind: try r.string("kind"), start: try r.instant("start_at"), end: try r.instant("end_at"),
-                locationIds: try r.stringArray("location_ids"))
+            SELECT ml_person_json($1, $2) AS expert,
+                   ($3::text IS NULL OR EXISTS (SELECT 1 FROM services WHERE community_id = $1 AND id = $3)) AS service_known,
+                   (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM locations WHERE community_id = $1 AND NOT active) AS retired,
+                   (SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'kind', kind, 'start', start_at, 'end', end_at,
+                                                                 'location_ids', to_jsonb(location_ids)) ORDER BY start_at, id), '[]')
+                    FROM availability_periods WHERE community_id = $1 AND expert_id = $2 AND start_at < $5 AND end_at > $4) AS periods
+            """, [communityId, expertId, serviceId, from, to])
+    }
+
+    public static func decodeGetFacts(_ rows: Rows) throws -> (expert: PersonFacts?, serviceKnown: Bool, retired: Set<String>, stored: [StoredPeriod]) {
+        let row = try rows.one()
+        let stored = try StoredJSON(try row.json("periods"), path: "periods").elements().map { p in
+            StoredPeriod(id: try p.string("id"), kind: try p.string("kind"), start: try p.instant("start"), end: try p.instant("end"),
+                         locationIds: try p.strings("location_ids"))
         }
+        return (try row.optionalJSON("expert").map { try Records.person(StoredJSON($0, path: "expert")) }, try row.bool("service_known"),
+                Set(try row.stringArray("retired")), stored)
     }
 }

@@ -259,11 +259,6 @@ public enum CatalogStore {
         }
     }
 
-    /// The ids of the community's retired locations: their hours offer no times.
-    public static func retiredLocationIds(_ c: Connection, communityId: String) throws -> Set<String> {
-        Set(try c.query("SELECT id FROM locations WHERE community_id = $1 AND NOT active", [communityId]).map { try $0.string("id") })
-    }
-
     /// How many of the ids name locations of the community, and the names of those retired.
     public static func namedLocations(_ c: Connection, communityId: String, ids: [String]) throws -> (count: Int, retired: [String]) {
         guard !ids.isEmpty else { return (0, []) }

@@ -177,6 +177,8 @@ final class StatementCountTests: EndToEndTestCase {
         try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(w.user), "service_id": .string(w.serviceId)])
         try measure("availability.search (a weekly limit, enrolment)", "availability.search", as: w.user, week)
         try w.meetingd.result("community.update_settings", as: w.admin, ["weekly_usage_limit": .null, "require_enrollment": false])
+        try measure("availability.get", "availability.get", as: w.user,
+                    ["expert_id": .string(w.expert), "from": .string(slot(7, 0)), "to": .string(slot(14, 0)), "service_id": .string(w.serviceId)])
         // New weekly hours: the calendar's lock, one read, one write, whoever sets them.
         let hours: [JSONValue] = (1...7).map { ["weekday": .int(Int64($0)), "start": "06:00", "end": "22:00", "location_ids": [.string(w.locationId)],
                                                "service_ids": [.string(w.serviceId)]] }
