@@ -15,6 +15,9 @@ public enum AvailabilityStore {
     /// of its table for all the experts (`= ANY`), so its plan holds whatever the statistics say
     /// (one lookup per expert, planned on a table thought empty, scanned it once per expert); a
     /// meeting lasts at most a day, so only those starting within a day before the range are read.
+    /// Planned for the experts given at every call: a plan kept for any list of experts reads the
+    /// meetings of those the search names by testing each meeting against the whole list (800
+    /// experts: 62 ms, where the plan for the list, planning included, takes 14–18 ms).
     public static func calendars(communityId: String, expertIds: [String], from: Instant, to: Instant) -> Statement {
         Statement(
             """
@@ -37,7 +40,7 @@ public enum AvailabilityStore {
             SELECT 'busy', student_id, NULL, NULL, NULL, start_at, end_at, NULL FROM meetings
             WHERE community_id = $1 AND student_id = ANY ($2) AND status = 'agreed'
               AND start_at < $4 AND end_at > $3 AND start_at > $3::timestamptz - interval '1 day'
-            """, [communityId, PostgresTextArray(expertIds), from, to])
+            """, [communityId, PostgresTextArray(expertIds), from, to], plannedEachCall: true)
     }
 
     /// The calendars `calendars` read, in the order of `expertIds` (an id of no person left out).
