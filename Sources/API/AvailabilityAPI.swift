@@ -165,7 +165,7 @@ enum AvailabilityAPI {
         let expert = try params.string("expert_id")
         let facts = try AvailabilityStore.decodeGetFacts(rows[0])
         guard let person = facts.expert else { throw AppError.notFound("person", expert) }
-        guard person.has(.expert) else { throw AppError.invalidParams(field: "expert_id", reason: "must be a person with the expert role") }
+        try person.requiring(.expert, field: "expert_id")
         // A service of another community (or none) is unknown here, not "all services".
         if let service = params.optionalString("service_id"), !facts.serviceKnown { throw AppError.notFound("service", service) }
         let (from, requestedTo) = try range(params)
@@ -268,14 +268,14 @@ enum AvailabilityAPI {
                 throw AppError.forbidden("this community does not allow filtering by \(provider): leave out expert_id to see every \(provider)'s times")
             }
             guard let expert = facts.filterExpert else { throw AppError.notFound("person", onlyExpert) }
-            guard expert.has(.expert) else { throw AppError.invalidParams(field: "expert_id", reason: "must be a person with the expert role") }
+            try expert.requiring(.expert, field: "expert_id")
         }
         // Staff search for the user they book for, as that user would (seed 000: admins book).
         let forUser = params.optionalString("user_id").flatMap { $0 == ctx.actor.id ? nil : $0 }
         if let forUser {
             try ctx.actor.require(.admin, .office, to: "search for another user")
             guard let user = c.user else { throw AppError.notFound("person", forUser) }
-            guard user.has(.user) else { throw AppError.invalidParams(field: "user_id", reason: "must be a person with the user role") }
+            try user.requiring(.user, field: "user_id")
         } else if !ctx.actor.has(.user) && !ctx.actor.has(.admin) {
             throw AppError.forbidden("the office searches for the user it books for: give user_id")
         }

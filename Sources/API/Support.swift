@@ -11,17 +11,9 @@ extension TransactionContext {
 
     func person(_ id: String) throws -> PersonFacts { try PeopleStore.get(db, communityId: communityId, id: id) }
 
-    func requireExpert(_ id: String, field: String = "expert_id") throws -> PersonFacts {
-        let p = try person(id)
-        guard p.has(.expert) else { throw AppError.invalidParams(field: field, reason: "must be a person with the expert role") }
-        return p
-    }
+    func requireExpert(_ id: String, field: String = "expert_id") throws -> PersonFacts { try person(id).requiring(.expert, field: field) }
 
-    func requireUser(_ id: String, field: String = "user_id") throws -> PersonFacts {
-        let p = try person(id)
-        guard p.has(.user) else { throw AppError.invalidParams(field: field, reason: "must be a person with the user role") }
-        return p
-    }
+    func requireUser(_ id: String, field: String = "user_id") throws -> PersonFacts { try person(id).requiring(.user, field: field) }
 
     /// Locations that exist and are offered: a retired one takes no new hours or searches.
     func requireLocations(_ ids: [String], field: String) throws {

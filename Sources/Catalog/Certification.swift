@@ -15,7 +15,7 @@ public enum CertificationRule {
 
     /// What certifying `expert` in `service` means, or why it is refused.
     public static func certify(_ expert: PersonFacts, in service: ServiceFacts, ownerName: String?) throws -> Outcome {
-        guard expert.has(.expert) else { throw AppError.invalidParams(field: "expert_id", reason: "must be a person with the expert role") }
+        try expert.requiring(.expert, field: "expert_id")
         switch service.kind {
         case .generic:
             return .record

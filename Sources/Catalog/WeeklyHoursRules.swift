@@ -73,7 +73,7 @@ public enum WeeklyHoursRules {
     public static func requireOwner(expertId: String, actorId: String, actorIsAdmin: Bool, facts: WeeklyHoursFacts) throws {
         guard expertId == actorId || actorIsAdmin else { throw AppError.forbidden("experts manage only their own availability") }
         guard let expert = facts.expert else { throw AppError.notFound("person", expertId) }
-        guard expert.has(.expert) else { throw AppError.invalidParams(field: "expert_id", reason: "must be a person with the expert role") }
+        try expert.requiring(.expert, field: "expert_id")
         if expertId == actorId { try SessionLogRule.check(facts.settings, unlogged: facts.unloggedMeetingIds) }
     }
 

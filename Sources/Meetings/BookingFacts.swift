@@ -27,6 +27,13 @@ public struct PersonFacts: Sendable, Equatable {
     public var fullName: String { firstName + " " + lastName }
     public func has(_ role: Role) -> Bool { roles.contains(role) }
 
+    /// The person, where `field` must name one with `role` (-32602 on `field` otherwise).
+    @discardableResult
+    public func requiring(_ role: Role, field: String) throws -> PersonFacts {
+        guard has(role) else { throw AppError.invalidParams(field: field, reason: "must be a person with the \(role.rawValue) role") }
+        return self
+    }
+
     /// The person as the API answers them (`person.get`, `person.create`, `person.update`).
     public var json: JSON {
         [
