@@ -15,17 +15,9 @@ extension TransactionContext {
 
     func requireUser(_ id: String, field: String = "user_id") throws -> PersonFacts { try person(id).requiring(.user, field: field) }
 
-    /// Locations that exist and are offered: a retired one takes no new hours or searches.
+    /// Locations that exist and are offered: a retired one takes no new periods.
     func requireLocations(_ ids: [String], field: String) throws {
-        let named = try CatalogStore.namedLocations(db, communityId: communityId, ids: ids)
-        guard named.count == Set(ids).count else { throw AppError.invalidParams(field: field, reason: "names a location that does not exist") }
-        if let retired = named.retired.first { throw AppError.invalidParams(field: field, reason: LocationFacts.retiredReason(retired)) }
-    }
-
-    func requireLocation(_ id: String, field: String) throws {
-        let named = try CatalogStore.namedLocations(db, communityId: communityId, ids: [id])
-        guard named.count == 1 else { throw AppError.notFound("location", id) }
-        if let retired = named.retired.first { throw AppError.invalidParams(field: field, reason: LocationFacts.retiredReason(retired)) }
+        try LocationFacts.requireOffered(ids, known: try CatalogStore.locations(db, communityId: communityId, ids: ids), field: field)
     }
 
     /// An expert with unlogged sessions may only log them (where the community requires it).

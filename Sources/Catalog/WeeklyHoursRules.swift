@@ -112,13 +112,7 @@ public enum WeeklyHoursRules {
                 weekday: Int(weekday), start: start, end: end, locationIds: (json["location_ids"]?.arrayValue ?? []).compactMap(\.stringValue),
                 serviceIds: json["service_ids"]?.arrayValue?.compactMap(\.stringValue))
             rules.append(r)
-            let field = "rules[\(i)].location_ids"
-            for id in r.locationIds {
-                guard facts.locations[id] != nil else { throw AppError.invalidParams(field: field, reason: "names a location that does not exist") }
-            }
-            if let retired = r.locationIds.compactMap({ facts.locations[$0] }).filter({ !$0.active }).map(\.name).sorted().first {
-                throw AppError.invalidParams(field: field, reason: LocationFacts.retiredReason(retired))
-            }
+            try LocationFacts.requireOffered(r.locationIds, known: facts.locations, field: "rules[\(i)].location_ids")
             for (j, id) in (r.serviceIds ?? []).enumerated() {
                 guard let service = facts.services[id] else { throw AppError.notFound("service", id) }
                 guard service.offered else {

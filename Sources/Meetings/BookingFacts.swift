@@ -97,6 +97,15 @@ public struct LocationFacts: Sendable, Equatable {
     public static func retiredReason(_ name: String) -> String {
         "names \(name), a retired location: nothing is booked there any more; an admin offers it again with location.update (meetctl location set --location LOCATION --restore)"
     }
+
+    /// Locations that exist (`known`: those of `ids` found) and are offered, where new hours or
+    /// periods name them: -32602 on `field` otherwise, a retired one named by the first name.
+    public static func requireOffered(_ ids: [String], known: [String: LocationFacts], field: String) throws {
+        guard ids.allSatisfy({ known[$0] != nil }) else { throw AppError.invalidParams(field: field, reason: "names a location that does not exist") }
+        if let retired = ids.compactMap({ known[$0] }).filter({ !$0.active }).map(\.name).sorted().first {
+            throw AppError.invalidParams(field: field, reason: retiredReason(retired))
+        }
+    }
 }
 
 /// Another meeting's time, for overlaps and counts.

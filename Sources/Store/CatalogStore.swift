@@ -259,15 +259,10 @@ public enum CatalogStore {
         }
     }
 
-    /// How many of the ids name locations of the community, and the names of those retired.
-    public static func namedLocations(_ c: Connection, communityId: String, ids: [String]) throws -> (count: Int, retired: [String]) {
-        guard !ids.isEmpty else { return (0, []) }
-        let row = try c.query(
-            """
-            SELECT count(*) AS n, coalesce(array_agg(name ORDER BY name) FILTER (WHERE NOT active), '{}') AS retired
-            FROM locations WHERE community_id = $1 AND id = ANY ($2)
-            """, [communityId, PostgresTextArray(ids)]
-        ).one()
-        return (Int(try row.int("n")), try row.stringArray("retired"))
+    /// The community's locations among `ids`, by id.
+    public static func locations(_ c: Connection, communityId: String, ids: [String]) throws -> [String: LocationFacts] {
+        guard !ids.isEmpty else { return [:] }
+        let found = try c.query("SELECT id, name, kind, active FROM locations WHERE community_id = $1 AND id = ANY ($2)", [communityId, PostgresTextArray(ids)])
+        return Dictionary(uniqueKeysWithValues: try found.map { let l = try location($0); return (l.id, l) })
     }
 }
