@@ -129,6 +129,14 @@ enum AvailabilityAPI {
         return (from, to)
     }
 
+    /// The range a read's statements cover: `range`, or none (`from` to `from`) when it will be
+    /// refused, which the answer does once the actor's roles and what the params name are known,
+    /// as the errors come in that order.
+    static func readRange(_ params: Params) throws -> (Instant, Instant) {
+        let start = try params.instant("from")
+        return (try? range(params)) ?? (start, start)
+    }
+
     static let get = MethodDefinition(
         "availability.get",
         "An expert's free periods (per location) in a range, with their weekly rules and blocked periods; up to \(SchedulingLimits.maxPeriodsPerAnswer) periods an answer",
@@ -148,11 +156,10 @@ enum AvailabilityAPI {
         errors: [DocErrors.notFound],
         body: .read(ReadPlan(
             // Two statements with the actor's: the expert and what else the answer names, and the
-            // calendar. A range that will be refused reads nothing; it is refused in its turn.
+            // calendar.
             statements: { scope, params in
                 let expert = try params.string("expert_id")
-                let start = try params.instant("from")
-                let (from, to) = (try? range(params)) ?? (start, start)
+                let (from, to) = try readRange(params)
                 return [
                     AvailabilityStore.getFacts(communityId: scope.communityId, expertId: expert, serviceId: params.optionalString("service_id"), from: from, to: to),
                     AvailabilityStore.calendars(communityId: scope.communityId, expertIds: [expert], from: from, to: to),
@@ -235,10 +242,7 @@ enum AvailabilityAPI {
             // One statement with the actor's reads every fact the search decides on; the experts'
             // calendars and the page's profiles are one statement each.
             context: { scope, params in
-                // The range is checked once the actor's roles and the service are known, as the
-                // answer's errors come in that order; a range that will be refused reads nothing.
-                let start = try params.instant("from")
-                let (from, to) = (try? range(params)) ?? (start, start)
+                let (from, to) = try readRange(params)
                 // Over the longest slot: the learner's meetings and weeks reaching past `to`.
                 let readTo = to == from ? to : to.addingWithinRange(minutes: params.optionalInt("length_minutes") ?? 1440) ?? Instant.latestSupported
                 return SearchContextQuery.call(
