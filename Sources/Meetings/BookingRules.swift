@@ -307,6 +307,15 @@ public enum BookingRules {
             _ = try a.start.adding(minutes: a.lengthMinutes, checkedFor: "start", what: "the meeting's end")
         case .offered:
             guard let service = c.service else { throw AppError.notFound("service", "") }
+            // The expert's side names the service it proposes: which one and why is a param to
+            // change, not a time to search for.
+            if a.path == .propose, !service.active || !c.certified {
+                throw AppError.invalidParams(
+                    field: "service_id",
+                    reason: service.active
+                        ? "is \(service.name), which the \(s.label("provider").lowercased()) does not give: an admin certifies them in it (service.certify), or propose a service they give"
+                        : "is \(service.name), which is not offered any more: propose a service the community offers")
+            }
             try requireOffered(service, path: a.path, endings: endings(c))
             guard c.certified else {
                 let why = "the \(s.label("provider").lowercased()) is not certified for \(service.name)"

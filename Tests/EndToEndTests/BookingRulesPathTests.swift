@@ -398,6 +398,30 @@ final class BookingRulesPathTests: EndToEndTestCase {
         XCTAssertEqual(try w.propose(start: day7)["status"], "awaiting_approval")
     }
 
+    /// An expert proposing a service they do not give, or one retired, is told that of the
+    /// service they named (a param to change), not that the slot is unavailable with a pointer to
+    /// the users' search; nothing is made.
+    func testAnExpertProposingAServiceTheyDoNotGiveIsToldWhichAndWhy() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let other = try MeetingWorld.id(of: w.meetingd.result("service.create", as: w.admin, [
+            "name": "Organic chemistry", "kind": "generic", "default_length_minutes": 60, "price_credits": 100,
+        ]))
+        let params: [String: JSONValue] = [
+            "user_id": .string(w.user), "service_id": .string(other), "start": .string(day7), "length_minutes": 60, "price_credits": 100,
+        ]
+        let uncertified = try w.meetingd.error("meeting.propose", as: w.expert, params, code: -32602)
+        XCTAssertEqual(uncertified["data"]?["field"], "service_id", "\(uncertified)")
+        let why = uncertified["message"]?.string ?? ""
+        XCTAssertTrue(why.contains("Organic chemistry, which the expert does not give: an admin certifies them in it (service.certify)"), why)
+        XCTAssertFalse(why.contains("availability.search"), why)
+        try w.meetingd.result("service.set_active", as: w.admin, ["service_id": .string(w.serviceId), "active": false])
+        let retired = try w.meetingd.error("meeting.propose", as: w.expert, params.merging(["service_id": .string(w.serviceId)]) { $1 }, code: -32602)
+        XCTAssertEqual(retired["data"]?["field"], "service_id", "\(retired)")
+        XCTAssertTrue(retired["message"]?.string?.contains("which is not offered any more") == true, "\(retired)")
+        XCTAssertEqual(try w.meetingd.result("meeting.list", as: w.user)["items"]?.array?.count, 0, "nothing was made")
+        try w.assertReconciled()
+    }
+
     /// A request made before the community required assignments waits for an assignment to be
     /// confirmed; the refusal says how it can end, without telling a user never assigned that
     /// they are not assigned "any more".
