@@ -18,15 +18,6 @@ enum AvailabilityAPI {
     /// Experts manage their own calendar; admins anyone's. Experts with unlogged sessions must
     /// log them first where the community requires it. The expert's calendar lock is taken
     /// before anything is read, as bookings take it before they read the calendar.
-    static func requireOwner(_ ctx: TransactionContext, _ expertId: String) throws {
-        guard expertId == ctx.actor.id || ctx.actor.has(.admin) else {
-            throw AppError.forbidden("experts manage only their own availability")
-        }
-        try ctx.db.query(Locks.expertCalendar(communityId: ctx.communityId, expertId: expertId))
-        _ = try ctx.requireExpert(expertId)
-        if expertId == ctx.actor.id { try ctx.requireSessionsLogged(expertId: expertId) }
-    }
-
     static let ruleSchema: Schema = .named("WeeklyRule", .object([
         .init("weekday", .integer(min: 1, max: 7), required: true, "ISO weekday: 1 Monday … 7 Sunday"),
         .init("start", .timeOfDay, required: true, "Local HH:MM"), .init("end", .timeOfDay, required: true, "Local HH:MM (24:00 ends the day)"),
@@ -56,35 +47,12 @@ enum AvailabilityAPI {
         .init("expert_id", .id(.person), "Whose calendar (in the answer to adding a period)"),
     ], additional: true))
 
-    static func addPeriod(_ ctx: TransactionContext, _ params: Params, kind: String) throws -> JSON {
-        let expert = try params.string("expert_id")
-        try requireOwner(ctx, expert)
-        let (start, end) = (try params.instant("start"), try params.instant("end"))
-        guard end > start else { throw AppError.invalidParams(field: "end", reason: "must be after start") }
-        guard start.minutes(until: end) <= SchedulingLimits.maxRangeDays * 24 * 60 else {
-            throw AppError.invalidParams(field: "end", reason: "must be at most \(SchedulingLimits.maxRangeDays) days after start")
-        }
-        let locations = params.stringList("location_ids").uniqued()
-        if !locations.isEmpty { try ctx.requireLocations(locations, field: "location_ids") }
-        let period = AvailabilityStore.StoredPeriod(id: Identifier.make(.availability), kind: kind, start: start, end: end, locationIds: locations)
-        try AvailabilityStore.addPeriod(ctx.db, communityId: ctx.communityId, expertId: expert, period: period)
-        var json = period.json.objectValue!
-        json["expert_id"] = .string(expert)
-        if kind == "blocked" {
-            // A block stops every time chosen in it; the meetings already in it stay, and the expert is told.
-            let inside = try AvailabilityStore.meetingsWithin(ctx.db, communityId: ctx.communityId, expertId: expert, start: start, end: end)
-            json["meetings_within"] = .array(inside.ids.map { .string($0) })
-            json["meetings_within_count"] = .int(inside.count)
-        }
-        return .object(json)
-    }
-
     static let addFree = MethodDefinition(
         "availability.add_free", "Adds a one-off free period at the given locations", audience: .roles([.expert, .admin]), mutating: true,
         params: [expertId, .init("start", .timestamp, required: true), .init("end", .timestamp, required: true),
                  .init("location_ids", .list(.id(.location), min: 1, max: 50), required: true)],
         result: periodSchema, errors: [DocErrors.notFound, DocErrors.sessionLog],
-        body: .transaction { ctx, params in try addPeriod(ctx, params, kind: "free") })
+        body: .command(AvailabilityUseCases.addPeriod(kind: "free")))
 
     static let block = MethodDefinition(
         "availability.block", "Blocks a period: no meeting is booked, proposed, agreed or moved into it, by either side, whatever the weekly rules say (availability.remove lifts it)", audience: .roles([.expert, .admin]), mutating: true,
@@ -98,7 +66,7 @@ enum AvailabilityAPI {
             .init("meetings_within_count", .integer(min: 0, max: .max), required: true, "How many meetings the period holds in all"),
         ], additional: true),
         errors: [DocErrors.notFound, DocErrors.sessionLog],
-        body: .transaction { ctx, params in try addPeriod(ctx, params, kind: "blocked") })
+        body: .command(AvailabilityUseCases.addPeriod(kind: "blocked")))
 
     static let remove = MethodDefinition(
         "availability.remove", "Removes one-off free and blocked periods: one by period_id, or all lying within start…end",
@@ -106,22 +74,7 @@ enum AvailabilityAPI {
         params: [expertId, .init("period_id", .id(.availability)), .init("start", .timestamp), .init("end", .timestamp)],
         result: .object([.init("removed", .integer(min: 0, max: .max), required: true)]), errors: [DocErrors.notFound, DocErrors.sessionLog],
         paramRules: [.oneGroup([["period_id"], ["start", "end"]])],
-        body: .transaction { ctx, params in
-            let expert = try params.string("expert_id")
-            try requireOwner(ctx, expert)
-            let removed: Int
-            if let id = params.optionalString("period_id") {
-                removed = try AvailabilityStore.removePeriods(ctx.db, communityId: ctx.communityId, expertId: expert, id: id, within: nil)
-                guard removed == 1 else {
-                    // Another expert's period is not theirs to remove, whether or not it exists.
-                    throw AppError.notFound("availability period", id, saying: "expert \(expert) has no availability period \(id); availability.get lists their periods")
-                }
-            } else {
-                removed = try AvailabilityStore.removePeriods(
-                    ctx.db, communityId: ctx.communityId, expertId: expert, id: nil, within: (try params.instant("start"), try params.instant("end")))
-            }
-            return ["removed": .int(removed)]
-        })
+        body: .command(AvailabilityUseCases.removePeriods()))
 
     static func range(_ params: Params) throws -> (Instant, Instant) {
         let (from, to) = (try params.instant("from"), try params.instant("to"))

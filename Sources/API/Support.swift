@@ -14,18 +14,6 @@ extension TransactionContext {
     func requireExpert(_ id: String, field: String = "expert_id") throws -> PersonFacts { try person(id).requiring(.expert, field: field) }
 
     func requireUser(_ id: String, field: String = "user_id") throws -> PersonFacts { try person(id).requiring(.user, field: field) }
-
-    /// Locations that exist and are offered: a retired one takes no new periods.
-    func requireLocations(_ ids: [String], field: String) throws {
-        try LocationFacts.requireOffered(ids, known: try CatalogStore.locations(db, communityId: communityId, ids: ids), field: field)
-    }
-
-    /// An expert with unlogged sessions may only log them (where the community requires it).
-    func requireSessionsLogged(expertId: String) throws {
-        let settings = try settings()
-        guard settings.requireSessionLog else { return }
-        try SessionLogRule.check(settings, unlogged: try PeopleStore.unloggedMeetings(db, communityId: communityId, expertId: expertId, now: now))
-    }
 }
 
 extension PersonFacts {

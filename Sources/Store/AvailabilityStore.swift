@@ -128,38 +128,44 @@ public enum AvailabilityStore {
         }
     }
 
-    public static func addPeriod(_ c: Connection, communityId: String, expertId: String, period p: StoredPeriod) throws {
-        try c.query(
-            "INSERT INTO availability_periods (community_id, id, expert_id, kind, start_at, end_at, location_ids) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            [communityId, p.id, expertId, p.kind, p.start, p.end, PostgresTextArray(p.locationIds)])
+    /// What a one-off period is decided on (`ml_period_context`): the expert and the locations
+    /// named, as new hours read them; for a block (`within`), the meetings in it; for the removal
+    /// of one period, whether it is the expert's.
+    public static func periodContext(
+        communityId: String, testClock: Bool, expertId: String, locationIds: [String], within: (Instant, Instant)?, periodId: String?
+    ) -> SQLCall {
+        SQLCall(
+            "ml_period_context",
+            [.init(communityId, "text"), .init(testClock, "boolean"), .init(expertId, "text"), .init(PostgresTextArray(locationIds), "text[]"),
+             .init(within?.0, "timestamptz"), .init(within?.1, "timestamptz"), .init(periodId, "text"), .init(Listed.atMost, "integer")])
     }
 
-    /// The expert's agreed meetings and open requests overlapping start…end, or whose open new
-    /// date does, soonest first (at most `Listed.atMost`), and how many in all: what a blocked
-    /// period leaves standing.
-    public static func meetingsWithin(_ c: Connection, communityId: String, expertId: String, start: Instant, end: Instant) throws -> (ids: [String], count: Int64) {
-        let rows = try c.query(
-            """
-            SELECT id, count(*) OVER () AS count FROM meetings
-            WHERE community_id = $1 AND expert_id = $2 AND status IN ('agreed', 'awaiting_approval')
-              AND ((start_at < $4 AND end_at > $3)
-                OR (alternate_start_at < $4 AND alternate_start_at + make_interval(mins => alternate_length_minutes) > $3))
-            ORDER BY start_at, id LIMIT \(Listed.atMost)
-            """, [communityId, expertId, start, end])
-        return (try rows.map { try $0.string("id") }, try rows.first?.int("count") ?? 0)
-    }
-
-    public static func removePeriods(_ c: Connection, communityId: String, expertId: String, id: String?, within: (Instant, Instant)?) throws -> Int {
-        if let id {
-            return try c.query(
-                "DELETE FROM availability_periods WHERE community_id = $1 AND expert_id = $2 AND id = $3", [communityId, expertId, id]
-            ).affectedRows
+    public static func decodePeriodContext(_ json: JSON) throws -> PeriodFacts {
+        let j = StoredJSON(json, path: "period")
+        let within = try j.field("meetings_within").map { w in
+            PeriodFacts.MeetingsWithin(ids: try w.strings("ids"), count: try w.int("count"))
         }
-        guard let (start, end) = within else { return 0 }
-        return try c.query(
-            "DELETE FROM availability_periods WHERE community_id = $1 AND expert_id = $2 AND start_at >= $3 AND end_at <= $4",
-            [communityId, expertId, start, end]
-        ).affectedRows
+        return PeriodFacts(
+            owner: try decodeWeeklyContext(json), meetingsWithin: within,
+            periodIsTheirs: j.has("period_is_theirs") ? try j.bool("period_is_theirs") : nil)
+    }
+
+    /// An expert's one-off periods as decided (`ml_period_apply`): the period added, or the one
+    /// removed by id, or those lying within a range; its result is `{"removed": n}`.
+    public static func periodApply(
+        communityId: String, expertId: String, add: StoredPeriod? = nil, removeId: String? = nil, removeWithin: (Instant, Instant)? = nil
+    ) -> SQLCall {
+        var p: [String: JSON] = ["community_id": .string(communityId), "expert_id": .string(expertId)]
+        if let add {
+            p["add"] = ["id": .string(add.id), "kind": .string(add.kind), "start_at": .string(add.start.rfc3339), "end_at": .string(add.end.rfc3339),
+                        "location_ids": .array(add.locationIds.map { .string($0) })]
+        }
+        if let removeId { p["remove_id"] = .string(removeId) }
+        if let (from, to) = removeWithin {
+            p["remove_from"] = .string(from.rfc3339)
+            p["remove_to"] = .string(to.rfc3339)
+        }
+        return SQLCall("ml_period_apply", [.init(JSON.object(p), "jsonb")])
     }
 
     /// What `availability.get` answers besides the calendar, in one statement: the expert (null:

@@ -258,11 +258,4 @@ public enum CatalogStore {
             throw AppError.invalidParams(field: "name", reason: "is already the name of another location")
         }
     }
-
-    /// The community's locations among `ids`, by id.
-    public static func locations(_ c: Connection, communityId: String, ids: [String]) throws -> [String: LocationFacts] {
-        guard !ids.isEmpty else { return [:] }
-        let found = try c.query("SELECT id, name, kind, active FROM locations WHERE community_id = $1 AND id = ANY ($2)", [communityId, PostgresTextArray(ids)])
-        return Dictionary(uniqueKeysWithValues: try found.map { let l = try location($0); return (l.id, l) })
-    }
 }

@@ -148,17 +148,6 @@ public enum PeopleStore {
         ]
         return SQLCall("ml_suspension_lift", [.init(p, "jsonb")])
     }
-
-    /// The expert's past agreed meetings not logged yet (at most 20), for the session-log rule.
-    public static func unloggedMeetings(_ c: Connection, communityId: String, expertId: String, now: Instant) throws -> [String] {
-        try c.query(
-            """
-            SELECT id FROM meetings
-            WHERE community_id = $1 AND expert_id = $2 AND status = 'agreed' AND end_at <= $3
-            ORDER BY start_at LIMIT 20
-            """, [communityId, expertId, now]
-        ).map { try $0.string("id") }
-    }
 }
 
 /// A community's row: its name and settings, and the test clock.

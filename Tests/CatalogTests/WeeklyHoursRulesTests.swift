@@ -30,16 +30,7 @@ final class WeeklyHoursRulesTests: XCTestCase {
         return .object(r)
     }
 
-    func reason(_ body: () throws -> Void) -> String? {
-        do {
-            try body()
-            return nil
-        } catch let e as AppError {
-            return "\(e.code.number) \(e.message)"
-        } catch {
-            return "\(error)"
-        }
-    }
+    func reason(_ body: () throws -> Void) -> String? { refusal(body) }
 
     func testOnlyTheExpertOrAnAdminSetsTheHoursOfAnExpert() {
         XCTAssertNil(reason { try WeeklyHoursRules.requireOwner(expertId: "per_t", actorId: "per_t", actorIsAdmin: false, facts: facts()) })

@@ -186,6 +186,14 @@ final class StatementCountTests: EndToEndTestCase {
                     ["expert_id": .string(w.expert), "time_zone": "UTC", "rules": .array(hours)], key: true)
         try measure("availability.set_weekly (an admin)", "availability.set_weekly", as: w.admin,
                     ["expert_id": .string(w.expert), "time_zone": "UTC", "rules": .array(hours)])
+        // One-off periods, as new hours: the calendar's lock, one read, one write.
+        let free = try measure("availability.add_free", "availability.add_free", as: w.expert, [
+            "expert_id": .string(w.expert), "start": .string(slot(20, 8)), "end": .string(slot(20, 12)), "location_ids": [.string(w.locationId)],
+        ], key: true)
+        try measure("availability.block", "availability.block", as: w.admin, ["expert_id": .string(w.expert), "start": .string(slot(21, 8)), "end": .string(slot(21, 12))])
+        try measure("availability.remove (one)", "availability.remove", as: w.expert, ["expert_id": .string(w.expert), "period_id": free["id"] ?? .null])
+        try measure("availability.remove (within)", "availability.remove", as: w.expert,
+                    ["expert_id": .string(w.expert), "start": .string(slot(21, 0)), "end": .string(slot(22, 0))], key: true)
         try measure("outbox.dead_letters", "outbox.dead_letters", as: w.admin, [:])
         try measure("outbox.retry", "outbox.retry", as: w.admin, ["ids": [.string("out_" + String(repeating: "0", count: 32))]], key: true)
 
