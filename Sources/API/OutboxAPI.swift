@@ -74,7 +74,7 @@ enum OutboxAPI {
                     lengthMinutes: m["length_minutes"]?.intValue, location: CalendarInvite.place(claimed.locationName, room: m["room"]?.stringValue),
                     videoURL: m["video_url"]?.stringValue, topic: m["topic"]?.stringValue, sessionType: m["session_type"]?.stringValue,
                     loggedMinutes: m["attendance"] == "attended" ? m["duration_minutes"]?.intValue : nil, studentName: m["student_name"]?.stringValue,
-                    className: m["class_name"]?.stringValue)
+                    className: m["class_name"]?.stringValue, byVideo: claimed.locationKind.map { $0 == "virtual" })
             }, counterpartName: claimed.authorName, readByOthers: !copies.isEmpty)
         fields["rendered"] = ["subject": .string(texts.subject), "text": .string(texts.body), "push": .string(texts.push)]
         fields["recipient"] = [

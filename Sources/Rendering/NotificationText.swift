@@ -29,11 +29,14 @@ public enum NotificationText {
         public var loggedMinutes: Int64?
         /// The student the meeting is for, where a message does not carry the meeting (reminders).
         public var studentName: String?
+        /// The meeting is held at a virtual location (by video).
+        public var byVideo: Bool?
 
         public init(
             lengthMinutes: Int64? = nil, location: String? = nil, videoURL: String? = nil, topic: String? = nil, sessionType: String? = nil,
-            loggedMinutes: Int64? = nil, studentName: String? = nil, className: String? = nil
+            loggedMinutes: Int64? = nil, studentName: String? = nil, className: String? = nil, byVideo: Bool? = nil
         ) {
+            self.byVideo = byVideo
             self.sessionType = sessionType
             self.className = className
             self.lengthMinutes = lengthMinutes
@@ -145,7 +148,11 @@ public enum NotificationText {
         case let k where k.hasPrefix("alternative_date_cancelled"): (subject, line) = ("New date withdrawn by \(other)", "\(other) withdrew the new date they proposed; the meeting stays on \(when).")
         case let k where k.hasPrefix("alternative_date_"): (subject, line) = ("Alternate date update", "\(other) answered the alternate date for your meeting (now \(when)).")
         case "meeting_reminder": (subject, line) = ("Reminder: meeting on \(when)", "Your meeting with \(other) for \(what) starts \(when).")
-        case "meeting_link": (subject, line) = ("Your meeting starts soon", "Your meeting with \(other) starts \(when)." + (payload["video_url"]?.stringValue.map { " Join: \(PersonText.line($0))" } ?? ""))
+        case "meeting_link":
+            // A video meeting whose link is not set yet says so, rather than nothing of it.
+            let link = payload["video_url"]?.stringValue.map { " Join: \(PersonText.line($0))" }
+                ?? (details?.byVideo == true ? " It is held by video, and no link has been set for it yet." : "")
+            (subject, line) = ("Your meeting starts soon", "Your meeting with \(other) starts \(when).\(link)")
         case "session_logged": (subject, line) = ("Session logged", "\(other) logged your session of \(when).\(Self.paid(payload))")
         case "user_no_show":
             // A meeting booked for a student was missed by the student, not by the customer told.

@@ -17,6 +17,8 @@ public enum OutboxStore {
         /// and whom it is for (the student's name).
         public let meeting: JSON?
         public let locationName: String?
+        /// The kind of the meeting's location (`in_person`, `virtual`).
+        public var locationKind: String? = nil
         /// The meeting's user, expert and student as they are now (an invitation is written for them).
         public var meetingPeople: (user: PersonFacts, expert: PersonFacts, student: PersonFacts?)? = nil
         /// A chat message's author as the chat shows them (an expert's profile name, if any).
@@ -96,7 +98,7 @@ public enum OutboxStore {
                                                        WHEN l.payload ? 'counterpart_id' THEN l.payload ->> 'counterpart_id'
                                                        WHEN m.expert_id = l.recipient_id THEN m.user_id ELSE m.expert_id END) AS counterpart,
                    CASE WHEN l.kind = 'chat_message' THEN ml_display_name(l.community_id, l.payload ->> 'author_id') END AS author_name,
-                   s.name AS service_name, m.start_at, facts.meeting, loc.name AS location_name,
+                   s.name AS service_name, m.start_at, facts.meeting, loc.name AS location_name, loc.kind AS location_kind,
                    CASE WHEN l.channel = 'calendar' THEN ml_person_json(m.community_id, m.user_id) END AS meeting_user,
                    CASE WHEN l.channel = 'calendar' THEN ml_person_json(m.community_id, m.expert_id) END AS meeting_expert,
                    CASE WHEN l.channel = 'calendar' THEN ml_person_json(m.community_id, m.student_id) END AS meeting_student
@@ -133,6 +135,7 @@ public enum OutboxStore {
                 serviceName: try r.optionalString("service_name"), meetingStart: try r.optionalInstant("start_at"),
                 meeting: try r.optionalJSON("meeting"), locationName: try r.optionalString("location_name"))
             claimed.authorName = try r.optionalString("author_name")
+            claimed.locationKind = try r.optionalString("location_kind")
             if let user = try person("meeting_user"), let expert = try person("meeting_expert") {
                 claimed.meetingPeople = (user, expert, try person("meeting_student"))
             }

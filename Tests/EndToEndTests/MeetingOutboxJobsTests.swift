@@ -304,6 +304,21 @@ final class MeetingOutboxJobsTests: EndToEndTestCase {
         XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["links_queued"], 0)
     }
 
+    /// The expert's link message for a video meeting no link was set for says so: it said
+    /// nothing of the link, as if none were needed.
+    func testTheLinkMessageOfAVideoMeetingWithoutALinkSaysSo() throws {
+        let w = try world()
+        let start = MeetingTime.at(day: 3, hour: 10)
+        _ = try w.agreed(start: start)
+        _ = try w.drainOutbox()
+        try w.setClock(MeetingTime.shifted(start, minutes: -60))
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["links_queued"], 1)
+        let links = try w.drainRaw().filter { $0["kind"]?.string == "meeting_link" }
+        XCTAssertEqual(links.count, 1)
+        let text = links.first?["rendered"]?["text"]?.string ?? ""
+        XCTAssertTrue(text.contains("starts") && text.contains("It is held by video, and no link has been set for it yet."), text)
+    }
+
     func testNoRemindersForACancelledMeeting() throws {
         let w = try world()
         let start = MeetingTime.at(day: 3, hour: 10)

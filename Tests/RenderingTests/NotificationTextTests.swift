@@ -94,6 +94,25 @@ final class NotificationTextTests: XCTestCase {
         XCTAssertFalse(own.body.contains("Alex Young"), own.body)
     }
 
+    /// The expert's link message gives the link; a video meeting without one says it has none
+    /// yet; an in-person meeting's says nothing of a link.
+    func testTheLinkMessageSaysWhenAVideoMeetingHasNoLinkYet() throws {
+        func body(_ link: String?, byVideo: Bool?) throws -> String {
+            var payload: [String: JSON] = ["recipient_role": "expert", "meeting_id": "mtg_1"]
+            if let link { payload["video_url"] = .string(link) }
+            return NotificationText.compose(
+                kind: "meeting_link", recipient: talia, counterpart: sam, service: "CHEM101", start: start, payload: .object(payload),
+                settings: try settings(), details: .init(lengthMinutes: 60, byVideo: byVideo)).body
+        }
+        let none = "no link has been set for it yet"
+        let missing = try body(nil, byVideo: true)
+        XCTAssertTrue(missing.contains("It is held by video, and \(none)."), missing)
+        let given = try body("https://video.example/r1", byVideo: true)
+        XCTAssertTrue(given.contains("Join: https://video.example/r1") && !given.contains(none), given)
+        XCTAssertFalse(try body(nil, byVideo: false).contains(none))
+        XCTAssertFalse(try body(nil, byVideo: nil).contains(none), "a meeting with no place known says nothing of it")
+    }
+
     /// The mail that tells a logged session says how long it was logged as, beside its booked length.
     func testALoggedSessionSaysItsLoggedLength() throws {
         let details = NotificationText.MeetingDetails(lengthMinutes: 60, loggedMinutes: 50)
