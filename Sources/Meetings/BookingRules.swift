@@ -312,9 +312,9 @@ public enum BookingRules {
             if a.path == .propose, !service.active || !c.certified {
                 throw AppError.invalidParams(
                     field: "service_id",
-                    reason: service.active
-                        ? "is \(service.name), which the \(s.label("provider").lowercased()) does not give: an admin certifies them in it (service.certify), or propose a service they give"
-                        : "is \(service.name), which is not offered any more: propose a service the community offers")
+                    reason: !service.active ? "is \(service.name), which is not offered any more: propose a service the community offers"
+                        : service.kind == .expertSpecific ? "is \(service.name), another \(s.label("provider").lowercased())'s own service: propose a service you give"
+                        : "is \(service.name), which the \(s.label("provider").lowercased()) does not give: an admin certifies them in it (service.certify), or propose a service they give")
             }
             try requireOffered(service, path: a.path, endings: endings(c))
             guard c.certified else {

@@ -414,6 +414,15 @@ final class BookingRulesPathTests: EndToEndTestCase {
         let why = uncertified["message"]?.string ?? ""
         XCTAssertTrue(why.contains("Organic chemistry, which the expert does not give: an admin certifies them in it (service.certify)"), why)
         XCTAssertFalse(why.contains("availability.search"), why)
+        // Another expert's own service is theirs alone: no certification gives it.
+        let colleague = try w.addExpert(name: "colleague")
+        let theirs = try MeetingWorld.id(of: w.meetingd.result("service.create", as: w.admin, [
+            "name": "Other's hour", "kind": "expert_specific", "expert_id": .string(colleague), "default_length_minutes": 60, "price_credits": 100,
+        ]))
+        let owned = try w.meetingd.error("meeting.propose", as: w.expert, params.merging(["service_id": .string(theirs)]) { $1 }, code: -32602)
+        XCTAssertEqual(owned["data"]?["field"], "service_id", "\(owned)")
+        XCTAssertTrue(owned["message"]?.string?.contains("Other's hour, another expert's own service: propose a service you give") == true, "\(owned)")
+        XCTAssertFalse(owned.serialized.contains("service.certify"), "\(owned)")
         try w.meetingd.result("service.set_active", as: w.admin, ["service_id": .string(w.serviceId), "active": false])
         let retired = try w.meetingd.error("meeting.propose", as: w.expert, params.merging(["service_id": .string(w.serviceId)]) { $1 }, code: -32602)
         XCTAssertEqual(retired["data"]?["field"], "service_id", "\(retired)")
