@@ -5,6 +5,7 @@ import Meetings
 import Pipeline
 import RPC
 import Store
+import UseCases
 
 /// `service.*` and `enrollment.*`: what can be booked, by whom.
 enum CatalogAPI {
@@ -19,24 +20,7 @@ enum CatalogAPI {
             .init("agenda_questions", .list(.text(min: 1, max: 500), max: 50)),
         ],
         result: ServiceFacts.schema, errors: [DocErrors.notFound], examples: [Examples.serviceCreate],
-        body: .transaction { ctx, params in
-            let kind = ServiceFacts.Kind(rawValue: try params.string("kind"))!
-            let expertId = params.optionalString("expert_id")
-            if kind == .expertSpecific {
-                guard let expertId else { throw AppError.invalidParams(field: "expert_id", reason: "is required for an expert_specific service") }
-                _ = try ctx.requireExpert(expertId)
-            } else if expertId != nil {
-                throw AppError.invalidParams(field: "expert_id", reason: "is only for expert_specific services; certify experts in a generic one")
-            }
-            try ctx.db.query(Locks.directory(communityId: ctx.communityId))
-            return try CatalogStore.insertService(
-                ctx.db, communityId: ctx.communityId,
-                ServiceFacts(
-                    id: Identifier.make(.service), name: try NameRule.stored(try params.string("name"), field: "name"), kind: kind, expertId: expertId,
-                    defaultLengthMinutes: try params.int("default_length_minutes"), priceCredits: try params.int("price_credits"),
-                    skills: try trimmedList(params, "skills", distinct: true), agendaQuestions: try trimmedList(params, "agenda_questions"))
-            ).json
-        })
+        body: .command(CatalogUseCases.createService()))
 
     static let updatable = ["name", "default_length_minutes", "price_credits", "skills", "agenda_questions"]
 
@@ -52,31 +36,7 @@ enum CatalogAPI {
         ],
         result: ServiceFacts.schema, errors: [DocErrors.notFound], paramRules: [.somethingToChange(updatable, on: "service_id")],
         examples: [Examples.serviceUpdate],
-        body: .transaction { ctx, params in
-            // The directory lock serializes names, as service.create takes it.
-            try ctx.db.query(Locks.directory(communityId: ctx.communityId))
-            var service = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: try params.string("service_id"))
-            if params.has("name") { service.name = try NameRule.stored(try params.string("name"), field: "name") }
-            if params.has("default_length_minutes") { service.defaultLengthMinutes = try params.int("default_length_minutes") }
-            if params.has("price_credits") { service.priceCredits = try params.int("price_credits") }
-            if params.has("skills") { service.skills = try trimmedList(params, "skills", distinct: true) }
-            if params.has("agenda_questions") { service.agendaQuestions = try trimmedList(params, "agenda_questions") }
-            return try CatalogStore.updateService(ctx.db, communityId: ctx.communityId, service).json
-        })
-
-    /// Skills and questions as a file of services would import them: trimmed of white space (so
-    /// an export imports back unchanged), none blank; skills each named once.
-    static func trimmedList(_ params: Params, _ key: String, distinct: Bool = false) throws -> [String] {
-        let values = try params.stringList(key).enumerated().map { i, value in
-            let trimmed = value.trimmingWhitespace()
-            guard !trimmed.isEmpty else { throw AppError.invalidParams(field: "\(key)[\(i)]", reason: "is blank") }
-            return trimmed
-        }
-        if distinct, let twice = values.firstRepeated() {
-            throw AppError.invalidParams(field: key, reason: "names \"\(twice)\" twice")
-        }
-        return values
-    }
+        body: .command(CatalogUseCases.updateService()))
 
     static let list = MethodDefinition(
         "service.list", "The community's services; with expert_id, those the expert offers (none while they do not hold the expert role)", audience: .member, mutating: false,
@@ -140,18 +100,7 @@ enum CatalogAPI {
         result: .named("Decertification", .object(
             certificationFields + OpenWork.fields(while: "the expert is not certified in it", until: "the expert is certified again"))),
         errors: [DocErrors.notFound],
-        body: .transaction { ctx, params in
-            let (serviceId, expertId) = (try params.string("service_id"), try params.string("expert_id"))
-            // As a retirement: after the bookings that read the certification, before those that will.
-            try ctx.db.query(Locks.catalogEntry(communityId: ctx.communityId, id: serviceId))
-            try CertificationRule.decertify(expertId, from: try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: serviceId))
-            guard try CatalogStore.decertify(ctx.db, communityId: ctx.communityId, serviceId: serviceId, expertId: expertId) else {
-                throw AppError.notFound("certification", "\(expertId) in \(serviceId)")
-            }
-            return OpenWork.json(
-                ["service_id": .string(serviceId), "expert_id": .string(expertId), "certified": false],
-                try CatalogStore.openWork(ctx.db, communityId: ctx.communityId, now: ctx.now, serviceId: serviceId, expertId: expertId))
-        })
+        body: .command(CatalogUseCases.decertify()))
 
     static let enrollmentParams: [Schema.Field] = [
         .init("user_id", .id(.person), required: true), .init("service_id", .id(.service)), .init("expert_id", .id(.person)),

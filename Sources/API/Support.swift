@@ -1,3 +1,4 @@
+import Catalog
 import Community
 import Core
 import Meetings
@@ -26,14 +27,6 @@ extension PersonFacts {
 }
 
 extension ServiceFacts {
-    var json: JSON {
-        [
-            "id": .string(id), "name": .string(name), "kind": .string(kind.rawValue), "expert_id": .optional(expertId),
-            "default_length_minutes": .int(defaultLengthMinutes), "price_credits": .int(priceCredits),
-            "skills": .array(skills.map { .string($0) }), "agenda_questions": .array(agendaQuestions.map { .string($0) }), "active": .bool(active),
-        ]
-    }
-
     static let fields: [Schema.Field] = [
         .init("id", .id(.service), required: true), .init("name", .name, required: true),
         .init("kind", .oneOf(["generic", "expert_specific"]), required: true), .init("expert_id", .nullable(.id(.person)), required: true),
@@ -61,14 +54,7 @@ enum OpenWork {
         ]
     }
 
-    static func json(_ base: JSON, _ work: CatalogStore.LeftOpen) -> JSON {
-        var fields = base.objectValue ?? [:]
-        fields["waiting_meetings"] = .array(work.waiting.map { .string($0) })
-        fields["waiting_meetings_count"] = .int(work.waitingCount)
-        fields["active_series"] = .array(work.series.map { .string($0) })
-        fields["active_series_count"] = .int(work.seriesCount)
-        return .object(fields)
-    }
+    static func json(_ base: JSON, _ work: LeftOpen) -> JSON { work.answer(base) }
 }
 
 extension LocationFacts {

@@ -1,3 +1,4 @@
+import Catalog
 import Core
 import Meetings
 import Postgres
@@ -23,53 +24,43 @@ public enum CatalogStore {
         return try service(row)
     }
 
-    /// A new service; its name must be new in the community by `NameRule.key`, which names
-    /// stored before the rule may not be in their stored form (the caller holds the directory lock).
-    public static func insertService(_ c: Connection, communityId: String, _ s: ServiceFacts) throws -> ServiceFacts {
-        try requireNameFree(c, communityId: communityId, s.name, for: s.id)
-        do {
-            let row = try c.query(
-                """
-                INSERT INTO services (community_id, id, name, kind, expert_id, default_length_minutes, price_credits, skills, agenda_questions)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING \(serviceColumns)
-                """,
-                [communityId, s.id, s.name, s.kind.rawValue, s.expertId, s.defaultLengthMinutes, s.priceCredits, PostgresTextArray(s.skills),
-                 PostgresTextArray(s.agendaQuestions)])
-            return try service(row.one())
-        } catch let e as PostgresError where e.isUniqueViolation {
-            throw AppError.invalidParams(field: "name", reason: "is already the name of another service")
+    /// A service as `to_jsonb` of its row gives it.
+    static func service(_ j: StoredJSON) throws -> ServiceFacts {
+        guard let kind = ServiceFacts.Kind(rawValue: try j.string("kind")) else {
+            throw PostgresError(code: .decoding, message: "\(j.path): unknown service kind")
         }
+        return ServiceFacts(
+            id: try j.string("id"), name: try j.string("name"), kind: kind, expertId: try j.optionalString("expert_id"),
+            defaultLengthMinutes: try j.int("default_length_minutes"), priceCredits: try j.int("price_credits"),
+            skills: try j.strings("skills"), agendaQuestions: try j.strings("agenda_questions"), active: try j.bool("active"))
     }
 
-    /// The name is no other service's by `NameRule.key` (refused naming the one that has it).
-    static func requireNameFree(_ c: Connection, communityId: String, _ name: String, for id: String) throws {
-        if let taken = try c.query(
-            // Both keys by the SQL twin: the database's case mapping decides both sides alike.
-            "SELECT id, name FROM services WHERE community_id = $1 AND ml_name_key(name) = ml_name_key($2) AND id <> $3 ORDER BY id LIMIT 1",
-            [communityId, name, id]
-        ).first {
-            throw AppError.invalidParams(
-                field: "name",
-                reason: "is already the name of service \(try taken.string("name")) (\(try taken.string("id"))), whatever the case, the Unicode form and the spaces around it; give another name")
-        }
+    /// What a new or changed service is decided on (`ml_service_context`), the directory locked.
+    public static func serviceContext(communityId: String, serviceId: String?, expertId: String?, name: String?) -> SQLCall {
+        SQLCall(
+            "ml_service_context",
+            [.init(communityId, "text"), .init(serviceId, "text"), .init(expertId, "text"), .init(name, "text")])
     }
 
-    /// A service's name, default length, price, skills and agenda questions as `s` has them
-    /// (kind, expert and whether it is offered stay); the name as `insertService` keeps it new
-    /// (the caller holds the directory lock).
-    public static func updateService(_ c: Connection, communityId: String, _ s: ServiceFacts) throws -> ServiceFacts {
-        try requireNameFree(c, communityId: communityId, s.name, for: s.id)
-        do {
-            let row = try c.query(
-                """
-                UPDATE services SET name = $3, default_length_minutes = $4, price_credits = $5, skills = $6, agenda_questions = $7
-                WHERE community_id = $1 AND id = $2 RETURNING \(serviceColumns)
-                """,
-                [communityId, s.id, s.name, s.defaultLengthMinutes, s.priceCredits, PostgresTextArray(s.skills), PostgresTextArray(s.agendaQuestions)])
-            return try service(row.one())
-        } catch let e as PostgresError where e.isUniqueViolation {
-            throw AppError.invalidParams(field: "name", reason: "is already the name of another service")
-        }
+    public static func decodeServiceContext(_ json: JSON) throws -> ServiceWriteFacts {
+        let j = StoredJSON(json, path: "service_context")
+        let taken = try j.field("name_taken").map { (id: try $0.string("id"), name: try $0.string("name")) }
+        return ServiceWriteFacts(
+            service: try j.field("service").map(service), expert: try j.field("expert").map(Records.person), nameTaken: taken)
+    }
+
+    /// The service as decided (`ml_service_apply`): new (`insert`), or its name, default
+    /// length, price, skills and agenda questions changed.
+    public static func serviceApply(communityId: String, _ s: ServiceFacts, insert: Bool) -> SQLCall {
+        let p: JSON = [
+            "community_id": .string(communityId), "insert": .bool(insert),
+            "service": [
+                "id": .string(s.id), "name": .string(s.name), "kind": .string(s.kind.rawValue), "expert_id": .optional(s.expertId),
+                "default_length_minutes": .int(s.defaultLengthMinutes), "price_credits": .int(s.priceCredits),
+                "skills": .array(s.skills.map { .string($0) }), "agenda_questions": .array(s.agendaQuestions.map { .string($0) }),
+            ],
+        ]
+        return SQLCall("ml_service_apply", [.init(p, "jsonb")])
     }
 
     /// Offers a service again or retires it (no new bookings; booked meetings stay).
@@ -80,43 +71,39 @@ public enum CatalogStore {
         return try service(row)
     }
 
-    /// What a retired service or location leaves open: requests for it still waiting for an
-    /// answer (at most 100, soonest first: one whose start has passed waits for nobody, and
-    /// expires) and weekly series that go on booking it.
+    /// What a retired service or location leaves open (`ml_open_work`): requests for it still
+    /// waiting for an answer (at most `Listed.atMost`, soonest first: one whose start has passed
+    /// waits for nobody, and expires) and weekly series that go on booking it.
     public static func openWork(
         _ c: Connection, communityId: String, now: Instant, serviceId: String? = nil, locationId: String? = nil, expertId: String? = nil
     ) throws -> LeftOpen {
         let row = try c.query(
-            """
-            WITH waiting AS (
-                SELECT m.id, m.start_at FROM meetings m
-                WHERE m.community_id = $1 AND m.status = 'awaiting_approval' AND m.start_at > $4 AND (m.service_id = $2 OR m.location_id = $3)
-                  AND ($6::text IS NULL OR m.expert_id = $6)
-            ), going_on AS (
-                SELECT s.id FROM series s WHERE s.community_id = $1 AND s.status = 'active' AND (s.service_id = $2 OR s.location_id = $3)
-                  AND ($6::text IS NULL OR s.expert_id = $6)
-            )
-            SELECT
-                (SELECT coalesce(array_agg(w.id ORDER BY w.start_at, w.id), '{}') FROM (
-                    SELECT id, start_at FROM waiting ORDER BY start_at, id LIMIT $5) w) AS waiting,
-                (SELECT count(*) FROM waiting) AS waiting_count,
-                (SELECT coalesce(array_agg(g.id ORDER BY g.id), '{}') FROM (SELECT id FROM going_on ORDER BY id LIMIT $5) g) AS series,
-                (SELECT count(*) FROM going_on) AS series_count
-            """, [communityId, serviceId, locationId, now, Listed.atMost, expertId]
+            "SELECT ml_open_work($1, $2, $3, $4, $5, $6) AS work", [communityId, now, serviceId, locationId, expertId, Listed.atMost]
         ).one()
-        return LeftOpen(
-            waiting: try row.stringArray("waiting"), waitingCount: try row.int("waiting_count"),
-            series: try row.stringArray("series"), seriesCount: try row.int("series_count"))
+        return try leftOpen(StoredJSON(try row.json("work"), path: "open_work"))
     }
 
-    /// What a retired service or location (or an expert's certification removed) leaves open:
-    /// its waiting requests (the soonest `Listed.atMost`) and active series (the first by id),
-    /// each with how many in all.
-    public struct LeftOpen: Sendable {
-        public let waiting: [String]
-        public let waitingCount: Int64
-        public let series: [String]
-        public let seriesCount: Int64
+    static func leftOpen(_ j: StoredJSON) throws -> LeftOpen {
+        LeftOpen(
+            waiting: try j.strings("waiting"), waitingCount: try j.int("waiting_count"),
+            series: try j.strings("series"), seriesCount: try j.int("series_count"))
+    }
+
+    /// What removing an expert's certification is decided on (`ml_decertify_context`), the
+    /// service locked: the service, whether the expert holds it, and what they leave open in it.
+    public static func decertifyContext(communityId: String, testClock: Bool, serviceId: String, expertId: String) -> SQLCall {
+        SQLCall(
+            "ml_decertify_context",
+            [.init(communityId, "text"), .init(testClock, "boolean"), .init(serviceId, "text"), .init(expertId, "text"), .init(Listed.atMost, "integer")])
+    }
+
+    public static func decodeDecertifyContext(_ json: JSON) throws -> (service: ServiceFacts?, certified: Bool, leftOpen: LeftOpen) {
+        let j = StoredJSON(json, path: "decertify_context")
+        return (try j.field("service").map(service), try j.bool("certified"), try leftOpen(StoredJSON(j.value["open_work"] ?? .null, path: "decertify_context.open_work")))
+    }
+
+    public static func decertifyApply(communityId: String, serviceId: String, expertId: String) -> SQLCall {
+        SQLCall("ml_decertify_apply", [.init(JSON.object(["community_id": .string(communityId), "service_id": .string(serviceId), "expert_id": .string(expertId)]), "jsonb")])
     }
 
     /// A page of services in id order; with an expert, those the expert offers (none while they
@@ -139,13 +126,6 @@ public enum CatalogStore {
         try c.query(
             "INSERT INTO certifications (community_id, service_id, expert_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             [communityId, serviceId, expertId]
-        ).affectedRows == 1
-    }
-
-    /// True when there was a certification to remove.
-    public static func decertify(_ c: Connection, communityId: String, serviceId: String, expertId: String) throws -> Bool {
-        try c.query(
-            "DELETE FROM certifications WHERE community_id = $1 AND service_id = $2 AND expert_id = $3", [communityId, serviceId, expertId]
         ).affectedRows == 1
     }
 

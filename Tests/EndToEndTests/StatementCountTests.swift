@@ -84,7 +84,7 @@ final class StatementCountTests: EndToEndTestCase {
         return Counter(meetingd: meetingd, role: role, adminURL: databaseURL, logPath: logPath)
     }
 
-    /// Every mutating meeting, chat, series, scheduler, people and ledger method, once without and once with an
+    /// Every mutating meeting, chat, series, scheduler, people, catalog and ledger method, once without and once with an
     /// idempotency key where a second call makes sense, and every read of them.
     func testEachCallStaysWithinItsStatementBudget() throws {
         let w = try MeetingWorld(self, label: #function)
@@ -242,6 +242,17 @@ final class StatementCountTests: EndToEndTestCase {
         ], key: true)
         try measure("person.update (a role taken away)", "person.update", as: w.admin, ["person_id": made["id"] ?? .null, "remove_roles": ["expert"]])
 
+        // The catalog: a service's name under the directory's lock, a certification under the service's.
+        let svc = try measure("service.create", "service.create", as: w.admin, ["name": "Bio", "kind": "generic", "default_length_minutes": 30, "price_credits": 5], key: true)
+        try measure("service.update", "service.update", as: w.admin, ["service_id": svc["id"] ?? .null, "price_credits": 6])
+        try measure("service.certify", "service.certify", as: w.admin, ["service_id": svc["id"] ?? .null, "expert_id": .string(w.expert)])
+        try measure("service.decertify", "service.decertify", as: w.admin, ["service_id": svc["id"] ?? .null, "expert_id": .string(w.expert)])
+        try measure("service.set_active", "service.set_active", as: w.admin, ["service_id": svc["id"] ?? .null, "active": false])
+        let loc = try measure("location.create", "location.create", as: w.admin, ["name": "Lab", "kind": "in_person"])
+        try measure("location.update", "location.update", as: w.admin, ["location_id": loc["id"] ?? .null, "active": false])
+        try measure("enrollment.assign", "enrollment.assign", as: w.admin, ["user_id": .string(w.user), "service_id": svc["id"] ?? .null])
+        try measure("enrollment.remove", "enrollment.remove", as: w.admin, ["user_id": .string(w.user), "service_id": svc["id"] ?? .null])
+        try measure("community.update_settings", "community.update_settings", as: w.admin, ["min_notice_minutes": 30])
         // Series and the scheduler.
         let series = try measure("series.create", "series.create", as: w.user, [
             "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "first_start": .string(slot(14, 10)),

@@ -40,7 +40,7 @@ final class MeetingStoreTests: XCTestCase {
             try CommunityStore.create(c, communityId: communityId, name: "Store tests", settings: settings, now: SystemClock.now())
             try PeopleStore.insert(c, communityId: communityId, person: world.user, now: SystemClock.now())
             try PeopleStore.insert(c, communityId: communityId, person: world.expert, now: SystemClock.now())
-            _ = try CatalogStore.insertService(c, communityId: communityId, world.service)
+            try c.query(CatalogStore.serviceApply(communityId: communityId, world.service, insert: true).statement)
             _ = try CatalogStore.insertLocation(c, communityId: communityId, world.location)
             _ = try CatalogStore.certify(c, communityId: communityId, serviceId: world.service.id, expertId: world.expert.id)
             let rules: JSON = .array((1...7).map { ["weekday": .int(Int64($0)), "start": "06:00", "end": "22:00", "location_ids": [.string(world.location.id)]] })

@@ -1,0 +1,96 @@
+import Core
+import Meetings
+
+extension ServiceFacts {
+    /// The service as `service.*` answers it.
+    public var json: JSON {
+        [
+            "id": .string(id), "name": .string(name), "kind": .string(kind.rawValue), "expert_id": .optional(expertId),
+            "default_length_minutes": .int(defaultLengthMinutes), "price_credits": .int(priceCredits),
+            "skills": .array(skills.map { .string($0) }), "agenda_questions": .array(agendaQuestions.map { .string($0) }), "active": .bool(active),
+        ]
+    }
+}
+
+/// What a retired service or location (or an expert's certification removed) leaves open: its
+/// waiting requests (the soonest `Listed.atMost`) and active series (the first by id), each with
+/// how many in all.
+public struct LeftOpen: Sendable, Equatable {
+    public let waiting: [String]
+    public let waitingCount: Int64
+    public let series: [String]
+    public let seriesCount: Int64
+
+    public init(waiting: [String], waitingCount: Int64, series: [String], seriesCount: Int64) {
+        self.waiting = waiting
+        self.waitingCount = waitingCount
+        self.series = series
+        self.seriesCount = seriesCount
+    }
+
+    /// `base` (the service, location or certification changed) with what it leaves open.
+    public func answer(_ base: JSON) -> JSON {
+        var fields = base.objectValue ?? [:]
+        fields["waiting_meetings"] = .array(waiting.map { .string($0) })
+        fields["waiting_meetings_count"] = .int(waitingCount)
+        fields["active_series"] = .array(series.map { .string($0) })
+        fields["active_series_count"] = .int(seriesCount)
+        return .object(fields)
+    }
+}
+
+/// What a new or changed service is decided on, read in one statement once the directory (which
+/// serializes names) is locked.
+public struct ServiceWriteFacts: Sendable {
+    /// The service changed, as it is.
+    public var service: ServiceFacts?
+    /// The expert an expert-specific service is for.
+    public var expert: PersonFacts?
+    /// Another service with the name already, by the name key (id, name).
+    public var nameTaken: (id: String, name: String)?
+
+    public init(service: ServiceFacts?, expert: PersonFacts?, nameTaken: (id: String, name: String)?) {
+        self.service = service
+        self.expert = expert
+        self.nameTaken = nameTaken
+    }
+}
+
+/// `service.create` and `service.update`: an expert-specific service is one expert's, a generic
+/// one any certified expert's; names are the community's own, one service each; skills and
+/// agenda questions are kept trimmed, none blank.
+public enum ServiceRules {
+    /// The expert a service of `kind` is for: an expert-specific one names an expert, a generic
+    /// one none.
+    public static func checkOwner(kind: ServiceFacts.Kind, expertId: String?, facts: ServiceWriteFacts) throws {
+        if kind == .expertSpecific {
+            guard let expertId else { throw AppError.invalidParams(field: "expert_id", reason: "is required for an expert_specific service") }
+            guard let expert = facts.expert else { throw AppError.notFound("person", expertId) }
+            try expert.requiring(.expert, field: "expert_id")
+        } else if expertId != nil {
+            throw AppError.invalidParams(field: "expert_id", reason: "is only for expert_specific services; certify experts in a generic one")
+        }
+    }
+
+    /// The name is no other service's (refused naming the one that has it).
+    public static func requireNameFree(_ facts: ServiceWriteFacts) throws {
+        guard let taken = facts.nameTaken else { return }
+        throw AppError.invalidParams(
+            field: "name",
+            reason: "is already the name of service \(taken.name) (\(taken.id)), whatever the case, the Unicode form and the spaces around it; give another name")
+    }
+
+    /// Skills and questions as a file of services would import them: trimmed of white space (so
+    /// an export imports back unchanged), none blank; skills each named once.
+    public static func trimmed(_ values: [String], field: String, distinct: Bool = false) throws -> [String] {
+        let kept = try values.enumerated().map { i, value in
+            let trimmed = value.trimmingWhitespace()
+            guard !trimmed.isEmpty else { throw AppError.invalidParams(field: "\(field)[\(i)]", reason: "is blank") }
+            return trimmed
+        }
+        if distinct, let twice = kept.firstRepeated() {
+            throw AppError.invalidParams(field: field, reason: "names \"\(twice)\" twice")
+        }
+        return kept
+    }
+}

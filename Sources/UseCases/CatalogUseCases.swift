@@ -1,0 +1,102 @@
+import Catalog
+import Core
+import Meetings
+import Pipeline
+import Postgres
+import RPC
+import Store
+
+/// Writes of the catalog as commands: the lock that serializes them (the directory's for a
+/// service's name, the service's for a certification, as the bookings that read it take), one
+/// read beside the actor's row, the rules of `ServiceRules` and `CertificationRule`, one write.
+public enum CatalogUseCases {
+    static func keyLock(_ scope: RequestScope) -> [Statement] {
+        scope.keySubject.map { [Locks.key(communityId: scope.communityId, keySubject: $0)] } ?? []
+    }
+
+    /// The name as it would be stored, for the read of the service that has it already (the
+    /// rule refuses a name that cannot be stored once the actor is known).
+    static func storedName(_ params: Params) -> String? {
+        params.optionalString("name").map { (try? NameRule.stored($0, field: "name")) ?? $0 }
+    }
+
+    /// Two services given one name at once: the later is refused as the rule refuses it.
+    static func nameTaken(_ error: PostgresError, _ params: Params) -> Error? {
+        error.isUniqueViolation ? AppError.invalidParams(field: "name", reason: "is already the name of another service") : nil
+    }
+
+    static func facts(_ json: JSON?) throws -> ServiceWriteFacts {
+        guard let json else { throw AppError.internalError() }
+        return try CatalogStore.decodeServiceContext(json)
+    }
+
+    /// `service.create`.
+    public static func createService() -> CommandPlan {
+        CommandPlan(
+            locks: { scope, _ in keyLock(scope) + [Locks.directory(communityId: scope.communityId)] },
+            context: { scope, params in
+                CatalogStore.serviceContext(communityId: scope.communityId, serviceId: nil, expertId: params.optionalString("expert_id"), name: storedName(params))
+            },
+            decide: { ctx, json, params in
+                let facts = try facts(json)
+                guard let kind = ServiceFacts.Kind(rawValue: try params.string("kind")) else { throw AppError.invalidParams(field: "kind", reason: "is not a kind") }
+                let expertId = params.optionalString("expert_id")
+                try ServiceRules.checkOwner(kind: kind, expertId: expertId, facts: facts)
+                let service = ServiceFacts(
+                    id: Identifier.make(.service), name: try NameRule.stored(try params.string("name"), field: "name"), kind: kind, expertId: expertId,
+                    defaultLengthMinutes: try params.int("default_length_minutes"), priceCredits: try params.int("price_credits"),
+                    skills: try ServiceRules.trimmed(params.stringList("skills"), field: "skills", distinct: true),
+                    agendaQuestions: try ServiceRules.trimmed(params.stringList("agenda_questions"), field: "agenda_questions"))
+                try ServiceRules.requireNameFree(facts)
+                return Outcome(response: service.json, apply: CatalogStore.serviceApply(communityId: ctx.communityId, service, insert: true))
+            },
+            translate: nameTaken)
+    }
+
+    /// `service.update`: each field given replaces the service's; the rest stay.
+    public static func updateService() -> CommandPlan {
+        CommandPlan(
+            locks: { scope, _ in keyLock(scope) + [Locks.directory(communityId: scope.communityId)] },
+            context: { scope, params in
+                CatalogStore.serviceContext(communityId: scope.communityId, serviceId: try params.string("service_id"), expertId: nil, name: storedName(params))
+            },
+            decide: { ctx, json, params in
+                let facts = try facts(json)
+                guard var service = facts.service else { throw AppError.notFound("service", try params.string("service_id")) }
+                if params.has("name") { service.name = try NameRule.stored(try params.string("name"), field: "name") }
+                if params.has("default_length_minutes") { service.defaultLengthMinutes = try params.int("default_length_minutes") }
+                if params.has("price_credits") { service.priceCredits = try params.int("price_credits") }
+                if params.has("skills") { service.skills = try ServiceRules.trimmed(params.stringList("skills"), field: "skills", distinct: true) }
+                if params.has("agenda_questions") {
+                    service.agendaQuestions = try ServiceRules.trimmed(params.stringList("agenda_questions"), field: "agenda_questions")
+                }
+                if params.has("name") { try ServiceRules.requireNameFree(facts) }
+                return Outcome(response: service.json, apply: CatalogStore.serviceApply(communityId: ctx.communityId, service, insert: false))
+            },
+            translate: nameTaken)
+    }
+
+    /// `service.decertify`: the expert is not offered or booked in the service any more; the
+    /// answer lists what their side leaves open in it.
+    public static func decertify() -> CommandPlan {
+        CommandPlan(
+            // As a retirement: after the bookings that read the certification, before those that will.
+            locks: { scope, params in keyLock(scope) + [Locks.catalogEntry(communityId: scope.communityId, id: try params.string("service_id"))] },
+            context: { scope, params in
+                CatalogStore.decertifyContext(
+                    communityId: scope.communityId, testClock: scope.testClock, serviceId: try params.string("service_id"),
+                    expertId: try params.string("expert_id"))
+            },
+            decide: { ctx, json, params in
+                let (serviceId, expertId) = (try params.string("service_id"), try params.string("expert_id"))
+                guard let json else { throw AppError.internalError() }
+                let facts = try CatalogStore.decodeDecertifyContext(json)
+                guard let service = facts.service else { throw AppError.notFound("service", serviceId) }
+                try CertificationRule.decertify(expertId, from: service)
+                guard facts.certified else { throw AppError.notFound("certification", "\(expertId) in \(serviceId)") }
+                return Outcome(
+                    response: facts.leftOpen.answer(["service_id": .string(serviceId), "expert_id": .string(expertId), "certified": false]),
+                    apply: CatalogStore.decertifyApply(communityId: ctx.communityId, serviceId: serviceId, expertId: expertId))
+            })
+    }
+}
