@@ -59,38 +59,18 @@ enum CatalogAPI {
         audience: .roles([.admin]), mutating: true,
         params: [.init("service_id", .id(.service), required: true), .init("active", .boolean, required: true)],
         result: .object(ServiceFacts.fields + OpenWork.fields, additional: true), errors: [DocErrors.notFound],
-        body: .transaction { ctx, params in
-            // After the bookings that read it, before those that will: the list below has every request made.
-            try ctx.db.query(Locks.catalogEntry(communityId: ctx.communityId, id: try params.string("service_id")))
-            let service = try CatalogStore.setActive(ctx.db, communityId: ctx.communityId, id: try params.string("service_id"), active: params.bool("active"))
-            return OpenWork.json(service.json, try CatalogStore.openWork(ctx.db, communityId: ctx.communityId, now: ctx.now, serviceId: service.id))
-        })
+        body: .command(CatalogUseCases.setActive()))
 
     static let certificationFields: [Schema.Field] = [
         .init("service_id", .id(.service), required: true), .init("expert_id", .id(.person), required: true), .init("certified", .boolean, required: true),
     ]
     static let certificationResult: Schema = .named("Certification", .object(certificationFields))
 
-    /// Certifies an expert in a service (`CertificationRule`); true when a certification row is new.
-    static func certifyExpert(_ ctx: TransactionContext, serviceId: String, expertId: String) throws -> Bool {
-        let service = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: serviceId)
-        let expert = try ctx.person(expertId)
-        let owner = try service.expertId.flatMap { $0 == expertId ? expert : try PeopleStore.find(ctx.db, communityId: ctx.communityId, id: $0) }
-        switch try CertificationRule.certify(expert, in: service, ownerName: owner?.fullName) {
-        case .holdsByOwnership: return false
-        case .record: return try CatalogStore.certify(ctx.db, communityId: ctx.communityId, serviceId: serviceId, expertId: expertId)
-        }
-    }
-
     static let certify = MethodDefinition(
         "service.certify", "Certifies an expert in a generic service (an expert-specific service's own expert holds it already)", audience: .roles([.admin]), mutating: true,
         params: [.init("service_id", .id(.service), required: true), .init("expert_id", .id(.person), required: true)],
         result: certificationResult, errors: [DocErrors.notFound],
-        body: .transaction { ctx, params in
-            let (serviceId, expertId) = (try params.string("service_id"), try params.string("expert_id"))
-            _ = try certifyExpert(ctx, serviceId: serviceId, expertId: expertId)
-            return ["service_id": .string(serviceId), "expert_id": .string(expertId), "certified": true]
-        })
+        body: .command(CatalogUseCases.certify()))
 
     static let decertify = MethodDefinition(
         "service.decertify",
@@ -113,38 +93,17 @@ enum CatalogAPI {
     /// Exactly one of service_id / expert_id names what the user is assigned to.
     static let enrollmentTarget = ParamRule.exactlyOne("service_id", "expert_id")
 
-    /// Assigns a user; true when the enrolment is new.
-    static func enroll(_ ctx: TransactionContext, userId: String, serviceId: String?, expertId: String?) throws -> Bool {
-        _ = try ctx.requireUser(userId)
-        if let serviceId { _ = try CatalogStore.service(ctx.db, communityId: ctx.communityId, id: serviceId) }
-        if let expertId { _ = try ctx.requireExpert(expertId) }
-        return try CatalogStore.enroll(ctx.db, communityId: ctx.communityId, userId: userId, serviceId: serviceId, expertId: expertId, now: ctx.now)
-    }
-
     static let assign = MethodDefinition(
         "enrollment.assign", "Assigns a user to a service or to an expert", audience: .roles([.admin]), mutating: true,
         params: enrollmentParams, result: enrollmentResult, errors: [DocErrors.notFound], paramRules: [enrollmentTarget],
-        body: .transaction { ctx, params in
-            let userId = try params.string("user_id")
-            let (serviceId, expertId) = (params.optionalString("service_id"), params.optionalString("expert_id"))
-            _ = try enroll(ctx, userId: userId, serviceId: serviceId, expertId: expertId)
-            return ["user_id": .string(userId), "service_id": .optional(serviceId), "expert_id": .optional(expertId), "enrolled": true]
-        })
+        body: .command(CatalogUseCases.enrollment(enrolled: true)))
 
     static let remove = MethodDefinition(
         "enrollment.remove",
         "Removes a user's assignment to a service or an expert. Where the community requires enrolment, the meetings it allowed stay as they are: they can be declined, withdrawn or cancelled, but neither side accepts or moves them (not_enrolled) until the user is assigned again",
         audience: .roles([.admin]), mutating: true,
         params: enrollmentParams, result: enrollmentResult, errors: [DocErrors.notFound], paramRules: [enrollmentTarget],
-        body: .transaction { ctx, params in
-            let userId = try params.string("user_id")
-            let (serviceId, expertId) = (params.optionalString("service_id"), params.optionalString("expert_id"))
-            guard try CatalogStore.unenroll(ctx.db, communityId: ctx.communityId, userId: userId, serviceId: serviceId, expertId: expertId) else {
-                // Named as decertify names a certification: whose, and to what.
-                throw AppError.notFound("enrollment", "of \(userId) to \(serviceId ?? expertId ?? "")")
-            }
-            return ["user_id": .string(userId), "service_id": .optional(serviceId), "expert_id": .optional(expertId), "enrolled": false]
-        })
+        body: .command(CatalogUseCases.enrollment(enrolled: false)))
 
     static let listEnrollments = MethodDefinition(
         "enrollment.list", "Enrolments of a user, a service or an expert (admins and office staff: any; users and experts: their own)",

@@ -12,8 +12,6 @@ extension TransactionContext {
 
     func person(_ id: String) throws -> PersonFacts { try PeopleStore.get(db, communityId: communityId, id: id) }
 
-    func requireExpert(_ id: String, field: String = "expert_id") throws -> PersonFacts { try person(id).requiring(.expert, field: field) }
-
     func requireUser(_ id: String, field: String = "user_id") throws -> PersonFacts { try person(id).requiring(.user, field: field) }
 }
 

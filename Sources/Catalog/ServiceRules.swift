@@ -94,3 +94,38 @@ public enum ServiceRules {
         return kept
     }
 }
+
+/// What assigning a user (to a service or an expert), or removing the assignment, is decided on.
+public struct EnrollmentFacts: Sendable {
+    public var user: PersonFacts?
+    public var serviceExists: Bool
+    public var expert: PersonFacts?
+    /// The assignment exists.
+    public var enrolled: Bool
+
+    public init(user: PersonFacts?, serviceExists: Bool, expert: PersonFacts?, enrolled: Bool) {
+        self.user = user
+        self.serviceExists = serviceExists
+        self.expert = expert
+        self.enrolled = enrolled
+    }
+}
+
+/// `enrollment.assign` and `enrollment.remove`: a user is assigned to a service or to an expert
+/// that exists; only an assignment that exists is removed.
+public enum EnrollmentRule {
+    public static func assign(userId: String, serviceId: String?, expertId: String?, facts: EnrollmentFacts) throws {
+        guard let user = facts.user else { throw AppError.notFound("person", userId) }
+        try user.requiring(.user, field: "user_id")
+        if let serviceId, !facts.serviceExists { throw AppError.notFound("service", serviceId) }
+        if let expertId {
+            guard let expert = facts.expert else { throw AppError.notFound("person", expertId) }
+            try expert.requiring(.expert, field: "expert_id")
+        }
+    }
+
+    /// Named as a removed certification is: whose, and to what.
+    public static func remove(userId: String, serviceId: String?, expertId: String?, facts: EnrollmentFacts) throws {
+        guard facts.enrolled else { throw AppError.notFound("enrollment", "of \(userId) to \(serviceId ?? expertId ?? "")") }
+    }
+}

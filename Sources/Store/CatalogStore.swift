@@ -17,13 +17,6 @@ public enum CatalogStore {
             skills: try row.stringArray("skills"), agendaQuestions: try row.stringArray("agenda_questions"), active: try row.bool("active"))
     }
 
-    public static func service(_ c: Connection, communityId: String, id: String) throws -> ServiceFacts {
-        guard let row = try c.query("SELECT \(serviceColumns) FROM services WHERE community_id = $1 AND id = $2", [communityId, id]).first else {
-            throw AppError.notFound("service", id)
-        }
-        return try service(row)
-    }
-
     /// A service as `to_jsonb` of its row gives it.
     static func service(_ j: StoredJSON) throws -> ServiceFacts {
         guard let kind = ServiceFacts.Kind(rawValue: try j.string("kind")) else {
@@ -63,14 +56,6 @@ public enum CatalogStore {
         return SQLCall("ml_service_apply", [.init(p, "jsonb")])
     }
 
-    /// Offers a service again or retires it (no new bookings; booked meetings stay).
-    public static func setActive(_ c: Connection, communityId: String, id: String, active: Bool) throws -> ServiceFacts {
-        guard let row = try c.query(
-            "UPDATE services SET active = $3 WHERE community_id = $1 AND id = $2 RETURNING \(serviceColumns)", [communityId, id, active]
-        ).first else { throw AppError.notFound("service", id) }
-        return try service(row)
-    }
-
     /// What a retired service or location leaves open (`ml_open_work`): requests for it still
     /// waiting for an answer (at most `Listed.atMost`, soonest first: one whose start has passed
     /// waits for nobody, and expires) and weekly series that go on booking it.
@@ -106,6 +91,57 @@ public enum CatalogStore {
         SQLCall("ml_decertify_apply", [.init(JSON.object(["community_id": .string(communityId), "service_id": .string(serviceId), "expert_id": .string(expertId)]), "jsonb")])
     }
 
+    /// What certifying an expert is decided on (`ml_certify_context`): the service, the expert,
+    /// and the name of the expert whose own service it is.
+    public static func certifyContext(communityId: String, serviceId: String, expertId: String) -> SQLCall {
+        SQLCall("ml_certify_context", [.init(communityId, "text"), .init(serviceId, "text"), .init(expertId, "text")])
+    }
+
+    public static func decodeCertifyContext(_ json: JSON) throws -> (service: ServiceFacts?, expert: PersonFacts?, ownerName: String?) {
+        let j = StoredJSON(json, path: "certify_context")
+        return (try j.field("service").map(service), try j.field("expert").map(Records.person), try j.optionalString("owner_name"))
+    }
+
+    public static func certifyApply(communityId: String, serviceId: String, expertId: String) -> SQLCall {
+        SQLCall("ml_certify_apply", [.init(JSON.object(["community_id": .string(communityId), "service_id": .string(serviceId), "expert_id": .string(expertId)]), "jsonb")])
+    }
+
+    /// What retiring a service (or offering it again) is decided on (`ml_retire_context`), the
+    /// service locked: the service and what it leaves open.
+    public static func retireContext(communityId: String, testClock: Bool, serviceId: String) -> SQLCall {
+        SQLCall("ml_retire_context", [.init(communityId, "text"), .init(testClock, "boolean"), .init(serviceId, "text"), .init(Listed.atMost, "integer")])
+    }
+
+    public static func decodeRetireContext(_ json: JSON) throws -> (service: ServiceFacts?, leftOpen: LeftOpen) {
+        let j = StoredJSON(json, path: "retire_context")
+        return (try j.field("service").map(service), try leftOpen(StoredJSON(j.value["open_work"] ?? .null, path: "retire_context.open_work")))
+    }
+
+    public static func retireApply(communityId: String, serviceId: String, active: Bool) -> SQLCall {
+        SQLCall("ml_retire_apply", [.init(JSON.object(["community_id": .string(communityId), "service_id": .string(serviceId), "active": .bool(active)]), "jsonb")])
+    }
+
+    /// What assigning a user, or removing the assignment, is decided on (`ml_enrollment_context`).
+    public static func enrollmentContext(communityId: String, userId: String, serviceId: String?, expertId: String?) -> SQLCall {
+        SQLCall("ml_enrollment_context", [.init(communityId, "text"), .init(userId, "text"), .init(serviceId, "text"), .init(expertId, "text")])
+    }
+
+    public static func decodeEnrollmentContext(_ json: JSON) throws -> EnrollmentFacts {
+        let j = StoredJSON(json, path: "enrollment_context")
+        return EnrollmentFacts(
+            user: try j.field("user").map(Records.person), serviceExists: try j.bool("service_exists"),
+            expert: try j.field("expert").map(Records.person), enrolled: try j.bool("enrolled"))
+    }
+
+    /// The assignment made (`enrolled`: kept if it exists) or removed (`ml_enrollment_apply`).
+    public static func enrollmentApply(communityId: String, userId: String, serviceId: String?, expertId: String?, enrolled: Bool, now: Instant) -> SQLCall {
+        let p: JSON = [
+            "community_id": .string(communityId), "user_id": .string(userId), "service_id": .optional(serviceId), "expert_id": .optional(expertId),
+            "enrolled": .bool(enrolled), "now": .string(now.rfc3339),
+        ]
+        return SQLCall("ml_enrollment_apply", [.init(p, "jsonb")])
+    }
+
     /// A page of services in id order; with an expert, those the expert offers (none while they
     /// do not hold the expert role).
     public static func listServices(communityId: String, expertId: String?, afterId: String?, limit: Int64) -> Statement {
@@ -119,46 +155,6 @@ public enum CatalogStore {
               AND ($3::text IS NULL OR s.id > $3)
             ORDER BY s.id LIMIT $4
             """, [communityId, expertId, afterId, limit])
-    }
-
-    /// True when the certification is new.
-    public static func certify(_ c: Connection, communityId: String, serviceId: String, expertId: String) throws -> Bool {
-        try c.query(
-            "INSERT INTO certifications (community_id, service_id, expert_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            [communityId, serviceId, expertId]
-        ).affectedRows == 1
-    }
-
-    /// The experts certified in a service (and the owner of an expert-specific one) who hold the
-    /// expert role (one whose role was taken away keeps their certifications for a return).
-    public static func certifiedExperts(_ c: Connection, communityId: String, serviceId: String) throws -> [String] {
-        try c.query(
-            """
-            SELECT x.id FROM (
-                SELECT expert_id AS id FROM certifications WHERE community_id = $1 AND service_id = $2
-                UNION SELECT expert_id FROM services WHERE community_id = $1 AND id = $2 AND expert_id IS NOT NULL) x
-            JOIN people p ON p.community_id = $1 AND p.id = x.id AND 'expert' = ANY (p.roles)
-            ORDER BY x.id
-            """, [communityId, serviceId]
-        ).map { try $0.string("id") }
-    }
-
-    /// True when the enrolment is new.
-    public static func enroll(_ c: Connection, communityId: String, userId: String, serviceId: String?, expertId: String?, now: Instant) throws -> Bool {
-        try c.query(
-            "INSERT INTO enrollments (community_id, user_id, service_id, expert_id, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            [communityId, userId, serviceId, expertId, now]
-        ).affectedRows == 1
-    }
-
-    /// True when there was an enrolment to remove.
-    public static func unenroll(_ c: Connection, communityId: String, userId: String, serviceId: String?, expertId: String?) throws -> Bool {
-        try c.query(
-            """
-            DELETE FROM enrollments WHERE community_id = $1 AND user_id = $2
-              AND service_id IS NOT DISTINCT FROM $3 AND expert_id IS NOT DISTINCT FROM $4
-            """, [communityId, userId, serviceId, expertId]
-        ).affectedRows == 1
     }
 
     /// A page of enrolments, optionally of one user, service or expert (with the expert, or with

@@ -99,4 +99,72 @@ public enum CatalogUseCases {
                     apply: CatalogStore.decertifyApply(communityId: ctx.communityId, serviceId: serviceId, expertId: expertId))
             })
     }
+
+    /// `service.certify`: an expert in a generic service (the owner of an expert-specific one
+    /// holds it already, and nothing is written).
+    public static func certify() -> CommandPlan {
+        CommandPlan(
+            locks: { scope, _ in keyLock(scope) },
+            context: { scope, params in
+                CatalogStore.certifyContext(communityId: scope.communityId, serviceId: try params.string("service_id"), expertId: try params.string("expert_id"))
+            },
+            decide: { ctx, json, params in
+                let (serviceId, expertId) = (try params.string("service_id"), try params.string("expert_id"))
+                guard let json else { throw AppError.internalError() }
+                let facts = try CatalogStore.decodeCertifyContext(json)
+                guard let service = facts.service else { throw AppError.notFound("service", serviceId) }
+                guard let expert = facts.expert else { throw AppError.notFound("person", expertId) }
+                let outcome = try CertificationRule.certify(expert, in: service, ownerName: facts.ownerName)
+                return Outcome(
+                    response: ["service_id": .string(serviceId), "expert_id": .string(expertId), "certified": true],
+                    apply: outcome == .record ? CatalogStore.certifyApply(communityId: ctx.communityId, serviceId: serviceId, expertId: expertId) : nil)
+            })
+    }
+
+    /// `service.set_active`: retired (not offered, searched or booked any more) or offered
+    /// again; the answer lists what it leaves open.
+    public static func setActive() -> CommandPlan {
+        CommandPlan(
+            // After the bookings that read it, before those that will: the list has every request made.
+            locks: { scope, params in keyLock(scope) + [Locks.catalogEntry(communityId: scope.communityId, id: try params.string("service_id"))] },
+            context: { scope, params in
+                CatalogStore.retireContext(communityId: scope.communityId, testClock: scope.testClock, serviceId: try params.string("service_id"))
+            },
+            decide: { ctx, json, params in
+                let serviceId = try params.string("service_id")
+                guard let json else { throw AppError.internalError() }
+                let facts = try CatalogStore.decodeRetireContext(json)
+                guard var service = facts.service else { throw AppError.notFound("service", serviceId) }
+                service.active = params.bool("active")
+                return Outcome(
+                    response: facts.leftOpen.answer(service.json),
+                    apply: CatalogStore.retireApply(communityId: ctx.communityId, serviceId: serviceId, active: service.active))
+            })
+    }
+
+    /// `enrollment.assign` (`enrolled` true: kept if it exists) and `enrollment.remove`.
+    public static func enrollment(enrolled: Bool) -> CommandPlan {
+        CommandPlan(
+            locks: { scope, _ in keyLock(scope) },
+            context: { scope, params in
+                CatalogStore.enrollmentContext(
+                    communityId: scope.communityId, userId: try params.string("user_id"), serviceId: params.optionalString("service_id"),
+                    expertId: params.optionalString("expert_id"))
+            },
+            decide: { ctx, json, params in
+                let userId = try params.string("user_id")
+                let (serviceId, expertId) = (params.optionalString("service_id"), params.optionalString("expert_id"))
+                guard let json else { throw AppError.internalError() }
+                let facts = try CatalogStore.decodeEnrollmentContext(json)
+                if enrolled {
+                    try EnrollmentRule.assign(userId: userId, serviceId: serviceId, expertId: expertId, facts: facts)
+                } else {
+                    try EnrollmentRule.remove(userId: userId, serviceId: serviceId, expertId: expertId, facts: facts)
+                }
+                return Outcome(
+                    response: ["user_id": .string(userId), "service_id": .optional(serviceId), "expert_id": .optional(expertId), "enrolled": .bool(enrolled)],
+                    apply: CatalogStore.enrollmentApply(
+                        communityId: ctx.communityId, userId: userId, serviceId: serviceId, expertId: expertId, enrolled: enrolled, now: ctx.now))
+            })
+    }
 }

@@ -45,4 +45,21 @@ final class ServiceRulesTests: XCTestCase {
             "certified": false, "waiting_meetings": ["mtg_1"], "waiting_meetings_count": 3, "active_series": [], "active_series_count": 0,
         ])
     }
+
+    func testAUserIsAssignedToAServiceOrAnExpertThatExistsAndOnlyAnAssignmentThatExistsIsRemoved() {
+        func facts(user: PersonFacts? = nil, service: Bool = false, expert: PersonFacts? = nil, enrolled: Bool = false) -> EnrollmentFacts {
+            EnrollmentFacts(user: user, serviceExists: service, expert: expert, enrolled: enrolled)
+        }
+        XCTAssertNil(refusal { try EnrollmentRule.assign(userId: "per_s", serviceId: "svc_1", expertId: nil, facts: facts(user: sam, service: true)) })
+        XCTAssertNil(refusal { try EnrollmentRule.assign(userId: "per_s", serviceId: nil, expertId: "per_t", facts: facts(user: sam, expert: talia)) })
+        XCTAssertEqual(refusal { try EnrollmentRule.assign(userId: "per_x", serviceId: "svc_1", expertId: nil, facts: facts(service: true)) }?.prefix(4), "4004")
+        XCTAssertEqual(refusal { try EnrollmentRule.assign(userId: "per_t", serviceId: "svc_1", expertId: nil, facts: facts(user: talia, service: true)) },
+                       "-32602 Invalid params: user_id must be a person with the user role")
+        XCTAssertTrue(refusal { try EnrollmentRule.assign(userId: "per_s", serviceId: "svc_9", expertId: nil, facts: facts(user: sam)) }?.hasPrefix("4004") == true)
+        XCTAssertEqual(refusal { try EnrollmentRule.assign(userId: "per_s", serviceId: nil, expertId: "per_s", facts: facts(user: sam, expert: sam)) },
+                       "-32602 Invalid params: expert_id must be a person with the expert role")
+        XCTAssertNil(refusal { try EnrollmentRule.remove(userId: "per_s", serviceId: "svc_1", expertId: nil, facts: facts(enrolled: true)) })
+        XCTAssertEqual(refusal { try EnrollmentRule.remove(userId: "per_s", serviceId: "svc_1", expertId: nil, facts: facts()) },
+                       "4004 Not found: no enrollment of per_s to svc_1 in this community")
+    }
 }

@@ -252,8 +252,8 @@ final class SeedStepsPeopleChatTests: EndToEndTestCase {
         let community = TestCommunity(id: printed["community_id"]?.string ?? "", adminId: printed["admin_id"]?.string ?? "", name: "Chats")
         let meetingd = try startMeetingd(["--test-clock"], environment: environment)
         try meetingd.result("clock.set", as: community.adminId, ["now": .string(MeetingTime.startOfTest)])
-        // Written by SQL: person.create and service.create use functions (ml_person_apply,
-        // ml_name_key) these migrations predate.
+        // Written by SQL: person.create, service.create and service.certify use functions
+        // (ml_person_apply, ml_service_context, ml_certify_context) these migrations predate.
         let expert = "per_" + String(repeating: "e", count: 32), user = "per_" + String(repeating: "d", count: 32)
         let service = "svc_" + String(repeating: "c", count: 32)
         let c = Psql.literal(community.id)
@@ -265,9 +265,9 @@ final class SeedStepsPeopleChatTests: EndToEndTestCase {
                 (\(c), 'acc_\(String(repeating: "e", count: 32))', 'expert_earnings', \(Psql.literal(expert))),
                 (\(c), 'acc_\(String(repeating: "d", count: 32))', 'user_wallet', \(Psql.literal(user)));
             INSERT INTO services (community_id, id, name, kind, default_length_minutes, price_credits)
-            VALUES (\(c), \(Psql.literal(service)), 'CHEM101', 'generic', 60, 0)
+            VALUES (\(c), \(Psql.literal(service)), 'CHEM101', 'generic', 60, 0);
+            INSERT INTO certifications (community_id, service_id, expert_id) VALUES (\(c), \(Psql.literal(service)), \(Psql.literal(expert)))
             """)
-        try meetingd.result("service.certify", as: community.adminId, ["service_id": .string(service), "expert_id": .string(expert)])
         var meetings: [String] = []
         for day in [7, 8] {
             meetings.append(try MeetingWorld.id(of: meetingd.result("meeting.propose", as: expert, [
