@@ -115,12 +115,7 @@ enum PeopleAPI {
         "location.create", "Adds a place (or a virtual room) where meetings happen", audience: .roles([.admin]), mutating: true,
         params: [.init("name", .givenName, required: true), .init("kind", .oneOf(["in_person", "virtual"]), required: true)],
         result: LocationFacts.schema,
-        body: .transaction { ctx, params in
-            try CatalogStore.insertLocation(
-                ctx.db, communityId: ctx.communityId,
-                LocationFacts(id: Identifier.make(.location), name: try NameRule.stored(try params.string("name"), field: "name"), kind: try params.string("kind"))
-            ).json
-        })
+        body: .command(CatalogUseCases.createLocation()))
 
     static let updateLocation = MethodDefinition(
         "location.update",
@@ -129,15 +124,7 @@ enum PeopleAPI {
         params: [.init("location_id", .id(.location), required: true), .init("name", .givenName), .init("active", .boolean)],
         result: .object(LocationFacts.fields + OpenWork.fields, additional: true), errors: [DocErrors.notFound],
         paramRules: [.somethingToChange(["name", "active"], on: "location_id")], examples: [Examples.locationRetire],
-        body: .transaction { ctx, params in
-            // After the bookings that read it, before those that will: the list below has every request made.
-            try ctx.db.query(Locks.catalogEntry(communityId: ctx.communityId, id: try params.string("location_id")))
-            let location = try CatalogStore.updateLocation(
-                ctx.db, communityId: ctx.communityId, id: try params.string("location_id"),
-                name: try params.optionalString("name").map { try NameRule.stored($0, field: "name") },
-                active: params.has("active") ? params.bool("active") : nil)
-            return OpenWork.json(location.json, try CatalogStore.openWork(ctx.db, communityId: ctx.communityId, now: ctx.now, locationId: location.id))
-        })
+        body: .command(CatalogUseCases.updateLocation()))
 
     static let listLocations = MethodDefinition(
         "location.list", "The community's locations", audience: .member, mutating: false, params: Page.fields,

@@ -56,8 +56,6 @@ enum OpenWork {
 }
 
 extension LocationFacts {
-    var json: JSON { ["id": .string(id), "name": .string(name), "kind": .string(kind), "active": .bool(active)] }
-
     static let fields: [Schema.Field] = [
         .init("id", .id(.location), required: true), .init("name", .name, required: true),
         .init("kind", .oneOf(["in_person", "virtual"]), required: true),

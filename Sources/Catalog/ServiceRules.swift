@@ -129,3 +129,32 @@ public enum EnrollmentRule {
         guard facts.enrolled else { throw AppError.notFound("enrollment", "of \(userId) to \(serviceId ?? expertId ?? "")") }
     }
 }
+
+extension LocationFacts {
+    /// The location as `location.*` answers it.
+    public var json: JSON { ["id": .string(id), "name": .string(name), "kind": .string(kind), "active": .bool(active)] }
+}
+
+/// What a new or changed location is decided on, read in one statement once its lock is held.
+public struct LocationWriteFacts: Sendable {
+    /// The location changed, as it is.
+    public var location: LocationFacts?
+    /// Another location with the name already, whatever its case (id, name).
+    public var nameTaken: (id: String, name: String)?
+    /// What the location leaves open (read for a change).
+    public var leftOpen: LeftOpen?
+
+    public init(location: LocationFacts?, nameTaken: (id: String, name: String)?, leftOpen: LeftOpen?) {
+        self.location = location
+        self.nameTaken = nameTaken
+        self.leftOpen = leftOpen
+    }
+}
+
+/// `location.create` and `location.update`: a location's name is no other's, whatever its case.
+public enum LocationRules {
+    public static func requireNameFree(_ facts: LocationWriteFacts) throws {
+        guard let taken = facts.nameTaken else { return }
+        throw AppError.invalidParams(field: "name", reason: "is already the name of location \(taken.name) (\(taken.id)), whatever the case; give another name")
+    }
+}

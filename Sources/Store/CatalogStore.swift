@@ -187,25 +187,30 @@ public enum CatalogStore {
 
     // MARK: Locations
 
-    public static func insertLocation(_ c: Connection, communityId: String, _ l: LocationFacts) throws -> LocationFacts {
-        try requireLocationNameFree(c, communityId: communityId, l.name, for: l.id)
-        do {
-            try c.query("INSERT INTO locations (community_id, id, name, kind) VALUES ($1, $2, $3, $4)", [communityId, l.id, l.name, l.kind])
-            return l
-        } catch let e as PostgresError where e.isUniqueViolation {
-            throw AppError.invalidParams(field: "name", reason: "is already the name of another location")
-        }
+    /// What a new or changed location is decided on (`ml_location_context`): the location (for
+    /// a change), another that has the name (for a name given), what it leaves open (for a change).
+    public static func locationContext(communityId: String, testClock: Bool, locationId: String?, name: String?) -> SQLCall {
+        SQLCall(
+            "ml_location_context",
+            [.init(communityId, "text"), .init(testClock, "boolean"), .init(locationId, "text"), .init(name, "text"), .init(Listed.atMost, "integer")])
     }
 
-    /// The name is no other location's, whatever its case (as the unique index compares them):
-    /// refused naming the one that has it, as a service's name is. The index still decides
-    /// between two callers at once.
-    static func requireLocationNameFree(_ c: Connection, communityId: String, _ name: String, for id: String) throws {
-        guard let taken = try c.query(
-            "SELECT id, name FROM locations WHERE community_id = $1 AND lower(name) = lower($2) AND id <> $3 ORDER BY id LIMIT 1", [communityId, name, id]
-        ).first else { return }
-        throw AppError.invalidParams(
-            field: "name", reason: "is already the name of location \(try taken.string("name")) (\(try taken.string("id"))), whatever the case; give another name")
+    public static func decodeLocationContext(_ json: JSON) throws -> LocationWriteFacts {
+        let j = StoredJSON(json, path: "location_context")
+        return LocationWriteFacts(
+            location: try j.field("location").map(Records.location),
+            nameTaken: try j.field("name_taken").map { (id: try $0.string("id"), name: try $0.string("name")) },
+            leftOpen: try j.field("open_work").map(leftOpen))
+    }
+
+    /// The location as decided (`ml_location_apply`): new (`insert`), or its name and whether it
+    /// is offered.
+    public static func locationApply(communityId: String, _ l: LocationFacts, insert: Bool) -> SQLCall {
+        let p: JSON = [
+            "community_id": .string(communityId), "insert": .bool(insert),
+            "location": ["id": .string(l.id), "name": .string(l.name), "kind": .string(l.kind), "active": .bool(l.active)],
+        ]
+        return SQLCall("ml_location_apply", [.init(p, "jsonb")])
     }
 
     public static func listLocations(communityId: String, afterId: String?, limit: Int64) -> Statement {
@@ -216,22 +221,5 @@ public enum CatalogStore {
 
     public static func location(_ row: Row) throws -> LocationFacts {
         LocationFacts(id: try row.string("id"), name: try row.string("name"), kind: try row.string("kind"), active: try row.bool("active"))
-    }
-
-    /// A location's new name and whether it is offered (nil: as it was); the name stays unique
-    /// in the community, as `insertLocation` keeps it.
-    public static func updateLocation(_ c: Connection, communityId: String, id: String, name: String?, active: Bool?) throws -> LocationFacts {
-        if let name { try requireLocationNameFree(c, communityId: communityId, name, for: id) }
-        do {
-            guard let row = try c.query(
-                """
-                UPDATE locations SET name = coalesce($3, name), active = coalesce($4, active)
-                WHERE community_id = $1 AND id = $2 RETURNING id, name, kind, active
-                """, [communityId, id, name, active]
-            ).first else { throw AppError.notFound("location", id) }
-            return try location(row)
-        } catch let e as PostgresError where e.isUniqueViolation {
-            throw AppError.invalidParams(field: "name", reason: "is already the name of another location")
-        }
     }
 }

@@ -167,4 +167,55 @@ public enum CatalogUseCases {
                         communityId: ctx.communityId, userId: userId, serviceId: serviceId, expertId: expertId, enrolled: enrolled, now: ctx.now))
             })
     }
+
+    /// Two locations given one name at once: the later is refused as the rule refuses it.
+    static func locationNameTaken(_ error: PostgresError, _ params: Params) -> Error? {
+        error.isUniqueViolation ? AppError.invalidParams(field: "name", reason: "is already the name of another location") : nil
+    }
+
+    static func locationFacts(_ json: JSON?) throws -> LocationWriteFacts {
+        guard let json else { throw AppError.internalError() }
+        return try CatalogStore.decodeLocationContext(json)
+    }
+
+    /// `location.create`: a place (or a virtual room) where meetings happen.
+    public static func createLocation() -> CommandPlan {
+        CommandPlan(
+            locks: { scope, _ in keyLock(scope) + [Locks.directory(communityId: scope.communityId)] },
+            context: { scope, params in
+                CatalogStore.locationContext(communityId: scope.communityId, testClock: scope.testClock, locationId: nil, name: storedName(params))
+            },
+            decide: { ctx, json, params in
+                let facts = try locationFacts(json)
+                let location = LocationFacts(
+                    id: Identifier.make(.location), name: try NameRule.stored(try params.string("name"), field: "name"), kind: try params.string("kind"))
+                try LocationRules.requireNameFree(facts)
+                return Outcome(response: location.json, apply: CatalogStore.locationApply(communityId: ctx.communityId, location, insert: true))
+            },
+            translate: locationNameTaken)
+    }
+
+    /// `location.update`: renamed, retired or offered again; the answer lists what it leaves open.
+    public static func updateLocation() -> CommandPlan {
+        CommandPlan(
+            // After the bookings that read it, before those that will: the list has every request made.
+            locks: { scope, params in keyLock(scope) + [Locks.catalogEntry(communityId: scope.communityId, id: try params.string("location_id"))] },
+            context: { scope, params in
+                CatalogStore.locationContext(
+                    communityId: scope.communityId, testClock: scope.testClock, locationId: try params.string("location_id"), name: storedName(params))
+            },
+            decide: { ctx, json, params in
+                let facts = try locationFacts(json)
+                // The name is checked first, as it always was: a name taken is refused even of a
+                // location not found.
+                let name = try params.optionalString("name").map { try NameRule.stored($0, field: "name") }
+                if name != nil { try LocationRules.requireNameFree(facts) }
+                guard var location = facts.location else { throw AppError.notFound("location", try params.string("location_id")) }
+                if let name { location.name = name }
+                if params.has("active") { location.active = params.bool("active") }
+                let open = facts.leftOpen ?? LeftOpen(waiting: [], waitingCount: 0, series: [], seriesCount: 0)
+                return Outcome(response: open.answer(location.json), apply: CatalogStore.locationApply(communityId: ctx.communityId, location, insert: false))
+            },
+            translate: locationNameTaken)
+    }
 }

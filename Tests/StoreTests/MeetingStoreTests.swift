@@ -41,7 +41,7 @@ final class MeetingStoreTests: XCTestCase {
             try PeopleStore.insert(c, communityId: communityId, person: world.user, now: SystemClock.now())
             try PeopleStore.insert(c, communityId: communityId, person: world.expert, now: SystemClock.now())
             try c.query(CatalogStore.serviceApply(communityId: communityId, world.service, insert: true).statement)
-            _ = try CatalogStore.insertLocation(c, communityId: communityId, world.location)
+            try c.query(CatalogStore.locationApply(communityId: communityId, world.location, insert: true).statement)
             try c.query(CatalogStore.certifyApply(communityId: communityId, serviceId: world.service.id, expertId: world.expert.id).statement)
             let rules: JSON = .array((1...7).map { ["weekday": .int(Int64($0)), "start": "06:00", "end": "22:00", "location_ids": [.string(world.location.id)]] })
             try c.query(AvailabilityStore.weeklyApply(communityId: communityId, expertId: world.expert.id, timeZone: "UTC", rules: rules, now: SystemClock.now()).statement)
