@@ -142,10 +142,12 @@ public enum CatalogUseCases {
             })
     }
 
-    /// `enrollment.assign` (`enrolled` true: kept if it exists) and `enrollment.remove`.
+    /// `enrollment.assign` (`enrolled` true: kept if it exists) and `enrollment.remove`. Both
+    /// take the directory's lock, as an import of enrolments does: each decides on what the last
+    /// wrote (two removals at once remove once, the second told there is nothing to remove).
     public static func enrollment(enrolled: Bool) -> CommandPlan {
         CommandPlan(
-            locks: { scope, _ in keyLock(scope) },
+            locks: { scope, _ in keyLock(scope) + [Locks.directory(communityId: scope.communityId)] },
             context: { scope, params in
                 CatalogStore.enrollmentContext(
                     communityId: scope.communityId, userId: try params.string("user_id"), serviceId: params.optionalString("service_id"),

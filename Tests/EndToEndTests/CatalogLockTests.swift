@@ -99,4 +99,20 @@ final class CatalogLockTests: EndToEndTestCase {
         XCTAssertFalse(occurrences.contains { $0["date"] == "2030-03-20" && $0["status"] == "awaiting_approval" }, "\(skipped)")
         XCTAssertEqual(try w.meetingd.result("ledger.reconcile", as: w.finance)["ok"], true)
     }
+
+    /// Two removals of one assignment at once remove it once: the second is told it is not
+    /// there, as it would be a moment later. Both read it present and both answered success
+    /// when the removal decided on an unlocked read.
+    func testTwoRemovalsOfOneAssignmentAtOnceRemoveItOnce() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let second = try startMeetingd(["--test-clock"])
+        let assignment: [String: JSONValue] = ["user_id": .string(w.user), "expert_id": .string(w.expert)]
+        for round in 1...12 {
+            try w.meetingd.result("enrollment.assign", as: w.admin, assignment)
+            let (a, b) = try race(
+                { try w.meetingd.call("enrollment.remove", as: w.admin, assignment) }, { try second.call("enrollment.remove", as: w.admin, assignment) })
+            let codes = [a, b].map { $0["error"]?["code"]?.int ?? 0 }.sorted()
+            XCTAssertEqual(codes, [0, 4004], "round \(round): one removal, one told it is not there: \(a) / \(b)")
+        }
+    }
 }
