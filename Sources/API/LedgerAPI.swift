@@ -100,7 +100,7 @@ enum LedgerAPI {
     /// A command with no read of its own: the actor's row is its whole context.
     static func move(translate: @escaping @Sendable (PostgresError, Params) -> Error?, _ decide: @escaping @Sendable (RequestContext, Params) throws -> Outcome) -> CommandPlan {
         CommandPlan(
-            locks: { scope, _ in scope.keySubject.map { [Locks.key(communityId: scope.communityId, keySubject: $0)] } ?? [] },
+            locks: { scope, _ in scope.keyLock },
             context: { _, _ in nil },
             decide: { ctx, _, params in try decide(ctx, params) },
             translate: translate, decidesFromActorAlone: true)
@@ -151,7 +151,7 @@ enum LedgerAPI {
         ],
         result: transferSchema, errors: [DocErrors.notFound, DocErrors.insufficientCredits],
         body: .command(CommandPlan(
-            locks: { scope, _ in scope.keySubject.map { [Locks.key(communityId: scope.communityId, keySubject: $0)] } ?? [] },
+            locks: { scope, _ in scope.keyLock },
             context: { scope, params in LedgerQueries.account(communityId: scope.communityId, accountId: try params.string("account_id")) },
             decide: { ctx, context, params in
                 let accountId = try params.string("account_id")

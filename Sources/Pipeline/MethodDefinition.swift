@@ -2,6 +2,7 @@ import Community
 import Core
 import Postgres
 import RPC
+import Store
 
 /// The signed-in person a call acts for.
 public struct Actor: Sendable {
@@ -89,6 +90,10 @@ public struct RequestScope: Sendable {
         self.testClock = testClock
         self.keySubject = keySubject
     }
+
+    /// The idempotency key's lock, when the call has a key: a retry waits for the first attempt
+    /// and then replays it. Every mutating step takes it first.
+    public var keyLock: [Statement] { keySubject.map { [Locks.key(communityId: communityId, keySubject: $0)] } ?? [] }
 }
 
 /// A read-only call: statements run with the actor's in one round trip (no explicit

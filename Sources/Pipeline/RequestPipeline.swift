@@ -438,7 +438,7 @@ public final class RequestPipeline {
         _ params: Params, _ c: Connection
     ) throws -> JSON {
         let request = key.map { _ in RequestPipeline.requestText(method, params) }
-        let locks = scope.keySubject.map { [Locks.key(communityId: scope.communityId, keySubject: $0)] } ?? []
+        let locks = scope.keyLock
         return try inTransaction(c) {
             let (ctx, _, stored) = try begin(c, locks, scope, key: key, request: request, context: nil, method)
             if let stored { return stored }

@@ -44,7 +44,7 @@ public enum AvailabilityUseCases {
     /// The key's and the expert calendar's locks, as new hours take them: every change of an
     /// expert's hours and periods, and every booking that read them, in turn.
     static func calendarLocks(_ scope: RequestScope, _ params: Params) throws -> [Statement] {
-        (scope.keySubject.map { [Locks.key(communityId: scope.communityId, keySubject: $0)] } ?? [])
+        scope.keyLock
             + [Locks.expertCalendar(communityId: scope.communityId, expertId: try params.string("expert_id"))]
     }
 

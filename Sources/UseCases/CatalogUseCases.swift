@@ -6,12 +6,15 @@ import Postgres
 import RPC
 import Store
 
-/// Writes of the catalog as commands: the lock that serializes them (the directory's for a
-/// service's name, the service's for a certification, as the bookings that read it take), one
-/// read beside the actor's row, the rules of `ServiceRules` and `CertificationRule`, one write.
+/// Writes of the catalog as commands: the lock that serializes them (the directory's for a name
+/// or an enrolment, as imports take it; a service's or a location's for a certification removed
+/// or a retirement, as the bookings that read it take), one read beside the actor's row, the
+/// rules of `Catalog` (ServiceRules, LocationRules, CertificationRule, EnrollmentRule), one write.
 public enum CatalogUseCases {
-    static func keyLock(_ scope: RequestScope) -> [Statement] {
-        scope.keySubject.map { [Locks.key(communityId: scope.communityId, keySubject: $0)] } ?? []
+    /// The command's read, which every one of these sends.
+    static func read(_ json: JSON?) throws -> JSON {
+        guard let json else { throw AppError.internalError() }
+        return json
     }
 
     /// The name as it would be stored, for the read of the service that has it already (the
@@ -25,15 +28,12 @@ public enum CatalogUseCases {
         error.isUniqueViolation ? AppError.invalidParams(field: "name", reason: "is already the name of another service") : nil
     }
 
-    static func facts(_ json: JSON?) throws -> ServiceWriteFacts {
-        guard let json else { throw AppError.internalError() }
-        return try CatalogStore.decodeServiceContext(json)
-    }
+    static func facts(_ json: JSON?) throws -> ServiceWriteFacts { try CatalogStore.decodeServiceContext(try read(json)) }
 
     /// `service.create`.
     public static func createService() -> CommandPlan {
         CommandPlan(
-            locks: { scope, _ in keyLock(scope) + [Locks.directory(communityId: scope.communityId)] },
+            locks: { scope, _ in scope.keyLock + [Locks.directory(communityId: scope.communityId)] },
             context: { scope, params in
                 CatalogStore.serviceContext(communityId: scope.communityId, serviceId: nil, expertId: params.optionalString("expert_id"), name: storedName(params))
             },
@@ -56,7 +56,7 @@ public enum CatalogUseCases {
     /// `service.update`: each field given replaces the service's; the rest stay.
     public static func updateService() -> CommandPlan {
         CommandPlan(
-            locks: { scope, _ in keyLock(scope) + [Locks.directory(communityId: scope.communityId)] },
+            locks: { scope, _ in scope.keyLock + [Locks.directory(communityId: scope.communityId)] },
             context: { scope, params in
                 CatalogStore.serviceContext(communityId: scope.communityId, serviceId: try params.string("service_id"), expertId: nil, name: storedName(params))
             },
@@ -81,7 +81,7 @@ public enum CatalogUseCases {
     public static func decertify() -> CommandPlan {
         CommandPlan(
             // As a retirement: after the bookings that read the certification, before those that will.
-            locks: { scope, params in keyLock(scope) + [Locks.catalogEntry(communityId: scope.communityId, id: try params.string("service_id"))] },
+            locks: { scope, params in scope.keyLock + [Locks.catalogEntry(communityId: scope.communityId, id: try params.string("service_id"))] },
             context: { scope, params in
                 CatalogStore.decertifyContext(
                     communityId: scope.communityId, testClock: scope.testClock, serviceId: try params.string("service_id"),
@@ -89,8 +89,7 @@ public enum CatalogUseCases {
             },
             decide: { ctx, json, params in
                 let (serviceId, expertId) = (try params.string("service_id"), try params.string("expert_id"))
-                guard let json else { throw AppError.internalError() }
-                let facts = try CatalogStore.decodeDecertifyContext(json)
+                let facts = try CatalogStore.decodeDecertifyContext(try read(json))
                 guard let service = facts.service else { throw AppError.notFound("service", serviceId) }
                 try CertificationRule.decertify(expertId, from: service)
                 guard facts.certified else { throw AppError.notFound("certification", "\(expertId) in \(serviceId)") }
@@ -104,14 +103,13 @@ public enum CatalogUseCases {
     /// holds it already, and nothing is written).
     public static func certify() -> CommandPlan {
         CommandPlan(
-            locks: { scope, _ in keyLock(scope) },
+            locks: { scope, _ in scope.keyLock },
             context: { scope, params in
                 CatalogStore.certifyContext(communityId: scope.communityId, serviceId: try params.string("service_id"), expertId: try params.string("expert_id"))
             },
             decide: { ctx, json, params in
                 let (serviceId, expertId) = (try params.string("service_id"), try params.string("expert_id"))
-                guard let json else { throw AppError.internalError() }
-                let facts = try CatalogStore.decodeCertifyContext(json)
+                let facts = try CatalogStore.decodeCertifyContext(try read(json))
                 guard let service = facts.service else { throw AppError.notFound("service", serviceId) }
                 guard let expert = facts.expert else { throw AppError.notFound("person", expertId) }
                 let outcome = try CertificationRule.certify(expert, in: service, ownerName: facts.ownerName)
@@ -126,14 +124,13 @@ public enum CatalogUseCases {
     public static func setActive() -> CommandPlan {
         CommandPlan(
             // After the bookings that read it, before those that will: the list has every request made.
-            locks: { scope, params in keyLock(scope) + [Locks.catalogEntry(communityId: scope.communityId, id: try params.string("service_id"))] },
+            locks: { scope, params in scope.keyLock + [Locks.catalogEntry(communityId: scope.communityId, id: try params.string("service_id"))] },
             context: { scope, params in
                 CatalogStore.retireContext(communityId: scope.communityId, testClock: scope.testClock, serviceId: try params.string("service_id"))
             },
             decide: { ctx, json, params in
                 let serviceId = try params.string("service_id")
-                guard let json else { throw AppError.internalError() }
-                let facts = try CatalogStore.decodeRetireContext(json)
+                let facts = try CatalogStore.decodeRetireContext(try read(json))
                 guard var service = facts.service else { throw AppError.notFound("service", serviceId) }
                 service.active = params.bool("active")
                 return Outcome(
@@ -147,7 +144,7 @@ public enum CatalogUseCases {
     /// wrote (two removals at once remove once, the second told there is nothing to remove).
     public static func enrollment(enrolled: Bool) -> CommandPlan {
         CommandPlan(
-            locks: { scope, _ in keyLock(scope) + [Locks.directory(communityId: scope.communityId)] },
+            locks: { scope, _ in scope.keyLock + [Locks.directory(communityId: scope.communityId)] },
             context: { scope, params in
                 CatalogStore.enrollmentContext(
                     communityId: scope.communityId, userId: try params.string("user_id"), serviceId: params.optionalString("service_id"),
@@ -156,8 +153,7 @@ public enum CatalogUseCases {
             decide: { ctx, json, params in
                 let userId = try params.string("user_id")
                 let (serviceId, expertId) = (params.optionalString("service_id"), params.optionalString("expert_id"))
-                guard let json else { throw AppError.internalError() }
-                let facts = try CatalogStore.decodeEnrollmentContext(json)
+                let facts = try CatalogStore.decodeEnrollmentContext(try read(json))
                 if enrolled {
                     try EnrollmentRule.assign(userId: userId, serviceId: serviceId, expertId: expertId, facts: facts)
                 } else {
@@ -175,15 +171,12 @@ public enum CatalogUseCases {
         error.isUniqueViolation ? AppError.invalidParams(field: "name", reason: "is already the name of another location") : nil
     }
 
-    static func locationFacts(_ json: JSON?) throws -> LocationWriteFacts {
-        guard let json else { throw AppError.internalError() }
-        return try CatalogStore.decodeLocationContext(json)
-    }
+    static func locationFacts(_ json: JSON?) throws -> LocationWriteFacts { try CatalogStore.decodeLocationContext(try read(json)) }
 
     /// `location.create`: a place (or a virtual room) where meetings happen.
     public static func createLocation() -> CommandPlan {
         CommandPlan(
-            locks: { scope, _ in keyLock(scope) + [Locks.directory(communityId: scope.communityId)] },
+            locks: { scope, _ in scope.keyLock + [Locks.directory(communityId: scope.communityId)] },
             context: { scope, params in
                 CatalogStore.locationContext(communityId: scope.communityId, testClock: scope.testClock, locationId: nil, name: storedName(params))
             },
@@ -201,7 +194,7 @@ public enum CatalogUseCases {
     public static func updateLocation() -> CommandPlan {
         CommandPlan(
             // After the bookings that read it, before those that will: the list has every request made.
-            locks: { scope, params in keyLock(scope) + [Locks.catalogEntry(communityId: scope.communityId, id: try params.string("location_id"))] },
+            locks: { scope, params in scope.keyLock + [Locks.catalogEntry(communityId: scope.communityId, id: try params.string("location_id"))] },
             context: { scope, params in
                 CatalogStore.locationContext(
                     communityId: scope.communityId, testClock: scope.testClock, locationId: try params.string("location_id"), name: storedName(params))

@@ -18,7 +18,7 @@ public enum JobsUseCases {
     public static func runDue() -> CommandPlan {
         CommandPlan(
             locks: { scope, _ in
-                (scope.keySubject.map { [Locks.key(communityId: scope.communityId, keySubject: $0)] } ?? [])
+                scope.keyLock
                     + [SeriesQueries.lockDue(communityId: scope.communityId, testClock: scope.testClock, seriesLimit: maxSeriesPerRun, expireLimit: maxExpiredPerRun)]
             },
             context: { scope, _ in
