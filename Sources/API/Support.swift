@@ -35,8 +35,8 @@ extension ServiceFacts {
     static let schema: Schema = .named("Service", .object(fields, additional: true))
 }
 
-/// What a service or location leaves open as it is retired (`CatalogStore.openWork`), told
-/// with the answer so the admin knows what still waits on it.
+/// What a service or location leaves open as it is retired (`LeftOpen`, read by `ml_open_work`),
+/// told with the answer so the admin knows what still waits on it: its fields in the schema.
 enum OpenWork {
     static let fields = fields(while: "it is retired", until: "it is offered again")
 
@@ -51,8 +51,6 @@ enum OpenWork {
             .init("active_series_count", .integer(min: 0, max: .max), required: true, "How many of its weekly series go on in all"),
         ]
     }
-
-    static func json(_ base: JSON, _ work: LeftOpen) -> JSON { work.answer(base) }
 }
 
 extension LocationFacts {

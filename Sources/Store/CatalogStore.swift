@@ -56,18 +56,8 @@ public enum CatalogStore {
         return SQLCall("ml_service_apply", [.init(p, "jsonb")])
     }
 
-    /// What a retired service or location leaves open (`ml_open_work`): requests for it still
-    /// waiting for an answer (at most `Listed.atMost`, soonest first: one whose start has passed
-    /// waits for nobody, and expires) and weekly series that go on booking it.
-    public static func openWork(
-        _ c: Connection, communityId: String, now: Instant, serviceId: String? = nil, locationId: String? = nil, expertId: String? = nil
-    ) throws -> LeftOpen {
-        let row = try c.query(
-            "SELECT ml_open_work($1, $2, $3, $4, $5, $6) AS work", [communityId, now, serviceId, locationId, expertId, Listed.atMost]
-        ).one()
-        return try leftOpen(StoredJSON(try row.json("work"), path: "open_work"))
-    }
-
+    /// What a retired service or location (or a removed certification) leaves open, as
+    /// `ml_open_work` reads it in the commands' contexts.
     static func leftOpen(_ j: StoredJSON) throws -> LeftOpen {
         LeftOpen(
             waiting: try j.strings("waiting"), waitingCount: try j.int("waiting_count"),
