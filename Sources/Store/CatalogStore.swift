@@ -5,17 +5,8 @@ import Postgres
 
 /// Services, certifications, enrolments and locations.
 public enum CatalogStore {
-    static let serviceColumns = "id, name, kind, expert_id, default_length_minutes, price_credits, skills, agenda_questions, active"
-
-    public static func service(_ row: Row) throws -> ServiceFacts {
-        guard let kind = ServiceFacts.Kind(rawValue: try row.string("kind")) else {
-            throw PostgresError(code: .decoding, message: "unknown service kind")
-        }
-        return ServiceFacts(
-            id: try row.string("id"), name: try row.string("name"), kind: kind, expertId: try row.optionalString("expert_id"),
-            defaultLengthMinutes: try row.int("default_length_minutes"), priceCredits: try row.int("price_credits"),
-            skills: try row.stringArray("skills"), agendaQuestions: try row.stringArray("agenda_questions"), active: try row.bool("active"))
-    }
+    /// A service read as `to_jsonb` of its row (the column `service`), as every read of one is.
+    public static func service(_ row: Row) throws -> ServiceFacts { try service(StoredJSON(try row.json("service"), path: "service")) }
 
     /// A service as `to_jsonb` of its row gives it.
     static func service(_ j: StoredJSON) throws -> ServiceFacts {
@@ -137,7 +128,7 @@ public enum CatalogStore {
     public static func listServices(communityId: String, expertId: String?, afterId: String?, limit: Int64) -> Statement {
         Statement(
             """
-            SELECT \(serviceColumns) FROM services s
+            SELECT to_jsonb(s) AS service FROM services s
             WHERE community_id = $1 AND ($2::text IS NULL OR (
                 EXISTS (SELECT 1 FROM people e WHERE e.community_id = $1 AND e.id = $2 AND 'expert' = ANY (e.roles))
                 AND (s.expert_id = $2 OR EXISTS (
