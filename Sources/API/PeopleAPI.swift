@@ -166,14 +166,5 @@ enum CommunityAPI {
     static let updateSettings = MethodDefinition(
         "community.update_settings", "Changes any of the community's settings; the others keep their values",
         audience: .roles([.admin]), mutating: true, params: CommunitySettings.schemaFields, result: communitySchema,
-        body: .transaction { ctx, params in
-            let (name, stored) = try CommunityStore.settings(ctx.db, communityId: ctx.communityId, forUpdate: true)
-            var settings = stored
-            var given = params.fields
-            for key in ["actor", "idempotency_key"] { given[key] = nil }
-            if let zone = given["time_zone"]?.stringValue { given["time_zone"] = .string(try TimeZoneNames.require(zone, on: ctx.db)) }
-            try settings.apply(.object(given.filter { !$0.value.isNull || $0.key == "weekly_usage_limit" || $0.key == "office_email" }), path: "")
-            try CommunityStore.saveSettings(ctx.db, communityId: ctx.communityId, settings)
-            return json(ctx.communityId, name, settings)
-        })
+        body: .command(DirectoryUseCases.updateSettings()))
 }

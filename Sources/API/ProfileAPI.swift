@@ -4,6 +4,7 @@ import People
 import Pipeline
 import RPC
 import Store
+import UseCases
 
 /// `person.profile`, `person.profiles`, `person.set_profile`: experts' public profiles (seed
 /// 000/001, students "view provider profiles" and "see their bio"). Every member may read them;
@@ -56,18 +57,5 @@ enum ProfileAPI {
             .init("languages", .list(.text(min: 1, max: 20), max: ProfileRules.maxLanguages), "BCP 47 tags: en, cs, pt-BR"),
         ],
         result: profileSchema, errors: [DocErrors.notFound],
-        body: .transaction { ctx, params in
-            let id = try params.string("person_id")
-            guard let row = try ctx.db.query(ProfileStore.byId(communityId: ctx.communityId, id: id, forUpdate: true)).first else {
-                throw AppError.notFound("person", id)
-            }
-            let (person, stored) = try ProfileStore.decode(row)
-            try ProfileRules.mayWrite(actorId: ctx.actor.id, actorRoles: ctx.actor.roles, subject: person)
-            let change = ProfileChange(
-                displayName: params.optionalString("display_name"), bio: params.optionalString("bio"),
-                photoURL: params.fields["photo_url"].map { $0.stringValue }, languages: params.has("languages") ? params.stringList("languages") : nil)
-            let profile = try ProfileRules.apply(change, to: stored)
-            try ProfileStore.save(ctx.db, communityId: ctx.communityId, profile, now: ctx.now)
-            return profile.publicJSON
-        })
+        body: .command(DirectoryUseCases.setProfile()))
 }

@@ -4,6 +4,7 @@ import Pipeline
 import Postgres
 import RPC
 import Store
+import UseCases
 
 /// `student.*`: which students a customer (a parent) acts for (seed 003). An admin or the office
 /// records the links; a customer then books with `meeting.request` and `student_id`.
@@ -31,16 +32,7 @@ enum StudentAPI {
         "student.link", "Lets a customer act for a student: book meetings for them, paid from the customer's wallet",
         audience: .roles([.admin, .office]), mutating: true, params: pair, result: linkResult, errors: [DocErrors.notFound],
         examples: [Examples.studentLink],
-        body: .transaction { ctx, params in
-            let customerId = try params.string("customer_id"), studentId = try params.string("student_id")
-            guard customerId != studentId else {
-                throw AppError.invalidParams(field: "student_id", reason: "must be someone other than the customer: a user books for themself without student_id")
-            }
-            _ = try ctx.requireUser(customerId, field: "customer_id")
-            _ = try ctx.requireUser(studentId, field: "student_id")
-            _ = try StudentStore.link(ctx.db, communityId: ctx.communityId, customerId: customerId, studentId: studentId, by: ctx.actor.id, now: ctx.now)
-            return ["customer_id": .string(customerId), "student_id": .string(studentId), "linked": true]
-        })
+        body: .command(DirectoryUseCases.linkStudent()))
 
     static let unlink = MethodDefinition(
         "student.unlink", "Ends a customer's acting for a student: their meetings stay as they are and can be declined, withdrawn, cancelled or logged, but neither side accepts or moves them until the two are linked again",

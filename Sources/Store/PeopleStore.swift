@@ -152,8 +152,8 @@ public enum PeopleStore {
 
 /// A community's row: its name and settings, and the test clock.
 public enum CommunityStore {
-    public static func byId(communityId: String, forUpdate: Bool = false) -> Statement {
-        Statement("SELECT name, settings FROM communities WHERE community_id = $1" + (forUpdate ? " FOR UPDATE" : ""), [communityId])
+    public static func byId(communityId: String) -> Statement {
+        Statement("SELECT name, settings FROM communities WHERE community_id = $1", [communityId])
     }
 
     public static func decode(_ rows: Rows, communityId: String) throws -> (name: String, settings: CommunitySettings) {
@@ -161,12 +161,34 @@ public enum CommunityStore {
         return (try row.string("name"), try SettingsMemo.settings(stored: try row.json("settings")))
     }
 
-    public static func settings(_ c: Connection, communityId: String, forUpdate: Bool = false) throws -> (name: String, settings: CommunitySettings) {
-        try decode(try c.query(byId(communityId: communityId, forUpdate: forUpdate)), communityId: communityId)
+    public static func settings(_ c: Connection, communityId: String) throws -> (name: String, settings: CommunitySettings) {
+        try decode(try c.query(byId(communityId: communityId)), communityId: communityId)
     }
 
-    public static func saveSettings(_ c: Connection, communityId: String, _ settings: CommunitySettings) throws {
-        try c.query("UPDATE communities SET settings = $2 WHERE community_id = $1", [communityId, settings.json])
+    // MARK: community.update_settings as a command
+
+    /// The community's row locked for a change of its settings in a later statement (FOR NO KEY
+    /// UPDATE, as the UPDATE itself locks it: the rows that refer to the community are written
+    /// beside it without waiting).
+    public static func lockForChange(communityId: String) -> Statement {
+        Statement("SELECT 1 FROM communities WHERE community_id = $1 FOR NO KEY UPDATE", [communityId])
+    }
+
+    /// The community's name and settings as stored (`ml_community_context`).
+    public static func context(communityId: String) -> SQLCall {
+        SQLCall("ml_community_context", [.init(communityId, "text")])
+    }
+
+    public static func decodeContext(_ json: JSON?, communityId: String) throws -> (name: String, settings: CommunitySettings) {
+        guard let json, !json.isNull else { throw AppError.notFound("community", communityId) }
+        let j = StoredJSON(json, path: "community_context")
+        guard let settings = j.field("settings") else { throw j.fail("settings", "is missing") }
+        return (try j.string("name"), try SettingsMemo.settings(stored: settings.value))
+    }
+
+    /// The settings as decided, the whole document (`ml_community_settings_apply`).
+    public static func settingsApply(communityId: String, _ settings: CommunitySettings) -> SQLCall {
+        SQLCall("ml_community_settings_apply", [.init(["community_id": .string(communityId), "settings": settings.json] as JSON, "jsonb")])
     }
 
     /// A new community with its own accounts (platform revenue, issuance, payouts).

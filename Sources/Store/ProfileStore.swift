@@ -12,8 +12,8 @@ public enum ProfileStore {
         """
 
     /// One person with their profile.
-    public static func byId(communityId: String, id: String, forUpdate: Bool = false) -> Statement {
-        Statement(select + " WHERE p.community_id = $1 AND p.id = $2" + (forUpdate ? " FOR NO KEY UPDATE OF p" : ""), [communityId, id])
+    public static func byId(communityId: String, id: String) -> Statement {
+        Statement(select + " WHERE p.community_id = $1 AND p.id = $2", [communityId, id])
     }
 
     /// A page of the community's experts (with a service, those who offer it: nobody for a retired
@@ -44,14 +44,32 @@ public enum ProfileStore {
             languages: try row.stringArray("profile_languages")))
     }
 
-    public static func save(_ c: Connection, communityId: String, _ p: ExpertProfile, now: Instant) throws {
-        try c.query(
-            """
-            INSERT INTO expert_profiles (community_id, expert_id, display_name, bio, photo_url, languages, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7)
-            ON CONFLICT (community_id, expert_id) DO UPDATE
-            SET display_name = EXCLUDED.display_name, bio = EXCLUDED.bio, photo_url = EXCLUDED.photo_url, languages = EXCLUDED.languages,
-                updated_at = EXCLUDED.updated_at
-            """, [communityId, p.expertId, p.displayName, p.bio, p.photoURL, PostgresTextArray(p.languages), now])
+    // MARK: person.set_profile as a command
+
+    /// The person's row locked for a change of their profile in a later statement (FOR NO KEY
+    /// UPDATE, as a change of the person locks it).
+    public static func lockForChange(communityId: String, personId: String) -> Statement {
+        Statement("SELECT 1 FROM people WHERE community_id = $1 AND id = $2 FOR NO KEY UPDATE", [communityId, personId])
+    }
+
+    /// The person and the profile they wrote (`ml_profile_context`).
+    public static func context(communityId: String, personId: String) -> SQLCall {
+        SQLCall("ml_profile_context", [.init(communityId, "text"), .init(personId, "text")])
+    }
+
+    /// The person (nil: none) with their profile as written, or their unwritten one.
+    public static func decodeContext(_ json: JSON?) throws -> (person: PersonFacts, profile: ExpertProfile)? {
+        let j = StoredJSON(json ?? .null, path: "profile_context")
+        guard let person = try j.field("person").map(Records.person) else { return nil }
+        guard let x = j.field("profile") else { return (person, .unwritten(person)) }
+        return (person, ExpertProfile(
+            expertId: person.id, displayName: try x.string("display_name"), bio: try x.string("bio"), photoURL: try x.optionalString("photo_url"),
+            languages: try x.strings("languages")))
+    }
+
+    /// The profile as decided, written whole (`ml_profile_apply`), stamped `now`.
+    public static func apply(communityId: String, _ profile: ExpertProfile, now: Instant) -> SQLCall {
+        let p: JSON = ["community_id": .string(communityId), "profile": profile.publicJSON, "now": .string(now.rfc3339)]
+        return SQLCall("ml_profile_apply", [.init(p, "jsonb")])
     }
 }

@@ -1,17 +1,28 @@
 import Core
+import Meetings
 import Postgres
 
 /// Which students a customer acts for (seed 003): the links an admin or the office records.
 public enum StudentStore {
-    /// Records the link at `now` (the community's clock, which a test clock may have moved);
-    /// true when it is new.
-    public static func link(_ c: Connection, communityId: String, customerId: String, studentId: String, by actorId: String, now: Instant) throws -> Bool {
-        try c.query(
-            """
-            INSERT INTO student_links (community_id, customer_id, student_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5)
-            ON CONFLICT DO NOTHING RETURNING 1 AS created
-            """, [communityId, customerId, studentId, actorId, now]
-        ).count == 1
+    /// The two people a link would join (`ml_student_link_context`).
+    public static func linkContext(communityId: String, customerId: String, studentId: String) -> SQLCall {
+        SQLCall("ml_student_link_context", [.init(communityId, "text"), .init(customerId, "text"), .init(studentId, "text")])
+    }
+
+    /// The customer and the student (nil: no such person).
+    public static func decodeLinkContext(_ json: JSON?) throws -> (customer: PersonFacts?, student: PersonFacts?) {
+        let j = StoredJSON(json ?? .null, path: "student_link_context")
+        return (try j.field("customer").map(Records.person), try j.field("student").map(Records.person))
+    }
+
+    /// The link as decided (`ml_student_link_apply`): made by `actorId` at `now` (the community's
+    /// clock, which a test clock may have moved); one made already stays as it was.
+    public static func linkApply(communityId: String, customerId: String, studentId: String, by actorId: String, now: Instant) -> SQLCall {
+        let p: JSON = [
+            "community_id": .string(communityId), "customer_id": .string(customerId), "student_id": .string(studentId),
+            "created_by": .string(actorId), "now": .string(now.rfc3339),
+        ]
+        return SQLCall("ml_student_link_apply", [.init(p, "jsonb")])
     }
 
     /// Removes the link; false when there was none.

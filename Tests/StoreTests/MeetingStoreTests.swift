@@ -104,7 +104,7 @@ final class MeetingStoreTests: XCTestCase {
 
         var limited = try CommunityStore.settings(c, communityId: w.communityId).settings
         limited.weeklyUsageLimit = 3
-        try CommunityStore.saveSettings(c, communityId: w.communityId, limited)
+        try c.query(CommunityStore.settingsApply(communityId: w.communityId, limited).statement)
         let counted = try context(c, w, meetingId: booked.after.id)
         XCTAssertEqual(counted.userBookings.map(\.meetingId), [booked.after.id], "with a limit, the held request counts for the user")
     }

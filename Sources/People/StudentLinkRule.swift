@@ -1,0 +1,19 @@
+import Core
+import Meetings
+
+/// `student.link` (seed 003): a customer (a parent) acts for a student, booking their meetings
+/// paid from the customer's wallet. Both are users, and they are two people: a user books for
+/// themself without a student. Pure: the caller reads both people and writes the link.
+public enum StudentLinkRule {
+    /// Checks a link of `customerId` to `studentId`, in the order a caller fixes them: the pair,
+    /// then the customer, then the student (nil: no such person).
+    public static func check(customerId: String, studentId: String, customer: PersonFacts?, student: PersonFacts?) throws {
+        guard customerId != studentId else {
+            throw AppError.invalidParams(field: "student_id", reason: "must be someone other than the customer: a user books for themself without student_id")
+        }
+        guard let customer else { throw AppError.notFound("person", customerId) }
+        _ = try customer.requiring(.user, field: "customer_id")
+        guard let student else { throw AppError.notFound("person", studentId) }
+        _ = try student.requiring(.user, field: "student_id")
+    }
+}

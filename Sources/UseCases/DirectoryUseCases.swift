@@ -1,0 +1,69 @@
+import Community
+import Core
+import Meetings
+import People
+import Pipeline
+import Postgres
+import RPC
+import Store
+
+/// The community's settings, an expert's profile and a customer's students as commands: the
+/// lock that serializes each (the community's row, the person's row; a link none beyond the
+/// key's, its write keeping a link made already), one read beside the actor's row, the rules
+/// (`CommunitySettings.apply`, `ProfileRules`, `StudentLinkRule`), one write.
+public enum DirectoryUseCases {
+    /// `community.update_settings`: the settings given replace the stored ones; the rest stay.
+    public static func updateSettings() -> CommandPlan {
+        CommandPlan(
+            locks: { scope, _ in scope.keyLock + [CommunityStore.lockForChange(communityId: scope.communityId)] },
+            context: { scope, _ in CommunityStore.context(communityId: scope.communityId) },
+            decide: { ctx, json, params in
+                let (name, stored) = try CommunityStore.decodeContext(json, communityId: ctx.communityId)
+                var given = params.fields
+                for key in ["actor", "idempotency_key"] { given[key] = nil }
+                if let zone = given["time_zone"]?.stringValue { given["time_zone"] = .string(try TimeZoneNames.require(zone)) }
+                // A null clears the two settings that may be unset; for the others it says nothing.
+                var settings = stored
+                try settings.apply(.object(given.filter { !$0.value.isNull || $0.key == "weekly_usage_limit" || $0.key == "office_email" }), path: "")
+                return Outcome(
+                    response: ["id": .string(ctx.communityId), "name": .string(name), "settings": settings.json],
+                    apply: CommunityStore.settingsApply(communityId: ctx.communityId, settings))
+            })
+    }
+
+    /// `person.set_profile`: each field given replaces the profile's; the rest stay.
+    public static func setProfile() -> CommandPlan {
+        CommandPlan(
+            locks: { scope, params in
+                scope.keyLock + [ProfileStore.lockForChange(communityId: scope.communityId, personId: try params.string("person_id"))]
+            },
+            context: { scope, params in ProfileStore.context(communityId: scope.communityId, personId: try params.string("person_id")) },
+            decide: { ctx, json, params in
+                let id = try params.string("person_id")
+                guard let (person, stored) = try ProfileStore.decodeContext(json) else { throw AppError.notFound("person", id) }
+                try ProfileRules.mayWrite(actorId: ctx.actor.id, actorRoles: ctx.actor.roles, subject: person)
+                let change = ProfileChange(
+                    displayName: params.optionalString("display_name"), bio: params.optionalString("bio"),
+                    photoURL: params.fields["photo_url"].map { $0.stringValue }, languages: params.has("languages") ? params.stringList("languages") : nil)
+                let profile = try ProfileRules.apply(change, to: stored)
+                return Outcome(response: profile.publicJSON, apply: ProfileStore.apply(communityId: ctx.communityId, profile, now: ctx.now))
+            })
+    }
+
+    /// `student.link`.
+    public static func linkStudent() -> CommandPlan {
+        CommandPlan(
+            locks: { scope, _ in scope.keyLock },
+            context: { scope, params in
+                StudentStore.linkContext(communityId: scope.communityId, customerId: try params.string("customer_id"), studentId: try params.string("student_id"))
+            },
+            decide: { ctx, json, params in
+                let (customerId, studentId) = (try params.string("customer_id"), try params.string("student_id"))
+                let (customer, student) = try StudentStore.decodeLinkContext(json)
+                try StudentLinkRule.check(customerId: customerId, studentId: studentId, customer: customer, student: student)
+                return Outcome(
+                    response: ["customer_id": .string(customerId), "student_id": .string(studentId), "linked": true],
+                    apply: StudentStore.linkApply(communityId: ctx.communityId, customerId: customerId, studentId: studentId, by: ctx.actor.id, now: ctx.now))
+            })
+    }
+}

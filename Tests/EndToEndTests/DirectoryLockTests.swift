@@ -1,0 +1,69 @@
+import Foundation
+import XCTest
+
+/// A change that keeps what it does not name (`community.update_settings`, `person.set_profile`)
+/// locks the row it changes before it reads it: two changes at once wait for each other, and the
+/// later reads what the earlier wrote, so neither loses the other's fields. Here a session of the
+/// test's holds the row while both changes are sent from two processes: both must wait behind
+/// it, then both must be kept.
+final class DirectoryLockTests: EndToEndTestCase {
+    /// Waits until `count` backends wait for `pid`, directly or behind another that does (the
+    /// second waiter for a row waits for the first, which holds the row's place in the queue).
+    func backends(_ count: Int, waitingFor pid: String, _ failure: String) throws {
+        let deadline = Date().addingTimeInterval(10)
+        while true {
+            let waiting = try Psql.query(databaseURL, """
+                WITH RECURSIVE behind AS (
+                    SELECT pid FROM pg_stat_activity WHERE \(pid) = ANY (pg_blocking_pids(pid))
+                    UNION SELECT a.pid FROM pg_stat_activity a JOIN behind b ON b.pid = ANY (pg_blocking_pids(a.pid)))
+                SELECT pid FROM behind
+                """)
+            if waiting.filter({ !$0.isEmpty }).count >= count { return }
+            guard Date() < deadline else { throw HarnessError(failure) }
+            usleep(20_000)
+        }
+    }
+
+    /// Sends the two calls while `lockSQL`'s row is held, then lets them through; their answers.
+    func twoChangesBehind(_ lockSQL: String, _ first: (Meetingd, JSONValue), _ second: (Meetingd, JSONValue), method: String) throws -> [JSONValue] {
+        let holder = try PsqlSession(databaseURL)
+        defer { holder.close() }
+        let holderPid = try backendPid(holder)
+        try holder.run("BEGIN; \(lockSQL);")
+        for (i, (process, params)) in [first, second].enumerated() {
+            try process.send(#"{"jsonrpc":"2.0","id":\#(i),"method":"\#(method)","params":\#(params.serialized)}"#)
+        }
+        try backends(2, waitingFor: holderPid, "the two \(method) calls did not both wait for the row they change")
+        try holder.run("ROLLBACK;")
+        return [try first.0.readResponse(timeout: 60), try second.0.readResponse(timeout: 60)]
+    }
+
+    func testTwoProfileChangesAtOnceKeepEachOthersFields() throws {
+        let w = try MeetingWorld(self, label: #function)
+        try w.meetingd.result("person.set_profile", as: w.expert, ["person_id": .string(w.expert), "bio": "Before.", "languages": ["en"]])
+        let other = try startMeetingd(["--test-clock"])
+        let answers = try twoChangesBehind(
+            "SELECT 1 FROM people WHERE id = \(Psql.literal(w.expert)) FOR NO KEY UPDATE",
+            (w.meetingd, ["actor": .string(w.expert), "person_id": .string(w.expert), "bio": "Twenty years of chemistry."]),
+            (other, ["actor": .string(w.admin), "person_id": .string(w.expert), "languages": ["cs", "de"]]),
+            method: "person.set_profile")
+        XCTAssertEqual(answers.compactMap { $0["error"] }, [], "\(answers)")
+        let profile = try w.meetingd.result("person.profile", as: w.user, ["person_id": .string(w.expert)])
+        XCTAssertEqual(profile["bio"], "Twenty years of chemistry.", "\(profile)")
+        XCTAssertEqual(profile["languages"], ["cs", "de"], "\(profile)")
+    }
+
+    func testTwoSettingsChangesAtOnceKeepEachOther() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let other = try startMeetingd(["--test-clock"])
+        let answers = try twoChangesBehind(
+            "SELECT 1 FROM communities WHERE community_id = \(Psql.literal(w.community.id)) FOR NO KEY UPDATE",
+            (w.meetingd, ["actor": .string(w.admin), "min_notice_minutes": 45]),
+            (other, ["actor": .string(w.admin), "horizon_days": 20, "idempotency_key": "horizon"]),
+            method: "community.update_settings")
+        XCTAssertEqual(answers.compactMap { $0["error"] }, [], "\(answers)")
+        let settings = try w.meetingd.result("community.get", as: w.user)["settings"]
+        XCTAssertEqual(settings?["min_notice_minutes"], 45, "\(settings ?? .null)")
+        XCTAssertEqual(settings?["horizon_days"], 20, "\(settings ?? .null)")
+    }
+}
