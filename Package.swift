@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "People", dependencies: ["Core", "Community", "Meetings"]),
         .target(name: "Catalog", dependencies: ["Core", "Ledger", "Scheduling", "Community", "Meetings"]),
         .target(name: "RPC", dependencies: ["Core"]),
-        .target(name: "Store", dependencies: ["Core", "Postgres", "Ledger", "Scheduling", "Community", "Meetings", "People", "Catalog"]),
+        .target(name: "Store", dependencies: ["Core", "Postgres", "Ledger", "Scheduling", "Community", "Meetings", "Rendering", "People", "Catalog"]),
         .target(name: "Pipeline", dependencies: ["Core", "Postgres", "Community", "RPC", "Store"]),
         .target(
             name: "UseCases",

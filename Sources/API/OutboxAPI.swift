@@ -5,19 +5,14 @@ import Pipeline
 import RPC
 import Rendering
 import Store
+import UseCases
 
 /// `outbox.*`: consumers lease messages, acknowledge them, or report failures (retried with
 /// doubling back-off, set aside as dead after `maxAttempts`).
 enum OutboxAPI {
     static var all: [MethodDefinition] { [claim, ack, fail, deadLetters, retry] }
 
-    static let maxAttempts: Int64 = 8
-    static let maxBackoffSeconds: Int64 = 3600
-
-    /// Seconds to wait before the next attempt: doubling from 30 s, capped at an hour.
-    static func backoffSeconds(attempts: Int64) -> Int64 {
-        min(maxBackoffSeconds, 30 << min(max(attempts - 1, 0), 7))
-    }
+    static let maxAttempts = DeliveryRule.maxAttempts
 
     static let channel: Schema = .oneOf(["notification", "video", "calendar"])
 
@@ -126,12 +121,12 @@ enum OutboxAPI {
         ],
         result: .object([.init("messages", .list(messageSchema), required: true)]),
         body: .transaction { ctx, params in
-            let settings = try ctx.settings()
-            let claimed = try OutboxStore.claim(
+            let (claimed, settings) = try OutboxStore.claim(
                 ctx.db, communityId: ctx.communityId, now: ctx.now, consumer: try params.string("consumer"), limit: try params.int("limit"),
                 kinds: params.has("kinds") ? params.stringList("kinds") : nil, channel: params.optionalString("channel"),
                 leaseSeconds: params.optionalInt("lease_seconds") ?? 60, payloadBytes: Int64(ctx.request.maxAnswerBytes / claimPayloadShare),
-                backoffSeconds: (0...maxAttempts).map { backoffSeconds(attempts: $0) })
+                backoffSeconds: DeliveryRule.backoffTable)
+            guard let settings else { return ["messages": []] }
             return ["messages": .array(claimed.map { rendered($0, settings: settings) })]
         })
 
@@ -160,27 +155,7 @@ enum OutboxAPI {
                                "When the next attempt may claim it; for a dead message, when it was set aside (no attempt follows, as outbox.dead_letters' dead_at says)"),
                          .init("attempts", .integer(min: 0, max: .max), required: true)]),
         errors: [DocErrors.notFound, DocErrors.invalidState],
-        body: .transaction { ctx, params in
-            let id = try params.string("id")
-            guard let (attempts, status, owner) = try OutboxStore.lockForFailure(ctx.db, communityId: ctx.communityId, id: id) else {
-                throw AppError.notFound("outbox message", id)
-            }
-            guard status == "leased" else {
-                throw AppError(.invalidState, message: "Only a leased message can fail; claim it first", details: ["status": .string(status)])
-            }
-            // A consumer whose lease ran out and went to another does not fail the other's delivery.
-            if let consumer = params.optionalString("consumer"), owner != consumer {
-                throw AppError(
-                    .invalidState, message: "The message is leased to another consumer; leave it to them",
-                    details: ["status": .string(status)])
-            }
-            let dead = attempts >= maxAttempts
-            let wait = max(params.optionalInt("retry_after_seconds") ?? 0, backoffSeconds(attempts: attempts))
-            let availableAt = dead ? ctx.now : ctx.now.adding(seconds: wait)
-            try OutboxStore.fail(
-                ctx.db, communityId: ctx.communityId, id: id, dead: dead, error: try params.string("error"), availableAt: availableAt, now: ctx.now)
-            return ["id": .string(id), "status": .string(dead ? "dead" : "pending"), "available_at": .string(availableAt.rfc3339), "attempts": .int(attempts)]
-        })
+        body: .command(OutboxUseCases.fail()))
 
     static let deadLetters = MethodDefinition(
         "outbox.dead_letters", "Messages set aside as dead after \(maxAttempts) failed attempts (a last attempt whose lease ran out is dead from the end of its lease), oldest first, with their last error",

@@ -1,6 +1,8 @@
+import Community
 import Core
 import Meetings
 import Postgres
+import Rendering
 
 /// The transactional outbox: messages are written with the change they report (`ml_apply`) and
 /// handed to consumers under leases (`FOR UPDATE SKIP LOCKED`).
@@ -36,7 +38,8 @@ public enum OutboxStore {
     }
 
     /// Leases up to `limit` ready messages (pending and due, or leased and expired) to
-    /// `consumer`, oldest first, with what rendering them needs.
+    /// `consumer`, oldest first, with what rendering them needs, and the community's settings
+    /// the texts are rendered in (read in the same statement; nil when nothing was leased).
     /// `payloadBytes`: what the leased messages' payloads may come to together; the first
     /// message is leased whatever its size, and the next ones while they fit, so an answer stays
     /// within its bound however large the messages are (a claim of hundreds of long messages was
@@ -52,9 +55,9 @@ public enum OutboxStore {
     public static func claim(
         _ c: Connection, communityId: String, now: Instant, consumer: String, limit: Int64, kinds: [String]?, channel: String?, leaseSeconds: Int64,
         payloadBytes: Int64, backoffSeconds: [Int64]
-    ) throws -> [Claimed] {
+    ) throws -> (claimed: [Claimed], settings: CommunitySettings?) {
         let maxAttempts = Int64(backoffSeconds.count - 1)
-        return try c.query(
+        let rows = try c.query(
             """
             WITH given_up AS (
                 UPDATE outbox SET status = 'dead', done_at = lease_expires_at, lease_owner = NULL, lease_expires_at = NULL,
@@ -101,7 +104,9 @@ public enum OutboxStore {
                    s.name AS service_name, m.start_at, facts.meeting, loc.name AS location_name, loc.kind AS location_kind,
                    CASE WHEN l.channel = 'calendar' THEN ml_person_json(m.community_id, m.user_id) END AS meeting_user,
                    CASE WHEN l.channel = 'calendar' THEN ml_person_json(m.community_id, m.expert_id) END AS meeting_expert,
-                   CASE WHEN l.channel = 'calendar' THEN ml_person_json(m.community_id, m.student_id) END AS meeting_student
+                   CASE WHEN l.channel = 'calendar' THEN ml_person_json(m.community_id, m.student_id) END AS meeting_student,
+                   -- The community's words the texts are rendered in, read once for all the rows.
+                   (SELECT c.settings FROM communities c WHERE c.community_id = $1) AS settings
             FROM leased l
             LEFT JOIN meetings m ON m.community_id = l.community_id AND m.id = l.meeting_id
             LEFT JOIN services s ON s.community_id = l.community_id AND s.id = coalesce(m.service_id, l.payload ->> 'service_id')
@@ -118,7 +123,8 @@ public enum OutboxStore {
             """,
             [communityId, now, limit, kinds.map(PostgresTextArray.init), channel, consumer, leaseSeconds, payloadBytes,
              "{" + backoffSeconds.map(String.init).joined(separator: ",") + "}", maxAttempts]
-        ).map { r in
+        )
+        let claimed = try rows.map { r in
             func person(_ column: String) throws -> PersonFacts? {
                 try r.optionalJSON(column).map { try Records.person(StoredJSON($0, path: column)) }
             }
@@ -141,6 +147,7 @@ public enum OutboxStore {
             }
             return claimed
         }
+        return (claimed, try rows.first.map { try SettingsMemo.settings(stored: try $0.json("settings")) })
     }
 
     /// Marks leased messages delivered; returns the ids acknowledged.
@@ -154,23 +161,34 @@ public enum OutboxStore {
         ).map { try $0.string("id") }
     }
 
-    /// A message's attempts and status, locked for a failure report (nil: no such message).
-    public static func lockForFailure(_ c: Connection, communityId: String, id: String) throws -> (attempts: Int64, status: String, owner: String?)? {
-        guard let row = try c.query("SELECT attempts, status, lease_owner FROM outbox WHERE community_id = $1 AND id = $2 FOR UPDATE", [communityId, id]).first
-        else {
-            return nil
-        }
-        return (try row.int("attempts"), try row.string("status"), try row.optionalString("lease_owner"))
+    // MARK: outbox.fail as a command
+
+    /// The message's row locked for a failure report in a later statement (as a claim locks the
+    /// rows it leases).
+    public static func lockMessage(communityId: String, id: String) -> Statement {
+        Statement("SELECT 1 FROM outbox WHERE community_id = $1 AND id = $2 FOR UPDATE", [communityId, id])
     }
 
-    /// Records a failed delivery: back in the queue at `availableAt`, or set aside as dead.
-    public static func fail(_ c: Connection, communityId: String, id: String, dead: Bool, error: String, availableAt: Instant, now: Instant) throws {
-        try c.query(
-            """
-            UPDATE outbox SET status = $3, last_error = $4, available_at = $5, lease_expires_at = NULL, lease_owner = NULL,
-                done_at = CASE WHEN $3 = 'dead' THEN $6::timestamptz END
-            WHERE community_id = $1 AND id = $2
-            """, [communityId, id, dead ? "dead" : "pending", error, availableAt, now])
+    /// The message's status, lease holder and attempts (`ml_outbox_message_context`).
+    public static func messageContext(communityId: String, id: String) -> SQLCall {
+        SQLCall("ml_outbox_message_context", [.init(communityId, "text"), .init(id, "text")])
+    }
+
+    /// The message as a failure report finds it; nil: no such message.
+    public static func decodeMessageContext(_ json: JSON?) throws -> DeliveryRule.Leased? {
+        guard let json, !json.isNull else { return nil }
+        let j = StoredJSON(json, path: "outbox_message")
+        return DeliveryRule.Leased(status: try j.string("status"), owner: try j.optionalString("lease_owner"), attempts: try j.int("attempts"))
+    }
+
+    /// A failed delivery as decided (`ml_outbox_fail_apply`): back in the queue at its time, or
+    /// set aside as dead at `now`.
+    public static func failApply(communityId: String, id: String, _ failure: DeliveryRule.Failure, error: String, now: Instant) -> SQLCall {
+        let p: JSON = [
+            "community_id": .string(communityId), "id": .string(id), "status": .string(failure.dead ? "dead" : "pending"), "error": .string(error),
+            "available_at": .string(failure.availableAt.rfc3339), "now": .string(now.rfc3339),
+        ]
+        return SQLCall("ml_outbox_fail_apply", [.init(p, "jsonb")])
     }
 
     /// A message a claim may lease: pending and due, or leased and its lease run out (and its
