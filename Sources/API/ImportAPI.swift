@@ -3,6 +3,7 @@ import Core
 import Pipeline
 import RPC
 import Store
+import UseCases
 
 /// `catalog.import_csv` and `catalog.export_csv` (formerly `import.csv` and `import.export`;
 /// seed 002: "download, fill in, upload"): people, services, certifications (by expert e-mail)
@@ -38,28 +39,7 @@ enum ImportAPI {
         ]),
         // `import` is a keyword in Python and JavaScript: a generated client could not call `import.csv`.
         aliases: [MethodAlias("import.csv", removedIn: "0.4.0")],
-        body: .transaction(run))
-
-    static func run(_ ctx: TransactionContext, _ params: Params) throws -> JSON {
-        let kind = SheetKind(rawValue: try params.string("kind"))!
-        let dryRun = params.bool("dry_run")
-        do {
-            let (rows, unread) = try Sheet.read(kind, csv: try params.string("csv"))
-            try ctx.db.query(Locks.directory(communityId: ctx.communityId))
-            let emails = rows.flatMap { row in ["email", "expert_email", "user_email"].map { row[$0] } }.filter { !$0.isEmpty }
-            let names = rows.flatMap { row in [row["name"], row["service"]] }.filter { !$0.isEmpty }
-            let facts = try ImportStore.facts(ctx.db, communityId: ctx.communityId, emails: emails, serviceNames: names)
-            let plan = try ImportDecider.decide(kind, rows: rows, unread: unread, facts: facts) { Identifier.make($0) }
-            if !dryRun && !plan.writes.isEmpty { try ImportStore.apply(ctx.db, communityId: ctx.communityId, plan.writes, now: ctx.now) }
-            return [
-                "kind": .string(kind.rawValue), "dry_run": .bool(dryRun), "created": .int(Int64(plan.count(.create))),
-                "updated": .int(Int64(plan.count(.update))), "unchanged": .int(Int64(plan.count(.unchanged))),
-                "changes": .array(plan.changes.map { ["line": .int(Int64($0.line)), "action": .string($0.action.rawValue), "subject": .string($0.subject)] }),
-            ]
-        } catch let problems as ImportProblems {
-            throw problems.error
-        }
-    }
+        body: .command(ImportUseCases.importCSV()))
 
     static let export = MethodDefinition(
         "catalog.export_csv",

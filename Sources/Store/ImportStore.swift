@@ -5,27 +5,31 @@ import Postgres
 
 /// The import's one read and one write, and the export's pages (`catalog.export_csv`).
 public enum ImportStore {
-    /// What the file names: people by e-mail (compared lower-cased) and services by name
-    /// (`NameRule.key`, worked out by its SQL twin on both sides, so that the database's own
-    /// case mapping decides both), with the zone names PostgreSQL reads.
-    public static func facts(_ c: Connection, communityId: String, emails: [String], serviceNames: [String]) throws -> ImportFacts {
-        let row = try c.query(
-            "SELECT ml_import_context($1, $2, ARRAY(SELECT DISTINCT ml_name_key(n) FROM unnest($3::text[]) n)) AS context",
-            [communityId, PostgresTextArray(Array(Set(emails.map { $0.lowercased() }))), PostgresTextArray(Array(Set(serviceNames)))]
-        ).one()
-        let j = StoredJSON(try row.json("context"), path: "context")
+    /// What the file names (`ml_import_read`): people by e-mail (compared lower-cased) and
+    /// services by name (`NameRule.key`, worked out by its SQL twin on both sides, so that the
+    /// database's own case mapping decides both).
+    public static func context(communityId: String, emails: [String], serviceNames: [String]) -> SQLCall {
+        SQLCall("ml_import_read", [
+            .init(communityId, "text"), .init(PostgresTextArray(Array(Set(emails.map { $0.lowercased() })).sorted()), "text[]"),
+            .init(PostgresTextArray(Array(Set(serviceNames)).sorted()), "text[]"),
+        ])
+    }
+
+    /// The facts the file is decided on, with the zone names PostgreSQL reads.
+    public static func decodeContext(_ json: JSON?) throws -> ImportFacts {
+        let j = StoredJSON(json ?? .null, path: "import_context")
         return ImportFacts(
             people: try j.list("people").map(Records.person), services: try j.list("services").map(Records.service),
             certifications: Set(try j.list("certifications").map { Certification(serviceId: try $0.string("service_id"), expertId: try $0.string("expert_id")) }),
             enrollments: Set(try j.list("enrollments").map {
                 Enrollment(userId: try $0.string("user_id"), serviceId: try $0.optionalString("service_id"), expertId: try $0.optionalString("expert_id"))
             }),
-            databaseZones: try TimeZoneNames.names(c))
+            databaseZones: try TimeZoneNames.loaded())
     }
 
     /// `now`: when the accounts and enrolments it opens are opened (the community's pinned time
     /// under --test-clock).
-    public static func apply(_ c: Connection, communityId: String, _ w: ImportWrites, now: Instant) throws {
+    public static func apply(communityId: String, _ w: ImportWrites, now: Instant) -> SQLCall {
         func person(_ p: PersonFacts) -> JSON {
             ["id": .string(p.id), "email": .string(p.email), "first_name": .string(p.firstName), "last_name": .string(p.lastName),
              "roles": .array(p.roles.map(\.rawValue).sorted().map { .string($0) }), "time_zone": .string(p.timeZone)]
@@ -43,7 +47,7 @@ public enum ImportStore {
             "certifications": .array(w.certifications.map { ["service_id": .string($0.serviceId), "expert_id": .string($0.expertId)] }),
             "enrollments": .array(w.enrollments.map { ["user_id": .string($0.userId), "service_id": .optional($0.serviceId), "expert_id": .optional($0.expertId)] }),
         ]
-        try c.query("SELECT ml_import_apply($1::jsonb)", [p])
+        return SQLCall("ml_import_apply", [.init(p, "jsonb")])
     }
 
     // MARK: Export

@@ -24,10 +24,16 @@ public enum TimeZoneNames {
     /// opens (`RequestPipeline.db`).
     @discardableResult
     public static func require(_ name: String, field: String = "time_zone") throws -> String {
-        guard let loaded = cache.withLock({ $0 }) else { throw AppError.internalError() }
+        let loaded = try loaded()
         let spelled = TimeZones.canonical(name, among: loaded)
         try check(spelled, field: field, storedIn: nil, databaseNames: TimeZones.isKnown(spelled) ? loaded : nil)
         return spelled
+    }
+
+    /// The names every connection reads as it opens (`RequestPipeline.db`), for a decision.
+    public static func loaded() throws -> Set<String> {
+        guard let loaded = cache.withLock({ $0 }) else { throw AppError.internalError() }
+        return loaded
     }
 
     static func check(_ name: String, field: String, storedIn: String?, databaseNames: Set<String>?) throws {

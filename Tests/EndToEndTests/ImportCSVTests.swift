@@ -114,6 +114,12 @@ final class ImportCSVTests: EndToEndTestCase {
         let hostile = header + "\n\"Chem\r\nBcc: x@evil.example\",generic,30,5,,,\nChem \u{1B}[2J,generic,30,5,,,\nChem 2,generic,30,5,,\"Stoich\u{202E}\",\n"
         assertProblems(try problems(s.w, "services", hostile), [(2, "one line"), (4, "one line"), (5, "one line")])
         try s.w.meetingd.error("catalog.import_csv", as: s.talia, ["kind": "services", "csv": .string(second)], code: 4003)
+        // The role is checked before the file is read: a file with problems from an expert is 4003 too.
+        try s.w.meetingd.error("catalog.import_csv", as: s.talia, ["kind": "services", "csv": .string(hostile)], code: 4003)
+        try s.w.meetingd.error("catalog.import_csv", as: s.talia, ["kind": "services", "csv": "no,such,columns\n"], code: 4003)
+        // The same file imported again right after it was refused for a problem is refused again (it
+        // is read afresh, not taken from what an earlier call read).
+        assertProblems(try problems(s.w, "services", hostile), [(2, "one line"), (4, "one line"), (5, "one line")])
     }
 
     /// The "Tutors CSV": experts certified in generic services, then found by searches for them.
