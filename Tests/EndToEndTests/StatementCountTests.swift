@@ -98,7 +98,8 @@ final class StatementCountTests: EndToEndTestCase {
             if key { p["idempotency_key"] = .string("k-\(TestEnvironment.uniqueTag())") }
             let (n, answer) = try counter.count(method, as: actor, p)
             let limit = ["get", "list", "timeline", "conflicts", "calendar", "balance", "statement", "trial_balance", "reconcile", "meeting_trail",
-                         "accounts", "credits_outstanding", "revenue_by_month", "settlements_by_month", "earnings_due", "dead_letters", "messages", "search"]
+                         "accounts", "credits_outstanding", "revenue_by_month", "settlements_by_month", "earnings_due", "dead_letters", "messages", "search",
+                         "profile", "profiles", "find_by_email", "waiting", "export_csv"]
                 .contains(where: { method.hasSuffix("." + $0) }) ? Self.readLimit : Self.mutatingLimit
             counts.append((label + (key ? " (key)" : ""), n, limit))
             if n > limit { failures.append("\(label)\(key ? " with a key" : ""): \(n) statements, at most \(limit)") }
@@ -253,6 +254,36 @@ final class StatementCountTests: EndToEndTestCase {
         try measure("enrollment.assign", "enrollment.assign", as: w.admin, ["user_id": .string(w.user), "service_id": svc["id"] ?? .null])
         try measure("enrollment.remove", "enrollment.remove", as: w.admin, ["user_id": .string(w.user), "service_id": svc["id"] ?? .null])
         try measure("community.update_settings", "community.update_settings", as: w.admin, ["min_notice_minutes": 30])
+        let community = try measure("community.get", "community.get", as: w.user, [:])
+        try measure("community.update_settings", "community.update_settings", as: w.admin,
+                    ["min_notice_minutes": 30, "time_zone": community["settings"]?["time_zone"] ?? .null], key: true)
+        try measure("catalog.import_csv", "catalog.import_csv", as: w.admin,
+                    ["kind": "services", "csv": "name,kind,default_length_minutes,price_credits\nGeo,generic,45,30\nBio,generic,30,7"], key: true)
+        // Profiles, students, a suspension lifted, the reads of the directory.
+        try measure("person.set_profile", "person.set_profile", as: w.expert, ["person_id": .string(w.expert), "bio": "Twenty years of chemistry."], key: true)
+        try measure("person.set_profile (an admin)", "person.set_profile", as: w.admin,
+                    ["person_id": .string(w.expert), "display_name": "Dr. Expert", "languages": ["en", "cs"]])
+        let pupil = try w.addUser(name: "pupil", credits: 0)
+        try measure("student.link", "student.link", as: w.admin, ["customer_id": .string(w.user), "student_id": .string(pupil)], key: true)
+        try measure("student.link (again)", "student.link", as: office, ["customer_id": .string(w.user), "student_id": .string(pupil)])
+        try measure("student.unlink", "student.unlink", as: w.admin, ["customer_id": .string(w.user), "student_id": .string(pupil)], key: true)
+        try measure("person.unsuspend", "person.unsuspend", as: w.admin, ["person_id": .string(w.user)], key: true)
+        try measure("person.get", "person.get", as: w.admin, ["person_id": .string(w.user)])
+        try measure("person.list", "person.list", as: w.admin, [:])
+        try measure("person.find_by_email", "person.find_by_email", as: w.admin, ["email": .string(made["email"]?.string ?? "")])
+        try measure("person.profile", "person.profile", as: w.user, ["person_id": .string(w.expert)])
+        try measure("person.profiles", "person.profiles", as: w.user, ["service_id": .string(w.serviceId)])
+        try measure("student.list", "student.list", as: w.user, [:])
+        try measure("service.list", "service.list", as: w.user, [:])
+        try measure("location.list", "location.list", as: w.user, [:])
+        try measure("catalog.export_csv", "catalog.export_csv", as: w.admin, ["kind": "services"])
+        try measure("meeting.waiting", "meeting.waiting", as: w.admin, [:])
+        // The outbox as a mail worker drains it.
+        let leased = try measure("outbox.claim", "outbox.claim", as: w.admin, ["consumer": "mail", "limit": 3, "channel": "notification"], key: true)
+        let leasedIds = (leased["messages"]?.array ?? []).compactMap { $0["id"]?.string }
+        guard leasedIds.count == 3 else { throw HarnessError("outbox.claim leased \(leasedIds.count) of 3: \(leased)") }
+        try measure("outbox.ack", "outbox.ack", as: w.admin, ["ids": .array(leasedIds.prefix(2).map { .string($0) }), "consumer": "mail"], key: true)
+        try measure("outbox.fail", "outbox.fail", as: w.admin, ["id": .string(leasedIds[2]), "error": "smtp refused", "consumer": "mail"], key: true)
         // Series and the scheduler.
         let series = try measure("series.create", "series.create", as: w.user, [
             "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "first_start": .string(slot(14, 10)),
@@ -260,6 +291,7 @@ final class StatementCountTests: EndToEndTestCase {
         ], key: true)
         let seriesId = try id(series)
         try measure("series.get", "series.get", as: w.expert, ["series_id": .string(seriesId)])
+        try measure("series.list", "series.list", as: w.user, [:])
         try measure("series.skip", "series.skip", as: w.user, ["series_id": .string(seriesId), "date": "2030-03-25"])
         try measure("jobs.run_due", "jobs.run_due", as: w.admin, [:], key: true)
         try measure("series.cancel", "series.cancel", as: w.user, ["series_id": .string(seriesId), "reason_code": "other"])
