@@ -29,7 +29,7 @@ enum StudentAPI {
     ], additional: true))
 
     static let link = MethodDefinition(
-        "student.link", "Lets a customer act for a student: book meetings for them, paid from the customer's wallet",
+        "student.link", "Lets a customer act for a student: book meetings for them, paid from the customer's wallet. One of two people acts for the other, not both ways: a link whose reverse exists is refused (-32602 on student_id)",
         audience: .roles([.admin, .office]), mutating: true, params: pair, result: linkResult, errors: [DocErrors.notFound],
         examples: [Examples.studentLink],
         body: .command(DirectoryUseCases.linkStudent()))

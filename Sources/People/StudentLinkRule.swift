@@ -6,8 +6,10 @@ import Meetings
 /// themself without a student. Pure: the caller reads both people and writes the link.
 public enum StudentLinkRule {
     /// Checks a link of `customerId` to `studentId`, in the order a caller fixes them: the pair,
-    /// then the customer, then the student (nil: no such person).
-    public static func check(customerId: String, studentId: String, customer: PersonFacts?, student: PersonFacts?) throws {
+    /// then the customer, then the student (nil: no such person), then the link the other way
+    /// (`reversed`: the student acts for the customer already; one of two people acts for the
+    /// other, not both, or each would book on the other's wallet).
+    public static func check(customerId: String, studentId: String, customer: PersonFacts?, student: PersonFacts?, reversed: Bool) throws {
         guard customerId != studentId else {
             throw AppError.invalidParams(field: "student_id", reason: "must be someone other than the customer: a user books for themself without student_id")
         }
@@ -15,5 +17,10 @@ public enum StudentLinkRule {
         _ = try customer.requiring(.user, field: "customer_id")
         guard let student else { throw AppError.notFound("person", studentId) }
         _ = try student.requiring(.user, field: "student_id")
+        guard !reversed else {
+            throw AppError.invalidParams(
+                field: "student_id",
+                reason: "acts for this customer already (a link the other way): one of two people acts for the other, not both ways; end that link first (student.unlink) if it was a mistake")
+        }
     }
 }

@@ -24,8 +24,8 @@ public enum LockClass: Int32, Sendable, CaseIterable {
     /// lock; a chat step takes no other but `chatMessages`, last).
     case conversationPair = 40
     /// A community's people, services, locations and enrolments as imports decide over them: an
-    /// import, person.create, service.create and update, location.create and the enrolment steps
-    /// take it first (after the key's lock), so each reads what the last wrote.
+    /// import, person.create, service.create and update, location.create, the enrolment steps and
+    /// student.link take it first (after the key's lock), so each reads what the last wrote.
     case directory = 41
     /// A community's scheduler run: two `jobs.run_due` calls of one community take turns (after
     /// the key's lock, before the series' parties), so each reads what the last queued.

@@ -9,10 +9,11 @@ public enum StudentStore {
         SQLCall("ml_student_link_context", [.init(communityId, "text"), .init(customerId, "text"), .init(studentId, "text")])
     }
 
-    /// The customer and the student (nil: no such person).
-    public static func decodeLinkContext(_ json: JSON?) throws -> (customer: PersonFacts?, student: PersonFacts?) {
+    /// The customer and the student (nil: no such person), and whether the student acts for the
+    /// customer already.
+    public static func decodeLinkContext(_ json: JSON?) throws -> (customer: PersonFacts?, student: PersonFacts?, reversed: Bool) {
         let j = StoredJSON(json ?? .null, path: "student_link_context")
-        return (try j.field("customer").map(Records.person), try j.field("student").map(Records.person))
+        return (try j.field("customer").map(Records.person), try j.field("student").map(Records.person), try j.bool("reverse"))
     }
 
     /// The link as decided (`ml_student_link_apply`): made by `actorId` at `now` (the community's

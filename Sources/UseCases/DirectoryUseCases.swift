@@ -8,8 +8,8 @@ import RPC
 import Store
 
 /// The community's settings, an expert's profile and a customer's students as commands: the
-/// lock that serializes each (the community's row, the person's row; a link none beyond the
-/// key's, its write keeping a link made already), one read beside the actor's row, the rules
+/// lock that serializes each (the community's row, the person's row, the directory for a link;
+/// a link's write keeps one made already), one read beside the actor's row, the rules
 /// (`CommunitySettings.apply`, `ProfileRules`, `StudentLinkRule`), one write.
 public enum DirectoryUseCases {
     /// `community.update_settings`: the settings given replace the stored ones; the rest stay.
@@ -50,17 +50,18 @@ public enum DirectoryUseCases {
             })
     }
 
-    /// `student.link`.
+    /// `student.link`: under the directory's lock, as enrolments, so two links of one pair made
+    /// both ways at once are decided one after the other.
     public static func linkStudent() -> CommandPlan {
         CommandPlan(
-            locks: { scope, _ in scope.keyLock },
+            locks: { scope, _ in scope.keyLock + [Locks.directory(communityId: scope.communityId)] },
             context: { scope, params in
                 StudentStore.linkContext(communityId: scope.communityId, customerId: try params.string("customer_id"), studentId: try params.string("student_id"))
             },
             decide: { ctx, json, params in
                 let (customerId, studentId) = (try params.string("customer_id"), try params.string("student_id"))
-                let (customer, student) = try StudentStore.decodeLinkContext(json)
-                try StudentLinkRule.check(customerId: customerId, studentId: studentId, customer: customer, student: student)
+                let (customer, student, reversed) = try StudentStore.decodeLinkContext(json)
+                try StudentLinkRule.check(customerId: customerId, studentId: studentId, customer: customer, student: student, reversed: reversed)
                 return Outcome(
                     response: ["customer_id": .string(customerId), "student_id": .string(studentId), "linked": true],
                     apply: StudentStore.linkApply(communityId: ctx.communityId, customerId: customerId, studentId: studentId, by: ctx.actor.id, now: ctx.now))

@@ -126,6 +126,34 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// A customer acts for a student, not the other way round as well: a link both ways would let
+    /// each book on the other's wallet. The second link is refused and changes nothing; two links
+    /// of one pair made both ways at once (two processes) leave one of them.
+    func testAStudentCannotAlsoBeTheirCustomersCustomer() throws {
+        let w = try tutorPlace()
+        let student = try linkedStudent(w)
+        let refused = try w.meetingd.error("student.link", as: w.admin, ["customer_id": .string(student), "student_id": .string(w.user)], code: -32602)
+        XCTAssertEqual(refused["data"]?["field"], "student_id", "\(refused)")
+        XCTAssertTrue(refused["data"]?["reason"]?.string?.hasPrefix("acts for this customer already") == true, "\(refused)")
+        let links = try w.meetingd.result("student.list", as: w.admin, ["student_id": .string(w.user)])
+        XCTAssertEqual(links["items"]?.array?.count, 0, "\(links)")
+
+        let other = try startMeetingd(["--test-clock"])
+        for round in 0..<6 {
+            let (a, b) = (try w.addUser(name: "a\(round)", credits: 0), try w.addUser(name: "b\(round)", credits: 0))
+            let params = [a, b].map { customer -> JSONValue in
+                ["actor": .string(w.admin), "customer_id": .string(customer), "student_id": .string(customer == a ? b : a)]
+            }
+            try w.meetingd.send(#"{"jsonrpc":"2.0","id":1,"method":"student.link","params":\#(params[0].serialized)}"#)
+            try other.send(#"{"jsonrpc":"2.0","id":2,"method":"student.link","params":\#(params[1].serialized)}"#)
+            let answers = [try w.meetingd.readResponse(timeout: 60), try other.readResponse(timeout: 60)]
+            XCTAssertEqual(answers.filter { $0["result"]?["linked"] == true }.count, 1, "round \(round): \(answers)")
+            XCTAssertEqual(answers.compactMap { $0["error"]?["code"] }, [-32602], "round \(round): \(answers)")
+            let stored = try Psql.query(databaseURL, "SELECT count(*) FROM student_links WHERE customer_id IN (\(Psql.literal(a)), \(Psql.literal(b)))")
+            XCTAssertEqual(stored, ["1"], "round \(round)")
+        }
+    }
+
     /// Once the link ends, the student's meetings are neither accepted nor moved by either side:
     /// the tutor's yes or new date would wait for a customer who may no longer give theirs. They
     /// can still be declined, withdrawn, cancelled and logged; linked again, they go on.

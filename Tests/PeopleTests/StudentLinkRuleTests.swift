@@ -9,9 +9,9 @@ final class StudentLinkRuleTests: XCTestCase {
     let talia = PersonFacts(id: "per_talia", email: "talia@x.example", firstName: "Talia", lastName: "Kim", roles: [.expert], timeZone: "UTC")
 
     /// The code and the field (or the subject) of the error the rule throws; nil where it passes.
-    func refusal(_ customerId: String, _ studentId: String, _ customer: PersonFacts?, _ student: PersonFacts?) -> String? {
+    func refusal(_ customerId: String, _ studentId: String, _ customer: PersonFacts?, _ student: PersonFacts?, reversed: Bool = false) -> String? {
         do {
-            try StudentLinkRule.check(customerId: customerId, studentId: studentId, customer: customer, student: student)
+            try StudentLinkRule.check(customerId: customerId, studentId: studentId, customer: customer, student: student, reversed: reversed)
             return nil
         } catch let e as AppError {
             return "\(e.code.number) " + (e.details["field"]?.stringValue ?? e.message)
@@ -29,6 +29,18 @@ final class StudentLinkRuleTests: XCTestCase {
         XCTAssertEqual(refusal(talia.id, alex.id, talia, alex), "-32602 customer_id")
         XCTAssertEqual(refusal("per_gone", alex.id, nil, alex)?.hasPrefix("4004 "), true, "a customer not found")
         XCTAssertEqual(refusal(pat.id, "per_gone", pat, nil)?.hasPrefix("4004 "), true, "a student not found")
+    }
+
+    /// One of two people acts for the other, not both ways: each would book on the other's wallet.
+    func testALinkTheOtherWayIsRefused() {
+        XCTAssertEqual(refusal(pat.id, alex.id, pat, alex, reversed: true), "-32602 student_id")
+        XCTAssertThrowsError(try StudentLinkRule.check(customerId: pat.id, studentId: alex.id, customer: pat, student: alex, reversed: true)) {
+            XCTAssertEqual(($0 as? AppError)?.details["reason"]?.stringValue?.hasPrefix("acts for this customer already"), true, "\($0)")
+        }
+        XCTAssertThrowsError(try StudentLinkRule.check(customerId: pat.id, studentId: talia.id, customer: pat, student: talia, reversed: true)) {
+            XCTAssertEqual(($0 as? AppError)?.details["reason"]?.stringValue, "must be a person with the user role", "the roles are told first")
+        }
+        XCTAssertEqual(refusal("per_gone", alex.id, nil, alex, reversed: true)?.hasPrefix("4004 "), true)
     }
 
     /// The order a caller fixes them in: the pair, then the customer, then the student.

@@ -5719,7 +5719,7 @@ class StudentNamespace:
         actor: Optional[str] = None,
         idempotency_key: Optional[str] = None,
     ) -> StudentLinkState:
-        """Lets a customer act for a student: book meetings for them, paid from the customer's wallet.
+        """Lets a customer act for a student: book meetings for them, paid from the customer's wallet. One of two people acts for the other, not both ways: a link whose reverse exists is refused (-32602 on student_id).
 
         Who may call: admin, office. Mutating: accepts idempotency_key.
 
