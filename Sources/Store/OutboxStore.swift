@@ -105,8 +105,8 @@ public enum OutboxStore {
                    CASE WHEN l.channel = 'calendar' THEN ml_person_json(m.community_id, m.user_id) END AS meeting_user,
                    CASE WHEN l.channel = 'calendar' THEN ml_person_json(m.community_id, m.expert_id) END AS meeting_expert,
                    CASE WHEN l.channel = 'calendar' THEN ml_person_json(m.community_id, m.student_id) END AS meeting_student,
-                   -- The community's words the texts are rendered in, read once for all the rows.
-                   (SELECT c.settings FROM communities c WHERE c.community_id = $1) AS settings
+                   -- The community's words the texts are rendered in, read once, sent on the first row.
+                   CASE WHEN row_number() OVER (ORDER BY l.seq) = 1 THEN (SELECT c.settings FROM communities c WHERE c.community_id = $1) END AS settings
             FROM leased l
             LEFT JOIN meetings m ON m.community_id = l.community_id AND m.id = l.meeting_id
             LEFT JOIN services s ON s.community_id = l.community_id AND s.id = coalesce(m.service_id, l.payload ->> 'service_id')
