@@ -187,6 +187,7 @@ public final class RequestPipeline {
             let scope = RequestScope(
                 actorId: actorId, communityId: try community(of: actorId, c), testClock: config.testClock,
                 keySubject: key.map { actorId + "/" + $0 })
+            if method.mutating { try refuseKnownOutsider(method, scope, c) }
             var attempt = 0
             while true {
                 attempt += 1
@@ -543,6 +544,16 @@ public final class RequestPipeline {
         if knownActors.count >= RequestPipeline.maxCachedPeople { knownActors.removeAll(keepingCapacity: true) }
         knownActors[actor.id] = actor
         return (ctx, row)
+    }
+
+    /// A caller this process last read without the role a method asks for is refused on a fresh
+    /// read of their roles alone, before any lock is taken and before the params are read for a
+    /// context: a member cannot make a write wait for the directory's or a row's lock, or have a
+    /// file read, only to be refused (a refusal is only ever given on a fresh read; given the
+    /// role since, the call goes on as any other).
+    func refuseKnownOutsider(_ method: MethodDefinition, _ scope: RequestScope, _ c: Connection) throws {
+        guard case .roles = method.audience, let known = knownActors[scope.actorId], !method.audience.admits(known) else { return }
+        _ = try authenticate(try c.pipeline([auth(scope, key: nil, request: nil, context: nil)])[0], scope, method)
     }
 
     /// The first response to this key, when the key was used before with the same params.

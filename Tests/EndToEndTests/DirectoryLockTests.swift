@@ -66,4 +66,34 @@ final class DirectoryLockTests: EndToEndTestCase {
         XCTAssertEqual(settings?["min_notice_minutes"], 45, "\(settings ?? .null)")
         XCTAssertEqual(settings?["horizon_days"], 20, "\(settings ?? .null)")
     }
+
+    /// A member this process has read before, calling a method for admins, is refused at once on
+    /// a fresh read of their roles: not after waiting for the directory's lock (an import) or a
+    /// message's row (a failure report) that an admin's work holds. Given the role since, by
+    /// another process, the same call goes on.
+    func testAKnownMemberIsRefusedWithoutWaitingForTheLocksOfAdminsWork() throws {
+        let w = try MeetingWorld(self, label: #function)
+        _ = try w.meetingd.result("community.get", as: w.user)
+        let holder = try PsqlSession(databaseURL)
+        defer { holder.close() }
+        let holderPid = try backendPid(holder)
+        try holder.run("BEGIN; SELECT ml_lock(\(Psql.literal(w.community.id)), 'directory', 41);")
+        let csv = "name,kind,default_length_minutes,price_credits\nGeo,generic,45,30"
+        let started = Date()
+        try w.meetingd.error("catalog.import_csv", as: w.user, ["kind": "services", "csv": .string(csv)], code: 4003)
+        try w.meetingd.error("service.create", as: w.user, ["name": "Geo", "kind": "generic", "default_length_minutes": 30, "price_credits": 5], code: 4003)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5, "refused without waiting for the lock")
+        let waiting = try Psql.query(databaseURL, "SELECT pid FROM pg_stat_activity WHERE \(holderPid) = ANY (pg_blocking_pids(pid))")
+        XCTAssertEqual(waiting.filter { !$0.isEmpty }, [], "nobody waited for the directory")
+
+        // Made an admin elsewhere (person.update waits for the directory too, so the row is written
+        // here): this process's earlier read is stale, and the call goes on, waiting for the
+        // directory as any import does.
+        XCTAssertTrue(try Psql.run(databaseURL, ["UPDATE people SET roles = roles || '{admin}' WHERE id = \(Psql.literal(w.user))"]).succeeded)
+        try w.meetingd.send(#"{"jsonrpc":"2.0","id":"import","method":"catalog.import_csv","params":{"actor":"\#(w.user)","kind":"services","csv":\#(JSONValue.string(csv).serialized)}}"#)
+        try backend(waitingFor: holderPid, "the import of a new admin did not wait for the directory")
+        try holder.run("ROLLBACK;")
+        let imported = try w.meetingd.readResponse(timeout: 60)
+        XCTAssertEqual(imported["result"]?["created"], 1, "\(imported)")
+    }
 }
