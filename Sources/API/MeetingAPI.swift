@@ -452,8 +452,11 @@ enum MeetingAPI {
         .init("id", .id(.event), required: true), .init("seq", .integer(min: 1, max: .max), required: true),
         .init("kind", .text(), required: true, "What happened: expert_approval, user_approval, rejected_by_expert, cancelled_by_user, …"),
         .init("actor_id", .nullable(.id(.person)), required: true), .init("actor_role", .oneOf(["user", "expert", "admin", "office", "system"]), required: true),
-        .init("reason_code", .nullable(.text()), required: true), .init("note", .nullable(.text()), required: true),
-        .init("details", .openObject(description: "What the event records beyond its kind (times before and after a move, amounts…)"), required: true),
+        .init("reason_code", .nullable(.text()), required: true),
+        .init("reason_label", .nullable(.text()), required: true,
+              "The reason's label when it was given, kept after the community renames or removes the reason; null without a reason, and for an event recorded before labels were kept (the community's list has it, if it still has the code)"),
+        .init("note", .nullable(.text()), required: true),
+        .init("details", .openObject(description: "What the event records beyond its kind (times before and after a move, amounts, the reason's label…)"), required: true),
         .init("at", .timestamp, required: true),
     ], additional: true))
 

@@ -117,11 +117,19 @@ public enum Lifecycle {
         guard allowed.contains(m.status) else { throw AppError.invalidState(status: m.status.rawValue, action: action, why: why) }
     }
 
-    static func requireReason(_ code: String, in list: [Reason], field: String = "reason_code") throws {
-        guard list.contains(where: { $0.code == code }) else {
+    @discardableResult
+    static func requireReason(_ code: String, in list: [Reason], field: String = "reason_code") throws -> Reason {
+        guard let reason = list.first(where: { $0.code == code }) else {
             throw AppError.invalidParams(
                 field: field, reason: "must be one of the community's reasons: \(list.map(\.code).joined(separator: ", "))")
         }
+        return reason
+    }
+
+    /// What an event given for a reason records of it beside its code: the label it had then, so
+    /// the timeline still reads it after the community renames or removes the reason.
+    static func reasonDetails(_ reason: Reason?) -> [String: JSON] {
+        reason.map { ["reason_label": .string($0.label)] } ?? [:]
     }
 
     /// Once the user has approved, the hold is for exactly the price: held now if nothing is
@@ -211,11 +219,11 @@ public enum Lifecycle {
         guard !m.approved(p) || (m.awaitingProcessing && p == .expert) else {
             throw AppError.invalidState(status: m.status.rawValue, action: "decline", why: "you proposed this date; withdraw it instead (meeting.withdraw)")
         }
-        try requireReason(reason, in: s.rejectionReasons)
+        let given = try requireReason(reason, in: s.rejectionReasons)
         var d = Decision(next: m)
         d.next.status = .rejected
         release(&d)
-        d.events = [TimelineEvent("rejected_by_\(p.rawValue)", reasonCode: reason, note: note)]
+        d.events = [TimelineEvent("rejected_by_\(p.rawValue)", reasonCode: reason, note: note, details: reasonDetails(given))]
         // Seed 000: "you will not be notified via email of a declined session" where the
         // community says so; the user sees it in their list.
         if p == .user {
@@ -262,13 +270,13 @@ public enum Lifecycle {
         let instead = p == m.proposedBy
             ? "it is not agreed yet; withdraw it instead (meeting.withdraw)" : "it is not agreed yet; decline it instead (meeting.decline)"
         try requireStatus(m, [.agreed], "cancel", why: m.status == .awaitingApproval ? instead : nil)
-        try requireReason(reason, in: s.cancellationReasons)
+        let given = try requireReason(reason, in: s.cancellationReasons)
         let terms = try endingTerms(m, p, confirmLate, now, s)
         var d = Decision(next: m)
         d.next.status = .cancelled
         d.next.alternate = nil
         settleEnding(&d, m, charge: terms.charge)
-        var details: [String: JSON] = ["late": .bool(terms.late), "charged_credits": .int(terms.charge)]
+        var details: [String: JSON] = ["late": .bool(terms.late), "charged_credits": .int(terms.charge)].merging(reasonDetails(given)) { a, _ in a }
         if series { details["series_cancelled"] = true }
         d.events = [TimelineEvent("cancelled_by_\(p.rawValue)", reasonCode: reason, note: note, details: details)]
         // Both sides are told: the other that it was cancelled, the one who cancelled that it
@@ -419,11 +427,11 @@ public enum Lifecycle {
         guard !alternate.approved(by: p) else {
             throw AppError.invalidState(status: m.status.rawValue, action: "reject_alternate", why: "you proposed it; withdraw it instead (meeting.withdraw_alternate)")
         }
-        try requireReason(reason, in: s.rejectionReasons)
+        let given = try requireReason(reason, in: s.rejectionReasons)
         // Alternates are opened on agreed meetings only: the meeting keeps its date and hold.
         var d = Decision(next: m)
         d.next.alternate = nil
-        d.events = [TimelineEvent("alternative_date_rejected_by_\(p.rawValue)", reasonCode: reason, note: note)]
+        d.events = [TimelineEvent("alternative_date_rejected_by_\(p.rawValue)", reasonCode: reason, note: note, details: reasonDetails(given))]
         d.notifications = [Notification("alternative_date_rejected_by_\(p.rawValue)", to: p.other)]
         return d
     }
@@ -455,7 +463,7 @@ public enum Lifecycle {
         }
         // A decline of the meeting, told as the new date's rejection.
         var d = try decline(m, actor, reason, note, s)
-        d.events = [TimelineEvent("alternative_date_rejected_by_\(p.rawValue)", reasonCode: reason, note: note)]
+        d.events = [TimelineEvent("alternative_date_rejected_by_\(p.rawValue)", reasonCode: reason, note: note, details: d.events.first?.details ?? [:])]
         d.notifications = [Notification("alternative_date_rejected_by_\(p.rawValue)", to: p.other)]
         return d
     }
@@ -564,7 +572,10 @@ public enum Lifecycle {
         d.next.alternate = nil
         settleEnding(&d, m, charge: terms.charge)
         var details: [String: JSON] = ["late": .bool(terms.late), "charged_credits": .int(terms.charge)]
-        if seriesCancelled != nil { details["series_cancelled"] = true }
+        if let code = seriesCancelled {
+            details["series_cancelled"] = true
+            details.merge(reasonDetails(s.cancellationReasons.first { $0.code == code })) { a, _ in a }
+        }
         // Seed 001: whoever skips is "notified that the session has been canceled", as is the
         // other side; an occurrence ended with its series is a cancellation, with its reason
         // (and a note only where its person wrote one: the date they cancelled the series from).

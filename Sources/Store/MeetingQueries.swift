@@ -177,11 +177,13 @@ public enum MeetingQueries {
     }
 
     public static func timelineJSON(_ r: Row) throws -> JSON {
-        [
+        let details = try r.json("details")
+        return [
             "id": .string(try r.string("id")), "seq": .int(try r.int("seq")), "kind": .string(try r.string("kind")),
             "actor_id": .optional(try r.optionalString("actor_id")), "actor_role": .string(try r.string("actor_role")),
-            "reason_code": .optional(try r.optionalString("reason_code")), "note": .optional(try r.optionalString("note")),
-            "details": try r.json("details"), "at": .string(try r.instant("created_at").rfc3339),
+            "reason_code": .optional(try r.optionalString("reason_code")),
+            "reason_label": try r.isNull("reason_code") ? .null : .optional(details["reason_label"]?.stringValue),
+            "note": .optional(try r.optionalString("note")), "details": details, "at": .string(try r.instant("created_at").rfc3339),
         ]
     }
 

@@ -165,9 +165,13 @@ enum MeetingCommands {
         let rows: [JSON] = try timeline.map { e in
             var o = e.objectValue ?? [:]
             var said: [String] = []
-            if let r = e["reason_code"]?.stringValue { said.append("reason \(r)") }
+            if let r = e["reason_code"]?.stringValue {
+                said.append("reason " + (e["reason_label"]?.stringValue.map { "\(Render.quotedIfNeeded($0)) (\(Render.quotedIfNeeded(r)))" } ?? Render.quotedIfNeeded(r)))
+            }
             if let n = e["note"]?.stringValue { said.append(Render.quoted(n)) }
-            if let details = e["details"]?.objectValue, !details.isEmpty {
+            var details = e["details"]?.objectValue ?? [:]
+            details["reason_label"] = nil  // said with its code, above
+            if !details.isEmpty {
                 said.append(try details.keys.sorted().map { key in
                     let value = details[key]!
                     // A place by its name, a time on the reader's clock.

@@ -326,8 +326,20 @@ final class MeetingSeedTests: EndToEndTestCase {
         let events = try w.timelineEvents(id)
         XCTAssertEqual(events.map { $0["kind"]?.string }, ["requested_by_user", "user_approval", "rejected_by_expert"])
         XCTAssertEqual(events.last?["reason_code"], "schedule_conflict")
+        XCTAssertEqual(events.last?["reason_label"], "Schedule conflict")
         XCTAssertEqual(events.last?["note"], "Travelling")
         XCTAssertEqual(events.last?["actor_id"]?.string, w.expert)
+        // Renamed, then removed from the community's list: the timeline still reads the label the
+        // reason had when it was given (the user reads it too, though the declined meeting's
+        // details are hidden from them).
+        try w.meetingd.result("community.update_settings", as: w.admin, ["rejection_reasons": [["code": "schedule_conflict", "label": "Clash"], ["code": "other", "label": "Other"]]])
+        try w.meetingd.result("community.update_settings", as: w.admin, ["rejection_reasons": [["code": "other", "label": "Other"]]])
+        for reader in [w.admin, w.user] {
+            let read = try w.meetingd.allPages("meeting.timeline", as: reader, ["meeting_id": .string(id)]).last
+            XCTAssertEqual(read?["reason_code"], "schedule_conflict", "\(read ?? .null)")
+            XCTAssertEqual(read?["reason_label"], "Schedule conflict", "\(read ?? .null)")
+        }
+        XCTAssertEqual(events.first?["reason_label"], .null, "no reason, no label")
         XCTAssertEqual(try w.drainedSummary(), ["meeting_rejected_by_expert→user"])
         XCTAssertEqual(try w.wallet(), untouched, "the user's credits are unblocked")
         XCTAssertEqual(try w.earnings(), MeetingWorld.earnings())

@@ -96,7 +96,22 @@ final class LifecycleRulesTests: XCTestCase {
         let d = try decide(userRequest, .decline(reasonCode: "schedule_conflict", note: "sorry"), .party(.expert))
         XCTAssertEqual(d.ledger, [.release])
         XCTAssertEqual(d.next.creditStatus, .returned)
-        XCTAssertEqual(d.events, [TimelineEvent("rejected_by_expert", reasonCode: "schedule_conflict", note: "sorry")])
+        XCTAssertEqual(d.events, [TimelineEvent("rejected_by_expert", reasonCode: "schedule_conflict", note: "sorry", details: ["reason_label": "Schedule conflict"])])
+    }
+
+    /// Every event given for a reason keeps the reason's label of the moment beside its code, so
+    /// the timeline reads it after the community renames or removes the reason.
+    func testEveryEventForAReasonKeepsItsLabel() throws {
+        var s = CommunitySettings()
+        s.cancellationReasons = [Reason(code: "ill", label: "Ill that day")]
+        s.rejectionReasons = [Reason(code: "full", label: "Fully booked")]
+        let cancelled = try decide(agreed, .cancel(reasonCode: "ill", note: nil, confirmLate: false), .party(.user), settings: s)
+        XCTAssertEqual(cancelled.events.first?.details["reason_label"], "Ill that day")
+        XCTAssertEqual(cancelled.events.first?.details["late"], false, "beside the ending's terms")
+        let declined = try decide(userRequest, .decline(reasonCode: "full", note: nil), .party(.expert), settings: s)
+        XCTAssertEqual(declined.events.first?.details["reason_label"], "Fully booked")
+        let withdrawn = try decide(userRequest, .withdraw(note: nil), .party(.user), settings: s)
+        XCTAssertNil(withdrawn.events.first?.details["reason_label"], "no reason, no label")
     }
 
     func testWithdrawnRequestReleases() throws {

@@ -1524,6 +1524,7 @@ class MeetingEvent:
     kind: str
     note: Optional[str]
     reason_code: Optional[str]
+    reason_label: Optional[str]
     seq: int
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -2692,6 +2693,7 @@ _MeetingEvent_FIELDS: Tuple[FieldSpec, ...] = (
     ("kind", "kind", None, True),
     ("note", "note", None, True),
     ("reason_code", "reason_code", None, True),
+    ("reason_label", "reason_label", None, True),
     ("seq", "seq", None, True),
 )
 
