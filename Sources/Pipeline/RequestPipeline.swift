@@ -517,6 +517,14 @@ public final class RequestPipeline {
         let community = try row.string("community_id")
         if communities.count >= RequestPipeline.maxCachedPeople { communities.removeAll(keepingCapacity: true) }
         communities[actorId] = community
+        // The person as this read found them, for what is decided before the request's own read
+        // (`refuseKnownOutsider`; a command decided on the actor alone checks them again).
+        if knownActors[actorId] == nil {
+            if knownActors.count >= RequestPipeline.maxCachedPeople { knownActors.removeAll(keepingCapacity: true) }
+            knownActors[actorId] = Actor(
+                id: actorId, communityId: community, roles: Set(try row.stringArray("roles").compactMap(Role.init(rawValue:))),
+                timeZone: try row.string("time_zone"))
+        }
         return community
     }
 

@@ -10,7 +10,7 @@ public enum RequestQueries {
 
     /// The community of a person (found by id alone: ids are unique across communities).
     public static func community(of personId: String) -> Statement {
-        Statement("SELECT community_id FROM people WHERE id = $1", [personId])
+        Statement("SELECT community_id, roles, time_zone FROM people WHERE id = $1", [personId])
     }
 
     /// A keyed request's texts for its idempotency record: `canonical` (each param as its schema
