@@ -5,11 +5,17 @@ import Meetings
 /// paid from the customer's wallet. Both are users, and they are two people: a user books for
 /// themself without a student. Pure: the caller reads both people and writes the link.
 public enum StudentLinkRule {
-    /// Checks a link of `customerId` to `studentId`, in the order a caller fixes them: the pair,
-    /// then the customer, then the student (nil: no such person), then the link the other way
-    /// (`reversed`: the student acts for the customer already; one of two people acts for the
-    /// other, not both, or each would book on the other's wallet).
-    public static func check(customerId: String, studentId: String, customer: PersonFacts?, student: PersonFacts?, reversed: Bool) throws {
+    /// What linking does: a new link, or nothing (the pair is linked already, the link as made).
+    public enum Outcome: Sendable, Equatable { case link, linkedAlready }
+
+    /// Decides a link of `customerId` to `studentId`, the refusals in the order a caller fixes
+    /// them: the pair, then the customer, then the student (nil: no such person), then the link
+    /// the other way (`reversed`: the student acts for the customer already; one of two people
+    /// acts for the other, not both, or each would book on the other's wallet). A pair `linked`
+    /// already stays as it is, whatever else was linked before this rule.
+    public static func decide(
+        customerId: String, studentId: String, customer: PersonFacts?, student: PersonFacts?, linked: Bool, reversed: Bool
+    ) throws -> Outcome {
         guard customerId != studentId else {
             throw AppError.invalidParams(field: "student_id", reason: "must be someone other than the customer: a user books for themself without student_id")
         }
@@ -17,10 +23,12 @@ public enum StudentLinkRule {
         _ = try customer.requiring(.user, field: "customer_id")
         guard let student else { throw AppError.notFound("person", studentId) }
         _ = try student.requiring(.user, field: "student_id")
+        if linked { return .linkedAlready }
         guard !reversed else {
             throw AppError.invalidParams(
                 field: "student_id",
-                reason: "acts for this customer already (a link the other way): one of two people acts for the other, not both ways; end that link first (student.unlink) if it was a mistake")
+                reason: "acts for this customer already (a link the other way): one of two people acts for the other, not both ways; end that link first (student.unlink; meetctl student link --remove) if it was a mistake")
         }
+        return .link
     }
 }

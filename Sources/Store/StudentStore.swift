@@ -9,11 +9,11 @@ public enum StudentStore {
         SQLCall("ml_student_link_context", [.init(communityId, "text"), .init(customerId, "text"), .init(studentId, "text")])
     }
 
-    /// The customer and the student (nil: no such person), and whether the student acts for the
-    /// customer already.
-    public static func decodeLinkContext(_ json: JSON?) throws -> (customer: PersonFacts?, student: PersonFacts?, reversed: Bool) {
+    /// The customer and the student (nil: no such person), whether they are linked already, and
+    /// whether the student acts for the customer already.
+    public static func decodeLinkContext(_ json: JSON?) throws -> (customer: PersonFacts?, student: PersonFacts?, linked: Bool, reversed: Bool) {
         let j = StoredJSON(json ?? .null, path: "student_link_context")
-        return (try j.field("customer").map(Records.person), try j.field("student").map(Records.person), try j.bool("reverse"))
+        return (try j.field("customer").map(Records.person), try j.field("student").map(Records.person), try j.bool("linked"), try j.bool("reverse"))
     }
 
     /// The link as decided (`ml_student_link_apply`): made by `actorId` at `now` (the community's

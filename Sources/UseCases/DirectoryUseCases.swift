@@ -60,11 +60,13 @@ public enum DirectoryUseCases {
             },
             decide: { ctx, json, params in
                 let (customerId, studentId) = (try params.string("customer_id"), try params.string("student_id"))
-                let (customer, student, reversed) = try StudentStore.decodeLinkContext(json)
-                try StudentLinkRule.check(customerId: customerId, studentId: studentId, customer: customer, student: student, reversed: reversed)
+                let (customer, student, linked, reversed) = try StudentStore.decodeLinkContext(json)
+                let outcome = try StudentLinkRule.decide(
+                    customerId: customerId, studentId: studentId, customer: customer, student: student, linked: linked, reversed: reversed)
                 return Outcome(
                     response: ["customer_id": .string(customerId), "student_id": .string(studentId), "linked": true],
-                    apply: StudentStore.linkApply(communityId: ctx.communityId, customerId: customerId, studentId: studentId, by: ctx.actor.id, now: ctx.now))
+                    apply: outcome == .link
+                        ? StudentStore.linkApply(communityId: ctx.communityId, customerId: customerId, studentId: studentId, by: ctx.actor.id, now: ctx.now) : nil)
             })
     }
 }

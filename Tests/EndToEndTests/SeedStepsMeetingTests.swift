@@ -152,6 +152,27 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
             let stored = try Psql.query(databaseURL, "SELECT count(*) FROM student_links WHERE customer_id IN (\(Psql.literal(a)), \(Psql.literal(b)))")
             XCTAssertEqual(stored, ["1"], "round \(round)")
         }
+
+        // The database guards it for any writer: another link changed into the reverse of one is refused.
+        let z = try w.addUser(name: "z", credits: 0)
+        try link(w, customer: w.user, student: z)
+        let turned = try Psql.run(databaseURL, [
+            "UPDATE student_links SET customer_id = \(Psql.literal(student)) WHERE customer_id = \(Psql.literal(w.user)) AND student_id = \(Psql.literal(z))",
+            "UPDATE student_links SET student_id = \(Psql.literal(w.user)) WHERE customer_id = \(Psql.literal(student)) AND student_id = \(Psql.literal(z))",
+        ])
+        XCTAssertFalse(turned.succeeded, "an UPDATE making a link the reverse of another")
+        XCTAssertEqual(try Psql.query(databaseURL, "SELECT count(*) FROM student_links WHERE student_id = \(Psql.literal(w.user))"), ["0"])
+        // A pair linked both ways before the rule (marked so by the migration) stays linked, and
+        // linking it again answers as for any pair linked already.
+        let (x, y) = (try w.addUser(name: "x", credits: 0), try w.addUser(name: "y", credits: 0))
+        XCTAssertTrue(try Psql.run(databaseURL, [
+            "INSERT INTO student_links (community_id, customer_id, student_id, created_at, linked_both_ways_before) VALUES "
+                + "(\(Psql.literal(w.community.id)), \(Psql.literal(x)), \(Psql.literal(y)), now(), true), (\(Psql.literal(w.community.id)), \(Psql.literal(y)), \(Psql.literal(x)), now(), true)",
+        ]).succeeded)
+        for (customer, other) in [(x, y), (y, x)] {
+            let again = try w.meetingd.result("student.link", as: w.admin, ["customer_id": .string(customer), "student_id": .string(other)])
+            XCTAssertEqual(again["linked"], true, "\(again)")
+        }
     }
 
     /// Once the link ends, the student's meetings are neither accepted nor moved by either side:

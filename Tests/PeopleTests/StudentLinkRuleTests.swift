@@ -11,7 +11,7 @@ final class StudentLinkRuleTests: XCTestCase {
     /// The code and the field (or the subject) of the error the rule throws; nil where it passes.
     func refusal(_ customerId: String, _ studentId: String, _ customer: PersonFacts?, _ student: PersonFacts?, reversed: Bool = false) -> String? {
         do {
-            try StudentLinkRule.check(customerId: customerId, studentId: studentId, customer: customer, student: student, reversed: reversed)
+            _ = try StudentLinkRule.decide(customerId: customerId, studentId: studentId, customer: customer, student: student, linked: false, reversed: reversed)
             return nil
         } catch let e as AppError {
             return "\(e.code.number) " + (e.details["field"]?.stringValue ?? e.message)
@@ -20,8 +20,16 @@ final class StudentLinkRuleTests: XCTestCase {
         }
     }
 
-    func testTwoUsersMayBeLinked() {
+    func testTwoUsersMayBeLinked() throws {
         XCTAssertNil(refusal(pat.id, alex.id, pat, alex))
+        XCTAssertEqual(try StudentLinkRule.decide(customerId: pat.id, studentId: alex.id, customer: pat, student: alex, linked: false, reversed: false), .link)
+    }
+
+    /// A pair linked already stays as it is: nothing is written, even for a pair linked both
+    /// ways before the rule; the people are still checked as they are now.
+    func testAPairLinkedAlreadyIsLeftAsItIs() {
+        XCTAssertEqual(try StudentLinkRule.decide(customerId: pat.id, studentId: alex.id, customer: pat, student: alex, linked: true, reversed: true), .linkedAlready)
+        XCTAssertThrowsError(try StudentLinkRule.decide(customerId: pat.id, studentId: talia.id, customer: pat, student: talia, linked: true, reversed: false))
     }
 
     func testEachSideMustBeAUserWhoExists() {
@@ -34,10 +42,10 @@ final class StudentLinkRuleTests: XCTestCase {
     /// One of two people acts for the other, not both ways: each would book on the other's wallet.
     func testALinkTheOtherWayIsRefused() {
         XCTAssertEqual(refusal(pat.id, alex.id, pat, alex, reversed: true), "-32602 student_id")
-        XCTAssertThrowsError(try StudentLinkRule.check(customerId: pat.id, studentId: alex.id, customer: pat, student: alex, reversed: true)) {
+        XCTAssertThrowsError(try StudentLinkRule.decide(customerId: pat.id, studentId: alex.id, customer: pat, student: alex, linked: false, reversed: true)) {
             XCTAssertEqual(($0 as? AppError)?.details["reason"]?.stringValue?.hasPrefix("acts for this customer already"), true, "\($0)")
         }
-        XCTAssertThrowsError(try StudentLinkRule.check(customerId: pat.id, studentId: talia.id, customer: pat, student: talia, reversed: true)) {
+        XCTAssertThrowsError(try StudentLinkRule.decide(customerId: pat.id, studentId: talia.id, customer: pat, student: talia, linked: false, reversed: true)) {
             XCTAssertEqual(($0 as? AppError)?.details["reason"]?.stringValue, "must be a person with the user role", "the roles are told first")
         }
         XCTAssertEqual(refusal("per_gone", alex.id, nil, alex, reversed: true)?.hasPrefix("4004 "), true)
