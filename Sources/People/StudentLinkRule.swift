@@ -24,11 +24,13 @@ public enum StudentLinkRule {
         guard let student else { throw AppError.notFound("person", studentId) }
         _ = try student.requiring(.user, field: "student_id")
         if linked { return .linkedAlready }
-        guard !reversed else {
-            throw AppError.invalidParams(
-                field: "student_id",
-                reason: "acts for this customer already (a link the other way): one of two people acts for the other, not both ways; end that link first (student.unlink; meetctl student link --remove) if it was a mistake")
-        }
+        guard !reversed else { throw reversedRefusal }
         return .link
     }
+
+    /// The refusal of a link whose reverse exists (also when the database's index finds it, made
+    /// by another writer meanwhile).
+    public static let reversedRefusal = AppError.invalidParams(
+        field: "student_id",
+        reason: "acts for this customer already (a link the other way): one of two people acts for the other, not both ways; end that link first (student.unlink; meetctl student link --remove) if it was a mistake")
 }

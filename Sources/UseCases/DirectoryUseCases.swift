@@ -67,6 +67,9 @@ public enum DirectoryUseCases {
                     response: ["customer_id": .string(customerId), "student_id": .string(studentId), "linked": true],
                     apply: outcome == .link
                         ? StudentStore.linkApply(communityId: ctx.communityId, customerId: customerId, studentId: studentId, by: ctx.actor.id, now: ctx.now) : nil)
-            })
+            },
+            // The link's own conflict is no error (a link made already stays): a unique violation is
+            // the one-way index, a reverse another writer made meanwhile.
+            translate: { error, _ in error.isUniqueViolation ? StudentLinkRule.reversedRefusal : nil })
     }
 }

@@ -162,6 +162,20 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         ])
         XCTAssertFalse(turned.succeeded, "an UPDATE making a link the reverse of another")
         XCTAssertEqual(try Psql.query(databaseURL, "SELECT count(*) FROM student_links WHERE student_id = \(Psql.literal(w.user))"), ["0"])
+        // Another writer's reverse link, committed while the link waits on the index: the same
+        // refusal, not an internal error.
+        let (p, q) = (try w.addUser(name: "p", credits: 0), try w.addUser(name: "q", credits: 0))
+        let holder = try PsqlSession(databaseURL)
+        defer { holder.close() }
+        let holderPid = try backendPid(holder)
+        try holder.run("BEGIN; INSERT INTO student_links (community_id, customer_id, student_id, created_at) VALUES (\(Psql.literal(w.community.id)), \(Psql.literal(q)), \(Psql.literal(p)), now());")
+        try w.meetingd.send(#"{"jsonrpc":"2.0","id":"late","method":"student.link","params":{"actor":"\#(w.admin)","customer_id":"\#(p)","student_id":"\#(q)"}}"#)
+        try backend(waitingFor: holderPid, "the link did not wait for the other writer's reverse")
+        try holder.run("COMMIT;")
+        let late = try w.meetingd.readResponse(timeout: 60)
+        XCTAssertEqual(late["error"]?["code"], -32602, "\(late)")
+        XCTAssertEqual(late["error"]?["data"]?["field"], "student_id", "\(late)")
+
         // A pair linked both ways before the rule (marked so by the migration) stays linked, and
         // linking it again answers as for any pair linked already.
         let (x, y) = (try w.addUser(name: "x", credits: 0), try w.addUser(name: "y", credits: 0))
