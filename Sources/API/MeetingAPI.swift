@@ -92,6 +92,8 @@ enum MeetingAPI {
         .init("details_hidden", .boolean, required: true,
               "true when a declined meeting is shown to its user (or student): time, place, link, agenda and notes are left out (null)"),
         .init("side", party, "In meeting.list: the side the listed person is on"),
+        .init("student_linked", .boolean,
+              "In meeting.waiting, for a meeting booked for a student: whether its user still acts for the student (student.link); false: the experts' side can only decline it, or turn down a new date, until the two are linked again"),
         .init("cancelled_occurrences", .list(.id(.meeting)),
               "In meeting.cancel of an occurrence of a weekly series: the later occurrences cancelled with it"),
         .init("series_status", .oneOf(["active", "cancelled"]), "In meeting.cancel of an occurrence of a weekly series: the series' status after it"),
@@ -366,7 +368,9 @@ enum MeetingAPI {
             },
             respond: { ctx, rows, p in
                 try Existence.require(rows, at: 1)
-                return try listed(ctx, rows[0], try Page(p, key: waitingKey)) { r, m in
+                return try listed(ctx, rows[0], try Page(p, key: waitingKey), extra: { r in
+                    try r.isNull("student_linked") ? [:] : ["student_linked": .bool(try r.bool("student_linked"))]
+                }) { r, m in
                     [.int(try r.int("changed")), .string(m.state.start.rfc3339), .string(m.id)] + (try changesKey(r))
                 }
             })))
@@ -399,12 +403,16 @@ enum MeetingAPI {
 
     /// A page of meetings as `ctx`'s actor may read them, each with its side; `key` is a row's
     /// page key (the meeting's real start, also where its details are hidden).
-    static func listed(_ ctx: RequestContext, _ rows: Rows, _ page: Page, key: (Row, Meeting) throws -> [JSON]) throws -> JSON {
+    /// `extra`: fields of a row beside the meeting's (meeting.waiting's student_linked).
+    static func listed(
+        _ ctx: RequestContext, _ rows: Rows, _ page: Page, extra: (Row) throws -> [String: JSON] = { _ in [:] }, key: (Row, Meeting) throws -> [JSON]
+    ) throws -> JSON {
         var read: [(row: Row, meeting: Meeting)] = []
         let items: [JSON] = try rows.map { r in
             guard let m = try MeetingQueries.meeting(in: r) else { throw AppError.internalError() }
             read.append((r, m))
             var o = m.json(seenBy: ctx.actor.id, at: ctx.now).objectValue ?? [:]
+            o.merge(try extra(r)) { _, given in given }
             o["side"] = .string(try r.string("side"))
             return .object(o)
         }

@@ -153,7 +153,10 @@ public enum MeetingQueries {
         Statement(
             """
             SELECT ml_meeting_json(m.community_id, m.id) AS meeting, 'expert' AS side, \(ChangePage.columns),
-                   CASE WHEN c.changed THEN 1 ELSE 0 END AS changed
+                   CASE WHEN c.changed THEN 1 ELSE 0 END AS changed,
+                   CASE WHEN m.student_id IS NOT NULL THEN EXISTS (
+                       SELECT 1 FROM student_links k WHERE k.community_id = m.community_id AND k.customer_id = m.user_id AND k.student_id = m.student_id)
+                   END AS student_linked
             FROM meetings m
             \(ChangePage.join(prev: 7, cur: 8))
             WHERE m.community_id = $1 AND m.status IN ('awaiting_approval', 'agreed') AND \(expertSideAwaits)

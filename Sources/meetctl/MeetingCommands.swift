@@ -84,10 +84,12 @@ enum MeetingCommands {
     /// What the expert's side does next with a meeting that waits for it (`waiting`'s NEXT STEP):
     /// nil for an agreed one with nothing to answer (a session that has ended waits for its log).
     static func expertsNextStep(_ meeting: JSON) -> String? {
-        if meeting["awaiting_processing"] == true { return "make the session" }
+        // A student's meeting whose customer no longer acts for them is not accepted or moved.
+        let unlinked = meeting["student_linked"] == false
+        if meeting["awaiting_processing"] == true { return unlinked ? "decline (student not linked)" : "make the session" }
         switch meeting["status"]?.stringValue {
-        case "awaiting_approval": return "confirm or decline"
-        case "agreed" where meeting["alternate"]?["proposed_by"] == "user": return "answer the new date"
+        case "awaiting_approval": return unlinked ? "decline (student not linked)" : "confirm or decline"
+        case "agreed" where meeting["alternate"]?["proposed_by"] == "user": return unlinked ? "reject the new date (student not linked)" : "answer the new date"
         default: return nil
         }
     }
@@ -99,6 +101,8 @@ enum MeetingCommands {
         switch step {
         case "make the session": return "meetctl confirm \(meeting) --session-type TYPE --location LOC"
         case "answer the new date": return "meetctl alternate confirm \(meeting), or meetctl alternate reject \(meeting) --reason CODE"
+        case "decline (student not linked)": return "meetctl decline \(meeting) --reason CODE, or link them again: meetctl student link"
+        case "reject the new date (student not linked)": return "meetctl alternate reject \(meeting) --reason CODE, or link them again: meetctl student link"
         default:
             return "meetctl confirm \(meeting)" + (detailsRequired ? " --session-type TYPE --location LOC" : "") + ", or meetctl decline \(meeting) --reason CODE"
         }

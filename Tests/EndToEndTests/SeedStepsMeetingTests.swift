@@ -219,6 +219,11 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
             XCTAssertTrue(message.contains("student.link"), "\(method): \(message)")
             XCTAssertEqual(try w.meeting(id), before, "\(method) by \(actor) changed \(id)")
         }
+        // The office's list says so, and meetctl's next step is the decline, not "confirm or decline".
+        let listedNow = try w.meetingd.allPages("meeting.waiting", as: w.admin, [:])
+        XCTAssertEqual(listedNow.first { $0["id"]?.string == waiting }?["student_linked"], false, "\(listedNow)")
+        let shown = try Meetctl(actor: w.admin).ok(["waiting"])
+        XCTAssertTrue(shown.contains("decline (student not linked)") && !shown.contains("confirm or decline"), shown)
         // What ends a meeting stays possible on both sides, and the session held is logged.
         assertMeeting(try w.act("meeting.decline", as: w.expert, waiting, ["reason_code": "other"]), status: "rejected", credit: "returned")
         assertMeeting(try w.act("meeting.withdraw", as: customer, withdrawn), status: "cancelled", credit: "returned")
@@ -226,6 +231,7 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         assertMeeting(try w.act("meeting.log_session", as: w.expert, agreed, ["attendance": "attended"]), status: "completed", credit: "paid")
         // Linked again, the tutor makes the session.
         try link(w, customer: customer, student: student)
+        XCTAssertEqual(try w.meetingd.allPages("meeting.waiting", as: w.admin, [:]).first { $0["id"]?.string == later }?["student_linked"], true)
         assertMeeting(try w.act("meeting.confirm", as: w.expert, later, ["session_type": "Tutoring"]), status: "agreed", credit: "blocked")
         try w.assertReconciled()
     }
@@ -693,8 +699,9 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         let made = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 10)))
         _ = try w.drainOutbox()
         // The office's list to process: what waits for the tutors' side, across the community.
-        let waiting = try w.meetingd.allPages("meeting.waiting", as: olga, [:]).compactMap { $0["id"]?.string }
-        XCTAssertEqual(waiting, [made])
+        let waitingRows = try w.meetingd.allPages("meeting.waiting", as: olga, [:])
+        XCTAssertEqual(waitingRows.compactMap { $0["id"]?.string }, [made])
+        XCTAssertNil(waitingRows.first?["student_linked"], "a meeting for its user themself: no student to be linked")
         try w.meetingd.error("meeting.waiting", as: olga, ["expert_id": "per_00000000000000000000000000000001"], code: 4004)
         XCTAssertEqual(try w.meetingd.allPages("meeting.waiting", as: olga, ["expert_id": .string(w.expert)]).compactMap { $0["id"]?.string }, [made])
         // Another community's person, or nobody: not found rather than an empty list.

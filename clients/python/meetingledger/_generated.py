@@ -1421,6 +1421,7 @@ class Meeting:
     cancelled_occurrences: Optional[List[str]] = None
     series_status: Optional[Literal["active", "cancelled"]] = None
     side: Optional[Literal["user", "expert"]] = None
+    student_linked: Optional[bool] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -2650,6 +2651,7 @@ _Meeting_FIELDS: Tuple[FieldSpec, ...] = (
     ("cancelled_occurrences", "cancelled_occurrences", None, False),
     ("series_status", "series_status", None, False),
     ("side", "side", None, False),
+    ("student_linked", "student_linked", None, False),
 )
 
 _Alternate_FIELDS: Tuple[FieldSpec, ...] = (
