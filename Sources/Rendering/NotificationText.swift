@@ -74,7 +74,7 @@ public enum NotificationText {
         let signature = "— \(shortName.isEmpty ? "MeetingLedger" : shortName)\n"
         // A meeting that hides its session details from the recipient (Meeting.hidesDetails: a
         // declined one, to its user's side) is told as meeting.get shows it: with whom, for whom
-        // and the public reason; the note the other side wrote is theirs.
+        // and the public reason, and the date asked for; the note the other side wrote is theirs.
         let hidden = payload["details_hidden"]?.boolValue == true
         // What became of credits held for a meeting that ended unanswered or declined: said to
         // the user, whose credits they were, and only when this step returned them (a new date
@@ -229,7 +229,9 @@ public enum NotificationText {
         default: (subject, line) = ("Meeting update", "Your meeting on \(when) was updated.")
         }
         if hidden {
-            (subject, line) = ("Meeting declined", "\(other) declined the meeting.\(returned)\(declineReason)")
+            // The date the user asked for says which of their requests it was (seed 001: the
+            // declined session stays on their list; its details are not shown).
+            (subject, line) = ("Meeting declined", "\(other) declined the meeting\(when.isEmpty ? "" : " on \(when)").\(returned)\(declineReason)")
         } else if byOffice, !(kind == "meeting_booked_for_user" && meeting["status"]?.stringValue == "agreed") {
             (subject, line) = officeLine(kind, payload, other: other, when: when, what: what, zone: recipient.timeZone)
         }

@@ -644,7 +644,7 @@ final class MeetingSeedTests: EndToEndTestCase {
         XCTAssertEqual(mails.map { "\($0["kind"]?.string ?? "")→\($0["payload"]?["recipient_role"]?.string ?? "")" }, ["alternative_date_rejected_by_expert→user"])
         // The user's mail shows what meeting.get shows them of a declined meeting: no note, no details.
         let text = try XCTUnwrap(mails.first?["rendered"]?["text"]?.string)
-        XCTAssertTrue(text.contains("declined the meeting") && text.contains("Reason: Other"), text)
+        XCTAssertTrue(text.contains("declined the meeting on ") && text.contains("Reason: Other"), text)
         XCTAssertFalse(text.contains("Not Tuesday") || text.contains("When:"), text)
         XCTAssertEqual(try w.wallet(), untouched, "the credits are unblocked")
 

@@ -155,7 +155,8 @@ final class NotificationTextTests: XCTestCase {
     }
 
     /// A declined meeting's mail to its user shows what meeting.get shows them: with whom and the
-    /// public reason, not the session's details nor the note the expert wrote (seed 000).
+    /// public reason, not the session's details nor the note the expert wrote (seeds 000, 001),
+    /// and the date they asked for, so they know which of their requests it was.
     func testADeclineToldToTheUserHidesTheDetailsAndTheNote() throws {
         let declined: JSON = ["status": "rejected", "credit_status": "returned", "decline_reason": ["code": "schedule_conflict", "label": "Schedule conflict"],
                               "student_name": "Alex Young"]
@@ -164,9 +165,11 @@ final class NotificationTextTests: XCTestCase {
             kind: "meeting_rejected_by_expert", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
             payload: ["meeting": declined, "recipient_role": "user", "details_hidden": true, "note": "internal: not this family"], settings: try settings(),
             details: details)
-        XCTAssertTrue(toUser.body.contains("Talia Kim declined the meeting. The credits held for it are returned. Reason: Schedule conflict."), toUser.body)
+        let asked = LocalTimeText.format(start, zone: sam.timeZone)
+        XCTAssertTrue(
+            toUser.body.contains("Talia Kim declined the meeting on \(asked). The credits held for it are returned. Reason: Schedule conflict."), toUser.body)
         XCTAssertTrue(toUser.body.contains("The meeting is for Alex Young."), toUser.body)
-        for secret in ["internal", "Room 1", "Decimals", "15:00"] {
+        for secret in ["internal", "Room 1", "Decimals", "60 min"] {
             XCTAssertFalse(toUser.body.contains(secret) || toUser.push.contains(secret) || toUser.subject.contains(secret), "\(secret) in \(toUser)")
         }
         // The expert's side keeps the whole story (a user declining an expert's proposal).
