@@ -113,6 +113,13 @@ public enum Lifecycle {
         return p
     }
 
+    /// An agreed meeting is ended by a cancel, which the office does not make for the expert:
+    /// told so where the status would send anyone else to meeting.cancel.
+    static func officeCannotCancel(_ m: MeetingState, _ actor: MeetingActor) -> String? {
+        guard m.status == .agreed, actor == .office, let refusal = Command.cancel(reasonCode: "", note: nil, confirmLate: false).officeRefusal else { return nil }
+        return "it is agreed, and \(refusal) (meeting.cancel): ask them to"
+    }
+
     static func requireStatus(_ m: MeetingState, _ allowed: [MeetingStatus], _ action: String, why: String? = nil) throws {
         guard allowed.contains(m.status) else { throw AppError.invalidState(status: m.status.rawValue, action: action, why: why) }
     }
@@ -214,7 +221,7 @@ public enum Lifecycle {
 
     static func decline(_ m: MeetingState, _ actor: MeetingActor, _ reason: String, _ note: String?, _ s: CommunitySettings) throws -> Decision {
         let p = try party(actor, action: "decline")
-        try requireStatus(m, [.awaitingApproval], "decline")
+        try requireStatus(m, [.awaitingApproval], "decline", why: officeCannotCancel(m, actor))
         // The expert may still delete a request the user accepted a new date for.
         guard !m.approved(p) || (m.awaitingProcessing && p == .expert) else {
             throw AppError.invalidState(status: m.status.rawValue, action: "decline", why: "you proposed this date; withdraw it instead (meeting.withdraw)")
@@ -244,7 +251,7 @@ public enum Lifecycle {
 
     static func withdraw(_ m: MeetingState, _ actor: MeetingActor, _ note: String?) throws -> Decision {
         let p = try party(actor, action: "withdraw")
-        try requireStatus(m, [.awaitingApproval], "withdraw")
+        try requireStatus(m, [.awaitingApproval], "withdraw", why: officeCannotCancel(m, actor))
         guard (m.approved(p) && !m.approved(p.other)) || (m.awaitingProcessing && p == .user) else {
             throw AppError.invalidState(status: m.status.rawValue, action: "withdraw", why: "only the side waiting for an answer may withdraw; decline it instead (meeting.decline)")
         }

@@ -99,6 +99,19 @@ final class LifecycleRulesTests: XCTestCase {
         XCTAssertEqual(d.events, [TimelineEvent("rejected_by_expert", reasonCode: "schedule_conflict", note: "sorry", details: ["reason_label": "Schedule conflict"])])
     }
 
+    /// Declining or withdrawing an agreed meeting sends its parties to a cancel; the office, which
+    /// does not cancel for the expert, is told whom to ask instead of a step it may not take.
+    func testTheOfficeIsNotSentToACancelItMayNotMake() throws {
+        func message(_ c: Command, _ a: MeetingActor) -> String? {
+            do { _ = try decide(agreed, c, a); return nil } catch let e as AppError { return e.code == .invalidState ? e.message : "\(e.code)" } catch { return "\(error)" }
+        }
+        for command in [Command.decline(reasonCode: "other", note: nil), .withdraw(note: nil)] {
+            XCTAssertEqual(message(command, .party(.expert))?.hasSuffix("cancel it instead (meeting.cancel)"), true, "\(command)")
+            let toOffice = message(command, .office) ?? ""
+            XCTAssertTrue(toOffice.contains("only the meeting's user or expert cancels it") && !toOffice.contains("instead"), toOffice)
+        }
+    }
+
     /// Every event given for a reason keeps the reason's label of the moment beside its code, so
     /// the timeline reads it after the community renames or removes the reason.
     func testEveryEventForAReasonKeepsItsLabel() throws {
