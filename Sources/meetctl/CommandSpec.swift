@@ -141,7 +141,7 @@ indirect enum ValueKind: Sendable {
         case .time: return "RFC 3339, or YYYY-MM-DD HH:MM in your time zone"
         case .location: return "a location id or name"
         case .service: return "a service id svc_… or its name"
-        case .meeting: return "a meeting id mtg_…, its last \(MeetingReference.minSuffixLength) or more characters, or a row number of the last meetctl meetings"
+        case .meeting: return "a meeting id mtg_…, its last \(MeetingReference.minSuffixLength) or more characters, or a row number of the last meetctl meetings or meetctl waiting"
         case .chat:
             return "a conversation id cnv_…, or a meeting (its id mtg_…, its last \(MeetingReference.minSuffixLength) or more characters, or a row number of "
                 + "the last meetctl meetings) for the chat of its user and expert"

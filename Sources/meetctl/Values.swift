@@ -232,7 +232,7 @@ extension ValueKind {
         case .meeting:
             guard let reference = MeetingReference.parse(text) else {
                 throw bad(
-                    "expects a meeting id mtg_…, its last \(MeetingReference.minSuffixLength) or more characters, or a row number of the last meetctl meetings",
+                    "expects a meeting id mtg_…, its last \(MeetingReference.minSuffixLength) or more characters, or a row number of the last meetctl meetings or meetctl waiting",
                     hint: "give at least \(MeetingReference.minSuffixLength) characters of the id's end, or the row number meetctl meetings shows")
             }
             return .meeting(reference)
