@@ -218,7 +218,9 @@ public enum ImportDecider {
                 var roles: Set<Role> = []
                 for name in names {
                     guard let role = Role(rawValue: name.lowercased()) else {
-                        throw invalid("roles", "has \(name), which is not one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+                        // "user,office" is a list written with the wrong separator.
+                        let separator = name.contains(",") ? "; a list's items are separated by ; (user;office)" : ""
+                        throw invalid("roles", "has \(name), which is not one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))\(separator)")
                     }
                     roles.insert(role)
                 }

@@ -191,6 +191,17 @@ final class ImportDeciderTests: XCTestCase {
         }
     }
 
+    /// Roles written as a spreadsheet's comma list are told how a list is written.
+    func testRolesWithCommasAreToldTheListSeparator() throws {
+        let csv = "email,first_name,last_name,roles,time_zone\ng@x.example,G,H,\"user,office\",UTC\nh@x.example,H,I,wizard,UTC\n"
+        XCTAssertThrowsError(try decide(.people, csv, facts())) { error in
+            let list = (error as? ImportProblems)?.list ?? []
+            XCTAssertEqual(list.map(\.line), [2, 3])
+            XCTAssertTrue(list.first?.message.hasSuffix("a list's items are separated by ; (user;office)") == true, list.first?.message ?? "")
+            XCTAssertFalse(list.last?.message.contains("separated") == true, "no comma, no hint: \(list.last?.message ?? "")")
+        }
+    }
+
     /// A spreadsheet's capitals are no mistake: a kind in any case is the kind, a zone's name in
     /// any case the zone PostgreSQL names; an empty kind or zone is told as empty.
     func testKindsAndZonesAreReadInAnyCaseAndAnEmptyOneIsToldSo() throws {
