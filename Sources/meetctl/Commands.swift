@@ -729,7 +729,7 @@ enum Commands {
                     let expert = Render.plain(r["expert_id"] ?? nil)
                     whom = "with " + (try session.personName(expert) ?? expert)
                 }
-                return "\(try session.personName(user) ?? user) is \(r["enrolled"] == true ? "enrolled" : "not enrolled") \(whom)."
+                return "\(try session.personName(user) ?? user) is \(r["enrolled"] == true ? "enrolled" : "no longer enrolled") \(whom)."
             },
             run: AdminCommands.enroll),
         CommandSpec(
@@ -749,7 +749,7 @@ enum Commands {
         CommandSpec(
             path: ["student", "link"], section: .admin,
             summary: "Let a customer act for a student: book their meetings, paid from the customer's credits (--remove ends it)",
-            details: "The student's own enrolment decides whom they may be booked with. When the link ends their meetings stay as they are: either side can still decline, withdraw or cancel them (and the tutor log them), but not accept or move them until the two are linked again.",
+            details: "The student's own enrolment decides whom they may be booked with. When the link ends their meetings stay as they are: either side can still decline, withdraw or cancel them (and the tutor log them), but not accept or move them until the two are linked again. One of two people acts for the other, not both ways: a link the other way is refused.",
             options: [
                 OptionSpec(name: "customer", kind: .person, param: "customer_id", help: "The user who books and pays (a parent)", required: true),
                 OptionSpec(name: "student", kind: .person, param: "student_id", help: "The person the meetings are for", required: true),
