@@ -19,7 +19,7 @@ public enum NameRule {
     }
 
     static func hiddenMarkReason(_ mark: Unicode.Scalar) -> String {
-        "must not hold invisible characters (found U+\(String(format: "%04X", mark.value))), which make one name pass for another"
+        "must not hold invisible characters (found \(mark.codePoint)), which make one name pass for another"
     }
 
     /// Text people read (a name, a message, a choice from a list) must show something: white

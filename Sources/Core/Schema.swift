@@ -219,7 +219,7 @@ extension Schema.StringFormat {
             }
         case .line, .name:
             if let bad = s.unicodeScalars.first(where: \.breaksALine) {
-                throw fail("must be one line without control characters or reordering marks (found U+\(String(bad.value, radix: 16, uppercase: true)))")
+                throw fail("must be one line without control characters or reordering marks (found \(bad.codePoint))")
             }
             if case .name = self, let hidden = HiddenMarks.first(in: s) {
                 throw fail(NameRule.hiddenMarkReason(hidden))

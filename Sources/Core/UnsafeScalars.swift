@@ -15,4 +15,11 @@ extension Unicode.Scalar {
 
     /// What a one-line text (a name) must not hold: a control, a line break or a reordering mark.
     public var breaksALine: Bool { isControlCharacter || isLineBreak || isBidiControl }
+
+    /// The scalar as an error names it: `U+` and at least four hex digits (U+001B, U+202E), the
+    /// same wherever it is found.
+    public var codePoint: String {
+        let digits = String(value, radix: 16, uppercase: true)
+        return "U+" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
 }

@@ -18,7 +18,7 @@ public enum MovementText {
             $0.breaksALine || $0.properties.generalCategory == .format || $0.properties.isDefaultIgnorableCodePoint
         }) {
             throw AppError.invalidParams(
-                field: field, reason: "must be one line of visible characters: U+\(String(bad.value, radix: 16, uppercase: true)) is a control, reordering or invisible character")
+                field: field, reason: "must be one line of visible characters: \(bad.codePoint) is a control, reordering or invisible character")
         }
         // The bound holds for the form stored: a ligature such as "ﬃ" is three letters there.
         let stored = reference.precomposedStringWithCompatibilityMapping.unicodeScalars.count

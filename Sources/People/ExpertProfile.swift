@@ -95,7 +95,7 @@ public enum ProfileRules {
             throw AppError.invalidParams(field: "display_name", reason: "must have at most \(maxDisplayNameCharacters) characters")
         }
         if let bad = name.unicodeScalars.first(where: \.breaksALine) {
-            throw AppError.invalidParams(field: "display_name", reason: "must be one line without control characters or reordering marks (found U+\(hex(bad)))")
+            throw AppError.invalidParams(field: "display_name", reason: "must be one line without control characters or reordering marks (found \(bad.codePoint))")
         }
         return name
     }
@@ -108,7 +108,7 @@ public enum ProfileRules {
             throw AppError.invalidParams(field: "bio", reason: "must have at most \(maxBioCharacters) characters")
         }
         if let bad = text.unicodeScalars.first(where: { ($0 != "\n" && $0 != "\t" && $0.isControlCharacter) || $0.isBidiControl }) {
-            throw AppError.invalidParams(field: "bio", reason: "must not contain control characters or reordering marks (found U+\(hex(bad))); line breaks are LF or CR LF, and tabs are kept")
+            throw AppError.invalidParams(field: "bio", reason: "must not contain control characters or reordering marks (found \(bad.codePoint)); line breaks are LF or CR LF, and tabs are kept")
         }
         return text
     }
@@ -184,10 +184,5 @@ public enum ProfileRules {
         }
         if !rest.isEmpty && !privateUse() { return nil }
         return out.joined(separator: "-")
-    }
-
-    static func hex(_ s: Unicode.Scalar) -> String {
-        let digits = String(s.value, radix: 16, uppercase: true)
-        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 }

@@ -25,3 +25,13 @@ final class HiddenMarksTests: XCTestCase {
         XCTAssertNil(HiddenMarks.first(in: "Ada \u{202E}"), "a reordering mark is not this rule's (it breaks a line)")
     }
 }
+
+final class CodePointTests: XCTestCase {
+    /// Every error names a scalar the same way: U+ and at least four hex digits.
+    func testAScalarIsNamedWithAtLeastFourDigits() {
+        XCTAssertEqual(Unicode.Scalar(0x1B)!.codePoint, "U+001B")
+        XCTAssertEqual(Unicode.Scalar(0x61C)!.codePoint, "U+061C")
+        XCTAssertEqual(Unicode.Scalar(0x202E)!.codePoint, "U+202E")
+        XCTAssertEqual(Unicode.Scalar(0x1F600)!.codePoint, "U+1F600")
+    }
+}
