@@ -85,7 +85,7 @@ public struct ImportProblems: Error, Sendable, Equatable {
     public var error: AppError {
         AppError(
             .invalidParams,
-            message: "Invalid params: csv has \(list.count) problem(s); nothing was imported. First: line \(list[0].line): \(list[0].message)",
+            message: "Invalid params: csv has \(Counted.words(Int64(list.count), "problem")); nothing was imported. First: line \(list[0].line): \(list[0].message)",
             details: ["field": "csv", "reason": "has problems",
                       "errors": .array(list.prefix(Sheet.maxProblemsListed).map { ["line": .int(Int64($0.line)), "message": .string($0.message)] }),
                       "total": .int(Int64(list.count)), "truncated": .bool(list.count > Sheet.maxProblemsListed)])

@@ -95,7 +95,7 @@ public enum PersonChangeRules {
     static func stillOpen(role: Role, meetings: Int64, series: Int64) -> AppError {
         AppError(
             .invalidState,
-            message: "The \(role.rawValue) role is still needed: \(meetings) open meeting(s) and \(series) weekly series on the \(role.rawValue)'s side; "
+            message: "The \(role.rawValue) role is still needed: \(Counted.words(meetings, "open meeting")) and \(series) weekly series on the \(role.rawValue)'s side; "
                 + "end them first (decline, withdraw or cancel the meetings, log the sessions that took place, cancel the series); "
                 + "meeting.list and series.list with person_id list them",
             details: ["role": .string(role.rawValue), "open_meetings": .int(meetings), "active_series": .int(series)])

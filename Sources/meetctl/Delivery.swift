@@ -119,11 +119,11 @@ enum Delivery {
                 session.out.error("failed \(Render.plain(retry["id"] ?? nil)): \(Render.plain(retry["error"] ?? nil)) (\(what))")
             }
             if !notLeased.isEmpty {
-                session.out.error("warning: \(notLeased.count) message(s) were sent after their lease ran out and may be sent again: \(notLeased.map(Render.plain).joined(separator: ", "))")
+                session.out.error("warning: \(Counted.words(Int64(notLeased.count), "message")) \(notLeased.count == 1 ? "was" : "were") sent after their lease ran out and may be sent again: \(notLeased.map(Render.plain).joined(separator: ", "))")
             }
             if !failLost.isEmpty {
                 session.out.error(
-                    "warning: \(failLost.count) message(s) failed after their lease ran out, so the failure was not recorded; they come back after their back-off, or are set aside as dead after the last attempt (meetctl outbox dead): \(failLost.map(Render.plain).joined(separator: ", "))")
+                    "warning: \(Counted.words(Int64(failLost.count), "message")) failed after their lease ran out, so the failure was not recorded; they come back after their back-off, or are set aside as dead after the last attempt (meetctl outbox dead): \(failLost.map(Render.plain).joined(separator: ", "))")
             }
             if StopRequest.isRequested { session.out.error("stopped as asked, after the message in hand") }
             session.out.line("Delivered \(delivered.count), failed \(failures.count) (of \(claimed) claimed).")
@@ -132,9 +132,9 @@ enum Delivery {
         if !failures.isEmpty || !failLost.isEmpty {
             let retried = failures.count - dead
             throw Failed(message: [
-                retried > 0 ? "\(retried) message(s) not delivered; they stay in the outbox and will be retried" : nil,
-                dead > 0 ? "\(dead) message(s) given up and set aside as dead (meetctl outbox dead lists them; meetctl outbox retry sends them again)" : nil,
-                failLost.isEmpty ? nil : "\(failLost.count) message(s) not delivered, past their lease; they come back after their back-off, or are dead after the last attempt",
+                retried > 0 ? "\(Counted.words(Int64(retried), "message")) not delivered; \(retried == 1 ? "it stays" : "they stay") in the outbox and will be retried" : nil,
+                dead > 0 ? "\(Counted.words(Int64(dead), "message")) given up and set aside as dead (meetctl outbox dead lists them; meetctl outbox retry sends them again)" : nil,
+                failLost.isEmpty ? nil : "\(Counted.words(Int64(failLost.count), "message")) not delivered, past their lease; \(failLost.count == 1 ? "it comes" : "they come") back after their back-off, or are dead after the last attempt",
             ].compactMap { $0 }.joined(separator: "; "))
         }
     }

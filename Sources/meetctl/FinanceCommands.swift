@@ -156,7 +156,7 @@ enum FinanceCommands {
             session.out.line("The ledger disagrees with its own transfers: correct nothing by hand (transfers are never edited);")
             session.out.line("give this output to your operators, and keep payouts from the accounts named until they have answered.")
         }
-        if result["ok"] != true { throw Failed(message: "the ledger has \(total) problem(s)") }
+        if result["ok"] != true { throw Failed(message: "the ledger has \(Counted.words(result["problems_total"]?.intValue ?? Int64(problems.count), "problem"))") }
     }
 
     // MARK: Reports
@@ -196,7 +196,7 @@ enum FinanceCommands {
         let result = try session.call("outbox.retry", params)
         if invocation.wantsJSON { session.out.json(result) } else {
             let retried = result["retried"]?.arrayValue ?? []
-            session.out.line("Put back in the queue: \(retried.count) message(s)" + (retried.isEmpty ? "." : ": " + retried.map(Render.plain).joined(separator: ", ")))
+            session.out.line("Put back in the queue: \(Counted.words(Int64(retried.count), "message"))" + (retried.isEmpty ? "." : ": " + retried.map(Render.plain).joined(separator: ", ")))
         }
         let notDead = result["not_dead"]?.arrayValue ?? []
         if !notDead.isEmpty {

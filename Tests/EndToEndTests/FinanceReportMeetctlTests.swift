@@ -150,7 +150,7 @@ final class FinanceReportMeetctlTests: XCTestCase {
         let table = try c.admin.ok(["outbox", "dead"])
         XCTAssertTrue(table.hasPrefix("MESSAGE ") && table.contains("/bin/false"), table)
         let id = try XCTUnwrap(dead.first?["id"]?.string)
-        XCTAssertTrue(try c.admin.ok(["outbox", "retry", id]).contains("Put back in the queue: 1 message(s): \(id)"))
+        XCTAssertTrue(try c.admin.ok(["outbox", "retry", id]).contains("Put back in the queue: 1 message: \(id)"))
         XCTAssertFalse(try c.admin.json(["outbox", "dead"])["items"]?.array?.contains { $0["id"]?.string == id } ?? true)
         let again = try c.admin.fails(["outbox", "retry", id], status: 1)
         XCTAssertTrue(again.stderr.contains("not dead letters (unchanged): \(id)"), again.stderr)

@@ -130,7 +130,7 @@ final class MeetctlMailTests: XCTestCase {
 
         let (failedRun, failed) = try deliver(c, sendmail)
         XCTAssertEqual(failedRun.termination, .exited(1), "a failed delivery is an error")
-        XCTAssertTrue(failedRun.stderr.contains("4 message(s) not delivered"), failedRun.stderr)
+        XCTAssertTrue(failedRun.stderr.contains("4 messages not delivered"), failedRun.stderr)
         XCTAssertEqual(failed["claimed"], 4, "two notifications and two invitations")
         XCTAssertEqual(failed["delivered"], [])
         let failures = failed["failed"]?.array ?? []
