@@ -155,9 +155,18 @@ enum AdminCommands {
         } catch let e as ServiceError where e.code == -32602 && e.data["reason"]?.stringValue?.hasPrefix("is not a known parameter") == true {
             guard let key = e.data["field"]?.stringValue, params[key] != nil else { throw e }
             throw try unknownSetting(key, e, session)
+        } catch let e as ServiceError where e.code == -32602 {
+            // KEY= is the empty text; a setting that may be unset is cleared with KEY=null.
+            guard let key = e.data["field"]?.stringValue, params[key] == .string(""), clearable.contains(key), let reason = e.data["reason"]?.stringValue else { throw e }
+            var data = e.data.objectValue ?? [:]
+            data["reason"] = .string(reason + "; \(key)=null clears it")
+            throw ServiceError(code: e.code, message: "Invalid params: \(key) \(reason); \(key)=null clears it", data: .object(data))
         }
         if invocation.wantsJSON { session.out.json(community) } else { session.out.text(try settingsLines(community, session)) }
     }
+
+    /// The settings `null` unsets (the service's `community.update_settings`).
+    static let clearable: Set<String> = ["office_email", "weekly_usage_limit"]
 
     /// The service's refusal of an unknown key, told with the settings there are: it lists every
     /// param of the call, among them meetctl's own (who acts, the retry key).

@@ -308,6 +308,11 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertFalse(refused.stderr.contains("idempotency_key"), refused.stderr)
         XCTAssertFalse(refused.stderr.contains("actor,") || refused.stderr.contains(", actor"), refused.stderr)
         XCTAssertTrue(refused.stderr.contains("error -32602: invalid_params"), refused.stderr)
+        // KEY= is the empty text: a setting that may be unset is told how to clear it.
+        let empty = try c.admin.fails(["settings", "set", "office_email="], status: 1)
+        XCTAssertTrue(empty.stderr.contains("office_email") && empty.stderr.contains("office_email=null clears it"), empty.stderr)
+        let cleared = try c.admin.json(["settings", "set", "office_email=null"])
+        XCTAssertEqual(cleared["settings"]?["office_email"], .null, "\(cleared)")
     }
 
     func testAdminCommands() throws {
