@@ -243,7 +243,14 @@ extension ValueKind {
             }
             return .meeting(reference)
         case .file:
-            guard let data = FileManager.default.contents(atPath: text) else { throw bad("cannot read the file") }
+            // Why a file cannot be read, as its reader would fix it.
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: text, isDirectory: &isDirectory) else { throw bad("cannot read the file: there is none at this path") }
+            guard !isDirectory.boolValue else { throw bad("cannot read the file: it is a directory", hint: "give the path of a file in it") }
+            guard FileManager.default.isReadableFile(atPath: text) else { throw bad("cannot read the file: you may not read it (its permissions)") }
+            guard let data = FileManager.default.contents(atPath: text) ?? (try? Data(contentsOf: URL(fileURLWithPath: text))) else {
+                throw bad("cannot read the file")
+            }
             guard var contents = String(data: data, encoding: .utf8) else {
                 throw bad(ValueKind.notUTF8(Array(data)), hint: "save it as UTF-8 text (a spreadsheet's \"CSV UTF-8\"), then run the command again")
             }

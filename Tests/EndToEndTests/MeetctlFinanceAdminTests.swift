@@ -383,6 +383,10 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         let latin = try admin.fails(["import", "services", latin1.path, "--dry-run"], status: 2)
         XCTAssertTrue(latin.stderr.contains("line 2 has the byte 0xE9") && latin.stderr.contains("CSV UTF-8"), latin.stderr)
         XCTAssertTrue(try admin.fails(["import", "services", utf16.path, "--dry-run"], status: 2).stderr.contains("UTF-16"))
+        // A path that is no file says why.
+        XCTAssertTrue(try admin.fails(["import", "services", folder.path, "--dry-run"], status: 2).stderr.contains("it is a directory"))
+        XCTAssertTrue(try admin.fails(["import", "services", folder.appendingPathComponent("none.csv").path, "--dry-run"], status: 2).stderr
+            .contains("there is none at this path"))
         // export --output writes the file for a spreadsheet, with a byte-order mark, and it
         // imports back unchanged.
         let exported = folder.appendingPathComponent("people.csv")
