@@ -455,9 +455,17 @@ public final class RequestPipeline {
     func begin(
         _ c: Connection, _ locks: [Statement], _ scope: RequestScope, key: String?, request: RequestQueries.RequestText?, context: SQLCall?, _ method: MethodDefinition
     ) throws -> (RequestContext, Row, stored: JSON?) {
-        let rows = try c.pipeline([RequestQueries.begin] + locks + [auth(scope, key: key, request: request, context: context)])
+        let guarded = key.map { key in
+            locks.map { RequestQueries.unlessAnswered($0, communityId: scope.communityId, actorId: scope.actorId, key: key) }
+        } ?? locks
+        let rows = try c.pipeline([RequestQueries.begin] + guarded + [auth(scope, key: key, request: request, context: context)])
         let (ctx, auth) = try authenticate(rows[rows.count - 1], scope, method)
-        guard let stored = try replay(auth) else { return (ctx, auth, nil) }
+        guard let stored = try replay(auth) else {
+            // A lock skipped for an answer that is not there (its record removed meanwhile): the
+            // decision would run unserialized, so the request is not decided on this read.
+            if key != nil, rows[1 ..< rows.count - 1].contains(where: { $0.isEmpty }) { throw AppError.internalError() }
+            return (ctx, auth, nil)
+        }
         _ = try c.pipeline([RequestQueries.commit])
         config.readRouting?.answeredFromStore()
         return (ctx, auth, stored)

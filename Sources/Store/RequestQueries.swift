@@ -9,6 +9,22 @@ public enum RequestQueries {
     public static let commit = Statement("COMMIT")
 
     /// The community of a person (found by id alone: ids are unique across communities).
+    /// `lock`, taken only while the caller's key has no stored answer: a retry of a request
+    /// that has finished is answered from its record without waiting for the locks of the work
+    /// it already did (a directory an import holds, an expert's calendar). Each lock statement
+    /// reads the record afresh (the statement before it may have waited for the first attempt,
+    /// which then committed), and a stored record makes the next statement, the actor's, replay
+    /// it; the condition holds no variable, so PostgreSQL skips the lock itself, not a row of it.
+    /// One row when the lock was taken (whatever rows the lock's own statement found), none when
+    /// it was skipped.
+    public static func unlessAnswered(_ lock: Statement, communityId: String, actorId: String, key: String) -> Statement {
+        let n = lock.params.count
+        return Statement(
+            "SELECT 1 AS locked FROM (SELECT count(*) FROM (\(lock.sql)) AS l) AS taken WHERE NOT EXISTS ("
+                + "SELECT 1 FROM idempotency_keys k WHERE k.community_id = $\(n + 1) AND k.actor_id = $\(n + 2) AND k.key = $\(n + 3)::text)",
+            lock.params + [communityId, actorId, key], plannedEachCall: lock.plannedEachCall)
+    }
+
     public static func community(of personId: String) -> Statement {
         Statement("SELECT community_id, roles, time_zone FROM people WHERE id = $1", [personId])
     }

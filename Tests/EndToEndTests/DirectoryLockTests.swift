@@ -97,4 +97,34 @@ final class DirectoryLockTests: EndToEndTestCase {
         let imported = try w.meetingd.readResponse(timeout: 60)
         XCTAssertEqual(imported["result"]?["created"], 1, "\(imported)")
     }
+
+    /// A retry of a request that has finished is answered from its idempotency record without
+    /// waiting for the locks of the work it did: an import holding the directory, a booking
+    /// holding the expert's calendar. A key reused for other params is refused at once too.
+    func testARetryOfAFinishedRequestDoesNotWaitForItsLocks() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let service: JSONValue = ["actor": .string(w.admin), "name": "Geo", "kind": "generic", "default_length_minutes": 30, "price_credits": 5,
+                                  "idempotency_key": "geo-1"]
+        let created = try w.meetingd.call("service.create", service)
+        var request = w.requestParams(start: MeetingTime.at(day: 7, hour: 10))
+        request["actor"] = .string(w.user)
+        request["idempotency_key"] = "req-1"
+        let requested = try w.meetingd.call("meeting.request", .object(request))
+        XCTAssertNil(created["error"] ?? requested["error"], "\(created) \(requested)")
+
+        let holder = try PsqlSession(databaseURL)
+        defer { holder.close() }
+        let holderPid = try backendPid(holder)
+        try holder.run("BEGIN; SELECT ml_lock(\(Psql.literal(w.community.id)), 'directory', 41), ml_lock(\(Psql.literal(w.community.id)), \(Psql.literal(w.expert)), 0);")
+        let started = Date()
+        XCTAssertEqual(try w.meetingd.call("service.create", service)["result"], created["result"], "the service's retry")
+        XCTAssertEqual(try w.meetingd.call("meeting.request", .object(request))["result"], requested["result"], "the request's retry")
+        var other = service.object ?? [:]
+        other["name"] = "Geo 2"
+        XCTAssertEqual(try w.meetingd.call("service.create", .object(other))["error"]?["code"], 4090)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5, "answered without waiting for the locks")
+        let waiting = try Psql.query(databaseURL, "SELECT pid FROM pg_stat_activity WHERE \(holderPid) = ANY (pg_blocking_pids(pid))")
+        XCTAssertEqual(waiting.filter { !$0.isEmpty }, [], "nobody waited for the held locks")
+        try holder.run("ROLLBACK;")
+    }
 }
