@@ -228,9 +228,10 @@ public enum NotificationText {
             return Texts(subject: short + "New message from \(other)", body: body, push: PersonText.cut(short + "\(other): " + PersonText.line(text), to: Self.pushCharacters))
         default: (subject, line) = ("Meeting update", "Your meeting on \(when) was updated.")
         }
-        if hidden {
-            // The date the user asked for says which of their requests it was (seed 001: the
-            // declined session stays on their list; its details are not shown).
+        if hidden, !kind.hasSuffix("_by_user") {
+            // The expert's side declined (the user's own decline is told as theirs, above). The
+            // date says which of the user's requests it was (seed 001: the declined session stays
+            // on their list; its details are not shown).
             (subject, line) = ("Meeting declined", "\(other) declined the meeting\(when.isEmpty ? "" : " on \(when)").\(returned)\(declineReason)")
         } else if byOffice, !(kind == "meeting_booked_for_user" && meeting["status"]?.stringValue == "agreed") {
             (subject, line) = officeLine(kind, payload, other: other, when: when, what: what, zone: recipient.timeZone)

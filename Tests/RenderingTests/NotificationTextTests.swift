@@ -172,6 +172,13 @@ final class NotificationTextTests: XCTestCase {
         for secret in ["internal", "Room 1", "Decimals", "60 min"] {
             XCTAssertFalse(toUser.body.contains(secret) || toUser.push.contains(secret) || toUser.subject.contains(secret), "\(secret) in \(toUser)")
         }
+        // The user's own decline of the expert's proposal is told to them as theirs.
+        let ownDecline = NotificationText.compose(
+            kind: "meeting_rejected_by_user", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
+            payload: ["meeting": declined, "recipient_role": "user", "details_hidden": true, "note": "Too early for me"], settings: try settings(),
+            details: details)
+        XCTAssertTrue(ownDecline.body.contains("You declined the meeting on \(asked) with Talia Kim."), ownDecline.body)
+        XCTAssertFalse(ownDecline.body.contains("Talia Kim declined") || ownDecline.body.contains("Room 1"), ownDecline.body)
         // The expert's side keeps the whole story (a user declining an expert's proposal).
         let toExpert = NotificationText.compose(
             kind: "meeting_rejected_by_user", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
