@@ -93,7 +93,7 @@ enum MeetingAPI {
               "true when a declined meeting is shown to its user (or student): time, place, link, agenda and notes are left out (null)"),
         .init("side", party, "In meeting.list: the side the listed person is on"),
         .init("student_linked", .boolean,
-              "In meeting.waiting, for a meeting booked for a student: whether its user still acts for the student (student.link); false: the experts' side can only decline it, or turn down a new date, until the two are linked again"),
+              "In meeting.get, meeting.list and meeting.waiting, for a meeting booked for a student: whether its user still acts for the student (student.link); false: the meeting is not accepted or moved (the experts' side can decline it or turn down a new date, either side withdraw or cancel it) until the two are linked again"),
         .init("cancelled_occurrences", .list(.id(.meeting)),
               "In meeting.cancel of an occurrence of a weekly series: the later occurrences cancelled with it"),
         .init("series_status", .oneOf(["active", "cancelled"]), "In meeting.cancel of an occurrence of a weekly series: the series' status after it"),
@@ -313,7 +313,10 @@ enum MeetingAPI {
         body: .read(ReadPlan(
             statements: { scope, p in [MeetingQueries.meeting(communityId: scope.communityId, meetingId: try p.string("meeting_id"))] },
             respond: { ctx, rows, p in
-                try readable(ctx, try MeetingQueries.decodeMeeting(rows[0]), try p.string("meeting_id")).json(seenBy: ctx.actor.id, at: ctx.now)
+                let seen = try readable(ctx, try MeetingQueries.decodeMeeting(rows[0]), try p.string("meeting_id")).json(seenBy: ctx.actor.id, at: ctx.now)
+                guard let row = rows[0].first, var o = seen.objectValue else { return seen }
+                o.merge(try MeetingQueries.studentLinkedField(row)) { _, linked in linked }
+                return .object(o)
             })))
 
     static let list = MethodDefinition(
@@ -368,9 +371,7 @@ enum MeetingAPI {
             },
             respond: { ctx, rows, p in
                 try Existence.require(rows, at: 1)
-                return try listed(ctx, rows[0], try Page(p, key: waitingKey), extra: { r in
-                    try r.isNull("student_linked") ? [:] : ["student_linked": .bool(try r.bool("student_linked"))]
-                }) { r, m in
+                return try listed(ctx, rows[0], try Page(p, key: waitingKey)) { r, m in
                     [.int(try r.int("changed")), .string(m.state.start.rfc3339), .string(m.id)] + (try changesKey(r))
                 }
             })))
@@ -403,16 +404,13 @@ enum MeetingAPI {
 
     /// A page of meetings as `ctx`'s actor may read them, each with its side; `key` is a row's
     /// page key (the meeting's real start, also where its details are hidden).
-    /// `extra`: fields of a row beside the meeting's (meeting.waiting's student_linked).
-    static func listed(
-        _ ctx: RequestContext, _ rows: Rows, _ page: Page, extra: (Row) throws -> [String: JSON] = { _ in [:] }, key: (Row, Meeting) throws -> [JSON]
-    ) throws -> JSON {
+    static func listed(_ ctx: RequestContext, _ rows: Rows, _ page: Page, key: (Row, Meeting) throws -> [JSON]) throws -> JSON {
         var read: [(row: Row, meeting: Meeting)] = []
         let items: [JSON] = try rows.map { r in
             guard let m = try MeetingQueries.meeting(in: r) else { throw AppError.internalError() }
             read.append((r, m))
             var o = m.json(seenBy: ctx.actor.id, at: ctx.now).objectValue ?? [:]
-            o.merge(try extra(r)) { _, given in given }
+            o.merge(try MeetingQueries.studentLinkedField(r)) { _, linked in linked }
             o["side"] = .string(try r.string("side"))
             return .object(o)
         }

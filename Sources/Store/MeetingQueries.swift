@@ -5,8 +5,27 @@ import Postgres
 /// Reads of meetings for the read-only methods: each one statement.
 public enum MeetingQueries {
     /// One meeting with both parties' names (`meeting` column; NULL when there is none).
+    /// One meeting, with `student_linked` (`studentLinked`).
     public static func meeting(communityId: String, meetingId: String) -> Statement {
-        Statement("SELECT ml_meeting_json($1, $2) AS meeting", [communityId, meetingId])
+        Statement(
+            "SELECT ml_meeting_json(m.community_id, m.id) AS meeting, \(studentLinked("m")) FROM meetings m WHERE m.community_id = $1 AND m.id = $2",
+            [communityId, meetingId])
+    }
+
+    /// The column `student_linked` of meeting row `m`: for a meeting booked for a student,
+    /// whether its user still acts for them (false: the experts' side can only decline it);
+    /// null without a student.
+    static func studentLinked(_ m: String) -> String {
+        """
+        CASE WHEN \(m).student_id IS NOT NULL THEN EXISTS (
+            SELECT 1 FROM student_links k WHERE k.community_id = \(m).community_id AND k.customer_id = \(m).user_id AND k.student_id = \(m).student_id)
+        END AS student_linked
+        """
+    }
+
+    /// What a read adds to the meeting's JSON from `studentLinked`'s column.
+    public static func studentLinkedField(_ row: Row) throws -> [String: JSON] {
+        try row.isNull("student_linked") ? [:] : ["student_linked": .bool(try row.bool("student_linked"))]
     }
 
     public static func decodeMeeting(_ rows: Rows) throws -> Meeting? {
@@ -119,7 +138,7 @@ public enum MeetingQueries {
             """
             SELECT ml_meeting_json(m.community_id, m.id) AS meeting, \(rank) AS rank, \(ChangePage.columns),
                    coalesce($13::timestamptz, ml_now($1, $8)) AS listed_at,
-                   CASE WHEN m.expert_id = $2 THEN 'expert' ELSE 'user' END AS side
+                   CASE WHEN m.expert_id = $2 THEN 'expert' ELSE 'user' END AS side, \(studentLinked("m"))
             FROM \(candidates) m
             \(ChangePage.join(prev: 11, cur: 12, rowXmin: "m.row_xmin"))
             WHERE ($3::text IS NULL OR m.status = $3) AND \(until)
@@ -153,10 +172,7 @@ public enum MeetingQueries {
         Statement(
             """
             SELECT ml_meeting_json(m.community_id, m.id) AS meeting, 'expert' AS side, \(ChangePage.columns),
-                   CASE WHEN c.changed THEN 1 ELSE 0 END AS changed,
-                   CASE WHEN m.student_id IS NOT NULL THEN EXISTS (
-                       SELECT 1 FROM student_links k WHERE k.community_id = m.community_id AND k.customer_id = m.user_id AND k.student_id = m.student_id)
-                   END AS student_linked
+                   CASE WHEN c.changed THEN 1 ELSE 0 END AS changed, \(studentLinked("m"))
             FROM meetings m
             \(ChangePage.join(prev: 7, cur: 8))
             WHERE m.community_id = $1 AND m.status IN ('awaiting_approval', 'agreed') AND \(expertSideAwaits)

@@ -86,10 +86,10 @@ enum MeetingCommands {
     static func expertsNextStep(_ meeting: JSON) -> String? {
         // A student's meeting whose customer no longer acts for them is not accepted or moved.
         let unlinked = meeting["student_linked"] == false
-        if meeting["awaiting_processing"] == true { return unlinked ? "decline (student not linked)" : "make the session" }
+        if meeting["awaiting_processing"] == true { return unlinked ? "decline (unlinked)" : "make the session" }
         switch meeting["status"]?.stringValue {
-        case "awaiting_approval": return unlinked ? "decline (student not linked)" : "confirm or decline"
-        case "agreed" where meeting["alternate"]?["proposed_by"] == "user": return unlinked ? "reject the new date (student not linked)" : "answer the new date"
+        case "awaiting_approval": return unlinked ? "decline (unlinked)" : "confirm or decline"
+        case "agreed" where meeting["alternate"]?["proposed_by"] == "user": return unlinked ? "reject the new date (unlinked)" : "answer the new date"
         default: return nil
         }
     }
@@ -101,8 +101,8 @@ enum MeetingCommands {
         switch step {
         case "make the session": return "meetctl confirm \(meeting) --session-type TYPE --location LOC"
         case "answer the new date": return "meetctl alternate confirm \(meeting), or meetctl alternate reject \(meeting) --reason CODE"
-        case "decline (student not linked)": return "meetctl decline \(meeting) --reason CODE, or link them again: meetctl student link"
-        case "reject the new date (student not linked)": return "meetctl alternate reject \(meeting) --reason CODE, or link them again: meetctl student link"
+        case "decline (unlinked)": return "meetctl decline \(meeting) --reason CODE, or link them again: meetctl student link"
+        case "reject the new date (unlinked)": return "meetctl alternate reject \(meeting) --reason CODE, or link them again: meetctl student link"
         default:
             return "meetctl confirm \(meeting)" + (detailsRequired ? " --session-type TYPE --location LOC" : "") + ", or meetctl decline \(meeting) --reason CODE"
         }

@@ -223,7 +223,13 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         let listedNow = try w.meetingd.allPages("meeting.waiting", as: w.admin, [:])
         XCTAssertEqual(listedNow.first { $0["id"]?.string == waiting }?["student_linked"], false, "\(listedNow)")
         let shown = try Meetctl(actor: w.admin).ok(["waiting"])
-        XCTAssertTrue(shown.contains("decline (student not linked)") && !shown.contains("confirm or decline"), shown)
+        XCTAssertTrue(shown.contains("decline (unlinked)") && !shown.contains("confirm or decline"), shown)
+        // The meeting itself and the tutor's own list say the same.
+        XCTAssertEqual(try w.meeting(waiting)["student_linked"], false)
+        let showing = try Meetctl(actor: w.admin).ok(["meeting", "show", waiting])
+        XCTAssertTrue(showing.contains("decline (unlinked): meetctl decline") && !showing.contains("confirm or decline"), showing)
+        let tutors = try Meetctl(actor: w.expert).ok(["meetings"])
+        XCTAssertTrue(tutors.contains("(decline (unlinked))") && !tutors.contains("confirm or decline"), tutors)
         // What ends a meeting stays possible on both sides, and the session held is logged.
         assertMeeting(try w.act("meeting.decline", as: w.expert, waiting, ["reason_code": "other"]), status: "rejected", credit: "returned")
         assertMeeting(try w.act("meeting.withdraw", as: customer, withdrawn), status: "cancelled", credit: "returned")
@@ -702,6 +708,7 @@ final class SeedStepsMeetingTests: EndToEndTestCase {
         let waitingRows = try w.meetingd.allPages("meeting.waiting", as: olga, [:])
         XCTAssertEqual(waitingRows.compactMap { $0["id"]?.string }, [made])
         XCTAssertNil(waitingRows.first?["student_linked"], "a meeting for its user themself: no student to be linked")
+        XCTAssertNil(try w.meeting(made)["student_linked"])
         try w.meetingd.error("meeting.waiting", as: olga, ["expert_id": "per_00000000000000000000000000000001"], code: 4004)
         XCTAssertEqual(try w.meetingd.allPages("meeting.waiting", as: olga, ["expert_id": .string(w.expert)]).compactMap { $0["id"]?.string }, [made])
         // Another community's person, or nobody: not found rather than an empty list.
