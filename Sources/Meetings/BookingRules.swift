@@ -367,7 +367,7 @@ public enum BookingRules {
                 field: "agenda_answers",
                 reason: questions.isEmpty
                     ? "must be left out: \(service.name) asks no agenda questions"
-                    : "must answer the \(questions.count) agenda question(s) of \(service.name) in their order (got \(a.agendaAnswers.count)): "
+                    : "must answer the \(Counted.words(Int64(questions.count), "agenda question")) of \(service.name) in their order (got \(a.agendaAnswers.count)): "
                         + questions.enumerated().map { "\($0.offset + 1). \($0.element)" }.joined(separator: " "))
         case .enrolment:
             guard !s.requireEnrollment || c.enrolled else {

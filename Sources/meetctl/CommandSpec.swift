@@ -144,7 +144,7 @@ indirect enum ValueKind: Sendable {
         case .meeting: return "a meeting id mtg_…, its last \(MeetingReference.minSuffixLength) or more characters, or a row number of the last meetctl meetings or meetctl waiting"
         case .chat:
             return "a conversation id cnv_…, or a meeting (its id mtg_…, its last \(MeetingReference.minSuffixLength) or more characters, or a row number of "
-                + "the last meetctl meetings) for the chat of its user and expert"
+                + "the last meetctl meetings or meetctl waiting) for the chat of its user and expert"
         case .list(let inner): return inner.explanation.map { "comma-separated; each \($0)" }
         default: return nil
         }

@@ -419,7 +419,7 @@ enum Commands {
                 OptionSpec(name: "start", kind: .time, param: "start"), OptionSpec(name: "end", kind: .time, param: "end"), expert,
             ],
             method: "availability.remove", mutating: true,
-            output: .message { result, _ in "Removed \(Render.plain(result["removed"] ?? 0)) period(s)." }, run: AvailabilityCommands.remove),
+            output: .message { result, _ in "Removed \(Counted.words(result["removed"]?.intValue ?? 0, "period"))." }, run: AvailabilityCommands.remove),
     ]
 
     static let accountColumns = [

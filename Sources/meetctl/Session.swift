@@ -363,16 +363,16 @@ final class Session {
             return id
         case .row(let row):
             guard let listing = try ListingState.load() else {
-                throw UsageError(message: "no listing to take row \(row) from: run meetctl meetings (or meetctl waiting) first", hint: "or give the meeting's id, or its last 6 characters")
+                throw UsageError(message: "no listing to take row \(row) from: run meetctl meetings (the office: meetctl waiting) first", hint: "or give the meeting's id, or its last 6 characters")
             }
             let me = try actorId()
             guard listing.actorId == me else {
                 throw UsageError(
-                    message: "the last listing was made as \(listing.actorId), not as you (\(me)): run meetctl meetings (or meetctl waiting) first",
+                    message: "the last listing was made as \(listing.actorId), not as you (\(me)): run meetctl meetings (the office: meetctl waiting) first",
                     hint: "row numbers refer to the last table meetctl meetings or meetctl waiting printed")
             }
             guard row <= listing.meetingIds.count else {
-                throw UsageError(message: "the last listing has \(listing.meetingIds.count) rows; there is no row \(row)", hint: "run meetctl meetings (or meetctl waiting) again to see them")
+                throw UsageError(message: "the last listing has \(Counted.words(Int64(listing.meetingIds.count), "row")); there is no row \(row)", hint: "run meetctl meetings (the office: meetctl waiting) again to see them")
             }
             return listing.meetingIds[row - 1]
         case .suffix(let end):

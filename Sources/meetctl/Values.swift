@@ -233,7 +233,7 @@ extension ValueKind {
             guard let reference = MeetingReference.parse(text) else {
                 throw bad(
                     "expects a meeting id mtg_…, its last \(MeetingReference.minSuffixLength) or more characters, or a row number of the last meetctl meetings or meetctl waiting",
-                    hint: "give at least \(MeetingReference.minSuffixLength) characters of the id's end, or the row number meetctl meetings shows")
+                    hint: "give at least \(MeetingReference.minSuffixLength) characters of the id's end, or the row number meetctl meetings (the office: meetctl waiting) shows")
             }
             return .meeting(reference)
         case .chat:

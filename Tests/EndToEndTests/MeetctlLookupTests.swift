@@ -88,7 +88,7 @@ final class MeetctlLookupTests: XCTestCase {
         XCTAssertEqual(shown["meeting"]?["id"]?.string, second, "the last 8 characters of the id")
 
         let noListing = try expert.fails(["meeting", "show", "2"], status: 2)
-        XCTAssertTrue(noListing.stderr.contains("run meetctl meetings (or meetctl waiting) first"), noListing.stderr)
+        XCTAssertTrue(noListing.stderr.contains("run meetctl meetings (the office: meetctl waiting) first"), noListing.stderr)
 
         let table = try expert.ok(["meetings"])
         let rows = table.split(separator: "\n").dropFirst().prefix(2).map(String.init)

@@ -477,7 +477,7 @@ final class MeetctlMeetingTests: XCTestCase {
             let refused = try expert.fails(words, status: 2)
             XCTAssertTrue(refused.stderr.contains("--period PERIOD, or --start and --end"), refused.stderr)
         }
-        XCTAssertEqual(try expert.ok(["availability", "remove", "--period", freeId]), "Removed 1 period(s).\n")
+        XCTAssertEqual(try expert.ok(["availability", "remove", "--period", freeId]), "Removed 1 period.\n")
         XCTAssertEqual(try expert.json(["availability", "remove", "--start", "2030-03-12", "--end", "2030-03-13"])["removed"], 1)
 
         let replaced = try expert.json(["availability", "set", "--tz", "Europe/Prague", "--rule", "Tue,Thu 08:00-10:00 @Room 101"])
