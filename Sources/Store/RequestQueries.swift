@@ -8,7 +8,6 @@ public enum RequestQueries {
     public static let begin = Statement("BEGIN ISOLATION LEVEL READ COMMITTED")
     public static let commit = Statement("COMMIT")
 
-    /// The community of a person (found by id alone: ids are unique across communities).
     /// `lock`, taken only while the caller's key has no stored answer: a retry of a request
     /// that has finished is answered from its record without waiting for the locks of the work
     /// it already did (a directory an import holds, an expert's calendar). Each lock statement
@@ -25,6 +24,8 @@ public enum RequestQueries {
             lock.params + [communityId, actorId, key], plannedEachCall: lock.plannedEachCall)
     }
 
+    /// The community of a person (found by id alone: ids are unique across communities), with
+    /// their roles and zone as they are now.
     public static func community(of personId: String) -> Statement {
         Statement("SELECT community_id, roles, time_zone FROM people WHERE id = $1", [personId])
     }
