@@ -17,9 +17,14 @@ public enum ImportUseCases {
     /// rows took 140–180 ms to read in a debug build). One entry, taken by the decision.
     static let lastRead = Locked<(kind: SheetKind, csv: String, read: Result<Read, Error>)?>(nil)
 
+    /// The file read, or why it cannot be.
+    static func parse(_ kind: SheetKind, _ csv: String) -> Result<Read, Error> {
+        Result { try Sheet.read(kind, csv: csv) }.map { Read(rows: $0.rows, unread: $0.problems) }
+    }
+
     /// The file read (or why it cannot be), kept for the decision.
     static func read(_ kind: SheetKind, _ csv: String) -> Result<Read, Error> {
-        let read = Result { try Sheet.read(kind, csv: csv) }.map { Read(rows: $0.rows, unread: $0.problems) }
+        let read = parse(kind, csv)
         lastRead.withLock { $0 = (kind, csv, read) }
         return read
     }
@@ -31,7 +36,7 @@ public enum ImportUseCases {
             guard let last, last.kind == kind, last.csv.utf8.elementsEqual(csv.utf8) else { return nil }
             return last.read
         }
-        return try (kept ?? Result { try Sheet.read(kind, csv: csv) }.map { Read(rows: $0.rows, unread: $0.problems) }).get()
+        return try (kept ?? parse(kind, csv)).get()
     }
 
     public static func importCSV() -> CommandPlan {
