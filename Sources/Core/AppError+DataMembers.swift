@@ -76,6 +76,7 @@ extension AppError {
             DataMember("max_answer_bytes", 1_048_576, "The bound (MEETINGLEDGER_MAX_ANSWER_BYTES)"),
         ],
         .batchAnswerFull: [DataMember("max_answer_bytes", 1_048_576, "The bound the batch's answer reached (MEETINGLEDGER_MAX_ANSWER_BYTES)")],
+        .batchTimeUp: [DataMember("max_batch_seconds", 60, "The bound the batch ran past before this entry started (MEETINGLEDGER_MAX_BATCH_SECONDS)")],
     ]
 
     /// The error's `data` as published: its code, whether it is retryable, and an example of

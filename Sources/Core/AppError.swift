@@ -40,6 +40,7 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
         public static let shuttingDown = Code(5036, "shutting_down")
         public static let answerTooLarge = Code(4130, "answer_too_large")
         public static let batchAnswerFull = Code(4131, "batch_answer_full")
+        public static let batchTimeUp = Code(4132, "batch_time_up")
     }
 
     public let code: Code

@@ -5,6 +5,9 @@ public struct Limits: Sendable {
     public var maxBatchEntries = 1000
     /// One call's answer, or one batch's: what passes it is answered with errors instead.
     public var maxAnswerBytes = 16 << 20
+    /// How long a batch's entries are started for, from when its message was read: past it, an
+    /// entry not started yet is not run (each entry is bounded by the session's timeouts).
+    public var maxBatchSeconds = 60
     public var maxStringLength = 10_000
     public var maxNameLength = 200
     public var maxListItems = 1000

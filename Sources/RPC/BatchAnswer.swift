@@ -16,9 +16,18 @@ import Foundation
 /// answer that did not fit, no further entry with an id is run; each is answered with
 /// `batch_answer_full` (send it again). Notifications still run: they have no answer to bound,
 /// and their sender could never learn they were skipped.
+///
+/// Its time is bounded too (`Limits.maxBatchSeconds`, from when the batch was read): past it,
+/// no entry is started, each with an id answered `batch_time_up` (send it again) and each
+/// notification dropped and logged, since running it would let the batch go on past its bound.
+/// An entry already running finishes (the session's timeouts bound it).
 public final class BatchAnswer: @unchecked Sendable {
     public let entries: [JSON]
     let maxBytes: Int
+    let maxSeconds: Int
+    /// When the batch's time is up, on the monotonic clock `now` reads.
+    private let deadlineNanoseconds: UInt64
+    private let now: @Sendable () -> UInt64
     /// Per entry, the room kept for it until it is answered: its longest possible error answer
     /// and the separator after it (0 for a notification, which is never answered).
     private let reserved: [Int]
@@ -26,19 +35,29 @@ public final class BatchAnswer: @unchecked Sendable {
     /// Guarded by `lock`.
     private var pieces: [String?]
     private var nextUnclaimed = 0
-    private var unclaimed: Set<Int> = []
+    /// The entries not run, each with why: the answer was full, or the time up.
+    private var unclaimed: [Int: AppError.Code] = [:]
     /// "[" and, for each answered piece, its text and the "," or "]" after it.
     private var bytes = 1
     /// The room kept for the entries not answered yet.
     private var reserve: Int
     private var isFull = false
+    private var isTimeUp = false
 
     /// nil when the errors standing in for every entry would not fit the bound: the batch is
-    /// then refused whole (`refusal`).
-    init?(entries: [JSON], maxBytes: Int) {
+    /// then refused whole (`refusal`). `now` is a monotonic clock in nanoseconds.
+    init?(
+        entries: [JSON], maxBytes: Int, maxSeconds: Int = Limits.standard.maxBatchSeconds,
+        now: @escaping @Sendable () -> UInt64 = SystemClock.monotonicNanoseconds
+    ) {
         self.entries = entries
         self.maxBytes = maxBytes
-        let longest = BatchAnswer.longestErrorBytes(maxBytes: maxBytes)
+        self.maxSeconds = maxSeconds
+        self.now = now
+        let (seconds, overflow) = UInt64(max(maxSeconds, 0)).multipliedReportingOverflow(by: 1_000_000_000)
+        let (deadline, late) = now().addingReportingOverflow(overflow ? UInt64.max : seconds)
+        deadlineNanoseconds = late ? UInt64.max : deadline
+        let longest = BatchAnswer.longestErrorBytes(maxBytes: maxBytes, maxSeconds: maxSeconds)
         reserved = entries.map { entry in
             BatchAnswer.isNotification(entry) ? 0 : longest - 4 + BatchAnswer.id(of: entry).serialized().utf8.count + 1
         }
@@ -48,8 +67,8 @@ public final class BatchAnswer: @unchecked Sendable {
     }
 
     /// The longest error answer an entry with a null id may get instead of its own.
-    static func longestErrorBytes(maxBytes: Int) -> Int {
-        [full(maxBytes: maxBytes), tooLarge(answerBytes: Int.max, maxBytes: maxBytes)]
+    static func longestErrorBytes(maxBytes: Int, maxSeconds: Int) -> Int {
+        [full(maxBytes: maxBytes), tooLarge(answerBytes: Int.max, maxBytes: maxBytes), timeUp(maxSeconds: maxSeconds)]
             .map { Dispatcher.errorResponse(id: .null, error: $0).serialized().utf8.count }.max()!
     }
 
@@ -63,19 +82,33 @@ public final class BatchAnswer: @unchecked Sendable {
     }
 
     /// The next entry to run, or nil when none is left. Once the answer is full only
-    /// notifications and entries that are no request object are handed out.
+    /// notifications and entries that are no request object are handed out; once the time is
+    /// up, only entries that are no request object.
     public func claimNext() -> Int? {
         lock.withLock {
             while nextUnclaimed < entries.count {
                 let i = nextUnclaimed
                 nextUnclaimed += 1
-                // Once full, a notification still runs, and an entry that is no request object
-                // is still answered with its own short -32600 (nothing of it runs).
-                if !isFull || BatchAnswer.isNotification(entries[i]) || !BatchAnswer.isObject(entries[i]) { return i }
-                unclaimed.insert(i)
+                // An entry that is no request object is still answered with its own short
+                // -32600 (nothing of it runs); once full, a notification still runs.
+                guard BatchAnswer.isObject(entries[i]) else { return i }
+                isTimeUp = isTimeUp || now() >= deadlineNanoseconds
+                if isTimeUp {
+                    unclaimed[i] = .batchTimeUp
+                } else if isFull && !BatchAnswer.isNotification(entries[i]) {
+                    unclaimed[i] = .batchAnswerFull
+                } else {
+                    return i
+                }
             }
             return nil
         }
+    }
+
+    /// The notifications not run because the batch's time was up (they have no answer to say
+    /// so: the log does).
+    func droppedNotifications() -> [Int] {
+        lock.withLock { unclaimed.keys.filter { BatchAnswer.isNotification(entries[$0]) }.sorted() }
     }
 
     /// Keeps entry `i`'s answer, or an error in its place when it does not fit (an error always
@@ -110,9 +143,10 @@ public final class BatchAnswer: @unchecked Sendable {
     /// notifications).
     func serialized() -> String? {
         lock.withLock {
-            let full = BatchAnswer.full(maxBytes: maxBytes)
-            for i in unclaimed {
-                pieces[i] = Dispatcher.errorResponse(id: BatchAnswer.id(of: entries[i]), error: full).serialized()
+            let full = BatchAnswer.full(maxBytes: maxBytes), timeUp = BatchAnswer.timeUp(maxSeconds: maxSeconds)
+            for (i, why) in unclaimed where !BatchAnswer.isNotification(entries[i]) {
+                let error = why == .batchTimeUp ? timeUp : full
+                pieces[i] = Dispatcher.errorResponse(id: BatchAnswer.id(of: entries[i]), error: error).serialized()
             }
             let answered = pieces.compactMap { $0 }
             return answered.isEmpty ? nil : "[" + answered.joined(separator: ",") + "]"
@@ -160,6 +194,16 @@ public final class BatchAnswer: @unchecked Sendable {
             message: "Answer too large: it would be \(answerBytes) bytes, over the bound of \(maxBytes) bytes "
                 + "(MEETINGLEDGER_MAX_ANSWER_BYTES); nothing was changed. Ask for less: a shorter range or a smaller limit",
             details: ["answer_bytes": .int(Int64(answerBytes)), "max_answer_bytes": .int(Int64(maxBytes))])
+    }
+
+    static func timeUp(maxSeconds: Int) -> RPCError { RPCError(timeUpError(maxSeconds: maxSeconds)) }
+
+    static func timeUpError(maxSeconds: Int) -> AppError {
+        AppError(
+            .batchTimeUp,
+            message: "Not run: this batch ran past its bound of \(maxSeconds) s (MEETINGLEDGER_MAX_BATCH_SECONDS) "
+                + "before this entry started; nothing was changed for it. Send it again, in another batch",
+            retryable: true, details: ["max_batch_seconds": .int(Int64(maxSeconds))])
     }
 
     static func full(maxBytes: Int) -> RPCError { RPCError(fullError(maxBytes: maxBytes)) }

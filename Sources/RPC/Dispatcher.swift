@@ -63,7 +63,7 @@ public final class Dispatcher {
                 let e = RPCError(code: -32600, message: "Invalid Request: a batch may hold at most \(limits.maxBatchEntries) entries, got \(entries.count)", data: nil)
                 return refused(id: .null, error: e).serialized()
             }
-            guard let batch = BatchAnswer(entries: entries, maxBytes: limits.maxAnswerBytes) else {
+            guard let batch = BatchAnswer(entries: entries, maxBytes: limits.maxAnswerBytes, maxSeconds: limits.maxBatchSeconds) else {
                 return refused(id: .null, error: BatchAnswer.refusal(entries: entries.count, maxBytes: limits.maxAnswerBytes)).serialized()
             }
             if let batchRunner {
@@ -71,6 +71,7 @@ public final class Dispatcher {
             } else {
                 while let i = batch.claimNext() { answer(i, of: batch) }
             }
+            logNotRun(batch)
             return batch.serialized()
         }
         return BatchAnswer.single(respond(to: parsed), maxBytes: limits.maxAnswerBytes)
@@ -79,6 +80,17 @@ public final class Dispatcher {
     /// Runs entry `i` of `batch` and records its answer there.
     public func answer(_ i: Int, of batch: BatchAnswer) {
         batch.record(i, respond(to: batch.entries[i]))
+    }
+
+    /// A notification a batch's time bound kept from running has no answer to say so: each is
+    /// logged (its method and the bound), so the operator sees what was dropped.
+    func logNotRun(_ batch: BatchAnswer) {
+        for i in batch.droppedNotifications() {
+            let method = batch.entries[i]["method"]?.stringValue.map { String($0.prefix(100)) } ?? "?"
+            logger.log(
+                .warning, "not run: batch_time_up (a notification, dropped)", method: method, id: nil,
+                extra: ["max_batch_seconds": .int(Int64(limits.maxBatchSeconds))])
+        }
     }
 
     static func oversized(_ limits: Limits) -> RPCError {

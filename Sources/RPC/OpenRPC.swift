@@ -46,7 +46,8 @@ extension Dispatcher {
         precondition(conflicts.isEmpty, "schema names used for two different shapes: \(conflicts.sorted())")
         let limitBounds: [String: JSON] = [
             "max_message_bytes": .int(Int64(limits.maxMessageBytes)), "max_batch_entries": .int(Int64(limits.maxBatchEntries)),
-            "max_answer_bytes": .int(Int64(limits.maxAnswerBytes)), "max_string_length": .int(Int64(limits.maxStringLength)),
+            "max_answer_bytes": .int(Int64(limits.maxAnswerBytes)), "max_batch_seconds": .int(Int64(limits.maxBatchSeconds)),
+            "max_string_length": .int(Int64(limits.maxStringLength)),
             "max_list_items": .int(Int64(limits.maxListItems)), "max_nesting_depth": .int(Int64(limits.maxJSONDepth)),
             "max_integer_text_length": .int(Int64(JSON.maxIntegerLexemeLength)),
         ]
@@ -113,6 +114,7 @@ extension Dispatcher {
         var list: [AppError] = [.invalidParams(field: "", reason: ""), .internalError(), .shuttingDown()]
         if !mutating { list.append(BatchAnswer.tooLargeError(answerBytes: 0, maxBytes: 0)) }
         list.append(BatchAnswer.fullError(maxBytes: 0))
+        list.append(BatchAnswer.timeUpError(maxSeconds: 0))
         return list
     }
 

@@ -24,7 +24,9 @@ let usage = """
     Limits: MEETINGLEDGER_MAX_MESSAGE_BYTES (one message, default 1 MiB), MEETINGLEDGER_MAX_BATCH (a
     batch's entries, default 1000), MEETINGLEDGER_MAX_STRING (characters of one string, default 10000),
     and MEETINGLEDGER_MAX_ANSWER_BYTES (one call's or one batch's answer, default 16 MiB; past it the rest
-    of a batch is answered with batch_answer_full errors: send those requests again).
+    of a batch is answered with batch_answer_full errors: send those requests again), and
+    MEETINGLEDGER_MAX_BATCH_SECONDS (how long a batch's entries are started for, default 60; past it the
+    rest is answered with batch_time_up errors, send those again, and its notifications are dropped and logged).
     Memory: at most N MiB of heap and stacks (default 1024, 64 to 16777216; 0 leaves the system's limit
     as it is; MEETINGLEDGER_MAX_MEMORY_MB); a process that would pass it stops (SIGABRT) instead.
     Every database session is bounded (milliseconds, 1 to 86400000; a request past one gets a retryable error):
@@ -161,6 +163,7 @@ limits.maxStringLength = limit(
     "MEETINGLEDGER_MAX_STRING", unit: "characters", default: limits.maxStringLength, minimum: Identifier.length,
     why: " (an id is \(Identifier.length) characters: a smaller bound refuses every call that names a person)")
 limits.maxAnswerBytes = limit("MEETINGLEDGER_MAX_ANSWER_BYTES", unit: "bytes", default: limits.maxAnswerBytes)
+limits.maxBatchSeconds = limit("MEETINGLEDGER_MAX_BATCH_SECONDS", unit: "seconds", default: limits.maxBatchSeconds)
 
 /// After a stop signal, for how long from it the requests already read are still started (milliseconds, 0 or more).
 let stopGraceText = environment("MEETINGLEDGER_STOP_GRACE_MS") ?? "10000"

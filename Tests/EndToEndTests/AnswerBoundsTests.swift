@@ -26,6 +26,16 @@ final class AnswerBoundsTests: EndToEndTestCase {
         return ["jsonrpc": "2.0", "id": id, "method": "availability.search", "params": .object(params)]
     }
 
+    /// A grant of `credits` to the world's user by its finance staff, as a batch entry (a
+    /// notification without an id).
+    func grant(_ w: MeetingWorld, _ id: JSONValue?, _ credits: Int64) -> JSONValue {
+        var request: [String: JSONValue] = ["jsonrpc": "2.0", "method": "credits.grant", "params": [
+            "actor": .string(w.finance), "user_id": .string(w.user), "credits": .int(credits), "reference": .string("order-\(TestEnvironment.uniqueTag())"),
+        ]]
+        if let id { request["id"] = id }
+        return .object(request)
+    }
+
     /// Sends one line and reads its answer: the bytes written and the parsed value.
     func exchangeCounting(_ meetingd: Meetingd, _ line: String, timeout: TimeInterval = 120) throws -> (bytes: Int, answer: JSONValue) {
         try meetingd.send(line, timeout: timeout)
@@ -175,15 +185,8 @@ final class AnswerBoundsTests: EndToEndTestCase {
     func testBatchOverTheAnswerBoundAnswersTheRestWithAnError() throws {
         let w = try reportedWorld()
         let bounded = try startMeetingd(["--test-clock", "--batch-workers", "1"], environment: ["MEETINGLEDGER_MAX_ANSWER_BYTES": "300000"])
-        func grant(_ id: JSONValue?, _ credits: Int64) -> JSONValue {
-            var request: [String: JSONValue] = ["jsonrpc": "2.0", "method": "credits.grant", "params": [
-                "actor": .string(w.finance), "user_id": .string(w.user), "credits": .int(credits), "reference": .string("order-\(TestEnvironment.uniqueTag())"),
-            ]]
-            if let id { request["id"] = id }
-            return .object(request)
-        }
         let ping: JSONValue = ["jsonrpc": "2.0", "id": "ping", "method": "system.ping"]
-        let batch: [JSONValue] = [yearSearch(w, id: "s1"), grant("g1", 1), yearSearch(w, id: "s2"), grant("g2", 10), grant(nil, 100), ping, "not a request"]
+        let batch: [JSONValue] = [yearSearch(w, id: "s1"), grant(w, "g1", 1), yearSearch(w, id: "s2"), grant(w, "g2", 10), grant(w, nil, 100), ping, "not a request"]
         let answer = try bounded.exchange(JSONValue.array(batch).serialized, timeout: 60)
         guard let answers = answer.array else { throw HarnessError("not a batch answer: \(answer)") }
         XCTAssertEqual(answers.map { $0["id"] ?? "missing" }, ["s1", "g1", "s2", "g2", "ping", .null], "one answer per entry with an id, in order")
@@ -202,6 +205,48 @@ final class AnswerBoundsTests: EndToEndTestCase {
 
         try Meetingd.result(of: try bounded.exchange(batch[3].serialized))
         XCTAssertEqual(try w.wallet().available, MeetingWorld.granted + 1 + 100 + 10, "sent again, g2 runs once")
+    }
+
+    /// A batch's time is bounded (MEETINGLEDGER_MAX_BATCH_SECONDS): an entry that waited past it
+    /// (here for the expert's calendar, held by a session of the test's) finishes, and what was
+    /// not started is answered batch_time_up, changing nothing; a notification is dropped and
+    /// logged. Sent again, each runs once.
+    func testBatchPastItsTimeAnswersTheRestWithAnError() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let bounded = try startMeetingd(["--test-clock", "--batch-workers", "1"], environment: ["MEETINGLEDGER_MAX_BATCH_SECONDS": "1"])
+        var booking = w.requestParams(start: MeetingTime.at(day: 7, hour: 10))
+        booking["actor"] = .string(w.user)
+        let request: JSONValue = ["jsonrpc": "2.0", "id": "r1", "method": "meeting.request", "params": .object(booking)]
+        let batch: [JSONValue] = [request, grant(w, "g1", 1), grant(w, nil, 10), "not a request"]
+
+        let holder = try PsqlSession(databaseURL)
+        defer { holder.close() }
+        let holderPid = try backendPid(holder)
+        try holder.run("BEGIN; SELECT ml_lock(\(Psql.literal(w.community.id)), \(Psql.literal(w.expert)), 0);")
+        try bounded.send(JSONValue.array(batch).serialized)
+        let deadline = Date().addingTimeInterval(10)
+        while try Psql.query(databaseURL, "SELECT pid FROM pg_stat_activity WHERE \(holderPid) = ANY (pg_blocking_pids(pid))").allSatisfy(\.isEmpty) {
+            guard Date() < deadline else { throw HarnessError("the request did not wait for the expert's calendar") }
+            usleep(20_000)
+        }
+        usleep(1_200_000)
+        try holder.run("ROLLBACK;")
+        let answer = try bounded.readResponse(timeout: 60)
+        guard let answers = answer.array else { throw HarnessError("not a batch answer: \(answer)") }
+        XCTAssertEqual(answers.map { $0["id"] ?? "missing" }, ["r1", "g1", .null], "one answer per entry with an id, in order")
+        XCTAssertEqual(try Meetingd.result(of: answers[0])["status"], "awaiting_approval", "started within the bound: it ran")
+        let error = try Meetingd.error(of: answers[1], code: 4132)
+        XCTAssertEqual(error["data"]?["code"], "batch_time_up")
+        XCTAssertEqual(error["data"]?["retryable"], true)
+        XCTAssertEqual(error["data"]?["max_batch_seconds"], 1)
+        XCTAssertTrue(error["message"]?.string?.contains("Send it again") ?? false, "\(error)")
+        try Meetingd.error(of: answers[2], code: -32600)
+        XCTAssertEqual(try w.wallet().available, MeetingWorld.granted - MeetingWorld.price, "neither grant ran: only the request's hold")
+        try bounded.waitForLog("the dropped notification", where: { $0["message"]?.string?.contains("batch_time_up") == true && $0["method"] == "credits.grant" })
+
+        let again = try bounded.exchange(JSONValue.array([batch[1], batch[2]]).serialized)
+        XCTAssertEqual(try Meetingd.result(of: try XCTUnwrap(again.array?.first))["credits"], 1, "\(again)")
+        XCTAssertEqual(try w.wallet().available, MeetingWorld.granted - MeetingWorld.price + 11, "sent again, each grant runs once")
     }
 
     /// Four workers at once: whichever entries the bound stops, an entry that changed something

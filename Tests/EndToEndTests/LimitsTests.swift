@@ -87,7 +87,11 @@ final class LimitsTests: EndToEndTestCase {
     /// A limit set to something that is not a whole number of at least 1 stops meetingd with a
     /// message naming the variable, instead of serving with the default unnoticed.
     func testALimitThatIsNotAWholeNumberStopsMeetingd() throws {
-        for variable in ["MEETINGLEDGER_MAX_MESSAGE_BYTES", "MEETINGLEDGER_MAX_BATCH", "MEETINGLEDGER_MAX_STRING", "MEETINGLEDGER_MAX_ANSWER_BYTES"] {
+        let variables = [
+            "MEETINGLEDGER_MAX_MESSAGE_BYTES", "MEETINGLEDGER_MAX_BATCH", "MEETINGLEDGER_MAX_STRING", "MEETINGLEDGER_MAX_ANSWER_BYTES",
+            "MEETINGLEDGER_MAX_BATCH_SECONDS",
+        ]
+        for variable in variables {
             for value in ["2M", "0", "-5", "abc", "99999999999999999999999"] {
                 let run = try runTool(TestEnvironment.meetingdPath, ["discover"], environment: [variable: value])
                 XCTAssertEqual(run.termination, .exited(2), "\(variable)=\(value): \(run.stderr)")
@@ -148,6 +152,7 @@ final class LimitsTests: EndToEndTestCase {
         let document = try Meetingd.result(of: try lowered.call("rpc.discover"))
         XCTAssertEqual(reasonMax(document), 50)
         XCTAssertEqual(document["info"]?["x-bounds"]?["max_string_length"], 50)
+        XCTAssertEqual(document["info"]?["x-bounds"]?["max_batch_seconds"], 60, "the batch's time bound is published")
         XCTAssertEqual(document["info"]?["x-bounds"]?["search_expert_start_times_max"], 4_000_000, "the search's work bound is published")
         let community = try bootstrap()
         let user = try community.createPersonId(on: lowered, roles: ["user"])

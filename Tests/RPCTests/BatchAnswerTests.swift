@@ -173,4 +173,83 @@ final class BatchAnswerTests: XCTestCase {
             XCTAssertLessThan(answeredWrites.count, 100, "the bound stopped the batch")
         }
     }
+    // MARK: The batch's time
+
+    /// A clock the test moves: each write moves it on by its tag's seconds.
+    final class FakeClock: @unchecked Sendable {
+        private let lock = NSLock()
+        private var nanoseconds: UInt64 = 1_000_000_000
+        func read() -> UInt64 { lock.withLock { nanoseconds } }
+        func advance(seconds: Int64) { lock.withLock { nanoseconds += UInt64(seconds) * 1_000_000_000 } }
+    }
+
+    /// Past the batch's time bound nothing more starts: each entry with an id is answered
+    /// batch_time_up (retryable, nothing done), a notification is dropped, an entry that is no
+    /// request object keeps its own short error, and what ran before keeps its answer.
+    func testEntriesAfterTheTimeBoundAreNotRunAndSaySo() throws {
+        let clock = FakeClock()
+        var limits = Limits()
+        limits.maxBatchSeconds = 30
+        let fields: [Schema.Field] = [.init("seconds", .integer(min: 0, max: 1000), required: true), .init("tag", .integer(min: 0, max: 1_000_000))]
+        let slow = MethodSpec(name: "test.slow", summary: "slow", access: .anyone, mutating: true, params: fields, result: .text()) { [writes] params in
+            writes.add(params.optionalInt("tag") ?? 0)
+            clock.advance(seconds: try params.int("seconds"))
+            return "done"
+        }
+        let d = Dispatcher(methods: [slow], limits: limits, logger: Logger(minimum: .error), info: OpenRPCInfo(title: "t", version: "1", description: "d"))
+        func call(_ id: JSON?, seconds: Int64, tag: Int64) -> JSON {
+            var request: [String: JSON] = ["jsonrpc": "2.0", "method": "test.slow", "params": ["seconds": .int(seconds), "tag": .int(tag)]]
+            if let id { request["id"] = id }
+            return .object(request)
+        }
+        let entries: [JSON] = [
+            call(1, seconds: 10, tag: 1), call(nil, seconds: 10, tag: 2), call(3, seconds: 10, tag: 3),  // 30 s used when entry 3 ends
+            call(4, seconds: 1, tag: 4), call(nil, seconds: 1, tag: 5), [6], call("seven", seconds: 1, tag: 7),
+        ]
+        let batch = try XCTUnwrap(BatchAnswer(entries: entries, maxBytes: 1 << 20, maxSeconds: 30, now: clock.read))
+        while let i = batch.claimNext() { d.answer(i, of: batch) }
+        d.logNotRun(batch)
+        XCTAssertEqual(batch.droppedNotifications(), [4])
+        let answers = try XCTUnwrap(try JSONParser.parse(Array(try XCTUnwrap(batch.serialized()).utf8)).arrayValue)
+        XCTAssertEqual(answers.map { $0["id"] }, [1, 3, 4, .null, "seven"])
+        XCTAssertEqual(answers[0]["result"], "done")
+        XCTAssertEqual(answers[1]["result"], "done", "started before the bound: it ran and keeps its answer")
+        for notRun in [answers[2], answers[4]] {
+            XCTAssertEqual(notRun["error"]?["code"], 4132)
+            XCTAssertEqual(notRun["error"]?["data"]?["code"], "batch_time_up")
+            XCTAssertEqual(notRun["error"]?["data"]?["retryable"], true)
+            XCTAssertEqual(notRun["error"]?["data"]?["max_batch_seconds"], 30)
+            XCTAssertTrue(notRun["error"]?["message"]?.stringValue?.contains("MEETINGLEDGER_MAX_BATCH_SECONDS") ?? false)
+        }
+        XCTAssertEqual(answers[3]["error"]?["code"], -32600, "no request object: its own short error")
+        XCTAssertEqual(writes.all, [1, 2, 3], "nothing started past the bound, the notification neither")
+    }
+
+    /// Through the dispatcher, on the real clock: a batch whose first entry takes longer than
+    /// the bound answers the rest batch_time_up, and a batch within it runs whole.
+    func testTheDispatcherBoundsABatchInTime() throws {
+        var limits = Limits()
+        limits.maxBatchSeconds = 1
+        let fields: [Schema.Field] = [.init("ms", .integer(min: 0, max: 5000), required: true)]
+        let nap = MethodSpec(name: "test.nap", summary: "nap", access: .anyone, mutating: false, params: fields, result: .text()) { params in
+            usleep(UInt32(try params.int("ms")) * 1000)
+            return "awake"
+        }
+        let d = Dispatcher(methods: [nap], limits: limits, logger: Logger(minimum: .error), info: OpenRPCInfo(title: "t", version: "1", description: "d"))
+        func naps(_ ms: [Int64]) throws -> [JSON] {
+            let message = JSON.array(ms.enumerated().map { ["jsonrpc": "2.0", "id": .int(Int64($0.offset)), "method": "test.nap", "params": ["ms": .int($0.element)]] })
+            return try XCTUnwrap(try JSONParser.parse(Array(try XCTUnwrap(d.handle(message: Array(message.serialized().utf8))).utf8)).arrayValue)
+        }
+        let late = try naps([1100, 0, 0])
+        XCTAssertEqual(late.map { $0["result"] ?? $0["error"]?["code"] }, ["awake", 4132, 4132])
+        let inTime = try naps([0, 0, 0])
+        XCTAssertEqual(inTime.map { $0["result"] }, ["awake", "awake", "awake"])
+    }
+
+    /// The room kept for each entry holds the time bound's error too.
+    func testTheTimeErrorFitsTheRoomKeptForIt() {
+        let longest = BatchAnswer.longestErrorBytes(maxBytes: 1 << 24, maxSeconds: Int.max)
+        let timeUp = Dispatcher.errorResponse(id: .null, error: BatchAnswer.timeUp(maxSeconds: Int.max)).serialized().utf8.count
+        XCTAssertGreaterThanOrEqual(longest, timeUp)
+    }
 }

@@ -92,6 +92,13 @@ class BatchAnswerFullError(ServiceError):
     retryable = True
 
 
+class BatchTimeUpError(ServiceError):
+    """4132 `batch_time_up`. Retryable: the client retries it itself."""
+
+    data_code = "batch_time_up"
+    retryable = True
+
+
 class ContentionError(ServiceError):
     """5031 `contention`. Retryable: the client retries it itself."""
 
@@ -239,6 +246,7 @@ class UsageLimitReachedError(ServiceError):
 ERRORS: Dict[str, Type[ServiceError]] = {
     "answer_too_large": AnswerTooLargeError,
     "batch_answer_full": BatchAnswerFullError,
+    "batch_time_up": BatchTimeUpError,
     "contention": ContentionError,
     "database_refused": DatabaseRefusedError,
     "database_unavailable": DatabaseUnavailableError,
@@ -2969,6 +2977,7 @@ __all__ = [
     "ERRORS",
     "AnswerTooLargeError",
     "BatchAnswerFullError",
+    "BatchTimeUpError",
     "ContentionError",
     "DatabaseRefusedError",
     "DatabaseUnavailableError",
@@ -3120,7 +3129,7 @@ class MeetingMessageNamespace:
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.message.list", {"actor": actor, "meeting_id": meeting_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, MeetingMessageListResult.from_json)
 
@@ -3146,7 +3155,7 @@ class MeetingMessageNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.message.post", {"actor": actor, "meeting_id": meeting_id, "text": text, "idempotency_key": idempotency_key}, True, ChatMessage.from_json)
 
@@ -3183,7 +3192,7 @@ class AvailabilityNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("availability.add_free", {"actor": actor, "expert_id": expert_id, "start": start, "end": end, "location_ids": location_ids, "idempotency_key": idempotency_key}, True, AvailabilityPeriod.from_json)
 
@@ -3211,7 +3220,7 @@ class AvailabilityNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("availability.block", {"actor": actor, "expert_id": expert_id, "start": start, "end": end, "idempotency_key": idempotency_key}, True, AvailabilityBlockResult.from_json)
 
@@ -3238,7 +3247,7 @@ class AvailabilityNamespace:
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("availability.get", {"actor": actor, "expert_id": expert_id, "from": from_, "to": to, "service_id": UNSET if service_id is None else service_id}, False, AvailabilityGetResult.from_json)
 
@@ -3268,7 +3277,7 @@ class AvailabilityNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("availability.remove", {"actor": actor, "expert_id": expert_id, "period_id": UNSET if period_id is None else period_id, "start": UNSET if start is None else start, "end": UNSET if end is None else end, "idempotency_key": idempotency_key}, True, AvailabilityRemoveResult.from_json)
 
@@ -3316,7 +3325,7 @@ class AvailabilityNamespace:
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, SuspendedError, SlotUnavailableError, InvalidParamsError, InternalError,
-        ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
+        ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("availability.search", {"actor": actor, "service_id": service_id, "from": from_, "to": to, "user_id": UNSET if user_id is None else user_id, "location_id": UNSET if location_id is None else location_id, "expert_id": UNSET if expert_id is None else expert_id, "length_minutes": UNSET if length_minutes is None else length_minutes, "student_id": UNSET if student_id is None else student_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, AvailabilitySearchResult.from_json)
 
@@ -3345,7 +3354,7 @@ class AvailabilityNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("availability.set_weekly", {"actor": actor, "expert_id": expert_id, "time_zone": time_zone, "rules": rules, "idempotency_key": idempotency_key}, True, AvailabilitySetWeeklyResult.from_json)
 
@@ -3378,7 +3387,8 @@ class CatalogNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
+        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
+        BatchTimeUpError.
         """
         return self._client._call("catalog.export_csv", {"actor": actor, "kind": kind, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, CatalogExportCsvResult.from_json)
 
@@ -3417,7 +3427,7 @@ class CatalogNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("catalog.import_csv", {"actor": actor, "kind": kind, "csv": csv, "dry_run": UNSET if dry_run is None else dry_run, "idempotency_key": idempotency_key}, True, CatalogImportCsvResult.from_json)
 
@@ -3448,7 +3458,7 @@ class ClockNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("clock.advance", {"actor": actor, "minutes": minutes, "idempotency_key": idempotency_key}, True, ClockAdvanceResult.from_json)
 
@@ -3472,7 +3482,7 @@ class ClockNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("clock.set", {"actor": actor, "now": now, "idempotency_key": idempotency_key}, True, ClockSetResult.from_json)
 
@@ -3497,7 +3507,8 @@ class CommunityNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
+        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
+        BatchTimeUpError.
         """
         return self._client._call("community.get", {"actor": actor}, False, Community.from_json)
 
@@ -3614,7 +3625,7 @@ class CommunityNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("community.update_settings", {"actor": actor, "auto_accept": UNSET if auto_accept is None else auto_accept, "cancellation_window_hours": UNSET if cancellation_window_hours is None else cancellation_window_hours, "user_late_cancel_charge_percent": UNSET if user_late_cancel_charge_percent is None else user_late_cancel_charge_percent, "platform_fee_percent": UNSET if platform_fee_percent is None else platform_fee_percent, "reminder_user_hours": UNSET if reminder_user_hours is None else reminder_user_hours, "reminder_expert_minutes": UNSET if reminder_expert_minutes is None else reminder_expert_minutes, "min_notice_minutes": UNSET if min_notice_minutes is None else min_notice_minutes, "horizon_days": UNSET if horizon_days is None else horizon_days, "slot_minutes": UNSET if slot_minutes is None else slot_minutes, "require_enrollment": UNSET if require_enrollment is None else require_enrollment, "allow_expert_filter": UNSET if allow_expert_filter is None else allow_expert_filter, "require_session_log": UNSET if require_session_log is None else require_session_log, "require_confirm_details": UNSET if require_confirm_details is None else require_confirm_details, "experts_may_propose": UNSET if experts_may_propose is None else experts_may_propose, "email_user_on_decline": UNSET if email_user_on_decline is None else email_user_on_decline, "pending_holds_slot": UNSET if pending_holds_slot is None else pending_holds_slot, "no_show_policy": UNSET if no_show_policy is None else no_show_policy, "weekly_usage_limit": weekly_usage_limit, "labels": UNSET if labels is None else labels, "short_name": UNSET if short_name is None else short_name, "time_zone": UNSET if time_zone is None else time_zone, "office_email": office_email, "session_types": UNSET if session_types is None else session_types, "feedback_questions": UNSET if feedback_questions is None else feedback_questions, "rejection_reasons": UNSET if rejection_reasons is None else rejection_reasons, "cancellation_reasons": UNSET if cancellation_reasons is None else cancellation_reasons, "idempotency_key": idempotency_key}, True, Community.from_json)
 
@@ -3647,7 +3658,7 @@ class ConversationNamespace:
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("conversation.list", {"actor": actor, "person_id": UNSET if person_id is None else person_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, ConversationListResult.from_json)
 
@@ -3673,7 +3684,7 @@ class ConversationNamespace:
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("conversation.messages", {"actor": actor, "conversation_id": conversation_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, ConversationMessagesResult.from_json)
 
@@ -3699,7 +3710,7 @@ class ConversationNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("conversation.post", {"actor": actor, "conversation_id": conversation_id, "text": text, "idempotency_key": idempotency_key}, True, ChatMessage.from_json)
 
@@ -3727,7 +3738,7 @@ class ConversationNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("conversation.start", {"actor": actor, "person_id": person_id, "as": UNSET if as_ is None else as_, "text": UNSET if text is None else text, "idempotency_key": idempotency_key}, True, ConversationStartResult.from_json)
 
@@ -3762,7 +3773,7 @@ class CreditsNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InsufficientCreditsError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("credits.adjust", {"actor": actor, "account_id": account_id, "credits": credits, "reason": reason, "idempotency_key": idempotency_key}, True, Transfer.from_json)
 
@@ -3792,7 +3803,7 @@ class CreditsNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("credits.grant", {"actor": actor, "user_id": user_id, "credits": credits, "reference": reference, "idempotency_key": idempotency_key}, True, Transfer.from_json)
 
@@ -3827,7 +3838,7 @@ class EnrollmentNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("enrollment.assign", {"actor": actor, "user_id": user_id, "service_id": UNSET if service_id is None else service_id, "expert_id": UNSET if expert_id is None else expert_id, "idempotency_key": idempotency_key}, True, Enrollment.from_json)
 
@@ -3858,7 +3869,7 @@ class EnrollmentNamespace:
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("enrollment.list", {"actor": actor, "user_id": UNSET if user_id is None else user_id, "service_id": UNSET if service_id is None else service_id, "expert_id": UNSET if expert_id is None else expert_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, EnrollmentListResult.from_json)
 
@@ -3886,7 +3897,7 @@ class EnrollmentNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("enrollment.remove", {"actor": actor, "user_id": user_id, "service_id": UNSET if service_id is None else service_id, "expert_id": UNSET if expert_id is None else expert_id, "idempotency_key": idempotency_key}, True, Enrollment.from_json)
 
@@ -3915,7 +3926,7 @@ class JobsNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("jobs.run_due", {"actor": actor, "idempotency_key": idempotency_key}, True, JobsRunDueResult.from_json)
 
@@ -3956,7 +3967,8 @@ class LedgerNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
+        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
+        BatchTimeUpError.
         """
         return self._client._call("ledger.accounts", {"actor": actor, "kind": UNSET if kind is None else kind, "as_of": UNSET if as_of is None else as_of, "format": UNSET if format is None else format, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, LedgerAccountsResult.from_json)
 
@@ -3986,7 +3998,7 @@ class LedgerNamespace:
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("ledger.balance", {"actor": actor, "account_id": UNSET if account_id is None else account_id, "person_id": UNSET if person_id is None else person_id, "as_of": UNSET if as_of is None else as_of, "format": UNSET if format is None else format}, False, LedgerBalanceResult.from_json)
 
@@ -4010,7 +4022,7 @@ class LedgerNamespace:
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("ledger.meeting_trail", {"actor": actor, "meeting_id": meeting_id, "format": UNSET if format is None else format}, False, LedgerMeetingTrailResult.from_json)
 
@@ -4028,7 +4040,8 @@ class LedgerNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
+        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
+        BatchTimeUpError.
         """
         return self._client._call("ledger.reconcile", {"actor": actor}, False, LedgerReconcileResult.from_json)
 
@@ -4061,7 +4074,7 @@ class LedgerNamespace:
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("ledger.statement", {"actor": actor, "account_id": account_id, "from": UNSET if from_ is None else from_, "to": UNSET if to is None else to, "format": UNSET if format is None else format, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, LedgerStatementResult.from_json)
 
@@ -4086,7 +4099,8 @@ class LedgerNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
+        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
+        BatchTimeUpError.
         """
         return self._client._call("ledger.trial_balance", {"actor": actor, "as_of": UNSET if as_of is None else as_of, "format": UNSET if format is None else format}, False, LedgerTrialBalanceResult.from_json)
 
@@ -4119,7 +4133,7 @@ class LocationNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("location.create", {"actor": actor, "name": name, "kind": kind, "idempotency_key": idempotency_key}, True, Location.from_json)
 
@@ -4142,7 +4156,8 @@ class LocationNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
+        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
+        BatchTimeUpError.
         """
         return self._client._call("location.list", {"actor": actor, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, LocationListResult.from_json)
 
@@ -4170,7 +4185,7 @@ class LocationNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("location.update", {"actor": actor, "location_id": location_id, "name": UNSET if name is None else name, "active": UNSET if active is None else active, "idempotency_key": idempotency_key}, True, LocationUpdateResult.from_json)
 
@@ -4199,7 +4214,7 @@ class MeetingNamespace:
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidStateError, InvalidParamsError, InternalError, ShuttingDownError,
-        AnswerTooLargeError, BatchAnswerFullError.
+        AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.calendar", {"actor": actor, "meeting_id": meeting_id}, False, CalendarInvitation.from_json)
 
@@ -4232,7 +4247,7 @@ class MeetingNamespace:
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
         LateCancellationRequiresConfirmationError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.cancel", {"actor": actor, "meeting_id": meeting_id, "reason_code": reason_code, "note": UNSET if note is None else note, "confirm_late": UNSET if confirm_late is None else confirm_late, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4277,7 +4292,7 @@ class MeetingNamespace:
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
         TimeConflictError, InsufficientCreditsError, SessionLogRequiredError, SlotUnavailableError,
         UsageLimitReachedError, SuspendedError, NotEnrolledError, InvalidParamsError, InternalError,
-        ShuttingDownError, BatchAnswerFullError.
+        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.confirm", {"actor": actor, "meeting_id": meeting_id, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "session_type": UNSET if session_type is None else session_type, "location_id": UNSET if location_id is None else location_id, "class_name": UNSET if class_name is None else class_name, "room": UNSET if room is None else room, "note": UNSET if note is None else note, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4320,7 +4335,7 @@ class MeetingNamespace:
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
         TimeConflictError, InsufficientCreditsError, UsageLimitReachedError, SessionLogRequiredError,
         SlotUnavailableError, SuspendedError, NotEnrolledError, InvalidParamsError, InternalError,
-        ShuttingDownError, BatchAnswerFullError.
+        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.confirm_alternate", {"actor": actor, "meeting_id": meeting_id, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "session_type": UNSET if session_type is None else session_type, "location_id": UNSET if location_id is None else location_id, "class_name": UNSET if class_name is None else class_name, "room": UNSET if room is None else room, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4348,7 +4363,7 @@ class MeetingNamespace:
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.conflicts", {"actor": actor, "meeting_id": UNSET if meeting_id is None else meeting_id, "start": UNSET if start is None else start, "length_minutes": UNSET if length_minutes is None else length_minutes, "expert_id": UNSET if expert_id is None else expert_id}, False, MeetingConflictsResult.from_json)
 
@@ -4378,7 +4393,8 @@ class MeetingNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
-        SessionLogRequiredError, InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError.
+        SessionLogRequiredError, InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError,
+        BatchTimeUpError.
         """
         return self._client._call("meeting.decline", {"actor": actor, "meeting_id": meeting_id, "reason_code": reason_code, "note": UNSET if note is None else note, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4399,7 +4415,7 @@ class MeetingNamespace:
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.get", {"actor": actor, "meeting_id": meeting_id}, False, Meeting.from_json)
 
@@ -4434,7 +4450,7 @@ class MeetingNamespace:
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.list", {"actor": actor, "role": UNSET if role is None else role, "status": UNSET if status is None else status, "from": UNSET if from_ is None else from_, "to": UNSET if to is None else to, "person_id": UNSET if person_id is None else person_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, MeetingListResult.from_json)
 
@@ -4466,7 +4482,7 @@ class MeetingNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, InvalidParamsError, InternalError,
-        ShuttingDownError, BatchAnswerFullError.
+        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.log_session", {"actor": actor, "meeting_id": meeting_id, "attendance": attendance, "duration_adjust_minutes": UNSET if duration_adjust_minutes is None else duration_adjust_minutes, "feedback": UNSET if feedback is None else feedback, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4524,7 +4540,7 @@ class MeetingNamespace:
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, TimeConflictError,
         SlotUnavailableError, NotEnrolledError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.propose", {"actor": actor, "user_id": user_id, "service_id": service_id, "start": start, "length_minutes": length_minutes, "price_credits": price_credits, "skill": UNSET if skill is None else skill, "location_id": UNSET if location_id is None else location_id, "note": UNSET if note is None else note, "from_meeting_id": UNSET if from_meeting_id is None else from_meeting_id, "student_id": UNSET if student_id is None else student_id, "session_type": UNSET if session_type is None else session_type, "class_name": UNSET if class_name is None else class_name, "room": UNSET if room is None else room, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4554,7 +4570,8 @@ class MeetingNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
-        SessionLogRequiredError, InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError.
+        SessionLogRequiredError, InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError,
+        BatchTimeUpError.
         """
         return self._client._call("meeting.reject_alternate", {"actor": actor, "meeting_id": meeting_id, "reason_code": reason_code, "note": UNSET if note is None else note, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4580,7 +4597,7 @@ class MeetingNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, InvalidParamsError, InternalError,
-        ShuttingDownError, BatchAnswerFullError.
+        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.report_no_show", {"actor": actor, "meeting_id": meeting_id, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4625,7 +4642,7 @@ class MeetingNamespace:
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SlotUnavailableError, InsufficientCreditsError,
         NotEnrolledError, UsageLimitReachedError, SuspendedError, TimeConflictError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.request", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "start": start, "location_id": location_id, "length_minutes": UNSET if length_minutes is None else length_minutes, "skill": UNSET if skill is None else skill, "topic": UNSET if topic is None else topic, "agenda_answers": UNSET if agenda_answers is None else agenda_answers, "student_id": UNSET if student_id is None else student_id, "user_id": UNSET if user_id is None else user_id, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4663,7 +4680,7 @@ class MeetingNamespace:
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
         SlotUnavailableError, UsageLimitReachedError, SessionLogRequiredError, TimeConflictError,
         InsufficientCreditsError, SuspendedError, NotEnrolledError, InvalidParamsError, InternalError,
-        ShuttingDownError, BatchAnswerFullError.
+        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.reschedule", {"actor": actor, "meeting_id": meeting_id, "start": start, "length_minutes": UNSET if length_minutes is None else length_minutes, "note": UNSET if note is None else note, "expected_version": UNSET if expected_version is None else expected_version, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4689,7 +4706,7 @@ class MeetingNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, InvalidParamsError, InternalError,
-        ShuttingDownError, BatchAnswerFullError.
+        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.set_video_link", {"actor": actor, "meeting_id": meeting_id, "url": url, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4715,7 +4732,7 @@ class MeetingNamespace:
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.timeline", {"actor": actor, "meeting_id": meeting_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, MeetingTimelineResult.from_json)
 
@@ -4741,7 +4758,7 @@ class MeetingNamespace:
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.waiting", {"actor": actor, "expert_id": UNSET if expert_id is None else expert_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, MeetingWaitingResult.from_json)
 
@@ -4769,7 +4786,8 @@ class MeetingNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
-        SessionLogRequiredError, InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError.
+        SessionLogRequiredError, InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError,
+        BatchTimeUpError.
         """
         return self._client._call("meeting.withdraw", {"actor": actor, "meeting_id": meeting_id, "note": UNSET if note is None else note, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4795,7 +4813,8 @@ class MeetingNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
-        SessionLogRequiredError, InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError.
+        SessionLogRequiredError, InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError,
+        BatchTimeUpError.
         """
         return self._client._call("meeting.withdraw_alternate", {"actor": actor, "meeting_id": meeting_id, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4828,7 +4847,7 @@ class OutboxNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("outbox.ack", {"actor": actor, "ids": ids, "consumer": UNSET if consumer is None else consumer, "idempotency_key": idempotency_key}, True, OutboxAckResult.from_json)
 
@@ -4860,7 +4879,7 @@ class OutboxNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("outbox.claim", {"actor": actor, "consumer": consumer, "limit": limit, "kinds": UNSET if kinds is None else kinds, "channel": UNSET if channel is None else channel, "lease_seconds": UNSET if lease_seconds is None else lease_seconds, "idempotency_key": idempotency_key}, True, OutboxClaimResult.from_json)
 
@@ -4883,7 +4902,8 @@ class OutboxNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
+        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
+        BatchTimeUpError.
         """
         return self._client._call("outbox.dead_letters", {"actor": actor, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, OutboxDeadLettersResult.from_json)
 
@@ -4915,7 +4935,7 @@ class OutboxNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, InvalidParamsError, InternalError,
-        ShuttingDownError, BatchAnswerFullError.
+        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("outbox.fail", {"actor": actor, "id": id, "error": error, "retry_after_seconds": UNSET if retry_after_seconds is None else retry_after_seconds, "consumer": UNSET if consumer is None else consumer, "idempotency_key": idempotency_key}, True, OutboxFailResult.from_json)
 
@@ -4939,7 +4959,7 @@ class OutboxNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("outbox.retry", {"actor": actor, "ids": ids, "idempotency_key": idempotency_key}, True, OutboxRetryResult.from_json)
 
@@ -4976,7 +4996,7 @@ class PayoutNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InsufficientCreditsError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("payout.create", {"actor": actor, "expert_id": expert_id, "credits": credits, "reference": reference, "idempotency_key": idempotency_key}, True, Transfer.from_json)
 
@@ -5017,7 +5037,7 @@ class PersonNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("person.create", {"actor": actor, "email": email, "first_name": first_name, "last_name": last_name, "roles": roles, "time_zone": time_zone, "idempotency_key": idempotency_key}, True, Person.from_json)
 
@@ -5039,7 +5059,7 @@ class PersonNamespace:
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("person.find_by_email", {"actor": actor, "email": email}, False, PersonFindByEmailResult.from_json)
 
@@ -5060,7 +5080,7 @@ class PersonNamespace:
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("person.get", {"actor": actor, "person_id": person_id}, False, Person.from_json)
 
@@ -5085,7 +5105,8 @@ class PersonNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
+        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
+        BatchTimeUpError.
         """
         return self._client._call("person.list", {"actor": actor, "role": UNSET if role is None else role, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, PersonListResult.from_json)
 
@@ -5106,7 +5127,7 @@ class PersonNamespace:
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("person.profile", {"actor": actor, "person_id": person_id}, False, ExpertProfile.from_json)
 
@@ -5132,7 +5153,7 @@ class PersonNamespace:
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("person.profiles", {"actor": actor, "service_id": UNSET if service_id is None else service_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, PersonProfilesResult.from_json)
 
@@ -5165,7 +5186,7 @@ class PersonNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("person.set_profile", {"actor": actor, "person_id": person_id, "display_name": UNSET if display_name is None else display_name, "bio": UNSET if bio is None else bio, "photo_url": photo_url, "languages": UNSET if languages is None else languages, "idempotency_key": idempotency_key}, True, ExpertProfile.from_json)
 
@@ -5189,7 +5210,7 @@ class PersonNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("person.unsuspend", {"actor": actor, "person_id": person_id, "idempotency_key": idempotency_key}, True, Person.from_json)
 
@@ -5225,7 +5246,7 @@ class PersonNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, InvalidParamsError, InternalError,
-        ShuttingDownError, BatchAnswerFullError.
+        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("person.update", {"actor": actor, "person_id": person_id, "email": UNSET if email is None else email, "first_name": UNSET if first_name is None else first_name, "last_name": UNSET if last_name is None else last_name, "time_zone": UNSET if time_zone is None else time_zone, "add_roles": UNSET if add_roles is None else add_roles, "remove_roles": UNSET if remove_roles is None else remove_roles, "idempotency_key": idempotency_key}, True, Person.from_json)
 
@@ -5257,7 +5278,8 @@ class ReportNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
+        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
+        BatchTimeUpError.
         """
         return self._client._call("report.credits_outstanding", {"actor": actor, "as_of": UNSET if as_of is None else as_of, "format": UNSET if format is None else format}, False, ReportCreditsOutstandingResult.from_json)
 
@@ -5289,7 +5311,8 @@ class ReportNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
+        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
+        BatchTimeUpError.
         """
         return self._client._call("report.earnings_due", {"actor": actor, "as_of": UNSET if as_of is None else as_of, "include_zero": UNSET if include_zero is None else include_zero, "format": UNSET if format is None else format, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, ReportEarningsDueResult.from_json)
 
@@ -5316,7 +5339,8 @@ class ReportNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
+        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
+        BatchTimeUpError.
         """
         return self._client._call("report.revenue_by_month", {"actor": actor, "from_month": UNSET if from_month is None else from_month, "to_month": UNSET if to_month is None else to_month, "format": UNSET if format is None else format}, False, ReportRevenueByMonthResult.from_json)
 
@@ -5343,7 +5367,8 @@ class ReportNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError.
+        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
+        BatchTimeUpError.
         """
         return self._client._call("report.settlements_by_month", {"actor": actor, "from_month": UNSET if from_month is None else from_month, "to_month": UNSET if to_month is None else to_month, "format": UNSET if format is None else format}, False, ReportSettlementsByMonthResult.from_json)
 
@@ -5363,7 +5388,7 @@ class RpcNamespace:
 
 
         Raises InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("rpc.discover", {}, False)
 
@@ -5399,7 +5424,7 @@ class SeriesNamespace:
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError,
         LateCancellationRequiresConfirmationError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("series.cancel", {"actor": actor, "series_id": series_id, "reason_code": reason_code, "confirm_late": UNSET if confirm_late is None else confirm_late, "idempotency_key": idempotency_key}, True, Series.from_json)
 
@@ -5445,7 +5470,7 @@ class SeriesNamespace:
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, SlotUnavailableError, InsufficientCreditsError,
         NotEnrolledError, SuspendedError, UsageLimitReachedError, TimeConflictError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("series.create", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "first_start": first_start, "location_id": location_id, "weeks": UNSET if weeks is None else weeks, "length_minutes": UNSET if length_minutes is None else length_minutes, "user_id": UNSET if user_id is None else user_id, "student_id": UNSET if student_id is None else student_id, "topic": UNSET if topic is None else topic, "agenda_answers": UNSET if agenda_answers is None else agenda_answers, "idempotency_key": idempotency_key}, True, Series.from_json)
 
@@ -5466,7 +5491,7 @@ class SeriesNamespace:
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("series.get", {"actor": actor, "series_id": series_id}, False, Series.from_json)
 
@@ -5494,7 +5519,7 @@ class SeriesNamespace:
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("series.list", {"actor": actor, "person_id": UNSET if person_id is None else person_id, "status": UNSET if status is None else status, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, SeriesListResult.from_json)
 
@@ -5523,7 +5548,7 @@ class SeriesNamespace:
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
         LateCancellationRequiresConfirmationError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError.
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("series.skip", {"actor": actor, "series_id": series_id, "date": date_only("date", date), "confirm_late": UNSET if confirm_late is None else confirm_late, "idempotency_key": idempotency_key}, True, Series.from_json)
 
@@ -5556,7 +5581,7 @@ class ServiceNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("service.certify", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "idempotency_key": idempotency_key}, True, Certification.from_json)
 
@@ -5592,7 +5617,7 @@ class ServiceNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("service.create", {"actor": actor, "name": name, "kind": kind, "default_length_minutes": default_length_minutes, "price_credits": price_credits, "expert_id": UNSET if expert_id is None else expert_id, "skills": UNSET if skills is None else skills, "agenda_questions": UNSET if agenda_questions is None else agenda_questions, "idempotency_key": idempotency_key}, True, Service.from_json)
 
@@ -5618,7 +5643,7 @@ class ServiceNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("service.decertify", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "idempotency_key": idempotency_key}, True, Decertification.from_json)
 
@@ -5644,7 +5669,7 @@ class ServiceNamespace:
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("service.list", {"actor": actor, "expert_id": UNSET if expert_id is None else expert_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, ServiceListResult.from_json)
 
@@ -5670,7 +5695,7 @@ class ServiceNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("service.set_active", {"actor": actor, "service_id": service_id, "active": active, "idempotency_key": idempotency_key}, True, ServiceSetActiveResult.from_json)
 
@@ -5704,7 +5729,7 @@ class ServiceNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("service.update", {"actor": actor, "service_id": service_id, "name": UNSET if name is None else name, "default_length_minutes": UNSET if default_length_minutes is None else default_length_minutes, "price_credits": UNSET if price_credits is None else price_credits, "skills": UNSET if skills is None else skills, "agenda_questions": UNSET if agenda_questions is None else agenda_questions, "idempotency_key": idempotency_key}, True, Service.from_json)
 
@@ -5737,7 +5762,7 @@ class StudentNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("student.link", {"actor": actor, "customer_id": customer_id, "student_id": student_id, "idempotency_key": idempotency_key}, True, StudentLinkState.from_json)
 
@@ -5765,7 +5790,7 @@ class StudentNamespace:
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
         NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("student.list", {"actor": actor, "customer_id": UNSET if customer_id is None else customer_id, "student_id": UNSET if student_id is None else student_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, StudentListResult.from_json)
 
@@ -5791,7 +5816,7 @@ class StudentNamespace:
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
         TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("student.unlink", {"actor": actor, "customer_id": customer_id, "student_id": student_id, "idempotency_key": idempotency_key}, True, StudentLinkState.from_json)
 
@@ -5817,7 +5842,7 @@ class SystemNamespace:
 
         Raises DatabaseUnavailableError, DatabaseRefusedError, UnknownActorError, ForbiddenError,
         StatementTimeoutError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError.
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("system.ping", {"actor": actor}, False, SystemPingResult.from_json)
 
