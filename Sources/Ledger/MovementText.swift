@@ -20,6 +20,11 @@ public enum MovementText {
             throw AppError.invalidParams(
                 field: field, reason: "must be one line of visible characters: \(bad.codePoint) is a control, reordering or invisible character")
         }
+        // Nor only characters that show as nothing on their own (a lone combining mark, the
+        // blank Braille pattern): the reference would read as blank.
+        guard NameRule.hasVisibleCharacter(reference) else {
+            throw AppError.invalidParams(field: field, reason: "must have a character that can be seen, not only invisible ones")
+        }
         // The bound holds for the form stored: a ligature such as "ﬃ" is three letters there.
         let stored = reference.precomposedStringWithCompatibilityMapping.unicodeScalars.count
         guard stored <= maxReferenceCharacters else {
@@ -33,10 +38,15 @@ public enum MovementText {
     public static let maxReferenceCharacters = 200
 
     /// An adjustment's reason as recorded: without the whitespace around it, and saying
-    /// something (a correction is only as good as its reason).
+    /// something a reader can see (a correction is only as good as its reason): zero-width or
+    /// other invisible characters alone read as blank in every statement and file.
     public static func reason(_ raw: String, field: String = "reason") throws -> String {
         let reason = raw.trimmingWhitespace()
         guard !reason.isEmpty else { throw AppError.invalidParams(field: field, reason: "must not be blank: say why the account is corrected") }
+        guard NameRule.hasVisibleCharacter(reason) else {
+            throw AppError.invalidParams(
+                field: field, reason: "must have a character that can be seen, not only invisible ones: say why the account is corrected")
+        }
         return reason
     }
 }

@@ -272,9 +272,14 @@ final class LedgerMethodTests: EndToEndTestCase {
             let error = try meetingd.error("credits.grant", as: finance, ["user_id": .string(user), "credits": 500, "reference": .string(hidden)], code: -32602)
             XCTAssertEqual(error["data"]?["field"], "reference", "\(hidden.debugDescription): \(error)")
         }
-        for blank in ["   ", "\u{A0}\u{3000}"] {
+        // Characters that show as nothing alone: a reference or reason of them reads as blank.
+        for unseen in ["\u{2800}", "\u{301}"] {
+            let error = try meetingd.error("credits.grant", as: finance, ["user_id": .string(user), "credits": 500, "reference": .string(unseen)], code: -32602)
+            XCTAssertEqual(error["data"]?["field"], "reference", "\(unseen.debugDescription): \(error)")
+        }
+        for blank in ["   ", "\u{A0}\u{3000}", "\u{200B}", "\u{FEFF}\u{2060}", "\u{AD}", "\u{3164}", "\u{2800}", "\u{301}"] {
             let error = try meetingd.error("credits.adjust", as: finance, ["account_id": .string(wallet), "credits": 1, "reason": .string(blank)], code: -32602)
-            XCTAssertEqual(error["data"]?["field"], "reason", "\(error)")
+            XCTAssertEqual(error["data"]?["field"], "reason", "\(blank.debugDescription): \(error)")
         }
         let control = try meetingd.error("credits.adjust", as: finance, ["account_id": .string(wallet), "credits": 1, "reason": "\u{1B}]0;title\u{07}x"], code: -32602)
         XCTAssertEqual(control["data"]?["field"], "reason", "\(control)")

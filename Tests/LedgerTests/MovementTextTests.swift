@@ -34,10 +34,35 @@ final class MovementTextTests: XCTestCase {
         XCTAssertNoThrow(try MovementText.reference(String(repeating: "a", count: 200)))
     }
 
+    /// Characters that show as nothing alone make a blank-looking reference: the blank Braille
+    /// pattern, a combining mark with nothing to sit on (both were granted).
+    func testAReferenceOfCharactersShowingNothingIsRefused() throws {
+        for bad in ["\u{2800}", "\u{2800}\u{2800}", "\u{301}", " \u{301}\u{20DD} "] {
+            XCTAssertThrowsError(try MovementText.reference(bad), bad.debugDescription) { error in
+                XCTAssertEqual((error as? AppError)?.details["field"], "reference")
+                XCTAssertTrue((error as? AppError)?.message.contains("can be seen") ?? false, "\(error)")
+            }
+        }
+        XCTAssertEqual(try MovementText.reference("e\u{301}-2"), "e\u{301}-2", "a mark on a letter is seen")
+        XCTAssertEqual(try MovementText.reference("-"), "-")
+    }
+
     func testAReasonSaysSomething() throws {
         XCTAssertEqual(try MovementText.reason("  duplicate purchase\u{A0}"), "duplicate purchase")
         for blank in ["", "   ", "\u{A0}\u{2003}"] {
             XCTAssertThrowsError(try MovementText.reason(blank), blank.debugDescription)
         }
+    }
+
+    /// A reason of invisible characters alone reads as blank in every statement and file: each
+    /// of these made an adjustment.
+    func testAReasonOfInvisibleCharactersIsRefused() throws {
+        for invisible in ["\u{200B}", "\u{200B}\u{200B}", "\u{FEFF}", "\u{2060}", "\u{AD}", "\u{3164}", "\u{2800}", "\u{301}"] {
+            XCTAssertThrowsError(try MovementText.reason(invisible), invisible.debugDescription) { error in
+                XCTAssertEqual((error as? AppError)?.details["field"], "reason")
+                XCTAssertTrue((error as? AppError)?.message.contains("say why the account is corrected") ?? false, "\(error)")
+            }
+        }
+        XCTAssertEqual(try MovementText.reason("\u{200B}refund\u{200B}"), "\u{200B}refund\u{200B}", "with something seen, it stays as given")
     }
 }
