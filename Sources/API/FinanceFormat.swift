@@ -23,12 +23,20 @@ enum FinanceFormat {
 
     /// `result` with the list at `key` written as CSV under `csv` when the caller asked for it,
     /// `leading` and `trailing` rows around it (a statement's opening and closing balances).
+    /// `shared`: members of the answer every row of the file carries too (what the rows are of,
+    /// such as the time they are as of), so a file saved alone still says it.
     static func respond(
-        _ result: [String: JSON], key: String, _ columns: [CSVColumn], _ p: Params, leading: [JSON] = [], trailing: [JSON] = []
+        _ result: [String: JSON], key: String, _ columns: [CSVColumn], _ p: Params, leading: [JSON] = [], trailing: [JSON] = [],
+        shared: [String] = []
     ) -> JSON {
         guard wantsCSV(p) else { return .object(result) }
         var answer = result
-        answer["csv"] = .string(CSVWriter.table(columns, leading + (result[key]?.arrayValue ?? []) + trailing))
+        let rows = (leading + (result[key]?.arrayValue ?? []) + trailing).map { row -> JSON in
+            guard var fields = row.objectValue, !shared.isEmpty else { return row }
+            for name in shared where fields[name] == nil { fields[name] = result[name] }
+            return .object(fields)
+        }
+        answer["csv"] = .string(CSVWriter.table(columns, rows))
         answer[key] = nil
         answer["format"] = "csv"
         return .object(answer)

@@ -418,7 +418,7 @@ enum LedgerAPI {
                 }
                 return FinanceFormat.respond(
                     ["as_of": .string(asOf.rfc3339), "kinds": .array(kinds), "total": .int(total), "pending_total": .int(pendingTotal)],
-                    key: "kinds", FinanceTables.trialBalance, p)
+                    key: "kinds", FinanceTables.trialBalance, p, shared: ["as_of"])
             })))
 
     static let reconcile = MethodDefinition(
@@ -484,6 +484,6 @@ enum LedgerAPI {
                      "held_credits": .int(m.state.heldCredits), "charged_credits": .optional(m.chargedCredits), "service_id": .string(m.serviceId),
                      "user_id": .string(m.userId), "expert_id": .string(m.expertId),
                      "transfers": .array(try trail.map(MeetingQueries.trailJSON))],
-                    key: "transfers", FinanceTables.meetingTrail, p)
+                    key: "transfers", FinanceTables.meetingTrail, p, shared: ["meeting_id"])
             })))
 }

@@ -40,13 +40,20 @@ public enum FinanceTables {
         ]
     }
 
-    /// `ledger.trial_balance`: one row per account kind.
-    public static let trialBalance: [CSVColumn] = [.value("kind", as: "account_kind"), .value("accounts")] + sums + balanceColumns
+    /// `ledger.trial_balance`: one row per account kind, each saying the time it is as of (a
+    /// month-end file saved alone had no date), with the experts' incoming earnings its JSON
+    /// shows. The later columns come last, so files read by column position keep theirs.
+    public static let trialBalance: [CSVColumn] =
+        [.value("kind", as: "account_kind"), .value("accounts")] + sums + balanceColumns + [.value("incoming"), .instant("as_of")]
 
-    /// `ledger.meeting_trail`: one row per movement of the meeting.
+    /// `ledger.meeting_trail`: one row per movement of the meeting, each naming the meeting and
+    /// what each account is (files of several meetings put together still tell them apart). The
+    /// later columns come last, so files read by column position keep theirs.
     public static let meetingTrail: [CSVColumn] = [
         .value("seq"), .instant("created_at"), .value("id", as: "transfer_id"), .value("kind", as: "transfer_kind"), .value("phase"),
         .value("credits", as: "amount"), .value("debit_account_id"), .value("credit_account_id"), .value("pending_id"),
+        .value("meeting_id"), .value("debit_account_kind"), .value("debit_account_owner_id"), .value("debit_account_owner_name"),
+        .value("credit_account_kind"), .value("credit_account_owner_id"), .value("credit_account_owner_name"),
     ]
 
     /// `report.credits_outstanding`: one row.

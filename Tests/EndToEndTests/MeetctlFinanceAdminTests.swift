@@ -89,9 +89,15 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertTrue(trialTable.contains("Total posted: 0;"), trialTable)
         XCTAssertTrue(trialTable.contains("platform_revenue"), trialTable)
         let trialCSV = try finance.ok(["trial-balance", "--csv", "--as-of", "2030-03-05"])
-        XCTAssertTrue(trialCSV.hasPrefix("account_kind,accounts,debits_posted,credits_posted,debits_pending,credits_pending,posted,blocked,available\r\n"), trialCSV)
-        // As of 5 March: the grant, both adjustments and the hold; not yet the capture.
-        XCTAssertTrue(trialCSV.contains("\r\nuser_wallet,1,50,525,100,0,475,100,375\r\n"), trialCSV)
+        XCTAssertTrue(
+            trialCSV.hasPrefix("account_kind,accounts,debits_posted,credits_posted,debits_pending,credits_pending,posted,blocked,available,incoming,as_of_utc\r\n"),
+            trialCSV)
+        // As of 5 March: the grant, both adjustments and the hold; not yet the capture. Each
+        // row says the time it is as of (the end of the day asked for, in the community's zone).
+        let asOf = try XCTUnwrap(try finance.json(["trial-balance", "--as-of", "2030-03-05"])["as_of"]?.string)
+        let asOfCell = String(asOf.prefix(19)).replacingOccurrences(of: "T", with: " ")
+        XCTAssertTrue(trialCSV.contains("\r\nuser_wallet,1,50,525,100,0,475,100,375,0,\(asOfCell)\r\n"), trialCSV)
+        XCTAssertTrue(trialCSV.contains("\r\nexpert_earnings,1,0,0,0,100,0,0,0,100,\(asOfCell)\r\n"), "the expert's incoming earnings: \(trialCSV)")
 
         XCTAssertTrue(try finance.ok(["reconcile"]).hasPrefix("Ledger consistent"))
         XCTAssertEqual(try finance.json(["reconcile"])["ok"], true)
@@ -138,6 +144,16 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         let earnings = try finance.ok(["report", "earnings"])
         XCTAssertTrue(earnings.contains("\nTalia Kim  \(c.expertEmail)"), earnings)
         XCTAssertTrue(try finance.ok(["trail", meeting]).contains("platform revenue"), "the fee's side")
+        // Its CSV names the meeting and each side on every row: files of several meetings put
+        // together still tell them apart.
+        let trailCSV = try finance.ok(["trail", meeting, "--csv"]).split(separator: "\r\n").map(String.init)
+        XCTAssertEqual(
+            trailCSV.first?.components(separatedBy: ",").suffix(7),
+            ["meeting_id", "debit_account_kind", "debit_account_owner_id", "debit_account_owner_name", "credit_account_kind",
+             "credit_account_owner_id", "credit_account_owner_name"], "\(trailCSV)")
+        XCTAssertEqual(trailCSV.count, 4, "the header, the hold, the capture and the fee: \(trailCSV)")
+        for row in trailCSV.dropFirst() { XCTAssertTrue(row.contains(",\(meeting),"), row) }
+        XCTAssertTrue(trailCSV[1].hasSuffix(",\(meeting),user_wallet,\(c.userId),Sam Lee,expert_earnings,\(c.expertId),Talia Kim"), trailCSV[1])
         // The meeting's expert reads the same trail: the accounts the expert may not look up
         // (the user's wallet, platform revenue) are named all the same (they were acc_ ids).
         let expertsTrail = try (try c.expert).ok(["trail", meeting])
