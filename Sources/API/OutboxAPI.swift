@@ -56,8 +56,9 @@ enum OutboxAPI {
             payload = .object(current)
             fields["payload"] = payload
         }
-        // The time as it was when the message was written, not as the meeting is now.
-        let written = (payload["meeting"]?["start"] ?? payload["start"])?.stringValue.flatMap { try? Instant(lenient: $0) }
+        // The time as it was when the message was written, not as the meeting is now: the
+        // meeting's, or, where the meeting it carries hides it (null), the one beside it.
+        let written = [payload["meeting"]?["start"], payload["start"]].lazy.compactMap { $0?.stringValue }.first.flatMap { try? Instant(lenient: $0) }
         let kind = claimed.message["kind"]?.stringValue ?? ""
         let expertCopied = expertCopied(claimed, channel: channel, kind: kind, payload: payload)
         let copies = copied(claimed, channel: channel, kind: kind, payload: payload, settings: settings)

@@ -96,13 +96,18 @@ enum MeetingWrites {
             // The message carries what the recipient may read of the meeting (Meeting.hidesDetails):
             // the meeting as meeting.get shows it to them, and no note where the details are hidden.
             let hidden = m.hidesDetails(from: recipient)
+            var fields: [String: JSON] = [
+                "meeting": m.json(seenBy: recipient), "recipient_role": .string(n.recipient.rawValue), "actor_role": .string(actor.role),
+                "note": hidden ? .null : .optional(d.events.first?.note), "reason_code": .optional(d.events.first?.reasonCode),
+                "details_hidden": .bool(hidden), "told": told, "released": .bool(released),
+            ]
+            // The date the message tells of, as it is now: the meeting it carries hides it, and
+            // the meeting may have another date by the time the message is read (a new date
+            // given after the decline).
+            if hidden { fields["start"] = .string(m.state.start.rfc3339) }
             return OutboxMessage(
                 kind: n.kind, channel: "notification", recipientId: recipient, meetingId: m.id, eventId: eventId,
-                payload: .object(terms.merging([
-                    "meeting": m.json(seenBy: recipient), "recipient_role": .string(n.recipient.rawValue), "actor_role": .string(actor.role),
-                    "note": hidden ? .null : .optional(d.events.first?.note), "reason_code": .optional(d.events.first?.reasonCode),
-                    "details_hidden": .bool(hidden), "told": told, "released": .bool(released),
-                ]) { _, given in given }))
+                payload: .object(terms.merging(fields) { _, given in given }))
         }
         out += d.video.map { op in
             OutboxMessage(kind: op.rawValue, channel: "video", recipientId: nil, meetingId: m.id, eventId: eventId, payload: ["meeting": m.json])

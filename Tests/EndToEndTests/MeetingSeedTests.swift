@@ -620,6 +620,29 @@ final class MeetingSeedTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// A decline's mail names the date that was declined, whenever it is delivered: a new date
+    /// given to the meeting before the outbox was read (by the user after the expert's decline,
+    /// by the expert after the user's) named the new one, as if that had been declined.
+    func testADeclineMailNamesTheDeclinedDateThoughANewOneFollowed() throws {
+        let w = try world()
+        try w.updateSettings(["email_user_on_decline": true])
+        let asked = try MeetingWorld.id(of: w.request(start: day7))
+        _ = try w.drainOutbox()
+        try w.act("meeting.decline", as: w.expert, asked, ["reason_code": "schedule_conflict"])
+        try w.act("meeting.reschedule", as: w.user, asked, ["start": .string(day8), "note": "Tuesday then?"])
+        let proposed = try MeetingWorld.id(of: w.propose(start: day7))
+        try w.act("meeting.decline", as: w.user, proposed, ["reason_code": "other"])
+        try w.act("meeting.reschedule", as: w.expert, proposed, ["start": .string(day9)])
+        let mails = try w.drainRaw().filter { $0["kind"]?.string?.hasPrefix("meeting_rejected_by_") == true }
+        let texts = mails.map { "\($0["kind"]?.string ?? "")→\($0["payload"]?["recipient_role"]?.string ?? ""): \($0["rendered"]?["text"]?.string ?? "")" }
+        XCTAssertEqual(mails.count, 3, "the user told of the expert's decline; both told of the user's: \(texts)")
+        // Both declined dates are Mon 11 Mar (day 7); the new dates given after are the 12th and 13th.
+        for text in texts {
+            XCTAssertTrue(text.contains("declined the meeting on Mon 11 Mar 2030"), text)
+            XCTAssertFalse(text.contains("12 Mar") || text.contains("13 Mar"), text)
+        }
+    }
+
     /// Seed 004, "Rejection of a replacement date proposed by the user": the expert turns down
     /// the new date the user gave a declined request, with a reason; the meeting is rejected
     /// again and its credits unblocked ("Returned"). The user's next new date the expert confirms

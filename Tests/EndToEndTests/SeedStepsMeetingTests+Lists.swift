@@ -216,11 +216,14 @@ final class SeedStepsMeetingListTests: EndToEndTestCase {
         try w.act("meeting.decline", as: w.expert, second, ["reason_code": "other", "note": "private: schedule"])
         let told = try w.drainRaw()
         XCTAssertEqual(told.compactMap { $0["kind"]?.string }, ["meeting_rejected_by_expert"])
-        // The message itself carries only what the user may read: no date, no note.
+        // The message itself carries only what the user may read: the meeting without its
+        // details, no note; beside it the date the mail names (the date asked for, as it was
+        // when declined).
         let payload = told.first?["payload"] ?? .null
         XCTAssertEqual(payload["details_hidden"], true)
         XCTAssertEqual(payload["note"], .null, "\(payload)")
         XCTAssertEqual(payload["meeting"]?["start"], .null, "\(payload)")
+        XCTAssertEqual(payload["start"]?.string, MeetingTime.at(day: 8, hour: 10), "\(payload)")
         XCTAssertEqual(payload["meeting"]?["details_hidden"], true)
         XCTAssertEqual(payload["meeting"]?["decline_reason"]?["code"], "other")
     }
