@@ -1,6 +1,10 @@
 import Core
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A command-line value after parsing: either final JSON, or something that still needs the
 /// service (a time on the acting person's clock, an email, a location name).
 enum Parsed: Sendable {
@@ -172,6 +176,21 @@ extension ValueKind {
             + "(a file saved in another encoding, such as Windows-1252)"
     }
 
+    /// What the file at `path` is when it is no regular file (a link is followed to what it
+    /// names), in words; nil for a regular file, or one `stat` cannot see. meetctl reads a file
+    /// whole: a device or a pipe is a stream, which gives nothing (/dev/null) or never ends.
+    static func specialFileKind(_ path: String) -> String? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFCHR, S_IFBLK: return "a device"
+        case S_IFIFO: return "a pipe"
+        case S_IFSOCK: return "a socket"
+        default: return "a special file"
+        }
+    }
+
     /// Reads one command-line word; a bad value is a usage error naming `what`.
     func parse(_ text: String, what: String) throws -> Parsed {
         func bad(_ reason: String, hint: String? = nil) -> UsageError {
@@ -247,6 +266,9 @@ extension ValueKind {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: text, isDirectory: &isDirectory) else { throw bad("cannot read the file: there is none at this path") }
             guard !isDirectory.boolValue else { throw bad("cannot read the file: it is a directory", hint: "give the path of a file in it") }
+            if let kind = ValueKind.specialFileKind(text) {
+                throw bad("cannot read the file: it is not a regular file but \(kind)", hint: "save what it gives to a file, then give that file's path")
+            }
             guard FileManager.default.isReadableFile(atPath: text) else { throw bad("cannot read the file: you may not read it (its permissions)") }
             guard let data = FileManager.default.contents(atPath: text) ?? (try? Data(contentsOf: URL(fileURLWithPath: text))) else {
                 throw bad("cannot read the file")

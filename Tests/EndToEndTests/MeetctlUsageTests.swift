@@ -1,6 +1,10 @@
 import Foundation
 import XCTest
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// meetctl's command line: help generated at every level, and usage mistakes answered with
 /// exit status 2 and a hint before anything reaches the service.
 final class MeetctlUsageTests: XCTestCase {
@@ -128,6 +132,21 @@ final class MeetctlUsageTests: XCTestCase {
         XCTAssertEqual(garbage.termination, .exited(2), garbage.stderr)
         XCTAssertTrue(garbage.stderr.contains("MEETINGLEDGER_ACTOR: expects a person id per_… or an email (got \"garbage\")"), garbage.stderr)
         XCTAssertFalse(garbage.stderr.contains("--as:"), "--as was not given: \(garbage.stderr)")
+    }
+
+    /// A file a command reads that is no regular file (a device, a named pipe) is told what it
+    /// is, as a path that is none or a folder is: meetctl reads a whole file, never a stream.
+    func testAFileThatIsNoRegularFileIsToldWhatItIs() throws {
+        let ctl = try Meetctl(actor: "per_0190f3a1b2c37d4e8f9a0b1c2d3e4f50")
+        let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("meetctl-fifo-\(TestEnvironment.uniqueTag())").path
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0, "mkfifo \(fifo)")
+        defer { unlink(fifo) }
+        for (path, what) in [("/dev/null", "a device"), (fifo, "a pipe")] {
+            let result = try ctl.fails(["import", "people", path, "--dry-run"], status: 2)
+            XCTAssertTrue(result.stderr.contains("cannot read the file: it is not a regular file but \(what)"), result.stderr)
+            XCTAssertTrue(result.stderr.contains("hint: save what it gives to a file"), result.stderr)
+            XCTAssertEqual(result.stdout, "")
+        }
     }
 
     func testUsageMistakesExitTwoWithAHint() throws {
