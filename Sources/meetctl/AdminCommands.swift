@@ -117,13 +117,39 @@ enum AdminCommands {
         if !invocation.wantsJSON && !note.isEmpty { session.out.line(String(note.dropFirst())) }
     }
 
-
+    /// `enroll` (or with --remove, the assignment taken back); one removed already is told by
+    /// name, with the command that lists what there is.
     @Sendable static func enroll(_ invocation: Invocation, _ session: Session) throws {
         let params = try session.mappedParams()
         guard (params["service_id"] == nil) != (params["expert_id"] == nil) else {
             throw UsageError(message: "enroll needs --service or --expert (one of them)")
         }
-        try CommandRunner.show(try session.call(invocation.command.method(for: invocation)!, params), session)
+        do {
+            try CommandRunner.show(try session.call(invocation.command.method(for: invocation)!, params), session)
+        } catch let e as ServiceError where e.dataCode == "not_found" && e.data["kind"] == "enrollment" {
+            let user = try session.personNamed(by: "user")
+            let whom: String
+            if let service = params["service_id"]?.stringValue {
+                whom = "for " + (try session.serviceName(service) ?? invocation.string("service") ?? service)
+            } else {
+                whom = "with " + (try session.personNamed(by: "expert"))
+            }
+            throw ToolError(
+                message: "\(user) is not enrolled \(whom): there is no such enrolment to remove",
+                hint: "meetctl enrollments --user \(invocation.string("user") ?? "USER") lists their enrolments")
+        }
+    }
+
+    /// `student link` (or with --remove, the link ended); one ended already is told by name,
+    /// with the command that lists the customer's students.
+    @Sendable static func linkStudent(_ invocation: Invocation, _ session: Session) throws {
+        do {
+            try CommandRunner.standard(invocation, session)
+        } catch let e as ServiceError where e.dataCode == "not_found" && e.data["kind"] == "student link" {
+            throw ToolError(
+                message: "\(try session.personNamed(by: "customer")) does not act for \(try session.personNamed(by: "student")): there is no such link to end",
+                hint: "meetctl students --customer \(invocation.string("customer") ?? "CUSTOMER") lists whom they act for")
+        }
     }
 
     static func settingsLines(_ community: JSON, _ session: Session) throws -> String {

@@ -760,7 +760,8 @@ enum Commands {
                 let customer = Render.plain(r["customer_id"] ?? nil), student = Render.plain(r["student_id"] ?? nil)
                 let (who, whom) = (try session.personName(customer) ?? customer, try session.personName(student) ?? student)
                 return r["linked"] == true ? "\(who) acts for \(whom)." : "\(who) no longer acts for \(whom)."
-            }),
+            },
+            run: AdminCommands.linkStudent),
         CommandSpec(
             path: ["settings", "show"], section: .admin, summary: "The community's settings (also: meetctl settings)",
             method: "community.get", run: AdminCommands.showSettings),

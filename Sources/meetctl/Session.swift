@@ -275,6 +275,17 @@ final class Session {
         return name.isEmpty ? email : "\(name) (\(email))"
     }
 
+    /// The person an option or argument of the command gave (`customer`, `PERSON`), named as
+    /// `personName(_:)` names them where the reader may look them up, else as it was typed.
+    func personNamed(by name: String) throws -> String {
+        let typed = invocation.string(name) ?? name
+        let command = invocation.command
+        guard let param = command.options.first(where: { $0.name == name })?.param ?? command.arguments.first(where: { $0.name == name })?.param,
+            let id = try mappedParams()[param]?.stringValue
+        else { return typed }
+        return try personName(id) ?? typed
+    }
+
     /// An expert as anyone may name them: their name and e-mail where the acting person may read
     /// the person, else the name their public profile shows (`person.profile`).
     func expertName(_ id: String) throws -> String? {

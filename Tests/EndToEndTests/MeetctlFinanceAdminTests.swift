@@ -331,6 +331,33 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertEqual(cleared["settings"]?["office_email"], .null, "\(cleared)")
     }
 
+    /// A link or an enrolment removed again (it is gone already) is told in the people's terms,
+    /// as the first removal was, with the command that lists what there is: not the service's
+    /// bare 4004 naming ids.
+    func testRemovingALinkOrAnEnrolmentThatIsNotThereSaysSo() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let admin = c.admin
+        let kid = "kid-\(c.tag)@example.test"
+        try admin.ok(["person", "add", "--email", kid, "--first", "Kim", "--last", "Kid", "--roles", "user", "--tz", "Europe/Prague"])
+        let link = ["student", "link", "--customer", c.userEmail, "--student", kid]
+        try admin.ok(link)
+        XCTAssertEqual(try admin.ok(link + ["--remove"]), "Sam Lee (\(c.userEmail)) no longer acts for Kim Kid (\(kid)).\n")
+        let unlinked = try admin.fails(link + ["--remove"], status: 1)
+        XCTAssertTrue(unlinked.stderr.contains("meetctl: Sam Lee (\(c.userEmail)) does not act for Kim Kid (\(kid)): there is no such link to end"), unlinked.stderr)
+        XCTAssertTrue(unlinked.stderr.contains("hint: meetctl students --customer \(c.userEmail) lists whom they act for"), unlinked.stderr)
+        XCTAssertFalse(unlinked.stderr.contains("per_"), "no ids: \(unlinked.stderr)")
+
+        let enrolment = ["enroll", "--user", kid, "--service", "CHEM101"]
+        try admin.ok(enrolment)
+        XCTAssertEqual(try admin.ok(enrolment + ["--remove"]), "Kim Kid (\(kid)) is no longer enrolled for CHEM101.\n")
+        let unenrolled = try admin.fails(enrolment + ["--remove"], status: 1)
+        XCTAssertTrue(unenrolled.stderr.contains("meetctl: Kim Kid (\(kid)) is not enrolled for CHEM101: there is no such enrolment to remove"), unenrolled.stderr)
+        XCTAssertTrue(unenrolled.stderr.contains("hint: meetctl enrollments --user \(kid) lists their enrolments"), unenrolled.stderr)
+        XCTAssertFalse(unenrolled.stderr.contains("per_") || unenrolled.stderr.contains("svc_"), "no ids: \(unenrolled.stderr)")
+        let withExpert = try admin.fails(["enroll", "--user", kid, "--expert", c.expertEmail, "--remove"], status: 1)
+        XCTAssertTrue(withExpert.stderr.contains("meetctl: Kim Kid (\(kid)) is not enrolled with Talia Kim (\(c.expertEmail))"), withExpert.stderr)
+    }
+
     func testAdminCommands() throws {
         let c = try MeetctlCommunity.make(#function)
         let admin = c.admin
