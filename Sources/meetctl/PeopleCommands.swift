@@ -141,8 +141,28 @@ enum PeopleCommands {
 
     @Sendable static func showProfile(_ invocation: Invocation, _ session: Session) throws {
         var params = try session.mappedParams()
-        if params["person_id"] == nil { params["person_id"] = .string(try session.actorId()) }
-        try CommandRunner.show(try session.call("person.profile", params), session)
+        let own = params["person_id"] == nil
+        if own { params["person_id"] = .string(try session.actorId()) }
+        do {
+            try CommandRunner.show(try session.call("person.profile", params), session)
+        } catch let e as ServiceError where e.dataCode == "not_found" && e.data["kind"] == "expert profile" {
+            throw try noProfile(own: own, params["person_id"]?.stringValue ?? "", invocation, session)
+        }
+    }
+
+    /// Only experts have a public profile. Of someone the reader may look up it says they are
+    /// no expert and how one is made; of anyone else only that no expert they can see is them
+    /// (whether that person exists at all is not theirs to learn).
+    static func noProfile(own: Bool, _ id: String, _ invocation: Invocation, _ session: Session) throws -> ToolError {
+        let make = "an admin adds the role: meetctl person set"
+        if own { return ToolError(message: "you are not an expert, so you have no expert profile", hint: "to make you one, \(make) PERSON --add-roles expert") }
+        let typed = invocation.string("PERSON") ?? id
+        guard try session.person(id) != nil else {
+            return ToolError(message: "no expert of your community is \(typed), so there is no expert profile to show", hint: "meetctl experts lists the experts")
+        }
+        return ToolError(
+            message: "\(try session.personNamed(by: "PERSON")) is not an expert, so has no expert profile",
+            hint: "to make them one, \(make) \(typed) --add-roles expert; meetctl experts lists the experts")
     }
 
     @Sendable static func setProfile(_ invocation: Invocation, _ session: Session) throws {

@@ -32,6 +32,23 @@ final class MeetctlLookupTests: XCTestCase {
     /// Seed 004, "Designing a meeting by a user": the expert fills in the user, the service, the
     /// date, time, length and price — here the user by e-mail and the service by name, as an
     /// expert knows them (the expert may not list the community's people).
+    /// The profile of someone who is not an expert says so, in the words the person was given
+    /// by, and how the office makes them one: not "no expert profile per_…".
+    func testTheProfileOfSomeoneWhoIsNoExpertSaysSo() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let other = try c.admin.fails(["profile", "show", c.userEmail], status: 1)
+        XCTAssertTrue(other.stderr.contains("meetctl: Sam Lee (\(c.userEmail)) is not an expert, so has no expert profile"), other.stderr)
+        XCTAssertTrue(other.stderr.contains("hint: to make them one, an admin adds the role: meetctl person set \(c.userEmail) --add-roles expert"), other.stderr)
+        XCTAssertFalse(other.stderr.contains("per_"), "no ids: \(other.stderr)")
+        let own = try (try c.user).fails(["profile", "show"], status: 1)
+        XCTAssertTrue(own.stderr.contains("meetctl: you are not an expert, so you have no expert profile"), own.stderr)
+        // Whom the reader may not look up (or nobody has that id) is no expert they can see.
+        let nobody = "per_0190f3a1b2c37d4e8f9a0b1c2d3e4f50"
+        let unknown = try c.admin.fails(["profile", "show", nobody], status: 1)
+        XCTAssertTrue(unknown.stderr.contains("meetctl: no expert of your community is \(nobody), so there is no expert profile to show"), unknown.stderr)
+        XCTAssertTrue(unknown.stderr.contains("hint: meetctl experts lists the experts"), unknown.stderr)
+    }
+
     func testAnExpertProposesToAUserByEmailAndAServiceByName() throws {
         let c = try MeetctlCommunity.make(#function)
         let expert = try c.expert
