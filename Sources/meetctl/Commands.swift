@@ -35,6 +35,9 @@ enum Commands {
         Column(header: "Status", key: "status"),
         // Also on a declined meeting given a new date since, so it says what it is a reason for.
         Column(header: "  declined for", key: "decline_reason.label", optional: true),
+        // `meeting show` of a cancelled meeting: who ended it and for what (its timeline says).
+        Column(header: "  cancelled by", key: "cancelled_by", optional: true),
+        Column(header: "  skipped by", key: "skipped_by", optional: true),
         Column(header: "Awaiting", key: "awaiting_action_by", optional: true),
         // `meeting show` to the expert's side: what it does next, and with which command.
         Column(header: "Next step", key: "next_step", optional: true),

@@ -143,6 +143,26 @@ enum MeetingCommands {
         return name.isEmpty ? nil : name
     }
 
+    /// Who acted in a timeline event, by name where the reader may look them up, with the side
+    /// they acted for.
+    static func actedBy(_ event: JSON, _ meeting: JSON, _ session: Session) throws -> String {
+        let role = event["actor_role"]?.stringValue ?? ""
+        let name = try event["actor_id"]?.stringValue.flatMap { try actorName($0, meeting, session) }
+        return name.map { role.isEmpty ? $0 : Render.cut($0, keeping: " (\(role))") } ?? role
+    }
+
+    /// A cancelled meeting's `cancelled_by` (who, and for the reason's label as it was given) or,
+    /// for a date skipped in its series, `skipped_by`: from the timeline's last such event, as a
+    /// declined meeting says its reason.
+    static func howCancelled(_ timeline: [JSON], _ meeting: JSON, _ session: Session) throws -> [String: JSON] {
+        let ended = { (e: JSON, kind: String) in e["kind"]?.stringValue?.hasPrefix(kind) == true }
+        guard let event = timeline.last(where: { ended($0, "cancelled_by_") || ended($0, "occurrence_skipped_by_") }) else { return [:] }
+        let by = try actedBy(event, meeting, session)
+        guard ended(event, "cancelled_by_") else { return ["skipped_by": .string(by)] }
+        let reason = event["reason_label"]?.stringValue ?? event["reason_code"]?.stringValue
+        return ["cancelled_by": .string(reason.map { "\(by) for \($0)" } ?? by)]
+    }
+
     /// `meeting show`: the meeting, then its timeline.
     @Sendable static func show(_ invocation: Invocation, _ session: Session) throws {
         let params = try session.mappedParams()
@@ -162,6 +182,7 @@ enum MeetingCommands {
             let detailsRequired = step == "confirm or decline" ? try confirmNeedsDetails(meeting, session) : false
             shown["next_step"] = .string("\(step): \(stepCommand(step, id, detailsRequired: detailsRequired))")
         }
+        if meeting["status"] == "cancelled" { shown.merge(try howCancelled(timeline, meeting, session)) { _, said in said } }
         session.out.text(try Render.record(.object(shown), columns, session))
         session.out.line()
         session.out.line("Timeline:")
@@ -186,10 +207,7 @@ enum MeetingCommands {
                 }.joined(separator: ", "))
             }
             o["said"] = .string(said.joined(separator: "; "))
-            // Who acted, by name where the reader may look them up, with the side they acted for.
-            let role = e["actor_role"]?.stringValue ?? ""
-            let name = try e["actor_id"]?.stringValue.flatMap { try actorName($0, meeting, session) }
-            o["by"] = .string(name.map { role.isEmpty ? $0 : Render.cut($0, keeping: " (\(role))") } ?? role)
+            o["by"] = .string(try actedBy(e, meeting, session))
             return .object(o)
         }
         session.out.text(try Render.table(rows, [

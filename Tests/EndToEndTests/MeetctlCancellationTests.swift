@@ -27,6 +27,21 @@ final class MeetctlCancellationTests: XCTestCase {
         XCTAssertEqual(try c.admin.json(["meeting", "show", id])["meeting"]?["status"], "agreed")
     }
 
+    /// meeting show of a cancelled meeting says who cancelled it and for what, by the reason's
+    /// label, as a declined one says its reason.
+    func testMeetingShowSaysWhoCancelledItAndWhy() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let id = try c.agreedMeeting(start: "2030-03-25 10:00")
+        try (try c.expert).ok(["cancel", id, "--reason", "illness"])
+        let shown = try c.admin.ok(["meeting", "show", id])
+        let lines = shown.split(separator: "\n")
+        let status = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("Status ") }, shown)
+        XCTAssertTrue(lines[status].hasSuffix(" cancelled"), shown)
+        let said = lines[status + 1]
+        XCTAssertTrue(said.hasPrefix("  cancelled by "), "beside the status: \(shown)")
+        XCTAssertEqual(said.dropFirst("  cancelled by ".count).trimmingCharacters(in: .whitespaces), "Talia Kim (expert) for Illness", shown)
+    }
+
     func testYesCancelsLateAndTheUserIsCharged() throws {
         let (c, id) = try lateMeeting(#function)
         let user = try c.user
