@@ -74,11 +74,29 @@ public struct CommunitySettings: Sendable {
     /// A reason from the community's list (a decline's or a cancellation's), as settings list it
     /// and as a declined meeting names it.
     public static let reasonSchema: Schema = .named(
-        "Reason", .object([.init("code", .text(min: 1, max: 64), required: true), .init("label", .name, required: true)]))
+        "Reason", .object([.init("code", .text(min: 1, max: maxReasonCodeLength), required: true), .init("label", .name, required: true)]))
 
-    /// A reason as an admin gives it: its code and label on one line each.
+    /// A reason as an admin gives it: its code an identifier (`reasonCode`), its label on one line.
     static let givenReasonSchema: Schema = .named(
-        "GivenReason", .object([.init("code", .line(min: 1, max: 64), required: true), .init("label", .givenName, required: true)]))
+        "GivenReason", .object([
+            .init("code", .line(min: 1, max: maxReasonCodeLength), required: true, "An identifier of lowercase letters, digits and underscores (schedule_conflict): what reason_code takes"),
+            .init("label", .givenName, required: true),
+        ]))
+
+    public static let maxReasonCodeLength = 64
+
+    /// A reason code as an admin gives it: an identifier people type after --reason and programs
+    /// send as reason_code, so one word of lowercase ASCII letters, digits and underscores (a
+    /// space, a capital or an accent would make codes that look alike and differ). Codes stored
+    /// before this rule stand as they are.
+    static func reasonCode(_ code: String, field: String) throws -> String {
+        let allowed = code.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+        guard allowed, (1...maxReasonCodeLength).contains(code.unicodeScalars.count) else {
+            throw AppError.invalidParams(
+                field: field, reason: "must be 1 to \(maxReasonCodeLength) lowercase letters, digits and underscores, such as schedule_conflict (the label says it in words)")
+        }
+        return code
+    }
 
     /// The params of `community.update_settings` (every key optional): what people read — labels,
     /// the short name, session types, questions, reasons — is given on one line, without
@@ -194,8 +212,7 @@ public struct CommunitySettings: Sendable {
                 let list = try value.arrayValue!.enumerated().map { i, item in
                     let (code, label) = (item["code"]!.stringValue!, item["label"]!.stringValue!)
                     guard given else { return Reason(code: code, label: label) }
-                    try NameRule.requireSeen(code, field: "\(key)[\(i)].code")
-                    return Reason(code: code, label: try NameRule.stored(label, field: "\(key)[\(i)].label"))
+                    return Reason(code: try Self.reasonCode(code, field: "\(key)[\(i)].code"), label: try NameRule.stored(label, field: "\(key)[\(i)].label"))
                 }
                 guard list.map(\.code).firstRepeated() == nil else {
                     throw AppError.invalidParams(field: key, reason: "has the same code twice")

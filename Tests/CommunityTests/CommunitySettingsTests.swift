@@ -57,6 +57,26 @@ final class CommunitySettingsTests: XCTestCase {
         XCTAssertEqual(s.shortName, CommunitySettings().shortName, "nothing refused was kept")
     }
 
+    /// A reason code is an identifier (lowercase letters, digits and underscores, at most 64):
+    /// one with a space, a capital, a hyphen or an accent is refused naming it, and nothing
+    /// changes. A document stored before the rule still loads.
+    func testReasonCodesAreIdentifiers() throws {
+        var s = CommunitySettings()
+        func field(_ json: JSON) -> String? {
+            do { try s.apply(json, path: ""); return nil } catch let e as AppError { return e.details["field"]?.stringValue } catch { return "\(error)" }
+        }
+        for bad in ["bad code", "Illness", "no-show", "zoë", "_\u{200B}", String(repeating: "a", count: 65)] {
+            XCTAssertEqual(field(["cancellation_reasons": [["code": "other", "label": "Other"], ["code": .string(bad), "label": "Bad"]]]), "cancellation_reasons[1].code", bad)
+            XCTAssertEqual(field(["rejection_reasons": [["code": .string(bad), "label": "Bad"]]]), "rejection_reasons[0].code", bad)
+        }
+        XCTAssertEqual(s.rejectionReasons, CommunitySettings().rejectionReasons, "nothing refused was kept")
+        XCTAssertEqual(s.cancellationReasons, CommunitySettings().cancellationReasons, "nothing refused was kept")
+        XCTAssertNil(field(["rejection_reasons": [["code": "schedule_conflict", "label": "Clash"], ["code": "late_2", "label": "Late"], ["code": "x", "label": "X"]]]))
+        XCTAssertEqual(s.rejectionReasons.map(\.code), ["schedule_conflict", "late_2", "x"])
+        let stored = try CommunitySettings(stored: ["cancellation_reasons": [["code": "bad code", "label": "Bad"]]])
+        XCTAssertEqual(stored.cancellationReasons.map(\.code), ["bad code"])
+    }
+
     /// Names people read are stored trimmed, as person names are.
     func testLabelsAndTheShortNameAreStoredTrimmed() throws {
         var s = CommunitySettings()

@@ -358,6 +358,18 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertTrue(withExpert.stderr.contains("meetctl: Kim Kid (\(kid)) is not enrolled with Talia Kim (\(c.expertEmail))"), withExpert.stderr)
     }
 
+    /// A reason code is an identifier: one with a space is refused naming the field, and the
+    /// list stays as it was.
+    func testAReasonCodeWithASpaceIsRefused() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let refused = try c.admin.fails(["settings", "set", #"rejection_reasons=[{"code":"bad code","label":"Bad"}]"#], status: 1)
+        XCTAssertTrue(refused.stderr.contains("error -32602: invalid_params"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("rejection_reasons[0].code"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("lowercase letters, digits and underscores"), refused.stderr)
+        let reasons = try c.admin.json(["settings", "show"])["settings"]?["rejection_reasons"]?.array?.compactMap { $0["code"]?.string }
+        XCTAssertEqual(reasons, ["schedule_conflict", "not_my_expertise", "illness", "other"], "nothing changed")
+    }
+
     func testAdminCommands() throws {
         let c = try MeetctlCommunity.make(#function)
         let admin = c.admin

@@ -291,7 +291,7 @@ CommunityUpdateSettingsLabelsInput = TypedDict("CommunityUpdateSettingsLabelsInp
 
 # An object param's members (`code`, `label` required); a plain dict of them will do.
 GivenReasonInput = TypedDict("GivenReasonInput", {
-    "code": str,
+    "code": str,  # An identifier of lowercase letters, digits and underscores (schedule_conflict): what reason_code takes
     "label": str,
 })
 
