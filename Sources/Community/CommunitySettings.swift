@@ -147,7 +147,7 @@ public struct CommunitySettings: Sendable {
                 .init("provider", label, "What experts are called (default Expert; e.g. Tutor, Peer Mentor)"),
                 .init("class", label, "What services are called (default Service; e.g. Course)"),
                 .init("user", label, "What users are called (default User; e.g. Student)"),
-            ]), "The words notifications use for experts, services and users (meetctl's headers stay Expert, Service, User); the keys given are changed, the others kept. Each is trimmed and needs a character that can be seen"),
+            ]), "The words notifications use for experts, services and users (meetctl's headers stay Expert, Service, User); the keys given are changed, the others kept; {} puts every one back to its default. Each is trimmed and needs a character that can be seen"),
             .init("short_name", label, "The community's name in invitation titles and mail subjects; trimmed, and needs a character that can be seen"),
             .init("time_zone", .text(min: 1, max: 64)),
             .init("office_email", .nullable(.email)),
@@ -198,6 +198,8 @@ public struct CommunitySettings: Sendable {
                     suspensionDays: value["suspension_days"]!.intValue!)
             case "weekly_usage_limit": weeklyUsageLimit = value.intValue
             case "labels":
+                // {} is how an admin undoes every renaming: each label back to its default.
+                if value.objectValue!.isEmpty { labels = Self().labels }
                 // Given, each is a name people read (trimmed, something visible), as names are.
                 for (k, v) in value.objectValue! { labels[k] = given ? try NameRule.stored(v.stringValue!, field: "labels.\(k)") : v.stringValue! }
             case "short_name": shortName = given ? try NameRule.stored(value.stringValue!, field: key) : value.stringValue!

@@ -77,6 +77,17 @@ final class CommunitySettingsTests: XCTestCase {
         XCTAssertEqual(stored.cancellationReasons.map(\.code), ["bad code"])
     }
 
+    /// Labels given as an empty object put every label back to its default; given keys change
+    /// those and keep the others.
+    func testEmptyLabelsPutTheDefaultsBack() throws {
+        var s = CommunitySettings()
+        try s.apply(["labels": ["provider": "Tutor", "class": "Course"]], path: "")
+        try s.apply(["labels": ["user": "Student"]], path: "")
+        XCTAssertEqual(s.labels, ["provider": "Tutor", "class": "Course", "user": "Student"])
+        try s.apply(["labels": .object([:])], path: "")
+        XCTAssertEqual(s.labels, CommunitySettings().labels)
+    }
+
     /// Names people read are stored trimmed, as person names are.
     func testLabelsAndTheShortNameAreStoredTrimmed() throws {
         var s = CommunitySettings()

@@ -370,6 +370,15 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertEqual(reasons, ["schedule_conflict", "not_my_expertise", "illness", "other"], "nothing changed")
     }
 
+    /// labels={} puts every label back to its default (the community renamed experts and
+    /// services when it was made).
+    func testEmptyLabelsPutTheDefaultsBack() throws {
+        let c = try MeetctlCommunity.make(#function)
+        XCTAssertEqual(try c.admin.json(["settings", "show"])["settings"]?["labels"]?["provider"], "Tutor")
+        let reset = try c.admin.json(["settings", "set", "labels={}"])
+        XCTAssertEqual(reset["settings"]?["labels"], ["provider": "Expert", "class": "Service", "user": "User"], "\(reset)")
+    }
+
     func testAdminCommands() throws {
         let c = try MeetctlCommunity.make(#function)
         let admin = c.admin

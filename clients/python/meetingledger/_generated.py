@@ -436,7 +436,7 @@ class Reason:
 
 @dataclass
 class CommunitySettingsLabels:
-    """The words notifications use for experts, services and users (meetctl's headers stay Expert, Service, User); the keys given are changed, the others kept. Each is trimmed and needs a character that can be seen
+    """The words notifications use for experts, services and users (meetctl's headers stay Expert, Service, User); the keys given are changed, the others kept; {} puts every one back to its default. Each is trimmed and needs a character that can be seen
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
@@ -3607,8 +3607,8 @@ class CommunityNamespace:
             nothing to it (allowed even in a week over a limit lowered since). A week already full shows no
             times in the user's (or student's) availability.search
         labels: The words notifications use for experts, services and users (meetctl's headers stay Expert,
-            Service, User); the keys given are changed, the others kept. Each is trimmed and needs a
-            character that can be seen
+            Service, User); the keys given are changed, the others kept; {} puts every one back to its
+            default. Each is trimmed and needs a character that can be seen
         short_name: The community's name in invitation titles and mail subjects; trimmed, and needs a
             character that can be seen
         time_zone
