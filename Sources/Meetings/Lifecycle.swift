@@ -360,6 +360,12 @@ public enum Lifecycle {
             replaceDate(&d, by: p, start: start, length: length, price: price)
             d.notifications = [Notification("rescheduling_rejected_by_\(p.rawValue)", to: p.other)]
         default:
+            // A counter-offer of what is asked already would only clear the other side's approval
+            // (and tell them of "another time"): the side asked confirms it instead.
+            guard start != m.start || length != m.lengthMinutes || price != m.priceCredits else {
+                let instead = m.approved(p) ? "it waits for the other side's answer" : "to take it, confirm the meeting (meeting.confirm)"
+                throw AppError.invalidParams(field: "start", reason: "is the meeting's date and length already; propose another date or length, or leave it: \(instead)")
+            }
             // A counter-offer: credits already held stay held; the user's approval makes the hold
             // the new price if it changed (SPEC §5.2). The expert's answer to a time the user
             // approved records that time: the user's weekly limit counts the request there until

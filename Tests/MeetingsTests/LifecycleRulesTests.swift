@@ -217,6 +217,21 @@ final class LifecycleRulesTests: XCTestCase {
         XCTAssertEqual(d.notifications, [Notification("counter_offer_by_expert", to: .user)])
     }
 
+    /// A counter-offer of the date, length and price asked already changes nothing but the
+    /// approvals: it is refused, and the side asked is sent to confirm (it cleared the user's
+    /// approval and told them of "another time"); a new length or price alone is a new offer.
+    func testACounterOfferOfWhatIsAskedAlreadyIsRefused() throws {
+        let same = Command.reschedule(start: userRequest.start, lengthMinutes: userRequest.lengthMinutes, priceCredits: userRequest.priceCredits, note: nil)
+        for (actor, says) in [(MeetingActor.party(.expert), "meeting.confirm"), (.party(.user), "other side's answer")] {
+            XCTAssertThrowsError(try decide(userRequest, same, actor), "\(actor)") { error in
+                XCTAssertEqual((error as? AppError)?.details["field"], "start")
+                XCTAssertTrue((error as? AppError)?.message.contains(says) ?? false, "\(error)")
+            }
+        }
+        let longer = Command.reschedule(start: userRequest.start, lengthMinutes: 90, priceCredits: 150, note: nil)
+        XCTAssertEqual(try decide(userRequest, longer, .party(.expert)).next.lengthMinutes, 90)
+    }
+
     /// SPEC §5.2: the expert's counter-offer of another length keeps the hold the user made (100
     /// credits for 60 minutes); the user's answer replaces it with the new price or returns it.
     func testACounterOfferOfAnotherLengthKeepsTheUsersHoldUntilTheyAnswer() throws {
