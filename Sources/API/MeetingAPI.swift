@@ -90,7 +90,7 @@ enum MeetingAPI {
               "While awaiting approval with the user's credits held, the meeting takes the expert's time (the community's pending_holds_slot when it was made); an expert's proposal holds nothing, and takes no time, until the user accepts it"),
         .init("decline_reason", .nullable(CommunitySettings.reasonSchema), required: true, "The public reason of a decline: on a rejected meeting, and on one given a new date since that waits for an answer"),
         .init("details_hidden", .boolean, required: true,
-              "true when a declined meeting is shown to its user (or student): time, place, link, agenda and notes are left out (null)"),
+              "true when a meeting the expert's side declined is shown to its user (or student): time, place, link, agenda and notes are left out (null)"),
         .init("side", party, "In meeting.list: the side the listed person is on"),
         .init("student_linked", .boolean,
               "In meeting.get, meeting.list and meeting.waiting, for a meeting booked for a student: whether its user still acts for the student (student.link); false: the meeting is not accepted or moved (the experts' side can decline it or turn down a new date, either side withdraw or cancel it) until the two are linked again"),
@@ -211,7 +211,7 @@ enum MeetingAPI {
 
     static let reschedule = MethodDefinition(
         "meeting.reschedule",
-        "Proposes a new date (and length: the price follows it): an alternate for an agreed meeting, a new date for a rejected one, a counter-offer while awaiting approval. An agreed meeting keeps its date until the other side accepts the alternate, so a user's alternate need only be within the expert's hours, at any of their locations (the expert's side, accepting it, says where it happens with location_id): the expert is warned of their meetings overlapping it when accepting it (time_conflict). A user's new date for a rejected or waiting meeting holds its time at once, as a request does, so it must also be free of the expert's meetings and held requests (slot_unavailable). The expert's side is told of the expert's agreed meetings overlapping any date it proposes (time_conflict; accept_conflicts proposes it anyway)",
+        "Proposes a new date (and length: the price follows it): an alternate for an agreed meeting, a new date for a rejected one, a counter-offer while awaiting approval. An agreed meeting keeps its date until the other side accepts the alternate, so a user's alternate need only be within the expert's hours, at any of their locations (the expert's side, accepting it, says where it happens with location_id): the expert is warned of their meetings overlapping it when accepting it (time_conflict). A user's new date for a rejected or waiting meeting holds its time at once, as a request does, so it must also be free of the expert's meetings and held requests (slot_unavailable). The expert's side is told of the expert's agreed meetings overlapping any date it proposes (time_conflict; accept_conflicts proposes it anyway). The date, length and price an agreed or waiting meeting has already are no new date (-32602 on start): the side asked confirms it instead",
         audience: .member, mutating: true, params: [meetingId, .init("start", .timestamp, required: true), length, note, expectedVersion, proposeOverConflicts],
         result: meetingSchema,
         errors: [DocErrors.notFound, DocErrors.invalidState, DocErrors.meetingStarted, DocErrors.slotUnavailable, DocErrors.usageLimit, DocErrors.sessionLog,

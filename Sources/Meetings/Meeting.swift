@@ -191,11 +191,14 @@ extension Meeting {
         }
     }
 
-    /// Whether `personId` sees the meeting without its session details: a declined meeting, to
-    /// its user's side (seed 000: "When you click into a declined session, no session details
-    /// will be shown").
+    /// Whether `personId` sees the meeting without its session details: a meeting the expert's
+    /// side declined, to its user's side (seed 001: "Providers have the ability to decline
+    /// appointments … When you click into a declined session, no session details will be
+    /// shown"). One the user's side declined (an expert's proposal or new date) keeps its
+    /// details for them: they read what they turned down. The side that declines is the one
+    /// that had not approved, so the user's approval stands after the expert's decline alone.
     public func hidesDetails(from personId: String) -> Bool {
-        state.status == .rejected && readerSide(of: personId) == .user
+        state.status == .rejected && state.userApproved && readerSide(of: personId) == .user
     }
 
     /// The meeting as `personId` may see it: whole, or, when it hides its details from them, only

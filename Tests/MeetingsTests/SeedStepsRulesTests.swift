@@ -131,6 +131,25 @@ final class SeedStepsRulesTests: XCTestCase {
         XCTAssertEqual(declined.json(seenBy: "per_e")["topic"], "Moles")
     }
 
+    /// Seed 001 hides the details of a session the provider declined: an expert's proposal the
+    /// user declined keeps them for the user, who reads what they turned down.
+    func testAProposalTheUserDeclinedKeepsItsDetailsForThem() throws {
+        var c = try T.context()
+        c.meeting = try MeetingDecider.propose(
+            c, by: ActingPerson(id: "per_e", roles: [.expert]),
+            .init(userId: "per_u", serviceId: "svc_1", start: T.at(day: 2, hour: 10), lengthMinutes: 60, priceCredits: 100, skill: nil,
+                  locationId: T.location, note: "Shall we?", fromMeetingId: nil),
+            ids: Self.ids
+        ).after
+        let declined = try MeetingDecider.act(
+            c, by: ActingPerson(id: "per_u", roles: [.user]), .init(command: .decline(reasonCode: "illness", note: nil)), ids: Self.ids
+        ).after
+        XCTAssertEqual(declined.state.status, .rejected)
+        let seen = declined.json(seenBy: "per_u")
+        XCTAssertEqual(seen["details_hidden"], false)
+        XCTAssertEqual(seen["start"]?.stringValue, T.at(day: 2, hour: 10).rfc3339)
+    }
+
     // MARK: Who creates meetings (seeds 000, 004)
 
     func testExpertsProposeOnlyWhereTheCommunityLetsThem() throws {
