@@ -245,8 +245,10 @@ public enum NotificationText {
         }
         // Seed 003: meetings a customer booked for a student name the student.
         let studentName = payload["meeting"]?["student_name"]?.stringValue ?? (payload["meeting"] == nil ? details?.studentName : nil)
-        // The student reads of their own meeting without being named to themself.
+        // The student reads of their own meeting without being named to themself (a calendar
+        // invitation, sent to each of its people, says whose it is by the meeting it carries).
         let toStudent = payload["recipient_role"]?.stringValue == "student"
+            || (payload["meeting"]?["student_id"]?.stringValue).map { $0 == recipient.id } == true
         let student = studentName.map { $0.isEmpty || toStudent ? "" : " The meeting is for \(PersonText.line($0))." } ?? ""
         // A note the other side (or the office for the expert) wrote with the action (a
         // counter-offer's message, seed 003).

@@ -351,6 +351,20 @@ final class NotificationTextTests: XCTestCase {
         XCTAssertFalse(updated.body.contains("is now on"), updated.body)
     }
 
+    /// A calendar invitation goes to each of its people with the same meeting: the customer and
+    /// the expert read whom it is for, the student is not named to themself ("Hello Alex, … The
+    /// meeting is for Alex Young.").
+    func testAStudentsInvitationDoesNotNameThemToThemself() throws {
+        let alex = PersonFacts(id: "per_a", email: "alex@x.example", firstName: "Alex", lastName: "Young", roles: [.user], timeZone: "Europe/Prague")
+        let payload: JSON = ["method": "REQUEST", "sequence": 0, "title": "Alex and Talia - TP", "meeting": ["student_id": "per_a", "student_name": "Alex Young"]]
+        for (reader, named) in [(alex, false), (sam, true), (talia, true)] {
+            let t = NotificationText.compose(
+                kind: "calendar.invite", recipient: reader, counterpart: reader.id == talia.id ? sam : talia, service: "CHEM101", start: start,
+                payload: payload, settings: try settings())
+            XCTAssertEqual(t.body.contains("The meeting is for Alex Young."), named, "\(reader.firstName): \(t.body)")
+        }
+    }
+
     /// An ending is told by the terms it was made under, recorded with the message: read after
     /// the community changed its window, its fee and its reasons, the text said "within 12
     /// hours" of a cancellation made 19 hours ahead, no fee, and no reason.
