@@ -59,7 +59,7 @@ enum MeetingCommands {
             o["side"] = .string(side)
             // The step the expert's side takes, as `waiting` says it: a new date the user accepted
             // reads like the request it was until the session is made.
-            if acts, side == "expert", item["awaiting_action_by"] == "expert", let step = expertsNextStep(item) {
+            if acts, side == "expert", item["awaiting_action_by"] == "expert", let step = expertsNextStep(item) ?? loggingStep(item) {
                 o["status"] = .string("\(item["status"]?.stringValue ?? "-") (\(step))")
             }
             return .object(o)
@@ -94,6 +94,13 @@ enum MeetingCommands {
         }
     }
 
+    /// What the expert does next with an agreed meeting that waits for them with nothing to
+    /// answer: its session has ended and waits for its log (seed 000: "You are responsible for
+    /// logging sessions"). The expert's own step: the office does not log sessions.
+    static func loggingStep(_ meeting: JSON) -> String? {
+        meeting["status"] == "agreed" && meeting["awaiting_action_by"] == "expert" && expertsNextStep(meeting) == nil ? "log the session" : nil
+    }
+
     /// The command (or commands) that take `step` for `meeting`; `detailsRequired`: the community
     /// requires the session's details with the expert's confirm (seed 003: "add location and
     /// session type to confirm").
@@ -103,6 +110,7 @@ enum MeetingCommands {
         case "answer the new date": return "meetctl alternate confirm \(meeting), or meetctl alternate reject \(meeting) --reason CODE"
         case "decline (unlinked)": return "meetctl decline \(meeting) --reason CODE, or link them again: meetctl student link"
         case "reject the new date (unlinked)": return "meetctl alternate reject \(meeting) --reason CODE, or link them again: meetctl student link"
+        case "log the session": return "meetctl log \(meeting) --attendance attended (or no_show)"
         default:
             return "meetctl confirm \(meeting)" + (detailsRequired ? " --session-type TYPE --location LOC" : "") + ", or meetctl decline \(meeting) --reason CODE"
         }
@@ -176,8 +184,9 @@ enum MeetingCommands {
         var shown = meeting.objectValue ?? [:]
         // The expert's side (the expert, the office) is told what it does next; the user's side is not.
         let reader = try session.actorId()
+        let readerLogs = meeting["expert_id"] == .string(reader) ? loggingStep(meeting) : nil
         if meeting["awaiting_action_by"] == "expert", ![meeting["user_id"], meeting["student_id"]].contains(.string(reader)),
-            let step = expertsNextStep(meeting), let id = meeting["id"]?.stringValue
+            let step = expertsNextStep(meeting) ?? readerLogs, let id = meeting["id"]?.stringValue
         {
             let detailsRequired = step == "confirm or decline" ? try confirmNeedsDetails(meeting, session) : false
             shown["next_step"] = .string("\(step): \(stepCommand(step, id, detailsRequired: detailsRequired))")

@@ -125,6 +125,25 @@ final class MeetctlMeetingTests: XCTestCase {
     /// the new price beside what is held ("150 (100 blocked)"), the CSV both columns.
     /// --expected-version: a step taken on what the person read is refused (4009) once someone
     /// else changed the meeting (the office answering while the expert does), and changes nothing.
+    /// Seed 000: "You are responsible for logging sessions". A session that has ended waits for
+    /// its log: the expert's list says so beside its status, and `meeting show` gives the
+    /// command, as for every other step (it said a bare "agreed"); the office, who does not
+    /// log sessions, is given no such step.
+    func testASessionThatEndedTellsTheExpertToLogIt() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let expert = try c.expert
+        let id = try c.agreedMeeting(start: "2030-03-11 10:00")
+        XCTAssertFalse(try expert.ok(["meeting", "show", id]).contains("Next step"), "before it starts, nothing waits")
+        try c.admin.ok(["clock", "set", "2030-03-11T15:30:00Z"])
+        let list = try expert.ok(["meetings"])
+        XCTAssertTrue(list.contains("agreed (log the session)"), list)
+        let shown = try expert.ok(["meeting", "show", id])
+        XCTAssertTrue(shown.contains("log the session: meetctl log \(id) --attendance attended (or no_show)"), shown)
+        XCTAssertFalse(try c.admin.ok(["meeting", "show", id]).contains("log the session"), "the office does not log sessions")
+        try expert.ok(["log", id, "--attendance", "attended"])
+        XCTAssertFalse(try expert.ok(["meetings"]).contains("log the session"), "logged: nothing waits")
+    }
+
     func testAStepOnAStaleVersionIsRefused() throws {
         let c = try MeetctlCommunity.make(#function)
         let id = try c.agreedMeeting(start: "2030-03-18 10:00")
