@@ -18,9 +18,11 @@ import Foundation
 /// and their sender could never learn they were skipped.
 ///
 /// Its time is bounded too (`Limits.maxBatchSeconds`, from when the batch was read): past it,
-/// no entry is started, each with an id answered `batch_time_up` (send it again) and each
-/// notification dropped and logged, since running it would let the batch go on past its bound.
-/// An entry already running finishes (the session's timeouts bound it).
+/// no method is started (`timeIsUp`, asked as each entry is about to run its method): each
+/// request is answered `batch_time_up` (send it again) and each notification dropped and
+/// logged, since running it would let the batch go on past its bound; an entry that is no
+/// valid request still gets its own error (nothing of it runs, and sent again it would fail
+/// again). An entry already running finishes (the session's timeouts bound it).
 public final class BatchAnswer: @unchecked Sendable {
     public let entries: [JSON]
     let maxBytes: Int
@@ -35,8 +37,7 @@ public final class BatchAnswer: @unchecked Sendable {
     /// Guarded by `lock`.
     private var pieces: [String?]
     private var nextUnclaimed = 0
-    /// The entries not run, each with why: the answer was full, or the time up.
-    private var unclaimed: [Int: AppError.Code] = [:]
+    private var unclaimed: Set<Int> = []
     /// "[" and, for each answered piece, its text and the "," or "]" after it.
     private var bytes = 1
     /// The room kept for the entries not answered yet.
@@ -82,33 +83,28 @@ public final class BatchAnswer: @unchecked Sendable {
     }
 
     /// The next entry to run, or nil when none is left. Once the answer is full only
-    /// notifications and entries that are no request object are handed out; once the time is
-    /// up, only entries that are no request object.
+    /// notifications and entries that are no request object are handed out.
     public func claimNext() -> Int? {
         lock.withLock {
             while nextUnclaimed < entries.count {
                 let i = nextUnclaimed
                 nextUnclaimed += 1
-                // An entry that is no request object is still answered with its own short
-                // -32600 (nothing of it runs); once full, a notification still runs.
-                guard BatchAnswer.isObject(entries[i]) else { return i }
-                isTimeUp = isTimeUp || now() >= deadlineNanoseconds
-                if isTimeUp {
-                    unclaimed[i] = .batchTimeUp
-                } else if isFull && !BatchAnswer.isNotification(entries[i]) {
-                    unclaimed[i] = .batchAnswerFull
-                } else {
-                    return i
-                }
+                // Once full, a notification still runs, and an entry that is no request object
+                // is still answered with its own short -32600 (nothing of it runs).
+                if !isFull || BatchAnswer.isNotification(entries[i]) || !BatchAnswer.isObject(entries[i]) { return i }
+                unclaimed.insert(i)
             }
             return nil
         }
     }
 
-    /// The notifications not run because the batch's time was up (they have no answer to say
-    /// so: the log does).
-    func droppedNotifications() -> [Int] {
-        lock.withLock { unclaimed.keys.filter { BatchAnswer.isNotification(entries[$0]) }.sorted() }
+    /// Whether the batch's time is up: asked as an entry is about to run its method (once up,
+    /// it stays up).
+    func timeIsUp() -> Bool {
+        lock.withLock {
+            isTimeUp = isTimeUp || now() >= deadlineNanoseconds
+            return isTimeUp
+        }
     }
 
     /// Keeps entry `i`'s answer, or an error in its place when it does not fit (an error always
@@ -143,10 +139,9 @@ public final class BatchAnswer: @unchecked Sendable {
     /// notifications).
     func serialized() -> String? {
         lock.withLock {
-            let full = BatchAnswer.full(maxBytes: maxBytes), timeUp = BatchAnswer.timeUp(maxSeconds: maxSeconds)
-            for (i, why) in unclaimed where !BatchAnswer.isNotification(entries[i]) {
-                let error = why == .batchTimeUp ? timeUp : full
-                pieces[i] = Dispatcher.errorResponse(id: BatchAnswer.id(of: entries[i]), error: error).serialized()
+            let full = BatchAnswer.full(maxBytes: maxBytes)
+            for i in unclaimed {
+                pieces[i] = Dispatcher.errorResponse(id: BatchAnswer.id(of: entries[i]), error: full).serialized()
             }
             let answered = pieces.compactMap { $0 }
             return answered.isEmpty ? nil : "[" + answered.joined(separator: ",") + "]"

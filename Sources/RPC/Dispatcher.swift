@@ -71,26 +71,16 @@ public final class Dispatcher {
             } else {
                 while let i = batch.claimNext() { answer(i, of: batch) }
             }
-            logNotRun(batch)
             return batch.serialized()
         }
         return BatchAnswer.single(respond(to: parsed), maxBytes: limits.maxAnswerBytes)
     }
 
-    /// Runs entry `i` of `batch` and records its answer there.
+    /// Runs entry `i` of `batch` and records its answer there; past the batch's time bound its
+    /// method is not started.
     public func answer(_ i: Int, of batch: BatchAnswer) {
-        batch.record(i, respond(to: batch.entries[i]))
-    }
-
-    /// A notification a batch's time bound kept from running has no answer to say so: each is
-    /// logged (its method and the bound), so the operator sees what was dropped.
-    func logNotRun(_ batch: BatchAnswer) {
-        for i in batch.droppedNotifications() {
-            let method = batch.entries[i]["method"]?.stringValue.map { String($0.prefix(100)) } ?? "?"
-            logger.log(
-                .warning, "not run: batch_time_up (a notification, dropped)", method: method, id: nil,
-                extra: ["max_batch_seconds": .int(Int64(limits.maxBatchSeconds))])
-        }
+        let timeUp = BatchAnswer.timeUpError(maxSeconds: batch.maxSeconds)
+        batch.record(i, respond(to: batch.entries[i], notStarted: { batch.timeIsUp() ? timeUp : nil }))
     }
 
     static func oversized(_ limits: Limits) -> RPCError {
@@ -105,14 +95,15 @@ public final class Dispatcher {
         let mayHaveChanged: Bool
     }
 
-    /// One request object → its outcome.
-    func respond(to request: JSON) -> Outcome {
+    /// One request object → its outcome. `notStarted`: asked just before the method would run,
+    /// an error to answer instead (a batch past its time bound), as `notRunning` is.
+    func respond(to request: JSON, notStarted: () -> AppError? = { nil }) -> Outcome {
         var ranMutating = false
-        let response = respond(to: request, ranMutating: &ranMutating)
+        let response = respond(to: request, notStarted: notStarted, ranMutating: &ranMutating)
         return Outcome(response: response, mayHaveChanged: ranMutating)
     }
 
-    private func respond(to request: JSON, ranMutating: inout Bool) -> JSON? {
+    private func respond(to request: JSON, notStarted: () -> AppError?, ranMutating: inout Bool) -> JSON? {
         guard case .object(let fields) = request else {
             return refused(id: .null, error: RPCError(code: -32600, message: "Invalid Request: expected an object", data: nil))
         }
@@ -156,8 +147,9 @@ public final class Dispatcher {
             logger.log(.warning, "refused: \(unknown.message)", id: id, extra: ["code": .int(Int64(unknown.code))])
             return reply(.failure(unknown))
         }
-        if let notRunning = notRunning() {
-            logger.log(.warning, "not run: \(notRunning.dataCode)", method: methodName, id: id)
+        if let notRunning = notRunning() ?? notStarted() {
+            // A notification dropped has no answer to say so: the log does.
+            logger.log(.warning, "not run: \(notRunning.dataCode)" + (isNotification ? " (a notification, dropped)" : ""), method: methodName, id: id)
             return reply(.failure(RPCError(notRunning)))
         }
         let paramFields: [String: JSON]

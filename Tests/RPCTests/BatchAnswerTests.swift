@@ -183,9 +183,10 @@ final class BatchAnswerTests: XCTestCase {
         func advance(seconds: Int64) { lock.withLock { nanoseconds += UInt64(seconds) * 1_000_000_000 } }
     }
 
-    /// Past the batch's time bound nothing more starts: each entry with an id is answered
-    /// batch_time_up (retryable, nothing done), a notification is dropped, an entry that is no
-    /// request object keeps its own short error, and what ran before keeps its answer.
+    /// Past the batch's time bound no method starts: each request is answered batch_time_up
+    /// (retryable, nothing done), a notification is dropped, an entry that is no valid request
+    /// keeps its own error (sent again it would fail again; one without an id is no
+    /// notification), and what ran before keeps its answer.
     func testEntriesAfterTheTimeBoundAreNotRunAndSaySo() throws {
         let clock = FakeClock()
         var limits = Limits()
@@ -205,13 +206,13 @@ final class BatchAnswerTests: XCTestCase {
         let entries: [JSON] = [
             call(1, seconds: 10, tag: 1), call(nil, seconds: 10, tag: 2), call(3, seconds: 10, tag: 3),  // 30 s used when entry 3 ends
             call(4, seconds: 1, tag: 4), call(nil, seconds: 1, tag: 5), [6], call("seven", seconds: 1, tag: 7),
+            ["jsonrpc": "2.0"], ["jsonrpc": "2.0", "id": "x", "method": "no.such"], ["jsonrpc": "1.0", "id": "y", "method": "test.slow"],
         ]
         let batch = try XCTUnwrap(BatchAnswer(entries: entries, maxBytes: 1 << 20, maxSeconds: 30, now: clock.read))
         while let i = batch.claimNext() { d.answer(i, of: batch) }
-        d.logNotRun(batch)
-        XCTAssertEqual(batch.droppedNotifications(), [4])
         let answers = try XCTUnwrap(try JSONParser.parse(Array(try XCTUnwrap(batch.serialized()).utf8)).arrayValue)
-        XCTAssertEqual(answers.map { $0["id"] }, [1, 3, 4, .null, "seven"])
+        XCTAssertEqual(answers.map { $0["id"] }, [1, 3, 4, .null, "seven", .null, "x", "y"])
+        XCTAssertEqual(answers[5...].map { $0["error"]?["code"] }, [-32600, -32601, -32600], "invalid entries keep their own errors")
         XCTAssertEqual(answers[0]["result"], "done")
         XCTAssertEqual(answers[1]["result"], "done", "started before the bound: it ran and keeps its answer")
         for notRun in [answers[2], answers[4]] {
