@@ -363,7 +363,9 @@ public enum Lifecycle {
             // A counter-offer of what is asked already would only clear the other side's approval
             // (and tell them of "another time"): the side asked confirms it instead.
             guard start != m.start || length != m.lengthMinutes || price != m.priceCredits else {
-                let instead = m.approved(p) ? "it waits for the other side's answer" : "to take it, confirm the meeting (meeting.confirm)"
+                let instead = !m.approved(p) ? "to take it, confirm the meeting (meeting.confirm)"
+                    : m.awaitingProcessing && p == .expert ? "the user accepted it: make the session (meeting.confirm with its details)"
+                    : "it waits for the other side's answer"
                 throw AppError.invalidParams(field: "start", reason: "is the meeting's date and length already; propose another date or length, or leave it: \(instead)")
             }
             // A counter-offer: credits already held stay held; the user's approval makes the hold

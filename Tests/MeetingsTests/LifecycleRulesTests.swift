@@ -228,6 +228,13 @@ final class LifecycleRulesTests: XCTestCase {
                 XCTAssertTrue((error as? AppError)?.message.contains(says) ?? false, "\(error)")
             }
         }
+        // The user accepted the expert's date where the community requires session details: it
+        // waits for the expert to make the session, not for the other side.
+        var accepted = userRequest
+        accepted.expertApproved = true
+        XCTAssertThrowsError(try decide(accepted, same, .party(.expert))) { error in
+            XCTAssertTrue((error as? AppError)?.message.contains("make the session") ?? false, "\(error)")
+        }
         let longer = Command.reschedule(start: userRequest.start, lengthMinutes: 90, priceCredits: 150, note: nil)
         XCTAssertEqual(try decide(userRequest, longer, .party(.expert)).next.lengthMinutes, 90)
     }
