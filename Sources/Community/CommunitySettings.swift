@@ -79,7 +79,7 @@ public struct CommunitySettings: Sendable {
     /// A reason as an admin gives it: its code an identifier (`reasonCode`), its label on one line.
     static let givenReasonSchema: Schema = .named(
         "GivenReason", .object([
-            .init("code", .line(min: 1, max: maxReasonCodeLength), required: true, "An identifier of lowercase letters, digits and underscores (schedule_conflict): what reason_code takes"),
+            .init("code", .line(min: 1, max: maxReasonCodeLength), required: true, "An identifier of lowercase letters, digits and underscores (schedule_conflict): what reason_code takes; a code the list held already may be given again as it is"),
             .init("label", .givenName, required: true),
         ]))
 
@@ -211,10 +211,14 @@ public struct CommunitySettings: Sendable {
             case "session_types": sessionTypes = try Self.distinct(value, key: key, given: given, what: "type")
             case "feedback_questions": feedbackQuestions = try Self.distinct(value, key: key, given: given, what: "question")
             case "rejection_reasons", "cancellation_reasons":
+                // A code stored before codes were identifiers may be kept as it is when the list
+                // is given again (meetings recorded with it name it); a new one must be one.
+                let stored = Set((key == "rejection_reasons" ? rejectionReasons : cancellationReasons).map(\.code))
                 let list = try value.arrayValue!.enumerated().map { i, item in
                     let (code, label) = (item["code"]!.stringValue!, item["label"]!.stringValue!)
                     guard given else { return Reason(code: code, label: label) }
-                    return Reason(code: try Self.reasonCode(code, field: "\(key)[\(i)].code"), label: try NameRule.stored(label, field: "\(key)[\(i)].label"))
+                    let kept = stored.contains(code) ? code : try Self.reasonCode(code, field: "\(key)[\(i)].code")
+                    return Reason(code: kept, label: try NameRule.stored(label, field: "\(key)[\(i)].label"))
                 }
                 guard list.map(\.code).firstRepeated() == nil else {
                     throw AppError.invalidParams(field: key, reason: "has the same code twice")

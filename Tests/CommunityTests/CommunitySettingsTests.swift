@@ -73,8 +73,14 @@ final class CommunitySettingsTests: XCTestCase {
         XCTAssertEqual(s.cancellationReasons, CommunitySettings().cancellationReasons, "nothing refused was kept")
         XCTAssertNil(field(["rejection_reasons": [["code": "schedule_conflict", "label": "Clash"], ["code": "late_2", "label": "Late"], ["code": "x", "label": "X"]]]))
         XCTAssertEqual(s.rejectionReasons.map(\.code), ["schedule_conflict", "late_2", "x"])
-        let stored = try CommunitySettings(stored: ["cancellation_reasons": [["code": "bad code", "label": "Bad"]]])
+        var stored = try CommunitySettings(stored: ["cancellation_reasons": [["code": "bad code", "label": "Bad"]]])
         XCTAssertEqual(stored.cancellationReasons.map(\.code), ["bad code"])
+        // Stored before the rule, a code stays when the list is given again (with a new label,
+        // or a new reason beside it); a new code must still be an identifier.
+        try stored.apply(["cancellation_reasons": [["code": "bad code", "label": "Bad, renamed"], ["code": "late_bus", "label": "Late bus"]]], path: "")
+        XCTAssertEqual(stored.cancellationReasons.map(\.code), ["bad code", "late_bus"])
+        XCTAssertThrowsError(try stored.apply(["cancellation_reasons": [["code": "bad code", "label": "Bad"], ["code": "new code", "label": "New"]]], path: ""))
+        XCTAssertThrowsError(try stored.apply(["rejection_reasons": [["code": "bad code", "label": "Bad"]]], path: ""), "stored in the other list only")
     }
 
     /// Labels given as an empty object put every label back to its default; given keys change

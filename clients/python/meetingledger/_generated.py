@@ -291,7 +291,7 @@ CommunityUpdateSettingsLabelsInput = TypedDict("CommunityUpdateSettingsLabelsInp
 
 # An object param's members (`code`, `label` required); a plain dict of them will do.
 GivenReasonInput = TypedDict("GivenReasonInput", {
-    "code": str,  # An identifier of lowercase letters, digits and underscores (schedule_conflict): what reason_code takes
+    "code": str,  # An identifier of lowercase letters, digits and underscores (schedule_conflict): what reason_code takes; a code the list held already may be given again as it is
     "label": str,
 })
 
