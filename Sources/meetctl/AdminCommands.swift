@@ -136,7 +136,7 @@ enum AdminCommands {
             }
             throw ToolError(
                 message: "\(user) is not enrolled \(whom): there is no such enrolment to remove",
-                hint: "meetctl enrollments --user \(invocation.string("user") ?? "USER") lists their enrolments")
+                hint: "meetctl enrollments --user \(invocation.string("user") ?? "USER") lists their enrolments", serviceError: e)
         }
     }
 
@@ -148,7 +148,7 @@ enum AdminCommands {
         } catch let e as ServiceError where e.dataCode == "not_found" && e.data["kind"] == "student link" {
             throw ToolError(
                 message: "\(try session.personNamed(by: "customer")) does not act for \(try session.personNamed(by: "student")): there is no such link to end",
-                hint: "meetctl students --customer \(invocation.string("customer") ?? "CUSTOMER") lists whom they act for")
+                hint: "meetctl students --customer \(invocation.string("customer") ?? "CUSTOMER") lists whom they act for", serviceError: e)
         }
     }
 

@@ -8,6 +8,9 @@ import Foundation
 struct ToolError: Error {
     let message: String
     var hint: String? = nil
+    /// The service's error this one words for people, whose `error CODE: name` line is kept
+    /// for scripts that match it.
+    var serviceError: ServiceError? = nil
 }
 
 /// Runs programs to completion with bounded time.

@@ -48,6 +48,7 @@ func runMeetctl(_ arguments: [String]) -> Int32 {
             return 1
         } catch let e as ToolError {
             output.error("meetctl: \(e.message)")
+            if let service = e.serviceError { output.error("error \(service.code): \(service.dataCode)") }
             if let hint = e.hint { output.error("hint: \(hint)") }
             return 1
         } catch let e as Failed {

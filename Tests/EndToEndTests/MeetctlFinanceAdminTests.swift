@@ -345,6 +345,7 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         let unlinked = try admin.fails(link + ["--remove"], status: 1)
         XCTAssertTrue(unlinked.stderr.contains("meetctl: Sam Lee (\(c.userEmail)) does not act for Kim Kid (\(kid)): there is no such link to end"), unlinked.stderr)
         XCTAssertTrue(unlinked.stderr.contains("hint: meetctl students --customer \(c.userEmail) lists whom they act for"), unlinked.stderr)
+        XCTAssertTrue(unlinked.stderr.contains("\nerror 4004: not_found\n"), "the service's code stays for scripts: \(unlinked.stderr)")
         XCTAssertFalse(unlinked.stderr.contains("per_"), "no ids: \(unlinked.stderr)")
 
         let enrolment = ["enroll", "--user", kid, "--service", "CHEM101"]
@@ -353,6 +354,7 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         let unenrolled = try admin.fails(enrolment + ["--remove"], status: 1)
         XCTAssertTrue(unenrolled.stderr.contains("meetctl: Kim Kid (\(kid)) is not enrolled for CHEM101: there is no such enrolment to remove"), unenrolled.stderr)
         XCTAssertTrue(unenrolled.stderr.contains("hint: meetctl enrollments --user \(kid) lists their enrolments"), unenrolled.stderr)
+        XCTAssertTrue(unenrolled.stderr.contains("\nerror 4004: not_found\n"), "the service's code stays for scripts: \(unenrolled.stderr)")
         XCTAssertFalse(unenrolled.stderr.contains("per_") || unenrolled.stderr.contains("svc_"), "no ids: \(unenrolled.stderr)")
         let withExpert = try admin.fails(["enroll", "--user", kid, "--expert", c.expertEmail, "--remove"], status: 1)
         XCTAssertTrue(withExpert.stderr.contains("meetctl: Kim Kid (\(kid)) is not enrolled with Talia Kim (\(c.expertEmail))"), withExpert.stderr)
