@@ -96,9 +96,9 @@ def bounds(b):
         "its size, and notifications still run. A call's error answer that passes the bound only because of the id it "
         "echoes (an id is bounded by the message limit alone) goes as it is: its 4130 would be as long.",
         f"- **Time:** a batch's entries are started for at most {b['max_batch_seconds']:,} seconds from when it was read "
-        "(`MEETINGLEDGER_MAX_BATCH_SECONDS`); past that, each entry not started yet gets error 4132 `batch_time_up` "
+        "(`MEETINGLEDGER_MAX_BATCH_SECONDS`); past that, each request not started yet gets error 4132 `batch_time_up` "
         "(retryable: nothing was done for it; send it again, in another batch) and each notification not started is "
-        "dropped and logged. An entry already running finishes. Each statement, lock wait and idle transaction is "
+        "dropped and logged; an entry that is no valid request still gets its own error. An entry already running finishes. Each statement, lock wait and idle transaction is "
         "bounded by the session's timeouts (`meetingd --help`).",
         f"- **Lists** page with `limit` (default {b['page_limit_default']}, at most {b['page_limit_max']}) and `cursor`; "
         "an answer's `next_cursor` continues it, sent back to the same method with the same other params "
