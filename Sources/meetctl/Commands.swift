@@ -37,6 +37,7 @@ enum Commands {
         Column(header: "  declined for", key: "decline_reason.label", optional: true),
         // `meeting show` of a cancelled meeting: who ended it and for what (its timeline says).
         Column(header: "  cancelled by", key: "cancelled_by", optional: true),
+        Column(header: "  withdrawn by", key: "withdrawn_by", optional: true),
         Column(header: "  skipped by", key: "skipped_by", optional: true),
         Column(header: "Awaiting", key: "awaiting_action_by", optional: true),
         // `meeting show` to the expert's side: what it does next, and with which command.

@@ -159,14 +159,16 @@ enum MeetingCommands {
         return name.map { role.isEmpty ? $0 : Render.cut($0, keeping: " (\(role))") } ?? role
     }
 
-    /// A cancelled meeting's `cancelled_by` (who, and for the reason's label as it was given) or,
-    /// for a date skipped in its series, `skipped_by`: from the timeline's last such event, as a
-    /// declined meeting says its reason.
+    /// A cancelled meeting's `cancelled_by` (who, and for the reason's label as it was given),
+    /// `withdrawn_by` for a request or proposal its proposer withdrew, or, for a date skipped in
+    /// its series, `skipped_by`: from the timeline's last such event, as a declined meeting says
+    /// its reason.
     static func howCancelled(_ timeline: [JSON], _ meeting: JSON, _ session: Session) throws -> [String: JSON] {
         let ended = { (e: JSON, kind: String) in e["kind"]?.stringValue?.hasPrefix(kind) == true }
-        guard let event = timeline.last(where: { ended($0, "cancelled_by_") || ended($0, "occurrence_skipped_by_") }) else { return [:] }
+        let kinds = ["cancelled_by_": "cancelled_by", "withdrawn_by_": "withdrawn_by", "occurrence_skipped_by_": "skipped_by"]
+        guard let event = timeline.last(where: { e in kinds.keys.contains { ended(e, $0) } }) else { return [:] }
         let by = try actedBy(event, meeting, session)
-        guard ended(event, "cancelled_by_") else { return ["skipped_by": .string(by)] }
+        guard ended(event, "cancelled_by_") else { return [kinds.first { ended(event, $0.key) }!.value: .string(by)] }
         let reason = event["reason_label"]?.stringValue ?? event["reason_code"]?.stringValue
         return ["cancelled_by": .string(reason.map { "\(by) for \($0)" } ?? by)]
     }

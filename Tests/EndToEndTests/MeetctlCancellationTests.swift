@@ -40,6 +40,15 @@ final class MeetctlCancellationTests: XCTestCase {
         let said = lines[status + 1]
         XCTAssertTrue(said.hasPrefix("  cancelled by "), "beside the status: \(shown)")
         XCTAssertEqual(said.dropFirst("  cancelled by ".count).trimmingCharacters(in: .whitespaces), "Talia Kim (expert) for Illness", shown)
+
+        // A proposal withdrawn by the expert who made it is cancelled too: its show says by whom.
+        let proposal = try (try c.expert).json([
+            "propose", "--user", c.userId, "--service", c.serviceId, "--start", "2030-03-26 10:00", "--length", "60", "--price", "100", "--location", "Video call",
+        ])
+        let proposed = try XCTUnwrap(proposal["id"]?.string)
+        try (try c.expert).ok(["withdraw", proposed])
+        let withdrawn = try c.admin.ok(["meeting", "show", proposed])
+        XCTAssertTrue(withdrawn.contains("\n  withdrawn by  Talia Kim (expert)\n"), withdrawn)
     }
 
     func testYesCancelsLateAndTheUserIsCharged() throws {
