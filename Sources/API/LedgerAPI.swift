@@ -227,7 +227,8 @@ enum LedgerAPI {
         ],
         result: .object([
             .init("account_id", .nullable(.id(.account)), required: true, "The first account's (a person's wallet before their earnings); null when there is none"),
-            .init("posted", anyCredits, required: true), .init("blocked", LedgerAPI.totalCredits, required: true), .init("available", anyCredits, required: true),
+            .init("posted", anyCredits, required: true, firstAccountsFigure), .init("blocked", LedgerAPI.totalCredits, required: true, firstAccountsFigure),
+            .init("available", anyCredits, required: true, firstAccountsFigure),
         ] + FinanceFormat.listFields("accounts", accountBalanceSchema, "Every account asked for (a person may have a wallet and earnings)")
             + accountBalanceFieldsBeyondTheTotals, additional: true),
         errors: [DocErrors.notFound], examples: [Examples.balance],
@@ -389,6 +390,10 @@ enum LedgerAPI {
                 result["as_of"] = .string(asOf.rfc3339)
                 return FinanceFormat.respond(result, key: "items", FinanceTables.accounts, p)
             })))
+
+    /// What ledger.balance's figures at the top are of, where a person's accounts are asked for.
+    static let firstAccountsFigure =
+        "The first account's, as account_id: with person_id, a person who has a wallet and earnings is answered their wallet's here, not a sum (accounts has each)"
 
     static let trialBalance = MethodDefinition(
         "ledger.trial_balance", "Totals per account kind, now or as of a past time; the grand total is always 0",
