@@ -458,7 +458,7 @@ enum LedgerAPI {
         result: .object([
             .init("meeting_id", .id(.meeting), required: true), .init("credit_status", .oneOf(CreditStatus.allCases.map(\.rawValue)), required: true),
             .init("status", .oneOf(MeetingStatus.allCases.map(\.rawValue)), required: true),
-            .init("start", .nullable(.timestamp), required: true, "null when the meeting was declined and you are its user's side, as meeting.get hides it"),
+            .init("start", .nullable(.timestamp), required: true, "null when the expert's side declined the meeting and you are its user's side, as meeting.get hides it"),
             .init("length_minutes", .nullable(.integer(min: 5, max: 1440)), required: true, "null when start is"),
             .init("price_credits", .credits, required: true),
             .init("held_credits", .credits, required: true, "What its open hold holds (0 without one)"),
@@ -478,7 +478,8 @@ enum LedgerAPI {
                 guard m.party(of: ctx.actor.id) != nil || ctx.actor.hasAny([.finance, .admin]) else {
                     throw AppError.forbidden("only the meeting's parties, finance staff and admins may see its credits")
                 }
-                // A declined meeting's time is hidden from its user's side, as meeting.get hides it.
+                // A meeting the expert's side declined hides its time from its user's side, as
+                // meeting.get does.
                 let hidden = m.hidesDetails(from: ctx.actor.id) && !ctx.actor.hasAny([.finance, .admin])
                 return FinanceFormat.respond(
                     // The meeting's money and whose it is: what finance reads of a meeting (its

@@ -433,7 +433,7 @@ enum MeetingAPI {
                 let m = try readable(ctx, meeting, try p.string("meeting_id"))
                 var events = try eventRows.map(MeetingQueries.timelineJSON)
                 if m.hidesDetails(from: ctx.actor.id) {
-                    // The declined meeting's times and notes stay with the expert's side.
+                    // A meeting the expert's side declined keeps its times and notes with that side.
                     events = events.map { e in
                         var o = e.objectValue ?? [:]
                         o["details"] = [:]
