@@ -662,6 +662,12 @@ final class ProtocolTests: EndToEndTestCase {
         XCTAssertEqual(answers[0]["error"]?["data"]?["code"], "lock_timeout", "the request in flight ran to its end: \(answers[0])")
         XCTAssertEqual(answers[1...].map { $0["error"]?["data"]?["code"] }, Array(repeating: "shutting_down", count: 9), "\(answers[1])")
         XCTAssertEqual(try storedBalance(held.wallet), "0/0")
+        // The log says how long ago the signal came when the grace's end was found (after the
+        // request in flight, some 2.5 s on), not the grace (it said "1000 ms passed").
+        let ended = try XCTUnwrap(meetingd.stderrLines.compactMap { try? JSONValue.parse($0) }.first { $0["grace_ms"] != nil }, meetingd.stderrText)
+        XCTAssertEqual(ended["grace_ms"], 1000)
+        XCTAssertGreaterThanOrEqual(ended["since_signal_ms"]?.int ?? 0, 2000, "\(ended)")
+        XCTAssertTrue(ended["message"]?.string?.hasPrefix("SIGTERM came ") ?? false, "\(ended)")
     }
 
     /// A batch's entries not started when the grace is over are each answered shutting_down, the
