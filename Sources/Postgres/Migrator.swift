@@ -219,8 +219,10 @@ public struct Migrator: Sendable {
         if let (version, row) = unknown.max(by: { $0.key < $1.key }) {
             throw PostgresError(
                 code: .migration,
-                message: "this database has migration \(Migrator.number(version))_\(row.name), which this release of meetingd does not have: "
-                    + "a newer (or another) release migrated it. Run that release or a newer one against it (a database is never migrated back)")
+                message: "this database has migration \(Migrator.number(version))_\(row.name), which the migrations given do not have "
+                    + "(they go up to \(migrations.last?.label ?? "none")): a newer (or another) release migrated it, or the folder is an "
+                    + "earlier release's (MEETINGLEDGER_MIGRATIONS). Run that release or a newer one against it, with its own folder "
+                    + "(a database is never migrated back)")
         }
         var newlyApplied: [Int] = []
         for migration in migrations {

@@ -79,6 +79,9 @@ final class MigrationUpgradeTests: EndToEndTestCase {
         let newer = try s.migrate()
         XCTAssertEqual(newer.termination, .exited(1), newer.stderr)
         XCTAssertTrue(newer.stderr.contains("0002_retired") && newer.stderr.contains("newer (or another) release"), newer.stderr)
+        // The folder may be what is behind (an earlier release's): the message names what it
+        // holds and says so, where it blamed the database alone.
+        XCTAssertTrue(newer.stderr.contains("(they go up to 0003_undo)") && newer.stderr.contains("or the folder is an earlier release's (MEETINGLEDGER_MIGRATIONS)"), newer.stderr)
         XCTAssertEqual(try tables(s), ["schema_migrations,toy_a,toy_retired"], "nothing ran")
 
         try s.write([
