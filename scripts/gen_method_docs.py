@@ -89,8 +89,8 @@ def bounds(b):
         f"{b['max_integer_text_length']} characters (`5`, `5.0` and `5e0` are the same number).",
         f"- **Answers:** one call's answer, or one batch's, at most {b['max_answer_bytes']:,} bytes (`MEETINGLEDGER_MAX_ANSWER_BYTES`). "
         "A read-only call whose answer alone would pass it gets error 4130 `answer_too_large` (ask for less). Once a batch's "
-        "answer has reached it, each entry not yet answered gets error 4131 `batch_answer_full` (retryable: nothing was done "
-        "for it; send it again, in another batch). Room for those errors is kept from the start (each as long as its entry's "
+        "answer has reached it, or an answer in it would have passed what is left of it, that answer and each entry not yet "
+        "answered get error 4131 `batch_answer_full` (retryable: nothing was done for it; send it again, in another batch). Room for those errors is kept from the start (each as long as its entry's "
         "id makes it), so a batch whose errors alone would not fit is refused whole with -32600 before any entry runs "
         "(send fewer entries per batch). An entry whose mutating method ran always gets its own answer, whatever "
         "its size, and notifications still run. A call's error answer that passes the bound only because of the id it "

@@ -73,10 +73,10 @@ extension AppError {
         .sessionLogRequired: [DataMember("meeting_ids", [meetingExample], "The past meetings whose sessions are to be logged first")],
         .answerTooLarge: [
             DataMember("answer_bytes", 2_000_000, "The size the answer would have had"),
-            DataMember("max_answer_bytes", 1_048_576, "The bound (MEETINGLEDGER_MAX_ANSWER_BYTES)"),
+            DataMember("max_answer_bytes", .int(Int64(Limits.standard.maxAnswerBytes)), "The bound (MEETINGLEDGER_MAX_ANSWER_BYTES)"),
         ],
-        .batchAnswerFull: [DataMember("max_answer_bytes", 1_048_576, "The bound the batch's answer reached (MEETINGLEDGER_MAX_ANSWER_BYTES)")],
-        .batchTimeUp: [DataMember("max_batch_seconds", 60, "The bound the batch ran past before this entry started (MEETINGLEDGER_MAX_BATCH_SECONDS)")],
+        .batchAnswerFull: [DataMember("max_answer_bytes", .int(Int64(Limits.standard.maxAnswerBytes)), "The bound of the batch's answer (MEETINGLEDGER_MAX_ANSWER_BYTES)")],
+        .batchTimeUp: [DataMember("max_batch_seconds", .int(Int64(Limits.standard.maxBatchSeconds)), "The bound the batch ran past before this entry started (MEETINGLEDGER_MAX_BATCH_SECONDS)")],
     ]
 
     /// The error's `data` as published: its code, whether it is retryable, and an example of

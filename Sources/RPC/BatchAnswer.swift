@@ -206,8 +206,8 @@ public final class BatchAnswer: @unchecked Sendable {
     static func fullError(maxBytes: Int) -> AppError {
         AppError(
             .batchAnswerFull,
-            message: "Not answered: this batch's answer reached its bound of \(maxBytes) bytes (MEETINGLEDGER_MAX_ANSWER_BYTES) "
-                + "before this entry; nothing was changed for it. Send it again, in another batch",
+            message: "Not answered: this batch's answer reached its bound of \(maxBytes) bytes (MEETINGLEDGER_MAX_ANSWER_BYTES), "
+                + "or an answer would have passed it; nothing was changed for this entry. Send it again, in another batch",
             retryable: true, details: ["max_answer_bytes": .int(Int64(maxBytes))])
     }
 }

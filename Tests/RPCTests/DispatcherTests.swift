@@ -106,7 +106,7 @@ final class DispatcherTests: XCTestCase {
         // Errors are listed once, under components, and referred to: the RPC layer's own included.
         XCTAssertEqual(echo?["errors"]?.arrayValue?.contains(["$ref": "#/components/errors/invalid_params"]), true)
         XCTAssertEqual(echo?["errors"]?.arrayValue?.contains(["$ref": "#/components/errors/answer_too_large"]), true, "a read-only answer may be too large")
-        XCTAssertEqual(document["components"]?["errors"]?["batch_answer_full"]?["data"], ["code": "batch_answer_full", "retryable": true, "max_answer_bytes": 1_048_576])
+        XCTAssertEqual(document["components"]?["errors"]?["batch_answer_full"]?["data"], ["code": "batch_answer_full", "retryable": true, "max_answer_bytes": 16_777_216], "the default bound as its example")
         XCTAssertEqual(document["components"]?["errors"]?["internal_error"]?["code"], -32603)
     }
 
