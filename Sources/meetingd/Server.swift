@@ -78,8 +78,10 @@ struct Server {
                     return min(stalledNs, pastGraceNs) >= UInt64(Server.stalledOutputLimitMs) * 1_000_000
                 }
                 if written == .closed {
-                    logger.log(.warning, "stdout closed; stopping")
-                    break
+                    // An answer is lost (a change it reports may have been made): the exit status
+                    // says so, as when a stop gives answers up.
+                    logger.log(.error, "stdout closed: an answer could not be written (the caller is gone); it and the requests not read are dropped; exiting")
+                    return 1
                 }
                 if written == .abandoned {
                     logger.log(.error, "\(stop.signalName): stdout took nothing for \(Server.stalledOutputLimitMs) ms after the stop grace "

@@ -743,6 +743,19 @@ final class ProtocolTests: EndToEndTestCase {
         XCTAssertTrue(last["message"]?.string?.hasPrefix("SIGTERM: stdout took nothing for 5000 ms after the stop grace") ?? false, "\(last)")
     }
 
+    /// A caller that goes away (closes its end of stdout) loses the answer meetingd writes next,
+    /// whose change may have been made: meetingd stops with exit status 1 and an error line, as
+    /// when a stop gives answers up (it exited 0 with a warning, and an operator saw no loss).
+    func testAnAnswerNobodyCanReadStopsMeetingdWithAnError() throws {
+        let meetingd = try startMeetingd()
+        meetingd.closeOutputReader()
+        try meetingd.send(#"{"jsonrpc":"2.0","id":"lost","method":"system.ping"}"#)
+        XCTAssertEqual(try meetingd.waitForExit(timeout: 20), .exited(1))
+        let last = try JSONValue.parse(try XCTUnwrap(meetingd.stderrLines.last))
+        XCTAssertEqual(last["level"], "error")
+        XCTAssertTrue(last["message"]?.string?.hasPrefix("stdout closed: an answer could not be written") ?? false, "\(last)")
+    }
+
     /// The nesting bound is published (`x-bounds.max_nesting_depth`) and is the one the parser
     /// holds: a message nested that deep is read, one level more is refused -32700.
     func testTheNestingBoundIsPublishedAndHeld() throws {

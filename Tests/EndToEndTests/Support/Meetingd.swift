@@ -106,6 +106,12 @@ final class Meetingd {
         try? stdinPipe.fileHandleForWriting.close()
     }
 
+    /// Closes the test's end of stdout, as a caller that goes away does: meetingd's next answer
+    /// finds no reader.
+    func closeOutputReader() {
+        try? stdoutPipe.fileHandleForReading.close()
+    }
+
     // MARK: Reading
 
     /// The next line of stdout (without its newline), which must be valid UTF-8.
