@@ -79,8 +79,7 @@ public final class Dispatcher {
     /// Runs entry `i` of `batch` and records its answer there; past the batch's time bound its
     /// method is not started.
     public func answer(_ i: Int, of batch: BatchAnswer) {
-        let timeUp = BatchAnswer.timeUpError(maxSeconds: batch.maxSeconds)
-        batch.record(i, respond(to: batch.entries[i], notStarted: { batch.timeIsUp() ? timeUp : nil }))
+        batch.record(i, respond(to: batch.entries[i], notStarted: { batch.timeIsUp() ? BatchAnswer.timeUpError(maxSeconds: batch.maxSeconds) : nil }))
     }
 
     static func oversized(_ limits: Limits) -> RPCError {

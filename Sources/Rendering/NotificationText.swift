@@ -72,9 +72,10 @@ public enum NotificationText {
         let short = shortName.isEmpty ? "" : "[\(shortName)] "
         let greeting = "Hello \(PersonText.line(recipient.firstName)),"
         let signature = "— \(shortName.isEmpty ? "MeetingLedger" : shortName)\n"
-        // A meeting that hides its session details from the recipient (Meeting.hidesDetails: a
-        // declined one, to its user's side) is told as meeting.get shows it: with whom, for whom
-        // and the public reason, and the date asked for; the note the other side wrote is theirs.
+        // A meeting that hides its session details from the recipient (Meeting.hidesDetails: one
+        // the expert's side declined, to its user's side) is told as meeting.get shows it: with
+        // whom, for whom and the public reason, and the date asked for; the note the other side
+        // wrote is theirs.
         let hidden = payload["details_hidden"]?.boolValue == true
         // What became of credits held for a meeting that ended unanswered or declined: said to
         // the user, whose credits they were, and only when this step returned them (a new date
@@ -229,7 +230,8 @@ public enum NotificationText {
         default: (subject, line) = ("Meeting update", "Your meeting on \(when) was updated.")
         }
         if hidden, !kind.hasSuffix("_by_user") {
-            // The expert's side declined (the user's own decline is told as theirs, above). The
+            // The expert's side declined (the user's own decline is told as theirs, above; a
+            // message queued before such a decline kept its details still says details_hidden). The
             // date says which of the user's requests it was (seed 001: the declined session stays
             // on their list; its details are not shown).
             (subject, line) = ("Meeting declined", "\(other) declined the meeting\(when.isEmpty ? "" : " on \(when)").\(returned)\(declineReason)")

@@ -4,8 +4,8 @@ import Postgres
 
 /// Reads of meetings for the read-only methods: each one statement.
 public enum MeetingQueries {
-    /// One meeting with both parties' names (`meeting` column; NULL when there is none).
-    /// One meeting, with `student_linked` (`studentLinked`).
+    /// One meeting with both parties' names (`meeting` column) and `student_linked`
+    /// (`studentLinked`); no row when there is none.
     public static func meeting(communityId: String, meetingId: String) -> Statement {
         Statement(
             "SELECT ml_meeting_json(m.community_id, m.id) AS meeting, \(studentLinked("m")) FROM meetings m WHERE m.community_id = $1 AND m.id = $2",

@@ -164,13 +164,14 @@ enum MeetingCommands {
     /// its series, `skipped_by`: from the timeline's last such event, as a declined meeting says
     /// its reason.
     static func howCancelled(_ timeline: [JSON], _ meeting: JSON, _ session: Session) throws -> [String: JSON] {
-        let ended = { (e: JSON, kind: String) in e["kind"]?.stringValue?.hasPrefix(kind) == true }
-        let kinds = ["cancelled_by_": "cancelled_by", "withdrawn_by_": "withdrawn_by", "occurrence_skipped_by_": "skipped_by"]
-        guard let event = timeline.last(where: { e in kinds.keys.contains { ended(e, $0) } }) else { return [:] }
+        // Each ending's event kind (its prefix, before the side) and the line it is shown on.
+        let endings = [("cancelled_by_", "cancelled_by"), ("withdrawn_by_", "withdrawn_by"), ("occurrence_skipped_by_", "skipped_by")]
+        func ending(_ e: JSON) -> String? { e["kind"]?.stringValue.flatMap { kind in endings.first { kind.hasPrefix($0.0) }?.1 } }
+        guard let event = timeline.last(where: { ending($0) != nil }), let line = ending(event) else { return [:] }
         let by = try actedBy(event, meeting, session)
-        guard ended(event, "cancelled_by_") else { return [kinds.first { ended(event, $0.key) }!.value: .string(by)] }
+        guard line == "cancelled_by" else { return [line: .string(by)] }
         let reason = event["reason_label"]?.stringValue ?? event["reason_code"]?.stringValue
-        return ["cancelled_by": .string(reason.map { "\(by) for \($0)" } ?? by)]
+        return [line: .string(reason.map { "\(by) for \($0)" } ?? by)]
     }
 
     /// `meeting show`: the meeting, then its timeline.

@@ -60,11 +60,12 @@ final class StopSignal: @unchecked Sendable {
         if first {
             // Found when the next request is about to start: the time since the signal, which may
             // be well past the grace (a long call was running), is what the operator reads.
+            let passedMs = passedNs / 1_000_000
             logger.log(
                 .warning,
-                "\(signalName) came \(passedNs / 1_000_000) ms ago, past its grace of \(graceMs) ms (MEETINGLEDGER_STOP_GRACE_MS); "
+                "\(signalName) came \(passedMs) ms ago, past its grace of \(graceMs) ms (MEETINGLEDGER_STOP_GRACE_MS); "
                     + "the requests read and not started are answered shutting_down",
-                extra: ["since_signal_ms": .int(Int64(passedNs / 1_000_000)), "grace_ms": .int(Int64(graceMs))])
+                extra: ["since_signal_ms": .int(Int64(passedMs)), "grace_ms": .int(Int64(graceMs))])
         }
         return passedNs - graceNs
     }
