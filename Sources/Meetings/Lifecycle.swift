@@ -530,7 +530,9 @@ public enum Lifecycle {
     }
 
     /// The alternate could no longer be taken (its date, or the meeting's start, passed
-    /// unanswered): it closes, the agreed date and hold stay, and its proposer is told.
+    /// unanswered): it closes, the agreed date and hold stay, and its proposer is told. The side
+    /// that did not answer is told too while the meeting is still ahead, so neither side waits
+    /// for a move that will not come; once the meeting has started it needs no word.
     static func expireAlternate(_ m: MeetingState, _ alternate: Alternate, _ now: Instant) throws -> Decision {
         guard now >= alternate.start || now >= m.start else {
             throw AppError.invalidState(status: m.status.rawValue, action: "expire", why: "neither the proposed new date nor the meeting's start has passed")
@@ -539,6 +541,7 @@ public enum Lifecycle {
         d.next.alternate = nil
         d.events = [TimelineEvent("alternative_date_expired", details: ["start": .string(alternate.start.rfc3339)])]
         d.notifications = [Notification("alternative_date_expired", to: alternate.proposedBy)]
+        if now < m.start { d.notifications.append(Notification("alternative_date_unanswered", to: alternate.proposedBy.other)) }
         return d
     }
 

@@ -146,6 +146,10 @@ public enum NotificationText {
         case "alternative_date_expired":
             // Closed when its own date or the meeting's start passed: the meeting kept its date.
             (subject, line) = ("New date passed unanswered", "The new date you proposed for your meeting with \(other) was not answered in time; the meeting kept its date, \(when).")
+        case "alternative_date_unanswered":
+            // Told to the side that did not answer the other's new date, which can no longer be taken.
+            let proposed = Self.localTime(payload["proposed_start"], zone: recipient.timeZone).map { " (\($0))" } ?? ""
+            (subject, line) = ("New date closed unanswered", "The new date \(other) proposed for your meeting\(proposed) was not answered in time and is closed; the meeting stays on \(when).")
         case let k where k.hasPrefix("alternative_date_cancelled"): (subject, line) = ("New date withdrawn by \(other)", "\(other) withdrew the new date they proposed; the meeting stays on \(when).")
         case let k where k.hasPrefix("alternative_date_"): (subject, line) = ("Alternate date update", "\(other) answered the alternate date for your meeting (now \(when)).")
         case "meeting_reminder": (subject, line) = ("Reminder: meeting on \(when)", "Your meeting with \(other) for \(what) starts \(when).")
@@ -171,7 +175,7 @@ public enum NotificationText {
             let asked = payload["meeting"]?["proposed_by"]?.stringValue == "expert" ? "proposal" : "request"
             (subject, line) = ("\(asked.capitalized) expired", "The meeting \(asked) with \(other) for \(when) was not answered in time and has expired.\(returned)")
         case "user_suspended":
-            let until = payload["until"]?.stringValue.flatMap { try? Instant(lenient: $0) }.map { LocalTimeText.format($0, zone: recipient.timeZone) } ?? "later"
+            let until = Self.localTime(payload["until"], zone: recipient.timeZone) ?? "later"
             if payload["recipient_role"]?.stringValue == "student" {
                 (subject, line) = ("Bookings suspended", "Because of missed meetings, you cannot be booked until \(until).")
             } else if let student = payload["student_name"]?.stringValue.map(PersonText.line) {
@@ -273,14 +277,19 @@ public enum NotificationText {
         return Texts(subject: short + subject, body: body, push: PersonText.cut(short + line + student, to: Self.pushCharacters))
     }
 
-    /// The start of the new date proposed for an agreed meeting (its alternate), on `zone`'s clock.
-    /// The time a counter-offer moved the request from, on the reader's clock.
-    static func previousStart(_ payload: JSON, zone: String) -> String? {
-        (payload["previous_start"]?.stringValue).flatMap { try? Instant(lenient: $0) }.map { LocalTimeText.format($0, zone: zone) }
+    /// A time a payload carries, on `zone`'s clock.
+    static func localTime(_ value: JSON?, zone: String) -> String? {
+        (value?.stringValue).flatMap { try? Instant(lenient: $0) }.map { LocalTimeText.format($0, zone: zone) }
     }
 
+    /// The time a counter-offer moved the request from, on the reader's clock.
+    static func previousStart(_ payload: JSON, zone: String) -> String? {
+        localTime(payload["previous_start"], zone: zone)
+    }
+
+    /// The start of the new date proposed for an agreed meeting (its alternate), on `zone`'s clock.
     static func proposedStart(_ payload: JSON, zone: String) -> String? {
-        (payload["meeting"]?["alternate"]?["start"]?.stringValue).flatMap { try? Instant(lenient: $0) }.map { LocalTimeText.format($0, zone: zone) }
+        localTime(payload["meeting"]?["alternate"]?["start"], zone: zone)
     }
 
     /// What a logged session (or a missed one) cost its user, said to them: the credits paid.

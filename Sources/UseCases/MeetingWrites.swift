@@ -86,6 +86,10 @@ enum MeetingWrites {
         if let before = change.before, before.state.start != m.state.start, d.notifications.contains(where: { $0.kind.hasPrefix("counter_offer_by_") }) {
             terms["previous_start"] = .string(before.state.start.rfc3339)
         }
+        // A new date that lapsed: the side that did not answer is told which one.
+        if let event = d.events.first, event.kind == "alternative_date_expired", let proposed = event.details["start"] {
+            terms["proposed_start"] = proposed
+        }
         if let later = change.laterDates {
             terms["later_dates"] = [
                 "count": .int(Int64(later.count)), "returned_credits": .int(later.returnedCredits), "charged_credits": .int(later.chargedCredits),

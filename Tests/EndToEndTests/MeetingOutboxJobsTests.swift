@@ -427,9 +427,16 @@ final class MeetingOutboxJobsTests: EndToEndTestCase {
         XCTAssertEqual(after["alternate"], .null)
         XCTAssertEqual(after["start"]?.string, meetingStart)
         XCTAssertEqual(try w.timeline(agreed).last, "alternative_date_expired")
-        let told = try w.drainRaw().filter { $0["kind"] == "alternative_date_expired" }
+        let drained = try w.drainRaw()
+        let told = drained.filter { $0["kind"] == "alternative_date_expired" }
         XCTAssertEqual(told.compactMap { $0["recipient_id"]?.string }, [w.user], "the proposer is told")
         XCTAssertTrue(told.first?["rendered"]?["text"]?.string?.contains("was not answered in time") ?? false, "\(told)")
+        // The expert, who did not answer, is told the new date is closed and which date stays.
+        let unanswered = drained.filter { $0["kind"] == "alternative_date_unanswered" }
+        XCTAssertEqual(unanswered.compactMap { $0["recipient_id"]?.string }, [w.expert], "the side that did not answer is told")
+        let text = unanswered.first?["rendered"]?["text"]?.string ?? ""
+        XCTAssertTrue(text.contains("proposed for your meeting (Wed 6 Mar 2030 10:00 UTC) was not answered in time"), "names the date proposed: \(text)")
+        XCTAssertTrue(text.contains("is closed; the meeting stays on Sat 9 Mar 2030 10:00 UTC."), "and the date that stays: \(text)")
         XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["alternates_closed"], 0, "closed once")
         try w.act("meeting.reschedule", as: w.user, agreed, ["start": .string(MeetingTime.at(day: 4, hour: 10))])
         XCTAssertNotEqual(try w.meeting(agreed)["alternate"], .null, "another date may be proposed")

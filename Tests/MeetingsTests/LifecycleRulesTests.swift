@@ -331,7 +331,11 @@ final class LifecycleRulesTests: XCTestCase {
         XCTAssertEqual(d.next.start, m.start)
         XCTAssertEqual(d.ledger, [])
         XCTAssertEqual(d.events.map(\.kind), ["alternative_date_expired"])
-        XCTAssertEqual(d.notifications, [Notification("alternative_date_expired", to: .expert)])
+        XCTAssertEqual(
+            d.notifications, [Notification("alternative_date_expired", to: .expert), Notification("alternative_date_unanswered", to: .user)],
+            "the proposer is told, and the side that did not answer while the meeting is ahead")
+        let atStart = try decide(m, .expire, .system, now: m.start)
+        XCTAssertEqual(atStart.notifications, [Notification("alternative_date_expired", to: .expert)], "at the meeting's start only the proposer")
         XCTAssertEqual(code { try self.decide(m, .expire, .party(.user), now: before.adding(minutes: 60)) }, "forbidden")
     }
 
