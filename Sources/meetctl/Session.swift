@@ -221,6 +221,26 @@ final class Session {
         return clock
     }
 
+    /// Where a finance command was given a day alone (`--as-of 2030-04-01`, read on the reader's
+    /// clock) and that day starts at another moment on the community's clock, whose months the
+    /// reports count: what to give for the community's day, so a month's close matches them.
+    func communityDayNotes() throws -> [String] {
+        let days: [(option: String, day: LocalDate)] = ["as-of", "from", "to"].compactMap { name in
+            guard case .time(.day(let day))? = invocation.first(name) else { return nil }
+            return (name, day)
+        }
+        guard !days.isEmpty else { return [] }
+        let mine = try clock()
+        let zone = try call("community.get")["settings"]?["time_zone"]?.stringValue ?? "UTC"
+        guard let theirs = PersonClock(zoneName: zone) else { return [] }
+        return days.compactMap { given in
+            let start = theirs.instant(.day(given.day))
+            guard start != mine.instant(.day(given.day)) else { return nil }
+            return "--\(given.option) \(given.day) is the start of that day on your clock (\(mine.zoneName)); the community's months, "
+                + "as the reports count them, are on its clock (\(theirs.zoneName)), where that day starts at --\(given.option) \(theirs.withOffset(start))"
+        }
+    }
+
     /// The person of the acting person's community with `email` (person.find_by_email, which
     /// any member may call).
     func personId(email: String) throws -> String {

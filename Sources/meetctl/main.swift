@@ -32,6 +32,10 @@ func runMeetctl(_ arguments: [String]) -> Int32 {
         defer { session.finish() }
         do {
             try invocation.command.run(invocation, session)
+            // A finance figure as of a day on the reader's clock that is not the community's.
+            if invocation.command.section == .finance {
+                for note in (try? session.communityDayNotes()) ?? [] { output.error("note: \(note)") }
+            }
             return 0
         } catch let e as UsageError {
             output.error("meetctl: \(e.message)")

@@ -159,4 +159,28 @@ final class FinanceReportMeetctlTests: XCTestCase {
         XCTAssertEqual(delivered.termination, .exited(0), delivered.stderr)
         XCTAssertTrue(delivered.stdout.contains("Delivered"), delivered.stdout)
     }
+
+    /// A day given alone to a finance command is read on the reader's clock; where that is not
+    /// the community's, whose months the reports count, meetctl says when the community's day
+    /// starts, so a month's close (`trial-balance --as-of 2030-04-01`) can match the reports.
+    func testADayOnAnotherClockThanTheCommunitysIsNoted() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let finance = try c.finance
+        let same = try finance.run(["trial-balance", "--as-of", "2030-03-01"])
+        XCTAssertEqual(same.termination, .exited(0), same.stderr)
+        XCTAssertFalse(same.stderr.contains("note:"), "the same clock as the community's: \(same.stderr)")
+        try finance.ok(["person", "set", "--tz", "Europe/London"])
+        let other = try finance.run(["trial-balance", "--as-of", "2030-03-01"])
+        XCTAssertEqual(other.termination, .exited(0), other.stderr)
+        XCTAssertTrue(other.stderr.contains(
+            "note: --as-of 2030-03-01 is the start of that day on your clock (Europe/London); the community's months, as the reports count "
+                + "them, are on its clock (America/New_York), where that day starts at --as-of 2030-03-01T00:00:00-05:00"), other.stderr)
+        let given = try finance.run(["trial-balance", "--as-of", "2030-03-01T00:00:00-05:00"])
+        XCTAssertFalse(given.stderr.contains("note:"), "a time with its offset is what it says: \(given.stderr)")
+        let statement = try finance.run(["statement", "--person", c.userId, "--from", "2030-03-01", "--to", "2030-04-01"])
+        XCTAssertEqual(statement.termination, .exited(0), statement.stderr)
+        XCTAssertTrue(statement.stderr.contains("--from 2030-03-01T00:00:00-05:00") && statement.stderr.contains("--to 2030-04-01T00:00:00-04:00"),
+                      "each day, with the community's offset then (summer time by April): \(statement.stderr)")
+        XCTAssertFalse(try finance.run(["trial-balance", "--as-of", "2030-03-01", "--json"]).stdout.contains("note:"), "the note is not in the output")
+    }
 }
