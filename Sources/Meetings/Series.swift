@@ -433,6 +433,12 @@ public enum SeriesDecider {
         let skipped = Set(c.skips.map(\.date) + [date])
         // A date an admin's skip books is the admin's booking for the user, told to them as such.
         let byStaff = recorded == .admin
+        // SPEC 5.3: a skip creates the next upcoming occurrence. Dates the series could not book
+        // (the user's credits, the expert's time) are tried first with what the skip gave back,
+        // as the scheduler tries them; the date skipped is no longer one of them.
+        var notBooked = c
+        notBooked.skips.removeAll { $0.date == date }
+        retryNotBooked(notBooked, &change, &booking, bookedByStaff: byStaff, ids: ids)
         bookAhead(&change, &booking, skipped: skipped, bookedByStaff: byStaff, ids: ids)
         let remaining = c.occurrences.filter { m in !change.meetings.contains { $0.after.id == m.id } } + change.meetings.map(\.after)
         bookNextIfNoneAhead(&change, &booking, existing: remaining, skipped: skipped, bookedByStaff: byStaff, ids: ids)
@@ -610,7 +616,9 @@ public enum SeriesDecider {
     /// time) are tried again while they are ahead and within the horizon: once the credits are
     /// there or the time is free, the week is booked. A date that still cannot be booked stays
     /// listed, saying why as it is now (the parties were told once, when it was first not booked).
-    static func retryNotBooked(_ c: SeriesContext, _ change: inout SeriesChange, _ booking: inout BookingContext, ids: IdSource) {
+    static func retryNotBooked(
+        _ c: SeriesContext, _ change: inout SeriesChange, _ booking: inout BookingContext, bookedByStaff: Bool = false, ids: IdSource
+    ) {
         let horizon = booking.settings.horizonEnd(from: booking.now)
         let held = Set(c.occurrences.compactMap(\.occurrenceDate))
         for skip in c.skips.sorted(by: { $0.date < $1.date }) where skip.isNotBooked && !held.contains(skip.date) {
@@ -618,7 +626,7 @@ public enum SeriesDecider {
                 start.addingWithinRange(minutes: change.series.lengthMinutes) != nil
             else { continue }
             var attempt = SeriesChange(series: change.series, isNew: false)
-            book(&attempt, &booking, date: skip.date, start: start, beyondHorizon: false, ids: ids)
+            book(&attempt, &booking, date: skip.date, start: start, beyondHorizon: false, bookedByStaff: bookedByStaff, ids: ids)
             change.meetings += attempt.meetings
             change.skips += attempt.skips.filter { $0.reason != skip.reason || $0.detail != skip.detail }
         }

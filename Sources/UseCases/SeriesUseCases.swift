@@ -15,8 +15,11 @@ public enum SeriesUseCases {
         let existing = c.occurrences.map { changed[$0.id] ?? $0 }
         let added = change.meetings.map(\.after).filter { m in !c.occurrences.contains { $0.id == m.id } }
         let person = MeetingUseCases.person(ctx)
-        // A skip written over a date not booked takes its place (migration 0072).
-        let kept = c.skips.filter { old in !change.skips.contains { $0.date == old.date } }
+        // A skip written over a date not booked takes its place (migration 0072), and a date not
+        // booked that the step booked is no longer listed (migration 0058).
+        let kept = c.skips.filter { old in
+            !change.skips.contains { $0.date == old.date } && !(old.isNotBooked && added.contains { $0.occurrenceDate == old.date })
+        }
         return change.series.json(
             skips: kept + change.skips, occurrences: existing + added, now: c.booking.now,
             showDetail: Series.showsDetail(to: person, userId: change.series.userId))

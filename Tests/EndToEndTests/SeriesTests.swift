@@ -600,6 +600,23 @@ final class SeriesTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// SPEC 5.3: a skip "creates the next upcoming occurrence". A date the series could not book
+    /// for the user's credits is booked by the skip with the credits it returned, not left
+    /// listed as not booked until the scheduler's next run; the date skipped is not booked again.
+    func testASkipBooksTheDateNotBookedForCreditsWithWhatItReturned() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 21])
+        let tight = try w.addUser(name: "tight", credits: 250)
+        let id = try MeetingWorld.id(of: try create(w, firstStart: "2030-03-06T10:00:00Z", by: tight))
+        XCTAssertEqual(skipDates(try w.series(id)), ["2030-03-20"], "two sessions' credits: the third week is not booked")
+        let skipped = try skip(w, id, "2030-03-13", as: tight)
+        let after = try occurrences(skipped)
+        XCTAssertEqual(after.map(\.date), ["2030-03-06", "2030-03-13", "2030-03-20"], "\(skipped)")
+        XCTAssertEqual(after.map(\.credit), ["blocked", "returned", "blocked"], "03-20 holds what 03-13 gave back")
+        XCTAssertEqual(skipped["skip_dates"]?.array?.map { "\($0["date"]?.string ?? "") \($0["reason"]?.string ?? "")" }, ["2030-03-13 skipped by user"])
+        XCTAssertEqual(try runJobs(w)["series_occurrences_created"], 0, "nothing was left for the scheduler")
+        try w.assertReconciled()
+    }
+
     /// README, "Admins: booking for a user": `series.create` with `user_id` books for that user as
     /// `meeting.request` does: the timeline says an admin asked for it, and the user is told. An
     /// admin's skip is the admin's, not the user's.
