@@ -324,7 +324,7 @@ enum MeetingAPI {
         "The actor's meetings as user (or as the student a meeting is for) or expert — both without role, each marked with the person's side: those awaiting the actor's action first, then by start. A meeting that changes while the list is paged (a new date, an answer) is listed after the others, in the order it changed, so no page skips it (it may come again, as it is now); the pages of one pass read what awaits the actor, and what has ended, at the time of its first page",
         audience: .member, mutating: false,
         params: [.init("role", .oneOf(["user", "expert"]), "One side only (default: both)"), .init("status", .oneOf(MeetingStatus.allCases.map(\.rawValue))),
-                 .init("from", .timestamp, "Meetings ending after this time (default: now, and then the expert's agreed meetings that have ended too, their sessions still to log, listed first)"), .init("to", .timestamp, "Meetings starting before this time"),
+                 .init("from", .timestamp, "Meetings ending after this time (default: now, and then the agreed meetings that have ended too, until their sessions are logged: the expert's, to log, listed first; the user's or student's, whose credits stay held until then)"), .init("to", .timestamp, "Meetings starting before this time"),
                  .init("person_id", .id(.person), "Admins and office staff may list another person's meetings")] + Page.fields,
         result: Page.resultSchema(meetingSchema), errors: [DocErrors.notFound],
         body: .read(ReadPlan(

@@ -27,7 +27,7 @@ public struct PipelineConfig: Sendable {
     public static let version = "0.2.0"
     /// The newest migration this release's SQL is written for (`NNNN` of sql/migrations' last
     /// file): a migrations folder with a newer one is another release's, and is refused.
-    public static let schemaVersion = 143
+    public static let schemaVersion = 144
 
     public init(
         conninfo: String, testClock: Bool, limits: Limits, pinnedActor: String? = nil, session: SessionSettings = .standard,

@@ -117,15 +117,22 @@ public enum MeetingQueries {
         // The candidates: meetings ending after `from` (now by default), which start after it
         // less a day, the longest a meeting lasts (a CHECK), said so the start_at indexes bound
         // the read to the window instead of the person's whole history; and by default the
-        // expert's sessions still to log, whenever they were (their own index: agreed, by end),
-        // a second arm rather than an OR, which a generic plan read as the whole history.
+        // agreed meetings that have ended, whenever they were: the expert's sessions still to
+        // log, and on the user's side the meetings whose credits stay held until then (each by
+        // its own index, agreed by end, or a student's few), arms rather than an OR, which a
+        // generic plan read as the whole history.
+        let ended = "m.status = 'agreed' AND m.end_at <= coalesce($13::timestamptz, ml_now($1, $8))"
         let candidates = f.from == nil
             ? """
               (SELECT m.*, m.xmin AS row_xmin FROM meetings m WHERE m.community_id = $1 AND \(people) AND $4::timestamptz IS NULL
                    AND m.start_at > coalesce($13::timestamptz, ml_now($1, $8)) - interval '1 day' AND m.end_at > coalesce($13::timestamptz, ml_now($1, $8))
                UNION ALL
-               SELECT m.*, m.xmin AS row_xmin FROM meetings m WHERE m.community_id = $1 AND \(people) AND m.expert_id = $2 AND m.status = 'agreed'
-                   AND m.end_at <= coalesce($13::timestamptz, ml_now($1, $8)))
+               SELECT m.*, m.xmin AS row_xmin FROM meetings m WHERE m.community_id = $1 AND \(people) AND m.expert_id = $2 AND \(ended)
+               UNION ALL
+               SELECT m.*, m.xmin AS row_xmin FROM meetings m WHERE m.community_id = $1 AND \(people) AND m.user_id = $2 AND \(ended)
+               UNION ALL
+               SELECT m.*, m.xmin AS row_xmin FROM meetings m WHERE m.community_id = $1 AND \(people) AND m.student_id = $2 AND m.user_id <> $2
+                   AND \(ended))
               """
             : """
               (SELECT m.*, m.xmin AS row_xmin FROM meetings m WHERE m.community_id = $1 AND \(people)

@@ -61,6 +61,9 @@ enum MeetingCommands {
             // reads like the request it was until the session is made.
             if acts, side == "expert", item["awaiting_action_by"] == "expert", let step = expertsNextStep(item) ?? loggingStep(item) {
                 o["status"] = .string("\(item["status"]?.stringValue ?? "-") (\(step))")
+            } else if side == "user", loggingStep(item) != nil {
+                // Listed after it ended: it holds the user's credits until the expert logs it.
+                o["status"] = .string("agreed (ended, to be logged)")
             }
             return .object(o)
         }

@@ -136,12 +136,13 @@ final class MeetctlListingTests: EndToEndTestCase {
         XCTAssertTrue(table.contains("a session that has ended: meetctl log"), table)
         let forAdmin = try c.admin.ok(["meetings", "--person", c.expertId])
         XCTAssertTrue(forAdmin.contains("* awaiting their action") && !forAdmin.contains("your action"), "another person's list: \(forAdmin)")
-        // The user's side does not see an old meeting of theirs there.
-        XCTAssertEqual(try (try c.user).json(["meetings"])["items"]?.array?.map { $0["id"]?.string }, [upcoming])
+        // The user's side sees it by start (it holds their credits until logged), nothing to do.
+        XCTAssertEqual(try (try c.user).json(["meetings"])["items"]?.array?.map { $0["id"]?.string }, [ended, upcoming])
         // With a --from, the list is what it asks for.
         XCTAssertEqual(try expert.json(["meetings", "--from", "2030-03-06 12:00"])["items"]?.array?.map { $0["id"]?.string }, [upcoming])
         try expert.ok(["log", ended, "--attendance", "attended"])
         XCTAssertEqual(try expert.json(["meetings"])["items"]?.array?.map { $0["id"]?.string }, [upcoming], "logged, it leaves the list")
+        XCTAssertEqual(try (try c.user).json(["meetings"])["items"]?.array?.map { $0["id"]?.string }, [upcoming], "the user's too")
     }
 
     /// A block stops new bookings; the meetings already in the period stay, and the expert is

@@ -137,11 +137,15 @@ final class MeetctlMeetingTests: XCTestCase {
         try c.admin.ok(["clock", "set", "2030-03-11T15:30:00Z"])
         let list = try expert.ok(["meetings"])
         XCTAssertTrue(list.contains("agreed (log the session)"), list)
+        // The user's list shows it too while it holds their credits, saying what it waits for.
+        let users = try (try c.user).ok(["meetings"])
+        XCTAssertTrue(users.contains("agreed (ended, to be logged)") && users.contains("100 (blocked)"), users)
         let shown = try expert.ok(["meeting", "show", id])
         XCTAssertTrue(shown.contains("log the session: meetctl log \(id) --attendance attended (or no_show)"), shown)
         XCTAssertFalse(try c.admin.ok(["meeting", "show", id]).contains("log the session"), "the office does not log sessions")
         try expert.ok(["log", id, "--attendance", "attended"])
         XCTAssertFalse(try expert.ok(["meetings"]).contains("log the session"), "logged: nothing waits")
+        XCTAssertEqual(try (try c.user).ok(["meetings"]), "No meetings.\n", "logged, it has ended for the user too")
     }
 
     func testAStepOnAStaleVersionIsRefused() throws {

@@ -219,6 +219,27 @@ final class MeetingListAccessTests: EndToEndTestCase {
         XCTAssertEqual(Array(fresh?.prefix(2) ?? []), Array(agreed.prefix(2)), "a new listing puts the sessions to log first")
     }
 
+    /// An agreed meeting that has ended unlogged holds its user's credits until the expert logs
+    /// it: the user's default list shows it (by start, after what awaits them), so the credits
+    /// blocked in their balance have a meeting to show; once logged it ends and leaves the list.
+    func testTheUsersDefaultListShowsTheEndedMeetingsThatHoldTheirCredits() throws {
+        let w = try MeetingWorld(self, label: #function)
+        try w.grant(w.user, 1_000)
+        let ended = try w.agreed(start: MeetingTime.at(day: 1, hour: 10))
+        let cancelled = try w.agreed(start: MeetingTime.at(day: 1, hour: 12))
+        try w.act("meeting.cancel", as: w.user, cancelled, ["reason_code": "other", "confirm_late": true])
+        let ahead = try w.agreed(start: MeetingTime.at(day: 5, hour: 10))
+        let proposal = try MeetingWorld.id(of: w.propose(start: MeetingTime.at(day: 6, hour: 10)))
+        try w.setClock(MeetingTime.at(day: 3, hour: 10))
+        XCTAssertEqual(try w.meeting(ended)["credit_status"], "blocked", "its credits stay held until the session is logged")
+        let listed = try w.meetingd.allPages("meeting.list", as: w.user, [:]).compactMap { $0["id"]?.string }
+        XCTAssertEqual(listed, [proposal, ended, ahead], "the proposal to answer, then by start: the ended one holding credits, the one ahead")
+        XCTAssertEqual(try pages(w, as: w.user, [:], limit: 1).compactMap { $0["id"]?.string }, listed, "the same in pages of one")
+        XCTAssertEqual(try w.meetingd.allPages("meeting.list", as: w.user, ["role": "expert"]).count, 0, "not on the expert's side")
+        try w.act("meeting.log_session", as: w.expert, ended, ["attendance": "attended"])
+        XCTAssertEqual(try w.meetingd.allPages("meeting.list", as: w.user, [:]).compactMap { $0["id"]?.string }, [proposal, ahead], "logged, it has ended")
+    }
+
     /// The office's list of what waits for the experts (soonest first) does not lose a request
     /// its user moves to a time the pages have passed: it comes after the others.
     func testARequestMovedBehindTheOfficesPagesIsNotSkipped() throws {

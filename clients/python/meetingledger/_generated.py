@@ -4439,8 +4439,9 @@ class MeetingNamespace:
             optional, and only the pinned person)
         role: One side only (default: both)
         status
-        from_ (date-time): Meetings ending after this time (default: now, and then the expert's agreed
-            meetings that have ended too, their sessions still to log, listed first)
+        from_ (date-time): Meetings ending after this time (default: now, and then the agreed meetings that
+            have ended too, until their sessions are logged: the expert's, to log, listed first; the user's
+            or student's, whose credits stay held until then)
         to (date-time): Meetings starting before this time
         person_id (per_… id): Admins and office staff may list another person's meetings
         limit (1…500): Page size (default 50); a page stops early, with next_cursor, once its items come to
