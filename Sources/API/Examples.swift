@@ -43,7 +43,7 @@ enum Examples {
 
     static let ping = MethodExample(
         "A healthy service, with the time of the admin's community", params: ["actor": .string(admin)],
-        result: ["version": "0.2.0", "now": "2030-03-04T12:00:00Z", "database": "ok", "schema_version": .int(Int64(PipelineConfig.schemaVersion))])
+        result: ["version": "0.2.0", "now": "2030-03-04T12:00:00Z", "database": "ok", "schema_version": .int(Int64(Release.schemaVersion))])
 
     static let personCreate = MethodExample(
         "An admin adds a user",

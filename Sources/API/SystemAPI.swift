@@ -51,7 +51,7 @@ enum SystemAPI {
             // their community's, under --test-clock hours apart: it is refused instead. (A pin
             // to nobody still answers a ping that names no one: the pin's calls say 4001.)
             guard found || params.fields["actor"]?.stringValue == nil else { throw AppError.unknownActor(given: true) }
-            var result: [String: JSON] = ["version": .string(PipelineConfig.version), "now": .string(now.rfc3339), "database": .string(database)]
+            var result: [String: JSON] = ["version": .string(Release.version), "now": .string(now.rfc3339), "database": .string(database)]
             if let pinned = pipeline.config.pinnedActor { result["pinned_actor"] = .string(pinned) }
             if let gate = pipeline.config.migrations { result["schema_version"] = .int(Int64(gate.newestVersion)) }
             if let standby = pipeline.standbyStatus() { result["read_database"] = .string(standby) }

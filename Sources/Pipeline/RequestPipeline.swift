@@ -24,10 +24,6 @@ public struct PipelineConfig: Sendable {
     /// Shared by every pipeline made from this configuration (the main one and the batch
     /// workers'), so system.ping sees what any of them met.
     public let sessionHealth = SessionHealth()
-    public static let version = "0.2.0"
-    /// The newest migration this release's SQL is written for (`NNNN` of sql/migrations' last
-    /// file): a migrations folder with a newer one is another release's, and is refused.
-    public static let schemaVersion = 144
 
     public init(
         conninfo: String, testClock: Bool, limits: Limits, pinnedActor: String? = nil, session: SessionSettings = .standard,

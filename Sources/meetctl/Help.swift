@@ -32,6 +32,7 @@ enum Help {
 
             usage: meetctl [--as PERSON] COMMAND [ARGUMENTS] [OPTIONS]
                    meetctl --remote [USER@]HOST COMMAND [ARGUMENTS] [OPTIONS]   (acting as the person HOST pins you to)
+                   meetctl --version   (this release, and the schema version the meetingd built with it expects)
 
 
             """

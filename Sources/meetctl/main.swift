@@ -22,7 +22,7 @@ func runMeetctl(_ arguments: [String]) -> Int32 {
     }
     switch outcome {
     case .version:
-        output.line("meetctl 0.1.0")
+        output.text(Release.versionLine("meetctl"))
         return 0
     case .help(let path):
         output.text(Help.text(for: path, commands: Commands.all))

@@ -13,6 +13,7 @@ let usage = """
            meetingd migrate
            meetingd bootstrap --community NAME --short-name SHORT --admin-email EMAIL --admin-first FIRST --admin-last LAST [--time-zone ZONE]
            meetingd discover        (prints the OpenRPC document)
+           meetingd --version       (prints this release and the schema version it expects of a database)
     --log-level and --max-memory-mb go with every command; the other options only where shown. Anything
     else (an unknown option or word) is a usage mistake: nothing is done, exit status 2.
 
@@ -138,6 +139,10 @@ if flag("--help") || flag("-h") || command == "help" {
     FileDescriptorWriter.stdout(usage)
     exit(0)
 }
+if flag("--version") {
+    FileDescriptorWriter.stdout(Release.versionLine("meetingd"))
+    exit(0)
+}
 
 /// Digits only ("+5" and " 5" are not how a number of bytes is written), within Int.
 func wholeNumber(_ text: String) -> Int? {
@@ -238,17 +243,17 @@ let serveEarlierSchema: Bool = {
     } catch {
         fatal("cannot read the migrations in \(directory): \(error)")
     }
-    let newest = migrator.migrations.last, release = Migrator.number(PipelineConfig.schemaVersion)
+    let newest = migrator.migrations.last, release = Migrator.number(Release.schemaVersion)
     // A folder of a later release would be applied and served by SQL written for an earlier
     // schema (an earlier folder is how the upgrade check makes earlier states).
-    if let newest, newest.version > PipelineConfig.schemaVersion {
+    if let newest, newest.version > Release.schemaVersion {
         fatal("the migrations in \(directory) go up to \(newest.label), newer than this meetingd, "
             + "which is written for \(release): nothing was migrated. Install the meetingd of the "
             + "release those migrations came with, or set MEETINGLEDGER_MIGRATIONS to this release's folder")
     }
     // An earlier release's folder leaves the schema behind the SQL this meetingd sends: calls
     // would fail one by one (a column it reads is not there) while ping said ok.
-    if serving, (newest?.version ?? 0) < PipelineConfig.schemaVersion, !serveEarlierSchema {
+    if serving, (newest?.version ?? 0) < Release.schemaVersion, !serveEarlierSchema {
         fatal("the migrations in \(directory) go up to \(newest?.label ?? "none"), older than this meetingd, which is written for "
             + "\(release): nothing was migrated or served. Set MEETINGLEDGER_MIGRATIONS to this "
             + "release's folder (meetingd migrate alone applies an earlier folder, to make an earlier release's database; tests that write "
@@ -312,7 +317,7 @@ let readRouting: ReadRouting? = environment("MEETINGLEDGER_READ_DATABASE_URL").m
         readRouting: command == "serve" ? readRouting : nil)
 }
 let info = OpenRPCInfo(
-    title: "MeetingLedger", version: PipelineConfig.version,
+    title: "MeetingLedger", version: Release.version,
     description: "Paid 1-on-1 meetings with experts: scheduling, meeting lifecycle and a double-entry credit ledger, over JSON-RPC 2.0",
     bounds: API.publishedBounds.merging(["max_memory_mb": .int(Int64(maxMemoryMB))]) { service, _ in service },
     extensions: ["booking-rules": API.publishedBookingRules])

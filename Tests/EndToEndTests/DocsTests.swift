@@ -16,7 +16,7 @@ final class DocsTests: XCTestCase {
 
     /// `system.ping` answers the number of the newest migration applied; its published example
     /// must show the newest one in sql/migrations, not the one current when it was written. It
-    /// shows the release's own (PipelineConfig.schemaVersion), which meetingd checks a migrations
+    /// shows the release's own (Release.schemaVersion), which meetingd checks a migrations
     /// folder against: this keeps the two one.
     func testPingExampleShowsTheNewestMigration() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: TestEnvironment.repoRoot + "/sql/migrations")
@@ -27,7 +27,7 @@ final class DocsTests: XCTestCase {
         XCTAssertFalse(examples.isEmpty)
         for example in examples {
             let result = try XCTUnwrap((example["result"] as? [String: Any])?["value"] as? [String: Any])
-            XCTAssertEqual(result["schema_version"] as? Int, newest, "PipelineConfig.schemaVersion (Sources/Pipeline/RequestPipeline.swift), which system.ping's example shows, is not the newest migration")
+            XCTAssertEqual(result["schema_version"] as? Int, newest, "Release.schemaVersion (Sources/Core/Release.swift), which system.ping's example shows, is not the newest migration")
         }
     }
 

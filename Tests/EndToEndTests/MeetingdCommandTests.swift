@@ -41,6 +41,24 @@ final class MeetingdCommandTests: EndToEndTestCase {
         XCTAssertEqual(made.termination, .exited(0), made.stderr)
     }
 
+    /// `--version` of meetingd and of meetctl says the release and the schema version it expects
+    /// (the newest migration), reads no database (DATABASE_URL names none that answers), and
+    /// each `--help` offers it: there was none, and meetctl's said 0.1.0 of another release.
+    func testVersionSaysTheReleaseAndTheSchemaItExpects() throws {
+        let migrations = try FileManager.default.contentsOfDirectory(atPath: TestEnvironment.repoRoot + "/sql/migrations")
+        let newest = try XCTUnwrap(migrations.filter { $0.hasSuffix(".sql") }.compactMap { Int($0.prefix { $0.isNumber }) }.max())
+        let discover = try JSONValue.parse(try meetingd(["discover"], [:]).stdout)
+        let release = try XCTUnwrap(discover["info"]?["version"]?.string)
+        let nowhere = ["DATABASE_URL": "host=/nonexistent-\(TestEnvironment.uniqueTag()) dbname=x connect_timeout=1"]
+        for (program, path) in [("meetingd", TestEnvironment.meetingdPath), ("meetctl", Meetctl.path)] {
+            let run = try runTool(path, ["--version"], environment: nowhere)
+            XCTAssertEqual(run.termination, .exited(0), "\(program) --version: \(run.stderr)")
+            XCTAssertEqual(run.stdout, "\(program) \(release) (schema version \(newest))\n", run.stderr)
+            XCTAssertEqual(run.stderr, "", "\(program) --version")
+            XCTAssertTrue(try runTool(path, ["--help"], environment: nowhere).stdout.contains("--version"), "\(program) --help offers --version")
+        }
+    }
+
     /// bootstrap run again (a provisioning script's retry) answers the community it made: the
     /// same ids, `created: false`, nothing made twice, also when two runs go at once; another
     /// admin's e-mail is another community.
