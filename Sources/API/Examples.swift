@@ -43,7 +43,14 @@ enum Examples {
 
     static let ping = MethodExample(
         "A healthy service, with the time of the admin's community", params: ["actor": .string(admin)],
-        result: ["version": "0.2.0", "now": "2030-03-04T12:00:00Z", "database": "ok", "schema_version": .int(Int64(Release.schemaVersion))])
+        result: [
+            "version": "0.2.0", "now": "2030-03-04T12:00:00Z", "database": "ok", "build_schema_version": .int(Int64(Release.schemaVersion)),
+            "schema_version": .int(Int64(Release.schemaVersion)),
+        ])
+
+    static let pingDatabaseDown = MethodExample(
+        "The database does not answer: the service's own time, and no schema version of the database (only the one this meetingd is written for)",
+        params: [:], result: ["version": "0.2.0", "now": "2030-03-04T12:00:00Z", "database": "unavailable", "build_schema_version": .int(Int64(Release.schemaVersion))])
 
     static let personCreate = MethodExample(
         "An admin adds a user",

@@ -18,11 +18,13 @@ enum SystemAPI {
             .init("pinned_actor", .id(.person), "Only under meetingd --pin-actor: the person every call acts as"),
             .init("read_database", .oneOf(["ok", "unavailable"]),
                   "Only when meetingd has a read database (MEETINGLEDGER_READ_DATABASE_URL, a hot standby): ok, or unavailable (down, unreachable, not on this meetingd's schema, or no hot standby of DATABASE_URL's cluster, such as a restored copy; read-only calls go to the primary meanwhile)"),
-            .init("schema_version", .integer(min: 1, max: 9999),
-                  "The newest migration this meetingd applies (the NNNN of its last sql/migrations file): two releases with other schemas tell apart by it. Absent when it serves without migrations"),
+            .init("build_schema_version", .integer(min: 1, max: 9999), required: true,
+                  "The schema version this meetingd is written for (the NNNN of its release's last sql/migrations file, as meetingd --version says): two releases with other schemas tell apart by it, also while the database is down"),
+            .init("schema_version", .integer(min: 0, max: 9999),
+                  "The newest migration the database has applied, read by this ping: build_schema_version once meetingd migrated it. Absent when the database did not answer (database unavailable or refused): what it is on is not known then"),
         ]),
         errors: [AppError.unknownActor(given: true), AppError.forbidden(""), AppError.statementTimeout()],
-        examples: [Examples.ping],
+        examples: [Examples.ping, Examples.pingDatabaseDown],
         body: .open { pipeline, params in
             var database = "ok"
             var now = SystemClock.now()
@@ -30,9 +32,11 @@ enum SystemAPI {
             let person = try RequestPipeline.pinActor(pipeline.config.pinnedActor, params.fields)["actor"]?.stringValue
             let statement = person.map { SystemQueries.now(of: $0, testClock: pipeline.config.testClock) } ?? SystemQueries.now
             var found = true
+            var schemaVersion: Int64?
             do {
                 let row = try pipeline.withDatabaseErrors { try pipeline.db().query(statement).one() }
                 now = try row.instant("now")
+                schemaVersion = try row.int("schema_version")
                 if person != nil { found = try row.bool("found") }
                 if try row.bool("read_only") { database = "read_only" }
                 // A call refused for a pooler meetingd was not told of: ping's own plain query
@@ -53,7 +57,8 @@ enum SystemAPI {
             guard found || params.fields["actor"]?.stringValue == nil else { throw AppError.unknownActor(given: true) }
             var result: [String: JSON] = ["version": .string(Release.version), "now": .string(now.rfc3339), "database": .string(database)]
             if let pinned = pipeline.config.pinnedActor { result["pinned_actor"] = .string(pinned) }
-            if let gate = pipeline.config.migrations { result["schema_version"] = .int(Int64(gate.newestVersion)) }
+            result["build_schema_version"] = .int(Int64(Release.schemaVersion))
+            if let schemaVersion { result["schema_version"] = .int(schemaVersion) }
             if let standby = pipeline.standbyStatus() { result["read_database"] = .string(standby) }
             return .object(result)
         })

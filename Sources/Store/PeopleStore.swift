@@ -232,8 +232,14 @@ public enum CommunityStore {
 }
 
 public enum SystemQueries {
-    /// The database's time.
-    public static let now = Statement("SELECT now() AS now, current_setting('transaction_read_only') = 'on' AS read_only")
+    /// The database's time, whether it takes writes, and its schema version (as `schemaVersion`).
+    public static let now = Statement("SELECT now() AS now, \(health)")
+
+    /// What system.ping reads of the database besides the time.
+    static let health = "current_setting('transaction_read_only') = 'on' AS read_only, \(newestApplied) AS schema_version"
+
+    /// The newest migration applied to the database (0: none).
+    static let newestApplied = "(SELECT coalesce(max(version), 0) FROM schema_migrations)"
 
     /// Which cluster the server belongs to (a standby has its primary's system identifier; a
     /// restored copy or another service's cluster has its own), and whether it is a standby.
@@ -242,7 +248,7 @@ public enum SystemQueries {
         "SELECT system_identifier::text AS system_identifier, pg_is_in_recovery() AS in_recovery FROM pg_control_system()")
 
     /// The newest migration applied to the database (0: none).
-    public static let schemaVersion = Statement("SELECT coalesce(max(version), 0) AS version FROM schema_migrations")
+    public static let schemaVersion = Statement("SELECT \(newestApplied) AS version")
 
     /// Whether meetingd's role may still make itself a member of the server's roles: CREATEROLE
     /// without superuser before PostgreSQL 16 (`role`, `open`).
@@ -262,7 +268,7 @@ public enum SystemQueries {
     public static func now(of personId: String, testClock: Bool) -> Statement {
         Statement(
             """
-            SELECT coalesce(x.now, now()) AS now, x.now IS NOT NULL AS found, current_setting('transaction_read_only') = 'on' AS read_only
+            SELECT coalesce(x.now, now()) AS now, x.now IS NOT NULL AS found, \(health)
             FROM (SELECT (SELECT ml_now(p.community_id, $2) FROM people p WHERE p.id = $1) AS now) x
             """,
             [personId, testClock])

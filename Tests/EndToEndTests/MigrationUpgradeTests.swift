@@ -109,5 +109,18 @@ final class MigrationUpgradeTests: EndToEndTestCase {
         let version = try XCTUnwrap(newest.flatMap { Int($0.prefix(4)) })
         let meetingd = try startMeetingd()
         XCTAssertEqual(try meetingd.call("system.ping")["result"]?["schema_version"], .int(Int64(version)))
+        XCTAssertEqual(try meetingd.call("system.ping")["result"]?["build_schema_version"], .int(Int64(version)))
+    }
+
+    /// While the database does not answer, ping claims no schema version of it (it answered this
+    /// meetingd's own as the database's): it says the one this meetingd is written for, as such.
+    func testPingWithTheDatabaseDownClaimsNoSchemaVersionOfIt() throws {
+        let newest = try XCTUnwrap(
+            try FileManager.default.contentsOfDirectory(atPath: TestEnvironment.repoRoot + "/sql/migrations").compactMap { Int($0.prefix { $0.isNumber }) }.max())
+        let meetingd = try startMeetingd(environment: ["DATABASE_URL": "host=/nonexistent-\(TestEnvironment.uniqueTag()) dbname=x connect_timeout=1"])
+        let ping = try XCTUnwrap(try meetingd.call("system.ping")["result"])
+        XCTAssertEqual(ping["database"], "unavailable", "\(ping)")
+        XCTAssertNil(ping["schema_version"], "no schema version of a database that did not answer: \(ping)")
+        XCTAssertEqual(ping["build_schema_version"], .int(Int64(newest)), "\(ping)")
     }
 }

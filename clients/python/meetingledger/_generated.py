@@ -323,6 +323,7 @@ class SystemPingResult:
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
+    build_schema_version: int
     database: Literal["ok", "read_only", "unavailable", "refused"]
     now: str
     version: str
@@ -2103,6 +2104,7 @@ class EarningsTotals:
 
 
 _SystemPingResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("build_schema_version", "build_schema_version", None, True),
     ("database", "database", None, True),
     ("now", "now", None, True),
     ("version", "version", None, True),
