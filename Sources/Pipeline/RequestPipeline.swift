@@ -124,7 +124,7 @@ public final class RequestPipeline {
             // those bounds' errors, not a database that is down.
             if let bound = boundReached(error, "opening the session") { throw bound }
             if error.code == .configuration { throw misconfigured(error) }
-            logger.log(error.isTemporary ? .warning : .error, "database unavailable: \(error)")
+            logger.log(error.isTemporary ? .warning : .error, (error.code == .readOnly ? "the database is read-only: " : "database unavailable: ") + "\(error)")
             throw AppError.databaseUnavailable()
         }
     }
@@ -621,6 +621,10 @@ public final class RequestPipeline {
             if error.isIdleInTransactionTimeout {
                 logger.log(.warning, "the database ended a transaction left idle: \(error)")
                 throw AppError.transactionIdleTimeout()
+            }
+            if error.code == .readOnly {
+                logger.log(.warning, "the database is read-only, a write refused: \(error)")
+                throw AppError.databaseUnavailable()
             }
             if error.isConnectionProblem {
                 logger.log(.warning, "database connection lost: \(error)")

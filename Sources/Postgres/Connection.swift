@@ -383,7 +383,7 @@ public final class Connection {
         if sqlState == "25006" {
             mustReconnect = true
             return PostgresError(
-                code: .connectionLost, sqlState: sqlState,
+                code: .readOnly, sqlState: sqlState,
                 message: "\(message.trimmingTrailingNewlines()): the server takes no writes: a standby, a primary demoted by a failover, "
                     + "or a primary set read-only (default_transaction_read_only on, for the database, the role or the server); "
                     + "the session is dropped. DATABASE_URL must lead to the primary: with every host and target_session_attrs=read-write, "

@@ -9,6 +9,9 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         public static let decoding = Code(raw: "decoding")
         public static let migration = Code(raw: "migration")
         public static let configuration = Code(raw: "configuration")
+        /// A write refused because the server takes none (25006): a standby, a primary demoted
+        /// by a failover, or one set read-only. The session is dropped, as for a lost one.
+        public static let readOnly = Code(raw: "read_only")
         public var description: String { raw }
     }
 
@@ -38,11 +41,11 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     /// Serialization failures and deadlocks: the whole transaction may simply be run again.
     public var isTransient: Bool { sqlState == "40001" || sqlState == "40P01" }
 
-    /// The connection is gone (or the server is shutting down); the request's outcome is
-    /// unknown to the caller only if this happened at COMMIT, and a retry with the same
-    /// idempotency key resolves that.
+    /// The connection is gone (or the server is shutting down, or takes no writes: the session
+    /// is dropped and the next opens anew); the request's outcome is unknown to the caller only
+    /// if this happened at COMMIT, and a retry with the same idempotency key resolves that.
     public var isConnectionProblem: Bool {
-        if code == .connectionLost || code == .connectionFailed { return true }
+        if code == .connectionLost || code == .connectionFailed || code == .readOnly { return true }
         guard let sqlState else { return false }
         return sqlState.hasPrefix("08") || sqlState == "57P01" || sqlState == "57P02" || sqlState == "57P03"
             || Self.sessionEndingStates.contains(sqlState)

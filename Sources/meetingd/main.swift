@@ -281,6 +281,8 @@ func failRefusedLogin(_ error: PostgresError) -> Never {
         let why: String
         if error.code == .connectionFailed {
             why = "cannot reach the database (\(error.message))\(conninfoHint); nothing was migrated: start PostgreSQL or fix DATABASE_URL, then \(again)"
+        } else if error.code == .readOnly {
+            why = "the database is read-only: \(error.message); nothing was migrated: \(again) once DATABASE_URL leads to a writable primary"
         } else if error.isConnectionProblem {
             why = "the database went away while migrating (\(error.message)); each migration is applied whole or not at all: \(again) once it is back"
         } else if error.isLockTimeout {
@@ -363,6 +365,8 @@ case "serve":
         // Which cluster a read database must belong to, learnt here so that a process that only
         // reads keeps no session on the primary; unknown, the first read database opened asks.
         if let readRouting { try? RequestPipeline.notePrimary(primary, readRouting) }
+    } catch let error as PostgresError where error.code == .readOnly {
+        logger.log(.warning, "the database is read-only at start-up and lacks migrations this meetingd needs (\(error)); answering database_unavailable until it takes writes")
     } catch let error as PostgresError where error.isTemporary {
         logger.log(.warning, "the database is unavailable at start-up (\(error)); answering database_unavailable until it is back\(conninfoHint)")
     } catch let error as PostgresError where error.isRefusedLogin {

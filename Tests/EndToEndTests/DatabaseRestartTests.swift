@@ -86,6 +86,24 @@ final class DatabaseRestartTests: EndToEndTestCase {
         XCTAssertEqual(try meetingd.call("system.ping")["result"]?["database"], "ok")
     }
 
+    /// A write refused by a database that takes none is logged as that, the database read-only,
+    /// with its remedy: it was logged as a lost connection. (meetingd's sessions alone are made
+    /// read-only here, as a standby's or a primary's set so would be: the shared cluster serves on.)
+    func testAWriteRefusedByAReadOnlyDatabaseIsLoggedAsSuch() throws {
+        let community = try TestCommunity.bootstrap("read-only log")
+        let setting = "-cdefault_transaction_read_only" + (databaseURL.contains("://") ? "%3Don" : "=on")
+        let meetingd = try startMeetingd(environment: ["DATABASE_URL": Psql.conninfo(databaseURL, "options", setting)])
+        XCTAssertEqual(try meetingd.call("system.ping")["result"]?["database"], "read_only")
+        XCTAssertEqual(try meetingd.call("community.update_settings", as: community.adminId, ["horizon_days": 30])["error"]?["code"], 5030)
+        try meetingd.waitForLog("the refusal's line") { $0["method"] == "community.update_settings" && $0["level"] == "warning" }
+        let logged = meetingd.stderrLines.compactMap { try? JSONValue.parse($0) }.filter { $0["method"] == "community.update_settings" && $0["level"] == "warning" }
+        XCTAssertEqual(logged.count, 1, "\(logged)")
+        let message = logged.first?["message"]?.string ?? ""
+        XCTAssertTrue(message.hasPrefix("the database is read-only, a write refused: read_only [25006]"), message)
+        XCTAssertTrue(message.contains("target_session_attrs=read-write"), "with its remedy: \(message)")
+        XCTAssertFalse(message.contains("connection lost") || message.contains("connection_lost"), message)
+    }
+
     /// A server that stops answering without closing the connection (its backend stopped, or
     /// a stalled proxy) does not hold a call for ever: past the statement timeout and 5 s the
     /// call fails as retryable and changes nothing, and the next call, the server back,
