@@ -88,6 +88,20 @@ public final class Connection {
         return String(message[...open]) + "…" + String(message[close...])
     }
 
+    /// Why libpq cannot read `conninfo` as a connection string or URI (PQconninfoParse's words,
+    /// what they quote of a password left out), or nil when it can. A string with neither `=`
+    /// nor a URI's scheme is no connection string to libpq but a database's name: nil too.
+    public static func unreadable(_ conninfo: String) -> String? {
+        guard conninfo.contains("=") || conninfo.hasPrefix("postgresql://") || conninfo.hasPrefix("postgres://") else { return nil }
+        var error: UnsafeMutablePointer<CChar>?
+        if let options = PQconninfoParse(conninfo, &error) {
+            PQconninfoFree(options)
+            return nil
+        }
+        defer { if let error { PQfreemem(error) } }
+        return redacted(error.map { String(cString: $0) }?.trimmingTrailingNewlines() ?? "out of memory", conninfo: conninfo)
+    }
+
     /// What a connection gets unless `conninfo` says otherwise: connecting gives up after 10 s,
     /// and over TCP a peer that stops answering is found dead within about a minute.
     static let connectionDefaults: [(String, String)] = [

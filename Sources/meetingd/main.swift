@@ -18,7 +18,7 @@ let usage = """
     else (an unknown option or word) is a usage mistake: nothing is done, exit status 2.
 
     meetingd speaks JSON-RPC 2.0 on stdin/stdout: one request per line (or Content-Length framed).
-    The database is DATABASE_URL (a libpq connection string or URI).
+    The database is DATABASE_URL (a libpq connection string or URI; one libpq cannot parse: exit status 2).
     A batch's entries run at once over N connections (1…32, default 4; MEETINGLEDGER_BATCH_WORKERS).
     Logs: JSON lines on stderr, --log-level or MEETINGLEDGER_LOG_LEVEL (debug, info, warning, error;
     default info: a line per call).
@@ -205,6 +205,15 @@ if command != "discover", environment("DATABASE_URL")?.allSatisfy(\.isWhitespace
     fail("DATABASE_URL is set but empty: give the database's connection string, or unset it for libpq's defaults (PGHOST, PGDATABASE …)\n" + usage)
 }
 let conninfo = environment("DATABASE_URL") ?? ""
+/// A connection string libpq cannot read is a mistake in the configuration, told as one before
+/// anything is tried (it was told as a login the database refused).
+func refuseUnreadable(_ conninfo: String, _ variable: String) {
+    guard let problem = Connection.unreadable(conninfo) else { return }
+    fail("\(variable) cannot be parsed as a connection string: \(problem); nothing was done. Write it as keyword=value pairs "
+        + "(host=… dbname=… user=…, a value with spaces in single quotes) or as a URI postgresql://user@host:port/dbname "
+        + "(a % or other reserved character in it written %XX)\n" + usage)
+}
+if command != "discover" { refuseUnreadable(conninfo, "DATABASE_URL") }
 /// libpq reads a DATABASE_URL with neither `=` nor `://` as the name of a database on its default
 /// host: said beside a database that cannot be reached, the likely slip an operator made.
 let conninfoHint: String = {
@@ -304,6 +313,7 @@ let readRouting: ReadRouting? = environment("MEETINGLEDGER_READ_DATABASE_URL").m
     guard !url.trimmingCharacters(in: .whitespaces).isEmpty else {
         fail("MEETINGLEDGER_READ_DATABASE_URL is set but empty: give a hot standby's connection string, or unset it\n" + usage)
     }
+    refuseUnreadable(url, "MEETINGLEDGER_READ_DATABASE_URL")
     return ReadRouting(conninfo: url)
 }
 

@@ -240,14 +240,12 @@ final class DatabaseRestartTests: EndToEndTestCase {
         sessions.forEach { $0.close() }
     }
 
-    /// A database that refuses the login for good (no such database or role, a connection
-    /// string libpq cannot read) stops the start with what to fix; it was taken for a database
-    /// that is down, and answered the retryable 5030 for ever.
+    /// A database that refuses the login for good (no such database or role, a setting's value
+    /// libpq refuses as it connects) stops the start with what to fix; it was taken for a
+    /// database that is down, and answered the retryable 5030 for ever.
     func testALoginTheDatabaseRefusesStopsTheStart() throws {
         // Words appended to a keyword/value string (a URI takes none).
-        let appendable = !databaseURL.hasPrefix("postgres")
-        let unreadable = (appendable ? [(databaseURL + " sslmode=bogus", "invalid sslmode value"), (databaseURL + " dbname='meetingledger", "unterminated quoted string")] : [])
-            + [("postgresql://%zz", "invalid percent-encoded token")]
+        let unreadable = databaseURL.hasPrefix("postgres") ? [] : [(databaseURL + " sslmode=bogus", "invalid sslmode value")]
         for (url, says) in [("dbname", "no_such_db_\(TestEnvironment.uniqueTag())", "does not exist"),
                             ("user", "no_such_role_\(TestEnvironment.uniqueTag())", "does not exist"), ("port", "abc", "invalid integer value")]
             .map({ keyword, value, says in (Psql.conninfo(databaseURL, keyword, value), says) }) + unreadable {
@@ -262,6 +260,28 @@ final class DatabaseRestartTests: EndToEndTestCase {
                 XCTAssertTrue(run.stderr.contains("fix DATABASE_URL"), run.stderr)
             }
         }
+    }
+
+    /// A DATABASE_URL (or MEETINGLEDGER_READ_DATABASE_URL) libpq cannot parse is a mistake in the
+    /// configuration, told as one with libpq's words and exit status 2 before anything is tried:
+    /// it was told as a login the database refused (exit status 1).
+    func testAConnectionStringLibpqCannotParseIsToldAsSuch() throws {
+        let tag = TestEnvironment.uniqueTag()
+        let bootstrap = ["bootstrap", "--community", "Unparsed \(tag)", "--short-name", "UP", "--admin-email", "up-\(tag)@example.test",
+                         "--admin-first", "U", "--admin-last", "P"]
+        for (url, says) in [("host=/nonexistent dbname='meetingledger", "unterminated quoted string"), ("postgresql://%zz", "invalid percent-encoded token"),
+                            ("host=/nonexistent dbnmae=x", "invalid connection option \"dbnmae\"")] {
+            for (command, environment) in [(["serve"], ["DATABASE_URL": url]), (["migrate"], ["DATABASE_URL": url]), (bootstrap, ["DATABASE_URL": url]),
+                                           (["serve"], ["DATABASE_URL": databaseURL, "MEETINGLEDGER_READ_DATABASE_URL": url])] {
+                let variable = environment.count == 1 ? "DATABASE_URL" : "MEETINGLEDGER_READ_DATABASE_URL"
+                let run = try runTool(TestEnvironment.meetingdPath, command, environment: environment, timeout: 30)
+                XCTAssertEqual(run.termination, .exited(2), "\(command) with \(variable) \(url): \(run.stderr)")
+                XCTAssertTrue(run.stderr.hasPrefix("\(variable) cannot be parsed as a connection string: ") && run.stderr.contains(says), run.stderr)
+                XCTAssertFalse(run.stderr.contains("refuses meetingd's login"), run.stderr)
+                XCTAssertEqual(run.stdout, "", "nothing served or created")
+            }
+        }
+        XCTAssertEqual(try Psql.query(databaseURL, "SELECT count(*) FROM communities WHERE name = 'Unparsed \(tag)'"), ["0"])
     }
 
     /// Met after start-up (the database was down then), a refused login is told apart from a
