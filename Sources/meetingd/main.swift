@@ -3,6 +3,7 @@ import Postgres
 import RPC
 import API
 import Pipeline
+import Store
 
 #if canImport(Glibc)
     import Glibc
@@ -63,7 +64,7 @@ let usage = """
 
     --pin-actor PERSON (a per_… id; serve only) makes every call act as that person: a call
     without "actor" acts as them, one naming anyone else is refused (4003), and system.ping
-    says who it is. For an SSH forced command that gives one person, such as an expert, access:
+    says who it is; an id no person has stops meetingd at start-up (exit status 2). For an SSH forced command that gives one person, such as an expert, access:
     command="meetingd-for-experts --pin-actor per_…",restrict in authorized_keys, where that
     wrapper sets DATABASE_URL (and MEETINGLEDGER_MIGRATIONS where meetingd finds no migrations of
     its own, see below) and execs meetingd (README: Giving an expert access).
@@ -372,6 +373,13 @@ case "serve":
     do {
         let primary = try Connection(conninfo: conninfo, settings: session)
         try migrations.ensureMigrated(on: primary)
+        // A pin to nobody would refuse every call (4001) for as long as it runs: refused at the
+        // start instead, where the database answers (while it is down, the calls say it).
+        if let pinnedActor, try primary.query(RequestQueries.community(of: pinnedActor)).isEmpty {
+            fail("--pin-actor \(pinnedActor): no person has this id in the database DATABASE_URL leads to, so every call would be refused; "
+                + "nothing was served. Pin an existing person's id (meetctl people lists them), or check that DATABASE_URL is the right database\n"
+                + usage)
+        }
         // Which cluster a read database must belong to, learnt here so that a process that only
         // reads keeps no session on the primary; unknown, the first read database opened asks.
         if let readRouting { try? RequestPipeline.notePrimary(primary, readRouting) }

@@ -131,18 +131,16 @@ final class PinnedActorTests: EndToEndTestCase {
         try pinned.finish()
     }
 
-    /// A pin to a person who does not exist serves, and every call is unknown_actor.
-    func testPinnedToNobodyAnswersUnknownActor() throws {
-        let community = try bootstrap()
+    /// A pin to a person who does not exist (a mistyped id, another database's) is refused at
+    /// start-up as bad configuration, exit status 2, naming the id: it served, and every call
+    /// was unknown_actor.
+    func testPinnedToNobodyIsRefusedAtStartUp() throws {
         let ghost = AuthorizationTests.ghostId()
-        let pinned = try startMeetingd(["--pin-actor", ghost])
-        XCTAssertEqual(try Meetingd.result(of: try pinned.call("system.ping"))["pinned_actor"], .string(ghost))
-        for actor: JSONValue? in [nil, .string(ghost)] {
-            let response = try call(pinned, "person.get", actor: actor, ["person_id": .string(community.adminId)])
-            XCTAssertEqual(response["error"]?["code"], 4001, "\(response)")
-        }
-        assertPinnedRefusal(try call(pinned, "community.get", actor: .string(community.adminId), [:]), "the admin through a pin to nobody")
-        try pinned.finish()
+        let run = try runTool(TestEnvironment.meetingdPath, ["--pin-actor", ghost])
+        XCTAssertEqual(run.termination, .exited(2), run.stderr)
+        XCTAssertEqual(run.stdout, "", "nothing served")
+        XCTAssertTrue(run.stderr.hasPrefix("--pin-actor \(ghost): no person has this id"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("meetctl people"), "says where ids are found: \(run.stderr)")
     }
 
     /// rpc.discover (and so docs/METHODS.md) says what a pin does to `actor`, and what ping answers.
