@@ -33,12 +33,17 @@ public enum Bootstrap {
         // A new community has no pinned clock yet: its accounts open at the server's time.
         let now = SystemClock.now()
         // Run again (a provisioning script's retry), it finds the community it made: one of this
-        // name whose admin has this e-mail. Two runs at once take turns.
+        // name whose admin has this e-mail. One of this name without such an admin is another
+        // community, refused: two of one name could not be told apart. Two runs at once for one
+        // name (by its key) take turns, so the second finds what the first made.
         var found: (communityId: String, adminId: String)?
         try db.transaction { c in
-            _ = try c.query(Locks.bootstrap(communityName: name))
-            found = try CommunityStore.bootstrapped(c, name: name, adminEmail: adminEmail)
-            guard found == nil else { return }
+            _ = try c.query(Locks.bootstrap(communityName: NameRule.key(name)))
+            if let named = try CommunityStore.named(c, name: name, adminEmail: adminEmail) {
+                guard let adminId = named.adminId else { throw nameTaken(named.name, id: named.communityId, adminEmail: adminEmail) }
+                found = (named.communityId, adminId)
+                return
+            }
             try CommunityStore.create(c, communityId: communityId, name: name, settings: settings, now: now)
             try PeopleStore.insert(c, communityId: communityId, person: admin, now: now)
             // MEETINGLEDGER_REQUIRE_SYNCHRONOUS_STANDBY holds for this write too.
@@ -46,5 +51,13 @@ public enum Bootstrap {
         }
         if let found { return ["community_id": .string(found.communityId), "admin_id": .string(found.adminId), "created": false] }
         return ["community_id": .string(communityId), "admin_id": .string(admin.id), "created": true]
+    }
+
+    static func nameTaken(_ name: String, id: String, adminEmail: String) -> AppError {
+        AppError.invalidParams(
+            field: "--community",
+            reason: "is already the name of community \(name.debugDescription) (\(id)), whatever the case, the Unicode form and the spaces "
+                + "around it, and \(adminEmail) is none of its admins: nothing was created. Give the new community another name; to find "
+                + "that one's ids again, run bootstrap with the e-mail of its first admin")
     }
 }

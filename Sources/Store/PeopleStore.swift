@@ -191,19 +191,22 @@ public enum CommunityStore {
         SQLCall("ml_community_settings_apply", [.init(["community_id": .string(communityId), "settings": settings.json] as JSON, "jsonb")])
     }
 
-    /// A new community with its own accounts (platform revenue, issuance, payouts).
-    /// A community of this name with an admin of this e-mail (whatever its case): what a
-    /// bootstrap run again finds, as (community, admin) ids.
-    public static func bootstrapped(_ c: Connection, name: String, adminEmail: String) throws -> (communityId: String, adminId: String)? {
-        try c.query(
+    /// The community `name` names, whatever its case, the Unicode form and the spaces around it
+    /// (`ml_name_key`; as written on a schema from before it, which only tests make), with its
+    /// admin of this e-mail (whatever its case) if it has one: what a bootstrap run again finds,
+    /// and what a bootstrap of another admin is refused for. One with such an admin first.
+    public static func named(_ c: Connection, name: String, adminEmail: String) throws -> (communityId: String, name: String, adminId: String?)? {
+        let keyed = try c.query("SELECT to_regprocedure('ml_name_key(text)') IS NOT NULL AS keyed").one().bool("keyed")
+        return try c.query(
             """
-            SELECT c.community_id, p.id FROM communities c
-            JOIN people p ON p.community_id = c.community_id AND lower(p.email) = lower($2) AND 'admin' = ANY (p.roles)
-            WHERE c.name = $1 ORDER BY c.community_id LIMIT 1
+            SELECT c.community_id, c.name, p.id FROM communities c
+            LEFT JOIN people p ON p.community_id = c.community_id AND lower(p.email) = lower($2) AND 'admin' = ANY (p.roles)
+            WHERE \(keyed ? "ml_name_key(c.name) = ml_name_key($1)" : "c.name = $1") ORDER BY p.id IS NULL, c.community_id LIMIT 1
             """, [name, adminEmail]
-        ).first.map { (try $0.string("community_id"), try $0.string("id")) }
+        ).first.map { (try $0.string("community_id"), try $0.string("name"), try $0.optionalString("id")) }
     }
 
+    /// A new community with its own accounts (platform revenue, issuance, payouts).
     public static func create(_ c: Connection, communityId: String, name: String, settings: CommunitySettings, now: Instant) throws {
         try c.query("INSERT INTO communities (community_id, name, settings) VALUES ($1, $2, $3)", [communityId, name, settings.json])
         try LedgerStore.openCommunityAccounts(c, communityId: communityId, now: now)

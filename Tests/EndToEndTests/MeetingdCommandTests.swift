@@ -60,38 +60,77 @@ final class MeetingdCommandTests: EndToEndTestCase {
     }
 
     /// bootstrap run again (a provisioning script's retry) answers the community it made: the
-    /// same ids, `created: false`, nothing made twice, also when two runs go at once; another
-    /// admin's e-mail is another community.
+    /// same ids, `created: false`, nothing made twice, also when two runs go at once.
     func testBootstrapRunAgainFindsTheCommunityItMade() throws {
         let url = try emptyDatabase("bootstrap_again").url
         let tag = TestEnvironment.uniqueTag()
-        func bootstrap(_ email: String) -> [String] {
-            ["bootstrap", "--community", "Again \(tag)", "--short-name", "AG", "--admin-email", email, "--admin-first", "Ada", "--admin-last", "Admin"]
-        }
-        func answer(_ run: ToolResult) throws -> JSONValue {
-            XCTAssertEqual(run.termination, .exited(0), run.stderr)
-            return try JSONValue.parse(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
-        }
-        let first = try answer(try meetingd(bootstrap("ada-\(tag)@example.test"), ["DATABASE_URL": url]))
+        let first = try bootstrapped(try meetingd(bootstrap("Again \(tag)", "ada-\(tag)@example.test"), ["DATABASE_URL": url]))
         XCTAssertEqual(first["created"], true)
-        let again = try answer(try meetingd(bootstrap("ADA-\(tag)@example.test"), ["DATABASE_URL": url]))
+        let again = try bootstrapped(try meetingd(bootstrap("Again \(tag)", "ADA-\(tag)@example.test"), ["DATABASE_URL": url]))
         XCTAssertEqual(again["created"], false)
         XCTAssertEqual(again["community_id"], first["community_id"])
         XCTAssertEqual(again["admin_id"], first["admin_id"])
-        let other = try answer(try meetingd(bootstrap("bo-\(tag)@example.test"), ["DATABASE_URL": url]))
-        XCTAssertEqual(other["created"], true)
-        XCTAssertNotEqual(other["community_id"], first["community_id"])
         // Two at once: one makes it, the other finds it.
-        let arguments = bootstrap("cy-\(tag)@example.test"), path = TestEnvironment.meetingdPath
-        let results = Locked<[ToolResult]>([])
-        DispatchQueue.concurrentPerform(iterations: 2) { _ in
-            if let run = try? runTool(path, arguments, environment: ["DATABASE_URL": url]) { results.withLock { $0.append(run) } }
-        }
-        let runs = try results.withLock { $0 }.map(answer)
-        guard runs.count == 2 else { return XCTFail("two runs answered: \(runs)") }
+        let twice = bootstrap("Twice \(tag)", "cy-\(tag)@example.test")
+        let runs = try twoAtOnce([twice, twice], url).map(bootstrapped)
         XCTAssertEqual(runs.compactMap { $0["created"]?.bool }.sorted { !$0 && $1 }, [false, true], "one made it, the other found it")
         XCTAssertEqual(runs[0]["community_id"], runs[1]["community_id"])
-        XCTAssertEqual(try Psql.query(url, "SELECT count(*) FROM communities"), ["3"])
+        XCTAssertEqual(try Psql.query(url, "SELECT count(*) FROM communities"), ["2"])
+    }
+
+    /// A second community of a name one has already (whatever its case, Unicode form and spaces),
+    /// for another admin, is refused naming the one there is, nothing created, also when the two
+    /// runs go at once: two communities of one name were made, which nobody could tell apart.
+    func testBootstrapRefusesANameAnotherCommunityHas() throws {
+        let url = try emptyDatabase("bootstrap_name_taken").url
+        let tag = TestEnvironment.uniqueTag()
+        let first = try bootstrapped(try meetingd(bootstrap("Taken Academy \(tag)", "ada-\(tag)@example.test"), ["DATABASE_URL": url]))
+        let firstId = try XCTUnwrap(first["community_id"]?.string)
+        for name in ["Taken Academy \(tag)", "  taken ACADEMY \(tag) "] {
+            let refused = try meetingd(bootstrap(name, "bo-\(tag)@example.test"), ["DATABASE_URL": url])
+            XCTAssertEqual(refused.termination, .exited(1), refused.stderr)
+            XCTAssertEqual(refused.stdout, "", "nothing printed as made")
+            let message = try loggedMessage(refused)
+            for words in ["--community is already the name of community \"Taken Academy \(tag)\" (\(firstId))", "bo-\(tag)@example.test is none of its admins",
+                          "nothing was created", "another name"] {
+                XCTAssertTrue(message.contains(words), "\(words): \(message)")
+            }
+        }
+        // Two at once for one name and two admins: one makes it, the other is refused naming it.
+        let runs = try twoAtOnce([bootstrap("Race \(tag)", "one-\(tag)@example.test"), bootstrap("Race \(tag)", "two-\(tag)@example.test")], url)
+        XCTAssertEqual(runs.map(\.termination).filter { $0 == .exited(0) }.count, 1, "\(runs.map(\.stderr))")
+        let made = try bootstrapped(try XCTUnwrap(runs.first { $0.termination == .exited(0) }))
+        let loser = try XCTUnwrap(runs.first { $0.termination != .exited(0) })
+        XCTAssertEqual(loser.termination, .exited(1), loser.stderr)
+        XCTAssertTrue(try loggedMessage(loser).contains("(\(made["community_id"]?.string ?? "?"))"), "names the one made: \(loser.stderr)")
+        XCTAssertEqual(try Psql.query(url, "SELECT count(*) FROM communities"), ["2"], "nothing else was made")
+        XCTAssertEqual(try Psql.query(url, "SELECT count(*) FROM people"), ["2"], "nor any admin")
+    }
+
+    private func bootstrap(_ community: String, _ email: String) -> [String] {
+        ["bootstrap", "--community", community, "--short-name", "AG", "--admin-email", email, "--admin-first", "Ada", "--admin-last", "Admin"]
+    }
+
+    /// What a bootstrap that succeeded printed.
+    private func bootstrapped(_ run: ToolResult) throws -> JSONValue {
+        XCTAssertEqual(run.termination, .exited(0), run.stderr)
+        return try JSONValue.parse(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// The message of the log line meetingd stopped with (its last line on stderr).
+    private func loggedMessage(_ run: ToolResult) throws -> String {
+        try JSONValue.parse(String(run.stderr.split(separator: "\n").last ?? ""))["message"]?.string ?? ""
+    }
+
+    /// Runs the two commands at the same time on `url`, in the order given.
+    private func twoAtOnce(_ commands: [[String]], _ url: String) throws -> [ToolResult] {
+        let results = Locked<[Int: ToolResult]>([:]), path = TestEnvironment.meetingdPath
+        DispatchQueue.concurrentPerform(iterations: commands.count) { i in
+            if let run = try? runTool(path, commands[i], environment: ["DATABASE_URL": url]) { results.withLock { $0[i] = run } }
+        }
+        let runs = results.withLock { $0 }
+        guard runs.count == commands.count else { throw HarnessError("not every run answered: \(runs)") }
+        return commands.indices.compactMap { runs[$0] }
     }
 
     /// A server that cannot be reached is a passing hindrance: exit status 75, run it again.
