@@ -3340,7 +3340,7 @@ class AvailabilityNamespace:
         actor: Optional[str] = None,
         idempotency_key: Optional[str] = None,
     ) -> AvailabilitySetWeeklyResult:
-        """Replaces an expert's weekly rules, kept in their own time zone and read on its clock: on the day the clocks go forward, a time in the hour they skip is read an hour on (02:30 is 03:30); on the day they go back, a time in the hour they repeat is its first reading (the summer time's). A weekly series' time is read the same way.
+        """Replaces an expert's weekly rules, kept in their own time zone and read on its clock: on the day the clocks go forward, a time in the gap they skip is read on by the gap's length (02:30 is 03:30 where an hour is skipped; 02:15 is 02:45 on Lord Howe, which skips half an hour); on the day they go back, a time in the span they repeat is its first reading (the summer time's). A weekly series' time is read the same way.
 
         Who may call: expert, admin. Mutating: accepts idempotency_key.
 
