@@ -68,7 +68,10 @@ public struct Series: Sendable, Equatable {
     public func date(_ index: Int64) -> LocalDate { firstDate.adding(days: 7 * index) }
 
     /// The occurrence's start on `date`; nil when the series' zone is unknown here.
-    public func start(on date: LocalDate) -> Instant? {
+    public func start(on date: LocalDate) -> Instant? { Self.start(on: date, at: localMinutes, in: timeZone) }
+
+    /// A weekly time's start on `date` on the clock of `timeZone`.
+    static func start(on date: LocalDate, at localMinutes: Int, in timeZone: String) -> Instant? {
         guard date <= .latestSupported else { return nil }
         return ZoneClock(identifier: timeZone)?.instant(on: date, at: LocalTimeOfDay(minutes: localMinutes))
     }
@@ -667,5 +670,32 @@ extension Series {
     /// their week's bookings): the series' user alone, whose wallet and bookings they are.
     public static func showsDetail(to person: ActingPerson, userId: String) -> Bool {
         person.id == userId
+    }
+}
+
+/// A series' weekly time as the community's grid checks it: at its first date's start
+/// (`BookingAttempt.gridStart`).
+public struct SeriesTime: Sendable, Equatable {
+    public var id: String
+    public var timeZone: String
+    public var firstDate: LocalDate
+    public var localMinutes: Int
+
+    public init(id: String, timeZone: String, firstDate: LocalDate, localMinutes: Int) {
+        self.id = id
+        self.timeZone = timeZone
+        self.firstDate = firstDate
+        self.localMinutes = localMinutes
+    }
+
+    /// The series a change of the community's grid (its `slot_minutes` or `time_zone`) leaves
+    /// off it: on the grid before, off it after, so none of their dates is booked again (the
+    /// slot-grid rule), and the admin making the change is told which.
+    public static func leftOffGrid(_ series: [SeriesTime], before: CommunitySettings, after: CommunitySettings) -> [String] {
+        series.filter { s in
+            guard let start = Series.start(on: s.firstDate, at: s.localMinutes, in: s.timeZone) else { return false }
+            return SlotGrid.isOnGrid(start, slotMinutes: before.slotMinutes, timeZone: before.timeZone)
+                && !SlotGrid.isOnGrid(start, slotMinutes: after.slotMinutes, timeZone: after.timeZone)
+        }.map(\.id)
     }
 }

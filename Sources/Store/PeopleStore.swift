@@ -186,6 +186,23 @@ public enum CommunityStore {
         return (try j.string("name"), try SettingsMemo.settings(stored: settings.value))
     }
 
+    /// What a change of the settings reads (`ml_community_settings_context`): the name and the
+    /// settings, and with `series` the weekly times of at most `limit` active series with dates
+    /// to come, which a new grid may leave off it.
+    public static func settingsContext(communityId: String, testClock: Bool, series: Bool, limit: Int64) -> SQLCall {
+        SQLCall(
+            "ml_community_settings_context",
+            [.init(communityId, "text"), .init(testClock, "boolean"), .init(series, "boolean"), .init(limit, "integer")])
+    }
+
+    /// The series times of a `settingsContext` read.
+    public static func decodeSeriesTimes(_ json: JSON?) throws -> [SeriesTime] {
+        try StoredJSON(json ?? .null, path: "community_context").list("series").map { s in
+            guard let date = LocalDate(try s.string("first_date")) else { throw s.fail("first_date", "is not a date") }
+            return SeriesTime(id: try s.string("id"), timeZone: try s.string("time_zone"), firstDate: date, localMinutes: Int(try s.int("local_minutes")))
+        }
+    }
+
     /// The settings as decided, the whole document (`ml_community_settings_apply`).
     public static func settingsApply(communityId: String, _ settings: CommunitySettings) -> SQLCall {
         SQLCall("ml_community_settings_apply", [.init(["community_id": .string(communityId), "settings": settings.json] as JSON, "jsonb")])

@@ -12,11 +12,19 @@ import Store
 /// a link's write keeps one made already), one read beside the actor's row, the rules
 /// (`CommunitySettings.apply`, `ProfileRules`, `StudentLinkRule`), one write.
 public enum DirectoryUseCases {
+    /// The most active series a change of the grid checks.
+    static let seriesChecked: Int64 = 1_000
+
     /// `community.update_settings`: the settings given replace the stored ones; the rest stay.
     public static func updateSettings() -> CommandPlan {
         CommandPlan(
             locks: { scope, _ in scope.keyLock + [CommunityStore.lockForChange(communityId: scope.communityId)] },
-            context: { scope, _ in CommunityStore.context(communityId: scope.communityId) },
+            // The weekly series' times are read where the grid may move, at most a thousand.
+            context: { scope, params in
+                CommunityStore.settingsContext(
+                    communityId: scope.communityId, testClock: scope.testClock, series: params.has("time_zone") || params.has("slot_minutes"),
+                    limit: seriesChecked + 1)
+            },
             decide: { ctx, json, params in
                 let (name, stored) = try CommunityStore.decodeContext(json, communityId: ctx.communityId)
                 var given = params.fields
@@ -25,8 +33,15 @@ public enum DirectoryUseCases {
                 // A null clears the two settings that may be unset; for the others it says nothing.
                 var settings = stored
                 try settings.apply(.object(given.filter { !$0.value.isNull || $0.key == "weekly_usage_limit" || $0.key == "office_email" }), path: "")
+                // What the change stops: the series whose weekly time the new grid leaves off it.
+                let series = try CommunityStore.decodeSeriesTimes(json)
+                let offGrid = SeriesTime.leftOffGrid(Array(series.prefix(Int(seriesChecked))), before: stored, after: settings)
                 return Outcome(
-                    response: ["id": .string(ctx.communityId), "name": .string(name), "settings": settings.json],
+                    response: [
+                        "id": .string(ctx.communityId), "name": .string(name), "settings": settings.json,
+                        "series_off_grid": .array(offGrid.prefix(Int(Listed.atMost)).map { .string($0) }),
+                        "series_checked_all": .bool(series.count <= Int(seriesChecked) && offGrid.count <= Int(Listed.atMost)),
+                    ],
                     apply: CommunityStore.settingsApply(communityId: ctx.communityId, settings))
             })
     }

@@ -188,7 +188,18 @@ enum AdminCommands {
             data["reason"] = .string(reason + "; \(key)=null clears it")
             throw ServiceError(code: e.code, message: "Invalid params: \(key) \(reason); \(key)=null clears it", data: .object(data))
         }
-        if invocation.wantsJSON { session.out.json(community) } else { session.out.text(try settingsLines(community, session)) }
+        if invocation.wantsJSON { return session.out.json(community) }
+        session.out.text(try settingsLines(community, session))
+        // What the change stops: weekly series whose time the new grid leaves off it.
+        let offGrid = (community["series_off_grid"]?.arrayValue ?? []).compactMap(\.stringValue)
+        guard !offGrid.isEmpty || community["series_checked_all"] == false else { return }
+        session.out.line()
+        session.out.line("\(Counted.words(Int64(offGrid.count), "weekly series", plural: "weekly series")) now "
+            + "\(offGrid.count == 1 ? "starts" : "start") off the new grid: none of their dates is booked again "
+            + "(both sides are told as each date's turn comes) until cancelled and booked at a time on the grid:")
+        for id in offGrid { session.out.line("  \(id)") }
+        if community["series_checked_all"] == false { session.out.line("(and maybe more: not every active series was checked or listed)") }
+        session.out.line("meetctl series cancel SERIES --reason R ends one; its user may then book it again at a time on the grid.")
     }
 
     /// The settings `null` unsets (the service's `community.update_settings`).

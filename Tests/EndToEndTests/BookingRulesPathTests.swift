@@ -461,16 +461,30 @@ final class BookingRulesPathTests: EndToEndTestCase {
     /// again; before, both sides were told weekly to "search for slots with availability.search".
     func testASeriesOffANewGridIsToldToBeBookedAgain() throws {
         let w = try MeetingWorld(self, label: #function, settings: ["slot_minutes": 30, "horizon_days": 14])
-        try w.meetingd.result("series.create", as: w.user, [
+        let series = try MeetingWorld.id(of: w.meetingd.result("series.create", as: w.user, [
             "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "location_id": .string(w.locationId),
             "first_start": "2030-03-06T10:30:00Z",
-        ])
-        try w.meetingd.result("community.update_settings", as: w.admin, ["slot_minutes": 60])
+        ]))
+        let onTheHour = try MeetingWorld.id(of: w.meetingd.result("series.create", as: w.user, [
+            "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "location_id": .string(w.locationId),
+            "first_start": "2030-03-06T14:00:00Z",
+        ]))
+        // The admin making the change is told which series it stops (the one on the hour stays).
+        let unchanged = try w.meetingd.result("community.update_settings", as: w.admin, ["horizon_days": 14])
+        XCTAssertEqual(unchanged["series_off_grid"], .array([]), "the grid did not move: \(unchanged)")
+        let changed = try w.meetingd.result("community.update_settings", as: w.admin, ["slot_minutes": 60])
+        XCTAssertEqual(changed["series_off_grid"], .array([.string(series)]), "not \(onTheHour): \(changed)")
+        XCTAssertEqual(changed["series_checked_all"], true)
+        XCTAssertEqual(try w.meetingd.result("community.update_settings", as: w.admin, ["slot_minutes": 60])["series_off_grid"], .array([]),
+                       "off the grid already: not told again")
+        let moved = try w.meetingd.result("community.update_settings", as: w.admin, ["time_zone": "Asia/Kolkata"])
+        XCTAssertEqual(moved["series_off_grid"], .array([.string(onTheHour)]), "14:00 UTC is 19:30 in Kolkata: off the hour grid: \(moved)")
+        try w.meetingd.result("community.update_settings", as: w.admin, ["time_zone": "UTC"])
         try w.setClock("2030-03-07T12:00:00Z")
         _ = try w.drainOutbox()
-        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["series_occurrences_created"], 0)
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["series_occurrences_created"], 1, "the series on the hour's, back on the grid")
         let told = try w.drainRaw().filter { $0["kind"]?.string == "series_date_not_booked" }
-        XCTAssertEqual(told.count, 2, "both sides: \(told)")
+        XCTAssertEqual(told.count, 2, "both sides of the series off the grid: \(told)")
         for message in told {
             let text = message["rendered"]?["text"]?.string ?? ""
             XCTAssertTrue(text.contains("meetings start on the community's 60-minute grid (UTC); the series' weekly time is off it; "

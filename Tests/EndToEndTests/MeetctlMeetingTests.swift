@@ -305,6 +305,11 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertEqual(series["occurrences"]?.array?.count, 3, "its dates within the horizon are booked")
         let refused = try c.user.fails(["series", "create", "--expert", c.expertId, "--service", "CHEM101", "--start", "2030-03-11 09:00", "--location", "Room 101"], status: 1)
         XCTAssertTrue(refused.stderr.contains("slot_unavailable") || refused.stderr.contains("time_conflict"), "the time is taken: \(refused.stderr)")
+        // A change of the grid that leaves the series' 09:00 (New York, 13:00 UTC: 18:45 in Kathmandu) off it names the series.
+        let moved = try c.admin.ok(["settings", "set", "time_zone=Asia/Kathmandu"])
+        XCTAssertTrue(moved.contains("1 weekly series now starts off the new grid: none of their dates is booked again"), moved)
+        XCTAssertTrue(moved.contains("  \(series["id"]?.string ?? "?")\n"), moved)
+        XCTAssertFalse(try c.admin.ok(["settings", "set", "time_zone=America/New_York"]).contains("off the new grid"), "back on it")
     }
 
     /// Seed 004: "From the details of the meeting, the expert can switch to the chat or start a

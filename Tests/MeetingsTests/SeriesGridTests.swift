@@ -72,4 +72,27 @@ final class SeriesGridTests: XCTestCase {
             XCTAssertEqual(($0 as? AppError)?.dataCode, "slot_unavailable", "\($0)")
         }
     }
+
+    /// A change of the community's grid names the series it leaves off it, checked as the
+    /// slot-grid rule checks them (at the first date's start): on the grid before and off it
+    /// after; one off it already, or still on it, is not named.
+    func testAChangeOfTheGridNamesTheSeriesItLeavesOffIt() {
+        var before = CommunitySettings()
+        before.timeZone = "Asia/Tokyo"
+        before.slotMinutes = 120
+        // 25 March 10:00 in Berlin is 18:00 in Tokyo: on the grid; 10:30 is off it already.
+        let onGrid = SeriesTime(id: "ser_on", timeZone: "Europe/Berlin", firstDate: LocalDate("2030-03-25")!, localMinutes: 600)
+        let offAlready = SeriesTime(id: "ser_off", timeZone: "Europe/Berlin", firstDate: LocalDate("2030-03-25")!, localMinutes: 630)
+        XCTAssertEqual(SeriesTime.leftOffGrid([onGrid, offAlready], before: before, after: before), [], "nothing moved")
+        var coarser = before
+        coarser.slotMinutes = 240
+        XCTAssertEqual(SeriesTime.leftOffGrid([onGrid, offAlready], before: before, after: coarser), ["ser_on"], "18:00 is off a 4-hour grid")
+        var finer = before
+        finer.slotMinutes = 60
+        XCTAssertEqual(SeriesTime.leftOffGrid([onGrid, offAlready], before: before, after: finer), [], "18:00 stays on an hour grid")
+        var kathmandu = before
+        kathmandu.timeZone = "Asia/Kathmandu"
+        kathmandu.slotMinutes = 30
+        XCTAssertEqual(SeriesTime.leftOffGrid([onGrid], before: before, after: kathmandu), ["ser_on"], "09:00 UTC is 14:45 in Kathmandu")
+    }
 }

@@ -453,7 +453,7 @@ class CommunitySettingsLabels:
 
 @dataclass
 class CommunitySettingsNoShowPolicy:
-    """A user's no-shows logged within the last window_days (one logged exactly window_days earlier no longer counts), max_no_shows of them, suspend the person the meetings were for (the student a customer booked for, else the user) for suspension_days, to the next whole minute (a longer suspension already running keeps its end, which the notice tells): no one can book for them meanwhile (person.unsuspend lifts it)
+    """A user's no-shows logged within the last window_days (one logged exactly window_days earlier no longer counts), max_no_shows of them, suspend the person the meetings were for (the student a customer booked for, else the user) for suspension_days of 24 hours each from the log (across a change of the clocks too: a day is not a calendar day), to the next whole minute (a longer suspension already running keeps its end, which the notice tells): no one can book for them meanwhile (person.unsuspend lifts it)
 
     Members meetingd adds after this client was generated are kept in `extra`."""
 
@@ -465,6 +465,24 @@ class CommunitySettingsNoShowPolicy:
     @classmethod
     def from_json(cls, value: Any) -> "CommunitySettingsNoShowPolicy":
         return decode(cls, value, _CommunitySettingsNoShowPolicy_FIELDS)
+
+
+@dataclass
+class CommunityUpdateSettingsResult:
+    """The CommunityUpdateSettingsResult object as meetingd answers it.
+
+    Members meetingd adds after this client was generated are kept in `extra`."""
+
+    id: str
+    name: str
+    series_checked_all: bool
+    series_off_grid: List[str]
+    settings: CommunitySettings
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "CommunityUpdateSettingsResult":
+        return decode(cls, value, _CommunityUpdateSettingsResult_FIELDS)
 
 
 @dataclass
@@ -2173,6 +2191,14 @@ _CommunitySettingsNoShowPolicy_FIELDS: Tuple[FieldSpec, ...] = (
     ("window_days", "window_days", None, True),
 )
 
+_CommunityUpdateSettingsResult_FIELDS: Tuple[FieldSpec, ...] = (
+    ("id", "id", None, True),
+    ("name", "name", None, True),
+    ("series_checked_all", "series_checked_all", None, True),
+    ("series_off_grid", "series_off_grid", None, True),
+    ("settings", "settings", CommunitySettings.from_json, True),
+)
+
 _Person_FIELDS: Tuple[FieldSpec, ...] = (
     ("email", "email", None, True),
     ("first_name", "first_name", None, True),
@@ -3016,6 +3042,7 @@ __all__ = [
     "Reason",
     "CommunitySettingsLabels",
     "CommunitySettingsNoShowPolicy",
+    "CommunityUpdateSettingsResult",
     "Person",
     "PersonListResult",
     "PersonFindByEmailResult",
@@ -3545,7 +3572,7 @@ class CommunityNamespace:
         rejection_reasons: Optional[Sequence[GivenReasonInput]] = UNSET,
         cancellation_reasons: Optional[Sequence[GivenReasonInput]] = UNSET,
         idempotency_key: Optional[str] = None,
-    ) -> Community:
+    ) -> CommunityUpdateSettingsResult:
         """Changes any of the community's settings; the others keep their values.
 
         Who may call: admin. Mutating: accepts idempotency_key.
@@ -3595,7 +3622,8 @@ class CommunityNamespace:
             time_conflict
         no_show_policy: A user's no-shows logged within the last window_days (one logged exactly window_days
             earlier no longer counts), max_no_shows of them, suspend the person the meetings were for (the
-            student a customer booked for, else the user) for suspension_days, to the next whole minute (a
+            student a customer booked for, else the user) for suspension_days of 24 hours each from the log
+            (across a change of the clocks too: a day is not a calendar day), to the next whole minute (a
             longer suspension already running keeps its end, which the notice tells): no one can book for
             them meanwhile (person.unsuspend lifts it)
         weekly_usage_limit (1…1000): Most meetings a user may have in one week (Monday to Monday in the
@@ -3629,7 +3657,7 @@ class CommunityNamespace:
         TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
         BatchAnswerFullError, BatchTimeUpError.
         """
-        return self._client._call("community.update_settings", {"actor": actor, "auto_accept": UNSET if auto_accept is None else auto_accept, "cancellation_window_hours": UNSET if cancellation_window_hours is None else cancellation_window_hours, "user_late_cancel_charge_percent": UNSET if user_late_cancel_charge_percent is None else user_late_cancel_charge_percent, "platform_fee_percent": UNSET if platform_fee_percent is None else platform_fee_percent, "reminder_user_hours": UNSET if reminder_user_hours is None else reminder_user_hours, "reminder_expert_minutes": UNSET if reminder_expert_minutes is None else reminder_expert_minutes, "min_notice_minutes": UNSET if min_notice_minutes is None else min_notice_minutes, "horizon_days": UNSET if horizon_days is None else horizon_days, "slot_minutes": UNSET if slot_minutes is None else slot_minutes, "require_enrollment": UNSET if require_enrollment is None else require_enrollment, "allow_expert_filter": UNSET if allow_expert_filter is None else allow_expert_filter, "require_session_log": UNSET if require_session_log is None else require_session_log, "require_confirm_details": UNSET if require_confirm_details is None else require_confirm_details, "experts_may_propose": UNSET if experts_may_propose is None else experts_may_propose, "email_user_on_decline": UNSET if email_user_on_decline is None else email_user_on_decline, "pending_holds_slot": UNSET if pending_holds_slot is None else pending_holds_slot, "no_show_policy": UNSET if no_show_policy is None else no_show_policy, "weekly_usage_limit": weekly_usage_limit, "labels": UNSET if labels is None else labels, "short_name": UNSET if short_name is None else short_name, "time_zone": UNSET if time_zone is None else time_zone, "office_email": office_email, "session_types": UNSET if session_types is None else session_types, "feedback_questions": UNSET if feedback_questions is None else feedback_questions, "rejection_reasons": UNSET if rejection_reasons is None else rejection_reasons, "cancellation_reasons": UNSET if cancellation_reasons is None else cancellation_reasons, "idempotency_key": idempotency_key}, True, Community.from_json)
+        return self._client._call("community.update_settings", {"actor": actor, "auto_accept": UNSET if auto_accept is None else auto_accept, "cancellation_window_hours": UNSET if cancellation_window_hours is None else cancellation_window_hours, "user_late_cancel_charge_percent": UNSET if user_late_cancel_charge_percent is None else user_late_cancel_charge_percent, "platform_fee_percent": UNSET if platform_fee_percent is None else platform_fee_percent, "reminder_user_hours": UNSET if reminder_user_hours is None else reminder_user_hours, "reminder_expert_minutes": UNSET if reminder_expert_minutes is None else reminder_expert_minutes, "min_notice_minutes": UNSET if min_notice_minutes is None else min_notice_minutes, "horizon_days": UNSET if horizon_days is None else horizon_days, "slot_minutes": UNSET if slot_minutes is None else slot_minutes, "require_enrollment": UNSET if require_enrollment is None else require_enrollment, "allow_expert_filter": UNSET if allow_expert_filter is None else allow_expert_filter, "require_session_log": UNSET if require_session_log is None else require_session_log, "require_confirm_details": UNSET if require_confirm_details is None else require_confirm_details, "experts_may_propose": UNSET if experts_may_propose is None else experts_may_propose, "email_user_on_decline": UNSET if email_user_on_decline is None else email_user_on_decline, "pending_holds_slot": UNSET if pending_holds_slot is None else pending_holds_slot, "no_show_policy": UNSET if no_show_policy is None else no_show_policy, "weekly_usage_limit": weekly_usage_limit, "labels": UNSET if labels is None else labels, "short_name": UNSET if short_name is None else short_name, "time_zone": UNSET if time_zone is None else time_zone, "office_email": office_email, "session_types": UNSET if session_types is None else session_types, "feedback_questions": UNSET if feedback_questions is None else feedback_questions, "rejection_reasons": UNSET if rejection_reasons is None else rejection_reasons, "cancellation_reasons": UNSET if cancellation_reasons is None else cancellation_reasons, "idempotency_key": idempotency_key}, True, CommunityUpdateSettingsResult.from_json)
 
 
 class ConversationNamespace:
