@@ -28,8 +28,13 @@ public enum SeriesUseCases {
     static func outcome(_ ctx: RequestContext, _ c: SeriesContext, _ change: SeriesChange, by actor: MeetingActor) -> Outcome {
         var writes = MeetingWrites.writeSet(ctx, c.booking, change.meetings, by: actor)
         writes.add(change)
-        // A date the step could not book is told to both sides, as the scheduler tells it.
+        // A date the step could not book is told to both sides, as the scheduler tells it; one
+        // listed as not booked that a skip booked after all is told to the user, as the
+        // scheduler's retry tells it (an admin's booking tells them on its own).
         writes.outbox += JobsUseCases.notBookedNotices(change)
+        if actor != .admin {
+            writes.outbox += JobsUseCases.bookedAfterAllNotices(change, listedNotBooked: Set(c.skips.filter(\.isNotBooked).map(\.date)))
+        }
         writes.outbox += skippedDateNotices(c, change, by: actor)
         return Outcome(response: response(c, change, ctx), apply: writes.call)
     }

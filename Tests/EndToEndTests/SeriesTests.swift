@@ -613,6 +613,10 @@ final class SeriesTests: EndToEndTestCase {
         XCTAssertEqual(after.map(\.date), ["2030-03-06", "2030-03-13", "2030-03-20"], "\(skipped)")
         XCTAssertEqual(after.map(\.credit), ["blocked", "returned", "blocked"], "03-20 holds what 03-13 gave back")
         XCTAssertEqual(skipped["skip_dates"]?.array?.map { "\($0["date"]?.string ?? "") \($0["reason"]?.string ?? "")" }, ["2030-03-13 skipped by user"])
+        // The user is told the date once not booked is booked now, as the scheduler's retry tells it.
+        let booked = try w.drainRaw().filter { $0["kind"] == "series_date_booked" }
+        XCTAssertEqual(booked.compactMap { $0["recipient_id"]?.string }, [tight], "\(booked)")
+        XCTAssertEqual(booked.first?["payload"]?["date"], "2030-03-20")
         XCTAssertEqual(try runJobs(w)["series_occurrences_created"], 0, "nothing was left for the scheduler")
         try w.assertReconciled()
     }
