@@ -39,6 +39,7 @@ enum Commands {
         Column(header: "  cancelled by", key: "cancelled_by", optional: true),
         Column(header: "  withdrawn by", key: "withdrawn_by", optional: true),
         Column(header: "  skipped by", key: "skipped_by", optional: true),
+        Column(header: "  unanswered", key: "unanswered_by", optional: true),
         Column(header: "Awaiting", key: "awaiting_action_by", optional: true),
         // `meeting show` to the expert's side: what it does next, and with which command.
         Column(header: "Next step", key: "next_step", optional: true),

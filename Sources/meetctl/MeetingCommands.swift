@@ -198,6 +198,14 @@ enum MeetingCommands {
             shown["next_step"] = .string("\(step): \(stepCommand(step, id, detailsRequired: detailsRequired))")
         }
         if meeting["status"] == "cancelled" { shown.merge(try howCancelled(timeline, meeting, session)) { _, said in said } }
+        // An expired meeting was not answered in time: by the side that had not approved it (the
+        // expert's where both had, and the session was still to make).
+        if meeting["status"] == "expired" {
+            let side = meeting["user_approved"] == false && meeting["expert_approved"] == true ? "user" : "expert"
+            let id = meeting[side == "expert" ? "expert_id" : "user_id"]?.stringValue
+            let name = try id.flatMap { try actorName($0, meeting, session) }
+            shown["unanswered_by"] = .string("\(name.map { "\($0) (\(side))" } ?? "the \(side)") before it started")
+        }
         session.out.text(try Render.record(.object(shown), columns, session))
         session.out.line()
         session.out.line("Timeline:")

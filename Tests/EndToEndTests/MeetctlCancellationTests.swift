@@ -49,6 +49,18 @@ final class MeetctlCancellationTests: XCTestCase {
         try (try c.expert).ok(["withdraw", proposed])
         let withdrawn = try c.admin.ok(["meeting", "show", proposed])
         XCTAssertTrue(withdrawn.contains("\n  withdrawn by  Talia Kim (expert)\n"), withdrawn)
+
+        // An expired request says whose answer it waited for; an expired proposal, the user's.
+        let request = try (try c.user).json(["book", "--expert", c.expertId, "--service", c.serviceId, "--start", "2030-03-27 16:00", "--location", "Video call"])
+        let requested = try XCTUnwrap(request["id"]?.string)
+        let unanswered = try XCTUnwrap(try (try c.expert).json([
+            "propose", "--user", c.userId, "--service", c.serviceId, "--start", "2030-03-27 12:00", "--length", "60", "--price", "100", "--location", "Video call",
+        ])["id"]?.string)
+        try c.admin.ok(["clock", "set", "2030-03-28T00:00:00Z"])
+        try c.admin.ok(["jobs", "run"])
+        let expired = try c.admin.ok(["meeting", "show", requested])
+        XCTAssertTrue(expired.contains("\n  unanswered  Talia Kim (expert) before it started\n"), expired)
+        XCTAssertTrue(try c.admin.ok(["meeting", "show", unanswered]).contains("  unanswered  Sam Lee (user) before it started"))
     }
 
     func testYesCancelsLateAndTheUserIsCharged() throws {
