@@ -136,6 +136,8 @@ enum Commands {
                 both sides); --role expert or --role user keeps one side. A meeting awaiting you as expert has your next step
                 beside its status, as meetctl waiting words it: confirm or decline, answer the new date, or make the session
                 (a new date the user accepted where the community requires session details; meetctl meeting show gives the command).
+                A session that has ended waits for its expert's log: "agreed (log the session)" to the expert, and
+                "agreed (ended, to be logged)" to its user, whose credits it holds until then.
                 Rows are numbered: until the next listing, other commands take the number in place of the meeting's id
                 (meetctl confirm 2), as they take the id's last 6 or more characters. A listing printed with --json or --csv
                 is the last listing too, numbered as its table would be (its Nth item is row N). --json prints {role, items} with
