@@ -212,7 +212,7 @@ func refuseUnreadable(_ conninfo: String, _ variable: String) {
     guard let problem = Connection.unreadable(conninfo) else { return }
     fail("\(variable) cannot be parsed as a connection string: \(problem); nothing was done. Write it as keyword=value pairs "
         + "(host=… dbname=… user=…, a value with spaces in single quotes) or as a URI postgresql://user@host:port/dbname "
-        + "(a % or other reserved character in it written %XX)\n" + usage)
+        + "(a % or other reserved character in it written %XX); meetingd --help lists the settings\n")
 }
 if command != "discover" { refuseUnreadable(conninfo, "DATABASE_URL") }
 /// libpq reads a DATABASE_URL with neither `=` nor `://` as the name of a database on its default
