@@ -91,6 +91,13 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
                 : "Missing actor: pass \"actor\" with the id of the signed-in person")
     }
 
+    /// A meetingd pinned to `id` (`--pin-actor`), which is no person's in its database.
+    public static func unknownPinnedActor(_ id: String) -> AppError {
+        AppError(
+            .unknownActor,
+            message: "Unknown actor: this meetingd acts for \(id) (--pin-actor), whom its database does not have; ask its operator to pin an existing person")
+    }
+
     public static func forbidden(_ why: String) -> AppError {
         AppError(.forbidden, message: "Forbidden: \(why)")
     }

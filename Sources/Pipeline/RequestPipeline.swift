@@ -516,7 +516,9 @@ public final class RequestPipeline {
         if let known = communities[actorId] { return known }
         let lookup = RequestQueries.community(of: actorId)
         guard let row = try c.query(lookup.sql, lookup.params).first else {
-            throw AppError.unknownActor(given: true)
+            // The caller named nobody: the operator pinned this meetingd to a person the database
+            // does not have (checked at start-up only when the database answered then).
+            throw actorId == config.pinnedActor ? AppError.unknownPinnedActor(actorId) : AppError.unknownActor(given: true)
         }
         let community = try row.string("community_id")
         if communities.count >= RequestPipeline.maxCachedPeople { communities.removeAll(keepingCapacity: true) }

@@ -278,6 +278,7 @@ final class DatabaseRestartTests: EndToEndTestCase {
                 XCTAssertEqual(run.termination, .exited(2), "\(command) with \(variable) \(url): \(run.stderr)")
                 XCTAssertTrue(run.stderr.hasPrefix("\(variable) cannot be parsed as a connection string: ") && run.stderr.contains(says), run.stderr)
                 XCTAssertFalse(run.stderr.contains("refuses meetingd's login"), run.stderr)
+                XCTAssertFalse(run.stderr.contains("usage:"), "the mistake and its remedy, not the whole usage (meetctl shows it too): \(run.stderr)")
                 XCTAssertEqual(run.stdout, "", "nothing served or created")
             }
         }
@@ -298,6 +299,23 @@ final class DatabaseRestartTests: EndToEndTestCase {
         XCTAssertEqual(refused["data"]?["retryable"], false)
         XCTAssertTrue(meetingd.stderrEventuallyContains("does not exist"), "the log says why: \(meetingd.stderrTail)")
         XCTAssertTrue(meetingd.isRunning, "it serves on: an operator may create the database")
+    }
+
+    /// Pinned to a person the database does not have, while the database was down at start-up
+    /// (so the pin could not be checked): once it is back, a call that named nobody is told the
+    /// pinned person is unknown and whom to ask, not that "actor" named nobody.
+    func testAPinToNobodyMetAfterStartUpSaysSo() throws {
+        let url = try startOwnCluster()
+        XCTAssertTrue(try scriptsDB(["stop", "--name", clusterName!]).succeeded)
+        let nobody = "per_" + String(repeating: "0", count: 32)
+        let meetingd = try startMeetingd(["--pin-actor", nobody], environment: ["DATABASE_URL": url])
+        XCTAssertEqual(try meetingd.call("system.ping")["result"]?["database"], "unavailable")
+        XCTAssertTrue(try scriptsDB(["start", "--name", clusterName!]).succeeded)
+        let refused = try meetingd.call("community.get", .object([:]))
+        XCTAssertEqual(refused["error"]?["code"], 4001, "\(refused)")
+        let message = refused["error"]?["message"]?.string ?? ""
+        XCTAssertTrue(message.contains("this meetingd acts for \(nobody) (--pin-actor), whom its database does not have"), message)
+        XCTAssertFalse(message.contains("given in \"actor\""), message)
     }
 
     /// Met after start-up (the database was down then), a migration that cannot be applied stops
