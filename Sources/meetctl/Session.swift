@@ -225,9 +225,13 @@ final class Session {
     /// clock) and that day starts at another moment on the community's clock, whose months the
     /// reports count: what to give for the community's day, so a month's close matches them.
     func communityDayNotes() throws -> [String] {
+        // A day alone, or its midnight written out on the reader's clock.
         let days: [(option: String, day: LocalDate)] = ["as-of", "from", "to"].compactMap { name in
-            guard case .time(.day(let day))? = invocation.first(name) else { return nil }
-            return (name, day)
+            switch invocation.first(name) {
+            case .time(.day(let day))?: return (name, day)
+            case .time(.local(let day, let time))? where time.minutes == 0: return (name, day)
+            default: return nil
+            }
         }
         guard !days.isEmpty else { return [] }
         let mine = try clock()

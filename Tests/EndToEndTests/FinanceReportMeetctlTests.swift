@@ -175,6 +175,8 @@ final class FinanceReportMeetctlTests: XCTestCase {
         XCTAssertTrue(other.stderr.contains(
             "note: --as-of 2030-03-01 is the start of that day on your clock (Europe/London); the community's months, as the reports count "
                 + "them, are on its clock (America/New_York), where that day starts at --as-of 2030-03-01T00:00:00-05:00"), other.stderr)
+        let midnight = try finance.run(["trial-balance", "--as-of", "2030-03-01 00:00"])
+        XCTAssertTrue(midnight.stderr.contains("where that day starts at --as-of 2030-03-01T00:00:00-05:00"), "its midnight written out: \(midnight.stderr)")
         let given = try finance.run(["trial-balance", "--as-of", "2030-03-01T00:00:00-05:00"])
         XCTAssertFalse(given.stderr.contains("note:"), "a time with its offset is what it says: \(given.stderr)")
         let statement = try finance.run(["statement", "--person", c.userId, "--from", "2030-03-01", "--to", "2030-04-01"])
