@@ -66,6 +66,8 @@ def describe(schema):
         text += f", not {schema['not']['const']}"
     if "minimum" in schema and "maximum" in schema:
         text += f" {schema['minimum']}…{schema['maximum']}"
+    if "multipleOf" in schema:
+        text += f" in steps of {schema['multipleOf']}"
     if "maxLength" in schema and kind == "string" and "enum" not in schema and ("pattern" not in schema or one_line or no_nul or said):
         text += f" ≤ {schema['maxLength']} chars"
     return text

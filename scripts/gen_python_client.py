@@ -149,7 +149,7 @@ class Generator:
         if re.fullmatch(r"\^[a-z]{3}_\[0-9a-f\]\{32\}\$", pattern):
             notes.append(f"{pattern[1:4]}_… id")
         if "minimum" in resolved and "maximum" in resolved and abs(resolved["maximum"]) < 2 ** 62:
-            notes.append(f"{resolved['minimum']}…{resolved['maximum']}")
+            notes.append(f"{resolved['minimum']}…{resolved['maximum']}" + (f" in steps of {resolved['multipleOf']}" if "multipleOf" in resolved else ""))
         if resolved.get("type") == "array" and "items" in resolved:
             item = self.hint(resolved["items"]).strip(" ()")
             if item:

@@ -170,7 +170,7 @@ enum AvailabilityAPI {
                  .init("user_id", .id(.person),
                        "Admins and the office: search as this user would before booking for them (meeting.request with user_id): their enrolment, weekly limit and suspension count, and student_id names one of their students. The office searches for a user only. Without it, a caller with the user role searches as the user they book as (an admin who is a user too: their own enrolment); an admin who is not a user sees every certified expert"),
                  .init("location_id", .id(.location)), .init("expert_id", .id(.person), "Only where the community allows filtering by expert; an unknown person is not_found, one without the expert role invalid, an expert not certified in the service has no slots"),
-                 .init("length_minutes", .integer(min: 5, max: 1440)),
+                 .init("length_minutes", MeetingAPI.minutes),
                  .init("student_id", .id(.person), "Search for one of your students: their enrolment decides which experts are shown"),
                  .init("limit", .integer(min: 1, max: Int64(SchedulingLimits.maxSlotsPerPage)),
                        "Most slots in this answer (default \(SchedulingLimits.defaultSlotsPerPage)); an answer also ends before a slot that would take it past \(SchedulingLimits.maxListingsPerPage) expert-location pairs (its first slot is always listed, whatever it lists)"),

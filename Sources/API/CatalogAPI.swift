@@ -15,7 +15,7 @@ enum CatalogAPI {
         "service.create", "Adds a service: generic (any certified expert) or expert-specific", audience: .roles([.admin]), mutating: true,
         params: [
             .init("name", .givenName, required: true), .init("kind", .oneOf(["generic", "expert_specific"]), required: true),
-            .init("default_length_minutes", .integer(min: 5, max: 1440), required: true), .init("price_credits", .credits, required: true),
+            .init("default_length_minutes", MeetingAPI.minutes, required: true), .init("price_credits", .credits, required: true),
             .init("expert_id", .id(.person), "Required for expert_specific"), .init("skills", .list(.givenName, max: 100)),
             .init("agenda_questions", .list(.text(min: 1, max: 500), max: 50)),
         ],
@@ -30,7 +30,7 @@ enum CatalogAPI {
         audience: .roles([.admin]), mutating: true,
         params: [
             .init("service_id", .id(.service), required: true), .init("name", .givenName),
-            .init("default_length_minutes", .integer(min: 5, max: 1440)), .init("price_credits", .credits),
+            .init("default_length_minutes", MeetingAPI.minutes), .init("price_credits", .credits),
             .init("skills", .list(.givenName, max: 100), "The whole list: it replaces the one the service had"),
             .init("agenda_questions", .list(.text(min: 1, max: 500), max: 50), "The whole list: it replaces the one the service had"),
         ],

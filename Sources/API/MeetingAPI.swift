@@ -27,7 +27,10 @@ enum MeetingAPI {
         "The expert's side proposes this time even though the expert has agreed meetings then (time_conflict otherwise, listing them): the user's acceptance then stands against those, not against one agreed since")
     static let reasonCode = Schema.Field("reason_code", .text(min: 1, max: 64), required: true, "A code from the community's list")
     static let note = Schema.Field("note", .text(min: 0, max: 10_000))
-    static let length = Schema.Field("length_minutes", .integer(min: 5, max: 1440))
+    /// A length a caller gives a meeting or a service: in 5-minute steps, as a logged session's
+    /// adjustment is (a 7-minute meeting is a slip of the finger, not a booking).
+    static let minutes: Schema = .integer(min: 5, max: 1440, step: 5)
+    static let length = Schema.Field("length_minutes", minutes)
 
     static let party: Schema = .oneOf(Party.allCases.map(\.rawValue))
 
@@ -147,7 +150,7 @@ enum MeetingAPI {
         audience: .roles([.expert]), mutating: true,
         params: [
             .init("user_id", .id(.person), required: true), .init("service_id", .id(.service), required: true),
-            .init("start", .timestamp, required: true), .init("length_minutes", .integer(min: 5, max: 1440), required: true),
+            .init("start", .timestamp, required: true), .init("length_minutes", minutes, required: true),
             .init("price_credits", .credits, required: true), .init("skill", .name, "One of the service's skills"), .init("location_id", .id(.location)),
             note, .init("from_meeting_id", .id(.meeting), "The meeting this proposal follows, one between you and the user (a proposal made from the chat needs none: a user and an expert have one conversation)"),
             .init("student_id", .id(.person), "The student of the user the meeting is for"),

@@ -53,7 +53,7 @@ enum SeriesAPI {
             .init("service_id", .id(.service), required: true), .init("expert_id", .id(.person), required: true),
             .init("first_start", .timestamp, required: true), .init("location_id", .id(.location), required: true),
             .init("weeks", .integer(min: 1, max: 520), "How many weekly dates (default: until cancelled)"),
-            .init("length_minutes", .integer(min: 5, max: 1440)), .init("user_id", .id(.person), "Admins and the office book for a user"),
+            .init("length_minutes", MeetingAPI.minutes), .init("user_id", .id(.person), "Admins and the office book for a user"),
             .init("student_id", .id(.person), "The student of the user the series is for"),
             .init("topic", .text(max: 10_000), "What to work through, for every occurrence (its invitation says it)"),
             .init("agenda_answers", .list(.text(max: 10_000), max: 50),

@@ -188,9 +188,10 @@ public enum ImportDecider {
             return s
         }
 
-        static func number(_ row: SheetRow, _ column: String, _ range: ClosedRange<Int64>) throws -> Int64 {
-            guard let v = Int64(row[column]), range.contains(v) else {
-                throw AppError.invalidParams(field: column, reason: "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        static func number(_ row: SheetRow, _ column: String, _ range: ClosedRange<Int64>, step: Int64 = 1) throws -> Int64 {
+            guard let v = Int64(row[column]), range.contains(v), v % step == 0 else {
+                let steps = step == 1 ? "" : " in steps of \(step)"
+                throw AppError.invalidParams(field: column, reason: "must be a whole number from \(range.lowerBound) to \(range.upperBound)\(steps)")
             }
             return v
         }
@@ -280,7 +281,7 @@ public enum ImportDecider {
                 }
                 return kind
             }
-            let length = try checks.check { try Self.number(row, "default_length_minutes", 5...1440) }
+            let length = try checks.check { try Self.number(row, "default_length_minutes", 5...1440, step: 5) }
             let price = try checks.check { try Self.number(row, "price_credits", 0...Limits.standard.maxCredits) }
             // A skill named twice is kept once (an export of a service stored before skills had to
             // be distinct still imports).

@@ -3,7 +3,8 @@
 /// a handler runs, and producing the JSON Schema that `rpc.discover` publishes.
 public indirect enum Schema: Sendable {
     case string(StringRule)
-    case integer(min: Int64, max: Int64)
+    /// A whole number in `min...max`, a multiple of `step` (`multipleOf` where it is not 1).
+    case integer(min: Int64, max: Int64, step: Int64 = 1)
     case boolean
     case object(fields: [Field], additionalProperties: Bool)
     case array(of: Schema, minItems: Int, maxItems: Int?)
@@ -126,7 +127,7 @@ extension Schema {
             guard case .object = value else { throw fail("must be an object, not \(value.typeName)") }
         case .boolean:
             guard case .bool = value else { throw fail("must be a boolean, not \(value.typeName)") }
-        case .integer(let min, let max):
+        case .integer(let min, let max, let step):
             guard let i = value.intValue else {
                 if case .number(let lexeme) = value {
                     if lexeme.utf8.count > JSON.maxIntegerLexemeLength {
@@ -137,6 +138,7 @@ extension Schema {
                 throw fail("must be an integer, not \(value.typeName)")
             }
             guard i >= min, i <= max else { throw fail("must be between \(min) and \(max), got \(i)") }
+            guard i % step == 0 else { throw fail("must be a multiple of \(step), got \(i) (the nearest are \(i - i % step) and \(i - i % step + step))") }
         case .string(let rule):
             guard case .string(let s) = value else { throw fail("must be a string, not \(value.typeName)") }
             // Unicode scalars, as PostgreSQL's char_length and JSON Schema's maxLength count: a
@@ -300,8 +302,10 @@ extension Schema {
             return ["type": "object", "additionalProperties": true, "description": .string(description)]
         case .boolean:
             return ["type": "boolean"]
-        case .integer(let min, let max):
-            return ["type": "integer", "minimum": .int(min), "maximum": .int(max)]
+        case .integer(let min, let max, let step):
+            var out: [String: JSON] = ["type": "integer", "minimum": .int(min), "maximum": .int(max)]
+            if step != 1 { out["multipleOf"] = .int(step) }
+            return .object(out)
         case .string(let rule):
             var out: [String: JSON] = ["type": "string", "minLength": .int(Int64(rule.minLength))]
             if let max = rule.maxLength { out["maxLength"] = .int(Int64(Schema.maxLength(declared: max, limits))) }

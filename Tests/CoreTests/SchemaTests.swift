@@ -159,6 +159,19 @@ final class SchemaTests: XCTestCase {
         XCTAssertEqual(published["properties"]?["person_id"]?["pattern"], "^per_[0-9a-f]{32}$")
     }
 
+    /// A whole number in steps (a meeting's length in 5-minute steps) refuses another, naming
+    /// the nearest it takes, and publishes its step as multipleOf; a plain one publishes none.
+    func testAStepIsCheckedAndPublished() {
+        let length: Schema = .object([.init("length_minutes", .integer(min: 5, max: 1440, step: 5))])
+        XCTAssertNoThrow(try length.validate(["length_minutes": 45], path: "", limits: .standard))
+        XCTAssertThrowsError(try length.validate(["length_minutes": 7], path: "", limits: .standard)) { error in
+            XCTAssertEqual((error as? AppError)?.details["field"], "length_minutes")
+            XCTAssertEqual((error as? AppError)?.details["reason"], "must be a multiple of 5, got 7 (the nearest are 5 and 10)")
+        }
+        XCTAssertEqual(length.jsonSchema["properties"]?["length_minutes"]?["multipleOf"], 5)
+        XCTAssertNil(schema.jsonSchema["properties"]?["credits"]?["multipleOf"])
+    }
+
     func testNamedSchemasArePublishedOnceAndReferred() {
         let alternate: Schema = .named("Alternate", .object([.init("start", .timestamp, required: true)]))
         let meeting: Schema = .named("Meeting", .object([

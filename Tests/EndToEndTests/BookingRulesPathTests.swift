@@ -537,6 +537,18 @@ final class BookingRulesPathTests: EndToEndTestCase {
         params["length_minutes"] = 45
         XCTAssertEqual(try w.meetingd.result("meeting.request", as: w.user, params)["price_credits"], 75)
         XCTAssertEqual(try w.trail(try MeetingWorld.id(of: long)), ["hold pending 400"])
+        // A length is given in 5-minute steps, as a logged session's adjustment is: a 7-minute
+        // meeting (12 credits, rounded up) is refused on every path that takes a length.
+        let before = try w.wallet()
+        params["start"] = .string(MeetingTime.at(day: 9, hour: 10))
+        params["length_minutes"] = 7
+        let odd = try w.meetingd.error("meeting.request", as: w.user, params, code: -32602)
+        XCTAssertEqual(odd["data"]?["field"], "length_minutes")
+        XCTAssertEqual(odd["data"]?["reason"], "must be a multiple of 5, got 7 (the nearest are 5 and 10)")
+        _ = try w.refuse("meeting.reschedule", as: w.user, MeetingWorld.id(of: long), ["start": .string(MeetingTime.at(day: 9, hour: 10)), "length_minutes": 7], code: -32602)
+        XCTAssertEqual(try w.meetingd.error("service.create", as: w.admin, ["name": "Odd", "kind": "generic", "default_length_minutes": 47, "price_credits": 5],
+                                            code: -32602)["data"]?["field"], "default_length_minutes")
+        XCTAssertEqual(try w.wallet(), before, "nothing held")
     }
 
     /// A meeting moved to another length is priced from what it was booked on: the service's

@@ -217,12 +217,15 @@ final class ImportCSVTests: EndToEndTestCase {
             "Bad Kind,group,60,100,",
             "Negative Price,generic,60,-5,",
             "Too Many,generic,60,100,,extra",
+            "Odd Length,generic,47,100,",
             "Good Two,generic,30,10,",
         ].joined(separator: "\n")
-        assertProblems(try problems(s.w, "services", csv), [
+        let found = try problems(s.w, "services", csv)
+        assertProblems(found, [
             (3, "default_length_minutes"), (4, "has 3 fields, the header has 5"), (5, "names no person"), (6, "does not have the expert role"),
-            (7, "kind"), (8, "price_credits"), (9, "has 6 fields, the header has 5"),
+            (7, "kind"), (8, "price_credits"), (9, "has 6 fields, the header has 5"), (10, "default_length_minutes"),
         ])
+        XCTAssertTrue(found.contains { $0.line == 10 && $0.message.contains("from 5 to 1440 in steps of 5") }, "a length in 5-minute steps: \(found)")
         let names = Set(try services(s.w).keys)
         XCTAssertEqual(names, ["CHEM101"], "neither Good One nor Good Two was kept")
     }

@@ -3343,7 +3343,7 @@ class AvailabilityNamespace:
         expert_id (per_… id): Only where the community allows filtering by expert; an unknown person is
             not_found, one without the expert role invalid, an expert not certified in the service has no
             slots
-        length_minutes (5…1440)
+        length_minutes (5…1440 in steps of 5)
         student_id (per_… id): Search for one of your students: their enrolment decides which experts are
             shown
         limit (1…2000): Most slots in this answer (default 500); an answer also ends before a slot that
@@ -4546,7 +4546,7 @@ class MeetingNamespace:
         user_id (per_… id)
         service_id (svc_… id)
         start (date-time)
-        length_minutes (5…1440)
+        length_minutes (5…1440 in steps of 5)
         price_credits (0…1000000000000)
         skill: One of the service's skills
         location_id (loc_… id)
@@ -4658,7 +4658,7 @@ class MeetingNamespace:
         expert_id (per_… id)
         start (date-time)
         location_id (loc_… id)
-        length_minutes (5…1440)
+        length_minutes (5…1440 in steps of 5)
         skill: One of the service's skills
         topic
         agenda_answers: One answer per agenda question of the service, in the questions' order; may be left
@@ -4697,7 +4697,7 @@ class MeetingNamespace:
             optional, and only the pinned person)
         meeting_id (mtg_… id)
         start (date-time)
-        length_minutes (5…1440)
+        length_minutes (5…1440 in steps of 5)
         note
         expected_version: Fail with invalid_state if the meeting changed since this version
         accept_conflicts: The expert's side proposes this time even though the expert has agreed meetings
@@ -5486,7 +5486,7 @@ class SeriesNamespace:
         first_start (date-time)
         location_id (loc_… id)
         weeks (1…520): How many weekly dates (default: until cancelled)
-        length_minutes (5…1440)
+        length_minutes (5…1440 in steps of 5)
         user_id (per_… id): Admins and the office book for a user
         student_id (per_… id): The student of the user the series is for
         topic: What to work through, for every occurrence (its invitation says it)
@@ -5637,7 +5637,7 @@ class ServiceNamespace:
             optional, and only the pinned person)
         name
         kind
-        default_length_minutes (5…1440)
+        default_length_minutes (5…1440 in steps of 5)
         price_credits (0…1000000000000)
         expert_id (per_… id): Required for expert_specific
         skills
@@ -5750,7 +5750,7 @@ class ServiceNamespace:
             optional, and only the pinned person)
         service_id (svc_… id)
         name
-        default_length_minutes (5…1440)
+        default_length_minutes (5…1440 in steps of 5)
         price_credits (0…1000000000000)
         skills: The whole list: it replaces the one the service had
         agenda_questions: The whole list: it replaces the one the service had
