@@ -138,7 +138,10 @@ extension Schema {
                 throw fail("must be an integer, not \(value.typeName)")
             }
             guard i >= min, i <= max else { throw fail("must be between \(min) and \(max), got \(i)") }
-            guard i % step == 0 else { throw fail("must be a multiple of \(step), got \(i) (the nearest are \(i - i % step) and \(i - i % step + step))") }
+            guard i % step == 0 else {
+                let below = i - ((i % step) + step) % step
+                throw fail("must be a multiple of \(step), got \(i) (the nearest are \(below) and \(below + step))")
+            }
         case .string(let rule):
             guard case .string(let s) = value else { throw fail("must be a string, not \(value.typeName)") }
             // Unicode scalars, as PostgreSQL's char_length and JSON Schema's maxLength count: a

@@ -168,6 +168,10 @@ final class SchemaTests: XCTestCase {
             XCTAssertEqual((error as? AppError)?.details["field"], "length_minutes")
             XCTAssertEqual((error as? AppError)?.details["reason"], "must be a multiple of 5, got 7 (the nearest are 5 and 10)")
         }
+        let signed: Schema = .object([.init("minutes", .integer(min: -240, max: 240, step: 5))])
+        XCTAssertThrowsError(try signed.validate(["minutes": -7], path: "", limits: .standard)) { error in
+            XCTAssertEqual((error as? AppError)?.details["reason"], "must be a multiple of 5, got -7 (the nearest are -10 and -5)")
+        }
         XCTAssertEqual(length.jsonSchema["properties"]?["length_minutes"]?["multipleOf"], 5)
         XCTAssertNil(schema.jsonSchema["properties"]?["credits"]?["multipleOf"])
     }
