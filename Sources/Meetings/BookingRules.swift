@@ -373,7 +373,7 @@ public enum BookingRules {
             guard !s.requireEnrollment || c.enrolled else {
                 // Whose enrolment counts: the student's, for a meeting booked for one. Staff assign
                 // them; a user asks them.
-                let who = a.studentId == nil ? "the user" : "the student the meeting is for"
+                let who = a.studentId == nil ? "the \(s.label("user").lowercased())" : "the student the meeting is for"
                 let what = s.labelsOf(["provider", "class"]).map { $0.lowercased() }.joined(separator: " or ")
                 // A meeting made without an assignment now wanted (one removed since, or required
                 // since) stays, and is not accepted or moved while there is none.

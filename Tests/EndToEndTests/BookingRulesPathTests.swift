@@ -443,6 +443,10 @@ final class BookingRulesPathTests: EndToEndTestCase {
         XCTAssertFalse(message.contains("any more"), message)
         XCTAssertTrue(message.contains("the user is not assigned to this expert or service: the meeting can be"), message)
         XCTAssertTrue(message.contains("not accepted or moved, until an admin assigns them"), message)
+        // In the community's words: its user as it names them, beside its provider and class.
+        try w.meetingd.result("community.update_settings", as: w.admin, ["labels": ["user": "Learner", "provider": "Tutor", "class": "Course"]])
+        let worded = try w.refuse("meeting.confirm", as: w.expert, id, code: 4021)["message"]?.string ?? ""
+        XCTAssertTrue(worded.contains("the learner is not assigned to this tutor or course"), worded)
         try w.meetingd.result("enrollment.assign", as: w.admin, ["user_id": .string(w.user), "expert_id": .string(w.expert)])
         XCTAssertEqual(try w.act("meeting.confirm", as: w.expert, id)["status"], "agreed")
     }
