@@ -39,9 +39,18 @@ enum AdminCommands {
         try CommandRunner.show(try session.call("person.get", params), session)
     }
 
-    /// `certify` (or with --remove, decertify).
+    /// `certify` (or with --remove, decertify); one removed already is told by name, as an
+    /// enrolment is, with the command that lists the services an expert gives.
     @Sendable static func certify(_ invocation: Invocation, _ session: Session) throws {
-        try CommandRunner.show(try session.call(invocation.command.method(for: invocation)!, try session.mappedParams()), session)
+        let params = try session.mappedParams()
+        do {
+            try CommandRunner.show(try session.call(invocation.command.method(for: invocation)!, params), session)
+        } catch let e as ServiceError where e.dataCode == "not_found" && e.data["kind"] == "certification" {
+            let service = try params["service_id"]?.stringValue.flatMap { try session.serviceName($0) } ?? invocation.string("service") ?? "the service"
+            throw ToolError(
+                message: "\(try session.personNamed(by: "expert")) is not certified for \(service): there is no such certification to remove",
+                hint: "meetctl services --expert \(invocation.string("expert") ?? "EXPERT") lists the services they give", serviceError: e)
+        }
     }
 
     /// `retire` (or with --restore, the service offered again).

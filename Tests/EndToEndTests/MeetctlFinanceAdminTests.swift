@@ -363,6 +363,15 @@ final class MeetctlFinanceAdminTests: XCTestCase {
             hint: "meetctl enrollments --user \(kid) lists their enrolments", noIds: ["per_", "svc_"])
         let withExpert = try admin.fails(["enroll", "--user", kid, "--expert", c.expertEmail, "--remove"], status: 1)
         XCTAssertTrue(withExpert.stderr.contains("meetctl: Kim Kid (\(kid)) is not enrolled with Talia Kim (\(c.expertEmail))"), withExpert.stderr)
+
+        let tutor = "tutor-\(c.tag)@example.test"
+        try admin.ok(["person", "add", "--email", tutor, "--first", "Tom", "--last", "Tutor", "--roles", "expert", "--tz", "Europe/Prague"])
+        let certification = ["certify", "--service", "CHEM101", "--expert", tutor]
+        try admin.ok(certification)
+        try admin.ok(certification + ["--remove"])
+        try assertToldNotThere(
+            certification + ["--remove"], "Tom Tutor (\(tutor)) is not certified for CHEM101: there is no such certification to remove",
+            hint: "meetctl services --expert \(tutor) lists the services they give", noIds: ["per_", "svc_"])
     }
 
     /// A reason code is an identifier: one with a space is refused naming the field, and the
