@@ -284,7 +284,7 @@ public enum Sheet {
     /// The bytes of `text` inside a JSON string written with ASCII only: `"` `\` and the short
     /// escapes two, other controls and every scalar outside ASCII six (twelve past U+FFFF, a
     /// surrogate pair). Never fewer than its scalars or its UTF-8 bytes.
-    static func jsonStringBytes(_ text: String) -> Int {
+    public static func jsonStringBytes(_ text: String) -> Int {
         var total = 0
         for scalar in text.unicodeScalars {
             switch scalar.value {

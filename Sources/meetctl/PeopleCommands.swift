@@ -198,6 +198,14 @@ extension PeopleCommands {
     @Sendable static func importFile(_ invocation: Invocation, _ session: Session) throws {
         var params = try session.mappedParams()
         let pages = Sheet.pages(params["csv"]?.stringValue ?? "")
+        // A row no page can hold (a page is cut between rows) would be refused whole as a
+        // message past meetingd's bound, with no line: said with its line before anything is sent.
+        if let alone = pages.first(where: { Sheet.jsonStringBytes($0.csv) > Sheet.maxPageJSONBytes }) {
+            throw ToolError(
+                message: "line \(alone.firstLine) of the file is longer than one import takes (\(Sheet.maxPageJSONBytes) bytes as sent, "
+                    + "with the header); nothing was imported",
+                hint: "shorten that row: its cells are names, skills and questions of at most a few hundred characters each")
+        }
         guard pages.count > 1 else { return report(try session.call("catalog.import_csv", params), invocation, session) }
         try checkOnceAcrossPages(params)
         let key = params.removeValue(forKey: "idempotency_key")?.stringValue

@@ -455,6 +455,15 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertTrue(failed.stderr.contains("invalid_params"), failed.stderr)
         XCTAssertTrue(failed.stderr.contains("line 2"), failed.stderr)
         XCTAssertTrue(try admin.fails(["import", "courses", good.path], status: 2).stderr.contains("people, services, certifications, enrollments"))
+        // A row longer than any page (a 1.2 MB cell) is told by its line before anything is sent;
+        // it was refused whole as a message past meetingd's bound, with no line.
+        let huge = folder.appendingPathComponent("huge.csv")
+        try ("name,kind,default_length_minutes,price_credits,agenda_questions\nSmall,generic,30,10,\nHuge,generic,30,10,"
+            + String(repeating: "x", count: 1_200_000) + "\n").write(to: huge, atomically: true, encoding: .utf8)
+        let tooLong = try admin.fails(["import", "services", huge.path], status: 1)
+        XCTAssertTrue(tooLong.stderr.contains("meetctl: line 3 of the file is longer than one import takes"), tooLong.stderr)
+        XCTAssertTrue(tooLong.stderr.contains("nothing was imported"), tooLong.stderr)
+        XCTAssertNil(try admin.json(["services"])["items"]?.array?.first { $0["name"] == "Small" }, "nothing was imported")
         // A file in another encoding is told where and how to save it: the line and byte of a
         // Windows code page's "é", or UTF-16 by its byte-order mark.
         let latin1 = folder.appendingPathComponent("latin1.csv"), utf16 = folder.appendingPathComponent("utf16.csv")
