@@ -53,7 +53,11 @@ public enum NotificationText {
     /// Mentoring", not "Peer Mentor All available Peer Mentoring").
     static func service(_ name: String, _ settings: CommunitySettings) -> String {
         let label = settings.label("class")
-        return name.lowercased().contains(label.lowercased()) ? name : "\(label) \(name)"
+        // Seed 002's other naming, "Peer Mentoring Services" for services such as "Peer Mentoring
+        // with Talia K": a name that begins with the label's first word names its kind already.
+        let firstWord = { (text: String) in text.split(whereSeparator: \.isWhitespace).first.map { $0.lowercased() } }
+        let saysItsKind = name.lowercased().contains(label.lowercased()) || (firstWord(name) != nil && firstWord(name) == firstWord(label))
+        return saysItsKind ? name : "\(label) \(name)"
     }
 
     public static func compose(

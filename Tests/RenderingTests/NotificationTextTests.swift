@@ -38,6 +38,12 @@ final class NotificationTextTests: XCTestCase {
         XCTAssertEqual(NotificationText.service("CHEM101", try settings()), "Course CHEM101")
         XCTAssertEqual(s.labelsOf(["provider", "class"]), ["Peer Mentor"])
         XCTAssertEqual(try settings().labelsOf(["provider", "class"]), ["Tutor", "Course"])
+        // Its other naming, the class called after the service ("Peer Mentoring Services"): a
+        // name beginning with the label's first word is named alone too; another is labelled.
+        var services = CommunitySettings()
+        try services.apply(["labels": ["provider": "Peer Mentor", "class": "Peer Mentoring Service"]], path: "")
+        XCTAssertEqual(NotificationText.service("Peer Mentoring with Talia K", services), "Peer Mentoring with Talia K")
+        XCTAssertEqual(NotificationText.service("Career Coaching", services), "Peer Mentoring Service Career Coaching")
     }
 
     /// Seed 000: students or admins create appointments. The expert reads which, and who
