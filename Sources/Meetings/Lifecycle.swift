@@ -378,6 +378,11 @@ public enum Lifecycle {
             // The user's own counter-offer is confirmed to them too, as their decline is.
             if p == .user { d.notifications.append(Notification("counter_offer_by_user", to: .user)) }
         }
+        // Seed 003, step 15: the customer is mailed of every update, their own new date too (a
+        // receipt, the office copied on it), as their counter-offer and decline are.
+        if p == .user, m.status != .awaitingApproval, let told = d.notifications.first?.kind {
+            d.notifications.append(Notification(told, to: .user))
+        }
         d.booking = BookingStep(path: p == .user ? .userReschedule : .expertReschedule, start: start, lengthMinutes: length, becomesAgreed: false)
         return d
     }

@@ -116,7 +116,11 @@ public enum NotificationText {
             let terms = alternate["length_minutes"]?.intValue != meeting["length_minutes"]?.intValue
                 || alternate["price_credits"]?.intValue != meeting["price_credits"]?.intValue
                 ? Self.terms(alternate) : ""
-            (subject, line) = ("New date proposed by \(other)", "\(other) proposes to move your meeting on \(when)\(proposed)\(terms). The original date stays in effect until you approve the new one.")
+            (subject, line) = kind.hasSuffix("_by_user") && payload["recipient_role"]?.stringValue == "user"
+                ? ("You proposed a new date", "You proposed to move your meeting with \(other) on \(when)\(proposed)\(terms). The original date stays in effect until \(other) approves the new one.")
+                : ("New date proposed by \(other)", "\(other) proposes to move your meeting on \(when)\(proposed)\(terms). The original date stays in effect until you approve the new one.")
+        case "rescheduling_rejected_by_user" where payload["recipient_role"]?.stringValue == "user":
+            (subject, line) = ("You proposed \(when)", "You proposed a new date for the declined meeting with \(other): \(when)\(Self.terms(meeting)), which \(other) will confirm or decline.")
         case "rescheduling_rejected_by_expert", "rescheduling_rejected_by_user":
             (subject, line) = ("New date proposed by \(other)", "\(other) proposes a new date for the declined meeting: \(when)\(Self.terms(meeting)). Please confirm or decline.")
         case "counter_offer_by_user" where payload["recipient_role"]?.stringValue == "user":

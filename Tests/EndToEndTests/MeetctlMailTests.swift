@@ -46,9 +46,9 @@ final class MeetctlMailTests: XCTestCase {
         try smtp.start()
 
         let human = try c.admin.ok(["outbox", "deliver", "--sendmail", try msmtpCommand(port: smtp.port), "--from", "Academy Office <noreply@academy.example>"])
-        XCTAssertEqual(human, "Delivered 5, failed 0 (of 5 claimed).\n", "three notifications, then the invitation to each party")
+        XCTAssertEqual(human, "Delivered 6, failed 0 (of 6 claimed).\n", "four notifications (Zoë's receipt of her new date among them), then the invitation to each party")
         let messages = try smtp.messages()
-        XCTAssertEqual(messages.count, 5)
+        XCTAssertEqual(messages.count, 6)
 
         // The user's invitation: to Zoë in Prague (CET), the tutor and the office copied (seed 003:
         // "Automatic emails will be sent to the customer and copy you and the office").
@@ -72,7 +72,12 @@ final class MeetctlMailTests: XCTestCase {
         let confirmed = try XCTUnwrap(toExpert.first { $0["headers"]?["subject"] == "[ACAD] Meeting confirmed: Mon 11 Mar 2030 10:00 EDT" })
         XCTAssertTrue(confirmed["body"]?.string?.contains("Your meeting with Zoë Müller on Mon 11 Mar 2030 10:00") ?? false, "\(confirmed)")
         let newDate = try XCTUnwrap(toExpert.first { $0["headers"]?["subject"] == "[ACAD] New date proposed by Zoë Müller" })
-        XCTAssertEqual(newDate["headers"]?["cc"]?.string, office)
+        XCTAssertNil(newDate["headers"]?["cc"], "the office is copied once, on Zoë's receipt")
+        // Seed 003, step 15: the customer is mailed of their own update too, the office copied.
+        let receipt = try XCTUnwrap(messages.first { $0["headers"]?["subject"] == "[ACAD] You proposed a new date" })
+        XCTAssertEqual(receipt["headers"]?["to"]?.string, "Zoë Müller <\(c.userEmail)>")
+        XCTAssertEqual(receipt["headers"]?["cc"]?.string, office)
+        XCTAssertTrue(receipt["body"]?.string?.contains("You proposed to move your meeting with Talia Kim on Mon 11 Mar 2030 15:00") ?? false, "\(receipt)")
         XCTAssertTrue(newDate["body"]?.string?.contains("Mittwoch?\n.\nFrom then on, Wednesdays") ?? false, "\(newDate)")
         let raw = try smtp.rawMessages()
         let noted = try XCTUnwrap(raw.first { $0.contains("Mittwoch?") }, "\(raw)")
@@ -86,14 +91,14 @@ final class MeetctlMailTests: XCTestCase {
             XCTAssertTrue(message.contains("Date: "), message)
         }
         let ids = messages.compactMap { $0["headers"]?["message-id"]?.string }
-        XCTAssertEqual(Set(ids).count, 5, "each message has its own Message-ID: \(ids)")
+        XCTAssertEqual(Set(ids).count, 6, "each message has its own Message-ID: \(ids)")
         XCTAssertTrue(ids.allSatisfy { $0.hasPrefix("<out_") && $0.hasSuffix("@academy.example>") }, "\(ids)")
 
         // Everything was acknowledged: nothing is claimed again.
         let (again, summary) = try deliver(c, try msmtpCommand(port: smtp.port))
         XCTAssertEqual(again.termination, .exited(0), again.stderr)
         XCTAssertEqual(summary["claimed"], 0)
-        XCTAssertEqual(try smtp.messages().count, 5)
+        XCTAssertEqual(try smtp.messages().count, 6)
     }
 
     /// RFC 5322 §3.2.4: a From name with quotes in it travels as one quoted string, each quote

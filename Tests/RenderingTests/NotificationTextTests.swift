@@ -19,6 +19,26 @@ final class NotificationTextTests: XCTestCase {
         return s
     }
 
+    /// Seed 003, step 15: a user's own new date comes back to them as a receipt, in the first
+    /// person, not as "Sam proposes" to Sam; the expert reads it as the other side's proposal.
+    func testAUsersOwnNewDateComesBackAsAReceipt() throws {
+        let meeting: JSON = ["length_minutes": 60, "price_credits": 100]
+        let receipt = NotificationText.compose(
+            kind: "rescheduling_rejected_by_user", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
+            payload: ["recipient_role": "user", "meeting": meeting], settings: try settings())
+        XCTAssertEqual(receipt.subject, "[TP] You proposed Mon 11 Mar 2030 15:00 CET")
+        XCTAssertTrue(receipt.body.contains("You proposed a new date for the declined meeting with Talia Kim: Mon 11 Mar 2030 15:00 CET"), receipt.body)
+        let asked = NotificationText.compose(
+            kind: "rescheduling_rejected_by_user", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
+            payload: ["recipient_role": "expert", "meeting": meeting], settings: try settings())
+        XCTAssertTrue(asked.body.contains("Sam Lee proposes a new date for the declined meeting"), asked.body)
+        let moved = NotificationText.compose(
+            kind: "rescheduling_agreed_by_user", recipient: sam, counterpart: talia, service: "CHEM101", start: start,
+            payload: ["recipient_role": "user", "meeting": meeting], settings: try settings())
+        XCTAssertEqual(moved.subject, "[TP] You proposed a new date")
+        XCTAssertTrue(moved.body.contains("until Talia Kim approves the new one"), moved.body)
+    }
+
     func testAnInvitationSpeaksTheCommunitysWordsOnTheRecipientsClock() throws {
         let t = NotificationText.compose(
             kind: "expert_meeting_invitation", recipient: sam, counterpart: talia, service: "CHEM101", start: start, payload: [:], settings: try settings())
