@@ -281,7 +281,13 @@ public enum ImportDecider {
                 }
                 return kind
             }
-            let length = try checks.check { try Self.number(row, "default_length_minutes", 5...1440, step: 5) }
+            // In 5-minute steps, but for the length a service stored before that rule has: its
+            // export imports back unchanged.
+            let stored = named.flatMap { services[NameRule.key($0)] }?.defaultLengthMinutes
+            let length = try checks.check { () throws -> Int64 in
+                let given = try Self.number(row, "default_length_minutes", 5...1440)
+                return given == stored ? given : try Self.number(row, "default_length_minutes", 5...1440, step: 5)
+            }
             let price = try checks.check { try Self.number(row, "price_credits", 0...Limits.standard.maxCredits) }
             // A skill named twice is kept once (an export of a service stored before skills had to
             // be distinct still imports).

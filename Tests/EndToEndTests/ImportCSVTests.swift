@@ -296,6 +296,21 @@ final class ImportCSVTests: EndToEndTestCase {
         XCTAssertEqual(try services(w)["CHEM101"]?["active"], false)
     }
 
+    /// Lengths are imported in 5-minute steps, but a service stored with another length before
+    /// that rule exports and imports back unchanged; changing it takes a length in steps.
+    func testAnOddLengthStoredBeforeTheStepRuleImportsBackUnchanged() throws {
+        let s = try school()
+        let odd = try s.w.addService("Seven Minutes")
+        _ = try Psql.query(databaseURL, "UPDATE services SET default_length_minutes = 7 WHERE id = \(Psql.literal(odd))")
+        let name = try XCTUnwrap(try services(s.w).first { $0.value["id"]?.string == odd }?.key)
+        let csv = try XCTUnwrap(try s.w.meetingd.result("catalog.export_csv", as: s.w.admin, ["kind": "services"])["csv"]?.string)
+        XCTAssertTrue(csv.contains("\(name),generic,7,"), csv)
+        XCTAssertTrue(try importCSV(s.w, "services", csv) == (0, 0, 2), "the export imports back unchanged")
+        let header = "name,kind,default_length_minutes,price_credits\n"
+        assertProblems(try problems(s.w, "services", header + "\(name),generic,8,10\n"), [(2, "in steps of 5")])
+        XCTAssertTrue(try importCSV(s.w, "services", header + "\(name),generic,10,10\n") == (0, 1, 0))
+    }
+
     /// A page exported after an expert's or a user's role was taken away (their services,
     /// certifications and enrolments are kept for a return) imports back unchanged; a row that
     /// would make something new for them still needs the role.
