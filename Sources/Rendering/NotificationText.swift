@@ -54,9 +54,11 @@ public enum NotificationText {
     static func service(_ name: String, _ settings: CommunitySettings) -> String {
         let label = settings.label("class")
         // Seed 002's other naming, "Peer Mentoring Services" for services such as "Peer Mentoring
-        // with Talia K": a name that begins with the label's first word names its kind already.
-        let firstWord = { (text: String) in text.split(whereSeparator: \.isWhitespace).first.map { $0.lowercased() } }
-        let saysItsKind = name.lowercased().contains(label.lowercased()) || (firstWord(name) != nil && firstWord(name) == firstWord(label))
+        // with Talia K": a name that begins with the label's words but its last ("Peer Mentoring")
+        // names its kind already; one sharing a first word only ("Peer review") does not.
+        let words = { (text: String) in text.lowercased().split(whereSeparator: \.isWhitespace) }
+        let kind = words(label).dropLast()
+        let saysItsKind = name.lowercased().contains(label.lowercased()) || (!kind.isEmpty && words(name).starts(with: kind))
         return saysItsKind ? name : "\(label) \(name)"
     }
 
@@ -209,7 +211,7 @@ public enum NotificationText {
             // The detail where it says more than the reason (not the reason with a hint for callers).
             let detail = readByOthers ? "" : payload["detail"]?.stringValue.map(local).flatMap { $0.hasPrefix(why) ? nil : " (\($0))" } ?? ""
             // The user reads of themself as "you" ("your credits did not cover it").
-            let userWord = "the " + PersonText.line(settings.label("user")).lowercased()
+            let userWord = "the " + CommunitySettings.inSentence(PersonText.line(settings.label("user")))
             // Only where the reason names the user who booked (a student's series names the student).
             if payload["recipient_role"]?.stringValue == "user", payload["for_student"]?.boolValue == false {
                 if why.hasPrefix(userWord + "'s ") { why = "your " + why.dropFirst(userWord.count + 3) }

@@ -64,6 +64,7 @@ final class NotificationTextTests: XCTestCase {
         try services.apply(["labels": ["provider": "Peer Mentor", "class": "Peer Mentoring Service"]], path: "")
         XCTAssertEqual(NotificationText.service("Peer Mentoring with Talia K", services), "Peer Mentoring with Talia K")
         XCTAssertEqual(NotificationText.service("Career Coaching", services), "Peer Mentoring Service Career Coaching")
+        XCTAssertEqual(NotificationText.service("Peer review of essays", services), "Peer Mentoring Service Peer review of essays", "a first word shared only")
     }
 
     /// Seed 000: students or admins create appointments. The expert reads which, and who
