@@ -221,7 +221,7 @@ enum AvailabilityAPI {
         let onlyExpert = params.optionalString("expert_id")
         if let onlyExpert {
             if !settings.allowExpertFilter && !ctx.actor.has(.admin) && !ctx.actor.has(.office) {
-                let provider = settings.label("provider").lowercased()
+                let provider = settings.word("provider")
                 throw AppError.forbidden("this community does not allow filtering by \(provider): leave out expert_id to see every \(provider)'s times")
             }
             guard let expert = facts.filterExpert else { throw AppError.notFound("person", onlyExpert) }

@@ -285,6 +285,16 @@ public struct CommunitySettings: Sendable {
 
     public func label(_ key: String) -> String { labels[key] ?? key.capitalized }
 
+    /// A label as it reads inside a sentence ("the peer mentor"): each word lower-cased, but for
+    /// one with capitals past its first letter, an acronym or a brand ("MBA candidate", "TA").
+    public func word(_ key: String) -> String { Self.inSentence(label(key)) }
+
+    /// `text` as `word` writes a label inside a sentence.
+    public static func inSentence(_ text: String) -> String {
+        text.split(separator: " ", omittingEmptySubsequences: false)
+            .map { w in w.dropFirst().contains(where: \.isUppercase) ? String(w) : w.lowercased() }.joined(separator: " ")
+    }
+
     /// The earliest start a user may book from `now`: the minimum notice ahead, and always after
     /// `now` itself (a meeting starting now has started), so search and request agree at notice 0.
     public func earliestStart(from now: Instant) -> Instant {

@@ -313,12 +313,12 @@ public enum BookingRules {
                 throw AppError.invalidParams(
                     field: "service_id",
                     reason: !service.active ? "is \(service.name), which is not offered any more: propose a service the community offers"
-                        : service.kind == .expertSpecific ? "is \(service.name), another \(s.label("provider").lowercased())'s own service: propose a service you give"
-                        : "is \(service.name), which the \(s.label("provider").lowercased()) does not give: an admin certifies them in it (service.certify), or propose a service they give")
+                        : service.kind == .expertSpecific ? "is \(service.name), another \(s.word("provider"))'s own service: propose a service you give"
+                        : "is \(service.name), which the \(s.word("provider")) does not give: an admin certifies them in it (service.certify), or propose a service they give")
             }
             try requireOffered(service, path: a.path, endings: endings(c))
             guard c.certified else {
-                let why = "the \(s.label("provider").lowercased()) is not certified for \(service.name)"
+                let why = "the \(s.word("provider")) is not certified for \(service.name)"
                 throw noLongerBookable(why, whenWaiting: why + " any more", path: a.path, endings: endings(c))
             }
             // A retired location books nothing: no new meeting, no request agreed or moved there,
@@ -373,8 +373,8 @@ public enum BookingRules {
             guard !s.requireEnrollment || c.enrolled else {
                 // Whose enrolment counts: the student's, for a meeting booked for one. Staff assign
                 // them; a user asks them.
-                let who = a.studentId == nil ? "the \(s.label("user").lowercased())" : "the student the meeting is for"
-                let what = s.labelsOf(["provider", "class"]).map { $0.lowercased() }.joined(separator: " or ")
+                let who = a.studentId == nil ? "the \(s.word("user"))" : "the student the meeting is for"
+                let what = s.labelsOf(["provider", "class"]).map(CommunitySettings.inSentence).joined(separator: " or ")
                 // A meeting made without an assignment now wanted (one removed since, or required
                 // since) stays, and is not accepted or moved while there is none.
                 let existing = a.path.createsMeeting ? "" : ": the meeting can be \(endings(c)), not accepted or moved, until"
@@ -407,7 +407,7 @@ public enum BookingRules {
         case .blockedPeriod:
             guard c.blockedPeriods.contains(where: { $0.start < a.end && a.start < $0.end }) else { return }
             // The community's word for its experts, as the availability rule says it.
-            let provider = s.label("provider").lowercased()
+            let provider = s.word("provider")
             var why = "the \(provider) has blocked that time in their availability"
             let waiting = [.userConfirm, .expertConfirm, .userConfirmsAlternate, .expertConfirmsAlternate].contains(a.path)
             if waiting {
@@ -419,7 +419,7 @@ public enum BookingRules {
             throw AppError.slotUnavailable(why, pointsToSearch: a.side == .user && !waiting)
         case .availability:
             // The community's word for its experts, as the enrolment refusal says it.
-            let provider = s.label("provider").lowercased()
+            let provider = s.word("provider")
             let fromCalendar = a.path.booksFromCalendar
             guard a.locationId != nil || !fromCalendar else {
                 throw AppError.invalidParams(field: "location_id", reason: "is required")
@@ -456,7 +456,7 @@ public enum BookingRules {
             let held = c.occupying.filter { $0.meetingId != a.meetingId && !agreed.contains($0.meetingId) && $0.overlaps(start: a.start, end: a.end) }
             guard held.isEmpty else {
                 throw AppError.slotUnavailable(
-                    "another request holds the \(s.label("provider").lowercased())'s time then; choose another time", pointsToSearch: false)
+                    "another request holds the \(s.word("provider"))'s time then; choose another time", pointsToSearch: false)
             }
         case .weeklyLimit:
             guard let limit = s.weeklyUsageLimit else { return }
@@ -479,7 +479,7 @@ public enum BookingRules {
                 // Told to the learner asking as their own; to anyone else as the learner's (a
                 // weekly date's refusal is read by both sides and by staff).
                 let asking = a.side == .user && a.readsBalance && c.student == nil && a.path != .seriesOccurrence
-                throw AppError.timeConflictOfTheLearner(asking ? "you have" : "the \(c.student != nil ? "student" : s.label("user").lowercased()) has")
+                throw AppError.timeConflictOfTheLearner(asking ? "you have" : "the \(c.student != nil ? "student" : s.word("user")) has")
             }
             guard a.becomesAgreed || a.expertProposesTime else { return }
             let overlaps = overlapping(a, c)

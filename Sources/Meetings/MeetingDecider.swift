@@ -214,7 +214,7 @@ public enum MeetingDecider {
         guard expert.id == person.id else { throw AppError.forbidden("experts propose meetings as themselves") }
         guard c.settings.expertsMayPropose else {
             throw AppError.forbidden(
-                "in this community users, admins and the office create meetings, not \(c.settings.label("provider").lowercased())s (setting experts_may_propose); propose a new date of an existing meeting with meeting.reschedule")
+                "in this community users, admins and the office create meetings, not \(c.settings.word("provider"))s (setting experts_may_propose); propose a new date of an existing meeting with meeting.reschedule")
         }
         if let type = input.sessionType { try checkSessionType(type, c.settings) }
         try SessionLogRule.check(c, expertId: expert.id, except: nil)

@@ -321,7 +321,7 @@ public enum SeriesDecider {
     /// its users ("the student's credits did not cover it"): never the user's balance, the end
     /// of their suspension or their week's bookings (the user reads those in the detail).
     static func sharedReason(_ e: AppError, _ settings: CommunitySettings, forStudent: Bool = false) -> String {
-        let who = "the " + settings.label("user").lowercased()
+        let who = "the " + settings.word("user")
         switch e.dataCode {
         case "insufficient_credits": return who + "'s credits did not cover it"
         case "suspended": return (forStudent ? "the student" : who) + " could not book at the time"

@@ -85,6 +85,18 @@ final class CommunitySettingsTests: XCTestCase {
 
     /// Labels given as an empty object put every label back to its default; given keys change
     /// those and keep the others.
+    /// A label inside a sentence is lower-cased word by word, but an acronym or a brand keeps
+    /// its capitals ("the MBA candidate", not "the mba candidate").
+    func testALabelInsideASentenceKeepsItsAcronyms() throws {
+        var s = CommunitySettings()
+        try s.apply(["labels": ["user": "MBA Candidate", "provider": "Peer Mentor", "class": "iPad Course"]], path: "")
+        XCTAssertEqual(s.word("user"), "MBA candidate")
+        XCTAssertEqual(s.word("provider"), "peer mentor")
+        XCTAssertEqual(s.word("class"), "iPad course")
+        XCTAssertEqual(CommunitySettings().word("user"), "user")
+        XCTAssertEqual(CommunitySettings.inSentence("TA"), "TA")
+    }
+
     func testEmptyLabelsPutTheDefaultsBack() throws {
         var s = CommunitySettings()
         try s.apply(["labels": ["provider": "Tutor", "class": "Course"]], path: "")
