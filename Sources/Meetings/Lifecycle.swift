@@ -375,12 +375,11 @@ public enum Lifecycle {
             if p == .expert, m.userApproved { d.events[0].details["previous_start"] = .string(m.start.rfc3339) }
             replaceDate(&d, by: p, start: start, length: length, price: price)
             d.notifications = [Notification("counter_offer_by_\(p.rawValue)", to: p.other)]
-            // The user's own counter-offer is confirmed to them too, as their decline is.
-            if p == .user { d.notifications.append(Notification("counter_offer_by_user", to: .user)) }
         }
         // Seed 003, step 15: the customer is mailed of every update, their own new date too (a
-        // receipt, the office copied on it), as their counter-offer and decline are.
-        if p == .user, m.status != .awaitingApproval, let told = d.notifications.first?.kind {
+        // counter-offer, an alternate, a date for a declined meeting: a receipt of what the
+        // expert is told, the office copied on it), as their decline is.
+        if p == .user, let told = d.notifications.first?.kind {
             d.notifications.append(Notification(told, to: .user))
         }
         d.booking = BookingStep(path: p == .user ? .userReschedule : .expertReschedule, start: start, lengthMinutes: length, becomesAgreed: false)
