@@ -141,10 +141,13 @@ enum PeopleAPI {
 enum CommunityAPI {
     static var all: [MethodDefinition] { [get, updateSettings] }
 
-    static let communitySchema: Schema = .named("Community", .object([
+    /// What `community.get` answers, and `community.update_settings` beside what its change stops.
+    static let communityFields: [Schema.Field] = [
         .init("id", .id(.community), required: true), .init("name", .name, required: true),
         .init("settings", settingsSchema, required: true, "Every setting with its current value"),
-    ], additional: true))
+    ]
+
+    static let communitySchema: Schema = .named("Community", .object(communityFields, additional: true))
 
     /// Every setting `community.update_settings` takes, each always answered with its value.
     static let settingsSchema: Schema = .named("CommunitySettings", .object(
@@ -166,9 +169,7 @@ enum CommunityAPI {
     static let updateSettings = MethodDefinition(
         "community.update_settings", "Changes any of the community's settings; the others keep their values",
         audience: .roles([.admin]), mutating: true, params: CommunitySettings.schemaFields,
-        result: .object([
-            .init("id", .id(.community), required: true), .init("name", .name, required: true),
-            .init("settings", settingsSchema, required: true, "Every setting with its current value"),
+        result: .object(communityFields + [
             .init("series_off_grid", .list(.id(.series), max: Int(Listed.atMost)), required: true,
                   "Active weekly series whose time this change of time_zone or slot_minutes leaves off the grid: none of their dates is booked again (both sides are told as each date's turn comes) until they are cancelled and booked at a time on the grid; at most 100"),
             .init("series_checked_all", .boolean, required: true, "false when more active series than were checked (1,000) or listed (100) may be off the grid"),

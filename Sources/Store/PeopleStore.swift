@@ -174,11 +174,6 @@ public enum CommunityStore {
         Statement("SELECT 1 FROM communities WHERE community_id = $1 FOR NO KEY UPDATE", [communityId])
     }
 
-    /// The community's name and settings as stored (`ml_community_context`).
-    public static func context(communityId: String) -> SQLCall {
-        SQLCall("ml_community_context", [.init(communityId, "text")])
-    }
-
     public static func decodeContext(_ json: JSON?, communityId: String) throws -> (name: String, settings: CommunitySettings) {
         guard let json, !json.isNull else { throw AppError.notFound("community", communityId) }
         let j = StoredJSON(json, path: "community_context")
