@@ -516,7 +516,7 @@ public enum Lifecycle {
             throw AppError.invalidParams(field: "duration_adjust_minutes", reason: "must be a multiple of 5 between -240 and 240")
         }
         guard attendance != .attended || m.lengthMinutes + adjust > 0 else {
-            throw AppError.invalidParams(field: "duration_adjust_minutes", reason: "would leave an attended session no time; log no_show if it did not take place")
+            throw AppError.invalidParams(field: "duration_adjust_minutes", reason: "would leave an attended session no time; log no_show only if the user did not come; if the expert did not, the user or an admin reports it (meeting.report_no_show)")
         }
         if attendance == .noShow { try requireOver(m, now, "log_session") }
         var d = Decision(next: m)

@@ -121,6 +121,9 @@ enum CommandExamples {
             .init(words: "log 2 --attendance attended --adjust 15 --feedback \"Topic covered=Titration\"", does: "It ran 15 minutes over, with an answer to a feedback question"),
             .init(words: "log 2 --attendance no_show --yes", does: "The user did not come (meetctl asks first at a terminal)"),
         ],
+        "report-no-show": [
+            .init(words: "report-no-show 2", does: "The expert of row 2 did not come (you are its user, or an admin): its credits go back to the user"),
+        ],
         "conflicts": [
             .init(words: "conflicts 1", does: "Your agreed meetings overlapping row 1, before you confirm it"),
             .init(words: "conflicts --start \"2030-03-13 14:00\" --length 1h", does: "What overlaps a time"),

@@ -360,6 +360,15 @@ enum Commands {
             ],
             method: "meeting.log_session", mutating: true, output: meetingRecord, run: MeetingCommands.log),
         CommandSpec(
+            path: ["report-no-show"], section: .experts, summary: "Report that the expert did not come (the user, or an admin): the held credits go back",
+            details: """
+                Once the meeting's time is over, its user (meetctl --as USER) or an admin reports that the expert did not
+                come: the meeting ends unpaid, the credits it held go back to the user, the expert is told (and the user,
+                when an admin reports it), and it no longer counts toward the weekly limit. An expert who could not come
+                asks the user or an admin to report it; meetctl log is for sessions that took place or the user missed.
+                """,
+            arguments: [meetingId], options: [expectedVersion], method: "meeting.report_no_show", mutating: true, output: meetingRecord),
+        CommandSpec(
             path: ["conflicts"], section: .experts, summary: "Your agreed meetings that overlap a meeting (or a time): the warning before confirming",
             arguments: [ArgumentSpec(name: "MEETING", kind: .meeting, param: "meeting_id", help: "The meeting to check", required: false)],
             options: [

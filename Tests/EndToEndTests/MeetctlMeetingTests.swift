@@ -148,6 +148,30 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertEqual(try (try c.user).ok(["meetings"]), "No meetings.\n", "logged, it has ended for the user too")
     }
 
+    /// An expert who did not come is not pointed at a no-show of the user, which pays them and
+    /// counts toward the user's suspension: a log that would leave an attended session no time
+    /// says whose absence no_show records, and the user or an admin reports the expert's with
+    /// `meetctl report-no-show`, which returns the credits (meetctl had no command for it).
+    func testAnExpertWhoDidNotComeIsReportedNotLoggedAsTheUsersNoShow() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let expert = try c.expert, user = try c.user
+        let id = try c.agreedMeeting(start: "2030-03-11 10:00")
+        try c.admin.ok(["clock", "set", "2030-03-11T15:30:00Z"])
+        let noTime = try expert.fails(["log", id, "--attendance", "attended", "--adjust", "-60"], status: 1)
+        XCTAssertTrue(
+            noTime.stderr.contains("log no_show only if the user did not come; if the expert did not, the user or an admin reports it (meetctl report-no-show)"),
+            noTime.stderr)
+        let late = try expert.fails(["cancel", id, "--reason", "illness", "--yes"], status: 1)
+        XCTAssertTrue(late.stderr.contains("the user may report that the expert did not come (meetctl report-no-show)"), late.stderr)
+        XCTAssertEqual(try expert.fails(["report-no-show", id], status: 1).stderr.contains("error 4003"), true, "not the expert's to report")
+        let reported = try c.admin.json(["report-no-show", id])
+        XCTAssertEqual(reported["status"], "completed")
+        XCTAssertEqual(reported["attendance"], "expert_no_show")
+        XCTAssertEqual(reported["credit_status"], "returned")
+        XCTAssertEqual(try c.finance.json(["trail", id])["transfers"]?.array?.compactMap { $0["kind"]?.string }, ["hold", "release"])
+        XCTAssertTrue(try user.ok(["meeting", "show", id]).contains("completed"))
+    }
+
     func testAStepOnAStaleVersionIsRefused() throws {
         let c = try MeetctlCommunity.make(#function)
         let id = try c.agreedMeeting(start: "2030-03-18 10:00")
