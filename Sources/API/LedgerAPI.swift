@@ -37,7 +37,7 @@ enum LedgerAPI {
     /// An account's four stored sums and what follows from them (`Balance.json`).
     static let balanceFields: [Schema.Field] = [
         .init("posted", anyCredits, required: true), .init("blocked", LedgerAPI.totalCredits, required: true, "Held for meetings (pending debits)"),
-        .init("available", anyCredits, required: true), .init("incoming", LedgerAPI.totalCredits, required: true, "Pending credits on their way in"),
+        .init("available", anyCredits, required: true), .init("incoming", LedgerAPI.totalCredits, required: true, "Pending credits on their way in (an expert's earnings: the full prices held for meetings not settled yet; the platform's fee comes off each as it is captured)"),
         .init("debits_posted", LedgerAPI.totalCredits, required: true), .init("credits_posted", LedgerAPI.totalCredits, required: true),
         .init("debits_pending", LedgerAPI.totalCredits, required: true), .init("credits_pending", LedgerAPI.totalCredits, required: true),
     ]
@@ -272,7 +272,7 @@ enum LedgerAPI {
         .init("available_change", anyCredits, required: true, "What the entry changed of each balance: each column sums to the statement's change"),
         .init("incoming_change", anyCredits, required: true, "What the entry changed of the credits on their way in (a hold to the account, until it is captured or released)"),
         .init("posted_balance", anyCredits, required: true), .init("blocked", LedgerAPI.totalCredits, required: true), .init("available", anyCredits, required: true),
-        .init("incoming", LedgerAPI.totalCredits, required: true, "Pending credits on their way in after the entry (an expert's earnings from meetings not settled yet)"),
+        .init("incoming", LedgerAPI.totalCredits, required: true, "Pending credits on their way in after the entry (an expert's earnings: the full prices held for meetings not settled yet, before the platform's fee)"),
         .init("meeting_id", .nullable(.id(.meeting)), required: true), .init("pending_id", .nullable(.id(.transfer)), required: true, "The hold a post or void resolves"),
         .init("reference", .nullable(.text()), required: true), .init("reason", .nullable(.text()), required: true),
         .init("created_at", .timestamp, required: true),
@@ -281,7 +281,7 @@ enum LedgerAPI {
     /// A statement's opening or closing balance (`boundJSON`).
     static let boundSchema: Schema = .named("StatementBound", .object([
         .init("posted", anyCredits, required: true), .init("blocked", LedgerAPI.totalCredits, required: true),
-        .init("available", anyCredits, required: true), .init("incoming", LedgerAPI.totalCredits, required: true, "Pending credits on their way in"),
+        .init("available", anyCredits, required: true), .init("incoming", LedgerAPI.totalCredits, required: true, "Pending credits on their way in (an expert's earnings: the full prices held for meetings not settled yet; the platform's fee comes off each as it is captured)"),
         .init("as_of", .nullable(.timestamp), required: true, "The bound it is taken at"),
     ]))
 

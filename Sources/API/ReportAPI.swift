@@ -123,7 +123,7 @@ enum ReportAPI {
     static let earningsFigures: [Schema.Field] = [
         .init("posted", LedgerAPI.anyCredits, required: true), .init("blocked", LedgerAPI.totalCredits, required: true),
         .init("available", LedgerAPI.anyCredits, required: true), .init("due", LedgerAPI.anyCredits, required: true, "Available for payout"),
-        .init("incoming", LedgerAPI.totalCredits, required: true, "Held for meetings not yet settled"),
+        .init("incoming", LedgerAPI.totalCredits, required: true, "The full prices held for meetings not yet settled; the platform's fee comes off each as it is captured"),
     ]
 
     static let earningsSchema: Schema = .named("EarningsDue", .object([

@@ -19,7 +19,19 @@ enum FinanceCommands {
             params["person_id"] = .string(try session.actorId())
         }
         if invocation.wantsCSV { return try writeServiceCSV(session, "ledger.balance", params, paged: false) }
-        try CommandRunner.show(try session.call("ledger.balance", params), session)
+        let result = try session.call("ledger.balance", params)
+        try CommandRunner.show(result, session)
+        let incoming = (result["accounts"]?.arrayValue ?? []).contains { $0["kind"] == "expert_earnings" && ($0["incoming"]?.intValue ?? 0) > 0 }
+        if incoming && !invocation.wantsJSON { try feeNote(session) }
+    }
+
+    /// Under an expert's incoming credits: they are the full prices held, and the platform's fee
+    /// comes off each as it is captured (an expert read them as what they would be paid).
+    static func feeNote(_ session: Session) throws {
+        let percent = try session.call("community.get")["settings"]?["platform_fee_percent"]?.intValue ?? 0
+        guard percent > 0 else { return }
+        session.out.line("Incoming credits are the full prices of meetings not settled yet: the platform's fee (\(percent) % now; "
+            + "the percent in force when a meeting's credits are captured applies) comes off each as it is paid.")
     }
 
     /// --person and --account name one account two ways: at most one of them.
@@ -187,6 +199,7 @@ enum FinanceCommands {
         try CommandRunner.show(.object(result), session)
         let t = result["totals"]
         session.out.line("Every expert (\(Render.plain(t?["experts"] ?? nil))): due \(Render.plain(t?["due"] ?? nil)), incoming \(Render.plain(t?["incoming"] ?? nil)) (as of \(try session.clock().format(result["as_of"]?.stringValue ?? "-"))).")
+        if (t?["incoming"]?.intValue ?? 0) > 0 { try feeNote(session) }
     }
 
     /// `outbox retry`: exit status 1 when any id was not a dead message.

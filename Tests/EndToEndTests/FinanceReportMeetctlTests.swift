@@ -38,6 +38,24 @@ final class FinanceReportMeetctlTests: XCTestCase {
         XCTAssertTrue(try finance.fails(["accounts", "--kind", "wallets"], status: 2).stderr.contains("user_wallet"))
     }
 
+    /// An expert read their incoming credits as what they would be paid: they are the full
+    /// prices held, and the platform's fee comes off each as it is captured. Under the figures,
+    /// `balance` and `report earnings` say so with the fee in force; with nothing incoming, or
+    /// as JSON, nothing is added.
+    func testAnExpertsIncomingCreditsAreSaidToBeBeforeThePlatformsFee() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let expert = try c.expert
+        try c.admin.ok(["settings", "set", "platform_fee_percent=15"])
+        let note = "Incoming credits are the full prices of meetings not settled yet: the platform's fee (15 % now;"
+        XCTAssertFalse(try expert.ok(["balance"]).contains("Incoming credits"), "nothing incoming yet")
+        _ = try c.agreedMeeting(start: "2030-03-11 10:00")
+        let balance = try expert.ok(["balance"])
+        XCTAssertTrue(balance.contains(note), balance)
+        XCTAssertFalse(try expert.run(["balance", "--json"]).stdout.contains("Incoming credits"), "JSON stays JSON")
+        let earnings = try c.finance.ok(["report", "earnings"])
+        XCTAssertTrue(earnings.contains("incoming 100") && earnings.contains(note), earnings)
+    }
+
     /// "CSV that spreadsheets open right: a UTF-8 byte-order mark option (--bom, and on by
     /// default when writing to a file with --output FILE)", read back by Python's csv with
     /// utf-8-sig, a name with an accent intact.
