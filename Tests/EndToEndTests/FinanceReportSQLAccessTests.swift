@@ -34,6 +34,9 @@ final class FinanceReportSQLAccessTests: EndToEndTestCase {
         // The same figures a finance person reads through meetctl's reports, from SQL.
         XCTAssertEqual(
             try session.query("SELECT sum(posted_balance) || '/' || sum(blocked) FROM finance_accounts WHERE kind = 'user_wallet';"), ["650/50"])
+        // What the wallets hold is on its way to the experts' earnings: their incoming credits,
+        // as meetctl's accounts and balance call them (the view had no such column).
+        XCTAssertEqual(try session.query("SELECT sum(incoming) FROM finance_accounts WHERE kind = 'expert_earnings';"), ["50"])
     }
 
     func testEveryFinanceViewAndColumnIsDescribed() throws {
