@@ -17,6 +17,7 @@ enum ImportAPI {
 
     static let columnsHelp = SheetKind.allCases.map { kind in
         "\(kind.rawValue): " + kind.columns.map { kind.required.contains($0) ? $0 : "[\($0)]" }.joined(separator: ", ")
+            + kind.blankColumns.map { " (and [\($0)], taken while blank)" }.joined()
     }.joined(separator: "; ")
 
     static let importCSV = MethodDefinition(

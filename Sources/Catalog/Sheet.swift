@@ -42,6 +42,13 @@ public enum SheetKind: String, Sendable, CaseIterable {
         }
     }
 
+    /// Columns of the help centre's files this service keeps nothing of: taken as long as every
+    /// row leaves them blank (seed 002's Courses CSV has a Course Number column, "left blank"
+    /// for general topics), so its template imports as it is.
+    public var blankColumns: [String] {
+        self == .services ? ["course_number"] : []
+    }
+
     /// Rows an export page holds at most: a service row can be long (50 agenda questions).
     public var maxRowsPerPage: Int { self == .services ? 1000 : Sheet.maxRows }
 }
@@ -157,11 +164,19 @@ public enum Sheet {
                 line: header.line, message: "the columns are separated by semicolons (;); save the file as CSV with commas (\"CSV UTF-8\")")])
         }
         var columns: [String?] = []
+        let blank = Dictionary(uniqueKeysWithValues: kind.blankColumns.map { (headerKey($0), $0) })
+        var blankAt: [Int: String] = [:]
         for (index, cell) in header.fields.enumerated() {
             let name = cell.trimmingCharacters(in: " \t")
             // Columns a spreadsheet saved without a name (commas at the end of each row) hold
             // nothing: left out, as long as every row leaves them empty.
             if name.isEmpty {
+                columns.append(nil)
+                continue
+            }
+            if let column = blank[headerKey(name)] {
+                if blankAt.values.contains(column) { problems.add(header.line, "column \(column) is given twice") }
+                blankAt[index] = column
                 columns.append(nil)
                 continue
             }
@@ -188,13 +203,19 @@ public enum Sheet {
             }
             var values: [String: String] = [:]
             var unnamed: Int? = nil
+            var heldInBlank: String? = nil
             for (index, (column, value)) in zip(columns, record.fields).enumerated() {
                 let trimmed = value.trimmingCharacters(in: " \t")
                 guard let column else {
-                    if !trimmed.isEmpty && unnamed == nil { unnamed = index + 1 }
+                    if trimmed.isEmpty { continue }
+                    if let kept = blankAt[index] { heldInBlank = heldInBlank ?? kept } else if unnamed == nil { unnamed = index + 1 }
                     continue
                 }
                 values[column] = CSVWriter.unguarded(trimmed)
+            }
+            if let heldInBlank {
+                problems.add(record.line, "\(heldInBlank) holds a value, but services have no \(heldInBlank.replacingOccurrences(of: "_", with: " ")) here; leave the column blank or remove it")
+                continue
             }
             if let unnamed {
                 problems.add(record.line, "column \(unnamed) holds a value but has no name in the header; name it (\(kind.columns.joined(separator: ", "))) or empty it")

@@ -61,6 +61,27 @@ final class SheetTests: XCTestCase {
         XCTAssertTrue(held.problems.list.first?.message.contains("column 5 holds a value but has no name in the header") ?? false, "\(held.problems.list)")
     }
 
+    /// Seed 002's Courses CSV has a Course Number column, "left blank" for general topics: a
+    /// services file with it imports while every row leaves it blank (it was refused whole as an
+    /// unknown column), and a value in it is a problem of its line; other kinds keep refusing it.
+    func testTheCoursesCSVsCourseNumberColumnIsTakenWhileItIsBlank() throws {
+        let csv = "Name,Course Number,Kind,Default Length Minutes,Price Credits\r\nAll available Peer Mentoring,,generic,30,50\r\n"
+        let read = try Sheet.read(.services, csv: csv)
+        XCTAssertEqual(read.rows, [SheetRow(line: 2, values: ["name": "All available Peer Mentoring", "kind": "generic", "default_length_minutes": "30", "price_credits": "50"])])
+        XCTAssertEqual(read.problems.list, [])
+        let numbered = try Sheet.read(.services, csv: "name,course_number,kind,default_length_minutes,price_credits\nA,CHEM-101,generic,30,10\nB, ,generic,30,10\n")
+        XCTAssertEqual(numbered.rows.map(\.line), [3])
+        XCTAssertEqual(numbered.problems.list.map(\.line), [2])
+        XCTAssertTrue(numbered.problems.list.first?.message.contains("course_number holds a value, but services have no course number here; leave the column blank or remove it") ?? false,
+                      "\(numbered.problems.list)")
+        XCTAssertThrowsError(try Sheet.read(.services, csv: "name,course_number,kind,default_length_minutes,price_credits,Course Number\nA,,generic,30,10,\n")) {
+            XCTAssertTrue((($0 as? ImportProblems)?.list.first?.message ?? "").contains("column course_number is given twice"), "\($0)")
+        }
+        XCTAssertThrowsError(try Sheet.read(.certifications, csv: "service,expert_email,course_number\nA,a@x.example,\n")) {
+            XCTAssertTrue((($0 as? ImportProblems)?.list.first?.message ?? "").contains("unknown column course_number"), "\($0)")
+        }
+    }
+
     /// A file saved with semicolons between its columns is told so, once, not as five unknown
     /// and missing columns.
     func testColumnsSeparatedBySemicolonsAreToldSo() {

@@ -43,6 +43,9 @@ final class SeedStepsPeopleImportTests: EndToEndTestCase {
         let downloaded = try admin.ok(["export", "services"])
         XCTAssertEqual(try admin.ok(["import", "services", try file(downloaded, "again")]), "Imported: 0 created, 0 updated, 3 unchanged.\n",
                        "a downloaded file uploads unchanged")
+        // Seed 002's figure has a Course Number column, "left blank" for general topics: taken.
+        let figure = "Name,Course Number,Kind,Default Length Minutes,Price Credits\r\nAll available Peer Mentoring,,generic,60,50\r\n"
+        XCTAssertEqual(try admin.ok(["import", "services", try file(figure, "figure")]), "Imported: 0 created, 0 updated, 1 unchanged.\n")
 
         // "Tutors CSV": both mentors in the generic service, Talia in her own (which she holds).
         let tutors = "service,expert_email\nAll available Peer Mentoring,\(talia)\nAll available Peer Mentoring,\(bo)\nPeer Mentoring with Talia K,\(talia)\n"

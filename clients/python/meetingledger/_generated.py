@@ -3438,13 +3438,13 @@ class CatalogNamespace:
             optional, and only the pinned person)
         kind: Columns (header names match whatever their case, spaces and underscores) — people: email,
             first_name, last_name, roles, time_zone; services: name, kind, default_length_minutes,
-            price_credits, [expert_email], [skills], [agenda_questions], [active]; certifications: service,
-            expert_email; enrollments: user_email, [service], [expert_email]. A service named again keeps
-            its kind and expert (a row that changes them is a problem on its line) and what an optional
-            column the file leaves out holds. A service's active is true or false (any case): false retires
-            it and true offers it again, as service.set_active does; left out or blank, a new service is
-            active and a named one keeps its state. Names match whatever their case, Unicode form and the
-            spaces around them
+            price_credits, [expert_email], [skills], [agenda_questions], [active] (and [course_number],
+            taken while blank); certifications: service, expert_email; enrollments: user_email, [service],
+            [expert_email]. A service named again keeps its kind and expert (a row that changes them is a
+            problem on its line) and what an optional column the file leaves out holds. A service's active
+            is true or false (any case): false retires it and true offers it again, as service.set_active
+            does; left out or blank, a new service is active and a named one keeps its state. Names match
+            whatever their case, Unicode form and the spaces around them
         csv: The file's text, with a header row; lists (roles, skills, agenda questions) separated by ; with
             a ; or \\ inside a value written \\; or \\\\; a row of empty fields is skipped. A file with problems
             is refused whole: data.errors lists the first 1000 by line, data.total counts them all and
