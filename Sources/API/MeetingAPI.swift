@@ -41,6 +41,7 @@ enum MeetingAPI {
         .init("proposed_by", party, required: true), .init("expert_approved", .boolean, required: true),
         .init("user_approved", .boolean, required: true), .init("note", .nullable(.text()), required: true),
         .init("conflict_accepted", .boolean, "The expert proposed it over another of their agreed meetings, accepting the overlap: the user's approval then stands"),
+        .init("lapsed", .boolean, "As read now: it can no longer be taken, its date or the meeting's start having passed unanswered; the scheduler closes it (jobs.run_due), telling its proposer"),
     ], additional: true))
 
     static let feedbackSchema: Schema = .named("FeedbackAnswer", .object([

@@ -538,7 +538,7 @@ public enum Lifecycle {
     /// that did not answer is told too while the meeting is still ahead, so neither side waits
     /// for a move that will not come; once the meeting has started it needs no word.
     static func expireAlternate(_ m: MeetingState, _ alternate: Alternate, _ now: Instant) throws -> Decision {
-        guard now >= alternate.start || now >= m.start else {
+        guard m.alternateLapsed(at: now) else {
             throw AppError.invalidState(status: m.status.rawValue, action: "expire", why: "neither the proposed new date nor the meeting's start has passed")
         }
         var d = Decision(next: m)

@@ -205,9 +205,14 @@ extension Meeting {
     /// that it was declined, with whom, for whom and the public reason.
     public func json(seenBy personId: String, at now: Instant? = nil) -> JSON {
         var whole = json
-        // Read at a time, an ended agreed meeting waits for its session log.
+        // Read at a time, an ended agreed meeting waits for its session log, and a new date that
+        // can no longer be taken says so until the scheduler closes it.
         if let now, var o = whole.objectValue {
             o["awaiting_action_by"] = .optional(state.awaiting(at: now)?.rawValue)
+            if var alternate = o["alternate"]?.objectValue {
+                alternate["lapsed"] = .bool(state.alternateLapsed(at: now))
+                o["alternate"] = .object(alternate)
+            }
             whole = .object(o)
         }
         guard hidesDetails(from: personId), var o = whole.objectValue else { return whole }

@@ -132,6 +132,14 @@ public struct MeetingState: Sendable, Equatable {
     /// answer comes too late once the start has passed, and an agreed meeting that has ended
     /// waits for its expert to log the session (seed 000: pending sessions are shown first, with
     /// an action required).
+    /// Whether the alternate can no longer be taken at `now`: its date, or the meeting's start,
+    /// has passed unanswered. The scheduler then closes it (`Lifecycle.expireAlternate`); until it
+    /// runs, a reader is told it lapsed rather than shown a date still to answer.
+    public func alternateLapsed(at now: Instant) -> Bool {
+        guard let alternate else { return false }
+        return now >= alternate.start || now >= start
+    }
+
     public func awaiting(at now: Instant) -> Party? {
         // A request or proposal whose start has passed can no longer be answered: it waits for
         // nobody until the jobs expire it.

@@ -65,6 +65,7 @@ enum Commands {
         Column(header: "  length", key: "alternate.length_minutes", format: .minutes, optional: true),
         Column(header: "  credits", key: "alternate.price_credits", optional: true),
         Column(header: "  note", key: "alternate.note", optional: true),
+        Column(header: "  lapsed", key: "alternate_lapsed", optional: true),
         Column(header: "Session type", key: "session_type", optional: true),
         Column(header: "Class", key: "class_name", optional: true),
         Column(header: "Room", key: "room", optional: true),
@@ -137,7 +138,8 @@ enum Commands {
                 beside its status, as meetctl waiting words it: confirm or decline, answer the new date, or make the session
                 (a new date the user accepted where the community requires session details; meetctl meeting show gives the command).
                 A session that has ended waits for its expert's log: "agreed (log the session)" to the expert, and
-                "agreed (ended, to be logged)" to its user, whose credits it holds until then.
+                "agreed (ended, to be logged)" to its user, whose credits it holds until then. A new date left unanswered
+                until it or the meeting started can no longer be taken: "agreed (new date lapsed)", with no NEW DATE?.
                 Rows are numbered: until the next listing, other commands take the number in place of the meeting's id
                 (meetctl confirm 2), as they take the id's last 6 or more characters. A listing printed with --json or --csv
                 is the last listing too, numbered as its table would be (its Nth item is row N). --json prints {role, items} with

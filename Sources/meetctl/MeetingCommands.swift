@@ -65,6 +65,11 @@ enum MeetingCommands {
                 // Listed after it ended: it holds the user's credits until the expert logs it.
                 o["status"] = .string("agreed (ended, to be logged)")
             }
+            // A new date that can no longer be taken is not shown as one to answer.
+            if item["alternate"]?["lapsed"] == true {
+                o["alternate"] = .null
+                if o["status"] == "agreed" { o["status"] = .string("agreed (new date lapsed)") }
+            }
             return .object(o)
         }
         guard case .table(_, var columns, _) = invocation.command.output else { return }
@@ -198,6 +203,9 @@ enum MeetingCommands {
             shown["next_step"] = .string("\(step): \(stepCommand(step, id, detailsRequired: detailsRequired))")
         }
         if meeting["status"] == "cancelled" { shown.merge(try howCancelled(timeline, meeting, session)) { _, said in said } }
+        if meeting["alternate"]?["lapsed"] == true {
+            shown["alternate_lapsed"] = .string("yes: it can no longer be taken (unanswered before it or the meeting started); the scheduler closes it when it next runs, telling its proposer")
+        }
         // An expired meeting was not answered in time: by the side that had not approved it (the
         // expert's where both had, and the session was still to make).
         if meeting["status"] == "expired" {

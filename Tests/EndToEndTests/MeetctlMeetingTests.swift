@@ -172,6 +172,30 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertTrue(try user.ok(["meeting", "show", id]).contains("completed"))
     }
 
+    /// A new date left unanswered until the meeting started can no longer be taken, but it was
+    /// shown as one to answer until the scheduler closed it: the service marks it lapsed as read
+    /// (alternate.lapsed), the lists leave it out of NEW DATE? and say "new date lapsed", and
+    /// `meeting show` says so beside it; the scheduler's run closes it as before.
+    func testANewDateThatLapsedIsNotShownAsOneToAnswer() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let expert = try c.expert, user = try c.user
+        let id = try c.agreedMeeting(start: "2030-03-11 10:00")
+        let proposed = try expert.json(["reschedule", id, "--start", "2030-03-12 11:00"])
+        XCTAssertEqual(proposed["alternate"]?["lapsed"], false, "open while nothing has passed")
+        XCTAssertTrue(try user.ok(["meetings"]).contains("Tue 12 Mar 2030"), "the new date to answer, on the user's clock")
+        try c.admin.ok(["clock", "set", "2030-03-11T14:10:00Z"])  // 10:10 in New York: the meeting has started
+        XCTAssertEqual(try user.json(["meeting", "show", id])["meeting"]?["alternate"]?["lapsed"], true)
+        let list = try user.ok(["meetings"])
+        XCTAssertTrue(list.contains("agreed (new date lapsed)"), list)
+        XCTAssertFalse(list.contains("Tue 12 Mar 2030"), "not shown as a date to answer: \(list)")
+        let shown = try user.ok(["meeting", "show", id])
+        XCTAssertTrue(shown.contains("  lapsed") && shown.contains("it can no longer be taken"), shown)
+        try c.admin.ok(["jobs", "run"])
+        let closed = try user.json(["meeting", "show", id])
+        XCTAssertEqual(closed["meeting"]?["alternate"], .null)
+        XCTAssertTrue(closed["timeline"]?.array?.contains { $0["kind"] == "alternative_date_expired" } ?? false)
+    }
+
     func testAStepOnAStaleVersionIsRefused() throws {
         let c = try MeetctlCommunity.make(#function)
         let id = try c.agreedMeeting(start: "2030-03-18 10:00")

@@ -1471,6 +1471,7 @@ class Alternate:
     start: str
     user_approved: bool
     conflict_accepted: Optional[bool] = None
+    lapsed: Optional[bool] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -2700,6 +2701,7 @@ _Alternate_FIELDS: Tuple[FieldSpec, ...] = (
     ("start", "start", None, True),
     ("user_approved", "user_approved", None, True),
     ("conflict_accepted", "conflict_accepted", None, False),
+    ("lapsed", "lapsed", None, False),
 )
 
 _FeedbackAnswer_FIELDS: Tuple[FieldSpec, ...] = (
