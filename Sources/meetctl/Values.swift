@@ -338,7 +338,17 @@ enum Suggest {
     /// An option named as another command names it, or one mistyped.
     static func option(_ word: String, _ candidates: [String]) -> String? {
         if let other = sameMeaning[word], candidates.contains(other) { return "this command calls it \"\(other)\"." }
-        return didYouMean(word, candidates)
+        return didYouMean(word, candidates) ?? lastWords(word, candidates)
+    }
+
+    /// The one candidate that is the last words of `word` (`--display-name` for `--name`): an
+    /// option named with a word before it that this command does not use.
+    static func lastWords(_ word: String, _ candidates: [String]) -> String? {
+        let parts = word.drop { $0 == "-" }.split(separator: "-").map(String.init)
+        guard parts.count > 1 else { return nil }
+        let tails = Set((1..<parts.count).map { "--" + parts[$0...].joined(separator: "-") })
+        let matches = candidates.filter { tails.contains($0) }
+        return matches.count == 1 ? "did you mean \"\(matches[0])\"?" : nil
     }
 
     static func didYouMean(_ word: String, _ candidates: [String]) -> String? {

@@ -142,10 +142,15 @@ enum ErrorText {
         let named = replacingMatches(of: #"(\(|^Forbidden: )([a-z_]+\.[a-z_]+)( (?:lists|gives|shows|needs) )"#, in: grouped) { groups in
             commandName(groups[2]).map { groups[1] + $0 + groups[3] }
         }
-        return replacingMatches(of: #"(?<![\w.-])(idempotency_key|[a-z]+_[a-z_]+: true)(?![\w.-])"#, in: named) { groups in
+        let options = replacingMatches(of: #"(?<![\w.-])(idempotency_key|[a-z]+_[a-z_]+: true)(?![\w.-])"#, in: named) { groups in
             if groups[1] == "idempotency_key" { return "--" + GlobalOptions.idempotencyKey.name }
             let param = String(groups[1].dropLast(": true".count))
             return command?.options.first { $0.param == param }.map { "--" + $0.name }
+        }
+        // Another param of the command run named in a reason ("--to: must not be before
+        // from_month"): as its option. Only names with an underscore, which no plain word has.
+        return replacingMatches(of: #"(?<![\w.-])([a-z]+_[a-z_]+)(?![\w.:-])"#, in: options) { groups in
+            command?.options.first { $0.param == groups[1] }.map { "--" + $0.name }
         }
     }
 

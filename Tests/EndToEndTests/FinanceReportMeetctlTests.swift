@@ -119,6 +119,9 @@ final class FinanceReportMeetctlTests: XCTestCase {
         XCTAssertEqual(try finance.json(["report", "settlements", "--to", "2030-01"])["months"]?.array?.first?["month"], "2029-02", "across a year's end")
         XCTAssertTrue(try finance.fails(["report", "revenue", "--to", "March"], status: 1).stderr.contains("to_month"))
         XCTAssertTrue(try finance.fails(["report", "revenue", "--from", "March", "--to", "2030-03"], status: 1).stderr.contains("from_month"))
+        // A reason naming another param of the command names its option ("before from_month").
+        let backwards = try finance.fails(["report", "revenue", "--from", "2030-05", "--to", "2030-03"], status: 1).stderr
+        XCTAssertTrue(backwards.contains("--to: must not be before --from"), backwards)
 
         let outstanding = try finance.json(["report", "outstanding"])
         XCTAssertEqual([outstanding["posted"], outstanding["blocked"], outstanding["available"]], [400, 0, 400])

@@ -87,7 +87,7 @@ final class MeetctlUsageTests: XCTestCase {
         let cancel = try ctl.ok(["cancel", "--help"])
         let shows = String(try XCTUnwrap(cancel.split(separator: "\n").first { $0.hasPrefix("Shows: ") }, cancel))
         XCTAssertFalse(shows.contains(", name,"), "every field says what it is: \(shows)")
-        XCTAssertTrue(shows.contains("User (name)") && shows.contains("New date (proposed by, length, credits, note)"), shows)
+        XCTAssertTrue(shows.contains("User (name)") && shows.contains("New date (proposed by, length, credits, note, lapsed)"), shows)
     }
 
     /// Every command's help ends with examples, each read by meetctl's own parser as a call of
@@ -176,6 +176,8 @@ final class MeetctlUsageTests: XCTestCase {
             // A range named as another command names it.
             (["availability", "free", "--from", "2030-03-23 10:00"], "unknown option --from for availability free", "this command calls it \"--start\"."),
             (["slots", "--end", "2030-03-23 10:00"], "unknown option --end for slots", "this command calls it \"--to\"."),
+            // An option named with a word before the one this command uses.
+            (["profile", "set", "--display-name", "Talia"], "unknown option --display-name for profile set", "did you mean \"--name\"?"),
             (["alternate"], "\"alternate\" needs a subcommand: one of confirm, reject, withdraw", "meetctl alternate --help"),
             // A group run as its default subcommand still knows a mistyped subcommand.
             (["availability", "blok"], "unknown command \"availability blok\"", "did you mean \"block\"?"),
