@@ -464,6 +464,12 @@ final class Session {
         case .time(let t):
             let clock = try clock()
             let instant = clock.instant(t)
+            // A day or time at the edge of the calendar that your clock's offset takes past it.
+            guard instant.isSupported else {
+                throw UsageError(
+                    message: "\(t.typed) on your clock (\(clock.zoneName)) is outside the supported times \(Instant.supportedRangeText)",
+                    hint: "give a later or earlier time, or an RFC 3339 time with an offset")
+            }
             if case .local(let date, let time) = t {
                 let readings = clock.readings(date, time)
                 // A wall-clock time the clock skips (summer time begins) would silently become

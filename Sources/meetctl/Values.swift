@@ -68,6 +68,15 @@ enum TimeInput: Sendable, Equatable {
     /// jump (01:00), or where midnight comes twice the first.
     case day(LocalDate)
 
+    /// The time as it was typed, read back: `2030-03-13`, `2030-03-13 14:00`, or RFC 3339.
+    var typed: String {
+        switch self {
+        case .instant(let i): return i.rfc3339
+        case .local(let date, let time): return "\(date) \(time)"
+        case .day(let date): return "\(date)"
+        }
+    }
+
     /// `2030-03-13T14:00:00-04:00`, `2030-03-13T14:00Z`, `2030-03-13 14:00` (local),
     /// `2030-03-13` (the start of that day).
     static func parse(_ text: String) -> TimeInput? {

@@ -38,6 +38,18 @@ final class FinanceReportMeetctlTests: XCTestCase {
         XCTAssertTrue(try finance.fails(["accounts", "--kind", "wallets"], status: 2).stderr.contains("user_wallet"))
     }
 
+    /// A day at the calendar's first edge typed on a clock ahead of UTC (Prague) falls before the
+    /// supported times once its offset is applied: said so by meetctl, not sent on to come back
+    /// as "no such date 0-12-31" under an example of a time that is not RFC 3339.
+    func testADayYourClockTakesPastTheCalendarsEdgeIsSaidToBe() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let edge = try (try c.user).fails(["balance", "--as-of", "0001-01-01"], status: 2).stderr
+        XCTAssertTrue(edge.contains("0001-01-01 on your clock (Europe/Prague) is outside the supported times 0001-01-01T00:00:00Z"), edge)
+        XCTAssertFalse(edge.contains("no such date"), edge)
+        let dayAfter = try (try c.user).run(["balance", "--as-of", "0001-01-02"])
+        XCTAssertEqual(dayAfter.termination, .exited(0), "the day after is in range: \(dayAfter.stderr)")
+    }
+
     /// An expert read their incoming credits as what they would be paid: they are the full
     /// prices held, and the platform's fee comes off each as it is captured. Under the figures,
     /// `balance` and `report earnings` say so with the fee in force; with nothing incoming, or
