@@ -128,10 +128,6 @@ public struct MeetingState: Sendable, Equatable {
     /// office) must process it, giving session type and location (seed 003, steps 11–13).
     public var awaitingProcessing: Bool { status == .awaitingApproval && userApproved && expertApproved }
 
-    /// The party whose action the meeting waits for at `now`: as `awaiting`, except that an
-    /// answer comes too late once the start has passed, and an agreed meeting that has ended
-    /// waits for its expert to log the session (seed 000: pending sessions are shown first, with
-    /// an action required).
     /// Whether the alternate can no longer be taken at `now`: its date, or the meeting's start,
     /// has passed unanswered. The scheduler then closes it (`Lifecycle.expireAlternate`); until it
     /// runs, a reader is told it lapsed rather than shown a date still to answer.
@@ -140,6 +136,10 @@ public struct MeetingState: Sendable, Equatable {
         return now >= alternate.start || now >= start
     }
 
+    /// The party whose action the meeting waits for at `now`: as `awaiting`, except that an
+    /// answer comes too late once the start has passed, and an agreed meeting that has ended
+    /// waits for its expert to log the session (seed 000: pending sessions are shown first, with
+    /// an action required).
     public func awaiting(at now: Instant) -> Party? {
         // A request or proposal whose start has passed can no longer be answered: it waits for
         // nobody until the jobs expire it.
