@@ -39,7 +39,13 @@ public enum HiddenMarks {
         return zip(scalars, flags(scalars)).first { $0.1 }?.0
     }
 
+    /// Format characters that show nothing where they stand though Unicode does not call them
+    /// default-ignorable: the interlinear annotation marks (U+FFF9–U+FFFB) and the Egyptian
+    /// hieroglyph format controls (U+13430–U+1343F), which a font draws as nothing.
+    static let unmarkedInvisibles: [ClosedRange<UInt32>] = [0xFFF9...0xFFFB, 0x13430...0x1343F]
+
     static func isHidden(_ s: Unicode.Scalar, between before: Unicode.Scalar?, and after: Unicode.Scalar?) -> Bool {
+        if unmarkedInvisibles.contains(where: { $0.contains(s.value) }) { return true }
         guard s.properties.isDefaultIgnorableCodePoint, !s.isBidiControl else { return false }
         guard let p = before else { return true }
         switch s.value {

@@ -24,6 +24,16 @@ final class HiddenMarksTests: XCTestCase {
         XCTAssertEqual(HiddenMarks.removed(from: "👩\u{200B}\u{200D}👩"), "👩👩", "a joiner beside a hidden mark joins nothing")
         XCTAssertNil(HiddenMarks.first(in: "Ada \u{202E}"), "a reordering mark is not this rule's (it breaks a line)")
     }
+
+    /// Format characters a font draws as nothing though Unicode does not call them ignorable:
+    /// "Sa\u{FFF9}m" passed for "Sam" (a name took it, and meetctl printed it raw).
+    func testInterlinearAnnotationAndHieroglyphFormatMarksAreHidden() {
+        for mark in ["\u{FFF9}", "\u{FFFA}", "\u{FFFB}", "\u{13430}", "\u{1343F}"] {
+            XCTAssertEqual(HiddenMarks.first(in: "Sa" + mark + "m").map { String($0) }, mark, mark.unicodeScalars.first!.codePoint)
+            XCTAssertEqual(HiddenMarks.removed(from: "Sa" + mark + "m"), "Sam")
+        }
+        XCTAssertNil(HiddenMarks.first(in: "\u{FFFC}\u{13440}\u{13000}"), "the object replacement sign and hieroglyphs themselves show")
+    }
 }
 
 final class CodePointTests: XCTestCase {
