@@ -412,8 +412,12 @@ public enum SeriesDecider {
         }
         // A date the scheduler could not book may still be skipped: the skip takes its place, and
         // the date is no longer tried again (migration 0072 swaps the two as it is written).
+        // Skipped already (by the other side, or by a call that won a race): the date is fine,
+        // the series' state refuses it, as a session already ended does.
         guard !c.skips.contains(where: { $0.date == date && !$0.isNotBooked }) else {
-            throw AppError.invalidParams(field: "date", reason: "is already a skip date")
+            throw AppError(
+                .invalidState, message: "\(date) is already a skip date of this series; nothing is left to skip on it",
+                details: ["status": "skipped", "date": .string("\(date)")])
         }
         if let ended = onDate.first, !onDate.contains(where: { [.awaitingApproval, .agreed].contains($0.state.status) }) {
             // Seed 001: a session is skipped on its day or ahead; one that already took place or
