@@ -107,8 +107,10 @@ public enum ProfileRules {
         guard text.count <= maxBioCharacters else {
             throw AppError.invalidParams(field: "bio", reason: "must have at most \(maxBioCharacters) characters")
         }
-        if let bad = text.unicodeScalars.first(where: { ($0 != "\n" && $0 != "\t" && $0.isControlCharacter) || $0.isBidiControl }) {
-            throw AppError.invalidParams(field: "bio", reason: "must not contain control characters or reordering marks (found \(bad.codePoint)); line breaks are LF or CR LF, and tabs are kept")
+        // The line and paragraph separators (U+2028, U+2029) break a line where LF does not, as
+        // the refusal says: only LF and CR LF.
+        if let bad = text.unicodeScalars.first(where: { ($0 != "\n" && $0 != "\t" && ($0.isControlCharacter || $0.isLineBreak)) || $0.isBidiControl }) {
+            throw AppError.invalidParams(field: "bio", reason: "must not contain control characters, other line breaks or reordering marks (found \(bad.codePoint)); line breaks are LF or CR LF, and tabs are kept")
         }
         return text
     }

@@ -75,7 +75,13 @@ final class ExpertProfileTests: XCTestCase {
         // The refusal says which line breaks are taken (it said "other than line breaks" of a CR).
         XCTAssertThrowsError(try ProfileRules.bio("Hi\u{85}there")) {
             XCTAssertEqual(($0 as? AppError)?.details["reason"]?.stringValue,
-                           "must not contain control characters or reordering marks (found U+0085); line breaks are LF or CR LF, and tabs are kept")
+                           "must not contain control characters, other line breaks or reordering marks (found U+0085); line breaks are LF or CR LF, and tabs are kept")
+        }
+        // The line and paragraph separators too, as the refusal says (they were kept).
+        for separator in ["\u{2028}", "\u{2029}"] {
+            XCTAssertThrowsError(try ProfileRules.bio("Hi" + separator + "there")) {
+                XCTAssertTrue((($0 as? AppError)?.details["reason"]?.stringValue ?? "").contains("(found \(separator.unicodeScalars.first!.codePoint))"), "\($0)")
+            }
         }
         XCTAssertThrowsError(try ProfileRules.bio(String(repeating: "x", count: 2001))) { XCTAssertEqual(self.field(of: $0), "bio") }
         XCTAssertEqual(try ProfileRules.bio("Line one\n\tLine two"), "Line one\n\tLine two")
