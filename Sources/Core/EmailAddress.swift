@@ -20,6 +20,21 @@ public enum EmailAddress {
     /// header (RFC 5322's specials); both sides dot-atoms (RFC 5322 §3.2.3: words joined by single
     /// dots, so no dot first, last or beside another, which mail servers refuse unquoted), the
     /// domain with at least one dot.
+    /// Why `s` is not an address kept here, the part of the rule it breaks named where it is the
+    /// length before the @ or the domain's dot (a 65-character local part was told the shape
+    /// alone, which it had); nil when it is one.
+    public static func refusal(_ s: String) -> String? {
+        guard !isValid(s) else { return nil }
+        let parts = s.split(separator: "@", omittingEmptySubsequences: false)
+        if parts.count == 2, parts[0].count > 64, isValid("a@" + parts[1]) {
+            return "must have at most 64 characters before the @ (it has \(parts[0].count))"
+        }
+        if parts.count == 2, isValid(String(parts[0]) + "@" + parts[1] + ".org"), !parts[1].contains(".") {
+            return "must have a domain with a dot after the @, such as example.org"
+        }
+        return rule
+    }
+
     public static func isValid(_ s: String) -> Bool {
         let specials = Set("<>()[],;:\\\"".unicodeScalars)
         guard s.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 && !specials.contains($0) }) else { return false }

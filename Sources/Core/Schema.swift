@@ -213,7 +213,7 @@ extension Schema.StringFormat {
         case .enumeration(let values):
             guard values.contains(s) else { throw fail("must be one of \(values.joined(separator: ", "))") }
         case .email:
-            guard EmailAddress.isValid(s) else { throw fail(EmailAddress.rule) }
+            if let refusal = EmailAddress.refusal(s) { throw fail(refusal) }
         case .timeOfDay:
             guard LocalTimeOfDay(s) != nil else { throw fail("must be a local time HH:MM between 00:00 and 24:00") }
         case .date:

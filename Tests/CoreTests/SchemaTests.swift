@@ -282,6 +282,20 @@ final class SchemaTests: XCTestCase {
         }
     }
 
+    /// A refusal names the part of the rule an address breaks where it is the length before the
+    /// @ or the domain's dot (a 65-character local part was told the shape alone, which it had).
+    func testAnAddressRefusalNamesTheLengthOrTheDomainsDot() {
+        let long = String(repeating: "l", count: 65) + "@x.example"
+        XCTAssertEqual(EmailAddress.refusal(long), "must have at most 64 characters before the @ (it has 65)")
+        XCTAssertEqual(EmailAddress.refusal("sam@localhost"), "must have a domain with a dot after the @, such as example.org")
+        XCTAssertEqual(EmailAddress.refusal("a b@x.y"), EmailAddress.rule, "the shape where that is what it breaks")
+        XCTAssertEqual(EmailAddress.refusal(String(repeating: "l", count: 65) + "@x"), EmailAddress.rule, "two things wrong: the whole rule")
+        XCTAssertNil(EmailAddress.refusal(String(repeating: "l", count: 64) + "@x.example"))
+        XCTAssertThrowsError(try Schema.email.validate(.string(long), path: "email", limits: .standard)) {
+            XCTAssertTrue((($0 as? AppError)?.details["reason"]?.stringValue ?? "").contains("at most 64 characters before the @"), "\($0)")
+        }
+    }
+
     /// A web address's published pattern takes what `WebAddress.https` takes, and the params
     /// declared with it are refused by the same check, naming the param. (A line break at the
     /// very end is left out: JSON Schema's `$` is ECMA-262's, the end of the text, where ICU's
