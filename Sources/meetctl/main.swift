@@ -142,14 +142,20 @@ enum ErrorText {
         let named = replacingMatches(of: #"(\(|^Forbidden: )([a-z_]+\.[a-z_]+)( (?:lists|gives|shows|needs) )"#, in: grouped) { groups in
             commandName(groups[2]).map { groups[1] + $0 + groups[3] }
         }
-        let options = replacingMatches(of: #"(?<![\w.-])(idempotency_key|[a-z]+_[a-z_]+: true)(?![\w.-])"#, in: named) { groups in
+        return replacingMatches(of: #"(?<![\w.-])(idempotency_key|[a-z]+_[a-z_]+: true)(?![\w.-])"#, in: named) { groups in
             if groups[1] == "idempotency_key" { return "--" + GlobalOptions.idempotencyKey.name }
             let param = String(groups[1].dropLast(": true".count))
             return command?.options.first { $0.param == param }.map { "--" + $0.name }
         }
-        // Another param of the command run named in a reason ("--to: must not be before
-        // from_month"): as its option. Only names with an underscore, which no plain word has.
-        return replacingMatches(of: #"(?<![\w.-])([a-z]+_[a-z_]+)(?![\w.:-])"#, in: options) { groups in
+    }
+
+    /// The reason a param of the command run was refused for, naming another of its params
+    /// ("--to: must not be before from_month"): that one as its option too. Only in such a
+    /// reason, where the params named are the call's own: elsewhere a param may be another
+    /// side's ("the expert's side confirms it at another location (location_id)"). Only names
+    /// with an underscore, which no plain word has.
+    static func paramsAsOptions(_ reason: String, _ command: CommandSpec?) -> String {
+        replacingMatches(of: #"(?<![\w.-])([a-z]+_[a-z_]+)(?![\w.:-])"#, in: reason) { groups in
             command?.options.first { $0.param == groups[1] }.map { "--" + $0.name }
         }
     }
@@ -213,7 +219,8 @@ enum ErrorText {
     ) -> [String] {
         let local = { (text: String) in clock.map { $0.describingTimes(in: text) } ?? text }
         let said = { (text: String) in inMeetctlWords(local(text), invocation?.command) }
-        let first = option.map { "meetctl: \($0): \(said(reason ?? e.data["reason"]?.stringValue ?? e.message))" } ?? "meetctl: \(said(e.message))"
+        let first = option.map { "meetctl: \($0): \(paramsAsOptions(said(reason ?? e.data["reason"]?.stringValue ?? e.message), invocation?.command))" }
+            ?? "meetctl: \(said(e.message))"
         var lines = [first, "error \(e.code): \(e.dataCode)"]
         for (key, value) in (e.data.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) where !["code", "retryable"].contains(key) {
             // A file's problems (catalog.import_csv), each on its own line as `line N: …`.

@@ -196,6 +196,22 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertTrue(closed["timeline"]?.array?.contains { $0["kind"] == "alternative_date_expired" } ?? false)
     }
 
+    /// A param the service names in a message is the command's option only where the refusal is
+    /// of that call's own params: elsewhere it may be the other side's. The user confirming a
+    /// proposal at a place retired since was sent to `--location`, which the user may not give.
+    func testAnotherSidesParamInAMessageIsNotMadeThisCommandsOption() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let expert = try c.expert, user = try c.user
+        let proposed = try expert.json([
+            "propose", "--user", c.userId, "--service", c.serviceId, "--start", "2030-03-11 10:00", "--length", "60", "--price", "100", "--location", "Room 101",
+        ])
+        let id = try XCTUnwrap(proposed["id"]?.string)
+        try c.admin.ok(["location", "set", "--location", c.roomId, "--retire"])
+        let refused = try user.fails(["confirm", id], status: 1).stderr
+        XCTAssertTrue(refused.contains("the expert's side confirms it at another location (location_id)"), refused)
+        XCTAssertFalse(refused.contains("(--location)"), refused)
+    }
+
     func testAStepOnAStaleVersionIsRefused() throws {
         let c = try MeetctlCommunity.make(#function)
         let id = try c.agreedMeeting(start: "2030-03-18 10:00")
