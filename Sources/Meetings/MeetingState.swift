@@ -147,6 +147,8 @@ public struct MeetingState: Sendable, Equatable {
         // Nor is an agreed meeting's new date once the meeting has started; once it has ended
         // the meeting waits for its expert's session log.
         if status == .agreed && start <= now { return end <= now ? .expert : nil }
+        // Nor a new date whose own time has passed before the meeting's (it lapsed).
+        if status == .agreed && alternateLapsed(at: now) { return nil }
         return awaiting
     }
 

@@ -194,6 +194,19 @@ final class MeetctlMeetingTests: XCTestCase {
         let closed = try user.json(["meeting", "show", id])
         XCTAssertEqual(closed["meeting"]?["alternate"], .null)
         XCTAssertTrue(closed["timeline"]?.array?.contains { $0["kind"] == "alternative_date_expired" } ?? false)
+
+        // A new date before the meeting's own, whose time passes first: it lapses then, and
+        // nobody is waited for (the expert was still starred to "answer the new date").
+        let later = try c.agreedMeeting(start: "2030-03-15 10:00")
+        _ = try user.json(["reschedule", later, "--start", "2030-03-14 20:00"])  // 15:00 in New York on the 14th
+        XCTAssertEqual(try expert.json(["meeting", "show", later])["meeting"]?["awaiting_action_by"], "expert")
+        try c.admin.ok(["clock", "set", "2030-03-14T19:30:00Z"])
+        let passed = try expert.json(["meeting", "show", later])["meeting"]
+        XCTAssertEqual(passed?["alternate"]?["lapsed"], true)
+        XCTAssertEqual(passed?["awaiting_action_by"], .null, "no one answers a date that has passed")
+        let expertsList = try expert.ok(["meetings"])
+        XCTAssertTrue(expertsList.contains("agreed (new date lapsed)") && !expertsList.contains("answer the new date"), expertsList)
+        XCTAssertFalse(try expert.ok(["meeting", "show", later]).contains("Next step"))
     }
 
     /// A param the service names in a message is the command's option only where the refusal is
