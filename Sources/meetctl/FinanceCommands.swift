@@ -21,8 +21,7 @@ enum FinanceCommands {
         if invocation.wantsCSV { return try writeServiceCSV(session, "ledger.balance", params, paged: false) }
         let result = try session.call("ledger.balance", params)
         try CommandRunner.show(result, session)
-        let incoming = (result["accounts"]?.arrayValue ?? []).contains { $0["kind"] == "expert_earnings" && ($0["incoming"]?.intValue ?? 0) > 0 }
-        if incoming && !invocation.wantsJSON { try feeNote(session) }
+        if (result["accounts"]?.arrayValue ?? []).contains(where: earningsIncoming) && !invocation.wantsJSON { try feeNote(session) }
     }
 
     /// Under an expert's incoming credits: they are the full prices held, and the platform's fee
@@ -51,7 +50,11 @@ enum FinanceCommands {
         if invocation.wantsJSON { return session.out.json(.object(result)) }
         if items.isEmpty { return session.out.line("No accounts.") }
         session.out.text(try Render.table(items, Commands.communityAccountColumns, session))
+        if items.contains(where: earningsIncoming) { try feeNote(session) }
     }
+
+    /// An expert's earnings account with credits on their way in.
+    static func earningsIncoming(_ account: JSON) -> Bool { account["kind"] == "expert_earnings" && (account["incoming"]?.intValue ?? 0) > 0 }
 
     @Sendable static func accountsCommand(_ invocation: Invocation, _ session: Session) throws { try accounts(invocation, session) }
 

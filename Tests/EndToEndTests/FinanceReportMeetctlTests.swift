@@ -66,6 +66,10 @@ final class FinanceReportMeetctlTests: XCTestCase {
         XCTAssertFalse(try expert.run(["balance", "--json"]).stdout.contains("Incoming credits"), "JSON stays JSON")
         let earnings = try c.finance.ok(["report", "earnings"])
         XCTAssertTrue(earnings.contains("incoming 100") && earnings.contains(note), earnings)
+        // Finance staff's list of the accounts (meetctl accounts, or balance with no option) too.
+        for command in [["accounts"], ["balance"]] {
+            XCTAssertTrue(try c.finance.ok(command).contains(note), command.joined())
+        }
     }
 
     /// "CSV that spreadsheets open right: a UTF-8 byte-order mark option (--bom, and on by
