@@ -52,7 +52,7 @@ enum ProfileAPI {
         audience: .member, mutating: true,
         params: [
             .init("person_id", .id(.person), required: true), .init("display_name", .line(min: 1, max: ProfileRules.maxDisplayNameCharacters)),
-            .init("bio", .text(max: ProfileRules.maxBioCharacters), "Plain text: line feeds and tabs are kept, a CR LF is stored as LF; other control characters, a CR alone and reordering marks are refused"),
+            .init("bio", .text(max: ProfileRules.maxBioCharacters), "Plain text: line feeds and tabs are kept, a CR LF is stored as LF; other control characters, a CR alone, the line and paragraph separators (U+2028, U+2029) and reordering marks are refused"),
             .init("photo_url", .nullable(.https(min: 1, max: ProfileRules.maxPhotoURLCharacters, example: ProfileRules.photoURLExample)), "https only; null removes it"),
             .init("languages", .list(.text(min: 1, max: 20), max: ProfileRules.maxLanguages), "BCP 47 tags: en, cs, pt-BR"),
         ],

@@ -36,10 +36,11 @@ extension AppError {
         ],
         .invalidState: [
             DataMember("status", "cancelled", "The status that refuses the step: the meeting's (the series' or the outbox message's where those are refused; "
-                       + "`resolved`: a credit hold already captured or released); absent where a role refuses it"),
+                       + "`resolved`: a credit hold already captured or released; `skipped`: a series date skipped already); absent where a role refuses it"),
             DataMember("action", "confirm", "The step refused, as the method's last part (confirm, cancel, log_session, …), where a meeting's lifecycle refused it"),
             DataMember("version", 4, "With expected_version: the meeting's version now"),
             DataMember("meeting_id", meetingExample, "series.skip: the meeting of that date, already ended"),
+            DataMember("date", "2030-03-06", "series.skip: the date skipped already (status skipped)"),
             DataMember("role", "expert", "The role that stands in the way: one person.update cannot take away, or one a meeting's party no longer holds"),
             DataMember("party", "user", "The meeting's party who stands in the way: with role, one who lost it (user, expert or student); with student_id, the student"),
             DataMember("student_id", "per_0190f5a1c2d37e4f8a9b0c1d2e3f4a5c", "A meeting for a student the user no longer acts for (the link is gone): that student"),

@@ -5210,7 +5210,7 @@ class PersonNamespace:
         person_id (per_… id)
         display_name
         bio: Plain text: line feeds and tabs are kept, a CR LF is stored as LF; other control characters, a
-            CR alone and reordering marks are refused
+            CR alone, the line and paragraph separators (U+2028, U+2029) and reordering marks are refused
         photo_url: https only; null removes it
         languages: BCP 47 tags: en, cs, pt-BR
         idempotency_key: A retry with the same key and params returns the first response and has no further
