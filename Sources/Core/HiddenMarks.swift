@@ -40,12 +40,19 @@ public enum HiddenMarks {
     }
 
     /// Format characters that show nothing where they stand though Unicode does not call them
-    /// default-ignorable: the interlinear annotation marks (U+FFF9–U+FFFB) and the Egyptian
-    /// hieroglyph format controls (U+13430–U+1343F), which a font draws as nothing.
-    static let unmarkedInvisibles: [ClosedRange<UInt32>] = [0xFFF9...0xFFFB, 0x13430...0x1343F]
+    /// default-ignorable: the interlinear annotation marks (U+FFF9–U+FFFB), and the Egyptian
+    /// hieroglyph format controls (U+13430–U+1343F) but between two hieroglyphs, whose
+    /// arrangement they shape there as a joiner does in a script that joins.
+    static let annotationMarks: ClosedRange<UInt32> = 0xFFF9...0xFFFB
+    static let hieroglyphFormatControls: ClosedRange<UInt32> = 0x13430...0x1343F
+    static let hieroglyphs: ClosedRange<UInt32> = 0x13000...0x1345F
 
     static func isHidden(_ s: Unicode.Scalar, between before: Unicode.Scalar?, and after: Unicode.Scalar?) -> Bool {
-        if unmarkedInvisibles.contains(where: { $0.contains(s.value) }) { return true }
+        if annotationMarks.contains(s.value) { return true }
+        if hieroglyphFormatControls.contains(s.value) {
+            guard let p = before, let n = after else { return true }
+            return !(hieroglyphs.contains(p.value) && hieroglyphs.contains(n.value))
+        }
         guard s.properties.isDefaultIgnorableCodePoint, !s.isBidiControl else { return false }
         guard let p = before else { return true }
         switch s.value {

@@ -33,6 +33,11 @@ final class HiddenMarksTests: XCTestCase {
             XCTAssertEqual(HiddenMarks.removed(from: "Sa" + mark + "m"), "Sam")
         }
         XCTAssertNil(HiddenMarks.first(in: "\u{FFFC}\u{13440}\u{13000}"), "the object replacement sign and hieroglyphs themselves show")
+        // Between two hieroglyphs a format control arranges them, as a joiner shapes a script that joins.
+        for kept in ["\u{13000}\u{13430}\u{13001}", "\u{13000}\u{13431}\u{13001}\u{13430}\u{13002}"] {
+            XCTAssertEqual(HiddenMarks.removed(from: kept), kept)
+        }
+        XCTAssertEqual(HiddenMarks.removed(from: "\u{13000}\u{13430}"), "\u{13000}", "nothing after it to arrange")
     }
 }
 
