@@ -103,11 +103,13 @@ public enum MeetingQueries {
         }
         // The expert answers requests, new dates the user accepted (to make the session) and
         // the user's alternates; the user (not a student) answers the expert's.
-        // An agreed meeting that has ended waits for its expert's session log.
+        // An agreed meeting that has ended waits for its expert's session log; a new date whose
+        // time has passed waits for nobody (MeetingState.awaiting(at:) as the rows read it).
         let awaiting = """
             (CASE WHEN m.status = 'awaiting_approval' AND m.start_at <= coalesce($13::timestamptz, ml_now($1, $8)) THEN 1
                   WHEN m.status = 'agreed' AND m.start_at <= coalesce($13::timestamptz, ml_now($1, $8))
                   THEN CASE WHEN m.expert_id = $2 AND m.end_at <= coalesce($13::timestamptz, ml_now($1, $8)) THEN 0 ELSE 1 END
+                  WHEN m.status = 'agreed' AND m.alternate_start_at <= coalesce($13::timestamptz, ml_now($1, $8)) THEN 1
                   WHEN m.expert_id = $2
                   THEN CASE WHEN \(expertSideAwaits) OR (m.status = 'agreed' AND m.end_at <= coalesce($13::timestamptz, ml_now($1, $8))) THEN 0 ELSE 1 END
                   ELSE CASE WHEN m.user_id = $2 AND ((m.status = 'awaiting_approval' AND NOT m.user_approved)

@@ -198,12 +198,15 @@ final class MeetctlMeetingTests: XCTestCase {
         // A new date before the meeting's own, whose time passes first: it lapses then, and
         // nobody is waited for (the expert was still starred to "answer the new date").
         let later = try c.agreedMeeting(start: "2030-03-15 10:00")
+        let nine = try c.agreedMeeting(start: "2030-03-15 09:00")
         _ = try user.json(["reschedule", later, "--start", "2030-03-14 20:00"])  // 15:00 in New York on the 14th
         XCTAssertEqual(try expert.json(["meeting", "show", later])["meeting"]?["awaiting_action_by"], "expert")
         try c.admin.ok(["clock", "set", "2030-03-14T19:30:00Z"])
         let passed = try expert.json(["meeting", "show", later])["meeting"]
         XCTAssertEqual(passed?["alternate"]?["lapsed"], true)
         XCTAssertEqual(passed?["awaiting_action_by"], .null, "no one answers a date that has passed")
+        // Listed by start among what waits for nobody, not first as awaiting the expert.
+        XCTAssertEqual(try expert.json(["meetings"])["items"]?.array?.compactMap { $0["id"]?.string }, [id, nine, later])
         let expertsList = try expert.ok(["meetings"])
         XCTAssertTrue(expertsList.contains("agreed (new date lapsed)") && !expertsList.contains("answer the new date"), expertsList)
         XCTAssertFalse(try expert.ok(["meeting", "show", later]).contains("Next step"))
