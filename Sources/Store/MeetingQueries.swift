@@ -186,6 +186,7 @@ public enum MeetingQueries {
             \(ChangePage.join(prev: 7, cur: 8))
             WHERE m.community_id = $1 AND m.status IN ('awaiting_approval', 'agreed') AND \(expertSideAwaits)
               AND m.start_at > ml_now($1, $2) AND ($3::text IS NULL OR m.expert_id = $3)
+              AND NOT (m.status = 'agreed' AND m.alternate_start_at <= ml_now($1, $2))
               AND ($9::int IS NULL
                    OR ($9::int = 0 AND (c.changed OR (m.start_at, m.id) > ($4::timestamptz, $5::text)))
                    OR ($9::int = 1 AND \(ChangePage.after(changedBy: 10, id: 5))))

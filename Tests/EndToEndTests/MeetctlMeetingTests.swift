@@ -207,6 +207,7 @@ final class MeetctlMeetingTests: XCTestCase {
         XCTAssertEqual(passed?["awaiting_action_by"], .null, "no one answers a date that has passed")
         // Listed by start among what waits for nobody, not first as awaiting the expert.
         XCTAssertEqual(try expert.json(["meetings"])["items"]?.array?.compactMap { $0["id"]?.string }, [id, nine, later])
+        XCTAssertFalse(try c.admin.ok(["waiting"]).contains(String(later.suffix(6))), "nor on the office's list of what waits for the expert's side")
         let expertsList = try expert.ok(["meetings"])
         XCTAssertTrue(expertsList.contains("agreed (new date lapsed)") && !expertsList.contains("answer the new date"), expertsList)
         XCTAssertFalse(try expert.ok(["meeting", "show", later]).contains("Next step"))
