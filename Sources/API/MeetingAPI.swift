@@ -502,7 +502,7 @@ enum MeetingAPI {
                     guard ctx.actor.hasAny([.admin, .office]) else { throw AppError.forbidden("only admins and the office see another expert's conflicts") }
                     try Existence.require(rows, at: 1)
                 }
-                let list = try (row.json("conflicts").arrayValue ?? []).map { try Records.meeting(StoredJSON($0, path: "conflicts")).json }
+                let list = try (row.json("conflicts").arrayValue ?? []).map { try Records.meeting(StoredJSON($0, path: "conflicts")).json(seenBy: ctx.actor.id, at: ctx.now) }
                 return ["meetings": .array(list), "count": .int(try row.int("conflicts_count"))]
             })))
 

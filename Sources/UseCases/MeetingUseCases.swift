@@ -85,7 +85,7 @@ public enum MeetingUseCases {
             decide: { ctx, json, params in
                 let c = try context(json)
                 let change = try MeetingDecider.propose(c, by: person(ctx), try input(params))
-                return MeetingWrites.outcome(ctx, c, [change], by: .party(.expert), response: change.after.json)
+                return MeetingWrites.outcome(ctx, c, [change], by: .party(.expert), response: change.after.json(seenBy: ctx.actor.id, at: ctx.now))
             },
             translate: MeetingWrites.translate)
     }
@@ -180,7 +180,7 @@ public enum MeetingUseCases {
                 let c = try context(json)
                 guard c.meeting != nil else { throw AppError.notFound("meeting", try params.string("meeting_id")) }
                 let change = try MeetingDecider.setVideoLink(c, url: try params.string("url"))
-                return MeetingWrites.outcome(ctx, c, [change], by: .admin, response: change.after.json)
+                return MeetingWrites.outcome(ctx, c, [change], by: .admin, response: change.after.json(seenBy: ctx.actor.id, at: ctx.now))
             },
             translate: MeetingWrites.translate)
     }

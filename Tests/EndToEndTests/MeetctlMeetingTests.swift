@@ -205,6 +205,8 @@ final class MeetctlMeetingTests: XCTestCase {
         let passed = try expert.json(["meeting", "show", later])["meeting"]
         XCTAssertEqual(passed?["alternate"]?["lapsed"], true)
         XCTAssertEqual(passed?["awaiting_action_by"], .null, "no one answers a date that has passed")
+        let overlapping = try expert.json(["conflicts", "--start", "2030-03-15 10:00", "--length", "30"])["meetings"]?.array ?? []
+        XCTAssertEqual(overlapping.map { $0["alternate"]?["lapsed"] }, [true], "conflicts read the meetings as of now too")
         // Listed by start among what waits for nobody, not first as awaiting the expert.
         XCTAssertEqual(try expert.json(["meetings"])["items"]?.array?.compactMap { $0["id"]?.string }, [id, nine, later])
         XCTAssertFalse(try c.admin.ok(["waiting"]).contains(String(later.suffix(6))), "nor on the office's list of what waits for the expert's side")
