@@ -17,6 +17,9 @@ final class Session {
     private var servicesCache: [JSON]?
     private var locationsCache: [JSON]?
     private var emailCache: [String: String] = [:]
+    /// The people this run looked up by e-mail: each id with the address typed for it, so a
+    /// refusal that names the id names the address too.
+    private(set) var typedEmails: [String: String] = [:]
     private var peopleCache: [String: JSON?] = [:]
     private var accountsCache: [String: JSON?] = [:]
     private var pingCache: JSON?
@@ -248,7 +251,10 @@ final class Session {
     /// The person of the acting person's community with `email` (person.find_by_email, which
     /// any member may call).
     func personId(email: String) throws -> String {
-        if let known = emailCache[email.lowercased()] { return known }
+        if let known = emailCache[email.lowercased()] {
+            typedEmails[known] = typedEmails[known] ?? email
+            return known
+        }
         let found: JSON
         do {
             found = try call("person.find_by_email", ["email": .string(email)])
@@ -265,6 +271,7 @@ final class Session {
         }
         guard let id = found["id"]?.stringValue else { throw ToolError(message: "person.find_by_email answered no id for \(email)") }
         emailCache[email.lowercased()] = id
+        typedEmails[id] = typedEmails[id] ?? email
         return id
     }
 

@@ -48,7 +48,9 @@ func runMeetctl(_ arguments: [String]) -> Int32 {
             let clock = e.data["retryable"] == true ? nil : try? session.clock()
             let rule = ErrorText.rule(for: e, invocation) ?? ErrorText.actor(e, session)
             let option = rule?.option ?? ErrorText.option(for: e, invocation.command)
-            for line in ErrorText.lines(e, keyless: keyless, option: option, reason: rule?.reason, clock: clock, invocation: invocation) { output.error(line) }
+            for line in ErrorText.lines(e, keyless: keyless, option: option, reason: rule?.reason, clock: clock, invocation: invocation, typedEmails: session.typedEmails) {
+                output.error(line)
+            }
             return 1
         } catch let e as ToolError {
             output.error("meetctl: \(e.message)")
@@ -160,6 +162,15 @@ enum ErrorText {
         }
     }
 
+    /// A person the service names by id whom the reader named by e-mail: by both, the address
+    /// first ("no user wallet of sam@example.org (per_…)"), unless the text names the address.
+    static func withTypedEmails(_ text: String, _ typedEmails: [String: String]) -> String {
+        typedEmails.reduce(text) { text, pair in
+            let (id, email) = pair
+            return text.contains(email) ? text : text.replacingOccurrences(of: id, with: "\(email) (\(id))")
+        }
+    }
+
     /// The meetctl command that calls `method`, if one does.
     static func commandName(_ method: String) -> String? {
         Commands.all.first(where: { $0.method == method }).map { "meetctl " + $0.path.joined(separator: " ") }
@@ -215,10 +226,11 @@ enum ErrorText {
     /// `keyless`: a command that changes something, run without --idempotency-key. `option`:
     /// the option whose value the service refused, named in place of the param it filled.
     static func lines(
-        _ e: ServiceError, keyless: Bool = false, option: String? = nil, reason: String? = nil, clock: PersonClock? = nil, invocation: Invocation? = nil
+        _ e: ServiceError, keyless: Bool = false, option: String? = nil, reason: String? = nil, clock: PersonClock? = nil, invocation: Invocation? = nil,
+        typedEmails: [String: String] = [:]
     ) -> [String] {
         let local = { (text: String) in clock.map { $0.describingTimes(in: text) } ?? text }
-        let said = { (text: String) in inMeetctlWords(local(text), invocation?.command) }
+        let said = { (text: String) in withTypedEmails(inMeetctlWords(local(text), invocation?.command), typedEmails) }
         let first = option.map { "meetctl: \($0): \(paramsAsOptions(said(reason ?? e.data["reason"]?.stringValue ?? e.message), invocation?.command))" }
             ?? "meetctl: \(said(e.message))"
         var lines = [first, "error \(e.code): \(e.dataCode)"]

@@ -132,6 +132,9 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertTrue(try finance.ok(["statement", "--account", walletId]).hasPrefix("Statement of Sam Lee's wallet (\(walletId))\n"))
         XCTAssertEqual(try finance.json(["grant", "--user", c.userEmail, "--credits", "1", "--reference", "names-json-\(c.tag)"])["credit_account_id"]?.string,
                        walletId, "--json keeps the service's answer")
+        // A refusal naming a person the reader typed by e-mail names the address too (it named the id alone).
+        let notAUser = try finance.fails(["grant", "--user", c.expertEmail, "--credits", "1", "--reference", "names-expert-\(c.tag)"], status: 1).stderr
+        XCTAssertTrue(notAUser.contains("\(c.expertEmail) (\(c.expertId))"), notAUser)
 
         let accounts = try finance.ok(["accounts"]).split(separator: "\n")
         XCTAssertTrue(accounts.contains { $0.contains("user_wallet") && $0.contains("Sam Lee  ") && !$0.contains(c.userId) }, "\(accounts)")
