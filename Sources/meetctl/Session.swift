@@ -251,10 +251,13 @@ final class Session {
     /// The person of the acting person's community with `email` (person.find_by_email, which
     /// any member may call).
     func personId(email: String) throws -> String {
-        if let known = emailCache[email.lowercased()] {
-            typedEmails[known] = typedEmails[known] ?? email
-            return known
-        }
+        let id = try emailCache[email.lowercased()] ?? lookUp(email: email)
+        emailCache[email.lowercased()] = id
+        typedEmails[id] = typedEmails[id] ?? email
+        return id
+    }
+
+    private func lookUp(email: String) throws -> String {
         let found: JSON
         do {
             found = try call("person.find_by_email", ["email": .string(email)])
@@ -270,8 +273,6 @@ final class Session {
             throw UsageError(message: "\(email) is not an e-mail address", hint: "give a person id per_… or an e-mail such as sam@example.org")
         }
         guard let id = found["id"]?.stringValue else { throw ToolError(message: "person.find_by_email answered no id for \(email)") }
-        emailCache[email.lowercased()] = id
-        typedEmails[id] = typedEmails[id] ?? email
         return id
     }
 
