@@ -108,30 +108,30 @@ public final class BatchAnswer: @unchecked Sendable {
     }
 
     /// Keeps entry `i`'s answer, or an error in its place when it does not fit (an error always
-    /// fits the room kept for it).
-    func record(_ i: Int, _ outcome: Dispatcher.Outcome) {
-        guard let response = outcome.response else { return }
+    /// fits the room kept for it): that error's code, nil when the answer was kept.
+    @discardableResult
+    func record(_ i: Int, _ outcome: Dispatcher.Outcome) -> Int? {
+        guard let response = outcome.response else { return nil }
         let text = response.serialized()
         let cost = text.utf8.count + 1
         let tooLargeAlone = 2 + text.utf8.count > maxBytes
-        lock.withLock {
+        return lock.withLock {
             let rest = reserve - reserved[i]
             reserve = rest
-            let piece: String
+            var substitute: RPCError? = nil
             if outcome.mayHaveChanged || cost <= reserved[i] || bytes + cost + rest <= maxBytes {
-                piece = text
             } else if tooLargeAlone {
-                piece = Dispatcher.errorResponse(
-                    id: response["id"] ?? .null, error: BatchAnswer.tooLarge(answerBytes: text.utf8.count, maxBytes: maxBytes)
-                ).serialized()
+                substitute = BatchAnswer.tooLarge(answerBytes: text.utf8.count, maxBytes: maxBytes)
             } else {
                 isFull = true
-                piece = Dispatcher.errorResponse(id: response["id"] ?? .null, error: BatchAnswer.full(maxBytes: maxBytes)).serialized()
+                substitute = BatchAnswer.full(maxBytes: maxBytes)
             }
+            let piece = substitute.map { Dispatcher.errorResponse(id: response["id"] ?? .null, error: $0).serialized() } ?? text
             pieces[i] = piece
             bytes += piece.utf8.count + 1
             // The bound reached (a change's answer may pass it): nothing more is run.
             isFull = isFull || bytes + reserve >= maxBytes
+            return substitute?.code
         }
     }
 
@@ -149,17 +149,16 @@ public final class BatchAnswer: @unchecked Sendable {
     }
 
     /// One call's response text, or `answer_too_large` in its place when it passes `maxBytes`
-    /// and its method changed nothing. An error answer is kept when the `answer_too_large` would
-    /// pass the bound too: then the id it echoes is what makes any answer long (the message
-    /// limit bounds it), and the real error is the one worth reading.
-    static func single(_ outcome: Dispatcher.Outcome, maxBytes: Int) -> String? {
-        guard let response = outcome.response else { return nil }
+    /// and its method changed nothing (then with that error's code). An error answer is kept
+    /// when the `answer_too_large` would pass the bound too: then the id it echoes is what makes
+    /// any answer long (the message limit bounds it), and the real error is the one worth reading.
+    static func single(_ outcome: Dispatcher.Outcome, maxBytes: Int) -> (text: String?, substitute: Int?) {
+        guard let response = outcome.response else { return (nil, nil) }
         let text = response.serialized()
-        guard text.utf8.count > maxBytes, !outcome.mayHaveChanged else { return text }
-        let refusal = Dispatcher.errorResponse(
-            id: response["id"] ?? .null, error: tooLarge(answerBytes: text.utf8.count, maxBytes: maxBytes)
-        ).serialized()
-        return response["error"] != nil && refusal.utf8.count > maxBytes ? text : refusal
+        guard text.utf8.count > maxBytes, !outcome.mayHaveChanged else { return (text, nil) }
+        let error = tooLarge(answerBytes: text.utf8.count, maxBytes: maxBytes)
+        let refusal = Dispatcher.errorResponse(id: response["id"] ?? .null, error: error).serialized()
+        return response["error"] != nil && refusal.utf8.count > maxBytes ? (text, nil) : (refusal, error.code)
     }
 
     static func isObject(_ entry: JSON) -> Bool {

@@ -73,13 +73,26 @@ public final class Dispatcher {
             }
             return batch.serialized()
         }
-        return BatchAnswer.single(respond(to: parsed), maxBytes: limits.maxAnswerBytes)
+        let outcome = respond(to: parsed)
+        let (text, substitute) = BatchAnswer.single(outcome, maxBytes: limits.maxAnswerBytes)
+        logCall(outcome.call, answeredWith: substitute)
+        return text
     }
 
     /// Runs entry `i` of `batch` and records its answer there; past the batch's time bound its
     /// method is not started.
     public func answer(_ i: Int, of batch: BatchAnswer) {
-        batch.record(i, respond(to: batch.entries[i], notStarted: { batch.timeIsUp() ? BatchAnswer.timeUpError(maxSeconds: batch.maxSeconds) : nil }))
+        let outcome = respond(to: batch.entries[i], notStarted: { batch.timeIsUp() ? BatchAnswer.timeUpError(maxSeconds: batch.maxSeconds) : nil })
+        logCall(outcome.call, answeredWith: batch.record(i, outcome))
+    }
+
+    /// A call's one `info` line, written once its answer is known: with the code it was
+    /// answered with, an answer too large for its bound too (`answer_too_large`,
+    /// `batch_answer_full`), not the method's own success.
+    func logCall(_ call: Outcome.Call?, answeredWith substitute: Int?) {
+        guard let call else { return }
+        let code = substitute ?? call.code
+        logger.log(.info, code.map { "error \($0)" } ?? "ok", method: call.method, id: call.id, durationMs: call.durationMs)
     }
 
     static func oversized(_ limits: Limits) -> RPCError {
@@ -92,17 +105,28 @@ public final class Dispatcher {
     struct Outcome {
         let response: JSON?
         let mayHaveChanged: Bool
+        /// The method run, for its log line (nil when no method ran: the refusal is logged).
+        let call: Call?
+
+        struct Call {
+            let method: String
+            let id: JSON
+            let durationMs: Double
+            /// The method's error code; nil when it succeeded.
+            let code: Int?
+        }
     }
 
     /// One request object → its outcome. `notStarted`: asked just before the method would run,
     /// an error to answer instead (a batch past its time bound), as `notRunning` is.
     func respond(to request: JSON, notStarted: () -> AppError? = { nil }) -> Outcome {
         var ranMutating = false
-        let response = respond(to: request, notStarted: notStarted, ranMutating: &ranMutating)
-        return Outcome(response: response, mayHaveChanged: ranMutating)
+        var call: Outcome.Call? = nil
+        let response = respond(to: request, notStarted: notStarted, ranMutating: &ranMutating, call: &call)
+        return Outcome(response: response, mayHaveChanged: ranMutating, call: call)
     }
 
-    private func respond(to request: JSON, notStarted: () -> AppError?, ranMutating: inout Bool) -> JSON? {
+    private func respond(to request: JSON, notStarted: () -> AppError?, ranMutating: inout Bool, call: inout Outcome.Call?) -> JSON? {
         guard case .object(let fields) = request else {
             return refused(id: .null, error: RPCError(code: -32600, message: "Invalid Request: expected an object", data: nil))
         }
@@ -176,8 +200,8 @@ public final class Dispatcher {
         }
         let durationMs = Double(SystemClock.monotonicNanoseconds() - started) / 1_000_000
         switch outcome {
-        case .success: logger.log(.info, "ok", method: methodName, id: id, durationMs: durationMs)
-        case .failure(let e): logger.log(.info, "error \(e.code)", method: methodName, id: id, durationMs: durationMs)
+        case .success: call = Outcome.Call(method: methodName, id: id, durationMs: durationMs, code: nil)
+        case .failure(let e): call = Outcome.Call(method: methodName, id: id, durationMs: durationMs, code: e.code)
         }
         return reply(outcome)
     }

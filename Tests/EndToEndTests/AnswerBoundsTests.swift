@@ -298,6 +298,15 @@ final class AnswerBoundsTests: EndToEndTestCase {
         let mixed = try bounded.exchange(JSONValue.array([yearSearch(w, id: 3), ["jsonrpc": "2.0", "id": 4, "method": "system.ping"]]).serialized)
         XCTAssertEqual(try Meetingd.error(of: mixed[0]!, code: 4130)["data"]?["code"], "answer_too_large")
         XCTAssertEqual(try Meetingd.result(of: mixed[1]!)["database"], "ok", "an answer too large alone does not close the batch")
+        // Each call's log line says the code it was answered with, as an operator counts errors.
+        for (id, message) in [(1, "error 4130"), (2, "ok"), (3, "error 4130"), (4, "ok")] {
+            try bounded.waitForLog("the call \(id) logged as \(message)") {
+                $0["id"] == .int(Int64(id)) && $0["method"] != nil && $0["message"] == .string(message)
+            }
+        }
+        XCTAssertFalse(
+            bounded.stderrLines.compactMap { try? JSONValue.parse($0) }.contains { $0["id"] == 1 && $0["message"] == "ok" },
+            "the search answered 4130 is not logged as ok")
 
         let tiny = try startMeetingd(["--test-clock"], environment: ["MEETINGLEDGER_MAX_ANSWER_BYTES": "100"])
         let created = try tiny.result("location.create", as: w.admin, ["name": "Room with a long name to pass a hundred bytes", "kind": "in_person"])
