@@ -241,6 +241,7 @@ public enum LedgerQueries {
             SELECT kind, subject, detail, count(*) OVER () AS problems_total FROM (
                 SELECT kind, subject, detail FROM ledger_problems($1) UNION ALL SELECT kind, subject, detail FROM ledger_time_problems($1)
                 UNION ALL SELECT kind, subject, detail FROM meeting_problems($1)
+                UNION ALL SELECT kind, subject, detail FROM ledger_movement_problems($1)
             ) AS problems
             LIMIT $2
             """, [communityId, limit], plannedEachCall: true)

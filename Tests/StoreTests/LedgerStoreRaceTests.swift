@@ -12,16 +12,15 @@ final class LedgerStoreRaceTests: XCTestCase {
     static let connections = 4
     static let runSeconds: TimeInterval = 4
     static let grantCredits: Int64 = 100
-    /// Who grants and adjusts: staff's movements name their actor (the ledger refuses them
-    /// without one); no row of theirs is needed.
-    static let staff = Identifier.make(.person)
-
     struct Wallets {
         let communityId: String
         let accounts: [String]
         /// An expert's earnings, where the wallets' holds go.
         let earnings: String
         let issuance: String
+        /// Who grants and adjusts: staff's movements are made by a finance person of the
+        /// community (the ledger refuses anyone else).
+        let staff: String
     }
 
     func connect() throws -> Connection {
@@ -34,6 +33,11 @@ final class LedgerStoreRaceTests: XCTestCase {
         let communityId = Identifier.make(.community)
         try c.query("INSERT INTO communities (community_id, name, settings) VALUES ($1, 'ledger race', '{}')", [communityId])
         try LedgerStore.openCommunityAccounts(c, communityId: communityId, now: SystemClock.now())
+        let staff = Identifier.make(.person)
+        try PeopleStore.insert(
+            c, communityId: communityId,
+            person: PersonFacts(id: staff, email: "finance-\(communityId)@example.com", firstName: "Fin", lastName: "Staff", roles: [.finance], timeZone: "UTC"),
+            now: SystemClock.now())
         var accounts: [String] = []
         for index in 0..<2 {
             let personId = Identifier.make(.person)
@@ -45,7 +49,7 @@ final class LedgerStoreRaceTests: XCTestCase {
             _ = try LedgerStore.transfer(
                 c, communityId: communityId,
                 .init(debit: .owned(.issuance, owner: nil), credit: .account(wallet), amount: Self.grantCredits, kind: "grant", reference: "race-\(index)"),
-                actorId: Self.staff, at: nil)
+                actorId: staff, at: nil)
             accounts.append(wallet)
         }
         let expertId = Identifier.make(.person)
@@ -56,7 +60,7 @@ final class LedgerStoreRaceTests: XCTestCase {
         let ids = try c.query(
             "SELECT ledger_account($1, 'expert_earnings', $2) AS earnings, ledger_account($1, 'issuance', NULL) AS issuance", [communityId, expertId]
         ).one()
-        return Wallets(communityId: communityId, accounts: accounts, earnings: try ids.string("earnings"), issuance: try ids.string("issuance"))
+        return Wallets(communityId: communityId, accounts: accounts, earnings: try ids.string("earnings"), issuance: try ids.string("issuance"), staff: staff)
     }
 
     /// SPEC §4: a transfer is refused only when the credits are not there, and the refusal's
@@ -134,7 +138,7 @@ final class LedgerStoreRaceTests: XCTestCase {
         for _ in 0..<8 {
             _ = try LedgerStore.transfer(
                 mover.connection, communityId: wallets.communityId,
-                .init(debit: .account(low), credit: .account(high), amount: 1, kind: "adjustment", reason: "warm"), actorId: Self.staff, at: nil)
+                .init(debit: .account(low), credit: .account(high), amount: 1, kind: "adjustment", reason: "warm"), actorId: wallets.staff, at: nil)
         }
         func tableOrder() throws -> [String] {
             try setup.query(
@@ -160,7 +164,7 @@ final class LedgerStoreRaceTests: XCTestCase {
         Thread {
             _ = try? LedgerStore.transfer(
                 mover.connection, communityId: wallets.communityId,
-                .init(debit: .account(high), credit: .account(low), amount: 1, kind: "adjustment", reason: "waits"), actorId: Self.staff, at: nil)
+                .init(debit: .account(high), credit: .account(low), amount: 1, kind: "adjustment", reason: "waits"), actorId: wallets.staff, at: nil)
             finished.withLock { $0 = true }
             done.signal()
         }.start()

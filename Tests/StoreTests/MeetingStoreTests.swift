@@ -45,10 +45,14 @@ final class MeetingStoreTests: XCTestCase {
             try c.query(CatalogStore.certifyApply(communityId: communityId, serviceId: world.service.id, expertId: world.expert.id).statement)
             let rules: JSON = .array((1...7).map { ["weekday": .int(Int64($0)), "start": "06:00", "end": "22:00", "location_ids": [.string(world.location.id)]] })
             try c.query(AvailabilityStore.weeklyApply(communityId: communityId, expertId: world.expert.id, timeZone: "UTC", rules: rules, now: SystemClock.now()).statement)
+            // Staff's grant is made by a finance person of the community.
+            let finance = PersonFacts(
+                id: Identifier.make(.person), email: "f-\(UUID())@x.example", firstName: "Fin", lastName: "Staff", roles: [.finance], timeZone: "UTC")
+            try PeopleStore.insert(c, communityId: communityId, person: finance, now: SystemClock.now())
             _ = try LedgerStore.transfer(
                 c, communityId: communityId,
                 .init(debit: .owned(.issuance, owner: nil), credit: .owned(.userWallet, owner: world.user.id), amount: 500, kind: "grant", reference: "store-\(UUID())"),
-                actorId: Identifier.make(.person), at: nil)  // staff's grant names who made it (no row of theirs is needed)
+                actorId: finance.id, at: nil)
         }
         return world
     }
