@@ -209,10 +209,17 @@ public struct BookingContext: Sendable {
 
     /// The expert's availability, leaving out the meeting being decided (its own time never
     /// stands in its way). Every agreed meeting and every request holding its slot takes its time
-    /// out of availability (SPEC §5.3), including one whose overlap the expert accepted.
-    public func availability(excluding meetingId: String?) -> ExpertAvailability {
+    /// out of availability (SPEC §5.3), including one whose overlap the expert accepted. With
+    /// `start`…`end`, only the meetings overlapping that time are listed (all a check of that
+    /// time reads): an expert's thousands of meetings are compared, not copied and hashed, at
+    /// each date a series books.
+    public func availability(excluding meetingId: String?, overlapping start: Instant? = nil, _ end: Instant? = nil) -> ExpertAvailability {
         var seen = Set<String>()
-        let busy = (occupying + agreed).filter { $0.meetingId != meetingId && seen.insert($0.meetingId).inserted }
+        let within: (MeetingSlot) -> Bool = { slot in
+            guard let start, let end else { return true }
+            return slot.overlaps(start: start, end: end)
+        }
+        let busy = (occupying.filter(within) + agreed.filter(within)).filter { $0.meetingId != meetingId && seen.insert($0.meetingId).inserted }
         return ExpertAvailability(
             expertId: expert?.id ?? "", timeZone: expertTimeZone, weekly: weeklyRules, free: freePeriods, blocked: blockedPeriods,
             busy: busy.map { BusyPeriod(start: $0.start, end: $0.end) })

@@ -424,7 +424,7 @@ public enum BookingRules {
             guard a.locationId != nil || !fromCalendar else {
                 throw AppError.invalidParams(field: "location_id", reason: "is required")
             }
-            var availability = c.availability(excluding: a.meetingId)
+            var availability = c.availability(excluding: a.meetingId, overlapping: a.start, a.end)
             // A new date the user proposes keeps the expert's hours, at any of their locations:
             // it goes to the expert, who says where it happens when accepting it (location_id).
             // For an agreed meeting the expert is warned of overlapping meetings when approving
@@ -452,8 +452,10 @@ public enum BookingRules {
             }
             throw AppError.slotUnavailable("the time is not within the \(provider)'s hours")
         case .heldTime:
-            let agreed = Set(c.agreed.map(\.meetingId))
-            let held = c.occupying.filter { $0.meetingId != a.meetingId && !agreed.contains($0.meetingId) && $0.overlaps(start: a.start, end: a.end) }
+            // The overlapping times first (a few), then which of them are agreed: an expert's
+            // thousands of meetings are compared, never hashed, at each date a series books.
+            let held = c.occupying.filter { $0.meetingId != a.meetingId && $0.overlaps(start: a.start, end: a.end) }
+                .filter { slot in !c.agreed.contains { $0.meetingId == slot.meetingId } }
             guard held.isEmpty else {
                 throw AppError.slotUnavailable(
                     "another request holds the \(s.word("provider"))'s time then; choose another time", pointsToSearch: false)
