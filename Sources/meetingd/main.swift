@@ -29,7 +29,7 @@ let usage = """
     of a batch is answered with batch_answer_full errors: send those requests again), and
     MEETINGLEDGER_MAX_BATCH_SECONDS (how long a batch's entries are started for, default 60; past it the
     rest is answered with batch_time_up errors, send those again, and its notifications are dropped and logged).
-    Memory: at most N MiB of heap and stacks (default 1024, 64 to 16777216; 0 leaves the system's limit
+    Memory: at most N MiB of heap and stacks (default 1024, 256 to 16777216; 0 leaves the system's limit
     as it is; MEETINGLEDGER_MAX_MEMORY_MB); a process that would pass it stops (SIGABRT) instead.
     Every database session is bounded (milliseconds, 1 to 86400000; a request past one gets a retryable error):
       MEETINGLEDGER_LOCK_TIMEOUT_MS                 waiting for a lock another session holds (default 10000)

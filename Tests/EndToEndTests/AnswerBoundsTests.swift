@@ -330,7 +330,8 @@ final class AnswerBoundsTests: EndToEndTestCase {
         XCTAssertEqual(try dataLimit(try startMeetingd(environment: ["MEETINGLEDGER_MAX_MEMORY_MB": "0"])), "unlimited", "0 keeps the system's limit")
         let refused = try runTool(TestEnvironment.meetingdPath, ["--max-memory-mb", "10"])
         XCTAssertEqual(refused.termination, .exited(2))
-        XCTAssertTrue(refused.stderr.contains("64 to 16777216"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("256 to 16777216"), refused.stderr)
+        XCTAssertEqual(try runTool(TestEnvironment.meetingdPath, ["--max-memory-mb", "255", "discover"]).termination, .exited(2), "the floor is 256 MiB")
         // Past 16 TiB the cap in bytes wrapped (2^44 + 1 MiB became 1 MiB and the process could
         // not start); a sign is not how a number is written.
         for given in ["17592186044417", "99999999999999", "+300"] {
@@ -342,16 +343,19 @@ final class AnswerBoundsTests: EndToEndTestCase {
         XCTAssertEqual(signed.termination, .exited(2), signed.stderr)
     }
 
-    /// With the answer bound lifted, 40 searches of 2,000 slots need far more than 64 MiB: the
-    /// process stops (the Swift runtime cannot allocate) instead of growing; under the default
-    /// cap the same batch is answered.
+    /// With the message bound lifted, a 300 MB message needs more than the lowest cap, 256 MiB:
+    /// the process stops (the Swift runtime cannot allocate) instead of growing. Under the lowest
+    /// cap, with the answer bound lifted, 40 searches of 2,000 slots are answered, and under the
+    /// default cap too.
     func testProcessOverTheMemoryCapStopsInsteadOfGrowing() throws {
         let w = try reportedWorld()
         let line = JSONValue.array((0..<40).map { yearSearch(w, id: .int(Int64($0)), ["limit": 2000]) }).serialized
         let unbounded = ["MEETINGLEDGER_MAX_ANSWER_BYTES": "1000000000"]
-        let capped = try startMeetingd(["--test-clock", "--max-memory-mb", "64"], environment: unbounded)
-        XCTAssertEqual(try capped.call("system.ping")["result"]?["database"], "ok", "it starts and serves under 64 MiB")
-        try capped.send(line)
+        let lowest = try startMeetingd(["--test-clock", "--max-memory-mb", "256"], environment: unbounded)
+        XCTAssertEqual(try lowest.exchange(line, timeout: 300).array?.count, 40, "a batch of searches fits the lowest cap")
+        let capped = try startMeetingd(["--test-clock", "--max-memory-mb", "256"], environment: ["MEETINGLEDGER_MAX_MESSAGE_BYTES": "400000000"])
+        XCTAssertEqual(try capped.call("system.ping")["result"]?["database"], "ok", "it starts and serves under 256 MiB")
+        try? capped.send("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"system.ping\",\"params\":{\"x\":\"" + String(repeating: "a", count: 300_000_000) + "\"}}", timeout: 120)
         XCTAssertEqual(try capped.waitForExit(timeout: 120), .signalled(SIGABRT))
         XCTAssertTrue(capped.stderrText.contains("failed to allocate"), capped.stderrTail)
 

@@ -121,8 +121,8 @@ final class LimitsTests: EndToEndTestCase {
         let refusals: [(arguments: [String], environment: [String: String], says: String)] = [
             (["--batch-workers", "0"], [:], "--batch-workers (MEETINGLEDGER_BATCH_WORKERS) takes 1…32"),
             ([], ["MEETINGLEDGER_BATCH_WORKERS": "33"], "--batch-workers (MEETINGLEDGER_BATCH_WORKERS) takes 1…32"),
-            (["--max-memory-mb", "10"], [:], "--max-memory-mb (MEETINGLEDGER_MAX_MEMORY_MB) takes 0 (no cap) or 64 to 16777216"),
-            ([], ["MEETINGLEDGER_MAX_MEMORY_MB": "63"], "--max-memory-mb (MEETINGLEDGER_MAX_MEMORY_MB) takes 0 (no cap) or 64 to 16777216"),
+            (["--max-memory-mb", "10"], [:], "--max-memory-mb (MEETINGLEDGER_MAX_MEMORY_MB) takes 0 (no cap) or 256 to 16777216"),
+            ([], ["MEETINGLEDGER_MAX_MEMORY_MB": "255"], "--max-memory-mb (MEETINGLEDGER_MAX_MEMORY_MB) takes 0 (no cap) or 256 to 16777216"),
         ]
         for refusal in refusals {
             let run = try runTool(TestEnvironment.meetingdPath, refusal.arguments + ["discover"], environment: refusal.environment)
@@ -134,7 +134,7 @@ final class LimitsTests: EndToEndTestCase {
                        "16 TiB, the largest cap")
         XCTAssertEqual(try runTool(TestEnvironment.meetingdPath, ["discover"], environment: ["MEETINGLEDGER_MAX_MEMORY_MB": "16777217"]).termination, .exited(2))
         let bounds = try runTool(
-            TestEnvironment.meetingdPath, ["discover"], environment: ["MEETINGLEDGER_BATCH_WORKERS": "32", "MEETINGLEDGER_MAX_MEMORY_MB": "64"])
+            TestEnvironment.meetingdPath, ["discover"], environment: ["MEETINGLEDGER_BATCH_WORKERS": "32", "MEETINGLEDGER_MAX_MEMORY_MB": "256"])
         XCTAssertEqual(bounds.termination, .exited(0), bounds.stderr)
     }
 
