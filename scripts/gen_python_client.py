@@ -156,12 +156,13 @@ class Generator:
                 notes.append(f"items: {item}")
         return f" ({', '.join(notes)})" if notes else ""
 
-    def is_date(self, schema):
-        """Whether a param's value is a date (format date), or a list of dates."""
+    def is_date(self, schema, format="date"):
+        """Whether a param's value is a date (format date), or a list of dates; with `format`
+        date-time, a time or a list of times."""
         resolved = self.resolve(self.non_null(schema)[0])
         if resolved.get("type") == "array":
             resolved = self.resolve(self.non_null(resolved.get("items", {}))[0])
-        return resolved.get("type") == "string" and resolved.get("format") == "date"
+        return resolved.get("type") == "string" and resolved.get("format") == format
 
     def param_type(self, schema, suggested):
         inner, nullable = self.non_null(schema)
@@ -308,8 +309,13 @@ class Generator:
             nullable = isinstance(p["schema"].get("type"), list) and "null" in p["schema"]["type"]
             leave_out = not p.get("required") and not nullable and p["name"] not in ("actor", "idempotency_key")
             given = f"UNSET if {attribute(p['name'])} is None else {attribute(p['name'])}" if leave_out else attribute(p["name"])
-            # A datetime passes for a date with a type checker: a date param refuses it here.
-            return f"date_only({json.dumps(p['name'])}, {given})" if self.is_date(p["schema"]) else given
+            # A datetime passes for a date with a type checker: a date param refuses it here, and a
+            # time param a date alone.
+            if self.is_date(p["schema"]):
+                return f"date_only({json.dumps(p['name'])}, {given})"
+            if self.is_date(p["schema"], "date-time"):
+                return f"time_only({json.dumps(p['name'])}, {given})"
+            return given
 
         body = ", ".join(f"{json.dumps(p['name'])}: {value(p)}" for p in params)
         call = f"self._client._call({json.dumps(method['name'])}, {{{body}}}, {mutating}"
@@ -333,7 +339,7 @@ class Generator:
             "from dataclasses import dataclass, field",
             "from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Type, TypedDict, Union",
             "",
-            "from ._runtime import UNSET, FieldSpec, date_only, decode, list_of",
+            "from ._runtime import UNSET, FieldSpec, date_only, decode, list_of, time_only",
             "from .errors import ServiceError",
             "",
             f"VERSION = {json.dumps(info['version'])}",

@@ -7,7 +7,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Type, TypedDict, Union
 
-from ._runtime import UNSET, FieldSpec, date_only, decode, list_of
+from ._runtime import UNSET, FieldSpec, date_only, decode, list_of, time_only
 from .errors import ServiceError
 
 VERSION = "0.2.0"
@@ -3225,7 +3225,7 @@ class AvailabilityNamespace:
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
         InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
-        return self._client._call("availability.add_free", {"actor": actor, "expert_id": expert_id, "start": start, "end": end, "location_ids": location_ids, "idempotency_key": idempotency_key}, True, AvailabilityPeriod.from_json)
+        return self._client._call("availability.add_free", {"actor": actor, "expert_id": expert_id, "start": time_only("start", start), "end": time_only("end", end), "location_ids": location_ids, "idempotency_key": idempotency_key}, True, AvailabilityPeriod.from_json)
 
     def block(
         self,
@@ -3253,7 +3253,7 @@ class AvailabilityNamespace:
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
         InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
-        return self._client._call("availability.block", {"actor": actor, "expert_id": expert_id, "start": start, "end": end, "idempotency_key": idempotency_key}, True, AvailabilityBlockResult.from_json)
+        return self._client._call("availability.block", {"actor": actor, "expert_id": expert_id, "start": time_only("start", start), "end": time_only("end", end), "idempotency_key": idempotency_key}, True, AvailabilityBlockResult.from_json)
 
     def get(
         self,
@@ -3280,7 +3280,7 @@ class AvailabilityNamespace:
         NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
         BatchAnswerFullError, BatchTimeUpError.
         """
-        return self._client._call("availability.get", {"actor": actor, "expert_id": expert_id, "from": from_, "to": to, "service_id": UNSET if service_id is None else service_id}, False, AvailabilityGetResult.from_json)
+        return self._client._call("availability.get", {"actor": actor, "expert_id": expert_id, "from": time_only("from", from_), "to": time_only("to", to), "service_id": UNSET if service_id is None else service_id}, False, AvailabilityGetResult.from_json)
 
     def remove(
         self,
@@ -3310,7 +3310,7 @@ class AvailabilityNamespace:
         TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
         InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
-        return self._client._call("availability.remove", {"actor": actor, "expert_id": expert_id, "period_id": UNSET if period_id is None else period_id, "start": UNSET if start is None else start, "end": UNSET if end is None else end, "idempotency_key": idempotency_key}, True, AvailabilityRemoveResult.from_json)
+        return self._client._call("availability.remove", {"actor": actor, "expert_id": expert_id, "period_id": UNSET if period_id is None else period_id, "start": time_only("start", UNSET if start is None else start), "end": time_only("end", UNSET if end is None else end), "idempotency_key": idempotency_key}, True, AvailabilityRemoveResult.from_json)
 
     def search(
         self,
@@ -3358,7 +3358,7 @@ class AvailabilityNamespace:
         NotFoundError, SuspendedError, SlotUnavailableError, InvalidParamsError, InternalError,
         ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
         """
-        return self._client._call("availability.search", {"actor": actor, "service_id": service_id, "from": from_, "to": to, "user_id": UNSET if user_id is None else user_id, "location_id": UNSET if location_id is None else location_id, "expert_id": UNSET if expert_id is None else expert_id, "length_minutes": UNSET if length_minutes is None else length_minutes, "student_id": UNSET if student_id is None else student_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, AvailabilitySearchResult.from_json)
+        return self._client._call("availability.search", {"actor": actor, "service_id": service_id, "from": time_only("from", from_), "to": time_only("to", to), "user_id": UNSET if user_id is None else user_id, "location_id": UNSET if location_id is None else location_id, "expert_id": UNSET if expert_id is None else expert_id, "length_minutes": UNSET if length_minutes is None else length_minutes, "student_id": UNSET if student_id is None else student_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, AvailabilitySearchResult.from_json)
 
     def set_weekly(
         self,
@@ -3515,7 +3515,7 @@ class ClockNamespace:
         TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
         BatchAnswerFullError, BatchTimeUpError.
         """
-        return self._client._call("clock.set", {"actor": actor, "now": now, "idempotency_key": idempotency_key}, True, ClockSetResult.from_json)
+        return self._client._call("clock.set", {"actor": actor, "now": time_only("now", now), "idempotency_key": idempotency_key}, True, ClockSetResult.from_json)
 
 
 class CommunityNamespace:
@@ -4002,7 +4002,7 @@ class LedgerNamespace:
         InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
         BatchTimeUpError.
         """
-        return self._client._call("ledger.accounts", {"actor": actor, "kind": UNSET if kind is None else kind, "as_of": UNSET if as_of is None else as_of, "format": UNSET if format is None else format, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, LedgerAccountsResult.from_json)
+        return self._client._call("ledger.accounts", {"actor": actor, "kind": UNSET if kind is None else kind, "as_of": time_only("as_of", UNSET if as_of is None else as_of), "format": UNSET if format is None else format, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, LedgerAccountsResult.from_json)
 
     def balance(
         self,
@@ -4032,7 +4032,7 @@ class LedgerNamespace:
         NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
         BatchAnswerFullError, BatchTimeUpError.
         """
-        return self._client._call("ledger.balance", {"actor": actor, "account_id": UNSET if account_id is None else account_id, "person_id": UNSET if person_id is None else person_id, "as_of": UNSET if as_of is None else as_of, "format": UNSET if format is None else format}, False, LedgerBalanceResult.from_json)
+        return self._client._call("ledger.balance", {"actor": actor, "account_id": UNSET if account_id is None else account_id, "person_id": UNSET if person_id is None else person_id, "as_of": time_only("as_of", UNSET if as_of is None else as_of), "format": UNSET if format is None else format}, False, LedgerBalanceResult.from_json)
 
     def meeting_trail(
         self,
@@ -4108,7 +4108,7 @@ class LedgerNamespace:
         NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
         BatchAnswerFullError, BatchTimeUpError.
         """
-        return self._client._call("ledger.statement", {"actor": actor, "account_id": account_id, "from": UNSET if from_ is None else from_, "to": UNSET if to is None else to, "format": UNSET if format is None else format, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, LedgerStatementResult.from_json)
+        return self._client._call("ledger.statement", {"actor": actor, "account_id": account_id, "from": time_only("from", UNSET if from_ is None else from_), "to": time_only("to", UNSET if to is None else to), "format": UNSET if format is None else format, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, LedgerStatementResult.from_json)
 
     def trial_balance(
         self,
@@ -4134,7 +4134,7 @@ class LedgerNamespace:
         InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
         BatchTimeUpError.
         """
-        return self._client._call("ledger.trial_balance", {"actor": actor, "as_of": UNSET if as_of is None else as_of, "format": UNSET if format is None else format}, False, LedgerTrialBalanceResult.from_json)
+        return self._client._call("ledger.trial_balance", {"actor": actor, "as_of": time_only("as_of", UNSET if as_of is None else as_of), "format": UNSET if format is None else format}, False, LedgerTrialBalanceResult.from_json)
 
 
 class LocationNamespace:
@@ -4397,7 +4397,7 @@ class MeetingNamespace:
         NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
         BatchAnswerFullError, BatchTimeUpError.
         """
-        return self._client._call("meeting.conflicts", {"actor": actor, "meeting_id": UNSET if meeting_id is None else meeting_id, "start": UNSET if start is None else start, "length_minutes": UNSET if length_minutes is None else length_minutes, "expert_id": UNSET if expert_id is None else expert_id}, False, MeetingConflictsResult.from_json)
+        return self._client._call("meeting.conflicts", {"actor": actor, "meeting_id": UNSET if meeting_id is None else meeting_id, "start": time_only("start", UNSET if start is None else start), "length_minutes": UNSET if length_minutes is None else length_minutes, "expert_id": UNSET if expert_id is None else expert_id}, False, MeetingConflictsResult.from_json)
 
     def decline(
         self,
@@ -4485,7 +4485,7 @@ class MeetingNamespace:
         NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
         BatchAnswerFullError, BatchTimeUpError.
         """
-        return self._client._call("meeting.list", {"actor": actor, "role": UNSET if role is None else role, "status": UNSET if status is None else status, "from": UNSET if from_ is None else from_, "to": UNSET if to is None else to, "person_id": UNSET if person_id is None else person_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, MeetingListResult.from_json)
+        return self._client._call("meeting.list", {"actor": actor, "role": UNSET if role is None else role, "status": UNSET if status is None else status, "from": time_only("from", UNSET if from_ is None else from_), "to": time_only("to", UNSET if to is None else to), "person_id": UNSET if person_id is None else person_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, MeetingListResult.from_json)
 
     def log_session(
         self,
@@ -4575,7 +4575,7 @@ class MeetingNamespace:
         SlotUnavailableError, NotEnrolledError, InvalidParamsError, InternalError, ShuttingDownError,
         BatchAnswerFullError, BatchTimeUpError.
         """
-        return self._client._call("meeting.propose", {"actor": actor, "user_id": user_id, "service_id": service_id, "start": start, "length_minutes": length_minutes, "price_credits": price_credits, "skill": UNSET if skill is None else skill, "location_id": UNSET if location_id is None else location_id, "note": UNSET if note is None else note, "from_meeting_id": UNSET if from_meeting_id is None else from_meeting_id, "student_id": UNSET if student_id is None else student_id, "session_type": UNSET if session_type is None else session_type, "class_name": UNSET if class_name is None else class_name, "room": UNSET if room is None else room, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "idempotency_key": idempotency_key}, True, Meeting.from_json)
+        return self._client._call("meeting.propose", {"actor": actor, "user_id": user_id, "service_id": service_id, "start": time_only("start", start), "length_minutes": length_minutes, "price_credits": price_credits, "skill": UNSET if skill is None else skill, "location_id": UNSET if location_id is None else location_id, "note": UNSET if note is None else note, "from_meeting_id": UNSET if from_meeting_id is None else from_meeting_id, "student_id": UNSET if student_id is None else student_id, "session_type": UNSET if session_type is None else session_type, "class_name": UNSET if class_name is None else class_name, "room": UNSET if room is None else room, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
     def reject_alternate(
         self,
@@ -4677,7 +4677,7 @@ class MeetingNamespace:
         NotEnrolledError, UsageLimitReachedError, SuspendedError, TimeConflictError, InvalidParamsError,
         InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
-        return self._client._call("meeting.request", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "start": start, "location_id": location_id, "length_minutes": UNSET if length_minutes is None else length_minutes, "skill": UNSET if skill is None else skill, "topic": UNSET if topic is None else topic, "agenda_answers": UNSET if agenda_answers is None else agenda_answers, "student_id": UNSET if student_id is None else student_id, "user_id": UNSET if user_id is None else user_id, "idempotency_key": idempotency_key}, True, Meeting.from_json)
+        return self._client._call("meeting.request", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "start": time_only("start", start), "location_id": location_id, "length_minutes": UNSET if length_minutes is None else length_minutes, "skill": UNSET if skill is None else skill, "topic": UNSET if topic is None else topic, "agenda_answers": UNSET if agenda_answers is None else agenda_answers, "student_id": UNSET if student_id is None else student_id, "user_id": UNSET if user_id is None else user_id, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
     def reschedule(
         self,
@@ -4715,7 +4715,7 @@ class MeetingNamespace:
         InsufficientCreditsError, SuspendedError, NotEnrolledError, InvalidParamsError, InternalError,
         ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
-        return self._client._call("meeting.reschedule", {"actor": actor, "meeting_id": meeting_id, "start": start, "length_minutes": UNSET if length_minutes is None else length_minutes, "note": UNSET if note is None else note, "expected_version": UNSET if expected_version is None else expected_version, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "idempotency_key": idempotency_key}, True, Meeting.from_json)
+        return self._client._call("meeting.reschedule", {"actor": actor, "meeting_id": meeting_id, "start": time_only("start", start), "length_minutes": UNSET if length_minutes is None else length_minutes, "note": UNSET if note is None else note, "expected_version": UNSET if expected_version is None else expected_version, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
     def set_video_link(
         self,
@@ -5314,7 +5314,7 @@ class ReportNamespace:
         InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
         BatchTimeUpError.
         """
-        return self._client._call("report.credits_outstanding", {"actor": actor, "as_of": UNSET if as_of is None else as_of, "format": UNSET if format is None else format}, False, ReportCreditsOutstandingResult.from_json)
+        return self._client._call("report.credits_outstanding", {"actor": actor, "as_of": time_only("as_of", UNSET if as_of is None else as_of), "format": UNSET if format is None else format}, False, ReportCreditsOutstandingResult.from_json)
 
     def earnings_due(
         self,
@@ -5347,7 +5347,7 @@ class ReportNamespace:
         InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
         BatchTimeUpError.
         """
-        return self._client._call("report.earnings_due", {"actor": actor, "as_of": UNSET if as_of is None else as_of, "include_zero": UNSET if include_zero is None else include_zero, "format": UNSET if format is None else format, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, ReportEarningsDueResult.from_json)
+        return self._client._call("report.earnings_due", {"actor": actor, "as_of": time_only("as_of", UNSET if as_of is None else as_of), "include_zero": UNSET if include_zero is None else include_zero, "format": UNSET if format is None else format, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, ReportEarningsDueResult.from_json)
 
     def revenue_by_month(
         self,
@@ -5505,7 +5505,7 @@ class SeriesNamespace:
         NotEnrolledError, SuspendedError, UsageLimitReachedError, TimeConflictError, InvalidParamsError,
         InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
-        return self._client._call("series.create", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "first_start": first_start, "location_id": location_id, "weeks": UNSET if weeks is None else weeks, "length_minutes": UNSET if length_minutes is None else length_minutes, "user_id": UNSET if user_id is None else user_id, "student_id": UNSET if student_id is None else student_id, "topic": UNSET if topic is None else topic, "agenda_answers": UNSET if agenda_answers is None else agenda_answers, "idempotency_key": idempotency_key}, True, Series.from_json)
+        return self._client._call("series.create", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "first_start": time_only("first_start", first_start), "location_id": location_id, "weeks": UNSET if weeks is None else weeks, "length_minutes": UNSET if length_minutes is None else length_minutes, "user_id": UNSET if user_id is None else user_id, "student_id": UNSET if student_id is None else student_id, "topic": UNSET if topic is None else topic, "agenda_answers": UNSET if agenda_answers is None else agenda_answers, "idempotency_key": idempotency_key}, True, Series.from_json)
 
     def get(
         self,

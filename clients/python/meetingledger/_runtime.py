@@ -44,6 +44,17 @@ def date_only(name: str, value: Any) -> Any:
     return value
 
 
+def time_only(name: str, value: Any) -> Any:
+    """A time param's value as given, but not a date alone (a `date` passes for a `datetime` to
+    no type checker, yet is easily given): a day is no instant, so the caller says which time of
+    it, in which zone (a time zone-aware `datetime`, or RFC 3339 text)."""
+    for item in value if isinstance(value, (list, tuple)) else (value,):
+        if isinstance(item, datetime.date) and not isinstance(item, datetime.datetime):
+            raise TypeError(f"{name}: the date {item.isoformat()} is not a time; meetingd needs an instant "
+                            "(a time zone-aware datetime, or RFC 3339 text such as 2030-03-11T00:00:00Z)")
+    return value
+
+
 Converter = Callable[[Any], Any]
 # (JSON name, attribute name, converter or None, required)
 FieldSpec = Tuple[str, str, Optional[Converter], bool]

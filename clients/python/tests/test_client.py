@@ -319,6 +319,12 @@ class ClientTests(unittest.TestCase):
         self.assertIn("has no time zone", str(naive.exception))
         with self.assertRaises(TypeError):
             ml.person.create(email="o@py.example", first_name="O", last_name="B", roles={"user"}, time_zone="UTC")
+        # A day alone is no instant: refused before it is sent, as a naive datetime is.
+        with RequestLog() as log:
+            with self.assertRaises(TypeError) as day:
+                ml.clock.set(now=datetime.date(2030, 3, 4))
+            self.assertEqual(log.tries("clock.set"), [], "refused before it is sent")
+        self.assertIn("now: the date 2030-03-04 is not a time", str(day.exception))
         # A datetime is a date to a type checker, but a date param wants the day alone: which day
         # an aware datetime falls on depends on the time zone meant, so it is refused, not cut.
         series = "ser_" + "0" * 32
