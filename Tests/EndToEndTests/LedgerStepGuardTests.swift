@@ -176,4 +176,28 @@ final class LedgerStepGuardTests: EndToEndTestCase {
             """)
         XCTAssertTrue(event.contains("23503") && event.contains("meeting_events_actor_fk"), event)
     }
+
+    /// A meeting whose story ended keeps it (its status, times, price, credits and attendance),
+    /// and no meeting changes hands, whoever writes the row (migration 0148).
+    func testAnEndedMeetingKeepsItsStoryAndNoMeetingChangesHands() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let s = try SeededLedger.make(on: meetingd, #function)
+        let c = s.communityLiteral, meeting = Psql.literal(s.meetingId)
+        let other = try s.ledger.person(on: meetingd, ["expert"])
+        let moved = try refusedInRolledBackTransaction("UPDATE meetings SET expert_id = \(Psql.literal(other)) WHERE community_id = \(c) AND id = \(meeting)")
+        XCTAssertTrue(moved.contains("55000") && moved.contains("keeps its user, expert and student"), moved)
+
+        let withdrawn = try meetingd.result("meeting.withdraw", as: s.user, ["meeting_id": .string(s.meetingId)])
+        XCTAssertEqual(withdrawn["status"], "cancelled")
+        for change in [
+            "price_credits = 7", "status = 'awaiting_approval', credit_status = 'none'", "start_at = start_at + interval '1 day', end_at = end_at + interval '1 day'",
+            "attendance = 'attended', logged_at = now(), status = 'completed', duration_minutes = 60",
+        ] {
+            let report = try refusedInRolledBackTransaction("UPDATE meetings SET \(change), version = version + 1 WHERE community_id = \(c) AND id = \(meeting)")
+            XCTAssertTrue(report.contains("55000") && report.contains("is cancelled: its story ended"), "\(change):\n\(report)")
+        }
+        let allowed = try Psql.run(databaseURL, ["BEGIN", "UPDATE meetings SET note = 'kept' WHERE community_id = \(c) AND id = \(meeting)", "ROLLBACK"])
+        XCTAssertTrue(allowed.succeeded, "what is not its story may change: \(allowed.stderr)")
+    }
+
 }
