@@ -135,7 +135,7 @@ enum SeriesAPI {
             })))
 
     static let runDue = MethodDefinition(
-        "jobs.run_due", "Runs due work: expires unanswered requests, closes proposed new dates that passed unanswered, queues reminders, creates series occurrences (for at most 200 series a run, as many as are read within 32 MB, in turns: those it took longest ago first, then those whose next week comes soonest; call it every few minutes)",
+        "jobs.run_due", "Runs due work: expires unanswered requests, closes proposed new dates that passed unanswered, queues reminders, creates series occurrences (for at most 200 series a run, as many as are read within 4 MB, at least one, in turns: those it took longest ago first, then those whose next week comes soonest; call it every few minutes)",
         audience: .roles([.admin]), mutating: true, params: [],
         result: .object([
             .init("requests_expired", .integer(min: 0, max: .max), required: true),

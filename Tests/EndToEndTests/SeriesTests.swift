@@ -189,7 +189,7 @@ final class SeriesTests: EndToEndTestCase {
         XCTAssertEqual(try runJobs(w)["series_occurrences_created"], 0, "booked once")
     }
 
-    /// The scheduler reads the due series' contexts within a budget of bytes (32 MB), in their
+    /// The scheduler reads the due series' contexts within a budget of bytes (4 MB), in their
     /// turns' order, the first always: a user's hundred series with long topics made one read of
     /// 250 MB that failed every run, for the whole community.
     func testTheSchedulerReadsDueSeriesWithinABudget() throws {
@@ -201,7 +201,7 @@ final class SeriesTests: EndToEndTestCase {
         func contexts(budget: String?) throws -> [String] {
             let list = "'{\(ids.joined(separator: ","))}'"
             let run = try Psql.run(databaseURL, [
-                "BEGIN", "SET LOCAL ml.due_series = \(list)", "SET LOCAL ml.jobs_series_bytes = '\(budget ?? "33554432")'",
+                "BEGIN", "SET LOCAL ml.due_series = \(list)", budget.map { "SET LOCAL ml.jobs_series_bytes = '\($0)'" } ?? "SELECT 'default'",
                 "INSERT INTO series_turns (community_id, series_id, taken_at) SELECT \(Psql.literal(w.community.id)), x, clock_timestamp() FROM unnest(\(list)::text[]) x "
                     + "ON CONFLICT (community_id, series_id) DO UPDATE SET taken_at = excluded.taken_at",
                 "SELECT 'read ' || (x -> 'series' -> 'series' ->> 'id') FROM jsonb_array_elements(ml_jobs_context(\(Psql.literal(w.community.id)), true, 500, 200, 5000) -> 'series') x",
@@ -211,7 +211,16 @@ final class SeriesTests: EndToEndTestCase {
             XCTAssertTrue(run.succeeded, run.stderr)
             return run.stdout.split(separator: "\n").map(String.init)
         }
-        XCTAssertEqual(try contexts(budget: nil), ids.map { "read " + $0 } + ids.map { "turn " + $0 }, "all three within 32 MB, in their turns' order")
+        XCTAssertEqual(try contexts(budget: nil), ["default"] + ids.map { "read " + $0 } + ids.map { "turn " + $0 }, "all three within 4 MB, in their turns' order")
+        // The default holds the three contexts; a budget that ends within the third takes two.
+        let sized = try Psql.query(databaseURL, """
+            SELECT octet_length(ml_series_context(\(Psql.literal(w.community.id)), true, x, NULL, NULL, NULL, NULL, ml_now(\(Psql.literal(w.community.id)), true))::text)
+            FROM unnest('{\(ids.joined(separator: ","))}'::text[]) x
+            """).compactMap { Int($0) }
+        XCTAssertEqual(sized.count, 3)
+        XCTAssertLessThan(sized.reduce(0, +), 4_194_304)
+        XCTAssertEqual(try contexts(budget: String(sized[0] + sized[1] + sized[2] / 2)), ["read " + ids[0], "read " + ids[1], "turn " + ids[0], "turn " + ids[1]],
+                       "past the budget with the third: it waits its turn")
         // A series left out keeps its place at the head of the turns (it went behind every series
         // read since, and could be left out for good).
         XCTAssertEqual(try contexts(budget: "1"), ["read " + ids[0], "turn " + ids[0]], "the first always, then none past the budget; their turns given back")

@@ -3946,7 +3946,7 @@ class JobsNamespace:
         actor: Optional[str] = None,
         idempotency_key: Optional[str] = None,
     ) -> JobsRunDueResult:
-        """Runs due work: expires unanswered requests, closes proposed new dates that passed unanswered, queues reminders, creates series occurrences (for at most 200 series a run, as many as are read within 32 MB, in turns: those it took longest ago first, then those whose next week comes soonest; call it every few minutes).
+        """Runs due work: expires unanswered requests, closes proposed new dates that passed unanswered, queues reminders, creates series occurrences (for at most 200 series a run, as many as are read within 4 MB, at least one, in turns: those it took longest ago first, then those whose next week comes soonest; call it every few minutes).
 
         Who may call: admin. Mutating: accepts idempotency_key.
 
