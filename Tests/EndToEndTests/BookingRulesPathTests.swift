@@ -53,6 +53,23 @@ final class BookingRulesPathTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// A user's counter back to the price held needs no movement: the expert countered with 90
+    /// minutes over the hold for 60, the user counters with 60 again, and the hold is the price
+    /// once more (the database's check of a step refused it, -32603, before migration 0150).
+    func testAUsersCounterBackToThePriceHeldIsTaken() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let id = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 9)))
+        let countered = try w.act("meeting.reschedule", as: w.expert, id, ["start": .string(MeetingTime.at(day: 7, hour: 11)), "length_minutes": 90])
+        XCTAssertEqual(countered["price_credits"], .int(MeetingWorld.price * 3 / 2))
+        XCTAssertEqual(countered["held_credits"], .int(MeetingWorld.price))
+        let back = try w.act("meeting.reschedule", as: w.user, id, ["start": .string(MeetingTime.at(day: 7, hour: 13)), "length_minutes": 60])
+        assertMeeting(back, status: "awaiting_approval", credit: "blocked", start: MeetingTime.at(day: 7, hour: 13))
+        XCTAssertEqual(back["price_credits"], .int(MeetingWorld.price))
+        XCTAssertEqual(back["held_credits"], .int(MeetingWorld.price))
+        assertMeeting(try w.act("meeting.confirm", as: w.expert, id), status: "agreed", credit: "blocked", start: MeetingTime.at(day: 7, hour: 13))
+        try w.assertReconciled()
+    }
+
     /// A counter-offer into another week counts there only once the user accepts it, as a new
     /// booking: into a week the limit has filled, the acceptance is refused 4022 and the request
     /// keeps its place in its own week. Before, it was let through as a meeting moved within its

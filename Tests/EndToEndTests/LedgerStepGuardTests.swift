@@ -22,6 +22,20 @@ final class LedgerStepGuardTests: EndToEndTestCase {
             """
     }
 
+    /// A transfer row written straight into the table (around ledger_transfer, its number given
+    /// as the trigger replica mode skips would give it).
+    func rawTransfer(_ s: SeededLedger, _ id: String, _ debit: String, _ credit: String, _ amount: Int, _ kind: String, _ phase: String,
+                     pending: String = "NULL", meeting: String = "NULL", actor: String = "NULL") -> String {
+        let c = s.communityLiteral
+        return """
+            INSERT INTO transfers (community_id, id, seq, debit_account_id, credit_account_id, amount, kind, phase, pending_id, meeting_id, reference,
+                                   actor_id, created_at, debit_debits_posted, debit_credits_posted, debit_debits_pending, debit_credits_pending,
+                                   credit_debits_posted, credit_credits_posted, credit_debits_pending, credit_credits_pending)
+            VALUES (\(c), '\(id)', nextval(ml_number_sequence('transfers', \(c))::regclass), \(debit), \(credit), \(amount), '\(kind)', '\(phase)',
+                    \(pending), \(meeting), 'ref-\(id)', \(actor), now(), 0, 0, 0, 0, 0, 0, 0, 0)
+            """
+    }
+
     func assertStepRefused(_ statement: String, _ why: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let report = try refusedInRolledBackTransaction(statement, file: file, line: line)
         XCTAssertTrue(report.contains("23514") && report.contains("meetings_ledger_step") && report.contains(why), "\(statement):\n\(report)", file: file, line: line)
@@ -74,6 +88,13 @@ final class LedgerStepGuardTests: EndToEndTestCase {
             """)
         XCTAssertTrue(report.contains("meetings_ledger_step") && report.contains("resolves hold \(stray), not its own \(hold)"), report)
 
+        // An agreed meeting taken back to wait for the user, its price changed while its hold
+        // stays (a request's counter-offers may change the price; an agreed meeting's moves its
+        // hold with it).
+        try meetingd.result("meeting.confirm", as: s.expert, ["meeting_id": .string(s.meetingId)])
+        try assertStepRefused(
+            step(s, row: "jsonb_build_object('status', 'awaiting_approval', 'user_approved', false, 'price_credits', 1)"), "price 45 becomes 1 while its hold stays")
+
         // What the service writes passes: the session logged, its whole price captured and the
         // fee a part of it (rolled back).
         let allowed = try Psql.run(databaseURL, ["BEGIN", step(s, row: logged, ledger: capture(45, fee: 4)), "ROLLBACK"])
@@ -120,13 +141,7 @@ final class LedgerStepGuardTests: EndToEndTestCase {
         let c = s.communityLiteral, meeting = Psql.literal(s.meetingId)
         let (capture, fee, grant, message, event) = (newId("trf_"), newId("trf_"), newId("trf_"), newId("out_"), newId("evt_"))
         func transfer(_ id: String, _ debit: String, _ credit: String, _ amount: Int, _ kind: String, _ phase: String, pending: String, meeting: String, actor: String) -> String {
-            """
-            INSERT INTO transfers (community_id, id, seq, debit_account_id, credit_account_id, amount, kind, phase, pending_id, meeting_id, reference,
-                                   actor_id, created_at, debit_debits_posted, debit_credits_posted, debit_debits_pending, debit_credits_pending,
-                                   credit_debits_posted, credit_credits_posted, credit_debits_pending, credit_credits_pending)
-            VALUES (\(c), '\(id)', nextval(ml_number_sequence('transfers', \(c))::regclass), \(debit), \(credit), \(amount), '\(kind)', '\(phase)',
-                    \(pending), \(meeting), 'ref-\(id)', \(actor), now(), 0, 0, 0, 0, 0, 0, 0, 0)
-            """
+            rawTransfer(s, id, debit, credit, amount, kind, phase, pending: pending, meeting: meeting, actor: actor)
         }
         let earnings = Psql.literal(s.earnings), revenue = "ledger_account(\(c), 'platform_revenue', NULL)"
         let run = try Psql.run(databaseURL, [
@@ -198,6 +213,41 @@ final class LedgerStepGuardTests: EndToEndTestCase {
         }
         let allowed = try Psql.run(databaseURL, ["BEGIN", "UPDATE meetings SET note = 'kept' WHERE community_id = \(c) AND id = \(meeting)", "ROLLBACK"])
         XCTAssertTrue(allowed.succeeded, "what is not its story may change: \(allowed.stderr)")
+    }
+
+
+    /// Older rows the rules of 0150 refuse are named too (written around every guard: replica
+    /// mode, the meetings' row rules dropped inside the transaction): a session logged as
+    /// attended that paid nothing, and two fees on one capture.
+    func testReconcileNamesALoggedSessionUnpaidAndAFeeTooMany() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let s = try SeededLedger.make(on: meetingd, #function)
+        let c = s.communityLiteral, meeting = Psql.literal(s.meetingId), earnings = Psql.literal(s.earnings)
+        let revenue = "ledger_account(\(c), 'platform_revenue', NULL)"
+        func fee() -> String { rawTransfer(s, newId("trf_"), earnings, revenue, 1, "fee", "posted", meeting: meeting) }
+        var run = ToolResult(termination: .exited(1), stdout: "", stderr: "not run")
+        // The ALTER takes the table until the rollback: it waits at most 100 ms and tries again,
+        // so the tests beside it never queue behind it for long.
+        for _ in 0..<200 {
+            run = try Psql.run(databaseURL, [
+                "BEGIN", "SET LOCAL lock_timeout = '100ms'", "SET LOCAL session_replication_role = replica",
+                "ALTER TABLE meetings DROP CONSTRAINT meetings_row_rules",
+                """
+                UPDATE meetings SET status = 'completed', attendance = 'attended', logged_at = now(), duration_minutes = 60, credit_status = 'returned',
+                    hold_transfer_id = NULL WHERE community_id = \(c) AND id = \(meeting)
+                """,
+                rawTransfer(s, newId("trf_"), Psql.literal(s.wallet), earnings, 45, "capture", "post_pending", pending: Psql.literal(s.holdId), meeting: meeting),
+                fee(), fee(),
+                "SELECT kind || ' ' || subject FROM ledger_movement_problems(\(c)) ORDER BY 1",
+                "ROLLBACK",
+            ])
+            guard !run.succeeded, run.stderr.contains("lock timeout") else { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        XCTAssertTrue(run.succeeded, run.stderr)
+        XCTAssertEqual(run.stdout.split(separator: "\n").map(String.init),
+                       ["meeting_attendance \(s.meetingId)", "meeting_fee \(s.meetingId)"], run.stdout)
+        XCTAssertEqual(try meetingd.result("ledger.reconcile", as: s.ledger.financeId)["ok"], true, "all of it was rolled back")
     }
 
 }

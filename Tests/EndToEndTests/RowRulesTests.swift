@@ -61,6 +61,12 @@ final class RowRulesTests: EndToEndTestCase {
             ("meetings_ended_holds_nothing", meetings("status = 'expired'")),
             ("meetings_paid_once_ended", meetings("credit_status = 'paid', hold_transfer_id = NULL")),
             ("meetings_completed_logged", meetings("status = 'completed', credit_status = 'returned', hold_transfer_id = NULL")),
+            // A session logged (attended, or the user absent) pays the expert; an expert's absence
+            // does not (migration 0150).
+            ("meetings_logged_session_paid", meetings(
+                "status = 'completed', attendance = 'attended', logged_at = now(), duration_minutes = 60, credit_status = 'returned', hold_transfer_id = NULL")),
+            ("meetings_expert_absence_unpaid", meetings(
+                "status = 'completed', attendance = 'expert_no_show', logged_at = now(), duration_minutes = 0, credit_status = 'paid', hold_transfer_id = NULL")),
             // A version only moves on (the trigger below refuses an UPDATE first): the rule that a
             // new row meets, asked of the row with version 0.
             ("meetings_version_check",
@@ -95,6 +101,7 @@ final class RowRulesTests: EndToEndTestCase {
             ("transfers_phase_check", transfer(["kind": "'grant'", "phase": "'settled'"])),
             ("transfers_reason_check", transfer(["reason": long(10_001)])),
             ("transfers_reference_check", transfer(["reference": long(201)])),
+            ("transfers_fee_of_a_meeting", transfer(["kind": "'fee'", "phase": "'posted'", "meeting_id": "NULL"])),
         ])
 
         func account(_ set: String) -> String { "UPDATE accounts SET \(set) WHERE community_id = \(c) AND id = \(wallet)" }
