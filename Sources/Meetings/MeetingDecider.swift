@@ -334,7 +334,7 @@ public enum MeetingDecider {
             m.state, command, by: actor, now: c.now, settings: c.settings, needsProcessing: ProcessingRule.needed(c.settings, sessionType: m.sessionType, locationId: m.locationId),
             dateAfterRejection: m.declineReason != nil)
         // The session's details are asked for only of a step the meeting's state and time allow.
-        if let notTaken = detailsNotTaken {
+        if detailsNotTaken != nil {
             throw AppError.invalidParams(
                 field: "session_type",
                 reason: "is given when making the session; this meeting's session is made already (its alternate date moves it, location_id saying where)")
