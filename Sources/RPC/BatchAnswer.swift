@@ -118,14 +118,10 @@ public final class BatchAnswer: @unchecked Sendable {
         return lock.withLock {
             let rest = reserve - reserved[i]
             reserve = rest
-            var substitute: RPCError? = nil
-            if outcome.mayHaveChanged || cost <= reserved[i] || bytes + cost + rest <= maxBytes {
-            } else if tooLargeAlone {
-                substitute = BatchAnswer.tooLarge(answerBytes: text.utf8.count, maxBytes: maxBytes)
-            } else {
-                isFull = true
-                substitute = BatchAnswer.full(maxBytes: maxBytes)
-            }
+            let fits = outcome.mayHaveChanged || cost <= reserved[i] || bytes + cost + rest <= maxBytes
+            let substitute: RPCError? =
+                fits ? nil : tooLargeAlone ? BatchAnswer.tooLarge(answerBytes: text.utf8.count, maxBytes: maxBytes) : BatchAnswer.full(maxBytes: maxBytes)
+            isFull = isFull || (!fits && !tooLargeAlone)
             let piece = substitute.map { Dispatcher.errorResponse(id: response["id"] ?? .null, error: $0).serialized() } ?? text
             pieces[i] = piece
             bytes += piece.utf8.count + 1
