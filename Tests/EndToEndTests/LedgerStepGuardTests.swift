@@ -140,20 +140,17 @@ final class LedgerStepGuardTests: EndToEndTestCase {
         let s = try SeededLedger.make(on: meetingd, #function)
         let c = s.communityLiteral, meeting = Psql.literal(s.meetingId)
         let (capture, fee, grant, message, event) = (newId("trf_"), newId("trf_"), newId("trf_"), newId("out_"), newId("evt_"))
-        func transfer(_ id: String, _ debit: String, _ credit: String, _ amount: Int, _ kind: String, _ phase: String, pending: String, meeting: String, actor: String) -> String {
-            rawTransfer(s, id, debit, credit, amount, kind, phase, pending: pending, meeting: meeting, actor: actor)
-        }
         let earnings = Psql.literal(s.earnings), revenue = "ledger_account(\(c), 'platform_revenue', NULL)"
         let run = try Psql.run(databaseURL, [
             "BEGIN", "SET LOCAL session_replication_role = replica",
             "SELECT count(*) FROM ledger_movement_problems(\(c))",
-            transfer(capture, Psql.literal(s.wallet), earnings, 1, "capture", "post_pending", pending: Psql.literal(s.holdId), meeting: meeting, actor: "NULL"),
-            transfer(fee, earnings, revenue, 30, "fee", "posted", pending: "NULL", meeting: meeting, actor: "NULL"),
+            rawTransfer(s, capture, Psql.literal(s.wallet), earnings, 1, "capture", "post_pending", pending: Psql.literal(s.holdId), meeting: meeting),
+            rawTransfer(s, fee, earnings, revenue, 30, "fee", "posted", meeting: meeting),
             """
             UPDATE meetings SET status = 'completed', credit_status = 'paid', hold_transfer_id = NULL, attendance = 'attended', logged_at = now(),
                 duration_minutes = length_minutes WHERE community_id = \(c) AND id = \(meeting)
             """,
-            transfer(grant, "ledger_account(\(c), 'issuance', NULL)", Psql.literal(s.wallet), 5, "grant", "posted", pending: "NULL", meeting: "NULL", actor: "'per_nobody'"),
+            rawTransfer(s, grant, "ledger_account(\(c), 'issuance', NULL)", Psql.literal(s.wallet), 5, "grant", "posted", actor: "'per_nobody'"),
             """
             INSERT INTO outbox (community_id, id, seq, kind, channel, recipient_id, payload, available_at, created_at)
             VALUES (\(c), '\(message)', nextval(ml_number_sequence('outbox', \(c))::regclass), 'test', 'notification', 'per_nobody', '{}', now(), now())
