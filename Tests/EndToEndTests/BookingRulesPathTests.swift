@@ -87,6 +87,26 @@ final class BookingRulesPathTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// A request the expert moves far away (more than 8 days) still holds its place in the week
+    /// the user asked for, in a request and in a search, until the user accepts: a further
+    /// request there is refused, and the first, moved back into its week, is accepted as the
+    /// week's one meeting. Before, the far move took it out of its week: the further request went
+    /// through and both were agreed in a week whose limit is one.
+    func testARequestMovedFarAwayStillHoldsItsPlaceInItsWeek() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["weekly_usage_limit": 1])
+        let countered = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 9, hour: 10)))
+        try w.act("meeting.reschedule", as: w.expert, countered, ["start": .string(MeetingTime.at(day: 30, hour: 10))])
+        let refused = try w.meetingd.error("meeting.request", as: w.user, w.requestParams(start: MeetingTime.at(day: 10, hour: 10)), code: 4022)
+        XCTAssertEqual(refused["data"]?["week_start"], .string(MeetingTime.at(day: 7, hour: 0)))
+        let (from, to) = (MeetingTime.at(day: 7, hour: 0), MeetingTime.at(day: 21, hour: 0))
+        let answer = try w.meetingd.result("availability.search", as: w.user, w.searchParams(service: nil, from: from, to: to, [:]))
+        XCTAssertEqual(answer["full_weeks"], [["start": .string(from), "end": .string(MeetingTime.at(day: 14, hour: 0))]])
+        try w.act("meeting.reschedule", as: w.expert, countered, ["start": .string(MeetingTime.at(day: 11, hour: 10))])
+        assertMeeting(try w.act("meeting.confirm", as: w.user, countered), status: "agreed", credit: "blocked", start: MeetingTime.at(day: 11, hour: 10))
+        try w.meetingd.error("meeting.request", as: w.user, w.requestParams(start: MeetingTime.at(day: 10, hour: 10)), code: 4022)
+        try w.assertReconciled()
+    }
+
     /// A meeting the expert did not come to leaves the user's week free: it was completed as the
     /// expert's no-show, its credits returned, and it filled the week as if it had been held.
     func testAMeetingTheExpertMissedDoesNotFillTheWeek() throws {
