@@ -135,32 +135,50 @@ public enum JobsUseCases {
 
 /// What series booked earlier in one scheduler run take from the experts' time and the users'
 /// credits, and what the run's expiries gave back, so later series (sharing an expert or a
-/// user) see it.
+/// user, or a person who is the user of one and the expert of another) see it: the contexts were
+/// all read before the run decided anything.
 struct SharedBookings {
     var expertSlots: [String: [MeetingSlot]] = [:]
+    /// Agreed meetings by their expert: the expert's time, and a learner's time as the expert of
+    /// another meeting (a person with both roles).
     var expertAgreed: [String: [MeetingSlot]] = [:]
+    /// Agreed meetings by the people who attend them as their user or student: time the person,
+    /// as the expert of another series, attends then (as the booking context reads it).
+    var attendeeAgreed: [String: [MeetingSlot]] = [:]
     /// By learner (the student a meeting is for, else its user), as the weekly limit counts.
     var userSlots: [String: [MeetingSlot]] = [:]
     /// By the user whose wallet pays.
     var userCredits: [String: Int64] = [:]
+    /// Meetings the run ended (an expired request): they hold no time and count in no week now.
+    var ended: Set<String> = []
 
     func applied(to c: BookingContext) -> BookingContext {
         var out = c
+        if !ended.isEmpty {
+            out.occupying.removeAll { ended.contains($0.meetingId) }
+            out.agreed.removeAll { ended.contains($0.meetingId) }
+            out.userBookings.removeAll { ended.contains($0.meetingId) }
+            out.learnerAgreedAsExpert.removeAll { ended.contains($0.meetingId) }
+        }
         if let expert = c.expert?.id {
             out.occupying += expertSlots[expert] ?? []
-            out.agreed += expertAgreed[expert] ?? []
+            out.agreed += (expertAgreed[expert] ?? []) + (attendeeAgreed[expert] ?? [])
         }
         if let user = c.user?.id {
             // The week counts the learner's meetings: the student's, whoever booked them.
-            out.userBookings += userSlots[c.student?.id ?? user] ?? []
+            let learner = c.student?.id ?? user
+            out.userBookings += userSlots[learner] ?? []
+            out.learnerAgreedAsExpert += expertAgreed[learner] ?? []
             out.walletAvailable -= userCredits[user] ?? 0
         }
         return out
     }
 
-    /// Credits that changes decided earlier in the run gave back (an expired request's hold).
+    /// What changes decided earlier in the run gave back: an expired request's hold, its time and
+    /// its place in its week.
     mutating func released(_ changes: [MeetingChange]) {
-        for change in changes {
+        for change in changes where ![.awaitingApproval, .agreed].contains(change.after.state.status) {
+            ended.insert(change.after.id)
             guard let before = change.before, before.state.creditStatus == .blocked, change.after.state.creditStatus != .blocked else { continue }
             userCredits[change.after.userId, default: 0] -= before.state.heldCredits
         }
@@ -171,7 +189,11 @@ struct SharedBookings {
             let m = change.after
             let slot = MeetingSlot(meetingId: m.id, start: m.state.start, end: m.state.end)
             if m.occupiesTime { expertSlots[m.expertId, default: []].append(slot) }
-            if m.state.status == .agreed { expertAgreed[m.expertId, default: []].append(slot) }
+            if m.state.status == .agreed {
+                expertAgreed[m.expertId, default: []].append(slot)
+                attendeeAgreed[m.userId, default: []].append(slot)
+                if let student = m.studentId, student != m.userId { attendeeAgreed[student, default: []].append(slot) }
+            }
             userSlots[m.studentId ?? m.userId, default: []].append(slot)
             if m.state.creditStatus == .blocked { userCredits[m.userId, default: 0] += m.state.heldCredits }
         }

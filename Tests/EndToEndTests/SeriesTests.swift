@@ -292,6 +292,47 @@ final class SeriesTests: EndToEndTestCase {
         XCTAssertEqual(try w.wallet(vic).available, 0)
     }
 
+    /// One scheduler run expires a request and books a series date in the same week: the
+    /// expired request leaves the week to the series under a weekly limit of one. Before, the
+    /// week still counted it (the run's expiries gave back only their credits): the date was
+    /// refused, both sides told so, and booked by the next run.
+    func testAWeekAnExpiryFreesTakesASeriesDateInTheSameRun() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 3, "weekly_usage_limit": 1, "auto_accept": false])
+        let id = try MeetingWorld.id(of: try create(w, firstStart: "2030-03-07T10:00:00Z", ["weeks": 3]))
+        try w.setClock("2030-03-10T12:00:00Z")
+        try w.request(start: "2030-03-11T10:00:00Z")
+        try w.setClock("2030-03-11T12:00:00Z")
+        let run = try runJobs(w)
+        XCTAssertEqual(run["requests_expired"], 2, "the request and the series' first date: \(run)")
+        XCTAssertEqual(run["series_occurrences_created"], 1, "\(run)")
+        let series = try w.meetingd.result("series.get", as: w.user, ["series_id": .string(id)])
+        XCTAssertEqual(skipDates(series), [], "\(series)")
+        XCTAssertEqual(try occurrences(series).first { $0.date == "2030-03-14" }?.status, "awaiting_approval", "\(series)")
+        XCTAssertEqual(try w.drainOutbox().filter { $0.kind == "series_date_not_booked" }.count, 0)
+    }
+
+    /// One run books the series of a person who is the user of one and the expert of the other
+    /// at one weekly time: the date booked first takes the person's time, and the other is not
+    /// booked, as a request then would be refused (4010). Before, each series saw only what the
+    /// run booked with its own expert: the person had two agreed meetings at one hour.
+    func testOneRunDoesNotBookAPersonIntoTwoMeetingsAtOnceAsUserAndExpert() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 3, "auto_accept": true])
+        let both = try w.addExpert(name: "Xena", roles: ["user", "expert"])
+        try w.grant(both, 10 * MeetingWorld.price)
+        let asExpert = try MeetingWorld.id(of: try create(w, firstStart: "2030-03-06T10:00:00Z", expert: both, ["weeks": 4]))
+        try w.setClock("2030-03-10T12:00:00Z")
+        let asUser = try MeetingWorld.id(of: try create(w, firstStart: "2030-03-13T10:00:00Z", by: both, ["weeks": 3]))
+        try w.setClock("2030-03-18T12:00:00Z")
+        _ = try runJobs(w)
+        var agreed: [String] = []
+        for (id, who) in [(asExpert, w.user), (asUser, both)] {
+            let series = try w.meetingd.result("series.get", as: who, ["series_id": .string(id)])
+            agreed += try occurrences(series).filter { $0.date == "2030-03-20" && $0.status == "agreed" }.map(\.meetingId)
+        }
+        XCTAssertEqual(agreed.count, 1, "one of the two dates at Wednesday 20 March 10:00 is agreed, not both: \(agreed)")
+        try w.assertReconciled()
+    }
+
     /// Occurrences up to the horizon, each holding the price; more as the horizon moves; a
     /// series of a few weeks stops there.
     /// jobs.run_due books ahead for the series with something due, soonest first: once a
