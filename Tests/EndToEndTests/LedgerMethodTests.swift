@@ -910,6 +910,38 @@ final class LedgerMethodTests: EndToEndTestCase {
                        "the wallet's hold is now before its second grant; the earnings' only transfer is before the time stored")
     }
 
+    /// A clock set back never times a transfer before one already made in the community, even
+    /// between accounts that have not moved since: a trial balance and a balance as of a past
+    /// time, once answered, stay as they were. Before, a hold made after the clock went back
+    /// took the clock's time (its accounts' latest was earlier) and changed both.
+    func testAFigureAsOfAPastTimeStaysWhenTheClockGoesBack() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        let t1 = ledgerEpoch.addingTimeInterval(9 * 3_600)
+        try ledger.pinClock(on: meetingd, at: t1.addingTimeInterval(-3 * 3_600))
+        let ann = try ledger.person(on: meetingd, ["user"])
+        let bob = try ledger.person(on: meetingd, ["user"])
+        let booking = try BookableExpert.make(on: meetingd, ledger.community, priceCredits: 30)
+        let wallet = try meetingd.accountId(of: ann, kind: "user_wallet", as: ann)
+        try ledger.grant(on: meetingd, 100, to: ann)
+        try ledger.pinClock(on: meetingd, at: t1)
+        try ledger.grant(on: meetingd, 100, to: bob)
+        let between = rfc3339(t1.addingTimeInterval(-3_600))
+        func figures() throws -> [Int64?] {
+            [try meetingd.trialBalanceKind("user_wallet", as: ledger.financeId, asOf: between)["blocked"]?.int,
+             try meetingd.balance(account: wallet, as: ann, asOf: between)["available"]?.int]
+        }
+        let answered = try figures()
+        XCTAssertEqual(answered, [0, 100])
+
+        try ledger.pinClock(on: meetingd, at: t1.addingTimeInterval(-2 * 3_600))
+        let meeting = try booking.request(on: meetingd, by: ann, start: t1.addingTimeInterval(86_400))
+        XCTAssertEqual(try figures(), answered, "the figures as of \(between), answered before, are as they were")
+        let trail = try meetingd.result("ledger.meeting_trail", as: ledger.financeId, ["meeting_id": meeting["id"]!])
+        XCTAssertEqual(trail["transfers"]?.array?.first?["created_at"]?.string, rfc3339(t1), "the hold takes the community's latest time")
+        XCTAssertEqual(try meetingd.result("ledger.reconcile", as: ledger.financeId)["problems"], [])
+    }
+
     func testTrialBalanceSumsToZeroAndReconcileFindsNoProblem() throws {
         let meetingd = try startMeetingd(["--test-clock"])
         let ledger = try LedgerCommunity.make(on: meetingd, #function)
