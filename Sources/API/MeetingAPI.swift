@@ -173,7 +173,7 @@ enum MeetingAPI {
 
     static let confirm = MethodDefinition(
         "meeting.confirm",
-        "The side that has not approved confirms (the office may for the expert): agreed once both have, credits held if not yet. Where the community requires session details, a user's acceptance of the expert's new date, or of a proposal without a session type or a location, waits for the expert to make the session (awaiting_processing); the expert's confirm with session_type and location_id makes it. time_conflict (4010): the expert has an agreed meeting at that time, as the expert or as a user (data.meeting_ids, the expert's side only); the expert or the office confirms anyway with accept_conflicts; or the meeting's user (or student) is agreed then as the expert of another meeting (no meeting named; not to be accepted)",
+        "The side that has not approved confirms (the office may for the expert): agreed once both have, credits held if not yet. Where the community requires session details, a user's acceptance of the expert's new date, or of a proposal without a session type or a location, waits for the expert to make the session (awaiting_processing); the expert's confirm with session_type and location_id makes it. time_conflict (4010): the expert has an agreed meeting at that time, as the expert or as the one it is for (data.meeting_ids, the expert's side only); the expert or the office confirms anyway with accept_conflicts; or the meeting's user (or student) is agreed then as the expert of another meeting (no meeting named; not to be accepted)",
         audience: .member, mutating: true,
         params: [meetingId, acceptConflicts,
                  sessionTypeParam, sessionLocationParam, classNameParam, roomParam, note, expectedVersion],
@@ -472,7 +472,7 @@ enum MeetingAPI {
 
     static let conflicts = MethodDefinition(
         "meeting.conflicts",
-        "The expert's agreed meetings overlapping a meeting (or a proposed time): the confirmation dialog's warning. They are every agreed meeting the expert attends: as the expert, and as the user or student of another expert's meeting (a person with both roles), as confirm, propose and the other booking steps count them",
+        "The expert's agreed meetings overlapping a meeting (or a proposed time): the confirmation dialog's warning. They are every agreed meeting the expert attends: as the expert, and as the one another expert's meeting is for (a person with both roles): its student, or its user where it names no student (a customer does not attend a student's meeting), as confirm, propose and the other booking steps count them",
         audience: .roles([.expert, .admin, .office]), mutating: false,
         params: [.init("meeting_id", .id(.meeting)), .init("start", .timestamp), .init("length_minutes", .integer(min: 5, max: 1440)),
                  .init("expert_id", .id(.person), "For admins and the office (who confirm for experts); experts see their own calendar")],

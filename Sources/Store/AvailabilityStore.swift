@@ -10,8 +10,9 @@ public enum AvailabilityStore {
     /// Experts' availability for a time range in one statement, whatever the number of experts:
     /// their weekly rules and zone (`week` rows), their one-off periods (`period`), and the times
     /// their meetings take (`busy`): every agreed meeting and held request as the expert
-    /// (`occupies`, one over an accepted conflict too), and every agreed meeting they attend as a
-    /// user or student (a person with both roles), as a booking counts them. Each part is one scan
+    /// (`occupies`, one over an accepted conflict too), and every agreed meeting they attend as the
+    /// one it is for (a person with both roles): as its student, or as its user where it names no
+    /// student (a customer does not attend a student's meeting), as a booking counts them. Each part is one scan
     /// of its table for all the experts (`= ANY`), so its plan holds whatever the statistics say
     /// (one lookup per expert, planned on a table thought empty, scanned it once per expert); a
     /// meeting lasts at most a day, so only those starting within a day before the range are read.
@@ -34,7 +35,7 @@ public enum AvailabilityStore {
               AND start_at < $4 AND end_at > $3 AND start_at > $3::timestamptz - interval '1 day'
             UNION ALL
             SELECT 'busy', user_id, NULL, NULL, NULL, start_at, end_at, NULL FROM meetings
-            WHERE community_id = $1 AND user_id = ANY ($2) AND status = 'agreed'
+            WHERE community_id = $1 AND user_id = ANY ($2) AND student_id IS NULL AND status = 'agreed'
               AND start_at < $4 AND end_at > $3 AND start_at > $3::timestamptz - interval '1 day'
             UNION ALL
             SELECT 'busy', student_id, NULL, NULL, NULL, start_at, end_at, NULL FROM meetings

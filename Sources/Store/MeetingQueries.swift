@@ -218,7 +218,8 @@ public enum MeetingQueries {
 
     /// The expert's agreed meetings overlapping a time (or the time of a meeting, or its open
     /// alternate), other than that meeting: `meeting` and `conflicts` columns. They are those the
-    /// expert attends, as the expert or as another expert's user or student, as a booking counts them.
+    /// expert attends, as the expert or as the one another expert's meeting is for (its student,
+    /// else its user), as a booking counts them.
     public static func conflicts(communityId: String, meetingId: String?, expertId: String, start: Instant?, lengthMinutes: Int64?) -> Statement {
         Statement(
             """
@@ -232,7 +233,7 @@ public enum MeetingQueries {
             , overlapping AS (
                 SELECT o.id, o.start_at
                 FROM target t JOIN meetings o ON o.community_id = $1 AND o.status = 'agreed'
-                 AND (o.expert_id = t.expert_id OR o.user_id = t.expert_id OR o.student_id = t.expert_id)
+                 AND (o.expert_id = t.expert_id OR o.student_id = t.expert_id OR (o.student_id IS NULL AND o.user_id = t.expert_id))
                  AND o.id IS DISTINCT FROM $2
                  AND tstzrange(o.start_at, o.end_at) && tstzrange(t.start_at, t.start_at + make_interval(mins => t.length_minutes))
                 WHERE t.start_at IS NOT NULL AND t.length_minutes IS NOT NULL

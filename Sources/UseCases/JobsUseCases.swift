@@ -142,7 +142,7 @@ struct SharedBookings {
     /// Agreed meetings by their expert: the expert's time, and a learner's time as the expert of
     /// another meeting (a person with both roles).
     var expertAgreed: [String: [MeetingSlot]] = [:]
-    /// Agreed meetings by the people who attend them as their user or student: time the person,
+    /// Agreed meetings by the one they are for (the student, else the user): time that person,
     /// as the expert of another series, attends then (as the booking context reads it).
     var attendeeAgreed: [String: [MeetingSlot]] = [:]
     /// By learner (the student a meeting is for, else its user), as the weekly limit counts.
@@ -191,8 +191,7 @@ struct SharedBookings {
             if m.occupiesTime { expertSlots[m.expertId, default: []].append(slot) }
             if m.state.status == .agreed {
                 expertAgreed[m.expertId, default: []].append(slot)
-                attendeeAgreed[m.userId, default: []].append(slot)
-                if let student = m.studentId, student != m.userId { attendeeAgreed[student, default: []].append(slot) }
+                attendeeAgreed[m.studentId ?? m.userId, default: []].append(slot)
             }
             userSlots[m.studentId ?? m.userId, default: []].append(slot)
             if m.state.creditStatus == .blocked { userCredits[m.userId, default: 0] += m.state.heldCredits }

@@ -216,6 +216,33 @@ final class MeetingSeedTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// A meeting a customer who is an expert too booked for their student is the student's to
+    /// attend, as the weekly limit and no-shows count it: it takes no time from the customer as
+    /// an expert (search offers them then, a request to them then is taken, and their confirm of
+    /// it is not warned; meeting.conflicts lists nothing). Before, search left them out at that
+    /// hour and the request was refused 4011.
+    func testAMeetingBookedForAStudentTakesNoTimeFromTheCustomer() throws {
+        let w = try world()
+        let parent = try w.addExpert(name: "parent", roles: ["expert", "user"])
+        try w.grant(parent, 500)
+        let child = try w.addUser(name: "child", credits: 0)
+        try w.meetingd.result("student.link", as: w.admin, ["customer_id": .string(parent), "student_id": .string(child)])
+        var forChild = w.requestParams(start: day8)
+        forChild["student_id"] = .string(child)
+        let lesson = try MeetingWorld.id(of: w.meetingd.result("meeting.request", as: parent, forChild))
+        XCTAssertEqual(try w.act("meeting.confirm", as: w.expert, lesson)["status"], "agreed")
+
+        let other = try w.addUser(name: "other")
+        let search = try w.meetingd.result("availability.search", as: other, [
+            "service_id": .string(w.serviceId), "expert_id": .string(parent), "from": .string(day8), "to": .string(MeetingTime.shifted(day8, minutes: 60))])
+        XCTAssertEqual((search["slots"]?.array ?? []).compactMap { $0["start"]?.string }, [day8, MeetingTime.shifted(day8, minutes: 30)])
+        let asked = try MeetingWorld.id(of: w.request(start: day8, by: other, expert: parent))
+        let listed = try w.meetingd.result("meeting.conflicts", as: parent, ["meeting_id": .string(asked)])
+        XCTAssertEqual(listed["count"], 0, "\(listed)")
+        XCTAssertEqual(try w.act("meeting.confirm", as: parent, asked)["status"], "agreed")
+        try w.assertReconciled()
+    }
+
     /// The other way round: a user who is an expert too attends their agreed meetings as the
     /// expert, so they do not request a meeting over one (nor are offered one in search), and
     /// another expert's confirm of their request over one agreed since is refused, naming no
