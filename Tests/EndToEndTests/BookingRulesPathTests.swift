@@ -329,7 +329,7 @@ final class BookingRulesPathTests: EndToEndTestCase {
     /// covers the meeting they were shown, not one agreed since.
     func testAnAcceptedOverlapStillHoldsItsTimeAndCoversOnlyWhatWasAccepted() throws {
         let w = try MeetingWorld(self, label: #function)
-        let agreed = try w.agreed(start: MeetingTime.at(day: 7, hour: 10))
+        try w.agreed(start: MeetingTime.at(day: 7, hour: 10))
         let second = try w.addUser(name: "second")
         let third = try w.addUser(name: "third")
         let request = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 14), by: second))

@@ -227,7 +227,7 @@ final class FinanceReportTests: EndToEndTestCase {
         try meetingd.result("meeting.log_session", as: expert.expertId, ["meeting_id": meetings[1], "attendance": "attended"])
         try meetingd.result("meeting.cancel", as: user, ["meeting_id": meetings[2], "reason_code": "other", "confirm_late": true])
         try ledger.grant(on: meetingd, 7, to: user)
-        try ledger.person(on: meetingd, ["user"])
+        _ = try ledger.person(on: meetingd, ["user"])
         let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
         let earnings = try meetingd.accountId(of: expert.expertId, kind: "expert_earnings", as: expert.expertId)
         func trial(_ kind: String, asOf: String? = nil) throws -> JSONValue { try meetingd.trialBalanceKind(kind, as: ledger.financeId, asOf: asOf) }

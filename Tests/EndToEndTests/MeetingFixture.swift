@@ -151,6 +151,7 @@ final class MeetingWorld {
     }
 
     /// A user's request confirmed by the expert: agreed, the price held.
+    @discardableResult
     func agreed(start: String, by userId: String? = nil, expert: String? = nil) throws -> String {
         let id = try Self.id(of: request(start: start, by: userId, expert: expert))
         let confirmed = try act("meeting.confirm", as: expert ?? self.expert, id)

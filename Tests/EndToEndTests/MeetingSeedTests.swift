@@ -118,7 +118,7 @@ final class MeetingSeedTests: EndToEndTestCase {
     /// shows it beforehand, accept_conflicts confirms anyway.
     func testConfirmWarnsOfAnOverlappingAgreedMeeting() throws {
         let w = try world()
-        let (other, request, proposal) = try overlappingRequestAndProposal(w)
+        let (_, request, proposal) = try overlappingRequestAndProposal(w)
         _ = try w.drainOutbox()
 
         let shown = try w.meetingd.result("meeting.conflicts", as: w.expert, ["meeting_id": .string(request)])

@@ -203,7 +203,7 @@ final class SchedulingSeed002Tests: EndToEndTestCase {
     func testABookedMeetingKeepsTheQuestionsItsAnswersAnswer() throws {
         let w = try MeetingWorld(self, label: #function)
         let update = { (questions: [JSONValue]) in
-            try w.meetingd.result("service.update", as: w.admin, ["service_id": .string(w.serviceId), "agenda_questions": .array(questions)])
+            _ = try w.meetingd.result("service.update", as: w.admin, ["service_id": .string(w.serviceId), "agenda_questions": .array(questions)])
         }
         try update(["What is your goal?", "Which chapter?"])
         var params = w.requestParams(start: MeetingTime.at(day: 3, hour: 10))
