@@ -147,7 +147,8 @@ public struct BookingContext: Sendable {
     public var series: Series?
     public var seriesSkips: [SeriesSkip]
     public var seriesOccurrences: [Meeting]
-    /// Every location the decision may name (the meeting's and the one asked for), by id.
+    /// Every location the decision may name (the meeting's and the one asked for), and every
+    /// retired one (hours kept there offer no time), by id.
     public var locations: [String: LocationFacts]
     /// The expert is certified for the service (or it is their own expert-specific service).
     public var certified: Bool

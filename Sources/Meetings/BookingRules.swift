@@ -433,6 +433,12 @@ public enum BookingRules {
             if a.proposesAlternate { availability.busy = [] }
             let serviceId = c.service?.id
             let locationId = fromCalendar ? a.locationId : nil
+            // At any location: those still offered, as a search shows them (and the meeting's
+            // own, where it may still move to another time).
+            if locationId == nil {
+                let retired = c.locations.values.filter { !$0.active && $0.id != c.meeting?.locationId }.map(\.id)
+                availability = availability.without(locations: Set(retired))
+            }
             if isAvailable(availability, serviceId: serviceId, start: a.start, end: a.end, locationId: locationId) { return }
             // Without its meetings, is the time free? Then a meeting stands in the way (asked only
             // when there were meetings to set aside).

@@ -107,6 +107,32 @@ final class BookingRulesPathTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// A user's new date goes to the expert at any of their locations, but not on hours kept
+    /// only at a location retired since: search shows no time then, a request then is refused,
+    /// and so is the new date, changing nothing. Before, the new date was taken (the expert's
+    /// hours at every location were read, retired ones too) and then agreed.
+    func testAUsersNewDateIsNotTakenOnHoursAtARetiredLocation() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let hall = try MeetingWorld.id(of: w.meetingd.result("location.create", as: w.admin, ["name": "Old hall", "kind": "in_person"]))
+        // Mondays at the hall, Tuesdays at the fixture's location (day 7 is a Monday).
+        try w.meetingd.result("availability.set_weekly", as: w.admin, [
+            "expert_id": .string(w.expert), "time_zone": "UTC", "rules": [
+                ["weekday": 1, "start": "09:00", "end": "12:00", "location_ids": [.string(hall)]],
+                ["weekday": 2, "start": "09:00", "end": "12:00", "location_ids": [.string(w.locationId)]],
+            ]])
+        let id = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 8, hour: 9)))
+        try w.meetingd.result("location.update", as: w.admin, ["location_id": .string(hall), "active": false])
+        let monday = MeetingTime.at(day: 7, hour: 10)
+        XCTAssertEqual(try w.search(from: MeetingTime.at(day: 7, hour: 0), to: MeetingTime.at(day: 8, hour: 0)), [], "no time on Monday")
+        try w.meetingd.error("meeting.request", as: w.user, w.requestParams(start: monday), code: 4011)
+        let meeting = try w.meeting(id)
+        try w.refuse("meeting.reschedule", as: w.user, id, ["start": .string(monday)], code: 4011)
+        XCTAssertEqual(try w.meeting(id), meeting, "a refused new date changed the meeting")
+        // Tuesday's hours are still the user's to propose.
+        let moved = try w.act("meeting.reschedule", as: w.user, id, ["start": .string(MeetingTime.at(day: 8, hour: 10))])
+        XCTAssertEqual(moved["start"], .string(MeetingTime.at(day: 8, hour: 10)))
+    }
+
     /// A meeting the expert did not come to leaves the user's week free: it was completed as the
     /// expert's no-show, its credits returned, and it filled the week as if it had been held.
     func testAMeetingTheExpertMissedDoesNotFillTheWeek() throws {
