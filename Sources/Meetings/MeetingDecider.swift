@@ -308,8 +308,11 @@ public enum MeetingDecider {
                 details: ["status": .string(m.state.status.rawValue), "version": .int(m.version)])
         }
         var command = input.command
-        if case .logSession = command {} else if actor == .party(.expert) {
-            try SessionLogRule.check(c, expertId: m.expertId, except: m.id)
+        // Logging is what the rule asks for; a no-show report is never the expert's to make, and
+        // is refused as such (4003), not sent to log first.
+        switch command {
+        case .logSession, .reportNoShow: break
+        default: if actor == .party(.expert) { try SessionLogRule.check(c, expertId: m.expertId, except: m.id) }
         }
         if case .logSession(_, _, let feedback) = command { try checkFeedback(feedback, c.settings) }
         if case .reschedule(let start, let length, _, let note) = command {

@@ -133,6 +133,25 @@ final class BookingRulesPathTests: EndToEndTestCase {
         XCTAssertEqual(moved["start"], .string(MeetingTime.at(day: 8, hour: 10)))
     }
 
+    /// An expert behind with their logs who tries to report their own absence is told it is not
+    /// theirs to report (4003), as on any other meeting, not to log first: 4024 was not among
+    /// report_no_show's published errors, and the same call answered 4003 or 4024 by meeting.
+    func testAnExpertsNoShowReportIsRefusedAsNotTheirsWhateverTheirLogs() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["require_session_log": true])
+        let past = try w.agreed(start: MeetingTime.at(day: 1, hour: 10))
+        let declined = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 2, hour: 10)))
+        try w.act("meeting.decline", as: w.expert, declined, ["reason_code": "schedule_conflict"])
+        try w.setClock(MeetingTime.at(day: 1, hour: 12))
+        for id in [past, declined] {
+            let refused = try w.refuse("meeting.report_no_show", as: w.expert, id, code: 4003)
+            XCTAssertTrue(refused["message"]?.string?.contains("only the meeting's user or an admin reports") == true, "\(refused)")
+        }
+        // Anything else of the expert's still waits for the log.
+        let asked = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 3, hour: 10)))
+        try w.refuse("meeting.confirm", as: w.expert, asked, code: 4024)
+        try w.assertReconciled()
+    }
+
     /// A meeting the expert did not come to leaves the user's week free: it was completed as the
     /// expert's no-show, its credits returned, and it filled the week as if it had been held.
     func testAMeetingTheExpertMissedDoesNotFillTheWeek() throws {
