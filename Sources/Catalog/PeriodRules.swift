@@ -43,6 +43,12 @@ public enum PeriodRules {
         }
     }
 
+    /// The periods a removal names by their times lie within a range that ends after it starts:
+    /// one reversed or empty would remove nothing and say so as if none were there.
+    public static func checkRemovalRange(start: Instant, end: Instant) throws {
+        guard end > start else { throw AppError.invalidParams(field: "end", reason: "must be after start") }
+    }
+
     /// A free period's places exist and are offered (a blocked one names none).
     public static func checkLocations(_ ids: [String], facts: PeriodFacts) throws {
         guard !ids.isEmpty else { return }

@@ -104,8 +104,9 @@ public enum AvailabilityUseCases {
                     try PeriodRules.requireTheirs(periodId: id, expertId: expert, facts: facts)
                     apply = AvailabilityStore.periodApply(communityId: ctx.communityId, expertId: expert, removeId: id)
                 } else {
-                    apply = AvailabilityStore.periodApply(
-                        communityId: ctx.communityId, expertId: expert, removeWithin: (try params.instant("start"), try params.instant("end")))
+                    let (start, end) = (try params.instant("start"), try params.instant("end"))
+                    try PeriodRules.checkRemovalRange(start: start, end: end)
+                    apply = AvailabilityStore.periodApply(communityId: ctx.communityId, expertId: expert, removeWithin: (start, end))
                 }
                 // The count is the write's own.
                 return Outcome(response: ["removed": .int(0)], apply: apply, applyCompletesResponse: true)

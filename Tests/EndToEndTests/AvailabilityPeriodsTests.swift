@@ -53,12 +53,17 @@ final class AvailabilityPeriodsTests: EndToEndTestCase {
     }
 
     /// A removal within a range removes the periods lying wholly in it and counts them; the same
-    /// call with its key again answers the same count and removes nothing more.
+    /// call with its key again answers the same count and removes nothing more. A range that
+    /// ends before it starts is refused (before, it removed nothing and answered 0).
     func testARemovalCountsWhatItRemovedOnce() throws {
         let w = try MeetingWorld(self, label: #function)
         try w.meetingd.result("availability.add_free", as: w.expert, span(20, 9, 12, at: [w.locationId], for: w.expert))
         try w.meetingd.result("availability.block", as: w.expert, span(20, 14, 16, for: w.expert))
         let straddling = try w.meetingd.result("availability.block", as: w.expert, span(20, 20, 23, for: w.expert))
+        // A range given backwards is refused, not answered as if nothing lay in it.
+        let backwards = try w.meetingd.error("availability.remove", as: w.expert, span(20, 21, 8, for: w.expert), code: -32602)
+        XCTAssertEqual(backwards["data"]?["field"], "end")
+        XCTAssertEqual(try periods(w).count, 3)
         let within = span(20, 8, 21, for: w.expert).merging(["idempotency_key": "clear-the-day"]) { $1 }
         XCTAssertEqual(try w.meetingd.result("availability.remove", as: w.expert, within)["removed"], 2)
         XCTAssertEqual(try w.meetingd.result("availability.remove", as: w.expert, within)["removed"], 2, "the stored answer")
