@@ -433,8 +433,9 @@ public enum BookingRules {
             if a.proposesAlternate { availability.busy = [] }
             let serviceId = c.service?.id
             let locationId = fromCalendar ? a.locationId : nil
-            // At any location: those still offered, as a search shows them (and the meeting's
-            // own, where it may still move to another time).
+            // At any location: those still offered, as a search shows them, and the meeting's own
+            // (an agreed meeting there may still move to another time; a waiting one there was
+            // refused by `.offered` before this).
             if locationId == nil {
                 let retired = c.locations.values.filter { !$0.active && $0.id != c.meeting?.locationId }.map(\.id)
                 availability = availability.without(locations: Set(retired))
