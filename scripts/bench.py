@@ -943,8 +943,9 @@ CREATE INDEX ON bench_scratch.outbox (community_id, meeting_id);
 def lifecycle_script(path):
     """Three transactions like meetingd's request, confirm and log_session (or cancel): the
     actor lookup, the meeting row (scratch table), the ledger's own functions on a real bench
-    community's accounts, a timeline event and an outbox message each. Variables: community,
-    user, expert."""
+    community's accounts, a timeline event and an outbox message each. The ledger's movements
+    name the community's one real meeting, `anchor` (a transfer's meeting must exist, and a fee
+    names one). Variables: community, user, expert, anchor."""
     actor = """SELECT p.community_id, p.roles, p.time_zone, now() AS now,
        (SELECT t.now FROM test_clocks t WHERE t.community_id = p.community_id) AS test_now
 FROM people p WHERE p.id = ':{who}';"""
@@ -968,7 +969,7 @@ VALUES (':community', ':mtg', ':user', ':expert', now() + interval '3 days', now
     'awaiting_approval', 'none', false, true, 1, now(), now());
 SELECT transfer_id AS hold FROM ledger_transfer(':community', 'trf_' || md5(random()::text),
     ledger_account(':community', 'user_wallet', ':user'), ledger_account(':community', 'expert_earnings', ':expert'),
-    10, 'hold', 'pending', NULL, NULL, NULL, ':user', NULL) \\gset
+    10, 'hold', 'pending', ':anchor', NULL, NULL, ':user', NULL) \\gset
 UPDATE bench_scratch.meetings SET credit_status = 'blocked', hold_transfer_id = ':hold', version = version + 1, updated_at = now()
 WHERE community_id = ':community' AND id = ':mtg';
 {record('requested', 'user', 'expert')}
@@ -989,7 +990,7 @@ BEGIN;
 SELECT * FROM ledger_resolve(':community', 'trf_' || md5(random()::text), ':hold', true, NULL, ':expert', 'session_logged', NULL);
 SELECT * FROM ledger_transfer(':community', 'trf_' || md5(random()::text),
     ledger_account(':community', 'expert_earnings', ':expert'), ledger_account(':community', 'platform_revenue', NULL),
-    1, 'fee', 'posted', NULL, NULL, 'platform fee 10%', ':expert', NULL);
+    1, 'fee', 'posted', ':anchor', NULL, 'platform fee 10%', ':expert', NULL);
 UPDATE bench_scratch.meetings SET status = 'completed', credit_status = 'paid', hold_transfer_id = NULL, version = version + 1,
     updated_at = now() WHERE community_id = ':community' AND id = ':mtg';
 {record('session_logged', 'expert', 'user')}
@@ -1012,7 +1013,12 @@ def pgbench_meeting_communities(b, count):
     if key not in b.cache:
         md = Meetingd(b, "pgbench-meetings-setup", test_clock=True)
         try:
-            b.cache[key] = [b.meeting_community(md, "pgbench-lifecycle") for _ in range(count)]
+            communities = [b.meeting_community(md, "pgbench-lifecycle") for _ in range(count)]
+            # The meeting the script's transfers name (the scratch meetings are not in `meetings`).
+            for c in communities:
+                c["anchor"] = md.call("meeting.request", actor=c["user"], service_id=c["service"], expert_id=c["expert"],
+                                      location_id=c["location"], start=iso(CLOCK_START + datetime.timedelta(days=10)))["id"]
+            b.cache[key] = communities
         finally:
             md.close()
     return b.cache[key]
@@ -1027,12 +1033,12 @@ def section_lifecycle(b):
              f"{plan.cycles_one_process} meetings through 1 process, {plan.cycles_per_process_of_four} through each of 4. "
              "Beside a pgbench script of three transactions per lifecycle with similar statements (the actor lookup, "
              "a meeting row in a scratch table, the real `ledger_transfer` / `ledger_resolve` on a bench community's "
-             "accounts, an event and an outbox message with the meeting as payload). meetingd does more per request than "
+             "accounts (naming one real meeting of the community, as a transfer's meeting must exist), an event and an outbox message with the meeting as payload). meetingd does more per request than "
              "the script: settings, service, certification, location and person reads, the expert's calendar lock, the "
              "availability check and the overlap check.", ""]
     b.ensure_scratch_tables()
     communities = pgbench_meeting_communities(b, 4)
-    defines = [{"community": c["community"], "user": c["user"], "expert": c["expert"]} for c in communities]
+    defines = [{"community": c["community"], "user": c["user"], "expert": c["expert"], "anchor": c["anchor"]} for c in communities]
     rows = []
     for path, name in (("log", "request → confirm → log_session"), ("cancel", "request → confirm → cancel")):
         for processes in (1, 4):
