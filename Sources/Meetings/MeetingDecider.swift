@@ -39,6 +39,13 @@ public struct MeetingChange: Sendable {
     /// notifications, not each in its own (`Series.toldTogether`).
     public var laterDates: LaterDatesEnded? = nil
 
+    /// The platform's fee this step took of a capture (nil: it captured nothing).
+    public var feeCredits: Int64? {
+        ledger.lazy.compactMap { move -> Int64? in
+            if case .capture(_, _, _, _, let fee, _) = move { return fee } else { return nil }
+        }.first
+    }
+
     /// The agreed date appeared, moved or was cancelled: invitations are sent again.
     public var invitationChanged: Bool {
         let wasAgreed = before?.state.status == .agreed, isAgreed = after.state.status == .agreed
@@ -60,6 +67,8 @@ public struct LaterDatesEnded: Sendable, Equatable {
     /// Of their holds: what went back to the user, and what late ones the user ended charged.
     public var returnedCredits: Int64
     public var chargedCredits: Int64
+    /// The platform's fees taken of those charges, each date's rounded down on its own.
+    public var feeCredits: Int64 = 0
 }
 
 /// Makes ids for new rows; tests pass a deterministic one.

@@ -510,7 +510,7 @@ public enum SeriesDecider {
         let held = later.map { change in change.before.map { $0.state.holdOpen ? $0.state.heldCredits : 0 } ?? 0 }
         first.laterDates = LaterDatesEnded(
             count: later.count, returnedCredits: zip(held, charged).reduce(Int64(0)) { $0 + max($1.0 - $1.1, 0) },
-            chargedCredits: charged.reduce(0, +))
+            chargedCredits: charged.reduce(0, +), feeCredits: later.reduce(0) { $0 + ($1.feeCredits ?? 0) })
         return [first] + later
     }
 

@@ -355,7 +355,17 @@ public enum NotificationText {
         }
         guard recipient == "expert", charged > 0 else { return "" }
         return " For \(dates), \(Counted.words(charged, "credit")) \(charged == 1 ? "is" : "are") charged and paid to you, as \(one ? "it was" : "they were") \(late)"
-            + (feePercent > 0 ? ", less the platform's \(feePercent)% fee." : ".")
+            + lessFee(percent: feePercent, credits: later["fee_credits"]?.intValue)
+    }
+
+    /// What the platform took of credits paid to the expert: ", less the platform's 10% fee (3
+    /// credits)." where the fee taken is known (recorded with the message), nothing where none
+    /// was taken (no fee, or one rounding down to nothing on a small charge); a message written
+    /// before the fee was recorded says the percentage alone.
+    static func lessFee(percent: Int64, credits: Int64?) -> String {
+        guard percent > 0 else { return "." }
+        guard let credits else { return ", less the platform's \(percent)% fee." }
+        return credits > 0 ? ", less the platform's \(percent)% fee (\(Counted.words(credits, "credit")))." : "."
     }
 
     /// A cancelled or skipped meeting, told to the side that ended it ("Your session has been
@@ -376,7 +386,7 @@ public enum NotificationText {
             credits = recipient == "user"
                 ? " As \(late), \(charged) of its \(Counted.words(price, "credit")) \(charged == 1 ? "was" : "were") charged" + (charged < price ? "; the rest was returned." : ".")
                 : " As \(late), \(charged) of its \(Counted.words(price, "credit")) \(charged == 1 ? "is" : "are") charged and paid to you"
-                    + (feePercent > 0 ? ", less the platform's \(feePercent)% fee." : ".")
+                    + lessFee(percent: feePercent, credits: payload["fee_credits"]?.intValue)
         } else if recipient == "user", meeting["credit_status"]?.stringValue == "returned" {
             credits = " The credits held for it were returned."
         }

@@ -77,6 +77,8 @@ enum MeetingWrites {
         if let event = d.events.first, event.details["late"] != nil {
             terms["window_hours"] = .int(c.settings.cancellationWindowHours)
             terms["fee_percent"] = .int(c.settings.platformFeePercent)
+            // The fee taken, which rounds down to nothing on a small charge.
+            if let fee = change.feeCredits { terms["fee_credits"] = .int(fee) }
             if let code = event.reasonCode, let reason = c.settings.cancellationReasons.first(where: { $0.code == code }) {
                 terms["reason_label"] = .string(reason.label)
             }
@@ -93,6 +95,7 @@ enum MeetingWrites {
         if let later = change.laterDates {
             terms["later_dates"] = [
                 "count": .int(Int64(later.count)), "returned_credits": .int(later.returnedCredits), "charged_credits": .int(later.chargedCredits),
+                "fee_credits": .int(later.feeCredits),
             ]
         }
         var out: [OutboxMessage] = d.notifications.map { n in

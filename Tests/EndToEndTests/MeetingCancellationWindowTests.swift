@@ -130,6 +130,32 @@ final class MeetingCancellationWindowTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// A late charge too small to carry a fee (1 credit of 100 at 1 %, under a 10 % fee) pays the
+    /// expert the whole credit, and their message says no fee was taken; a larger one says the
+    /// fee and its credits.
+    func testTheExpertIsToldTheFeeTakenOfALateCharge() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["user_late_cancel_charge_percent": 1])
+        let small = try w.agreed(start: MeetingTime.at(day: 1, hour: 10))
+        _ = try w.drainOutbox()
+        assertMeeting(try w.act("meeting.cancel", as: w.user, small, ["reason_code": "illness", "confirm_late": true]), status: "cancelled", credit: "paid")
+        XCTAssertEqual(try w.trail(small), ["hold pending 100", "capture post_pending 1"], "a fee of nothing is not moved")
+        func toldExpert() throws -> String {
+            let told = try w.drainOutbox().filter { $0.kind == "cancellation_by_user" && $0.recipientId == w.expert }
+            XCTAssertEqual(told.count, 1)
+            return told.first?.raw["rendered"]?["text"]?.string ?? ""
+        }
+        let none = try toldExpert()
+        XCTAssertTrue(none.contains("1 of its 100 credits is charged and paid to you.") && !none.contains("platform"), none)
+        try w.meetingd.result("community.update_settings", as: w.admin, ["user_late_cancel_charge_percent": 55])
+        let larger = try w.agreed(start: MeetingTime.at(day: 1, hour: 12))
+        _ = try w.drainOutbox()
+        assertMeeting(try w.act("meeting.cancel", as: w.user, larger, ["reason_code": "illness", "confirm_late": true]), status: "cancelled", credit: "paid")
+        XCTAssertEqual(try w.trail(larger), ["hold pending 100", "capture post_pending 55", "fee posted 5"])
+        let some = try toldExpert()
+        XCTAssertTrue(some.contains("55 of its 100 credits are charged and paid to you, less the platform's 10% fee (5 credits)."), some)
+        try w.assertReconciled()
+    }
+
     /// With a 0 % charge a late user cancellation still needs confirming but costs nothing.
     func testNoChargeStillAsksForConfirmation() throws {
         let w = try MeetingWorld(self, label: #function, settings: ["user_late_cancel_charge_percent": 0])

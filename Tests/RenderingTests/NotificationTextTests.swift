@@ -414,6 +414,31 @@ final class NotificationTextTests: XCTestCase {
         XCTAssertFalse(withSeries.body.contains("Note from"), withSeries.body)
     }
 
+    /// The expert is told the fee taken of a late charge, and no fee where it rounded down to
+    /// nothing: a 1-credit charge under a 10% fee was told "less the platform's 10% fee", and the
+    /// expert was paid the whole credit.
+    func testAFeeIsToldOnlyWhereOneWasTaken() throws {
+        func toExpert(charged: Int64, fee: Int64?, later: JSON = .null) throws -> String {
+            var payload: [String: JSON] = [
+                "meeting": ["status": "cancelled", "credit_status": "paid", "price_credits": 100, "charged_credits": .int(charged)],
+                "recipient_role": "expert", "actor_role": "user", "window_hours": 48, "fee_percent": 10, "later_dates": later]
+            if let fee { payload["fee_credits"] = .int(fee) }
+            return NotificationText.compose(
+                kind: "cancellation_by_user", recipient: talia, counterpart: sam, service: "CHEM101", start: start,
+                payload: .object(payload), settings: try settings()).body
+        }
+        let none = try toExpert(charged: 1, fee: 0)
+        XCTAssertTrue(none.contains("1 of its 100 credits is charged and paid to you.") && !none.contains("fee"), none)
+        let some = try toExpert(charged: 33, fee: 3)
+        XCTAssertTrue(some.contains("33 of its 100 credits are charged and paid to you, less the platform's 10% fee (3 credits)."), some)
+        let older = try toExpert(charged: 33, fee: nil)
+        XCTAssertTrue(older.contains("are charged and paid to you, less the platform's 10% fee."), "a message written before fees were recorded: \(older)")
+        let laterNone = try toExpert(charged: 1, fee: 0, later: ["count": 2, "returned_credits": 0, "charged_credits": 2, "fee_credits": 0])
+        XCTAssertTrue(laterNone.contains("For the later dates, 2 credits are charged and paid to you, as they were cancelled within 48 hours of their start."), laterNone)
+        let laterSome = try toExpert(charged: 1, fee: 0, later: ["count": 2, "returned_credits": 0, "charged_credits": 20, "fee_credits": 2])
+        XCTAssertTrue(laterSome.contains("within 48 hours of their start, less the platform's 10% fee (2 credits)."), laterSome)
+    }
+
     /// A series' cancellation is told once, by its first date's message, which counts the later
     /// dates ended with it and says what became of their credits: to the user what was returned
     /// and charged, to the expert what is paid to them.
