@@ -400,9 +400,17 @@ public enum Lifecycle {
         d.timeChanged = true
     }
 
-    static func openAlternate(_ m: MeetingState, _ action: String) throws -> Alternate {
+    /// The open alternate, or an error pointing to what the side asking can do with a date
+    /// still waiting for an answer: the other side's is confirmed or declined, their own waits
+    /// for the other side or is withdrawn.
+    static func openAlternate(_ m: MeetingState, _ action: String, by p: Party) throws -> Alternate {
         guard let alternate = m.alternate else {
-            let waiting = m.status == .awaitingApproval ? "; a date waiting for an answer is confirmed with meeting.confirm (or declined with meeting.decline)" : ""
+            var waiting = ""
+            if m.status == .awaitingApproval {
+                waiting = m.approved(p) && !m.approved(p.other)
+                    ? "; the date waiting for an answer is yours: it waits for the \(p.other.rawValue), or withdraw it with meeting.withdraw"
+                    : "; a date waiting for an answer is confirmed with meeting.confirm (or declined with meeting.decline)"
+            }
             throw AppError.invalidState(status: m.status.rawValue, action: action, why: "there is no open alternate date" + waiting)
         }
         return alternate
@@ -410,7 +418,7 @@ public enum Lifecycle {
 
     static func confirmAlternate(_ m: MeetingState, _ actor: MeetingActor, _ acceptConflicts: Bool, _ now: Instant) throws -> Decision {
         let p = try party(actor, action: "confirm the alternate of")
-        let alternate = try openAlternate(m, "confirm_alternate")
+        let alternate = try openAlternate(m, "confirm_alternate", by: p)
         guard now < alternate.start else {
             throw AppError.invalidState(
                 status: m.status.rawValue, action: "confirm_alternate",
@@ -442,7 +450,7 @@ public enum Lifecycle {
 
     static func rejectAlternate(_ m: MeetingState, _ actor: MeetingActor, _ reason: String, _ note: String?, _ s: CommunitySettings) throws -> Decision {
         let p = try party(actor, action: "reject the alternate of")
-        let alternate = try openAlternate(m, "reject_alternate")
+        let alternate = try openAlternate(m, "reject_alternate", by: p)
         guard !alternate.approved(by: p) else {
             throw AppError.invalidState(status: m.status.rawValue, action: "reject_alternate", why: "you proposed it; withdraw it instead (meeting.withdraw_alternate)")
         }
@@ -489,7 +497,7 @@ public enum Lifecycle {
 
     static func withdrawAlternate(_ m: MeetingState, _ actor: MeetingActor) throws -> Decision {
         let p = try party(actor, action: "withdraw the alternate of")
-        let alternate = try openAlternate(m, "withdraw_alternate")
+        let alternate = try openAlternate(m, "withdraw_alternate", by: p)
         guard alternate.proposedBy == p else {
             throw AppError.invalidState(status: m.status.rawValue, action: "withdraw_alternate", why: "only its proposer may withdraw it; reject it instead")
         }

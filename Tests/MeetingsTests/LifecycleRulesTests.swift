@@ -33,6 +33,15 @@ final class LifecycleRulesTests: XCTestCase {
             .contains("it was never agreed, so there is no session to log"))
         XCTAssertTrue(message(userRequest, .confirmAlternate(acceptConflicts: false), .party(.expert)).contains("is confirmed with meeting.confirm"))
         XCTAssertTrue(message(userRequest, .withdraw(note: nil), .party(.expert)).contains("decline it instead (meeting.decline)"))
+        // The side whose date waits is not told to confirm or decline it (a user who answered the
+        // expert's new time with another was sent to meeting.confirm): it waits, or is withdrawn.
+        for alternateStep in [Command.withdrawAlternate, .confirmAlternate(acceptConflicts: false)] {
+            XCTAssertTrue(message(userRequest, alternateStep, .party(.user))
+                .hasSuffix("there is no open alternate date; the date waiting for an answer is yours: it waits for the expert, or withdraw it with meeting.withdraw"),
+                message(userRequest, alternateStep, .party(.user)))
+            XCTAssertTrue(message(expertProposal, alternateStep, .party(.expert)).contains("is yours: it waits for the user, or withdraw it with meeting.withdraw"))
+            XCTAssertTrue(message(expertProposal, alternateStep, .party(.user)).contains("a date waiting for an answer is confirmed with meeting.confirm"))
+        }
         // Confirming a date already approved on one's side: the office reads of the expert's approval.
         XCTAssertTrue(message(expertProposal, .confirm(acceptConflicts: false), .party(.expert)).contains("you have already approved it; it waits for the user"))
         XCTAssertTrue(message(expertProposal, .confirm(acceptConflicts: false), .office).contains("the expert has already approved it; it waits for the user"))
