@@ -117,6 +117,12 @@ public final class MessageReader {
                 if !fill() { return nil }
                 continue
             }
+            // A UTF-8 byte-order mark before a message (some writers start every stream with one)
+            // is skipped as blank space is: RFC 8259 §8.1 lets a reader ignore it.
+            if MessageReader.startsWithBOM(buffer[start...]) {
+                start += MessageReader.bom.count
+                continue
+            }
             if startsWithContentLength() {
                 framingInDoubt = false
                 return nextFramed()
@@ -163,6 +169,11 @@ public final class MessageReader {
         }
         return nil
     }
+
+    static let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+
+    /// Whether `bytes` start with a UTF-8 byte-order mark.
+    public static func startsWithBOM(_ bytes: ArraySlice<UInt8>) -> Bool { bytes.starts(with: bom) }
 
     @inline(__always) private static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
 

@@ -343,6 +343,21 @@ final class ProtocolTests: EndToEndTestCase {
         }
     }
 
+    /// A writer that starts its stream with a byte-order mark (as .NET's UTF-8 encoding does) had
+    /// its first request refused -32700: a mark before a line or a header, or at the start of a
+    /// frame's body, is skipped (RFC 8259 §8.1).
+    func testAByteOrderMarkBeforeAMessageIsSkipped() throws {
+        let meetingd = try startMeetingd()
+        let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+        try meetingd.write(bom + Array(#"{"jsonrpc":"2.0","id":"first","method":"system.ping"}"#.utf8) + [0x0A])
+        XCTAssertEqual(try meetingd.readResponse()["result"]?["database"], "ok")
+        let body = bom + Array(#"{"jsonrpc":"2.0","id":"framed","method":"system.ping"}"#.utf8)
+        try meetingd.write(bom + Array("Content-Length: \(body.count)\r\n\r\n".utf8) + body)
+        let framed = try JSONValue.parse(try meetingd.readFrame().body)
+        XCTAssertEqual([framed["id"], framed["result"]?["database"]], ["framed", "ok"])
+        try assertStillServing(meetingd)
+    }
+
     func testInvalidUTF8IsAParseError() throws {
         let meetingd = try startMeetingd()
         let prefix = Array(#"{"jsonrpc":"2.0","id":1,"method":"system.ping","params":{"x":""#.utf8)

@@ -30,6 +30,10 @@ final class DispatcherTests: XCTestCase {
         XCTAssertEqual(parse?["error"]?["code"], -32700)
         XCTAssertEqual(parse?["id"], .null)
         XCTAssertEqual(try reply(#"{"jsonrpc":"1.0","id":5,"method":"test.echo"}"#)?["error"]?["code"], -32600)
+        // A frame's body starting with a byte-order mark is read without it (RFC 8259 §8.1); a
+        // second mark is no JSON.
+        XCTAssertEqual(try reply("\u{FEFF}" + #"{"jsonrpc":"2.0","id":6,"method":"test.echo","params":{"word":"hi"}}"#)?["result"], "hi")
+        XCTAssertEqual(try reply("\u{FEFF}\u{FEFF}" + #"{"jsonrpc":"2.0","id":7,"method":"test.echo","params":{"word":"hi"}}"#)?["error"]?["code"], -32700)
     }
 
     func testNotificationsAndBatches() throws {

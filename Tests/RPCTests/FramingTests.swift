@@ -33,6 +33,17 @@ final class FramingTests: XCTestCase {
         ])
     }
 
+    /// A byte-order mark before a message (a writer that starts its stream with one, or each
+    /// message) is skipped as blank space, before a line or a header, even split across reads;
+    /// one inside a line is the line's.
+    func testAByteOrderMarkBeforeAMessageIsSkipped() {
+        let bom = "\u{FEFF}", body = #"{"a":1}"#
+        let input = Array("\(bom){\"x\":1}\n\(bom)Content-Length: \(body.utf8.count)\r\n\r\n\(body)\(bom)\n{\"y\":\"\(bom)\"}\n".utf8)
+        XCTAssertEqual(messages(input), [
+            .message(Array("{\"x\":1}".utf8), .line), .message(Array(body.utf8), .contentLength), .message(Array("{\"y\":\"\(bom)\"}".utf8), .line),
+        ])
+    }
+
     func testOversizedMessagesAreSkippedWholeAndReadingGoesOn() {
         let long = String(repeating: "x", count: 500)
         let input = Array("\(long)\n{\"ok\":1}\nContent-Length: 300\r\n\r\n\(String(repeating: "y", count: 300)){\"ok\":2}\n".utf8)
