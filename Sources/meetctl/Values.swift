@@ -217,8 +217,13 @@ extension ValueKind {
             guard text.contains("@"), !text.contains(" ") else { throw bad("expects a person id per_… or an email") }
             return .person(text)
         case .integer(let range, _, let step):
-            guard let n = Int64(text) else { throw bad("expects a whole number") }
-            guard range.contains(n) else { throw bad("must be within \(range.lowerBound)…\(range.upperBound)") }
+            let within = "must be within \(range.lowerBound)…\(range.upperBound)"
+            guard let n = Int64(text) else {
+                // A whole number too long for 64 bits is out of the range, not malformed.
+                let digits = text.first == "-" || text.first == "+" ? text.dropFirst() : text[...]
+                throw bad(!digits.isEmpty && digits.allSatisfy { ("0"..."9").contains($0) } ? within : "expects a whole number")
+            }
+            guard range.contains(n) else { throw bad(within) }
             guard n % step == 0 else {
                 let below = n - ((n % step) + step) % step
                 throw bad("must be a multiple of \(step)", hint: "the nearest are \(below) or \(below + step)")

@@ -170,6 +170,10 @@ final class MeetctlUsageTests: XCTestCase {
             (["propose", "--length", "9223372036854775807:00"], "--length: must be within", "see meetctl propose --help"),
             (["clock", "advance", "--", "-153722867280912931h"], "must be within", ""),
             (["propose", "--length", "1h-30"], "--length: expects minutes", "see meetctl propose --help"),
+            // A whole number too long for 64 bits is out of range, not "not a whole number".
+            (["propose", "--price", "99999999999999999999"], "--price: must be within 0…1000000000000", "see meetctl propose --help"),
+            (["propose", "--price", "-99999999999999999999"], "--price: must be within 0…1000000000000", "see meetctl propose --help"),
+            (["propose", "--price", "12.5"], "--price: expects a whole number", "see meetctl propose --help"),
             (["propose", "--length", "1h+30"], "--length: expects minutes", "see meetctl propose --help"),
             (["propose", "--length", "1:-3"], "--length: expects minutes", "see meetctl propose --help"),
             (["reasons", "--csv"], "unknown option --csv for reasons", "meetctl reasons --help"),
