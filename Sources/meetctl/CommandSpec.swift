@@ -116,6 +116,8 @@ indirect enum ValueKind: Sendable {
         case .minutes: return "MINUTES"
         case .time: return "TIME"
         case .choice(let values): return values.joined(separator: "|")
+        // Choices are listed once: user|expert|admin[,…].
+        case .list(.choice(let values)): return values.joined(separator: "|") + "[,…]"
         case .list(let inner): return "\(inner.placeholder)[,\(inner.placeholder)…]"
         case .flag: return ""
         case .feedback: return "QUESTION=ANSWER"

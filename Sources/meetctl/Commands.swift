@@ -211,14 +211,14 @@ enum Commands {
         CommandSpec(
             path: ["series", "skip"], section: .experts, summary: "Skip one date of a weekly series (credits returned, a user's late skip charged as a late cancel; the next date booked)",
             arguments: [
-                ArgumentSpec(name: "SERIES", kind: .id(.series), param: "series_id"),
+                ArgumentSpec(name: "SERIES", kind: .id(.series), param: "series_id", help: "The weekly series (meetctl series)"),
                 ArgumentSpec(name: "DATE", kind: .text(placeholder: "YYYY-MM-DD"), param: "date", help: "The series' date to skip"),
             ],
             options: [OptionSpec(name: "confirm-late", kind: .flag, param: "confirm_late", help: "Skip inside the cancellation window, with its consequences")],
             method: "series.skip", mutating: true, run: MeetingCommands.skipSeriesDate),
         CommandSpec(
             path: ["series", "cancel"], section: .experts, summary: "Cancel a weekly series and every future date of it",
-            arguments: [ArgumentSpec(name: "SERIES", kind: .id(.series), param: "series_id")],
+            arguments: [ArgumentSpec(name: "SERIES", kind: .id(.series), param: "series_id", help: "The weekly series (meetctl series)")],
             options: [
                 OptionSpec(name: "reason", kind: .text(placeholder: "CODE"), param: "reason_code", help: "One of the community's cancellation reasons (meetctl reasons)", required: true),
                 OptionSpec(name: "confirm-late", kind: .flag, param: "confirm_late", help: "Cancel dates inside the cancellation window, with their consequences"),
@@ -633,10 +633,10 @@ enum Commands {
         CommandSpec(
             path: ["person", "add"], section: .admin, summary: "Add a person with their roles (opens their credit accounts)",
             options: [
-                OptionSpec(name: "email", kind: .text(placeholder: "EMAIL"), param: "email", required: true),
-                OptionSpec(name: "first", kind: .text(placeholder: "NAME"), param: "first_name", required: true),
-                OptionSpec(name: "last", kind: .text(placeholder: "NAME"), param: "last_name", required: true),
-                OptionSpec(name: "roles", kind: .list(.choice(["user", "expert", "admin", "finance", "office"])), param: "roles", required: true),
+                OptionSpec(name: "email", kind: .text(placeholder: "EMAIL"), param: "email", help: "Their e-mail address", required: true),
+                OptionSpec(name: "first", kind: .text(placeholder: "NAME"), param: "first_name", help: "First name", required: true),
+                OptionSpec(name: "last", kind: .text(placeholder: "NAME"), param: "last_name", help: "Last name", required: true),
+                OptionSpec(name: "roles", kind: .list(.choice(["user", "expert", "admin", "finance", "office"])), param: "roles", help: "Their roles, comma-separated", required: true),
                 OptionSpec(name: "tz", kind: .text(placeholder: "ZONE"), param: "time_zone", help: "IANA time zone, e.g. Europe/Prague", required: true),
             ],
             method: "person.create", mutating: true, output: personRecord),
@@ -646,12 +646,12 @@ enum Commands {
             details: "A role is taken away only when nothing open needs it (the expert's or user's open meetings and series, the last admin).",
             arguments: [ArgumentSpec(name: "PERSON", kind: .person, param: "person_id", help: "Default: yourself", required: false)],
             options: [
-                OptionSpec(name: "email", kind: .text(placeholder: "EMAIL"), param: "email"),
-                OptionSpec(name: "first", kind: .text(placeholder: "NAME"), param: "first_name"),
-                OptionSpec(name: "last", kind: .text(placeholder: "NAME"), param: "last_name"),
+                OptionSpec(name: "email", kind: .text(placeholder: "EMAIL"), param: "email", help: "A new e-mail address"),
+                OptionSpec(name: "first", kind: .text(placeholder: "NAME"), param: "first_name", help: "A new first name"),
+                OptionSpec(name: "last", kind: .text(placeholder: "NAME"), param: "last_name", help: "A new last name"),
                 OptionSpec(name: "tz", kind: .text(placeholder: "ZONE"), param: "time_zone", help: "IANA time zone, e.g. Europe/Prague"),
-                OptionSpec(name: "add-roles", kind: .list(.choice(["user", "expert", "admin", "finance", "office"])), param: "add_roles"),
-                OptionSpec(name: "remove-roles", kind: .list(.choice(["user", "expert", "admin", "finance", "office"])), param: "remove_roles"),
+                OptionSpec(name: "add-roles", kind: .list(.choice(["user", "expert", "admin", "finance", "office"])), param: "add_roles", help: "Roles to give, comma-separated"),
+                OptionSpec(name: "remove-roles", kind: .list(.choice(["user", "expert", "admin", "finance", "office"])), param: "remove_roles", help: "Roles to take away, comma-separated"),
             ],
             method: "person.update", mutating: true, output: personRecord, run: AdminCommands.setPerson),
         CommandSpec(
@@ -785,7 +785,7 @@ enum Commands {
             method: "community.get", run: AdminCommands.showSettings),
         CommandSpec(
             path: ["settings", "set"], section: .admin, summary: "Change settings: KEY=VALUE …, values read as JSON when they parse",
-            arguments: [ArgumentSpec(name: "KEY=VALUE", kind: .setting, variadic: true)],
+            arguments: [ArgumentSpec(name: "KEY=VALUE", kind: .setting, help: "A setting and its new value, such as platform_fee_percent=15 (meetctl settings show lists them)", variadic: true)],
             method: "community.update_settings", mutating: true, run: AdminCommands.setSettings),
         CommandSpec(
             path: ["locations"], section: .admin, summary: "The community's locations",
@@ -879,7 +879,7 @@ enum Commands {
                 bash: source <(meetctl completion bash)    zsh: source <(meetctl completion zsh)    fish: meetctl completion fish | source
                 Written from meetctl's own command table: every command, option and choice it accepts.
                 """,
-            arguments: [ArgumentSpec(name: "SHELL", kind: .choice(Completion.shells))],
+            arguments: [ArgumentSpec(name: "SHELL", kind: .choice(Completion.shells), help: "The shell: " + Completion.shells.joined(separator: ", "))],
             run: { invocation, session in
                 if case .json(.string(let shell))? = invocation.first("SHELL") { session.out.exact(Completion.script(shell, commands: Commands.all)) }
             }),

@@ -57,7 +57,11 @@ enum Help {
         return out + "\nRun meetctl \(path.joined(separator: " ")) SUBCOMMAND --help for its options.\n"
     }
 
-    static func usageLine(_ command: CommandSpec) -> String {
+    static func usageLine(_ command: CommandSpec) -> String { usageWords(command).joined(separator: " ") }
+
+    /// The usage's words: "meetctl", the command's name, then each argument and option whole
+    /// ("[--note TEXT]").
+    static func usageWords(_ command: CommandSpec) -> [String] {
         var parts = ["meetctl", command.name]
         for a in command.arguments {
             let word = a.variadic ? "\(a.name)…" : a.name
@@ -67,7 +71,7 @@ enum Help {
             let word = o.flag ? "--\(o.name)" : "--\(o.name) \(o.kind.placeholder)"
             parts.append((o.required ? word : "[\(word)]") + (o.repeatable ? "…" : ""))
         }
-        return parts.joined(separator: " ")
+        return parts
     }
 
     /// The command's examples that its parser reads as a call of it (a debug build stops on one
@@ -84,14 +88,19 @@ enum Help {
     }
 
     static func commandHelp(_ command: CommandSpec, commands: [CommandSpec]) -> String {
-        var out = "usage: \(usageLine(command))\n\n\(command.summary).\n"
-        if !command.details.isEmpty { out += "\n" + command.details + "\n" }
+        // The usage's arguments and options wrap under the first after the command's name.
+        let usage = usageWords(command)
+        var out = wrapped(words: Array(usage.dropFirst(2)), first: "usage: \(usage[0]) \(usage[1]) ")
+        out += "\n" + wrapped("\(command.summary).", first: "")
+        if !command.details.isEmpty {
+            out += "\n" + command.details.split(separator: "\n", omittingEmptySubsequences: false).map { wrapped(String($0), first: "") }.joined()
+        }
         if !command.arguments.isEmpty {
             out += "\nArguments:\n"
             let width = command.arguments.map(\.name.count).max() ?? 0
             for a in command.arguments {
                 let notes = [a.help, a.kind.explanation].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: "; ")
-                out += "  " + pad(a.name, width) + "  " + notes + (a.param.map { "  → \($0)" } ?? "") + "\n"
+                out += wrapped(notes, param: a.param, first: "  " + pad(a.name, width) + "  ")
             }
         }
         if !command.options.isEmpty {
@@ -99,7 +108,7 @@ enum Help {
         }
         // A command that runs meetingd here is refused over --remote (Remote.checkUsage): not offered.
         let globals = GlobalOptions.specs(for: command).filter { !(command.local && $0.name == "remote") }.map { "--\($0.name)" }
-        out += "\nAlso: \(globals.joined(separator: " ")) (see meetctl --help).\n"
+        out += "\n" + wrapped("\(globals.joined(separator: " ")) (see meetctl --help).", first: "Also: ")
         if let method = command.method {
             out += "\nCalls \(method)"
             if !command.fixedParams.isEmpty { out += " with " + command.fixedParams.keys.sorted().map { "\($0): \(command.fixedParams[$0]!.serialized())" }.joined(separator: ", ") }
@@ -107,14 +116,14 @@ enum Help {
             out += command.allPages ? ", every page.\n" : ".\n"
         }
         switch command.output {
-        case .record(let columns) where !columns.isEmpty: out += "Shows: " + recordFields(columns) + ".\n"
-        case .table(_, let columns, _): out += "Shows a table: " + columns.map(\.header).filter { !$0.isEmpty }.joined(separator: ", ") + ".\n"
+        case .record(let columns) where !columns.isEmpty: out += wrapped(recordFields(columns) + ".", first: "Shows: ")
+        case .table(_, let columns, _): out += wrapped(columns.map(\.header).filter { !$0.isEmpty }.joined(separator: ", ") + ".", first: "Shows a table: ")
         default: break
         }
-        if let keys = command.csv, !keys.isEmpty { out += "--csv columns: " + keys.joined(separator: ", ") + ".\n" }
+        if let keys = command.csv, !keys.isEmpty { out += wrapped(keys.joined(separator: ", ") + ".", first: "--csv columns: ") }
         let examples = checkedExamples(command, commands: commands)
         if !examples.isEmpty {
-            out += "\nExamples:\n" + examples.map { "  meetctl \($0.words)\n      \($0.does).\n" }.joined()
+            out += "\nExamples:\n" + examples.map { "  meetctl \($0.words)\n" + wrapped("\($0.does).", first: "      ") }.joined()
         }
         return out
     }
@@ -139,10 +148,47 @@ enum Help {
             if let e = o.kind.explanation { notes.append(e) }
             if o.required { notes.append("required") }
             if o.repeatable { notes.append("repeatable") }
-            let text = notes.filter { !$0.isEmpty }.joined(separator: "; ") + (showParams ? o.param.map { "  → \($0)" } ?? "" : "")
-            out += word.count > width ? "  \(word)\n  \(pad("", width))  \(text)\n" : "  \(pad(word, width))  \(text)\n"
+            let text = notes.filter { !$0.isEmpty }.joined(separator: "; ")
+            let param = showParams ? o.param : nil
+            out += word.count > width
+                ? (text.isEmpty ? wrapped(text, param: param, first: "  \(word)  ") : "  \(word)\n" + wrapped(text, param: param, first: "  \(pad("", width))  "))
+                : wrapped(text, param: param, first: "  \(pad(word, width))  ")
         }
         return out
+    }
+
+    /// Help lines are at most this many columns, but for a word longer than a line.
+    static let columns = 100
+
+    /// `text` after `first` on lines of at most `columns`, each line after the first indented as
+    /// far as `first` is long, ending in a newline; `param` ("→ length_minutes", the JSON-RPC param
+    /// a value fills) ends the text, two spaces after it.
+    static func wrapped(_ text: String, param: String? = nil, first: String) -> String {
+        var words = text.split(separator: " ").map(String.init)
+        // The param goes on the line of the text's last word, never alone.
+        if let param { words.isEmpty ? words.append("→ \(param)") : (words[words.count - 1] += "  → \(param)") }
+        return wrapped(words: words, first: first)
+    }
+
+    /// `words` after `first`, a space between two, on lines as `wrapped` makes them.
+    static func wrapped(words: [String], first: String) -> String {
+        let indent = String(repeating: " ", count: first.count)
+        var lines: [String] = []
+        var line = first
+        var empty = true
+        for word in words {
+            let joined = empty ? line + word : line + " " + word
+            if !empty && joined.count > columns {
+                lines.append(line)
+                line = indent + word
+            } else {
+                line = joined
+            }
+            empty = false
+        }
+        while empty && line.hasSuffix(" ") { line.removeLast() }
+        lines.append(line)
+        return lines.map { $0 + "\n" }.joined()
     }
 
     static func pad(_ s: String, _ width: Int) -> String { s + String(repeating: " ", count: max(0, width - s.count)) }

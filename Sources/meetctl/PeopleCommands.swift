@@ -115,7 +115,7 @@ extension Commands {
             allPages: true, run: PeopleCommands.chat(inMeeting: "meeting.message.list")),
         CommandSpec(
             path: ["chat", "send"], section: .experts, summary: "Write a message in a conversation (or a meeting's chat, which starts it if need be)",
-            arguments: [chat, ArgumentSpec(name: "TEXT", kind: .text(placeholder: "TEXT"), param: "text")],
+            arguments: [chat, ArgumentSpec(name: "TEXT", kind: .text(placeholder: "TEXT"), param: "text", help: "The message; quote it, or give it after --")],
             method: "conversation.post", mutating: true,
             output: .message { r, s in "Sent \(Render.plain(r["id"] ?? nil)) at \(try s.clock().format(r["created_at"]?.stringValue ?? "-"))." },
             run: PeopleCommands.chat(inMeeting: "meeting.message.post")),

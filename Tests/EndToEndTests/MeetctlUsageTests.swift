@@ -72,6 +72,18 @@ final class MeetctlUsageTests: XCTestCase {
         XCTAssertTrue(try ctl.ok(["meetings", "--help"]).contains("--remote"))
     }
 
+    /// The help's lines from the one starting with `start` (after its newline) up to the next
+    /// that is not indented further, as one line (a wrapped paragraph unwrapped).
+    static func paragraph(_ help: String, from start: String) -> String? {
+        guard let at = help.range(of: start) else { return nil }
+        var lines = [String(help[help.index(after: at.lowerBound)...].prefix { $0 != "\n" })]
+        for line in help[at.upperBound...].split(separator: "\n", omittingEmptySubsequences: false).dropFirst() {
+            guard line.hasPrefix("   "), !line.hasPrefix("  meetctl ") else { break }
+            lines.append(line.trimmingCharacters(in: .whitespaces))
+        }
+        return lines.joined(separator: " ")
+    }
+
     /// What each command's help says it calls, takes and shows.
     func testHelpSaysWhatEachCommandDoes() throws {
         let ctl = try Meetctl()
@@ -81,11 +93,11 @@ final class MeetctlUsageTests: XCTestCase {
         XCTAssertTrue(enroll.contains("enrollment.assign") && enroll.contains("enrollment.remove"), enroll)
         for command in ["export", "import"] {
             let help = try ctl.ok([command, "--help"])
-            let kind = try XCTUnwrap(help.split(separator: "\n").first { $0.hasPrefix("  KIND ") }, help)
+            let kind = try XCTUnwrap(Self.paragraph(help, from: "\n  KIND "), help)
             XCTAssertTrue(kind.contains("people") && kind.contains("enrollments"), "\(command)'s KIND is described: \(kind)")
         }
         let cancel = try ctl.ok(["cancel", "--help"])
-        let shows = String(try XCTUnwrap(cancel.split(separator: "\n").first { $0.hasPrefix("Shows: ") }, cancel))
+        let shows = try XCTUnwrap(Self.paragraph(cancel, from: "\nShows: "), cancel)
         XCTAssertFalse(shows.contains(", name,"), "every field says what it is: \(shows)")
         XCTAssertTrue(shows.contains("User (name)") && shows.contains("New date (proposed by, length, credits, note, lapsed)"), shows)
     }
@@ -112,6 +124,29 @@ final class MeetctlUsageTests: XCTestCase {
                 XCTAssertTrue(call.contains(" " + path.joined(separator: " ")), "an example of \(path) calls it: \(call)")
             }
         }
+    }
+
+    /// Every command's help fits lines of 100 columns (it had lines of up to 377), but for its
+    /// examples' command lines, which are typed whole; what wraps keeps an option and its
+    /// placeholder, and a value and the param it fills, together.
+    func testEveryCommandsHelpFitsItsLines() throws {
+        let ctl = try Meetctl()
+        let commands = try ctl.ok(["--help"]).split(separator: "\n").compactMap { line -> [String]? in
+            guard line.hasPrefix("  "), let first = line.dropFirst(2).first, first.isLowercase,
+                let end = line.dropFirst(2).range(of: "  ")
+            else { return nil }
+            return line.dropFirst(2)[..<end.lowerBound].split(separator: " ").map(String.init)
+        }
+        for path in commands {
+            let help = try ctl.ok(path + ["--help"])
+            for line in help.split(separator: "\n") where !line.hasPrefix("  meetctl ") {
+                XCTAssertLessThanOrEqual(line.count, 100, "meetctl \(path.joined(separator: " ")) --help: \(line)")
+                XCTAssertFalse(line.hasSuffix("→") || line.hasSuffix("[--note") || line.hasPrefix(" ") && line.trimmingCharacters(in: .whitespaces).hasPrefix("→"), "\(line)")
+            }
+        }
+        let propose = try ctl.ok(["propose", "--help"])
+        XCTAssertTrue(propose.contains("\n                       [--student PERSON]") || propose.contains(" [--student PERSON]"), propose)
+        XCTAssertTrue(propose.contains("required  → service_id"), propose)
     }
 
     /// A mistake is named as it was made: the folder --output was given, the variable that holds
