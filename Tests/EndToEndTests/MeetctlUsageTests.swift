@@ -102,18 +102,23 @@ final class MeetctlUsageTests: XCTestCase {
         XCTAssertTrue(shows.contains("User (name)") && shows.contains("New date (proposed by, length, credits, note, lapsed)"), shows)
     }
 
-    /// Every command's help ends with examples, each read by meetctl's own parser as a call of
-    /// that command before it is shown (a debug meetctl, as tests run it, stops on one that is not:
-    /// an option renamed, a value no longer taken).
-    func testEveryCommandHasExamplesItReads() throws {
-        let ctl = try Meetctl()
-        // The overview's command lines: "  availability show    Free periods…" (the name, then two spaces).
-        let commands = try ctl.ok(["--help"]).split(separator: "\n").compactMap { line -> [String]? in
+    /// Every command's words, as the overview lists them: "  availability show    Free periods…"
+    /// (the name, then two spaces).
+    static func commandPaths(_ ctl: Meetctl) throws -> [[String]] {
+        try ctl.ok(["--help"]).split(separator: "\n").compactMap { line -> [String]? in
             guard line.hasPrefix("  "), let first = line.dropFirst(2).first, first.isLowercase,
                 let end = line.dropFirst(2).range(of: "  ")
             else { return nil }
             return line.dropFirst(2)[..<end.lowerBound].split(separator: " ").map(String.init)
         }
+    }
+
+    /// Every command's help ends with examples, each read by meetctl's own parser as a call of
+    /// that command before it is shown (a debug meetctl, as tests run it, stops on one that is not:
+    /// an option renamed, a value no longer taken).
+    func testEveryCommandHasExamplesItReads() throws {
+        let ctl = try Meetctl()
+        let commands = try Self.commandPaths(ctl)
         XCTAssertGreaterThan(commands.count, 70, "the overview lists every command")
         for path in commands {
             let help = try ctl.ok(path + ["--help"])
@@ -131,12 +136,7 @@ final class MeetctlUsageTests: XCTestCase {
     /// placeholder, and a value and the param it fills, together.
     func testEveryCommandsHelpFitsItsLines() throws {
         let ctl = try Meetctl()
-        let commands = try ctl.ok(["--help"]).split(separator: "\n").compactMap { line -> [String]? in
-            guard line.hasPrefix("  "), let first = line.dropFirst(2).first, first.isLowercase,
-                let end = line.dropFirst(2).range(of: "  ")
-            else { return nil }
-            return line.dropFirst(2)[..<end.lowerBound].split(separator: " ").map(String.init)
-        }
+        let commands = try Self.commandPaths(ctl)
         for path in commands {
             let help = try ctl.ok(path + ["--help"])
             for line in help.split(separator: "\n") where !line.hasPrefix("  meetctl ") {
