@@ -94,7 +94,7 @@ enum CommandExamples {
             .init(words: "confirm 4f5a6b --accept-conflicts --note \"See you in Room 101\"", does: "Confirm though you have another meeting then"),
         ],
         "decline": [
-            .init(words: "decline 1 --reason schedule_conflict --note \"I am away that week\"", does: "Decline; the user's held credits return"),
+            .init(words: "decline 1 --reason schedule_conflict --note \"Away at the March conference\"", does: "Decline; the user's held credits return, and they read the reason, not your note"),
         ],
         "withdraw": [
             .init(words: "withdraw 4f5a6b --note \"Sent by mistake\"", does: "Take back your proposal before the other side answers"),
