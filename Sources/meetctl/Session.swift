@@ -411,7 +411,8 @@ final class Session {
             let me = try actorId()
             guard listing.actorId == me else {
                 throw UsageError(
-                    message: "the last listing was made as \(listing.actorId), not as you (\(me)): run meetctl meetings (the office: meetctl waiting) first",
+                    // Who made it is not named: it may be a person of another community.
+                    message: "the last listing was made as another person, not as you (\(me)): run meetctl meetings (the office: meetctl waiting) first",
                     hint: "row numbers refer to the last table meetctl meetings or meetctl waiting printed")
             }
             guard row <= listing.meetingIds.count else {
