@@ -447,9 +447,12 @@ enum MeetingAPI {
                 } else if m.readerSide(of: ctx.actor.id) == .user {
                     // A decline's note is the expert side's for good: once the meeting moves on (a
                     // new date after the decline, its expiry) the user's side still reads only
-                    // the decline's public reason.
+                    // the decline's public reason; so is that of a new date turned down after a
+                    // decline, which declines the meeting again.
                     events = events.map { e in
-                        guard e["kind"]?.stringValue == "rejected_by_expert", e["note"]?.isNull == false else { return e }
+                        let declines = e["kind"]?.stringValue == "rejected_by_expert"
+                            || (e["kind"]?.stringValue == "alternative_date_rejected_by_expert" && e["details"]?["declines_meeting"]?.boolValue == true)
+                        guard declines, e["note"]?.isNull == false else { return e }
                         var o = e.objectValue ?? [:]
                         o["note"] = .null
                         return .object(o)

@@ -50,7 +50,7 @@ extension AppError {
         .timeConflict: [
             DataMember("meeting_ids", [meetingExample], "The expert's agreed meetings at that time (empty when it is told to the user, who may not see them)"),
         ],
-        .meetingStarted: [DataMember("start", "2030-03-12T15:00:00Z", "The meeting's scheduled start, passed")],
+        .meetingStarted: [DataMember("start", "2030-03-12T15:00:00Z", "The meeting's scheduled start, passed; left out where the meeting's details are hidden from the caller (a meeting the expert's side declined, to its user)")],
         .lateCancellationRequiresConfirmation: [
             DataMember("window_hours", 48, "The community's cancellation window, in hours"),
             DataMember("consequences", "The 100 credits will be charged.", "What cancelling now does to the credits, in words for a person"),

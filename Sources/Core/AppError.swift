@@ -200,7 +200,9 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
 
     /// A request or proposal nobody agreed to in time has no session to log: it expires, and its
     /// credits go back; a declined one holds nothing and stays as it is.
-    public static func meetingStarted(start: Instant, as state: StartedAs = .agreed) -> AppError {
+    /// `start` is nil where the meeting's details are hidden from the reader (a declined
+    /// meeting shown to its user): the error names no time then.
+    public static func meetingStarted(start: Instant?, as state: StartedAs = .agreed) -> AppError {
         let next: String
         switch state {
         case .agreed:
@@ -214,8 +216,8 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
         }
         return AppError(
             .meetingStarted,
-            message: "The meeting's scheduled start (\(start.rfc3339)) has passed: it can no longer be changed or cancelled. " + next,
-            details: ["start": .string(start.rfc3339)])
+            message: "The meeting's scheduled start\(start.map { " (\($0.rfc3339))" } ?? "") has passed: it can no longer be changed or cancelled. " + next,
+            details: start.map { ["start": .string($0.rfc3339)] } ?? [:])
     }
 
     public static func lateCancellationRequiresConfirmation(windowHours: Int64, consequences: String) -> AppError {

@@ -66,7 +66,9 @@ public enum Lifecycle {
             // A meeting whose story is over is refused for what it is, whenever it is asked:
             // "its start has passed" would send the reader looking at the wrong thing.
             guard m.status.isFinal || now < m.start else {
-                throw AppError.meetingStarted(start: m.start, as: m.status == .agreed ? .agreed : m.status == .rejected ? .declined : .waiting)
+                // A meeting the expert's side declined hides its time from the user's side.
+                let hidden = m.hidesDetailsFromUser && actor == .party(.user)
+                throw AppError.meetingStarted(start: hidden ? nil : m.start, as: m.status == .agreed ? .agreed : m.status == .rejected ? .declined : .waiting)
             }
         }
         var d: Decision
@@ -490,7 +492,9 @@ public enum Lifecycle {
         }
         // A decline of the meeting, told as the new date's rejection.
         var d = try decline(m, actor, reason, note, s)
-        d.events = [TimelineEvent("alternative_date_rejected_by_\(p.rawValue)", reasonCode: reason, note: note, details: d.events.first?.details ?? [:])]
+        // Marked as the decline it is: its note stays with the side that declined (meeting.timeline).
+        let details = (d.events.first?.details ?? [:]).merging(["declines_meeting": true]) { given, _ in given }
+        d.events = [TimelineEvent("alternative_date_rejected_by_\(p.rawValue)", reasonCode: reason, note: note, details: details)]
         d.notifications = [Notification("alternative_date_rejected_by_\(p.rawValue)", to: p.other)]
         return d
     }

@@ -198,7 +198,7 @@ extension Meeting {
     /// details for them: they read what they turned down. The side that declines is the one
     /// that had not approved, so the user's approval stands after the expert's decline alone.
     public func hidesDetails(from personId: String) -> Bool {
-        state.status == .rejected && state.userApproved && readerSide(of: personId) == .user
+        state.hidesDetailsFromUser && readerSide(of: personId) == .user
     }
 
     /// The meeting as `personId` may see it: whole, or, when it hides its details from them, only

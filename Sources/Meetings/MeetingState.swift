@@ -121,6 +121,10 @@ public struct MeetingState: Sendable, Equatable {
 
     public func approved(_ party: Party) -> Bool { party == .user ? userApproved : expertApproved }
 
+    /// Declined by the expert's side: the user's side sees it without its details
+    /// (`Meeting.hidesDetails`).
+    public var hidesDetailsFromUser: Bool { status == .rejected && userApproved }
+
     public var holdOpen: Bool { creditStatus == .blocked }
 
     /// Both sides approved the date, but the meeting is not a session yet: the user accepted the

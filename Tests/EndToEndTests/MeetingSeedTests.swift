@@ -700,7 +700,16 @@ final class MeetingSeedTests: EndToEndTestCase {
 
         try w.act("meeting.reschedule", as: w.user, id, ["start": .string(day9)])
         _ = try w.drainOutbox()
+        // The rejection declined the meeting again: its note stays the expert side's, as the
+        // decline's does, once the meeting shows its details again (it was shown to the user).
+        func rejectionNote(as person: String) throws -> JSONValue? {
+            try w.meetingd.allPages("meeting.timeline", as: person, ["meeting_id": .string(id)])
+                .last { $0["kind"]?.string == "alternative_date_rejected_by_expert" }?["note"]
+        }
+        XCTAssertEqual(try rejectionNote(as: w.user), .null)
+        XCTAssertEqual(try rejectionNote(as: w.expert), "Not Tuesday either")
         let approved = try w.act("meeting.confirm_alternate", as: w.expert, id)
+        XCTAssertEqual(try rejectionNote(as: w.user), .null, "nor once the meeting is agreed")
         assertMeeting(approved, status: "agreed", credit: "blocked", expertApproved: true, userApproved: true, start: day9)
         XCTAssertEqual(approved["decline_reason"], .null)
         XCTAssertEqual(try w.timeline(id).last, "alternative_date_approved_by_expert")

@@ -47,6 +47,24 @@ final class LifecycleRulesTests: XCTestCase {
         XCTAssertTrue(message(expertProposal, .confirm(acceptConflicts: false), .office).contains("the expert has already approved it; it waits for the user"))
     }
 
+    /// A meeting the expert declined hides its time from the user's side: refused once its
+    /// start has passed, the user read that start in the error (4012's message and data).
+    func testAStartedDeclinedMeetingsErrorNamesNoTimeToTheUser() throws {
+        let declined = try decide(userRequest, .decline(reasonCode: settings.rejectionReasons[0].code, note: nil), .party(.expert)).next
+        let afterStart = start.adding(minutes: 90)
+        func refusal(_ actor: MeetingActor) -> AppError? {
+            do { _ = try decide(declined, .withdraw(note: nil), actor, now: afterStart); return nil } catch { return error as? AppError }
+        }
+        let toUser = try XCTUnwrap(refusal(.party(.user)))
+        XCTAssertEqual(toUser.code, .meetingStarted)
+        XCTAssertNil(toUser.details["start"])
+        XCTAssertFalse(toUser.message.contains(start.rfc3339), toUser.message)
+        XCTAssertTrue(toUser.message.hasPrefix("The meeting's scheduled start has passed"), toUser.message)
+        let toExpert = try XCTUnwrap(refusal(.party(.expert)))
+        XCTAssertEqual(toExpert.details["start"], .string(start.rfc3339), "the expert's side sees its time")
+        XCTAssertTrue(toExpert.message.contains(start.rfc3339), toExpert.message)
+    }
+
     func testRequestHoldsAndAsksTheExpert() throws {
         let d = try Lifecycle.request(start: start, lengthMinutes: 60, priceCredits: 100, autoAccept: false, now: LifecycleTableTests.before)
         XCTAssertEqual(d.next.status, .awaitingApproval)
