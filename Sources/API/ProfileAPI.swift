@@ -13,7 +13,8 @@ enum ProfileAPI {
     static var all: [MethodDefinition] { [get, list, set] }
 
     static let profileSchema: Schema = .named("ExpertProfile", .object([
-        .init("person_id", .id(.person), required: true), .init("display_name", .name, required: true),
+        .init("person_id", .id(.person), required: true), .init("display_name", .line(min: 1, max: 2 * Limits.standard.maxNameLength + 1), required: true,
+              "The name the expert chose, or their first and last name until they choose one"),
         .init("bio", .text(max: ProfileRules.maxBioCharacters), required: true),
         .init("photo_url", .nullable(.text(max: ProfileRules.maxPhotoURLCharacters)), required: true),
         .init("languages", .list(.text(min: 2, max: 20), max: ProfileRules.maxLanguages), required: true),

@@ -11,9 +11,9 @@ enum ReportAPI {
     static var all: [MethodDefinition] { [creditsOutstanding, revenueByMonth, settlementsByMonth, earningsDue] }
 
     static let monthParams: [Schema.Field] = [
-        .init("from_month", .text(min: 7, max: 7),
+        .init("from_month", .month,
               "The first month, YYYY-MM, on the community's clock; default: the \(MonthRange.defaultMonths - 1) months before to_month"),
-        .init("to_month", .text(min: 7, max: 7),
+        .init("to_month", .month,
               "The last month, YYYY-MM, included; at most \(MonthRange.maxMonths - 1) months after from_month (\(MonthRange.maxMonths) months in all); default: this month on the community's clock"),
         FinanceFormat.param,
     ]

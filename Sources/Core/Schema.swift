@@ -39,6 +39,8 @@ public indirect enum Schema: Sendable {
         case email
         case timeOfDay
         case date
+        /// A calendar month `YYYY-MM`, 0001-01 … 9999-12.
+        case month
         /// One line of a person's text that others see as it is (a person's name): no control
         /// characters, line breaks or reordering marks.
         case line
@@ -74,6 +76,9 @@ public indirect enum Schema: Sendable {
     }
     public static var timeOfDay: Schema { .string(StringRule(minLength: 5, maxLength: 5, format: .timeOfDay)) }
     public static var date: Schema { .string(StringRule(minLength: 10, maxLength: 10, format: .date)) }
+    public static var month: Schema { .string(StringRule(minLength: 7, maxLength: 7, format: .month)) }
+    /// Why a value is no `month`.
+    public static let notAMonth = "must be a month YYYY-MM (0001-01 … 9999-12)"
     public static func oneOf(_ values: [String]) -> Schema { .string(StringRule(minLength: 1, maxLength: 200, format: .enumeration(values))) }
     public static var credits: Schema { .integer(min: 0, max: Limits.standard.maxCredits) }
     public static var positiveCredits: Schema { .integer(min: 1, max: Limits.standard.maxCredits) }
@@ -196,7 +201,7 @@ extension Schema.StringFormat {
     /// A format whose own message says the shape a value must have (a time, a date, an id).
     var hasShape: Bool {
         switch self {
-        case .id, .timestamp, .timeOfDay, .date: return true
+        case .id, .timestamp, .timeOfDay, .date, .month: return true
         case .plain, .enumeration, .email, .line, .name, .https: return false
         }
     }
@@ -218,6 +223,11 @@ extension Schema.StringFormat {
             guard LocalTimeOfDay(s) != nil else { throw fail("must be a local time HH:MM between 00:00 and 24:00") }
         case .date:
             guard LocalDate(s) != nil else { throw fail("must be a date YYYY-MM-DD") }
+        case .month:
+            let b = Array(s.utf8), digit = { (i: Int) in b[i] >= 0x30 && b[i] <= 0x39 }
+            guard b.count == 7, b[4] == UInt8(ascii: "-"), [0, 1, 2, 3, 5, 6].allSatisfy(digit), s.prefix(4) != "0000",
+                let month = Int(s.suffix(2)), (1...12).contains(month)
+            else { throw fail(Schema.notAMonth) }
         case .https(let example):
             do { _ = try WebAddress.https(s, field: "", maxCharacters: Int.max, example: example) } catch let refused as AppError {
                 throw fail(refused.details["reason"]?.stringValue ?? WebAddress.description)
@@ -328,6 +338,7 @@ extension Schema {
                 out["description"] = .string(WebAddress.description)
             case .timeOfDay: out["pattern"] = "^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
             case .date: out["format"] = "date"
+            case .month: out["pattern"] = "^(?!0000)[0-9]{4}-(0[1-9]|1[0-2])$"
             case .line, .name: out["pattern"] = .string(Schema.linePattern)
             }
             if out["pattern"] == nil, out["enum"] == nil { out["pattern"] = .string(Schema.noNULPattern) }

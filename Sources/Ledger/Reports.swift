@@ -49,7 +49,7 @@ public struct MonthRange: Sendable, Equatable {
         self.to = to
     }
 
-    static let notAMonth = "must be a month YYYY-MM (0001-01 … 9999-12)"
+    static let notAMonth = Schema.notAMonth
 
     /// Refuses what a caller gave before anything is read: a month that is not `YYYY-MM` and,
     /// when both are given, a range `init(from:to:)` refuses. A month left out is filled in later

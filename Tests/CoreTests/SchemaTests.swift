@@ -238,7 +238,7 @@ final class SchemaTests: XCTestCase {
     /// NUL is refused in every string param; the published schema of every string says so: a
     /// pattern of its own that refuses it, or an enum, or the pattern that says only that.
     func testEveryPublishedStringRefusesNUL() throws {
-        let strings: [Schema] = [.text(), .text(min: 1, max: 200), .line(), .givenName, .name, .id(.person), .timestamp, .email, .timeOfDay, .date,
+        let strings: [Schema] = [.text(), .text(min: 1, max: 200), .line(), .givenName, .name, .id(.person), .timestamp, .email, .timeOfDay, .date, .month,
                                  .oneOf(["a"]), .https(max: 100, example: "https://x.example/")]
         for schema in strings {
             let published = schema.jsonSchema(limits: .standard)
@@ -253,6 +253,20 @@ final class SchemaTests: XCTestCase {
         for given in ["", "any text\r\nat all \u{202E}", "a\u{0}", "\u{0}"] {
             XCTAssertEqual(try self.pattern(text, matches: given), (try? Schema.text().validate(.string(given), path: "p", limits: .standard)) != nil,
                            given.debugDescription)
+        }
+    }
+
+    /// A month param (the reports' from_month and to_month) publishes the shape it takes: its
+    /// schema said only "7 characters", and "aaaaaaa" was refused by the service alone.
+    func testThePublishedMonthPatternIsTheServicesRule() throws {
+        let published = try XCTUnwrap(Schema.month.jsonSchema(limits: .standard)["pattern"]?.stringValue)
+        for (given, taken) in [("2030-03", true), ("0001-01", true), ("9999-12", true), ("2030-13", false), ("2030-00", false), ("0000-06", false),
+                               ("aaaaaaa", false), ("2030/03", false), ("2030-3", false), ("+030-03", false), ("２０３０-03", false), ("2030-031", false)] {
+            XCTAssertEqual(try pattern(published, matches: given), taken, "the pattern: \(given)")
+            XCTAssertEqual((try? Schema.month.validate(.string(given), path: "from_month", limits: .standard)) != nil, taken, "the service: \(given)")
+        }
+        XCTAssertThrowsError(try Schema.month.validate("2030-3", path: "from_month", limits: .standard)) { error in
+            XCTAssertEqual((error as? AppError)?.details["reason"]?.stringValue, Schema.notAMonth, "too short, it is told what a month looks like")
         }
     }
 

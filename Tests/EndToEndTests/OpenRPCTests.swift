@@ -443,5 +443,30 @@ final class OpenRPCTests: EndToEndTestCase {
         XCTAssertEqual(nul["data"]?["field"], "idempotency_key")
         XCTAssertFalse(matches(try pattern("location.create", "idempotency_key"), "a\u{0}b"))
         XCTAssertTrue(matches(try pattern("location.create", "idempotency_key"), "any key at all\n"))
+
+        // A report's month: the schema said only "7 characters".
+        for name in ["report.revenue_by_month", "report.settlements_by_month"] {
+            let refused = try w.meetingd.error(name, as: w.finance, ["from_month": "aaaaaaa"], code: -32602)
+            XCTAssertEqual(refused["data"]?["field"], "from_month")
+            for param in ["from_month", "to_month"] {
+                XCTAssertFalse(matches(try pattern(name, param), "aaaaaaa"), "\(name) \(param)")
+                XCTAssertTrue(matches(try pattern(name, param), "2030-03"), "\(name) \(param)")
+            }
+        }
+    }
+
+    /// An expert's profile before they write one shows their first and last name: 401
+    /// characters at most, which its published schema (200 characters) refused.
+    func testAnUnwrittenProfilesNameFitsItsSchema() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let document = try Meetingd.result(of: try w.meetingd.call("rpc.discover"))
+        var params = TestCommunity.personParams(roles: ["expert"])
+        params["first_name"] = .string(String(repeating: "É", count: 200))
+        params["last_name"] = .string(String(repeating: "É", count: 200))
+        let expert = try XCTUnwrap(try w.meetingd.result("person.create", as: w.admin, params)["id"]?.string)
+        let name = try XCTUnwrap(try w.meetingd.result("person.profile", as: w.user, ["person_id": .string(expert)])["display_name"]?.string)
+        XCTAssertEqual(name.unicodeScalars.count, 401)
+        let declared = try XCTUnwrap(document["components"]?["schemas"]?["ExpertProfile"]?["properties"]?["display_name"]?["maxLength"]?.int)
+        XCTAssertGreaterThanOrEqual(declared, Int64(name.unicodeScalars.count))
     }
 }
