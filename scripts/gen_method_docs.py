@@ -54,6 +54,9 @@ def describe(schema):
     is_id = "pattern" in schema and schema["pattern"].startswith("^") and "_[0-9a-f]" in schema["pattern"]
     if is_id:
         text += f" id `{schema['pattern'][1:4]}_…`"
+    # A month: the shape its pattern checks.
+    if schema.get("pattern") == "^(?!0000)[0-9]{4}-(0[1-9]|1[0-2])$":
+        text += ", a month `YYYY-MM`"
     # A text of one line (no control or reordering characters): its pattern says only that.
     one_line = "pattern" in schema and schema["pattern"].startswith("^[^\\x00-\\x1f")
     if one_line:
