@@ -406,6 +406,31 @@ final class MeetingOutboxJobsTests: EndToEndTestCase {
         XCTAssertEqual(w.summary(try w.drainOutbox()), ["meeting_reminder→user"])
     }
 
+    /// A meeting whose reminder was sent, moved away (the new time reminded) and back, is
+    /// reminded of the time it is at again: the sent reminder kept its key, and the last one the
+    /// user had named the other time.
+    func testAMeetingMovedBackAfterItsRemindersWereSentIsRemindedAgain() throws {
+        let w = try world()
+        let start = MeetingTime.at(day: 3, hour: 10), elsewhere = MeetingTime.at(day: 3, hour: 14)
+        let id = try w.agreed(start: start)
+        // Both times are within the user's 24 hours.
+        try w.setClock(MeetingTime.shifted(start, minutes: -16 * 60))
+        func remindedOf() throws -> [String] {
+            XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["reminders_queued"], 1)
+            return try w.drainOutbox().filter { $0.kind == "meeting_reminder" }.compactMap { $0.raw["payload"]?["start"]?.string }
+        }
+        XCTAssertEqual(try remindedOf(), [start], "sent and acknowledged")
+        for target in [elsewhere, start] {
+            try w.act("meeting.reschedule", as: w.user, id, ["start": .string(target)])
+            try w.act("meeting.confirm_alternate", as: w.expert, id)
+            _ = try w.drainOutbox()
+            try w.advanceClock(minutes: 5)
+            XCTAssertEqual(try remindedOf(), [target], "the meeting as it is now")
+        }
+        try w.advanceClock(minutes: 5)
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["reminders_queued"], 0, "each time once")
+    }
+
     // MARK: Expiry
 
     /// A new date proposed for an agreed meeting that passes unanswered is closed by the jobs:
