@@ -342,8 +342,16 @@ enum Commands {
             method: "meeting.confirm_alternate", mutating: true,
             output: meetingRecord),
         CommandSpec(
-            path: ["alternate", "reject"], section: .experts, summary: "Reject the proposed new date; the meeting keeps its date",
-            arguments: [meetingId], options: [reason("rejection"), note, expectedVersion], method: "meeting.reject_alternate", mutating: true, output: meetingRecord),
+            path: ["alternate", "reject"], section: .experts,
+            summary: "Reject the proposed new date; the meeting keeps its date (a declined meeting's new date: it stays declined)",
+            arguments: [meetingId],
+            options: [
+                reason("rejection"),
+                OptionSpec(
+                    name: "note", kind: .text(placeholder: "TEXT"), param: "note",
+                    help: "A note to the other side; the user of a declined meeting whose new date the expert turns down reads only the reason"),
+                expectedVersion,
+            ], method: "meeting.reject_alternate", mutating: true, output: meetingRecord),
         CommandSpec(
             path: ["alternate", "withdraw"], section: .experts, summary: "Withdraw the new date you proposed",
             arguments: [meetingId], options: [expectedVersion], method: "meeting.withdraw_alternate", mutating: true, output: meetingRecord),
@@ -876,7 +884,9 @@ enum Commands {
         CommandSpec(
             path: ["completion"], section: .other, summary: "Print a shell completion script: bash, zsh or fish",
             details: """
-                bash: source <(meetctl completion bash)    zsh: source <(meetctl completion zsh)    fish: meetctl completion fish | source
+                bash: source <(meetctl completion bash)
+                zsh:  source <(meetctl completion zsh)
+                fish: meetctl completion fish | source
                 Written from meetctl's own command table: every command, option and choice it accepts.
                 """,
             arguments: [ArgumentSpec(name: "SHELL", kind: .choice(Completion.shells), help: "The shell: " + Completion.shells.joined(separator: ", "))],

@@ -2,20 +2,23 @@ import Core
 
 /// `--help` at every level, written from the command table.
 enum Help {
-    static let environment = """
-        Environment:
-          MEETINGLEDGER_ACTOR                   who acts when --as is not given (a person id)
-          DATABASE_URL                          the database meetingd uses; unset: the checkout's embedded cluster (scripts/db)
-          MEETINGLEDGER_MEETINGD                the meetingd to run
-          MEETINGLEDGER_SSH_COMMAND             the ssh command for --remote, with its options (default ssh), like GIT_SSH_COMMAND
-          MEETINGLEDGER_ANSWER_TIMEOUT_SECONDS  how long meetctl waits for each answer before it stops (default 300)
-          MEETINGLEDGER_SENDMAIL                the sendmail-compatible program for outbox deliver
-          MEETINGLEDGER_MAIL_FROM               the From: address of delivered mail
-          XDG_CONFIG_HOME                       where meetctl use keeps who acts (meetingledger/meetctl.json; default ~/.config)
-          XDG_STATE_HOME                        where the last meetings listing is kept for row numbers (default ~/.local/state)
+    static let variables: [(name: String, about: String)] = [
+        ("MEETINGLEDGER_ACTOR", "who acts when --as is not given (a person id)"),
+        ("DATABASE_URL", "the database meetingd uses; unset: the checkout's embedded cluster (scripts/db)"),
+        ("MEETINGLEDGER_MEETINGD", "the meetingd to run"),
+        ("MEETINGLEDGER_SSH_COMMAND", "the ssh command for --remote, with its options (default ssh), like GIT_SSH_COMMAND"),
+        ("MEETINGLEDGER_ANSWER_TIMEOUT_SECONDS", "how long meetctl waits for each answer before it stops (default 300)"),
+        ("MEETINGLEDGER_SENDMAIL", "the sendmail-compatible program for outbox deliver"),
+        ("MEETINGLEDGER_MAIL_FROM", "the From: address of delivered mail"),
+        ("XDG_CONFIG_HOME", "where meetctl use keeps who acts (meetingledger/meetctl.json; default ~/.config)"),
+        ("XDG_STATE_HOME", "where the last meetings listing is kept for row numbers (default ~/.local/state)"),
+    ]
 
-        Exit status: 0 done; 1 the service (or a delivery) failed, with data.code on stderr; 2 usage error.
-        """
+    static var environment: String {
+        let width = variables.map(\.name.count).max() ?? 0
+        return "Environment:\n" + variables.map { wrapped($0.about, first: "  " + pad($0.name, width) + "  ") }.joined()
+            + "\nExit status: 0 done; 1 the service (or a delivery) failed, with data.code on stderr; 2 usage error."
+    }
 
     static func text(for path: [String], commands: [CommandSpec]) -> String {
         if let command = commands.first(where: { $0.path == path }) { return commandHelp(command, commands: commands) }
@@ -31,8 +34,10 @@ enum Help {
             another machine with --remote (it never touches the database).
 
             usage: meetctl [--as PERSON] COMMAND [ARGUMENTS] [OPTIONS]
-                   meetctl --remote [USER@]HOST COMMAND [ARGUMENTS] [OPTIONS]   (acting as the person HOST pins you to)
-                   meetctl --version   (this release, and the schema version the meetingd built with it expects)
+                   meetctl --remote [USER@]HOST COMMAND [ARGUMENTS] [OPTIONS]
+                       (acting as the person HOST pins you to)
+                   meetctl --version
+                       (this release, and the schema version the meetingd built with it expects)
 
 
             """
@@ -41,7 +46,7 @@ enum Help {
             let inSection = commands.filter { $0.section == section }
             guard !inSection.isEmpty else { continue }
             out += section.rawValue + ":\n"
-            for c in inSection { out += "  " + pad(c.name, width) + "  " + c.summary + "\n" }
+            for c in inSection { out += wrapped(c.summary, first: "  " + pad(c.name, width) + "  ") }
             out += "\n"
         }
         out += "Options for every command:\n" + optionLines(GlobalOptions.common) + "\n"
@@ -53,7 +58,7 @@ enum Help {
     static func groupHelp(_ path: [String], _ members: [CommandSpec]) -> String {
         let width = members.map { $0.name.count }.max() ?? 0
         var out = "meetctl \(path.joined(separator: " ")): one of\n\n"
-        for c in members { out += "  " + pad(c.name, width) + "  " + c.summary + "\n" }
+        for c in members { out += wrapped(c.summary, first: "  " + pad(c.name, width) + "  ") }
         return out + "\nRun meetctl \(path.joined(separator: " ")) SUBCOMMAND --help for its options.\n"
     }
 
@@ -93,7 +98,9 @@ enum Help {
         var out = wrapped(words: Array(usage.dropFirst(2)), first: "usage: \(usage[0]) \(usage[1]) ")
         out += "\n" + wrapped("\(command.summary).", first: "")
         if !command.details.isEmpty {
-            out += "\n" + command.details.split(separator: "\n", omittingEmptySubsequences: false).map { wrapped(String($0), first: "") }.joined()
+            // A line that fits is kept as it is written (its own spacing, as the shells' commands).
+            out += "\n" + command.details.split(separator: "\n", omittingEmptySubsequences: false)
+                .map { $0.count <= columns ? $0 + "\n" : wrapped(String($0), first: "") }.joined()
         }
         if !command.arguments.isEmpty {
             out += "\nArguments:\n"

@@ -221,7 +221,7 @@ extension ValueKind {
             guard let n = Int64(text) else {
                 // A whole number too long for 64 bits is out of the range, not malformed.
                 let digits = text.first == "-" || text.first == "+" ? text.dropFirst() : text[...]
-                throw bad(!digits.isEmpty && digits.allSatisfy { ("0"..."9").contains($0) } ? within : "expects a whole number")
+                throw bad(!digits.isEmpty && digits.utf8.allSatisfy { (0x30...0x39).contains($0) } ? within : "expects a whole number")
             }
             guard range.contains(n) else { throw bad(within) }
             guard n % step == 0 else {

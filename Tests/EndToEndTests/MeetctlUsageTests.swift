@@ -145,8 +145,16 @@ final class MeetctlUsageTests: XCTestCase {
             }
         }
         let propose = try ctl.ok(["propose", "--help"])
-        XCTAssertTrue(propose.contains("\n                       [--student PERSON]") || propose.contains(" [--student PERSON]"), propose)
+        XCTAssertTrue(propose.contains("[--student PERSON]"), "an option and its placeholder stay on one line: \(propose)")
         XCTAssertTrue(propose.contains("required  → service_id"), propose)
+        // The overview and each group's list too, and a line that fits keeps its own spacing.
+        let groups = Set(commands.filter { $0.count > 1 }.map { [$0[0]] })
+        for help in [try ctl.ok(["--help"])] + (try groups.sorted { $0[0] < $1[0] }.map { try ctl.ok($0 + ["--help"]) }) {
+            for line in help.split(separator: "\n") where !line.hasPrefix("  meetctl ") {
+                XCTAssertLessThanOrEqual(line.count, 100, String(line))
+            }
+        }
+        XCTAssertTrue(try ctl.ok(["completion", "--help"]).contains("\nzsh:  source <(meetctl completion zsh)\n"))
     }
 
     /// A mistake is named as it was made: the folder --output was given, the variable that holds
