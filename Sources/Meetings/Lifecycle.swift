@@ -409,9 +409,16 @@ public enum Lifecycle {
         guard let alternate = m.alternate else {
             var waiting = ""
             if m.status == .awaitingApproval {
-                waiting = m.approved(p) && !m.approved(p.other)
-                    ? "; the date waiting for an answer is yours: it waits for the \(p.other.rawValue), or withdraw it with meeting.withdraw"
-                    : "; a date waiting for an answer is confirmed with meeting.confirm (or declined with meeting.decline)"
+                if m.awaitingProcessing {
+                    // Both sides said yes; the expert's side makes the session.
+                    waiting = p == .user
+                        ? "; the date is accepted and waits for the expert to make the session"
+                        : "; the user accepted the date: make the session with meeting.confirm (with its details)"
+                } else if m.approved(p) {
+                    waiting = "; the date waiting for an answer is your side's: it waits for the \(p.other.rawValue), or withdraw it with meeting.withdraw"
+                } else {
+                    waiting = "; a date waiting for an answer is confirmed with meeting.confirm (or declined with meeting.decline)"
+                }
             }
             throw AppError.invalidState(status: m.status.rawValue, action: action, why: "there is no open alternate date" + waiting)
         }

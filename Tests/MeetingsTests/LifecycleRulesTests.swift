@@ -37,10 +37,16 @@ final class LifecycleRulesTests: XCTestCase {
         // expert's new time with another was sent to meeting.confirm): it waits, or is withdrawn.
         for alternateStep in [Command.withdrawAlternate, .confirmAlternate(acceptConflicts: false)] {
             XCTAssertTrue(message(userRequest, alternateStep, .party(.user))
-                .hasSuffix("there is no open alternate date; the date waiting for an answer is yours: it waits for the expert, or withdraw it with meeting.withdraw"),
+                .hasSuffix("there is no open alternate date; the date waiting for an answer is your side's: it waits for the expert, or withdraw it with meeting.withdraw"),
                 message(userRequest, alternateStep, .party(.user)))
-            XCTAssertTrue(message(expertProposal, alternateStep, .party(.expert)).contains("is yours: it waits for the user, or withdraw it with meeting.withdraw"))
+            XCTAssertTrue(message(expertProposal, alternateStep, .party(.expert)).contains("is your side's: it waits for the user, or withdraw it with meeting.withdraw"))
+            XCTAssertTrue(message(expertProposal, alternateStep, .office).contains("is your side's: it waits for the user"))
             XCTAssertTrue(message(expertProposal, alternateStep, .party(.user)).contains("a date waiting for an answer is confirmed with meeting.confirm"))
+            // Both sides said yes and the session waits to be made (seed 003): the user is not
+            // sent to meeting.confirm, which refuses them; the expert's side is.
+            let accepted = LifecycleTableTests.states[9].1
+            XCTAssertTrue(message(accepted, alternateStep, .party(.user)).hasSuffix("the date is accepted and waits for the expert to make the session"))
+            XCTAssertTrue(message(accepted, alternateStep, .office).hasSuffix("make the session with meeting.confirm (with its details)"))
         }
         // Confirming a date already approved on one's side: the office reads of the expert's approval.
         XCTAssertTrue(message(expertProposal, .confirm(acceptConflicts: false), .party(.expert)).contains("you have already approved it; it waits for the user"))
