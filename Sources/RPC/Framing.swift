@@ -103,6 +103,9 @@ public final class MessageReader {
     }
 
     public func next() -> IncomingMessage? {
+        // One byte-order mark before each message is skipped (a frame's body may start with one
+        // too, Dispatcher.handle); a second one is the message's, and no JSON.
+        var skippedBOM = false
         while true {
             if resyncing && !skipToNextHeader() { return nil }
             // Skip blank space between messages (a byte compared as it is: this loop runs once per
@@ -119,8 +122,9 @@ public final class MessageReader {
             }
             // A UTF-8 byte-order mark before a message (some writers start every stream with one)
             // is skipped as blank space is: RFC 8259 §8.1 lets a reader ignore it.
-            if MessageReader.startsWithBOM(buffer[start...]) {
+            if !skippedBOM, MessageReader.startsWithBOM(buffer[start...]) {
                 start += MessageReader.bom.count
+                skippedBOM = true
                 continue
             }
             if startsWithContentLength() {

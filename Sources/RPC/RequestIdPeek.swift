@@ -10,7 +10,8 @@ public enum RequestIdPeek {
     public static let headBytes = 1024
 
     public static func id(in head: [UInt8]) -> JSON? {
-        var scanner = Scanner(bytes: head)
+        // A frame's body may start with a byte-order mark (MessageReader.next).
+        var scanner = Scanner(bytes: MessageReader.startsWithBOM(head[...]) ? Array(head.dropFirst(MessageReader.bom.count)) : head)
         guard scanner.skipSpace(), scanner.take(UInt8(ascii: "{")) else { return nil }
         while true {
             guard scanner.skipSpace(), let key = scanner.string(), scanner.skipSpace(), scanner.take(UInt8(ascii: ":")), scanner.skipSpace() else { return nil }

@@ -14,6 +14,7 @@ final class RequestIdPeekTests: XCTestCase {
         XCTAssertEqual(id(#"{"id":"a\"b\\c","#), .string("a\"b\\c"), "escapes in the id")
         XCTAssertEqual(id(#"{"jsonrpc":"2.0","method":"m","params":{"id":"inner","x":[1,{"y":"}"}]},"id":7,"pad":"#), .int(7),
                        "an id inside params is not the request's")
+        XCTAssertEqual(id("\u{FEFF}" + #"{"id":"big2","params":{"pad":"aaaa"#), .string("big2"), "after a frame body's byte-order mark")
     }
 
     func testAnIdNotWholeOrNotAnIdGivesNothing() {
