@@ -469,7 +469,7 @@ enum MeetingAPI {
         .init("reason_label", .nullable(.text()), required: true,
               "The reason's label when it was given, kept after the community renames or removes the reason; null without a reason, and for an event recorded before labels were kept (the community's list has it, if it still has the code)"),
         .init("note", .nullable(.text()), required: true),
-        .init("details", .openObject(description: "What the event records beyond its kind (times before and after a move, amounts, the reason's label…)"), required: true),
+        .init("details", .openObject(description: "What the event records beyond its kind (times before and after a move, amounts, the reason's label…; `declines_meeting: true` on a new date the expert's side turned down after a decline, which declines the meeting again)"), required: true),
         .init("at", .timestamp, required: true),
     ], additional: true))
 
