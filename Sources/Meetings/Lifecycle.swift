@@ -548,6 +548,7 @@ public enum Lifecycle {
         d.countsAsUserNoShow = attendance == .noShow
         d.events = [TimelineEvent("session_logged", details: ["attendance": .string(attendance.rawValue), "duration_minutes": .int(d.durationMinutes!)])]
         d.notifications = [Notification(attendance == .attended ? "session_logged" : "user_no_show", to: .user)]
+        closeOpenAlternate(&d, m, endedBy: .expert)
         d.cancelledOrEnded = true
         return d
     }
@@ -566,6 +567,15 @@ public enum Lifecycle {
         d.notifications = [Notification("alternative_date_expired", to: alternate.proposedBy)]
         if now < m.start { d.notifications.append(Notification("alternative_date_unanswered", to: alternate.proposedBy.other)) }
         return d
+    }
+
+    /// A session logged, or an expert's absence reported, ends the meeting at its date: a new date
+    /// still open closes with it, on the timeline as one that passed unanswered (as the scheduler
+    /// closes it), and its proposer is told, unless their own side ended the meeting.
+    static func closeOpenAlternate(_ d: inout Decision, _ m: MeetingState, endedBy side: Party?) {
+        guard let alternate = m.alternate else { return }
+        d.events.append(TimelineEvent("alternative_date_expired", details: ["start": .string(alternate.start.rfc3339)]))
+        if alternate.proposedBy != side { d.notifications.append(Notification("alternative_date_expired", to: alternate.proposedBy)) }
     }
 
     /// Nobody is recorded absent while the meeting may still happen: a no-show, which charges
@@ -594,6 +604,7 @@ public enum Lifecycle {
         d.events = [TimelineEvent("expert_no_show_reported")]
         // An admin's report is told to the user too, whose credits it returned.
         d.notifications = [Notification("expert_no_show", to: .expert)] + (actor == .admin ? [Notification("expert_no_show", to: .user)] : [])
+        closeOpenAlternate(&d, m, endedBy: actor.side)
         d.cancelledOrEnded = true
         return d
     }

@@ -71,6 +71,29 @@ final class LifecycleRulesTests: XCTestCase {
         XCTAssertTrue(toExpert.message.contains(start.rfc3339), toExpert.message)
     }
 
+    /// A session logged, or the expert's absence reported, with a new date still open closes
+    /// it as the scheduler would: on the timeline, and told to its proposer unless their side
+    /// ended the meeting (the proposal vanished without a word).
+    func testEndingAMeetingClosesItsOpenNewDate() throws {
+        let byUser = LifecycleTableTests.states[3].1, byExpert = LifecycleTableTests.states[4].1
+        let afterEnd = start.adding(minutes: 90)
+        let attended = Command.logSession(attendance: .attended, durationAdjustMinutes: 0, feedback: nil)
+        let logged = try decide(byUser, attended, .party(.expert), now: afterEnd)
+        XCTAssertEqual(logged.events.map(\.kind), ["session_logged", "alternative_date_expired"])
+        XCTAssertEqual(logged.events.last?.details["start"], .string(start.adding(minutes: 24 * 60).rfc3339))
+        XCTAssertEqual(logged.notifications, [Notification("session_logged", to: .user), Notification("alternative_date_expired", to: .user)])
+        XCTAssertNil(logged.next.alternate)
+        let ownLogged = try decide(byExpert, attended, .party(.expert), now: afterEnd)
+        XCTAssertEqual(ownLogged.events.map(\.kind), ["session_logged", "alternative_date_expired"])
+        XCTAssertEqual(ownLogged.notifications, [Notification("session_logged", to: .user)], "the expert logging knows their own date is gone")
+        let reported = try decide(byExpert, .reportNoShow, .party(.user), now: afterEnd)
+        XCTAssertEqual(reported.events.map(\.kind), ["expert_no_show_reported", "alternative_date_expired"])
+        XCTAssertEqual(reported.notifications, [Notification("expert_no_show", to: .expert), Notification("alternative_date_expired", to: .expert)])
+        XCTAssertEqual(try decide(byUser, .reportNoShow, .party(.user), now: afterEnd).notifications, [Notification("expert_no_show", to: .expert)])
+        XCTAssertEqual(try decide(byUser, .reportNoShow, .admin, now: afterEnd).notifications.map(\.kind), ["expert_no_show", "expert_no_show", "alternative_date_expired"])
+        XCTAssertEqual(try decide(agreed, attended, .party(.expert), now: afterEnd).events.map(\.kind), ["session_logged"], "none open, none closed")
+    }
+
     func testRequestHoldsAndAsksTheExpert() throws {
         let d = try Lifecycle.request(start: start, lengthMinutes: 60, priceCredits: 100, autoAccept: false, now: LifecycleTableTests.before)
         XCTAssertEqual(d.next.status, .awaitingApproval)
