@@ -7,12 +7,13 @@ import RPC
 import Store
 
 /// Time-driven work, run by a scheduler calling `jobs.run_due`: expiring requests whose start
-/// passed, queueing reminders exactly once per meeting and start time, and booking series
+/// passed, queueing reminders exactly once per meeting as it stands, and booking series
 /// occurrences as the horizon moves. One command like any other: the due series' parties are
 /// locked, everything due is read in one statement, decided here, applied in one.
 public enum JobsUseCases {
     static let maxExpiredPerRun = 500
     static let maxSeriesPerRun = 200
+    /// Meetings with a reminder due and not queued yet, read by one run (the soonest first).
     static let maxUpcomingPerRun = 5000
 
     public static func runDue() -> CommandPlan {

@@ -431,6 +431,27 @@ final class MeetingOutboxJobsTests: EndToEndTestCase {
         XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["reminders_queued"], 0, "each time once")
     }
 
+    /// A run reads a limited number of meetings within the reminder lead: only those with a
+    /// reminder still to queue count. It took the first by start whether reminded or not, so past
+    /// the limit (5,000 in one community's lead) later meetings were reminded only as earlier
+    /// ones started. Here the read's limit is 2 and two meetings are reminded already.
+    func testARunsReadOfUpcomingMeetingsSkipsThoseRemindedAlready() throws {
+        let w = try world()
+        let first = try w.agreed(start: MeetingTime.at(day: 3, hour: 10))
+        let second = try w.agreed(start: MeetingTime.at(day: 3, hour: 11))
+        let third = try w.agreed(start: MeetingTime.at(day: 3, hour: 14))
+        // The user's 24 hours reach the first two; the run reminds them.
+        try w.setClock(MeetingTime.at(day: 2, hour: 11, minute: 30))
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["reminders_queued"], 2)
+        // Now the third is within the lead too, and the expert's links of none yet.
+        try w.setClock(MeetingTime.at(day: 2, hour: 14, minute: 30))
+        let read = try Psql.query(databaseURL, """
+            SELECT x ->> 'id' FROM jsonb_array_elements(ml_jobs_context(\(Psql.literal(w.community.id)), true, 500, 200, 2) -> 'upcoming') x
+            """)
+        XCTAssertEqual(read, [third], "the two reminded already take no place of the limit (\([first, second]))")
+        XCTAssertEqual(try w.meetingd.result("jobs.run_due", as: w.admin)["reminders_queued"], 1)
+    }
+
     // MARK: Expiry
 
     /// A new date proposed for an agreed meeting that passes unanswered is closed by the jobs:
