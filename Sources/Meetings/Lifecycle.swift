@@ -563,15 +563,15 @@ public enum Lifecycle {
         }
         var d = Decision(next: m)
         d.next.alternate = nil
-        d.events = [TimelineEvent("alternative_date_expired", details: ["start": .string(alternate.start.rfc3339)])]
-        d.notifications = [Notification("alternative_date_expired", to: alternate.proposedBy)]
+        closeOpenAlternate(&d, m, endedBy: nil)
         if now < m.start { d.notifications.append(Notification("alternative_date_unanswered", to: alternate.proposedBy.other)) }
         return d
     }
 
-    /// A session logged, or an expert's absence reported, ends the meeting at its date: a new date
-    /// still open closes with it, on the timeline as one that passed unanswered (as the scheduler
-    /// closes it), and its proposer is told, unless their own side ended the meeting.
+    /// A new date still open closes, on the timeline as one that passed unanswered, and its
+    /// proposer is told, unless their own side ended the meeting (`endedBy`; nil for the
+    /// scheduler): as the scheduler closes it, and as a session logged or an expert's absence
+    /// reported does, which end the meeting at its date.
     static func closeOpenAlternate(_ d: inout Decision, _ m: MeetingState, endedBy side: Party?) {
         guard let alternate = m.alternate else { return }
         d.events.append(TimelineEvent("alternative_date_expired", details: ["start": .string(alternate.start.rfc3339)]))
