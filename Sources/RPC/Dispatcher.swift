@@ -48,8 +48,7 @@ public final class Dispatcher {
         }
         do {
             // A frame's body may start with a byte-order mark too (see MessageReader.next).
-            let json = MessageReader.startsWithBOM(bytes[...]) ? Array(bytes.dropFirst(MessageReader.bom.count)) : bytes
-            return (handle(try JSONParser.parse(json, maxDepth: limits.maxJSONDepth)), false)
+            return (handle(try JSONParser.parse(MessageReader.withoutBOM(bytes), maxDepth: limits.maxJSONDepth)), false)
         } catch {
             return (refused(id: .null, error: RPCError(code: -32700, message: "Parse error: \(error)", data: nil)).serialized(), true)
         }

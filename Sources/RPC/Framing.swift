@@ -179,6 +179,9 @@ public final class MessageReader {
     /// Whether `bytes` start with a UTF-8 byte-order mark.
     public static func startsWithBOM(_ bytes: ArraySlice<UInt8>) -> Bool { bytes.starts(with: bom) }
 
+    /// `bytes` without the byte-order mark they may start with (a frame's body: its first one).
+    public static func withoutBOM(_ bytes: [UInt8]) -> [UInt8] { startsWithBOM(bytes[...]) ? Array(bytes.dropFirst(bom.count)) : bytes }
+
     @inline(__always) private static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
 
     private static let lengthHeader = Array("content-length:".utf8)

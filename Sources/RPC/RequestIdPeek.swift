@@ -11,7 +11,7 @@ public enum RequestIdPeek {
 
     public static func id(in head: [UInt8]) -> JSON? {
         // A frame's body may start with a byte-order mark (MessageReader.next).
-        var scanner = Scanner(bytes: MessageReader.startsWithBOM(head[...]) ? Array(head.dropFirst(MessageReader.bom.count)) : head)
+        var scanner = Scanner(bytes: MessageReader.withoutBOM(head))
         guard scanner.skipSpace(), scanner.take(UInt8(ascii: "{")) else { return nil }
         while true {
             guard scanner.skipSpace(), let key = scanner.string(), scanner.skipSpace(), scanner.take(UInt8(ascii: ":")), scanner.skipSpace() else { return nil }
