@@ -15,9 +15,13 @@ enum Help {
     ]
 
     static var environment: String {
-        let width = variables.map(\.name.count).max() ?? 0
-        return "Environment:\n" + variables.map { wrapped($0.about, first: "  " + pad($0.name, width) + "  ") }.joined()
+        "Environment:\n" + listed(variables, width: variables.map(\.name.count).max() ?? 0)
             + "\nExit status: 0 done; 1 the service (or a delivery) failed, with data.code on stderr; 2 usage error."
+    }
+
+    /// Names in a column `width` wide, each with what it is beside it, wrapped under itself.
+    static func listed(_ rows: [(name: String, about: String)], width: Int) -> String {
+        rows.map { wrapped($0.about, first: "  " + pad($0.name, width) + "  ") }.joined()
     }
 
     static func text(for path: [String], commands: [CommandSpec]) -> String {
@@ -46,7 +50,7 @@ enum Help {
             let inSection = commands.filter { $0.section == section }
             guard !inSection.isEmpty else { continue }
             out += section.rawValue + ":\n"
-            for c in inSection { out += wrapped(c.summary, first: "  " + pad(c.name, width) + "  ") }
+            out += listed(inSection.map { ($0.name, $0.summary) }, width: width)
             out += "\n"
         }
         out += "Options for every command:\n" + optionLines(GlobalOptions.common) + "\n"
@@ -58,7 +62,7 @@ enum Help {
     static func groupHelp(_ path: [String], _ members: [CommandSpec]) -> String {
         let width = members.map { $0.name.count }.max() ?? 0
         var out = "meetctl \(path.joined(separator: " ")): one of\n\n"
-        for c in members { out += wrapped(c.summary, first: "  " + pad(c.name, width) + "  ") }
+        out += listed(members.map { ($0.name, $0.summary) }, width: width)
         return out + "\nRun meetctl \(path.joined(separator: " ")) SUBCOMMAND --help for its options.\n"
     }
 
