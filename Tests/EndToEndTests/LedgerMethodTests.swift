@@ -913,7 +913,8 @@ final class LedgerMethodTests: EndToEndTestCase {
     /// A clock set back never times a transfer before one already made in the community, even
     /// between accounts that have not moved since: a trial balance and a balance as of a past
     /// time, once answered, stay as they were. Before, a hold made after the clock went back
-    /// took the clock's time (its accounts' latest was earlier) and changed both.
+    /// took the clock's time (its accounts' latest was earlier) and changed both; and a wallet
+    /// opened then took the clock's time and counted among the accounts as of that past time.
     func testAFigureAsOfAPastTimeStaysWhenTheClockGoesBack() throws {
         let meetingd = try startMeetingd(["--test-clock"])
         let ledger = try LedgerCommunity.make(on: meetingd, #function)
@@ -928,14 +929,17 @@ final class LedgerMethodTests: EndToEndTestCase {
         try ledger.grant(on: meetingd, 100, to: bob)
         let between = rfc3339(t1.addingTimeInterval(-3_600))
         func figures() throws -> [Int64?] {
-            [try meetingd.trialBalanceKind("user_wallet", as: ledger.financeId, asOf: between)["blocked"]?.int,
-             try meetingd.balance(account: wallet, as: ann, asOf: between)["available"]?.int]
+            let wallets = try meetingd.trialBalanceKind("user_wallet", as: ledger.financeId, asOf: between)
+            return [wallets["blocked"]?.int, wallets["accounts"]?.int,
+                    try meetingd.balance(account: wallet, as: ann, asOf: between)["available"]?.int]
         }
         let answered = try figures()
-        XCTAssertEqual(answered, [0, 100])
+        XCTAssertEqual(answered, [0, 2, 100])
 
         try ledger.pinClock(on: meetingd, at: t1.addingTimeInterval(-2 * 3_600))
         let meeting = try booking.request(on: meetingd, by: ann, start: t1.addingTimeInterval(86_400))
+        // A user added now opens their wallet at the community's latest transfer time, not before.
+        try ledger.person(on: meetingd, ["user"])
         XCTAssertEqual(try figures(), answered, "the figures as of \(between), answered before, are as they were")
         let trail = try meetingd.result("ledger.meeting_trail", as: ledger.financeId, ["meeting_id": meeting["id"]!])
         XCTAssertEqual(trail["transfers"]?.array?.first?["created_at"]?.string, rfc3339(t1), "the hold takes the community's latest time")
