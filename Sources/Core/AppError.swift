@@ -280,6 +280,18 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
             retryable: true)
     }
 
+    /// A write refused by a database that takes none (25006: a standby, a primary demoted in a
+    /// failover, or one its operator set read-only): it answers and nothing was written, so the
+    /// generic text ("a change … may have been made") would send the reader looking for an outage
+    /// and for a half-made change that are not there.
+    public static func databaseReadOnly() -> AppError {
+        AppError(
+            .databaseUnavailable,
+            message: "Not written: the database takes no changes now (a standby, a failover under way, or writes turned off by its "
+                + "operator); nothing was changed. Retry shortly (a change with the same idempotency_key); reads are answered meanwhile",
+            retryable: true)
+    }
+
     /// A write refused because no synchronous standby would confirm its commit, where the
     /// operator asked for one (MEETINGLEDGER_REQUIRE_SYNCHRONOUS_STANDBY): the database answers,
     /// so "unavailable" alone would send the reader looking for an outage that is not there.

@@ -124,7 +124,11 @@ public final class RequestPipeline {
             // those bounds' errors, not a database that is down.
             if let bound = boundReached(error, "opening the session") { throw bound }
             if error.code == .configuration { throw misconfigured(error) }
-            logger.log(error.isTemporary ? .warning : .error, (error.code == .readOnly ? "the database is read-only: " : "database unavailable: ") + "\(error)")
+            if error.code == .readOnly {
+                logger.log(.warning, "the database is read-only: \(error)")
+                throw AppError.databaseReadOnly()
+            }
+            logger.log(error.isTemporary ? .warning : .error, "database unavailable: \(error)")
             throw AppError.databaseUnavailable()
         }
     }
@@ -626,7 +630,7 @@ public final class RequestPipeline {
             }
             if error.code == .readOnly {
                 logger.log(.warning, "the database is read-only, a write refused: \(error)")
-                throw AppError.databaseUnavailable()
+                throw AppError.databaseReadOnly()
             }
             if error.isConnectionProblem {
                 logger.log(.warning, "database connection lost: \(error)")

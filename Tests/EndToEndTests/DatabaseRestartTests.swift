@@ -69,7 +69,11 @@ final class DatabaseRestartTests: EndToEndTestCase {
         }
         try readOnly(true)
         XCTAssertEqual(try meetingd.call("system.ping")["result"]?["database"], "read_only")
-        XCTAssertEqual(try meetingd.call("community.update_settings", as: community.adminId, ["horizon_days": 30])["error"]?["code"], 5030)
+        let refused = try meetingd.call("community.update_settings", as: community.adminId, ["horizon_days": 30])["error"]
+        XCTAssertEqual(refused?["code"], 5030)
+        XCTAssertEqual(refused?["data"]?["retryable"], true)
+        // Nothing was written, and the caller reads so: not the lost connection's "may have been made".
+        XCTAssertTrue(refused?["message"]?.string?.hasPrefix("Not written: the database takes no changes now") == true, "\(String(describing: refused))")
         // The log names this case and its remedy too, not only a failover's (DATABASE_URL).
         try meetingd.waitForLog("the refusal's warning names a primary set read-only, and the call it met") {
             ($0["message"]?.string ?? "").contains("a primary set read-only (default_transaction_read_only")
@@ -81,7 +85,9 @@ final class DatabaseRestartTests: EndToEndTestCase {
         let fresh = try startMeetingd(environment: ["DATABASE_URL": url])
         XCTAssertEqual(try fresh.call("system.ping")["result"]?["database"], "read_only")
         XCTAssertEqual(try fresh.result("community.get", as: community.adminId)["id"], .string(community.id))
-        XCTAssertEqual(try fresh.call("community.update_settings", as: community.adminId, ["horizon_days": 30])["error"]?["code"], 5030)
+        let refusedAtStart = try fresh.call("community.update_settings", as: community.adminId, ["horizon_days": 30])["error"]
+        XCTAssertEqual(refusedAtStart?["code"], 5030)
+        XCTAssertTrue(refusedAtStart?["message"]?.string?.hasPrefix("Not written") == true, "\(String(describing: refusedAtStart))")
         try readOnly(false)
         XCTAssertEqual(try meetingd.call("system.ping")["result"]?["database"], "ok")
     }
