@@ -120,6 +120,11 @@ public struct SeriesSkip: Sendable, Equatable {
     /// while it is ahead, and stops being a skip date once booked (migration 0058).
     public static let notBookedPrefix = "not booked"
 
+    /// The reason of a date whose time passed before the series came to book it (the scheduler
+    /// not run for longer than the horizon, or the clock jumping ahead): listed and told, as any
+    /// date not booked, and tried again should it be ahead again (a clock set back).
+    public static let passedReason = notBookedPrefix + ": its time had passed before the series came to book it"
+
     /// A date the series could not book (credits, the expert's time), not one a party skipped.
     public var isNotBooked: Bool { reason.hasPrefix(Self.notBookedPrefix) }
 }
@@ -258,7 +263,11 @@ public enum SeriesDecider {
             else { break }
             change.series.nextIndex += 1
             steps += 1
-            if start <= c.now || skipped.contains(date) { continue }
+            if skipped.contains(date) { continue }
+            if start <= c.now {
+                passed(&change, date: date)
+                continue
+            }
             book(&change, &c, date: date, start: start, beyondHorizon: false, bookedByStaff: bookedByStaff, ids: ids)
         }
     }
@@ -278,10 +287,21 @@ public enum SeriesDecider {
             let date = change.series.date(change.series.nextIndex)
             guard let start = change.series.start(on: date), start.addingWithinRange(minutes: change.series.lengthMinutes) != nil else { break }
             change.series.nextIndex += 1
-            if start <= c.now || skipped.contains(date) { continue }
+            if skipped.contains(date) { continue }
+            if start <= c.now {
+                passed(&change, date: date)
+                continue
+            }
             book(&change, &c, date: date, start: start, beyondHorizon: true, bookedByStaff: bookedByStaff, ids: ids)
             break
         }
+    }
+
+    /// A date whose time passed before its turn came is not dropped unseen: it is listed as not
+    /// booked, and both sides are told (a scheduler stopped for weeks left such weeks out of the
+    /// series without a word).
+    static func passed(_ change: inout SeriesChange, date: LocalDate) {
+        change.skips.append(SeriesSkip(date: date, reason: SeriesSkip.passedReason))
     }
 
     static func occurrence(_ s: Series, date: LocalDate, start: Instant, beyondHorizon: Bool = false, bookedByStaff: Bool = false) -> MeetingDecider.RequestInput {

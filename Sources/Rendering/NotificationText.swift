@@ -221,8 +221,10 @@ public enum NotificationText {
             let of = service.map { _ in " for \(what)" } ?? ""
             // With whom, where the message says (one queued before it did names nobody).
             let with = counterpart.map { _ in " with \(other)" } ?? ""
+            // A date that had passed is not tried again (it would be only were the clock set back).
+            let again = payload["reason"]?.stringValue == SeriesSkip.passedReason ? "" : " It is tried again while the date is ahead."
             (subject, line) = ("Weekly session not booked: \(when)",
-                               "The weekly session\(with) on \(when)\(of) could not be booked: \(why)\(detail). It is tried again while the date is ahead.")
+                               "The weekly session\(with) on \(when)\(of) could not be booked: \(why)\(detail).\(again)")
         case "series_date_booked":
             // A date told as not booked, booked after all: nothing else tells the user.
             let of = service.map { _ in " for \(what)" } ?? ""

@@ -273,6 +273,41 @@ final class SeriesTests: EndToEndTestCase {
         XCTAssertEqual(try w.drainOutbox().filter { $0.kind == "series_date_not_booked" }.count, 0, "told once")
     }
 
+    /// A week whose time passed before the series came to book it (the scheduler not run for
+    /// longer than the horizon, or the clock jumping ahead) is listed as not booked and told to
+    /// both sides, not tried again while it is past, and booked should it be ahead again (a clock
+    /// set back). Before, such weeks were left out of the series without a word.
+    func testAWeekWhoseTimePassedBeforeItsTurnIsListedAndTold() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 21])
+        let series = try create(w, firstStart: "2030-03-06T10:00:00Z")
+        let id = try MeetingWorld.id(of: series)
+        XCTAssertEqual(try occurrences(series).map(\.date), ["2030-03-06", "2030-03-13", "2030-03-20"])
+        func get() throws -> JSONValue { try w.meetingd.result("series.get", as: w.user, ["series_id": .string(id)]) }
+
+        // The scheduler's next run comes after 27 March and 3 April have passed.
+        try w.setClock("2030-04-09T12:00:00Z")
+        _ = try w.drainOutbox()
+        _ = try runJobs(w)
+        let listed = try get()["skip_dates"]?.array ?? []
+        XCTAssertEqual(listed.compactMap { $0["date"]?.string }, ["2030-03-27", "2030-04-03"], "\(listed)")
+        XCTAssertEqual(Set(listed.compactMap { $0["reason"]?.string }), ["not booked: its time had passed before the series came to book it"])
+        XCTAssertTrue(try occurrences(try get()).map(\.date).contains("2030-04-10"), "the weeks ahead are booked as ever")
+        let told = try w.drainRaw().filter { $0["kind"]?.string == "series_date_not_booked" }
+        XCTAssertEqual(told.compactMap { $0["recipient_id"]?.string }.sorted(), [w.user, w.user, w.expert, w.expert].sorted())
+        let text = told.first { $0["recipient_id"]?.string == w.user }?["rendered"]?["text"]?.string ?? ""
+        XCTAssertTrue(text.contains("could not be booked: its time had passed before the series came to book it."), text)
+        XCTAssertFalse(text.contains("tried again"), "a past date is not tried again: \(text)")
+        _ = try runJobs(w)
+        XCTAssertEqual(try w.drainOutbox().filter { $0.kind == "series_date_not_booked" }.count, 0, "told once")
+
+        // The clock set back before them: they are ahead again, and booked.
+        try w.setClock("2030-03-25T12:00:00Z")
+        _ = try runJobs(w)
+        let after = try get()
+        XCTAssertEqual(skipDates(after), [], "\(after)")
+        XCTAssertTrue(Set(try occurrences(after).map(\.date)).isSuperset(of: ["2030-03-27", "2030-04-03"]), "\(after)")
+    }
+
     /// One scheduler run expires a request and books the next occurrence: the credits the
     /// expiry returns pay for the occurrence (they did not when occurrences were decided on the
     /// balance read before the run's expiries).
