@@ -12,8 +12,11 @@ enum SeriesAPI {
 
     static let seriesId = Schema.Field("series_id", .id(.series), required: true)
     static let occurrenceSchema: Schema = .named("Occurrence", .object([
-        .init("meeting_id", .id(.meeting), required: true), .init("date", .nullable(.date), required: true, "Its local date"),
-        .init("start", .timestamp, required: true), .init("status", .oneOf(MeetingStatus.allCases.map(\.rawValue)), required: true),
+        .init("meeting_id", .id(.meeting), required: true),
+        .init("date", .nullable(.date), required: true, "Its local date (null where its meeting hides its details from the reader)"),
+        .init("start", .nullable(.timestamp), required: true,
+              "null only where its meeting hides its details from the reader (one the expert's side declined, read by its user or student), as meeting.get does"),
+        .init("status", .oneOf(MeetingStatus.allCases.map(\.rawValue)), required: true),
         .init("credit_status", .oneOf(CreditStatus.allCases.map(\.rawValue)), required: true),
     ], additional: true))
 
@@ -102,7 +105,7 @@ enum SeriesAPI {
                     throw AppError.forbidden("only the series' user, student and expert (and staff) may see it")
                 }
                 let person = ActingPerson(id: ctx.actor.id, roles: ctx.actor.roles)
-                return series.json(skips: skips, occurrences: occurrences, now: ctx.now, showDetail: Series.showsDetail(to: person, userId: series.userId))
+                return series.json(skips: skips, occurrences: occurrences, now: ctx.now, showDetail: Series.showsDetail(to: person, userId: series.userId), reader: person.id)
             })))
 
     static let list = MethodDefinition(
@@ -129,7 +132,7 @@ enum SeriesAPI {
                 let person = ActingPerson(id: ctx.actor.id, roles: ctx.actor.roles)
                 let items: [JSON] = try rows[0].map { r in
                     let (series, skips, occurrences) = try SeriesQueries.decodeSeries(StoredJSON(try r.json("series"), path: "series"))
-                    return series.json(skips: skips, occurrences: occurrences, now: ctx.now, showDetail: Series.showsDetail(to: person, userId: series.userId))
+                    return series.json(skips: skips, occurrences: occurrences, now: ctx.now, showDetail: Series.showsDetail(to: person, userId: series.userId), reader: person.id)
                 }
                 return try Page(p, key: [.text]).result(items, keyFields: "id")
             })))

@@ -661,13 +661,16 @@ public enum SeriesDecider {
 }
 
 extension Series {
-    /// The series as `series.*` answers: its dates, skips (with their private detail only when
-    /// `showDetail`), occurrences and the next one ahead of `now`.
-    public func json(skips: [SeriesSkip], occurrences: [Meeting], now: Instant, showDetail: Bool) -> JSON {
+    /// The series as `series.*` answers to `reader`: its dates, skips (with their private detail
+    /// only when `showDetail`), occurrences and the next one ahead of `now`. An occurrence whose
+    /// meeting hides its details from the reader (declined by the expert's side) shows no time,
+    /// as meeting.get shows it.
+    public func json(skips: [SeriesSkip], occurrences: [Meeting], now: Instant, showDetail: Bool, reader: String) -> JSON {
         let booked = withDetails(of: occurrences)
         let sortedOccurrences = occurrences.sorted { ($0.occurrenceDate?.day ?? 0) < ($1.occurrenceDate?.day ?? 0) }
         let items: [JSON] = sortedOccurrences.map { m in
-            ["meeting_id": .string(m.id), "date": .optional(m.occurrenceDate?.description), "start": .string(m.state.start.rfc3339),
+            let hidden = m.hidesDetails(from: reader)
+            return ["meeting_id": .string(m.id), "date": hidden ? .null : .optional(m.occurrenceDate?.description), "start": hidden ? .null : .string(m.state.start.rfc3339),
              "status": .string(m.state.status.rawValue), "credit_status": .string(m.state.creditStatus.rawValue)]
         }
         let next = zip(sortedOccurrences, items).first { m, _ in [.agreed, .awaitingApproval].contains(m.state.status) && m.state.start > now }?.1

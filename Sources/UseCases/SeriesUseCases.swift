@@ -22,7 +22,7 @@ public enum SeriesUseCases {
         }
         return change.series.json(
             skips: kept + change.skips, occurrences: existing + added, now: c.booking.now,
-            showDetail: Series.showsDetail(to: person, userId: change.series.userId))
+            showDetail: Series.showsDetail(to: person, userId: change.series.userId), reader: person.id)
     }
 
     static func outcome(_ ctx: RequestContext, _ c: SeriesContext, _ change: SeriesChange, by actor: MeetingActor) -> Outcome {

@@ -273,6 +273,28 @@ final class SeriesTests: EndToEndTestCase {
         XCTAssertEqual(try w.drainOutbox().filter { $0.kind == "series_date_not_booked" }.count, 0, "told once")
     }
 
+    /// A date the expert declined shows its user no time in the series either, as meeting.get
+    /// shows them that meeting (seed 001: a declined session shows no details); the expert
+    /// still reads it. Before, series.get and series.list named the time meeting.get hid.
+    func testADeclinedDateShowsItsUserNoTimeInTheSeries() throws {
+        let w = try MeetingWorld(self, label: #function, settings: ["horizon_days": 14, "auto_accept": false])
+        let series = try create(w, firstStart: "2030-03-06T10:00:00Z")
+        let id = try MeetingWorld.id(of: series)
+        let declined = try XCTUnwrap(try occurrences(series).first)
+        try w.meetingd.result("meeting.decline", as: w.expert, ["meeting_id": .string(declined.meetingId), "reason_code": "illness"])
+        XCTAssertEqual(try w.meetingd.result("meeting.get", as: w.user, ["meeting_id": .string(declined.meetingId)])["start"], .null)
+        for read in [try w.meetingd.result("series.get", as: w.user, ["series_id": .string(id)]),
+                     try XCTUnwrap(try w.meetingd.result("series.list", as: w.user)["items"]?.array?.first)] {
+            let shown = try XCTUnwrap(read["occurrences"]?.array?.first { $0["meeting_id"]?.string == declined.meetingId })
+            XCTAssertEqual(shown["status"], "rejected")
+            XCTAssertEqual(shown["start"], .null, "\(shown)")
+            XCTAssertEqual(shown["date"], .null, "\(shown)")
+            XCTAssertNotEqual(try occurrences(read).last?.start, "", "the dates not declined keep their times")
+        }
+        let toExpert = try occurrences(try w.meetingd.result("series.get", as: w.expert, ["series_id": .string(id)]))
+        XCTAssertEqual(toExpert.first { $0.meetingId == declined.meetingId }?.start, "2030-03-06T10:00:00Z")
+    }
+
     /// A week whose time passed before the series came to book it (the scheduler not run for
     /// longer than the horizon, or the clock jumping ahead) is listed as not booked and told to
     /// both sides, not tried again while it is past, and booked should it be ahead again (a clock

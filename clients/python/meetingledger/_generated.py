@@ -1744,7 +1744,7 @@ class Occurrence:
     credit_status: Literal["none", "blocked", "returned", "paid"]
     date: Optional[str]
     meeting_id: str
-    start: str
+    start: Optional[str]
     status: Literal["awaiting_approval", "agreed", "rejected", "cancelled", "completed", "expired"]
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
