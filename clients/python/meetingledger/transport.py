@@ -248,6 +248,10 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, datetime.datetime):
         if value.tzinfo is None or value.utcoffset() is None:
             raise TypeError(f"the datetime {value.isoformat()} has no time zone; meetingd needs times with an offset")
+        # RFC 3339 offsets are whole minutes: one with seconds (a zone's local mean time before
+        # about 1900, a custom tzinfo) is sent as the same instant in UTC.
+        if value.utcoffset() % datetime.timedelta(minutes=1):
+            value = value.astimezone(datetime.timezone.utc)
         return value.isoformat()
     if isinstance(value, datetime.date):
         return value.isoformat()

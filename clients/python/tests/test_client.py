@@ -314,6 +314,11 @@ class ClientTests(unittest.TestCase):
         ml = self.client(["--test-clock"])
         moved = ml.clock.set(now=datetime.datetime(2030, 3, 4, 7, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=-5))))
         self.assertEqual(moved.now, "2030-03-04T12:00:00Z")
+        # An offset with seconds (RFC 3339 has none) goes as the same instant in UTC: it was
+        # sent as +00:00:30 and refused.
+        odd = datetime.timezone(datetime.timedelta(seconds=30))
+        moved = ml.clock.set(now=datetime.datetime(2030, 3, 4, 12, 0, 30, tzinfo=odd))
+        self.assertEqual(moved.now, "2030-03-04T12:00:00Z")
         with self.assertRaises(TypeError) as naive:
             ml.clock.set(now=datetime.datetime(2030, 3, 4, 7, 0))
         self.assertIn("has no time zone", str(naive.exception))
