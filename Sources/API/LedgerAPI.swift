@@ -49,7 +49,7 @@ enum LedgerAPI {
     ] + balanceFields, additional: true))
 
     /// What `as_of` says of the figures, in every method that takes it.
-    static let asOfDescription = "The figures just before this time: every transfer made before it, none made at it (those begin the period that starts then, as a month's or a statement's). A time not before now is answered as of now, with every transfer so far"
+    static let asOfDescription = "The figures just before this time: every transfer made before it, none made at it (those begin the period that starts then, as a month's or a statement's). A time not before now is answered as of now, with every transfer so far; now is the later of the clock and the community's latest transfer (after a clock set back, transfers are timed at the latest one's time, so an as_of at the set-back clock's time leaves them out)"
 
     /// The time balances are given as of: `as_of`, or now when it asks for a later time (what is
     /// known is the ledger up to now, and the answer says so rather than label today's figures

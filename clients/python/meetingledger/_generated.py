@@ -3988,9 +3988,11 @@ class LedgerNamespace:
         kind: Only accounts of this kind
         as_of (date-time): The figures just before this time: every transfer made before it, none made at it
             (those begin the period that starts then, as a month's or a statement's). A time not before now
-            is answered as of now, with every transfer so far. Without it each page is as of its own time:
-            to list every account at one instant over several pages, give a time already past (a transfer
-            being written at that instant could land between pages)
+            is answered as of now, with every transfer so far; now is the later of the clock and the
+            community's latest transfer (after a clock set back, transfers are timed at the latest one's
+            time, so an as_of at the set-back clock's time leaves them out). Without it each page is as of
+            its own time: to list every account at one instant over several pages, give a time already past
+            (a transfer being written at that instant could land between pages)
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
         limit (1…500): Page size (default 50); a page stops early, with next_cursor, once its items come to
@@ -4023,7 +4025,9 @@ class LedgerNamespace:
         person_id (per_… id): All of a person's accounts (or account_id, not both)
         as_of (date-time): The figures just before this time: every transfer made before it, none made at it
             (those begin the period that starts then, as a month's or a statement's). A time not before now
-            is answered as of now, with every transfer so far
+            is answered as of now, with every transfer so far; now is the later of the clock and the
+            community's latest transfer (after a clock set back, transfers are timed at the latest one's
+            time, so an as_of at the set-back clock's time leaves them out)
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
 
@@ -4125,7 +4129,9 @@ class LedgerNamespace:
             optional, and only the pinned person)
         as_of (date-time): The figures just before this time: every transfer made before it, none made at it
             (those begin the period that starts then, as a month's or a statement's). A time not before now
-            is answered as of now, with every transfer so far
+            is answered as of now, with every transfer so far; now is the later of the clock and the
+            community's latest transfer (after a clock set back, transfers are timed at the latest one's
+            time, so an as_of at the set-back clock's time leaves them out)
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
 
@@ -5305,7 +5311,9 @@ class ReportNamespace:
             optional, and only the pinned person)
         as_of (date-time): The figures just before this time: every transfer made before it, none made at it
             (those begin the period that starts then, as a month's or a statement's). A time not before now
-            is answered as of now, with every transfer so far
+            is answered as of now, with every transfer so far; now is the later of the clock and the
+            community's latest transfer (after a clock set back, transfers are timed at the latest one's
+            time, so an as_of at the set-back clock's time leaves them out)
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
 
@@ -5334,7 +5342,9 @@ class ReportNamespace:
             optional, and only the pinned person)
         as_of (date-time): The figures just before this time: every transfer made before it, none made at it
             (those begin the period that starts then, as a month's or a statement's). A time not before now
-            is answered as of now, with every transfer so far
+            is answered as of now, with every transfer so far; now is the later of the clock and the
+            community's latest transfer (after a clock set back, transfers are timed at the latest one's
+            time, so an as_of at the set-back clock's time leaves them out)
         include_zero: Also list experts with nothing available (default false)
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
