@@ -522,12 +522,15 @@ public enum PersonText {
 
     public static func line(_ text: String) -> String { mapped(text, lineBreak: " ", tab: " ") }
 
-    /// `text` in at most `limit` characters: whole, or cut at the last space that leaves room for
-    /// "…" (a push text cut mid-word read "confirm or decline; con"); a text without a space in
-    /// reach is cut where the limit falls.
+    /// `text` in at most `limit` characters and 4 UTF-8 bytes a character (a push service takes
+    /// a few kilobytes; one character may hold any number of combining marks): whole, or cut at
+    /// the last space that leaves room for "…" (a push text cut mid-word read "confirm or
+    /// decline; con"); a text without a space in reach is cut where the limit falls.
     public static func cut(_ text: String, to limit: Int) -> String {
-        guard text.count > limit else { return text }
-        let head = text.prefix(limit - 1)
+        let bytes = limit * 4
+        let whole = text.boundedPrefix(characters: limit, utf8Bytes: bytes)
+        guard whole.endIndex < text.endIndex else { return text }
+        let head = text.boundedPrefix(characters: limit - 1, utf8Bytes: bytes - "…".utf8.count)
         let atSpace = head.lastIndex(of: " ").map { head[..<$0] } ?? head
         return String(atSpace.count >= limit / 2 ? atSpace : head).trimmingCharacters(in: .whitespaces) + "…"
     }

@@ -23,4 +23,16 @@ final class StringTrimmingTests: XCTestCase {
         XCTAssertEqual("\u{200B}order-2".trimmingWhitespace(), "\u{200B}order-2", "a zero-width space is a format character, not whitespace")
         XCTAssertEqual("\u{A0} \u{3000}".trimmingWhitespace(), "")
     }
+
+    /// An echoed name is bounded in bytes too: one Character may hold any number of scalars.
+    func testACutNameIsBoundedInBytesWhateverItsCharacters() {
+        let marked = "a" + String(repeating: "\u{301}", count: 9_999)
+        let cut = marked.cut(toCharacters: 60)
+        XCTAssertLessThanOrEqual(cut.utf8.count, 240 + 3)
+        XCTAssertTrue(cut.hasSuffix("…"))
+        XCTAssertEqual("short".cut(toCharacters: 60), "short")
+        XCTAssertEqual(String(repeating: "x", count: 70).cut(toCharacters: 60), String(repeating: "x", count: 60) + "…")
+        XCTAssertEqual("a\r\nb".boundedPrefix(characters: 2, utf8Bytes: 100), "a\r\n", "CR LF is one character")
+        XCTAssertEqual("ab".boundedPrefix(characters: 5, utf8Bytes: 1), "a")
+    }
 }

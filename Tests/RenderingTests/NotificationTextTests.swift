@@ -624,6 +624,15 @@ final class NotificationTextTests: XCTestCase {
         XCTAssertEqual(try subject(["method": "REQUEST", "sequence": 2, "title": "Sam and Talia - TP"]), "[TP] Updated invitation: Sam and Talia - TP @ Mon 11 Mar 2030 10:00 EDT")
         XCTAssertEqual(try subject(["method": "CANCEL", "sequence": 3, "title": "Sam and Talia - TP"]), "[TP] Cancelled: Sam and Talia - TP @ Mon 11 Mar 2030 10:00 EDT")
     }
+
+    /// A chat message's push line is bounded in bytes, whatever its characters (PersonText.cut).
+    func testAChatMessagesPushLineIsBoundedInBytes() throws {
+        let marked = "a" + String(repeating: "\u{301}", count: 9_999)
+        let chat = NotificationText.compose(
+            kind: "chat_message", recipient: talia, counterpart: sam, service: nil, start: nil, payload: ["text": .string(marked)], settings: try settings())
+        XCTAssertLessThanOrEqual(chat.push.utf8.count, 560, "\(chat.push.utf8.count) bytes")
+        XCTAssertTrue(chat.body.unicodeScalars.count > 9_999, "the mail carries every word")
+    }
 }
 
 /// One credit is said in the singular, its verbs too ("The 1 credit held for it were paid").
@@ -654,6 +663,20 @@ final class PersonTextTests: XCTestCase {
         XCTAssertEqual(PersonText.cut("short", to: 140), "short")
         let word = String(repeating: "x", count: 200)
         XCTAssertEqual(PersonText.cut(word, to: 140), String(repeating: "x", count: 139) + "…", "one long word is cut where the limit falls")
+    }
+
+    /// A push text is bounded in bytes too (4 a character): one character may hold any number of
+    /// scalars. "a" with 9,999 combining accents is one character, and went out whole (20,000
+    /// bytes, past a push service's 4 KB); 139 family emoji (25 bytes each) went out uncut.
+    func testAPushTextIsBoundedInBytesWhateverItsCharacters() {
+        let marked = "a" + String(repeating: "\u{301}", count: 9_999)
+        let cut = PersonText.cut(marked, to: 140)
+        XCTAssertLessThanOrEqual(cut.utf8.count, 560)
+        XCTAssertTrue(cut.hasSuffix("…") && marked.unicodeScalars.starts(with: cut.unicodeScalars.dropLast()), "its own scalars, then …")
+        let families = String(repeating: "👩‍👩‍👧‍👦", count: 139)
+        let cutFamilies = PersonText.cut(families, to: 140)
+        XCTAssertLessThanOrEqual(cutFamilies.utf8.count, 560)
+        XCTAssertEqual(cutFamilies, String(repeating: "👩‍👩‍👧‍👦", count: 22) + "…", "whole emoji, as many as fit")
     }
 
     func testControlsAndReorderingMarksBecomeReplacementCharactersAndAPushIsOneLine() {
