@@ -138,6 +138,12 @@ final class SchemaTests: XCTestCase {
         XCTAssertEqual(reason(["name": "R", "start": "9"])?.field, "start")
         XCTAssertTrue(reason(["name": "R", "start": "9"])?.reason.hasPrefix("must be an RFC 3339 time") ?? false)
         XCTAssertEqual(reason(["name": "R", "tags": []])?.reason, "must have at least 1 item")
+        // Too long to be one, it is told so too: "2030-03-27 13:00" was told only "must have at
+        // most 10 characters, got 16".
+        XCTAssertEqual(reason(["name": "R", "on": "2030-03-27 13:00"])?.reason, "must be a date YYYY-MM-DD")
+        XCTAssertEqual(reason(["name": "R", "at": "09:00:00"])?.reason, "must be a local time HH:MM between 00:00 and 24:00")
+        XCTAssertEqual(reason(["name": "R", "on": .string(String(repeating: "9", count: 100))])?.reason, "must have at most 10 characters, got 100",
+                       "far too long, only its length is told")
         XCTAssertEqual(reason(["name": "R", "at": ""])?.reason, "must be a local time HH:MM between 00:00 and 24:00")
         XCTAssertEqual(reason(["name": ""])?.reason, "must not be empty")
     }
