@@ -235,6 +235,8 @@ enum ErrorText {
             ?? "meetctl: \(said(e.message))"
         var lines = [first, "error \(e.code): \(e.dataCode)"]
         for (key, value) in (e.data.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) where !["code", "retryable"].contains(key) {
+            // An empty list says nothing to the reader (a user's time_conflict names no meetings).
+            if value.arrayValue?.isEmpty == true { continue }
             // A file's problems (catalog.import_csv), each on its own line as `line N: …`.
             if key == "errors", let problems = value.arrayValue, problems.allSatisfy({ $0["line"]?.intValue != nil }) {
                 lines += problems.map { "  line \(Render.plain($0["line"] ?? nil)): \(Render.plain($0["message"] ?? nil))" }

@@ -6,6 +6,25 @@ import XCTest
 final class MeetctlMeetingTests: XCTestCase {
     override func setUpWithError() throws { _ = try TestEnvironment.databaseURL() }
 
+    /// A user confirming a proposal whose time the expert has since agreed to another meeting is
+    /// refused (time_conflict) and told nothing of the expert's meetings: the service sends an
+    /// empty meeting_ids, which meetctl printed as a line of its own, `meeting_ids: -`.
+    func testAUsersConflictNamesNoMeetingsNotEvenAnEmptyList() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let expert = try c.expert, user = try c.user
+        func propose(_ start: String) throws -> String {
+            try XCTUnwrap(try expert.json([
+                "propose", "--user", c.userId, "--service", c.serviceId, "--start", start, "--length", "1h", "--price", "10", "--location", "Room 101",
+            ])["id"]?.string)
+        }
+        let first = try propose("2030-03-11 10:00"), second = try propose("2030-03-11 10:30")
+        XCTAssertEqual(try user.json(["confirm", first])["status"], "agreed")
+        let refused = try user.fails(["confirm", second], status: 1)
+        XCTAssertTrue(refused.stderr.contains("error 4010: time_conflict"), refused.stderr)
+        XCTAssertFalse(refused.stderr.contains("meeting_ids"), refused.stderr)
+        XCTAssertFalse(refused.stderr.contains("--accept-conflicts"), "only the expert's side may accept one: \(refused.stderr)")
+    }
+
     func testAMeetingFromProposalToLog() throws {
         let c = try MeetctlCommunity.make(#function)
         let expert = try c.expert, user = try c.user
