@@ -255,8 +255,8 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
 
     /// `who`: the person the meeting is for (the user, or the student booked for).
     public static func suspended(until: Instant, who: String = "user") -> AppError {
-        AppError(.suspended, message: "The \(who) is suspended until \(until.rfc3339) (missed meetings): no meeting is booked, accepted or moved for them until then, whatever its date "
-            + "(requests made before stay for the expert to answer); an admin may lift it sooner (person.unsuspend)",
+        AppError(.suspended, message: "The \(who) is suspended until \(until.rfc3339) (missed meetings): no meeting is booked for them, and they accept or move none, until then, whatever its date "
+            + "(their requests and new dates given before stay for the expert to answer, and the expert may still propose one); an admin may lift it sooner (person.unsuspend)",
             details: ["until": .string(until.rfc3339)])
     }
 

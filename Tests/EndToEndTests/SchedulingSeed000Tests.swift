@@ -199,7 +199,7 @@ final class SchedulingSeed000Tests: EndToEndTestCase {
         XCTAssertEqual(refused["data"]?["until"], .string(until))
         // Any date is refused until then, not only dates before it, and who lifts it is named.
         let said = refused["message"]?.string ?? ""
-        XCTAssertTrue(said.contains("no meeting is booked, accepted or moved for them until then, whatever its date (requests made before stay for the expert to answer)") && said.contains("person.unsuspend"), said)
+        XCTAssertTrue(said.contains("no meeting is booked for them, and they accept or move none, until then, whatever its date (their requests and new dates given before stay for the expert to answer, and the expert may still propose one)") && said.contains("person.unsuspend"), said)
         try w.meetingd.error("series.create", as: w.user, [
             "service_id": .string(w.serviceId), "expert_id": .string(w.expert), "first_start": .string(MeetingTime.at(day: 7, hour: 10)),
             "location_id": .string(w.locationId),
