@@ -164,6 +164,10 @@ struct WeeklyRuleInput: Sendable, Equatable {
 }
 
 extension ValueKind {
+    /// The largest file meetctl reads (an import of several pages, a bio): bounded, so a file
+    /// given by mistake (a disk image, a log) is refused before it fills the memory.
+    static let maxFileBytes = 32 * 1_048_576
+
     /// Why `bytes` are not UTF-8 text, where a person can find it: UTF-16 (a byte-order mark a
     /// spreadsheet's "Unicode text" starts with), or the line and byte of the first that is not
     /// UTF-8 (a file saved in a Windows code page: "José" as 0xE9).
@@ -284,8 +288,15 @@ extension ValueKind {
                 throw bad("cannot read the file: it is not a regular file but \(kind)", hint: "save what it gives to a file, then give that file's path")
             }
             guard FileManager.default.isReadableFile(atPath: text) else { throw bad("cannot read the file: you may not read it (its permissions)") }
-            guard let data = FileManager.default.contents(atPath: text) ?? (try? Data(contentsOf: URL(fileURLWithPath: text))) else {
+            // Read up to the bound and a byte more, never the whole of a larger file (a 400 MB
+            // file took 4.7 GB before it was refused row by row).
+            guard let handle = FileHandle(forReadingAtPath: text), let data = try? handle.read(upToCount: ValueKind.maxFileBytes + 1) ?? Data() else {
                 throw bad("cannot read the file")
+            }
+            try? handle.close()
+            guard data.count <= ValueKind.maxFileBytes else {
+                throw bad("cannot read the file: it is larger than meetctl reads (\(ValueKind.maxFileBytes / 1_048_576) MiB)",
+                          hint: "split it into files of at most \(ValueKind.maxFileBytes / 1_048_576) MiB (a CSV file each with its header row), then give them one by one")
             }
             guard var contents = String(data: data, encoding: .utf8) else {
                 throw bad(ValueKind.notUTF8(Array(data)), hint: "save it as UTF-8 text (a spreadsheet's \"CSV UTF-8\"), then run the command again")

@@ -192,6 +192,19 @@ final class MeetctlUsageTests: XCTestCase {
         }
     }
 
+    /// A file past meetctl's bound (32 MiB) is refused before it is read whole: a 400 MB file
+    /// given to `import` took 4.7 GB of memory before its first row was refused.
+    func testAFileLargerThanMeetctlReadsIsRefusedUnread() throws {
+        let ctl = try Meetctl(actor: "per_0190f3a1b2c37d4e8f9a0b1c2d3e4f50")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("meetctl-large-\(TestEnvironment.uniqueTag()).csv").path
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: nil))
+        defer { unlink(path) }
+        XCTAssertEqual(truncate(path, off_t(32 * 1_048_576 + 1)), 0, "a sparse file a byte past the bound")
+        let result = try ctl.fails(["import", "people", path, "--dry-run"], status: 2)
+        XCTAssertTrue(result.stderr.contains("cannot read the file: it is larger than meetctl reads (32 MiB)"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("split it into files of at most 32 MiB"), result.stderr)
+    }
+
     func testUsageMistakesExitTwoWithAHint() throws {
         let ctl = try Meetctl(actor: "per_0190f3a1b2c37d4e8f9a0b1c2d3e4f50")
         let cases: [(arguments: [String], says: String, hint: String)] = [
