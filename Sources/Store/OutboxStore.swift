@@ -70,7 +70,7 @@ public enum OutboxStore {
                 -- The first ready messages (at most \(staleLookahead)), the reminders among them checked.
                 SELECT id, kind, meeting_id, payload FROM outbox
                 WHERE community_id = $1 AND \(isClaimable)
-                ORDER BY available_at, seq
+                ORDER BY seq
                 LIMIT \(staleLookahead)
             ), withdrawn AS (
                 UPDATE outbox o SET status = 'cancelled', done_at = $2, dedupe_key = NULL, lease_owner = NULL, lease_expires_at = NULL
@@ -78,16 +78,16 @@ public enum OutboxStore {
                     SELECT x.id FROM outbox x WHERE x.community_id = $1 AND x.id IN (SELECT h.id FROM head h WHERE \(isStaleReminder("h")))
                     FOR UPDATE SKIP LOCKED)
             ), ready AS (
-                SELECT id, available_at, seq, octet_length(payload::text) AS bytes FROM outbox r
+                SELECT id, seq, octet_length(payload::text) AS bytes FROM outbox r
                 WHERE community_id = $1 AND \(isClaimable)
                   AND NOT \(isStaleReminder("r"))
-                ORDER BY available_at, seq
+                ORDER BY seq
                 LIMIT $3
                 FOR UPDATE SKIP LOCKED
             ), picked AS (
                 SELECT id FROM (
                     SELECT id, row_number() OVER w AS n, sum(bytes) OVER w AS upto FROM ready
-                    WINDOW w AS (ORDER BY available_at, seq ROWS UNBOUNDED PRECEDING)
+                    WINDOW w AS (ORDER BY seq ROWS UNBOUNDED PRECEDING)
                 ) r WHERE n = 1 OR upto <= $8
             ), leased AS (
                 UPDATE outbox o SET status = 'leased', lease_owner = $6, lease_expires_at = $2::timestamptz + make_interval(secs => $7::int),
@@ -191,11 +191,13 @@ public enum OutboxStore {
         return SQLCall("ml_outbox_fail_apply", [.init(p, "jsonb")])
     }
 
-    /// A message a claim may lease: pending and due, or leased and its lease run out (and its
-    /// back-off passed) with attempts left (`$2` now, `$9` the back-offs, `$10` the attempts), of
-    /// the kinds (`$4`) and channel (`$5`) asked for.
+    /// A message a claim may lease: pending and not tried yet (ready whatever the clock says: each
+    /// is written ready, so one written before a clock set back is not held back) or due after a
+    /// failure's back-off, or leased and its lease run out (and its back-off passed) with
+    /// attempts left (`$2` now, `$9` the back-offs, `$10` the attempts), of the kinds (`$4`) and
+    /// channel (`$5`) asked for. Claims take them in the order they were written (seq).
     static let isClaimable = """
-        ((status = 'pending' AND available_at <= $2)
+        ((status = 'pending' AND (attempts = 0 OR available_at <= $2))
          OR (status = 'leased' AND attempts < $10 AND lease_expires_at + make_interval(secs => ($9::bigint[])[attempts + 1]) <= $2))
         AND ($4::text[] IS NULL OR kind = ANY ($4)) AND ($5::text IS NULL OR channel = $5)
         """

@@ -189,6 +189,24 @@ final class MeetingOutboxJobsTests: EndToEndTestCase {
 
     // MARK: Failures
 
+    /// A clock set back (the test clock, or a server clock stepped back) neither holds back the
+    /// messages written before it nor puts later ones ahead of them: a message not tried yet is
+    /// ready whatever the clock says, and claims come in the order the messages were written.
+    /// Before, the confirmation written at 6 March waited until the clock reached it again,
+    /// and the cancellation written after the clock went back to 5 March came first.
+    func testAClockSetBackNeitherHoldsBackNorReordersMessages() throws {
+        let w = try MeetingWorld(self, label: #function)
+        let id = try MeetingWorld.id(of: try w.request(start: "2030-03-20T10:00:00Z"))
+        try w.setClock("2030-03-06T12:00:00Z")
+        try w.meetingd.result("meeting.confirm", as: w.expert, ["meeting_id": .string(id)])
+        try w.setClock("2030-03-05T12:00:00Z")
+        try w.meetingd.result("meeting.cancel", as: w.user, ["meeting_id": .string(id), "reason_code": "other"])
+        let kinds = try w.drainOutbox().filter { $0.meetingId == id && $0.channel == "notification" }.map(\.kind)
+        let confirmed = try XCTUnwrap(kinds.firstIndex(of: "meeting_confirmed_by_expert"), "\(kinds)")
+        let cancelled = try XCTUnwrap(kinds.firstIndex(of: "cancellation_by_user"), "\(kinds)")
+        XCTAssertLessThan(confirmed, cancelled, "in the order they were written: \(kinds)")
+    }
+
     /// Each failure waits longer (30 s, doubling, capped at an hour); the eighth failed attempt
     /// sets the message aside as dead, and it is never handed out again.
     func testFailedDeliveriesBackOffAndEndDead() throws {

@@ -4901,7 +4901,7 @@ class OutboxNamespace:
         lease_seconds: Optional[int] = UNSET,
         idempotency_key: Optional[str] = None,
     ) -> OutboxClaimResult:
-        """Leases up to `limit` ready messages to a consumer, oldest first; fewer when their payloads come to more than a third of max_answer_bytes, so the answer stays within its bound (the first is leased whatever its size: a message larger than the bound alone comes in an answer of its own). A lease that expires unacknowledged counts as a failed attempt: the message comes back after the same back-off, and is set aside as dead after the last attempt. A reminder (meeting_reminder, meeting_link) whose meeting is no longer agreed, has started, or is at another time or video link than the reminder says, is withdrawn (cancelled) instead of leased, without taking a place of the limit.
+        """Leases up to `limit` ready messages to a consumer, in the order they were written (oldest first; a message not tried yet is ready whatever the clock says, so a clock set back neither holds back nor reorders them); fewer when their payloads come to more than a third of max_answer_bytes, so the answer stays within its bound (the first is leased whatever its size: a message larger than the bound alone comes in an answer of its own). A lease that expires unacknowledged counts as a failed attempt: the message comes back after the same back-off, and is set aside as dead after the last attempt. A reminder (meeting_reminder, meeting_link) whose meeting is no longer agreed, has started, or is at another time or video link than the reminder says, is withdrawn (cancelled) instead of leased, without taking a place of the limit.
 
         Who may call: admin. Mutating: accepts idempotency_key.
 
