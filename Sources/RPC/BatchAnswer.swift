@@ -131,6 +131,12 @@ public final class BatchAnswer: @unchecked Sendable {
         }
     }
 
+    /// The requests left unrun once the answer filled (answered 4131 by `serialized`), in entry
+    /// order.
+    func leftUnrun() -> [JSON] {
+        lock.withLock { unclaimed.sorted().map { entries[$0] } }
+    }
+
     /// The batch's response text in entry order; nil when no entry has an answer (all were
     /// notifications).
     func serialized() -> String? {

@@ -72,6 +72,11 @@ public final class Dispatcher {
             } else {
                 while let i = batch.claimNext() { answer(i, of: batch) }
             }
+            // The requests not run once the answer filled are calls answered 4131: each its line.
+            for entry in batch.leftUnrun() {
+                guard case .string(let method)? = entry["method"] else { continue }
+                logCall(Outcome.Call(method: method, id: BatchAnswer.id(of: entry), durationMs: 0, code: nil), answeredWith: AppError.Code.batchAnswerFull.number)
+            }
             return batch.serialized()
         }
         let outcome = respond(to: parsed)

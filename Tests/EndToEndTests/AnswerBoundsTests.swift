@@ -202,6 +202,11 @@ final class AnswerBoundsTests: EndToEndTestCase {
             XCTAssertTrue(error["message"]?.string?.contains("Send it again") ?? false, "\(error)")
         }
         XCTAssertEqual(try w.wallet().available, MeetingWorld.granted + 1 + 100, "g1 and the notification ran; g2 did not")
+        // Each request is one log line with the code it was answered with: s2, which ran, and g2,
+        // which never did (it had no line).
+        for id in ["s2", "g2"] {
+            try bounded.waitForLog("\(id) logged as error 4131") { $0["id"] == .string(id) && $0["message"] == "error 4131" }
+        }
 
         try Meetingd.result(of: try bounded.exchange(batch[3].serialized))
         XCTAssertEqual(try w.wallet().available, MeetingWorld.granted + 1 + 100 + 10, "sent again, g2 runs once")
