@@ -64,7 +64,7 @@ def describe(schema):
     # Any text without a rule of its own: its pattern says only that it holds no NUL. A pattern
     # of an e-mail address or a web address is said in words in the notes.
     no_nul = schema.get("pattern") == "^[^\\x00]*$"
-    said = schema.get("pattern", "").startswith(("^[\\x21", "^[Hh][Tt][Tt][Pp][Ss]://"))
+    said = schema.get("pattern", "").startswith(("^[\\x21", "^(?=[^@]{1,64}@)", "^[Hh][Tt][Tt][Pp][Ss]://"))
     if "not" in schema and "const" in schema["not"]:
         text += f", not {schema['not']['const']}"
     if "minimum" in schema and "maximum" in schema:
