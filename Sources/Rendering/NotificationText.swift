@@ -155,7 +155,10 @@ public enum NotificationText {
             (subject, line) = ("New date turned down by \(other)", "\(other) turned down the new date you proposed; the meeting \(stays).\(reason)")
         case "alternative_date_expired":
             // Closed when its own date or the meeting's start passed: the meeting kept its date.
-            (subject, line) = ("New date passed unanswered", "The new date you proposed for your meeting with \(other) was not answered in time; the meeting kept its date, \(when).")
+            // Which of their new dates, as the other side is told (a proposer may have given several).
+            let proposed = Self.localTime(payload["proposed_start"], zone: recipient.timeZone).map { " (\($0))" } ?? ""
+            (subject, line) = ("New date passed unanswered",
+                               "The new date you proposed for your meeting with \(other)\(proposed) was not answered in time; the meeting kept its date, \(when).")
         case "alternative_date_unanswered":
             // Told to the side that did not answer the other's new date, which can no longer be taken.
             let proposed = Self.localTime(payload["proposed_start"], zone: recipient.timeZone).map { " (\($0))" } ?? ""

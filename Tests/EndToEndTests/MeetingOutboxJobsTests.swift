@@ -495,6 +495,9 @@ final class MeetingOutboxJobsTests: EndToEndTestCase {
         let told = drained.filter { $0["kind"] == "alternative_date_expired" }
         XCTAssertEqual(told.compactMap { $0["recipient_id"]?.string }, [w.user], "the proposer is told")
         XCTAssertTrue(told.first?["rendered"]?["text"]?.string?.contains("was not answered in time") ?? false, "\(told)")
+        // The proposer reads which of their dates lapsed, as the other side does.
+        let toProposer = told.first?["rendered"]?["text"]?.string ?? ""
+        XCTAssertTrue(toProposer.contains(" (Wed 6 Mar 2030 10:00 UTC) was not answered in time"), toProposer)
         // The expert, who did not answer, is told the new date is closed and which date stays.
         let unanswered = drained.filter { $0["kind"] == "alternative_date_unanswered" }
         XCTAssertEqual(unanswered.compactMap { $0["recipient_id"]?.string }, [w.expert], "the side that did not answer is told")
