@@ -147,6 +147,8 @@ enum SeriesAPI {
                   "The experts' reminders, which carry the video link (reminder_expert_minutes ahead: meeting_link)"),
             .init("alternates_closed", .integer(min: 0, max: .max), required: true, "Agreed meetings whose proposed new date passed unanswered (the date stays)"),
             .init("series_occurrences_created", .integer(min: 0, max: .max), required: true),
+            .init("series_dates_not_booked", .integer(min: 0, max: .max), required: true,
+                  "Series dates this run listed as not booked (the user's credits, the expert's time, or a time that had passed before its turn), each told to both sides; a run that lists some may have more to do"),
         ]),
         body: .command(JobsUseCases.runDue()))
 }

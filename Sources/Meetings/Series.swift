@@ -265,7 +265,7 @@ public enum SeriesDecider {
             steps += 1
             if skipped.contains(date) { continue }
             if start <= c.now {
-                passed(&change, date: date)
+                passed(&change, date: date, start: start, now: c.now)
                 continue
             }
             book(&change, &c, date: date, start: start, beyondHorizon: false, bookedByStaff: bookedByStaff, ids: ids)
@@ -289,7 +289,7 @@ public enum SeriesDecider {
             change.series.nextIndex += 1
             if skipped.contains(date) { continue }
             if start <= c.now {
-                passed(&change, date: date)
+                passed(&change, date: date, start: start, now: c.now)
                 continue
             }
             book(&change, &c, date: date, start: start, beyondHorizon: true, bookedByStaff: bookedByStaff, ids: ids)
@@ -299,10 +299,15 @@ public enum SeriesDecider {
 
     /// A date whose time passed before its turn came is not dropped unseen: it is listed as not
     /// booked, and both sides are told (a scheduler stopped for weeks left such weeks out of the
-    /// series without a word).
-    static func passed(_ change: inout SeriesChange, date: LocalDate) {
+    /// series without a word). Only those of the last `passedListedWeeks` weeks: a clock jumping
+    /// years ahead would list (and tell) a date a week, past the series' bound of skip dates.
+    static func passed(_ change: inout SeriesChange, date: LocalDate, start: Instant, now: Instant) {
+        guard start > now.adding(minutes: -passedListedWeeks * 7 * 24 * 60) else { return }
         change.skips.append(SeriesSkip(date: date, reason: SeriesSkip.passedReason))
     }
+
+    /// How many weeks back a date that passed unbooked is still listed and told.
+    public static let passedListedWeeks: Int64 = 8
 
     static func occurrence(_ s: Series, date: LocalDate, start: Instant, beyondHorizon: Bool = false, bookedByStaff: Bool = false) -> MeetingDecider.RequestInput {
         MeetingDecider.RequestInput(

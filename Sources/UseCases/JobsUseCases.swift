@@ -43,6 +43,7 @@ public enum JobsUseCases {
                 var writes = MeetingWrites.writeSet(ctx, base, expired, by: .system)
                 let (reminders, links) = queueReminders(jobs, into: &writes)
                 var occurrences = 0
+                var notBooked = 0
                 var shared = SharedBookings()
                 // Holds the expiries above release are the users' again for the series below.
                 shared.released(expired)
@@ -51,6 +52,8 @@ public enum JobsUseCases {
                     guard let change = SeriesDecider.due(series, booking: &booking) else { continue }
                     shared.record(change.meetings)
                     occurrences += change.meetings.count
+                    let listedBefore = Set(series.skips.filter(\.isNotBooked).map(\.date))
+                    notBooked += Set(change.skips.filter { $0.isNotBooked && !listedBefore.contains($0.date) }.map(\.date)).count
                     var step = MeetingWrites.writeSet(ctx, series.booking, change.meetings, by: .system)
                     step.add(change)
                     step.outbox += notBookedNotices(change) + bookedAfterAllNotices(change, listedNotBooked: Set(series.skips.filter(\.isNotBooked).map(\.date)))
@@ -58,7 +61,7 @@ public enum JobsUseCases {
                 }
                 return Outcome(
                     response: ["requests_expired": .int(expired.count - alternatesClosed), "alternates_closed": .int(alternatesClosed), "reminders_queued": .int(reminders), "links_queued": .int(links),
-                               "series_occurrences_created": .int(occurrences)],
+                               "series_occurrences_created": .int(occurrences), "series_dates_not_booked": .int(Int64(notBooked))],
                     apply: writes.call)
             },
             translate: MeetingWrites.translate)

@@ -827,6 +827,7 @@ enum Commands {
                 Column(header: "Requests expired", key: "requests_expired"), Column(header: "Reminders queued", key: "reminders_queued"),
                 Column(header: "Links queued", key: "links_queued"), Column(header: "Series occurrences", key: "series_occurrences_created"),
                 Column(header: "New dates closed", key: "alternates_closed", optional: true),
+                Column(header: "Series dates not booked", key: "series_dates_not_booked", optional: true),
             ])),
     ]
 

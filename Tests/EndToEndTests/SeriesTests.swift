@@ -309,7 +309,7 @@ final class SeriesTests: EndToEndTestCase {
         // The scheduler's next run comes after 27 March and 3 April have passed.
         try w.setClock("2030-04-09T12:00:00Z")
         _ = try w.drainOutbox()
-        _ = try runJobs(w)
+        XCTAssertEqual(try runJobs(w)["series_dates_not_booked"], 2, "the run says what it listed")
         let listed = try get()["skip_dates"]?.array ?? []
         XCTAssertEqual(listed.compactMap { $0["date"]?.string }, ["2030-03-27", "2030-04-03"], "\(listed)")
         XCTAssertEqual(Set(listed.compactMap { $0["reason"]?.string }), ["not booked: its time had passed before the series came to book it"])
@@ -328,6 +328,14 @@ final class SeriesTests: EndToEndTestCase {
         let after = try get()
         XCTAssertEqual(skipDates(after), [], "\(after)")
         XCTAssertTrue(Set(try occurrences(after).map(\.date)).isSuperset(of: ["2030-03-27", "2030-04-03"]), "\(after)")
+
+        // A jump of more than a year lists only the weeks of the last eight (a date a week would
+        // pass the series' bound of skip dates, and tell both sides of each).
+        try w.setClock("2031-06-01T12:00:00Z")
+        _ = try w.drainOutbox()
+        XCTAssertEqual(try runJobs(w)["series_dates_not_booked"], 8)
+        XCTAssertEqual(skipDates(try get()), ["2031-04-09", "2031-04-16", "2031-04-23", "2031-04-30", "2031-05-07", "2031-05-14", "2031-05-21", "2031-05-28"])
+        XCTAssertEqual(try w.drainRaw().filter { $0["kind"]?.string == "series_date_not_booked" }.count, 16)
     }
 
     /// One scheduler run expires a request and books the next occurrence: the credits the

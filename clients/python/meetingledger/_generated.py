@@ -1794,6 +1794,7 @@ class JobsRunDueResult:
     links_queued: int
     reminders_queued: int
     requests_expired: int
+    series_dates_not_booked: int
     series_occurrences_created: int
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -2844,6 +2845,7 @@ _JobsRunDueResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("links_queued", "links_queued", None, True),
     ("reminders_queued", "reminders_queued", None, True),
     ("requests_expired", "requests_expired", None, True),
+    ("series_dates_not_booked", "series_dates_not_booked", None, True),
     ("series_occurrences_created", "series_occurrences_created", None, True),
 )
 
