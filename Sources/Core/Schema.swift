@@ -194,7 +194,7 @@ extension Schema {
                     let listed = fields.isEmpty ? "none is taken here" : "known: " + fields.map(\.name).joined(separator: ", ")
                     // A name may be as long as the message: echoed cut, as a method name is.
                     let name = unknown.cut(toCharacters: Schema.echoedNameCharacters)
-                    let cutNote = name == unknown ? "" : "; its name is cut here to its first \(Schema.echoedNameCharacters) characters"
+                    let cutNote = name == unknown ? "" : "; its name is cut here (to at most \(Schema.echoedNameCharacters) characters and \(Schema.echoedNameCharacters * 4) bytes)"
                     throw AppError.invalidParams(field: prefix + name, reason: "is not a known parameter (\(listed))\(cutNote)")
                 }
             }

@@ -7,9 +7,14 @@ extension String {
         return head.endIndex == endIndex ? self : String(head) + "…"
     }
 
-    /// The longest prefix of at most `characters` whole characters and `utf8Bytes` bytes; where
-    /// the first character alone is longer than the bytes allow, as many of its scalars as fit
-    /// (a grapheme cluster has no bound of its own).
+    /// The longest prefix of at most `characters` characters and `utf8Bytes` bytes: whole
+    /// characters, then, of one the bytes left cannot hold that is longer than any real one
+    /// (`wholeCharacterBytes`: an emoji family is 25), as many of its scalars as fit (a grapheme
+    /// cluster has no bound of its own; "Ulf: a" and a thousand accents keeps its "a").
+    /// The most bytes of a character kept whole by `boundedPrefix` (longer ones are text made to
+    /// be long: one letter and hundreds of marks).
+    static let wholeCharacterBytes = 64
+
     public func boundedPrefix(characters: Int, utf8Bytes: Int) -> Substring {
         var end = startIndex
         var bytes = 0
@@ -18,8 +23,8 @@ extension String {
             let next = index(after: end)
             let size = self.utf8.distance(from: end, to: next)
             if bytes + size > utf8Bytes {
-                guard count == 0 else { break }
-                // One character over the bound: its scalars, as many as fit.
+                // A real character that does not fit ends the prefix; a longer one is cut.
+                guard size > Self.wholeCharacterBytes else { break }
                 var scalar = end
                 while scalar < next {
                     let following = unicodeScalars.index(after: scalar)

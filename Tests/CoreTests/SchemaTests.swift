@@ -122,7 +122,10 @@ final class SchemaTests: XCTestCase {
                 return nil
             }())
         XCTAssertEqual(error.details["field"]?.stringValue, "rules[0]." + String(repeating: "n", count: 50) + "…")
-        XCTAssertEqual(error.details["reason"]?.stringValue, "is not a known parameter (known: weekday); its name is cut here to its first 50 characters")
+        XCTAssertEqual(error.details["reason"]?.stringValue, "is not a known parameter (known: weekday); its name is cut here (to at most 50 characters and 200 bytes)")
+        // Cut for its bytes (20 family emoji, 500 bytes), it is not said to be cut to 50 characters.
+        let families = String(repeating: "👨‍👩‍👧‍👦", count: 20)
+        XCTAssertEqual(reason(["name": "R", families: 1])?.reason.hasSuffix("its name is cut here (to at most 50 characters and 200 bytes)"), true)
         XCTAssertLessThan(error.message.utf8.count, 300, error.message.prefix(300).description)
         XCTAssertEqual(reason(["name": "R", String(repeating: "x", count: 50): 1])?.field, String(repeating: "x", count: 50), "50 characters are not cut")
     }

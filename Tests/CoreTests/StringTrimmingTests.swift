@@ -34,5 +34,9 @@ final class StringTrimmingTests: XCTestCase {
         XCTAssertEqual(String(repeating: "x", count: 70).cut(toCharacters: 60), String(repeating: "x", count: 60) + "…")
         XCTAssertEqual("a\r\nb".boundedPrefix(characters: 2, utf8Bytes: 100), "a\r\n", "CR LF is one character")
         XCTAssertEqual("ab".boundedPrefix(characters: 5, utf8Bytes: 1), "a")
+        XCTAssertEqual("ab👨‍👩‍👧‍👦".boundedPrefix(characters: 5, utf8Bytes: 20), "ab", "an emoji that does not fit is left whole, not cut")
+        // A long character after others keeps as many of its scalars as fit (it was left out whole).
+        let after = "Ulf: a" + String(repeating: "\u{301}", count: 1_000)
+        XCTAssertEqual(after.boundedPrefix(characters: 140, utf8Bytes: 20).unicodeScalars.count, 6 + 7, "Ulf: a and 7 accents of 2 bytes")
     }
 }

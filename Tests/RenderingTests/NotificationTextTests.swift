@@ -631,6 +631,8 @@ final class NotificationTextTests: XCTestCase {
         let chat = NotificationText.compose(
             kind: "chat_message", recipient: talia, counterpart: sam, service: nil, start: nil, payload: ["text": .string(marked)], settings: try settings())
         XCTAssertLessThanOrEqual(chat.push.utf8.count, 560, "\(chat.push.utf8.count) bytes")
+        // The text is cut within its one long character, not left out after the sender's name.
+        XCTAssertGreaterThan(chat.push.utf8.count, 500, chat.push)
         XCTAssertTrue(chat.body.unicodeScalars.count > 9_999, "the mail carries every word")
     }
 }
