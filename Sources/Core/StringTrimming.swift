@@ -7,14 +7,14 @@ extension String {
         return head.endIndex == endIndex ? self : String(head) + "…"
     }
 
-    /// The longest prefix of at most `characters` characters and `utf8Bytes` bytes: whole
-    /// characters, then, of one the bytes left cannot hold that is longer than any real one
-    /// (`wholeCharacterBytes`: an emoji family is 25), as many of its scalars as fit (a grapheme
-    /// cluster has no bound of its own; "Ulf: a" and a thousand accents keeps its "a").
     /// The most bytes of a character kept whole by `boundedPrefix` (longer ones are text made to
     /// be long: one letter and hundreds of marks).
     static let wholeCharacterBytes = 64
 
+    /// The longest prefix of at most `characters` characters and `utf8Bytes` bytes: whole
+    /// characters, then, of one the bytes left cannot hold that is longer than any real one
+    /// (`wholeCharacterBytes`: an emoji family is 25), as many of its scalars as fit (a grapheme
+    /// cluster has no bound of its own; "Ulf: a" and a thousand accents keeps its "a").
     public func boundedPrefix(characters: Int, utf8Bytes: Int) -> Substring {
         var end = startIndex
         var bytes = 0
