@@ -277,7 +277,7 @@ public final class RequestPipeline {
     func notAStandbyOfThePrimary(_ candidate: Connection, primary: String) throws -> String? {
         let identity = try candidate.query(SystemQueries.serverIdentity).one()
         let cluster = try identity.string("system_identifier")
-        let fix = "point MEETINGLEDGER_READ_DATABASE_URL at a hot standby streaming from DATABASE_URL's primary (pg_basebackup -R; README: Reading from a hot standby)"
+        let fix = "point MEETINGLEDGER_READ_DATABASE_URL at a hot standby streaming from DATABASE_URL's primary (pg_basebackup -R; README: Reading from a hot standby, and failover)"
         if cluster != primary {
             return "it belongs to another cluster than DATABASE_URL's (system identifier \(cluster), the primary's \(primary)): "
                 + "a restored copy or another service's database, whose rows and transaction ids are not the primary's; \(fix)"

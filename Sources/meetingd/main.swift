@@ -43,7 +43,7 @@ let usage = """
     MEETINGLEDGER_READ_DATABASE_URL (a hot standby of DATABASE_URL's database) answers the read-only
     calls; each process still reads its own writes, and reads go to the primary while the standby
     is behind them, failing or away, or is no standby of DATABASE_URL's cluster (a restored copy, a
-    primary: set aside with a warning) (README: Reading from a hot standby). For failover, give
+    primary: set aside with a warning) (README: Reading from a hot standby, and failover). For failover, give
     DATABASE_URL every host with target_session_attrs=read-write; MEETINGLEDGER_REQUIRE_SYNCHRONOUS_STANDBY=1
     makes every write wait for a synchronous standby, refusing it (retryable 5030) where none is.
     Behind a pooler in transaction mode (PgBouncer pool_mode = transaction) set MEETINGLEDGER_POOLER=transaction
@@ -67,7 +67,7 @@ let usage = """
     says who it is; an id no person has stops meetingd at start-up (exit status 2). For an SSH forced command that gives one person, such as an expert, access:
     command="meetingd-for-experts --pin-actor per_…",restrict in authorized_keys, where that
     wrapper sets DATABASE_URL (and MEETINGLEDGER_MIGRATIONS where meetingd finds no migrations of
-    its own, see below) and execs meetingd (README: Giving an expert access).
+    its own, see above) and execs meetingd (README: Giving an expert access).
 
     """
 
