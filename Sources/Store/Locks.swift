@@ -107,6 +107,16 @@ public enum Locks {
         Statement("SELECT ml_lock($1, $2, $3)", [communityId, id, LockClass.catalogEntry.rawValue])
     }
 
+    /// A service's retirement (or its return): the community's directory first, as an import and
+    /// service.update take it (an import that read the service active wrote its row over a
+    /// retirement made meanwhile), then the entry's lock as `catalogEntry`; one statement, the
+    /// two in that order.
+    public static func directoryAndCatalogEntry(communityId: String, id: String) -> Statement {
+        Statement(
+            "SELECT ml_lock($1, 'directory', $2), ml_lock($1, $3, $4)",
+            [communityId, LockClass.directory.rawValue, id, LockClass.catalogEntry.rawValue])
+    }
+
     /// Only the idempotency key's lock (steps that touch nothing else a lock must protect).
     public static func key(communityId: String, keySubject: String) -> Statement {
         Statement("SELECT ml_lock($1, $2, $3)", [communityId, keySubject, LockClass.idempotencyKey.rawValue])

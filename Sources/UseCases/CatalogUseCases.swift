@@ -123,8 +123,11 @@ public enum CatalogUseCases {
     /// again; the answer lists what it leaves open.
     public static func setActive() -> CommandPlan {
         CommandPlan(
-            // After the bookings that read it, before those that will: the list has every request made.
-            locks: { scope, params in scope.keyLock + [Locks.catalogEntry(communityId: scope.communityId, id: try params.string("service_id"))] },
+            // After the bookings that read it, before those that will: the list has every request
+            // made. After an import or an update of services, before the next: each keeps it.
+            locks: { scope, params in
+                scope.keyLock + [Locks.directoryAndCatalogEntry(communityId: scope.communityId, id: try params.string("service_id"))]
+            },
             context: { scope, params in
                 CatalogStore.retireContext(communityId: scope.communityId, testClock: scope.testClock, serviceId: try params.string("service_id"))
             },

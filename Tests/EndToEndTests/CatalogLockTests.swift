@@ -100,6 +100,34 @@ final class CatalogLockTests: EndToEndTestCase {
         XCTAssertEqual(try w.meetingd.result("ledger.reconcile", as: w.finance)["ok"], true)
     }
 
+    /// An import of services sent while a service is being retired waits for the retirement and
+    /// keeps it: the file names no `active`, so the service stays retired. Before, the retirement
+    /// took only the service's lock and the import the directory's: the import read the service
+    /// active, wrote its row over the retirement's, and the service came back (a review).
+    func testAnImportWaitsForARetirementAndKeepsIt() throws {
+        let w = try MeetingWorld(self, label: #function)
+        func service() throws -> String {
+            try Psql.query(databaseURL, "SELECT name || '|' || active || '|' || price_credits FROM services WHERE id = \(Psql.literal(w.serviceId))").joined()
+        }
+        let name = try XCTUnwrap(try service().split(separator: "|").first.map(String.init))
+        let holder = try PsqlSession(databaseURL)
+        defer { holder.close() }
+        let holderPid = try backendPid(holder)
+        try holder.run("BEGIN; SELECT 1 FROM services WHERE id = \(Psql.literal(w.serviceId)) FOR UPDATE;")
+        let retire: JSONValue = ["actor": .string(w.admin), "service_id": .string(w.serviceId), "active": false]
+        try w.meetingd.send(#"{"jsonrpc":"2.0","id":"retire","method":"service.set_active","params":\#(retire.serialized)}"#)
+        let retirement = try backend(waitingFor: holderPid, "the retirement never waited for the service's row")
+        let importer = try startMeetingd(["--test-clock"])
+        let csv = "name,kind,default_length_minutes,price_credits\n\(name),generic,60,7\n"
+        let file: JSONValue = ["actor": .string(w.admin), "kind": "services", "csv": .string(csv)]
+        try importer.send(#"{"jsonrpc":"2.0","id":"import","method":"catalog.import_csv","params":\#(file.serialized)}"#)
+        try backend(waitingFor: retirement, "the import did not wait for the retirement")
+        try holder.run("COMMIT;")
+        XCTAssertEqual(try w.meetingd.readResponse(timeout: 60)["result"]?["active"], false)
+        XCTAssertEqual(try importer.readResponse(timeout: 60)["result"]?["updated"], 1, "its new price")
+        XCTAssertEqual(try service(), "\(name)|false|7", "the retirement stays, the new price is taken")
+    }
+
     /// Two removals of one assignment at once remove it once: the second is told it is not
     /// there, as it would be a moment later. Both read it present and both answered success
     /// when the removal decided on an unlocked read.
