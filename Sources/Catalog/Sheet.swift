@@ -153,16 +153,11 @@ public enum Sheet {
     /// number of fields); a file whose header or quoting is broken throws its problems.
     public static func read(_ kind: SheetKind, csv: String, rowLimit: Int = maxRows) throws -> (rows: [SheetRow], problems: ImportProblems) {
         let records: [CSVRecord]
-        do { records = try CSVReader.parse(csv) } catch let e as CSVError { throw ImportProblems([ImportProblem(line: e.line, message: e.message)]) }
+        do { records = try CSVReader.parse(csv) } catch { throw ImportProblems([readingProblem(csv) ?? ImportProblem(line: 1, message: "\(error)")]) }
         guard let header = records.first else { throw ImportProblems([ImportProblem(line: 1, message: "the file is empty; the first row names the columns")]) }
         var problems = ImportProblems()
         let known = Dictionary(uniqueKeysWithValues: kind.columns.map { (headerKey($0), $0) })
-        // A header of one cell holding semicolons: the file was saved with another separator
-        // (a spreadsheet set for a comma decimal mark saves "CSV" so).
-        if header.fields.count == 1, header.fields[0].contains(";") {
-            throw ImportProblems([ImportProblem(
-                line: header.line, message: "the columns are separated by semicolons (;); save the file as CSV with commas (\"CSV UTF-8\")")])
-        }
+        if header.fields.count == 1, header.fields[0].contains(";") { throw ImportProblems([semicolons]) }
         var columns: [String?] = []
         let blank = Dictionary(uniqueKeysWithValues: kind.blankColumns.map { (headerKey($0), $0) })
         var blankAt: [Int: String] = [:]
@@ -271,6 +266,26 @@ public enum Sheet {
             written += 1
         }
         return (csv, written)
+    }
+
+    /// Why a file cannot be read as CSV, with its line; nil when it can. A file saved with
+    /// semicolons between its columns (a spreadsheet set for a comma decimal mark saves "CSV"
+    /// so) is told so, whatever its quoted cells made of it (`"a";"b"` does not parse as CSV).
+    public static func readingProblem(_ csv: String) -> ImportProblem? {
+        if savedWithSemicolons(csv) { return semicolons }
+        do { _ = try CSVReader.parse(csv) } catch let e as CSVError { return ImportProblem(line: e.line, message: e.message) } catch {
+            return ImportProblem(line: 1, message: "\(error)")
+        }
+        return nil
+    }
+
+    static let semicolons = ImportProblem(line: 1, message: "the columns are separated by semicolons (;); save the file as CSV with commas (\"CSV UTF-8\")")
+
+    /// Whether the header line (the file's first, without a byte-order mark) separates its
+    /// columns with semicolons and has no comma.
+    static func savedWithSemicolons(_ csv: String) -> Bool {
+        let first = csv.unicodeScalars.prefix { $0 != "\n" && $0 != "\r" }
+        return first.contains(";") && !first.contains(",")
     }
 
     /// A file cut between its rows into pages one import takes each: the header and at most

@@ -201,6 +201,12 @@ extension PeopleCommands {
         // A row no page can hold (a page is cut between rows) would be refused whole as a
         // message past meetingd's bound, with no line: said with its line before anything is sent.
         if let alone = pages.first(where: { Sheet.jsonStringBytes($0.csv) > Sheet.maxPageJSONBytes }) {
+            // A file that cannot be read is one page as it is: told why, by its line, not as one long row.
+            if pages.count == 1, let problem = Sheet.readingProblem(alone.csv) {
+                throw ToolError(
+                    message: "line \(problem.line) of the file: \(problem.message); nothing was imported",
+                    hint: "fix that line (a spreadsheet's \"CSV UTF-8\" saves every row as an import reads it), then run the command again")
+            }
             throw ToolError(
                 message: "line \(alone.firstLine) of the file is longer than one import takes (\(Sheet.maxPageJSONBytes) bytes as sent, "
                     + "with the header); nothing was imported",

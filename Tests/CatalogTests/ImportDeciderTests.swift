@@ -84,12 +84,22 @@ final class SheetTests: XCTestCase {
 
     /// A file saved with semicolons between its columns is told so, once, not as five unknown
     /// and missing columns.
+    /// So too where quoted cells make it no CSV at all: every cell quoted (as LibreOffice saves
+    /// text), or a cell of several skills quoted for its semicolons (as Excel saves it); they
+    /// were told "unexpected character after a closing quote" or "a quote inside an unquoted
+    /// field".
     func testColumnsSeparatedBySemicolonsAreToldSo() {
-        XCTAssertThrowsError(try Sheet.read(.services, csv: "name;kind;default_length_minutes;price_credits\r\nSemi;generic;30;10\r\n")) { error in
-            let list = (error as? ImportProblems)?.list ?? []
-            XCTAssertEqual(list.count, 1, "\(list)")
-            XCTAssertTrue(list.first?.message.contains("separated by semicolons") ?? false, "\(list)")
+        for csv in ["name;kind;default_length_minutes;price_credits\r\nSemi;generic;30;10\r\n",
+                    "\"name\";\"kind\";\"default_length_minutes\";\"price_credits\"\r\n\"Semi\";\"generic\";30;10\r\n",
+                    "\u{FEFF}name;kind;default_length_minutes;price_credits;skills\nSemi;generic;30;10;\"math;writing\"\n"] {
+            XCTAssertThrowsError(try Sheet.read(.services, csv: csv)) { error in
+                let list = (error as? ImportProblems)?.list ?? []
+                XCTAssertEqual(list.count, 1, "\(list)")
+                XCTAssertTrue(list.first?.message.contains("separated by semicolons") ?? false, "\(csv.debugDescription): \(list)")
+            }
         }
+        XCTAssertNil(Sheet.readingProblem("name,kind\nA;B,generic\n"), "a semicolon in a cell of a file with commas is a cell's")
+        XCTAssertEqual(Sheet.readingProblem("name,kind\nA\"B,generic\n")?.line, 2, "a file that is no CSV is told its line")
     }
 
     /// The "at most N rows" problem is on the first row past the bound, not on the first row.

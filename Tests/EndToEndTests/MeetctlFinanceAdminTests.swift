@@ -467,6 +467,14 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertTrue(tooLong.stderr.contains("meetctl: line 3 of the file is longer than one import takes"), tooLong.stderr)
         XCTAssertTrue(tooLong.stderr.contains("nothing was imported"), tooLong.stderr)
         XCTAssertNil(try admin.json(["services"])["items"]?.array?.first { $0["name"] == "Small" }, "nothing was imported")
+        // A file of several pages that is no CSV (a stray quote on line 15,001) is told that, by
+        // its line: it was told its line 1 was longer than one import takes.
+        let broken = folder.appendingPathComponent("broken.csv")
+        var rows = (2...30_000).map { "Course \($0) with a name long enough to fill more than a page,generic,30,10" }
+        rows[14_999] = "Bad\"quote,generic,30,10"
+        try (["name,kind,default_length_minutes,price_credits"] + rows).joined(separator: "\n").appending("\n").write(to: broken, atomically: true, encoding: .utf8)
+        let unreadable = try admin.fails(["import", "services", broken.path, "--dry-run"], status: 1)
+        XCTAssertTrue(unreadable.stderr.contains("meetctl: line 15001 of the file: a quote inside an unquoted field"), unreadable.stderr)
         // A file in another encoding is told where and how to save it: the line and byte of a
         // Windows code page's "é", or UTF-16 by its byte-order mark.
         let latin1 = folder.appendingPathComponent("latin1.csv"), utf16 = folder.appendingPathComponent("utf16.csv")
