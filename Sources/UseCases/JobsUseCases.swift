@@ -56,7 +56,7 @@ public enum JobsUseCases {
                     notBooked += Set(change.skips.filter { $0.isNotBooked && !listedBefore.contains($0.date) }.map(\.date)).count
                     var step = MeetingWrites.writeSet(ctx, series.booking, change.meetings, by: .system)
                     step.add(change)
-                    step.outbox += notBookedNotices(change) + bookedAfterAllNotices(change, listedNotBooked: Set(series.skips.filter(\.isNotBooked).map(\.date)))
+                    step.outbox += notBookedNotices(change) + bookedAfterAllNotices(change, listedNotBooked: listedBefore)
                     writes.merge(step)
                 }
                 return Outcome(
