@@ -153,7 +153,7 @@ public enum Sheet {
     /// number of fields); a file whose header or quoting is broken throws its problems.
     public static func read(_ kind: SheetKind, csv: String, rowLimit: Int = maxRows) throws -> (rows: [SheetRow], problems: ImportProblems) {
         let records: [CSVRecord]
-        do { records = try CSVReader.parse(csv) } catch { throw ImportProblems([readingProblem(csv) ?? ImportProblem(line: 1, message: "\(error)")]) }
+        do { records = try CSVReader.parse(csv) } catch { throw ImportProblems([problem(csv, failedWith: error)]) }
         guard let header = records.first else { throw ImportProblems([ImportProblem(line: 1, message: "the file is empty; the first row names the columns")]) }
         var problems = ImportProblems()
         let known = Dictionary(uniqueKeysWithValues: kind.columns.map { (headerKey($0), $0) })
@@ -272,11 +272,16 @@ public enum Sheet {
     /// semicolons between its columns (a spreadsheet set for a comma decimal mark saves "CSV"
     /// so) is told so, whatever its quoted cells made of it (`"a";"b"` does not parse as CSV).
     public static func readingProblem(_ csv: String) -> ImportProblem? {
-        if savedWithSemicolons(csv) { return semicolons }
-        do { _ = try CSVReader.parse(csv) } catch let e as CSVError { return ImportProblem(line: e.line, message: e.message) } catch {
-            return ImportProblem(line: 1, message: "\(error)")
-        }
+        do { _ = try CSVReader.parse(csv) } catch { return problem(csv, failedWith: error) }
         return nil
+    }
+
+    /// What a file CSV reading refused with `error` is told: its line, or that it was saved
+    /// with semicolons.
+    static func problem(_ csv: String, failedWith error: Error) -> ImportProblem {
+        if savedWithSemicolons(csv) { return semicolons }
+        if let e = error as? CSVError { return ImportProblem(line: e.line, message: e.message) }
+        return ImportProblem(line: 1, message: "\(error)")
     }
 
     static let semicolons = ImportProblem(line: 1, message: "the columns are separated by semicolons (;); save the file as CSV with commas (\"CSV UTF-8\")")
