@@ -99,7 +99,7 @@ public struct JSONParser {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
             let key = try parseString()
-            guard fields[key] == nil else { throw fail("duplicate key \"\(key.prefix(50))\"") }
+            guard fields[key] == nil else { throw fail("duplicate key \"\(key.cut(toCharacters: 50))\"") }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             index += 1

@@ -172,7 +172,7 @@ public final class Dispatcher {
                 id: id, error: RPCError(code: -32600, message: "Invalid Request: \"params\" must be an object of named params, or left out", data: nil))
         }
         guard let spec = methods[methodName] else {
-            let unknown = RPCError(code: -32601, message: "Method not found: \(methodName.prefix(100)); rpc.discover lists the methods", data: nil)
+            let unknown = RPCError(code: -32601, message: "Method not found: \(methodName.cut(toCharacters: 100)); rpc.discover lists the methods", data: nil)
             logger.log(.warning, "refused: \(unknown.message)", id: id, extra: ["code": .int(Int64(unknown.code))])
             return reply(.failure(unknown))
         }

@@ -53,8 +53,8 @@ public struct Logger: Sendable {
         var fields = extra
         fields["ts"] = .string(SystemClock.now().rfc3339)
         fields["level"] = .string(level.rawValue)
-        fields["message"] = .string(String(message.prefix(2000)))
-        if let method = method ?? Logger.request?.method { fields["method"] = .string(String(method.prefix(200))) }
+        fields["message"] = .string(message.cut(toCharacters: 2000))
+        if let method = method ?? Logger.request?.method { fields["method"] = .string(method.cut(toCharacters: 200)) }
         if let id = id ?? Logger.request?.id { fields["id"] = Logger.bounded(id) }
         if let durationMs { fields["duration_ms"] = .decimal((durationMs * 1000).rounded() / 1000) }
         let line = JSON.object(fields).serialized() + "\n"

@@ -71,6 +71,16 @@ final class JSONTests: XCTestCase {
         }
     }
 
+    /// A duplicate key is named in the error bounded in bytes, whatever its characters hold.
+    func testADuplicateKeyIsNamedBoundedInBytes() {
+        let key = "k" + String(repeating: "\u{301}", count: 50_000)
+        XCTAssertThrowsError(try JSONParser.parse("{\"\(key)\":1,\"\(key)\":2}")) { error in
+            let reason = (error as? JSONParseError)?.reason ?? ""
+            XCTAssertTrue(reason.unicodeScalars.starts(with: "duplicate key \"k\u{301}\u{301}".unicodeScalars), String(reason.unicodeScalars.prefix(30)))
+            XCTAssertLessThan(reason.utf8.count, 400, "named in \(reason.utf8.count) bytes")
+        }
+    }
+
     /// A string is read in one run up to its first escape, then scalar by scalar: both parts join.
     func testStringsWithAndWithoutEscapesReadTheSame() throws {
         let cases: [(String, String)] = [

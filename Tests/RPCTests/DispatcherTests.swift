@@ -49,6 +49,18 @@ final class DispatcherTests: XCTestCase {
         XCTAssertEqual(entries[2]["error"]?["code"], -32601)
     }
 
+    /// An unknown method's name is echoed bounded in bytes too: one Character may hold any
+    /// number of scalars ("a" and 150,000 combining marks is one).
+    func testAnUnknownMethodsNameIsEchoedBoundedInBytes() throws {
+        let name = "a" + String(repeating: "\u{301}", count: 150_000)
+        let message = JSON.object(["jsonrpc": "2.0", "id": 1, "method": .string(name)]).serialized()
+        let error = try XCTUnwrap(reply(message)?["error"])
+        XCTAssertEqual(error["code"], -32601)
+        let text = try XCTUnwrap(error["message"]?.stringValue)
+        XCTAssertTrue(text.unicodeScalars.starts(with: "Method not found: a\u{301}\u{301}".unicodeScalars), String(text.unicodeScalars.prefix(40)))
+        XCTAssertLessThan(text.utf8.count, 600, "echoed \(text.utf8.count) bytes")
+    }
+
     /// A dispatcher of one mutating method, test.count, and how many times it ran.
     func countingDispatcher() -> (Dispatcher, Locked<Int>) {
         let runs = Locked(0)
