@@ -94,12 +94,15 @@ enum AvailabilityAPI {
         "availability.get",
         "An expert's free periods (per location) in a range, with their weekly rules and blocked periods; up to \(SchedulingLimits.maxPeriodsPerAnswer) periods an answer",
         audience: .member, mutating: false,
-        params: [expertId, .init("from", .timestamp, required: true), .init("to", .timestamp, required: true), .init("service_id", .id(.service))],
+        params: [expertId, .init("from", .timestamp, required: true), .init("to", .timestamp, required: true),
+                 .init("service_id", .id(.service),
+                       "Only the hours open to this service; none where it cannot be booked with the expert (retired, or the expert neither certified in it nor its owner), as availability.search then lists no slots of theirs")],
         result: .object([.init("expert_id", .id(.person), required: true), .init("time_zone", .text(), required: true),
                          .init("free", .list(.named("FreePeriod", .object([
                             .init("start", .timestamp, required: true), .init("end", .timestamp, required: true),
                             .init("location_id", .id(.location), required: true),
-                         ], additional: true)), max: SchedulingLimits.maxPeriodsPerAnswer), required: true, "Bookable time, per location (none at a retired location)"),
+                         ], additional: true)), max: SchedulingLimits.maxPeriodsPerAnswer), required: true,
+                               "The expert's free time, per location: their hours and one-off free periods less their blocks and the meetings that hold their time (none at a retired location; with service_id, only where that service can be booked with them); the community's notice, horizon and slot grid are not applied here: availability.search lists the starts a request takes"),
                          .init("weekly", .list(ruleSchema), required: true),
                          .init("blocked", .list(timeRangeSchema, max: SchedulingLimits.maxPeriodsPerAnswer), required: true),
                          .init("periods", .list(periodSchema, max: SchedulingLimits.maxPeriodsPerAnswer), required: true, "The one-off free and blocked periods stored in the range"),
@@ -130,8 +133,10 @@ enum AvailabilityAPI {
         if let service = params.optionalString("service_id"), !facts.serviceKnown { throw AppError.notFound("service", service) }
         let (from, requestedTo) = try range(params)
         guard var a = try AvailabilityStore.decodeCalendars(rows[1], expertIds: [expert]).first else { throw AppError.notFound("person", expert) }
-        // Bookable time is at offered locations; the weekly rules are listed as written.
-        var free = try a.without(locations: facts.retired).freePeriods(serviceId: params.optionalString("service_id"), from: from, to: requestedTo)
+        // Bookable time is at offered locations, and of a service named only where it can be booked
+        // with the expert (as a search finds no slots of theirs); the weekly rules are listed as written.
+        var free = facts.serviceOffered
+            ? try a.without(locations: facts.retired).freePeriods(serviceId: params.optionalString("service_id"), from: from, to: requestedTo) : [:]
         var stored = facts.stored
         // Past the bound, the answer covers [from, cut) exactly, free periods cut there.
         let cut = listingCut(

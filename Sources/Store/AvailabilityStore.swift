@@ -170,13 +170,17 @@ public enum AvailabilityStore {
     }
 
     /// What `availability.get` answers besides the calendar, in one statement: the expert (null:
-    /// nobody has that id), whether the service named exists in the community (true when none
-    /// is named), the retired locations, and the one-off periods stored in the range with their ids.
+    /// nobody has that id), whether the service named exists in the community and whether it can
+    /// be booked with the expert (offered, and the expert certified in it or its owner; both true
+    /// when none is named), the retired locations, and the one-off periods stored in the range
+    /// with their ids.
     public static func getFacts(communityId: String, expertId: String, serviceId: String?, from: Instant, to: Instant) -> Statement {
         Statement(
             """
             SELECT ml_person_json($1, $2) AS expert,
                    ($3::text IS NULL OR EXISTS (SELECT 1 FROM services WHERE community_id = $1 AND id = $3)) AS service_known,
+                   ($3::text IS NULL OR EXISTS (SELECT 1 FROM services WHERE community_id = $1 AND id = $3 AND active
+                                                                         AND $2 = ANY (ml_certified_experts($1, $3)))) AS service_offered,
                    (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM locations WHERE community_id = $1 AND NOT active) AS retired,
                    (SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'kind', kind, 'start', start_at, 'end', end_at,
                                                                  'location_ids', to_jsonb(location_ids)) ORDER BY start_at, id), '[]')
@@ -184,13 +188,15 @@ public enum AvailabilityStore {
             """, [communityId, expertId, serviceId, from, to])
     }
 
-    public static func decodeGetFacts(_ rows: Rows) throws -> (expert: PersonFacts?, serviceKnown: Bool, retired: Set<String>, stored: [StoredPeriod]) {
+    public static func decodeGetFacts(
+        _ rows: Rows
+    ) throws -> (expert: PersonFacts?, serviceKnown: Bool, serviceOffered: Bool, retired: Set<String>, stored: [StoredPeriod]) {
         let row = try rows.one()
         let stored = try StoredJSON(try row.json("periods"), path: "periods").elements().map { p in
             StoredPeriod(id: try p.string("id"), kind: try p.string("kind"), start: try p.instant("start"), end: try p.instant("end"),
                          locationIds: try p.strings("location_ids"))
         }
         return (try row.optionalJSON("expert").map { try Records.person(StoredJSON($0, path: "expert")) }, try row.bool("service_known"),
-                Set(try row.stringArray("retired")), stored)
+                try row.bool("service_offered"), Set(try row.stringArray("retired")), stored)
     }
 }

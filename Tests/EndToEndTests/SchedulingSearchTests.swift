@@ -422,6 +422,36 @@ final class SchedulingSearchTests: EndToEndTestCase {
         try w.assertReconciled()
     }
 
+    /// availability.get for a service lists no free time where the service cannot be booked with
+    /// the expert (not certified in it, or retired), as a search lists no slots of theirs and a
+    /// request is refused; without the service, the hours are listed.
+    func testAServiceTheExpertCannotGiveHasNoFreeTime() throws {
+        let w = try world()
+        let given = try w.addService("Given \(TestEnvironment.uniqueTag())"), other = try w.addService("Other \(TestEnvironment.uniqueTag())")
+        let room = try w.addLocation("Room")
+        let ida = try w.addScheduledExpert(firstName: "Ida", timeZone: "UTC", services: [given], rules: [weeklyRule(1, "09:00", "11:00", at: [room])])
+        let range: [String: JSONValue] = ["expert_id": .string(ida), "from": "2030-03-11T00:00:00Z", "to": "2030-03-12T00:00:00Z"]
+        func free(_ service: String?) throws -> [String] {
+            var params = range
+            if let service { params["service_id"] = .string(service) }
+            return try w.meetingd.result("availability.get", as: w.user, params)["free"]?.array?.map { "\($0["start"]?.string ?? "")–\($0["end"]?.string ?? "")" } ?? ["?"]
+        }
+        let hours = ["2030-03-11T09:00:00Z–2030-03-11T11:00:00Z"]
+        XCTAssertEqual(try free(given), hours)
+        XCTAssertEqual(try free(nil), hours)
+        XCTAssertEqual(try free(other), [], "Ida is not certified in it")
+        XCTAssertEqual(try w.search(service: other, from: "2030-03-11T00:00:00Z", to: "2030-03-12T00:00:00Z"), [])
+
+        try w.meetingd.result("service.set_active", as: w.admin, ["service_id": .string(given), "active": false])
+        XCTAssertEqual(try free(given), [], "the service is retired")
+        try w.meetingd.error("meeting.request", as: w.user, [
+            "service_id": .string(given), "expert_id": .string(ida), "start": "2030-03-11T09:00:00Z", "location_id": .string(room),
+        ], code: 4011)
+        XCTAssertEqual(try free(nil), hours, "the hours are still hers")
+        try w.meetingd.result("service.set_active", as: w.admin, ["service_id": .string(given), "active": true])
+        XCTAssertEqual(try free(given), hours)
+    }
+
     /// A blocked period takes time out whatever the weekly rules say; a one-off free period adds
     /// time (at its own locations) on a day without rules; removing a period undoes it.
     func testBlockedAndOneOffFreePeriods() throws {

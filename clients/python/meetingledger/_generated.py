@@ -3275,7 +3275,9 @@ class AvailabilityNamespace:
         expert_id (per_… id)
         from_ (date-time)
         to (date-time)
-        service_id (svc_… id)
+        service_id (svc_… id): Only the hours open to this service; none where it cannot be booked with the
+            expert (retired, or the expert neither certified in it nor its owner), as availability.search
+            then lists no slots of theirs
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
