@@ -215,6 +215,22 @@ extension PeopleCommands {
         guard pages.count > 1 else { return report(try session.call("catalog.import_csv", params), invocation, session) }
         try checkOnceAcrossPages(params)
         let key = params.removeValue(forKey: "idempotency_key")?.stringValue
+        // Each page is imported under the key and its number, all numbers of one width: every
+        // page's key is as long as the first's, so none is refused for its length after another
+        // was imported (the file then imported only under a new key).
+        let numberWidth = String(pages.count).count
+        func pageKey(_ key: String, _ page: Int) -> String {
+            let number = String(page + 1)
+            return "\(key) page " + String(repeating: "0", count: numberWidth - number.count) + number
+        }
+        if let key, pageKey(key, 0).unicodeScalars.count > Limits.idempotencyKeyCharacters {
+            let suffix = pageKey("", 0)
+            throw UsageError(
+                message: "--idempotency-key: the file goes in \(pages.count) pages, each imported under the key and \"\(suffix)\" (its number), "
+                    + "which may have at most \(Limits.idempotencyKeyCharacters) characters: give a key of at most "
+                    + "\(Limits.idempotencyKeyCharacters - suffix.unicodeScalars.count) characters (got \(key.unicodeScalars.count)); nothing was imported",
+                hint: "a retry key only has to be unique to one change: a short name or a UUID")
+        }
         let dryRun = params["dry_run"] == true
         if !invocation.wantsJSON {
             session.out.line(
@@ -225,7 +241,7 @@ extension PeopleCommands {
             var p = params
             p["csv"] = .string(pages[page].csv)
             p["dry_run"] = .bool(dryRun)
-            if !dryRun, let key { p["idempotency_key"] = .string("\(key) page \(page + 1)") }
+            if !dryRun, let key { p["idempotency_key"] = .string(pageKey(key, page)) }
             do {
                 return try session.call("catalog.import_csv", p)
             } catch let e as ServiceError {

@@ -171,11 +171,30 @@ final class SeedStepsPeopleImportTests: EndToEndTestCase {
         let dry = try admin.ok(["import", "people", good, "--dry-run"])
         XCTAssertTrue(dry.contains("2 pages") && dry.contains("\(count) created, 0 updated, 0 unchanged"), dry)
         XCTAssertTrue(dry.contains("line \(count + 1): create p\(count).\(tag)@bulk.example"), "lines of the file: \(dry.suffix(300))")
-        let done = try admin.ok(["import", "people", good])
+        // Each page under the retry key and its number: the same command again answers as the
+        // first run, and imports nothing twice.
+        let done = try admin.ok(["import", "people", good, "--idempotency-key", String(repeating: "k", count: 193)])
         XCTAssertTrue(done.contains("2 pages") && done.contains("one by one") && done.contains("Imported: \(count) created, 0 updated, 0 unchanged."), done)
+        let again = try admin.ok(["import", "people", good, "--idempotency-key", String(repeating: "k", count: 193)])
+        XCTAssertTrue(again.contains("Imported: \(count) created, 0 updated, 0 unchanged."), "the first run's answer: \(again.suffix(300))")
         let exported = try admin.ok(["export", "people"])
         XCTAssertTrue(exported.contains("p1.\(tag)@") && exported.contains("p\(count).\(tag)@"))
+        XCTAssertEqual(exported.components(separatedBy: "@bulk.example").count - 1, count, "each person once")
         XCTAssertTrue(try admin.ok(["import", "people", try file(exported, "again")]).contains("0 created, 0 updated"), "the joined export imports back")
+    }
+
+    /// A file of pages is imported under the retry key and each page's number: a key too long for
+    /// that is refused before any page is sent (a later page's key was refused after earlier
+    /// pages were imported, and so on every run again).
+    func testARetryKeyIsCheckedForEveryPageBeforeAnyIsImported() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let admin = c.admin, tag = c.tag
+        let (header, rows) = bulkPeople(tag)
+        let good = try file(header + rows.joined(), "keyed")
+        let tooLong = String(repeating: "k", count: 194)
+        let refused = try admin.fails(["import", "people", good, "--idempotency-key", tooLong], status: 2)
+        XCTAssertTrue(refused.stderr.contains("the file goes in 2 pages") && refused.stderr.contains("at most 193 characters (got 194)"), refused.stderr)
+        XCTAssertFalse(try admin.ok(["export", "people"]).contains("p1.\(tag)@"), "nothing was imported")
     }
 
     /// A row that repeats an e-mail of another page is refused for the whole file, as one import
