@@ -16,6 +16,7 @@ cluster; databases named upgrade_* are made and dropped in it), MEETINGD_PATH.
 """
 
 import argparse
+import concurrent.futures
 import difflib
 import os
 import re
@@ -93,6 +94,7 @@ def main():
     parser.add_argument("--last", type=int, default=0, help="only the newest N earlier states (0: all)")
     parser.add_argument("--commit", action="append", default=[], help="only the state of this commit (repeatable)")
     parser.add_argument("--diff-lines", type=int, default=60, help="how many lines of each difference to print")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="how many states are checked at once (default: the CPUs)")
     args = parser.parse_args()
     url, meetingd = os.environ["DATABASE_URL"], os.environ["MEETINGD_PATH"]
     current = os.path.join(ROOT, FOLDER)
@@ -114,38 +116,41 @@ def main():
         sys.exit(f"this checkout's migrations fail on a fresh database: {said}")
     reference = dump(reference_url)
     psql(url, "DROP DATABASE upgrade_reference")
-    failures = refused = 0
-    for index, (tree, commit) in enumerate(chosen, 1):
+    def check(index, tree, commit):
+        """One state's outcome: "upgraded", "refused" or "failed", and the line that says so."""
         name = f"upgrade_{tree[:12]}"
         db_url = conninfo(url, name)
         psql(url, f"DROP DATABASE IF EXISTS {name}")
         psql(url, f"CREATE DATABASE {name}")
-        with tempfile.TemporaryDirectory(prefix="meetingledger-upgrade-") as folder:
-            archive = git("archive", commit, FOLDER)
-            subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
-            code, said = migrate(meetingd, db_url, os.path.join(folder, FOLDER))
-        label = f"[{index}/{len(chosen)}] migrations of {commit[:10]}"
-        if code != 0:
-            failures += 1
-            print(f"{label}: that state's own migrations failed on a fresh database: {said}")
-        else:
+        try:
+            with tempfile.TemporaryDirectory(prefix="meetingledger-upgrade-") as folder:
+                archive = git("archive", commit, FOLDER)
+                subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+                code, said = migrate(meetingd, db_url, os.path.join(folder, FOLDER))
+            label = f"[{index}/{len(chosen)}] migrations of {commit[:10]}"
+            if code != 0:
+                return "failed", f"{label}: that state's own migrations failed on a fresh database: {said}"
             code, said = migrate(meetingd, db_url, current)
             if code != 0 and "was changed after it was applied" in said and index < len(chosen):
-                refused += 1
-                print(f"{label}: refused, as it applied a text no release upgrades from: {said[-300:]}")
-            elif code != 0:
-                failures += 1
-                print(f"{label}: the upgrade was refused: {said}")
-            else:
-                got = dump(db_url)
-                if got != reference:
-                    failures += 1
-                    diff = list(difflib.unified_diff(reference, got, "fresh", "upgraded", n=1, lineterm=""))
-                    print(f"{label}: the upgraded database differs from a fresh one ({len(diff)} diff lines):")
-                    print("\n".join(diff[:args.diff_lines]))
-                else:
-                    print(f"{label}: upgraded to the same schema and rows as a fresh database")
-        psql(url, f"DROP DATABASE {name}")
+                return "refused", f"{label}: refused, as it applied a text no release upgrades from: {said[-300:]}"
+            if code != 0:
+                return "failed", f"{label}: the upgrade was refused: {said}"
+            got = dump(db_url)
+            if got != reference:
+                diff = list(difflib.unified_diff(reference, got, "fresh", "upgraded", n=1, lineterm=""))
+                return "failed", f"{label}: the upgraded database differs from a fresh one ({len(diff)} diff lines):\n" + "\n".join(diff[:args.diff_lines])
+            return "upgraded", f"{label}: upgraded to the same schema and rows as a fresh database"
+        finally:
+            psql(url, f"DROP DATABASE IF EXISTS {name}")
+
+    # States are checked side by side (each in a database and folder of its own), and told in order.
+    failures = refused = 0
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        outcomes = pool.map(lambda state: check(state[0], *state[1]), enumerate(chosen, 1))
+        for outcome, line in outcomes:
+            print(line, flush=True)
+            failures += outcome == "failed"
+            refused += outcome == "refused"
     upgraded = len(chosen) - failures - refused
     print(f"earlier migration states: {upgraded} upgrade to this checkout's schema, {refused} refused as development states, {failures} failed")
     sys.exit(1 if failures else 0)
