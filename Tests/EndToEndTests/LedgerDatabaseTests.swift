@@ -149,6 +149,7 @@ final class LedgerDatabaseTests: EndToEndTestCase {
             transfer(wallet, earnings, "fee", meeting: meeting),
             transfer(wallet, revenue, "hold", "pending", meeting: meeting),
             transfer(earnings, wallet, "hold", "pending", meeting: meeting),
+            transfer(wallet, earnings, "hold", "pending"),
             transfer(wallet, payouts, "payout"),
             transfer(earnings, wallet, "payout"),
             transfer(earnings, payouts, "payout", reference: "NULL"),
@@ -183,6 +184,66 @@ final class LedgerDatabaseTests: EndToEndTestCase {
         let (own, _) = try databaseMigrated(before: "9999", name: "timeline")
         let truncated = try refusedInRolledBackTransaction("TRUNCATE meeting_events", conninfo: own)
         XCTAssertTrue(truncated.contains("55000") && truncated.contains("append-only"), truncated)
+        XCTAssertEqual(try meetingd.result("ledger.reconcile", as: s.ledger.financeId)["ok"], true)
+    }
+
+    /// What a bug in the service could write straight into the tables, around ledger_transfer and
+    /// the steps: a transfer row of the wrong accounts or actor, a meeting's status taken back, a
+    /// role taken from a person whose meetings need it, and retry records, chat and outbox
+    /// messages rewritten or deleted. Each is refused by its table (rolled back either way).
+    func testTheTablesRefuseWhatABugCouldWriteAroundTheFunctions() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let s = try SeededLedger.make(on: meetingd, #function)
+        let c = s.communityLiteral, wallet = Psql.literal(s.wallet), earnings = Psql.literal(s.earnings)
+        let issuance = "ledger_account(\(c), 'issuance', NULL)", payouts = "ledger_account(\(c), 'payouts', NULL)"
+        func row(_ debit: String, _ credit: String, _ kind: String, actor: String, phase: String = "posted", meeting: String = "NULL") -> String {
+            "INSERT INTO transfers (community_id, id, debit_account_id, credit_account_id, amount, kind, phase, meeting_id, reference, reason, actor_id, "
+                + "created_at, debit_debits_posted, debit_credits_posted, debit_debits_pending, debit_credits_pending, credit_debits_posted, "
+                + "credit_credits_posted, credit_debits_pending, credit_credits_pending) VALUES (\(c), 'trf_' || md5(random()::text), \(debit), \(credit), "
+                + "5, '\(kind)', '\(phase)', \(meeting), 'ref-' || md5(random()::text), 'why', \(Psql.literal(actor)), now(), 0, 0, 0, 0, 0, 0, 0, 0)"
+        }
+        for (statement, rule) in [
+            (row(wallet, issuance, "grant", actor: s.user), "transfers_kind_accounts"),
+            (row(wallet, Psql.literal(try meetingd.accountId(of: try s.ledger.person(on: meetingd, ["user"]), kind: "user_wallet", as: s.ledger.financeId)),
+                 "adjustment", actor: s.ledger.financeId), "transfers_kind_accounts"),
+            (row(wallet, payouts, "payout", actor: s.ledger.financeId), "transfers_kind_accounts"),
+            (row(issuance, earnings, "grant", actor: s.ledger.financeId), "transfers_kind_accounts"),
+            (row(wallet, earnings, "hold", actor: s.user, phase: "pending"), "transfers_kind_accounts"),
+            (row(earnings, payouts, "payout", actor: s.expert), "transfers_staff_actor"),
+            (row(issuance, wallet, "adjustment", actor: s.user), "transfers_staff_actor"),
+        ] {
+            let report = try refusedInRolledBackTransaction(statement)
+            XCTAssertTrue(report.contains("23514") && report.contains(rule), "\(statement):\n\(report)")
+        }
+
+        // An agreed meeting taken back to wait for its expert; a request's user losing the role.
+        let meeting = Psql.literal(s.meetingId)
+        try meetingd.result("meeting.confirm", as: s.expert, ["meeting_id": .string(s.meetingId)])
+        let back = try refusedInRolledBackTransaction(
+            "UPDATE meetings SET status = 'awaiting_approval', expert_approved = false, version = version + 1 WHERE community_id = \(c) AND id = \(meeting)")
+        XCTAssertTrue(back.contains("55000") && back.contains("may not go from agreed to awaiting_approval"), back)
+        for (person, role, other) in [(s.user, "user", "expert"), (s.expert, "expert", "user")] {
+            let report = try refusedInRolledBackTransaction(
+                "UPDATE people SET roles = '{\(other)}' WHERE community_id = \(c) AND id = \(Psql.literal(person))")
+            XCTAssertTrue(report.contains("55000") && report.contains("keeps the \(role) role"), report)
+        }
+
+        // Retry records, chat and outbox messages: the community has each.
+        try meetingd.result("meeting.message.post", as: s.user, ["meeting_id": .string(s.meetingId), "text": "hello", "idempotency_key": "chat-1"])
+        for statement in [
+            "UPDATE idempotency_keys SET response = '{}' WHERE community_id = \(c)", "DELETE FROM idempotency_keys WHERE community_id = \(c)",
+            "UPDATE meeting_messages SET text = 'edited' WHERE community_id = \(c)", "DELETE FROM meeting_messages WHERE community_id = \(c)",
+        ] {
+            let report = try refusedInRolledBackTransaction(statement)
+            XCTAssertTrue(report.contains("55000") && report.contains("append-only"), "\(statement): \(report)")
+        }
+        let deleted = try refusedInRolledBackTransaction("DELETE FROM outbox WHERE community_id = \(c)")
+        XCTAssertTrue(deleted.contains("55000") && deleted.contains("outbox messages are kept"), deleted)
+        let (own, _) = try databaseMigrated(before: "9999", name: "kept")
+        for table in ["idempotency_keys", "meeting_messages", "outbox"] {
+            let report = try refusedInRolledBackTransaction("TRUNCATE \(table)", conninfo: own)
+            XCTAssertTrue(report.contains("55000"), "TRUNCATE \(table): \(report)")
+        }
         XCTAssertEqual(try meetingd.result("ledger.reconcile", as: s.ledger.financeId)["ok"], true)
     }
 

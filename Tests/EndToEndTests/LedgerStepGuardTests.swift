@@ -78,12 +78,12 @@ final class LedgerStepGuardTests: EndToEndTestCase {
             step(s, row: fresh + " || jsonb_build_object('credit_status', 'returned', 'hold_transfer_id', NULL)", ledger: release, expected: nil),
             "a new meeting with credit_status returned")
 
-        // Another hold than the meeting's own (one made for nothing) released in its name.
+        // Another hold than the meeting's own (a second one made in its name) released by it.
         let stray = newId("trf_")
         let strayRelease = "jsonb_build_array(jsonb_build_object('op', 'release', 'id', '\(newId("trf_"))', 'hold_id', '\(stray)', 'reason', 'test'))"
         let report = try refusedInRolledBackTransaction("""
             SELECT ledger_transfer(\(s.communityLiteral), '\(stray)', \(Psql.literal(s.wallet)), \(Psql.literal(s.earnings)), 5, 'hold', 'pending',
-                                   NULL, NULL, NULL, NULL, NULL);
+                                   \(Psql.literal(s.meetingId)), NULL, NULL, NULL, NULL);
             \(step(s, row: "jsonb_build_object('status', 'cancelled', 'credit_status', 'returned', 'hold_transfer_id', NULL)", ledger: strayRelease))
             """)
         XCTAssertTrue(report.contains("meetings_ledger_step") && report.contains("resolves hold \(stray), not its own \(hold)"), report)
