@@ -161,7 +161,9 @@ def error_data(doc):
         return []
     errors = doc.get("components", {}).get("errors", {})
     out = ["## Error data", "",
-           "Every error's `data` has `code` (stable, to branch on) and `retryable`; these carry more:", "",
+           "Every error a method answers (every application error, -32602 and -32603 included) has in its `data` `code` (stable, to branch on) and `retryable`; "
+           "the protocol errors a message gets before any method runs (-32700 parse error, -32600 invalid request, -32601 method not found) carry no `data`. "
+           "These carry more:", "",
            "| error | data member | holds |", "|---|---|---|"]
     for code in sorted(described, key=lambda c: (errors.get(c, {}).get("code", 0), c)):
         for name, about in sorted(described[code].items()):

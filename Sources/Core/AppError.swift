@@ -125,7 +125,7 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
         let step = stepWords[action] ?? action.replacingOccurrences(of: "_", with: " ")
         return AppError(
             .invalidState,
-            message: why.map { "Cannot \(step) this meeting: \($0)" } ?? "Cannot \(step) a meeting whose status is \(status)" + (instead[action + " " + status] ?? ""),
+            message: why.map { "Cannot \(step) this meeting: \($0)" } ?? "Cannot \(step) a meeting whose status is \(status)" + (instead[action + " " + status] ?? afterItsEnd[status] ?? ""),
             details: ["status": .string(status), "action": .string(action)])
     }
 
@@ -140,6 +140,14 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
         // Closed already (logged, or a no-show reported): what was recorded is changed by staff only.
         "report_no_show completed": ": it is already closed (its session logged, or a no-show reported); to dispute that, ask the community's staff (finance staff correct credits, an admin lifts a suspension)",
         "log_session completed": ": it is already closed (its session logged, or a no-show reported); to dispute that, ask the community's finance staff, who correct credits",
+    ]
+
+    /// What is left to do with a meeting whose story ended, whatever was asked of it.
+    static let afterItsEnd = [
+        "cancelled": ": it was cancelled, and a meeting that ended is kept as it was; book another (meeting.request)",
+        "expired": ": it expired unanswered, and a meeting that ended is kept as it was; book another (meeting.request)",
+        "completed": ": it is closed (its session logged, or a no-show reported); to dispute that, ask the community's staff",
+        "rejected": ": it was declined; a new date for it is proposed with meeting.reschedule",
     ]
 
     /// A meeting step as a sentence says it: "Cannot log the session of this meeting".
@@ -227,10 +235,14 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
             details: ["window_hours": .int(windowHours), "consequences": .string(consequences)])
     }
 
-    public static func insufficientCredits(available: Int64, required: Int64) -> AppError {
+    /// `then`: what the reader does about it (the ledger's movements by staff: move at most what
+    /// is available; a booking names its own remedies).
+    public static func insufficientCredits(
+        available: Int64, required: Int64, then: String = "move at most the credits available"
+    ) -> AppError {
         AppError(
             .insufficientCredits,
-            message: "Insufficient credits: \(available) available, \(required) required",
+            message: "Insufficient credits: \(available) available, \(required) required; \(then)",
             details: ["available": .int(available), "required": .int(required)])
     }
 

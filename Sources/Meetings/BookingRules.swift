@@ -510,11 +510,14 @@ public enum BookingRules {
             // that the credits are missing.
             if a.side == .expert || !a.readsBalance {
                 throw AppError(
-                    .insufficientCredits, message: "Insufficient credits: the user does not have the \(needs) this needs", details: ["required": .int(more)])
+                    .insufficientCredits,
+                    message: "Insufficient credits: the user does not have the \(needs) this needs; it can be booked once their wallet has them, or shorter",
+                    details: ["required": .int(more)])
             }
-            guard a.creditsReleased > 0 else { throw AppError.insufficientCredits(available: c.walletAvailable, required: more) }
+            let then = "add credits to your wallet first (bought credits are granted by the community's finance staff), or choose a shorter meeting"
+            guard a.creditsReleased > 0 else { throw AppError.insufficientCredits(available: c.walletAvailable, required: more, then: then) }
             throw AppError(
-                .insufficientCredits, message: "Insufficient credits: \(c.walletAvailable) available, \(needs) required",
+                .insufficientCredits, message: "Insufficient credits: \(c.walletAvailable) available, \(needs) required; \(then)",
                 details: ["available": .int(c.walletAvailable), "required": .int(more), "already_held": .int(a.creditsReleased)])
         }
     }

@@ -748,7 +748,7 @@ final class BookingRulesPathTests: EndToEndTestCase {
             XCTAssertFalse(skip.serialized.contains("50"), "\(skip)")
         }
         let asUser = try w.meetingd.result("series.get", as: poor, ["series_id": .string(id)])
-        XCTAssertEqual(asUser["skip_dates"]?[0]?["detail"], "Insufficient credits: 50 available, 100 required")
+        XCTAssertEqual(asUser["skip_dates"]?[0]?["detail"], "Insufficient credits: 50 available, 100 required; add credits to your wallet first (bought credits are granted by the community's finance staff), or choose a shorter meeting")
         // Tried again and still not booked, a date says why as it is now, not as it was.
         try w.grant(poor, 30)
         _ = try w.drainOutbox()
@@ -756,6 +756,6 @@ final class BookingRulesPathTests: EndToEndTestCase {
         XCTAssertEqual(try w.drainOutbox().filter { $0.kind == "series_date_not_booked" }.count, 0, "the parties were told once")
         let again = try w.meetingd.result("series.get", as: poor, ["series_id": .string(id)])
         XCTAssertEqual(again["skip_dates"]?.array?.count, 2, "\(again)")
-        XCTAssertEqual(again["skip_dates"]?[0]?["detail"], "Insufficient credits: 80 available, 100 required", "\(again)")
+        XCTAssertEqual(again["skip_dates"]?[0]?["detail"], "Insufficient credits: 80 available, 100 required; add credits to your wallet first (bought credits are granted by the community's finance staff), or choose a shorter meeting", "\(again)")
     }
 }

@@ -958,7 +958,7 @@ final class MeetingSeedTests: EndToEndTestCase {
         XCTAssertNil(refused["data"]?["available"], "the user's balance is theirs: \(refused)")
         XCTAssertNil(refused["data"]?["already_held"])
         let message = try XCTUnwrap(refused["message"]?.string)
-        XCTAssertEqual(message, "Insufficient credits: the user does not have the 50 more credits (150 in all, 100 already held for this meeting) this needs")
+        XCTAssertEqual(message, "Insufficient credits: the user does not have the 50 more credits (150 in all, 100 already held for this meeting) this needs; it can be booked once their wallet has them, or shorter")
         let unchanged = try w.meeting(id)
         assertMeeting(unchanged, status: "agreed", credit: "blocked", start: day7)
         XCTAssertEqual(unchanged["held_credits"], 100)

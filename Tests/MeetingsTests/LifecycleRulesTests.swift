@@ -459,6 +459,24 @@ final class LifecycleRulesTests: XCTestCase {
         }
     }
 
+    /// A step asked of a meeting that ended (withdrawn, or expired unanswered) says so and what
+    /// is left: booking another.
+    func testAnEndedMeetingSaysItEndedAndToBookAnother() throws {
+        let withdrawn = try decide(userRequest, .withdraw(note: nil), .party(.user)).next
+        let expired = try decide(userRequest, .expire, .system, now: start).next
+        for (ended, how) in [(withdrawn, "it was cancelled"), (expired, "it expired unanswered")] {
+            for (command, actor) in [(Command.confirm(acceptConflicts: false), MeetingActor.party(.expert)),
+                                     (.decline(reasonCode: settings.rejectionReasons[0].code, note: nil), .party(.expert)),
+                                     (.cancel(reasonCode: settings.cancellationReasons[0].code, note: nil, confirmLate: false), .party(.user)),
+                                     (.reportNoShow, .party(.user))] {
+                XCTAssertThrowsError(try decide(ended, command, actor, now: start)) {
+                    let message = ($0 as? AppError)?.message ?? "\($0)"
+                    XCTAssertTrue(message.contains(how) && message.hasSuffix("book another (meeting.request)"), "\(command): \(message)")
+                }
+            }
+        }
+    }
+
     /// A second new date for an agreed meeting is refused with the step that frees the way:
     /// the proposer withdraws theirs, the other side answers it.
     func testASecondNewDateSaysWhoseStepComesFirst() throws {

@@ -189,7 +189,7 @@ final class MeetingDeciderTests: XCTestCase {
         for skip in change.skips {
             XCTAssertFalse(skip.reason.contains("50"), skip.reason)
             XCTAssertEqual(skip.reason, "not booked: the user's credits did not cover it")
-            XCTAssertEqual(skip.detail, "Insufficient credits: 50 available, 100 required")
+            XCTAssertEqual(skip.detail, "Insufficient credits: 50 available, 100 required; add credits to your wallet first (bought credits are granted by the community's finance staff), or choose a shorter meeting")
         }
         // In the community's word for its users.
         try c.settings.apply(["labels": ["user": "Student"]], path: "")
