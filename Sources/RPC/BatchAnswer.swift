@@ -188,7 +188,7 @@ public final class BatchAnswer: @unchecked Sendable {
         AppError(
             .answerTooLarge,
             message: "Answer too large: it would be \(answerBytes) bytes, over the bound of \(maxBytes) bytes "
-                + "(MEETINGLEDGER_MAX_ANSWER_BYTES); nothing was changed. Ask for less: a shorter range or a smaller limit",
+                + "(MEETINGLEDGER_MAX_ANSWER_BYTES); nothing was changed. Ask for less (a shorter range, a smaller limit) or have the operator raise it",
             details: ["answer_bytes": .int(Int64(answerBytes)), "max_answer_bytes": .int(Int64(maxBytes))])
     }
 
