@@ -317,8 +317,9 @@ final class EdgeInputTests: EndToEndTestCase {
         sent["actor"] = .string(w.user)
         let text = "meeting.request\n" + JSONValue.object(sent).serialized
         XCTAssertTrue(text.contains("+01:00"), text)
+        // Retry records refuse UPDATE (migration 0159): the rewrite is made beneath the trigger.
         XCTAssertEqual(try Psql.query(databaseURL,
-            "UPDATE idempotency_keys SET request_hash = encode(sha256(convert_to($sent$\(text)$sent$, 'UTF8')), 'hex') "
+            "SET LOCAL session_replication_role = replica; UPDATE idempotency_keys SET request_hash = encode(sha256(convert_to($sent$\(text)$sent$, 'UTF8')), 'hex') "
                 + "WHERE actor_id = \(Psql.literal(w.user)) AND key = 'booked-before-upgrade' RETURNING 1"), ["1"], "the record, as an earlier release stored it")
         XCTAssertEqual(try w.meetingd.result("meeting.request", as: w.user, params), first, "the first answer, replayed")
         params["start"] = "2030-03-11T12:00:00+01:00"

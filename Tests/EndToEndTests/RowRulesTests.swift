@@ -20,9 +20,10 @@ final class RowRulesTests: EndToEndTestCase {
         let long = { (n: Int) in "repeat('x', \(n))" }
 
         func meetings(_ set: String) -> String { "UPDATE meetings SET \(set) WHERE community_id = \(c) AND id = \(meeting)" }
-        // A meeting's parties never change (a trigger refuses it first, migration 0148): replica
-        // mode skips triggers, not CHECKs, so the rules on them are seen to hold beneath it.
-        func parties(_ set: String) -> String { "SET LOCAL session_replication_role = replica; " + meetings(set) }
+        // A meeting's parties never change, and its status moves only forward (triggers refuse
+        // those first, migrations 0148 and 0159): replica mode skips triggers, not CHECKs, so the
+        // rules on them are seen to hold beneath.
+        func beneathTriggers(_ set: String) -> String { "SET LOCAL session_replication_role = replica; " + meetings(set) }
         let later = "start_at + interval '1 day'"
         try assertRefused([
             ("meetings_alternate_accepted_overlaps", meetings("alternate_accepted_overlaps = ARRAY[id]")),
@@ -33,7 +34,7 @@ final class RowRulesTests: EndToEndTestCase {
             ("meetings_alternate_proposed_by_check",
              meetings("alternate_start_at = \(later), alternate_proposed_by = 'admin', alternate_price_credits = 45")),
             ("meetings_attendance_check", meetings("attendance = 'late'")),
-            ("meetings_check", parties("user_id = expert_id")),
+            ("meetings_check", beneathTriggers("user_id = expert_id")),
             ("meetings_check1", meetings("end_at = end_at + interval '1 minute'")),
             ("meetings_check2", meetings("status = 'agreed', expert_approved = false")),
             ("meetings_check3", meetings("alternate_start_at = \(later), alternate_price_credits = 45")),
@@ -53,19 +54,19 @@ final class RowRulesTests: EndToEndTestCase {
             ("meetings_price_source_check", meetings("price_source = 'gift'")),
             ("meetings_proposed_by_check", meetings("proposed_by = 'admin'")),
             ("meetings_skill_check", meetings("skill = \(long(201))")),
-            ("meetings_status_check", meetings("status = 'lost'")),
-            ("meetings_student_not_expert", parties("student_id = expert_id")),
+            ("meetings_status_check", beneathTriggers("status = 'lost'")),
+            ("meetings_student_not_expert", beneathTriggers("student_id = expert_id")),
             ("meetings_topic_check", meetings("topic = \(long(10_001))")),
             ("meetings_video_url_check", meetings("video_url = \(long(2_001))")),
             ("meetings_ended_holds_nothing", meetings("status = 'cancelled'")),
             ("meetings_ended_holds_nothing", meetings("status = 'expired'")),
             ("meetings_paid_once_ended", meetings("credit_status = 'paid', hold_transfer_id = NULL")),
-            ("meetings_completed_logged", meetings("status = 'completed', credit_status = 'returned', hold_transfer_id = NULL")),
+            ("meetings_completed_logged", beneathTriggers("status = 'completed', credit_status = 'returned', hold_transfer_id = NULL")),
             // A session logged (attended, or the user absent) pays the expert; an expert's absence
             // does not (migration 0150).
-            ("meetings_logged_session_paid", meetings(
+            ("meetings_logged_session_paid", beneathTriggers(
                 "status = 'completed', attendance = 'attended', logged_at = now(), duration_minutes = 60, credit_status = 'returned', hold_transfer_id = NULL")),
-            ("meetings_expert_absence_unpaid", meetings(
+            ("meetings_expert_absence_unpaid", beneathTriggers(
                 "status = 'completed', attendance = 'expert_no_show', logged_at = now(), duration_minutes = 0, credit_status = 'paid', hold_transfer_id = NULL")),
             // A version only moves on (the trigger below refuses an UPDATE first): the rule that a
             // new row meets, asked of the row with version 0.
@@ -77,14 +78,15 @@ final class RowRulesTests: EndToEndTestCase {
         XCTAssertTrue(back.contains("55000") && back.contains("would take it back"), back)
 
         // Transfers are append-only: each rule is met by a new row, a copy of the meeting's hold
-        // with one thing changed.
+        // with one thing changed (beneath the trigger that refuses a kind's wrong accounts first,
+        // migration 0159, the copy keeping the hold's number).
         func transfer(_ changes: [String: String]) -> String {
-            let columns = ["community_id", "id", "debit_account_id", "credit_account_id", "amount", "kind", "phase", "pending_id", "meeting_id",
+            let columns = ["community_id", "id", "seq", "debit_account_id", "credit_account_id", "amount", "kind", "phase", "pending_id", "meeting_id",
                            "reference", "reason", "actor_id", "created_at", "debit_debits_posted", "debit_credits_posted", "debit_debits_pending",
                            "debit_credits_pending", "credit_debits_posted", "credit_credits_posted", "credit_debits_pending", "credit_credits_pending"]
             let base = ["id": "'trf_' || md5(random()::text)"]
             let values = columns.map { changes[$0] ?? base[$0] ?? $0 }
-            return "INSERT INTO transfers (\(columns.joined(separator: ", "))) SELECT \(values.joined(separator: ", ")) FROM transfers "
+            return "SET LOCAL session_replication_role = replica; INSERT INTO transfers (\(columns.joined(separator: ", "))) SELECT \(values.joined(separator: ", ")) FROM transfers "
                 + "WHERE community_id = \(c) AND id = \(hold)"
         }
         try assertRefused([
