@@ -65,9 +65,9 @@ final class LedgerStoreRaceTests: XCTestCase {
 
     /// SPEC §4: a transfer is refused only when the credits are not there, and the refusal's
     /// `available` is the balance it was decided on — never enough for what was asked, even
-    /// when another connection changes the wallet at the same moment. Each connection holds
-    /// random amounts (some more than a wallet can hold) of either wallet for an expert, and
-    /// releases each hold again.
+    /// when another connection changes the wallet at the same moment. Each connection takes
+    /// random amounts (some more than a wallet holds) out of either wallet, and puts each back
+    /// (adjustments by finance staff: a hold is a meeting's, which this store test has none of).
     func testRefusalsReportTheBalanceTheyWereDecidedOn() throws {
         let setup = try connect()
         let wallets = try twoGrantedWallets(setup)
@@ -84,11 +84,13 @@ final class LedgerStoreRaceTests: XCTestCase {
                 while Date() < deadline {
                     let from = Int.random(in: 0...1, using: &generator)
                     let amount = Int64.random(in: 1...(Self.grantCredits * 2), using: &generator)
-                    let movement = LedgerStore.Movement(
-                        debit: .account(wallets.accounts[from]), credit: .account(wallets.earnings), amount: amount, kind: "hold", pending: true)
+                    let out = LedgerStore.Movement(
+                        debit: .account(wallets.accounts[from]), credit: .account(wallets.issuance), amount: amount, kind: "adjustment", reason: "race \(worker)")
+                    let back = LedgerStore.Movement(
+                        debit: .account(wallets.issuance), credit: .account(wallets.accounts[from]), amount: amount, kind: "adjustment", reason: "race \(worker) back")
                     do {
-                        let result = try LedgerStore.transfer(c.connection, communityId: wallets.communityId, movement, actorId: nil, at: nil)
-                        _ = try LedgerStore.release(c.connection, communityId: wallets.communityId, holdId: result.id, actorId: nil, reason: "race \(worker)", at: nil)
+                        _ = try LedgerStore.transfer(c.connection, communityId: wallets.communityId, out, actorId: wallets.staff, at: nil)
+                        _ = try LedgerStore.transfer(c.connection, communityId: wallets.communityId, back, actorId: wallets.staff, at: nil)
                         tally.locked { $0.moved += 1 }
                     } catch let error as AppError where error.dataCode == "insufficient_credits" {
                         let available = error.details["available"]?.intValue ?? -1
@@ -117,7 +119,7 @@ final class LedgerStoreRaceTests: XCTestCase {
             [wallets.communityId]
         ).first
         XCTAssertEqual(try sums?.int("posted"), 2 * Self.grantCredits, "the two wallets still hold every granted credit")
-        XCTAssertEqual(try sums?.int("pending"), 0, "every hold was released")
+        XCTAssertEqual(try sums?.int("pending"), 0, "nothing is pending")
         XCTAssertEqual(try sums?.int("overdrawn"), 0)
     }
 
