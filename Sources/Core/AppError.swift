@@ -231,7 +231,7 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
     public static func lateCancellationRequiresConfirmation(windowHours: Int64, consequences: String) -> AppError {
         AppError(
             .lateCancellationRequiresConfirmation,
-            message: "The meeting starts within \(Counted.words(windowHours, "hour")): \(consequences.prefix(1).lowercased() + consequences.dropFirst()) Pass confirm_late: true to cancel anyway",
+            message: "The meeting starts within \(Counted.words(windowHours, "hour")): \(consequences.prefix(1).lowercased() + consequences.dropFirst()) Pass confirm_late: true to go ahead anyway",
             details: ["window_hours": .int(windowHours), "consequences": .string(consequences)])
     }
 

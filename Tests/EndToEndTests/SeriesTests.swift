@@ -820,6 +820,7 @@ final class SeriesTests: EndToEndTestCase {
         // The session is agreed and starts within 48 hours: the expert confirms, as for a cancel.
         let late = try refuseSkip(w, id, "2030-03-06", as: w.expert, code: 4013)
         XCTAssertEqual(late["data"]?["consequences"], "The user's credits will be returned.")
+        XCTAssertTrue(late["message"]?.string?.hasSuffix("Pass confirm_late: true to go ahead anyway") == true, "a skip, not a cancel: \(late)")
         XCTAssertEqual(try occurrences(try w.series(id)).map(\.status), ["agreed", "agreed"], "nothing skipped without confirmation")
         XCTAssertEqual(try w.drainedSummary(), [])
         let skipped = try skip(w, id, "2030-03-06", as: w.expert, confirmLate: true)
