@@ -134,9 +134,25 @@ public final class Connection {
         return PQstatus(handle) == CONNECTION_OK
     }
 
+    /// A session the server ended while this connection was idle (a restart, a terminated
+    /// backend) leaves its socket readable, its goodbye or end of file waiting, while libpq
+    /// still says CONNECTION_OK: the next request's first statement would meet the lost
+    /// connection, and the call be answered 5030 with the database back. Between requests every
+    /// answer has been read and nothing else is sent unasked (no LISTEN), so a socket readable
+    /// then is a session to open again, before anything of the request is sent. One poll that
+    /// does not wait.
+    func noticeSessionEndedWhileIdle() {
+        guard let handle, !mustReconnect, !inTransaction, PQstatus(handle) == CONNECTION_OK else { return }
+        let socket = PQsocket(handle)
+        guard socket >= 0 else { return }
+        var ready = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        if poll(&ready, 1, 0) > 0 { mustReconnect = true }
+    }
+
     /// Re-establishes a lost connection with a bounded number of attempts and a short,
     /// growing pause between them.
     public func ensureConnected(attempts: Int = maxReconnectAttempts) throws {
+        noticeSessionEndedWhileIdle()
         if isConnected { return }
         inTransaction = false
         var lastError: Error = PostgresError(code: .connectionFailed, message: "not connected")
