@@ -350,8 +350,8 @@ final class AnswerBoundsTests: EndToEndTestCase {
 
     /// With the message bound lifted, a 300 MB message needs more than the lowest cap, 256 MiB:
     /// the process stops (the Swift runtime cannot allocate) instead of growing. Under the lowest
-    /// cap, with the answer bound lifted, 40 searches of 2,000 slots are answered, and under the
-    /// default cap too.
+    /// cap, with the answer bound lifted, 40 searches of 2,000 slots are answered (and so under
+    /// any higher cap, the default's too).
     func testProcessOverTheMemoryCapStopsInsteadOfGrowing() throws {
         let w = try reportedWorld()
         let line = JSONValue.array((0..<40).map { yearSearch(w, id: .int(Int64($0)), ["limit": 2000]) }).serialized
@@ -363,11 +363,7 @@ final class AnswerBoundsTests: EndToEndTestCase {
         try? capped.send("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"system.ping\",\"params\":{\"x\":\"" + String(repeating: "a", count: 300_000_000) + "\"}}", timeout: 120)
         XCTAssertEqual(try capped.waitForExit(timeout: 120), .signalled(SIGABRT))
         XCTAssertTrue(capped.stderrText.contains("failed to allocate"), capped.stderrTail)
-
-        let roomy = try startMeetingd(["--test-clock"], environment: unbounded)
-        let answer = try roomy.exchange(line, timeout: 120)
-        XCTAssertEqual(answer.array?.count, 40)
-        print("40 searches of 2,000 slots, answer bound lifted: peak RSS \(try peakResidentMiB(roomy)) MiB")
+        print("40 searches of 2,000 slots under the lowest cap, answer bound lifted: peak RSS \(try peakResidentMiB(lowest)) MiB")
     }
 }
 
