@@ -147,7 +147,7 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
         "cancelled": ": it was cancelled, and a meeting that ended is kept as it was; book another (meeting.request)",
         "expired": ": it expired unanswered, and a meeting that ended is kept as it was; book another (meeting.request)",
         "completed": ": it is closed (its session logged, or a no-show reported); to dispute that, ask the community's staff",
-        "rejected": ": it was declined; a new date for it is proposed with meeting.reschedule",
+        "rejected": ": it was declined; before its start a new date for it is proposed with meeting.reschedule, after it another time is a new request (meeting.request)",
     ]
 
     /// A meeting step as a sentence says it: "Cannot log the session of this meeting".

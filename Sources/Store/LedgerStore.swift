@@ -26,10 +26,14 @@ extension Balance {
 
 /// The ledger functions' own SQLSTATEs turned into errors a caller can act on.
 public enum LedgerError {
-    public static func translate(_ error: PostgresError, required: Int64) -> Error {
+    /// `then`: what the reader of a refusal for want of credits does (staff's movements: the
+    /// default).
+    public static func translate(_ error: PostgresError, required: Int64, then: String? = nil) -> Error {
         switch error.sqlState {
         case "ML020":
-            return AppError.insufficientCredits(available: Int64(error.detail ?? "") ?? 0, required: required)
+            let available = Int64(error.detail ?? "") ?? 0
+            return then.map { AppError.insufficientCredits(available: available, required: required, then: $0) }
+                ?? AppError.insufficientCredits(available: available, required: required)
         case "ML004":
             return AppError.notFound("account", "for this transfer")
         case "ML005":

@@ -139,7 +139,7 @@ enum MeetingWrites {
     /// checked each of these; the database is the last word if a check was ever wrong.
     @Sendable static func translate(_ error: PostgresError, _ params: Params) -> Error? {
         if error.isExclusionViolation { return AppError.slotUnavailable("the expert already has a meeting or a held request at that time") }
-        if error.sqlState?.hasPrefix("ML") == true { return LedgerError.translate(error, required: 0) }
+        if error.sqlState?.hasPrefix("ML") == true { return LedgerError.translate(error, required: 0, then: "the wallet changed meanwhile: read the balance and try again") }
         return nil
     }
 }

@@ -475,6 +475,13 @@ final class LifecycleRulesTests: XCTestCase {
                 }
             }
         }
+        // A declined meeting is given a new date before its start; after it, another time is a
+        // new request (as meeting.reschedule then says).
+        let declined = try decide(userRequest, .decline(reasonCode: settings.rejectionReasons[0].code, note: nil), .party(.expert)).next
+        XCTAssertThrowsError(try decide(declined, .reportNoShow, .party(.user), now: start.adding(minutes: 120))) {
+            let message = ($0 as? AppError)?.message ?? "\($0)"
+            XCTAssertTrue(message.hasSuffix("after it another time is a new request (meeting.request)"), message)
+        }
     }
 
     /// A second new date for an agreed meeting is refused with the step that frees the way:
