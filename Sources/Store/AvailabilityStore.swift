@@ -178,13 +178,13 @@ public enum AvailabilityStore {
         Statement(
             """
             SELECT ml_person_json($1, $2) AS expert,
-                   ($3::text IS NULL OR EXISTS (SELECT 1 FROM services WHERE community_id = $1 AND id = $3)) AS service_known,
-                   ($3::text IS NULL OR EXISTS (SELECT 1 FROM services WHERE community_id = $1 AND id = $3 AND active
-                                                                         AND $2 = ANY (ml_certified_experts($1, $3)))) AS service_offered,
+                   ($3::text IS NULL OR s.id IS NOT NULL) AS service_known,
+                   ($3::text IS NULL OR coalesce(s.active AND $2 = ANY (ml_certified_experts($1, $3)), false)) AS service_offered,
                    (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM locations WHERE community_id = $1 AND NOT active) AS retired,
                    (SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'kind', kind, 'start', start_at, 'end', end_at,
                                                                  'location_ids', to_jsonb(location_ids)) ORDER BY start_at, id), '[]')
                     FROM availability_periods WHERE community_id = $1 AND expert_id = $2 AND start_at < $5 AND end_at > $4) AS periods
+            FROM (SELECT 1) one LEFT JOIN services s ON s.community_id = $1 AND s.id = $3
             """, [communityId, expertId, serviceId, from, to])
     }
 
