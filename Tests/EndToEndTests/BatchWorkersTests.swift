@@ -17,7 +17,7 @@ final class BatchWorkersTests: EndToEndTestCase {
         let c = Psql.literal(ledger.community.id)
         let holder = try PsqlSession(url)
         defer { holder.close() }
-                try holder.run("BEGIN; SELECT 1 FROM accounts WHERE community_id = \(c) AND kind = 'issuance' FOR NO KEY UPDATE;")
+        try holder.run("BEGIN; SELECT 1 FROM accounts WHERE community_id = \(c) AND kind = 'issuance' FOR NO KEY UPDATE;")
         let batch: [JSONValue] = users.enumerated().map { i, user in
             .object(["jsonrpc": "2.0", "id": .int(Int64(i)), "method": "credits.grant", "params": .object([
                 "actor": .string(ledger.financeId), "user_id": .string(user), "credits": 5, "reference": .string("batch-\(i)-\(TestEnvironment.uniqueTag())"),

@@ -15,8 +15,6 @@ final class LedgerStoreRaceTests: XCTestCase {
     struct Wallets {
         let communityId: String
         let accounts: [String]
-        /// An expert's earnings, where the wallets' holds go.
-        let earnings: String
         let issuance: String
         /// Who grants and adjusts: staff's movements are made by a finance person of the
         /// community (the ledger refuses anyone else).
@@ -52,15 +50,8 @@ final class LedgerStoreRaceTests: XCTestCase {
                 actorId: staff, at: nil)
             accounts.append(wallet)
         }
-        let expertId = Identifier.make(.person)
-        try PeopleStore.insert(
-            c, communityId: communityId,
-            person: PersonFacts(id: expertId, email: "race-expert-\(expertId)@example.com", firstName: "Race", lastName: "Expert", roles: [.expert], timeZone: "UTC"),
-            now: SystemClock.now())
-        let ids = try c.query(
-            "SELECT ledger_account($1, 'expert_earnings', $2) AS earnings, ledger_account($1, 'issuance', NULL) AS issuance", [communityId, expertId]
-        ).one()
-        return Wallets(communityId: communityId, accounts: accounts, earnings: try ids.string("earnings"), issuance: try ids.string("issuance"), staff: staff)
+        let issuance = try c.query("SELECT ledger_account($1, 'issuance', NULL) AS issuance", [communityId]).one()
+        return Wallets(communityId: communityId, accounts: accounts, issuance: try issuance.string("issuance"), staff: staff)
     }
 
     /// SPEC §4: a transfer is refused only when the credits are not there, and the refusal's
