@@ -247,6 +247,124 @@ final class LedgerDatabaseTests: EndToEndTestCase {
         XCTAssertEqual(try meetingd.result("ledger.reconcile", as: s.ledger.financeId)["ok"], true)
     }
 
+    /// Straight into transfers, around ledger_resolve and ml_apply: a resolution that does not
+    /// match its hold, a hold of other people than its meeting's, a fee beyond what its meeting
+    /// captured, an actor who is not a person of the community. The meeting checks run at commit; each case asks for them at once (SET
+    /// CONSTRAINTS) and is rolled back, so nothing lands in the shared database either way.
+    func testMoneyMovesAgreeWithTheirHoldsAndMeetings() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let s = try SeededLedger.make(on: meetingd, #function)
+        let c = s.communityLiteral, wallet = Psql.literal(s.wallet), earnings = Psql.literal(s.earnings)
+        let hold = Psql.literal(s.holdId), meeting = Psql.literal(s.meetingId)
+        let otherUser = try s.ledger.person(on: meetingd, ["user"]), otherExpert = try s.ledger.person(on: meetingd, ["expert"])
+        let otherWallet = Psql.literal(try meetingd.accountId(of: otherUser, kind: "user_wallet", as: s.ledger.financeId))
+        let otherEarnings = Psql.literal(try meetingd.accountId(of: otherExpert, kind: "expert_earnings", as: s.ledger.financeId))
+        let revenue = "ledger_account(\(c), 'platform_revenue', NULL)"
+        let grant = "(SELECT id FROM transfers WHERE community_id = \(c) AND kind = 'grant' LIMIT 1)"
+        func row(
+            _ debit: String, _ credit: String, _ credits: Int, _ kind: String, _ phase: String, pending: String = "NULL", meeting m: String? = nil,
+            actor: String = "NULL"
+        ) -> String {
+            "INSERT INTO transfers (community_id, id, debit_account_id, credit_account_id, amount, kind, phase, pending_id, meeting_id, actor_id, "
+                + "created_at, debit_debits_posted, debit_credits_posted, debit_debits_pending, debit_credits_pending, credit_debits_posted, "
+                + "credit_credits_posted, credit_debits_pending, credit_credits_pending) VALUES (\(c), 'trf_' || md5(random()::text), \(debit), \(credit), "
+                + "\(credits), '\(kind)', '\(phase)', \(pending), \(m ?? meeting), \(actor), now(), 0, 0, 0, 0, 0, 0, 0, 0)"
+        }
+        let elsewhere = "(SELECT id FROM people WHERE community_id <> \(c) LIMIT 1)"
+        let atOnce = "SET CONSTRAINTS ALL IMMEDIATE; "
+        let capture = "SELECT ledger_resolve(\(c), 'trf_' || md5(random()::text), \(hold), true, 45, NULL, 'test', NULL); "
+        for (statement, rule) in [
+            (row(wallet, earnings, 46, "capture", "post_pending", pending: hold), "transfers_resolution_matches_its_hold"),
+            (row(wallet, earnings, 44, "release", "void_pending", pending: hold), "transfers_resolution_matches_its_hold"),
+            (row(otherWallet, earnings, 45, "capture", "post_pending", pending: hold), "transfers_resolution_matches_its_hold"),
+            (row(wallet, otherEarnings, 45, "release", "void_pending", pending: hold), "transfers_resolution_matches_its_hold"),
+            (row(wallet, earnings, 45, "capture", "post_pending", pending: hold, meeting: "NULL"), "transfers_resolution_matches_its_hold"),
+            (row(wallet, earnings, 5, "capture", "post_pending", pending: grant), "transfers_resolution_matches_its_hold"),
+            (atOnce + row(otherWallet, earnings, 5, "hold", "pending"), "transfers_hold_of_its_meeting"),
+            (atOnce + row(wallet, otherEarnings, 5, "hold", "pending"), "transfers_hold_of_its_meeting"),
+            (atOnce + row(earnings, revenue, 5, "fee", "posted"), "transfers_fee_of_its_capture"),
+            (capture + atOnce + row(earnings, revenue, 46, "fee", "posted"), "transfers_fee_of_its_capture"),
+            (capture + atOnce + row(otherEarnings, revenue, 5, "fee", "posted"), "transfers_fee_of_its_capture"),
+            (row(wallet, earnings, 45, "release", "void_pending", pending: hold, actor: elsewhere), "transfers_actor_of_the_community"),
+            (row(wallet, earnings, 45, "release", "void_pending", pending: hold, actor: "'per_00000000000000000000000000000000'"),
+             "transfers_actor_of_the_community"),
+        ] {
+            let report = try refusedInRolledBackTransaction(statement)
+            XCTAssertTrue(report.contains("23514") && report.contains(rule), "\(statement):\n\(report)")
+        }
+        // What the service writes passes: the hold is captured and a fee taken, in one transaction
+        // rolled back.
+        let paid = try Psql.run(databaseURL, [
+            "BEGIN", capture + atOnce + row(earnings, revenue, 45, "fee", "posted"), "SELECT count(*) FROM transfers WHERE community_id = \(c) AND meeting_id = \(meeting)", "ROLLBACK",
+        ])
+        XCTAssertTrue(paid.succeeded, paid.stderr)
+        XCTAssertEqual(paid.stdout.split(separator: "\n").last, "3", paid.stdout)
+        XCTAssertEqual(try meetingd.result("ledger.reconcile", as: s.ledger.financeId)["ok"], true)
+    }
+
+    /// Straight into the tables: a meeting whose parties lack their roles, a completed meeting
+    /// paid less than its price or logged before it started, an outbox message rewritten or sent
+    /// again, a person moved out of their community. Each case is rolled back.
+    func testMeetingsMessagesAndPeopleKeepWhatTheyAre() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let s = try SeededLedger.make(on: meetingd, #function)
+        let c = s.communityLiteral, hold = Psql.literal(s.holdId), meeting = Psql.literal(s.meetingId)
+        let finance = Psql.literal(s.ledger.financeId)
+        try meetingd.result("meeting.confirm", as: s.expert, ["meeting_id": .string(s.meetingId)])
+
+        // The seeded meeting's row under a new id a week later, free of charge, with `party`
+        // changed (its columns but the generated ones, read from the catalog).
+        func copy(_ party: String, _ person: String) -> String {
+            let changes = "{\"id\": \"mtg_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))\", "
+                + "\"hold_transfer_id\": null, \"credit_status\": \"none\", \"price_credits\": 0, \"\(party)\": \"\(person)\"}"
+            return """
+                DO $do$ DECLARE v_columns text; BEGIN
+                    SELECT string_agg(quote_ident(attname), ', ') INTO v_columns FROM pg_attribute
+                    WHERE attrelid = 'meetings'::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '';
+                    EXECUTE format('INSERT INTO meetings (%1$s) SELECT %1$s FROM jsonb_populate_record(NULL::meetings, '
+                        || '(SELECT to_jsonb(m) || jsonb_build_object(''start_at'', m.start_at + interval ''7 days'', ''end_at'', m.end_at + interval ''7 days'') '
+                        || 'FROM meetings m WHERE community_id = %2$L AND id = %3$L) || %4$L::jsonb)',
+                        v_columns, \(c), \(meeting), \(Psql.literal(changes)));
+                END $do$
+                """
+        }
+        func capture(_ credits: Int) -> String { "SELECT ledger_resolve(\(c), 'trf_' || md5(random()::text), \(hold), true, \(credits), NULL, 'test', NULL); " }
+        func completed(loggedAt: String) -> String {
+            "SET CONSTRAINTS ALL IMMEDIATE; UPDATE meetings SET status = 'completed', attendance = 'attended', "
+                + "duration_minutes = length_minutes, logged_at = \(loggedAt), credit_status = 'paid', hold_transfer_id = NULL, version = version + 1 "
+                + "WHERE community_id = \(c) AND id = \(meeting)"
+        }
+        let someMessage = "(SELECT id FROM outbox WHERE community_id = \(c) ORDER BY seq LIMIT 1)"
+        for (statement, says) in [
+            (copy("expert_id", s.ledger.financeId), "meetings_parties_hold_their_roles"),
+            (copy("user_id", s.ledger.financeId), "meetings_parties_hold_their_roles"),
+            (copy("student_id", s.ledger.financeId), "meetings_parties_hold_their_roles"),
+            (capture(1) + completed(loggedAt: "start_at + interval '1 hour'"), "meetings_completed_paid_its_price"),
+            (capture(45) + completed(loggedAt: "start_at - interval '1 day'"), "meetings_logged_once_started"),
+            ("UPDATE outbox SET recipient_id = \(finance) WHERE community_id = \(c) AND id = \(someMessage)", "keeps its recipient"),
+            ("UPDATE outbox SET payload = payload || '{\"injected\": true}' WHERE community_id = \(c) AND id = \(someMessage)", "keeps its recipient"),
+            ("UPDATE outbox SET dedupe_key = 'another' WHERE community_id = \(c) AND id = \(someMessage)", "keeps its recipient"),
+            ("UPDATE outbox SET status = 'done', done_at = now() WHERE community_id = \(c) AND id = \(someMessage); "
+                + "UPDATE outbox SET status = 'pending', done_at = NULL WHERE community_id = \(c) AND id = \(someMessage)", "a done message stays done"),
+            ("UPDATE people SET community_id = (SELECT community_id FROM communities WHERE community_id <> \(c) LIMIT 1) "
+                + "WHERE community_id = \(c) AND id = \(finance)", "stays there under that id"),
+            ("UPDATE people SET id = 'per_' || md5(random()::text) WHERE community_id = \(c) AND id = \(finance)", "stays there under that id"),
+        ] {
+            let report = try refusedInRolledBackTransaction(statement)
+            XCTAssertTrue((report.contains("23514") || report.contains("55000")) && report.contains(says), "\(statement):\n\(report)")
+        }
+        // What the service writes passes: the whole price captured, the session logged after the
+        // start; a message delivered. Rolled back.
+        let paid = try Psql.run(databaseURL, [
+            "BEGIN", capture(45) + completed(loggedAt: "start_at + interval '1 hour'"),
+            "UPDATE outbox SET status = 'done', done_at = now() WHERE community_id = \(c) AND id = \(someMessage)",
+            "SELECT status FROM meetings WHERE community_id = \(c) AND id = \(meeting)", "ROLLBACK",
+        ])
+        XCTAssertTrue(paid.succeeded, paid.stderr)
+        XCTAssertEqual(paid.stdout.split(separator: "\n").last, "completed", paid.stdout)
+        XCTAssertEqual(try meetingd.result("ledger.reconcile", as: s.ledger.financeId)["ok"], true)
+    }
+
     /// Reconcile names a meeting whose story ended with its credits still held, and a hold drawn
     /// from someone other than its meeting's user: written around every guard (replica mode skips
     /// triggers and the row rules' foreign keys; the row rules are a CHECK, so the rows are
