@@ -436,17 +436,21 @@ enum LedgerAPI {
             ], additional: true)), max: maxProblemsListed), required: true, "The first \(maxProblemsListed) problems found"),
             .init("problems_total", .integer(min: 0, max: Int64.max), required: true, "How many problems there are in all, listed or not"),
             .init("truncated", .boolean, required: true, "More problems were found than problems lists (problems_total counts them)"),
-            .init("checked_at", .timestamp, required: true),
+            .init("checked_at", .timestamp, required: true,
+                  "Now, when the ledger was checked: the later of the clock and the community's latest transfer, as the other finance reads label their figures"),
         ]),
         body: .read(ReadPlan(
             statements: { scope, _ in [LedgerQueries.problems(communityId: scope.communityId, limit: maxProblemsListed)] },
             respond: { ctx, rows, _ in
-                let problems: [JSON] = try rows[0].map {
+                let found = try rows[0].filter { try $0.optionalString("kind") != nil }
+                let problems: [JSON] = try found.map {
                     ["kind": .string(try $0.string("kind")), "subject": .string(try $0.string("subject")), "detail": .string(try $0.string("detail"))]
                 }
-                let total = try rows[0].first?.int("problems_total") ?? 0
+                let total = try found.first?.int("problems_total") ?? 0
+                // Checked as of now: the later of the clock and the latest transfer, as every
+                // finance read labels its figures.
                 return ["ok": .bool(problems.isEmpty), "problems": .array(problems), "problems_total": .int(total),
-                        "truncated": .bool(total > Int64(problems.count)), "checked_at": .string(ctx.now.rfc3339)]
+                        "truncated": .bool(total > Int64(problems.count)), "checked_at": .string(try ledgerNow(ctx, rows[0]).rfc3339)]
             })))
 
     /// The most problems `ledger.reconcile` lists: a ledger at its worst still gets an answer.

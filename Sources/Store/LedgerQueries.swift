@@ -233,17 +233,22 @@ public enum LedgerQueries {
     }
 
     /// The community's broken ledger or meeting invariants, the first `limit` of them, each row
-    /// with `problems_total`, how many there are in all. It reads every transfer, account and
-    /// meeting of the community: planned at each call, for the rows there are now.
+    /// with `problems_total`, how many there are in all, and `latest_transfer_at`; with no
+    /// problem, one row whose `kind` is NULL carries that time. It reads every transfer, account
+    /// and meeting of the community: planned at each call, for the rows there are now.
     public static func problems(communityId: String, limit: Int) -> Statement {
         Statement(
             """
-            SELECT kind, subject, detail, count(*) OVER () AS problems_total FROM (
-                SELECT kind, subject, detail FROM ledger_problems($1) UNION ALL SELECT kind, subject, detail FROM ledger_time_problems($1)
-                UNION ALL SELECT kind, subject, detail FROM meeting_problems($1)
-                UNION ALL SELECT kind, subject, detail FROM ledger_movement_problems($1)
-            ) AS problems
-            LIMIT $2
+            SELECT p.kind, p.subject, p.detail, p.problems_total, latest.latest_transfer_at
+            FROM (SELECT \(latestTransfer)) latest
+            LEFT JOIN LATERAL (
+                SELECT kind, subject, detail, count(*) OVER () AS problems_total FROM (
+                    SELECT kind, subject, detail FROM ledger_problems($1) UNION ALL SELECT kind, subject, detail FROM ledger_time_problems($1)
+                    UNION ALL SELECT kind, subject, detail FROM meeting_problems($1)
+                    UNION ALL SELECT kind, subject, detail FROM ledger_movement_problems($1)
+                ) AS problems
+                LIMIT $2
+            ) p ON true
             """, [communityId, limit], plannedEachCall: true)
     }
 }

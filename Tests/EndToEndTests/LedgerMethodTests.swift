@@ -879,7 +879,9 @@ final class LedgerMethodTests: EndToEndTestCase {
         XCTAssertEqual(try meetingd.balance(account: wallet, as: user, asOf: rfc3339(t1))["blocked"], 30)
         XCTAssertEqual(try meetingd.balance(account: earnings, as: booking.expertId, asOf: rfc3339(t1.addingTimeInterval(-60)))["incoming"], 0,
                        "the expert's earnings received the hold at the wallet's time")
-        XCTAssertEqual(try meetingd.result("ledger.reconcile", as: ledger.financeId)["problems"], [])
+        let reconciled = try meetingd.result("ledger.reconcile", as: ledger.financeId)
+        XCTAssertEqual(reconciled["problems"], [])
+        XCTAssertEqual(reconciled["checked_at"]?.string, rfc3339(t1), "checked as of now, the latest transfer's time, as the figures are")
 
         // An answer "now" counts transfers stamped after the clock: it is labelled with their
         // time, so asking again as of that label gives the same figures (it was labelled with
@@ -939,7 +941,7 @@ final class LedgerMethodTests: EndToEndTestCase {
         try ledger.pinClock(on: meetingd, at: t1.addingTimeInterval(-2 * 3_600))
         let meeting = try booking.request(on: meetingd, by: ann, start: t1.addingTimeInterval(86_400))
         // A user added now opens their wallet at the community's latest transfer time, not before.
-        try ledger.person(on: meetingd, ["user"])
+        _ = try ledger.person(on: meetingd, ["user"])
         XCTAssertEqual(try figures(), answered, "the figures as of \(between), answered before, are as they were")
         let trail = try meetingd.result("ledger.meeting_trail", as: ledger.financeId, ["meeting_id": meeting["id"]!])
         XCTAssertEqual(trail["transfers"]?.array?.first?["created_at"]?.string, rfc3339(t1), "the hold takes the community's latest time")
