@@ -58,7 +58,7 @@ enum CatalogAPI {
         "Retires a service (active false: it is not offered, searched or booked any more; agreed meetings stay, a request not yet confirmed can only be declined or withdrawn) or offers it again",
         audience: .roles([.admin]), mutating: true,
         params: [.init("service_id", .id(.service), required: true), .init("active", .boolean, required: true)],
-        result: .object(ServiceFacts.fields + OpenWork.fields, additional: true), errors: [DocErrors.notFound],
+        result: .object(ServiceFacts.fields + OpenWork.serviceFields, additional: true), errors: [DocErrors.notFound],
         body: .command(CatalogUseCases.setActive()))
 
     static let certificationFields: [Schema.Field] = [
@@ -78,7 +78,7 @@ enum CatalogAPI {
         audience: .roles([.admin]), mutating: true,
         params: [.init("service_id", .id(.service), required: true), .init("expert_id", .id(.person), required: true)],
         result: .named("Decertification", .object(
-            certificationFields + OpenWork.fields(while: "the expert is not certified in it", until: "the expert is certified again"))),
+            certificationFields + OpenWork.fields(while: "the expert is not certified in it", until: "the expert is certified again", alternates: true))),
         errors: [DocErrors.notFound],
         body: .command(CatalogUseCases.decertify()))
 

@@ -38,10 +38,14 @@ extension ServiceFacts {
 /// What a service or location leaves open as it is retired (`LeftOpen`, read by `ml_open_work`),
 /// told with the answer so the admin knows what still waits on it: its fields in the schema.
 enum OpenWork {
-    static let fields = fields(while: "it is retired", until: "it is offered again")
+    /// A location's: an agreed meeting may still move to another time there.
+    static let fields = fields(while: "it is retired", until: "it is offered again", alternates: false)
+    /// A service's.
+    static let serviceFields = fields(while: "it is retired", until: "it is offered again", alternates: true)
 
-    /// The fields, saying what holds `while` the change lasts, `until` what.
-    static func fields(while change: String, until undone: String) -> [Schema.Field] {
+    /// The fields, saying what holds `while` the change lasts, `until` what; with `alternates`,
+    /// the agreed meetings' new dates that can no longer be accepted meanwhile.
+    static func fields(while change: String, until undone: String, alternates: Bool) -> [Schema.Field] {
         [
             .init("waiting_meetings", .list(.id(.meeting), max: Int(Listed.atMost)), required: true,
                   "Requests for it still waiting for an answer (the soonest \(Listed.atMost); waiting_meetings_count says how many in all): while \(change) they can only be declined or withdrawn (credits held return then, or when they expire at their start)"),
@@ -49,7 +53,11 @@ enum OpenWork {
             .init("active_series", .list(.id(.series), max: Int(Listed.atMost)), required: true,
                   "Weekly series that go on (the first \(Listed.atMost) by id; active_series_count says how many in all): while \(change) their dates are not booked (both sides told each time) until \(undone) or the series is cancelled (series.cancel)"),
             .init("active_series_count", .integer(min: 0, max: .max), required: true, "How many of its weekly series go on in all"),
-        ]
+        ] + (!alternates ? [] : [
+            .init("open_alternates", .list(.id(.meeting), max: Int(Listed.atMost)), required: true,
+                  "Agreed meetings of it with a new date proposed (an alternate) not yet answered (the soonest \(Listed.atMost) by that date; open_alternates_count says how many in all): while \(change) the new date cannot be accepted; the meeting stays at its time, and its proposer withdraws the new date (meeting.withdraw_alternate), the other side rejects it, or it closes at its time"),
+            .init("open_alternates_count", .integer(min: 0, max: .max), required: true, "How many of its agreed meetings have a new date proposed and not yet answered"),
+        ])
     }
 }
 

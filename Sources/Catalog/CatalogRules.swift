@@ -14,18 +14,27 @@ extension ServiceFacts {
 
 /// What a retired service or location (or an expert's certification removed) leaves open: its
 /// waiting requests (the soonest `Listed.atMost`) and active series (the first by id), each with
-/// how many in all.
+/// how many in all; for a service, also its agreed meetings' new dates proposed and not yet
+/// answered (the soonest by that date), which can no longer be accepted.
 public struct LeftOpen: Sendable, Equatable {
     public let waiting: [String]
     public let waitingCount: Int64
     public let series: [String]
     public let seriesCount: Int64
+    /// Nil for a location: an agreed meeting may still move to another time there.
+    public let alternates: (ids: [String], count: Int64)?
 
-    public init(waiting: [String], waitingCount: Int64, series: [String], seriesCount: Int64) {
+    public init(waiting: [String], waitingCount: Int64, series: [String], seriesCount: Int64, alternates: (ids: [String], count: Int64)? = nil) {
         self.waiting = waiting
         self.waitingCount = waitingCount
         self.series = series
         self.seriesCount = seriesCount
+        self.alternates = alternates
+    }
+
+    public static func == (a: LeftOpen, b: LeftOpen) -> Bool {
+        (a.waiting, a.waitingCount, a.series, a.seriesCount) == (b.waiting, b.waitingCount, b.series, b.seriesCount)
+            && a.alternates?.ids == b.alternates?.ids && a.alternates?.count == b.alternates?.count
     }
 
     /// `base` (the service, location or certification changed) with what it leaves open.
@@ -35,6 +44,10 @@ public struct LeftOpen: Sendable, Equatable {
         fields["waiting_meetings_count"] = .int(waitingCount)
         fields["active_series"] = .array(series.map { .string($0) })
         fields["active_series_count"] = .int(seriesCount)
+        if let alternates {
+            fields["open_alternates"] = .array(alternates.ids.map { .string($0) })
+            fields["open_alternates_count"] = .int(alternates.count)
+        }
         return .object(fields)
     }
 }

@@ -49,10 +49,12 @@ public enum CatalogStore {
 
     /// What a retired service or location (or a removed certification) leaves open, as
     /// `ml_open_work` reads it in the commands' contexts.
-    static func leftOpen(_ j: StoredJSON) throws -> LeftOpen {
+    /// `forService`: a service's (or a certification's) open alternates are told too.
+    static func leftOpen(_ j: StoredJSON, forService: Bool) throws -> LeftOpen {
         LeftOpen(
             waiting: try j.strings("waiting"), waitingCount: try j.int("waiting_count"),
-            series: try j.strings("series"), seriesCount: try j.int("series_count"))
+            series: try j.strings("series"), seriesCount: try j.int("series_count"),
+            alternates: forService ? (try j.strings("alternates"), try j.int("alternates_count")) : nil)
     }
 
     /// What removing an expert's certification is decided on (`ml_decertify_context`), the
@@ -65,7 +67,7 @@ public enum CatalogStore {
 
     public static func decodeDecertifyContext(_ json: JSON) throws -> (service: ServiceFacts?, certified: Bool, leftOpen: LeftOpen) {
         let j = StoredJSON(json, path: "decertify_context")
-        return (try j.field("service").map(service), try j.bool("certified"), try leftOpen(StoredJSON(j.value["open_work"] ?? .null, path: "decertify_context.open_work")))
+        return (try j.field("service").map(service), try j.bool("certified"), try leftOpen(StoredJSON(j.value["open_work"] ?? .null, path: "decertify_context.open_work"), forService: true))
     }
 
     public static func decertifyApply(communityId: String, serviceId: String, expertId: String) -> SQLCall {
@@ -95,7 +97,7 @@ public enum CatalogStore {
 
     public static func decodeRetireContext(_ json: JSON) throws -> (service: ServiceFacts?, leftOpen: LeftOpen) {
         let j = StoredJSON(json, path: "retire_context")
-        return (try j.field("service").map(service), try leftOpen(StoredJSON(j.value["open_work"] ?? .null, path: "retire_context.open_work")))
+        return (try j.field("service").map(service), try leftOpen(StoredJSON(j.value["open_work"] ?? .null, path: "retire_context.open_work"), forService: true))
     }
 
     public static func retireApply(communityId: String, serviceId: String, active: Bool) -> SQLCall {
@@ -181,7 +183,7 @@ public enum CatalogStore {
         return LocationWriteFacts(
             location: try j.field("location").map(Records.location),
             nameTaken: try j.field("name_taken").map { (id: try $0.string("id"), name: try $0.string("name")) },
-            leftOpen: try j.field("open_work").map(leftOpen))
+            leftOpen: try j.field("open_work").map { try leftOpen($0, forService: false) })
     }
 
     /// The location as decided (`ml_location_apply`): new (`insert`), or its name and whether it

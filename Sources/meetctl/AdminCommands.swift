@@ -106,6 +106,13 @@ enum AdminCommands {
             let ids = series.compactMap(\.stringValue).joined(separator: ", ") + (count > Int64(series.count) ? ", …" : "")
             note += " \(weekly) \(count == 1 ? "goes" : "go") on without booking \(what): meetctl series cancel SERIES ends one (\(ids))."
         }
+        if let moving = r["open_alternates"]?.arrayValue?.compactMap(\.stringValue), !moving.isEmpty {
+            let count = r["open_alternates_count"]?.intValue ?? Int64(moving.count)
+            let listed = moving.prefix(5).joined(separator: ", ") + (count > 5 ? ", …" : "")
+            let one = count == 1
+            note += " \(Counted.words(count, "agreed meeting")) \(one ? "has" : "have") a new date proposed (\(listed)) that can no longer be accepted:"
+                + " \(one ? "it stays" : "they stay") at \(one ? "its" : "their") time; the proposer withdraws the new date, the other side rejects it, or it closes at its time."
+        }
         return note
     }
 

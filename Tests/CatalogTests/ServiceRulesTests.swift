@@ -43,6 +43,11 @@ final class ServiceRulesTests: XCTestCase {
         let open = LeftOpen(waiting: ["mtg_1"], waitingCount: 3, series: [], seriesCount: 0)
         XCTAssertEqual(open.answer(["certified": false]), [
             "certified": false, "waiting_meetings": ["mtg_1"], "waiting_meetings_count": 3, "active_series": [], "active_series_count": 0,
+        ], "a location's: no alternates")
+        let service = LeftOpen(waiting: [], waitingCount: 0, series: ["ser_1"], seriesCount: 1, alternates: (["mtg_2"], 2))
+        XCTAssertEqual(service.answer(["active": false]), [
+            "active": false, "waiting_meetings": [], "waiting_meetings_count": 0, "active_series": ["ser_1"], "active_series_count": 1,
+            "open_alternates": ["mtg_2"], "open_alternates_count": 2,
         ])
     }
 

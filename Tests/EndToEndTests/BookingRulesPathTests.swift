@@ -593,8 +593,14 @@ final class BookingRulesPathTests: EndToEndTestCase {
         ]))
         let other = try w.addExpert(name: "other")
         try w.meetingd.result("meeting.request", as: w.user, w.requestParams(start: MeetingTime.at(day: 7, hour: 12), expert: other))
+        // A new date the user proposed for the agreed meeting, not yet answered.
+        try w.act("meeting.reschedule", as: w.user, agreed, ["start": .string(MeetingTime.at(day: 8, hour: 13))])
 
         let answer = try w.meetingd.result("service.decertify", as: w.admin, ["service_id": .string(w.serviceId), "expert_id": .string(w.expert)])
+        XCTAssertEqual(answer["open_alternates"], [.string(agreed)], "its new date can no longer be accepted: \(answer)")
+        XCTAssertEqual(answer["open_alternates_count"], 1)
+        // Its proposer withdraws it, as the answer's schema says.
+        try w.act("meeting.withdraw_alternate", as: w.user, agreed)
         XCTAssertEqual(answer["certified"], false)
         XCTAssertEqual(answer["waiting_meetings"]?.array?.first, .string(waiting), "the soonest first: \(answer)")
         XCTAssertEqual(answer["waiting_meetings_count"], 3, "the request and the series' two dates, not the other expert's: \(answer)")

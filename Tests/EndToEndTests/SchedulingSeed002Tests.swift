@@ -94,6 +94,8 @@ final class SchedulingSeed002Tests: EndToEndTestCase {
         let booked = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 3, hour: 10)))
         try w.meetingd.result("meeting.confirm", as: w.expert, ["meeting_id": .string(booked)])
         let waiting = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 3, hour: 12)))
+        // The user proposes a new date for the agreed meeting, not answered when it is retired.
+        try w.act("meeting.reschedule", as: w.user, booked, ["start": .string(MeetingTime.at(day: 3, hour: 15))])
         // A request whose start has passed waits for nobody (it expires): it is not named.
         _ = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 1, hour: 10)))
         try w.setClock(MeetingTime.at(day: 1, hour: 11))
@@ -102,6 +104,9 @@ final class SchedulingSeed002Tests: EndToEndTestCase {
         XCTAssertEqual(retired["active"], false)
         XCTAssertEqual(retired["waiting_meetings"], [.string(waiting)], "the request still waiting is named")
         XCTAssertEqual(retired["active_series"], [])
+        XCTAssertEqual(retired["open_alternates"], [.string(booked)], "the agreed meeting's new date, which cannot be accepted now, is named")
+        XCTAssertEqual(retired["open_alternates_count"], 1)
+        try w.meetingd.error("meeting.confirm_alternate", as: w.expert, ["meeting_id": .string(booked)], code: 4011)
         let window = w.searchParams(service: nil, from: MeetingTime.at(day: 4, hour: 0), to: MeetingTime.at(day: 5, hour: 0), [:])
         let refusedSearch = try w.meetingd.error("availability.search", as: w.user, window, code: 4011)
         XCTAssertTrue(refusedSearch["message"]?.string?.contains("not offered any more") ?? false, "\(refusedSearch)")
@@ -127,8 +132,11 @@ final class SchedulingSeed002Tests: EndToEndTestCase {
             "series", "create", "--user", c.userId, "--expert", c.expertId, "--service", "CHEM101", "--start", "2030-03-11 09:00", "--location", "Room 101",
             "--weeks", "2",
         ])
+        let agreed = try c.agreedMeeting(start: "2030-03-13 10:00")
+        _ = try (try c.user).json(["reschedule", agreed, "--start", "2030-03-13 14:00"])
         let said = try c.admin.ok(["retire", "--service", c.serviceId])
         XCTAssertTrue(said.contains("is retired. 2 requests for it still wait for an answer (mtg_"), said)
+        XCTAssertTrue(said.contains(" 1 agreed meeting has a new date proposed (\(agreed)) that can no longer be accepted: it stays at its time;"), said)
         XCTAssertTrue(said.contains("): their expert (or the office) declines them, their users withdraw them, or they expire at the start."), said)
         XCTAssertTrue(said.contains("1 weekly series goes on without booking it: meetctl series cancel SERIES ends one (\(series["id"]?.string ?? "?"))"), said)
         let listed = try c.admin.json(["services"])["items"]?.array?.first { $0["id"]?.string == c.serviceId }

@@ -1044,6 +1044,8 @@ class ServiceSetActiveResult:
     id: str
     kind: Literal["generic", "expert_specific"]
     name: str
+    open_alternates: List[str]
+    open_alternates_count: int
     price_credits: int
     skills: List[str]
     waiting_meetings: List[str]
@@ -1081,6 +1083,8 @@ class Decertification:
     active_series_count: int
     certified: bool
     expert_id: str
+    open_alternates: List[str]
+    open_alternates_count: int
     service_id: str
     waiting_meetings: List[str]
     waiting_meetings_count: int
@@ -2485,6 +2489,8 @@ _ServiceSetActiveResult_FIELDS: Tuple[FieldSpec, ...] = (
     ("id", "id", None, True),
     ("kind", "kind", None, True),
     ("name", "name", None, True),
+    ("open_alternates", "open_alternates", None, True),
+    ("open_alternates_count", "open_alternates_count", None, True),
     ("price_credits", "price_credits", None, True),
     ("skills", "skills", None, True),
     ("waiting_meetings", "waiting_meetings", None, True),
@@ -2502,6 +2508,8 @@ _Decertification_FIELDS: Tuple[FieldSpec, ...] = (
     ("active_series_count", "active_series_count", None, True),
     ("certified", "certified", None, True),
     ("expert_id", "expert_id", None, True),
+    ("open_alternates", "open_alternates", None, True),
+    ("open_alternates_count", "open_alternates_count", None, True),
     ("service_id", "service_id", None, True),
     ("waiting_meetings", "waiting_meetings", None, True),
     ("waiting_meetings_count", "waiting_meetings_count", None, True),
