@@ -96,6 +96,10 @@ final class SchedulingSeed002Tests: EndToEndTestCase {
         let waiting = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 3, hour: 12)))
         // The user proposes a new date for the agreed meeting, not answered when it is retired.
         try w.act("meeting.reschedule", as: w.user, booked, ["start": .string(MeetingTime.at(day: 3, hour: 15))])
+        // A new date for a meeting that will have started then can be neither withdrawn nor
+        // rejected any more (it closes at the next run): it is not named.
+        let started = try w.agreed(start: MeetingTime.at(day: 1, hour: 9))
+        try w.act("meeting.reschedule", as: w.user, started, ["start": .string(MeetingTime.at(day: 5, hour: 10))])
         // A request whose start has passed waits for nobody (it expires): it is not named.
         _ = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 1, hour: 10)))
         try w.setClock(MeetingTime.at(day: 1, hour: 11))
