@@ -9,8 +9,7 @@
 --   - a platform fee on a meeting nothing was captured for, larger than what was captured, or
 --     taken from another expert's earnings;
 --   - a movement naming as its actor someone who is not a person of the community (a person of
---     another community, or an id that is nobody's): transfers.actor_id has no foreign key. A
---     movement the service makes on its own (a job's release) names no actor, as before.
+--     another community, or no one at all): transfers.actor_id has no foreign key.
 -- Each is now a rule of the transfers table (same SQLSTATE 23514 as the others, each with its
 -- constraint name), so no path writes around it. ledger_resolve keeps its own checks, which are
 -- what a caller meets (ML002, 22023); these are the floor beneath them.

@@ -31,9 +31,7 @@ CREATE TRIGGER meetings_parties_hold_their_roles BEFORE INSERT ON meetings FOR E
 
 -- A completed meeting's session was logged once it had started, and a session that was paid
 -- captured the meeting's price (ml_apply's rule, 0147). Its capture is written before the
--- meeting's row in the same step, so this is checked when the transaction commits. It is checked
--- as the meeting becomes completed: afterwards its times, price and credits are kept (0148), and
--- a meeting completed before this rule is not held to it.
+-- meeting's row in the same step, so this is checked when the transaction commits.
 CREATE FUNCTION ml_completed_meeting_was_paid_its_price() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     v_captured bigint;
@@ -52,9 +50,7 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
-CREATE CONSTRAINT TRIGGER meetings_completed_paid_its_price AFTER UPDATE ON meetings DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
-    WHEN (NEW.status = 'completed' AND OLD.status <> 'completed') EXECUTE FUNCTION ml_completed_meeting_was_paid_its_price();
-CREATE CONSTRAINT TRIGGER meetings_made_completed_paid_its_price AFTER INSERT ON meetings DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+CREATE CONSTRAINT TRIGGER meetings_completed_paid_its_price AFTER INSERT OR UPDATE ON meetings DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
     WHEN (NEW.status = 'completed') EXECUTE FUNCTION ml_completed_meeting_was_paid_its_price();
 
 -- An outbox message keeps what it says, to whom and about what; only its delivery changes

@@ -2,7 +2,7 @@
 -- date proposed (an alternate) that can no longer be accepted: the meeting stays at its time and
 -- the proposal waits until its time closes it. The answer named the waiting requests and the
 -- series, not these; it names them now (`alternates`, the soonest `p_listed`, and how many in
--- all): those whose meeting has not started, as a proposal is closed once either time comes. A retired location leaves alternates as they were (an agreed meeting may still move to
+-- all). A retired location leaves alternates as they were (an agreed meeting may still move to
 -- another time there), so for a location there are none to name.
 CREATE OR REPLACE FUNCTION ml_open_work(
     p_community text, p_now timestamptz, p_service text, p_location text, p_expert text, p_listed integer
@@ -17,7 +17,7 @@ CREATE OR REPLACE FUNCTION ml_open_work(
           AND (p_expert IS NULL OR s.expert_id = p_expert)
     ), moving AS (
         SELECT m.id, m.alternate_start_at AS start_at FROM meetings m
-        WHERE m.community_id = p_community AND m.status = 'agreed' AND m.alternate_start_at > p_now AND m.start_at > p_now
+        WHERE m.community_id = p_community AND m.status = 'agreed' AND m.alternate_start_at > p_now
           AND m.service_id = p_service AND (p_expert IS NULL OR m.expert_id = p_expert)
     )
     SELECT jsonb_build_object(
