@@ -22,19 +22,14 @@ public struct LeftOpen: Sendable, Equatable {
     public let series: [String]
     public let seriesCount: Int64
     /// Nil for a location: an agreed meeting may still move to another time there.
-    public let alternates: (ids: [String], count: Int64)?
+    public let alternates: ListedMeetings?
 
-    public init(waiting: [String], waitingCount: Int64, series: [String], seriesCount: Int64, alternates: (ids: [String], count: Int64)? = nil) {
+    public init(waiting: [String], waitingCount: Int64, series: [String], seriesCount: Int64, alternates: ListedMeetings? = nil) {
         self.waiting = waiting
         self.waitingCount = waitingCount
         self.series = series
         self.seriesCount = seriesCount
         self.alternates = alternates
-    }
-
-    public static func == (a: LeftOpen, b: LeftOpen) -> Bool {
-        (a.waiting, a.waitingCount, a.series, a.seriesCount) == (b.waiting, b.waitingCount, b.series, b.seriesCount)
-            && a.alternates?.ids == b.alternates?.ids && a.alternates?.count == b.alternates?.count
     }
 
     /// `base` (the service, location or certification changed) with what it leaves open.

@@ -2,29 +2,29 @@ import Core
 import Meetings
 import Scheduling
 
+/// Meetings an answer tells of in passing: the soonest (`Listed.atMost`) and how many in all.
+public struct ListedMeetings: Sendable, Equatable {
+    public let ids: [String]
+    public let count: Int64
+
+    public init(ids: [String], count: Int64) {
+        self.ids = ids
+        self.count = count
+    }
+}
+
 /// What a one-off period (free or blocked) is decided on, read in one statement once the
 /// expert's calendar is locked: the expert and the locations named, as new weekly hours read
 /// them, and what the step asks besides.
 public struct PeriodFacts: Sendable {
-    /// The expert's agreed meetings and open requests in a period to block, or whose open new
-    /// date lies in it: the soonest (`Listed.atMost`) and how many in all.
-    public struct MeetingsWithin: Sendable, Equatable {
-        public let ids: [String]
-        public let count: Int64
-
-        public init(ids: [String], count: Int64) {
-            self.ids = ids
-            self.count = count
-        }
-    }
-
     public var owner: WeeklyHoursFacts
-    /// Read for a block.
-    public var meetingsWithin: MeetingsWithin?
+    /// Read for a block: the expert's agreed meetings and open requests in the period, or whose
+    /// open new date lies in it.
+    public var meetingsWithin: ListedMeetings?
     /// Read for the removal of one period by id: whether it is the expert's.
     public var periodIsTheirs: Bool?
 
-    public init(owner: WeeklyHoursFacts, meetingsWithin: MeetingsWithin?, periodIsTheirs: Bool?) {
+    public init(owner: WeeklyHoursFacts, meetingsWithin: ListedMeetings?, periodIsTheirs: Bool?) {
         self.owner = owner
         self.meetingsWithin = meetingsWithin
         self.periodIsTheirs = periodIsTheirs

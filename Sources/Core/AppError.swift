@@ -235,14 +235,12 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
             details: ["window_hours": .int(windowHours), "consequences": .string(consequences)])
     }
 
-    /// `then`: what the reader does about it (the ledger's movements by staff: move at most what
-    /// is available; a booking names its own remedies).
-    public static func insufficientCredits(
-        available: Int64, required: Int64, then: String = "move at most the credits available"
-    ) -> AppError {
+    /// `then`: what the reader does about it (nil: the ledger's movements by staff, which move at
+    /// most what is available; a booking names its own remedies).
+    public static func insufficientCredits(available: Int64, required: Int64, then: String? = nil) -> AppError {
         AppError(
             .insufficientCredits,
-            message: "Insufficient credits: \(available) available, \(required) required; \(then)",
+            message: "Insufficient credits: \(available) available, \(required) required; \(then ?? "move at most the credits available")",
             details: ["available": .int(available), "required": .int(required)])
     }
 

@@ -144,7 +144,7 @@ public enum AvailabilityStore {
     public static func decodePeriodContext(_ json: JSON) throws -> PeriodFacts {
         let j = StoredJSON(json, path: "period")
         let within = try j.field("meetings_within").map { w in
-            PeriodFacts.MeetingsWithin(ids: try w.strings("ids"), count: try w.int("count"))
+            ListedMeetings(ids: try w.strings("ids"), count: try w.int("count"))
         }
         return PeriodFacts(
             owner: try decodeWeeklyContext(json), meetingsWithin: within,

@@ -54,7 +54,7 @@ public enum CatalogStore {
         LeftOpen(
             waiting: try j.strings("waiting"), waitingCount: try j.int("waiting_count"),
             series: try j.strings("series"), seriesCount: try j.int("series_count"),
-            alternates: forService ? (try j.strings("alternates"), try j.int("alternates_count")) : nil)
+            alternates: forService ? ListedMeetings(ids: try j.strings("alternates"), count: try j.int("alternates_count")) : nil)
     }
 
     /// What removing an expert's certification is decided on (`ml_decertify_context`), the

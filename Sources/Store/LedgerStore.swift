@@ -31,9 +31,7 @@ public enum LedgerError {
     public static func translate(_ error: PostgresError, required: Int64, then: String? = nil) -> Error {
         switch error.sqlState {
         case "ML020":
-            let available = Int64(error.detail ?? "") ?? 0
-            return then.map { AppError.insufficientCredits(available: available, required: required, then: $0) }
-                ?? AppError.insufficientCredits(available: available, required: required)
+            return AppError.insufficientCredits(available: Int64(error.detail ?? "") ?? 0, required: required, then: then)
         case "ML004":
             return AppError.notFound("account", "for this transfer")
         case "ML005":

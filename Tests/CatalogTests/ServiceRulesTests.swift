@@ -44,7 +44,7 @@ final class ServiceRulesTests: XCTestCase {
         XCTAssertEqual(open.answer(["certified": false]), [
             "certified": false, "waiting_meetings": ["mtg_1"], "waiting_meetings_count": 3, "active_series": [], "active_series_count": 0,
         ], "a location's: no alternates")
-        let service = LeftOpen(waiting: [], waitingCount: 0, series: ["ser_1"], seriesCount: 1, alternates: (["mtg_2"], 2))
+        let service = LeftOpen(waiting: [], waitingCount: 0, series: ["ser_1"], seriesCount: 1, alternates: ListedMeetings(ids: ["mtg_2"], count: 2))
         XCTAssertEqual(service.answer(["active": false]), [
             "active": false, "waiting_meetings": [], "waiting_meetings_count": 0, "active_series": ["ser_1"], "active_series_count": 1,
             "open_alternates": ["mtg_2"], "open_alternates_count": 2,
