@@ -99,7 +99,7 @@ final class LedgerDatabaseTests: EndToEndTestCase {
         let meetingd = try startMeetingd(["--test-clock"])
         let s = try SeededLedger.make(on: meetingd, #function)
         let c = s.communityLiteral, meeting = Psql.literal(s.meetingId)
-        let secondHold = "trf_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let secondHold = newId("trf_")
         let run = try Psql.run(databaseURL, [
             "BEGIN", "SET LOCAL session_replication_role = replica",
             "SELECT count(*) FROM meeting_problems(\(c))",
@@ -312,22 +312,7 @@ final class LedgerDatabaseTests: EndToEndTestCase {
         let finance = Psql.literal(s.ledger.financeId)
         try meetingd.result("meeting.confirm", as: s.expert, ["meeting_id": .string(s.meetingId)])
 
-        // The seeded meeting's row under a new id a week later, free of charge, with `party`
-        // changed (its columns but the generated ones, read from the catalog).
-        func copy(_ party: String, _ person: String) -> String {
-            let changes = "{\"id\": \"mtg_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))\", "
-                + "\"hold_transfer_id\": null, \"credit_status\": \"none\", \"price_credits\": 0, \"\(party)\": \"\(person)\"}"
-            return """
-                DO $do$ DECLARE v_columns text; BEGIN
-                    SELECT string_agg(quote_ident(attname), ', ') INTO v_columns FROM pg_attribute
-                    WHERE attrelid = 'meetings'::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '';
-                    EXECUTE format('INSERT INTO meetings (%1$s) SELECT %1$s FROM jsonb_populate_record(NULL::meetings, '
-                        || '(SELECT to_jsonb(m) || jsonb_build_object(''start_at'', m.start_at + interval ''7 days'', ''end_at'', m.end_at + interval ''7 days'') '
-                        || 'FROM meetings m WHERE community_id = %2$L AND id = %3$L) || %4$L::jsonb)',
-                        v_columns, \(c), \(meeting), \(Psql.literal(changes)));
-                END $do$
-                """
-        }
+        func copy(_ party: String, _ person: String) -> String { copiedMeeting(s, ["\(party)": "\"\(person)\""]) }
         func capture(_ credits: Int) -> String { "SELECT ledger_resolve(\(c), 'trf_' || md5(random()::text), \(hold), true, \(credits), NULL, 'test', NULL); " }
         func completed(loggedAt: String) -> String {
             "SET CONSTRAINTS ALL IMMEDIATE; UPDATE meetings SET status = 'completed', attendance = 'attended', "
@@ -365,6 +350,60 @@ final class LedgerDatabaseTests: EndToEndTestCase {
         XCTAssertEqual(try meetingd.result("ledger.reconcile", as: s.ledger.financeId)["ok"], true)
     }
 
+    /// The seeded meeting's row under a new id a week later, free of charge, with `changes`
+    /// (column → JSON text) made: its columns but the generated ones, read from the catalog.
+    func copiedMeeting(_ s: SeededLedger, _ changes: [String: String]) -> String {
+        let fields = ["\"id\": \"\(newId("mtg_"))\"", "\"hold_transfer_id\": null", "\"credit_status\": \"none\"", "\"price_credits\": 0"]
+            + changes.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }
+        return """
+            DO $do$ DECLARE v_columns text; BEGIN
+                SELECT string_agg(quote_ident(attname), ', ') INTO v_columns FROM pg_attribute
+                WHERE attrelid = 'meetings'::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '';
+                EXECUTE format('INSERT INTO meetings (%1$s) SELECT %1$s FROM jsonb_populate_record(NULL::meetings, '
+                    || '(SELECT to_jsonb(m) || jsonb_build_object(''start_at'', m.start_at + interval ''7 days'', ''end_at'', m.end_at + interval ''7 days'') '
+                    || 'FROM meetings m WHERE community_id = %2$L AND id = %3$L) || %4$L::jsonb)',
+                    v_columns, \(s.communityLiteral), \(Psql.literal(s.meetingId)), \(Psql.literal("{" + fields.joined(separator: ", ") + "}")));
+            END $do$
+            """
+    }
+
+    /// Straight into the tables: a chat message by someone outside its conversation, or written
+    /// from another pair's meeting; a meeting following itself or another pair's meeting. Each
+    /// case is rolled back; what the service writes (a party's or an admin's message from their
+    /// meeting, a proposal following the pair's meeting) passes.
+    func testMessagesAndFollowUpsStayWithTheirPair() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let s = try SeededLedger.make(on: meetingd, #function)
+        let c = s.communityLiteral, meeting = Psql.literal(s.meetingId)
+        let other = try s.ledger.person(on: meetingd, ["user"])
+        func conversation(_ user: String) throws -> String {
+            let started = try meetingd.result("conversation.start", as: user, ["person_id": .string(s.expert), "text": "Hello"])
+            return try XCTUnwrap(started["conversation"]?["id"]?.string, "\(started)")
+        }
+        let ours = Psql.literal(try conversation(s.user)), theirs = Psql.literal(try conversation(other))
+        func message(in conversation: String, by author: String, meeting: String) -> String {
+            "INSERT INTO meeting_messages (community_id, id, conversation_id, meeting_id, author_id, text, created_at) VALUES "
+                + "(\(c), \(Psql.literal(newId("msg_"))), \(conversation), \(meeting), \(Psql.literal(author)), 'hi', now())"
+        }
+        for (statement, says) in [
+            (message(in: ours, by: s.ledger.financeId, meeting: "NULL"), "meeting_messages_author_of_the_conversation"),
+            (message(in: ours, by: other, meeting: meeting), "meeting_messages_author_of_the_conversation"),
+            (message(in: theirs, by: other, meeting: meeting), "meeting_messages_meeting_of_the_conversation"),
+            ("UPDATE meetings SET follows_meeting_id = id WHERE community_id = \(c) AND id = \(meeting)", "meetings_follow_their_pairs_meeting"),
+            (copiedMeeting(s, ["user_id": "\"\(other)\"", "follows_meeting_id": "\"\(s.meetingId)\""]), "meetings_follow_their_pairs_meeting"),
+        ] {
+            let report = try refusedInRolledBackTransaction(statement)
+            XCTAssertTrue(report.contains("23514") && report.contains(says), "\(statement):\n\(report)")
+        }
+        let written = try Psql.run(databaseURL, [
+            "BEGIN", message(in: ours, by: s.expert, meeting: meeting), message(in: ours, by: s.ledger.adminId, meeting: meeting),
+            copiedMeeting(s, ["follows_meeting_id": "\"\(s.meetingId)\""]),
+            "SELECT count(*) FROM meetings WHERE community_id = \(c) AND follows_meeting_id = \(meeting)", "ROLLBACK",
+        ])
+        XCTAssertTrue(written.succeeded, written.stderr)
+        XCTAssertEqual(written.stdout.split(separator: "\n").last, "1", written.stdout)
+    }
+
     /// Reconcile names a meeting whose story ended with its credits still held, and a hold drawn
     /// from someone other than its meeting's user: written around every guard (replica mode skips
     /// triggers and the row rules' foreign keys; the row rules are a CHECK, so the rows are
@@ -399,7 +438,7 @@ final class LedgerDatabaseTests: EndToEndTestCase {
     func testAPendingTransferIsResolvedAtMostOnce() throws {
         let meetingd = try startMeetingd(["--test-clock"])
         let s = try SeededLedger.make(on: meetingd, #function)
-        func transferId() -> String { "trf_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") }
+        func transferId() -> String { newId("trf_") }
         let c = s.communityLiteral, hold = Psql.literal(s.holdId)
         let release = transferId(), capture = transferId()
 

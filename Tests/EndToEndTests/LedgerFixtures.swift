@@ -23,6 +23,9 @@ func parseRFC3339(_ text: String) throws -> Date {
 /// Where the ledger tests pin a community's clock: a Monday, far from any real date.
 let ledgerEpoch = try! parseRFC3339("2031-01-06T00:00:00Z")
 
+/// A fresh id of the kind `prefix` names ("trf_", "mtg_", "msg_"…), as the service makes them.
+func newId(_ prefix: String) -> String { prefix + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") }
+
 /// An expert who can be booked at any time (weekly rules 00:00–24:00 every day, UTC) for one
 /// service of `priceCredits`, at one virtual location.
 struct BookableExpert {

@@ -6,9 +6,6 @@ import XCTest
 /// the community's finance staff (a grant by an admin too). Each write runs inside a transaction
 /// rolled back, so the shared database is left as it was.
 final class LedgerStepGuardTests: EndToEndTestCase {
-    /// A fresh transfer or meeting id.
-    func newId(_ prefix: String) -> String { prefix + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") }
-
     /// `ml_apply` of one change to the seeded meeting, as the decision would send it: the row as
     /// it is with `row` over it, the version raised unless `row` says otherwise, read as of
     /// `expected_version` (nil: the row as a new meeting), with these moves.
