@@ -404,6 +404,82 @@ final class LedgerDatabaseTests: EndToEndTestCase {
         XCTAssertEqual(written.stdout.split(separator: "\n").last, "1", written.stdout)
     }
 
+    /// Straight into the tables: a series given to another user, revived or lengthened, or in no
+    /// zone; a finance role's row widened; a conversation handed to another user; a service given
+    /// another kind or expert, a certification in another expert's own service; a location
+    /// deleted; hours and free periods at unknown places or times, or in no zone; a student link
+    /// marked as made both ways, or rewritten. Each case is rolled back; what the service writes
+    /// (a service renamed, a series moved on and cancelled, a message counted, valid hours and a
+    /// free period, a location retired, a role found again) passes.
+    func testCatalogHoursSeriesChatsAndFinanceRolesKeepWhatTheyAre() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let s = try SeededLedger.make(on: meetingd, #function)
+        let c = s.communityLiteral, meeting = Psql.literal(s.meetingId)
+        let other = Psql.literal(try s.ledger.person(on: meetingd, ["user"])), expert2 = Psql.literal(try s.ledger.person(on: meetingd, ["expert"]))
+        let expert = Psql.literal(s.expert), user = Psql.literal(s.user)
+        let started = try meetingd.result("conversation.start", as: s.user, ["person_id": .string(s.expert), "text": "Hello"])
+        let conversation = Psql.literal(try XCTUnwrap(started["conversation"]?["id"]?.string, "\(started)"))
+        let ofTheMeeting = "FROM meetings WHERE community_id = \(c) AND id = \(meeting)"
+        let service = "(SELECT service_id \(ofTheMeeting))", location = "(SELECT location_id \(ofTheMeeting))"
+        let seriesId = Psql.literal(newId("ser_")), ownService = Psql.literal(newId("svc_")), spare = Psql.literal(newId("loc_"))
+        func series(zone: String = "Europe/Berlin") -> String {
+            "INSERT INTO series (community_id, id, user_id, expert_id, service_id, location_id, time_zone, first_date, local_minutes, length_minutes, weeks, created_at) "
+                + "SELECT community_id, \(seriesId), user_id, expert_id, service_id, location_id, \(Psql.literal(zone)), current_date, 600, 30, 4, now() \(ofTheMeeting); "
+        }
+        let ofTheSeries = "WHERE community_id = \(c) AND id = \(seriesId)"
+        let role = "INSERT INTO finance_roles (role_name, community_id, platform_wide) VALUES ('ml_test_guard_role', \(c), false); "
+        func hours(_ rules: String, zone: String = "Europe/Berlin") -> String {
+            "INSERT INTO weekly_schedules (community_id, expert_id, time_zone, rules) VALUES (\(c), \(expert), \(Psql.literal(zone)), \(rules)) "
+                + "ON CONFLICT (community_id, expert_id) DO UPDATE SET time_zone = EXCLUDED.time_zone, rules = EXCLUDED.rules"
+        }
+        func window(weekday: String = "1", start: String = "09:00", end: String = "17:00", at place: String = location) -> String {
+            "jsonb_build_array(jsonb_build_object('weekday', \(weekday), 'start', '\(start)', 'end', '\(end)', 'location_ids', jsonb_build_array(\(place))))"
+        }
+        func period(at place: String) -> String {
+            "INSERT INTO availability_periods (community_id, id, expert_id, kind, start_at, end_at, location_ids) "
+                + "VALUES (\(c), \(Psql.literal(newId("avl_"))), \(expert), 'free', now(), now() + interval '1 hour', ARRAY[\(place)])"
+        }
+        let link = "INSERT INTO student_links (community_id, customer_id, student_id) VALUES (\(c), \(user), \(other)); "
+        for (statement, says) in [
+            (series() + "UPDATE series SET user_id = \(other) \(ofTheSeries)", "keeps its people"),
+            (series() + "UPDATE series SET length_minutes = 360 \(ofTheSeries)", "keeps its people"),
+            (series() + "UPDATE series SET status = 'cancelled', cancelled_at = now() \(ofTheSeries); "
+                + "UPDATE series SET status = 'active', cancelled_at = NULL \(ofTheSeries)", "a cancelled series stays cancelled"),
+            (series(zone: "Mars/Olympus"), "series_zone_is_a_time_zone"),
+            (role + "UPDATE finance_roles SET community_id = NULL, platform_wide = true WHERE role_name = 'ml_test_guard_role'", "keeps its name and the community"),
+            ("UPDATE conversations SET user_id = \(other) WHERE community_id = \(c) AND id = \(conversation)", "keeps its two people"),
+            ("UPDATE services SET kind = 'expert_specific', expert_id = \(expert) WHERE community_id = \(c) AND id = \(service)", "keeps its kind and its expert"),
+            ("INSERT INTO services (community_id, id, name, kind, expert_id, default_length_minutes, price_credits) "
+                + "VALUES (\(c), \(ownService), 'Own \(UUID().uuidString)', 'expert_specific', \(expert), 30, 10); "
+                + "INSERT INTO certifications (community_id, service_id, expert_id) VALUES (\(c), \(ownService), \(expert2))",
+             "certifications_not_in_another_experts_service"),
+            ("INSERT INTO locations (community_id, id, name, kind) VALUES (\(c), \(spare), 'Spare \(UUID().uuidString)', 'virtual'); "
+                + "DELETE FROM locations WHERE community_id = \(c) AND id = \(spare)", "never deleted"),
+            (period(at: spare), "availability_periods_at_the_communitys_locations"),
+            (hours(window(weekday: "9", start: "25:00", end: "01:00")), "weekly_schedules_windows_hold"),
+            (hours(window(start: "17:00", end: "09:00")), "weekly_schedules_windows_hold"),
+            (hours(window(at: spare)), "weekly_schedules_windows_hold"),
+            (hours(window(), zone: "Mars/Olympus"), "weekly_schedules_zone_is_a_time_zone"),
+            ("INSERT INTO student_links (community_id, customer_id, student_id, linked_both_ways_before) VALUES (\(c), \(user), \(other), true)",
+             "are made one way"),
+            (link + "UPDATE student_links SET created_by = \(user) WHERE community_id = \(c) AND student_id = \(other)", "never rewritten"),
+        ] {
+            let report = try refusedInRolledBackTransaction(statement)
+            XCTAssertTrue((report.contains("23514") || report.contains("55000")) && report.contains(says), "\(statement):\n\(report)")
+        }
+        let written = try Psql.run(databaseURL, [
+            "BEGIN", "UPDATE services SET name = 'Renamed \(UUID().uuidString)' WHERE community_id = \(c) AND id = \(service)",
+            series() + "UPDATE series SET next_index = next_index + 1 \(ofTheSeries)",
+            "UPDATE series SET status = 'cancelled', cancelled_at = now() \(ofTheSeries)",
+            "UPDATE conversations SET message_count = message_count + 1, last_message_at = now() - interval '1 day' WHERE community_id = \(c) AND id = \(conversation)",
+            hours(window(end: "24:00")), period(at: location), "UPDATE locations SET active = false WHERE community_id = \(c) AND id = \(location)",
+            role + "UPDATE finance_roles SET role_oid = NULL WHERE role_name = 'ml_test_guard_role'", link,
+            "SELECT count(*) FROM series \(ofTheSeries) AND status = 'cancelled'", "ROLLBACK",
+        ])
+        XCTAssertTrue(written.succeeded, written.stderr)
+        XCTAssertEqual(written.stdout.split(separator: "\n").last, "1", written.stdout)
+    }
+
     /// Reconcile names a meeting whose story ended with its credits still held, and a hold drawn
     /// from someone other than its meeting's user: written around every guard (replica mode skips
     /// triggers and the row rules' foreign keys; the row rules are a CHECK, so the rows are
