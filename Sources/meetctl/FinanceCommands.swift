@@ -124,14 +124,20 @@ enum FinanceCommands {
         page["format"] = "csv"
         if paged { page["limit"] = 500 }
         try session.writeCSV { emit in
-            for pages in 0..<maxCSVPages {
+            var emitted = 0
+            for _ in 0..<maxCSVPages {
                 let result = try session.call(method, page)
+                if paged, let pinned = Session.timeToPin(method, asked: page, answered: result) {
+                    page["as_of"] = pinned
+                    continue
+                }
                 let text = result["csv"]?.stringValue ?? ""
-                if pages == 0 {
+                if emitted == 0 {
                     try emit(text)
                 } else if let headerEnd = text.range(of: "\r\n") {
                     try emit(String(text[headerEnd.upperBound...]))
                 }
+                emitted += 1
                 guard paged, let next = result["next_cursor"], !next.isNull else { return }
                 page["cursor"] = next
             }

@@ -58,14 +58,33 @@ final class Session {
     /// (docs/METHODS.md), so that no page skips it.
     static let listsRepeatingChangedItems: Set<String> = ["meeting.list", "meeting.waiting", "conversation.list"]
 
+    /// Lists of figures as of a time, each page read as of its own time unless `as_of` is given
+    /// (docs/METHODS.md): a pass over several pages is read as of one time.
+    static let listsAsOfATime: Set<String> = ["ledger.accounts", "report.earnings_due"]
+
+    /// The time a pass over `method`'s pages is read as of, when `result` is the first page of
+    /// several read at its own time: that page's `as_of`, for the pass to begin again as of it
+    /// (every page, the first too, then a cut at the same time, so rows and totals agree).
+    static func timeToPin(_ method: String, asked page: [String: JSON], answered result: JSON) -> JSON? {
+        guard listsAsOfATime.contains(method), page["as_of"] == nil, page["cursor"] == nil,
+            let next = result["next_cursor"], !next.isNull, let asOf = result["as_of"], asOf.stringValue != nil
+        else { return nil }
+        return asOf
+    }
+
     /// Every item of a paged list method (at most `maxPages` pages of 500); of a list that may
-    /// give an item again, each id once, as it was last given, where it was last given.
+    /// give an item again, each id once, as it was last given, where it was last given; of a
+    /// list of figures, every page as of one time.
     func allPages(_ method: String, _ params: [String: JSON] = [:], key: String = "items", maxPages: Int = 200) throws -> (items: [JSON], last: JSON) {
         var items: [JSON] = []
         var page = params
         page["limit"] = page["limit"] ?? 500
         for _ in 0..<maxPages {
             let result = try call(method, page)
+            if let pinned = Self.timeToPin(method, asked: page, answered: result) {
+                page["as_of"] = pinned
+                continue
+            }
             items += result[key]?.arrayValue ?? []
             guard let next = result["next_cursor"], !next.isNull else {
                 return (Self.listsRepeatingChangedItems.contains(method) ? Self.latestOfEachId(items) : items, result)

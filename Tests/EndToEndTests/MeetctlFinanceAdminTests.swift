@@ -111,6 +111,48 @@ final class MeetctlFinanceAdminTests: XCTestCase {
         XCTAssertTrue(reused.stderr.contains("idempotency_key_reused"), reused.stderr)
     }
 
+    /// A list of figures longer than one page (the service pages by 500) is read as of one time:
+    /// the first page's, every page asking for it (the first again too), so rows and totals
+    /// agree while others write. Seen in what meetctl sends its meetingd.
+    func testPagesOfFiguresAreReadAsOfOneTime() throws {
+        let c = try MeetctlCommunity.make(#function)
+        let meetingd = try Meetingd(arguments: ["--test-clock"])
+        defer { try? meetingd.finish() }
+        _ = try meetingd.batch((0..<505).map { _ in
+            var params = TestCommunity.personParams(roles: ["user"])
+            params["actor"] = .string(c.adminId)
+            return ("person.create", JSONValue.object(params))
+        })
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("meetctl-pages-\(c.tag)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let sent = folder.appendingPathComponent("sent.ndjson").path, wrapper = folder.appendingPathComponent("meetingd").path
+        try "#!/bin/sh\ntee -a '\(sent)' | exec '\(TestEnvironment.meetingdPath)' \"$@\"\n".write(toFile: wrapper, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: wrapper)
+        var finance = try c.finance
+        finance.environment["MEETINGLEDGER_MEETINGD"] = wrapper
+
+        for arguments in [["accounts", "--json"], ["accounts", "--csv"]] {
+            try? FileManager.default.removeItem(atPath: sent)
+            let printed = try finance.ok(arguments)
+            let asked = try String(contentsOfFile: sent, encoding: .utf8).split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
+                .filter { $0["method"]?.string == "ledger.accounts" }.map { $0["params"]?["as_of"] }
+            XCTAssertGreaterThanOrEqual(asked.count, 3, "the first page, then every page as of its time: \(asked)")
+            let first = try XCTUnwrap(asked.first, "no ledger.accounts call")
+            XCTAssertNil(first, "the first page at its own time")
+            let pinned = asked.dropFirst().compactMap { $0?.string }
+            XCTAssertEqual(pinned.count, asked.count - 1, "every later page names the time: \(asked)")
+            XCTAssertEqual(Set(pinned).count, 1, "one time: \(asked)")
+            if arguments.last == "--json" {
+                let items = try JSONValue.parse(printed)["items"]?.array ?? []
+                XCTAssertGreaterThan(items.count, 505)
+                XCTAssertEqual(items.compactMap { $0["posted"]?.int }.reduce(0, +), 0, "every credit has its debit")
+            } else {
+                XCTAssertGreaterThan(printed.split(separator: "\r\n").count, 506, "the header once, then every account")
+            }
+        }
+    }
+
     /// Statements list every page (the service pages by 500), in a table, as JSON and as one CSV.
     /// Tables and records name the people and accounts behind the ids they show; a person the
     /// reader may not see stays an id.
