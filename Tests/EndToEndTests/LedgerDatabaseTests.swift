@@ -480,6 +480,30 @@ final class LedgerDatabaseTests: EndToEndTestCase {
         XCTAssertEqual(written.stdout.split(separator: "\n").last, "1", written.stdout)
     }
 
+    /// A transfer that waits for another writer of its account takes its time once the wait is
+    /// over, not before it: a figure as of a time during the wait, answered then, stays as it was
+    /// after the transfer commits. The real clock; a session holds the wallet's row meanwhile.
+    func testATransferIsTimedOnceItsAccountsAreItsNotBeforeItWaits() throws {
+        let meetingd = try startMeetingd()
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        let user = try ledger.person(on: meetingd, ["user"])
+        let wallet = try meetingd.accountId(of: user, kind: "user_wallet", as: user)
+        let c = Psql.literal(ledger.community.id)
+        let holder = try PsqlSession(databaseURL)
+        defer { holder.close() }
+        let holderPid = try backendPid(holder)
+        _ = try holder.run("BEGIN; SELECT 1 FROM accounts WHERE community_id = \(c) AND id = \(Psql.literal(wallet)) FOR UPDATE;")
+        try meetingd.send(#"{"jsonrpc":"2.0","id":"waits","method":"credits.grant","params":{"actor":"\#(ledger.financeId)","user_id":"\#(user)","credits":7,"reference":"waits-\#(TestEnvironment.uniqueTag())"}}"#)
+        try backend(waitingFor: holderPid, "the grant did not wait for the session holding the wallet")
+        Thread.sleep(forTimeInterval: 0.5)
+        let released = try XCTUnwrap(try holder.run("SELECT clock_timestamp(); COMMIT;").output.first)
+        let answer = try meetingd.readResponse(timeout: 60)
+        let transfer = try XCTUnwrap(answer["result"]?["id"]?.string, "\(answer)")
+        XCTAssertEqual(
+            try Psql.query(databaseURL, "SELECT created_at >= \(Psql.literal(released))::timestamptz FROM transfers WHERE community_id = \(c) AND id = \(Psql.literal(transfer))"),
+            ["t"], "timed at or after \(released), when the wallet was the grant's: \(answer)")
+    }
+
     /// Reconcile names a meeting whose story ended with its credits still held, and a hold drawn
     /// from someone other than its meeting's user: written around every guard (replica mode skips
     /// triggers and the row rules' foreign keys; the row rules are a CHECK, so the rows are
