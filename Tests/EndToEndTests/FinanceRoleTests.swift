@@ -351,6 +351,24 @@ final class FinanceRoleTests: EndToEndTestCase {
         hostile.close()
     }
 
+    /// A community's role reads its own rows by the tables' community indexes, never by reading
+    /// every community's rows: its cost does not grow with other communities' history (the plan,
+    /// with sequential scans priced out, takes each table by an index on the community).
+    func testACommunityRoleReadsItsRowsByTheCommunityIndexes() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let a = try SeededLedger.make(on: meetingd, "finance by index")
+        let role = try FinanceSQLRole.create(databaseURL, community: a.ledger.community.id).dropAtEnd(of: self)
+        let session = try PsqlSession(role.conninfo)
+        defer { session.close() }
+        _ = try session.run("SET enable_seqscan = off;")
+        for (view, table) in [("finance_transfers", "transfers"), ("finance_meeting_trail", "transfers"), ("finance_accounts", "accounts")] {
+            let plan = try session.query("EXPLAIN SELECT * FROM \(view) ORDER BY community_id DESC LIMIT 50;").joined(separator: "\n")
+            XCTAssertFalse(plan.contains("Seq Scan on \(table)"), "\(view) reads every community's \(table):\n\(plan)")
+            XCTAssertTrue(plan.contains("community_id = ANY"), "\(view) takes \(table) by its community:\n\(plan)")
+        }
+        XCTAssertEqual(try viewCounts(session), try baseCounts(a), "and sees exactly its community's rows")
+    }
+
     func testEveryFinanceViewAndColumnIsDescribed() throws {
         let community = try bootstrap()
         let role = try FinanceSQLRole.create(databaseURL, community: community.id).dropAtEnd(of: self)

@@ -81,6 +81,33 @@ final class MeetingOutboxJobsTests: EndToEndTestCase {
 
     /// A message that failed, then ran out of its last lease, is listed with both (the failure
     /// first), the same before and after a claim sets it aside: the listing named only the failure.
+    /// The messages whose lease ran out after their last attempt are found by an index of the
+    /// leased ones, not among every message still to be delivered: a claim and the dead-letter
+    /// list stay quick behind a backlog. (The conditions of OutboxStore's claim and dead-letter
+    /// reads, planned behind a backlog of 3,000 messages with sequential scans priced out; the
+    /// backlog is rolled back.)
+    func testLostLeasesAreFoundAmongTheLeasedMessagesAlone() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let community = try SeededLedger.make(on: meetingd, #function).communityLiteral
+        let plans = try Psql.run(databaseURL, [
+            "BEGIN", "SET LOCAL session_replication_role = replica",
+            "INSERT INTO outbox SELECT (jsonb_populate_record(o, jsonb_build_object('id', 'out_' || md5(g::text || o.id), "
+                + "'seq', 1000000000 + g * 1000 + o.seq, 'status', 'pending', 'dedupe_key', NULL))).* "
+                + "FROM outbox o, generate_series(1, 3000 / (SELECT count(*) FROM outbox WHERE community_id = \(community))::int + 1) g "
+                + "WHERE o.community_id = \(community)",
+            "ANALYZE outbox", "SET LOCAL enable_seqscan = off",
+            "EXPLAIN SELECT id FROM outbox WHERE community_id = \(community) AND status = 'leased' AND lease_expires_at <= now() AND attempts >= 8",
+            "SELECT '--'",
+            "EXPLAIN SELECT id FROM outbox WHERE community_id = \(community) "
+                + "AND (status = 'dead' OR (status = 'leased' AND attempts >= 8 AND lease_expires_at <= now())) ORDER BY seq LIMIT 50",
+            "ROLLBACK",
+        ])
+        XCTAssertTrue(plans.succeeded, plans.stderr)
+        let (claim, deadLetters) = (plans.stdout.components(separatedBy: "\n--\n").first ?? "", plans.stdout.components(separatedBy: "\n--\n").last ?? "")
+        XCTAssertTrue(claim.contains("outbox_leased"), "a claim's lost leases:\n\(claim)")
+        XCTAssertTrue(deadLetters.contains("outbox_leased"), "the dead letters:\n\(deadLetters)")
+    }
+
     func testADeadLettersLastErrorSaysTheFailureAndTheLostLease() throws {
         let w = try world()
         let meeting = try MeetingWorld.id(of: w.request(start: MeetingTime.at(day: 7, hour: 10)))
