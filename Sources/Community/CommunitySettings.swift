@@ -66,9 +66,41 @@ public struct CommunitySettings: Sendable {
 
     public init() {}
 
+    /// The settings a stored document holds; one that does not load is refused as
+    /// `settings_unreadable` (5037) naming the setting, not as params of the call that read it.
     public init(stored: JSON) throws {
         self.init()
-        try apply(stored, path: "settings", given: false)
+        guard stored.objectValue != nil else { throw AppError.settingsUnreadable(field: "", reason: "is no JSON object") }
+        do {
+            try apply(stored, path: "", given: false)
+        } catch let error as AppError where error.code == .invalidParams {
+            throw AppError.settingsUnreadable(field: error.details["field"]?.stringValue ?? "", reason: error.details["reason"]?.stringValue ?? error.message)
+        }
+    }
+
+    /// A stored document read setting by setting, for a change of it (`community.update_settings`):
+    /// the settings that load, each as `init(stored:)` reads it (one that does not keeps its
+    /// default), and the settings that do not load, each with its refusal (`settings_unreadable`).
+    /// A key no setting has is left out, as every change writes the settings it knows; a document
+    /// that is no object gives the defaults and its refusal under "" .
+    public static func loading(stored: JSON) -> (settings: CommunitySettings, unreadable: [String: AppError]) {
+        var settings = CommunitySettings()
+        guard let document = stored.objectValue else {
+            return (settings, ["": AppError.settingsUnreadable(field: "", reason: "is no JSON object")])
+        }
+        let known = Set(storedFields.map(\.name))
+        var unreadable: [String: AppError] = [:]
+        for (key, value) in document where known.contains(key) {
+            do {
+                try settings.apply(.object([key: value]), path: "", given: false)
+            } catch let error as AppError {
+                unreadable[key] = AppError.settingsUnreadable(
+                    field: error.details["field"]?.stringValue ?? key, reason: error.details["reason"]?.stringValue ?? error.message)
+            } catch {
+                unreadable[key] = AppError.settingsUnreadable(field: key, reason: "does not load (\(error))")
+            }
+        }
+        return (settings, unreadable)
     }
 
     /// A reason from the community's list (a decline's or a cancellation's), as settings list it

@@ -77,6 +77,10 @@ extension AppError {
             DataMember("max_answer_bytes", .int(Int64(Limits.standard.maxAnswerBytes)), "The bound (MEETINGLEDGER_MAX_ANSWER_BYTES)"),
         ],
         .batchAnswerFull: [DataMember("max_answer_bytes", .int(Int64(Limits.standard.maxAnswerBytes)), "The bound of the batch's answer (MEETINGLEDGER_MAX_ANSWER_BYTES)")],
+        .settingsUnreadable: [
+            DataMember("field", "platform_fee_percent", "The stored setting that does not load, as a path into the settings (`no_show_policy.window_days`); empty when the document is no JSON object"),
+            DataMember("reason", "must be between 0 and 100, got 250", "Why, as community.update_settings would refuse it"),
+        ],
         .batchTimeUp: [DataMember("max_batch_seconds", .int(Int64(Limits.standard.maxBatchSeconds)), "The bound the batch ran past before this entry started (MEETINGLEDGER_MAX_BATCH_SECONDS)")],
     ]
 

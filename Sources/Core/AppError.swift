@@ -38,6 +38,7 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
         public static let transactionIdleTimeout = Code(5034, "transaction_idle_timeout")
         public static let databaseRefused = Code(5035, "database_refused")
         public static let shuttingDown = Code(5036, "shutting_down")
+        public static let settingsUnreadable = Code(5037, "settings_unreadable")
         public static let answerTooLarge = Code(4130, "answer_too_large")
         public static let batchAnswerFull = Code(4131, "batch_answer_full")
         public static let batchTimeUp = Code(4132, "batch_time_up")
@@ -329,6 +330,19 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
             .databaseRefused,
             message: "The service's database connection is set up in a way it cannot work with (its operator must fix the connection settings, "
                 + "such as MEETINGLEDGER_POOLER=transaction behind a pooler in transaction mode; meetingd's log says why); nothing was changed")
+    }
+
+    /// The community's stored settings document does not load (written beside the service, or
+    /// by a version with other rules): no call that needs the settings can run until an admin
+    /// gives the setting named again. `field` is the setting's path inside the document.
+    public static func settingsUnreadable(field: String, reason: String) -> AppError {
+        let remedy = field.isEmpty
+            ? "its operator must restore the document (communities.settings holds no JSON object)"
+            : "an admin mends it by giving \(field.split(separator: ".").first.map(String.init) ?? field) to community.update_settings (meetctl settings set), which takes that one setting again and keeps the others"
+        return AppError(
+            .settingsUnreadable,
+            message: "The community's stored settings do not load: \(field.isEmpty ? "the document" : "setting " + field) \(reason); nothing was changed. To go on, \(remedy)",
+            details: ["field": .string(field), "reason": .string(reason)])
     }
 
     /// meetingd was told to stop (SIGTERM) and its time to answer what it had read ran out before

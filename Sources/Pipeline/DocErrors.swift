@@ -17,4 +17,6 @@ public enum DocErrors {
     public static let databaseRetryable = [
         AppError(.contention, message: "", retryable: true), AppError.lockTimeout(), AppError.statementTimeout(), AppError.transactionIdleTimeout(),
     ]
+    /// What a call reading its community's settings meets when the stored document does not load.
+    public static let settingsUnreadable = AppError.settingsUnreadable(field: "", reason: "")
 }

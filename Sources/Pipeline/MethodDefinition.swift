@@ -270,7 +270,7 @@ public struct MethodDefinition: Sendable {
         if case .anyone = audience {} else { list += [.unknownActor(given: false), .forbidden("")] }
         if mutating { list.append(.idempotencyKeyReused()) }
         list += [.databaseUnavailable(), .databaseRefused()]
-        if case .open = body {} else { list += DocErrors.databaseRetryable }
+        if case .open = body {} else { list += DocErrors.databaseRetryable + [DocErrors.settingsUnreadable] }
         return list + errors
     }
 }

@@ -174,11 +174,16 @@ public enum CommunityStore {
         Statement("SELECT 1 FROM communities WHERE community_id = $1 FOR NO KEY UPDATE", [communityId])
     }
 
-    public static func decodeContext(_ json: JSON?, communityId: String) throws -> (name: String, settings: CommunitySettings) {
+    /// The name and the stored settings, read setting by setting (`CommunitySettings.loading`):
+    /// a change may give again a setting stored outside its rules, and so mend the document.
+    public static func decodeContext(_ json: JSON?, communityId: String) throws -> (
+        name: String, settings: CommunitySettings, unreadable: [String: AppError]
+    ) {
         guard let json, !json.isNull else { throw AppError.notFound("community", communityId) }
         let j = StoredJSON(json, path: "community_context")
         guard let settings = j.field("settings") else { throw j.fail("settings", "is missing") }
-        return (try j.string("name"), try SettingsMemo.settings(stored: settings.value))
+        let loaded = CommunitySettings.loading(stored: settings.value)
+        return (try j.string("name"), loaded.settings, loaded.unreadable)
     }
 
     /// What a change of the settings reads (`ml_community_settings_context`): the name and the

@@ -26,13 +26,17 @@ public enum DirectoryUseCases {
                     limit: seriesChecked + 1)
             },
             decide: { ctx, json, params in
-                let (name, stored) = try CommunityStore.decodeContext(json, communityId: ctx.communityId)
+                let (name, stored, unreadable) = try CommunityStore.decodeContext(json, communityId: ctx.communityId)
                 var given = params.fields
                 for key in ["actor", "idempotency_key"] { given[key] = nil }
                 if let zone = given["time_zone"]?.stringValue { given["time_zone"] = .string(try TimeZoneNames.require(zone)) }
                 // A null clears the two settings that may be unset; for the others it says nothing.
+                given = given.filter { !$0.value.isNull || $0.key == "weekly_usage_limit" || $0.key == "office_email" }
+                // A setting stored outside its rules is mended by giving it again; until then no
+                // change is written over it (the first one not given is named).
+                if let (_, refusal) = unreadable.filter({ given[$0.key] == nil }).min(by: { $0.key < $1.key }) { throw refusal }
                 var settings = stored
-                try settings.apply(.object(given.filter { !$0.value.isNull || $0.key == "weekly_usage_limit" || $0.key == "office_email" }), path: "")
+                try settings.apply(.object(given), path: "")
                 // What the change stops: the series whose weekly time the new grid leaves off it.
                 let series = try CommunityStore.decodeSeriesTimes(json)
                 let offGrid = SeriesTime.leftOffGrid(Array(series.prefix(Int(seriesChecked))), before: stored, after: settings)

@@ -57,6 +57,32 @@ final class CommunitySettingsTests: XCTestCase {
         XCTAssertEqual(s.shortName, CommunitySettings().shortName, "nothing refused was kept")
     }
 
+    /// A stored document outside the rules is refused as unreadable settings (5037) naming the
+    /// setting; read setting by setting for a change, the others load and each broken one is
+    /// named, and a key no setting has is left out.
+    func testAStoredDocumentOutsideTheRulesIsToldSettingBySetting() throws {
+        let document: JSON = ["platform_fee_percent": 250, "slot_minutes": 15, "no_show_policy": ["max_no_shows": 1, "window_days": 0, "suspension_days": 2], "legacy": true]
+        XCTAssertThrowsError(try CommunitySettings(stored: document)) { error in
+            XCTAssertEqual((error as? AppError)?.code, .settingsUnreadable, "\(error)")
+        }
+        XCTAssertThrowsError(try CommunitySettings(stored: ["platform_fee_percent": 250])) { error in
+            XCTAssertEqual((error as? AppError)?.details["field"], "platform_fee_percent")
+            XCTAssertEqual((error as? AppError)?.details["reason"], "must be between 0 and 100, got 250")
+        }
+        XCTAssertThrowsError(try CommunitySettings(stored: "settings")) { error in
+            XCTAssertEqual((error as? AppError)?.code, .settingsUnreadable)
+            XCTAssertEqual((error as? AppError)?.details["field"], "")
+        }
+        let loaded = CommunitySettings.loading(stored: document)
+        XCTAssertEqual(loaded.settings.slotMinutes, 15, "a setting that loads is kept")
+        XCTAssertEqual(loaded.settings.platformFeePercent, CommunitySettings().platformFeePercent, "one that does not keeps its default")
+        XCTAssertEqual(loaded.unreadable.keys.sorted(), ["no_show_policy", "platform_fee_percent"])
+        XCTAssertEqual(loaded.unreadable["no_show_policy"]?.details["field"], "no_show_policy.window_days")
+        XCTAssertEqual(loaded.unreadable["platform_fee_percent"]?.code, .settingsUnreadable)
+        XCTAssertEqual(CommunitySettings.loading(stored: [:]).unreadable.count, 0)
+        XCTAssertEqual(CommunitySettings.loading(stored: 3).unreadable.keys.sorted(), [""])
+    }
+
     /// A reason code is an identifier (lowercase letters, digits and underscores, at most 64):
     /// one with a space, a capital, a hyphen or an accent is refused naming it, and nothing
     /// changes. A document stored before the rule still loads.

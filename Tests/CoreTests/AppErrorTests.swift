@@ -14,7 +14,7 @@ final class AppErrorTests: XCTestCase {
             .lateCancellationRequiresConfirmation(windowHours: 48, consequences: "Charged."), .insufficientCredits(available: 1, required: 2),
             .notEnrolled("why"), .usageLimitReached(limit: 1), .usageLimitReached(limit: 1, week: week), .suspended(until: week.end),
             .sessionLogRequired(meetingIds: ["mtg_x"]), .idempotencyKeyReused(), .databaseUnavailable(), .databaseRefused(), .databaseMisconfigured(),
-            .shuttingDown(), .lockTimeout(), .statementTimeout(), .transactionIdleTimeout(),
+            .shuttingDown(), .lockTimeout(), .statementTimeout(), .transactionIdleTimeout(), .settingsUnreadable(field: "platform_fee_percent", reason: "why"),
         ]
         for error in made {
             let members = Set(AppError.dataMembers[error.code]?.map(\.name) ?? [])

@@ -192,6 +192,12 @@ class SessionLogRequiredError(ServiceError):
     data_code = "session_log_required"
 
 
+class SettingsUnreadableError(ServiceError):
+    """5037 `settings_unreadable`."""
+
+    data_code = "settings_unreadable"
+
+
 class ShuttingDownError(ServiceError):
     """5036 `shutting_down`. Retryable: the client retries it itself."""
 
@@ -262,6 +268,7 @@ ERRORS: Dict[str, Type[ServiceError]] = {
     "not_enrolled": NotEnrolledError,
     "not_found": NotFoundError,
     "session_log_required": SessionLogRequiredError,
+    "settings_unreadable": SettingsUnreadableError,
     "shutting_down": ShuttingDownError,
     "slot_unavailable": SlotUnavailableError,
     "statement_timeout": StatementTimeoutError,
@@ -3033,6 +3040,7 @@ __all__ = [
     "NotEnrolledError",
     "NotFoundError",
     "SessionLogRequiredError",
+    "SettingsUnreadableError",
     "ShuttingDownError",
     "SlotUnavailableError",
     "StatementTimeoutError",
@@ -3169,8 +3177,8 @@ class MeetingMessageNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError, BatchTimeUpError.
+        SettingsUnreadableError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.message.list", {"actor": actor, "meeting_id": meeting_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, MeetingMessageListResult.from_json)
 
@@ -3195,8 +3203,8 @@ class MeetingMessageNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, SessionLogRequiredError,
+        InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.message.post", {"actor": actor, "meeting_id": meeting_id, "text": text, "idempotency_key": idempotency_key}, True, ChatMessage.from_json)
 
@@ -3232,8 +3240,8 @@ class AvailabilityNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, SessionLogRequiredError,
+        InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("availability.add_free", {"actor": actor, "expert_id": expert_id, "start": time_only("start", start), "end": time_only("end", end), "location_ids": location_ids, "idempotency_key": idempotency_key}, True, AvailabilityPeriod.from_json)
 
@@ -3260,8 +3268,8 @@ class AvailabilityNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, SessionLogRequiredError,
+        InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("availability.block", {"actor": actor, "expert_id": expert_id, "start": time_only("start", start), "end": time_only("end", end), "idempotency_key": idempotency_key}, True, AvailabilityBlockResult.from_json)
 
@@ -3289,8 +3297,8 @@ class AvailabilityNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError, BatchTimeUpError.
+        SettingsUnreadableError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("availability.get", {"actor": actor, "expert_id": expert_id, "from": time_only("from", from_), "to": time_only("to", to), "service_id": UNSET if service_id is None else service_id}, False, AvailabilityGetResult.from_json)
 
@@ -3319,8 +3327,8 @@ class AvailabilityNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, SessionLogRequiredError,
+        InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("availability.remove", {"actor": actor, "expert_id": expert_id, "period_id": UNSET if period_id is None else period_id, "start": time_only("start", UNSET if start is None else start), "end": time_only("end", UNSET if end is None else end), "idempotency_key": idempotency_key}, True, AvailabilityRemoveResult.from_json)
 
@@ -3367,8 +3375,8 @@ class AvailabilityNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, SuspendedError, SlotUnavailableError, InvalidParamsError, InternalError,
-        ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
+        SettingsUnreadableError, NotFoundError, SuspendedError, SlotUnavailableError, InvalidParamsError,
+        InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("availability.search", {"actor": actor, "service_id": service_id, "from": time_only("from", from_), "to": time_only("to", to), "user_id": UNSET if user_id is None else user_id, "location_id": UNSET if location_id is None else location_id, "expert_id": UNSET if expert_id is None else expert_id, "length_minutes": UNSET if length_minutes is None else length_minutes, "student_id": UNSET if student_id is None else student_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, AvailabilitySearchResult.from_json)
 
@@ -3396,8 +3404,8 @@ class AvailabilityNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, SessionLogRequiredError,
+        InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("availability.set_weekly", {"actor": actor, "expert_id": expert_id, "time_zone": time_zone, "rules": rules, "idempotency_key": idempotency_key}, True, AvailabilitySetWeeklyResult.from_json)
 
@@ -3430,8 +3438,8 @@ class CatalogNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
-        BatchTimeUpError.
+        SettingsUnreadableError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("catalog.export_csv", {"actor": actor, "kind": kind, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, CatalogExportCsvResult.from_json)
 
@@ -3469,8 +3477,8 @@ class CatalogNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, InvalidParamsError, InternalError,
+        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("catalog.import_csv", {"actor": actor, "kind": kind, "csv": csv, "dry_run": UNSET if dry_run is None else dry_run, "idempotency_key": idempotency_key}, True, CatalogImportCsvResult.from_json)
 
@@ -3500,8 +3508,8 @@ class ClockNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, InvalidParamsError, InternalError,
+        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("clock.advance", {"actor": actor, "minutes": minutes, "idempotency_key": idempotency_key}, True, ClockAdvanceResult.from_json)
 
@@ -3524,8 +3532,8 @@ class ClockNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, InvalidParamsError, InternalError,
+        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("clock.set", {"actor": actor, "now": time_only("now", now), "idempotency_key": idempotency_key}, True, ClockSetResult.from_json)
 
@@ -3550,8 +3558,8 @@ class CommunityNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
-        BatchTimeUpError.
+        SettingsUnreadableError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("community.get", {"actor": actor}, False, Community.from_json)
 
@@ -3668,8 +3676,8 @@ class CommunityNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, InvalidParamsError, InternalError,
+        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("community.update_settings", {"actor": actor, "auto_accept": UNSET if auto_accept is None else auto_accept, "cancellation_window_hours": UNSET if cancellation_window_hours is None else cancellation_window_hours, "user_late_cancel_charge_percent": UNSET if user_late_cancel_charge_percent is None else user_late_cancel_charge_percent, "platform_fee_percent": UNSET if platform_fee_percent is None else platform_fee_percent, "reminder_user_hours": UNSET if reminder_user_hours is None else reminder_user_hours, "reminder_expert_minutes": UNSET if reminder_expert_minutes is None else reminder_expert_minutes, "min_notice_minutes": UNSET if min_notice_minutes is None else min_notice_minutes, "horizon_days": UNSET if horizon_days is None else horizon_days, "slot_minutes": UNSET if slot_minutes is None else slot_minutes, "require_enrollment": UNSET if require_enrollment is None else require_enrollment, "allow_expert_filter": UNSET if allow_expert_filter is None else allow_expert_filter, "require_session_log": UNSET if require_session_log is None else require_session_log, "require_confirm_details": UNSET if require_confirm_details is None else require_confirm_details, "experts_may_propose": UNSET if experts_may_propose is None else experts_may_propose, "email_user_on_decline": UNSET if email_user_on_decline is None else email_user_on_decline, "pending_holds_slot": UNSET if pending_holds_slot is None else pending_holds_slot, "no_show_policy": UNSET if no_show_policy is None else no_show_policy, "weekly_usage_limit": weekly_usage_limit, "labels": UNSET if labels is None else labels, "short_name": UNSET if short_name is None else short_name, "time_zone": UNSET if time_zone is None else time_zone, "office_email": office_email, "session_types": UNSET if session_types is None else session_types, "feedback_questions": UNSET if feedback_questions is None else feedback_questions, "rejection_reasons": UNSET if rejection_reasons is None else rejection_reasons, "cancellation_reasons": UNSET if cancellation_reasons is None else cancellation_reasons, "idempotency_key": idempotency_key}, True, CommunityUpdateSettingsResult.from_json)
 
@@ -3701,8 +3709,8 @@ class ConversationNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError, BatchTimeUpError.
+        SettingsUnreadableError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("conversation.list", {"actor": actor, "person_id": UNSET if person_id is None else person_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, ConversationListResult.from_json)
 
@@ -3727,8 +3735,8 @@ class ConversationNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError, BatchTimeUpError.
+        SettingsUnreadableError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("conversation.messages", {"actor": actor, "conversation_id": conversation_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, ConversationMessagesResult.from_json)
 
@@ -3753,8 +3761,8 @@ class ConversationNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, SessionLogRequiredError,
+        InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("conversation.post", {"actor": actor, "conversation_id": conversation_id, "text": text, "idempotency_key": idempotency_key}, True, ChatMessage.from_json)
 
@@ -3781,8 +3789,8 @@ class ConversationNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, SessionLogRequiredError,
+        InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("conversation.start", {"actor": actor, "person_id": person_id, "as": UNSET if as_ is None else as_, "text": UNSET if text is None else text, "idempotency_key": idempotency_key}, True, ConversationStartResult.from_json)
 
@@ -3816,8 +3824,8 @@ class CreditsNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InsufficientCreditsError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InsufficientCreditsError,
+        InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("credits.adjust", {"actor": actor, "account_id": account_id, "credits": credits, "reason": reason, "idempotency_key": idempotency_key}, True, Transfer.from_json)
 
@@ -3846,8 +3854,8 @@ class CreditsNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidParamsError,
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("credits.grant", {"actor": actor, "user_id": user_id, "credits": credits, "reference": reference, "idempotency_key": idempotency_key}, True, Transfer.from_json)
 
@@ -3881,8 +3889,8 @@ class EnrollmentNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidParamsError,
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("enrollment.assign", {"actor": actor, "user_id": user_id, "service_id": UNSET if service_id is None else service_id, "expert_id": UNSET if expert_id is None else expert_id, "idempotency_key": idempotency_key}, True, Enrollment.from_json)
 
@@ -3912,8 +3920,8 @@ class EnrollmentNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError, BatchTimeUpError.
+        SettingsUnreadableError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("enrollment.list", {"actor": actor, "user_id": UNSET if user_id is None else user_id, "service_id": UNSET if service_id is None else service_id, "expert_id": UNSET if expert_id is None else expert_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, EnrollmentListResult.from_json)
 
@@ -3940,8 +3948,8 @@ class EnrollmentNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidParamsError,
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("enrollment.remove", {"actor": actor, "user_id": user_id, "service_id": UNSET if service_id is None else service_id, "expert_id": UNSET if expert_id is None else expert_id, "idempotency_key": idempotency_key}, True, Enrollment.from_json)
 
@@ -3969,8 +3977,8 @@ class JobsNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, InvalidParamsError, InternalError,
+        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("jobs.run_due", {"actor": actor, "idempotency_key": idempotency_key}, True, JobsRunDueResult.from_json)
 
@@ -4013,8 +4021,8 @@ class LedgerNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
-        BatchTimeUpError.
+        SettingsUnreadableError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("ledger.accounts", {"actor": actor, "kind": UNSET if kind is None else kind, "as_of": time_only("as_of", UNSET if as_of is None else as_of), "format": UNSET if format is None else format, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, LedgerAccountsResult.from_json)
 
@@ -4045,8 +4053,8 @@ class LedgerNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError, BatchTimeUpError.
+        SettingsUnreadableError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("ledger.balance", {"actor": actor, "account_id": UNSET if account_id is None else account_id, "person_id": UNSET if person_id is None else person_id, "as_of": time_only("as_of", UNSET if as_of is None else as_of), "format": UNSET if format is None else format}, False, LedgerBalanceResult.from_json)
 
@@ -4069,8 +4077,8 @@ class LedgerNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError, BatchTimeUpError.
+        SettingsUnreadableError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("ledger.meeting_trail", {"actor": actor, "meeting_id": meeting_id, "format": UNSET if format is None else format}, False, LedgerMeetingTrailResult.from_json)
 
@@ -4088,8 +4096,8 @@ class LedgerNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
-        BatchTimeUpError.
+        SettingsUnreadableError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("ledger.reconcile", {"actor": actor}, False, LedgerReconcileResult.from_json)
 
@@ -4121,8 +4129,8 @@ class LedgerNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError, BatchTimeUpError.
+        SettingsUnreadableError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("ledger.statement", {"actor": actor, "account_id": account_id, "from": time_only("from", UNSET if from_ is None else from_), "to": time_only("to", UNSET if to is None else to), "format": UNSET if format is None else format, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, LedgerStatementResult.from_json)
 
@@ -4149,8 +4157,8 @@ class LedgerNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
-        BatchTimeUpError.
+        SettingsUnreadableError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("ledger.trial_balance", {"actor": actor, "as_of": time_only("as_of", UNSET if as_of is None else as_of), "format": UNSET if format is None else format}, False, LedgerTrialBalanceResult.from_json)
 
@@ -4182,8 +4190,8 @@ class LocationNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, InvalidParamsError, InternalError,
+        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("location.create", {"actor": actor, "name": name, "kind": kind, "idempotency_key": idempotency_key}, True, Location.from_json)
 
@@ -4206,8 +4214,8 @@ class LocationNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
-        BatchTimeUpError.
+        SettingsUnreadableError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("location.list", {"actor": actor, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, LocationListResult.from_json)
 
@@ -4234,8 +4242,8 @@ class LocationNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidParamsError,
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("location.update", {"actor": actor, "location_id": location_id, "name": UNSET if name is None else name, "active": UNSET if active is None else active, "idempotency_key": idempotency_key}, True, LocationUpdateResult.from_json)
 
@@ -4263,8 +4271,8 @@ class MeetingNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidStateError, InvalidParamsError, InternalError, ShuttingDownError,
-        AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
+        SettingsUnreadableError, NotFoundError, InvalidStateError, InvalidParamsError, InternalError,
+        ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.calendar", {"actor": actor, "meeting_id": meeting_id}, False, CalendarInvitation.from_json)
 
@@ -4295,9 +4303,9 @@ class MeetingNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
-        LateCancellationRequiresConfirmationError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidStateError,
+        MeetingStartedError, LateCancellationRequiresConfirmationError, SessionLogRequiredError,
+        InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.cancel", {"actor": actor, "meeting_id": meeting_id, "reason_code": reason_code, "note": UNSET if note is None else note, "confirm_late": UNSET if confirm_late is None else confirm_late, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4339,10 +4347,10 @@ class MeetingNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
-        TimeConflictError, InsufficientCreditsError, SessionLogRequiredError, SlotUnavailableError,
-        UsageLimitReachedError, SuspendedError, NotEnrolledError, InvalidParamsError, InternalError,
-        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidStateError,
+        MeetingStartedError, TimeConflictError, InsufficientCreditsError, SessionLogRequiredError,
+        SlotUnavailableError, UsageLimitReachedError, SuspendedError, NotEnrolledError, InvalidParamsError,
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.confirm", {"actor": actor, "meeting_id": meeting_id, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "session_type": UNSET if session_type is None else session_type, "location_id": UNSET if location_id is None else location_id, "class_name": UNSET if class_name is None else class_name, "room": UNSET if room is None else room, "note": UNSET if note is None else note, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4382,10 +4390,10 @@ class MeetingNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
-        TimeConflictError, InsufficientCreditsError, UsageLimitReachedError, SessionLogRequiredError,
-        SlotUnavailableError, SuspendedError, NotEnrolledError, InvalidParamsError, InternalError,
-        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidStateError,
+        MeetingStartedError, TimeConflictError, InsufficientCreditsError, UsageLimitReachedError,
+        SessionLogRequiredError, SlotUnavailableError, SuspendedError, NotEnrolledError, InvalidParamsError,
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.confirm_alternate", {"actor": actor, "meeting_id": meeting_id, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "session_type": UNSET if session_type is None else session_type, "location_id": UNSET if location_id is None else location_id, "class_name": UNSET if class_name is None else class_name, "room": UNSET if room is None else room, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4412,8 +4420,8 @@ class MeetingNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError, BatchTimeUpError.
+        SettingsUnreadableError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.conflicts", {"actor": actor, "meeting_id": UNSET if meeting_id is None else meeting_id, "start": time_only("start", UNSET if start is None else start), "length_minutes": UNSET if length_minutes is None else length_minutes, "expert_id": UNSET if expert_id is None else expert_id}, False, MeetingConflictsResult.from_json)
 
@@ -4442,9 +4450,9 @@ class MeetingNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
-        SessionLogRequiredError, InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError,
-        BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidStateError,
+        MeetingStartedError, SessionLogRequiredError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.decline", {"actor": actor, "meeting_id": meeting_id, "reason_code": reason_code, "note": UNSET if note is None else note, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4464,8 +4472,8 @@ class MeetingNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError, BatchTimeUpError.
+        SettingsUnreadableError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.get", {"actor": actor, "meeting_id": meeting_id}, False, Meeting.from_json)
 
@@ -4500,8 +4508,8 @@ class MeetingNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError, BatchTimeUpError.
+        SettingsUnreadableError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.list", {"actor": actor, "role": UNSET if role is None else role, "status": UNSET if status is None else status, "from": time_only("from", UNSET if from_ is None else from_), "to": time_only("to", UNSET if to is None else to), "person_id": UNSET if person_id is None else person_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, MeetingListResult.from_json)
 
@@ -4532,8 +4540,8 @@ class MeetingNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidStateError, InvalidParamsError, InternalError,
-        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidStateError,
+        InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.log_session", {"actor": actor, "meeting_id": meeting_id, "attendance": attendance, "duration_adjust_minutes": UNSET if duration_adjust_minutes is None else duration_adjust_minutes, "feedback": UNSET if feedback is None else feedback, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4589,9 +4597,9 @@ class MeetingNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, SessionLogRequiredError, TimeConflictError,
-        SlotUnavailableError, NotEnrolledError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, SessionLogRequiredError,
+        TimeConflictError, SlotUnavailableError, NotEnrolledError, InvalidParamsError, InternalError,
+        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.propose", {"actor": actor, "user_id": user_id, "service_id": service_id, "start": time_only("start", start), "length_minutes": length_minutes, "price_credits": price_credits, "skill": UNSET if skill is None else skill, "location_id": UNSET if location_id is None else location_id, "note": UNSET if note is None else note, "from_meeting_id": UNSET if from_meeting_id is None else from_meeting_id, "student_id": UNSET if student_id is None else student_id, "session_type": UNSET if session_type is None else session_type, "class_name": UNSET if class_name is None else class_name, "room": UNSET if room is None else room, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4620,9 +4628,9 @@ class MeetingNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
-        SessionLogRequiredError, InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError,
-        BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidStateError,
+        MeetingStartedError, SessionLogRequiredError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.reject_alternate", {"actor": actor, "meeting_id": meeting_id, "reason_code": reason_code, "note": UNSET if note is None else note, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4647,8 +4655,8 @@ class MeetingNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidStateError, InvalidParamsError, InternalError,
-        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidStateError,
+        InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.report_no_show", {"actor": actor, "meeting_id": meeting_id, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4691,9 +4699,10 @@ class MeetingNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, SlotUnavailableError, InsufficientCreditsError,
-        NotEnrolledError, UsageLimitReachedError, SuspendedError, TimeConflictError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, SlotUnavailableError,
+        InsufficientCreditsError, NotEnrolledError, UsageLimitReachedError, SuspendedError,
+        TimeConflictError, InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError,
+        BatchTimeUpError.
         """
         return self._client._call("meeting.request", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "start": time_only("start", start), "location_id": location_id, "length_minutes": UNSET if length_minutes is None else length_minutes, "skill": UNSET if skill is None else skill, "topic": UNSET if topic is None else topic, "agenda_answers": UNSET if agenda_answers is None else agenda_answers, "student_id": UNSET if student_id is None else student_id, "user_id": UNSET if user_id is None else user_id, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4728,10 +4737,10 @@ class MeetingNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
-        SlotUnavailableError, UsageLimitReachedError, SessionLogRequiredError, TimeConflictError,
-        InsufficientCreditsError, SuspendedError, NotEnrolledError, InvalidParamsError, InternalError,
-        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidStateError,
+        MeetingStartedError, SlotUnavailableError, UsageLimitReachedError, SessionLogRequiredError,
+        TimeConflictError, InsufficientCreditsError, SuspendedError, NotEnrolledError, InvalidParamsError,
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.reschedule", {"actor": actor, "meeting_id": meeting_id, "start": time_only("start", start), "length_minutes": UNSET if length_minutes is None else length_minutes, "note": UNSET if note is None else note, "expected_version": UNSET if expected_version is None else expected_version, "accept_conflicts": UNSET if accept_conflicts is None else accept_conflicts, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4756,8 +4765,8 @@ class MeetingNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidStateError, InvalidParamsError, InternalError,
-        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidStateError,
+        InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.set_video_link", {"actor": actor, "meeting_id": meeting_id, "url": url, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4782,8 +4791,8 @@ class MeetingNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError, BatchTimeUpError.
+        SettingsUnreadableError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.timeline", {"actor": actor, "meeting_id": meeting_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, MeetingTimelineResult.from_json)
 
@@ -4808,8 +4817,8 @@ class MeetingNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError, BatchTimeUpError.
+        SettingsUnreadableError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.waiting", {"actor": actor, "expert_id": UNSET if expert_id is None else expert_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, MeetingWaitingResult.from_json)
 
@@ -4836,9 +4845,9 @@ class MeetingNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
-        SessionLogRequiredError, InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError,
-        BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidStateError,
+        MeetingStartedError, SessionLogRequiredError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.withdraw", {"actor": actor, "meeting_id": meeting_id, "note": UNSET if note is None else note, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4863,9 +4872,9 @@ class MeetingNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
-        SessionLogRequiredError, InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError,
-        BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidStateError,
+        MeetingStartedError, SessionLogRequiredError, InvalidParamsError, InternalError, ShuttingDownError,
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("meeting.withdraw_alternate", {"actor": actor, "meeting_id": meeting_id, "expected_version": UNSET if expected_version is None else expected_version, "idempotency_key": idempotency_key}, True, Meeting.from_json)
 
@@ -4897,8 +4906,8 @@ class OutboxNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, InvalidParamsError, InternalError,
+        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("outbox.ack", {"actor": actor, "ids": ids, "consumer": UNSET if consumer is None else consumer, "idempotency_key": idempotency_key}, True, OutboxAckResult.from_json)
 
@@ -4929,8 +4938,8 @@ class OutboxNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, InvalidParamsError, InternalError,
+        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("outbox.claim", {"actor": actor, "consumer": consumer, "limit": limit, "kinds": UNSET if kinds is None else kinds, "channel": UNSET if channel is None else channel, "lease_seconds": UNSET if lease_seconds is None else lease_seconds, "idempotency_key": idempotency_key}, True, OutboxClaimResult.from_json)
 
@@ -4953,8 +4962,8 @@ class OutboxNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
-        BatchTimeUpError.
+        SettingsUnreadableError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("outbox.dead_letters", {"actor": actor, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, OutboxDeadLettersResult.from_json)
 
@@ -4985,8 +4994,8 @@ class OutboxNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidStateError, InvalidParamsError, InternalError,
-        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidStateError,
+        InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("outbox.fail", {"actor": actor, "id": id, "error": error, "retry_after_seconds": UNSET if retry_after_seconds is None else retry_after_seconds, "consumer": UNSET if consumer is None else consumer, "idempotency_key": idempotency_key}, True, OutboxFailResult.from_json)
 
@@ -5009,8 +5018,8 @@ class OutboxNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, InvalidParamsError, InternalError,
+        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("outbox.retry", {"actor": actor, "ids": ids, "idempotency_key": idempotency_key}, True, OutboxRetryResult.from_json)
 
@@ -5046,8 +5055,8 @@ class PayoutNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InsufficientCreditsError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InsufficientCreditsError,
+        InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("payout.create", {"actor": actor, "expert_id": expert_id, "credits": credits, "reference": reference, "idempotency_key": idempotency_key}, True, Transfer.from_json)
 
@@ -5087,8 +5096,8 @@ class PersonNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, InvalidParamsError, InternalError,
+        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("person.create", {"actor": actor, "email": email, "first_name": first_name, "last_name": last_name, "roles": roles, "time_zone": time_zone, "idempotency_key": idempotency_key}, True, Person.from_json)
 
@@ -5109,8 +5118,8 @@ class PersonNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError, BatchTimeUpError.
+        SettingsUnreadableError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("person.find_by_email", {"actor": actor, "email": email}, False, PersonFindByEmailResult.from_json)
 
@@ -5130,8 +5139,8 @@ class PersonNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError, BatchTimeUpError.
+        SettingsUnreadableError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("person.get", {"actor": actor, "person_id": person_id}, False, Person.from_json)
 
@@ -5156,8 +5165,8 @@ class PersonNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
-        BatchTimeUpError.
+        SettingsUnreadableError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("person.list", {"actor": actor, "role": UNSET if role is None else role, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, PersonListResult.from_json)
 
@@ -5177,8 +5186,8 @@ class PersonNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError, BatchTimeUpError.
+        SettingsUnreadableError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("person.profile", {"actor": actor, "person_id": person_id}, False, ExpertProfile.from_json)
 
@@ -5203,8 +5212,8 @@ class PersonNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError, BatchTimeUpError.
+        SettingsUnreadableError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("person.profiles", {"actor": actor, "service_id": UNSET if service_id is None else service_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, PersonProfilesResult.from_json)
 
@@ -5236,8 +5245,8 @@ class PersonNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidParamsError,
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("person.set_profile", {"actor": actor, "person_id": person_id, "display_name": UNSET if display_name is None else display_name, "bio": UNSET if bio is None else bio, "photo_url": photo_url, "languages": UNSET if languages is None else languages, "idempotency_key": idempotency_key}, True, ExpertProfile.from_json)
 
@@ -5260,8 +5269,8 @@ class PersonNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidParamsError,
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("person.unsuspend", {"actor": actor, "person_id": person_id, "idempotency_key": idempotency_key}, True, Person.from_json)
 
@@ -5296,8 +5305,8 @@ class PersonNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidStateError, InvalidParamsError, InternalError,
-        ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidStateError,
+        InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("person.update", {"actor": actor, "person_id": person_id, "email": UNSET if email is None else email, "first_name": UNSET if first_name is None else first_name, "last_name": UNSET if last_name is None else last_name, "time_zone": UNSET if time_zone is None else time_zone, "add_roles": UNSET if add_roles is None else add_roles, "remove_roles": UNSET if remove_roles is None else remove_roles, "idempotency_key": idempotency_key}, True, Person.from_json)
 
@@ -5331,8 +5340,8 @@ class ReportNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
-        BatchTimeUpError.
+        SettingsUnreadableError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("report.credits_outstanding", {"actor": actor, "as_of": time_only("as_of", UNSET if as_of is None else as_of), "format": UNSET if format is None else format}, False, ReportCreditsOutstandingResult.from_json)
 
@@ -5366,8 +5375,8 @@ class ReportNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
-        BatchTimeUpError.
+        SettingsUnreadableError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("report.earnings_due", {"actor": actor, "as_of": time_only("as_of", UNSET if as_of is None else as_of), "include_zero": UNSET if include_zero is None else include_zero, "format": UNSET if format is None else format, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, ReportEarningsDueResult.from_json)
 
@@ -5394,8 +5403,8 @@ class ReportNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
-        BatchTimeUpError.
+        SettingsUnreadableError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("report.revenue_by_month", {"actor": actor, "from_month": UNSET if from_month is None else from_month, "to_month": UNSET if to_month is None else to_month, "format": UNSET if format is None else format}, False, ReportRevenueByMonthResult.from_json)
 
@@ -5422,8 +5431,8 @@ class ReportNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError, BatchAnswerFullError,
-        BatchTimeUpError.
+        SettingsUnreadableError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
+        BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("report.settlements_by_month", {"actor": actor, "from_month": UNSET if from_month is None else from_month, "to_month": UNSET if to_month is None else to_month, "format": UNSET if format is None else format}, False, ReportSettlementsByMonthResult.from_json)
 
@@ -5477,7 +5486,7 @@ class SeriesNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidStateError,
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidStateError,
         LateCancellationRequiresConfirmationError, SessionLogRequiredError, InvalidParamsError,
         InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
@@ -5523,9 +5532,10 @@ class SeriesNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, SlotUnavailableError, InsufficientCreditsError,
-        NotEnrolledError, SuspendedError, UsageLimitReachedError, TimeConflictError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, SlotUnavailableError,
+        InsufficientCreditsError, NotEnrolledError, SuspendedError, UsageLimitReachedError,
+        TimeConflictError, InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError,
+        BatchTimeUpError.
         """
         return self._client._call("series.create", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "first_start": time_only("first_start", first_start), "location_id": location_id, "weeks": UNSET if weeks is None else weeks, "length_minutes": UNSET if length_minutes is None else length_minutes, "user_id": UNSET if user_id is None else user_id, "student_id": UNSET if student_id is None else student_id, "topic": UNSET if topic is None else topic, "agenda_answers": UNSET if agenda_answers is None else agenda_answers, "idempotency_key": idempotency_key}, True, Series.from_json)
 
@@ -5545,8 +5555,8 @@ class SeriesNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError, BatchTimeUpError.
+        SettingsUnreadableError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("series.get", {"actor": actor, "series_id": series_id}, False, Series.from_json)
 
@@ -5573,8 +5583,8 @@ class SeriesNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError, BatchTimeUpError.
+        SettingsUnreadableError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("series.list", {"actor": actor, "person_id": UNSET if person_id is None else person_id, "status": UNSET if status is None else status, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, SeriesListResult.from_json)
 
@@ -5601,9 +5611,9 @@ class SeriesNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidStateError, MeetingStartedError,
-        LateCancellationRequiresConfirmationError, SessionLogRequiredError, InvalidParamsError,
-        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidStateError,
+        MeetingStartedError, LateCancellationRequiresConfirmationError, SessionLogRequiredError,
+        InvalidParamsError, InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("series.skip", {"actor": actor, "series_id": series_id, "date": date_only("date", date), "confirm_late": UNSET if confirm_late is None else confirm_late, "idempotency_key": idempotency_key}, True, Series.from_json)
 
@@ -5635,8 +5645,8 @@ class ServiceNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidParamsError,
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("service.certify", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "idempotency_key": idempotency_key}, True, Certification.from_json)
 
@@ -5671,8 +5681,8 @@ class ServiceNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidParamsError,
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("service.create", {"actor": actor, "name": name, "kind": kind, "default_length_minutes": default_length_minutes, "price_credits": price_credits, "expert_id": UNSET if expert_id is None else expert_id, "skills": UNSET if skills is None else skills, "agenda_questions": UNSET if agenda_questions is None else agenda_questions, "idempotency_key": idempotency_key}, True, Service.from_json)
 
@@ -5697,8 +5707,8 @@ class ServiceNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidParamsError,
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("service.decertify", {"actor": actor, "service_id": service_id, "expert_id": expert_id, "idempotency_key": idempotency_key}, True, Decertification.from_json)
 
@@ -5723,8 +5733,8 @@ class ServiceNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError, BatchTimeUpError.
+        SettingsUnreadableError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("service.list", {"actor": actor, "expert_id": UNSET if expert_id is None else expert_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, ServiceListResult.from_json)
 
@@ -5749,8 +5759,8 @@ class ServiceNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidParamsError,
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("service.set_active", {"actor": actor, "service_id": service_id, "active": active, "idempotency_key": idempotency_key}, True, ServiceSetActiveResult.from_json)
 
@@ -5783,8 +5793,8 @@ class ServiceNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidParamsError,
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("service.update", {"actor": actor, "service_id": service_id, "name": UNSET if name is None else name, "default_length_minutes": UNSET if default_length_minutes is None else default_length_minutes, "price_credits": UNSET if price_credits is None else price_credits, "skills": UNSET if skills is None else skills, "agenda_questions": UNSET if agenda_questions is None else agenda_questions, "idempotency_key": idempotency_key}, True, Service.from_json)
 
@@ -5816,8 +5826,8 @@ class StudentNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidParamsError,
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("student.link", {"actor": actor, "customer_id": customer_id, "student_id": student_id, "idempotency_key": idempotency_key}, True, StudentLinkState.from_json)
 
@@ -5844,8 +5854,8 @@ class StudentNamespace:
 
         Raises UnknownActorError, ForbiddenError, DatabaseUnavailableError, DatabaseRefusedError,
         ContentionError, LockTimeoutError, StatementTimeoutError, TransactionIdleTimeoutError,
-        NotFoundError, InvalidParamsError, InternalError, ShuttingDownError, AnswerTooLargeError,
-        BatchAnswerFullError, BatchTimeUpError.
+        SettingsUnreadableError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
+        AnswerTooLargeError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("student.list", {"actor": actor, "customer_id": UNSET if customer_id is None else customer_id, "student_id": UNSET if student_id is None else student_id, "limit": UNSET if limit is None else limit, "cursor": UNSET if cursor is None else cursor}, False, StudentListResult.from_json)
 
@@ -5870,8 +5880,8 @@ class StudentNamespace:
 
         Raises UnknownActorError, ForbiddenError, IdempotencyKeyReusedError, DatabaseUnavailableError,
         DatabaseRefusedError, ContentionError, LockTimeoutError, StatementTimeoutError,
-        TransactionIdleTimeoutError, NotFoundError, InvalidParamsError, InternalError, ShuttingDownError,
-        BatchAnswerFullError, BatchTimeUpError.
+        TransactionIdleTimeoutError, SettingsUnreadableError, NotFoundError, InvalidParamsError,
+        InternalError, ShuttingDownError, BatchAnswerFullError, BatchTimeUpError.
         """
         return self._client._call("student.unlink", {"actor": actor, "customer_id": customer_id, "student_id": student_id, "idempotency_key": idempotency_key}, True, StudentLinkState.from_json)
 
