@@ -49,7 +49,7 @@ enum LedgerAPI {
     ] + balanceFields, additional: true))
 
     /// What `as_of` says of the figures, in every method that takes it.
-    static let asOfDescription = "The figures just before this time: every transfer made before it, none made at it (those begin the period that starts then, as a month's or a statement's). A time not before now is answered as of now, with every transfer so far; now is the later of the clock and the community's latest transfer (after a clock set back, transfers are timed at the latest one's time, so an as_of at the set-back clock's time leaves them out)"
+    static let asOfDescription = "The figures just before this time: every transfer made before it, none made at it (those begin the period that starts then, as a month's or a statement's). A time not before now is answered as of now, with every transfer so far; now is the later of the clock and the community's latest transfer (after a clock set back, transfers are timed at the latest one's time, so an as_of at the set-back clock's time leaves them out). A past time is read once the transfers being written then have committed, so its figures never change once answered"
 
     /// The time balances are given as of: `as_of`, or now when it asks for a later time (what is
     /// known is the ledger up to now, and the answer says so rather than label today's figures
@@ -58,6 +58,12 @@ enum LedgerAPI {
     /// before it, and a balance that counts it is not labelled with a time before it. The reads
     /// take the figures just before `as_of` by the same rule (`LedgerQueries.cut`): as of now they
     /// are the figures now, every transfer so far counted.
+    /// `ReadPlan.settle` of a read whose figures are cut at the time in param `key` (`as_of`, a
+    /// statement's `to`): when one is given, the read waits for the transfers timed before it.
+    static func settling(_ key: String) -> @Sendable (RequestScope, Params) throws -> Statement? {
+        { scope, params in try params.optionalInstant(key) == nil ? nil : LedgerQueries.settle(communityId: scope.communityId) }
+    }
+
     static func asOfAnswered(_ p: Params, _ ctx: RequestContext, _ rows: Rows) throws -> Instant {
         let now = try ledgerNow(ctx, rows)
         return try p.optionalInstant("as_of").map { min($0, now) } ?? now
@@ -233,6 +239,7 @@ enum LedgerAPI {
             + accountBalanceFieldsBeyondTheTotals, additional: true),
         errors: [DocErrors.notFound], examples: [Examples.balance],
         body: .read(ReadPlan(
+            settle: settling("as_of"),
             statements: { scope, p in
                 let (account, person) = try accountParams(p)
                 return [LedgerQueries.balances(
@@ -315,6 +322,7 @@ enum LedgerAPI {
         ], additional: true),
         errors: [DocErrors.notFound],
         body: .read(ReadPlan(
+            settle: settling("to"),
             statements: { scope, p in
                 let accountId = try p.string("account_id")
                 let page = try Page(p, key: [.time, .integer])
@@ -374,6 +382,7 @@ enum LedgerAPI {
             .init("next_cursor", .nullable(.text()), required: true), .init("as_of", .timestamp, required: true),
         ], additional: true),
         body: .read(ReadPlan(
+            settle: settling("as_of"),
             statements: { scope, p in
                 let page = try Page(p, key: [.text, .text])
                 guard page.after.map({ AccountKind(rawValue: $0[0].stringValue ?? "") != nil }) ?? true else {
@@ -407,6 +416,7 @@ enum LedgerAPI {
             .init("pending_total", anyCredits, required: true, "The pending balances' sum: always 0"),
         ], additional: true),
         body: .read(ReadPlan(
+            settle: settling("as_of"),
             statements: { scope, p in [LedgerQueries.trialBalance(communityId: scope.communityId, asOf: try p.optionalInstant("as_of"), testClock: scope.testClock)] },
             respond: { ctx, rows, p in
                 let asOf = try asOfAnswered(p, ctx, rows[0])

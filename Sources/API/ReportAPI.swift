@@ -47,6 +47,7 @@ enum ReportAPI {
             .init("format", .oneOf(["csv"]), "csv when the figures are given as CSV too"),
         ], additional: true),
         body: .read(ReadPlan(
+            settle: LedgerAPI.settling("as_of"),
             statements: { scope, p in [ReportQueries.creditsOutstanding(communityId: scope.communityId, asOf: try p.optionalInstant("as_of"), testClock: scope.testClock)] },
             respond: { ctx, rows, p in
                 let r = try rows[0].one()
@@ -148,6 +149,7 @@ enum ReportAPI {
             .init("as_of", .timestamp, required: true),
         ], additional: true),
         body: .read(ReadPlan(
+            settle: LedgerAPI.settling("as_of"),
             statements: { scope, p in
                 let page = try Page(p, key: [.text])
                 return [ReportQueries.earningsDue(

@@ -115,13 +115,20 @@ public struct ReadPlan: Sendable {
     /// the server's snapshot, which a standby's does not show whole (it lists no transaction in
     /// progress), and which the pages of one pass must take from one history.
     public let primaryOnly: Bool
+    /// A statement sent before `statements` (after the actor's), its rows not the answer's: the
+    /// wait a figure as of a past time takes for the transfers timed before it
+    /// (`LedgerQueries.settle`), so the statements after it read them. nil: none. A read that
+    /// settles is answered by the primary, where the transfers are written.
+    public let settle: @Sendable (RequestScope, Params) throws -> Statement?
 
     public init(
         primaryOnly: Bool = false,
+        settle: @escaping @Sendable (RequestScope, Params) throws -> Statement? = { _, _ in nil },
         statements: @escaping @Sendable (RequestScope, Params) throws -> [Statement],
         respond: @escaping @Sendable (RequestContext, [Rows], Params) throws -> JSON
     ) {
         self.primaryOnly = primaryOnly
+        self.settle = settle
         self.statements = statements
         self.context = { _, _ in nil }
         self.answer = { ctx, _, rows, params, _ in try respond(ctx, rows, params) }
@@ -134,6 +141,7 @@ public struct ReadPlan: Sendable {
         respond: @escaping @Sendable (RequestContext, JSON, Params, ReadMore) throws -> JSON
     ) {
         self.primaryOnly = primaryOnly
+        self.settle = { _, _ in nil }
         self.statements = { _, _ in [] }
         self.context = context
         self.answer = { ctx, context, _, params, more in

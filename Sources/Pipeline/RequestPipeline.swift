@@ -209,9 +209,12 @@ public final class RequestPipeline {
 
     func read(_ plan: ReadPlan, _ method: MethodDefinition, _ scope: RequestScope, _ params: Params, _ c: Connection) throws -> JSON {
         let context = try plan.context(scope, params)
-        let rows = try c.pipeline([auth(scope, key: nil, request: nil, context: context)] + plan.statements(scope, params))
+        // The settle, in a statement of its own between the actor's and the read's: the read's
+        // snapshot is taken after its wait.
+        let settle = try plan.settle(scope, params).map { [$0] } ?? []
+        let rows = try c.pipeline([auth(scope, key: nil, request: nil, context: context)] + settle + plan.statements(scope, params))
         let (ctx, auth) = try authenticate(rows[0], scope, method)
-        return try plan.respond(ctx, auth: auth, hasContext: context != nil, Array(rows.dropFirst()), params, more: { try c.query($0) })
+        return try plan.respond(ctx, auth: auth, hasContext: context != nil, Array(rows.dropFirst(1 + settle.count)), params, more: { try c.query($0) })
     }
 
     /// A read answered by the hot standby, or nil when the primary must answer it: no standby
@@ -222,6 +225,8 @@ public final class RequestPipeline {
         guard !plan.primaryOnly, let routing = config.readRouting, let mustSee = routing.mustSee, let standby = standbyConnection(routing) else { return nil }
         do {
             let scope = RequestScope(actorId: actorId, communityId: try community(of: actorId, standby), testClock: config.testClock, keySubject: nil)
+            // A figure as of a past time waits for the transfers in flight, which only the primary has.
+            guard try plan.settle(scope, params) == nil else { return nil }
             let context = try plan.context(scope, params)
             let rows = try standby.pipeline([auth(scope, key: nil, request: nil, context: context, mustSee: mustSee)] + plan.statements(scope, params))
             guard try rows[0].first?.bool("caught_up") == true else { return nil }

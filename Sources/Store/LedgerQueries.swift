@@ -51,6 +51,15 @@ public enum LedgerQueries {
         """
     }
 
+    /// The wait a read as of a past time takes first, in a statement of its own before the read
+    /// (`ReadPlan.settle`): every transfer of the community timed so far commits (or rolls back)
+    /// before the read takes its snapshot, and any transfer timed after it is timed after the
+    /// read's now (the time its transaction began), so a figure as of a time before that now is
+    /// the same at every later read. New transfers wait only for the other transfers' commits.
+    public static func settle(communityId: String) -> Statement {
+        Statement("SELECT ml_ledger_settle($1) AS settled_at", [communityId])
+    }
+
     /// Whether account `a` counts just before `cut.before` (always when that is NULL): it was
     /// opened before then, or had moved before then (under the test clock an account may be
     /// opened at a later time than its transfers were stamped, as when the clock is pinned to a

@@ -40,6 +40,11 @@ public enum LockClass: Int32, Sendable, CaseIterable {
     /// location holds it shared, a retirement takes it exclusively, so the retirement's list of
     /// what it leaves waiting has every request that did not see it.
     case catalogEntry = 45
+    /// A community's transfers being timed: each transfer holds it shared from before it takes
+    /// its time to its commit (taken inside `ledger_apply`, keyed by `ml_ledger_times_key`, which
+    /// holds this number); a read as of a past time waits for the holders (`ml_ledger_settle`,
+    /// at session level, given back at once) before it reads.
+    case ledgerTimes = 46
 }
 
 public enum Locks {

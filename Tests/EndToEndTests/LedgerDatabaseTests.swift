@@ -504,6 +504,40 @@ final class LedgerDatabaseTests: EndToEndTestCase {
             ["t"], "timed at or after \(released), when the wallet was the grant's: \(answer)")
     }
 
+    /// A figure as of a past time is read once the transfers timed before that time have
+    /// committed: a grant written as meetingd writes one, timed and not yet committed, is waited
+    /// for by a balance as of a time after its time, which then counts it, as a later read as of
+    /// that time does; a balance now does not wait for it.
+    func testAFigureAsOfATimeWaitsForTheTransfersTimedBeforeIt() throws {
+        let meetingd = try startMeetingd()
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        let user = try ledger.person(on: meetingd, ["user"])
+        let holder = try PsqlSession(databaseURL)
+        defer { holder.close() }
+        let holderPid = try backendPid(holder)
+        let grant = """
+            SELECT ml_apply_transfer(jsonb_build_object('community_id', \(Psql.literal(ledger.community.id)), 'id', \(Psql.literal(newId("trf_"))),
+                'credits', 7, 'kind', 'grant', 'reference', \(Psql.literal("in-flight-\(TestEnvironment.uniqueTag())")),
+                'actor_id', \(Psql.literal(ledger.financeId)), 'debit_kind', 'issuance', 'credit_kind', 'user_wallet', 'credit_owner', \(Psql.literal(user))))
+            """
+        // A time just after the grant took its own.
+        let asOf = try XCTUnwrap(try holder.query("""
+            BEGIN; \(grant) IS NOT NULL;
+            SELECT to_char((clock_timestamp() + interval '1 millisecond') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
+            """).last)
+        let now = try meetingd.result("ledger.balance", as: ledger.financeId, ["person_id": .string(user)])
+        XCTAssertEqual(now["posted"], 0, "a balance now reads what is committed, without waiting: \(now)")
+
+        try meetingd.send(#"{"jsonrpc":"2.0","id":"as-of","method":"ledger.balance","params":{"actor":"\#(ledger.financeId)","person_id":"\#(user)","as_of":"\#(asOf)"}}"#)
+        try backend(waitingFor: holderPid, "the balance as of \(asOf) did not wait for the grant timed before it")
+        Thread.sleep(forTimeInterval: 0.3)
+        try holder.query("COMMIT;")
+        let answer = try meetingd.readResponse(timeout: 60)
+        XCTAssertEqual(answer["result"]?["posted"], 7, "\(answer)")
+        let again = try meetingd.result("ledger.balance", as: ledger.financeId, ["person_id": .string(user), "as_of": .string(asOf)])
+        XCTAssertEqual(again, answer["result"], "read again as of the same time")
+    }
+
     /// Reconcile names a meeting whose story ended with its credits still held, and a hold drawn
     /// from someone other than its meeting's user: written around every guard (replica mode skips
     /// triggers and the row rules' foreign keys; the row rules are a CHECK, so the rows are

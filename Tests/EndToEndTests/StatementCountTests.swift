@@ -156,6 +156,10 @@ final class StatementCountTests: EndToEndTestCase {
         let wallet = try counter.meetingd.result("ledger.balance", as: w.user, ["person_id": .string(w.user)])["account_id"]?.string ?? ""
         try measure("ledger.statement", "ledger.statement", as: w.finance, ["account_id": .string(wallet)])
         try measure("ledger.trial_balance", "ledger.trial_balance", as: w.finance, [:])
+        // As of a past time: the actor, the wait for the transfers timed before it, the read.
+        try measure("ledger.balance (as_of)", "ledger.balance", as: w.user, ["person_id": .string(w.user), "as_of": .string(slot(7, 0))])
+        try measure("ledger.trial_balance (as_of)", "ledger.trial_balance", as: w.finance, ["as_of": .string(slot(7, 0))])
+        try measure("report.credits_outstanding (as_of)", "report.credits_outstanding", as: w.finance, ["as_of": .string(slot(7, 0))])
         try measure("ledger.reconcile", "ledger.reconcile", as: w.finance, [:])
         try measure("ledger.meeting_trail", "ledger.meeting_trail", as: w.finance, ["meeting_id": .string(m1)])
         try measure("ledger.statement (from, to, csv)", "ledger.statement", as: w.finance, [

@@ -4010,9 +4010,10 @@ class LedgerNamespace:
             (those begin the period that starts then, as a month's or a statement's). A time not before now
             is answered as of now, with every transfer so far; now is the later of the clock and the
             community's latest transfer (after a clock set back, transfers are timed at the latest one's
-            time, so an as_of at the set-back clock's time leaves them out). Without it each page is as of
-            its own time: to list every account at one instant over several pages, give a time already past
-            (a transfer being written at that instant could land between pages)
+            time, so an as_of at the set-back clock's time leaves them out). A past time is read once the
+            transfers being written then have committed, so its figures never change once answered. Without
+            it each page is as of its own time: to list every account at one instant over several pages,
+            give a time already past (a transfer being written at that instant could land between pages)
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
         limit (1…500): Page size (default 50); a page stops early, with next_cursor, once its items come to
@@ -4047,7 +4048,8 @@ class LedgerNamespace:
             (those begin the period that starts then, as a month's or a statement's). A time not before now
             is answered as of now, with every transfer so far; now is the later of the clock and the
             community's latest transfer (after a clock set back, transfers are timed at the latest one's
-            time, so an as_of at the set-back clock's time leaves them out)
+            time, so an as_of at the set-back clock's time leaves them out). A past time is read once the
+            transfers being written then have committed, so its figures never change once answered
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
 
@@ -4151,7 +4153,8 @@ class LedgerNamespace:
             (those begin the period that starts then, as a month's or a statement's). A time not before now
             is answered as of now, with every transfer so far; now is the later of the clock and the
             community's latest transfer (after a clock set back, transfers are timed at the latest one's
-            time, so an as_of at the set-back clock's time leaves them out)
+            time, so an as_of at the set-back clock's time leaves them out). A past time is read once the
+            transfers being written then have committed, so its figures never change once answered
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
 
@@ -5334,7 +5337,8 @@ class ReportNamespace:
             (those begin the period that starts then, as a month's or a statement's). A time not before now
             is answered as of now, with every transfer so far; now is the later of the clock and the
             community's latest transfer (after a clock set back, transfers are timed at the latest one's
-            time, so an as_of at the set-back clock's time leaves them out)
+            time, so an as_of at the set-back clock's time leaves them out). A past time is read once the
+            transfers being written then have committed, so its figures never change once answered
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
 
@@ -5365,7 +5369,8 @@ class ReportNamespace:
             (those begin the period that starts then, as a month's or a statement's). A time not before now
             is answered as of now, with every transfer so far; now is the later of the clock and the
             community's latest transfer (after a clock set back, transfers are timed at the latest one's
-            time, so an as_of at the set-back clock's time leaves them out)
+            time, so an as_of at the set-back clock's time leaves them out). A past time is read once the
+            transfers being written then have committed, so its figures never change once answered
         include_zero: Also list experts with nothing available (default false)
         format: csv: `csv` holds the rows as RFC 4180 CSV with a header (README: Finance CSV), in place of
             the list; json by default
