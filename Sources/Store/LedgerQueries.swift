@@ -55,7 +55,8 @@ public enum LedgerQueries {
     /// (`ReadPlan.settle`): every transfer of the community timed so far commits (or rolls back)
     /// before the read takes its snapshot, and any transfer timed after it is timed after the
     /// read's now (the time its transaction began), so a figure as of a time before that now is
-    /// the same at every later read. New transfers wait only for the other transfers' commits.
+    /// the same at every later read. It waits for the writers in flight when it starts alone:
+    /// transfers that start meanwhile go on beside it.
     public static func settle(communityId: String) -> Statement {
         Statement("SELECT ml_ledger_settle($1) AS settled_at", [communityId])
     }

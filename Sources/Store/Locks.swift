@@ -40,12 +40,12 @@ public enum LockClass: Int32, Sendable, CaseIterable {
     /// location holds it shared, a retirement takes it exclusively, so the retirement's list of
     /// what it leaves waiting has every request that did not see it.
     case catalogEntry = 45
-    /// A community's transfers being timed: each transfer holds it shared from before it takes
-    /// its time to its commit (taken inside `ledger_apply`, keyed by `ml_ledger_times_key`, which
-    /// holds this number); a read as of a past time waits for the holders (`ml_ledger_settle`,
-    /// at session level, given back at once) before it reads.
-    case ledgerTimes = 46
 }
+
+// Outside these classes, in the two-key form: a writer of a community's transfers holds
+// (`ml_ledger_writers_class(community)`, its backend pid) from before it takes its time to its
+// commit (inside `ledger_apply`), and a read as of a past time waits for the writers holding one
+// when it starts (`ml_ledger_settle`: each taken at session level and given back at once).
 
 public enum Locks {
     /// The subject of an idempotency key lock: the caller and their key.

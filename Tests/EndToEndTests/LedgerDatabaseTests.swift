@@ -512,6 +512,10 @@ final class LedgerDatabaseTests: EndToEndTestCase {
         let meetingd = try startMeetingd()
         let ledger = try LedgerCommunity.make(on: meetingd, #function)
         let user = try ledger.person(on: meetingd, ["user"])
+        let expert = try ledger.person(on: meetingd, ["expert"])
+        try meetingd.result("credits.adjust", as: ledger.financeId, [
+            "account_id": .string(try meetingd.accountId(of: expert, kind: "expert_earnings", as: ledger.financeId)), "credits": 10, "reason": "Earnings to pay out",
+        ])
         let holder = try PsqlSession(databaseURL)
         defer { holder.close() }
         let holderPid = try backendPid(holder)
@@ -530,12 +534,46 @@ final class LedgerDatabaseTests: EndToEndTestCase {
 
         try meetingd.send(#"{"jsonrpc":"2.0","id":"as-of","method":"ledger.balance","params":{"actor":"\#(ledger.financeId)","person_id":"\#(user)","as_of":"\#(asOf)"}}"#)
         try backend(waitingFor: holderPid, "the balance as of \(asOf) did not wait for the grant timed before it")
-        Thread.sleep(forTimeInterval: 0.3)
+        // It waits for the writer in flight alone: a transfer of other accounts started meanwhile
+        // (a payout of an expert's earnings) goes on beside it.
+        let other = try startMeetingd()
+        try other.send(#"{"jsonrpc":"2.0","id":"beside","method":"payout.create","params":{"actor":"\#(ledger.financeId)","expert_id":"\#(expert)","credits":3,"reference":"beside-\#(TestEnvironment.uniqueTag())"}}"#)
+        let beside = try other.readResponse(timeout: 8)
+        XCTAssertNotNil(beside["result"], "a payout started while the read waited was not held behind it: \(beside)")
         try holder.query("COMMIT;")
         let answer = try meetingd.readResponse(timeout: 60)
         XCTAssertEqual(answer["result"]?["posted"], 7, "\(answer)")
         let again = try meetingd.result("ledger.balance", as: ledger.financeId, ["person_id": .string(user), "as_of": .string(asOf)])
         XCTAssertEqual(again, answer["result"], "read again as of the same time")
+    }
+
+    /// Under the test clock a transfer is timed by the pinned time as it is when the transfer is
+    /// timed, not as its request read it: a clock moved on meanwhile, and a figure answered as of
+    /// a time in between, the transfer does not land before that time afterwards.
+    func testATransferUnderTheTestClockTakesThePinnedTimeAsItIsThen() throws {
+        let meetingd = try startMeetingd(["--test-clock"])
+        let ledger = try LedgerCommunity.make(on: meetingd, #function)
+        let user = try ledger.person(on: meetingd, ["user"])
+        try ledger.pinClock(on: meetingd, at: ledgerEpoch)
+        let requestRead = rfc3339(ledgerEpoch)
+        try meetingd.result("clock.advance", as: ledger.adminId, ["minutes": 60])
+        let between = rfc3339(ledgerEpoch.addingTimeInterval(1_800))
+        let answered = try meetingd.result("ledger.balance", as: ledger.financeId, ["person_id": .string(user), "as_of": .string(between)])
+        XCTAssertEqual(answered["posted"], 0, "\(answered)")
+        // A grant whose request read the clock before it moved, applied now.
+        let id = newId("trf_")
+        _ = try Psql.query(databaseURL, """
+            SELECT ml_apply_transfer(jsonb_build_object('community_id', \(Psql.literal(ledger.community.id)), 'id', \(Psql.literal(id)),
+                'credits', 7, 'kind', 'grant', 'reference', \(Psql.literal("late-\(TestEnvironment.uniqueTag())")), 'at', \(Psql.literal(requestRead)),
+                'actor_id', \(Psql.literal(ledger.financeId)), 'debit_kind', 'issuance', 'credit_kind', 'user_wallet', 'credit_owner', \(Psql.literal(user))))
+            """)
+        XCTAssertEqual(try Psql.query(databaseURL, """
+            SELECT created_at = \(Psql.literal(rfc3339(ledgerEpoch.addingTimeInterval(3_600))))::timestamptz FROM transfers
+            WHERE community_id = \(Psql.literal(ledger.community.id)) AND id = \(Psql.literal(id))
+            """), ["t"], "timed at the pinned time as it was when the transfer was written")
+        let again = try meetingd.result("ledger.balance", as: ledger.financeId, ["person_id": .string(user), "as_of": .string(between)])
+        XCTAssertEqual(again, answered, "the figure as of \(between), answered before, is the same")
+        XCTAssertEqual(try meetingd.result("ledger.balance", as: ledger.financeId, ["person_id": .string(user)])["posted"], 7)
     }
 
     /// Reconcile names a meeting whose story ended with its credits still held, and a hold drawn
