@@ -70,11 +70,11 @@ public struct CommunitySettings: Sendable {
     /// `settings_unreadable` (5037) naming the setting, not as params of the call that read it.
     public init(stored: JSON) throws {
         self.init()
-        guard stored.objectValue != nil else { throw AppError.settingsUnreadable(field: "", reason: "is no JSON object") }
+        guard stored.objectValue != nil else { throw Self.noObject }
         do {
             try apply(stored, path: "", given: false)
         } catch let error as AppError where error.code == .invalidParams {
-            throw AppError.settingsUnreadable(field: error.details["field"]?.stringValue ?? "", reason: error.details["reason"]?.stringValue ?? error.message)
+            throw Self.unreadable(error, field: "")
         }
     }
 
@@ -85,22 +85,28 @@ public struct CommunitySettings: Sendable {
     /// that is no object gives the defaults and its refusal under "" .
     public static func loading(stored: JSON) -> (settings: CommunitySettings, unreadable: [String: AppError]) {
         var settings = CommunitySettings()
-        guard let document = stored.objectValue else {
-            return (settings, ["": AppError.settingsUnreadable(field: "", reason: "is no JSON object")])
-        }
+        guard let document = stored.objectValue else { return (settings, ["": noObject]) }
         let known = Set(storedFields.map(\.name))
         var unreadable: [String: AppError] = [:]
         for (key, value) in document where known.contains(key) {
             do {
                 try settings.apply(.object([key: value]), path: "", given: false)
             } catch let error as AppError {
-                unreadable[key] = AppError.settingsUnreadable(
-                    field: error.details["field"]?.stringValue ?? key, reason: error.details["reason"]?.stringValue ?? error.message)
+                unreadable[key] = Self.unreadable(error, field: key)
             } catch {
                 unreadable[key] = AppError.settingsUnreadable(field: key, reason: "does not load (\(error))")
             }
         }
         return (settings, unreadable)
+    }
+
+    /// A stored document that is no JSON object.
+    static let noObject = AppError.settingsUnreadable(field: "", reason: "is no JSON object")
+
+    /// `apply`'s refusal of a stored document as `settings_unreadable`: the setting's path
+    /// (`field` where the refusal names none) and why.
+    static func unreadable(_ error: AppError, field: String) -> AppError {
+        AppError.settingsUnreadable(field: error.details["field"]?.stringValue ?? field, reason: error.details["reason"]?.stringValue ?? error.message)
     }
 
     /// A reason from the community's list (a decline's or a cancellation's), as settings list it

@@ -20,14 +20,15 @@ final class StoredSettingsTests: EndToEndTestCase {
             XCTAssertEqual(answer["error"]?["data"]?["code"], "settings_unreadable", "\(what): \(answer)")
             return (try XCTUnwrap(answer["error"]?["data"]?["field"]?.string, "\(what): \(answer)"), answer["error"]?["message"]?.string ?? "")
         }
-        // Any reader of the settings: the admin's community.get, a user's search and request.
+        let request: [String: JSONValue] = [
+            "expert_id": .string(w.expert), "service_id": .string(w.serviceId), "start": .string(MeetingTime.at(day: 3, hour: 10)),
+            "location_id": .string(w.locationId),
+        ]
+        // Any reader of the settings: the admin's community.get, a user's request.
         let read = try refusal(try w.meetingd.call("community.get", as: w.admin, [:]), "community.get")
         XCTAssertTrue(["platform_fee_percent", "no_show_policy.window_days", "legacy_setting"].contains(read.field), read.field)
         XCTAssertTrue(read.message.contains("community.update_settings"), read.message)
-        _ = try refusal(try w.meetingd.call("meeting.request", as: w.user, [
-            "expert_id": .string(w.expert), "service_id": .string(w.serviceId), "start": .string(MeetingTime.at(day: 3, hour: 10)),
-            "location_id": .string(w.locationId),
-        ]), "meeting.request")
+        _ = try refusal(try w.meetingd.call("meeting.request", as: w.user, request), "meeting.request")
         let stored = { try Psql.query(self.databaseURL, "SELECT settings::text FROM communities WHERE community_id = \(community)") }
         let before = try stored()
 
@@ -53,9 +54,6 @@ final class StoredSettingsTests: EndToEndTestCase {
             SELECT concat_ws(' ', settings ->> 'platform_fee_percent', settings -> 'no_show_policy' ->> 'window_days', settings ? 'legacy_setting')
             FROM communities WHERE community_id = \(community)
             """), ["20 10 f"])
-        XCTAssertNotNil(try w.meetingd.call("meeting.request", as: w.user, [
-            "expert_id": .string(w.expert), "service_id": .string(w.serviceId), "start": .string(MeetingTime.at(day: 3, hour: 10)),
-            "location_id": .string(w.locationId),
-        ])["result"], "the community's calls run again")
+        XCTAssertNotNil(try w.meetingd.call("meeting.request", as: w.user, request)["result"], "the community's calls run again")
     }
 }
