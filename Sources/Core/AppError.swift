@@ -338,7 +338,7 @@ public struct AppError: Error, Equatable, CustomStringConvertible, Sendable {
     public static func settingsUnreadable(field: String, reason: String) -> AppError {
         let remedy = field.isEmpty
             ? "its operator must restore the document (communities.settings holds no JSON object)"
-            : "an admin mends it by giving \(field.split(separator: ".").first.map(String.init) ?? field) to community.update_settings (meetctl settings set), which takes that one setting again and keeps the others"
+            : "an admin mends it by giving \(field.prefix { $0 != "." && $0 != "[" }) to community.update_settings (meetctl settings set), which takes that one setting again and keeps the others"
         return AppError(
             .settingsUnreadable,
             message: "The community's stored settings do not load: \(field.isEmpty ? "the document" : "setting " + field) \(reason); nothing was changed. To go on, \(remedy)",

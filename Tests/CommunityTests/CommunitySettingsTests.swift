@@ -69,6 +69,11 @@ final class CommunitySettingsTests: XCTestCase {
             XCTAssertEqual((error as? AppError)?.details["field"], "platform_fee_percent")
             XCTAssertEqual((error as? AppError)?.details["reason"], "must be between 0 and 100, got 250")
         }
+        // The setting to give again is the document's key, whatever path inside it failed.
+        XCTAssertThrowsError(try CommunitySettings(stored: ["rejection_reasons": [["code": "busy"]]])) { error in
+            XCTAssertEqual((error as? AppError)?.details["field"], "rejection_reasons[0].label")
+            XCTAssertTrue((error as? AppError)?.message.contains("by giving rejection_reasons to community.update_settings") == true, "\(error)")
+        }
         XCTAssertThrowsError(try CommunitySettings(stored: "settings")) { error in
             XCTAssertEqual((error as? AppError)?.code, .settingsUnreadable)
             XCTAssertEqual((error as? AppError)?.details["field"], "")
